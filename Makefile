@@ -1,0 +1,49 @@
+# onaboard: `make run` for the demo, `make test` for the suite.
+# The environment lives in .venv, built from uv.lock with the machine's own python3 (3.11+).
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test test-fast lint format bench clean
+
+$(UV):
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "onaboard needs Python 3.11 or newer")'
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(BIN)/onaboard: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
+	@touch $@
+
+install: $(BIN)/onaboard
+
+run: install
+	$(BIN)/onaboard assess demo/diary.csv --birth-date 1984-05-17
+	$(BIN)/onaboard plan --follow-the-pain temporalis=2,trapezius=2
+	$(BIN)/onaboard outcomes demo/treated.csv --injections 2026-03-02,2026-05-25
+
+test: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -p no:cacheprovider
+
+test-fast: install
+	$(BIN)/pytest -p no:cacheprovider -m "not slow" -x -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: install
+	$(BIN)/python bench/assess_bench.py
+
+clean:
+	rm -rf $(VENV) .uv .pytest_cache .ruff_cache

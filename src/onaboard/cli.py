@@ -1,0 +1,394 @@
+"""The ``onaboard`` command: the clinical engine from the shell (contract: shared/spec/cli.md).
+
+Every subcommand prints readable text by default and, with ``--json``, exactly one JSON document on stdout.
+Exit codes: 0 success; 2 invalid input or arguments, with every problem on stderr and nothing on stdout.
+This module parses arguments, calls the engine and renders; it holds no clinical rule.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from onaboard.clinical.assessment import DEFAULT_PERIODS, Assessment, assess
+from onaboard.clinical.diary import AcuteClass, PatientDiary, parse_diary
+from onaboard.clinical.errors import InvalidInputError
+from onaboard.clinical.outcomes import Outcomes, treatment_outcomes
+from onaboard.clinical.periods import PeriodSummary
+from onaboard.clinical.preempt import InjectionPlan, PlanError, preempt_plan
+from onaboard.serialize import assessment_json, outcomes_json, plan_json
+
+T = TypeVar("T")
+
+TODAY_ENV = "ONABOARD_TODAY"
+"""Overrides today's date (YYYY-MM-DD) for reproducible runs and tests; the clock is read nowhere else."""
+
+PROGRESS_MIN_PATIENTS = 20
+"""Show a progress bar (on a terminal's stderr) when judging at least this many patients."""
+
+BAD_DATE_OPTION = "{option}: {value!r} is not a date in YYYY-MM-DD form"
+NO_SUCH_FILE = "{path}: no such file"
+UNREADABLE_FILE = "{path}: cannot be read ({reason})"
+PATIENT_NOT_IN_FILE = "--patient: {patient_id!r} is not in {path}"
+PERIODS_BELOW_ONE = "--periods: must be at least 1 (got {value})"
+FOLLOW_THE_PAIN_FORMAT = "--follow-the-pain: {item!r} is not MUSCLE=N with N a whole number"
+FOLLOW_THE_PAIN_REPEATED = "--follow-the-pain: {muscle} is given more than once"
+VIAL_CHOICE = "--vial: must be 100 or 200 (got {value})"
+
+app = typer.Typer(
+    name="onaboard",
+    help="Decision support for onabotulinumtoxinA (BOTOX) treatment of chronic migraine. "
+    "It computes and explains; the clinician decides.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+PIPE_WIDTH = 120
+"""Text width when stdout is a file or a pipe (a terminal uses its own width)."""
+
+stdout = Console(highlight=False)
+if not stdout.is_terminal:
+    stdout = Console(highlight=False, width=PIPE_WIDTH)
+stderr = Console(stderr=True, highlight=False)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+
+
+def fail(problems: Iterable[str]) -> NoReturn:
+    """Print every problem on stderr and exit 2 (nothing on stdout)."""
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _today() -> date:
+    override = os.environ.get(TODAY_ENV)
+    if override:
+        return _parse_date_option(TODAY_ENV, override)
+    return date.today()  # noqa: DTZ011 (the clinic's local calendar day is what a diary row describes)
+
+
+def _as_date(value: str) -> date | None:
+    """A strict ``YYYY-MM-DD`` date, or None."""
+    try:
+        return date.fromisoformat(value) if len(value) == len("YYYY-MM-DD") else None
+    except ValueError:
+        return None
+
+
+def _parse_date_option(option: str, value: str) -> date:
+    parsed = _as_date(value)
+    if parsed is None:
+        fail([BAD_DATE_OPTION.format(option=option, value=value)])
+    return parsed
+
+
+def _optional_date(option: str, value: str | None) -> date | None:
+    return None if value is None else _parse_date_option(option, value)
+
+
+def _read_diary(path: Path, patient_id: str | None) -> tuple[PatientDiary, ...]:
+    """The file's patients (or the one asked for); exits 2 on any problem, listing them all."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        fail([NO_SUCH_FILE.format(path=path)])
+    except OSError as error:
+        fail([UNREADABLE_FILE.format(path=path, reason=error.strerror or error)])
+    try:
+        patients = parse_diary(data, today=_today())
+    except InvalidInputError as error:
+        fail(str(problem) for problem in error.problems)
+    if patient_id is None:
+        return patients
+    chosen = tuple(p for p in patients if p.patient_id == patient_id)
+    if not chosen:
+        fail([PATIENT_NOT_IN_FILE.format(patient_id=patient_id, path=path)])
+    return chosen
+
+
+def _each_with_progress(items: Sequence[PatientDiary], work: Callable[[PatientDiary], T], label: str) -> list[T]:
+    """Apply ``work`` to each patient, with a progress bar on stderr for long runs on a terminal."""
+    if len(items) < PROGRESS_MIN_PATIENTS or not stderr.is_terminal:
+        return [work(item) for item in items]
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(label, total=len(items))
+        results = []
+        for item in items:
+            results.append(work(item))
+            progress.advance(task)
+        return results
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+    sys.stdout.write("\n")
+
+
+# --- assess -------------------------------------------------------------------------------------------------------
+
+
+def _period_table(
+    periods: Iterable[PeriodSummary], *, title: str | None = None, changes: dict[int, str] | None = None
+) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False, box=None)
+    for heading, justify, no_wrap in (
+        ("period", "left", True),
+        ("dates", "left", True),
+        ("recorded", "left", True),
+        ("headache", "right", False),
+        ("≥4 h", "right", False),
+        ("migraine", "right", False),
+        ("acute", "right", False),
+        ("triptan", "right", False),
+        ("analgesic", "right", False),
+    ):
+        table.add_column(heading, justify=justify, no_wrap=no_wrap)  # type: ignore[arg-type]
+    if changes is not None:
+        table.add_column("change", justify="right")
+    for period in periods:
+        acute = period.acute_medication_days
+        name = "baseline" if period.index == 0 else str(period.index)
+        recorded = f"{period.days_recorded}/28" + (
+            "" if period.complete else (" missing" if period.missing else " incomplete")
+        )
+        row = [
+            name,
+            period.span,
+            recorded,
+            str(period.headache_days),
+            str(period.headache_days_4h),
+            str(period.migraine_days),
+            str(acute.any),
+            str(acute.of(AcuteClass.TRIPTAN)),
+            str(acute.of(AcuteClass.SIMPLE_ANALGESIC) + acute.of(AcuteClass.COMBINATION_ANALGESIC)),
+        ]
+        if changes is not None:
+            row.append(changes.get(period.index, ""))
+        table.add_row(*row, style=None if period.complete else "dim")
+    return table
+
+
+def _print_verdict(name: str, verdict: str, reasons: Iterable[str], extra: str = "") -> None:
+    stdout.print(f"[bold]{name}[/bold]: {verdict}{extra}")
+    for reason in reasons:
+        stdout.print(f"  - {reason}", markup=False, soft_wrap=True)
+
+
+def _print_assessment(assessment: Assessment) -> None:
+    age = "age unknown" if assessment.age_years is None else f"age {assessment.age_years}"
+    stdout.rule(f"[bold]{assessment.patient_id}[/bold]  as of {assessment.as_of.isoformat()}  ({age})", align="left")
+    stdout.print(_period_table(assessment.periods))
+    stdout.print(f"Migraine attacks recorded (ICHD-3 1.3 B): {assessment.migraine_attacks}")
+    _print_verdict("Chronic migraine", assessment.chronic_migraine.verdict, assessment.chronic_migraine.reasons)
+    overuse = assessment.medication_overuse
+    classes = f" ({', '.join(overuse.classes)})" if overuse.classes else ""
+    _print_verdict("Medication overuse", overuse.verdict, overuse.reasons, classes)
+    _print_verdict("BOTOX label criteria", assessment.label_criteria.verdict, assessment.label_criteria.reasons)
+    stdout.print()
+
+
+@app.command("assess")
+def assess_command(
+    diary: Annotated[Path, typer.Argument(help="Diary CSV (shared/spec/diary-csv.md).", show_default=False)],
+    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date (default: last diary date).")] = None,
+    periods: Annotated[int, typer.Option("--periods", help="28-day periods to judge.")] = DEFAULT_PERIODS,
+    birth_date: Annotated[str | None, typer.Option("--birth-date", help="Birth date for every patient.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Classify diary days and judge chronic migraine, medication overuse and the BOTOX label criteria."""
+    problems = []
+    if periods < 1:
+        problems.append(PERIODS_BELOW_ONE.format(value=periods))
+    if problems:
+        fail(problems)
+    as_of_date = _optional_date("--as-of", as_of)
+    birth = _optional_date("--birth-date", birth_date)
+    patients = _read_diary(diary, patient)
+    results = _each_with_progress(
+        patients, lambda p: assess(p, as_of=as_of_date, periods=periods, birth_date=birth), "assessing"
+    )
+    if json_output:
+        _print_json({"patients": [assessment_json(result) for result in results]})
+        return
+    if not results:
+        stdout.print("No patients in the file.")
+    for result in results:
+        _print_assessment(result)
+
+
+# --- outcomes -----------------------------------------------------------------------------------------------------
+
+
+def _print_outcomes(outcomes: Outcomes) -> None:
+    injections = ", ".join(day.isoformat() for day in outcomes.injections)
+    stdout.rule(f"[bold]{outcomes.patient_id}[/bold]  injections {injections}", align="left")
+    changes = {
+        change.period.index: (
+            f"{change.change_headache_days:+d}"
+            + ("" if change.percent_change_headache_days is None else f" ({change.percent_change_headache_days:+} %)")
+        )
+        for change in outcomes.periods
+    }
+    stdout.print(_period_table((outcomes.baseline, *(c.period for c in outcomes.periods)), changes=changes))
+    week24 = outcomes.week24
+    if week24.available:
+        stdout.print(
+            f"Week 24: {week24.headache_days} headache days ({week24.percent_change} % against baseline); "
+            f"≥50 % responder: {'yes' if week24.responder_50 else 'no'}, "
+            f"≥30 % responder: {'yes' if week24.responder_30 else 'no'}"
+        )
+    else:
+        stdout.print("Week 24: not available yet (period 6 incomplete or not reached)")
+    if outcomes.onset is not None:
+        stdout.print(f"First period with ≥30 % fewer headache days: period {outcomes.onset.period.index}")
+    _print_verdict("NICE TA260", outcomes.nice_ta260.verdict, outcomes.nice_ta260.reasons)
+    stdout.print()
+
+
+def _parse_dates_list(option: str, value: str) -> list[date]:
+    items = [item.strip() for item in value.split(",")]
+    dates = [_as_date(item) for item in items]
+    problems = [
+        BAD_DATE_OPTION.format(option=option, value=item) for item, d in zip(items, dates, strict=True) if d is None
+    ]
+    if problems:
+        fail(problems)
+    return [d for d in dates if d is not None]
+
+
+@app.command("outcomes")
+def outcomes_command(
+    diary: Annotated[Path, typer.Argument(help="Diary CSV (shared/spec/diary-csv.md).", show_default=False)],
+    injections: Annotated[
+        str, typer.Option("--injections", help="Injection dates, comma-separated (day 0 = the earliest).")
+    ],
+    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Change in headache days per 28-day period after treatment, week-24 response and NICE TA260 verdict."""
+    dates = _parse_dates_list("--injections", injections)
+    patients = _read_diary(diary, patient)
+    results = _each_with_progress(patients, lambda p: treatment_outcomes(p, injections=dates), "outcomes")
+    if json_output:
+        _print_json({"patients": [outcomes_json(result) for result in results]})
+        return
+    if not results:
+        stdout.print("No patients in the file.")
+    for result in results:
+        _print_outcomes(result)
+
+
+# --- plan ---------------------------------------------------------------------------------------------------------
+
+
+def _parse_follow_the_pain(value: str | None) -> dict[str, int]:
+    if value is None or not value.strip():
+        return {}
+    counts: dict[str, int] = {}
+    problems = []
+    for raw in value.split(","):
+        item = raw.strip()
+        muscle, sep, number = item.partition("=")
+        muscle = muscle.strip().lower()
+        if not sep or not muscle or not number.strip().isdigit():
+            problems.append(FOLLOW_THE_PAIN_FORMAT.format(item=item))
+        elif muscle in counts:
+            problems.append(FOLLOW_THE_PAIN_REPEATED.format(muscle=muscle))
+        else:
+            counts[muscle] = int(number)
+    if problems:
+        fail(problems)
+    return counts
+
+
+def _print_plan(plan: InjectionPlan) -> None:
+    table = Table(title="PREEMPT injection plan (5 U in 0.1 mL per site)", title_justify="left", box=None)
+    table.add_column("muscle")
+    table.add_column("left", justify="right")
+    table.add_column("right", justify="right")
+    table.add_column("midline", justify="right")
+    table.add_column("sites", justify="right")
+    table.add_column("units", justify="right")
+    table.add_column("follow-the-pain", justify="right")
+    for muscle, dose in plan.by_muscle.items():
+        sites = [s for s in plan.sites if s.muscle is muscle]
+        by_side = {side: sum(1 for s in sites if s.side.value == side) for side in ("left", "right", "midline")}
+        extra = sum(1 for s in sites if s.follow_the_pain)
+        table.add_row(
+            muscle.value.replace("_", " "),
+            str(by_side["left"] or ""),
+            str(by_side["right"] or ""),
+            str(by_side["midline"] or ""),
+            str(dose.sites),
+            str(dose.units),
+            str(extra or ""),
+        )
+    table.add_row(
+        "[bold]total[/bold]",
+        "",
+        "",
+        "",
+        f"[bold]{plan.site_count}[/bold]",
+        f"[bold]{plan.total_units}[/bold]",
+        str(plan.follow_the_pain_count or ""),
+    )
+    stdout.print(table)
+    recon = plan.reconstitution
+    stdout.print(
+        f"Reconstitute each {recon.vial_units} U vial with {recon.saline_ml} mL preservative-free 0.9 % saline "
+        f"({recon.units_per_0_1_ml} U per 0.1 mL)."
+    )
+    stdout.print(
+        f"Vials: {plan.vials} x {recon.vial_units} U; discarded: {plan.discarded_units} U; "
+        f"billing modifier {plan.billing_modifier.value}"
+    )
+    lines = "; ".join(
+        f"{line.code}{'-' + line.modifier.value if line.modifier else ''} x {line.units}" for line in plan.billing_lines
+    )
+    stdout.print(f"Claim lines: {lines}")
+
+
+@app.command("plan")
+def plan_command(
+    follow_the_pain: Annotated[
+        str | None,
+        typer.Option(
+            "--follow-the-pain",
+            help="Extra sites: temporalis=N (≤2), occipitalis=N (≤2), trapezius=N (≤4).",
+            show_default=False,
+        ),
+    ] = None,
+    vial: Annotated[int, typer.Option("--vial", help="Vial size in units: 100 or 200.")] = 200,
+    json_output: JsonFlag = False,
+) -> None:
+    """The PREEMPT injection plan: 155 U over 31 sites, optional follow-the-pain up to 195 U / 39 sites."""
+    counts = _parse_follow_the_pain(follow_the_pain)
+    if vial not in (100, 200):
+        fail([VIAL_CHOICE.format(value=vial)])
+    try:
+        plan = preempt_plan(follow_the_pain=counts, vial_units=vial)
+    except PlanError as error:
+        fail(error.problems)
+    if json_output:
+        _print_json(plan_json(plan))
+        return
+    _print_plan(plan)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

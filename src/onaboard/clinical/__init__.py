@@ -1,0 +1,1 @@
+"""The clinical engine (filled in below)."""

@@ -1,0 +1,448 @@
+"""The headache diary: one row per patient per calendar day, parsed and validated.
+
+The format is the contract in ``shared/spec/diary-csv.md``: onaboard's import format, its export format
+and the input of ``onaboard assess``. A file with any invalid row is refused whole, with every problem
+listed as ``line N, column C: what is wrong`` (N the physical line on which the record starts; the header
+is line 1).
+
+No I/O happens here: callers pass the file's text (or bytes) and today's date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+
+from onaboard.clinical.errors import DiaryError, Problem
+
+__all__ = [
+    "COLUMNS",
+    "FEATURE_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "AcuteClass",
+    "DiaryDay",
+    "Intensity",
+    "PatientDiary",
+    "diary_day_from_fields",
+    "parse_diary",
+    "write_diary",
+]
+
+
+class Intensity(StrEnum):
+    """Worst pain of the day. ICHD-3 1.1 C3 counts moderate or severe."""
+
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class AcuteClass(StrEnum):
+    """Acute (rescue) medication classes as ICHD-3 8.2 groups them, and newer classes 8.2 does not count."""
+
+    TRIPTAN = "triptan"
+    ERGOT = "ergot"
+    SIMPLE_ANALGESIC = "simple_analgesic"
+    COMBINATION_ANALGESIC = "combination_analgesic"
+    OPIOID = "opioid"
+    GEPANT = "gepant"
+    DITAN = "ditan"
+    OTHER = "other"
+
+
+COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "date",
+    "headache_hours",
+    "intensity",
+    "unilateral",
+    "pulsating",
+    "worse_with_activity",
+    "nausea",
+    "vomiting",
+    "photophobia",
+    "phonophobia",
+    "aura",
+    "acute_medication",
+    "acute_relief",
+    "believed_migraine",
+    "notes",
+)
+"""Every column of the contract, in the order onaboard writes them."""
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "date", "headache_hours")
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "unilateral",
+    "pulsating",
+    "worse_with_activity",
+    "nausea",
+    "vomiting",
+    "photophobia",
+    "phonophobia",
+)
+"""Pain features that only make sense on a headache day: blank or no on a 0-hour day."""
+
+YES_NO_COLUMNS: tuple[str, ...] = (*FEATURE_COLUMNS, "aura", "acute_relief", "believed_migraine")
+
+MAX_HEADACHE_HOURS = Decimal(24)
+"""A diary row describes one calendar day (00:00-23:59), so at most 24 hours of headache."""
+
+PATIENT_ID_MAX_LENGTH = 64
+
+# Error messages (diary-csv.md "Errors"); tests assert these exactly.
+EMPTY_FILE = "the file is empty: a header row is required"
+NOT_UTF8 = "the file is not UTF-8 text"
+MALFORMED_CSV = "malformed CSV: {detail}"
+MISSING_COLUMN = "required column is missing"
+UNKNOWN_COLUMN = "unknown column (expected one of: {expected})"
+REPEATED_COLUMN = "column appears more than once in the header"
+TOO_MANY_FIELDS = "row has {found} fields but the header has {expected}"
+REQUIRED_VALUE = "a value is required"
+BAD_PATIENT_ID = "patient id must be 1-64 characters of A-Z a-z 0-9 . _ - (got {value!r})"
+BAD_DATE_FORMAT = "date must be YYYY-MM-DD (got {value!r})"
+DATE_DOES_NOT_EXIST = "date {value} does not exist"
+FUTURE_DATE = "date {value} is after today ({today})"
+DUPLICATE_DAY = "second row for patient {patient_id} on {day} (the first is on line {first_line})"
+BAD_HOURS = "headache hours must be a number from 0 to 24 (got {value!r})"
+INTENSITY_REQUIRED = "intensity is required when headache_hours is above 0"
+BAD_INTENSITY = "intensity must be mild, moderate, severe, 1, 2 or 3 (got {value!r})"
+INTENSITY_ON_HEADACHE_FREE_DAY = "intensity must be blank when headache_hours is 0"
+FEATURE_ON_HEADACHE_FREE_DAY = "must be blank or no when headache_hours is 0 (got {value!r})"
+BAD_YES_NO = "must be yes/no, y/n, true/false or 1/0 (got {value!r})"
+UNKNOWN_MEDICATION_CLASS = "unknown acute medication class {value!r} (known: {known})"
+EMPTY_MEDICATION_ITEM = "empty item in the ;-separated list of classes"
+
+_PATIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HOURS = re.compile(r"\d+(?:\.\d+)?")
+_YES_NO: Mapping[str, bool] = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
+_INTENSITY: Mapping[str, Intensity] = {
+    "mild": Intensity.MILD,
+    "moderate": Intensity.MODERATE,
+    "severe": Intensity.SEVERE,
+    "1": Intensity.MILD,
+    "2": Intensity.MODERATE,
+    "3": Intensity.SEVERE,
+}
+_CLASS_ORDER: Mapping[AcuteClass, int] = {cls: i for i, cls in enumerate(AcuteClass)}
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryDay:
+    """One patient's record of one calendar day. A day with no row is *not recorded*, never headache-free."""
+
+    patient_id: str
+    date: date
+    headache_hours: Decimal
+    intensity: Intensity | None = None
+    unilateral: bool = False
+    pulsating: bool = False
+    worse_with_activity: bool = False
+    nausea: bool = False
+    vomiting: bool = False
+    photophobia: bool = False
+    phonophobia: bool = False
+    aura: bool = False
+    acute_medication: frozenset[AcuteClass] = field(default_factory=frozenset)
+    acute_relief: bool = False
+    believed_migraine: bool = False
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDiary:
+    """All recorded days of one patient, in date order, one row per date."""
+
+    patient_id: str
+    days: tuple[DiaryDay, ...]
+
+    @property
+    def first_date(self) -> date | None:
+        return self.days[0].date if self.days else None
+
+    @property
+    def last_date(self) -> date | None:
+        return self.days[-1].date if self.days else None
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(value: str) -> date | str:
+    """A ``YYYY-MM-DD`` date, or the message saying why it is not one (cached: diaries repeat dates)."""
+    if not _ISO_DATE.fullmatch(value):
+        return BAD_DATE_FORMAT.format(value=value)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return DATE_DOES_NOT_EXIST.format(value=value)
+
+
+@lru_cache(maxsize=1024)
+def _parse_hours(value: str) -> Decimal | None:
+    if not _HOURS.fullmatch(value):
+        return None
+    hours = Decimal(value)
+    return hours if hours <= MAX_HEADACHE_HOURS else None
+
+
+def _parse_classes(value: str) -> frozenset[AcuteClass] | str:
+    if not value:
+        return frozenset()
+    classes: set[AcuteClass] = set()
+    for raw in value.split(";"):
+        item = raw.strip().lower()
+        if not item:
+            return EMPTY_MEDICATION_ITEM
+        try:
+            classes.add(AcuteClass(item))
+        except ValueError:
+            return UNKNOWN_MEDICATION_CLASS.format(value=raw.strip(), known=", ".join(AcuteClass))
+    return frozenset(classes)
+
+
+class _RowProblems(list[tuple[str, str]]):
+    """``(column, problem)`` pairs found in one row."""
+
+    def add(self, column: str, message: str) -> None:
+        self.append((column, message))
+
+
+def _read_patient_id(raw: str, problems: _RowProblems) -> str:
+    if not raw:
+        problems.add("patient_id", REQUIRED_VALUE)
+    elif not _PATIENT_ID.fullmatch(raw):
+        problems.add("patient_id", BAD_PATIENT_ID.format(value=raw))
+    return raw
+
+
+def _read_date(raw: str, today: date, problems: _RowProblems) -> date | None:
+    if not raw:
+        problems.add("date", REQUIRED_VALUE)
+        return None
+    parsed = _parse_date(raw)
+    if isinstance(parsed, str):
+        problems.add("date", parsed)
+        return None
+    if parsed > today:
+        problems.add("date", FUTURE_DATE.format(value=raw, today=today.isoformat()))
+        return None
+    return parsed
+
+
+def _read_hours(raw: str, problems: _RowProblems) -> Decimal | None:
+    if not raw:
+        problems.add("headache_hours", REQUIRED_VALUE)
+        return None
+    hours = _parse_hours(raw)
+    if hours is None:
+        problems.add("headache_hours", BAD_HOURS.format(value=raw))
+    return hours
+
+
+def _read_intensity(raw: str, hours: Decimal | None, problems: _RowProblems) -> Intensity | None:
+    if not raw:
+        if hours is not None and hours > 0:
+            problems.add("intensity", INTENSITY_REQUIRED)
+        return None
+    intensity = _INTENSITY.get(raw.lower())
+    if intensity is None:
+        problems.add("intensity", BAD_INTENSITY.format(value=raw))
+    elif hours == 0:
+        problems.add("intensity", INTENSITY_ON_HEADACHE_FREE_DAY)
+    return intensity
+
+
+def _read_flags(fields: Mapping[str, str], hours: Decimal | None, problems: _RowProblems) -> dict[str, bool]:
+    flags: dict[str, bool] = {}
+    for column in YES_NO_COLUMNS:
+        raw = fields.get(column) or ""
+        value = _YES_NO.get(raw.lower()) if raw else False
+        if value is None:
+            problems.add(column, BAD_YES_NO.format(value=raw))
+        elif value and hours == 0 and column in FEATURE_COLUMNS:
+            problems.add(column, FEATURE_ON_HEADACHE_FREE_DAY.format(value=raw))
+        else:
+            flags[column] = value
+    return flags
+
+
+def diary_day_from_fields(fields: Mapping[str, str], *, today: date) -> DiaryDay | list[tuple[str, str]]:
+    """One diary row from its text fields (trimmed), or every ``(column, problem)`` found in it.
+
+    This is the single place where the diary contract's per-row rules live; the CSV reader and the web forms
+    both call it. Missing keys count as blank. Duplicate days are a file-level rule (see ``parse_diary``).
+    """
+    problems = _RowProblems()
+    patient_id = _read_patient_id(fields.get("patient_id") or "", problems)
+    day = _read_date(fields.get("date") or "", today, problems)
+    hours = _read_hours(fields.get("headache_hours") or "", problems)
+    intensity = _read_intensity(fields.get("intensity") or "", hours, problems)
+    flags = _read_flags(fields, hours, problems)
+    classes = _parse_classes(fields.get("acute_medication") or "")
+    if isinstance(classes, str):
+        problems.add("acute_medication", classes)
+    if problems or day is None or hours is None or isinstance(classes, str):
+        return list(problems)
+    return DiaryDay(
+        patient_id=patient_id,
+        date=day,
+        headache_hours=hours,
+        intensity=intensity,
+        acute_medication=classes,
+        notes=fields.get("notes") or "",
+        **flags,
+    )
+
+
+def _decode(source: str | bytes) -> str | Problem:
+    if isinstance(source, str):
+        return source.removeprefix("\ufeff")
+    try:
+        return source.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = source[: error.start].count(b"\n") + 1
+        return Problem(line, None, NOT_UTF8)
+
+
+def _records(text: str) -> Iterable[tuple[int, list[str]]]:
+    """``(starting line, trimmed fields)`` for each non-blank CSV record; raises DiaryError on bad quoting."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    previous_line = 0
+    while True:
+        start = previous_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problem = Problem(reader.line_num or start, None, MALFORMED_CSV.format(detail=error))
+            raise DiaryError([problem]) from None
+        previous_line = reader.line_num
+        fields = [value.strip() for value in row]
+        if any(fields):
+            yield start, fields
+
+
+def _header_problems(header: Sequence[str], line: int) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(line, name, REPEATED_COLUMN))
+        elif name not in COLUMNS:
+            problems.append(Problem(line, name, UNKNOWN_COLUMN.format(expected=", ".join(COLUMNS))))
+        seen.add(name)
+    problems.extend(Problem(line, name, MISSING_COLUMN) for name in REQUIRED_COLUMNS if name not in seen)
+    return problems
+
+
+def _day_key(row: Mapping[str, str]) -> tuple[str, date] | None:
+    """The (patient, day) a row speaks of, when both are readable, for the one-row-per-day rule."""
+    patient_id = row.get("patient_id", "")
+    day = _parse_date(row.get("date", ""))
+    if not _PATIENT_ID.fullmatch(patient_id) or isinstance(day, str):
+        return None
+    return patient_id, day
+
+
+def parse_diary(source: str | bytes, *, today: date) -> tuple[PatientDiary, ...]:
+    """Parse and validate a diary CSV; every patient's days sorted by date, patients by id (code points).
+
+    All-or-nothing: any invalid row makes the whole file a ``DiaryError`` listing every problem in file order.
+    Rules: shared/spec/diary-csv.md.
+    """
+    text = _decode(source)
+    if isinstance(text, Problem):
+        raise DiaryError([text])
+    records = _records(text)
+    first = next(records, None)
+    if first is None:
+        raise DiaryError([Problem(1, None, EMPTY_FILE)])
+    header_line, header = first
+    problems = _header_problems(header, header_line)
+    if problems:
+        raise DiaryError(problems)
+
+    width = len(header)
+    by_patient: dict[str, list[DiaryDay]] = {}
+    first_line_of: dict[tuple[str, date], int] = {}
+    for line, fields in records:
+        if len(fields) > width:
+            problems.append(Problem(line, None, TOO_MANY_FIELDS.format(found=len(fields), expected=width)))
+            continue
+        row = dict(zip(header, fields, strict=False))
+        result = diary_day_from_fields(row, today=today)
+        if isinstance(result, list):
+            problems.extend(Problem(line, column, message) for column, message in result)
+        key = _day_key(row)
+        if key is not None:
+            earlier = first_line_of.setdefault(key, line)
+            if earlier != line:
+                problems.append(
+                    Problem(
+                        line,
+                        "date",
+                        DUPLICATE_DAY.format(patient_id=key[0], day=key[1].isoformat(), first_line=earlier),
+                    )
+                )
+                continue
+        if not isinstance(result, list):
+            by_patient.setdefault(result.patient_id, []).append(result)
+    if problems:
+        raise DiaryError(problems)
+    return tuple(
+        PatientDiary(patient_id, tuple(sorted(days, key=lambda d: d.date)))
+        for patient_id, days in sorted(by_patient.items())
+    )
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _format_hours(hours: Decimal) -> str:
+    return format(hours.normalize(), "f")
+
+
+def write_diary(days: Iterable[DiaryDay]) -> str:
+    """The diary CSV (all columns, contract order, rows by patient then date) for these days."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for day in sorted(days, key=lambda d: (d.patient_id, d.date)):
+        headache_free = day.headache_hours == 0
+        features = [
+            "" if headache_free and not getattr(day, column) else _yes_no(getattr(day, column))
+            for column in FEATURE_COLUMNS
+        ]
+        writer.writerow(
+            [
+                day.patient_id,
+                day.date.isoformat(),
+                _format_hours(day.headache_hours),
+                day.intensity.value if day.intensity else "",
+                *features,
+                _yes_no(day.aura),
+                ";".join(sorted(day.acute_medication, key=_CLASS_ORDER.__getitem__)),
+                _yes_no(day.acute_relief),
+                _yes_no(day.believed_migraine),
+                day.notes,
+            ]
+        )
+    return out.getvalue()

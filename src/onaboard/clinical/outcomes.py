@@ -1,0 +1,251 @@
+"""Outcomes after the first injection: change per 28-day period, onset, week-24 response, NICE TA260 stop rules.
+
+Periods are laid from the first injection (day 0): the baseline is days -28..-1 and period k covers days
+28(k-1)..28k-1, so week 24 is period 6 (days 140..167), PREEMPT's primary time point (Dodick et al., Headache
+2010;50:921-936). Percentages and responder status are computed from exact integers (shared/spec/cli.md,
+``outcomes``), so a verdict never flips on floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from onaboard.clinical.days import classify_days
+from onaboard.clinical.diary import PatientDiary
+from onaboard.clinical.periods import MIN_RECORDED_DAYS, PERIOD_DAYS, PeriodSummary, treatment_periods
+from onaboard.clinical.verdicts import CM_MIN_HEADACHE_DAYS
+
+__all__ = [
+    "EPISODIC_CONSECUTIVE_PERIODS",
+    "NICE_MIN_REDUCTION_PERCENT",
+    "ONSET_PERIOD",
+    "RESPONDER_30_PERCENT",
+    "RESPONDER_50_PERCENT",
+    "WEEK24_PERIOD",
+    "NiceTa260",
+    "NiceVerdict",
+    "Outcomes",
+    "PeriodChange",
+    "Week24",
+    "nice_ta260_verdict",
+    "percent_change",
+    "reduction_at_least",
+    "treatment_outcomes",
+]
+
+WEEK24_PERIOD = 6
+"""Week 24 is the 28-day period covering days 140..167 after the first injection (PREEMPT primary endpoint)."""
+
+ONSET_PERIOD = 1
+"""Week 4: the first 28-day period after the first injection, PREEMPT's first post-treatment assessment
+(relief "may start from week 4")."""
+
+RESPONDER_50_PERCENT = 50
+"""PREEMPT responder: at least 50 % fewer headache days than baseline (Dodick et al. 2010; Diener et al. 2020)."""
+
+RESPONDER_30_PERCENT = 30
+"""At least 30 % fewer headache days: the NICE TA260 1.2 and EHF (Bendtsen et al. 2018) response threshold."""
+
+NICE_MIN_REDUCTION_PERCENT = RESPONDER_30_PERCENT
+"""NICE TA260 1.2: stop when headache days fall by less than 30 % after two treatment cycles."""
+
+EPISODIC_CONSECUTIVE_PERIODS = 3
+"""NICE TA260 1.2: stop when the condition has changed to episodic migraine (< 15 headache days a month) for
+three consecutive months."""
+
+
+class NiceTa260(StrEnum):
+    CONTINUE = "continue"
+    STOP = "stop"
+    NOT_YET_ASSESSABLE = "not_yet_assessable"
+
+
+def percent_change(baseline: int, current: int) -> Decimal | None:
+    """``100 * (current - baseline) / baseline`` rounded to one decimal, half away from zero; None when baseline is 0.
+
+    Exact integer arithmetic (shared/spec/cli.md): negative means fewer headache days than baseline.
+    """
+    if baseline == 0:
+        return None
+    tenths, remainder = divmod(abs(1000 * (current - baseline)), baseline)
+    if 2 * remainder >= baseline:
+        tenths += 1
+    sign = -1 if current < baseline else 1
+    return Decimal(sign * tenths).scaleb(-1)
+
+
+def reduction_at_least(baseline: int, current: int, percent: int) -> bool:
+    """Whether headache days fell by at least ``percent`` % from baseline, decided on exact integers.
+
+    ``100 * (baseline - current) >= percent * baseline``; e.g. 50 % is ``2 * (b - w) >= b`` and 30 % is
+    ``10 * (b - w) >= 3 * b`` (shared/spec/cli.md).
+    """
+    return 100 * (baseline - current) >= percent * baseline
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChange:
+    """One period after treatment and its change in headache days against the baseline."""
+
+    period: PeriodSummary
+    change_headache_days: int
+    percent_change_headache_days: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Week24:
+    """Response at week 24 (period 6); every field but ``available`` is None until period 6 is complete."""
+
+    available: bool
+    headache_days: int | None = None
+    percent_change: Decimal | None = None
+    responder_50: bool | None = None
+    responder_30: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NiceVerdict:
+    verdict: NiceTa260
+    reasons: tuple[str, ...]
+    reverted_to_episodic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcomes:
+    """A patient's course after the first injection."""
+
+    patient_id: str
+    first_injection: date
+    injections: tuple[date, ...]
+    baseline: PeriodSummary
+    periods: tuple[PeriodChange, ...]
+    week4: PeriodChange | None
+    """Period 1 (weeks 0-4) when it is complete: where relief may first show."""
+    onset: PeriodChange | None
+    """The first complete period with at least 30 % fewer headache days than baseline (time to response)."""
+    week24: Week24
+    nice_ta260: NiceVerdict
+
+
+def _week24(baseline: PeriodSummary, periods: Sequence[PeriodSummary]) -> Week24:
+    period = next((p for p in periods if p.index == WEEK24_PERIOD), None)
+    if period is None or not period.complete:
+        return Week24(available=False)
+    b, w = baseline.headache_days, period.headache_days
+    return Week24(
+        available=True,
+        headache_days=w,
+        percent_change=percent_change(b, w),
+        responder_50=reduction_at_least(b, w, RESPONDER_50_PERCENT),
+        responder_30=reduction_at_least(b, w, RESPONDER_30_PERCENT),
+    )
+
+
+def _reverted_to_episodic(periods: Sequence[PeriodSummary]) -> tuple[PeriodSummary, ...]:
+    """The three most recent complete periods when they are consecutive and each has < 15 headache days."""
+    recent = [p for p in periods if p.complete][-EPISODIC_CONSECUTIVE_PERIODS:]
+    if len(recent) < EPISODIC_CONSECUTIVE_PERIODS:
+        return ()
+    consecutive = all(later.index == earlier.index + 1 for earlier, later in itertools.pairwise(recent))
+    if consecutive and all(p.headache_days < CM_MIN_HEADACHE_DAYS for p in recent):
+        return tuple(recent)
+    return ()
+
+
+def nice_ta260_verdict(baseline: PeriodSummary, periods: Sequence[PeriodSummary], week24: Week24) -> NiceVerdict:
+    """NICE TA260 1.2 stopping rules: stop when headache days fell by < 30 % after two treatment cycles (week 24),
+    or the condition has changed to episodic migraine (< 15 headache days a month) for three consecutive months.
+
+    ``stop`` as soon as either rule holds, even before week 24; ``not_yet_assessable`` while week 24 is not
+    complete; otherwise ``continue``. An incomplete baseline makes the verdict ``not_yet_assessable``: the
+    reduction cannot be measured against it (shared/spec/cli.md).
+    """
+    reverted = _reverted_to_episodic(periods)
+    if not baseline.complete:
+        return NiceVerdict(
+            NiceTa260.NOT_YET_ASSESSABLE,
+            (
+                (
+                    f"NICE TA260 1.2: {baseline.label} has {baseline.days_recorded} of {PERIOD_DAYS} days recorded "
+                    f"(< {MIN_RECORDED_DAYS}): incomplete, so the reduction cannot be measured"
+                ),
+            ),
+            reverted_to_episodic=bool(reverted),
+        )
+    reasons = []
+    if reverted:
+        names = ", ".join(str(p.index) for p in reverted)
+        counts = ", ".join(str(p.headache_days) for p in reverted)
+        reasons.append(
+            f"NICE TA260 1.2: periods {names} ({reverted[0].start.isoformat()}..{reverted[-1].end.isoformat()}) "
+            f"each have < {CM_MIN_HEADACHE_DAYS} headache days ({counts}): changed to episodic migraine for "
+            f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods"
+        )
+    if week24.available and week24.headache_days is not None:
+        reduction = "no change" if week24.percent_change is None else f"{-week24.percent_change} %"
+        comparison = "<" if not week24.responder_30 else ">="
+        reasons.append(
+            f"NICE TA260 1.2: headache days from {baseline.headache_days} at baseline to {week24.headache_days} "
+            f"at week 24 (period {WEEK24_PERIOD}), a reduction of {reduction} "
+            f"({comparison} {NICE_MIN_REDUCTION_PERCENT} %)"
+        )
+        if not week24.responder_30:
+            return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=bool(reverted))
+    if reverted:
+        return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=True)
+    if not week24.available:
+        period = next((p for p in periods if p.index == WEEK24_PERIOD), None)
+        state = (
+            "not reached yet"
+            if period is None
+            else f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})"
+        )
+        reasons.append(f"NICE TA260 1.2: response is judged at week 24 (period {WEEK24_PERIOD}): {state}")
+        return NiceVerdict(NiceTa260.NOT_YET_ASSESSABLE, tuple(reasons), reverted_to_episodic=False)
+    return NiceVerdict(NiceTa260.CONTINUE, tuple(reasons), reverted_to_episodic=False)
+
+
+def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date]) -> Outcomes:
+    """A patient's outcomes from their diary and injection dates; day 0 is the earliest injection."""
+    if not injections:
+        raise ValueError("at least one injection date is needed")
+    injection_dates = tuple(sorted(set(injections)))
+    day0 = injection_dates[0]
+    baseline, periods = treatment_periods(classify_days(diary.days), day0=day0)
+    changes = tuple(
+        PeriodChange(
+            period=p,
+            change_headache_days=p.headache_days - baseline.headache_days,
+            percent_change_headache_days=percent_change(baseline.headache_days, p.headache_days),
+        )
+        for p in periods
+    )
+    week24 = _week24(baseline, periods)
+    week4 = next((c for c in changes if c.period.index == ONSET_PERIOD and c.period.complete), None)
+    onset = None
+    if baseline.complete and baseline.headache_days > 0:
+        onset = next(
+            (
+                c
+                for c in changes
+                if c.period.complete
+                and reduction_at_least(baseline.headache_days, c.period.headache_days, RESPONDER_30_PERCENT)
+            ),
+            None,
+        )
+    return Outcomes(
+        patient_id=diary.patient_id,
+        first_injection=day0,
+        injections=injection_dates,
+        baseline=baseline,
+        periods=changes,
+        week4=week4,
+        onset=onset,
+        week24=week24,
+        nice_ta260=nice_ta260_verdict(baseline, periods, week24),
+    )

@@ -1,0 +1,302 @@
+"""Verdicts with reasons: chronic migraine (ICHD-3 1.3), medication overuse (ICHD-3 8.2), BOTOX label criteria.
+
+Each verdict is computed from 28-day period summaries (periods.py) and says, in every reason, the rule it
+applies and the numbers it saw, e.g. ``ICHD-3 1.3 C: period 2 (2026-01-05..2026-02-01) has 6 migraine days
+(< 8)``. onaboard is decision support: the clinician decides; criterion D of 1.3 ("not better accounted for by
+another ICHD-3 diagnosis") in particular stays the clinician's.
+
+The decision order follows shared/spec/cli.md (``assess`` rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from onaboard.clinical.diary import AcuteClass
+from onaboard.clinical.periods import MIN_RECORDED_DAYS, OVERUSE_CLASSES, PERIOD_DAYS, PeriodSummary
+
+__all__ = [
+    "ADULT_AGE_YEARS",
+    "CM_MIN_ATTACKS",
+    "CM_MIN_HEADACHE_DAYS",
+    "CM_MIN_MIGRAINE_DAYS",
+    "LABEL_MIN_HEADACHE_DAYS_4H",
+    "MULTIPLE",
+    "OVERUSE_DAYS",
+    "OVERUSE_MULTIPLE_DAYS",
+    "ChronicMigraine",
+    "LabelCriteria",
+    "MedicationOveruse",
+    "Verdict",
+    "chronic_migraine_verdict",
+    "label_criteria_verdict",
+    "medication_overuse_verdict",
+    "period_overuse",
+]
+
+CM_MIN_HEADACHE_DAYS = 15
+"""ICHD-3 1.3 A: headache on at least 15 days a month (for more than 3 months)."""
+
+CM_MIN_MIGRAINE_DAYS = 8
+"""ICHD-3 1.3 C: on at least 8 days a month the headache has migraine features (for more than 3 months)."""
+
+CM_MIN_ATTACKS = 5
+"""ICHD-3 1.3 B: at least five attacks fulfilling 1.1 B-D and/or 1.2 B-C."""
+
+OVERUSE_DAYS: dict[AcuteClass, int] = {
+    AcuteClass.ERGOT: 10,  # ICHD-3 8.2.1 ergotamine-overuse headache: >= 10 days/month
+    AcuteClass.TRIPTAN: 10,  # ICHD-3 8.2.2 triptan-overuse headache: >= 10 days/month
+    AcuteClass.SIMPLE_ANALGESIC: 15,  # ICHD-3 8.2.3 non-opioid (simple) analgesic: >= 15 days/month
+    AcuteClass.OPIOID: 10,  # ICHD-3 8.2.4 opioid-overuse headache: >= 10 days/month
+    AcuteClass.COMBINATION_ANALGESIC: 10,  # ICHD-3 8.2.5 combination-analgesic-overuse headache: >= 10 days/month
+}
+"""Per-class overuse thresholds in days per month (ICHD-3 8.2.1-8.2.5)."""
+
+OVERUSE_MULTIPLE_DAYS = 10
+"""ICHD-3 8.2.6: two or more classes, none overused alone, on a total of at least 10 days a month."""
+
+OVERUSE_SECTION: dict[AcuteClass, str] = {
+    AcuteClass.ERGOT: "8.2.1",
+    AcuteClass.TRIPTAN: "8.2.2",
+    AcuteClass.SIMPLE_ANALGESIC: "8.2.3",
+    AcuteClass.OPIOID: "8.2.4",
+    AcuteClass.COMBINATION_ANALGESIC: "8.2.5",
+}
+
+MULTIPLE = "multiple"
+"""The class name a period gets when it meets ICHD-3 8.2.6 (several classes, none overused alone)."""
+
+LABEL_MIN_HEADACHE_DAYS_4H = 15
+"""BOTOX US label, Indications (1.x Chronic Migraine): adults with >= 15 days per month with headache lasting
+4 hours a day or longer."""
+
+ADULT_AGE_YEARS = 18
+"""BOTOX US label 8.4 Pediatric Use: safety and effectiveness in chronic migraine not established under 18."""
+
+
+class ChronicMigraine(StrEnum):
+    YES = "yes"
+    NO = "no"
+    INSUFFICIENT_DATA = "insufficient_data"
+
+
+class MedicationOveruse(StrEnum):
+    SUSPECTED = "suspected"
+    NOT_SUSPECTED = "not_suspected"
+    INSUFFICIENT_DATA = "insufficient_data"
+
+
+class LabelCriteria(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    INSUFFICIENT_DATA = "insufficient_data"
+
+
+V = TypeVar("V", ChronicMigraine, MedicationOveruse, LabelCriteria)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict(Generic[V]):
+    """A verdict, the reasons for it (each naming its rule and numbers) and, for overuse, the classes."""
+
+    verdict: V
+    reasons: tuple[str, ...]
+    classes: tuple[str, ...] = ()
+
+
+def _counts(periods: Sequence[PeriodSummary], attribute: str) -> str:
+    return ", ".join(str(getattr(period, attribute)) for period in periods)
+
+
+def _unusable(periods: Sequence[PeriodSummary]) -> list[str]:
+    """A reason for each period that is missing or incomplete."""
+    reasons = []
+    for period in periods:
+        if period.missing:
+            reasons.append(f"{period.label} ends before the first diary row: missing")
+        elif not period.complete:
+            reasons.append(
+                f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded "
+                f"(< {MIN_RECORDED_DAYS}): incomplete"
+            )
+    return reasons
+
+
+def chronic_migraine_verdict(periods: Sequence[PeriodSummary], *, attacks: int) -> Verdict[ChronicMigraine]:
+    """ICHD-3 1.3 Chronic migraine over the given periods (">3 months" read as N complete 28-day periods).
+
+    ``no`` if any complete period has < 15 headache days (1.3 A) or < 8 migraine days (1.3 C); otherwise
+    ``insufficient_data`` if any period is incomplete or missing; otherwise ``no`` if fewer than 5 migraine
+    attacks were recorded (1.3 B); otherwise ``yes``. Criterion D stays the clinician's.
+    """
+    failures = []
+    for period in periods:
+        if not period.complete:
+            continue
+        if period.headache_days < CM_MIN_HEADACHE_DAYS:
+            failures.append(
+                f"ICHD-3 1.3 A: {period.label} has {period.headache_days} headache days (< {CM_MIN_HEADACHE_DAYS})"
+            )
+        if period.migraine_days < CM_MIN_MIGRAINE_DAYS:
+            failures.append(
+                f"ICHD-3 1.3 C: {period.label} has {period.migraine_days} migraine days (< {CM_MIN_MIGRAINE_DAYS})"
+            )
+    if failures:
+        return Verdict(ChronicMigraine.NO, tuple(failures))
+    unusable = _unusable(periods)
+    if unusable:
+        return Verdict(
+            ChronicMigraine.INSUFFICIENT_DATA,
+            (f"ICHD-3 1.3 A: headache for > 3 months needs {len(periods)} complete periods", *unusable),
+        )
+    if attacks < CM_MIN_ATTACKS:
+        return Verdict(
+            ChronicMigraine.NO,
+            (f"ICHD-3 1.3 B: {attacks} migraine attacks (1.1 B-D or 1.2 B-C) recorded (< {CM_MIN_ATTACKS})",),
+        )
+    n = len(periods)
+    return Verdict(
+        ChronicMigraine.YES,
+        (
+            (
+                f"ICHD-3 1.3 A: each of the {n} periods has >= {CM_MIN_HEADACHE_DAYS} headache days "
+                f"({_counts(periods, 'headache_days')})"
+            ),
+            (
+                f"ICHD-3 1.3 C: each of the {n} periods has >= {CM_MIN_MIGRAINE_DAYS} migraine days "
+                f"({_counts(periods, 'migraine_days')})"
+            ),
+            f"ICHD-3 1.3 B: {attacks} migraine attacks recorded (>= {CM_MIN_ATTACKS})",
+            (
+                "ICHD-3 1.3 D: whether another ICHD-3 diagnosis accounts better for the headache is the "
+                "clinician's judgement"
+            ),
+        ),
+    )
+
+
+def period_overuse(period: PeriodSummary) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The classes by which one period meets ICHD-3 8.2 (``multiple`` for 8.2.6), and the reasons.
+
+    A class meets it at its own threshold (8.2.1-8.2.5). Otherwise 8.2.6 holds when two or more of the five
+    counted classes were each taken on at least one day, on >= 10 distinct days in all. Gepants, ditans and
+    other classes are not counted.
+    """
+    acute = period.acute_medication_days
+    classes = []
+    reasons = []
+    for acute_class in OVERUSE_CLASSES:
+        days, threshold = acute.of(acute_class), OVERUSE_DAYS[acute_class]
+        if days >= threshold:
+            classes.append(acute_class.value)
+            reasons.append(
+                f"ICHD-3 {OVERUSE_SECTION[acute_class]}: {period.label} has {acute_class.value} on "
+                f"{days} days (>= {threshold})"
+            )
+    if classes:
+        return tuple(classes), tuple(reasons)
+    used = [cls for cls in OVERUSE_CLASSES if acute.of(cls) > 0]
+    if len(used) >= 2 and period.overuse_class_days >= OVERUSE_MULTIPLE_DAYS:
+        names = ", ".join(f"{cls.value} {acute.of(cls)}" for cls in used)
+        return (MULTIPLE,), (
+            (
+                f"ICHD-3 8.2.6: {period.label} has {len(used)} classes ({names}) on {period.overuse_class_days} "
+                f"days in all (>= {OVERUSE_MULTIPLE_DAYS}), none at its own threshold"
+            ),
+        )
+    return (), ()
+
+
+def _no_overuse_reason(period: PeriodSummary) -> str:
+    acute = period.acute_medication_days
+    counts = ", ".join(f"{cls.value} {acute.of(cls)}" for cls in OVERUSE_CLASSES)
+    return (
+        f"ICHD-3 8.2: {period.label} meets no overuse threshold ({counts} days; "
+        f"{period.overuse_class_days} days with any counted class)"
+    )
+
+
+def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[MedicationOveruse]:
+    """ICHD-3 8.2 Medication-overuse headache, criterion B (regular overuse for > 3 months) over the periods.
+
+    ``not_suspected`` if any complete period does not meet it; otherwise ``insufficient_data`` if any period is
+    incomplete or missing; otherwise ``suspected``, with the union of the classes by which periods met it.
+    Criteria A (headache on >= 15 days) and C (not better accounted for) are judged with chronic migraine and
+    by the clinician; a patient meeting both 1.3 and 8.2 receives both diagnoses (ICHD-3 1.3 notes).
+    """
+    met: list[tuple[tuple[str, ...], tuple[str, ...]]] = [period_overuse(period) for period in periods]
+    not_met = [
+        _no_overuse_reason(period)
+        for period, (classes, _) in zip(periods, met, strict=True)
+        if period.complete and not classes
+    ]
+    if not_met:
+        return Verdict(MedicationOveruse.NOT_SUSPECTED, tuple(not_met))
+    unusable = _unusable(periods)
+    if unusable:
+        return Verdict(
+            MedicationOveruse.INSUFFICIENT_DATA,
+            (f"ICHD-3 8.2 B: overuse for > 3 months needs {len(periods)} complete periods", *unusable),
+        )
+    order = [cls.value for cls in OVERUSE_CLASSES] + [MULTIPLE]
+    union = {name for classes, _ in met for name in classes}
+    reasons = tuple(reason for _, period_reasons in met for reason in period_reasons)
+    return Verdict(
+        MedicationOveruse.SUSPECTED,
+        (*reasons, "ICHD-3 8.2 C: whether another diagnosis accounts better is the clinician's judgement"),
+        classes=tuple(name for name in order if name in union),
+    )
+
+
+def label_criteria_verdict(
+    periods: Sequence[PeriodSummary],
+    *,
+    chronic_migraine: Verdict[ChronicMigraine],
+    age_years: int | None,
+    as_of: date,
+) -> Verdict[LabelCriteria]:
+    """BOTOX US label, chronic-migraine indication: adults with chronic migraine, >= 15 days a month with
+    headache lasting 4 hours a day or longer.
+
+    ``not_met`` when chronic migraine is ``no``, a complete period has < 15 four-hour headache days, or a known
+    age is under 18; otherwise ``insufficient_data`` when chronic migraine is ``insufficient_data`` or no birth
+    date is known; otherwise ``met``.
+    """
+    failures = []
+    if chronic_migraine.verdict is ChronicMigraine.NO:
+        failures.append("BOTOX label (Indications): chronic migraine is not established (ICHD-3 1.3 verdict: no)")
+    failures.extend(
+        f"BOTOX label (Indications): {period.label} has {period.headache_days_4h} days with headache lasting "
+        f">= 4 hours (< {LABEL_MIN_HEADACHE_DAYS_4H})"
+        for period in periods
+        if period.complete and period.headache_days_4h < LABEL_MIN_HEADACHE_DAYS_4H
+    )
+    if age_years is not None and age_years < ADULT_AGE_YEARS:
+        failures.append(
+            f"BOTOX label 8.4: age {age_years} on {as_of.isoformat()} (< {ADULT_AGE_YEARS}); "
+            "safety and effectiveness in chronic migraine are established in adults only"
+        )
+    if failures:
+        return Verdict(LabelCriteria.NOT_MET, tuple(failures))
+    missing = []
+    if chronic_migraine.verdict is ChronicMigraine.INSUFFICIENT_DATA:
+        missing.append("BOTOX label (Indications): chronic migraine cannot be judged yet (insufficient data)")
+    if age_years is None:
+        missing.append(f"BOTOX label 8.4: no birth date known; the indication is for adults (>= {ADULT_AGE_YEARS})")
+    if missing:
+        return Verdict(LabelCriteria.INSUFFICIENT_DATA, tuple(missing))
+    return Verdict(
+        LabelCriteria.MET,
+        (
+            f"BOTOX label 8.4: adult (age {age_years} on {as_of.isoformat()}, >= {ADULT_AGE_YEARS})",
+            "BOTOX label (Indications): chronic migraine per ICHD-3 1.3",
+            (
+                f"BOTOX label (Indications): each of the {len(periods)} periods has >= {LABEL_MIN_HEADACHE_DAYS_4H} "
+                f"days with headache lasting >= 4 hours ({_counts(periods, 'headache_days_4h')})"
+            ),
+        ),
+    )
