@@ -1,0 +1,236 @@
+"""The diary CSV contract (shared/spec/diary-csv.md): what is accepted, and every problem reported with its place."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from onaboard.clinical import diary as diary_module
+from onaboard.clinical.diary import AcuteClass, Intensity, parse_diary, write_diary
+from onaboard.clinical.errors import DiaryError
+from tests.clinical.strategies import TODAY, patient_days
+
+HEADER = "patient_id,date,headache_hours,intensity"
+
+
+def problems_of(text: str | bytes, today: date = TODAY) -> list[str]:
+    """The problem lines a refused file produces."""
+    with pytest.raises(DiaryError) as caught:
+        parse_diary(text, today=today)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def only_day(text: str):
+    (patient,) = parse_diary(text, today=TODAY)
+    (day,) = patient.days
+    return day
+
+
+def test_minimal_file_parses_required_columns():
+    """A file with only the required columns gives headache-free days with every flag off."""
+    day = only_day("patient_id,date,headache_hours\nP1,2026-01-05,0\n")
+    assert (day.patient_id, day.date, day.headache_hours, day.intensity) == ("P1", date(2026, 1, 5), 0, None)
+    assert not (day.aura)
+    assert not (day.nausea)
+    assert not (day.acute_medication)
+
+
+def test_column_order_is_free_and_names_and_values_are_trimmed():
+    """Columns may come in any order; spaces around header names and values are trimmed."""
+    day = only_day(" intensity , headache_hours ,date,patient_id\n  SEVERE ,  4.5 , 2026-01-05 , P1 \n")
+    assert (day.intensity, day.headache_hours, day.patient_id) == (Intensity.SEVERE, Decimal("4.5"), "P1")
+
+
+def test_byte_order_mark_and_blank_lines_are_ignored():
+    """A UTF-8 byte-order mark and blank lines are skipped; line numbers still count physical lines."""
+    data = "\ufeffpatient_id,date,headache_hours\n\nP1,2026-01-05,0\n\n".encode()
+    (patient,) = parse_diary(data, today=TODAY)
+    assert len(patient.days) == 1
+    assert problems_of(b"\xef\xbb\xbfpatient_id,date,headache_hours\n\nP1,2026-01-05,x\n") == [
+        "line 3, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')"
+    ]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", "mild"), ("2", "moderate"), ("3", "severe"), ("Mild", "mild")])
+def test_intensity_accepts_words_in_any_case_and_numbers(raw, expected):
+    """Intensity is mild/moderate/severe in any case, or 1/2/3."""
+    assert only_day(f"{HEADER}\nP1,2026-01-05,2,{raw}\n").intensity == Intensity(expected)
+
+
+@pytest.mark.parametrize("raw", ["yes", "Y", "TRUE", "1", "no", "n", "False", "0", ""])
+def test_yes_no_accepts_every_documented_spelling(raw):
+    """yes/no accepts yes/no, y/n, true/false, 1/0 in any case; blank counts as no."""
+    day = only_day(f"{HEADER},nausea\nP1,2026-01-05,2,mild,{raw}\n")
+    assert day.nausea is (raw.lower() in {"yes", "y", "true", "1"})
+
+
+def test_acute_medication_items_are_trimmed_case_free_and_counted_once():
+    """Acute classes are ;-separated, trimmed, in any case, and a repeat counts once."""
+    day = only_day(f"{HEADER},acute_medication\nP1,2026-01-05,2,mild, Triptan ;SIMPLE_ANALGESIC;triptan\n")
+    assert day.acute_medication == {AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC}
+
+
+def test_header_only_file_holds_no_patients():
+    """A header-only file is valid and holds no patients."""
+    assert parse_diary("patient_id,date,headache_hours\n", today=TODAY) == ()
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff"])
+def test_empty_file_is_an_error(text):
+    """An empty file (nothing but blank lines or a byte-order mark) is refused on line 1."""
+    assert problems_of(text) == [f"line 1: {diary_module.EMPTY_FILE}"]
+
+
+def test_header_problems_are_each_reported_on_line_1():
+    """Unknown and repeated columns and a missing required column are each a problem on line 1."""
+    assert problems_of("patient_id,date,date,headache_hour\nP1,2026-01-05,2026-01-05,1\n") == [
+        f"line 1, column date: {diary_module.REPEATED_COLUMN}",
+        f"line 1, column headache_hour: {diary_module.UNKNOWN_COLUMN.format(expected=', '.join(diary_module.COLUMNS))}",
+        f"line 1, column headache_hours: {diary_module.MISSING_COLUMN}",
+    ]
+
+
+def test_every_row_problem_is_reported_with_line_and_column():
+    """A refused file lists every problem, in file order, as `line N, column C: what is wrong`."""
+    text = (
+        "patient_id,date,headache_hours,intensity,nausea,acute_medication\n"
+        "P 1,2026-02-30,25,,maybe,aspirin\n"
+        ",,,,,triptan;\n"
+        "P1,2026/01/05,-1,severe,,\n"
+    )
+    assert problems_of(text) == [
+        "line 2, column patient_id: patient id must be 1-64 characters of A-Z a-z 0-9 . _ - (got 'P 1')",
+        "line 2, column date: date 2026-02-30 does not exist",
+        "line 2, column headache_hours: headache hours must be a number from 0 to 24 (got '25')",
+        "line 2, column nausea: must be yes/no, y/n, true/false or 1/0 (got 'maybe')",
+        (
+            "line 2, column acute_medication: unknown acute medication class 'aspirin' (known: triptan, ergot, "
+            "simple_analgesic, combination_analgesic, opioid, gepant, ditan, other)"
+        ),
+        "line 3, column patient_id: a value is required",
+        "line 3, column date: a value is required",
+        "line 3, column headache_hours: a value is required",
+        "line 3, column acute_medication: empty item in the ;-separated list of classes",
+        "line 4, column date: date must be YYYY-MM-DD (got '2026/01/05')",
+        "line 4, column headache_hours: headache hours must be a number from 0 to 24 (got '-1')",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hours", "valid"),
+    [
+        ("0", True),
+        ("24", True),
+        ("24.0", True),
+        ("24.01", False),
+        ("3.5", True),
+        ("1e1", False),
+        (".5", False),
+        ("abc", False),
+    ],
+)
+def test_headache_hours_must_be_a_decimal_from_0_to_24(hours, valid):
+    """Hours are digits with an optional fraction, from 0 to 24 inclusive."""
+    text = f"{HEADER}\nP1,2026-01-05,{hours},{'mild' if hours not in {'0'} else ''}\n"
+    if valid:
+        assert only_day(text).headache_hours == Decimal(hours)
+    else:
+        assert problems_of(text) == [
+            f"line 2, column headache_hours: headache hours must be a number from 0 to 24 (got {hours!r})"
+        ]
+
+
+def test_patient_id_length_limit_is_64():
+    """A patient id of 64 characters is accepted and one of 65 refused."""
+    assert only_day(f"{HEADER}\n{'a' * 64},2026-01-05,0,\n").patient_id == "a" * 64
+    assert problems_of(f"{HEADER}\n{'a' * 65},2026-01-05,0,\n")[0].startswith("line 2, column patient_id:")
+
+
+def test_a_date_after_today_is_refused_and_today_is_accepted():
+    """A row dated after today is an error; a row dated today is not."""
+    assert only_day(f"{HEADER}\nP1,2026-11-28,0,\n").date == TODAY
+    assert problems_of(f"{HEADER}\nP1,2026-11-29,0,\n") == [
+        "line 2, column date: date 2026-11-29 is after today (2026-11-28)"
+    ]
+
+
+def test_a_second_row_for_the_same_day_names_the_first_line():
+    """The later of two rows for one patient and date is reported, naming the earlier line."""
+    text = f"{HEADER}\nP1,2026-01-05,0,\nP2,2026-01-05,0,\nP1,2026-01-05,3,mild\n"
+    assert problems_of(text) == [
+        "line 4, column date: second row for patient P1 on 2026-01-05 (the first is on line 2)"
+    ]
+
+
+def test_line_numbers_are_physical_lines_where_a_record_starts():
+    """A quoted note spanning lines moves later records' line numbers down."""
+    text = f'{HEADER},notes\nP1,2026-01-05,0,,"two\nlines"\n\nP1,2026-01-06,x,,\n'
+    assert problems_of(text) == [
+        "line 5, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')"
+    ]
+
+
+def test_intensity_is_required_on_a_headache_day_and_blank_on_a_headache_free_day():
+    """Intensity is required when hours > 0 and must be blank when hours are 0."""
+    assert problems_of(f"{HEADER}\nP1,2026-01-05,0.5,\nP1,2026-01-06,0,mild\n") == [
+        f"line 2, column intensity: {diary_module.INTENSITY_REQUIRED}",
+        f"line 3, column intensity: {diary_module.INTENSITY_ON_HEADACHE_FREE_DAY}",
+    ]
+
+
+def test_pain_features_must_be_blank_or_no_on_a_headache_free_day():
+    """On a 0-hour day pain features may be blank or no, never yes."""
+    header = "patient_id,date,headache_hours,unilateral,photophobia"
+    assert only_day(f"{header}\nP1,2026-01-05,0,no,\n").unilateral is False
+    assert problems_of(f"{header}\nP1,2026-01-05,0,yes,1\n") == [
+        "line 2, column unilateral: must be blank or no when headache_hours is 0 (got 'yes')",
+        "line 2, column photophobia: must be blank or no when headache_hours is 0 (got '1')",
+    ]
+
+
+def test_aura_medication_and_belief_may_be_given_on_a_headache_free_day():
+    """Aura without headache (ICHD-3 1.2.1.2), acute medication, relief and belief are allowed on a 0-hour day."""
+    header = "patient_id,date,headache_hours,aura,acute_medication,acute_relief,believed_migraine"
+    day = only_day(f"{header}\nP1,2026-01-05,0,yes,triptan,yes,yes\n")
+    assert day.aura
+    assert day.acute_relief
+    assert day.believed_migraine
+    assert day.acute_medication == {AcuteClass.TRIPTAN}
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused():
+    """A row with extra fields is an error naming the counts; a short row leaves the missing columns blank."""
+    assert problems_of(f"{HEADER}\nP1,2026-01-05,0,,extra\n") == ["line 2: row has 5 fields but the header has 4"]
+    assert only_day(f"{HEADER}\nP1,2026-01-05,0\n").intensity is None
+
+
+def test_invalid_utf8_is_refused_with_its_line():
+    """Bytes that are not UTF-8 are refused, naming the line they are on."""
+    assert problems_of(b"patient_id,date,headache_hours,notes\nP1,2026-01-05,0,caf\xe9\n") == [
+        f"line 2: {diary_module.NOT_UTF8}"
+    ]
+
+
+def test_patients_are_sorted_by_id_and_days_by_date():
+    """Patients come back sorted by id as code points, each patient's days by date."""
+    text = f"{HEADER}\nb,2026-01-06,0,\nP2,2026-01-06,0,\nP10,2026-01-07,0,\nP10,2026-01-05,0,\n"
+    patients = parse_diary(text, today=TODAY)
+    assert [p.patient_id for p in patients] == ["P10", "P2", "b"]
+    assert [d.date.day for d in patients[0].days] == [5, 7]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(patient_days(max_days=40), min_size=0, max_size=3))
+def test_writing_then_reading_a_diary_gives_the_same_days(groups):
+    """Export then import is lossless for any valid diary."""
+    days = [
+        type(day)(**{**{f: getattr(day, f) for f in day.__slots__}, "patient_id": f"P{i}"})
+        for i, group in enumerate(groups)
+        for day in group
+    ]
+    parsed = parse_diary(write_diary(days), today=TODAY)
+    assert [day for patient in parsed for day in patient.days] == sorted(days, key=lambda d: (d.patient_id, d.date))

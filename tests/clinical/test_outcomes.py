@@ -1,0 +1,159 @@
+"""Outcomes after the first injection: change per period, week 24, NICE TA260 stopping rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from onaboard.clinical.outcomes import NiceTa260, percent_change, reduction_at_least, treatment_outcomes
+from tests.clinical.factories import diary, period_days
+
+DAY0 = date(2026, 1, 5)
+
+
+def course(baseline: int, after: list[int], *, baseline_recorded: int = 28, recorded: list[int] | None = None):
+    """Days for the baseline and periods 1..len(after) with those headache-day counts."""
+    recorded = recorded or [28] * len(after)
+    days = period_days(DAY0 - timedelta(days=28), recorded=baseline_recorded, headache=baseline, migraine=baseline)
+    for k, (headache, rows) in enumerate(zip(after, recorded, strict=True), start=1):
+        days += period_days(DAY0 + timedelta(days=28 * (k - 1)), recorded=rows, headache=min(headache, rows))
+    return diary(days)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "expected"),
+    [(3, 1, "-66.7"), (8, 7, "-12.5"), (16, 14, "-12.5"), (3, 2, "-33.3"), (20, 20, "0.0"), (10, 15, "50.0"),
+     (40, 1, "-97.5"), (6, 5, "-16.7"), (0, 4, None)],
+)  # fmt: skip
+def test_percent_change_rounds_half_away_from_zero(baseline, current, expected):
+    """Percent change is exact, rounded to one decimal half away from zero, and None on a 0 baseline."""
+    assert percent_change(baseline, current) == (None if expected is None else Decimal(expected))
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "fifty", "thirty"),
+    [(20, 10, True, True), (20, 11, False, True), (10, 7, False, True), (10, 8, False, False), (21, 10, True, True),
+     (21, 11, False, True), (3, 2, False, True), (0, 0, True, True)],
+)  # fmt: skip
+def test_responders_are_decided_on_exact_integers(baseline, current, fifty, thirty):
+    """50 % means 2(b-w) >= b and 30 % means 10(b-w) >= 3b, with no rounding."""
+    assert reduction_at_least(baseline, current, 50) is fifty
+    assert reduction_at_least(baseline, current, 30) is thirty
+
+
+@given(st.integers(min_value=1, max_value=28), st.integers(min_value=0, max_value=28))
+def test_responder_agrees_with_the_exact_percentage(baseline, current):
+    """A 30 % responder is exactly one whose exact reduction is at least 30 %."""
+    exact = 100 * (baseline - current) / baseline
+    assert reduction_at_least(baseline, current, 30) is (exact >= 30 - 1e-9)
+
+
+def test_change_per_period_against_baseline():
+    """Each period after treatment carries its change and percent change against the baseline."""
+    result = treatment_outcomes(course(20, [16, 12]), injections=[DAY0])
+    assert [(c.period.index, c.change_headache_days, c.percent_change_headache_days) for c in result.periods] == [
+        (1, -4, Decimal("-20.0")),
+        (2, -8, Decimal("-40.0")),
+    ]
+    assert result.baseline.headache_days == 20
+    assert result.week4 is result.periods[0]
+    assert result.onset is result.periods[1]
+
+
+def test_day_0_is_the_earliest_injection():
+    """With several injection dates, periods are laid from the earliest."""
+    result = treatment_outcomes(course(20, [16]), injections=[DAY0 + timedelta(days=84), DAY0])
+    assert result.first_injection == DAY0
+    assert result.injections == (DAY0, DAY0 + timedelta(days=84))
+
+
+def test_week24_responder_and_nice_continue():
+    """Period 6 complete with >= 50 % fewer headache days: responder at 50 % and 30 %, NICE continue."""
+    result = treatment_outcomes(course(20, [16, 14, 15, 15, 16, 10]), injections=[DAY0])
+    assert result.week24.available
+    assert (result.week24.headache_days, result.week24.percent_change) == (10, Decimal("-50.0"))
+    assert result.week24.responder_50
+    assert result.week24.responder_30
+    assert result.nice_ta260.verdict is NiceTa260.CONTINUE
+    assert result.nice_ta260.reasons == (
+        (
+            "NICE TA260 1.2: headache days from 20 at baseline to 10 at week 24 (period 6), "
+            "a reduction of 50.0 % (>= 30 %)"
+        ),
+    )
+
+
+def test_a_responder_back_to_episodic_for_three_periods_is_told_to_stop():
+    """A week-24 responder whose last three periods each have < 15 headache days meets NICE's episodic stop rule."""
+    result = treatment_outcomes(course(20, [16, 14, 12, 12, 11, 10]), injections=[DAY0])
+    assert result.week24.responder_50
+    assert result.nice_ta260.verdict is NiceTa260.STOP
+    assert result.nice_ta260.reverted_to_episodic
+
+
+def test_nice_stop_at_week24_under_30_percent():
+    """Fewer than 30 % fewer headache days at week 24 means stop (NICE TA260 1.2)."""
+    result = treatment_outcomes(course(20, [19, 19, 18, 18, 17, 15]), injections=[DAY0])
+    assert (result.week24.responder_30, result.week24.percent_change) == (False, Decimal("-25.0"))
+    assert result.nice_ta260.verdict is NiceTa260.STOP
+
+
+def test_week24_not_available_until_period_6_is_complete():
+    """With period 6 incomplete, week 24 is unavailable and NICE is not yet assessable."""
+    result = treatment_outcomes(
+        course(20, [16, 16, 16, 16, 16, 16], recorded=[28, 28, 28, 28, 28, 19]), injections=[DAY0]
+    )
+    assert not result.week24.available
+    assert result.week24.headache_days is None
+    assert result.week24.responder_50 is None
+    assert result.nice_ta260.verdict is NiceTa260.NOT_YET_ASSESSABLE
+
+
+def test_nice_stop_before_week24_when_reverted_to_episodic():
+    """Three consecutive complete periods each under 15 headache days mean stop, even before week 24."""
+    result = treatment_outcomes(course(20, [14, 14, 14]), injections=[DAY0])
+    assert result.nice_ta260.verdict is NiceTa260.STOP
+    assert result.nice_ta260.reverted_to_episodic
+    assert result.nice_ta260.reasons == (
+        (
+            "NICE TA260 1.2: periods 1, 2, 3 (2026-01-05..2026-03-29) each have < 15 headache days (14, 14, 14): "
+            "changed to episodic migraine for 3 consecutive periods"
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("after", "recorded"),
+    [([14, 15, 14], [28, 28, 28]), ([14, 14, 14, 14], [28, 28, 10, 28])],
+)
+def test_episodic_reversion_needs_three_consecutive_complete_periods(after, recorded):
+    """A period of 15 days, or a gap of an incomplete period, breaks the run of three."""
+    result = treatment_outcomes(course(20, after, recorded=recorded), injections=[DAY0])
+    assert result.nice_ta260.verdict is NiceTa260.NOT_YET_ASSESSABLE
+    assert not result.nice_ta260.reverted_to_episodic
+
+
+def test_an_incomplete_baseline_makes_nice_not_yet_assessable():
+    """With fewer than 20 baseline days recorded the reduction cannot be measured."""
+    result = treatment_outcomes(course(19, [8, 8, 8, 8, 8, 8], baseline_recorded=19), injections=[DAY0])
+    assert result.week24.available
+    assert result.nice_ta260.verdict is NiceTa260.NOT_YET_ASSESSABLE
+    assert result.nice_ta260.reasons[0].startswith("NICE TA260 1.2: baseline (2025-12-08..2026-01-04) has 19 of 28")
+
+
+def test_periods_stop_at_the_last_period_holding_a_row():
+    """Periods are listed up to the last one with a diary row, which may be incomplete."""
+    result = treatment_outcomes(course(20, [16, 16, 5], recorded=[28, 28, 5]), injections=[DAY0])
+    assert [c.period.index for c in result.periods] == [1, 2, 3]
+    assert not result.periods[-1].period.complete
+
+
+def test_a_zero_baseline_gives_no_percentages():
+    """A baseline without headache days gives null percent changes."""
+    result = treatment_outcomes(course(0, [3]), injections=[DAY0])
+    assert result.periods[0].percent_change_headache_days is None
+    assert result.onset is None

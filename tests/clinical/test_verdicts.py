@@ -1,0 +1,244 @@
+"""Verdicts over periods: chronic migraine (ICHD-3 1.3), medication overuse (ICHD-3 8.2), BOTOX label criteria."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from onaboard.clinical.assessment import assess
+from onaboard.clinical.verdicts import ChronicMigraine, LabelCriteria, MedicationOveruse
+from tests.clinical.factories import diary, make_day, period_days
+
+AS_OF = date(2026, 3, 1)
+BIRTH = date(1980, 6, 1)
+
+
+def period_start(index: int) -> date:
+    """First day of period ``index`` before AS_OF."""
+    return AS_OF - timedelta(days=28 * index - 1)
+
+
+def three_periods(*, headache=(20, 20, 20), migraine=(10, 10, 10), recorded=(28, 28, 28), hours=6.0, **fields) -> list:
+    """Days for periods 1..3 before AS_OF with the given counts per period (index 1 first)."""
+    days = []
+    for index in (1, 2, 3):
+        i = index - 1
+        days += period_days(
+            period_start(index),
+            recorded=recorded[i],
+            headache=headache[i],
+            migraine=migraine[i],
+            hours=hours,
+            **fields,
+        )
+    return days
+
+
+def judge(days, **kwargs):
+    kwargs.setdefault("birth_date", BIRTH)
+    return assess(diary(days), as_of=AS_OF, **kwargs)
+
+
+def test_chronic_migraine_yes_with_its_reasons():
+    """Three complete periods of >= 15 headache and >= 8 migraine days with >= 5 attacks give yes, citing 1.3 A-D."""
+    result = judge(three_periods())
+    assert result.chronic_migraine.verdict is ChronicMigraine.YES
+    assert result.chronic_migraine.reasons == (
+        "ICHD-3 1.3 A: each of the 3 periods has >= 15 headache days (20, 20, 20)",
+        "ICHD-3 1.3 C: each of the 3 periods has >= 8 migraine days (10, 10, 10)",
+        "ICHD-3 1.3 B: 30 migraine attacks recorded (>= 5)",
+        "ICHD-3 1.3 D: whether another ICHD-3 diagnosis accounts better for the headache is the clinician's judgement",
+    )
+
+
+@pytest.mark.parametrize(("headache", "verdict"), [(14, ChronicMigraine.NO), (15, ChronicMigraine.YES)])
+def test_chronic_migraine_headache_day_boundary(headache, verdict):
+    """14 headache days in one period fails ICHD-3 1.3 A; 15 passes."""
+    result = judge(three_periods(headache=(20, headache, 20)))
+    assert result.chronic_migraine.verdict is verdict
+    if verdict is ChronicMigraine.NO:
+        assert result.chronic_migraine.reasons == (
+            "ICHD-3 1.3 A: period 2 (2026-01-05..2026-02-01) has 14 headache days (< 15)",
+        )
+
+
+@pytest.mark.parametrize(("migraine", "verdict"), [(7, ChronicMigraine.NO), (8, ChronicMigraine.YES)])
+def test_chronic_migraine_migraine_day_boundary(migraine, verdict):
+    """7 migraine days in one period fails ICHD-3 1.3 C; 8 passes."""
+    result = judge(three_periods(migraine=(10, migraine, 10)))
+    assert result.chronic_migraine.verdict is verdict
+    if verdict is ChronicMigraine.NO:
+        assert result.chronic_migraine.reasons == (
+            "ICHD-3 1.3 C: period 2 (2026-01-05..2026-02-01) has 7 migraine days (< 8)",
+        )
+
+
+@pytest.mark.parametrize(("recorded", "verdict"), [(19, ChronicMigraine.INSUFFICIENT_DATA), (20, ChronicMigraine.YES)])
+def test_chronic_migraine_needs_complete_periods(recorded, verdict):
+    """A period with 19 recorded days leaves the verdict open; 20 recorded days is enough."""
+    result = judge(three_periods(recorded=(28, 28, recorded), headache=(20, 20, 19)))
+    assert result.chronic_migraine.verdict is verdict
+
+
+def test_a_failing_complete_period_decides_before_an_incomplete_one():
+    """A complete period below threshold gives no even when another period is incomplete."""
+    result = judge(three_periods(headache=(10, 20, 5), migraine=(8, 10, 0), recorded=(28, 28, 5)))
+    assert result.chronic_migraine.verdict is ChronicMigraine.NO
+    assert result.chronic_migraine.reasons == (
+        "ICHD-3 1.3 A: period 1 (2026-02-02..2026-03-01) has 10 headache days (< 15)",
+    )
+
+
+def test_a_period_before_the_first_row_is_missing():
+    """A period ending before the first diary row is missing, so the verdict is insufficient_data."""
+    days = [d for d in three_periods() if d.date >= period_start(2)]
+    result = judge(days)
+    assert result.chronic_migraine.verdict is ChronicMigraine.INSUFFICIENT_DATA
+    assert "period 3 (2025-12-08..2026-01-04) ends before the first diary row: missing" in (
+        result.chronic_migraine.reasons
+    )
+
+
+@pytest.mark.parametrize(("attacks", "verdict"), [(4, ChronicMigraine.NO), (5, ChronicMigraine.YES)])
+def test_chronic_migraine_needs_five_attacks(attacks, verdict):
+    """Four attacks fail ICHD-3 1.3 B; five pass (migraine days of under 4 hours are not attacks)."""
+    days = three_periods(hours=2)
+    for i in range(attacks):
+        days[i] = make_day(days[i].date, 5, intensity=days[i].intensity, unilateral=True, pulsating=True, nausea=True)
+    result = judge(days)
+    assert result.migraine_attacks == attacks
+    assert result.chronic_migraine.verdict is verdict
+
+
+def test_attacks_are_counted_over_the_whole_diary_up_to_as_of():
+    """Attacks before the periods count toward ICHD-3 1.3 B; attacks after as_of do not."""
+    days = three_periods(hours=2)
+    days.append(make_day(period_start(3) - timedelta(days=40), 6, aura=True))
+    days.append(make_day(AS_OF + timedelta(days=1), 6, aura=True))
+    assert judge(days).migraine_attacks == 1
+
+
+@pytest.mark.parametrize(
+    ("medication", "days_each", "classes"),
+    [
+        ("triptan", 9, None),
+        ("triptan", 10, ["triptan"]),
+        ("ergot", 10, ["ergot"]),
+        ("opioid", 10, ["opioid"]),
+        ("combination_analgesic", 10, ["combination_analgesic"]),
+        ("simple_analgesic", 14, None),
+        ("simple_analgesic", 15, ["simple_analgesic"]),
+        ("gepant", 28, None),
+        ("ditan", 28, None),
+        ("other", 28, None),
+    ],
+)
+def test_overuse_thresholds_per_class(medication, days_each, classes):
+    """Each ICHD-3 8.2 class is overused at its own threshold (10 days; simple analgesics 15); others never count."""
+    days = three_periods(headache=(days_each, days_each, days_each), migraine=(0, 0, 0), acute_medication=[medication])
+    result = judge(days).medication_overuse
+    if classes is None:
+        assert result.verdict is MedicationOveruse.NOT_SUSPECTED
+        assert result.classes == ()
+    else:
+        assert result.verdict is MedicationOveruse.SUSPECTED
+        assert list(result.classes) == classes
+
+
+def test_multiple_classes_none_overused_alone_meet_8_2_6():
+    """Two counted classes on >= 10 days in all, none at its own threshold, meet ICHD-3 8.2.6 as `multiple`."""
+    days = three_periods(headache=(20, 20, 20), migraine=(0, 0, 0))
+    for index in (1, 2, 3):
+        start = period_start(index)
+        for i in range(10):
+            drug = "triptan" if i < 5 else "simple_analgesic"
+            day = start + timedelta(days=i)
+            days = [d for d in days if d.date != day] + [make_day(day, 2, acute_medication=[drug])]
+    result = judge(days).medication_overuse
+    assert result.verdict is MedicationOveruse.SUSPECTED
+    assert result.classes == ("multiple",)
+    assert result.reasons[0] == (
+        "ICHD-3 8.2.6: period 1 (2026-02-02..2026-03-01) has 2 classes (triptan 5, simple_analgesic 5) on 10 days "
+        "in all (>= 10), none at its own threshold"
+    )
+
+
+def test_nine_days_of_multiple_classes_do_not_meet_8_2_6():
+    """Two classes on 9 distinct days in all fall short of ICHD-3 8.2.6."""
+    days = three_periods(headache=(9, 9, 9), migraine=(0, 0, 0), acute_medication=["triptan", "opioid"])
+    assert judge(days).medication_overuse.verdict is MedicationOveruse.NOT_SUSPECTED
+
+
+def test_one_class_alone_below_threshold_is_not_8_2_6():
+    """One class on 9 days is not 'multiple', whatever gepants were also taken."""
+    days = three_periods(headache=(12, 12, 12), migraine=(0, 0, 0), acute_medication=["triptan", "gepant"])
+    days = [make_day(d.date, 2, acute_medication=["gepant"]) if d.date.day % 4 == 0 else d for d in days]
+    assert judge(days).medication_overuse.verdict is MedicationOveruse.NOT_SUSPECTED
+
+
+def test_overuse_insufficient_when_periods_meet_it_but_one_is_incomplete():
+    """Overuse in every complete period with one incomplete period leaves the verdict open, with no classes."""
+    days = three_periods(recorded=(28, 28, 12), headache=(12, 12, 12), migraine=(0, 0, 0), acute_medication=["opioid"])
+    result = judge(days).medication_overuse
+    assert result.verdict is MedicationOveruse.INSUFFICIENT_DATA
+    assert result.classes == ()
+
+
+def test_label_criteria_met_with_reasons():
+    """An adult with chronic migraine and >= 15 four-hour headache days in every period meets the label criteria."""
+    result = judge(three_periods()).label_criteria
+    assert result.verdict is LabelCriteria.MET
+    assert result.reasons[0] == "BOTOX label 8.4: adult (age 45 on 2026-03-01, >= 18)"
+
+
+@pytest.mark.parametrize(("long_days", "verdict"), [(14, LabelCriteria.NOT_MET), (15, LabelCriteria.MET)])
+def test_label_needs_15_four_hour_headache_days(long_days, verdict):
+    """14 headache days lasting >= 4 hours in a period fail the label; 15 pass."""
+    days = three_periods(hours=6)
+    start = period_start(2)
+    short = {start + timedelta(days=i) for i in range(long_days, 20)}
+    days = [make_day(d.date, 3, **_features(d)) if d.date in short else d for d in days]
+    result = judge(days)
+    assert result.chronic_migraine.verdict is ChronicMigraine.YES
+    assert result.label_criteria.verdict is verdict
+
+
+def _features(day):
+    return {"intensity": day.intensity, "unilateral": day.unilateral, "pulsating": day.pulsating, "nausea": day.nausea}
+
+
+@pytest.mark.parametrize(
+    ("birth", "verdict"),
+    [
+        (date(2008, 3, 2), LabelCriteria.NOT_MET),  # 17 the day before the 18th birthday
+        (date(2008, 3, 1), LabelCriteria.MET),  # the birthday itself counts
+        (None, LabelCriteria.INSUFFICIENT_DATA),
+    ],
+)
+def test_label_needs_an_adult(birth, verdict):
+    """Age 17 fails the label; 18 on the birthday itself meets it; an unknown age leaves it open."""
+    result = assess(diary(three_periods()), as_of=AS_OF, birth_date=birth).label_criteria
+    assert result.verdict is verdict
+
+
+def test_a_29_february_birthday_is_reached_on_1_march_in_common_years():
+    """Someone born on 29 February 2008 turns 18 on 1 March 2026, not on 28 February."""
+    days = three_periods()
+    assert assess(diary(days), as_of=date(2026, 2, 28), birth_date=date(2008, 2, 29)).age_years == 17
+    assert assess(diary(days), as_of=date(2026, 3, 1), birth_date=date(2008, 2, 29)).age_years == 18
+
+
+def test_label_not_met_when_chronic_migraine_is_no():
+    """No chronic migraine means the label criteria are not met, whatever the 4-hour days."""
+    result = judge(three_periods(migraine=(3, 3, 3)))
+    assert result.label_criteria.verdict is LabelCriteria.NOT_MET
+    assert result.label_criteria.reasons[0].startswith("BOTOX label (Indications): chronic migraine is not established")
+
+
+def test_as_of_defaults_to_the_last_diary_date_and_later_rows_are_left_out():
+    """Without as_of the last diary date is used; with it, rows after as_of are ignored."""
+    days = three_periods()
+    assert assess(diary(days)).as_of == AS_OF
+    later = [*days, make_day(AS_OF + timedelta(days=3), 0)]
+    assert assess(diary(later), as_of=AS_OF).periods == assess(diary(days), as_of=AS_OF).periods
