@@ -21,12 +21,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from onaboard.clinical.assessment import DEFAULT_PERIODS, Assessment, assess
+from onaboard.clinical.cycles import ScheduleError, interval_check, schedule_status
 from onaboard.clinical.diary import AcuteClass, PatientDiary, parse_diary
 from onaboard.clinical.errors import InvalidInputError
 from onaboard.clinical.outcomes import Outcomes, treatment_outcomes
 from onaboard.clinical.periods import PeriodSummary
 from onaboard.clinical.preempt import InjectionPlan, PlanError, preempt_plan
-from onaboard.serialize import assessment_json, outcomes_json, plan_json
+from onaboard.clinical.prom import PromError, hit6_score, midas_score
+from onaboard.serialize import (
+    assessment_json,
+    hit6_json,
+    interval_json,
+    midas_json,
+    outcomes_json,
+    plan_json,
+    schedule_json,
+)
 
 T = TypeVar("T")
 
@@ -387,6 +397,97 @@ def plan_command(
         _print_json(plan_json(plan))
         return
     _print_plan(plan)
+
+
+# --- schedule -----------------------------------------------------------------------------------------------------
+
+
+@app.command("schedule")
+def schedule_command(
+    sessions: Annotated[
+        str, typer.Argument(help="Dates of the sessions given so far, comma-separated.", show_default=False)
+    ],
+    today: Annotated[str | None, typer.Option("--today", help="The date to judge on (default: today).")] = None,
+    propose: Annotated[
+        str | None, typer.Option("--propose", help="Check a proposed date against the 12-week rule.")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Next session dates from the sessions given so far: due every 12 weeks, with overdue status."""
+    dates = _parse_dates_list("sessions", sessions)
+    on = _parse_date_option("--today", today) if today is not None else _today()
+    proposed = _optional_date("--propose", propose)
+    try:
+        status = schedule_status(dates, today=on)
+    except ScheduleError as error:
+        fail(error.problems)
+    check = None if proposed is None else interval_check(status.last_session, proposed)
+    if json_output:
+        document = schedule_json(status, today=on)
+        if check is not None:
+            document["proposed"] = interval_json(check)
+        _print_json(document)
+        return
+    stdout.print(f"[bold]Cycle {status.cycle_number}[/bold] on {on.isoformat()}: {status.status.value}")
+    if status.next_due is not None:
+        stdout.print(f"Next session due {status.next_due.isoformat()} (earliest allowed {status.earliest_allowed})")
+    for reason in status.reasons:
+        stdout.print(f"  - {reason}", markup=False, soft_wrap=True)
+    if check is not None:
+        verdict = "allowed" if check.allowed else "too early"
+        stdout.print(f"Proposed {check.proposed.isoformat()}: {verdict}")
+        stdout.print(f"  - {check.reason}", markup=False, soft_wrap=True)
+
+
+# --- score --------------------------------------------------------------------------------------------------------
+
+score_app = typer.Typer(help="Score patient-reported outcome questionnaires (HIT-6, MIDAS).", no_args_is_help=True)
+app.add_typer(score_app, name="score")
+
+
+@score_app.command("hit6")
+def hit6_command(
+    answers: Annotated[
+        list[str],
+        typer.Argument(
+            help="The six answers in item order: never, rarely, sometimes, 'very often', always.", show_default=False
+        ),
+    ],
+    json_output: JsonFlag = False,
+) -> None:
+    """HIT-6 total (36-78) and impact band."""
+    try:
+        result = hit6_score(answers)
+    except PromError as error:
+        fail(error.problems)
+    if json_output:
+        _print_json(hit6_json(result))
+        return
+    stdout.print(result.reason, markup=False)
+
+
+@score_app.command("midas")
+def midas_command(
+    q1: Annotated[int, typer.Argument(help="Days of work or school missed.", show_default=False)],
+    q2: Annotated[int, typer.Argument(help="Days work or school productivity was halved (not in Q1).")],
+    q3: Annotated[int, typer.Argument(help="Days household work was not done.", show_default=False)],
+    q4: Annotated[int, typer.Argument(help="Days household productivity was halved (not in Q3).")],
+    q5: Annotated[int, typer.Argument(help="Days of family, social or leisure activities missed.")],
+    headache_days: Annotated[
+        int | None, typer.Option("--headache-days", help="A: headache days in the last 3 months.")
+    ] = None,
+    pain: Annotated[int | None, typer.Option("--pain", help="B: average pain, 0-10.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """MIDAS score (Q1-Q5 days over the last 3 months) and disability grade."""
+    try:
+        result = midas_score(q1=q1, q2=q2, q3=q3, q4=q4, q5=q5, a=headache_days, b=pain)
+    except PromError as error:
+        fail(error.problems)
+    if json_output:
+        _print_json(midas_json(result))
+        return
+    stdout.print(result.reason, markup=False)
 
 
 def main() -> None:

@@ -7,18 +7,35 @@ added keys, never removed ones).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from onaboard.clinical.assessment import Assessment
+from onaboard.clinical.cycles import IntervalCheck, ScheduleStatus
 from onaboard.clinical.outcomes import Outcomes, PeriodChange, Week24
 from onaboard.clinical.periods import PeriodSummary
 from onaboard.clinical.preempt import InjectionPlan
+from onaboard.clinical.prom import Hit6Result, MidasResult
 from onaboard.clinical.verdicts import Verdict
 
-__all__ = ["assessment_json", "outcomes_json", "period_json", "plan_json", "verdict_json"]
+__all__ = [
+    "assessment_json",
+    "hit6_json",
+    "interval_json",
+    "midas_json",
+    "outcomes_json",
+    "period_json",
+    "plan_json",
+    "schedule_json",
+    "verdict_json",
+]
 
 Json = dict[str, Any]
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -132,4 +149,55 @@ def plan_json(plan: InjectionPlan) -> Json:
             {"code": line.code, "modifier": line.modifier.value if line.modifier else None, "units": line.units}
             for line in plan.billing_lines
         ],
+    }
+
+
+def schedule_json(status: ScheduleStatus, *, today: date) -> Json:
+    """``onaboard schedule``: where the patient stands against the 12-week cycle."""
+    return {
+        "today": today.isoformat(),
+        "status": status.status.value,
+        "cycle_number": status.cycle_number,
+        "last_session": _iso(status.last_session),
+        "next_due": _iso(status.next_due),
+        "earliest_allowed": _iso(status.earliest_allowed),
+        "due_until": _iso(status.due_until),
+        "days_overdue": status.days_overdue,
+        "reasons": list(status.reasons),
+    }
+
+
+def interval_json(check: IntervalCheck) -> Json:
+    """A proposed session date checked against the 12-week rule."""
+    return {
+        "date": check.proposed.isoformat(),
+        "allowed": check.allowed,
+        "previous_session": _iso(check.previous_session),
+        "days_since_previous": check.days_since_previous,
+        "earliest_allowed": _iso(check.earliest_allowed),
+        "reason": check.reason,
+    }
+
+
+def hit6_json(result: Hit6Result) -> Json:
+    """``onaboard score hit6``."""
+    return {
+        "instrument": "HIT-6",
+        "answers": [answer.value for answer in result.answers],
+        "total": result.total,
+        "impact": result.impact.value,
+        "reason": result.reason,
+    }
+
+
+def midas_json(result: MidasResult) -> Json:
+    """``onaboard score midas``."""
+    return {
+        "instrument": "MIDAS",
+        "answers": {"q1": result.q1, "q2": result.q2, "q3": result.q3, "q4": result.q4, "q5": result.q5},
+        "headache_days": result.headache_days,
+        "pain": result.pain,
+        "total": result.total,
+        "grade": result.grade.value,
+        "reason": result.reason,
     }
