@@ -31,5 +31,13 @@ class InvalidInputError(ValueError):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
+class RefusedError(ValueError):
+    """A request the engine refuses (a plan, a schedule, a questionnaire); ``problems`` lists every reason."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems: tuple[str, ...] = problems
+        super().__init__("\n".join(problems))
+
+
 class DiaryError(InvalidInputError):
     """A headache diary file that breaks the diary CSV contract (shared/spec/diary-csv.md)."""

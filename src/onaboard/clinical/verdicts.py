@@ -18,9 +18,9 @@ from typing import Generic, TypeVar
 
 from onaboard.clinical.diary import AcuteClass
 from onaboard.clinical.periods import MIN_RECORDED_DAYS, OVERUSE_CLASSES, PERIOD_DAYS, PeriodSummary
+from onaboard.clinical.safety import ADULT_AGE_YEARS
 
 __all__ = [
-    "ADULT_AGE_YEARS",
     "CM_MIN_ATTACKS",
     "CM_MIN_HEADACHE_DAYS",
     "CM_MIN_MIGRAINE_DAYS",
@@ -73,9 +73,6 @@ MULTIPLE = "multiple"
 LABEL_MIN_HEADACHE_DAYS_4H = 15
 """BOTOX US label, Indications (1.x Chronic Migraine): adults with >= 15 days per month with headache lasting
 4 hours a day or longer."""
-
-ADULT_AGE_YEARS = 18
-"""BOTOX US label 8.4 Pediatric Use: safety and effectiveness in chronic migraine not established under 18."""
 
 
 class ChronicMigraine(StrEnum):

@@ -1,0 +1,468 @@
+"""The PREEMPT injection paradigm for chronic migraine: fixed sites, follow-the-pain, vials and billing.
+
+Sources:
+- Blumenfeld A, et al. "Method of injection of onabotulinumtoxinA for chronic migraine: a safe, well-tolerated,
+  and effective treatment paradigm based on the PREEMPT clinical program." Headache 2010;50:1406-18
+  (the 31 fixed sites / 155 U, the follow-the-pain add-on and its muscles).
+- BOTOX (onabotulinumtoxinA) US Prescribing Information, Dosage and Administration, Chronic Migraine
+  (155 U as 0.1 mL = 5 U injections per site; 100 U vial + 2 mL or 200 U vial + 4 mL saline, 5 U per 0.1 mL).
+- HCPCS J0585 (onabotulinumtoxinA, 1 unit), CPT 64615 (chemodenervation for chronic migraine, bilateral, once per
+  session), modifiers JW (amount discarded from a single-dose vial) and JZ (none discarded): CMS HCPCS/JW-JZ policy
+  as summarised in shared/domain/clinical-facts.md section 7.1.
+
+Everything here is a pure function over frozen values; the caller decides what to do with a refused plan.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+
+from onaboard.clinical.errors import RefusedError
+
+__all__ = [
+    "CPT_CHRONIC_MIGRAINE_CHEMODENERVATION",
+    "FIXED_DOSE_UNITS",
+    "FIXED_SITES",
+    "FIXED_SITE_COUNT",
+    "FOLLOW_THE_PAIN_MAX_SITES",
+    "HCPCS_ONABOTULINUMTOXINA",
+    "MAX_SESSION_SITES",
+    "MAX_SESSION_UNITS",
+    "SALINE_ML_BY_VIAL_UNITS",
+    "UNITS_PER_0_1_ML",
+    "UNITS_PER_SITE",
+    "VIAL_SIZES_UNITS",
+    "VOLUME_PER_SITE_ML",
+    "BillingLine",
+    "BillingModifier",
+    "InjectionPlan",
+    "InjectionSite",
+    "Muscle",
+    "MuscleDose",
+    "PlanError",
+    "Reconstitution",
+    "Side",
+    "follow_the_pain_sites",
+    "plan_from_sites",
+    "preempt_plan",
+]
+
+
+class Muscle(enum.StrEnum):
+    """The seven PREEMPT muscle areas, in the order the paradigm injects them (Blumenfeld 2010, Table 1)."""
+
+    CORRUGATOR = "corrugator"
+    PROCERUS = "procerus"
+    FRONTALIS = "frontalis"
+    TEMPORALIS = "temporalis"
+    OCCIPITALIS = "occipitalis"
+    CERVICAL_PARASPINAL = "cervical_paraspinal"
+    TRAPEZIUS = "trapezius"
+
+
+class Side(enum.StrEnum):
+    """Where a site lies: procerus is the one midline site, every other muscle is injected left and right."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    MIDLINE = "midline"
+
+
+class BillingModifier(enum.StrEnum):
+    """HCPCS drug-wastage modifiers for single-dose vials (CMS JW/JZ policy; clinical-facts.md 7.1)."""
+
+    JW = "JW"  # drug amount discarded / not administered
+    JZ = "JZ"  # zero drug amount discarded
+
+
+# --- Clinical constants -----------------------------------------------------------------------------------------
+
+UNITS_PER_SITE = 5
+"""BOTOX PI, Chronic Migraine: each site receives 0.1 mL = 5 U (Blumenfeld 2010: 5 U per site)."""
+
+VOLUME_PER_SITE_ML = Decimal("0.1")
+"""BOTOX PI, Chronic Migraine: 0.1 mL per site, at the final concentration of 5 U per 0.1 mL."""
+
+UNITS_PER_0_1_ML = 5
+"""BOTOX PI, Chronic Migraine: the reconstituted concentration, 5 U per 0.1 mL (50 U/mL), for either vial size."""
+
+SALINE_ML_BY_VIAL_UNITS: Mapping[int, Decimal] = MappingProxyType({100: Decimal("2.0"), 200: Decimal("4.0")})
+"""BOTOX PI, Chronic Migraine: 100 U vial with 2 mL, 200 U vial with 4 mL preservative-free 0.9% saline."""
+
+VIAL_SIZES_UNITS: tuple[int, ...] = tuple(SALINE_ML_BY_VIAL_UNITS)
+"""The therapeutic BOTOX vial sizes the chronic-migraine dilution table covers: 100 U and 200 U."""
+
+FIXED_SITES: Mapping[Muscle, tuple[Side, ...]] = MappingProxyType(
+    {
+        Muscle.CORRUGATOR: (Side.LEFT, Side.RIGHT),
+        Muscle.PROCERUS: (Side.MIDLINE,),
+        Muscle.FRONTALIS: (Side.LEFT,) * 2 + (Side.RIGHT,) * 2,
+        Muscle.TEMPORALIS: (Side.LEFT,) * 4 + (Side.RIGHT,) * 4,
+        Muscle.OCCIPITALIS: (Side.LEFT,) * 3 + (Side.RIGHT,) * 3,
+        Muscle.CERVICAL_PARASPINAL: (Side.LEFT,) * 2 + (Side.RIGHT,) * 2,
+        Muscle.TRAPEZIUS: (Side.LEFT,) * 3 + (Side.RIGHT,) * 3,
+    }
+)
+"""The 31 fixed sites, left sites before right per muscle (Blumenfeld 2010 Table 1; BOTOX PI, Chronic Migraine:
+procerus is a single midline site, every other muscle is injected bilaterally, half the sites on each side)."""
+
+FIXED_SITE_COUNT = 31
+"""Blumenfeld 2010 / BOTOX PI: the fixed-site, fixed-dose paradigm has 31 sites."""
+
+FIXED_DOSE_UNITS = 155
+"""BOTOX PI, Chronic Migraine: the recommended dose is 155 U (31 sites x 5 U)."""
+
+FOLLOW_THE_PAIN_MAX_SITES: Mapping[Muscle, int] = MappingProxyType(
+    {Muscle.TEMPORALIS: 2, Muscle.OCCIPITALIS: 2, Muscle.TRAPEZIUS: 4}
+)
+"""Extra follow-the-pain sites (5 U each) allowed per muscle, up to 40 U in all (Blumenfeld 2010).
+
+Confirmed from the article's text: temporalis may take 10 U more (2 sites) and trapezius up to 20 U more (4 sites,
+one or both sides); the cervical paraspinal group takes none. Occipitalis 10 U (2 sites) is what remains of the
+40 U cap (40 - 10 - 20): the article allows extra occipital dosing but that number is derived, not stated.
+"""
+
+MAX_SESSION_UNITS = 195
+"""PREEMPT maximum per session: 155 U fixed + 40 U follow-the-pain (Blumenfeld 2010; EHF guideline, Bendtsen et al.
+J Headache Pain 2018;19:91: 155-195 U)."""
+
+MAX_SESSION_SITES = 39
+"""PREEMPT maximum per session: 31 fixed + 8 follow-the-pain sites (Blumenfeld 2010; EHF 2018: 31-39 sites)."""
+
+HCPCS_ONABOTULINUMTOXINA = "J0585"
+"""HCPCS J0585: injection, onabotulinumtoxinA, 1 unit (one BOTOX unit is one billing unit)."""
+
+CPT_CHRONIC_MIGRAINE_CHEMODENERVATION = "64615"
+"""CPT 64615: chemodenervation of muscles innervated by facial, trigeminal, cervical spinal and accessory nerves,
+bilateral (e.g. for chronic migraine); reported once per session, without modifier 50."""
+
+# --- Error messages (format strings; tests assert them exactly) ------------------------------------------------
+
+UNKNOWN_MUSCLE = "unknown muscle {name!r}; the PREEMPT muscles are {known}"
+UNKNOWN_SIDE = "unknown side {name!r}; sides are left, right, midline"
+FTP_NOT_ALLOWED = "follow-the-pain: {muscle} takes no extra sites (only temporalis, occipitalis and trapezius do)"
+FTP_NOT_WHOLE = "follow-the-pain: {muscle} count must be a whole number, got {count!r}"
+FTP_NEGATIVE = "follow-the-pain: {muscle} count must be 0 or more, asked for {count}"
+FTP_LIMIT = "follow-the-pain: {muscle} allows at most {limit} extra sites ({limit_units} U), asked for {count}"
+VIAL_SIZE = "vial_units must be 100 or 200 (BOTOX vial sizes), got {vial_units!r}"
+SITE_NOT_A_SITE = "site {index}: expected an InjectionSite, got {value!r}"
+SITE_UNITS = "site: units must be a whole number of at least 1, got {units!r}"
+SITE_VOLUME = "site: {units} U is {expected} mL at 5 U per 0.1 mL, got {volume} mL"
+SITE_MIDLINE_ONLY = "site: procerus is a single midline site, got side {side}"
+SITE_BILATERAL = "site: {muscle} is injected left or right, got side {side}"
+FIXED_SITE_COUNT_MISMATCH = "fixed sites: {muscle} {side} has {count}, PREEMPT requires {expected}"
+DOSE_LIMIT = "dose: the plan totals {total} U over {sites} sites, above the PREEMPT maximum of {limit} U per session"
+
+
+class PlanError(RefusedError):
+    """A PREEMPT plan refused; ``problems`` lists every reason, one message each."""
+
+
+# --- Values -----------------------------------------------------------------------------------------------------
+
+
+def _as_muscle(value: object) -> Muscle:
+    try:
+        return Muscle(value)
+    except ValueError:
+        raise PlanError(UNKNOWN_MUSCLE.format(name=value, known=", ".join(Muscle))) from None
+
+
+def _as_side(value: object) -> Side:
+    try:
+        return Side(value)
+    except ValueError:
+        raise PlanError(UNKNOWN_SIDE.format(name=value)) from None
+
+
+def _volume_for(units: int) -> Decimal:
+    """Volume holding ``units`` at the label's 5 U per 0.1 mL."""
+    return Decimal(units) * VOLUME_PER_SITE_ML / UNITS_PER_0_1_ML
+
+
+@dataclass(frozen=True, slots=True)
+class InjectionSite:
+    """One intramuscular injection: muscle, side, units and volume at 5 U per 0.1 mL (BOTOX PI, Chronic Migraine).
+
+    ``follow_the_pain`` marks the optional extra sites (Blumenfeld 2010); the others are the fixed sites. Strings
+    are accepted for ``muscle`` and ``side``; the volume must match the units at the label concentration.
+    """
+
+    muscle: Muscle
+    side: Side
+    units: int = UNITS_PER_SITE
+    volume_ml: Decimal = VOLUME_PER_SITE_ML
+    follow_the_pain: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "muscle", _as_muscle(self.muscle))
+        object.__setattr__(self, "side", _as_side(self.side))
+        if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 1:
+            raise PlanError(SITE_UNITS.format(units=self.units))
+        expected = _volume_for(self.units)
+        if not isinstance(self.volume_ml, Decimal):
+            try:
+                object.__setattr__(self, "volume_ml", Decimal(str(self.volume_ml)))
+            except InvalidOperation:
+                raise PlanError(
+                    SITE_VOLUME.format(units=self.units, expected=expected, volume=self.volume_ml)
+                ) from None
+        if self.volume_ml != expected:
+            raise PlanError(SITE_VOLUME.format(units=self.units, expected=expected, volume=self.volume_ml))
+        if self.muscle is Muscle.PROCERUS and self.side is not Side.MIDLINE:
+            raise PlanError(SITE_MIDLINE_ONLY.format(side=self.side))
+        if self.muscle is not Muscle.PROCERUS and self.side is Side.MIDLINE:
+            raise PlanError(SITE_BILATERAL.format(muscle=self.muscle, side=self.side))
+
+
+@dataclass(frozen=True, slots=True)
+class MuscleDose:
+    """Sites and units given to one muscle in a plan."""
+
+    sites: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reconstitution:
+    """How to reconstitute the chosen vial (BOTOX PI, Chronic Migraine dilution)."""
+
+    vial_units: int
+    saline_ml: Decimal
+    units_per_0_1_ml: int
+
+
+@dataclass(frozen=True, slots=True)
+class BillingLine:
+    """One claim line: a CPT/HCPCS code, its modifier (if any) and its units."""
+
+    code: str
+    modifier: BillingModifier | None
+    units: int
+
+
+def _vial_problem(vial_units: object) -> str | None:
+    if isinstance(vial_units, bool) or not isinstance(vial_units, int) or vial_units not in SALINE_ML_BY_VIAL_UNITS:
+        return VIAL_SIZE.format(vial_units=vial_units)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class InjectionPlan:
+    """A session's injection sites and the vials that supply them.
+
+    Build it with ``preempt_plan`` or ``plan_from_sites``, which check the PREEMPT rules; constructing it directly
+    checks only the vial size. Derived values (totals, vials, wastage, billing) are computed from the sites.
+    """
+
+    sites: tuple[InjectionSite, ...]
+    vial_units: int = 200
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sites", tuple(self.sites))
+        problem = _vial_problem(self.vial_units)
+        if problem is not None:
+            raise PlanError(problem)
+
+    @property
+    def total_units(self) -> int:
+        """Units injected over all sites."""
+        return sum(site.units for site in self.sites)
+
+    @property
+    def site_count(self) -> int:
+        """Number of injection sites."""
+        return len(self.sites)
+
+    @property
+    def follow_the_pain_count(self) -> int:
+        """Number of optional follow-the-pain sites."""
+        return sum(1 for site in self.sites if site.follow_the_pain)
+
+    @property
+    def is_standard(self) -> bool:
+        """True when every site is the label's 5 U in 0.1 mL, so units equal 5 x sites."""
+        return all(site.units == UNITS_PER_SITE for site in self.sites)
+
+    @property
+    def by_muscle(self) -> Mapping[Muscle, MuscleDose]:
+        """Sites and units per muscle, for all seven muscles in PREEMPT order (zero where none)."""
+        sites: Counter[Muscle] = Counter()
+        units: Counter[Muscle] = Counter()
+        for site in self.sites:
+            sites[site.muscle] += 1
+            units[site.muscle] += site.units
+        return MappingProxyType({muscle: MuscleDose(sites[muscle], units[muscle]) for muscle in Muscle})
+
+    @property
+    def reconstitution(self) -> Reconstitution:
+        """Saline volume for the chosen vial, giving 5 U per 0.1 mL (BOTOX PI, Chronic Migraine)."""
+        return Reconstitution(self.vial_units, SALINE_ML_BY_VIAL_UNITS[self.vial_units], UNITS_PER_0_1_ML)
+
+    @property
+    def vials(self) -> int:
+        """The fewest vials of the chosen size that hold the dose."""
+        return -(-self.total_units // self.vial_units)
+
+    @property
+    def discarded_units(self) -> int:
+        """Units left in the opened single-dose vials (reported with JW)."""
+        return self.vials * self.vial_units - self.total_units
+
+    @property
+    def billing_modifier(self) -> BillingModifier:
+        """JW when units are discarded, JZ when none are (CMS single-dose vial wastage policy)."""
+        return BillingModifier.JW if self.discarded_units > 0 else BillingModifier.JZ
+
+    @property
+    def billing_lines(self) -> tuple[BillingLine, ...]:
+        """Claim lines: CPT 64615 once per session; J0585 for units given, plus a JW line for the units discarded,
+        or the given units with JZ when nothing is discarded (clinical-facts.md 7.1)."""
+        procedure = BillingLine(CPT_CHRONIC_MIGRAINE_CHEMODENERVATION, None, 1)
+        if self.discarded_units > 0:
+            return (
+                procedure,
+                BillingLine(HCPCS_ONABOTULINUMTOXINA, None, self.total_units),
+                BillingLine(HCPCS_ONABOTULINUMTOXINA, BillingModifier.JW, self.discarded_units),
+            )
+        return (procedure, BillingLine(HCPCS_ONABOTULINUMTOXINA, BillingModifier.JZ, self.total_units))
+
+
+# --- Rules ------------------------------------------------------------------------------------------------------
+
+
+def _follow_the_pain_problem(muscle: Muscle, count: int) -> str | None:
+    """Check one muscle's extra-site count against Blumenfeld 2010's follow-the-pain limits."""
+    limit = FOLLOW_THE_PAIN_MAX_SITES.get(muscle)
+    if limit is None:
+        return FTP_NOT_ALLOWED.format(muscle=muscle)
+    if count < 0:
+        return FTP_NEGATIVE.format(muscle=muscle, count=count)
+    if count > limit:
+        return FTP_LIMIT.format(muscle=muscle, limit=limit, limit_units=limit * UNITS_PER_SITE, count=count)
+    return None
+
+
+def _parse_follow_the_pain(counts: Mapping[Muscle, int] | Mapping[str, int]) -> tuple[dict[Muscle, int], list[str]]:
+    parsed: dict[Muscle, int] = {}
+    problems: list[str] = []
+    for name, count in counts.items():
+        try:
+            muscle = _as_muscle(name)
+        except PlanError as error:
+            problems.extend(error.problems)
+            continue
+        if isinstance(count, bool) or not isinstance(count, int):
+            problems.append(FTP_NOT_WHOLE.format(muscle=muscle, count=count))
+            continue
+        problem = _follow_the_pain_problem(muscle, count)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        parsed[muscle] = count
+    return parsed, problems
+
+
+def _extra_sites(muscle: Muscle, count: int) -> tuple[InjectionSite, ...]:
+    sides = (Side.LEFT, Side.RIGHT)
+    return tuple(InjectionSite(muscle, sides[index % 2], follow_the_pain=True) for index in range(count))
+
+
+def follow_the_pain_sites(counts: Mapping[Muscle, int] | Mapping[str, int]) -> tuple[InjectionSite, ...]:
+    """Extra 5 U sites per muscle, placed alternately left then right (first extra site on the left).
+
+    Follow-the-pain is optional and limited to temporalis (2 sites / 10 U), occipitalis (2 / 10 U) and trapezius
+    (4 / 20 U), 40 U in all (Blumenfeld et al., Headache 2010;50:1406-18; see ``FOLLOW_THE_PAIN_MAX_SITES`` for
+    what is confirmed). Sites come back grouped by muscle in PREEMPT order. Raises ``PlanError`` listing every
+    unknown muscle, muscle without follow-the-pain, negative count or count above the muscle's limit.
+    """
+    parsed, problems = _parse_follow_the_pain(counts)
+    if problems:
+        raise PlanError(*problems)
+    return tuple(site for muscle in Muscle for site in _extra_sites(muscle, parsed.get(muscle, 0)))
+
+
+def _fixed_sites(muscle: Muscle) -> tuple[InjectionSite, ...]:
+    return tuple(InjectionSite(muscle, side) for side in FIXED_SITES[muscle])
+
+
+def preempt_plan(
+    *, follow_the_pain: Mapping[Muscle, int] | Mapping[str, int] | None = None, vial_units: int = 200
+) -> InjectionPlan:
+    """The PREEMPT plan: 31 fixed sites (155 U) plus the requested follow-the-pain sites, from one vial size.
+
+    Sites are grouped by muscle in PREEMPT order; within a muscle the fixed sites come left then right, followed
+    by that muscle's follow-the-pain sites placed alternately left then right (Blumenfeld 2010; BOTOX PI, Chronic
+    Migraine). ``vial_units`` is 100 or 200. Raises ``PlanError`` listing every problem with the request.
+    """
+    problems: list[str] = []
+    vial_problem = _vial_problem(vial_units)
+    if vial_problem is not None:
+        problems.append(vial_problem)
+    parsed, ftp_problems = _parse_follow_the_pain(follow_the_pain or {})
+    problems.extend(ftp_problems)
+    if problems:
+        raise PlanError(*problems)
+    sites = tuple(
+        site for muscle in Muscle for site in (*_fixed_sites(muscle), *_extra_sites(muscle, parsed.get(muscle, 0)))
+    )
+    return plan_from_sites(sites, vial_units=vial_units)
+
+
+def _fixed_site_problems(sites: Iterable[InjectionSite]) -> list[str]:
+    """Every muscle must keep exactly its fixed sites on each side (Blumenfeld 2010 Table 1)."""
+    actual: Counter[tuple[Muscle, Side]] = Counter(
+        (site.muscle, site.side) for site in sites if not site.follow_the_pain
+    )
+    problems = []
+    for muscle in Muscle:
+        expected = Counter(FIXED_SITES[muscle])
+        for side in Side:
+            count = actual[muscle, side]
+            if count != expected[side]:
+                problems.append(
+                    FIXED_SITE_COUNT_MISMATCH.format(muscle=muscle, side=side, count=count, expected=expected[side])
+                )
+    return problems
+
+
+def plan_from_sites(sites: Iterable[InjectionSite], *, vial_units: int = 200) -> InjectionPlan:
+    """Check a clinician-edited plan against PREEMPT and return it; site order is kept as given.
+
+    Rules (Blumenfeld et al., Headache 2010;50:1406-18; BOTOX PI, Chronic Migraine):
+    - every muscle has exactly its fixed (non follow-the-pain) sites on each side: the 31-site paradigm;
+    - follow-the-pain sites only in temporalis (at most 2), occipitalis (2) and trapezius (4), on either side;
+    - the session totals at most ``MAX_SESSION_UNITS`` (195 U).
+    Units per site are as recorded (the label's 5 U per site is reported by ``InjectionPlan.is_standard``); each
+    site's volume must match its units at 5 U per 0.1 mL. Raises ``PlanError`` listing every problem.
+    """
+    listed = tuple(sites)
+    problems: list[str] = []
+    vial_problem = _vial_problem(vial_units)
+    if vial_problem is not None:
+        problems.append(vial_problem)
+    not_sites = [
+        SITE_NOT_A_SITE.format(index=index, value=site)
+        for index, site in enumerate(listed, start=1)
+        if not isinstance(site, InjectionSite)
+    ]
+    if not_sites:
+        raise PlanError(*problems, *not_sites)
+    problems.extend(_fixed_site_problems(listed))
+    extra = Counter(site.muscle for site in listed if site.follow_the_pain)
+    for muscle in Muscle:
+        if extra[muscle]:
+            problem = _follow_the_pain_problem(muscle, extra[muscle])
+            if problem is not None:
+                problems.append(problem)
+    total = sum(site.units for site in listed)
+    if total > MAX_SESSION_UNITS:
+        problems.append(DOSE_LIMIT.format(total=total, sites=len(listed), limit=MAX_SESSION_UNITS))
+    if problems:
+        raise PlanError(*problems)
+    return InjectionPlan(listed, vial_units)

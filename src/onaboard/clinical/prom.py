@@ -1,0 +1,343 @@
+"""Patient-reported outcome scores: HIT-6 and MIDAS.
+
+Sources:
+- HIT-6 (Headache Impact Test, (c) QualityMetric; licence needed for the item text): Kosinski M, et al. "A six-item
+  short-form survey for measuring headache impact: the HIT-6." Qual Life Res 2003;12:963-74. The NINDS Common Data
+  Element page confirms six items answered never / rarely / sometimes / very often / always, each worth 6 to 13
+  points, total 36-78, higher meaning more impact. The impact bands (<= 49 little or no, 50-55 some, 56-59
+  substantial, >= 60 severe) are confirmed from the HIT-6 result text (web-neurosurgery.com, HIT-6 Japanese
+  version) and the PREEMPT baseline tables.
+- HIT-6 individual responder: a drop of 5 points or more (Diener HC, et al. Pain Ther 2020, PREEMPT post hoc).
+- MIDAS (Stewart WF, Lipton RB, et al.): five questions counting days in the last 3 months; Q2 excludes days counted
+  in Q1 and Q4 days counted in Q3; score = Q1+...+Q5; grades I 0-5 little or no disability, II 6-10 mild, III 11-20
+  moderate, IV >= 21 severe; A (headache days) and B (average pain 0-10) are recorded but not scored.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from onaboard.clinical.errors import RefusedError
+
+__all__ = [
+    "HIT6_ITEM_COUNT",
+    "HIT6_MAX_TOTAL",
+    "HIT6_MIN_TOTAL",
+    "HIT6_POINTS",
+    "HIT6_RESPONDER_DROP",
+    "HIT6_SEVERE_MIN",
+    "HIT6_SOME_MIN",
+    "HIT6_SUBSTANTIAL_MIN",
+    "MIDAS_GRADE_III_MIN",
+    "MIDAS_GRADE_II_MIN",
+    "MIDAS_GRADE_IV_MIN",
+    "MIDAS_MAX_DAYS",
+    "MIDAS_MAX_PAIN",
+    "Hit6Answer",
+    "Hit6Change",
+    "Hit6Impact",
+    "Hit6Result",
+    "MidasGrade",
+    "MidasResult",
+    "PromError",
+    "hit6_change",
+    "hit6_score",
+    "midas_score",
+    "parse_hit6_answer",
+]
+
+
+class Hit6Answer(enum.StrEnum):
+    """The five HIT-6 response options (NINDS CDE; Kosinski 2003)."""
+
+    NEVER = "never"
+    RARELY = "rarely"
+    SOMETIMES = "sometimes"
+    VERY_OFTEN = "very_often"
+    ALWAYS = "always"
+
+
+class Hit6Impact(enum.StrEnum):
+    """HIT-6 impact bands (QualityMetric interpretation)."""
+
+    LITTLE_OR_NONE = "little_or_no_impact"
+    SOME = "some_impact"
+    SUBSTANTIAL = "substantial_impact"
+    SEVERE = "severe_impact"
+
+
+class MidasGrade(enum.StrEnum):
+    """MIDAS disability grades (Stewart & Lipton)."""
+
+    I = "I"  # noqa: E741 - the instrument's own grade name
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+
+# --- HIT-6 constants --------------------------------------------------------------------------------------------
+
+HIT6_ITEM_COUNT = 6
+"""HIT-6 has six items (Kosinski 2003; NINDS CDE)."""
+
+HIT6_POINTS: Mapping[Hit6Answer, int] = MappingProxyType(
+    {
+        Hit6Answer.NEVER: 6,
+        Hit6Answer.RARELY: 8,
+        Hit6Answer.SOMETIMES: 10,
+        Hit6Answer.VERY_OFTEN: 11,
+        Hit6Answer.ALWAYS: 13,
+    }
+)
+"""Points per answer. UNCONFIRMED against a primary source: the QualityMetric scoring sheet and the weights in
+Kosinski 2003 were not retrieved (the article abstract was; it gives no weights). Confirmed only that each item scores
+6 to 13 and the total 36 to 78, which these weights meet (6 x 6 = 36, 6 x 13 = 78). Check before release."""
+
+HIT6_MIN_TOTAL = 36
+"""Lowest HIT-6 total: six answers of "never" (NINDS CDE: range 36-78)."""
+
+HIT6_MAX_TOTAL = 78
+"""Highest HIT-6 total: six answers of "always" (NINDS CDE: range 36-78)."""
+
+HIT6_SOME_MIN = 50
+"""HIT-6 50-55: some impact (<= 49 is little or no impact)."""
+
+HIT6_SUBSTANTIAL_MIN = 56
+"""HIT-6 56-59: substantial impact."""
+
+HIT6_SEVERE_MIN = 60
+"""HIT-6 60-78: severe impact."""
+
+HIT6_RESPONDER_DROP = 5
+"""Individual HIT-6 responder: total fell by 5 points or more (Diener et al., Pain Ther 2020)."""
+
+_HIT6_BAND_TEXT: Mapping[Hit6Impact, str] = MappingProxyType(
+    {
+        Hit6Impact.LITTLE_OR_NONE: "<= 49 little or no impact",
+        Hit6Impact.SOME: "50-55 some impact",
+        Hit6Impact.SUBSTANTIAL: "56-59 substantial impact",
+        Hit6Impact.SEVERE: ">= 60 severe impact",
+    }
+)
+
+# --- MIDAS constants --------------------------------------------------------------------------------------------
+
+MIDAS_MAX_DAYS = 92
+"""Days in the MIDAS 3-month recall at most: the longest three consecutive calendar months (e.g. July-September)
+hold 92 days. A question, and Q1+Q2 or Q3+Q4 (Q2 and Q4 exclude Q1 and Q3 days), cannot exceed it."""
+
+MIDAS_MAX_PAIN = 10
+"""MIDAS B: average pain on a 0-10 scale (0 no pain, 10 pain as bad as it can be)."""
+
+MIDAS_GRADE_II_MIN = 6
+"""MIDAS 6-10: grade II, mild disability (0-5 is grade I, little or no disability)."""
+
+MIDAS_GRADE_III_MIN = 11
+"""MIDAS 11-20: grade III, moderate disability."""
+
+MIDAS_GRADE_IV_MIN = 21
+"""MIDAS 21 or more: grade IV, severe disability."""
+
+_MIDAS_GRADE_TEXT: Mapping[MidasGrade, str] = MappingProxyType(
+    {
+        MidasGrade.I: "0-5 little or no disability",
+        MidasGrade.II: "6-10 mild disability",
+        MidasGrade.III: "11-20 moderate disability",
+        MidasGrade.IV: ">= 21 severe disability",
+    }
+)
+
+# --- Messages (format strings; tests assert them exactly) -------------------------------------------------------
+
+HIT6_COUNT = "HIT-6: expected 6 answers, got {count}"
+HIT6_UNKNOWN_ANSWER = (
+    "HIT-6 item {item}: unknown answer {answer!r}; expected never, rarely, sometimes, very often or always"
+)
+HIT6_TOTAL_RANGE = "HIT-6 {which}: a total must be a whole number 36..78, got {total!r}"
+MIDAS_DAYS_RANGE = "MIDAS {question}: must be a whole number of days 0..92, got {value!r}"
+MIDAS_PAIR_TOO_MANY = (
+    "MIDAS {first}+{second}: {first_value} + {second_value} = {total} days, more than the 92 days of a 3-month "
+    "recall ({second} excludes days counted in {first})"
+)
+MIDAS_PAIN_RANGE = "MIDAS B: average pain must be a whole number 0..10, got {value!r}"
+
+HIT6_REASON = "HIT-6 total {total}: {band}"
+HIT6_CHANGE_REASON = "HIT-6 {baseline} -> {follow_up}: drop of {drop} points ({comparison} {threshold}: {verdict})"
+MIDAS_REASON = "MIDAS score {total} (Q1-Q5 days): grade {grade}, {band}"
+
+
+class PromError(RefusedError):
+    """Questionnaire answers refused; ``problems`` lists every reason, one message each."""
+
+
+# --- HIT-6 ------------------------------------------------------------------------------------------------------
+
+
+def parse_hit6_answer(answer: str | Hit6Answer) -> Hit6Answer | None:
+    """The answer for a response text, case-insensitive; "very often" and "very_often" both work. None if unknown."""
+    if not isinstance(answer, str):
+        return None
+    key = "_".join(answer.strip().casefold().replace("_", " ").split())
+    try:
+        return Hit6Answer(key)
+    except ValueError:
+        return None
+
+
+def _hit6_impact(total: int) -> Hit6Impact:
+    if total >= HIT6_SEVERE_MIN:
+        return Hit6Impact.SEVERE
+    if total >= HIT6_SUBSTANTIAL_MIN:
+        return Hit6Impact.SUBSTANTIAL
+    if total >= HIT6_SOME_MIN:
+        return Hit6Impact.SOME
+    return Hit6Impact.LITTLE_OR_NONE
+
+
+@dataclass(frozen=True, slots=True)
+class Hit6Result:
+    """A scored HIT-6: the parsed answers, total, impact band and a reason quoting the band."""
+
+    answers: tuple[Hit6Answer, ...]
+    total: int
+    impact: Hit6Impact
+    reason: str
+
+
+def hit6_score(answers: Sequence[str | Hit6Answer]) -> Hit6Result:
+    """Score six HIT-6 answers: the sum of the points per answer (``HIT6_POINTS``), 36..78, then the impact band.
+
+    Bands: <= 49 little or no impact, 50-55 some, 56-59 substantial, >= 60 severe (QualityMetric interpretation).
+    Raises ``PromError`` for a wrong number of answers, or naming every item (1-6) whose answer is unknown.
+    """
+    if isinstance(answers, str) or len(answers) != HIT6_ITEM_COUNT:
+        count = 1 if isinstance(answers, str) else len(answers)
+        raise PromError(HIT6_COUNT.format(count=count))
+    parsed = [parse_hit6_answer(answer) for answer in answers]
+    problems = [
+        HIT6_UNKNOWN_ANSWER.format(item=item, answer=answer)
+        for item, (answer, value) in enumerate(zip(answers, parsed, strict=True), start=1)
+        if value is None
+    ]
+    if problems:
+        raise PromError(*problems)
+    known = tuple(value for value in parsed if value is not None)
+    total = sum(HIT6_POINTS[value] for value in known)
+    impact = _hit6_impact(total)
+    return Hit6Result(known, total, impact, HIT6_REASON.format(total=total, band=_HIT6_BAND_TEXT[impact]))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit6Change:
+    """Change between two HIT-6 totals: the drop (positive = better) and whether it makes a responder."""
+
+    baseline: int
+    follow_up: int
+    drop: int
+    responder: bool
+    reason: str
+
+
+def _hit6_total_problem(which: str, total: object) -> str | None:
+    if isinstance(total, bool) or not isinstance(total, int) or not HIT6_MIN_TOTAL <= total <= HIT6_MAX_TOTAL:
+        return HIT6_TOTAL_RANGE.format(which=which, total=total)
+    return None
+
+
+def hit6_change(baseline: int, follow_up: int) -> Hit6Change:
+    """An individual HIT-6 responder has a total at least 5 points below baseline (Diener et al., Pain Ther 2020).
+
+    A drop of 5 is a response, 4 is not. Raises ``PromError`` when a total is outside 36..78.
+    """
+    problems = [
+        problem
+        for problem in (_hit6_total_problem("baseline", baseline), _hit6_total_problem("follow-up", follow_up))
+        if problem is not None
+    ]
+    if problems:
+        raise PromError(*problems)
+    drop = baseline - follow_up
+    responder = drop >= HIT6_RESPONDER_DROP
+    reason = HIT6_CHANGE_REASON.format(
+        baseline=baseline,
+        follow_up=follow_up,
+        drop=drop,
+        comparison=">=" if responder else "<",
+        threshold=HIT6_RESPONDER_DROP,
+        verdict="responder" if responder else "not a responder",
+    )
+    return Hit6Change(baseline, follow_up, drop, responder, reason)
+
+
+# --- MIDAS ------------------------------------------------------------------------------------------------------
+
+
+def _midas_grade(total: int) -> MidasGrade:
+    if total >= MIDAS_GRADE_IV_MIN:
+        return MidasGrade.IV
+    if total >= MIDAS_GRADE_III_MIN:
+        return MidasGrade.III
+    if total >= MIDAS_GRADE_II_MIN:
+        return MidasGrade.II
+    return MidasGrade.I
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class MidasResult:
+    """A scored MIDAS: the five day counts, total, grade, the unscored A and B, and a reason quoting the grade."""
+
+    q1: int
+    q2: int
+    q3: int
+    q4: int
+    q5: int
+    total: int
+    grade: MidasGrade
+    headache_days: int | None
+    pain: int | None
+    reason: str
+
+
+def midas_score(
+    *, q1: int, q2: int, q3: int, q4: int, q5: int, a: int | None = None, b: int | None = None
+) -> MidasResult:
+    """Score MIDAS: Q1+Q2+Q3+Q4+Q5 days over the last 3 months, graded I 0-5, II 6-10, III 11-20, IV >= 21.
+
+    Each question is 0..92 days, and so are Q1+Q2 and Q3+Q4, since Q2 excludes Q1's days and Q4 excludes Q3's.
+    ``a`` (headache days, 0..92) and ``b`` (average pain, 0..10) are checked and kept, not scored. Raises
+    ``PromError`` naming every question that is not valid.
+    """
+    questions = {"Q1": q1, "Q2": q2, "Q3": q3, "Q4": q4, "Q5": q5}
+    if a is not None:
+        questions["A"] = a
+    invalid = {name for name, value in questions.items() if not _is_whole(value) or not 0 <= value <= MIDAS_MAX_DAYS}
+    problems = [MIDAS_DAYS_RANGE.format(question=name, value=questions[name]) for name in questions if name in invalid]
+    for first, second in (("Q1", "Q2"), ("Q3", "Q4")):
+        if invalid & {first, second}:
+            continue
+        pair_total = questions[first] + questions[second]
+        if pair_total > MIDAS_MAX_DAYS:
+            problems.append(
+                MIDAS_PAIR_TOO_MANY.format(
+                    first=first,
+                    second=second,
+                    first_value=questions[first],
+                    second_value=questions[second],
+                    total=pair_total,
+                )
+            )
+    if b is not None and (not _is_whole(b) or not 0 <= b <= MIDAS_MAX_PAIN):
+        problems.append(MIDAS_PAIN_RANGE.format(value=b))
+    if problems:
+        raise PromError(*problems)
+    total = q1 + q2 + q3 + q4 + q5
+    grade = _midas_grade(total)
+    reason = MIDAS_REASON.format(total=total, grade=grade, band=_MIDAS_GRADE_TEXT[grade])
+    return MidasResult(q1, q2, q3, q4, q5, total, grade, a, b, reason)

@@ -1,0 +1,551 @@
+"""The PREEMPT planner: fixed sites, follow-the-pain limits, vials, wastage and billing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from onaboard.clinical.preempt import (
+    CPT_CHRONIC_MIGRAINE_CHEMODENERVATION,
+    DOSE_LIMIT,
+    FIXED_DOSE_UNITS,
+    FIXED_SITE_COUNT,
+    FIXED_SITE_COUNT_MISMATCH,
+    FIXED_SITES,
+    FOLLOW_THE_PAIN_MAX_SITES,
+    FTP_LIMIT,
+    FTP_NEGATIVE,
+    FTP_NOT_ALLOWED,
+    FTP_NOT_WHOLE,
+    HCPCS_ONABOTULINUMTOXINA,
+    MAX_SESSION_SITES,
+    MAX_SESSION_UNITS,
+    SITE_BILATERAL,
+    SITE_MIDLINE_ONLY,
+    SITE_NOT_A_SITE,
+    SITE_UNITS,
+    SITE_VOLUME,
+    UNKNOWN_MUSCLE,
+    UNKNOWN_SIDE,
+    VIAL_SIZE,
+    BillingLine,
+    BillingModifier,
+    InjectionPlan,
+    InjectionSite,
+    Muscle,
+    MuscleDose,
+    PlanError,
+    Side,
+    follow_the_pain_sites,
+    plan_from_sites,
+    preempt_plan,
+)
+
+# --- Strategies -------------------------------------------------------------------------------------------------
+
+follow_the_pain_counts = st.fixed_dictionaries(
+    {},
+    optional={muscle: st.integers(0, limit) for muscle, limit in FOLLOW_THE_PAIN_MAX_SITES.items()},
+)
+vial_sizes = st.sampled_from([100, 200])
+muscles_without_follow_the_pain = st.sampled_from([m for m in Muscle if m not in FOLLOW_THE_PAIN_MAX_SITES])
+muscles_with_follow_the_pain = st.sampled_from(list(FOLLOW_THE_PAIN_MAX_SITES))
+
+ALL_MUSCLES = ", ".join(Muscle)
+
+
+def _problems(error: pytest.ExceptionInfo[PlanError]) -> tuple[str, ...]:
+    return error.value.problems
+
+
+# --- The fixed paradigm -----------------------------------------------------------------------------------------
+
+
+def test_fixed_layout_holds_31_sites_and_155_units() -> None:
+    """The fixed layout has 31 sites of 5 U, 155 U in all (Blumenfeld 2010 Table 1)."""
+    assert sum(len(sides) for sides in FIXED_SITES.values()) == FIXED_SITE_COUNT == 31
+    assert FIXED_SITE_COUNT * 5 == FIXED_DOSE_UNITS == 155
+
+
+def test_follow_the_pain_limits_reach_39_sites_and_195_units() -> None:
+    """Follow-the-pain adds at most 8 sites (40 U), reaching the 39-site, 195 U maximum."""
+    assert sum(FOLLOW_THE_PAIN_MAX_SITES.values()) == 8
+    assert FIXED_SITE_COUNT + 8 == MAX_SESSION_SITES == 39
+    assert FIXED_DOSE_UNITS + 40 == MAX_SESSION_UNITS == 195
+
+
+def test_billing_codes_are_j0585_and_64615() -> None:
+    """BOTOX is billed as HCPCS J0585 per unit and the procedure as CPT 64615."""
+    assert HCPCS_ONABOTULINUMTOXINA == "J0585"
+    assert CPT_CHRONIC_MIGRAINE_CHEMODENERVATION == "64615"
+
+
+def test_standard_plan_is_155_units_at_31_sites() -> None:
+    """Without follow-the-pain the plan is 155 U at 31 sites of 5 U in 0.1 mL."""
+    plan = preempt_plan()
+    assert (plan.total_units, plan.site_count) == (155, 31)
+    assert all(site.units == 5 and site.volume_ml == Decimal("0.1") for site in plan.sites)
+    assert not any(site.follow_the_pain for site in plan.sites)
+    assert plan.is_standard
+
+
+def test_by_muscle_lists_all_seven_muscles_in_preempt_order() -> None:
+    """The per-muscle summary lists all seven muscles in PREEMPT order with the label's sites and units."""
+    assert list(preempt_plan().by_muscle.items()) == [
+        (Muscle.CORRUGATOR, MuscleDose(2, 10)),
+        (Muscle.PROCERUS, MuscleDose(1, 5)),
+        (Muscle.FRONTALIS, MuscleDose(4, 20)),
+        (Muscle.TEMPORALIS, MuscleDose(8, 40)),
+        (Muscle.OCCIPITALIS, MuscleDose(6, 30)),
+        (Muscle.CERVICAL_PARASPINAL, MuscleDose(4, 20)),
+        (Muscle.TRAPEZIUS, MuscleDose(6, 30)),
+    ]
+
+
+def test_sites_are_grouped_by_muscle_left_then_right() -> None:
+    """Fixed sites come muscle by muscle in PREEMPT order, left sites before right, procerus at the midline."""
+    sides = [(site.muscle, site.side) for site in preempt_plan().sites]
+    assert sides[:7] == [
+        (Muscle.CORRUGATOR, Side.LEFT),
+        (Muscle.CORRUGATOR, Side.RIGHT),
+        (Muscle.PROCERUS, Side.MIDLINE),
+        (Muscle.FRONTALIS, Side.LEFT),
+        (Muscle.FRONTALIS, Side.LEFT),
+        (Muscle.FRONTALIS, Side.RIGHT),
+        (Muscle.FRONTALIS, Side.RIGHT),
+    ]
+    assert [muscle for muscle, _ in sides] == sorted((m for m, _ in sides), key=list(Muscle).index)
+
+
+# --- Vials, wastage, billing ------------------------------------------------------------------------------------
+
+
+def test_155_units_from_a_200_unit_vial_discards_45_billed_jw() -> None:
+    """A 200 U vial for 155 U leaves 45 U discarded, billed with JW."""
+    plan = preempt_plan(vial_units=200)
+    assert (plan.vials, plan.discarded_units, plan.billing_modifier) == (1, 45, BillingModifier.JW)
+    assert plan.billing_modifier == "JW"
+
+
+def test_155_units_from_100_unit_vials_needs_two_and_discards_45() -> None:
+    """155 U from 100 U vials takes 2 vials and leaves 45 U discarded, billed with JW."""
+    plan = preempt_plan(vial_units=100)
+    assert (plan.vials, plan.discarded_units, plan.billing_modifier) == (2, 45, BillingModifier.JW)
+
+
+def test_195_units_from_a_200_unit_vial_discards_5() -> None:
+    """The full 195 U from one 200 U vial leaves 5 U discarded."""
+    plan = preempt_plan(follow_the_pain={Muscle.TEMPORALIS: 2, Muscle.OCCIPITALIS: 2, Muscle.TRAPEZIUS: 4})
+    assert (plan.total_units, plan.site_count) == (195, 39)
+    assert (plan.vials, plan.discarded_units, plan.billing_modifier) == (1, 5, BillingModifier.JW)
+
+
+def test_195_units_from_100_unit_vials_discards_5() -> None:
+    """The full 195 U from 100 U vials takes 2 vials and leaves 5 U discarded."""
+    plan = preempt_plan(
+        follow_the_pain={Muscle.TEMPORALIS: 2, Muscle.OCCIPITALIS: 2, Muscle.TRAPEZIUS: 4}, vial_units=100
+    )
+    assert (plan.vials, plan.discarded_units) == (2, 5)
+
+
+def test_exactly_one_full_100_unit_vial_is_billed_jz() -> None:
+    """A dose that empties its vials exactly (100 U from one 100 U vial) discards nothing and is billed JZ."""
+    plan = InjectionPlan(tuple(InjectionSite(Muscle.TEMPORALIS, Side.LEFT) for _ in range(20)), vial_units=100)
+    assert (plan.total_units, plan.vials, plan.discarded_units) == (100, 1, 0)
+    assert plan.billing_modifier == BillingModifier.JZ
+    assert plan.billing_lines == (
+        BillingLine("64615", None, 1),
+        BillingLine("J0585", BillingModifier.JZ, 100),
+    )
+
+
+def test_billing_lines_report_given_and_discarded_units_separately() -> None:
+    """155 U from a 200 U vial is billed as 64615 once, J0585 x 155 and J0585-JW x 45."""
+    assert preempt_plan().billing_lines == (
+        BillingLine("64615", None, 1),
+        BillingLine("J0585", None, 155),
+        BillingLine("J0585", BillingModifier.JW, 45),
+    )
+
+
+@pytest.mark.parametrize(("vial_units", "saline_ml"), [(100, Decimal("2.0")), (200, Decimal("4.0"))])
+def test_reconstitution_gives_5_units_per_0_1_ml(vial_units: int, saline_ml: Decimal) -> None:
+    """A 100 U vial takes 2.0 mL saline and a 200 U vial 4.0 mL, both giving 5 U per 0.1 mL."""
+    reconstitution = preempt_plan(vial_units=vial_units).reconstitution
+    assert (reconstitution.vial_units, reconstitution.saline_ml, reconstitution.units_per_0_1_ml) == (
+        vial_units,
+        saline_ml,
+        5,
+    )
+    assert vial_units / (reconstitution.saline_ml * 10) == 5
+
+
+@pytest.mark.parametrize("vial_units", [0, 50, 150, 300, "200", 200.0, True])
+def test_other_vial_sizes_are_refused(vial_units: object) -> None:
+    """Only 100 U and 200 U vials are accepted."""
+    with pytest.raises(PlanError) as error:
+        preempt_plan(vial_units=vial_units)  # type: ignore[arg-type]
+    assert str(error.value) == VIAL_SIZE.format(vial_units=vial_units)
+
+
+def test_constructing_a_plan_directly_checks_the_vial_size() -> None:
+    """An InjectionPlan built by hand still refuses a vial size other than 100 or 200 U."""
+    with pytest.raises(PlanError) as error:
+        InjectionPlan(preempt_plan().sites, vial_units=500)
+    assert str(error.value) == VIAL_SIZE.format(vial_units=500)
+
+
+# --- Follow-the-pain --------------------------------------------------------------------------------------------
+
+
+def test_follow_the_pain_sites_follow_their_muscles_fixed_sites() -> None:
+    """Extra temporalis sites come right after the temporalis fixed sites, first left then right."""
+    plan = preempt_plan(follow_the_pain={Muscle.TEMPORALIS: 2})
+    temporalis = [(site.side, site.follow_the_pain) for site in plan.sites if site.muscle is Muscle.TEMPORALIS]
+    assert temporalis == [(Side.LEFT, False)] * 4 + [(Side.RIGHT, False)] * 4 + [
+        (Side.LEFT, True),
+        (Side.RIGHT, True),
+    ]
+    assert [site.muscle for site in plan.sites[15:17]] == [Muscle.TEMPORALIS, Muscle.TEMPORALIS]
+    assert plan.sites[17].muscle is Muscle.OCCIPITALIS
+    assert (plan.total_units, plan.follow_the_pain_count) == (165, 2)
+
+
+def test_follow_the_pain_sites_alternate_starting_left() -> None:
+    """Three extra trapezius sites are placed left, right, left."""
+    sites = follow_the_pain_sites({Muscle.TRAPEZIUS: 3})
+    assert [(site.muscle, site.side) for site in sites] == [
+        (Muscle.TRAPEZIUS, Side.LEFT),
+        (Muscle.TRAPEZIUS, Side.RIGHT),
+        (Muscle.TRAPEZIUS, Side.LEFT),
+    ]
+    assert all(site.follow_the_pain and site.units == 5 for site in sites)
+
+
+def test_follow_the_pain_sites_come_in_preempt_order_whatever_the_mapping_order() -> None:
+    """Extra sites are grouped by muscle in PREEMPT order, not in the order they were asked for."""
+    sites = follow_the_pain_sites({"trapezius": 1, "temporalis": 1, "occipitalis": 1})
+    assert [site.muscle for site in sites] == [Muscle.TEMPORALIS, Muscle.OCCIPITALIS, Muscle.TRAPEZIUS]
+
+
+def test_muscle_names_may_be_plain_strings() -> None:
+    """A mapping keyed by muscle names gives the same plan as one keyed by Muscle members."""
+    assert preempt_plan(follow_the_pain={"temporalis": 1}) == preempt_plan(follow_the_pain={Muscle.TEMPORALIS: 1})
+
+
+def test_zero_extra_sites_changes_nothing() -> None:
+    """Asking for 0 extra sites in every allowed muscle gives the standard plan."""
+    assert preempt_plan(follow_the_pain=dict.fromkeys(FOLLOW_THE_PAIN_MAX_SITES, 0)) == preempt_plan()
+
+
+@pytest.mark.parametrize(("muscle", "limit"), [("temporalis", 2), ("occipitalis", 2), ("trapezius", 4)])
+def test_follow_the_pain_limit_is_allowed_at_the_boundary(muscle: str, limit: int) -> None:
+    """Each muscle accepts exactly its limit of extra sites (temporalis 2, occipitalis 2, trapezius 4)."""
+    plan = preempt_plan(follow_the_pain={muscle: limit})
+    assert plan.by_muscle[Muscle(muscle)].sites == len(FIXED_SITES[Muscle(muscle)]) + limit
+    assert plan.total_units == 155 + 5 * limit
+
+
+@pytest.mark.parametrize(("muscle", "limit"), [("temporalis", 2), ("occipitalis", 2), ("trapezius", 4)])
+def test_follow_the_pain_one_above_the_limit_is_refused(muscle: str, limit: int) -> None:
+    """One extra site above a muscle's limit is refused, the message naming the limit in sites and units."""
+    with pytest.raises(PlanError) as error:
+        preempt_plan(follow_the_pain={muscle: limit + 1})
+    assert str(error.value) == FTP_LIMIT.format(muscle=muscle, limit=limit, limit_units=5 * limit, count=limit + 1)
+
+
+def test_temporalis_limit_message_reads_as_specified() -> None:
+    """Asking for 3 extra temporalis sites gives the message the CLI contract shows."""
+    with pytest.raises(PlanError) as error:
+        follow_the_pain_sites({Muscle.TEMPORALIS: 3})
+    assert str(error.value) == "follow-the-pain: temporalis allows at most 2 extra sites (10 U), asked for 3"
+
+
+@given(muscle=muscles_with_follow_the_pain, above=st.integers(1, 1000))
+def test_any_count_above_the_limit_is_refused(muscle: Muscle, above: int) -> None:
+    """Every count above a muscle's follow-the-pain limit is refused."""
+    with pytest.raises(PlanError):
+        follow_the_pain_sites({muscle: FOLLOW_THE_PAIN_MAX_SITES[muscle] + above})
+
+
+@given(muscle=muscles_without_follow_the_pain, count=st.integers(0, 10))
+def test_muscles_without_follow_the_pain_refuse_extra_sites(muscle: Muscle, count: int) -> None:
+    """Corrugator, procerus, frontalis and cervical paraspinal refuse any follow-the-pain request."""
+    with pytest.raises(PlanError) as error:
+        follow_the_pain_sites({muscle: count})
+    assert str(error.value) == FTP_NOT_ALLOWED.format(muscle=muscle)
+
+
+def test_cervical_paraspinal_follow_the_pain_is_refused_with_a_clear_message() -> None:
+    """The neck group takes no follow-the-pain sites (Blumenfeld 2010)."""
+    with pytest.raises(PlanError) as error:
+        preempt_plan(follow_the_pain={"cervical_paraspinal": 1})
+    assert str(error.value) == (
+        "follow-the-pain: cervical_paraspinal takes no extra sites (only temporalis, occipitalis and trapezius do)"
+    )
+
+
+def test_negative_follow_the_pain_count_is_refused() -> None:
+    """A negative count is refused."""
+    with pytest.raises(PlanError) as error:
+        follow_the_pain_sites({Muscle.OCCIPITALIS: -1})
+    assert str(error.value) == FTP_NEGATIVE.format(muscle="occipitalis", count=-1)
+
+
+@pytest.mark.parametrize("count", [True, "2", 1.0, None])
+def test_follow_the_pain_count_must_be_a_whole_number(count: object) -> None:
+    """A count that is not an int (a bool, text, a float) is refused."""
+    with pytest.raises(PlanError) as error:
+        follow_the_pain_sites({Muscle.TRAPEZIUS: count})  # type: ignore[dict-item]
+    assert str(error.value) == FTP_NOT_WHOLE.format(muscle="trapezius", count=count)
+
+
+def test_unknown_muscle_is_refused_naming_the_known_ones() -> None:
+    """An unknown muscle name is refused, listing the seven PREEMPT muscles."""
+    with pytest.raises(PlanError) as error:
+        follow_the_pain_sites({"masseter": 1})
+    assert str(error.value) == UNKNOWN_MUSCLE.format(name="masseter", known=ALL_MUSCLES)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """A request with a bad vial and two bad muscles reports all three problems, one per line."""
+    with pytest.raises(PlanError) as error:
+        preempt_plan(follow_the_pain={"temporalis": 3, "frontalis": 1}, vial_units=300)
+    assert _problems(error) == (
+        VIAL_SIZE.format(vial_units=300),
+        FTP_LIMIT.format(muscle="temporalis", limit=2, limit_units=10, count=3),
+        FTP_NOT_ALLOWED.format(muscle="frontalis"),
+    )
+    assert str(error.value) == "\n".join(_problems(error))
+
+
+# --- Invariants -------------------------------------------------------------------------------------------------
+
+
+@given(counts=follow_the_pain_counts, vial_units=vial_sizes)
+def test_standard_plans_give_5_units_per_site(counts: dict[Muscle, int], vial_units: int) -> None:
+    """A standard plan's units always equal 5 x its sites, with 31 fixed sites and the asked extra sites."""
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial_units)
+    assert plan.is_standard
+    assert plan.total_units == 5 * plan.site_count
+    assert plan.site_count == 31 + sum(counts.values())
+    assert plan.follow_the_pain_count == sum(counts.values())
+
+
+@given(counts=follow_the_pain_counts, vial_units=vial_sizes)
+def test_bilateral_fixed_sites_are_balanced(counts: dict[Muscle, int], vial_units: int) -> None:
+    """For every bilateral muscle the fixed sites are half left, half right; procerus has one midline site."""
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial_units)
+    fixed = Counter((site.muscle, site.side) for site in plan.sites if not site.follow_the_pain)
+    for muscle in Muscle:
+        if muscle is Muscle.PROCERUS:
+            assert (fixed[muscle, Side.MIDLINE], fixed[muscle, Side.LEFT], fixed[muscle, Side.RIGHT]) == (1, 0, 0)
+        else:
+            assert fixed[muscle, Side.LEFT] == fixed[muscle, Side.RIGHT] > 0
+            assert fixed[muscle, Side.MIDLINE] == 0
+
+
+@given(counts=follow_the_pain_counts, vial_units=vial_sizes)
+def test_plans_stay_within_195_units_and_39_sites(counts: dict[Muscle, int], vial_units: int) -> None:
+    """No plan exceeds 195 U or 39 sites, nor falls below 155 U."""
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial_units)
+    assert 155 <= plan.total_units <= MAX_SESSION_UNITS
+    assert plan.site_count <= MAX_SESSION_SITES
+
+
+@given(counts=follow_the_pain_counts, vial_units=vial_sizes)
+def test_vials_hold_the_dose_with_the_least_waste(counts: dict[Muscle, int], vial_units: int) -> None:
+    """vials x size - discarded equals the dose, the waste is under one vial, and the modifier follows the waste."""
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial_units)
+    assert plan.vials * vial_units - plan.discarded_units == plan.total_units
+    assert 0 <= plan.discarded_units < vial_units
+    assert plan.billing_modifier == (BillingModifier.JW if plan.discarded_units else BillingModifier.JZ)
+
+
+@given(counts=follow_the_pain_counts, vial_units=vial_sizes)
+def test_by_muscle_adds_up_to_the_plan(counts: dict[Muscle, int], vial_units: int) -> None:
+    """The per-muscle summary covers all seven muscles and adds up to the plan's sites and units."""
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial_units)
+    summary = plan.by_muscle
+    assert list(summary) == list(Muscle)
+    assert sum(dose.sites for dose in summary.values()) == plan.site_count
+    assert sum(dose.units for dose in summary.values()) == plan.total_units
+
+
+@given(counts=follow_the_pain_counts, vial_units=vial_sizes)
+def test_a_planned_layout_passes_the_edited_plan_check(counts: dict[Muscle, int], vial_units: int) -> None:
+    """Any plan preempt_plan makes is accepted unchanged by plan_from_sites."""
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial_units)
+    assert plan_from_sites(plan.sites, vial_units=vial_units) == plan
+
+
+# --- Edited plans -----------------------------------------------------------------------------------------------
+
+
+def _fixed() -> list[InjectionSite]:
+    return list(preempt_plan().sites)
+
+
+def _extra(muscle: Muscle, side: Side, units: int = 5) -> InjectionSite:
+    return InjectionSite(muscle, side, units, Decimal(units) / 50, follow_the_pain=True)
+
+
+def test_edited_plan_may_place_all_extra_trapezius_sites_on_one_side() -> None:
+    """Follow-the-pain sites need not be bilateral: four extra trapezius sites on the right are accepted."""
+    plan = plan_from_sites([*_fixed(), *(_extra(Muscle.TRAPEZIUS, Side.RIGHT) for _ in range(4))])
+    assert plan.by_muscle[Muscle.TRAPEZIUS] == MuscleDose(10, 50)
+
+
+def test_edited_plan_refuses_a_fifth_extra_trapezius_site() -> None:
+    """A fifth extra trapezius site is refused with the trapezius limit."""
+    with pytest.raises(PlanError) as error:
+        plan_from_sites([*_fixed(), *(_extra(Muscle.TRAPEZIUS, Side.LEFT) for _ in range(5))])
+    assert str(error.value) == FTP_LIMIT.format(muscle="trapezius", limit=4, limit_units=20, count=5)
+
+
+def test_edited_plan_refuses_follow_the_pain_in_the_neck_group() -> None:
+    """An extra site flagged in the cervical paraspinal group is refused."""
+    with pytest.raises(PlanError) as error:
+        plan_from_sites([*_fixed(), _extra(Muscle.CERVICAL_PARASPINAL, Side.LEFT)])
+    assert str(error.value) == FTP_NOT_ALLOWED.format(muscle="cervical_paraspinal")
+
+
+def test_edited_plan_refuses_a_missing_fixed_site() -> None:
+    """Dropping one left temporalis fixed site is refused, naming muscle, side and the required count."""
+    sites = _fixed()
+    sites.remove(InjectionSite(Muscle.TEMPORALIS, Side.LEFT))
+    with pytest.raises(PlanError) as error:
+        plan_from_sites(sites)
+    assert str(error.value) == "fixed sites: temporalis left has 3, PREEMPT requires 4"
+
+
+def test_edited_plan_refuses_an_extra_site_not_flagged_follow_the_pain() -> None:
+    """A fifth left frontalis site not marked follow-the-pain breaks the fixed layout."""
+    with pytest.raises(PlanError) as error:
+        plan_from_sites([*_fixed(), InjectionSite(Muscle.FRONTALIS, Side.LEFT)])
+    assert str(error.value) == FIXED_SITE_COUNT_MISMATCH.format(muscle="frontalis", side="left", count=3, expected=2)
+
+
+def test_edited_plan_refuses_an_empty_plan_naming_every_fixed_site() -> None:
+    """An empty plan lists the missing fixed sites of all seven muscles (13 muscle-sides)."""
+    with pytest.raises(PlanError) as error:
+        plan_from_sites([])
+    assert len(_problems(error)) == 13
+    assert _problems(error)[2] == "fixed sites: procerus midline has 0, PREEMPT requires 1"
+
+
+def test_edited_plan_accepts_exactly_195_units_with_heavier_sites() -> None:
+    """A non-standard plan of exactly 195 U (four 10 U extra sites) is accepted and marked non-standard."""
+    heavier = [_extra(Muscle.TEMPORALIS, Side.LEFT, 10), _extra(Muscle.TEMPORALIS, Side.RIGHT, 10)]
+    heavier += [_extra(Muscle.TRAPEZIUS, Side.LEFT, 10), _extra(Muscle.TRAPEZIUS, Side.RIGHT, 10)]
+    plan = plan_from_sites([*_fixed(), *heavier])
+    assert (plan.total_units, plan.site_count, plan.is_standard) == (195, 35, False)
+    assert (plan.vials, plan.discarded_units) == (1, 5)
+
+
+def test_edited_plan_refuses_196_units() -> None:
+    """One unit above the 195 U session maximum is refused with the total, site count and limit."""
+    heavier = [_extra(Muscle.TEMPORALIS, Side.LEFT, 10), _extra(Muscle.TEMPORALIS, Side.RIGHT, 10)]
+    heavier += [_extra(Muscle.TRAPEZIUS, Side.LEFT, 10), _extra(Muscle.TRAPEZIUS, Side.RIGHT, 11)]
+    with pytest.raises(PlanError) as error:
+        plan_from_sites([*_fixed(), *heavier])
+    assert str(error.value) == DOSE_LIMIT.format(total=196, sites=35, limit=195)
+    assert str(error.value) == (
+        "dose: the plan totals 196 U over 35 sites, above the PREEMPT maximum of 195 U per session"
+    )
+
+
+def test_edited_plan_refuses_doubled_fixed_doses() -> None:
+    """31 fixed sites at 10 U each (310 U) are refused by the dose check."""
+    doubled = [InjectionSite(site.muscle, site.side, 10, Decimal("0.2")) for site in _fixed()]
+    with pytest.raises(PlanError) as error:
+        plan_from_sites(doubled)
+    assert str(error.value) == DOSE_LIMIT.format(total=310, sites=31, limit=195)
+
+
+def test_edited_plan_keeps_the_clinicians_site_order() -> None:
+    """An edited plan keeps its sites in the order the clinician recorded them."""
+    reversed_sites = tuple(reversed(_fixed()))
+    assert plan_from_sites(reversed_sites).sites == reversed_sites
+
+
+def test_edited_plan_refuses_things_that_are_not_sites() -> None:
+    """A list holding something other than an InjectionSite is refused, naming its position."""
+    with pytest.raises(PlanError) as error:
+        plan_from_sites([*_fixed(), "temporalis"])  # type: ignore[list-item]
+    assert str(error.value) == SITE_NOT_A_SITE.format(index=32, value="temporalis")
+
+
+def test_edited_plan_checks_the_vial_size() -> None:
+    """plan_from_sites refuses a vial size other than 100 or 200 U."""
+    with pytest.raises(PlanError) as error:
+        plan_from_sites(_fixed(), vial_units=50)
+    assert str(error.value) == VIAL_SIZE.format(vial_units=50)
+
+
+# --- Sites ------------------------------------------------------------------------------------------------------
+
+
+def test_site_defaults_to_5_units_in_0_1_ml() -> None:
+    """A site defaults to the label's 5 U in 0.1 mL, not follow-the-pain."""
+    site = InjectionSite(Muscle.FRONTALIS, Side.LEFT)
+    assert (site.units, site.volume_ml, site.follow_the_pain) == (5, Decimal("0.1"), False)
+
+
+def test_site_accepts_names_and_a_float_volume() -> None:
+    """Muscle and side may be given as text and the volume as a float; they are stored as enum and Decimal."""
+    site = InjectionSite("occipitalis", "right", 5, 0.1)  # type: ignore[arg-type]
+    assert (site.muscle, site.side, site.volume_ml) == (Muscle.OCCIPITALIS, Side.RIGHT, Decimal("0.1"))
+
+
+@pytest.mark.parametrize("units", [0, -5, True, 5.0, "5"])
+def test_site_units_must_be_a_positive_whole_number(units: object) -> None:
+    """Units of 0, negative, a bool or a non-int are refused."""
+    with pytest.raises(PlanError) as error:
+        InjectionSite(Muscle.FRONTALIS, Side.LEFT, units)  # type: ignore[arg-type]
+    assert str(error.value) == SITE_UNITS.format(units=units)
+
+
+def test_site_volume_must_match_units_at_5_units_per_0_1_ml() -> None:
+    """10 U recorded in 0.1 mL is refused: at 5 U per 0.1 mL it is 0.2 mL."""
+    with pytest.raises(PlanError) as error:
+        InjectionSite(Muscle.FRONTALIS, Side.LEFT, 10, Decimal("0.1"))
+    assert str(error.value) == SITE_VOLUME.format(units=10, expected=Decimal("0.2"), volume=Decimal("0.1"))
+
+
+def test_site_volume_that_is_not_a_number_is_refused() -> None:
+    """A volume that is not a number is refused with the expected volume."""
+    with pytest.raises(PlanError) as error:
+        InjectionSite(Muscle.FRONTALIS, Side.LEFT, 5, "a lot")  # type: ignore[arg-type]
+    assert str(error.value) == SITE_VOLUME.format(units=5, expected=Decimal("0.1"), volume="a lot")
+
+
+def test_procerus_is_only_injected_at_the_midline() -> None:
+    """A procerus site on the left is refused."""
+    with pytest.raises(PlanError) as error:
+        InjectionSite(Muscle.PROCERUS, Side.LEFT)
+    assert str(error.value) == SITE_MIDLINE_ONLY.format(side="left")
+
+
+@pytest.mark.parametrize("muscle", [m for m in Muscle if m is not Muscle.PROCERUS])
+def test_bilateral_muscles_are_never_at_the_midline(muscle: Muscle) -> None:
+    """Every muscle but procerus refuses a midline site."""
+    with pytest.raises(PlanError) as error:
+        InjectionSite(muscle, Side.MIDLINE)
+    assert str(error.value) == SITE_BILATERAL.format(muscle=muscle, side="midline")
+
+
+def test_unknown_side_is_refused() -> None:
+    """A side other than left, right or midline is refused."""
+    with pytest.raises(PlanError) as error:
+        InjectionSite(Muscle.FRONTALIS, "top")  # type: ignore[arg-type]
+    assert str(error.value) == UNKNOWN_SIDE.format(name="top")
+
+
+def test_plan_error_is_a_value_error() -> None:
+    """PlanError is a ValueError, so callers that catch bad input catch it."""
+    assert issubclass(PlanError, ValueError)
