@@ -25,6 +25,13 @@ def test_the_engine_imports_no_framework():
     assert loaded.strip() == "[]"
 
 
+def test_the_command_line_imports_no_web_framework():
+    """The onaboard command starts without loading Django or django-ninja, so engine commands stay quick."""
+    code = "import sys, onaboard.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'ninja'}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 def test_the_engine_reads_no_clock_and_does_no_io():
     """No engine module reads the clock or opens files: callers pass today's date and the data."""
     banned = ("date.today(", "datetime.now(", "time.time(", "open(", "Path(", "os.environ", "requests")
