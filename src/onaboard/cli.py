@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -50,6 +51,8 @@ BAD_DATE_OPTION = "{option}: {value!r} is not a date in YYYY-MM-DD form"
 NO_SUCH_FILE = "{path}: no such file"
 UNREADABLE_FILE = "{path}: cannot be read ({reason})"
 PATIENT_NOT_IN_FILE = "--patient: {patient_id!r} is not in {path}"
+BIRTH_AFTER_AS_OF = "--birth-date: {birth} is after --as-of {as_of}"
+BIRTH_AFTER_LAST_ROW = "--birth-date: {birth} is after the last diary date of {patients}"
 PERIODS_BELOW_ONE = "--periods: must be at least 1 (got {value})"
 FOLLOW_THE_PAIN_FORMAT = "--follow-the-pain: {item!r} is not MUSCLE=N with N a whole number"
 FOLLOW_THE_PAIN_REPEATED = "--follow-the-pain: {muscle} is given more than once"
@@ -82,30 +85,53 @@ def fail(problems: Iterable[str]) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _today() -> date:
-    override = os.environ.get(TODAY_ENV)
-    if override:
-        return _parse_date_option(TODAY_ENV, override)
-    return date.today()  # noqa: DTZ011 (the clinic's local calendar day is what a diary row describes)
-
-
 def _as_date(value: str) -> date | None:
     """A strict ``YYYY-MM-DD`` date, or None."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return None
     try:
-        return date.fromisoformat(value) if len(value) == len("YYYY-MM-DD") else None
+        return date.fromisoformat(value)
     except ValueError:
         return None
 
 
-def _parse_date_option(option: str, value: str) -> date:
-    parsed = _as_date(value)
-    if parsed is None:
-        fail([BAD_DATE_OPTION.format(option=option, value=value)])
-    return parsed
+class Arguments:
+    """Reads option values, collecting every problem so the command can list them all before exiting 2."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def date(self, option: str, value: str | None) -> date | None:
+        if value is None:
+            return None
+        parsed = _as_date(value)
+        if parsed is None:
+            self.problems.append(BAD_DATE_OPTION.format(option=option, value=value))
+        return parsed
+
+    def dates(self, option: str, value: str) -> list[date]:
+        parsed = [self.date(option, item.strip()) for item in value.split(",")]
+        return [day for day in parsed if day is not None]
+
+    def require(self, condition: bool, message: str) -> None:
+        if not condition:
+            self.problems.append(message)
+
+    def check(self) -> None:
+        """Exit 2 listing every problem found so far."""
+        if self.problems:
+            fail(self.problems)
 
 
-def _optional_date(option: str, value: str | None) -> date | None:
-    return None if value is None else _parse_date_option(option, value)
+def _today() -> date:
+    override = os.environ.get(TODAY_ENV)
+    if override is None:
+        return date.today()  # noqa: DTZ011 (the clinic's local calendar day is what a diary row describes)
+    args = Arguments()
+    today = args.date(TODAY_ENV, override)
+    args.check()
+    assert today is not None  # noqa: S101 (check() exits otherwise)
+    return today
 
 
 def _read_diary(path: Path, patient_id: str | None) -> tuple[PatientDiary, ...]:
@@ -220,14 +246,18 @@ def assess_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Classify diary days and judge chronic migraine, medication overuse and the BOTOX label criteria."""
-    problems = []
-    if periods < 1:
-        problems.append(PERIODS_BELOW_ONE.format(value=periods))
-    if problems:
-        fail(problems)
-    as_of_date = _optional_date("--as-of", as_of)
-    birth = _optional_date("--birth-date", birth_date)
+    args = Arguments()
+    args.require(periods >= 1, PERIODS_BELOW_ONE.format(value=periods))
+    as_of_date = args.date("--as-of", as_of)
+    birth = args.date("--birth-date", birth_date)
+    if as_of_date is not None and birth is not None:
+        args.require(birth <= as_of_date, BIRTH_AFTER_AS_OF.format(birth=birth, as_of=as_of_date))
+    args.check()
     patients = _read_diary(diary, patient)
+    if birth is not None:
+        late = [p.patient_id for p in patients if as_of_date is None and p.last_date and p.last_date < birth]
+        if late:
+            fail([BIRTH_AFTER_LAST_ROW.format(birth=birth, patients=", ".join(late))])
     results = _each_with_progress(
         patients, lambda p: assess(p, as_of=as_of_date, periods=periods, birth_date=birth), "assessing"
     )
@@ -269,17 +299,6 @@ def _print_outcomes(outcomes: Outcomes) -> None:
     stdout.print()
 
 
-def _parse_dates_list(option: str, value: str) -> list[date]:
-    items = [item.strip() for item in value.split(",")]
-    dates = [_as_date(item) for item in items]
-    problems = [
-        BAD_DATE_OPTION.format(option=option, value=item) for item, d in zip(items, dates, strict=True) if d is None
-    ]
-    if problems:
-        fail(problems)
-    return [d for d in dates if d is not None]
-
-
 @app.command("outcomes")
 def outcomes_command(
     diary: Annotated[Path, typer.Argument(help="Diary CSV (shared/spec/diary-csv.md).", show_default=False)],
@@ -290,7 +309,9 @@ def outcomes_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Change in headache days per 28-day period after treatment, week-24 response and NICE TA260 verdict."""
-    dates = _parse_dates_list("--injections", injections)
+    args = Arguments()
+    dates = args.dates("--injections", injections)
+    args.check()
     patients = _read_diary(diary, patient)
     results = _each_with_progress(patients, lambda p: treatment_outcomes(p, injections=dates), "outcomes")
     if json_output:
@@ -314,7 +335,7 @@ def _parse_follow_the_pain(value: str | None) -> dict[str, int]:
         item = raw.strip()
         muscle, sep, number = item.partition("=")
         muscle = muscle.strip().lower()
-        if not sep or not muscle or not number.strip().isdigit():
+        if not sep or not muscle or not re.fullmatch(r"[0-9]+", number.strip()):
             problems.append(FOLLOW_THE_PAIN_FORMAT.format(item=item))
         elif muscle in counts:
             problems.append(FOLLOW_THE_PAIN_REPEATED.format(muscle=muscle))
@@ -414,9 +435,12 @@ def schedule_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Next session dates from the sessions given so far: due every 12 weeks, with overdue status."""
-    dates = _parse_dates_list("sessions", sessions)
-    on = _parse_date_option("--today", today) if today is not None else _today()
-    proposed = _optional_date("--propose", propose)
+    args = Arguments()
+    dates = args.dates("sessions", sessions)
+    on = args.date("--today", today)
+    proposed = args.date("--propose", propose)
+    args.check()
+    on = on or _today()
     try:
         status = schedule_status(dates, today=on)
     except ScheduleError as error:

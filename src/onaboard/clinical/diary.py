@@ -19,6 +19,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from operator import itemgetter
+from typing import Any
 
 from onaboard.clinical.errors import DiaryError, Problem
 
@@ -121,8 +123,8 @@ UNKNOWN_MEDICATION_CLASS = "unknown acute medication class {value!r} (known: {kn
 EMPTY_MEDICATION_ITEM = "empty item in the ;-separated list of classes"
 
 _PATIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_HOURS = re.compile(r"\d+(?:\.\d+)?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_HOURS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _YES_NO: Mapping[str, bool] = {
     "yes": True,
     "y": True,
@@ -282,32 +284,53 @@ def _read_flags(fields: Mapping[str, str], hours: Decimal | None, problems: _Row
     return flags
 
 
+_VALUE_COLUMNS: tuple[str, ...] = ("headache_hours", "intensity", *YES_NO_COLUMNS, "acute_medication")
+"""Columns whose rules depend only on the row's own values, so their reading can be cached."""
+
+
+@lru_cache(maxsize=16384)
+def _read_values(values: tuple[str, ...]) -> tuple[dict[str, Any] | None, tuple[tuple[str, str], ...]]:
+    """The typed values of ``_VALUE_COLUMNS`` (or None) and their problems; cached, as diaries repeat rows."""
+    fields = dict(zip(_VALUE_COLUMNS, values, strict=True))
+    problems = _RowProblems()
+    hours = _read_hours(fields["headache_hours"], problems)
+    intensity = _read_intensity(fields["intensity"], hours, problems)
+    flags = _read_flags(fields, hours, problems)
+    classes = _parse_classes(fields["acute_medication"])
+    if isinstance(classes, str):
+        problems.add("acute_medication", classes)
+    if problems or hours is None or isinstance(classes, str):
+        return None, tuple(problems)
+    return {"headache_hours": hours, "intensity": intensity, "acute_medication": classes, **flags}, ()
+
+
+def _read_row(
+    patient_id: str, raw_date: str, values: tuple[str, ...], notes: str, today: date
+) -> tuple[DiaryDay | None, list[tuple[str, str]], date | None]:
+    """One row's day (or None), its problems, and the readable date it speaks of (for the one-row-per-day rule)."""
+    problems = _RowProblems()
+    _read_patient_id(patient_id, problems)
+    parsed = _parse_date(raw_date) if raw_date else None
+    day = _read_date(raw_date, today, problems)
+    typed, value_problems = _read_values(values)
+    problems.extend(value_problems)
+    readable = parsed if isinstance(parsed, date) else None
+    if problems or day is None or typed is None:
+        return None, problems, readable
+    return DiaryDay(patient_id=patient_id, date=day, notes=notes, **typed), problems, readable
+
+
 def diary_day_from_fields(fields: Mapping[str, str], *, today: date) -> DiaryDay | list[tuple[str, str]]:
     """One diary row from its text fields (trimmed), or every ``(column, problem)`` found in it.
 
     This is the single place where the diary contract's per-row rules live; the CSV reader and the web forms
     both call it. Missing keys count as blank. Duplicate days are a file-level rule (see ``parse_diary``).
     """
-    problems = _RowProblems()
-    patient_id = _read_patient_id(fields.get("patient_id") or "", problems)
-    day = _read_date(fields.get("date") or "", today, problems)
-    hours = _read_hours(fields.get("headache_hours") or "", problems)
-    intensity = _read_intensity(fields.get("intensity") or "", hours, problems)
-    flags = _read_flags(fields, hours, problems)
-    classes = _parse_classes(fields.get("acute_medication") or "")
-    if isinstance(classes, str):
-        problems.add("acute_medication", classes)
-    if problems or day is None or hours is None or isinstance(classes, str):
-        return list(problems)
-    return DiaryDay(
-        patient_id=patient_id,
-        date=day,
-        headache_hours=hours,
-        intensity=intensity,
-        acute_medication=classes,
-        notes=fields.get("notes") or "",
-        **flags,
+    values = tuple(fields.get(column) or "" for column in _VALUE_COLUMNS)
+    day, problems, _ = _read_row(
+        fields.get("patient_id") or "", fields.get("date") or "", values, fields.get("notes") or "", today
     )
+    return list(problems) if day is None else day
 
 
 def _decode(source: str | bytes) -> str | Problem:
@@ -352,15 +375,6 @@ def _header_problems(header: Sequence[str], line: int) -> list[Problem]:
     return problems
 
 
-def _day_key(row: Mapping[str, str]) -> tuple[str, date] | None:
-    """The (patient, day) a row speaks of, when both are readable, for the one-row-per-day rule."""
-    patient_id = row.get("patient_id", "")
-    day = _parse_date(row.get("date", ""))
-    if not _PATIENT_ID.fullmatch(patient_id) or isinstance(day, str):
-        return None
-    return patient_id, day
-
-
 def parse_diary(source: str | bytes, *, today: date) -> tuple[PatientDiary, ...]:
     """Parse and validate a diary CSV; every patient's days sorted by date, patients by id (code points).
 
@@ -380,30 +394,36 @@ def parse_diary(source: str | bytes, *, today: date) -> tuple[PatientDiary, ...]
         raise DiaryError(problems)
 
     width = len(header)
+    position = {name: i for i, name in enumerate(header)}
+
+    def at(column: str) -> int:  # a column the file lacks reads the blank kept at index ``width``
+        return position.get(column, width)
+
+    patient_at, date_at, notes_at = at("patient_id"), at("date"), at("notes")
+    values_of = itemgetter(*(at(column) for column in _VALUE_COLUMNS))
     by_patient: dict[str, list[DiaryDay]] = {}
     first_line_of: dict[tuple[str, date], int] = {}
     for line, fields in records:
         if len(fields) > width:
             problems.append(Problem(line, None, TOO_MANY_FIELDS.format(found=len(fields), expected=width)))
             continue
-        row = dict(zip(header, fields, strict=False))
-        result = diary_day_from_fields(row, today=today)
-        if isinstance(result, list):
-            problems.extend(Problem(line, column, message) for column, message in result)
-        key = _day_key(row)
-        if key is not None:
-            earlier = first_line_of.setdefault(key, line)
+        fields.extend([""] * (width + 1 - len(fields)))
+        patient_id = fields[patient_at]
+        day, row_problems, readable = _read_row(patient_id, fields[date_at], values_of(fields), fields[notes_at], today)
+        problems.extend(Problem(line, column, message) for column, message in row_problems)
+        if readable is not None and _PATIENT_ID.fullmatch(patient_id):
+            earlier = first_line_of.setdefault((patient_id, readable), line)
             if earlier != line:
                 problems.append(
                     Problem(
                         line,
                         "date",
-                        DUPLICATE_DAY.format(patient_id=key[0], day=key[1].isoformat(), first_line=earlier),
+                        DUPLICATE_DAY.format(patient_id=patient_id, day=readable.isoformat(), first_line=earlier),
                     )
                 )
                 continue
-        if not isinstance(result, list):
-            by_patient.setdefault(result.patient_id, []).append(result)
+        if day is not None:
+            by_patient.setdefault(patient_id, []).append(day)
     if problems:
         raise DiaryError(problems)
     return tuple(

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from onaboard.clinical.cycles import ToxinDose, cumulative_window
+from onaboard.clinical.errors import RefusedError
 
 __all__ = [
     "ADULT_AGE_YEARS",
@@ -96,7 +97,7 @@ MESSAGE_UNANSWERED = "unknown: not asked or unanswered: {question}"
 REASON_CLEAR = "clear: every checklist item answered; no contraindication, warning or age finding"
 
 
-class SafetyError(ValueError):
+class SafetyError(RefusedError):
     """Screening input that cannot be right: a birth date or treatment date after the screening date."""
 
 
