@@ -213,7 +213,7 @@ def _no_overuse_reason(period: PeriodSummary) -> str:
     counts = ", ".join(f"{cls.value} {acute.of(cls)}" for cls in OVERUSE_CLASSES)
     return (
         f"ICHD-3 8.2: {period.label} meets no overuse threshold ({counts} days; "
-        f"{period.overuse_class_days} days with any counted class)"
+        f"{period.overuse_class_days} with any counted class)"
     )
 
 
