@@ -28,15 +28,15 @@ run: install
 	$(BIN)/onaboard outcomes demo/treated.csv --injections 2026-03-02,2026-05-25
 
 test: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench manage.py
 	$(BIN)/pytest -p no:cacheprovider
 
 test-fast: install
 	$(BIN)/pytest -p no:cacheprovider -m "not slow" -x -q
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench manage.py
+	$(BIN)/ruff format --check src tests bench manage.py
 
 format: install
 	$(BIN)/ruff format src tests bench

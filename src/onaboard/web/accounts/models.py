@@ -1,0 +1,87 @@
+"""Clinics, users and their roles, and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.web.common.models import BaseModel
+
+
+class Clinic(BaseModel):
+    """A headache clinic: staff see its patients and no other clinic's."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", _("Clinician")
+    NURSE = "nurse", _("Nurse")
+    BILLING = "billing", _("Billing staff")
+    PATIENT = "patient", _("Patient")
+    TRAINEE = "trainee", _("Trainee")
+    ADMIN = "admin", _("Administrator")
+
+
+STAFF_ROLES = frozenset({Role.CLINICIAN, Role.NURSE, Role.BILLING, Role.ADMIN})
+CLINICAL_ROLES = frozenset({Role.CLINICIAN, Role.NURSE})
+
+
+class User(AbstractUser):
+    """A person who signs in. ``role`` decides what they may do (see patients/access.py)."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+    @property
+    def is_clinical(self) -> bool:
+        return self.role in CLINICAL_ROLES
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(BaseModel):
+    """A bearer token for API clients, acting as its user. Only its SHA-256 digest is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new token and its secret, shown once."""
+        raw = "onb_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, digest=_digest(raw), prefix=raw[4:12])
+        return token, raw
+
+    @classmethod
+    def user_for(cls, raw: str) -> User | None:
+        token = cls.objects.select_related("user").filter(digest=_digest(raw), revoked=False).first()
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        return token.user

@@ -1,0 +1,52 @@
+"""The one reader of the environment: every setting that comes from outside the code is read here.
+
+Variables (all optional in development; production refuses to start without the secret key and allowed hosts):
+- ONABOARD_SECRET_KEY, ONABOARD_ALLOWED_HOSTS (comma-separated), ONABOARD_DEBUG (1/0)
+- DATABASE_URL (default: SQLite in the repository's var/ folder), ONABOARD_TEST_DATABASE_URL (tests)
+- ONABOARD_DATA_DIR (where the SQLite file and uploads live; default <repo>/var)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+MISSING_IN_PRODUCTION = "{name} must be set in production"
+
+
+class ImproperlyConfiguredError(RuntimeError):
+    """A setting the running mode requires is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    secret_key: str | None
+    allowed_hosts: tuple[str, ...]
+    debug: bool
+    database_url: str | None
+    test_database_url: str | None
+    data_dir: Path
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> Environment:
+    """Read every onaboard variable once."""
+    env = os.environ if environ is None else environ
+    hosts = tuple(h.strip() for h in (env.get("ONABOARD_ALLOWED_HOSTS") or "").split(",") if h.strip())
+    return Environment(
+        secret_key=env.get("ONABOARD_SECRET_KEY") or None,
+        allowed_hosts=hosts,
+        debug=_flag(env.get("ONABOARD_DEBUG")),
+        database_url=env.get("DATABASE_URL") or None,
+        test_database_url=env.get("ONABOARD_TEST_DATABASE_URL") or None,
+        data_dir=Path(env.get("ONABOARD_DATA_DIR") or REPO_ROOT / "var"),
+    )
+
+
+ENV = read_environment()

@@ -1,0 +1,128 @@
+"""Settings shared by every mode. Values from outside come from ``onaboard.web.config.env`` only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from onaboard.web.config.env import ENV
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+SECRET_KEY = ENV.secret_key or "dev-only-insecure-key-never-used-in-production"
+DEBUG = ENV.debug
+ALLOWED_HOSTS = list(ENV.allowed_hosts) or ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "onaboard.web.common",
+    "onaboard.web.accounts",
+    "onaboard.web.audit",
+    "onaboard.web.patients",
+    "onaboard.web.diary",
+    "onaboard.web.injections",
+    "onaboard.web.outcomes",
+    "onaboard.web.clinic",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "onaboard.web.audit.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "onaboard.web.config.urls"
+WSGI_APPLICATION = "onaboard.web.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "onaboard.web.common.context.navigation",
+            ],
+        },
+    },
+]
+
+ENV.data_dir.mkdir(parents=True, exist_ok=True)
+SQLITE_PATH = ENV.data_dir / "onaboard.sqlite3"
+
+DATABASES = {
+    "default": dj_database_url.parse(ENV.database_url, conn_max_age=60)
+    if ENV.database_url
+    else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": SQLITE_PATH,
+        # WAL lets readers carry on while one writer writes; IMMEDIATE avoids upgrade deadlocks.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+    }
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = ["onaboard.web.accounts.backends.LockoutBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "clinic:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LOGIN_FAILURE_LIMIT = 5
+"""Failed logins in a row before an account is locked for LOGIN_LOCKOUT_MINUTES."""
+LOGIN_LOCKOUT_MINUTES = 15
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = ENV.data_dir / "static"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

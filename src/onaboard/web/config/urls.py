@@ -1,0 +1,17 @@
+"""Top-level URLs: one include per app, the API under /api/ and Django's admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from onaboard.web.config.api import api
+
+urlpatterns = [
+    path("", include("onaboard.web.clinic.urls")),
+    path("accounts/", include("onaboard.web.accounts.urls")),
+    path("portal/", include("onaboard.web.diary.urls")),
+    path("patients/", include("onaboard.web.patients.urls")),
+    path("sessions/", include("onaboard.web.injections.urls")),
+    path("outcomes/", include("onaboard.web.outcomes.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

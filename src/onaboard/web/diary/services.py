@@ -1,0 +1,66 @@
+"""Writing diary days. The per-row rules are the engine's (onaboard.clinical.diary_day_from_fields)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from onaboard.clinical import DiaryDay, diary_day_from_fields
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
+from onaboard.web.patients.models import Patient
+
+
+class DiaryEntryInvalidError(ValueError):
+    """The fields break the diary contract; ``problems`` maps each field to what is wrong."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+
+
+def _fields_of(day: DiaryDay) -> dict[str, Any]:
+    return {
+        "headache_hours": day.headache_hours,
+        "intensity": day.intensity.value if day.intensity else "",
+        "unilateral": day.unilateral,
+        "pulsating": day.pulsating,
+        "worse_with_activity": day.worse_with_activity,
+        "nausea": day.nausea,
+        "vomiting": day.vomiting,
+        "photophobia": day.photophobia,
+        "phonophobia": day.phonophobia,
+        "aura": day.aura,
+        "acute_medication": ";".join(c for c in ACUTE_CLASS_ORDER if c in day.acute_medication),
+        "acute_relief": day.acute_relief,
+        "believed_migraine": day.believed_migraine,
+        "notes": day.notes,
+    }
+
+
+def diary_entry_save(*, user: Any, patient: Patient, fields: Mapping[str, str], today: date) -> DiaryEntry:
+    """Create or replace the patient's row for ``fields["date"]``, validated by the diary contract's rules.
+
+    ``fields`` are text as a form or CSV gives them (the contract's column names). Raises
+    ``DiaryEntryInvalidError`` listing every problem; nothing is saved then.
+    """
+    result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today)
+    if isinstance(result, list):
+        raise DiaryEntryInvalidError(result)
+    with transaction.atomic():
+        entry, created = DiaryEntry.objects.select_for_update().update_or_create(
+            patient=patient, date=result.date, defaults=_fields_of(result)
+        )
+        audit_record(
+            user=user,
+            action=Action.CREATE if created else Action.UPDATE,
+            object_type="diary_entry",
+            object_id=entry.external_id,
+            patient_id=patient.external_id,
+            detail=result.date.isoformat(),
+        )
+    return entry

@@ -1,0 +1,126 @@
+"""Injection sessions, the sites injected, and side effects attributed to them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.clinical import Muscle, Side
+from onaboard.web.common.models import BaseModel
+from onaboard.web.patients.models import Patient
+
+
+class SessionStatus(models.TextChoices):
+    BOOKED = "booked", _("booked")
+    RECORDED = "recorded", _("recorded")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class InjectionSession(BaseModel):
+    """One treatment session: booked ahead, then recorded with its sites, product and vials."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="injection_sessions")
+    date = models.DateField(_("date"))
+    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.BOOKED)
+    vial_units = models.PositiveIntegerField(_("vial size (U)"), default=200)
+    vials_used = models.PositiveIntegerField(_("vials used"), null=True, blank=True)
+    total_units = models.PositiveIntegerField(_("units given"), null=True, blank=True)
+    discarded_units = models.PositiveIntegerField(_("units discarded"), null=True, blank=True)
+    product_lot = models.CharField(_("lot"), max_length=40, blank=True)
+    product_expiry = models.DateField(_("expiry"), null=True, blank=True)
+    injector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    override_reason = models.TextField(_("reason for overriding a check"), blank=True)
+    overridden_checks = models.CharField(max_length=200, blank=True)
+    complications = models.TextField(_("complications"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ("patient", "date")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("patient", "date"),
+                condition=~models.Q(status="cancelled"),
+                name="one_session_per_patient_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.date} ({self.status})"
+
+
+class InjectionSiteRecord(models.Model):
+    """One injection given: muscle, side, units, and where on the map it was placed (0-1000 SVG units)."""
+
+    session = models.ForeignKey(InjectionSession, on_delete=models.CASCADE, related_name="sites")
+    muscle = models.CharField(max_length=24, choices=[(m.value, m.value) for m in Muscle])
+    side = models.CharField(max_length=8, choices=[(s.value, s.value) for s in Side])
+    units = models.PositiveIntegerField()
+    follow_the_pain = models.BooleanField(default=False)
+    view = models.CharField(max_length=5, choices=[("front", "front"), ("back", "back")], default="front")
+    x = models.PositiveIntegerField(null=True, blank=True)
+    y = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("session", "id")
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", _("mild")
+    MODERATE = "moderate", _("moderate")
+    SEVERE = "severe", _("severe")
+
+
+class SideEffectKind(models.TextChoices):
+    """The side effects a clinic tracks after BOTOX for chronic migraine (clinical-facts §2.1); the last four may be
+    distant spread of toxin effect (boxed warning) and need urgent review."""
+
+    NECK_PAIN = "neck_pain", _("neck pain")
+    NECK_WEAKNESS = "neck_weakness", _("neck weakness or stiffness")
+    EYELID_PTOSIS = "eyelid_ptosis", _("drooping eyelid")
+    BROW_PTOSIS = "brow_ptosis", _("drooping brow or facial weakness")
+    INJECTION_SITE_PAIN = "injection_site_pain", _("pain or bruising where injected")
+    HEADACHE_FLARE = "headache_flare", _("headache or migraine flare")
+    MYALGIA = "myalgia", _("muscle aches")
+    MUSCLE_SPASM = "muscle_spasm", _("muscle spasm")
+    HYPERSENSITIVITY = "hypersensitivity", _("allergic reaction")
+    DYSPHAGIA = "dysphagia", _("trouble swallowing")
+    BREATHING = "breathing_difficulty", _("trouble breathing")
+    DIPLOPIA = "diplopia", _("double vision")
+    GENERALISED_WEAKNESS = "generalised_weakness", _("weakness all over")
+    OTHER = "other", _("something else")
+
+
+URGENT_SIDE_EFFECTS = frozenset(
+    {SideEffectKind.DYSPHAGIA, SideEffectKind.BREATHING, SideEffectKind.DIPLOPIA, SideEffectKind.GENERALISED_WEAKNESS}
+)
+"""Possible distant spread of toxin effect (BOTOX boxed warning): the patient is told to seek care now."""
+
+
+class SideEffect(BaseModel):
+    """A side effect a patient reported or a clinician recorded, graded and attributed by a clinician."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="side_effects")
+    session = models.ForeignKey(
+        InjectionSession, null=True, blank=True, on_delete=models.PROTECT, related_name="side_effects"
+    )
+    kind = models.CharField(_("what"), max_length=24, choices=SideEffectKind.choices)
+    description = models.TextField(_("details"), blank=True)
+    onset = models.DateField(_("started on"))
+    severity = models.CharField(_("how bad"), max_length=8, choices=Severity.choices)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    clinician_grade = models.CharField(_("clinician's grade"), max_length=8, choices=Severity.choices, blank=True)
+    related_to_treatment = models.BooleanField(_("related to treatment"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-onset", "-created")
+
+    @property
+    def urgent(self) -> bool:
+        return self.kind in URGENT_SIDE_EFFECTS

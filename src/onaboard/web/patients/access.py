@@ -1,0 +1,88 @@
+"""Who may see whom, and do what: the one way to reach a patient's data.
+
+Every view, API operation and selector that touches a patient goes through ``patient_for`` or
+``patients_visible_to``; nothing else queries ``Patient.objects`` for a user. A patient the user may not see is
+"not found" (404), never "forbidden", so ids reveal nothing. Each decision that refuses is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from onaboard.web.accounts.models import Role
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.patients.models import Patient
+
+
+class Capability(StrEnum):
+    """What a user may do with a patient they can see."""
+
+    VIEW_DEMOGRAPHICS = "view_demographics"
+    VIEW_CLINICAL = "view_clinical"
+    """Diary, verdicts, safety screen, questionnaires, side effects, clinical notes."""
+    EDIT_CLINICAL = "edit_clinical"
+    """Patient record, safety answers, preventive history, grading side effects."""
+    RECORD_SESSION = "record_session"
+    """Book and record injection sessions."""
+    VIEW_BILLING = "view_billing"
+    """Sessions' products, units, vials and codes: what a claim needs."""
+    KEEP_DIARY = "keep_diary"
+    """Enter and correct diary days, fill in questionnaires, report side effects."""
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.CLINICIAN: frozenset(Capability),
+    Role.NURSE: frozenset(Capability),
+    Role.ADMIN: frozenset({Capability.VIEW_DEMOGRAPHICS, Capability.VIEW_BILLING}),
+    Role.BILLING: frozenset({Capability.VIEW_DEMOGRAPHICS, Capability.VIEW_BILLING}),
+    Role.PATIENT: frozenset({Capability.VIEW_DEMOGRAPHICS, Capability.VIEW_CLINICAL, Capability.KEEP_DIARY}),
+    Role.TRAINEE: frozenset(),
+}
+"""Clinicians and nurses do everything clinical (and may enter diary days on a patient's behalf); billing staff
+and administrators see demographics and billing only; a patient sees and keeps their own record; trainees work
+on synthetic cases and see no patient."""
+
+NOT_FOUND = "No such patient."
+
+
+def capabilities(user: Any) -> frozenset[Capability]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def can(user: Any, capability: Capability) -> bool:
+    return capability in capabilities(user)
+
+
+def patients_visible_to(user: Any) -> QuerySet[Patient]:
+    """The patients this user may see at all: their clinic's for staff, their own record for a patient."""
+    if not capabilities(user):
+        return Patient.objects.none()
+    if user.role == Role.PATIENT:
+        return Patient.objects.filter(user=user, portal_closed__isnull=True)
+    if user.clinic_id is None:
+        return Patient.objects.none()
+    return Patient.objects.filter(clinic_id=user.clinic_id)
+
+
+def patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> Patient:
+    """The patient with this public id if the user may see them and has ``need``; otherwise 404.
+
+    The refusal is audited with what was asked for, so probing shows up in the trail.
+    """
+    try:
+        key = uuid.UUID(str(external_id))
+    except ValueError:
+        raise Http404(NOT_FOUND) from None
+    patient = patients_visible_to(user).filter(external_id=key).first() if can(user, need) else None
+    if patient is None:
+        audit_record(user=user, action=Action.DENIED, object_type="patient", object_id=key, detail=need.value)
+        raise Http404(NOT_FOUND)
+    return patient

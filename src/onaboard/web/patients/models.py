@@ -1,0 +1,135 @@
+"""A patient's record: demographics, the safety-screen answers, other toxin treatments and prior preventives.
+
+Clinical records are never hard-deleted. ``version`` guards against two people saving over each other.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.web.accounts.models import Clinic
+from onaboard.web.common.models import BaseModel
+
+SAFETY_FLAGS: tuple[str, ...] = (
+    "injection_site_infection",
+    "hypersensitivity_to_botulinum_toxin",
+    "neuromuscular_junction_disorder",
+    "motor_neuropathy_or_als",
+    "dysphagia",
+    "breathing_problems",
+    "aminoglycoside_or_nmj_drug",
+    "anticholinergic_drug",
+    "muscle_relaxant",
+    "pregnant",
+    "breastfeeding",
+)
+"""The safety-screen questions (onaboard.clinical.SafetyInput); each is yes, no or not asked (null)."""
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("female")
+    MALE = "male", _("male")
+    OTHER = "other", _("other")
+    UNKNOWN = "unknown", _("unknown")
+
+
+class Patient(BaseModel):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
+    )
+    record_number = models.CharField(_("record number"), max_length=32)
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    version = models.PositiveIntegerField(default=1)
+    portal_closed = models.DateTimeField(null=True, blank=True)
+
+    injection_site_infection = models.BooleanField(_("infection at the injection sites"), null=True, blank=True)
+    hypersensitivity_to_botulinum_toxin = models.BooleanField(
+        _("hypersensitivity to any botulinum toxin"), null=True, blank=True
+    )
+    neuromuscular_junction_disorder = models.BooleanField(
+        _("neuromuscular junction disorder (myasthenia gravis, Lambert-Eaton)"), null=True, blank=True
+    )
+    motor_neuropathy_or_als = models.BooleanField(_("peripheral motor neuropathy or ALS"), null=True, blank=True)
+    dysphagia = models.BooleanField(_("swallowing problems"), null=True, blank=True)
+    breathing_problems = models.BooleanField(_("breathing problems"), null=True, blank=True)
+    aminoglycoside_or_nmj_drug = models.BooleanField(
+        _("aminoglycoside or other drug interfering with neuromuscular transmission"), null=True, blank=True
+    )
+    anticholinergic_drug = models.BooleanField(_("anticholinergic drug"), null=True, blank=True)
+    muscle_relaxant = models.BooleanField(_("muscle relaxant"), null=True, blank=True)
+    pregnant = models.BooleanField(_("pregnant"), null=True, blank=True)
+    breastfeeding = models.BooleanField(_("breastfeeding"), null=True, blank=True)
+    other_toxin_asked = models.BooleanField(_("asked about other botulinum toxin treatments"), default=False)
+
+    class Meta:
+        ordering = ("family_name", "given_name")
+        constraints = [
+            models.UniqueConstraint(fields=("clinic", "record_number"), name="unique_record_number_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.record_number})"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class OtherToxinTreatment(BaseModel):
+    """A botulinum toxin treatment outside the chronic-migraine cycles (any product or indication)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="other_toxin_treatments")
+    date = models.DateField(_("date"))
+    product = models.CharField(_("product"), max_length=100)
+    units = models.PositiveIntegerField(_("units"))
+    indication = models.CharField(_("indication"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("-date",)
+
+
+class StopReason(models.TextChoices):
+    INEFFECTIVE = "ineffective", _("ineffective")
+    NOT_TOLERATED = "not_tolerated", _("not tolerated")
+    CONTRAINDICATED = "contraindicated", _("contraindicated")
+    ONGOING = "ongoing", _("still taking")
+    OTHER = "other", _("other")
+
+
+class PreventiveClass(models.TextChoices):
+    BETA_BLOCKER = "beta_blocker", _("beta blocker")
+    ANTICONVULSANT = "anticonvulsant", _("anticonvulsant")
+    TRICYCLIC = "tricyclic_antidepressant", _("tricyclic antidepressant")
+    SNRI = "snri", _("SNRI")
+    CALCIUM_CHANNEL_BLOCKER = "calcium_channel_blocker", _("calcium channel blocker")
+    ARB_ACE = "angiotensin", _("ARB / ACE inhibitor")
+    CGRP_MAB = "cgrp_monoclonal_antibody", _("CGRP monoclonal antibody")
+    GEPANT = "gepant", _("gepant (preventive)")
+    OTHER = "other", _("other")
+
+
+class PreventiveTrial(BaseModel):
+    """A preventive medicine tried before: payers ask which failed, for how long and why it stopped."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="preventive_trials")
+    drug = models.CharField(_("drug"), max_length=100)
+    drug_class = models.CharField(_("class"), max_length=32, choices=PreventiveClass.choices)
+    dose = models.CharField(_("dose"), max_length=100, blank=True)
+    start = models.DateField(_("start"))
+    stop = models.DateField(_("stop"), null=True, blank=True)
+    stop_reason = models.CharField(_("why stopped"), max_length=20, choices=StopReason.choices)
+
+    class Meta:
+        ordering = ("-start",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stop__isnull=True) | models.Q(stop__gte=models.F("start")),
+                name="preventive_stop_after_start",
+            )
+        ]
