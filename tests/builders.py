@@ -18,6 +18,8 @@ import io
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
+from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
+
 __all__ = [
     "COLUMNS",
     "FREE",
@@ -36,24 +38,7 @@ __all__ = [
 
 Row = dict[str, str]
 
-COLUMNS: tuple[str, ...] = (
-    "patient_id",
-    "date",
-    "headache_hours",
-    "intensity",
-    "unilateral",
-    "pulsating",
-    "worse_with_activity",
-    "nausea",
-    "vomiting",
-    "photophobia",
-    "phonophobia",
-    "aura",
-    "acute_medication",
-    "acute_relief",
-    "believed_migraine",
-    "notes",
-)
+COLUMNS = DIARY_COLUMNS
 """The contract's columns in its table order."""
 
 MIGRAINE: Row = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,7 +22,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from onaboard.clinical.errors import DiaryError, Problem
+from onaboard.clinical.errors import DiaryError, InvalidInputError, Problem
 
 __all__ = [
     "COLUMNS",
@@ -32,6 +32,7 @@ __all__ = [
     "DiaryDay",
     "Intensity",
     "PatientDiary",
+    "csv_records",
     "diary_day_from_fields",
     "parse_diary",
     "write_diary",
@@ -343,9 +344,13 @@ def _decode(source: str | bytes) -> str | Problem:
         return Problem(line, None, NOT_UTF8)
 
 
-def _records(text: str) -> Iterable[tuple[int, list[str]]]:
-    """``(starting line, trimmed fields)`` for each non-blank CSV record; raises DiaryError on bad quoting."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def csv_records(text: str, *, error: type[InvalidInputError] = DiaryError) -> Iterator[tuple[int, list[str]]]:
+    """``(starting physical line, trimmed fields)`` for each non-blank CSV record.
+
+    Blank records (every field empty after trimming) are skipped; bad quoting raises ``error`` naming the line.
+    Shared by every CSV reader in onaboard so line numbers mean the same everywhere.
+    """
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     previous_line = 0
     while True:
         start = previous_line + 1
@@ -353,9 +358,8 @@ def _records(text: str) -> Iterable[tuple[int, list[str]]]:
             row = next(reader)
         except StopIteration:
             return
-        except csv.Error as error:
-            problem = Problem(reader.line_num or start, None, MALFORMED_CSV.format(detail=error))
-            raise DiaryError([problem]) from None
+        except csv.Error as problem:
+            raise error([Problem(reader.line_num or start, None, MALFORMED_CSV.format(detail=problem))]) from None
         previous_line = reader.line_num
         fields = [value.strip() for value in row]
         if any(fields):
@@ -384,7 +388,7 @@ def parse_diary(source: str | bytes, *, today: date) -> tuple[PatientDiary, ...]
     text = _decode(source)
     if isinstance(text, Problem):
         raise DiaryError([text])
-    records = _records(text)
+    records = csv_records(text)
     first = next(records, None)
     if first is None:
         raise DiaryError([Problem(1, None, EMPTY_FILE)])

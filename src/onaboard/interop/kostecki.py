@@ -36,16 +36,14 @@ Pure functions: text in, values out; no file is opened here.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
-from onaboard.clinical.diary import DiaryDay, Intensity
+from onaboard.clinical.diary import DiaryDay, Intensity, csv_records
 from onaboard.clinical.errors import InvalidInputError, Problem
 
 __all__ = [
@@ -128,25 +126,6 @@ def kostecki_patient_id(source_id: int) -> str:
     return f"KD{source_id:03d}"
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """``(starting line, trimmed fields)`` for each non-blank record; raises KosteckiError on bad quoting."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
-    previous_line = 0
-    while True:
-        start = previous_line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            problem = Problem(reader.line_num or start, None, MALFORMED_CSV.format(detail=error))
-            raise KosteckiError([problem]) from None
-        previous_line = reader.line_num
-        fields = [value.strip() for value in row]
-        if any(fields):
-            yield start, fields
-
-
 def _integer(value: str, column: str, line: int, problems: list[Problem]) -> int | None:
     if not _INTEGER.fullmatch(value):
         problems.append(Problem(line, column, BAD_INTEGER.format(value=value)))
@@ -175,7 +154,7 @@ def _read_row(line: int, fields: Mapping[str, str], problems: list[Problem]) -> 
 
 def _read_rows(text: str) -> tuple[list[_Row], int]:
     """Every valid row in file order and the number of data rows; raises KosteckiError listing every problem."""
-    records = _records(text)
+    records = csv_records(text, error=KosteckiError)
     first = next(records, None)
     if first is None:
         raise KosteckiError([Problem(1, None, EMPTY_FILE)])
