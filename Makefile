@@ -27,9 +27,15 @@ run: install
 	$(BIN)/onaboard plan --follow-the-pain temporalis=2,trapezius=2
 	$(BIN)/onaboard outcomes demo/treated.csv --injections 2026-03-02,2026-05-25
 
+# The whole suite on SQLite; then, when ONABOARD_TEST_DATABASE_URL names a PostgreSQL database, the
+# database-backed suites again on PostgreSQL (.ci/run sets it when the server answers).
 test: install
 	$(BIN)/ruff check src tests bench manage.py
-	$(BIN)/pytest -p no:cacheprovider
+	env -u ONABOARD_TEST_DATABASE_URL $(BIN)/pytest -p no:cacheprovider
+	@if [ -n "$${ONABOARD_TEST_DATABASE_URL:-}" ]; then \
+		echo "== database-backed tests on PostgreSQL"; \
+		$(BIN)/pytest -p no:cacheprovider -m "not browser" tests/web; \
+	fi
 
 test-fast: install
 	$(BIN)/pytest -p no:cacheprovider -m "not slow" -x -q
