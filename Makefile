@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast lint format bench clean
+.PHONY: install run demo-cli test test-fast lint format bench clean
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "onaboard needs Python 3.11 or newer")'
@@ -22,7 +22,16 @@ $(BIN)/onaboard: $(UV) pyproject.toml uv.lock
 
 install: $(BIN)/onaboard
 
+# The web app with the synthetic demo clinic: migrate, load the demo (once; `manage.py load_demo --reset` rebuilds it
+# for today), print the demo logins, serve http://127.0.0.1:8000.
 run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo "Serving http://127.0.0.1:8000 -- sign in with a demo login above (Ctrl-C stops the server)."
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The command-line engine on the demo CSV files.
+demo-cli: install
 	$(BIN)/onaboard assess demo/diary.csv --birth-date 1984-05-17
 	$(BIN)/onaboard plan --follow-the-pain temporalis=2,trapezius=2
 	$(BIN)/onaboard outcomes demo/treated.csv --injections 2026-03-02,2026-05-25

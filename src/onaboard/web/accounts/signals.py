@@ -7,17 +7,27 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+from onaboard.web.accounts.models import User
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit_record(user=user, action=Action.LOGIN, object_type="user", object_id=user.external_id)
+    second_step = "password and one-time code" if getattr(user, "otp_device", None) is not None else "password"
+    audit_record(user=user, action=Action.LOGIN, object_type="user", object_id=user.external_id, detail=second_step)
 
 
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    """The name tried (no password), and whether that account is now locked (LockoutBackend counts failures)."""
+    username = str(credentials.get("username", ""))[:150]
+    account = User.objects.filter(username=username).only("locked_until", "external_id").first()
+    locked = account is not None and account.is_locked()
     audit_record(
-        user=None, action=Action.LOGIN_FAILED, object_type="user", detail=str(credentials.get("username", ""))[:150]
+        user=None,
+        action=Action.LOGIN_FAILED,
+        object_type="user",
+        object_id=account.external_id if account is not None else "",
+        detail=f"{username} (account locked)" if locked else username,
     )

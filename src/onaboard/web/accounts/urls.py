@@ -1,8 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from onaboard.web.accounts import views
+
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("login/code/", views.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-step/", views.otp_device_detail, name="otp_device_detail"),
+    path("two-step/confirm/", views.otp_device_confirm, name="otp_device_confirm"),
+    path("two-step/remove/", views.otp_device_remove, name="otp_device_remove"),
 ]

@@ -1,12 +1,16 @@
-"""The clinic's front pages: where each role lands, and the clinicians' worklist."""
+"""The clinic's front pages: where each role lands, and the staff worklist."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import STAFF_ROLES, Role
+from onaboard.web.clinic.selectors import worklist as worklist_of
+from onaboard.web.patients.access import Capability, can
 
 
 @login_required
@@ -22,4 +26,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
-    return render(request, "clinic/worklist.html", {"rows": []})
+    """Clinic staff's patients by pathway state, searchable by name or record number and filterable by state."""
+    if request.user.role not in STAFF_ROLES:
+        raise PermissionDenied
+    listing = worklist_of(
+        user=request.user,
+        today=timezone.localdate(),
+        query=request.GET.get("q", ""),
+        state=request.GET.get("state", ""),
+    )
+    template = "clinic/_worklist_groups.html" if request.htmx else "clinic/worklist.html"
+    context = {"worklist": listing, "can_register": can(request.user, Capability.EDIT_CLINICAL)}
+    return render(request, template, context)

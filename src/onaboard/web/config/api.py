@@ -1,18 +1,31 @@
-"""The JSON API (django-ninja): one router per app, token or session authentication, OpenAPI at /api/openapi.json."""
+"""The JSON API (django-ninja) under /api/: one router per app, the schema at /api/openapi.json, docs at /api/docs.
+
+Authentication: ``Authorization: Bearer <token>`` (``manage.py issue_api_token``; revocable in the admin) for API
+clients, or the signed-in browser session with its CSRF token for the pages' own calls. A session whose user set
+up two-step sign-in counts only once the one-time code was entered. Every operation applies the same permissions
+as the pages (patients/access.py) and records its reads and changes in the audit trail.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
 
 from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.selectors import otp_verification_needed
+from onaboard.web.clinic.api import router as clinic_router
+from onaboard.web.diary.api import router as diary_router
+from onaboard.web.injections.api import router as injections_router
+from onaboard.web.outcomes.api import router as outcomes_router
+from onaboard.web.patients.api import router as patients_router
 
 
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer onb_...``: acts as the token's user."""
+    """``Authorization: Bearer onb_...``: acts as the token's user while the token is not revoked."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = ApiToken.user_for(token)
@@ -25,22 +38,30 @@ class BearerToken(HttpBearer):
 class SessionCookie(APIKeyCookie):
     """The signed-in browser session (CSRF checked), so pages can call the API too."""
 
-    param_name = "sessionid"
+    param_name = settings.SESSION_COOKIE_NAME
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
-        return user if user is not None and user.is_authenticated else None
+        if user is None or not user.is_authenticated or otp_verification_needed(user):
+            return None
+        return user
 
 
 api = NinjaAPI(
     title="onaboard API",
     version="1",
-    description="Decision support for onabotulinumtoxinA treatment of chronic migraine. "
-    "Every operation applies the same permissions as the pages and is recorded in the audit trail.",
+    description=(
+        "Decision support for onabotulinumtoxinA treatment of chronic migraine. Every rule is the clinical "
+        "engine's; verdicts come with their reasons. Every operation applies the same permissions as the pages "
+        "(a patient the caller may not see is 404, never 403) and is recorded in the audit trail. Public ids "
+        "are UUIDs. Authenticate with `Authorization: Bearer <token>` (issued by `manage.py issue_api_token`)."
+    ),
     auth=[BearerToken(), SessionCookie(csrf=True)],
     urls_namespace="api",
 )
 
-from onaboard.web.patients.api import router as patients_router  # noqa: E402 (routers need the api's auth)
-
-api.add_router("/patients", patients_router)
+api.add_router("", patients_router)
+api.add_router("", diary_router)
+api.add_router("", outcomes_router)
+api.add_router("", injections_router)
+api.add_router("", clinic_router)

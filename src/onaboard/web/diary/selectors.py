@@ -1,12 +1,35 @@
-"""Reading diaries: stored rows turned into the engine's values."""
+"""Reading diaries: stored rows turned into the engine's values, and the pages' reads (each one audited)."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
-from onaboard.clinical import AcuteClass, DiaryDay, Intensity, PatientDiary
+from django.http import Http404
+
+from onaboard.clinical import (
+    PERIOD_DAYS,
+    AcuteClass,
+    DayClass,
+    DiaryDay,
+    Intensity,
+    PatientDiary,
+    PeriodSummary,
+    classify_days,
+    periods_before,
+)
+from onaboard.web.accounts.models import Role
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.common.charts import SessionMark
 from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.patients.access import NOT_FOUND, Capability, patient_for, patients_visible_to
 from onaboard.web.patients.models import Patient
+
+CHART_PERIODS = 13
+"""Periods on "my chart" at most: 13 x 28 days is a year, about four 12-week treatment cycles."""
 
 
 def diary_day_of(entry: DiaryEntry, patient_key: str) -> DiaryDay:
@@ -42,3 +65,92 @@ def patient_diary(patient: Patient, *, until: date | None = None) -> PatientDiar
 
 def diary_entry_on(patient: Patient, day: date) -> DiaryEntry | None:
     return DiaryEntry.objects.filter(patient=patient, date=day).first()
+
+
+def portal_patient(user: Any, *, need: Capability) -> Patient:
+    """The signed-in patient's own record, reached through patients/access.py; 404 for anyone else.
+
+    The portal pages (diary, questionnaires) have no patient id in their address: they always mean "mine".
+    """
+    own = patients_visible_to(user).first() if getattr(user, "role", None) == Role.PATIENT else None
+    if own is None:
+        raise Http404(NOT_FOUND)
+    return patient_for(user, own.external_id, need=need)
+
+
+def diary_day_read(*, user: Any, patient: Patient, day: date) -> DiaryEntry | None:
+    """The patient's row for ``day`` (None when not recorded); the read is audited."""
+    entry = diary_entry_on(patient, day)
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="diary_entry",
+        object_id=entry.external_id if entry else "",
+        patient_id=patient.external_id,
+        detail=day.isoformat(),
+    )
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryDayRow:
+    """One calendar day of a period: its stored row and the engine's reading of it, or a gap (both None)."""
+
+    date: date
+    entry: DiaryEntry | None
+    day_class: DayClass | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryHistory:
+    """One 28-day period of a diary, day by day, and the periods and sessions for the chart."""
+
+    number: int
+    """1 for the 28 days ending today, 2 for the 28 days before them, and so on."""
+    last_number: int
+    """The oldest period holding a diary row (1 when the diary is empty)."""
+    period: PeriodSummary
+    rows: tuple[DiaryDayRow, ...]
+    """Every day of the period, newest first; days without a row are gaps."""
+    chart_periods: tuple[PeriodSummary, ...]
+    sessions: tuple[SessionMark, ...]
+
+
+def _sessions_of(patient: Patient) -> tuple[SessionMark, ...]:
+    sessions = InjectionSession.objects.filter(
+        patient=patient, status__in=(SessionStatus.BOOKED, SessionStatus.RECORDED)
+    ).order_by("date")
+    return tuple(SessionMark(s.date, recorded=s.status == SessionStatus.RECORDED) for s in sessions)
+
+
+def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) -> DiaryHistory:
+    """Period ``number`` (clamped to the periods that exist) laid back from ``today`` by the engine; audited."""
+    diary = patient_diary(patient, until=today)
+    classified = classify_days(diary.days)
+    first = diary.first_date
+    last_number = (today - first).days // PERIOD_DAYS + 1 if first is not None else 1
+    number = min(max(number, 1), last_number)
+    periods = periods_before(classified, as_of=today, count=max(number, min(last_number, CHART_PERIODS)))
+    period = periods[number - 1]
+    entries = {e.date: e for e in DiaryEntry.objects.filter(patient=patient, date__range=(period.start, period.end))}
+    classes = {c.date: c for c in classified if period.start <= c.date <= period.end}
+    rows = tuple(
+        DiaryDayRow(day, entries.get(day), classes.get(day))
+        for day in (period.end - timedelta(days=i) for i in range(PERIOD_DAYS))
+    )
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="diary",
+        object_id=patient.external_id,
+        patient_id=patient.external_id,
+        detail=f"history {period.span}",
+    )
+    return DiaryHistory(
+        number=number,
+        last_number=last_number,
+        period=period,
+        rows=rows,
+        chart_periods=periods[: min(last_number, CHART_PERIODS)],
+        sessions=_sessions_of(patient),
+    )

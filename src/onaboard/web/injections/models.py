@@ -34,6 +34,9 @@ class InjectionSession(BaseModel):
     )
     override_reason = models.TextField(_("reason for overriding a check"), blank=True)
     overridden_checks = models.CharField(max_length=200, blank=True)
+    check_reasons = models.TextField(_("checks at recording"), blank=True)
+    """The engine's reasons for every pre-recording check (12-week interval, cumulative dose, safety screen) as
+    the person recording saw them, one per line: what an override was weighed against."""
     complications = models.TextField(_("complications"), blank=True)
     version = models.PositiveIntegerField(default=1)
 

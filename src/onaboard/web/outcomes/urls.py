@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Questionnaires (/outcomes/): the patient's HIT-6 and MIDAS, and staff reading a patient's."""
+
+from django.urls import path
+
+from onaboard.web.outcomes import views
 
 app_name = "outcomes"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.questionnaires, name="questionnaires"),
+    path("hit6/", views.hit6, name="hit6"),
+    path("midas/", views.midas, name="midas"),
+    path("patients/<uuid:patient_id>/", views.patient_questionnaires, name="patient_questionnaires"),
+]

@@ -1,7 +1,87 @@
-"""Patient API operations; each goes through patients/access.py."""
+"""Patient API operations, and the plumbing every patient-scoped operation shares.
+
+Each operation reaches the patient through patients/access.py (``patient_for``: 404 when the caller may not see the
+patient or lacks the capability, the refusal audited) and records what it read or changed in the audit trail.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field as NinjaField
+from ninja import Query, Router, Schema, Status
+
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.patients.access import Capability, patient_for, patients_visible_to
+from onaboard.web.patients.models import Patient
+from onaboard.web.patients.schemas import ErrorOut, PatientOut, PatientPageOut, ProblemsOut
 
 router = Router(tags=["patients"])
+
+AUTH_ERRORS: dict[int, Any] = {401: ErrorOut}
+"""Every operation: 401 without a valid token or signed-in (and, if set up, code-verified) session."""
+PATIENT_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
+"""Patient-scoped operations: 404 also when the patient exists but the caller may not see it or do this."""
+WRITE_ERRORS: dict[int, Any] = {**PATIENT_ERRORS, 422: ProblemsOut}
+
+MAX_PAGE = 200
+
+
+def caller(request: HttpRequest) -> Any:
+    """The authenticated user (from the bearer token or the session)."""
+    return request.auth  # type: ignore[attr-defined]
+
+
+def api_patient(request: HttpRequest, patient_id: UUID, need: Capability) -> Patient:
+    """The patient if the caller may see them and has ``need``; otherwise Http404 (ninja answers 404)."""
+    return patient_for(caller(request), patient_id, need=need)
+
+
+def audit_read(request: HttpRequest, patient: Patient, object_type: str, detail: str = "") -> None:
+    """Record that the caller read this part of the patient's record through the API."""
+    audit_record(
+        user=caller(request),
+        action=Action.READ,
+        object_type=object_type,
+        object_id=patient.external_id,
+        patient_id=patient.external_id,
+        detail=f"api {detail}".strip(),
+    )
+
+
+def problems(pairs: Iterable[tuple[str, object]], *, where: str = "body") -> Status[dict[str, Any]]:
+    """422 listing ``(field, message)`` pairs, in django-ninja's validation shape so every 422 reads the same."""
+    detail = [{"loc": [where, field], "msg": str(message), "type": "value_error"} for field, message in pairs]
+    return Status(422, {"detail": detail})
+
+
+class PatientListQuery(Schema):
+    limit: int = NinjaField(50, ge=1, le=MAX_PAGE)
+    offset: int = NinjaField(0, ge=0)
+
+
+@router.get("/patients", response={200: PatientPageOut, **AUTH_ERRORS}, summary="Patients visible to the caller")
+def patient_list(request: HttpRequest, query: Query[PatientListQuery]) -> dict[str, Any]:
+    """Staff see their clinic's patients; a patient sees their own record; trainees see none.
+
+    Ordered by family then given name. Each patient on the page is recorded in the audit trail as read.
+    """
+    visible = patients_visible_to(caller(request)).select_related("clinic")
+    page = list(visible[query.offset : query.offset + query.limit])
+    for patient in page:
+        audit_read(request, patient, "patient", "list")
+    return {"count": visible.count(), "items": page}
+
+
+@router.get(
+    "/patients/{patient_id}", response={200: PatientOut, **PATIENT_ERRORS}, summary="One patient's demographics"
+)
+def patient_detail(request: HttpRequest, patient_id: UUID) -> Patient:
+    """Demographics of one patient the caller may see (404 otherwise); the read is audited."""
+    patient = api_patient(request, patient_id, Capability.VIEW_DEMOGRAPHICS)
+    audit_read(request, patient, "patient")
+    return patient

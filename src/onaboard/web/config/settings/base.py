@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "onaboard.web.common",
@@ -41,6 +42,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "onaboard.web.accounts.middleware.OtpRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -84,6 +86,11 @@ DATABASES = {
     }
 }
 
+CACHES = {
+    # Per-process cache of computed pathway states (keys change with any saved diary row or session).
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}}
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -101,6 +108,8 @@ AUTHENTICATION_BACKENDS = ["onaboard.web.accounts.backends.LockoutBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "clinic:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+OTP_TOTP_ISSUER = "onaboard"
 
 LOGIN_FAILURE_LIMIT = 5
 """Failed logins in a row before an account is locked for LOGIN_LOCKOUT_MINUTES."""

@@ -1,0 +1,140 @@
+"""Changing sign-in state: setting up and removing the authenticator (TOTP) second step, checking its codes, and
+issuing and revoking API tokens. Each change is recorded in the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from onaboard.web.accounts.models import ApiToken, User
+from onaboard.web.accounts.selectors import otp_available_to, otp_device_confirmed, otp_device_unconfirmed
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+
+OTP_DEVICE_NAME = "Authenticator app"
+
+WRONG_CODE = _("That code did not match. Enter the 6-digit code your authenticator app shows now.")
+THROTTLED = _("Too many wrong codes in a row. Wait a minute, then enter the newest code.")
+NO_DEVICE = _("There is no authenticator to check the code against. Start again.")
+STAFF_ONLY = _("Two-step sign-in is for clinic staff.")
+ALREADY_ENROLLED = _("Two-step sign-in is already on for this account.")
+
+
+class OtpCodeError(ValueError):
+    """A one-time code was refused; ``message`` says why, for the form."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+        super().__init__(str(message))
+
+
+def _check_code(*, user: Any, device: TOTPDevice | None, code: str, purpose: str) -> TOTPDevice:
+    """The device if ``code`` is its current code; else the refusal is audited and ``OtpCodeError`` raised.
+
+    Runs outside any transaction the caller opens, so the failure count and the audit event stay when it raises.
+    """
+    if device is None:
+        raise OtpCodeError(NO_DEVICE)
+    allowed, _details = device.verify_is_allowed()
+    accepted = allowed and device.verify_token(code)
+    if not accepted:
+        audit_record(
+            user=user,
+            action=Action.LOGIN_FAILED,
+            object_type="otp_device",
+            object_id=device.persistent_id,
+            detail=f"{purpose}: {'wrong one-time code' if allowed else 'one-time code refused while throttled'}",
+        )
+        raise OtpCodeError(WRONG_CODE if allowed else THROTTLED)
+    return device
+
+
+def otp_code_check(*, user: Any, code: str) -> TOTPDevice:
+    """The second sign-in step: the user's confirmed authenticator if ``code`` is its current code.
+
+    Wrong codes slow further tries down (django-otp's throttling doubles the wait after each failure).
+    Raises ``OtpCodeError``; every refusal is audited.
+    """
+    return _check_code(user=user, device=otp_device_confirmed(user), code=code, purpose="sign-in")
+
+
+def otp_device_enrol(*, user: User) -> TOTPDevice:
+    """Start setting up an authenticator: a new unconfirmed TOTP device with a fresh secret.
+
+    An earlier unfinished set-up is discarded, so only the secret on screen can be confirmed.
+    """
+    if not otp_available_to(user):
+        raise PermissionError(str(STAFF_ONLY))
+    if otp_device_confirmed(user) is not None:
+        raise PermissionError(str(ALREADY_ENROLLED))
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=OTP_DEVICE_NAME, confirmed=False)
+        audit_record(
+            user=user,
+            action=Action.CREATE,
+            object_type="otp_device",
+            object_id=device.persistent_id,
+            detail="two-step sign-in set-up started",
+        )
+    return device
+
+
+def otp_device_confirm(*, user: User, code: str) -> TOTPDevice:
+    """Finish setting up: the first code from the app confirms the device, and from then on sign-in asks for one."""
+    device = _check_code(user=user, device=otp_device_unconfirmed(user), code=code, purpose="set-up")
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="otp_device",
+            object_id=device.persistent_id,
+            detail="two-step sign-in turned on",
+        )
+    return device
+
+
+def otp_device_remove(*, user: User, code: str) -> None:
+    """Turn two-step sign-in off; a current code is needed, so a session left open cannot do it alone."""
+    device = _check_code(user=user, device=otp_device_confirmed(user), code=code, purpose="turning off")
+    with transaction.atomic():
+        audit_record(
+            user=user,
+            action=Action.DELETE,
+            object_type="otp_device",
+            object_id=device.persistent_id,
+            detail="two-step sign-in turned off",
+        )
+        TOTPDevice.objects.filter(user=user).delete()
+
+
+def api_token_issue(*, owner: User, name: str, issued_by: Any = None) -> tuple[ApiToken, str]:
+    """A new API token acting as ``owner``, and its secret, which is shown once and never stored."""
+    with transaction.atomic():
+        token, raw = ApiToken.issue(owner, name)
+        audit_record(
+            user=issued_by,
+            action=Action.CREATE,
+            object_type="api_token",
+            object_id=token.external_id,
+            detail=f"token {token.prefix}... {name!r} for {owner.username}",
+        )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken, revoked_by: Any) -> None:
+    """Stop a token working at once; it stays listed (revoked) so the trail can name it."""
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+        audit_record(
+            user=revoked_by,
+            action=Action.UPDATE,
+            object_type="api_token",
+            object_id=token.external_id,
+            detail=f"token {token.prefix}... {token.name!r} of {token.user.username} revoked",
+        )

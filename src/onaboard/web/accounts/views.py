@@ -1,0 +1,195 @@
+"""Signing in (password, then a one-time code for staff who set one up) and setting up two-step sign-in.
+
+After the password, a user with a confirmed authenticator is *not* signed in yet: the session only remembers who
+is waiting for the code, for ``PENDING_SECONDS``. The code page signs them in and marks the session verified.
+"""
+
+from __future__ import annotations
+
+import time
+from base64 import b32encode
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from onaboard.web.accounts import services
+from onaboard.web.accounts.forms import OtpCodeForm
+from onaboard.web.accounts.models import User
+from onaboard.web.accounts.selectors import (
+    otp_available_to,
+    otp_device_confirmed,
+    otp_device_unconfirmed,
+    otp_verification_needed,
+)
+from onaboard.web.accounts.services import STAFF_ONLY, OtpCodeError
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+
+PENDING_SESSION_KEY = "onaboard_otp_pending"
+PENDING_SECONDS = 5 * 60
+"""How long the password step stays good while the one-time code is awaited."""
+
+SIGNED_IN_WITH_CODE = _("Signed in with your one-time code.")
+TWO_STEP_ON = _("Two-step sign-in is on. From now on, signing in asks for a code from your app.")
+TWO_STEP_OFF = _("Two-step sign-in is off.")
+PENDING_EXPIRED = _("That took too long. Sign in again.")
+
+
+class SignInView(auth_views.LoginView):
+    """The password step. Users with a confirmed authenticator go on to the code step before being signed in."""
+
+    template_name = "accounts/login.html"
+    form_class = AuthenticationForm
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if otp_device_confirmed(user) is None:
+            return super().form_valid(form)
+        self.request.session[PENDING_SESSION_KEY] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("accounts:login_code")
+
+
+def _pending_user(request: HttpRequest) -> tuple[User | None, dict[str, Any] | None]:
+    """Who passed the password step in this session and awaits the code, if still in time."""
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if not isinstance(pending, dict):
+        return None, None
+    if time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        del request.session[PENDING_SESSION_KEY]
+        messages.warning(request, PENDING_EXPIRED)
+        return None, None
+    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    return user, pending
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step: the 6-digit code. Signs in a pending user, or verifies a signed-in but unverified one."""
+    if otp_verification_needed(request.user):
+        user, pending = request.user, None
+        next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
+    else:
+        user, pending = _pending_user(request)
+        if user is None:
+            return redirect("accounts:login")
+        next_url = _safe_next(request, pending.get("next") if pending else None)
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.otp_code_check(user=user, code=form.cleaned_data["code"])
+        except OtpCodeError as error:
+            form.add_error("code", error.message)
+        else:
+            if pending is not None:
+                user.otp_device = device  # django-otp marks the session verified as the login signal fires
+                auth_login(request, user, backend=pending["backend"])
+                request.session.pop(PENDING_SESSION_KEY, None)
+            else:
+                otp_login(request, device)
+                audit_record(
+                    user=user,
+                    action=Action.LOGIN,
+                    object_type="user",
+                    object_id=user.external_id,
+                    detail="one-time code entered",
+                )
+            messages.success(request, SIGNED_IN_WITH_CODE)
+            return HttpResponseRedirect(next_url)
+    return render(request, "accounts/login_code.html", {"form": form, "next": next_url, "pending_user": user})
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not otp_available_to(request.user):
+        raise PermissionDenied(STAFF_ONLY)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_device_detail(request: HttpRequest) -> HttpResponse:
+    """Two-step sign-in: whether it is on; POST starts setting it up (a new secret) and goes to the confirm page."""
+    _staff_only(request)
+    device = otp_device_confirmed(request.user)
+    if request.method == "POST" and device is None:
+        services.otp_device_enrol(user=request.user)
+        return redirect("accounts:otp_device_confirm")
+    return render(
+        request,
+        "accounts/otp_device_detail.html",
+        {"device": device, "remove_form": OtpCodeForm(auto_id="remove_%s")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_device_confirm(request: HttpRequest) -> HttpResponse:
+    """Shows the new secret (as an otpauth:// link and as text) and confirms it with the app's first code."""
+    _staff_only(request)
+    device = otp_device_unconfirmed(request.user)
+    if device is None:
+        return redirect("accounts:otp_device_detail")
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirmed = services.otp_device_confirm(user=request.user, code=form.cleaned_data["code"])
+        except OtpCodeError as error:
+            form.add_error("code", error.message)
+        else:
+            otp_login(request, confirmed)
+            messages.success(request, TWO_STEP_ON)
+            return redirect("accounts:otp_device_detail")
+    secret = b32encode(device.bin_key).decode("ascii")
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render(
+        request,
+        "accounts/otp_device_confirm.html",
+        {"form": form, "config_url": device.config_url, "secret": grouped},
+    )
+
+
+@login_required
+@require_POST
+def otp_device_remove(request: HttpRequest) -> HttpResponse:
+    """Turns two-step sign-in off after checking a current code."""
+    _staff_only(request)
+    form = OtpCodeForm(request.POST, auto_id="remove_%s")
+    if form.is_valid():
+        try:
+            services.otp_device_remove(user=request.user, code=form.cleaned_data["code"])
+        except OtpCodeError as error:
+            form.add_error("code", error.message)
+        else:
+            messages.success(request, TWO_STEP_OFF)
+            return redirect("accounts:otp_device_detail")
+    device = otp_device_confirmed(request.user)
+    return render(request, "accounts/otp_device_detail.html", {"device": device, "remove_form": form})

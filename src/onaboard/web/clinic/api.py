@@ -1,0 +1,88 @@
+"""Clinic API operations: the staff worklist and one patient's pathway state (``clinic.selectors``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+
+from onaboard.web.accounts.models import STAFF_ROLES
+from onaboard.web.clinic.schemas import PathwayOut, WorklistOut
+from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state, worklist
+from onaboard.web.patients.access import Capability
+from onaboard.web.patients.api import AUTH_ERRORS, PATIENT_ERRORS, api_patient, audit_read, caller
+from onaboard.web.patients.schemas import ErrorOut
+
+router = Router(tags=["clinic"])
+
+STAFF_ONLY = "The worklist is for clinic staff."
+
+
+class WorklistQuery(Schema):
+    q: str = ""
+    state: PathwayState | None = None
+
+
+@router.get("/worklist", response={200: WorklistOut, **AUTH_ERRORS, 403: ErrorOut}, summary="The staff worklist")
+def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
+    """The caller's clinic's patients by pathway state (the worklist page), searched by name or record number
+    (``q``) and filtered by ``state``. Billing staff and administrators get states and dates without the clinical
+    summary. 403 for patients and trainees."""
+    user = caller(request)
+    if user.role not in STAFF_ROLES:
+        return Status(403, {"detail": STAFF_ONLY})
+    listing = worklist(
+        user=user, today=timezone.localdate(), query=query.q, state=query.state.value if query.state else ""
+    )
+    return {
+        "groups": [
+            {
+                "state": group.state.value,
+                "label": group.label,
+                "rows": [
+                    {
+                        "patient": {
+                            "id": row.patient.external_id,
+                            "record_number": row.patient.record_number,
+                            "given_name": row.patient.given_name,
+                            "family_name": row.patient.family_name,
+                        },
+                        "state": row.state.value,
+                        "summary": row.summary,
+                        "last_session": row.last_session,
+                        "next_due": row.next_due,
+                        "booked_for": row.booked_for,
+                    }
+                    for row in group.rows
+                ],
+            }
+            for group in listing.groups
+        ],
+        "counts": {state.value: count for state, count in listing.counts},
+        "total": listing.total,
+    }
+
+
+@router.get(
+    "/patients/{patient_id}/pathway",
+    response={200: PathwayOut, **PATIENT_ERRORS},
+    summary="Where a patient stands on the pathway",
+)
+def pathway_detail(request: HttpRequest, patient_id: UUID) -> Any:
+    """The pathway state today with the engine's reasons (the worklist's state and the patient page's summary)."""
+    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    pathway = patient_pathway_state(patient, timezone.localdate())
+    audit_read(request, patient, "pathway", pathway.state.value)
+    return {
+        "state": pathway.state.value,
+        "label": pathway.label,
+        "summary": pathway.summary,
+        "reasons": list(pathway.reasons),
+        "first_session": pathway.first_session,
+        "last_session": pathway.last_session,
+        "next_due": pathway.next_due,
+        "booked_for": pathway.booked_for,
+    }

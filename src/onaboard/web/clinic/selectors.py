@@ -1,0 +1,492 @@
+"""Where each patient stands on the treatment pathway, computed by the engine, with the engine's reasons.
+
+``pathway_state`` is the decision, a pure function of the diary, birth date and session dates; the selectors below
+load those rows (one patient, or a whole clinic in three queries) and call it. No rule is re-implemented here: the
+eligibility verdicts are ``onaboard.clinical.assess``, the schedule is ``schedule_status`` and the stopping rules
+are ``treatment_outcomes`` (NICE TA260). This module only decides which of those answers the worklist shows first.
+
+Order of precedence (the first that holds is the state):
+
+Before treatment (no session recorded on or before today):
+
+1. **booked**: a first session is booked for today or later (the clinic has acted, whatever the diary says);
+2. **awaiting approval**: the label criteria are met and an approval request is pending (a seam for the insurance
+   feature: nothing records a request yet, so this state is never entered today);
+3. **eligible**: ``assess`` on today finds the BOTOX label criteria met over the last three 28-day periods;
+4. **not eligible**: the label criteria are not met (chronic migraine "no", fewer than 15 four-hour headache days in a
+   complete period, or under 18);
+5. **diary running**: otherwise (not enough complete periods to judge).
+
+On treatment (at least one session recorded on or before today):
+
+1. **stop suggested**: NICE TA260 1.2 says stop (< 30 % fewer headache days at week 24, or episodic migraine for
+   three consecutive periods): review before another injection;
+2. **week-24 assessment due**: week 24 (period 6 after the first injection) is complete and no session has been
+   recorded after it, so the response has not been acted on yet;
+3. **booked**: the next session is booked for today or later;
+4. **overdue**: more than 7 days past the 12-week due date;
+5. **due**: from the 12-week due date to 7 days after it;
+6. **on treatment**: the next session is not due yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict, namedtuple
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db import models
+from django.db.models import Count, Max
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.clinical import (
+    WEEK24_PERIOD,
+    Assessment,
+    ChronicMigraine,
+    CycleStatus,
+    LabelCriteria,
+    NiceTa260,
+    Outcomes,
+    PatientDiary,
+    PeriodSummary,
+    ScheduleStatus,
+    assess,
+    schedule_status,
+    treatment_outcomes,
+)
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.diary.selectors import diary_day_of
+from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.patients.access import Capability, can, patients_visible_to
+from onaboard.web.patients.models import Patient
+
+
+class PathwayState(models.TextChoices):
+    """The worklist's states, in the order the worklist lists them (what needs doing first)."""
+
+    STOP_SUGGESTED = "stop_suggested", _("stop suggested")
+    OVERDUE = "overdue", _("overdue")
+    WEEK24_DUE = "week24_due", _("week-24 assessment due")
+    DUE = "due", _("due")
+    ELIGIBLE = "eligible", _("eligible")
+    AWAITING_APPROVAL = "awaiting_approval", _("awaiting approval")
+    BOOKED = "booked", _("booked")
+    ON_TREATMENT = "on_treatment", _("on treatment")
+    DIARY_RUNNING = "diary_running", _("diary running")
+    NOT_ELIGIBLE = "not_eligible", _("not eligible")
+
+    @property
+    def tone(self) -> str:
+        """The badge colour (onaboard.css: ok, warn, bad; empty for neutral)."""
+        return STATE_TONE[self]
+
+
+STATE_TONE: dict[str, str] = {
+    PathwayState.STOP_SUGGESTED: "bad",
+    PathwayState.OVERDUE: "bad",
+    PathwayState.WEEK24_DUE: "warn",
+    PathwayState.DUE: "warn",
+    PathwayState.ELIGIBLE: "ok",
+    PathwayState.AWAITING_APPROVAL: "warn",
+    PathwayState.BOOKED: "ok",
+    PathwayState.ON_TREATMENT: "ok",
+    PathwayState.DIARY_RUNNING: "",
+    PathwayState.NOT_ELIGIBLE: "",
+}
+"""The badge colour of each state (onaboard.css: ok, warn, bad; none for neutral)."""
+
+BOOKED_FIRST = _("first session booked for %(date)s")
+BOOKED_NEXT = _("next session booked for %(date)s")
+DIARY_PERIODS = _("%(complete)d of %(needed)d 28-day periods complete")
+WEEK24_READY = _("week 24 (period %(period)d, %(start)s to %(end)s) is complete: assess the response")
+
+
+@dataclass(frozen=True, slots=True)
+class Pathway:
+    """One patient's state, a one-line summary for the worklist, the engine's reasons, and the engine's results.
+
+    ``assessment`` is set before treatment (eligibility on ``today``); ``outcomes`` and ``schedule`` once a session
+    has been recorded.
+    """
+
+    state: PathwayState
+    summary: str
+    reasons: tuple[str, ...]
+    today: dt.date
+    first_session: dt.date | None = None
+    last_session: dt.date | None = None
+    next_due: dt.date | None = None
+    booked_for: dt.date | None = None
+    assessment: Assessment | None = None
+    outcomes: Outcomes | None = None
+    schedule: ScheduleStatus | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def tone(self) -> str:
+        return self.state.tone
+
+    @property
+    def treated(self) -> bool:
+        return self.first_session is not None
+
+
+def _booked_reason(booked_for: dt.date, *, first: bool) -> str:
+    template = BOOKED_FIRST if first else BOOKED_NEXT
+    return str(template % {"date": booked_for.isoformat()})
+
+
+def _before_treatment(
+    diary: PatientDiary,
+    *,
+    birth_date: dt.date | None,
+    today: dt.date,
+    booked_for: dt.date | None,
+    approval_pending: bool,
+) -> Pathway:
+    assessment = assess(diary, as_of=today, birth_date=birth_date)
+    label = assessment.label_criteria
+    chronic = assessment.chronic_migraine
+    eligibility_reasons = (*chronic.reasons, *label.reasons)
+    if booked_for is not None:
+        summary = _booked_reason(booked_for, first=True)
+        return Pathway(
+            PathwayState.BOOKED,
+            summary,
+            (summary, *eligibility_reasons),
+            today,
+            booked_for=booked_for,
+            assessment=assessment,
+        )
+    if label.verdict is LabelCriteria.MET:
+        state = PathwayState.AWAITING_APPROVAL if approval_pending else PathwayState.ELIGIBLE
+        return Pathway(state, label.reasons[-1], eligibility_reasons, today, assessment=assessment)
+    if label.verdict is LabelCriteria.NOT_MET:
+        # The most specific reason first: the ICHD-3 finding when chronic migraine is "no", else the label's own.
+        summary = chronic.reasons[0] if chronic.verdict is ChronicMigraine.NO else label.reasons[0]
+        return Pathway(PathwayState.NOT_ELIGIBLE, summary, eligibility_reasons, today, assessment=assessment)
+    complete = sum(period.complete for period in assessment.periods)
+    summary = str(DIARY_PERIODS % {"complete": complete, "needed": len(assessment.periods)})
+    return Pathway(PathwayState.DIARY_RUNNING, summary, (summary, *eligibility_reasons), today, assessment=assessment)
+
+
+def _week24_pending(outcomes: Outcomes, recorded: Sequence[dt.date]) -> PeriodSummary | None:
+    """Week 24's period (the engine's period 6) when it is complete and no session was recorded after it: the
+    response has not been acted on yet. None otherwise."""
+    if not outcomes.week24.available:
+        return None
+    week24 = next(change.period for change in outcomes.periods if change.period.index == WEEK24_PERIOD)
+    return None if any(day > week24.end for day in recorded) else week24
+
+
+def _on_treatment(
+    diary: PatientDiary, *, recorded: Sequence[dt.date], today: dt.date, booked_for: dt.date | None
+) -> Pathway:
+    outcomes = treatment_outcomes(diary, injections=recorded)
+    schedule = schedule_status(recorded, today=today)
+    nice = outcomes.nice_ta260
+    common = {
+        "today": today,
+        "first_session": outcomes.first_injection,
+        "last_session": schedule.last_session,
+        "next_due": schedule.next_due,
+        "booked_for": booked_for,
+        "outcomes": outcomes,
+        "schedule": schedule,
+    }
+    if nice.verdict is NiceTa260.STOP:
+        return Pathway(PathwayState.STOP_SUGGESTED, nice.reasons[0], nice.reasons, **common)
+    week24 = _week24_pending(outcomes, recorded)
+    if week24 is not None:
+        lead = str(
+            WEEK24_READY % {"period": week24.index, "start": week24.start.isoformat(), "end": week24.end.isoformat()}
+        )
+        return Pathway(PathwayState.WEEK24_DUE, lead, (lead, *nice.reasons), **common)
+    if booked_for is not None:
+        summary = _booked_reason(booked_for, first=False)
+        return Pathway(PathwayState.BOOKED, summary, (summary, *schedule.reasons, *nice.reasons), **common)
+    state = {
+        CycleStatus.OVERDUE: PathwayState.OVERDUE,
+        CycleStatus.DUE: PathwayState.DUE,
+    }.get(schedule.status, PathwayState.ON_TREATMENT)
+    # schedule.reasons[0] names the 12-week rule and the dates; [1] says where today falls against them.
+    return Pathway(state, schedule.reasons[-1], (*schedule.reasons, *nice.reasons), **common)
+
+
+def pathway_state(
+    *,
+    diary: PatientDiary,
+    birth_date: dt.date | None,
+    recorded: Iterable[dt.date],
+    booked: Iterable[dt.date],
+    today: dt.date,
+    approval_pending: bool = False,
+) -> Pathway:
+    """The patient's pathway state on ``today`` (precedence in the module docstring) with the engine's reasons.
+
+    ``recorded`` are the dates of recorded sessions and ``booked`` of booked ones (cancelled sessions are left out
+    by the caller). Sessions and diary days after ``today`` are ignored, and a booking before today that was never
+    recorded does not count as booked. ``approval_pending`` is the seam for the insurance feature.
+    """
+    given = sorted({day for day in recorded if day <= today})
+    upcoming = sorted(day for day in booked if day >= today)
+    booked_for = upcoming[0] if upcoming else None
+    days = tuple(day for day in diary.days if day.date <= today)
+    if len(days) != len(diary.days):
+        diary = PatientDiary(diary.patient_id, days)
+    if not given:
+        return _before_treatment(
+            diary, birth_date=birth_date, today=today, booked_for=booked_for, approval_pending=approval_pending
+        )
+    return _on_treatment(diary, recorded=given, today=today, booked_for=booked_for)
+
+
+# --- Loading rows -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Sessions:
+    recorded: tuple[dt.date, ...] = ()
+    booked: tuple[dt.date, ...] = ()
+
+
+def _sessions_by_patient(patient_ids: Sequence[int]) -> dict[int, _Sessions]:
+    rows = (
+        InjectionSession.objects.filter(patient_id__in=patient_ids)
+        .exclude(status=SessionStatus.CANCELLED)
+        .values_list("patient_id", "date", "status")
+    )
+    recorded: dict[int, list[dt.date]] = defaultdict(list)
+    booked: dict[int, list[dt.date]] = defaultdict(list)
+    for patient_id, day, status in rows:
+        (recorded if status == SessionStatus.RECORDED else booked)[patient_id].append(day)
+    return {pid: _Sessions(tuple(recorded[pid]), tuple(booked[pid])) for pid in patient_ids}
+
+
+_DIARY_COLUMNS = (
+    "date",
+    "headache_hours",
+    "intensity",
+    "unilateral",
+    "pulsating",
+    "worse_with_activity",
+    "nausea",
+    "vomiting",
+    "photophobia",
+    "phonophobia",
+    "aura",
+    "acute_medication",
+    "acute_relief",
+    "believed_migraine",
+)
+_DiaryRow = namedtuple("_DiaryRow", (*_DIARY_COLUMNS, "notes"), defaults=("",))
+"""The stored columns the engine reads (notes left out), read as a light row instead of a model instance: a
+clinic's diaries are 100 000 rows a year for 300 patients, and building models for them is what would be slow."""
+
+
+def _diaries_by_patient(patients: Sequence[Patient], today: dt.date) -> dict[int, PatientDiary]:
+    """Every patient's diary up to ``today`` in one query, as the engine reads it (patient id = public UUID).
+
+    Rows go through ``diary.selectors.diary_day_of``, the one conversion from a stored row to the engine's day.
+    """
+    keys = {patient.pk: str(patient.external_id) for patient in patients}
+    days: dict[int, list] = defaultdict(list)
+    rows = (
+        DiaryEntry.objects.filter(patient_id__in=list(keys), date__lte=today)
+        .order_by("patient_id", "date")
+        .values_list("patient_id", *_DIARY_COLUMNS)
+    )
+    for patient_id, *values in rows.iterator(chunk_size=5000):
+        days[patient_id].append(diary_day_of(_DiaryRow(*values), keys[patient_id]))  # type: ignore[arg-type]
+    return {pk: PatientDiary(key, tuple(days[pk])) for pk, key in keys.items()}
+
+
+PATHWAY_CACHE_SECONDS = 60 * 60
+"""How long a computed pathway may be reused. Its cache key already changes with the day and with every saved
+diary row or session (count and latest change), so this only bounds what a bulk ``update()`` could leave stale."""
+
+
+def _fingerprint_keys(patients: Sequence[Patient], today: dt.date) -> dict[int, str]:
+    """A cache key per patient that changes whenever anything the pathway reads changes, in two aggregate queries."""
+    ids = [patient.pk for patient in patients]
+
+    def changes(queryset: models.QuerySet[Any]) -> dict[int, tuple[int, str]]:
+        rows = queryset.values("patient_id").annotate(rows=Count("id"), last=Max("modified")).order_by()
+        return {row["patient_id"]: (row["rows"], row["last"].isoformat()) for row in rows}
+
+    diary = changes(DiaryEntry.objects.filter(patient_id__in=ids, date__lte=today))
+    sessions = changes(InjectionSession.objects.filter(patient_id__in=ids))
+    keys = {}
+    for patient in patients:
+        parts = (
+            patient.external_id,
+            today,
+            patient.birth_date,
+            diary.get(patient.pk),
+            sessions.get(patient.pk),
+            translation.get_language(),  # the summaries are worded in the reader's language
+        )
+        digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+        keys[patient.pk] = f"onaboard:pathway:{digest}"
+    return keys
+
+
+def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, Pathway]:
+    """Pathway states of many patients, keyed by primary key.
+
+    Two aggregate queries fingerprint each patient's diary and sessions; patients whose fingerprint is cached reuse
+    their pathway, and the rest are computed from two queries (all their diary rows, all their sessions) whatever
+    their number. The caller passes patients it may see (``patients_visible_to``); nothing here checks access.
+    """
+    listed = list(patients)
+    if not listed:
+        return {}
+    keys = _fingerprint_keys(listed, today)
+    cached: dict[str, Pathway] = cache.get_many(list(keys.values()))
+    result = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [patient for patient in listed if patient.pk not in result]
+    if missing:
+        diaries = _diaries_by_patient(missing, today)
+        sessions = _sessions_by_patient([patient.pk for patient in missing])
+        computed = {
+            patient.pk: pathway_state(
+                diary=diaries[patient.pk],
+                birth_date=patient.birth_date,
+                recorded=sessions[patient.pk].recorded,
+                booked=sessions[patient.pk].booked,
+                today=today,
+                approval_pending=False,  # no prior-authorisation record exists yet (insurance feature)
+            )
+            for patient in missing
+        }
+        cache.set_many({keys[pk]: pathway for pk, pathway in computed.items()}, timeout=PATHWAY_CACHE_SECONDS)
+        result.update(computed)
+    return result
+
+
+def patient_pathway_state(patient: Patient, today: dt.date, *, diary: PatientDiary | None = None) -> Pathway:
+    """One patient's pathway state on ``today``; pass ``diary`` when the caller has already loaded it."""
+    sessions = _sessions_by_patient([patient.pk])[patient.pk]
+    if diary is None:
+        diary = _diaries_by_patient([patient], today)[patient.pk]
+    return pathway_state(
+        diary=diary,
+        birth_date=patient.birth_date,
+        recorded=sessions.recorded,
+        booked=sessions.booked,
+        today=today,
+        approval_pending=False,  # no prior-authorisation record exists yet (insurance feature)
+    )
+
+
+# --- The worklist -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistRow:
+    """One patient on the worklist. ``summary`` is None for users without the clinical view (billing staff)."""
+
+    patient: Patient
+    state: PathwayState
+    summary: str | None
+    last_session: dt.date | None
+    next_due: dt.date | None
+    booked_for: dt.date | None
+
+    @property
+    def label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def tone(self) -> str:
+        return self.state.tone
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistGroup:
+    state: PathwayState
+    rows: tuple[WorklistRow, ...]
+
+    @property
+    def label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def tone(self) -> str:
+        return self.state.tone
+
+
+@dataclass(frozen=True, slots=True)
+class Worklist:
+    """The patients a user may see, grouped by state in ``PathwayState`` order, with a count per state."""
+
+    groups: tuple[WorklistGroup, ...]
+    counts: tuple[tuple[PathwayState, int], ...]
+    """Every state with its number of patients matching the search (before the state filter)."""
+    total: int
+    query: str
+    state: PathwayState | None
+    clinical: bool
+
+
+def _search(patients: models.QuerySet[Patient], query: str) -> models.QuerySet[Patient]:
+    """Each word of ``query`` must appear in the given name, family name or record number."""
+    for word in query.split():
+        patients = patients.filter(
+            models.Q(given_name__icontains=word)
+            | models.Q(family_name__icontains=word)
+            | models.Q(record_number__icontains=word)
+        )
+    return patients
+
+
+def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> Worklist:
+    """The patients ``user`` may see (``patients_visible_to``), searched, with their states, filtered by ``state``.
+
+    Users without the clinical view (billing staff, administrators) get state names and dates but no reasons. The
+    read is audited once, with how many patients were listed.
+    """
+    clinical = can(user, Capability.VIEW_CLINICAL)
+    query = query.strip()
+    chosen = PathwayState(state) if state in PathwayState.values else None
+    found = list(_search(patients_visible_to(user), query).order_by("family_name", "given_name", "record_number"))
+    pathways = pathway_states(found, today=today)
+    rows: dict[PathwayState, list[WorklistRow]] = defaultdict(list)
+    for patient in found:
+        pathway = pathways[patient.pk]
+        rows[pathway.state].append(
+            WorklistRow(
+                patient=patient,
+                state=pathway.state,
+                summary=pathway.summary if clinical else None,
+                last_session=pathway.last_session,
+                next_due=pathway.next_due,
+                booked_for=pathway.booked_for,
+            )
+        )
+    groups = tuple(
+        WorklistGroup(each, tuple(rows[each]))
+        for each in PathwayState
+        if rows[each] and (chosen is None or each is chosen)
+    )
+    counts = tuple((each, len(rows[each])) for each in PathwayState)
+    listed = sum(len(group.rows) for group in groups)
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="worklist",
+        detail="; ".join(
+            part for part in (f"{listed} patients listed", f"search {query!r}" if query else "", chosen or "") if part
+        ),
+    )
+    return Worklist(groups, counts, len(found), query, chosen, clinical)

@@ -1,0 +1,167 @@
+"""Diary API operations: a patient's days over a date range, saving one day, and the eligibility assessment.
+
+Saving goes through ``diary.services.diary_entry_save``, so the API, the portal form and the CSV import apply the
+engine's one set of diary rules; the assessment is ``onaboard.clinical.assess`` serialised exactly as the command
+line's ``onaboard assess`` (``onaboard.serialize.assessment_json``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from onaboard.clinical import DiaryDay, assess, classify_day
+from onaboard.serialize import assessment_json
+from onaboard.web.diary.schemas import AssessmentOut, DiaryDayIn, DiaryDayOut
+from onaboard.web.diary.selectors import diary_day_of, patient_diary
+from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
+from onaboard.web.patients.access import Capability
+from onaboard.web.patients.api import PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller, problems
+from onaboard.web.patients.schemas import ProblemsOut
+
+router = Router(tags=["diary"])
+
+DEFAULT_RANGE_DAYS = 84
+"""Without dates, the three 28-day periods ending today: what the eligibility verdicts look at."""
+MAX_RANGE_DAYS = 732
+
+START_AFTER_END = "start must be on or before end"
+RANGE_TOO_LONG = f"ask for at most {MAX_RANGE_DAYS} days at a time"
+AS_OF_IN_FUTURE = "as_of must be today ({today}) or earlier"
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _contract_fields(day: date, body: DiaryDayIn) -> dict[str, str]:
+    """The JSON body as the diary contract's text fields, so the engine applies its own rules to them."""
+    hours = body.headache_hours
+    return {
+        "date": day.isoformat(),
+        "headache_hours": format(hours, "f") if isinstance(hours, Decimal) else str(hours),
+        "intensity": body.intensity.strip(),
+        **{
+            name: _yes_no(getattr(body, name))
+            for name in (
+                "unilateral",
+                "pulsating",
+                "worse_with_activity",
+                "nausea",
+                "vomiting",
+                "photophobia",
+                "phonophobia",
+                "aura",
+                "acute_relief",
+                "believed_migraine",
+            )
+        },
+        "acute_medication": ";".join(item.strip() for item in body.acute_medication),
+        "notes": body.notes.strip(),
+    }
+
+
+def _day_out(day: DiaryDay) -> dict[str, Any]:
+    counted = classify_day(day)
+    return {
+        "date": day.date,
+        "headache_hours": float(day.headache_hours),
+        "intensity": day.intensity.value if day.intensity else None,
+        "unilateral": day.unilateral,
+        "pulsating": day.pulsating,
+        "worse_with_activity": day.worse_with_activity,
+        "nausea": day.nausea,
+        "vomiting": day.vomiting,
+        "photophobia": day.photophobia,
+        "phonophobia": day.phonophobia,
+        "aura": day.aura,
+        "acute_medication": sorted(c.value for c in day.acute_medication),
+        "acute_relief": day.acute_relief,
+        "believed_migraine": day.believed_migraine,
+        "notes": day.notes,
+        "counts_as": {
+            "headache": counted.headache,
+            "headache_4h": counted.headache_4h,
+            "migraine": counted.migraine,
+            "migraine_routes": sorted(route.value for route in counted.migraine_routes),
+            "attack": counted.attack,
+        },
+    }
+
+
+class DiaryRangeQuery(Schema):
+    start: date | None = None
+    end: date | None = None
+
+
+@router.get(
+    "/patients/{patient_id}/diary",
+    response={200: list[DiaryDayOut], **PATIENT_ERRORS, 422: ProblemsOut},
+    summary="A patient's diary days in a date range",
+)
+def diary_day_list(request: HttpRequest, patient_id: UUID, query: Query[DiaryRangeQuery]) -> Any:
+    """Recorded days from ``start`` to ``end`` inclusive (default: the 84 days ending today), oldest first.
+
+    A day with no row is not recorded, which is not the same as headache-free.
+    """
+    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    end = query.end or timezone.localdate()
+    start = query.start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if start > end:
+        return problems([("start", START_AFTER_END)], where="query")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        return problems([("end", RANGE_TOO_LONG)], where="query")
+    diary = patient_diary(patient, until=end)
+    audit_read(request, patient, "diary", f"{start.isoformat()}..{end.isoformat()}")
+    return [_day_out(day) for day in diary.days if day.date >= start]
+
+
+@router.put(
+    "/patients/{patient_id}/diary/{day}",
+    response={200: DiaryDayOut, **WRITE_ERRORS},
+    summary="Save one diary day (create or replace)",
+)
+def diary_day_put(request: HttpRequest, patient_id: UUID, day: date, payload: DiaryDayIn) -> Any:
+    """Create or replace the patient's row for ``day``. The diary contract's rules apply (the same as the portal
+    form and the CSV import); a day that breaks them is refused with 422 listing every problem, and nothing is
+    saved. A date after today is refused."""
+    patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
+    try:
+        entry = diary_entry_save(
+            user=caller(request),
+            patient=patient,
+            fields=_contract_fields(day, payload),
+            today=timezone.localdate(),
+        )
+    except DiaryEntryInvalidError as error:
+        return problems(("day" if field == "date" else field, message) for field, message in error.problems)
+    return _day_out(diary_day_of(entry, str(patient.external_id)))
+
+
+class AssessmentQuery(Schema):
+    as_of: date | None = None
+
+
+@router.get(
+    "/patients/{patient_id}/assessment",
+    response={200: AssessmentOut, **PATIENT_ERRORS, 422: ProblemsOut},
+    summary="Eligibility verdicts with their reasons",
+)
+def assessment_detail(request: HttpRequest, patient_id: UUID, query: Query[AssessmentQuery]) -> Any:
+    """The engine's assessment on ``as_of`` (default today) over the three 28-day periods before it: chronic
+    migraine (ICHD-3 1.3), medication overuse (ICHD-3 8.2) and the BOTOX label criteria, each with its reasons.
+    The same JSON as ``onaboard assess``."""
+    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    today = timezone.localdate()
+    as_of = query.as_of or today
+    if as_of > today:
+        return problems([("as_of", AS_OF_IN_FUTURE.format(today=today.isoformat()))], where="query")
+    assessment = assess(patient_diary(patient, until=as_of), as_of=as_of, birth_date=patient.birth_date)
+    audit_read(request, patient, "assessment", as_of.isoformat())
+    return assessment_json(assessment)

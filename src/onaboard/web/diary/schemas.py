@@ -1,0 +1,106 @@
+"""API shapes for diary days and the eligibility assessment.
+
+``DiaryDayIn`` carries the diary contract's fields as JSON values; the contract's rules (hours 0-24, intensity
+needed on a headache day and blank on a headache-free one, features only on headache days, known medicine
+classes, no future date) are the engine's and answered with 422 listing every problem.
+``AssessmentOut`` is ``onaboard.serialize.assessment_json``: the same JSON as ``onaboard assess``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from onaboard.clinical import AcuteClass, Intensity
+
+INTENSITIES = ", ".join(i.value for i in Intensity)
+ACUTE_CLASSES = ", ".join(c.value for c in AcuteClass)
+
+
+class DiaryDayIn(Schema):
+    """One calendar day of the diary; the date is in the address."""
+
+    headache_hours: Decimal = Field(..., description="Hours with headache that day, 0 to 24.")
+    intensity: str = Field("", description=f"Worst pain: {INTENSITIES}; blank on a headache-free day.")
+    unilateral: bool = False
+    pulsating: bool = False
+    worse_with_activity: bool = False
+    nausea: bool = False
+    vomiting: bool = False
+    photophobia: bool = False
+    phonophobia: bool = False
+    aura: bool = False
+    acute_medication: list[str] = Field(default_factory=list, description=f"Classes taken: {ACUTE_CLASSES}.")
+    acute_relief: bool = False
+    believed_migraine: bool = False
+    notes: str = ""
+
+
+class DayCountsOut(Schema):
+    """What the day counts toward, as the engine classified it (``onaboard.clinical.classify_day``)."""
+
+    headache: bool
+    headache_4h: bool = Field(..., description="At least 4 hours of headache (BOTOX label; PREEMPT).")
+    migraine: bool = Field(..., description="A migraine day under ICHD-3 1.3 C.")
+    migraine_routes: list[str] = Field(..., description="Which 1.3 C routes it met: features, aura, ...")
+    attack: bool = Field(..., description="Counts as a migraine attack for ICHD-3 1.3 B.")
+
+
+class DiaryDayOut(Schema):
+    """A recorded day; the patient and the date identify it."""
+
+    date: dt.date
+    headache_hours: float
+    intensity: str | None
+    unilateral: bool
+    pulsating: bool
+    worse_with_activity: bool
+    nausea: bool
+    vomiting: bool
+    photophobia: bool
+    phonophobia: bool
+    aura: bool
+    acute_medication: list[str]
+    acute_relief: bool
+    believed_migraine: bool
+    notes: str
+    counts_as: DayCountsOut
+
+
+class PeriodOut(Schema):
+    """Counts for one 28-day period (``onaboard.serialize.period_json``)."""
+
+    index: int
+    start: dt.date
+    end: dt.date
+    days_recorded: int
+    complete: bool
+    missing: bool
+    headache_days: int
+    headache_days_4h: int
+    migraine_days: int
+    acute_medication_days: dict[str, int] = Field(..., description="Days per acute class, then 'any'.")
+
+
+class VerdictOut(Schema):
+    verdict: str
+    reasons: list[str] = Field(..., description="Why, in the engine's words, with its sources.")
+
+
+class MedicationOveruseOut(VerdictOut):
+    classes: list[str]
+
+
+class AssessmentOut(Schema):
+    """Eligibility on ``as_of``: chronic migraine (ICHD-3 1.3), medication overuse (8.2), the label criteria."""
+
+    patient_id: str
+    as_of: dt.date
+    age_years: int | None
+    periods: list[PeriodOut]
+    migraine_attacks: int
+    chronic_migraine: VerdictOut
+    medication_overuse: MedicationOveruseOut
+    label_criteria: VerdictOut

@@ -1,0 +1,53 @@
+/* The diary day form: a tap on an hour button clears the exact-hours box and the other way round, and the
+   worst-pain and pain-feature questions only show (and only submit) when there was a headache. Without
+   JavaScript every question shows and the engine's checks say what is missing. */
+(function () {
+  "use strict";
+
+  function hoursOf(form) {
+    var exact = form.querySelector("input[name=headache_hours]");
+    if (exact && exact.value.trim() !== "") {
+      var typed = Number(exact.value);
+      return Number.isNaN(typed) ? null : typed;
+    }
+    var quick = form.querySelector("input[name=hours_quick]:checked");
+    return quick ? Number(quick.value) : null;
+  }
+
+  function update(form) {
+    var details = form.querySelector("#pain-details");
+    if (!details) { return; }
+    var hours = hoursOf(form);
+    var show = hours !== null && hours > 0;
+    details.hidden = !show;
+    details.querySelectorAll("input").forEach(function (input) { input.disabled = !show; });
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("#diary-form");
+    if (!form) { return; }
+    if (event.target.name === "hours_quick") {
+      var exact = form.querySelector("input[name=headache_hours]");
+      if (exact) { exact.value = ""; }
+    }
+    update(form);
+  });
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest("#diary-form");
+    if (!form || event.target.name !== "headache_hours") { return; }
+    if (event.target.value.trim() !== "") {
+      form.querySelectorAll("input[name=hours_quick]").forEach(function (radio) { radio.checked = false; });
+    }
+    update(form);
+  });
+
+  function init() {
+    var form = document.getElementById("diary-form");
+    if (form) { update(form); }
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+  if (document.readyState !== "loading") { init(); }
+})();

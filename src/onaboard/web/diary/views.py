@@ -1,0 +1,158 @@
+"""The diary pages: today's diary, earlier days, the patient's history and chart, and staff entering a day.
+
+Thin: reach the patient through patients/access.py, call one selector or service, render. The rules a day must
+meet are the engine's; the form only shows what the engine says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from onaboard.web.accounts.models import Role
+from onaboard.web.common.charts import headache_days_chart
+from onaboard.web.diary.forms import CHECK_ANSWERS, DiaryDayForm
+from onaboard.web.diary.selectors import diary_day_read, diary_history, portal_patient
+from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
+from onaboard.web.patients.access import Capability, patient_for
+from onaboard.web.patients.models import Patient
+
+SAVED = gettext_lazy("Saved: your diary for %(day)s.")
+SAVED_FOR_PATIENT = gettext_lazy("Saved: the diary of %(name)s for %(day)s.")
+
+
+def _long_day(day: date) -> str:
+    return date_format(day, "l j F Y")
+
+
+def _date_param(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _day_page(
+    request: HttpRequest,
+    *,
+    patient: Patient,
+    day: date,
+    date_editable: bool,
+    url_for_day: Callable[[date], str],
+    on_behalf: bool,
+) -> HttpResponse:
+    """GET shows the day (its stored row, or blank); POST saves it through the engine, then redirects to it."""
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = DiaryDayForm(request.POST, max_date=today)
+        if form.is_valid():
+            fields = form.engine_fields()
+            if not date_editable:
+                fields["date"] = day.isoformat()
+            try:
+                entry = diary_entry_save(user=request.user, patient=patient, fields=fields, today=today)
+            except DiaryEntryInvalidError as invalid:
+                form.add_engine_problems(invalid.problems)
+            else:
+                if on_behalf:
+                    text = str(SAVED_FOR_PATIENT) % {"name": patient.display_name, "day": _long_day(entry.date)}
+                else:
+                    text = str(SAVED) % {"day": _long_day(entry.date)}
+                messages.success(request, text)
+                return redirect(url_for_day(entry.date))
+        if form.errors:
+            messages.error(request, CHECK_ANSWERS)
+        entry = None
+        saved = False
+    else:
+        entry = diary_day_read(user=request.user, patient=patient, day=day)
+        form = DiaryDayForm(initial=DiaryDayForm.initial_for(entry, day), max_date=today)
+        saved = entry is not None
+    previous_day, next_day = day - timedelta(days=1), day + timedelta(days=1)
+    return render(
+        request,
+        "diary/diary_entry_edit.html",
+        {
+            "form": form,
+            "patient": patient,
+            "day": day,
+            "today": today,
+            "is_today": day == today,
+            "saved": saved,
+            "date_editable": date_editable,
+            "on_behalf": on_behalf,
+            "action_url": request.path,
+            "previous_url": url_for_day(previous_day),
+            "next_url": url_for_day(next_day) if next_day <= today else None,
+        },
+    )
+
+
+def _own_day_url(day: date) -> str:
+    if day == timezone.localdate():
+        return reverse("diary:today")
+    return reverse("diary:edit", kwargs={"day": day})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def today(request: HttpRequest) -> HttpResponse:
+    """Today's diary (or the day in ``?date=``, which the date picker asks for); staff land on their own pages."""
+    if request.user.role != Role.PATIENT:
+        return redirect("clinic:home")
+    patient = portal_patient(request.user, need=Capability.KEEP_DIARY)
+    day = _date_param(request.GET.get("date")) or timezone.localdate()
+    return _day_page(request, patient=patient, day=day, date_editable=True, url_for_day=_own_day_url, on_behalf=False)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, day: date) -> HttpResponse:
+    """One earlier day of the patient's own diary, to fix or fill in."""
+    patient = portal_patient(request.user, need=Capability.KEEP_DIARY)
+    return _day_page(request, patient=patient, day=day, date_editable=False, url_for_day=_own_day_url, on_behalf=False)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_day(request: HttpRequest, patient_id: UUID, day: date) -> HttpResponse:
+    """Clinic staff who keep diaries (clinicians, nurses) enter or fix a day for a patient of their clinic."""
+    patient = patient_for(request.user, patient_id, need=Capability.KEEP_DIARY)
+    if request.method == "GET" and (other := _date_param(request.GET.get("go"))) is not None and other != day:
+        return redirect("diary:patient_day", patient_id=patient.external_id, day=other)
+
+    def url_for_day(value: date) -> str:
+        return reverse("diary:patient_day", kwargs={"patient_id": patient.external_id, "day": value})
+
+    on_behalf = request.user.role != Role.PATIENT
+    return _day_page(
+        request, patient=patient, day=day, date_editable=False, url_for_day=url_for_day, on_behalf=on_behalf
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def history(request: HttpRequest) -> HttpResponse:
+    """The patient's recorded days, one 28-day period a page (newest first), with gaps shown, and "my chart"."""
+    patient = portal_patient(request.user, need=Capability.VIEW_CLINICAL)
+    try:
+        number = int(request.GET.get("period", "1"))
+    except ValueError:
+        number = 1
+    found = diary_history(user=request.user, patient=patient, today=timezone.localdate(), number=number)
+    chart = headache_days_chart(
+        found.chart_periods, found.sessions, title=_("Headache days in each 28-day period"), html_id="my-chart"
+    )
+    return render(request, "diary/diary_entry_list.html", {"history": found, "chart": chart, "patient": patient})

@@ -1,0 +1,309 @@
+"""Injection API operations: the PREEMPT plan, sessions (list, detail, record, move a booking) and side effects
+(list, detail, report, review).
+
+Recording goes through ``injections.services.injection_session_record``, the same service as the session screen,
+so the plan, the 12-week interval, the cumulative dose and the safety screen are checked the same way, an
+override needs a reason, and two people cannot record one session (the second gets 409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+
+from onaboard.clinical import PlanError, preempt_plan
+from onaboard.serialize import plan_json
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.injections import selectors, services
+from onaboard.web.injections.models import InjectionSession, SideEffect
+from onaboard.web.injections.schemas import (
+    BookingIn,
+    InjectionSessionIn,
+    InjectionSessionOut,
+    PlanOut,
+    SideEffectIn,
+    SideEffectOut,
+    SideEffectReviewIn,
+)
+from onaboard.web.patients.access import Capability, can
+from onaboard.web.patients.api import AUTH_ERRORS, PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller
+from onaboard.web.patients.api import problems as problems_body
+from onaboard.web.patients.schemas import ErrorOut, ProblemsOut
+
+router = Router(tags=["injections"])
+
+WRITE_CONFLICT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
+BOOKING_NOT_THIS_PATIENTS = "That booking is not one of this patient's sessions."
+
+
+# --- Shaping rows -------------------------------------------------------------------------------------------------
+
+
+def _session_out(session: InjectionSession, *, clinical: bool) -> dict[str, Any]:
+    plan = selectors.session_plan(session)
+    return {
+        "id": session.external_id,
+        "patient_id": session.patient.external_id,
+        "date": session.date,
+        "status": session.status,
+        "version": session.version,
+        "vial_units": session.vial_units,
+        "vials_used": session.vials_used,
+        "total_units": session.total_units,
+        "discarded_units": session.discarded_units,
+        "product_lot": session.product_lot,
+        "product_expiry": session.product_expiry,
+        "sites": [
+            {
+                "muscle": site.muscle,
+                "side": site.side,
+                "units": site.units,
+                "follow_the_pain": site.follow_the_pain,
+                "view": site.view,
+                "x": site.x,
+                "y": site.y,
+            }
+            for site in selectors.session_sites(session)
+        ],
+        "plan": plan_json(plan) if plan is not None else None,
+        "override_reason": session.override_reason if clinical else None,
+        "overridden_checks": [c for c in session.overridden_checks.split(",") if c] if clinical else None,
+        "check_reasons": session.check_reasons.splitlines() if clinical else None,
+        "complications": session.complications if clinical else None,
+    }
+
+
+def _side_effect_out(side_effect: SideEffect) -> dict[str, Any]:
+    session = side_effect.session
+    return {
+        "id": side_effect.external_id,
+        "patient_id": side_effect.patient.external_id,
+        "kind": side_effect.kind,
+        "kind_label": str(side_effect.get_kind_display()),
+        "urgent": side_effect.urgent,
+        "description": side_effect.description,
+        "onset": side_effect.onset,
+        "severity": side_effect.severity,
+        "session_id": session.external_id if session else None,
+        "session_date": session.date if session else None,
+        "clinician_grade": side_effect.clinician_grade or None,
+        "related_to_treatment": side_effect.related_to_treatment,
+        "reviewed_at": side_effect.reviewed_at,
+    }
+
+
+def _refused(error: services.SessionRefusedError | services.SideEffectRefusedError) -> Status[dict[str, Any]]:
+    pairs: list[tuple[str, object]] = [(field or "__all__", message) for field, message in error.problems]
+    if isinstance(error, services.SessionChecksFailedError):
+        pairs.extend((f"checks.{check.code}", reason) for check in error.checks for reason in check.reasons)
+    return problems_body(pairs)
+
+
+# --- The plan -----------------------------------------------------------------------------------------------------
+
+
+class PlanQuery(Schema):
+    vial_units: int = 200
+    temporalis: int = 0
+    occipitalis: int = 0
+    trapezius: int = 0
+
+
+@router.get("/plan", response={200: PlanOut, **AUTH_ERRORS, 422: ProblemsOut}, summary="The PREEMPT plan")
+def plan_detail(request: HttpRequest, query: Query[PlanQuery]) -> Any:
+    """The 31 fixed PREEMPT sites (155 U) plus follow-the-pain sites per muscle (temporalis up to 2, occipitalis up
+    to 2, trapezius up to 4; 195 U at most), from a 100 U or 200 U vial. The same JSON as ``onaboard plan``.
+    No patient data: any signed-in caller may ask."""
+    extra = {"temporalis": query.temporalis, "occipitalis": query.occipitalis, "trapezius": query.trapezius}
+    try:
+        plan = preempt_plan(follow_the_pain={m: n for m, n in extra.items() if n}, vial_units=query.vial_units)
+    except PlanError as error:
+        return problems_body((("plan", problem) for problem in error.problems), where="query")
+    return plan_json(plan)
+
+
+# --- Sessions -----------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/sessions",
+    response={200: list[InjectionSessionOut], **PATIENT_ERRORS},
+    summary="A patient's booked and recorded sessions",
+)
+def session_list(request: HttpRequest, patient_id: UUID) -> Any:
+    """Latest first; cancelled sessions are left out. Billing staff get the billing fields only."""
+    user = caller(request)
+    patient = api_patient(request, patient_id, selectors.session_view_capability(user))
+    clinical = can(user, Capability.VIEW_CLINICAL)
+    sessions = selectors.sessions_for(patient).select_related("patient").prefetch_related("sites")
+    audit_read(request, patient, "injection_session", "list" if clinical else "list, billing view")
+    return [_session_out(session, clinical=clinical) for session in sessions]
+
+
+@router.get("/sessions/{session_id}", response={200: InjectionSessionOut, **PATIENT_ERRORS}, summary="One session")
+def session_detail(request: HttpRequest, session_id: UUID) -> Any:
+    """A session with its sites and the engine's plan of them; billing staff get the billing fields only."""
+    user = caller(request)
+    session = selectors.session_for(user, session_id, need=selectors.session_view_capability(user))
+    clinical = can(user, Capability.VIEW_CLINICAL)
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="injection_session",
+        object_id=session.external_id,
+        patient_id=session.patient.external_id,
+        detail="api" if clinical else "api, billing view",
+    )
+    return _session_out(session, clinical=clinical)
+
+
+@router.post(
+    "/patients/{patient_id}/sessions",
+    response={201: InjectionSessionOut, **WRITE_CONFLICT_ERRORS},
+    summary="Record an injection session",
+)
+def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSessionIn) -> Any:
+    """Records the session (fulfilling ``booking_id``, or the booking on that date, or the open booking) and books
+    the next one 12 weeks later. Refused with 422 listing every problem: the plan against PREEMPT, an expired
+    product, a date after today, and any failed check (12-week interval, cumulative dose, contraindication) without
+    ``override_reason``, with the engine's reasons under ``checks.<code>``. 409 when the session was already
+    recorded or the booking changed since ``version`` was read."""
+    user = caller(request)
+    patient = api_patient(request, patient_id, Capability.RECORD_SESSION)
+    booking = None
+    if payload.booking_id is not None:
+        booking = selectors.session_for(user, payload.booking_id, need=Capability.RECORD_SESSION)
+        if booking.patient_id != patient.pk:
+            return problems_body([("booking_id", BOOKING_NOT_THIS_PATIENTS)])
+    sites = [selectors.SiteEntry(s.muscle, s.side, s.units, s.follow_the_pain, s.view, s.x, s.y) for s in payload.sites]
+    try:
+        session = services.injection_session_record(
+            user=user,
+            patient=patient,
+            date=payload.date,
+            sites=sites,
+            vial_units=payload.vial_units,
+            lot=payload.product_lot,
+            expiry=payload.product_expiry,
+            override_reason=payload.override_reason,
+            expected_version=payload.version,
+            booking=booking,
+            complications=payload.complications,
+            today=timezone.localdate(),
+        )
+    except services.SessionConflictError as error:
+        return Status(409, {"detail": error.messages[0]})
+    except services.SessionRefusedError as error:
+        return _refused(error)
+    return Status(201, _session_out(session, clinical=True))
+
+
+@router.put(
+    "/sessions/{session_id}/booking",
+    response={200: InjectionSessionOut, **WRITE_CONFLICT_ERRORS},
+    summary="Move a booked session to another date",
+)
+def session_book(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
+    """Today or later; 409 when the booking changed since ``version`` was read or is no longer a booking."""
+    user = caller(request)
+    session = selectors.session_for(user, session_id, need=Capability.RECORD_SESSION)
+    try:
+        moved = services.injection_session_book(
+            user=user, session=session, date=payload.date, expected_version=payload.version, today=timezone.localdate()
+        )
+    except services.SessionConflictError as error:
+        return Status(409, {"detail": error.messages[0]})
+    except services.SessionRefusedError as error:
+        return _refused(error)
+    return _session_out(moved, clinical=True)
+
+
+# --- Side effects -------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/side-effects",
+    response={200: list[SideEffectOut], **PATIENT_ERRORS},
+    summary="A patient's side effects",
+)
+def side_effect_list(request: HttpRequest, patient_id: UUID) -> Any:
+    """Latest onset first, each with the session it is attributed to and the clinician's review, if any."""
+    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    side_effects = selectors.side_effects_for(patient).select_related("patient")
+    audit_read(request, patient, "side_effect", "list")
+    return [_side_effect_out(side_effect) for side_effect in side_effects]
+
+
+@router.get(
+    "/side-effects/{side_effect_id}", response={200: SideEffectOut, **PATIENT_ERRORS}, summary="One side effect"
+)
+def side_effect_detail(request: HttpRequest, side_effect_id: UUID) -> Any:
+    """What was reported, the session it is attributed to, and the clinician's review, if any."""
+    user = caller(request)
+    side_effect = selectors.side_effect_for(user, side_effect_id, need=Capability.VIEW_CLINICAL)
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="side_effect",
+        object_id=side_effect.external_id,
+        patient_id=side_effect.patient.external_id,
+        detail="api",
+    )
+    return _side_effect_out(side_effect)
+
+
+@router.post(
+    "/patients/{patient_id}/side-effects",
+    response={201: SideEffectOut, **WRITE_ERRORS},
+    summary="Report a side effect",
+)
+def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffectIn) -> Any:
+    """A patient reports their own; clinic staff may report on a patient's behalf. It is attributed to the latest
+    recorded session on or before its onset, for a clinician to confirm. ``urgent`` in the answer means possible
+    distant spread of toxin effect: the patient should seek care now."""
+    patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
+    try:
+        side_effect = services.side_effect_report(
+            user=caller(request),
+            patient=patient,
+            kind=payload.kind,
+            onset=payload.onset,
+            severity=payload.severity,
+            description=payload.description,
+            today=timezone.localdate(),
+        )
+    except services.SideEffectRefusedError as error:
+        return _refused(error)
+    return Status(201, _side_effect_out(side_effect))
+
+
+@router.post(
+    "/side-effects/{side_effect_id}/review",
+    response={200: SideEffectOut, **WRITE_ERRORS},
+    summary="Grade a side effect and attribute it",
+)
+def side_effect_review(request: HttpRequest, side_effect_id: UUID, payload: SideEffectReviewIn) -> Any:
+    """A clinician's grade, whether it is related to treatment, and the recorded session it follows."""
+    user = caller(request)
+    side_effect = selectors.side_effect_for(user, side_effect_id, need=Capability.EDIT_CLINICAL)
+    session = None
+    if payload.session_id is not None:
+        session = selectors.recorded_sessions(side_effect.patient).filter(external_id=payload.session_id).first()
+        if session is None:
+            return problems_body([("session_id", services.SESSION_NOT_THE_PATIENTS)])
+    try:
+        reviewed = services.side_effect_review(
+            user=user,
+            side_effect=side_effect,
+            grade=payload.grade,
+            related_to_treatment=payload.related_to_treatment,
+            session=session,
+        )
+    except services.SideEffectRefusedError as error:
+        return _refused(error)
+    return _side_effect_out(reviewed)

@@ -1,0 +1,228 @@
+"""Forms for the session screen, booking, and side effects. They parse input; the rules are the engine's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.clinical import FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, MAX_SESSION_UNITS, UNITS_PER_SITE, Side
+from onaboard.web.injections import sitemap
+from onaboard.web.injections.models import InjectionSession, Severity, SideEffectKind
+from onaboard.web.injections.selectors import SiteEntry
+
+DATE_IN_FUTURE = _("This date is after today.")
+
+VIAL_CHOICES = [(100, _("100 U vial")), (200, _("200 U vial"))]
+FTP_MUSCLE_CHOICES = [(muscle.value, sitemap.MUSCLE_LABELS[muscle]) for muscle in FOLLOW_THE_PAIN_MAX_SITES]
+BILATERAL_CHOICES = [(side.value, sitemap.SIDE_LABELS[side]) for side in (Side.LEFT, Side.RIGHT)]
+VIEW_CHOICES = [(view.value, view.value) for view in sitemap.View]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def fixed_site_keys() -> list[tuple[str, sitemap.MapSite]]:
+    """Every fixed site in PREEMPT order with its form key: ``units_<muscle>-<side>-<n>``."""
+    keys = []
+    for muscle, sides in FIXED_SITES.items():
+        seen: dict[Side, int] = {}
+        for side in sides:
+            seen[side] = seen.get(side, 0) + 1
+            site = sitemap.map_site(
+                key=sitemap.fixed_site_key(muscle, side, seen[side]),
+                muscle=muscle,
+                side=side,
+                index=seen[side],
+                units=UNITS_PER_SITE,
+                follow_the_pain=False,
+            )
+            keys.append((f"units_{site.key}", site))
+    return keys
+
+
+def _units_field(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=MAX_SESSION_UNITS,
+        initial=UNITS_PER_SITE,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "units", "step": 1}),
+    )
+
+
+class SessionForm(forms.Form):
+    """The session's date, product and vial, the units of each fixed site, and the reasons a recording may need."""
+
+    date = forms.DateField(label=_("Session date"), widget=DateInput())
+    vial_units = forms.TypedChoiceField(
+        label=_("Vial size"), choices=VIAL_CHOICES, coerce=int, initial=200, widget=forms.RadioSelect
+    )
+    product_lot = forms.CharField(label=_("Product lot"), max_length=40, required=False)
+    product_expiry = forms.DateField(label=_("Product expiry"), widget=DateInput(), required=False)
+    complications = forms.CharField(
+        label=_("Complications during the session"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example a vasovagal episode or bleeding at a site. Leave empty if none."),
+    )
+    override_reason = forms.CharField(
+        label=_("Reason for overriding a failed check"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed only when a check fails. It is stored with the session and in the audit trail."),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fixed_sites = fixed_site_keys()
+        for name, site in self.fixed_sites:
+            place = sitemap.site_label(site.muscle, site.side, site.index, None, follow_the_pain=False)
+            self.fields[name] = _units_field(_("Units, %(site)s") % {"site": place})
+
+    def clean_date(self) -> dt.date:
+        date = self.cleaned_data["date"]
+        if date > self.today:
+            raise forms.ValidationError(DATE_IN_FUTURE)
+        return date
+
+    def site_rows(self) -> list[tuple[sitemap.MapSite, forms.BoundField]]:
+        return [(site, self[name]) for name, site in self.fixed_sites]
+
+    def site_groups(self) -> list[dict[str, Any]]:
+        """The fixed sites grouped by muscle and side, in PREEMPT order: one table row each."""
+        groups: list[dict[str, Any]] = []
+        for site, field in self.site_rows():
+            if not groups or (groups[-1]["muscle"], groups[-1]["side"]) != (site.muscle, site.side):
+                groups.append({"muscle": site.muscle, "side": site.side, "site": site, "fields": []})
+            groups[-1]["fields"].append((site, field))
+        return groups
+
+    def raw_int(self, name: str) -> int | None:
+        """The value typed in a field as a whole number, or None; used for the live summary of an unfinished form."""
+        if not self.is_bound:
+            value = self.fields[name].initial
+            return value if isinstance(value, int) else None
+        try:
+            return int(str(self.data.get(self.add_prefix(name), "")).strip())
+        except ValueError:
+            return None
+
+    def raw_date(self, name: str) -> dt.date | None:
+        if not self.is_bound:
+            value = self.initial.get(name, self.fields[name].initial)
+            return value if isinstance(value, dt.date) else None
+        try:
+            return dt.date.fromisoformat(str(self.data.get(self.add_prefix(name), "")).strip())
+        except ValueError:
+            return None
+
+    def fixed_entries(self) -> list[SiteEntry]:
+        """The fixed sites as typed (units None where not a number)."""
+        return [
+            SiteEntry(site.muscle.value, site.side.value, self.raw_int(name), False, site.view.value, site.x, site.y)
+            for name, site in self.fixed_sites
+        ]
+
+
+class FollowThePainForm(forms.Form):
+    """One extra site: the muscle and side (temporalis, occipitalis, trapezius), its units and where it was drawn."""
+
+    muscle = forms.ChoiceField(label=_("Muscle"), choices=FTP_MUSCLE_CHOICES, widget=forms.HiddenInput)
+    side = forms.ChoiceField(label=_("Side"), choices=BILATERAL_CHOICES, widget=forms.HiddenInput)
+    units = forms.IntegerField(
+        label=_("Units"),
+        min_value=1,
+        max_value=MAX_SESSION_UNITS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "units", "step": 1}),
+    )
+    view = forms.ChoiceField(choices=VIEW_CHOICES, required=False, widget=forms.HiddenInput)
+    x = forms.IntegerField(min_value=0, max_value=sitemap.MAP_SIZE, required=False, widget=forms.HiddenInput)
+    y = forms.IntegerField(min_value=0, max_value=sitemap.MAP_SIZE, required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        """A point outside the muscle's area is dropped: the site is then drawn on its default spot."""
+        data = super().clean()
+        region = sitemap.region_for(data.get("muscle", ""), data.get("side", ""))
+        x, y = data.get("x"), data.get("y")
+        if region is None or x is None or y is None or data.get("view") != region.view or not region.contains(x, y):
+            data["view"], data["x"], data["y"] = (region.view.value if region else None), None, None
+        return data
+
+
+FollowThePainFormSet = forms.formset_factory(FollowThePainForm, extra=0, max_num=50, absolute_max=50)
+
+
+class AddSiteForm(forms.Form):
+    """Adding a follow-the-pain site without the map: muscle and side."""
+
+    muscle = forms.ChoiceField(label=_("Muscle"), choices=FTP_MUSCLE_CHOICES)
+    side = forms.ChoiceField(label=_("Side"), choices=BILATERAL_CHOICES)
+
+
+class BookingForm(forms.Form):
+    date = forms.DateField(label=_("Date of the next session"), widget=DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SideEffectReportForm(forms.Form):
+    """The patient's report: what, since when, how bad, and anything else in their words."""
+
+    kind = forms.ChoiceField(label=_("What happened?"), choices=SideEffectKind.choices, widget=forms.RadioSelect)
+    onset = forms.DateField(label=_("When did it start?"), widget=DateInput())
+    severity = forms.ChoiceField(label=_("How bad is it?"), choices=Severity.choices, widget=forms.RadioSelect)
+    description = forms.CharField(
+        label=_("Anything else we should know? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["onset"].widget.attrs["max"] = today.isoformat()
+
+    def clean_onset(self) -> dt.date:
+        onset = self.cleaned_data["onset"]
+        if onset > self.today:
+            raise forms.ValidationError(DATE_IN_FUTURE)
+        return onset
+
+
+RELATED_CHOICES = [("yes", _("related to treatment")), ("no", _("not related")), ("unknown", _("not known"))]
+RELATED_VALUES = {"yes": True, "no": False, "unknown": None}
+
+
+class SideEffectReviewForm(forms.Form):
+    """A clinician's grade, relatedness and the session the side effect is attributed to."""
+
+    grade = forms.ChoiceField(label=_("Clinician's grade"), choices=Severity.choices, widget=forms.RadioSelect)
+    related = forms.ChoiceField(label=_("Relatedness"), choices=RELATED_CHOICES, widget=forms.RadioSelect)
+    session = forms.ModelChoiceField(
+        label=_("Attributed to session"),
+        queryset=InjectionSession.objects.none(),
+        required=False,
+        to_field_name="external_id",
+        empty_label=_("no session"),
+    )
+
+    def __init__(self, *args: Any, sessions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        session_field = self.fields["session"]
+        session_field.queryset = sessions
+        session_field.label_from_instance = lambda session: (
+            _("session of %(date)s (%(units)s U)")
+            % {
+                "date": session.date.isoformat(),
+                "units": session.total_units,
+            }
+        )

@@ -1,0 +1,158 @@
+"""API shapes for the PREEMPT plan, injection sessions and side effects.
+
+``PlanOut`` is ``onaboard.serialize.plan_json``: the same JSON as ``onaboard plan``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from onaboard.clinical import Muscle, Side
+from onaboard.web.injections.models import Severity, SideEffectKind
+
+MUSCLES = ", ".join(m.value for m in Muscle)
+SIDES = ", ".join(s.value for s in Side)
+MAP_MAX = 1000
+
+SideEffectKindValue = Literal[tuple(kind.value for kind in SideEffectKind)]  # type: ignore[valid-type]
+SeverityValue = Literal[tuple(severity.value for severity in Severity)]  # type: ignore[valid-type]
+
+
+class PlanSiteOut(Schema):
+    muscle: str
+    side: str
+    units: int
+    volume_ml: float
+    follow_the_pain: bool
+
+
+class MuscleDoseOut(Schema):
+    sites: int
+    units: int
+
+
+class ReconstitutionOut(Schema):
+    vial_units: int
+    saline_ml: float
+    units_per_0_1_ml: int
+
+
+class BillingLineOut(Schema):
+    code: str
+    modifier: str | None
+    units: int
+
+
+class PlanOut(Schema):
+    """The PREEMPT plan: sites, totals, per-muscle doses, reconstitution, vials, wastage and billing lines."""
+
+    sites: list[PlanSiteOut]
+    total_units: int
+    site_count: int
+    by_muscle: dict[str, MuscleDoseOut]
+    reconstitution: ReconstitutionOut
+    vials: int
+    discarded_units: int
+    billing_modifier: str
+    billing: list[BillingLineOut]
+
+
+class SiteIn(Schema):
+    """One injection given. Place it on the map with ``view``, ``x`` and ``y`` (0-1000), or leave them out."""
+
+    muscle: str = Field(..., description=f"One of: {MUSCLES}.")
+    side: str = Field(..., description=f"One of: {SIDES}.")
+    units: int = Field(..., ge=0)
+    follow_the_pain: bool = False
+    view: Literal["front", "back"] | None = None
+    x: int | None = Field(None, ge=0, le=MAP_MAX)
+    y: int | None = Field(None, ge=0, le=MAP_MAX)
+
+
+class SiteOut(Schema):
+    muscle: str
+    side: str
+    units: int
+    follow_the_pain: bool
+    view: str
+    x: int | None
+    y: int | None
+
+
+class InjectionSessionIn(Schema):
+    """Record a session: the sites given, the product and vial size, and an override reason if a check fails."""
+
+    date: dt.date
+    sites: list[SiteIn] = Field(..., description="Every site given: the 31 fixed PREEMPT sites and any extra.")
+    vial_units: int = Field(200, description="Vial size in units: 100 or 200.")
+    product_lot: str
+    product_expiry: dt.date
+    override_reason: str = Field(
+        "",
+        description="Needed when the 12-week interval, the cumulative dose or the safety screen fails; recorded.",
+    )
+    complications: str = ""
+    booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")
+    version: int | None = Field(
+        None, description="The booking's version as last read: a stale version is refused with 409."
+    )
+
+
+class BookingIn(Schema):
+    date: dt.date
+    version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
+
+
+class InjectionSessionOut(Schema):
+    """A booked or recorded session. Clinical fields are null for callers who see billing data only."""
+
+    id: UUID
+    patient_id: UUID
+    date: dt.date
+    status: str
+    version: int
+    vial_units: int
+    vials_used: int | None
+    total_units: int | None
+    discarded_units: int | None
+    product_lot: str
+    product_expiry: dt.date | None
+    sites: list[SiteOut]
+    plan: PlanOut | None = Field(..., description="The recorded sites as the engine's plan (billing lines too).")
+    override_reason: str | None
+    overridden_checks: list[str] | None
+    check_reasons: list[str] | None = Field(..., description="The engine's checks as the recorder saw them.")
+    complications: str | None
+
+
+class SideEffectIn(Schema):
+    kind: SideEffectKindValue  # type: ignore[valid-type]
+    onset: dt.date = Field(..., description="When it started; today or earlier.")
+    severity: SeverityValue  # type: ignore[valid-type]
+    description: str = ""
+
+
+class SideEffectReviewIn(Schema):
+    grade: SeverityValue  # type: ignore[valid-type]
+    related_to_treatment: bool | None = Field(..., description="Null when relatedness is unknown.")
+    session_id: UUID | None = Field(None, description="The recorded session it follows (the patient's own).")
+
+
+class SideEffectOut(Schema):
+    id: UUID
+    patient_id: UUID
+    kind: str
+    kind_label: str
+    urgent: bool = Field(..., description="Possible distant spread of toxin effect: seek care now.")
+    description: str
+    onset: dt.date
+    severity: str
+    session_id: UUID | None
+    session_date: dt.date | None
+    clinician_grade: str | None
+    related_to_treatment: bool | None
+    reviewed_at: dt.datetime | None

@@ -1,0 +1,409 @@
+"""Reading injection sessions and side effects, and turning them into the engine's values.
+
+``session_checks`` is the one place the pre-recording checks are computed: the screen's live summary and the
+recording service both call it, so what the nurse saw is what the service enforced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.clinical import (
+    UNITS_PER_0_1_ML,
+    VOLUME_PER_SITE_ML,
+    DoseCheck,
+    FindingKind,
+    InjectionPlan,
+    InjectionSite,
+    IntervalCheck,
+    PlanError,
+    SafetyFinding,
+    SafetyInput,
+    SafetyScreen,
+    SafetyVerdict,
+    ScheduleError,
+    ScheduleStatus,
+    ToxinDose,
+    cumulative_dose_check,
+    interval_check,
+    plan_from_sites,
+    safety_screen,
+    schedule_status,
+)
+from onaboard.web.injections import sitemap
+from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
+from onaboard.web.patients.access import Capability, can, patient_for
+from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
+
+SESSION_NOT_FOUND = "No such session."
+SIDE_EFFECT_NOT_FOUND = "No such side effect."
+
+BOTOX_PRODUCT = "BOTOX (onabotulinumtoxinA)"
+"""The product every chronic-migraine session gives; other botulinum toxins are recorded as OtherToxinTreatment."""
+
+NO_UNITS = "no units entered yet, so the cumulative dose cannot be checked"
+NO_DATE = "enter the session date to run the 12-week and cumulative-dose checks"
+
+
+# --- Finding rows -----------------------------------------------------------------------------------------------
+
+
+def _by_external_id(queryset: QuerySet[Any], external_id: uuid.UUID | str, message: str) -> Any:
+    try:
+        key = uuid.UUID(str(external_id))
+    except ValueError:
+        raise Http404(message) from None
+    found = queryset.select_related("patient").filter(external_id=key).first()
+    if found is None:
+        raise Http404(message)
+    return found
+
+
+def session_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> InjectionSession:
+    """The session with this public id if the user may reach its patient with ``need``; otherwise 404.
+
+    The patient check is ``patient_for``'s, so a session of a patient the user cannot see is "not found" and the
+    refusal is audited.
+    """
+    session = _by_external_id(InjectionSession.objects.all(), external_id, SESSION_NOT_FOUND)
+    patient_for(user, session.patient.external_id, need=need)
+    return session
+
+
+def side_effect_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> SideEffect:
+    """The side effect with this public id if the user may reach its patient with ``need``; otherwise 404."""
+    side_effect = _by_external_id(SideEffect.objects.all(), external_id, SIDE_EFFECT_NOT_FOUND)
+    patient_for(user, side_effect.patient.external_id, need=need)
+    return side_effect
+
+
+def session_view_capability(user: Any) -> Capability:
+    """What a user needs to open a session: the clinical view if they have it, else the billing view."""
+    return Capability.VIEW_CLINICAL if can(user, Capability.VIEW_CLINICAL) else Capability.VIEW_BILLING
+
+
+def sessions_for(patient: Patient) -> QuerySet[InjectionSession]:
+    """The patient's booked and recorded sessions, latest first (cancelled ones are left out)."""
+    return (
+        InjectionSession.objects.filter(patient=patient)
+        .exclude(status=SessionStatus.CANCELLED)
+        .select_related("injector")
+        .order_by("-date")
+    )
+
+
+def recorded_sessions(patient: Patient) -> QuerySet[InjectionSession]:
+    return InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED).order_by("date")
+
+
+def open_booking(patient: Patient) -> InjectionSession | None:
+    """The patient's next booked (not yet recorded) session, if any."""
+    return InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).order_by("date").first()
+
+
+def patient_schedule(patient: Patient, *, today: dt.date) -> ScheduleStatus:
+    """The engine's 12-week schedule on ``today`` from the recorded sessions up to today."""
+    dates = list(recorded_sessions(patient).filter(date__lte=today).values_list("date", flat=True))
+    return schedule_status(dates, today=today)
+
+
+def side_effects_for(patient: Patient) -> QuerySet[SideEffect]:
+    """The patient's side effects, latest onset first, with the session each is attributed to."""
+    return SideEffect.objects.filter(patient=patient).select_related("session", "reviewed_by").order_by("-onset")
+
+
+def session_before(patient: Patient, day: dt.date) -> InjectionSession | None:
+    """The patient's most recent recorded session on or before ``day`` (a side effect starting on the injection day
+    follows that session)."""
+    return recorded_sessions(patient).filter(date__lte=day).order_by("-date").first()
+
+
+# --- Engine values ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SiteEntry:
+    """One site as entered on the screen: muscle, side, units and, for the map, where it was placed."""
+
+    muscle: str
+    side: str
+    units: int | None
+    follow_the_pain: bool = False
+    view: str | None = None
+    x: int | None = None
+    y: int | None = None
+
+
+def volume_ml(units: int) -> Decimal:
+    """The volume holding ``units`` at the label concentration the engine uses (5 U per 0.1 mL)."""
+    return Decimal(units) * VOLUME_PER_SITE_ML / UNITS_PER_0_1_ML
+
+
+def engine_sites(entries: Sequence[SiteEntry]) -> tuple[InjectionSite, ...]:
+    """The engine's sites for what was entered; raises ``PlanError`` listing every site it refuses."""
+    sites: list[InjectionSite] = []
+    problems: list[str] = []
+    for entry in entries:
+        if entry.units is None:
+            continue
+        try:
+            sites.append(
+                InjectionSite(
+                    entry.muscle,
+                    entry.side,
+                    entry.units,
+                    volume_ml(entry.units) if entry.units > 0 else VOLUME_PER_SITE_ML,
+                    follow_the_pain=entry.follow_the_pain,
+                )
+            )
+        except PlanError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise PlanError(*problems)
+    return tuple(sites)
+
+
+def toxin_doses(patient: Patient, *, exclude: InjectionSession | None = None) -> list[ToxinDose]:
+    """Every botulinum toxin dose the patient had: recorded sessions (BOTOX) and other treatments (any product)."""
+    sessions = recorded_sessions(patient).exclude(total_units__isnull=True)
+    if exclude is not None and exclude.pk is not None:
+        sessions = sessions.exclude(pk=exclude.pk)
+    doses = [ToxinDose(s.date, BOTOX_PRODUCT, s.total_units) for s in sessions if s.total_units]
+    doses.extend(other_toxin_doses(patient))
+    return doses
+
+
+def other_toxin_doses(patient: Patient) -> list[ToxinDose]:
+    treatments = OtherToxinTreatment.objects.filter(patient=patient).order_by("date")
+    return [ToxinDose(t.date, t.product, t.units, t.indication) for t in treatments if t.units]
+
+
+def safety_input_for(patient: Patient, *, on: dt.date) -> SafetyInput:
+    """The safety-screen answers on the patient's record; other toxins count as asked once any is recorded."""
+    others = [dose for dose in other_toxin_doses(patient) if dose.date <= on]
+    asked = patient.other_toxin_asked or bool(others)
+    return SafetyInput(
+        birth_date=patient.birth_date,
+        other_toxin_treatments=tuple(others) if asked else None,
+        **{flag: getattr(patient, flag) for flag in SAFETY_FLAGS},
+    )
+
+
+def patient_safety_screen(patient: Patient, *, on: dt.date) -> SafetyScreen:
+    return safety_screen(safety_input_for(patient, on=on), on=on)
+
+
+class CheckCode(enum.StrEnum):
+    """The checks that block recording until overridden with a reason."""
+
+    INTERVAL = "interval"
+    CUMULATIVE_DOSE = "cumulative_dose"
+    CONTRAINDICATION = "contraindication"
+
+
+CHECK_TITLES = {
+    CheckCode.INTERVAL: _("12-week interval"),
+    CheckCode.CUMULATIVE_DOSE: _("cumulative dose (400 U in 3 months)"),
+    CheckCode.CONTRAINDICATION: _("safety screen contraindication"),
+}
+
+
+def check_titles(codes: str) -> list[str]:
+    """The titles of the checks stored comma-separated on a session (``overridden_checks``)."""
+    known = {code.value: code for code in CheckCode}
+    return [str(CHECK_TITLES[known[code]]) for code in codes.split(",") if code in known]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One pre-recording check: passed or failed (``None`` when it could not run yet) and the engine's reasons."""
+
+    code: CheckCode
+    passed: bool | None
+    reasons: tuple[str, ...]
+    caution: bool = False
+    """Passed, but with findings the clinician should weigh (safety-screen warnings or unanswered items)."""
+
+    @property
+    def title(self) -> str:
+        return str(CHECK_TITLES[self.code])
+
+    @property
+    def failed(self) -> bool:
+        return self.passed is False
+
+    @property
+    def tone(self) -> str:
+        """The verdict style: ok, warn (not run yet, or passed with caution) or bad."""
+        if self.passed is None or (self.passed and self.caution):
+            return "warn"
+        return "ok" if self.passed else "bad"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChecks:
+    """The plan the engine built (or why it refused), and the three checks recording must pass or override."""
+
+    plan: InjectionPlan | None
+    plan_problems: tuple[str, ...]
+    interval: CheckResult
+    cumulative_dose: CheckResult
+    contraindication: CheckResult
+    safety: SafetyScreen | None
+    interval_checks: tuple[IntervalCheck, ...] = ()
+    dose_check: DoseCheck | None = None
+
+    @property
+    def checks(self) -> tuple[CheckResult, ...]:
+        return (self.interval, self.cumulative_dose, self.contraindication)
+
+    @property
+    def failing(self) -> tuple[CheckResult, ...]:
+        return tuple(check for check in self.checks if check.failed)
+
+    @property
+    def failing_codes(self) -> tuple[str, ...]:
+        return tuple(check.code.value for check in self.failing)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Every check's reasons, prefixed with its code: what is stored with the recorded session."""
+        lines = [f"{check.code}: {reason}" for check in self.checks for reason in check.reasons]
+        return tuple(lines)
+
+    @property
+    def safety_unknown(self) -> tuple[SafetyFinding, ...]:
+        """The safety-screen questions not yet answered on the patient's record."""
+        if self.safety is None:
+            return ()
+        return tuple(finding for finding in self.safety.findings if finding.kind is FindingKind.UNKNOWN)
+
+
+def _interval_result(patient: Patient, day: dt.date, exclude: InjectionSession | None) -> tuple[CheckResult, tuple]:
+    recorded = recorded_sessions(patient).exclude(date=day)
+    if exclude is not None and exclude.pk is not None:
+        recorded = recorded.exclude(pk=exclude.pk)
+    previous = recorded.filter(date__lt=day).order_by("-date").first()
+    following = recorded.filter(date__gt=day).order_by("date").first()
+    checks = [interval_check(previous.date if previous else None, day)]
+    if following is not None:
+        checks.append(interval_check(day, following.date))
+    result = CheckResult(
+        CheckCode.INTERVAL, all(check.allowed for check in checks), tuple(check.reason for check in checks)
+    )
+    return result, tuple(checks)
+
+
+def _dose_result(
+    patient: Patient, day: dt.date, units: int, exclude: InjectionSession | None
+) -> tuple[CheckResult, DoseCheck | None]:
+    if units < 1:
+        return CheckResult(CheckCode.CUMULATIVE_DOSE, None, (NO_UNITS,)), None
+    try:
+        check = cumulative_dose_check(ToxinDose(day, BOTOX_PRODUCT, units), toxin_doses(patient, exclude=exclude))
+    except ScheduleError as error:
+        return CheckResult(CheckCode.CUMULATIVE_DOSE, False, error.problems), None
+    return CheckResult(CheckCode.CUMULATIVE_DOSE, check.allowed, check.reasons), check
+
+
+def session_checks(
+    *,
+    patient: Patient,
+    date: dt.date | None,
+    sites: Sequence[SiteEntry],
+    vial_units: int | None,
+    exclude: InjectionSession | None = None,
+) -> SessionChecks:
+    """Build the plan with the engine and run the 12-week, cumulative-dose and safety checks for a session.
+
+    ``exclude`` is the session being recorded (a booking), left out of the patient's history. The 12-week rule is
+    checked against the recorded sessions before and after ``date``; the cumulative dose counts recorded
+    sessions and other toxin treatments (BOTOX PI, 400 U in 3 months); the safety screen runs on ``date``.
+    Nothing here refuses: the caller decides what a failed check means.
+    """
+    try:
+        plan = plan_from_sites(engine_sites(sites), vial_units=vial_units if vial_units is not None else 0)
+        problems: tuple[str, ...] = ()
+    except PlanError as error:
+        plan, problems = None, error.problems
+    units = plan.total_units if plan else sum(entry.units or 0 for entry in sites if (entry.units or 0) > 0)
+    if date is None:
+        waiting = (NO_DATE,)
+        return SessionChecks(
+            plan,
+            problems,
+            CheckResult(CheckCode.INTERVAL, None, waiting),
+            CheckResult(CheckCode.CUMULATIVE_DOSE, None, waiting),
+            CheckResult(CheckCode.CONTRAINDICATION, None, waiting),
+            None,
+        )
+    interval, interval_checks = _interval_result(patient, date, exclude)
+    dose, dose_check = _dose_result(patient, date, units, exclude)
+    screen = patient_safety_screen(patient, on=date)
+    contraindication = CheckResult(
+        CheckCode.CONTRAINDICATION,
+        screen.verdict is not SafetyVerdict.CONTRAINDICATED,
+        screen.reasons,
+        caution=screen.verdict is not SafetyVerdict.CLEAR,
+    )
+    return SessionChecks(plan, problems, interval, dose, contraindication, screen, interval_checks, dose_check)
+
+
+# --- Recorded sessions as the engine and the map see them -------------------------------------------------------
+
+
+def session_sites(session: InjectionSession) -> list[InjectionSiteRecord]:
+    return list(session.sites.all())
+
+
+def session_plan(session: InjectionSession) -> InjectionPlan | None:
+    """The recorded sites as an engine plan (vials, discarded units, billing lines), or None before recording."""
+    records = session_sites(session)
+    if session.status != SessionStatus.RECORDED or not records:
+        return None
+    sites = engine_sites([SiteEntry(r.muscle, r.side, r.units, r.follow_the_pain) for r in records])
+    return InjectionPlan(sites, session.vial_units)
+
+
+def session_map_sites(session: InjectionSession) -> list[sitemap.MapSite]:
+    """The recorded sites for the map and the sites table, numbered per muscle and side in the order given."""
+    fixed: Counter[tuple[str, str]] = Counter()
+    extra: Counter[tuple[str, str]] = Counter()
+    drawn = []
+    for record in session_sites(session):
+        counter = extra if record.follow_the_pain else fixed
+        counter[record.muscle, record.side] += 1
+        index = counter[record.muscle, record.side]
+        point = (
+            sitemap.MapPoint(sitemap.View(record.view), record.x, record.y)
+            if record.x is not None and record.y is not None
+            else None
+        )
+        key = (
+            f"ftp-{record.muscle}-{record.side}-{index}"
+            if record.follow_the_pain
+            else sitemap.fixed_site_key(record.muscle, record.side, index)
+        )
+        drawn.append(
+            sitemap.map_site(
+                key=key,
+                muscle=record.muscle,
+                side=record.side,
+                index=index,
+                units=record.units,
+                follow_the_pain=record.follow_the_pain,
+                point=point,
+            )
+        )
+    return drawn

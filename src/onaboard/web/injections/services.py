@@ -1,0 +1,420 @@
+"""Recording and booking injection sessions, and reporting and reviewing side effects.
+
+Every rule is the engine's: the plan (``plan_from_sites``), the 12-week interval, the cumulative dose and the
+safety screen come from ``selectors.session_checks``; the next date from ``schedule_status``. Each service writes
+its rows and the audit trail in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from onaboard.clinical import ScheduleError, interval_check
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.injections import sitemap
+from onaboard.web.injections.models import (
+    InjectionSession,
+    InjectionSiteRecord,
+    SessionStatus,
+    Severity,
+    SideEffect,
+    SideEffectKind,
+)
+from onaboard.web.injections.selectors import (
+    CheckResult,
+    SiteEntry,
+    patient_schedule,
+    recorded_sessions,
+    session_before,
+    session_checks,
+)
+from onaboard.web.patients.models import Patient
+
+# --- Messages (tests assert them exactly) -----------------------------------------------------------------------
+
+SESSION_FUTURE_DATE = "A session cannot be recorded for a date after today ({date} is after {today})."
+LOT_REQUIRED = "Enter the product lot number."
+EXPIRY_REQUIRED = "Enter the product expiry date."
+PRODUCT_EXPIRED = "This product expired on {expiry}, before the session date {date}: it cannot be used."
+SESSION_ALREADY_RECORDED = (
+    "A session on {date} is already recorded for this patient. Open it instead of recording it again."
+)
+SESSION_CHANGED = (
+    "Someone else changed this session while you were working on it. Nothing was saved: reload the page, "
+    "check what changed, and record again."
+)
+SESSION_DATE_TAKEN = "The patient already has another session on {date}."
+OVERRIDE_NEEDED = "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
+BOOKING_NOT_OPEN = "Only a booked session can be moved; this one is {status}."
+BOOKING_IN_PAST = "A booking must be today or later ({date} is before {today})."
+ONSET_IN_FUTURE = "The start date cannot be after today ({today})."
+SESSION_NOT_THE_PATIENTS = "That session is not one of this patient's recorded sessions."
+
+
+class SessionRefusedError(ValueError):
+    """The session was not saved; ``problems`` pairs each message with the form field it belongs to ("" for the
+    whole form, "sites" for the plan)."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
+        super().__init__("; ".join(message for _, message in self.problems))
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return tuple(message for _, message in self.problems)
+
+
+class SessionChecksFailedError(SessionRefusedError):
+    """A check failed and no override reason was given; ``checks`` are the failed checks with their reasons."""
+
+    def __init__(self, checks: Sequence[CheckResult]) -> None:
+        self.checks = tuple(checks)
+        titles = ", ".join(check.title for check in self.checks)
+        super().__init__([("override_reason", OVERRIDE_NEEDED.format(checks=titles))])
+
+
+class SessionConflictError(SessionRefusedError):
+    """Someone else recorded or changed the session first; nothing of this attempt was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([("", message)])
+
+
+class SideEffectRefusedError(ValueError):
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
+        super().__init__("; ".join(message for _, message in self.problems))
+
+
+# --- Recording ----------------------------------------------------------------------------------------------------
+
+
+def _input_problems(*, date: dt.date, today: dt.date, lot: str, expiry: dt.date | None) -> list[tuple[str, str]]:
+    problems = []
+    if date > today:
+        problems.append(("date", SESSION_FUTURE_DATE.format(date=date, today=today)))
+    if not lot.strip():
+        problems.append(("product_lot", LOT_REQUIRED))
+    if expiry is None:
+        problems.append(("product_expiry", EXPIRY_REQUIRED))
+    elif expiry < date:
+        problems.append(("product_expiry", PRODUCT_EXPIRED.format(expiry=expiry, date=date)))
+    return problems
+
+
+def _session_to_record(
+    *, patient: Patient, date: dt.date, booking: InjectionSession | None, expected_version: int | None
+) -> InjectionSession | None:
+    """The booked session this recording fulfils (locked), or None when a new row is needed.
+
+    Refuses when a session on ``date`` is already recorded, when the booking was recorded by someone else, and when
+    the booking's version is not the one the screen was built from.
+    """
+    on_day = (
+        InjectionSession.objects.select_for_update()
+        .filter(patient=patient, date=date)
+        .exclude(status=SessionStatus.CANCELLED)
+        .first()
+    )
+    if on_day is not None and on_day.status == SessionStatus.RECORDED:
+        raise SessionConflictError(SESSION_ALREADY_RECORDED.format(date=date))
+    if booking is not None:
+        target = InjectionSession.objects.select_for_update().filter(pk=booking.pk, patient=patient).first()
+        if target is None or target.status != SessionStatus.BOOKED:
+            raise SessionConflictError(SESSION_ALREADY_RECORDED.format(date=target.date if target else date))
+        if on_day is not None and on_day.pk != target.pk:
+            raise SessionConflictError(SESSION_DATE_TAKEN.format(date=date))
+    else:
+        target = on_day or (
+            InjectionSession.objects.select_for_update()
+            .filter(patient=patient, status=SessionStatus.BOOKED)
+            .order_by("date")
+            .first()
+        )
+    if target is not None and expected_version is not None and target.version != expected_version:
+        raise SessionConflictError(SESSION_CHANGED)
+    return target
+
+
+def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSession | None:
+    """Book the next session on the engine's due date (last recorded + 12 weeks) unless one is already booked."""
+    if InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists():
+        return None
+    schedule = patient_schedule(patient, today=today)
+    if schedule.next_due is None:
+        return None
+    if InjectionSession.objects.filter(patient=patient, date=schedule.next_due).exists():
+        return None
+    booking = InjectionSession.objects.create(patient=patient, date=schedule.next_due, status=SessionStatus.BOOKED)
+    audit_record(
+        user=user,
+        action=Action.CREATE,
+        object_type="injection_session",
+        object_id=booking.external_id,
+        patient_id=patient.external_id,
+        detail=f"booked {booking.date}: {schedule.reasons[0]}",
+    )
+    return booking
+
+
+def _site_record(session: InjectionSession, entry: SiteEntry, index: int) -> InjectionSiteRecord:
+    """A row for one site, placed where it was clicked or on its drawing position."""
+    if entry.x is not None and entry.y is not None and entry.view:
+        point = sitemap.MapPoint(sitemap.View(entry.view), entry.x, entry.y)
+    elif entry.follow_the_pain:
+        point = sitemap.follow_the_pain_default(entry.muscle, entry.side, index)
+    else:
+        point = sitemap.FIXED_POSITIONS[sitemap.Muscle(entry.muscle), sitemap.Side(entry.side), index]
+    return InjectionSiteRecord(
+        session=session,
+        muscle=entry.muscle,
+        side=entry.side,
+        units=entry.units,
+        follow_the_pain=entry.follow_the_pain,
+        view=point.view.value,
+        x=point.x,
+        y=point.y,
+    )
+
+
+def _site_records(session: InjectionSession, sites: Sequence[SiteEntry]) -> list[InjectionSiteRecord]:
+    numbered: dict[tuple[str, str, bool], int] = {}
+    records = []
+    for entry in sites:
+        if entry.units is None:
+            continue
+        group = (entry.muscle, entry.side, entry.follow_the_pain)
+        numbered[group] = numbered.get(group, 0) + 1
+        records.append(_site_record(session, entry, numbered[group]))
+    return records
+
+
+def injection_session_record(
+    *,
+    user: Any,
+    patient: Patient,
+    date: dt.date,
+    sites: Sequence[SiteEntry],
+    vial_units: int,
+    lot: str,
+    expiry: dt.date | None,
+    override_reason: str,
+    expected_version: int | None = None,
+    booking: InjectionSession | None = None,
+    complications: str = "",
+    today: dt.date | None = None,
+) -> InjectionSession:
+    """Record a session: its sites, product, vials and discarded units, then book the next one 12 weeks later.
+
+    The plan is the engine's (``plan_from_sites``: the 31 fixed sites, follow-the-pain limits, at most 195 U); a
+    failed 12-week interval, cumulative-dose limit or safety-screen contraindication refuses the recording unless
+    ``override_reason`` is given, which is then stored with the failed checks and audited. An expired product is
+    refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the patient's open
+    booking) is the row recorded; ``expected_version`` is the version the screen showed, so two people cannot
+    record the same session: the second gets ``SessionConflictError`` and nothing is written.
+
+    Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
+    """
+    today = today or timezone.localdate()
+    problems = _input_problems(date=date, today=today, lot=lot, expiry=expiry)
+    if problems:
+        raise SessionRefusedError(problems)
+    with transaction.atomic():
+        target = _session_to_record(patient=patient, date=date, booking=booking, expected_version=expected_version)
+        checks = session_checks(patient=patient, date=date, sites=sites, vial_units=vial_units, exclude=target)
+        if checks.plan is None:
+            raise SessionRefusedError([("sites", problem) for problem in checks.plan_problems])
+        failing = checks.failing
+        reason = override_reason.strip()
+        if failing and not reason:
+            raise SessionChecksFailedError(failing)
+        plan = checks.plan
+        fields = {
+            "date": date,
+            "status": SessionStatus.RECORDED,
+            "vial_units": plan.vial_units,
+            "vials_used": plan.vials,
+            "total_units": plan.total_units,
+            "discarded_units": plan.discarded_units,
+            "product_lot": lot.strip(),
+            "product_expiry": expiry,
+            "injector": user,
+            "override_reason": reason if failing else "",
+            "overridden_checks": ",".join(checks.failing_codes),
+            "complications": complications.strip(),
+            "check_reasons": "\n".join(checks.reasons),
+        }
+        try:
+            with transaction.atomic():
+                if target is None:
+                    session = InjectionSession.objects.create(patient=patient, **fields)
+                else:
+                    updated = InjectionSession.objects.filter(
+                        pk=target.pk, version=target.version, status=SessionStatus.BOOKED
+                    ).update(**fields, version=F("version") + 1, modified=timezone.now())
+                    if updated != 1:
+                        raise SessionConflictError(SESSION_CHANGED)
+                    session = InjectionSession.objects.get(pk=target.pk)
+        except IntegrityError:
+            raise SessionConflictError(SESSION_ALREADY_RECORDED.format(date=date)) from None
+        InjectionSiteRecord.objects.bulk_create(_site_records(session, sites))
+        audit_record(
+            user=user,
+            action=Action.CREATE if target is None else Action.UPDATE,
+            object_type="injection_session",
+            object_id=session.external_id,
+            patient_id=patient.external_id,
+            detail=(
+                f"recorded {date}: {plan.total_units} U at {plan.site_count} sites, {plan.vials} x {plan.vial_units} U "
+                f"vial(s), {plan.discarded_units} U discarded ({plan.billing_modifier}), lot {session.product_lot}"
+            ),
+        )
+        if failing:
+            audit_record(
+                user=user,
+                action=Action.UPDATE,
+                object_type="injection_session_override",
+                object_id=session.external_id,
+                patient_id=patient.external_id,
+                detail=f"overrode {', '.join(checks.failing_codes)}: {reason}",
+            )
+        _book_next(user=user, patient=patient, today=today)
+    return session
+
+
+# --- Booking ------------------------------------------------------------------------------------------------------
+
+
+def injection_session_book(
+    *, user: Any, session: InjectionSession, date: dt.date, expected_version: int | None, today: dt.date | None = None
+) -> InjectionSession:
+    """Move a booked session to ``date`` (today or later, not before the last recorded session).
+
+    A date less than 12 weeks after the last session is allowed here (the recording screen enforces the interval)
+    but the engine's reason is audited. Raises ``SessionRefusedError``; ``SessionConflictError`` when the booking
+    changed since the form was shown.
+    """
+    today = today or timezone.localdate()
+    if session.status != SessionStatus.BOOKED:
+        raise SessionRefusedError([("", BOOKING_NOT_OPEN.format(status=session.get_status_display()))])
+    if date < today:
+        raise SessionRefusedError([("date", BOOKING_IN_PAST.format(date=date, today=today))])
+    last = recorded_sessions(session.patient).filter(date__lte=date).order_by("-date").first()
+    try:
+        check = interval_check(last.date if last else None, date)
+    except ScheduleError as error:
+        raise SessionRefusedError([("date", problem) for problem in error.problems]) from None
+    with transaction.atomic():
+        version = session.version if expected_version is None else expected_version
+        try:
+            with transaction.atomic():
+                updated = InjectionSession.objects.filter(
+                    pk=session.pk, version=version, status=SessionStatus.BOOKED
+                ).update(date=date, version=F("version") + 1, modified=timezone.now())
+        except IntegrityError:
+            raise SessionRefusedError([("date", SESSION_DATE_TAKEN.format(date=date))]) from None
+        if updated != 1:
+            raise SessionConflictError(SESSION_CHANGED)
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="injection_session",
+            object_id=session.external_id,
+            patient_id=session.patient.external_id,
+            detail=f"booking moved from {session.date} to {date}: {check.reason}",
+        )
+    session.refresh_from_db()
+    return session
+
+
+# --- Side effects -------------------------------------------------------------------------------------------------
+
+
+def side_effect_report(
+    *,
+    user: Any,
+    patient: Patient,
+    kind: SideEffectKind | str,
+    onset: dt.date,
+    severity: Severity | str,
+    description: str = "",
+    today: dt.date | None = None,
+) -> SideEffect:
+    """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
+
+    The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
+    for an onset after today.
+    """
+    today = today or timezone.localdate()
+    if onset > today:
+        raise SideEffectRefusedError([("onset", ONSET_IN_FUTURE.format(today=today))])
+    with transaction.atomic():
+        session = session_before(patient, onset)
+        side_effect = SideEffect.objects.create(
+            patient=patient,
+            session=session,
+            kind=kind,
+            onset=onset,
+            severity=severity,
+            description=description.strip(),
+            reported_by=user,
+        )
+        attribution = f"after the session of {session.date}" if session else "no earlier session"
+        audit_record(
+            user=user,
+            action=Action.CREATE,
+            object_type="side_effect",
+            object_id=side_effect.external_id,
+            patient_id=patient.external_id,
+            detail=f"{'URGENT ' if side_effect.urgent else ''}{kind} ({severity}) from {onset}; {attribution}",
+        )
+    return side_effect
+
+
+def side_effect_review(
+    *,
+    user: Any,
+    side_effect: SideEffect,
+    grade: Severity | str,
+    related_to_treatment: bool | None,
+    session: InjectionSession | None,
+) -> SideEffect:
+    """A clinician's grade, relatedness and attribution of a side effect; the session must be the patient's own
+    recorded session. Raises ``SideEffectRefusedError`` otherwise."""
+    if session is not None and (
+        session.patient_id != side_effect.patient_id or session.status != SessionStatus.RECORDED
+    ):
+        raise SideEffectRefusedError([("session", SESSION_NOT_THE_PATIENTS)])
+    with transaction.atomic():
+        side_effect.clinician_grade = grade
+        side_effect.related_to_treatment = related_to_treatment
+        side_effect.session = session
+        side_effect.reviewed_by = user
+        side_effect.reviewed_at = timezone.now()
+        side_effect.save(
+            update_fields=[
+                "clinician_grade",
+                "related_to_treatment",
+                "session",
+                "reviewed_by",
+                "reviewed_at",
+                "modified",
+            ]
+        )
+        related = {True: "related", False: "not related", None: "relatedness unknown"}[related_to_treatment]
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="side_effect",
+            object_id=side_effect.external_id,
+            patient_id=side_effect.patient.external_id,
+            detail=f"reviewed: {grade}, {related}, session {session.date if session else 'none'}",
+        )
+    return side_effect

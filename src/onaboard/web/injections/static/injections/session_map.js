@@ -1,0 +1,218 @@
+/* The injection-session screen: add follow-the-pain sites by clicking the map, keep the map's units in step with
+ * the fields, and refresh the engine's summary as the form changes. Without this file the screen still works:
+ * sites are added with the form row and totals update with the "Update totals" button. */
+(function () {
+  "use strict";
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function init(form) {
+    var summary = document.querySelector("[data-plan-summary]");
+    var status = document.querySelector("[data-map-status]");
+    var rows = form.querySelector("[data-ftp-rows]");
+    var template = document.getElementById("ftp-row-template");
+    var total = form.querySelector("input[name='ftp-TOTAL_FORMS']");
+    var map = form.querySelector("[data-site-map]");
+    if (!summary || !rows || !template || !total || !map) { return; }
+    map.classList.add("interactive");
+
+    var words = {
+      place: form.dataset.extraPlace || "%(muscle)s %(side)s, extra site %(index)s",
+      added: form.dataset.addedWord || "Added",
+      removed: form.dataset.removedWord || "Removed",
+      failed: form.dataset.failedWord || "Totals could not be updated; use Update totals."
+    };
+    var pending = null;
+    var inflight = null;
+
+    function say(message) { if (status) { status.textContent = message; } }
+
+    function refresh() {
+      if (pending) { clearTimeout(pending); }
+      pending = setTimeout(function () {
+        pending = null;
+        var data = new FormData(form);
+        data.set("action", "preview");
+        if (inflight) { inflight.abort(); }
+        inflight = new AbortController();
+        fetch(form.getAttribute("action") || window.location.href, {
+          method: "POST",
+          body: data,
+          headers: { "HX-Request": "true" },
+          credentials: "same-origin",
+          signal: inflight.signal
+        }).then(function (response) {
+          if (!response.ok) { throw new Error("preview " + response.status); }
+          return response.text();
+        }).then(function (html) {
+          summary.innerHTML = html;
+        }).catch(function (error) {
+          if (error.name !== "AbortError") { say(words.failed); }
+        });
+      }, 300);
+    }
+
+    function emptyNote() {
+      var note = form.querySelector("[data-ftp-empty]");
+      if (note) { note.hidden = rows.querySelector("[data-ftp-row]") !== null; }
+    }
+
+    function siteLink(key) { return map.querySelector("a.site[data-key='" + key + "']"); }
+
+    function label(place, units) { return place + (units ? ", " + units + " U" : ""); }
+
+    function placeOf(row) {
+      if (row.dataset.place) { return row.dataset.place; }
+      var fill = row.querySelector("[data-fill='place']");
+      return fill ? fill.textContent.trim() : "";
+    }
+
+    function syncMarker(input) {
+      var row = input.closest("[data-site]");
+      if (!row) { return; }
+      var key = row.id.replace(/^site-/, "");
+      var link = siteLink(key);
+      if (!link) { return; }
+      var units = input.value.trim();
+      var text = link.querySelector("text");
+      if (text) { text.textContent = units; }
+      link.classList.toggle("nonstandard", units !== "" && units !== "5");
+      var place = placeOf(row);
+      if (place) {
+        link.setAttribute("aria-label", label(place, units));
+        var title = link.querySelector("title");
+        if (title) { title.textContent = label(place, units); }
+      }
+    }
+
+    function addMarker(key, view, x, y, place) {
+      var layer = map.querySelector("[data-sites='" + view + "']");
+      if (!layer) { return; }
+      var link = document.createElementNS(SVG_NS, "a");
+      link.setAttribute("href", "#site-" + key);
+      link.setAttribute("class", "site ftp");
+      link.setAttribute("data-key", key);
+      link.setAttribute("aria-label", label(place, "5"));
+      var title = document.createElementNS(SVG_NS, "title");
+      title.textContent = label(place, "5");
+      var circle = document.createElementNS(SVG_NS, "circle");
+      circle.setAttribute("cx", x); circle.setAttribute("cy", y); circle.setAttribute("r", "18");
+      var text = document.createElementNS(SVG_NS, "text");
+      text.setAttribute("x", x); text.setAttribute("y", y); text.setAttribute("dy", "7");
+      text.setAttribute("text-anchor", "middle"); text.setAttribute("aria-hidden", "true");
+      text.textContent = "5";
+      link.appendChild(title); link.appendChild(circle); link.appendChild(text);
+      layer.appendChild(link);
+    }
+
+    function countRows(muscle, side) {
+      var selector = "[data-ftp-row][data-muscle='" + muscle + "']" + (side ? "[data-side='" + side + "']" : "");
+      return rows.querySelectorAll(selector).length;
+    }
+
+    function svgPoint(svg, event) {
+      var point = svg.createSVGPoint();
+      point.x = event.clientX; point.y = event.clientY;
+      var matrix = svg.getScreenCTM();
+      if (!matrix) { return null; }
+      return point.matrixTransform(matrix.inverse());
+    }
+
+    function addSite(region, x, y) {
+      var muscle = region.dataset.muscle, side = region.dataset.side;
+      if (countRows(muscle) >= parseInt(region.dataset.limit, 10)) {
+        say(region.dataset.limitMessage);
+        return;
+      }
+      var index = parseInt(total.value, 10) || 0;
+      var key = "ftp-" + index;
+      var number = countRows(muscle, side) + 1;
+      var html = template.innerHTML.replace(/__prefix__/g, String(index));
+      var holder = document.createElement("tbody");
+      holder.innerHTML = html.trim();
+      var row = holder.firstElementChild;
+      row.dataset.muscle = muscle;
+      row.dataset.side = side;
+      var muscleLabel = region.dataset.muscleLabel, sideLabel = region.dataset.sideLabel;
+      var place = words.place.replace("%(muscle)s", muscleLabel).replace("%(side)s", sideLabel).replace("%(index)s", number);
+      row.querySelectorAll("[data-fill='muscle']").forEach(function (el) { el.textContent = muscleLabel; });
+      row.querySelectorAll("[data-fill='side']").forEach(function (el) { el.textContent = sideLabel; });
+      row.querySelectorAll("[data-fill='index']").forEach(function (el) { el.textContent = number; });
+      row.querySelectorAll("[data-fill='place']").forEach(function (el) { el.textContent = place; });
+      row.dataset.place = place;
+      var prefix = "ftp-" + index + "-";
+      var values = { muscle: muscle, side: side, units: "5", view: region.dataset.view, x: Math.round(x), y: Math.round(y) };
+      Object.keys(values).forEach(function (name) {
+        var input = row.querySelector("[name='" + prefix + name + "']");
+        if (input) { input.value = values[name]; }
+      });
+      rows.appendChild(row);
+      emptyNote();
+      total.value = String(index + 1);
+      addMarker(key, region.dataset.view, Math.round(x), Math.round(y), place);
+      say(words.added + ": " + label(place, "5"));
+      refresh();
+    }
+
+    map.addEventListener("click", function (event) {
+      var region = event.target.closest && event.target.closest(".ftp-region");
+      if (!region) { return; }
+      var point = svgPoint(region.ownerSVGElement, event);
+      if (point) { addSite(region, point.x, point.y); }
+    });
+
+    // A site on the map moves focus to its units field (the link's fragment alone would only scroll).
+    map.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a.site");
+      if (!link) { return; }
+      var row = document.getElementById("site-" + link.dataset.key);
+      var input = row && row.querySelector("input.units");
+      if (input) { event.preventDefault(); input.focus(); input.select(); row.scrollIntoView({ block: "nearest" }); }
+    });
+
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-remove]");
+      if (!button) { return; }
+      event.preventDefault();
+      var row = button.closest("[data-site]");
+      var key = row.id.replace(/^site-/, "");
+      var link = siteLink(key);
+      if (link) { link.remove(); }
+      say(words.removed + ": " + placeOf(row));
+      row.remove();
+      emptyNote();
+      refresh();
+    });
+
+    form.addEventListener("input", function (event) {
+      if (event.target.matches("input.units")) { syncMarker(event.target); }
+      refresh();
+    });
+    form.addEventListener("change", function () { refresh(); });
+
+    // Enter in a field refreshes the summary in place instead of reloading the page (it never records).
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target.matches("input:not([type=submit]):not([type=button])")) {
+        event.preventDefault();
+        refresh();
+      }
+    });
+
+    // Highlight the field's site on the map while its field has focus.
+    form.addEventListener("focusin", function (event) {
+      if (!event.target.matches("input.units")) { return; }
+      var row = event.target.closest("[data-site]");
+      map.querySelectorAll("a.site.current").forEach(function (el) { el.classList.remove("current"); });
+      var link = row && siteLink(row.id.replace(/^site-/, ""));
+      if (link) { link.classList.add("current"); }
+    });
+    form.addEventListener("focusout", function (event) {
+      if (!event.target.matches("input.units")) { return; }
+      map.querySelectorAll("a.site.current").forEach(function (el) { el.classList.remove("current"); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-session-form]").forEach(init);
+  });
+})();

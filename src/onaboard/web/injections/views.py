@@ -1,0 +1,519 @@
+"""Pages for injection sessions and side effects: parse, call one service or selector, render.
+
+Every patient is reached through ``patients/access.py`` (directly or via ``session_for`` / ``side_effect_for``),
+and every page that shows a patient's data writes a read to the audit trail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from onaboard.clinical import UNITS_PER_SITE, PlanError, follow_the_pain_sites
+from onaboard.web.accounts.models import Role
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.injections import selectors, services, sitemap
+from onaboard.web.injections.forms import (
+    RELATED_VALUES,
+    AddSiteForm,
+    BookingForm,
+    FollowThePainFormSet,
+    SessionForm,
+    SideEffectReportForm,
+    SideEffectReviewForm,
+)
+from onaboard.web.injections.models import URGENT_SIDE_EFFECTS, InjectionSession, SessionStatus, SideEffectKind
+from onaboard.web.injections.selectors import SiteEntry
+from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for, patients_visible_to
+from onaboard.web.patients.models import Patient
+
+FTP_PREFIX = "ftp"
+ADD_PREFIX = "add"
+FTP_FIELDS = ("muscle", "side", "units", "view", "x", "y")
+PATIENT_PAGE_NAMES = ("patients:detail", "patients:patient_detail")
+
+
+def patient_page_url(patient: Patient) -> str | None:
+    """The clinician's patient page, when the patients app provides one."""
+    for name in PATIENT_PAGE_NAMES:
+        try:
+            return reverse(name, args=[patient.external_id])
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def _audit_read(user: Any, patient: Patient, object_type: str, object_id: object, detail: str = "") -> None:
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.external_id,
+        detail=detail,
+    )
+
+
+# --- The session screen -------------------------------------------------------------------------------------------
+
+
+def _ftp_rows(data: QueryDict) -> list[dict[str, str]]:
+    """The follow-the-pain rows in posted data, in order, skipping gaps left by rows removed in the browser."""
+    try:
+        total = min(int(data.get(f"{FTP_PREFIX}-TOTAL_FORMS", "0")), 50)
+    except ValueError:
+        total = 0
+    rows = []
+    for index in range(total):
+        row = {name: data.get(f"{FTP_PREFIX}-{index}-{name}", "") for name in FTP_FIELDS}
+        if row["muscle"]:
+            rows.append(row)
+    return rows
+
+
+def _with_ftp_rows(data: QueryDict, rows: list[dict[str, str]]) -> QueryDict:
+    """A copy of ``data`` whose follow-the-pain rows are ``rows``, numbered from 0."""
+    copy = data.copy()
+    for key in [key for key in copy if key.startswith(f"{FTP_PREFIX}-")]:
+        del copy[key]
+    for index, row in enumerate(rows):
+        for name in FTP_FIELDS:
+            copy[f"{FTP_PREFIX}-{index}-{name}"] = row.get(name, "")
+    copy[f"{FTP_PREFIX}-TOTAL_FORMS"] = str(len(rows))
+    copy[f"{FTP_PREFIX}-INITIAL_FORMS"] = "0"
+    copy[f"{FTP_PREFIX}-MIN_NUM_FORMS"] = "0"
+    copy[f"{FTP_PREFIX}-MAX_NUM_FORMS"] = "50"
+    return copy
+
+
+def _int_or_none(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ftp_entries(rows: list[dict[str, str]]) -> list[SiteEntry]:
+    return [
+        SiteEntry(
+            row["muscle"],
+            row["side"],
+            _int_or_none(row["units"]),
+            True,
+            row["view"] or None,
+            _int_or_none(row["x"]),
+            _int_or_none(row["y"]),
+        )
+        for row in rows
+    ]
+
+
+def _ftp_map_site(key: str, entry: SiteEntry, number: int) -> sitemap.MapSite | None:
+    region = sitemap.region_for(entry.muscle, entry.side)
+    if region is None:
+        return None
+    point = None
+    if entry.x is not None and entry.y is not None and entry.view == region.view and region.contains(entry.x, entry.y):
+        point = sitemap.MapPoint(region.view, entry.x, entry.y)
+    return sitemap.map_site(
+        key=key,
+        muscle=entry.muscle,
+        side=entry.side,
+        index=number,
+        units=entry.units,
+        follow_the_pain=True,
+        point=point,
+    )
+
+
+class SessionScreen:
+    """The forms of the recording screen and what the map and the live summary show for them."""
+
+    def __init__(self, *, patient: Patient, booking: InjectionSession | None, data: QueryDict | None) -> None:
+        self.patient = patient
+        self.booking = booking
+        self.today = timezone.localdate()
+        initial = {"date": self.today, "vial_units": 200, "version": booking.version if booking else None}
+        self.form = SessionForm(data, initial=initial, today=self.today)
+        self.formset = FollowThePainFormSet(data, prefix=FTP_PREFIX)
+        self.add_form = AddSiteForm(
+            data if data is not None and data.get("action") == "add_site" else None, prefix=ADD_PREFIX
+        )
+        self.rows = _ftp_rows(data) if data is not None else []
+        self.site_errors: list[str] = []
+        self.show_errors = False
+
+    # Entries as typed, for the map and the live summary (the record action uses the cleaned values).
+    def entries(self) -> list[SiteEntry]:
+        return [*self.form.fixed_entries(), *_ftp_entries(self.rows)]
+
+    def ftp_rows(self) -> list[dict[str, Any]]:
+        """Each bound follow-the-pain form with its map site and the name it is linked by."""
+        numbered: Counter[tuple[str, str]] = Counter()
+        shown = []
+        for index, form in enumerate(self.formset.forms):
+            if not form.data.get(f"{form.prefix}-muscle"):
+                continue
+            entry = _ftp_entries([{name: form.data.get(f"{form.prefix}-{name}", "") for name in FTP_FIELDS}])[0]
+            numbered[entry.muscle, entry.side] += 1
+            site = _ftp_map_site(f"{FTP_PREFIX}-{index}", entry, numbered[entry.muscle, entry.side])
+            shown.append({"form": form, "site": site, "key": f"{FTP_PREFIX}-{index}", "index": index})
+        return shown
+
+    def map_sites(self) -> list[sitemap.MapSite]:
+        fixed = [
+            sitemap.map_site(
+                key=site.key,
+                muscle=site.muscle,
+                side=site.side,
+                index=site.index,
+                units=self.form.raw_int(name),
+                follow_the_pain=False,
+            )
+            for name, site in self.form.fixed_sites
+        ]
+        return fixed + [row["site"] for row in self.ftp_rows() if row["site"] is not None]
+
+    def checks(self) -> selectors.SessionChecks:
+        return selectors.session_checks(
+            patient=self.patient,
+            date=self.form.raw_date("date"),
+            sites=self.entries(),
+            vial_units=self.form.raw_int("vial_units"),
+            exclude=self.booking,
+        )
+
+    def add_site(self) -> QueryDict | None:
+        """Posted data with one more follow-the-pain row, or None (with the engine's reason on the add form)."""
+        if not self.add_form.is_valid():
+            return None
+        muscle, side = self.add_form.cleaned_data["muscle"], self.add_form.cleaned_data["side"]
+        count = sum(1 for row in self.rows if row["muscle"] == muscle) + 1
+        try:
+            follow_the_pain_sites({muscle: count})
+        except PlanError as error:
+            for problem in error.problems:
+                self.add_form.add_error(None, problem)
+            return None
+        same_side = sum(1 for row in self.rows if row["muscle"] == muscle and row["side"] == side)
+        point = sitemap.follow_the_pain_default(muscle, side, same_side + 1)
+        row = {"muscle": muscle, "side": side, "units": str(UNITS_PER_SITE), "view": point.view.value, "x": "", "y": ""}
+        return _with_ftp_rows(self.form.data, [*self.rows, row])
+
+    def without_row(self, index: str) -> QueryDict:
+        kept = [
+            {name: self.form.data.get(f"{FTP_PREFIX}-{i}-{name}", "") for name in FTP_FIELDS}
+            for i in range(len(self.formset.forms))
+            if str(i) != index and self.form.data.get(f"{FTP_PREFIX}-{i}-muscle")
+        ]
+        return _with_ftp_rows(self.form.data, kept)
+
+    def cleaned_entries(self) -> list[SiteEntry]:
+        fixed = [
+            SiteEntry(
+                site.muscle.value, site.side.value, self.form.cleaned_data[name], False, site.view.value, site.x, site.y
+            )
+            for name, site in self.form.fixed_sites
+        ]
+        extra = [
+            SiteEntry(data["muscle"], data["side"], data["units"], True, data.get("view"), data.get("x"), data.get("y"))
+            for data in self.formset.cleaned_data
+            if data
+        ]
+        return fixed + extra
+
+    def apply_refusal(self, error: services.SessionRefusedError) -> None:
+        for field, message in error.problems:
+            if field == "sites":
+                self.site_errors.append(message)
+            elif field in self.form.fields:
+                self.form.add_error(field, message)
+            else:
+                self.form.add_error(None, message)
+
+    def context(self) -> dict[str, Any]:
+        checks = self.checks()
+        return {
+            "patient": self.patient,
+            "booking": self.booking,
+            "screen": self,
+            "form": self.form,
+            "formset": self.formset,
+            "add_form": self.add_form,
+            "ftp_rows": self.ftp_rows(),
+            "map_sites": self.map_sites(),
+            "regions": [
+                {"region": region, "limit_message": sitemap.follow_the_pain_limit_message(region.muscle)}
+                for region in sitemap.FOLLOW_THE_PAIN_REGIONS
+            ],
+            "checks": checks,
+            "show_errors": self.show_errors,
+            "site_errors": self.site_errors,
+            "patient_url": patient_page_url(self.patient),
+            "age": selectors.patient_safety_screen(self.patient, on=self.today).age_years,
+        }
+
+
+def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSession | None) -> HttpResponse:
+    if request.method == "GET":
+        screen = SessionScreen(patient=patient, booking=booking, data=None)
+        _audit_read(request.user, patient, "injection_session_screen", booking.external_id if booking else "")
+        return render(request, "injections/session_record.html", screen.context())
+
+    action = request.POST.get("action", "preview")
+    screen = SessionScreen(patient=patient, booking=booking, data=request.POST)
+    if request.htmx and action == "preview":
+        return render(request, "injections/_session_checks.html", {"checks": screen.checks()})
+    if "remove" in request.POST:
+        screen = SessionScreen(patient=patient, booking=booking, data=screen.without_row(request.POST["remove"]))
+    elif action == "add_site":
+        added = screen.add_site()
+        if added is not None:
+            screen = SessionScreen(patient=patient, booking=booking, data=added)
+    elif action == "record":
+        screen.show_errors = True
+        if screen.form.is_valid() and screen.formset.is_valid():
+            data = screen.form.cleaned_data
+            try:
+                session = services.injection_session_record(
+                    user=request.user,
+                    patient=patient,
+                    date=data["date"],
+                    sites=screen.cleaned_entries(),
+                    vial_units=data["vial_units"],
+                    lot=data["product_lot"],
+                    expiry=data["product_expiry"],
+                    override_reason=data["override_reason"],
+                    expected_version=data["version"] if booking else None,
+                    booking=booking,
+                    complications=data["complications"],
+                    today=screen.today,
+                )
+            except services.SessionRefusedError as error:
+                screen.apply_refusal(error)
+            else:
+                booked = selectors.open_booking(patient)
+                if booked is not None:
+                    messages.success(
+                        request,
+                        _("Session recorded. Next session booked for %(date)s (12 weeks later).")
+                        % {"date": booked.date.isoformat()},
+                    )
+                else:
+                    messages.success(request, _("Session recorded."))
+                return redirect("injections:session_detail", session_id=session.external_id)
+    return render(request, "injections/session_record.html", screen.context())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Record a session for a patient; an open booking is recorded on its own screen, so it is fulfilled."""
+    patient = patient_for(request.user, patient_id, need=Capability.RECORD_SESSION)
+    booking = selectors.open_booking(patient)
+    if booking is not None and request.method == "GET":
+        return redirect("injections:session_record", session_id=booking.external_id)
+    return _session_screen(request, patient, booking)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_record(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Record a booked session."""
+    session = selectors.session_for(request.user, session_id, need=Capability.RECORD_SESSION)
+    if session.status != SessionStatus.BOOKED and request.method == "GET":
+        messages.info(request, _("This session is already recorded."))
+        return redirect("injections:session_detail", session_id=session.external_id)
+    return _session_screen(request, session.patient, session)
+
+
+# --- A recorded or booked session -----------------------------------------------------------------------------------
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """The session as recorded; billing staff see product, units, vials and codes but no clinical notes."""
+    session = selectors.session_for(request.user, session_id, need=selectors.session_view_capability(request.user))
+    patient = session.patient
+    clinical = can(request.user, Capability.VIEW_CLINICAL)
+    staff = request.user.role != Role.PATIENT
+    _audit_read(request.user, patient, "injection_session", session.external_id, "" if clinical else "billing view")
+    today = timezone.localdate()
+    map_sites = selectors.session_map_sites(session)
+    context = {
+        "session": session,
+        "patient": patient,
+        "clinical": clinical,
+        "staff": staff,
+        "can_record": can(request.user, Capability.RECORD_SESSION),
+        "plan": selectors.session_plan(session),
+        "map_sites": map_sites,
+        "site_groups": sitemap.group_sites(map_sites),
+        "overridden": selectors.check_titles(session.overridden_checks),
+        "check_reasons": session.check_reasons.splitlines() if clinical else [],
+        "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
+        "booking": selectors.open_booking(patient),
+        "schedule": selectors.patient_schedule(patient, today=today),
+        "patient_url": patient_page_url(patient) if staff else None,
+    }
+    return render(request, "injections/session_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Change the date of a booked session."""
+    session = selectors.session_for(request.user, session_id, need=Capability.RECORD_SESSION)
+    if session.status != SessionStatus.BOOKED:
+        messages.info(request, _("Only a booked session can be moved."))
+        return redirect("injections:session_detail", session_id=session.external_id)
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = BookingForm(request.POST)
+        if form.is_valid():
+            try:
+                services.injection_session_book(
+                    user=request.user,
+                    session=session,
+                    date=form.cleaned_data["date"],
+                    expected_version=form.cleaned_data["version"],
+                    today=today,
+                )
+            except services.SessionRefusedError as error:
+                for field, message in error.problems:
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(
+                    request, _("Next session booked for %(date)s.") % {"date": form.cleaned_data["date"].isoformat()}
+                )
+                return redirect("injections:session_detail", session_id=session.external_id)
+    else:
+        form = BookingForm(initial={"date": session.date, "version": session.version})
+        _audit_read(request.user, session.patient, "injection_session", session.external_id, "booking form")
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "form": form,
+        "schedule": selectors.patient_schedule(session.patient, today=today),
+    }
+    return render(request, "injections/session_book.html", context)
+
+
+# --- Side effects ---------------------------------------------------------------------------------------------------
+
+
+def _reporting_patient(request: HttpRequest) -> Patient:
+    """A patient reports for themselves; clinic staff who keep diaries report for ``?patient=<id>``."""
+    if request.user.role == Role.PATIENT:
+        own = patients_visible_to(request.user).first()
+        if own is None:
+            raise Http404(NOT_FOUND)
+        return patient_for(request.user, own.external_id, need=Capability.KEEP_DIARY)
+    return patient_for(request.user, request.GET.get("patient", ""), need=Capability.KEEP_DIARY)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_side_effect(request: HttpRequest) -> HttpResponse:
+    """The patient's phone form: what, since when, how bad; urgent kinds say to seek care now."""
+    patient = _reporting_patient(request)
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = SideEffectReportForm(request.POST, today=today)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                side_effect = services.side_effect_report(
+                    user=request.user,
+                    patient=patient,
+                    kind=data["kind"],
+                    onset=data["onset"],
+                    severity=data["severity"],
+                    description=data["description"],
+                    today=today,
+                )
+            except services.SideEffectRefusedError as error:
+                for field, message in error.problems:
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                return redirect("injections:side_effect_detail", side_effect_id=side_effect.external_id)
+    else:
+        form = SideEffectReportForm(initial={"onset": today}, today=today)
+    context = {
+        "form": form,
+        "patient": patient,
+        "own": request.user.role == Role.PATIENT,
+        "urgent_kinds": [SideEffectKind(kind).label for kind in sorted(URGENT_SIDE_EFFECTS)],
+        "urgent_values": sorted(URGENT_SIDE_EFFECTS),
+    }
+    return render(request, "injections/side_effect_report.html", context)
+
+
+@login_required
+def side_effect_detail(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpResponse:
+    """A reported side effect: what the patient said, the session it follows, and the urgent advice when needed."""
+    side_effect = selectors.side_effect_for(request.user, side_effect_id, need=Capability.VIEW_CLINICAL)
+    _audit_read(request.user, side_effect.patient, "side_effect", side_effect.external_id)
+    context = {
+        "side_effect": side_effect,
+        "patient": side_effect.patient,
+        "own": request.user.role == Role.PATIENT,
+        "can_review": can(request.user, Capability.EDIT_CLINICAL),
+    }
+    return render(request, "injections/side_effect_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpResponse:
+    """A clinician grades a side effect, judges relatedness and confirms or changes the session it follows."""
+    side_effect = selectors.side_effect_for(request.user, side_effect_id, need=Capability.EDIT_CLINICAL)
+    patient = side_effect.patient
+    sessions = selectors.recorded_sessions(patient).order_by("-date")
+    if request.method == "POST":
+        form = SideEffectReviewForm(request.POST, sessions=sessions)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.side_effect_review(
+                    user=request.user,
+                    side_effect=side_effect,
+                    grade=data["grade"],
+                    related_to_treatment=RELATED_VALUES[data["related"]],
+                    session=data["session"],
+                )
+            except services.SideEffectRefusedError as error:
+                for field, message in error.problems:
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, _("Review saved."))
+                return redirect("injections:side_effect_review", side_effect_id=side_effect.external_id)
+    else:
+        related = {True: "yes", False: "no"}.get(side_effect.related_to_treatment, "unknown")
+        form = SideEffectReviewForm(
+            initial={
+                "grade": side_effect.clinician_grade or side_effect.severity,
+                "related": related,
+                "session": side_effect.session.external_id if side_effect.session else None,
+            },
+            sessions=sessions,
+        )
+        _audit_read(request.user, patient, "side_effect", side_effect.external_id, "review form")
+    context = {
+        "side_effect": side_effect,
+        "patient": patient,
+        "form": form,
+        "patient_url": patient_page_url(patient),
+    }
+    return render(request, "injections/side_effect_review.html", context)

@@ -1,0 +1,105 @@
+"""Outcomes API operations: treatment outcomes after the first injection, and the HIT-6 and MIDAS questionnaires.
+
+Outcomes are ``onaboard.clinical.treatment_outcomes`` serialised exactly as ``onaboard outcomes`` does
+(``onaboard.serialize.outcomes_json``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Status
+
+from onaboard.clinical import treatment_outcomes
+from onaboard.serialize import outcomes_json
+from onaboard.web.diary.selectors import patient_diary
+from onaboard.web.injections.selectors import recorded_sessions
+from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.schemas import OutcomesOut, QuestionnaireIn, QuestionnaireOut
+from onaboard.web.outcomes.selectors import engine_reason, questionnaire_history
+from onaboard.web.outcomes.services import MIDAS_KEYS, QuestionnaireInvalidError, questionnaire_response_record
+from onaboard.web.patients.access import Capability
+from onaboard.web.patients.api import PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller, problems
+
+router = Router(tags=["outcomes"])
+
+DATE_IN_FUTURE = "date must be today ({today}) or earlier"
+MIDAS_ANSWERS_SHAPE = "MIDAS answers are an object of q1..q5 (and optionally a and b)"
+MIDAS_UNKNOWN_KEYS = "MIDAS has no question {keys} (known: q1..q5, a, b)"
+HIT6_ANSWERS_SHAPE = "HIT-6 answers are a list of the six answers in item order"
+NO_SESSION_YET = "No injection session is recorded for this patient yet, so there are no treatment outcomes."
+
+
+@router.get(
+    "/patients/{patient_id}/outcomes",
+    response={200: OutcomesOut, **PATIENT_ERRORS},
+    summary="Treatment outcomes after the first injection",
+)
+def outcomes_detail(request: HttpRequest, patient_id: UUID) -> Any:
+    """Headache days per 28-day period against the baseline, week 4 and week 24 response, and the NICE TA260
+    continue/stop verdict with its reasons. 404 with its own message while no session is recorded."""
+    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    today = timezone.localdate()
+    injections = list(recorded_sessions(patient).filter(date__lte=today).values_list("date", flat=True))
+    audit_read(request, patient, "outcomes")
+    if not injections:
+        return Status(404, {"detail": NO_SESSION_YET})
+    return outcomes_json(treatment_outcomes(patient_diary(patient, until=today), injections=injections))
+
+
+def _questionnaire_out(response: QuestionnaireResponse, reason: str) -> dict[str, Any]:
+    return {
+        "id": response.external_id,
+        "instrument": response.instrument,
+        "date": response.date,
+        "answers": response.answers,
+        "total": response.total,
+        "category": response.category,
+        "reason": reason,
+    }
+
+
+@router.get(
+    "/patients/{patient_id}/questionnaires",
+    response={200: list[QuestionnaireOut], **PATIENT_ERRORS},
+    summary="A patient's HIT-6 and MIDAS responses",
+)
+def questionnaire_list(request: HttpRequest, patient_id: UUID) -> Any:
+    """Every response, newest first within each instrument (HIT-6, then MIDAS), with the engine's reason."""
+    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    history = questionnaire_history(user=caller(request), patient=patient)
+    return [_questionnaire_out(s.response, s.reason) for each in history.values() for s in each.responses]
+
+
+@router.post(
+    "/patients/{patient_id}/questionnaires",
+    response={201: QuestionnaireOut, **WRITE_ERRORS},
+    summary="Submit a HIT-6 or MIDAS questionnaire",
+)
+def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: QuestionnaireIn) -> Any:
+    """Scored by the engine (``hit6_score`` / ``midas_score``); answers it refuses are 422 with its reasons, and
+    nothing is saved. One response per instrument per day: a second replaces the first."""
+    patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
+    today = timezone.localdate()
+    if payload.date > today:
+        return problems([("date", DATE_IN_FUTURE.format(today=today.isoformat()))])
+    midas = payload.instrument == "midas"
+    if midas != isinstance(payload.answers, dict):
+        return problems([("answers", MIDAS_ANSWERS_SHAPE if midas else HIT6_ANSWERS_SHAPE)])
+    unknown = sorted(set(payload.answers) - set(MIDAS_KEYS)) if isinstance(payload.answers, dict) else []
+    if unknown:
+        return problems([("answers", MIDAS_UNKNOWN_KEYS.format(keys=", ".join(unknown)))])
+    try:
+        response = questionnaire_response_record(
+            user=caller(request),
+            patient=patient,
+            instrument=payload.instrument,
+            answers=payload.answers,
+            date=payload.date,
+        )
+    except QuestionnaireInvalidError as error:
+        return problems(("answers", problem) for problem in error.problems)
+    return Status(201, _questionnaire_out(response, engine_reason(response)))

@@ -1,0 +1,194 @@
+"""HIT-6 and MIDAS forms. They collect answers; the engine scores them and says what it refuses.
+
+HIT-6 items are shown with neutral labels ("Item 1") and the area of life each covers: the item wording is
+licensed by QualityMetric and is not reproduced (clinical-facts section 8.1). MIDAS questions are paraphrased
+from clinical-facts section 8.2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer
+from onaboard.clinical import prom as engine_prom
+from onaboard.web.diary.forms import engine_message_parts
+from onaboard.web.outcomes.models import QuestionnaireResponse
+
+HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
+    Hit6Answer.NEVER: _("never"),
+    Hit6Answer.RARELY: _("rarely"),
+    Hit6Answer.SOMETIMES: _("sometimes"),
+    Hit6Answer.VERY_OFTEN: _("very often"),
+    Hit6Answer.ALWAYS: _("always"),
+}
+
+HIT6_ITEM_AREAS: tuple[Promise, ...] = (
+    _("pain"),
+    _("social functioning"),
+    _("role functioning"),
+    _("vitality"),
+    _("cognitive functioning"),
+    _("psychological distress"),
+)
+"""The six areas HIT-6 covers, in the order clinical-facts section 8.1 lists them. That list confirms the areas, not
+which item covers which: check this order against the licensed form before release."""
+
+MIDAS_QUESTIONS: tuple[tuple[str, Promise, Promise], ...] = (
+    ("q1", _("Question 1"), _("On how many days did you miss work or school because of headaches?")),
+    (
+        "q2",
+        _("Question 2"),
+        _(
+            "On how many days was your productivity at work or school cut by half or more because of headaches? "
+            "Do not count the days you gave in question 1."
+        ),
+    ),
+    ("q3", _("Question 3"), _("On how many days did you not do household work because of headaches?")),
+    (
+        "q4",
+        _("Question 4"),
+        _(
+            "On how many days was your productivity in household work cut by half or more because of headaches? "
+            "Do not count the days you gave in question 3."
+        ),
+    ),
+    (
+        "q5",
+        _("Question 5"),
+        _("On how many days did you miss family, social or leisure activities because of headaches?"),
+    ),
+    (
+        "a",
+        _("Question A"),
+        _("On how many days did you have a headache? (A headache lasting more than one day counts each day.)"),
+    ),
+    (
+        "b",
+        _("Question B"),
+        _("On a scale of 0 to 10, how painful were these headaches on average? (0 is no pain, 10 the worst.)"),
+    ),
+)
+"""MIDAS Q1-Q5 (scored) and A, B (recorded, not scored), all about the last 3 months."""
+
+# Plain-word messages (tests assert these).
+NOT_AFTER_TODAY = _("The date cannot be after today.")
+CHOOSE_ANSWER = _("Choose an answer for item %(item)d.")
+ENTER_DAYS = _("Enter a number of days from 0 to %(max)d.")
+DAYS_NOT_VALID = _("Enter a whole number of days from 0 to %(max)d (3 months hold at most %(max)d days).")
+PAIR_TOO_MANY = _(
+    "Questions %(first)s and %(second)s add up to %(total)s days, more than the %(max)d days in 3 months: "
+    "question %(second)s should leave out the days already counted in question %(first)s."
+)
+PAIN_NOT_VALID = _("Choose a number from 0 (no pain) to %(max)d (pain as bad as it can be).")
+ENTER_WHOLE_NUMBER = _("Enter a whole number.")
+
+
+class _QuestionnaireForm(forms.Form):
+    date = forms.DateField(label=_("Date answered"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["date"].widget.attrs["max"] = today.isoformat()
+
+    def clean_date(self) -> date:
+        value: date = self.cleaned_data["date"]
+        if value > self.today:
+            raise forms.ValidationError(NOT_AFTER_TODAY)
+        return value
+
+    def field_for_problem(self, message: str) -> tuple[str | None, str]:
+        raise NotImplementedError
+
+    def add_engine_problems(self, problems: Iterable[str]) -> None:
+        """Show each engine message next to the question it is about, in plain words."""
+        for message in problems:
+            field, text = self.field_for_problem(message)
+            self.add_error(field if field in self.fields else None, text)
+
+
+class Hit6Form(_QuestionnaireForm):
+    """Six items, each a radio group of never / rarely / sometimes / very often / always."""
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, today=today, **kwargs)
+        for number, area in enumerate(HIT6_ITEM_AREAS, start=1):
+            self.fields[f"item_{number}"] = forms.ChoiceField(
+                label=_("Item %(number)d") % {"number": number},
+                help_text=area,
+                choices=list(HIT6_ANSWER_LABELS.items()),
+                widget=forms.RadioSelect,
+                error_messages={"required": CHOOSE_ANSWER % {"item": number}},
+            )
+
+    @classmethod
+    def initial_for(cls, response: QuestionnaireResponse | None, day: date) -> dict[str, Any]:
+        if response is None:
+            return {"date": day}
+        return {"date": day, **{f"item_{i}": answer for i, answer in enumerate(response.answers, start=1)}}
+
+    def items(self) -> list[forms.BoundField]:
+        return [self[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
+
+    def answers(self) -> list[str]:
+        return [self.cleaned_data[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
+
+    def field_for_problem(self, message: str) -> tuple[str | None, str]:
+        if (parts := engine_message_parts(engine_prom.HIT6_UNKNOWN_ANSWER, message)) is not None:
+            number = int(parts["item"])
+            return f"item_{number}", str(CHOOSE_ANSWER) % {"item": number}
+        return None, message
+
+
+class MidasForm(_QuestionnaireForm):
+    """MIDAS Q1-Q5 and A, B as whole numbers; the engine checks the ranges and the Q1+Q2, Q3+Q4 totals."""
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, today=today, **kwargs)
+        for key, label, question in MIDAS_QUESTIONS:
+            scored = key.startswith("q")
+            top = MIDAS_MAX_PAIN if key == "b" else MIDAS_MAX_DAYS
+            self.fields[key] = forms.IntegerField(
+                label=label,
+                help_text=question,
+                required=scored,
+                widget=forms.NumberInput(attrs={"min": 0, "max": top, "inputmode": "numeric"}),
+                error_messages={
+                    "required": ENTER_DAYS % {"max": MIDAS_MAX_DAYS},
+                    "invalid": ENTER_WHOLE_NUMBER,
+                },
+            )
+
+    @classmethod
+    def initial_for(cls, response: QuestionnaireResponse | None, day: date) -> dict[str, Any]:
+        if response is None:
+            return {"date": day}
+        return {"date": day, **{key: value for key, value in response.answers.items() if value is not None}}
+
+    def questions(self) -> list[forms.BoundField]:
+        return [self[key] for key, _label, _question in MIDAS_QUESTIONS]
+
+    def answers(self) -> dict[str, int | None]:
+        return {key: self.cleaned_data.get(key) for key, _label, _question in MIDAS_QUESTIONS}
+
+    def field_for_problem(self, message: str) -> tuple[str | None, str]:
+        if (parts := engine_message_parts(engine_prom.MIDAS_DAYS_RANGE, message)) is not None:
+            return parts["question"].lower(), str(DAYS_NOT_VALID) % {"max": MIDAS_MAX_DAYS}
+        if (parts := engine_message_parts(engine_prom.MIDAS_PAIR_TOO_MANY, message)) is not None:
+            first, second = parts["first"].removeprefix("Q"), parts["second"].removeprefix("Q")
+            text = str(PAIR_TOO_MANY) % {
+                "first": first,
+                "second": second,
+                "total": parts["total"],
+                "max": MIDAS_MAX_DAYS,
+            }
+            return parts["second"].lower(), text
+        if engine_message_parts(engine_prom.MIDAS_PAIN_RANGE, message) is not None:
+            return "b", str(PAIN_NOT_VALID) % {"max": MIDAS_MAX_PAIN}
+        return None, message

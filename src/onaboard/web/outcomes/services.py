@@ -1,0 +1,75 @@
+"""Recording questionnaire answers. Scores and bands are the engine's (onaboard.clinical.hit6_score / midas_score)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from onaboard.clinical import PromError, hit6_score, midas_score
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.patients.models import Patient
+
+MIDAS_KEYS: tuple[str, ...] = ("q1", "q2", "q3", "q4", "q5", "a", "b")
+"""MIDAS answers by key: Q1-Q5 (days, scored) and A (headache days) and B (average pain 0-10), not scored."""
+
+
+class QuestionnaireInvalidError(ValueError):
+    """The answers were refused by the engine; ``problems`` holds its messages, one per reason."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _scored(instrument: Instrument, answers: Any) -> tuple[Any, int, str]:
+    """The answers as stored (JSON), the total and the category, as the engine scores them."""
+    if instrument == Instrument.HIT6:
+        result = hit6_score(list(answers))
+        return [answer.value for answer in result.answers], result.total, result.impact.value
+    if not isinstance(answers, Mapping):
+        raise TypeError("MIDAS answers are a mapping of q1..q5, a, b")
+    values = {key: answers.get(key) for key in MIDAS_KEYS}
+    result = midas_score(**values)
+    return values, result.total, result.grade.value
+
+
+def questionnaire_response_record(
+    *,
+    user: Any,
+    patient: Patient,
+    instrument: Instrument | str,
+    answers: Sequence[str] | Mapping[str, int | None],
+    date: date,
+) -> QuestionnaireResponse:
+    """Score the answers with the engine and store them: one response per instrument per day (a second replaces it).
+
+    HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
+    ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
+    ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them; nothing is saved then.
+    """
+    instrument = Instrument(instrument)
+    try:
+        stored, total, category = _scored(instrument, answers)
+    except PromError as refused:
+        raise QuestionnaireInvalidError(refused.problems) from refused
+    with transaction.atomic():
+        response, created = QuestionnaireResponse.objects.select_for_update().update_or_create(
+            patient=patient,
+            instrument=instrument,
+            date=date,
+            defaults={"answers": stored, "total": total, "category": category},
+        )
+        audit_record(
+            user=user,
+            action=Action.CREATE if created else Action.UPDATE,
+            object_type=f"questionnaire_{instrument.value}",
+            object_id=response.external_id,
+            patient_id=patient.external_id,
+            detail=f"{date.isoformat()} total {total} ({category})",
+        )
+    return response

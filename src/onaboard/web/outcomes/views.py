@@ -1,0 +1,165 @@
+"""Questionnaire pages: the patient's HIT-6 and MIDAS (list, trend and forms), and staff reading a patient's.
+
+Thin: reach the patient through patients/access.py, call one selector or service, render. Scores, bands and
+reasons are the engine's.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from onaboard.clinical import (
+    HIT6_MAX_TOTAL,
+    HIT6_MIN_TOTAL,
+    HIT6_SEVERE_MIN,
+    HIT6_SOME_MIN,
+    HIT6_SUBSTANTIAL_MIN,
+    MIDAS_GRADE_II_MIN,
+    MIDAS_GRADE_III_MIN,
+    MIDAS_GRADE_IV_MIN,
+)
+from onaboard.web.accounts.models import Role
+from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
+from onaboard.web.diary.selectors import portal_patient
+from onaboard.web.outcomes.forms import Hit6Form, MidasForm
+from onaboard.web.outcomes.models import Instrument
+from onaboard.web.outcomes.selectors import InstrumentHistory, questionnaire_history, questionnaire_response_on
+from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
+from onaboard.web.patients.access import Capability, patient_for
+from onaboard.web.patients.models import Patient
+
+SAVED = _("%(instrument)s saved for %(day)s: total %(total)d, %(band)s.")
+CHECK_ANSWERS = _("Please check the answers marked below.")
+
+BAND_LABELS = {
+    "little_or_no_impact": (_("little or no impact"), "ok"),
+    "some_impact": (_("some impact"), ""),
+    "substantial_impact": (_("substantial impact"), "warn"),
+    "severe_impact": (_("severe impact"), "bad"),
+    "I": (_("grade I: little or no disability"), "ok"),
+    "II": (_("grade II: mild disability"), ""),
+    "III": (_("grade III: moderate disability"), "warn"),
+    "IV": (_("grade IV: severe disability"), "bad"),
+}
+"""The engine's HIT-6 impact bands and MIDAS grades in words, with the badge colour each is shown in."""
+
+
+def band_label(category: str) -> str:
+    return str(BAND_LABELS.get(category, (category, ""))[0])
+
+
+def band_tone(category: str) -> str:
+    return BAND_LABELS.get(category, ("", ""))[1]
+
+
+def _trend(history: InstrumentHistory) -> ScoreTrendChart:
+    points = [
+        ScorePoint(scored.response.date, scored.response.total, band_label(scored.response.category))
+        for scored in history.responses
+    ]
+    if history.instrument == Instrument.HIT6:
+        return score_trend_chart(
+            points,
+            title=str(_("HIT-6 totals over time")),
+            low=HIT6_MIN_TOTAL,
+            high=HIT6_MAX_TOTAL,
+            cut_points=(HIT6_SOME_MIN, HIT6_SUBSTANTIAL_MIN, HIT6_SEVERE_MIN),
+        )
+    return score_trend_chart(
+        points,
+        title=str(_("MIDAS scores over time")),
+        low=0,
+        high=MIDAS_GRADE_IV_MIN + 9,
+        cut_points=(MIDAS_GRADE_II_MIN, MIDAS_GRADE_III_MIN, MIDAS_GRADE_IV_MIN),
+    )
+
+
+def _section(history: InstrumentHistory) -> dict[str, object]:
+    rows = [
+        {"scored": scored, "band": band_label(scored.response.category), "tone": band_tone(scored.response.category)}
+        for scored in history.responses
+    ]
+    return {"history": history, "trend": _trend(history) if history.responses else None, "rows": rows}
+
+
+def _list_page(request: HttpRequest, patient: Patient, *, own: bool) -> HttpResponse:
+    history = questionnaire_history(user=request.user, patient=patient)
+    sections = [_section(item) for item in history.values()]
+    return render(request, "outcomes/questionnaire_list.html", {"patient": patient, "own": own, "sections": sections})
+
+
+@login_required
+@require_http_methods(["GET"])
+def questionnaires(request: HttpRequest) -> HttpResponse:
+    """The patient's own HIT-6 and MIDAS answers over time, with links to answer them again."""
+    if request.user.role != Role.PATIENT:
+        return redirect("clinic:home")
+    return _list_page(request, portal_patient(request.user, need=Capability.VIEW_CLINICAL), own=True)
+
+
+@login_required
+@require_http_methods(["GET"])
+def patient_questionnaires(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """A patient's HIT-6 and MIDAS answers for staff who may see clinical data."""
+    patient = patient_for(request.user, patient_id, need=Capability.VIEW_CLINICAL)
+    return _list_page(request, patient, own=request.user.role == Role.PATIENT)
+
+
+def _answer_page(
+    request: HttpRequest, *, instrument: Instrument, form_class: type[Hit6Form] | type[MidasForm], template: str
+) -> HttpResponse:
+    patient = portal_patient(request.user, need=Capability.KEEP_DIARY)
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = form_class(request.POST, today=today)
+        if form.is_valid():
+            day = form.cleaned_data["date"]
+            try:
+                response = questionnaire_response_record(
+                    user=request.user, patient=patient, instrument=instrument, answers=form.answers(), date=day
+                )
+            except QuestionnaireInvalidError as invalid:
+                form.add_engine_problems(invalid.problems)
+            else:
+                messages.success(
+                    request,
+                    str(SAVED)
+                    % {
+                        "instrument": instrument.label,
+                        "day": date_format(response.date, "j F Y"),
+                        "total": response.total,
+                        "band": band_label(response.category),
+                    },
+                )
+                return redirect("outcomes:questionnaires")
+        messages.error(request, CHECK_ANSWERS)
+        existing = None
+    else:
+        existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=today)
+        form = form_class(initial=form_class.initial_for(existing, today), today=today)
+    return render(request, template, {"form": form, "patient": patient, "existing": existing, "today": today})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hit6(request: HttpRequest) -> HttpResponse:
+    """Answer HIT-6: six items, five answers each; scored by the engine, one response a day (a second replaces)."""
+    return _answer_page(request, instrument=Instrument.HIT6, form_class=Hit6Form, template="outcomes/hit6_record.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def midas(request: HttpRequest) -> HttpResponse:
+    """Answer MIDAS: days affected in the last 3 months; scored by the engine, one response a day."""
+    return _answer_page(
+        request, instrument=Instrument.MIDAS, form_class=MidasForm, template="outcomes/midas_record.html"
+    )

@@ -1,0 +1,200 @@
+"""Forms for the patient record: demographics, safety-screen answers, other toxin treatments, preventives tried.
+
+Forms check what a person typed; the services save it. Error messages are module constants so tests assert them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.web.accounts.models import Clinic
+from onaboard.web.patients.models import (
+    SAFETY_FLAGS,
+    OtherToxinTreatment,
+    Patient,
+    PreventiveTrial,
+    StopReason,
+)
+from onaboard.web.patients.selectors import record_number_taken
+
+DATE_IN_FUTURE = _("This date is after today.")
+BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
+RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
+STOP_BEFORE_START = _("The stop date is before the start date.")
+STOP_WHILE_ONGOING = _("A medicine the patient still takes has no stop date: clear it or choose why it stopped.")
+UNITS_AT_LEAST_ONE = _("Enter the units given: a whole number of at least 1.")
+
+OLDEST_AGE_YEARS = 120
+
+ANSWER_YES = "yes"
+ANSWER_NO = "no"
+ANSWER_NOT_ASKED = ""
+ANSWER_CHOICES = [
+    (ANSWER_YES, _("yes")),
+    (ANSWER_NO, _("no")),
+    (ANSWER_NOT_ASKED, _("not asked")),
+]
+_ANSWER_VALUE = {ANSWER_YES: True, ANSWER_NO: False, ANSWER_NOT_ASKED: None}
+
+
+def answer_of(value: bool | None) -> str:
+    """The radio value for a stored yes / no / not asked answer."""
+    if value is None:
+        return ANSWER_NOT_ASKED
+    return ANSWER_YES if value else ANSWER_NO
+
+
+class DateInput(forms.DateInput):
+    """A native date picker; the value is ISO 8601 so the browser can read it."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _not_after_today(value: dt.date | None) -> dt.date | None:
+    if value is not None and value > timezone.localdate():
+        raise forms.ValidationError(DATE_IN_FUTURE, code="future")
+    return value
+
+
+def _version_field() -> forms.IntegerField:
+    """The record version the form was loaded at, sent back so a save can detect a change made meanwhile."""
+    return forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class PatientForm(forms.ModelForm):
+    """A new patient's demographics. Saving goes through the services, never ``form.save()``."""
+
+    class Meta:
+        model = Patient
+        fields = ("given_name", "family_name", "birth_date", "sex", "record_number")
+        widgets = {"birth_date": DateInput()}
+
+    def __init__(self, *args: Any, clinic: Clinic, patient: Patient | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, instance=patient, **kwargs)
+        self.clinic = clinic
+        self.patient = patient
+        for name in ("given_name", "family_name", "record_number"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    def clean_birth_date(self) -> dt.date | None:
+        value = _not_after_today(self.cleaned_data.get("birth_date"))
+        if value is not None and timezone.localdate().year - value.year > OLDEST_AGE_YEARS:
+            raise forms.ValidationError(BIRTH_DATE_TOO_EARLY, code="too_early")
+        return value
+
+    def clean_record_number(self) -> str:
+        value = self.cleaned_data["record_number"].strip()
+        if record_number_taken(clinic=self.clinic, record_number=value, exclude=self.patient):
+            raise forms.ValidationError(RECORD_NUMBER_TAKEN, code="taken")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PatientEditForm(PatientForm):
+    """The demographics of an existing patient, with the version the form was loaded at."""
+
+    version = _version_field()
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"version": patient.version})
+        super().__init__(*args, clinic=patient.clinic, patient=patient, **kwargs)
+
+
+class SafetyScreenForm(forms.Form):
+    """Each safety-screen question answered yes, no or not asked, and whether other toxins were asked about."""
+
+    version = _version_field()
+    other_toxin_asked = forms.TypedChoiceField(
+        label=Patient._meta.get_field("other_toxin_asked").verbose_name,
+        choices=[(ANSWER_YES, _("yes")), (ANSWER_NO, _("no"))],
+        coerce=lambda value: value == ANSWER_YES,
+        widget=forms.RadioSelect,
+        help_text=_("Botulinum toxin for any other reason (cosmetic, spasticity, bladder …) in the last 3 months."),
+    )
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        initial = {flag: answer_of(getattr(patient, flag)) for flag in SAFETY_FLAGS}
+        initial["other_toxin_asked"] = ANSWER_YES if patient.other_toxin_asked else ANSWER_NO
+        initial["version"] = patient.version
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        questions = {
+            flag: forms.TypedChoiceField(
+                label=Patient._meta.get_field(flag).verbose_name,
+                choices=ANSWER_CHOICES,
+                coerce=_ANSWER_VALUE.__getitem__,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+            for flag in SAFETY_FLAGS
+        }
+        # The questions first, in the engine's checklist order; the other-toxin question and the version after.
+        self.fields = {**questions, **self.fields}
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in (*SAFETY_FLAGS, "other_toxin_asked")}
+
+
+class OtherToxinTreatmentForm(forms.ModelForm):
+    """A botulinum toxin treatment outside the chronic-migraine cycles."""
+
+    class Meta:
+        model = OtherToxinTreatment
+        fields = ("date", "product", "units", "indication")
+        widgets = {"date": DateInput()}
+        help_texts = {
+            "product": _("As written on the vial, e.g. Dysport, Xeomin, BOTOX Cosmetic."),
+            "indication": _("What it treated, e.g. glabellar lines, cervical dystonia."),
+        }
+
+    def clean_date(self) -> dt.date | None:
+        return _not_after_today(self.cleaned_data.get("date"))
+
+    def clean_units(self) -> int:
+        units = self.cleaned_data["units"]
+        if units < 1:
+            raise forms.ValidationError(UNITS_AT_LEAST_ONE, code="units")
+        return units
+
+
+class PreventiveTrialForm(forms.ModelForm):
+    """A preventive medicine tried: drug, class, dose, start, stop and why it stopped."""
+
+    class Meta:
+        model = PreventiveTrial
+        fields = ("drug", "drug_class", "dose", "start", "stop", "stop_reason")
+        widgets = {"start": DateInput(), "stop": DateInput()}
+        help_texts = {
+            "dose": _("e.g. 100 mg twice daily"),
+            "stop": _("Leave empty while the patient still takes it."),
+        }
+
+    def clean_start(self) -> dt.date | None:
+        return _not_after_today(self.cleaned_data.get("start"))
+
+    def clean_stop(self) -> dt.date | None:
+        return _not_after_today(self.cleaned_data.get("stop"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, stop = cleaned.get("start"), cleaned.get("stop")
+        if start is not None and stop is not None and stop < start:
+            self.add_error("stop", forms.ValidationError(STOP_BEFORE_START, code="stop_before_start"))
+        if stop is not None and cleaned.get("stop_reason") == StopReason.ONGOING:
+            self.add_error("stop", forms.ValidationError(STOP_WHILE_ONGOING, code="stop_while_ongoing"))
+        return cleaned
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

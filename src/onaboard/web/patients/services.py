@@ -1,0 +1,159 @@
+"""Changing a patient's record: demographics and safety answers, other toxin treatments, preventives tried.
+
+Each service runs in one transaction with its audit event. ``patient_update`` guards against two people saving over
+each other: it saves only if the record is still at the version the form was loaded at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.web.accounts.models import Clinic
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient, PreventiveTrial
+
+DEMOGRAPHIC_FIELDS: tuple[str, ...] = ("given_name", "family_name", "birth_date", "sex", "record_number")
+EDITABLE_FIELDS: frozenset[str] = frozenset({*DEMOGRAPHIC_FIELDS, *SAFETY_FLAGS, "other_toxin_asked"})
+"""What ``patient_update`` may change; the clinic, the portal login and the version are not editable here."""
+
+PREVENTIVE_FIELDS: tuple[str, ...] = ("drug", "drug_class", "dose", "start", "stop", "stop_reason")
+OTHER_TOXIN_FIELDS: tuple[str, ...] = ("date", "product", "units", "indication")
+
+STALE_VERSION = _(
+    "Someone else saved this record while you were editing it. Nothing you typed was saved: check what is stored "
+    "now (listed below), then save again to keep your values."
+)
+UNKNOWN_FIELDS = "patient_update: not editable: {fields}"
+
+
+class PatientVersionConflictError(Exception):
+    """The record changed since the form was loaded; ``current`` is the record as stored now."""
+
+    def __init__(self, current: Patient) -> None:
+        self.current = current
+        super().__init__(str(STALE_VERSION))
+
+
+def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expected_version: int) -> Patient:
+    """Save ``data`` (fields of ``EDITABLE_FIELDS``) if the record is still at ``expected_version``; bump the version.
+
+    Raises ``PatientVersionConflictError`` (carrying the stored record) when someone saved in between, and
+    ``ValueError`` for a field that may not be edited. The audit event names the fields that changed.
+    """
+    unknown = sorted(set(data) - EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(UNKNOWN_FIELDS.format(fields=", ".join(unknown)))
+    with transaction.atomic():
+        stored = Patient.objects.select_for_update().get(pk=patient.pk)
+        if stored.version != expected_version:
+            raise PatientVersionConflictError(stored)
+        changed = sorted(name for name, value in data.items() if getattr(stored, name) != value)
+        Patient.objects.filter(pk=patient.pk, version=expected_version).update(
+            **data, version=F("version") + 1, modified=timezone.now()
+        )
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="patient",
+            object_id=patient.external_id,
+            patient_id=patient.external_id,
+            detail=("changed: " + ", ".join(changed)) if changed else "saved without changes",
+        )
+    patient.refresh_from_db()
+    return patient
+
+
+def patient_create(*, user: Any, clinic: Clinic, data: Mapping[str, Any]) -> Patient:
+    """Register a new patient of ``clinic`` with their demographics; the safety screen starts unanswered."""
+    values = _only(data, DEMOGRAPHIC_FIELDS)
+    with transaction.atomic():
+        patient = Patient(clinic=clinic, **values)
+        patient.full_clean()
+        patient.save()
+        audit_record(
+            user=user,
+            action=Action.CREATE,
+            object_type="patient",
+            object_id=patient.external_id,
+            patient_id=patient.external_id,
+            detail=f"record number {patient.record_number}",
+        )
+    return patient
+
+
+def _only(data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        message = f"not a field here: {', '.join(unknown)}"
+        raise ValueError(message)
+    return dict(data)
+
+
+def preventive_trial_create(*, user: Any, patient: Patient, data: Mapping[str, Any]) -> PreventiveTrial:
+    """Add a preventive medicine tried. Model validation (start <= stop) runs before saving."""
+    with transaction.atomic():
+        trial = PreventiveTrial(patient=patient, **_only(data, PREVENTIVE_FIELDS))
+        trial.full_clean()
+        trial.save()
+        audit_record(
+            user=user,
+            action=Action.CREATE,
+            object_type="preventive_trial",
+            object_id=trial.external_id,
+            patient_id=patient.external_id,
+            detail=f"{trial.drug} ({trial.drug_class})",
+        )
+    return trial
+
+
+def preventive_trial_update(*, user: Any, trial: PreventiveTrial, data: Mapping[str, Any]) -> PreventiveTrial:
+    """Correct a preventive medicine tried; the audit event names the fields that changed."""
+    values = _only(data, PREVENTIVE_FIELDS)
+    with transaction.atomic():
+        stored = PreventiveTrial.objects.select_for_update().get(pk=trial.pk)
+        changed = sorted(name for name, value in values.items() if getattr(stored, name) != value)
+        for name, value in values.items():
+            setattr(stored, name, value)
+        stored.full_clean()
+        stored.save()
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="preventive_trial",
+            object_id=stored.external_id,
+            patient_id=stored.patient.external_id,
+            detail=("changed: " + ", ".join(changed)) if changed else "saved without changes",
+        )
+    return stored
+
+
+def other_toxin_treatment_create(*, user: Any, patient: Patient, data: Mapping[str, Any]) -> OtherToxinTreatment:
+    """Add a botulinum toxin treatment given outside the chronic-migraine cycles.
+
+    Recording one also answers the safety screen's "asked about other toxins" question.
+    """
+    with transaction.atomic():
+        treatment = OtherToxinTreatment(patient=patient, **_only(data, OTHER_TOXIN_FIELDS))
+        treatment.full_clean()
+        treatment.save()
+        if not patient.other_toxin_asked:
+            Patient.objects.filter(pk=patient.pk).update(
+                other_toxin_asked=True, version=F("version") + 1, modified=timezone.now()
+            )
+        audit_record(
+            user=user,
+            action=Action.CREATE,
+            object_type="other_toxin_treatment",
+            object_id=treatment.external_id,
+            patient_id=patient.external_id,
+            detail=f"{treatment.product} {treatment.units} U on {treatment.date.isoformat()}",
+        )
+    patient.refresh_from_db()
+    return treatment

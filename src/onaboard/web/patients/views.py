@@ -1,0 +1,224 @@
+"""The patient pages for clinic staff: the clinician's page, the billing page, and editing the record.
+
+Every view reaches the patient through ``access.patient_for`` with the capability it needs; a patient the user may
+not see, or may not see this way, is "not found". Patients use the portal, not these pages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from onaboard.web.accounts.models import STAFF_ROLES
+from onaboard.web.injections.selectors import open_booking
+from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
+from onaboard.web.patients.forms import (
+    ANSWER_CHOICES,
+    OtherToxinTreatmentForm,
+    PatientEditForm,
+    PatientForm,
+    PreventiveTrialForm,
+    SafetyScreenForm,
+    answer_of,
+)
+from onaboard.web.patients.models import Patient
+from onaboard.web.patients.selectors import patient_billing, patient_page, preventive_trial_of
+from onaboard.web.patients.services import (
+    PatientVersionConflictError,
+    other_toxin_treatment_create,
+    patient_create,
+    patient_update,
+    preventive_trial_create,
+    preventive_trial_update,
+)
+
+
+def _staff_patient(request: HttpRequest, external_id: uuid.UUID, need: Capability) -> Patient:
+    """The patient for a staff page; patients keep to the portal, so for them every id here is "not found"."""
+    if request.user.role not in STAFF_ROLES:
+        raise Http404(NOT_FOUND)
+    return patient_for(request.user, external_id, need=need)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest) -> HttpResponse:
+    """Register a new patient of the user's clinic."""
+    if request.user.role not in STAFF_ROLES or not can(request.user, Capability.EDIT_CLINICAL):
+        raise PermissionDenied
+    clinic = request.user.clinic
+    if clinic is None:
+        raise PermissionDenied
+    form = PatientForm(request.POST or None, clinic=clinic)
+    if request.method == "POST" and form.is_valid():
+        patient = patient_create(user=request.user, clinic=clinic, data=form.changes())
+        messages.success(request, _("Patient registered. Answer the safety screen before the first session."))
+        return redirect("patients:detail", patient.external_id)
+    return render(request, "patients/patient_new.html", {"form": form})
+
+
+@login_required
+def detail(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
+    """The clinician's page: pathway state, chart, every verdict with its reasons, safety screen, history.
+
+    Staff without the clinical view (billing, administrators) are sent to the billing page of the same patient.
+    """
+    if not can(request.user, Capability.VIEW_CLINICAL):
+        patient = _staff_patient(request, external_id, Capability.VIEW_BILLING)
+        return redirect("patients:billing", patient.external_id)
+    patient = _staff_patient(request, external_id, Capability.VIEW_CLINICAL)
+    page = patient_page(user=request.user, patient=patient, today=timezone.localdate())
+    booking = page.pathway.booked_for and open_booking(patient)
+    context = {
+        "page": page,
+        "patient": patient,
+        "can_edit": can(request.user, Capability.EDIT_CLINICAL),
+        "can_record": can(request.user, Capability.RECORD_SESSION),
+        "can_keep_diary": can(request.user, Capability.KEEP_DIARY),
+        "record_url": reverse("injections:session_record", args=[booking.external_id])
+        if booking
+        else reverse("injections:session_new", args=[patient.external_id]),
+    }
+    return render(request, "patients/patient_detail.html", context)
+
+
+@login_required
+def billing(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
+    """Demographics and the billing facts of each session: what a claim needs, nothing clinical."""
+    patient = _staff_patient(request, external_id, Capability.VIEW_BILLING)
+    page = patient_billing(user=request.user, patient=patient, today=timezone.localdate())
+    return render(request, "patients/patient_billing.html", {"page": page, "patient": patient})
+
+
+def _shown(patient: Patient, name: str) -> str:
+    """A stored value as the forms word it: yes / no / not asked, the sex's label, dates as ISO."""
+    value = getattr(patient, name)
+    if name == "sex":
+        return str(patient.get_sex_display())
+    if isinstance(value, bool) or value is None:
+        return str(dict(ANSWER_CHOICES)[answer_of(value)])
+    return str(value)
+
+
+def _differences(form: Any, current: Patient) -> list[tuple[str, str]]:
+    """Each field whose stored value differs from what was typed, as (label, stored value), for the conflict box."""
+    return [
+        (str(form.fields[name].label), _shown(current, name))
+        for name, typed in form.changes().items()
+        if typed != getattr(current, name)
+    ]
+
+
+def _versioned_edit(
+    request: HttpRequest,
+    external_id: uuid.UUID,
+    *,
+    form_class: type,
+    template: str,
+    saved_message: str,
+) -> HttpResponse:
+    """GET shows the form at the stored version; POST saves through ``patient_update`` or explains the conflict."""
+    patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
+    conflict: list[tuple[str, str]] | None = None
+    if request.method == "POST":
+        form = form_class(request.POST, patient=patient)
+        if form.is_valid():
+            try:
+                patient_update(
+                    user=request.user,
+                    patient=patient,
+                    data=form.changes(),
+                    expected_version=form.cleaned_data["version"],
+                )
+            except PatientVersionConflictError as error:
+                conflict = _differences(form, error.current)
+                # Keep what was typed, now against the stored version: saving again is a conscious overwrite.
+                data = request.POST.copy()
+                data["version"] = str(error.current.version)
+                form = form_class(data, patient=error.current)
+                form.is_valid()
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, saved_message)
+                return redirect("patients:detail", patient.external_id)
+    else:
+        form = form_class(patient=patient)
+    return render(request, template, {"form": form, "patient": patient, "conflict": conflict})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
+    """Edit the patient's demographics."""
+    return _versioned_edit(
+        request,
+        external_id,
+        form_class=PatientEditForm,
+        template="patients/patient_edit.html",
+        saved_message=_("Patient record saved."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def safety_edit(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
+    """Answer the safety-screen questions: yes, no or not asked."""
+    return _versioned_edit(
+        request,
+        external_id,
+        form_class=SafetyScreenForm,
+        template="patients/patient_safety_edit.html",
+        saved_message=_("Safety screen answers saved."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def other_toxin_new(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
+    """Record a botulinum toxin treatment given outside the chronic-migraine cycles."""
+    patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
+    form = OtherToxinTreatmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        other_toxin_treatment_create(user=request.user, patient=patient, data=form.cleaned_data)
+        messages.success(request, _("Other botulinum toxin treatment recorded."))
+        return redirect("patients:detail", patient.external_id)
+    return render(request, "patients/other_toxin_treatment_new.html", {"form": form, "patient": patient})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preventive_new(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
+    """Add a preventive medicine the patient tried."""
+    patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
+    form = PreventiveTrialForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        preventive_trial_create(user=request.user, patient=patient, data=form.data_for_service())
+        messages.success(request, _("Preventive medicine added."))
+        return redirect("patients:detail", patient.external_id)
+    context = {"form": form, "patient": patient, "trial": None}
+    return render(request, "patients/preventive_trial_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid.UUID) -> HttpResponse:
+    """Correct a preventive medicine on the record."""
+    patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
+    trial = preventive_trial_of(patient, trial_id)
+    form = PreventiveTrialForm(request.POST or None, instance=trial)
+    if request.method == "POST" and form.is_valid():
+        preventive_trial_update(user=request.user, trial=trial, data=form.data_for_service())
+        messages.success(request, _("Preventive medicine saved."))
+        return redirect("patients:detail", patient.external_id)
+    context = {"form": form, "patient": patient, "trial": trial}
+    return render(request, "patients/preventive_trial_form.html", context)

@@ -1,0 +1,184 @@
+"""The browser side of the end-to-end tests: phone and desktop pages on Debian's chromium, numbered screenshots,
+and what every page a flow reaches must meet (labelled inputs, no sideways scrolling at 375 px, keyboard reach).
+
+A JavaScript error, a console error or a server error on any page is collected in ``Browsing.problems``; the e2e
+conftest fails the test that caused it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Locator, Page, Response, expect
+
+from tests.web.factories import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE_WIDTH = 375
+DEVICES: dict[str, dict[str, Any]] = {
+    "phone": {
+        "viewport": {"width": PHONE_WIDTH, "height": 812},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+}
+ACTION_TIMEOUT_MS = 10_000
+
+UNLABELLED_INPUTS_JS = """
+() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter((el) => el.type !== 'hidden')
+  .filter((el) => {
+    if (el.labels && Array.from(el.labels).some((label) => label.textContent.trim())) return false;
+    if ((el.getAttribute('aria-label') || '').trim()) return false;
+    const ids = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+    return !ids.some((id) => (document.getElementById(id)?.textContent || '').trim());
+  })
+  .map((el) => el.outerHTML.slice(0, 160))
+"""
+
+OVERFLOW_JS = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const classes = (el) => (typeof el.className === 'string' ? el.className.trim().split(/\\s+/) : [])
+    .filter(Boolean).map((c) => '.' + c).join('');
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + classes(el);
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    tooWide: Array.from(document.body.querySelectorAll('*'))
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.table-wrap'))
+      .slice(0, 5)
+      .map((el) => `${name(el)} right=${Math.round(el.getBoundingClientRect().right)}`),
+  };
+}
+"""
+
+
+def assert_inputs_labelled(page: Page) -> None:
+    """Every input, select and textarea that is not hidden has a label, an aria-label or an aria-labelledby."""
+    unlabelled = page.evaluate(UNLABELLED_INPUTS_JS)
+    assert unlabelled == [], f"inputs without an accessible label on {page.url}: {unlabelled}"
+
+
+def assert_fits_phone(page: Page) -> None:
+    """The page body does not scroll sideways at 375 CSS pixels (wide tables scroll inside their .table-wrap)."""
+    found = page.evaluate(OVERFLOW_JS)
+    assert found["scrollWidth"] <= PHONE_WIDTH + 1, (
+        f"{page.url} scrolls sideways at {PHONE_WIDTH} px: scrollWidth {found['scrollWidth']}; "
+        f"wider than the screen: {found['tooWide']}"
+    )
+
+
+def tab_until_focused(page: Page, target: Locator, *, limit: int = 120) -> int:
+    """Press Tab on a freshly loaded page until ``target`` has the focus; how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if target.evaluate("(el) => el === document.activeElement"):
+            return presses
+    raise AssertionError(f"{target} was not reached with {limit} presses of Tab on {page.url}")
+
+
+def tap_choice(page: Page, role: str, name: str) -> None:
+    """Tap the label of a radio button or checkbox, as a thumb does, and see it ticked."""
+    choice = page.get_by_role(role, name=name, exact=True)
+    page.locator(f"label[for='{choice.get_attribute('id')}']").tap()
+    expect(choice).to_be_checked()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower()
+
+
+class Browsing:
+    """The pages one test opens, the problems they reported, and the numbered screenshots of its steps."""
+
+    def __init__(self, browser: Browser, base_url: str, folder: Path) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.folder = folder
+        self.problems: list[str] = []
+        self.contexts: list[BrowserContext] = []
+        self.devices: dict[Page, str] = {}
+        self.step = 0
+
+    def open(self, device: str) -> Page:
+        """A fresh browser (its own cookies) on a ``"phone"`` or a ``"desktop"``, its errors collected."""
+        context = self.browser.new_context(base_url=self.base_url, locale="en-GB", **DEVICES[device])
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        self.contexts.append(context)
+        page = context.new_page()
+        self.devices[page] = device
+        page.on("pageerror", lambda error: self.problems.append(f"{device} {page.url}: JavaScript error: {error}"))
+        page.on("console", lambda message: self._console(device, page, message))
+        page.on("response", lambda response: self._response(device, response))
+        return page
+
+    def _console(self, device: str, page: Page, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(f"{device} {page.url}: console error: {message.text} ({message.location})")
+
+    def _response(self, device: str, response: Response) -> None:
+        if response.status >= 500:
+            self.problems.append(
+                f"{device}: server error {response.status} from {response.request.method} {response.url}"
+            )
+
+    def sign_in(self, page: Page, username: str, password: str = PASSWORD) -> None:
+        """Sign in through the real login page and wait for the page it leads to."""
+        page.goto("/accounts/login/")
+        self.shot(page, f"sign-in-{username}")
+        page.get_by_label("User name").fill(username)
+        page.get_by_label("Password").fill(password)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        assert "/accounts/login/" not in page.url, f"{username} could not sign in"
+
+    def _path(self, name: str) -> Path:
+        self.step += 1
+        return self.folder / f"{self.step:02d}-{_slug(name)}.png"
+
+    def shot(self, page: Page, name: str) -> Path:
+        """Save ``NN-name.png`` of the whole page and check it: labelled inputs; on a phone, no sideways scrolling."""
+        path = self._path(name)
+        page.screenshot(path=str(path), full_page=True)
+        assert_inputs_labelled(page)
+        if self.devices.get(page) == "phone":
+            assert_fits_phone(page)
+        return path
+
+    def shot_at_phone_width(self, page: Page, name: str) -> Path:
+        """Narrow a desktop page to 375 px, save ``NN-name-375px.png``, check it does not scroll sideways, widen it."""
+        size = page.viewport_size
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": 812})
+        try:
+            path = self._path(f"{name}-375px")
+            page.screenshot(path=str(path), full_page=True)
+            assert_fits_phone(page)
+        finally:
+            if size is not None:
+                page.set_viewport_size(size)
+        return path
+
+    def close(self, *, failed: bool) -> None:
+        """Close every browser opened; after a failure, first save what each page showed."""
+        for page, device in self.devices.items():
+            if failed and not page.is_closed():
+                # The page may have gone with the failure; the test's own report then says why.
+                with contextlib.suppress(Error):
+                    page.screenshot(path=str(self.folder / f"failed-{device}.png"), full_page=True)
+        for context in self.contexts:
+            context.close()

@@ -1,0 +1,61 @@
+"""A patient keeps today's diary on a phone: sign in, tap the answers, save, see it saved."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from onaboard.web.diary.models import DiaryEntry
+from tests.e2e.browsing import Browsing, tab_until_focused, tap_choice
+from tests.web.conftest import World
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_a_patient_enters_todays_diary_on_a_phone(browsing: Browsing, world: World) -> None:
+    """A patient signs in on a phone, taps hours, pain, features and a medicine, saves, and the day is stored."""
+    page = browsing.open("phone")
+    browsing.sign_in(page, "patient")
+
+    expect(page.get_by_role("heading", name="Today's diary")).to_be_visible()
+    save = page.get_by_role("button", name="Save", exact=True)
+    tab_until_focused(page, save)
+    browsing.shot(page, "today-blank")
+
+    tap_choice(page, "radio", "4")
+    tap_choice(page, "radio", "moderate: it got in the way")
+    browsing.shot(page, "hours-and-pain")
+    for feature in ("throbbing or pulsing", "felt sick (nausea)", "light bothered me"):
+        tap_choice(page, "checkbox", feature)
+    tap_choice(page, "checkbox", "triptan (sumatriptan, rizatriptan, zolmitriptan…)")
+    tap_choice(page, "checkbox", "the medicine helped")
+    browsing.shot(page, "answers-tapped")
+
+    with page.expect_navigation():
+        save.tap()
+    expect(page.get_by_text("Saved: your diary for")).to_be_visible()
+    expect(page.get_by_role("radio", name="4", exact=True)).to_be_checked()
+    expect(page.get_by_role("checkbox", name="felt sick (nausea)")).to_be_checked()
+    browsing.shot(page, "saved")
+
+    entry = DiaryEntry.objects.get(patient=world.own_patient, date=timezone.localdate())
+    assert entry.headache_hours == Decimal(4)
+    assert entry.intensity == "moderate"
+    assert (entry.pulsating, entry.nausea, entry.photophobia) == (True, True, True)
+    assert (entry.unilateral, entry.worse_with_activity, entry.vomiting, entry.phonophobia, entry.aura) == (
+        False,
+        False,
+        False,
+        False,
+        False,
+    )
+    assert entry.acute_medication == "triptan"
+    assert entry.acute_relief is True
+
+    page.get_by_role("link", name="My diary and chart").tap()
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    browsing.shot(page, "my-diary")

@@ -1,0 +1,80 @@
+"""Sign-in with lockout (onaboard/web/accounts/backends.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from onaboard.web.accounts.backends import LockoutBackend
+from tests.web.factories import PASSWORD
+
+WRONG = "not the password"
+
+
+@pytest.fixture
+def nurse(world):
+    return world.users["nurse"]
+
+
+def _fail(nurse, times: int) -> None:
+    for _ in range(times):
+        assert LockoutBackend().authenticate(None, username=nurse.username, password=WRONG) is None
+
+
+def test_the_right_password_signs_in(nurse):
+    """The right password returns the user."""
+    assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) == nurse
+
+
+def test_failures_are_counted_until_the_limit(nurse):
+    """Each wrong password adds one to the count; below the limit the account is not locked."""
+    _fail(nurse, settings.LOGIN_FAILURE_LIMIT - 1)
+    nurse.refresh_from_db()
+    assert nurse.failed_logins == settings.LOGIN_FAILURE_LIMIT - 1
+    assert not nurse.is_locked()
+
+
+def test_a_success_resets_the_count(nurse):
+    """A right password before the limit clears the failures, so they do not add up over days."""
+    _fail(nurse, settings.LOGIN_FAILURE_LIMIT - 1)
+    assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) == nurse
+    nurse.refresh_from_db()
+    assert nurse.failed_logins == 0
+
+
+def test_the_limit_locks_the_account_for_the_lockout_time(nurse):
+    """LOGIN_FAILURE_LIMIT failures in a row lock the account for LOGIN_LOCKOUT_MINUTES."""
+    before = timezone.now()
+    _fail(nurse, settings.LOGIN_FAILURE_LIMIT)
+    nurse.refresh_from_db()
+    assert nurse.is_locked()
+    expected = before + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    assert abs(nurse.locked_until - expected) < timedelta(seconds=30)
+
+
+def test_the_right_password_is_refused_while_locked(nurse):
+    """A locked account cannot sign in even with the right password."""
+    _fail(nurse, settings.LOGIN_FAILURE_LIMIT)
+    assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) is None
+
+
+def test_the_right_password_is_accepted_after_the_lock_expires(nurse):
+    """Once the lock time has passed, the right password signs in again."""
+    _fail(nurse, settings.LOGIN_FAILURE_LIMIT)
+    nurse.refresh_from_db()
+    type(nurse).objects.filter(pk=nurse.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) == nurse
+
+
+def test_an_unknown_name_is_refused(world):
+    """A user name nobody has is refused like a wrong password."""
+    assert LockoutBackend().authenticate(None, username="nobody", password=PASSWORD) is None
+
+
+def test_an_inactive_user_is_refused(nurse):
+    """A deactivated account cannot sign in with its right password."""
+    type(nurse).objects.filter(pk=nurse.pk).update(is_active=False)
+    assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) is None

@@ -1,0 +1,107 @@
+"""Setting up two-step sign-in and issuing API tokens (onaboard/web/accounts/services.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.services import (
+    NO_DEVICE,
+    THROTTLED,
+    WRONG_CODE,
+    OtpCodeError,
+    api_token_issue,
+    api_token_revoke,
+    otp_code_check,
+    otp_device_confirm,
+    otp_device_enrol,
+    otp_device_remove,
+)
+from onaboard.web.audit.models import Action, AuditEvent
+from tests.web.accounts.conftest import totp_code, wrong_code
+
+
+def test_enrolling_creates_an_unconfirmed_device(world):
+    """Starting the set-up creates one unconfirmed device and audits it."""
+    device = otp_device_enrol(user=world.users["billing"])
+    assert not device.confirmed
+    assert AuditEvent.objects.get(object_type="otp_device").action == Action.CREATE
+
+
+@pytest.mark.parametrize("role", ["patient", "trainee"])
+def test_only_staff_can_enrol(world, role):
+    """Patients and trainees cannot set up a device."""
+    with pytest.raises(PermissionError):
+        otp_device_enrol(user=world.users[role])
+    assert not TOTPDevice.objects.exists()
+
+
+def test_a_confirmed_user_cannot_enrol_again(enrolled):
+    """With two-step sign-in on, a second set-up is refused until the first is turned off."""
+    clinician, _device = enrolled
+    with pytest.raises(PermissionError):
+        otp_device_enrol(user=clinician)
+
+
+def test_confirming_needs_the_current_code(world, no_throttle):
+    """A wrong first code raises and leaves the device unconfirmed; the current code confirms it."""
+    nurse = world.users["nurse"]
+    device = otp_device_enrol(user=nurse)
+    with pytest.raises(OtpCodeError) as refused:
+        otp_device_confirm(user=nurse, code=wrong_code(device))
+    assert refused.value.message == WRONG_CODE
+    assert otp_device_confirm(user=nurse, code=totp_code(device)).confirmed
+
+
+def test_confirming_without_a_set_up_is_refused(world):
+    """There is nothing to confirm before a set-up was started."""
+    with pytest.raises(OtpCodeError) as refused:
+        otp_device_confirm(user=world.users["nurse"], code="123456")
+    assert refused.value.message == NO_DEVICE
+
+
+def test_a_wrong_code_is_audited_and_slows_the_next_try(enrolled):
+    """A wrong sign-in code is audited, and an immediate retry is refused as throttled even if right."""
+    clinician, device = enrolled
+    with pytest.raises(OtpCodeError):
+        otp_code_check(user=clinician, code=wrong_code(device))
+    assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED, object_type="otp_device").count() == 1
+    with pytest.raises(OtpCodeError) as refused:
+        otp_code_check(user=clinician, code=totp_code(device))
+    assert refused.value.message == THROTTLED
+
+
+def test_a_code_is_accepted_once(enrolled, no_throttle):
+    """The same code cannot be used twice (django-otp keeps the last accepted time step)."""
+    clinician, device = enrolled
+    code = totp_code(device)
+    assert otp_code_check(user=clinician, code=code) == device
+    with pytest.raises(OtpCodeError):
+        otp_code_check(user=clinician, code=code)
+
+
+def test_removing_deletes_the_devices_and_audits(enrolled):
+    """Turning it off with the current code deletes the device and records it."""
+    clinician, device = enrolled
+    otp_device_remove(user=clinician, code=totp_code(device))
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert AuditEvent.objects.filter(action=Action.DELETE, object_type="otp_device").exists()
+
+
+def test_issuing_a_token_is_audited_without_its_secret(world):
+    """Issuing records which token was made for whom, never the secret."""
+    token, raw = api_token_issue(owner=world.users["clinician"], name="reporting", issued_by=None)
+    event = AuditEvent.objects.get(object_type="api_token")
+    assert event.object_id == str(token.external_id)
+    assert raw not in event.detail
+    assert "clinician" in event.detail
+
+
+def test_revoking_a_token_stops_it_and_is_audited(world):
+    """A revoked token no longer authenticates and the revocation is recorded with who did it."""
+    token, raw = api_token_issue(owner=world.users["clinician"], name="reporting")
+    api_token_revoke(token=token, revoked_by=world.users["admin"])
+    assert ApiToken.user_for(raw) is None
+    event = AuditEvent.objects.get(object_type="api_token", action=Action.UPDATE)
+    assert event.username == "admin"

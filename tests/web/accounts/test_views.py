@@ -1,0 +1,250 @@
+"""Signing in, the one-time code step, and setting up two-step sign-in (onaboard/web/accounts/views.py)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from onaboard.web.accounts import views
+from onaboard.web.accounts.services import WRONG_CODE
+from onaboard.web.audit.models import Action, AuditEvent
+from tests.web.accounts.conftest import totp_code, wrong_code
+from tests.web.factories import PASSWORD
+
+LOGIN = reverse("accounts:login")
+CODE = reverse("accounts:login_code")
+TWO_STEP = reverse("accounts:otp_device_detail")
+CONFIRM = reverse("accounts:otp_device_confirm")
+REMOVE = reverse("accounts:otp_device_remove")
+HOME = reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _sign_in(client, user, password=PASSWORD, **extra):
+    return client.post(LOGIN, {"username": user.username, "password": password, **extra})
+
+
+def _signed_in_as(client):
+    return client.session.get("_auth_user_id")
+
+
+# --- The password step --------------------------------------------------------------------------------------------
+
+
+def test_the_sign_in_page_labels_its_inputs(client):
+    """The sign-in page has a labelled name and password field."""
+    page = client.get(LOGIN).content.decode()
+    assert '<label for="id_username">' in page
+    assert '<label for="id_password">' in page
+
+
+def test_a_user_without_an_authenticator_is_signed_in_by_the_password(client, world):
+    """Without two-step sign-in the right password signs in and goes to the home page; the sign-in is audited."""
+    nurse = world.users["nurse"]
+    response = _sign_in(client, nurse)
+    assert response.status_code == 302
+    assert response.url == HOME
+    assert _signed_in_as(client) == str(nurse.pk)
+    event = AuditEvent.objects.get(action=Action.LOGIN)
+    assert (event.username, event.detail) == ("nurse", "password")
+
+
+def test_a_wrong_password_rerenders_with_the_name_kept_and_is_audited(client, world):
+    """A wrong password shows the error, keeps the name typed, signs nobody in, and records the failure."""
+    response = _sign_in(client, world.users["nurse"], password="wrong")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert 'value="nurse"' in page
+    assert _signed_in_as(client) is None
+    assert AuditEvent.objects.get(action=Action.LOGIN_FAILED).detail == "nurse"
+
+
+def test_after_the_failure_limit_even_the_right_password_is_refused(client, world):
+    """After LOGIN_FAILURE_LIMIT wrong passwords the account is locked: the right one is refused too."""
+    nurse = world.users["nurse"]
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        _sign_in(client, nurse, password="wrong")
+    response = _sign_in(client, nurse)
+    assert response.status_code == 200
+    assert _signed_in_as(client) is None
+    assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED).first().detail == "nurse (account locked)"
+
+
+def test_the_right_password_works_again_once_the_lock_expires(client, world):
+    """When the lockout time has passed, the right password signs in again."""
+    nurse = world.users["nurse"]
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        _sign_in(client, nurse, password="wrong")
+    type(nurse).objects.filter(pk=nurse.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    assert _sign_in(client, nurse).status_code == 302
+    assert _signed_in_as(client) == str(nurse.pk)
+
+
+def test_an_outside_next_address_is_ignored(client, world):
+    """A ``next`` pointing to another site is not followed after signing in."""
+    response = _sign_in(client, world.users["nurse"], next="https://elsewhere.example/")
+    assert response.url == HOME
+
+
+# --- The code step --------------------------------------------------------------------------------------------------
+
+
+def test_the_password_alone_does_not_sign_in_a_user_with_an_authenticator(client, enrolled):
+    """With a confirmed authenticator the password leads to the code page and nobody is signed in yet."""
+    clinician, _device = enrolled
+    response = _sign_in(client, clinician)
+    assert response.url == CODE
+    assert _signed_in_as(client) is None
+    assert not AuditEvent.objects.filter(action=Action.LOGIN).exists()
+    page = client.get(CODE).content.decode()
+    assert 'autocomplete="one-time-code"' in page
+    assert '<label for="id_code">' in page
+
+
+def test_the_right_code_signs_in_and_verifies_the_session(client, enrolled):
+    """The current code signs the user in, marks the session verified and goes where they were heading."""
+    clinician, device = enrolled
+    _sign_in(client, clinician, next="/patients/")
+    response = client.post(CODE, {"code": totp_code(device)})
+    assert response.status_code == 302
+    assert response.url == "/patients/"
+    assert _signed_in_as(client) == str(clinician.pk)
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    assert AuditEvent.objects.get(action=Action.LOGIN).detail == "password and one-time code"
+
+
+@pytest.mark.usefixtures("no_throttle")
+def test_a_wrong_code_is_refused_and_audited(client, enrolled):
+    """A wrong code re-renders the page with the error next to the field; nobody is signed in; it is audited."""
+    clinician, device = enrolled
+    _sign_in(client, clinician)
+    response = client.post(CODE, {"code": wrong_code(device)})
+    assert response.status_code == 200
+    assert str(WRONG_CODE) in response.content.decode()
+    assert _signed_in_as(client) is None
+    failure = AuditEvent.objects.get(action=Action.LOGIN_FAILED, object_type="otp_device")
+    assert failure.detail == "sign-in: wrong one-time code"
+
+
+def test_a_malformed_code_is_refused_without_checking_the_device(client, enrolled):
+    """Letters or a short code are refused by the form itself."""
+    clinician, device = enrolled
+    _sign_in(client, clinician)
+    response = client.post(CODE, {"code": "12ab"})
+    assert response.status_code == 200
+    assert _signed_in_as(client) is None
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+
+
+def test_the_code_page_without_a_password_step_goes_back_to_sign_in(client, world):
+    """Nobody can start at the code page: without the password step it sends you to sign in."""
+    assert client.get(CODE).url == LOGIN
+
+
+def test_the_password_step_expires(client, enrolled, monkeypatch):
+    """After PENDING_SECONDS the password step no longer counts and the code page sends you back to sign in."""
+    clinician, device = enrolled
+    _sign_in(client, clinician)
+    later = time.time() + views.PENDING_SECONDS + 1
+    monkeypatch.setattr(views.time, "time", lambda: later)
+    response = client.post(CODE, {"code": totp_code(device)})
+    assert response.url == LOGIN
+    assert _signed_in_as(client) is None
+
+
+# --- Setting up two-step sign-in ----------------------------------------------------------------------------------
+
+
+def test_staff_see_two_step_sign_in_off_and_can_start(client, world):
+    """A clinician without an authenticator sees it is off, and starting creates an unconfirmed device."""
+    clinician = world.users["clinician"]
+    client.force_login(clinician)
+    assert "Set up two-step sign-in" in client.get(TWO_STEP).content.decode()
+    response = client.post(TWO_STEP)
+    assert response.url == CONFIRM
+    device = TOTPDevice.objects.get(user=clinician)
+    assert not device.confirmed
+    assert AuditEvent.objects.filter(action=Action.CREATE, object_type="otp_device").exists()
+
+
+def test_the_confirm_page_shows_the_otpauth_address_and_the_secret(client, world):
+    """Setting up shows the otpauth:// address and the secret to type in, with a labelled code field."""
+    client.force_login(world.users["clinician"])
+    client.post(TWO_STEP)
+    page = client.get(CONFIRM).content.decode()
+    assert "otpauth://totp/" in page
+    assert 'id="otp-secret"' in page
+    assert '<label for="id_code">' in page
+
+
+@pytest.mark.usefixtures("no_throttle")
+def test_a_wrong_code_does_not_confirm_the_device(client, world):
+    """A wrong first code leaves two-step sign-in off and says why."""
+    clinician = world.users["clinician"]
+    client.force_login(clinician)
+    client.post(TWO_STEP)
+    device = TOTPDevice.objects.get(user=clinician)
+    response = client.post(CONFIRM, {"code": wrong_code(device)})
+    assert str(WRONG_CODE) in response.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed
+
+
+def test_confirming_turns_it_on_and_the_next_sign_in_asks_for_a_code(client, world):
+    """The app's first code confirms the device (audited); signing in again then asks for a code."""
+    clinician = world.users["clinician"]
+    client.force_login(clinician)
+    client.post(TWO_STEP)
+    device = TOTPDevice.objects.get(user=clinician)
+    response = client.post(CONFIRM, {"code": totp_code(device)})
+    assert response.url == TWO_STEP
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    assert AuditEvent.objects.filter(action=Action.UPDATE, object_type="otp_device").exists()
+    client.post(reverse("accounts:logout"))
+    assert _sign_in(client, clinician).url == CODE
+
+
+def test_a_new_set_up_replaces_an_unfinished_one(client, world):
+    """Starting again discards the unconfirmed secret, so only the one on screen can be confirmed."""
+    clinician = world.users["clinician"]
+    client.force_login(clinician)
+    client.post(TWO_STEP)
+    first = TOTPDevice.objects.get(user=clinician)
+    client.post(TWO_STEP)
+    assert list(TOTPDevice.objects.filter(user=clinician)) != [first]
+    assert TOTPDevice.objects.filter(user=clinician).count() == 1
+
+
+@pytest.mark.parametrize("role", ["patient", "trainee"])
+def test_two_step_sign_in_is_for_staff(client, world, role):
+    """Patients and trainees get 403 on the set-up pages."""
+    client.force_login(world.users[role])
+    response = client.get(TWO_STEP)
+    assert response.status_code == 403
+    assert client.post(TWO_STEP).status_code == 403
+    assert not TOTPDevice.objects.exists()
+
+
+@pytest.mark.usefixtures("no_throttle")
+def test_turning_it_off_needs_a_current_code(client, enrolled):
+    """A wrong code leaves two-step sign-in on; the current code turns it off, audited."""
+    clinician, device = enrolled
+    _sign_in(client, clinician)
+    client.post(CODE, {"code": totp_code(device)})
+    response = client.post(REMOVE, {"code": wrong_code(device)})
+    assert str(WRONG_CODE) in response.content.decode()
+    assert TOTPDevice.objects.filter(user=clinician, confirmed=True).exists()
+    response = client.post(REMOVE, {"code": totp_code(device, steps_ahead=1)})
+    assert response.url == TWO_STEP
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert AuditEvent.objects.filter(action=Action.DELETE, object_type="otp_device").exists()

@@ -1,0 +1,166 @@
+"""The API as a whole (onaboard/web/config/api.py): its documented schema and how callers authenticate."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from onaboard.web.accounts.models import ApiToken
+from tests.web.accounts.conftest import totp_code
+
+METHODS = {"get", "put", "post", "patch", "delete"}
+ID_PARAMETER = re.compile(r"\{(\w+_id)\}")
+
+
+@pytest.fixture
+def schema(client, db):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations(schema):
+    return [
+        (method, path, op) for path, ops in schema["paths"].items() for method, op in ops.items() if method in METHODS
+    ]
+
+
+def test_the_schema_and_the_docs_are_served(client, schema):
+    """/api/openapi.json is OpenAPI 3 with the project's operations, and /api/docs renders for people."""
+    assert schema["openapi"].startswith("3.")
+    assert len(_operations(schema)) >= 15
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_every_operation_is_documented_with_its_responses(schema):
+    """Every operation has a summary, a success response with a JSON schema, and 401; patient-scoped ones 404;
+    those that take a body 422; every error response has a schema too."""
+    undocumented = []
+    for method, path, op in _operations(schema):
+        responses = op.get("responses", {})
+        where = f"{method.upper()} {path}"
+        if not op.get("summary"):
+            undocumented.append(f"{where}: no summary")
+        success = [code for code in responses if code.startswith("2")]
+        if not success:
+            undocumented.append(f"{where}: no success response")
+        needed = {"401"}
+        if ID_PARAMETER.search(path):
+            needed.add("404")
+        if "requestBody" in op:
+            needed.add("422")
+        undocumented.extend(f"{where}: {code} undocumented" for code in sorted(needed - set(responses)))
+        for code, response in responses.items():
+            if "application/json" not in response.get("content", {}):
+                undocumented.append(f"{where}: {code} has no JSON schema")
+    assert undocumented == []
+
+
+def test_ids_in_addresses_are_uuids_or_dates(schema):
+    """Path parameters are UUIDs (public ids) or dates: no integer key can be asked for."""
+    kinds = {
+        (param["name"], param["schema"].get("format"))
+        for _m, _p, op in _operations(schema)
+        for param in op.get("parameters", [])
+        if param["in"] == "path"
+    }
+    assert {fmt for _name, fmt in kinds} <= {"uuid", "date"}
+
+
+def test_every_operation_asks_for_authentication(schema):
+    """Every operation requires the bearer token or the signed-in session."""
+    assert all(op.get("security") for _m, _p, op in _operations(schema))
+
+
+# --- Bearer tokens ------------------------------------------------------------------------------------------------
+
+
+def test_no_credentials_is_401(client, world):
+    """Without a token or a session the API answers 401."""
+    assert client.get("/api/patients").status_code == 401
+
+
+def test_an_unknown_token_is_401(world):
+    """A made-up token is 401."""
+    assert Client(headers={"Authorization": "Bearer onb_made-up"}).get("/api/patients").status_code == 401
+
+
+def test_a_revoked_token_is_401(world):
+    """Revoking a token stops it at once."""
+    token, raw = ApiToken.issue(world.users["nurse"], "tablet")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert api.get("/api/patients").status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+    assert api.get("/api/patients").status_code == 401
+
+
+def test_a_token_acts_with_its_users_permissions(world, api_as):
+    """A patient's token sees what the patient sees and nothing more."""
+    body = api_as("patient").get("/api/patients").json()
+    assert [item["id"] for item in body["items"]] == [str(world.own_patient.external_id)]
+
+
+# --- The browser session ------------------------------------------------------------------------------------------
+
+
+def test_the_signed_in_session_reads_the_api(world):
+    """The pages' own session cookie authenticates API reads."""
+    browser = Client()
+    browser.force_login(world.users["nurse"])
+    assert browser.get("/api/patients").status_code == 200
+
+
+def test_a_session_write_needs_the_csrf_token(world):
+    """A write from the browser session without the CSRF token is refused; with it, it goes through."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.users["patient"])
+    url = f"/api/patients/{world.own_patient.external_id}/questionnaires"
+    body = '{"instrument": "hit6", "date": "2020-01-01", "answers": ["never","never","never","never","never","never"]}'
+    assert browser.post(url, body, content_type="application/json").status_code == 403
+    browser.get(reverse("accounts:login"))  # sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    accepted = browser.post(url, body, content_type="application/json", headers={"X-CSRFToken": token})
+    assert accepted.status_code == 201
+
+
+def test_a_session_without_its_one_time_code_is_401(world):
+    """A user who set up two-step sign-in reaches the API from the browser only once the code was entered."""
+    clinician = world.users["clinician"]
+    device = TOTPDevice.objects.create(user=clinician, name="app", confirmed=True)
+    browser = Client()
+    browser.force_login(clinician)
+    assert browser.get("/api/patients").status_code == 401
+    browser.post(reverse("accounts:login_code"), {"code": totp_code(device)})
+    assert browser.get("/api/patients").status_code == 200
+
+
+# --- Public ids only ----------------------------------------------------------------------------------------------
+
+
+def _ids_in(value, found):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "id" or key.endswith("_id"):
+                found.append(item)
+            _ids_in(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _ids_in(item, found)
+    return found
+
+
+def test_answers_carry_public_ids_only(world, api_as):
+    """Every id in the answers is a UUID string: integer keys never leave the server."""
+    client = api_as("clinician")
+    patient = world.own_patient.external_id
+    found = []
+    for url in ("/api/patients", f"/api/patients/{patient}", "/api/worklist", f"/api/patients/{patient}/sessions"):
+        _ids_in(client.get(url).json(), found)
+    assert found
+    for value in found:
+        uuid.UUID(str(value))

@@ -1,0 +1,168 @@
+"""Diary API operations (onaboard/web/diary/api.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from onaboard.clinical import assess
+from onaboard.clinical.diary import BAD_HOURS, INTENSITY_REQUIRED
+from onaboard.serialize import assessment_json
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.diary import api as diary_api
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.diary.selectors import patient_diary
+from tests.web.factories import DiaryEntryFactory
+
+MIGRAINE_DAY = {
+    "headache_hours": 6,
+    "intensity": "severe",
+    "unilateral": True,
+    "pulsating": True,
+    "nausea": True,
+    "acute_medication": ["triptan"],
+    "acute_relief": True,
+}
+
+
+def _url(patient, suffix=""):
+    return f"/api/patients/{patient.external_id}/diary{suffix}"
+
+
+def _put(client, patient, day, body):
+    return client.put(_url(patient, f"/{day.isoformat()}"), json.dumps(body), content_type="application/json")
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+def test_a_patient_saves_their_own_day(world, api_as, today):
+    """PUT saves the day through the diary service and answers with it as the engine reads it."""
+    response = _put(api_as("patient"), world.own_patient, today, MIGRAINE_DAY)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["date"] == today.isoformat()
+    assert body["intensity"] == "severe"
+    assert body["acute_medication"] == ["triptan"]
+    assert body["counts_as"]["migraine"] is True
+    entry = DiaryEntry.objects.get(patient=world.own_patient)
+    assert entry.headache_hours == Decimal(6)
+    assert AuditEvent.objects.get(object_type="diary_entry").action == Action.CREATE
+
+
+def test_saving_again_replaces_the_day(world, api_as, today):
+    """A second PUT for the same date replaces the row (one row per day), audited as an update."""
+    client = api_as("patient")
+    _put(client, world.own_patient, today, MIGRAINE_DAY)
+    _put(client, world.own_patient, today, {"headache_hours": 0})
+    entry = DiaryEntry.objects.get(patient=world.own_patient)
+    assert entry.headache_hours == 0
+    assert entry.intensity == ""
+    assert AuditEvent.objects.filter(object_type="diary_entry").first().action == Action.UPDATE
+
+
+def test_every_problem_is_answered_with_422_and_nothing_is_saved(world, api_as, today):
+    """A day that breaks several diary rules is refused with every problem, in the engine's words."""
+    body = {"headache_hours": 25, "acute_medication": ["snake oil"]}
+    response = _put(api_as("patient"), world.own_patient, today, body)
+    assert response.status_code == 422
+    problems = {tuple(p["loc"]): p["msg"] for p in response.json()["detail"]}
+    assert problems[("body", "headache_hours")] == BAD_HOURS.format(value="25")
+    assert ("body", "acute_medication") in problems
+    assert not DiaryEntry.objects.exists()
+
+
+def test_the_intensity_rule_is_the_engines(world, api_as, today):
+    """A headache day without intensity is refused with the engine's message."""
+    response = _put(api_as("nurse"), world.own_patient, today, {"headache_hours": 3})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", "intensity"], "msg": INTENSITY_REQUIRED, "type": "value_error"}
+    ]
+
+
+def test_a_future_day_is_refused(world, api_as, today):
+    """A date after today is refused against the date in the address."""
+    response = _put(api_as("patient"), world.own_patient, today + timedelta(days=1), {"headache_hours": 0})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "day"]
+
+
+@pytest.mark.parametrize("role", ["billing", "admin", "trainee"])
+def test_roles_that_do_not_keep_diaries_cannot_save(world, api_as, today, role):
+    """Billing staff, administrators and trainees cannot write a diary day: 404, nothing saved."""
+    response = _put(api_as(role), world.same_clinic_patient, today, {"headache_hours": 0})
+    assert response.status_code == 404
+    assert not DiaryEntry.objects.exists()
+
+
+def test_a_patient_cannot_write_anothers_diary(world, api_as, today):
+    """A patient PUT to another patient's diary is 404 and saves nothing."""
+    response = _put(api_as("patient"), world.same_clinic_patient, today, {"headache_hours": 0})
+    assert response.status_code == 404
+    assert not DiaryEntry.objects.exists()
+
+
+def test_the_list_returns_the_range_oldest_first_and_is_audited(world, api_as, today):
+    """GET lists the recorded days from start to end inclusive and records the read."""
+    for offset in range(5):
+        DiaryEntryFactory(patient=world.own_patient, date=today - timedelta(days=offset))
+    start, end = today - timedelta(days=3), today - timedelta(days=1)
+    response = api_as("clinician").get(_url(world.own_patient), {"start": start, "end": end})
+    assert [day["date"] for day in response.json()] == [(today - timedelta(days=n)).isoformat() for n in (3, 2, 1)]
+    event = AuditEvent.objects.get(action=Action.READ)
+    assert event.detail == f"api {start.isoformat()}..{end.isoformat()}"
+
+
+def test_the_default_range_is_the_84_days_ending_today(world, api_as, today):
+    """Without dates the list covers the three 28-day periods ending today."""
+    DiaryEntryFactory(patient=world.own_patient, date=today - timedelta(days=diary_api.DEFAULT_RANGE_DAYS))
+    DiaryEntryFactory(patient=world.own_patient, date=today - timedelta(days=diary_api.DEFAULT_RANGE_DAYS - 1))
+    days = api_as("patient").get(_url(world.own_patient)).json()
+    assert len(days) == 1
+
+
+def test_a_reversed_range_is_refused(world, api_as, today):
+    """start after end is 422 naming start."""
+    response = api_as("patient").get(_url(world.own_patient), {"start": today, "end": today - timedelta(days=1)})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == diary_api.START_AFTER_END
+
+
+def test_billing_cannot_read_the_diary(world, api_as):
+    """The diary is clinical: billing staff get 404."""
+    assert api_as("billing").get(_url(world.own_patient)).status_code == 404
+
+
+def test_the_assessment_is_the_engines_json(world, api_as, today):
+    """The assessment is exactly onaboard.serialize.assessment_json of the engine's assess, as the CLI prints."""
+    for offset in range(30):
+        DiaryEntryFactory(
+            patient=world.own_patient,
+            date=today - timedelta(days=offset),
+            headache_hours=Decimal(6),
+            intensity="severe",
+            unilateral=True,
+            pulsating=True,
+            nausea=True,
+        )
+    response = api_as("clinician").get(f"/api/patients/{world.own_patient.external_id}/assessment")
+    assert response.status_code == 200
+    patient = world.own_patient
+    expected = assessment_json(assess(patient_diary(patient, until=today), as_of=today, birth_date=patient.birth_date))
+    assert response.json() == json.loads(json.dumps(expected))
+    assert response.json()["chronic_migraine"]["reasons"]
+    assert AuditEvent.objects.get(action=Action.READ).object_type == "assessment"
+
+
+def test_an_assessment_in_the_future_is_refused(world, api_as, today):
+    """as_of after today is 422."""
+    url = f"/api/patients/{world.own_patient.external_id}/assessment"
+    response = api_as("clinician").get(url, {"as_of": today + timedelta(days=1)})
+    assert response.status_code == 422

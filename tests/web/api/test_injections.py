@@ -1,0 +1,278 @@
+"""Injection API operations: the plan, sessions and side effects (onaboard/web/injections/api.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from onaboard.clinical import FIXED_DOSE_UNITS, FIXED_SITE_COUNT, preempt_plan
+from onaboard.serialize import plan_json
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.injections import services
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
+from tests.web.factories import InjectionSessionFactory
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+def _preempt_sites(**follow_the_pain):
+    plan = preempt_plan(follow_the_pain=follow_the_pain)
+    return [
+        {"muscle": s.muscle.value, "side": s.side.value, "units": s.units, "follow_the_pain": s.follow_the_pain}
+        for s in plan.sites
+    ]
+
+
+def _session_body(day, **changes):
+    body = {
+        "date": day.isoformat(),
+        "sites": _preempt_sites(),
+        "vial_units": 200,
+        "product_lot": "C1234AB",
+        "product_expiry": (day + timedelta(days=200)).isoformat(),
+    }
+    return {**body, **changes}
+
+
+def _post(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def _record(client, patient, body):
+    return _post(client, f"/api/patients/{patient.external_id}/sessions", body)
+
+
+# --- The plan -----------------------------------------------------------------------------------------------------
+
+
+def test_the_plan_is_the_engines_json(world, api_as):
+    """The default plan is the 31 fixed sites (155 U), exactly onaboard.serialize.plan_json of preempt_plan."""
+    body = api_as("trainee").get("/api/plan").json()
+    assert (body["site_count"], body["total_units"]) == (FIXED_SITE_COUNT, FIXED_DOSE_UNITS)
+    assert body == json.loads(json.dumps(plan_json(preempt_plan())))
+
+
+def test_follow_the_pain_sites_are_added(world, api_as):
+    """Asking for two temporalis sites adds them to the plan."""
+    body = api_as("nurse").get("/api/plan", {"temporalis": 2}).json()
+    assert body["site_count"] == FIXED_SITE_COUNT + 2
+
+
+def test_a_plan_the_engine_refuses_is_422_with_its_reasons(world, api_as):
+    """Too many trapezius sites and a wrong vial size are both reported."""
+    response = api_as("nurse").get("/api/plan", {"trapezius": 5, "vial_units": 150})
+    assert response.status_code == 422
+    assert len(response.json()["detail"]) == 2
+
+
+def test_the_plan_needs_a_signed_in_caller(client, world):
+    """Without a token the plan is 401."""
+    assert client.get("/api/plan").status_code == 401
+
+
+# --- Recording ----------------------------------------------------------------------------------------------------
+
+
+def test_a_nurse_records_a_session_and_the_next_is_booked(world, api_as, today):
+    """Recording stores sites, units, vials and wastage, books the next session, and is audited."""
+    patient = world.same_clinic_patient
+    response = _record(api_as("nurse"), patient, _session_body(today))
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["status"], body["total_units"], body["vials_used"], body["discarded_units"]) == (
+        "recorded",
+        155,
+        1,
+        45,
+    )
+    assert len(body["sites"]) == FIXED_SITE_COUNT
+    assert body["plan"]["billing_modifier"] == "JW"
+    booked = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    assert booked.date == today + timedelta(days=84)
+    assert AuditEvent.objects.filter(object_type="injection_session", action=Action.CREATE).count() == 2
+
+
+def test_recording_the_same_day_twice_is_a_conflict(world, api_as, today):
+    """A second recording of the same day is 409 with the service's message and writes nothing."""
+    patient = world.same_clinic_patient
+    _record(api_as("nurse"), patient, _session_body(today))
+    response = _record(api_as("clinician"), patient, _session_body(today))
+    assert response.status_code == 409
+    assert response.json()["detail"] == services.SESSION_ALREADY_RECORDED.format(date=today)
+    assert InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED).count() == 1
+
+
+def test_every_input_problem_is_listed(world, api_as, today):
+    """A blank lot and an expired product are both reported as 422 next to their fields."""
+    body = _session_body(today, product_lot=" ", product_expiry=(today - timedelta(days=1)).isoformat())
+    response = _record(api_as("nurse"), world.same_clinic_patient, body)
+    assert response.status_code == 422
+    fields = [problem["loc"][1] for problem in response.json()["detail"]]
+    assert fields == ["product_lot", "product_expiry"]
+
+
+def test_a_failed_check_needs_an_override_reason(world, api_as, today):
+    """Within 12 weeks of the last session recording is refused with the engine's reasons until overridden."""
+    patient = world.same_clinic_patient
+    client = api_as("clinician")
+    _record(client, patient, _session_body(today - timedelta(days=30)))
+    InjectionSession.objects.filter(status=SessionStatus.BOOKED).delete()
+    refused = _record(client, patient, _session_body(today))
+    assert refused.status_code == 422
+    locs = [problem["loc"][1] for problem in refused.json()["detail"]]
+    assert locs[0] == "override_reason"
+    assert "checks.interval" in locs
+    accepted = _record(client, patient, _session_body(today, override_reason="Severe relapse; discussed."))
+    assert accepted.status_code == 201
+    assert accepted.json()["overridden_checks"] == ["interval"]
+    assert AuditEvent.objects.filter(object_type="injection_session_override").exists()
+
+
+@pytest.mark.parametrize("role", ["patient", "billing", "admin", "trainee"])
+def test_only_clinical_staff_record(world, api_as, today, role):
+    """Patients, billing staff, administrators and trainees cannot record a session: 404, nothing written."""
+    patient = world.own_patient
+    response = _record(api_as(role), patient, _session_body(today))
+    assert response.status_code == 404
+    assert not InjectionSession.objects.exists()
+
+
+def test_a_booking_of_another_patient_cannot_be_used(world, api_as, today):
+    """booking_id must be one of this patient's sessions."""
+    other = InjectionSessionFactory(patient=world.own_patient, date=today)
+    body = _session_body(today, booking_id=str(other.external_id))
+    response = _record(api_as("nurse"), world.same_clinic_patient, body)
+    assert response.status_code == 422
+
+
+# --- Reading sessions ---------------------------------------------------------------------------------------------
+
+
+def test_billing_staff_see_sessions_without_clinical_notes(world, api_as, today):
+    """Billing staff get products, units and codes, but no override reasons, checks or complications."""
+    patient = world.same_clinic_patient
+    _record(api_as("nurse"), patient, _session_body(today, complications="vasovagal episode"))
+    sessions = api_as("billing").get(f"/api/patients/{patient.external_id}/sessions").json()
+    recorded = next(s for s in sessions if s["status"] == "recorded")
+    assert recorded["total_units"] == 155
+    assert recorded["plan"]["billing"]
+    assert recorded["complications"] is None
+    assert recorded["check_reasons"] is None
+
+
+def test_clinical_staff_see_the_complications(world, api_as, today):
+    """Clinicians read the whole session, audited."""
+    patient = world.same_clinic_patient
+    created = _record(api_as("nurse"), patient, _session_body(today, complications="vasovagal episode")).json()
+    body = api_as("clinician").get(f"/api/sessions/{created['id']}").json()
+    assert body["complications"] == "vasovagal episode"
+    assert AuditEvent.objects.filter(action=Action.READ, object_type="injection_session").exists()
+
+
+def test_a_patient_reads_their_own_sessions_only(world, api_as, today):
+    """A patient lists their own sessions; another patient's session id is 404."""
+    own = InjectionSessionFactory(patient=world.own_patient, date=today + timedelta(days=5))
+    other = InjectionSessionFactory(patient=world.same_clinic_patient, date=today + timedelta(days=5))
+    client = api_as("patient")
+    assert [s["id"] for s in client.get(f"/api/patients/{world.own_patient.external_id}/sessions").json()] == [
+        str(own.external_id)
+    ]
+    assert client.get(f"/api/sessions/{other.external_id}").status_code == 404
+
+
+# --- Moving a booking ---------------------------------------------------------------------------------------------
+
+
+def test_a_booking_is_moved_with_its_version(world, api_as, today):
+    """PUT moves the booking; a stale version is 409."""
+    booking = InjectionSessionFactory(patient=world.same_clinic_patient, date=today + timedelta(days=10))
+    client = api_as("nurse")
+    url = f"/api/sessions/{booking.external_id}/booking"
+    moved = client.put(
+        url,
+        json.dumps({"date": (today + timedelta(days=12)).isoformat(), "version": 1}),
+        content_type="application/json",
+    )
+    assert moved.status_code == 200
+    assert moved.json()["version"] == 2
+    stale = client.put(
+        url,
+        json.dumps({"date": (today + timedelta(days=14)).isoformat(), "version": 1}),
+        content_type="application/json",
+    )
+    assert stale.status_code == 409
+
+
+# --- Side effects -------------------------------------------------------------------------------------------------
+
+
+def test_a_patient_reports_an_urgent_side_effect(world, api_as, today):
+    """A patient reports trouble swallowing; it is saved, marked urgent and audited."""
+    body = {"kind": "dysphagia", "onset": today.isoformat(), "severity": "moderate"}
+    response = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body)
+    assert response.status_code == 201
+    assert response.json()["urgent"] is True
+    assert SideEffect.objects.get().reported_by == world.users["patient"]
+    assert AuditEvent.objects.get(object_type="side_effect").action == Action.CREATE
+
+
+def test_a_side_effect_in_the_future_is_refused(world, api_as, today):
+    """An onset after today is 422 with the service's message."""
+    body = {"kind": "neck_pain", "onset": (today + timedelta(days=1)).isoformat(), "severity": "mild"}
+    response = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == services.ONSET_IN_FUTURE.format(today=today)
+
+
+def test_an_unknown_kind_is_refused(world, api_as, today):
+    """A kind outside the list is 422 and nothing is saved."""
+    body = {"kind": "hiccups", "onset": today.isoformat(), "severity": "mild"}
+    response = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body)
+    assert response.status_code == 422
+    assert not SideEffect.objects.exists()
+
+
+def test_a_patient_cannot_report_for_another(world, api_as, today):
+    """Reporting on another patient's record is 404."""
+    body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
+    response = _post(api_as("patient"), f"/api/patients/{world.same_clinic_patient.external_id}/side-effects", body)
+    assert response.status_code == 404
+    assert not SideEffect.objects.exists()
+
+
+def test_a_clinician_reviews_a_side_effect(world, api_as, today):
+    """The clinician grades it and attributes it to the patient's recorded session; the list shows the review."""
+    patient = world.own_patient
+    session = _record(api_as("nurse"), patient, _session_body(today - timedelta(days=3))).json()
+    body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
+    reported = _post(api_as("patient"), f"/api/patients/{patient.external_id}/side-effects", body).json()
+    assert reported["session_id"] == session["id"]
+    review = {"grade": "moderate", "related_to_treatment": True, "session_id": session["id"]}
+    response = _post(api_as("clinician"), f"/api/side-effects/{reported['id']}/review", review)
+    assert response.status_code == 200
+    listed = api_as("clinician").get(f"/api/patients/{patient.external_id}/side-effects").json()
+    assert (listed[0]["clinician_grade"], listed[0]["related_to_treatment"]) == ("moderate", True)
+
+
+def test_a_review_cannot_name_another_patients_session(world, api_as, today):
+    """Attributing a side effect to a session of someone else is 422."""
+    other = _record(api_as("nurse"), world.same_clinic_patient, _session_body(today)).json()
+    body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
+    reported = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body).json()
+    review = {"grade": "mild", "related_to_treatment": None, "session_id": other["id"]}
+    response = _post(api_as("clinician"), f"/api/side-effects/{reported['id']}/review", review)
+    assert response.status_code == 422
+
+
+def test_a_patient_cannot_review(world, api_as, today):
+    """Grading is for clinical staff: a patient's review of their own report is 404."""
+    body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
+    reported = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body).json()
+    review = {"grade": "mild", "related_to_treatment": None}
+    assert _post(api_as("patient"), f"/api/side-effects/{reported['id']}/review", review).status_code == 404

@@ -1,0 +1,127 @@
+"""Outcomes and questionnaire API operations (onaboard/web/outcomes/api.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from onaboard.clinical import hit6_score, treatment_outcomes
+from onaboard.clinical.prom import HIT6_COUNT
+from onaboard.serialize import outcomes_json
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.diary.selectors import patient_diary
+from onaboard.web.injections.models import SessionStatus
+from onaboard.web.outcomes import api as outcomes_api
+from onaboard.web.outcomes.models import QuestionnaireResponse
+from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
+
+HIT6 = ["sometimes", "very often", "always", "rarely", "never", "sometimes"]
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+def _submit(client, patient, body):
+    url = f"/api/patients/{patient.external_id}/questionnaires"
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_outcomes_before_any_session_say_so(world, api_as):
+    """Without a recorded session there are no outcomes: 404 with its own message."""
+    response = api_as("clinician").get(f"/api/patients/{world.own_patient.external_id}/outcomes")
+    assert response.status_code == 404
+    assert response.json() == {"detail": outcomes_api.NO_SESSION_YET}
+
+
+def test_outcomes_are_the_engines_json(world, api_as, today):
+    """With a recorded session the outcomes are exactly onaboard.serialize.outcomes_json, as the CLI prints."""
+    patient = world.own_patient
+    first = today - timedelta(days=40)
+    for offset in range(70):
+        day = today - timedelta(days=offset)
+        DiaryEntryFactory(
+            patient=patient,
+            date=day,
+            headache_hours=Decimal(5 if day < first and offset % 2 else 0),
+            intensity="moderate" if day < first and offset % 2 else "",
+        )
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    response = api_as("patient").get(f"/api/patients/{patient.external_id}/outcomes")
+    assert response.status_code == 200
+    expected = outcomes_json(treatment_outcomes(patient_diary(patient, until=today), injections=[first]))
+    assert response.json() == json.loads(json.dumps(expected))
+    assert AuditEvent.objects.get(action=Action.READ).object_type == "outcomes"
+
+
+def test_billing_cannot_read_outcomes(world, api_as):
+    """Outcomes are clinical: billing staff get 404."""
+    assert api_as("billing").get(f"/api/patients/{world.own_patient.external_id}/outcomes").status_code == 404
+
+
+def test_a_patient_submits_hit6_scored_by_the_engine(world, api_as, today):
+    """HIT-6 answers are scored by the engine and stored; the answer carries its reason."""
+    response = _submit(
+        api_as("patient"), world.own_patient, {"instrument": "hit6", "date": str(today), "answers": HIT6}
+    )
+    assert response.status_code == 201
+    scored = hit6_score(HIT6)
+    body = response.json()
+    assert (body["total"], body["category"], body["reason"]) == (scored.total, scored.impact.value, scored.reason)
+    assert QuestionnaireResponse.objects.get().total == scored.total
+
+
+def test_answers_the_engine_refuses_are_422_with_its_reasons(world, api_as, today):
+    """Five HIT-6 answers are refused with the engine's message; nothing is saved."""
+    body = {"instrument": "hit6", "date": str(today), "answers": HIT6[:5]}
+    response = _submit(api_as("patient"), world.own_patient, body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == HIT6_COUNT.format(count=5)
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_midas_is_scored_from_its_questions(world, api_as, today):
+    """MIDAS answers by question are scored; an unknown question is refused."""
+    answers = {"q1": 3, "q2": 2, "q3": 1, "q4": 4, "q5": 2}
+    ok = _submit(api_as("nurse"), world.own_patient, {"instrument": "midas", "date": str(today), "answers": answers})
+    assert ok.status_code == 201
+    assert ok.json()["total"] == 12
+    bad = {"instrument": "midas", "date": str(today), "answers": {**answers, "q9": 1}}
+    refused = _submit(api_as("nurse"), world.own_patient, bad)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["msg"] == outcomes_api.MIDAS_UNKNOWN_KEYS.format(keys="q9")
+
+
+def test_answers_of_the_wrong_shape_are_refused(world, api_as, today):
+    """MIDAS answers given as a list are refused with a message saying what is expected."""
+    body = {"instrument": "midas", "date": str(today), "answers": ["1", "2"]}
+    response = _submit(api_as("patient"), world.own_patient, body)
+    assert response.json()["detail"][0]["msg"] == outcomes_api.MIDAS_ANSWERS_SHAPE
+
+
+def test_a_questionnaire_in_the_future_is_refused(world, api_as, today):
+    """A date after today is 422."""
+    body = {"instrument": "hit6", "date": str(today + timedelta(days=1)), "answers": HIT6}
+    assert _submit(api_as("patient"), world.own_patient, body).status_code == 422
+
+
+@pytest.mark.parametrize(("role", "target"), [("patient", "same_clinic_patient"), ("billing", "own_patient")])
+def test_no_one_else_submits(world, api_as, today, role, target):
+    """Another patient's record, or a role that keeps no diary, is 404 and nothing is saved."""
+    body = {"instrument": "hit6", "date": str(today), "answers": HIT6}
+    assert _submit(api_as(role), getattr(world, target), body).status_code == 404
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_the_list_shows_every_response_with_its_reason(world, api_as, today):
+    """The list returns each response with the engine's reason, and the read is audited."""
+    client = api_as("patient")
+    _submit(client, world.own_patient, {"instrument": "hit6", "date": str(today), "answers": HIT6})
+    listed = client.get(f"/api/patients/{world.own_patient.external_id}/questionnaires").json()
+    assert [(item["instrument"], item["reason"]) for item in listed] == [("hit6", hit6_score(HIT6).reason)]
+    assert AuditEvent.objects.filter(action=Action.READ, object_type="questionnaires").exists()

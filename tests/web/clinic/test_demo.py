@@ -1,0 +1,108 @@
+"""The demo clinic (onaboard/web/clinic/demo.py): every patient lands in the state its story promises."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from onaboard.web.accounts.models import Role, User
+from onaboard.web.clinic.demo import (
+    CLINIC_NAME,
+    PASSWORD,
+    PATIENTS,
+    STAFF,
+    demo_clinic_load,
+    demo_logins,
+    story_holds,
+)
+from onaboard.web.clinic.selectors import PathwayState, pathway_states
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus
+from onaboard.web.patients.models import Patient
+from tests.web.clinic.diaries import TODAY
+
+DAYS = [TODAY, date(2027, 1, 1), date(2028, 2, 29), date(2031, 11, 5)]
+"""Dates are relative to today, so the story holds whatever today is (a leap day included)."""
+
+
+@pytest.mark.parametrize("today", DAYS, ids=str)
+@pytest.mark.parametrize("spec", PATIENTS, ids=lambda spec: f"{spec.number}-{spec.expected}")
+def test_each_demo_patient_tells_its_story_on_any_day(spec, today):
+    """The engine puts each demo patient in its expected state, with the verdicts its story needs."""
+    assert story_holds(spec, today)
+
+
+def test_the_demo_spreads_over_every_state_that_can_be_entered():
+    """Every pathway state but awaiting approval (which no feature enters yet) has a demo patient."""
+    states = {spec.expected for spec in PATIENTS}
+    assert states == set(PathwayState) - {PathwayState.AWAITING_APPROVAL}
+
+
+def test_logins_list_the_staff_then_every_patient():
+    """The printed logins are the five staff accounts and one portal login per patient."""
+    logins = [user for user, _, _ in demo_logins()]
+    assert logins[: len(STAFF)] == ["dr.demo", "nurse.demo", "billing.demo", "admin.demo", "trainee.demo"]
+    assert logins[len(STAFF) :] == [f"patient{spec.number}.demo" for spec in PATIENTS]
+
+
+@pytest.mark.django_db
+def test_loading_stores_patients_whose_stored_rows_give_the_expected_states():
+    """The stored demo clinic, read back through the selectors, shows each patient in its expected state."""
+    result = demo_clinic_load(today=TODAY)
+    assert result.created
+    patients = list(Patient.objects.filter(clinic=result.clinic))
+    states = pathway_states(patients, today=TODAY)
+    expected = {spec.record_number: spec.expected for spec in PATIENTS}
+    assert {p.record_number: states[p.pk].state for p in patients} == expected
+
+
+@pytest.mark.django_db
+def test_demo_logins_have_their_roles_and_the_demo_password():
+    """Every demo login signs in with the published password, with its role; only admin.demo is a superuser."""
+    demo_clinic_load(today=TODAY)
+    users = {user.username: user for user in User.objects.filter(clinic__name=CLINIC_NAME)}
+    assert len(users) == len(STAFF) + len(PATIENTS)
+    assert all(user.check_password(PASSWORD) for user in users.values())
+    assert users["dr.demo"].role == Role.CLINICIAN
+    assert users["trainee.demo"].role == Role.TRAINEE
+    assert [name for name, user in users.items() if user.is_superuser] == ["admin.demo"]
+    assert Patient.objects.get(record_number="DEMO-0001").user == users["patient1.demo"]
+
+
+@pytest.mark.django_db
+def test_recorded_sessions_follow_the_preempt_plan():
+    """Each recorded session has its 31 fixed sites (plus follow-the-pain) and the engine's vials and wastage."""
+    demo_clinic_load(today=TODAY)
+    for session in InjectionSession.objects.filter(status=SessionStatus.RECORDED):
+        sites = InjectionSiteRecord.objects.filter(session=session)
+        assert sites.filter(follow_the_pain=False).count() == 31
+        assert sum(site.units for site in sites) == session.total_units
+        assert session.vials_used * session.vial_units - session.total_units == session.discarded_units
+        assert not sites.filter(x__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_loading_twice_changes_nothing():
+    """A second load finds the demo and leaves every row as it was."""
+    demo_clinic_load(today=TODAY)
+    before = (Patient.objects.count(), DiaryEntry.objects.count(), InjectionSession.objects.count())
+    again = demo_clinic_load(today=date(2026, 7, 3))
+    assert not again.created
+    assert again.built_on == TODAY
+    assert (Patient.objects.count(), DiaryEntry.objects.count(), InjectionSession.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_reset_rebuilds_the_demo_for_the_new_day_and_keeps_the_logins():
+    """--reset replaces the demo patients with ones built for the new day; staff and portal logins stay the same."""
+    demo_clinic_load(today=TODAY)
+    logins = set(User.objects.values_list("pk", flat=True))
+    old_patients = set(Patient.objects.values_list("external_id", flat=True))
+    later = date(2026, 7, 10)
+    result = demo_clinic_load(today=later, reset=True)
+    assert result.created
+    assert set(User.objects.values_list("pk", flat=True)) == logins
+    assert old_patients.isdisjoint(Patient.objects.values_list("external_id", flat=True))
+    assert Patient.objects.count() == len(PATIENTS)
+    assert DiaryEntry.objects.order_by("-date").first().date == later

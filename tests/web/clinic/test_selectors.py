@@ -1,0 +1,310 @@
+"""Pathway states and the worklist (onaboard/web/clinic/selectors.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from onaboard.clinical import PatientDiary
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.clinic.selectors import (
+    BOOKED_FIRST,
+    DIARY_PERIODS,
+    PathwayState,
+    pathway_state,
+    pathway_states,
+    patient_pathway_state,
+    worklist,
+)
+from onaboard.web.injections.models import SessionStatus
+from tests.web.clinic.diaries import (
+    TODAY,
+    chronic_rows,
+    course_rows,
+    days_before,
+    diary_of,
+    episodic_rows,
+    store,
+)
+from tests.web.factories import InjectionSessionFactory, PatientFactory
+
+ADULT = date(1984, 5, 17)
+
+
+def _state(rows, *, recorded=(), booked=(), birth_date=ADULT, approval_pending=False):
+    return pathway_state(
+        diary=diary_of(rows),
+        birth_date=birth_date,
+        recorded=recorded,
+        booked=booked,
+        today=TODAY,
+        approval_pending=approval_pending,
+    )
+
+
+# --- Before treatment -------------------------------------------------------------------------------------------
+
+
+def test_one_complete_period_keeps_the_diary_running():
+    """With one of the three periods recorded, the engine cannot judge chronic migraine yet: diary running."""
+    pathway = _state(chronic_rows(periods=1))
+    assert pathway.state is PathwayState.DIARY_RUNNING
+    assert pathway.summary == DIARY_PERIODS % {"complete": 1, "needed": 3}
+    assert any("missing" in reason for reason in pathway.reasons)
+
+
+def test_an_empty_diary_is_a_running_diary():
+    """A patient with no diary day yet is in the diary-running state, not an error."""
+    pathway = pathway_state(diary=PatientDiary("P", ()), birth_date=ADULT, recorded=(), booked=(), today=TODAY)
+    assert pathway.state is PathwayState.DIARY_RUNNING
+
+
+def test_episodic_migraine_is_not_eligible_with_the_ichd_reason():
+    """Too few headache days makes chronic migraine "no", so the patient is not eligible and the ICHD-3 reason leads."""
+    pathway = _state(episodic_rows())
+    assert pathway.state is PathwayState.NOT_ELIGIBLE
+    assert pathway.summary.startswith("ICHD-3 1.3 A: period 1")
+
+
+def test_a_minor_with_chronic_migraine_is_not_eligible_by_the_label_age():
+    """Chronic migraine at 16 does not meet the label (adults only); the label's age reason leads."""
+    pathway = _state(chronic_rows(), birth_date=TODAY.replace(year=TODAY.year - 16))
+    assert pathway.state is PathwayState.NOT_ELIGIBLE
+    assert pathway.summary.startswith("BOTOX label 8.4: age 16")
+
+
+def test_label_criteria_met_is_eligible():
+    """Three chronic periods in an adult meet the label criteria: eligible, with the label's reason as summary."""
+    pathway = _state(chronic_rows())
+    assert pathway.state is PathwayState.ELIGIBLE
+    assert pathway.summary.startswith("BOTOX label (Indications): each of the 3 periods")
+    assert pathway.assessment is not None
+
+
+def test_awaiting_approval_is_entered_only_through_the_approval_seam():
+    """An eligible patient with a pending approval request is awaiting approval (the insurance feature's seam)."""
+    assert _state(chronic_rows(), approval_pending=True).state is PathwayState.AWAITING_APPROVAL
+
+
+def test_a_first_session_booked_ahead_is_booked_whatever_the_diary():
+    """A booking for today or later puts an untreated patient in booked, saying when."""
+    booked_for = TODAY + timedelta(days=5)
+    pathway = _state(chronic_rows(), booked=[booked_for])
+    assert pathway.state is PathwayState.BOOKED
+    assert pathway.booked_for == booked_for
+    assert pathway.summary == BOOKED_FIRST % {"date": booked_for.isoformat()}
+
+
+def test_a_missed_booking_does_not_count_as_booked():
+    """A booking dated before today that was never recorded leaves the patient in their eligibility state."""
+    assert _state(chronic_rows(), booked=[days_before(3)]).state is PathwayState.ELIGIBLE
+
+
+def test_diary_days_and_sessions_after_today_are_ignored():
+    """The state on a day uses only what happened up to that day."""
+    later = TODAY + timedelta(days=10)
+    pathway = pathway_state(
+        diary=diary_of(chronic_rows(today=later), today=later),
+        birth_date=ADULT,
+        recorded=[later],
+        booked=(),
+        today=TODAY,
+    )
+    assert not pathway.treated
+    assert pathway.assessment is not None
+    assert pathway.assessment.as_of == TODAY
+
+
+# --- On treatment -------------------------------------------------------------------------------------------------
+
+
+def test_a_first_session_a_month_ago_is_on_treatment():
+    """One session 30 days ago: the next is not due, so the patient is on treatment with the schedule's reason."""
+    day0 = days_before(30)
+    pathway = _state(course_rows(day0, 20, 12), recorded=[day0])
+    assert pathway.state is PathwayState.ON_TREATMENT
+    assert pathway.summary.startswith("not yet due:")
+    assert pathway.next_due == day0 + timedelta(days=84)
+
+
+def test_twelve_weeks_after_the_last_session_is_due():
+    """86 days after the only session (2 past the due date, within the 7-day window) the next session is due."""
+    day0 = days_before(86)
+    pathway = _state(course_rows(day0, 20, 18, 18, 18), recorded=[day0])
+    assert pathway.state is PathwayState.DUE
+    assert pathway.summary.startswith("due:")
+
+
+def test_more_than_a_week_past_the_due_date_is_overdue():
+    """100 days after the only session (16 past the due date) the patient is overdue."""
+    day0 = days_before(100)
+    pathway = _state(course_rows(day0, 20, 18, 18, 18, 18), recorded=[day0])
+    assert pathway.state is PathwayState.OVERDUE
+    assert pathway.summary.startswith("overdue:")
+
+
+def test_a_booked_next_session_takes_precedence_over_due():
+    """When the due session is already booked the worklist shows booked: nothing left to do."""
+    day0 = days_before(100)
+    pathway = _state(course_rows(day0, 20, 18, 18, 18, 18), recorded=[day0], booked=[TODAY + timedelta(days=2)])
+    assert pathway.state is PathwayState.BOOKED
+
+
+def _week24_course(*extra_sessions: date) -> tuple[list[dict[str, str]], list[date]]:
+    """Two cycles 84 days apart, week 24 complete with exactly 30 % fewer headache days, never three periods < 15."""
+    day0 = days_before(170)
+    rows = course_rows(day0, 20, 16, 16, 16, 16, 16, 14)
+    return rows, [day0, day0 + timedelta(days=84), *extra_sessions]
+
+
+def test_a_complete_week_24_not_acted_on_is_week_24_assessment_due():
+    """Week 24 complete and no session after it: week-24 assessment due, even though the next session is also due."""
+    rows, sessions = _week24_course()
+    pathway = _state(rows, recorded=sessions)
+    assert pathway.state is PathwayState.WEEK24_DUE
+    assert pathway.outcomes is not None
+    assert pathway.outcomes.week24.available
+    assert any("NICE TA260 1.2" in reason for reason in pathway.reasons)
+
+
+def test_a_session_after_week_24_means_the_assessment_was_acted_on():
+    """Once a session is recorded after period 6, the patient is back on the 12-week schedule."""
+    rows, sessions = _week24_course(days_before(2))
+    assert _state(rows, recorded=sessions).state is PathwayState.ON_TREATMENT
+
+
+def test_less_than_30_percent_fewer_headache_days_at_week_24_suggests_stopping():
+    """A non-responder at week 24 (NICE TA260 1.2: < 30 %) is stop suggested, with NICE's reason."""
+    day0 = days_before(170)
+    rows = course_rows(day0, 20, 19, 19, 18, 18, 18, 18)
+    pathway = _state(rows, recorded=[day0, day0 + timedelta(days=84)])
+    assert pathway.state is PathwayState.STOP_SUGGESTED
+    assert "(< 30 %)" in pathway.summary
+
+
+def test_three_episodic_periods_suggest_stopping_before_week_24():
+    """Three consecutive periods under 15 headache days (NICE TA260 1.2) suggest stopping, even when booked."""
+    day0 = days_before(90)
+    rows = course_rows(day0, 20, 10, 10, 10)
+    pathway = _state(rows, recorded=[day0, day0 + timedelta(days=84)], booked=[TODAY + timedelta(days=80)])
+    assert pathway.state is PathwayState.STOP_SUGGESTED
+    assert "changed to episodic migraine" in pathway.summary
+
+
+# --- Loading from the database --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_selector_reads_stored_rows_and_ignores_cancelled_sessions():
+    """A stored diary and a recorded session give the same state as the pure decision; cancelled ones do not count."""
+    patient = PatientFactory(birth_date=ADULT)
+    day0 = days_before(86)
+    store(patient, course_rows(day0, 20, 18, 18, 18))
+    InjectionSessionFactory(patient=patient, date=day0, status=SessionStatus.RECORDED)
+    InjectionSessionFactory(patient=patient, date=TODAY + timedelta(days=3), status=SessionStatus.CANCELLED)
+    assert patient_pathway_state(patient, TODAY).state is PathwayState.DUE
+
+
+@pytest.mark.django_db
+def test_a_clinics_states_load_in_a_fixed_number_of_queries_and_are_reused(django_assert_num_queries):
+    """Six patients cost two fingerprint queries and two row queries; unchanged, the next load reuses the states."""
+    patients = [PatientFactory(birth_date=ADULT) for _ in range(6)]
+    for patient in patients:
+        store(patient, chronic_rows())
+    InjectionSessionFactory(patient=patients[0], date=TODAY + timedelta(days=4), status=SessionStatus.BOOKED)
+    with django_assert_num_queries(4):
+        states = pathway_states(patients, today=TODAY)
+    assert states[patients[0].pk].state is PathwayState.BOOKED
+    assert {states[p.pk].state for p in patients[1:]} == {PathwayState.ELIGIBLE}
+    with django_assert_num_queries(2):
+        again = pathway_states(patients, today=TODAY)
+    assert again == states
+
+
+@pytest.mark.django_db
+def test_a_saved_change_recomputes_that_patients_state():
+    """Cancelling the booking (a saved change to a session) is seen at once: the state is computed again."""
+    patient = PatientFactory(birth_date=ADULT)
+    store(patient, chronic_rows())
+    booking = InjectionSessionFactory(patient=patient, date=TODAY + timedelta(days=4), status=SessionStatus.BOOKED)
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.BOOKED
+    booking.status = SessionStatus.CANCELLED
+    booking.save()
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.ELIGIBLE
+
+
+@pytest.mark.django_db
+def test_a_new_diary_day_recomputes_that_patients_state():
+    """Entering the days that complete the third period moves the patient from diary running to eligible."""
+    patient = PatientFactory(birth_date=ADULT)
+    rows = chronic_rows()
+    store(patient, rows[9:])  # the oldest period has 19 of 28 days: incomplete
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.DIARY_RUNNING
+    store(patient, rows[:9])
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.ELIGIBLE
+
+
+# --- The worklist ---------------------------------------------------------------------------------------------------
+
+
+def _names(listing) -> set[str]:
+    return {row.patient.family_name for group in listing.groups for row in group.rows}
+
+
+@pytest.mark.django_db
+def test_the_worklist_lists_only_the_clinics_patients(world):
+    """A clinician's worklist holds their clinic's patients and none of another clinic's."""
+    listing = worklist(user=world.users["clinician"], today=TODAY)
+    assert _names(listing) == {"Own", "Same"}
+    assert listing.clinical
+
+
+@pytest.mark.django_db
+def test_billing_staff_get_states_without_reasons(world):
+    """Billing staff see each patient's state and dates but no clinical summary."""
+    store(world.same_clinic_patient, chronic_rows())
+    listing = worklist(user=world.users["billing"], today=TODAY)
+    rows = [row for group in listing.groups for row in group.rows]
+    assert {row.state for row in rows} >= {PathwayState.ELIGIBLE}
+    assert all(row.summary is None for row in rows)
+    assert not listing.clinical
+
+
+@pytest.mark.django_db
+def test_the_search_matches_every_word_in_names_or_record_numbers(world):
+    """Searching "sam same" finds Sam Same; a record number finds its patient; a stranger's name finds nobody."""
+    clinician = world.users["clinician"]
+    assert _names(worklist(user=clinician, today=TODAY, query="sam same")) == {"Same"}
+    number = world.own_patient.record_number
+    assert _names(worklist(user=clinician, today=TODAY, query=number.lower())) == {"Own"}
+    assert _names(worklist(user=clinician, today=TODAY, query="Far")) == set()
+
+
+@pytest.mark.django_db
+def test_the_state_filter_keeps_counts_for_every_state(world):
+    """Filtering by a state lists only it, while the counts still cover every state of the search."""
+    store(world.same_clinic_patient, chronic_rows())
+    listing = worklist(user=world.users["nurse"], today=TODAY, state=PathwayState.ELIGIBLE)
+    assert [group.state for group in listing.groups] == [PathwayState.ELIGIBLE]
+    counts = dict(listing.counts)
+    assert counts[PathwayState.ELIGIBLE] == 1
+    assert counts[PathwayState.DIARY_RUNNING] == 1
+    assert listing.total == 2
+
+
+@pytest.mark.django_db
+def test_an_unknown_state_filter_lists_everything(world):
+    """A state name that does not exist is ignored rather than refused."""
+    listing = worklist(user=world.users["clinician"], today=TODAY, state="nonsense")
+    assert listing.state is None
+    assert _names(listing) == {"Own", "Same"}
+
+
+@pytest.mark.django_db
+def test_reading_the_worklist_is_audited(world):
+    """Each worklist read leaves one audit event saying how many patients were listed and what was searched."""
+    worklist(user=world.users["clinician"], today=TODAY, query="Same")
+    event = AuditEvent.objects.get(action=Action.READ, object_type="worklist")
+    assert event.username == "clinician"
+    assert event.detail == "1 patients listed; search 'Same'"

@@ -1,0 +1,130 @@
+"""The server-side SVG charts (onaboard/web/common/charts.py): they draw the engine's numbers, accessibly."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from onaboard.clinical import DiaryDay, Intensity, classify_days, periods_before
+from onaboard.web.common.charts import (
+    HEIGHT,
+    LEFT,
+    PLOT_WIDTH,
+    ScorePoint,
+    SessionMark,
+    headache_days_chart,
+    score_trend_chart,
+)
+
+NS = {"svg": "http://www.w3.org/2000/svg"}
+TODAY = date(2026, 3, 2)
+
+
+def _parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)  # noqa: S314 - the chart's own output, not untrusted input
+
+
+def _day(day: date, hours: int) -> DiaryDay:
+    return DiaryDay("P", day, Decimal(hours), Intensity.SEVERE if hours else None)
+
+
+def _known_periods():
+    """Three periods back from TODAY: all 28 days of period 1 with 10 headache days, 10 days of period 2 with 4,
+    nothing in period 3."""
+    period1 = [_day(TODAY - timedelta(days=i), 6 if i % 3 == 0 else 0) for i in range(28)]
+    period2 = [_day(TODAY - timedelta(days=28 + i), 2 if i < 4 else 0) for i in range(10)]
+    days = sorted(period1 + period2, key=lambda d: d.date)
+    return periods_before(classify_days(days), as_of=TODAY, count=3)
+
+
+@pytest.fixture
+def svg():
+    sessions = [SessionMark(TODAY - timedelta(days=20), recorded=True), SessionMark(TODAY + timedelta(days=64), False)]
+    chart = headache_days_chart(_known_periods(), sessions, title="My chart")
+    return chart, _parse(str(chart.svg()))
+
+
+def test_the_svg_is_an_accessible_image(svg):
+    """The SVG has role="img", a <title> and a <desc> naming every period's count, and is labelled by them."""
+    _chart, root = svg
+    assert root.get("role") == "img"
+    assert root.find("svg:title", NS).text == "My chart"
+    desc = root.find("svg:desc", NS).text
+    assert "10 headache days" in desc
+    assert "4 headache days (only 10 of 28 days recorded)" in desc
+    assert "not recorded" in desc
+    assert root.get("aria-labelledby") == "headache-days-chart-title headache-days-chart-desc"
+
+
+def test_bars_are_the_engines_counts_oldest_first(svg):
+    """One bar per recorded period, oldest first, carrying the engine's headache-day count and completeness."""
+    _chart, root = svg
+    bars = root.findall(".//svg:rect[@class='bar']", NS)
+    assert [(b.get("data-headache-days"), b.get("data-complete")) for b in bars] == [("4", "no"), ("10", "yes")]
+    assert [b.get("data-end") for b in bars] == [(TODAY - timedelta(days=28)).isoformat(), TODAY.isoformat()]
+
+
+def test_bar_heights_are_proportional_to_headache_days(svg):
+    """A bar's height is its count on a fixed 0-28 scale, so 10 days stands 2.5 times as tall as 4."""
+    _chart, root = svg
+    small, tall = (float(b.get("height")) for b in root.findall(".//svg:rect[@class='bar']", NS))
+    assert tall / small == pytest.approx(10 / 4, rel=0.02)
+    assert tall <= HEIGHT
+
+
+def test_a_period_with_no_diary_is_a_gap_not_a_zero_bar(svg):
+    """The period with nothing recorded is drawn as a dashed gap labelled 'not recorded', never as 0."""
+    _chart, root = svg
+    gaps = root.findall(".//svg:g[@class='gap']", NS)
+    assert len(gaps) == 1
+    assert gaps[0].get("data-days-recorded") == "0"
+    assert gaps[0].find("svg:text", NS).text == "not recorded"
+
+
+def test_sessions_inside_the_chart_are_marked_at_their_date(svg):
+    """A session within the charted periods is a vertical line at its day; a later one is listed under the chart."""
+    chart, root = svg
+    marks = root.findall(".//svg:g[@class='session']", NS)
+    assert [(m.get("data-date"), m.get("data-status")) for m in marks] == [
+        ((TODAY - timedelta(days=20)).isoformat(), "recorded")
+    ]
+    line = marks[0].find("svg:line", NS)
+    first_day = TODAY - timedelta(days=83)
+    expected_x = LEFT + PLOT_WIDTH * ((TODAY - timedelta(days=20) - first_day).days + 0.5) / 84
+    assert float(line.get("x1")) == pytest.approx(expected_x, abs=0.1)
+    assert [s.date for s in chart.other_sessions] == [TODAY + timedelta(days=64)]
+
+
+def test_the_figure_has_a_data_table_fallback(svg):
+    """The rendered figure holds the SVG and a table with one row per period, gaps shown as a dash."""
+    chart, _root = svg
+    html = chart.__html__()
+    assert html.count("<tr><td>") == 3
+    assert "<details>" in html
+    assert "Sessions outside the chart:" in html
+
+
+def test_titles_are_escaped():
+    """Text put in the SVG is escaped, so a title cannot inject markup."""
+    chart = headache_days_chart([], [], title="<script>x</script>")
+    assert "<script>" not in str(chart.svg())
+    root = _parse(str(chart.svg()))
+    assert root.find("svg:title", NS).text == "<script>x</script>"
+
+
+def test_a_trend_draws_one_point_per_response():
+    """The score trend draws each total as a point, oldest first, in parseable SVG."""
+    chart = score_trend_chart(
+        [ScorePoint(date(2026, 2, 1), 55, "some impact"), ScorePoint(date(2026, 1, 1), 62, "severe impact")],
+        title="HIT-6",
+        low=36,
+        high=78,
+        cut_points=(50, 56, 60),
+    )
+    root = _parse(str(chart.svg()))
+    points = root.findall(".//svg:circle[@class='point']", NS)
+    assert [(p.get("data-date"), p.get("data-total")) for p in points] == [("2026-01-01", "62"), ("2026-02-01", "55")]
+    assert float(points[0].get("cy")) < float(points[1].get("cy"))

@@ -1,0 +1,116 @@
+"""The diary day form (onaboard/web/diary/forms.py): it collects text for the engine and words its answers plainly."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from onaboard.clinical import diary as engine_diary
+from onaboard.clinical import diary_day_from_fields
+from onaboard.web.diary import forms
+from onaboard.web.diary.forms import DiaryDayForm, engine_message_parts, plain_problem
+from onaboard.web.diary.models import DiaryEntry
+
+TODAY = date(2026, 3, 2)
+
+
+def test_message_parts_recover_the_values_of_an_engine_message():
+    """The values filled into an engine message template are read back from the message."""
+    message = engine_diary.FUTURE_DATE.format(value="2026-03-09", today="2026-03-02")
+    assert engine_message_parts(engine_diary.FUTURE_DATE, message) == {"value": "2026-03-09", "today": "2026-03-02"}
+    assert engine_message_parts(engine_diary.FUTURE_DATE, "something else") is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "column", "plain"),
+    [
+        ({"date": "2026-03-09", "headache_hours": "0"}, "date", "Monday 9 March 2026 has not happened yet"),
+        ({"date": "9/3/2026", "headache_hours": "0"}, "date", str(forms.DAY_NOT_A_DATE)),
+        ({"date": "2026-02-30", "headache_hours": "0"}, "date", "There is no such day as 2026-02-30."),
+        ({"date": "2026-03-01", "headache_hours": "30"}, "headache_hours", "(you entered 30)"),
+        ({"date": "2026-03-01"}, "headache_hours", str(forms.CHOOSE_HOURS)),
+        ({"date": "2026-03-01", "headache_hours": "3"}, "intensity", str(forms.CHOOSE_PAIN)),
+        (
+            {"date": "2026-03-01", "headache_hours": "0", "intensity": "mild"},
+            "intensity",
+            str(forms.NO_PAIN_ON_HEADACHE_FREE_DAY),
+        ),
+        (
+            {"date": "2026-03-01", "headache_hours": "0", "nausea": "yes"},
+            "nausea",
+            str(forms.NO_FEATURE_ON_HEADACHE_FREE_DAY),
+        ),
+    ],
+)
+def test_each_engine_problem_has_plain_words(fields, column, plain):
+    """Every problem the engine finds in a form's day is worded for a patient, attached to its field."""
+    problems = diary_day_from_fields({"patient_id": "P", **fields}, today=TODAY)
+    assert isinstance(problems, list)
+    worded = {col: plain_problem(col, message) for col, message in problems}
+    assert plain in worded[column]
+
+
+def test_an_unknown_problem_keeps_the_engines_words():
+    """A problem this module has no wording for is shown as the engine wrote it, never hidden."""
+    assert plain_problem("acute_medication", "unknown acute medication class 'x'") == (
+        "unknown acute medication class 'x'"
+    )
+
+
+def _cleaned(**data: object) -> DiaryDayForm:
+    form = DiaryDayForm({"date": "2026-03-01", **data})
+    assert form.is_valid(), form.errors
+    return form
+
+
+def test_the_form_gives_the_engine_contract_text():
+    """Checked boxes become yes/no, medicines a ;-list in contract order, and a typed hour count wins."""
+    form = _cleaned(
+        hours_quick="4",
+        headache_hours=" 2.5 ",
+        intensity="moderate",
+        photophobia="on",
+        acute_medication=["opioid", "triptan"],
+    )
+    fields = form.engine_fields()
+    assert fields["headache_hours"] == "2.5"
+    assert fields["photophobia"] == "yes"
+    assert fields["nausea"] == "no"
+    assert fields["acute_medication"] == "triptan;opioid"
+    assert fields["intensity"] == "moderate"
+
+
+def test_a_tapped_hour_count_is_used_when_none_is_typed():
+    """Without a typed number, the tapped hour button is the day's hours."""
+    assert _cleaned(hours_quick="12").engine_fields()["headache_hours"] == "12"
+
+
+def test_a_stored_day_fills_the_buttons_or_the_exact_field():
+    """A stored 8 hours checks the 8 button; a stored 10 hours goes in the exact field."""
+    eight = DiaryEntry(date=TODAY, headache_hours=Decimal("8.00"), acute_medication="triptan;gepant")
+    ten = DiaryEntry(date=TODAY, headache_hours=Decimal("10.00"))
+    assert DiaryDayForm.initial_for(eight, TODAY)["hours_quick"] == "8"
+    assert DiaryDayForm.initial_for(eight, TODAY)["acute_medication"] == ["triptan", "gepant"]
+    assert DiaryDayForm.initial_for(ten, TODAY)["headache_hours"] == "10"
+    assert DiaryDayForm.initial_for(None, TODAY) == {"date": "2026-03-02"}
+
+
+def test_engine_problems_land_next_to_their_fields():
+    """add_engine_problems puts each message on its field; an unknown column becomes a form-wide error."""
+    form = _cleaned(hours_quick="4")
+    form.add_engine_problems([("intensity", engine_diary.INTENSITY_REQUIRED), ("patient_id", "bad id")])
+    assert form.errors["intensity"] == [str(forms.CHOOSE_PAIN)]
+    assert form.non_field_errors() == ["bad id"]
+
+
+def test_the_date_picker_cannot_go_past_today():
+    """The date input carries today as its maximum."""
+    form = DiaryDayForm(max_date=TODAY)
+    assert form.fields["date"].widget.attrs["max"] == "2026-03-02"
+
+
+def test_every_acute_class_has_plain_words():
+    """The eight engine medicine classes each have a plain label."""
+    assert len(forms.ACUTE_LABELS) == 8

@@ -1,0 +1,277 @@
+"""The diary pages (onaboard/web/diary/views.py): today's diary, earlier days, the history, staff entering a day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.diary import forms
+from onaboard.web.diary.models import DiaryEntry
+from tests.web.factories import DiaryEntryFactory
+
+
+def _day(**overrides: object) -> dict[str, object]:
+    """A valid POST for a 6-hour severe day with migraine features, a triptan that helped."""
+    data: dict[str, object] = {
+        "date": timezone.localdate().isoformat(),
+        "hours_quick": "6",
+        "headache_hours": "",
+        "intensity": "severe",
+        "unilateral": "on",
+        "pulsating": "on",
+        "nausea": "on",
+        "acute_medication": ["triptan"],
+        "acute_relief": "on",
+        "believed_migraine": "on",
+        "notes": "started at work",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def patient_client(client, world):
+    client.force_login(world.users["patient"])
+    return client
+
+
+# --- today ----------------------------------------------------------------------------------------------------------
+
+
+def test_today_shows_an_empty_day_with_big_hour_choices(patient_client, world):
+    """A patient's /portal/ shows today's form: hour buttons, the exact-hours field, pain chips and medicines."""
+    response = patient_client.get(reverse("diary:today"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not recorded yet" in html
+    for hours in forms.HOURS_QUICK_CHOICES:
+        assert f'name="hours_quick" value="{hours}"' in html
+    assert 'name="headache_hours"' in html
+    assert f'value="{timezone.localdate().isoformat()}"' in html
+    assert "combination painkiller" in html
+    assert AuditEvent.objects.filter(action=Action.READ, patient_id=world.own_patient.external_id).exists()
+
+
+def test_saving_today_stores_one_row_and_shows_it_saved(patient_client, world):
+    """A valid day is saved, the page redirects to it, and it shows as saved with a message."""
+    response = patient_client.post(reverse("diary:today"), _day())
+    assert response.status_code == 302
+    assert response.url == reverse("diary:today")
+    entry = DiaryEntry.objects.get(patient=world.own_patient)
+    assert (entry.headache_hours, entry.intensity, entry.acute_medication) == (Decimal(6), "severe", "triptan")
+    assert entry.unilateral
+    assert entry.nausea
+    assert entry.acute_relief
+    assert not entry.vomiting
+    page = patient_client.get(response.url).content.decode()
+    assert "Saved: your diary for" in page
+    assert "This day is recorded" in page
+    audit = AuditEvent.objects.get(action=Action.CREATE, object_type="diary_entry")
+    assert audit.username == "patient"
+
+
+def test_a_day_re_entered_replaces_the_first(patient_client, world):
+    """Saving the same day twice keeps one row, with the second answers."""
+    patient_client.post(reverse("diary:today"), _day())
+    patient_client.post(
+        reverse("diary:today"),
+        _day(hours_quick="0", intensity="", unilateral="", pulsating="", nausea="", acute_medication=[]),
+    )
+    entry = DiaryEntry.objects.get(patient=world.own_patient)
+    assert entry.headache_hours == 0
+    assert entry.intensity == ""
+    assert AuditEvent.objects.filter(action=Action.UPDATE, object_type="diary_entry").count() == 1
+
+
+def test_exact_hours_win_over_a_tapped_button(patient_client, world):
+    """A typed number of hours is saved instead of the hour button tapped."""
+    patient_client.post(reverse("diary:today"), _day(hours_quick="4", headache_hours="3.5"))
+    assert DiaryEntry.objects.get(patient=world.own_patient).headache_hours == Decimal("3.5")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"hours_quick": "", "headache_hours": "25"}, forms.HOURS_NOT_VALID % {"value": "25"}),
+        ({"hours_quick": "", "headache_hours": ""}, forms.CHOOSE_HOURS),
+        ({"intensity": ""}, forms.CHOOSE_PAIN),
+        ({"hours_quick": "0", "intensity": "", "acute_medication": []}, forms.NO_FEATURE_ON_HEADACHE_FREE_DAY),
+    ],
+    ids=["hours-over-24", "no-hours", "no-pain", "features-on-free-day"],
+)
+def test_the_engines_refusal_is_shown_in_plain_words(patient_client, world, overrides, message):
+    """A day the engine refuses is not saved; the form comes back with what was typed and the plain message."""
+    response = patient_client.post(reverse("diary:today"), _day(**overrides))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert str(message) in html
+    assert str(forms.CHECK_ANSWERS) in html
+    assert "started at work" in html
+    assert not DiaryEntry.objects.exists()
+
+
+def test_a_day_after_today_is_refused(patient_client, world):
+    """Tomorrow cannot be recorded: the engine refuses it and the page says so next to the date."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = patient_client.post(reverse("diary:today"), _day(date=tomorrow.isoformat()))
+    assert response.status_code == 200
+    assert "has not happened yet" in response.content.decode()
+    assert not DiaryEntry.objects.exists()
+
+
+def test_an_earlier_day_saved_from_today_goes_to_that_day(patient_client, world):
+    """Choosing yesterday in the date picker saves yesterday and shows that day's page."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    response = patient_client.post(reverse("diary:today"), _day(date=yesterday.isoformat()))
+    assert response.url == reverse("diary:edit", kwargs={"day": yesterday})
+    assert DiaryEntry.objects.get(patient=world.own_patient).date == yesterday
+
+
+def test_the_date_picker_loads_the_chosen_days_answers(patient_client, world):
+    """GET /portal/?date=D shows day D's stored answers (what the picker asks for with htmx)."""
+    day = timezone.localdate() - timedelta(days=3)
+    DiaryEntryFactory(patient=world.own_patient, date=day, headache_hours=Decimal("7.5"), intensity="mild")
+    html = patient_client.get(reverse("diary:today"), {"date": day.isoformat()}).content.decode()
+    assert 'value="7.5"' in html
+    assert "This day is recorded" in html
+
+
+def test_staff_opening_the_portal_go_to_their_own_pages(client, world):
+    """A clinician at /portal/ is sent to the clinic's home page, not shown a diary."""
+    client.force_login(world.users["clinician"])
+    response = client.get(reverse("diary:today"))
+    assert response.status_code == 302
+    assert response.url == reverse("clinic:home")
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, world):
+    """The portal needs a signed-in user."""
+    response = client.get(reverse("diary:today"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response.url
+
+
+# --- an earlier day -------------------------------------------------------------------------------------------------
+
+
+def test_an_earlier_day_shows_its_stored_answers(patient_client, world):
+    """diary:edit shows the stored row: the hour button, worst pain and medicines checked."""
+    day = timezone.localdate() - timedelta(days=5)
+    DiaryEntryFactory(
+        patient=world.own_patient, date=day, headache_hours=Decimal(4), intensity="moderate", acute_medication="gepant"
+    )
+    response = patient_client.get(reverse("diary:edit", kwargs={"day": day}))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="4" id="id_hours_quick_3" checked' in html
+    assert 'value="moderate"' in html
+    assert 'value="gepant"' in html
+    assert html.count("checked") == 3
+
+
+def test_fixing_an_earlier_day_saves_that_day_whatever_date_is_posted(patient_client, world):
+    """The day in the address is the day saved, so a tampered date field cannot move the entry."""
+    day = timezone.localdate() - timedelta(days=5)
+    response = patient_client.post(reverse("diary:edit", kwargs={"day": day}), _day(date="2020-01-01"))
+    assert response.status_code == 302
+    assert list(DiaryEntry.objects.values_list("date", flat=True)) == [day]
+
+
+def test_a_day_that_does_not_exist_is_not_found(patient_client, world):
+    """/portal/diary/2026-02-30/ is a 404."""
+    assert patient_client.get("/portal/diary/2026-02-30/").status_code == 404
+
+
+# --- staff entering a day -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_clinic_staff_enter_a_day_for_their_patient(client, world, role):
+    """Clinicians and nurses enter a day for a patient of their clinic; the audit trail names them."""
+    client.force_login(world.users[role])
+    day = timezone.localdate() - timedelta(days=2)
+    url = reverse("diary:patient_day", kwargs={"patient_id": world.same_clinic_patient.external_id, "day": day})
+    assert client.get(url).status_code == 200
+    response = client.post(url, _day())
+    assert response.status_code == 302
+    assert response.url == url
+    entry = DiaryEntry.objects.get()
+    assert (entry.patient, entry.date) == (world.same_clinic_patient, day)
+    assert AuditEvent.objects.get(action=Action.CREATE).username == role
+    assert "Saved: the diary of" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "target"),
+    [
+        ("clinician", "other_clinic_patient"),
+        ("nurse", "other_clinic_patient"),
+        ("billing", "same_clinic_patient"),
+        ("admin", "same_clinic_patient"),
+        ("trainee", "same_clinic_patient"),
+        ("patient", "same_clinic_patient"),
+    ],
+)
+def test_no_one_else_reaches_a_patients_day(client, world, role, target):
+    """Another clinic's patient, billing staff, admins, trainees and other patients get 404 and nothing is saved."""
+    client.force_login(world.users[role])
+    day = timezone.localdate() - timedelta(days=2)
+    url = reverse("diary:patient_day", kwargs={"patient_id": getattr(world, target).external_id, "day": day})
+    assert client.get(url).status_code == 404
+    assert client.post(url, _day()).status_code == 404
+    assert not DiaryEntry.objects.exists()
+    assert AuditEvent.objects.filter(action=Action.DENIED).count() == 2
+
+
+def test_staff_can_jump_to_another_day(client, world):
+    """The staff page's 'open another day' box goes to that day's address."""
+    client.force_login(world.users["nurse"])
+    patient_id = world.same_clinic_patient.external_id
+    today = timezone.localdate()
+    url = reverse("diary:patient_day", kwargs={"patient_id": patient_id, "day": today})
+    earlier = today - timedelta(days=10)
+    response = client.get(url, {"go": earlier.isoformat()})
+    assert response.url == reverse("diary:patient_day", kwargs={"patient_id": patient_id, "day": earlier})
+
+
+# --- history --------------------------------------------------------------------------------------------------------
+
+
+def test_history_shows_recorded_days_and_gaps(patient_client, world):
+    """The newest period lists every day: recorded ones with a change link, the rest as 'not recorded'."""
+    today = timezone.localdate()
+    DiaryEntryFactory(
+        patient=world.own_patient, date=today - timedelta(days=1), headache_hours=Decimal(5), intensity="severe"
+    )
+    response = patient_client.get(reverse("diary:history"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('class="gap"') == 27
+    assert "5 h headache" in html
+    assert reverse("diary:edit", kwargs={"day": today - timedelta(days=1)}) in html
+    assert 'role="img"' in html
+    assert "1 of 28 days recorded" in html
+    assert AuditEvent.objects.filter(action=Action.READ, object_type="diary").exists()
+
+
+def test_history_pages_by_28_day_period(patient_client, world):
+    """?period=2 shows the 28 days before the newest period; asking beyond the diary shows its oldest period."""
+    today = timezone.localdate()
+    old = today - timedelta(days=40)
+    DiaryEntryFactory(patient=world.own_patient, date=old, headache_hours=Decimal(3), intensity="mild")
+    html = patient_client.get(reverse("diary:history"), {"period": "2"}).content.decode()
+    assert reverse("diary:edit", kwargs={"day": old}) in html
+    assert "Period 2 of 2" in html
+    assert "Period 2 of 2" in patient_client.get(reverse("diary:history"), {"period": "9"}).content.decode()
+    assert "Period 1 of 2" in patient_client.get(reverse("diary:history"), {"period": "x"}).content.decode()
+
+
+def test_history_is_the_patients_own_only(client, world):
+    """Staff have no 'my diary': the history page is a 404 for them."""
+    client.force_login(world.users["clinician"])
+    assert client.get(reverse("diary:history")).status_code == 404

@@ -1,0 +1,62 @@
+"""Helpers for the injections tests: the 31 fixed sites as entered, and a recorded session in one call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from onaboard.clinical import FIXED_SITES
+from onaboard.web.injections import services
+from onaboard.web.injections.models import InjectionSession
+from onaboard.web.injections.selectors import SiteEntry
+from onaboard.web.patients.models import SAFETY_FLAGS, Patient
+
+TODAY = dt.date(2026, 6, 1)
+"""The services' "today" in these tests (views use the real date)."""
+
+
+def fixed_entries(units: int = 5, **changed: int) -> list[SiteEntry]:
+    """The 31 fixed PREEMPT sites at ``units`` each; ``temporalis_left_1=10`` changes one site's units."""
+    entries = []
+    for muscle, sides in FIXED_SITES.items():
+        seen: dict[str, int] = {}
+        for side in sides:
+            seen[side] = seen.get(side, 0) + 1
+            key = f"{muscle}_{side}_{seen[side]}"
+            entries.append(SiteEntry(muscle.value, side.value, changed.get(key, units)))
+    return entries
+
+
+def record(*, user: Any, patient: Patient, date: dt.date, **overrides: Any) -> InjectionSession:
+    """Record a standard 155 U session from one 200 U vial, unless ``overrides`` say otherwise."""
+    arguments: dict[str, Any] = {
+        "user": user,
+        "patient": patient,
+        "date": date,
+        "sites": fixed_entries(),
+        "vial_units": 200,
+        "lot": "C1234AB",
+        "expiry": date + dt.timedelta(days=365),
+        "override_reason": "",
+        "today": TODAY,
+    }
+    arguments.update(overrides)
+    return services.injection_session_record(**arguments)
+
+
+@pytest.fixture
+def nurse(world):
+    return world.users["nurse"]
+
+
+@pytest.fixture
+def patient(world):
+    """The patient with a portal account (world.own_patient), with every safety question answered no."""
+    own = world.own_patient
+    for flag in SAFETY_FLAGS:
+        setattr(own, flag, False)
+    own.other_toxin_asked = True
+    own.save()
+    return own

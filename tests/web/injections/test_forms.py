@@ -1,0 +1,81 @@
+"""The session, follow-the-pain and side-effect forms (onaboard/web/injections/forms.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import QueryDict
+
+from onaboard.web.injections.forms import FollowThePainForm, SessionForm, SideEffectReportForm, fixed_site_keys
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def test_the_session_form_has_one_labelled_units_field_per_fixed_site():
+    """31 units fields, each labelled with its muscle, side and number, 5 U by default."""
+    form = SessionForm(today=TODAY)
+    names = [name for name, _ in fixed_site_keys()]
+    assert len(names) == 31
+    assert form.fields["units_temporalis-left-3"].label == "Units, temporalis left 3"
+    assert form.fields["units_procerus-midline-1"].initial == 5
+
+
+def test_the_site_groups_follow_the_preempt_order():
+    """Thirteen rows: procerus once, every other muscle left then right, in the paradigm's order."""
+    groups = SessionForm(today=TODAY).site_groups()
+    assert [(g["muscle"], g["side"]) for g in groups][:3] == [
+        ("corrugator", "left"),
+        ("corrugator", "right"),
+        ("procerus", "midline"),
+    ]
+    assert len(groups) == 13
+
+
+def test_a_session_date_after_today_is_refused():
+    """The session date cannot be in the future."""
+    data = QueryDict(mutable=True)
+    data.update({"date": "2026-06-02", "vial_units": "200"})
+    form = SessionForm(data, today=TODAY)
+    assert not form.is_valid()
+    assert form.errors["date"] == ["This date is after today."]
+
+
+def test_unfinished_values_are_read_leniently_for_the_live_summary():
+    """A units field being typed reads as None, not an error, while the summary updates."""
+    data = QueryDict(mutable=True)
+    data.update({"date": "2026-06-01", "units_temporalis-left-1": "1x"})
+    form = SessionForm(data, today=TODAY)
+    assert form.raw_int("units_temporalis-left-1") is None
+    assert form.raw_date("date") == TODAY
+
+
+def test_a_point_outside_the_muscles_area_is_dropped():
+    """A trapezius site posted with a point on the forehead loses the point and is drawn on its default spot."""
+    form = FollowThePainForm(
+        {"muscle": "trapezius", "side": "left", "units": "5", "view": "front", "x": "500", "y": "200"}
+    )
+    assert form.is_valid()
+    assert (form.cleaned_data["view"], form.cleaned_data["x"], form.cleaned_data["y"]) == ("back", None, None)
+
+
+def test_a_point_inside_the_area_is_kept():
+    """A clicked point inside the muscle's area is kept."""
+    form = FollowThePainForm(
+        {"muscle": "trapezius", "side": "left", "units": "5", "view": "back", "x": "240", "y": "908"}
+    )
+    assert form.is_valid()
+    assert (form.cleaned_data["x"], form.cleaned_data["y"]) == (240, 908)
+
+
+def test_only_follow_the_pain_muscles_can_be_added():
+    """The frontalis takes no extra sites, so the form refuses it."""
+    form = FollowThePainForm({"muscle": "frontalis", "side": "left", "units": "5"})
+    assert not form.is_valid()
+    assert "muscle" in form.errors
+
+
+def test_a_side_effect_cannot_start_after_today():
+    """The report's start date is today or earlier."""
+    form = SideEffectReportForm({"kind": "neck_pain", "onset": "2026-06-05", "severity": "mild"}, today=TODAY)
+    assert not form.is_valid()
+    assert form.errors["onset"] == ["This date is after today."]

@@ -1,0 +1,167 @@
+"""Reading sessions and side effects and running the pre-recording checks (onaboard/web/injections/selectors.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.http import Http404
+
+from onaboard.clinical import SafetyVerdict
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.injections import selectors, services
+from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.injections.selectors import CheckCode, SiteEntry
+from onaboard.web.patients.access import Capability
+from onaboard.web.patients.models import OtherToxinTreatment
+from tests.web.injections.conftest import TODAY, fixed_entries, record
+
+DAY = dt.date(2026, 3, 2)
+
+
+def checks_for(patient, day=DAY, sites=None, vial_units=200):
+    return selectors.session_checks(
+        patient=patient, date=day, sites=fixed_entries() if sites is None else sites, vial_units=vial_units
+    )
+
+
+def test_a_standard_plan_passes_every_check(patient):
+    """31 sites at 5 U, first session, nothing else given, every safety question answered no: all clear."""
+    checks = checks_for(patient)
+    assert checks.plan.total_units == 155
+    assert checks.failing == ()
+    assert checks.safety.verdict is SafetyVerdict.CLEAR
+    assert [check.tone for check in checks.checks] == ["ok", "ok", "ok"]
+
+
+def test_an_invalid_plan_lists_the_engines_problems(patient):
+    """Two extra trapezius sites too many: the engine's limit message, and no plan."""
+    extra = [SiteEntry("trapezius", "left", 5, True)] * 5
+    checks = checks_for(patient, sites=[*fixed_entries(), *extra])
+    assert checks.plan is None
+    assert checks.plan_problems == ("follow-the-pain: trapezius allows at most 4 extra sites (20 U), asked for 5",)
+
+
+def test_the_interval_is_checked_against_the_session_after_too(nurse, patient):
+    """A back-dated session 30 days before a recorded one fails the 12-week rule against the later session."""
+    record(user=nurse, patient=patient, date=DAY)
+    checks = checks_for(patient, day=DAY - dt.timedelta(days=30))
+    assert checks.interval.passed is False
+    assert checks.interval.reasons[-1] == "12-week rule: 2026-03-02 is 30 days after the session of 2026-01-31 (< 84)"
+
+
+def test_other_toxins_count_only_when_they_are_botox(patient):
+    """Dysport's units cannot be converted, so it is listed as not counted, not added to the BOTOX total."""
+    OtherToxinTreatment.objects.create(patient=patient, date=DAY - dt.timedelta(days=10), product="Dysport", units=500)
+    checks = checks_for(patient)
+    assert checks.cumulative_dose.passed is True
+    assert checks.dose_check.window_units == 0
+    assert any("not counted: Dysport 500 U" in reason for reason in checks.cumulative_dose.reasons)
+
+
+def test_a_caution_passes_but_is_shown_as_a_warning(patient):
+    """A pregnancy warning does not block recording but the check is shown with caution."""
+    patient.pregnant = True
+    patient.save()
+    checks = checks_for(patient)
+    assert checks.contraindication.passed is True
+    assert checks.contraindication.tone == "warn"
+    assert checks.safety.verdict is SafetyVerdict.CAUTION
+
+
+def test_unanswered_safety_questions_are_listed_apart(world):
+    """A record with no safety answers lists every question as unanswered (not a contraindication)."""
+    checks = checks_for(world.same_clinic_patient)
+    assert checks.contraindication.passed is True
+    assert len(checks.safety_unknown) == 12
+
+
+def test_without_a_date_the_checks_wait(patient):
+    """No date yet: the plan is built, the checks are not run."""
+    checks = checks_for(patient, day=None)
+    assert checks.plan is not None
+    assert [check.passed for check in checks.checks] == [None, None, None]
+
+
+def test_failing_codes_name_the_checks_to_override(nurse, patient):
+    """An early session with an infection fails two checks, named for the override."""
+    record(user=nurse, patient=patient, date=DAY)
+    patient.injection_site_infection = True
+    patient.save()
+    checks = checks_for(patient, day=DAY + dt.timedelta(days=20))
+    assert checks.failing_codes == (CheckCode.INTERVAL, CheckCode.CONTRAINDICATION)
+    assert selectors.check_titles(",".join(checks.failing_codes)) == [
+        "12-week interval",
+        "safety screen contraindication",
+    ]
+
+
+def test_a_session_of_another_clinic_is_not_found(nurse, world):
+    """Staff cannot open a session of a patient they cannot see; the refusal is audited."""
+    session = record(user=nurse, patient=world.other_clinic_patient, date=DAY)
+    with pytest.raises(Http404):
+        selectors.session_for(world.users["clinician"], session.external_id, need=Capability.VIEW_CLINICAL)
+    assert AuditEvent.objects.filter(action=Action.DENIED).exists()
+
+
+def test_a_malformed_or_unknown_id_is_not_found(world):
+    """Neither a bad id nor an unknown one reveals anything."""
+    for key in ("not-a-uuid", "00000000-0000-0000-0000-000000000000"):
+        with pytest.raises(Http404):
+            selectors.session_for(world.users["clinician"], key, need=Capability.VIEW_CLINICAL)
+
+
+def test_billing_staff_open_sessions_with_the_billing_view(world):
+    """Billing staff lack the clinical view, so they reach sessions through VIEW_BILLING."""
+    assert selectors.session_view_capability(world.users["billing"]) is Capability.VIEW_BILLING
+    assert selectors.session_view_capability(world.users["nurse"]) is Capability.VIEW_CLINICAL
+
+
+def test_side_effects_for_lists_the_patients_side_effects_latest_first(nurse, patient, world):
+    """side_effects_for returns the patient's side effects, most recent onset first, with their sessions."""
+    session = record(user=nurse, patient=patient, date=DAY)
+    for onset in (DAY + dt.timedelta(days=2), DAY + dt.timedelta(days=9)):
+        services.side_effect_report(
+            user=world.users["patient"], patient=patient, kind="neck_pain", onset=onset, severity="mild", today=TODAY
+        )
+    effects = list(selectors.side_effects_for(patient))
+    assert [effect.onset for effect in effects] == [DAY + dt.timedelta(days=9), DAY + dt.timedelta(days=2)]
+    assert {effect.session for effect in effects} == {session}
+    assert not selectors.side_effects_for(world.same_clinic_patient).exists()
+
+
+def test_the_recorded_plan_gives_the_billing_lines(nurse, patient):
+    """A 155 U session from a 200 U vial bills 64615, J0585 x 155 and J0585-JW x 45."""
+    session = record(user=nurse, patient=patient, date=DAY)
+    lines = [(line.code, line.modifier, line.units) for line in selectors.session_plan(session).billing_lines]
+    assert lines == [("64615", None, 1), ("J0585", None, 155), ("J0585", "JW", 45)]
+
+
+def test_a_booked_session_has_no_plan(patient):
+    """Before recording there is nothing to bill."""
+    booking = InjectionSession.objects.create(patient=patient, date=DAY, status=SessionStatus.BOOKED)
+    assert selectors.session_plan(booking) is None
+
+
+def test_recorded_sites_are_drawn_where_they_were_stored(nurse, patient):
+    """The map of a recorded session numbers sites per muscle and side and keeps their points."""
+    sites = [*fixed_entries(), SiteEntry("occipitalis", "right", 10, True, "back", 600, 470)]
+    session = record(user=nurse, patient=patient, date=DAY, sites=sites)
+    drawn = selectors.session_map_sites(session)
+    assert len(drawn) == 32
+    extra = drawn[-1]
+    assert (extra.key, extra.x, extra.y, extra.units, extra.label) == (
+        "ftp-occipitalis-right-1",
+        600,
+        470,
+        10,
+        "occipitalis right, extra site 1, 10 U",
+    )
+
+
+def test_the_schedule_comes_from_the_recorded_sessions(nurse, patient):
+    """The patient's schedule is the engine's: next due 84 days after the last recorded session."""
+    record(user=nurse, patient=patient, date=DAY)
+    schedule = selectors.patient_schedule(patient, today=TODAY)
+    assert schedule.next_due == DAY + dt.timedelta(days=84)
+    assert selectors.open_booking(patient).date == schedule.next_due

@@ -1,0 +1,317 @@
+"""Recording and booking sessions, reporting and reviewing side effects (onaboard/web/injections/services.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from onaboard.clinical.preempt import DOSE_LIMIT
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.injections import services
+from onaboard.web.injections.models import (
+    InjectionSession,
+    InjectionSiteRecord,
+    SessionStatus,
+    Severity,
+    SideEffectKind,
+)
+from onaboard.web.injections.selectors import SiteEntry
+from onaboard.web.patients.models import OtherToxinTreatment
+from tests.web.injections.conftest import TODAY, fixed_entries, record
+
+DAY = dt.date(2026, 3, 2)
+
+
+def test_recording_saves_the_session_its_sites_and_the_engines_totals(nurse, patient):
+    """A standard session stores 31 sites, 155 U, one 200 U vial and 45 U discarded, with who injected."""
+    session = record(user=nurse, patient=patient, date=DAY)
+    assert session.status == SessionStatus.RECORDED
+    assert (session.total_units, session.vials_used, session.vial_units, session.discarded_units) == (155, 1, 200, 45)
+    assert session.injector == nurse
+    assert session.sites.count() == 31
+    assert not session.overridden_checks
+    assert "interval: 12-week rule: no previous session" in session.check_reasons
+
+
+def test_recording_is_audited(nurse, patient):
+    """The recording writes a create event naming units, vials and the wastage modifier."""
+    session = record(user=nurse, patient=patient, date=DAY)
+    event = AuditEvent.objects.get(object_type="injection_session", object_id=str(session.external_id))
+    assert event.action == Action.CREATE
+    assert event.patient_id == patient.external_id
+    assert "155 U at 31 sites, 1 x 200 U vial(s), 45 U discarded (JW)" in event.detail
+
+
+def test_recording_books_the_next_session_12_weeks_later(nurse, patient):
+    """After recording, the next session is booked on the engine's due date (last session + 84 days)."""
+    record(user=nurse, patient=patient, date=DAY)
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    assert booking.date == DAY + dt.timedelta(days=84)
+
+
+def test_recording_fulfils_the_open_booking(nurse, patient):
+    """The next recording turns the booked session into the recorded one, moved to the day it was given."""
+    record(user=nurse, patient=patient, date=DAY)
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    later = DAY + dt.timedelta(days=86)
+    session = record(user=nurse, patient=patient, date=later, booking=booking, expected_version=booking.version)
+    assert session.pk == booking.pk
+    assert (session.date, session.status, session.version) == (later, SessionStatus.RECORDED, 2)
+
+
+def test_follow_the_pain_sites_keep_where_they_were_placed(nurse, patient):
+    """An extra site clicked on the map keeps its point; one added from the form goes to its area's default spot."""
+    sites = [
+        *fixed_entries(),
+        SiteEntry("trapezius", "left", 5, True, "back", 240, 908),
+        SiteEntry("temporalis", "right", 5, True),
+    ]
+    session = record(user=nurse, patient=patient, date=DAY, sites=sites)
+    clicked = session.sites.get(muscle="trapezius", follow_the_pain=True)
+    added = session.sites.get(muscle="temporalis", follow_the_pain=True)
+    assert (clicked.view, clicked.x, clicked.y) == ("back", 240, 908)
+    assert (added.view, added.x, added.y) == ("front", 346, 212)
+    assert session.total_units == 165
+
+
+def test_more_than_195_units_is_refused_with_the_engines_message(nurse, patient):
+    """A plan above the PREEMPT maximum is refused with the engine's message and nothing is saved."""
+    sites = fixed_entries(temporalis_left_1=50)
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=DAY, sites=sites)
+    assert refused.value.problems == (("sites", DOSE_LIMIT.format(total=200, sites=31, limit=195)),)
+    assert not InjectionSession.objects.exists()
+    assert not InjectionSiteRecord.objects.exists()
+
+
+def test_a_plan_missing_a_fixed_site_is_refused(nurse, patient):
+    """Leaving out a fixed site breaks the 31-site paradigm; the engine says which."""
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=DAY, sites=fixed_entries()[1:])
+    assert refused.value.messages == ("fixed sites: corrugator left has 0, PREEMPT requires 1",)
+
+
+def test_a_session_within_12_weeks_needs_an_override_reason(nurse, patient):
+    """Recording 60 days after the last session is blocked by the 12-week check until a reason is given."""
+    record(user=nurse, patient=patient, date=DAY)
+    early = DAY + dt.timedelta(days=60)
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
+        record(user=nurse, patient=patient, date=early)
+    assert [check.code for check in blocked.value.checks] == ["interval"]
+    assert blocked.value.messages == (services.OVERRIDE_NEEDED.format(checks="12-week interval"),)
+    assert not InjectionSession.objects.filter(patient=patient, date=early).exists()
+
+
+def test_an_override_reason_is_stored_and_audited(nurse, patient):
+    """With a reason, the early session is recorded; the reason and the overridden check are kept and audited."""
+    record(user=nurse, patient=patient, date=DAY)
+    early = DAY + dt.timedelta(days=60)
+    session = record(user=nurse, patient=patient, date=early, override_reason="Severe relapse; neurologist agreed.")
+    assert session.override_reason == "Severe relapse; neurologist agreed."
+    assert session.overridden_checks == "interval"
+    assert "(< 84)" in session.check_reasons
+    event = AuditEvent.objects.get(object_type="injection_session_override")
+    assert event.detail == "overrode interval: Severe relapse; neurologist agreed."
+
+
+def test_an_override_reason_without_a_failed_check_is_not_stored(nurse, patient):
+    """A reason typed when every check passes is not an override and is not kept."""
+    session = record(user=nurse, patient=patient, date=DAY, override_reason="just in case")
+    assert (session.override_reason, session.overridden_checks) == ("", "")
+
+
+def test_the_cumulative_dose_counts_other_botox_treatments(nurse, patient):
+    """300 U of BOTOX for another indication a month earlier plus 155 U exceeds 400 U in 3 months: blocked."""
+    OtherToxinTreatment.objects.create(patient=patient, date=DAY - dt.timedelta(days=30), product="BOTOX", units=300)
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
+        record(user=nurse, patient=patient, date=DAY)
+    assert [check.code for check in blocked.value.checks] == ["cumulative_dose"]
+    assert "= 455 U (> 400 U in 3 months)" in blocked.value.checks[0].reasons[0]
+
+
+def test_a_contraindication_blocks_recording_until_overridden(nurse, patient):
+    """Infection at the injection sites (a label contraindication) blocks recording; a reason lets it through."""
+    patient.injection_site_infection = True
+    patient.save()
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
+        record(user=nurse, patient=patient, date=DAY)
+    assert [check.code for check in blocked.value.checks] == ["contraindication"]
+    session = record(user=nurse, patient=patient, date=DAY, override_reason="Infection resolved this morning.")
+    assert session.overridden_checks == "contraindication"
+
+
+def test_an_expired_product_is_refused_outright(nurse, patient):
+    """A product past its expiry on the session day cannot be recorded, whatever the reason."""
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=DAY, expiry=DAY - dt.timedelta(days=1), override_reason="any")
+    assert refused.value.problems == (
+        ("product_expiry", services.PRODUCT_EXPIRED.format(expiry=DAY - dt.timedelta(days=1), date=DAY)),
+    )
+
+
+def test_a_session_after_today_is_refused(nurse, patient):
+    """A session cannot be recorded before it happened."""
+    tomorrow = TODAY + dt.timedelta(days=1)
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=tomorrow)
+    assert refused.value.messages == (services.SESSION_FUTURE_DATE.format(date=tomorrow, today=TODAY),)
+
+
+def test_the_same_day_cannot_be_recorded_twice(nurse, patient, world):
+    """A second recording of the patient's session on the same day is refused and changes nothing."""
+    first = record(user=nurse, patient=patient, date=DAY)
+    with pytest.raises(services.SessionConflictError) as conflict:
+        record(user=world.users["clinician"], patient=patient, date=DAY)
+    assert conflict.value.messages == (services.SESSION_ALREADY_RECORDED.format(date=DAY),)
+    assert InjectionSiteRecord.objects.count() == 31
+    first.refresh_from_db()
+    assert first.injector == nurse
+
+
+def test_two_nurses_recording_one_booking_the_second_is_refused(nurse, patient, world):
+    """Both opened the booking at version 1; the second save finds it recorded and writes nothing."""
+    booking = InjectionSession.objects.create(patient=patient, date=DAY, status=SessionStatus.BOOKED)
+    record(user=nurse, patient=patient, date=DAY, booking=booking, expected_version=1)
+    with pytest.raises(services.SessionConflictError):
+        record(user=world.users["clinician"], patient=patient, date=DAY, booking=booking, expected_version=1)
+    assert InjectionSiteRecord.objects.filter(session=booking).count() == 31
+
+
+def test_a_stale_version_is_refused(nurse, patient):
+    """A booking moved since the screen was opened (version 2) refuses a recording made from version 1."""
+    booking = InjectionSession.objects.create(patient=patient, date=DAY, status=SessionStatus.BOOKED)
+    services.injection_session_book(
+        user=nurse, session=booking, date=DAY + dt.timedelta(days=1), expected_version=1, today=DAY
+    )
+    with pytest.raises(services.SessionConflictError) as conflict:
+        record(user=nurse, patient=patient, date=DAY, booking=booking, expected_version=1)
+    assert conflict.value.messages == (services.SESSION_CHANGED,)
+    booking.refresh_from_db()
+    assert (booking.status, booking.version, booking.sites.count()) == (SessionStatus.BOOKED, 2, 0)
+
+
+def test_the_unique_constraint_stops_a_racing_insert(nurse, patient, world, monkeypatch):
+    """If a concurrent recording slipped past the lookup, the database's constraint refuses the second row."""
+    record(user=nurse, patient=patient, date=DAY)
+    monkeypatch.setattr(services, "_session_to_record", lambda **kwargs: None)
+    with pytest.raises(services.SessionConflictError) as conflict:
+        record(user=world.users["clinician"], patient=patient, date=DAY)
+    assert conflict.value.messages == (services.SESSION_ALREADY_RECORDED.format(date=DAY),)
+    assert InjectionSession.objects.filter(patient=patient, date=DAY).count() == 1
+    assert InjectionSiteRecord.objects.count() == 31
+
+
+def test_a_booking_moves_and_is_audited(nurse, patient):
+    """Moving a booking changes its date, bumps its version and records the engine's interval reason."""
+    record(user=nurse, patient=patient, date=DAY)
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    moved = services.injection_session_book(
+        user=nurse, session=booking, date=booking.date + dt.timedelta(days=3), expected_version=1, today=DAY
+    )
+    assert (moved.date, moved.version) == (DAY + dt.timedelta(days=87), 2)
+    event = AuditEvent.objects.filter(object_id=str(booking.external_id), action=Action.UPDATE).get()
+    assert "12-week rule: 2026-05-28 is 87 days after the session of 2026-03-02 (>= 84)" in event.detail
+
+
+def test_a_booking_cannot_move_into_the_past(nurse, patient):
+    """A booking before today is refused."""
+    booking = InjectionSession.objects.create(patient=patient, date=TODAY, status=SessionStatus.BOOKED)
+    yesterday = TODAY - dt.timedelta(days=1)
+    with pytest.raises(services.SessionRefusedError) as refused:
+        services.injection_session_book(user=nurse, session=booking, date=yesterday, expected_version=1, today=TODAY)
+    assert refused.value.problems == (("date", services.BOOKING_IN_PAST.format(date=yesterday, today=TODAY)),)
+
+
+def test_a_recorded_session_cannot_be_rebooked(nurse, patient):
+    """Only a booked session moves."""
+    session = record(user=nurse, patient=patient, date=DAY)
+    with pytest.raises(services.SessionRefusedError) as refused:
+        services.injection_session_book(user=nurse, session=session, date=TODAY, expected_version=None, today=TODAY)
+    assert refused.value.messages == (services.BOOKING_NOT_OPEN.format(status="recorded"),)
+
+
+def test_a_side_effect_is_attributed_to_the_latest_session_before_it_started(nurse, patient, world):
+    """A side effect starting 5 days after the second session is attributed to that session and audited."""
+    record(user=nurse, patient=patient, date=DAY)
+    second = record(user=nurse, patient=patient, date=DAY + dt.timedelta(days=84))
+    reported = services.side_effect_report(
+        user=world.users["patient"],
+        patient=patient,
+        kind=SideEffectKind.NECK_PAIN,
+        onset=second.date + dt.timedelta(days=5),
+        severity=Severity.MODERATE,
+        today=TODAY,
+    )
+    assert reported.session == second
+    event = AuditEvent.objects.get(object_type="side_effect")
+    assert event.detail == "neck_pain (moderate) from 2026-05-30; after the session of 2026-05-25"
+
+
+def test_a_side_effect_on_the_injection_day_follows_that_session(nurse, patient, world):
+    """Onset on the day of the session counts as after it."""
+    session = record(user=nurse, patient=patient, date=DAY)
+    reported = services.side_effect_report(
+        user=world.users["patient"],
+        patient=patient,
+        kind="injection_site_pain",
+        onset=DAY,
+        severity="mild",
+        today=TODAY,
+    )
+    assert reported.session == session
+
+
+def test_an_urgent_side_effect_is_flagged_in_the_audit_trail(patient, world):
+    """Trouble swallowing is urgent (possible distant spread); with no earlier session none is attributed."""
+    reported = services.side_effect_report(
+        user=world.users["patient"], patient=patient, kind="dysphagia", onset=TODAY, severity="severe", today=TODAY
+    )
+    assert reported.urgent
+    assert reported.session is None
+    assert AuditEvent.objects.get(object_type="side_effect").detail.startswith("URGENT dysphagia")
+
+
+def test_a_side_effect_cannot_start_after_today(patient, world):
+    """An onset in the future is refused."""
+    with pytest.raises(services.SideEffectRefusedError) as refused:
+        services.side_effect_report(
+            user=world.users["patient"],
+            patient=patient,
+            kind="neck_pain",
+            onset=TODAY + dt.timedelta(days=1),
+            severity="mild",
+            today=TODAY,
+        )
+    assert refused.value.problems == (("onset", services.ONSET_IN_FUTURE.format(today=TODAY)),)
+
+
+def test_a_clinician_reviews_grades_and_reattributes(nurse, patient, world):
+    """The review stores grade, relatedness, session and reviewer, and is audited."""
+    first = record(user=nurse, patient=patient, date=DAY)
+    record(user=nurse, patient=patient, date=DAY + dt.timedelta(days=84))
+    reported = services.side_effect_report(
+        user=world.users["patient"], patient=patient, kind="neck_pain", onset=TODAY, severity="severe", today=TODAY
+    )
+    clinician = world.users["clinician"]
+    services.side_effect_review(
+        user=clinician, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
+    )
+    reported.refresh_from_db()
+    assert (reported.clinician_grade, reported.related_to_treatment, reported.session) == ("moderate", True, first)
+    assert reported.reviewed_by == clinician
+    event = AuditEvent.objects.filter(object_type="side_effect", action=Action.UPDATE).get()
+    assert event.detail == "reviewed: moderate, related, session 2026-03-02"
+
+
+def test_a_side_effect_cannot_be_attributed_to_another_patients_session(nurse, patient, world):
+    """Attribution only to the patient's own recorded sessions."""
+    other = record(user=nurse, patient=world.same_clinic_patient, date=DAY)
+    reported = services.side_effect_report(
+        user=world.users["patient"], patient=patient, kind="neck_pain", onset=TODAY, severity="mild", today=TODAY
+    )
+    with pytest.raises(services.SideEffectRefusedError) as refused:
+        services.side_effect_review(
+            user=world.users["clinician"], side_effect=reported, grade="mild", related_to_treatment=None, session=other
+        )
+    assert refused.value.problems == (("session", services.SESSION_NOT_THE_PATIENTS),)

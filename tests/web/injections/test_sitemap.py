@@ -1,0 +1,135 @@
+"""The site map's geometry (onaboard/web/injections/sitemap.py)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+
+import pytest
+
+from onaboard.clinical import FIXED_SITE_COUNT, FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, Muscle, Side, preempt_plan
+from onaboard.web.injections import sitemap
+
+
+def test_the_map_places_exactly_the_31_fixed_sites():
+    """Every fixed PREEMPT site has one drawing position, no more."""
+    assert len(sitemap.FIXED_POSITIONS) == FIXED_SITE_COUNT == 31
+
+
+@pytest.mark.parametrize(
+    ("muscle", "left", "right", "midline"),
+    [
+        (Muscle.PROCERUS, 0, 0, 1),
+        (Muscle.CORRUGATOR, 1, 1, 0),
+        (Muscle.FRONTALIS, 2, 2, 0),
+        (Muscle.TEMPORALIS, 4, 4, 0),
+        (Muscle.OCCIPITALIS, 3, 3, 0),
+        (Muscle.CERVICAL_PARASPINAL, 2, 2, 0),
+        (Muscle.TRAPEZIUS, 3, 3, 0),
+    ],
+)
+def test_each_muscle_has_its_sites_on_each_side(muscle, left, right, midline):
+    """Per muscle and side the map has the counts of PREEMPT's table (clinical-facts 1.1)."""
+    counts = Counter(side for m, side, _ in sitemap.FIXED_POSITIONS if m is muscle)
+    assert (counts[Side.LEFT], counts[Side.RIGHT], counts[Side.MIDLINE]) == (left, right, midline)
+    assert sum(counts.values()) == len(FIXED_SITES[muscle])
+
+
+def test_face_and_temples_are_on_the_front_view_and_the_rest_on_the_back():
+    """Face and temples (procerus, corrugator, frontalis, temporalis) are drawn from the front, the rest from behind."""
+    front = {Muscle.PROCERUS, Muscle.CORRUGATOR, Muscle.FRONTALIS, Muscle.TEMPORALIS}
+    for (muscle, _, _), point in sitemap.FIXED_POSITIONS.items():
+        assert point.view is (sitemap.View.FRONT if muscle in front else sitemap.View.BACK)
+
+
+def test_sides_are_drawn_as_anatomical_diagrams_are():
+    """Facing the viewer the patient's right is on the viewer's left; from behind the patient's left is."""
+    for (_, side, _), point in sitemap.FIXED_POSITIONS.items():
+        if side is Side.MIDLINE:
+            assert point.x == 500
+            continue
+        on_viewer_left = point.x < 500
+        assert on_viewer_left == (side is (Side.RIGHT if point.view is sitemap.View.FRONT else Side.LEFT))
+
+
+def test_the_two_sides_mirror_each_other():
+    """Each left site has a right twin mirrored about the midline."""
+    for (muscle, side, index), point in sitemap.FIXED_POSITIONS.items():
+        if side is Side.LEFT:
+            twin = sitemap.FIXED_POSITIONS[muscle, Side.RIGHT, index]
+            assert (twin.x, twin.y, twin.view) == (1000 - point.x, point.y, point.view)
+
+
+def test_landmarks_order_the_sites_from_top_to_bottom():
+    """Frontalis sits above the corrugator, which sits above the procerus; occipitalis above the neck sites, the
+    neck above the trapezius (clinical-facts 1.4)."""
+    top = {muscle: min(p.y for (m, _, _), p in sitemap.FIXED_POSITIONS.items() if m is muscle) for muscle in Muscle}
+    bottom = {muscle: max(p.y for (m, _, _), p in sitemap.FIXED_POSITIONS.items() if m is muscle) for muscle in Muscle}
+    assert bottom[Muscle.FRONTALIS] < top[Muscle.CORRUGATOR]
+    assert bottom[Muscle.CORRUGATOR] < top[Muscle.PROCERUS]
+    assert bottom[Muscle.OCCIPITALIS] < top[Muscle.CERVICAL_PARASPINAL]
+    assert bottom[Muscle.CERVICAL_PARASPINAL] < top[Muscle.TRAPEZIUS]
+
+
+def test_no_two_markers_overlap():
+    """Fixed sites and the default follow-the-pain spots are at least two marker radii apart, so each is clickable."""
+    points = list(sitemap.FIXED_POSITIONS.values())
+    points += [sitemap.MapPoint(r.view, x, y) for r in sitemap.FOLLOW_THE_PAIN_REGIONS for x, y in r.defaults]
+    for a, b in itertools.combinations(points, 2):
+        if a.view is b.view:
+            assert math.dist((a.x, a.y), (b.x, b.y)) >= 36, (a, b)
+
+
+def test_follow_the_pain_areas_cover_exactly_the_engines_muscles():
+    """Clickable areas exist for temporalis, occipitalis and trapezius, one per side, and for no other muscle."""
+    areas = Counter(region.muscle for region in sitemap.FOLLOW_THE_PAIN_REGIONS)
+    assert areas == dict.fromkeys(FOLLOW_THE_PAIN_MAX_SITES, 2)
+
+
+def test_a_click_inside_an_area_names_its_muscle_and_side():
+    """region_at maps a clicked point to the muscle and side of the area it falls in."""
+    region = sitemap.region_for(Muscle.TRAPEZIUS, Side.LEFT)
+    found = sitemap.region_at("back", region.cx, region.cy)
+    assert (found.muscle, found.side) == (Muscle.TRAPEZIUS, Side.LEFT)
+    assert sitemap.region_at("front", 500, 330) is None
+
+
+def test_sites_added_without_a_click_go_inside_their_area():
+    """Each default spot for an extra site lies in its muscle's area, enough for the engine's limit."""
+    for region in sitemap.FOLLOW_THE_PAIN_REGIONS:
+        for number in range(1, region.limit + 1):
+            point = sitemap.follow_the_pain_default(region.muscle, region.side, number)
+            assert region.contains(point.x, point.y)
+
+
+def test_a_muscle_without_follow_the_pain_has_no_default_spot():
+    """Cervical paraspinal takes no extra sites, so asking for a spot is an error."""
+    with pytest.raises(ValueError, match="no follow-the-pain area"):
+        sitemap.follow_the_pain_default(Muscle.CERVICAL_PARASPINAL, Side.LEFT, 1)
+
+
+def test_site_labels_name_muscle_side_number_and_units():
+    """A screen reader hears "temporalis left 3, 5 U"; procerus is "procerus midline"; extra sites say so."""
+    assert sitemap.site_label("temporalis", "left", 3, 5, follow_the_pain=False) == "temporalis left 3, 5 U"
+    assert sitemap.site_label("procerus", "midline", 1, 5, follow_the_pain=False) == "procerus midline, 5 U"
+    assert (
+        sitemap.site_label("trapezius", "right", 1, 10, follow_the_pain=True) == "trapezius right, extra site 1, 10 U"
+    )
+
+
+def test_an_engine_plan_becomes_map_sites():
+    """plan_map_sites numbers the plan's sites per muscle and side and places each one."""
+    plan = preempt_plan(follow_the_pain={"trapezius": 2})
+    sites = sitemap.plan_map_sites(plan)
+    assert len(sites) == 33
+    assert [s.key for s in sites if s.follow_the_pain] == ["ftp-trapezius-left-1", "ftp-trapezius-right-1"]
+    assert sites[0].key == "corrugator-left-1"
+    assert all(0 <= s.x <= 1000 and 0 <= s.y <= 1000 for s in sites)
+
+
+def test_the_limit_message_is_the_engines():
+    """Refusing a click beyond the limit shows the engine's own message."""
+    assert sitemap.follow_the_pain_limit_message(Muscle.TEMPORALIS) == (
+        "follow-the-pain: temporalis allows at most 2 extra sites (10 U), asked for 3"
+    )

@@ -1,0 +1,460 @@
+"""The session screen, session pages and side-effect pages for each role (onaboard/web/injections/views.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from onaboard.clinical.preempt import DOSE_LIMIT
+from onaboard.web.accounts.models import Role
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.injections import services
+from onaboard.web.injections.forms import fixed_site_keys
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
+from tests.web.factories import PASSWORD, UserFactory
+from tests.web.injections.conftest import record
+
+STAFF_WHO_RECORD = ["clinician", "nurse"]
+CANNOT_RECORD = ["patient", "billing", "admin", "trainee"]
+
+
+def login(client, world, role):
+    assert client.login(username=role, password=PASSWORD)
+    return world.users[role]
+
+
+def today():
+    return timezone.localdate()
+
+
+def screen_data(*, day=None, action="record", lot="C1234AB", expiry=None, override="", ftp=(), **units):
+    """The posted session form: every fixed site at 5 U unless ``units`` says otherwise."""
+    day = day or today()
+    data = {
+        "action": action,
+        "date": day.isoformat(),
+        "vial_units": "200",
+        "product_lot": lot,
+        "product_expiry": (expiry or day + dt.timedelta(days=300)).isoformat(),
+        "complications": "",
+        "override_reason": override,
+        "version": "",
+        "ftp-TOTAL_FORMS": str(len(ftp)),
+        "ftp-INITIAL_FORMS": "0",
+        "ftp-MIN_NUM_FORMS": "0",
+        "ftp-MAX_NUM_FORMS": "50",
+    }
+    for name, _ in fixed_site_keys():
+        data[name] = str(units.get(name, 5))
+    for index, row in enumerate(ftp):
+        for key, value in row.items():
+            data[f"ftp-{index}-{key}"] = str(value)
+    return data
+
+
+def new_url(patient):
+    return reverse("injections:session_new", args=[patient.external_id])
+
+
+# --- The session screen -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", STAFF_WHO_RECORD)
+def test_clinicians_and_nurses_open_the_session_screen(client, world, patient, role):
+    """The screen shows the plan on the map, every fixed site a labelled, focusable link, and the checks."""
+    login(client, world, role)
+    response = client.get(new_url(patient))
+    assert response.status_code == 200
+    html = response.content.decode()
+    site_links = re.findall(r'<a href="#site-[^"]+" class="site[^"]*" data-key="[^"]+" aria-label="([^"]+)"', html)
+    assert len(site_links) == 31
+    assert "temporalis left 3, 5 U" in site_links
+    assert 'id="site-temporalis-left-3"' in html
+    assert "12-week rule: no previous session" in html
+    assert AuditEvent.objects.filter(action=Action.READ, object_type="injection_session_screen").exists()
+
+
+@pytest.mark.parametrize("role", CANNOT_RECORD)
+def test_other_roles_cannot_open_the_session_screen(client, world, patient, role):
+    """A patient (even their own record), billing, admin and trainees get "not found"."""
+    login(client, world, role)
+    assert client.get(new_url(patient)).status_code == 404
+    assert client.post(new_url(patient), screen_data()).status_code == 404
+    assert not InjectionSession.objects.exists()
+
+
+def test_staff_cannot_open_the_screen_for_another_clinics_patient(client, world):
+    """Another clinic's patient is "not found" for a clinician."""
+    login(client, world, "clinician")
+    assert client.get(new_url(world.other_clinic_patient)).status_code == 404
+
+
+def test_recording_redirects_to_the_session_with_the_next_date(client, world, patient):
+    """A valid recording lands on the session page, which shows the next session booked 12 weeks later."""
+    nurse = login(client, world, "nurse")
+    response = client.post(new_url(patient), screen_data(), follow=True)
+    session = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED)
+    assert response.redirect_chain[-1][0] == reverse("injections:session_detail", args=[session.external_id])
+    next_due = (today() + dt.timedelta(days=84)).isoformat()
+    html = response.content.decode()
+    assert f"Next session booked for {next_due}" in html
+    assert f"next due {next_due}" in html
+    assert session.injector == nurse
+    assert session.total_units == 155
+
+
+def test_an_open_booking_is_recorded_on_its_own_screen(client, world, patient):
+    """With a session booked, "new session" goes to that booking's screen."""
+    login(client, world, "nurse")
+    booking = InjectionSession.objects.create(patient=patient, date=today(), status=SessionStatus.BOOKED)
+    response = client.get(new_url(patient))
+    assert response.url == reverse("injections:session_record", args=[booking.external_id])
+
+
+def test_recording_a_booking_checks_its_version(client, world, patient):
+    """The booking screen carries the version; a stale one is refused with a clear message and nothing saved."""
+    login(client, world, "nurse")
+    booking = InjectionSession.objects.create(patient=patient, date=today(), status=SessionStatus.BOOKED, version=2)
+    url = reverse("injections:session_record", args=[booking.external_id])
+    assert 'name="version" value="2"' in client.get(url).content.decode()
+    response = client.post(url, {**screen_data(), "version": "1"})
+    assert services.SESSION_CHANGED in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.BOOKED
+    response = client.post(url, {**screen_data(), "version": "2"})
+    assert response.status_code == 302
+
+
+def test_a_recorded_session_screen_redirects_to_the_session(client, world, patient):
+    """Opening the record screen of a session already recorded shows the session instead."""
+    login(client, world, "nurse")
+    session = record(user=world.users["nurse"], patient=patient, date=today(), today=today())
+    response = client.get(reverse("injections:session_record", args=[session.external_id]))
+    assert response.url == reverse("injections:session_detail", args=[session.external_id])
+
+
+def test_a_failed_check_blocks_until_a_reason_is_given(client, world, patient):
+    """Within 12 weeks the screen refuses with the reason next to the override field; with a reason it records."""
+    login(client, world, "clinician")
+    record(user=world.users["nurse"], patient=patient, date=today() - dt.timedelta(days=30), today=today())
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    url = reverse("injections:session_record", args=[booking.external_id])
+    response = client.post(url, {**screen_data(), "version": "1"})
+    assert response.status_code == 200
+    assert services.OVERRIDE_NEEDED.format(checks="12-week interval") in response.content.decode()
+    assert not InjectionSession.objects.filter(date=today(), status=SessionStatus.RECORDED).exists()
+    response = client.post(url, {**screen_data(override="Status migrainosus; agreed with Dr Lee"), "version": "1"})
+    assert response.status_code == 302
+    recorded = InjectionSession.objects.get(date=today())
+    assert (recorded.overridden_checks, recorded.override_reason) == (
+        "interval",
+        "Status migrainosus; agreed with Dr Lee",
+    )
+
+
+def test_more_than_195_units_is_refused_on_the_screen(client, world, patient):
+    """The engine's dose message is shown with the sites and the typed values are kept."""
+    login(client, world, "nurse")
+    response = client.post(new_url(patient), screen_data(**{"units_trapezius-right-3": 50}))
+    html = response.content.decode()
+    assert DOSE_LIMIT.format(total=200, sites=31, limit=195) in html
+    assert 'name="units_trapezius-right-3" value="50"' in html
+    assert not InjectionSession.objects.exists()
+
+
+def test_errors_stay_next_to_their_fields(client, world, patient):
+    """An expired product is refused next to the expiry field; the lot typed is kept."""
+    login(client, world, "nurse")
+    expired = today() - dt.timedelta(days=1)
+    response = client.post(new_url(patient), screen_data(expiry=expired, lot="LOT-77"))
+    html = response.content.decode()
+    assert services.PRODUCT_EXPIRED.format(expiry=expired, date=today()) in html
+    assert 'value="LOT-77"' in html
+    assert not InjectionSession.objects.exists()
+
+
+def test_a_follow_the_pain_site_is_added_without_javascript(client, world, patient):
+    """ "Add site" re-renders the screen with a new extra site at 5 U, on the map and in the totals."""
+    login(client, world, "nurse")
+    data = {**screen_data(action="add_site"), "add-muscle": "trapezius", "add-side": "left"}
+    response = client.post(new_url(patient), data)
+    html = response.content.decode()
+    assert 'name="ftp-0-muscle" value="trapezius"' in html
+    assert 'aria-label="trapezius left, extra site 1, 5 U"' in html
+    assert "160 U" in html
+    assert not InjectionSession.objects.exists()
+
+
+def test_adding_beyond_the_engines_limit_shows_its_message(client, world, patient):
+    """A third temporalis extra site is refused with the engine's limit message."""
+    login(client, world, "nurse")
+    rows = [{"muscle": "temporalis", "side": "left", "units": 5, "view": "front", "x": "", "y": ""}] * 2
+    data = {**screen_data(action="add_site", ftp=rows), "add-muscle": "temporalis", "add-side": "right"}
+    html = client.post(new_url(patient), data).content.decode()
+    assert "follow-the-pain: temporalis allows at most 2 extra sites (10 U), asked for 3" in html
+    assert 'name="ftp-2-muscle"' not in html
+
+
+def test_a_follow_the_pain_site_is_removed_without_javascript(client, world, patient):
+    """ "Remove" drops the row and renumbers the rest."""
+    login(client, world, "nurse")
+    rows = [
+        {"muscle": "trapezius", "side": "left", "units": 5, "view": "back", "x": 240, "y": 908},
+        {"muscle": "occipitalis", "side": "right", "units": 5, "view": "back", "x": "", "y": ""},
+    ]
+    html = client.post(new_url(patient), {**screen_data(action="preview", ftp=rows), "remove": "0"}).content.decode()
+    assert 'name="ftp-0-muscle" value="occipitalis"' in html
+    assert "trapezius left, extra site" not in html
+
+
+def test_a_site_clicked_on_the_map_is_recorded_where_it_was_placed(client, world, patient):
+    """An extra site posted with its map point is stored with it."""
+    login(client, world, "nurse")
+    rows = [{"muscle": "trapezius", "side": "left", "units": 5, "view": "back", "x": 240, "y": 908}]
+    assert client.post(new_url(patient), screen_data(ftp=rows)).status_code == 302
+    site = InjectionSession.objects.get(status=SessionStatus.RECORDED).sites.get(follow_the_pain=True)
+    assert (site.muscle, site.side, site.view, site.x, site.y) == ("trapezius", "left", "back", 240, 908)
+
+
+def test_the_live_summary_is_a_partial(client, world, patient):
+    """The screen's script posts the form and gets back only the engine's summary."""
+    login(client, world, "nurse")
+    data = screen_data(action="preview", **{"units_temporalis-left-1": 10})
+    response = client.post(new_url(patient), data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "160 U" in html
+    assert "40 U" in html  # discarded from the 200 U vial
+    assert not InjectionSession.objects.exists()
+
+
+def test_a_date_after_today_is_refused_by_the_form(client, world, patient):
+    """The date field refuses a future day."""
+    login(client, world, "nurse")
+    response = client.post(new_url(patient), screen_data(day=today() + dt.timedelta(days=2)))
+    assert "This date is after today." in response.content.decode()
+
+
+# --- The recorded session -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded(world, patient):
+    return record(
+        user=world.users["nurse"],
+        patient=patient,
+        date=today(),
+        today=today(),
+        complications="Vasovagal episode, recovered lying flat",
+    )
+
+
+def detail_url(session):
+    return reverse("injections:session_detail", args=[session.external_id])
+
+
+def test_clinicians_see_the_whole_session(client, world, recorded):
+    """The clinician sees the sites, product, vials, JW wastage, who injected and the complications."""
+    login(client, world, "clinician")
+    html = client.get(detail_url(recorded)).content.decode()
+    assert "C1234AB" in html
+    assert "45 U" in html
+    assert "JW" in html
+    assert "nurse" in html
+    assert "Vasovagal episode" in html
+    assert len(re.findall(r'<a href="#site-', html)) == 31
+
+
+def test_billing_sees_product_units_and_codes_but_no_clinical_notes(client, world, recorded):
+    """Billing staff see lot, units, vials and codes; not complications, check reasons or side effects."""
+    login(client, world, "billing")
+    response = client.get(detail_url(recorded))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "C1234AB" in html
+    assert "J0585" in html
+    assert "64615" in html
+    assert "Vasovagal" not in html
+    assert "Clinical notes" not in html
+    assert "12-week rule" not in html
+    event = AuditEvent.objects.get(action=Action.READ, object_type="injection_session")
+    assert event.detail == "billing view"
+
+
+def test_a_patient_sees_their_own_session_only(client, world, recorded):
+    """The patient opens their own session; another patient's is not found."""
+    login(client, world, "patient")
+    assert client.get(detail_url(recorded)).status_code == 200
+    other = record(user=world.users["nurse"], patient=world.same_clinic_patient, date=today(), today=today())
+    assert client.get(detail_url(other)).status_code == 404
+
+
+def test_trainees_and_other_clinics_see_no_session(client, world, recorded):
+    """A trainee, and a clinician of another clinic, get "not found"."""
+    login(client, world, "trainee")
+    assert client.get(detail_url(recorded)).status_code == 404
+    UserFactory(username="far-clinician", role=Role.CLINICIAN, clinic=world.other_clinic)
+    assert client.login(username="far-clinician", password=PASSWORD)
+    assert client.get(detail_url(recorded)).status_code == 404
+
+
+def test_an_override_shows_on_the_session(client, world, patient):
+    """The overridden check and its reason are on the session page for clinicians; billing sees only the check."""
+    record(user=world.users["nurse"], patient=patient, date=today() - dt.timedelta(days=20), today=today())
+    session = record(
+        user=world.users["nurse"], patient=patient, date=today(), today=today(), override_reason="Agreed with Dr Lee"
+    )
+    login(client, world, "clinician")
+    html = client.get(detail_url(session)).content.decode()
+    assert "12-week interval" in html
+    assert "Agreed with Dr Lee" in html
+    client.logout()
+    login(client, world, "billing")
+    html = client.get(detail_url(session)).content.decode()
+    assert "12-week interval" in html
+    assert "Agreed with Dr Lee" not in html
+
+
+# --- Booking --------------------------------------------------------------------------------------------------------
+
+
+def test_the_next_session_date_can_be_changed(client, world, recorded):
+    """A nurse moves the booking; the session page then shows the new date."""
+    login(client, world, "nurse")
+    booking = InjectionSession.objects.get(status=SessionStatus.BOOKED)
+    url = reverse("injections:session_book", args=[booking.external_id])
+    assert client.get(url).status_code == 200
+    new_date = booking.date + dt.timedelta(days=2)
+    response = client.post(url, {"date": new_date.isoformat(), "version": "1"}, follow=True)
+    assert f"Booked for <strong>{new_date.isoformat()}</strong>" in response.content.decode()
+    booking.refresh_from_db()
+    assert (booking.date, booking.version) == (new_date, 2)
+
+
+def test_a_booking_in_the_past_is_refused_next_to_the_date(client, world, recorded):
+    """The date field shows why the booking was not moved."""
+    login(client, world, "nurse")
+    booking = InjectionSession.objects.get(status=SessionStatus.BOOKED)
+    past = today() - dt.timedelta(days=1)
+    url = reverse("injections:session_book", args=[booking.external_id])
+    html = client.post(url, {"date": past.isoformat(), "version": "1"}).content.decode()
+    assert services.BOOKING_IN_PAST.format(date=past, today=today()) in html
+
+
+@pytest.mark.parametrize("role", CANNOT_RECORD)
+def test_only_clinicians_and_nurses_move_bookings(client, world, recorded, role):
+    """Every other role gets "not found" on the booking form."""
+    login(client, world, role)
+    booking = InjectionSession.objects.get(status=SessionStatus.BOOKED)
+    assert client.get(reverse("injections:session_book", args=[booking.external_id])).status_code == 404
+
+
+# --- Side effects -----------------------------------------------------------------------------------------------------
+
+REPORT_URL = "injections:report_side_effect"
+
+
+def report(client, kind="neck_pain", onset=None, severity="moderate"):
+    data = {"kind": kind, "onset": (onset or today()).isoformat(), "severity": severity, "description": "since Tuesday"}
+    return client.post(reverse(REPORT_URL), data, follow=True)
+
+
+def test_the_patient_reports_a_side_effect_attributed_to_their_last_session(client, world, recorded):
+    """The report is saved for the patient's own record and attributed to the session before it started."""
+    login(client, world, "patient")
+    form = client.get(reverse(REPORT_URL))
+    assert form.status_code == 200
+    assert "Seek medical care now if you have:" in form.content.decode()
+    response = report(client)
+    effect = SideEffect.objects.get()
+    assert (effect.patient, effect.session, effect.reported_by) == (world.own_patient, recorded, world.users["patient"])
+    assert "Your report was sent" in response.content.decode()
+    assert "Seek medical care now</h2>" not in response.content.decode()
+
+
+def test_an_urgent_side_effect_tells_the_patient_to_seek_care_now(client, world, recorded):
+    """Trouble swallowing (possible distant spread of toxin effect) shows the urgent advice after sending."""
+    login(client, world, "patient")
+    html = report(client, kind="dysphagia", severity="severe").content.decode()
+    assert "Seek medical care now</h2>" in html
+    assert 'role="alert"' in html
+
+
+def test_a_side_effect_report_keeps_what_was_typed_when_refused(client, world, recorded):
+    """An onset after today is refused next to the field; the choice made is kept."""
+    login(client, world, "patient")
+    response = report(client, onset=today() + dt.timedelta(days=3))
+    html = response.content.decode()
+    assert "This date is after today." in html
+    assert re.search(r'<input[^>]*value="neck_pain"[^>]*checked', html)
+    assert not SideEffect.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["billing", "admin", "trainee"])
+def test_roles_without_a_diary_cannot_report(client, world, role):
+    """Billing, admin and trainees cannot report side effects."""
+    login(client, world, role)
+    assert client.get(reverse(REPORT_URL), {"patient": world.own_patient.external_id}).status_code == 404
+
+
+def test_a_nurse_reports_for_a_patient_of_the_clinic(client, world, recorded):
+    """Staff report on a patient's behalf with ?patient=<id>; another clinic's patient is not found."""
+    login(client, world, "nurse")
+    url = reverse(REPORT_URL) + f"?patient={world.own_patient.external_id}"
+    data = {"kind": "eyelid_ptosis", "onset": today().isoformat(), "severity": "mild", "description": ""}
+    assert client.post(url, data).status_code == 302
+    assert SideEffect.objects.get().reported_by == world.users["nurse"]
+    far = reverse(REPORT_URL) + f"?patient={world.other_clinic_patient.external_id}"
+    assert client.get(far).status_code == 404
+
+
+def test_a_clinician_grades_and_attributes_a_side_effect(client, world, recorded):
+    """The review form saves grade, relatedness and session, and is audited."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="neck_pain", onset=today(), severity="severe"
+    )
+    login(client, world, "clinician")
+    url = reverse("injections:side_effect_review", args=[effect.external_id])
+    form = client.get(url).content.decode()
+    assert f'value="{recorded.external_id}" selected' in form
+    data = {"grade": "moderate", "related": "yes", "session": str(recorded.external_id)}
+    assert client.post(url, data).status_code == 302
+    effect.refresh_from_db()
+    assert (effect.clinician_grade, effect.related_to_treatment, effect.session) == ("moderate", True, recorded)
+    assert AuditEvent.objects.filter(object_type="side_effect", action=Action.UPDATE).exists()
+
+
+@pytest.mark.parametrize("role", ["patient", "billing", "admin", "trainee"])
+def test_only_clinical_staff_review_side_effects(client, world, recorded, role):
+    """A patient (even for their own report), billing, admin and trainees cannot review."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="neck_pain", onset=today(), severity="severe"
+    )
+    login(client, world, role)
+    url = reverse("injections:side_effect_review", args=[effect.external_id])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"grade": "mild", "related": "no", "session": ""}).status_code == 404
+
+
+def test_billing_cannot_read_a_side_effect(client, world, recorded):
+    """Side effects are clinical: billing staff get "not found"."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="neck_pain", onset=today(), severity="mild"
+    )
+    login(client, world, "billing")
+    assert client.get(reverse("injections:side_effect_detail", args=[effect.external_id])).status_code == 404
+
+
+def test_a_session_recorded_elsewhere_without_sites_or_injector_still_shows(client, world, patient):
+    """A recorded session imported without its sites or injector renders with blanks, not an error."""
+    session = InjectionSession.objects.create(
+        patient=patient, date=today(), status=SessionStatus.RECORDED, total_units=155, vials_used=1, discarded_units=45
+    )
+    login(client, world, "clinician")
+    response = client.get(detail_url(session))
+    assert response.status_code == 200
+    assert "155 U" in response.content.decode()

@@ -1,0 +1,63 @@
+"""HIT-6 and MIDAS forms (onaboard/web/outcomes/forms.py): neutral item labels, engine messages in plain words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from onaboard.clinical import prom
+from onaboard.web.outcomes import forms
+from onaboard.web.outcomes.forms import Hit6Form, MidasForm
+
+TODAY = date(2026, 3, 2)
+
+
+def test_hit6_items_are_neutral_with_their_area():
+    """Each HIT-6 item is labelled 'Item N' with its area and offers exactly the five answers."""
+    form = Hit6Form(today=TODAY)
+    items = form.items()
+    assert [item.label for item in items] == [f"Item {n}" for n in range(1, 7)]
+    assert [str(item.help_text) for item in items] == [str(area) for area in forms.HIT6_ITEM_AREAS]
+    answers = [value for value, _label in items[0].field.choices]
+    assert answers == ["never", "rarely", "sometimes", "very_often", "always"]
+
+
+def test_a_missing_hit6_answer_names_its_item():
+    """An unanswered item says which one."""
+    form = Hit6Form({"date": "2026-03-02", **{f"item_{n}": "never" for n in range(1, 6)}}, today=TODAY)
+    assert not form.is_valid()
+    assert form.errors["item_6"] == ["Choose an answer for item 6."]
+
+
+def test_a_date_after_today_is_refused():
+    """A questionnaire cannot be dated after today."""
+    form = MidasForm({"date": "2026-03-03", "q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}, today=TODAY)
+    assert not form.is_valid()
+    assert form.errors["date"] == [str(forms.NOT_AFTER_TODAY)]
+
+
+def test_midas_engine_problems_go_to_their_questions():
+    """A day count out of range goes to its question, a Q3+Q4 total to Q4 and a pain score to B."""
+    form = MidasForm({"date": "2026-03-02", "q1": 100, "q2": 0, "q3": 50, "q4": 50, "q5": 0, "b": 11}, today=TODAY)
+    assert form.is_valid()
+    form.add_engine_problems(
+        [
+            prom.MIDAS_DAYS_RANGE.format(question="Q1", value=100),
+            prom.MIDAS_PAIR_TOO_MANY.format(first="Q3", second="Q4", first_value=50, second_value=50, total=100),
+            prom.MIDAS_PAIN_RANGE.format(value=11),
+        ]
+    )
+    assert form.errors["q1"] == [str(forms.DAYS_NOT_VALID) % {"max": 92}]
+    assert form.errors["q4"] == [
+        (
+            "Questions 3 and 4 add up to 100 days, more than the 92 days in 3 months: "
+            "question 4 should leave out the days already counted in question 3."
+        )
+    ]
+    assert form.errors["b"] == [str(forms.PAIN_NOT_VALID) % {"max": 10}]
+
+
+def test_midas_a_and_b_are_optional():
+    """Only Q1-Q5 are required; A and B may be left empty."""
+    form = MidasForm({"date": "2026-03-02", "q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5}, today=TODAY)
+    assert form.is_valid()
+    assert form.answers() == {"q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5, "a": None, "b": None}

@@ -1,0 +1,69 @@
+"""Recording questionnaires (onaboard/web/outcomes/services.py): engine scores stored, one per instrument per day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from onaboard.clinical import prom
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
+
+DAY = date(2026, 3, 2)
+SEVERE_HIT6 = ["always", "very often", "very_often", "sometimes", "always", "rarely"]
+"""13 + 11 + 11 + 10 + 13 + 8 = 66: severe impact."""
+
+
+def _record(world, instrument, answers, day=DAY):
+    return questionnaire_response_record(
+        user=world.users["patient"], patient=world.own_patient, instrument=instrument, answers=answers, date=day
+    )
+
+
+def test_hit6_is_stored_with_the_engines_total_and_band(world):
+    """Six HIT-6 answers are stored normalised, with the engine's total and impact band, and audited."""
+    response = _record(world, Instrument.HIT6, SEVERE_HIT6)
+    response.refresh_from_db()
+    assert response.total == 66
+    assert response.category == "severe_impact"
+    assert response.answers == ["always", "very_often", "very_often", "sometimes", "always", "rarely"]
+    event = AuditEvent.objects.get(action=Action.CREATE)
+    assert (event.object_type, event.patient_id) == ("questionnaire_hit6", world.own_patient.external_id)
+
+
+def test_midas_is_stored_with_the_engines_score_and_grade(world):
+    """MIDAS Q1-Q5 are summed by the engine and graded; A and B are kept unscored."""
+    answers = {"q1": 2, "q2": 3, "q3": 4, "q4": 1, "q5": 2, "a": 30, "b": 7}
+    response = _record(world, Instrument.MIDAS, answers)
+    assert (response.total, response.category) == (12, "III")
+    assert response.answers == answers
+
+
+def test_a_second_answer_on_the_same_day_replaces_the_first(world):
+    """One response per instrument per day: answering again replaces it; another day adds one."""
+    _record(world, Instrument.HIT6, SEVERE_HIT6)
+    _record(world, Instrument.HIT6, ["never"] * 6)
+    _record(world, Instrument.HIT6, ["never"] * 6, day=date(2026, 3, 1))
+    totals = dict(QuestionnaireResponse.objects.values_list("date", "total"))
+    assert totals == {DAY: 36, date(2026, 3, 1): 36}
+    assert AuditEvent.objects.filter(action=Action.UPDATE).count() == 1
+
+
+def test_answers_the_engine_refuses_are_not_stored(world):
+    """Refused answers raise with the engine's reasons and leave nothing behind."""
+    with pytest.raises(QuestionnaireInvalidError) as refused:
+        _record(world, Instrument.MIDAS, {"q1": 60, "q2": 40, "q3": 0, "q4": 0, "q5": 0})
+    assert refused.value.problems == (
+        prom.MIDAS_PAIR_TOO_MANY.format(first="Q1", second="Q2", first_value=60, second_value=40, total=100),
+    )
+    assert not QuestionnaireResponse.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_hit6_with_an_unknown_answer_is_refused(world):
+    """An answer outside the five options is refused naming its item."""
+    with pytest.raises(QuestionnaireInvalidError) as refused:
+        _record(world, Instrument.HIT6, ["never"] * 5 + ["often"])
+    assert refused.value.problems == (prom.HIT6_UNKNOWN_ANSWER.format(item=6, answer="often"),)

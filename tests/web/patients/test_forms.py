@@ -1,0 +1,90 @@
+"""Checking what was typed into the patient forms (onaboard/web/patients/forms.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from onaboard.web.patients.forms import (
+    BIRTH_DATE_TOO_EARLY,
+    DATE_IN_FUTURE,
+    RECORD_NUMBER_TAKEN,
+    STOP_BEFORE_START,
+    STOP_WHILE_ONGOING,
+    UNITS_AT_LEAST_ONE,
+    OtherToxinTreatmentForm,
+    PatientForm,
+    PreventiveTrialForm,
+    SafetyScreenForm,
+)
+from onaboard.web.patients.models import SAFETY_FLAGS
+
+pytestmark = pytest.mark.django_db
+
+
+def _demographics(**changes: str) -> dict[str, str]:
+    data = {
+        "given_name": "Nova",
+        "family_name": "Newcomb",
+        "birth_date": "1990-02-03",
+        "sex": "female",
+        "record_number": "N-1",
+    }
+    return {**data, **changes}
+
+
+def test_a_birth_date_must_be_past_and_plausible(world):
+    """Birth dates after today or more than 120 years ago are refused with their own messages."""
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    form = PatientForm(_demographics(birth_date=tomorrow), clinic=world.clinic)
+    assert form.errors["birth_date"] == [str(DATE_IN_FUTURE)]
+    form = PatientForm(_demographics(birth_date="1890-01-01"), clinic=world.clinic)
+    assert form.errors["birth_date"] == [str(BIRTH_DATE_TOO_EARLY)]
+
+
+def test_a_record_number_is_unique_within_the_clinic_only(world):
+    """A record number used in this clinic is refused; one used only in another clinic is accepted."""
+    taken = PatientForm(_demographics(record_number=world.own_patient.record_number), clinic=world.clinic)
+    assert taken.errors["record_number"] == [str(RECORD_NUMBER_TAKEN)]
+    elsewhere = PatientForm(_demographics(record_number=world.other_clinic_patient.record_number), clinic=world.clinic)
+    assert elsewhere.is_valid(), elsewhere.errors
+
+
+def test_safety_radios_become_yes_no_and_not_asked(world):
+    """ "yes" is True, "no" False, and "not asked" (or no answer at all) None."""
+    form = SafetyScreenForm(
+        {"version": "1", "other_toxin_asked": "no", "pregnant": "yes", "dysphagia": "no", "muscle_relaxant": ""},
+        patient=world.same_clinic_patient,
+    )
+    assert form.is_valid(), form.errors
+    changes = form.changes()
+    assert (changes["pregnant"], changes["dysphagia"], changes["muscle_relaxant"]) == (True, False, None)
+    assert changes["breastfeeding"] is None
+    assert changes["other_toxin_asked"] is False
+    assert set(changes) == {*SAFETY_FLAGS, "other_toxin_asked"}
+
+
+def test_a_safety_answer_outside_the_three_choices_is_refused(world):
+    """Only yes, no and not asked are accepted."""
+    data = {"version": "1", "other_toxin_asked": "yes", "pregnant": "maybe"}
+    form = SafetyScreenForm(data, patient=world.own_patient)
+    assert "pregnant" in form.errors
+
+
+def test_a_preventive_cannot_stop_before_it_started_or_while_still_taken():
+    """A stop before the start, or a stop date on a medicine still taken, is refused on the stop field."""
+    base = {"drug": "x", "drug_class": "other", "start": "2024-03-01", "stop_reason": "ineffective"}
+    assert PreventiveTrialForm({**base, "stop": "2024-02-01"}).errors["stop"] == [str(STOP_BEFORE_START)]
+    ongoing = PreventiveTrialForm({**base, "stop": "2024-04-01", "stop_reason": "ongoing"})
+    assert ongoing.errors["stop"] == [str(STOP_WHILE_ONGOING)]
+    assert PreventiveTrialForm({**base, "stop": "2024-03-01"}).is_valid()
+
+
+def test_another_toxin_needs_a_past_date_and_units():
+    """Another toxin's date cannot be in the future and its units must be at least 1."""
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    form = OtherToxinTreatmentForm({"date": tomorrow, "product": "Xeomin", "units": "0"})
+    assert form.errors["date"] == [str(DATE_IN_FUTURE)]
+    assert form.errors["units"] == [str(UNITS_AT_LEAST_ONE)]

@@ -1,0 +1,102 @@
+"""Reading the patient record for the staff pages (onaboard/web/patients/selectors.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.http import Http404
+
+from onaboard.clinical import PERIOD_DAYS, PatientDiary
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.injections.models import InjectionSession
+from onaboard.web.patients.selectors import (
+    chart_periods,
+    patient_billing,
+    patient_page,
+    preventive_trial_of,
+    record_number_taken,
+)
+from tests.web.clinic.diaries import TODAY, chronic_rows, diary_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_record_number_is_taken_only_by_another_patient_of_the_clinic(world):
+    """A number is taken when another patient of the same clinic has it, not by the patient themselves."""
+    number = world.own_patient.record_number
+    assert record_number_taken(clinic=world.clinic, record_number=number)
+    assert not record_number_taken(clinic=world.clinic, record_number=number, exclude=world.own_patient)
+    assert not record_number_taken(clinic=world.other_clinic, record_number=number)
+
+
+def test_a_preventive_is_found_only_on_its_own_patient(world, treated):
+    """A preventive's id under another patient, or a malformed id, is not found."""
+    assert preventive_trial_of(treated.patient, treated.trial.external_id) == treated.trial
+    with pytest.raises(Http404):
+        preventive_trial_of(world.own_patient, treated.trial.external_id)
+    with pytest.raises(Http404):
+        preventive_trial_of(treated.patient, "not-a-uuid")
+    with pytest.raises(Http404):
+        preventive_trial_of(treated.patient, uuid.uuid4())
+
+
+def test_before_treatment_the_chart_lays_periods_back_from_today():
+    """Untreated, the chart shows the 28-day periods ending today, back to the first diary day."""
+    periods = chart_periods(diary_of(chronic_rows(periods=2)), first_injection=None, today=TODAY)
+    assert [p.end for p in periods] == [TODAY - timedelta(days=PERIOD_DAYS), TODAY]
+    assert [p.headache_days for p in periods] == [18, 18]
+
+
+def test_once_treated_the_chart_follows_the_engines_treatment_periods():
+    """Treated, the chart holds earlier periods, the baseline and the periods after the first injection."""
+    day0 = TODAY - timedelta(days=40)
+    periods = chart_periods(diary_of(chronic_rows(periods=4)), first_injection=day0, today=TODAY)
+    starts = [p.start for p in periods]
+    assert day0 - timedelta(days=PERIOD_DAYS) in starts
+    assert day0 in starts
+    assert day0 + timedelta(days=PERIOD_DAYS) in starts
+    assert starts == sorted(starts)
+    assert all(not p.missing for p in periods)
+
+
+def test_an_empty_diary_has_no_chart_periods():
+    """No diary, nothing to chart."""
+    assert chart_periods(PatientDiary("P", ()), first_injection=None, today=TODAY) == ()
+
+
+def test_the_page_judges_eligibility_on_the_day_before_the_first_injection(world, treated):
+    """For a treated patient eligibility is the engine's verdict on the day before day 0, not on today."""
+    page = patient_page(user=world.users["clinician"], patient=treated.patient, today=treated.today)
+    assert page.eligibility_before_treatment
+    assert page.eligibility.as_of == treated.day0 - timedelta(days=1)
+    assert [card.value for card in page.verdicts] == ["yes", "not_suspected", "met"]
+    assert page.outcomes is not None
+    assert page.nice is not None
+    assert page.nice.value == "not_yet_assessable"
+
+
+def test_hit6_change_is_from_the_answer_before_treatment_to_the_latest(world, treated):
+    """The HIT-6 change runs from the last answer on or before day 0 to the latest answer, judged by the engine."""
+    page = patient_page(user=world.users["clinician"], patient=treated.patient, today=treated.today)
+    assert page.hit6_change is not None
+    assert (page.hit6_change.baseline, page.hit6_change.follow_up, page.hit6_change.responder) == (78, 60, True)
+
+
+def test_the_safety_screen_runs_on_the_booked_day(world, treated):
+    """With a session booked, the screen is for that day (other toxins within 3 months of it)."""
+    booked = treated.today + timedelta(days=10)
+    InjectionSession.objects.create(patient=treated.patient, date=booked)
+    page = patient_page(user=world.users["clinician"], patient=treated.patient, today=treated.today)
+    assert page.safety_on == booked
+    assert page.safety.verdict == "contraindicated"
+
+
+def test_reading_the_billing_page_gives_the_engines_claim_lines_and_is_audited(world, treated):
+    """Each recorded session has the engine's lines: CPT 64615 once, J0585 for 155 U given and 45 U discarded."""
+    page = patient_billing(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    lines = [(line.code, line.modifier, line.units) for line in page.sessions[0].billing_lines]
+    assert lines == [("64615", None, 1), ("J0585", None, 155), ("J0585", "JW", 45)]
+    event = AuditEvent.objects.get(action=Action.READ, object_type="patient")
+    assert event.detail == "billing page"

@@ -1,0 +1,130 @@
+"""Changing the patient record (onaboard/web/patients/services.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.patients.models import Patient, PreventiveTrial
+from onaboard.web.patients.services import (
+    STALE_VERSION,
+    UNKNOWN_FIELDS,
+    PatientVersionConflictError,
+    other_toxin_treatment_create,
+    patient_create,
+    patient_update,
+    preventive_trial_create,
+    preventive_trial_update,
+)
+
+pytestmark = pytest.mark.django_db
+
+TRIAL = {
+    "drug": "amitriptyline",
+    "drug_class": "tricyclic_antidepressant",
+    "dose": "25 mg at night",
+    "start": date(2024, 1, 10),
+    "stop": date(2024, 6, 1),
+    "stop_reason": "ineffective",
+}
+
+
+def test_an_update_at_the_current_version_saves_and_bumps_it(world):
+    """Saving at the stored version changes the fields, bumps the version and audits the changed field names."""
+    patient = world.same_clinic_patient
+    saved = patient_update(
+        user=world.users["nurse"], patient=patient, data={"given_name": "Samuel", "pregnant": False}, expected_version=1
+    )
+    assert (saved.given_name, saved.pregnant, saved.version) == ("Samuel", False, 2)
+    event = AuditEvent.objects.get(action=Action.UPDATE, object_type="patient")
+    assert event.detail == "changed: given_name, pregnant"
+    assert event.patient_id == patient.external_id
+
+
+def test_an_update_at_an_old_version_is_refused_and_saves_nothing(world):
+    """The second of two saves from the same version is refused with the stored record; nothing of it is saved."""
+    patient = world.same_clinic_patient
+    patient_update(user=world.users["nurse"], patient=patient, data={"family_name": "Samson"}, expected_version=1)
+    with pytest.raises(PatientVersionConflictError) as raised:
+        patient_update(
+            user=world.users["clinician"],
+            patient=Patient.objects.get(pk=patient.pk),
+            data={"given_name": "Samuel"},
+            expected_version=1,
+        )
+    assert str(raised.value) == str(STALE_VERSION)
+    assert raised.value.current.version == 2
+    stored = Patient.objects.get(pk=patient.pk)
+    assert (stored.given_name, stored.family_name, stored.version) == ("Sam", "Samson", 2)
+    assert AuditEvent.objects.filter(action=Action.UPDATE).count() == 1
+
+
+def test_fields_outside_the_record_cannot_be_updated(world):
+    """The clinic, the portal login and the version itself are not editable through the service."""
+    with pytest.raises(ValueError, match="not editable") as raised:
+        patient_update(
+            user=world.users["nurse"], patient=world.same_clinic_patient, data={"version": 9}, expected_version=1
+        )
+    assert str(raised.value) == UNKNOWN_FIELDS.format(fields="version")
+
+
+def test_a_new_patient_is_created_and_audited(world):
+    """Registering a patient creates the record in the clinic, every safety answer unasked, and audits it."""
+    patient = patient_create(
+        user=world.users["clinician"],
+        clinic=world.clinic,
+        data={
+            "given_name": "Nova",
+            "family_name": "Newcomb",
+            "birth_date": date(1990, 2, 3),
+            "sex": "female",
+            "record_number": "N1",
+        },
+    )
+    assert patient.clinic == world.clinic
+    assert patient.pregnant is None
+    assert AuditEvent.objects.get(action=Action.CREATE, object_type="patient").object_id == str(patient.external_id)
+
+
+def test_a_preventive_is_created_and_audited(world):
+    """A preventive tried is saved with its class and reason, and the creation is audited."""
+    trial = preventive_trial_create(user=world.users["nurse"], patient=world.same_clinic_patient, data=TRIAL)
+    assert trial.patient == world.same_clinic_patient
+    event = AuditEvent.objects.get(object_type="preventive_trial")
+    assert event.detail == "amitriptyline (tricyclic_antidepressant)"
+
+
+def test_a_preventive_stopping_before_it_started_is_refused(world):
+    """The model's start <= stop rule is checked before saving."""
+    with pytest.raises(ValidationError):
+        preventive_trial_create(
+            user=world.users["nurse"],
+            patient=world.same_clinic_patient,
+            data={**TRIAL, "stop": date(2023, 12, 1)},
+        )
+    assert not PreventiveTrial.objects.exists()
+
+
+def test_a_preventive_correction_audits_the_changed_fields(world):
+    """Correcting a preventive saves it and names the changed fields in the audit trail."""
+    trial = preventive_trial_create(user=world.users["nurse"], patient=world.same_clinic_patient, data=TRIAL)
+    preventive_trial_update(user=world.users["clinician"], trial=trial, data={**TRIAL, "dose": "10 mg at night"})
+    trial.refresh_from_db()
+    assert trial.dose == "10 mg at night"
+    assert AuditEvent.objects.get(action=Action.UPDATE, object_type="preventive_trial").detail == "changed: dose"
+
+
+def test_recording_another_toxin_answers_the_screening_question(world):
+    """An other-toxin treatment marks the patient as asked about other toxins (and bumps the record version)."""
+    patient = world.same_clinic_patient
+    other_toxin_treatment_create(
+        user=world.users["clinician"],
+        patient=patient,
+        data={"date": date(2026, 5, 1), "product": "Dysport", "units": 500, "indication": ""},
+    )
+    assert patient.other_toxin_asked
+    assert patient.version == 2
+    assert AuditEvent.objects.get(object_type="other_toxin_treatment").detail == "Dysport 500 U on 2026-05-01"

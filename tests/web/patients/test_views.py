@@ -1,0 +1,335 @@
+"""The staff patient pages (onaboard/web/patients/views.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.injections.models import InjectionSession
+from onaboard.web.patients.forms import DATE_IN_FUTURE, RECORD_NUMBER_TAKEN, STOP_BEFORE_START
+from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
+from onaboard.web.patients.services import STALE_VERSION
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(name: str, patient: Patient, *more: object) -> str:
+    return reverse(f"patients:{name}", args=[patient.external_id, *more])
+
+
+# --- The clinician's page -------------------------------------------------------------------------------------------
+
+
+def test_the_patient_page_shows_every_verdict_with_its_reasons(client, world, treated):
+    """The clinician's page shows the pathway, eligibility, outcomes and schedule, each with the engine's reasons."""
+    client.force_login(world.users["clinician"])
+    response = client.get(_url("detail", treated.patient))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "on treatment" in body
+    assert "ICHD-3 1.3 A: each of the 3 periods has &gt;= 15 headache days (18, 18, 18)" in body
+    assert "ICHD-3 8.2: period 1" in body
+    assert "BOTOX label (Indications): each of the 3 periods has &gt;= 15 days" in body
+    assert "the day before the first injection" in body
+    assert "NICE TA260 1.2: response is judged at week 24 (period 6): not reached yet" in body
+    assert "BOTOX label, chronic migraine: retreat every 12 weeks (84 days)" in body
+    assert 'role="img"' in body
+    assert "HIT-6 78 -&gt; 60: drop of 18 points (&gt;= 5: responder)" in body
+
+
+def test_the_patient_page_shows_each_safety_finding_with_its_label_source(client, world, treated):
+    """A contraindication and the other-toxin warning show with the label section behind each."""
+    client.force_login(world.users["nurse"])
+    body = client.get(_url("detail", treated.patient)).content.decode()
+    assert "contraindication: infection at the proposed injection site(s)" in body
+    assert "BOTOX US PI 4 Contraindications" in body
+    assert "warning: other botulinum toxin: Dysport 300 U" in body
+    assert "BOTOX US PI 7 Drug Interactions: Other Botulinum Neurotoxin Products" in body
+    assert "contraindicated" in body
+
+
+def test_the_patient_page_lists_history_and_offers_the_actions(client, world, treated):
+    """Preventives, other toxins, side effects and sessions are listed; recording a session and a diary day are
+    one click away."""
+    client.force_login(world.users["clinician"])
+    body = client.get(_url("detail", treated.patient)).content.decode()
+    assert "topiramate" in body
+    assert "not tolerated" in body
+    assert "cervical dystonia" in body
+    assert "Neck pain" in body
+    assert reverse("injections:session_new", args=[treated.patient.external_id]) in body
+    assert reverse("diary:patient_day", args=[treated.patient.external_id, treated.today]) in body
+    assert _url("preventive_edit", treated.patient, treated.trial.external_id) in body
+
+
+def test_a_booked_session_is_recorded_from_the_booking(client, world, treated):
+    """With a session booked, the record button opens that booking instead of a new session."""
+    booking = InjectionSession.objects.create(patient=treated.patient, date=treated.today + timedelta(days=3))
+    client.force_login(world.users["clinician"])
+    body = client.get(_url("detail", treated.patient)).content.decode()
+    assert reverse("injections:session_record", args=[booking.external_id]) in body
+
+
+def test_a_patient_without_diary_or_sessions_still_has_a_page(client, world):
+    """A newly registered patient's page renders, with the diary running and every verdict saying why."""
+    client.force_login(world.users["clinician"])
+    response = client.get(_url("detail", world.same_clinic_patient))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "diary running" in body
+    assert "No 28-day period to show yet." in body
+
+
+def test_reading_the_patient_page_is_audited(client, world, treated):
+    """Opening the clinician's page records a read of that patient."""
+    client.force_login(world.users["clinician"])
+    client.get(_url("detail", treated.patient))
+    event = AuditEvent.objects.filter(action=Action.READ, object_type="patient").latest("id")
+    assert event.patient_id == treated.patient.external_id
+    assert event.detail == "clinical page"
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse", "billing", "admin"])
+def test_another_clinics_patient_is_not_found(client, world, role):
+    """Staff asking for another clinic's patient get 404 on every patient page, as for an unknown id."""
+    client.force_login(world.users[role])
+    for name in ("detail", "billing", "edit", "safety_edit", "other_toxin_new", "preventive_new"):
+        assert client.get(_url(name, world.other_clinic_patient)).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["patient", "trainee"])
+def test_patients_and_trainees_cannot_open_staff_patient_pages(client, world, role):
+    """A patient (even for their own record) and a trainee get 404 from the staff pages."""
+    client.force_login(world.users[role])
+    for name in ("detail", "billing", "edit", "safety_edit"):
+        assert client.get(_url(name, world.own_patient)).status_code == 404
+
+
+# --- Billing --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_billing_staff_are_sent_to_the_billing_view(client, world, treated, role):
+    """Staff without the clinical view opening the patient page land on its billing view."""
+    client.force_login(world.users[role])
+    response = client.get(_url("detail", treated.patient))
+    assert response.status_code == 302
+    assert response["Location"] == _url("billing", treated.patient)
+
+
+def test_the_billing_view_has_billing_facts_and_no_clinical_content(client, world, treated):
+    """Billing sees demographics, units, vials, lot and claim lines, and no verdict, safety finding or side effect."""
+    InjectionSession.objects.create(patient=treated.patient, date=treated.today + timedelta(days=5))
+    client.force_login(world.users["billing"])
+    body = client.get(_url("billing", treated.patient)).content.decode()
+    assert treated.patient.record_number in body
+    assert "64615" in body
+    assert "J0585-JW \N{MULTIPLICATION SIGN} 45" in body
+    assert "C9999C3" in body
+    for clinical in ("ICHD-3", "NICE", "Safety screen", "infection", "Neck pain", "topiramate", "Dysport", "HIT-6"):
+        assert clinical not in body, clinical
+
+
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_billing_staff_cannot_edit_the_clinical_record(client, world, role):
+    """Editing needs the clinical capability: billing staff get 404 and nothing changes."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users[role])
+    response = client.post(_url("edit", patient), {"given_name": "Changed", "version": patient.version})
+    assert response.status_code == 404
+    patient.refresh_from_db()
+    assert patient.given_name == "Sam"
+
+
+# --- Editing the record ---------------------------------------------------------------------------------------------
+
+
+def _demographics(patient: Patient, **changes: object) -> dict[str, object]:
+    data = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "sex": patient.sex,
+        "record_number": patient.record_number,
+        "version": patient.version,
+    }
+    return {**data, **changes}
+
+
+def test_saving_the_record_bumps_the_version_and_returns_to_the_page(client, world):
+    """A valid edit is saved, the version goes up and the user is sent back to the patient page."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["nurse"])
+    assert f'name="version" value="{patient.version}"' in client.get(_url("edit", patient)).content.decode()
+    response = client.post(_url("edit", patient), _demographics(patient, family_name="Samson"))
+    assert response.status_code == 302
+    assert response["Location"] == _url("detail", patient)
+    patient.refresh_from_db()
+    assert (patient.family_name, patient.version) == ("Samson", 2)
+
+
+def test_an_invalid_edit_shows_the_error_by_the_field_and_keeps_what_was_typed(client, world):
+    """A birth date in the future is refused next to the field; the other typed values stay in the form."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["clinician"])
+    future = (patient.birth_date.replace(year=2999)).isoformat()
+    response = client.post(_url("edit", patient), _demographics(patient, birth_date=future, given_name="Samuel"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert str(DATE_IN_FUTURE) in body
+    assert 'value="Samuel"' in body
+    patient.refresh_from_db()
+    assert patient.given_name == "Sam"
+
+
+def test_a_stale_form_is_refused_with_a_conflict_message(client, world):
+    """When someone saved since the form was loaded, nothing is saved and the stored values are shown."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["clinician"])
+    stale = _demographics(patient, given_name="Samuel")
+    fresh = _demographics(patient, family_name="Samson")
+    assert client.post(_url("edit", patient), fresh).status_code == 302
+    response = client.post(_url("edit", patient), stale)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert str(STALE_VERSION) in body
+    assert "Samson" in body
+    assert 'value="Samuel"' in body
+    assert 'name="version" value="2"' in body
+    patient.refresh_from_db()
+    assert (patient.given_name, patient.family_name, patient.version) == ("Sam", "Samson", 2)
+
+
+def test_a_taken_record_number_is_refused(client, world):
+    """Two patients of a clinic cannot share a record number."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["clinician"])
+    taken = world.own_patient.record_number
+    response = client.post(_url("edit", patient), _demographics(patient, record_number=taken))
+    assert response.status_code == 200
+    assert str(RECORD_NUMBER_TAKEN) in response.content.decode()
+
+
+def test_safety_answers_are_saved_as_yes_no_or_not_asked(client, world):
+    """Each safety question takes yes, no or not asked; the page then shows the engine's finding."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["clinician"])
+    data = {"version": patient.version, "other_toxin_asked": "yes", "pregnant": "yes", "dysphagia": "no"}
+    response = client.post(_url("safety_edit", patient), data)
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.pregnant, patient.dysphagia, patient.breastfeeding) == (True, False, None)
+    assert patient.other_toxin_asked
+    body = client.get(_url("detail", patient)).content.decode()
+    assert "warning: pregnant" in body
+    assert "unknown: not asked or unanswered: breastfeeding" in body
+
+
+def test_the_safety_form_shows_the_stored_answers(client, world):
+    """The safety form opens with each stored answer checked: "no" where answered no, "not asked" where unknown."""
+    patient = world.same_clinic_patient
+    patient.pregnant = False
+    patient.save()
+    client.force_login(world.users["nurse"])
+    body = client.get(_url("safety_edit", patient)).content.decode()
+    assert '<input type="radio" name="pregnant" value="no" id="id_pregnant_1" checked>' in body
+    assert '<input type="radio" name="dysphagia" value="" id="id_dysphagia_2" checked>' in body
+
+
+def test_another_toxin_treatment_is_added(client, world, today):
+    """A treatment outside the sessions is recorded and answers the "asked about other toxins" question."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["clinician"])
+    data = {"date": today.isoformat(), "product": "Xeomin", "units": "50", "indication": "blepharospasm"}
+    response = client.post(_url("other_toxin_new", patient), data)
+    assert response.status_code == 302
+    assert OtherToxinTreatment.objects.get(patient=patient).product == "Xeomin"
+    patient.refresh_from_db()
+    assert patient.other_toxin_asked
+
+
+def test_a_future_toxin_treatment_is_refused(client, world, today):
+    """A treatment dated after today is refused next to the date."""
+    client.force_login(world.users["clinician"])
+    data = {"date": (today + timedelta(days=1)).isoformat(), "product": "Xeomin", "units": "50"}
+    response = client.post(_url("other_toxin_new", world.same_clinic_patient), data)
+    assert response.status_code == 200
+    assert str(DATE_IN_FUTURE) in response.content.decode()
+    assert not OtherToxinTreatment.objects.exists()
+
+
+def _trial(**changes: object) -> dict[str, object]:
+    data = {
+        "drug": "propranolol",
+        "drug_class": "beta_blocker",
+        "dose": "80 mg daily",
+        "start": "2024-01-10",
+        "stop": "2024-05-01",
+        "stop_reason": "ineffective",
+    }
+    return {**data, **changes}
+
+
+def test_a_preventive_medicine_is_added(client, world):
+    """A preventive tried is added with its dates and why it stopped."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["nurse"])
+    assert client.post(_url("preventive_new", patient), _trial()).status_code == 302
+    trial = PreventiveTrial.objects.get(patient=patient)
+    assert (trial.drug, trial.stop_reason) == ("propranolol", "ineffective")
+
+
+def test_a_stop_before_the_start_is_refused(client, world):
+    """A stop date before the start date is refused next to the stop date and nothing is saved."""
+    client.force_login(world.users["nurse"])
+    response = client.post(_url("preventive_new", world.same_clinic_patient), _trial(stop="2023-12-31"))
+    assert response.status_code == 200
+    assert str(STOP_BEFORE_START) in response.content.decode()
+    assert not PreventiveTrial.objects.exists()
+
+
+def test_a_preventive_medicine_is_corrected(client, world, treated):
+    """Editing a preventive saves the change."""
+    client.force_login(world.users["clinician"])
+    url = _url("preventive_edit", treated.patient, treated.trial.external_id)
+    assert client.get(url).status_code == 200
+    response = client.post(url, _trial(drug="topiramate", dose="25 mg twice daily", drug_class="anticonvulsant"))
+    assert response.status_code == 302
+    treated.trial.refresh_from_db()
+    assert treated.trial.dose == "25 mg twice daily"
+
+
+def test_another_patients_preventive_cannot_be_edited_through_this_patient(client, world, treated):
+    """A preventive id of a different patient under this patient's address is not found."""
+    client.force_login(world.users["clinician"])
+    url = _url("preventive_edit", world.own_patient, treated.trial.external_id)
+    assert client.get(url).status_code == 404
+
+
+# --- Registering ----------------------------------------------------------------------------------------------------
+
+
+def test_a_clinician_registers_a_new_patient_of_their_clinic(client, world):
+    """A new patient is created in the clinician's clinic and opens on their page."""
+    client.force_login(world.users["clinician"])
+    data = {
+        "given_name": "Nova",
+        "family_name": "Newcomb",
+        "birth_date": "1990-02-03",
+        "sex": "female",
+        "record_number": "MRN-NEW-1",
+    }
+    response = client.post(reverse("patients:new"), data)
+    patient = Patient.objects.get(record_number="MRN-NEW-1")
+    assert patient.clinic == world.clinic
+    assert response["Location"] == _url("detail", patient)
+
+
+@pytest.mark.parametrize("role", ["billing", "admin", "patient", "trainee"])
+def test_only_clinical_staff_register_patients(client, world, role):
+    """Registering a patient needs the clinical edit capability: others get 403."""
+    client.force_login(world.users[role])
+    assert client.get(reverse("patients:new")).status_code == 403
