@@ -6,7 +6,7 @@ import pytest
 from django.http import Http404
 
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.patients.access import Capability, patient_for, patients_visible_to
+from onaboard.web.patients.access import Capability, own_patient, patient_for, patients_visible_to
 
 
 def test_staff_see_their_clinics_patients_only(world):
@@ -47,3 +47,10 @@ def test_a_malformed_id_is_not_found(world):
     """A public id that is not a UUID is simply not found."""
     with pytest.raises(Http404):
         patient_for(world.users["clinician"], "42", need=Capability.VIEW_DEMOGRAPHICS)
+
+
+def test_the_portal_record_is_the_patients_own_and_staff_have_none(world):
+    """own_patient gives a patient their own record; a clinician has no portal record (404)."""
+    assert own_patient(world.users["patient"], need=Capability.KEEP_DIARY) == world.own_patient
+    with pytest.raises(Http404):
+        own_patient(world.users["clinician"], need=Capability.KEEP_DIARY)

@@ -5,23 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
-from django.http import Http404
-
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.diary.selectors import diary_day_read, diary_history, portal_patient
+from onaboard.web.diary.selectors import diary_day_read, diary_history
 from onaboard.web.injections.models import SessionStatus
-from onaboard.web.patients.access import Capability
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 TODAY = date(2026, 3, 2)
-
-
-def test_the_portal_patient_is_the_users_own_record(world):
-    """A patient's portal record is their own; staff have none (404)."""
-    assert portal_patient(world.users["patient"], need=Capability.KEEP_DIARY) == world.own_patient
-    with pytest.raises(Http404):
-        portal_patient(world.users["clinician"], need=Capability.KEEP_DIARY)
 
 
 def test_reading_a_day_is_audited(world):

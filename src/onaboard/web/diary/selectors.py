@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.http import Http404
-
 from onaboard.clinical import (
     PERIOD_DAYS,
     AcuteClass,
@@ -19,13 +17,11 @@ from onaboard.clinical import (
     classify_days,
     periods_before,
 )
-from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.charts import SessionMark
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.patients.access import NOT_FOUND, Capability, patient_for, patients_visible_to
 from onaboard.web.patients.models import Patient
 
 CHART_PERIODS = 13
@@ -65,17 +61,6 @@ def patient_diary(patient: Patient, *, until: date | None = None) -> PatientDiar
 
 def diary_entry_on(patient: Patient, day: date) -> DiaryEntry | None:
     return DiaryEntry.objects.filter(patient=patient, date=day).first()
-
-
-def portal_patient(user: Any, *, need: Capability) -> Patient:
-    """The signed-in patient's own record, reached through patients/access.py; 404 for anyone else.
-
-    The portal pages (diary, questionnaires) have no patient id in their address: they always mean "mine".
-    """
-    own = patients_visible_to(user).first() if getattr(user, "role", None) == Role.PATIENT else None
-    if own is None:
-        raise Http404(NOT_FOUND)
-    return patient_for(user, own.external_id, need=need)
 
 
 def diary_day_read(*, user: Any, patient: Patient, day: date) -> DiaryEntry | None:

@@ -24,9 +24,9 @@ from django.views.decorators.http import require_http_methods
 from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import headache_days_chart
 from onaboard.web.diary.forms import CHECK_ANSWERS, DiaryDayForm
-from onaboard.web.diary.selectors import diary_day_read, diary_history, portal_patient
+from onaboard.web.diary.selectors import diary_day_read, diary_history
 from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
-from onaboard.web.patients.access import Capability, patient_for
+from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
 SAVED = gettext_lazy("Saved: your diary for %(day)s.")
@@ -112,7 +112,7 @@ def today(request: HttpRequest) -> HttpResponse:
     """Today's diary (or the day in ``?date=``, which the date picker asks for); staff land on their own pages."""
     if request.user.role != Role.PATIENT:
         return redirect("clinic:home")
-    patient = portal_patient(request.user, need=Capability.KEEP_DIARY)
+    patient = own_patient(request.user, need=Capability.KEEP_DIARY)
     day = _date_param(request.GET.get("date")) or timezone.localdate()
     return _day_page(request, patient=patient, day=day, date_editable=True, url_for_day=_own_day_url, on_behalf=False)
 
@@ -121,7 +121,7 @@ def today(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, day: date) -> HttpResponse:
     """One earlier day of the patient's own diary, to fix or fill in."""
-    patient = portal_patient(request.user, need=Capability.KEEP_DIARY)
+    patient = own_patient(request.user, need=Capability.KEEP_DIARY)
     return _day_page(request, patient=patient, day=day, date_editable=False, url_for_day=_own_day_url, on_behalf=False)
 
 
@@ -146,7 +146,7 @@ def patient_day(request: HttpRequest, patient_id: UUID, day: date) -> HttpRespon
 @require_http_methods(["GET"])
 def history(request: HttpRequest) -> HttpResponse:
     """The patient's recorded days, one 28-day period a page (newest first), with gaps shown, and "my chart"."""
-    patient = portal_patient(request.user, need=Capability.VIEW_CLINICAL)
+    patient = own_patient(request.user, need=Capability.VIEW_CLINICAL)
     try:
         number = int(request.GET.get("period", "1"))
     except ValueError:

@@ -29,12 +29,11 @@ from onaboard.clinical import (
 )
 from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
-from onaboard.web.diary.selectors import portal_patient
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm
 from onaboard.web.outcomes.models import Instrument
 from onaboard.web.outcomes.selectors import InstrumentHistory, questionnaire_history, questionnaire_response_on
 from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
-from onaboard.web.patients.access import Capability, patient_for
+from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
 SAVED = _("%(instrument)s saved for %(day)s: total %(total)d, %(band)s.")
@@ -103,7 +102,7 @@ def questionnaires(request: HttpRequest) -> HttpResponse:
     """The patient's own HIT-6 and MIDAS answers over time, with links to answer them again."""
     if request.user.role != Role.PATIENT:
         return redirect("clinic:home")
-    return _list_page(request, portal_patient(request.user, need=Capability.VIEW_CLINICAL), own=True)
+    return _list_page(request, own_patient(request.user, need=Capability.VIEW_CLINICAL), own=True)
 
 
 @login_required
@@ -117,7 +116,7 @@ def patient_questionnaires(request: HttpRequest, patient_id: UUID) -> HttpRespon
 def _answer_page(
     request: HttpRequest, *, instrument: Instrument, form_class: type[Hit6Form] | type[MidasForm], template: str
 ) -> HttpResponse:
-    patient = portal_patient(request.user, need=Capability.KEEP_DIARY)
+    patient = own_patient(request.user, need=Capability.KEEP_DIARY)
     today = timezone.localdate()
     if request.method == "POST":
         form = form_class(request.POST, today=today)

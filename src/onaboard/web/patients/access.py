@@ -86,3 +86,12 @@ def patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) ->
         audit_record(user=user, action=Action.DENIED, object_type="patient", object_id=key, detail=need.value)
         raise Http404(NOT_FOUND)
     return patient
+
+
+def own_patient(user: Any, *, need: Capability) -> Patient:
+    """The signed-in patient's own record (the portal's pages say "mine", with no id in the address); 404 for
+    anyone who is not a patient with an open portal account."""
+    own = patients_visible_to(user).first() if getattr(user, "role", None) == Role.PATIENT else None
+    if own is None:
+        raise Http404(NOT_FOUND)
+    return patient_for(user, own.external_id, need=need)
