@@ -1,0 +1,813 @@
+"""Coverage policies: the schema refuses a bad file naming each field and why; the evaluation says, per criterion,
+met / not met / missing information with the evidence it saw."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from onaboard.clinical.coverage import (
+    CYCLE_PERIODS,
+    CoverageEvidence,
+    CoverageStatus,
+    CriterionOutcome,
+    Diagnosis,
+    EvidenceError,
+    PolicyError,
+    PolicyKind,
+    PreventiveClass,
+    PreventiveTrial,
+    SourceStatus,
+    Stage,
+    StopReason,
+    evaluate_coverage,
+    load_policy,
+)
+from onaboard.clinical.outcomes import WEEK24_PERIOD
+from tests.policies import (
+    MODEL,
+    NON_RESPONDER,
+    PLANNED,
+    RESPONDER,
+    TODAY,
+    Period,
+    continuation_evidence,
+    initial_evidence,
+    trial,
+)
+
+CLINIC = """
+id = "clinic-test"
+title = "A clinic's test policy"
+jurisdiction = "Testland"
+kind = "commercial"
+modelled_on = "A public medical policy"
+reviewed = 2026-11-28
+notes = "For tests."
+unconfirmed = ["continuation.response.min_fewer_headache_hours"]
+
+[[sources]]
+id = "policy"
+citation = "The policy."
+url = "https://example.org/policy"
+status = "primary"
+
+[[sources]]
+id = "summary"
+citation = "A summary of the policy."
+url = "https://example.org/summary"
+status = "secondary"
+
+[initial]
+approval_months = 6
+
+[initial.age]
+min_years = 18
+
+[initial.diagnosis]
+requires = ["chronic_migraine", "label_indication"]
+
+[initial.frequency]
+periods = 3
+min_headache_days = 15
+min_migraine_days = 8
+min_headache_days_4h = 15
+source = "summary"
+text = "At least 15 headache days a month."
+
+[initial.prior_preventives]
+min_classes = 2
+min_trial_days = 60
+intolerance_counts = true
+contraindication_counts = false
+
+[initial.prior_preventives.classes]
+antidepressant = ["tricyclic_antidepressant", "snri"]
+anticonvulsant = ["anticonvulsant"]
+beta_blocker = ["beta_blocker"]
+
+[initial.medication_overuse]
+must_be_managed = true
+
+[initial.cgrp_mab]
+combination_allowed = false
+
+[session]
+max_units = 195
+min_interval_days = 84
+
+[continuation]
+after_cycles = 2
+approval_months = 12
+
+[continuation.response]
+min_headache_day_reduction_percent = 50
+min_migraine_day_reduction_percent = 50
+min_fewer_headache_days = 7
+min_fewer_headache_hours = 100
+prescriber_attests_benefit = true
+
+[stopping]
+episodic_below_headache_days = 15
+episodic_periods = 3
+"""
+
+POLICY = load_policy(CLINIC, source="clinic.toml")
+
+
+def edited(old: str, new: str) -> str:
+    """The clinic file with one passage changed."""
+    assert old in CLINIC
+    return CLINIC.replace(old, new, 1)
+
+
+def problems(text: str) -> tuple[str, ...]:
+    """The problems with which load_policy refuses ``text``."""
+    with pytest.raises(PolicyError) as raised:
+        load_policy(text, source="clinic.toml")
+    return raised.value.problems
+
+
+def judge(evidence: CoverageEvidence, stage: Stage = Stage.INITIAL, policy=POLICY):
+    return evaluate_coverage(policy, evidence, stage=stage, today=TODAY)
+
+
+# --- Loading ----------------------------------------------------------------------------------------------------
+
+
+def test_a_valid_file_loads_every_field():
+    """Each field of the clinic file lands in the policy, sources resolved and unconfirmed paths kept."""
+    assert (POLICY.id, POLICY.kind, POLICY.reviewed) == ("clinic-test", PolicyKind.COMMERCIAL, date(2026, 11, 28))
+    assert [(s.id, s.status) for s in POLICY.sources] == [
+        ("policy", SourceStatus.PRIMARY),
+        ("summary", SourceStatus.SECONDARY),
+    ]
+    initial = POLICY.initial
+    assert initial.diagnosis.requires == (Diagnosis.CHRONIC_MIGRAINE, Diagnosis.LABEL_INDICATION)
+    assert initial.frequency.source.id == "summary"
+    assert initial.age.source.id == "policy"
+    assert dict(initial.prior_preventives.classes) == {
+        "antidepressant": (PreventiveClass.TRICYCLIC_ANTIDEPRESSANT, PreventiveClass.SNRI),
+        "anticonvulsant": (PreventiveClass.ANTICONVULSANT,),
+        "beta_blocker": (PreventiveClass.BETA_BLOCKER,),
+    }
+    assert (POLICY.continuation.after_cycles, POLICY.continuation.response.min_fewer_headache_hours) == (2, 100)
+    assert POLICY.unconfirmed == ("continuation.response.min_fewer_headache_hours",)
+    assert POLICY.loaded_from == "clinic.toml"
+
+
+def test_a_word_for_a_number_is_refused_naming_the_field():
+    """A threshold written as a word is refused with its field path, the rule and the value given."""
+    text = edited("min_classes = 2", 'min_classes = "two"')
+    assert problems(text) == (
+        'clinic.toml: initial.prior_preventives.min_classes: must be a whole number >= 0 (got "two")',
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "min_classes = 2",
+            "min_classes = -1",
+            "initial.prior_preventives.min_classes: must be a whole number >= 0 (got -1)",
+        ),
+        ("min_years = 18", "min_years = -18", "initial.age.min_years: must be a whole number >= 0 (got -18)"),
+        (
+            "min_trial_days = 60",
+            "min_trial_days = 0",
+            "initial.prior_preventives.min_trial_days: must be a whole number >= 1 (got 0)",
+        ),
+        (
+            "min_headache_days = 15",
+            "min_headache_days = 29",
+            "initial.frequency.min_headache_days: must be a whole number from 1 to 28 (got 29)",
+        ),
+        (
+            "min_headache_day_reduction_percent = 50",
+            "min_headache_day_reduction_percent = 150",
+            "continuation.response.min_headache_day_reduction_percent: must be a whole number from 1 to 100 (got 150)",
+        ),
+        ("max_units = 195", "max_units = 195.0", "session.max_units: must be a whole number >= 1 (got 195.0)"),
+        ("periods = 3", "periods = true", "initial.frequency.periods: must be a whole number >= 1 (got true)"),
+        (
+            "combination_allowed = false",
+            'combination_allowed = "no"',
+            'initial.cgrp_mab.combination_allowed: must be true or false (got "no")',
+        ),
+        (
+            'kind = "commercial"',
+            'kind = "insurer"',
+            'kind: must be one of label, guideline, consensus, medicare, commercial (got "insurer")',
+        ),
+        (
+            "reviewed = 2026-11-28",
+            'reviewed = "2026-11-28"',
+            'reviewed: must be a date such as 2026-01-31 (got "2026-11-28")',
+        ),
+        (
+            'url = "https://example.org/policy"',
+            'url = "example.org"',
+            'sources[0].url: must be an http:// or https:// address (got "example.org")',
+        ),
+        (
+            'id = "clinic-test"',
+            'id = "Clinic Test"',
+            'id: must be lower-case letters, digits and hyphens (got "Clinic Test")',
+        ),
+        (
+            'requires = ["chronic_migraine", "label_indication"]',
+            'requires = ["migraine"]',
+            'initial.diagnosis.requires[0]: must be one of chronic_migraine, label_indication (got "migraine")',
+        ),
+        (
+            'requires = ["chronic_migraine", "label_indication"]',
+            "requires = []",
+            "initial.diagnosis.requires: must list at least one value",
+        ),
+        (
+            'beta_blocker = ["beta_blocker"]',
+            'beta_blocker = ["beta_blockers"]',
+            (
+                "initial.prior_preventives.classes.beta_blocker[0]: must be one of beta_blocker, anticonvulsant, "
+                "tricyclic_antidepressant, snri, calcium_channel_blocker, ace_inhibitor_or_arb, cgrp_mab, gepant, "
+                'other (got "beta_blockers")'
+            ),
+        ),
+        (
+            'source = "summary"',
+            'source = "nice"',
+            'initial.frequency.source: names no source in [[sources]] (got "nice"; sources: policy, summary)',
+        ),
+        (
+            'unconfirmed = ["continuation.response.min_fewer_headache_hours"]',
+            'unconfirmed = ["continuation.response.hours"]',
+            'unconfirmed[0]: names no field present in this policy (got "continuation.response.hours")',
+        ),
+        (
+            "[initial.medication_overuse]",
+            "[initial.medication_overuse]\nmanaged = true",
+            "initial.medication_overuse.managed: unknown key (allowed here: must_be_managed, source, text)",
+        ),
+        (
+            'notes = "For tests."',
+            'notes = "For tests."\ncountry = "Testland"',
+            (
+                "country: unknown key (allowed here: continuation, id, initial, jurisdiction, kind, modelled_on, "
+                "notes, reviewed, session, sources, stopping, title, unconfirmed)"
+            ),
+        ),
+        (
+            "min_years = 18",
+            "min_years = 18\nmax_years = 65",
+            "initial.age.max_years: unknown key (allowed here: min_years, source, text)",
+        ),
+        ('modelled_on = "A public medical policy"\n', "", "modelled_on: required when kind is commercial"),
+        ("after_cycles = 2\n", "", "continuation.after_cycles: required field is missing"),
+        ("[initial.age]\nmin_years = 18\n", "", "initial.age: required field is missing"),
+        ("min_years = 18", "", "initial.age.min_years: required field is missing"),
+        ("episodic_periods = 3", "", "stopping.episodic_periods: required field is missing"),
+        (
+            "min_classes = 2",
+            "min_classes = 0",
+            "initial.prior_preventives: needs at least one of min_classes >= 1, min_medicines >= 1",
+        ),
+        (
+            "max_units = 195\nmin_interval_days = 84",
+            'text = "none"',
+            "session: needs at least one of max_units, min_interval_days",
+        ),
+        (
+            'beta_blocker = ["beta_blocker"]',
+            'Beta = ["beta_blocker"]',
+            (
+                "initial.prior_preventives.classes.Beta: group names must be lower-case letters, digits and "
+                'underscores (got "Beta")'
+            ),
+        ),
+    ],
+)
+def test_a_bad_field_is_refused_with_its_path_and_reason(old, new, expected):
+    """Each kind of bad field (wrong type, negative or out-of-range threshold, unknown key, missing field, unknown
+    source) is refused with its field path and why."""
+    assert problems(edited(old, new)) == (f"clinic.toml: {expected}",)
+
+
+def test_a_source_id_used_twice_is_refused():
+    """Two sources with one id are refused; a criterion citing the lost id is refused with it."""
+    assert problems(edited('id = "summary"', 'id = "policy"')) == (
+        'clinic.toml: sources[1].id: source id "policy" is used twice',
+        'clinic.toml: initial.frequency.source: names no source in [[sources]] (got "summary"; sources: policy)',
+    )
+
+
+def test_every_problem_in_a_file_is_listed():
+    """A file with several problems is refused once, listing each of them in reading order."""
+    text = edited("min_years = 18", "min_years = -1").replace("min_trial_days = 60", 'min_trial_days = "60"')
+    text = text.replace("[stopping]", "[stoping]")
+    assert problems(text) == (
+        "clinic.toml: initial.age.min_years: must be a whole number >= 0 (got -1)",
+        'clinic.toml: initial.prior_preventives.min_trial_days: must be a whole number >= 1 (got "60")',
+        (
+            "clinic.toml: stoping: unknown key (allowed here: continuation, id, initial, jurisdiction, kind, "
+            "modelled_on, "
+            "notes, reviewed, session, sources, stopping, title, unconfirmed)"
+        ),
+    )
+
+
+def test_text_that_is_not_toml_is_refused():
+    """Broken TOML is refused with the parser's own message and place."""
+    assert problems("id = \n") == ("clinic.toml: not valid TOML: Invalid value (at line 1, column 6)",)
+
+
+def test_a_policy_without_sources_or_initial_criteria_is_refused():
+    """The sources and the initial criteria are required parts of every policy."""
+    text = CLINIC[: CLINIC.index("[[sources]]")]
+    assert problems(text) == (
+        "clinic.toml: sources: required field is missing",
+        "clinic.toml: initial: required field is missing",
+        (
+            "clinic.toml: unconfirmed[0]: names no field present in this policy (got "
+            '"continuation.response.min_fewer_headache_hours")'
+        ),
+    )
+
+
+def test_a_criterion_without_source_cites_the_first_source():
+    """A criterion table that names no source rests on the policy's first source."""
+    assert POLICY.initial.age.source.id == "policy"
+
+
+def test_overuse_not_required_yields_no_criterion():
+    """``must_be_managed = false`` states the policy does not ask for it: no medication-overuse criterion."""
+    policy = load_policy(edited("must_be_managed = true", "must_be_managed = false"), source="clinic.toml")
+    assert policy.initial.medication_overuse is None
+    keys = [c.key for c in judge(initial_evidence(), policy=policy).criteria]
+    assert "initial.medication_overuse" not in keys
+
+
+# --- Evidence texts ---------------------------------------------------------------------------------------------
+
+
+def test_a_trial_is_described_with_drug_dose_dates_length_and_reason():
+    """A stopped trial reads like ``topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective``."""
+    topiramate = PreventiveTrial(
+        "topiramate",
+        PreventiveClass.ANTICONVULSANT,
+        "100 mg",
+        date(2025, 3, 1),
+        date(2025, 6, 2),
+        StopReason.INEFFECTIVE,
+    )
+    assert topiramate.describe(TODAY) == "topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective"
+    assert topiramate.days(TODAY) == 93
+
+
+def test_an_ongoing_and_a_never_started_trial_are_described():
+    """An ongoing trial counts its days to today; a contraindicated drug never started has no dates."""
+    ongoing = PreventiveTrial(
+        "candesartan", PreventiveClass.ACE_INHIBITOR_OR_ARB, "16 mg", date(2026, 9, 1), None, StopReason.ONGOING
+    )
+    never = PreventiveTrial("propranolol", PreventiveClass.BETA_BLOCKER, "", None, None, StopReason.CONTRAINDICATED)
+    assert ongoing.describe(TODAY) == "candesartan 16 mg 2026-09-01..ongoing (88 days so far)"
+    assert never.describe(TODAY) == "propranolol, contraindicated"
+    assert never.days(TODAY) is None
+
+
+def test_a_trial_stopping_before_it_starts_is_refused():
+    """A trial whose stop date precedes its start date is refused; class and reason may be given as text."""
+    with pytest.raises(EvidenceError) as raised:
+        PreventiveTrial("topiramate", "anticonvulsant", "100 mg", date(2025, 6, 2), date(2025, 3, 1), "ineffective")
+    assert raised.value.problems == (
+        "preventive trial topiramate: stop date 2025-03-01 is before its start date 2025-06-02",
+    )
+    text = PreventiveTrial("topiramate", "anticonvulsant", "100 mg", date(2025, 3, 1), None, "ongoing")
+    assert (text.drug_class, text.stop_reason) == (PreventiveClass.ANTICONVULSANT, StopReason.ONGOING)
+
+
+def test_prior_preventives_evidence_lists_each_trial_and_the_count():
+    """The evidence names each trial, whether it counts and why, then the classes counted against the minimum."""
+    trials = (
+        trial(
+            "amitriptyline",
+            PreventiveClass.TRICYCLIC_ANTIDEPRESSANT,
+            "25 mg",
+            date(2025, 1, 6),
+            90,
+            StopReason.INEFFECTIVE,
+        ),
+        trial("venlafaxine", PreventiveClass.SNRI, "75 mg", date(2025, 4, 7), 30, StopReason.NOT_TOLERATED),
+        trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 3, 1), 93, StopReason.INEFFECTIVE),
+        trial("valproate", PreventiveClass.ANTICONVULSANT, "500 mg", date(2025, 6, 9), 59, StopReason.INEFFECTIVE),
+        PreventiveTrial("propranolol", PreventiveClass.BETA_BLOCKER, "", None, None, StopReason.CONTRAINDICATED),
+        trial(
+            "candesartan", PreventiveClass.ACE_INHIBITOR_OR_ARB, "16 mg", date(2025, 9, 1), 90, StopReason.INEFFECTIVE
+        ),
+        trial("lisinopril", PreventiveClass.ACE_INHIBITOR_OR_ARB, "10 mg", date(2025, 12, 1), 90, StopReason.OTHER),
+    )
+    result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
+    assert result.evidence == (
+        "amitriptyline 25 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (antidepressant)",
+        "venlafaxine 75 mg 2025-04-07..2025-05-07 (30 days), stopped: not tolerated; counts (antidepressant)",
+        "topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective; counts (anticonvulsant)",
+        (
+            "valproate 500 mg 2025-06-09..2025-08-07 (59 days), stopped: ineffective; does not count (59 days < "
+            "the 60-day minimum trial)"
+        ),
+        "propranolol, contraindicated; does not count (contraindication does not count under this policy)",
+        (
+            "candesartan 16 mg 2025-09-01..2025-11-30 (90 days), stopped: ineffective; does not count (class "
+            "ace_inhibitor_or_arb is not one this policy counts)"
+        ),
+        (
+            "lisinopril 10 mg 2025-12-01..2026-03-01 (90 days), stopped: other; does not count (class "
+            "ace_inhibitor_or_arb is not one this policy counts)"
+        ),
+        "failed classes: 2 (antidepressant, anticonvulsant) of 2 required",
+    )
+    assert result.outcome is CriterionOutcome.MET
+
+
+def test_two_drugs_of_one_group_count_as_one_class():
+    """Amitriptyline and venlafaxine are one antidepressant class when the policy groups them, so one class fails."""
+    trials = (
+        trial(
+            "amitriptyline",
+            PreventiveClass.TRICYCLIC_ANTIDEPRESSANT,
+            "25 mg",
+            date(2025, 1, 6),
+            90,
+            StopReason.INEFFECTIVE,
+        ),
+        trial("venlafaxine", PreventiveClass.SNRI, "75 mg", date(2025, 4, 7), 90, StopReason.INEFFECTIVE),
+    )
+    result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
+    assert result.evidence[-1] == "failed classes: 1 (antidepressant) of 2 required"
+    assert result.outcome is CriterionOutcome.NOT_MET
+
+
+def test_intolerance_counts_only_where_the_policy_says_so():
+    """A trial stopped for intolerance counts under a policy that says so, and not under one that does not."""
+    trials = (
+        trial("topiramate", PreventiveClass.ANTICONVULSANT, "50 mg", date(2025, 1, 6), 10, StopReason.NOT_TOLERATED),
+        trial("propranolol", PreventiveClass.BETA_BLOCKER, "80 mg", date(2025, 3, 3), 90, StopReason.INEFFECTIVE),
+    )
+    strict = load_policy(edited("intolerance_counts = true", "intolerance_counts = false"), source="clinic.toml")
+    evidence = initial_evidence(preventive_trials=trials)
+    assert judge(evidence).criterion("initial.prior_preventives").outcome is CriterionOutcome.MET
+    refused = judge(evidence, policy=strict).criterion("initial.prior_preventives")
+    assert refused.outcome is CriterionOutcome.NOT_MET
+    assert refused.evidence[0] == (
+        "topiramate 50 mg 2025-01-06..2025-01-16 (10 days), stopped: not tolerated; "
+        "does not count (intolerance does not count under this policy)"
+    )
+
+
+def test_a_trial_without_a_start_date_leaves_information_missing():
+    """An ineffective trial with no start date cannot be measured, so a count it could complete is missing."""
+    trials = (
+        trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 1, 6), 90, StopReason.INEFFECTIVE),
+        PreventiveTrial(
+            "propranolol", PreventiveClass.BETA_BLOCKER, "80 mg", None, date(2025, 6, 1), StopReason.INEFFECTIVE
+        ),
+    )
+    result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+    assert result.evidence[1] == "propranolol 80 mg, ineffective; cannot be judged (start date not recorded)"
+
+
+def test_no_preventive_history_is_missing_not_failed():
+    """Without a recorded preventive history the criterion lacks information; an empty history fails it."""
+    unrecorded = judge(initial_evidence(preventive_trials=None)).criterion("initial.prior_preventives")
+    assert (unrecorded.outcome, unrecorded.evidence) == (
+        CriterionOutcome.MISSING_INFORMATION,
+        ("no preventive history recorded",),
+    )
+    assert judge(initial_evidence(preventive_trials=())).criterion("initial.prior_preventives").outcome is (
+        CriterionOutcome.NOT_MET
+    )
+
+
+def test_age_evidence_and_a_missing_birth_date():
+    """Age is given in completed years on the request date; without a birth date it is missing information."""
+    assert judge(initial_evidence()).criterion("initial.age").evidence == ("age 46 on 2026-11-28 (>= 18)",)
+    missing = judge(initial_evidence(birth_date=None)).criterion("initial.age")
+    assert (missing.outcome, missing.evidence) == (CriterionOutcome.MISSING_INFORMATION, ("no birth date recorded",))
+
+
+def test_frequency_evidence_names_each_period_and_its_count():
+    """Each period is named with its dates, its count and the comparison with the policy's threshold."""
+    evidence = initial_evidence((MODEL, Period(headache=14, migraine=12), MODEL))
+    result = judge(evidence).criterion("initial.frequency.min_headache_days")
+    assert result.evidence == (
+        "period 1 (2026-10-31..2026-11-27): 20 headache days (>= 15)",
+        "period 2 (2026-10-03..2026-10-30): 14 headache days (< 15)",
+        "period 3 (2026-09-05..2026-10-02): 20 headache days (>= 15)",
+    )
+    assert result.outcome is CriterionOutcome.NOT_MET
+    assert result.rule == "each of the last 3 periods of 28 days has >= 15 headache days"
+    assert (result.source.id, result.policy_text) == ("summary", "At least 15 headache days a month.")
+
+
+def test_an_incomplete_period_leaves_frequency_missing():
+    """A period with fewer than 20 recorded days makes the counts missing information, not a failure."""
+    evidence = initial_evidence((MODEL, MODEL, Period(headache=15, migraine=12, recorded=19)))
+    result = judge(evidence).criterion("initial.frequency.min_migraine_days")
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+    assert result.evidence[-1] == "period 3 (2026-09-05..2026-10-02): 19 of 28 days recorded (< 20): incomplete"
+
+
+def test_an_assessment_shorter_than_the_policy_asks_is_missing_information():
+    """An assessment over fewer periods than the policy needs says how many to assess."""
+    result = judge(initial_evidence((MODEL, MODEL))).criterion("initial.frequency.min_headache_days")
+    assert (result.outcome, result.evidence) == (
+        CriterionOutcome.MISSING_INFORMATION,
+        ("the assessment covers 2 periods; the policy asks for 3 (assess with periods=3)",),
+    )
+
+
+def test_the_diagnosis_evidence_is_the_engines_verdict():
+    """The diagnosis criteria carry the engine's ICHD-3 and label reasons unchanged."""
+    evidence = initial_evidence()
+    result = judge(evidence).criterion("initial.diagnosis.chronic_migraine")
+    assert result.evidence == evidence.assessment.chronic_migraine.reasons
+    assert judge(evidence).criterion("initial.diagnosis.label_indication").evidence == (
+        evidence.assessment.label_criteria.reasons
+    )
+    assert judge(replace(evidence, assessment=None)).criterion("initial.diagnosis.chronic_migraine").evidence == (
+        "no eligibility assessment (assess the baseline diary)",
+    )
+
+
+def test_medication_overuse_managed_or_not():
+    """Suspected overuse meets the criterion once the clinician records it managed, fails while not, lacks
+    information while unrecorded; no overuse meets it outright."""
+    overusing = (Period(triptan_days=10),) * 3
+    managed = judge(initial_evidence(overusing, medication_overuse_managed=True)).criterion(
+        "initial.medication_overuse"
+    )
+    not_managed = judge(initial_evidence(overusing, medication_overuse_managed=False)).criterion(
+        "initial.medication_overuse"
+    )
+    unknown = judge(initial_evidence(overusing)).criterion("initial.medication_overuse")
+    assert [r.outcome for r in (managed, not_managed, unknown)] == [
+        CriterionOutcome.MET,
+        CriterionOutcome.NOT_MET,
+        CriterionOutcome.MISSING_INFORMATION,
+    ]
+    assert managed.evidence[0] == "ICHD-3 8.2.2: period 1 (2026-10-31..2026-11-27) has triptan on 10 days (>= 10)"
+    assert managed.evidence[-1] == "medication overuse managed (clinician's record)"
+    assert not_managed.evidence[-1] == "medication overuse not yet managed (clinician's record)"
+    assert unknown.evidence[-1] == "whether medication overuse has been managed is not recorded"
+    assert judge(initial_evidence()).criterion("initial.medication_overuse").outcome is CriterionOutcome.MET
+
+
+def test_a_current_cgrp_antibody_blocks_a_policy_forbidding_the_combination():
+    """A current CGRP monoclonal antibody fails a policy that forbids the combination; unrecorded use is missing."""
+    on_it = judge(initial_evidence(current_cgrp_mab=("erenumab",))).criterion("initial.cgrp_mab")
+    assert (on_it.outcome, on_it.evidence) == (
+        CriterionOutcome.NOT_MET,
+        ("current CGRP monoclonal antibody: erenumab",),
+    )
+    allowed = load_policy(edited("combination_allowed = false", "combination_allowed = true"), source="clinic.toml")
+    assert judge(initial_evidence(current_cgrp_mab=("erenumab",)), policy=allowed).criterion(
+        "initial.cgrp_mab"
+    ).evidence == ("current CGRP monoclonal antibody: erenumab (combination allowed)",)
+    unknown = judge(initial_evidence(current_cgrp_mab=None)).criterion("initial.cgrp_mab")
+    assert unknown.evidence == ("current CGRP monoclonal antibody use not recorded",)
+
+
+def test_dose_and_interval_evidence():
+    """The planned dose is compared with the cap and the planned date with the previous session."""
+    evidence = initial_evidence(planned_units=200, last_session=PLANNED - timedelta(days=83))
+    evaluation = judge(evidence)
+    assert evaluation.criterion("session.max_units").evidence == ("planned dose 200 U (> 195 U)",)
+    assert evaluation.criterion("session.min_interval_days").evidence == (
+        "planned 2026-12-01 is 83 days after the previous session of 2026-09-09 (< 84)",
+    )
+    before = judge(replace(evidence, last_session=PLANNED + timedelta(days=1)))
+    assert before.criterion("session.min_interval_days").evidence == (
+        "planned 2026-12-01 is before the previous session of 2026-12-02",
+    )
+    unplanned = judge(replace(evidence, planned_units=None, planned_date=None))
+    assert unplanned.criterion("session.max_units").evidence == ("no planned dose recorded",)
+    assert unplanned.criterion("session.min_interval_days").evidence == ("no planned session date recorded",)
+
+
+def test_a_continuation_interval_runs_from_the_last_injection():
+    """At continuation the previous session is the last injection of the outcomes unless one is recorded."""
+    evidence = continuation_evidence(planned_date=date(2026, 10, 1))
+    result = judge(evidence, Stage.CONTINUATION).criterion("session.min_interval_days")
+    assert result.evidence == ("planned 2026-10-01 is 52 days after the previous session of 2026-08-10 (< 84)",)
+    unknown = replace(evidence, outcomes=None)
+    assert judge(unknown, Stage.CONTINUATION).criterion("session.min_interval_days").evidence == (
+        "the previous session's date is not recorded",
+    )
+
+
+# --- Continuation and stopping ----------------------------------------------------------------------------------
+
+
+def test_a_responder_meets_the_any_of_response_with_each_alternative_shown():
+    """The response evidence names the period judged, then each alternative with its comparison."""
+    result = judge(continuation_evidence(), Stage.CONTINUATION).criterion("continuation.response")
+    assert result.evidence == (
+        "judged on period 6 (2026-10-05..2026-11-01) against the baseline (2026-04-20..2026-05-17)",
+        "headache days 20 -> 10: 50.0 % fewer (>= 50 %)",
+        "migraine days 12 -> 6: 50.0 % fewer (>= 50 %)",
+        "headache days 20 -> 10: 10 fewer (>= 7)",
+        "headache hours 200 -> 60: 140 fewer (>= 100)",
+        "prescriber reports clinical benefit",
+    )
+    assert result.outcome is CriterionOutcome.MET
+    assert result.rule == (
+        "any of: >= 50 % fewer headache days; >= 50 % fewer migraine days; >= 7 fewer headache days; "
+        ">= 100 fewer headache hours; clinical benefit as judged by the prescriber -- than the baseline, in the "
+        "latest complete period from period 6 (week 24) on (UNCONFIRMED: "
+        "continuation.response.min_fewer_headache_hours)"
+    )
+    assert result.unconfirmed == ("continuation.response.min_fewer_headache_hours",)
+
+
+def test_one_alternative_is_enough():
+    """Seven fewer headache days alone (35 %) meets an any-of response that also offers 50 %."""
+    after = (*RESPONDER[:5], Period(13, 12, hours=10))
+    evidence = continuation_evidence(after, prescriber_attests_benefit=False)
+    result = judge(evidence, Stage.CONTINUATION).criterion("continuation.response")
+    assert result.evidence[1:4] == (
+        "headache days 20 -> 13: 35.0 % fewer (< 50 %)",
+        "migraine days 12 -> 12: 0.0 % fewer (< 50 %)",
+        "headache days 20 -> 13: 7 fewer (>= 7)",
+    )
+    assert result.outcome is CriterionOutcome.MET
+
+
+def test_no_alternative_met_fails_and_an_unjudged_one_leaves_it_missing():
+    """A non-responder fails the response; if an alternative cannot be judged, the response lacks information."""
+    failed = judge(continuation_evidence(NON_RESPONDER, prescriber_attests_benefit=False), Stage.CONTINUATION)
+    result = failed.criterion("continuation.response")
+    assert result.outcome is CriterionOutcome.NOT_MET
+    assert result.evidence[1:] == (
+        "headache days 20 -> 19: 5.0 % fewer (< 50 %)",
+        "migraine days 12 -> 12: 0.0 % fewer (< 50 %)",
+        "headache days 20 -> 19: 1 fewer (< 7)",
+        "headache hours 200 -> 190: 10 fewer (< 100)",
+        "prescriber reports no clinical benefit",
+    )
+    unjudged = continuation_evidence(NON_RESPONDER, prescriber_attests_benefit=None, headache_hours={})
+    missing = judge(unjudged, Stage.CONTINUATION).criterion("continuation.response")
+    assert missing.outcome is CriterionOutcome.MISSING_INFORMATION
+    assert missing.evidence[-2:] == (
+        "headache hours for the baseline and period 6 not both recorded",
+        "prescriber's judgement of benefit not recorded",
+    )
+
+
+def test_more_headache_days_than_baseline_read_as_more():
+    """A worsening is shown as more days, never as a negative reduction."""
+    after = (*RESPONDER[:5], Period(24, 12, hours=10))
+    result = judge(continuation_evidence(after), Stage.CONTINUATION).criterion("continuation.response")
+    assert result.evidence[1] == "headache days 20 -> 24: 20.0 % more (< 50 %)"
+    assert result.evidence[3] == "headache days 20 -> 24: 4 more (< 7)"
+
+
+def test_the_response_waits_for_the_period_after_the_cycles():
+    """Before period 6 is complete the response lacks information; the period judged is 3 x after_cycles."""
+    result = judge(continuation_evidence(RESPONDER[:5]), Stage.CONTINUATION).criterion("continuation.response")
+    assert (result.outcome, result.evidence) == (
+        CriterionOutcome.MISSING_INFORMATION,
+        ("no complete period from period 6 (week 24) on yet",),
+    )
+    assert CYCLE_PERIODS * POLICY.continuation.after_cycles == WEEK24_PERIOD
+
+
+def test_the_latest_complete_period_is_judged():
+    """A patient further on is judged on the latest complete period, not on week 24."""
+    after = (*RESPONDER, Period(8, 4), Period(9, 5, recorded=10))
+    result = judge(continuation_evidence(after), Stage.CONTINUATION).criterion("continuation.response")
+    assert (
+        result.evidence[0]
+        == "judged on period 7 (2026-11-02..2026-11-29) against the baseline (2026-04-20..2026-05-17)"
+    )
+
+
+def test_an_incomplete_baseline_leaves_the_response_missing():
+    """Without a complete baseline there is nothing to measure the response against."""
+    evidence = continuation_evidence(baseline=Period(headache=15, migraine=12, recorded=15, hours=10))
+    result = judge(evidence, Stage.CONTINUATION).criterion("continuation.response")
+    assert result.evidence == ("baseline (2026-04-20..2026-05-17) has 15 of 28 days recorded (< 20): incomplete",)
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+
+
+def test_cycles_given_evidence():
+    """The sessions given are listed with their dates against the policy's cycle count."""
+    evaluation = judge(continuation_evidence(cycles=1), Stage.CONTINUATION)
+    assert evaluation.criterion("continuation.after_cycles").evidence == ("1 sessions given (2026-05-18) (< 2)",)
+    assert judge(replace(continuation_evidence(), outcomes=None), Stage.CONTINUATION).criterion(
+        "continuation.after_cycles"
+    ).evidence == ("no treatment outcomes recorded (no injection dates and diary after them)",)
+
+
+@pytest.mark.parametrize(
+    ("after", "outcome", "evidence"),
+    [
+        (
+            (MODEL,) * 3 + (Period(14, 6),) * 3,
+            CriterionOutcome.NOT_MET,
+            (
+                "periods 4, 5, 6 (2026-08-10..2026-11-01) each have < 15 headache days (14, 14, 14): reverted "
+                "to episodic "
+                "migraine for 3 consecutive periods"
+            ),
+        ),
+        (
+            (MODEL,) * 4 + (Period(14, 6),) * 2,
+            CriterionOutcome.MET,
+            "the last 3 complete periods (4, 5, 6) have 20, 14, 14 headache days: not each < 15",
+        ),
+        (
+            (MODEL, Period(14, 6), Period(10, 6, recorded=10), Period(14, 6), Period(14, 6)),
+            CriterionOutcome.MET,
+            "the last 3 complete periods (2, 4, 5) are not consecutive",
+        ),
+        (
+            (Period(14, 6),) * 2,
+            CriterionOutcome.MET,
+            "2 complete periods after the first injection (< 3): the stopping rule cannot apply yet",
+        ),
+    ],
+)
+def test_the_stopping_rule_needs_consecutive_complete_periods_below_the_threshold(after, outcome, evidence):
+    """Reverting to episodic migraine stops treatment only over consecutive complete periods each below threshold."""
+    result = judge(continuation_evidence(after), Stage.CONTINUATION).criterion("stopping.episodic")
+    assert (result.outcome, result.evidence) == (outcome, (evidence,))
+
+
+# --- The overall reading ----------------------------------------------------------------------------------------
+
+
+def test_the_overall_status_never_hides_the_criteria():
+    """Not met beats missing information, which beats approvable; the summary names the criteria behind it."""
+    approvable = judge(initial_evidence())
+    missing = judge(initial_evidence(birth_date=None, current_cgrp_mab=None))
+    refused = judge(initial_evidence(birth_date=None, current_cgrp_mab=("erenumab",)))
+    assert [e.status for e in (approvable, missing, refused)] == [
+        CoverageStatus.APPROVABLE,
+        CoverageStatus.INFORMATION_MISSING,
+        CoverageStatus.NOT_APPROVABLE,
+    ]
+    assert approvable.summary == "approvable under A clinic's test policy (initial): every criterion met"
+    assert refused.summary == (
+        "not approvable under A clinic's test policy (initial): not met: initial.cgrp_mab; missing information: "
+        "initial.age, initial.diagnosis.label_indication"
+    )
+    assert approvable.notes == ("approval length if approved: 6 months",)
+    assert approvable.approval_months == 6
+
+
+def test_criteria_come_in_the_policy_order_for_each_stage():
+    """Initial requests list the initial criteria then the session limits; continuation the limits, cycles,
+    response and stopping."""
+    initial = [c.key for c in judge(initial_evidence()).criteria]
+    assert initial == [
+        "initial.age",
+        "initial.diagnosis.chronic_migraine",
+        "initial.diagnosis.label_indication",
+        "initial.frequency.min_headache_days",
+        "initial.frequency.min_migraine_days",
+        "initial.frequency.min_headache_days_4h",
+        "initial.prior_preventives",
+        "initial.medication_overuse",
+        "initial.cgrp_mab",
+        "session.max_units",
+        "session.min_interval_days",
+    ]
+    continuation = judge(continuation_evidence(), "continuation")
+    assert [c.key for c in continuation.criteria] == [
+        "session.max_units",
+        "session.min_interval_days",
+        "continuation.after_cycles",
+        "continuation.response",
+        "stopping.episodic",
+    ]
+    assert continuation.notes == ("approval length if approved: 12 months",)
+
+
+def test_a_policy_without_continuation_criteria_says_so():
+    """Continuation under a policy with no continuation criteria judges the session limits and says why."""
+    text = CLINIC[: CLINIC.index("[continuation]")].replace(
+        'unconfirmed = ["continuation.response.min_fewer_headache_hours"]', ""
+    )
+    policy = load_policy(text, source="clinic.toml")
+    evaluation = judge(continuation_evidence(), Stage.CONTINUATION, policy=policy)
+    assert [c.key for c in evaluation.criteria] == ["session.max_units", "session.min_interval_days"]
+    assert evaluation.notes == ("this policy states no continuation criteria; only its session limits are judged",)
+
+
+def test_asking_for_an_absent_criterion_names_the_ones_present():
+    """Looking up a criterion the evaluation does not hold names the keys it does hold."""
+    with pytest.raises(KeyError, match=r"initial\.cgrp_mab \(criteria: session\.max_units"):
+        judge(continuation_evidence(), Stage.CONTINUATION).criterion("initial.cgrp_mab")
