@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from onaboard.clinical import (
@@ -28,13 +29,22 @@ CHART_PERIODS = 13
 """Periods on "my chart" at most: 13 x 28 days is a year, about four 12-week treatment cycles."""
 
 
+_INTENSITY = {intensity.value: intensity for intensity in Intensity}
+
+
+@lru_cache(maxsize=512)
+def _acute_classes(stored: str) -> frozenset[AcuteClass]:
+    """The stored ``;``-separated classes as engine values (cached: a clinic's rows repeat few combinations)."""
+    return frozenset(AcuteClass(c) for c in stored.split(";") if c)
+
+
 def diary_day_of(entry: DiaryEntry, patient_key: str) -> DiaryDay:
     """The engine's value for one stored row."""
     return DiaryDay(
         patient_id=patient_key,
         date=entry.date,
         headache_hours=entry.headache_hours,
-        intensity=Intensity(entry.intensity) if entry.intensity else None,
+        intensity=_INTENSITY.get(entry.intensity),
         unilateral=entry.unilateral,
         pulsating=entry.pulsating,
         worse_with_activity=entry.worse_with_activity,
@@ -43,7 +53,7 @@ def diary_day_of(entry: DiaryEntry, patient_key: str) -> DiaryDay:
         photophobia=entry.photophobia,
         phonophobia=entry.phonophobia,
         aura=entry.aura,
-        acute_medication=frozenset(AcuteClass(c) for c in entry.acute_medication.split(";") if c),
+        acute_medication=_acute_classes(entry.acute_medication),
         acute_relief=entry.acute_relief,
         believed_migraine=entry.believed_migraine,
         notes=entry.notes,
