@@ -514,6 +514,17 @@ def midas_command(
     stdout.print(result.reason, markup=False)
 
 
+from onaboard.cohort.cli import cohort_app, synth_command  # noqa: E402 - the cohort commands, registered last
+
+app.command("synth")(synth_command)
+app.add_typer(cohort_app, name="cohort")
+
+from onaboard.commands import documents, exchange, ops  # noqa: E402 - commands on the app's database
+
+for _module in (documents, exchange, ops):
+    _module.register(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -17,11 +17,15 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.accounts.selectors import otp_verification_needed
+from onaboard.web.analytics.api import router as analytics_router
 from onaboard.web.clinic.api import router as clinic_router
+from onaboard.web.coverage.api import router as coverage_router
 from onaboard.web.diary.api import router as diary_router
 from onaboard.web.injections.api import router as injections_router
+from onaboard.web.interop.api import router as interop_router
 from onaboard.web.outcomes.api import router as outcomes_router
 from onaboard.web.patients.api import router as patients_router
+from onaboard.web.training.api import router as training_router
 
 
 class BearerToken(HttpBearer):
@@ -65,3 +69,7 @@ api.add_router("", diary_router)
 api.add_router("", outcomes_router)
 api.add_router("", injections_router)
 api.add_router("", clinic_router)
+api.add_router("", coverage_router)
+api.add_router("", interop_router)
+api.add_router("", training_router)
+api.add_router("", analytics_router)

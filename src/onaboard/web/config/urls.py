@@ -12,6 +12,11 @@ urlpatterns = [
     path("patients/", include("onaboard.web.patients.urls")),
     path("sessions/", include("onaboard.web.injections.urls")),
     path("outcomes/", include("onaboard.web.outcomes.urls")),
+    path("coverage/", include("onaboard.web.coverage.urls")),
+    path("exchange/", include("onaboard.web.interop.urls")),
+    path("fhir/", include("onaboard.web.interop.fhir_urls")),
+    path("training/", include("onaboard.web.training.urls")),
+    path("analytics/", include("onaboard.web.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -33,6 +33,10 @@ INSTALLED_APPS = [
     "onaboard.web.injections",
     "onaboard.web.outcomes",
     "onaboard.web.clinic",
+    "onaboard.web.coverage",
+    "onaboard.web.interop",
+    "onaboard.web.training",
+    "onaboard.web.analytics",
 ]
 
 MIDDLEWARE = [

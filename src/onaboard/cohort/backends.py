@@ -1,0 +1,82 @@
+"""Where the cohort rules run: DuckDB (embedded, the default, reading Parquet in place) or Apache Spark.
+
+The same Ibis expressions (rules.py) compile to either. DuckDB suits one machine, up to a registry of some
+millions of patient-years; Spark is for a registry that outgrows one machine: run the report under
+``spark-submit`` (or with a session already active) and it uses that cluster's session, otherwise a local one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends import BaseBackend
+
+__all__ = ["MISSING_TABLE", "NOT_A_DIRECTORY", "CohortSourceError", "Engine", "connect", "read_cohort"]
+
+NOT_A_DIRECTORY = "{path}: not a directory"
+MISSING_TABLE = "{path}: missing (a cohort directory holds {tables} as Parquet)"
+
+SPARK_SHUFFLE_PARTITIONS = "8"
+"""Shuffle partitions of a session onaboard starts itself (Spark's 200 suit a cluster, not a laptop)."""
+
+
+class Engine(StrEnum):
+    """The backends ``onaboard cohort report --engine`` accepts."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+class CohortSourceError(Exception):
+    """The cohort directory cannot be read; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _spark_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    session = (
+        SparkSession.builder.appName("onaboard cohort")
+        .config("spark.sql.shuffle.partitions", SPARK_SHUFFLE_PARTITIONS)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def connect(engine: Engine | str = Engine.DUCKDB, *, spark_session: Any = None) -> BaseBackend:
+    """An Ibis connection to the engine: an in-memory DuckDB, or Spark (``spark_session``, the active session,
+    or a new local one)."""
+    import ibis
+
+    if Engine(engine) is Engine.DUCKDB:
+        return ibis.duckdb.connect()
+    return ibis.pyspark.connect(spark_session if spark_session is not None else _spark_session())
+
+
+def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]:
+    """The cohort's tables as lazy Ibis tables over its Parquet files; ``CohortSourceError`` lists what is missing."""
+    from onaboard.cohort.tables import TABLES
+
+    if not directory.is_dir():
+        raise CohortSourceError([NOT_A_DIRECTORY.format(path=directory)])
+    paths = {name: directory / f"{name}.parquet" for name in TABLES}
+    missing = [
+        MISSING_TABLE.format(path=path, tables=", ".join(TABLES)) for path in paths.values() if not path.is_file()
+    ]
+    if missing:
+        raise CohortSourceError(missing)
+    return {name: connection.read_parquet(str(path)) for name, path in paths.items()}

@@ -1,0 +1,268 @@
+"""``onaboard synth`` and ``onaboard cohort report``: a synthetic registry, and the cohort report over any registry.
+
+Thin, like the rest of the command line: parse, call the generator or the report, render. numpy, pyarrow, Ibis,
+DuckDB, PySpark, matplotlib and WeasyPrint are imported inside the commands, so ``onaboard --help`` and the
+engine commands never load them. Invalid arguments exit 2 with every problem on stderr and nothing on stdout;
+``--json`` prints exactly one JSON document on stdout (shared/spec/cli.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from onaboard.cohort.backends import Engine
+
+if TYPE_CHECKING:
+    from onaboard.cohort.report import CohortReport, Proportion
+
+__all__ = ["cohort_app", "report_command", "synth_command"]
+
+PATIENTS_BELOW_ONE = "--patients: must be at least 1 (got {value})"
+DAYS_BELOW_ONE = "--days: must be at least 1 (got {value})"
+SEED_NEGATIVE = "--seed: must be 0 or more (got {value})"
+BAD_END = "--end: {value!r} is not a date in YYYY-MM-DD form"
+OUT_IS_FILE = "--out: {path} is a file, not a directory"
+OUTPUT_PARENT_MISSING = "{option}: the directory {parent} does not exist"
+
+PIPE_WIDTH = 120
+
+cohort_app = typer.Typer(
+    help="Cohort analytics: the engine's rules over a whole registry, run by DuckDB or Spark.",
+    no_args_is_help=True,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+
+
+def _stdout() -> Console:
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=PIPE_WIDTH)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(problems: Iterable[str]) -> NoReturn:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+    sys.stdout.write("\n")
+
+
+def _date(value: str) -> date | None:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+# --- synth --------------------------------------------------------------------------------------------------------
+
+
+def synth_command(
+    patients: Annotated[int, typer.Option("--patients", help="Number of patients.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the tables to.", show_default=False)],
+    days: Annotated[int, typer.Option("--days", help="Days each patient is observed.")] = 365,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed, the same cohort.")] = 0,
+    csv: Annotated[bool, typer.Option("--csv", help="Also write CSV (the diary as the diary CSV contract).")] = False,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Data cut-off (default 2025-12-31): every window ends by then.")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Generate a seeded synthetic cohort calibrated to PREEMPT and the label (made-up patients) as Parquet."""
+    problems = []
+    if patients < 1:
+        problems.append(PATIENTS_BELOW_ONE.format(value=patients))
+    if days < 1:
+        problems.append(DAYS_BELOW_ONE.format(value=days))
+    if seed < 0:
+        problems.append(SEED_NEGATIVE.format(value=seed))
+    end_date = None if end is None else _date(end)
+    if end is not None and end_date is None:
+        problems.append(BAD_END.format(value=end))
+    if out.exists() and not out.is_dir():
+        problems.append(OUT_IS_FILE.format(path=out))
+    if problems:
+        _fail(problems)
+
+    from onaboard.cohort.synth import DEFAULT_END, write_cohort
+
+    stderr = _stderr()
+    options: dict[str, Any] = {"patients": patients, "days": days, "seed": seed, "end": end_date or DEFAULT_END}
+    if stderr.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=stderr, transient=True) as progress:
+            task = progress.add_task("generating", total=patients)
+            written = write_cohort(out, csv=csv, progress=lambda done: progress.update(task, completed=done), **options)
+    else:
+        written = write_cohort(out, csv=csv, **options)
+    document = {
+        "directory": str(out),
+        **{key: (value.isoformat() if isinstance(value, date) else value) for key, value in options.items()},
+        "tables": {name: {"path": str(path), "rows": written.rows[name]} for name, path in written.paths.items()},
+        "csv": csv,
+    }
+    if json_output:
+        _print_json(document)
+        return
+    table = Table(title=f"Synthetic cohort in {out} (seed {seed}; made-up patients)", title_justify="left", box=None)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("file")
+    for name, path in written.paths.items():
+        table.add_row(name, f"{written.rows[name]:,}", str(path))
+    _stdout().print(table)
+
+
+# --- cohort report ------------------------------------------------------------------------------------------------
+
+
+def _percent(value: Proportion) -> str:
+    if value.percent is None:
+        return f"{value.count}/{value.total}"
+    return f"{value.percent:.1f} % ({value.low:.1f} to {value.high:.1f}), {value.count}/{value.total}"
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items())
+
+
+def _print_report(report: CohortReport) -> None:
+    from onaboard.cohort.report import STOPPING_REASONS
+
+    console = _stdout()
+    console.rule(f"[bold]Cohort report[/bold]  {report.directory}  ({report.engine})", align="left")
+    console.print(
+        f"{report.patients} patients, {report.treated} treated; women {_percent(report.female)}; "
+        f"age at the first injection {_number(report.age_at_first_injection.mean)}"
+    )
+    summary = Table(box=None, show_header=False, pad_edge=False)
+    summary.add_column()
+    summary.add_column()
+    change = report.week24_change
+    rows = [
+        ("Baseline headache days (mean)", _number(report.baseline_headache_days.mean)),
+        ("Assessable at week 24", str(report.responder_50.total)),
+        (">= 50 % fewer headache days", _percent(report.responder_50)),
+        (">= 30 % fewer headache days", _percent(report.responder_30)),
+        (
+            "Change at week 24 (mean, 95 % CI)",
+            f"{_number(change.mean)} ({_number(change.low)} to {_number(change.high)})",
+        ),
+        ("Median onset of response (period)", _number(report.time_to_response["median_onset_period"], 0)),
+        ("Chronic migraine at the first injection", _counts(report.chronic_migraine)),
+        ("Medication overuse at the first injection", _counts(report.overuse_at_first_injection)),
+        ("Medication overuse at week 24", _counts(report.overuse_at_week24)),
+        ("HIT-6 fell by >= 5 points at week 24", _percent(report.hit6_responders)),
+        ("Discontinued for an adverse event", _percent(report.discontinued_adverse_event)),
+    ]
+    for name, value in rows:
+        summary.add_row(name, value)
+    console.print(summary)
+
+    periods = Table(title="Change in headache days per 28-day period", title_justify="left", box=None)
+    for heading in ("period", "weeks", "patients", "headache days", "change", "95 % CI"):
+        periods.add_column(heading, justify="left" if heading == "weeks" else "right")
+    for row in report.change_by_period:
+        periods.add_row(
+            str(row.period),
+            row.weeks,
+            str(row.n),
+            _number(row.mean_headache_days),
+            _number(row.change.mean),
+            f"{_number(row.change.low)} to {_number(row.change.high)}",
+        )
+    console.print(periods)
+
+    events = Table(
+        title=f"Adverse events, first two cycles (label figures {report.adverse_events_status})",
+        title_justify="left",
+        box=None,
+    )
+    for heading in ("adverse reaction", "cohort", "label %", "placebo %"):
+        events.add_column(heading, justify="left" if heading == "adverse reaction" else "right")
+    for event in report.adverse_events:
+        events.add_row(event.name, _percent(event.rate), f"{event.label_percent:g}", f"{event.placebo_percent:g}")
+    console.print(events)
+
+    labels = dict(STOPPING_REASONS)
+    stopping = Table(title="Stopping reasons (the first that applies)", title_justify="left", box=None)
+    stopping.add_column("reason")
+    stopping.add_column("patients", justify="right")
+    for name, value in report.stopping.items():
+        stopping.add_row(labels[name], _percent(value))
+    console.print(stopping)
+
+    reference = Table(title="Published figures (calibration.toml)", title_justify="left", box=None)
+    for heading in ("figure", "published", "cohort", "status"):
+        reference.add_column(heading, justify="right" if heading in ("published", "cohort") else "left")
+    for row in report.reference:
+        reference.add_row(row.description, row.published, _number(row.cohort), row.status)
+    console.print(reference)
+
+
+def _check_output(option: str, path: Path | None, problems: list[str]) -> None:
+    if path is not None and not path.resolve().parent.is_dir():
+        problems.append(OUTPUT_PARENT_MISSING.format(option=option, parent=path.resolve().parent))
+
+
+@cohort_app.command("report")
+def report_command(
+    directory: Annotated[Path, typer.Argument(help="Cohort directory (Parquet tables).", show_default=False)],
+    engine: Annotated[Engine, typer.Option("--engine", help="Where the rules run.")] = Engine.DUCKDB,
+    json_output: JsonFlag = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Write the report as HTML.", show_default=False)] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the report as PDF.", show_default=False)] = None,
+) -> None:
+    """Responders, change per period, time to response, adverse events, overuse and stopping reasons."""
+    problems: list[str] = []
+    _check_output("--html", html, problems)
+    _check_output("--pdf", pdf, problems)
+    if problems:
+        _fail(problems)
+
+    from onaboard.cohort.backends import CohortSourceError
+    from onaboard.cohort.report import cohort_report, report_json
+
+    try:
+        report = cohort_report(directory, engine)
+    except CohortSourceError as error:
+        _fail(error.problems)
+    if html is not None or pdf is not None:
+        from onaboard.reports.cohort import render_html, render_pdf
+
+        if html is not None:
+            html.write_text(render_html(report), encoding="utf-8")
+        if pdf is not None:
+            render_pdf(report, pdf)
+    if json_output:
+        _print_json(report_json(report))
+    else:
+        _print_report(report)
+    written = [str(path) for path in (html, pdf) if path is not None]
+    if written:
+        _stderr().print(f"Wrote {', '.join(written)}")

@@ -1,0 +1,600 @@
+"""The cohort report's numbers: how a registry's patients do on treatment, by the engine's rules.
+
+``cohort_report(directory, engine=...)`` reads a cohort directory (tables.py) with DuckDB or Spark, builds the
+rules of rules.py as lazy Ibis expressions, lets the backend scan the diary once into 28-day periods, and
+executes a few aggregates over that small table. Python receives only counts, means and standard deviations, and
+adds the 95 % intervals (stats.py). ``report_json`` is the report as one JSON document; reports/cohort.py renders
+the same numbers as HTML and PDF, and cohort/cli.py as the terminal summary, so they cannot disagree.
+
+Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
+
+- *treated*: a patient with at least one session; day 0 is their first session;
+- responders at week 24 are counted among patients with a complete baseline and a complete period 6;
+- mean change per period among patients with a complete baseline and that period complete;
+- time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline);
+- adverse events count patients with an event after the first two sessions (the label's 24-week phase);
+- stopping reasons, first that applies: discontinued for an adverse event (a recorded decision); NICE TA260 stop
+  at week 24 (< 30 %); NICE TA260 stop on reverting to episodic migraine; dropped out (the diary ends more than
+  one period before the patient's end of observation); otherwise continuing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from onaboard.clinical import (
+    DEFAULT_PERIODS,
+    DUE_WINDOW_DAYS,
+    FIXED_SITE_COUNT,
+    HIT6_RESPONDER_DROP,
+    OVERUSE_CLASSES,
+    PERIOD_DAYS,
+    RETREATMENT_INTERVAL_DAYS,
+    WEEK24_PERIOD,
+    ChronicMigraine,
+    LabelCriteria,
+    MedicationOveruse,
+    MidasGrade,
+    NiceTa260,
+)
+from onaboard.cohort.backends import Engine, connect, read_cohort
+from onaboard.cohort.calibration import calibration
+from onaboard.cohort.rules import (
+    DOUBLE_BLIND_CYCLES,
+    OVERUSE_FLAGS,
+    REPORT_COUNTS,
+    adverse_event_incidence,
+    age_in_years,
+    assessment,
+    classify_days,
+    first_injections,
+    hit6_totals,
+    medication_overuse,
+    midas_totals,
+    period_grid,
+    recorded_periods,
+    treatment_baseline,
+    treatment_outcomes,
+    treatment_periods,
+)
+from onaboard.cohort.stats import Interval, mean_interval, wilson_interval
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = [
+    "DROP_OUT_GAP_DAYS",
+    "STOPPING_REASONS",
+    "WEEK24_VISIT",
+    "AdverseEventRate",
+    "CohortReport",
+    "Mean",
+    "PeriodChangeRow",
+    "Proportion",
+    "ReferenceRow",
+    "cohort_report",
+    "report_json",
+]
+
+WEEK24_VISIT = DOUBLE_BLIND_CYCLES + 1
+"""The PROM visit at week 24 (visit 1 is the first injection, then one visit every 12 weeks)."""
+
+DROP_OUT_GAP_DAYS = PERIOD_DAYS
+"""A diary that ends more than one period before the end of observation, with no other reason, is a drop-out."""
+
+STOPPING_REASONS: tuple[tuple[str, str], ...] = (
+    ("adverse_event", "Discontinued for an adverse event (recorded)"),
+    ("nice_week24", "NICE TA260 stop: < 30 % fewer headache days at week 24"),
+    ("nice_episodic", "NICE TA260 stop: reverted to episodic migraine (< 15 days in 3 consecutive periods)"),
+    ("dropped_out", "Dropped out: diary ended more than one period before the end of observation"),
+    ("continuing", "Continuing"),
+)
+"""Stopping reasons in the order they are decided (the first that applies), with their labels."""
+
+
+def _percent(fraction: float | None) -> float | None:
+    return None if fraction is None else 100 * fraction
+
+
+def _percent(fraction: float | None) -> float | None:
+    return None if fraction is None else 100 * fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Proportion:
+    """``count`` of ``total`` as a percentage with its 95 % Wilson interval (None without a denominator)."""
+
+    count: int
+    total: int
+    percent: float | None
+    low: float | None
+    high: float | None
+
+    @classmethod
+    def of(cls, count: int, total: int) -> Proportion:
+        interval = wilson_interval(count, total)
+        return cls(count, total, _percent(interval.estimate), _percent(interval.low), _percent(interval.high))
+
+
+@dataclass(frozen=True, slots=True)
+class Mean:
+    """A mean over ``n`` patients with its 95 % interval."""
+
+    n: int
+    mean: float | None
+    low: float | None
+    high: float | None
+
+    @classmethod
+    def of(cls, mean: float | None, sd: float | None, n: int) -> Mean:
+        interval: Interval = mean_interval(mean, sd, n)
+        return cls(n, interval.estimate, interval.low, interval.high)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChangeRow:
+    """Period k after the first injection: patients with it and the baseline complete, mean headache days, change."""
+
+    period: int
+    weeks: str
+    n: int
+    mean_headache_days: float | None
+    change: Mean
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEventRate:
+    """One label adverse reaction: the cohort's rate over two cycles beside the label's (UNCONFIRMED) figures."""
+
+    event: str
+    name: str
+    rate: Proportion
+    label_percent: float
+    placebo_percent: float
+    label_within_interval: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceRow:
+    """A published figure (calibration.toml) and the cohort's own value for it."""
+
+    name: str
+    description: str
+    published: str
+    cohort: float | None
+    unit: str
+    near: bool | None
+    source: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class CohortReport:
+    """Every number of the cohort report (see the module docstring for the definitions)."""
+
+    directory: str
+    engine: str
+    patients: int
+    treated: int
+    observed_from: date | None
+    observed_until: date | None
+    female: Proportion
+    age_at_first_injection: Mean
+    age_range: tuple[int | None, int | None]
+    prior_preventives: dict[str, int]
+    sessions_per_patient: dict[str, int]
+    session_interval_median_days: float | None
+    sessions_on_time: Proportion
+    sessions_follow_the_pain: Proportion
+    eligibility_periods: int
+    chronic_migraine: dict[str, int]
+    label_criteria: dict[str, int]
+    overuse_at_first_injection: dict[str, int]
+    overuse_classes_at_first_injection: dict[str, int]
+    overuse_at_week24: dict[str, int]
+    baseline_overuse: Proportion
+    baseline_headache_days: Mean
+    week24_change: Mean
+    responder_50: Proportion
+    responder_30: Proportion
+    change_by_period: tuple[PeriodChangeRow, ...]
+    time_to_response: dict[str, Any]
+    nice_ta260: dict[str, int]
+    stopping: dict[str, Proportion]
+    adverse_events: tuple[AdverseEventRate, ...]
+    discontinued_adverse_event: Proportion
+    adverse_events_status: str
+    adverse_events_source: str
+    hit6_baseline: Mean
+    hit6_week24_change: Mean
+    hit6_responders: Proportion
+    midas_grades: dict[str, dict[str, int]]
+    reference: tuple[ReferenceRow, ...]
+
+
+def _rows(expr: ir.Table) -> list[dict[str, Any]]:
+    return expr.to_pyarrow().to_pylist()
+
+
+def _one(expr: ir.Table) -> dict[str, Any]:
+    (row,) = _rows(expr)
+    return row
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _counts(rows: list[dict[str, Any]], key: str, order: tuple[str, ...]) -> dict[str, int]:
+    found = {str(row[key]): _int(row["n"]) for row in rows if row[key] is not None}
+    return {name: found.get(name, 0) for name in order} | {k: v for k, v in found.items() if k not in order}
+
+
+def _patient_summary(
+    tables: Mapping[str, ir.Table], grid: ir.Table, anchors: ir.Table, periods: ir.Table, baseline_days: ir.Table
+) -> ir.Table:
+    """One row per treated patient: the verdicts, outcomes and flags every aggregate of the report reads."""
+    patients = tables["patients"]
+    outcomes = treatment_outcomes(periods, baseline_days).cache()
+    eligibility = assessment(grid, anchors, count=DEFAULT_PERIODS, through=0, birth_dates=patients).cache()
+    baseline = medication_overuse(recorded_periods(grid, count=1), anchors, count=1)
+    week24 = medication_overuse(
+        recorded_periods(grid, count=DEFAULT_PERIODS, through=WEEK24_PERIOD), anchors, count=DEFAULT_PERIODS
+    )
+    last = grid.group_by("patient_id").aggregate(last_date=grid.last_date.max())
+    events = tables["adverse_events"]
+    stopped = events.filter(events.led_to_discontinuation & (events.session_number <= DOUBLE_BLIND_CYCLES))
+    stopped = stopped.group_by("patient_id").aggregate(adverse_event_stop=stopped.count() > 0)
+    hit6 = hit6_totals(tables["prom"])
+    hit6_base = hit6.filter(hit6.visit == 1).select("patient_id", hit6_baseline=hit6.hit6_total)
+    hit6_w24 = hit6.filter(hit6.visit == WEEK24_VISIT).select("patient_id", hit6_week24=hit6.hit6_total)
+
+    summary = anchors.join(outcomes, "patient_id")
+    summary = summary.join(
+        eligibility.select("patient_id", "chronic_migraine", "medication_overuse", "label_criteria", *OVERUSE_FLAGS),
+        "patient_id",
+    )
+    summary = summary.join(baseline.select("patient_id", baseline_overuse=baseline.medication_overuse), "patient_id")
+    summary = summary.join(week24.select("patient_id", week24_overuse=week24.medication_overuse), "patient_id")
+    summary = summary.left_join(patients, "patient_id").select(
+        summary, patients.sex, patients.birth_date, patients.observed_until, patients.prior_preventives_failed
+    )
+    summary = summary.left_join(last, "patient_id").select(summary, last.last_date)
+    summary = summary.left_join(stopped, "patient_id").select(summary, stopped.adverse_event_stop)
+    summary = summary.left_join(hit6_base, "patient_id").select(summary, hit6_base.hit6_baseline)
+    summary = summary.left_join(hit6_w24, "patient_id").select(summary, hit6_w24.hit6_week24)
+    gap = summary.observed_until.delta(summary.last_date, unit="day")
+    reason = ibis.cases(
+        (summary.adverse_event_stop.fill_null(False), "adverse_event"),
+        (summary.nice_stop_rule == "week24", "nice_week24"),
+        (summary.nice_stop_rule == "episodic", "nice_episodic"),
+        (summary.last_date.isnull() | (gap > DROP_OUT_GAP_DAYS), "dropped_out"),
+        else_="continuing",
+    )
+    return summary.mutate(
+        stopping=reason,
+        age_years=age_in_years(summary.birth_date, summary.anchor),
+        assessable=summary.baseline_complete & summary.week24_available,
+    )
+
+
+def _totals(summary: ir.Table) -> dict[str, Any]:
+    s = summary
+    assessable = s.assessable
+    change = s.week24_headache_days - s.baseline_headache_days
+    hit6_change = s.hit6_week24 - s.hit6_baseline
+    both_hit6 = s.hit6_baseline.notnull() & s.hit6_week24.notnull()
+    return _one(
+        s.aggregate(
+            treated=s.count(),
+            female=(s.sex == "female").sum(),
+            age_mean=s.age_years.mean(),
+            age_sd=s.age_years.std(),
+            age_n=s.age_years.count(),
+            age_min=s.age_years.min(),
+            age_max=s.age_years.max(),
+            baseline_n=s.baseline_complete.sum(),
+            baseline_mean=s.baseline_headache_days.mean(where=s.baseline_complete),
+            baseline_sd=s.baseline_headache_days.std(where=s.baseline_complete),
+            assessable=assessable.sum(),
+            change_mean=change.mean(where=assessable),
+            change_sd=change.std(where=assessable),
+            responder_50=(assessable & s.responder_50).sum(),
+            responder_30=(assessable & s.responder_30).sum(),
+            baseline_overuse_n=(s.baseline_overuse != MedicationOveruse.INSUFFICIENT_DATA.value).sum(),
+            baseline_overuse=(s.baseline_overuse == MedicationOveruse.SUSPECTED.value).sum(),
+            discontinued_event=s.adverse_event_stop.fill_null(False).sum(),
+            hit6_baseline_n=s.hit6_baseline.count(),
+            hit6_baseline_mean=s.hit6_baseline.mean(),
+            hit6_baseline_sd=s.hit6_baseline.std(),
+            hit6_change_n=both_hit6.sum(),
+            hit6_change_mean=hit6_change.mean(where=both_hit6),
+            hit6_change_sd=hit6_change.std(where=both_hit6),
+            hit6_responders=(both_hit6 & (hit6_change <= -HIT6_RESPONDER_DROP)).sum(),
+            response_eligible=(s.baseline_complete & (s.baseline_headache_days > 0)).sum(),
+            **{name: s[name].sum() for name in OVERUSE_FLAGS},
+        )
+    )
+
+
+def _grouped(summary: ir.Table, column: str) -> list[dict[str, Any]]:
+    return _rows(summary.group_by(column).aggregate(n=summary.count()))
+
+
+def _change_by_period(periods: ir.Table) -> tuple[PeriodChangeRow, ...]:
+    usable = periods.filter(periods.complete & periods.baseline_complete)
+    rows = _rows(
+        usable.group_by("index")
+        .aggregate(
+            n=usable.count(),
+            headache=usable.headache_days.mean(),
+            change=usable.change_headache_days.mean(),
+            change_sd=usable.change_headache_days.std(),
+        )
+        .order_by("index")
+    )
+    result = []
+    for row in rows:
+        k, n = int(row["index"]), _int(row["n"])
+        result.append(
+            PeriodChangeRow(
+                period=k,
+                weeks=f"{4 * (k - 1)}-{4 * k}",
+                n=n,
+                mean_headache_days=_float(row["headache"]),
+                change=Mean.of(_float(row["change"]), _float(row["change_sd"]), n),
+            )
+        )
+    return tuple(result)
+
+
+def _time_to_response(summary: ir.Table, eligible: int) -> dict[str, Any]:
+    responded = summary.filter(summary.onset_period.notnull())
+    rows = _rows(responded.group_by("onset_period").aggregate(n=responded.count()))
+    by_period = sorted((int(row["onset_period"]), _int(row["n"])) for row in rows)
+    cumulative, running = [], 0
+    for period, n in by_period:
+        running += n
+        cumulative.append(
+            {
+                "period": period,
+                "weeks": f"{4 * (period - 1)}-{4 * period}",
+                "patients": n,
+                "cumulative": asdict(Proportion.of(running, eligible)),
+            }
+        )
+    total = running
+    median = None
+    if total:
+        half, running = (total + 1) / 2, 0
+        for period, n in by_period:
+            running += n
+            if running >= half:
+                median = period
+                break
+    return {"eligible": eligible, "responded": total, "median_onset_period": median, "by_period": cumulative}
+
+
+def _sessions(sessions: ir.Table) -> dict[str, Any]:
+    window = ibis.window(group_by="patient_id", order_by="session_number")
+    with_gap = sessions.mutate(previous=sessions.session_date.lag().over(window))
+    repeats = with_gap.filter(with_gap.previous.notnull())
+    repeats = repeats.mutate(gap=repeats.session_date.delta(repeats.previous, unit="day"))
+    gaps = _one(
+        repeats.aggregate(
+            repeats=repeats.count(),
+            on_time=(repeats.gap <= RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS).sum(),
+            median_gap=repeats.gap.median(),
+        )
+    )
+    totals = _one(
+        sessions.aggregate(sessions=sessions.count(), follow_the_pain=(sessions.sites > FIXED_SITE_COUNT).sum())
+    )
+    per_patient = sessions.group_by("patient_id").aggregate(count=sessions.count())
+    distribution = _rows(per_patient.group_by("count").aggregate(n=per_patient.count()).order_by("count"))
+    return {
+        "per_patient": {str(row["count"]): _int(row["n"]) for row in distribution},
+        "median_gap": _float(gaps["median_gap"]),
+        "on_time": Proportion.of(_int(gaps["on_time"]), _int(gaps["repeats"])),
+        "follow_the_pain": Proportion.of(_int(totals["follow_the_pain"]), _int(totals["sessions"])),
+    }
+
+
+def _adverse_events(events: ir.Table, treated: int) -> tuple[AdverseEventRate, ...]:
+    counted = {row["event"]: _int(row["patients"]) for row in _rows(adverse_event_incidence(events))}
+    result = []
+    for reaction in calibration().adverse_reactions:
+        rate = Proportion.of(counted.get(reaction.event, 0), treated)
+        within = None if rate.low is None else rate.low <= reaction.botox_percent <= (rate.high or 0)
+        result.append(
+            AdverseEventRate(
+                event=reaction.event,
+                name=reaction.name,
+                rate=rate,
+                label_percent=reaction.botox_percent,
+                placebo_percent=reaction.placebo_percent,
+                label_within_interval=within,
+            )
+        )
+    return tuple(result)
+
+
+def _midas(prom: ir.Table) -> dict[str, dict[str, int]]:
+    midas = midas_totals(prom)
+    chosen = midas.filter(midas.visit.isin([1, WEEK24_VISIT]))
+    rows = _rows(chosen.group_by(["visit", "midas_grade"]).aggregate(n=chosen.count()))
+    grades = tuple(grade.value for grade in MidasGrade)
+    result = {}
+    for visit, name in ((1, "baseline"), (WEEK24_VISIT, "week24")):
+        found = {row["midas_grade"]: _int(row["n"]) for row in rows if row["visit"] == visit}
+        result[name] = {grade: found.get(grade, 0) for grade in grades}
+    return result
+
+
+def _reference(report_values: Mapping[str, float | None]) -> tuple[ReferenceRow, ...]:
+    rows = []
+    for name, target in calibration().targets.items():
+        value = report_values.get(name)
+        rows.append(
+            ReferenceRow(
+                name=name,
+                description=target.description,
+                published=target.text,
+                cohort=value,
+                unit=target.unit,
+                near=None if value is None or target.tolerance is None else target.near(value),
+                source=target.source,
+                status=target.status,
+            )
+        )
+    return tuple(rows)
+
+
+def cohort_report(directory: Path, engine: Engine | str = Engine.DUCKDB, *, spark_session: Any = None) -> CohortReport:
+    """The cohort report of the cohort in ``directory``, computed by ``engine`` (DuckDB or Spark).
+
+    The diary is scanned once into per-patient 28-day periods (cached in the backend); every figure is then an
+    aggregate over that table or over the small patients, sessions, PROM and adverse-event tables.
+    """
+    connection = connect(engine, spark_session=spark_session)
+    tables = read_cohort(connection, directory)
+    days = classify_days(tables["diary"])
+    anchors = first_injections(tables["sessions"]).cache()
+    grid = period_grid(days, anchors, counts=REPORT_COUNTS).cache()
+    baseline_days = treatment_baseline(grid, anchors).cache()
+    periods = treatment_periods(grid, baseline_days).cache()
+    summary = _patient_summary(tables, grid, anchors, periods, baseline_days).cache()
+
+    patients = tables["patients"]
+    cohort = _one(
+        patients.aggregate(n=patients.count(), first=patients.observed_from.min(), last=patients.observed_until.max())
+    )
+    totals = _totals(summary)
+    treated = _int(totals["treated"])
+    verdict_orders = {
+        "chronic_migraine": tuple(v.value for v in ChronicMigraine),
+        "label_criteria": tuple(v.value for v in LabelCriteria),
+        "medication_overuse": tuple(v.value for v in MedicationOveruse),
+        "week24_overuse": tuple(v.value for v in MedicationOveruse),
+        "nice_ta260": tuple(v.value for v in NiceTa260),
+        "stopping": tuple(name for name, _ in STOPPING_REASONS),
+    }
+    grouped = {column: _counts(_grouped(summary, column), column, order) for column, order in verdict_orders.items()}
+    preventives = _rows(summary.group_by("prior_preventives_failed").aggregate(n=summary.count()))
+    sessions = _sessions(tables["sessions"])
+    events = _adverse_events(tables["adverse_events"], treated)
+    change = Mean.of(_float(totals["change_mean"]), _float(totals["change_sd"]), _int(totals["assessable"]))
+    baseline = Mean.of(_float(totals["baseline_mean"]), _float(totals["baseline_sd"]), _int(totals["baseline_n"]))
+    responder_50 = Proportion.of(_int(totals["responder_50"]), _int(totals["assessable"]))
+    responder_30 = Proportion.of(_int(totals["responder_30"]), _int(totals["assessable"]))
+    baseline_overuse = Proportion.of(_int(totals["baseline_overuse"]), _int(totals["baseline_overuse_n"]))
+    female = Proportion.of(_int(totals["female"]), treated)
+    hit6_baseline = Mean.of(
+        _float(totals["hit6_baseline_mean"]), _float(totals["hit6_baseline_sd"]), _int(totals["hit6_baseline_n"])
+    )
+    hit6_change = Mean.of(
+        _float(totals["hit6_change_mean"]), _float(totals["hit6_change_sd"]), _int(totals["hit6_change_n"])
+    )
+    hit6_responders = Proportion.of(_int(totals["hit6_responders"]), _int(totals["hit6_change_n"]))
+    discontinued = Proportion.of(_int(totals["discontinued_event"]), treated)
+    ages = (totals["age_min"], totals["age_max"])
+    age_inside = None
+    age_target = calibration().targets["age_range"]
+    if ages[0] is not None and age_target.low is not None and age_target.high is not None:
+        age_inside = age_target.low <= ages[0] and ages[1] <= age_target.high
+    reference = _reference(
+        {
+            "baseline_headache_days": baseline.mean,
+            "week24_change_headache_days": change.mean,
+            "responder_50_week24": responder_50.percent,
+            "baseline_overuse": baseline_overuse.percent,
+            "hit6_baseline": hit6_baseline.mean,
+            "hit6_responders_week24": hit6_responders.percent,
+            "discontinued_adverse_event": discontinued.percent,
+            "female_share": female.percent,
+        }
+    )
+    reference = tuple(
+        row if row.name != "age_range" else ReferenceRow(**{**asdict(row), "cohort": None, "near": age_inside})
+        for row in reference
+    )
+    stopping = {name: Proportion.of(grouped["stopping"].get(name, 0), treated) for name, _ in STOPPING_REASONS}
+    classes = {flag.removeprefix("overuse_"): _int(totals[flag]) for flag in OVERUSE_FLAGS}
+    assert set(classes) >= {cls.value for cls in OVERUSE_CLASSES}  # noqa: S101 - flags mirror the engine's classes
+    return CohortReport(
+        directory=str(directory),
+        engine=Engine(engine).value,
+        patients=_int(cohort["n"]),
+        treated=treated,
+        observed_from=cohort["first"],
+        observed_until=cohort["last"],
+        female=female,
+        age_at_first_injection=Mean.of(_float(totals["age_mean"]), _float(totals["age_sd"]), _int(totals["age_n"])),
+        age_range=(None if ages[0] is None else int(ages[0]), None if ages[1] is None else int(ages[1])),
+        prior_preventives={
+            str(row["prior_preventives_failed"]): _int(row["n"])
+            for row in sorted(
+                preventives,
+                key=lambda r: -1 if r["prior_preventives_failed"] is None else r["prior_preventives_failed"],
+            )
+        },
+        sessions_per_patient=sessions["per_patient"],
+        session_interval_median_days=sessions["median_gap"],
+        sessions_on_time=sessions["on_time"],
+        sessions_follow_the_pain=sessions["follow_the_pain"],
+        eligibility_periods=DEFAULT_PERIODS,
+        chronic_migraine=grouped["chronic_migraine"],
+        label_criteria=grouped["label_criteria"],
+        overuse_at_first_injection=grouped["medication_overuse"],
+        overuse_classes_at_first_injection=classes,
+        overuse_at_week24=grouped["week24_overuse"],
+        baseline_overuse=baseline_overuse,
+        baseline_headache_days=baseline,
+        week24_change=change,
+        responder_50=responder_50,
+        responder_30=responder_30,
+        change_by_period=_change_by_period(periods),
+        time_to_response=_time_to_response(summary, _int(totals["response_eligible"])),
+        nice_ta260=grouped["nice_ta260"],
+        stopping=stopping,
+        adverse_events=events,
+        discontinued_adverse_event=discontinued,
+        adverse_events_status=calibration().adverse_reactions_status,
+        adverse_events_source=calibration().adverse_reactions_source,
+        hit6_baseline=hit6_baseline,
+        hit6_week24_change=hit6_change,
+        hit6_responders=hit6_responders,
+        midas_grades=_midas(tables["prom"]),
+        reference=reference,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def report_json(report: CohortReport) -> dict[str, Any]:
+    """The report as one JSON document (dates as ``YYYY-MM-DD``, floats to 4 decimals)."""
+    return _jsonable(asdict(report))

@@ -1,0 +1,210 @@
+"""The cohort's five tables: their Parquet schemas and file names, and conversions to and from the engine's diary.
+
+A cohort directory holds one Parquet file per table (``patients``, ``diary``, ``sessions``, ``prom``,
+``adverse_events``). The diary table is the diary CSV contract (shared/spec/diary-csv.md) in a columnar layout:
+
+- one row per patient per recorded day; a day without a row is *not recorded*, never headache-free;
+- ``headache_hours`` is a float (the contract's decimal; comparisons with the engine's thresholds are exact for
+  the diary's few decimals), ``intensity`` one of ``mild``, ``moderate``, ``severe`` or null on a 0-hour day;
+- the yes/no columns are booleans (false where the contract says blank or no);
+- ``acute_medication`` becomes one boolean column per class, ``acute_<class>``, so a class is a column scan
+  rather than a string search; ``notes`` is left out (analytics never read it).
+
+``diary_arrow`` turns engine ``DiaryDay`` values into this layout, ``patient_diaries`` turns it back, and
+``diary_csv_table`` writes it as the contract's CSV text columns so ``onaboard assess`` can read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+from types import MappingProxyType
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from onaboard.clinical import COLUMNS, FEATURE_COLUMNS, AcuteClass, DiaryDay, Intensity, PatientDiary
+
+__all__ = [
+    "ACUTE_COLUMNS",
+    "ADVERSE_EVENTS_SCHEMA",
+    "DIARY_FLAG_COLUMNS",
+    "DIARY_SCHEMA",
+    "HIT6_ITEM_COLUMNS",
+    "MIDAS_COLUMNS",
+    "PATIENTS_SCHEMA",
+    "PROM_SCHEMA",
+    "SCHEMAS",
+    "SESSIONS_SCHEMA",
+    "TABLES",
+    "diary_arrow",
+    "diary_csv_table",
+    "patient_diaries",
+]
+
+TABLES: tuple[str, ...] = ("patients", "diary", "sessions", "prom", "adverse_events")
+"""The tables of a cohort directory; each is ``<name>.parquet`` (and ``<name>.csv`` when asked for)."""
+
+ACUTE_COLUMNS: Mapping[AcuteClass, str] = MappingProxyType({cls: f"acute_{cls.value}" for cls in AcuteClass})
+"""The boolean column of each acute-medication class (diary contract ``acute_medication``)."""
+
+DIARY_FLAG_COLUMNS: tuple[str, ...] = (
+    *FEATURE_COLUMNS,
+    "aura",
+    *ACUTE_COLUMNS.values(),
+    "acute_relief",
+    "believed_migraine",
+)
+"""Every boolean column of the diary table, in file order."""
+
+HIT6_ITEM_COLUMNS: tuple[str, ...] = tuple(f"hit6_{item}" for item in range(1, 7))
+"""The six HIT-6 answers (``never`` ... ``always``, the engine's ``Hit6Answer`` values)."""
+
+MIDAS_COLUMNS: tuple[str, ...] = ("midas_q1", "midas_q2", "midas_q3", "midas_q4", "midas_q5", "midas_a", "midas_b")
+"""MIDAS Q1-Q5 (days in the last 3 months), A (headache days) and B (average pain 0-10)."""
+
+_ID = pa.field("patient_id", pa.string(), nullable=False)
+
+PATIENTS_SCHEMA = pa.schema(
+    [
+        _ID,
+        pa.field("sex", pa.string(), nullable=False),
+        pa.field("birth_date", pa.date32()),
+        pa.field("observed_from", pa.date32(), nullable=False),
+        pa.field("observed_until", pa.date32(), nullable=False),
+        pa.field("prior_preventives_failed", pa.int16(), nullable=False),
+        pa.field("prior_preventive_classes", pa.string(), nullable=False),
+    ]
+)
+"""One row per patient: sex, birth date, the window the registry observed (``observed_until`` is the end of
+follow-up, so a diary that stops well before it is a drop-out), and the preventive history (the number of
+preventive medicines that failed and their classes, ``;``-separated)."""
+
+DIARY_SCHEMA = pa.schema(
+    [
+        _ID,
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("headache_hours", pa.float64(), nullable=False),
+        pa.field("intensity", pa.string()),
+        *(pa.field(name, pa.bool_(), nullable=False) for name in DIARY_FLAG_COLUMNS),
+    ]
+)
+
+SESSIONS_SCHEMA = pa.schema(
+    [
+        _ID,
+        pa.field("session_number", pa.int16(), nullable=False),
+        pa.field("session_date", pa.date32(), nullable=False),
+        pa.field("dose_units", pa.int16(), nullable=False),
+        pa.field("sites", pa.int16(), nullable=False),
+    ]
+)
+"""One row per injection session; session 1 is day 0 of the outcome periods."""
+
+PROM_SCHEMA = pa.schema(
+    [
+        _ID,
+        pa.field("visit", pa.int16(), nullable=False),
+        pa.field("assessed_on", pa.date32(), nullable=False),
+        *(pa.field(name, pa.string(), nullable=False) for name in HIT6_ITEM_COLUMNS),
+        *(pa.field(name, pa.int16(), nullable=False) for name in MIDAS_COLUMNS),
+    ]
+)
+"""HIT-6 and MIDAS at the 12-weekly visits: visit 1 is the first injection (week 0), visit 3 week 24."""
+
+ADVERSE_EVENTS_SCHEMA = pa.schema(
+    [
+        _ID,
+        pa.field("session_number", pa.int16(), nullable=False),
+        pa.field("onset_date", pa.date32(), nullable=False),
+        pa.field("event", pa.string(), nullable=False),
+        pa.field("led_to_discontinuation", pa.bool_(), nullable=False),
+    ]
+)
+"""One row per adverse event, attributed to the session before it; ``event`` uses the label table's codes."""
+
+SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
+    {
+        "patients": PATIENTS_SCHEMA,
+        "diary": DIARY_SCHEMA,
+        "sessions": SESSIONS_SCHEMA,
+        "prom": PROM_SCHEMA,
+        "adverse_events": ADVERSE_EVENTS_SCHEMA,
+    }
+)
+
+_CLASS_BY_COLUMN = {column: cls for cls, column in ACUTE_COLUMNS.items()}
+
+
+def diary_arrow(days: Iterable[DiaryDay]) -> pa.Table:
+    """The diary table (``DIARY_SCHEMA``) of these engine days, in the order given."""
+    listed = list(days)
+    columns: dict[str, list[object]] = {
+        "patient_id": [day.patient_id for day in listed],
+        "date": [day.date for day in listed],
+        "headache_hours": [float(day.headache_hours) for day in listed],
+        "intensity": [day.intensity.value if day.intensity else None for day in listed],
+    }
+    for name in DIARY_FLAG_COLUMNS:
+        if name in _CLASS_BY_COLUMN:
+            cls = _CLASS_BY_COLUMN[name]
+            columns[name] = [cls in day.acute_medication for day in listed]
+        else:
+            columns[name] = [bool(getattr(day, name)) for day in listed]
+    return pa.Table.from_pydict(columns, schema=DIARY_SCHEMA)
+
+
+def _hours(value: float) -> Decimal:
+    """The float as the decimal the diary wrote (``repr`` is the shortest text that reads back the same)."""
+    return Decimal(repr(value))
+
+
+def patient_diaries(table: pa.Table) -> tuple[PatientDiary, ...]:
+    """Engine diaries from a diary table sorted by patient and date: one ``PatientDiary`` per patient, in order."""
+    names = [name for name in DIARY_FLAG_COLUMNS if name not in _CLASS_BY_COLUMN]
+    acute = list(ACUTE_COLUMNS.items())
+    intensity = {member.value: member for member in Intensity}
+    rows = table.select(["patient_id", "date", "headache_hours", "intensity", *DIARY_FLAG_COLUMNS]).to_pylist()
+    result = []
+    for patient_id, patient_rows in groupby(rows, key=itemgetter("patient_id")):
+        days = tuple(
+            DiaryDay(
+                patient_id=patient_id,
+                date=row["date"],
+                headache_hours=_hours(row["headache_hours"]),
+                intensity=intensity[row["intensity"]] if row["intensity"] else None,
+                acute_medication=frozenset(cls for cls, column in acute if row[column]),
+                **{name: row[name] for name in names},
+            )
+            for row in patient_rows
+        )
+        result.append(PatientDiary(patient_id, days))
+    return tuple(result)
+
+
+def _yes_no(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return pc.if_else(column, "yes", "no")
+
+
+def diary_csv_table(table: pa.Table) -> pa.Table:
+    """The diary table as the CSV contract's text columns (all of ``COLUMNS``, contract order), ready to write.
+
+    A 0-hour day writes ``no`` for its pain features (the contract allows blank or no) and a blank intensity;
+    ``acute_medication`` lists the classes taken, ``;``-separated, in the engine's class order.
+    """
+    hours = table["headache_hours"]
+    text: dict[str, pa.Array | pa.ChunkedArray] = {
+        "patient_id": table["patient_id"],
+        "date": pc.strftime(table["date"], format="%Y-%m-%d"),
+        "headache_hours": hours.cast(pa.string()),
+        "intensity": pc.fill_null(table["intensity"], ""),
+    }
+    for name in (*FEATURE_COLUMNS, "aura", "acute_relief", "believed_migraine"):
+        text[name] = _yes_no(table[name])
+    classes = [pc.if_else(table[column], cls.value, "") for cls, column in ACUTE_COLUMNS.items()]
+    joined = pc.binary_join_element_wise(*classes, ";")  # "triptan;;simple_analgesic;;;;;": tidy the gaps
+    text["acute_medication"] = pc.utf8_trim(pc.replace_substring_regex(joined, ";{2,}", ";"), ";")
+    text["notes"] = pa.nulls(len(table), pa.string()).fill_null("")
+    return pa.table({name: text[name] for name in COLUMNS})

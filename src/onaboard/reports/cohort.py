@@ -1,0 +1,376 @@
+"""The cohort report as HTML (plots inline as SVG) and as PDF (WeasyPrint, from the same HTML).
+
+Rendering only: every number comes from ``onaboard.cohort.report.CohortReport``, which the cohort rules computed,
+so the screen, the file and the terminal cannot disagree. Plots are drawn with matplotlib's object API (no pyplot
+state, no display) and embedded as SVG text, with fixed ids and no timestamp, so the same report renders to the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from html import escape
+from importlib.resources import files
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from onaboard.cohort.calibration import calibration
+from onaboard.cohort.report import STOPPING_REASONS, CohortReport, Proportion, ReferenceRow
+
+__all__ = [
+    "adverse_event_plot_svg",
+    "change_plot_svg",
+    "render_html",
+    "render_pdf",
+    "response_plot_svg",
+]
+
+TEMPLATE = "cohort_report.html"
+FIGURE_SIZE_INCHES = (7.0, 3.2)
+NO_DATA = "no patient has the data this figure needs"
+
+_VERDICT_NAMES = {
+    "yes": "yes",
+    "no": "no",
+    "insufficient_data": "insufficient data",
+    "met": "met",
+    "not_met": "not met",
+    "suspected": "suspected",
+    "not_suspected": "not suspected",
+    "continue": "continue",
+    "stop": "stop",
+    "not_yet_assessable": "not yet assessable",
+}
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "&ndash;" if value is None else f"{value:.{digits}f}"
+
+
+def _range(low: float | None, high: float | None) -> str:
+    """An interval as ``low to high`` (a dash would read as a minus beside negative changes)."""
+    return "&ndash;" if low is None or high is None else f"{_number(low)} to {_number(high)}"
+
+
+def _proportion(value: Proportion) -> str:
+    if value.percent is None:
+        return f"{value.count} of {value.total}"
+    return f"{value.count} of {value.total}: {value.percent:.1f}&nbsp;% ({_range(value.low, value.high)})"
+
+
+def _table(headings: Sequence[str] | None, rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
+    """An HTML table (no header row when ``headings`` is None); cells are escaped unless already markup (``_Raw``)."""
+    head = "".join(
+        f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
+        for i, h in enumerate(headings or ())
+    )
+    body = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            text = cell.html if isinstance(cell, _Raw) else escape(str(cell))
+            cells.append(f'<td class="num">{text}</td>' if i in numeric else f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
+
+
+class _Raw:
+    """Markup made here from numbers (never from data text), placed in a table cell as it is."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+
+def _figure() -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=FIGURE_SIZE_INCHES, layout="constrained")
+    return figure, figure.subplots()
+
+
+def _svg(figure: Any, salt: str) -> str:
+    """The figure as SVG text without the XML prologue; ids salted per figure so several fit in one page."""
+    import matplotlib as mpl
+
+    buffer = io.StringIO()
+    with mpl.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _no_data(salt: str) -> str:
+    figure, axes = _figure()
+    axes.axis("off")
+    axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", color="#666")
+    return _svg(figure, salt)
+
+
+def change_plot_svg(report: CohortReport) -> str:
+    """Mean change in headache days per period after the first injection, with 95 % intervals and PREEMPT's
+    week-24 figure for reference."""
+    rows = [row for row in report.change_by_period if row.change.mean is not None]
+    if not rows:
+        return _no_data("change")
+    figure, axes = _figure()
+    periods = [row.period for row in rows]
+    means = [row.change.mean for row in rows]
+    lows = [max(0.0, row.change.mean - row.change.low) if row.change.low is not None else 0.0 for row in rows]
+    highs = [max(0.0, row.change.high - row.change.mean) if row.change.high is not None else 0.0 for row in rows]
+    axes.errorbar(periods, means, yerr=[lows, highs], marker="o", color="#1f4e79", capsize=3, label="this cohort")
+    target = calibration().targets["week24_change_headache_days"]
+    axes.scatter([6], [target.centre], marker="D", color="#c0392b", zorder=3, label=f"PREEMPT week 24 ({target.text})")
+    axes.axhline(0, color="#999", linewidth=0.8)
+    axes.set_xlabel("28-day period after the first injection (6 = week 24)")
+    axes.set_ylabel("change in headache days")
+    axes.set_xticks(periods)
+    axes.grid(axis="y", color="#e5e5e5")
+    axes.legend(loc="upper right", frameon=False, fontsize=8)
+    return _svg(figure, "change")
+
+
+def response_plot_svg(report: CohortReport) -> str:
+    """Cumulative share of patients whose headache days first fell by 30 % or more, by period."""
+    steps = report.time_to_response["by_period"]
+    if not steps:
+        return _no_data("response")
+    figure, axes = _figure()
+    periods = [0] + [step["period"] for step in steps]
+    shares = [0.0] + [step["cumulative"]["percent"] or 0.0 for step in steps]
+    axes.step(periods, shares, where="post", color="#1f4e79")
+    axes.fill_between(periods, shares, step="post", color="#1f4e79", alpha=0.12)
+    axes.set_xlabel("28-day period after the first injection")
+    axes.set_ylabel("% with >= 30 % fewer headache days")
+    axes.set_ylim(0, 100)
+    axes.set_xticks(periods)
+    axes.grid(axis="y", color="#e5e5e5")
+    return _svg(figure, "response")
+
+
+def adverse_event_plot_svg(report: CohortReport) -> str:
+    """Each label adverse reaction: the cohort's rate with its 95 % interval beside the label's percentage."""
+    rows = [row for row in report.adverse_events if row.rate.percent is not None]
+    if not rows:
+        return _no_data("adverse")
+    figure, axes = _figure()
+    positions = list(range(len(rows)))[::-1]
+    rates = [row.rate.percent for row in rows]
+    errors = [
+        [max(0.0, row.rate.percent - (row.rate.low or 0.0)) for row in rows],
+        [max(0.0, (row.rate.high or 0.0) - row.rate.percent) for row in rows],
+    ]
+    axes.errorbar(rates, positions, xerr=errors, fmt="o", color="#1f4e79", capsize=2, label="this cohort")
+    axes.scatter(
+        [row.label_percent for row in rows], positions, marker="|", s=120, color="#c0392b", label="label (UNCONFIRMED)"
+    )
+    axes.set_yticks(positions, [row.name for row in rows], fontsize=7)
+    axes.set_xlabel("% of treated patients, first two cycles")
+    axes.grid(axis="x", color="#e5e5e5")
+    axes.legend(loc="lower right", frameon=False, fontsize=8)
+    return _svg(figure, "adverse")
+
+
+def _verdicts(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    parts = []
+    for name, n in counts.items():
+        share = f" ({100 * n / total:.1f}&nbsp;%)" if total else ""
+        parts.append(f"{escape(_VERDICT_NAMES.get(name, name))} {n}{share}")
+    return "; ".join(parts)
+
+
+def _reference_rows(rows: Iterable[ReferenceRow]) -> list[list[Any]]:
+    result = []
+    for row in rows:
+        if row.near is None:
+            near = ""
+        elif row.near:
+            near = _Raw('<span class="ok">near</span>')
+        else:
+            near = _Raw('<span class="off">off</span>')
+        result.append(
+            [row.description, f"{row.published} {row.unit}", _Raw(_number(row.cohort)), near, row.status, row.source]
+        )
+    return result
+
+
+def _sections(report: CohortReport) -> dict[str, str]:
+    age = report.age_at_first_injection
+    low, high = report.age_range
+    preventives = ", ".join(f"{count}: {n}" for count, n in report.prior_preventives.items())
+    patients_table = _table(
+        None,
+        [
+            ["Patients / treated (at least one session)", f"{report.patients} / {report.treated}"],
+            ["Women", _Raw(_proportion(report.female))],
+            ["Age at the first injection, mean (95 % CI)", _Raw(f"{_number(age.mean)} ({_range(age.low, age.high)})")],
+            ["Age range", f"{low}-{high}"],
+            ["Preventives that failed before (number: patients)", preventives],
+            [
+                "Baseline headache days, mean (complete baselines)",
+                _Raw(f"{_number(report.baseline_headache_days.mean)} (n = {report.baseline_headache_days.n})"),
+            ],
+        ],
+    )
+    change = report.week24_change
+    responders_table = _table(
+        ["", "patients", "95 % CI"],
+        [
+            ["Assessable at week 24", str(report.responder_50.total), ""],
+            ["At least 50 % fewer headache days", _Raw(_proportion(report.responder_50)), ""],
+            ["At least 30 % fewer headache days (NICE continuation)", _Raw(_proportion(report.responder_30)), ""],
+            [
+                "Mean change in headache days at week 24",
+                _Raw(_number(change.mean)),
+                _Raw(_range(change.low, change.high)),
+            ],
+        ],
+    )
+    change_table = _table(
+        ["period", "weeks", "patients", "mean headache days", "mean change", "95 % CI"],
+        [
+            [
+                row.period,
+                row.weeks,
+                row.n,
+                _Raw(_number(row.mean_headache_days)),
+                _Raw(_number(row.change.mean)),
+                _Raw(_range(row.change.low, row.change.high)),
+            ]
+            for row in report.change_by_period
+        ],
+        numeric=(0, 2, 3, 4, 5),
+    )
+    response = report.time_to_response
+    onset_table = _table(
+        ["period", "weeks", "first response", "cumulative"],
+        [
+            [
+                step["period"],
+                step["weeks"],
+                step["patients"],
+                _Raw(_proportion(Proportion(**step["cumulative"]))),
+            ]
+            for step in response["by_period"]
+        ],
+        numeric=(0, 2),
+    ) + (
+        f"<p>{response['responded']} of {response['eligible']} patients responded; median onset: period "
+        f"{response['median_onset_period'] if response['median_onset_period'] is not None else '&ndash;'}.</p>"
+    )
+    adverse_table = _table(
+        ["adverse reaction", "cohort (95 % CI)", "label BOTOX %", "label placebo %", "label inside CI"],
+        [
+            [
+                row.name,
+                _Raw(_proportion(row.rate)),
+                f"{row.label_percent:g}",
+                f"{row.placebo_percent:g}",
+                "" if row.label_within_interval is None else ("yes" if row.label_within_interval else "no"),
+            ]
+            for row in report.adverse_events
+        ]
+        + [["Discontinued for an adverse event", _Raw(_proportion(report.discontinued_adverse_event)), "", "", ""]],
+        numeric=(2, 3),
+    )
+    eligibility_table = _table(
+        ["at the first injection", "verdicts"],
+        [
+            [
+                f"Chronic migraine (ICHD-3 1.3, {report.eligibility_periods} periods)",
+                _Raw(_verdicts(report.chronic_migraine)),
+            ],
+            ["BOTOX label criteria", _Raw(_verdicts(report.label_criteria))],
+        ],
+    )
+    classes = ", ".join(f"{name} {n}" for name, n in report.overuse_classes_at_first_injection.items())
+    overuse_table = _table(
+        ["medication overuse (ICHD-3 8.2)", ""],
+        [
+            ["Baseline period meets 8.2 (PREEMPT's comparison)", _Raw(_proportion(report.baseline_overuse))],
+            [
+                f"At the first injection ({report.eligibility_periods} periods)",
+                _Raw(_verdicts(report.overuse_at_first_injection)),
+            ],
+            ["Classes (suspected patients)", classes],
+            ["At week 24 (periods 4-6)", _Raw(_verdicts(report.overuse_at_week24))],
+        ],
+    )
+    labels = dict(STOPPING_REASONS)
+    stopping_table = _table(
+        ["reason (the first that applies)", "patients (95 % CI)"],
+        [[labels[name], _Raw(_proportion(value))] for name, value in report.stopping.items()]
+        + [["NICE TA260 verdicts", _Raw(_verdicts(report.nice_ta260))]],
+    )
+    sessions = ", ".join(f"{count}: {n}" for count, n in report.sessions_per_patient.items())
+    sessions_table = _table(
+        None,
+        [
+            ["Sessions per patient (sessions: patients)", sessions],
+            ["Median days between sessions", _Raw(_number(report.session_interval_median_days, 0))],
+            ["Repeat sessions within 12 weeks + 7 days", _Raw(_proportion(report.sessions_on_time))],
+            ["Sessions with follow-the-pain sites", _Raw(_proportion(report.sessions_follow_the_pain))],
+        ],
+    )
+    midas = "; ".join(
+        f"{visit}: " + ", ".join(f"grade {grade} {n}" for grade, n in grades.items())
+        for visit, grades in report.midas_grades.items()
+    )
+    hit6, hit6_change = report.hit6_baseline, report.hit6_week24_change
+    prom_table = _table(
+        None,
+        [
+            ["HIT-6 at baseline, mean", _Raw(f"{_number(hit6.mean)} (n = {hit6.n})")],
+            [
+                "HIT-6 change at week 24, mean (95 % CI)",
+                _Raw(f"{_number(hit6_change.mean)} ({_range(hit6_change.low, hit6_change.high)})"),
+            ],
+            ["HIT-6 fell by 5 points or more", _Raw(_proportion(report.hit6_responders))],
+            ["MIDAS grades", midas],
+        ],
+    )
+    reference_table = _table(
+        ["figure", "published", "cohort", "", "status", "source"], _reference_rows(report.reference), numeric=(2,)
+    )
+    observed = "&ndash;"
+    if report.observed_from is not None and report.observed_until is not None:
+        observed = f"{report.observed_from.isoformat()} to {report.observed_until.isoformat()}"
+    return {
+        "directory": escape(report.directory),
+        "engine": escape(report.engine),
+        "patients": str(report.patients),
+        "treated": str(report.treated),
+        "observed": observed,
+        "patients_table": patients_table,
+        "responders_table": responders_table,
+        "change_plot": change_plot_svg(report),
+        "change_table": change_table,
+        "response_plot": response_plot_svg(report),
+        "onset_table": onset_table,
+        "adverse_status": escape(report.adverse_events_status),
+        "adverse_source": escape(report.adverse_events_source),
+        "adverse_plot": adverse_event_plot_svg(report),
+        "adverse_table": adverse_table,
+        "eligibility_table": eligibility_table,
+        "overuse_table": overuse_table,
+        "stopping_table": stopping_table,
+        "sessions_table": sessions_table,
+        "prom_table": prom_table,
+        "reference_table": reference_table,
+    }
+
+
+def render_html(report: CohortReport) -> str:
+    """The report as one self-contained HTML page (styles and SVG plots inline)."""
+    template = Template(files("onaboard.reports").joinpath("templates", TEMPLATE).read_text(encoding="utf-8"))
+    return template.substitute(_sections(report))
+
+
+def render_pdf(report: CohortReport, path: Path) -> None:
+    """The report as a PDF at ``path``, printed by WeasyPrint from the same HTML."""
+    from weasyprint import HTML
+
+    HTML(string=render_html(report)).write_pdf(path)

@@ -1,0 +1,1 @@
+"""The clinic's own cohort page: the registry report over its patients."""

@@ -1,0 +1,1 @@
+"""Interoperability: FHIR R4B export and import, CSV upload and download, iCalendar feeds."""

@@ -1,0 +1,1 @@
+"""Training for injectors: course, quizzes, site trainer, graded cases, live sessions, certificates."""

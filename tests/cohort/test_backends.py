@@ -1,0 +1,43 @@
+"""Backends: DuckDB reads a cohort directory's Parquet in place, and a directory that is not a cohort is refused
+with every reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from onaboard.cohort.backends import MISSING_TABLE, NOT_A_DIRECTORY, CohortSourceError, Engine, connect, read_cohort
+from onaboard.cohort.synth import write_cohort
+from onaboard.cohort.tables import TABLES
+from tests.cohort.conftest import IBIS_ON_DUCKDB_2
+
+pytestmark = IBIS_ON_DUCKDB_2
+
+
+def test_the_engines_are_duckdb_and_spark() -> None:
+    """``--engine`` accepts duckdb (the default) and spark."""
+    assert [engine.value for engine in Engine] == ["duckdb", "spark"]
+
+
+def test_duckdb_reads_every_table_of_a_cohort(tmp_path: Path) -> None:
+    """Every table of a written cohort is readable as an Ibis table with its rows."""
+    written = write_cohort(tmp_path, patients=5, days=60, seed=1)
+    tables = read_cohort(connect(Engine.DUCKDB), tmp_path)
+    assert {name: tables[name].count().to_pyarrow().as_py() for name in TABLES} == written.rows
+
+
+def test_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    """A path that is not a directory gives one problem naming it."""
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), tmp_path / "nowhere")
+    assert raised.value.problems == [NOT_A_DIRECTORY.format(path=tmp_path / "nowhere")]
+
+
+def test_every_missing_table_is_listed(tmp_path: Path) -> None:
+    """A directory without the Parquet files lists each missing file."""
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), tmp_path)
+    assert raised.value.problems == [
+        MISSING_TABLE.format(path=tmp_path / f"{name}.parquet", tables=", ".join(TABLES)) for name in TABLES
+    ]

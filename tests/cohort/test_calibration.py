@@ -1,0 +1,75 @@
+"""The calibration targets: every published figure carries its source and status, read from calibration.toml."""
+
+from __future__ import annotations
+
+import pytest
+
+from onaboard.cohort.calibration import Target, _target, calibration
+
+EXPECTED_TARGETS = {
+    "baseline_headache_days",
+    "week24_change_headache_days",
+    "responder_50_week24",
+    "baseline_overuse",
+    "hit6_baseline",
+    "hit6_responders_week24",
+    "discontinued_adverse_event",
+    "female_share",
+    "age_range",
+}
+
+
+def test_every_target_names_its_source_and_status() -> None:
+    """Each target in calibration.toml has a description, a unit, a source and a CONFIRMED/UNCONFIRMED status."""
+    targets = calibration().targets
+    assert set(targets) == EXPECTED_TARGETS
+    for target in targets.values():
+        assert target.description
+        assert target.unit
+        assert target.source
+        assert "CONFIRMED" in target.status
+
+
+def test_the_published_figures_are_the_clinical_facts() -> None:
+    """The targets hold PREEMPT's 19.9 days, -8.4 days, 44.8-47.1 %, 64.8 %, HIT-6 65.5 and 40.8 %, and 3.8 %."""
+    targets = calibration().targets
+    assert targets["baseline_headache_days"].value == 19.9
+    assert targets["week24_change_headache_days"].value == -8.4
+    assert (targets["responder_50_week24"].low, targets["responder_50_week24"].high) == (44.8, 47.1)
+    assert targets["baseline_overuse"].value == 64.8
+    assert targets["hit6_baseline"].value == 65.5
+    assert targets["hit6_responders_week24"].value == 40.8
+    assert targets["discontinued_adverse_event"].value == 3.8
+
+
+def test_the_labels_adverse_reaction_table_is_marked_unconfirmed() -> None:
+    """The label's adverse-reaction table is flagged UNCONFIRMED and holds its 13 rows, neck pain first at 9 %."""
+    calib = calibration()
+    assert calib.adverse_reactions_status == "UNCONFIRMED"
+    assert len(calib.adverse_reactions) == 13
+    first = calib.adverse_reactions[0]
+    assert (first.event, first.botox_percent, first.placebo_percent) == ("neck_pain", 9.0, 3.0)
+
+
+def test_a_value_target_is_near_within_its_tolerance() -> None:
+    """A value target accepts figures within its tolerance, and not beyond."""
+    target = Target("t", "d", "u", "s", "CONFIRMED", value=19.9, tolerance=0.5)
+    assert target.near(20.4)
+    assert not target.near(20.41)
+    assert target.text == "19.9"
+
+
+def test_a_range_target_is_near_within_its_range_widened_by_the_tolerance() -> None:
+    """A range target accepts figures inside low..high widened by the tolerance, and its centre is the midpoint."""
+    target = Target("t", "d", "u", "s", "CONFIRMED", low=44.8, high=47.1, tolerance=2.5)
+    assert target.near(42.3)
+    assert not target.near(49.7)
+    assert target.centre == pytest.approx(45.95)
+    assert target.text == "44.8-47.1"
+
+
+def test_a_target_needs_a_value_or_a_range() -> None:
+    """A target with neither a value nor low and high is refused when the file is read."""
+    entry = {"description": "d", "unit": "u", "source": "s", "status": "CONFIRMED"}
+    with pytest.raises(ValueError, match="value or low and high"):
+        _target("broken", entry)

@@ -1,0 +1,152 @@
+"""``onaboard synth`` and ``onaboard cohort report``: arguments checked with every problem listed, exactly one JSON
+document with ``--json``, HTML and PDF on request, and an ``onaboard`` that starts without the analytics stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from onaboard.cli import app
+from onaboard.cohort.backends import MISSING_TABLE, NOT_A_DIRECTORY
+from onaboard.cohort.cli import (
+    BAD_END,
+    DAYS_BELOW_ONE,
+    OUT_IS_FILE,
+    OUTPUT_PARENT_MISSING,
+    PATIENTS_BELOW_ONE,
+    SEED_NEGATIVE,
+)
+from onaboard.cohort.tables import TABLES
+from tests.cohort.conftest import IBIS_ON_DUCKDB_2
+
+pytestmark = IBIS_ON_DUCKDB_2
+
+HEAVY = ("ibis", "duckdb", "pyspark", "pyarrow", "numpy", "pandas", "matplotlib", "weasyprint")
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 60-patient cohort written by the command, with CSV."""
+    directory = tmp_path_factory.mktemp("cli") / "cohort"
+    code, _, stderr = _run(
+        "synth", "--patients", "60", "--days", "300", "--seed", "4", "--out", str(directory), "--csv"
+    )
+    assert code == 0, stderr
+    return directory
+
+
+def test_synth_writes_every_table_as_parquet_and_csv(cohort: Path) -> None:
+    """``synth --csv`` writes each table as Parquet and as CSV."""
+    for name in TABLES:
+        assert (cohort / f"{name}.parquet").is_file()
+        assert (cohort / f"{name}.csv").is_file()
+
+
+def test_synth_json_lists_the_tables_and_their_rows(tmp_path: Path) -> None:
+    """``synth --json`` prints one document naming each table's file and row count."""
+    code, stdout, _ = _run("synth", "--patients", "3", "--days", "60", "--out", str(tmp_path), "--json")
+    document = json.loads(stdout)
+    assert code == 0
+    assert document["patients"] == 3
+    assert document["seed"] == 0
+    assert set(document["tables"]) == set(TABLES)
+    assert document["tables"]["patients"]["rows"] == 3
+
+
+def test_synth_lists_every_bad_argument_and_writes_nothing(tmp_path: Path) -> None:
+    """Bad counts, a negative seed, a bad date and a file as --out are all reported at once, exit 2, empty stdout."""
+    target = tmp_path / "file"
+    target.write_text("x")
+    code, stdout, stderr = _run(
+        "synth", "--patients", "0", "--days", "0", "--seed", "-1", "--end", "2025-02-30", "--out", str(target)
+    )
+    assert (code, stdout) == (2, "")
+    assert stderr.splitlines() == [
+        PATIENTS_BELOW_ONE.format(value=0),
+        DAYS_BELOW_ONE.format(value=0),
+        SEED_NEGATIVE.format(value=-1),
+        BAD_END.format(value="2025-02-30"),
+        OUT_IS_FILE.format(path=target),
+    ]
+
+
+def test_the_synthetic_csv_diary_is_read_by_onaboard_assess(cohort: Path) -> None:
+    """The CSV diary is the diary contract: ``onaboard assess`` judges every patient in it."""
+    result = CliRunner().invoke(
+        app, ["assess", str(cohort / "diary.csv"), "--json"], env={"ONABOARD_TODAY": "2026-01-01"}
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["patients"]) == 60
+
+
+def test_report_json_is_one_document(cohort: Path) -> None:
+    """``cohort report --json`` prints exactly one JSON document with the responder figures."""
+    code, stdout, _ = _run("cohort", "report", str(cohort), "--json")
+    document = json.loads(stdout)
+    assert code == 0
+    assert document["engine"] == "duckdb"
+    assert document["treated"] == 60
+    assert {"count", "total", "percent", "low", "high"} <= set(document["responder_50"])
+
+
+def test_report_text_names_each_section(cohort: Path) -> None:
+    """The terminal summary shows the responders, change per period, adverse events and stopping reasons."""
+    code, stdout, _ = _run("cohort", "report", str(cohort))
+    assert code == 0
+    for heading in (
+        "50 % fewer headache days",
+        "Change in headache days per 28-day period",
+        "Adverse events",
+        "Stopping reasons",
+    ):
+        assert heading in stdout
+
+
+def test_report_writes_html_and_pdf(cohort: Path, tmp_path: Path) -> None:
+    """``--html`` and ``--pdf`` write the report with its plots; stdout keeps the JSON document alone."""
+    html, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
+    code, stdout, stderr = _run("cohort", "report", str(cohort), "--json", "--html", str(html), "--pdf", str(pdf))
+    assert code == 0
+    json.loads(stdout)
+    assert html.read_text(encoding="utf-8").count("<svg") == 3
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert str(html) in stderr
+
+
+def test_report_refuses_a_directory_that_is_not_a_cohort(tmp_path: Path) -> None:
+    """A missing directory or missing tables exit 2 with every problem and nothing on stdout."""
+    code, stdout, stderr = _run("cohort", "report", str(tmp_path / "nowhere"))
+    assert (code, stdout, stderr.strip()) == (2, "", NOT_A_DIRECTORY.format(path=tmp_path / "nowhere"))
+    code, stdout, stderr = _run("cohort", "report", str(tmp_path))
+    assert (code, stdout) == (2, "")
+    assert stderr.splitlines()[0] == MISSING_TABLE.format(path=tmp_path / "patients.parquet", tables=", ".join(TABLES))
+
+
+def test_report_refuses_an_output_in_a_missing_directory(cohort: Path, tmp_path: Path) -> None:
+    """An --html or --pdf path whose directory does not exist is refused before any work."""
+    code, stdout, stderr = _run("cohort", "report", str(cohort), "--pdf", str(tmp_path / "no" / "r.pdf"))
+    assert (code, stdout) == (2, "")
+    assert stderr.strip() == OUTPUT_PARENT_MISSING.format(option="--pdf", parent=tmp_path / "no")
+
+
+def test_report_refuses_an_unknown_engine(cohort: Path) -> None:
+    """--engine accepts duckdb or spark only (exit 2)."""
+    code, stdout, _ = _run("cohort", "report", str(cohort), "--engine", "sqlite")
+    assert (code, stdout) == (2, "")
+
+
+def test_the_command_line_starts_without_the_analytics_stack() -> None:
+    """Importing onaboard.cli loads none of Ibis, DuckDB, PySpark, pyarrow, numpy, pandas, matplotlib, WeasyPrint."""
+    code = f"import sys, onaboard.cli; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

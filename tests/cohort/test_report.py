@@ -1,0 +1,174 @@
+"""The cohort report's figures are the engine's per-patient answers counted up, with the report's own definitions.
+
+The report runs on the boundary cohort (a generated cohort plus the hand-built boundary patients); each figure is
+recomputed here from ``onaboard.clinical``'s answers for every patient (tests/cohort/expected.py) or from the files.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from onaboard.cohort.backends import Engine
+from onaboard.cohort.calibration import calibration
+from onaboard.cohort.report import STOPPING_REASONS, CohortReport, Proportion, cohort_report, report_json
+from tests.cohort.conftest import IBIS_ON_DUCKDB_2, spark_test
+from tests.cohort.expected import Results
+
+pytestmark = IBIS_ON_DUCKDB_2
+
+
+@pytest.fixture(scope="module")
+def report(boundary_cohort: Path) -> CohortReport:
+    """The DuckDB cohort report of the boundary cohort."""
+    return cohort_report(boundary_cohort)
+
+
+def _assessable(outcomes: dict[str, Any]) -> bool:
+    return outcomes["periods"][0]["complete"] and outcomes["week24_available"]
+
+
+def test_treated_patients_are_those_with_a_session(report: CohortReport, expected: Results) -> None:
+    """Every patient with at least one session is treated; the patients table counts everyone."""
+    assert report.treated == len(expected["outcomes"])
+    assert report.patients == pq.read_metadata(Path(report.directory) / "patients.parquet").num_rows
+
+
+def _matches(shown: dict[str, int], values: list[str]) -> bool:
+    """The report's counts equal the values' counts, every patient counted once."""
+    counted = Counter(values)
+    return shown == {name: counted.get(name, 0) for name in shown} and sum(shown.values()) == len(values)
+
+
+def test_verdicts_at_the_first_injection_are_the_engines(report: CohortReport, expected: Results) -> None:
+    """Chronic migraine, label and overuse verdicts the day before the first injection count the engine's."""
+    first = list(expected["first_injection"].values())
+    assert _matches(report.chronic_migraine, [p["chronic_migraine"] for p in first])
+    assert _matches(report.label_criteria, [p["label_criteria"] for p in first])
+    assert _matches(report.overuse_at_first_injection, [p["medication_overuse"] for p in first])
+    classes = Counter(name for p in first for name in p["classes"])
+    assert report.overuse_classes_at_first_injection == {
+        name: classes.get(name, 0) for name in report.overuse_classes_at_first_injection
+    }
+
+
+def test_overuse_at_week24_is_the_engines_assessment_on_day_167(report: CohortReport, expected: Results) -> None:
+    """Overuse at week 24 counts the engine's verdict over periods 4-6 (as of day 167)."""
+    assert _matches(report.overuse_at_week24, [p["medication_overuse"] for p in expected["week24"].values()])
+
+
+def test_baseline_overuse_is_the_baseline_period_meeting_ichd3_8_2(report: CohortReport, expected: Results) -> None:
+    """PREEMPT's comparison: suspected on the baseline period alone, among patients whose baseline is complete."""
+    verdicts = [p["medication_overuse"] for p in expected["baseline_period"].values()]
+    judged = [v for v in verdicts if v != "insufficient_data"]
+    assert (report.baseline_overuse.count, report.baseline_overuse.total) == (judged.count("suspected"), len(judged))
+
+
+def test_responders_are_counted_among_patients_assessable_at_week24(report: CohortReport, expected: Results) -> None:
+    """Responder counts are the engine's flags among patients with a complete baseline and a complete week 24."""
+    assessable = [o for o in expected["outcomes"].values() if _assessable(o)]
+    assert report.responder_50.total == report.responder_30.total == len(assessable)
+    assert report.responder_50.count == sum(bool(o["responder_50"]) for o in assessable)
+    assert report.responder_30.count == sum(bool(o["responder_30"]) for o in assessable)
+
+
+def test_the_week24_change_is_the_mean_of_the_engines_changes(report: CohortReport, expected: Results) -> None:
+    """The mean change at week 24 averages week 24 minus baseline over the assessable patients."""
+    changes = [
+        o["week24_headache_days"] - o["periods"][0]["headache_days"]
+        for o in expected["outcomes"].values()
+        if _assessable(o)
+    ]
+    assert report.week24_change.mean == pytest.approx(statistics.fmean(changes))
+    assert report.week24_change.low < report.week24_change.mean < report.week24_change.high
+
+
+def test_change_per_period_uses_complete_periods_against_complete_baselines(
+    report: CohortReport, expected: Results
+) -> None:
+    """Each period's mean change and patient count use the engine's periods that are complete, as is the baseline."""
+    by_period: dict[int, list[int]] = {}
+    for outcome in expected["outcomes"].values():
+        if not outcome["periods"][0]["complete"]:
+            continue
+        for period in outcome["periods"][1:]:
+            if period["complete"]:
+                by_period.setdefault(period["index"], []).append(period["change"])
+    assert [row.period for row in report.change_by_period] == sorted(by_period)
+    for row in report.change_by_period:
+        assert row.n == len(by_period[row.period])
+        assert row.change.mean == pytest.approx(statistics.fmean(by_period[row.period]))
+
+
+def test_time_to_response_counts_the_engines_onset(report: CohortReport, expected: Results) -> None:
+    """Onset per period is the engine's first period with >= 30 % fewer headache days; the cumulative share grows."""
+    onsets = Counter(o["onset_period"] for o in expected["outcomes"].values() if o["onset_period"] is not None)
+    steps = report.time_to_response["by_period"]
+    assert {step["period"]: step["patients"] for step in steps} == dict(onsets)
+    shares = [step["cumulative"]["percent"] for step in steps]
+    assert shares == sorted(shares)
+    assert report.time_to_response["responded"] == sum(onsets.values())
+
+
+def test_nice_verdicts_are_the_engines(report: CohortReport, expected: Results) -> None:
+    """The NICE TA260 verdict counts are the engine's."""
+    assert _matches(report.nice_ta260, [o["nice_ta260"] for o in expected["outcomes"].values()])
+
+
+def test_stopping_reasons_partition_the_treated_patients(report: CohortReport) -> None:
+    """Every treated patient has exactly one stopping reason, in the documented order."""
+    assert list(report.stopping) == [name for name, _ in STOPPING_REASONS]
+    assert sum(value.count for value in report.stopping.values()) == report.treated
+
+
+def test_stopping_for_an_adverse_event_is_the_recorded_discontinuation(
+    report: CohortReport, boundary_cohort: Path
+) -> None:
+    """Patients who stopped for an adverse event in two cycles are those with a discontinuing event in the file."""
+    events = pq.read_table(boundary_cohort / "adverse_events.parquet").to_pylist()
+    stopped = {e["patient_id"] for e in events if e["led_to_discontinuation"] and e["session_number"] <= 2}
+    assert report.discontinued_adverse_event.count == len(stopped)
+    assert report.stopping["adverse_event"].count == len(stopped)
+
+
+def test_adverse_event_rates_count_patients_in_the_first_two_cycles(
+    report: CohortReport, boundary_cohort: Path
+) -> None:
+    """Each label reaction's rate counts distinct patients with it after session 1 or 2, over the treated patients."""
+    events = pq.read_table(boundary_cohort / "adverse_events.parquet").to_pylist()
+    for row in report.adverse_events:
+        patients = {e["patient_id"] for e in events if e["event"] == row.event and e["session_number"] <= 2}
+        assert (row.rate.count, row.rate.total) == (len(patients), report.treated)
+    assert [row.event for row in report.adverse_events] == [r.event for r in calibration().adverse_reactions]
+
+
+def test_the_reference_table_holds_every_published_figure(report: CohortReport) -> None:
+    """The report compares the cohort with every target of calibration.toml."""
+    assert [row.name for row in report.reference] == list(calibration().targets)
+
+
+def test_the_json_document_is_plain_json_with_every_section(report: CohortReport) -> None:
+    """report_json gives one JSON-serialisable document holding each section of the report."""
+    document = json.loads(json.dumps(report_json(report)))
+    for key in ("responder_50", "change_by_period", "time_to_response", "adverse_events", "stopping", "reference"):
+        assert key in document
+    assert document["responder_50"]["count"] == report.responder_50.count
+
+
+def test_a_proportion_without_patients_has_no_percentage() -> None:
+    """0 of 0 reads as no percentage and no interval rather than a division by zero."""
+    assert Proportion.of(0, 0) == Proportion(0, 0, None, None, None)
+
+
+@spark_test
+def test_spark_gives_the_same_report_as_duckdb(report: CohortReport, boundary_cohort: Path, spark_session: Any) -> None:
+    """Run on Spark (local mode), the report holds the numbers DuckDB gave (floats to the JSON's 4 decimals)."""
+    on_spark = cohort_report(boundary_cohort, Engine.SPARK, spark_session=spark_session)
+    assert report_json(replace(on_spark, engine=report.engine)) == report_json(report)

@@ -1,0 +1,267 @@
+"""The cohort rules give the engine's answer, patient by patient and period by period, on DuckDB and on Spark.
+
+The cohort is a generated one with hand-built boundary patients on every threshold (conftest.py). The engine's
+side (tests/cohort/expected.py) reads the same Parquet files into ``PatientDiary`` values and calls
+``onaboard.clinical`` directly; the cohort side runs the Ibis expressions of ``onaboard.cohort.rules``. Four
+assessments (the day before the first injection over three periods and over the baseline period alone, the last day
+of week 24, each patient's last diary date) and the outcomes after treatment are compared in full: counts,
+completeness, missing periods, verdicts, overuse classes, ages, responder flags, percentages, onset, reversion and
+the NICE TA260 verdict.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import onaboard.cohort.rules
+from onaboard.clinical import (
+    DEFAULT_PERIODS,
+    WEEK24_PERIOD,
+)
+from onaboard.cohort.backends import Engine, connect, read_cohort
+from onaboard.cohort.rules import (
+    OVERUSE_FLAGS,
+    as_of_anchors,
+    assessment,
+    classify_days,
+    first_injections,
+    period_grid,
+    periods_before,
+    treatment_baseline,
+    treatment_period_listing,
+    treatment_periods,
+)
+from onaboard.cohort.rules import (
+    treatment_outcomes as cohort_outcomes,
+)
+from tests.cohort.conftest import BOUNDARY_PATIENTS, IBIS_ON_DUCKDB_2, spark_test
+from tests.cohort.expected import Results
+
+pytestmark = IBIS_ON_DUCKDB_2
+
+ACUTE = ("triptan", "ergot", "simple_analgesic", "combination_analgesic", "opioid", "gepant", "ditan", "other")
+PERIOD_KEYS = (
+    "index",
+    "start",
+    "end",
+    "days_recorded",
+    "complete",
+    "missing",
+    "headache_days",
+    "headache_days_4h",
+    "migraine_days",
+    *ACUTE,
+    "any",
+    "overuse_class_days",
+)
+
+
+# --- the cohort rules' answers -------------------------------------------------------------------------------------
+
+
+def _rows(expr: Any) -> list[dict[str, Any]]:
+    return expr.to_pyarrow().to_pylist()
+
+
+def _grouped(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    result: dict[str, list[dict[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: (r["patient_id"], r["index"])):
+        result.setdefault(row["patient_id"], []).append(row)
+    return result
+
+
+def _cohort_period(row: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    shaped = {key: row["acute_any" if key == "any" else key] for key in PERIOD_KEYS}
+    shaped.update({key: row[key] for key in extra})
+    return shaped
+
+
+def _cohort_assessments(patients: Any, periods: Any) -> dict[str, dict[str, Any]]:
+    by_patient = _grouped(_rows(periods))
+    result = {}
+    for row in _rows(patients):
+        result[row["patient_id"]] = {
+            "as_of": row["as_of"],
+            "migraine_attacks": row["migraine_attacks"],
+            "chronic_migraine": row["chronic_migraine"],
+            "medication_overuse": row["medication_overuse"],
+            "classes": [flag.removeprefix("overuse_") for flag in OVERUSE_FLAGS if row[flag]],
+            "label_criteria": row["label_criteria"],
+            "age_years": row["age_years"],
+            "periods": [_cohort_period(period) for period in by_patient.get(row["patient_id"], [])],
+        }
+    return result
+
+
+def cohort_results(connection: Any, directory: Path) -> Results:
+    """Every patient's assessments and outcomes computed by the Ibis rules on ``connection``."""
+    tables = read_cohort(connection, directory)
+    days = classify_days(tables["diary"])
+    anchors = first_injections(tables["sessions"])
+    grid = period_grid(days, anchors).cache()
+    births = tables["patients"]
+    results: Results = {}
+    for name, count, through in (
+        ("first_injection", DEFAULT_PERIODS, 0),
+        ("baseline_period", 1, 0),
+        ("week24", DEFAULT_PERIODS, WEEK24_PERIOD),
+    ):
+        patients = assessment(grid, anchors, count=count, through=through, birth_dates=births)
+        periods = periods_before(grid, anchors, count=count, through=through)
+        results[name] = _cohort_assessments(patients, periods)
+    last = as_of_anchors(days)
+    last_grid = period_grid(days, last).cache()
+    results["last_day"] = _cohort_assessments(
+        assessment(last_grid, last, count=DEFAULT_PERIODS, birth_dates=births),
+        periods_before(last_grid, last, count=DEFAULT_PERIODS),
+    )
+    baseline = treatment_baseline(grid, anchors)
+    outcomes = _rows(cohort_outcomes(treatment_periods(grid, baseline), baseline))
+    max_index = max(row["last_period"] for row in outcomes)
+    listing = _grouped(_rows(treatment_period_listing(grid, anchors, max_index=max_index)))
+    results["outcomes"] = {
+        row["patient_id"]: {
+            "periods": [
+                _cohort_period(period, ("change", "percent_tenths")) for period in listing.get(row["patient_id"], [])
+            ],
+            **{
+                key: row[key]
+                for key in (
+                    "week24_available",
+                    "week24_headache_days",
+                    "week24_percent_tenths",
+                    "responder_50",
+                    "responder_30",
+                    "onset_period",
+                    "week4_change",
+                    "reverted_to_episodic",
+                    "nice_ta260",
+                    "last_period",
+                )
+            },
+        }
+        for row in outcomes
+    }
+    return results
+
+
+def _differences(expected: Results, got: Results) -> list[str]:
+    found = []
+    for part, patients in expected.items():
+        if set(patients) != set(got[part]):
+            found.append(f"{part}: patients differ: {sorted(set(patients) ^ set(got[part]))[:5]}")
+            continue
+        for patient_id, values in patients.items():
+            for key, value in values.items():
+                if got[part][patient_id][key] != value:
+                    found.append(f"{part} {patient_id} {key}: engine {value!r}, cohort {got[part][patient_id][key]!r}")
+    return found
+
+
+# --- tests ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def on_duckdb(boundary_cohort: Path) -> Results:
+    """The cohort rules' answers for the boundary cohort, computed by DuckDB."""
+    return cohort_results(connect(Engine.DUCKDB), boundary_cohort)
+
+
+def test_duckdb_gives_the_engines_answer_for_every_patient_and_period(on_duckdb: Results, expected: Results) -> None:
+    """On DuckDB every assessment, period and outcome of every patient equals onaboard.clinical's."""
+    assert _differences(expected, on_duckdb) == []
+
+
+@spark_test
+def test_spark_gives_the_engines_answer_for_every_patient_and_period(
+    boundary_cohort: Path, expected: Results, spark_session: Any
+) -> None:
+    """On Spark (local mode) every assessment, period and outcome of every patient equals onaboard.clinical's."""
+    got = cohort_results(connect(Engine.SPARK, spark_session=spark_session), boundary_cohort)
+    assert _differences(expected, got) == []
+
+
+def test_the_comparison_covers_every_boundary_patient(expected: Results) -> None:
+    """Every hand-built boundary patient is treated and compared (only the one without a diary lacks a last day)."""
+    ids = {patient.patient_id for patient in BOUNDARY_PATIENTS}
+    assert ids <= set(expected["outcomes"])
+    assert ids - set(expected["last_day"]) == {"B37-no-diary"}
+
+
+@pytest.mark.parametrize(
+    ("patient_id", "part", "key", "value"),
+    [
+        ("B01-cm-15-headache", "first_injection", "chronic_migraine", "yes"),
+        ("B02-cm-14-headache", "first_injection", "chronic_migraine", "no"),
+        ("B03-cm-8-migraine", "first_injection", "chronic_migraine", "yes"),
+        ("B04-cm-7-migraine", "first_injection", "chronic_migraine", "no"),
+        ("B05-20-recorded", "first_injection", "chronic_migraine", "yes"),
+        ("B06-19-recorded", "first_injection", "chronic_migraine", "insufficient_data"),
+        ("B07-3.99-hours", "first_injection", "label_criteria", "not_met"),
+        ("B08-4-hours", "first_injection", "label_criteria", "met"),
+        ("B09-9-triptan", "first_injection", "medication_overuse", "not_suspected"),
+        ("B10-10-triptan", "first_injection", "classes", ["triptan"]),
+        ("B11-14-simple", "first_injection", "medication_overuse", "not_suspected"),
+        ("B12-15-simple", "first_injection", "classes", ["simple_analgesic"]),
+        ("B13-8.2.6-ten-days", "first_injection", "classes", ["multiple"]),
+        ("B14-8.2.6-nine-days", "first_injection", "medication_overuse", "not_suspected"),
+        ("B15-8.2.6-gepant-not-counted", "first_injection", "medication_overuse", "not_suspected"),
+        ("B16-missing-periods", "first_injection", "chronic_migraine", "insufficient_data"),
+        ("B17-four-attacks", "first_injection", "chronic_migraine", "no"),
+        ("B18-five-attacks", "first_injection", "chronic_migraine", "yes"),
+        ("B19-aura-route", "first_injection", "chronic_migraine", "yes"),
+        ("B22-photophobia-alone", "first_injection", "chronic_migraine", "no"),
+        ("B24-turns-18-on-as-of", "first_injection", "age_years", 18),
+        ("B25-turns-18-the-day-after", "first_injection", "age_years", 17),
+        ("B26-29-february-not-yet-18", "first_injection", "label_criteria", "not_met"),
+        ("B27-no-birth-date", "first_injection", "label_criteria", "insufficient_data"),
+        ("B28-responder-50-exact", "outcomes", "responder_50", True),
+        ("B29-responder-50-missed", "outcomes", "responder_50", False),
+        ("B30-responder-30-exact", "outcomes", "responder_30", True),
+        ("B31-responder-30-missed", "outcomes", "nice_ta260", "stop"),
+        ("B32-baseline-0", "outcomes", "week24_percent_tenths", None),
+        ("B33-percent-rounding", "outcomes", "week24_percent_tenths", -63),
+        ("B34-reverted", "outcomes", "reverted_to_episodic", True),
+        ("B35-not-consecutive", "outcomes", "nice_ta260", "not_yet_assessable"),
+        ("B36-incomplete-baseline", "outcomes", "nice_ta260", "not_yet_assessable"),
+        ("B38-week24-19-days", "outcomes", "week24_available", False),
+        ("B39-week24-20-days", "outcomes", "week24_available", True),
+    ],
+)
+def test_each_boundary_patient_lands_on_its_side(
+    expected: Results, patient_id: str, part: str, key: str, value: Any
+) -> None:
+    """Each boundary patient gets the verdict its threshold promises (so the equivalence test is not vacuous)."""
+    assert expected[part][patient_id][key] == value
+
+
+def test_a_missing_period_is_reported_missing(on_duckdb: Results) -> None:
+    """Periods that end before the first diary row are missing (and incomplete) on the cohort side too."""
+    periods = on_duckdb["first_injection"]["B16-missing-periods"]["periods"]
+    assert [(p["index"], p["missing"], p["complete"]) for p in periods] == [
+        (1, False, True),
+        (2, True, False),
+        (3, True, False),
+    ]
+
+
+def _literals(function: Callable[..., Any]) -> set[object]:
+    tree = ast.parse(inspect.getsource(function))
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool)
+    }
+
+
+def test_no_clinical_threshold_is_retyped_in_the_rules() -> None:
+    """The rules hold no number but 0, 1, 2 ("two or more classes"), 100 and 1000 (percent arithmetic): every
+    threshold comes from onaboard.clinical."""
+    module_literals = _literals(onaboard.cohort.rules)  # type: ignore[arg-type]
+    assert module_literals <= {0, 1, 2, 100, 1000, 100_000}

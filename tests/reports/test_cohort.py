@@ -1,0 +1,64 @@
+"""The cohort report rendered: one self-contained HTML page with its three plots inline, the same bytes every
+time, and a PDF printed from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from onaboard.cohort.report import CohortReport, cohort_report
+from onaboard.cohort.synth import write_cohort
+from onaboard.reports.cohort import NO_DATA, change_plot_svg, render_html, render_pdf
+from tests.cohort.conftest import IBIS_ON_DUCKDB_2
+
+pytestmark = IBIS_ON_DUCKDB_2
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> CohortReport:
+    """The report of an 80-patient generated cohort."""
+    directory = tmp_path_factory.mktemp("render")
+    write_cohort(directory, patients=80, days=365, seed=8)
+    return cohort_report(directory)
+
+
+def test_the_html_holds_three_inline_svg_plots_and_no_outside_references(report: CohortReport) -> None:
+    """The page embeds its three plots as SVG and loads nothing from elsewhere."""
+    html = render_html(report)
+    assert html.count("<svg") == 3
+    assert not re.search(r"""(src|href)=["']https?:""", html)
+
+
+def test_the_html_shows_the_reports_numbers(report: CohortReport) -> None:
+    """The responder count and the UNCONFIRMED flag of the label table appear on the page."""
+    html = render_html(report)
+    assert f"{report.responder_50.count} of {report.responder_50.total}" in html
+    assert "UNCONFIRMED" in html
+
+
+def test_rendering_is_repeatable(report: CohortReport) -> None:
+    """The same report renders to the same HTML (fixed SVG ids, no timestamps)."""
+    assert render_html(report) == render_html(report)
+
+
+def test_text_from_the_data_is_escaped(report: CohortReport) -> None:
+    """A directory name with markup is shown as text, never as markup."""
+    html = render_html(replace(report, directory="<script>x</script>"))
+    assert "<script>x</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_a_report_without_treated_patients_still_renders(report: CohortReport) -> None:
+    """With no period data the change plot says so instead of failing."""
+    empty = replace(report, change_by_period=())
+    assert NO_DATA in change_plot_svg(empty)
+
+
+def test_the_pdf_is_printed_from_the_html(report: CohortReport, tmp_path: Path) -> None:
+    """render_pdf writes a PDF document."""
+    path = tmp_path / "report.pdf"
+    render_pdf(report, path)
+    assert path.read_bytes().startswith(b"%PDF")
