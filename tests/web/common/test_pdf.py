@@ -10,6 +10,7 @@ from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
 
 
 def test_a_template_with_the_app_stylesheet_renders_to_a_pdf_with_its_text(tmp_path):
+    """A template that links the app's stylesheet becomes a one-page PDF whose text can be extracted."""
     html = (
         engines["django"]
         .from_string(
@@ -31,11 +32,13 @@ def test_a_template_with_the_app_stylesheet_renders_to_a_pdf_with_its_text(tmp_p
     "address", ["http://example.org/tracker.png", "file:///etc/passwd", "/static/../../etc/passwd"]
 )
 def test_a_document_may_not_load_anything_but_static_files(address):
+    """Any address outside the static files fails the rendering instead of fetching it."""
     with pytest.raises(UnsafeDocumentAddressError):
         html_to_pdf(f"<html><body><img src='{address}'></body></html>")
 
 
 def test_the_response_offers_the_pdf_for_download_and_is_not_cached():
+    """The PDF response is an attachment with its file name and is never cached."""
     response = pdf_response(b"%PDF-1.7", "note.pdf")
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="note.pdf"'
