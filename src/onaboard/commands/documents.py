@@ -1,9 +1,167 @@
-"""`onaboard` coverage and document: payer criteria and the clinic's PDFs from the app's database."""
+"""`onaboard` coverage and document: payer criteria and the clinic's PDFs from the app's database.
+
+``onaboard coverage --policy POLICY_ID --patient PATIENT_ID [--stage initial|continuation] [--json]`` judges the
+patient against a shipped coverage policy, every criterion with its outcome and evidence (the same JSON as the API's
+``/api/patients/{id}/coverage``). ``onaboard document prior-auth|continuation|procedure|patient-summary --patient
+PATIENT_ID [--session ID] -o FILE.pdf`` writes one of the clinic's documents. PATIENT_ID is the patient's public id
+(UUID) or record number. Django is set up inside each command (settings ``onaboard.web.config.settings.dev`` unless
+DJANGO_SETTINGS_MODULE names others), so ``import onaboard.cli`` stays free of Django. Exit 2, with the problem on
+stderr and nothing on stdout, for an unknown patient, policy or session, or a document that cannot be written.
+"""
 
 from __future__ import annotations
 
+import enum
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+DEFAULT_SETTINGS = "onaboard.web.config.settings.dev"
+UNKNOWN_STAGE = "--stage: must be initial or continuation (got {value!r})"
+NOT_WRITABLE = "-o: cannot write {path}: {error}"
+
+OUTCOME_MARKS = {"met": "met", "not_met": "NOT MET", "missing_information": "missing"}
+
+
+class DocumentName(enum.StrEnum):
+    PRIOR_AUTH = "prior-auth"
+    CONTINUATION = "continuation"
+    PROCEDURE = "procedure"
+    PATIENT_SUMMARY = "patient-summary"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+
+    django.setup()
+
+
+def _today() -> Any:
+    """Today, or ONABOARD_TODAY when set (the `onaboard` command's one clock reading)."""
+    from datetime import date
+
+    from onaboard.cli import TODAY_ENV, Arguments
+
+    override = os.environ.get(TODAY_ENV)
+    if override is None:
+        return date.today()  # noqa: DTZ011 - the clinic's calendar day
+    args = Arguments()
+    day = args.date(TODAY_ENV, override)
+    args.check()
+    return day
+
+
+def _fail(message: str) -> None:
+    from onaboard.cli import fail
+
+    fail([message])
+
+
+def coverage_command(
+    policy: Annotated[str, typer.Option("--policy", help="A shipped coverage policy id, e.g. nice-ta260.")],
+    patient: Annotated[str, typer.Option("--patient", help="The patient's id (UUID) or record number.")],
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", help="initial or continuation (default: continuation once a session is recorded)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")] = False,
+) -> None:
+    """Judge a patient of the app's database against a coverage policy: every criterion, outcome and evidence."""
+    if stage is not None and stage not in ("initial", "continuation"):
+        _fail(UNKNOWN_STAGE.format(value=stage))
+    _setup_django()
+    from onaboard.web.audit.models import Action
+    from onaboard.web.audit.services import audit_record
+    from onaboard.web.coverage.selectors import (
+        CoverageUnavailableError,
+        evaluate,
+        patient_by_identifier,
+        patient_facts,
+        policy_by_id,
+    )
+    from onaboard.web.coverage.serialize import coverage_json
+
+    today = _today()
+    try:
+        chosen = policy_by_id(policy)
+        record = patient_by_identifier(patient)
+    except CoverageUnavailableError as error:
+        _fail(str(error))
+        return
+    from onaboard.clinical import Stage
+
+    facts = patient_facts(record, today=today)
+    view = evaluate(facts, chosen, Stage(stage) if stage else facts.default_stage)
+    audit_record(
+        user=None,
+        action=Action.READ,
+        object_type="coverage",
+        object_id=record.external_id,
+        patient_id=record.external_id,
+        detail=f"command line {chosen.id} {view.evaluation.stage.value}: {view.evaluation.status.value}",
+    )
+    if as_json:
+        print(json.dumps(coverage_json(view, patient_id=str(record.external_id)), ensure_ascii=False))
+        return
+    evaluation = view.evaluation
+    print(f"{record.family_name}, {record.given_name} ({record.record_number}) on {today.isoformat()}")
+    print(evaluation.summary)
+    for criterion in evaluation.criteria:
+        print(f"[{OUTCOME_MARKS[criterion.outcome.value]}] {criterion.name} ({criterion.key})")
+        for line in criterion.evidence:
+            print(f"    {line}")
+        print(f"    rule: {criterion.rule}; source: {criterion.source.citation}")
+    for note in evaluation.notes:
+        print(f"note: {note}")
+    for note in view.assumptions:
+        print(f"assumed: {note}")
+
+
+def document_command(
+    kind: Annotated[DocumentName, typer.Argument(help="Which document.")],
+    patient: Annotated[str, typer.Option("--patient", help="The patient's id (UUID) or record number.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The PDF file to write.")],
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="The session's id (procedure, patient-summary; default the latest)."),
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="Coverage policy for the letters (default: the patient's).")
+    ] = None,
+) -> None:
+    """Write one of the clinic's documents for a patient of the app's database as a PDF."""
+    _setup_django()
+    from onaboard.web.coverage.documents import document_pdf
+    from onaboard.web.coverage.selectors import CoverageUnavailableError, patient_by_identifier
+
+    today = _today()
+    try:
+        record = patient_by_identifier(patient)
+        made = document_pdf(
+            kind.value,
+            user=None,
+            patient=record,
+            today=today,
+            session_id=session,
+            policy_id=policy,
+            channel="command line",
+        )
+    except CoverageUnavailableError as error:
+        _fail(str(error))
+        return
+    try:
+        output.write_bytes(made.pdf)
+    except OSError as error:
+        _fail(NOT_WRITABLE.format(path=output, error=error.strerror or error))
+        return
+    print(f"wrote {output} ({made.kind.title}, {len(made.pdf)} bytes)")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `onaboard` command."""
+    app.command("coverage")(coverage_command)
+    app.command("document")(document_command)

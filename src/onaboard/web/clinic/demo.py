@@ -536,6 +536,10 @@ def demo_clinic_load(
 
     Idempotent: running it twice creates nothing the second time. Everything happens in one transaction.
     """
+    # The coverage and training demos build on this module's patients and staff, so they import it, not the reverse.
+    from onaboard.web.coverage.demo import coverage_demo_load
+    from onaboard.web.training.demo import demo_training_load
+
     say = progress or (lambda _message: None)
     with transaction.atomic():
         clinic = demo_clinic()
@@ -561,6 +565,10 @@ def demo_clinic_load(
         for spec in PATIENTS:
             _create_patient(spec, clinic=clinic, staff=staff, today=today, password=password)
             say(f"{spec.record_number} {spec.given_name} {spec.family_name}: {spec.expected.label}")
+        coverage_demo_load(clinic, today=today)
+        say("prices, insurance and prior authorisations")
+        demo_training_load(clinic=clinic, trainer=staff["dr.demo"], trainee=staff["trainee.demo"], today=today)
+        say("live training sessions and a trainee's progress")
     return DemoResult(clinic, created=True, built_on=today)
 
 

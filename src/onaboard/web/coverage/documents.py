@@ -1,0 +1,360 @@
+"""The clinic's four PDF documents: prior-authorisation letter, continuation letter, procedure note, patient summary.
+
+Each document is a Django template under ``coverage/pdf/`` rendered by ``onaboard.web.common.pdf.render_pdf``; its
+context is built here from the same selectors and engine results the pages show, so paper and screen agree. The web
+views, the API and the ``onaboard document`` command all call ``document_pdf``; every rendering is audited as an
+export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from onaboard.clinical import (
+    ONSET_PERIOD,
+    PERIOD_DAYS,
+    RETREATMENT_INTERVAL_DAYS,
+    WEEK24_PERIOD,
+    Hit6Change,
+    Muscle,
+    PromError,
+    Side,
+    Stage,
+    age_in_years,
+    hit6_change,
+)
+from onaboard.web.accounts.models import Role
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.common.charts import SessionMark, headache_days_chart
+from onaboard.web.common.pdf import render_pdf
+from onaboard.web.coverage.models import ICD10_CHRONIC_MIGRAINE, PriorAuthorisation
+from onaboard.web.coverage.selectors import (
+    CoverageUnavailableError,
+    PatientFacts,
+    chosen_policy,
+    engine_trial,
+    evaluate,
+    insurance_of,
+    patient_facts,
+    planned_date,
+)
+from onaboard.web.injections import sitemap
+from onaboard.web.injections.models import URGENT_SIDE_EFFECTS, InjectionSession, SideEffect, SideEffectKind
+from onaboard.web.injections.selectors import patient_safety_screen, session_plan, session_sites
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.patients.access import Capability
+from onaboard.web.patients.models import Patient
+
+NO_TREATMENT = "No session is recorded for this patient: a continuation letter needs treatment to have started."
+NO_SESSION = "No recorded session for this patient."
+SESSION_NOT_FOUND = "No recorded session {session_id} for this patient."
+
+WEEKS_PER_PERIOD = PERIOD_DAYS // 7
+"""A 28-day period is 4 weeks: relief may start in period 1 (week 4) and the response is judged on period 6
+(week 24), the engine's ONSET_PERIOD and WEEK24_PERIOD."""
+
+
+class DocumentKind(enum.StrEnum):
+    PRIOR_AUTH = "prior-auth"
+    CONTINUATION = "continuation"
+    PROCEDURE = "procedure"
+    PATIENT_SUMMARY = "patient-summary"
+
+    @property
+    def title(self) -> str:
+        return {
+            DocumentKind.PRIOR_AUTH: _("Prior-authorisation letter"),
+            DocumentKind.CONTINUATION: _("Continuation letter"),
+            DocumentKind.PROCEDURE: _("Procedure note"),
+            DocumentKind.PATIENT_SUMMARY: _("Patient summary and after-care"),
+        }[self]
+
+    @property
+    def need(self) -> Capability:
+        """Letters and the procedure note are what a claim needs (billing staff may print them); the patient's
+        after-care sheet is clinical."""
+        return Capability.VIEW_CLINICAL if self is DocumentKind.PATIENT_SUMMARY else Capability.VIEW_BILLING
+
+    @property
+    def per_session(self) -> bool:
+        return self in (DocumentKind.PROCEDURE, DocumentKind.PATIENT_SUMMARY)
+
+    @property
+    def template(self) -> str:
+        return f"coverage/pdf/{self.value.replace('-', '_')}.html"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    kind: DocumentKind
+    filename: str
+    pdf: bytes
+
+
+def _request_of(patient: Patient, stage: Stage) -> PriorAuthorisation | None:
+    requests = PriorAuthorisation.objects.filter(patient=patient)
+    return requests.filter(stage=stage.value).first() or requests.first()
+
+
+def _diagnosis(request: PriorAuthorisation | None) -> tuple[str, str] | None:
+    if request is None:
+        return None
+    return request.diagnosis_code, ICD10_CHRONIC_MIGRAINE.get(request.diagnosis_code, "")
+
+
+def _signer(user: Any) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    return user.get_full_name() or user.username
+
+
+def _common(facts: PatientFacts, user: Any) -> dict[str, Any]:
+    patient = facts.patient
+    return {
+        "patient": patient,
+        "clinic": patient.clinic,
+        "today": facts.today,
+        "insurance": insurance_of(patient),
+        "signer": _signer(user),
+        "signer_is_clinician": getattr(user, "role", None) in (Role.CLINICIAN, Role.NURSE),
+        "age_years": age_in_years(patient.birth_date, facts.today),
+    }
+
+
+def _session_marks(facts: PatientFacts) -> list[SessionMark]:
+    return [SessionMark(session.date, True) for session in facts.recorded]
+
+
+def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
+    policy = chosen_policy(facts.patient, policy_id)
+    view = evaluate(facts, policy, Stage.INITIAL)
+    periods = sorted((p for p in facts.assessment.periods if not p.missing), key=lambda p: p.start)
+    day, _note = planned_date(facts)
+    request = _request_of(facts.patient, Stage.INITIAL)
+    return {
+        **_common(facts, user),
+        "policy": policy,
+        "evaluation": view.evaluation,
+        "assumptions": view.assumptions,
+        "assessment": facts.assessment,
+        "periods": periods,
+        "chart": headache_days_chart(
+            periods, _session_marks(facts), title=_("Headache days per 28-day period"), html_id="pa-chart"
+        ),
+        "trials": [engine_trial(trial).describe(facts.today) for trial in facts.trials],
+        "safety": patient_safety_screen(facts.patient, on=day),
+        "safety_on": day,
+        "plan": facts.plan,
+        "billing_lines": facts.plan.billing_lines,
+        "diagnosis": _diagnosis(request),
+        "request": request,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreChange:
+    instrument: str
+    baseline: QuestionnaireResponse
+    latest: QuestionnaireResponse
+    hit6: Hit6Change | None
+
+    @property
+    def change(self) -> int:
+        return self.latest.total - self.baseline.total
+
+
+def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreChange | None:
+    """The last answer on or before the first injection (else the first) against the latest answer."""
+    responses = list(QuestionnaireResponse.objects.filter(patient=patient, instrument=instrument).order_by("date"))
+    if len(responses) < 2:
+        return None
+    before = [r for r in responses if r.date <= first]
+    baseline = before[-1] if before else responses[0]
+    latest = responses[-1]
+    if latest.pk == baseline.pk:
+        return None
+    change = None
+    if instrument == Instrument.HIT6:
+        try:
+            change = hit6_change(baseline.total, latest.total)
+        except PromError:
+            change = None
+    return ScoreChange(instrument, baseline, latest, change)
+
+
+def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
+    if facts.outcomes is None or facts.first_session is None:
+        raise CoverageUnavailableError(NO_TREATMENT)
+    policy = chosen_policy(facts.patient, policy_id)
+    view = evaluate(facts, policy, Stage.CONTINUATION)
+    outcomes = facts.outcomes
+    week24 = next((c for c in outcomes.periods if c.period.index == WEEK24_PERIOD), None)
+    periods = [outcomes.baseline, *(c.period for c in outcomes.periods if not c.period.missing)]
+    request = _request_of(facts.patient, Stage.CONTINUATION)
+    return {
+        **_common(facts, user),
+        "policy": policy,
+        "evaluation": view.evaluation,
+        "assumptions": view.assumptions,
+        "outcomes": outcomes,
+        "week24": week24,
+        "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
+        "week24_period": WEEK24_PERIOD,
+        "chart": headache_days_chart(
+            periods, _session_marks(facts), title=_("Headache days per 28-day period"), html_id="cont-chart"
+        ),
+        "hit6": _score_change(facts.patient, Instrument.HIT6, facts.first_session),
+        "midas": _score_change(facts.patient, Instrument.MIDAS, facts.first_session),
+        "side_effects": list(
+            SideEffect.objects.filter(patient=facts.patient).select_related("session").order_by("onset")
+        ),
+        "sessions": facts.recorded,
+        "diagnosis": _diagnosis(request),
+        "request": request,
+    }
+
+
+def _session(facts: PatientFacts, session_id: str | uuid.UUID | None) -> InjectionSession:
+    if session_id is None:
+        if facts.last_session is None:
+            raise CoverageUnavailableError(NO_SESSION)
+        return facts.last_session
+    try:
+        key = uuid.UUID(str(session_id))
+    except ValueError:
+        raise CoverageUnavailableError(SESSION_NOT_FOUND.format(session_id=session_id)) from None
+    found = next((s for s in facts.recorded if s.external_id == key), None)
+    if found is None:
+        raise CoverageUnavailableError(SESSION_NOT_FOUND.format(session_id=session_id))
+    return found
+
+
+def _site_rows(session: InjectionSession) -> list[dict[str, Any]]:
+    rows = []
+    for record in session_sites(session):
+        muscle = Muscle(record.muscle)
+        side = Side(record.side)
+        rows.append(
+            {
+                "muscle": sitemap.MUSCLE_LABELS[muscle],
+                "side": sitemap.SIDE_LABELS[side],
+                "units": record.units,
+                "follow_the_pain": record.follow_the_pain,
+            }
+        )
+    return rows
+
+
+def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
+    session = _session(facts, session_id)
+    plan = session_plan(session)
+    request = _request_of(facts.patient, Stage.CONTINUATION if session != facts.recorded[0] else Stage.INITIAL)
+    return {
+        **_common(facts, user),
+        "session": session,
+        "plan": plan,
+        "sites": _site_rows(session),
+        "by_muscle": [(sitemap.MUSCLE_LABELS[muscle], dose) for muscle, dose in plan.by_muscle.items() if dose.sites]
+        if plan
+        else [],
+        "billing_lines": plan.billing_lines if plan else (),
+        "cycle_number": list(facts.recorded).index(session) + 1,
+        "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")),
+        "diagnosis": _diagnosis(request),
+    }
+
+
+def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date, bool]:
+    """The next booked session after this one, else the earliest date for the next (12 weeks later)."""
+    booked = facts.booked
+    if booked is not None and booked.date > session.date:
+        return booked.date, True
+    return session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS), False
+
+
+def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
+    session = _session(facts, session_id)
+    plan = session_plan(session)
+    next_day, booked = _next_date(facts, session)
+    return {
+        **_common(facts, user),
+        "session": session,
+        "plan": plan,
+        "onset_week": ONSET_PERIOD * WEEKS_PER_PERIOD,
+        "week24": WEEK24_PERIOD * WEEKS_PER_PERIOD,
+        "interval_weeks": RETREATMENT_INTERVAL_DAYS // 7,
+        "common_effects": [
+            kind.label for kind in SideEffectKind if kind not in URGENT_SIDE_EFFECTS and kind != "other"
+        ],
+        "urgent_effects": [kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS],
+        "next_date": next_day,
+        "next_booked": booked,
+        "has_portal": facts.patient.user_id is not None,
+    }
+
+
+def document_context(
+    kind: DocumentKind | str,
+    *,
+    patient: Patient,
+    today: dt.date,
+    user: Any = None,
+    session_id: str | uuid.UUID | None = None,
+    policy_id: str | None = None,
+) -> dict[str, Any]:
+    """The template context of one document; ``CoverageUnavailableError`` when it cannot be written."""
+    kind = DocumentKind(kind)
+    facts = patient_facts(patient, today=today)
+    if kind is DocumentKind.PRIOR_AUTH:
+        context = _prior_auth(facts, user, policy_id)
+    elif kind is DocumentKind.CONTINUATION:
+        context = _continuation(facts, user, policy_id)
+    elif kind is DocumentKind.PROCEDURE:
+        context = _procedure(facts, user, session_id)
+    else:
+        context = _patient_summary(facts, user, session_id)
+    return {**context, "kind": kind, "title": kind.title}
+
+
+def document_filename(kind: DocumentKind, patient: Patient, context: dict[str, Any]) -> str:
+    day = context["session"].date if "session" in context else context["today"]
+    return f"{kind.value}-{patient.record_number}-{day.isoformat()}.pdf"
+
+
+def document_pdf(
+    kind: DocumentKind | str,
+    *,
+    user: Any,
+    patient: Patient,
+    today: dt.date,
+    session_id: str | uuid.UUID | None = None,
+    policy_id: str | None = None,
+    channel: str = "web",
+) -> Document:
+    """Render one document to PDF and record the export (who, which document, which patient, from where)."""
+    kind = DocumentKind(kind)
+    context = document_context(
+        kind, patient=patient, today=today, user=user, session_id=session_id, policy_id=policy_id
+    )
+    pdf = render_pdf(kind.template, context)
+    detail = f"{channel} {kind.value}"
+    if "session" in context:
+        detail += f" session {context['session'].external_id}"
+    if "policy" in context:
+        detail += f" policy {context['policy'].id}"
+    audit_record(
+        user=user,
+        action=Action.EXPORT,
+        object_type="document",
+        object_id=patient.external_id,
+        patient_id=patient.external_id,
+        detail=detail,
+    )
+    return Document(kind, document_filename(kind, patient, context), pdf)

@@ -1,0 +1,145 @@
+"""Forms for prices, insurance terms and prior-authorisation requests. They parse and check input; nothing more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
+from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PatientInsurance, PriorAuthorisation
+from onaboard.web.coverage.selectors import policy_choices
+
+MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
+"""Sessions 84 days apart (BOTOX label: every 12 weeks) that fit in one year: days 0, 84, 168, 252 and 336."""
+
+DECISION_NEEDS_DATE = _("Give the day the payer answered.")
+APPROVAL_NEEDS_START = _("Give the first day the approval covers.")
+UNTIL_BEFORE_FROM = _("The approval cannot end before it starts.")
+TOO_MANY_SESSIONS = _("At most %(max)d sessions fit in a year at the 12-week interval.")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class ClinicPriceForm(forms.ModelForm):
+    class Meta:
+        model = ClinicPrice
+        fields = ("item", "amount", "currency", "set_on", "note")
+        widgets = {"set_on": DateInput()}
+
+    def clean_amount(self) -> Any:
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount < 0:
+            raise forms.ValidationError(_("A price cannot be negative."))
+        return amount
+
+
+class PatientInsuranceForm(forms.ModelForm):
+    policy_id = forms.ChoiceField(label=_("coverage policy"), choices=())
+
+    class Meta:
+        model = PatientInsurance
+        fields = (
+            "policy_id",
+            "payer",
+            "member_id",
+            "deductible_remaining",
+            "coinsurance_percent",
+            "copay_per_session",
+            "out_of_pocket_remaining",
+            "savings_programme",
+            "savings_remaining",
+            "bill_discarded_units",
+            "sessions_per_year",
+            "terms_as_of",
+        )
+        widgets = {"terms_as_of": DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["policy_id"].choices = policy_choices()
+        for name in ("deductible_remaining", "copay_per_session", "savings_remaining", "out_of_pocket_remaining"):
+            self.fields[name].min_value = 0
+            self.fields[name].validators.append(_not_negative)
+        self.fields["coinsurance_percent"].validators.append(_percent)
+
+    def clean_sessions_per_year(self) -> int:
+        sessions = self.cleaned_data["sessions_per_year"]
+        if not 1 <= sessions <= MAX_SESSIONS_PER_YEAR:
+            raise forms.ValidationError(TOO_MANY_SESSIONS % {"max": MAX_SESSIONS_PER_YEAR})
+        return sessions
+
+
+def _not_negative(value: Any) -> None:
+    if value is not None and value < 0:
+        raise forms.ValidationError(_("Cannot be negative."))
+
+
+def _percent(value: Any) -> None:
+    if value is not None and not 0 <= value <= 100:
+        raise forms.ValidationError(_("A percentage from 0 to 100."))
+
+
+class PriorAuthorisationForm(forms.ModelForm):
+    policy_id = forms.ChoiceField(label=_("coverage policy"), choices=())
+    medication_overuse_managed = forms.NullBooleanField(
+        label=PriorAuthorisation._meta.get_field("medication_overuse_managed").verbose_name,
+        widget=forms.NullBooleanSelect(),
+        required=False,
+    )
+    prescriber_attests_benefit = forms.NullBooleanField(
+        label=PriorAuthorisation._meta.get_field("prescriber_attests_benefit").verbose_name,
+        widget=forms.NullBooleanSelect(),
+        required=False,
+    )
+
+    class Meta:
+        model = PriorAuthorisation
+        fields = (
+            "stage",
+            "policy_id",
+            "diagnosis_code",
+            "requested_on",
+            "status",
+            "decided_on",
+            "approved_from",
+            "approved_until",
+            "reference",
+            "medication_overuse_managed",
+            "prescriber_attests_benefit",
+            "note",
+        )
+        widgets = {
+            "requested_on": DateInput(),
+            "decided_on": DateInput(),
+            "approved_from": DateInput(),
+            "approved_until": DateInput(),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["policy_id"].choices = policy_choices()
+        for name in ("medication_overuse_managed", "prescriber_attests_benefit"):
+            self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]
+        self.fields["approved_until"].help_text = _("Leave empty to use the policy's approval period.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        status = data.get("status")
+        decided: dt.date | None = data.get("decided_on")
+        if status in (AuthorisationStatus.APPROVED, AuthorisationStatus.DENIED) and decided is None:
+            self.add_error("decided_on", DECISION_NEEDS_DATE)
+        if status == AuthorisationStatus.APPROVED and data.get("approved_from") is None:
+            self.add_error("approved_from", APPROVAL_NEEDS_START)
+        start, end = data.get("approved_from"), data.get("approved_until")
+        if start and end and end < start:
+            self.add_error("approved_until", UNTIL_BEFORE_FROM)
+        return data

@@ -1,0 +1,553 @@
+"""Reading what coverage and cost need: the patient's data as engine evidence, the prices in force, the approvals.
+
+No rule lives here. The coverage verdicts are ``onaboard.clinical.evaluate_coverage`` against a shipped policy, the
+diary verdicts ``assess`` and ``treatment_outcomes``, the plan ``preempt_plan`` (or the recorded sites), the money
+``session_cost`` and ``year_cost``. This module loads the rows, turns them into engine values, says which
+assumptions it made in doing so (a planned date, the planned dose), and records each read in the audit trail.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from onaboard.clinical import (
+    FIXED_DOSE_UNITS,
+    RETREATMENT_INTERVAL_DAYS,
+    Assessment,
+    BenefitTerms,
+    CostError,
+    CoverageEvaluation,
+    CoverageEvidence,
+    CoveragePolicy,
+    InjectionPlan,
+    Outcomes,
+    PatientDiary,
+    PlanError,
+    Price,
+    PriceList,
+    SessionCost,
+    Stage,
+    YearCost,
+    assess,
+    evaluate_coverage,
+    preempt_plan,
+    session_cost,
+    treatment_outcomes,
+    year_cost,
+)
+from onaboard.clinical import PreventiveTrial as EnginePreventiveTrial
+from onaboard.policies import shipped_policies, shipped_policy
+from onaboard.web.accounts.models import Clinic
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.coverage.models import (
+    AuthorisationStatus,
+    ClinicPrice,
+    PatientInsurance,
+    PriceItem,
+    PriorAuthorisation,
+)
+from onaboard.web.diary.selectors import patient_diary
+from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.injections.selectors import open_booking, session_plan
+from onaboard.web.patients.models import Patient, PreventiveTrial
+
+# --- Messages (tests assert them exactly) -------------------------------------------------------------------------
+
+NO_POLICY = "No coverage policy chosen, and none is recorded in the patient's insurance."
+UNKNOWN_POLICY = "No coverage policy {policy_id!r}; known: {known}."
+NO_PRICE = "The clinic has not set a price for {item} in force on {day}."
+MIXED_CURRENCY = "The clinic's prices in force on {day} are in more than one currency ({currencies})."
+ASSUME_PLANNED_DATE_BOOKED = "planned date: the booked session on {day}"
+ASSUME_PLANNED_DATE_DUE = "planned date: the next due date, {day} (12 weeks after the last session)"
+ASSUME_PLANNED_DATE_TODAY = "planned date: {day} (no session booked and none given before)"
+ASSUME_UNITS_LAST = "planned dose: {units} U, as in the last recorded session ({day})"
+ASSUME_UNITS_PREEMPT = "planned dose: {units} U, the PREEMPT fixed-site dose"
+ASSUME_NO_TRIALS = "no prior preventive recorded: prior preventives and CGRP antibody use are not known"
+ASSUME_ATTESTATION = "clinician's attestations from the {stage} request of {day}"
+ASSUME_NO_ATTESTATION = "no {stage} request recorded: the clinician's attestations are not known"
+ASSUME_PRICES_ON = "prices in force on {day}"
+ASSUME_NO_INSURANCE = "no insurance terms recorded: the patient's share is not worked out"
+ASSUME_TERMS_AS_OF = "insurance terms as checked on {day}"
+
+RENEWAL_LEAD_DAYS = 30
+"""The clinic's working lead time for asking a payer to renew an approval before it ends (an office routine, not a
+payer's rule): the renewal is shown as due this many days before the approval's last day."""
+
+PRICE_LABELS = {
+    PriceItem.DRUG_PER_UNIT: "the price per unit (J0585)",
+    PriceItem.ADMINISTRATION: "the administration (CPT 64615)",
+}
+
+
+class CoverageUnavailableError(ValueError):
+    """Coverage or cost cannot be worked out as asked (no policy, no prices); the message says why."""
+
+
+# --- Policies -----------------------------------------------------------------------------------------------------
+
+
+def policy_choices() -> list[tuple[str, str]]:
+    """(id, title) of every shipped policy, in file-name order."""
+    return [(policy_id, policy.title) for policy_id, policy in shipped_policies().items()]
+
+
+def policy_by_id(policy_id: str) -> CoveragePolicy:
+    try:
+        return shipped_policy(policy_id)
+    except KeyError:
+        raise CoverageUnavailableError(
+            UNKNOWN_POLICY.format(policy_id=policy_id, known=", ".join(shipped_policies()))
+        ) from None
+
+
+def insurance_of(patient: Patient) -> PatientInsurance | None:
+    return PatientInsurance.objects.filter(patient=patient).first()
+
+
+def chosen_policy(patient: Patient, policy_id: str | None) -> CoveragePolicy:
+    """The policy asked for, else the one in the patient's insurance; ``CoverageUnavailableError`` when neither."""
+    if not policy_id:
+        insurance = insurance_of(patient)
+        if insurance is None:
+            raise CoverageUnavailableError(NO_POLICY)
+        policy_id = insurance.policy_id
+    return policy_by_id(policy_id)
+
+
+# --- Approvals ----------------------------------------------------------------------------------------------------
+
+
+def prior_authorisations(patient: Patient) -> QuerySet[PriorAuthorisation]:
+    return PriorAuthorisation.objects.filter(patient=patient).select_related("recorded_by")
+
+
+def approval_pending_ids(patient_ids: Iterable[int]) -> set[int]:
+    """The patients (by primary key) with a prior-authorisation request still awaiting the payer's answer: the
+    worklist's "awaiting approval" seam (clinic.selectors.pathway_state's ``approval_pending``)."""
+    return set(
+        PriorAuthorisation.objects.filter(
+            patient_id__in=list(patient_ids), status=AuthorisationStatus.REQUESTED
+        ).values_list("patient_id", flat=True)
+    )
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later (the month's last day when it is shorter)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def approval_end(start: dt.date, months: int) -> dt.date:
+    """The last day an approval of ``months`` months starting on ``start`` covers."""
+    return add_months(start, months) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalState:
+    """The approval in force on ``today`` (if any), when to ask for its renewal, and a request still awaiting."""
+
+    current: PriorAuthorisation | None
+    renewal_due: dt.date | None
+    renewal_overdue: bool
+    pending: PriorAuthorisation | None
+
+
+def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
+    requests = list(prior_authorisations(patient))
+    approved = [
+        r
+        for r in requests
+        if r.status == AuthorisationStatus.APPROVED
+        and (r.approved_from is None or r.approved_from <= today)
+        and (r.approved_until is None or r.approved_until >= today)
+    ]
+    current = approved[0] if approved else None
+    renewal = None
+    if current is not None and current.approved_until is not None:
+        renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
+    pending = next((r for r in requests if r.status == AuthorisationStatus.REQUESTED), None)
+    return ApprovalState(current, renewal, renewal is not None and renewal <= today, pending)
+
+
+# --- Evidence -----------------------------------------------------------------------------------------------------
+
+_CLASS_TO_ENGINE = {"angiotensin": "ace_inhibitor_or_arb", "cgrp_monoclonal_antibody": "cgrp_mab"}
+"""Stored preventive classes whose value differs from the engine's PreventiveClass."""
+
+
+def engine_trial(trial: PreventiveTrial) -> EnginePreventiveTrial:
+    return EnginePreventiveTrial(
+        drug=trial.drug,
+        drug_class=_CLASS_TO_ENGINE.get(trial.drug_class, trial.drug_class),
+        dose=trial.dose,
+        start=trial.start,
+        stop=trial.stop,
+        stop_reason=trial.stop_reason,
+    )
+
+
+def _hours_between(diary: PatientDiary, start: dt.date, end: dt.date) -> Decimal:
+    return sum((day.headache_hours for day in diary.days if start <= day.date <= end), Decimal(0))
+
+
+def headache_hours_by_period(diary: PatientDiary, outcomes: Outcomes) -> dict[int, Decimal]:
+    """Hours of headache recorded in the baseline (0) and each period after the first injection."""
+    hours = {0: _hours_between(diary, outcomes.baseline.start, outcomes.baseline.end)}
+    for change in outcomes.periods:
+        hours[change.period.index] = _hours_between(diary, change.period.start, change.period.end)
+    return hours
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFacts:
+    """What the patient's rows say, as engine values, on ``today``."""
+
+    patient: Patient
+    today: dt.date
+    diary: PatientDiary
+    recorded: tuple[InjectionSession, ...]
+    booked: InjectionSession | None
+    assessment: Assessment
+    """Eligibility before treatment: on the day before the first session, else on today."""
+    outcomes: Outcomes | None
+    trials: tuple[PreventiveTrial, ...]
+    plan: InjectionPlan
+    """The next session's plan: the last recorded session's sites, else the PREEMPT fixed-site plan."""
+    assumptions: tuple[str, ...]
+
+    @property
+    def first_session(self) -> dt.date | None:
+        return self.recorded[0].date if self.recorded else None
+
+    @property
+    def last_session(self) -> InjectionSession | None:
+        return self.recorded[-1] if self.recorded else None
+
+    @property
+    def default_stage(self) -> Stage:
+        return Stage.CONTINUATION if self.recorded else Stage.INITIAL
+
+
+def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
+    diary = patient_diary(patient, until=today)
+    recorded = tuple(
+        InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED, date__lte=today)
+        .select_related("injector")
+        .order_by("date")
+    )
+    first = recorded[0].date if recorded else None
+    as_of = today if first is None else first - dt.timedelta(days=1)
+    assessment = assess(diary, as_of=as_of, birth_date=patient.birth_date)
+    outcomes = treatment_outcomes(diary, injections=[s.date for s in recorded]) if recorded else None
+    notes = []
+    plan = None
+    if recorded:
+        try:
+            plan = session_plan(recorded[-1])
+        except PlanError:
+            plan = None
+        if plan is not None:
+            notes.append(ASSUME_UNITS_LAST.format(units=plan.total_units, day=recorded[-1].date.isoformat()))
+    if plan is None:
+        plan = preempt_plan()
+        notes.append(ASSUME_UNITS_PREEMPT.format(units=FIXED_DOSE_UNITS))
+    trials = tuple(PreventiveTrial.objects.filter(patient=patient).order_by("start"))
+    return PatientFacts(
+        patient=patient,
+        today=today,
+        diary=diary,
+        recorded=recorded,
+        booked=open_booking(patient),
+        assessment=assessment,
+        outcomes=outcomes,
+        trials=trials,
+        plan=plan,
+        assumptions=tuple(notes),
+    )
+
+
+def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
+    """The next session's date and how it was chosen: the booking, else 12 weeks after the last, else today."""
+    if facts.booked is not None and facts.booked.date >= facts.today:
+        return facts.booked.date, ASSUME_PLANNED_DATE_BOOKED.format(day=facts.booked.date.isoformat())
+    if facts.last_session is not None:
+        due = facts.last_session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS)
+        return due, ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat())
+    return facts.today, ASSUME_PLANNED_DATE_TODAY.format(day=facts.today.isoformat())
+
+
+def coverage_evidence(facts: PatientFacts, stage: Stage) -> tuple[CoverageEvidence, tuple[str, ...]]:
+    """The engine's evidence for ``stage`` and the assumptions made in filling it."""
+    notes = list(facts.assumptions)
+    day, note = planned_date(facts)
+    notes.append(note)
+    trials: tuple[EnginePreventiveTrial, ...] | None = None
+    cgrp: tuple[str, ...] | None = None
+    if facts.trials:
+        trials = tuple(engine_trial(trial) for trial in facts.trials)
+        cgrp = tuple(
+            t.drug for t in trials if t.drug_class.value == "cgrp_mab" and (t.stop is None or t.stop >= facts.today)
+        )
+    else:
+        notes.append(ASSUME_NO_TRIALS)
+    request = PriorAuthorisation.objects.filter(patient=facts.patient, stage=stage.value).first()
+    if request is None:
+        notes.append(ASSUME_NO_ATTESTATION.format(stage=stage.value))
+    else:
+        notes.append(ASSUME_ATTESTATION.format(stage=stage.value, day=request.requested_on.isoformat()))
+    evidence = CoverageEvidence(
+        birth_date=facts.patient.birth_date,
+        assessment=facts.assessment,
+        outcomes=facts.outcomes,
+        preventive_trials=trials,
+        current_cgrp_mab=cgrp,
+        medication_overuse_managed=None if request is None else request.medication_overuse_managed,
+        planned_units=facts.plan.total_units,
+        planned_date=day,
+        last_session=facts.last_session.date if facts.last_session else None,
+        headache_hours=headache_hours_by_period(facts.diary, facts.outcomes) if facts.outcomes else {},
+        prescriber_attests_benefit=None if request is None else request.prescriber_attests_benefit,
+    )
+    return evidence, tuple(notes)
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageView:
+    """One evaluation, the policy it used, and the assumptions made in gathering the evidence."""
+
+    policy: CoveragePolicy
+    evaluation: CoverageEvaluation
+    assumptions: tuple[str, ...]
+
+
+def evaluate(facts: PatientFacts, policy: CoveragePolicy, stage: Stage) -> CoverageView:
+    evidence, notes = coverage_evidence(facts, stage)
+    evaluation = evaluate_coverage(policy, evidence, stage=stage, today=facts.today)
+    return CoverageView(policy, evaluation, notes)
+
+
+def coverage_evaluation(
+    *, user: Any, patient: Patient, today: dt.date, policy_id: str | None = None, stage: str | None = None
+) -> CoverageView:
+    """The patient judged against a shipped policy (the one asked for, else their insurance's) at ``stage`` (by
+    default continuation once a session is recorded, else initial); the read is audited."""
+    policy = chosen_policy(patient, policy_id)
+    facts = patient_facts(patient, today=today)
+    chosen = Stage(stage) if stage else facts.default_stage
+    view = evaluate(facts, policy, chosen)
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="coverage",
+        object_id=patient.external_id,
+        patient_id=patient.external_id,
+        detail=f"{policy.id} {chosen.value}: {view.evaluation.status.value}",
+    )
+    return view
+
+
+# --- Prices and cost ----------------------------------------------------------------------------------------------
+
+
+def price_in_force(clinic: Clinic, item: str, on: dt.date) -> ClinicPrice | None:
+    """The latest price for ``item`` set on or before ``on`` (the most recently entered on a tie)."""
+    return (
+        ClinicPrice.objects.filter(clinic=clinic, item=item, set_on__lte=on)
+        .order_by("-set_on", "-created", "-id")
+        .select_related("set_by")
+        .first()
+    )
+
+
+def price_history(clinic: Clinic) -> dict[str, list[ClinicPrice]]:
+    """Every price ever set, per item, newest first."""
+    history: dict[str, list[ClinicPrice]] = {item: [] for item in PriceItem.values}
+    for price in ClinicPrice.objects.filter(clinic=clinic).select_related("set_by").order_by("-set_on", "-created"):
+        history[price.item].append(price)
+    return history
+
+
+def price_list(clinic: Clinic, on: dt.date) -> PriceList:
+    """The engine's price list in force on ``on``; ``CoverageUnavailableError`` naming each price not set."""
+    found = {item: price_in_force(clinic, item, on) for item in PriceItem.values}
+    drug, admin, visit = (found[PriceItem.DRUG_PER_UNIT], found[PriceItem.ADMINISTRATION], found[PriceItem.VISIT])
+    if drug is None or admin is None:
+        missing = [PRICE_LABELS[item] for item in PRICE_LABELS if found[item] is None]
+        raise CoverageUnavailableError(NO_PRICE.format(item=" and ".join(missing), day=on.isoformat()))
+    currencies = sorted({price.currency for price in found.values() if price is not None})
+    if len(currencies) > 1:
+        raise CoverageUnavailableError(MIXED_CURRENCY.format(day=on.isoformat(), currencies=", ".join(currencies)))
+    return PriceList(
+        currency=currencies[0],
+        drug_per_unit=Price(drug.amount, drug.set_on),
+        administration=Price(admin.amount, admin.set_on),
+        visit=None if visit is None else Price(visit.amount, visit.set_on),
+    )
+
+
+def benefit_terms(insurance: PatientInsurance | None) -> BenefitTerms | None:
+    if insurance is None:
+        return None
+    return BenefitTerms(
+        deductible_remaining=insurance.deductible_remaining,
+        coinsurance_percent=insurance.coinsurance_percent,
+        copay_per_session=insurance.copay_per_session,
+        out_of_pocket_remaining=insurance.out_of_pocket_remaining,
+        savings_remaining=insurance.savings_remaining,
+        savings_programme=insurance.savings_programme,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSessionCost:
+    session: InjectionSession
+    cost: SessionCost | None
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CostView:
+    """The next session and a year of sessions at today's prices, and each recorded session at the prices in force
+    on its day; ``problem`` says why the planned figures are missing (no prices set)."""
+
+    today: dt.date
+    plan: InjectionPlan
+    insurance: PatientInsurance | None
+    planned: SessionCost | None
+    year: YearCost | None
+    sessions_per_year: int
+    assumptions: tuple[str, ...]
+    recorded: tuple[RecordedSessionCost, ...] = field(default_factory=tuple)
+    problem: str = ""
+
+
+def _priced(billing: InjectionPlan, clinic: Clinic, day: dt.date, insurance: PatientInsurance | None) -> SessionCost:
+    try:
+        return session_cost(
+            billing,
+            prices=price_list(clinic, day),
+            benefits=benefit_terms(insurance),
+            bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
+        )
+    except CostError as error:
+        raise CoverageUnavailableError("; ".join(str(arg) for arg in error.args)) from None
+
+
+def cost_for(facts: PatientFacts) -> CostView:
+    """Cost figures from the facts (no audit: callers record the read)."""
+    patient = facts.patient
+    insurance = insurance_of(patient)
+    sessions = insurance.sessions_per_year if insurance is not None else 4
+    notes = [*facts.assumptions, ASSUME_PRICES_ON.format(day=facts.today.isoformat())]
+    notes.append(
+        ASSUME_NO_INSURANCE if insurance is None else ASSUME_TERMS_AS_OF.format(day=insurance.terms_as_of.isoformat())
+    )
+    recorded = []
+    for session in reversed(facts.recorded):
+        try:
+            plan = session_plan(session)
+        except PlanError as error:
+            recorded.append(RecordedSessionCost(session, None, str(error)))
+            continue
+        if plan is None:
+            continue
+        try:
+            recorded.append(RecordedSessionCost(session, _priced(plan, patient.clinic, session.date, insurance)))
+        except CoverageUnavailableError as error:
+            recorded.append(RecordedSessionCost(session, None, str(error)))
+    try:
+        planned = _priced(facts.plan, patient.clinic, facts.today, insurance)
+        year = year_cost(
+            facts.plan,
+            sessions=sessions,
+            prices=price_list(patient.clinic, facts.today),
+            benefits=benefit_terms(insurance),
+            bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
+        )
+    except CoverageUnavailableError as error:
+        return CostView(
+            facts.today, facts.plan, insurance, None, None, sessions, tuple(notes), tuple(recorded), str(error)
+        )
+    return CostView(facts.today, facts.plan, insurance, planned, year, sessions, tuple(notes), tuple(recorded))
+
+
+def patient_cost(*, user: Any, patient: Patient, today: dt.date) -> CostView:
+    """Cost per session and per year with the patient's share; the read is audited."""
+    view = cost_for(patient_facts(patient, today=today))
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="cost",
+        object_id=patient.external_id,
+        patient_id=patient.external_id,
+        detail="cost",
+    )
+    return view
+
+
+def status_labels() -> Mapping[str, str]:
+    """The engine's criterion outcomes and overall statuses as the pages say them."""
+    return {
+        "met": _("met"),
+        "not_met": _("not met"),
+        "missing_information": _("information missing"),
+        "approvable": _("approvable"),
+        "not_approvable": _("not approvable"),
+        "information_missing": _("information missing"),
+    }
+
+
+OUTCOME_TONES: Mapping[str, str] = {
+    "met": "ok",
+    "approvable": "ok",
+    "not_met": "bad",
+    "not_approvable": "bad",
+    "missing_information": "warn",
+    "information_missing": "warn",
+}
+
+
+def sessions_recorded(patient: Patient) -> Sequence[InjectionSession]:
+    return list(InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED).order_by("-date"))
+
+
+# --- The command line ---------------------------------------------------------------------------------------------
+
+NO_SUCH_PATIENT = "no patient with id or record number {identifier!r}"
+AMBIGUOUS_RECORD_NUMBER = (
+    "record number {identifier!r} is used in {count} clinics ({clinics}): give the patient's id (UUID) instead"
+)
+
+
+def patient_by_identifier(identifier: str) -> Patient:
+    """The patient named on the command line by public id (UUID) or record number, for the server's operator (who
+    reads every clinic's data, as a backup does); ``CoverageUnavailableError`` naming the problem otherwise."""
+    import uuid
+
+    try:
+        key = uuid.UUID(identifier)
+    except ValueError:
+        key = None
+    if key is not None:
+        found = Patient.objects.select_related("clinic").filter(external_id=key).first()
+        if found is not None:
+            return found
+    matches = list(Patient.objects.select_related("clinic").filter(record_number=identifier))
+    if not matches:
+        raise CoverageUnavailableError(NO_SUCH_PATIENT.format(identifier=identifier))
+    if len(matches) > 1:
+        clinics = ", ".join(sorted(patient.clinic.name for patient in matches))
+        raise CoverageUnavailableError(
+            AMBIGUOUS_RECORD_NUMBER.format(identifier=identifier, count=len(matches), clinics=clinics)
+        )
+    return matches[0]

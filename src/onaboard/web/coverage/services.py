@@ -1,0 +1,143 @@
+"""Changing the clinic's prices, a patient's insurance terms and prior-authorisation requests, each audited.
+
+Every write happens inside one transaction with its audit event. Prices are only ever added (a new row with the day
+it takes effect), so the history behind past figures is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from onaboard.clinical import Stage
+from onaboard.web.accounts.models import Clinic
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PatientInsurance, PriorAuthorisation
+from onaboard.web.coverage.selectors import approval_end, policy_by_id
+from onaboard.web.patients.models import Patient
+
+INSURANCE_FIELDS = (
+    "policy_id",
+    "payer",
+    "member_id",
+    "deductible_remaining",
+    "coinsurance_percent",
+    "copay_per_session",
+    "out_of_pocket_remaining",
+    "savings_programme",
+    "savings_remaining",
+    "bill_discarded_units",
+    "sessions_per_year",
+    "terms_as_of",
+)
+AUTHORISATION_FIELDS = (
+    "stage",
+    "policy_id",
+    "diagnosis_code",
+    "requested_on",
+    "status",
+    "decided_on",
+    "approved_from",
+    "approved_until",
+    "reference",
+    "medication_overuse_managed",
+    "prescriber_attests_benefit",
+    "note",
+)
+
+
+def clinic_price_set(
+    *, user: Any, clinic: Clinic, item: str, amount: Any, currency: str, set_on: Any, note: str = ""
+) -> ClinicPrice:
+    """Add a price in force from ``set_on``; earlier prices stay for the days before it."""
+    with transaction.atomic():
+        price = ClinicPrice.objects.create(
+            clinic=clinic, item=item, amount=amount, currency=currency, set_on=set_on, set_by=user, note=note
+        )
+        audit_record(
+            user=user,
+            action=Action.CREATE,
+            object_type="clinic_price",
+            object_id=price.external_id,
+            detail=f"{item} {amount} {currency} from {set_on}",
+        )
+    return price
+
+
+def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    return ", ".join(sorted(name for name in after if before.get(name) != after[name]))
+
+
+def patient_insurance_save(*, user: Any, patient: Patient, data: Mapping[str, Any]) -> PatientInsurance:
+    """Create or update the patient's insurance terms from cleaned form data."""
+    values = {name: data[name] for name in INSURANCE_FIELDS if name in data}
+    policy_by_id(values["policy_id"])
+    with transaction.atomic():
+        insurance = PatientInsurance.objects.select_for_update().filter(patient=patient).first()
+        if insurance is None:
+            insurance = PatientInsurance.objects.create(patient=patient, **values)
+            action, detail = Action.CREATE, "insurance"
+        else:
+            before = {name: getattr(insurance, name) for name in values}
+            for name, value in values.items():
+                setattr(insurance, name, value)
+            insurance.version += 1
+            insurance.save()
+            action, detail = Action.UPDATE, f"insurance: {_changed(before, values)}"
+        audit_record(
+            user=user,
+            action=action,
+            object_type="insurance",
+            object_id=insurance.external_id,
+            patient_id=patient.external_id,
+            detail=detail,
+        )
+    return insurance
+
+
+def _fill_approval_end(values: dict[str, Any]) -> None:
+    """An approval without an end date lasts the policy's approval period for the stage, when the policy sets one."""
+    if values.get("status") != AuthorisationStatus.APPROVED or values.get("approved_until"):
+        return
+    start = values.get("approved_from")
+    if start is None:
+        return
+    policy = policy_by_id(values["policy_id"])
+    stage = Stage(values.get("stage") or Stage.INITIAL)
+    months = policy.initial.approval_months
+    if stage is Stage.CONTINUATION:
+        months = policy.continuation.approval_months if policy.continuation is not None else None
+    if months:
+        values["approved_until"] = approval_end(start, months)
+
+
+def prior_authorisation_save(
+    *, user: Any, patient: Patient, data: Mapping[str, Any], authorisation: PriorAuthorisation | None = None
+) -> PriorAuthorisation:
+    """Record a new request or the payer's answer to one; the change is audited."""
+    values = {name: data[name] for name in AUTHORISATION_FIELDS if name in data}
+    policy_by_id(values["policy_id"])
+    _fill_approval_end(values)
+    with transaction.atomic():
+        if authorisation is None:
+            authorisation = PriorAuthorisation.objects.create(patient=patient, recorded_by=user, **values)
+            action, detail = Action.CREATE, f"prior authorisation {authorisation.stage} {authorisation.status}"
+        else:
+            before = {name: getattr(authorisation, name) for name in values}
+            for name, value in values.items():
+                setattr(authorisation, name, value)
+            authorisation.save()
+            action = Action.UPDATE
+            detail = f"prior authorisation {authorisation.status}: {_changed(before, values)}"
+        audit_record(
+            user=user,
+            action=action,
+            object_type="prior_authorisation",
+            object_id=authorisation.external_id,
+            patient_id=patient.external_id,
+            detail=detail,
+        )
+    return authorisation

@@ -1,0 +1,213 @@
+"""Staff pages: a patient's coverage and cost, insurance terms, prior authorisations, the clinic's prices, and the
+four PDF documents.
+
+Patients never see these pages (every id is "not found" for them). Billing staff and administrators see what a
+claim or a prior-authorisation request needs: the criteria and their evidence, the cost, the letters and the
+procedure note; the patient's after-care sheet is for clinical staff. Prices are set by billing staff and
+administrators; everyone else on the staff may read them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from onaboard.clinical import Stage
+from onaboard.web.accounts.models import STAFF_ROLES, Role
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.common.pdf import pdf_response
+from onaboard.web.coverage import selectors
+from onaboard.web.coverage.documents import DocumentKind, document_pdf
+from onaboard.web.coverage.forms import ClinicPriceForm, PatientInsuranceForm, PriorAuthorisationForm
+from onaboard.web.coverage.models import PriceItem, PriorAuthorisation
+from onaboard.web.coverage.selectors import CoverageUnavailableError
+from onaboard.web.coverage.services import clinic_price_set, patient_insurance_save, prior_authorisation_save
+from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
+from onaboard.web.patients.models import Patient
+
+PRICE_EDITORS = frozenset({Role.BILLING, Role.ADMIN})
+"""Who may set the clinic's prices: billing staff and administrators (clinicians and nurses read them)."""
+
+AUTHORISATION_NOT_FOUND = "No such prior-authorisation request."
+
+
+def staff_patient(user: object, external_id: uuid.UUID | str, need: Capability = Capability.VIEW_BILLING) -> Patient:
+    """The patient for a staff page or API operation; for patients (and trainees) every id is "not found"."""
+    if getattr(user, "role", None) not in STAFF_ROLES:
+        raise Http404(NOT_FOUND)
+    return patient_for(user, external_id, need=need)
+
+
+def may_edit_prices(user: object) -> bool:
+    return getattr(user, "role", None) in PRICE_EDITORS and getattr(user, "clinic_id", None) is not None
+
+
+@login_required
+@require_GET
+def patient_coverage(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The patient against a chosen policy (every criterion with its evidence), the cost, insurance, approvals."""
+    patient = staff_patient(request.user, patient_id)
+    today = timezone.localdate()
+    insurance = selectors.insurance_of(patient)
+    policy_id = request.GET.get("policy") or (insurance.policy_id if insurance else "")
+    stage = request.GET.get("stage") or ""
+    if stage not in Stage._value2member_map_:
+        stage = ""
+    coverage = None
+    problem = ""
+    if policy_id:
+        try:
+            coverage = selectors.coverage_evaluation(
+                user=request.user, patient=patient, today=today, policy_id=policy_id, stage=stage or None
+            )
+        except CoverageUnavailableError as error:
+            problem = str(error)
+    else:
+        problem = _("Choose a coverage policy, or record the patient's insurance.")
+    cost = selectors.patient_cost(user=request.user, patient=patient, today=today)
+    context = {
+        "patient": patient,
+        "today": today,
+        "insurance": insurance,
+        "policies": selectors.policy_choices(),
+        "policy_id": policy_id,
+        "stage": stage or (coverage.evaluation.stage.value if coverage else ""),
+        "coverage": coverage,
+        "problem": problem,
+        "cost": cost,
+        "approval": selectors.approval_state(patient, today),
+        "authorisations": selectors.prior_authorisations(patient),
+        "labels": selectors.status_labels(),
+        "tones": selectors.OUTCOME_TONES,
+        "can_clinical": can(request.user, Capability.VIEW_CLINICAL),
+        "documents": _document_links(request, patient),
+    }
+    return render(request, "coverage/patient_coverage.html", context)
+
+
+def _document_links(request: HttpRequest, patient: Patient) -> list[DocumentKind]:
+    return [kind for kind in DocumentKind if can(request.user, kind.need)]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The patient's insurance: which policy applies and the benefit terms behind the patient's share."""
+    patient = staff_patient(request.user, patient_id)
+    insurance = selectors.insurance_of(patient)
+    initial = {} if insurance else {"terms_as_of": timezone.localdate()}
+    form = PatientInsuranceForm(request.POST or None, instance=insurance, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        patient_insurance_save(user=request.user, patient=patient, data=form.cleaned_data)
+        messages.success(request, _("Insurance saved."))
+        return redirect("coverage:patient", patient.external_id)
+    return render(request, "coverage/insurance_edit.html", {"patient": patient, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Record a prior-authorisation request sent to the payer."""
+    patient = staff_patient(request.user, patient_id)
+    insurance = selectors.insurance_of(patient)
+    today = timezone.localdate()
+    stage = Stage.CONTINUATION if selectors.sessions_recorded(patient) else Stage.INITIAL
+    initial = {"requested_on": today, "stage": stage.value, "policy_id": insurance.policy_id if insurance else ""}
+    form = PriorAuthorisationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        prior_authorisation_save(user=request.user, patient=patient, data=form.cleaned_data)
+        messages.success(request, _("Prior-authorisation request recorded."))
+        return redirect("coverage:patient", patient.external_id)
+    return render(
+        request, "coverage/authorisation_form.html", {"patient": patient, "form": form, "authorisation": None}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisation_id: uuid.UUID) -> HttpResponse:
+    """Record the payer's answer (or a correction) to a request."""
+    patient = staff_patient(request.user, patient_id)
+    authorisation = PriorAuthorisation.objects.filter(patient=patient, external_id=authorisation_id).first()
+    if authorisation is None:
+        raise Http404(AUTHORISATION_NOT_FOUND)
+    form = PriorAuthorisationForm(request.POST or None, instance=authorisation)
+    if request.method == "POST" and form.is_valid():
+        prior_authorisation_save(
+            user=request.user, patient=patient, data=form.cleaned_data, authorisation=authorisation
+        )
+        messages.success(request, _("Prior-authorisation request updated."))
+        return redirect("coverage:patient", patient.external_id)
+    return render(
+        request,
+        "coverage/authorisation_form.html",
+        {"patient": patient, "form": form, "authorisation": authorisation},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prices(request: HttpRequest) -> HttpResponse:
+    """The clinic's prices: those in force today and every price ever set; billing and administrators add one."""
+    user = request.user
+    if user.role not in STAFF_ROLES or user.clinic_id is None:
+        raise PermissionDenied
+    editor = may_edit_prices(user)
+    if request.method == "POST" and not editor:
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = ClinicPriceForm(request.POST or None, initial={"set_on": today}) if editor else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        data = form.cleaned_data
+        clinic_price_set(
+            user=user,
+            clinic=user.clinic,
+            item=data["item"],
+            amount=data["amount"],
+            currency=data["currency"],
+            set_on=data["set_on"],
+            note=data["note"],
+        )
+        messages.success(request, _("Price saved."))
+        return redirect("coverage:prices")
+    audit_record(user=user, action=Action.READ, object_type="clinic_price", detail="price list")
+    in_force = [(PriceItem(item).label, selectors.price_in_force(user.clinic, item, today)) for item in PriceItem]
+    history = [(PriceItem(item).label, rows) for item, rows in selectors.price_history(user.clinic).items()]
+    return render(
+        request,
+        "coverage/prices.html",
+        {"form": form, "in_force": in_force, "history": history, "today": today, "editor": editor},
+    )
+
+
+@login_required
+@require_GET
+def document(request: HttpRequest, patient_id: uuid.UUID, kind: str) -> HttpResponse:
+    """One of the four documents as a PDF download (``?session=`` for the procedure note and patient summary)."""
+    try:
+        document_kind = DocumentKind(kind)
+    except ValueError:
+        raise Http404(_("No such document.")) from None
+    patient = staff_patient(request.user, patient_id, document_kind.need)
+    try:
+        made = document_pdf(
+            document_kind,
+            user=request.user,
+            patient=patient,
+            today=timezone.localdate(),
+            session_id=request.GET.get("session") or None,
+            policy_id=request.GET.get("policy") or None,
+        )
+    except CoverageUnavailableError as error:
+        messages.error(request, str(error))
+        return redirect("coverage:patient", patient.external_id)
+    return pdf_response(made.pdf, made.filename)

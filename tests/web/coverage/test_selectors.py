@@ -1,0 +1,233 @@
+"""Coverage selectors: evidence from the patient's rows, prices in force on a day, cost and approvals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from onaboard.clinical import CoverageStatus, CriterionOutcome, Stage
+from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PriceItem, PriorAuthorisation
+from onaboard.web.coverage.selectors import (
+    AMBIGUOUS_RECORD_NUMBER,
+    NO_POLICY,
+    NO_PRICE,
+    NO_SUCH_PATIENT,
+    CoverageUnavailableError,
+    add_months,
+    approval_end,
+    approval_pending_ids,
+    approval_state,
+    coverage_evaluation,
+    patient_by_identifier,
+    patient_cost,
+    price_in_force,
+    price_list,
+)
+from onaboard.web.patients.models import PreventiveClass, PreventiveTrial, StopReason
+from tests.web.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_eligible_patient_with_three_failed_preventives_is_approvable_under_a_commercial_policy(
+    world, eligible, today
+):
+    """Three chronic periods, three failed classes and a clear safety screen meet every initial criterion of
+    us-commercial-a except what the record cannot show, and the evidence names the numbers."""
+    view = coverage_evaluation(
+        user=world.users["billing"], patient=eligible, today=today, policy_id="us-commercial-a", stage="initial"
+    )
+    by_key = {c.key: c for c in view.evaluation.criteria}
+    assert by_key["initial.age"].outcome is CriterionOutcome.MET
+    assert by_key["initial.prior_preventives"].outcome is CriterionOutcome.MET
+    assert any("topiramate" in line for line in by_key["initial.prior_preventives"].evidence)
+    assert view.evaluation.stage is Stage.INITIAL
+    assert "planned dose: 155 U, the PREEMPT fixed-site dose" in view.assumptions
+
+
+def test_an_unrecorded_preventive_history_is_missing_information_not_a_failure(world, eligible, today):
+    """Without any preventive recorded the criterion lacks information rather than failing."""
+    PreventiveTrial.objects.filter(patient=eligible).delete()
+    view = coverage_evaluation(
+        user=world.users["billing"], patient=eligible, today=today, policy_id="us-commercial-a", stage="initial"
+    )
+    by_key = {c.key: c for c in view.evaluation.criteria}
+    assert by_key["initial.prior_preventives"].outcome is CriterionOutcome.MISSING_INFORMATION
+    assert view.evaluation.status is CoverageStatus.INFORMATION_MISSING
+
+
+def test_a_stored_cgrp_antibody_still_taken_reaches_the_engine_as_current(world, eligible, today):
+    """The stored class ``cgrp_monoclonal_antibody`` is the engine's ``cgrp_mab``; an ongoing one is current use."""
+    PreventiveTrial.objects.create(
+        patient=eligible,
+        drug="erenumab",
+        drug_class=PreventiveClass.CGRP_MAB,
+        start=today - timedelta(days=60),
+        stop_reason=StopReason.ONGOING,
+    )
+    view = coverage_evaluation(
+        user=world.users["billing"], patient=eligible, today=today, policy_id="us-commercial-a", stage="initial"
+    )
+    evidence = " ".join(line for c in view.evaluation.criteria for line in c.evidence)
+    assert "erenumab" in evidence
+
+
+def test_without_policy_or_insurance_the_evaluation_is_refused(world, eligible, today):
+    """No policy asked for and none in the insurance: refused with the reason."""
+    with pytest.raises(CoverageUnavailableError, match=NO_POLICY):
+        coverage_evaluation(user=world.users["billing"], patient=eligible, today=today)
+
+
+def test_an_unknown_policy_is_refused_naming_the_known_ones(world, eligible, today):
+    """An unknown id is refused with the shipped ids listed."""
+    with pytest.raises(CoverageUnavailableError, match=r"no-such-policy.*nice-ta260"):
+        coverage_evaluation(user=world.users["billing"], patient=eligible, today=today, policy_id="no-such-policy")
+
+
+def test_the_treated_patient_defaults_to_the_continuation_stage_with_the_response_judged(world, treated):
+    """After sessions the continuation stage is judged: cycles given and the response at week 24 are met."""
+    view = coverage_evaluation(user=world.users["clinician"], patient=treated.patient, today=treated.today)
+    by_key = {c.key: c for c in view.evaluation.criteria}
+    assert view.evaluation.stage is Stage.CONTINUATION
+    assert by_key["continuation.response"].outcome is CriterionOutcome.MET
+
+
+# --- Prices and cost ----------------------------------------------------------------------------------------------
+
+
+def test_the_price_in_force_is_the_latest_set_on_or_before_the_day(world, today):
+    """An older price applies before a newer one's date; a price set for tomorrow does not apply today."""
+    for days_ago, amount in ((100, "6.512"), (10, "6.506"), (-1, "7.000")):
+        ClinicPrice.objects.create(
+            clinic=world.clinic,
+            item=PriceItem.DRUG_PER_UNIT,
+            amount=Decimal(amount),
+            set_on=today - timedelta(days=days_ago),
+        )
+    assert price_in_force(world.clinic, PriceItem.DRUG_PER_UNIT, today).amount == Decimal("6.506")
+    assert price_in_force(world.clinic, PriceItem.DRUG_PER_UNIT, today - timedelta(days=50)).amount == Decimal("6.512")
+    assert price_in_force(world.clinic, PriceItem.DRUG_PER_UNIT, today - timedelta(days=200)) is None
+    assert price_in_force(world.other_clinic, PriceItem.DRUG_PER_UNIT, today) is None
+
+
+def test_a_price_list_needs_the_unit_and_administration_prices(world, today):
+    """Without the price per unit and the administration the list is refused naming both."""
+    with pytest.raises(CoverageUnavailableError) as refused:
+        price_list(world.clinic, today)
+    assert str(refused.value) == NO_PRICE.format(
+        item="the price per unit (J0585) and the administration (CPT 64615)", day=today.isoformat()
+    )
+
+
+def test_the_next_session_costs_given_and_discarded_units_administration_and_visit_with_the_share(world, treated):
+    """155 + 45 U at $6.506, $250 for 64615 and $120 for the visit make $1,671.20; $500 deductible then 20 % of
+    $1,171.20 is a $734.24 share, all paid by the savings programme's $1,000."""
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    cost = view.planned
+    assert cost is not None
+    assert [(line.code, line.quantity, line.amount) for line in cost.lines] == [
+        ("64615", 1, Decimal("250.00")),
+        ("J0585", 155, Decimal("1008.43")),
+        ("J0585-JW", 45, Decimal("292.77")),
+        ("visit", 1, Decimal("120.00")),
+    ]
+    assert cost.total == Decimal("1671.20")
+    assert cost.share.deductible == Decimal("500.00")
+    assert cost.share.coinsurance == Decimal("234.24")
+    assert cost.share.savings_programme == Decimal("734.24")
+    assert cost.share.patient_pays == Decimal("0.00")
+    assert cost.share.insurer_pays == Decimal("936.96")
+    assert any(note.startswith("J0585 at $6.506 per unit (price set ") for note in cost.assumptions)
+
+
+def test_a_year_carries_the_deductible_and_savings_from_session_to_session(world, treated):
+    """Four sessions: the deductible is met once and the savings programme's $1,000 runs out in the second, so the
+    patient pays $68.48 then $334.24 twice: $736.96."""
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.sessions_per_year == 4
+    assert view.year.total == Decimal("6684.80")
+    assert view.year.share.savings_programme == Decimal("1000.00")
+    assert view.year.share.patient_pays == Decimal("736.96")
+
+
+def test_recorded_sessions_are_priced_at_the_prices_in_force_on_their_day(world, treated):
+    """A price set after the first session does not change that session's figure."""
+    ClinicPrice.objects.create(
+        clinic=world.clinic,
+        item=PriceItem.ADMINISTRATION,
+        amount=Decimal("300"),
+        set_on=treated.sessions[1].date,
+    )
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    by_date = {row.session.date: row.cost for row in view.recorded}
+    first = by_date[treated.sessions[0].date]
+    second = by_date[treated.sessions[1].date]
+    assert first.total == Decimal("1671.20")
+    assert second.total == Decimal("1721.20")
+
+
+def test_without_prices_the_cost_says_why_it_has_no_figures(world, eligible, today):
+    """No price set: the cost view carries the reason and no figures."""
+    ClinicPrice.objects.all().delete()
+    view = patient_cost(user=world.users["billing"], patient=eligible, today=today)
+    assert view.planned is None
+    assert view.year is None
+    assert view.problem.startswith("The clinic has not set a price for the price per unit (J0585)")
+
+
+# --- Approvals ----------------------------------------------------------------------------------------------------
+
+
+def test_a_request_awaiting_the_payer_marks_the_patient_pending_and_an_answer_clears_it(world, eligible, today):
+    """``approval_pending_ids`` holds a patient with a request still awaiting the answer, and only then."""
+    request = PriorAuthorisation.objects.create(
+        patient=eligible, policy_id="us-commercial-a", diagnosis_code="G43.709", requested_on=today
+    )
+    ids = [eligible.pk, world.own_patient.pk]
+    assert approval_pending_ids(ids) == {eligible.pk}
+    request.status = AuthorisationStatus.DENIED
+    request.save()
+    assert approval_pending_ids(ids) == set()
+
+
+def test_an_approval_in_force_shows_its_renewal_due_30_days_before_it_ends(world, treated):
+    """The approval covering today is current; its renewal falls due 30 days before its last day."""
+    state = approval_state(treated.patient, treated.today)
+    assert state.current is not None
+    assert state.renewal_due == state.current.approved_until - timedelta(days=30)
+    assert state.renewal_overdue
+
+
+def test_months_are_added_on_the_calendar_and_an_approval_ends_the_day_before():
+    """31 January + 1 month is 28 February (29 in a leap year); 6 months from 1 March ends on 31 August."""
+    from datetime import date
+
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert approval_end(date(2026, 3, 1), 6) == date(2026, 8, 31)
+
+
+# --- The command line's patient -----------------------------------------------------------------------------------
+
+
+def test_a_patient_is_found_by_public_id_or_record_number(world):
+    """Either the UUID or the record number names the patient."""
+    patient = world.same_clinic_patient
+    assert patient_by_identifier(str(patient.external_id)) == patient
+    assert patient_by_identifier(patient.record_number) == patient
+
+
+def test_an_unknown_or_ambiguous_record_number_is_refused(world):
+    """A record number nobody has, or one used in two clinics, is refused with the reason."""
+    with pytest.raises(CoverageUnavailableError, match=NO_SUCH_PATIENT.format(identifier="NOPE")):
+        patient_by_identifier("NOPE")
+    PatientFactory(clinic=world.other_clinic, record_number=world.same_clinic_patient.record_number)
+    with pytest.raises(CoverageUnavailableError) as refused:
+        patient_by_identifier(world.same_clinic_patient.record_number)
+    assert str(refused.value) == AMBIGUOUS_RECORD_NUMBER.format(
+        identifier=world.same_clinic_patient.record_number,
+        count=2,
+        clinics="North Headache Clinic, South Headache Clinic",
+    )

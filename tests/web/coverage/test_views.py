@@ -1,0 +1,281 @@
+"""The coverage pages (onaboard/web/coverage/views.py): who sees what, what each page shows, and the forms."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
+from tests.pdfs import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+
+def _coverage_url(patient, **query) -> str:
+    url = reverse("coverage:patient", args=[patient.external_id])
+    if query:
+        url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+    return url
+
+
+def _document_url(patient, kind: str) -> str:
+    return reverse("coverage:document", args=[patient.external_id, kind])
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse", "billing", "admin"])
+def test_staff_of_the_clinic_see_the_coverage_page_with_every_criterion_and_the_cost(client, world, treated, role):
+    """Clinical and billing staff see the policy's criteria with outcome and evidence, and the cost with its
+    assumptions beside the figures."""
+    client.force_login(world.users[role])
+    response = client.get(_coverage_url(treated.patient))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "US commercial policy A (modelled on Aetna CPB 0113) (continuation)" in body
+    assert "Treatment cycles given" in body
+    assert "Response" in body
+    assert "Assumptions" in body
+    assert "Patient pays" in body
+    assert "1008.43" in body  # J0585 x 155 at $6.506
+    initial = client.get(_coverage_url(treated.patient, stage="initial")).content.decode()
+    assert "Failed preventive treatments" in initial
+    assert "topiramate as prescribed" in initial
+
+
+@pytest.mark.parametrize("role", ["patient", "trainee"])
+def test_patients_and_trainees_get_not_found_on_every_coverage_page(client, world, treated, role):
+    """The staff pages answer 404 to a patient (even for their own record) and to a trainee."""
+    client.force_login(world.users[role])
+    for patient in (treated.patient, world.own_patient):
+        assert client.get(_coverage_url(patient)).status_code == 404
+        assert client.get(_document_url(patient, "prior-auth")).status_code == 404
+        assert client.get(reverse("coverage:insurance_edit", args=[patient.external_id])).status_code == 404
+
+
+def test_a_patient_of_another_clinic_is_not_found_and_the_refusal_is_audited(client, world, treated):
+    """Staff of one clinic get 404 for another clinic's patient, and the refusal is in the audit trail."""
+    client.force_login(world.users["billing"])
+    far = world.other_clinic_patient
+    assert client.get(_coverage_url(far)).status_code == 404
+    assert client.get(_document_url(far, "procedure")).status_code == 404
+    assert AuditEvent.objects.filter(action=Action.DENIED, object_id=str(far.external_id)).exists()
+
+
+def test_billing_staff_download_letters_and_procedure_notes_but_not_the_after_care_sheet(client, world, treated):
+    """Billing staff get the prior-auth and continuation letters and the procedure note; the patient's after-care
+    sheet is clinical and answers 404 to them."""
+    client.force_login(world.users["billing"])
+    for kind in ("prior-auth", "continuation", "procedure"):
+        response = client.get(_document_url(treated.patient, kind))
+        assert response.status_code == 200, kind
+        assert response["Content-Type"] == "application/pdf"
+        assert "attachment" in response["Content-Disposition"]
+    assert client.get(_document_url(treated.patient, "patient-summary")).status_code == 404
+
+
+def test_a_clinician_downloads_the_after_care_sheet_of_a_chosen_session(client, world, treated):
+    """``?session=`` picks the session whose after-care sheet is written."""
+    client.force_login(world.users["clinician"])
+    first = treated.sessions[0]
+    response = client.get(_document_url(treated.patient, "patient-summary") + f"?session={first.external_id}")
+    assert response.status_code == 200
+    text = " ".join(pdf_text(response.content).split())
+    assert f"On {first.date.day} {first.date:%B %Y} you had 155 units" in text
+
+
+def test_a_document_that_cannot_be_written_sends_back_to_the_coverage_page_with_the_reason(client, world, eligible):
+    """A continuation letter before any session redirects to the coverage page and says why."""
+    client.force_login(world.users["clinician"])
+    response = client.get(_document_url(eligible, "continuation"), follow=True)
+    assert response.redirect_chain[-1][0] == _coverage_url(eligible)
+    assert "a continuation letter needs treatment to have started" in response.content.decode()
+
+
+def test_an_unknown_document_is_not_found(client, world, treated):
+    """Only the four documents exist."""
+    client.force_login(world.users["clinician"])
+    assert client.get(_document_url(treated.patient, "invoice")).status_code == 404
+
+
+def test_the_patient_pages_offer_the_documents_each_role_may_download(client, world, treated):
+    """The clinician's page links all four documents per session; the billing page leaves out the after-care
+    sheet."""
+    client.force_login(world.users["clinician"])
+    body = client.get(reverse("patients:detail", args=[treated.patient.external_id])).content.decode()
+    assert _document_url(treated.patient, "prior-auth") in body
+    assert _document_url(treated.patient, "patient-summary") + f"?session={treated.sessions[0].external_id}" in body
+    client.force_login(world.users["billing"])
+    body = client.get(reverse("patients:billing", args=[treated.patient.external_id])).content.decode()
+    assert _document_url(treated.patient, "procedure") in body
+    assert "patient-summary" not in body
+    assert "approved" in body
+
+
+def test_choosing_a_policy_and_stage_evaluates_against_it(client, world, eligible):
+    """The policy and stage chosen on the page are the ones evaluated, and the read is audited."""
+    client.force_login(world.users["clinician"])
+    body = client.get(_coverage_url(eligible, policy="nice-ta260", stage="initial")).content.decode()
+    assert "NICE TA260" in body
+    event = AuditEvent.objects.filter(object_type="coverage").latest("id")
+    assert event.detail.startswith("nice-ta260 initial: ")
+
+
+def test_without_a_policy_the_page_asks_for_one(client, world, eligible):
+    """A patient without insurance and no policy chosen: the page says to choose one."""
+    client.force_login(world.users["billing"])
+    body = client.get(_coverage_url(eligible)).content.decode()
+    assert "Choose a coverage policy, or record the patient" in body
+
+
+def test_recording_insurance_saves_the_terms_and_audits_the_change(client, world, eligible, today):
+    """Posting the insurance form saves the terms; the patient's share then appears in the cost."""
+    client.force_login(world.users["billing"])
+    url = reverse("coverage:insurance_edit", args=[eligible.external_id])
+    data = {
+        "policy_id": "us-commercial-b",
+        "payer": "Plan B",
+        "member_id": "B-1",
+        "deductible_remaining": "100",
+        "coinsurance_percent": "10",
+        "copay_per_session": "0",
+        "out_of_pocket_remaining": "",
+        "savings_programme": "",
+        "savings_remaining": "0",
+        "bill_discarded_units": "on",
+        "sessions_per_year": "4",
+        "terms_as_of": today.isoformat(),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    insurance = PatientInsurance.objects.get(patient=eligible)
+    assert insurance.coinsurance_percent == Decimal("10")
+    assert AuditEvent.objects.filter(object_type="insurance", action=Action.CREATE).exists()
+    body = client.get(_coverage_url(eligible)).content.decode()
+    assert "deductible: $100.00 applied of $100.00 remaining" in body
+
+
+def test_insurance_refuses_more_sessions_than_fit_in_a_year_and_a_coinsurance_over_100(client, world, eligible, today):
+    """Six sessions a year and 120 % coinsurance are refused with their field named."""
+    client.force_login(world.users["billing"])
+    url = reverse("coverage:insurance_edit", args=[eligible.external_id])
+    response = client.post(
+        url,
+        {
+            "policy_id": "us-commercial-b",
+            "deductible_remaining": "0",
+            "coinsurance_percent": "120",
+            "copay_per_session": "0",
+            "savings_remaining": "0",
+            "sessions_per_year": "6",
+            "terms_as_of": today.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "sessions_per_year" in form.errors
+    assert "coinsurance_percent" in form.errors
+    assert not PatientInsurance.objects.filter(patient=eligible).exists()
+
+
+def test_a_pending_request_then_its_approval_fills_the_end_from_the_policy(client, world, eligible, today):
+    """A request is recorded as awaiting the payer; recording the approval without an end date uses the policy's
+    approval period (6 months for us-commercial-a)."""
+    client.force_login(world.users["billing"])
+    new = reverse("coverage:authorisation_new", args=[eligible.external_id])
+    base = {
+        "stage": "initial",
+        "policy_id": "us-commercial-a",
+        "diagnosis_code": "G43.709",
+        "requested_on": today.isoformat(),
+        "medication_overuse_managed": "unknown",
+        "prescriber_attests_benefit": "unknown",
+    }
+    assert client.post(new, {**base, "status": "requested"}).status_code == 302
+    request = PriorAuthorisation.objects.get(patient=eligible)
+    assert request.status == "requested"
+    body = client.get(_coverage_url(eligible)).content.decode()
+    assert "awaiting the payer" in body
+    edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
+    start = today + timedelta(days=3)
+    response = client.post(
+        edit, {**base, "status": "approved", "decided_on": start.isoformat(), "approved_from": start.isoformat()}
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == "approved"
+    assert request.approved_until is not None
+    assert (request.approved_until - start).days in range(180, 185)
+    assert AuditEvent.objects.filter(object_type="prior_authorisation", action=Action.UPDATE).exists()
+
+
+def test_an_approval_needs_the_answer_date_and_its_start(client, world, eligible, today):
+    """An approval without the day of the answer or the first day covered is refused, naming both fields."""
+    client.force_login(world.users["billing"])
+    new = reverse("coverage:authorisation_new", args=[eligible.external_id])
+    response = client.post(
+        new,
+        {
+            "stage": "initial",
+            "policy_id": "us-commercial-a",
+            "diagnosis_code": "G43.709",
+            "requested_on": today.isoformat(),
+            "status": "approved",
+        },
+    )
+    assert response.status_code == 200
+    assert {"decided_on", "approved_from"} <= set(response.context["form"].errors)
+    assert not PriorAuthorisation.objects.exists()
+
+
+# --- Prices -------------------------------------------------------------------------------------------------------
+
+
+def test_billing_staff_set_a_price_which_applies_from_its_date_and_keeps_the_history(client, world, today):
+    """A new price is added (never overwriting), audited, and shown in force and in the history."""
+    client.force_login(world.users["billing"])
+    url = reverse("coverage:prices")
+    ClinicPrice.objects.create(
+        clinic=world.clinic, item=PriceItem.DRUG_PER_UNIT, amount=Decimal("6.512"), set_on=today - timedelta(days=90)
+    )
+    response = client.post(
+        url, {"item": "drug_per_unit", "amount": "6.506", "currency": "USD", "set_on": today.isoformat(), "note": "Q3"}
+    )
+    assert response.status_code == 302
+    assert ClinicPrice.objects.filter(clinic=world.clinic, item="drug_per_unit").count() == 2
+    body = client.get(url).content.decode()
+    assert "6.506 USD" in body
+    assert "6.512 USD" in body
+    assert AuditEvent.objects.filter(object_type="clinic_price", action=Action.CREATE).exists()
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_clinical_staff_read_the_prices_but_may_not_set_them(client, world, role, today):
+    """Clinicians and nurses see the price page without the form; a POST is forbidden and saves nothing."""
+    client.force_login(world.users[role])
+    url = reverse("coverage:prices")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Billing staff and administrators set the prices." in response.content.decode()
+    response = client.post(url, {"item": "visit", "amount": "1", "currency": "USD", "set_on": today.isoformat()})
+    assert response.status_code == 403
+    assert not ClinicPrice.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["patient", "trainee"])
+def test_patients_and_trainees_may_not_see_the_prices(client, world, role):
+    """The price page is for clinic staff only."""
+    client.force_login(world.users[role])
+    assert client.get(reverse("coverage:prices")).status_code == 403
+
+
+def test_a_negative_price_is_refused(client, world, today):
+    """A price below zero is refused on its field."""
+    client.force_login(world.users["admin"])
+    response = client.post(
+        reverse("coverage:prices"), {"item": "visit", "amount": "-1", "currency": "USD", "set_on": today.isoformat()}
+    )
+    assert response.status_code == 200
+    assert "amount" in response.context["form"].errors
