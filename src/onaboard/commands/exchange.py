@@ -1,9 +1,344 @@
-"""`onaboard` fhir, import and export: FHIR Bundles and CSV files in and out of the app's database."""
+"""`onaboard` fhir, import and export: FHIR Bundles and CSV files in and out of the app's database.
+
+``onaboard fhir export --patient ID|--all -o FILE.json`` and ``onaboard fhir import FILE.json`` move FHIR R4B
+Bundles; ``onaboard import diary FILE.csv`` and ``onaboard export diary --patient ID -o FILE.csv`` move diary CSV
+files (shared/spec/diary-csv.md, ``patient_id`` = the record number). Imports are all or nothing, in one
+transaction, and importing the same file twice changes nothing. A patient is named by record number or public id;
+the clinic by ``--clinic`` (name or id), else the ``--user``'s clinic, else the only clinic there is. ``--user``
+names who is recorded in the audit trail (and must be allowed to do it); without it the audit events name no user
+and say "command line".
+
+Django is set up inside the commands (settings ``onaboard.web.config.settings.dev`` unless DJANGO_SETTINGS_MODULE
+is set), so ``import onaboard.cli`` loads no Django. Problems go to stderr, with exit status 2.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
 import typer
+
+SETTINGS = "onaboard.web.config.settings.dev"
+
+# --- Messages (tests assert them exactly) -----------------------------------------------------------------------
+
+NO_SUCH_CLINIC = "no clinic named {value!r}"
+WHICH_CLINIC = "there are {count} clinics: name one with --clinic"
+NO_CLINICS = "there is no clinic in the database"
+NO_SUCH_USER = "no active user {value!r}"
+USER_MAY_NOT = "{user} may not {what}"
+NO_SUCH_PATIENT = "no patient {value!r} in {clinic}"
+PATIENT_OR_ALL = "give --patient PATIENT_ID or --all"
+CANNOT_READ = "{path}: cannot read the file ({reason})"
+NOT_JSON = "{path}: not JSON ({reason})"
+EXPORTED = "Wrote {path}: {patients} patient(s), {resources} resources."
+TABLE_EXPORTED = "Wrote {path}: the {kind} of {patient}."
+DIARY_EXPORTED = "Wrote {path}: {days} diary days of {patient}."
+IMPORTED = "Imported {path} into {clinic}:"
+UNCHANGED = "Nothing changed: everything in {path} is already stored."
+
+PatientOption = Annotated[
+    str | None, typer.Option("--patient", help="The patient's record number or public id (UUID).")
+]
+ClinicOption = Annotated[str | None, typer.Option("--clinic", help="The clinic's name or id.")]
+UserOption = Annotated[str | None, typer.Option("--user", help="The username recorded in the audit trail.")]
+OutputOption = Annotated[Path, typer.Option("-o", "--output", help="The file to write.")]
+
+
+def _fail(*problems: str) -> NoReturn:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    import django
+
+    django.setup()
+
+
+def _user(username: str | None) -> Any:
+    if username is None:
+        return None
+    from onaboard.web.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        _fail(NO_SUCH_USER.format(value=username))
+    return user
+
+
+def _clinic(value: str | None, user: Any) -> Any:
+    import uuid
+
+    from onaboard.web.accounts.models import Clinic
+
+    if value is not None:
+        clinics = Clinic.objects.filter(name=value)
+        with contextlib.suppress(ValueError, AttributeError):
+            clinics = clinics | Clinic.objects.filter(external_id=uuid.UUID(value))
+        clinic = clinics.first()
+        if clinic is None:
+            _fail(NO_SUCH_CLINIC.format(value=value))
+        return clinic
+    if user is not None and user.clinic_id is not None:
+        return user.clinic
+    count = Clinic.objects.count()
+    if count == 0:
+        _fail(NO_CLINICS)
+    if count > 1:
+        _fail(WHICH_CLINIC.format(count=count))
+    return Clinic.objects.get()
+
+
+def _check(user: Any, capability: str, what: str) -> None:
+    if user is None:
+        return
+    from onaboard.web.patients.access import Capability, can
+
+    if not can(user, Capability(capability)):
+        _fail(USER_MAY_NOT.format(user=user.username, what=what))
+
+
+def _patient(clinic: Any, value: str) -> Any:
+    import uuid
+
+    from onaboard.web.patients.models import Patient
+
+    patients = Patient.objects.filter(clinic=clinic, record_number=value)
+    with contextlib.suppress(ValueError):
+        patients = patients | Patient.objects.filter(clinic=clinic, external_id=uuid.UUID(value))
+    patient = patients.first()
+    if patient is None:
+        _fail(NO_SUCH_PATIENT.format(value=value, clinic=clinic.name))
+    return patient
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        _fail(CANNOT_READ.format(path=path, reason=error.strerror or error))
+
+
+def _progress(label: str) -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+def fhir_export_command(
+    output: OutputOption,
+    patient: PatientOption = None,
+    all_patients: Annotated[bool, typer.Option("--all", help="Every patient of the clinic.")] = False,
+    clinic: ClinicOption = None,
+    user: UserOption = None,
+) -> None:
+    """Write one patient, or every patient of a clinic, as a FHIR R4B transaction Bundle."""
+    if (patient is None) == (not all_patients):
+        _fail(PATIENT_OR_ALL)
+    _django()
+    from onaboard.interop.fhir import bundle_json
+    from onaboard.web.interop.selectors import patients_export
+    from onaboard.web.patients.models import Patient
+
+    actor = _user(user)
+    _check(actor, "view_clinical", "export clinical records")
+    where = _clinic(clinic, actor)
+    patients = [_patient(where, patient)] if patient is not None else list(Patient.objects.filter(clinic=where))
+    with _progress("Exporting") as progress:
+        task = progress.add_task("export", total=len(patients))
+        documents = []
+        for one in patients:
+            documents.append(patients_export(user=actor, patients=[one], how="command line"))
+            progress.advance(task)
+    entries = [entry for document in documents for entry in document["entry"]]
+    merged = {**(documents[0] if documents else {"resourceType": "Bundle", "type": "transaction"}), "entry": entries}
+    output.write_text(bundle_json(merged), encoding="utf-8")
+    print(EXPORTED.format(path=output, patients=len(patients), resources=len(entries)))
+
+
+def fhir_import_command(
+    path: Annotated[Path, typer.Argument(help="A FHIR Bundle (transaction, collection or searchset).")],
+    clinic: ClinicOption = None,
+    user: UserOption = None,
+) -> None:
+    """Import a FHIR Bundle: every resource, or (listing every problem with its place) none."""
+    raw = _read(path)
+    try:
+        document = json.loads(raw)
+    except ValueError as error:
+        _fail(NOT_JSON.format(path=path, reason=error))
+    _django()
+    from django.utils import timezone
+
+    from onaboard.interop.fhir import BundleInvalidError, read_bundle
+    from onaboard.web.interop.services import fhir_records_import
+
+    actor = _user(user)
+    _check(actor, "edit_clinical", "import clinical records")
+    where = _clinic(clinic, actor)
+    try:
+        records = read_bundle(document, today=timezone.localdate())
+        days = sum(len(record.diary) for record in records)
+        with _progress("Importing diary days") as progress:
+            task = progress.add_task("import", total=days)
+            summary = fhir_records_import(
+                user=actor,
+                clinic=where,
+                records=records,
+                source=f"command line {path.name}",
+                progress=lambda n: progress.advance(task, n),
+            )
+    except BundleInvalidError as refused:
+        _fail(*(f"{problem.expression}: {problem.message}" for problem in refused.problems))
+    _report(summary, path, where)
+
+
+def _report(summary: Any, path: Path, clinic: Any) -> None:
+    if not summary.changed:
+        print(UNCHANGED.format(path=path))
+        return
+    print(IMPORTED.format(path=path, clinic=clinic.name))
+    if summary.patients_created:
+        print(f"patients created: {summary.patients_created}")
+    for line in summary.lines():
+        print(line)
+
+
+def import_diary_command(
+    path: Annotated[Path, typer.Argument(help="A diary CSV (shared/spec/diary-csv.md); patient_id = record number.")],
+    patient: PatientOption = None,
+    clinic: ClinicOption = None,
+    user: UserOption = None,
+) -> None:
+    """Import a diary CSV: every row, or (listing every problem as line N, column C) none."""
+    raw = _read(path)
+    _django()
+    from django.utils import timezone
+
+    from onaboard.web.interop.services import DiaryCsvInvalidError, diary_csv_import
+
+    actor = _user(user)
+    _check(actor, "keep_diary", "import diary days")
+    where = _clinic(clinic, actor)
+    chosen = _patient(where, patient) if patient is not None else None
+    lines = max(raw.count(b"\n") - 1, 1)
+    try:
+        with _progress("Importing diary days") as progress:
+            task = progress.add_task("import", total=lines)
+            summary = diary_csv_import(
+                user=actor,
+                clinic=where,
+                source=raw,
+                today=timezone.localdate(),
+                patient=chosen,
+                filename=f"command line {path.name}",
+                progress=lambda n: progress.advance(task, n),
+            )
+    except DiaryCsvInvalidError as refused:
+        _fail(*(str(problem) for problem in refused.problems))
+    _report(summary, path, where)
+
+
+def export_diary_command(
+    output: OutputOption,
+    patient: Annotated[str, typer.Option("--patient", help="The patient's record number or public id (UUID).")],
+    clinic: ClinicOption = None,
+    user: UserOption = None,
+) -> None:
+    """Write one patient's diary as a diary CSV (the contract's columns, patient_id = record number)."""
+    _django()
+    from onaboard.web.interop.selectors import diary_csv_export
+
+    actor = _user(user)
+    _check(actor, "view_clinical", "export diaries")
+    where = _clinic(clinic, actor)
+    chosen = _patient(where, patient)
+    text, days = diary_csv_export(user=actor, patient=chosen, how="command line")
+    output.write_text(text, encoding="utf-8")
+    print(DIARY_EXPORTED.format(path=output, days=days, patient=chosen.record_number))
+
+
+TableKind = Annotated[str, typer.Argument(help="preventives or sessions", metavar="preventives|sessions")]
+NOT_A_KIND = "what to import or export is preventives or sessions (got {value!r})"
+
+
+def import_table_command(
+    kind: TableKind,
+    path: Annotated[
+        Path, typer.Argument(help="A preventives or sessions CSV (docs/fhir.md); patient_id = record number.")
+    ],
+    patient: PatientOption = None,
+    clinic: ClinicOption = None,
+    user: UserOption = None,
+) -> None:
+    """Import a preventive-history or sessions CSV: every row or, listing every problem, none."""
+    if kind not in {"preventives", "sessions"}:
+        _fail(NOT_A_KIND.format(value=kind))
+    raw = _read(path)
+    _django()
+    from onaboard.web.interop.services import DiaryCsvInvalidError, table_csv_import
+
+    actor = _user(user)
+    _check(actor, "edit_clinical" if kind == "preventives" else "record_session", f"import {kind}")
+    where = _clinic(clinic, actor)
+    chosen = _patient(where, patient) if patient is not None else None
+    try:
+        summary = table_csv_import(user=actor, clinic=where, kind=kind, source=raw, patient=chosen)
+    except DiaryCsvInvalidError as refused:
+        _fail(*(str(problem) for problem in refused.problems))
+    _report(summary, path, where)
+
+
+def export_table_command(
+    kind: TableKind,
+    output: OutputOption,
+    patient: Annotated[str, typer.Option("--patient", help="The patient's record number or public id (UUID).")],
+    clinic: ClinicOption = None,
+    user: UserOption = None,
+) -> None:
+    """Write one patient's preventive history or sessions as CSV."""
+    if kind not in {"preventives", "sessions"}:
+        _fail(NOT_A_KIND.format(value=kind))
+    _django()
+    from onaboard.web.interop.selectors import table_csv_export
+
+    actor = _user(user)
+    _check(actor, "view_clinical", f"export {kind}")
+    where = _clinic(clinic, actor)
+    chosen = _patient(where, patient)
+    output.write_text(table_csv_export(user=actor, patient=chosen, kind=kind, how="command line"), encoding="utf-8")
+    print(TABLE_EXPORTED.format(path=output, kind=kind, patient=chosen.record_number))
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `onaboard` command."""
+    fhir_app = typer.Typer(help="FHIR R4B Bundles in and out of the clinic database.", no_args_is_help=True)
+    fhir_app.command("export")(fhir_export_command)
+    fhir_app.command("import")(fhir_import_command)
+    import_app = typer.Typer(help="Import CSV files into the clinic database.", no_args_is_help=True)
+    import_app.command("diary")(import_diary_command)
+    import_app.command("table")(import_table_command)
+    export_app = typer.Typer(help="Export CSV files from the clinic database.", no_args_is_help=True)
+    export_app.command("diary")(export_diary_command)
+    export_app.command("table")(export_table_command)
+    app.add_typer(fhir_app, name="fhir")
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from onaboard.clinical import DiaryDay, assess, classify_day
+from onaboard.clinical import DiaryDay, RefusedError, assess, classify_day
 from onaboard.serialize import assessment_json
 from onaboard.web.diary.schemas import AssessmentOut, DiaryDayIn, DiaryDayOut
 from onaboard.web.diary.selectors import diary_day_of, patient_diary
@@ -162,6 +162,9 @@ def assessment_detail(request: HttpRequest, patient_id: UUID, query: Query[Asses
     as_of = query.as_of or today
     if as_of > today:
         return problems([("as_of", AS_OF_IN_FUTURE.format(today=today.isoformat()))], where="query")
-    assessment = assess(patient_diary(patient, until=as_of), as_of=as_of, birth_date=patient.birth_date)
+    try:
+        assessment = assess(patient_diary(patient, until=as_of), as_of=as_of, birth_date=patient.birth_date)
+    except RefusedError as error:  # e.g. ``as_of`` before the patient's birth date: the engine says why
+        return problems((("as_of", problem) for problem in error.problems), where="query")
     audit_read(request, patient, "assessment", as_of.isoformat())
     return assessment_json(assessment)

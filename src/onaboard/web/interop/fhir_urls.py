@@ -1,6 +1,12 @@
 """The FHIR endpoints under /fhir/ (application/fhir+json)."""
 
-from django.urls import path  # noqa: F401 - views are added with the endpoints
+from django.urls import path
+
+from onaboard.web.interop import fhir_views
 
 app_name = "fhir"
-urlpatterns: list = []
+urlpatterns = [
+    path("", fhir_views.transaction, name="transaction"),
+    path("metadata", fhir_views.metadata, name="metadata"),
+    path("Patient/<uuid:patient_id>/$everything", fhir_views.patient_everything, name="everything"),
+]

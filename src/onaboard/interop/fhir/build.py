@@ -1,0 +1,395 @@
+"""Export: onaboard's plain records as a FHIR R4B Bundle (validated with ``fhir.resources.R4B``).
+
+One patient gives a Patient; a Condition when the engine finds chronic migraine; one Observation per diary day
+(components for hours, intensity and every feature); a QuestionnaireResponse per HIT-6 or MIDAS; per recorded
+session a Procedure (CPT 64615) and a MedicationAdministration (onabotulinumtoxinA, total dose, every site with its
+units, lot and expiry); an Appointment per booked or cancelled session and one CarePlan for the 12-week cycles; an
+AdverseEvent per side effect; a MedicationStatement per preventive tried and per other botulinum toxin treatment.
+Codes and URLs: ``codes`` and docs/fhir.md. Every id is a UUID, so ``fullUrl`` is ``urn:uuid:<id>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from onaboard.clinical import AcuteClass, DiaryDay
+from onaboard.clinical.diary import FEATURE_COLUMNS
+from onaboard.interop.fhir import codes
+from onaboard.interop.fhir.records import PatientRecord, QuestionnaireRecord, SessionRecord, SideEffectRecord
+
+DIARY_FLAGS: tuple[str, ...] = (*FEATURE_COLUMNS, "aura", "acute_relief", "believed_migraine")
+"""The yes/no columns of the diary contract, one Observation component each (always written)."""
+
+CARE_PLAN_TITLE = "onabotulinumtoxinA for chronic migraine, a session every 12 weeks"
+_NAMESPACE = uuid.UUID("3f6b0b52-4c5e-4f3e-9a55-0e8d8f1d6a11")
+"""Namespace of the derived resources' ids (uuid5), so exporting twice gives the same ids."""
+
+
+def derived_id(*parts: object) -> str:
+    """A stable UUID for a resource with no row of its own (a diary day's Observation, a session's Procedure)."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join(str(part) for part in parts)))
+
+
+def ref(resource_id: str) -> dict[str, str]:
+    return {"reference": f"urn:uuid:{resource_id}"}
+
+
+def coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
+    return {"system": system, "code": code} | ({"display": display} if display else {})
+
+
+def concept(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    return {"coding": [coding(system, code, display)]}
+
+
+def _number(value: Decimal | int) -> int | float:
+    """A JSON number for a decimal (integral values stay integers, so "2" round-trips as 2)."""
+    if isinstance(value, int):
+        return value
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _sub(url: str, value_type: str, value: Any) -> dict[str, Any]:
+    return {"url": url, f"value{value_type}": value}
+
+
+# --- Resources ----------------------------------------------------------------------------------------------------
+
+
+def patient_resource(record: PatientRecord) -> dict[str, Any]:
+    answered = [_sub(flag, "Boolean", answer) for flag, answer in record.safety if answer is not None]
+    extensions: list[dict[str, Any]] = []
+    if answered:
+        extensions.append({"url": codes.SAFETY_SCREEN, "extension": answered})
+    extensions.append(_sub(codes.OTHER_TOXIN_ASKED, "Boolean", record.other_toxin_asked))
+    return {
+        "resourceType": "Patient",
+        "id": record.key,
+        "extension": extensions,
+        "identifier": [{"system": codes.RECORD_NUMBER, "value": record.record_number}],
+        "name": [{"family": record.family_name, "given": [record.given_name]}],
+        "gender": record.sex,
+        "birthDate": record.birth_date.isoformat(),
+    }
+
+
+def condition_resource(record: PatientRecord) -> dict[str, Any] | None:
+    if record.condition is None:
+        return None
+    return {
+        "resourceType": "Condition",
+        "id": derived_id(record.key, "condition"),
+        "clinicalStatus": concept(codes.CONDITION_CLINICAL, "active"),
+        "verificationStatus": concept(codes.CONDITION_VERIFICATION, "provisional"),
+        "code": {
+            "coding": [
+                coding(codes.SNOMED, *codes.CHRONIC_MIGRAINE_SNOMED),
+                coding(codes.ICD10CM, *codes.CHRONIC_MIGRAINE_ICD10CM),
+            ],
+            "text": "Chronic migraine (ICHD-3 1.3)",
+        },
+        "subject": ref(record.key),
+        "recordedDate": record.condition.as_of.isoformat(),
+        "note": [{"text": reason} for reason in record.condition.reasons],
+    }
+
+
+def _component(code: str, value_type: str, value: Any) -> dict[str, Any]:
+    return {"code": concept(codes.DIARY, code), f"value{value_type}": value}
+
+
+def diary_observation(patient_key: str, day: DiaryDay) -> dict[str, Any]:
+    components = [_component("headache_hours", "Quantity", {"value": _number(day.headache_hours), **codes.HOURS})]
+    if day.intensity is not None:
+        components.append(_component("intensity", "CodeableConcept", concept(codes.INTENSITY, day.intensity.value)))
+    components.extend(_component(flag, "Boolean", getattr(day, flag)) for flag in DIARY_FLAGS)
+    components.extend(
+        _component("acute_medication", "CodeableConcept", concept(codes.ACUTE_CLASS, medicine.value))
+        for medicine in AcuteClass
+        if medicine in day.acute_medication
+    )
+    resource = {
+        "resourceType": "Observation",
+        "id": derived_id(patient_key, "diary", day.date.isoformat()),
+        "status": "final",
+        "category": [concept(codes.OBSERVATION_CATEGORY, "survey")],
+        "code": concept(codes.DIARY, "diary-day", "Headache diary day"),
+        "subject": ref(patient_key),
+        "effectiveDateTime": day.date.isoformat(),
+        "component": components,
+    }
+    if day.notes:
+        resource["note"] = [{"text": day.notes}]
+    return resource
+
+
+def _answer(value_type: str, value: Any) -> list[dict[str, Any]]:
+    return [{f"value{value_type}": value}]
+
+
+def questionnaire_response(patient_key: str, response: QuestionnaireRecord) -> dict[str, Any]:
+    if response.instrument == "hit6":
+        canonical = codes.HIT6_QUESTIONNAIRE
+        items = [
+            {"linkId": f"item{number}", "answer": _answer("Coding", coding(codes.HIT6_ANSWER, str(answer)))}
+            for number, answer in enumerate(response.answers, start=1)
+        ]
+    else:
+        canonical = codes.MIDAS_QUESTIONNAIRE
+        items = [
+            {"linkId": key, **({"answer": _answer("Integer", value)} if value is not None else {})}
+            for key, value in response.answers  # type: ignore[misc]
+        ]
+    items.append({"linkId": "total", "answer": _answer("Integer", response.total)})
+    items.append({"linkId": "category", "answer": _answer("Coding", coding(codes.QUESTIONNAIRE, response.category))})
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": response.key,
+        "questionnaire": canonical,
+        "status": "completed",
+        "subject": ref(patient_key),
+        "authored": response.date.isoformat(),
+        "item": items,
+    }
+
+
+def _site_concept(muscle: str, side: str) -> dict[str, Any]:
+    return {"coding": [coding(codes.MUSCLE, muscle), coding(codes.SIDE, side)], "text": f"{muscle} ({side})"}
+
+
+def procedure_resource(patient_key: str, session: SessionRecord) -> dict[str, Any]:
+    places = dict.fromkeys((site.muscle, site.side) for site in session.sites)
+    return {
+        "resourceType": "Procedure",
+        "id": derived_id(session.key, "procedure"),
+        "status": "completed",
+        "code": concept(codes.CPT, *codes.CPT_CHEMODENERVATION),
+        "subject": ref(patient_key),
+        "performedDateTime": session.date.isoformat(),
+        "bodySite": [_site_concept(muscle, side) for muscle, side in places],
+    }
+
+
+def medication_administration(patient_key: str, session: SessionRecord) -> dict[str, Any]:
+    medication: dict[str, Any] = {
+        "resourceType": "Medication",
+        "id": "product",
+        "code": {
+            "coding": [
+                coding(codes.HCPCS, *codes.HCPCS_ONABOTULINUMTOXINA),
+                coding(codes.MEDICATION, *codes.ONABOTULINUMTOXINA),
+            ]
+        },
+    }
+    # A session recorded without its lot or expiry leaves them out: FHIR allows neither empty strings nor empty objects.
+    batch = ({"lotNumber": session.lot} if session.lot else {}) | (
+        {"expirationDate": session.expiry.isoformat()} if session.expiry else {}
+    )
+    if batch:
+        medication["batch"] = batch
+    sites = []
+    for site in session.sites:
+        parts = [
+            _sub("bodySite", "CodeableConcept", _site_concept(site.muscle, site.side)),
+            _sub("units", "Quantity", {"value": site.units, **codes.BOTOX_UNIT}),
+            _sub("followThePain", "Boolean", site.follow_the_pain),
+            _sub("view", "Code", site.view),
+        ]
+        parts.extend(
+            _sub(axis, "Integer", value) for axis, value in (("x", site.x), ("y", site.y)) if value is not None
+        )
+        sites.append({"url": codes.INJECTION_SITE, "extension": parts})
+    vial = [
+        _sub(name, "Integer", value)
+        for name, value in (
+            ("vialUnits", session.vial_units),
+            ("vialsUsed", session.vials_used),
+            ("discardedUnits", session.discarded_units),
+        )
+        if value is not None
+    ]
+    checks = [
+        _sub(name, "String", value)
+        for name, value in (
+            ("overrideReason", session.override_reason),
+            ("overriddenChecks", session.overridden_checks),
+            ("checkReasons", session.check_reasons),
+        )
+        if value
+    ]
+    extensions = [*sites, {"url": codes.VIAL, "extension": vial}]
+    if checks:
+        extensions.append({"url": codes.CHECKS, "extension": checks})
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": session.key,
+        "contained": [medication],
+        "extension": extensions,
+        "status": "completed",
+        "medicationReference": {"reference": "#product"},
+        "subject": ref(patient_key),
+        "effectiveDateTime": session.date.isoformat(),
+        "partOf": [ref(derived_id(session.key, "procedure"))],
+        "dosage": {
+            "text": f"{session.total_units} U intramuscularly at {len(session.sites)} sites",
+            "dose": {"value": session.total_units, **codes.BOTOX_UNIT},
+        },
+    }
+    if session.complications:
+        resource["note"] = [{"text": session.complications}]
+    return resource
+
+
+def appointment_resource(patient_key: str, session: SessionRecord) -> dict[str, Any]:
+    """A booked (or cancelled) session. Sessions are booked by day, not by time, so the day is the requested
+    period and ``start`` is left out."""
+    return {
+        "resourceType": "Appointment",
+        "id": session.key,
+        "status": "cancelled" if session.status == "cancelled" else "booked",
+        "serviceType": [concept(codes.CPT, *codes.CPT_CHEMODENERVATION)],
+        "description": "onabotulinumtoxinA session (PREEMPT)",
+        "requestedPeriod": [{"start": session.date.isoformat(), "end": session.date.isoformat()}],
+        "participant": [{"actor": ref(patient_key), "status": "accepted"}],
+    }
+
+
+def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
+    if not record.sessions:
+        return None
+    activities = []
+    for session in record.sessions:
+        activities.append({"reference": ref(session.key)})
+    booked = any(session.status == "booked" for session in record.sessions)
+    return {
+        "resourceType": "CarePlan",
+        "id": derived_id(record.key, "care-plan"),
+        "status": "active" if booked else "completed",
+        "intent": "plan",
+        "category": [concept(codes.CARE_PLAN, "preempt-cycles", "onabotulinumtoxinA cycles")],
+        "title": CARE_PLAN_TITLE,
+        "subject": ref(record.key),
+        "period": {"start": record.sessions[0].date.isoformat()},
+        "addresses": [ref(derived_id(record.key, "condition"))] if record.condition else [],
+        "activity": activities,
+    }
+
+
+def adverse_event(record: PatientRecord, effect: SideEffectRecord) -> dict[str, Any]:
+    detail = [_sub("description", "String", effect.description)] if effect.description else []
+    if effect.clinician_grade:
+        detail.append(_sub("clinicianGrade", "Code", effect.clinician_grade))
+    if effect.related_to_treatment is not None:
+        detail.append(_sub("relatedToTreatment", "Boolean", effect.related_to_treatment))
+    if effect.session_date is not None:
+        detail.append(_sub("sessionDate", "Date", effect.session_date.isoformat()))
+    resource: dict[str, Any] = {
+        "resourceType": "AdverseEvent",
+        "id": effect.key,
+        "actuality": "actual",
+        "event": concept(codes.SIDE_EFFECT, effect.kind),
+        "subject": ref(record.key),
+        "date": effect.onset.isoformat(),
+        "severity": concept(codes.ADVERSE_EVENT_SEVERITY, effect.severity),
+    }
+    if detail:
+        resource["extension"] = [{"url": codes.SIDE_EFFECT_DETAIL, "extension": detail}]
+    session = next((s for s in record.sessions if s.date == effect.session_date and s.status == "recorded"), None)
+    if session is not None:
+        resource["suspectEntity"] = [{"instance": ref(session.key)}]
+    return resource
+
+
+def medication_statements(record: PatientRecord) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for trial in record.preventives:
+        period = {"start": trial.start.isoformat()} | ({"end": trial.stop.isoformat()} if trial.stop else {})
+        statements.append(
+            {
+                "resourceType": "MedicationStatement",
+                "id": trial.key,
+                "status": "active" if trial.stop_reason == "ongoing" else "completed",
+                "statusReason": [concept(codes.STOP_REASON, trial.stop_reason)],
+                "category": concept(codes.MEDICATION, "preventive", "migraine preventive tried"),
+                "medicationCodeableConcept": {
+                    "coding": [coding(codes.PREVENTIVE_CLASS, trial.drug_class)],
+                    "text": trial.drug,
+                },
+                "subject": ref(record.key),
+                "effectivePeriod": period,
+                **({"dosage": [{"text": trial.dose}]} if trial.dose else {}),
+            }
+        )
+    for treatment in record.other_toxins:
+        statements.append(
+            {
+                "resourceType": "MedicationStatement",
+                "id": treatment.key,
+                "status": "completed",
+                "category": concept(codes.MEDICATION, "other-botulinum-toxin", "other botulinum toxin treatment"),
+                "medicationCodeableConcept": {"text": treatment.product},
+                "subject": ref(record.key),
+                "effectiveDateTime": treatment.date.isoformat(),
+                "dosage": [{"doseAndRate": [{"doseQuantity": {"value": treatment.units, **codes.BOTOX_UNIT}}]}],
+                **({"reasonCode": [{"text": treatment.indication}]} if treatment.indication else {}),
+            }
+        )
+    return statements
+
+
+def patient_resources(record: PatientRecord) -> list[dict[str, Any]]:
+    """Every resource of one patient, the Patient first, each kind in date order."""
+    resources: list[dict[str, Any] | None] = [patient_resource(record), condition_resource(record)]
+    resources.extend(diary_observation(record.key, day) for day in record.diary)
+    resources.extend(questionnaire_response(record.key, response) for response in record.questionnaires)
+    for session in record.sessions:
+        if session.status == "recorded":
+            resources.append(procedure_resource(record.key, session))
+            resources.append(medication_administration(record.key, session))
+        else:
+            resources.append(appointment_resource(record.key, session))
+    resources.append(care_plan_resource(record))
+    resources.extend(adverse_event(record, effect) for effect in record.side_effects)
+    resources.extend(medication_statements(record))
+    return [resource for resource in resources if resource is not None]
+
+
+def bundle(
+    records: Iterable[PatientRecord], *, kind: str = "transaction", timestamp: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The Bundle (``transaction``, ``collection`` or ``searchset``) of every record's resources, validated.
+
+    A transaction's entries PUT each resource by id, so posting the Bundle back is an update, never a copy.
+    """
+    entries = []
+    for record in records:
+        for resource in patient_resources(record):
+            entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
+            if kind == "transaction":
+                entry["request"] = {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
+            elif kind == "searchset":
+                entry["search"] = {"mode": "match" if resource["resourceType"] == "Patient" else "include"}
+            entries.append(entry)
+    document: dict[str, Any] = {"resourceType": "Bundle", "type": kind}
+    if timestamp is not None:
+        document["timestamp"] = timestamp.isoformat()
+    if kind == "searchset":
+        document["total"] = sum(1 for entry in entries if entry["resource"]["resourceType"] == "Patient")
+    document["entry"] = entries
+    Bundle.model_validate(document)
+    return document
+
+
+def bundle_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=1)
+
+
+def resources_of(document: dict[str, Any]) -> Sequence[dict[str, Any]]:
+    return [entry["resource"] for entry in document.get("entry", [])]

@@ -1,0 +1,576 @@
+"""Import: a FHIR R4B Bundle (as onaboard exports it) back into plain records, with every problem located.
+
+The Bundle is first validated with the ``fhir.resources.R4B`` models; then each entry is read into
+``records`` values. The diary's per-row rules are the engine's (``diary_day_from_fields``) and questionnaires are
+scored by the engine, so a Bundle can never store what the pages would refuse. A problem is ``(expression,
+message)`` where the expression is a FHIRPath such as ``Bundle.entry[3].resource.component[0].valueQuantity``;
+the web app returns them as an OperationOutcome. Messages are module constants so tests assert them exactly.
+
+Derived resources (Condition, Procedure, CarePlan) are accepted and skipped: they are recomputed from the rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pydantic
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+
+from onaboard.clinical import DiaryDay, PromError, diary_day_from_fields, hit6_score, midas_score
+from onaboard.interop.fhir import codes
+from onaboard.interop.fhir.build import DIARY_FLAGS
+from onaboard.interop.fhir.records import (
+    OtherToxinRecord,
+    PatientRecord,
+    PreventiveRecord,
+    QuestionnaireRecord,
+    SessionRecord,
+    SideEffectRecord,
+    SiteRecord,
+)
+
+NOT_A_BUNDLE = "expected a Bundle resource"
+NOT_JSON = "the body is not JSON: {detail}"
+BUNDLE_TYPE = "a Bundle of type {expected} is required (got {found!r})"
+UNKNOWN_TYPE = "resourceType {value!r} is not a FHIR R4B resource"
+NOT_VALID = "the Bundle is not valid FHIR R4B: {detail}"
+UNSUPPORTED_RESOURCE = "onaboard does not import {resource_type} resources"
+NO_RECORD_NUMBER = f"the Patient needs an identifier with system {codes.RECORD_NUMBER}"
+DUPLICATE_PATIENT = "a second Patient with record number {value} (the first is {first})"
+NO_NAME = "the Patient needs a name with a family name and a given name"
+NO_BIRTH_DATE = "the Patient needs a birthDate"
+BAD_GENDER = "gender must be female, male, other or unknown (got {value!r})"
+UNKNOWN_SUBJECT = "the reference {value!r} is not a Patient in this Bundle"
+NO_SUBJECT = "a subject (or participant) that is a Patient in this Bundle is required"
+NOT_A_DIARY_DAY = f"only headache-diary Observations (code {codes.DIARY}#diary-day) are imported"
+NO_DATE = "a date is required"
+UNKNOWN_COMPONENT = "unknown diary component {code!r}"
+REPEATED_COMPONENT = "the component {code!r} appears more than once"
+BAD_COMPONENT_VALUE = "the component {code!r} needs a value{value_type}"
+DIARY_FIELD = "{column}: {message}"
+DUPLICATE_DAY = "a second diary day for this patient on {day} (the first is {first})"
+UNKNOWN_QUESTIONNAIRE = "unknown questionnaire {value!r} (onaboard imports {hit6} and {midas})"
+BAD_ANSWERS = "the answers are refused: {problems}"
+DUPLICATE_RESPONSE = "a second {instrument} response for this patient on {day} (the first is {first})"
+NOT_ONABOTULINUMTOXINA = "the administered medication must be the contained onabotulinumtoxinA (#product)"
+NO_DOSE = "the total dose in units (dosage.dose.value) is required"
+BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
+DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {first})"
+NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
+UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
+NO_DRUG = "the medication needs a text (the drug or product name)"
+
+DERIVED = frozenset({"Condition", "Procedure", "CarePlan"})
+TRANSACTION_TYPES = frozenset({"transaction"})
+FILE_TYPES = frozenset({"transaction", "collection", "searchset"})
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    expression: str
+    message: str
+
+
+class BundleInvalidError(ValueError):
+    """The Bundle cannot be imported; ``problems`` locates every reason."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(f"{p.expression}: {p.message}" for p in self.problems))
+
+
+def _path(loc: Sequence[Any]) -> str:
+    text = "Bundle"
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _resource_type_problems(document: Mapping[str, Any]) -> list[Problem]:
+    """Entries whose resourceType names no R4B resource (the models cannot even be chosen for them)."""
+    problems = []
+    entries = document.get("entry")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(resource, Mapping):
+            continue
+        name = resource.get("resourceType")
+        try:
+            known = isinstance(name, str) and get_fhir_model_class(name) is not None
+        except (ValueError, KeyError):
+            known = False
+        if not known:
+            problems.append(Problem(f"Bundle.entry[{index}].resource.resourceType", UNKNOWN_TYPE.format(value=name)))
+    return problems
+
+
+def _validated(document: Mapping[str, Any]) -> tuple[list[Problem], dict[str, Any]]:
+    """The problems the R4B models find, and the Bundle as they normalise it (nulls and empty values dropped)."""
+    problems = _resource_type_problems(document)
+    if problems:
+        return problems, {}
+    try:
+        model = Bundle.model_validate(document)
+    except pydantic.ValidationError as error:
+        found = [Problem(_path(i["loc"]), str(i["msg"]).removeprefix("Value error, ")) for i in error.errors()]
+        return found, {}
+    except (TypeError, KeyError, ValueError) as error:
+        return [Problem("Bundle", NOT_VALID.format(detail=error))], {}
+    return [], model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@dataclass
+class _Patient:
+    at: str
+    fields: dict[str, Any]
+    diary: dict[dt.date, tuple[str, DiaryDay]] = field(default_factory=dict)
+    questionnaires: dict[tuple[str, dt.date], tuple[str, QuestionnaireRecord]] = field(default_factory=dict)
+    sessions: dict[dt.date, tuple[str, SessionRecord]] = field(default_factory=dict)
+    side_effects: list[SideEffectRecord] = field(default_factory=list)
+    preventives: list[PreventiveRecord] = field(default_factory=list)
+    other_toxins: list[OtherToxinRecord] = field(default_factory=list)
+
+
+def _codes(value: Mapping[str, Any] | None, system: str) -> list[str]:
+    return [c["code"] for c in (value or {}).get("coding", []) if c.get("system") == system and c.get("code")]
+
+
+def _code(value: Mapping[str, Any] | None, system: str) -> str | None:
+    found = _codes(value, system)
+    return found[0] if found else None
+
+
+def _subs(extension: Mapping[str, Any]) -> dict[str, Any]:
+    """The sub-extensions' values by url (``valueX`` whatever X is)."""
+    values = {}
+    for sub in extension.get("extension", []):
+        value = next((v for k, v in sub.items() if k.startswith("value")), None)
+        values[sub.get("url")] = value
+    return values
+
+
+def _date(value: Any) -> dt.date | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+class _Reader:
+    def __init__(self, *, today: dt.date) -> None:
+        self.today = today
+        self.problems: list[Problem] = []
+        self.patients: dict[str, _Patient] = {}
+        self.by_record_number: dict[str, str] = {}
+
+    def problem(self, at: str, message: str) -> None:
+        self.problems.append(Problem(at, message))
+
+    # -- Patients --
+
+    def read_patient(self, at: str, full_url: str, resource: Mapping[str, Any]) -> None:
+        numbers = [i.get("value") for i in resource.get("identifier", []) if i.get("system") == codes.RECORD_NUMBER]
+        number = numbers[0] if numbers and numbers[0] else None
+        if number is None:
+            self.problem(f"{at}.identifier", NO_RECORD_NUMBER)
+        elif number in self.by_record_number:
+            first = self.patients[self.by_record_number[number]].at
+            self.problem(f"{at}.identifier", DUPLICATE_PATIENT.format(value=number, first=first))
+            number = None
+        names = resource.get("name") or []
+        family = names[0].get("family") if names else None
+        given = (names[0].get("given") or [None])[0] if names else None
+        if not family or not given:
+            self.problem(f"{at}.name", NO_NAME)
+        birth = _date(resource.get("birthDate"))
+        if birth is None:
+            self.problem(f"{at}.birthDate", NO_BIRTH_DATE)
+        gender = resource.get("gender") or "unknown"
+        if gender not in {"female", "male", "other", "unknown"}:
+            self.problem(f"{at}.gender", BAD_GENDER.format(value=gender))
+        safety: dict[str, bool | None] = {}
+        other_asked = False
+        for extension in resource.get("extension", []):
+            if extension.get("url") == codes.SAFETY_SCREEN:
+                safety.update(_subs(extension))
+            elif extension.get("url") == codes.OTHER_TOXIN_ASKED:
+                other_asked = bool(extension.get("valueBoolean"))
+        if number is None:
+            return
+        self.by_record_number[number] = full_url
+        self.patients[full_url] = _Patient(
+            at,
+            {
+                "key": resource.get("id") or "",
+                "record_number": number,
+                "given_name": given or "",
+                "family_name": family or "",
+                "birth_date": birth,
+                "sex": gender,
+                "safety": safety,
+                "other_toxin_asked": other_asked,
+            },
+        )
+
+    def subject(self, at: str, resource: Mapping[str, Any], *, key: str = "subject") -> _Patient | None:
+        reference = (resource.get(key) or {}).get("reference")
+        if reference is None:
+            self.problem(f"{at}.{key}", NO_SUBJECT)
+            return None
+        patient = self.patients.get(reference)
+        if patient is None:
+            self.problem(f"{at}.{key}.reference", UNKNOWN_SUBJECT.format(value=reference))
+        return patient
+
+    # -- Diary --
+
+    def read_observation(self, at: str, resource: Mapping[str, Any]) -> None:
+        if "diary-day" not in _codes(resource.get("code"), codes.DIARY):
+            self.problem(f"{at}.code", NOT_A_DIARY_DAY)
+            return
+        patient = self.subject(at, resource)
+        day = _date(resource.get("effectiveDateTime"))
+        if day is None:
+            self.problem(f"{at}.effectiveDateTime", NO_DATE)
+        fields: dict[str, str] = {"patient_id": "P", "date": day.isoformat() if day else ""}
+        where: dict[str, str] = {"date": f"{at}.effectiveDateTime", "patient_id": f"{at}.subject"}
+        classes: list[str] = []
+        for index, component in enumerate(resource.get("component", [])):
+            here = f"{at}.component[{index}]"
+            code = _code(component.get("code"), codes.DIARY) or ""
+            text = self._component_text(here, code, component)
+            if text is None:
+                continue
+            if code == "acute_medication":
+                classes.append(text)
+                where.setdefault(code, here)
+            elif code in fields:
+                self.problem(f"{here}.code", REPEATED_COMPONENT.format(code=code))
+            else:
+                fields[code] = text
+                where[code] = here
+        fields["acute_medication"] = ";".join(classes)
+        fields["notes"] = "\n".join(note.get("text", "") for note in resource.get("note", []))
+        if day is None:
+            return
+        result = diary_day_from_fields(fields, today=self.today)
+        if isinstance(result, list):
+            for column, message in result:
+                self.problem(where.get(column, at), DIARY_FIELD.format(column=column, message=message))
+            return
+        if patient is None:
+            return
+        if day in patient.diary:
+            self.problem(f"{at}.effectiveDateTime", DUPLICATE_DAY.format(day=day, first=patient.diary[day][0]))
+            return
+        patient.diary[day] = (at, dataclasses.replace(result, patient_id=patient.fields["record_number"]))
+
+    def _component_text(self, here: str, code: str, component: Mapping[str, Any]) -> str | None:
+        if code == "headache_hours":
+            value = (component.get("valueQuantity") or {}).get("value")
+            if value is None:
+                self.problem(here, BAD_COMPONENT_VALUE.format(code=code, value_type="Quantity"))
+                return None
+            try:
+                return format(Decimal(str(value)).normalize(), "f")
+            except InvalidOperation:
+                return str(value)
+        if code in {"intensity", "acute_medication"}:
+            system = codes.INTENSITY if code == "intensity" else codes.ACUTE_CLASS
+            value = _code(component.get("valueCodeableConcept"), system)
+            if value is None:
+                self.problem(here, BAD_COMPONENT_VALUE.format(code=code, value_type="CodeableConcept"))
+            return value
+        if code in DIARY_FLAGS:
+            value = component.get("valueBoolean")
+            if value is None:
+                self.problem(here, BAD_COMPONENT_VALUE.format(code=code, value_type="Boolean"))
+                return None
+            return "yes" if value else "no"
+        self.problem(f"{here}.code", UNKNOWN_COMPONENT.format(code=code))
+        return None
+
+    # -- Questionnaires --
+
+    def read_questionnaire(self, at: str, resource: Mapping[str, Any]) -> None:
+        canonical = resource.get("questionnaire")
+        instrument = {codes.HIT6_QUESTIONNAIRE: "hit6", codes.MIDAS_QUESTIONNAIRE: "midas"}.get(canonical or "")
+        if instrument is None:
+            self.problem(
+                f"{at}.questionnaire",
+                UNKNOWN_QUESTIONNAIRE.format(
+                    value=canonical, hit6=codes.HIT6_QUESTIONNAIRE, midas=codes.MIDAS_QUESTIONNAIRE
+                ),
+            )
+            return
+        patient = self.subject(at, resource)
+        day = _date(resource.get("authored"))
+        if day is None:
+            self.problem(f"{at}.authored", NO_DATE)
+        answers: dict[str, Any] = {}
+        for item in resource.get("item", []):
+            answer = (item.get("answer") or [{}])[0]
+            if "valueCoding" in answer:
+                answers[item.get("linkId")] = answer["valueCoding"].get("code")
+            else:
+                answers[item.get("linkId")] = answer.get("valueInteger")
+        try:
+            if instrument == "hit6":
+                values: Any = tuple(str(answers.get(f"item{n}")) for n in range(1, 7))
+                scored = hit6_score(list(values))
+                total, category = scored.total, scored.impact.value
+            else:
+                values = tuple((key, answers.get(key)) for key in ("q1", "q2", "q3", "q4", "q5", "a", "b"))
+                midas = midas_score(**dict(values))
+                total, category = midas.total, midas.grade.value
+        except PromError as refused:
+            self.problem(f"{at}.item", BAD_ANSWERS.format(problems="; ".join(refused.problems)))
+            return
+        if patient is None or day is None:
+            return
+        if (instrument, day) in patient.questionnaires:
+            first = patient.questionnaires[instrument, day][0]
+            self.problem(f"{at}.authored", DUPLICATE_RESPONSE.format(instrument=instrument, day=day, first=first))
+            return
+        record = QuestionnaireRecord(resource.get("id") or "", instrument, day, values, total, category)
+        patient.questionnaires[instrument, day] = (at, record)
+
+    # -- Sessions --
+
+    def _add_session(self, at: str, patient: _Patient, session: SessionRecord) -> None:
+        if session.date in patient.sessions and session.status != "cancelled":
+            first = patient.sessions[session.date][0]
+            self.problem(at, DUPLICATE_SESSION.format(day=session.date, first=first))
+            return
+        if session.status == "cancelled":
+            patient.sessions.setdefault(session.date, (at, session))
+            return
+        patient.sessions[session.date] = (at, session)
+
+    def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
+        patient = self.subject(at, resource)
+        day = _date(resource.get("effectiveDateTime"))
+        if day is None:
+            self.problem(f"{at}.effectiveDateTime", NO_DATE)
+        contained = {c.get("id"): c for c in resource.get("contained", [])}
+        medication = (
+            contained.get("product")
+            if (resource.get("medicationReference") or {}).get("reference") == "#product"
+            else None
+        )
+        if medication is None or _code(medication.get("code"), codes.HCPCS) != codes.HCPCS_ONABOTULINUMTOXINA[0]:
+            self.problem(f"{at}.medicationReference", NOT_ONABOTULINUMTOXINA)
+            return
+        dose = ((resource.get("dosage") or {}).get("dose") or {}).get("value")
+        if dose is None:
+            self.problem(f"{at}.dosage.dose", NO_DOSE)
+        sites: list[SiteRecord] = []
+        vial: dict[str, Any] = {}
+        checks: dict[str, Any] = {}
+        for index, extension in enumerate(resource.get("extension", [])):
+            url = extension.get("url")
+            if url == codes.INJECTION_SITE:
+                parts = _subs(extension)
+                muscle = _code(parts.get("bodySite"), codes.MUSCLE)
+                side = _code(parts.get("bodySite"), codes.SIDE)
+                units = (parts.get("units") or {}).get("value")
+                if not muscle or not side or units is None:
+                    self.problem(f"{at}.extension[{index}]", BAD_SITE)
+                    continue
+                sites.append(
+                    SiteRecord(
+                        muscle,
+                        side,
+                        int(units),
+                        bool(parts.get("followThePain")),
+                        parts.get("view") or "front",
+                        parts.get("x"),
+                        parts.get("y"),
+                    )
+                )
+            elif url == codes.VIAL:
+                vial = _subs(extension)
+            elif url == codes.CHECKS:
+                checks = _subs(extension)
+        if patient is None or day is None or dose is None:
+            return
+        batch = medication.get("batch") or {}
+        session = SessionRecord(
+            key=resource.get("id") or "",
+            date=day,
+            status="recorded",
+            vial_units=vial.get("vialUnits") or 200,
+            vials_used=vial.get("vialsUsed"),
+            total_units=int(dose),
+            discarded_units=vial.get("discardedUnits"),
+            lot=batch.get("lotNumber") or "",
+            expiry=_date(batch.get("expirationDate")),
+            override_reason=checks.get("overrideReason") or "",
+            overridden_checks=checks.get("overriddenChecks") or "",
+            check_reasons=checks.get("checkReasons") or "",
+            complications="\n".join(note.get("text", "") for note in resource.get("note", [])),
+            sites=tuple(sites),
+        )
+        self._add_session(f"{at}.effectiveDateTime", patient, session)
+
+    def read_appointment(self, at: str, resource: Mapping[str, Any]) -> None:
+        actors = [p.get("actor") or {} for p in resource.get("participant", [])]
+        patient = next((self.patients[a["reference"]] for a in actors if a.get("reference") in self.patients), None)
+        if patient is None:
+            self.problem(f"{at}.participant", NO_SUBJECT)
+        periods = resource.get("requestedPeriod") or []
+        day = _date(periods[0].get("start")) if periods else _date(resource.get("start"))
+        if day is None:
+            self.problem(f"{at}.requestedPeriod", NO_DATE)
+        if patient is None or day is None:
+            return
+        status = "cancelled" if resource.get("status") in {"cancelled", "noshow"} else "booked"
+        self._add_session(f"{at}.requestedPeriod", patient, SessionRecord(resource.get("id") or "", day, status))
+
+    # -- Side effects and medication history --
+
+    def read_adverse_event(self, at: str, resource: Mapping[str, Any]) -> None:
+        patient = self.subject(at, resource)
+        kind = _code(resource.get("event"), codes.SIDE_EFFECT)
+        if kind is None:
+            self.problem(f"{at}.event", NO_KIND)
+        onset = _date(resource.get("date"))
+        if onset is None:
+            self.problem(f"{at}.date", NO_DATE)
+        detail: dict[str, Any] = {}
+        for extension in resource.get("extension", []):
+            if extension.get("url") == codes.SIDE_EFFECT_DETAIL:
+                detail = _subs(extension)
+        severity = _code(resource.get("severity"), codes.ADVERSE_EVENT_SEVERITY) or "mild"
+        if patient is None or kind is None or onset is None:
+            return
+        patient.side_effects.append(
+            SideEffectRecord(
+                key=resource.get("id") or "",
+                kind=kind,
+                onset=onset,
+                severity=severity,
+                description=detail.get("description") or "",
+                clinician_grade=detail.get("clinicianGrade") or "",
+                related_to_treatment=detail.get("relatedToTreatment"),
+                session_date=_date(detail.get("sessionDate")),
+            )
+        )
+
+    def read_statement(self, at: str, resource: Mapping[str, Any]) -> None:
+        patient = self.subject(at, resource)
+        category = _code(resource.get("category"), codes.MEDICATION)
+        medication = resource.get("medicationCodeableConcept") or {}
+        name = medication.get("text")
+        if not name:
+            self.problem(f"{at}.medicationCodeableConcept.text", NO_DRUG)
+        if category == "preventive":
+            period = resource.get("effectivePeriod") or {}
+            start = _date(period.get("start"))
+            if start is None:
+                self.problem(f"{at}.effectivePeriod.start", NO_DATE)
+            if patient is None or start is None or not name:
+                return
+            dosage = resource.get("dosage") or [{}]
+            patient.preventives.append(
+                PreventiveRecord(
+                    key=resource.get("id") or "",
+                    drug=name,
+                    drug_class=_code(medication, codes.PREVENTIVE_CLASS) or "other",
+                    start=start,
+                    stop=_date(period.get("end")),
+                    stop_reason=_code((resource.get("statusReason") or [{}])[0], codes.STOP_REASON) or "other",
+                    dose=dosage[0].get("text") or "",
+                )
+            )
+        elif category == "other-botulinum-toxin":
+            day = _date(resource.get("effectiveDateTime"))
+            if day is None:
+                self.problem(f"{at}.effectiveDateTime", NO_DATE)
+            dose = (resource.get("dosage") or [{}])[0].get("doseAndRate") or [{}]
+            units = (dose[0].get("doseQuantity") or {}).get("value")
+            if units is None:
+                self.problem(f"{at}.dosage", NO_DOSE)
+            if patient is None or day is None or units is None or not name:
+                return
+            reasons = resource.get("reasonCode") or [{}]
+            patient.other_toxins.append(
+                OtherToxinRecord(resource.get("id") or "", day, name, int(units), reasons[0].get("text") or "")
+            )
+        else:
+            self.problem(f"{at}.category", UNKNOWN_CATEGORY)
+
+    def records(self) -> tuple[PatientRecord, ...]:
+        records = []
+        for patient in self.patients.values():
+            fields = dict(patient.fields)
+            safety = fields.pop("safety")
+            records.append(
+                PatientRecord(
+                    **fields,
+                    safety=tuple(safety.items()),
+                    diary=tuple(day for _, day in sorted(patient.diary.values(), key=lambda p: p[1].date)),
+                    sessions=tuple(s for _, s in sorted(patient.sessions.values(), key=lambda p: p[1].date)),
+                    questionnaires=tuple(
+                        r
+                        for _, r in sorted(patient.questionnaires.values(), key=lambda p: (p[1].date, p[1].instrument))
+                    ),
+                    side_effects=tuple(patient.side_effects),
+                    preventives=tuple(patient.preventives),
+                    other_toxins=tuple(patient.other_toxins),
+                )
+            )
+        return tuple(records)
+
+
+_READERS = {
+    "Observation": _Reader.read_observation,
+    "QuestionnaireResponse": _Reader.read_questionnaire,
+    "MedicationAdministration": _Reader.read_administration,
+    "Appointment": _Reader.read_appointment,
+    "AdverseEvent": _Reader.read_adverse_event,
+    "MedicationStatement": _Reader.read_statement,
+}
+
+
+def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_TYPES) -> tuple[PatientRecord, ...]:
+    """The patients of a Bundle, or ``BundleInvalidError`` listing every located problem (nothing partial)."""
+    if not isinstance(document, Mapping) or document.get("resourceType") != "Bundle":
+        raise BundleInvalidError([Problem("Bundle", NOT_A_BUNDLE)])
+    kind = document.get("type")
+    if not isinstance(kind, str) or kind not in types:
+        expected = " or ".join(sorted(types))
+        raise BundleInvalidError(
+            [Problem("Bundle.type", BUNDLE_TYPE.format(expected=expected, found=document.get("type")))]
+        )
+    problems, document = _validated(document)
+    if problems:
+        raise BundleInvalidError(problems)
+    reader = _Reader(today=today)
+    entries = [
+        (f"Bundle.entry[{i}].resource", e.get("fullUrl"), e.get("resource") or {})
+        for i, e in enumerate(document.get("entry", []))
+    ]
+    for at, full_url, resource in entries:
+        if resource.get("resourceType") == "Patient":
+            reader.read_patient(at, full_url or f"Patient/{resource.get('id')}", resource)
+    for at, _, resource in entries:
+        resource_type = resource.get("resourceType")
+        if resource_type == "Patient" or resource_type in DERIVED:
+            continue
+        read = _READERS.get(resource_type)
+        if read is None:
+            reader.problem(f"{at}", UNSUPPORTED_RESOURCE.format(resource_type=resource_type))
+            continue
+        read(reader, at, resource)
+    if reader.problems:
+        raise BundleInvalidError(reader.problems)
+    return reader.records()

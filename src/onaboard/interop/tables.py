@@ -1,0 +1,273 @@
+"""CSV files of preventive-medication history and injection sessions: written and read as plain records.
+
+Same conventions as the diary CSV contract (shared/spec/diary-csv.md): UTF-8 with or without BOM, header row
+required, column order free, values trimmed, blank lines skipped, an unknown or repeated column is an error, and a
+file with any invalid row is refused whole with every problem as ``line N, column C: what is wrong``. Records are
+read with the diary's own CSV reader (``csv_records``) so line numbers mean the same everywhere. ``patient_id`` is
+the patient's record number. Formats: docs/fhir.md ("CSV files").
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from onaboard.clinical import Muscle, Side
+from onaboard.clinical.diary import csv_records
+from onaboard.clinical.errors import InvalidInputError, Problem
+from onaboard.interop.fhir.records import PreventiveRecord, SessionRecord, SiteRecord
+
+PREVENTIVE_COLUMNS: tuple[str, ...] = ("patient_id", "drug", "drug_class", "dose", "start", "stop", "stop_reason")
+PREVENTIVE_REQUIRED: tuple[str, ...] = ("patient_id", "drug", "drug_class", "start", "stop_reason")
+SESSION_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "date",
+    "status",
+    "vial_units",
+    "vials_used",
+    "total_units",
+    "discarded_units",
+    "lot",
+    "expiry",
+    "sites",
+    "override_reason",
+    "complications",
+)
+SESSION_REQUIRED: tuple[str, ...] = ("patient_id", "date", "status")
+SESSION_STATUSES = ("booked", "recorded", "cancelled")
+
+EMPTY_FILE = "the file is empty: a header row is required"
+NOT_UTF8 = "the file is not UTF-8 text"
+MISSING_COLUMN = "required column is missing"
+UNKNOWN_COLUMN = "unknown column (expected one of: {expected})"
+REPEATED_COLUMN = "column appears more than once in the header"
+TOO_MANY_FIELDS = "row has {found} fields but the header has {expected}"
+REQUIRED_VALUE = "a value is required"
+BAD_DATE = "date must be YYYY-MM-DD (got {value!r})"
+BAD_CHOICE = "must be one of {choices} (got {value!r})"
+BAD_NUMBER = "must be a whole number (got {value!r})"
+STOP_BEFORE_START = "stop {stop} is before start {start}"
+DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the first is on line {first_line})"
+BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"
+RECORDED_NEEDS = "a recorded session needs {what}"
+SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class TableError(InvalidInputError):
+    """A CSV file refused whole; ``problems`` lists every reason in file order."""
+
+
+def _write(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if value is None else str(value) for value in row])
+    return out.getvalue()
+
+
+def write_preventives(patient_id: str, trials: Iterable[PreventiveRecord]) -> str:
+    return _write(
+        PREVENTIVE_COLUMNS,
+        (
+            (patient_id, t.drug, t.drug_class, t.dose, t.start.isoformat(), t.stop.isoformat() if t.stop else "",
+             t.stop_reason)
+            for t in sorted(trials, key=lambda t: (t.start, t.drug))
+        ),
+    )  # fmt: skip
+
+
+def _site_text(site: SiteRecord) -> str:
+    return f"{site.muscle}:{site.side}:{site.units}" + (":ftp" if site.follow_the_pain else "")
+
+
+def write_sessions(patient_id: str, sessions: Iterable[SessionRecord]) -> str:
+    return _write(
+        SESSION_COLUMNS,
+        (
+            (
+                patient_id, s.date.isoformat(), s.status,
+                s.vial_units if s.status == "recorded" else "", s.vials_used, s.total_units, s.discarded_units,
+                s.lot, s.expiry.isoformat() if s.expiry else "", ";".join(_site_text(site) for site in s.sites),
+                s.override_reason, s.complications,
+            )
+            for s in sorted(sessions, key=lambda s: (s.date, s.status))
+        ),
+    )  # fmt: skip
+
+
+class _Row:
+    def __init__(self, line: int, fields: Mapping[str, str], problems: list[Problem]) -> None:
+        self.line, self.fields, self.problems = line, fields, problems
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        value = self.fields.get(column, "")
+        if required and not value:
+            self.problems.append(Problem(self.line, column, REQUIRED_VALUE))
+        return value
+
+    def date(self, column: str, *, required: bool = False) -> dt.date | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            if _ISO_DATE.fullmatch(value):
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        self.problems.append(Problem(self.line, column, BAD_DATE.format(value=value)))
+        return None
+
+    def choice(self, column: str, choices: Sequence[str]) -> str:
+        value = self.text(column, required=True)
+        if value and value not in choices:
+            self.problems.append(Problem(self.line, column, BAD_CHOICE.format(choices=", ".join(choices), value=value)))
+        return value
+
+    def number(self, column: str) -> int | None:
+        value = self.text(column)
+        if not value:
+            return None
+        if not value.isdigit():
+            self.problems.append(Problem(self.line, column, BAD_NUMBER.format(value=value)))
+            return None
+        return int(value)
+
+
+def _read(
+    source: str | bytes,
+    columns: Sequence[str],
+    required: Sequence[str],
+    read_row: Callable[[_Row], tuple[str, Any, Any] | None],
+    what: str,
+) -> dict[str, list[Any]]:
+    """Every row read by ``read_row`` (patient id, natural key, record) grouped by patient, or ``TableError``."""
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise TableError([Problem(1, None, NOT_UTF8)]) from None
+    records = csv_records(source, error=TableError)
+    first = next(records, None)
+    if first is None:
+        raise TableError([Problem(1, None, EMPTY_FILE)])
+    header_line, header = first
+    problems: list[Problem] = []
+    for index, name in enumerate(header):
+        if name in header[:index]:
+            problems.append(Problem(header_line, name, REPEATED_COLUMN))
+        elif name not in columns:
+            problems.append(Problem(header_line, name, UNKNOWN_COLUMN.format(expected=", ".join(columns))))
+    problems.extend(Problem(header_line, name, MISSING_COLUMN) for name in required if name not in header)
+    if problems:
+        raise TableError(problems)
+    by_patient: dict[str, list[Any]] = {}
+    seen: dict[tuple[str, Any], int] = {}
+    for line, values in records:
+        if len(values) > len(header):
+            problems.append(Problem(line, None, TOO_MANY_FIELDS.format(found=len(values), expected=len(header))))
+            continue
+        row = _Row(line, dict(zip(header, values, strict=False)), problems)
+        before = len(problems)
+        read = read_row(row)
+        if read is None or len(problems) > before:
+            continue
+        patient_id, key, record = read
+        first_line = seen.setdefault((patient_id, key), line)
+        if first_line != line:
+            problems.append(
+                Problem(line, None, DUPLICATE_ROW.format(patient_id=patient_id, what=what, first_line=first_line))
+            )
+            continue
+        by_patient.setdefault(patient_id, []).append(record)
+    if problems:
+        raise TableError(problems)
+    return by_patient
+
+
+def read_preventives(source: str | bytes, *, classes: Sequence[str], reasons: Sequence[str]) -> dict[str, list[Any]]:
+    """Preventive trials by patient id; ``classes`` and ``reasons`` are the allowed drug classes and stop reasons."""
+
+    def row(r: _Row) -> tuple[str, Any, Any] | None:
+        patient_id = r.text("patient_id", required=True)
+        drug = r.text("drug", required=True)
+        drug_class = r.choice("drug_class", classes)
+        start = r.date("start", required=True)
+        stop = r.date("stop")
+        reason = r.choice("stop_reason", reasons)
+        if start and stop and stop < start:
+            r.problems.append(Problem(r.line, "stop", STOP_BEFORE_START.format(stop=stop, start=start)))
+        if start is None:
+            return None
+        return patient_id, (drug, start), PreventiveRecord("", drug, drug_class, start, stop, reason, r.text("dose"))
+
+    return _read(source, PREVENTIVE_COLUMNS, PREVENTIVE_REQUIRED, row, "drug and start")
+
+
+def _sites(r: _Row) -> tuple[SiteRecord, ...]:
+    sites = []
+    for item in filter(None, (part.strip() for part in r.text("sites").split(";"))):
+        parts = item.split(":")
+        muscles, sides = {m.value for m in Muscle}, {s.value for s in Side}
+        valid = (
+            len(parts) in {3, 4}
+            and parts[0] in muscles
+            and parts[1] in sides
+            and parts[2].isdigit()
+            and (len(parts) == 3 or parts[3] == "ftp")
+        )
+        if not valid:
+            r.problems.append(Problem(r.line, "sites", BAD_SITE.format(value=item)))
+            continue
+        sites.append(SiteRecord(parts[0], parts[1], int(parts[2]), len(parts) == 4))
+    return tuple(sites)
+
+
+def read_sessions(source: str | bytes) -> dict[str, list[Any]]:
+    """Sessions by patient id. A recorded session needs its lot, expiry, total and sites, which must add up."""
+
+    def row(r: _Row) -> tuple[str, Any, Any] | None:
+        patient_id = r.text("patient_id", required=True)
+        day = r.date("date", required=True)
+        status = r.choice("status", SESSION_STATUSES)
+        numbers = {name: r.number(name) for name in ("vial_units", "vials_used", "total_units", "discarded_units")}
+        expiry = r.date("expiry")
+        sites = _sites(r)
+        if status == "recorded":
+            for column, value, what in (
+                ("lot", r.text("lot"), "a lot"),
+                ("expiry", expiry, "an expiry date"),
+                ("total_units", numbers["total_units"], "the total units"),
+                ("sites", sites, "its sites"),
+            ):
+                if not value:
+                    r.problems.append(Problem(r.line, column, RECORDED_NEEDS.format(what=what)))
+            total = numbers["total_units"]
+            if sites and total is not None and sum(s.units for s in sites) != total:
+                units = sum(s.units for s in sites)
+                r.problems.append(Problem(r.line, "sites", SITES_TOTAL.format(sites=units, total=total)))
+        if day is None:
+            return None
+        record = SessionRecord(
+            key="",
+            date=day,
+            status=status,
+            vial_units=numbers["vial_units"] or 200,
+            vials_used=numbers["vials_used"],
+            total_units=numbers["total_units"],
+            discarded_units=numbers["discarded_units"],
+            lot=r.text("lot"),
+            expiry=expiry,
+            override_reason=r.text("override_reason"),
+            complications=r.text("complications"),
+            sites=sites,
+        )
+        return patient_id, (day, status == "cancelled"), record
+
+    return _read(source, SESSION_COLUMNS, SESSION_REQUIRED, row, "date")

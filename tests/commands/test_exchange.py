@@ -1,0 +1,251 @@
+"""The exchange commands (onaboard/commands/exchange.py): FHIR export and import, diary and table CSV files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from onaboard.cli import app
+from onaboard.clinical import write_diary
+from onaboard.commands import exchange
+from onaboard.synthetic import Profile, synthetic_patient_days
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.patients.models import Patient
+from tests.web.factories import ClinicFactory, PatientFactory, UserFactory
+
+REPO = Path(__file__).resolve().parents[2]
+ONABOARD = REPO / ".venv" / "bin" / "onaboard"
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def _diary(record_number: str, days: int, *, end: dt.date) -> str:
+    generated = synthetic_patient_days(
+        record_number,
+        start=end - dt.timedelta(days=days - 1),
+        days=days,
+        profile=Profile.CHRONIC,
+        seed=3,
+        completeness=1.0,
+    )
+    return write_diary(generated)
+
+
+@pytest.fixture
+def clinic(db):
+    clinic = ClinicFactory(name="Exchange clinic")
+    PatientFactory(clinic=clinic, record_number="EX-1", birth_date=dt.date(1980, 1, 2))
+    return clinic
+
+
+def test_import_then_export_diary_round_trips_and_reimport_changes_nothing(clinic, tmp_path):
+    """A diary CSV imported, exported and imported again gives the same file and changes nothing."""
+    from django.utils import timezone
+
+    source = tmp_path / "in.csv"
+    source.write_text(_diary("EX-1", 60, end=timezone.localdate()), encoding="utf-8")
+    nurse = UserFactory(username="nurse.ex", role="nurse", clinic=clinic)
+    first = _run("import", "diary", str(source), "--user", nurse.username)
+    assert first.exit_code == 0, first.output
+    assert "diary days: 60 created, 0 updated, 0 unchanged" in first.output
+    out = tmp_path / "out.csv"
+    assert _run("export", "diary", "--patient", "EX-1", "-o", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+    again = _run("import", "diary", str(out))
+    assert again.output.strip() == exchange.UNCHANGED.format(path=out)
+    assert AuditEvent.objects.filter(object_type="diary_import", username="nurse.ex").count() == 1
+
+
+def test_an_invalid_diary_exits_2_listing_every_problem_and_imports_nothing(clinic, tmp_path):
+    """Bad rows and an unknown patient are listed as line N, column C on stderr; nothing is stored."""
+    path = tmp_path / "bad.csv"
+    path.write_text("patient_id,date,headache_hours\nEX-1,2026-01-01,25\nEX-1,2026-01-02,x\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", "diary", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "line 2, column headache_hours: headache hours must be a number from 0 to 24 (got '25')",
+        "line 3, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')",
+    ]
+    path.write_text("patient_id,date,headache_hours\nEX-1,2026-01-01,0\nNOBODY,2026-01-01,0\n", encoding="utf-8")
+    unknown = CliRunner().invoke(app, ["import", "diary", str(path)])
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip() == "line 3, column patient_id: no patient with record number NOBODY in this clinic"
+    assert not DiaryEntry.objects.exists()
+
+
+def test_the_commands_say_what_is_missing(clinic, tmp_path):
+    """--patient or --all is required; an unknown patient, user or clinic is named; all exit 2."""
+    out = str(tmp_path / "x.json")
+    cases = [
+        (["fhir", "export", "-o", out], exchange.PATIENT_OR_ALL),
+        (
+            ["fhir", "export", "--patient", "NOPE", "-o", out],
+            exchange.NO_SUCH_PATIENT.format(value="NOPE", clinic="Exchange clinic"),
+        ),
+        (["fhir", "export", "--all", "--user", "ghost", "-o", out], exchange.NO_SUCH_USER.format(value="ghost")),
+        (
+            ["fhir", "export", "--all", "--clinic", "Elsewhere", "-o", out],
+            exchange.NO_SUCH_CLINIC.format(value="Elsewhere"),
+        ),
+        (
+            ["fhir", "import", str(tmp_path / "missing.json")],
+            exchange.CANNOT_READ.format(path=tmp_path / "missing.json", reason="No such file or directory"),
+        ),
+    ]
+    for args, message in cases:
+        result = CliRunner().invoke(app, args)
+        assert (result.exit_code, result.stderr.strip()) == (2, message)
+
+
+def test_fhir_export_then_import_into_another_clinic_and_again(clinic, tmp_path):
+    """A clinic exported with --all loads into an empty clinic; loading it again changes nothing."""
+    from django.utils import timezone
+
+    diary = tmp_path / "d.csv"
+    diary.write_text(_diary("EX-1", 30, end=timezone.localdate()), encoding="utf-8")
+    _run("import", "diary", str(diary), "--clinic", "Exchange clinic")
+    bundle = tmp_path / "clinic.json"
+    exported = _run("fhir", "export", "--all", "--clinic", "Exchange clinic", "-o", str(bundle))
+    assert exported.output.startswith(f"Wrote {bundle}: 1 patient(s), 31 resources.")
+    assert json.loads(bundle.read_text())["type"] == "transaction"
+    ClinicFactory(name="Second clinic")
+    loaded = _run("fhir", "import", str(bundle), "--clinic", "Second clinic")
+    assert "patients created: 1" in loaded.output
+    assert DiaryEntry.objects.filter(patient__clinic__name="Second clinic").count() == 30
+    assert _run("fhir", "import", str(bundle), "--clinic", "Second clinic").output.strip() == (
+        exchange.UNCHANGED.format(path=bundle)
+    )
+    assert AuditEvent.objects.filter(action=Action.EXPORT, object_type="fhir_bundle", detail="command line").exists()
+
+
+def test_an_invalid_bundle_exits_2_with_located_problems(clinic, tmp_path):
+    """A Bundle whose Patient lacks a record number is refused with the FHIRPath of the problem."""
+    path = tmp_path / "b.json"
+    patient = {"resourceType": "Patient", "name": [{"family": "X", "given": ["Y"]}], "birthDate": "1980-01-01"}
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient}]}))
+    result = CliRunner().invoke(app, ["fhir", "import", str(path)])
+    assert result.exit_code == 2
+    from onaboard.interop.fhir.read import NO_RECORD_NUMBER
+
+    assert result.stderr.strip() == f"Bundle.entry[0].resource.identifier: {NO_RECORD_NUMBER}"
+    assert Patient.objects.count() == 1
+
+
+# --- Killed mid-way ------------------------------------------------------------------------------------------------
+
+
+def _database(tmp_path: Path) -> tuple[dict[str, str], str]:
+    """Environment for a migrated database the subprocesses share: a SQLite file, or PostgreSQL when configured."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "onaboard.web.config.settings.dev", "ONABOARD_TODAY": ""}
+    env.pop("ONABOARD_TODAY")
+    test_url = os.environ.get("ONABOARD_TEST_DATABASE_URL")
+    if test_url:
+        import psycopg
+
+        name = test_url.rsplit("/", 1)[1] + "_kill"
+        admin = test_url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = test_url.rsplit("/", 1)[0] + "/" + name
+        kind = "postgres"
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'kill.sqlite3'}"
+        kind = "sqlite"
+    subprocess.run([sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=REPO)
+    setup = (
+        "import django, datetime; django.setup();"
+        "from onaboard.web.accounts.models import Clinic; from onaboard.web.patients.models import Patient;"
+        "c = Clinic.objects.create(name='Kill clinic');"
+        "Patient.objects.create(clinic=c, record_number='KILL-1', given_name='K', family_name='L',"
+        " birth_date=datetime.date(1980, 1, 1))"
+    )
+    subprocess.run([sys.executable, "-c", setup], env=env, check=True, cwd=REPO)
+    return env, kind
+
+
+def _writing(env: dict[str, str], kind: str) -> bool:
+    """Whether another connection is inside a write transaction on the diary right now."""
+    if kind == "sqlite":
+        path = env["DATABASE_URL"].removeprefix("sqlite:///")
+        connection = sqlite3.connect(path, timeout=0)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            connection.close()
+        return False
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"]) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'diary_diaryentry' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def _count(env: dict[str, str]) -> int:
+    script = (
+        "import django; django.setup(); from onaboard.web.diary.models import DiaryEntry;"
+        "print(DiaryEntry.objects.count())"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=REPO, capture_output=True)
+    return int(done.stdout)
+
+
+@pytest.mark.slow
+def test_a_10000_day_import_killed_mid_way_leaves_nothing_and_a_retry_lands_whole(tmp_path):
+    """SIGKILL during `onaboard import diary` of 10,000 days stores none; the retry stores all; a second none."""
+    env, kind = _database(tmp_path)
+    path = tmp_path / "long.csv"
+    path.write_text(_diary("KILL-1", 10_000, end=dt.date.today() - dt.timedelta(days=1)), encoding="utf-8")  # noqa: DTZ011
+    command = [str(ONABOARD), "import", "diary", str(path), "--clinic", "Kill clinic"]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _writing(env, kind):
+        assert process.poll() is None, "the import finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert _count(env) == 0
+    retry = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert retry.returncode == 0, retry.stderr
+    assert "diary days: 10000 created, 0 updated, 0 unchanged" in retry.stdout
+    assert _count(env) == 10_000
+    second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert second.stdout.strip() == exchange.UNCHANGED.format(path=path)
+    assert _count(env) == 10_000
+
+
+def test_table_commands_import_and_export_preventives(clinic, tmp_path):
+    """`import table preventives` stores the trials; `export table` writes the same file; re-import changes nothing."""
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "patient_id,drug,drug_class,dose,start,stop,stop_reason\n"
+        "EX-1,propranolol,beta_blocker,80 mg,2024-01-01,2024-04-01,ineffective\n",
+        encoding="utf-8",
+    )
+    assert "preventives: 1 created, 0 updated, 0 unchanged" in _run("import", "table", "preventives", str(path)).output
+    out = tmp_path / "out.csv"
+    assert _run("export", "table", "preventives", "--patient", "EX-1", "-o", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+    assert _run("import", "table", "preventives", str(out)).output.strip() == exchange.UNCHANGED.format(path=out)
+    wrong = CliRunner().invoke(app, ["import", "table", "vaccines", str(path)])
+    assert (wrong.exit_code, wrong.stderr.strip()) == (2, exchange.NOT_A_KIND.format(value="vaccines"))

@@ -1,0 +1,242 @@
+"""Reading FHIR Bundles back into records (onaboard/interop/fhir/read.py): round trip and located problems."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from onaboard.clinical import AcuteClass, DiaryDay, Intensity
+from onaboard.interop.fhir import BundleInvalidError, bundle, read_bundle
+from onaboard.interop.fhir import read as fhir_read
+from onaboard.interop.fhir.records import (
+    OtherToxinRecord,
+    PatientRecord,
+    PreventiveRecord,
+    QuestionnaireRecord,
+    SessionRecord,
+    SideEffectRecord,
+    SiteRecord,
+)
+
+TODAY = dt.date(2026, 6, 1)
+KEY = "6f1c1f5e-0000-4000-8000-000000000001"
+
+
+def _record() -> PatientRecord:
+    return PatientRecord(
+        key=KEY,
+        record_number="MRN-1",
+        given_name="Alex",
+        family_name="Synthetic",
+        birth_date=dt.date(1984, 5, 17),
+        sex="female",
+        safety=(("pregnant", False), ("dysphagia", True)),
+        other_toxin_asked=True,
+        diary=(
+            DiaryDay("MRN-1", dt.date(2026, 5, 1), Decimal(0), aura=True),
+            DiaryDay(
+                "MRN-1",
+                dt.date(2026, 5, 2),
+                Decimal("6.5"),
+                Intensity.SEVERE,
+                unilateral=True,
+                nausea=True,
+                acute_medication=frozenset({AcuteClass.TRIPTAN, AcuteClass.OPIOID}),
+                acute_relief=True,
+                notes='at work, "bad"',
+            ),
+        ),
+        sessions=(
+            SessionRecord(
+                "6f1c1f5e-0000-4000-8000-000000000002",
+                dt.date(2026, 5, 3),
+                "recorded",
+                vials_used=1,
+                total_units=10,
+                discarded_units=190,
+                lot="C1",
+                expiry=dt.date(2027, 1, 1),
+                sites=(SiteRecord("procerus", "midline", 5, x=10, y=20), SiteRecord("temporalis", "left", 5, True)),
+            ),
+            SessionRecord("6f1c1f5e-0000-4000-8000-000000000003", dt.date(2026, 7, 26), "booked"),
+        ),
+        questionnaires=(
+            QuestionnaireRecord(
+                "6f1c1f5e-0000-4000-8000-000000000004",
+                "hit6",
+                dt.date(2026, 5, 2),
+                ("always", "very_often", "sometimes", "rarely", "never", "always"),
+                61,
+                "severe_impact",
+            ),
+            QuestionnaireRecord(
+                "6f1c1f5e-0000-4000-8000-000000000005",
+                "midas",
+                dt.date(2026, 5, 2),
+                (("q1", 1), ("q2", 2), ("q3", 0), ("q4", 0), ("q5", 3), ("a", None), ("b", 7)),
+                6,
+                "II",
+            ),
+        ),
+        side_effects=(
+            SideEffectRecord(
+                "6f1c1f5e-0000-4000-8000-000000000006",
+                "neck_pain",
+                dt.date(2026, 5, 5),
+                "mild",
+                "stiff",
+                "mild",
+                True,
+                dt.date(2026, 5, 3),
+            ),
+        ),
+        preventives=(
+            PreventiveRecord(
+                "6f1c1f5e-0000-4000-8000-000000000007",
+                "topiramate",
+                "anticonvulsant",
+                dt.date(2025, 1, 1),
+                dt.date(2025, 3, 1),
+                "not_tolerated",
+                "50 mg",
+            ),
+        ),
+        other_toxins=(OtherToxinRecord("6f1c1f5e-0000-4000-8000-000000000008", dt.date(2026, 1, 1), "X", 20, "lines"),),
+    )
+
+
+def test_a_record_round_trips_through_a_bundle():
+    """Every field of every kind of row comes back from the Bundle unchanged."""
+    record = _record()
+    document = bundle([record])
+    (back,) = read_bundle(document, today=TODAY)
+    assert back == record
+
+
+def test_the_bundle_is_a_valid_r4b_transaction_with_the_public_codes():
+    """The export PUTs each resource by id and carries SNOMED CT, ICD-10-CM, CPT 64615 and HCPCS J0585."""
+    from onaboard.interop.fhir.records import ConditionRecord
+
+    record = _record()
+    fields = {name: getattr(record, name) for name in record.__slots__}
+    with_condition = PatientRecord(**{**fields, "condition": ConditionRecord(TODAY, ("15 or more headache days",))})
+    document = bundle([with_condition])
+    assert all(entry["request"]["method"] == "PUT" for entry in document["entry"])
+    text = str(document)
+    for code in ("37796009", "G43.709", "64615", "J0585"):
+        assert code in text
+
+
+def _problems(document) -> list[tuple[str, str]]:
+    with pytest.raises(BundleInvalidError) as refused:
+        read_bundle(document, today=TODAY)
+    return [(p.expression, p.message) for p in refused.value.problems]
+
+
+def test_every_problem_is_named_with_its_place():
+    """Bad hours, a duplicate day, an unknown questionnaire and a site without units are all listed, in order."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    kinds = [e["resource"]["resourceType"] for e in entries]
+    first_day = kinds.index("Observation")
+    entries[first_day + 1]["resource"]["component"][0]["valueQuantity"]["value"] = 25
+    duplicate = copy.deepcopy(entries[first_day])
+    entries.append(duplicate)
+    response = kinds.index("QuestionnaireResponse")
+    entries[response]["resource"]["questionnaire"] = "https://example.org/q"
+    administration = kinds.index("MedicationAdministration")
+    del entries[administration]["resource"]["extension"][0]["extension"][1]
+    assert _problems(document) == [
+        (
+            f"Bundle.entry[{first_day + 1}].resource.component[0]",
+            "headache_hours: headache hours must be a number from 0 to 24 (got '25')",
+        ),
+        (
+            f"Bundle.entry[{response}].resource.questionnaire",
+            fhir_read.UNKNOWN_QUESTIONNAIRE.format(
+                value="https://example.org/q",
+                hit6="https://onaboard.org/fhir/Questionnaire/hit6",
+                midas="https://onaboard.org/fhir/Questionnaire/midas",
+            ),
+        ),
+        (f"Bundle.entry[{administration}].resource.extension[0]", fhir_read.BAD_SITE),
+        (
+            f"Bundle.entry[{len(entries) - 1}].resource.effectiveDateTime",
+            fhir_read.DUPLICATE_DAY.format(day="2026-05-01", first=f"Bundle.entry[{first_day}].resource"),
+        ),
+    ]
+
+
+def test_engine_refusals_of_answers_and_references_are_located():
+    """HIT-6 answers the engine refuses and a subject outside the Bundle are problems at their place."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    kinds = [e["resource"]["resourceType"] for e in entries]
+    response = kinds.index("QuestionnaireResponse")
+    entries[response]["resource"]["item"][0]["answer"][0]["valueCoding"]["code"] = "often"
+    event = kinds.index("AdverseEvent")
+    entries[event]["resource"]["subject"]["reference"] = "urn:uuid:nobody"
+    problems = _problems(document)
+    assert problems[0][0] == f"Bundle.entry[{response}].resource.item"
+    assert problems[0][1].startswith("the answers are refused: ")
+    assert "often" in problems[0][1]
+    assert problems[1] == (
+        f"Bundle.entry[{event}].resource.subject.reference",
+        fhir_read.UNKNOWN_SUBJECT.format(value="urn:uuid:nobody"),
+    )
+
+
+def test_structural_problems_come_from_the_fhir_models():
+    """An invalid date is reported by fhir.resources with its path; other resource types are refused by name."""
+    patient = {"resourceType": "Patient", "birthDate": "17/05/1984"}
+    document = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient}]}
+    assert _problems(document) == [
+        ("Bundle.entry[0].resource.birthDate", "Date value string does not match spec regex.")
+    ]
+    encounter = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}
+    document["entry"] = [{"resource": encounter}]
+    assert _problems(document) == [
+        ("Bundle.entry[0].resource", fhir_read.UNSUPPORTED_RESOURCE.format(resource_type="Encounter"))
+    ]
+    assert _problems({"resourceType": "Patient"}) == [("Bundle", fhir_read.NOT_A_BUNDLE)]
+
+
+def test_a_patient_without_a_record_number_or_name_is_refused():
+    """The record number, the name and the birth date are required, each reported at its place."""
+    document = bundle([_record()])
+    patient = document["entry"][0]["resource"]
+    patient["identifier"] = []
+    patient["name"] = [{"family": "Synthetic"}]
+    del patient["birthDate"]
+    problems = _problems(document)
+    assert problems[:3] == [
+        ("Bundle.entry[0].resource.identifier", fhir_read.NO_RECORD_NUMBER),
+        ("Bundle.entry[0].resource.name", fhir_read.NO_NAME),
+        ("Bundle.entry[0].resource.birthDate", fhir_read.NO_BIRTH_DATE),
+    ]
+
+
+def test_unknown_resource_types_and_odd_bundle_types_are_located_problems():
+    """A resourceType no R4B resource has, or a Bundle.type that is not text, is refused at its place."""
+    document = bundle([_record()])
+    document["entry"][1]["resource"]["resourceType"] = "NoSuchResource"
+    assert _problems(document) == [
+        ("Bundle.entry[1].resource.resourceType", fhir_read.UNKNOWN_TYPE.format(value="NoSuchResource"))
+    ]
+    document = bundle([_record()])
+    document["type"] = ["transaction"]
+    assert _problems(document)[0][0] == "Bundle.type"
+
+
+def test_json_nulls_the_models_accept_are_read_as_absent():
+    """A null coding or component list is dropped by the models' normalisation, so it is a problem, not a crash."""
+    document = bundle([_record()])
+    kinds = [e["resource"]["resourceType"] for e in document["entry"]]
+    observation = document["entry"][kinds.index("Observation")]["resource"]
+    observation["code"] = {"coding": None, "text": "diary"}
+    assert _problems(document) == [
+        (f"Bundle.entry[{kinds.index('Observation')}].resource.code", fhir_read.NOT_A_DIARY_DAY)
+    ]

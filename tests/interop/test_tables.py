@@ -1,0 +1,86 @@
+"""Preventive-history and sessions CSV files (onaboard/interop/tables.py): written, read back, refused by row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from onaboard.interop import tables
+from onaboard.interop.fhir.records import PreventiveRecord, SessionRecord, SiteRecord
+
+CLASSES = ("beta_blocker", "anticonvulsant", "other")
+REASONS = ("ineffective", "not_tolerated", "ongoing", "other")
+
+
+def test_preventives_round_trip():
+    """A preventive history written and read back gives the same trials, keyed by patient."""
+    trials = [
+        PreventiveRecord("", "propranolol", "beta_blocker", dt.date(2024, 1, 1), dt.date(2024, 4, 1), "ineffective",
+                         "80 mg, daily"),
+        PreventiveRecord("", "topiramate", "anticonvulsant", dt.date(2024, 5, 1), None, "ongoing"),
+    ]  # fmt: skip
+    text = tables.write_preventives("MRN-1", trials)
+    assert tables.read_preventives(text, classes=CLASSES, reasons=REASONS) == {"MRN-1": trials}
+
+
+def test_sessions_round_trip():
+    """Booked and recorded sessions with their sites come back from the CSV unchanged."""
+    sessions = [
+        SessionRecord("", dt.date(2026, 1, 5), "recorded", 200, 1, 10, 190, "C1", dt.date(2027, 1, 1),
+                      sites=(SiteRecord("procerus", "midline", 5), SiteRecord("trapezius", "left", 5, True))),
+        SessionRecord("", dt.date(2026, 3, 30), "booked"),
+    ]  # fmt: skip
+    text = tables.write_sessions("MRN-1", sessions)
+    assert tables.read_sessions(text) == {"MRN-1": sessions}
+
+
+def _problems(call, text: str) -> list[str]:
+    with pytest.raises(tables.TableError) as refused:
+        call(text)
+    return [str(problem) for problem in refused.value.problems]
+
+
+def test_every_bad_preventive_row_is_reported_by_line_and_column():
+    """An unknown class, a stop before the start, a bad date and a repeated trial are each named; nothing is read."""
+    text = (
+        "patient_id,drug,drug_class,start,stop,stop_reason\n"
+        "MRN-1,propranolol,beta,2024-01-01,,ineffective\n"
+        "MRN-1,topiramate,anticonvulsant,2024-05-01,2024-04-01,other\n"
+        "MRN-1,amitriptyline,other,01/05/2024,,other\n"
+        "MRN-2,x,other,2024-01-01,,other\n"
+        "MRN-2,x,other,2024-01-01,,ongoing\n"
+    )
+    problems = _problems(lambda t: tables.read_preventives(t, classes=CLASSES, reasons=REASONS), text)
+    assert problems == [
+        "line 2, column drug_class: must be one of beta_blocker, anticonvulsant, other (got 'beta')",
+        "line 3, column stop: stop 2024-04-01 is before start 2024-05-01",
+        "line 4, column start: date must be YYYY-MM-DD (got '01/05/2024')",
+        "line 6: second row for patient MRN-2 with the same drug and start (the first is on line 5)",
+    ]
+
+
+def test_a_recorded_session_needs_its_product_and_sites_that_add_up():
+    """A recorded row without lot and expiry, with a bad site and sites not adding up to the total, is refused."""
+    text = (
+        "patient_id,date,status,total_units,lot,expiry,sites\n"
+        "MRN-1,2026-01-05,recorded,15,,,procerus:midline:5;nose:left:5\n"
+        "MRN-1,2026-01-06,done,,,,\n"
+    )
+    assert _problems(tables.read_sessions, text) == [
+        "line 2, column sites: site 'nose:left:5' must be muscle:side:units, with :ftp for a follow-the-pain site",
+        "line 2, column lot: a recorded session needs a lot",
+        "line 2, column expiry: a recorded session needs an expiry date",
+        "line 2, column sites: the sites add up to 5 U, not the total of 15 U",
+        "line 3, column status: must be one of booked, recorded, cancelled (got 'done')",
+    ]
+
+
+def test_the_header_is_checked_like_the_diarys():
+    """An unknown column and a missing required column are problems on line 1; an empty file is refused."""
+    assert _problems(tables.read_sessions, "patient_id,when\n") == [
+        f"line 1, column when: {tables.UNKNOWN_COLUMN.format(expected=', '.join(tables.SESSION_COLUMNS))}",
+        "line 1, column date: required column is missing",
+        "line 1, column status: required column is missing",
+    ]
+    assert _problems(tables.read_sessions, "") == [f"line 1: {tables.EMPTY_FILE}"]

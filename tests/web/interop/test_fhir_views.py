@@ -1,0 +1,164 @@
+"""The FHIR endpoints (onaboard/web/interop/fhir_views.py): metadata, $everything and transaction Bundles."""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+from django.utils import timezone
+
+from onaboard.interop.fhir import read as fhir_read
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.interop import fhir_views
+from onaboard.web.patients.models import Patient
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+
+
+def _everything(client: Client, patient: Patient):
+    return client.get(f"/fhir/Patient/{patient.external_id}/$everything")
+
+
+def _post(client: Client, document: dict):
+    return client.post("/fhir/", data=json.dumps(document), content_type="application/fhir+json")
+
+
+def test_metadata_is_a_capability_statement_anyone_may_read(db):
+    """GET /fhir/metadata answers a CapabilityStatement (R4B, JSON, $everything, transaction) without sign-in."""
+    response = Client().get("/fhir/metadata")
+    assert response.status_code == 200
+    assert response["Content-Type"] == FHIR_JSON
+    statement = response.json()
+    assert statement["resourceType"] == "CapabilityStatement"
+    assert statement["fhirVersion"] == "4.3.0"
+    assert statement["rest"][0]["interaction"] == [{"code": "transaction"}]
+    patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
+    assert patient["operation"][0]["name"] == "everything"
+
+
+def test_everything_returns_the_patients_bundle_and_audits_it(world, charted, fhir_as):
+    """A nurse's $everything is a searchset Bundle of the patient's resources, recorded as an export."""
+    response = _everything(fhir_as("nurse"), charted)
+    assert response.status_code == 200
+    assert response["Content-Type"] == FHIR_JSON
+    document = response.json()
+    assert document["type"] == "searchset"
+    kinds = [entry["resource"]["resourceType"] for entry in document["entry"]]
+    assert kinds.count("Observation") == 3
+    assert kinds.count("QuestionnaireResponse") == 1
+    assert kinds.count("Appointment") == 1
+    assert AuditEvent.objects.filter(
+        action=Action.EXPORT, patient_id=charted.external_id, username="nurse", detail="fhir $everything"
+    ).exists()
+
+
+def test_everything_is_404_for_a_patient_the_caller_may_not_see(world, fhir_as):
+    """Another clinic's patient, or a billing user without the clinical view, get a not-found OperationOutcome."""
+    far = _everything(fhir_as("nurse"), world.other_clinic_patient)
+    billing = _everything(fhir_as("billing"), world.same_clinic_patient)
+    for response in (far, billing):
+        assert response.status_code == 404
+        assert response.json()["issue"][0] == {
+            "severity": "error",
+            "code": "not-found",
+            "diagnostics": fhir_views.NOT_FOUND,
+        }
+    assert AuditEvent.objects.filter(action=Action.DENIED, object_id=str(world.other_clinic_patient.external_id))
+
+
+def test_everything_needs_authentication(world):
+    """Without a token or session the answer is 401 with an OperationOutcome."""
+    response = _everything(Client(), world.own_patient)
+    assert response.status_code == 401
+    assert response.json()["issue"][0]["diagnostics"] == fhir_views.NOT_AUTHENTICATED
+
+
+def test_a_patient_may_read_their_own_everything_with_a_session(world, charted, client):
+    """The signed-in patient reads their own record through $everything, like the portal."""
+    client.force_login(world.users["patient"])
+    assert _everything(client, charted).status_code == 200
+    assert _everything(client, world.same_clinic_patient).status_code == 404
+
+
+def test_a_transaction_posts_back_what_everything_gave(world, charted, fhir_as):
+    """A Bundle exported and posted back changes nothing; with a day changed it updates that day only."""
+    nurse = fhir_as("nurse")
+    document = _everything(nurse, charted).json()
+    document["type"] = "transaction"
+    for entry in document["entry"]:
+        del entry["search"]
+    response = _post(nurse, document)
+    assert response.status_code == 200, response.content
+    assert response.json()["type"] == "transaction-response"
+    observation = next(e for e in document["entry"] if e["resource"]["resourceType"] == "Observation")
+    observation["resource"]["note"] = [{"text": "written on the phone"}]
+    assert _post(nurse, document).status_code == 200
+    assert DiaryEntry.objects.filter(patient=charted, notes="written on the phone").count() == 1
+
+
+def test_a_transaction_with_problems_saves_nothing_and_locates_each(world, charted, fhir_as):
+    """Two bad entries give 422 and an OperationOutcome naming each one's place; no row is written."""
+    nurse = fhir_as("nurse")
+    document = _everything(nurse, charted).json()
+    document["type"] = "transaction"
+    observations = [i for i, e in enumerate(document["entry"]) if e["resource"]["resourceType"] == "Observation"]
+    first, second = observations[0], observations[1]
+    document["entry"][first]["resource"]["component"][0]["valueQuantity"]["value"] = 30
+    document["entry"][second]["resource"]["effectiveDateTime"] = "2999-01-01"
+    document["entry"][second]["resource"]["note"] = [{"text": "never stored"}]
+    before = DiaryEntry.objects.count()
+    response = _post(nurse, document)
+    assert response.status_code == 422
+    issues = response.json()["issue"]
+    today = timezone.localdate().isoformat()
+    assert [(i["expression"], i["diagnostics"]) for i in issues] == [
+        (
+            [f"Bundle.entry[{first}].resource.component[0]"],
+            "headache_hours: headache hours must be a number from 0 to 24 (got '30')",
+        ),
+        ([f"Bundle.entry[{second}].resource.effectiveDateTime"], f"date: date 2999-01-01 is after today ({today})"),
+    ]
+    assert DiaryEntry.objects.count() == before
+    assert not DiaryEntry.objects.filter(notes="never stored").exists()
+
+
+def test_a_transaction_that_is_not_fhir_is_refused_with_its_location(world, fhir_as):
+    """A wrong birthDate is located by the fhir.resources validation; a collection Bundle is not a transaction."""
+    nurse = fhir_as("nurse")
+    patient = {"resourceType": "Patient", "birthDate": "1984-13-01"}
+    response = _post(nurse, {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": patient}]})
+    assert response.status_code == 422
+    assert response.json()["issue"] == [
+        {
+            "severity": "error",
+            "code": "invalid",
+            "diagnostics": "Date value string does not match spec regex.",
+            "expression": ["Bundle.entry[0].resource.birthDate"],
+        }
+    ]
+    collection = _post(nurse, {"resourceType": "Bundle", "type": "collection"})
+    assert collection.json()["issue"][0]["diagnostics"] == fhir_read.BUNDLE_TYPE.format(
+        expected="transaction", found="collection"
+    )
+    assert _post(nurse, {"resourceType": "Patient"}).json()["issue"][0]["diagnostics"] == fhir_read.NOT_A_BUNDLE
+    garbage = nurse.post("/fhir/", data="{", content_type="application/fhir+json")
+    assert garbage.status_code == 400
+
+
+def test_only_clinical_staff_may_post_a_transaction(world, fhir_as):
+    """Billing staff and patients get 403; nobody signed in gets 401."""
+    document = {"resourceType": "Bundle", "type": "transaction"}
+    assert _post(fhir_as("billing"), document).status_code == 403
+    assert _post(fhir_as("patient"), document).status_code == 403
+    assert _post(Client(), document).status_code == 401
+    assert _post(fhir_as("clinician"), document).status_code == 200
+
+
+def test_a_session_post_needs_its_csrf_token(world, client):
+    """A signed-in browser session without the CSRF token is refused, so another site cannot post for it."""
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(world.users["nurse"])
+    response = _post(strict, {"resourceType": "Bundle", "type": "transaction"})
+    assert response.status_code == 403
+    assert response.json()["issue"][0]["diagnostics"] == fhir_views.CSRF_FAILED

@@ -1,0 +1,232 @@
+"""The exchange pages (onaboard/web/interop/views.py): downloads, the diary CSV upload, my data, calendar feeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from onaboard.clinical import write_diary
+from onaboard.synthetic import Profile, synthetic_patient_days
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.interop.calendar import CLINICIAN_SUMMARY, PATIENT_SUMMARY
+from onaboard.web.interop.models import CalendarFeed
+from onaboard.web.interop.services import OTHER_PATIENT
+
+HEADER = "patient_id,date,headache_hours,intensity,nausea\n"
+
+
+def _upload(client: Client, patient, text: str, *, check_only: bool = False):
+    data = {
+        "action": "upload",
+        "kind": "diary",
+        "file": SimpleUploadedFile("diary.csv", text.encode(), content_type="text/csv"),
+    }
+    if check_only:
+        data["check_only"] = "on"
+    return client.post(reverse("interop:patient", args=[patient.external_id]), data)
+
+
+def test_the_upload_lists_every_problem_by_row_and_saves_nothing(world, client):
+    """A file with three bad rows shows each (line, column, problem); its good rows are not saved."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    today = timezone.localdate()
+    text = (
+        HEADER
+        + f"{patient.record_number},{today - dt.timedelta(days=2)},4,severe,yes\n"
+        + f"{patient.record_number},{today - dt.timedelta(days=1)},25,severe,yes\n"
+        + f"{patient.record_number},2026-02-30,0,,\n"
+        + f"OTHER-1,{today - dt.timedelta(days=1)},0,,maybe\n"
+    )
+    response = _upload(client, patient, text)
+    assert response.status_code == 200
+    rows = [tuple(str(p) for p in (p.line, p.column, p.message)) for p in response.context["problems"]]
+    assert rows == [
+        ("3", "headache_hours", "headache hours must be a number from 0 to 24 (got '25')"),
+        ("4", "date", "date 2026-02-30 does not exist"),
+        ("5", "nausea", "must be yes/no, y/n, true/false or 1/0 (got 'maybe')"),
+    ]
+    assert "headache hours must be a number from 0 to 24 (got &#x27;25&#x27;)" in response.content.decode()
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+
+
+def test_rows_for_another_patient_are_refused_by_line(world, client):
+    """Every row of a patient's upload must be theirs; another record number is reported on its first line."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - dt.timedelta(days=1)
+    text = HEADER + f"{patient.record_number},{day},0,,\n{world.own_patient.record_number},{day},0,,\n"
+    problems = _upload(client, patient, text).context["problems"]
+    message = OTHER_PATIENT.format(expected=patient.record_number, value=world.own_patient.record_number)
+    assert [str(p) for p in problems] == [f"line 3, column patient_id: {message}"]
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+
+
+def test_check_only_saves_nothing_and_importing_twice_changes_nothing(world, client):
+    """Check only reports what would happen; the import saves; the same file again creates and changes nothing."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - dt.timedelta(days=1)
+    text = HEADER + f"{patient.record_number},{day},6,severe,yes\n"
+    checked = _upload(client, patient, text, check_only=True)
+    assert checked.context["summary"].lines() == ["diary days: 1 created, 0 updated, 0 unchanged"]
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+    _upload(client, patient, text)
+    entry = DiaryEntry.objects.get(patient=patient)
+    events = AuditEvent.objects.filter(patient_id=patient.external_id, object_type="diary_import").count()
+    again = _upload(client, patient, text)
+    assert again.context["summary"].lines() == ["diary days: 0 created, 0 updated, 1 unchanged"]
+    assert DiaryEntry.objects.get(patient=patient).modified == entry.modified
+    assert AuditEvent.objects.filter(patient_id=patient.external_id, object_type="diary_import").count() == events
+
+
+def test_a_10000_day_diary_lands_whole_in_one_request(world, client):
+    """Ten thousand days uploaded at once are all stored, and the audit trail holds one import event."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    start = timezone.localdate() - dt.timedelta(days=9999)
+    days = synthetic_patient_days(
+        patient.record_number, start=start, days=10_000, profile=Profile.CHRONIC, seed=7, completeness=1.0
+    )
+    assert len(days) == 10_000
+    response = _upload(client, patient, write_diary(days))
+    assert response.context["summary"].lines() == ["diary days: 10000 created, 0 updated, 0 unchanged"]
+    assert DiaryEntry.objects.filter(patient=patient).count() == 10_000
+    assert AuditEvent.objects.filter(patient_id=patient.external_id, object_type="diary_import").count() == 1
+
+
+def test_billing_staff_and_other_clinics_cannot_reach_the_exchange_page(world, client):
+    """The page, the FHIR and the CSV downloads are 404 without the clinical view of the patient."""
+    for role, patient in (("billing", world.same_clinic_patient), ("nurse", world.other_clinic_patient)):
+        client.force_login(world.users[role])
+        for name in ("interop:patient", "interop:patient_fhir", "interop:patient_diary_csv"):
+            assert client.get(reverse(name, args=[patient.external_id])).status_code == 404
+
+
+def test_staff_downloads_are_the_contract_csv_and_a_fhir_bundle_and_are_audited(world, charted, client):
+    """The CSV download is the diary contract with the record number; the FHIR download is a transaction Bundle."""
+    client.force_login(world.users["clinician"])
+    csv = client.get(reverse("interop:patient_diary_csv", args=[charted.external_id]))
+    assert csv["Content-Type"] == "text/csv; charset=utf-8"
+    lines = csv.content.decode().splitlines()
+    assert lines[0].startswith("patient_id,date,headache_hours,intensity")
+    assert len(lines) == 4
+    assert all(line.startswith(charted.record_number + ",") for line in lines[1:])
+    fhir = client.get(reverse("interop:patient_fhir", args=[charted.external_id]))
+    assert json.loads(fhir.content)["type"] == "transaction"
+    exports = AuditEvent.objects.filter(action=Action.EXPORT, patient_id=charted.external_id, username="clinician")
+    assert sorted(exports.values_list("object_type", flat=True)) == ["diary_csv", "fhir_bundle"]
+
+
+def test_a_patient_downloads_all_their_own_data_audited(world, charted, client):
+    """My data offers the FHIR Bundle and the diary CSV of the signed-in patient only; both downloads are audited."""
+    client.force_login(world.users["patient"])
+    page = client.get(reverse("interop:my_data"))
+    assert page.status_code == 200
+    assert reverse("interop:my_fhir") in page.content.decode()
+    document = json.loads(client.get(reverse("interop:my_fhir")).content)
+    patients = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert [p["id"] for p in patients] == [str(charted.external_id)]
+    assert client.get(reverse("interop:my_diary_csv")).content.decode().count("\n") == 4
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.EXPORT, patient_id=charted.external_id, username="patient", detail__contains="own download"
+        ).count()
+        == 2
+    )
+    client.force_login(world.users["nurse"])
+    assert client.get(reverse("interop:my_data")).status_code == 404
+
+
+def _feed_address(response) -> str:
+    return response.context["new_feed"]
+
+
+def test_a_patient_feed_shows_the_booking_without_a_name_and_stops_when_revoked(world, charted, client):
+    """The patient's feed is one all-day event without their name; a revoked feed's address is 404."""
+    client.force_login(world.users["patient"])
+    address = _feed_address(client.post(reverse("interop:my_data"), {"action": "feed_create"}))
+    calendar_text = Client().get(address)
+    assert calendar_text["Content-Type"] == "text/calendar; charset=utf-8"
+    events = Calendar.from_ical(calendar_text.content).walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == [PATIENT_SUMMARY]
+    assert events[0]["dtstart"].dt == timezone.localdate() + dt.timedelta(days=14)
+    assert charted.family_name not in calendar_text.content.decode()
+    assert AuditEvent.objects.filter(object_type="calendar_feed", action=Action.READ).count() == 1
+    feed = CalendarFeed.objects.get(owner=world.users["patient"])
+    client.post(reverse("interop:my_data"), {"action": "feed_revoke", "feed": str(feed.external_id)})
+    assert Client().get(address).status_code == 404
+
+
+def test_a_clinician_feed_lists_the_clinics_bookings_by_record_number(world, charted, client):
+    """The clinician's feed holds every booked session of their clinic, titled by record number only."""
+    client.force_login(world.users["clinician"])
+    address = _feed_address(client.post(reverse("interop:calendar"), {"action": "feed_create"}))
+    events = Calendar.from_ical(Client().get(address).content).walk("VEVENT")
+    assert [str(e["summary"]) for e in events] == [CLINICIAN_SUMMARY.format(record_number=charted.record_number)]
+    world.users["clinician"].is_active = False
+    world.users["clinician"].save()
+    assert Client().get(address).status_code == 404
+
+
+def test_a_made_up_feed_address_is_404(db):
+    """Guessing a feed address finds nothing."""
+    assert Client().get(reverse("interop:feed", args=["cal_made-up"])).status_code == 404
+
+
+def test_preventives_and_sessions_upload_and_download_round_trip(world, client):
+    """A preventive history and sessions uploaded are stored; downloaded and uploaded again they change nothing."""
+    from onaboard.web.injections.models import InjectionSession
+    from onaboard.web.patients.models import PreventiveTrial
+
+    client.force_login(world.users["clinician"])
+    patient = world.same_clinic_patient
+    number = patient.record_number
+    preventives = (
+        "patient_id,drug,drug_class,start,stop,stop_reason\n"
+        f"{number},propranolol,beta_blocker,2024-01-01,2024-04-01,ineffective\n"
+    )
+    sessions = (
+        "patient_id,date,status,total_units,lot,expiry,sites\n"
+        f"{number},2026-01-05,recorded,10,C1,2027-01-01,procerus:midline:5;temporalis:left:5:ftp\n"
+    )
+    url = reverse("interop:patient", args=[patient.external_id])
+    for kind, text in (("preventives", preventives), ("sessions", sessions)):
+        upload = SimpleUploadedFile(f"{kind}.csv", text.encode(), content_type="text/csv")
+        response = client.post(url, {"action": "upload", "kind": kind, "file": upload})
+        assert response.context["summary"].lines() == [f"{kind}: 1 created, 0 updated, 0 unchanged"]
+    assert PreventiveTrial.objects.get(patient=patient).drug == "propranolol"
+    session = InjectionSession.objects.get(patient=patient)
+    assert [(s.muscle, s.units, s.follow_the_pain) for s in session.sites.all()] == [
+        ("procerus", 5, False),
+        ("temporalis", 5, True),
+    ]
+    for kind in ("preventives", "sessions"):
+        text = client.get(reverse("interop:patient_csv", args=[patient.external_id, kind])).content
+        upload = SimpleUploadedFile(f"{kind}.csv", text, content_type="text/csv")
+        response = client.post(url, {"action": "upload", "kind": kind, "file": upload})
+        assert response.context["summary"].lines() == [f"{kind}: 0 created, 0 updated, 1 unchanged"]
+
+
+def test_a_patient_may_upload_their_own_diary_but_not_sessions_or_preventives(world, client):
+    """On their own exchange page a patient imports diary days only; a sessions file is refused as a form error."""
+    client.force_login(world.users["patient"])
+    patient = world.own_patient
+    page = client.get(reverse("interop:patient", args=[patient.external_id]))
+    assert [value for value, _ in page.context["form"].fields["kind"].choices] == ["diary"]
+    text = "patient_id,date,status\n" + f"{patient.record_number},2026-01-05,booked\n"
+    upload = SimpleUploadedFile("sessions.csv", text.encode(), content_type="text/csv")
+    response = client.post(
+        reverse("interop:patient", args=[patient.external_id]), {"action": "upload", "kind": "sessions", "file": upload}
+    )
+    assert "kind" in response.context["form"].errors
+    from onaboard.web.injections.models import InjectionSession
+
+    assert not InjectionSession.objects.filter(patient=patient).exists()
