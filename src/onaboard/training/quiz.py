@@ -1,0 +1,836 @@
+"""Quizzes generated from the engine: the engine computes every answer, and the explanation quotes its rule.
+
+Each question kind is a generator ``(rng) -> Question`` that draws a situation (a muscle, a vial, a plan, a diary
+day, three 28-day periods, a safety checklist, a treated course), asks the engine about it, and offers the engine's
+answer among plausible wrong ones. Explanations are the engine's own reasons or the docstring-cited rule with its
+constant, so the quiz and the clinic can never disagree. ``generate_quiz`` is seeded: the same module and seed give
+the same questions (a new attempt draws a new seed), and ``grade_quiz`` marks answers with exact integers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from onaboard.clinical import (
+    CM_MIN_ATTACKS,
+    CM_MIN_HEADACHE_DAYS,
+    CM_MIN_MIGRAINE_DAYS,
+    CUMULATIVE_LIMIT_UNITS,
+    FIXED_DOSE_UNITS,
+    FIXED_SITES,
+    FOLLOW_THE_PAIN_MAX_SITES,
+    FOUR_HOUR_THRESHOLD_HOURS,
+    MAX_SESSION_UNITS,
+    MIN_PAIN_CHARACTERISTICS,
+    NICE_MIN_REDUCTION_PERCENT,
+    OVERUSE_DAYS,
+    PERIOD_DAYS,
+    RESPONDER_50_PERCENT,
+    RETREATMENT_INTERVAL_DAYS,
+    UNITS_PER_0_1_ML,
+    UNITS_PER_SITE,
+    VIAL_SIZES_UNITS,
+    WEEK24_PERIOD,
+    AcuteClass,
+    AcuteDays,
+    DiaryDay,
+    Intensity,
+    Muscle,
+    PatientDiary,
+    PeriodSummary,
+    PlanError,
+    SafetyInput,
+    Side,
+    chronic_migraine_verdict,
+    classify_day,
+    follow_the_pain_sites,
+    interval_check,
+    label_criteria_verdict,
+    medication_overuse_verdict,
+    percent_change,
+    preempt_plan,
+    reduction_at_least,
+    safety_screen,
+    treatment_outcomes,
+)
+
+__all__ = [
+    "KINDS",
+    "MUSCLE_NAMES",
+    "Question",
+    "QuestionResult",
+    "QuizResult",
+    "generate_question",
+    "generate_quiz",
+    "grade_quiz",
+    "passed",
+    "plan_description",
+]
+
+REFERENCE_DATE = date(2026, 1, 5)
+"""Dates in questions are drawn near this fixed day, so a quiz never depends on the clock."""
+
+MUSCLE_NAMES: Mapping[Muscle, str] = {
+    Muscle.CORRUGATOR: "corrugator",
+    Muscle.PROCERUS: "procerus",
+    Muscle.FRONTALIS: "frontalis",
+    Muscle.TEMPORALIS: "temporalis",
+    Muscle.OCCIPITALIS: "occipitalis",
+    Muscle.CERVICAL_PARASPINAL: "cervical paraspinal",
+    Muscle.TRAPEZIUS: "trapezius",
+}
+
+SOURCE_PREEMPT = (
+    "Blumenfeld et al., Headache 2010;50:1406-18 (PREEMPT injection paradigm); BOTOX US PI, Chronic Migraine"
+)
+SOURCE_DILUTION = "BOTOX US PI, Chronic Migraine: dilution table (5 U per 0.1 mL)"
+SOURCE_BILLING = "HCPCS J0585, CPT 64615, CMS JW/JZ single-dose vial policy"
+SOURCE_DAYS = "shared/spec/diary-csv.md day definitions: ICHD-3 1.3 C and the BOTOX label's 4-hour headache day"
+SOURCE_CM = "ICHD-3 1.3 Chronic migraine"
+SOURCE_LABEL = "BOTOX US PI, Indications (chronic migraine) and 8.4 Pediatric Use"
+SOURCE_MOH = "ICHD-3 8.2 Medication-overuse headache"
+SOURCE_SAFETY = "BOTOX US PI: boxed warning, 4 Contraindications, Warnings and Precautions, 7 Drug Interactions, 8"
+SOURCE_OUTCOMES = "PREEMPT (Dodick et al., Headache 2010;50:921-936): week 24 is period 6; NICE TA260 1.2"
+SOURCE_INTERVAL = "BOTOX US PI, Chronic Migraine: retreatment every 12 weeks; Medicare LCDs L34635, L39831"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One multiple-choice question: the situation (``facts``), the choices, the engine's answer and why."""
+
+    key: str
+    kind: str
+    prompt: str
+    facts: tuple[str, ...]
+    choices: tuple[str, ...]
+    answer: int
+    """Index into ``choices`` of the engine's answer."""
+    explanation: tuple[str, ...]
+    """The rule and the numbers behind the answer, in the engine's words."""
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionResult:
+    question: Question
+    chosen: int | None
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QuizResult:
+    results: tuple[QuestionResult, ...]
+    correct: int
+    total: int
+    percent: int
+    """Whole percent, rounded down (a pass is decided on exact integers, not on this figure)."""
+    passed: bool
+    pass_mark: int
+
+
+def passed(correct: int, total: int, pass_mark: int) -> bool:
+    """Whether ``correct`` of ``total`` reaches ``pass_mark`` percent, on exact integers."""
+    return total > 0 and 100 * correct >= pass_mark * total
+
+
+def _shuffle_choices(
+    rng: random.Random, answer: str, wrong: Sequence[str], *, count: int = 4
+) -> tuple[tuple[str, ...], int]:
+    """The answer and up to ``count - 1`` distinct wrong choices, shuffled; the answer's index."""
+    others: list[str] = []
+    for choice in wrong:
+        if choice != answer and choice not in others:
+            others.append(choice)
+    rng.shuffle(others)
+    choices = [answer, *others[: count - 1]]
+    rng.shuffle(choices)
+    return tuple(choices), choices.index(answer)
+
+
+def _ordered_choices(answer: str, options: Sequence[str]) -> tuple[tuple[str, ...], int]:
+    """Fixed options in their natural order (verdicts), the answer's index."""
+    return tuple(options), list(options).index(answer)
+
+
+# --- PREEMPT sites and dose -------------------------------------------------------------------------------------
+
+
+def _sites_phrase(sites: int) -> str:
+    return f"{sites} site{'s' if sites != 1 else ''}, {sites * UNITS_PER_SITE} U"
+
+
+def _muscle_sites(rng: random.Random) -> Question:
+    muscle = rng.choice(list(Muscle))
+    sides = FIXED_SITES[muscle]
+    plan = preempt_plan()
+    dose = plan.by_muscle[muscle]
+    answer = f"{dose.sites} site{'s' if dose.sites != 1 else ''}, {dose.units} U"
+    wrong = [_sites_phrase(n) for n in (1, 2, 3, 4, 6, 8, 10) if n != dose.sites]
+    choices, index = _shuffle_choices(rng, answer, wrong)
+    left = sides.count(Side.LEFT)
+    placement = "a single midline site" if Side.MIDLINE in sides else f"{left} on the left and {left} on the right"
+    return Question(
+        "",
+        "muscle_sites",
+        f"In the fixed-site PREEMPT paradigm, how many sites and units does the {MUSCLE_NAMES[muscle]} receive?",
+        (),
+        choices,
+        index,
+        (
+            (
+                f"PREEMPT gives the {MUSCLE_NAMES[muscle]} {placement}: "
+                f"{dose.sites} x {UNITS_PER_SITE} U = {dose.units} U."
+            ),
+            f"All {len(plan.sites)} fixed sites take {UNITS_PER_SITE} U in 0.1 mL: {plan.total_units} U in all.",
+        ),
+        SOURCE_PREEMPT,
+    )
+
+
+def _extra_phrase(sites: int) -> str:
+    if not sites:
+        return "none"
+    return f"{sites} extra site{'s' if sites != 1 else ''} ({sites * UNITS_PER_SITE} U)"
+
+
+def _follow_the_pain_limit(rng: random.Random) -> Question:
+    muscle = rng.choice(list(Muscle))
+    limit = FOLLOW_THE_PAIN_MAX_SITES.get(muscle, 0)
+    answer = _extra_phrase(limit)
+    wrong = [_extra_phrase(n) for n in (0, 1, 2, 3, 4, 6, 8)]
+    choices, index = _shuffle_choices(rng, answer, wrong)
+    try:
+        follow_the_pain_sites({muscle: limit + 1})
+        refusal = ""
+    except PlanError as error:
+        refusal = error.problems[0]
+    total = sum(FOLLOW_THE_PAIN_MAX_SITES.values()) * UNITS_PER_SITE
+    return Question(
+        "",
+        "follow_the_pain_limit",
+        f"How many follow-the-pain sites may be added to the {MUSCLE_NAMES[muscle]} at most?",
+        (),
+        choices,
+        index,
+        (
+            f"The engine refuses one more: \u201c{refusal}\u201d.",
+            (
+                f"Follow-the-pain adds at most {total} U, only in temporalis, occipitalis and trapezius: "
+                f"up to {MAX_SESSION_UNITS} U per session."
+            ),
+        ),
+        SOURCE_PREEMPT,
+    )
+
+
+def _dilution(rng: random.Random) -> Question:
+    vial = rng.choice(VIAL_SIZES_UNITS)
+    plan = preempt_plan(vial_units=vial)
+    saline = plan.reconstitution.saline_ml
+    answer = f"{saline} mL"
+    wrong = [f"{Decimal(ml)} mL" for ml in ("1.0", "2.0", "2.5", "4.0", "5.0", "8.0")]
+    choices, index = _shuffle_choices(rng, answer, wrong)
+    return Question(
+        "",
+        "dilution",
+        f"How much preservative-free 0.9% saline reconstitutes a {vial} U vial of BOTOX for chronic migraine?",
+        (),
+        choices,
+        index,
+        (
+            (
+                f"A {vial} U vial takes {saline} mL, giving {plan.reconstitution.units_per_0_1_ml} U per 0.1 mL: "
+                f"{vial} U / {saline} mL = {UNITS_PER_0_1_ML * 10} U/mL."
+            ),
+            "Every site then receives 0.1 mL (5 U).",
+        ),
+        SOURCE_DILUTION,
+    )
+
+
+def _random_follow_the_pain(rng: random.Random) -> dict[Muscle, int]:
+    counts = {}
+    for muscle, limit in FOLLOW_THE_PAIN_MAX_SITES.items():
+        if rng.random() < 0.5:
+            counts[muscle] = rng.randint(1, limit)
+    return counts
+
+
+def plan_description(follow_the_pain: Mapping[Muscle, int], vial_units: int) -> str:
+    """How a question states a plan: the fixed sites, the extra sites per muscle, the vial size."""
+    extra = ", ".join(f"{count} extra in {MUSCLE_NAMES[muscle]}" for muscle, count in follow_the_pain.items())
+    return f"31 fixed sites{' + ' + extra if extra else ''}; {vial_units} U vials"
+
+
+def _vials_and_waste(rng: random.Random) -> Question:
+    counts = _random_follow_the_pain(rng)
+    vial = rng.choice(VIAL_SIZES_UNITS)
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial)
+
+    def phrase(vials: int, discarded: int) -> str:
+        return f"{vials} vial{'s' if vials != 1 else ''}, {discarded} U discarded"
+
+    answer = phrase(plan.vials, plan.discarded_units)
+    wrong = [
+        phrase(plan.vials + 1, plan.discarded_units + vial),
+        phrase(max(1, plan.vials - 1), abs(max(1, plan.vials - 1) * vial - plan.total_units)),
+        phrase(plan.vials, (plan.discarded_units + 45) % vial or 5),
+        phrase(plan.vials, 0),
+        phrase(plan.vials, abs(200 - plan.total_units)),
+    ]
+    choices, index = _shuffle_choices(rng, answer, wrong)
+    return Question(
+        "",
+        "vials_and_waste",
+        "How many vials are opened and how many units are discarded?",
+        (plan_description(counts, vial), f"{plan.site_count} sites x {UNITS_PER_SITE} U = {plan.total_units} U"),
+        choices,
+        index,
+        (
+            (
+                f"{plan.total_units} U from {vial} U vials needs {plan.vials} vial{'s' if plan.vials != 1 else ''} "
+                f"({plan.vials * vial} U); {plan.vials * vial} - {plan.total_units} = "
+                f"{plan.discarded_units} U discarded."
+            ),
+            f"Billing modifier: {plan.billing_modifier} (JW when units are discarded, JZ when none are).",
+        ),
+        SOURCE_PREEMPT + "; " + SOURCE_BILLING,
+    )
+
+
+def _plan_total(rng: random.Random) -> Question:
+    counts = _random_follow_the_pain(rng)
+    plan = preempt_plan(follow_the_pain=counts)
+    volume = sum(site.volume_ml for site in plan.sites)
+    answer = f"{plan.total_units} U in {volume} mL at {plan.site_count} sites"
+    wrong = []
+    for delta in (-10, -5, 5, 10, 20):
+        sites = plan.site_count + delta // UNITS_PER_SITE
+        if sites > 0:
+            wrong.append(f"{plan.total_units + delta} U in {Decimal(sites) / 10} mL at {sites} sites")
+    wrong.append(f"{plan.total_units} U in {volume * 2} mL at {plan.site_count} sites")
+    choices, index = _shuffle_choices(rng, answer, wrong)
+    return Question(
+        "",
+        "plan_total",
+        "What does this plan deliver in total?",
+        (plan_description(counts, plan.vial_units),),
+        choices,
+        index,
+        (
+            (
+                f"{FIXED_DOSE_UNITS} U at the 31 fixed sites plus {plan.follow_the_pain_count} follow-the-pain sites x "
+                f"{UNITS_PER_SITE} U = {plan.total_units} U (at most {MAX_SESSION_UNITS} U)."
+            ),
+            f"Each site is 0.1 mL, so {plan.site_count} sites take {volume} mL.",
+        ),
+        SOURCE_PREEMPT,
+    )
+
+
+def _billing(rng: random.Random) -> Question:
+    counts = _random_follow_the_pain(rng)
+    vial = rng.choice(VIAL_SIZES_UNITS)
+    plan = preempt_plan(follow_the_pain=counts, vial_units=vial)
+
+    def lines(plan_lines: Sequence[tuple[str, str | None, int]]) -> str:
+        return "; ".join(
+            f"{code}{'-' + modifier if modifier else ''} x {units}" for code, modifier, units in plan_lines
+        )
+
+    engine_lines = [
+        (line.code, line.modifier.value if line.modifier else None, line.units) for line in plan.billing_lines
+    ]
+    answer = lines(engine_lines)
+    total, waste = plan.total_units, plan.discarded_units
+    wrong = [
+        lines([("64615", None, 1), ("J0585", "JZ", total)]),
+        lines([("64615", None, 1), ("J0585", None, total), ("J0585", "JW", waste or 5)]),
+        lines([("64615", None, 1), ("J0585", None, total + waste)]),
+        lines([("64615", "50", 1), ("J0585", None, total), ("J0585", "JW", waste or 45)]),
+        lines([("64615", None, plan.site_count), ("J0585", None, total)]),
+    ]
+    choices, index = _shuffle_choices(rng, answer, wrong)
+    return Question(
+        "",
+        "billing",
+        "Which claim lines does this session produce?",
+        (plan_description(counts, vial), f"{total} U given from {plan.vials} x {vial} U"),
+        choices,
+        index,
+        (
+            "CPT 64615 is reported once per session, bilateral by definition (no modifier 50).",
+            f"J0585 is one unit per BOTOX unit: {total} given; "
+            + (f"{waste} U discarded are billed on a JW line." if waste else "none discarded, so the line carries JZ."),
+        ),
+        SOURCE_BILLING,
+    )
+
+
+# --- Diary days and verdicts ------------------------------------------------------------------------------------
+
+DAY_CATEGORIES = (
+    "migraine day, headache 4 hours or longer",
+    "migraine day, headache under 4 hours",
+    "headache day (not migraine), 4 hours or longer",
+    "headache day (not migraine), under 4 hours",
+)
+
+
+def _random_day(rng: random.Random) -> DiaryDay:
+    hours = Decimal(rng.choice(("1", "2", "3", "3.5", "4", "5", "6", "8", "12")))
+    intensity = rng.choice(list(Intensity))
+    medication = frozenset(rng.sample([AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC], k=rng.randint(0, 1)))
+    return DiaryDay(
+        patient_id="quiz",
+        date=REFERENCE_DATE + timedelta(days=rng.randint(0, 60)),
+        headache_hours=hours,
+        intensity=intensity,
+        unilateral=rng.random() < 0.5,
+        pulsating=rng.random() < 0.5,
+        worse_with_activity=rng.random() < 0.4,
+        nausea=rng.random() < 0.35,
+        vomiting=rng.random() < 0.1,
+        photophobia=rng.random() < 0.5,
+        phonophobia=rng.random() < 0.4,
+        aura=rng.random() < 0.12,
+        acute_medication=medication,
+        acute_relief=bool(medication) and rng.random() < 0.7,
+        believed_migraine=rng.random() < 0.4,
+    )
+
+
+def describe_day(day: DiaryDay) -> tuple[str, ...]:
+    """A diary row as a person reads it."""
+    features = [
+        name
+        for name, present in (
+            ("one-sided", day.unilateral),
+            ("pulsating", day.pulsating),
+            ("worse with activity", day.worse_with_activity),
+            ("nausea", day.nausea),
+            ("vomiting", day.vomiting),
+            ("light sensitivity", day.photophobia),
+            ("sound sensitivity", day.phonophobia),
+            ("aura", day.aura),
+        )
+        if present
+    ]
+    medication = ", ".join(sorted(cls.value.replace("_", " ") for cls in day.acute_medication)) or "none"
+    return (
+        f"Headache for {day.headache_hours} hours, {day.intensity.value if day.intensity else 'no'} pain",
+        f"Features: {', '.join(features) or 'none'}",
+        f"Acute medication: {medication}{' (relieved it)' if day.acute_relief else ''}",
+        f"Believed by the patient to be migraine at onset: {'yes' if day.believed_migraine else 'no'}",
+    )
+
+
+def _migraine_day(rng: random.Random) -> Question:
+    day = _random_day(rng)
+    classified = classify_day(day)
+    long = classified.headache_4h
+    answer = DAY_CATEGORIES[(0 if long else 1) if classified.migraine else (2 if long else 3)]
+    choices, index = _ordered_choices(answer, DAY_CATEGORIES)
+    characteristics = day.unilateral + day.pulsating + (day.intensity in (Intensity.MODERATE, Intensity.SEVERE))
+    characteristics += day.worse_with_activity
+    routes = ", ".join(sorted(route.value for route in classified.migraine_routes)) or "none"
+    return Question(
+        "",
+        "migraine_day",
+        "How does this diary day count?",
+        describe_day(day),
+        choices,
+        index,
+        (
+            (
+                f"ICHD-3 1.1 C: {characteristics} of 4 pain characteristics "
+                f"(at least {MIN_PAIN_CHARACTERISTICS} needed), "
+                "and 1.1 D needs nausea or vomiting, or light and sound sensitivity together."
+            ),
+            f"ICHD-3 1.3 C routes met: {routes} (features; aura; believed migraine relieved by a triptan or ergot).",
+            (
+                f"A headache lasting {FOUR_HOUR_THRESHOLD_HOURS} hours or longer is a 4-hour headache day "
+                "(BOTOX label); "
+                f"this one lasted {day.headache_hours} h."
+            ),
+        ),
+        SOURCE_DAYS,
+    )
+
+
+def _period(
+    index: int,
+    *,
+    headache: int,
+    headache_4h: int,
+    migraine: int,
+    recorded: int = PERIOD_DAYS,
+    acute: AcuteDays | None = None,
+) -> PeriodSummary:
+    start = REFERENCE_DATE - timedelta(days=PERIOD_DAYS * index - 1)
+    acute = acute or AcuteDays()
+    overuse_days = min(
+        recorded, acute.triptan + acute.simple_analgesic + acute.opioid + acute.ergot + acute.combination_analgesic
+    )
+    return PeriodSummary(
+        index=index,
+        start=start,
+        end=start + timedelta(days=PERIOD_DAYS - 1),
+        days_recorded=recorded,
+        headache_days=headache,
+        headache_days_4h=headache_4h,
+        migraine_days=migraine,
+        acute_medication_days=acute,
+        overuse_class_days=overuse_days,
+        missing=False,
+    )
+
+
+def _random_periods(rng: random.Random) -> tuple[PeriodSummary, ...]:
+    chronic = rng.random() < 0.55
+    periods = []
+    for index in (1, 2, 3):
+        if chronic:
+            headache = rng.randint(CM_MIN_HEADACHE_DAYS - 1 if rng.random() < 0.2 else CM_MIN_HEADACHE_DAYS, 24)
+            migraine = rng.randint(CM_MIN_MIGRAINE_DAYS - 2 if rng.random() < 0.2 else CM_MIN_MIGRAINE_DAYS, headache)
+        else:
+            headache = rng.randint(4, 16)
+            migraine = rng.randint(1, headache)
+        migraine = min(migraine, headache)
+        headache_4h = rng.randint(max(0, headache - 6), headache)
+        recorded = PERIOD_DAYS if rng.random() < 0.85 else rng.randint(12, 19)
+        headache = min(headache, recorded)
+        headache_4h = min(headache_4h, headache)
+        migraine = min(migraine, headache)
+        periods.append(_period(index, headache=headache, headache_4h=headache_4h, migraine=migraine, recorded=recorded))
+    return tuple(periods)
+
+
+def _period_facts(
+    periods: Sequence[PeriodSummary], *, attacks: int | None = None, extra: Sequence[str] = ()
+) -> tuple[str, ...]:
+    facts = [
+        f"{p.label}: {p.days_recorded} of {PERIOD_DAYS} days recorded, {p.headache_days} headache days "
+        f"({p.headache_days_4h} lasting 4 h or more), {p.migraine_days} migraine days"
+        for p in periods
+    ]
+    if attacks is not None:
+        facts.append(f"Migraine attacks recorded in the diary: {attacks}")
+    return (*facts, *extra)
+
+
+def _chronic_migraine(rng: random.Random) -> Question:
+    periods = _random_periods(rng)
+    attacks = rng.choice((CM_MIN_ATTACKS - 2, CM_MIN_ATTACKS + 3, CM_MIN_ATTACKS + 10, CM_MIN_ATTACKS + 20))
+    verdict = chronic_migraine_verdict(periods, attacks=attacks)
+    answer = verdict.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("yes", "no", "insufficient data"))
+    return Question(
+        "",
+        "chronic_migraine",
+        "Does this diary show chronic migraine (ICHD-3 1.3) over the last three 28-day periods?",
+        _period_facts(periods, attacks=attacks),
+        choices,
+        index,
+        verdict.reasons,
+        SOURCE_CM,
+    )
+
+
+def _label_eligibility(rng: random.Random) -> Question:
+    periods = _random_periods(rng)
+    attacks = CM_MIN_ATTACKS + rng.randint(0, 20)
+    age = rng.choice((16, 17, 24, 38, 52, 67))
+    chronic = chronic_migraine_verdict(periods, attacks=attacks)
+    verdict = label_criteria_verdict(periods, chronic_migraine=chronic, age_years=age, as_of=REFERENCE_DATE)
+    answer = verdict.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("met", "not met", "insufficient data"))
+    return Question(
+        "",
+        "label_eligibility",
+        "Does this patient meet the BOTOX label's chronic-migraine criteria?",
+        _period_facts(periods, attacks=attacks, extra=(f"Age: {age}",)),
+        choices,
+        index,
+        (*verdict.reasons, *(reason for reason in chronic.reasons if reason not in verdict.reasons)),
+        SOURCE_LABEL + "; " + SOURCE_CM,
+    )
+
+
+def _medication_overuse(rng: random.Random) -> Question:
+    periods = []
+    acute_class = rng.choice((AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC, AcuteClass.OPIOID))
+    threshold = OVERUSE_DAYS[acute_class]
+    for index in (1, 2, 3):
+        days = max(0, threshold + rng.choice((-4, -1, 0, 2, 5)))
+        acute = AcuteDays(**{acute_class.value: days, "any": days})
+        periods.append(_period(index, headache=20, headache_4h=18, migraine=12, acute=acute))
+    verdict = medication_overuse_verdict(periods)
+    answer = verdict.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("suspected", "not suspected", "insufficient data"))
+    name = acute_class.value.replace("_", " ")
+    facts = tuple(f"{p.label}: {name} taken on {p.acute_medication_days.of(acute_class)} days" for p in periods)
+    return Question(
+        "",
+        "medication_overuse",
+        "Is medication-overuse headache (ICHD-3 8.2) suspected from these three periods?",
+        facts,
+        choices,
+        index,
+        verdict.reasons,
+        SOURCE_MOH,
+    )
+
+
+_SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
+    ("injection_site_infection", "infection of the skin at the forehead injection sites"),
+    ("hypersensitivity_to_botulinum_toxin", "an allergic reaction to a botulinum toxin product in the past"),
+    ("neuromuscular_junction_disorder", "myasthenia gravis"),
+    ("motor_neuropathy_or_als", "a peripheral motor neuropathy"),
+    ("dysphagia", "difficulty swallowing"),
+    ("breathing_problems", "breathing problems"),
+    ("aminoglycoside_or_nmj_drug", "currently on gentamicin (an aminoglycoside)"),
+    ("anticholinergic_drug", "takes an anticholinergic drug"),
+    ("muscle_relaxant", "takes a muscle relaxant"),
+    ("pregnant", "pregnant"),
+    ("breastfeeding", "breastfeeding"),
+)
+
+
+def random_safety_input(
+    rng: random.Random, *, on: date, finding_chance: float = 0.7, minor_chance: float = 0.28
+) -> tuple[SafetyInput, tuple[str, ...]]:
+    """A checklist with every item answered, at most one of them "yes" (with ``finding_chance``), and an age (under
+    18 with ``minor_chance``); and what a person reads of it."""
+    answers: dict[str, object] = {field: False for field, _ in _SAFETY_ITEMS}
+    facts = []
+    roll = rng.random()
+    if roll < finding_chance:
+        field, text = rng.choice(_SAFETY_ITEMS)
+        answers[field] = True
+        facts.append(f"Checklist: {text}; every other item answered no")
+    else:
+        facts.append("Checklist: every item answered no")
+    age = rng.choice((16, 17)) if rng.random() < minor_chance else rng.choice((23, 35, 48, 61))
+    birth = date(on.year - age, 1 + rng.randint(0, 11), 1 + rng.randint(0, 27))
+    facts.append(f"Born {birth.isoformat()}; screened on {on.isoformat()}")
+    facts.append("No other botulinum toxin in the last 3 months")
+    return SafetyInput(birth_date=birth, other_toxin_treatments=(), **answers), tuple(facts)  # type: ignore[arg-type]
+
+
+def _safety(rng: random.Random) -> Question:
+    on = REFERENCE_DATE + timedelta(days=rng.randint(0, 200))
+    patient, facts = random_safety_input(rng, on=on)
+    screen = safety_screen(patient, on=on)
+    answer = screen.verdict.value
+    choices, index = _ordered_choices(answer, ("contraindicated", "caution", "unknown", "clear"))
+    return Question(
+        "",
+        "safety",
+        "What is the pre-injection safety screen's verdict?",
+        facts,
+        choices,
+        index,
+        screen.reasons,
+        SOURCE_SAFETY,
+    )
+
+
+# --- Outcomes ---------------------------------------------------------------------------------------------------
+
+
+def course_diary(
+    day0: date,
+    headache_days: Sequence[int],
+    *,
+    recorded: Sequence[int] | None = None,
+    rng: random.Random | None = None,
+    patient_id: str = "course",
+) -> PatientDiary:
+    """A diary around a first injection on ``day0``: ``headache_days[0]`` headache days in the baseline (days
+    -28..-1), then one count per 28-day period after it; each headache day lasts 6 h. ``recorded`` gives the days
+    with a row per period (default all 28); with ``rng`` the recorded and headache days are scattered in the period,
+    otherwise they come first."""
+    days = []
+    for k, count in enumerate(headache_days):
+        start = day0 + timedelta(days=PERIOD_DAYS * (k - 1))
+        rows = recorded[k] if recorded is not None else PERIOD_DAYS
+        offsets = list(range(PERIOD_DAYS))
+        if rng is not None:
+            rng.shuffle(offsets)
+        kept = sorted(offsets[:rows])
+        ill = set(offsets[: min(count, rows)])
+        for offset in kept:
+            headache = offset in ill
+            days.append(
+                DiaryDay(
+                    patient_id=patient_id,
+                    date=start + timedelta(days=offset),
+                    headache_hours=Decimal(6 if headache else 0),
+                    intensity=Intensity.MODERATE if headache else None,
+                )
+            )
+    return PatientDiary(patient_id, tuple(days))
+
+
+def _random_course(rng: random.Random) -> tuple[date, list[int]]:
+    baseline = rng.randint(15, 26)
+    kind = rng.random()
+    if kind < 0.4:  # responder
+        final = rng.randint(max(1, baseline // 4), baseline * 6 // 10)
+    elif kind < 0.75:  # poor response
+        final = rng.randint(baseline * 75 // 100, baseline)
+    else:  # near the 30 % line
+        final = baseline - (baseline * 3 + 9) // 10 + rng.choice((0, 1))
+    counts = [baseline]
+    for k in range(1, WEEK24_PERIOD + 1):
+        counts.append(round(baseline + (final - baseline) * min(1.0, k / 4)) + rng.choice((-1, 0, 0, 1)))
+    counts[WEEK24_PERIOD] = final
+    counts = [max(0, min(PERIOD_DAYS, count)) for count in counts]
+    day0 = REFERENCE_DATE + timedelta(days=rng.randint(0, 120))
+    return day0, counts
+
+
+def course_facts(day0: date, counts: Sequence[int]) -> tuple[str, ...]:
+    """The headache days per period of a course as a person reads them."""
+    injections = [day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS * n) for n in range(2)]
+    rows = [f"Injections on {', '.join(day.isoformat() for day in injections)} (12 weeks apart)"]
+    rows.append(f"Baseline (28 days before the first injection): {counts[0]} headache days")
+    rows += [
+        f"Period {k} (weeks {4 * (k - 1)}-{4 * k}): {count} headache days" for k, count in enumerate(counts[1:], 1)
+    ]
+    return tuple(rows)
+
+
+def _continue_or_stop(rng: random.Random) -> Question:
+    day0, counts = _random_course(rng)
+    diary = course_diary(day0, counts)
+    outcomes = treatment_outcomes(diary, injections=[day0, day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)])
+    answer = outcomes.nice_ta260.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("continue", "stop", "not yet assessable"))
+    return Question(
+        "",
+        "continue_or_stop",
+        "At the week-24 review, what do the NICE TA260 stopping rules say?",
+        course_facts(day0, counts),
+        choices,
+        index,
+        outcomes.nice_ta260.reasons,
+        SOURCE_OUTCOMES,
+    )
+
+
+def _week24_response(rng: random.Random) -> Question:
+    baseline = rng.randint(15, 26)
+    week24 = rng.randint(2, baseline)
+    change = percent_change(baseline, week24)
+    responder = reduction_at_least(baseline, week24, RESPONDER_50_PERCENT)
+
+    def phrase(percent: Decimal | None, is_responder: bool) -> str:
+        return f"{percent} % change; {'a' if is_responder else 'not a'} {RESPONDER_50_PERCENT} % responder"
+
+    answer = phrase(change, responder)
+    wrong = [phrase(change, not responder)]
+    other = percent_change(week24, baseline)
+    wrong.append(phrase(other, responder))
+    wrong.append(phrase(-(change or Decimal(0)), responder))
+    wrong.append(phrase(percent_change(baseline, max(0, week24 - 3)), not responder))
+    choices, index = _shuffle_choices(rng, answer, wrong)
+    return Question(
+        "",
+        "week24_response",
+        "What is the change in headache days at week 24, and is the patient a responder?",
+        (f"Baseline: {baseline} headache days in 28", f"Period {WEEK24_PERIOD} (week 24): {week24} headache days"),
+        choices,
+        index,
+        (
+            f"Change = 100 x ({week24} - {baseline}) / {baseline} = {change} %.",
+            (
+                f"A responder has at least {RESPONDER_50_PERCENT} % fewer headache days (PREEMPT); "
+                "NICE TA260 continues "
+                f"treatment from a {NICE_MIN_REDUCTION_PERCENT} % reduction."
+            ),
+        ),
+        SOURCE_OUTCOMES,
+    )
+
+
+def _retreatment_interval(rng: random.Random) -> Question:
+    previous = REFERENCE_DATE + timedelta(days=rng.randint(0, 90))
+    gap = rng.choice((70, 77, 83, 84, 85, 90))
+    check = interval_check(previous, previous + timedelta(days=gap))
+    answer = "yes" if check.allowed else "no"
+    choices, index = _ordered_choices(answer, ("yes", "no"))
+    return Question(
+        "",
+        "retreatment_interval",
+        "May the next session go ahead on the proposed date?",
+        (f"Previous session: {previous.isoformat()}", f"Proposed session: {check.proposed.isoformat()}"),
+        choices,
+        index,
+        (
+            check.reason,
+            (
+                f"Sessions are at least {RETREATMENT_INTERVAL_DAYS} days (12 weeks) apart; "
+                f"all botulinum toxin given in any 3 months stays within {CUMULATIVE_LIMIT_UNITS} U."
+            ),
+        ),
+        SOURCE_INTERVAL,
+    )
+
+
+KINDS: Mapping[str, Callable[[random.Random], Question]] = {
+    "muscle_sites": _muscle_sites,
+    "follow_the_pain_limit": _follow_the_pain_limit,
+    "dilution": _dilution,
+    "vials_and_waste": _vials_and_waste,
+    "plan_total": _plan_total,
+    "billing": _billing,
+    "migraine_day": _migraine_day,
+    "chronic_migraine": _chronic_migraine,
+    "label_eligibility": _label_eligibility,
+    "medication_overuse": _medication_overuse,
+    "safety": _safety,
+    "week24_response": _week24_response,
+    "continue_or_stop": _continue_or_stop,
+    "retreatment_interval": _retreatment_interval,
+}
+"""Every question kind a module may list in its front matter, by name."""
+
+
+def generate_question(kind: str, rng: random.Random, *, key: str = "q1") -> Question:
+    """One question of ``kind`` drawn with ``rng``."""
+    question = KINDS[kind](rng)
+    return Question(key, *(getattr(question, name) for name in Question.__slots__[1:]))  # type: ignore[attr-defined]
+
+
+def generate_quiz(module_id: str, kinds: Sequence[str], count: int, seed: int) -> tuple[Question, ...]:
+    """``count`` questions for a module, kinds taken in turn from a shuffled ``kinds``; the same arguments always
+    give the same questions. Keys are ``q1``, ``q2``..."""
+    rng = random.Random(f"onaboard.training.quiz:{module_id}:{seed}")  # noqa: S311 - teaching, not secrets
+    order = list(kinds)
+    rng.shuffle(order)
+    return tuple(generate_question(order[i % len(order)], rng, key=f"q{i + 1}") for i in range(count))
+
+
+def grade_quiz(questions: Sequence[Question], answers: Mapping[str, int | None], *, pass_mark: int) -> QuizResult:
+    """Mark each question: right when the chosen index is the engine's answer; unanswered counts as wrong."""
+    results = []
+    for question in questions:
+        chosen = answers.get(question.key)
+        valid = chosen if chosen is not None and 0 <= chosen < len(question.choices) else None
+        results.append(QuestionResult(question, valid, valid == question.answer))
+    correct = sum(result.correct for result in results)
+    total = len(results)
+    return QuizResult(
+        tuple(results),
+        correct,
+        total,
+        100 * correct // total if total else 0,
+        passed(correct, total, pass_mark),
+        pass_mark,
+    )

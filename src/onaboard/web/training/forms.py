@@ -1,0 +1,110 @@
+"""Forms of the training pages: they parse input; marks come from ``onaboard.training`` and the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.training.cases import ELIGIBILITY_CHOICES, SAFETY_CHOICES, WEEK24_CHOICES
+from onaboard.web.accounts.models import User
+from onaboard.web.training.models import LiveSession, SupervisedInjection
+
+PLACE_OR_LINK = _("Give a place, a link, or both.")
+STARTS_IN_PAST = _("The session must start in the future.")
+DATE_IN_FUTURE = _("This date is after today.")
+
+ELIGIBILITY_LABELS = {"met": _("met"), "not_met": _("not met"), "insufficient_data": _("insufficient data")}
+SAFETY_LABELS = {
+    "contraindicated": _("contraindicated"),
+    "caution": _("caution"),
+    "unknown": _("unknown"),
+    "clear": _("clear"),
+}
+WEEK24_LABELS = {"continue": _("continue"), "stop": _("stop"), "not_yet_assessable": _("not yet assessable")}
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class LiveSessionForm(forms.ModelForm):
+    link = forms.URLField(label=_("Link"), required=False, assume_scheme="https", max_length=200)
+
+    class Meta:
+        model = LiveSession
+        fields = ("title", "starts_at", "duration_minutes", "place", "link", "capacity", "notes")
+        widgets = {"starts_at": DateTimeInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_starts_at(self) -> Any:
+        starts = self.cleaned_data["starts_at"]
+        if starts <= timezone.now():
+            raise forms.ValidationError(STARTS_IN_PAST)
+        return starts
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("place") and not data.get("link") and "link" not in self.errors:
+            raise forms.ValidationError(PLACE_OR_LINK)
+        return data
+
+
+class SupervisedInjectionForm(forms.ModelForm):
+    class Meta:
+        model = SupervisedInjection
+        fields = ("trainee", "date", "session", "follow_the_pain", "notes")
+        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, trainees: Any, sessions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["trainee"].queryset = trainees
+        self.fields["trainee"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["session"].queryset = sessions
+        self.fields["session"].required = False
+        self.fields["date"].initial = timezone.localdate()
+
+    def clean_date(self) -> Any:
+        day = self.cleaned_data["date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(DATE_IN_FUTURE)
+        return day
+
+
+class CaseFirstVisitForm(forms.Form):
+    eligibility = forms.ChoiceField(
+        label=_("Does the patient meet the BOTOX label's chronic-migraine criteria?"),
+        choices=[(key, ELIGIBILITY_LABELS[key]) for key in ELIGIBILITY_CHOICES],
+        widget=forms.RadioSelect,
+    )
+    safety = forms.ChoiceField(
+        label=_("What is the safety screen's verdict?"),
+        choices=[(key, SAFETY_LABELS[key]) for key in SAFETY_CHOICES],
+        widget=forms.RadioSelect,
+    )
+    total_units = forms.IntegerField(label=_("Units given"), min_value=0, max_value=1000)
+    vials = forms.IntegerField(label=_("Vials opened"), min_value=0, max_value=20)
+    discarded_units = forms.IntegerField(label=_("Units discarded"), min_value=0, max_value=1000)
+
+
+class CaseWeek24Form(forms.Form):
+    week24 = forms.ChoiceField(
+        label=_("At the week-24 review, what do the NICE TA260 stopping rules say?"),
+        choices=[(key, WEEK24_LABELS[key]) for key in WEEK24_CHOICES],
+        widget=forms.RadioSelect,
+    )
+
+
+def learner_label(user: User) -> str:
+    return user.get_full_name() or user.username

@@ -1,0 +1,395 @@
+"""Training services: attempts graded by ``onaboard.training`` (which asks the engine), live sessions with a
+waitlist, supervised injections and certificates. Writes spanning rows happen in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Assessment, Muscle, Outcomes, Side
+from onaboard.training import cases
+from onaboard.training.cases import FIRST_VISIT_STEPS, Case, CaseGrade, Decisions, Step, generate_case, grade_case
+from onaboard.training.certificate import CertificateStatus, certificate_status
+from onaboard.training.course import Module, load_course
+from onaboard.training.quiz import Question, QuizResult, generate_quiz, grade_quiz
+from onaboard.training.sites import Placement, SiteScore, TargetSite, score_sites
+from onaboard.web.accounts.models import User
+from onaboard.web.injections import sitemap
+from onaboard.web.training.models import (
+    CaseAttempt,
+    Certificate,
+    Enrolment,
+    EnrolmentStatus,
+    LiveSession,
+    ModuleRead,
+    QuizAttempt,
+    SiteTrainerAttempt,
+    SupervisedInjection,
+)
+
+MAX_PLACEMENTS = 80
+BAD_PLACEMENTS = "placements: expected a list of at most {limit} sites, each with muscle, view, x and y"
+BAD_PLACEMENT = "placement {number}: {problem}"
+SESSION_CANCELLED = "this session was cancelled"
+SESSION_STARTED = "this session has already started"
+ALREADY_ENROLLED = "you are already on this session's list"
+NOT_READY = "the certificate needs: {missing}"
+CASE_DONE = "this case has been graded already"
+
+
+class TrainingError(ValueError):
+    """A training request refused, with the reason a person can read."""
+
+
+@cache
+def course() -> tuple[Module, ...]:
+    """The course modules in order (read once per process from the shipped Markdown)."""
+    return load_course()
+
+
+def module_by_id(module_id: str) -> Module | None:
+    return next((module for module in course() if module.id == module_id), None)
+
+
+# --- Progress ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleProgress:
+    module: Module
+    read: bool
+    passed: bool
+    best_percent: int | None
+    attempts: int
+    unlocked: bool
+
+
+def course_progress(user: User) -> list[ModuleProgress]:
+    """Each module with the user's progress; a module unlocks when every module before it is passed."""
+    read = set(ModuleRead.objects.filter(trainee=user).values_list("module_id", flat=True))
+    attempts = QuizAttempt.objects.filter(trainee=user, submitted__isnull=False)
+    by_module: dict[str, list[QuizAttempt]] = {}
+    for attempt in attempts:
+        by_module.setdefault(attempt.module_id, []).append(attempt)
+    progress = []
+    unlocked = True
+    for module in course():
+        done = by_module.get(module.id, [])
+        percents = [100 * a.correct // a.total for a in done if a.total]
+        passed = any(a.passed for a in done)
+        progress.append(
+            ModuleProgress(module, module.id in read, passed, max(percents) if percents else None, len(done), unlocked)
+        )
+        unlocked = unlocked and passed
+    return progress
+
+
+def module_unlocked(user: User, module_id: str) -> bool:
+    return any(item.unlocked for item in course_progress(user) if item.module.id == module_id)
+
+
+def module_read_record(*, user: User, module: Module) -> None:
+    ModuleRead.objects.get_or_create(trainee=user, module_id=module.id)
+
+
+# --- Quizzes ----------------------------------------------------------------------------------------------------
+
+
+def quiz_questions(attempt: QuizAttempt) -> tuple[Question, ...]:
+    module = module_by_id(attempt.module_id)
+    if module is None:
+        return ()
+    return generate_quiz(module.id, module.quiz, module.questions, attempt.seed)
+
+
+def quiz_attempt_start(*, user: User, module: Module) -> QuizAttempt:
+    """A new attempt with a fresh seed, so every attempt draws new questions."""
+    return QuizAttempt.objects.create(trainee=user, module_id=module.id)
+
+
+def quiz_attempt_submit(*, attempt: QuizAttempt, answers: Mapping[str, int | None]) -> QuizResult:
+    """Mark an attempt once; a second submission of the same attempt is marked but not stored again."""
+    module = module_by_id(attempt.module_id)
+    assert module is not None  # noqa: S101 - attempts are only made for modules of the course
+    result = grade_quiz(quiz_questions(attempt), answers, pass_mark=module.pass_mark)
+    with transaction.atomic():
+        locked = QuizAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.submitted is None:
+            locked.submitted = timezone.now()
+            locked.answers = {key: value for key, value in answers.items() if value is not None}
+            locked.correct, locked.total, locked.passed = result.correct, result.total, result.passed
+            locked.save()
+    return result
+
+
+def quiz_result(attempt: QuizAttempt) -> QuizResult:
+    module = module_by_id(attempt.module_id)
+    assert module is not None  # noqa: S101
+    answers = {key: int(value) for key, value in attempt.answers.items()}
+    return grade_quiz(quiz_questions(attempt), answers, pass_mark=module.pass_mark)
+
+
+# --- Site trainer -----------------------------------------------------------------------------------------------
+
+
+def site_targets() -> list[TargetSite]:
+    """The 31 fixed sites as the clinic's site map draws them."""
+    return [
+        TargetSite(
+            sitemap.fixed_site_key(muscle, side, index), muscle.value, side.value, point.view.value, point.x, point.y
+        )
+        for (muscle, side, index), point in sitemap.FIXED_POSITIONS.items()
+    ]
+
+
+def _area_at(view: str, x: float, y: float) -> tuple[str, str] | None:
+    region = sitemap.region_at(view, x, y)
+    return None if region is None else (region.muscle.value, region.side.value)
+
+
+def site_follow_the_pain_request(seed: int) -> dict[str, int]:
+    """The follow-the-pain sites an attempt asks for ("muscle-side": count): none about a third of the time,
+    otherwise one or two areas, within the engine's per-muscle limits."""
+    rng = random.Random(f"onaboard.training.sites:{seed}")  # noqa: S311 - teaching, not secrets
+    if rng.random() < 0.35:
+        return {}
+    muscles = rng.sample(sorted(FOLLOW_THE_PAIN_MAX_SITES), k=rng.randint(1, 2))
+    request = {}
+    for muscle in muscles:
+        side = rng.choice((Side.LEFT, Side.RIGHT))
+        request[f"{muscle}-{side}"] = rng.randint(1, min(2, FOLLOW_THE_PAIN_MAX_SITES[Muscle(muscle)]))
+    return request
+
+
+def site_attempt_start(*, user: User) -> SiteTrainerAttempt:
+    attempt = SiteTrainerAttempt(trainee=user)
+    attempt.follow_the_pain = site_follow_the_pain_request(attempt.seed)
+    attempt.save()
+    return attempt
+
+
+def parse_placements(raw: Any) -> list[Placement]:
+    """Placements from the page's JSON; raises ``TrainingError`` naming the bad item."""
+    if not isinstance(raw, list) or len(raw) > MAX_PLACEMENTS:
+        raise TrainingError(BAD_PLACEMENTS.format(limit=MAX_PLACEMENTS))
+    placements = []
+    muscles = {muscle.value for muscle in Muscle}
+    for number, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            raise TrainingError(BAD_PLACEMENT.format(number=number, problem="not an object"))
+        muscle, view, x, y = item.get("muscle"), item.get("view"), item.get("x"), item.get("y")
+        if muscle not in muscles:
+            raise TrainingError(BAD_PLACEMENT.format(number=number, problem=f"unknown muscle {muscle!r}"))
+        if view not in (sitemap.View.FRONT, sitemap.View.BACK):
+            raise TrainingError(BAD_PLACEMENT.format(number=number, problem=f"unknown view {view!r}"))
+        numbers_ok = all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= sitemap.MAP_SIZE
+            for v in (x, y)
+        )
+        if not numbers_ok:
+            raise TrainingError(BAD_PLACEMENT.format(number=number, problem="x and y must be numbers from 0 to 1000"))
+        placements.append(Placement(muscle, view, float(x), float(y), bool(item.get("ftp"))))
+    return placements
+
+
+def _ftp_request(attempt: SiteTrainerAttempt) -> dict[tuple[str, str], int]:
+    return {tuple(key.rsplit("-", 1)): count for key, count in attempt.follow_the_pain.items()}  # type: ignore[misc]
+
+
+def site_score(attempt: SiteTrainerAttempt) -> SiteScore:
+    placements = [Placement(p["muscle"], p["view"], p["x"], p["y"], p.get("ftp", False)) for p in attempt.placements]
+    return score_sites(site_targets(), placements, follow_the_pain=_ftp_request(attempt) or None, area_at=_area_at)
+
+
+def site_attempt_submit(*, attempt: SiteTrainerAttempt, placements: Sequence[Placement]) -> SiteScore:
+    with transaction.atomic():
+        locked = SiteTrainerAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.submitted is None:
+            locked.placements = [
+                {"muscle": p.muscle, "view": p.view, "x": round(p.x, 1), "y": round(p.y, 1), "ftp": p.follow_the_pain}
+                for p in placements
+            ]
+            score = site_score(locked)
+            locked.points, locked.possible, locked.passed = score.points, score.possible, score.passed
+            locked.submitted = timezone.now()
+            locked.save()
+    attempt.refresh_from_db()
+    return site_score(attempt)
+
+
+# --- Cases ------------------------------------------------------------------------------------------------------
+
+
+def case_of(attempt: CaseAttempt) -> Case:
+    return generate_case(attempt.seed)
+
+
+def case_assessment(case: Case) -> Assessment:
+    return cases.case_assessment(case)
+
+
+def case_outcomes(case: Case) -> Outcomes:
+    return cases.case_outcomes(case)
+
+
+def case_attempt_start(*, user: User) -> CaseAttempt:
+    return CaseAttempt.objects.create(trainee=user)
+
+
+def _decisions(stored: Mapping[str, Any]) -> Decisions:
+    return Decisions(**{key: stored.get(key) for key in Decisions.__slots__})  # type: ignore[attr-defined]
+
+
+def case_grade(attempt: CaseAttempt) -> CaseGrade:
+    """The feedback for the steps decided so far."""
+    steps = FIRST_VISIT_STEPS if attempt.stage == CaseAttempt.Stage.WEEK24 else tuple(Step)
+    if attempt.stage == CaseAttempt.Stage.FIRST_VISIT:
+        return CaseGrade(())
+    return grade_case(case_of(attempt), _decisions(attempt.decisions), steps=steps)
+
+
+def case_attempt_decide(*, attempt: CaseAttempt, decisions: Mapping[str, Any]) -> CaseGrade:
+    """Record the decisions of the attempt's current stage and move it on; the last stage grades the case."""
+    with transaction.atomic():
+        locked = CaseAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.stage == CaseAttempt.Stage.DONE:
+            raise TrainingError(CASE_DONE)
+        merged = {**locked.decisions, **decisions}
+        if locked.stage == CaseAttempt.Stage.FIRST_VISIT:
+            locked.stage = CaseAttempt.Stage.WEEK24
+        else:
+            locked.stage = CaseAttempt.Stage.DONE
+            grade = grade_case(case_of(locked), _decisions(merged))
+            locked.correct_steps, locked.passed = grade.correct, grade.passed
+        locked.decisions = merged
+        locked.save()
+    attempt.refresh_from_db()
+    return case_grade(attempt)
+
+
+# --- Live sessions ----------------------------------------------------------------------------------------------
+
+
+def live_session_create(*, trainer: User, **fields: Any) -> LiveSession:
+    return LiveSession.objects.create(trainer=trainer, clinic=trainer.clinic, **fields)
+
+
+def enrolled_count(session: LiveSession) -> int:
+    return session.enrolments.filter(status=EnrolmentStatus.ENROLLED).count()
+
+
+def enrolment_create(*, session: LiveSession, trainee: User) -> Enrolment:
+    """Enrol a trainee, or put them on the waitlist when every place is taken.
+
+    The session row is locked first (``select_for_update``), so two trainees asking for the last place at once
+    are served one after the other; the unique constraint keeps one enrolment per trainee and session.
+    """
+    with transaction.atomic():
+        locked = LiveSession.objects.select_for_update().get(pk=session.pk)
+        if locked.cancelled:
+            raise TrainingError(_(SESSION_CANCELLED))
+        if locked.starts_at <= timezone.now():
+            raise TrainingError(_(SESSION_STARTED))
+        existing = Enrolment.objects.filter(session=locked, trainee=trainee).first()
+        if existing is not None and existing.status != EnrolmentStatus.CANCELLED:
+            raise TrainingError(_(ALREADY_ENROLLED))
+        full = enrolled_count(locked) >= locked.capacity
+        waiting = locked.enrolments.filter(status=EnrolmentStatus.WAITLISTED).exists()
+        status = EnrolmentStatus.WAITLISTED if full or waiting else EnrolmentStatus.ENROLLED
+        if existing is not None:
+            existing.status, existing.queued_at, existing.attended = status, timezone.now(), None
+            existing.save()
+            return existing
+        return Enrolment.objects.create(session=locked, trainee=trainee, status=status, queued_at=timezone.now())
+
+
+def _promote(session: LiveSession) -> list[Enrolment]:
+    """Fill free places from the waitlist, first come first served (caller holds the session lock)."""
+    promoted = []
+    free = session.capacity - enrolled_count(session)
+    queue = session.enrolments.select_for_update().filter(status=EnrolmentStatus.WAITLISTED).order_by("queued_at", "id")
+    for enrolment in queue[: max(free, 0)]:
+        enrolment.status = EnrolmentStatus.ENROLLED
+        enrolment.save(update_fields=["status", "modified"])
+        promoted.append(enrolment)
+    return promoted
+
+
+def enrolment_cancel(*, enrolment: Enrolment) -> list[Enrolment]:
+    """Cancel an enrolment or a waitlist place; a freed place goes to the first on the waitlist. Returns who was
+    promoted."""
+    with transaction.atomic():
+        session = LiveSession.objects.select_for_update().get(pk=enrolment.session_id)
+        locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if locked.status == EnrolmentStatus.CANCELLED:
+            return []
+        locked.status = EnrolmentStatus.CANCELLED
+        locked.save(update_fields=["status", "modified"])
+        return _promote(session)
+
+
+def live_session_update_capacity(*, session: LiveSession, capacity: int) -> list[Enrolment]:
+    """Change the number of places; more places promote from the waitlist (fewer never unseat anyone)."""
+    with transaction.atomic():
+        locked = LiveSession.objects.select_for_update().get(pk=session.pk)
+        locked.capacity = capacity
+        locked.save(update_fields=["capacity", "modified"])
+        return _promote(locked)
+
+
+def attendance_record(*, session: LiveSession, attended: Mapping[int, bool]) -> None:
+    """Record who came, by enrolment id; only enrolled trainees have attendance."""
+    with transaction.atomic():
+        for enrolment in session.enrolments.select_for_update().filter(status=EnrolmentStatus.ENROLLED):
+            if enrolment.pk in attended:
+                enrolment.attended = attended[enrolment.pk]
+                enrolment.save(update_fields=["attended", "modified"])
+
+
+def supervised_injection_record(*, supervisor: User, trainee: User, **fields: Any) -> SupervisedInjection:
+    return SupervisedInjection.objects.create(supervisor=supervisor, trainee=trainee, **fields)
+
+
+# --- Certificates -----------------------------------------------------------------------------------------------
+
+
+def certificate_status_for(user: User) -> CertificateStatus:
+    passed = {item.module.id for item in course_progress(user) if item.passed}
+    return certificate_status(
+        modules=[(module.id, module.title) for module in course()],
+        passed_modules=passed,
+        site_trainer_passed=SiteTrainerAttempt.objects.filter(trainee=user, passed=True).exists(),
+        cases_passed=CaseAttempt.objects.filter(trainee=user, passed=True).count(),
+    )
+
+
+def certificate_issue(*, user: User, today: dt.date) -> Certificate:
+    """The user's valid certificate, issued now if everything is passed; raises ``TrainingError`` otherwise."""
+    status = certificate_status_for(user)
+    if not status.ready:
+        raise TrainingError(NOT_READY.format(missing="; ".join(status.missing)))
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)
+        existing = Certificate.objects.filter(trainee=user, revoked=False).first()
+        if existing is not None:
+            return existing
+        name = user.get_full_name() or user.username
+        return Certificate.objects.create(trainee=user, holder_name=name, issued_on=today)
+
+
+def certificate_for_code(code: str) -> Certificate | None:
+    """The certificate with this verification code (case, spaces and dashes ignored), revoked ones included."""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    if len(cleaned) != 12:
+        return None
+    formatted = "-".join(cleaned[i : i + 4] for i in range(0, 12, 4))
+    return Certificate.objects.filter(code=formatted).first()

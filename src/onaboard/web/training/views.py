@@ -1,0 +1,448 @@
+"""Training pages: the course, quizzes, the site trainer, graded cases, live sessions, certificates, trainers'
+views of their trainees, and the public certificate check (the only page here that needs no sign-in)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import markdown
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from onaboard.clinical import Muscle, Side, preempt_plan
+from onaboard.training.cases import Step
+from onaboard.training.certificate import REQUIRED_CASES
+from onaboard.training.quiz import MUSCLE_NAMES
+from onaboard.training.sites import SITE_PASS_MARK, SITE_TOLERANCE
+from onaboard.web.common.pdf import pdf_response, render_pdf
+from onaboard.web.injections import sitemap
+from onaboard.web.training import selectors, services
+from onaboard.web.training.access import is_trainer, require_learner, require_trainer, trainees_of
+from onaboard.web.training.forms import (
+    CaseFirstVisitForm,
+    CaseWeek24Form,
+    LiveSessionForm,
+    SupervisedInjectionForm,
+)
+from onaboard.web.training.models import (
+    CaseAttempt,
+    Certificate,
+    Enrolment,
+    EnrolmentStatus,
+    LiveSession,
+    QuizAttempt,
+    SiteTrainerAttempt,
+    SupervisedInjection,
+)
+
+# --- Course -----------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def course(request: HttpRequest) -> HttpResponse:
+    """The course page: modules in order with progress, and the other parts of the training."""
+    require_learner(request.user)
+    context = {
+        "progress": services.course_progress(request.user),
+        "summary": selectors.trainee_summary(request.user),
+        "required_cases": REQUIRED_CASES,
+        "is_trainer": is_trainer(request.user),
+    }
+    return render(request, "training/course.html", context)
+
+
+def _module_or_404(module_id: str) -> Any:
+    module = services.module_by_id(module_id)
+    if module is None:
+        raise Http404
+    return module
+
+
+def _unlocked_or_redirect(request: HttpRequest, module_id: str) -> HttpResponse | None:
+    if not services.module_unlocked(request.user, module_id):
+        messages.warning(request, _("Pass the earlier modules' quizzes first: modules unlock in order."))
+        return redirect("training:course")
+    return None
+
+
+@login_required
+@require_http_methods(["GET"])
+def module_detail(request: HttpRequest, module_id: str) -> HttpResponse:
+    require_learner(request.user)
+    module = _module_or_404(module_id)
+    if (locked := _unlocked_or_redirect(request, module_id)) is not None:
+        return locked
+    services.module_read_record(user=request.user, module=module)
+    body = markdown.markdown(module.body, extensions=["tables", "sane_lists"], output_format="html")
+    progress = next(item for item in services.course_progress(request.user) if item.module.id == module.id)
+    return render(request, "training/module_detail.html", {"module": module, "body": body, "progress": progress})
+
+
+@login_required
+@require_POST
+def quiz_start(request: HttpRequest, module_id: str) -> HttpResponse:
+    require_learner(request.user)
+    module = _module_or_404(module_id)
+    if (locked := _unlocked_or_redirect(request, module_id)) is not None:
+        return locked
+    attempt = services.quiz_attempt_start(user=request.user, module=module)
+    return redirect("training:quiz", attempt_id=attempt.external_id)
+
+
+def _choice(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quiz(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    """Answer a quiz attempt; once submitted the page shows the mark and each explanation."""
+    require_learner(request.user)
+    attempt = get_object_or_404(QuizAttempt, external_id=attempt_id, trainee=request.user)
+    module = _module_or_404(attempt.module_id)
+    questions = services.quiz_questions(attempt)
+    if request.method == "POST" and attempt.submitted is None:
+        answers = {question.key: _choice(request.POST.get(question.key)) for question in questions}
+        services.quiz_attempt_submit(attempt=attempt, answers=answers)
+        return redirect("training:quiz", attempt_id=attempt.external_id)
+    result = services.quiz_result(attempt) if attempt.submitted else None
+    return render(
+        request,
+        "training/quiz_attempt.html",
+        {"attempt": attempt, "module": module, "questions": questions, "result": result},
+    )
+
+
+# --- Site trainer -----------------------------------------------------------------------------------------------
+
+
+def _ftp_rows(attempt: SiteTrainerAttempt) -> list[dict[str, Any]]:
+    rows = []
+    for key, count in attempt.follow_the_pain.items():
+        muscle, side = key.rsplit("-", 1)
+        rows.append(
+            {"muscle": sitemap.MUSCLE_LABELS[Muscle(muscle)], "side": sitemap.SIDE_LABELS[Side(side)], "count": count}
+        )
+    return rows
+
+
+MUSCLE_CHOICES = [(muscle.value, sitemap.MUSCLE_LABELS[muscle]) for muscle in Muscle]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_trainer(request: HttpRequest) -> HttpResponse:
+    """The site trainer's start page and its past attempts; POST starts a new attempt."""
+    require_learner(request.user)
+    if request.method == "POST":
+        attempt = services.site_attempt_start(user=request.user)
+        return redirect("training:site_attempt", attempt_id=attempt.external_id)
+    attempts = SiteTrainerAttempt.objects.filter(trainee=request.user, submitted__isnull=False)[:10]
+    context = {"attempts": attempts, "tolerance": SITE_TOLERANCE, "pass_mark": SITE_PASS_MARK}
+    return render(request, "training/site_trainer.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_attempt(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    """Place the sites on the clinic's map; after submitting, the true map and the score per site."""
+    require_learner(request.user)
+    attempt = get_object_or_404(SiteTrainerAttempt, external_id=attempt_id, trainee=request.user)
+    error = ""
+    if request.method == "POST" and attempt.submitted is None:
+        try:
+            placements = services.parse_placements(json.loads(request.POST.get("placements") or "[]"))
+        except (json.JSONDecodeError, services.TrainingError) as problem:
+            error = (
+                str(problem) if isinstance(problem, services.TrainingError) else _("The placements could not be read.")
+            )
+        else:
+            services.site_attempt_submit(attempt=attempt, placements=placements)
+            return redirect("training:site_attempt", attempt_id=attempt.external_id)
+    context: dict[str, Any] = {
+        "attempt": attempt,
+        "ftp_rows": _ftp_rows(attempt),
+        "muscle_choices": MUSCLE_CHOICES,
+        "tolerance": SITE_TOLERANCE,
+        "pass_mark": SITE_PASS_MARK,
+        "error": error,
+        "map_sites": [],
+    }
+    if attempt.submitted is not None:
+        score = services.site_score(attempt)
+        plan = preempt_plan()
+        context.update(
+            {
+                "score": score,
+                "map_sites": sitemap.plan_map_sites(plan),
+                "map_regions": [
+                    {"region": region, "limit_message": ""}
+                    for region in sitemap.FOLLOW_THE_PAIN_REGIONS
+                    if f"{region.muscle}-{region.side}" in attempt.follow_the_pain
+                ],
+                "placements_json": json.dumps(attempt.placements),
+                "site_rows": [
+                    {
+                        "result": result,
+                        "label": sitemap.site_label(
+                            result.target.muscle,
+                            result.target.side,
+                            int(result.target.key.rsplit("-", 1)[1]),
+                            None,
+                            follow_the_pain=False,
+                        ),
+                        "named": sitemap.MUSCLE_LABELS[Muscle(result.placement.muscle)] if result.placement else "",
+                    }
+                    for result in score.results
+                ],
+                "by_muscle": [
+                    {"muscle": sitemap.MUSCLE_LABELS[Muscle(name)], "right": right, "total": total}
+                    for name, (right, total) in score.by_muscle.items()
+                ],
+            }
+        )
+    return render(request, "training/site_attempt.html", context)
+
+
+# --- Cases ------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cases(request: HttpRequest) -> HttpResponse:
+    require_learner(request.user)
+    if request.method == "POST":
+        attempt = services.case_attempt_start(user=request.user)
+        return redirect("training:case", attempt_id=attempt.external_id)
+    attempts = CaseAttempt.objects.filter(trainee=request.user)[:20]
+    rows = [{"attempt": attempt, "title": services.case_of(attempt).title} for attempt in attempts]
+    passed = CaseAttempt.objects.filter(trainee=request.user, passed=True).count()
+    return render(request, "training/case_list.html", {"rows": rows, "passed": passed, "required": REQUIRED_CASES})
+
+
+STEP_LABELS = {
+    Step.ELIGIBILITY: gettext_lazy("Eligibility (BOTOX label)"),
+    Step.SAFETY: gettext_lazy("Safety screen"),
+    Step.PLAN: gettext_lazy("Plan: units, vials, waste"),
+    Step.WEEK24: gettext_lazy("Week-24 review (NICE TA260)"),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    """A graded case: the first-visit decisions, then the week-24 review, each graded against the engine."""
+    require_learner(request.user)
+    attempt = get_object_or_404(CaseAttempt, external_id=attempt_id, trainee=request.user)
+    form: CaseFirstVisitForm | CaseWeek24Form | None = None
+    if attempt.stage == CaseAttempt.Stage.FIRST_VISIT:
+        form = CaseFirstVisitForm(request.POST or None)
+    elif attempt.stage == CaseAttempt.Stage.WEEK24:
+        form = CaseWeek24Form(request.POST or None)
+    if request.method == "POST" and form is not None and form.is_valid():
+        services.case_attempt_decide(attempt=attempt, decisions=form.cleaned_data)
+        return redirect("training:case", attempt_id=attempt.external_id)
+    the_case = services.case_of(attempt)
+    grade = services.case_grade(attempt)
+    assessment = services.case_assessment(the_case)
+    context: dict[str, Any] = {
+        "attempt": attempt,
+        "case": the_case,
+        "periods": assessment.periods,
+        "attacks": assessment.migraine_attacks,
+        "recent_days": the_case.diary.days[-14:],
+        "ftp": [(MUSCLE_NAMES[muscle], count) for muscle, count in the_case.follow_the_pain.items()],
+        "form": form,
+        "grade": grade,
+        "grade_rows": [(STEP_LABELS[step.step], step) for step in grade.steps],
+    }
+    if attempt.stage != CaseAttempt.Stage.FIRST_VISIT:
+        outcomes = services.case_outcomes(the_case)
+        context["course_periods"] = (outcomes.baseline, *(change.period for change in outcomes.periods))
+    return render(request, "training/case_attempt.html", context)
+
+
+# --- Live sessions ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def sessions(request: HttpRequest) -> HttpResponse:
+    require_learner(request.user)
+    listed = selectors.upcoming_sessions(request.user)
+    own = selectors.own_enrolments(request.user)
+    rows = [{"session": session, "enrolment": own.get(session.pk)} for session in listed]
+    return render(request, "training/session_list.html", {"rows": rows, "is_trainer": is_trainer(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_create(request: HttpRequest) -> HttpResponse:
+    require_trainer(request.user)
+    form = LiveSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        session = services.live_session_create(trainer=request.user, **form.cleaned_data)
+        messages.success(request, _("Session scheduled."))
+        return redirect("training:session", live_session_id=session.external_id)
+    return render(request, "training/session_form.html", {"form": form})
+
+
+def _session_for(request: HttpRequest, live_session_id: UUID) -> LiveSession:
+    return get_object_or_404(selectors.sessions_visible_to(request.user), external_id=live_session_id)
+
+
+@login_required
+@require_http_methods(["GET"])
+def session_detail(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
+    require_learner(request.user)
+    session = _session_for(request, live_session_id)
+    enrolment = selectors.own_enrolments(request.user).get(session.pk)
+    context: dict[str, Any] = {
+        "session": session,
+        "enrolment": enrolment,
+        "position": selectors.waitlist_position(enrolment) if enrolment else None,
+        "is_trainer": is_trainer(request.user),
+        "started": session.starts_at <= timezone.now(),
+    }
+    if is_trainer(request.user):
+        roster = session.enrolments.select_related("trainee").exclude(status=EnrolmentStatus.CANCELLED)
+        context["enrolled"] = [row for row in roster if row.status == EnrolmentStatus.ENROLLED]
+        context["waitlisted"] = [row for row in roster if row.status == EnrolmentStatus.WAITLISTED]
+    return render(request, "training/session_detail.html", context)
+
+
+@login_required
+@require_POST
+def session_enrol(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
+    require_learner(request.user)
+    session = _session_for(request, live_session_id)
+    try:
+        enrolment = services.enrolment_create(session=session, trainee=request.user)
+    except services.TrainingError as problem:
+        messages.error(request, str(problem))
+    else:
+        if enrolment.status == EnrolmentStatus.WAITLISTED:
+            messages.warning(request, _("The session is full: you are on the waitlist."))
+        else:
+            messages.success(request, _("You are enrolled."))
+    return redirect("training:session", live_session_id=session.external_id)
+
+
+@login_required
+@require_POST
+def session_leave(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
+    require_learner(request.user)
+    session = _session_for(request, live_session_id)
+    enrolment = get_object_or_404(Enrolment, session=session, trainee=request.user)
+    services.enrolment_cancel(enrolment=enrolment)
+    messages.success(request, _("Your place was given up."))
+    return redirect("training:session", live_session_id=session.external_id)
+
+
+@login_required
+@require_POST
+def session_attendance(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
+    require_trainer(request.user)
+    session = _session_for(request, live_session_id)
+    enrolled = session.enrolments.filter(status=EnrolmentStatus.ENROLLED)
+    attended = {row.pk: request.POST.get(f"attended-{row.external_id}") == "yes" for row in enrolled}
+    services.attendance_record(session=session, attended=attended)
+    messages.success(request, _("Attendance saved."))
+    return redirect("training:session", live_session_id=session.external_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supervised_log(request: HttpRequest) -> HttpResponse:
+    """Trainers log supervised injections toward a trainee's competency count."""
+    require_trainer(request.user)
+    trainees = trainees_of(request.user)
+    form = SupervisedInjectionForm(
+        request.POST or None, trainees=trainees, sessions=selectors.sessions_run_by(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        services.supervised_injection_record(supervisor=request.user, **form.cleaned_data)
+        messages.success(request, _("Supervised injection logged."))
+        return redirect("training:supervised_log")
+    recent = SupervisedInjection.objects.filter(trainee__in=trainees).select_related("trainee", "supervisor")[:30]
+    return render(request, "training/supervised_log.html", {"form": form, "recent": recent})
+
+
+# --- Trainers' view of trainees ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def trainees(request: HttpRequest) -> HttpResponse:
+    require_trainer(request.user)
+    summaries = [selectors.trainee_summary(trainee) for trainee in trainees_of(request.user)]
+    return render(request, "training/trainee_list.html", {"summaries": summaries})
+
+
+@login_required
+@require_http_methods(["GET"])
+def trainee_detail(request: HttpRequest, trainee_id: UUID) -> HttpResponse:
+    require_trainer(request.user)
+    trainee = get_object_or_404(trainees_of(request.user), external_id=trainee_id)
+    context = {
+        "summary": selectors.trainee_summary(trainee),
+        "progress": services.course_progress(trainee),
+        "enrolments": Enrolment.objects.filter(trainee=trainee).select_related("session"),
+        "log": trainee.supervised_log.select_related("supervisor")[:50],
+    }
+    return render(request, "training/trainee_detail.html", context)
+
+
+# --- Certificates -----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def certificate(request: HttpRequest) -> HttpResponse:
+    require_learner(request.user)
+    if request.method == "POST":
+        try:
+            services.certificate_issue(user=request.user, today=timezone.localdate())
+        except services.TrainingError as problem:
+            messages.error(request, str(problem))
+        return redirect("training:certificate")
+    context = {
+        "status": services.certificate_status_for(request.user),
+        "certificate": Certificate.objects.filter(trainee=request.user, revoked=False).first(),
+    }
+    return render(request, "training/certificate.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def certificate_pdf(request: HttpRequest, certificate_id: UUID) -> HttpResponse:
+    require_learner(request.user)
+    issued = get_object_or_404(Certificate, external_id=certificate_id, trainee=request.user)
+    verify_url = request.build_absolute_uri(f"{_verify_path()}?code={issued.code}")
+    pdf = render_pdf("training/certificate_pdf.html", {"certificate": issued, "verify_url": verify_url}, request)
+    return pdf_response(pdf, f"onaboard-certificate-{issued.code}.pdf")
+
+
+def _verify_path() -> str:
+    return reverse("training:verify")
+
+
+@require_http_methods(["GET"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Public: anyone may check a certificate code; the page shows only the holder's name, the date and validity."""
+    code = request.GET.get("code", "").strip()
+    found = services.certificate_for_code(code) if code else None
+    return render(request, "training/verify.html", {"code": code, "found": found, "checked": bool(code)})

@@ -1,0 +1,129 @@
+"""Quizzes: seeded questions whose answers and explanations come from the engine, and exact-integer marking."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from onaboard.clinical import (
+    FIXED_SITES,
+    SALINE_ML_BY_VIAL_UNITS,
+    UNITS_PER_SITE,
+    Muscle,
+    nice_ta260_verdict,
+    preempt_plan,
+    treatment_outcomes,
+)
+from onaboard.training.quiz import (
+    DAY_CATEGORIES,
+    KINDS,
+    course_diary,
+    generate_question,
+    generate_quiz,
+    grade_quiz,
+    passed,
+)
+
+SEEDS = range(60)
+
+
+def _rng(seed: int) -> random.Random:
+    return random.Random(seed)  # noqa: S311 - reproducible test draws, not secrets
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_offers_distinct_choices_with_the_answer_among_them(kind):
+    """Every question kind gives at least two distinct choices, the engine's answer one of them, and an explanation."""
+    for seed in SEEDS:
+        question = generate_question(kind, _rng(seed))
+        assert len(question.choices) >= 2
+        assert len(set(question.choices)) == len(question.choices)
+        assert 0 <= question.answer < len(question.choices)
+        assert question.explanation
+        assert question.source
+
+
+def test_the_same_seed_gives_the_same_quiz_and_another_seed_another():
+    """Quizzes are seeded per attempt: a repeat of the seed repeats the questions, a new seed draws new ones."""
+    kinds = ("muscle_sites", "vials_and_waste", "migraine_day")
+    first = generate_quiz("m", kinds, 6, seed=1)
+    assert first == generate_quiz("m", kinds, 6, seed=1)
+    assert first != generate_quiz("m", kinds, 6, seed=2)
+    assert [q.key for q in first] == ["q1", "q2", "q3", "q4", "q5", "q6"]
+
+
+def test_muscle_sites_answers_with_the_engine_table():
+    """The answer to "how many sites and units" is the PREEMPT table's count for the muscle, 5 U per site."""
+    for seed in SEEDS:
+        question = generate_question("muscle_sites", _rng(seed))
+        muscle = next(m for m in Muscle if f"the {m.value.replace('_', ' ')} receive" in question.prompt)
+        sites = len(FIXED_SITES[muscle])
+        assert question.choices[question.answer].startswith(f"{sites} site")
+        assert question.choices[question.answer].endswith(f"{sites * UNITS_PER_SITE} U")
+
+
+def test_dilution_answers_with_the_label_volume():
+    """The saline volume offered as right is the engine's for the vial size in the question."""
+    for seed in SEEDS:
+        question = generate_question("dilution", _rng(seed))
+        vial = next(v for v in SALINE_ML_BY_VIAL_UNITS if f"a {v} U vial" in question.prompt)
+        assert question.choices[question.answer] == f"{SALINE_ML_BY_VIAL_UNITS[vial]} mL"
+
+
+def test_vials_and_waste_agrees_with_the_engine_plan():
+    """The vials and discarded units offered as right are those of the engine's plan for 155 U from a 200 U vial."""
+    plan = preempt_plan(vial_units=200)
+    for seed in range(200):
+        question = generate_question("vials_and_waste", _rng(seed))
+        if question.facts[0] == "31 fixed sites; 200 U vials":
+            assert question.choices[question.answer] == f"1 vial, {plan.discarded_units} U discarded"
+            return
+    pytest.fail("no fixed-only 200 U plan drawn in 200 seeds")
+
+
+def test_migraine_day_category_matches_the_hours_shown():
+    """The right category says "4 hours or longer" exactly when the day shown lasted 4 hours or more."""
+    for seed in SEEDS:
+        rng = _rng(seed)
+        question = generate_question("migraine_day", rng)
+        answer = question.choices[question.answer]
+        assert answer in DAY_CATEGORIES
+        hours = float(question.facts[0].split()[2])
+        assert ("4 hours or longer" in answer) == (hours >= 4)
+
+
+def test_continue_or_stop_explains_with_the_nice_reasons():
+    """The week-24 verdict's explanation is the NICE TA260 reasons the engine gives for the drawn course."""
+    for seed in SEEDS:
+        question = generate_question("continue_or_stop", _rng(seed))
+        assert all(reason.startswith("NICE TA260 1.2") for reason in question.explanation)
+
+
+def test_course_diary_counts_as_given():
+    """A course diary built from counts gives those headache days per period to the engine."""
+    outcomes = treatment_outcomes(
+        course_diary(date(2026, 3, 2), [20, 18, 14, 12, 12, 12, 12]), injections=[date(2026, 3, 2)]
+    )
+    assert outcomes.baseline.headache_days == 20
+    assert [change.period.headache_days for change in outcomes.periods] == [18, 14, 12, 12, 12, 12]
+    assert (
+        nice_ta260_verdict(outcomes.baseline, [c.period for c in outcomes.periods], outcomes.week24).verdict == "stop"
+    )
+
+
+def test_grading_counts_right_answers_and_passes_on_exact_integers():
+    """Marking counts the chosen index against the engine's answer; 4 of 5 reaches 80 %, 3 of 5 does not."""
+    questions = generate_quiz("m", ("dilution",), 5, seed=3)
+    right = {q.key: q.answer for q in questions}
+    result = grade_quiz(questions, right, pass_mark=80)
+    assert (result.correct, result.total, result.percent, result.passed) == (5, 5, 100, True)
+    one_wrong = {**right, "q1": (questions[0].answer + 1) % len(questions[0].choices)}
+    assert grade_quiz(questions, one_wrong, pass_mark=80).passed
+    two_wrong = {**one_wrong, "q2": None}
+    result = grade_quiz(questions, two_wrong, pass_mark=80)
+    assert (result.correct, result.passed) == (3, False)
+    assert passed(4, 5, 80)
+    assert not passed(79, 100, 80)
+    assert not passed(0, 0, 80)

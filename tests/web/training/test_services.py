@@ -1,0 +1,204 @@
+"""Training services: progress and unlocking, attempts graded by the engine, the waitlist, certificates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from onaboard.web.accounts.models import Role
+from onaboard.web.injections import sitemap
+from onaboard.web.training import services
+from onaboard.web.training.models import Certificate, Enrolment, EnrolmentStatus, QuizAttempt
+from tests.web.factories import UserFactory
+from tests.web.training.conftest import (
+    engine_first_visit,
+    engine_week24,
+    exact_placements,
+    ftp_placements,
+    live_session,
+    pass_all_modules,
+    pass_cases,
+    pass_module,
+)
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def _trainee(world, name: str):
+    return UserFactory(username=name, role=Role.TRAINEE, clinic=world.clinic)
+
+
+def test_only_the_first_module_is_open_at_the_start(world):
+    """A new trainee can open the first module only; the rest unlock in order."""
+    progress = services.course_progress(world.users["trainee"])
+    assert [item.unlocked for item in progress] == [True] + [False] * (len(progress) - 1)
+
+
+def test_passing_a_module_unlocks_the_next(world):
+    """Passing the first quiz opens the second module and no further."""
+    trainee = world.users["trainee"]
+    pass_module(trainee, services.course()[0].id)
+    progress = services.course_progress(trainee)
+    assert [item.unlocked for item in progress[:3]] == [True, True, False]
+    assert progress[0].passed
+    assert progress[0].best_percent == 100
+
+
+def test_a_failed_quiz_keeps_the_next_module_locked(world):
+    """An attempt below the pass mark is recorded but does not unlock anything."""
+    trainee = world.users["trainee"]
+    module = services.course()[0]
+    attempt = services.quiz_attempt_start(user=trainee, module=module)
+    result = services.quiz_attempt_submit(attempt=attempt, answers={})
+    assert not result.passed
+    attempt.refresh_from_db()
+    assert (attempt.correct, attempt.passed) == (0, False)
+    assert not services.course_progress(trainee)[1].unlocked
+
+
+def test_a_quiz_attempt_is_marked_once(world):
+    """Submitting the same attempt again does not change its stored mark."""
+    trainee = world.users["trainee"]
+    attempt = pass_module(trainee, services.course()[0].id)
+    services.quiz_attempt_submit(attempt=attempt, answers={})
+    stored = QuizAttempt.objects.get(pk=attempt.pk)
+    assert stored.passed
+    assert stored.correct == stored.total
+
+
+def test_every_attempt_draws_new_questions(world):
+    """Two attempts at one module have different seeds and so different questions."""
+    trainee = world.users["trainee"]
+    module = services.course()[0]
+    first = services.quiz_attempt_start(user=trainee, module=module)
+    second = services.quiz_attempt_start(user=trainee, module=module)
+    assert first.seed != second.seed
+    assert services.quiz_questions(first) != services.quiz_questions(second)
+
+
+def test_exact_placements_pass_the_site_trainer(world):
+    """Clicking every site of the clinic's map with its muscle (and the asked extra sites) passes."""
+    trainee = world.users["trainee"]
+    attempt = services.site_attempt_start(user=trainee)
+    clicks = exact_placements() + ftp_placements(attempt.follow_the_pain)
+    score = services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
+    assert score.passed
+    assert score.points == score.possible
+    attempt.refresh_from_db()
+    assert attempt.passed
+
+
+def test_the_site_trainer_uses_the_clinic_map_positions(world):
+    """The trainer's 31 targets are the fixed positions of the injections app's site map."""
+    targets = services.site_targets()
+    assert len(targets) == 31
+    assert {(t.view, t.x, t.y) for t in targets} == {(p.view.value, p.x, p.y) for p in sitemap.FIXED_POSITIONS.values()}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("nope", services.BAD_PLACEMENTS.format(limit=services.MAX_PLACEMENTS)),
+        ([{"muscle": "nasalis", "view": "front", "x": 1, "y": 1}], "placement 1: unknown muscle 'nasalis'"),
+        ([{"muscle": "procerus", "view": "side", "x": 1, "y": 1}], "placement 1: unknown view 'side'"),
+        (
+            [{"muscle": "procerus", "view": "front", "x": 1, "y": 2000}],
+            "placement 1: x and y must be numbers from 0 to 1000",
+        ),
+    ],
+)
+def test_bad_placements_are_refused_naming_the_item(raw, message):
+    """Placements that are not sites on the map are refused with a message naming the item."""
+    with pytest.raises(services.TrainingError) as refused:
+        services.parse_placements(raw)
+    assert str(refused.value) == message
+
+
+def test_a_case_moves_from_first_visit_to_week24_to_graded(world):
+    """A case is decided in two stages and graded against the engine at the end."""
+    trainee = world.users["trainee"]
+    attempt = services.case_attempt_start(user=trainee)
+    first = services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
+    assert [step.correct for step in first.steps] == [True, True, True]
+    final = services.case_attempt_decide(attempt=attempt, decisions=engine_week24(attempt))
+    attempt.refresh_from_db()
+    assert (attempt.stage, attempt.passed, attempt.correct_steps) == ("done", True, 4)
+    assert final.passed
+    with pytest.raises(services.TrainingError):
+        services.case_attempt_decide(attempt=attempt, decisions={})
+
+
+def test_a_full_session_waitlists_and_a_freed_place_promotes_the_first_in_line(world):
+    """With every place taken the next trainees wait in order; a cancellation promotes the first of them."""
+    trainer = world.users["clinician"]
+    session = live_session(trainer, capacity=1)
+    first, second, third = (_trainee(world, name) for name in ("t1", "t2", "t3"))
+    assert services.enrolment_create(session=session, trainee=first).status == EnrolmentStatus.ENROLLED
+    waiting = services.enrolment_create(session=session, trainee=second)
+    later = services.enrolment_create(session=session, trainee=third)
+    assert (waiting.status, later.status) == (EnrolmentStatus.WAITLISTED, EnrolmentStatus.WAITLISTED)
+    promoted = services.enrolment_cancel(enrolment=Enrolment.objects.get(session=session, trainee=first))
+    assert [row.trainee for row in promoted] == [second]
+    statuses = dict(Enrolment.objects.filter(session=session).values_list("trainee__username", "status"))
+    assert statuses == {"t1": "cancelled", "t2": "enrolled", "t3": "waitlisted"}
+
+
+def test_more_places_promote_from_the_waitlist(world):
+    """Raising the capacity gives the new places to the waitlist in order."""
+    session = live_session(world.users["clinician"], capacity=1)
+    for name in ("a1", "a2", "a3"):
+        services.enrolment_create(session=session, trainee=_trainee(world, name))
+    promoted = services.live_session_update_capacity(session=session, capacity=2)
+    assert [row.trainee.username for row in promoted] == ["a2"]
+
+
+def test_enrolling_twice_is_refused(world):
+    """A trainee already on the list cannot enrol again; the database allows one row per trainee and session."""
+    session = live_session(world.users["clinician"])
+    trainee = world.users["trainee"]
+    services.enrolment_create(session=session, trainee=trainee)
+    with pytest.raises(services.TrainingError, match=services.ALREADY_ENROLLED):
+        services.enrolment_create(session=session, trainee=trainee)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Enrolment.objects.create(session=session, trainee=trainee, status="waitlisted", queued_at=timezone.now())
+
+
+def test_a_started_session_takes_no_enrolments(world):
+    """Enrolment closes when the session starts."""
+    session = live_session(world.users["clinician"])
+    session.starts_at = timezone.now() - dt.timedelta(minutes=1)
+    session.save()
+    with pytest.raises(services.TrainingError, match=services.SESSION_STARTED):
+        services.enrolment_create(session=session, trainee=world.users["trainee"])
+
+
+def test_attendance_is_recorded_for_enrolled_trainees_only(world):
+    """Attendance marks enrolled trainees; a waitlisted trainee's row is left alone."""
+    session = live_session(world.users["clinician"], capacity=1)
+    came = services.enrolment_create(session=session, trainee=_trainee(world, "came"))
+    waiting = services.enrolment_create(session=session, trainee=_trainee(world, "waits"))
+    services.attendance_record(session=session, attended={came.pk: True, waiting.pk: True})
+    came.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (came.attended, waiting.attended) == (True, None)
+
+
+def test_a_certificate_needs_everything_passed(world):
+    """Issuing is refused while anything is missing, then gives one certificate with a readable code."""
+    trainee = world.users["trainee"]
+    with pytest.raises(services.TrainingError, match="the certificate needs"):
+        services.certificate_issue(user=trainee, today=TODAY)
+    pass_all_modules(trainee)
+    attempt = services.site_attempt_start(user=trainee)
+    clicks = exact_placements() + ftp_placements(attempt.follow_the_pain)
+    services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
+    pass_cases(trainee, 3)
+    issued = services.certificate_issue(user=trainee, today=TODAY)
+    assert services.certificate_issue(user=trainee, today=TODAY) == issued
+    assert Certificate.objects.filter(trainee=trainee).count() == 1
+    assert len(issued.code) == 14
+    assert services.certificate_for_code(issued.code.lower().replace("-", " ")) == issued
+    assert services.certificate_for_code("AAAA-AAAA-AAAA") is None

@@ -1,0 +1,298 @@
+"""Training pages: who may open them, the quiz, site-trainer and case flows, live sessions, certificates and the
+public verification page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from onaboard.web.accounts.models import Role
+from onaboard.web.training import services
+from onaboard.web.training.models import (
+    CaseAttempt,
+    Certificate,
+    Enrolment,
+    LiveSession,
+    QuizAttempt,
+    SiteTrainerAttempt,
+    SupervisedInjection,
+)
+from tests.pdfs import pdf_text
+from tests.web.factories import UserFactory
+from tests.web.training.conftest import (
+    engine_first_visit,
+    engine_week24,
+    exact_placements,
+    ftp_placements,
+    live_session,
+    pass_all_modules,
+    pass_cases,
+)
+
+TODAY = dt.date(2026, 6, 1)
+LEARNER_PAGES = (
+    "training:course",
+    "training:site_trainer",
+    "training:cases",
+    "training:sessions",
+    "training:certificate",
+)
+TRAINER_PAGES = ("training:trainees", "training:session_create", "training:supervised_log")
+
+
+@pytest.mark.parametrize("role", ["trainee", "clinician", "nurse", "admin"])
+@pytest.mark.parametrize("page", LEARNER_PAGES)
+def test_learners_open_the_training_pages(client, world, role, page):
+    """Trainees and clinical staff open every learner page."""
+    client.force_login(world.users[role])
+    assert client.get(reverse(page)).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["billing", "patient"])
+@pytest.mark.parametrize("page", LEARNER_PAGES + TRAINER_PAGES)
+def test_billing_staff_and_patients_have_no_training(client, world, role, page):
+    """Billing staff and patients are refused every training page."""
+    client.force_login(world.users[role])
+    assert client.get(reverse(page)).status_code == 403
+
+
+@pytest.mark.parametrize("page", TRAINER_PAGES)
+def test_trainer_pages_are_for_clinicians_and_admins(client, world, page):
+    """A clinician opens the trainer pages; a trainee and a nurse are refused."""
+    for role, status in (("clinician", 200), ("admin", 200), ("trainee", 403), ("nurse", 403)):
+        client.force_login(world.users[role])
+        assert client.get(reverse(page)).status_code == status, role
+
+
+def test_a_locked_module_sends_the_trainee_back_to_the_course(client, world):
+    """The second module cannot be read before the first quiz is passed."""
+    client.force_login(world.users["trainee"])
+    second = services.course()[1]
+    response = client.get(reverse("training:module", args=[second.id]))
+    assert response.status_code == 302
+    assert response.url == reverse("training:course")
+    assert client.post(reverse("training:quiz_start", args=[second.id])).status_code == 302
+    assert not QuizAttempt.objects.exists()
+
+
+def test_a_trainee_reads_a_module_and_passes_its_quiz(client, world):
+    """The module page renders the Markdown; answering every question as the engine does passes the quiz."""
+    client.force_login(world.users["trainee"])
+    module = services.course()[0]
+    page = client.get(reverse("training:module", args=[module.id]))
+    assert "<h2>Why the diagnosis comes first</h2>" in page.content.decode()
+    started = client.post(reverse("training:quiz_start", args=[module.id]))
+    attempt = QuizAttempt.objects.get()
+    assert started.url == reverse("training:quiz", args=[attempt.external_id])
+    form = client.get(started.url).content.decode()
+    questions = services.quiz_questions(attempt)
+    assert all(f'name="{q.key}"' in form for q in questions)
+    response = client.post(started.url, {q.key: str(q.answer) for q in questions}, follow=True)
+    text = response.content.decode()
+    assert "Passed" in text
+    assert escape(questions[0].explanation[0]) in text
+    attempt.refresh_from_db()
+    assert attempt.passed
+    assert services.course_progress(world.users["trainee"])[1].unlocked
+
+
+def test_another_trainees_attempt_is_not_found(client, world):
+    """A quiz attempt belongs to its trainee: someone else gets 404."""
+    attempt = services.quiz_attempt_start(user=world.users["trainee"], module=services.course()[0])
+    client.force_login(world.users["nurse"])
+    assert client.get(reverse("training:quiz", args=[attempt.external_id])).status_code == 404
+
+
+def test_the_site_trainer_scores_a_submitted_map(client, world):
+    """Posting exact placements shows the pass, the correct map and the per-site table."""
+    client.force_login(world.users["trainee"])
+    client.post(reverse("training:site_trainer"))
+    attempt = SiteTrainerAttempt.objects.get()
+    url = reverse("training:site_attempt", args=[attempt.external_id])
+    page = client.get(url).content.decode()
+    assert "data-site-trainer" in page
+    assert 'data-key="' not in page  # no true site is drawn before the attempt
+    clicks = exact_placements() + ftp_placements(attempt.follow_the_pain)
+    response = client.post(url, {"placements": json.dumps(clicks)}, follow=True)
+    text = response.content.decode()
+    assert "Passed" in text
+    assert text.count('data-key="') >= 31
+    attempt.refresh_from_db()
+    assert attempt.passed
+
+
+def test_unreadable_placements_are_refused_on_the_page(client, world):
+    """A bad placements field leaves the attempt open and shows why."""
+    client.force_login(world.users["trainee"])
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    url = reverse("training:site_attempt", args=[attempt.external_id])
+    response = client.post(url, {"placements": json.dumps([{"muscle": "nasalis", "view": "front", "x": 1, "y": 1}])})
+    assert "placement 1: unknown muscle" in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.submitted is None
+
+
+def test_a_case_is_decided_in_two_visits_with_feedback(client, world):
+    """The first visit's decisions get feedback and open the week-24 review; the review grades the case."""
+    client.force_login(world.users["trainee"])
+    client.post(reverse("training:cases"))
+    attempt = CaseAttempt.objects.get()
+    url = reverse("training:case", args=[attempt.external_id])
+    first = client.post(url, engine_first_visit(attempt), follow=True).content.decode()
+    assert "The engine says" in first
+    assert "Later: the treated course" in first
+    done = client.post(url, engine_week24(attempt), follow=True).content.decode()
+    assert "Case passed" in done
+    attempt.refresh_from_db()
+    assert attempt.passed
+
+
+def test_a_case_form_with_missing_answers_is_shown_again(client, world):
+    """An incomplete first visit is not recorded."""
+    client.force_login(world.users["trainee"])
+    attempt = services.case_attempt_start(user=world.users["trainee"])
+    response = client.post(reverse("training:case", args=[attempt.external_id]), {"eligibility": "met"})
+    assert response.status_code == 200
+    attempt.refresh_from_db()
+    assert attempt.stage == "first_visit"
+
+
+def test_a_trainer_schedules_a_session_with_a_place_or_link(client, world):
+    """Scheduling needs a place or a link and a future start."""
+    client.force_login(world.users["clinician"])
+    url = reverse("training:session_create")
+    data = {"title": "Workshop", "starts_at": "2099-01-05T14:00", "duration_minutes": 120, "capacity": 4}
+    refused = client.post(url, data)
+    assert "Give a place, a link, or both." in refused.content.decode()
+    created = client.post(url, {**data, "place": "Room 2"})
+    session = LiveSession.objects.get()
+    assert created.url == reverse("training:session", args=[session.external_id])
+    assert (session.trainer, session.clinic, session.capacity) == (world.users["clinician"], world.clinic, 4)
+
+
+def test_enrolling_in_a_full_session_waitlists(client, world):
+    """When every place is taken, the enrol button puts the trainee on the waitlist and says so."""
+    session = live_session(world.users["clinician"], capacity=1)
+    other = UserFactory(username="first", role=Role.TRAINEE, clinic=world.clinic)
+    services.enrolment_create(session=session, trainee=other)
+    client.force_login(world.users["trainee"])
+    detail = reverse("training:session", args=[session.external_id])
+    assert "Join the waitlist" in client.get(detail).content.decode()
+    response = client.post(reverse("training:session_enrol", args=[session.external_id]), follow=True)
+    text = response.content.decode()
+    assert "The session is full: you are on the waitlist." in text
+    assert "position 1" in text
+    assert Enrolment.objects.get(trainee=world.users["trainee"]).status == "waitlisted"
+
+
+def test_sessions_of_another_clinic_are_not_found(client, world):
+    """A trainee of one clinic cannot see or enrol in another clinic's session."""
+    far_trainer = UserFactory(username="far", role=Role.CLINICIAN, clinic=world.other_clinic)
+    session = live_session(far_trainer)
+    client.force_login(world.users["trainee"])
+    assert client.get(reverse("training:session", args=[session.external_id])).status_code == 404
+    assert client.post(reverse("training:session_enrol", args=[session.external_id])).status_code == 404
+
+
+def test_a_trainer_records_attendance_and_logs_a_supervised_injection(client, world):
+    """Attendance is saved from the roster, and the supervised log counts toward the trainee's record."""
+    trainee = world.users["trainee"]
+    session = live_session(world.users["clinician"])
+    enrolment = services.enrolment_create(session=session, trainee=trainee)
+    client.force_login(world.users["clinician"])
+    roster = client.get(reverse("training:session", args=[session.external_id])).content.decode()
+    assert f"attended-{enrolment.external_id}" in roster
+    client.post(
+        reverse("training:session_attendance", args=[session.external_id]), {f"attended-{enrolment.external_id}": "yes"}
+    )
+    enrolment.refresh_from_db()
+    assert enrolment.attended is True
+    logged = client.post(
+        reverse("training:supervised_log"),
+        {"trainee": trainee.pk, "date": "2026-01-05", "session": session.pk, "notes": "full session"},
+    )
+    assert logged.status_code == 302
+    assert SupervisedInjection.objects.get().trainee == trainee
+    progress = client.get(reverse("training:trainees")).content.decode()
+    assert reverse("training:trainee", args=[trainee.external_id]) in progress
+    assert client.get(reverse("training:trainee", args=[trainee.external_id])).status_code == 200
+
+
+def test_a_trainer_sees_only_trainees_of_their_clinic(client, world):
+    """Another clinic's trainee is not in the list and their page is not found."""
+    far = UserFactory(username="fartrainee", role=Role.TRAINEE, clinic=world.other_clinic)
+    client.force_login(world.users["clinician"])
+    assert "fartrainee" not in client.get(reverse("training:trainees")).content.decode()
+    assert client.get(reverse("training:trainee", args=[far.external_id])).status_code == 404
+
+
+def _certified(world) -> Certificate:
+    trainee = world.users["trainee"]
+    pass_all_modules(trainee)
+    attempt = services.site_attempt_start(user=trainee)
+    services.site_attempt_submit(
+        attempt=attempt,
+        placements=services.parse_placements(exact_placements() + ftp_placements(attempt.follow_the_pain)),
+    )
+    pass_cases(trainee, 3)
+    return services.certificate_issue(user=trainee, today=TODAY)
+
+
+def test_the_certificate_pdf_carries_the_name_and_code(client, world):
+    """The trainee downloads a PDF naming them with the verification code."""
+    world.users["trainee"].first_name, world.users["trainee"].last_name = "Tam", "Oyelaran"
+    world.users["trainee"].save()
+    issued = _certified(world)
+    client.force_login(world.users["trainee"])
+    response = client.get(reverse("training:certificate_pdf", args=[issued.external_id]))
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "Tam Oyelaran" in text
+    assert issued.code in text
+
+
+def test_the_public_page_verifies_a_code_without_sign_in(client, world):
+    """Anyone can check a code: a valid one shows name, date and validity; revoked and unknown ones say so."""
+    issued = _certified(world)
+    url = reverse("training:verify")
+    valid = client.get(url, {"code": issued.code}).content.decode()
+    assert "Valid" in valid
+    assert issued.holder_name in valid
+    assert world.users["trainee"].username not in valid.replace(issued.holder_name, "")
+    assert "Not found" in client.get(url, {"code": "ZZZZ-ZZZZ-ZZZZ"}).content.decode()
+    issued.revoked = True
+    issued.save()
+    assert "Revoked" in client.get(url, {"code": issued.code}).content.decode()
+
+
+def test_the_certificate_page_issues_when_ready(client, world):
+    """The certificate page lists what is missing, then issues the certificate once everything is passed."""
+    trainee = world.users["trainee"]
+    client.force_login(trainee)
+    assert "site trainer not passed yet" in client.get(reverse("training:certificate")).content.decode()
+    pass_all_modules(trainee)
+    attempt = services.site_attempt_start(user=trainee)
+    services.site_attempt_submit(
+        attempt=attempt,
+        placements=services.parse_placements(exact_placements() + ftp_placements(attempt.follow_the_pain)),
+    )
+    pass_cases(trainee, 3)
+    client.post(reverse("training:certificate"))
+    issued = Certificate.objects.get(trainee=trainee)
+    assert issued.code in client.get(reverse("training:certificate")).content.decode()
+
+
+def test_giving_up_a_place_promotes_the_first_on_the_waitlist(client, world):
+    """When an enrolled trainee gives up their place on the page, the first waiting trainee is enrolled."""
+    session = live_session(world.users["clinician"], capacity=1)
+    services.enrolment_create(session=session, trainee=world.users["trainee"])
+    waiting = UserFactory(username="waiting", role=Role.TRAINEE, clinic=world.clinic)
+    services.enrolment_create(session=session, trainee=waiting)
+    client.force_login(world.users["trainee"])
+    client.post(reverse("training:session_leave", args=[session.external_id]))
+    assert Enrolment.objects.get(trainee=waiting).status == "enrolled"
+    assert Enrolment.objects.get(trainee=world.users["trainee"]).status == "cancelled"
