@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401 - views are added with the app's pages
+from django.urls import path
+
+from onaboard.web.analytics import views
 
 app_name = "analytics"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.cohort_report, name="cohort"),
+    path("cohort.html", views.cohort_report_html, name="cohort_html"),
+    path("cohort.pdf", views.cohort_report_pdf, name="cohort_pdf"),
+]

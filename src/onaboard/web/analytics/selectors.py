@@ -1,0 +1,315 @@
+"""The clinic's own cohort: its database rows as the cohort tables, and the cohort report over them.
+
+The registry report (``onaboard.cohort.report``) reads five tables (``onaboard.cohort.tables``). Here the clinic's
+rows become those tables, as Arrow, column for column, and the same rules run on them in an in-memory DuckDB:
+nothing of the report is computed a second time. Which patients: ``access.patients_visible_to`` (the caller's
+clinic). How the clinic's records fill the registry's columns:
+
+- ``patients``: ``observed_from`` is the first diary day or session (else the day the record was made),
+  ``observed_until`` is today, so a diary that ended more than a period ago reads as a drop-out;
+  ``prior_preventives_failed`` counts the preventive trials stopped as ineffective or not tolerated;
+- ``diary``: every stored day, the acute classes one boolean column each;
+- ``sessions``: the recorded sessions (not booked or cancelled ones), numbered from 1, with their units and sites;
+- ``prom``: visit k is day 0 + 12 weeks x (k - 1); its HIT-6 and MIDAS are the latest answered in the 28 days up
+  to that day (the questionnaires ask about the last four weeks), so visit 1 is the baseline before the first
+  injection and visit 3 week 24; a visit with one instrument leaves the other empty;
+- ``adverse_events``: each side effect, attributed to its session (else the last recorded session before its
+  onset; none before the first session counts), under the label table's code (``LABEL_EVENTS``);
+  ``led_to_discontinuation`` is false, since the app records no decision to stop treatment for one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, AcuteClass
+from onaboard.web.accounts.models import Role
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect, SideEffectKind
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.services import MIDAS_KEYS
+from onaboard.web.patients.access import patients_visible_to
+from onaboard.web.patients.models import PreventiveTrial, StopReason
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from onaboard.cohort.report import CohortReport
+
+__all__ = [
+    "ANALYTICS_ROLES",
+    "FAILED_PREVENTIVE",
+    "LABEL_EVENTS",
+    "NOT_FOR_ROLE",
+    "clinic_cohort_report",
+    "clinic_cohort_tables",
+    "may_see_clinic_cohort",
+]
+
+ANALYTICS_ROLES = frozenset({Role.CLINICIAN, Role.NURSE, Role.ADMIN})
+"""Who sees the clinic's cohort report: its clinicians and nurses, and its administrators (who run the service and
+answer for its results). Billing staff see what a claim needs, not outcomes; patients and trainees see no cohort."""
+
+NOT_FOR_ROLE = _("The clinic's cohort report is for its clinicians, nurses and administrators.")
+
+FAILED_PREVENTIVE = frozenset({StopReason.INEFFECTIVE, StopReason.NOT_TOLERATED})
+"""A preventive trial that counts as failed (the registry's ``prior_preventives_failed``)."""
+
+LABEL_EVENTS: Mapping[str, str] = MappingProxyType(
+    {
+        SideEffectKind.NECK_PAIN: "neck_pain",
+        SideEffectKind.NECK_WEAKNESS: "muscular_weakness",
+        SideEffectKind.EYELID_PTOSIS: "eyelid_ptosis",
+        SideEffectKind.BROW_PTOSIS: "facial_paresis",
+        SideEffectKind.INJECTION_SITE_PAIN: "injection_site_pain",
+        SideEffectKind.HEADACHE_FLARE: "headache",
+        SideEffectKind.MYALGIA: "myalgia",
+        SideEffectKind.MUSCLE_SPASM: "muscle_spasms",
+    }
+)
+"""The side effects the app records, under the codes of the label's adverse-reaction table (calibration.toml). The
+others (allergic reaction, swallowing, breathing, double vision, general weakness, something else) keep their own
+code: they are counted in the table but are not rows of the label's table."""
+
+IBIS_DUCKDB_DEPRECATION = r"fetch_arrow_table\(\) is deprecated"
+"""What Ibis 12 makes DuckDB 2 say on every schema lookup: the pinned pair works, so the page does not pass it on
+(the test suite turns warnings into errors)."""
+
+_HIT6_COLUMNS = tuple(f"hit6_{item}" for item in range(1, 7))
+_MIDAS_COLUMNS = tuple(f"midas_{key}" for key in MIDAS_KEYS)
+
+
+def may_see_clinic_cohort(user: Any) -> bool:
+    """Whether the user may see their clinic's cohort report (``ANALYTICS_ROLES``, attached to a clinic)."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.role in ANALYTICS_ROLES
+        and user.clinic_id is not None
+    )
+
+
+def _require(user: Any) -> None:
+    if not may_see_clinic_cohort(user):
+        audit_record(user=user, action=Action.DENIED, object_type="clinic_cohort", detail="cohort report")
+        raise PermissionDenied(NOT_FOR_ROLE)
+
+
+def _visits(day0: dt.date, responses: list[tuple[dt.date, Any]], last_visit: int) -> dict[int, tuple[dt.date, Any]]:
+    """Visit k -> the latest (date, answers) answered in the 28 days up to day 0 + 12 weeks x (k - 1)."""
+    chosen: dict[int, tuple[dt.date, Any]] = {}
+    for visit in range(1, last_visit + 1):
+        visit_day = day0 + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS * (visit - 1))
+        window = [item for item in responses if visit_day - dt.timedelta(days=PERIOD_DAYS) <= item[0] <= visit_day]
+        if window:
+            chosen[visit] = max(window, key=lambda item: item[0])
+    return chosen
+
+
+def _prom_rows(keys: Mapping[int, str], first_session: Mapping[int, dt.date], today: dt.date) -> dict[str, list[Any]]:
+    answered: dict[tuple[int, str], list[tuple[dt.date, Any]]] = defaultdict(list)
+    responses = QuestionnaireResponse.objects.filter(patient_id__in=first_session).order_by("date")
+    for patient_pk, instrument, day, answers in responses.values_list("patient_id", "instrument", "date", "answers"):
+        answered[patient_pk, instrument].append((day, answers))
+    columns: dict[str, list[Any]] = {
+        name: [] for name in ("patient_id", "visit", "assessed_on", *_HIT6_COLUMNS, *_MIDAS_COLUMNS)
+    }
+    for patient_pk, day0 in first_session.items():
+        last_visit = 1 + max(0, (today - day0).days) // RETREATMENT_INTERVAL_DAYS
+        hit6 = _visits(day0, answered[patient_pk, Instrument.HIT6], last_visit)
+        midas = _visits(day0, answered[patient_pk, Instrument.MIDAS], last_visit)
+        for visit in sorted(hit6.keys() | midas.keys()):
+            dates = [found[0] for found in (hit6.get(visit), midas.get(visit)) if found is not None]
+            columns["patient_id"].append(keys[patient_pk])
+            columns["visit"].append(visit)
+            columns["assessed_on"].append(max(dates))
+            items = hit6[visit][1] if visit in hit6 else [None] * len(_HIT6_COLUMNS)
+            for column, answer in zip(_HIT6_COLUMNS, items, strict=True):
+                columns[column].append(answer)
+            scores = midas[visit][1] if visit in midas else {}
+            for column, key in zip(_MIDAS_COLUMNS, MIDAS_KEYS, strict=True):
+                columns[column].append(scores.get(key))
+    return columns
+
+
+Columns = dict[str, list[Any]]
+"""A table being built: column name -> values."""
+
+
+def _people(user: Any, today: dt.date) -> tuple[dict[int, str], Columns, dict[int, dt.date]]:
+    """Public ids by key, the patients' columns (``observed_from`` still missing) and each record's creation day."""
+    patients = patients_visible_to(user).annotate(
+        failed=Count("preventive_trials", filter=Q(preventive_trials__stop_reason__in=FAILED_PREVENTIVE))
+    )
+    keys: dict[int, str] = {}
+    created_on: dict[int, dt.date] = {}
+    people: Columns = defaultdict(list)
+    rows = patients.order_by("pk").values_list("pk", "external_id", "sex", "birth_date", "created", "failed")
+    for pk, external_id, sex, birth_date, created, failed in rows:
+        keys[pk] = str(external_id)
+        created_on[pk] = created.date()
+        people["patient_id"].append(keys[pk])
+        people["sex"].append(sex)
+        people["birth_date"].append(birth_date)
+        people["observed_until"].append(today)
+        people["prior_preventives_failed"].append(failed)
+    classes: dict[int, set[str]] = defaultdict(set)
+    trials = PreventiveTrial.objects.filter(patient_id__in=keys, stop_reason__in=FAILED_PREVENTIVE)
+    for patient_pk, drug_class in trials.values_list("patient_id", "drug_class"):
+        classes[patient_pk].add(drug_class)
+    people["prior_preventive_classes"] = [";".join(sorted(classes[pk])) for pk in keys]
+    return keys, people, created_on
+
+
+_DIARY_FIELDS = (
+    "patient_id",
+    "date",
+    "headache_hours",
+    "intensity",
+    "unilateral",
+    "pulsating",
+    "worse_with_activity",
+    "nausea",
+    "vomiting",
+    "photophobia",
+    "phonophobia",
+    "aura",
+    "acute_medication",
+    "acute_relief",
+    "believed_migraine",
+)
+
+
+def _diary(keys: Mapping[int, str]) -> tuple[Columns, dict[int, dt.date]]:
+    """The diary table's columns and each patient's first diary day."""
+    from onaboard.cohort.tables import ACUTE_COLUMNS
+
+    diary: Columns = defaultdict(list)
+    first_diary: dict[int, dt.date] = {}
+    entries = DiaryEntry.objects.filter(patient_id__in=keys).order_by("patient_id", "date")
+    for row in entries.values_list(*_DIARY_FIELDS):
+        entry = dict(zip(_DIARY_FIELDS, row, strict=True))
+        first_diary.setdefault(entry["patient_id"], entry["date"])
+        taken = set(entry.pop("acute_medication").split(";"))
+        entry["patient_id"] = keys[entry["patient_id"]]
+        entry["headache_hours"] = float(entry["headache_hours"])
+        entry["intensity"] = entry["intensity"] or None
+        for name, value in entry.items():
+            diary[name].append(value)
+        for cls in AcuteClass:
+            diary[ACUTE_COLUMNS[cls]].append(cls.value in taken)
+    return diary, first_diary
+
+
+def _sessions(keys: Mapping[int, str]) -> tuple[Columns, dict[int, int], dict[int, list[tuple[dt.date, int]]]]:
+    """The sessions table's columns, each recorded session's number, and each patient's (date, number) in order."""
+    sessions: Columns = defaultdict(list)
+    session_number: dict[int, int] = {}
+    session_dates: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    recorded = (
+        InjectionSession.objects.filter(patient_id__in=keys, status=SessionStatus.RECORDED)
+        .annotate(site_count=Count("sites"))
+        .order_by("patient_id", "date")
+        .values_list("pk", "patient_id", "date", "total_units", "site_count")
+    )
+    for pk, patient_pk, day, units, sites in recorded:
+        number = len(session_dates[patient_pk]) + 1
+        session_number[pk] = number
+        session_dates[patient_pk].append((day, number))
+        sessions["patient_id"].append(keys[patient_pk])
+        sessions["session_number"].append(number)
+        sessions["session_date"].append(day)
+        sessions["dose_units"].append(units or 0)
+        sessions["sites"].append(sites)
+    return sessions, session_number, session_dates
+
+
+def _events(
+    keys: Mapping[int, str],
+    session_number: Mapping[int, int],
+    session_dates: Mapping[int, list[tuple[dt.date, int]]],
+) -> Columns:
+    """The adverse-events table's columns: each side effect under its label code, on its session (module docstring)."""
+    events: Columns = defaultdict(list)
+    reported = SideEffect.objects.filter(patient_id__in=keys).order_by("patient_id", "onset", "pk")
+    for patient_pk, session_pk, kind, onset in reported.values_list("patient_id", "session_id", "kind", "onset"):
+        number = session_number.get(session_pk)
+        if number is None:
+            before = session_dates.get(patient_pk, [])
+            at = bisect_right([day for day, _number in before], onset)
+            number = before[at - 1][1] if at else None
+        if number is None:
+            continue
+        events["patient_id"].append(keys[patient_pk])
+        events["session_number"].append(number)
+        events["onset_date"].append(onset)
+        events["event"].append(LABEL_EVENTS.get(kind, kind))
+        events["led_to_discontinuation"].append(False)
+    return events
+
+
+def _arrow(name: str, columns: Mapping[str, list[Any]]) -> pa.Table:
+    import pyarrow as pa
+
+    from onaboard.cohort.tables import SCHEMAS
+
+    schema = pa.schema([field.with_nullable(True) for field in SCHEMAS[name]])
+    return pa.table({field.name: pa.array(columns.get(field.name, []), field.type) for field in schema})
+
+
+def clinic_cohort_tables(*, user: Any, today: dt.date) -> dict[str, pa.Table]:
+    """The caller's clinic as the registry's five tables (module docstring), as Arrow tables with their schemas'
+    columns. PermissionDenied for anyone outside ``ANALYTICS_ROLES``. The caller audits the read."""
+    _require(user)
+    keys, people, created_on = _people(user, today)
+    diary, first_diary = _diary(keys)
+    sessions, session_number, session_dates = _sessions(keys)
+    first_session = {pk: dates[0][0] for pk, dates in session_dates.items()}
+    for pk in keys:
+        seen = [day for day in (first_diary.get(pk), first_session.get(pk)) if day is not None]
+        people["observed_from"].append(min(seen) if seen else created_on[pk])
+    return {
+        "patients": _arrow("patients", people),
+        "diary": _arrow("diary", diary),
+        "sessions": _arrow("sessions", sessions),
+        "prom": _arrow("prom", _prom_rows(keys, first_session, today)),
+        "adverse_events": _arrow("adverse_events", _events(keys, session_number, session_dates)),
+    }
+
+
+def clinic_cohort_report(*, user: Any, today: dt.date) -> CohortReport:
+    """The cohort report (``onaboard.cohort.report``) over the caller's clinic, its rows read as the registry's
+    tables and computed by the same rules in an in-memory DuckDB; the read is audited (aggregate: no patient id)."""
+    from onaboard.cohort.backends import Engine, arrow_cohort, connect
+    from onaboard.cohort.report import cohort_report_of
+
+    tables = clinic_cohort_tables(user=user, today=today)
+    connection = connect(Engine.DUCKDB)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=IBIS_DUCKDB_DEPRECATION, category=DeprecationWarning)
+            cohort = arrow_cohort(connection, tables)
+            report = cohort_report_of(cohort, source=user.clinic.name, engine=Engine.DUCKDB)
+    finally:
+        connection.disconnect()
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="clinic_cohort",
+        object_id=user.clinic.external_id,
+        detail=f"cohort report on {today.isoformat()}: {report.patients} patients, {report.treated} treated",
+    )
+    return report

@@ -1,0 +1,43 @@
+"""The clinic's cohort page and its downloads: the registry's cohort report over the caller's clinic."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.text import slugify
+
+from onaboard.reports.cohort import render_html, report_sections
+from onaboard.web.analytics.selectors import clinic_cohort_report
+from onaboard.web.common.pdf import html_to_pdf, pdf_response
+
+
+def _filename(request: HttpRequest, extension: str) -> str:
+    return f"cohort-{slugify(request.user.clinic.name)}-{timezone.localdate().isoformat()}.{extension}"
+
+
+@login_required
+def cohort_report(request: HttpRequest) -> HttpResponse:
+    """The cohort report of the caller's clinic with its plots (403 outside ``ANALYTICS_ROLES``)."""
+    today = timezone.localdate()
+    report = clinic_cohort_report(user=request.user, today=today)
+    context = {"report": report, "sections": report_sections(report), "today": today}
+    return render(request, "analytics/cohort_report.html", context)
+
+
+@login_required
+def cohort_report_html(request: HttpRequest) -> HttpResponse:
+    """The same report as one self-contained HTML file, for download."""
+    report = clinic_cohort_report(user=request.user, today=timezone.localdate())
+    response = HttpResponse(render_html(report), content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(request, "html")}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def cohort_report_pdf(request: HttpRequest) -> HttpResponse:
+    """The same report as a PDF, printed from the same HTML."""
+    report = clinic_cohort_report(user=request.user, today=timezone.localdate())
+    return pdf_response(html_to_pdf(render_html(report)), _filename(request, "pdf"))

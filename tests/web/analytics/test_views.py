@@ -1,0 +1,105 @@
+"""The clinic's cohort page, its downloads and its API operation (onaboard/web/analytics/views.py and api.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from onaboard.web.accounts.models import ApiToken, Role
+from onaboard.web.analytics.selectors import NOT_FOR_ROLE
+from tests.pdfs import pdf_text
+
+PAGE = reverse("analytics:cohort")
+PDF = reverse("analytics:cohort_pdf")
+HTML = reverse("analytics:cohort_html")
+API = "/api/analytics/cohort"
+
+
+def test_the_page_shows_the_clinics_report_with_its_plots(client, staff):
+    """A clinician sees the demo clinic's counts, the week-24 responders and three SVG plots named for readers,
+    with no inline script and no id used twice."""
+    client.force_login(staff[Role.CLINICIAN])
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    html = response.content.decode()
+    report = response.context["report"]
+    assert report.patients == 13
+    assert report.treated == 7
+    assert f"{report.responder_50.count} of {report.responder_50.total}" in html
+    assert len(re.findall(r'<svg role="img" aria-label="[^"]+"', html)) == 3
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for link in (PDF, HTML, API):
+        assert f'href="{link}"' in html
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.NURSE, Role.ADMIN])
+def test_clinicians_nurses_and_administrators_see_the_page(client, staff, role):
+    """The roles that run the service may open it."""
+    client.force_login(staff[role])
+    assert client.get(PAGE).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.BILLING, Role.PATIENT, Role.TRAINEE])
+@pytest.mark.parametrize("address", [PAGE, PDF, HTML])
+def test_billing_staff_patients_and_trainees_are_refused(client, world, role, address):
+    """Every other role gets 403 on the page and both downloads."""
+    client.force_login(world.users[role])
+    assert client.get(address).status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, db):
+    """Without a session the page redirects to the sign-in page."""
+    response = client.get(PAGE)
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_the_pdf_download_holds_the_report(client, staff):
+    """The PDF is an attachment printed from the report's HTML, with the clinic's name and the responders."""
+    client.force_login(staff[Role.NURSE])
+    response = client.get(PDF)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith('attachment; filename="cohort-demo-headache-clinic-')
+    text = pdf_text(response.content)
+    assert "Cohort report" in text
+    assert "Demo Headache Clinic" in text
+
+
+def test_the_html_download_is_the_self_contained_report(client, staff):
+    """The HTML download is the report file with its three plots inline."""
+    client.force_login(staff[Role.ADMIN])
+    response = client.get(HTML)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response.content.decode().count("<svg") == 3
+
+
+def test_the_api_returns_the_reports_json(staff, demo):
+    """A nurse's token gets the report as the CLI's JSON document, over the clinic's own patients."""
+    _token, raw = ApiToken.issue(staff[Role.NURSE], "analytics")
+    response = Client(headers={"Authorization": f"Bearer {raw}"}).get(API)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["directory"] == demo.name
+    assert body["patients"] == 13
+    assert set(body["responder_50"]) == {"count", "total", "percent", "low", "high"}
+
+
+@pytest.mark.parametrize("role", [Role.BILLING, Role.PATIENT, Role.TRAINEE])
+def test_the_api_refuses_other_roles(world, role):
+    """Billing staff, patients and trainees get 403 with the reason."""
+    _token, raw = ApiToken.issue(world.users[role], "analytics")
+    response = Client(headers={"Authorization": f"Bearer {raw}"}).get(API)
+    assert response.status_code == 403
+    assert response.json() == {"detail": str(NOT_FOR_ROLE)}
+
+
+def test_the_api_needs_credentials(client, db):
+    """Without a token or a session the operation answers 401."""
+    assert client.get(API).status_code == 401
