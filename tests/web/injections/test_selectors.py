@@ -42,6 +42,15 @@ def test_an_invalid_plan_lists_the_engines_problems(patient):
     assert checks.plan_problems == ("follow-the-pain: trapezius allows at most 4 extra sites (20 U), asked for 5",)
 
 
+def test_a_date_before_birth_waits_for_a_corrected_date_instead_of_crashing(patient):
+    """The live checks of a session typed with a year before the patient's birth say so and run no safety screen."""
+    before = patient.birth_date - dt.timedelta(days=1)
+    checks = checks_for(patient, day=before)
+    assert checks.safety is None
+    expected = selectors.BEFORE_BIRTH.format(date=before, birth=patient.birth_date)
+    assert [check.reasons for check in checks.checks] == [(expected,)] * 3
+
+
 def test_the_interval_is_checked_against_the_session_after_too(nurse, patient):
     """A back-dated session 30 days before a recorded one fails the 12-week rule against the later session."""
     record(user=nurse, patient=patient, date=DAY)

@@ -315,3 +315,12 @@ def test_a_side_effect_cannot_be_attributed_to_another_patients_session(nurse, p
             user=world.users["clinician"], side_effect=reported, grade="mild", related_to_treatment=None, session=other
         )
     assert refused.value.problems == (("session", services.SESSION_NOT_THE_PATIENTS),)
+
+
+def test_a_session_dated_before_the_patients_birth_is_refused_on_its_date(nurse, patient):
+    """A date before the patient's birth (a slip in the year) is refused naming the date field, not crashed on."""
+    before = patient.birth_date - dt.timedelta(days=1)
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=before)
+    assert [field for field, _message in refused.value.problems] == ["date"]
+    assert not InjectionSession.objects.filter(patient=patient, date=before).exists()

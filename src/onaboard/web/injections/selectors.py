@@ -54,6 +54,7 @@ BOTOX_PRODUCT = "BOTOX (onabotulinumtoxinA)"
 
 NO_UNITS = "no units entered yet, so the cumulative dose cannot be checked"
 NO_DATE = "enter the session date to run the 12-week and cumulative-dose checks"
+BEFORE_BIRTH = "the session date {date} is before the patient's birth date ({birth}); check the year"
 
 
 # --- Finding rows -----------------------------------------------------------------------------------------------
@@ -338,8 +339,9 @@ def session_checks(
     except PlanError as error:
         plan, problems = None, error.problems
     units = plan.total_units if plan else sum(entry.units or 0 for entry in sites if (entry.units or 0) > 0)
-    if date is None:
-        waiting = (NO_DATE,)
+    before_birth = date is not None and patient.birth_date is not None and date < patient.birth_date
+    if date is None or before_birth:
+        waiting = (BEFORE_BIRTH.format(date=date, birth=patient.birth_date) if before_birth else NO_DATE,)
         return SessionChecks(
             plan,
             problems,

@@ -28,6 +28,7 @@ from onaboard.web.injections.models import (
     SideEffectKind,
 )
 from onaboard.web.injections.selectors import (
+    BEFORE_BIRTH,
     CheckResult,
     SiteEntry,
     patient_schedule,
@@ -96,10 +97,14 @@ class SideEffectRefusedError(ValueError):
 # --- Recording ----------------------------------------------------------------------------------------------------
 
 
-def _input_problems(*, date: dt.date, today: dt.date, lot: str, expiry: dt.date | None) -> list[tuple[str, str]]:
+def _input_problems(
+    *, date: dt.date, today: dt.date, lot: str, expiry: dt.date | None, birth_date: dt.date | None
+) -> list[tuple[str, str]]:
     problems = []
     if date > today:
         problems.append(("date", SESSION_FUTURE_DATE.format(date=date, today=today)))
+    if birth_date is not None and date < birth_date:
+        problems.append(("date", BEFORE_BIRTH.format(date=date, birth=birth_date)))
     if not lot.strip():
         problems.append(("product_lot", LOT_REQUIRED))
     if expiry is None:
@@ -223,7 +228,7 @@ def injection_session_record(
     Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
     """
     today = today or timezone.localdate()
-    problems = _input_problems(date=date, today=today, lot=lot, expiry=expiry)
+    problems = _input_problems(date=date, today=today, lot=lot, expiry=expiry, birth_date=patient.birth_date)
     if problems:
         raise SessionRefusedError(problems)
     with transaction.atomic():
