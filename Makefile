@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo-cli test test-fast lint format bench clean
+.PHONY: install run demo-cli test test-fast lint format bench load api-fuzz audit clean
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "onaboard needs Python 3.11 or newer")'
@@ -20,7 +20,12 @@ $(BIN)/onaboard: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
 	@touch $@
 
-install: $(BIN)/onaboard
+# axe-core (the accessibility checks of the browser tests), from the npm registry at the locked version.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(BIN)/onaboard node_modules/axe-core/axe.min.js
 
 # The web app with the synthetic demo clinic: migrate, load the demo (once; `manage.py load_demo --reset` rebuilds it
 # for today), print the demo logins, serve http://127.0.0.1:8000.
@@ -57,8 +62,23 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# The engine's benchmark, then the cohort benchmark (100,000 patients x 365 days, generated once into bench/out/),
+# whose ratios (a)/(b), (c)/(a) and peak memory are the last lines printed.
 bench: install
 	$(BIN)/python bench/assess_bench.py
+	$(BIN)/python bench/cohort_bench.py
+
+# 50 users for 60 s against `onaboard serve` on PostgreSQL (127.0.0.1:5432); prints p50/p95/p99 per action.
+load: install
+	$(BIN)/python bench/load_bench.py
+
+# schemathesis against /api/openapi.json of a live server (also run by .ci/run).
+api-fuzz: install
+	$(BIN)/python -m tests.ops.api_fuzz
+
+# pip-audit of the locked dependencies (also run by .ci/run).
+audit: install
+	$(BIN)/python .ci/pip_audit.py
 
 clean:
-	rm -rf $(VENV) .uv .pytest_cache .ruff_cache
+	rm -rf $(VENV) .uv .pytest_cache .ruff_cache node_modules

@@ -1,5 +1,6 @@
 """The browser side of the end-to-end tests: phone and desktop pages on Debian's chromium, numbered screenshots,
-and what every page a flow reaches must meet (labelled inputs, no sideways scrolling at 375 px, keyboard reach).
+and what every page a flow reaches must meet (labelled inputs, no sideways scrolling at 375 px, keyboard reach);
+the crawler that finds every page a signed-in person can reach, and the axe-core accessibility check.
 
 A JavaScript error, a console error or a server error on any page is collected in ``Browsing.problems``; the e2e
 conftest fails the test that caused it.
@@ -9,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Locator, Page, Response, expect
 
@@ -182,3 +186,147 @@ class Browsing:
                     page.screenshot(path=str(self.folder / f"failed-{device}.png"), full_page=True)
         for context in self.contexts:
             context.close()
+
+
+# --- Finding every page: the crawler -------------------------------------------------------------------------------
+
+CRAWL_SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/fhir/", "/accounts/logout/")
+"""Not pages of onaboard's own: Django's admin (its own markup, administrators only), the API and FHIR endpoints
+(JSON), static files; signing out ends the crawl's session."""
+CRAWL_LIMIT = 200
+"""Distinct page shapes one crawl visits at most, so a link loop cannot run away."""
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+NUMBER_SEGMENT = re.compile(r"/\d+(?=/|$)")
+
+LINKS_JS = """
+() => Array.from(document.querySelectorAll('a[href]'))
+  .filter((a) => !a.hasAttribute('download'))
+  .map((a) => (typeof a.href === 'string' ? a.href : new URL(a.href.baseVal, document.baseURI).href))
+"""
+
+
+def page_shape(url: str) -> str:
+    """The page a URL shows, whoever it is about: ids, dates and numbers replaced, query values dropped.
+
+    ``/patients/<uuid>/`` of one patient and of another are the same page; ``?state=due`` and ``?state=booked`` of
+    the worklist too, while ``?day=`` differs from no query at all.
+    """
+    parts = urlsplit(url)
+    path = NUMBER_SEGMENT.sub("/<n>", ISO_DATE.sub("<date>", UUID.sub("<id>", parts.path)))
+    keys = sorted({key for key, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    return path + ("?" + "&".join(keys) if keys else "")
+
+
+@dataclass
+class CrawledPage:
+    url: str
+    shape: str
+    found_on: str
+
+
+@dataclass
+class Crawl:
+    """What a crawl visited (one URL per page shape) and what it passed over, with why."""
+
+    pages: list[CrawledPage] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def crawl(
+    page: Page,
+    start: str,
+    *,
+    base_url: str,
+    visit: Callable[[Page, CrawledPage], None],
+    extra: Iterable[str] = (),
+) -> Crawl:
+    """Visit every same-origin page reachable by links from ``start`` (and the ``extra`` paths), one per page shape.
+
+    ``visit`` is called on each HTML page once it has loaded. Downloads (PDF, CSV) and non-HTML answers are noted
+    in ``skipped``, as are the prefixes in ``CRAWL_SKIP_PREFIXES``.
+    """
+    origin = urlsplit(base_url)._replace(path="", query="", fragment="").geturl()
+    result = Crawl()
+    queue: list[tuple[str, str]] = [(start, "start"), *((path, "form-only list") for path in extra)]
+    seen: set[str] = set()
+    while queue and len(result.pages) < CRAWL_LIMIT:
+        url, found_on = queue.pop(0)
+        absolute = url if url.startswith("http") else origin + url
+        parts = urlsplit(absolute)
+        if f"{parts.scheme}://{parts.netloc}" != origin:
+            continue
+        absolute = parts._replace(fragment="").geturl()
+        shape = page_shape(absolute)
+        if shape in seen:
+            continue
+        seen.add(shape)
+        if parts.path.startswith(CRAWL_SKIP_PREFIXES):
+            result.skipped[shape] = "not an onaboard page"
+            continue
+        try:
+            response = page.goto(absolute)
+        except Error as error:
+            if "Download is starting" not in str(error):
+                raise
+            result.skipped[shape] = "a download"
+            continue
+        content_type = response.headers.get("content-type", "") if response is not None else ""
+        if not content_type.startswith("text/html"):
+            result.skipped[shape] = content_type or "no response"
+            continue
+        landed = page_shape(page.url)
+        if landed != shape and landed in seen:
+            continue  # a redirect to a page already seen (a role sent back to its home page)
+        seen.add(landed)
+        crawled = CrawledPage(page.url, landed, found_on)
+        result.pages.append(crawled)
+        visit(page, crawled)
+        queue.extend((link, crawled.url) for link in page.evaluate(LINKS_JS))
+    return result
+
+
+# --- Accessibility: axe-core ---------------------------------------------------------------------------------------
+
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+"""Installed from the npm registry by ``npm ci`` (package.json pins the version)."""
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+SETTLED_JS = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+"""Two animation frames: scripts reacting to a resize (tables.js) have run."""
+AXE_FAILING_IMPACTS = frozenset({"serious", "critical"})
+AXE_RUN_JS = """
+async (tags) => {
+  const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.slice(0, 4).map(
+      (n) => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\\n').slice(1, 2).join('').trim()),
+    count: v.nodes.length,
+  }));
+}
+"""
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (WCAG 2.2 A/AA and best practice), every impact.
+
+    The script is evaluated through the DevTools protocol, which the page's Content-Security-Policy
+    (``script-src 'self'``) does not govern, so pages are checked under their real policy.
+    """
+    page.evaluate(SETTLED_JS)
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
+    return page.evaluate(AXE_RUN_JS, AXE_TAGS)
+
+
+def serious_violations(violations: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [v for v in violations if v["impact"] in AXE_FAILING_IMPACTS]
+
+
+def describe_violation(where: str, violation: dict[str, Any]) -> str:
+    """One readable paragraph: where, the rule, its impact, how many elements, the first few of them."""
+    targets = "\n      ".join(violation["targets"])
+    return (
+        f"{where}: {violation['id']} ({violation['impact']}, {violation['count']} element(s)): {violation['help']}"
+        f"\n      {targets}"
+    )

@@ -30,7 +30,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.models import ApiToken, User
+from onaboard.web.coverage.models import PriorAuthorisation
 from onaboard.web.config.api import api
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
@@ -47,6 +48,10 @@ SIGNED_IN = frozenset({"clinician", "nurse", "billing", "patient", "trainee", "a
 STAFF = frozenset({"clinician", "nurse", "billing", "admin"})
 CLINICAL = frozenset({"clinician", "nurse"})
 PATIENT = frozenset({"patient"})
+LEARNERS = frozenset({"clinician", "nurse", "trainee", "admin"})
+"""Who takes the injector course: clinicians, nurses, trainees, and administrators (to see what trainees see)."""
+TRAINERS = frozenset({"clinician", "admin"})
+"""Who schedules live sessions, logs supervised injections and follows trainees' progress."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,9 @@ OPEN = frozenset(
         "api:openapi-json",
         "api:openapi-view",
         "api:api-root",
+        # A certificate's public verification page and the FHIR server's capability statement.
+        "training:verify",
+        "fhir:metadata",
     }
 )
 """Signing in and out, and the API's public description: anyone may ask, no patient data is involved. They are only
@@ -150,6 +158,57 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "injections:side_effect_review": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     # A patient's questionnaires as staff (or the patient) read them: VIEW_CLINICAL.
     "outcomes:patient_questionnaires": patient_page(CLINICAL | PATIENT, CLINICAL),
+    # Portal accounts: the patient closes their own; clinical staff close a patient's on their behalf.
+    "accounts:portal_close": page(PATIENT, "GET"),
+    "accounts:patient_portal_close": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
+    # Coverage: every staff role reads a patient's coverage and cost and keeps insurance terms and prior
+    # authorisations (VIEW_BILLING); the clinic's prices are read by all staff (billing and admins set them).
+    "coverage:prices": page(STAFF),  # who may add a price: tests/web/coverage
+    "coverage:patient": patient_page(STAFF, STAFF),
+    "coverage:insurance_edit": patient_page(STAFF, STAFF, NOBODY, "GET", "POST"),
+    "coverage:authorisation_new": patient_page(STAFF, STAFF, NOBODY, "GET", "POST"),
+    "coverage:authorisation_edit": patient_page(STAFF, STAFF, NOBODY, "GET", "POST"),
+    "coverage:document": patient_page(STAFF, STAFF),
+    # Data exchange: clinical staff export and import a patient's record (VIEW_CLINICAL / EDIT_CLINICAL); a patient
+    # downloads their own, from the portal's "my data" addresses or their record's; calendar feeds are clinical.
+    "interop:patient": patient_page(CLINICAL | PATIENT, CLINICAL, NOBODY, "GET", "POST"),
+    "interop:patient_fhir": patient_page(CLINICAL | PATIENT, CLINICAL),
+    "interop:patient_diary_csv": patient_page(CLINICAL | PATIENT, CLINICAL),
+    "interop:patient_csv": patient_page(CLINICAL | PATIENT, CLINICAL),
+    "interop:my_data": page(PATIENT, "GET"),
+    "interop:my_fhir": page(PATIENT),
+    "interop:my_diary_csv": page(PATIENT),
+    "interop:my_csv": page(PATIENT),
+    "interop:calendar": page(CLINICAL, "GET", "POST"),
+    "interop:feed": page(NOBODY),  # an unknown secret is nobody's feed; the feed itself is tested in tests/web/interop
+    "fhir_base": page(CLINICAL, "POST"),
+    "fhir:transaction": page(CLINICAL, "POST"),
+    "fhir:everything": patient_page(CLINICAL | PATIENT, CLINICAL),
+    # Training: learners take the course; trainers schedule sessions and follow trainees. Addresses naming an
+    # attempt, a live session or a certificate are tried with an id nobody has (their owners: tests/web/training).
+    "training:course": page(LEARNERS),
+    "training:module": page(LEARNERS),
+    "training:quiz_start": page(LEARNERS, "POST"),
+    "training:site_trainer": page(LEARNERS, "GET", "POST"),
+    "training:cases": page(LEARNERS, "GET", "POST"),
+    "training:certificate": page(LEARNERS, "GET", "POST"),
+    "training:sessions": page(LEARNERS),
+    "training:trainees": page(TRAINERS),
+    "training:trainee": page(TRAINERS),
+    "training:session_create": page(TRAINERS, "GET", "POST"),
+    "training:supervised_log": page(TRAINERS, "GET", "POST"),
+    "training:quiz": page(NOBODY),
+    "training:site_attempt": page(NOBODY),
+    "training:case": page(NOBODY),
+    "training:session": page(NOBODY),
+    "training:session_enrol": page(NOBODY),
+    "training:session_leave": page(NOBODY),
+    "training:session_attendance": page(NOBODY),
+    "training:certificate_pdf": page(NOBODY),
+    # The clinic's cohort analytics: clinical staff and administrators (aggregates only, no names).
+    "analytics:cohort": page(CLINICAL | frozenset({"admin"})),
+    "analytics:cohort_html": page(CLINICAL | frozenset({"admin"})),
+    "analytics:cohort_pdf": page(CLINICAL | frozenset({"admin"})),
 }
 
 # --- The table: API operations ------------------------------------------------------------------------------------
@@ -180,6 +239,15 @@ API: dict[str, Rule] = {
     "POST /api/patients/{patient_id}/side-effects": KEEP_DIARY,
     "GET /api/side-effects/{side_effect_id}": CLINICAL_READ,
     "POST /api/side-effects/{side_effect_id}/review": CLINICAL_WRITE,
+    "GET /api/coverage/policies": page(SIGNED_IN),
+    "GET /api/patients/{patient_id}/coverage": patient_page(STAFF, STAFF),
+    "GET /api/patients/{patient_id}/cost": patient_page(STAFF, STAFF),
+    "GET /api/patients/{patient_id}/documents/{kind}": patient_page(STAFF, STAFF),
+    "GET /api/training/modules": page(LEARNERS),
+    "GET /api/training/sessions": page(LEARNERS),
+    "POST /api/training/sessions/{live_session_id}/enrolments": page(NOBODY),
+    "GET /api/training/certificates/{code}": page(SIGNED_IN | {"anonymous"}),
+    "GET /api/analytics/cohort": page(CLINICAL | frozenset({"admin"})),
 }
 
 
@@ -205,6 +273,7 @@ def api_bodies(today: Any) -> dict[str, dict[str, Any]]:
             "severity": "mild",
         },
         "POST /api/side-effects/{side_effect_id}/review": {"grade": "mild", "related_to_treatment": None},
+        "POST /api/training/sessions/{live_session_id}/enrolments": {},
     }
 
 
@@ -244,7 +313,9 @@ PAGE_ROUTES = tuple(route for route in ROUTES if route.namespace not in {"api", 
 ADMIN_ROUTES = tuple(route for route in ROUTES if route.namespace == "admin" and route.key not in OPEN)
 API_ROUTES = tuple(route for route in ROUTES if route.namespace == "api" and route.key not in OPEN)
 
-ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(?P<name>\w+)>")
+ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+CONVERTER_VALUES = {"csv_kind": "sessions"}
+"""Parameters whose value follows from their converter rather than their name (a CSV kind, not a document kind)."""
 REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
 SCHEMA_PARAMETER = re.compile(r"\{(?P<name>\w+)\}")
 
@@ -260,12 +331,15 @@ def concrete(route: str, values: dict[str, str]) -> str:
 
     def fill(match: re.Match[str]) -> str:
         name = match["name"]
+        converter = match.groupdict().get("converter")
+        if converter in CONVERTER_VALUES:
+            return CONVERTER_VALUES[converter]
         if name not in values:
             raise UnknownParameterError(f"no value for <{name}> in {route!r}")
         return values[name]
 
     address = SCHEMA_PARAMETER.sub(fill, REGEX_GROUP.sub(fill, ROUTE_PARAMETER.sub(fill, route)))
-    address = address.replace("^", "").replace("$", "")
+    address = address.removeprefix("^").removesuffix("$")
     return address if address.startswith("/") else "/" + address
 
 
@@ -285,6 +359,7 @@ class Records:
     booking: InjectionSession
     side_effect: SideEffect
     trial: PreventiveTrial
+    authorisation: PriorAuthorisation
 
 
 def _records(patient: Patient, today: Any) -> Records:
@@ -304,7 +379,10 @@ def _records(patient: Patient, today: Any) -> Records:
         stop_reason="ineffective",
     )
     DiaryEntry.objects.create(patient=patient, date=today - timedelta(days=1), headache_hours=0)
-    return Records(patient, recorded, booking, side_effect, trial)
+    authorisation = PriorAuthorisation.objects.create(
+        patient=patient, policy_id="botox-label", diagnosis_code="G43.709", requested_on=today
+    )
+    return Records(patient, recorded, booking, side_effect, trial, authorisation)
 
 
 @pytest.fixture
@@ -317,11 +395,32 @@ def records(world) -> dict[str, Records]:
     }
 
 
-def _values(target: Records | None) -> dict[str, str]:
+RECORD_IDS = ("patient_id", "external_id", "trial_id", "session_id", "side_effect_id", "authorisation_id")
+"""The parameters that name a patient's record (the others name a module, a kind, an attempt of one's own ...)."""
+
+NOBODYS_ID = "00000000-0000-4000-8000-000000000000"
+"""An attempt, live session or certificate id that no record has."""
+
+
+def _values(target: Records | None, trainee: User | None = None) -> dict[str, str]:
     today = timezone.localdate().isoformat()
+    unscoped = {
+        "day": today,
+        "module_id": "diagnosis-and-diary",
+        "attempt_id": NOBODYS_ID,
+        "live_session_id": NOBODYS_ID,
+        "certificate_id": NOBODYS_ID,
+        "trainee_id": str(trainee.external_id) if trainee else NOBODYS_ID,
+        "code": "AAAA-AAAA-AAAA",
+        "secret": "not-a-feed-secret",
+        "kind": "sessions",
+    }
     if target is None:
-        return {"day": today}
+        return unscoped
     return {
+        **unscoped,
+        "authorisation_id": str(target.authorisation.external_id),
+        "kind": "procedure",
         "patient_id": str(target.patient.external_id),
         "external_id": str(target.patient.external_id),
         "trial_id": str(target.trial.external_id),
@@ -460,7 +559,7 @@ def test_page_access(world, records, route, role):
         targets = TARGETS if rule.scoped else (None,)
         for target in targets:
             found = records[target] if target else None
-            url = concrete(route.route, _values(found))
+            url = concrete(route.route, _values(found, world.users["trainee"]))
             if rule.query:
                 patient = str(found.patient.external_id) if found else ""
                 url += "?" + rule.query.format(patient=patient)
@@ -550,11 +649,11 @@ def test_no_patient_reaches_another_patients_records_by_any_id(world, records):
     for target in ("same_clinic", "other_clinic"):
         values = _values(records[target])
         for route in PAGE_ROUTES:
-            if any(f"<{name}>" in route.route or f":{name}>" in route.route for name in values if name != "day"):
+            if any(f"<{name}>" in route.route or f":{name}>" in route.route for name in RECORD_IDS):
                 _check(problems, pages, concrete(route.route, values), False, (), f"patient {route.key}")
         for operation in OPERATIONS:
             method, path = operation.split(" ", 1)
-            if SCHEMA_PARAMETER.search(path):
+            if any(f"{{{name}}}" in path for name in RECORD_IDS):
                 _check(
                     problems,
                     api_client,

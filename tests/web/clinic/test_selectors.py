@@ -17,6 +17,7 @@ from onaboard.web.clinic.selectors import (
     patient_pathway_state,
     worklist,
 )
+from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
 from onaboard.web.injections.models import SessionStatus
 from tests.web.clinic.diaries import (
     TODAY,
@@ -208,18 +209,35 @@ def test_the_selector_reads_stored_rows_and_ignores_cancelled_sessions():
 
 @pytest.mark.django_db
 def test_a_clinics_states_load_in_a_fixed_number_of_queries_and_are_reused(django_assert_num_queries):
-    """Six patients cost two fingerprint queries and two row queries; unchanged, the next load reuses the states."""
+    """Six patients cost two fingerprint queries, one for pending prior authorisations and two row queries;
+    unchanged, the next load reuses the states."""
     patients = [PatientFactory(birth_date=ADULT) for _ in range(6)]
     for patient in patients:
         store(patient, chronic_rows())
     InjectionSessionFactory(patient=patients[0], date=TODAY + timedelta(days=4), status=SessionStatus.BOOKED)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         states = pathway_states(patients, today=TODAY)
     assert states[patients[0].pk].state is PathwayState.BOOKED
     assert {states[p.pk].state for p in patients[1:]} == {PathwayState.ELIGIBLE}
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         again = pathway_states(patients, today=TODAY)
     assert again == states
+
+
+@pytest.mark.django_db
+def test_an_eligible_patient_awaits_approval_while_a_request_is_with_the_payer():
+    """A prior-authorisation request not yet answered makes an eligible patient "awaiting approval" at once (also in
+    the cached worklist states); its approval makes them eligible again."""
+    patient = PatientFactory(birth_date=ADULT)
+    store(patient, chronic_rows())
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.ELIGIBLE
+    request = PriorAuthorisation.objects.create(
+        patient=patient, policy_id="botox-label", diagnosis_code="G43.709", requested_on=TODAY
+    )
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.AWAITING_APPROVAL
+    assert patient_pathway_state(patient, TODAY).state is PathwayState.AWAITING_APPROVAL
+    PriorAuthorisation.objects.filter(pk=request.pk).update(status=AuthorisationStatus.APPROVED)
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.ELIGIBLE
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""Sign-in forms: the one-time code of the second step, and the same code when setting up or turning it off."""
+"""Sign-in forms: the one-time code of the second step, and the same code when setting up or turning it off; the
+confirmation that closes a portal account."""
 
 from __future__ import annotations
 
@@ -30,4 +31,16 @@ class OtpCodeForm(forms.Form):
                 "size": 8,
             }
         ),
+    )
+
+
+CLOSE_NOT_CONFIRMED = _("Tick the box to confirm that the portal account should be closed.")
+
+
+class PortalCloseForm(forms.Form):
+    """Closing a portal account cannot be undone from the portal, so it needs an explicit tick."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand: signing in to the portal will no longer work, and the clinical record is kept."),
+        error_messages={"required": CLOSE_NOT_CONFIRMED},
     )

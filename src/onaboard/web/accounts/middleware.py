@@ -1,16 +1,28 @@
-"""The second sign-in step is not optional once set up: until this session has entered a one-time code, a user with
-a confirmed authenticator reaches nothing but the code page and signing out."""
+"""Request checks of the sign-in state.
+
+- The second sign-in step is not optional once set up: until this session has entered a one-time code, a user with
+  a confirmed authenticator reaches nothing but the code page and signing out (``OtpRequiredMiddleware``).
+- Sessions end after a while idle and after an absolute limit, shorter for staff than for patients
+  (``SessionExpiryMiddleware``).
+- API clients are rate-limited per token, and per address for refused tokens (``ApiRateLimitMiddleware``).
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cache
+from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.ratelimit import client_address, rate_limit_hit, rate_limit_peek, too_many_requests
 from onaboard.web.accounts.selectors import otp_verification_needed
 
 API_PREFIX = "/api/"
@@ -42,3 +54,99 @@ def _exempt_paths() -> tuple[frozenset[str], tuple[str, ...]]:
     """Signing in (both steps) and out; static files and the API (which answers 401 itself)."""
     open_paths = frozenset(reverse(name) for name in ("accounts:login", "accounts:login_code", "accounts:logout"))
     return open_paths, ("/" + settings.STATIC_URL.lstrip("/"), API_PREFIX)
+
+
+# --- Session expiry -----------------------------------------------------------------------------------------------
+
+SIGNED_IN_AT_KEY = "onaboard_signed_in_at"
+SEEN_AT_KEY = "onaboard_seen_at"
+EXPIRED_KEY = "onaboard_session_expired"
+"""Set in the fresh session after an expiry, so the sign-in page can say why."""
+SEEN_RESOLUTION_SECONDS = 60
+"""Activity is written to the session at most once a minute, so not every request saves the session."""
+
+
+def session_limits(user: Any) -> tuple[int, int]:
+    """(idle seconds, absolute seconds) for ``user``: patients' own limits, everyone else's the staff limits.
+
+    Staff sessions open patient records on shared clinic computers, so they end after a short idle time and after
+    one working day whatever happens; patients keep their own diary on their own phone, so they stay signed in for
+    weeks (settings.SESSION_IDLE_SECONDS / SESSION_ABSOLUTE_SECONDS).
+    """
+    kind = "patient" if getattr(user, "role", None) == Role.PATIENT else "staff"
+    return settings.SESSION_IDLE_SECONDS[kind], settings.SESSION_ABSOLUTE_SECONDS[kind]
+
+
+class SessionExpiryMiddleware:
+    """Signs out a session idle for longer than its idle limit or older than its absolute limit.
+
+    Goes right after Django's ``AuthenticationMiddleware``. The expired request carries on as an anonymous one, so
+    pages send it to the sign-in page (which says why) and the API answers 401. The sign-in time is set by the
+    ``user_logged_in`` receiver (accounts/signals.py); the browser cookie is given the idle limit as its lifetime.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            self._check(request, user)
+        return self.get_response(request)
+
+    @staticmethod
+    def _check(request: HttpRequest, user: Any) -> None:
+        now = time.time()
+        session = request.session
+        idle, absolute = session_limits(user)
+        signed_in_at = float(session.get(SIGNED_IN_AT_KEY) or now)
+        seen_at = float(session.get(SEEN_AT_KEY) or now)
+        if now - seen_at > idle or now - signed_in_at > absolute:
+            reason = "idle" if now - seen_at > idle else "absolute"
+            request.session_expiry_reason = reason  # type: ignore[attr-defined]  # read by the logout receiver
+            logout(request)
+            request.session[EXPIRED_KEY] = reason
+            return
+        if SIGNED_IN_AT_KEY not in session:
+            session[SIGNED_IN_AT_KEY] = signed_in_at
+        if SEEN_AT_KEY not in session or now - seen_at >= SEEN_RESOLUTION_SECONDS:
+            session[SEEN_AT_KEY] = now
+            session.set_expiry(idle)
+
+
+# --- API rate limits ----------------------------------------------------------------------------------------------
+
+
+def _bearer_token(request: HttpRequest) -> str | None:
+    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+class ApiRateLimitMiddleware:
+    """Limits API requests per bearer token, and requests with refused tokens per client address (ratelimit.py).
+
+    An address that sent too many refused tokens is refused before its token is even looked up; each token has its
+    own budget of requests. The pages' own calls (session cookie) are limited by the session's user instead, at
+    the sign-in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _bearer_token(request) if request.path.startswith(API_PREFIX) else None
+        if token is None:
+            return self.get_response(request)
+        address = client_address(request)
+        bad = rate_limit_peek("api_bad_token", address)
+        if not bad.allowed:
+            return too_many_requests(bad, json=True)
+        used = rate_limit_hit("api_token", token)
+        if not used.allowed:
+            return too_many_requests(used, json=True)
+        response = self.get_response(request)
+        if response.status_code == HTTPStatus.UNAUTHORIZED:
+            rate_limit_hit("api_bad_token", address)
+        return response

@@ -1,11 +1,13 @@
-"""Changing sign-in state: setting up and removing the authenticator (TOTP) second step, checking its codes, and
-issuing and revoking API tokens. Each change is recorded in the audit trail."""
+"""Changing sign-in state: setting up and removing the authenticator (TOTP) second step, checking its codes,
+issuing and revoking API tokens, and closing a patient's portal account. Each change is recorded in the audit
+trail."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -138,3 +140,43 @@ def api_token_revoke(*, token: ApiToken, revoked_by: Any) -> None:
             object_id=token.external_id,
             detail=f"token {token.prefix}... {token.name!r} of {token.user.username} revoked",
         )
+
+
+PORTAL_ALREADY_CLOSED = _("This portal account is already closed.")
+NO_PORTAL_ACCOUNT = _("This patient has no portal account.")
+CLOSED_BY_PATIENT = "the patient"
+CLOSED_BY_STAFF = "staff on the patient's behalf"
+
+
+def portal_account_close(*, patient: Any, closed_by: Any) -> None:
+    """Close a patient's portal account: the sign-in stops working, the clinical record stays.
+
+    The record is kept as the law requires (clinical records are never deleted); what ends is access through the
+    portal: the patient's user can no longer sign in (inactive, so open sessions end at their next request too),
+    its API tokens are revoked, and the portal no longer shows the record (``patients_visible_to``). Done by the
+    patient or by clinical staff on their behalf; audited either way, with who did it.
+    """
+    from onaboard.web.patients.models import Patient  # patients depends on accounts, not the other way round
+
+    user = patient.user
+    if user is None:
+        raise ValueError(str(NO_PORTAL_ACCOUNT))
+    if patient.portal_closed is not None:
+        raise ValueError(str(PORTAL_ALREADY_CLOSED))
+    by_patient = getattr(closed_by, "pk", None) == user.pk
+    with transaction.atomic():
+        Patient.objects.filter(pk=patient.pk).update(portal_closed=timezone.now())
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        revoked = ApiToken.objects.filter(user=user, revoked=False).update(revoked=True)
+        audit_record(
+            user=closed_by,
+            action=Action.UPDATE,
+            object_type="portal_account",
+            object_id=user.external_id,
+            patient_id=patient.external_id,
+            detail=(
+                f"portal account closed by {CLOSED_BY_PATIENT if by_patient else CLOSED_BY_STAFF}; "
+                f"clinical record kept; {revoked} API token(s) revoked"
+            ),
+        )
+    patient.refresh_from_db(fields=["portal_closed"])

@@ -1,12 +1,15 @@
-"""Sign-ins and failed sign-ins go into the audit trail."""
+"""Sign-ins, failed sign-ins and sign-outs (with why: by hand, or the session expired) go into the audit trail;
+a sign-in also starts the session's clocks for ``SessionExpiryMiddleware``."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from onaboard.web.accounts.middleware import SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_limits
 from onaboard.web.accounts.models import User
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -16,6 +19,27 @@ from onaboard.web.audit.services import audit_record
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     second_step = "password and one-time code" if getattr(user, "otp_device", None) is not None else "password"
     audit_record(user=user, action=Action.LOGIN, object_type="user", object_id=user.external_id, detail=second_step)
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = time.time()
+        session[SIGNED_IN_AT_KEY] = now
+        session[SEEN_AT_KEY] = now
+        session.set_expiry(session_limits(user)[0])
+
+
+EXPIRY_DETAIL = {
+    "idle": "session expired: idle longer than the limit",
+    "absolute": "session expired: signed in longer than the limit",
+}
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is None:
+        return
+    reason = getattr(request, "session_expiry_reason", None)
+    detail = EXPIRY_DETAIL.get(reason, "signed out") if reason else "signed out"
+    audit_record(user=user, action=Action.LOGOUT, object_type="user", object_id=user.external_id, detail=detail)
 
 
 @receiver(user_login_failed)

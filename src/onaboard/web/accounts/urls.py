@@ -11,4 +11,6 @@ urlpatterns = [
     path("two-step/", views.otp_device_detail, name="otp_device_detail"),
     path("two-step/confirm/", views.otp_device_confirm, name="otp_device_confirm"),
     path("two-step/remove/", views.otp_device_remove, name="otp_device_remove"),
+    path("portal/close/", views.portal_close, name="portal_close"),
+    path("patients/<uuid:external_id>/portal/close/", views.patient_portal_close, name="patient_portal_close"),
 ]

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import time
 from base64 import b32encode
+from http import HTTPStatus
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -28,8 +32,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from onaboard.web.accounts import services
-from onaboard.web.accounts.forms import OtpCodeForm
+from onaboard.web.accounts.forms import OtpCodeForm, PortalCloseForm
+from onaboard.web.accounts.middleware import EXPIRED_KEY
 from onaboard.web.accounts.models import User
+from onaboard.web.accounts.ratelimit import (
+    Verdict,
+    client_address,
+    rate_limit_hit,
+    rate_limit_peek,
+    too_many_requests_message,
+)
 from onaboard.web.accounts.selectors import (
     otp_available_to,
     otp_device_confirmed,
@@ -39,6 +51,7 @@ from onaboard.web.accounts.selectors import (
 from onaboard.web.accounts.services import STAFF_ONLY, OtpCodeError
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.patients.access import Capability, own_patient, patient_for
 
 PENDING_SESSION_KEY = "onaboard_otp_pending"
 PENDING_SECONDS = 5 * 60
@@ -50,11 +63,47 @@ TWO_STEP_OFF = _("Two-step sign-in is off.")
 PENDING_EXPIRED = _("That took too long. Sign in again.")
 
 
+SESSION_EXPIRED = {
+    "idle": _("You were signed out after a while without activity. Sign in again."),
+    "absolute": _("You were signed out because you had been signed in for a long time. Sign in again."),
+}
+
+
 class SignInView(auth_views.LoginView):
-    """The password step. Users with a confirmed authenticator go on to the code step before being signed in."""
+    """The password step. Users with a confirmed authenticator go on to the code step before being signed in.
+
+    Failed tries are counted per client address and per account name (ratelimit.py, beyond the account lockout of
+    backends.py); once either is used up the page answers 429 without checking the password.
+    """
 
     template_name = "accounts/login.html"
     form_class = AuthenticationForm
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        reason = request.session.pop(EXPIRED_KEY, None)
+        if reason in SESSION_EXPIRED:
+            messages.info(request, SESSION_EXPIRED[reason])
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        address = client_address(request)
+        account = str(request.POST.get("username", "")).strip().lower()[:150]
+        for verdict in (rate_limit_peek("login_address", address), rate_limit_peek("login_account", account)):
+            if not verdict.allowed:
+                return self._rate_limited(verdict)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        rate_limit_hit("login_address", client_address(self.request))
+        rate_limit_hit("login_account", str(self.request.POST.get("username", "")).strip().lower()[:150])
+        return super().form_invalid(form)
+
+    def _rate_limited(self, verdict: Verdict) -> HttpResponse:
+        form = self.get_form_class()(self.request)
+        context = self.get_context_data(form=form, rate_limited=too_many_requests_message(verdict.retry_after))
+        response = self.render_to_response(context, status=HTTPStatus.TOO_MANY_REQUESTS)
+        response["Retry-After"] = str(verdict.retry_after)
+        return response
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
@@ -193,3 +242,51 @@ def otp_device_remove(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:otp_device_detail")
     device = otp_device_confirmed(request.user)
     return render(request, "accounts/otp_device_detail.html", {"device": device, "remove_form": form})
+
+
+# --- Closing a portal account -------------------------------------------------------------------------------------
+
+PORTAL_CLOSED_BY_PATIENT = _("Your portal account is closed. Your clinic keeps your clinical record.")
+PORTAL_CLOSED_BY_STAFF = _("The patient's portal account is closed. Their clinical record stays as it was.")
+
+
+def _my_data_url() -> str | None:
+    """The "download my data" page, where that page exists."""
+    try:
+        return reverse("interop:my_data")
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_close(request: HttpRequest) -> HttpResponse:
+    """A patient closes their own portal account, after a confirmation step; then they are signed out."""
+    patient = own_patient(request.user, need=Capability.VIEW_DEMOGRAPHICS)
+    form = PortalCloseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.portal_account_close(patient=patient, closed_by=request.user)
+        auth_logout(request)
+        messages.success(request, PORTAL_CLOSED_BY_PATIENT)
+        return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/portal_close.html",
+        {"form": form, "patient": patient, "by_patient": True, "my_data_url": _my_data_url()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_portal_close(request: HttpRequest, external_id: UUID) -> HttpResponse:
+    """Clinical staff close a patient's portal account on their behalf, after the same confirmation step."""
+    patient = patient_for(request.user, external_id, need=Capability.EDIT_CLINICAL)
+    form = PortalCloseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if patient.user is None or patient.portal_closed is not None:
+            form.add_error(None, services.NO_PORTAL_ACCOUNT if patient.user is None else services.PORTAL_ALREADY_CLOSED)
+        else:
+            services.portal_account_close(patient=patient, closed_by=request.user)
+            messages.success(request, PORTAL_CLOSED_BY_STAFF)
+            return redirect("patients:detail", external_id=patient.external_id)
+    return render(request, "accounts/portal_close.html", {"form": form, "patient": patient, "by_patient": False})

@@ -19,6 +19,7 @@ class Action(models.TextChoices):
     EXPORT = "export", _("export")
     LOGIN = "login", _("login")
     LOGIN_FAILED = "login_failed", _("failed login")
+    LOGOUT = "logout", _("logout")
     DENIED = "denied", _("access denied")
 
 

@@ -61,6 +61,7 @@ from onaboard.clinical import (
 )
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.coverage.selectors import approval_pending_ids
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus
@@ -236,7 +237,7 @@ def pathway_state(
 
     ``recorded`` are the dates of recorded sessions and ``booked`` of booked ones (cancelled sessions are left out
     by the caller). Sessions and diary days after ``today`` are ignored, and a booking before today that was never
-    recorded does not count as booked. ``approval_pending`` is the seam for the insurance feature.
+    recorded does not count as booked. ``approval_pending``: a prior-authorisation request awaits the payer.
     """
     given = sorted({day for day in recorded if day <= today})
     upcoming = sorted(day for day in booked if day >= today)
@@ -316,8 +317,9 @@ PATHWAY_CACHE_SECONDS = 60 * 60
 diary row or session (count and latest change), so this only bounds what a bulk ``update()`` could leave stale."""
 
 
-def _fingerprint_keys(patients: Sequence[Patient], today: dt.date) -> dict[int, str]:
-    """A cache key per patient that changes whenever anything the pathway reads changes, in two aggregate queries."""
+def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[int]) -> dict[int, str]:
+    """A cache key per patient that changes whenever anything the pathway reads changes, in two aggregate queries
+    (``pending``: the patients awaiting a prior-authorisation answer)."""
     ids = [patient.pk for patient in patients]
 
     def changes(queryset: models.QuerySet[Any]) -> dict[int, tuple[int, str]]:
@@ -334,6 +336,7 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date) -> dict[int, 
             patient.birth_date,
             diary.get(patient.pk),
             sessions.get(patient.pk),
+            patient.pk in pending,
             translation.get_language(),  # the summaries are worded in the reader's language
         )
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -344,14 +347,16 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date) -> dict[int, 
 def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, Pathway]:
     """Pathway states of many patients, keyed by primary key.
 
-    Two aggregate queries fingerprint each patient's diary and sessions; patients whose fingerprint is cached reuse
+    Two aggregate queries fingerprint each patient's diary and sessions (a third finds who awaits a prior
+    authorisation); patients whose fingerprint is cached reuse
     their pathway, and the rest are computed from two queries (all their diary rows, all their sessions) whatever
     their number. The caller passes patients it may see (``patients_visible_to``); nothing here checks access.
     """
     listed = list(patients)
     if not listed:
         return {}
-    keys = _fingerprint_keys(listed, today)
+    pending = approval_pending_ids([patient.pk for patient in listed])
+    keys = _fingerprint_keys(listed, today, pending)
     cached: dict[str, Pathway] = cache.get_many(list(keys.values()))
     result = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [patient for patient in listed if patient.pk not in result]
@@ -365,7 +370,7 @@ def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, 
                 recorded=sessions[patient.pk].recorded,
                 booked=sessions[patient.pk].booked,
                 today=today,
-                approval_pending=False,  # no prior-authorisation record exists yet (insurance feature)
+                approval_pending=patient.pk in pending,
             )
             for patient in missing
         }
@@ -385,7 +390,7 @@ def patient_pathway_state(patient: Patient, today: dt.date, *, diary: PatientDia
         recorded=sessions.recorded,
         booked=sessions.booked,
         today=today,
-        approval_pending=False,  # no prior-authorisation record exists yet (insurance feature)
+        approval_pending=bool(approval_pending_ids([patient.pk])),
     )
 
 

@@ -20,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == Role.PATIENT:
         return redirect("diary:today")
     if role == Role.TRAINEE:
-        return render(request, "clinic/trainee_home.html")
+        return redirect("training:course")
     return redirect("clinic:worklist")
 
 

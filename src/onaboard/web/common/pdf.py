@@ -7,6 +7,7 @@ to the network nor reads a file outside the static folders.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ def _static_fetcher() -> Any:
             found = finders.find(url.removeprefix(prefix))
             if not found:
                 raise UnsafeDocumentAddressError(f"no static file at {url!r}")
-            return URLFetcherResponse(url, body=Path(found).read_bytes())
+            kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=Path(found).read_bytes(), headers={"Content-Type": kind})
 
     return StaticFetcher(fail_on_errors=True)
 

@@ -19,6 +19,7 @@ from onaboard.web.accounts.models import ApiToken
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.analytics.api import router as analytics_router
 from onaboard.web.clinic.api import router as clinic_router
+from onaboard.web.common.errors import document_framework_errors
 from onaboard.web.coverage.api import router as coverage_router
 from onaboard.web.diary.api import router as diary_router
 from onaboard.web.injections.api import router as injections_router
@@ -51,7 +52,14 @@ class SessionCookie(APIKeyCookie):
         return user
 
 
-api = NinjaAPI(
+class OnaboardAPI(NinjaAPI):
+    """The API whose OpenAPI document also lists the errors the framework and middleware answer with."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return document_framework_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = OnaboardAPI(
     title="onaboard API",
     version="1",
     description=(

@@ -3,7 +3,8 @@
 Variables (all optional in development; production refuses to start without the secret key and allowed hosts):
 - ONABOARD_SECRET_KEY, ONABOARD_ALLOWED_HOSTS (comma-separated), ONABOARD_DEBUG (1/0)
 - DATABASE_URL (default: SQLite in the repository's var/ folder), ONABOARD_TEST_DATABASE_URL (tests)
-- ONABOARD_DATA_DIR (where the SQLite file and uploads live; default <repo>/var)
+- ONABOARD_DATA_DIR (where the SQLite file and uploads live, and collected static files; default <repo>/var)
+- ONABOARD_STATIC_ROOT (production: where ``collectstatic`` puts the static files; default <data dir>/static)
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
 MISSING_IN_PRODUCTION = "{name} must be set in production"
+WEAK_SECRET_KEY = (
+    "ONABOARD_SECRET_KEY is too weak for production: use at least {length} random characters "  # noqa: S105
+    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))')"
+)
 
 
 class ImproperlyConfiguredError(RuntimeError):
@@ -29,6 +34,7 @@ class Environment:
     database_url: str | None
     test_database_url: str | None
     data_dir: Path
+    static_root: Path | None = None
 
 
 def _flag(value: str | None) -> bool:
@@ -46,6 +52,7 @@ def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
         database_url=env.get("DATABASE_URL") or None,
         test_database_url=env.get("ONABOARD_TEST_DATABASE_URL") or None,
         data_dir=Path(env.get("ONABOARD_DATA_DIR") or REPO_ROOT / "var"),
+        static_root=Path(env["ONABOARD_STATIC_ROOT"]) if env.get("ONABOARD_STATIC_ROOT") else None,
     )
 
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from onaboard.web.config.api import api
+from onaboard.web.interop import fhir_views
 
 urlpatterns = [
     path("", include("onaboard.web.clinic.urls")),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("outcomes/", include("onaboard.web.outcomes.urls")),
     path("coverage/", include("onaboard.web.coverage.urls")),
     path("exchange/", include("onaboard.web.interop.urls")),
+    path("fhir", fhir_views.transaction, name="fhir_base"),  # a FHIR transaction is POSTed to the base address itself
     path("fhir/", include("onaboard.web.interop.fhir_urls")),
     path("training/", include("onaboard.web.training.urls")),
     path("analytics/", include("onaboard.web.analytics.urls")),

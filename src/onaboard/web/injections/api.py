@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
-from onaboard.clinical import PlanError, preempt_plan
+from onaboard.clinical import PlanError, RefusedError, preempt_plan
 from onaboard.serialize import plan_json
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -200,6 +200,8 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
         return Status(409, {"detail": error.messages[0]})
     except services.SessionRefusedError as error:
         return _refused(error)
+    except RefusedError as error:  # e.g. a date before the patient's birth: the engine's safety screen says why
+        return problems_body(("date", problem) for problem in error.problems)
     return Status(201, _session_out(session, clinical=True))
 
 

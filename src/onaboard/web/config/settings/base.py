@@ -41,10 +41,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "onaboard.web.common.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "onaboard.web.accounts.middleware.SessionExpiryMiddleware",
+    "onaboard.web.accounts.middleware.ApiRateLimitMiddleware",
+    "onaboard.web.common.security.RequestSizeLimitMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "onaboard.web.accounts.middleware.OtpRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -92,7 +96,14 @@ DATABASES = {
 
 CACHES = {
     # Per-process cache of computed pathway states (keys change with any saved diary row or session).
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}}
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}},
+    # Rate-limit counters (accounts/ratelimit.py) must be shared by every app server process: the database cache
+    # needs no new service, and the accounts migration 0003 creates its table. Development and tests replace it.
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "onaboard_rate_limits",
+        "OPTIONS": {"MAX_ENTRIES": 50000},
+    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -119,6 +130,22 @@ LOGIN_FAILURE_LIMIT = 5
 """Failed logins in a row before an account is locked for LOGIN_LOCKOUT_MINUTES."""
 LOGIN_LOCKOUT_MINUTES = 15
 
+RATE_LIMITS = {
+    # "N/seconds": at most N events in each window of that many seconds (accounts/ratelimit.py explains each).
+    "login_address": "30/900",  # failed sign-ins from one address (a clinic's staff may share one NAT address)
+    "login_account": "10/3600",  # failed sign-ins for one account name: two lockout periods' worth an hour
+    "api_token": "600/60",  # requests per API token: ten a second on average, bursts allowed
+    "api_bad_token": "20/600",  # refused bearer tokens from one address
+}
+
+# Sessions (accounts/middleware.py SessionExpiryMiddleware): staff open patient records on shared clinic computers,
+# so their sessions end after 30 minutes idle and after 10 hours (one clinic day) in any case; patients keep their
+# own diary on their own phone and stay signed in for 30 days idle, 90 days at most, then sign in again.
+SESSION_IDLE_SECONDS = {"staff": 30 * 60, "patient": 30 * 24 * 60 * 60}
+SESSION_ABSOLUTE_SECONDS = {"staff": 10 * 60 * 60, "patient": 90 * 24 * 60 * 60}
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS["patient"]
+"""The cookie's upper bound; each session's own expiry is set to its idle limit at every refresh."""
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -127,15 +154,28 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+"""The message catalogue: ``manage.py makemessages -l en`` writes locale/en/LC_MESSAGES/django.po."""
 
 STATIC_URL = "static/"
 STATIC_ROOT = ENV.data_dir / "static"
 
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+"""A request body (form, upload or API call) over this size is refused with 413 and a message naming the limit."""
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 LOGGING = {
+    # No patient data in logs (audit/logfilters.py): query strings are cut from every logged URL, request bodies are
+    # never logged, and SQL (with its parameters) is never logged even with DEBUG on.
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_patient_data": {"()": "onaboard.web.audit.logfilters.NoPatientDataFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_patient_data"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,0 +1,397 @@
+"""Load test: `onaboard serve` (gunicorn, production settings) on PostgreSQL under 50 concurrent users.
+
+    .venv/bin/python bench/load_bench.py [--users 50] [--duration 60] [--database-url postgres://...]
+
+Builds a throwaway demo clinic in a fresh PostgreSQL database (named after ONABOARD_TEST_DATABASE_URL's server,
+dropped afterwards; or ``--database-url`` of an empty database you made), starts `onaboard serve` with the
+production settings plus one bare view (bench/load_settings.py), then runs two phases with a bounded asyncio
+client (httpx):
+
+1. the bare view (a constant response through the whole middleware stack), users without pauses, for a tenth of
+   the duration: the machine's ceiling for a Django request;
+2. the mix, each user pausing 1-4 s between actions like a person (``--think``): patients saving diary days
+   (API PUT, a new date each time), clinicians opening the worklist (the dashboard page, signed in through the
+   login form), nurses recording injection sessions (API POST, a new date each time, with an override reason as
+   the dates are not 12 weeks apart) and API readers (patient list, a diary range, the worklist).
+
+It prints p50/p95/p99 per action, errors, throughput, the mix's throughput as a ratio of the bare view's, and
+checks that the diary rows (and injection sessions) written equal the ones acknowledged. Exit 1 when a target is
+missed: dashboard p95 under 150 ms (unless ``--no-latency-target``), no errors, no lost writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.ops.serving import (  # noqa: E402
+    PROXY_HEADERS,
+    Server,
+    django_json,
+    manage,
+    production_env,
+    throwaway_postgres,
+)
+
+from onaboard.clinical import preempt_plan  # noqa: E402
+
+LOAD_SETTINGS = "bench.load_settings"
+DASHBOARD_P95_TARGET_MS = 150.0
+DEMO_PASSWORD = "onaboard-demo"  # noqa: S105 - the synthetic demo clinic's published password
+THINK_SECONDS = (1.0, 4.0)
+"""A person's pause between actions (reading the page, typing): uniform in this range, 2.5 s on average."""
+DIARY_EPOCH = date(2005, 1, 1)
+"""Diary days the load writes start here, long before the demo diaries, so every PUT creates a new row."""
+DIARY_END = date(2015, 1, 1)
+SESSION_EPOCH = date(2016, 1, 1)
+"""Sessions the load records are dated from here (before the demo's sessions), one new date per recording."""
+SESSION_END = date(2020, 1, 1)
+FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
+"""One connection per request, as a reverse proxy talks to its app servers by default (nginx: HTTP/1.0 upstream)."""
+MIX = (("diary entry", 0.35), ("dashboard", 0.30), ("api read", 0.25), ("session recording", 0.10))
+
+COUNT_LOAD_ROWS = f"""
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.injections.models import InjectionSession
+result = {{
+    "diary": DiaryEntry.objects.filter(date__gte="{DIARY_EPOCH}", date__lt="{DIARY_END}").count(),
+    "sessions": InjectionSession.objects.filter(
+        date__gte="{SESSION_EPOCH}", date__lt="{SESSION_END}", status="recorded"
+    ).count(),
+}}
+"""
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    diary_acknowledged: int = 0
+    sessions_acknowledged: int = 0
+
+    def record(self, action: str, seconds: float) -> None:
+        self.latencies.setdefault(action, []).append(seconds)
+
+    def error(self, action: str, what: str) -> None:
+        self.errors.setdefault(action, []).append(what)
+
+
+@dataclass
+class World:
+    url: str
+    clinician_token: str
+    nurse_token: str
+    patients: list[tuple[str, str]]
+    """(API token, patient id) of each demo patient's own login."""
+    staff_patients: list[str]
+    dashboard_cookies: list[str]
+    think: tuple[float, float] = THINK_SECONDS
+    diary_dates: itertools.count = field(default_factory=itertools.count)
+    session_dates: itertools.count = field(default_factory=itertools.count)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- Setting up ---------------------------------------------------------------------------------------------
+
+
+TOKENS = """
+from onaboard.web.accounts.models import ApiToken, User
+from onaboard.web.patients.models import Patient
+result = {"staff": {}, "patients": []}
+for name in ("dr.demo", "nurse.demo"):
+    result["staff"][name] = ApiToken.issue(User.objects.get(username=name), "load")[1]
+for patient in Patient.objects.filter(user__isnull=False).select_related("user").order_by("record_number"):
+    result["patients"].append([ApiToken.issue(patient.user, "load")[1], str(patient.external_id)])
+result["all"] = [str(p.external_id) for p in Patient.objects.order_by("record_number")]
+"""
+
+
+def _cookie_header(jar: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
+
+
+def _remember(jar: dict[str, str], response: httpx.Response) -> None:
+    # Production cookies are Secure; the proxy header stands in for TLS, so the cookies are carried by hand.
+    for header in response.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0]
+
+
+def sign_in(url: str, username: str) -> str:
+    """Sign in through the login form (CSRF and all) and return the Cookie header of the signed-in session."""
+    jar: dict[str, str] = {}
+    origin = "https://" + url.removeprefix("http://")
+    with httpx.Client(base_url=url, headers=PROXY_HEADERS, timeout=30) as client:
+        page = client.get("/accounts/login/")
+        _remember(jar, page)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        answer = client.post(
+            "/accounts/login/",
+            data={"username": username, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Cookie": _cookie_header(jar), "Referer": f"{origin}/accounts/login/", "Origin": origin},
+        )
+        _remember(jar, answer)
+        if answer.status_code != 302 or "sessionid" not in jar:
+            raise RuntimeError(f"signing in as {username} failed: {answer.status_code}")
+    return _cookie_header(jar)
+
+
+# --- The actions ----------------------------------------------------------------------------------------------
+
+
+def _site_payload() -> list[dict[str, object]]:
+    return [
+        {"muscle": s.muscle.value, "side": s.side.value, "units": s.units, "follow_the_pain": s.follow_the_pain}
+        for s in preempt_plan().sites
+    ]
+
+
+SITES = _site_payload()
+
+
+async def diary_entry(client: httpx.AsyncClient, world: World, stats: Stats, rng: random.Random) -> bool:
+    n = next(world.diary_dates)
+    day = DIARY_EPOCH + timedelta(days=n // len(world.patients))
+    token, patient = world.patients[n % len(world.patients)]
+    hours = rng.choice([0, 0, 2, 5, 9])
+    body = {"headache_hours": hours, "intensity": "moderate" if hours else "", "nausea": bool(hours and n % 2)}
+    response = await client.put(
+        f"/api/patients/{patient}/diary/{day.isoformat()}", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    if response.status_code == 200:
+        stats.diary_acknowledged += 1
+        return True
+    stats.error("diary entry", f"{response.status_code} {response.text[:120]}")
+    return False
+
+
+async def dashboard(client: httpx.AsyncClient, world: World, stats: Stats, rng: random.Random) -> bool:
+    cookie = world.dashboard_cookies[rng.randrange(len(world.dashboard_cookies))]
+    response = await client.get("/worklist/", headers={"Cookie": cookie})
+    if response.status_code == 200 and "<table" in response.text:
+        return True
+    stats.error("dashboard", f"{response.status_code}")
+    return False
+
+
+async def api_read(client: httpx.AsyncClient, world: World, stats: Stats, rng: random.Random) -> bool:
+    auth = {"Authorization": f"Bearer {world.clinician_token}"}
+    choice = rng.randrange(3)
+    if choice == 0:
+        response = await client.get("/api/patients", headers=auth)
+    elif choice == 1:
+        patient = world.staff_patients[rng.randrange(len(world.staff_patients))]
+        response = await client.get(f"/api/patients/{patient}/diary", headers=auth)
+    else:
+        response = await client.get("/api/worklist", headers=auth)
+    if response.status_code == 200:
+        return True
+    stats.error("api read", f"{response.status_code} {response.request.url.path}")
+    return False
+
+
+async def session_recording(client: httpx.AsyncClient, world: World, stats: Stats, rng: random.Random) -> bool:
+    n = next(world.session_dates)
+    patient = world.staff_patients[n % len(world.staff_patients)]
+    day = SESSION_EPOCH + timedelta(days=n // len(world.staff_patients))
+    body = {
+        "date": day.isoformat(),
+        "sites": SITES,
+        "vial_units": 200,
+        "product_lot": f"LOAD{n:05d}",
+        "product_expiry": (day + timedelta(days=365)).isoformat(),
+        "override_reason": "Load test: sessions on consecutive days.",
+    }
+    response = await client.post(
+        f"/api/patients/{patient}/sessions", json=body, headers={"Authorization": f"Bearer {world.nurse_token}"}
+    )
+    if response.status_code == 201:
+        stats.sessions_acknowledged += 1
+        return True
+    stats.error("session recording", f"{response.status_code} {response.text[:160]}")
+    return False
+
+
+ACTIONS = {
+    "diary entry": diary_entry,
+    "dashboard": dashboard,
+    "api read": api_read,
+    "session recording": session_recording,
+}
+
+
+async def timed(action: str, client: httpx.AsyncClient, world: World, stats: Stats, rng: random.Random) -> None:
+    started = time.perf_counter()
+    try:
+        await ACTIONS[action](client, world, stats, rng)
+    except httpx.HTTPError as error:
+        stats.error(action, f"{type(error).__name__}: {error}")
+    stats.record(action, time.perf_counter() - started)
+
+
+async def mixed_user(seed: int, world: World, stats: Stats, until: float) -> None:
+    rng = random.Random(seed)
+    names = [name for name, _ in MIX]
+    weights = [weight for _, weight in MIX]
+    async with httpx.AsyncClient(
+        base_url=world.url, headers=PROXY_HEADERS, timeout=30, limits=FRESH_CONNECTIONS
+    ) as client:
+        await asyncio.sleep(rng.uniform(0, world.think[1]))
+        while time.monotonic() < until:
+            await timed(rng.choices(names, weights)[0], client, world, stats, rng)
+            await asyncio.sleep(rng.uniform(*world.think))
+
+
+async def bare_user(world: World, stats: Stats, until: float) -> None:
+    async with httpx.AsyncClient(
+        base_url=world.url, headers=PROXY_HEADERS, timeout=30, limits=FRESH_CONNECTIONS
+    ) as client:
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            try:
+                response = await client.get("/bench/bare/")
+                if response.status_code != 200:
+                    stats.error("bare view", str(response.status_code))
+            except httpx.HTTPError as error:
+                stats.error("bare view", type(error).__name__)
+            stats.record("bare view", time.perf_counter() - started)
+
+
+async def run_phase(users: int, seconds: float, make) -> float:
+    started = time.monotonic()
+    until = started + seconds
+    await asyncio.gather(*(make(i, until) for i in range(users)))
+    return time.monotonic() - started
+
+
+# --- Reporting -------------------------------------------------------------------------------------------------
+
+
+def report(
+    stats: Stats, bare: Stats, mixed_seconds: float, bare_seconds: float, users: int, think: tuple[float, float]
+) -> dict[str, float]:
+    print(f"\n{'action':<20}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    figures: dict[str, float] = {}
+    for name in [*(n for n, _ in MIX), "bare view"]:
+        source = bare if name == "bare view" else stats
+        values = source.latencies.get(name, [])
+        if not values:
+            continue
+        errors = len(source.errors.get(name, []))
+        p50, p95, p99 = (percentile(values, q) * 1000 for q in (0.50, 0.95, 0.99))
+        figures[f"{name} p95"] = p95
+        print(f"{name:<20}{len(values):>9}{errors:>8}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}")
+    mixed_requests = sum(len(v) for v in stats.latencies.values())
+    bare_requests = len(bare.latencies.get("bare view", []))
+    mixed_rps = mixed_requests / mixed_seconds
+    bare_rps = bare_requests / bare_seconds
+    figures["ratio"] = mixed_rps / bare_rps
+    mean_mixed = statistics.fmean(v for vs in stats.latencies.values() for v in vs)
+    mean_bare = statistics.fmean(bare.latencies["bare view"])
+    print(
+        f"\nthroughput: mix {mixed_rps:.1f} req/s ({users} users pausing {think[0]}-{think[1]} s), "
+        f"bare view {bare_rps:.1f} req/s ({users} users, no pauses): ratio {figures['ratio']:.3f}"
+    )
+    print(f"mean latency: mix {mean_mixed * 1000:.1f} ms, bare view {mean_bare * 1000:.1f} ms")
+    for name, problems in {**stats.errors, **bare.errors}.items():
+        print(f"errors in {name}: {len(problems)}, e.g. {problems[:3]}")
+    return figures
+
+
+async def load(world: World, users: int, duration: float) -> tuple[Stats, Stats, float, float]:
+    bare = Stats()
+    bare_seconds = await run_phase(users, max(duration / 10, 5), lambda i, until: bare_user(world, bare, until))
+    stats = Stats()
+    mixed_seconds = await run_phase(users, duration, lambda i, until: mixed_user(1000 + i, world, stats, until))
+    return stats, bare, mixed_seconds, bare_seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of the mixed phase")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=THINK_SECONDS, metavar=("MIN", "MAX"), help="pause range, seconds"
+    )
+    parser.add_argument(
+        "--no-latency-target",
+        dest="latency_target",
+        action="store_false",
+        help="report the dashboard p95 without failing on it (a shared CI machine); errors and lost writes still fail",
+    )
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a throwaway one)")
+    options = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="onaboard-load-")))
+        database_url = options.database_url
+        if database_url is None:
+            if not os.environ.get("ONABOARD_TEST_DATABASE_URL"):
+                print("set ONABOARD_TEST_DATABASE_URL (a PostgreSQL server) or pass --database-url", file=sys.stderr)
+                return 2
+            database_url = stack.enter_context(throwaway_postgres("load"))
+        env = production_env(folder / "data", database_url)
+        env["GUNICORN_CMD_ARGS"] = "--access-logfile=/dev/null"
+        print("setting up the demo clinic on PostgreSQL ...", flush=True)
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo")
+        ids = django_json(env, TOKENS)
+        server = Server(
+            env, settings=LOAD_SETTINGS, workers=options.workers, log=folder / "serve.log", threads=options.threads
+        )
+        stack.callback(server.stop)
+        world = World(
+            url=server.url,
+            clinician_token=ids["staff"]["dr.demo"],
+            nurse_token=ids["staff"]["nurse.demo"],
+            patients=[tuple(pair) for pair in ids["patients"]],
+            staff_patients=ids["all"],
+            dashboard_cookies=[sign_in(server.url, "dr.demo") for _ in range(3)],
+            think=(options.think[0], options.think[1]),
+        )
+        before = django_json(env, COUNT_LOAD_ROWS)
+        print(f"{options.users} users: bare view, then the mix for {options.duration:.0f} s ...", flush=True)
+        stats, bare, mixed_seconds, bare_seconds = asyncio.run(load(world, options.users, options.duration))
+        after = django_json(env, COUNT_LOAD_ROWS)
+        figures = report(stats, bare, mixed_seconds, bare_seconds, options.users, world.think)
+        diary_rows = after["diary"] - before["diary"]
+        session_rows = after["sessions"] - before["sessions"]
+        print(f"diary rows written {diary_rows}, entries acknowledged {stats.diary_acknowledged}")
+        print(f"sessions recorded {session_rows}, recordings acknowledged {stats.sessions_acknowledged}")
+        errors = sum(len(v) for v in stats.errors.values()) + sum(len(v) for v in bare.errors.values())
+        missed = []
+        if options.latency_target and figures.get("dashboard p95", float("inf")) >= DASHBOARD_P95_TARGET_MS:
+            missed.append(f"dashboard p95 {figures.get('dashboard p95', 0):.0f} ms >= {DASHBOARD_P95_TARGET_MS:.0f}")
+        if errors:
+            missed.append(f"{errors} errors")
+        if diary_rows != stats.diary_acknowledged or session_rows != stats.sessions_acknowledged:
+            missed.append("writes lost or unacknowledged")
+        print("targets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+        return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

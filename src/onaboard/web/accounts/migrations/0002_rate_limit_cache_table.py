@@ -1,0 +1,16 @@
+"""The database cache table that holds rate-limit counters where settings use the database cache (production)."""
+
+from django.core.management import call_command
+from django.db import migrations
+
+
+def create_cache_tables(apps, schema_editor):
+    """``createcachetable`` for every database cache in settings.CACHES (it skips tables that exist already, and
+    does nothing where no database cache is configured, as in development and tests)."""
+    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("accounts", "0001_initial")]
+
+    operations = [migrations.RunPython(create_cache_tables, migrations.RunPython.noop, elidable=False)]

@@ -1,0 +1,133 @@
+"""Rate limits: how many tries one client address, one account name or one API token may make in a time window.
+
+A fixed-window counter per (limit, subject) is kept in the cache named ``RATE_LIMIT_CACHE`` (settings.CACHES).
+The counts must be shared by every application server process, so production uses Django's database cache (no new
+service; ``migrate`` creates its table, see the accounts migration ``0002``): with several app servers or workers a
+per-process cache (LocMem) would let each process count on its own. Redis or Memcached would serve as well, set in
+``CACHES["ratelimit"]``. Development (one runserver process) uses LocMem. Database-cache counters are read-then-
+written, so two requests in the same instant may both count as one: a limit is a bound on abuse, not an exact tally.
+
+The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
+
+- ``login_address``: failed sign-ins from one client address (a clinic behind one NAT address shares it, hence the
+  generous number); ``login_account``: failed sign-ins for one account name, whether or not it exists. The account
+  lockout (``LockoutBackend``: 5 failures in a row lock the account for 15 minutes) stops guessing one password;
+  these stop one address trying many accounts and cap the tries on one account across lockout periods.
+- ``api_token``: requests per API token; ``api_bad_token``: requests with a refused token from one address.
+
+A limited request gets ``429 Too Many Requests`` with ``Retry-After`` (seconds until the window ends) and a message
+saying when to try again. Subjects (account names, tokens) are hashed into the cache key, never stored as such.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import ngettext
+
+RATE_LIMIT_CACHE = "ratelimit"
+"""The cache alias the counters live in."""
+
+BAD_RATE = "rate limit {name!r} must look like 'N/seconds' with N >= 1 and seconds >= 1, not {value!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most ``count`` events per ``seconds``-long window."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, name: str, value: str) -> Rate:
+        """``"20/900"`` -> 20 per 900 seconds."""
+        try:
+            count, seconds = (int(part) for part in value.split("/"))
+        except ValueError:
+            raise ValueError(BAD_RATE.format(name=name, value=value)) from None
+        if count < 1 or seconds < 1:
+            raise ValueError(BAD_RATE.format(name=name, value=value))
+        return cls(count, seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether the event is within its limit, the count in this window, and the seconds until the window ends."""
+
+    allowed: bool
+    count: int
+    retry_after: int
+
+
+def rate_for(name: str) -> Rate:
+    """The configured rate of the limit ``name`` (settings.RATE_LIMITS)."""
+    return Rate.parse(name, settings.RATE_LIMITS[name])
+
+
+def _key(name: str, subject: str, window: int) -> str:
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return f"rl:{name}:{digest}:{window}"
+
+
+def _window(rate: Rate, now: float) -> tuple[int, int]:
+    """The current window's number and the whole seconds until it ends (at least 1)."""
+    window = int(now // rate.seconds)
+    return window, max(1, math.ceil((window + 1) * rate.seconds - now))
+
+
+def rate_limit_hit(name: str, subject: str, *, now: float | None = None) -> Verdict:
+    """Count one event for ``subject`` under limit ``name``; allowed while the count stays within the rate."""
+    rate = rate_for(name)
+    window, retry_after = _window(rate, time.time() if now is None else now)
+    cache = caches[RATE_LIMIT_CACHE]
+    key = _key(name, subject, window)
+    if cache.add(key, 1, timeout=rate.seconds + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=rate.seconds + 1)
+            count = 1
+    return Verdict(allowed=count <= rate.count, count=count, retry_after=retry_after)
+
+
+def rate_limit_peek(name: str, subject: str, *, now: float | None = None) -> Verdict:
+    """Whether ``subject`` has used up limit ``name`` in this window, without counting an event."""
+    rate = rate_for(name)
+    window, retry_after = _window(rate, time.time() if now is None else now)
+    count = int(caches[RATE_LIMIT_CACHE].get(_key(name, subject, window), 0))
+    return Verdict(allowed=count < rate.count, count=count, retry_after=retry_after)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address as the server saw it (behind a proxy, the proxy sets REMOTE_ADDR; see the deployment
+    notes: trusting X-Forwarded-For here would let a client pick its own address)."""
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def too_many_requests_message(retry_after: int) -> str:
+    """What a limited person reads: how long to wait."""
+    minutes = max(1, math.ceil(retry_after / 60))
+    return ngettext(
+        "Too many tries. Wait %(minutes)d minute, then try again.",
+        "Too many tries. Wait %(minutes)d minutes, then try again.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def too_many_requests(verdict: Verdict, *, json: bool = False) -> HttpResponse:
+    """429 with ``Retry-After``; a JSON body ``{"detail": ...}`` for the API, plain text otherwise."""
+    message = too_many_requests_message(verdict.retry_after)
+    if json:
+        response: HttpResponse = JsonResponse({"detail": message}, status=429)
+    else:
+        response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(verdict.retry_after)
+    return response

@@ -1,0 +1,84 @@
+"""Every add, change and delete made through Django's admin goes into the audit trail.
+
+Django's admin writes its own history (``LogEntry``) through ``LogEntry.objects.log_actions`` for every object it
+adds, changes or deletes, including bulk deletes (which ``bulk_create`` their entries, so no ``post_save`` signal
+would see them). ``install`` wraps that one method, so every ModelAdmin of every app is covered without each having
+to opt in; the audit event is written in the same transaction as the admin's own entry. Deletions are logged by
+the admin before the objects go, so the event can still name them.
+
+The event names the object by its public id where it has one (else its key), the patient it belongs to, and the
+changed field names from the admin's change message, never the values or the object's text (which can hold a
+patient's name).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntryManager
+from django.contrib.auth import get_user_model
+
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
+
+ADMIN_ACTIONS = {ADDITION: Action.CREATE, CHANGE: Action.UPDATE, DELETION: Action.DELETE}
+VERBS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
+
+
+def _patient_id(obj: Any) -> Any:
+    """The public id of the patient ``obj`` is, or belongs to (through a ``patient`` foreign key), if any."""
+    if obj._meta.label == "patients.Patient":
+        return obj.external_id
+    patient = getattr(obj, "patient", None) if any(f.name == "patient" for f in obj._meta.fields) else None
+    return getattr(patient, "external_id", None)
+
+
+def _changed_fields(change_message: Any) -> str:
+    """The field names in the admin's change message (a JSON list like ``[{"changed": {"fields": [...]}}]``)."""
+    if isinstance(change_message, str):
+        try:
+            change_message = json.loads(change_message) if change_message else []
+        except ValueError:
+            return ""
+    names: list[str] = []
+    for part in change_message or []:
+        for detail in part.values() if isinstance(part, dict) else []:
+            names.extend(str(name) for name in (detail or {}).get("fields", []))
+    return ", ".join(dict.fromkeys(names))
+
+
+def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: int, change_message: Any) -> None:
+    """One audit event per object the admin added, changed or is about to delete."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    fields = _changed_fields(change_message)
+    for obj in objects:
+        label = obj._meta.label_lower
+        detail = f"admin: {VERBS[action_flag]} {label}" + (f" ({fields})" if fields else "")
+        audit_record(
+            user=user,
+            action=ADMIN_ACTIONS[action_flag],
+            object_type=label,
+            object_id=getattr(obj, "external_id", None) or obj.pk,
+            patient_id=_patient_id(obj),
+            detail=detail,
+        )
+
+
+_original_log_actions = LogEntryManager.log_actions
+
+
+def _log_actions(
+    self: LogEntryManager, user_id: Any, queryset: Any, action_flag: int, change_message: Any = "", **kwargs: Any
+) -> Any:
+    objects = list(queryset)
+    result = _original_log_actions(self, user_id, objects, action_flag, change_message, **kwargs)
+    admin_actions_audit(user_id=user_id, objects=objects, action_flag=action_flag, change_message=change_message)
+    return result
+
+
+def install() -> None:
+    """Route the admin's history through the audit trail as well (called once, from AuditConfig.ready)."""
+    if LogEntryManager.log_actions is not _log_actions:
+        LogEntryManager.log_actions = _log_actions  # type: ignore[method-assign]

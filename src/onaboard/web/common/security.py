@@ -1,0 +1,94 @@
+"""Response hardening shared by every mode: the Content-Security-Policy and the request-size limit.
+
+The policy allows scripts from the app's own origin only (no inline script, no ``eval``), so an injected
+``<script>`` or ``on*=`` attribute does not run. Styles allow ``'unsafe-inline'`` because the templates position
+chart bars and map markers with ``style="..."`` attributes and htmx adds its indicator style; inline style cannot
+run code. Pages may not be framed (``frame-ancestors 'none'``) and forms post to the app only.
+
+A request body larger than ``settings.MAX_REQUEST_BYTES`` is refused with 413 and a message saying the limit,
+before any view reads it: JSON for ``/api/``, a page for everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""The policy every HTML response carries (``settings.CONTENT_SECURITY_POLICY`` overrides it)."""
+
+REQUEST_TOO_LARGE = "The upload is too large: at most {limit} is accepted, and this request was {size}."
+REQUEST_TOO_LARGE_TITLE = "Upload too large"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def request_too_large_message(size: int, limit: int | None = None) -> str:
+    """The sentence shown when a request body of ``size`` bytes is over the limit."""
+    limit = settings.MAX_REQUEST_BYTES if limit is None else limit
+    return gettext(REQUEST_TOO_LARGE).format(limit=_megabytes(limit), size=_megabytes(size))
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is over ``settings.MAX_REQUEST_BYTES`` with 413 and a clear message.
+
+    Checked from the Content-Length header before any view or middleware reads the body, so nothing is parsed,
+    stored or imported. The reverse proxy is expected to apply the same limit (docs/deploy.md).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        size = _content_length(request)
+        limit = settings.MAX_REQUEST_BYTES
+        if size > limit:
+            message = request_too_large_message(size, limit)
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            html = render_to_string(
+                "common/request_too_large.html",
+                {"title": gettext(REQUEST_TOO_LARGE_TITLE), "message": message},
+                request=request,
+            )
+            return HttpResponse(html, status=413)
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Add the Content-Security-Policy header to every response that does not set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.policy = getattr(settings, "CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -1,0 +1,155 @@
+"""`onaboard backup` and `onaboard restore` (onaboard/commands/ops.py): a snapshot of the demo clinic restored
+into an empty database has every table with the same row count and content hash, on SQLite and on PostgreSQL; a
+damaged file or a non-empty target is refused before anything is written."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from onaboard.commands.ops import (
+    CHECKSUM_MISMATCH,
+    MANIFEST,
+    POSTGRES_MEMBER,
+    SQLITE_MEMBER,
+    TARGET_NOT_EMPTY,
+    postgres_fingerprints,
+    sqlite_fingerprints,
+)
+from tests.ops.serving import ONABOARD, REPO, manage, production_env, throwaway_postgres
+
+pytestmark = pytest.mark.slow
+
+CORE_TABLES = (
+    "accounts_user",
+    "patients_patient",
+    "diary_diaryentry",
+    "injections_injectionsession",
+    "audit_auditevent",
+)
+
+
+def _onaboard(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ONABOARD, *args], cwd=REPO, env=env, capture_output=True, text=True, check=False)
+
+
+def _demo(env: dict[str, str]) -> None:
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_demo")
+
+
+def _manifest(path: Path) -> dict:
+    with tarfile.open(path) as archive:
+        return json.loads(archive.extractfile(MANIFEST).read())
+
+
+def _damage(path: Path, member: str, out: Path) -> None:
+    """Copy the backup with one byte of the dump flipped (the manifest untouched)."""
+    with tarfile.open(path) as source, tarfile.open(out, "w") as target:
+        for info in source.getmembers():
+            data = source.extractfile(info).read()
+            if info.name == member:
+                data = data[:100] + bytes([data[100] ^ 0xFF]) + data[101:]
+            target.addfile(info, io.BytesIO(data))
+
+
+def _postgres_fingerprints(url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        return postgres_fingerprints(connection.cursor())
+
+
+def test_a_sqlite_backup_restores_into_an_empty_database_table_for_table(tmp_path):
+    """Every table of the restored SQLite database has the source's row count and content hash, as the manifest
+    says; restoring again over it is refused without --force and accepted with it."""
+    source = production_env(tmp_path / "source")
+    _demo(source)
+    backup = tmp_path / "clinic.tar"
+    made = _onaboard(source, "backup", "-o", str(backup))
+    assert made.returncode == 0, made.stderr
+
+    manifest = _manifest(backup)
+    before = sqlite_fingerprints(tmp_path / "source" / "onaboard.sqlite3")
+    assert manifest["engine"] == "sqlite"
+    assert {name: (t["rows"], t["sha256"]) for name, t in manifest["tables"].items()} == {
+        name: (fp.rows, fp.sha256) for name, fp in before.items()
+    }
+    assert all(before[table].rows > 0 for table in CORE_TABLES)
+
+    target = production_env(tmp_path / "target")
+    restored = _onaboard(target, "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert "every table matches" in restored.stdout
+    assert sqlite_fingerprints(tmp_path / "target" / "onaboard.sqlite3") == before
+
+    again = _onaboard(target, "restore", str(backup))
+    assert again.returncode == 2
+    assert again.stderr.strip() == TARGET_NOT_EMPTY.format(engine="SQLite", tables=len(before))
+    forced = _onaboard(target, "restore", "--force", str(backup))
+    assert forced.returncode == 0, forced.stderr
+    assert sqlite_fingerprints(tmp_path / "target" / "onaboard.sqlite3") == before
+
+
+def test_a_damaged_backup_is_refused_before_the_target_is_touched(tmp_path):
+    """One flipped byte in the dump fails its SHA-256: restore exits 2 and the target gets no database file."""
+    source = production_env(tmp_path / "source")
+    manage(source, "migrate", "--noinput")
+    backup = tmp_path / "clinic.tar"
+    assert _onaboard(source, "backup", "-o", str(backup)).returncode == 0
+    damaged = tmp_path / "damaged.tar"
+    _damage(backup, SQLITE_MEMBER, damaged)
+
+    target = production_env(tmp_path / "target")
+    refused = _onaboard(target, "restore", str(damaged))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == CHECKSUM_MISMATCH.format(path=damaged, member=SQLITE_MEMBER)
+    assert not (tmp_path / "target" / "onaboard.sqlite3").exists()
+
+
+def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
+    """A file that is not a tar with a manifest is refused with exit 2, naming the file."""
+    env = production_env(tmp_path / "target")
+    junk = tmp_path / "junk.tar"
+    junk.write_text("not a backup", encoding="utf-8")
+    refused = _onaboard(env, "restore", str(junk))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"{junk}: not an onaboard backup")
+
+
+@pytest.mark.skipif(not os.environ.get("ONABOARD_TEST_DATABASE_URL"), reason="needs ONABOARD_TEST_DATABASE_URL")
+def test_a_postgresql_backup_restores_into_an_empty_database_table_for_table(tmp_path):
+    """pg_dump of the demo clinic restored into a fresh PostgreSQL database: every table has the same row count and
+    content hash, matching the manifest; a non-empty target is refused."""
+    with throwaway_postgres("backup_src") as source_url, throwaway_postgres("backup_dst") as target_url:
+        source = production_env(tmp_path / "source", source_url)
+        _demo(source)
+        backup = tmp_path / "clinic.tar"
+        made = _onaboard(source, "backup", "-o", str(backup))
+        assert made.returncode == 0, made.stderr
+        manifest = _manifest(backup)
+        assert manifest["engine"] == "postgresql"
+        assert manifest["dump"]["name"] == POSTGRES_MEMBER
+        before = _postgres_fingerprints(source_url)
+        assert {name: (t["rows"], t["sha256"]) for name, t in manifest["tables"].items()} == {
+            name: (fp.rows, fp.sha256) for name, fp in before.items()
+        }
+        assert all(before[table].rows > 0 for table in CORE_TABLES)
+
+        target = production_env(tmp_path / "target", target_url)
+        restored = _onaboard(target, "restore", str(backup))
+        assert restored.returncode == 0, restored.stderr
+        assert _postgres_fingerprints(target_url) == before
+
+        again = _onaboard(target, "restore", str(backup))
+        assert again.returncode == 2
+        assert again.stderr.strip() == TARGET_NOT_EMPTY.format(engine="PostgreSQL", tables=len(before))
+        forced = _onaboard(target, "restore", "--force", str(backup))
+        assert forced.returncode == 0, forced.stderr
+        assert _postgres_fingerprints(target_url) == before

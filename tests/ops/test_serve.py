@@ -1,0 +1,82 @@
+"""`onaboard serve` and the production settings: refusal without a secret key or allowed hosts, a clean
+``check --deploy``, and a real gunicorn answering with secure cookies, HSTS, the policy and whitenoise's static
+files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from onaboard.web.common.security import CONTENT_SECURITY_POLICY
+from onaboard.web.config.env import MISSING_IN_PRODUCTION, WEAK_SECRET_KEY
+from tests.ops.serving import ONABOARD, PYTHON, REPO, Server, manage, production_env
+
+
+def _serve(env):
+    return subprocess.run(
+        [ONABOARD, "serve", "--bind=127.0.0.1:8199"], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ONABOARD_SECRET_KEY", "", MISSING_IN_PRODUCTION.format(name="ONABOARD_SECRET_KEY")),
+        ("ONABOARD_SECRET_KEY", "short-key", WEAK_SECRET_KEY.format(length=50)),
+        ("ONABOARD_ALLOWED_HOSTS", "", MISSING_IN_PRODUCTION.format(name="ONABOARD_ALLOWED_HOSTS")),
+    ],
+)
+def test_serve_refuses_to_start_without_a_strong_secret_key_and_allowed_hosts(tmp_path, variable, value, message):
+    """Exit 2 with the missing or weak setting named on stderr, and no server started."""
+    env = {**production_env(tmp_path), variable: value}
+    completed = _serve(env)
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == f"onaboard serve: {message}"
+    assert completed.stdout == ""
+
+
+def test_the_deployment_check_is_clean_with_the_production_settings(tmp_path):
+    """``manage.py check --deploy --fail-level WARNING`` reports nothing with the production settings."""
+    env = {**production_env(tmp_path), "DJANGO_SETTINGS_MODULE": "onaboard.web.config.settings.production"}
+    completed = subprocess.run(
+        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "no issues" in completed.stdout
+
+
+@pytest.mark.slow
+def test_serve_runs_gunicorn_with_production_headers_and_static_files(tmp_path):
+    """Behind the proxy header, pages carry HSTS, the policy and secure cookies; plain HTTP is redirected to HTTPS;
+    static files come from whitenoise with hashed, long-cached names."""
+    env = production_env(tmp_path / "data")
+    manage(env, "migrate", "--noinput")
+    server = Server(env, log=tmp_path / "serve.log")
+    try:
+        with server.client() as client:
+            page = client.get("/accounts/login/")
+            plain = client.get("/accounts/login/", headers={"X-Forwarded-Proto": "http"})
+            stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.text).group(1)
+            static = client.get(stylesheet)
+    finally:
+        server.stop()
+    assert page.status_code == 200
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert page.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["X-Frame-Options"] == "DENY"
+    cookie = page.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "SameSite=Lax" in cookie
+    assert plain.status_code == 301
+    assert plain.headers["Location"].startswith("https://")
+    assert stylesheet.startswith("/static/onaboard/onaboard.")
+    assert stylesheet != "/static/onaboard/onaboard.css"
+    assert static.status_code == 200
+    assert "immutable" in static.headers["Cache-Control"]

@@ -1,0 +1,97 @@
+"""Sessions end after a while idle and after an absolute limit, longer for patients (accounts/middleware.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from onaboard.web.accounts.middleware import SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_limits
+from onaboard.web.audit.models import Action, AuditEvent
+from tests.web.factories import PASSWORD
+
+LOGIN = reverse("accounts:login")
+STAFF_PAGE = reverse("accounts:otp_device_detail")
+PATIENT_PAGE = reverse("diary:today")
+
+
+def _sign_in(client, username):
+    assert client.post(LOGIN, {"username": username, "password": PASSWORD}).status_code == 302
+
+
+def _age_session(client, *, idle=0.0, signed_in=0.0):
+    """Move the session's clocks back by the given seconds."""
+    session = client.session
+    session[SEEN_AT_KEY] -= idle
+    session[SIGNED_IN_AT_KEY] -= signed_in
+    session.save()
+
+
+def test_the_limits_are_short_for_staff_and_long_for_patients(world):
+    """Staff: 30 minutes idle, 10 hours in all; patients: 30 days idle, 90 days in all; trainees count as staff."""
+    assert session_limits(world.users["nurse"]) == (30 * 60, 10 * 3600)
+    assert session_limits(world.users["trainee"]) == (30 * 60, 10 * 3600)
+    assert session_limits(world.users["patient"]) == (30 * 86400, 90 * 86400)
+    assert max(settings.SESSION_ABSOLUTE_SECONDS.values()) <= settings.SESSION_COOKIE_AGE
+
+
+def test_signing_in_sets_the_cookie_to_the_idle_limit(client, world):
+    """A staff sign-in's cookie lasts the staff idle limit; a patient's the patient idle limit."""
+    _sign_in(client, "nurse")
+    assert client.session.get_expiry_age() == 30 * 60
+    client.logout()
+    _sign_in(client, "patient")
+    assert client.session.get_expiry_age() == 30 * 86400
+
+
+def test_an_idle_staff_session_ends_and_the_sign_in_page_says_why(client, world):
+    """A staff session idle for 31 minutes is signed out, audited, and the sign-in page explains it."""
+    _sign_in(client, "nurse")
+    assert client.get(STAFF_PAGE).status_code == 200
+    _age_session(client, idle=31 * 60)
+    response = client.get(STAFF_PAGE)
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
+    page = client.get(response.url).content.decode()
+    assert "signed out after a while without activity" in page
+    event = AuditEvent.objects.get(action=Action.LOGOUT)
+    assert (event.username, event.detail) == ("nurse", "session expired: idle longer than the limit")
+
+
+def test_an_active_staff_session_still_ends_after_the_absolute_limit(client, world):
+    """Activity does not stretch a staff session past 10 hours."""
+    _sign_in(client, "clinician")
+    _age_session(client, signed_in=10 * 3600 + 1)
+    assert client.get(STAFF_PAGE).status_code == 302
+    assert AuditEvent.objects.get(action=Action.LOGOUT).detail == "session expired: signed in longer than the limit"
+
+
+def test_a_patient_idle_for_a_week_is_still_signed_in(client, world):
+    """A patient who comes back to the phone after 7 days finds the diary, not the sign-in page."""
+    _sign_in(client, "patient")
+    _age_session(client, idle=7 * 86400, signed_in=7 * 86400)
+    assert client.get(PATIENT_PAGE).status_code == 200
+
+
+@pytest.mark.parametrize(("idle_days", "signed_in_days"), [(31, 31), (1, 91)])
+def test_a_patient_session_ends_after_the_patient_limits(client, world, idle_days, signed_in_days):
+    """A patient session ends after 30 days idle or 90 days in all."""
+    _sign_in(client, "patient")
+    _age_session(client, idle=idle_days * 86400, signed_in=signed_in_days * 86400)
+    assert client.get(PATIENT_PAGE).status_code == 302
+
+
+def test_activity_moves_the_idle_clock(client, world):
+    """A request after 20 idle minutes counts as activity, so 20 more minutes later the session is still open."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=20 * 60)
+    assert client.get(STAFF_PAGE).status_code == 200
+    _age_session(client, idle=20 * 60)
+    assert client.get(STAFF_PAGE).status_code == 200
+
+
+def test_signing_out_by_hand_is_audited(client, world):
+    """The sign-out button's sign-out is recorded as such."""
+    _sign_in(client, "nurse")
+    client.post(reverse("accounts:logout"))
+    assert AuditEvent.objects.get(action=Action.LOGOUT).detail == "signed out"

@@ -1,0 +1,138 @@
+"""Rate limits on sign-in and on the API (onaboard/web/accounts/ratelimit.py and its middleware)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import caches
+from django.urls import reverse
+
+from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.ratelimit import (
+    RATE_LIMIT_CACHE,
+    Rate,
+    rate_limit_hit,
+    rate_limit_peek,
+    too_many_requests_message,
+)
+from tests.web.factories import PASSWORD
+
+LOGIN = reverse("accounts:login")
+API_PATIENTS = "/api/patients"
+
+
+@pytest.fixture
+def limits(settings):
+    """A shared in-memory counter cache, emptied, and small limits so a test reaches them quickly."""
+    settings.CACHES = {
+        **settings.CACHES,
+        RATE_LIMIT_CACHE: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl-tests"},
+    }
+    caches[RATE_LIMIT_CACHE].clear()
+    settings.RATE_LIMITS = {
+        "login_address": "4/900",
+        "login_account": "3/3600",
+        "api_token": "5/60",
+        "api_bad_token": "2/600",
+    }
+    settings.LOGIN_FAILURE_LIMIT = 100  # the lockout stays out of the way of these counts
+    yield settings.RATE_LIMITS
+    caches[RATE_LIMIT_CACHE].clear()
+
+
+def test_a_rate_reads_count_per_seconds():
+    """'20/900' is 20 events per 900-second window; anything else is refused with the format named."""
+    assert Rate.parse("x", "20/900") == Rate(20, 900)
+    for bad in ("20", "0/60", "a/b", "5/0"):
+        with pytest.raises(ValueError, match="must look like 'N/seconds'"):
+            Rate.parse("x", bad)
+
+
+def test_the_counter_allows_up_to_the_rate_then_refuses_until_the_window_ends(limits):
+    """Within one window the Nth event is allowed and the next refused; the next window starts afresh."""
+    start = 9000.0  # the start of a 900-second window
+    verdicts = [rate_limit_hit("login_address", "10.0.0.1", now=start + i) for i in range(5)]
+    assert [v.allowed for v in verdicts] == [True, True, True, True, False]
+    assert verdicts[-1].retry_after == 900 - 4
+    assert not rate_limit_peek("login_address", "10.0.0.1", now=start + 10).allowed
+    assert rate_limit_peek("login_address", "10.0.0.2", now=start + 10).allowed
+    assert rate_limit_hit("login_address", "10.0.0.1", now=start + 900).allowed
+
+
+def test_the_message_says_how_long_to_wait():
+    """The 429 message rounds the wait up to whole minutes."""
+    assert str(too_many_requests_message(61)) == "Too many tries. Wait 2 minutes, then try again."
+    assert str(too_many_requests_message(5)) == "Too many tries. Wait 1 minute, then try again."
+
+
+def test_failed_sign_ins_for_one_account_are_limited_even_with_the_right_password(client, world, limits):
+    """After 3 failures for one account name the page answers 429 with Retry-After, not checking the password."""
+    nurse = world.users["nurse"]
+    for _ in range(3):
+        assert client.post(LOGIN, {"username": "nurse", "password": "wrong"}).status_code == 200
+    response = client.post(LOGIN, {"username": nurse.username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Too many tries. Wait" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_failed_sign_ins_from_one_address_are_limited_across_accounts(client, world, limits):
+    """An address that failed 4 times, each on a different name, is refused for a fifth name too."""
+    for name in ("a1", "a2", "a3", "a4"):
+        assert client.post(LOGIN, {"username": name, "password": "wrong"}).status_code == 200
+    response = client.post(LOGIN, {"username": "clinician", "password": PASSWORD})
+    assert response.status_code == 429
+    other_address = client.post(LOGIN, {"username": "clinician", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9")
+    assert other_address.status_code == 302
+
+
+def test_successful_sign_ins_are_not_counted(client, world, limits):
+    """Signing in and out more often than the limit is fine: only failures count."""
+    for _ in range(6):
+        assert client.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 302
+        client.logout()
+
+
+def test_api_requests_are_limited_per_token(client, world, limits):
+    """A token's sixth request in the minute gets 429 with Retry-After and a JSON detail; another token is fine."""
+    _token, raw = ApiToken.issue(world.users["clinician"], "script")
+    _other, other_raw = ApiToken.issue(world.users["nurse"], "other")
+    statuses = [client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    limited = client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert limited.json()["detail"].startswith("Too many tries.")
+    assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {other_raw}").status_code == 200
+
+
+def test_refused_tokens_are_limited_per_address(client, world, limits):
+    """After 2 refused tokens from one address even a good token from it gets 429; other addresses are fine."""
+    _token, raw = ApiToken.issue(world.users["clinician"], "script")
+    for guess in ("onb_guess1", "onb_guess2"):
+        assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {guess}").status_code == 401
+    assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 429
+    elsewhere = client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR="10.8.8.8")
+    assert elsewhere.status_code == 200
+
+
+def test_the_database_cache_table_is_created_by_migrate(settings, db):
+    """With the database cache configured (production), the accounts migration's step creates its table."""
+    from django.db import connection
+
+    migration = __import__(
+        "onaboard.web.accounts.migrations.0002_rate_limit_cache_table", fromlist=["create_cache_tables"]
+    )
+    settings.CACHES = {
+        **settings.CACHES,
+        RATE_LIMIT_CACHE: {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "onaboard_rate_limits",
+        },
+    }
+    migration.create_cache_tables(None, SimpleNamespace(connection=connection))
+    assert "onaboard_rate_limits" in connection.introspection.table_names()
+    assert rate_limit_hit("api_token", "t").count == 1
+    assert rate_limit_hit("api_token", "t").count == 2
