@@ -162,3 +162,11 @@ def test_a_session_post_needs_its_csrf_token(world, client):
     response = _post(strict, {"resourceType": "Bundle", "type": "transaction"})
     assert response.status_code == 403
     assert response.json()["issue"][0]["diagnostics"] == fhir_views.CSRF_FAILED
+
+
+def test_a_transaction_is_also_taken_at_the_base_address_without_a_slash(world, fhir_as):
+    """POST /fhir (the FHIR base itself, as clients send a transaction) is the same endpoint as /fhir/."""
+    nurse = fhir_as("nurse")
+    response = nurse.post("/fhir", data=json.dumps({"resourceType": "Patient"}), content_type="application/fhir+json")
+    assert response.status_code == 422
+    assert response.json()["issue"][0]["diagnostics"] == fhir_read.NOT_A_BUNDLE
