@@ -33,10 +33,10 @@ def test_each_demo_patient_tells_its_story_on_any_day(spec, today):
     assert story_holds(spec, today)
 
 
-def test_the_demo_spreads_over_every_state_that_can_be_entered():
-    """Every pathway state but awaiting approval (which no feature enters yet) has a demo patient."""
+def test_the_demo_spreads_over_every_state():
+    """Every pathway state has a demo patient."""
     states = {spec.expected for spec in PATIENTS}
-    assert states == set(PathwayState) - {PathwayState.AWAITING_APPROVAL}
+    assert states == set(PathwayState)
 
 
 def test_logins_list_the_staff_then_every_patient():

@@ -13,15 +13,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_gets_prices_insurance_and_approvals_and_a_second_load_changes_nothing(today):
-    """Ten candidates get insurance, prices are set once, patient 10's continuation awaits the payer, and loading
-    again leaves the same rows; the demo patients' cost is worked out at the demo prices."""
+    """Ten candidates get insurance, prices are set once, patient 5's initial request and patient 10's continuation
+    await the payer, and loading again leaves the same rows; the demo patients' cost is worked out at the demo
+    prices."""
     clinic = demo_clinic_load(today=today).clinic
     coverage_demo_load(clinic, today=today)
     counts = (ClinicPrice.objects.count(), PatientInsurance.objects.count(), PriorAuthorisation.objects.count())
     assert counts[1] == 10
     assert counts[0] == 4
     patients = {p.record_number: p for p in clinic.patients.all()}
-    assert approval_pending_ids([p.pk for p in patients.values()]) == {patients[PATIENTS[9].record_number].pk}
+    waiting = {patients[PATIENTS[4].record_number].pk, patients[PATIENTS[9].record_number].pk}
+    assert approval_pending_ids([p.pk for p in patients.values()]) == waiting
     coverage_demo_load(clinic, today=today)
     assert (ClinicPrice.objects.count(), PatientInsurance.objects.count(), PriorAuthorisation.objects.count()) == counts
     view = cost_for(patient_facts(patients[PATIENTS[7].record_number], today=today))

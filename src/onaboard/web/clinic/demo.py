@@ -103,6 +103,8 @@ class DemoPatient:
     responder: bool = True
     booked_in: int | None = None
     """A booked session this many days from today."""
+    approval_requested: bool = False
+    """An initial prior-authorisation request waits for the payer's answer (written by the coverage demo)."""
     gap: tuple[int, int] | None = None
     """Days-ago range (from, to) with no diary rows: a holiday without the diary."""
     follow_the_pain: Mapping[str, int] = field(default_factory=dict)
@@ -150,8 +152,9 @@ PATIENTS: tuple[DemoPatient, ...] = (
         safety={"muscle_relaxant": True},
     ),
     DemoPatient(
-        5, "Taylor", "Ellery", Sex.MALE, 52, Profile.CHRONIC_OVERUSE, PathwayState.ELIGIBLE,
-        "Chronic migraine with medication overuse; label criteria met.", seed=1, diary_days=120,
+        5, "Taylor", "Ellery", Sex.MALE, 52, Profile.CHRONIC_OVERUSE, PathwayState.AWAITING_APPROVAL,
+        "Chronic migraine with medication overuse; label criteria met; the insurer has the request.", seed=1,
+        diary_days=120, approval_requested=True,
     ),
     DemoPatient(
         6, "Riley", "Fairbanks", Sex.FEMALE, 29, Profile.CHRONIC, PathwayState.BOOKED,
@@ -242,6 +245,7 @@ def demo_pathway(spec: DemoPatient, today: dt.date, *, seed: int | None = None) 
         recorded=session_dates(spec, today),
         booked=booked,
         today=today,
+        approval_pending=spec.approval_requested,
     )
 
 

@@ -100,8 +100,9 @@ def _approval(
 
 
 def _requests(patient: Patient, spec: DemoPatient, policy_id: str, today: dt.date, user: User | None) -> None:
-    """An initial approval for every patient booked or treated; a continuation after two cycles: awaiting the payer
-    while week 24 is being assessed (patient 10), approved for the continuing responder (patient 13)."""
+    """An initial approval for every patient booked or treated; an initial request awaiting the payer for the patient
+    whose story says so (patient 5); a continuation after two cycles: awaiting the payer while week 24 is being
+    assessed (patient 10), approved for the continuing responder (patient 13)."""
     if spec.sessions_ago:
         first = today - dt.timedelta(days=spec.sessions_ago[0])
         _approval(patient, policy_id, Stage.INITIAL, requested=first - dt.timedelta(days=21), user=user, approved=True)
@@ -113,6 +114,8 @@ def _requests(patient: Patient, spec: DemoPatient, policy_id: str, today: dt.dat
             )
     elif spec.booked_in is not None:
         _approval(patient, policy_id, Stage.INITIAL, requested=today - dt.timedelta(days=20), user=user, approved=True)
+    elif spec.approval_requested:
+        _approval(patient, policy_id, Stage.INITIAL, requested=today - dt.timedelta(days=5), user=user, approved=False)
 
 
 def coverage_demo_load(clinic: Clinic, *, today: dt.date) -> None:
