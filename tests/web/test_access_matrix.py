@@ -31,8 +31,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from onaboard.web.accounts.models import ApiToken, User
-from onaboard.web.coverage.models import PriorAuthorisation
 from onaboard.web.config.api import api
+from onaboard.web.coverage.models import PriorAuthorisation
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
 from onaboard.web.outcomes.models import QuestionnaireResponse
