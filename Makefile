@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo-cli test test-fast lint format bench load api-fuzz audit clean
+.PHONY: install run demo-cli test test-fast lint format messages bench load api-fuzz audit clean
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "onaboard needs Python 3.11 or newer")'
@@ -61,6 +61,12 @@ lint: install
 format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+# The English message catalogue, src/onaboard/web/locale/en/LC_MESSAGES/django.po, from every string marked for
+# translation under src/onaboard/web (templates and Python); run it after marking a string, or
+# tests/web/test_i18n.py fails. English is the source language: no .mo is compiled for it.
+messages: install
+	cd src/onaboard/web && ../../../$(BIN)/python ../../../manage.py makemessages --locale en --no-obsolete --add-location file --no-wrap --ignore locale
 
 # The engine's benchmark, then the cohort benchmark (100,000 patients x 365 days, generated once into bench/out/),
 # whose ratios (a)/(b), (c)/(a) and peak memory are the last lines printed.

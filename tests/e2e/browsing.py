@@ -12,6 +12,7 @@ import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -142,8 +143,17 @@ class Browsing:
             )
 
     def sign_in(self, page: Page, username: str, password: str = PASSWORD) -> None:
-        """Sign in through the real login page and wait for the page it leads to."""
-        page.goto("/accounts/login/")
+        """Sign in through the real login page and wait for the page it leads to.
+
+        A sign-in page that did not come (a server error, a refusal) fails here with its status, what it said and
+        the problems the pages reported, not later as a timeout waiting for a "User name" field that is not there.
+        """
+        response = page.goto("/accounts/login/")
+        status = response.status if response is not None else "no response"
+        assert status == HTTPStatus.OK, (
+            f"the sign-in page answered {status} for {username}: {page.locator('body').inner_text()[:500]!r}; "
+            f"problems reported: {self.problems}"
+        )
         self.shot(page, f"sign-in-{username}")
         page.get_by_label("User name").fill(username)
         page.get_by_label("Password").fill(password)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import Stage
@@ -79,7 +80,7 @@ class PatientInsurance(BaseModel):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        verbose_name_plural = "patient insurance"
+        verbose_name_plural = _("patient insurance")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(coinsurance_percent__gte=0, coinsurance_percent__lte=100),
@@ -100,15 +101,15 @@ class AuthorisationStatus(models.TextChoices):
 
 STAGE_CHOICES = [(Stage.INITIAL.value, _("initial")), (Stage.CONTINUATION.value, _("continuation"))]
 
-ICD10_CHRONIC_MIGRAINE: dict[str, str] = {
-    "G43.709": "Chronic migraine without aura, not intractable, without status migrainosus",
-    "G43.701": "Chronic migraine without aura, not intractable, with status migrainosus",
-    "G43.719": "Chronic migraine without aura, intractable, without status migrainosus",
-    "G43.711": "Chronic migraine without aura, intractable, with status migrainosus",
-    "G43.E09": "Chronic migraine with aura, not intractable, without status migrainosus",
-    "G43.E01": "Chronic migraine with aura, not intractable, with status migrainosus",
-    "G43.E19": "Chronic migraine with aura, intractable, without status migrainosus",
-    "G43.E11": "Chronic migraine with aura, intractable, with status migrainosus",
+ICD10_CHRONIC_MIGRAINE: dict[str, Promise] = {
+    "G43.709": _("Chronic migraine without aura, not intractable, without status migrainosus"),
+    "G43.701": _("Chronic migraine without aura, not intractable, with status migrainosus"),
+    "G43.719": _("Chronic migraine without aura, intractable, without status migrainosus"),
+    "G43.711": _("Chronic migraine without aura, intractable, with status migrainosus"),
+    "G43.E09": _("Chronic migraine with aura, not intractable, without status migrainosus"),
+    "G43.E01": _("Chronic migraine with aura, not intractable, with status migrainosus"),
+    "G43.E19": _("Chronic migraine with aura, intractable, without status migrainosus"),
+    "G43.E11": _("Chronic migraine with aura, intractable, with status migrainosus"),
 }
 """The billable ICD-10-CM chronic-migraine codes (clinical-facts 7.2; the G43.E family since FY2024). Which one
 applies (aura, intractable, status migrainosus) is the clinician's coding decision; some payers list only G43.7-."""

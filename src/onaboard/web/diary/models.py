@@ -34,7 +34,7 @@ class DiaryEntry(BaseModel):
     class Meta:
         ordering = ("patient", "date")
         constraints = [models.UniqueConstraint(fields=("patient", "date"), name="one_diary_row_per_day")]
-        verbose_name_plural = "diary entries"
+        verbose_name_plural = _("diary entries")
 
     def __str__(self) -> str:
         return f"{self.patient_id} {self.date}"

@@ -142,9 +142,20 @@ class SupervisedInjection(BaseModel):
     """A supervised injection session done by a trainee, signed off by a trainer. No patient is named: the log
     counts competence, it is not a clinical record."""
 
-    trainee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervised_log")
-    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervised")
-    session = models.ForeignKey(LiveSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervised_log", verbose_name=_("trainee")
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervised", verbose_name=_("supervisor")
+    )
+    session = models.ForeignKey(
+        LiveSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session"),
+    )
     date = models.DateField(_("date"))
     follow_the_pain = models.BooleanField(_("follow-the-pain sites given"), default=False)
     notes = models.TextField(_("notes (no patient names or numbers)"), blank=True)
