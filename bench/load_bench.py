@@ -1,11 +1,13 @@
 """Load test: `onaboard serve` (gunicorn, production settings) on PostgreSQL under 50 concurrent users.
 
-    .venv/bin/python bench/load_bench.py [--users 50] [--duration 60] [--database-url postgres://...]
+    .venv/bin/python bench/load_bench.py [--users 50] [--duration 60] [--patients 300] [--database-url postgres://...]
 
-Builds a throwaway demo clinic in a fresh PostgreSQL database (named after ONABOARD_TEST_DATABASE_URL's server,
-dropped afterwards; or ``--database-url`` of an empty database you made), starts `onaboard serve` with the
-production settings plus one bare view (bench/load_settings.py), then runs two phases with a bounded asyncio
-client (httpx):
+Builds a throwaway clinic in a fresh PostgreSQL database (named after ONABOARD_TEST_DATABASE_URL's server,
+dropped afterwards; or ``--database-url`` of an empty database you made): the demo clinic, grown to ``--patients``
+(default 300, a clinic of realistic size) with copies of the demo patients' diaries and sessions. It starts
+`onaboard serve` with its default workers and threads (or ``--workers``/``--threads``), the production settings
+plus one bare view (bench/load_settings.py), opens the worklist once (the day's first view, which fills the shared
+pathway cache), then runs two phases with a bounded asyncio client (httpx):
 
 1. the bare view (a constant response through the whole middleware stack), users without pauses, for a tenth of
    the duration: the machine's ceiling for a Django request;
@@ -14,9 +16,10 @@ client (httpx):
    login form), nurses recording injection sessions (API POST, a new date each time, with an override reason as
    the dates are not 12 weeks apart) and API readers (patient list, a diary range, the worklist).
 
-It prints p50/p95/p99 per action, errors, throughput, the mix's throughput as a ratio of the bare view's, and
-checks that the diary rows (and injection sessions) written equal the ones acknowledged. Exit 1 when a target is
-missed: dashboard p95 under 150 ms (unless ``--no-latency-target``), no errors, no lost writes.
+It prints p50/p95/p99 per action, errors, throughput, the mix's throughput as a ratio of the bare view's, the app
+server's CPU time per request in each phase (the steady figure on a shared machine), and checks that the diary
+rows (and injection sessions) written equal the ones acknowledged. Exit 1 when a target is missed: dashboard p95
+under 150 ms (unless ``--no-latency-target``), no errors, no lost writes.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from tests.ops.serving import (  # noqa: E402
 )
 
 from onaboard.clinical import preempt_plan  # noqa: E402
+from onaboard.commands.ops import SERVE_THREADS, default_workers  # noqa: E402
 
 LOAD_SETTINGS = "bench.load_settings"
 DASHBOARD_P95_TARGET_MS = 150.0
@@ -128,6 +132,34 @@ result["all"] = [str(p.external_id) for p in Patient.objects.order_by("record_nu
 """
 
 
+GROW_CLINIC = """
+from django.db import transaction
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.injections.models import InjectionSession
+from onaboard.web.patients.models import Patient
+
+def copied(row, **changes):
+    names = [f.attname for f in type(row)._meta.concrete_fields if f.name not in ("id", "external_id")]
+    return type(row)(**{{**{{name: getattr(row, name) for name in names}}, **changes}})
+
+demo = list(Patient.objects.order_by("record_number"))
+diaries = {{p.pk: list(DiaryEntry.objects.filter(patient=p)) for p in demo}}
+sessions = {{p.pk: list(InjectionSession.objects.filter(patient=p).exclude(status="cancelled")) for p in demo}}
+with transaction.atomic():
+    for n in range(max(0, {patients} - len(demo))):
+        source = demo[n % len(demo)]
+        copy = copied(source, user_id=None, record_number=f"{{source.record_number}}-{{n // len(demo) + 1:03d}}")
+        copy.save()
+        DiaryEntry.objects.bulk_create([copied(row, patient_id=copy.pk) for row in diaries[source.pk]])
+        InjectionSession.objects.bulk_create([copied(row, patient_id=copy.pk) for row in sessions[source.pk]])
+result = {{"patients": Patient.objects.count(), "diary rows": DiaryEntry.objects.count()}}
+"""
+"""Copies of the demo patients (diaries and sessions included, no portal login) until the clinic has ``patients``:
+a clinic of realistic size for the worklist, whose states are the demo's own spread over the pathway."""
+CLINIC_PATIENTS = 300
+"""A clinic of realistic size: a few hundred patients on the pathway (the demo alone has 13)."""
+
+
 def _cookie_header(jar: dict[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in jar.items())
 
@@ -156,6 +188,14 @@ def sign_in(url: str, username: str) -> str:
         if answer.status_code != 302 or "sessionid" not in jar:
             raise RuntimeError(f"signing in as {username} failed: {answer.status_code}")
     return _cookie_header(jar)
+
+
+def warm_up(world: World) -> None:
+    """The day's first worklist computes every patient's pathway and fills the shared cache (a server that has run
+    for a day is warm); the load measures the clinic after it."""
+    with httpx.Client(base_url=world.url, headers=PROXY_HEADERS, timeout=120) as client:
+        response = client.get("/worklist/", headers={"Cookie": world.dashboard_cookies[0]})
+        response.raise_for_status()
 
 
 # --- The actions ----------------------------------------------------------------------------------------------
@@ -279,18 +319,42 @@ async def bare_user(world: World, stats: Stats, until: float) -> None:
             stats.record("bare view", time.perf_counter() - started)
 
 
-async def run_phase(users: int, seconds: float, make) -> float:
+def server_cpu_seconds(session: int) -> float:
+    """CPU seconds used so far by the processes of `onaboard serve` (gunicorn's master and its workers, which share
+    the session the server was started in), workers that have already exited included (their master's reaped
+    children). On a machine others share, this is the steady figure: wall-clock latency moves with their load."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            # after the command: state ppid pgrp session ...; utime stime cutime cstime are the 12th to 15th
+            if int(fields[3]) == session:
+                total += sum(int(value) for value in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Phase:
+    seconds: float
+    cpu_seconds: float
+    """The app server's CPU time during the phase (``server_cpu_seconds``)."""
+
+
+async def run_phase(users: int, seconds: float, make, server_session: int) -> Phase:
     started = time.monotonic()
+    cpu = server_cpu_seconds(server_session)
     until = started + seconds
     await asyncio.gather(*(make(i, until) for i in range(users)))
-    return time.monotonic() - started
+    return Phase(time.monotonic() - started, server_cpu_seconds(server_session) - cpu)
 
 
 # --- Reporting -------------------------------------------------------------------------------------------------
 
 
 def report(
-    stats: Stats, bare: Stats, mixed_seconds: float, bare_seconds: float, users: int, think: tuple[float, float]
+    stats: Stats, bare: Stats, mixed: Phase, bare_phase: Phase, users: int, think: tuple[float, float]
 ) -> dict[str, float]:
     print(f"\n{'action':<20}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     figures: dict[str, float] = {}
@@ -305,8 +369,8 @@ def report(
         print(f"{name:<20}{len(values):>9}{errors:>8}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}")
     mixed_requests = sum(len(v) for v in stats.latencies.values())
     bare_requests = len(bare.latencies.get("bare view", []))
-    mixed_rps = mixed_requests / mixed_seconds
-    bare_rps = bare_requests / bare_seconds
+    mixed_rps = mixed_requests / mixed.seconds
+    bare_rps = bare_requests / bare_phase.seconds
     figures["ratio"] = mixed_rps / bare_rps
     mean_mixed = statistics.fmean(v for vs in stats.latencies.values() for v in vs)
     mean_bare = statistics.fmean(bare.latencies["bare view"])
@@ -315,25 +379,57 @@ def report(
         f"bare view {bare_rps:.1f} req/s ({users} users, no pauses): ratio {figures['ratio']:.3f}"
     )
     print(f"mean latency: mix {mean_mixed * 1000:.1f} ms, bare view {mean_bare * 1000:.1f} ms")
+    mixed_cpu_ms = mixed.cpu_seconds / mixed_requests * 1000
+    bare_cpu_ms = bare_phase.cpu_seconds / bare_requests * 1000
+    print(
+        f"app server CPU: mix {mixed_cpu_ms:.1f} ms a request ({mixed.cpu_seconds / mixed.seconds:.2f} cores), "
+        f"bare view {bare_cpu_ms:.1f} ms a request ({bare_phase.cpu_seconds / bare_phase.seconds:.2f} cores); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     for name, problems in {**stats.errors, **bare.errors}.items():
         print(f"errors in {name}: {len(problems)}, e.g. {problems[:3]}")
     return figures
 
 
-async def load(world: World, users: int, duration: float) -> tuple[Stats, Stats, float, float]:
+async def load(world: World, users: int, duration: float, server_session: int) -> tuple[Stats, Stats, Phase, Phase]:
     bare = Stats()
-    bare_seconds = await run_phase(users, max(duration / 10, 5), lambda i, until: bare_user(world, bare, until))
+    bare_phase = await run_phase(
+        users, max(duration / 10, 5), lambda i, until: bare_user(world, bare, until), server_session
+    )
     stats = Stats()
-    mixed_seconds = await run_phase(users, duration, lambda i, until: mixed_user(1000 + i, world, stats, until))
-    return stats, bare, mixed_seconds, bare_seconds
+    mixed = await run_phase(users, duration, lambda i, until: mixed_user(1000 + i, world, stats, until), server_session)
+    return stats, bare, mixed, bare_phase
+
+
+SERVER_TRIES = 3
+
+
+def start_server(env: dict[str, str], log: Path, workers: int, threads: int) -> Server:
+    """`onaboard serve` with the load settings. Other test suites on the machine take ports from the same range, and
+    one may bind the free port found before gunicorn does (after collectstatic): then try another port."""
+    for attempt in range(1, SERVER_TRIES + 1):
+        try:
+            return Server(env, settings=LOAD_SETTINGS, workers=workers, log=log, threads=threads)
+        except AssertionError as error:
+            if attempt == SERVER_TRIES or "Address already in use" not in str(error):
+                raise
+            print("the port was taken meanwhile; starting the server again", flush=True)
+    raise AssertionError  # unreachable: the last attempt returns or raises
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the mixed phase")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument(
+        "--patients", type=int, default=CLINIC_PATIENTS, help="clinic size: the demo's patients and copies of them"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=default_workers(), help="gunicorn worker processes (default: onaboard serve's)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=SERVE_THREADS, help="threads per worker (default: onaboard serve's)"
+    )
     parser.add_argument(
         "--think", type=float, nargs=2, default=THINK_SECONDS, metavar=("MIN", "MAX"), help="pause range, seconds"
     )
@@ -358,10 +454,10 @@ def main() -> int:
         print("setting up the demo clinic on PostgreSQL ...", flush=True)
         manage(env, "migrate", "--noinput")
         manage(env, "load_demo")
+        clinic = django_json(env, GROW_CLINIC.format(patients=options.patients))
+        print(f"{clinic['patients']} patients, {clinic['diary rows']} diary rows", flush=True)
         ids = django_json(env, TOKENS)
-        server = Server(
-            env, settings=LOAD_SETTINGS, workers=options.workers, log=folder / "serve.log", threads=options.threads
-        )
+        server = start_server(env, folder / "serve.log", options.workers, options.threads)
         stack.callback(server.stop)
         world = World(
             url=server.url,
@@ -372,11 +468,16 @@ def main() -> int:
             dashboard_cookies=[sign_in(server.url, "dr.demo") for _ in range(3)],
             think=(options.think[0], options.think[1]),
         )
+        warm_up(world)
         before = django_json(env, COUNT_LOAD_ROWS)
-        print(f"{options.users} users: bare view, then the mix for {options.duration:.0f} s ...", flush=True)
-        stats, bare, mixed_seconds, bare_seconds = asyncio.run(load(world, options.users, options.duration))
+        print(
+            f"{options.users} users: bare view, then the mix for {options.duration:.0f} s "
+            f"({options.workers} workers x {options.threads} threads) ...",
+            flush=True,
+        )
+        stats, bare, mixed, bare_phase = asyncio.run(load(world, options.users, options.duration, server.process.pid))
         after = django_json(env, COUNT_LOAD_ROWS)
-        figures = report(stats, bare, mixed_seconds, bare_seconds, options.users, world.think)
+        figures = report(stats, bare, mixed, bare_phase, options.users, world.think)
         diary_rows = after["diary"] - before["diary"]
         session_rows = after["sessions"] - before["sessions"]
         print(f"diary rows written {diary_rows}, entries acknowledged {stats.diary_acknowledged}")

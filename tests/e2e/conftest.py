@@ -7,6 +7,7 @@ a console error or a server error on any page it opened fails the test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -41,16 +42,27 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-@pytest.fixture
-def browsing(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Browsing]:
-    """Pages for one test against the live server, with its screenshot folder emptied first."""
+@contextlib.contextmanager
+def browsing_at(browser: Browser, base_url: str, request: pytest.FixtureRequest) -> Iterator[Browsing]:
+    """Pages for one test against the server at ``base_url``, with its screenshot folder emptied first.
+
+    A module whose tests run against another server than the live server (tests/e2e/test_logs.py) overrides the
+    ``browsing`` fixture with this, so the checks below still apply to its pages.
+    """
     folder = ARTIFACTS / _slug(request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    session = Browsing(browser, live_server.url, folder)
+    session = Browsing(browser, base_url, folder)
     yield session
     report = getattr(request.node, "e2e_report_call", None)
     session.close(failed=report is None or report.failed)
+
+
+@pytest.fixture
+def browsing(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Browsing]:
+    """Pages for one test against the live server, with its screenshot folder emptied first."""
+    with browsing_at(browser, live_server.url, request) as session:
+        yield session
 
 
 @pytest.hookimpl(wrapper=True)

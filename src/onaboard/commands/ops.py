@@ -429,7 +429,12 @@ def restore(path: Path, *, force: bool) -> dict[str, Any]:
 # --- Serve ----------------------------------------------------------------------------------------------------
 
 
-def _default_workers() -> int:
+SERVE_THREADS = 4
+"""Threads per gunicorn worker by default (``onaboard serve --threads``)."""
+
+
+def default_workers() -> int:
+    """Worker processes by default (``onaboard serve --workers 0``): 2 x cores + 1, at most 9."""
     return min(2 * (os.cpu_count() or 1) + 1, 9)
 
 
@@ -456,6 +461,8 @@ def gunicorn_arguments(*, bind: str, workers: int, threads: int, timeout: int) -
         "--access-logfile=-",
         # the path without its query string (%(U)s, not the request line) and no referrer: no patient data in logs
         '--access-logformat=%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms',
+        # and gunicorn's own messages through the same filter as Django's (it quotes malformed request lines)
+        "--logger-class=onaboard.web.audit.logfilters.GunicornLogger",
         "--no-control-socket",  # several servers may share a host; nothing here uses gunicorn's control socket
         "--worker-tmp-dir=/dev/shm" if Path("/dev/shm").is_dir() else "--worker-tmp-dir=/tmp",  # noqa: S108
     ]
@@ -464,7 +471,7 @@ def gunicorn_arguments(*, bind: str, workers: int, threads: int, timeout: int) -
 def serve_command(
     bind: Annotated[str, typer.Option(help="Address to listen on (the TLS proxy forwards here).")] = "127.0.0.1:8000",
     workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: 2 x cores + 1, at most 9).")] = 0,
-    threads: Annotated[int, typer.Option(min=1, help="Threads per worker.")] = 4,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per worker.")] = SERVE_THREADS,
     timeout: Annotated[int, typer.Option(min=5, help="Seconds before a stuck worker is restarted.")] = 30,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations first (run on one server only).")] = False,
     collectstatic: Annotated[bool, typer.Option(help="Gather the static files for whitenoise first.")] = True,
@@ -497,7 +504,7 @@ def serve_command(
     if collectstatic:
         call_command("collectstatic", interactive=False, verbosity=0)
     connections.close_all()
-    args = gunicorn_arguments(bind=bind, workers=workers or _default_workers(), threads=threads, timeout=timeout)
+    args = gunicorn_arguments(bind=bind, workers=workers or default_workers(), threads=threads, timeout=timeout)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, args)  # noqa: S606 - gunicorn takes over this process, keeping its id for supervisors

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.hashers import make_password
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.models import LAST_USED_RESOLUTION, ApiToken
 from onaboard.web.config.settings import base
 from tests.web.factories import PASSWORD
 
@@ -62,3 +65,21 @@ def test_a_token_of_an_inactive_user_names_nobody(world):
     _token, raw = ApiToken.issue(clinician, "reporting")
     type(clinician).objects.filter(pk=clinician.pk).update(is_active=False)
     assert ApiToken.user_for(raw) is None
+
+
+def test_a_token_used_again_within_a_minute_is_not_written_again(world, django_assert_num_queries):
+    """A token used less than ``LAST_USED_RESOLUTION`` ago is looked up without writing its row again; once that
+    long has passed, the next use records the time."""
+    token, raw = ApiToken.issue(world.users["clinician"], "reporting")
+    recently = timezone.now() - LAST_USED_RESOLUTION + timedelta(seconds=5)
+    ApiToken.objects.filter(pk=token.pk).update(last_used=recently)
+    with django_assert_num_queries(1):
+        assert ApiToken.user_for(raw) == world.users["clinician"]
+    token.refresh_from_db()
+    assert token.last_used == recently
+    earlier = timezone.now() - LAST_USED_RESOLUTION - timedelta(seconds=5)
+    ApiToken.objects.filter(pk=token.pk).update(last_used=earlier)
+    with django_assert_num_queries(2):
+        assert ApiToken.user_for(raw) == world.users["clinician"]
+    token.refresh_from_db()
+    assert token.last_used > earlier + LAST_USED_RESOLUTION

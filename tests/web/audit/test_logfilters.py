@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 
-from onaboard.web.audit.logfilters import NoPatientDataFilter, redact
+from gunicorn.config import Config
+
+from onaboard.web.audit.logfilters import NO_PATIENT_DATA, GunicornLogger, NoPatientDataFilter, redact
 
 
 def _record(msg, *args, exc_info=None):
@@ -37,3 +39,35 @@ def test_database_key_values_are_cut_from_exceptions():
     assert record.getMessage() == "Internal Server Error: /patients/new/?[query removed]"
     assert "Key (clinic_id, record_number)=([value removed])" in record.exc_text
     assert "DEMO-0001" not in record.exc_text
+
+
+def test_gunicorns_refusal_of_a_malformed_request_loses_what_the_client_sent():
+    """gunicorn's warning about a search sent with an unencoded space keeps the address and the reason, not the name
+    it quotes; a refusal that quotes nothing is left alone."""
+    assert redact("Invalid request from ip=10.0.0.7: Invalid HTTP Version: 'Ashdown HTTP/1.1'") == (
+        "Invalid request from ip=10.0.0.7: Invalid HTTP Version: [request text removed]"
+    )
+    assert redact('Invalid request from ip=10.0.0.7: Invalid HTTP Version: "Ashdown\'s HTTP/1.1"') == (
+        "Invalid request from ip=10.0.0.7: Invalid HTTP Version: [request text removed]"
+    )
+    assert redact("Invalid request from ip=10.0.0.7: Request Line is too large (7826 > 4094)") == (
+        "Invalid request from ip=10.0.0.7: Request Line is too large (7826 > 4094)"
+    )
+
+
+def test_gunicorns_own_log_goes_through_the_filter(capsys):
+    """With ``--logger-class`` set to GunicornLogger, gunicorn's error log loses the quoted request text and a
+    failed request's query, and its access log handler carries the filter too, after a reconfiguration as well."""
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = GunicornLogger(cfg)
+    logger.setup(cfg)
+    logger.warning("Invalid request from ip=10.0.0.7: Invalid HTTP Version: 'Ashdown HTTP/1.1'")
+    logger.error("Error handling request %s %s", "GET", "/worklist/?q=Robin+Ashdown")
+    logged = capsys.readouterr().err
+    assert "Invalid HTTP Version: [request text removed]" in logged
+    assert "Error handling request GET /worklist/?[query removed]" in logged
+    assert "Ashdown" not in logged
+    handlers = [*logger.error_log.handlers, *logger.access_log.handlers]
+    assert len(logger.access_log.handlers) == 1
+    assert all(handler.filters == [NO_PATIENT_DATA] for handler in handlers)

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from onaboard.clinical import PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import (
     BOOKED_FIRST,
     DIARY_PERIODS,
+    PATHWAY_CACHE,
+    PathwayLine,
     PathwayState,
+    _fingerprint_keys,
     pathway_state,
     pathway_states,
     patient_pathway_state,
     worklist,
 )
+from onaboard.web.config.settings import base
 from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
 from onaboard.web.injections.models import SessionStatus
 from tests.web.clinic.diaries import (
@@ -208,20 +215,80 @@ def test_the_selector_reads_stored_rows_and_ignores_cancelled_sessions():
 
 
 @pytest.mark.django_db
-def test_a_clinics_states_load_in_a_fixed_number_of_queries_and_are_reused(django_assert_num_queries):
-    """Six patients cost two fingerprint queries, one for pending prior authorisations and two row queries;
-    unchanged, the next load reuses the states."""
+def test_a_clinics_states_are_computed_once_and_then_read_from_the_cache():
+    """Six patients' states are computed from their rows once; unchanged, the next load reads the same lines from
+    this process's copy, and another process (an empty copy) from the shared cache, without computing anything."""
     patients = [PatientFactory(birth_date=ADULT) for _ in range(6)]
     for patient in patients:
         store(patient, chronic_rows())
     InjectionSessionFactory(patient=patients[0], date=TODAY + timedelta(days=4), status=SessionStatus.BOOKED)
-    with django_assert_num_queries(5):
-        states = pathway_states(patients, today=TODAY)
+    states = pathway_states(patients, today=TODAY)
     assert states[patients[0].pk].state is PathwayState.BOOKED
     assert {states[p.pk].state for p in patients[1:]} == {PathwayState.ELIGIBLE}
-    with django_assert_num_queries(3):
+    with mock.patch("onaboard.web.clinic.selectors.pathway_state") as computed:
         again = pathway_states(patients, today=TODAY)
-    assert again == states
+        with mock.patch("onaboard.web.clinic.selectors._LOCAL", LocMemCache("another-process", {})):
+            elsewhere = pathway_states(patients, today=TODAY)
+    computed.assert_not_called()
+    assert again == elsewhere == states
+
+
+@pytest.mark.django_db
+def test_reading_cached_states_costs_the_same_queries_for_a_few_patients_as_for_many(django_assert_num_queries):
+    """With every state cached, three patients or fifteen cost the same three queries (pending prior
+    authorisations and the two fingerprints), and one more where the lines come from the shared cache."""
+    patients = [PatientFactory(birth_date=ADULT) for _ in range(15)]
+    for patient in patients:
+        store(patient, chronic_rows(periods=1))
+    pathway_states(patients, today=TODAY)
+    for listed in (patients[:3], patients):
+        with django_assert_num_queries(3):
+            pathway_states(listed, today=TODAY)
+        with (
+            mock.patch("onaboard.web.clinic.selectors._LOCAL", LocMemCache("another-process", {})),
+            django_assert_num_queries(4),
+        ):
+            pathway_states(listed, today=TODAY)
+
+
+@pytest.mark.django_db
+def test_the_worklist_costs_the_same_queries_for_a_few_patients_as_for_many(world, django_assert_num_queries):
+    """Once the states are cached, the worklist of a clinic of 2 patients and of one of 14 cost the same queries
+    (the patients, the three of the cached states and the audit entry)."""
+    clinician = world.users["clinician"]
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(5) as few:
+        small = worklist(user=clinician, today=TODAY)
+    for _ in range(12):
+        store(PatientFactory(clinic=world.clinic, birth_date=ADULT), chronic_rows(periods=1))
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(len(few)):
+        large = worklist(user=clinician, today=TODAY)
+    assert large.total == small.total + 12
+
+
+@pytest.mark.django_db
+def test_the_cache_keeps_the_worklist_line_and_not_the_engines_whole_pathway():
+    """What is cached for a patient is the state, summary and dates as a plain tuple, and it reads back equal to the
+    line computed from the full pathway."""
+    patient = PatientFactory(birth_date=ADULT)
+    store(patient, chronic_rows())
+    line = pathway_states([patient], today=TODAY)[patient.pk]
+    full = patient_pathway_state(patient, TODAY)
+    assert line == PathwayLine.of(full)
+    key = _fingerprint_keys([patient], TODAY, set())[patient.pk]
+    stored = caches[PATHWAY_CACHE].get(key)
+    assert stored == (PathwayState.ELIGIBLE.value, full.summary, None, None, None)
+    assert PathwayLine.from_cached(stored) == line
+
+
+def test_the_pathway_cache_is_shared_by_every_app_server_process():
+    """The pathway lines live in a database cache (every gunicorn worker and app server reads the same table), not
+    a per-process memory cache that each worker would fill on its own."""
+    assert base.CACHES[PATHWAY_CACHE]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert base.CACHES[PATHWAY_CACHE]["LOCATION"] not in {
+        other["LOCATION"] for alias, other in base.CACHES.items() if alias != PATHWAY_CACHE and "LOCATION" in other
+    }
 
 
 @pytest.mark.django_db
@@ -326,3 +393,22 @@ def test_reading_the_worklist_is_audited(world):
     event = AuditEvent.objects.get(action=Action.READ, object_type="worklist")
     assert event.username == "clinician"
     assert event.detail == "1 patients listed; search 'Same'"
+
+
+@pytest.mark.django_db
+def test_a_groups_key_changes_with_what_the_group_shows_and_only_then(world):
+    """Renaming a patient changes the key of their group and no other; billing staff's sections (no reasons) have
+    keys of their own."""
+    store(world.same_clinic_patient, chronic_rows())
+    clinician = world.users["clinician"]
+
+    def keys(user) -> dict[PathwayState, str]:
+        return {group.state: group.key for group in worklist(user=user, today=TODAY).groups}
+
+    before = keys(clinician)
+    assert set(before) == {PathwayState.ELIGIBLE, PathwayState.DIARY_RUNNING}
+    type(world.own_patient).objects.filter(pk=world.own_patient.pk).update(family_name="Renamed")
+    after = keys(clinician)
+    assert after[PathwayState.ELIGIBLE] == before[PathwayState.ELIGIBLE]
+    assert after[PathwayState.DIARY_RUNNING] != before[PathwayState.DIARY_RUNNING]
+    assert set(keys(world.users["billing"]).values()).isdisjoint(after.values())

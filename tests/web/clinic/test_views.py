@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from onaboard.web.clinic.selectors import PathwayState
 from tests.web.clinic.diaries import chronic_rows, store
+from tests.web.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 WORKLIST = reverse("clinic:worklist")
+PAGE_QUERIES = 8
 
 
 @pytest.fixture
@@ -105,3 +107,22 @@ def test_no_match_says_so(client, world):
     client.force_login(world.users["clinician"])
     body = client.get(WORKLIST, {"q": "Zebedee"}).content.decode()
     assert "No patient matches" in body
+
+
+def test_the_worklist_page_costs_the_same_queries_for_a_few_patients_as_for_many(
+    client, world, today, django_assert_num_queries
+):
+    """Once the states are cached, the page lists 2 patients or 14 with the same eight queries (session, user,
+    authenticator, patients, pending approvals, two fingerprints, the audit entry): no row reads anything on its
+    own, though the patients are loaded with only the columns the page shows."""
+    client.force_login(world.users["clinician"])
+    client.get(WORKLIST)
+    with django_assert_num_queries(PAGE_QUERIES):
+        assert client.get(WORKLIST).status_code == 200
+    for number in range(12):
+        patient = PatientFactory(clinic=world.clinic, family_name=f"Many{number:02d}")
+        store(patient, chronic_rows(today=today), today=today)
+    client.get(WORKLIST)
+    with django_assert_num_queries(PAGE_QUERIES):
+        body = client.get(WORKLIST).content.decode()
+    assert "Many11" in body

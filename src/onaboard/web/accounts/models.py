@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -57,6 +58,10 @@ class User(AbstractUser):
         return self.role == Role.PATIENT
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""How precisely a token's ``last_used`` is kept: the admin shows when a token was last used, not every call."""
+
+
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -80,8 +85,12 @@ class ApiToken(BaseModel):
 
     @classmethod
     def user_for(cls, raw: str) -> User | None:
+        """The active user of an unrevoked token, or None. ``last_used`` is written at most once a
+        ``LAST_USED_RESOLUTION``: a client calling many times a second does not write the row on every call."""
         token = cls.objects.select_related("user").filter(digest=_digest(raw), revoked=False).first()
         if token is None or not token.user.is_active:
             return None
-        cls.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        now = timezone.now()
+        if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
+            cls.objects.filter(pk=token.pk).update(last_used=now)
         return token.user

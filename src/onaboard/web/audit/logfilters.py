@@ -11,24 +11,35 @@ database error's detail, in the message and in a logged exception's text alike. 
 patients' names and birth dates.
 
 A web server in front of Django keeps its own access log: it must log the path without the query string too
-(gunicorn: ``%(U)s`` rather than ``%(r)s`` in ``--access-logformat``).
+(gunicorn: ``%(U)s`` rather than ``%(r)s`` in ``--access-logformat``). gunicorn's error log quotes what a client
+sent when it refuses a malformed request (a search with an unencoded space, ``GET /worklist/?q=Robin Ashdown
+HTTP/1.1``, is logged as ``Invalid HTTP Version: 'Ashdown HTTP/1.1'``), so ``onaboard serve`` runs gunicorn with
+``GunicornLogger``, which puts the same filter on gunicorn's own handlers, and the filter drops that quoted text.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
+
+from gunicorn.glogging import Logger as GunicornBaseLogger
 
 QUERY_STRING = re.compile(r"(?P<url>(?:https?://[^\s?\"']+)?/[^\s?\"']*)\?[^\s\"']*")
 """A URL or path followed by ``?query``: the query is dropped."""
 KEY_DETAIL = re.compile(r"(?P<head>Key \([^)]*\))=\((?:[^()]|\([^()]*\))*\)")
 """PostgreSQL's ``Key (column)=(value)`` in a constraint error's detail: the value is dropped."""
+INVALID_REQUEST = re.compile(r"(?P<head>Invalid request from ip=\S+: [^'\"\n]*?)\s*['\"].*", re.DOTALL)
+"""gunicorn's refusal of a malformed request, quoting the part of the request line or header it could not parse:
+the quoted text (and anything after it) is dropped, as nothing tells where a query with spaces in it ends."""
 REDACTED_QUERY = "?[query removed]"
 REDACTED_VALUE = "=([value removed])"
+REDACTED_REQUEST_TEXT = " [request text removed]"
 
 
 def redact(text: str) -> str:
-    """``text`` with query strings and database key values removed."""
+    """``text`` with query strings, database key values and the client's text in gunicorn's refusals removed."""
+    text = INVALID_REQUEST.sub(lambda match: match.group("head") + REDACTED_REQUEST_TEXT, text)
     text = QUERY_STRING.sub(lambda match: match.group("url") + REDACTED_QUERY, text)
     return KEY_DETAIL.sub(lambda match: match.group("head") + REDACTED_VALUE, text)
 
@@ -46,3 +57,21 @@ class NoPatientDataFilter(logging.Filter):
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+NO_PATIENT_DATA = NoPatientDataFilter()
+"""The one filter instance gunicorn's handlers share (``addFilter`` adds it once however often setup runs)."""
+
+
+class GunicornLogger(GunicornBaseLogger):
+    """gunicorn's logger with ``NoPatientDataFilter`` on its error and access log handlers.
+
+    ``onaboard serve`` passes it as ``--logger-class``. gunicorn replaces its handlers at every (re)configuration, so
+    the filter is added after each.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.addFilter(NO_PATIENT_DATA)

@@ -38,9 +38,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import models
 from django.db.models import Count, Max
+from django.db.models.functions import Cast
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -312,9 +314,54 @@ def _diaries_by_patient(patients: Sequence[Patient], today: dt.date) -> dict[int
     return {pk: PatientDiary(key, tuple(days[pk])) for pk, key in keys.items()}
 
 
+PATHWAY_CACHE = "pathways"
+"""The cache alias (settings.CACHES) of the worklist's computed lines: a database cache, shared by every app
+server process: a patient whose diary changed is computed once, not once per gunicorn worker, and a
+restarted worker starts warm."""
 PATHWAY_CACHE_SECONDS = 60 * 60
-"""How long a computed pathway may be reused. Its cache key already changes with the day and with every saved
+"""How long a computed line may be reused. Its cache key already changes with the day and with every saved
 diary row or session (count and latest change), so this only bounds what a bulk ``update()`` could leave stale."""
+LOCAL_COPY_SECONDS = 5 * 60
+_LOCAL = LocMemCache("onaboard-pathway-lines", {"TIMEOUT": LOCAL_COPY_SECONDS, "OPTIONS": {"MAX_ENTRIES": 20000}})
+"""This process's copy of the lines it has read or computed, in front of the shared cache: reading it saves a
+database round trip and decoding a row per patient on every worklist. A key names its content (the fingerprint),
+so a copy is as current as the shared entry; it is kept LOCAL_COPY_SECONDS, so it outlives the shared entry (and
+what a bulk ``update()`` left stale) by five minutes at most."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayLine:
+    """What the worklist shows of a patient's ``Pathway``: the state, its one-line summary and the session dates.
+
+    The cache keeps only this (as a plain tuple), not the engine's assessment and outcomes behind it: a whole
+    ``Pathway`` holds hundreds of frozen dataclasses whose unpickling cost more than computing them again.
+    """
+
+    state: PathwayState
+    summary: str
+    last_session: dt.date | None = None
+    next_due: dt.date | None = None
+    booked_for: dt.date | None = None
+
+    @classmethod
+    def of(cls, pathway: Pathway) -> PathwayLine:
+        return cls(pathway.state, pathway.summary, pathway.last_session, pathway.next_due, pathway.booked_for)
+
+    @classmethod
+    def from_cached(cls, value: tuple[str, str, dt.date | None, dt.date | None, dt.date | None]) -> PathwayLine:
+        state, summary, last_session, next_due, booked_for = value
+        return cls(PathwayState(state), summary, last_session, next_due, booked_for)
+
+    def cached(self) -> tuple[str, str, dt.date | None, dt.date | None, dt.date | None]:
+        return (self.state.value, self.summary, self.last_session, self.next_due, self.booked_for)
+
+    @property
+    def label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def tone(self) -> str:
+        return self.state.tone
 
 
 def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[int]) -> dict[int, str]:
@@ -323,11 +370,16 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[
     ids = [patient.pk for patient in patients]
 
     def changes(queryset: models.QuerySet[Any]) -> dict[int, tuple[int, str]]:
-        rows = queryset.values("patient_id").annotate(rows=Count("id"), last=Max("modified")).order_by()
-        return {row["patient_id"]: (row["rows"], row["last"].isoformat()) for row in rows}
+        # The latest change as the database's text: it is only compared, so there is no datetime to build.
+        rows = queryset.values("patient_id").annotate(rows=Count("id"), last=Cast(Max("modified"), models.TextField()))
+        return {
+            patient_id: (count, last)
+            for patient_id, count, last in rows.values_list("patient_id", "rows", "last").order_by()
+        }
 
     diary = changes(DiaryEntry.objects.filter(patient_id__in=ids, date__lte=today))
     sessions = changes(InjectionSession.objects.filter(patient_id__in=ids))
+    language = translation.get_language()  # the summaries are worded in the reader's language
     keys = {}
     for patient in patients:
         parts = (
@@ -337,44 +389,53 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[
             diary.get(patient.pk),
             sessions.get(patient.pk),
             patient.pk in pending,
-            translation.get_language(),  # the summaries are worded in the reader's language
+            language,
         )
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()
-        keys[patient.pk] = f"onaboard:pathway:{digest}"
+        keys[patient.pk] = f"onaboard:pathway-line:v1:{digest}"  # v1: the shape of PathwayLine.cached()
     return keys
 
 
-def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, Pathway]:
-    """Pathway states of many patients, keyed by primary key.
+def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, PathwayLine]:
+    """The worklist line (state, summary, dates) of many patients' pathways, keyed by primary key.
 
     Two aggregate queries fingerprint each patient's diary and sessions (a third finds who awaits a prior
-    authorisation); patients whose fingerprint is cached reuse
-    their pathway, and the rest are computed from two queries (all their diary rows, all their sessions) whatever
-    their number. The caller passes patients it may see (``patients_visible_to``); nothing here checks access.
+    authorisation). Unchanged patients' lines come from this process's copy, else from one read of the shared
+    cache (PATHWAY_CACHE); the rest are computed from two queries (all their diary rows, all their sessions)
+    whatever their number, and cached. The caller passes patients it may see (``patients_visible_to``); nothing
+    here checks access.
     """
     listed = list(patients)
     if not listed:
         return {}
     pending = approval_pending_ids([patient.pk for patient in listed])
     keys = _fingerprint_keys(listed, today, pending)
-    cached: dict[str, Pathway] = cache.get_many(list(keys.values()))
-    result = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    cached = _LOCAL.get_many(list(keys.values()))
+    if len(cached) < len(keys):
+        shared = caches[PATHWAY_CACHE].get_many([key for key in keys.values() if key not in cached])
+        _LOCAL.set_many(shared)
+        cached.update(shared)
+    result = {pk: PathwayLine.from_cached(cached[key]) for pk, key in keys.items() if key in cached}
     missing = [patient for patient in listed if patient.pk not in result]
     if missing:
         diaries = _diaries_by_patient(missing, today)
         sessions = _sessions_by_patient([patient.pk for patient in missing])
         computed = {
-            patient.pk: pathway_state(
-                diary=diaries[patient.pk],
-                birth_date=patient.birth_date,
-                recorded=sessions[patient.pk].recorded,
-                booked=sessions[patient.pk].booked,
-                today=today,
-                approval_pending=patient.pk in pending,
+            patient.pk: PathwayLine.of(
+                pathway_state(
+                    diary=diaries[patient.pk],
+                    birth_date=patient.birth_date,
+                    recorded=sessions[patient.pk].recorded,
+                    booked=sessions[patient.pk].booked,
+                    today=today,
+                    approval_pending=patient.pk in pending,
+                )
             )
             for patient in missing
         }
-        cache.set_many({keys[pk]: pathway for pk, pathway in computed.items()}, timeout=PATHWAY_CACHE_SECONDS)
+        fresh = {keys[pk]: line.cached() for pk, line in computed.items()}
+        caches[PATHWAY_CACHE].set_many(fresh, timeout=PATHWAY_CACHE_SECONDS)
+        _LOCAL.set_many(fresh)
         result.update(computed)
     return result
 
@@ -421,6 +482,10 @@ class WorklistRow:
 class WorklistGroup:
     state: PathwayState
     rows: tuple[WorklistRow, ...]
+    key: str = ""
+    """A digest of everything the group's section shows (each row's patient, names, record number, state, summary
+    and dates, the clinical view or not, the language), for caching the section's rendered HTML:
+    ``{% cache 3600 worklist_group group.key %}``. A saved diary day changes one group's key, not the others'."""
 
     @property
     def label(self) -> str:
@@ -444,6 +509,11 @@ class Worklist:
     clinical: bool
 
 
+WORKLIST_PATIENT_FIELDS = ("external_id", "clinic", "record_number", "given_name", "family_name", "birth_date")
+"""The patient columns the worklist reads (the pathway's birth date, the page's and the API's names and links):
+a clinic's worth of full rows, safety answers and all, cost more to build than the rest of a cached worklist."""
+
+
 def _search(patients: models.QuerySet[Patient], query: str) -> models.QuerySet[Patient]:
     """Each word of ``query`` must appear in the given name, family name or record number."""
     for word in query.split():
@@ -455,6 +525,24 @@ def _search(patients: models.QuerySet[Patient], query: str) -> models.QuerySet[P
     return patients
 
 
+def _group_key(rows: Sequence[WorklistRow], *, clinical: bool, language: str | None) -> str:
+    shown = [
+        (
+            row.patient.external_id,
+            row.patient.family_name,
+            row.patient.given_name,
+            row.patient.record_number,
+            row.state.value,
+            row.summary,
+            row.last_session,
+            row.next_due,
+            row.booked_for,
+        )
+        for row in rows
+    ]
+    return hashlib.sha256(repr((clinical, language, shown)).encode()).hexdigest()
+
+
 def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> Worklist:
     """The patients ``user`` may see (``patients_visible_to``), searched, with their states, filtered by ``state``.
 
@@ -464,23 +552,28 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
     clinical = can(user, Capability.VIEW_CLINICAL)
     query = query.strip()
     chosen = PathwayState(state) if state in PathwayState.values else None
-    found = list(_search(patients_visible_to(user), query).order_by("family_name", "given_name", "record_number"))
+    found = list(
+        _search(patients_visible_to(user), query)
+        .only(*WORKLIST_PATIENT_FIELDS)
+        .order_by("family_name", "given_name", "record_number")
+    )
     pathways = pathway_states(found, today=today)
     rows: dict[PathwayState, list[WorklistRow]] = defaultdict(list)
     for patient in found:
-        pathway = pathways[patient.pk]
-        rows[pathway.state].append(
+        line = pathways[patient.pk]
+        rows[line.state].append(
             WorklistRow(
                 patient=patient,
-                state=pathway.state,
-                summary=pathway.summary if clinical else None,
-                last_session=pathway.last_session,
-                next_due=pathway.next_due,
-                booked_for=pathway.booked_for,
+                state=line.state,
+                summary=line.summary if clinical else None,
+                last_session=line.last_session,
+                next_due=line.next_due,
+                booked_for=line.booked_for,
             )
         )
+    language = translation.get_language()
     groups = tuple(
-        WorklistGroup(each, tuple(rows[each]))
+        WorklistGroup(each, tuple(rows[each]), _group_key(rows[each], clinical=clinical, language=language))
         for each in PathwayState
         if rows[each] and (chosen is None or each is chosen)
     )

@@ -95,10 +95,18 @@ DATABASES = {
 }
 
 CACHES = {
-    # Per-process cache of computed pathway states (keys change with any saved diary row or session).
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}},
+    # The worklist's computed pathway lines (clinic/selectors.py; keys change with any saved diary row or session),
+    # shared by every app server process so a change is computed once, not once per gunicorn worker. The clinic
+    # migration 0001 creates the table. Entries are small tuples living an hour; every write counts the table's rows
+    # first (Django's culling), so MAX_ENTRIES is a few times a large clinic's live lines and no more.
+    "pathways": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "onaboard_pathway_lines",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
     # Rate-limit counters (accounts/ratelimit.py) must be shared by every app server process: the database cache
-    # needs no new service, and the accounts migration 0003 creates its table. Development and tests replace it.
+    # needs no new service, and the accounts migration 0002 creates its table. Development and tests replace it.
     "ratelimit": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "onaboard_rate_limits",
