@@ -1,6 +1,6 @@
 """Every word a person reads is marked for translation, and the English catalogue holds exactly the marked strings.
 
-Two checks:
+Four checks:
 
 - **The template linter** (``untranslated_text``) reads every template under ``src/onaboard/web`` (pages, htmx
   partials and the PDFs' templates) and reports text a person would see that is not inside ``{% translate %}`` or
@@ -12,6 +12,15 @@ Two checks:
   msgids are compared with the committed ``locale/en/LC_MESSAGES/django.po``, so a string marked without
   ``make messages`` fails here, naming the strings.
 
+- **Messages in the web layer's Python** (``untranslated_constants``): a module-level UPPER_CASE constant under
+  ``src/onaboard/web`` whose value is a plain string (or f-string, or a dict of them) that reads like a sentence (a
+  space and a letter) must be wrapped in ``gettext_noop`` / ``gettext_lazy`` / ``_``; ``NOT_LANGUAGE`` lists, with
+  their reasons, the few that are not text for a reader (log and audit wording, content types, start-up errors).
+- **Marked and then translated**: a constant marked with ``gettext_noop`` stays a plain English ``str`` (tests, the
+  CLI and the API's JSON use it as it is), so every place that reads it must pass it through ``gettext`` /
+  ``_`` (``untranslated_reads``); and no eager ``gettext`` runs at import time, which would freeze the language
+  (``eager_translations``). The convention is docs/decisions/0003-translations.md.
+
 English is the source language: every msgstr may stay empty (gettext then shows the msgid), and Django needs no
 compiled ``django.mo`` for English, because a msgid with no translation is shown as it is. No ``.mo`` is committed;
 a translator adding a language runs ``compilemessages`` for it.
@@ -19,10 +28,12 @@ a translator adding a language runs ``compilemessages`` for it.
 
 from __future__ import annotations
 
+import ast
 import html.parser
 import re
 import shlex
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -318,3 +329,272 @@ def test_the_english_catalogue_holds_every_marked_string(tmp_path: Path, monkeyp
         f"{CATALOGUE.relative_to(REPO)} is out of date: run `{MAKE_MESSAGES}`.\n"
         f"marked but not in the catalogue: {missing}\nin the catalogue but no longer marked: {stale}"
     )
+
+
+# --- Messages in the web layer's Python ----------------------------------------------------------------------------
+
+SRC = REPO / "src" / "onaboard"
+TRANSLATING_CALLS = frozenset({"gettext", "_", "gettext_lazy", "pgettext", "pgettext_lazy"})
+"""Calls that translate a ``gettext_noop`` constant where it is shown."""
+EAGER_CALLS = frozenset({"gettext", "ngettext", "pgettext", "npgettext"})
+CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*")
+SENTENCE = re.compile(r"(?=.*\s)(?=.*[^\W\d_])", re.DOTALL)
+"""Reads like text: a space and a letter."""
+
+NOT_LANGUAGE = {
+    "accounts/management/commands/issue_api_token.py:NO_SUCH_USER": "an operator's command, English like the CLI",
+    "accounts/management/commands/issue_api_token.py:EMPTY_NAME": "an operator's command, English like the CLI",
+    "accounts/ratelimit.py:BAD_RATE": "a settings error at start-up, for the operator",
+    "accounts/signals.py:EXPIRY_DETAIL": "audit-trail wording: the record stays in English",
+    "accounts/services.py:OTP_DEVICE_NAME": "a device name stored in the database",
+    "accounts/services.py:CLOSED_BY_PATIENT": "audit-trail wording: the record stays in English",
+    "accounts/services.py:CLOSED_BY_STAFF": "audit-trail wording: the record stays in English",
+    "analytics/selectors.py:IBIS_DUCKDB_DEPRECATION": "a regular expression for a warnings filter",
+    "audit/logfilters.py:REDACTED_QUERY": "log text, for the operator",
+    "audit/logfilters.py:REDACTED_VALUE": "log text, for the operator",
+    "audit/logfilters.py:REDACTED_REQUEST_TEXT": "log text, for the operator",
+    "audit/models.py:APPEND_ONLY": "a programming error: code tried to change the audit trail",
+    "clinic/demo.py:CLINIC_NAME": "demo data stored in the database",
+    "config/env.py:MISSING_IN_PRODUCTION": "a settings error at start-up, for the operator",
+    "config/env.py:WEAK_SECRET_KEY": "a settings error at start-up, for the operator",
+    "coverage/demo.py:DEMO_INSURANCE": "demo data stored in the database",
+    "coverage/demo.py:SAVINGS_PROGRAMME": "demo data stored in the database",
+    "injections/selectors.py:BOTOX_PRODUCT": "the product's name, as the engine and the label write it",
+    "interop/calendar.py:PRODID": "the iCalendar product identifier",
+    "interop/fhir_views.py:FHIR_JSON": "a content type",
+    "patients/services.py:UNKNOWN_FIELDS": "a programming error: a caller passed a field that is not editable",
+}
+"""Module constants under src/onaboard/web that read like sentences but are not text for a reader, with why.
+Settings (``config/settings``) are configuration and are not scanned."""
+SETTINGS = WEB / "config" / "settings"
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.name}: {self.text!r}"
+
+
+def _called(node: ast.AST) -> str | None:
+    """The name a call calls (``gettext`` for ``gettext(...)`` and ``translation.gettext(...)``), else None."""
+    if not isinstance(node, ast.Call):
+        return None
+    return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+
+
+def _plain_texts(value: ast.expr) -> list[str]:
+    """The strings a constant's value holds untranslated: itself, or a dict's values."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return [value.value]
+    if isinstance(value, ast.JoinedStr):
+        return [ast.unparse(value)]
+    if isinstance(value, ast.Dict):
+        return [text for item in value.values if item is not None for text in _plain_texts(item)]
+    return []
+
+
+def untranslated_constants(source: str, *, allowed: frozenset[str] = frozenset()) -> list[Finding]:
+    """Module-level UPPER_CASE constants whose value is plain text for a reader, not wrapped in a marking call."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if not (isinstance(target, ast.Name) and CONSTANT_NAME.fullmatch(target.id)) or target.id in allowed:
+                continue
+            found += [Finding(target.id, node.lineno, text) for text in _plain_texts(value) if SENTENCE.match(text)]
+    return found
+
+
+def _parents(tree: ast.AST) -> dict[int, ast.AST]:
+    return {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def noop_constants(tree: ast.Module) -> set[str]:
+    """The module-level names bound to ``gettext_noop(...)``."""
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign) and _called(node.value) == "gettext_noop"
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+
+
+def untranslated_reads(tree: ast.Module, names: set[str]) -> list[Finding]:
+    """Reads of ``gettext_noop`` constants ``names`` that are not the argument of a translating call."""
+    parents = _parents(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names:
+            parent = parents.get(id(node))
+            if not (_called(parent) in TRANSLATING_CALLS and node in parent.args):  # type: ignore[union-attr]
+                found.append(Finding(node.id, node.lineno, "read without gettext()"))
+    return found
+
+
+def eager_translations(tree: ast.Module) -> list[Finding]:
+    """Calls of ``gettext`` (not lazy) that run when the module is imported, outside any function."""
+    eager = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+        for alias in node.names
+        if alias.name in EAGER_CALLS
+    }
+    found: list[Finding] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in eager:
+            found.append(Finding(node.func.id, node.lineno, "translated at import time"))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def python_modules(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*.py") if "migrations" not in path.parts)
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'LOT_REQUIRED = "Enter the product lot number."',
+        'PRODUCT_EXPIRED: str = (\n    "This product expired on {expiry}, "\n    "before the session date {date}."\n)',
+        'RANGE_TOO_LONG = f"ask for at most {MAX_DAYS} days at a time"',
+        'LABELS = {"drug": "the price per unit (J0585)", "admin": gettext_noop("the administration")}',
+        '_HIDDEN_HINT = "Take the diary to your next appointment."',
+    ],
+)
+def test_the_constant_scan_flags_unmarked_text(source: str) -> None:
+    """A module constant holding a sentence, an f-string or a dict of sentences that is not marked is reported."""
+    assert untranslated_constants(source), f"not flagged: {source}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'LOT_REQUIRED = gettext_noop("Enter the product lot number.")',
+        'WRONG_CODE = _("That code did not match.")',
+        "CSP = \"default-src 'self'\"",
+        'DATE_FORMAT = "j M Y"',
+        'FIELD = "product_lot"',
+        'lower_case = "Not a constant, a variable."',
+        'def f():\n    MESSAGE = "Inside a function."',
+        'class Form:\n    HINT = "A class attribute."',
+        "TIMEOUT = 30",
+    ],
+)
+def test_the_constant_scan_accepts_marked_text_and_non_text(source: str) -> None:
+    """Marked constants, allowed names, and values that are not module-level text are not reported.
+
+    (``CSP`` and ``DATE_FORMAT`` are flagged without the allow-list; here they are passed as allowed.)
+    """
+    assert untranslated_constants(source, allowed=frozenset({"CSP", "DATE_FORMAT"})) == []
+
+
+def test_the_read_scan_flags_a_marked_constant_shown_untranslated() -> None:
+    """A gettext_noop constant read outside gettext() is reported; read inside gettext() or _() it is not."""
+    tree = ast.parse(
+        'NO_SESSION = gettext_noop("No such session.")\n'
+        "def shown():\n    return gettext(NO_SESSION), _(NO_SESSION).upper()\n"
+        "def forgotten():\n    raise Http404(NO_SESSION)\n"
+    )
+    assert noop_constants(tree) == {"NO_SESSION"}
+    assert [finding.line for finding in untranslated_reads(tree, {"NO_SESSION"})] == [5]
+
+
+def test_the_import_scan_flags_an_eager_translation_at_module_level() -> None:
+    """An eager gettext at module level (frozen at import) is reported; inside a function or lazy, it is not."""
+    tree = ast.parse(
+        "from django.utils.translation import gettext as _, gettext_lazy\n"
+        'FROZEN = _("Saved.")\n'
+        'LAZY = gettext_lazy("Saved.")\n'
+        'def fine():\n    return _("Saved.")\n'
+    )
+    assert [finding.line for finding in eager_translations(tree)] == [2]
+
+
+def test_the_not_language_list_names_existing_constants() -> None:
+    """Every allowed constant still exists and still holds plain text, so the allow-list cannot go stale."""
+    stale = []
+    for key in NOT_LANGUAGE:
+        path, name = key.split(":")
+        if name not in {finding.name for finding in untranslated_constants((WEB / path).read_text(encoding="utf-8"))}:
+            stale.append(key)
+    assert stale == [], f"no longer plain text (drop them from NOT_LANGUAGE): {stale}"
+
+
+def test_every_web_module_marks_its_messages_for_translation() -> None:
+    """No module constant under src/onaboard/web holds text for a reader without marking it for translation."""
+    found = {}
+    for path in python_modules(WEB):
+        if SETTINGS in path.parents:
+            continue
+        relative = path.relative_to(WEB).as_posix()
+        allowed = frozenset(key.split(":")[1] for key in NOT_LANGUAGE if key.startswith(f"{relative}:"))
+        if problems := untranslated_constants(path.read_text(encoding="utf-8"), allowed=allowed):
+            found[relative] = problems
+    assert found == {}, (
+        "unmarked messages: wrap them in gettext_noop() and show them with gettext() (docs/decisions/"
+        "0003-translations.md), or add them to NOT_LANGUAGE with the reason they are not text for a reader:\n"
+        + "\n".join(f"{path}: {problem}" for path, problems in found.items() for problem in problems)
+    )
+
+
+def test_every_marked_constant_is_translated_where_it_is_read() -> None:
+    """Every read of a gettext_noop constant in src/onaboard, in its module or one importing it, is translated."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in python_modules(SRC)}
+    noop = {_module_name(path): noop_constants(tree) for path, tree in trees.items()}
+    assert any(noop.values()), "no gettext_noop constant found: is the scan looking in the right place?"
+    found = {}
+    for path, tree in trees.items():
+        names = set(noop[_module_name(path)])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in noop:
+                names |= {alias.asname or alias.name for alias in node.names if alias.name in noop[node.module]}
+        problems = untranslated_reads(tree, names) + eager_translations(tree)
+        if problems:
+            found[str(path.relative_to(REPO))] = problems
+    assert found == {}, "\n".join(f"{path}: {problem}" for path, problems in found.items() for problem in problems)
+
+
+def test_a_marked_message_reaches_a_reader_in_their_language(tmp_path: Path) -> None:
+    """With a catalogue translating a gettext_noop message, the page's text is translated and the constant is not."""
+    from django.utils import translation
+
+    from onaboard.web.common import security
+
+    assert shutil.which("msgfmt"), "gettext is missing: install ops/apt-bookworm.txt"
+    messages = tmp_path / "fr" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    french = "Le fichier est trop gros : au plus {limit}, et celui-ci fait {size}."
+    (messages / "django.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        f'msgid "{security.REQUEST_TOO_LARGE}"\nmsgstr "{french}"\n',
+        encoding="utf-8",
+    )
+    subprocess.run(["msgfmt", "-o", "django.mo", "django.po"], cwd=messages, check=True)  # noqa: S607 (gettext's tool)
+    english = security.request_too_large_message(3 * 1024 * 1024, limit=1024 * 1024)
+    languages = [("en", "English"), ("fr", "French")]
+    with override_settings(LOCALE_PATHS=[tmp_path], LANGUAGES=languages), translation.override("fr"):
+        translated = security.request_too_large_message(3 * 1024 * 1024, limit=1024 * 1024)
+    assert translated.startswith("Le fichier est trop gros")
+    assert english.startswith("The upload is too large")
+    assert security.REQUEST_TOO_LARGE.startswith("The upload is too large")

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from ninja import Query, Router, Schema, Status
 
 from onaboard.web.accounts.models import STAFF_ROLES
@@ -18,7 +19,7 @@ from onaboard.web.patients.schemas import ErrorOut
 
 router = Router(tags=["clinic"])
 
-STAFF_ONLY = "The worklist is for clinic staff."
+STAFF_ONLY = gettext_noop("The worklist is for clinic staff.")
 
 
 class WorklistQuery(Schema):
@@ -33,7 +34,7 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
     summary. 403 for patients and trainees."""
     user = caller(request)
     if user.role not in STAFF_ROLES:
-        return Status(403, {"detail": STAFF_ONLY})
+        return Status(403, {"detail": gettext(STAFF_ONLY)})
     listing = worklist(
         user=user, today=timezone.localdate(), query=query.q, state=query.state.value if query.state else ""
     )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -34,8 +34,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 """The policy every HTML response carries (``settings.CONTENT_SECURITY_POLICY`` overrides it)."""
 
-REQUEST_TOO_LARGE = "The upload is too large: at most {limit} is accepted, and this request was {size}."
-REQUEST_TOO_LARGE_TITLE = "Upload too large"
+REQUEST_TOO_LARGE = gettext_noop("The upload is too large: at most {limit} is accepted, and this request was {size}.")
+REQUEST_TOO_LARGE_TITLE = gettext_noop("Upload too large")
 
 
 def _megabytes(size: int) -> str:

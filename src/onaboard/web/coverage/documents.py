@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from onaboard.clinical import (
     ONSET_PERIOD,
@@ -52,9 +53,11 @@ from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.models import Patient
 
-NO_TREATMENT = "No session is recorded for this patient: a continuation letter needs treatment to have started."
-NO_SESSION = "No recorded session for this patient."
-SESSION_NOT_FOUND = "No recorded session {session_id} for this patient."
+NO_TREATMENT = gettext_noop(
+    "No session is recorded for this patient: a continuation letter needs treatment to have started."
+)
+NO_SESSION = gettext_noop("No recorded session for this patient.")
+SESSION_NOT_FOUND = gettext_noop("No recorded session {session_id} for this patient.")
 
 WEEKS_PER_PERIOD = PERIOD_DAYS // 7
 """A 28-day period is 4 weeks: relief may start in period 1 (week 4) and the response is judged on period 6
@@ -191,7 +194,7 @@ def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreCha
 
 def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
     if facts.outcomes is None or facts.first_session is None:
-        raise CoverageUnavailableError(NO_TREATMENT)
+        raise CoverageUnavailableError(_(NO_TREATMENT))
     policy = chosen_policy(facts.patient, policy_id)
     view = evaluate(facts, policy, Stage.CONTINUATION)
     outcomes = facts.outcomes
@@ -224,15 +227,15 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
 def _session(facts: PatientFacts, session_id: str | uuid.UUID | None) -> InjectionSession:
     if session_id is None:
         if facts.last_session is None:
-            raise CoverageUnavailableError(NO_SESSION)
+            raise CoverageUnavailableError(_(NO_SESSION))
         return facts.last_session
     try:
         key = uuid.UUID(str(session_id))
     except ValueError:
-        raise CoverageUnavailableError(SESSION_NOT_FOUND.format(session_id=session_id)) from None
+        raise CoverageUnavailableError(_(SESSION_NOT_FOUND).format(session_id=session_id)) from None
     found = next((s for s in facts.recorded if s.external_id == key), None)
     if found is None:
-        raise CoverageUnavailableError(SESSION_NOT_FOUND.format(session_id=session_id))
+        raise CoverageUnavailableError(_(SESSION_NOT_FOUND).format(session_id=session_id))
     return found
 
 

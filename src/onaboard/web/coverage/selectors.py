@@ -16,7 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from onaboard.clinical import (
     FIXED_DOSE_UNITS,
@@ -62,29 +64,29 @@ from onaboard.web.patients.models import Patient, PreventiveTrial
 
 # --- Messages (tests assert them exactly) -------------------------------------------------------------------------
 
-NO_POLICY = "No coverage policy chosen, and none is recorded in the patient's insurance."
-UNKNOWN_POLICY = "No coverage policy {policy_id!r}; known: {known}."
-NO_PRICE = "The clinic has not set a price for {item} in force on {day}."
-MIXED_CURRENCY = "The clinic's prices in force on {day} are in more than one currency ({currencies})."
-ASSUME_PLANNED_DATE_BOOKED = "planned date: the booked session on {day}"
-ASSUME_PLANNED_DATE_DUE = "planned date: the next due date, {day} (12 weeks after the last session)"
-ASSUME_PLANNED_DATE_TODAY = "planned date: {day} (no session booked and none given before)"
-ASSUME_UNITS_LAST = "planned dose: {units} U, as in the last recorded session ({day})"
-ASSUME_UNITS_PREEMPT = "planned dose: {units} U, the PREEMPT fixed-site dose"
-ASSUME_NO_TRIALS = "no prior preventive recorded: prior preventives and CGRP antibody use are not known"
-ASSUME_ATTESTATION = "clinician's attestations from the {stage} request of {day}"
-ASSUME_NO_ATTESTATION = "no {stage} request recorded: the clinician's attestations are not known"
-ASSUME_PRICES_ON = "prices in force on {day}"
-ASSUME_NO_INSURANCE = "no insurance terms recorded: the patient's share is not worked out"
-ASSUME_TERMS_AS_OF = "insurance terms as checked on {day}"
+NO_POLICY = gettext_noop("No coverage policy chosen, and none is recorded in the patient's insurance.")
+UNKNOWN_POLICY = gettext_noop("No coverage policy {policy_id!r}; known: {known}.")
+NO_PRICE = gettext_noop("The clinic has not set a price for {item} in force on {day}.")
+MIXED_CURRENCY = gettext_noop("The clinic's prices in force on {day} are in more than one currency ({currencies}).")
+ASSUME_PLANNED_DATE_BOOKED = gettext_noop("planned date: the booked session on {day}")
+ASSUME_PLANNED_DATE_DUE = gettext_noop("planned date: the next due date, {day} (12 weeks after the last session)")
+ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
+ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
+ASSUME_UNITS_PREEMPT = gettext_noop("planned dose: {units} U, the PREEMPT fixed-site dose")
+ASSUME_NO_TRIALS = gettext_noop("no prior preventive recorded: prior preventives and CGRP antibody use are not known")
+ASSUME_ATTESTATION = gettext_noop("clinician's attestations from the {stage} request of {day}")
+ASSUME_NO_ATTESTATION = gettext_noop("no {stage} request recorded: the clinician's attestations are not known")
+ASSUME_PRICES_ON = gettext_noop("prices in force on {day}")
+ASSUME_NO_INSURANCE = gettext_noop("no insurance terms recorded: the patient's share is not worked out")
+ASSUME_TERMS_AS_OF = gettext_noop("insurance terms as checked on {day}")
 
 RENEWAL_LEAD_DAYS = 30
 """The clinic's working lead time for asking a payer to renew an approval before it ends (an office routine, not a
 payer's rule): the renewal is shown as due this many days before the approval's last day."""
 
 PRICE_LABELS = {
-    PriceItem.DRUG_PER_UNIT: "the price per unit (J0585)",
-    PriceItem.ADMINISTRATION: "the administration (CPT 64615)",
+    PriceItem.DRUG_PER_UNIT: gettext_noop("the price per unit (J0585)"),
+    PriceItem.ADMINISTRATION: gettext_noop("the administration (CPT 64615)"),
 }
 
 
@@ -105,7 +107,7 @@ def policy_by_id(policy_id: str) -> CoveragePolicy:
         return shipped_policy(policy_id)
     except KeyError:
         raise CoverageUnavailableError(
-            UNKNOWN_POLICY.format(policy_id=policy_id, known=", ".join(shipped_policies()))
+            _(UNKNOWN_POLICY).format(policy_id=policy_id, known=", ".join(shipped_policies()))
         ) from None
 
 
@@ -118,7 +120,7 @@ def chosen_policy(patient: Patient, policy_id: str | None) -> CoveragePolicy:
     if not policy_id:
         insurance = insurance_of(patient)
         if insurance is None:
-            raise CoverageUnavailableError(NO_POLICY)
+            raise CoverageUnavailableError(_(NO_POLICY))
         policy_id = insurance.policy_id
     return policy_by_id(policy_id)
 
@@ -257,10 +259,10 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
         except PlanError:
             plan = None
         if plan is not None:
-            notes.append(ASSUME_UNITS_LAST.format(units=plan.total_units, day=recorded[-1].date.isoformat()))
+            notes.append(_(ASSUME_UNITS_LAST).format(units=plan.total_units, day=recorded[-1].date.isoformat()))
     if plan is None:
         plan = preempt_plan()
-        notes.append(ASSUME_UNITS_PREEMPT.format(units=FIXED_DOSE_UNITS))
+        notes.append(_(ASSUME_UNITS_PREEMPT).format(units=FIXED_DOSE_UNITS))
     trials = tuple(PreventiveTrial.objects.filter(patient=patient).order_by("start"))
     return PatientFacts(
         patient=patient,
@@ -279,11 +281,11 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
 def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
     """The next session's date and how it was chosen: the booking, else 12 weeks after the last, else today."""
     if facts.booked is not None and facts.booked.date >= facts.today:
-        return facts.booked.date, ASSUME_PLANNED_DATE_BOOKED.format(day=facts.booked.date.isoformat())
+        return facts.booked.date, _(ASSUME_PLANNED_DATE_BOOKED).format(day=facts.booked.date.isoformat())
     if facts.last_session is not None:
         due = facts.last_session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS)
-        return due, ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat())
-    return facts.today, ASSUME_PLANNED_DATE_TODAY.format(day=facts.today.isoformat())
+        return due, _(ASSUME_PLANNED_DATE_DUE).format(day=due.isoformat())
+    return facts.today, _(ASSUME_PLANNED_DATE_TODAY).format(day=facts.today.isoformat())
 
 
 def coverage_evidence(facts: PatientFacts, stage: Stage) -> tuple[CoverageEvidence, tuple[str, ...]]:
@@ -299,12 +301,12 @@ def coverage_evidence(facts: PatientFacts, stage: Stage) -> tuple[CoverageEviden
             t.drug for t in trials if t.drug_class.value == "cgrp_mab" and (t.stop is None or t.stop >= facts.today)
         )
     else:
-        notes.append(ASSUME_NO_TRIALS)
+        notes.append(_(ASSUME_NO_TRIALS))
     request = PriorAuthorisation.objects.filter(patient=facts.patient, stage=stage.value).first()
     if request is None:
-        notes.append(ASSUME_NO_ATTESTATION.format(stage=stage.value))
+        notes.append(_(ASSUME_NO_ATTESTATION).format(stage=stage.value))
     else:
-        notes.append(ASSUME_ATTESTATION.format(stage=stage.value, day=request.requested_on.isoformat()))
+        notes.append(_(ASSUME_ATTESTATION).format(stage=stage.value, day=request.requested_on.isoformat()))
     evidence = CoverageEvidence(
         birth_date=facts.patient.birth_date,
         assessment=facts.assessment,
@@ -382,11 +384,11 @@ def price_list(clinic: Clinic, on: dt.date) -> PriceList:
     found = {item: price_in_force(clinic, item, on) for item in PriceItem.values}
     drug, admin, visit = (found[PriceItem.DRUG_PER_UNIT], found[PriceItem.ADMINISTRATION], found[PriceItem.VISIT])
     if drug is None or admin is None:
-        missing = [PRICE_LABELS[item] for item in PRICE_LABELS if found[item] is None]
-        raise CoverageUnavailableError(NO_PRICE.format(item=" and ".join(missing), day=on.isoformat()))
+        missing = [_(PRICE_LABELS[item]) for item in PRICE_LABELS if found[item] is None]
+        raise CoverageUnavailableError(_(NO_PRICE).format(item=get_text_list(missing, _("and")), day=on.isoformat()))
     currencies = sorted({price.currency for price in found.values() if price is not None})
     if len(currencies) > 1:
-        raise CoverageUnavailableError(MIXED_CURRENCY.format(day=on.isoformat(), currencies=", ".join(currencies)))
+        raise CoverageUnavailableError(_(MIXED_CURRENCY).format(day=on.isoformat(), currencies=", ".join(currencies)))
     return PriceList(
         currency=currencies[0],
         drug_per_unit=Price(drug.amount, drug.set_on),
@@ -448,9 +450,11 @@ def cost_for(facts: PatientFacts) -> CostView:
     patient = facts.patient
     insurance = insurance_of(patient)
     sessions = insurance.sessions_per_year if insurance is not None else 4
-    notes = [*facts.assumptions, ASSUME_PRICES_ON.format(day=facts.today.isoformat())]
+    notes = [*facts.assumptions, _(ASSUME_PRICES_ON).format(day=facts.today.isoformat())]
     notes.append(
-        ASSUME_NO_INSURANCE if insurance is None else ASSUME_TERMS_AS_OF.format(day=insurance.terms_as_of.isoformat())
+        _(ASSUME_NO_INSURANCE)
+        if insurance is None
+        else _(ASSUME_TERMS_AS_OF).format(day=insurance.terms_as_of.isoformat())
     )
     recorded = []
     for session in reversed(facts.recorded):
@@ -523,8 +527,8 @@ def sessions_recorded(patient: Patient) -> Sequence[InjectionSession]:
 
 # --- The command line ---------------------------------------------------------------------------------------------
 
-NO_SUCH_PATIENT = "no patient with id or record number {identifier!r}"
-AMBIGUOUS_RECORD_NUMBER = (
+NO_SUCH_PATIENT = gettext_noop("no patient with id or record number {identifier!r}")
+AMBIGUOUS_RECORD_NUMBER = gettext_noop(
     "record number {identifier!r} is used in {count} clinics ({clinics}): give the patient's id (UUID) instead"
 )
 
@@ -544,10 +548,10 @@ def patient_by_identifier(identifier: str) -> Patient:
             return found
     matches = list(Patient.objects.select_related("clinic").filter(record_number=identifier))
     if not matches:
-        raise CoverageUnavailableError(NO_SUCH_PATIENT.format(identifier=identifier))
+        raise CoverageUnavailableError(_(NO_SUCH_PATIENT).format(identifier=identifier))
     if len(matches) > 1:
         clinics = ", ".join(sorted(patient.clinic.name for patient in matches))
         raise CoverageUnavailableError(
-            AMBIGUOUS_RECORD_NUMBER.format(identifier=identifier, count=len(matches), clinics=clinics)
+            _(AMBIGUOUS_RECORD_NUMBER).format(identifier=identifier, count=len(matches), clinics=clinics)
         )
     return matches[0]

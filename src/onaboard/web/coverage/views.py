@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onaboard.clinical import Stage
@@ -37,13 +38,13 @@ from onaboard.web.patients.models import Patient
 PRICE_EDITORS = frozenset({Role.BILLING, Role.ADMIN})
 """Who may set the clinic's prices: billing staff and administrators (clinicians and nurses read them)."""
 
-AUTHORISATION_NOT_FOUND = "No such prior-authorisation request."
+AUTHORISATION_NOT_FOUND = gettext_noop("No such prior-authorisation request.")
 
 
 def staff_patient(user: object, external_id: uuid.UUID | str, need: Capability = Capability.VIEW_BILLING) -> Patient:
     """The patient for a staff page or API operation; for patients (and trainees) every id is "not found"."""
     if getattr(user, "role", None) not in STAFF_ROLES:
-        raise Http404(NOT_FOUND)
+        raise Http404(_(NOT_FOUND))
     return patient_for(user, external_id, need=need)
 
 
@@ -139,7 +140,7 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
     patient = staff_patient(request.user, patient_id)
     authorisation = PriorAuthorisation.objects.filter(patient=patient, external_id=authorisation_id).first()
     if authorisation is None:
-        raise Http404(AUTHORISATION_NOT_FOUND)
+        raise Http404(_(AUTHORISATION_NOT_FOUND))
     form = PriorAuthorisationForm(request.POST or None, instance=authorisation)
     if request.method == "POST" and form.is_valid():
         prior_authorisation_save(

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from ninja import Query, Router, Schema
 
 from onaboard.clinical import DiaryDay, RefusedError, assess, classify_day
@@ -31,9 +32,9 @@ DEFAULT_RANGE_DAYS = 84
 """Without dates, the three 28-day periods ending today: what the eligibility verdicts look at."""
 MAX_RANGE_DAYS = 732
 
-START_AFTER_END = "start must be on or before end"
-RANGE_TOO_LONG = f"ask for at most {MAX_RANGE_DAYS} days at a time"
-AS_OF_IN_FUTURE = "as_of must be today ({today}) or earlier"
+START_AFTER_END = gettext_noop("start must be on or before end")
+RANGE_TOO_LONG = gettext_noop("ask for at most {days} days at a time")
+AS_OF_IN_FUTURE = gettext_noop("as_of must be today ({today}) or earlier")
 
 
 def _yes_no(value: bool) -> str:
@@ -114,9 +115,9 @@ def diary_day_list(request: HttpRequest, patient_id: UUID, query: Query[DiaryRan
     end = query.end or timezone.localdate()
     start = query.start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
     if start > end:
-        return problems([("start", START_AFTER_END)], where="query")
+        return problems([("start", gettext(START_AFTER_END))], where="query")
     if (end - start).days >= MAX_RANGE_DAYS:
-        return problems([("end", RANGE_TOO_LONG)], where="query")
+        return problems([("end", gettext(RANGE_TOO_LONG).format(days=MAX_RANGE_DAYS))], where="query")
     diary = patient_diary(patient, until=end)
     audit_read(request, patient, "diary", f"{start.isoformat()}..{end.isoformat()}")
     return [_day_out(day) for day in diary.days if day.date >= start]
@@ -161,7 +162,7 @@ def assessment_detail(request: HttpRequest, patient_id: UUID, query: Query[Asses
     today = timezone.localdate()
     as_of = query.as_of or today
     if as_of > today:
-        return problems([("as_of", AS_OF_IN_FUTURE.format(today=today.isoformat()))], where="query")
+        return problems([("as_of", gettext(AS_OF_IN_FUTURE).format(today=today.isoformat()))], where="query")
     try:
         assessment = assess(patient_diary(patient, until=as_of), as_of=as_of, birth_date=patient.birth_date)
     except RefusedError as error:  # e.g. ``as_of`` before the patient's birth date: the engine says why

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from ninja import Query, Router, Schema, Status
 
 from onaboard.clinical import PlanError, RefusedError, preempt_plan
@@ -38,7 +39,7 @@ from onaboard.web.patients.schemas import ErrorOut, ProblemsOut
 router = Router(tags=["injections"])
 
 WRITE_CONFLICT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
-BOOKING_NOT_THIS_PATIENTS = "That booking is not one of this patient's sessions."
+BOOKING_NOT_THIS_PATIENTS = gettext_noop("That booking is not one of this patient's sessions.")
 
 
 # --- Shaping rows -------------------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
     if payload.booking_id is not None:
         booking = selectors.session_for(user, payload.booking_id, need=Capability.RECORD_SESSION)
         if booking.patient_id != patient.pk:
-            return problems_body([("booking_id", BOOKING_NOT_THIS_PATIENTS)])
+            return problems_body([("booking_id", gettext(BOOKING_NOT_THIS_PATIENTS))])
     sites = [selectors.SiteEntry(s.muscle, s.side, s.units, s.follow_the_pain, s.view, s.x, s.y) for s in payload.sites]
     try:
         session = services.injection_session_record(

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
@@ -46,15 +47,15 @@ from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord
 from onaboard.web.patients.access import Capability, can, patient_for
 from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
 
-SESSION_NOT_FOUND = "No such session."
-SIDE_EFFECT_NOT_FOUND = "No such side effect."
+SESSION_NOT_FOUND = gettext_noop("No such session.")
+SIDE_EFFECT_NOT_FOUND = gettext_noop("No such side effect.")
 
 BOTOX_PRODUCT = "BOTOX (onabotulinumtoxinA)"
 """The product every chronic-migraine session gives; other botulinum toxins are recorded as OtherToxinTreatment."""
 
-NO_UNITS = "no units entered yet, so the cumulative dose cannot be checked"
-NO_DATE = "enter the session date to run the 12-week and cumulative-dose checks"
-BEFORE_BIRTH = "the session date {date} is before the patient's birth date ({birth}); check the year"
+NO_UNITS = gettext_noop("no units entered yet, so the cumulative dose cannot be checked")
+NO_DATE = gettext_noop("enter the session date to run the 12-week and cumulative-dose checks")
+BEFORE_BIRTH = gettext_noop("the session date {date} is before the patient's birth date ({birth}); check the year")
 
 
 # --- Finding rows -----------------------------------------------------------------------------------------------
@@ -77,14 +78,14 @@ def session_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) ->
     The patient check is ``patient_for``'s, so a session of a patient the user cannot see is "not found" and the
     refusal is audited.
     """
-    session = _by_external_id(InjectionSession.objects.all(), external_id, SESSION_NOT_FOUND)
+    session = _by_external_id(InjectionSession.objects.all(), external_id, gettext(SESSION_NOT_FOUND))
     patient_for(user, session.patient.external_id, need=need)
     return session
 
 
 def side_effect_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> SideEffect:
     """The side effect with this public id if the user may reach its patient with ``need``; otherwise 404."""
-    side_effect = _by_external_id(SideEffect.objects.all(), external_id, SIDE_EFFECT_NOT_FOUND)
+    side_effect = _by_external_id(SideEffect.objects.all(), external_id, gettext(SIDE_EFFECT_NOT_FOUND))
     patient_for(user, side_effect.patient.external_id, need=need)
     return side_effect
 
@@ -310,7 +311,7 @@ def _dose_result(
     patient: Patient, day: dt.date, units: int, exclude: InjectionSession | None
 ) -> tuple[CheckResult, DoseCheck | None]:
     if units < 1:
-        return CheckResult(CheckCode.CUMULATIVE_DOSE, None, (NO_UNITS,)), None
+        return CheckResult(CheckCode.CUMULATIVE_DOSE, None, (gettext(NO_UNITS),)), None
     try:
         check = cumulative_dose_check(ToxinDose(day, BOTOX_PRODUCT, units), toxin_doses(patient, exclude=exclude))
     except ScheduleError as error:
@@ -341,7 +342,9 @@ def session_checks(
     units = plan.total_units if plan else sum(entry.units or 0 for entry in sites if (entry.units or 0) > 0)
     before_birth = date is not None and patient.birth_date is not None and date < patient.birth_date
     if date is None or before_birth:
-        waiting = (BEFORE_BIRTH.format(date=date, birth=patient.birth_date) if before_birth else NO_DATE,)
+        waiting = (
+            gettext(BEFORE_BIRTH).format(date=date, birth=patient.birth_date) if before_birth else gettext(NO_DATE),
+        )
         return SessionChecks(
             plan,
             problems,

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import ScheduleError, interval_check
 from onaboard.web.audit.models import Action
@@ -40,23 +41,25 @@ from onaboard.web.patients.models import Patient
 
 # --- Messages (tests assert them exactly) -----------------------------------------------------------------------
 
-SESSION_FUTURE_DATE = "A session cannot be recorded for a date after today ({date} is after {today})."
-LOT_REQUIRED = "Enter the product lot number."
-EXPIRY_REQUIRED = "Enter the product expiry date."
-PRODUCT_EXPIRED = "This product expired on {expiry}, before the session date {date}: it cannot be used."
-SESSION_ALREADY_RECORDED = (
+SESSION_FUTURE_DATE = gettext_noop("A session cannot be recorded for a date after today ({date} is after {today}).")
+LOT_REQUIRED = gettext_noop("Enter the product lot number.")
+EXPIRY_REQUIRED = gettext_noop("Enter the product expiry date.")
+PRODUCT_EXPIRED = gettext_noop("This product expired on {expiry}, before the session date {date}: it cannot be used.")
+SESSION_ALREADY_RECORDED = gettext_noop(
     "A session on {date} is already recorded for this patient. Open it instead of recording it again."
 )
-SESSION_CHANGED = (
+SESSION_CHANGED = gettext_noop(
     "Someone else changed this session while you were working on it. Nothing was saved: reload the page, "
     "check what changed, and record again."
 )
-SESSION_DATE_TAKEN = "The patient already has another session on {date}."
-OVERRIDE_NEEDED = "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
-BOOKING_NOT_OPEN = "Only a booked session can be moved; this one is {status}."
-BOOKING_IN_PAST = "A booking must be today or later ({date} is before {today})."
-ONSET_IN_FUTURE = "The start date cannot be after today ({today})."
-SESSION_NOT_THE_PATIENTS = "That session is not one of this patient's recorded sessions."
+SESSION_DATE_TAKEN = gettext_noop("The patient already has another session on {date}.")
+OVERRIDE_NEEDED = gettext_noop(
+    "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
+)
+BOOKING_NOT_OPEN = gettext_noop("Only a booked session can be moved; this one is {status}.")
+BOOKING_IN_PAST = gettext_noop("A booking must be today or later ({date} is before {today}).")
+ONSET_IN_FUTURE = gettext_noop("The start date cannot be after today ({today}).")
+SESSION_NOT_THE_PATIENTS = gettext_noop("That session is not one of this patient's recorded sessions.")
 
 
 class SessionRefusedError(ValueError):
@@ -78,7 +81,7 @@ class SessionChecksFailedError(SessionRefusedError):
     def __init__(self, checks: Sequence[CheckResult]) -> None:
         self.checks = tuple(checks)
         titles = ", ".join(check.title for check in self.checks)
-        super().__init__([("override_reason", OVERRIDE_NEEDED.format(checks=titles))])
+        super().__init__([("override_reason", gettext(OVERRIDE_NEEDED).format(checks=titles))])
 
 
 class SessionConflictError(SessionRefusedError):
@@ -102,15 +105,15 @@ def _input_problems(
 ) -> list[tuple[str, str]]:
     problems = []
     if date > today:
-        problems.append(("date", SESSION_FUTURE_DATE.format(date=date, today=today)))
+        problems.append(("date", gettext(SESSION_FUTURE_DATE).format(date=date, today=today)))
     if birth_date is not None and date < birth_date:
-        problems.append(("date", BEFORE_BIRTH.format(date=date, birth=birth_date)))
+        problems.append(("date", gettext(BEFORE_BIRTH).format(date=date, birth=birth_date)))
     if not lot.strip():
-        problems.append(("product_lot", LOT_REQUIRED))
+        problems.append(("product_lot", gettext(LOT_REQUIRED)))
     if expiry is None:
-        problems.append(("product_expiry", EXPIRY_REQUIRED))
+        problems.append(("product_expiry", gettext(EXPIRY_REQUIRED)))
     elif expiry < date:
-        problems.append(("product_expiry", PRODUCT_EXPIRED.format(expiry=expiry, date=date)))
+        problems.append(("product_expiry", gettext(PRODUCT_EXPIRED).format(expiry=expiry, date=date)))
     return problems
 
 
@@ -129,13 +132,13 @@ def _session_to_record(
         .first()
     )
     if on_day is not None and on_day.status == SessionStatus.RECORDED:
-        raise SessionConflictError(SESSION_ALREADY_RECORDED.format(date=date))
+        raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date))
     if booking is not None:
         target = InjectionSession.objects.select_for_update().filter(pk=booking.pk, patient=patient).first()
         if target is None or target.status != SessionStatus.BOOKED:
-            raise SessionConflictError(SESSION_ALREADY_RECORDED.format(date=target.date if target else date))
+            raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=target.date if target else date))
         if on_day is not None and on_day.pk != target.pk:
-            raise SessionConflictError(SESSION_DATE_TAKEN.format(date=date))
+            raise SessionConflictError(gettext(SESSION_DATE_TAKEN).format(date=date))
     else:
         target = on_day or (
             InjectionSession.objects.select_for_update()
@@ -144,7 +147,7 @@ def _session_to_record(
             .first()
         )
     if target is not None and expected_version is not None and target.version != expected_version:
-        raise SessionConflictError(SESSION_CHANGED)
+        raise SessionConflictError(gettext(SESSION_CHANGED))
     return target
 
 
@@ -265,10 +268,10 @@ def injection_session_record(
                         pk=target.pk, version=target.version, status=SessionStatus.BOOKED
                     ).update(**fields, version=F("version") + 1, modified=timezone.now())
                     if updated != 1:
-                        raise SessionConflictError(SESSION_CHANGED)
+                        raise SessionConflictError(gettext(SESSION_CHANGED))
                     session = InjectionSession.objects.get(pk=target.pk)
         except IntegrityError:
-            raise SessionConflictError(SESSION_ALREADY_RECORDED.format(date=date)) from None
+            raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date)) from None
         InjectionSiteRecord.objects.bulk_create(_site_records(session, sites))
         audit_record(
             user=user,
@@ -308,9 +311,9 @@ def injection_session_book(
     """
     today = today or timezone.localdate()
     if session.status != SessionStatus.BOOKED:
-        raise SessionRefusedError([("", BOOKING_NOT_OPEN.format(status=session.get_status_display()))])
+        raise SessionRefusedError([("", gettext(BOOKING_NOT_OPEN).format(status=session.get_status_display()))])
     if date < today:
-        raise SessionRefusedError([("date", BOOKING_IN_PAST.format(date=date, today=today))])
+        raise SessionRefusedError([("date", gettext(BOOKING_IN_PAST).format(date=date, today=today))])
     last = recorded_sessions(session.patient).filter(date__lte=date).order_by("-date").first()
     try:
         check = interval_check(last.date if last else None, date)
@@ -324,9 +327,9 @@ def injection_session_book(
                     pk=session.pk, version=version, status=SessionStatus.BOOKED
                 ).update(date=date, version=F("version") + 1, modified=timezone.now())
         except IntegrityError:
-            raise SessionRefusedError([("date", SESSION_DATE_TAKEN.format(date=date))]) from None
+            raise SessionRefusedError([("date", gettext(SESSION_DATE_TAKEN).format(date=date))]) from None
         if updated != 1:
-            raise SessionConflictError(SESSION_CHANGED)
+            raise SessionConflictError(gettext(SESSION_CHANGED))
         audit_record(
             user=user,
             action=Action.UPDATE,
@@ -359,7 +362,7 @@ def side_effect_report(
     """
     today = today or timezone.localdate()
     if onset > today:
-        raise SideEffectRefusedError([("onset", ONSET_IN_FUTURE.format(today=today))])
+        raise SideEffectRefusedError([("onset", gettext(ONSET_IN_FUTURE).format(today=today))])
     with transaction.atomic():
         session = session_before(patient, onset)
         side_effect = SideEffect.objects.create(
@@ -396,7 +399,7 @@ def side_effect_review(
     if session is not None and (
         session.patient_id != side_effect.patient_id or session.status != SessionStatus.RECORDED
     ):
-        raise SideEffectRefusedError([("session", SESSION_NOT_THE_PATIENTS)])
+        raise SideEffectRefusedError([("session", gettext(SESSION_NOT_THE_PATIENTS))])
     with transaction.atomic():
         side_effect.clinician_grade = grade
         side_effect.related_to_treatment = related_to_treatment

@@ -418,7 +418,7 @@ def _reporting_patient(request: HttpRequest) -> Patient:
     if request.user.role == Role.PATIENT:
         own = patients_visible_to(request.user).first()
         if own is None:
-            raise Http404(NOT_FOUND)
+            raise Http404(_(NOT_FOUND))
         return patient_for(request.user, own.external_id, need=Capability.KEEP_DIARY)
     return patient_for(request.user, request.GET.get("patient", ""), need=Capability.KEEP_DIARY)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from icalendar import Calendar, Event
 
 from onaboard.web.audit.models import Action
@@ -23,8 +24,8 @@ from onaboard.web.interop.models import CalendarFeed, feed_digest
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 from onaboard.web.patients.models import Patient
 
-PATIENT_SUMMARY = "onabotulinumtoxinA session"
-CLINICIAN_SUMMARY = "onabotulinumtoxinA session: {record_number}"
+PATIENT_SUMMARY = gettext_noop("onabotulinumtoxinA session")
+CLINICIAN_SUMMARY = gettext_noop("onabotulinumtoxinA session: {record_number}")
 PRODID = "-//onaboard//booked sessions//EN"
 
 
@@ -97,10 +98,10 @@ def feed_calendar(feed: CalendarFeed, *, now: dt.datetime | None = None) -> byte
         event.add("dtstart", session.date)
         event.add("dtend", session.date + dt.timedelta(days=1))
         if feed.patient is not None:
-            event.add("summary", PATIENT_SUMMARY)
+            event.add("summary", gettext(PATIENT_SUMMARY))
             event.add("location", session.patient.clinic.name)
         else:
-            event.add("summary", CLINICIAN_SUMMARY.format(record_number=session.patient.record_number))
+            event.add("summary", gettext(CLINICIAN_SUMMARY).format(record_number=session.patient.record_number))
         event.add("status", "CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED")
         event.add("sequence", session.version)
         calendar.add_component(event)

@@ -17,6 +17,7 @@ from uuid import UUID
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
@@ -34,11 +35,12 @@ FHIR_JSON = "application/fhir+json; charset=utf-8"
 FHIR_VERSION = "4.3.0"
 """R4B, the release ``fhir.resources.R4B`` implements."""
 
-NOT_AUTHENTICATED = "authentication required: Authorization: Bearer <token>, or sign in"
-NOT_ALLOWED = "you may not import clinical records"
-NO_CLINIC = "your account belongs to no clinic, so there is nowhere to import into"
-NOT_FOUND = "no such patient"
-CSRF_FAILED = "the CSRF check failed: send the X-CSRFToken header with a session, or use a Bearer token"
+NOT_AUTHENTICATED = gettext_noop("authentication required: Authorization: Bearer <token>, or sign in")
+NOT_ALLOWED = gettext_noop("you may not import clinical records")
+NO_CLINIC = gettext_noop("your account belongs to no clinic, so there is nowhere to import into")
+NOT_FOUND = gettext_noop("no such patient")
+NOTHING_TO_IMPORT = gettext_noop("nothing to import")
+CSRF_FAILED = gettext_noop("the CSRF check failed: send the X-CSRFToken header with a session, or use a Bearer token")
 
 SUPPORTED = (
     "Patient",
@@ -135,11 +137,11 @@ def patient_everything(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     """Everything onaboard holds about one patient, as a searchset Bundle; the export is audited."""
     user, _ = _caller(request)
     if user is None:
-        return _refuse(401, NOT_AUTHENTICATED, "login")
+        return _refuse(401, gettext(NOT_AUTHENTICATED), "login")
     try:
         patient = patient_for(user, patient_id, need=Capability.VIEW_CLINICAL)
     except Http404:
-        return _refuse(404, NOT_FOUND, "not-found")
+        return _refuse(404, gettext(NOT_FOUND), "not-found")
     return fhir_response(patients_export(user=user, patients=[patient], kind="searchset", how="fhir $everything"))
 
 
@@ -149,13 +151,13 @@ def transaction(request: HttpRequest) -> HttpResponse:
     """Import a transaction Bundle into the caller's clinic: every entry, or (with an OperationOutcome) none."""
     user, by_session = _caller(request)
     if user is None:
-        return _refuse(401, NOT_AUTHENTICATED, "login")
+        return _refuse(401, gettext(NOT_AUTHENTICATED), "login")
     if by_session and CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {}) is not None:
-        return _refuse(403, CSRF_FAILED, "security")
+        return _refuse(403, gettext(CSRF_FAILED), "security")
     if not can(user, Capability.EDIT_CLINICAL):
-        return _refuse(403, NOT_ALLOWED, "forbidden")
+        return _refuse(403, gettext(NOT_ALLOWED), "forbidden")
     if user.clinic_id is None:
-        return _refuse(403, NO_CLINIC, "forbidden")
+        return _refuse(403, gettext(NO_CLINIC), "forbidden")
     try:
         document = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -171,7 +173,7 @@ def transaction(request: HttpRequest) -> HttpResponse:
     outcome = {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "information", "code": "informational", "diagnostics": line} for line in summary.lines()]
-        or [{"severity": "information", "code": "informational", "diagnostics": "nothing to import"}],
+        or [{"severity": "information", "code": "informational", "diagnostics": gettext(NOTHING_TO_IMPORT)}],
     }
     entries = [
         {"response": {"status": "200 OK", **({"outcome": outcome} if index == 0 else {})}}

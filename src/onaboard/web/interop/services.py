@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import DiaryDay, DiaryError, parse_diary
 from onaboard.clinical.errors import Problem as CsvProblem
@@ -43,9 +44,10 @@ from onaboard.web.patients.services import (
 )
 
 BATCH = 1000
-UNKNOWN_PATIENT = "no patient with record number {value} in this clinic"
-OTHER_PATIENT = "this file is for patient {expected}; the row names {value}"
-REFUSED_ROW = "patient {record_number}: {message}"
+UNKNOWN_PATIENT = gettext_noop("no patient with record number {value} in this clinic")
+OTHER_PATIENT = gettext_noop("this file is for patient {expected}; the row names {value}")
+REFUSED_ROW = gettext_noop("patient {record_number}: {message}")
+IMPORT_COUNTS = gettext_noop("{kind}: {created} created, {updated} updated, {unchanged} unchanged")
 
 Progress = Callable[[int], None]
 
@@ -58,6 +60,7 @@ class ImportSummary:
     counts: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, kind: str, *, created: int = 0, updated: int = 0, unchanged: int = 0) -> None:
+        """Count rows of ``kind`` (marked with ``gettext_noop`` by the caller, translated in ``lines``)."""
         row = self.counts.setdefault(kind, [0, 0, 0])
         row[0] += created
         row[1] += updated
@@ -68,7 +71,10 @@ class ImportSummary:
         return self.patients_created > 0 or any(c + u for c, u, _ in self.counts.values())
 
     def lines(self) -> list[str]:
-        return [f"{kind}: {c} created, {u} updated, {n} unchanged" for kind, (c, u, n) in sorted(self.counts.items())]
+        return [
+            gettext(IMPORT_COUNTS).format(kind=gettext(kind), created=c, updated=u, unchanged=n)
+            for kind, (c, u, n) in sorted(self.counts.items())
+        ]
 
 
 # --- Diary ---------------------------------------------------------------------------------------------------------
@@ -162,12 +168,14 @@ def diary_csv_import(
     problems = []
     for diary in diaries:
         if patient is not None and diary.patient_id != patient.record_number:
-            message = OTHER_PATIENT.format(expected=patient.record_number, value=diary.patient_id)
+            message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=diary.patient_id)
             problems.append(CsvProblem(_first_line(source, diary.patient_id), "patient_id", message))
         elif diary.patient_id not in known:
             problems.append(
                 CsvProblem(
-                    _first_line(source, diary.patient_id), "patient_id", UNKNOWN_PATIENT.format(value=diary.patient_id)
+                    _first_line(source, diary.patient_id),
+                    "patient_id",
+                    gettext(UNKNOWN_PATIENT).format(value=diary.patient_id),
                 )
             )
     if problems:
@@ -178,7 +186,7 @@ def diary_csv_import(
             created, updated, unchanged = diary_days_import(
                 user=user, patient=known[diary.patient_id], days=diary.days, source=filename, progress=progress
             )
-            summary.add("diary days", created=created, updated=updated, unchanged=unchanged)
+            summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
     return summary
 
 
@@ -218,9 +226,9 @@ def _patient_row(*, user: Any, clinic: Clinic, record: PatientRecord, summary: I
         wanted = {name: value for name, value in (demographics | answers).items() if getattr(patient, name) != value}
     if any(getattr(patient, name) != value for name, value in wanted.items()):
         patient = patient_update(user=user, patient=patient, data=wanted, expected_version=patient.version)
-        summary.add("patients", updated=1)
+        summary.add(gettext_noop("patients"), updated=1)
     else:
-        summary.add("patients", unchanged=1)
+        summary.add(gettext_noop("patients"), unchanged=1)
     return patient
 
 
@@ -266,7 +274,7 @@ def _sessions(
         else:
             match = next((s for s in stored if s.date == record.date and s.status != SessionStatus.CANCELLED), None)
         if match is not None and view(session_record(match)) == view(record):
-            summary.add("sessions", unchanged=1)
+            summary.add(gettext_noop("sessions"), unchanged=1)
             continue
         if match is None:
             session = InjectionSession.objects.create(patient=patient, **_session_fields(record))
@@ -300,7 +308,9 @@ def _sessions(
             patient_id=patient.external_id,
             detail=f"imported {record.status} {record.date}: {record.total_units or 0} U at {len(record.sites)} sites",
         )
-        summary.add("sessions", created=int(action == Action.CREATE), updated=int(action == Action.UPDATE))
+        summary.add(
+            gettext_noop("sessions"), created=int(action == Action.CREATE), updated=int(action == Action.UPDATE)
+        )
 
 
 def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
@@ -310,13 +320,13 @@ def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summa
     for response in record.questionnaires:
         match = stored.get((response.instrument, response.date))
         if match is not None and questionnaire_record(match).answers == response.answers:
-            summary.add("questionnaires", unchanged=1)
+            summary.add(gettext_noop("questionnaires"), unchanged=1)
             continue
         answers: Any = list(response.answers) if response.instrument == "hit6" else dict(response.answers)  # type: ignore[arg-type]
         questionnaire_response_record(
             user=user, patient=patient, instrument=response.instrument, answers=answers, date=response.date
         )
-        summary.add("questionnaires", created=int(match is None), updated=int(match is not None))
+        summary.add(gettext_noop("questionnaires"), created=int(match is None), updated=int(match is not None))
 
 
 def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
@@ -325,7 +335,7 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
     for effect in record.side_effects:
         match = next((s for s in stored if s.kind == effect.kind and s.onset == effect.onset), None)
         if match is not None and _without_key(side_effect_record(match)) == _without_key(effect):
-            summary.add("side effects", unchanged=1)
+            summary.add(gettext_noop("side effects"), unchanged=1)
             continue
         values = {
             "kind": effect.kind,
@@ -353,7 +363,9 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
             patient_id=patient.external_id,
             detail=f"imported {effect.kind} ({effect.severity}) from {effect.onset}",
         )
-        summary.add("side effects", created=int(action == Action.CREATE), updated=int(action == Action.UPDATE))
+        summary.add(
+            gettext_noop("side effects"), created=int(action == Action.CREATE), updated=int(action == Action.UPDATE)
+        )
 
 
 def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
@@ -370,12 +382,12 @@ def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, s
         match = trials.get((trial.drug, trial.start))
         if match is None:
             preventive_trial_create(user=user, patient=patient, data=data)
-            summary.add("preventives", created=1)
+            summary.add(gettext_noop("preventives"), created=1)
         elif any(getattr(match, name) != value for name, value in data.items()):
             preventive_trial_update(user=user, trial=match, data=data)
-            summary.add("preventives", updated=1)
+            summary.add(gettext_noop("preventives"), updated=1)
         else:
-            summary.add("preventives", unchanged=1)
+            summary.add(gettext_noop("preventives"), unchanged=1)
     treatments = {(t.date, t.product): t for t in patient.other_toxin_treatments.all()}
     for treatment in record.other_toxins:
         data = {
@@ -387,7 +399,7 @@ def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, s
         match = treatments.get((treatment.date, treatment.product))
         if match is None:
             other_toxin_treatment_create(user=user, patient=patient, data=data)
-            summary.add("other toxins", created=1)
+            summary.add(gettext_noop("other toxins"), created=1)
         elif match.units != treatment.units or match.indication != treatment.indication:
             match.units, match.indication = treatment.units, treatment.indication
             match.full_clean()
@@ -400,9 +412,9 @@ def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, s
                 patient_id=patient.external_id,
                 detail=f"imported {treatment.product} {treatment.units} U on {treatment.date.isoformat()}",
             )
-            summary.add("other toxins", updated=1)
+            summary.add(gettext_noop("other toxins"), updated=1)
         else:
-            summary.add("other toxins", unchanged=1)
+            summary.add(gettext_noop("other toxins"), unchanged=1)
 
 
 def fhir_records_import(
@@ -428,7 +440,7 @@ def fhir_records_import(
                 created, updated, unchanged = diary_days_import(
                     user=user, patient=patient, days=record.diary, source=source, progress=progress
                 )
-                summary.add("diary days", created=created, updated=updated, unchanged=unchanged)
+                summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
                 _sessions(user=user, patient=patient, records=record.sessions, summary=summary)
                 _questionnaires(user=user, patient=patient, record=record, summary=summary)
                 _side_effects(user=user, patient=patient, record=record, summary=summary)
@@ -436,13 +448,17 @@ def fhir_records_import(
                 messages = [f"{name}: {m}" for name, errors in refused.message_dict.items() for m in errors]
                 raise BundleInvalidError(
                     [
-                        Problem(where, REFUSED_ROW.format(record_number=record.record_number, message=m))
+                        Problem(where, gettext(REFUSED_ROW).format(record_number=record.record_number, message=m))
                         for m in messages
                     ]
                 ) from None
             except (QuestionnaireInvalidError, ValueError) as refused:
                 raise BundleInvalidError(
-                    [Problem(where, REFUSED_ROW.format(record_number=record.record_number, message=str(refused)))]
+                    [
+                        Problem(
+                            where, gettext(REFUSED_ROW).format(record_number=record.record_number, message=str(refused))
+                        )
+                    ]
                 ) from None
     return summary
 
@@ -470,9 +486,9 @@ def table_csv_import(
     problems = []
     for patient_id in rows:
         if patient is not None and patient_id != patient.record_number:
-            message = OTHER_PATIENT.format(expected=patient.record_number, value=patient_id)
+            message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=patient_id)
         elif patient_id not in known:
-            message = UNKNOWN_PATIENT.format(value=patient_id)
+            message = gettext(UNKNOWN_PATIENT).format(value=patient_id)
         else:
             continue
         problems.append(CsvProblem(_first_line(source, patient_id), "patient_id", message))

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from ninja import Router, Status
 
 from onaboard.clinical import treatment_outcomes
@@ -26,11 +27,13 @@ from onaboard.web.patients.api import PATIENT_ERRORS, WRITE_ERRORS, api_patient,
 
 router = Router(tags=["outcomes"])
 
-DATE_IN_FUTURE = "date must be today ({today}) or earlier"
-MIDAS_ANSWERS_SHAPE = "MIDAS answers are an object of q1..q5 (and optionally a and b)"
-MIDAS_UNKNOWN_KEYS = "MIDAS has no question {keys} (known: q1..q5, a, b)"
-HIT6_ANSWERS_SHAPE = "HIT-6 answers are a list of the six answers in item order"
-NO_SESSION_YET = "No injection session is recorded for this patient yet, so there are no treatment outcomes."
+DATE_IN_FUTURE = gettext_noop("date must be today ({today}) or earlier")
+MIDAS_ANSWERS_SHAPE = gettext_noop("MIDAS answers are an object of q1..q5 (and optionally a and b)")
+MIDAS_UNKNOWN_KEYS = gettext_noop("MIDAS has no question {keys} (known: q1..q5, a, b)")
+HIT6_ANSWERS_SHAPE = gettext_noop("HIT-6 answers are a list of the six answers in item order")
+NO_SESSION_YET = gettext_noop(
+    "No injection session is recorded for this patient yet, so there are no treatment outcomes."
+)
 
 
 @router.get(
@@ -46,7 +49,7 @@ def outcomes_detail(request: HttpRequest, patient_id: UUID) -> Any:
     injections = list(recorded_sessions(patient).filter(date__lte=today).values_list("date", flat=True))
     audit_read(request, patient, "outcomes")
     if not injections:
-        return Status(404, {"detail": NO_SESSION_YET})
+        return Status(404, {"detail": gettext(NO_SESSION_YET)})
     return outcomes_json(treatment_outcomes(patient_diary(patient, until=today), injections=injections))
 
 
@@ -85,13 +88,13 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     today = timezone.localdate()
     if payload.date > today:
-        return problems([("date", DATE_IN_FUTURE.format(today=today.isoformat()))])
+        return problems([("date", gettext(DATE_IN_FUTURE).format(today=today.isoformat()))])
     midas = payload.instrument == "midas"
     if midas != isinstance(payload.answers, dict):
-        return problems([("answers", MIDAS_ANSWERS_SHAPE if midas else HIT6_ANSWERS_SHAPE)])
+        return problems([("answers", gettext(MIDAS_ANSWERS_SHAPE) if midas else gettext(HIT6_ANSWERS_SHAPE))])
     unknown = sorted(set(payload.answers) - set(MIDAS_KEYS)) if isinstance(payload.answers, dict) else []
     if unknown:
-        return problems([("answers", MIDAS_UNKNOWN_KEYS.format(keys=", ".join(unknown)))])
+        return problems([("answers", gettext(MIDAS_UNKNOWN_KEYS).format(keys=", ".join(unknown)))])
     try:
         response = questionnaire_response_record(
             user=caller(request),

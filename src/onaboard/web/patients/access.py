@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext, gettext_noop
 
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
@@ -48,7 +49,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 and administrators see demographics and billing only; a patient sees and keeps their own record; trainees work
 on synthetic cases and see no patient."""
 
-NOT_FOUND = "No such patient."
+NOT_FOUND = gettext_noop("No such patient.")
 
 
 def capabilities(user: Any) -> frozenset[Capability]:
@@ -80,11 +81,11 @@ def patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) ->
     try:
         key = uuid.UUID(str(external_id))
     except ValueError:
-        raise Http404(NOT_FOUND) from None
+        raise Http404(gettext(NOT_FOUND)) from None
     patient = patients_visible_to(user).filter(external_id=key).first() if can(user, need) else None
     if patient is None:
         audit_record(user=user, action=Action.DENIED, object_type="patient", object_id=key, detail=need.value)
-        raise Http404(NOT_FOUND)
+        raise Http404(gettext(NOT_FOUND))
     return patient
 
 
@@ -93,5 +94,5 @@ def own_patient(user: Any, *, need: Capability) -> Patient:
     anyone who is not a patient with an open portal account."""
     own = patients_visible_to(user).first() if getattr(user, "role", None) == Role.PATIENT else None
     if own is None:
-        raise Http404(NOT_FOUND)
+        raise Http404(gettext(NOT_FOUND))
     return patient_for(user, own.external_id, need=need)

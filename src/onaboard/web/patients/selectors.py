@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
@@ -69,7 +70,7 @@ from onaboard.web.injections.selectors import (
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
-TRIAL_NOT_FOUND = "No such preventive medicine on this record."
+TRIAL_NOT_FOUND = gettext_noop("No such preventive medicine on this record.")
 
 MAX_CHART_PERIODS = 13
 """At most a year of 28-day periods before treatment on the chart (the table under it lists the same numbers)."""
@@ -193,10 +194,10 @@ def preventive_trial_of(patient: Patient, external_id: uuid.UUID | str) -> Preve
     try:
         key = uuid.UUID(str(external_id))
     except ValueError:
-        raise Http404(TRIAL_NOT_FOUND) from None
+        raise Http404(gettext(TRIAL_NOT_FOUND)) from None
     trial = PreventiveTrial.objects.filter(patient=patient, external_id=key).first()
     if trial is None:
-        raise Http404(TRIAL_NOT_FOUND)
+        raise Http404(gettext(TRIAL_NOT_FOUND))
     return trial
 
 

@@ -46,7 +46,7 @@ from onaboard.web.patients.services import (
 def _staff_patient(request: HttpRequest, external_id: uuid.UUID, need: Capability) -> Patient:
     """The patient for a staff page; patients keep to the portal, so for them every id here is "not found"."""
     if request.user.role not in STAFF_ROLES:
-        raise Http404(NOT_FOUND)
+        raise Http404(_(NOT_FOUND))
     return patient_for(request.user, external_id, need=need)
 
 

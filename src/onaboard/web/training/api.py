@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_noop
 from ninja import Router, Schema, Status
 
 from onaboard.web.patients.api import AUTH_ERRORS, caller
@@ -20,8 +21,8 @@ from onaboard.web.training.access import is_learner
 
 router = Router(tags=["training"])
 
-LEARNERS_ONLY = "Training is for trainees and clinical staff."
-NO_SESSION = "No such live session."
+LEARNERS_ONLY = gettext_noop("Training is for trainees and clinical staff.")
+NO_SESSION = gettext_noop("No such live session.")
 
 
 class ModuleProgressOut(Schema):
@@ -77,7 +78,7 @@ def modules(request: HttpRequest) -> Any:
     """Every module in course order with the caller's progress; modules unlock in order."""
     user = caller(request)
     if not is_learner(user):
-        return Status(403, {"detail": LEARNERS_ONLY})
+        return Status(403, {"detail": gettext(LEARNERS_ONLY)})
     return [
         {
             "id": item.module.id,
@@ -99,7 +100,7 @@ def modules(request: HttpRequest) -> Any:
 def sessions(request: HttpRequest) -> Any:
     user = caller(request)
     if not is_learner(user):
-        return Status(403, {"detail": LEARNERS_ONLY})
+        return Status(403, {"detail": gettext(LEARNERS_ONLY)})
     return [_session_out(session) for session in selectors.upcoming_sessions(user)]
 
 
@@ -112,10 +113,10 @@ def enrol(request: HttpRequest, live_session_id: UUID) -> Any:
     """Enrol the caller; ``status`` is ``waitlisted`` when every place is taken. 409 when already on the list."""
     user = caller(request)
     if not is_learner(user):
-        return Status(403, {"detail": LEARNERS_ONLY})
+        return Status(403, {"detail": gettext(LEARNERS_ONLY)})
     session = selectors.sessions_visible_to(user).filter(external_id=live_session_id).first()
     if session is None:
-        return Status(404, {"detail": NO_SESSION})
+        return Status(404, {"detail": gettext(NO_SESSION)})
     try:
         enrolment = services.enrolment_create(session=session, trainee=user)
     except services.TrainingError as problem:

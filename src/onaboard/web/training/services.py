@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Assessment, Muscle, Outcomes, Side
 from onaboard.training import cases
@@ -37,13 +38,17 @@ from onaboard.web.training.models import (
 )
 
 MAX_PLACEMENTS = 80
-BAD_PLACEMENTS = "placements: expected a list of at most {limit} sites, each with muscle, view, x and y"
-BAD_PLACEMENT = "placement {number}: {problem}"
-SESSION_CANCELLED = "this session was cancelled"
-SESSION_STARTED = "this session has already started"
-ALREADY_ENROLLED = "you are already on this session's list"
-NOT_READY = "the certificate needs: {missing}"
-CASE_DONE = "this case has been graded already"
+BAD_PLACEMENTS = gettext_noop("placements: expected a list of at most {limit} sites, each with muscle, view, x and y")
+BAD_PLACEMENT = gettext_noop("placement {number}: {problem}")
+SESSION_CANCELLED = gettext_noop("this session was cancelled")
+SESSION_STARTED = gettext_noop("this session has already started")
+ALREADY_ENROLLED = gettext_noop("you are already on this session's list")
+NOT_READY = gettext_noop("the certificate needs: {missing}")
+CASE_DONE = gettext_noop("this case has been graded already")
+PLACEMENT_NOT_AN_OBJECT = gettext_noop("not an object")
+PLACEMENT_UNKNOWN_MUSCLE = gettext_noop("unknown muscle {muscle!r}")
+PLACEMENT_UNKNOWN_VIEW = gettext_noop("unknown view {view!r}")
+PLACEMENT_OFF_THE_MAP = gettext_noop("x and y must be numbers from 0 to {size}")
 
 
 class TrainingError(ValueError):
@@ -180,23 +185,29 @@ def site_attempt_start(*, user: User) -> SiteTrainerAttempt:
 def parse_placements(raw: Any) -> list[Placement]:
     """Placements from the page's JSON; raises ``TrainingError`` naming the bad item."""
     if not isinstance(raw, list) or len(raw) > MAX_PLACEMENTS:
-        raise TrainingError(BAD_PLACEMENTS.format(limit=MAX_PLACEMENTS))
+        raise TrainingError(_(BAD_PLACEMENTS).format(limit=MAX_PLACEMENTS))
     placements = []
     muscles = {muscle.value for muscle in Muscle}
     for number, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
-            raise TrainingError(BAD_PLACEMENT.format(number=number, problem="not an object"))
+            raise TrainingError(_(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_NOT_AN_OBJECT)))
         muscle, view, x, y = item.get("muscle"), item.get("view"), item.get("x"), item.get("y")
         if muscle not in muscles:
-            raise TrainingError(BAD_PLACEMENT.format(number=number, problem=f"unknown muscle {muscle!r}"))
+            raise TrainingError(
+                _(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_UNKNOWN_MUSCLE).format(muscle=muscle))
+            )
         if view not in (sitemap.View.FRONT, sitemap.View.BACK):
-            raise TrainingError(BAD_PLACEMENT.format(number=number, problem=f"unknown view {view!r}"))
+            raise TrainingError(
+                _(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_UNKNOWN_VIEW).format(view=view))
+            )
         numbers_ok = all(
             isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= sitemap.MAP_SIZE
             for v in (x, y)
         )
         if not numbers_ok:
-            raise TrainingError(BAD_PLACEMENT.format(number=number, problem="x and y must be numbers from 0 to 1000"))
+            raise TrainingError(
+                _(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_OFF_THE_MAP).format(size=sitemap.MAP_SIZE))
+            )
         placements.append(Placement(muscle, view, float(x), float(y), bool(item.get("ftp"))))
     return placements
 
@@ -262,7 +273,7 @@ def case_attempt_decide(*, attempt: CaseAttempt, decisions: Mapping[str, Any]) -
     with transaction.atomic():
         locked = CaseAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.stage == CaseAttempt.Stage.DONE:
-            raise TrainingError(CASE_DONE)
+            raise TrainingError(_(CASE_DONE))
         merged = {**locked.decisions, **decisions}
         if locked.stage == CaseAttempt.Stage.FIRST_VISIT:
             locked.stage = CaseAttempt.Stage.WEEK24
@@ -376,7 +387,7 @@ def certificate_issue(*, user: User, today: dt.date) -> Certificate:
     """The user's valid certificate, issued now if everything is passed; raises ``TrainingError`` otherwise."""
     status = certificate_status_for(user)
     if not status.ready:
-        raise TrainingError(NOT_READY.format(missing="; ".join(status.missing)))
+        raise TrainingError(_(NOT_READY).format(missing="; ".join(status.missing)))
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)
         existing = Certificate.objects.filter(trainee=user, revoked=False).first()
