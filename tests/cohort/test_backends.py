@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-from onaboard.cohort.backends import MISSING_TABLE, NOT_A_DIRECTORY, CohortSourceError, Engine, connect, read_cohort
+from onaboard.cohort.backends import (
+    MISSING_TABLE,
+    NOT_A_DIRECTORY,
+    WRONG_COLUMNS,
+    CohortSourceError,
+    Engine,
+    arrow_cohort,
+    connect,
+    read_cohort,
+)
+from onaboard.cohort.report import cohort_report, cohort_report_of, report_json
 from onaboard.cohort.synth import write_cohort
 from onaboard.cohort.tables import TABLES
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
@@ -41,3 +52,24 @@ def test_every_missing_table_is_listed(tmp_path: Path) -> None:
     assert raised.value.problems == [
         MISSING_TABLE.format(path=tmp_path / f"{name}.parquet", tables=", ".join(TABLES)) for name in TABLES
     ]
+
+
+def test_arrow_tables_give_the_same_report_as_their_directory(tmp_path: Path) -> None:
+    """The tables handed over in memory report as the Parquet directory they were read from (the JSON document,
+    floats to 4 decimals: a backend may add a mean's terms in another order)."""
+    write_cohort(tmp_path, patients=40, days=300, seed=3)
+    arrow = {name: pq.read_table(tmp_path / f"{name}.parquet") for name in TABLES}
+    in_memory = cohort_report_of(arrow_cohort(connect(Engine.DUCKDB), arrow), source=str(tmp_path))
+    assert report_json(in_memory) == report_json(cohort_report(tmp_path))
+
+
+def test_arrow_tables_with_missing_tables_or_wrong_columns_are_refused(tmp_path: Path) -> None:
+    """A missing table and a table whose columns differ from its schema are each listed."""
+    write_cohort(tmp_path, patients=3, days=30, seed=1)
+    arrow = {name: pq.read_table(tmp_path / f"{name}.parquet") for name in TABLES if name != "prom"}
+    arrow["sessions"] = arrow["sessions"].drop_columns(["sites"])
+    with pytest.raises(CohortSourceError) as raised:
+        arrow_cohort(connect(Engine.DUCKDB), arrow)
+    assert raised.value.problems[0] == MISSING_TABLE.format(path="prom", tables=", ".join(TABLES))
+    assert raised.value.problems[1].startswith(WRONG_COLUMNS.split(":")[0].format(table="sessions"))
+    assert len(raised.value.problems) == 2

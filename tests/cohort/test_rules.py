@@ -22,6 +22,7 @@ import pytest
 import onaboard.cohort.rules
 from onaboard.clinical import (
     DEFAULT_PERIODS,
+    FOUR_HOUR_THRESHOLD_HOURS,
     WEEK24_PERIOD,
 )
 from onaboard.cohort.backends import Engine, connect, read_cohort
@@ -265,3 +266,8 @@ def test_no_clinical_threshold_is_retyped_in_the_rules() -> None:
     threshold comes from onaboard.clinical."""
     module_literals = _literals(onaboard.cohort.rules)  # type: ignore[arg-type]
     assert module_literals <= {0, 1, 2, 100, 1000, 100_000}
+
+
+def test_the_four_hour_count_needs_no_separate_headache_test() -> None:
+    """``classify_days`` counts a four-hour day on the hours test alone, sound while the threshold is above 0."""
+    assert FOUR_HOUR_THRESHOLD_HOURS > 0

@@ -32,6 +32,16 @@ def test_the_html_holds_three_inline_svg_plots_and_no_outside_references(report:
     assert not re.search(r"""(src|href)=["']https?:""", html)
 
 
+def test_the_plots_share_no_id_and_each_has_an_accessible_name(report: CohortReport) -> None:
+    """Three plots in one page use distinct ids, each reference points at its own plot, and each SVG is a named
+    image (its text is drawn as paths)."""
+    html = render_html(report)
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert set(re.findall(r'href="#([^"]+)"', html)) <= set(ids)
+    assert len(re.findall(r'<svg role="img" aria-label="[^"]+"', html)) == 3
+
+
 def test_the_html_shows_the_reports_numbers(report: CohortReport) -> None:
     """The responder count and the UNCONFIRMED flag of the label table appear on the page."""
     html = render_html(report)

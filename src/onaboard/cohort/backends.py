@@ -12,13 +12,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import ibis.expr.types as ir
+    import pyarrow as pa
     from ibis.backends import BaseBackend
 
-__all__ = ["MISSING_TABLE", "NOT_A_DIRECTORY", "CohortSourceError", "Engine", "connect", "read_cohort"]
+__all__ = [
+    "MISSING_TABLE",
+    "NOT_A_DIRECTORY",
+    "WRONG_COLUMNS",
+    "CohortSourceError",
+    "Engine",
+    "arrow_cohort",
+    "connect",
+    "read_cohort",
+]
 
 NOT_A_DIRECTORY = "{path}: not a directory"
 MISSING_TABLE = "{path}: missing (a cohort directory holds {tables} as Parquet)"
+WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
 
 SPARK_SHUFFLE_PARTITIONS = "8"
 """Shuffle partitions of a session onaboard starts itself (Spark's 200 suit a cluster, not a laptop)."""
@@ -80,3 +93,28 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
     if missing:
         raise CohortSourceError(missing)
     return {name: connection.read_parquet(str(path)) for name, path in paths.items()}
+
+
+def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dict[str, ir.Table]:
+    """In-memory Arrow tables (a clinic's own rows) as the cohort's tables on ``connection``, for
+    ``report.cohort_report_of``. Every table of ``tables.TABLES`` must be there with its schema's columns, in order
+    (``CohortSourceError`` lists what is not); they are copied into the backend, so the caller may drop them.
+    Columns the files never leave empty may hold nulls here (a visit with HIT-6 but no MIDAS); the rules read them
+    as missing."""
+    import pyarrow as pa
+
+    from onaboard.cohort.tables import SCHEMAS, TABLES
+
+    problems = [MISSING_TABLE.format(path=name, tables=", ".join(TABLES)) for name in TABLES if name not in tables]
+    problems += [
+        WRONG_COLUMNS.format(table=name, found=tables[name].column_names, expected=SCHEMAS[name].names)
+        for name in TABLES
+        if name in tables and tables[name].column_names != SCHEMAS[name].names
+    ]
+    if problems:
+        raise CohortSourceError(problems)
+    result = {}
+    for name in TABLES:
+        schema = pa.schema([field.with_nullable(True) for field in SCHEMAS[name]])
+        result[name] = connection.create_table(f"cohort_{name}", tables[name].cast(schema), temp=True, overwrite=True)
+    return result

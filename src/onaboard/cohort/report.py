@@ -80,6 +80,7 @@ __all__ = [
     "Proportion",
     "ReferenceRow",
     "cohort_report",
+    "cohort_report_of",
     "report_json",
 ]
 
@@ -97,10 +98,6 @@ STOPPING_REASONS: tuple[tuple[str, str], ...] = (
     ("continuing", "Continuing"),
 )
 """Stopping reasons in the order they are decided (the first that applies), with their labels."""
-
-
-def _percent(fraction: float | None) -> float | None:
-    return None if fraction is None else 100 * fraction
 
 
 def _percent(fraction: float | None) -> float | None:
@@ -471,7 +468,15 @@ def cohort_report(directory: Path, engine: Engine | str = Engine.DUCKDB, *, spar
     aggregate over that table or over the small patients, sessions, PROM and adverse-event tables.
     """
     connection = connect(engine, spark_session=spark_session)
-    tables = read_cohort(connection, directory)
+    return cohort_report_of(read_cohort(connection, directory), source=str(directory), engine=engine)
+
+
+def cohort_report_of(
+    tables: Mapping[str, ir.Table], *, source: str, engine: Engine | str = Engine.DUCKDB
+) -> CohortReport:
+    """The cohort report of the five tables (``tables.TABLES``, as lazy Ibis tables of one backend): a cohort
+    directory read by ``read_cohort``, or a clinic's own rows handed over as Arrow (``backends.arrow_cohort``).
+    ``source`` names where they came from (the report's ``directory``)."""
     days = classify_days(tables["diary"])
     anchors = first_injections(tables["sessions"]).cache()
     grid = period_grid(days, anchors, counts=REPORT_COUNTS).cache()
@@ -536,7 +541,7 @@ def cohort_report(directory: Path, engine: Engine | str = Engine.DUCKDB, *, spar
     classes = {flag.removeprefix("overuse_"): _int(totals[flag]) for flag in OVERUSE_FLAGS}
     assert set(classes) >= {cls.value for cls in OVERUSE_CLASSES}  # noqa: S101 - flags mirror the engine's classes
     return CohortReport(
-        directory=str(directory),
+        directory=source,
         engine=Engine(engine).value,
         patients=_int(cohort["n"]),
         treated=treated,

@@ -9,6 +9,7 @@ same bytes.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from html import escape
 from importlib.resources import files
@@ -24,6 +25,7 @@ __all__ = [
     "change_plot_svg",
     "render_html",
     "render_pdf",
+    "report_sections",
     "response_plot_svg",
 ]
 
@@ -91,22 +93,36 @@ def _figure() -> tuple[Any, Any]:
     return figure, figure.subplots()
 
 
-def _svg(figure: Any, salt: str) -> str:
-    """The figure as SVG text without the XML prologue; ids salted per figure so several fit in one page."""
+_SVG_IDS = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
+"""Every id matplotlib writes and every reference to one (``id="x"``, ``xlink:href="#x"``, ``url(#x)``)."""
+
+PLOT_LABELS = {
+    "change": "Mean change in headache days per 28-day period after the first injection, with 95 % intervals",
+    "response": "Cumulative share of patients with 30 % fewer headache days, by period after the first injection",
+    "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage",
+}
+"""What each plot shows, as the SVG's accessible name (its text is drawn as paths, so a reader needs this)."""
+
+
+def _svg(figure: Any, salt: str, *, empty: bool = False) -> str:
+    """The figure as SVG text without the XML prologue, named for screen readers (``PLOT_LABELS``); every id is
+    prefixed with ``salt`` so several plots fit in one page without two elements sharing an id."""
     import matplotlib as mpl
 
     buffer = io.StringIO()
     with mpl.rc_context({"svg.hashsalt": salt, "svg.fonttype": "path"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    text = _SVG_IDS.sub(lambda match: f"{match.group(1)}{salt}-{match.group(2)}", text[text.index("<svg") :])
+    label = escape(PLOT_LABELS[salt] + (f": {NO_DATA}" if empty else ""))
+    return text.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 def _no_data(salt: str) -> str:
     figure, axes = _figure()
     axes.axis("off")
     axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", color="#666")
-    return _svg(figure, salt)
+    return _svg(figure, salt, empty=True)
 
 
 def change_plot_svg(report: CohortReport) -> str:
@@ -197,7 +213,9 @@ def _reference_rows(rows: Iterable[ReferenceRow]) -> list[list[Any]]:
     return result
 
 
-def _sections(report: CohortReport) -> dict[str, str]:
+def report_sections(report: CohortReport) -> dict[str, str]:
+    """The report's sections as HTML fragments (tables, SVG plots, escaped text) by template name: the file
+    template here and the web app's page place the same fragments."""
     age = report.age_at_first_injection
     low, high = report.age_range
     preventives = ", ".join(f"{count}: {n}" for count, n in report.prior_preventives.items())
@@ -366,7 +384,7 @@ def _sections(report: CohortReport) -> dict[str, str]:
 def render_html(report: CohortReport) -> str:
     """The report as one self-contained HTML page (styles and SVG plots inline)."""
     template = Template(files("onaboard.reports").joinpath("templates", TEMPLATE).read_text(encoding="utf-8"))
-    return template.substitute(_sections(report))
+    return template.substitute(report_sections(report))
 
 
 def render_pdf(report: CohortReport, path: Path) -> None:
