@@ -108,6 +108,15 @@ def test_api_requests_are_limited_per_token(client, world, limits):
     assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {other_raw}").status_code == 200
 
 
+def test_fhir_requests_with_a_token_count_against_the_same_limit(client, world, limits):
+    """The FHIR endpoints take the same bearer tokens, so they share the token's budget: the sixth call is 429."""
+    _token, raw = ApiToken.issue(world.users["clinician"], "ehr")
+    everything = f"/fhir/Patient/{world.own_patient.external_id}/$everything"
+    statuses = [client.get(everything, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    assert client.get(everything, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 429
+
+
 def test_refused_tokens_are_limited_per_address(client, world, limits):
     """After 2 refused tokens from one address even a good token from it gets 429; other addresses are fine."""
     _token, raw = ApiToken.issue(world.users["clinician"], "script")

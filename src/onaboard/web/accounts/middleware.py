@@ -27,6 +27,8 @@ from onaboard.web.accounts.selectors import otp_verification_needed
 
 API_PREFIX = "/api/"
 """The API refuses such sessions itself (config/api.py), with 401 rather than a redirect."""
+TOKEN_PREFIXES = (API_PREFIX, "/fhir")
+"""Where bearer tokens are accepted, and so limited: the JSON API and the FHIR endpoints."""
 
 
 class OtpRequiredMiddleware:
@@ -136,7 +138,7 @@ class ApiRateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _bearer_token(request) if request.path.startswith(API_PREFIX) else None
+        token = _bearer_token(request) if request.path.startswith(TOKEN_PREFIXES) else None
         if token is None:
             return self.get_response(request)
         address = client_address(request)
