@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
 from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import policy_choices
+from onaboard.web.coverage.services import AUTHORISATION_FIELDS, INSURANCE_FIELDS
 
 MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
 """Sessions 84 days apart (BOTOX label: every 12 weeks) that fit in one year: days 0, 84, 168, 252 and 336."""
@@ -46,20 +47,7 @@ class PatientInsuranceForm(forms.ModelForm):
 
     class Meta:
         model = PatientInsurance
-        fields = (
-            "policy_id",
-            "payer",
-            "member_id",
-            "deductible_remaining",
-            "coinsurance_percent",
-            "copay_per_session",
-            "out_of_pocket_remaining",
-            "savings_programme",
-            "savings_remaining",
-            "bill_discarded_units",
-            "sessions_per_year",
-            "terms_as_of",
-        )
+        fields = INSURANCE_FIELDS  # what coverage.services.patient_insurance_save stores
         widgets = {"terms_as_of": DateInput()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -102,20 +90,7 @@ class PriorAuthorisationForm(forms.ModelForm):
 
     class Meta:
         model = PriorAuthorisation
-        fields = (
-            "stage",
-            "policy_id",
-            "diagnosis_code",
-            "requested_on",
-            "status",
-            "decided_on",
-            "approved_from",
-            "approved_until",
-            "reference",
-            "medication_overuse_managed",
-            "prescriber_attests_benefit",
-            "note",
-        )
+        fields = AUTHORISATION_FIELDS  # what coverage.services.prior_authorisation_save stores
         widgets = {
             "requested_on": DateInput(),
             "decided_on": DateInput(),
