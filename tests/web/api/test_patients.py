@@ -66,3 +66,11 @@ def test_a_patient_out_of_reach_is_not_found(world, api_as, role, target):
 def test_a_non_uuid_id_is_refused_before_any_lookup(world, api_as):
     """Integer keys are not ids: /api/patients/1 is not an address."""
     assert api_as("clinician").get(f"/api/patients/{world.own_patient.pk}").status_code in {404, 422}
+
+
+def test_an_offset_past_the_limit_is_422_not_a_database_error(api_as):
+    """An offset larger than any page (found by schemathesis: PostgreSQL refused it as an out-of-range bigint) is a
+    validation error naming the offset."""
+    response = api_as("clinician").get("/api/patients?limit=10&offset=652121248493185794048")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "offset"

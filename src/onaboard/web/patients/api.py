@@ -59,9 +59,14 @@ def problems(pairs: Iterable[tuple[str, object]], *, where: str = "body") -> Sta
     return Status(422, {"detail": detail})
 
 
+MAX_OFFSET = 10_000_000
+"""The largest offset asked for: far past any clinic's patients, and far inside the database's 64-bit integers (a
+larger offset reached PostgreSQL as an out-of-range bigint)."""
+
+
 class PatientListQuery(Schema):
     limit: int = NinjaField(50, ge=1, le=MAX_PAGE)
-    offset: int = NinjaField(0, ge=0)
+    offset: int = NinjaField(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/patients", response={200: PatientPageOut, **AUTH_ERRORS}, summary="Patients visible to the caller")
