@@ -33,6 +33,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, AcuteClass
+from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -174,23 +175,8 @@ def _people(user: Any, today: dt.date) -> tuple[dict[int, str], Columns, dict[in
     return keys, people, created_on
 
 
-_DIARY_FIELDS = (
-    "patient_id",
-    "date",
-    "headache_hours",
-    "intensity",
-    "unilateral",
-    "pulsating",
-    "worse_with_activity",
-    "nausea",
-    "vomiting",
-    "photophobia",
-    "phonophobia",
-    "aura",
-    "acute_medication",
-    "acute_relief",
-    "believed_migraine",
-)
+_DIARY_FIELDS = tuple(column for column in DIARY_COLUMNS if column != "notes")
+"""The diary contract's columns (the model's fields carry the same names), free-text notes left out."""
 
 
 def _diary(keys: Mapping[int, str]) -> tuple[Columns, dict[int, dt.date]]:

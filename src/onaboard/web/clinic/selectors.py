@@ -61,6 +61,7 @@ from onaboard.clinical import (
     schedule_status,
     treatment_outcomes,
 )
+from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.coverage.selectors import approval_pending_ids
@@ -276,22 +277,7 @@ def _sessions_by_patient(patient_ids: Sequence[int]) -> dict[int, _Sessions]:
     return {pid: _Sessions(tuple(recorded[pid]), tuple(booked[pid])) for pid in patient_ids}
 
 
-_DIARY_COLUMNS = (
-    "date",
-    "headache_hours",
-    "intensity",
-    "unilateral",
-    "pulsating",
-    "worse_with_activity",
-    "nausea",
-    "vomiting",
-    "photophobia",
-    "phonophobia",
-    "aura",
-    "acute_medication",
-    "acute_relief",
-    "believed_migraine",
-)
+_DIARY_COLUMNS = tuple(column for column in DIARY_COLUMNS if column not in {"patient_id", "notes"})
 _DiaryRow = namedtuple("_DiaryRow", (*_DIARY_COLUMNS, "notes"), defaults=("",))
 """The stored columns the engine reads (notes left out), read as a light row instead of a model instance: a
 clinic's diaries are 100 000 rows a year for 300 patients, and building models for them is what would be slow."""
