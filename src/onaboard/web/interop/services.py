@@ -66,6 +66,10 @@ class ImportSummary:
         row[1] += updated
         row[2] += unchanged
 
+    def written(self, kind: str, action: str) -> None:
+        """Count one row of ``kind`` that an import created or updated, by the audit action it was recorded with."""
+        self.add(kind, created=int(action == Action.CREATE), updated=int(action == Action.UPDATE))
+
     @property
     def changed(self) -> bool:
         return self.patients_created > 0 or any(c + u for c, u, _ in self.counts.values())
@@ -308,9 +312,7 @@ def _sessions(
             patient_id=patient.external_id,
             detail=f"imported {record.status} {record.date}: {record.total_units or 0} U at {len(record.sites)} sites",
         )
-        summary.add(
-            gettext_noop("sessions"), created=int(action == Action.CREATE), updated=int(action == Action.UPDATE)
-        )
+        summary.written(gettext_noop("sessions"), action)
 
 
 def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
@@ -363,9 +365,7 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
             patient_id=patient.external_id,
             detail=f"imported {effect.kind} ({effect.severity}) from {effect.onset}",
         )
-        summary.add(
-            gettext_noop("side effects"), created=int(action == Action.CREATE), updated=int(action == Action.UPDATE)
-        )
+        summary.written(gettext_noop("side effects"), action)
 
 
 def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
