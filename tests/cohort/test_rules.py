@@ -17,21 +17,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 import onaboard.cohort.rules
 from onaboard.clinical import (
     DEFAULT_PERIODS,
     FOUR_HOUR_THRESHOLD_HOURS,
+    PERIOD_DAYS,
     WEEK24_PERIOD,
 )
-from onaboard.cohort.backends import Engine, connect, read_cohort
+from onaboard.cohort.backends import CohortSourceError, Engine, connect, read_cohort
+from onaboard.cohort.report import cohort_report
 from onaboard.cohort.rules import (
     OVERUSE_FLAGS,
     as_of_anchors,
     assessment,
     classify_days,
     first_injections,
+    overfull_periods,
     period_grid,
     periods_before,
     treatment_baseline,
@@ -41,7 +47,7 @@ from onaboard.cohort.rules import (
 from onaboard.cohort.rules import (
     treatment_outcomes as cohort_outcomes,
 )
-from tests.cohort.conftest import BOUNDARY_PATIENTS, IBIS_ON_DUCKDB_2, spark_test
+from tests.cohort.conftest import BOUNDARY_PATIENTS, IBIS_ON_DUCKDB_2, spark_test, write_boundary_cohort
 from tests.cohort.expected import Results
 
 pytestmark = IBIS_ON_DUCKDB_2
@@ -103,9 +109,9 @@ def _cohort_assessments(patients: Any, periods: Any) -> dict[str, dict[str, Any]
 def cohort_results(connection: Any, directory: Path) -> Results:
     """Every patient's assessments and outcomes computed by the Ibis rules on ``connection``."""
     tables = read_cohort(connection, directory)
-    days = classify_days(tables["diary"])
+    diary = tables["diary"]
     anchors = first_injections(tables["sessions"])
-    grid = period_grid(days, anchors).cache()
+    grid = period_grid(diary, anchors).cache()
     births = tables["patients"]
     results: Results = {}
     for name, count, through in (
@@ -116,8 +122,8 @@ def cohort_results(connection: Any, directory: Path) -> Results:
         patients = assessment(grid, anchors, count=count, through=through, birth_dates=births)
         periods = periods_before(grid, anchors, count=count, through=through)
         results[name] = _cohort_assessments(patients, periods)
-    last = as_of_anchors(days)
-    last_grid = period_grid(days, last).cache()
+    last = as_of_anchors(diary)
+    last_grid = period_grid(diary, last).cache()
     results["last_day"] = _cohort_assessments(
         assessment(last_grid, last, count=DEFAULT_PERIODS, birth_dates=births),
         periods_before(last_grid, last, count=DEFAULT_PERIODS),
@@ -240,6 +246,46 @@ def test_each_boundary_patient_lands_on_its_side(
 ) -> None:
     """Each boundary patient gets the verdict its threshold promises (so the equivalence test is not vacuous)."""
     assert expected[part][patient_id][key] == value
+
+
+def test_the_packed_grid_equals_counting_each_classified_row(boundary_cohort: Path) -> None:
+    """``period_grid`` (one lookup per row of its day code's packed increments) counts exactly what summing
+    ``classify_days`` row by row counts, for every counter of every patient and period of the boundary cohort."""
+    tables = read_cohort(connect(Engine.DUCKDB), boundary_cohort)
+    anchors = first_injections(tables["sessions"])
+    grid = period_grid(tables["diary"], anchors)
+    days = classify_days(tables["diary"]).join(anchors, "patient_id")
+    offset = days.date.delta(days.anchor, unit="day")
+    sources = {**{name: name for name in ACUTE}, "headache_days": "headache", "headache_days_4h": "headache_4h"}
+    sources |= {"migraine_days": "migraine", "acute_any": "acute_any", "overuse_class_days": "overuse_class_day"}
+    sources["attacks"] = "attack"
+    direct = days.group_by(["patient_id", (offset // PERIOD_DAYS).cast("int32").name("grid")]).aggregate(
+        days_recorded=days.count(),
+        **{name: days[column].cast("int64").sum() for name, column in sources.items()},
+        last_date=days.date.max(),
+    )
+    key = ("patient_id", "grid")
+    packed = sorted(_rows(grid), key=lambda row: tuple(row[k] for k in key))
+    summed = sorted(_rows(direct), key=lambda row: tuple(row[k] for k in key))
+    assert len(packed) == len(summed) > 1000
+    assert packed == summed
+
+
+def test_a_date_written_twice_is_found_before_it_can_break_the_counts(tmp_path: Path) -> None:
+    """A period with more rows than days (one date written twice over) is listed by ``overfull_periods``, and the
+    report refuses the cohort naming the patient instead of reporting packed counters that overflowed."""
+    write_boundary_cohort(tmp_path, patients=20)
+    diary = pq.read_table(tmp_path / "diary.parquet")
+    first = diary.slice(0, 1)["patient_id"][0].as_py()
+    rows = diary.filter(pc.equal(diary["patient_id"], first))
+    pq.write_table(pa.concat_tables([diary, rows, rows]), tmp_path / "diary.parquet")
+    tables = read_cohort(connect(Engine.DUCKDB), tmp_path)
+    grid = period_grid(tables["diary"], first_injections(tables["sessions"]))
+    overfull = _rows(overfull_periods(grid))
+    assert overfull
+    assert {row["patient_id"] for row in overfull} == {first}
+    with pytest.raises(CohortSourceError, match=f"diary: patient {first} has [0-9]+ rows in one 28-day period"):
+        cohort_report(tmp_path)
 
 
 def test_a_missing_period_is_reported_missing(on_duckdb: Results) -> None:

@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import ibis
+import pyarrow as pa
+
 from onaboard.clinical import COLUMNS, AcuteClass, DiaryDay, Intensity, PatientDiary, parse_diary
+from onaboard.cohort.rules import unpack_answers
 from onaboard.cohort.tables import (
     ACUTE_COLUMNS,
     DIARY_FLAG_COLUMNS,
+    INTENSITY_CODES,
+    INTENSITY_SHIFT,
     SCHEMAS,
     TABLES,
     diary_arrow,
     diary_csv_table,
     patient_diaries,
+    with_answers,
 )
 
 START = date(2025, 1, 6)
@@ -75,3 +82,32 @@ def test_every_table_has_a_schema() -> None:
     """The five tables are patients, diary, sessions, prom and adverse_events, each with a schema."""
     assert TABLES == ("patients", "diary", "sessions", "prom", "adverse_events")
     assert set(SCHEMAS) == set(TABLES)
+
+
+def test_answers_pack_every_flag_and_the_intensity() -> None:
+    """``answers`` has bit i set for ``DIARY_FLAG_COLUMNS[i]`` and the intensity code above them."""
+    answers = diary_arrow(_days())["answers"].to_pylist()
+    bit = {name: 1 << position for position, name in enumerate(DIARY_FLAG_COLUMNS)}
+    severe, mild, moderate = (INTENSITY_CODES[name] << INTENSITY_SHIFT for name in ("severe", "mild", "moderate"))
+    assert answers[0] == bit["unilateral"] | bit["pulsating"] | bit["nausea"] | severe
+    assert answers[1] == bit["aura"]
+    flags = ("acute_triptan", "acute_simple_analgesic", "acute_relief", "believed_migraine")
+    assert answers[2] == sum(bit[name] for name in flags) | mild
+    assert answers[3] == bit["photophobia"] | bit["phonophobia"] | bit["vomiting"] | moderate
+    assert len(DIARY_FLAG_COLUMNS) == INTENSITY_SHIFT
+
+
+def test_with_answers_derives_the_column_again_from_the_flags() -> None:
+    """A table whose ``answers`` disagree with its flags gets them derived anew, in the schema's place."""
+    table = diary_arrow(_days())
+    wrong = table.set_column(table.schema.get_field_index("answers"), "answers", pa.array([0, 0, 0, 0], pa.int32()))
+    assert with_answers(wrong).equals(table)
+    assert table.schema == SCHEMAS["diary"]
+
+
+def test_the_rules_decode_answers_into_the_same_columns() -> None:
+    """``unpack_answers`` (the cohort rules' decoding, run by DuckDB) gives back every flag and the intensity."""
+    table = diary_arrow(_days())
+    columns = [*DIARY_FLAG_COLUMNS, "intensity"]
+    decoded = unpack_answers(ibis.memtable(table.select(["patient_id", "answers"]))).to_pyarrow()
+    assert decoded.select(columns).to_pylist() == table.select(columns).to_pylist()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MISSING_TABLE",
     "NOT_A_DIRECTORY",
+    "OVERFULL_PERIOD",
     "WRONG_COLUMNS",
     "CohortSourceError",
     "Engine",
@@ -32,6 +33,10 @@ __all__ = [
 NOT_A_DIRECTORY = "{path}: not a directory"
 MISSING_TABLE = "{path}: missing (a cohort directory holds {tables} as Parquet)"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
+OVERFULL_PERIOD = (
+    "diary: patient {patient_id} has {days_recorded} rows in one 28-day period (grid {grid} from the first "
+    "injection); the diary holds one row per patient and date"
+)
 
 SPARK_SHUFFLE_PARTITIONS = "8"
 """Shuffle partitions of a session onaboard starts itself (Spark's 200 suit a cluster, not a laptop)."""

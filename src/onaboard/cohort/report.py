@@ -44,7 +44,7 @@ from onaboard.clinical import (
     MidasGrade,
     NiceTa260,
 )
-from onaboard.cohort.backends import Engine, connect, read_cohort
+from onaboard.cohort.backends import OVERFULL_PERIOD, CohortSourceError, Engine, connect, read_cohort
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.rules import (
     DOUBLE_BLIND_CYCLES,
@@ -53,11 +53,11 @@ from onaboard.cohort.rules import (
     adverse_event_incidence,
     age_in_years,
     assessment,
-    classify_days,
     first_injections,
     hit6_totals,
     medication_overuse,
     midas_totals,
+    overfull_periods,
     period_grid,
     recorded_periods,
     treatment_baseline,
@@ -477,9 +477,11 @@ def cohort_report_of(
     """The cohort report of the five tables (``tables.TABLES``, as lazy Ibis tables of one backend): a cohort
     directory read by ``read_cohort``, or a clinic's own rows handed over as Arrow (``backends.arrow_cohort``).
     ``source`` names where they came from (the report's ``directory``)."""
-    days = classify_days(tables["diary"])
     anchors = first_injections(tables["sessions"]).cache()
-    grid = period_grid(days, anchors, counts=REPORT_COUNTS).cache()
+    grid = period_grid(tables["diary"], anchors, counts=REPORT_COUNTS).cache()
+    overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
+    if overfull:
+        raise CohortSourceError([OVERFULL_PERIOD.format(**overfull[0])])
     baseline_days = treatment_baseline(grid, anchors).cache()
     periods = treatment_periods(grid, baseline_days).cache()
     summary = _patient_summary(tables, grid, anchors, periods, baseline_days).cache()

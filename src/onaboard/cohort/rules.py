@@ -4,10 +4,13 @@ Each function here mirrors one rule of ``onaboard.clinical`` and says which; eve
 there, never retyped, and tests/cohort/test_rules.py proves, patient by patient and period by period, that both
 backends give the engine's answer. Nothing is executed here: every function takes and returns lazy Ibis tables.
 
-The shape of the computation keeps the diary to a single scan. ``classify_days`` adds the day definitions to each
-row; ``period_grid`` groups the rows of each patient into 28-day periods laid on a per-patient *anchor* date
-(grid 0 is ``anchor .. anchor+27``, grid -1 the 28 days before it, ...) and counts everything the verdicts need.
-The rest works on that small table (one row per patient and period holding a diary row):
+The shape of the computation keeps the diary to a single scan. ``classify_days`` is the day definitions;
+``period_grid`` groups the rows of each patient into 28-day periods laid on a per-patient *anchor* date (grid 0 is
+``anchor .. anchor+27``, grid -1 the 28 days before it, ...) and counts everything the verdicts need. It does not
+classify every row: a day's definitions depend only on its ``answers`` (tables.py) and on which side of 0 and of
+``FOUR_HOUR_THRESHOLD_HOURS`` its hours lie, so ``classify_days`` runs once per distinct such *day code*, and each
+row looks up its code's counter increments, packed into one integer, and adds them up (bench/README.md has the
+measurements). The rest works on that small table (one row per patient and period holding a diary row):
 
 - an assessment on ``as_of`` (``assessment``): the anchor is ``as_of + 1``, period 1 is grid -1;
 - outcomes after the first injection (``treatment_periods``, ``treatment_outcomes``): the anchor is day 0, the
@@ -63,7 +66,13 @@ from onaboard.clinical import (
     MidasGrade,
     NiceTa260,
 )
-from onaboard.cohort.tables import ACUTE_COLUMNS, HIT6_ITEM_COLUMNS
+from onaboard.cohort.tables import (
+    ACUTE_COLUMNS,
+    DIARY_FLAG_COLUMNS,
+    HIT6_ITEM_COLUMNS,
+    INTENSITY_CODES,
+    INTENSITY_SHIFT,
+)
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -82,6 +91,7 @@ __all__ = [
     "medication_overuse",
     "midas_totals",
     "migraine_attacks",
+    "overfull_periods",
     "period_grid",
     "period_overuse",
     "periods_before",
@@ -91,6 +101,7 @@ __all__ = [
     "treatment_outcomes",
     "treatment_period_listing",
     "treatment_periods",
+    "unpack_answers",
 ]
 
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -134,18 +145,8 @@ def _flag(table: ir.Table, name: str) -> ir.BooleanValue:
     return table[name].fill_null(False)
 
 
-def classify_days(diary: ir.Table) -> ir.Table:
-    """Each diary row's classification: ``onaboard.clinical.classify_day`` (diary-csv.md, "Day definitions").
-
-    ``headache`` (ICHD-3 1.3 A: any headache), ``headache_4h`` (>= ``FOUR_HOUR_THRESHOLD_HOURS``, the label's
-    and PREEMPT's), the three migraine-day routes of ICHD-3 1.3 C (1.1 C+D; 1.2 B+C aura; believed migraine
-    relieved by a triptan or ergot taken that day) and ``migraine``, ``attack`` (1.3 B: >= 4 h and 1.1 C+D, or
-    aura; aura without headache counts as neither), one column per acute class, ``acute_any`` and
-    ``overuse_class_day`` (a day with any of the five classes ICHD-3 8.2 counts).
-
-    Written for the scan's sake (bench/README.md, cohort section): intensity as two equality tests, not ``isin``,
-    and ``headache_4h`` as the hours test alone; together about 6 % less CPU on the 28 M-row diary.
-    """
+def _definitions(diary: ir.Table) -> dict[str, ir.BooleanValue]:
+    """The day definitions of ``classify_days`` over any table with the diary's columns, by name."""
     headache = diary.headache_hours > 0
     characteristics = (
         _flag(diary, "unilateral").cast("int8")
@@ -166,20 +167,95 @@ def classify_days(diary: ir.Table) -> ir.Table:
         & _any(taken[cls] for cls in _MIGRAINE_SPECIFIC)
     )
     four_hours = diary.headache_hours >= float(FOUR_HOUR_THRESHOLD_HOURS)
-    return diary.select(
-        "patient_id",
-        "date",
-        headache=headache,
-        headache_4h=four_hours,  # >= FOUR_HOUR_THRESHOLD_HOURS (> 0) is a headache day already
-        route_features=route_features,
-        route_aura=route_aura,
-        route_believed=route_believed,
-        migraine=route_features | route_aura | route_believed,
-        attack=(four_hours & route_features) | route_aura,
+    return {
+        "headache": headache,
+        "headache_4h": four_hours,  # >= FOUR_HOUR_THRESHOLD_HOURS (> 0) is a headache day already
+        "route_features": route_features,
+        "route_aura": route_aura,
+        "route_believed": route_believed,
+        "migraine": route_features | route_aura | route_believed,
+        "attack": (four_hours & route_features) | route_aura,
         **{cls.value: taken[cls] for cls in AcuteClass},
-        acute_any=_any(taken.values()),
-        overuse_class_day=_any(taken[cls] for cls in OVERUSE_CLASSES),
-    )
+        "acute_any": _any(taken.values()),
+        "overuse_class_day": _any(taken[cls] for cls in OVERUSE_CLASSES),
+    }
+
+
+def classify_days(diary: ir.Table) -> ir.Table:
+    """Each diary row's classification: ``onaboard.clinical.classify_day`` (diary-csv.md, "Day definitions").
+
+    ``headache`` (ICHD-3 1.3 A: any headache), ``headache_4h`` (>= ``FOUR_HOUR_THRESHOLD_HOURS``, the label's
+    and PREEMPT's), the three migraine-day routes of ICHD-3 1.3 C (1.1 C+D; 1.2 B+C aura; believed migraine
+    relieved by a triptan or ergot taken that day) and ``migraine``, ``attack`` (1.3 B: >= 4 h and 1.1 C+D, or
+    aura; aura without headache counts as neither), one column per acute class, ``acute_any`` and
+    ``overuse_class_day`` (a day with any of the five classes ICHD-3 8.2 counts).
+
+    The hours are read only through ``> 0`` and ``>= FOUR_HOUR_THRESHOLD_HOURS`` (``period_grid`` relies on it),
+    intensity as two equality tests, and ``headache_4h`` as the hours test alone.
+    """
+    return diary.select("patient_id", "date", **_definitions(diary))
+
+
+def unpack_answers(table: ir.Table) -> ir.Table:
+    """``table`` with the diary's flag columns and ``intensity`` decoded from its ``answers`` column (tables.py)."""
+    answers = table.answers
+    flags = {name: (answers & (1 << bit)) != 0 for bit, name in enumerate(DIARY_FLAG_COLUMNS)}
+    code = (answers >> INTENSITY_SHIFT) & (len(INTENSITY_CODES) - 1)
+    named = [(number, name) for name, number in INTENSITY_CODES.items() if name is not None]
+    return table.mutate(**flags, intensity=code.cases(*named, else_=ibis.null("string")))
+
+
+_HOURS_CLASSES: tuple[float, ...] = (0.0, float(FOUR_HOUR_THRESHOLD_HOURS) / 2, float(FOUR_HOUR_THRESHOLD_HOURS))
+"""One ``headache_hours`` value for each class of hours the day definitions tell apart: none, under
+``FOUR_HOUR_THRESHOLD_HOURS``, at least that. ``classify_days`` compares the hours with 0 and that threshold only,
+so every day of a class has the definitions of the class's value."""
+
+_FIELD_BITS = PERIOD_DAYS.bit_length()
+"""Bits of one counter in a packed sum: room for the ``PERIOD_DAYS`` rows a period holds when each date has one row
+(``period_grid``'s callers check it: ``overfull_periods``)."""
+
+_FIELDS_PER_SUM = (pa.int64().bit_width - 1) // _FIELD_BITS
+"""Counters packed into one signed 64-bit sum (12)."""
+
+_COUNTED = {
+    "headache_days": "headache",
+    "headache_days_4h": "headache_4h",
+    "migraine_days": "migraine",
+    **{cls.value: cls.value for cls in AcuteClass},
+    "acute_any": "acute_any",
+    "overuse_class_days": "overuse_class_day",
+    "attacks": "attack",
+}
+"""Each counter of ``period_grid`` and the day definition it counts."""
+
+
+def _hours_class(hours: ir.FloatingValue) -> ir.IntegerValue:
+    """The index in ``_HOURS_CLASSES`` of each row's hours."""
+    return (hours > 0).cast("int32") + (hours >= float(FOUR_HOUR_THRESHOLD_HOURS)).cast("int32")
+
+
+def _day_key(answers: ir.IntegerValue, hours_class: ir.IntegerValue) -> ir.IntegerValue:
+    return answers * len(_HOURS_CLASSES) + hours_class
+
+
+def _day_codes(diary: ir.Table, counted: list[str]) -> ir.Table:
+    """One row per distinct day code of ``diary`` (its ``answers`` with each class of hours): the ``key`` rows look
+    up, and per chunk of ``_FIELDS_PER_SUM`` counters of ``counted`` a ``packed_<j>`` integer holding, from bit 0 up
+    in steps of ``_FIELD_BITS``, 1 where the code's day counts for that counter."""
+    answers = diary.select("answers").distinct()
+    indices = ibis.literal(list(range(len(_HOURS_CLASSES))), type="array<int32>")
+    classes = answers.mutate(hours_class=indices.unnest())  # not a memtable: Ibis's Spark cache() would miss it
+    hours = classes.hours_class.cases(*enumerate(_HOURS_CLASSES), else_=ibis.null("float64"))
+    codes = unpack_answers(classes.mutate(headache_hours=hours.cast("float64")))
+    definitions = _definitions(codes)
+    packed = {}
+    for start in range(0, len(counted), _FIELDS_PER_SUM):
+        chunk = counted[start : start + _FIELDS_PER_SUM]
+        packed[f"packed_{start // _FIELDS_PER_SUM}"] = functools.reduce(
+            operator.add,
+            (definitions[_COUNTED[name]].cast("int64") << (_FIELD_BITS * place) for place, name in enumerate(chunk)),
+        )
+    return codes.select(key=_day_key(codes.answers, codes.hours_class), **packed)
 
 
 def first_injections(sessions: ir.Table) -> ir.Table:
@@ -206,37 +282,56 @@ REPORT_COUNTS: tuple[str, ...] = (
 """The counts the verdicts and outcomes read (gepants, ditans, others and ``any`` are reported, never judged)."""
 
 
-def period_grid(days: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = COUNT_COLUMNS) -> ir.Table:
-    """Classified days counted per patient and 28-day period laid on the patient's anchor (``PERIOD_DAYS``).
+def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = COUNT_COLUMNS) -> ir.Table:
+    """The diary's days, classified (``classify_days``), counted per patient and 28-day period laid on the patient's
+    anchor (``PERIOD_DAYS``).
 
     One row per patient and ``grid`` holding at least one diary row: grid g covers ``anchor + 28 g`` to
     ``anchor + 28 g + 27``. ``counts`` are ``PeriodSummary``'s (``summarise_period``; default all of
     ``COUNT_COLUMNS``, ``REPORT_COUNTS`` for what the verdicts read), plus ``attacks`` (ICHD-3 1.3 B days) and
     the ``last_date`` of the period, so attack and last-row questions need no second scan of the diary.
 
-    Rows are keyed by the period's first day as an offset (``o - o % 28`` on offsets shifted to be positive), so
-    the scan does integer arithmetic only; the index is derived on the grouped rows.
+    Each row adds its day code's packed increments (``_day_codes``) instead of one sum per counter, and the
+    counters are unpacked on the grouped rows. That is exact while no counter of a period exceeds
+    ``2 ** _FIELD_BITS - 1``, which holds whenever each patient has one row per date: ``overfull_periods`` finds a
+    period holding more rows than days. Rows are keyed by the period's first day as an offset (``o - o % 28`` on
+    offsets shifted to be positive), so the scan does integer arithmetic only; the index is derived on the grouped
+    rows.
     """
     wanted = [name for name in COUNT_COLUMNS if name in set(counts)]
-    joined = days.join(anchors.select("patient_id", "anchor"), "patient_id")
+    counted = [*(name for name in wanted if name != "days_recorded"), "attacks"]
+    codes = _day_codes(diary, counted)
+    rows = diary.select("patient_id", "date", key=_day_key(diary.answers, _hours_class(diary.headache_hours)))
+    joined = rows.join(anchors.select("patient_id", "anchor"), "patient_id").join(codes, "key")
     shifted = joined.date.delta(joined.anchor, unit="day") + PERIOD_DAYS * _FLOOR_SHIFT
     start = (shifted - shifted % PERIOD_DAYS).name("start_offset")
-    sums = {
-        "headache_days": joined.headache,
-        "headache_days_4h": joined.headache_4h,
-        "migraine_days": joined.migraine,
-        **{cls.value: joined[cls.value] for cls in AcuteClass},
-        "acute_any": joined.acute_any,
-        "overuse_class_days": joined.overuse_class_day,
-    }
+    packed = [name for name in codes.columns if name != "key"]
     grouped = joined.group_by([joined.patient_id, start]).aggregate(
-        **({"days_recorded": joined.count()} if "days_recorded" in wanted else {}),
-        **{name: sums[name].sum() for name in wanted if name != "days_recorded"},
-        attacks=joined.attack.sum(),
+        days_recorded=joined.count(),
+        **{name: joined[name].sum() for name in packed},
         last_date=joined.date.max(),
     )
+    mask = (1 << _FIELD_BITS) - 1
+    unpacked = {
+        name: ((grouped[packed[place // _FIELDS_PER_SUM]] >> (_FIELD_BITS * (place % _FIELDS_PER_SUM))) & mask).cast(
+            "int64"
+        )
+        for place, name in enumerate(counted)
+    }
     grid = (grouped.start_offset // PERIOD_DAYS - _FLOOR_SHIFT).cast("int32")
-    return grouped.select("patient_id", grid.name("grid"), *wanted, "attacks", "last_date")
+    return grouped.select(
+        "patient_id",
+        grid.name("grid"),
+        *(["days_recorded"] if "days_recorded" in wanted else []),
+        **{name: unpacked[name] for name in counted},
+        last_date=grouped.last_date,
+    )
+
+
+def overfull_periods(grid: ir.Table) -> ir.Table:
+    """Periods of ``period_grid`` holding more diary rows than ``PERIOD_DAYS`` days: a date written twice for one
+    patient (the diary contract allows one row per date), which would also break the grid's packed counters."""
+    return grid.filter(grid.days_recorded > PERIOD_DAYS).select("patient_id", "grid", "days_recorded")
 
 
 def _complete(periods: ir.Table) -> ir.BooleanValue:

@@ -65,6 +65,7 @@ from onaboard.cohort.tables import (
     SCHEMAS,
     TABLES,
     diary_csv_table,
+    with_answers,
 )
 
 __all__ = [
@@ -519,7 +520,8 @@ def _diary(rng: np.random.Generator, patients: _Patients, course: _Course, ids: 
         "intensity": pa.DictionaryArray.from_arrays(pa.array(code, mask=code < 0), _INTENSITY_NAMES).cast(pa.string()),
         **{name: pa.array(values) for name, values in columns.items()},
     }
-    return pa.Table.from_pydict({name: data[name] for name in SCHEMAS["diary"].names}, schema=SCHEMAS["diary"])
+    fields = pa.schema([field for field in SCHEMAS["diary"] if field.name != "answers"])
+    return with_answers(pa.Table.from_pydict({name: data[name] for name in fields.names}, schema=fields))
 
 
 def _patients_table(patients: _Patients, ids: pa.Array, *, days: int) -> pa.Table:

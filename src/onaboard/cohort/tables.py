@@ -8,7 +8,12 @@ A cohort directory holds one Parquet file per table (``patients``, ``diary``, ``
   the diary's few decimals), ``intensity`` one of ``mild``, ``moderate``, ``severe`` or null on a 0-hour day;
 - the yes/no columns are booleans (false where the contract says blank or no);
 - ``acute_medication`` becomes one boolean column per class, ``acute_<class>``, so a class is a column scan
-  rather than a string search; ``notes`` is left out (analytics never read it).
+  rather than a string search; ``notes`` is left out (analytics never read it);
+- ``answers``, last, packs the day's answers into one integer: bit i is ``DIARY_FLAG_COLUMNS[i]`` and the two bits
+  from ``INTENSITY_SHIFT`` hold ``INTENSITY_CODES``. It repeats the columns before it (which stay, for people and
+  tools reading the file) so the cohort rules decode one narrow column instead of 18 booleans and a string
+  (bench/README.md, cohort section). ``with_answers`` derives it; every writer of the table goes through it
+  (``diary_arrow``, ``onaboard synth``, the web app's clinic tables), so the two cannot disagree.
 
 ``diary_arrow`` turns engine ``DiaryDay`` values into this layout, ``patient_diaries`` turns it back, and
 ``diary_csv_table`` writes it as the contract's CSV text columns so ``onaboard assess`` can read it.
@@ -22,6 +27,7 @@ from itertools import groupby
 from operator import itemgetter
 from types import MappingProxyType
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,6 +39,8 @@ __all__ = [
     "DIARY_FLAG_COLUMNS",
     "DIARY_SCHEMA",
     "HIT6_ITEM_COLUMNS",
+    "INTENSITY_CODES",
+    "INTENSITY_SHIFT",
     "MIDAS_COLUMNS",
     "PATIENTS_SCHEMA",
     "PROM_SCHEMA",
@@ -42,6 +50,7 @@ __all__ = [
     "diary_arrow",
     "diary_csv_table",
     "patient_diaries",
+    "with_answers",
 ]
 
 TABLES: tuple[str, ...] = ("patients", "diary", "sessions", "prom", "adverse_events")
@@ -57,7 +66,15 @@ DIARY_FLAG_COLUMNS: tuple[str, ...] = (
     "acute_relief",
     "believed_migraine",
 )
-"""Every boolean column of the diary table, in file order."""
+"""Every boolean column of the diary table, in file order; also the bit order of ``answers``."""
+
+INTENSITY_SHIFT = len(DIARY_FLAG_COLUMNS)
+"""The first of the two ``answers`` bits holding the intensity code, above the flags' bits."""
+
+INTENSITY_CODES: Mapping[str | None, int] = MappingProxyType(
+    {None: 0, **{member.value: code for code, member in enumerate(Intensity, start=1)}}
+)
+"""The intensity's code in ``answers``: 0 none (a 0-hour day), then mild, moderate, severe."""
 
 HIT6_ITEM_COLUMNS: tuple[str, ...] = tuple(f"hit6_{item}" for item in range(1, 7))
 """The six HIT-6 answers (``never`` ... ``always``, the engine's ``Hit6Answer`` values)."""
@@ -89,6 +106,7 @@ DIARY_SCHEMA = pa.schema(
         pa.field("headache_hours", pa.float64(), nullable=False),
         pa.field("intensity", pa.string()),
         *(pa.field(name, pa.bool_(), nullable=False) for name in DIARY_FLAG_COLUMNS),
+        pa.field("answers", pa.int32(), nullable=False),
     ]
 )
 
@@ -138,6 +156,25 @@ SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
 _CLASS_BY_COLUMN = {column: cls for cls, column in ACUTE_COLUMNS.items()}
 
 
+def _answers(table: pa.Table) -> pa.Array:
+    """``answers`` of each row of a table holding ``intensity`` and ``DIARY_FLAG_COLUMNS`` (blank flags are no)."""
+    packed = np.zeros(len(table), dtype=np.int32)
+    for bit, name in enumerate(DIARY_FLAG_COLUMNS):
+        flags = pc.fill_null(table[name], False).to_numpy(zero_copy_only=False)
+        packed |= flags.astype(np.int32) << bit
+    names = [name for name in INTENSITY_CODES if name is not None]
+    position = pc.fill_null(pc.index_in(table["intensity"], value_set=pa.array(names)), -1)
+    codes = position.to_numpy(zero_copy_only=False).astype(np.int32) + 1  # -1 (none) becomes 0, mild 1, ...
+    return pa.array(packed | codes << INTENSITY_SHIFT, pa.int32())
+
+
+def with_answers(table: pa.Table) -> pa.Table:
+    """The diary table with its ``answers`` column derived from the columns before it (replacing any there)."""
+    if "answers" in table.column_names:
+        table = table.drop_columns(["answers"])
+    return table.append_column(DIARY_SCHEMA.field("answers"), _answers(table))
+
+
 def diary_arrow(days: Iterable[DiaryDay]) -> pa.Table:
     """The diary table (``DIARY_SCHEMA``) of these engine days, in the order given."""
     listed = list(days)
@@ -153,7 +190,8 @@ def diary_arrow(days: Iterable[DiaryDay]) -> pa.Table:
             columns[name] = [cls in day.acute_medication for day in listed]
         else:
             columns[name] = [bool(getattr(day, name)) for day in listed]
-    return pa.Table.from_pydict(columns, schema=DIARY_SCHEMA)
+    fields = [field for field in DIARY_SCHEMA if field.name != "answers"]
+    return with_answers(pa.Table.from_pydict(columns, schema=pa.schema(fields)))
 
 
 def _hours(value: float) -> Decimal:

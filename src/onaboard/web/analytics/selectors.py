@@ -250,10 +250,11 @@ def _events(
 def _arrow(name: str, columns: Mapping[str, list[Any]]) -> pa.Table:
     import pyarrow as pa
 
-    from onaboard.cohort.tables import SCHEMAS
+    from onaboard.cohort.tables import SCHEMAS, with_answers
 
-    schema = pa.schema([field.with_nullable(True) for field in SCHEMAS[name]])
-    return pa.table({field.name: pa.array(columns.get(field.name, []), field.type) for field in schema})
+    schema = pa.schema([field.with_nullable(True) for field in SCHEMAS[name] if field.name != "answers"])
+    table = pa.table({field.name: pa.array(columns.get(field.name, []), field.type) for field in schema})
+    return with_answers(table) if name == "diary" else table
 
 
 def clinic_cohort_tables(*, user: Any, today: dt.date) -> dict[str, pa.Table]:
