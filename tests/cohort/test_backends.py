@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from onaboard.cohort.backends import (
+    MISSING_COLUMNS,
     MISSING_TABLE,
     NOT_A_DIRECTORY,
     WRONG_COLUMNS,
@@ -20,7 +21,7 @@ from onaboard.cohort.backends import (
 )
 from onaboard.cohort.report import cohort_report, cohort_report_of, report_json
 from onaboard.cohort.synth import write_cohort
-from onaboard.cohort.tables import TABLES
+from onaboard.cohort.tables import TABLES, with_answers
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 
 pytestmark = IBIS_ON_DUCKDB_2
@@ -73,3 +74,23 @@ def test_arrow_tables_with_missing_tables_or_wrong_columns_are_refused(tmp_path:
     assert raised.value.problems[0] == MISSING_TABLE.format(path="prom", tables=", ".join(TABLES))
     assert raised.value.problems[1].startswith(WRONG_COLUMNS.split(":")[0].format(table="sessions"))
     assert len(raised.value.problems) == 2
+
+
+def test_a_diary_without_answers_and_a_file_that_is_not_parquet_are_named(tmp_path: Path) -> None:
+    """A diary written before the packed ``answers`` column is refused naming the column and how to derive it;
+    a table that is not Parquet at all is refused naming the file. Nothing reaches the backend."""
+    write_cohort(tmp_path, patients=3, days=30, seed=1)
+    diary = tmp_path / "diary.parquet"
+    pq.write_table(pq.read_table(diary).drop_columns(["answers"]), diary)
+    (tmp_path / "prom.parquet").write_text("patient_id,visit\n", encoding="utf-8")
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), tmp_path)
+    first, second = raised.value.problems
+    assert first.startswith(MISSING_COLUMNS.format(path=diary, columns="answers"))
+    assert "with_answers" in first
+    assert second.startswith(f"{tmp_path / 'prom.parquet'}: not a Parquet file (")
+    pq.write_table(with_answers(pq.read_table(diary)), diary)
+    (tmp_path / "prom.parquet").unlink()
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), tmp_path)
+    assert raised.value.problems == [MISSING_TABLE.format(path=tmp_path / "prom.parquet", tables=", ".join(TABLES))]

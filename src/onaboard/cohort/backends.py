@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 __all__ = [
+    "MISSING_COLUMNS",
     "MISSING_TABLE",
     "NOT_A_DIRECTORY",
+    "NOT_PARQUET",
     "OVERFULL_PERIOD",
     "WRONG_COLUMNS",
     "CohortSourceError",
@@ -32,6 +34,12 @@ __all__ = [
 
 NOT_A_DIRECTORY = "{path}: not a directory"
 MISSING_TABLE = "{path}: missing (a cohort directory holds {tables} as Parquet)"
+MISSING_COLUMNS = "{path}: missing columns {columns} (src/onaboard/cohort/tables.py holds the schema)"
+NO_ANSWERS = (
+    "; a diary written before the packed answers column gets it from onaboard.cohort.tables.with_answers "
+    "(docs/cohort.md)"
+)
+NOT_PARQUET = "{path}: not a Parquet file ({reason})"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
 OVERFULL_PERIOD = (
     "diary: patient {patient_id} has {days_recorded} rows in one 28-day period (grid {grid} from the first "
@@ -97,7 +105,28 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
     ]
     if missing:
         raise CohortSourceError(missing)
+    problems = [problem for name, path in paths.items() if (problem := _column_problem(name, path))]
+    if problems:
+        raise CohortSourceError(problems)
     return {name: connection.read_parquet(str(path)) for name, path in paths.items()}
+
+
+def _column_problem(name: str, path: Path) -> str | None:
+    """What keeps the file from being the table ``name`` (not Parquet; a schema column absent), from its footer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from onaboard.cohort.tables import SCHEMAS
+
+    try:
+        found = set(pq.read_schema(path).names)
+    except (OSError, pa.ArrowException) as error:
+        return NOT_PARQUET.format(path=path, reason=error)
+    absent = [column for column in SCHEMAS[name].names if column not in found]
+    if not absent:
+        return None
+    problem = MISSING_COLUMNS.format(path=path, columns=", ".join(absent))
+    return problem + NO_ANSWERS if name == "diary" and "answers" in absent else problem
 
 
 def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dict[str, ir.Table]:
