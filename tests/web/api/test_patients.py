@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from onaboard.web.audit.models import Action, AuditEvent
 from tests.web.factories import PatientFactory
@@ -37,6 +39,28 @@ def test_the_list_pages_and_audits_each_patient_shown(world, api_as):
     assert len(body["items"]) == 2
     read = {str(p) for p in AuditEvent.objects.filter(action=Action.READ).values_list("patient_id", flat=True)}
     assert read == {item["id"] for item in body["items"]}
+
+
+def test_a_page_of_patients_is_audited_in_one_insert(world, api_as):
+    """The list's audit events are written together: the same queries for 2 patients as for 22, each event
+    carrying the reader, the patient and where the request came from."""
+    client = api_as("clinician")
+    client.get("/api/patients?limit=2")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/api/patients?limit=2")
+    PatientFactory.create_batch(20, clinic=world.clinic)
+    with CaptureQueriesContext(connection) as large:
+        body = client.get("/api/patients?limit=22").json()
+    inserts = [
+        query["sql"] for query in large.captured_queries if "INSERT INTO" in query["sql"] and "audit" in query["sql"]
+    ]
+    assert len(inserts) == 1
+    assert len(large.captured_queries) == len(small.captured_queries)
+    events = AuditEvent.objects.filter(detail="api list").order_by("-id")[:22]
+    assert {str(event.patient_id) for event in events} == {item["id"] for item in body["items"]}
+    assert {(event.username, event.role, event.path, event.object_type) for event in events} == {
+        (world.users["clinician"].username, world.users["clinician"].role, "/api/patients", "patient")
+    }
 
 
 @pytest.mark.parametrize("limit", [0, 201])

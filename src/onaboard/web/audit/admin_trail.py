@@ -21,7 +21,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntryMana
 from django.contrib.auth import get_user_model
 
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import AuditEntry, audit_records
 
 ADMIN_ACTIONS = {ADDITION: Action.CREATE, CHANGE: Action.UPDATE, DELETION: Action.DELETE}
 VERBS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
@@ -53,17 +53,13 @@ def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: in
     """One audit event per object the admin added, changed or is about to delete."""
     user = get_user_model().objects.filter(pk=user_id).first()
     fields = _changed_fields(change_message)
+    entries = []
     for obj in objects:
         label = obj._meta.label_lower
         detail = f"admin: {VERBS[action_flag]} {label}" + (f" ({fields})" if fields else "")
-        audit_record(
-            user=user,
-            action=ADMIN_ACTIONS[action_flag],
-            object_type=label,
-            object_id=getattr(obj, "external_id", None) or obj.pk,
-            patient_id=_patient_id(obj),
-            detail=detail,
-        )
+        object_id = getattr(obj, "external_id", None) or obj.pk
+        entries.append(AuditEntry(ADMIN_ACTIONS[action_flag], label, object_id, _patient_id(obj), detail))
+    audit_records(user=user, entries=entries)
 
 
 _original_log_actions = LogEntryManager.log_actions

@@ -1,12 +1,43 @@
-"""Writing the audit trail. Every service and selector that touches a patient's data calls ``audit_record``."""
+"""Writing the audit trail. Every service and selector that touches a patient's data calls ``audit_record``, or
+``audit_records`` when one request touches many records (a page of patients, a clinic's export, an admin bulk
+action): the same events, written in one INSERT."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from onaboard.web.audit.middleware import REQUEST_CONTEXT
 from onaboard.web.audit.models import Action, AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One event of ``audit_records``: what was done to which record (the user and request are shared)."""
+
+    action: Action
+    object_type: str
+    object_id: object = ""
+    patient_id: UUID | None = None
+    detail: str = ""
+
+
+def _event(user: Any, entry: AuditEntry, ip_address: str | None, path: str) -> AuditEvent:
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return AuditEvent(
+        user=user if authenticated else None,
+        username=getattr(user, "username", "") if authenticated else "",
+        role=getattr(user, "role", "") if authenticated else "",
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=str(entry.object_id),
+        patient_id=entry.patient_id,
+        ip_address=ip_address,
+        path=path,
+        detail=entry.detail[:400],
+    )
 
 
 def audit_record(
@@ -19,17 +50,12 @@ def audit_record(
     detail: str = "",
 ) -> AuditEvent:
     """Append one event; the request's address and path are taken from the current request, if any."""
-    ip_address, path = REQUEST_CONTEXT.get()
-    authenticated = user is not None and getattr(user, "is_authenticated", False)
-    return AuditEvent.objects.create(
-        user=user if authenticated else None,
-        username=getattr(user, "username", "") if authenticated else "",
-        role=getattr(user, "role", "") if authenticated else "",
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        patient_id=patient_id,
-        ip_address=ip_address,
-        path=path,
-        detail=detail[:400],
-    )
+    event = _event(user, AuditEntry(action, object_type, object_id, patient_id, detail), *REQUEST_CONTEXT.get())
+    event.save()
+    return event
+
+
+def audit_records(*, user: Any, entries: Iterable[AuditEntry]) -> list[AuditEvent]:
+    """Append one event per entry, all by ``user`` in the current request, in one INSERT (in the entries' order)."""
+    context = REQUEST_CONTEXT.get()
+    return AuditEvent.objects.bulk_create([_event(user, entry, *context) for entry in entries])

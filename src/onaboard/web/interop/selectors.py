@@ -23,7 +23,7 @@ from onaboard.interop.fhir.records import (
 )
 from onaboard.interop.tables import write_preventives, write_sessions
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import AuditEntry, audit_record, audit_records
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SideEffect
@@ -128,17 +128,15 @@ def patients_export(
     *, user: Any, patients: Iterable[Patient], kind: str = "transaction", how: str = "fhir"
 ) -> dict[str, Any]:
     """The patients' FHIR Bundle; each patient's export is audited (``how`` says where it went)."""
-    records = []
-    for patient in patients:
-        records.append(patient_record(patient))
-        audit_record(
-            user=user,
-            action=Action.EXPORT,
-            object_type="fhir_bundle",
-            object_id=patient.external_id,
-            patient_id=patient.external_id,
-            detail=how,
-        )
+    listed = list(patients)
+    records = [patient_record(patient) for patient in listed]
+    audit_records(
+        user=user,
+        entries=(
+            AuditEntry(Action.EXPORT, "fhir_bundle", patient.external_id, patient.external_id, how)
+            for patient in listed
+        ),
+    )
     return bundle(records, kind=kind, timestamp=dt.datetime.now(tz=dt.UTC).replace(microsecond=0))
 
 

@@ -15,7 +15,7 @@ from ninja import Field as NinjaField
 from ninja import Query, Router, Schema, Status
 
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import AuditEntry, audit_record, audit_records
 from onaboard.web.patients.access import Capability, patient_for, patients_visible_to
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.schemas import ErrorOut, PatientOut, PatientPageOut, ProblemsOut
@@ -77,8 +77,12 @@ def patient_list(request: HttpRequest, query: Query[PatientListQuery]) -> dict[s
     """
     visible = patients_visible_to(caller(request)).select_related("clinic")
     page = list(visible[query.offset : query.offset + query.limit])
-    for patient in page:
-        audit_read(request, patient, "patient", "list")
+    audit_records(
+        user=caller(request),
+        entries=(
+            AuditEntry(Action.READ, "patient", patient.external_id, patient.external_id, "api list") for patient in page
+        ),
+    )
     return {"count": visible.count(), "items": page}
 
 
