@@ -42,6 +42,14 @@ def test_the_plots_share_no_id_and_each_has_an_accessible_name(report: CohortRep
     assert len(re.findall(r'<svg role="img" aria-label="[^"]+"', html)) == 3
 
 
+def test_every_column_heading_has_a_name(report: CohortReport) -> None:
+    """No table of the page has an empty column heading (a screen reader would announce nothing for the column)."""
+    html = render_html(report)
+    headings = re.findall(r"<th[^>]*>(.*?)</th>", html)
+    assert headings
+    assert [heading for heading in headings if not heading.strip()] == []
+
+
 def test_the_html_shows_the_reports_numbers(report: CohortReport) -> None:
     """The responder count and the UNCONFIRMED flag of the label table appear on the page."""
     html = render_html(report)

@@ -235,7 +235,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
     )
     change = report.week24_change
     responders_table = _table(
-        ["", "patients", "95 % CI"],
+        ["outcome at week 24", "patients", "95 % CI"],
         [
             ["Assessable at week 24", str(report.responder_50.total), ""],
             ["At least 50 % fewer headache days", _Raw(_proportion(report.responder_50)), ""],
@@ -306,7 +306,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
     )
     classes = ", ".join(f"{name} {n}" for name, n in report.overuse_classes_at_first_injection.items())
     overuse_table = _table(
-        ["medication overuse (ICHD-3 8.2)", ""],
+        ["medication overuse (ICHD-3 8.2)", "patients"],
         [
             ["Baseline period meets 8.2 (PREEMPT's comparison)", _Raw(_proportion(report.baseline_overuse))],
             [
@@ -351,7 +351,9 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ],
     )
     reference_table = _table(
-        ["figure", "published", "cohort", "", "status", "source"], _reference_rows(report.reference), numeric=(2,)
+        ["figure", "published", "cohort", "near the published figure", "status", "source"],
+        _reference_rows(report.reference),
+        numeric=(2,),
     )
     observed = "&ndash;"
     if report.observed_from is not None and report.observed_until is not None:

@@ -357,7 +357,8 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[
 
     def changes(queryset: models.QuerySet[Any]) -> dict[int, tuple[int, str]]:
         # The latest change as the database's text: it is only compared, so there is no datetime to build.
-        rows = queryset.values("patient_id").annotate(rows=Count("id"), last=Cast(Max("modified"), models.TextField()))
+        # Count("*"), not Count("id"): the diary's rows are counted from its (patient, date, modified) index alone.
+        rows = queryset.values("patient_id").annotate(rows=Count("*"), last=Cast(Max("modified"), models.TextField()))
         return {
             patient_id: (count, last)
             for patient_id, count, last in rows.values_list("patient_id", "rows", "last").order_by()

@@ -34,6 +34,9 @@ class DiaryEntry(BaseModel):
     class Meta:
         ordering = ("patient", "date")
         constraints = [models.UniqueConstraint(fields=("patient", "date"), name="one_diary_row_per_day")]
+        # The worklist's fingerprint (count and latest change of each patient's rows up to today) reads this index
+        # alone, not the table (clinic.selectors._fingerprint_keys).
+        indexes = [models.Index(fields=("patient", "date", "modified"), name="diary_changes")]
         verbose_name_plural = _("diary entries")
 
     def __str__(self) -> str:
