@@ -204,6 +204,8 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "training:session_enrol": page(NOBODY),
     "training:session_leave": page(NOBODY),
     "training:session_attendance": page(NOBODY),
+    "training:session_edit": page(NOBODY),
+    "training:session_cancel": page(NOBODY),
     "training:certificate_pdf": page(NOBODY),
     # The clinic's cohort analytics: clinical staff and administrators (aggregates only, no names).
     "analytics:cohort": page(CLINICAL | frozenset({"admin"})),

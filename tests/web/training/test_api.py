@@ -50,6 +50,18 @@ def test_enrolment_through_the_api_waitlists_when_full(world):
     assert (listed[0]["enrolled"], listed[0]["waitlisted"]) == (1, 1)
 
 
+def test_a_cancelled_session_is_listed_as_cancelled_and_takes_no_enrolment(world):
+    """The session list says which sessions were cancelled; enrolling in one is refused with the reason."""
+    session = live_session(world.users["clinician"])
+    client = _client(world.users["trainee"])
+    assert client.get("/api/training/sessions").json()[0]["cancelled"] is False
+    services.live_session_cancel(session=session)
+    assert client.get("/api/training/sessions").json()[0]["cancelled"] is True
+    response = client.post(f"/api/training/sessions/{session.external_id}/enrolments")
+    assert response.status_code == 409
+    assert "cancelled" in response.text
+
+
 def test_another_clinics_session_is_not_found(world):
     """A session of another clinic answers 404."""
     far = UserFactory(username="far", role=Role.CLINICIAN, clinic=world.other_clinic)

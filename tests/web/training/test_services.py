@@ -11,7 +11,7 @@ from django.utils import timezone
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
 from onaboard.web.training import services
-from onaboard.web.training.models import Certificate, Enrolment, EnrolmentStatus, QuizAttempt
+from onaboard.web.training.models import Certificate, Enrolment, EnrolmentStatus, LiveSession, QuizAttempt
 from tests.web.factories import UserFactory
 from tests.web.training.conftest import (
     engine_first_visit,
@@ -151,7 +151,7 @@ def test_more_places_promote_from_the_waitlist(world):
     session = live_session(world.users["clinician"], capacity=1)
     for name in ("a1", "a2", "a3"):
         services.enrolment_create(session=session, trainee=_trainee(world, name))
-    promoted = services.live_session_update_capacity(session=session, capacity=2)
+    promoted = services.live_session_update(session=session, capacity=2)
     assert [row.trainee.username for row in promoted] == ["a2"]
 
 
@@ -202,3 +202,20 @@ def test_a_certificate_needs_everything_passed(world):
     assert len(issued.code) == 14
     assert services.certificate_for_code(issued.code.lower().replace("-", " ")) == issued
     assert services.certificate_for_code("AAAA-AAAA-AAAA") is None
+
+
+def test_a_started_or_cancelled_session_cannot_change(world):
+    """Changing or cancelling a session that has started, or was cancelled, is refused with the reason; a field
+    that is not a session detail is a programming error."""
+    started = live_session(world.users["clinician"])
+    LiveSession.objects.filter(pk=started.pk).update(starts_at=timezone.now() - dt.timedelta(minutes=1))
+    with pytest.raises(services.TrainingError, match=services.SESSION_STARTED):
+        services.live_session_update(session=started, capacity=5)
+    with pytest.raises(services.TrainingError, match=services.SESSION_STARTED):
+        services.live_session_cancel(session=started)
+    scheduled = live_session(world.users["clinician"])
+    assert services.live_session_cancel(session=scheduled) == 0
+    with pytest.raises(services.TrainingError, match=services.SESSION_CANCELLED):
+        services.live_session_update(session=scheduled, title="Again")
+    with pytest.raises(TypeError, match="clinic"):
+        services.live_session_update(session=live_session(world.users["clinician"]), clinic=world.other_clinic)

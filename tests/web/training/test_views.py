@@ -296,3 +296,117 @@ def test_giving_up_a_place_promotes_the_first_on_the_waitlist(client, world):
     client.post(reverse("training:session_leave", args=[session.external_id]))
     assert Enrolment.objects.get(trainee=waiting).status == "enrolled"
     assert Enrolment.objects.get(trainee=world.users["trainee"]).status == "cancelled"
+
+
+def _form(session: LiveSession, **changes: object) -> dict[str, object]:
+    data = {
+        "title": session.title,
+        "starts_at": session.starts_at.strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": session.duration_minutes,
+        "place": session.place,
+        "link": session.link,
+        "capacity": session.capacity,
+        "notes": session.notes,
+    }
+    return {**data, **changes}
+
+
+def test_a_trainer_changes_a_session_and_more_places_go_to_the_waitlist(client, world):
+    """The edit page shows the session's details; saving new details and one more place enrols the first on the
+    waitlist and names them."""
+    session = live_session(world.users["clinician"], capacity=1)
+    for name in ("w1", "w2", "w3"):
+        services.enrolment_create(
+            session=session, trainee=UserFactory(username=name, role=Role.TRAINEE, clinic=world.clinic)
+        )
+    client.force_login(world.users["admin"])  # another trainer of the clinic
+    url = reverse("training:session_edit", args=[session.external_id])
+    page = client.get(url).content.decode()
+    assert f'value="{escape(session.title)}"' in page
+    assert "Save changes" in page
+    response = client.post(url, _form(session, title="Workshop, room change", place="Room 9", capacity=2), follow=True)
+    text = response.content.decode()
+    assert "Session changed." in text
+    assert "Given a place from the waitlist: w2." in text
+    session.refresh_from_db()
+    assert (session.title, session.place, session.capacity) == ("Workshop, room change", "Room 9", 2)
+    statuses = dict(Enrolment.objects.filter(session=session).values_list("trainee__username", "status"))
+    assert statuses == {"w1": "enrolled", "w2": "enrolled", "w3": "waitlisted"}
+
+
+def test_fewer_places_unseat_nobody_and_say_so(client, world):
+    """Lowering the places below those enrolled keeps everyone's place, with a warning counting them."""
+    session = live_session(world.users["clinician"], capacity=3)
+    for name in ("k1", "k2", "k3"):
+        services.enrolment_create(
+            session=session, trainee=UserFactory(username=name, role=Role.TRAINEE, clinic=world.clinic)
+        )
+    client.force_login(world.users["clinician"])
+    url = reverse("training:session_edit", args=[session.external_id])
+    text = client.post(url, _form(session, capacity=1), follow=True).content.decode()
+    assert "2 more trainees are enrolled than there are places now; they keep their places." in text
+    assert Enrolment.objects.filter(session=session, status="enrolled").count() == 3
+
+
+def test_a_session_edit_is_checked_like_scheduling(client, world):
+    """A start in the past or no place and no link is refused on the edit form, and nothing changes."""
+    session = live_session(world.users["clinician"])
+    client.force_login(world.users["clinician"])
+    url = reverse("training:session_edit", args=[session.external_id])
+    past = client.post(url, _form(session, starts_at="2001-01-01T09:00")).content.decode()
+    assert "The session must start in the future." in past
+    nowhere = client.post(url, _form(session, place="", link="")).content.decode()
+    assert "Give a place, a link, or both." in nowhere
+    assert LiveSession.objects.get(pk=session.pk).starts_at == session.starts_at
+
+
+def test_a_trainer_cancels_a_session_and_its_trainees_see_it(client, world):
+    """Cancelling keeps each trainee's enrolment but shows the session cancelled to them, without enrol or
+    leave buttons; enrolling and changing it afterwards are refused."""
+    session = live_session(world.users["clinician"], capacity=1)
+    services.enrolment_create(session=session, trainee=world.users["trainee"])
+    services.enrolment_create(
+        session=session, trainee=UserFactory(username="q1", role=Role.TRAINEE, clinic=world.clinic)
+    )
+    client.force_login(world.users["clinician"])
+    detail = reverse("training:session", args=[session.external_id])
+    assert "Cancel the session" in client.get(detail).content.decode()
+    response = client.post(reverse("training:session_cancel", args=[session.external_id]), follow=True)
+    assert (
+        "Session cancelled. 2 trainees held a place or waited for one and see it cancelled."
+        in response.content.decode()
+    )
+    assert LiveSession.objects.get(pk=session.pk).cancelled
+    assert "Cancel the session" not in client.get(detail).content.decode()
+    edit = client.get(reverse("training:session_edit", args=[session.external_id]), follow=True).content.decode()
+    assert "This session can no longer be changed" in edit
+    again = client.post(reverse("training:session_cancel", args=[session.external_id]), follow=True)
+    assert "this session was cancelled" in again.content.decode()
+    client.force_login(world.users["trainee"])
+    page = client.get(detail).content.decode()
+    assert "This session was cancelled by the trainers." in page
+    assert "Give up my place" not in page
+    assert "You are enrolled" not in page
+    listing = client.get(reverse("training:sessions")).content.decode()
+    assert "cancelled" in listing
+    assert "you are enrolled" not in listing
+    client.force_login(world.users["clinician"])
+    roster = client.get(detail).content.decode()
+    assert "Enrolled when the session was cancelled:" in roster
+    assert "Save attendance" not in roster
+    attendance = reverse("training:session_attendance", args=[session.external_id])
+    assert "this session was cancelled" in client.post(attendance, follow=True).content.decode()
+
+
+def test_trainees_and_other_clinics_cannot_change_or_cancel_a_session(client, world):
+    """A trainee gets 403 on the edit page and on cancelling; a trainer of another clinic gets 404."""
+    session = live_session(world.users["clinician"])
+    edit = reverse("training:session_edit", args=[session.external_id])
+    cancel = reverse("training:session_cancel", args=[session.external_id])
+    client.force_login(world.users["trainee"])
+    assert client.get(edit).status_code == 403
+    assert client.post(cancel).status_code == 403
+    client.force_login(UserFactory(username="far-trainer", role=Role.CLINICIAN, clinic=world.other_clinic))
+    assert client.get(edit).status_code == 404
+    assert client.post(cancel).status_code == 404
+    assert not LiveSession.objects.get(pk=session.pk).cancelled

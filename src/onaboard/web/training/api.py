@@ -43,6 +43,7 @@ class LiveSessionOut(Schema):
     capacity: int
     enrolled: int
     waitlisted: int
+    cancelled: bool
 
 
 class EnrolmentOut(Schema):
@@ -66,6 +67,7 @@ def _session_out(session: Any) -> dict[str, Any]:
         "capacity": session.capacity,
         "enrolled": session.enrolled,
         "waitlisted": session.waitlisted,
+        "cancelled": session.cancelled,
     }
 
 

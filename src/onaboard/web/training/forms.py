@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.training.cases import ELIGIBILITY_CHOICES, SAFETY_CHOICES, WEEK24_CHOICES
 from onaboard.web.accounts.models import User
 from onaboard.web.training.models import LiveSession, SupervisedInjection
+from onaboard.web.training.services import LIVE_SESSION_FIELDS
 
 PLACE_OR_LINK = _("Give a place, a link, or both.")
 STARTS_IN_PAST = _("The session must start in the future.")
@@ -45,7 +46,7 @@ class LiveSessionForm(forms.ModelForm):
 
     class Meta:
         model = LiveSession
-        fields = ("title", "starts_at", "duration_minutes", "place", "link", "capacity", "notes")
+        fields = LIVE_SESSION_FIELDS
         widgets = {"starts_at": DateTimeInput(), "notes": forms.Textarea(attrs={"rows": 3})}
 
     def clean_starts_at(self) -> Any:

@@ -298,6 +298,20 @@ def enrolled_count(session: LiveSession) -> int:
     return session.enrolments.filter(status=EnrolmentStatus.ENROLLED).count()
 
 
+LIVE_SESSION_FIELDS = ("title", "starts_at", "duration_minutes", "place", "link", "capacity", "notes")
+"""What a trainer may change on a scheduled session (LiveSessionForm's fields)."""
+
+
+def _scheduled(session: LiveSession) -> LiveSession:
+    """The session's row, locked, if it may still change: not cancelled and not started (else TrainingError)."""
+    locked = LiveSession.objects.select_for_update().get(pk=session.pk)
+    if locked.cancelled:
+        raise TrainingError(_(SESSION_CANCELLED))
+    if locked.starts_at <= timezone.now():
+        raise TrainingError(_(SESSION_STARTED))
+    return locked
+
+
 def enrolment_create(*, session: LiveSession, trainee: User) -> Enrolment:
     """Enrol a trainee, or put them on the waitlist when every place is taken.
 
@@ -305,11 +319,7 @@ def enrolment_create(*, session: LiveSession, trainee: User) -> Enrolment:
     are served one after the other; the unique constraint keeps one enrolment per trainee and session.
     """
     with transaction.atomic():
-        locked = LiveSession.objects.select_for_update().get(pk=session.pk)
-        if locked.cancelled:
-            raise TrainingError(_(SESSION_CANCELLED))
-        if locked.starts_at <= timezone.now():
-            raise TrainingError(_(SESSION_STARTED))
+        locked = _scheduled(session)
         existing = Enrolment.objects.filter(session=locked, trainee=trainee).first()
         if existing is not None and existing.status != EnrolmentStatus.CANCELLED:
             raise TrainingError(_(ALREADY_ENROLLED))
@@ -348,13 +358,28 @@ def enrolment_cancel(*, enrolment: Enrolment) -> list[Enrolment]:
         return _promote(session)
 
 
-def live_session_update_capacity(*, session: LiveSession, capacity: int) -> list[Enrolment]:
-    """Change the number of places; more places promote from the waitlist (fewer never unseat anyone)."""
+def live_session_update(*, session: LiveSession, **fields: Any) -> list[Enrolment]:
+    """Change a scheduled session's details (``LIVE_SESSION_FIELDS``). More places are given to the waitlist, first
+    come first served; fewer unseat nobody (those enrolled keep their places). Returns who was promoted."""
+    unknown = set(fields) - set(LIVE_SESSION_FIELDS)
+    if unknown:
+        raise TypeError(f"not a live session detail: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        locked = LiveSession.objects.select_for_update().get(pk=session.pk)
-        locked.capacity = capacity
-        locked.save(update_fields=["capacity", "modified"])
+        locked = _scheduled(session)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*fields, "modified"])
         return _promote(locked)
+
+
+def live_session_cancel(*, session: LiveSession) -> int:
+    """Cancel a scheduled session. Enrolments keep their status, so each trainee's list shows the session they
+    were on as cancelled; no one can enrol any more. Returns how many trainees held a place or waited for one."""
+    with transaction.atomic():
+        locked = _scheduled(session)
+        locked.cancelled = True
+        locked.save(update_fields=["cancelled", "modified"])
+        return locked.enrolments.exclude(status=EnrolmentStatus.CANCELLED).count()
 
 
 def attendance_record(*, session: LiveSession, attended: Mapping[int, bool]) -> None:

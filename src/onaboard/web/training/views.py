@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from onaboard.clinical import Muscle, Side, preempt_plan
@@ -305,6 +305,65 @@ def _session_for(request: HttpRequest, live_session_id: UUID) -> LiveSession:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def session_edit(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
+    """A trainer of the clinic changes a scheduled session: when, where, places, notes."""
+    require_trainer(request.user)
+    session = _session_for(request, live_session_id)
+    back = redirect("training:session", live_session_id=session.external_id)
+    if session.cancelled or session.starts_at <= timezone.now():
+        messages.error(request, _("This session can no longer be changed: it was cancelled or has started."))
+        return back
+    form = LiveSessionForm(request.POST or None, instance=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            promoted = services.live_session_update(session=session, **form.cleaned_data)
+        except services.TrainingError as problem:
+            messages.error(request, str(problem))
+            return back
+        messages.success(request, _("Session changed."))
+        if promoted:
+            names = ", ".join(row.trainee.get_full_name() or row.trainee.username for row in promoted)
+            messages.info(request, _("Given a place from the waitlist: %(names)s.") % {"names": names})
+        over = session.enrolled - form.cleaned_data["capacity"]
+        if over > 0:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d more trainee is enrolled than there are places now; they keep their place.",
+                    "%(count)d more trainees are enrolled than there are places now; they keep their places.",
+                    over,
+                )
+                % {"count": over},
+            )
+        return back
+    return render(request, "training/session_form.html", {"form": form, "session": session})
+
+
+@login_required
+@require_POST
+def session_cancel(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
+    """A trainer of the clinic cancels a scheduled session; its trainees see it cancelled on their list."""
+    require_trainer(request.user)
+    session = _session_for(request, live_session_id)
+    try:
+        affected = services.live_session_cancel(session=session)
+    except services.TrainingError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Session cancelled. %(count)d trainee held a place or waited for one and sees it cancelled.",
+                "Session cancelled. %(count)d trainees held a place or waited for one and see it cancelled.",
+                affected,
+            )
+            % {"count": affected},
+        )
+    return redirect("training:session", live_session_id=session.external_id)
+
+
+@login_required
 @require_http_methods(["GET"])
 def session_detail(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
     require_learner(request.user)
@@ -357,6 +416,9 @@ def session_leave(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
 def session_attendance(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
     require_trainer(request.user)
     session = _session_for(request, live_session_id)
+    if session.cancelled:
+        messages.error(request, _(services.SESSION_CANCELLED))
+        return redirect("training:session", live_session_id=session.external_id)
     enrolled = session.enrolments.filter(status=EnrolmentStatus.ENROLLED)
     attended = {row.pk: request.POST.get(f"attended-{row.external_id}") == "yes" for row in enrolled}
     services.attendance_record(session=session, attended=attended)
