@@ -88,7 +88,7 @@ def test_a_diary_without_answers_and_a_file_that_is_not_parquet_are_named(tmp_pa
     first, second = raised.value.problems
     assert first.startswith(MISSING_COLUMNS.format(path=diary, columns="answers"))
     assert "with_answers" in first
-    assert second.startswith(f"{tmp_path / 'prom.parquet'}: not a Parquet file (")
+    assert second.startswith(f"{tmp_path / 'prom.parquet'}: cannot be read as Parquet (")
     pq.write_table(with_answers(pq.read_table(diary)), diary)
     (tmp_path / "prom.parquet").unlink()
     with pytest.raises(CohortSourceError) as raised:

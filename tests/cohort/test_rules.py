@@ -47,6 +47,7 @@ from onaboard.cohort.rules import (
 from onaboard.cohort.rules import (
     treatment_outcomes as cohort_outcomes,
 )
+from onaboard.cohort.tables import DIARY_FLAG_COLUMNS
 from tests.cohort.conftest import BOUNDARY_PATIENTS, IBIS_ON_DUCKDB_2, spark_test, write_boundary_cohort
 from tests.cohort.expected import Results
 
@@ -248,26 +249,51 @@ def test_each_boundary_patient_lands_on_its_side(
     assert expected[part][patient_id][key] == value
 
 
-def test_the_packed_grid_equals_counting_each_classified_row(boundary_cohort: Path) -> None:
-    """``period_grid`` (one lookup per row of its day code's packed increments) counts exactly what summing
-    ``classify_days`` row by row counts, for every counter of every patient and period of the boundary cohort."""
-    tables = read_cohort(connect(Engine.DUCKDB), boundary_cohort)
-    anchors = first_injections(tables["sessions"])
-    grid = period_grid(tables["diary"], anchors)
-    days = classify_days(tables["diary"]).join(anchors, "patient_id")
+def _packed_and_summed(diary: Any, anchors: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``period_grid``'s rows, and the same counts made by summing ``classify_days`` row by row, both sorted."""
+    grid = period_grid(diary, anchors)
+    days = classify_days(diary).join(anchors, "patient_id")
     offset = days.date.delta(days.anchor, unit="day")
     sources = {**{name: name for name in ACUTE}, "headache_days": "headache", "headache_days_4h": "headache_4h"}
     sources |= {"migraine_days": "migraine", "acute_any": "acute_any", "overuse_class_days": "overuse_class_day"}
     sources["attacks"] = "attack"
     direct = days.group_by(["patient_id", (offset // PERIOD_DAYS).cast("int32").name("grid")]).aggregate(
         days_recorded=days.count(),
-        **{name: days[column].cast("int64").sum() for name, column in sources.items()},
+        **{name: days[column].cast("int64").sum().fill_null(0) for name, column in sources.items()},
         last_date=days.date.max(),
     )
     key = ("patient_id", "grid")
     packed = sorted(_rows(grid), key=lambda row: tuple(row[k] for k in key))
     summed = sorted(_rows(direct), key=lambda row: tuple(row[k] for k in key))
+    return packed, summed
+
+
+def test_the_packed_grid_equals_counting_each_classified_row(boundary_cohort: Path) -> None:
+    """``period_grid`` (one lookup per row of its day code's packed increments) counts exactly what summing
+    ``classify_days`` row by row counts, for every counter of every patient and period of the boundary cohort."""
+    tables = read_cohort(connect(Engine.DUCKDB), boundary_cohort)
+    packed, summed = _packed_and_summed(tables["diary"], first_injections(tables["sessions"]))
     assert len(packed) == len(summed) > 1000
+    assert packed == summed
+
+
+def test_blank_hours_and_blank_answers_count_as_recorded_days_without_headache(boundary_cohort: Path) -> None:
+    """In-memory tables may hold blanks (``arrow_cohort``): a row with blank hours, or with blank answers (and so
+    blank flags), is still a recorded day, counted as ``classify_days`` counts it, never dropped."""
+    diary = pq.read_table(boundary_cohort / "diary.parquet").slice(0, 3000)
+    nullable = pa.schema([field.with_nullable(True) for field in diary.schema])
+    rows = diary.cast(nullable).to_pylist()
+    for number, row in enumerate(rows):
+        if number % 7 == 0:
+            row["headache_hours"] = None
+        if number % 11 == 0:
+            blank = ("answers", "intensity", *DIARY_FLAG_COLUMNS)
+            row.update(dict.fromkeys(blank, None))
+    connection = connect(Engine.DUCKDB)
+    blanked = connection.create_table("blanked", pa.Table.from_pylist(rows, schema=nullable), temp=True)
+    sessions = connection.create_table("sessions", pq.read_table(boundary_cohort / "sessions.parquet"), temp=True)
+    packed, summed = _packed_and_summed(blanked, first_injections(sessions))
+    assert sum(row["days_recorded"] for row in packed) == len(rows)
     assert packed == summed
 
 

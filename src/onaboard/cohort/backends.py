@@ -39,7 +39,7 @@ NO_ANSWERS = (
     "; a diary written before the packed answers column gets it from onaboard.cohort.tables.with_answers "
     "(docs/cohort.md)"
 )
-NOT_PARQUET = "{path}: not a Parquet file ({reason})"
+NOT_PARQUET = "{path}: cannot be read as Parquet ({reason})"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
 OVERFULL_PERIOD = (
     "diary: patient {patient_id} has {days_recorded} rows in one 28-day period (grid {grid} from the first "

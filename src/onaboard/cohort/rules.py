@@ -4,7 +4,8 @@ Each function here mirrors one rule of ``onaboard.clinical`` and says which; eve
 there, never retyped, and tests/cohort/test_rules.py proves, patient by patient and period by period, that both
 backends give the engine's answer. Nothing is executed here: every function takes and returns lazy Ibis tables.
 
-The shape of the computation keeps the diary to a single scan. ``classify_days`` is the day definitions;
+The shape of the computation keeps the diary's rows to a single scan (plus one of its ``answers`` column alone, for
+the distinct day codes). ``classify_days`` is the day definitions;
 ``period_grid`` groups the rows of each patient into 28-day periods laid on a per-patient *anchor* date (grid 0 is
 ``anchor .. anchor+27``, grid -1 the 28 days before it, ...) and counts everything the verdicts need. It does not
 classify every row: a day's definitions depend only on its ``answers`` (tables.py) and on which side of 0 and of
@@ -70,6 +71,7 @@ from onaboard.cohort.tables import (
     ACUTE_COLUMNS,
     DIARY_FLAG_COLUMNS,
     HIT6_ITEM_COLUMNS,
+    INTENSITY_BITS,
     INTENSITY_CODES,
     INTENSITY_SHIFT,
 )
@@ -200,7 +202,7 @@ def unpack_answers(table: ir.Table) -> ir.Table:
     """``table`` with the diary's flag columns and ``intensity`` decoded from its ``answers`` column (tables.py)."""
     answers = table.answers
     flags = {name: (answers & (1 << bit)) != 0 for bit, name in enumerate(DIARY_FLAG_COLUMNS)}
-    code = (answers >> INTENSITY_SHIFT) & (len(INTENSITY_CODES) - 1)
+    code = (answers >> INTENSITY_SHIFT) & ((1 << INTENSITY_BITS) - 1)
     named = [(number, name) for name, number in INTENSITY_CODES.items() if name is not None]
     return table.mutate(**flags, intensity=code.cases(*named, else_=ibis.null("string")))
 
@@ -230,8 +232,15 @@ _COUNTED = {
 
 
 def _hours_class(hours: ir.FloatingValue) -> ir.IntegerValue:
-    """The index in ``_HOURS_CLASSES`` of each row's hours."""
-    return (hours > 0).cast("int32") + (hours >= float(FOUR_HOUR_THRESHOLD_HOURS)).cast("int32")
+    """The index in ``_HOURS_CLASSES`` of each row's hours (blank hours test false both times, as in
+    ``classify_days``: class 0)."""
+    above_zero = (hours > 0).fill_null(False).cast("int32")
+    return above_zero + (hours >= float(FOUR_HOUR_THRESHOLD_HOURS)).fill_null(False).cast("int32")
+
+
+def _answers(table: ir.Table) -> ir.IntegerValue:
+    """``answers``, blank read as 0: no flag and no intensity (every flag blank is no, as ``_flag`` reads it)."""
+    return table.answers.fill_null(0)
 
 
 def _day_key(answers: ir.IntegerValue, hours_class: ir.IntegerValue) -> ir.IntegerValue:
@@ -242,7 +251,7 @@ def _day_codes(diary: ir.Table, counted: list[str]) -> ir.Table:
     """One row per distinct day code of ``diary`` (its ``answers`` with each class of hours): the ``key`` rows look
     up, and per chunk of ``_FIELDS_PER_SUM`` counters of ``counted`` a ``packed_<j>`` integer holding, from bit 0 up
     in steps of ``_FIELD_BITS``, 1 where the code's day counts for that counter."""
-    answers = diary.select("answers").distinct()
+    answers = diary.select(answers=_answers(diary)).distinct()
     indices = ibis.literal(list(range(len(_HOURS_CLASSES))), type="array<int32>")
     classes = answers.mutate(hours_class=indices.unnest())  # not a memtable: Ibis's Spark cache() would miss it
     hours = classes.hours_class.cases(*enumerate(_HOURS_CLASSES), else_=ibis.null("float64"))
@@ -288,8 +297,9 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
 
     One row per patient and ``grid`` holding at least one diary row: grid g covers ``anchor + 28 g`` to
     ``anchor + 28 g + 27``. ``counts`` are ``PeriodSummary``'s (``summarise_period``; default all of
-    ``COUNT_COLUMNS``, ``REPORT_COUNTS`` for what the verdicts read), plus ``attacks`` (ICHD-3 1.3 B days) and
-    the ``last_date`` of the period, so attack and last-row questions need no second scan of the diary.
+    ``COUNT_COLUMNS``, ``REPORT_COUNTS`` for what the verdicts read; ``days_recorded`` always), plus ``attacks``
+    (ICHD-3 1.3 B days) and the ``last_date`` of the period, so attack and last-row questions need no second scan
+    of the diary. Blank hours or ``answers`` read as 0, as blank answers read as no.
 
     Each row adds its day code's packed increments (``_day_codes``) instead of one sum per counter, and the
     counters are unpacked on the grouped rows. That is exact while no counter of a period exceeds
@@ -301,7 +311,7 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
     wanted = [name for name in COUNT_COLUMNS if name in set(counts)]
     counted = [*(name for name in wanted if name != "days_recorded"), "attacks"]
     codes = _day_codes(diary, counted)
-    rows = diary.select("patient_id", "date", key=_day_key(diary.answers, _hours_class(diary.headache_hours)))
+    rows = diary.select("patient_id", "date", key=_day_key(_answers(diary), _hours_class(diary.headache_hours)))
     joined = rows.join(anchors.select("patient_id", "anchor"), "patient_id").join(codes, "key")
     shifted = joined.date.delta(joined.anchor, unit="day") + PERIOD_DAYS * _FLOOR_SHIFT
     start = (shifted - shifted % PERIOD_DAYS).name("start_offset")
@@ -322,7 +332,7 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
     return grouped.select(
         "patient_id",
         grid.name("grid"),
-        *(["days_recorded"] if "days_recorded" in wanted else []),
+        "days_recorded",  # always: overfull_periods reads it
         **{name: unpacked[name] for name in counted},
         last_date=grouped.last_date,
     )

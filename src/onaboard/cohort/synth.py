@@ -60,6 +60,7 @@ from onaboard.clinical import (
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.tables import (
     ACUTE_COLUMNS,
+    DIARY_WRITTEN_SCHEMA,
     HIT6_ITEM_COLUMNS,
     MIDAS_COLUMNS,
     SCHEMAS,
@@ -520,8 +521,8 @@ def _diary(rng: np.random.Generator, patients: _Patients, course: _Course, ids: 
         "intensity": pa.DictionaryArray.from_arrays(pa.array(code, mask=code < 0), _INTENSITY_NAMES).cast(pa.string()),
         **{name: pa.array(values) for name, values in columns.items()},
     }
-    fields = pa.schema([field for field in SCHEMAS["diary"] if field.name != "answers"])
-    return with_answers(pa.Table.from_pydict({name: data[name] for name in fields.names}, schema=fields))
+    written = DIARY_WRITTEN_SCHEMA
+    return with_answers(pa.Table.from_pydict({name: data[name] for name in written.names}, schema=written))
 
 
 def _patients_table(patients: _Patients, ids: pa.Array, *, days: int) -> pa.Table:

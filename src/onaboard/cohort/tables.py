@@ -38,7 +38,9 @@ __all__ = [
     "ADVERSE_EVENTS_SCHEMA",
     "DIARY_FLAG_COLUMNS",
     "DIARY_SCHEMA",
+    "DIARY_WRITTEN_SCHEMA",
     "HIT6_ITEM_COLUMNS",
+    "INTENSITY_BITS",
     "INTENSITY_CODES",
     "INTENSITY_SHIFT",
     "MIDAS_COLUMNS",
@@ -69,12 +71,19 @@ DIARY_FLAG_COLUMNS: tuple[str, ...] = (
 """Every boolean column of the diary table, in file order; also the bit order of ``answers``."""
 
 INTENSITY_SHIFT = len(DIARY_FLAG_COLUMNS)
-"""The first of the two ``answers`` bits holding the intensity code, above the flags' bits."""
+"""The first of the ``INTENSITY_BITS`` bits of ``answers`` holding the intensity code, above the flags' bits."""
+
+INTENSITY_BITS = 2
+"""Bits of the intensity code in ``answers``."""
 
 INTENSITY_CODES: Mapping[str | None, int] = MappingProxyType(
     {None: 0, **{member.value: code for code, member in enumerate(Intensity, start=1)}}
 )
 """The intensity's code in ``answers``: 0 none (a 0-hour day), then mild, moderate, severe."""
+if len(INTENSITY_CODES) > 1 << INTENSITY_BITS:
+    raise RuntimeError("answers: the intensity codes no longer fit in INTENSITY_BITS")
+if INTENSITY_SHIFT + INTENSITY_BITS >= pa.int32().bit_width:  # noqa: SIM300 - reads as "the bits used >= the width"
+    raise RuntimeError("answers: the flags and the intensity no longer fit in a signed 32-bit integer")
 
 HIT6_ITEM_COLUMNS: tuple[str, ...] = tuple(f"hit6_{item}" for item in range(1, 7))
 """The six HIT-6 answers (``never`` ... ``always``, the engine's ``Hit6Answer`` values)."""
@@ -109,6 +118,9 @@ DIARY_SCHEMA = pa.schema(
         pa.field("answers", pa.int32(), nullable=False),
     ]
 )
+
+DIARY_WRITTEN_SCHEMA = pa.schema([field for field in DIARY_SCHEMA if field.name != "answers"])
+"""The diary table's columns a writer fills; ``with_answers`` adds ``answers`` to make ``DIARY_SCHEMA``."""
 
 SESSIONS_SCHEMA = pa.schema(
     [
@@ -190,8 +202,7 @@ def diary_arrow(days: Iterable[DiaryDay]) -> pa.Table:
             columns[name] = [cls in day.acute_medication for day in listed]
         else:
             columns[name] = [bool(getattr(day, name)) for day in listed]
-    fields = [field for field in DIARY_SCHEMA if field.name != "answers"]
-    return with_answers(pa.Table.from_pydict(columns, schema=pa.schema(fields)))
+    return with_answers(pa.Table.from_pydict(columns, schema=DIARY_WRITTEN_SCHEMA))
 
 
 def _hours(value: float) -> Decimal:

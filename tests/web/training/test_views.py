@@ -390,6 +390,11 @@ def test_a_trainer_cancels_a_session_and_its_trainees_see_it(client, world):
     listing = client.get(reverse("training:sessions")).content.decode()
     assert "cancelled" in listing
     assert "you are enrolled" not in listing
+    assert "you had a place" in listing
+    left = client.post(reverse("training:session_leave", args=[session.external_id]), follow=True)
+    assert "this session was cancelled" in left.content.decode()
+    statuses = dict(Enrolment.objects.filter(session=session).values_list("trainee__username", "status"))
+    assert statuses == {world.users["trainee"].username: "enrolled", "q1": "waitlisted"}
     client.force_login(world.users["clinician"])
     roster = client.get(detail).content.decode()
     assert "Enrolled when the session was cancelled:" in roster

@@ -250,9 +250,10 @@ def _events(
 def _arrow(name: str, columns: Mapping[str, list[Any]]) -> pa.Table:
     import pyarrow as pa
 
-    from onaboard.cohort.tables import SCHEMAS, with_answers
+    from onaboard.cohort.tables import DIARY_WRITTEN_SCHEMA, SCHEMAS, with_answers
 
-    schema = pa.schema([field.with_nullable(True) for field in SCHEMAS[name] if field.name != "answers"])
+    fields = DIARY_WRITTEN_SCHEMA if name == "diary" else SCHEMAS[name]
+    schema = pa.schema([field.with_nullable(True) for field in fields])
     table = pa.table({field.name: pa.array(columns.get(field.name, []), field.type) for field in schema})
     return with_answers(table) if name == "diary" else table
 

@@ -58,7 +58,15 @@ def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: in
         label = obj._meta.label_lower
         detail = f"admin: {VERBS[action_flag]} {label}" + (f" ({fields})" if fields else "")
         object_id = getattr(obj, "external_id", None) or obj.pk
-        entries.append(AuditEntry(ADMIN_ACTIONS[action_flag], label, object_id, _patient_id(obj), detail))
+        entries.append(
+            AuditEntry(
+                action=ADMIN_ACTIONS[action_flag],
+                object_type=label,
+                object_id=object_id,
+                patient_id=_patient_id(obj),
+                detail=detail,
+            )
+        )
     audit_records(user=user, entries=entries)
 
 

@@ -1,6 +1,7 @@
 """Writing the audit trail. Every service and selector that touches a patient's data calls ``audit_record``, or
 ``audit_records`` when one request touches many records (a page of patients, a clinic's export, an admin bulk
-action): the same events, written in one INSERT."""
+action): the same events, written by one bulk insert (split into batches only where the database limits a
+statement's parameters, as SQLite does)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from onaboard.web.audit.middleware import REQUEST_CONTEXT
 from onaboard.web.audit.models import Action, AuditEvent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
     """One event of ``audit_records``: what was done to which record (the user and request are shared)."""
 
@@ -50,12 +51,15 @@ def audit_record(
     detail: str = "",
 ) -> AuditEvent:
     """Append one event; the request's address and path are taken from the current request, if any."""
-    event = _event(user, AuditEntry(action, object_type, object_id, patient_id, detail), *REQUEST_CONTEXT.get())
+    entry = AuditEntry(
+        action=action, object_type=object_type, object_id=object_id, patient_id=patient_id, detail=detail
+    )
+    event = _event(user, entry, *REQUEST_CONTEXT.get())
     event.save()
     return event
 
 
 def audit_records(*, user: Any, entries: Iterable[AuditEntry]) -> list[AuditEvent]:
-    """Append one event per entry, all by ``user`` in the current request, in one INSERT (in the entries' order)."""
+    """Append one event per entry, all by ``user`` in the current request, in one bulk insert (entries' order)."""
     context = REQUEST_CONTEXT.get()
     return AuditEvent.objects.bulk_create([_event(user, entry, *context) for entry in entries])

@@ -133,7 +133,13 @@ def patients_export(
     audit_records(
         user=user,
         entries=(
-            AuditEntry(Action.EXPORT, "fhir_bundle", patient.external_id, patient.external_id, how)
+            AuditEntry(
+                action=Action.EXPORT,
+                object_type="fhir_bundle",
+                object_id=patient.external_id,
+                patient_id=patient.external_id,
+                detail=how,
+            )
             for patient in listed
         ),
     )

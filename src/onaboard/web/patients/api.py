@@ -80,7 +80,14 @@ def patient_list(request: HttpRequest, query: Query[PatientListQuery]) -> dict[s
     audit_records(
         user=caller(request),
         entries=(
-            AuditEntry(Action.READ, "patient", patient.external_id, patient.external_id, "api list") for patient in page
+            AuditEntry(
+                action=Action.READ,
+                object_type="patient",
+                object_id=patient.external_id,
+                patient_id=patient.external_id,
+                detail="api list",
+            )
+            for patient in page
         ),
     )
     return {"count": visible.count(), "items": page}

@@ -347,9 +347,11 @@ def _promote(session: LiveSession) -> list[Enrolment]:
 
 def enrolment_cancel(*, enrolment: Enrolment) -> list[Enrolment]:
     """Cancel an enrolment or a waitlist place; a freed place goes to the first on the waitlist. Returns who was
-    promoted."""
+    promoted. A cancelled session's list stays as it was (TrainingError): nobody moves up on it."""
     with transaction.atomic():
         session = LiveSession.objects.select_for_update().get(pk=enrolment.session_id)
+        if session.cancelled:
+            raise TrainingError(_(SESSION_CANCELLED))
         locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
         if locked.status == EnrolmentStatus.CANCELLED:
             return []
@@ -383,8 +385,11 @@ def live_session_cancel(*, session: LiveSession) -> int:
 
 
 def attendance_record(*, session: LiveSession, attended: Mapping[int, bool]) -> None:
-    """Record who came, by enrolment id; only enrolled trainees have attendance."""
+    """Record who came, by enrolment id; only enrolled trainees have attendance, and a cancelled session has none
+    (TrainingError)."""
     with transaction.atomic():
+        if LiveSession.objects.select_for_update().get(pk=session.pk).cancelled:
+            raise TrainingError(_(SESSION_CANCELLED))
         for enrolment in session.enrolments.select_for_update().filter(status=EnrolmentStatus.ENROLLED):
             if enrolment.pk in attended:
                 enrolment.attended = attended[enrolment.pk]

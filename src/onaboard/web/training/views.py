@@ -325,7 +325,7 @@ def session_edit(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
         if promoted:
             names = ", ".join(row.trainee.get_full_name() or row.trainee.username for row in promoted)
             messages.info(request, _("Given a place from the waitlist: %(names)s.") % {"names": names})
-        over = session.enrolled - form.cleaned_data["capacity"]
+        over = services.enrolled_count(session) - form.cleaned_data["capacity"]
         if over > 0:
             messages.warning(
                 request,
@@ -406,8 +406,12 @@ def session_leave(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
     require_learner(request.user)
     session = _session_for(request, live_session_id)
     enrolment = get_object_or_404(Enrolment, session=session, trainee=request.user)
-    services.enrolment_cancel(enrolment=enrolment)
-    messages.success(request, _("Your place was given up."))
+    try:
+        services.enrolment_cancel(enrolment=enrolment)
+    except services.TrainingError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, _("Your place was given up."))
     return redirect("training:session", live_session_id=session.external_id)
 
 
@@ -416,13 +420,14 @@ def session_leave(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
 def session_attendance(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
     require_trainer(request.user)
     session = _session_for(request, live_session_id)
-    if session.cancelled:
-        messages.error(request, _(services.SESSION_CANCELLED))
-        return redirect("training:session", live_session_id=session.external_id)
     enrolled = session.enrolments.filter(status=EnrolmentStatus.ENROLLED)
     attended = {row.pk: request.POST.get(f"attended-{row.external_id}") == "yes" for row in enrolled}
-    services.attendance_record(session=session, attended=attended)
-    messages.success(request, _("Attendance saved."))
+    try:
+        services.attendance_record(session=session, attended=attended)
+    except services.TrainingError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, _("Attendance saved."))
     return redirect("training:session", live_session_id=session.external_id)
 
 
