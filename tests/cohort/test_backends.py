@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from onaboard.cohort.backends import (
+    BLANK_VALUES,
     MISSING_COLUMNS,
     MISSING_TABLE,
     NOT_A_DIRECTORY,
@@ -94,3 +96,33 @@ def test_a_diary_without_answers_and_a_file_that_is_not_parquet_are_named(tmp_pa
     with pytest.raises(CohortSourceError) as raised:
         read_cohort(connect(Engine.DUCKDB), tmp_path)
     assert raised.value.problems == [MISSING_TABLE.format(path=tmp_path / "prom.parquet", tables=", ".join(TABLES))]
+
+
+def test_a_diary_with_blank_hours_or_answers_is_refused_from_files_and_from_memory(tmp_path: Path) -> None:
+    """Every diary row needs its hours and ``answers`` (the rules key each row on them; a blank would drop it): a
+    Parquet diary with blanks is refused from its footer's counts, a diary handed over in memory from its
+    arrays, each problem naming the column and how many rows leave it blank."""
+    write_cohort(tmp_path, patients=3, days=30, seed=1)
+    path = tmp_path / "diary.parquet"
+    diary = pq.read_table(path)
+    nullable = pa.schema([field.with_nullable(True) for field in diary.schema])
+    hours = pa.array([None, None, *diary["headache_hours"].to_pylist()[2:]], pa.float64())
+    answers = pa.array([None, *diary["answers"].to_pylist()[1:]], pa.int32())
+    blanked = diary.cast(nullable).set_column(2, "headache_hours", hours)
+    blanked = blanked.set_column(blanked.schema.get_field_index("answers"), "answers", answers)
+    expected = [
+        BLANK_VALUES.format(table=table, count=count, column=column)
+        for table in (str(path), "diary")
+        for column, count in (("headache_hours", 2), ("answers", 1))
+    ]
+    pq.write_table(blanked, path)
+    with pytest.raises(CohortSourceError) as from_file:
+        read_cohort(connect(Engine.DUCKDB), tmp_path)
+    pq.write_table(blanked, path, write_statistics=False)
+    with pytest.raises(CohortSourceError) as without_statistics:
+        read_cohort(connect(Engine.DUCKDB), tmp_path)
+    arrow = {name: pq.read_table(tmp_path / f"{name}.parquet") for name in TABLES}
+    with pytest.raises(CohortSourceError) as from_memory:
+        arrow_cohort(connect(Engine.DUCKDB), arrow)
+    assert from_file.value.problems == without_statistics.value.problems == expected[:2]
+    assert from_memory.value.problems == expected[2:]

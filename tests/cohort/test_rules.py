@@ -47,7 +47,6 @@ from onaboard.cohort.rules import (
 from onaboard.cohort.rules import (
     treatment_outcomes as cohort_outcomes,
 )
-from onaboard.cohort.tables import DIARY_FLAG_COLUMNS
 from tests.cohort.conftest import BOUNDARY_PATIENTS, IBIS_ON_DUCKDB_2, spark_test, write_boundary_cohort
 from tests.cohort.expected import Results
 
@@ -274,26 +273,6 @@ def test_the_packed_grid_equals_counting_each_classified_row(boundary_cohort: Pa
     tables = read_cohort(connect(Engine.DUCKDB), boundary_cohort)
     packed, summed = _packed_and_summed(tables["diary"], first_injections(tables["sessions"]))
     assert len(packed) == len(summed) > 1000
-    assert packed == summed
-
-
-def test_blank_hours_and_blank_answers_count_as_recorded_days_without_headache(boundary_cohort: Path) -> None:
-    """In-memory tables may hold blanks (``arrow_cohort``): a row with blank hours, or with blank answers (and so
-    blank flags), is still a recorded day, counted as ``classify_days`` counts it, never dropped."""
-    diary = pq.read_table(boundary_cohort / "diary.parquet").slice(0, 3000)
-    nullable = pa.schema([field.with_nullable(True) for field in diary.schema])
-    rows = diary.cast(nullable).to_pylist()
-    for number, row in enumerate(rows):
-        if number % 7 == 0:
-            row["headache_hours"] = None
-        if number % 11 == 0:
-            blank = ("answers", "intensity", *DIARY_FLAG_COLUMNS)
-            row.update(dict.fromkeys(blank, None))
-    connection = connect(Engine.DUCKDB)
-    blanked = connection.create_table("blanked", pa.Table.from_pylist(rows, schema=nullable), temp=True)
-    sessions = connection.create_table("sessions", pq.read_table(boundary_cohort / "sessions.parquet"), temp=True)
-    packed, summed = _packed_and_summed(blanked, first_injections(sessions))
-    assert sum(row["days_recorded"] for row in packed) == len(rows)
     assert packed == summed
 
 

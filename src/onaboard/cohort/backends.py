@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 __all__ = [
+    "BLANK_VALUES",
     "MISSING_COLUMNS",
     "MISSING_TABLE",
     "NOT_A_DIRECTORY",
@@ -39,6 +40,7 @@ NO_ANSWERS = (
     "; a diary written before the packed answers column gets it from onaboard.cohort.tables.with_answers "
     "(docs/cohort.md)"
 )
+BLANK_VALUES = "{table}: {count} rows leave {column} blank; every diary row needs it"
 NOT_PARQUET = "{path}: cannot be read as Parquet ({reason})"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
 OVERFULL_PERIOD = (
@@ -94,7 +96,8 @@ def connect(engine: Engine | str = Engine.DUCKDB, *, spark_session: Any = None) 
 
 
 def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]:
-    """The cohort's tables as lazy Ibis tables over its Parquet files; ``CohortSourceError`` lists what is missing."""
+    """The cohort's tables as lazy Ibis tables over its Parquet files; ``CohortSourceError`` lists what is missing
+    (a file, a column, a value the diary's ``DIARY_REQUIRED_COLUMNS`` may not leave blank)."""
     from onaboard.cohort.tables import TABLES
 
     if not directory.is_dir():
@@ -106,9 +109,41 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
     if missing:
         raise CohortSourceError(missing)
     problems = [problem for name, path in paths.items() if (problem := _column_problem(name, path))]
+    if not problems:
+        problems = _blank_problems(str(paths["diary"]), _parquet_null_counts(paths["diary"]))
     if problems:
         raise CohortSourceError(problems)
     return {name: connection.read_parquet(str(path)) for name, path in paths.items()}
+
+
+def _blank_problems(table: str, null_counts: Mapping[str, int]) -> list[str]:
+    """One problem per required diary column (``DIARY_REQUIRED_COLUMNS``) that holds blanks."""
+    from onaboard.cohort.tables import DIARY_REQUIRED_COLUMNS
+
+    return [
+        BLANK_VALUES.format(table=table, count=null_counts[column], column=column)
+        for column in DIARY_REQUIRED_COLUMNS
+        if null_counts[column]
+    ]
+
+
+def _parquet_null_counts(path: Path) -> dict[str, int]:
+    """Blanks per required diary column, from the file's row-group statistics (its footer); a column written
+    without them is read and counted instead."""
+    import pyarrow.parquet as pq
+
+    from onaboard.cohort.tables import DIARY_REQUIRED_COLUMNS
+
+    parquet = pq.ParquetFile(path)
+    counts = {}
+    for column in DIARY_REQUIRED_COLUMNS:
+        index = parquet.schema_arrow.get_field_index(column)
+        chunks = [parquet.metadata.row_group(group).column(index).statistics for group in range(parquet.num_row_groups)]
+        if all(stats is not None and stats.has_null_count for stats in chunks):
+            counts[column] = sum(stats.null_count for stats in chunks)
+        else:
+            counts[column] = parquet.read(columns=[column]).column(column).null_count
+    return counts
 
 
 def _column_problem(name: str, path: Path) -> str | None:
@@ -134,10 +169,10 @@ def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dic
     ``report.cohort_report_of``. Every table of ``tables.TABLES`` must be there with its schema's columns, in order
     (``CohortSourceError`` lists what is not); they are copied into the backend, so the caller may drop them.
     Columns the files never leave empty may hold nulls here (a visit with HIT-6 but no MIDAS); the rules read them
-    as missing."""
+    as missing. The diary's ``DIARY_REQUIRED_COLUMNS`` may not (a problem names each column with blanks)."""
     import pyarrow as pa
 
-    from onaboard.cohort.tables import SCHEMAS, TABLES
+    from onaboard.cohort.tables import DIARY_REQUIRED_COLUMNS, SCHEMAS, TABLES
 
     problems = [MISSING_TABLE.format(path=name, tables=", ".join(TABLES)) for name in TABLES if name not in tables]
     problems += [
@@ -145,6 +180,9 @@ def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dic
         for name in TABLES
         if name in tables and tables[name].column_names != SCHEMAS[name].names
     ]
+    if not problems:
+        diary = tables["diary"]
+        problems = _blank_problems("diary", {column: diary[column].null_count for column in DIARY_REQUIRED_COLUMNS})
     if problems:
         raise CohortSourceError(problems)
     result = {}

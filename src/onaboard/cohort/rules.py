@@ -232,15 +232,8 @@ _COUNTED = {
 
 
 def _hours_class(hours: ir.FloatingValue) -> ir.IntegerValue:
-    """The index in ``_HOURS_CLASSES`` of each row's hours (blank hours test false both times, as in
-    ``classify_days``: class 0)."""
-    above_zero = (hours > 0).fill_null(False).cast("int32")
-    return above_zero + (hours >= float(FOUR_HOUR_THRESHOLD_HOURS)).fill_null(False).cast("int32")
-
-
-def _answers(table: ir.Table) -> ir.IntegerValue:
-    """``answers``, blank read as 0: no flag and no intensity (every flag blank is no, as ``_flag`` reads it)."""
-    return table.answers.fill_null(0)
+    """The index in ``_HOURS_CLASSES`` of each row's hours."""
+    return (hours > 0).cast("int32") + (hours >= float(FOUR_HOUR_THRESHOLD_HOURS)).cast("int32")
 
 
 def _day_key(answers: ir.IntegerValue, hours_class: ir.IntegerValue) -> ir.IntegerValue:
@@ -251,7 +244,7 @@ def _day_codes(diary: ir.Table, counted: list[str]) -> ir.Table:
     """One row per distinct day code of ``diary`` (its ``answers`` with each class of hours): the ``key`` rows look
     up, and per chunk of ``_FIELDS_PER_SUM`` counters of ``counted`` a ``packed_<j>`` integer holding, from bit 0 up
     in steps of ``_FIELD_BITS``, 1 where the code's day counts for that counter."""
-    answers = diary.select(answers=_answers(diary)).distinct()
+    answers = diary.select("answers").distinct()
     indices = ibis.literal(list(range(len(_HOURS_CLASSES))), type="array<int32>")
     classes = answers.mutate(hours_class=indices.unnest())  # not a memtable: Ibis's Spark cache() would miss it
     hours = classes.hours_class.cases(*enumerate(_HOURS_CLASSES), else_=ibis.null("float64"))
@@ -299,7 +292,8 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
     ``anchor + 28 g + 27``. ``counts`` are ``PeriodSummary``'s (``summarise_period``; default all of
     ``COUNT_COLUMNS``, ``REPORT_COUNTS`` for what the verdicts read; ``days_recorded`` always), plus ``attacks``
     (ICHD-3 1.3 B days) and the ``last_date`` of the period, so attack and last-row questions need no second scan
-    of the diary. Blank hours or ``answers`` read as 0, as blank answers read as no.
+    of the diary. Every row needs its hours and ``answers`` (the contract requires the hours; a blank would drop
+    the row): ``read_cohort`` and ``arrow_cohort`` refuse a diary with blanks there.
 
     Each row adds its day code's packed increments (``_day_codes``) instead of one sum per counter, and the
     counters are unpacked on the grouped rows. That is exact while no counter of a period exceeds
@@ -311,7 +305,7 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
     wanted = [name for name in COUNT_COLUMNS if name in set(counts)]
     counted = [*(name for name in wanted if name != "days_recorded"), "attacks"]
     codes = _day_codes(diary, counted)
-    rows = diary.select("patient_id", "date", key=_day_key(_answers(diary), _hours_class(diary.headache_hours)))
+    rows = diary.select("patient_id", "date", key=_day_key(diary.answers, _hours_class(diary.headache_hours)))
     joined = rows.join(anchors.select("patient_id", "anchor"), "patient_id").join(codes, "key")
     shifted = joined.date.delta(joined.anchor, unit="day") + PERIOD_DAYS * _FLOOR_SHIFT
     start = (shifted - shifted % PERIOD_DAYS).name("start_offset")

@@ -37,6 +37,7 @@ __all__ = [
     "ACUTE_COLUMNS",
     "ADVERSE_EVENTS_SCHEMA",
     "DIARY_FLAG_COLUMNS",
+    "DIARY_REQUIRED_COLUMNS",
     "DIARY_SCHEMA",
     "DIARY_WRITTEN_SCHEMA",
     "HIT6_ITEM_COLUMNS",
@@ -118,6 +119,10 @@ DIARY_SCHEMA = pa.schema(
         pa.field("answers", pa.int32(), nullable=False),
     ]
 )
+
+DIARY_REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "date", "headache_hours", "answers")
+"""Diary columns no row may leave blank: the contract requires them, and the cohort rules key every row on them
+(``backends`` refuses a diary with blanks there)."""
 
 DIARY_WRITTEN_SCHEMA = pa.schema([field for field in DIARY_SCHEMA if field.name != "answers"])
 """The diary table's columns a writer fills; ``with_answers`` adds ``answers`` to make ``DIARY_SCHEMA``."""
