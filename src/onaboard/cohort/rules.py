@@ -5,9 +5,9 @@ there, never retyped, and tests/cohort/test_rules.py proves, patient by patient 
 backends give the engine's answer. Nothing is executed here: every function takes and returns lazy Ibis tables.
 
 The shape of the computation keeps the diary's rows to a single scan (plus one of its ``answers`` column alone, for
-the distinct day codes). ``classify_days`` is the day definitions;
-``period_grid`` groups the rows of each patient into 28-day periods laid on a per-patient *anchor* date (grid 0 is
-``anchor .. anchor+27``, grid -1 the 28 days before it, ...) and counts everything the verdicts need. It does not
+the distinct day codes). ``classify_days`` is the day definitions; ``period_grid`` groups the rows of each patient
+into 28-day periods laid on a per-patient *anchor* date (grid 0 is ``anchor .. anchor+27``, grid -1 the 28 days
+before it, ...) and counts everything the verdicts need. It does not
 classify every row: a day's definitions depend only on its ``answers`` (tables.py) and on which side of 0 and of
 ``FOUR_HOUR_THRESHOLD_HOURS`` its hours lie, so ``classify_days`` runs once per distinct such *day code*, and each
 row looks up its code's counter increments, packed into one integer, and adds them up (bench/README.md has the
