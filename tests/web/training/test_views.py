@@ -357,6 +357,9 @@ def test_a_session_edit_is_checked_like_scheduling(client, world):
     assert "The session must start in the future." in past
     nowhere = client.post(url, _form(session, place="", link="")).content.decode()
     assert "Give a place, a link, or both." in nowhere
+    no_places = client.post(url, _form(session, capacity=0)).content.decode()
+    assert "Ensure this value is greater than or equal to 1." in no_places
+    assert "live_session_has_places" not in no_places
     assert LiveSession.objects.get(pk=session.pk).starts_at == session.starts_at
 
 

@@ -43,6 +43,7 @@ class DateInput(forms.DateInput):
 
 class LiveSessionForm(forms.ModelForm):
     link = forms.URLField(label=_("Link"), required=False, assume_scheme="https", max_length=200)
+    capacity = forms.IntegerField(label=_("Places"), min_value=1)
 
     class Meta:
         model = LiveSession
