@@ -24,6 +24,17 @@ class AuditEntry:
     patient_id: UUID | None = None
     detail: str = ""
 
+    @classmethod
+    def for_patient(cls, patient: Any, *, action: Action, object_type: str, detail: str = "") -> AuditEntry:
+        """An event about a patient's record as a whole: their public id is both the object and the patient."""
+        return cls(
+            action=action,
+            object_type=object_type,
+            object_id=patient.external_id,
+            patient_id=patient.external_id,
+            detail=detail,
+        )
+
 
 def _event(user: Any, entry: AuditEntry, ip_address: str | None, path: str) -> AuditEvent:
     authenticated = user is not None and getattr(user, "is_authenticated", False)

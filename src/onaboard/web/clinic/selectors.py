@@ -112,8 +112,24 @@ DIARY_PERIODS = _("%(complete)d of %(needed)d 28-day periods complete")
 WEEK24_READY = _("week 24 (period %(period)d, %(start)s to %(end)s) is complete: assess the response")
 
 
+class _ShowsState:
+    """The ``label`` and ``tone`` the templates show for a pathway ``state`` (a patient's pathway, a worklist line,
+    row or group)."""
+
+    __slots__ = ()
+    state: PathwayState
+
+    @property
+    def label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def tone(self) -> str:
+        return self.state.tone
+
+
 @dataclass(frozen=True, slots=True)
-class Pathway:
+class Pathway(_ShowsState):
     """One patient's state, a one-line summary for the worklist, the engine's reasons, and the engine's results.
 
     ``assessment`` is set before treatment (eligibility on ``today``); ``outcomes`` and ``schedule`` once a session
@@ -131,14 +147,6 @@ class Pathway:
     assessment: Assessment | None = None
     outcomes: Outcomes | None = None
     schedule: ScheduleStatus | None = None
-
-    @property
-    def label(self) -> str:
-        return str(self.state.label)
-
-    @property
-    def tone(self) -> str:
-        return self.state.tone
 
     @property
     def treated(self) -> bool:
@@ -316,7 +324,7 @@ what a bulk ``update()`` left stale) by five minutes at most."""
 
 
 @dataclass(frozen=True, slots=True)
-class PathwayLine:
+class PathwayLine(_ShowsState):
     """What the worklist shows of a patient's ``Pathway``: the state, its one-line summary and the session dates.
 
     The cache keeps only this (as a plain tuple), not the engine's assessment and outcomes behind it: a whole
@@ -340,14 +348,6 @@ class PathwayLine:
 
     def cached(self) -> tuple[str, str, dt.date | None, dt.date | None, dt.date | None]:
         return (self.state.value, self.summary, self.last_session, self.next_due, self.booked_for)
-
-    @property
-    def label(self) -> str:
-        return str(self.state.label)
-
-    @property
-    def tone(self) -> str:
-        return self.state.tone
 
 
 def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[int]) -> dict[int, str]:
@@ -446,7 +446,7 @@ def patient_pathway_state(patient: Patient, today: dt.date, *, diary: PatientDia
 
 
 @dataclass(frozen=True, slots=True)
-class WorklistRow:
+class WorklistRow(_ShowsState):
     """One patient on the worklist. ``summary`` is None for users without the clinical view (billing staff)."""
 
     patient: Patient
@@ -456,31 +456,15 @@ class WorklistRow:
     next_due: dt.date | None
     booked_for: dt.date | None
 
-    @property
-    def label(self) -> str:
-        return str(self.state.label)
-
-    @property
-    def tone(self) -> str:
-        return self.state.tone
-
 
 @dataclass(frozen=True, slots=True)
-class WorklistGroup:
+class WorklistGroup(_ShowsState):
     state: PathwayState
     rows: tuple[WorklistRow, ...]
     key: str = ""
     """A digest of everything the group's section shows (each row's patient, names, record number, state, summary
     and dates, the clinical view or not, the language), for caching the section's rendered HTML:
     ``{% cache 3600 worklist_group group.key %}``. A saved diary day changes one group's key, not the others'."""
-
-    @property
-    def label(self) -> str:
-        return str(self.state.label)
-
-    @property
-    def tone(self) -> str:
-        return self.state.tone
 
 
 @dataclass(frozen=True, slots=True)

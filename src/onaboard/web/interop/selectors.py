@@ -133,13 +133,7 @@ def patients_export(
     audit_records(
         user=user,
         entries=(
-            AuditEntry(
-                action=Action.EXPORT,
-                object_type="fhir_bundle",
-                object_id=patient.external_id,
-                patient_id=patient.external_id,
-                detail=how,
-            )
+            AuditEntry.for_patient(patient, action=Action.EXPORT, object_type="fhir_bundle", detail=how)
             for patient in listed
         ),
     )

@@ -80,13 +80,7 @@ def patient_list(request: HttpRequest, query: Query[PatientListQuery]) -> dict[s
     audit_records(
         user=caller(request),
         entries=(
-            AuditEntry(
-                action=Action.READ,
-                object_type="patient",
-                object_id=patient.external_id,
-                patient_id=patient.external_id,
-                detail="api list",
-            )
+            AuditEntry.for_patient(patient, action=Action.READ, object_type="patient", detail="api list")
             for patient in page
         ),
     )
