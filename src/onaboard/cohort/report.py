@@ -257,8 +257,10 @@ def _patient_summary(
     stopped = events.filter(events.led_to_discontinuation & (events.session_number <= DOUBLE_BLIND_CYCLES))
     stopped = stopped.group_by("patient_id").aggregate(adverse_event_stop=stopped.count() > 0)
     hit6 = hit6_totals(tables["prom"])
-    hit6_base = hit6.filter(hit6.visit == 1).select("patient_id", hit6_baseline=hit6.hit6_total)
-    hit6_w24 = hit6.filter(hit6.visit == WEEK24_VISIT).select("patient_id", hit6_week24=hit6.hit6_total)
+    hit6 = hit6.group_by("patient_id").aggregate(
+        hit6_baseline=hit6.hit6_total.max(where=hit6.visit == 1),
+        hit6_week24=hit6.hit6_total.max(where=hit6.visit == WEEK24_VISIT),
+    )
 
     summary = anchors.join(outcomes, "patient_id")
     summary = summary.join(
@@ -272,8 +274,7 @@ def _patient_summary(
     )
     summary = summary.left_join(last, "patient_id").select(summary, last.last_date)
     summary = summary.left_join(stopped, "patient_id").select(summary, stopped.adverse_event_stop)
-    summary = summary.left_join(hit6_base, "patient_id").select(summary, hit6_base.hit6_baseline)
-    summary = summary.left_join(hit6_w24, "patient_id").select(summary, hit6_w24.hit6_week24)
+    summary = summary.left_join(hit6, "patient_id").select(summary, hit6.hit6_baseline, hit6.hit6_week24)
     gap = summary.observed_until.delta(summary.last_date, unit="day")
     reason = ibis.cases(
         (summary.adverse_event_stop.fill_null(False), "adverse_event"),

@@ -620,19 +620,18 @@ def treatment_outcomes(periods: ir.Table, baseline: ir.Table) -> ir.Table:
             & (base > 0)
             & reduction_at_least(base, periods.headache_days, RESPONDER_30_PERCENT)
         ),
+        last_complete=index.max(where=complete),
     )
-    completed = periods.filter(complete)
-    ranked = completed.mutate(
-        recency=ibis.row_number().over(group_by="patient_id", order_by=ibis.desc(completed["index"]))
-    )
-    recent = ranked.filter(ranked.recency < EPISODIC_CONSECUTIVE_PERIODS)
+    # The most recent complete periods are consecutive exactly when all of the last EPISODIC_CONSECUTIVE_PERIODS
+    # indices up to the last complete one are complete (an index appears once per patient).
+    recent = periods.join(per_patient.select("patient_id", "last_complete"), "patient_id")
+    recent = recent.filter(recent.complete & (recent["index"] > recent.last_complete - EPISODIC_CONSECUTIVE_PERIODS))
     reversion = recent.group_by("patient_id").aggregate(
         reverted_to_episodic=(recent.count() == EPISODIC_CONSECUTIVE_PERIODS)
-        & (recent["index"].max() - recent["index"].min() == EPISODIC_CONSECUTIVE_PERIODS - 1)
         & (recent.headache_days < CM_MIN_HEADACHE_DAYS).all()
     )
     joined = baseline.left_join(per_patient, "patient_id").select(
-        baseline, *(per_patient[name] for name in per_patient.columns if name != "patient_id")
+        baseline, *(per_patient[name] for name in per_patient.columns if name not in ("patient_id", "last_complete"))
     )
     joined = joined.left_join(reversion, "patient_id").select(joined, reversion.reverted_to_episodic)
     available = joined.week24_available.fill_null(False)
