@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import threading
 
 import pytest
-from django.core.cache import caches
+from django.db import connection, connections
 from django.urls import reverse
 
-from onaboard.web.accounts.models import ApiToken
-from onaboard.web.accounts.ratelimit import (
-    RATE_LIMIT_CACHE,
-    Rate,
-    rate_limit_hit,
-    rate_limit_peek,
-    too_many_requests_message,
-)
+from onaboard.web.accounts.models import ApiToken, RateLimitCounter
+from onaboard.web.accounts.ratelimit import Rate, rate_limit_hit, rate_limit_peek, too_many_requests_message
 from tests.web.factories import PASSWORD
 
 LOGIN = reverse("accounts:login")
@@ -23,13 +17,8 @@ API_PATIENTS = "/api/patients"
 
 
 @pytest.fixture
-def limits(settings):
-    """A shared in-memory counter cache, emptied, and small limits so a test reaches them quickly."""
-    settings.CACHES = {
-        **settings.CACHES,
-        RATE_LIMIT_CACHE: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl-tests"},
-    }
-    caches[RATE_LIMIT_CACHE].clear()
+def limits(settings, db):
+    """Small limits so a test reaches them quickly (the counters live in the test's database)."""
     settings.RATE_LIMITS = {
         "login_address": "4/900",
         "login_account": "3/3600",
@@ -37,8 +26,7 @@ def limits(settings):
         "api_bad_token": "2/600",
     }
     settings.LOGIN_FAILURE_LIMIT = 100  # the lockout stays out of the way of these counts
-    yield settings.RATE_LIMITS
-    caches[RATE_LIMIT_CACHE].clear()
+    return settings.RATE_LIMITS
 
 
 def test_a_rate_reads_count_per_seconds():
@@ -127,21 +115,88 @@ def test_refused_tokens_are_limited_per_address(client, world, limits):
     assert elsewhere.status_code == 200
 
 
-def test_the_database_cache_table_is_created_by_migrate(settings, db):
-    """With the database cache configured (production), the accounts migration's step creates its table."""
-    from django.db import connection
+def test_a_new_window_forgets_the_ended_ones(limits):
+    """The first event of a window deletes the counters of windows that have ended; the current ones stay."""
+    start = 9000.0
+    rate_limit_hit("login_address", "10.0.0.1", now=start)
+    rate_limit_hit("login_account", "someone", now=start)  # a 3600-second window, still running at start + 900
+    assert RateLimitCounter.objects.count() == 2
+    rate_limit_hit("login_address", "10.0.0.1", now=start + 900)
+    assert RateLimitCounter.objects.count() == 2  # the first 900-second window is gone, its successor counted
+    assert rate_limit_peek("login_account", "someone", now=start + 900).count == 1
+    assert rate_limit_peek("login_address", "10.0.0.1", now=start).count == 0
 
-    migration = __import__(
-        "onaboard.web.accounts.migrations.0002_rate_limit_cache_table", fromlist=["create_cache_tables"]
-    )
-    settings.CACHES = {
-        **settings.CACHES,
-        RATE_LIMIT_CACHE: {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "onaboard_rate_limits",
-        },
-    }
-    migration.create_cache_tables(None, SimpleNamespace(connection=connection))
-    assert "onaboard_rate_limits" in connection.introspection.table_names()
-    assert rate_limit_hit("api_token", "t").count == 1
-    assert rate_limit_hit("api_token", "t").count == 2
+
+def test_the_counter_keeps_no_subject_in_clear(limits):
+    """Account names and tokens are stored as digests in the counter's key, never as given."""
+    rate_limit_hit("login_account", "dr.whitfield")
+    (key,) = RateLimitCounter.objects.values_list("key", flat=True)
+    assert "whitfield" not in key
+    assert key.startswith("rl:login_account:")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_events_are_each_counted(settings):
+    """Eight requests counting at the same instant from eight connections end at exactly 8 (one atomic upsert
+    each, no read-then-write), and the eighth sees the limit of 8 reached but not passed (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers are exercised on PostgreSQL; SQLite serialises writers itself")
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api_token": "8/60"}
+    barrier = threading.Barrier(8)
+    verdicts, errors = [], []
+
+    def hit():
+        try:
+            barrier.wait()
+            verdicts.append(rate_limit_hit("api_token", "shared-token", now=6000.0))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(v.count for v in verdicts) == list(range(1, 9))
+    assert all(v.allowed for v in verdicts)
+    assert not rate_limit_hit("api_token", "shared-token", now=6001.0).allowed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0003_replaces_the_old_cache_table_with_the_counter_table():
+    """A database migrated while the counters lived in a database cache (0002 created ``onaboard_rate_limits``)
+    ends, after 0003, with the counter table and without the old one."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = ("accounts", "0002_rate_limit_cache_table"), ("accounts", "0003_rate_limit_counters")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE onaboard_rate_limits (cache_key varchar(255) PRIMARY KEY, value text)")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([after])
+    tables = connection.introspection.table_names()
+    assert RateLimitCounter._meta.db_table in tables
+    assert "onaboard_rate_limits" not in tables
+
+
+def test_an_api_request_costs_the_limiter_two_statements(client, world, limits):
+    """Once its window's counter exists, an API request reads the refused-token counter and counts itself in one
+    upsert: two statements on the counter table, neither of which counts or scans the table."""
+    from django.test.utils import CaptureQueriesContext
+
+    _token, raw = ApiToken.issue(world.users["clinician"], "script")
+    assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    table = RateLimitCounter._meta.db_table
+    statements = [query["sql"] for query in captured.captured_queries if table in query["sql"]]
+    assert len(statements) == 2
+    assert statements[0].startswith("SELECT")
+    assert "COUNT(" not in statements[0].upper()
+    assert statements[1].startswith("INSERT")
+    assert "ON CONFLICT" in statements[1]

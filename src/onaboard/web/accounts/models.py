@@ -94,3 +94,18 @@ class ApiToken(BaseModel):
         if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
             cls.objects.filter(pk=token.pk).update(last_used=now)
         return token.user
+
+
+class RateLimitCounter(models.Model):
+    """Events counted in one fixed window for one limit and subject (ratelimit.py). ``key`` names the limit, a
+    digest of the subject and the window's number; the row is spent once ``expires`` (the window's end) is past."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    hits = models.PositiveIntegerField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "onaboard_rate_limit_counters"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

@@ -1,11 +1,10 @@
 """Rate limits: how many tries one client address, one account name or one API token may make in a time window.
 
-A fixed-window counter per (limit, subject) is kept in the cache named ``RATE_LIMIT_CACHE`` (settings.CACHES).
-The counts must be shared by every application server process, so production uses Django's database cache (no new
-service; ``migrate`` creates its table, see the accounts migration ``0002``): with several app servers or workers a
-per-process cache (LocMem) would let each process count on its own. Redis or Memcached would serve as well, set in
-``CACHES["ratelimit"]``. Development (one runserver process) uses LocMem. Database-cache counters are read-then-
-written, so two requests in the same instant may both count as one: a limit is a bound on abuse, not an exact tally.
+A fixed-window counter per (limit, subject) is a row of ``RateLimitCounter`` (models.py), in the database every
+application server process shares, so no process counts on its own. Each event is one atomic upsert (``INSERT ... ON
+CONFLICT DO UPDATE ... RETURNING``, PostgreSQL and SQLite >= 3.35 alike): two requests in the same instant count as
+two, and no request reads or counts the whole table. The first event of a window deletes the windows that have
+ended, so the table holds about one row per subject active in the current windows.
 
 The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
 
@@ -16,7 +15,7 @@ The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
 - ``api_token``: requests per API token; ``api_bad_token``: requests with a refused token from one address.
 
 A limited request gets ``429 Too Many Requests`` with ``Retry-After`` (seconds until the window ends) and a message
-saying when to try again. Subjects (account names, tokens) are hashed into the cache key, never stored as such.
+saying when to try again. Subjects (account names, tokens) are hashed into the counter's key, never stored as such.
 """
 
 from __future__ import annotations
@@ -25,14 +24,14 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import caches
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import ngettext
 
-RATE_LIMIT_CACHE = "ratelimit"
-"""The cache alias the counters live in."""
+from onaboard.web.accounts.models import RateLimitCounter
 
 BAD_RATE = "rate limit {name!r} must look like 'N/seconds' with N >= 1 and seconds >= 1, not {value!r}"
 
@@ -81,20 +80,30 @@ def _window(rate: Rate, now: float) -> tuple[int, int]:
     return window, max(1, math.ceil((window + 1) * rate.seconds - now))
 
 
+def _count_one(key: str, expires: datetime) -> int:
+    """Add one event to the counter ``key`` (created at 1, ending at ``expires``) and return its new count."""
+    quote = connection.ops.quote_name
+    table = quote(RateLimitCounter._meta.db_table)
+    key_column, hits, ends = (quote(name) for name in ("key", "hits", "expires"))
+    # Only the model's own quoted names are formatted in; the values are parameters.
+    upsert = (
+        f"INSERT INTO {table} ({key_column}, {hits}, {ends}) VALUES (%s, 1, %s) "  # noqa: S608
+        f"ON CONFLICT ({key_column}) DO UPDATE SET {hits} = {table}.{hits} + 1 RETURNING {hits}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, [key, connection.ops.adapt_datetimefield_value(expires)])
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
 def rate_limit_hit(name: str, subject: str, *, now: float | None = None) -> Verdict:
     """Count one event for ``subject`` under limit ``name``; allowed while the count stays within the rate."""
     rate = rate_for(name)
-    window, retry_after = _window(rate, time.time() if now is None else now)
-    cache = caches[RATE_LIMIT_CACHE]
-    key = _key(name, subject, window)
-    if cache.add(key, 1, timeout=rate.seconds + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=rate.seconds + 1)
-            count = 1
+    moment = time.time() if now is None else now
+    window, retry_after = _window(rate, moment)
+    count = _count_one(_key(name, subject, window), datetime.fromtimestamp((window + 1) * rate.seconds, tz=UTC))
+    if count == 1:  # a new window: forget the ended ones
+        RateLimitCounter.objects.filter(expires__lte=datetime.fromtimestamp(moment, tz=UTC)).delete()
     return Verdict(allowed=count <= rate.count, count=count, retry_after=retry_after)
 
 
@@ -102,7 +111,8 @@ def rate_limit_peek(name: str, subject: str, *, now: float | None = None) -> Ver
     """Whether ``subject`` has used up limit ``name`` in this window, without counting an event."""
     rate = rate_for(name)
     window, retry_after = _window(rate, time.time() if now is None else now)
-    count = int(caches[RATE_LIMIT_CACHE].get(_key(name, subject, window), 0))
+    counter = RateLimitCounter.objects.filter(key=_key(name, subject, window))
+    count = counter.values_list("hits", flat=True).first() or 0
     return Verdict(allowed=count < rate.count, count=count, retry_after=retry_after)
 
 

@@ -105,13 +105,6 @@ CACHES = {
         "LOCATION": "onaboard_pathway_lines",
         "OPTIONS": {"MAX_ENTRIES": 20000},
     },
-    # Rate-limit counters (accounts/ratelimit.py) must be shared by every app server process: the database cache
-    # needs no new service, and the accounts migration 0002 creates its table. Development and tests replace it.
-    "ratelimit": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "onaboard_rate_limits",
-        "OPTIONS": {"MAX_ENTRIES": 50000},
-    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
