@@ -1,4 +1,6 @@
-"""The database cache table that holds rate-limit counters where settings use the database cache (production)."""
+"""The database cache table that held rate-limit counters where settings used the database cache (production).
+Migration 0003 gave the counters their own table and drops this one; the step still runs ``createcachetable`` for
+the database caches settings name today (the worklist's pathway lines)."""
 
 from django.core.management import call_command
 from django.db import migrations
