@@ -14,10 +14,13 @@ from icalendar import Calendar
 from onaboard.clinical import write_diary
 from onaboard.synthetic import Profile, synthetic_patient_days
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.clinic.selectors import PathwayState, pathway_states
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.interop.calendar import CLINICIAN_SUMMARY, PATIENT_SUMMARY
 from onaboard.web.interop.models import CalendarFeed
 from onaboard.web.interop.services import OTHER_PATIENT
+from tests.builders import periods_back
+from tests.web.clinic.diaries import CHRONIC, EPISODIC, engine_days
 
 HEADER = "patient_id,date,headache_hours,intensity,nausea\n"
 
@@ -85,6 +88,24 @@ def test_check_only_saves_nothing_and_importing_twice_changes_nothing(world, cli
     assert again.context["summary"].lines() == ["diary days: 0 created, 0 updated, 1 unchanged"]
     assert DiaryEntry.objects.get(patient=patient).modified == entry.modified
     assert AuditEvent.objects.filter(patient_id=patient.external_id, object_type="diary_import").count() == events
+
+
+def test_an_import_that_changes_stored_days_is_seen_by_the_worklist_at_once(world, client):
+    """Re-importing days with other values stamps them as changed (``modified``), so the worklist's cached line
+    for the patient is computed again: chronic days corrected to episodic ones end the eligible state."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    today = timezone.localdate()
+    chronic = periods_back(patient.record_number, today, *([CHRONIC] * 3))
+    _upload(client, patient, write_diary(engine_days(chronic, today=today)))
+    assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.ELIGIBLE
+    before = {entry.date: entry.modified for entry in DiaryEntry.objects.filter(patient=patient)}
+    episodic = periods_back(patient.record_number, today, EPISODIC, EPISODIC, EPISODIC)
+    summary = _upload(client, patient, write_diary(engine_days(episodic, today=today))).context["summary"]
+    assert summary.counts["diary days"][1] > 0  # days were updated, not created
+    changed = [e for e in DiaryEntry.objects.filter(patient=patient, date__in=before) if e.modified > before[e.date]]
+    assert changed
+    assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.NOT_ELIGIBLE
 
 
 def test_a_10000_day_diary_lands_whole_in_one_request(world, client):

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import DiaryDay, DiaryError, parse_diary
@@ -100,6 +101,7 @@ def diary_days_import(
     changed: list[DiaryEntry] = []
     names: list[str] = []
     unchanged = 0
+    now = timezone.now()  # bulk_update does not apply auto_now, and the worklist's fingerprint reads `modified`
     for day in days:
         values = diary_fields_of(day)
         names = list(values)
@@ -109,6 +111,7 @@ def diary_days_import(
         elif any(getattr(entry, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(entry, name, value)
+            entry.modified = now
             changed.append(entry)
         else:
             unchanged += 1
