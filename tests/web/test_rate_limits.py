@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.db import connection, connections
 from django.urls import reverse
 
+from onaboard.web.accounts import ratelimit
 from onaboard.web.accounts.models import ApiToken, RateLimitCounter
 from onaboard.web.accounts.ratelimit import Rate, rate_limit_hit, rate_limit_peek, too_many_requests_message
 from tests.web.factories import PASSWORD
@@ -184,11 +187,12 @@ def test_migration_0003_replaces_the_old_cache_table_with_the_counter_table():
     assert "onaboard_rate_limits" not in tables
 
 
-def test_an_api_request_costs_the_limiter_two_statements(client, world, limits):
+def test_an_api_request_costs_the_limiter_two_statements(client, world, limits, monkeypatch):
     """Once its window's counter exists, an API request reads the refused-token counter and counts itself in one
     upsert: two statements on the counter table, neither of which counts or scans the table."""
     from django.test.utils import CaptureQueriesContext
 
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 6000.0))  # both requests in one window
     _token, raw = ApiToken.issue(world.users["clinician"], "script")
     assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
     with CaptureQueriesContext(connection) as captured:
@@ -200,3 +204,12 @@ def test_an_api_request_costs_the_limiter_two_statements(client, world, limits):
     assert "COUNT(" not in statements[0].upper()
     assert statements[1].startswith("INSERT")
     assert "ON CONFLICT" in statements[1]
+
+
+def test_without_returning_the_count_is_read_back(limits):
+    """Where the database cannot return columns from an insert (SQLite before 3.35), the upsert is followed by a
+    read of the count, and the counter behaves the same."""
+    with mock.patch.object(connection.features, "can_return_columns_from_insert", False):
+        counts = [rate_limit_hit("login_account", "someone", now=7200.0).count for _ in range(4)]
+    assert counts == [1, 2, 3, 4]
+    assert not rate_limit_peek("login_account", "someone", now=7300.0).allowed

@@ -2,9 +2,10 @@
 
 A fixed-window counter per (limit, subject) is a row of ``RateLimitCounter`` (models.py), in the database every
 application server process shares, so no process counts on its own. Each event is one atomic upsert (``INSERT ... ON
-CONFLICT DO UPDATE ... RETURNING``, PostgreSQL and SQLite >= 3.35 alike): two requests in the same instant count as
-two, and no request reads or counts the whole table. The first event of a window deletes the windows that have
-ended, so the table holds about one row per subject active in the current windows.
+CONFLICT DO UPDATE ... RETURNING``, PostgreSQL and SQLite >= 3.35 alike; an older SQLite reads the count back in a
+second statement): two requests in the same instant count as two, and no request reads or counts the whole table.
+The first event of a window deletes the windows that have ended, so the table holds about one row per subject
+active in the current windows.
 
 The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
 
@@ -85,13 +86,17 @@ def _count_one(key: str, expires: datetime) -> int:
     quote = connection.ops.quote_name
     table = quote(RateLimitCounter._meta.db_table)
     key_column, hits, ends = (quote(name) for name in ("key", "hits", "expires"))
+    returning = connection.features.can_return_columns_from_insert  # SQLite before 3.35 has no RETURNING
     # Only the model's own quoted names are formatted in; the values are parameters.
     upsert = (
         f"INSERT INTO {table} ({key_column}, {hits}, {ends}) VALUES (%s, 1, %s) "  # noqa: S608
-        f"ON CONFLICT ({key_column}) DO UPDATE SET {hits} = {table}.{hits} + 1 RETURNING {hits}"
+        f"ON CONFLICT ({key_column}) DO UPDATE SET {hits} = {table}.{hits} + 1"
     )
+    params = [key, connection.ops.adapt_datetimefield_value(expires)]
     with connection.cursor() as cursor:
-        cursor.execute(upsert, [key, connection.ops.adapt_datetimefield_value(expires)])
+        cursor.execute(upsert + (f" RETURNING {hits}" if returning else ""), params)
+        if not returning:  # the count read back may include another process's event: a bound, as ever
+            cursor.execute(f"SELECT {hits} FROM {table} WHERE {key_column} = %s", [key])  # noqa: S608
         (count,) = cursor.fetchone()
     return int(count)
 

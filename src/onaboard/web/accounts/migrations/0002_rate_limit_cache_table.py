@@ -7,8 +7,7 @@ from django.db import migrations
 
 
 def create_cache_tables(apps, schema_editor):
-    """``createcachetable`` for every database cache in settings.CACHES (it skips tables that exist already, and
-    does nothing where no database cache is configured, as in development and tests)."""
+    """``createcachetable`` for every database cache in settings.CACHES (it skips tables that exist already)."""
     call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 
