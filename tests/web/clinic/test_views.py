@@ -102,6 +102,18 @@ def test_an_htmx_search_returns_only_the_groups(client, world):
     assert 'id="worklist-q"' not in body
 
 
+def test_going_back_to_a_searched_worklist_gets_the_whole_page(client, world):
+    """htmx restoring a pushed search URL from the server (its history cache no longer holds it) gets the whole
+    page, header and search box included, not the groups alone; the two answers vary on HX-Request."""
+    client.force_login(world.users["clinician"])
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    body = client.get(WORKLIST, {"q": "Same"}, headers=restore).content.decode()
+    assert 'id="worklist-q"' in body
+    assert "Same, Sam" in body
+    for headers in ({}, {"HX-Request": "true"}):
+        assert "HX-Request" in client.get(WORKLIST, {"q": "Same"}, headers=headers)["Vary"]
+
+
 def test_no_match_says_so(client, world):
     """A search without a match says that nobody matches it."""
     client.force_login(world.users["clinician"])

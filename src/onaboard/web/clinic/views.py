@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.clinic.selectors import worklist as worklist_of
@@ -35,6 +36,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
         query=request.GET.get("q", ""),
         state=request.GET.get("state", ""),
     )
-    template = "clinic/_worklist_groups.html" if request.htmx else "clinic/worklist.html"
+    # The live search swaps in the groups alone. Going back to a searched URL that htmx no longer holds makes it ask
+    # again, as htmx, for the whole page (a history restore), and a browser must not serve one answer for the other.
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    template = "clinic/_worklist_groups.html" if partial else "clinic/worklist.html"
     context = {"worklist": listing, "can_register": can(request.user, Capability.EDIT_CLINICAL)}
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
