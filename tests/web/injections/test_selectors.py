@@ -170,7 +170,7 @@ def test_recorded_sites_are_drawn_where_they_were_stored(nurse, patient):
 
 def test_the_schedule_comes_from_the_recorded_sessions(nurse, patient):
     """The patient's schedule is the engine's: next due 84 days after the last recorded session."""
-    record(user=nurse, patient=patient, date=DAY)
+    record(user=nurse, patient=patient, date=DAY, today=DAY)
     schedule = selectors.patient_schedule(patient, today=TODAY)
     assert schedule.next_due == DAY + dt.timedelta(days=84)
     assert selectors.open_booking(patient).date == schedule.next_due

@@ -16,7 +16,7 @@ from onaboard.web.injections.models import (
     Severity,
     SideEffectKind,
 )
-from onaboard.web.injections.selectors import SiteEntry
+from onaboard.web.injections.selectors import SiteEntry, patient_schedule
 from onaboard.web.patients.models import OtherToxinTreatment
 from tests.web.injections.conftest import TODAY, fixed_entries, record
 
@@ -44,15 +44,26 @@ def test_recording_is_audited(nurse, patient):
 
 
 def test_recording_books_the_next_session_12_weeks_later(nurse, patient):
-    """After recording, the next session is booked on the engine's due date (last session + 84 days)."""
-    record(user=nurse, patient=patient, date=DAY)
+    """Recorded on the day, the next session is booked on the engine's due date (last session + 84 days)."""
+    record(user=nurse, patient=patient, date=DAY, today=DAY)
     booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
     assert booking.date == DAY + dt.timedelta(days=84)
 
 
+def test_a_session_recorded_after_its_next_due_date_books_nothing_in_the_past(nurse, patient):
+    """Entered 100 days late, the session's next due date (84 days after it) has passed: nothing is booked, and the
+    schedule shows the patient overdue for staff to book a real day."""
+    given = TODAY - dt.timedelta(days=100)
+    record(user=nurse, patient=patient, date=given)
+    assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists()
+    schedule = patient_schedule(patient, today=TODAY)
+    assert schedule.next_due == given + dt.timedelta(days=84)
+    assert schedule.next_due < TODAY
+
+
 def test_recording_fulfils_the_open_booking(nurse, patient):
     """The next recording turns the booked session into the recorded one, moved to the day it was given."""
-    record(user=nurse, patient=patient, date=DAY)
+    record(user=nurse, patient=patient, date=DAY, today=DAY)
     booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
     later = DAY + dt.timedelta(days=86)
     session = record(user=nurse, patient=patient, date=later, booking=booking, expected_version=booking.version)
@@ -204,7 +215,7 @@ def test_the_unique_constraint_stops_a_racing_insert(nurse, patient, world, monk
 
 def test_a_booking_moves_and_is_audited(nurse, patient):
     """Moving a booking changes its date, bumps its version and records the engine's interval reason."""
-    record(user=nurse, patient=patient, date=DAY)
+    record(user=nurse, patient=patient, date=DAY, today=DAY)
     booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
     moved = services.injection_session_book(
         user=nurse, session=booking, date=booking.date + dt.timedelta(days=3), expected_version=1, today=DAY

@@ -152,11 +152,13 @@ def _session_to_record(
 
 
 def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSession | None:
-    """Book the next session on the engine's due date (last recorded + 12 weeks) unless one is already booked."""
+    """Book the next session on the engine's due date (last recorded + 12 weeks) unless one is already booked or
+    that date has passed: a session recorded late (entered afterwards) leaves the patient due or overdue on the
+    worklist, for staff to book a real day, instead of a booking in the past."""
     if InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists():
         return None
     schedule = patient_schedule(patient, today=today)
-    if schedule.next_due is None:
+    if schedule.next_due is None or schedule.next_due < today:
         return None
     if InjectionSession.objects.filter(patient=patient, date=schedule.next_due).exists():
         return None
