@@ -84,3 +84,15 @@ def test_the_header_is_checked_like_the_diarys():
         "line 1, column status: required column is missing",
     ]
     assert _problems(tables.read_sessions, "") == [f"line 1: {tables.EMPTY_FILE}"]
+
+
+def test_digits_other_than_ascii_are_problems_not_crashes():
+    """'²' passes str.isdigit() but not int(): a units value or a site's units written with it is a problem of its
+    row and column, like any other bad number."""
+    text = (
+        "patient_id,date,status,total_units,lot,expiry,sites\n"
+        "MRN-1,2026-01-05,recorded,1\u00b2,C1,2027-01-01,procerus:midline:\u00b2\n"
+    )
+    problems = _problems(tables.read_sessions, text)
+    assert problems[0].startswith("line 2, column total_units:")
+    assert any(p.startswith("line 2, column sites: site 'procerus:midline:\u00b2'") for p in problems)

@@ -134,7 +134,7 @@ class _Row:
         value = self.text(column)
         if not value:
             return None
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # str.isdigit() also takes '²', which int() refuses
             self.problems.append(Problem(self.line, column, BAD_NUMBER.format(value=value)))
             return None
         return int(value)
@@ -219,6 +219,7 @@ def _sites(r: _Row) -> tuple[SiteRecord, ...]:
             len(parts) in {3, 4}
             and parts[0] in muscles
             and parts[1] in sides
+            and parts[2].isascii()
             and parts[2].isdigit()
             and (len(parts) == 3 or parts[3] == "ftp")
         )
