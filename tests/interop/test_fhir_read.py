@@ -240,3 +240,28 @@ def test_json_nulls_the_models_accept_are_read_as_absent():
     assert _problems(document) == [
         (f"Bundle.entry[{kinds.index('Observation')}].resource.code", fhir_read.NOT_A_DIARY_DAY)
     ]
+
+
+def test_an_unknown_muscle_or_side_and_fractional_units_are_refused_by_site():
+    """A site coded with a muscle or side the engine does not know, or with 2.5 units, is a problem at that site
+    (stored, it would break every later reading of the session's plan)."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    administration = [e["resource"]["resourceType"] for e in entries].index("MedicationAdministration")
+    extensions = entries[administration]["resource"]["extension"]
+    first, second = (extension["extension"] for extension in extensions[:2])
+    for part in first:
+        if part["url"] == "bodySite":
+            for coding in part["valueCodeableConcept"]["coding"]:
+                if coding["code"] == "procerus" or coding["system"].endswith("muscle"):
+                    coding["code"] = "foo"
+    for part in second:
+        if part["url"] == "units":
+            part["valueQuantity"]["value"] = 2.5
+    problems = _problems(document)
+    assert problems[0][0] == f"Bundle.entry[{administration}].resource.extension[0]"
+    assert problems[0][1].startswith("unknown injection site foo:")
+    assert problems[1] == (
+        f"Bundle.entry[{administration}].resource.extension[1]",
+        fhir_read.FRACTIONAL_UNITS.format(value=2.5),
+    )

@@ -22,7 +22,7 @@ import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from onaboard.clinical import DiaryDay, PromError, diary_day_from_fields, hit6_score, midas_score
+from onaboard.clinical import DiaryDay, Muscle, PromError, Side, diary_day_from_fields, hit6_score, midas_score
 from onaboard.interop.fhir import codes
 from onaboard.interop.fhir.build import DIARY_FLAGS
 from onaboard.interop.fhir.records import (
@@ -61,6 +61,8 @@ DUPLICATE_RESPONSE = "a second {instrument} response for this patient on {day} (
 NOT_ONABOTULINUMTOXINA = "the administered medication must be the contained onabotulinumtoxinA (#product)"
 NO_DOSE = "the total dose in units (dosage.dose.value) is required"
 BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
+UNKNOWN_SITE = "unknown injection site {muscle}:{side}: the muscle must be one of {muscles}, the side one of {sides}"
+FRACTIONAL_UNITS = "units at a site must be a whole number (got {value})"
 DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {first})"
 NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
 UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
@@ -384,6 +386,16 @@ class _Reader:
                 units = (parts.get("units") or {}).get("value")
                 if not muscle or not side or units is None:
                     self.problem(f"{at}.extension[{index}]", BAD_SITE)
+                    continue
+                muscles, sides = [m.value for m in Muscle], [s.value for s in Side]
+                if muscle not in muscles or side not in sides:
+                    message = UNKNOWN_SITE.format(
+                        muscle=muscle, side=side, muscles=", ".join(muscles), sides=", ".join(sides)
+                    )
+                    self.problem(f"{at}.extension[{index}]", message)
+                    continue
+                if not isinstance(units, int | float) or not float(units).is_integer():
+                    self.problem(f"{at}.extension[{index}]", FRACTIONAL_UNITS.format(value=units))
                     continue
                 sites.append(
                     SiteRecord(
