@@ -123,7 +123,8 @@ class Arguments:
             fail(self.problems)
 
 
-def _today() -> date:
+def command_today() -> date:
+    """Today, or ``ONABOARD_TODAY`` when set: every `onaboard` command's one clock reading (exits 2 if malformed)."""
     override = os.environ.get(TODAY_ENV)
     if override is None:
         return date.today()  # noqa: DTZ011 (the clinic's local calendar day is what a diary row describes)
@@ -143,7 +144,7 @@ def _read_diary(path: Path, patient_id: str | None) -> tuple[PatientDiary, ...]:
     except OSError as error:
         fail([UNREADABLE_FILE.format(path=path, reason=error.strerror or error)])
     try:
-        patients = parse_diary(data, today=_today())
+        patients = parse_diary(data, today=command_today())
     except InvalidInputError as error:
         fail(str(problem) for problem in error.problems)
     if patient_id is None:
@@ -440,7 +441,7 @@ def schedule_command(
     on = args.date("--today", today)
     proposed = args.date("--propose", propose)
     args.check()
-    on = on or _today()
+    on = on or command_today()
     try:
         status = schedule_status(dates, today=on)
     except ScheduleError as error:

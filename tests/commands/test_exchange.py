@@ -69,6 +69,20 @@ def test_import_then_export_diary_round_trips_and_reimport_changes_nothing(clini
     assert AuditEvent.objects.filter(object_type="diary_import", username="nurse.ex").count() == 1
 
 
+def test_the_import_commands_read_onaboard_today_like_every_command(clinic, tmp_path, monkeypatch):
+    """With ONABOARD_TODAY set to before a row's date, `onaboard import diary` refuses that row as in the future,
+    as `onaboard assess` does: the commands share one clock reading."""
+    path = tmp_path / "later.csv"
+    path.write_text("patient_id,date,headache_hours\nEX-1,2026-06-01,0\n", encoding="utf-8")
+    monkeypatch.setenv("ONABOARD_TODAY", "2026-01-01")
+    assert CliRunner().invoke(app, ["assess", str(path)]).exit_code == 2
+    UserFactory(username="nurse.ex", role="nurse", clinic=clinic)
+    result = CliRunner().invoke(app, ["import", "diary", str(path), "--user", "nurse.ex"])
+    assert result.exit_code == 2
+    assert "line 2, column date:" in result.stderr
+    assert not DiaryEntry.objects.exists()
+
+
 def test_an_invalid_diary_exits_2_listing_every_problem_and_imports_nothing(clinic, tmp_path):
     """Bad rows and an unknown patient are listed as line N, column C on stderr; nothing is stored."""
     path = tmp_path / "bad.csv"

@@ -41,18 +41,11 @@ def _setup_django() -> None:
 
 
 def _today() -> Any:
-    """Today, or ONABOARD_TODAY when set (the `onaboard` command's one clock reading)."""
-    from datetime import date
+    """Today, or ONABOARD_TODAY when set (``onaboard.cli.command_today``, imported late: that module loads no
+    Django)."""
+    from onaboard.cli import command_today
 
-    from onaboard.cli import TODAY_ENV, Arguments
-
-    override = os.environ.get(TODAY_ENV)
-    if override is None:
-        return date.today()  # noqa: DTZ011 - the clinic's calendar day
-    args = Arguments()
-    day = args.date(TODAY_ENV, override)
-    args.check()
-    return day
+    return command_today()
 
 
 def _fail(message: str) -> None:
