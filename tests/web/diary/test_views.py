@@ -57,6 +57,26 @@ def test_today_shows_an_empty_day_with_big_hour_choices(patient_client, world):
     assert AuditEvent.objects.filter(action=Action.READ, patient_id=world.own_patient.external_id).exists()
 
 
+def test_today_is_the_clinics_calendar_day_in_its_time_zone(patient_client, world, settings):
+    """At 21:00 in New York (01:00 the next day in UTC) a New York clinic's patient is offered that evening's day,
+    and after midnight in London (still the day before in UTC) a London patient can save the new day."""
+    from datetime import UTC, datetime
+    from unittest import mock
+    from zoneinfo import ZoneInfo
+
+    def at(moment: datetime):
+        return mock.patch("django.utils.timezone.now", return_value=moment.astimezone(UTC))
+
+    settings.TIME_ZONE = "America/New_York"
+    with at(datetime(2026, 6, 30, 21, 0, tzinfo=ZoneInfo("America/New_York"))):
+        html = patient_client.get(reverse("diary:today")).content.decode()
+    assert 'value="2026-06-30"' in html
+    settings.TIME_ZONE = "Europe/London"
+    with at(datetime(2026, 7, 1, 0, 30, tzinfo=ZoneInfo("Europe/London"))):
+        patient_client.post(reverse("diary:today"), _day(date="2026-07-01"))
+    assert DiaryEntry.objects.filter(patient=world.own_patient, date="2026-07-01").exists()
+
+
 def test_saving_today_stores_one_row_and_shows_it_saved(patient_client, world):
     """A valid day is saved, the page redirects to it, and it shows as saved with a message."""
     response = patient_client.post(reverse("diary:today"), _day())

@@ -5,6 +5,8 @@ Variables (all optional in development; production refuses to start without the 
 - DATABASE_URL (default: SQLite in the repository's var/ folder), ONABOARD_TEST_DATABASE_URL (tests)
 - ONABOARD_DATA_DIR (where the SQLite file and uploads live, and collected static files; default <repo>/var)
 - ONABOARD_STATIC_ROOT (production: where ``collectstatic`` puts the static files; default <data dir>/static)
+- ONABOARD_TIME_ZONE (the clinic's IANA time zone, e.g. Europe/London: it decides which calendar day is "today" for
+  diary days, due dates and the worklist; default UTC)
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
@@ -20,6 +23,9 @@ WEAK_SECRET_KEY = (
     "ONABOARD_SECRET_KEY is too weak for production: use at least {length} random characters "  # noqa: S105
     "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))')"
 )
+
+
+UNKNOWN_TIME_ZONE = "ONABOARD_TIME_ZONE must name an IANA time zone such as Europe/London (got {value!r})"
 
 
 class ImproperlyConfiguredError(RuntimeError):
@@ -35,10 +41,21 @@ class Environment:
     test_database_url: str | None
     data_dir: Path
     static_root: Path | None = None
+    time_zone: str = "UTC"
 
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _time_zone(value: str | None) -> str:
+    """The named time zone, checked now: an unknown name would otherwise surface as a wrong day, or a crash, later."""
+    name = (value or "").strip() or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfiguredError(UNKNOWN_TIME_ZONE.format(value=name)) from None
+    return name
 
 
 def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> Environment:
@@ -53,6 +70,7 @@ def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
         test_database_url=env.get("ONABOARD_TEST_DATABASE_URL") or None,
         data_dir=Path(env.get("ONABOARD_DATA_DIR") or REPO_ROOT / "var"),
         static_root=Path(env["ONABOARD_STATIC_ROOT"]) if env.get("ONABOARD_STATIC_ROOT") else None,
+        time_zone=_time_zone(env.get("ONABOARD_TIME_ZONE")),
     )
 
 

@@ -152,7 +152,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = "UTC"
+TIME_ZONE = ENV.time_zone
+"""The clinic's time zone (ONABOARD_TIME_ZONE): ``timezone.localdate()``, the app's "today", is the day there."""
 USE_I18N = True
 USE_TZ = True
 LANGUAGES = [("en", "English")]

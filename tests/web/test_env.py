@@ -1,0 +1,22 @@
+"""The environment reader (onaboard/web/config/env.py): the clinic's time zone."""
+
+from __future__ import annotations
+
+import pytest
+
+from onaboard.web.config.env import UNKNOWN_TIME_ZONE, ImproperlyConfiguredError, read_environment
+
+
+def test_the_time_zone_is_read_and_defaults_to_utc():
+    """ONABOARD_TIME_ZONE names the clinic's zone; without it the app runs on UTC."""
+    assert read_environment({"ONABOARD_TIME_ZONE": "Europe/London"}).time_zone == "Europe/London"
+    assert read_environment({}).time_zone == "UTC"
+    assert read_environment({"ONABOARD_TIME_ZONE": " "}).time_zone == "UTC"
+
+
+def test_an_unknown_time_zone_stops_the_app_at_start():
+    """A misspelt zone is refused when the environment is read, naming the variable and the value."""
+    for value in ("Europe/Londn", "../etc/passwd"):
+        with pytest.raises(ImproperlyConfiguredError) as refused:
+            read_environment({"ONABOARD_TIME_ZONE": value})
+        assert str(refused.value) == UNKNOWN_TIME_ZONE.format(value=value)
