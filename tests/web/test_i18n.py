@@ -357,6 +357,7 @@ NOT_LANGUAGE = {
     "clinic/demo.py:CLINIC_NAME": "demo data stored in the database",
     "config/env.py:MISSING_IN_PRODUCTION": "a settings error at start-up, for the operator",
     "config/env.py:WEAK_SECRET_KEY": "a settings error at start-up, for the operator",
+    "config/env.py:UNKNOWN_TIME_ZONE": "a settings error at start-up, for the operator",
     "coverage/demo.py:DEMO_INSURANCE": "demo data stored in the database",
     "coverage/demo.py:SAVINGS_PROGRAMME": "demo data stored in the database",
     "injections/selectors.py:BOTOX_PRODUCT": "the product's name, as the engine and the label write it",
