@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from onaboard.web.injections.models import SessionStatus
 from onaboard.web.patients.forms import (
+    BIRTH_AFTER_RECORDS,
     BIRTH_DATE_TOO_EARLY,
     DATE_IN_FUTURE,
     RECORD_NUMBER_TAKEN,
@@ -15,11 +17,13 @@ from onaboard.web.patients.forms import (
     STOP_WHILE_ONGOING,
     UNITS_AT_LEAST_ONE,
     OtherToxinTreatmentForm,
+    PatientEditForm,
     PatientForm,
     PreventiveTrialForm,
     SafetyScreenForm,
 )
 from onaboard.web.patients.models import SAFETY_FLAGS
+from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +46,21 @@ def test_a_birth_date_must_be_past_and_plausible(world):
     assert form.errors["birth_date"] == [str(DATE_IN_FUTURE)]
     form = PatientForm(_demographics(birth_date="1890-01-01"), clinic=world.clinic)
     assert form.errors["birth_date"] == [str(BIRTH_DATE_TOO_EARLY)]
+
+
+def test_a_corrected_birth_date_may_not_fall_after_the_records_first_day(world):
+    """A birth date on or after the patient's first recorded session or diary day is refused, naming that day (the
+    record would describe days before the birth, and the engine cannot assess them)."""
+    patient = world.same_clinic_patient
+    first = timezone.localdate() - timedelta(days=200)
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    DiaryEntryFactory(patient=patient, date=first + timedelta(days=10))
+    edit = {**_demographics(record_number=patient.record_number), "version": str(patient.version)}
+    for refused in (first, first + timedelta(days=1)):
+        form = PatientEditForm({**edit, "birth_date": refused.isoformat()}, patient=patient)
+        assert form.errors["birth_date"] == [str(BIRTH_AFTER_RECORDS) % {"date": first.isoformat()}]
+    day_before = (first - timedelta(days=1)).isoformat()
+    assert PatientEditForm({**edit, "birth_date": day_before}, patient=patient).is_valid()
 
 
 def test_a_record_number_is_unique_within_the_clinic_only(world):

@@ -20,10 +20,11 @@ from onaboard.web.patients.models import (
     PreventiveTrial,
     StopReason,
 )
-from onaboard.web.patients.selectors import record_number_taken
+from onaboard.web.patients.selectors import first_record_date, record_number_taken
 
 DATE_IN_FUTURE = _("This date is after today.")
 BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
+BIRTH_AFTER_RECORDS = _("The record holds a diary day or session on %(date)s: the birth date must be before it.")
 RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
 STOP_BEFORE_START = _("The stop date is before the start date.")
 STOP_WHILE_ONGOING = _("A medicine the patient still takes has no stop date: clear it or choose why it stopped.")
@@ -88,6 +89,9 @@ class PatientForm(forms.ModelForm):
         value = _not_after_today(self.cleaned_data.get("birth_date"))
         if value is not None and timezone.localdate().year - value.year > OLDEST_AGE_YEARS:
             raise forms.ValidationError(BIRTH_DATE_TOO_EARLY, code="too_early")
+        first = first_record_date(self.patient) if value is not None and self.patient is not None else None
+        if first is not None and value is not None and value >= first:
+            raise forms.ValidationError(BIRTH_AFTER_RECORDS, code="after_records", params={"date": first.isoformat()})
         return value
 
     def clean_record_number(self) -> str:

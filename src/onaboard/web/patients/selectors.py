@@ -59,6 +59,7 @@ from onaboard.web.common.charts import (
     headache_days_chart,
     score_trend_chart,
 )
+from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.injections.selectors import (
@@ -187,6 +188,20 @@ def record_number_taken(*, clinic: Clinic, record_number: str, exclude: Patient 
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     return others.exists()
+
+
+def first_record_date(patient: Patient) -> dt.date | None:
+    """The earliest day the patient's record describes: their first diary day or recorded session (a birth date
+    after it would be impossible, and the engine refuses to assess before birth)."""
+    days = [
+        DiaryEntry.objects.filter(patient=patient).order_by("date").values_list("date", flat=True).first(),
+        InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first(),
+    ]
+    known = [day for day in days if day is not None]
+    return min(known) if known else None
 
 
 def preventive_trial_of(patient: Patient, external_id: uuid.UUID | str) -> PreventiveTrial:
