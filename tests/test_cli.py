@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from onaboard import cli
 from onaboard.cli import app
 from tests.builders import (
     FREE,
@@ -200,6 +201,18 @@ def test_script_bad_arguments_exit_2_with_nothing_on_stdout(write: Writer) -> No
         done = run_script(*args)
         assert (done.returncode, done.stdout) == (2, ""), args
         assert done.stderr.strip(), args
+
+
+def test_periods_before_the_calendar_begins_exit_2_naming_the_options(write: Writer) -> None:
+    """An ``--as-of`` or ``--periods`` reaching before 0001-01-01, or an injection on its first days, is refused
+    with exit 2 and the options named, not a traceback."""
+    path = write(days("P1", date(2026, 1, 5), 2))
+    for args, options in (
+        (("assess", path, "--json", "--as-of", "0001-01-10"), "--as-of, --periods"),
+        (("assess", path, "--json", "--periods", "100000"), "--as-of, --periods"),
+        (("outcomes", path, "--json", "--injections", "0001-01-01"), "--injections"),
+    ):
+        assert refused(invoke(*args)) == [cli.OUTSIDE_CALENDAR.format(options=options)], args
 
 
 def test_text_output_is_the_default(write: Writer) -> None:

@@ -11,7 +11,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -54,6 +55,7 @@ PATIENT_NOT_IN_FILE = "--patient: {patient_id!r} is not in {path}"
 BIRTH_AFTER_AS_OF = "--birth-date: {birth} is after --as-of {as_of}"
 BIRTH_AFTER_LAST_ROW = "--birth-date: {birth} is after the last diary date of {patients}"
 PERIODS_BELOW_ONE = "--periods: must be at least 1 (got {value})"
+OUTSIDE_CALENDAR = "{options}: the periods would begin before 0001-01-01, the first day the calendar has"
 FOLLOW_THE_PAIN_FORMAT = "--follow-the-pain: {item!r} is not MUSCLE=N with N a whole number"
 FOLLOW_THE_PAIN_REPEATED = "--follow-the-pain: {muscle} is given more than once"
 VIAL_CHOICE = "--vial: must be 100 or 200 (got {value})"
@@ -169,6 +171,15 @@ def _each_with_progress(items: Sequence[PatientDiary], work: Callable[[PatientDi
         return results
 
 
+@contextmanager
+def _within_calendar(options: str) -> Iterator[None]:
+    """Exit 2 naming ``options`` when the periods they ask for would begin before the calendar's first day."""
+    try:
+        yield
+    except OverflowError:
+        fail([OUTSIDE_CALENDAR.format(options=options)])
+
+
 def _print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
     sys.stdout.write("\n")
@@ -259,9 +270,10 @@ def assess_command(
         late = [p.patient_id for p in patients if as_of_date is None and p.last_date and p.last_date < birth]
         if late:
             fail([BIRTH_AFTER_LAST_ROW.format(birth=birth, patients=", ".join(late))])
-    results = _each_with_progress(
-        patients, lambda p: assess(p, as_of=as_of_date, periods=periods, birth_date=birth), "assessing"
-    )
+    with _within_calendar("--as-of, --periods"):
+        results = _each_with_progress(
+            patients, lambda p: assess(p, as_of=as_of_date, periods=periods, birth_date=birth), "assessing"
+        )
     if json_output:
         _print_json({"patients": [assessment_json(result) for result in results]})
         return
@@ -314,7 +326,8 @@ def outcomes_command(
     dates = args.dates("--injections", injections)
     args.check()
     patients = _read_diary(diary, patient)
-    results = _each_with_progress(patients, lambda p: treatment_outcomes(p, injections=dates), "outcomes")
+    with _within_calendar("--injections"):
+        results = _each_with_progress(patients, lambda p: treatment_outcomes(p, injections=dates), "outcomes")
     if json_output:
         _print_json({"patients": [outcomes_json(result) for result in results]})
         return

@@ -135,6 +135,16 @@ def test_a_reversed_range_is_refused(world, api_as, today):
     assert response.json()["detail"][0]["msg"] == diary_api.START_AFTER_END
 
 
+def test_dates_in_the_calendars_first_weeks_are_answered_not_crashed(world, api_as):
+    """An end in the first weeks of year 1 lists from the calendar's first day; an assessment whose periods would
+    begin before it is 422 naming as_of."""
+    assert api_as("clinician").get(_url(world.own_patient), {"end": "0001-01-05"}).json() == []
+    url = f"/api/patients/{world.own_patient.external_id}/assessment"
+    response = api_as("clinician").get(url, {"as_of": "0001-01-10"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "as_of"
+
+
 def test_billing_cannot_read_the_diary(world, api_as):
     """The diary is clinical: billing staff get 404."""
     assert api_as("billing").get(_url(world.own_patient)).status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -142,6 +142,17 @@ def test_a_day_after_today_is_refused(patient_client, world):
     assert response.status_code == 200
     assert "has not happened yet" in response.content.decode()
     assert not DiaryEntry.objects.exists()
+
+
+def test_the_calendars_first_and_last_days_open_without_their_missing_neighbour(patient_client):
+    """A typed URL for 0001-01-01 or ?date=9999-12-31 shows the day (no 'day before' on the first, no 'day after'
+    on a day after today) instead of failing on a date the calendar does not have."""
+    first = patient_client.get(reverse("diary:edit", kwargs={"day": date.min}))
+    assert first.status_code == 200
+    assert "Day before" not in first.content.decode()
+    last = patient_client.get(reverse("diary:today"), {"date": date.max.isoformat()})
+    assert last.status_code == 200
+    assert "Day after" not in last.content.decode()
 
 
 def test_an_earlier_day_saved_from_today_goes_to_that_day(patient_client, world):

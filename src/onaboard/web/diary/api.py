@@ -7,7 +7,7 @@ line's ``onaboard assess`` (``onaboard.serialize.assessment_json``).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -35,6 +35,7 @@ MAX_RANGE_DAYS = 732
 START_AFTER_END = gettext_noop("start must be on or before end")
 RANGE_TOO_LONG = gettext_noop("ask for at most {days} days at a time")
 AS_OF_IN_FUTURE = gettext_noop("as_of must be today ({today}) or earlier")
+AS_OF_TOO_EARLY = gettext_noop("as_of is too early: its periods would begin before 0001-01-01")
 
 
 def _yes_no(value: bool) -> str:
@@ -113,7 +114,8 @@ def diary_day_list(request: HttpRequest, patient_id: UUID, query: Query[DiaryRan
     """
     patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
     end = query.end or timezone.localdate()
-    start = query.start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    # The default range stops at the calendar's first day (a typed ``end`` may be in its first weeks).
+    start = query.start or date.fromordinal(max(1, end.toordinal() - (DEFAULT_RANGE_DAYS - 1)))
     if start > end:
         return problems([("start", gettext(START_AFTER_END))], where="query")
     if (end - start).days >= MAX_RANGE_DAYS:
@@ -167,5 +169,7 @@ def assessment_detail(request: HttpRequest, patient_id: UUID, query: Query[Asses
         assessment = assess(patient_diary(patient, until=as_of), as_of=as_of, birth_date=patient.birth_date)
     except RefusedError as error:  # e.g. ``as_of`` before the patient's birth date: the engine says why
         return problems((("as_of", problem) for problem in error.problems), where="query")
+    except OverflowError:  # the periods before ``as_of`` would begin before the calendar does
+        return problems([("as_of", gettext(AS_OF_TOO_EARLY))], where="query")
     audit_read(request, patient, "assessment", as_of.isoformat())
     return assessment_json(assessment)

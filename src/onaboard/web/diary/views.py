@@ -80,7 +80,9 @@ def _day_page(
         entry = diary_day_read(user=request.user, patient=patient, day=day)
         form = DiaryDayForm(initial=DiaryDayForm.initial_for(entry, day), max_date=today)
         saved = entry is not None
-    previous_day, next_day = day - timedelta(days=1), day + timedelta(days=1)
+    # The calendar's first and last days have no neighbour on one side (a typed URL may ask for them).
+    previous_day = day - timedelta(days=1) if day > date.min else None
+    next_day = day + timedelta(days=1) if day < today else None
     return render(
         request,
         "diary/diary_entry_edit.html",
@@ -94,8 +96,8 @@ def _day_page(
             "date_editable": date_editable,
             "on_behalf": on_behalf,
             "action_url": request.path,
-            "previous_url": url_for_day(previous_day),
-            "next_url": url_for_day(next_day) if next_day <= today else None,
+            "previous_url": url_for_day(previous_day) if previous_day else None,
+            "next_url": url_for_day(next_day) if next_day else None,
         },
     )
 
