@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -106,6 +107,21 @@ def test_an_import_that_changes_stored_days_is_seen_by_the_worklist_at_once(worl
     changed = [e for e in DiaryEntry.objects.filter(patient=patient, date__in=before) if e.modified > before[e.date]]
     assert changed
     assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.NOT_ELIGIBLE
+
+
+def test_hours_finer_than_stored_keep_their_days_classification_and_reimport_unchanged(world, client):
+    """The contract allows any decimals; the record keeps hundredths. 3.999 h is stored as 3.99 (still under four
+    hours, not 4.00), 0.001 h as 0.01 (still a headache day, not 0.00), and the same file again changes nothing."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    today = timezone.localdate()
+    one, two = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
+    text = HEADER + f"{patient.record_number},{one},3.999,mild,no\n{patient.record_number},{two},0.001,mild,no\n"
+    _upload(client, patient, text)
+    stored = dict(DiaryEntry.objects.filter(patient=patient).values_list("date", "headache_hours"))
+    assert stored == {one: Decimal("3.99"), two: Decimal("0.01")}
+    again = _upload(client, patient, text)
+    assert again.context["summary"].lines() == ["diary days: 0 created, 0 updated, 2 unchanged"]
 
 
 def test_a_10000_day_diary_lands_whole_in_one_request(world, client):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.db import transaction
 
-from onaboard.clinical import DiaryDay, diary_day_from_fields
+from onaboard.clinical import FOUR_HOUR_THRESHOLD_HOURS, DiaryDay, diary_day_from_fields
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
@@ -23,9 +24,26 @@ class DiaryEntryInvalidError(ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
 
 
+HOURS_STEP = Decimal(1).scaleb(-DiaryEntry._meta.get_field("headache_hours").decimal_places)  # type: ignore[union-attr]
+"""The stored precision of a day's hours (a hundredth of an hour, 36 seconds)."""
+
+
+def storable_hours(hours: Decimal) -> Decimal:
+    """``hours`` to the stored hundredth without crossing a bound of the day definitions (diary contract, "Day
+    definitions"): a headache of under 0.01 h stays a headache day (0.01), one of 3.995-3.999 h stays under
+    ``FOUR_HOUR_THRESHOLD_HOURS`` (3.99). Every other value is rounded half to even. The contract allows any
+    number of decimals; the classification of a stored day is always that of the day as given."""
+    stored = hours.quantize(HOURS_STEP, rounding=ROUND_HALF_EVEN)
+    if hours > 0 and stored == 0:
+        return HOURS_STEP
+    if hours < FOUR_HOUR_THRESHOLD_HOURS <= stored:
+        return FOUR_HOUR_THRESHOLD_HOURS - HOURS_STEP
+    return stored
+
+
 def _fields_of(day: DiaryDay) -> dict[str, Any]:
     return {
-        "headache_hours": day.headache_hours,
+        "headache_hours": storable_hours(day.headache_hours),
         "intensity": day.intensity.value if day.intensity else "",
         "unilateral": day.unilateral,
         "pulsating": day.pulsating,
