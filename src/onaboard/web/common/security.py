@@ -1,9 +1,14 @@
-"""Response hardening shared by every mode: the Content-Security-Policy and the request-size limit.
+"""Response hardening shared by every mode: the Content-Security-Policy, no browser caching of what the app
+answers, and the request-size limit.
 
 The policy allows scripts from the app's own origin only (no inline script, no ``eval``), so an injected
 ``<script>`` or ``on*=`` attribute does not run. Styles allow ``'unsafe-inline'`` because the templates position
 chart bars and map markers with ``style="..."`` attributes and htmx adds its indicator style; inline style cannot
 run code. Pages may not be framed (``frame-ancestors 'none'``) and forms post to the app only.
+
+Every answer but a static file is sent ``Cache-Control: private, no-store`` unless its view set its own: clinic
+computers are shared, and a patient's record must not come back from the browser's cache (the Back button after
+signing out) or from a proxy's.
 
 A request body larger than ``settings.MAX_REQUEST_BYTES`` is refused with 413 and a message saying the limit,
 before any view reads it: JSON for ``/api/``, a page for everything else.
@@ -91,4 +96,21 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
+
+
+PRIVATE_NO_STORE = "private, no-store"
+
+
+class NoStoreMiddleware:
+    """Add ``Cache-Control: private, no-store`` to every response that does not set its own, static files aside."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.static_prefix = "/" + (settings.STATIC_URL or "static/").lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(self.static_prefix):
+            response.headers.setdefault("Cache-Control", PRIVATE_NO_STORE)
         return response
