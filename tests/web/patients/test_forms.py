@@ -63,6 +63,13 @@ def test_a_corrected_birth_date_may_not_fall_after_the_records_first_day(world):
     assert PatientEditForm({**edit, "birth_date": day_before}, patient=patient).is_valid()
 
 
+def test_a_date_is_typed_year_first_and_never_guessed_from_slashes(world):
+    """03/04/2026 could be the 3rd of April or the 4th of March: only YYYY-MM-DD is read (FORMAT_MODULE_PATH)."""
+    ambiguous = PatientForm(_demographics(birth_date="03/04/1990"), clinic=world.clinic)
+    assert "birth_date" in ambiguous.errors
+    assert PatientForm(_demographics(birth_date="1990-04-03"), clinic=world.clinic).is_valid()
+
+
 def test_a_record_number_is_unique_within_the_clinic_only(world):
     """A record number used in this clinic is refused; one used only in another clinic is accepted."""
     taken = PatientForm(_demographics(record_number=world.own_patient.record_number), clinic=world.clinic)

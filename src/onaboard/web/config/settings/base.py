@@ -158,6 +158,8 @@ TIME_ZONE = ENV.time_zone
 USE_I18N = True
 USE_TZ = True
 LANGUAGES = [("en", "English")]
+FORMAT_MODULE_PATH = ["onaboard.web.formats"]
+"""Typed dates are YYYY-MM-DD only (formats/en/formats.py): never month/day guessed from a slash."""
 LOCALE_PATHS = [BASE_DIR / "locale"]
 """The message catalogue: ``manage.py makemessages -l en`` writes locale/en/LC_MESSAGES/django.po."""
 
