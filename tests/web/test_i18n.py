@@ -355,6 +355,7 @@ NOT_LANGUAGE = {
     "audit/logfilters.py:REDACTED_REQUEST_TEXT": "log text, for the operator",
     "audit/models.py:APPEND_ONLY": "a programming error: code tried to change the audit trail",
     "clinic/demo.py:CLINIC_NAME": "demo data stored in the database",
+    "common/security.py:PRIVATE_NO_STORE": "an HTTP header value",
     "config/env.py:MISSING_IN_PRODUCTION": "a settings error at start-up, for the operator",
     "config/env.py:WEAK_SECRET_KEY": "a settings error at start-up, for the operator",
     "config/env.py:UNKNOWN_TIME_ZONE": "a settings error at start-up, for the operator",
