@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onaboard.clinical import diary as diary_module
-from onaboard.clinical.diary import AcuteClass, Intensity, parse_diary, write_diary
+from onaboard.clinical.diary import COLUMNS, AcuteClass, Intensity, parse_diary, write_diary
 from onaboard.clinical.errors import DiaryError
 from tests.clinical.strategies import TODAY, patient_days
 
@@ -234,3 +234,21 @@ def test_writing_then_reading_a_diary_gives_the_same_days(groups):
     ]
     parsed = parse_diary(write_diary(days), today=TODAY)
     assert [day for patient in parsed for day in patient.days] == sorted(days, key=lambda d: (d.patient_id, d.date))
+
+
+def test_notes_with_carriage_returns_quotes_and_commas_round_trip():
+    """A note holding a lone CR (pasted from an old Mac), CRLF, LF, quotes and commas is written quoted and read
+    back the same: the row does not split."""
+    notes = ("first\rsecond", "a\r\nb", "line\nbreak", 'said "ouch", twice', "")
+    blanks = [""] * (len(COLUMNS) - 4)  # the columns between the hours and the notes
+    text = "".join(
+        ",".join(["P1", f"2026-01-0{i + 1}", "0", *blanks, _csv_field(note)]) + "\n" for i, note in enumerate(notes)
+    )
+    (patient,) = parse_diary(f"{','.join(COLUMNS)}\n{text}", today=TODAY)
+    assert [day.notes for day in patient.days] == list(notes)
+    (again,) = parse_diary(write_diary(patient.days), today=TODAY)
+    assert again.days == patient.days
+
+
+def _csv_field(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if value else ""

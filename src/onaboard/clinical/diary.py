@@ -444,18 +444,31 @@ def _format_hours(hours: Decimal) -> str:
     return format(hours.normalize(), "f")
 
 
+def csv_text(rows: Iterable[Sequence[str]]) -> str:
+    """CSV text with LF line ends, a value quoted when it holds a comma, a quote, LF or CR (doubling its quotes).
+
+    This is Python's minimal quoting, except that Python's writer with LF line ends leaves a lone CR unquoted,
+    and such a row splits in two when the file is read back.
+    """
+    return "".join(",".join(_quoted(value) for value in row) + "\n" for row in rows)
+
+
+def _quoted(value: str) -> str:
+    if any(special in value for special in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
 def write_diary(days: Iterable[DiaryDay]) -> str:
     """The diary CSV (all columns, contract order, rows by patient then date) for these days."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    rows: list[Sequence[str]] = [COLUMNS]
     for day in sorted(days, key=lambda d: (d.patient_id, d.date)):
         headache_free = day.headache_hours == 0
         features = [
             "" if headache_free and not getattr(day, column) else _yes_no(getattr(day, column))
             for column in FEATURE_COLUMNS
         ]
-        writer.writerow(
+        rows.append(
             [
                 day.patient_id,
                 day.date.isoformat(),
@@ -469,4 +482,4 @@ def write_diary(days: Iterable[DiaryDay]) -> str:
                 day.notes,
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)

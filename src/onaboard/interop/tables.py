@@ -9,15 +9,13 @@ the patient's record number. Formats: docs/fhir.md ("CSV files").
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from onaboard.clinical import Muscle, Side
-from onaboard.clinical.diary import csv_records
+from onaboard.clinical.diary import csv_records, csv_text
 from onaboard.clinical.errors import InvalidInputError, Problem
 from onaboard.interop.fhir.records import PreventiveRecord, SessionRecord, SiteRecord
 
@@ -64,12 +62,7 @@ class TableError(InvalidInputError):
 
 
 def _write(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if value is None else str(value) for value in row])
-    return out.getvalue()
+    return csv_text([columns, *(["" if value is None else str(value) for value in row] for row in rows)])
 
 
 def write_preventives(patient_id: str, trials: Iterable[PreventiveRecord]) -> str:
