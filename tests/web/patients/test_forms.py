@@ -22,7 +22,7 @@ from onaboard.web.patients.forms import (
     PreventiveTrialForm,
     SafetyScreenForm,
 )
-from onaboard.web.patients.models import SAFETY_FLAGS
+from onaboard.web.patients.models import RECORD_NUMBER_CHARACTERS, SAFETY_FLAGS
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +68,15 @@ def test_a_date_is_typed_year_first_and_never_guessed_from_slashes(world):
     ambiguous = PatientForm(_demographics(birth_date="03/04/1990"), clinic=world.clinic)
     assert "birth_date" in ambiguous.errors
     assert PatientForm(_demographics(birth_date="1990-04-03"), clinic=world.clinic).is_valid()
+
+
+def test_a_record_number_takes_the_characters_of_a_diary_files_patient_id(world):
+    """A space or a slash is refused (the patient's exported diary would not read back); dots, underscores and
+    hyphens are fine."""
+    for bad in ("MRN 0042", "A/B", "Nº7"):
+        form = PatientForm(_demographics(record_number=bad), clinic=world.clinic)
+        assert form.errors["record_number"] == [str(RECORD_NUMBER_CHARACTERS)], bad
+    assert PatientForm(_demographics(record_number="MRN_0042.a-1"), clinic=world.clinic).is_valid()
 
 
 def test_a_record_number_is_unique_within_the_clinic_only(world):

@@ -6,6 +6,7 @@ Clinical records are never hard-deleted. ``version`` guards against two people s
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,12 @@ SAFETY_FLAGS: tuple[str, ...] = (
 """The safety-screen questions (onaboard.clinical.SafetyInput); each is yes, no or not asked (null)."""
 
 
+RECORD_NUMBER_CHARACTERS = _(
+    "Use letters A-Z, digits, dots, underscores and hyphens only: the record number names the patient in exported "
+    "diary files (diary CSV contract)."
+)
+
+
 class Sex(models.TextChoices):
     FEMALE = "female", _("female")
     MALE = "male", _("male")
@@ -40,7 +47,9 @@ class Patient(BaseModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
     )
-    record_number = models.CharField(_("record number"), max_length=32)
+    record_number = models.CharField(
+        _("record number"), max_length=32, validators=[RegexValidator(r"\A[A-Za-z0-9._-]+\Z", RECORD_NUMBER_CHARACTERS)]
+    )
     given_name = models.CharField(_("given name"), max_length=100)
     family_name = models.CharField(_("family name"), max_length=100)
     birth_date = models.DateField(_("birth date"))
