@@ -83,6 +83,34 @@ def test_the_import_commands_read_onaboard_today_like_every_command(clinic, tmp_
     assert not DiaryEntry.objects.exists()
 
 
+def test_a_user_named_with_user_reaches_only_the_patients_they_may_see(clinic, tmp_path):
+    """--user applies the access rules: a patient exports and imports only their own record, and staff only their
+    own clinic's patients."""
+    own = PatientFactory(clinic=clinic, record_number="EX-2", birth_date=dt.date(1981, 3, 4))
+    own.user = UserFactory(username="patient.ex", role="patient", clinic=clinic)
+    own.save()
+    out = tmp_path / "all.json"
+    assert _run("fhir", "export", "--all", "--user", "patient.ex", "-o", str(out)).exit_code == 0
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    names = {
+        e["resource"]["identifier"][0]["value"] for e in exported["entry"] if e["resource"]["resourceType"] == "Patient"
+    }
+    assert names == {"EX-2"}
+    refused = CliRunner().invoke(app, ["export", "diary", "--patient", "EX-1", "--user", "patient.ex", "-o", str(out)])
+    assert refused.exit_code == 2
+    elsewhere = ClinicFactory(name="Elsewhere")
+    UserFactory(username="nurse.elsewhere", role="nurse", clinic=elsewhere)
+    other = CliRunner().invoke(
+        app, ["fhir", "export", "--all", "--clinic", clinic.name, "--user", "nurse.elsewhere", "-o", str(out)]
+    )
+    assert other.exit_code == 2
+    assert exchange.NOT_USERS_CLINIC.format(user="nurse.elsewhere", own="Elsewhere", clinic=clinic.name) in other.stderr
+    diary = tmp_path / "mine.csv"
+    diary.write_text("patient_id,date,headache_hours\nEX-1,2026-01-01,0\n", encoding="utf-8")
+    assert CliRunner().invoke(app, ["import", "diary", str(diary), "--user", "patient.ex"]).exit_code == 2
+    assert not DiaryEntry.objects.exists()
+
+
 def test_an_invalid_diary_exits_2_listing_every_problem_and_imports_nothing(clinic, tmp_path):
     """Bad rows and an unknown patient are listed as line N, column C on stderr; nothing is stored."""
     path = tmp_path / "bad.csv"

@@ -33,6 +33,7 @@ NO_CLINICS = "there is no clinic in the database"
 NO_SUCH_USER = "no active user {value!r}"
 USER_MAY_NOT = "{user} may not {what}"
 NO_SUCH_PATIENT = "no patient {value!r} in {clinic}"
+NOT_USERS_CLINIC = "{user} works for {own}, not {clinic}"
 PATIENT_OR_ALL = "give --patient PATIENT_ID or --all"
 CANNOT_READ = "{path}: cannot read the file ({reason})"
 NOT_JSON = "{path}: not JSON ({reason})"
@@ -86,6 +87,9 @@ def _clinic(value: str | None, user: Any) -> Any:
         clinic = clinics.first()
         if clinic is None:
             _fail(NO_SUCH_CLINIC.format(value=value))
+        if user is not None and user.clinic_id != clinic.pk:
+            own = user.clinic.name if user.clinic_id else "no clinic"
+            _fail(NOT_USERS_CLINIC.format(user=user.username, own=own, clinic=clinic.name))
         return clinic
     if user is not None and user.clinic_id is not None:
         return user.clinic
@@ -106,18 +110,40 @@ def _check(user: Any, capability: str, what: str) -> None:
         _fail(USER_MAY_NOT.format(user=user.username, what=what))
 
 
-def _patient(clinic: Any, value: str) -> Any:
-    import uuid
-
+def _clinic_patients(clinic: Any, user: Any) -> Any:
+    """The clinic's patients, or with ``--user`` those of them the user may see (a patient sees their own record
+    only): the access module's rule, as on the web."""
+    from onaboard.web.patients.access import patients_visible_to
     from onaboard.web.patients.models import Patient
 
-    patients = Patient.objects.filter(clinic=clinic, record_number=value)
+    found = Patient.objects.filter(clinic=clinic)
+    return found if user is None else found & patients_visible_to(user)
+
+
+def _patient(clinic: Any, value: str, user: Any = None) -> Any:
+    import uuid
+
+    mine = _clinic_patients(clinic, user)
+    patients = mine.filter(record_number=value)
     with contextlib.suppress(ValueError):
-        patients = patients | Patient.objects.filter(clinic=clinic, external_id=uuid.UUID(value))
+        patients = patients | mine.filter(external_id=uuid.UUID(value))
     patient = patients.first()
     if patient is None:
         _fail(NO_SUCH_PATIENT.format(value=value, clinic=clinic.name))
     return patient
+
+
+def _own_record(user: Any) -> Any:
+    """A patient importing without ``--patient`` imports into their own record; staff import any of the clinic's."""
+    from onaboard.web.accounts.models import Role
+    from onaboard.web.patients.access import patients_visible_to
+
+    if user is None or user.role != Role.PATIENT:
+        return None
+    own = patients_visible_to(user).first()
+    if own is None:
+        _fail(USER_MAY_NOT.format(user=user.username, what="import into a closed record"))
+    return own
 
 
 def _read(path: Path) -> bytes:
@@ -156,12 +182,11 @@ def fhir_export_command(
     _django()
     from onaboard.interop.fhir import bundle_json
     from onaboard.web.interop.selectors import patients_export
-    from onaboard.web.patients.models import Patient
 
     actor = _user(user)
     _check(actor, "view_clinical", "export clinical records")
     where = _clinic(clinic, actor)
-    patients = [_patient(where, patient)] if patient is not None else list(Patient.objects.filter(clinic=where))
+    patients = [_patient(where, patient, actor)] if patient is not None else list(_clinic_patients(where, actor))
     with _progress("Exporting") as progress:
         task = progress.add_task("export", total=len(patients))
         documents = []
@@ -236,7 +261,7 @@ def import_diary_command(
     actor = _user(user)
     _check(actor, "keep_diary", "import diary days")
     where = _clinic(clinic, actor)
-    chosen = _patient(where, patient) if patient is not None else None
+    chosen = _patient(where, patient, actor) if patient is not None else _own_record(actor)
     lines = max(raw.count(b"\n") - 1, 1)
     try:
         with _progress("Importing diary days") as progress:
@@ -268,7 +293,7 @@ def export_diary_command(
     actor = _user(user)
     _check(actor, "view_clinical", "export diaries")
     where = _clinic(clinic, actor)
-    chosen = _patient(where, patient)
+    chosen = _patient(where, patient, actor)
     text, days = diary_csv_export(user=actor, patient=chosen, how="command line")
     output.write_text(text, encoding="utf-8")
     print(DIARY_EXPORTED.format(path=output, days=days, patient=chosen.record_number))
@@ -297,7 +322,7 @@ def import_table_command(
     actor = _user(user)
     _check(actor, "edit_clinical" if kind == "preventives" else "record_session", f"import {kind}")
     where = _clinic(clinic, actor)
-    chosen = _patient(where, patient) if patient is not None else None
+    chosen = _patient(where, patient, actor) if patient is not None else _own_record(actor)
     try:
         summary = table_csv_import(user=actor, clinic=where, kind=kind, source=raw, patient=chosen)
     except DiaryCsvInvalidError as refused:
@@ -321,7 +346,7 @@ def export_table_command(
     actor = _user(user)
     _check(actor, "view_clinical", f"export {kind}")
     where = _clinic(clinic, actor)
-    chosen = _patient(where, patient)
+    chosen = _patient(where, patient, actor)
     output.write_text(table_csv_export(user=actor, patient=chosen, kind=kind, how="command line"), encoding="utf-8")
     print(TABLE_EXPORTED.format(path=output, kind=kind, patient=chosen.record_number))
 
