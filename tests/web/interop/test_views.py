@@ -109,6 +109,31 @@ def test_an_import_that_changes_stored_days_is_seen_by_the_worklist_at_once(worl
     assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.NOT_ELIGIBLE
 
 
+def test_an_import_committing_after_a_later_diary_save_is_still_seen_by_the_worklist(
+    world, django_capture_on_commit_callbacks
+):
+    """A long import stamps its days when it writes them; a diary day saved meanwhile carries a later stamp and
+    commits first, and the worklist caches that state. Once the import commits its days are stamped again, so the
+    worklist sees the corrected diary (chronic days corrected to episodic: not eligible) at once."""
+    from unittest import mock
+
+    from onaboard.web.diary.services import diary_entry_save
+    from onaboard.web.interop.services import diary_days_import
+
+    patient, nurse = world.same_clinic_patient, world.users["nurse"]
+    today = timezone.localdate()
+    chronic = periods_back(patient.record_number, today, *([CHRONIC] * 3))
+    diary_days_import(user=nurse, patient=patient, days=engine_days(chronic, today=today), source="first")
+    import_started = timezone.now() - dt.timedelta(seconds=5)
+    diary_entry_save(user=nurse, patient=patient, fields=dict(chronic[0]), today=today)  # commits first, stamped later
+    assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.ELIGIBLE
+    episodic = periods_back(patient.record_number, today, EPISODIC, EPISODIC, EPISODIC)
+    with django_capture_on_commit_callbacks(execute=True):
+        with mock.patch("onaboard.web.interop.services.timezone.now", return_value=import_started):
+            diary_days_import(user=nurse, patient=patient, days=engine_days(episodic, today=today), source="late")
+    assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.NOT_ELIGIBLE
+
+
 def test_hours_finer_than_stored_keep_their_days_classification_and_reimport_unchanged(world, client):
     """The contract allows any decimals; the record keeps hundredths. 3.999 h is stored as 3.99 (still under four
     hours, not 4.00), 0.001 h as 0.01 (still a headache day, not 0.00), and the same file again changes nothing."""

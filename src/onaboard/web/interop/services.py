@@ -123,6 +123,13 @@ def diary_days_import(
         DiaryEntry.objects.bulk_update(changed[start : start + BATCH], [*names, "modified"])
         if progress:
             progress(len(changed[start : start + BATCH]))
+    if changed:
+        # An import can run for a while inside its transaction. A diary day the patient saves meanwhile is stamped
+        # later and may commit first; the worklist could then cache the state under that later stamp and never see
+        # this import's changes (its days keep the same count and latest change). Stamping them again once the
+        # import has committed puts their change after any that committed during it.
+        ids = [entry.pk for entry in changed]
+        transaction.on_commit(lambda: DiaryEntry.objects.filter(pk__in=ids).update(modified=timezone.now()))
     if progress and unchanged:
         progress(unchanged)
     if new or changed:
