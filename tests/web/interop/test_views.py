@@ -128,9 +128,9 @@ def test_an_import_committing_after_a_later_diary_save_is_still_seen_by_the_work
     diary_entry_save(user=nurse, patient=patient, fields=dict(chronic[0]), today=today)  # commits first, stamped later
     assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.ELIGIBLE
     episodic = periods_back(patient.record_number, today, EPISODIC, EPISODIC, EPISODIC)
-    with django_capture_on_commit_callbacks(execute=True):
-        with mock.patch("onaboard.web.interop.services.timezone.now", return_value=import_started):
-            diary_days_import(user=nurse, patient=patient, days=engine_days(episodic, today=today), source="late")
+    late_clock = mock.patch("onaboard.web.interop.services.timezone.now", return_value=import_started)
+    with django_capture_on_commit_callbacks(execute=True), late_clock:  # the clock is restored before the commit
+        diary_days_import(user=nurse, patient=patient, days=engine_days(episodic, today=today), source="late")
     assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.NOT_ELIGIBLE
 
 
