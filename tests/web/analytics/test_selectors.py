@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pyarrow.parquet as pq
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, LabelCriteria, assess, treatment_outcomes
+from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, LabelCriteria, assess, treatment_outcomes
 from onaboard.cohort.report import cohort_report, report_json
 from onaboard.cohort.tables import SCHEMAS
 from onaboard.web.accounts.models import Role
-from onaboard.web.analytics.selectors import clinic_cohort_report, clinic_cohort_tables
+from onaboard.web.analytics.selectors import _visits, clinic_cohort_report, clinic_cohort_tables
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
@@ -87,6 +87,15 @@ def test_questionnaires_land_on_their_visits(demo, staff, today):
     assert visits[3]["hit6_1"] is not None
     first = min(row["session_date"] for row in tables["sessions"].to_pylist() if row["patient_id"] == marsh)
     assert visits[3]["assessed_on"] == first + timedelta(days=2 * RETREATMENT_INTERVAL_DAYS)
+
+
+def test_a_visit_takes_answers_from_the_28_days_up_to_it():
+    """Visit 1 on day 0 takes a questionnaire answered 27 days before (the 28th day of its window), not one
+    answered 28 days before (29 days back, outside the four weeks the questionnaires ask about)."""
+    day0 = date(2026, 3, 1)
+    inside, outside = day0 - timedelta(days=PERIOD_DAYS - 1), day0 - timedelta(days=PERIOD_DAYS)
+    assert _visits(day0, [(inside, "in")], last_visit=1) == {1: (inside, "in")}
+    assert _visits(day0, [(outside, "out")], last_visit=1) == {}
 
 
 def test_side_effects_count_under_the_labels_names(demo, staff, today):

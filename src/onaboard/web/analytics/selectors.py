@@ -114,7 +114,8 @@ def _visits(day0: dt.date, responses: list[tuple[dt.date, Any]], last_visit: int
     chosen: dict[int, tuple[dt.date, Any]] = {}
     for visit in range(1, last_visit + 1):
         visit_day = day0 + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS * (visit - 1))
-        window = [item for item in responses if visit_day - dt.timedelta(days=PERIOD_DAYS) <= item[0] <= visit_day]
+        first_day = visit_day - dt.timedelta(days=PERIOD_DAYS - 1)  # 28 days, the visit day included
+        window = [item for item in responses if first_day <= item[0] <= visit_day]
         if window:
             chosen[visit] = max(window, key=lambda item: item[0])
     return chosen
