@@ -75,3 +75,36 @@ def test_the_demo_clinic_round_trips_through_fhir_without_loss(demo):
     second = fhir_records_import(user=importer, clinic=target, records=records)
     assert not second.changed
     assert AuditEvent.objects.count() == events
+
+
+def test_two_side_effects_of_one_kind_on_one_day_re_import_as_themselves(db):
+    """Neck pain on both sides reported the same day are two rows: the clinic's own export imports back unchanged
+    (no updates, no audit events), and a changed clinician's grade on one of them lands on that one."""
+    from onaboard.web.injections.models import Severity, SideEffectKind
+    from tests.web.factories import PatientFactory
+
+    clinic = ClinicFactory(name="Side effects clinic")
+    clinician = UserFactory(role=Role.CLINICIAN, clinic=clinic)
+    patient = PatientFactory(clinic=clinic)
+    onset = TODAY
+    left, right = (
+        SideEffect.objects.create(
+            patient=patient, kind=SideEffectKind.NECK_PAIN, onset=onset, severity=severity, description=side
+        )
+        for severity, side in ((Severity.MILD, "left"), (Severity.MODERATE, "right"))
+    )
+    records = read_bundle(patients_export(user=clinician, patients=[patient]), today=TODAY)
+    events = AuditEvent.objects.count()
+    again = fhir_records_import(user=clinician, clinic=clinic, records=records)
+    assert not again.changed
+    assert AuditEvent.objects.count() == events
+    (record,) = records
+    graded = tuple(
+        dataclasses.replace(effect, clinician_grade=Severity.SEVERE) if effect.description == "right" else effect
+        for effect in record.side_effects
+    )
+    fhir_records_import(user=clinician, clinic=clinic, records=[dataclasses.replace(record, side_effects=graded)])
+    right.refresh_from_db()
+    left.refresh_from_db()
+    assert (left.clinician_grade, right.clinician_grade) == ("", Severity.SEVERE)
+    assert SideEffect.objects.filter(patient=patient).count() == 2

@@ -341,11 +341,28 @@ def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summa
         summary.add(gettext_noop("questionnaires"), created=int(match is None), updated=int(match is not None))
 
 
+def _side_effect_match(effect: Any, unclaimed: list[SideEffect]) -> SideEffect | None:
+    """The stored side effect an imported one is: the same row (its id, re-importing this database's export),
+    else one of the same kind and onset with the same content, else the first of the same kind and onset. Two
+    effects of one kind on one day (both sides of the neck) each keep their own row."""
+    for stored in unclaimed:
+        if str(stored.external_id) == effect.key:
+            return stored
+    same_day = [stored for stored in unclaimed if stored.kind == effect.kind and stored.onset == effect.onset]
+    for stored in same_day:
+        if _without_key(side_effect_record(stored)) == _without_key(effect):
+            return stored
+    return same_day[0] if same_day else None
+
+
 def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
     stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
     sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
+    claimed: set[int] = set()
     for effect in record.side_effects:
-        match = next((s for s in stored if s.kind == effect.kind and s.onset == effect.onset), None)
+        match = _side_effect_match(effect, [s for s in stored if s.pk not in claimed])
+        if match is not None:
+            claimed.add(match.pk)
         if match is not None and _without_key(side_effect_record(match)) == _without_key(effect):
             summary.add(gettext_noop("side effects"), unchanged=1)
             continue
