@@ -108,3 +108,21 @@ def test_two_side_effects_of_one_kind_on_one_day_re_import_as_themselves(db):
     left.refresh_from_db()
     assert (left.clinician_grade, right.clinician_grade) == ("", Severity.SEVERE)
     assert SideEffect.objects.filter(patient=patient).count() == 2
+
+
+def test_cancelled_sessions_beside_a_booked_one_round_trip(db):
+    """Two cancelled bookings and the booking kept on the same day are exported and read back as three sessions
+    (none refused as a second session of the day, none dropped), and importing them again changes nothing."""
+    from onaboard.web.injections.models import SessionStatus
+    from tests.web.factories import InjectionSessionFactory, PatientFactory
+
+    clinic = ClinicFactory(name="Cancellations clinic")
+    clinician = UserFactory(role=Role.CLINICIAN, clinic=clinic)
+    patient = PatientFactory(clinic=clinic)
+    for status in (SessionStatus.CANCELLED, SessionStatus.CANCELLED, SessionStatus.BOOKED):
+        InjectionSessionFactory(patient=patient, date=TODAY, status=status)
+    (record,) = read_bundle(patients_export(user=clinician, patients=[patient]), today=TODAY)
+    assert sorted(s.status for s in record.sessions) == ["booked", "cancelled", "cancelled"]
+    again = fhir_records_import(user=clinician, clinic=clinic, records=[record])
+    assert not again.changed
+    assert InjectionSession.objects.filter(patient=patient).count() == 3

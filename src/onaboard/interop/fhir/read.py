@@ -134,6 +134,9 @@ class _Patient:
     diary: dict[dt.date, tuple[str, DiaryDay]] = field(default_factory=dict)
     questionnaires: dict[tuple[str, dt.date], tuple[str, QuestionnaireRecord]] = field(default_factory=dict)
     sessions: dict[dt.date, tuple[str, SessionRecord]] = field(default_factory=dict)
+    """Booked or recorded sessions, one a day (where each was read)."""
+    all_sessions: list[SessionRecord] = field(default_factory=list)
+    """Every session kept, in file order: those and the cancelled ones (any number a day)."""
     side_effects: list[SideEffectRecord] = field(default_factory=list)
     preventives: list[PreventiveRecord] = field(default_factory=list)
     other_toxins: list[OtherToxinRecord] = field(default_factory=list)
@@ -348,14 +351,13 @@ class _Reader:
     # -- Sessions --
 
     def _add_session(self, at: str, patient: _Patient, session: SessionRecord) -> None:
-        if session.date in patient.sessions and session.status != "cancelled":
-            first = patient.sessions[session.date][0]
-            self.problem(at, DUPLICATE_SESSION.format(day=session.date, first=first))
-            return
-        if session.status == "cancelled":
-            patient.sessions.setdefault(session.date, (at, session))
-            return
-        patient.sessions[session.date] = (at, session)
+        if session.status != "cancelled":
+            if session.date in patient.sessions:
+                first = patient.sessions[session.date][0]
+                self.problem(at, DUPLICATE_SESSION.format(day=session.date, first=first))
+                return
+            patient.sessions[session.date] = (at, session)
+        patient.all_sessions.append(session)
 
     def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
@@ -530,7 +532,7 @@ class _Reader:
                     **fields,
                     safety=tuple(safety.items()),
                     diary=tuple(day for _, day in sorted(patient.diary.values(), key=lambda p: p[1].date)),
-                    sessions=tuple(s for _, s in sorted(patient.sessions.values(), key=lambda p: p[1].date)),
+                    sessions=tuple(sorted(patient.all_sessions, key=lambda s: s.date)),
                     questionnaires=tuple(
                         r
                         for _, r in sorted(patient.questionnaires.values(), key=lambda p: (p[1].date, p[1].instrument))

@@ -282,11 +282,19 @@ def _sessions(
     session was recorded; ``check_reasons`` keeps what was weighed), each create or change audited. ``view`` is what
     the source carries: only that is compared, and a change keeps what the source does not carry."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
+    claimed: set[int] = set()
     for record in records:
-        if record.status == SessionStatus.CANCELLED:
-            match = next((s for s in stored if s.date == record.date and s.status == record.status), None)
+        unclaimed = [s for s in stored if s.pk not in claimed and s.date == record.date]
+        if record.status == SessionStatus.CANCELLED:  # any number a day: its own row, else an equal one, else any
+            cancelled = [s for s in unclaimed if s.status == SessionStatus.CANCELLED]
+            match = next((s for s in cancelled if str(s.external_id) == record.key), None) or next(
+                (s for s in cancelled if view(session_record(s)) == view(record)), None
+            )
+            match = match or next(iter(cancelled), None)
         else:
-            match = next((s for s in stored if s.date == record.date and s.status != SessionStatus.CANCELLED), None)
+            match = next((s for s in unclaimed if s.status != SessionStatus.CANCELLED), None)
+        if match is not None:
+            claimed.add(match.pk)
         if match is not None and view(session_record(match)) == view(record):
             summary.add(gettext_noop("sessions"), unchanged=1)
             continue
