@@ -145,6 +145,13 @@ def test_dates_in_the_calendars_first_weeks_are_answered_not_crashed(world, api_
     assert response.json()["detail"][0]["loc"][-1] == "as_of"
 
 
+def test_a_nul_character_in_notes_is_dropped_not_a_server_error(world, api_as, today):
+    """A NUL byte in the notes (PostgreSQL text cannot hold one) is left out of what is stored; the day saves."""
+    response = _put(api_as("patient"), world.own_patient, today, {"headache_hours": 0, "notes": "ok\x00then"})
+    assert response.status_code == 200
+    assert DiaryEntry.objects.get(patient=world.own_patient).notes == "okthen"
+
+
 def test_billing_cannot_read_the_diary(world, api_as):
     """The diary is clinical: billing staff get 404."""
     assert api_as("billing").get(_url(world.own_patient)).status_code == 404
