@@ -209,6 +209,17 @@ def test_months_are_added_on_the_calendar_and_an_approval_ends_the_day_before():
     assert approval_end(date(2026, 3, 1), 6) == date(2026, 8, 31)
 
 
+def test_an_approval_starting_late_in_a_month_keeps_its_days():
+    """One month from 28, 29, 30 or 31 January ends on 27, 28, 28 and 28 February (not all on the 27th); twelve
+    months from 29 February 2028 end on 28 February 2029."""
+    from datetime import date
+
+    ends = [approval_end(date(2026, 1, day), 1) for day in (28, 29, 30, 31)]
+    assert ends == [date(2026, 2, 27), date(2026, 2, 28), date(2026, 2, 28), date(2026, 2, 28)]
+    assert approval_end(date(2028, 2, 29), 12) == date(2029, 2, 28)
+    assert approval_end(date(2026, 1, 30), 2) == date(2026, 3, 29)
+
+
 # --- The command line's patient -----------------------------------------------------------------------------------
 
 

@@ -150,8 +150,13 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def approval_end(start: dt.date, months: int) -> dt.date:
-    """The last day an approval of ``months`` months starting on ``start`` covers."""
-    return add_months(start, months) - dt.timedelta(days=1)
+    """The last day an approval of ``months`` months starting on ``start`` covers: the day before the same day
+    ``months`` later, or that month's last day when it has no such day (one month from 31 January runs to the end
+    of February, not to the 27th)."""
+    same_day = add_months(start, months)
+    if same_day.day < start.day:  # the month is too short: the approval runs to its end
+        return same_day
+    return same_day - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
