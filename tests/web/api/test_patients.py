@@ -98,3 +98,13 @@ def test_an_offset_past_the_limit_is_422_not_a_database_error(api_as):
     response = api_as("clinician").get("/api/patients?limit=10&offset=652121248493185794048")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == "offset"
+
+
+def test_patients_sharing_a_name_are_paged_by_record_number_without_repeats(world, api_as):
+    """Three patients with one name, registered out of record-number order, come one a page in record-number
+    order: no page repeats or skips one of them."""
+    for number in ("TWIN-C", "TWIN-A", "TWIN-B"):
+        PatientFactory(clinic=world.clinic, record_number=number, family_name="Aaronson", given_name="Sam")
+    client = api_as("clinician")
+    pages = [client.get("/api/patients", {"limit": 1, "offset": offset}).json()["items"] for offset in range(3)]
+    assert [page[0]["record_number"] for page in pages] == ["TWIN-A", "TWIN-B", "TWIN-C"]

@@ -73,9 +73,11 @@ class PatientListQuery(Schema):
 def patient_list(request: HttpRequest, query: Query[PatientListQuery]) -> dict[str, Any]:
     """Staff see their clinic's patients; a patient sees their own record; trainees see none.
 
-    Ordered by family then given name. Each patient on the page is recorded in the audit trail as read.
+    Ordered by family name, given name, then record number (unique in a clinic) and id, so that pages neither repeat
+    nor skip patients who share a name. Each patient on the page is recorded in the audit trail as read.
     """
     visible = patients_visible_to(caller(request)).select_related("clinic")
+    visible = visible.order_by("family_name", "given_name", "record_number", "pk")
     page = list(visible[query.offset : query.offset + query.limit])
     audit_records(
         user=caller(request),
