@@ -134,6 +134,28 @@ def test_an_import_committing_after_a_later_diary_save_is_still_seen_by_the_work
     assert pathway_states([patient], today=today)[patient.pk].state is PathwayState.NOT_ELIGIBLE
 
 
+def test_sessions_an_import_changes_are_stamped_again_once_it_commits(world, django_capture_on_commit_callbacks):
+    """A sessions import that records a booked session stamps it when it writes and again after its commit, so
+    the change lands after anything saved while the import ran (the worklist's fingerprint reads the latest
+    stamp)."""
+    from unittest import mock
+
+    from onaboard.web.injections.models import InjectionSession, SessionStatus
+    from onaboard.web.interop.services import table_csv_import
+    from tests.web.factories import InjectionSessionFactory
+
+    patient, nurse = world.same_clinic_patient, world.users["nurse"]
+    booking = InjectionSessionFactory(patient=patient, date=timezone.localdate(), status=SessionStatus.BOOKED)
+    text = "patient_id,date,status,total_units,lot,expiry,sites\n"
+    text += f"{patient.record_number},{booking.date},recorded,10,C1,2030-01-01,procerus:midline:5;frontalis:left:5\n"
+    import_started = timezone.now() - dt.timedelta(seconds=5)
+    with django_capture_on_commit_callbacks(execute=True), mock.patch("django.utils.timezone.now") as clock:
+        clock.return_value = import_started
+        table_csv_import(user=nurse, clinic=patient.clinic, kind="sessions", source=text, patient=patient)
+        assert InjectionSession.objects.get(pk=booking.pk).modified == import_started
+    assert InjectionSession.objects.get(pk=booking.pk).modified > import_started
+
+
 def test_hours_finer_than_stored_keep_their_days_classification_and_reimport_unchanged(world, client):
     """The contract allows any decimals; the record keeps hundredths. 3.999 h is stored as 3.99 (still under four
     hours, not 4.00), 0.001 h as 0.01 (still a headache day, not 0.00), and the same file again changes nothing."""

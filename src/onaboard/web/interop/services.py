@@ -85,6 +85,18 @@ class ImportSummary:
 # --- Diary ---------------------------------------------------------------------------------------------------------
 
 
+def _stamp_after_commit(model: type[DiaryEntry] | type[InjectionSession], ids: list[int]) -> None:
+    """Stamp the rows an import changed again once it has committed.
+
+    An import can run for a while inside its transaction. A diary day or session saved meanwhile is stamped later
+    and may commit first; the worklist could then cache the state under that later stamp and never see this
+    import's changes (same row count, same latest ``modified``). Stamping them after the commit puts their change
+    after any that committed during the import. Rows an import creates change the count and need no stamp.
+    """
+    if ids:
+        transaction.on_commit(lambda: model.objects.filter(pk__in=ids).update(modified=timezone.now()))
+
+
 def diary_days_import(
     *, user: Any, patient: Patient, days: Sequence[DiaryDay], source: str, progress: Progress | None = None
 ) -> tuple[int, int, int]:
@@ -123,13 +135,7 @@ def diary_days_import(
         DiaryEntry.objects.bulk_update(changed[start : start + BATCH], [*names, "modified"])
         if progress:
             progress(len(changed[start : start + BATCH]))
-    if changed:
-        # An import can run for a while inside its transaction. A diary day the patient saves meanwhile is stamped
-        # later and may commit first; the worklist could then cache the state under that later stamp and never see
-        # this import's changes (its days keep the same count and latest change). Stamping them again once the
-        # import has committed puts their change after any that committed during it.
-        ids = [entry.pk for entry in changed]
-        transaction.on_commit(lambda: DiaryEntry.objects.filter(pk__in=ids).update(modified=timezone.now()))
+    _stamp_after_commit(DiaryEntry, [entry.pk for entry in changed])
     if progress and unchanged:
         progress(unchanged)
     if new or changed:
@@ -283,6 +289,7 @@ def _sessions(
     the source carries: only that is compared, and a change keeps what the source does not carry."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     claimed: set[int] = set()
+    updated: list[int] = []
     for record in records:
         unclaimed = [s for s in stored if s.pk not in claimed and s.date == record.date]
         if record.status == SessionStatus.CANCELLED:  # any number a day: its own row, else an equal one, else any
@@ -309,6 +316,7 @@ def _sessions(
             match.save()
             match.sites.all().delete()
             session, action = match, Action.UPDATE
+            updated.append(match.pk)
         InjectionSiteRecord.objects.bulk_create(
             InjectionSiteRecord(
                 session=session,
@@ -331,6 +339,7 @@ def _sessions(
             detail=f"imported {record.status} {record.date}: {record.total_units or 0} U at {len(record.sites)} sites",
         )
         summary.written(gettext_noop("sessions"), action)
+    _stamp_after_commit(InjectionSession, updated)
 
 
 def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
