@@ -50,15 +50,14 @@ def test_recording_books_the_next_session_12_weeks_later(nurse, patient):
     assert booking.date == DAY + dt.timedelta(days=84)
 
 
-def test_a_session_recorded_after_its_next_due_date_books_nothing_in_the_past(nurse, patient):
-    """Entered 100 days late, the session's next due date (84 days after it) has passed: nothing is booked, and the
-    schedule shows the patient overdue for staff to book a real day."""
+def test_a_session_recorded_after_its_next_due_date_is_followed_by_a_booking_today_not_in_the_past(nurse, patient):
+    """Entered 100 days late, the session's next due date (84 days after it) has passed: the next session is booked
+    on today, for staff to move to the agreed day, not on the passed due date."""
     given = TODAY - dt.timedelta(days=100)
     record(user=nurse, patient=patient, date=given)
-    assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists()
-    schedule = patient_schedule(patient, today=TODAY)
-    assert schedule.next_due == given + dt.timedelta(days=84)
-    assert schedule.next_due < TODAY
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    assert booking.date == TODAY
+    assert patient_schedule(patient, today=TODAY).next_due == given + dt.timedelta(days=84)
 
 
 def test_recording_fulfils_the_open_booking(nurse, patient):

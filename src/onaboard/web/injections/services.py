@@ -152,17 +152,18 @@ def _session_to_record(
 
 
 def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSession | None:
-    """Book the next session on the engine's due date (last recorded + 12 weeks) unless one is already booked or
-    that date has passed: a session recorded late (entered afterwards) leaves the patient due or overdue on the
-    worklist, for staff to book a real day, instead of a booking in the past."""
+    """Book the next session on the engine's due date (last recorded + 12 weeks) unless one is already booked; when
+    that date has passed (a session recorded late, entered afterwards), on today instead of in the past, for staff
+    to move to the day agreed with the patient (moving a booking is the one way to change its day)."""
     if InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists():
         return None
     schedule = patient_schedule(patient, today=today)
-    if schedule.next_due is None or schedule.next_due < today:
+    if schedule.next_due is None:
         return None
-    if InjectionSession.objects.filter(patient=patient, date=schedule.next_due).exists():
+    day = max(schedule.next_due, today)
+    if InjectionSession.objects.filter(patient=patient, date=day).exclude(status=SessionStatus.CANCELLED).exists():
         return None
-    booking = InjectionSession.objects.create(patient=patient, date=schedule.next_due, status=SessionStatus.BOOKED)
+    booking = InjectionSession.objects.create(patient=patient, date=day, status=SessionStatus.BOOKED)
     audit_record(
         user=user,
         action=Action.CREATE,
@@ -221,7 +222,8 @@ def injection_session_record(
     complications: str = "",
     today: dt.date | None = None,
 ) -> InjectionSession:
-    """Record a session: its sites, product, vials and discarded units, then book the next one 12 weeks later.
+    """Record a session: its sites, product, vials and discarded units, then book the next one 12 weeks later (on
+    today when that day has passed).
 
     The plan is the engine's (``plan_from_sites``: the 31 fixed sites, follow-the-pain limits, at most 195 U); a
     failed 12-week interval, cumulative-dose limit or safety-screen contraindication refuses the recording unless
