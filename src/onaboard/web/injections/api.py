@@ -170,10 +170,11 @@ def session_detail(request: HttpRequest, session_id: UUID) -> Any:
 )
 def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSessionIn) -> Any:
     """Records the session (fulfilling ``booking_id``, or the booking on that date, or the open booking) and books
-    the next one 12 weeks later (on today when that day has passed). Refused with 422 listing every problem: the plan against PREEMPT, an expired
-    product, a date after today, and any failed check (12-week interval, cumulative dose, contraindication) without
-    ``override_reason``, with the engine's reasons under ``checks.<code>``. 409 when the session was already
-    recorded or the booking changed since ``version`` was read."""
+    the next one 12 weeks later (on today when that day has passed). Refused with 422 listing every problem: the
+    plan against PREEMPT, an expired product, a date after today, and any failed check (12-week interval,
+    cumulative dose, contraindication) without ``override_reason``, with the engine's reasons under
+    ``checks.<code>``. 409 when the session was already recorded or the booking changed since ``version`` was
+    read."""
     user = caller(request)
     patient = api_patient(request, patient_id, Capability.RECORD_SESSION)
     booking = None
