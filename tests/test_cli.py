@@ -1560,3 +1560,12 @@ def test_score_midas_grade_and_pair_rule():
     refused = invoke("score", "midas", "60", "40", "0", "0", "0")
     assert refused.exit_code == 2
     assert "Q1" in refused.stderr
+
+
+def test_the_commands_clock_is_the_callers_day_unless_onaboard_today_is_set(monkeypatch) -> None:
+    """Without ONABOARD_TODAY the day comes from the clock given (the app's commands pass the clinic's
+    timezone.localdate); with it, the override wins."""
+    monkeypatch.delenv("ONABOARD_TODAY", raising=False)
+    assert cli.command_today(lambda: date(2031, 5, 6)) == date(2031, 5, 6)
+    monkeypatch.setenv("ONABOARD_TODAY", "2026-01-02")
+    assert cli.command_today(lambda: date(2031, 5, 6)) == date(2026, 1, 2)

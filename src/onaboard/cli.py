@@ -125,11 +125,15 @@ class Arguments:
             fail(self.problems)
 
 
-def command_today() -> date:
-    """Today, or ``ONABOARD_TODAY`` when set: every `onaboard` command's one clock reading (exits 2 if malformed)."""
+def command_today(clock: Callable[[], date] | None = None) -> date:
+    """Today, or ``ONABOARD_TODAY`` when set: every `onaboard` command's one clock reading (exits 2 if malformed).
+
+    ``clock`` is the day without the override: the commands on the app's database pass Django's
+    ``timezone.localdate`` (the clinic's day, ``ONABOARD_TIME_ZONE``); the file commands read the machine's.
+    """
     override = os.environ.get(TODAY_ENV)
     if override is None:
-        return date.today()  # noqa: DTZ011 (the clinic's local calendar day is what a diary row describes)
+        return clock() if clock is not None else date.today()  # noqa: DTZ011 (the local calendar day)
     args = Arguments()
     today = args.date(TODAY_ENV, override)
     args.check()

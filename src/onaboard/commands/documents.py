@@ -43,9 +43,11 @@ def _setup_django() -> None:
 def _today() -> Any:
     """Today, or ONABOARD_TODAY when set (``onaboard.cli.command_today``, imported late: that module loads no
     Django)."""
+    from django.utils import timezone
+
     from onaboard.cli import command_today
 
-    return command_today()
+    return command_today(timezone.localdate)
 
 
 def _fail(message: str) -> None:

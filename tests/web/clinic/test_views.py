@@ -112,6 +112,8 @@ def test_going_back_to_a_searched_worklist_gets_the_whole_page(client, world):
     assert "Same, Sam" in body
     for headers in ({}, {"HX-Request": "true"}):
         assert "HX-Request" in client.get(WORKLIST, {"q": "Same"}, headers=headers)["Vary"]
+    page = client.get(WORKLIST).content.decode()
+    assert 'hx-history="false"' in page  # htmx keeps no copy of the patients' names in the browser's storage
 
 
 def test_no_match_says_so(client, world):
