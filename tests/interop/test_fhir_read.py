@@ -243,8 +243,8 @@ def test_json_nulls_the_models_accept_are_read_as_absent():
 
 
 def test_an_unknown_muscle_or_side_and_fractional_units_are_refused_by_site():
-    """A site coded with a muscle or side the engine does not know, or with 2.5 units, is a problem at that site
-    (stored, it would break every later reading of the session's plan)."""
+    """A site coded with a muscle or side the engine does not know, or with 2.5 or `true` units, is a problem at
+    that site (stored, it would break every later reading of the session's plan)."""
     document = bundle([_record()])
     entries = document["entry"]
     administration = [e["resource"]["resourceType"] for e in entries].index("MedicationAdministration")
@@ -265,3 +265,8 @@ def test_an_unknown_muscle_or_side_and_fractional_units_are_refused_by_site():
         f"Bundle.entry[{administration}].resource.extension[1]",
         fhir_read.FRACTIONAL_UNITS.format(value=2.5),
     )
+    for part in second:
+        if part["url"] == "units":
+            part["valueQuantity"]["value"] = True  # JSON true is no number of units, though Python counts it as 1
+    place = f"Bundle.entry[{administration}].resource.extension[1]"
+    assert any(where.startswith(place) for where, _message in _problems(document))

@@ -79,6 +79,18 @@ def test_a_record_number_takes_the_characters_of_a_diary_files_patient_id(world)
     assert PatientForm(_demographics(record_number="MRN_0042.a-1"), clinic=world.clinic).is_valid()
 
 
+def test_a_record_number_stored_before_the_rule_does_not_block_other_corrections(world):
+    """A patient registered with 'MRN 0042' (before record numbers were checked) can still have their birth date
+    corrected while the number stays; changing the number to another bad one is refused."""
+    patient = world.same_clinic_patient
+    type(patient).objects.filter(pk=patient.pk).update(record_number="MRN 0042")
+    patient.refresh_from_db()
+    edit = {**_demographics(record_number="MRN 0042", birth_date="1991-02-03"), "version": str(patient.version)}
+    assert PatientEditForm(edit, patient=patient).is_valid()
+    changed = PatientEditForm({**edit, "record_number": "MRN 0043"}, patient=patient)
+    assert changed.errors["record_number"] == [str(RECORD_NUMBER_CHARACTERS)]
+
+
 def test_a_record_number_is_unique_within_the_clinic_only(world):
     """A record number used in this clinic is refused; one used only in another clinic is accepted."""
     taken = PatientForm(_demographics(record_number=world.own_patient.record_number), clinic=world.clinic)

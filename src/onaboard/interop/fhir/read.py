@@ -396,7 +396,7 @@ class _Reader:
                     )
                     self.problem(f"{at}.extension[{index}]", message)
                     continue
-                if not isinstance(units, int | float) or not float(units).is_integer():
+                if isinstance(units, bool) or not isinstance(units, int | float) or not float(units).is_integer():
                     self.problem(f"{at}.extension[{index}]", FRACTIONAL_UNITS.format(value=units))
                     continue
                 sites.append(

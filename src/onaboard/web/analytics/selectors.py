@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, AcuteClass
@@ -162,7 +163,7 @@ def _people(user: Any, today: dt.date) -> tuple[dict[int, str], Columns, dict[in
     rows = patients.order_by("pk").values_list("pk", "external_id", "sex", "birth_date", "created", "failed")
     for pk, external_id, sex, birth_date, created, failed in rows:
         keys[pk] = str(external_id)
-        created_on[pk] = created.date()
+        created_on[pk] = timezone.localtime(created).date()  # the clinic's day (ONABOARD_TIME_ZONE)
         people["patient_id"].append(keys[pk])
         people["sex"].append(sex)
         people["birth_date"].append(birth_date)

@@ -103,6 +103,14 @@ class PatientForm(forms.ModelForm):
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
+    def _get_validation_exclusions(self) -> set[str]:
+        """A record number stored before numbers were held to the diary file's characters is not checked again
+        while it stays as it is, so the rest of such a record can still be corrected."""
+        excluded = super()._get_validation_exclusions()
+        if self.patient is not None and self.cleaned_data.get("record_number") == self.patient.record_number:
+            excluded.add("record_number")
+        return excluded
+
 
 class PatientEditForm(PatientForm):
     """The demographics of an existing patient, with the version the form was loaded at."""
