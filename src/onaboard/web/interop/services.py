@@ -85,6 +85,24 @@ class ImportSummary:
 # --- Diary ---------------------------------------------------------------------------------------------------------
 
 
+def _match_rows(
+    records: Sequence[Any], stored: Sequence[Any], passes: Sequence[Callable[[Any, Any], bool]]
+) -> list[Any]:
+    """The stored row each imported record is, or None: pass by pass over every record (a strict test first, for
+    instance the row's own id, then looser ones), each row matched at most once. Matching record by record instead
+    would let an early record's loose match take the row a later record matches exactly."""
+    matches: list[Any] = [None] * len(records)
+    taken: set[int] = set()
+    for same in passes:
+        for index, record in enumerate(records):
+            if matches[index] is None:
+                found = next((row for row in stored if row.pk not in taken and same(record, row)), None)
+                if found is not None:
+                    matches[index] = found
+                    taken.add(found.pk)
+    return matches
+
+
 def _stamp_after_commit(model: type[DiaryEntry] | type[InjectionSession], ids: list[int]) -> None:
     """Stamp the rows an import changed again once it has committed.
 
@@ -288,20 +306,23 @@ def _sessions(
     session was recorded; ``check_reasons`` keeps what was weighed), each create or change audited. ``view`` is what
     the source carries: only that is compared, and a change keeps what the source does not carry."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
-    claimed: set[int] = set()
+    cancelled = SessionStatus.CANCELLED
+
+    def both_cancelled(record: SessionRecord, row: InjectionSession) -> bool:
+        return record.date == row.date and record.status == cancelled and row.status == cancelled
+
+    matches = _match_rows(
+        records,
+        stored,
+        (
+            lambda record, row: str(row.external_id) == record.key,  # the same row (its own export, or cancelled)
+            lambda record, row: both_cancelled(record, row) and view(session_record(row)) == view(record),
+            lambda record, row: record.date == row.date and cancelled not in (record.status, row.status),
+            both_cancelled,  # any number of cancelled sessions a day
+        ),
+    )
     updated: list[int] = []
-    for record in records:
-        unclaimed = [s for s in stored if s.pk not in claimed and s.date == record.date]
-        if record.status == SessionStatus.CANCELLED:  # any number a day: its own row, else an equal one, else any
-            cancelled = [s for s in unclaimed if s.status == SessionStatus.CANCELLED]
-            match = next((s for s in cancelled if str(s.external_id) == record.key), None) or next(
-                (s for s in cancelled if view(session_record(s)) == view(record)), None
-            )
-            match = match or next(iter(cancelled), None)
-        else:
-            match = next((s for s in unclaimed if s.status != SessionStatus.CANCELLED), None)
-        if match is not None:
-            claimed.add(match.pk)
+    for record, match in zip(records, matches, strict=True):
         if match is not None and view(session_record(match)) == view(record):
             summary.add(gettext_noop("sessions"), unchanged=1)
             continue
@@ -358,29 +379,26 @@ def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summa
         summary.add(gettext_noop("questionnaires"), created=int(match is None), updated=int(match is not None))
 
 
-def _side_effect_match(effect: Any, unclaimed: list[SideEffect]) -> SideEffect | None:
-    """The stored side effect an imported one is: the same row (its id, re-importing this database's export),
-    else one of the same kind and onset with the same content, else the first of the same kind and onset. Two
-    effects of one kind on one day (both sides of the neck) each keep their own row."""
-    for stored in unclaimed:
-        if str(stored.external_id) == effect.key:
-            return stored
-    same_day = [stored for stored in unclaimed if stored.kind == effect.kind and stored.onset == effect.onset]
-    for stored in same_day:
-        if _without_key(side_effect_record(stored)) == _without_key(effect):
-            return stored
-    return same_day[0] if same_day else None
-
-
 def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
     stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
     sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
-    claimed: set[int] = set()
-    for effect in record.side_effects:
-        match = _side_effect_match(effect, [s for s in stored if s.pk not in claimed])
-        if match is not None:
-            claimed.add(match.pk)
-        if match is not None and _without_key(side_effect_record(match)) == _without_key(effect):
+
+    def same_day(effect: Any, row: SideEffect) -> bool:
+        return effect.kind == row.kind and effect.onset == row.onset
+
+    # Its own row, else one of that kind and day with the same content, else one of that kind and day: two effects
+    # of one kind on one day (both sides of the neck) each keep their own row.
+    matches = _match_rows(
+        record.side_effects,
+        stored,
+        (
+            lambda effect, row: str(row.external_id) == effect.key,
+            lambda effect, row: same_day(effect, row) and _without_key(side_effect_record(row)) == _without_key(effect),
+            same_day,
+        ),
+    )
+    for effect, found in zip(record.side_effects, matches, strict=True):
+        if found is not None and _without_key(side_effect_record(found)) == _without_key(effect):
             summary.add(gettext_noop("side effects"), unchanged=1)
             continue
         values = {
@@ -392,20 +410,21 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
             "related_to_treatment": effect.related_to_treatment,
             "session": sessions.get(effect.session_date) if effect.session_date else None,
         }
-        if match is None:
-            match = SideEffect(patient=patient, reported_by=user, **values)
+        if found is None:
+            effect_row = SideEffect(patient=patient, reported_by=user, **values)
             action = Action.CREATE
         else:
+            effect_row = found
             for name, value in values.items():
-                setattr(match, name, value)
+                setattr(effect_row, name, value)
             action = Action.UPDATE
-        match.full_clean(exclude=["reported_by", "reviewed_by"])
-        match.save()
+        effect_row.full_clean(exclude=["reported_by", "reviewed_by"])
+        effect_row.save()
         audit_record(
             user=user,
             action=action,
             object_type="side_effect",
-            object_id=match.external_id,
+            object_id=effect_row.external_id,
             patient_id=patient.external_id,
             detail=f"imported {effect.kind} ({effect.severity}) from {effect.onset}",
         )
