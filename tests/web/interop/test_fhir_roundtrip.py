@@ -129,30 +129,36 @@ def test_cancelled_sessions_beside_a_booked_one_round_trip(db):
 
 
 def test_rows_from_another_system_match_by_content_before_any_loose_match(db):
-    """Without this database's ids (another system's Bundle), two neck pains of one day listed in the other order,
-    one re-graded, update that one alone; a booking cancelled elsewhere (its own id) becomes cancelled, no new row."""
+    """Without this database's ids (another system's Bundle), two neck pains of one day, the first listed one
+    re-graded, update that one's row alone (matched record by record, it took the other's row and the two swapped);
+    a booking cancelled elsewhere (its own id) becomes cancelled, no new row."""
     from onaboard.web.injections.models import SessionStatus, Severity, SideEffectKind
     from tests.web.factories import InjectionSessionFactory, PatientFactory
 
     clinic = ClinicFactory(name="Matching clinic")
     clinician = UserFactory(role=Role.CLINICIAN, clinic=clinic)
     patient = PatientFactory(clinic=clinic)
-    for severity, side in ((Severity.MILD, "left"), (Severity.MODERATE, "right")):
+    left, right = (
         SideEffect.objects.create(
             patient=patient, kind=SideEffectKind.NECK_PAIN, onset=TODAY, severity=severity, description=side
         )
+        for severity, side in ((Severity.MILD, "left"), (Severity.MODERATE, "right"))
+    )
     booking = InjectionSessionFactory(patient=patient, date=TODAY, status=SessionStatus.BOOKED)
     (record,) = read_bundle(patients_export(user=clinician, patients=[patient]), today=TODAY)
-    foreign = tuple(
+    regraded = [  # the re-graded one first: matched record by record it took the newer row (listed first)
         dataclasses.replace(e, key="", clinician_grade=Severity.SEVERE if e.description == "left" else "")
-        for e in reversed(record.side_effects)
-    )
+        for e in record.side_effects
+    ]
+    foreign = tuple(sorted(regraded, key=lambda e: e.description != "left"))
     cancelled = tuple(dataclasses.replace(s, status=SessionStatus.CANCELLED) for s in record.sessions)
     summary = fhir_records_import(
         user=clinician, clinic=clinic, records=[dataclasses.replace(record, side_effects=foreign, sessions=cancelled)]
     )
-    grades = dict(SideEffect.objects.filter(patient=patient).values_list("description", "clinician_grade"))
-    assert grades == {"left": Severity.SEVERE, "right": ""}
+    left.refresh_from_db()
+    right.refresh_from_db()
+    assert (left.description, left.clinician_grade) == ("left", Severity.SEVERE)  # each row keeps its own effect
+    assert (right.description, right.clinician_grade) == ("right", "")
     assert "side effects: 0 created, 1 updated, 1 unchanged" in summary.lines()
     booking.refresh_from_db()
     assert booking.status == SessionStatus.CANCELLED
