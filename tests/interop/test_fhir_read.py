@@ -270,3 +270,15 @@ def test_an_unknown_muscle_or_side_and_fractional_units_are_refused_by_site():
             part["valueQuantity"]["value"] = True  # JSON true is no number of units, though Python counts it as 1
     place = f"Bundle.entry[{administration}].resource.extension[1]"
     assert any(where.startswith(place) for where, _message in _problems(document))
+
+
+def test_text_holding_a_nul_character_is_refused_at_its_place():
+    """A NUL character in a name (no FHIR text needs one, and PostgreSQL text cannot store it) is a problem at that
+    place, not a database error when the patient is written."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    patient = [e["resource"]["resourceType"] for e in entries].index("Patient")
+    entries[patient]["resource"]["name"][0]["family"] = "Pa\x00tient"
+    assert _problems(document) == [
+        (f"Bundle.entry[{patient}].resource.name[0].family", fhir_read.NUL_IN_TEXT),
+    ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -63,6 +63,7 @@ NO_DOSE = "the total dose in units (dosage.dose.value) is required"
 BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
 UNKNOWN_SITE = "unknown injection site {muscle}:{side}: the muscle must be one of {muscles}, the side one of {sides}"
 FRACTIONAL_UNITS = "units at a site must be a whole number (got {value})"
+NUL_IN_TEXT = "text must not contain the NUL character"
 DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {first})"
 NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
 UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
@@ -555,6 +556,19 @@ _READERS = {
 }
 
 
+def _nul_places(value: Any, where: str) -> Iterator[str]:
+    """The places of text holding the NUL character (a database's text cannot store it; no FHIR text needs it)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield where
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _nul_places(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_places(item, f"{where}[{index}]")
+
+
 def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_TYPES) -> tuple[PatientRecord, ...]:
     """The patients of a Bundle, or ``BundleInvalidError`` listing every located problem (nothing partial)."""
     if not isinstance(document, Mapping) or document.get("resourceType") != "Bundle":
@@ -566,6 +580,7 @@ def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_T
             [Problem("Bundle.type", BUNDLE_TYPE.format(expected=expected, found=document.get("type")))]
         )
     problems, document = _validated(document)
+    problems = problems or [Problem(where, NUL_IN_TEXT) for where in _nul_places(document, "Bundle")]
     if problems:
         raise BundleInvalidError(problems)
     reader = _Reader(today=today)
