@@ -96,3 +96,14 @@ def test_digits_other_than_ascii_are_problems_not_crashes():
     problems = _problems(tables.read_sessions, text)
     assert problems[0].startswith("line 2, column total_units:")
     assert any(p.startswith("line 2, column sites: site 'procerus:midline:\u00b2'") for p in problems)
+
+
+def test_cancelled_sessions_may_share_a_day_and_other_sessions_may_not():
+    """Two cancelled bookings and the booking kept on one day are read (the export writes them so); a second booked
+    row on that day is a problem of its line."""
+    header = "patient_id,date,status\n"
+    rows = "MRN-1,2026-03-30,cancelled\nMRN-1,2026-03-30,cancelled\nMRN-1,2026-03-30,booked\n"
+    assert [s.status for s in tables.read_sessions(header + rows)["MRN-1"]] == ["cancelled", "cancelled", "booked"]
+    problems = _problems(tables.read_sessions, header + rows + "MRN-1,2026-03-30,booked\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("line 5: second row for patient MRN-1")

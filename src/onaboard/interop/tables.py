@@ -172,7 +172,7 @@ def _read(
         if read is None or len(problems) > before:
             continue
         patient_id, key, record = read
-        first_line = seen.setdefault((patient_id, key), line)
+        first_line = line if key is None else seen.setdefault((patient_id, key), line)  # None: no natural key
         if first_line != line:
             problems.append(
                 Problem(line, None, DUPLICATE_ROW.format(patient_id=patient_id, what=what, first_line=first_line))
@@ -262,6 +262,6 @@ def read_sessions(source: str | bytes) -> dict[str, list[Any]]:
             complications=r.text("complications"),
             sites=sites,
         )
-        return patient_id, (day, status == "cancelled"), record
+        return patient_id, None if status == "cancelled" else day, record  # cancelled: any number a day
 
     return _read(source, SESSION_COLUMNS, SESSION_REQUIRED, row, "date")
