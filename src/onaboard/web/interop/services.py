@@ -82,9 +82,6 @@ class ImportSummary:
         ]
 
 
-# --- Diary ---------------------------------------------------------------------------------------------------------
-
-
 def _match_rows(
     records: Sequence[Any], stored: Sequence[Any], passes: Sequence[Callable[[Any, Any], bool]]
 ) -> list[Any]:
@@ -113,6 +110,9 @@ def _stamp_after_commit(model: type[DiaryEntry] | type[InjectionSession], ids: l
     """
     if ids:
         transaction.on_commit(lambda: model.objects.filter(pk__in=ids).update(modified=timezone.now()))
+
+
+# --- Diary ---------------------------------------------------------------------------------------------------------
 
 
 def diary_days_import(
