@@ -141,6 +141,14 @@ def command_today(clock: Callable[[], date] | None = None) -> date:
     return today
 
 
+def clinic_today() -> date:
+    """``command_today`` for the commands on the app's database (Django set up): without ``ONABOARD_TODAY``, today
+    in the clinic's zone (``ONABOARD_TIME_ZONE``)."""
+    from django.utils import timezone
+
+    return command_today(timezone.localdate)
+
+
 def _read_diary(path: Path, patient_id: str | None) -> tuple[PatientDiary, ...]:
     """The file's patients (or the one asked for); exits 2 on any problem, listing them all."""
     try:

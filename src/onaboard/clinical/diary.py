@@ -123,7 +123,9 @@ BAD_YES_NO = "must be yes/no, y/n, true/false or 1/0 (got {value!r})"
 UNKNOWN_MEDICATION_CLASS = "unknown acute medication class {value!r} (known: {known})"
 EMPTY_MEDICATION_ITEM = "empty item in the ;-separated list of classes"
 
-_PATIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+PATIENT_ID_PATTERN = r"[A-Za-z0-9._-]{1,64}"
+"""A patient id as the diary contract allows it (a regular expression, to be matched whole)."""
+_PATIENT_ID = re.compile(PATIENT_ID_PATTERN)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _HOURS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _YES_NO: Mapping[str, bool] = {

@@ -41,13 +41,11 @@ def _setup_django() -> None:
 
 
 def _today() -> Any:
-    """Today, or ONABOARD_TODAY when set (``onaboard.cli.command_today``, imported late: that module loads no
-    Django)."""
-    from django.utils import timezone
+    """Today, or ONABOARD_TODAY when set (``onaboard.cli.clinic_today``, imported late: this module is imported by
+    that one)."""
+    from onaboard.cli import clinic_today
 
-    from onaboard.cli import command_today
-
-    return command_today(timezone.localdate)
+    return clinic_today()
 
 
 def _fail(message: str) -> None:

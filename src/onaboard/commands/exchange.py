@@ -211,9 +211,7 @@ def fhir_import_command(
     except ValueError as error:
         _fail(NOT_JSON.format(path=path, reason=error))
     _django()
-    from django.utils import timezone
-
-    from onaboard.cli import command_today
+    from onaboard.cli import clinic_today
     from onaboard.interop.fhir import BundleInvalidError, read_bundle
     from onaboard.web.interop.services import fhir_records_import
 
@@ -221,7 +219,7 @@ def fhir_import_command(
     _check(actor, "edit_clinical", "import clinical records")
     where = _clinic(clinic, actor)
     try:
-        records = read_bundle(document, today=command_today(timezone.localdate))
+        records = read_bundle(document, today=clinic_today())
         days = sum(len(record.diary) for record in records)
         with _progress("Importing diary days") as progress:
             task = progress.add_task("import", total=days)
@@ -257,9 +255,7 @@ def import_diary_command(
     """Import a diary CSV: every row, or (listing every problem as line N, column C) none."""
     raw = _read(path)
     _django()
-    from django.utils import timezone
-
-    from onaboard.cli import command_today
+    from onaboard.cli import clinic_today
     from onaboard.web.interop.services import DiaryCsvInvalidError, diary_csv_import
 
     actor = _user(user)
@@ -274,7 +270,7 @@ def import_diary_command(
                 user=actor,
                 clinic=where,
                 source=raw,
-                today=command_today(timezone.localdate),
+                today=clinic_today(),
                 patient=chosen,
                 filename=f"command line {path.name}",
                 progress=lambda n: progress.advance(task, n),

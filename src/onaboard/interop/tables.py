@@ -61,6 +61,11 @@ class TableError(InvalidInputError):
     """A CSV file refused whole; ``problems`` lists every reason in file order."""
 
 
+def _digits(value: str) -> bool:
+    """A whole number written with 0-9 (``str.isdigit`` also takes '²', which ``int`` refuses)."""
+    return value.isascii() and value.isdigit()
+
+
 def _write(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return csv_text([columns, *(["" if value is None else str(value) for value in row] for row in rows)])
 
@@ -127,7 +132,7 @@ class _Row:
         value = self.text(column)
         if not value:
             return None
-        if not (value.isascii() and value.isdigit()):  # str.isdigit() also takes '²', which int() refuses
+        if not _digits(value):
             self.problems.append(Problem(self.line, column, BAD_NUMBER.format(value=value)))
             return None
         return int(value)
@@ -212,8 +217,7 @@ def _sites(r: _Row) -> tuple[SiteRecord, ...]:
             len(parts) in {3, 4}
             and parts[0] in muscles
             and parts[1] in sides
-            and parts[2].isascii()
-            and parts[2].isdigit()
+            and _digits(parts[2])
             and (len(parts) == 3 or parts[3] == "ftp")
         )
         if not valid:

@@ -64,6 +64,8 @@ BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
 UNKNOWN_SITE = "unknown injection site {muscle}:{side}: the muscle must be one of {muscles}, the side one of {sides}"
 FRACTIONAL_UNITS = "units at a site must be a whole number (got {value})"
 NUL_IN_TEXT = "text must not contain the NUL character"
+_MUSCLES = tuple(muscle.value for muscle in Muscle)
+_SIDES = tuple(side.value for side in Side)
 DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {first})"
 NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
 UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
@@ -390,10 +392,9 @@ class _Reader:
                 if not muscle or not side or units is None:
                     self.problem(f"{at}.extension[{index}]", BAD_SITE)
                     continue
-                muscles, sides = [m.value for m in Muscle], [s.value for s in Side]
-                if muscle not in muscles or side not in sides:
+                if muscle not in _MUSCLES or side not in _SIDES:
                     message = UNKNOWN_SITE.format(
-                        muscle=muscle, side=side, muscles=", ".join(muscles), sides=", ".join(sides)
+                        muscle=muscle, side=side, muscles=", ".join(_MUSCLES), sides=", ".join(_SIDES)
                     )
                     self.problem(f"{at}.extension[{index}]", message)
                     continue

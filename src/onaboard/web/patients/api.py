@@ -76,8 +76,7 @@ def patient_list(request: HttpRequest, query: Query[PatientListQuery]) -> dict[s
     Ordered by family name, given name, then record number (unique in a clinic) and id, so that pages neither repeat
     nor skip patients who share a name. Each patient on the page is recorded in the audit trail as read.
     """
-    visible = patients_visible_to(caller(request)).select_related("clinic")
-    visible = visible.order_by("family_name", "given_name", "record_number", "pk")
+    visible = patients_visible_to(caller(request)).select_related("clinic")  # Patient's total order (its Meta)
     page = list(visible[query.offset : query.offset + query.limit])
     audit_records(
         user=caller(request),

@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onaboard.clinical.diary import PATIENT_ID_PATTERN
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.common.models import BaseModel
 
@@ -48,7 +49,9 @@ class Patient(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
     )
     record_number = models.CharField(
-        _("record number"), max_length=32, validators=[RegexValidator(r"\A[A-Za-z0-9._-]+\Z", RECORD_NUMBER_CHARACTERS)]
+        _("record number"),
+        max_length=32,
+        validators=[RegexValidator(rf"\A{PATIENT_ID_PATTERN}\Z", RECORD_NUMBER_CHARACTERS)],  # the diary's patient id
     )
     given_name = models.CharField(_("given name"), max_length=100)
     family_name = models.CharField(_("family name"), max_length=100)
@@ -77,7 +80,7 @@ class Patient(BaseModel):
     other_toxin_asked = models.BooleanField(_("asked about other botulinum toxin treatments"), default=False)
 
     class Meta:
-        ordering = ("family_name", "given_name")
+        ordering = ("family_name", "given_name", "record_number", "pk")  # a total order: pages never overlap
         constraints = [
             models.UniqueConstraint(fields=("clinic", "record_number"), name="unique_record_number_per_clinic")
         ]
