@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -21,6 +22,7 @@ from onaboard.web.clinic.selectors import (
     pathway_state,
     pathway_states,
     patient_pathway_state,
+    rules_version,
     worklist,
 )
 from onaboard.web.config.settings import base
@@ -280,6 +282,44 @@ def test_the_cache_keeps_the_worklist_line_and_not_the_engines_whole_pathway():
     stored = caches[PATHWAY_CACHE].get(key)
     assert stored == (PathwayState.ELIGIBLE.value, full.summary, None, None, None)
     assert PathwayLine.from_cached(stored) == line
+
+
+@pytest.mark.django_db
+def test_a_line_computed_by_other_code_is_not_served_after_an_upgrade():
+    """The key carries a digest of the code behind the line: a line cached by a release whose rules or wording
+    differ (another digest) is not read back, even for an unchanged record on the same day, and is computed anew."""
+    patient = PatientFactory(birth_date=ADULT)
+    store(patient, chronic_rows())
+    key = _fingerprint_keys([patient], TODAY, set())[patient.pk]
+    with mock.patch("onaboard.web.clinic.selectors.rules_version", return_value="an-older-release"):
+        older = _fingerprint_keys([patient], TODAY, set())[patient.pk]
+        caches[PATHWAY_CACHE].set(older, ("not_eligible", "worded by the older release", None, None, None))
+    assert key != older
+    assert pathway_states([patient], today=TODAY)[patient.pk].summary != "worded by the older release"
+
+
+def test_the_code_digest_covers_the_engine_this_module_and_the_catalogues(tmp_path, settings):
+    """``rules_version`` changes with a translation catalogue (the summaries' wording), and reads every module of
+    ``onaboard.clinical``: a changed rule gives another digest."""
+    catalogue = tmp_path / "xx" / "LC_MESSAGES" / "django.po"
+    catalogue.parent.mkdir(parents=True)
+    catalogue.write_text('msgid "Eligible"\nmsgstr "A"\n')
+    settings.LOCALE_PATHS = [tmp_path]
+    rules_version.cache_clear()
+    try:
+        first = rules_version()
+        catalogue.write_text('msgid "Eligible"\nmsgstr "B"\n')
+        rules_version.cache_clear()
+        second = rules_version()
+        read = []
+        real = Path.read_bytes
+        with mock.patch.object(Path, "read_bytes", lambda path: read.append(path.name) or real(path)):
+            rules_version.cache_clear()
+            rules_version()
+    finally:
+        rules_version.cache_clear()
+    assert first != second
+    assert {"assessment.py", "verdicts.py", "outcomes.py", "selectors.py", "django.po"} <= set(read)
 
 
 def test_the_pathway_cache_is_shared_by_every_app_server_process():

@@ -32,12 +32,15 @@ On treatment (at least one session recorded on or before today):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import models
@@ -313,8 +316,9 @@ PATHWAY_CACHE = "pathways"
 server process: a patient whose diary changed is computed once, not once per gunicorn worker, and a
 restarted worker starts warm."""
 PATHWAY_CACHE_SECONDS = 60 * 60
-"""How long a computed line may be reused. Its cache key already changes with the day and with every saved
-diary row or session (count and latest change), so this only bounds what a bulk ``update()`` could leave stale."""
+"""How long a computed line may be reused. Its cache key already changes with the day, with every saved diary row
+or session (count and latest change) and with the code (``rules_version``), so this only bounds what a bulk
+``update()`` could leave stale."""
 LOCAL_COPY_SECONDS = 5 * 60
 _LOCAL = LocMemCache("onaboard-pathway-lines", {"TIMEOUT": LOCAL_COPY_SECONDS, "OPTIONS": {"MAX_ENTRIES": 20000}})
 """This process's copy of the lines it has read or computed, in front of the shared cache: reading it saves a
@@ -350,6 +354,24 @@ class PathwayLine(_ShowsState):
         return (self.state.value, self.summary, self.last_session, self.next_due, self.booked_for)
 
 
+@functools.cache
+def rules_version() -> str:
+    """A short digest of the code that words and decides a worklist line: the engine (``onaboard.clinical``), this
+    module (the pathway's states, summaries and ``PathwayLine``'s cached shape) and the translation catalogues. It
+    is part of every line's cache key, so after an upgrade that changes a rule or its wording no line computed by
+    the old code is served, and no key has to be bumped by hand."""
+    import onaboard.clinical
+
+    sources = sorted(Path(onaboard.clinical.__file__).parent.glob("*.py"))
+    catalogues = (path for folder in settings.LOCALE_PATHS for path in Path(folder).glob("*/LC_MESSAGES/*.po"))
+    sources += [Path(__file__), *sorted(catalogues)]
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[int]) -> dict[int, str]:
     """A cache key per patient that changes whenever anything the pathway reads changes, in two aggregate queries
     (``pending``: the patients awaiting a prior-authorisation answer)."""
@@ -367,6 +389,7 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[
     diary = changes(DiaryEntry.objects.filter(patient_id__in=ids, date__lte=today))
     sessions = changes(InjectionSession.objects.filter(patient_id__in=ids))
     language = translation.get_language()  # the summaries are worded in the reader's language
+    version = rules_version()
     keys = {}
     for patient in patients:
         parts = (
@@ -379,7 +402,7 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[
             language,
         )
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()
-        keys[patient.pk] = f"onaboard:pathway-line:v1:{digest}"  # v1: the shape of PathwayLine.cached()
+        keys[patient.pk] = f"onaboard:pathway-line:{version}:{digest}"
     return keys
 
 
