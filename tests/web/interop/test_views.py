@@ -17,6 +17,7 @@ from onaboard.synthetic import Profile, synthetic_patient_days
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import PathwayState, pathway_states
 from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.interop.calendar import CLINICIAN_SUMMARY, PATIENT_SUMMARY
 from onaboard.web.interop.models import CalendarFeed
 from onaboard.web.interop.services import OTHER_PATIENT
@@ -140,7 +141,6 @@ def test_sessions_an_import_changes_are_stamped_again_once_it_commits(world, dja
     stamp)."""
     from unittest import mock
 
-    from onaboard.web.injections.models import InjectionSession, SessionStatus
     from onaboard.web.interop.services import table_csv_import
     from tests.web.factories import InjectionSessionFactory
 
@@ -260,6 +260,17 @@ def test_a_clinician_feed_lists_the_clinics_bookings_by_record_number(world, cha
     assert Client().get(address).status_code == 404
 
 
+def test_a_booking_on_the_calendars_last_day_is_in_the_feed(world, charted, client):
+    """A booking on 9999-12-31 (moved there by mistake, or imported) is an all-day event without DTEND, which RFC
+    5545 reads as that one day, instead of an end date the calendar does not have (a server error)."""
+    InjectionSession.objects.filter(patient=charted, status=SessionStatus.BOOKED).update(date=dt.date.max)
+    client.force_login(world.users["clinician"])
+    address = _feed_address(client.post(reverse("interop:calendar"), {"action": "feed_create"}))
+    (event,) = Calendar.from_ical(Client().get(address).content).walk("VEVENT")
+    assert event["dtstart"].dt == dt.date.max
+    assert "dtend" not in event
+
+
 def test_a_made_up_feed_address_is_404(db):
     """Guessing a feed address finds nothing."""
     assert Client().get(reverse("interop:feed", args=["cal_made-up"])).status_code == 404
@@ -267,7 +278,6 @@ def test_a_made_up_feed_address_is_404(db):
 
 def test_preventives_and_sessions_upload_and_download_round_trip(world, client):
     """A preventive history and sessions uploaded are stored; downloaded and uploaded again they change nothing."""
-    from onaboard.web.injections.models import InjectionSession
     from onaboard.web.patients.models import PreventiveTrial
 
     client.force_login(world.users["clinician"])
@@ -311,6 +321,5 @@ def test_a_patient_may_upload_their_own_diary_but_not_sessions_or_preventives(wo
         reverse("interop:patient", args=[patient.external_id]), {"action": "upload", "kind": "sessions", "file": upload}
     )
     assert "kind" in response.context["form"].errors
-    from onaboard.web.injections.models import InjectionSession
 
     assert not InjectionSession.objects.filter(patient=patient).exists()

@@ -96,7 +96,8 @@ def feed_calendar(feed: CalendarFeed, *, now: dt.datetime | None = None) -> byte
         event.add("uid", f"{session.external_id}@onaboard")
         event.add("dtstamp", now)
         event.add("dtstart", session.date)
-        event.add("dtend", session.date + dt.timedelta(days=1))
+        if session.date < dt.date.max:  # RFC 5545 3.6.1: an all-day event without DTEND lasts that one day
+            event.add("dtend", session.date + dt.timedelta(days=1))
         if feed.patient is not None:
             event.add("summary", gettext(PATIENT_SUMMARY))
             event.add("location", session.patient.clinic.name)
