@@ -42,6 +42,7 @@ YES_NO_FIELDS = (
     "motor_neuropathy_or_als",
     "dysphagia",
     "breathing_problems",
+    "cardiovascular_disease",
     "aminoglycoside_or_nmj_drug",
     "anticholinergic_drug",
     "muscle_relaxant",
@@ -175,13 +176,14 @@ def test_contraindications_make_the_screen_contraindicated(field: str) -> None:
 
 @pytest.mark.parametrize("field", WARNING_FIELDS)
 def test_warnings_make_the_screen_caution(field: str) -> None:
-    """Each warning item answered yes (neuromuscular, swallowing, breathing, drugs, pregnancy, lactation) is caution."""
+    """Each warning item answered yes (neuromuscular, swallowing, breathing, cardiovascular, drugs, pregnancy,
+    lactation) is caution, with the label section behind it."""
     screen = safety_screen(dataclasses.replace(CLEAR, **{field: True}), on=SCREEN_DAY)
     assert screen.verdict is SafetyVerdict.CAUTION
     (finding,) = screen.findings
     assert (finding.kind, finding.code) == (FindingKind.WARNING, FindingCode(field))
     assert finding.message.startswith("warning: ")
-    assert finding.source.startswith("BOTOX US PI")
+    assert finding.source.startswith(("BOTOX US PI", "BOTOX Cosmetic US PI"))
 
 
 def test_a_contraindication_outweighs_warnings_and_unknowns_and_comes_first() -> None:

@@ -52,6 +52,10 @@ SOURCE_NEUROMUSCULAR = (
     "Neuromuscular Disorders"
 )
 SOURCE_DYSPHAGIA = "BOTOX US PI boxed warning and Warnings and Precautions: Dysphagia and Breathing Difficulties"
+SOURCE_CARDIOVASCULAR = (
+    "BOTOX Cosmetic US PI Warnings and Precautions: Cardiovascular System (clinical-facts.md 2: the chronic-migraine "
+    "PI's own wording is unconfirmed)"
+)
 SOURCE_AMINOGLYCOSIDES = (
     "BOTOX US PI 7 Drug Interactions: Aminoglycosides and Other Agents Interfering with Neuromuscular Transmission"
 )
@@ -78,6 +82,10 @@ MESSAGE_NEUROPATHY = (
 )
 MESSAGE_DYSPHAGIA = "warning: pre-existing swallowing difficulty; dysphagia after injection can be life threatening"
 MESSAGE_BREATHING = "warning: pre-existing breathing problems; breathing difficulty after injection can be fatal"
+MESSAGE_CARDIOVASCULAR = (
+    "warning: pre-existing cardiovascular disease: arrhythmia and myocardial infarction, some fatal, have been "
+    "reported after botulinum toxin, some in patients with cardiovascular risk factors; use caution"
+)
 MESSAGE_AMINOGLYCOSIDE = (
     "warning: aminoglycoside or other agent interfering with neuromuscular transmission (e.g. curare-like): "
     "the toxin effect may be potentiated"
@@ -119,6 +127,7 @@ class FindingCode(enum.StrEnum):
     MOTOR_NEUROPATHY_OR_ALS = "motor_neuropathy_or_als"
     DYSPHAGIA = "dysphagia"
     BREATHING_PROBLEMS = "breathing_problems"
+    CARDIOVASCULAR_DISEASE = "cardiovascular_disease"
     AMINOGLYCOSIDE_OR_NMJ_DRUG = "aminoglycoside_or_nmj_drug"
     ANTICHOLINERGIC_DRUG = "anticholinergic_drug"
     MUSCLE_RELAXANT = "muscle_relaxant"
@@ -162,6 +171,7 @@ class SafetyInput:
     motor_neuropathy_or_als: bool | None = None
     dysphagia: bool | None = None
     breathing_problems: bool | None = None
+    cardiovascular_disease: bool | None = None
     aminoglycoside_or_nmj_drug: bool | None = None
     anticholinergic_drug: bool | None = None
     muscle_relaxant: bool | None = None
@@ -248,6 +258,14 @@ _CHECKLIST: tuple[_Item, ...] = (
         MESSAGE_BREATHING,
         SOURCE_DYSPHAGIA,
         "breathing problems",
+    ),
+    _Item(
+        "cardiovascular_disease",
+        FindingCode.CARDIOVASCULAR_DISEASE,
+        FindingKind.WARNING,
+        MESSAGE_CARDIOVASCULAR,
+        SOURCE_CARDIOVASCULAR,
+        "cardiovascular disease",
     ),
     _Item(
         "aminoglycoside_or_nmj_drug",

@@ -593,6 +593,7 @@ _SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
     ("motor_neuropathy_or_als", "a peripheral motor neuropathy"),
     ("dysphagia", "difficulty swallowing"),
     ("breathing_problems", "breathing problems"),
+    ("cardiovascular_disease", "a myocardial infarction two years ago"),
     ("aminoglycoside_or_nmj_drug", "currently on gentamicin (an aminoglycoside)"),
     ("anticholinergic_drug", "takes an anticholinergic drug"),
     ("muscle_relaxant", "takes a muscle relaxant"),

@@ -82,7 +82,7 @@ def test_unanswered_safety_questions_are_listed_apart(world):
     """A record with no safety answers lists every question as unanswered (not a contraindication)."""
     checks = checks_for(world.same_clinic_patient)
     assert checks.contraindication.passed is True
-    assert len(checks.safety_unknown) == 12
+    assert len(checks.safety_unknown) == 13  # the 12 yes/no items and other toxins
 
 
 def test_without_a_date_the_checks_wait(patient):

@@ -228,6 +228,22 @@ def test_safety_answers_are_saved_as_yes_no_or_not_asked(client, world):
     assert "unknown: not asked or unanswered: breastfeeding" in body
 
 
+def test_the_screen_asks_about_cardiovascular_disease(client, world):
+    """Pre-existing cardiovascular disease is a question of the screen (clinical-facts.md 2, Dysphagia / breathing):
+    a stored record without the answer lists it as not asked; answered yes, the page shows the label's caution."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["clinician"])
+    assert (
+        "unknown: not asked or unanswered: cardiovascular disease"
+        in client.get(_url("detail", patient)).content.decode()
+    )
+    data = {"version": patient.version, "other_toxin_asked": "yes", "cardiovascular_disease": "yes"}
+    assert client.post(_url("safety_edit", patient), data).status_code == 302
+    patient.refresh_from_db()
+    assert patient.cardiovascular_disease is True
+    assert "warning: pre-existing cardiovascular disease" in client.get(_url("detail", patient)).content.decode()
+
+
 def test_the_safety_form_shows_the_stored_answers(client, world):
     """The safety form opens with each stored answer checked: "no" where answered no, "not asked" where unknown."""
     patient = world.same_clinic_patient

@@ -21,6 +21,7 @@ SAFETY_FLAGS: tuple[str, ...] = (
     "motor_neuropathy_or_als",
     "dysphagia",
     "breathing_problems",
+    "cardiovascular_disease",
     "aminoglycoside_or_nmj_drug",
     "anticholinergic_drug",
     "muscle_relaxant",
@@ -70,6 +71,7 @@ class Patient(BaseModel):
     motor_neuropathy_or_als = models.BooleanField(_("peripheral motor neuropathy or ALS"), null=True, blank=True)
     dysphagia = models.BooleanField(_("swallowing problems"), null=True, blank=True)
     breathing_problems = models.BooleanField(_("breathing problems"), null=True, blank=True)
+    cardiovascular_disease = models.BooleanField(_("cardiovascular disease"), null=True, blank=True)
     aminoglycoside_or_nmj_drug = models.BooleanField(
         _("aminoglycoside or other drug interfering with neuromuscular transmission"), null=True, blank=True
     )
