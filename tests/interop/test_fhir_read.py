@@ -282,3 +282,50 @@ def test_text_holding_a_nul_character_is_refused_at_its_place():
     assert _problems(document) == [
         (f"Bundle.entry[{patient}].resource.name[0].family", fhir_read.NUL_IN_TEXT),
     ]
+
+
+def _first_entry(document: dict, resource_type: str) -> int:
+    return [e["resource"]["resourceType"] for e in document["entry"]].index(resource_type)
+
+
+def test_what_has_not_happened_yet_is_refused_at_its_date():
+    """A session recorded, a questionnaire answered or a side effect starting after today is a problem at its date
+    (a session to come is an Appointment, booked); on today they are read."""
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    document = bundle([_record()])
+    at = {kind: _first_entry(document, kind) for kind in ("MedicationAdministration", "QuestionnaireResponse")}
+    at["AdverseEvent"] = _first_entry(document, "AdverseEvent")
+    entries = document["entry"]
+    entries[at["MedicationAdministration"]]["resource"]["effectiveDateTime"] = tomorrow
+    entries[at["QuestionnaireResponse"]]["resource"]["authored"] = tomorrow
+    entries[at["AdverseEvent"]]["resource"]["date"] = tomorrow
+    problems = _problems(document)
+    assert sorted(problems) == sorted([
+        (
+            f"Bundle.entry[{at['MedicationAdministration']}].resource.effectiveDateTime",
+            fhir_read.AFTER_TODAY.format(what="a recorded session", day=tomorrow, today=TODAY),
+        ),
+        (
+            f"Bundle.entry[{at['QuestionnaireResponse']}].resource.authored",
+            fhir_read.AFTER_TODAY.format(what="a questionnaire response", day=tomorrow, today=TODAY),
+        ),
+        (
+            f"Bundle.entry[{at['AdverseEvent']}].resource.date",
+            fhir_read.AFTER_TODAY.format(what="a side effect", day=tomorrow, today=TODAY),
+        ),
+    ])  # fmt: skip
+    assert read_bundle(document, today=TODAY + dt.timedelta(days=1))
+
+
+def test_a_session_above_the_labels_dose_is_refused_at_its_dose():
+    """A recorded session of more than 195 U (PREEMPT's follow-the-pain maximum, which recording enforces) is a
+    problem at its dose."""
+    document = bundle([_record()])
+    administration = _first_entry(document, "MedicationAdministration")
+    document["entry"][administration]["resource"]["dosage"]["dose"]["value"] = 600
+    assert _problems(document) == [
+        (
+            f"Bundle.entry[{administration}].resource.dosage.dose",
+            fhir_read.DOSE_ABOVE_LIMIT.format(units=600, limit=195),
+        )
+    ]

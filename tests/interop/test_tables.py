@@ -11,6 +11,7 @@ from onaboard.interop.fhir.records import PreventiveRecord, SessionRecord, SiteR
 
 CLASSES = ("beta_blocker", "anticonvulsant", "other")
 REASONS = ("ineffective", "not_tolerated", "ongoing", "other")
+TODAY = dt.date(2026, 3, 1)
 
 
 def test_preventives_round_trip():
@@ -32,7 +33,11 @@ def test_sessions_round_trip():
         SessionRecord("", dt.date(2026, 3, 30), "booked"),
     ]  # fmt: skip
     text = tables.write_sessions("MRN-1", sessions)
-    assert tables.read_sessions(text) == {"MRN-1": sessions}
+    assert tables.read_sessions(text, today=TODAY) == {"MRN-1": sessions}
+
+
+def read_sessions(text: str):
+    return tables.read_sessions(text, today=TODAY)
 
 
 def _problems(call, text: str) -> list[str]:
@@ -67,7 +72,7 @@ def test_a_recorded_session_needs_its_product_and_sites_that_add_up():
         "MRN-1,2026-01-05,recorded,15,,,procerus:midline:5;nose:left:5\n"
         "MRN-1,2026-01-06,done,,,,\n"
     )
-    assert _problems(tables.read_sessions, text) == [
+    assert _problems(read_sessions, text) == [
         "line 2, column sites: site 'nose:left:5' must be muscle:side:units, with :ftp for a follow-the-pain site",
         "line 2, column lot: a recorded session needs a lot",
         "line 2, column expiry: a recorded session needs an expiry date",
@@ -76,14 +81,34 @@ def test_a_recorded_session_needs_its_product_and_sites_that_add_up():
     ]
 
 
+def test_a_recorded_session_happened_and_holds_at_most_the_labels_dose():
+    """A session recorded after today (a session to come is booked) and one of more than the 195 U a session may
+    hold are problems of their row and column; a booking after today and 195 U recorded today are read."""
+    text = (
+        "patient_id,date,status,total_units,lot,expiry,sites\n"
+        "MRN-1,2026-03-02,recorded,5,C1,2027-01-01,procerus:midline:5\n"
+        "MRN-1,2026-02-01,recorded,600,C1,2027-01-01,trapezius:left:600\n"
+        "MRN-1,2026-03-01,recorded,195,C1,2027-01-01,trapezius:left:195\n"
+        "MRN-1,2026-06-01,booked,,,,\n"
+    )
+    assert _problems(read_sessions, text) == [
+        (
+            "line 2, column date: a session recorded on 2026-03-02 is after today (2026-03-01); a session to come is "
+            "booked"
+        ),
+        "line 3, column total_units: a session of 600 U is above the 195 U a session may hold (BOTOX label, PREEMPT)",
+    ]
+    assert len(read_sessions(text.replace("2026-03-02", "2026-02-02").replace("600", "5"))["MRN-1"]) == 4
+
+
 def test_the_header_is_checked_like_the_diarys():
     """An unknown column and a missing required column are problems on line 1; an empty file is refused."""
-    assert _problems(tables.read_sessions, "patient_id,when\n") == [
+    assert _problems(read_sessions, "patient_id,when\n") == [
         f"line 1, column when: {tables.UNKNOWN_COLUMN.format(expected=', '.join(tables.SESSION_COLUMNS))}",
         "line 1, column date: required column is missing",
         "line 1, column status: required column is missing",
     ]
-    assert _problems(tables.read_sessions, "") == [f"line 1: {tables.EMPTY_FILE}"]
+    assert _problems(read_sessions, "") == [f"line 1: {tables.EMPTY_FILE}"]
 
 
 def test_digits_other_than_ascii_are_problems_not_crashes():
@@ -93,7 +118,7 @@ def test_digits_other_than_ascii_are_problems_not_crashes():
         "patient_id,date,status,total_units,lot,expiry,sites\n"
         "MRN-1,2026-01-05,recorded,1\u00b2,C1,2027-01-01,procerus:midline:\u00b2\n"
     )
-    problems = _problems(tables.read_sessions, text)
+    problems = _problems(read_sessions, text)
     assert problems[0].startswith("line 2, column total_units:")
     assert any(p.startswith("line 2, column sites: site 'procerus:midline:\u00b2'") for p in problems)
 
@@ -103,7 +128,11 @@ def test_cancelled_sessions_may_share_a_day_and_other_sessions_may_not():
     row on that day is a problem of its line."""
     header = "patient_id,date,status\n"
     rows = "MRN-1,2026-03-30,cancelled\nMRN-1,2026-03-30,cancelled\nMRN-1,2026-03-30,booked\n"
-    assert [s.status for s in tables.read_sessions(header + rows)["MRN-1"]] == ["cancelled", "cancelled", "booked"]
-    problems = _problems(tables.read_sessions, header + rows + "MRN-1,2026-03-30,booked\n")
+    assert [s.status for s in tables.read_sessions(header + rows, today=TODAY)["MRN-1"]] == [
+        "cancelled",
+        "cancelled",
+        "booked",
+    ]
+    problems = _problems(read_sessions, header + rows + "MRN-1,2026-03-30,booked\n")
     assert len(problems) == 1
     assert problems[0].startswith("line 5: second row for patient MRN-1")

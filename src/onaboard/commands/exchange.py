@@ -317,6 +317,7 @@ def import_table_command(
         _fail(NOT_A_KIND.format(value=kind))
     raw = _read(path)
     _django()
+    from onaboard.cli import clinic_today
     from onaboard.web.interop.services import DiaryCsvInvalidError, table_csv_import
 
     actor = _user(user)
@@ -324,7 +325,9 @@ def import_table_command(
     where = _clinic(clinic, actor)
     chosen = _patient(where, patient, actor) if patient is not None else _own_record(actor)
     try:
-        summary = table_csv_import(user=actor, clinic=where, kind=kind, source=raw, patient=chosen)
+        summary = table_csv_import(
+            user=actor, clinic=where, kind=kind, source=raw, today=clinic_today(), patient=chosen
+        )
     except DiaryCsvInvalidError as refused:
         _fail(*(str(problem) for problem in refused.problems))
     _report(summary, path, where)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from onaboard.clinical import Muscle, Side
+from onaboard.clinical import MAX_SESSION_UNITS, Muscle, Side
 from onaboard.clinical.diary import csv_records, csv_text
 from onaboard.clinical.errors import InvalidInputError, Problem
 from onaboard.interop.fhir.records import PreventiveRecord, SessionRecord, SiteRecord
@@ -53,6 +53,8 @@ DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the f
 BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"
 RECORDED_NEEDS = "a recorded session needs {what}"
 SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
+RECORDED_AFTER_TODAY = "a session recorded on {day} is after today ({today}); a session to come is booked"
+DOSE_ABOVE_LIMIT = "a session of {units} U is above the {limit} U a session may hold (BOTOX label, PREEMPT)"
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -227,8 +229,9 @@ def _sites(r: _Row) -> tuple[SiteRecord, ...]:
     return tuple(sites)
 
 
-def read_sessions(source: str | bytes) -> dict[str, list[Any]]:
-    """Sessions by patient id. A recorded session needs its lot, expiry, total and sites, which must add up."""
+def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]]:
+    """Sessions by patient id. A recorded session needs its lot, expiry, total and sites, which must add up, at
+    most ``MAX_SESSION_UNITS``, on a day up to ``today``."""
 
     def row(r: _Row) -> tuple[str, Any, Any] | None:
         patient_id = r.text("patient_id", required=True)
@@ -247,6 +250,12 @@ def read_sessions(source: str | bytes) -> dict[str, list[Any]]:
                 if not value:
                     r.problems.append(Problem(r.line, column, RECORDED_NEEDS.format(what=what)))
             total = numbers["total_units"]
+            if total is not None and total > MAX_SESSION_UNITS:
+                r.problems.append(
+                    Problem(r.line, "total_units", DOSE_ABOVE_LIMIT.format(units=total, limit=MAX_SESSION_UNITS))
+                )
+            if day is not None and day > today:
+                r.problems.append(Problem(r.line, "date", RECORDED_AFTER_TODAY.format(day=day, today=today)))
             if sites and total is not None and sum(s.units for s in sites) != total:
                 units = sum(s.units for s in sites)
                 r.problems.append(Problem(r.line, "sites", SITES_TOTAL.format(sites=units, total=total)))

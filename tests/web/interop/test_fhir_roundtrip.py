@@ -163,3 +163,39 @@ def test_rows_from_another_system_match_by_content_before_any_loose_match(db):
     booking.refresh_from_db()
     assert booking.status == SessionStatus.CANCELLED
     assert InjectionSession.objects.filter(patient=patient).count() == 1
+
+
+def test_an_import_does_not_change_a_session_recorded_here(db):
+    """A recorded session is a closed record (the app refuses to edit or move it): a Bundle that would cancel it or
+    change its units is refused, naming the patient, the day and what would change, and writes nothing; the
+    clinic's own export imports back unchanged."""
+    from onaboard.interop.fhir.read import BundleInvalidError
+    from onaboard.web.injections.models import InjectionSiteRecord, SessionStatus
+    from tests.web.factories import InjectionSessionFactory, PatientFactory
+
+    clinic = ClinicFactory(name="Recorded clinic")
+    clinician = UserFactory(role=Role.CLINICIAN, clinic=clinic)
+    patient = PatientFactory(clinic=clinic)
+    session = InjectionSessionFactory(
+        patient=patient, date=TODAY, status=SessionStatus.RECORDED, total_units=5, product_lot="C1",
+        product_expiry=TODAY, vials_used=1, discarded_units=195,
+    )  # fmt: skip
+    InjectionSiteRecord.objects.create(session=session, muscle="procerus", side="midline", units=5)
+    (record,) = read_bundle(patients_export(user=clinician, patients=[patient]), today=TODAY)
+    assert not fhir_records_import(user=clinician, clinic=clinic, records=[record]).changed
+    (recorded,) = record.sessions
+    events = AuditEvent.objects.count()
+    for changed, fields in (
+        (dataclasses.replace(recorded, status=SessionStatus.CANCELLED), "status"),
+        (dataclasses.replace(recorded, key="", lot="OTHER"), "lot"),
+    ):
+        with pytest.raises(BundleInvalidError) as refused:
+            fhir_records_import(
+                user=clinician, clinic=clinic, records=[dataclasses.replace(record, sessions=(changed,))]
+            )
+        (problem,) = refused.value.problems
+        assert f"the session of {TODAY} is recorded, and this row would change it ({fields})" in problem.message
+        assert record.record_number in problem.message
+    session.refresh_from_db()
+    assert (session.status, session.version) == (SessionStatus.RECORDED, 1)
+    assert AuditEvent.objects.count() == events

@@ -151,7 +151,9 @@ def test_sessions_an_import_changes_are_stamped_again_once_it_commits(world, dja
     import_started = timezone.now() - dt.timedelta(seconds=5)
     with django_capture_on_commit_callbacks(execute=True), mock.patch("django.utils.timezone.now") as clock:
         clock.return_value = import_started
-        table_csv_import(user=nurse, clinic=patient.clinic, kind="sessions", source=text, patient=patient)
+        table_csv_import(
+            user=nurse, clinic=patient.clinic, kind="sessions", source=text, today=booking.date, patient=patient
+        )
         assert InjectionSession.objects.get(pk=booking.pk).modified == import_started
     assert InjectionSession.objects.get(pk=booking.pk).modified > import_started
 
@@ -307,6 +309,58 @@ def test_preventives_and_sessions_upload_and_download_round_trip(world, client):
         upload = SimpleUploadedFile(f"{kind}.csv", text, content_type="text/csv")
         response = client.post(url, {"action": "upload", "kind": kind, "file": upload})
         assert response.context["summary"].lines() == [f"{kind}: 0 created, 0 updated, 1 unchanged"]
+
+
+def test_a_sessions_file_may_not_undo_or_rewrite_a_recorded_session(world, client):
+    """A recorded session stays as recorded: a row turning it back into a booking, or changing its units and lot,
+    is a problem of that row's date (nothing is written), as the session pages refuse to edit it."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    number = patient.record_number
+    url = reverse("interop:patient", args=[patient.external_id])
+    recorded = (
+        "patient_id,date,status,total_units,lot,expiry,sites\n"
+        f"{number},2026-01-05,recorded,10,C1,2027-01-01,procerus:midline:5;temporalis:left:5:ftp\n"
+    )
+
+    def upload(text: str):
+        file = SimpleUploadedFile("sessions.csv", text.encode(), content_type="text/csv")
+        return client.post(url, {"action": "upload", "kind": "sessions", "file": file})
+
+    upload(recorded)
+    session = InjectionSession.objects.get(patient=patient)
+    for text, fields in (
+        (f"patient_id,date,status\n{number},2026-01-05,booked\n", "status, total_units, lot, expiry, sites"),
+        (recorded.replace(",10,C1,", ",10,C2,"), "lot"),
+    ):
+        (problem,) = [str(problem) for problem in upload(text).context["problems"]]
+        assert problem == (
+            f"line 2, column date: the session of 2026-01-05 is recorded, and this row would change it ({fields}); an "
+            "import adds and books sessions but does not change one already recorded"
+        )
+    session.refresh_from_db()
+    assert (session.status, session.product_lot, session.sites.count(), session.version) == ("recorded", "C1", 2, 1)
+
+
+def test_a_session_recorded_after_today_is_refused_by_the_upload(world, client):
+    """A sessions file recording a session on a day to come is refused at that row's date: it is booked instead."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    text = (
+        "patient_id,date,status,total_units,lot,expiry,sites\n"
+        f"{patient.record_number},{tomorrow},recorded,5,C1,2099-01-01,procerus:midline:5\n"
+    )
+    file = SimpleUploadedFile("sessions.csv", text.encode(), content_type="text/csv")
+    response = client.post(
+        reverse("interop:patient", args=[patient.external_id]), {"action": "upload", "kind": "sessions", "file": file}
+    )
+    (problem,) = [str(p) for p in response.context["problems"]]
+    assert problem == (
+        f"line 2, column date: a session recorded on {tomorrow} is after today ({timezone.localdate()}); a session "
+        "to come is booked"
+    )
+    assert not InjectionSession.objects.filter(patient=patient).exists()
 
 
 def test_a_patient_may_upload_their_own_diary_but_not_sessions_or_preventives(world, client):

@@ -22,7 +22,16 @@ import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from onaboard.clinical import DiaryDay, Muscle, PromError, Side, diary_day_from_fields, hit6_score, midas_score
+from onaboard.clinical import (
+    MAX_SESSION_UNITS,
+    DiaryDay,
+    Muscle,
+    PromError,
+    Side,
+    diary_day_from_fields,
+    hit6_score,
+    midas_score,
+)
 from onaboard.interop.fhir import codes
 from onaboard.interop.fhir.build import DIARY_FLAGS
 from onaboard.interop.fhir.records import (
@@ -67,6 +76,8 @@ NUL_IN_TEXT = "text must not contain the NUL character"
 _MUSCLES = tuple(muscle.value for muscle in Muscle)
 _SIDES = tuple(side.value for side in Side)
 DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {first})"
+AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
+DOSE_ABOVE_LIMIT = "a session of {units} U is above the {limit} U a session may hold (BOTOX label, PREEMPT)"
 NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
 UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
 NO_DRUG = "the medication needs a text (the drug or product name)"
@@ -183,6 +194,15 @@ class _Reader:
         self.problems.append(Problem(at, message))
 
     # -- Patients --
+
+    def happened(self, at: str, day: dt.date | None, what: str) -> dt.date | None:
+        """``day`` when it is given and not after today; otherwise a problem at ``at`` and None."""
+        if day is None:
+            self.problem(at, NO_DATE)
+        elif day > self.today:
+            self.problem(at, AFTER_TODAY.format(what=what, day=day, today=self.today))
+            return None
+        return day
 
     def read_patient(self, at: str, full_url: str, resource: Mapping[str, Any]) -> None:
         numbers = [i.get("value") for i in resource.get("identifier", []) if i.get("system") == codes.RECORD_NUMBER]
@@ -320,9 +340,7 @@ class _Reader:
             )
             return
         patient = self.subject(at, resource)
-        day = _date(resource.get("authored"))
-        if day is None:
-            self.problem(f"{at}.authored", NO_DATE)
+        day = self.happened(f"{at}.authored", _date(resource.get("authored")), "a questionnaire response")
         answers: dict[str, Any] = {}
         for item in resource.get("item", []):
             answer = (item.get("answer") or [{}])[0]
@@ -364,9 +382,7 @@ class _Reader:
 
     def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
-        day = _date(resource.get("effectiveDateTime"))
-        if day is None:
-            self.problem(f"{at}.effectiveDateTime", NO_DATE)
+        day = self.happened(f"{at}.effectiveDateTime", _date(resource.get("effectiveDateTime")), "a recorded session")
         contained = {c.get("id"): c for c in resource.get("contained", [])}
         medication = (
             contained.get("product")
@@ -379,6 +395,9 @@ class _Reader:
         dose = ((resource.get("dosage") or {}).get("dose") or {}).get("value")
         if dose is None:
             self.problem(f"{at}.dosage.dose", NO_DOSE)
+        elif isinstance(dose, int | float) and dose > MAX_SESSION_UNITS:
+            self.problem(f"{at}.dosage.dose", DOSE_ABOVE_LIMIT.format(units=dose, limit=MAX_SESSION_UNITS))
+            dose = None
         sites: list[SiteRecord] = []
         vial: dict[str, Any] = {}
         checks: dict[str, Any] = {}
@@ -458,9 +477,7 @@ class _Reader:
         kind = _code(resource.get("event"), codes.SIDE_EFFECT)
         if kind is None:
             self.problem(f"{at}.event", NO_KIND)
-        onset = _date(resource.get("date"))
-        if onset is None:
-            self.problem(f"{at}.date", NO_DATE)
+        onset = self.happened(f"{at}.date", _date(resource.get("date")), "a side effect")
         detail: dict[str, Any] = {}
         for extension in resource.get("extension", []):
             if extension.get("url") == codes.SIDE_EFFECT_DETAIL:

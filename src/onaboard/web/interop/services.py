@@ -48,6 +48,10 @@ BATCH = 1000
 UNKNOWN_PATIENT = gettext_noop("no patient with record number {value} in this clinic")
 OTHER_PATIENT = gettext_noop("this file is for patient {expected}; the row names {value}")
 REFUSED_ROW = gettext_noop("patient {record_number}: {message}")
+RECORDED_SESSION_CHANGED = gettext_noop(
+    "the session of {date} is recorded, and this row would change it ({fields}); an import adds and books sessions "
+    "but does not change one already recorded"
+)
 IMPORT_COUNTS = gettext_noop("{kind}: {created} created, {updated} updated, {unchanged} unchanged")
 
 Progress = Callable[[int], None]
@@ -228,15 +232,22 @@ def diary_csv_import(
     return summary
 
 
-def _first_line(source: str | bytes, patient_id: str) -> int:
-    """The first line of the file whose ``patient_id`` field is ``patient_id`` (for the problem's location)."""
+def _first_line(source: str | bytes, patient_id: str, day: dt.date | None = None) -> int:
+    """The first line of the file whose ``patient_id`` field is ``patient_id`` (and whose ``date`` is ``day``, when
+    given), for the problem's location; 1 when none is."""
     from onaboard.clinical import csv_records
 
     text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
     records = csv_records(text)
     _, header = next(records)
-    at = header.index("patient_id")
-    return next((line for line, fields in records if len(fields) > at and fields[at] == patient_id), 1)
+    names = [name.strip() for name in header]
+    wanted = {names.index("patient_id"): patient_id}
+    if day is not None:
+        wanted[names.index("date")] = day.isoformat()
+    for line, fields in records:
+        if all(len(fields) > at and fields[at].strip() == value for at, value in wanted.items()):
+            return line
+    return 1
 
 
 # --- FHIR ----------------------------------------------------------------------------------------------------------
@@ -293,6 +304,14 @@ def _csv_view(record: SessionRecord) -> SessionRecord:
     return dataclasses.replace(record, key="", overridden_checks="", check_reasons="", sites=sites)
 
 
+class RecordedSessionChangedError(ValueError):
+    """An imported row would change a session recorded here (``day``): records are not rewritten by an import."""
+
+    def __init__(self, day: dt.date, message: str) -> None:
+        super().__init__(message)
+        self.day = day
+
+
 def _sessions(
     *,
     user: Any,
@@ -304,7 +323,11 @@ def _sessions(
 ) -> None:
     """Sessions as recorded elsewhere: stored as they were (the checks were run and any override recorded when the
     session was recorded; ``check_reasons`` keeps what was weighed), each create or change audited. ``view`` is what
-    the source carries: only that is compared, and a change keeps what the source does not carry."""
+    the source carries: only that is compared, and a change keeps what the source does not carry.
+
+    A session already recorded here is never changed: a row that matches it with other content (units, sites, lot,
+    a status of booked or cancelled ...) raises ``RecordedSessionChangedError`` before anything is written, as the
+    app itself refuses to edit or move a recorded session. A booked one may become recorded or cancelled."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     cancelled = SessionStatus.CANCELLED
 
@@ -321,6 +344,17 @@ def _sessions(
             both_cancelled,  # any number of cancelled sessions a day
         ),
     )
+    for record, match in zip(records, matches, strict=True):
+        if match is not None and match.status == SessionStatus.RECORDED:
+            stored_view, row_view = view(session_record(match)), view(record)
+            if stored_view != row_view:
+                fields = [
+                    field.name
+                    for field in dataclasses.fields(row_view)
+                    if getattr(stored_view, field.name) != getattr(row_view, field.name)
+                ]
+                message = gettext(RECORDED_SESSION_CHANGED).format(date=record.date, fields=", ".join(fields))
+                raise RecordedSessionChangedError(record.date, message)
     updated: list[int] = []
     for record, match in zip(records, matches, strict=True):
         if match is not None and view(session_record(match)) == view(record):
@@ -532,7 +566,7 @@ TABLE_KINDS = ("preventives", "sessions")
 
 
 def table_csv_import(
-    *, user: Any, clinic: Clinic, kind: str, source: str | bytes, patient: Patient | None = None
+    *, user: Any, clinic: Clinic, kind: str, source: str | bytes, today: dt.date, patient: Patient | None = None
 ) -> ImportSummary:
     """Import a preventive-history or sessions CSV (docs/fhir.md): all rows or, with ``DiaryCsvInvalidError``
     listing every ``line N, column C`` problem, none. Rows are matched by drug and start, or by date."""
@@ -542,7 +576,7 @@ def table_csv_import(
                 source, classes=[c.value for c in PreventiveClass], reasons=[r.value for r in StopReason]
             )
         else:
-            rows = read_sessions(source)
+            rows = read_sessions(source, today=today)
     except TableError as refused:
         raise DiaryCsvInvalidError(refused.problems) from None
     known = _patients_by_id(clinic, rows)
@@ -578,4 +612,7 @@ def table_csv_import(
                 raise DiaryCsvInvalidError(
                     [CsvProblem(1, None, f"{patient_id}: {m}") for m in refused.messages]
                 ) from None
+            except RecordedSessionChangedError as refused:
+                line = _first_line(source, patient_id, refused.day)
+                raise DiaryCsvInvalidError([CsvProblem(line, "date", str(refused))]) from None
     return summary

@@ -127,7 +127,12 @@ def patient_exchange(request: HttpRequest, external_id: UUID) -> HttpResponse:
                         )
                     else:
                         summary = table_csv_import(
-                            user=request.user, clinic=patient.clinic, kind=kind, source=upload.read(), patient=patient
+                            user=request.user,
+                            clinic=patient.clinic,
+                            kind=kind,
+                            source=upload.read(),
+                            today=timezone.localdate(),
+                            patient=patient,
                         )
                     if checked_only:
                         raise _CheckOnly(summary)
