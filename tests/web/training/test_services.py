@@ -175,6 +175,21 @@ def test_a_started_session_takes_no_enrolments(world):
         services.enrolment_create(session=session, trainee=world.users["trainee"])
 
 
+def test_nobody_leaves_a_session_that_has_started_and_nobody_moves_up_into_it(world):
+    """Leaving closes when the session starts: an attended enrolment stays enrolled (it counts toward the
+    certificate) and the waitlisted trainee is not moved into a session that has taken place."""
+    session = live_session(world.users["clinician"], capacity=1)
+    came, waited = _trainee(world, "came"), _trainee(world, "waited")
+    enrolment = services.enrolment_create(session=session, trainee=came)
+    services.enrolment_create(session=session, trainee=waited)
+    LiveSession.objects.filter(pk=session.pk).update(starts_at=timezone.now() - dt.timedelta(days=2))
+    services.attendance_record(session=LiveSession.objects.get(pk=session.pk), attended={enrolment.pk: True})
+    with pytest.raises(services.TrainingError, match=services.SESSION_STARTED):
+        services.enrolment_cancel(enrolment=Enrolment.objects.get(pk=enrolment.pk))
+    statuses = dict(Enrolment.objects.filter(session=session).values_list("trainee__username", "status"))
+    assert statuses == {"came": "enrolled", "waited": "waitlisted"}
+
+
 def test_attendance_is_recorded_for_enrolled_trainees_only(world):
     """Attendance marks enrolled trainees; a waitlisted trainee's row is left alone."""
     session = live_session(world.users["clinician"], capacity=1)

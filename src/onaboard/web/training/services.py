@@ -347,11 +347,10 @@ def _promote(session: LiveSession) -> list[Enrolment]:
 
 def enrolment_cancel(*, enrolment: Enrolment) -> list[Enrolment]:
     """Cancel an enrolment or a waitlist place; a freed place goes to the first on the waitlist. Returns who was
-    promoted. A cancelled session's list stays as it was (TrainingError): nobody moves up on it."""
+    promoted. A cancelled or started session's list stays as it was (TrainingError): nobody leaves a session that
+    has taken place (attendance stands, and counts toward the certificate), and nobody moves up into one."""
     with transaction.atomic():
-        session = LiveSession.objects.select_for_update().get(pk=enrolment.session_id)
-        if session.cancelled:
-            raise TrainingError(_(SESSION_CANCELLED))
+        session = _scheduled(enrolment.session)
         locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
         if locked.status == EnrolmentStatus.CANCELLED:
             return []
