@@ -67,6 +67,31 @@ def test_the_procedure_note_lists_sites_lot_vials_discarded_units_codes_injector
     assert "Brief vasovagal episode" in text
 
 
+def test_billing_staff_print_the_procedure_note_without_its_clinical_notes(world, treated):
+    """Billing staff may print the procedure note for a claim (sites, units, lot, codes), but the complications,
+    the side effects reported after the session and a check override are clinical notes, left out as everywhere
+    else billing staff look; a clinician's copy holds them."""
+    session = treated.sessions[0]
+    session.override_reason = "Interval override agreed with the patient"
+    session.save()
+    made = document_pdf(
+        DocumentKind.PROCEDURE,
+        user=world.users["billing"],
+        patient=treated.patient,
+        today=treated.today,
+        session_id=session.external_id,
+    )
+    text = " ".join(pdf_text(made.pdf).split())
+    assert session.product_lot in text
+    assert "64615" in text
+    for clinical in ("Brief vasovagal episode", "Interval override agreed", "Side effects reported after"):
+        assert clinical not in text
+    assert "this copy was printed by staff who do not see them" in text
+    _, full = _text(world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=session.external_id)
+    assert "Brief vasovagal episode" in full
+    assert "Interval override agreed" in full
+
+
 def test_the_patient_summary_speaks_plainly_of_what_was_done_what_to_expect_side_effects_and_the_next_date(
     world, treated
 ):

@@ -50,7 +50,7 @@ from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import URGENT_SIDE_EFFECTS, InjectionSession, SideEffect, SideEffectKind
 from onaboard.web.injections.selectors import patient_safety_screen, session_plan, session_sites
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
-from onaboard.web.patients.access import Capability
+from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 
 NO_TREATMENT = gettext_noop(
@@ -256,7 +256,11 @@ def _site_rows(session: InjectionSession) -> list[dict[str, Any]]:
 
 
 def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
+    """The procedure note. Complications, side effects and a check override are clinical notes: they are written
+    for clinical staff (and the command line, run by the clinic's operator), and left out for billing and admin
+    staff, who may print the note for a claim but see no clinical notes anywhere else in the app."""
     session = _session(facts, session_id)
+    clinical = user is None or can(user, Capability.VIEW_CLINICAL)
     plan = session_plan(session)
     request = _request_of(facts.patient, Stage.CONTINUATION if session != facts.recorded[0] else Stage.INITIAL)
     return {
@@ -269,7 +273,8 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         else [],
         "billing_lines": plan.billing_lines if plan else (),
         "cycle_number": list(facts.recorded).index(session) + 1,
-        "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")),
+        "clinical_notes": clinical,
+        "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")) if clinical else [],
         "diagnosis": _diagnosis(request),
     }
 
