@@ -95,9 +95,24 @@ def test_a_period_before_the_first_row_is_missing():
     days = [d for d in three_periods() if d.date >= period_start(2)]
     result = judge(days)
     assert result.chronic_migraine.verdict is ChronicMigraine.INSUFFICIENT_DATA
-    assert "period 3 (2025-12-08..2026-01-04) ends before the first diary row: missing" in (
+    assert "ICHD-3 1.3 A: period 3 (2025-12-08..2026-01-04) ends before the first diary row: missing" in (
         result.chronic_migraine.reasons
     )
+
+
+def test_every_reason_of_insufficient_data_names_its_rule():
+    """An incomplete or missing period is named with the criterion that needs it (ICHD-3 1.3 A for chronic
+    migraine, 8.2 B for overuse), as every reason names its rule and its numbers (shared/spec/cli.md)."""
+    periods = three_periods(headache=(20, 12, 20), recorded=(28, 12, 28))
+    days = [d for d in periods if period_start(2) <= d.date < period_start(1)]
+    result = judge(days)
+    assert result.chronic_migraine.reasons[1:] == (
+        "ICHD-3 1.3 A: period 1 (2026-02-02..2026-03-01) has 0 of 28 days recorded (< 20): incomplete",
+        "ICHD-3 1.3 A: period 2 (2026-01-05..2026-02-01) has 12 of 28 days recorded (< 20): incomplete",
+        "ICHD-3 1.3 A: period 3 (2025-12-08..2026-01-04) ends before the first diary row: missing",
+    )
+    assert result.medication_overuse.verdict is MedicationOveruse.INSUFFICIENT_DATA
+    assert all(reason.startswith("ICHD-3 8.2 B: ") for reason in result.medication_overuse.reasons)
 
 
 @pytest.mark.parametrize(("attacks", "verdict"), [(4, ChronicMigraine.NO), (5, ChronicMigraine.YES)])

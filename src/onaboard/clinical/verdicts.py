@@ -109,15 +109,16 @@ def _counts(periods: Sequence[PeriodSummary], attribute: str) -> str:
     return ", ".join(str(getattr(period, attribute)) for period in periods)
 
 
-def _unusable(periods: Sequence[PeriodSummary]) -> list[str]:
-    """A reason for each period that is missing or incomplete."""
+def _unusable(periods: Sequence[PeriodSummary], rule: str) -> list[str]:
+    """A reason for each period that is missing or incomplete, naming ``rule`` (the criterion that needs it), as
+    every reason names its rule (shared/spec/cli.md)."""
     reasons = []
     for period in periods:
         if period.missing:
-            reasons.append(f"{period.label} ends before the first diary row: missing")
+            reasons.append(f"{rule}: {period.label} ends before the first diary row: missing")
         elif not period.complete:
             reasons.append(
-                f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded "
+                f"{rule}: {period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded "
                 f"(< {MIN_RECORDED_DAYS}): incomplete"
             )
     return reasons
@@ -144,7 +145,7 @@ def chronic_migraine_verdict(periods: Sequence[PeriodSummary], *, attacks: int) 
             )
     if failures:
         return Verdict(ChronicMigraine.NO, tuple(failures))
-    unusable = _unusable(periods)
+    unusable = _unusable(periods, "ICHD-3 1.3 A")
     if unusable:
         return Verdict(
             ChronicMigraine.INSUFFICIENT_DATA,
@@ -233,7 +234,7 @@ def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[Medi
     ]
     if not_met:
         return Verdict(MedicationOveruse.NOT_SUSPECTED, tuple(not_met))
-    unusable = _unusable(periods)
+    unusable = _unusable(periods, "ICHD-3 8.2 B")
     if unusable:
         return Verdict(
             MedicationOveruse.INSUFFICIENT_DATA,
