@@ -203,6 +203,29 @@ def test_script_bad_arguments_exit_2_with_nothing_on_stdout(write: Writer) -> No
         assert done.stderr.strip(), args
 
 
+def test_a_bad_option_does_not_hide_the_files_problems(write: Writer) -> None:
+    """Exit 2 lists every problem: a bad ``--as-of``, ``--periods`` or ``--injections`` and the bad rows of the
+    file, options first; a missing file is listed beside a bad option too."""
+    bad = write([*days("P1", date(2026, 1, 5), 2), {"patient_id": "P1", "date": "2026-01-07", "headache_hours": "x"}])
+    bad_date = cli.BAD_DATE_OPTION.format
+    for args, option in (
+        (("assess", bad, "--json", "--as-of", "nope"), bad_date(option="--as-of", value="nope")),
+        (("assess", bad, "--json", "--periods", "0"), cli.PERIODS_BELOW_ONE.format(value=0)),
+        (
+            ("outcomes", bad, "--json", "--injections", "x"),
+            cli.BAD_DATE_OPTION.format(option="--injections", value="x"),
+        ),
+    ):
+        problems = refused(invoke(*args))
+        assert problems[0] == option, args
+        assert problems[1].startswith("line 4, column headache_hours: "), args
+    missing = str(Path(bad).with_name("absent.csv"))
+    assert refused(invoke("assess", missing, "--as-of", "nope")) == [
+        cli.BAD_DATE_OPTION.format(option="--as-of", value="nope"),
+        cli.NO_SUCH_FILE.format(path=missing),
+    ]
+
+
 def test_periods_before_the_calendar_begins_exit_2_naming_the_options(write: Writer) -> None:
     """An ``--as-of`` or ``--periods`` reaching before 0001-01-01, or an injection on its first days, is refused
     with exit 2 and the options named, not a traceback."""

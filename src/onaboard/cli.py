@@ -149,18 +149,23 @@ def clinic_today() -> date:
     return command_today(timezone.localdate)
 
 
-def _read_diary(path: Path, patient_id: str | None) -> tuple[PatientDiary, ...]:
-    """The file's patients (or the one asked for); exits 2 on any problem, listing them all."""
+def _read_diary(path: Path, patient_id: str | None, args: Arguments) -> tuple[PatientDiary, ...]:
+    """The file's patients (or the one asked for); exits 2 on any problem, listing them all: the options' problems
+    already in ``args`` and the file's, so a bad option does not hide a bad row."""
+    data = None
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        fail([NO_SUCH_FILE.format(path=path)])
+        args.problems.append(NO_SUCH_FILE.format(path=path))
     except OSError as error:
-        fail([UNREADABLE_FILE.format(path=path, reason=error.strerror or error)])
-    try:
-        patients = parse_diary(data, today=command_today())
-    except InvalidInputError as error:
-        fail(str(problem) for problem in error.problems)
+        args.problems.append(UNREADABLE_FILE.format(path=path, reason=error.strerror or error))
+    patients: tuple[PatientDiary, ...] = ()
+    if data is not None:
+        try:
+            patients = parse_diary(data, today=command_today())
+        except InvalidInputError as error:
+            args.problems.extend(str(problem) for problem in error.problems)
+    args.check()
     if patient_id is None:
         return patients
     chosen = tuple(p for p in patients if p.patient_id == patient_id)
@@ -276,8 +281,7 @@ def assess_command(
     birth = args.date("--birth-date", birth_date)
     if as_of_date is not None and birth is not None:
         args.require(birth <= as_of_date, BIRTH_AFTER_AS_OF.format(birth=birth, as_of=as_of_date))
-    args.check()
-    patients = _read_diary(diary, patient)
+    patients = _read_diary(diary, patient, args)
     if birth is not None:
         late = [p.patient_id for p in patients if as_of_date is None and p.last_date and p.last_date < birth]
         if late:
@@ -336,8 +340,7 @@ def outcomes_command(
     """Change in headache days per 28-day period after treatment, week-24 response and NICE TA260 verdict."""
     args = Arguments()
     dates = args.dates("--injections", injections)
-    args.check()
-    patients = _read_diary(diary, patient)
+    patients = _read_diary(diary, patient, args)
     with _within_calendar("--injections"):
         results = _each_with_progress(patients, lambda p: treatment_outcomes(p, injections=dates), "outcomes")
     if json_output:

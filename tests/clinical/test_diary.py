@@ -94,6 +94,24 @@ def test_header_problems_are_each_reported_on_line_1():
     ]
 
 
+def test_the_rows_are_checked_even_when_the_header_has_problems():
+    """Every problem is listed: an unknown or repeated column does not hide the rows' problems (the unknown column
+    is ignored, the repeated one read from its first place); a missing required column is the one problem on line
+    1, as no row can be read without it."""
+    text = "patient_id,date,headache_hours,date,foo\nP1,2026-01-05,x,2026-01-06,1\nP1,2026-13-01,2,,\n"
+    assert problems_of(text) == [
+        f"line 1, column date: {diary_module.REPEATED_COLUMN}",
+        f"line 1, column foo: {diary_module.UNKNOWN_COLUMN.format(expected=', '.join(diary_module.COLUMNS))}",
+        "line 2, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')",
+        "line 3, column date: date 2026-13-01 does not exist",
+        "line 3, column intensity: intensity is required when headache_hours is above 0",
+    ]
+    assert problems_of("patient_id,date,foo\nP1,2026-01-05,x\nP2,2026-02-30,y\n") == [
+        f"line 1, column foo: {diary_module.UNKNOWN_COLUMN.format(expected=', '.join(diary_module.COLUMNS))}",
+        f"line 1, column headache_hours: {diary_module.MISSING_COLUMN}",
+    ]
+
+
 def test_every_row_problem_is_reported_with_line_and_column():
     """A refused file lists every problem, in file order, as `line N, column C: what is wrong`."""
     text = (

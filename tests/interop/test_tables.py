@@ -111,6 +111,19 @@ def test_the_header_is_checked_like_the_diarys():
     assert _problems(read_sessions, "") == [f"line 1: {tables.EMPTY_FILE}"]
 
 
+def test_the_rows_are_checked_even_when_the_header_has_problems():
+    """As in the diary: an unknown column does not hide a row's problem; a missing required column is the one
+    problem on line 1."""
+    text = "patient_id,date,status,when\nMRN-1,2026-01-05,done,x\n"
+    assert _problems(read_sessions, text) == [
+        f"line 1, column when: {tables.UNKNOWN_COLUMN.format(expected=', '.join(tables.SESSION_COLUMNS))}",
+        "line 2, column status: must be one of booked, recorded, cancelled (got 'done')",
+    ]
+    assert _problems(read_sessions, "patient_id,status\nMRN-1,booked\nMRN-1,done\n") == [
+        "line 1, column date: required column is missing",
+    ]
+
+
 def test_digits_other_than_ascii_are_problems_not_crashes():
     """'²' passes str.isdigit() but not int(): a units value or a site's units written with it is a problem of its
     row and column, like any other bad number."""

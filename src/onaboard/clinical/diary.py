@@ -395,12 +395,17 @@ def parse_diary(source: str | bytes, *, today: date) -> tuple[PatientDiary, ...]
     if first is None:
         raise DiaryError([Problem(1, None, EMPTY_FILE)])
     header_line, header = first
+    # An unknown or repeated column does not stop the rows being checked (every problem is listed; the unknown
+    # column is ignored, the repeated one read from its first place). A missing required column is the file's one
+    # problem on line 1: no row can be read without it.
     problems = _header_problems(header, header_line)
-    if problems:
+    if any(name not in header for name in REQUIRED_COLUMNS):
         raise DiaryError(problems)
 
     width = len(header)
-    position = {name: i for i, name in enumerate(header)}
+    position: dict[str, int] = {}
+    for i, name in enumerate(header):
+        position.setdefault(name, i)
 
     def at(column: str) -> int:  # a column the file lacks reads the blank kept at index ``width``
         return position.get(column, width)

@@ -165,7 +165,10 @@ def _read(
         elif name not in columns:
             problems.append(Problem(header_line, name, UNKNOWN_COLUMN.format(expected=", ".join(columns))))
     problems.extend(Problem(header_line, name, MISSING_COLUMN) for name in required if name not in header)
-    if problems:
+    # As the diary's reader: after an unknown or repeated column the rows are checked even so (every problem
+    # listed; the unknown column ignored, the repeated one read from its first place); a missing required column
+    # is the file's one problem on line 1.
+    if any(name not in header for name in required):
         raise TableError(problems)
     by_patient: dict[str, list[Any]] = {}
     seen: dict[tuple[str, Any], int] = {}
@@ -173,7 +176,10 @@ def _read(
         if len(values) > len(header):
             problems.append(Problem(line, None, TOO_MANY_FIELDS.format(found=len(values), expected=len(header))))
             continue
-        row = _Row(line, dict(zip(header, values, strict=False)), problems)
+        fields: dict[str, str] = {}
+        for name, value in zip(header, values, strict=False):
+            fields.setdefault(name, value)
+        row = _Row(line, fields, problems)
         before = len(problems)
         read = read_row(row)
         if read is None or len(problems) > before:
