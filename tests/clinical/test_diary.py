@@ -112,6 +112,14 @@ def test_the_rows_are_checked_even_when_the_header_has_problems():
     ]
 
 
+def test_a_nul_character_in_the_notes_is_a_problem_of_its_row():
+    """No note a person writes holds a NUL character (and PostgreSQL text cannot store one): it is refused at the
+    row's notes, the same rule the app's forms, API and FHIR import apply."""
+    assert problems_of("patient_id,date,headache_hours,notes\nP1,2026-01-05,0,ok\x00then\n") == [
+        f"line 2, column notes: {diary_module.NUL_IN_NOTES}"
+    ]
+
+
 def test_every_row_problem_is_reported_with_line_and_column():
     """A refused file lists every problem, in file order, as `line N, column C: what is wrong`."""
     text = (

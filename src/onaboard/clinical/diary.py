@@ -122,6 +122,7 @@ FEATURE_ON_HEADACHE_FREE_DAY = "must be blank or no when headache_hours is 0 (go
 BAD_YES_NO = "must be yes/no, y/n, true/false or 1/0 (got {value!r})"
 UNKNOWN_MEDICATION_CLASS = "unknown acute medication class {value!r} (known: {known})"
 EMPTY_MEDICATION_ITEM = "empty item in the ;-separated list of classes"
+NUL_IN_NOTES = "notes must not contain the NUL character"
 
 PATIENT_ID_PATTERN = r"[A-Za-z0-9._-]{1,64}"
 """A patient id as the diary contract allows it (a regular expression, to be matched whole)."""
@@ -317,6 +318,8 @@ def _read_row(
     day = _read_date(raw_date, today, problems)
     typed, value_problems = _read_values(values)
     problems.extend(value_problems)
+    if "\x00" in notes:  # no text a person writes holds one, and PostgreSQL text cannot store it
+        problems.add("notes", NUL_IN_NOTES)
     readable = parsed if isinstance(parsed, date) else None
     if problems or day is None or typed is None:
         return None, problems, readable

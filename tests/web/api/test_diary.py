@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from onaboard.clinical import assess
-from onaboard.clinical.diary import BAD_HOURS, INTENSITY_REQUIRED
+from onaboard.clinical.diary import BAD_HOURS, INTENSITY_REQUIRED, NUL_IN_NOTES
 from onaboard.serialize import assessment_json
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary import api as diary_api
@@ -145,11 +145,13 @@ def test_dates_in_the_calendars_first_weeks_are_answered_not_crashed(world, api_
     assert response.json()["detail"][0]["loc"][-1] == "as_of"
 
 
-def test_a_nul_character_in_notes_is_dropped_not_a_server_error(world, api_as, today):
-    """A NUL byte in the notes (PostgreSQL text cannot hold one) is left out of what is stored; the day saves."""
+def test_a_nul_character_in_notes_is_refused_not_a_server_error(world, api_as, today):
+    """A NUL byte in the notes (no text a person writes holds one; PostgreSQL text cannot store it) is refused with
+    the diary rule's words at ``notes``, as the CSV import and the FHIR import refuse it; nothing is saved."""
     response = _put(api_as("patient"), world.own_patient, today, {"headache_hours": 0, "notes": "ok\x00then"})
-    assert response.status_code == 200
-    assert DiaryEntry.objects.get(patient=world.own_patient).notes == "okthen"
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"loc": ["body", "notes"], "msg": NUL_IN_NOTES, "type": "value_error"}]
+    assert not DiaryEntry.objects.exists()
 
 
 def test_billing_cannot_read_the_diary(world, api_as):

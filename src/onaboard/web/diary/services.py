@@ -56,7 +56,7 @@ def _fields_of(day: DiaryDay) -> dict[str, Any]:
         "acute_medication": ";".join(c for c in ACUTE_CLASS_ORDER if c in day.acute_medication),
         "acute_relief": day.acute_relief,
         "believed_migraine": day.believed_migraine,
-        "notes": day.notes.replace("\x00", ""),  # PostgreSQL text cannot hold NUL; it is no part of a note
+        "notes": day.notes,
     }
 
 
