@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -43,6 +45,21 @@ def test_every_kind_offers_distinct_choices_with_the_answer_among_them(kind):
         assert 0 <= question.answer < len(question.choices)
         assert question.explanation
         assert question.source
+
+
+def _meaning(choice: str) -> str:
+    """A choice with its numbers read as numbers (0 %, 0.0 % and -0.0 % say the same)."""
+    return re.sub(r"-?[0-9]+(?:\.[0-9]+)?", lambda number: str(Decimal(number.group()).normalize() + 0), choice)
+
+
+def test_no_wrong_choice_says_what_the_answer_says():
+    """No wrong choice means the same as the engine's answer: at week 24 equal to baseline (a change of 0.0 %), no
+    "0 %" or "-0.0 %" is offered beside it and marked wrong."""
+    for kind in sorted(KINDS):
+        for seed in range(400):
+            question = generate_question(kind, _rng(seed))
+            meanings = [_meaning(choice) for choice in question.choices]
+            assert len(set(meanings)) == len(meanings), (kind, seed, question.choices)
 
 
 def test_the_same_seed_gives_the_same_quiz_and_another_seed_another():

@@ -738,7 +738,8 @@ def _week24_response(rng: random.Random) -> Question:
     wrong = [phrase(change, not responder)]
     other = percent_change(week24, baseline)
     wrong.append(phrase(other, responder))
-    wrong.append(phrase(-(change or Decimal(0)), responder))
+    if change:  # the sign turned round; no change has none to turn (-0.0 would be the answer again)
+        wrong.append(phrase(-change, responder))
     wrong.append(phrase(percent_change(baseline, max(0, week24 - 3)), not responder))
     choices, index = _shuffle_choices(rng, answer, wrong)
     return Question(

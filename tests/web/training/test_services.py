@@ -219,6 +219,38 @@ def test_a_certificate_needs_everything_passed(world):
     assert services.certificate_for_code("AAAA-AAAA-AAAA") is None
 
 
+def test_a_first_visit_sent_twice_does_not_close_the_case(world):
+    """A double click sends the first-visit answers twice; the second, reaching the week-24 stage, is refused
+    instead of being graded as the week-24 answer (which closed the case as failed with every answer right)."""
+    trainee = world.users["trainee"]
+    attempt = services.case_attempt_start(user=trainee)
+    services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
+    with pytest.raises(services.TrainingError, match="answered already"):
+        services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
+    attempt.refresh_from_db()
+    assert attempt.stage == "week24"
+    services.case_attempt_decide(attempt=attempt, decisions=engine_week24(attempt))
+    attempt.refresh_from_db()
+    assert (attempt.stage, attempt.passed) == ("done", True)
+
+
+def test_attendance_counts_only_for_a_place_kept_on_a_session_held(world):
+    """Attendance marked ahead, then the place given up or the session cancelled, is not a session attended in
+    the trainer's summary; a kept place on a session held is."""
+    from onaboard.web.training.selectors import trainee_summary
+
+    trainer, trainee = world.users["clinician"], world.users["trainee"]
+    kept, left, cancelled = (live_session(trainer, title=title) for title in ("kept", "left", "cancelled"))
+    marks = {}
+    for session in (kept, left, cancelled):
+        enrolment = services.enrolment_create(session=session, trainee=trainee)
+        services.attendance_record(session=session, attended={enrolment.pk: True})
+        marks[session.title] = enrolment
+    services.enrolment_cancel(enrolment=marks["left"])
+    services.live_session_cancel(session=cancelled)
+    assert trainee_summary(trainee).sessions_attended == 1
+
+
 def test_a_started_or_cancelled_session_cannot_change(world):
     """Changing or cancelling a session that has started, or was cancelled, is refused with the reason; a field
     that is not a session detail is a programming error."""

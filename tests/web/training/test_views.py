@@ -286,6 +286,24 @@ def test_the_certificate_page_issues_when_ready(client, world):
     assert issued.code in client.get(reverse("training:certificate")).content.decode()
 
 
+def test_a_revoked_certificate_is_not_issued_again_by_its_holder(client, world):
+    """Revoking is the training lead's decision: the holder's page says so and offers no "Issue" button, posting
+    issues nothing, and the revoked certificate's PDF is no longer served."""
+    issued = _certified(world)
+    issued.revoked = True
+    issued.save()
+    client.force_login(world.users["trainee"])
+    page = client.get(reverse("training:certificate")).content.decode()
+    assert f"Your certificate {issued.code} was revoked" in page
+    assert "Issue my certificate" not in page
+    client.post(reverse("training:certificate"))
+    assert list(Certificate.objects.filter(trainee=world.users["trainee"])) == [issued]
+    assert client.get(reverse("training:certificate_pdf", args=[issued.external_id])).status_code == 404
+    issued.revoked = False  # reinstated by the training lead
+    issued.save()
+    assert client.get(reverse("training:certificate_pdf", args=[issued.external_id])).status_code == 200
+
+
 def test_giving_up_a_place_promotes_the_first_on_the_waitlist(client, world):
     """When an enrolled trainee gives up their place on the page, the first waiting trainee is enrolled."""
     session = live_session(world.users["clinician"], capacity=1)

@@ -82,7 +82,9 @@ def trainee_summary(trainee: User) -> TraineeSummary:
         modules_total=len(progress),
         site_trainer_passed=SiteTrainerAttempt.objects.filter(trainee=trainee, passed=True).exists(),
         cases_passed=CaseAttempt.objects.filter(trainee=trainee, passed=True).count(),
-        sessions_attended=Enrolment.objects.filter(trainee=trainee, attended=True).count(),
+        sessions_attended=Enrolment.objects.filter(
+            trainee=trainee, attended=True, status=EnrolmentStatus.ENROLLED, session__cancelled=False
+        ).count(),
         supervised_injections=SupervisedInjection.objects.filter(trainee=trainee).count(),
         certificate=Certificate.objects.filter(trainee=trainee, revoked=False).first(),
         status=services.certificate_status_for(trainee),

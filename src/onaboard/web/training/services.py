@@ -45,6 +45,10 @@ SESSION_STARTED = gettext_noop("this session has already started")
 ALREADY_ENROLLED = gettext_noop("you are already on this session's list")
 NOT_READY = gettext_noop("the certificate needs: {missing}")
 CASE_DONE = gettext_noop("this case has been graded already")
+CASE_STAGE_ANSWERED = gettext_noop("this step of the case was answered already (was the page sent twice?)")
+CERTIFICATE_REVOKED = gettext_noop(
+    "your certificate {code} was revoked; a new one is issued only when the training lead reinstates it"
+)
 PLACEMENT_NOT_AN_OBJECT = gettext_noop("not an object")
 PLACEMENT_UNKNOWN_MUSCLE = gettext_noop("unknown muscle {muscle!r}")
 PLACEMENT_UNKNOWN_VIEW = gettext_noop("unknown view {view!r}")
@@ -274,6 +278,10 @@ def case_attempt_decide(*, attempt: CaseAttempt, decisions: Mapping[str, Any]) -
         locked = CaseAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.stage == CaseAttempt.Stage.DONE:
             raise TrainingError(_(CASE_DONE))
+        week24 = {Step.WEEK24.value}
+        stage_keys = week24 if locked.stage == CaseAttempt.Stage.WEEK24 else set(Decisions.__slots__) - week24  # type: ignore[attr-defined]
+        if not set(decisions) <= stage_keys:  # the form of a stage already answered (a second click)
+            raise TrainingError(_(CASE_STAGE_ANSWERED))
         merged = {**locked.decisions, **decisions}
         if locked.stage == CaseAttempt.Stage.FIRST_VISIT:
             locked.stage = CaseAttempt.Stage.WEEK24
@@ -412,8 +420,17 @@ def certificate_status_for(user: User) -> CertificateStatus:
     )
 
 
+def revoked_certificate(user: User) -> Certificate | None:
+    """The user's latest revoked certificate, when they hold no valid one (revoking is the admin's decision)."""
+    if Certificate.objects.filter(trainee=user, revoked=False).exists():
+        return None
+    return Certificate.objects.filter(trainee=user, revoked=True).order_by("-issued_on", "-pk").first()
+
+
 def certificate_issue(*, user: User, today: dt.date) -> Certificate:
-    """The user's valid certificate, issued now if everything is passed; raises ``TrainingError`` otherwise."""
+    """The user's valid certificate, issued now if everything is passed; raises ``TrainingError`` otherwise, and
+    when their certificate was revoked: only the training lead undoes a revocation (admin), a trainee cannot by
+    issuing themselves a new one."""
     status = certificate_status_for(user)
     if not status.ready:
         raise TrainingError(_(NOT_READY).format(missing="; ".join(status.missing)))
@@ -422,6 +439,9 @@ def certificate_issue(*, user: User, today: dt.date) -> Certificate:
         existing = Certificate.objects.filter(trainee=user, revoked=False).first()
         if existing is not None:
             return existing
+        revoked = Certificate.objects.filter(trainee=user, revoked=True).first()
+        if revoked is not None:
+            raise TrainingError(_(CERTIFICATE_REVOKED).format(code=revoked.code))
         name = user.get_full_name() or user.username
         return Certificate.objects.create(trainee=user, holder_name=name, issued_on=today)
 

@@ -253,7 +253,10 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     elif attempt.stage == CaseAttempt.Stage.WEEK24:
         form = CaseWeek24Form(request.POST or None)
     if request.method == "POST" and form is not None and form.is_valid():
-        services.case_attempt_decide(attempt=attempt, decisions=form.cleaned_data)
+        try:
+            services.case_attempt_decide(attempt=attempt, decisions=form.cleaned_data)
+        except services.TrainingError as problem:
+            messages.error(request, str(problem))
         return redirect("training:case", attempt_id=attempt.external_id)
     the_case = services.case_of(attempt)
     grade = services.case_grade(attempt)
@@ -489,6 +492,7 @@ def certificate(request: HttpRequest) -> HttpResponse:
     context = {
         "status": services.certificate_status_for(request.user),
         "certificate": Certificate.objects.filter(trainee=request.user, revoked=False).first(),
+        "revoked": services.revoked_certificate(request.user),
     }
     return render(request, "training/certificate.html", context)
 
@@ -497,7 +501,7 @@ def certificate(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def certificate_pdf(request: HttpRequest, certificate_id: UUID) -> HttpResponse:
     require_learner(request.user)
-    issued = get_object_or_404(Certificate, external_id=certificate_id, trainee=request.user)
+    issued = get_object_or_404(Certificate, external_id=certificate_id, trainee=request.user, revoked=False)
     verify_url = request.build_absolute_uri(f"{_verify_path()}?code={issued.code}")
     pdf = render_pdf("training/certificate_pdf.html", {"certificate": issued, "verify_url": verify_url}, request)
     return pdf_response(pdf, f"onaboard-certificate-{issued.code}.pdf")
