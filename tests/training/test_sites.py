@@ -111,3 +111,18 @@ def test_follow_the_pain_is_refused_in_a_muscle_without_extra_sites():
     """A request for extra frontalis sites is refused: the engine allows none there."""
     with pytest.raises(ValueError, match="only in its muscles"):
         score_sites(TARGETS, [], follow_the_pain={("frontalis", "left"): 1}, area_at=_area)
+
+
+def test_right_clicks_on_close_sites_of_two_muscles_both_score():
+    """Sites of two muscles closer than twice the tolerance (frontalis and temporalis at the temple lie about 52
+    units apart): a frontalis click 40 units from its site, toward the temporalis one, and a temporalis click 40
+    units from its site, away from it, each score on the site of the muscle they name (matched on distance alone,
+    the frontalis click took the temporalis site and both were marked wrong)."""
+    frontalis = TargetSite("frontalis-left-2", "frontalis", "left", "front", 300, 200)
+    temporalis = TargetSite("temporalis-left-3", "temporalis", "left", "front", 352, 200)
+    clicks = [Placement("frontalis", "front", 340, 200), Placement("temporalis", "front", 392, 200)]
+    score = score_sites([frontalis, temporalis], clicks)
+    assert [(r.target.key, r.placement.muscle, r.correct) for r in score.results] == [
+        ("frontalis-left-2", "frontalis", True),
+        ("temporalis-left-3", "temporalis", True),
+    ]

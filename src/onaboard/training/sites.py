@@ -30,7 +30,8 @@ __all__ = [
 
 SITE_TOLERANCE = 45
 """A placement within 45 map units (4.5 % of the view's width) of a drawn site counts as on it; neighbouring drawn
-sites of one muscle lie 55-70 units apart, so a click cannot be on two sites at once."""
+sites of one muscle lie 55-70 units apart, so a click cannot be on two sites of a muscle at once (sites of two
+muscles can be closer: ``_match`` pairs each click with a site of the muscle it names first)."""
 
 MATCH_RADIUS = 120
 """Placements farther than this from a site are never matched to it (they count as extra placements)."""
@@ -118,7 +119,13 @@ FTP_TOO_MANY = "{count} follow-the-pain sites in the {area} area; the case asked
 
 
 def _match(targets: Sequence[TargetSite], placements: Sequence[Placement]) -> dict[int, tuple[int, float]]:
-    """Greedy one-to-one matching on the same view, closest pairs first: target index -> (placement index, distance)."""
+    """Greedy one-to-one matching on the same view: target index -> (placement index, distance).
+
+    Pairs that score (the placement names the target's muscle and lies within ``SITE_TOLERANCE``) are matched
+    first, closest first; then the rest, closest first (a placement naming the target's muscle wins a tie). Sites of
+    two muscles can lie closer than twice the tolerance (frontalis and temporalis at the temple), so matching on
+    distance alone could pair a right click with the other muscle's site and mark both wrong.
+    """
     pairs = []
     for t, target in enumerate(targets):
         for p, placement in enumerate(placements):
@@ -126,12 +133,13 @@ def _match(targets: Sequence[TargetSite], placements: Sequence[Placement]) -> di
                 continue
             distance = math.hypot(placement.x - target.x, placement.y - target.y)
             if distance <= MATCH_RADIUS:
-                # A placement naming the target's muscle wins a tie of distance.
-                pairs.append((distance, placement.muscle != target.muscle, t, p))
+                other_muscle = placement.muscle != target.muscle
+                scores = not other_muscle and distance <= SITE_TOLERANCE
+                pairs.append((not scores, distance, other_muscle, t, p))
     pairs.sort()
     matched: dict[int, tuple[int, float]] = {}
     used: set[int] = set()
-    for distance, _, t, p in pairs:
+    for _, distance, _, t, p in pairs:
         if t in matched or p in used:
             continue
         matched[t] = (p, distance)
