@@ -694,6 +694,25 @@ def test_the_latest_complete_period_is_judged():
     )
 
 
+def test_a_policy_may_judge_the_response_on_the_period_after_the_cycles_alone():
+    """With ``judged_on = "after_cycles"`` (NICE's "after 2 treatment cycles") the response is period 6's even when
+    a later period is complete; while period 6 is incomplete it is missing information, whatever comes later. Any
+    other value is refused naming the field."""
+    week6 = load_policy(edited("after_cycles = 2", 'after_cycles = 2\njudged_on = "after_cycles"'), source="c.toml")
+    after = (*RESPONDER, Period(8, 4), Period(9, 5, recorded=10))
+    result = judge(continuation_evidence(after), Stage.CONTINUATION, policy=week6).criterion("continuation.response")
+    assert result.evidence[0] == (
+        "judged on period 6 (2026-10-05..2026-11-01) against the baseline (2026-04-20..2026-05-17)"
+    )
+    assert "than the baseline, in period 6 (week 24) (UNCONFIRMED" in result.rule
+    gap = (*RESPONDER[:5], Period(10, 6, recorded=10), Period(8, 4))
+    missing = judge(continuation_evidence(gap), Stage.CONTINUATION, policy=week6).criterion("continuation.response")
+    assert missing.evidence == ("period 6 (week 24), the one the response is judged on, is not complete",)
+    assert problems(edited("after_cycles = 2", 'after_cycles = 2\njudged_on = "best"')) == (
+        'clinic.toml: continuation.judged_on: must be one of latest, after_cycles (got "best")',
+    )
+
+
 def test_an_incomplete_baseline_leaves_the_response_missing():
     """Without a complete baseline there is nothing to measure the response against."""
     evidence = continuation_evidence(baseline=Period(headache=15, migraine=12, recorded=15, hours=10))

@@ -28,6 +28,7 @@ from tests.policies import (
     NO_ATTACKS,
     NON_RESPONDER,
     PLANNED,
+    RESPONDER,
     TODAY,
     Period,
     continuation_evidence,
@@ -327,9 +328,14 @@ def test_nice_stopping_agrees_with_the_engine():
 
 
 def test_nice_response_agrees_with_the_engine_at_week_24():
-    """NICE TA260's 30 % rule read from the file matches the engine's week-24 NICE verdict, responder or not."""
+    """NICE TA260's 30 % rule read from the file matches the engine's week-24 NICE verdict, responder or not, also
+    with a later period that says otherwise: NICE judges "after 2 treatment cycles" (period 6), not the latest
+    complete period (a week-24 failure with a better period 7 was approvable beside the engine's "stop")."""
     policy = POLICIES["nice-ta260"]
-    for evidence in (continuation_evidence(), continuation_evidence(NON_RESPONDER)):
+    week24_failure = (Period(16, 10),) * 5 + (Period(15, 10),) + (Period(12, 8),)
+    week24_success = (*RESPONDER, Period(16, 10))
+    cases = (continuation_evidence(), continuation_evidence(NON_RESPONDER))
+    for evidence in (*cases, continuation_evidence(week24_failure), continuation_evidence(week24_success)):
         evaluation = evaluate_coverage(policy, evidence, stage=Stage.CONTINUATION, today=TODAY)
         met = evaluation.criterion("continuation.response").outcome is CriterionOutcome.MET
         assert met is (evidence.outcomes.nice_ta260.verdict is NiceTa260.CONTINUE)

@@ -113,6 +113,14 @@ class PolicyKind(enum.StrEnum):
     COMMERCIAL = "commercial"
 
 
+class JudgedOn(enum.StrEnum):
+    """Which period a continuation's response is judged on: the latest complete one from the end of
+    ``after_cycles`` cycles on, or the period at that end itself (NICE TA260's "after 2 treatment cycles")."""
+
+    LATEST = "latest"
+    AFTER_CYCLES = "after_cycles"
+
+
 class SourceStatus(enum.StrEnum):
     """How the policy file's author read a source: in the issuer's own text, in a third party's copy or summary,
     or not at all (cited so a reader can find it)."""
@@ -261,6 +269,7 @@ class ContinuationCriteria:
     approval_months: int | None
     source: Source
     text: str = ""
+    judged_on: JudgedOn = JudgedOn.LATEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,8 +432,8 @@ class _Reader:
         self.fail(key, NOT_BOOL.format(got=_show(value)))
         return None
 
-    def choice(self, key: str, kind: type[E]) -> E | None:
-        value = self.raw(key, required=True)
+    def choice(self, key: str, kind: type[E], *, required: bool = True) -> E | None:
+        value = self.raw(key, required=required)
         if value is _ABSENT:
             return None
         return self._member(key, value, kind)
@@ -584,12 +593,13 @@ class _Loader:
         if reader is None:
             return None
         after_cycles = reader.whole("after_cycles", minimum=1)
+        judged_on = reader.choice("judged_on", JudgedOn, required=False) or JudgedOn.LATEST
         approval_months = reader.whole("approval_months", minimum=1, required=False)
         source = self.source_of(reader)
         text = reader.text("text", required=False) or ""
         response = self.criterion(reader, "response", _response, required=True)
         reader.finish()
-        return ContinuationCriteria(_int(after_cycles), response, approval_months, source, text)  # type: ignore[arg-type]
+        return ContinuationCriteria(_int(after_cycles), response, approval_months, source, text, judged_on)  # type: ignore[arg-type]
 
 
 def _int(value: int | None) -> int:
@@ -901,6 +911,7 @@ NO_OUTCOMES = "no treatment outcomes recorded (no injection dates and diary afte
 CYCLES = "{count} sessions given ({dates}) ({cmp} {minimum})"
 BASELINE_INCOMPLETE = "baseline ({span}) has {recorded} of {days} days recorded (< {minimum}): incomplete"
 NO_RESPONSE_PERIOD = "no complete period from period {index} (week {week}) on yet"
+RESPONSE_PERIOD_INCOMPLETE = "period {index} (week {week}), the one the response is judged on, is not complete"
 JUDGED_ON = "judged on period {index} ({span}) against the baseline ({baseline})"
 DAYS_PERCENT = "{what} days {before} -> {after}: {change} ({cmp} {minimum} %)"
 NO_PERCENT = "{what} days {before} -> {after}: no percentage against a baseline of 0 (< {minimum} %)"
@@ -1169,10 +1180,13 @@ def _cycles_judgement(rule: ContinuationCriteria, evidence: CoverageEvidence) ->
 
 
 def _response_period(rule: ContinuationCriteria, outcomes: Outcomes) -> PeriodChange | None:
-    """The latest complete period from period ``CYCLE_PERIODS * after_cycles`` on (period 6, week 24, after two
-    cycles)."""
+    """The period the response is judged on: the latest complete period from period ``CYCLE_PERIODS *
+    after_cycles`` on (period 6, week 24, after two cycles), or with ``judged_on = "after_cycles"`` that period
+    itself (NICE TA260 1.2: "after 2 treatment cycles", the engine's week-24 verdict), when complete."""
     first = CYCLE_PERIODS * rule.after_cycles
     usable = [change for change in outcomes.periods if change.period.index >= first and change.period.complete]
+    if rule.judged_on is JudgedOn.AFTER_CYCLES:
+        usable = [change for change in usable if change.period.index == first]
     return usable[-1] if usable else None
 
 
@@ -1208,7 +1222,8 @@ def _response_judgement(rule: ContinuationCriteria, evidence: CoverageEvidence) 
     change = _response_period(rule, outcomes)
     first = CYCLE_PERIODS * rule.after_cycles
     if change is None:
-        return _missing(NO_RESPONSE_PERIOD.format(index=first, week=first * PERIOD_DAYS // 7))
+        why = RESPONSE_PERIOD_INCOMPLETE if rule.judged_on is JudgedOn.AFTER_CYCLES else NO_RESPONSE_PERIOD
+        return _missing(why.format(index=first, week=first * PERIOD_DAYS // 7))
     period = change.period
     response = rule.response
     alternatives: list[_Judgement] = []
@@ -1359,10 +1374,13 @@ def _response_rule_text(rule: ContinuationCriteria) -> str:
     if response.prescriber_attests_benefit:
         alternatives.append("clinical benefit as judged by the prescriber")
     first = CYCLE_PERIODS * rule.after_cycles
-    return (
-        f"any of: {'; '.join(alternatives)} -- than the baseline, in the latest complete period from period {first} "
-        f"(week {first * PERIOD_DAYS // 7}) on"
+    week = first * PERIOD_DAYS // 7
+    where = (
+        f"in period {first} (week {week})"
+        if rule.judged_on is JudgedOn.AFTER_CYCLES
+        else f"in the latest complete period from period {first} (week {week}) on"
     )
+    return f"any of: {'; '.join(alternatives)} -- than the baseline, {where}"
 
 
 def _unconfirmed(policy: CoveragePolicy, fields: Sequence[str]) -> tuple[str, ...]:
