@@ -112,10 +112,15 @@ def test_the_rows_are_checked_even_when_the_header_has_problems():
     ]
 
 
-def test_a_nul_character_in_the_notes_is_a_problem_of_its_row():
-    """No note a person writes holds a NUL character (and PostgreSQL text cannot store one): it is refused at the
-    row's notes, the same rule the app's forms, API and FHIR import apply."""
-    assert problems_of("patient_id,date,headache_hours,notes\nP1,2026-01-05,0,ok\x00then\n") == [
+def test_a_nul_character_in_notes_is_refused_only_for_storing():
+    """The contract's notes are free text, so the file commands read a note holding a NUL character; for the app's
+    database (PostgreSQL text cannot store one) it is a problem of the row's notes, as the FHIR import refuses it."""
+    text = "patient_id,date,headache_hours,notes\nP1,2026-01-05,0,ok\x00then\n"
+    (patient,) = parse_diary(text, today=TODAY)
+    assert patient.days[0].notes == "ok\x00then"
+    with pytest.raises(DiaryError) as refused:
+        parse_diary(text, today=TODAY, stored=True)
+    assert [str(problem) for problem in refused.value.problems] == [
         f"line 2, column notes: {diary_module.NUL_IN_NOTES}"
     ]
 

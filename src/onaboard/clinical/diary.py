@@ -309,16 +309,17 @@ def _read_values(values: tuple[str, ...]) -> tuple[dict[str, Any] | None, tuple[
 
 
 def _read_row(
-    patient_id: str, raw_date: str, values: tuple[str, ...], notes: str, today: date
+    patient_id: str, raw_date: str, values: tuple[str, ...], notes: str, today: date, *, stored: bool = False
 ) -> tuple[DiaryDay | None, list[tuple[str, str]], date | None]:
-    """One row's day (or None), its problems, and the readable date it speaks of (for the one-row-per-day rule)."""
+    """One row's day (or None), its problems, and the readable date it speaks of (for the one-row-per-day rule).
+    ``stored``: the day is to be kept in the app's database, whose text cannot hold a NUL character."""
     problems = _RowProblems()
     _read_patient_id(patient_id, problems)
     parsed = _parse_date(raw_date) if raw_date else None
     day = _read_date(raw_date, today, problems)
     typed, value_problems = _read_values(values)
     problems.extend(value_problems)
-    if "\x00" in notes:  # no text a person writes holds one, and PostgreSQL text cannot store it
+    if stored and "\x00" in notes:  # the contract's notes are free text; PostgreSQL text cannot store a NUL
         problems.add("notes", NUL_IN_NOTES)
     readable = parsed if isinstance(parsed, date) else None
     if problems or day is None or typed is None:
@@ -326,15 +327,23 @@ def _read_row(
     return DiaryDay(patient_id=patient_id, date=day, notes=notes, **typed), problems, readable
 
 
-def diary_day_from_fields(fields: Mapping[str, str], *, today: date) -> DiaryDay | list[tuple[str, str]]:
+def diary_day_from_fields(
+    fields: Mapping[str, str], *, today: date, stored: bool = False
+) -> DiaryDay | list[tuple[str, str]]:
     """One diary row from its text fields (trimmed), or every ``(column, problem)`` found in it.
 
     This is the single place where the diary contract's per-row rules live; the CSV reader and the web forms
     both call it. Missing keys count as blank. Duplicate days are a file-level rule (see ``parse_diary``).
+    ``stored`` as in ``parse_diary``.
     """
     values = tuple(fields.get(column) or "" for column in _VALUE_COLUMNS)
     day, problems, _ = _read_row(
-        fields.get("patient_id") or "", fields.get("date") or "", values, fields.get("notes") or "", today
+        fields.get("patient_id") or "",
+        fields.get("date") or "",
+        values,
+        fields.get("notes") or "",
+        today,
+        stored=stored,
     )
     return list(problems) if day is None else day
 
@@ -384,11 +393,12 @@ def _header_problems(header: Sequence[str], line: int) -> list[Problem]:
     return problems
 
 
-def parse_diary(source: str | bytes, *, today: date) -> tuple[PatientDiary, ...]:
+def parse_diary(source: str | bytes, *, today: date, stored: bool = False) -> tuple[PatientDiary, ...]:
     """Parse and validate a diary CSV; every patient's days sorted by date, patients by id (code points).
 
     All-or-nothing: any invalid row makes the whole file a ``DiaryError`` listing every problem in file order.
-    Rules: shared/spec/diary-csv.md.
+    Rules: shared/spec/diary-csv.md. ``stored``: the days are for the app's database, so notes holding a NUL
+    character (which its text cannot store) are refused too; the contract itself takes any text.
     """
     text = _decode(source)
     if isinstance(text, Problem):
@@ -423,7 +433,9 @@ def parse_diary(source: str | bytes, *, today: date) -> tuple[PatientDiary, ...]
             continue
         fields.extend([""] * (width + 1 - len(fields)))
         patient_id = fields[patient_at]
-        day, row_problems, readable = _read_row(patient_id, fields[date_at], values_of(fields), fields[notes_at], today)
+        day, row_problems, readable = _read_row(
+            patient_id, fields[date_at], values_of(fields), fields[notes_at], today, stored=stored
+        )
         problems.extend(Problem(line, column, message) for column, message in row_problems)
         if readable is not None and _PATIENT_ID.fullmatch(patient_id):
             earlier = first_line_of.setdefault((patient_id, readable), line)

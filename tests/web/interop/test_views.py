@@ -38,6 +38,20 @@ def _upload(client: Client, patient, text: str, *, check_only: bool = False):
     return client.post(reverse("interop:patient", args=[patient.external_id]), data)
 
 
+def test_an_uploaded_note_holding_a_nul_character_is_a_problem_of_its_row(world, client):
+    """The record cannot store a NUL character (PostgreSQL text): the upload names the row's notes, saves nothing."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - dt.timedelta(days=1)
+    response = _upload(
+        client, patient, f"patient_id,date,headache_hours,notes\n{patient.record_number},{day},0,a\x00b\n"
+    )
+    assert [str(problem) for problem in response.context["problems"]] == [
+        "line 2, column notes: notes must not contain the NUL character"
+    ]
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+
+
 def test_the_upload_lists_every_problem_by_row_and_saves_nothing(world, client):
     """A file with three bad rows shows each (line, column, problem); its good rows are not saved."""
     client.force_login(world.users["nurse"])

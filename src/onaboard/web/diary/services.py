@@ -66,7 +66,7 @@ def diary_entry_save(*, user: Any, patient: Patient, fields: Mapping[str, str], 
     ``fields`` are text as a form or CSV gives them (the contract's column names). Raises
     ``DiaryEntryInvalidError`` listing every problem; nothing is saved then.
     """
-    result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today)
+    result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today, stored=True)
     if isinstance(result, list):
         raise DiaryEntryInvalidError(result)
     with transaction.atomic():

@@ -203,7 +203,7 @@ def diary_csv_import(
     problem and nothing is written; otherwise one transaction writes every patient's days.
     """
     try:
-        diaries = parse_diary(source, today=today)
+        diaries = parse_diary(source, today=today, stored=True)
     except DiaryError as refused:
         raise DiaryCsvInvalidError(refused.problems) from None
     known = _patients_by_id(clinic, (d.patient_id for d in diaries))
