@@ -52,10 +52,9 @@ SOURCE_NEUROMUSCULAR = (
     "Neuromuscular Disorders"
 )
 SOURCE_DYSPHAGIA = "BOTOX US PI boxed warning and Warnings and Precautions: Dysphagia and Breathing Difficulties"
-SOURCE_CARDIOVASCULAR = (
-    "BOTOX Cosmetic US PI Warnings and Precautions: Cardiovascular System (clinical-facts.md 2: the chronic-migraine "
-    "PI's own wording is unconfirmed)"
-)
+SOURCE_CARDIOVASCULAR = "BOTOX Cosmetic US PI Warnings and Precautions: Cardiovascular System"
+# clinical-facts.md 2 (Dysphagia / breathing) flags pre-existing cardiovascular disease from the Cosmetic label's
+# summary; the chronic-migraine PI's own wording was not retrieved, so the source names the label it was read in.
 SOURCE_AMINOGLYCOSIDES = (
     "BOTOX US PI 7 Drug Interactions: Aminoglycosides and Other Agents Interfering with Neuromuscular Transmission"
 )
@@ -354,8 +353,8 @@ def safety_screen(patient: SafetyInput, *, on: dt.date) -> SafetyScreen:
     """Screen a patient on the planned injection day ``on``.
 
     Findings: contraindications (BOTOX PI 4: infection at the injection sites, hypersensitivity to any botulinum
-    toxin); warnings (pre-existing neuromuscular disorders, dysphagia, breathing problems, drugs interfering with
-    neuromuscular transmission, anticholinergics, muscle relaxants, pregnancy 8.1, breastfeeding 8.2, and another
+    toxin); warnings (pre-existing neuromuscular disorders, dysphagia, breathing problems, cardiovascular disease,
+    drugs interfering with neuromuscular transmission, anticholinergics, muscle relaxants, pregnancy 8.1, breastfeeding 8.2, and another
     botulinum toxin within the 3 months ending on ``on``, the same window as the cumulative-dose limit, since the
     label says only "within several months"); age under 18 (8.4); and unknown for every item not answered.
 
