@@ -51,7 +51,7 @@ def _check(document: Any) -> None:
         assert problems, "a BundleInvalidError must list at least one problem"
         assert all(problem.expression and problem.message for problem in problems)
         return
-    entries = document.get("entry", [])
+    entries = document.get("entry") or []  # "entry": null is a Bundle without entries
     patients = [e for e in entries if (e.get("resource") or {}).get("resourceType") == "Patient"]
     assert len(records) == len(patients), "an accepted Bundle must yield every one of its patients"
 

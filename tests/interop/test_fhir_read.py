@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from onaboard.clinical import AcuteClass, DiaryDay, Intensity
-from onaboard.interop.fhir import BundleInvalidError, bundle, read_bundle
+from onaboard.interop.fhir import BundleInvalidError, bundle, read_bundle, records
 from onaboard.interop.fhir import read as fhir_read
 from onaboard.interop.fhir.records import (
     OtherToxinRecord,
@@ -303,29 +303,37 @@ def test_what_has_not_happened_yet_is_refused_at_its_date():
     assert sorted(problems) == sorted([
         (
             f"Bundle.entry[{at['MedicationAdministration']}].resource.effectiveDateTime",
-            fhir_read.AFTER_TODAY.format(what="a recorded session", day=tomorrow, today=TODAY),
+            records.AFTER_TODAY.format(what="a recorded session", day=tomorrow, today=TODAY),
         ),
         (
             f"Bundle.entry[{at['QuestionnaireResponse']}].resource.authored",
-            fhir_read.AFTER_TODAY.format(what="a questionnaire response", day=tomorrow, today=TODAY),
+            records.AFTER_TODAY.format(what="a questionnaire response", day=tomorrow, today=TODAY),
         ),
         (
             f"Bundle.entry[{at['AdverseEvent']}].resource.date",
-            fhir_read.AFTER_TODAY.format(what="a side effect", day=tomorrow, today=TODAY),
+            records.AFTER_TODAY.format(what="a side effect", day=tomorrow, today=TODAY),
         ),
     ])  # fmt: skip
     assert read_bundle(document, today=TODAY + dt.timedelta(days=1))
 
 
-def test_a_session_above_the_labels_dose_is_refused_at_its_dose():
+def test_a_session_above_the_most_a_session_holds_is_refused_at_its_dose_and_sites():
     """A recorded session of more than 195 U (PREEMPT's follow-the-pain maximum, which recording enforces) is a
-    problem at its dose."""
+    problem at its dose; sites adding up to more than the dose say so at the sites, as the sessions CSV does (the
+    limit cannot be passed by the sites alone)."""
     document = bundle([_record()])
     administration = _first_entry(document, "MedicationAdministration")
-    document["entry"][administration]["resource"]["dosage"]["dose"]["value"] = 600
+    resource = document["entry"][administration]["resource"]
+    resource["dosage"]["dose"]["value"] = 600
     assert _problems(document) == [
-        (
-            f"Bundle.entry[{administration}].resource.dosage.dose",
-            fhir_read.DOSE_ABOVE_LIMIT.format(units=600, limit=195),
-        )
+        (f"Bundle.entry[{administration}].resource.dosage.dose", records.DOSE_ABOVE_LIMIT.format(units=600, limit=195)),
+        (f"Bundle.entry[{administration}].resource.extension", records.SITES_TOTAL.format(sites=10, total=600)),
+    ]
+    resource["dosage"]["dose"]["value"] = 10
+    for extension in resource["extension"]:
+        for part in extension.get("extension", []):
+            if part["url"] == "units":
+                part["valueQuantity"]["value"] = 100
+    assert _problems(document) == [
+        (f"Bundle.entry[{administration}].resource.extension", records.SITES_TOTAL.format(sites=200, total=10)),
     ]

@@ -93,10 +93,13 @@ def test_a_recorded_session_happened_and_holds_at_most_the_labels_dose():
     )
     assert _problems(read_sessions, text) == [
         (
-            "line 2, column date: a session recorded on 2026-03-02 is after today (2026-03-01); a session to come is "
-            "booked"
+            "line 2, column date: a recorded session on 2026-03-02 is after today (2026-03-01): only what has "
+            "happened is imported"
         ),
-        "line 3, column total_units: a session of 600 U is above the 195 U a session may hold (BOTOX label, PREEMPT)",
+        (
+            "line 3, column total_units: a session of 600 U is above 195 U, the most a session holds (PREEMPT with "
+            "follow-the-pain)"
+        ),
     ]
     assert len(read_sessions(text.replace("2026-03-02", "2026-02-02").replace("600", "5"))["MRN-1"]) == 4
 

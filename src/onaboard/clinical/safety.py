@@ -354,9 +354,10 @@ def safety_screen(patient: SafetyInput, *, on: dt.date) -> SafetyScreen:
 
     Findings: contraindications (BOTOX PI 4: infection at the injection sites, hypersensitivity to any botulinum
     toxin); warnings (pre-existing neuromuscular disorders, dysphagia, breathing problems, cardiovascular disease,
-    drugs interfering with neuromuscular transmission, anticholinergics, muscle relaxants, pregnancy 8.1, breastfeeding 8.2, and another
-    botulinum toxin within the 3 months ending on ``on``, the same window as the cumulative-dose limit, since the
-    label says only "within several months"); age under 18 (8.4); and unknown for every item not answered.
+    drugs interfering with neuromuscular transmission, anticholinergics, muscle relaxants, pregnancy 8.1,
+    breastfeeding 8.2, and another botulinum toxin within the 3 months ending on ``on``, the same window as the
+    cumulative-dose limit, since the label says only "within several months"); age under 18 (8.4); and unknown for
+    every item not answered.
 
     Verdict: ``contraindicated`` if any contraindication; else ``caution`` if any warning or age finding; else
     ``unknown`` if any item is unanswered; else ``clear``. Findings come most serious first, in checklist order

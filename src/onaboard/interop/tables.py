@@ -14,10 +14,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from onaboard.clinical import MAX_SESSION_UNITS, Muscle, Side
+from onaboard.clinical import Muscle, Side
 from onaboard.clinical.diary import csv_records, csv_text
 from onaboard.clinical.errors import InvalidInputError, Problem
-from onaboard.interop.fhir.records import PreventiveRecord, SessionRecord, SiteRecord
+from onaboard.interop.fhir.records import (
+    PreventiveRecord,
+    SessionRecord,
+    SiteRecord,
+    recorded_session_problems,
+)
 
 PREVENTIVE_COLUMNS: tuple[str, ...] = ("patient_id", "drug", "drug_class", "dose", "start", "stop", "stop_reason")
 PREVENTIVE_REQUIRED: tuple[str, ...] = ("patient_id", "drug", "drug_class", "start", "stop_reason")
@@ -52,9 +57,6 @@ STOP_BEFORE_START = "stop {stop} is before start {start}"
 DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the first is on line {first_line})"
 BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"
 RECORDED_NEEDS = "a recorded session needs {what}"
-SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
-RECORDED_AFTER_TODAY = "a session recorded on {day} is after today ({today}); a session to come is booked"
-DOSE_ABOVE_LIMIT = "a session of {units} U is above the {limit} U a session may hold (BOTOX label, PREEMPT)"
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -255,16 +257,11 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
             ):
                 if not value:
                     r.problems.append(Problem(r.line, column, RECORDED_NEEDS.format(what=what)))
-            total = numbers["total_units"]
-            if total is not None and total > MAX_SESSION_UNITS:
-                r.problems.append(
-                    Problem(r.line, "total_units", DOSE_ABOVE_LIMIT.format(units=total, limit=MAX_SESSION_UNITS))
-                )
-            if day is not None and day > today:
-                r.problems.append(Problem(r.line, "date", RECORDED_AFTER_TODAY.format(day=day, today=today)))
-            if sites and total is not None and sum(s.units for s in sites) != total:
-                units = sum(s.units for s in sites)
-                r.problems.append(Problem(r.line, "sites", SITES_TOTAL.format(sites=units, total=total)))
+            site_units = [site.units for site in sites or ()]
+            for column, message in recorded_session_problems(
+                day=day, total_units=numbers["total_units"], site_units=site_units, today=today
+            ):
+                r.problems.append(Problem(r.line, column, message))
         if day is None:
             return None
         record = SessionRecord(

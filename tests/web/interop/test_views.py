@@ -371,8 +371,8 @@ def test_a_session_recorded_after_today_is_refused_by_the_upload(world, client):
     )
     (problem,) = [str(p) for p in response.context["problems"]]
     assert problem == (
-        f"line 2, column date: a session recorded on {tomorrow} is after today ({timezone.localdate()}); a session "
-        "to come is booked"
+        f"line 2, column date: a recorded session on {tomorrow} is after today ({timezone.localdate()}): only what "
+        "has happened is imported"
     )
     assert not InjectionSession.objects.filter(patient=patient).exists()
 

@@ -23,7 +23,6 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from onaboard.clinical import (
-    MAX_SESSION_UNITS,
     DiaryDay,
     Muscle,
     PromError,
@@ -35,6 +34,7 @@ from onaboard.clinical import (
 from onaboard.interop.fhir import codes
 from onaboard.interop.fhir.build import DIARY_FLAGS
 from onaboard.interop.fhir.records import (
+    AFTER_TODAY,
     OtherToxinRecord,
     PatientRecord,
     PreventiveRecord,
@@ -42,6 +42,7 @@ from onaboard.interop.fhir.records import (
     SessionRecord,
     SideEffectRecord,
     SiteRecord,
+    recorded_session_problems,
 )
 
 NOT_A_BUNDLE = "expected a Bundle resource"
@@ -76,8 +77,6 @@ NUL_IN_TEXT = "text must not contain the NUL character"
 _MUSCLES = tuple(muscle.value for muscle in Muscle)
 _SIDES = tuple(side.value for side in Side)
 DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {first})"
-AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
-DOSE_ABOVE_LIMIT = "a session of {units} U is above the {limit} U a session may hold (BOTOX label, PREEMPT)"
 NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
 UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
 NO_DRUG = "the medication needs a text (the drug or product name)"
@@ -382,7 +381,9 @@ class _Reader:
 
     def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
-        day = self.happened(f"{at}.effectiveDateTime", _date(resource.get("effectiveDateTime")), "a recorded session")
+        day = _date(resource.get("effectiveDateTime"))
+        if day is None:
+            self.problem(f"{at}.effectiveDateTime", NO_DATE)
         contained = {c.get("id"): c for c in resource.get("contained", [])}
         medication = (
             contained.get("product")
@@ -395,10 +396,8 @@ class _Reader:
         dose = ((resource.get("dosage") or {}).get("dose") or {}).get("value")
         if dose is None:
             self.problem(f"{at}.dosage.dose", NO_DOSE)
-        elif isinstance(dose, int | float) and dose > MAX_SESSION_UNITS:
-            self.problem(f"{at}.dosage.dose", DOSE_ABOVE_LIMIT.format(units=dose, limit=MAX_SESSION_UNITS))
-            dose = None
         sites: list[SiteRecord] = []
+        problems_before_sites = len(self.problems)
         vial: dict[str, Any] = {}
         checks: dict[str, Any] = {}
         for index, extension in enumerate(resource.get("extension", [])):
@@ -435,7 +434,14 @@ class _Reader:
                 vial = _subs(extension)
             elif url == codes.CHECKS:
                 checks = _subs(extension)
-        if patient is None or day is None or dose is None:
+        places = {"date": "effectiveDateTime", "total_units": "dosage.dose", "sites": "extension"}
+        total = int(dose) if isinstance(dose, int | float) and not isinstance(dose, bool) else None
+        sites_read = len(self.problems) == problems_before_sites  # a refused site is not summed against the dose
+        site_units = [site.units for site in sites] if sites_read else []
+        refused = recorded_session_problems(day=day, total_units=total, site_units=site_units, today=self.today)
+        for what, message in refused:
+            self.problem(f"{at}.{places[what]}", message)
+        if patient is None or day is None or dose is None or refused:
             return
         batch = medication.get("batch") or {}
         session = SessionRecord(

@@ -9,9 +9,31 @@ loaded into another clinic and loading it twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from onaboard.clinical import DiaryDay
+from onaboard.clinical import MAX_SESSION_UNITS, DiaryDay
+
+AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
+DOSE_ABOVE_LIMIT = "a session of {units} U is above {limit} U, the most a session holds (PREEMPT with follow-the-pain)"
+SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
+
+
+def recorded_session_problems(
+    *, day: dt.date | None, total_units: int | None, site_units: Sequence[int], today: dt.date
+) -> list[tuple[str, str]]:
+    """What keeps a recorded session read from a file (the sessions CSV or a Bundle) from being stored, as
+    ``(what, message)`` with ``what`` one of ``date``, ``total_units``, ``sites``: a day after ``today`` (a session
+    to come is a booking), a total above ``MAX_SESSION_UNITS`` (recording allows no more), sites that do not add
+    up to the total. Each reader places the message at its own column or Bundle element."""
+    problems = []
+    if day is not None and day > today:
+        problems.append(("date", AFTER_TODAY.format(what="a recorded session", day=day, today=today)))
+    if total_units is not None and total_units > MAX_SESSION_UNITS:
+        problems.append(("total_units", DOSE_ABOVE_LIMIT.format(units=total_units, limit=MAX_SESSION_UNITS)))
+    if site_units and total_units is not None and sum(site_units) != total_units:
+        problems.append(("sites", SITES_TOTAL.format(sites=sum(site_units), total=total_units)))
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
