@@ -194,7 +194,7 @@ def test_an_import_does_not_change_a_session_recorded_here(db):
                 user=clinician, clinic=clinic, records=[dataclasses.replace(record, sessions=(changed,))]
             )
         (problem,) = refused.value.problems
-        assert f"the session of {TODAY} is recorded, and this row would change it ({fields})" in problem.message
+        assert f"the session of {TODAY} is recorded, and the import would change its {fields};" in problem.message
         assert record.record_number in problem.message
     session.refresh_from_db()
     assert (session.status, session.version) == (SessionStatus.RECORDED, 1)

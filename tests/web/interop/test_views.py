@@ -326,8 +326,9 @@ def test_preventives_and_sessions_upload_and_download_round_trip(world, client):
 
 
 def test_a_sessions_file_may_not_undo_or_rewrite_a_recorded_session(world, client):
-    """A recorded session stays as recorded: a row turning it back into a booking, or changing its units and lot,
-    is a problem of that row's date (nothing is written), as the session pages refuse to edit it."""
+    """A recorded session stays as recorded: a row turning it back into a booking, or changing its lot, is a problem
+    of that row's date (nothing is written), as the session pages refuse to edit it. The line is the changing row's,
+    not a cancelled booking's of the same day, and two changed sessions are two problems."""
     client.force_login(world.users["nurse"])
     patient = world.same_clinic_patient
     number = patient.record_number
@@ -343,17 +344,23 @@ def test_a_sessions_file_may_not_undo_or_rewrite_a_recorded_session(world, clien
 
     upload(recorded)
     session = InjectionSession.objects.get(patient=patient)
-    for text, fields in (
-        (f"patient_id,date,status\n{number},2026-01-05,booked\n", "status, total_units, lot, expiry, sites"),
-        (recorded.replace(",10,C1,", ",10,C2,"), "lot"),
+    cancelled_first = f"patient_id,date,status\n{number},2026-01-05,cancelled\n{number},2026-01-05,booked\n"
+    for text, line, fields in (
+        (f"patient_id,date,status\n{number},2026-01-05,booked\n", 2, "status, units, lot, expiry, sites"),
+        (recorded.replace(",10,C1,", ",10,C2,"), 2, "lot"),
+        (cancelled_first, 3, "status, units, lot, expiry, sites"),
     ):
         (problem,) = [str(problem) for problem in upload(text).context["problems"]]
         assert problem == (
-            f"line 2, column date: the session of 2026-01-05 is recorded, and this row would change it ({fields}); an "
-            "import adds and books sessions but does not change one already recorded"
+            f"line {line}, column date: the session of 2026-01-05 is recorded, and the import would change its "
+            f"{fields}; an import adds and books sessions but does not change one already recorded"
         )
     session.refresh_from_db()
     assert (session.status, session.product_lot, session.sites.count(), session.version) == ("recorded", "C1", 2, 1)
+    second = recorded.splitlines()[1].replace("2026-01-05", "2026-04-06")
+    upload(f"{recorded}{second}\n")
+    both = f"{recorded}{second}\n".replace(",C1,", ",C9,")
+    assert [(p.line, p.column) for p in upload(both).context["problems"]] == [(2, "date"), (3, "date")]
 
 
 def test_a_session_recorded_after_today_is_refused_by_the_upload(world, client):

@@ -49,9 +49,25 @@ UNKNOWN_PATIENT = gettext_noop("no patient with record number {value} in this cl
 OTHER_PATIENT = gettext_noop("this file is for patient {expected}; the row names {value}")
 REFUSED_ROW = gettext_noop("patient {record_number}: {message}")
 RECORDED_SESSION_CHANGED = gettext_noop(
-    "the session of {date} is recorded, and this row would change it ({fields}); an import adds and books sessions "
-    "but does not change one already recorded"
+    "the session of {date} is recorded, and the import would change its {fields}; an import adds and books "
+    "sessions but does not change one already recorded"
 )
+SESSION_PARTS = {
+    "status": gettext_noop("status"),
+    "vial_units": gettext_noop("vial size"),
+    "vials_used": gettext_noop("vials opened"),
+    "total_units": gettext_noop("units"),
+    "discarded_units": gettext_noop("units discarded"),
+    "lot": gettext_noop("lot"),
+    "expiry": gettext_noop("expiry"),
+    "override_reason": gettext_noop("override reason"),
+    "overridden_checks": gettext_noop("checks overridden"),
+    "check_reasons": gettext_noop("check reasons"),
+    "complications": gettext_noop("complications"),
+    "sites": gettext_noop("sites"),
+}
+"""What each part of a session is called in a refusal (the CSV's and the Bundle's words differ; these are the
+record's)."""
 IMPORT_COUNTS = gettext_noop("{kind}: {created} created, {updated} updated, {unchanged} unchanged")
 
 Progress = Callable[[int], None]
@@ -232,9 +248,11 @@ def diary_csv_import(
     return summary
 
 
-def _first_line(source: str | bytes, patient_id: str, day: dt.date | None = None) -> int:
+def _first_line(
+    source: str | bytes, patient_id: str, day: dt.date | None = None, *, skip_cancelled: bool = False
+) -> int:
     """The first line of the file whose ``patient_id`` field is ``patient_id`` (and whose ``date`` is ``day``, when
-    given), for the problem's location; 1 when none is."""
+    given; not a cancelled session's with ``skip_cancelled``), for the problem's location; 1 when none is."""
     from onaboard.clinical import csv_records
 
     text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
@@ -244,8 +262,11 @@ def _first_line(source: str | bytes, patient_id: str, day: dt.date | None = None
     wanted = {names.index("patient_id"): patient_id}
     if day is not None:
         wanted[names.index("date")] = day.isoformat()
+    status = names.index("status") if skip_cancelled and "status" in names else None
     for line, fields in records:
         if all(len(fields) > at and fields[at].strip() == value for at, value in wanted.items()):
+            if status is not None and len(fields) > status and fields[status].strip().lower() == "cancelled":
+                continue
             return line
     return 1
 
@@ -305,11 +326,12 @@ def _csv_view(record: SessionRecord) -> SessionRecord:
 
 
 class RecordedSessionChangedError(ValueError):
-    """An imported row would change a session recorded here (``day``): records are not rewritten by an import."""
+    """Imported sessions would change sessions recorded here: records are not rewritten by an import. ``changes``
+    holds each one's day and message."""
 
-    def __init__(self, day: dt.date, message: str) -> None:
-        super().__init__(message)
-        self.day = day
+    def __init__(self, changes: Sequence[tuple[dt.date, str]]) -> None:
+        super().__init__("; ".join(message for _, message in changes))
+        self.changes = tuple(changes)
 
 
 def _sessions(
@@ -344,17 +366,20 @@ def _sessions(
             both_cancelled,  # any number of cancelled sessions a day
         ),
     )
+    changes = []
     for record, match in zip(records, matches, strict=True):
         if match is not None and match.status == SessionStatus.RECORDED:
             stored_view, row_view = view(session_record(match)), view(record)
             if stored_view != row_view:
-                fields = [
-                    field.name
+                parts = [
+                    gettext(SESSION_PARTS[field.name])
                     for field in dataclasses.fields(row_view)
                     if getattr(stored_view, field.name) != getattr(row_view, field.name)
                 ]
-                message = gettext(RECORDED_SESSION_CHANGED).format(date=record.date, fields=", ".join(fields))
-                raise RecordedSessionChangedError(record.date, message)
+                message = gettext(RECORDED_SESSION_CHANGED).format(date=record.date, fields=", ".join(parts))
+                changes.append((record.date, message))
+    if changes:
+        raise RecordedSessionChangedError(changes)
     updated: list[int] = []
     for record, match in zip(records, matches, strict=True):
         if match is not None and view(session_record(match)) == view(record):
@@ -550,11 +575,15 @@ def fhir_records_import(
                     ]
                 ) from None
             except (QuestionnaireInvalidError, ValueError) as refused:
+                messages = (
+                    [message for _, message in refused.changes]
+                    if isinstance(refused, RecordedSessionChangedError)
+                    else [str(refused)]
+                )
                 raise BundleInvalidError(
                     [
-                        Problem(
-                            where, gettext(REFUSED_ROW).format(record_number=record.record_number, message=str(refused))
-                        )
+                        Problem(where, gettext(REFUSED_ROW).format(record_number=record.record_number, message=m))
+                        for m in messages
                     ]
                 ) from None
     return summary
@@ -613,6 +642,10 @@ def table_csv_import(
                     [CsvProblem(1, None, f"{patient_id}: {m}") for m in refused.messages]
                 ) from None
             except RecordedSessionChangedError as refused:
-                line = _first_line(source, patient_id, refused.day)
-                raise DiaryCsvInvalidError([CsvProblem(line, "date", str(refused))]) from None
+                raise DiaryCsvInvalidError(
+                    [
+                        CsvProblem(_first_line(source, patient_id, day, skip_cancelled=True), "date", message)
+                        for day, message in refused.changes
+                    ]
+                ) from None
     return summary
