@@ -786,7 +786,7 @@ class PreventiveTrial:
     def describe(self, today: date) -> str:
         """``topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective``."""
         name = f"{self.drug} {self.dose}".strip()
-        if self.start is None:
+        if self.start is None or self.stop_reason is StopReason.CONTRAINDICATED:  # a contraindicated drug was not taken
             return f"{name}, {self.stop_reason.value.replace('_', ' ')}"
         if self.stop is None:
             return f"{name} {self.start.isoformat()}..ongoing ({self.days(today)} days so far)"

@@ -20,8 +20,10 @@ from onaboard.web.coverage.selectors import (
     approval_pending_ids,
     approval_state,
     coverage_evaluation,
+    coverage_evidence,
     patient_by_identifier,
     patient_cost,
+    patient_facts,
     price_in_force,
     price_list,
 )
@@ -72,6 +74,23 @@ def test_a_stored_cgrp_antibody_still_taken_reaches_the_engine_as_current(world,
     )
     evidence = " ".join(line for c in view.evaluation.criteria for line in c.evidence)
     assert "erenumab" in evidence
+
+
+def test_a_contraindicated_cgrp_antibody_is_not_current_use(world, eligible, today):
+    """A CGRP antibody recorded as contraindicated was never given: it is not current use (which a policy forbidding
+    the combination would hold against the request), and the evidence says "contraindicated", not a date range."""
+    PreventiveTrial.objects.create(
+        patient=eligible,
+        drug="erenumab",
+        drug_class=PreventiveClass.CGRP_MAB,
+        start=today - timedelta(days=100),
+        stop_reason=StopReason.CONTRAINDICATED,
+    )
+    facts = patient_facts(eligible, today=today)
+    evidence, _ = coverage_evidence(facts, Stage.INITIAL)
+    assert evidence.current_cgrp_mab == ()
+    described = [trial.describe(today) for trial in evidence.preventive_trials if trial.drug == "erenumab"]
+    assert described == ["erenumab, contraindicated"]
 
 
 def test_without_policy_or_insurance_the_evaluation_is_refused(world, eligible, today):

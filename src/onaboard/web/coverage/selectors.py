@@ -46,6 +46,7 @@ from onaboard.clinical import (
     year_cost,
 )
 from onaboard.clinical import PreventiveTrial as EnginePreventiveTrial
+from onaboard.clinical import StopReason as EngineStopReason
 from onaboard.policies import shipped_policies, shipped_policy
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
@@ -302,8 +303,12 @@ def coverage_evidence(facts: PatientFacts, stage: Stage) -> tuple[CoverageEviden
     cgrp: tuple[str, ...] | None = None
     if facts.trials:
         trials = tuple(engine_trial(trial) for trial in facts.trials)
-        cgrp = tuple(
-            t.drug for t in trials if t.drug_class.value == "cgrp_mab" and (t.stop is None or t.stop >= facts.today)
+        cgrp = tuple(  # taken now: not stopped before today, and not one never given (contraindicated)
+            t.drug
+            for t in trials
+            if t.drug_class.value == "cgrp_mab"
+            and t.stop_reason is not EngineStopReason.CONTRAINDICATED
+            and (t.stop is None or t.stop >= facts.today)
         )
     else:
         notes.append(_(ASSUME_NO_TRIALS))
