@@ -60,7 +60,7 @@ def test_each_figure_carries_its_assumption():
     cost = session_cost(preempt_plan(), prices=PRICES)
     assert cost.lines[1].assumption == "J0585 at $6.506 per unit (price set 2026-07-01)"
     assert cost.assumptions == (
-        "CPT 64615 at $200.00 per session (price set 2026-01-01)",
+        "CPT 64615 at $200 per session (price set 2026-01-01)",
         "J0585 at $6.506 per unit (price set 2026-07-01)",
         "45 U discarded from single-dose vials billed as J0585-JW",
         "no office visit billed with the session",
@@ -244,3 +244,39 @@ def test_prices_given_as_text_or_whole_numbers_stay_exact():
     assert Price("6.506", date(2026, 7, 1)).amount == Decimal("6.506")
     assert BenefitTerms(copay_per_session=25).copay_per_session == Decimal(25)
     assert PriceList("usd", PRICES.drug_per_unit, PRICES.administration).currency == "USD"
+
+
+def test_the_out_of_pocket_cap_limits_each_part_of_the_share():
+    """With $500 of out-of-pocket left, a $1,000 deductible is shown as $500 applied and nothing more: the parts add
+    up to the capped share (they showed the whole deductible, coinsurance and copay beside "patient pays $500"),
+    and over a year the deductible paid never passes what the cap let through."""
+    terms = BenefitTerms(
+        deductible_remaining=Decimal("1000"),
+        coinsurance_percent=Decimal("20"),
+        copay_per_session=Decimal("50"),
+        out_of_pocket_remaining=Decimal("500"),
+    )
+    share = session_cost(preempt_plan(), prices=PRICES, benefits=terms).share
+    assert (share.deductible, share.coinsurance, share.copay) == (Decimal("500.00"), Decimal("0.00"), Decimal("0.00"))
+    assert share.patient_pays == Decimal("500.00")
+    assert "deductible: $500.00 applied" in " ".join(share.assumptions)
+    year = year_cost(preempt_plan(), sessions=4, prices=PRICES, benefits=terms).share
+    assert year.deductible + year.coinsurance + year.copay == year.before_savings == Decimal("500.00")
+
+
+@pytest.mark.parametrize("percent", ["50", "33", "17.5"])
+@pytest.mark.parametrize("units", [155, 195])
+def test_the_shown_figures_add_up_to_the_cent(percent, units):
+    """Each rounded figure is rounded once and the others derived from it: the parts make the share and the share
+    and the insurer's part make the total, to the cent (50 % of $1,258.43 showed $629.22 twice)."""
+    prices = PriceList(
+        currency="USD",
+        drug_per_unit=Price(MEDICARE_LIMIT_Q3_2026, date(2026, 7, 1)),
+        administration=Price(Decimal("250"), date(2026, 1, 1)),
+    )
+    terms = BenefitTerms(deductible_remaining=Decimal("0"), coinsurance_percent=Decimal(percent))
+    plan = preempt_plan(follow_the_pain={"trapezius": 4, "occipitalis": 2, "temporalis": 2} if units == 195 else None)
+    cost = session_cost(plan, prices=prices, benefits=terms, bill_discarded_units=False)
+    share = cost.share
+    assert share.deductible + share.coinsurance + share.copay == share.before_savings
+    assert share.before_savings + share.insurer_pays == cost.total

@@ -112,8 +112,15 @@ def _plain(number: Decimal) -> str:
 
 
 def _price_text(amount: Decimal, currency: str) -> str:
-    """A unit price exactly as set (``$6.506``), not rounded to cents."""
-    return f"{CURRENCY_SYMBOLS.get(currency, f'{currency} ')}{amount}"
+    """A unit price as set, never rounded (``$6.506``), without the zeros storage adds: ``$250`` for a stored
+    250.000, ``$12.50`` for 12.500."""
+    if amount == amount.to_integral_value():
+        shown = format(amount.to_integral_value(), ",")
+    elif amount == _cents(amount):
+        shown = format(_cents(amount), ",")
+    else:
+        shown = format(amount.normalize(), ",f")
+    return f"{CURRENCY_SYMBOLS.get(currency, f'{currency} ')}{shown}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,8 +317,17 @@ def _split(total: Decimal, terms: BenefitTerms, currency: str) -> _Split:
     out_of_pocket = terms.out_of_pocket_remaining
     if out_of_pocket is None:
         notes.append(SHARE_NO_OOP)
+    elif share > out_of_pocket:
+        # The cap limits each part in the order they apply, so the parts still add up to the share.
+        deductible = min(deductible, out_of_pocket)
+        coinsurance = min(coinsurance, out_of_pocket - deductible)
+        copay = out_of_pocket - deductible - coinsurance
+        share = out_of_pocket
+        notes[0] = SHARE_DEDUCTIBLE.format(
+            applied=money(deductible, currency), remaining=money(terms.deductible_remaining, currency)
+        )
+        notes.append(SHARE_OOP.format(remaining=money(out_of_pocket, currency)))
     else:
-        share = min(share, out_of_pocket)
         notes.append(SHARE_OOP.format(remaining=money(out_of_pocket, currency)))
     savings = min(share, terms.savings_remaining)
     if terms.savings_remaining > 0 or terms.savings_programme:
@@ -340,16 +356,18 @@ def _share(splits: Sequence[_Split], total: Decimal, notes: tuple[str, ...]) -> 
     def add(attribute: str) -> Decimal:
         return sum((getattr(split, attribute) for split in splits), Decimal(0))
 
-    before = add("before_savings")
-    savings = add("savings")
+    # Each figure rounded once; the others derived from them, so the shown figures add up to the cent: the parts
+    # to the share (coinsurance, a percentage, takes the rounding), the share and the insurer's to the total.
+    before, savings = _cents(add("before_savings")), _cents(add("savings"))
+    deductible, copay = _cents(add("deductible")), _cents(add("copay"))
     return PatientShare(
-        deductible=_cents(add("deductible")),
-        coinsurance=_cents(add("coinsurance")),
-        copay=_cents(add("copay")),
-        before_savings=_cents(before),
-        savings_programme=_cents(savings),
-        patient_pays=_cents(before - savings),
-        insurer_pays=_cents(total - before),
+        deductible=deductible,
+        coinsurance=before - deductible - copay,
+        copay=copay,
+        before_savings=before,
+        savings_programme=savings,
+        patient_pays=before - savings,
+        insurer_pays=_cents(total) - before,
         assumptions=notes,
     )
 
