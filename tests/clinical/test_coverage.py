@@ -479,6 +479,21 @@ def test_a_trial_without_a_start_date_leaves_information_missing():
     assert result.evidence[1] == "propranolol 80 mg, ineffective; cannot be judged (start date not recorded)"
 
 
+def test_without_a_minimum_length_a_trial_needs_no_start_date():
+    """A policy that asks no minimum trial length (NICE names none) counts an ineffective trial without dates; only a
+    policy that asks one needs the start date to measure it."""
+    no_minimum = load_policy(edited("min_trial_days = 60\n", ""), source="clinic.toml")
+    trials = (
+        trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 1, 6), 90, StopReason.INEFFECTIVE),
+        PreventiveTrial(
+            "propranolol", PreventiveClass.BETA_BLOCKER, "80 mg", None, date(2025, 6, 1), StopReason.INEFFECTIVE
+        ),
+    )
+    result = judge(initial_evidence(preventive_trials=trials), policy=no_minimum).criterion("initial.prior_preventives")
+    assert result.outcome is CriterionOutcome.MET
+    assert result.evidence[1].startswith("propranolol 80 mg, ineffective; counts")
+
+
 def test_no_preventive_history_is_missing_not_failed():
     """Without a recorded preventive history the criterion lacks information; an empty history fails it."""
     unrecorded = judge(initial_evidence(preventive_trials=None)).criterion("initial.prior_preventives")

@@ -1058,10 +1058,12 @@ def _trial_counts(rule: PreventiveRule, trial: PreventiveTrial, today: date) -> 
         return (True, group) if rule.intolerance_counts else (False, WHY_INTOLERANCE)
     if reason is StopReason.CONTRAINDICATED:
         return (True, group) if rule.contraindication_counts else (False, WHY_CONTRAINDICATION)
+    if rule.min_trial_days is None:  # no length asked: an ineffective trial counts without its dates
+        return True, group
     days = trial.days(today)
     if days is None:
         return None, WHY_NO_START
-    if rule.min_trial_days is not None and days < rule.min_trial_days:
+    if days < rule.min_trial_days:
         return False, WHY_SHORT.format(days=days, minimum=rule.min_trial_days)
     return True, group
 
