@@ -26,6 +26,7 @@ from onaboard.clinical.cycles import (
     cumulative_window,
     interval_check,
     is_onabotulinumtoxin_a,
+    later_window_checks,
     schedule_status,
 )
 
@@ -247,6 +248,26 @@ def test_exactly_400_units_are_allowed() -> None:
     check = cumulative_dose_check(_botox(APR_9, 155), [_botox(dt.date(2026, 2, 1), 245, "cervical dystonia")])
     assert (check.allowed, check.total_units) == (True, 400)
     assert check.reasons[0].endswith("= 400 U (<= 400 U in 3 months)")
+
+
+def test_a_dose_entered_late_is_judged_in_the_windows_of_later_doses() -> None:
+    """A session dated before doses already given falls in their 3-month windows: each window holding the proposed
+    date is judged with it added; a later dose beyond 3 months, or another product, has no window to judge."""
+    history = [
+        _botox(dt.date(2026, 5, 1), 246, "cervical dystonia"),
+        _botox(dt.date(2026, 7, 10), 100, "bladder"),
+    ]
+    checks = later_window_checks(_botox(APR_9, 155), history)
+    assert checks == (
+        (
+            False,
+            (
+                "BOTOX label: with 155 U on 2026-04-09, the 3 months 2026-02-02..2026-05-01 (to the dose of "
+                "2026-05-01) hold 401 U (> 400 U in 3 months)"
+            ),
+        ),
+    )  # the dose of 2026-07-10 is more than 3 months later: its window (from 2026-04-11) does not hold 2026-04-09
+    assert later_window_checks(_botox(APR_9, 155), [_botox(dt.date(2026, 5, 1), 245)])[0][0] is True
 
 
 def test_401_units_are_refused() -> None:

@@ -105,6 +105,7 @@ from onaboard.clinical.cycles import (
     cumulative_window,
     interval_check,
     is_onabotulinumtoxin_a,
+    later_window_checks,
     schedule_status,
 )
 from onaboard.clinical.days import (
@@ -432,6 +433,7 @@ __all__ = [
     "interval_check",
     "is_onabotulinumtoxin_a",
     "label_criteria_verdict",
+    "later_window_checks",
     "load_policy",
     "medication_overuse_verdict",
     "midas_score",

@@ -95,6 +95,10 @@ REASON_CUMULATIVE = (
     "BOTOX label: {proposed} U proposed + {window_units} U in {start}..{end} = {total} U "
     "({comparison} {limit} U in 3 months)"
 )
+REASON_LATER_WINDOW = (
+    "BOTOX label: with {proposed} U on {date}, the 3 months {start}..{end} (to the dose of {end}) hold {total} U "
+    "({comparison} {limit} U in 3 months)"
+)
 REASON_NOT_COUNTED = (
     "not counted: {product} {units} U on {date} (units of other botulinum toxin products cannot be converted to "
     "BOTOX units; BOTOX label, Lack of Interchangeability)"
@@ -322,3 +326,35 @@ def cumulative_dose_check(proposed: ToxinDose, history: Sequence[ToxinDose]) -> 
         not_counted,
         tuple(reasons),
     )
+
+
+def later_window_checks(proposed: ToxinDose, history: Sequence[ToxinDose]) -> tuple[tuple[bool, str], ...]:
+    """The 3-month windows a dose entered late also falls in: one for each later BOTOX dose of ``history`` whose
+    ``cumulative_window`` holds the proposed date, with the proposed dose added, as (allowed, reason).
+
+    ``cumulative_dose_check`` judges the window ending on the proposed date; a session recorded after later doses
+    were (entered late) can push one of their windows over the label's 400 U too. Raises ``ScheduleError`` when
+    the proposed product is not BOTOX.
+    """
+    if not proposed.is_onabotulinumtoxin_a:
+        raise ScheduleError(PROPOSED_NOT_BOTOX.format(product=proposed.product))
+    results = []
+    for later in sorted(history, key=lambda dose: dose.date):
+        start, end = cumulative_window(later.date)
+        if not (later.is_onabotulinumtoxin_a and later.date > proposed.date and start <= proposed.date):
+            continue
+        total = proposed.units + sum(
+            dose.units for dose in history if dose.is_onabotulinumtoxin_a and start <= dose.date <= end
+        )
+        allowed = total <= CUMULATIVE_LIMIT_UNITS
+        reason = REASON_LATER_WINDOW.format(
+            proposed=proposed.units,
+            date=proposed.date,
+            start=start,
+            end=end,
+            total=total,
+            comparison="<=" if allowed else ">",
+            limit=CUMULATIVE_LIMIT_UNITS,
+        )
+        results.append((allowed, reason))
+    return tuple(results)

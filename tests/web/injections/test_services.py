@@ -140,6 +140,18 @@ def test_the_cumulative_dose_counts_other_botox_treatments(nurse, patient):
     assert "= 455 U (> 400 U in 3 months)" in blocked.value.checks[0].reasons[0]
 
 
+def test_a_session_entered_late_counts_in_the_windows_of_later_doses(nurse, patient):
+    """300 U of BOTOX for another indication a month after a session entered late: the window ending on that later
+    dose then holds 455 U, so the late session needs an override too (only the window ending on its own date was
+    checked)."""
+    OtherToxinTreatment.objects.create(patient=patient, date=DAY + dt.timedelta(days=30), product="BOTOX", units=300)
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
+        record(user=nurse, patient=patient, date=DAY)
+    assert [check.code for check in blocked.value.checks] == ["cumulative_dose"]
+    later = DAY + dt.timedelta(days=30)
+    assert blocked.value.checks[0].reasons[-1].endswith(f"(to the dose of {later}) hold 455 U (> 400 U in 3 months)")
+
+
 def test_a_contraindication_blocks_recording_until_overridden(nurse, patient):
     """Infection at the injection sites (a label contraindication) blocks recording; a reason lets it through."""
     patient.injection_site_infection = True

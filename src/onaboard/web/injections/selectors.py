@@ -38,6 +38,7 @@ from onaboard.clinical import (
     ToxinDose,
     cumulative_dose_check,
     interval_check,
+    later_window_checks,
     plan_from_sites,
     safety_screen,
     schedule_status,
@@ -312,11 +313,14 @@ def _dose_result(
 ) -> tuple[CheckResult, DoseCheck | None]:
     if units < 1:
         return CheckResult(CheckCode.CUMULATIVE_DOSE, None, (gettext(NO_UNITS),)), None
+    proposed, history = ToxinDose(day, BOTOX_PRODUCT, units), toxin_doses(patient, exclude=exclude)
     try:
-        check = cumulative_dose_check(ToxinDose(day, BOTOX_PRODUCT, units), toxin_doses(patient, exclude=exclude))
+        check = cumulative_dose_check(proposed, history)
+        later = later_window_checks(proposed, history)  # a session entered late falls in later doses' windows too
     except ScheduleError as error:
         return CheckResult(CheckCode.CUMULATIVE_DOSE, False, error.problems), None
-    return CheckResult(CheckCode.CUMULATIVE_DOSE, check.allowed, check.reasons), check
+    failing = [reason for allowed, reason in later if not allowed]
+    return CheckResult(CheckCode.CUMULATIVE_DOSE, check.allowed and not failing, (*check.reasons, *failing)), check
 
 
 def session_checks(
