@@ -270,6 +270,26 @@ def test_a_review_cannot_name_another_patients_session(world, api_as, today):
     assert response.status_code == 422
 
 
+def test_a_review_leaving_out_the_session_keeps_the_link(world, api_as, today):
+    """A review without ``session_id`` keeps the session the report was linked to (it was silently cleared);
+    an explicit null unlinks it, and a session given after the onset is refused."""
+    patient = world.own_patient
+    session = _record(api_as("nurse"), patient, _session_body(today - timedelta(days=3))).json()
+    body = {"kind": "neck_pain", "onset": (today - timedelta(days=4)).isoformat(), "severity": "mild"}
+    earlier = _post(api_as("patient"), f"/api/patients/{patient.external_id}/side-effects", body).json()
+    body["onset"] = today.isoformat()
+    reported = _post(api_as("patient"), f"/api/patients/{patient.external_id}/side-effects", body).json()
+    url = f"/api/side-effects/{reported['id']}/review"
+    kept = _post(api_as("clinician"), url, {"grade": "moderate", "related_to_treatment": True}).json()
+    assert kept["session_id"] == session["id"]
+    unlinked = _post(api_as("clinician"), url, {"grade": "moderate", "related_to_treatment": None, "session_id": None})
+    assert unlinked.json()["session_id"] is None
+    late = {"grade": "mild", "related_to_treatment": True, "session_id": session["id"]}
+    refused = _post(api_as("clinician"), f"/api/side-effects/{earlier['id']}/review", late)
+    assert refused.status_code == 422
+    assert "was given after this side effect began" in refused.json()["detail"][0]["msg"]
+
+
 def test_a_patient_cannot_review(world, api_as, today):
     """Grading is for clinical staff: a patient's review of their own report is 404."""
     body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}

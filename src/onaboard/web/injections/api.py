@@ -295,7 +295,7 @@ def side_effect_review(request: HttpRequest, side_effect_id: UUID, payload: Side
     """A clinician's grade, whether it is related to treatment, and the recorded session it follows."""
     user = caller(request)
     side_effect = selectors.side_effect_for(user, side_effect_id, need=Capability.EDIT_CLINICAL)
-    session = None
+    session = side_effect.session if "session_id" not in payload.model_fields_set else None  # left out: kept
     if payload.session_id is not None:
         session = selectors.recorded_sessions(side_effect.patient).filter(external_id=payload.session_id).first()
         if session is None:

@@ -139,7 +139,11 @@ class SideEffectIn(Schema):
 class SideEffectReviewIn(Schema):
     grade: SeverityValue  # type: ignore[valid-type]
     related_to_treatment: bool | None = Field(..., description="Null when relatedness is unknown.")
-    session_id: UUID | None = Field(None, description="The recorded session it follows (the patient's own).")
+    session_id: UUID | None = Field(
+        None,
+        description="The recorded session it follows (the patient's own, given on or before the onset). Left out: "
+        "the session it is linked to stays; null: linked to none.",
+    )
 
 
 class SideEffectOut(Schema):

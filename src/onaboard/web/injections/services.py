@@ -60,6 +60,9 @@ BOOKING_NOT_OPEN = gettext_noop("Only a booked session can be moved; this one is
 BOOKING_IN_PAST = gettext_noop("A booking must be today or later ({date} is before {today}).")
 ONSET_IN_FUTURE = gettext_noop("The start date cannot be after today ({today}).")
 SESSION_NOT_THE_PATIENTS = gettext_noop("That session is not one of this patient's recorded sessions.")
+SESSION_AFTER_ONSET = gettext_noop(
+    "The session of {session} was given after this side effect began ({onset}): it cannot have followed it."
+)
 
 
 class SessionRefusedError(ValueError):
@@ -399,11 +402,15 @@ def side_effect_review(
     session: InjectionSession | None,
 ) -> SideEffect:
     """A clinician's grade, relatedness and attribution of a side effect; the session must be the patient's own
-    recorded session. Raises ``SideEffectRefusedError`` otherwise."""
+    recorded session, given on or before the onset (as a report is linked). Raises ``SideEffectRefusedError``
+    otherwise."""
     if session is not None and (
         session.patient_id != side_effect.patient_id or session.status != SessionStatus.RECORDED
     ):
         raise SideEffectRefusedError([("session", gettext(SESSION_NOT_THE_PATIENTS))])
+    if session is not None and session.date > side_effect.onset:
+        message = gettext(SESSION_AFTER_ONSET).format(session=session.date, onset=side_effect.onset)
+        raise SideEffectRefusedError([("session", message)])
     with transaction.atomic():
         side_effect.clinician_grade = grade
         side_effect.related_to_treatment = related_to_treatment

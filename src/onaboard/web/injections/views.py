@@ -480,7 +480,7 @@ def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
     """A clinician grades a side effect, judges relatedness and confirms or changes the session it follows."""
     side_effect = selectors.side_effect_for(request.user, side_effect_id, need=Capability.EDIT_CLINICAL)
     patient = side_effect.patient
-    sessions = selectors.recorded_sessions(patient).order_by("-date")
+    sessions = selectors.recorded_sessions(patient).filter(date__lte=side_effect.onset).order_by("-date")
     if request.method == "POST":
         form = SideEffectReviewForm(request.POST, sessions=sessions)
         if form.is_valid():
