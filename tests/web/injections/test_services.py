@@ -34,6 +34,22 @@ def test_recording_saves_the_session_its_sites_and_the_engines_totals(nurse, pat
     assert "interval: 12-week rule: no previous session" in session.check_reasons
 
 
+def test_an_earlier_session_entered_late_leaves_the_open_booking_alone(nurse, patient):
+    """Recording a session dated before the latest recorded one (an old session entered afterwards) creates its own
+    row: the open booking, moved to the day agreed with the patient, stays booked on that day (it became the old
+    session, and a new booking appeared on the engine's due date), also when the screen passed the booking."""
+    last = record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=20))
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    agreed = booking.date + dt.timedelta(days=5)
+    services.injection_session_book(user=nurse, session=booking, date=agreed, expected_version=None, today=TODAY)
+    booking.refresh_from_db()
+    old = record(user=nurse, patient=patient, date=last.date - dt.timedelta(days=180), booking=booking)
+    booking.refresh_from_db()
+    assert old.pk != booking.pk
+    assert (booking.status, booking.date) == (SessionStatus.BOOKED, agreed)
+    assert list(InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED)) == [booking]
+
+
 def test_recording_is_audited(nurse, patient):
     """The recording writes a create event naming units, vials and the wastage modifier."""
     session = record(user=nurse, patient=patient, date=DAY)

@@ -125,8 +125,10 @@ def _session_to_record(
 ) -> InjectionSession | None:
     """The booked session this recording fulfils (locked), or None when a new row is needed.
 
-    Refuses when a session on ``date`` is already recorded, when the booking was recorded by someone else, and when
-    the booking's version is not the one the screen was built from.
+    A session dated before the latest recorded one is an earlier session entered afterwards: it fulfils no open
+    booking (the next session's, with the day agreed with the patient), only one booked on its own day. Refuses
+    when a session on ``date`` is already recorded, when the booking was recorded by someone else, and when the
+    booking's version is not the one the screen was built from.
     """
     on_day = (
         InjectionSession.objects.select_for_update()
@@ -136,6 +138,8 @@ def _session_to_record(
     )
     if on_day is not None and on_day.status == SessionStatus.RECORDED:
         raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date))
+    if recorded_sessions(patient).filter(date__gt=date).exists():
+        return on_day  # an earlier session entered late: the open booking stays for the next one
     if booking is not None:
         target = InjectionSession.objects.select_for_update().filter(pk=booking.pk, patient=patient).first()
         if target is None or target.status != SessionStatus.BOOKED:
