@@ -428,6 +428,25 @@ def test_a_clinician_grades_and_attributes_a_side_effect(client, world, recorded
     assert AuditEvent.objects.filter(object_type="side_effect", action=Action.UPDATE).exists()
 
 
+def test_a_stale_review_does_not_overwrite_a_newer_one(client, world, recorded):
+    """Two clinicians open the review; the second to save is refused (nothing saved, the reason shown) instead of
+    silently replacing the first one's grade and relatedness."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="dysphagia", onset=today(), severity="severe"
+    )
+    login(client, world, "clinician")
+    url = reverse("injections:side_effect_review", args=[effect.external_id])
+    seen = re.search(r'name="seen" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    first = {"grade": "severe", "related": "yes", "session": str(recorded.external_id), "seen": seen}
+    assert client.post(url, first).status_code == 302
+    stale = {"grade": "mild", "related": "no", "session": "", "seen": seen}
+    response = client.post(url, stale)
+    assert response.status_code == 200
+    assert "nothing was saved" in response.content.decode()
+    effect.refresh_from_db()
+    assert (effect.clinician_grade, effect.related_to_treatment, effect.session) == ("severe", True, recorded)
+
+
 @pytest.mark.parametrize("role", ["patient", "billing", "admin", "trainee"])
 def test_only_clinical_staff_review_side_effects(client, world, recorded, role):
     """A patient (even for their own report), billing, admin and trainees cannot review."""

@@ -214,6 +214,7 @@ class SideEffectReviewForm(forms.Form):
         to_field_name="external_id",
         empty_label=_("no session"),
     )
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)  # the side effect's `modified` when opened
 
     def __init__(self, *args: Any, sessions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

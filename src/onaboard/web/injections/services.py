@@ -60,6 +60,10 @@ BOOKING_NOT_OPEN = gettext_noop("Only a booked session can be moved; this one is
 BOOKING_IN_PAST = gettext_noop("A booking must be today or later ({date} is before {today}).")
 ONSET_IN_FUTURE = gettext_noop("The start date cannot be after today ({today}).")
 SESSION_NOT_THE_PATIENTS = gettext_noop("That session is not one of this patient's recorded sessions.")
+REVIEW_CHANGED = gettext_noop(
+    "This side effect was reviewed or changed by someone else since you opened it: nothing was saved. Open the "
+    "review again to see it as it is now."
+)
 SESSION_AFTER_ONSET = gettext_noop(
     "The session of {session} was given after this side effect began ({onset}): it cannot have followed it."
 )
@@ -404,10 +408,12 @@ def side_effect_review(
     grade: Severity | str,
     related_to_treatment: bool | None,
     session: InjectionSession | None,
+    seen: str | None = None,
 ) -> SideEffect:
     """A clinician's grade, relatedness and attribution of a side effect; the session must be the patient's own
-    recorded session, given on or before the onset (as a report is linked). Raises ``SideEffectRefusedError``
-    otherwise."""
+    recorded session, given on or before the onset (as a report is linked). ``seen`` is the side effect's
+    ``modified`` (ISO) when the review form was opened: a review saved meanwhile refuses this one instead of being
+    overwritten. Raises ``SideEffectRefusedError`` otherwise."""
     if session is not None and (
         session.patient_id != side_effect.patient_id or session.status != SessionStatus.RECORDED
     ):
@@ -416,6 +422,9 @@ def side_effect_review(
         message = gettext(SESSION_AFTER_ONSET).format(session=session.date, onset=side_effect.onset)
         raise SideEffectRefusedError([("session", message)])
     with transaction.atomic():
+        current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
+        if seen is not None and current.modified.isoformat() != seen:
+            raise SideEffectRefusedError([("", gettext(REVIEW_CHANGED))])
         side_effect.clinician_grade = grade
         side_effect.related_to_treatment = related_to_treatment
         side_effect.session = session

@@ -492,6 +492,7 @@ def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
                     grade=data["grade"],
                     related_to_treatment=RELATED_VALUES[data["related"]],
                     session=data["session"],
+                    seen=data["seen"] or None,
                 )
             except services.SideEffectRefusedError as error:
                 for field, message in error.problems:
@@ -506,6 +507,7 @@ def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
                 "grade": side_effect.clinician_grade or side_effect.severity,
                 "related": related,
                 "session": side_effect.session.external_id if side_effect.session else None,
+                "seen": side_effect.modified.isoformat(),
             },
             sessions=sessions,
         )
