@@ -1420,6 +1420,21 @@ def test_plan_vial_other_than_100_or_200_exits_2(vial: str) -> None:
     refused(invoke("plan", "--json", "--vial", vial))
 
 
+def test_plan_lists_every_problem_of_its_options() -> None:
+    """A bad vial, a malformed item and a count above a muscle's limit are all listed (only the first was)."""
+    problems = refused(invoke("plan", "--json", "--vial", "150", "--follow-the-pain", "temporalis=3,foo=x"))
+    assert problems[:2] == [cli.FOLLOW_THE_PAIN_FORMAT.format(item="foo=x"), cli.VIAL_CHOICE.format(value=150)]
+    assert problems[2].startswith("follow-the-pain: temporalis allows at most 2")
+    assert len(problems) == 3
+
+
+def test_schedule_at_the_end_of_the_calendar_exits_2_naming_the_options() -> None:
+    """A due date past 9999-12-31 is refused naming the options, not a traceback."""
+    assert refused(invoke("schedule", "9999-12-01", "--today", "9999-12-31")) == [
+        cli.OUTSIDE_CALENDAR.format(options="sessions, --today, --propose")
+    ]
+
+
 def test_plan_follow_the_pain_sites_alternate_left_then_right_after_fixed_sites() -> None:
     """Follow-the-pain sites follow the muscle's fixed sites, alternately left then right, marked as such."""
     extra = {"temporalis": 2, "occipitalis": 1, "trapezius": 3}

@@ -55,7 +55,7 @@ PATIENT_NOT_IN_FILE = "--patient: {patient_id!r} is not in {path}"
 BIRTH_AFTER_AS_OF = "--birth-date: {birth} is after --as-of {as_of}"
 BIRTH_AFTER_LAST_ROW = "--birth-date: {birth} is after the last diary date of {patients}"
 PERIODS_BELOW_ONE = "--periods: must be at least 1 (got {value})"
-OUTSIDE_CALENDAR = "{options}: the periods would begin before 0001-01-01, the first day the calendar has"
+OUTSIDE_CALENDAR = "{options}: the dates would fall outside the calendar, which runs from 0001-01-01 to 9999-12-31"
 FOLLOW_THE_PAIN_FORMAT = "--follow-the-pain: {item!r} is not MUSCLE=N with N a whole number"
 FOLLOW_THE_PAIN_REPEATED = "--follow-the-pain: {muscle} is given more than once"
 VIAL_CHOICE = "--vial: must be 100 or 200 (got {value})"
@@ -355,11 +355,12 @@ def outcomes_command(
 # --- plan ---------------------------------------------------------------------------------------------------------
 
 
-def _parse_follow_the_pain(value: str | None) -> dict[str, int]:
+def _parse_follow_the_pain(value: str | None, args: Arguments) -> dict[str, int]:
+    """The well-formed MUSCLE=N items; each malformed or repeated one is a problem added to ``args``."""
     if value is None or not value.strip():
         return {}
     counts: dict[str, int] = {}
-    problems = []
+    problems = args.problems
     for raw in value.split(","):
         item = raw.strip()
         muscle, sep, number = item.partition("=")
@@ -370,8 +371,6 @@ def _parse_follow_the_pain(value: str | None) -> dict[str, int]:
             problems.append(FOLLOW_THE_PAIN_REPEATED.format(muscle=muscle))
         else:
             counts[muscle] = int(number)
-    if problems:
-        fail(problems)
     return counts
 
 
@@ -436,13 +435,14 @@ def plan_command(
     json_output: JsonFlag = False,
 ) -> None:
     """The PREEMPT injection plan: 155 U over 31 sites, optional follow-the-pain up to 195 U / 39 sites."""
-    counts = _parse_follow_the_pain(follow_the_pain)
-    if vial not in (100, 200):
-        fail([VIAL_CHOICE.format(value=vial)])
+    args = Arguments()  # every problem listed: the options' form, the vial, and the plan's own rules
+    counts = _parse_follow_the_pain(follow_the_pain, args)
+    args.require(vial in (100, 200), VIAL_CHOICE.format(value=vial))
     try:
-        plan = preempt_plan(follow_the_pain=counts, vial_units=vial)
+        plan = preempt_plan(follow_the_pain=counts, vial_units=vial if vial in (100, 200) else 200)
     except PlanError as error:
-        fail(error.problems)
+        args.problems.extend(error.problems)
+    args.check()
     if json_output:
         _print_json(plan_json(plan))
         return
@@ -470,11 +470,12 @@ def schedule_command(
     proposed = args.date("--propose", propose)
     args.check()
     on = on or command_today()
-    try:
-        status = schedule_status(dates, today=on)
-    except ScheduleError as error:
-        fail(error.problems)
-    check = None if proposed is None else interval_check(status.last_session, proposed)
+    with _within_calendar("sessions, --today, --propose"):
+        try:
+            status = schedule_status(dates, today=on)
+        except ScheduleError as error:
+            fail(error.problems)
+        check = None if proposed is None else interval_check(status.last_session, proposed)
     if json_output:
         document = schedule_json(status, today=on)
         if check is not None:

@@ -291,3 +291,15 @@ def test_table_commands_import_and_export_preventives(clinic, tmp_path):
     assert _run("import", "table", "preventives", str(out)).output.strip() == exchange.UNCHANGED.format(path=out)
     wrong = CliRunner().invoke(app, ["import", "table", "vaccines", str(path)])
     assert (wrong.exit_code, wrong.stderr.strip()) == (2, exchange.NOT_A_KIND.format(value="vaccines"))
+
+
+def test_a_database_command_with_unusable_settings_exits_2_naming_them(tmp_path):
+    """An unknown ONABOARD_TIME_ZONE stops a command on the app's database with exit 2 and the reason on stderr,
+    as ``serve`` does, not with a traceback."""
+    env = {**os.environ, "ONABOARD_TIME_ZONE": "Mars/Base", "ONABOARD_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [str(ONABOARD), "export", "diary", "--patient", "X", "-o", str(tmp_path / "x.csv")],
+        env=env, capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("the app's settings are not usable: ONABOARD_TIME_ZONE must name an IANA time zone")

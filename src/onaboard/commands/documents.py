@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import enum
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from onaboard.commands import setup_django
 
 DEFAULT_SETTINGS = "onaboard.web.config.settings.dev"
 UNKNOWN_STAGE = "--stage: must be initial or continuation (got {value!r})"
@@ -34,10 +35,7 @@ class DocumentName(enum.StrEnum):
 
 
 def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
-    import django
-
-    django.setup()
+    setup_django(DEFAULT_SETTINGS)
 
 
 def _today() -> Any:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+
+from onaboard.commands import setup_django
 
 SETTINGS = "onaboard.web.config.settings.dev"
 
@@ -58,10 +59,7 @@ def _fail(*problems: str) -> NoReturn:
 
 
 def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
-    import django
-
-    django.setup()
+    setup_django(SETTINGS)
 
 
 def _user(username: str | None) -> Any:

@@ -31,6 +31,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from onaboard.commands import setup_django
+
 PRODUCTION_SETTINGS = "onaboard.web.config.settings.production"
 DATABASE_SETTINGS = "onaboard.web.config.settings.base"
 """Backup and restore need only the database, which every settings module reads from the same environment."""
@@ -74,10 +76,7 @@ class RestoreMismatchError(OpsError):
 
 def _django(settings_module: str) -> None:
     """Set up Django with ``settings_module`` unless the caller named one in DJANGO_SETTINGS_MODULE."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
-    import django
-
-    django.setup()
+    setup_django(settings_module)
 
 
 def _database_settings() -> dict[str, Any]:
@@ -483,13 +482,13 @@ def serve_command(
     ``manage.py check --deploy`` reports an error.
     """
     os.environ["DJANGO_SETTINGS_MODULE"] = settings
-    from onaboard.web.config.env import ImproperlyConfiguredError
+    from django.core.exceptions import ImproperlyConfigured  # onaboard's ImproperlyConfiguredError is one
 
     try:
         import django
 
         django.setup()
-    except ImproperlyConfiguredError as error:
+    except ImproperlyConfigured as error:
         _refuse(SERVE_REFUSED.format(reason=error))
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.exceptions import ImproperlyConfigured
+
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
 MISSING_IN_PRODUCTION = "{name} must be set in production"
@@ -28,8 +30,9 @@ WEAK_SECRET_KEY = (
 UNKNOWN_TIME_ZONE = "ONABOARD_TIME_ZONE must name an IANA time zone such as Europe/London (got {value!r})"
 
 
-class ImproperlyConfiguredError(RuntimeError):
-    """A setting the running mode requires is missing."""
+class ImproperlyConfiguredError(ImproperlyConfigured):
+    """A setting the running mode requires is missing or unusable (Django's ImproperlyConfigured, so whatever sets
+    Django up can refuse it as one)."""
 
 
 @dataclass(frozen=True, slots=True)
