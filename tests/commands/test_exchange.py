@@ -303,3 +303,16 @@ def test_a_database_command_with_unusable_settings_exits_2_naming_them(tmp_path)
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith("the app's settings are not usable: ONABOARD_TIME_ZONE must name an IANA time zone")
+
+
+@pytest.mark.parametrize("command", [("export", "diary"), ("export", "table", "sessions"), ("fhir", "export")])
+def test_an_export_that_cannot_be_written_exits_2_and_records_no_export(clinic, tmp_path, command):
+    """``-o`` naming a folder, or a file in a missing folder, exits 2 naming it (it was a traceback), leaves no
+    partial file, and the audit records no export of a file that was never written."""
+    exports = AuditEvent.objects.filter(action=Action.EXPORT).count()
+    for target in (tmp_path, tmp_path / "missing" / "out.csv"):
+        done = _run(*command, "--patient", "EX-1", "-o", str(target))
+        assert done.exit_code == 2, done.output
+        assert f"-o: cannot write {target}: " in done.output
+    assert AuditEvent.objects.filter(action=Action.EXPORT).count() == exports
+    assert list(tmp_path.iterdir()) == []

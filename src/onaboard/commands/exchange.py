@@ -37,6 +37,7 @@ NO_SUCH_PATIENT = "no patient {value!r} in {clinic}"
 NOT_USERS_CLINIC = "{user} works for {own}, not {clinic}"
 PATIENT_OR_ALL = "give --patient PATIENT_ID or --all"
 CANNOT_READ = "{path}: cannot read the file ({reason})"
+NOT_WRITABLE = "-o: cannot write {path}: {reason}"
 NOT_JSON = "{path}: not JSON ({reason})"
 EXPORTED = "Wrote {path}: {patients} patient(s), {resources} resources."
 TABLE_EXPORTED = "Wrote {path}: the {kind} of {patient}."
@@ -60,6 +61,21 @@ def _fail(*problems: str) -> NoReturn:
 
 def _django() -> None:
     setup_django(SETTINGS)
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then renamed); a path that cannot
+    be written exits 2 naming it. Called inside the export's transaction, so a refusal also undoes the export's
+    audit entry: no export is recorded for a file that was never written."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        _fail(NOT_WRITABLE.format(path=path, reason=error.strerror or error))
 
 
 def _user(username: str | None) -> Any:
@@ -178,6 +194,8 @@ def fhir_export_command(
     if (patient is None) == (not all_patients):
         _fail(PATIENT_OR_ALL)
     _django()
+    from django.db import transaction
+
     from onaboard.interop.fhir import bundle_json
     from onaboard.web.interop.selectors import patients_export
 
@@ -185,15 +203,15 @@ def fhir_export_command(
     _check(actor, "view_clinical", "export clinical records")
     where = _clinic(clinic, actor)
     patients = [_patient(where, patient, actor)] if patient is not None else list(_clinic_patients(where, actor))
-    with _progress("Exporting") as progress:
+    with transaction.atomic(), _progress("Exporting") as progress:
         task = progress.add_task("export", total=len(patients))
         documents = []
         for one in patients:
             documents.append(patients_export(user=actor, patients=[one], how="command line"))
             progress.advance(task)
-    entries = [entry for document in documents for entry in document["entry"]]
-    merged = {**(documents[0] if documents else {"resourceType": "Bundle", "type": "transaction"}), "entry": entries}
-    output.write_text(bundle_json(merged), encoding="utf-8")
+        entries = [entry for document in documents for entry in document["entry"]]
+        empty = {"resourceType": "Bundle", "type": "transaction"}
+        _write_output(output, bundle_json({**(documents[0] if documents else empty), "entry": entries}))
     print(EXPORTED.format(path=output, patients=len(patients), resources=len(entries)))
 
 
@@ -286,14 +304,17 @@ def export_diary_command(
 ) -> None:
     """Write one patient's diary as a diary CSV (the contract's columns, patient_id = record number)."""
     _django()
+    from django.db import transaction
+
     from onaboard.web.interop.selectors import diary_csv_export
 
     actor = _user(user)
     _check(actor, "view_clinical", "export diaries")
     where = _clinic(clinic, actor)
     chosen = _patient(where, patient, actor)
-    text, days = diary_csv_export(user=actor, patient=chosen, how="command line")
-    output.write_text(text, encoding="utf-8")
+    with transaction.atomic():
+        text, days = diary_csv_export(user=actor, patient=chosen, how="command line")
+        _write_output(output, text)
     print(DIARY_EXPORTED.format(path=output, days=days, patient=chosen.record_number))
 
 
@@ -342,13 +363,16 @@ def export_table_command(
     if kind not in {"preventives", "sessions"}:
         _fail(NOT_A_KIND.format(value=kind))
     _django()
+    from django.db import transaction
+
     from onaboard.web.interop.selectors import table_csv_export
 
     actor = _user(user)
     _check(actor, "view_clinical", f"export {kind}")
     where = _clinic(clinic, actor)
     chosen = _patient(where, patient, actor)
-    output.write_text(table_csv_export(user=actor, patient=chosen, kind=kind, how="command line"), encoding="utf-8")
+    with transaction.atomic():
+        _write_output(output, table_csv_export(user=actor, patient=chosen, kind=kind, how="command line"))
     print(TABLE_EXPORTED.format(path=output, kind=kind, patient=chosen.record_number))
 
 
