@@ -17,6 +17,7 @@ from onaboard.cohort.cli import (
     BAD_END,
     DAYS_BELOW_ONE,
     OUT_IS_FILE,
+    OUTPUT_IS_A_FOLDER,
     OUTPUT_PARENT_MISSING,
     PATIENTS_BELOW_ONE,
     SEED_NEGATIVE,
@@ -150,3 +151,26 @@ def test_the_command_line_starts_without_the_analytics_stack() -> None:
     code = f"import sys, onaboard.cli; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_report_refuses_a_folder_as_output_and_leaves_nothing_half_written(cohort: Path, tmp_path: Path) -> None:
+    """``--pdf`` naming a folder is refused before any work (it was a traceback after the HTML had been written),
+    and nothing is written."""
+    html = tmp_path / "r.html"
+    code, stdout, stderr = _run("cohort", "report", str(cohort), "--html", str(html), "--pdf", str(tmp_path))
+    assert (code, stdout) == (2, "")
+    assert stderr.strip() == OUTPUT_IS_A_FOLDER.format(option="--pdf", path=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_paths_holding_brackets_are_printed_as_they_are(tmp_path: Path) -> None:
+    """Rich would read "[/old]" in a path as markup (a crash) or drop "[final]" from it: paths are printed as given."""
+    out = tmp_path / "c[/old] [final]"
+    code, stdout, stderr = _run("synth", "--patients", "2", "--days", "30", "--seed", "1", "--out", str(out))
+    assert code == 0, stderr
+    assert str(out / "diary.parquet") in " ".join(stdout.split())
+    html = tmp_path / "r [final].html"
+    code, stdout, stderr = _run("cohort", "report", str(out), "--html", str(html))
+    assert code == 0, stderr
+    assert "[final]" in stdout
+    assert stderr.strip() == f"Wrote {html}"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from onaboard.cohort.backends import Engine
@@ -33,6 +34,8 @@ SEED_NEGATIVE = "--seed: must be 0 or more (got {value})"
 BAD_END = "--end: {value!r} is not a date in YYYY-MM-DD form"
 OUT_IS_FILE = "--out: {path} is a file, not a directory"
 OUTPUT_PARENT_MISSING = "{option}: the directory {parent} does not exist"
+OUTPUT_IS_A_FOLDER = "{option}: {path} is a folder; name the file to write"
+OUTPUT_NOT_WRITTEN = "{option}: cannot write {path}: {reason}"
 
 PIPE_WIDTH = 120
 
@@ -125,12 +128,13 @@ def synth_command(
     if json_output:
         _print_json(document)
         return
-    table = Table(title=f"Synthetic cohort in {out} (seed {seed}; made-up patients)", title_justify="left", box=None)
+    title = f"Synthetic cohort in {escape(str(out))} (seed {seed}; made-up patients)"  # a path is no markup
+    table = Table(title=title, title_justify="left", box=None)
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("file")
     for name, path in written.paths.items():
-        table.add_row(name, f"{written.rows[name]:,}", str(path))
+        table.add_row(name, f"{written.rows[name]:,}", escape(str(path)))
     _stdout().print(table)
 
 
@@ -155,7 +159,7 @@ def _print_report(report: CohortReport) -> None:
     from onaboard.cohort.report import STOPPING_REASONS
 
     console = _stdout()
-    console.rule(f"[bold]Cohort report[/bold]  {report.directory}  ({report.engine})", align="left")
+    console.rule(f"[bold]Cohort report[/bold]  {escape(report.directory)}  ({report.engine})", align="left")
     console.print(
         f"{report.patients} patients, {report.treated} treated; women {_percent(report.female)}; "
         f"age at the first injection {_number(report.age_at_first_injection.mean)}"
@@ -226,7 +230,11 @@ def _print_report(report: CohortReport) -> None:
 
 
 def _check_output(option: str, path: Path | None, problems: list[str]) -> None:
-    if path is not None and not path.resolve().parent.is_dir():
+    if path is None:
+        return
+    if path.is_dir():
+        problems.append(OUTPUT_IS_A_FOLDER.format(option=option, path=path))
+    elif not path.resolve().parent.is_dir():
         problems.append(OUTPUT_PARENT_MISSING.format(option=option, parent=path.resolve().parent))
 
 
@@ -253,16 +261,37 @@ def report_command(
     except CohortSourceError as error:
         _fail(error.problems)
     if html is not None or pdf is not None:
-        from onaboard.reports.cohort import render_html, render_pdf
-
-        if html is not None:
-            html.write_text(render_html(report), encoding="utf-8")
-        if pdf is not None:
-            render_pdf(report, pdf)
+        _write_documents(report, html, pdf)
     if json_output:
         _print_json(report_json(report))
     else:
         _print_report(report)
     written = [str(path) for path in (html, pdf) if path is not None]
     if written:
-        _stderr().print(f"Wrote {', '.join(written)}")
+        _stderr().print(f"Wrote {', '.join(written)}", markup=False, soft_wrap=True)
+
+
+def _write_documents(report: CohortReport, html: Path | None, pdf: Path | None) -> None:
+    """The HTML and PDF, each rendered beside its path and renamed into place once both are made: a failure leaves
+    neither half-written (exit 2 naming the option)."""
+    from onaboard.reports.cohort import render_html, render_pdf
+
+    made: list[tuple[Path, Path]] = []
+    try:
+        for option, path in (("--html", html), ("--pdf", pdf)):
+            if path is None:
+                continue
+            partial = path.with_name(f".{path.name}.partial")
+            made.append((partial, path))
+            try:
+                if option == "--html":
+                    partial.write_text(render_html(report), encoding="utf-8")
+                else:
+                    render_pdf(report, partial)
+            except OSError as error:
+                _fail([OUTPUT_NOT_WRITTEN.format(option=option, path=path, reason=error.strerror or error)])
+        for partial, path in made:
+            partial.replace(path)
+    finally:
+        for partial, _ in made:
+            partial.unlink(missing_ok=True)
