@@ -16,6 +16,7 @@ from onaboard.cohort.backends import MISSING_TABLE, NOT_A_DIRECTORY
 from onaboard.cohort.cli import (
     BAD_END,
     DAYS_BELOW_ONE,
+    END_OUTSIDE,
     OUT_IS_FILE,
     OUTPUT_IS_A_FOLDER,
     OUTPUT_PARENT_MISSING,
@@ -174,3 +175,38 @@ def test_paths_holding_brackets_are_printed_as_they_are(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "[final]" in stdout
     assert stderr.strip() == f"Wrote {html}"
+
+
+def test_synth_refuses_what_it_cannot_write_and_leaves_no_part_of_a_cohort(tmp_path: Path) -> None:
+    """A folder holding a table's name, an --out under a file and an --end leaving no room in the calendar exit 2
+    naming the problem (tracebacks, or a cohort dated before year 1), and nothing is left behind."""
+    blocked = tmp_path / "blocked"
+    (blocked / "diary.parquet").mkdir(parents=True)
+    code, _, stderr = _run("synth", "--patients", "2", "--days", "30", "--out", str(blocked))
+    assert (code, stderr.strip()) == (2, f"--out: cannot write the cohort to {blocked}: a folder holds a table's name")
+    (tmp_path / "file.csv").write_text("x")
+    code, _, stderr = _run("synth", "--patients", "2", "--days", "30", "--out", str(tmp_path / "file.csv" / "sub"))
+    assert (code, stderr.startswith("--out: cannot write the cohort to")) == (2, True)
+    code, _, stderr = _run("synth", "--patients", "2", "--out", str(tmp_path / "old"), "--end", "0001-02-01")
+    assert (code, stderr.strip()) == (2, END_OUTSIDE.format(value="0001-02-01", days=365))
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["blocked", "diary.parquet", "file.csv"]
+
+
+def test_an_interrupted_synth_leaves_no_part_of_a_cohort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tables are moved into --out only once every one is complete: interrupted half-way (Ctrl-C), the folder
+    holds no table a report would read as a smaller cohort, and the work folder beside it is gone."""
+    from onaboard.cohort import synth
+
+    real = synth.cohort_chunk
+
+    def interrupted(index: int, **options: object) -> object:
+        if index == 1:
+            raise KeyboardInterrupt
+        return real(index, **options)
+
+    monkeypatch.setattr(synth, "CHUNK_PATIENTS", 2)
+    monkeypatch.setattr(synth, "cohort_chunk", interrupted)
+    out = tmp_path / "cohort"
+    with pytest.raises(KeyboardInterrupt):
+        synth.write_cohort(out, patients=5, days=30, seed=1)
+    assert list(tmp_path.rglob("*")) == [out]

@@ -33,6 +33,8 @@ DAYS_BELOW_ONE = "--days: must be at least 1 (got {value})"
 SEED_NEGATIVE = "--seed: must be 0 or more (got {value})"
 BAD_END = "--end: {value!r} is not a date in YYYY-MM-DD form"
 OUT_IS_FILE = "--out: {path} is a file, not a directory"
+OUT_NOT_WRITTEN = "--out: cannot write the cohort to {path}: {reason}"
+END_OUTSIDE = "--end: {value} leaves no room for {days} observed days and their baseline in the calendar"
 OUTPUT_PARENT_MISSING = "{option}: the directory {parent} does not exist"
 OUTPUT_IS_A_FOLDER = "{option}: {path} is a folder; name the file to write"
 OUTPUT_NOT_WRITTEN = "{option}: cannot write {path}: {reason}"
@@ -103,10 +105,13 @@ def synth_command(
         problems.append(BAD_END.format(value=end))
     if out.exists() and not out.is_dir():
         problems.append(OUT_IS_FILE.format(path=out))
+
+    from onaboard.cohort.synth import DEFAULT_END, fits_the_calendar, write_cohort
+
+    if days >= 1 and not fits_the_calendar(days=days, end=end_date or DEFAULT_END):
+        problems.append(END_OUTSIDE.format(value=end_date or DEFAULT_END, days=days))
     if problems:
         _fail(problems)
-
-    from onaboard.cohort.synth import DEFAULT_END, write_cohort
 
     stderr = _stderr()
     options: dict[str, Any] = {"patients": patients, "days": days, "seed": seed, "end": end_date or DEFAULT_END}
@@ -116,9 +121,17 @@ def synth_command(
         columns = (TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=stderr, transient=True) as progress:
             task = progress.add_task("generating", total=patients)
-            written = write_cohort(out, csv=csv, progress=lambda done: progress.update(task, completed=done), **options)
+            try:
+                written = write_cohort(
+                    out, csv=csv, progress=lambda done: progress.update(task, completed=done), **options
+                )
+            except OSError as error:
+                _fail([OUT_NOT_WRITTEN.format(path=out, reason=error.strerror or error)])
     else:
-        written = write_cohort(out, csv=csv, **options)
+        try:
+            written = write_cohort(out, csv=csv, **options)
+        except OSError as error:
+            _fail([OUT_NOT_WRITTEN.format(path=out, reason=error.strerror or error)])
     document = {
         "directory": str(out),
         **{key: (value.isoformat() if isinstance(value, date) else value) for key, value in options.items()},

@@ -32,6 +32,8 @@ gaps, so some periods are incomplete, as in a real registry.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -652,6 +654,17 @@ class CohortFiles:
     rows: dict[str, int] = field(default_factory=dict)
 
 
+HISTORY_MARGIN_DAYS = 150 * 366
+"""Room the calendar must leave before a cohort's observation windows for births and treatment histories: more
+than the oldest age drawn (``calibration.toml``'s age range) with its preventive history."""
+
+
+def fits_the_calendar(*, days: int, end: date) -> bool:
+    """Whether a cohort of ``days`` observed days ending by ``end`` keeps every date it draws (windows up to
+    ``ENROLMENT_DAYS`` earlier, births and histories before them) on or after 0001-01-01."""
+    return end.toordinal() - (days - 1) - ENROLMENT_DAYS - HISTORY_MARGIN_DAYS >= date.min.toordinal()
+
+
 def write_cohort(
     out: Path,
     *,
@@ -666,10 +679,46 @@ def write_cohort(
 
     ``<table>.parquet`` for each of ``TABLES``, one row group per chunk; with ``csv`` also ``<table>.csv`` (the
     diary as the diary CSV contract). ``progress`` is called with the number of patients finished so far.
+
+    The files are written in a folder beside ``out`` and moved into it only when every one is complete, so an
+    interrupted or failed run leaves no part of a cohort for a report to read. Raises ``OSError`` when ``out``
+    cannot be written.
     """
     if patients < 1 or days < 1:
         raise ValueError("patients and days must be at least 1")
     out.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        for suffix in (".parquet", ".csv"):
+            if (out / f"{name}{suffix}").is_dir():
+                raise IsADirectoryError(21, "a folder holds a table's name", str(out / f"{name}{suffix}"))
+    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        result = _write_cohort_files(
+            partial, patients=patients, days=days, seed=seed, end=end, csv=csv, progress=progress
+        )
+        for written in sorted(partial.iterdir()):
+            written.replace(out / written.name)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return CohortFiles(
+        directory=out,
+        paths={name: out / path.name for name, path in result.paths.items()},
+        rows=result.rows,
+    )
+
+
+def _write_cohort_files(
+    out: Path,
+    *,
+    patients: int,
+    days: int,
+    seed: int,
+    end: date,
+    csv: bool,
+    progress: Callable[[int], None] | None,
+) -> CohortFiles:
     result = CohortFiles(directory=out)
     writers: dict[str, pq.ParquetWriter] = {}
     csv_writers: dict[str, pacsv.CSVWriter] = {}
