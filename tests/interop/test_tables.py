@@ -152,3 +152,37 @@ def test_cancelled_sessions_may_share_a_day_and_other_sessions_may_not():
     problems = _problems(read_sessions, header + rows + "MRN-1,2026-03-30,booked\n")
     assert len(problems) == 1
     assert problems[0].startswith("line 5: second row for patient MRN-1")
+
+
+def test_numbers_and_text_beyond_what_the_record_stores_are_problems_of_their_row():
+    """A number past the database's integer (it was an overflow error) and text longer than the record's field (it
+    was one problem on line 1, or stored cut) are each a problem of their row and column."""
+    sessions = (
+        "patient_id,date,status,vials_used,total_units,lot,expiry,sites\n"
+        f"MRN-1,2026-01-05,recorded,99999999999999999999,5,{'L' * 41},2027-01-01,procerus:midline:5\n"
+    )
+    assert _problems(read_sessions, sessions) == [
+        f"line 2, column vials_used: must be at most {tables.MAX_NUMBER} (got 99999999999999999999)",
+        "line 2, column lot: must be at most 40 characters (got 41)",
+    ]
+    preventives = (
+        "patient_id,drug,drug_class,start,stop,stop_reason,dose\n"
+        f"MRN-1,propranolol,beta_blocker,2024-01-01,,ongoing,{'d' * 101}\n"
+        f"MRN-1,{'p' * 101},beta_blocker,2024-02-01,,ongoing,\n"
+    )
+    assert _problems(lambda t: tables.read_preventives(t, classes=CLASSES, reasons=REASONS), preventives) == [
+        "line 2, column dose: must be at most 100 characters (got 101)",
+        "line 3, column drug: must be at most 100 characters (got 101)",
+    ]
+
+
+def test_the_text_limits_are_the_records_field_lengths():
+    """The reader's limits are the lengths the record's fields hold."""
+    from onaboard.web.injections.models import InjectionSession
+    from onaboard.web.patients.models import PreventiveTrial
+
+    assert {
+        "drug": PreventiveTrial._meta.get_field("drug").max_length,
+        "dose": PreventiveTrial._meta.get_field("dose").max_length,
+        "lot": InjectionSession._meta.get_field("product_lot").max_length,
+    } == tables.TEXT_LIMITS

@@ -53,6 +53,13 @@ REQUIRED_VALUE = "a value is required"
 BAD_DATE = "date must be YYYY-MM-DD (got {value!r})"
 BAD_CHOICE = "must be one of {choices} (got {value!r})"
 BAD_NUMBER = "must be a whole number (got {value!r})"
+NUMBER_TOO_BIG = "must be at most {limit} (got {value})"
+TOO_LONG = "must be at most {limit} characters (got {length})"
+MAX_NUMBER = 2**31 - 1
+"""The largest whole number a record stores (the database's integer)."""
+TEXT_LIMITS = {"drug": 100, "dose": 100, "lot": 40}
+"""The longest text each column may hold: the record's field lengths (``PreventiveTrial.drug`` and ``.dose``,
+``InjectionSession.product_lot``; a test keeps them equal)."""
 STOP_BEFORE_START = "stop {stop} is before start {start}"
 DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the first is on line {first_line})"
 BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"
@@ -112,6 +119,10 @@ class _Row:
         value = self.fields.get(column, "")
         if required and not value:
             self.problems.append(Problem(self.line, column, REQUIRED_VALUE))
+        limit = TEXT_LIMITS.get(column)
+        too_long = Problem(self.line, column, TOO_LONG.format(limit=limit, length=len(value)))
+        if limit is not None and len(value) > limit and too_long not in self.problems:  # a column may be read twice
+            self.problems.append(too_long)
         return value
 
     def date(self, column: str, *, required: bool = False) -> dt.date | None:
@@ -138,6 +149,9 @@ class _Row:
             return None
         if not _digits(value):
             self.problems.append(Problem(self.line, column, BAD_NUMBER.format(value=value)))
+            return None
+        if int(value) > MAX_NUMBER:
+            self.problems.append(Problem(self.line, column, NUMBER_TOO_BIG.format(limit=MAX_NUMBER, value=value)))
             return None
         return int(value)
 
