@@ -123,6 +123,47 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
     assert refused.stderr.startswith(f"{junk}: not an onaboard backup")
 
 
+def test_a_manifest_without_its_tables_is_refused_before_the_target_is_touched(tmp_path):
+    """A backup whose manifest lost its table list is refused whole (it was restored, then failed reading it)."""
+    source = production_env(tmp_path / "source")
+    manage(source, "migrate", "--noinput")
+    backup = tmp_path / "clinic.tar"
+    assert _onaboard(source, "backup", "-o", str(backup)).returncode == 0
+    broken = tmp_path / "broken.tar"
+    with tarfile.open(backup) as original, tarfile.open(broken, "w") as copy:
+        for info in original.getmembers():
+            data = original.extractfile(info).read()
+            if info.name == MANIFEST:
+                manifest = json.loads(data)
+                del manifest["tables"]
+                data = json.dumps(manifest).encode()
+                info.size = len(data)
+            copy.addfile(info, io.BytesIO(data))
+    target = production_env(tmp_path / "target")
+    refused = _onaboard(target, "restore", str(broken))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"{broken}: not an onaboard backup")
+    assert not (tmp_path / "target" / "onaboard.sqlite3").exists()
+
+
+def test_a_backup_of_nothing_or_into_a_folder_is_refused(tmp_path):
+    """No database file to back up (connecting would have created an empty one and backed it up) and a folder as
+    -o (a traceback, with a partial file left) each exit 2 naming the problem, and nothing is left behind."""
+    env = production_env(tmp_path / "clinic")
+    missing = _onaboard(env, "backup", "-o", str(tmp_path / "b.tar"))
+    assert missing.returncode == 2
+    assert "does not exist (nothing to back up)" in missing.stderr
+    assert not list((tmp_path / "clinic").glob("*.sqlite3"))
+    manage(env, "migrate", "--noinput")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    refused = _onaboard(env, "backup", "-o", str(folder))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"-o: cannot write {folder}: ")
+    assert list(tmp_path.glob("*.partial")) == []
+    assert not (tmp_path / "b.tar").exists()
+
+
 @pytest.mark.skipif(not os.environ.get("ONABOARD_TEST_DATABASE_URL"), reason="needs ONABOARD_TEST_DATABASE_URL")
 def test_a_postgresql_backup_restores_into_an_empty_database_table_for_table(tmp_path):
     """pg_dump of the demo clinic restored into a fresh PostgreSQL database: every table has the same row count and

@@ -61,6 +61,8 @@ TABLE_MISMATCH = "after restoring, {table}: {what} differs from the backup ({fou
 TOOL_MISSING = "{tool} is not installed: install the PostgreSQL client (version {version} or newer)"
 TOOL_FAILED = "{tool} failed (exit {code}): {stderr}"
 UNSUPPORTED_ENGINE = "backups cover SQLite and PostgreSQL; the configured engine is {engine}"
+NO_DATABASE = "the configured SQLite database {path} does not exist (nothing to back up)"
+OUTPUT_NOT_WRITTEN = "-o: cannot write {path}: {reason}"
 
 
 class OpsError(RuntimeError):
@@ -171,18 +173,24 @@ def _applied_migrations(cursor: Any, tables: dict[str, TableFingerprint]) -> dic
 
 def _write_archive(output: Path, dump: Path, member: str, manifest: dict[str, Any]) -> None:
     """Write the tar next to ``output`` and move it into place, so a crash never leaves half a backup."""
-    output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
-    with tarfile.open(partial, "w") as archive:
-        archive.add(dump, arcname=member)
-        body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-        info = tarfile.TarInfo(MANIFEST)
-        info.size = len(body)
-        info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
-        archive.addfile(info, io.BytesIO(body))
-    with partial.open("rb") as handle:
-        os.fsync(handle.fileno())
-    partial.replace(output)
+    try:
+        if output.is_dir():
+            raise IsADirectoryError(21, "is a folder; name the file to write")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(partial, "w") as archive:
+            archive.add(dump, arcname=member)
+            body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size = len(body)
+            info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+            archive.addfile(info, io.BytesIO(body))
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        partial.replace(output)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise OpsError(OUTPUT_NOT_WRITTEN.format(path=output, reason=error.strerror or error)) from None
 
 
 def _manifest(engine: str, member: str, dump: Path, tables: dict[str, TableFingerprint], migrations: Any) -> dict:
@@ -256,6 +264,8 @@ def _pg_connection(settings_dict: dict[str, Any]) -> Iterator[Any]:
 
 def backup_sqlite(settings_dict: dict[str, Any], output: Path) -> dict[str, Any]:
     """Copy the live SQLite database with the online backup API (writers may carry on) and describe the copy."""
+    if not Path(str(settings_dict["NAME"])).is_file():  # connecting would create an empty one and back that up
+        raise OpsError(NO_DATABASE.format(path=settings_dict["NAME"]))
     with tempfile.TemporaryDirectory(prefix="onaboard-backup-") as folder:
         snapshot = Path(folder) / SQLITE_MEMBER
         source = sqlite3.connect(str(settings_dict["NAME"]), timeout=30)
@@ -313,6 +323,21 @@ def backup(output: Path) -> dict[str, Any]:
 # --- Restore --------------------------------------------------------------------------------------------------
 
 
+def _check_manifest(manifest: Any) -> None:
+    """Every part of the manifest the restore reads, with its type (``KeyError`` or ``TypeError`` otherwise), so a
+    damaged manifest is refused before anything is restored."""
+    dump, tables = manifest["dump"], manifest["tables"]
+    if not (
+        isinstance(manifest["engine"], str)
+        and isinstance(dump["name"], str)
+        and isinstance(dump["sha256"], str)
+        and isinstance(dump["bytes"], int)
+        and isinstance(tables, dict)
+        and all(isinstance(t["rows"], int) and isinstance(t["sha256"], str) for t in tables.values())
+    ):
+        raise TypeError("the manifest's engine, dump or tables are not as written by `onaboard backup`")
+
+
 def read_backup(path: Path, folder: Path) -> tuple[dict[str, Any], Path]:
     """Unpack ``path`` into ``folder`` and check it: the manifest's format and the dump's SHA-256.
 
@@ -327,6 +352,7 @@ def read_backup(path: Path, folder: Path) -> tuple[dict[str, Any], Path]:
             manifest = json.loads(manifest_file.read()) if manifest_file else {}
             if manifest.get("format") != BACKUP_FORMAT or manifest.get("version") != BACKUP_VERSION:
                 raise OpsError(NOT_A_BACKUP.format(path=path, reason="unknown format or version"))
+            _check_manifest(manifest)
             member = manifest["dump"]["name"]
             if member not in {SQLITE_MEMBER, POSTGRES_MEMBER} or member not in names:
                 raise OpsError(NOT_A_BACKUP.format(path=path, reason=f"{member!r} is missing"))
