@@ -172,3 +172,14 @@ def test_spark_gives_the_same_report_as_duckdb(report: CohortReport, boundary_co
     """Run on Spark (local mode), the report holds the numbers DuckDB gave (floats to the JSON's 4 decimals)."""
     on_spark = cohort_report(boundary_cohort, Engine.SPARK, spark_session=spark_session)
     assert report_json(replace(on_spark, engine=report.engine)) == report_json(report)
+
+
+def test_adverse_events_of_untreated_patients_are_not_counted(boundary_cohort: Path, tmp_path: Path) -> None:
+    """A cohort whose sessions file holds no session while adverse events are recorded (inconsistent files) reports
+    no treated patient and no rate above it, instead of failing on 1 patient of 0."""
+    for table in boundary_cohort.glob("*.parquet"):
+        data = pq.read_table(table)
+        pq.write_table(data.slice(0, 0) if table.stem == "sessions" else data, tmp_path / table.name)
+    empty = cohort_report(tmp_path)
+    assert empty.treated == 0
+    assert {(row.rate.count, row.rate.total) for row in empty.adverse_events} == {(0, 0)}

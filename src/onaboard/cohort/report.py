@@ -504,7 +504,10 @@ def cohort_report_of(
     grouped = {column: _counts(_grouped(summary, column), column, order) for column, order in verdict_orders.items()}
     preventives = _rows(summary.group_by("prior_preventives_failed").aggregate(n=summary.count()))
     sessions = _sessions(tables["sessions"])
-    events = _adverse_events(tables["adverse_events"], treated)
+    # The rates are of treated patients (their denominator): an event of a patient without a session is not counted.
+    adverse_events = tables["adverse_events"]
+    treated_events = adverse_events.filter(adverse_events.patient_id.isin(anchors.patient_id))
+    events = _adverse_events(treated_events, treated)
     change = Mean.of(_float(totals["change_mean"]), _float(totals["change_sd"]), _int(totals["assessable"]))
     baseline = Mean.of(_float(totals["baseline_mean"]), _float(totals["baseline_sd"]), _int(totals["baseline_n"]))
     responder_50 = Proportion.of(_int(totals["responder_50"]), _int(totals["assessable"]))
