@@ -126,3 +126,30 @@ def test_a_diary_with_blank_hours_or_answers_is_refused_from_files_and_from_memo
         arrow_cohort(connect(Engine.DUCKDB), arrow)
     assert from_file.value.problems == without_statistics.value.problems == expected[:2]
     assert from_memory.value.problems == expected[2:]
+
+
+def test_a_column_holding_the_wrong_kind_of_value_is_named(tmp_path: Path) -> None:
+    """A diary date stored as text and hours stored as text are each named with what they hold and what the schema
+    says (the report failed deep inside Ibis); a count stored as int32 instead of int64 is read as it is."""
+    import pyarrow as pa
+
+    write_cohort(tmp_path, patients=3, days=30, seed=1)
+    diary = tmp_path / "diary.parquet"
+    table = pq.read_table(diary)
+    for name in ("date", "headache_hours"):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, table[name].cast(pa.string()))
+    pq.write_table(table, diary)
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), tmp_path)
+    (problem,) = raised.value.problems
+    assert problem.startswith(f"{diary}: column date holds string, the schema's date32[day]")
+    assert f"{diary}: column headache_hours holds string, the schema's double" in problem
+    fresh = tmp_path / "fresh"
+    write_cohort(fresh, patients=3, days=30, seed=1)
+    table = pq.read_table(fresh / "sessions.parquet")
+    index = table.schema.get_field_index("session_number")
+    pq.write_table(
+        table.set_column(index, "session_number", table["session_number"].cast(pa.int16())), fresh / "sessions.parquet"
+    )
+    assert set(read_cohort(connect(Engine.DUCKDB), fresh)) == set(TABLES)

@@ -43,6 +43,7 @@ NO_ANSWERS = (
 BLANK_VALUES = "{table}: {count} rows leave {column} blank; every diary row needs it"
 NOT_PARQUET = "{path}: cannot be read as Parquet ({reason})"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
+WRONG_TYPES = "{path}: column {column} holds {found}, the schema's {expected} (src/onaboard/cohort/tables.py)"
 OVERFULL_PERIOD = (
     "diary: patient {patient_id} has {days_recorded} rows in one 28-day period (grid {grid} from the first "
     "injection); the diary holds one row per patient and date"
@@ -154,14 +155,36 @@ def _column_problem(name: str, path: Path) -> str | None:
     from onaboard.cohort.tables import SCHEMAS
 
     try:
-        found = set(pq.read_schema(path).names)
+        schema = pq.read_schema(path)
     except (OSError, pa.ArrowException) as error:
         return NOT_PARQUET.format(path=path, reason=error)
+    found = set(schema.names)
     absent = [column for column in SCHEMAS[name].names if column not in found]
     if not absent:
-        return None
+        wrong = [
+            WRONG_TYPES.format(path=path, column=field.name, found=schema.field(field.name).type, expected=field.type)
+            for field in SCHEMAS[name]
+            if _kind(schema.field(field.name).type) != _kind(field.type)
+        ]
+        return "; ".join(wrong) or None
     problem = MISSING_COLUMNS.format(path=path, columns=", ".join(absent))
     return problem + NO_ANSWERS if name == "diary" and "answers" in absent else problem
+
+
+def _kind(arrow_type: pa.DataType) -> str:
+    """What a column holds, whatever its width: a file may store a count as int32 or int64, not as text."""
+    import pyarrow as pa
+
+    for kind, test in (
+        ("integer", pa.types.is_integer),
+        ("float", pa.types.is_floating),
+        ("text", lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)),
+        ("date", pa.types.is_date),
+        ("boolean", pa.types.is_boolean),
+    ):
+        if test(arrow_type):
+            return kind
+    return str(arrow_type)
 
 
 def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dict[str, ir.Table]:
