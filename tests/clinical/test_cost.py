@@ -280,3 +280,14 @@ def test_the_shown_figures_add_up_to_the_cent(percent, units):
     share = cost.share
     assert share.deductible + share.coinsurance + share.copay == share.before_savings
     assert share.before_savings + share.insurer_pays == cost.total
+
+
+def test_no_part_of_the_share_is_negative_when_terms_hold_fractions_of_a_cent():
+    """Sub-cent terms rounded up twice (a deductible of 50.005 and a copay of 10.005, no coinsurance) take the cent
+    off the copay instead of showing a coinsurance of -$0.01."""
+    terms = BenefitTerms(
+        deductible_remaining=Decimal("50.005"), coinsurance_percent=Decimal("0"), copay_per_session=Decimal("10.005")
+    )
+    share = session_cost(preempt_plan(), prices=PRICES, benefits=terms).share
+    assert min(share.deductible, share.coinsurance, share.copay) >= 0
+    assert share.deductible + share.coinsurance + share.copay == share.before_savings

@@ -268,6 +268,8 @@ def test_a_dose_entered_late_is_judged_in_the_windows_of_later_doses() -> None:
         ),
     )  # the dose of 2026-07-10 is more than 3 months later: its window (from 2026-04-11) does not hold 2026-04-09
     assert later_window_checks(_botox(APR_9, 155), [_botox(dt.date(2026, 5, 1), 245)])[0][0] is True
+    same_day = [_botox(dt.date(2026, 5, 1), 100), _botox(dt.date(2026, 5, 1), 100, "bladder")]
+    assert len(later_window_checks(_botox(APR_9, 155), same_day)) == 1  # one window per day, not per dose
 
 
 def test_401_units_are_refused() -> None:

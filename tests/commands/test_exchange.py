@@ -310,7 +310,7 @@ def test_an_export_that_cannot_be_written_exits_2_and_records_no_export(clinic, 
     """``-o`` naming a folder, or a file in a missing folder, exits 2 naming it (it was a traceback), leaves no
     partial file, and the audit records no export of a file that was never written."""
     exports = AuditEvent.objects.filter(action=Action.EXPORT).count()
-    for target in (tmp_path, tmp_path / "missing" / "out.csv"):
+    for target in (tmp_path, tmp_path / "missing" / "out.csv", Path(".")):
         done = _run(*command, "--patient", "EX-1", "-o", str(target))
         assert done.exit_code == 2, done.output
         assert f"-o: cannot write {target}: " in done.output

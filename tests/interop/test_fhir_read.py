@@ -329,6 +329,10 @@ def test_a_session_above_the_most_a_session_holds_is_refused_at_its_dose_and_sit
         (f"Bundle.entry[{administration}].resource.dosage.dose", records.DOSE_ABOVE_LIMIT.format(units=600, limit=195)),
         (f"Bundle.entry[{administration}].resource.extension", records.SITES_TOTAL.format(sites=10, total=600)),
     ]
+    resource["dosage"]["dose"]["value"] = 195.9  # not cut to 195: a dose is a whole number of units
+    assert _problems(document) == [
+        (f"Bundle.entry[{administration}].resource.dosage.dose", fhir_read.DOSE_NOT_WHOLE.format(value=195.9)),
+    ]
     resource["dosage"]["dose"]["value"] = 10
     for extension in resource["extension"]:
         for part in extension.get("extension", []):

@@ -186,3 +186,12 @@ def test_the_text_limits_are_the_records_field_lengths():
         "dose": PreventiveTrial._meta.get_field("dose").max_length,
         "lot": InjectionSession._meta.get_field("product_lot").max_length,
     } == tables.TEXT_LIMITS
+
+
+def test_site_units_past_the_database_integer_are_a_problem_on_any_row():
+    """A site's units past the database's integer are refused at the sites column on a booked row too (only the sum
+    check of a recorded row caught them; a booked one reached the database and overflowed)."""
+    text = "patient_id,date,status,sites\nMRN-1,2026-06-01,booked,corrugator:left:99999999999999999999\n"
+    assert _problems(read_sessions, text) == [
+        f"line 2, column sites: must be at most {tables.MAX_NUMBER} (got 99999999999999999999)"
+    ]

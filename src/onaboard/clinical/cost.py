@@ -360,9 +360,12 @@ def _share(splits: Sequence[_Split], total: Decimal, notes: tuple[str, ...]) -> 
     # to the share (coinsurance, a percentage, takes the rounding), the share and the insurer's to the total.
     before, savings = _cents(add("before_savings")), _cents(add("savings"))
     deductible, copay = _cents(add("deductible")), _cents(add("copay"))
+    coinsurance = before - deductible - copay
+    if coinsurance < 0:  # sub-cent terms rounded up twice: the cent comes off the copay, never a negative part
+        copay, coinsurance = copay + coinsurance, Decimal(0)
     return PatientShare(
         deductible=deductible,
-        coinsurance=before - deductible - copay,
+        coinsurance=coinsurance,
         copay=copay,
         before_savings=before,
         savings_programme=savings,

@@ -339,9 +339,9 @@ def later_window_checks(proposed: ToxinDose, history: Sequence[ToxinDose]) -> tu
     if not proposed.is_onabotulinumtoxin_a:
         raise ScheduleError(PROPOSED_NOT_BOTOX.format(product=proposed.product))
     results = []
-    for later in sorted(history, key=lambda dose: dose.date):
-        start, end = cumulative_window(later.date)
-        if not (later.is_onabotulinumtoxin_a and later.date > proposed.date and start <= proposed.date):
+    for day in sorted({dose.date for dose in history if dose.is_onabotulinumtoxin_a and dose.date > proposed.date}):
+        start, end = cumulative_window(day)  # one window per later day, however many doses it holds
+        if start > proposed.date:
             continue
         total = proposed.units + sum(
             dose.units for dose in history if dose.is_onabotulinumtoxin_a and start <= dose.date <= end

@@ -44,6 +44,7 @@ BLANK_VALUES = "{table}: {count} rows leave {column} blank; every diary row need
 NOT_PARQUET = "{path}: cannot be read as Parquet ({reason})"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
 WRONG_TYPES = "{path}: column {column} holds {found}, the schema's {expected} (src/onaboard/cohort/tables.py)"
+REPEATED_COLUMN = "{path}: column {column} appears more than once"
 OVERFULL_PERIOD = (
     "diary: patient {patient_id} has {days_recorded} rows in one 28-day period (grid {grid} from the first "
     "injection); the diary holds one row per patient and date"
@@ -159,6 +160,9 @@ def _column_problem(name: str, path: Path) -> str | None:
     except (OSError, pa.ArrowException) as error:
         return NOT_PARQUET.format(path=path, reason=error)
     found = set(schema.names)
+    repeated = sorted({column for column in schema.names if schema.names.count(column) > 1})
+    if repeated:
+        return "; ".join(REPEATED_COLUMN.format(path=path, column=column) for column in repeated)
     absent = [column for column in SCHEMAS[name].names if column not in found]
     if not absent:
         wrong = [
@@ -172,12 +176,14 @@ def _column_problem(name: str, path: Path) -> str | None:
 
 
 def _kind(arrow_type: pa.DataType) -> str:
-    """What a column holds, whatever its width: a file may store a count as int32 or int64, not as text."""
+    """What a column holds, whatever its width or encoding: a file may store hours as whole numbers or a count as
+    int32, text dictionary-encoded, not a date or a number as text."""
     import pyarrow as pa
 
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
     for kind, test in (
-        ("integer", pa.types.is_integer),
-        ("float", pa.types.is_floating),
+        ("number", lambda t: pa.types.is_integer(t) or pa.types.is_floating(t)),
         ("text", lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)),
         ("date", pa.types.is_date),
         ("boolean", pa.types.is_boolean),

@@ -287,24 +287,19 @@ def report_command(
 def _write_documents(report: CohortReport, html: Path | None, pdf: Path | None) -> None:
     """The HTML and PDF, each rendered beside its path and renamed into place once both are made: a failure leaves
     neither half-written (exit 2 naming the option)."""
+    from contextlib import ExitStack
+
+    from onaboard.outputs import written_whole
     from onaboard.reports.cohort import render_html, render_pdf
 
-    made: list[tuple[Path, Path]] = []
+    option, path = "--html", html
     try:
-        for option, path in (("--html", html), ("--pdf", pdf)):
-            if path is None:
-                continue
-            partial = path.with_name(f".{path.name}.partial")
-            made.append((partial, path))
-            try:
-                if option == "--html":
-                    partial.write_text(render_html(report), encoding="utf-8")
-                else:
-                    render_pdf(report, partial)
-            except OSError as error:
-                _fail([OUTPUT_NOT_WRITTEN.format(option=option, path=path, reason=error.strerror or error)])
-        for partial, path in made:
-            partial.replace(path)
-    finally:
-        for partial, _ in made:
-            partial.unlink(missing_ok=True)
+        with ExitStack() as stack:  # both renamed into place at the end, or neither
+            if html is not None:
+                partial = stack.enter_context(written_whole(html))
+                partial.write_text(render_html(report), encoding="utf-8")
+            if pdf is not None:
+                option, path = "--pdf", pdf
+                render_pdf(report, stack.enter_context(written_whole(pdf)))
+    except OSError as error:
+        _fail([OUTPUT_NOT_WRITTEN.format(option=option, path=path, reason=error.strerror or error)])

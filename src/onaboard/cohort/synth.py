@@ -680,9 +680,9 @@ def write_cohort(
     ``<table>.parquet`` for each of ``TABLES``, one row group per chunk; with ``csv`` also ``<table>.csv`` (the
     diary as the diary CSV contract). ``progress`` is called with the number of patients finished so far.
 
-    The files are written in a folder beside ``out`` and moved into it only when every one is complete, so an
-    interrupted or failed run leaves no part of a cohort for a report to read. Raises ``OSError`` when ``out``
-    cannot be written.
+    The files are written in a hidden folder inside ``out`` and moved up into it only when every one is complete
+    (a rename on the same disk), so an interrupted or failed run leaves no part of a cohort for a report to read.
+    Raises ``OSError`` when ``out`` cannot be written.
     """
     if patients < 1 or days < 1:
         raise ValueError("patients and days must be at least 1")
@@ -691,7 +691,7 @@ def write_cohort(
         for suffix in (".parquet", ".csv"):
             if (out / f"{name}{suffix}").is_dir():
                 raise IsADirectoryError(21, "a folder holds a table's name", str(out / f"{name}{suffix}"))
-    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
+    partial = out / f".partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
     try:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from onaboard.commands import setup_django
+from onaboard.outputs import written_whole
 
 SETTINGS = "onaboard.web.config.settings.dev"
 
@@ -67,14 +68,10 @@ def _write_output(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then renamed); a path that cannot
     be written exits 2 naming it. Called inside the export's transaction, so a refusal also undoes the export's
     audit entry: no export is recorded for a file that was never written."""
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a directory")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+        with written_whole(path) as partial:
+            partial.write_text(text, encoding="utf-8")
     except OSError as error:
-        partial.unlink(missing_ok=True)
         _fail(NOT_WRITABLE.format(path=path, reason=error.strerror or error))
 
 

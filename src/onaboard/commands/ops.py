@@ -32,6 +32,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from onaboard.commands import setup_django
+from onaboard.outputs import written_whole
 
 PRODUCTION_SETTINGS = "onaboard.web.config.settings.production"
 DATABASE_SETTINGS = "onaboard.web.config.settings.base"
@@ -173,23 +174,20 @@ def _applied_migrations(cursor: Any, tables: dict[str, TableFingerprint]) -> dic
 
 def _write_archive(output: Path, dump: Path, member: str, manifest: dict[str, Any]) -> None:
     """Write the tar next to ``output`` and move it into place, so a crash never leaves half a backup."""
-    partial = output.with_name(output.name + ".partial")
     try:
-        if output.is_dir():
-            raise IsADirectoryError(21, "is a folder; name the file to write")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(partial, "w") as archive:
-            archive.add(dump, arcname=member)
-            body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(body)
-            info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
-            archive.addfile(info, io.BytesIO(body))
-        with partial.open("rb") as handle:
-            os.fsync(handle.fileno())
-        partial.replace(output)
+        if output.name:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        with written_whole(output) as partial:
+            with tarfile.open(partial, "w") as archive:
+                archive.add(dump, arcname=member)
+                body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+                info = tarfile.TarInfo(MANIFEST)
+                info.size = len(body)
+                info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+                archive.addfile(info, io.BytesIO(body))
+            with partial.open("rb") as handle:
+                os.fsync(handle.fileno())
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise OpsError(OUTPUT_NOT_WRITTEN.format(path=output, reason=error.strerror or error)) from None
 
 
@@ -357,7 +355,7 @@ def read_backup(path: Path, folder: Path) -> tuple[dict[str, Any], Path]:
             if member not in {SQLITE_MEMBER, POSTGRES_MEMBER} or member not in names:
                 raise OpsError(NOT_A_BACKUP.format(path=path, reason=f"{member!r} is missing"))
             archive.extract(member, folder, filter="data")
-    except (tarfile.TarError, OSError, ValueError, KeyError, TypeError) as error:
+    except (tarfile.TarError, OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise OpsError(NOT_A_BACKUP.format(path=path, reason=error)) from None
     dump = folder / member
     if _sha256_file(dump) != manifest["dump"]["sha256"] or dump.stat().st_size != manifest["dump"]["bytes"]:

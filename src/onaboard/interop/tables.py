@@ -247,6 +247,9 @@ def _sites(r: _Row) -> tuple[SiteRecord, ...]:
         if not valid:
             r.problems.append(Problem(r.line, "sites", BAD_SITE.format(value=item)))
             continue
+        if int(parts[2]) > MAX_NUMBER:
+            r.problems.append(Problem(r.line, "sites", NUMBER_TOO_BIG.format(limit=MAX_NUMBER, value=parts[2])))
+            continue
         sites.append(SiteRecord(parts[0], parts[1], int(parts[2]), len(parts) == 4))
     return tuple(sites)
 

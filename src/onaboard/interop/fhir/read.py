@@ -73,6 +73,7 @@ NO_DOSE = "the total dose in units (dosage.dose.value) is required"
 BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
 UNKNOWN_SITE = "unknown injection site {muscle}:{side}: the muscle must be one of {muscles}, the side one of {sides}"
 FRACTIONAL_UNITS = "units at a site must be a whole number (got {value})"
+DOSE_NOT_WHOLE = "the total dose must be a whole number of units (got {value})"
 NUL_IN_TEXT = "text must not contain the NUL character"
 _MUSCLES = tuple(muscle.value for muscle in Muscle)
 _SIDES = tuple(side.value for side in Side)
@@ -379,6 +380,17 @@ class _Reader:
             patient.sessions[session.date] = (at, session)
         patient.all_sessions.append(session)
 
+    def _whole_dose(self, at: str, resource: Mapping[str, Any]) -> int | None:
+        """The total dose in units, or None with a problem at ``dosage.dose`` when it is missing or not whole."""
+        dose = ((resource.get("dosage") or {}).get("dose") or {}).get("value")
+        if dose is None:
+            self.problem(f"{at}.dosage.dose", NO_DOSE)
+            return None
+        if isinstance(dose, bool) or not isinstance(dose, int | float) or not float(dose).is_integer():
+            self.problem(f"{at}.dosage.dose", DOSE_NOT_WHOLE.format(value=dose))
+            return None
+        return int(dose)
+
     def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
         day = _date(resource.get("effectiveDateTime"))
@@ -393,9 +405,7 @@ class _Reader:
         if medication is None or _code(medication.get("code"), codes.HCPCS) != codes.HCPCS_ONABOTULINUMTOXINA[0]:
             self.problem(f"{at}.medicationReference", NOT_ONABOTULINUMTOXINA)
             return
-        dose = ((resource.get("dosage") or {}).get("dose") or {}).get("value")
-        if dose is None:
-            self.problem(f"{at}.dosage.dose", NO_DOSE)
+        dose = self._whole_dose(at, resource)
         sites: list[SiteRecord] = []
         problems_before_sites = len(self.problems)
         vial: dict[str, Any] = {}
@@ -435,10 +445,9 @@ class _Reader:
             elif url == codes.CHECKS:
                 checks = _subs(extension)
         places = {"date": "effectiveDateTime", "total_units": "dosage.dose", "sites": "extension"}
-        total = int(dose) if isinstance(dose, int | float) and not isinstance(dose, bool) else None
         sites_read = len(self.problems) == problems_before_sites  # a refused site is not summed against the dose
         site_units = [site.units for site in sites] if sites_read else []
-        refused = recorded_session_problems(day=day, total_units=total, site_units=site_units, today=self.today)
+        refused = recorded_session_problems(day=day, total_units=dose, site_units=site_units, today=self.today)
         for what, message in refused:
             self.problem(f"{at}.{places[what]}", message)
         if patient is None or day is None or dose is None or refused:
@@ -450,7 +459,7 @@ class _Reader:
             status="recorded",
             vial_units=vial.get("vialUnits") or 200,
             vials_used=vial.get("vialsUsed"),
-            total_units=int(dose),
+            total_units=dose,
             discarded_units=vial.get("discardedUnits"),
             lot=batch.get("lotNumber") or "",
             expiry=_date(batch.get("expirationDate")),
