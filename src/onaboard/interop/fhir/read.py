@@ -11,6 +11,7 @@ Derived resources (Condition, Procedure, CarePlan) are accepted and skipped: the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
@@ -386,10 +387,13 @@ class _Reader:
         if dose is None:
             self.problem(f"{at}.dosage.dose", NO_DOSE)
             return None
-        if isinstance(dose, bool) or not isinstance(dose, int | float) or not float(dose).is_integer():
+        whole = None
+        if isinstance(dose, int | float | Decimal) and not isinstance(dose, bool):
+            with contextlib.suppress(ValueError, OverflowError, InvalidOperation):  # NaN, infinity
+                whole = int(dose) if dose == int(dose) else None
+        if whole is None:
             self.problem(f"{at}.dosage.dose", DOSE_NOT_WHOLE.format(value=dose))
-            return None
-        return int(dose)
+        return whole
 
     def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
