@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["written_whole"]
+__all__ = ["NOT_WRITABLE", "not_writable", "written_whole"]
+
+NOT_WRITABLE = "{option}: cannot write {path}: {reason}"
+
+
+def not_writable(option: str, path: Path, error: OSError) -> str:
+    """The problem a command reports for an output it could not write, naming its option and the file."""
+    return NOT_WRITABLE.format(option=option, path=path, reason=error.strerror or error)
 
 
 @contextmanager

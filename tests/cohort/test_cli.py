@@ -183,10 +183,10 @@ def test_synth_refuses_what_it_cannot_write_and_leaves_no_part_of_a_cohort(tmp_p
     blocked = tmp_path / "blocked"
     (blocked / "diary.parquet").mkdir(parents=True)
     code, _, stderr = _run("synth", "--patients", "2", "--days", "30", "--out", str(blocked))
-    assert (code, stderr.strip()) == (2, f"--out: cannot write the cohort to {blocked}: a folder holds a table's name")
+    assert (code, stderr.strip()) == (2, f"--out: cannot write {blocked}: a folder holds a table's name")
     (tmp_path / "file.csv").write_text("x")
     code, _, stderr = _run("synth", "--patients", "2", "--days", "30", "--out", str(tmp_path / "file.csv" / "sub"))
-    assert (code, stderr.startswith("--out: cannot write the cohort to")) == (2, True)
+    assert (code, stderr.startswith("--out: cannot write")) == (2, True)
     code, _, stderr = _run("synth", "--patients", "2", "--out", str(tmp_path / "old"), "--end", "0001-02-01")
     assert (code, stderr.strip()) == (2, END_OUTSIDE.format(value="0001-02-01", days=365))
     assert sorted(path.name for path in tmp_path.rglob("*")) == ["blocked", "diary.parquet", "file.csv"]

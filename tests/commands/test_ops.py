@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,14 +50,25 @@ def _manifest(path: Path) -> dict:
         return json.loads(archive.extractfile(MANIFEST).read())
 
 
-def _damage(path: Path, member: str, out: Path) -> None:
-    """Copy the backup with one byte of the dump flipped (the manifest untouched)."""
+def _altered(path: Path, member: str, change: Callable[[bytes], bytes], out: Path) -> Path:
+    """A copy of the backup with ``member``'s bytes changed by ``change`` (every other member untouched)."""
     with tarfile.open(path) as source, tarfile.open(out, "w") as target:
         for info in source.getmembers():
             data = source.extractfile(info).read()
             if info.name == member:
-                data = data[:100] + bytes([data[100] ^ 0xFF]) + data[101:]
+                data = change(data)
+                info.size = len(data)
             target.addfile(info, io.BytesIO(data))
+    return out
+
+
+def _backup_of_an_empty_clinic(tmp_path: Path) -> Path:
+    """A backup of a migrated database with nothing in it."""
+    source = production_env(tmp_path / "source")
+    manage(source, "migrate", "--noinput")
+    backup = tmp_path / "clinic.tar"
+    assert _onaboard(source, "backup", "-o", str(backup)).returncode == 0
+    return backup
 
 
 def _postgres_fingerprints(url: str) -> dict:
@@ -99,12 +111,12 @@ def test_a_sqlite_backup_restores_into_an_empty_database_table_for_table(tmp_pat
 
 def test_a_damaged_backup_is_refused_before_the_target_is_touched(tmp_path):
     """One flipped byte in the dump fails its SHA-256: restore exits 2 and the target gets no database file."""
-    source = production_env(tmp_path / "source")
-    manage(source, "migrate", "--noinput")
-    backup = tmp_path / "clinic.tar"
-    assert _onaboard(source, "backup", "-o", str(backup)).returncode == 0
-    damaged = tmp_path / "damaged.tar"
-    _damage(backup, SQLITE_MEMBER, damaged)
+    damaged = _altered(
+        _backup_of_an_empty_clinic(tmp_path),
+        SQLITE_MEMBER,
+        lambda data: data[:100] + bytes([data[100] ^ 0xFF]) + data[101:],
+        tmp_path / "damaged.tar",
+    )
 
     target = production_env(tmp_path / "target")
     refused = _onaboard(target, "restore", str(damaged))
@@ -125,20 +137,13 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
 
 def test_a_manifest_without_its_tables_is_refused_before_the_target_is_touched(tmp_path):
     """A backup whose manifest lost its table list is refused whole (it was restored, then failed reading it)."""
-    source = production_env(tmp_path / "source")
-    manage(source, "migrate", "--noinput")
-    backup = tmp_path / "clinic.tar"
-    assert _onaboard(source, "backup", "-o", str(backup)).returncode == 0
-    broken = tmp_path / "broken.tar"
-    with tarfile.open(backup) as original, tarfile.open(broken, "w") as copy:
-        for info in original.getmembers():
-            data = original.extractfile(info).read()
-            if info.name == MANIFEST:
-                manifest = json.loads(data)
-                del manifest["tables"]
-                data = json.dumps(manifest).encode()
-                info.size = len(data)
-            copy.addfile(info, io.BytesIO(data))
+
+    def without_tables(data: bytes) -> bytes:
+        manifest = json.loads(data)
+        del manifest["tables"]
+        return json.dumps(manifest).encode()
+
+    broken = _altered(_backup_of_an_empty_clinic(tmp_path), MANIFEST, without_tables, tmp_path / "broken.tar")
     target = production_env(tmp_path / "target")
     refused = _onaboard(target, "restore", str(broken))
     assert refused.returncode == 2

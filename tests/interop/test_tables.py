@@ -176,18 +176,6 @@ def test_numbers_and_text_beyond_what_the_record_stores_are_problems_of_their_ro
     ]
 
 
-def test_the_text_limits_are_the_records_field_lengths():
-    """The reader's limits are the lengths the record's fields hold."""
-    from onaboard.web.injections.models import InjectionSession
-    from onaboard.web.patients.models import PreventiveTrial
-
-    assert {
-        "drug": PreventiveTrial._meta.get_field("drug").max_length,
-        "dose": PreventiveTrial._meta.get_field("dose").max_length,
-        "lot": InjectionSession._meta.get_field("product_lot").max_length,
-    } == tables.TEXT_LIMITS
-
-
 def test_site_units_past_the_database_integer_are_a_problem_on_any_row():
     """A site's units past the database's integer are refused at the sites column on a booked row too (only the sum
     check of a recorded row caught them; a booked one reached the database and overflowed)."""

@@ -33,11 +33,9 @@ DAYS_BELOW_ONE = "--days: must be at least 1 (got {value})"
 SEED_NEGATIVE = "--seed: must be 0 or more (got {value})"
 BAD_END = "--end: {value!r} is not a date in YYYY-MM-DD form"
 OUT_IS_FILE = "--out: {path} is a file, not a directory"
-OUT_NOT_WRITTEN = "--out: cannot write the cohort to {path}: {reason}"
 END_OUTSIDE = "--end: {value} leaves no room for {days} observed days and their baseline in the calendar"
 OUTPUT_PARENT_MISSING = "{option}: the directory {parent} does not exist"
 OUTPUT_IS_A_FOLDER = "{option}: {path} is a folder; name the file to write"
-OUTPUT_NOT_WRITTEN = "{option}: cannot write {path}: {reason}"
 
 PIPE_WIDTH = 120
 
@@ -107,6 +105,7 @@ def synth_command(
         problems.append(OUT_IS_FILE.format(path=out))
 
     from onaboard.cohort.synth import DEFAULT_END, fits_the_calendar, write_cohort
+    from onaboard.outputs import not_writable
 
     if days >= 1 and not fits_the_calendar(days=days, end=end_date or DEFAULT_END):
         problems.append(END_OUTSIDE.format(value=end_date or DEFAULT_END, days=days))
@@ -115,23 +114,15 @@ def synth_command(
 
     stderr = _stderr()
     options: dict[str, Any] = {"patients": patients, "days": days, "seed": seed, "end": end_date or DEFAULT_END}
-    if stderr.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        columns = (TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=stderr, transient=True) as progress:
+    columns = (TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:  # the bar only on a terminal
+        with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
             task = progress.add_task("generating", total=patients)
-            try:
-                written = write_cohort(
-                    out, csv=csv, progress=lambda done: progress.update(task, completed=done), **options
-                )
-            except OSError as error:
-                _fail([OUT_NOT_WRITTEN.format(path=out, reason=error.strerror or error)])
-    else:
-        try:
-            written = write_cohort(out, csv=csv, **options)
-        except OSError as error:
-            _fail([OUT_NOT_WRITTEN.format(path=out, reason=error.strerror or error)])
+            written = write_cohort(out, csv=csv, progress=lambda done: progress.update(task, completed=done), **options)
+    except OSError as error:
+        _fail([not_writable("--out", out, error)])
     document = {
         "directory": str(out),
         **{key: (value.isoformat() if isinstance(value, date) else value) for key, value in options.items()},
@@ -289,7 +280,7 @@ def _write_documents(report: CohortReport, html: Path | None, pdf: Path | None) 
     neither half-written (exit 2 naming the option)."""
     from contextlib import ExitStack
 
-    from onaboard.outputs import written_whole
+    from onaboard.outputs import not_writable, written_whole
     from onaboard.reports.cohort import render_html, render_pdf
 
     option, path = "--html", html
@@ -302,4 +293,4 @@ def _write_documents(report: CohortReport, html: Path | None, pdf: Path | None) 
                 option, path = "--pdf", pdf
                 render_pdf(report, stack.enter_context(written_whole(pdf)))
     except OSError as error:
-        _fail([OUTPUT_NOT_WRITTEN.format(option=option, path=path, reason=error.strerror or error)])
+        _fail([not_writable(option, path, error)])

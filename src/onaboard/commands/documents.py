@@ -19,10 +19,10 @@ from typing import Annotated, Any
 import typer
 
 from onaboard.commands import setup_django
+from onaboard.outputs import not_writable, written_whole
 
 DEFAULT_SETTINGS = "onaboard.web.config.settings.dev"
 UNKNOWN_STAGE = "--stage: must be initial or continuation (got {value!r})"
-NOT_WRITABLE = "-o: cannot write {path}: {error}"
 
 OUTCOME_MARKS = {"met": "met", "not_met": "NOT MET", "missing_information": "missing"}
 
@@ -145,9 +145,10 @@ def document_command(
         _fail(str(error))
         return
     try:
-        output.write_bytes(made.pdf)
+        with written_whole(output) as partial:
+            partial.write_bytes(made.pdf)
     except OSError as error:
-        _fail(NOT_WRITABLE.format(path=output, error=error.strerror or error))
+        _fail(not_writable("-o", output, error))
         return
     print(f"wrote {output} ({made.kind.title}, {len(made.pdf)} bytes)")
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from onaboard.commands import setup_django
-from onaboard.outputs import written_whole
+from onaboard.outputs import not_writable, written_whole
 
 SETTINGS = "onaboard.web.config.settings.dev"
 
@@ -38,7 +38,6 @@ NO_SUCH_PATIENT = "no patient {value!r} in {clinic}"
 NOT_USERS_CLINIC = "{user} works for {own}, not {clinic}"
 PATIENT_OR_ALL = "give --patient PATIENT_ID or --all"
 CANNOT_READ = "{path}: cannot read the file ({reason})"
-NOT_WRITABLE = "-o: cannot write {path}: {reason}"
 NOT_JSON = "{path}: not JSON ({reason})"
 EXPORTED = "Wrote {path}: {patients} patient(s), {resources} resources."
 TABLE_EXPORTED = "Wrote {path}: the {kind} of {patient}."
@@ -72,7 +71,7 @@ def _write_output(path: Path, text: str) -> None:
         with written_whole(path) as partial:
             partial.write_text(text, encoding="utf-8")
     except OSError as error:
-        _fail(NOT_WRITABLE.format(path=path, reason=error.strerror or error))
+        _fail(not_writable("-o", path, error))
 
 
 def _user(username: str | None) -> Any:

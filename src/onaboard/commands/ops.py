@@ -32,7 +32,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from onaboard.commands import setup_django
-from onaboard.outputs import written_whole
+from onaboard.outputs import not_writable, written_whole
 
 PRODUCTION_SETTINGS = "onaboard.web.config.settings.production"
 DATABASE_SETTINGS = "onaboard.web.config.settings.base"
@@ -63,7 +63,6 @@ TOOL_MISSING = "{tool} is not installed: install the PostgreSQL client (version 
 TOOL_FAILED = "{tool} failed (exit {code}): {stderr}"
 UNSUPPORTED_ENGINE = "backups cover SQLite and PostgreSQL; the configured engine is {engine}"
 NO_DATABASE = "the configured SQLite database {path} does not exist (nothing to back up)"
-OUTPUT_NOT_WRITTEN = "-o: cannot write {path}: {reason}"
 
 
 class OpsError(RuntimeError):
@@ -188,7 +187,7 @@ def _write_archive(output: Path, dump: Path, member: str, manifest: dict[str, An
             with partial.open("rb") as handle:
                 os.fsync(handle.fileno())
     except OSError as error:
-        raise OpsError(OUTPUT_NOT_WRITTEN.format(path=output, reason=error.strerror or error)) from None
+        raise OpsError(not_writable("-o", output, error)) from None
 
 
 def _manifest(engine: str, member: str, dump: Path, tables: dict[str, TableFingerprint], migrations: Any) -> dict:

@@ -58,8 +58,8 @@ TOO_LONG = "must be at most {limit} characters (got {length})"
 MAX_NUMBER = 2**31 - 1
 """The largest whole number a record stores (the database's integer)."""
 TEXT_LIMITS = {"drug": 100, "dose": 100, "lot": 40}
-"""The longest text each column may hold: the record's field lengths (``PreventiveTrial.drug`` and ``.dose``,
-``InjectionSession.product_lot``; a test keeps them equal)."""
+"""The longest text each column may hold, and the length of the record's field that stores it
+(``PreventiveTrial.drug`` and ``.dose``, ``InjectionSession.product_lot`` take theirs from here)."""
 STOP_BEFORE_START = "stop {stop} is before start {start}"
 DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the first is on line {first_line})"
 BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"

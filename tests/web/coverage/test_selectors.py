@@ -60,15 +60,15 @@ def test_an_unrecorded_preventive_history_is_missing_information_not_a_failure(w
     assert view.evaluation.status is CoverageStatus.INFORMATION_MISSING
 
 
+def _erenumab(patient, **fields):
+    return PreventiveTrial.objects.create(
+        patient=patient, drug="erenumab", drug_class=PreventiveClass.CGRP_MAB, **fields
+    )
+
+
 def test_a_stored_cgrp_antibody_still_taken_reaches_the_engine_as_current(world, eligible, today):
     """The stored class ``cgrp_monoclonal_antibody`` is the engine's ``cgrp_mab``; an ongoing one is current use."""
-    PreventiveTrial.objects.create(
-        patient=eligible,
-        drug="erenumab",
-        drug_class=PreventiveClass.CGRP_MAB,
-        start=today - timedelta(days=60),
-        stop_reason=StopReason.ONGOING,
-    )
+    _erenumab(eligible, start=today - timedelta(days=60), stop_reason=StopReason.ONGOING)
     view = coverage_evaluation(
         user=world.users["billing"], patient=eligible, today=today, policy_id="us-commercial-a", stage="initial"
     )
@@ -79,13 +79,7 @@ def test_a_stored_cgrp_antibody_still_taken_reaches_the_engine_as_current(world,
 def test_a_contraindicated_cgrp_antibody_is_not_current_use(world, eligible, today):
     """A CGRP antibody recorded as contraindicated was never given: it is not current use (which a policy forbidding
     the combination would hold against the request), and the evidence says "contraindicated", not a date range."""
-    PreventiveTrial.objects.create(
-        patient=eligible,
-        drug="erenumab",
-        drug_class=PreventiveClass.CGRP_MAB,
-        start=today - timedelta(days=100),
-        stop_reason=StopReason.CONTRAINDICATED,
-    )
+    _erenumab(eligible, start=today - timedelta(days=100), stop_reason=StopReason.CONTRAINDICATED)
     facts = patient_facts(eligible, today=today)
     evidence, _ = coverage_evidence(facts, Stage.INITIAL)
     assert evidence.current_cgrp_mab == ()

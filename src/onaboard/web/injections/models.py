@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import Muscle, Side
+from onaboard.interop.tables import TEXT_LIMITS
 from onaboard.web.common.models import BaseModel
 from onaboard.web.patients.models import Patient
 
@@ -27,7 +28,7 @@ class InjectionSession(BaseModel):
     vials_used = models.PositiveIntegerField(_("vials used"), null=True, blank=True)
     total_units = models.PositiveIntegerField(_("units given"), null=True, blank=True)
     discarded_units = models.PositiveIntegerField(_("units discarded"), null=True, blank=True)
-    product_lot = models.CharField(_("lot"), max_length=40, blank=True)
+    product_lot = models.CharField(_("lot"), max_length=TEXT_LIMITS["lot"], blank=True)
     product_expiry = models.DateField(_("expiry"), null=True, blank=True)
     injector = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical.diary import PATIENT_ID_PATTERN
+from onaboard.interop.tables import TEXT_LIMITS
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.common.models import BaseModel
 
@@ -132,9 +133,9 @@ class PreventiveTrial(BaseModel):
     """A preventive medicine tried before: payers ask which failed, for how long and why it stopped."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="preventive_trials")
-    drug = models.CharField(_("drug"), max_length=100)
+    drug = models.CharField(_("drug"), max_length=TEXT_LIMITS["drug"])
     drug_class = models.CharField(_("class"), max_length=32, choices=PreventiveClass.choices)
-    dose = models.CharField(_("dose"), max_length=100, blank=True)
+    dose = models.CharField(_("dose"), max_length=TEXT_LIMITS["dose"], blank=True)
     start = models.DateField(_("start"))
     stop = models.DateField(_("stop"), null=True, blank=True)
     stop_reason = models.CharField(_("why stopped"), max_length=20, choices=StopReason.choices)
