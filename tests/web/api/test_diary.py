@@ -16,6 +16,7 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary import api as diary_api
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import patient_diary
+from onaboard.web.diary.services import DAY_BEFORE_BIRTH
 from tests.web.factories import DiaryEntryFactory
 
 MIGRAINE_DAY = {
@@ -65,6 +66,17 @@ def test_saving_again_replaces_the_day(world, api_as, today):
     assert entry.headache_hours == 0
     assert entry.intensity == ""
     assert AuditEvent.objects.filter(object_type="diary_entry").first().action == Action.UPDATE
+
+
+def test_a_day_before_the_birth_date_is_answered_with_422(world, api_as, today):
+    """PUT for a day before the patient's birth date is refused at ``day``, naming both dates; nothing is saved."""
+    patient = world.own_patient
+    day = patient.birth_date - timedelta(days=1)
+    response = _put(api_as("patient"), patient, day, {"headache_hours": 0})
+    assert response.status_code == 422
+    message = DAY_BEFORE_BIRTH.format(date=day.isoformat(), birth=patient.birth_date.isoformat())
+    assert response.json()["detail"] == [{"loc": ["body", "day"], "msg": message, "type": "value_error"}]
+    assert not DiaryEntry.objects.exists()
 
 
 def test_every_problem_is_answered_with_422_and_nothing_is_saved(world, api_as, today):

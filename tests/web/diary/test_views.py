@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary import forms
@@ -211,6 +212,20 @@ def test_fixing_an_earlier_day_saves_that_day_whatever_date_is_posted(patient_cl
     response = patient_client.post(reverse("diary:edit", kwargs={"day": day}), _day(date="2020-01-01"))
     assert response.status_code == 302
     assert list(DiaryEntry.objects.values_list("date", flat=True)) == [day]
+
+
+@pytest.mark.parametrize("day", [date(1900, 1, 1), date.min], ids=["1900", "first-calendar-day"])
+def test_a_day_before_the_birth_date_is_refused_in_plain_words(patient_client, world, day):
+    """A day before the patient's birth date is not saved; the page names the day and the birth date."""
+    response = patient_client.post(reverse("diary:edit", kwargs={"day": day}), _day(date=day.isoformat()))
+    assert response.status_code == 200
+    long = "l j F Y"
+    plain = forms.DAY_BEFORE_BIRTH_PLAIN % {
+        "day": date_format(day, long),
+        "birth": date_format(world.own_patient.birth_date, long),
+    }
+    assert plain in response.content.decode()
+    assert not DiaryEntry.objects.exists()
 
 
 def test_a_day_that_does_not_exist_is_not_found(patient_client, world):

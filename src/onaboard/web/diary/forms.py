@@ -17,11 +17,13 @@ from typing import Any
 from django import forms
 from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import AcuteClass, Intensity
 from onaboard.clinical import diary as engine_diary
 from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.diary.services import DAY_BEFORE_BIRTH
 
 HOURS_QUICK_CHOICES: tuple[str, ...] = ("0", "1", "2", "4", "6", "8", "12", "24")
 """The hour counts offered as one tap; any other number goes in the exact-hours field."""
@@ -62,6 +64,7 @@ CHOOSE_DAY = _("Choose the day.")
 DAY_NOT_A_DATE = _("Enter the day as year-month-day, for example 2026-03-02.")
 DAY_DOES_NOT_EXIST = _("There is no such day as %(value)s.")
 DAY_IN_FUTURE = _("%(day)s has not happened yet: you can record today or an earlier day.")
+DAY_BEFORE_BIRTH_PLAIN = _("%(day)s is before the birth date on the record (%(birth)s): check the year.")
 CHOOSE_HOURS = _("Choose how many hours you had a headache (0 if you had none).")
 HOURS_NOT_VALID = _("Hours with headache must be a number from 0 to 24 (you entered %(value)s).")
 CHOOSE_PAIN = _("Choose how bad the worst pain was.")
@@ -106,6 +109,8 @@ def plain_problem(column: str, message: str) -> str:
         return str(CHOOSE_HOURS if column == "headache_hours" else CHOOSE_DAY if column == "date" else message)
     if parts := engine_message_parts(engine_diary.FUTURE_DATE, message):
         return str(DAY_IN_FUTURE) % {"day": _plain_day(parts["value"])}
+    if parts := engine_message_parts(gettext(DAY_BEFORE_BIRTH), message):
+        return str(DAY_BEFORE_BIRTH_PLAIN) % {"day": _plain_day(parts["date"]), "birth": _plain_day(parts["birth"])}
     if engine_message_parts(engine_diary.BAD_DATE_FORMAT, message) is not None:
         return str(DAY_NOT_A_DATE)
     if parts := engine_message_parts(engine_diary.DATE_DOES_NOT_EXIST, message):

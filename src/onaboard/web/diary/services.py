@@ -8,12 +8,24 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import FOUR_HOUR_THRESHOLD_HOURS, DiaryDay, diary_day_from_fields
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
 from onaboard.web.patients.models import Patient
+
+DAY_BEFORE_BIRTH = gettext_noop("the diary day {date} is before the patient's birth date ({birth}); check the year")
+"""A day before the birth date cannot be a diary day (worded as injections' BEFORE_BIRTH for sessions). Saving one
+would also leave the patient's details unsaveable: their birth date must come before every day of the record."""
+
+
+def day_before_birth_problem(patient: Patient, day: date) -> str | None:
+    """The ``DAY_BEFORE_BIRTH`` problem when ``day`` is before ``patient``'s birth date, else None."""
+    if patient.birth_date is not None and day < patient.birth_date:
+        return gettext(DAY_BEFORE_BIRTH).format(date=day.isoformat(), birth=patient.birth_date.isoformat())
+    return None
 
 
 class DiaryEntryInvalidError(ValueError):
@@ -64,11 +76,14 @@ def diary_entry_save(*, user: Any, patient: Patient, fields: Mapping[str, str], 
     """Create or replace the patient's row for ``fields["date"]``, validated by the diary contract's rules.
 
     ``fields`` are text as a form or CSV gives them (the contract's column names). Raises
-    ``DiaryEntryInvalidError`` listing every problem; nothing is saved then.
+    ``DiaryEntryInvalidError`` listing every problem (a day before the patient's birth date is one); nothing is
+    saved then.
     """
     result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today, stored=True)
     if isinstance(result, list):
         raise DiaryEntryInvalidError(result)
+    if (before_birth := day_before_birth_problem(patient, result.date)) is not None:
+        raise DiaryEntryInvalidError([("date", before_birth)])
     with transaction.atomic():
         entry, created = DiaryEntry.objects.select_for_update().update_or_create(
             patient=patient, date=result.date, defaults=_fields_of(result)
