@@ -279,3 +279,34 @@ def test_a_negative_price_is_refused(client, world, today):
     )
     assert response.status_code == 200
     assert "amount" in response.context["form"].errors
+
+
+def test_the_edit_forms_are_audited_as_reads(world, treated, client):
+    """Opening an edit form shows the stored record, so each form's GET is a read in the trail, like a page's."""
+    from onaboard.web.patients.models import PreventiveTrial
+
+    patient = treated.patient
+    trial = PreventiveTrial.objects.filter(patient=patient).first()
+    authorisation = PriorAuthorisation.objects.get(patient=patient)
+    pages = {
+        ("clinician", reverse("patients:edit", args=[patient.external_id])): "patient",
+        ("clinician", reverse("patients:safety_edit", args=[patient.external_id])): "patient",
+        ("clinician", reverse("patients:preventive_edit", args=[patient.external_id, trial.external_id])): (
+            "preventive_trial"
+        ),
+        ("billing", reverse("coverage:insurance_edit", args=[patient.external_id])): "insurance",
+        ("billing", reverse("coverage:authorisation_edit", args=[patient.external_id, authorisation.external_id])): (
+            "prior_authorisation"
+        ),
+    }
+    for (role, url), object_type in pages.items():
+        client.force_login(world.users[role])
+        before = AuditEvent.objects.count()
+        assert client.get(url).status_code == 200, url
+        (event,) = AuditEvent.objects.order_by("id")[before:]
+        assert (event.action, event.object_type, event.patient_id, event.username) == (
+            Action.READ,
+            object_type,
+            patient.external_id,
+            role,
+        ), url

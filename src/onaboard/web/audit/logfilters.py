@@ -1,7 +1,8 @@
 """Keeping patient data out of the logs.
 
 Logs are read by people and kept in places the audit trail's protections do not reach, so onaboard logs no patient
-data. Paths hold only UUIDs and dates; what could carry names or birth dates is a query string (a worklist search
+data. Paths hold only UUIDs and dates (and a calendar feed's secret, which is cut to its prefix here and in the audit
+trail: it is a password); what could carry names or birth dates is a query string (a worklist search
 for a name), a request body (never logged by onaboard or Django), an SQL statement with its parameters (Django's
 ``django.db.backends`` logger, kept at WARNING in settings.LOGGING, so not even DEBUG shows it) and a database
 error's detail (PostgreSQL's ``DETAIL: Key (record_number)=(...)`` names the values). ``NoPatientDataFilter`` is on
@@ -32,15 +33,26 @@ KEY_DETAIL = re.compile(r"(?P<head>Key \([^)]*\))=\((?:[^()]|\([^()]*\))*\)")
 INVALID_REQUEST = re.compile(r"(?P<head>Invalid request from ip=\S+: [^'\"\n]*?)\s*['\"].*", re.DOTALL)
 """gunicorn's refusal of a malformed request, quoting the part of the request line or header it could not parse:
 the quoted text (and anything after it) is dropped, as nothing tells where a query with spaces in it ends."""
+FEED_SECRET = re.compile(r"(?P<head>/calendar/[^/\s?\"']{0,8})[^/\s?\"']*(?P<tail>\.ics)")
+"""A calendar feed's address (``/exchange/calendar/<secret>.ics``): the secret is a password a calendar app
+presents, so only its first 8 characters (the ``prefix`` the feed list shows) are kept."""
 REDACTED_QUERY = "?[query removed]"
+REDACTED_SECRET = "[secret removed]"  # noqa: S105 (the placeholder, not a secret)
 REDACTED_VALUE = "=([value removed])"
 REDACTED_REQUEST_TEXT = " [request text removed]"
 
 
+def redact_feed_secrets(text: str) -> str:
+    """``text`` with every calendar feed secret in a path cut to its prefix (also the audit trail's paths)."""
+    return FEED_SECRET.sub(lambda match: match.group("head") + REDACTED_SECRET + match.group("tail"), text)
+
+
 def redact(text: str) -> str:
-    """``text`` with query strings, database key values and the client's text in gunicorn's refusals removed."""
+    """``text`` with query strings, feed secrets, database key values and the client's text in gunicorn's refusals
+    removed."""
     text = INVALID_REQUEST.sub(lambda match: match.group("head") + REDACTED_REQUEST_TEXT, text)
     text = QUERY_STRING.sub(lambda match: match.group("url") + REDACTED_QUERY, text)
+    text = redact_feed_secrets(text)
     return KEY_DETAIL.sub(lambda match: match.group("head") + REDACTED_VALUE, text)
 
 

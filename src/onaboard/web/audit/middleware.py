@@ -1,4 +1,5 @@
-"""Keeps the current request's address and path where the audit service can find them."""
+"""Keeps the current request's address and path where the audit service can find them (a calendar feed's secret
+cut from the path: the trail is searchable by every administrator, and the secret opens the feed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
+
+from onaboard.web.audit.logfilters import redact_feed_secrets
 
 REQUEST_CONTEXT: ContextVar[tuple[str | None, str]] = ContextVar("onaboard_request", default=(None, ""))
 
@@ -15,7 +18,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = REQUEST_CONTEXT.set((request.META.get("REMOTE_ADDR"), request.path[:400]))
+        token = REQUEST_CONTEXT.set((request.META.get("REMOTE_ADDR"), redact_feed_secrets(request.path)[:400]))
         try:
             return self.get_response(request)
         finally:

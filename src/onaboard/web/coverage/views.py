@@ -111,7 +111,21 @@ def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         patient_insurance_save(user=request.user, patient=patient, data=form.cleaned_data)
         messages.success(request, _("Insurance saved."))
         return redirect("coverage:patient", patient.external_id)
+    if insurance is not None:
+        _audit_form_read(request, patient, "insurance", insurance.external_id)
     return render(request, "coverage/insurance_edit.html", {"patient": patient, "form": form})
+
+
+def _audit_form_read(request: HttpRequest, patient: Patient, object_type: str, object_id: uuid.UUID) -> None:
+    """An edit form shows the stored record: that is a read of the patient's data like any page's."""
+    audit_record(
+        user=request.user,
+        action=Action.READ,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.external_id,
+        detail="edit form",
+    )
 
 
 @login_required
@@ -148,6 +162,7 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
         )
         messages.success(request, _("Prior-authorisation request updated."))
         return redirect("coverage:patient", patient.external_id)
+    _audit_form_read(request, patient, "prior_authorisation", authorisation.external_id)
     return render(
         request,
         "coverage/authorisation_form.html",

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # first after security: every audit event below it (a sign-out for idleness too) knows its address and path
+    "onaboard.web.audit.middleware.RequestContextMiddleware",
     "onaboard.web.common.security.ContentSecurityPolicyMiddleware",
     "onaboard.web.common.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,7 +57,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "onaboard.web.audit.middleware.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "onaboard.web.config.urls"
