@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from onaboard.clinical import PERIOD_DAYS
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.selectors import diary_day_read, diary_history
 from onaboard.web.injections.models import SessionStatus
@@ -49,6 +50,16 @@ def test_history_periods_reach_back_to_the_first_row(world):
     assert (history.number, history.last_number) == (3, 3)
     assert history.period.start == TODAY - timedelta(days=83)
     assert len(history.chart_periods) == 3
+
+
+def test_the_oldest_period_never_begins_before_the_calendar(world):
+    """A day on 0001-01-01 (stored before birth dates were checked) gives an oldest period that starts on or after
+    it instead of failing; the periods stay 28 days laid back from today."""
+    DiaryEntryFactory(patient=world.own_patient, date=date.min)
+    history = diary_history(user=world.users["patient"], patient=world.own_patient, today=TODAY, number=10**6)
+    assert history.number == history.last_number
+    assert date.min <= history.period.start < date.min + timedelta(days=PERIOD_DAYS)
+    assert (TODAY - history.period.start).days % PERIOD_DAYS == PERIOD_DAYS - 1
 
 
 def test_the_chart_marks_booked_and_recorded_sessions_but_not_cancelled(world):

@@ -317,6 +317,14 @@ def test_history_pages_by_28_day_period(patient_client, world):
     assert "Period 1 of 2" in patient_client.get(reverse("diary:history"), {"period": "x"}).content.decode()
 
 
+def test_the_oldest_page_of_a_diary_reaching_year_1_opens(patient_client, world):
+    """A diary day on 0001-01-01 does not break "My diary": its oldest page and the chart render (it was a 500)."""
+    DiaryEntryFactory(patient=world.own_patient, date=date.min, headache_hours=Decimal(0), intensity="")
+    response = patient_client.get(reverse("diary:history"), {"period": "999999"})
+    assert response.status_code == 200
+    assert 'role="img"' in response.content.decode()
+
+
 def test_history_is_the_patients_own_only(client, world):
     """Staff have no 'my diary': the history page is a 404 for them."""
     client.force_login(world.users["clinician"])

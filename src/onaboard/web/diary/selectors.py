@@ -103,7 +103,8 @@ class DiaryHistory:
     number: int
     """1 for the 28 days ending today, 2 for the 28 days before them, and so on."""
     last_number: int
-    """The oldest period holding a diary row (1 when the diary is empty)."""
+    """The oldest period holding a diary row (1 when the diary is empty), or the oldest that begins on or after
+    0001-01-01 when that one would begin before the calendar (a row in its first days is then in no period)."""
     period: PeriodSummary
     rows: tuple[DiaryDayRow, ...]
     """Every day of the period, newest first; days without a row are gaps."""
@@ -124,6 +125,8 @@ def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) 
     classified = classify_days(diary.days)
     first = diary.first_date
     last_number = (today - first).days // PERIOD_DAYS + 1 if first is not None else 1
+    # The oldest period may not begin before the calendar does (a day in the first weeks of year 1 would have it).
+    last_number = max(1, min(last_number, ((today - date.min).days + 1) // PERIOD_DAYS))
     number = min(max(number, 1), last_number)
     periods = periods_before(classified, as_of=today, count=max(number, min(last_number, CHART_PERIODS)))
     period = periods[number - 1]
