@@ -10,9 +10,11 @@ import json
 import statistics
 from collections import Counter
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -131,11 +133,57 @@ def test_stopping_reasons_partition_the_treated_patients(report: CohortReport) -
 def test_stopping_for_an_adverse_event_is_the_recorded_discontinuation(
     report: CohortReport, boundary_cohort: Path
 ) -> None:
-    """Patients who stopped for an adverse event in two cycles are those with a discontinuing event in the file."""
+    """Patients who stopped for an adverse event are those with a discontinuing event in the file; the 24-week
+    figure counts those after session 1 or 2."""
     events = pq.read_table(boundary_cohort / "adverse_events.parquet").to_pylist()
-    stopped = {e["patient_id"] for e in events if e["led_to_discontinuation"] and e["session_number"] <= 2}
-    assert report.discontinued_adverse_event.count == len(stopped)
+    stopped = {e["patient_id"] for e in events if e["led_to_discontinuation"]}
+    in_two_cycles = {e["patient_id"] for e in events if e["led_to_discontinuation"] and e["session_number"] <= 2}
+    assert report.discontinued_adverse_event.count == len(in_two_cycles)
     assert report.stopping["adverse_event"].count == len(stopped)
+
+
+def _altered(boundary_cohort: Path, directory: Path, **extra_rows: list[dict[str, Any]]) -> Path:
+    """A copy of the boundary cohort in ``directory`` with rows added to the named tables."""
+    for table in boundary_cohort.glob("*.parquet"):
+        data = pq.read_table(table)
+        added = extra_rows.get(table.stem)
+        if added:
+            data = pa.concat_tables([data, pa.Table.from_pylist(added, schema=data.schema)])
+        pq.write_table(data, directory / table.name)
+    return directory
+
+
+def test_a_stop_for_an_adverse_event_after_session_2_is_a_stopping_reason(
+    report: CohortReport, boundary_cohort: Path, tmp_path: Path
+) -> None:
+    """A discontinuation recorded after session 3 makes the patient's stopping reason the adverse event, while the
+    24-week figure beside the label's 3.8 % (sessions 1-2) does not count it."""
+    sessions = pq.read_table(boundary_cohort / "sessions.parquet").to_pylist()
+    events = pq.read_table(boundary_cohort / "adverse_events.parquet").to_pylist()
+    stopped = {e["patient_id"] for e in events if e["led_to_discontinuation"]}
+    third = next(s for s in sessions if s["session_number"] == 3 and s["patient_id"] not in stopped)
+    stop = {
+        "patient_id": third["patient_id"],
+        "session_number": 3,
+        "onset_date": third["session_date"] + timedelta(days=3),
+        "event": "muscular_weakness",
+        "led_to_discontinuation": True,
+    }
+    later = cohort_report(_altered(boundary_cohort, tmp_path, adverse_events=[stop]))
+    assert later.stopping["adverse_event"].count == report.stopping["adverse_event"].count + 1
+    assert later.discontinued_adverse_event == report.discontinued_adverse_event
+
+
+def test_midas_grades_are_of_treated_patients(report: CohortReport, boundary_cohort: Path, tmp_path: Path) -> None:
+    """A MIDAS visit of a patient without a session is not graded: the grades count treated patients, as HIT-6 and
+    the adverse events do."""
+    prom = pq.read_table(boundary_cohort / "prom.parquet").to_pylist()
+    untreated = {**next(row for row in prom if row["visit"] == 1), "patient_id": "U01-never-injected"}
+    patients = pq.read_table(boundary_cohort / "patients.parquet").to_pylist()
+    patient = {**patients[0], "patient_id": untreated["patient_id"]}
+    altered = cohort_report(_altered(boundary_cohort, tmp_path, prom=[untreated], patients=[patient]))
+    assert altered.patients == report.patients + 1
+    assert altered.midas_grades == report.midas_grades
 
 
 def test_adverse_event_rates_count_patients_in_the_first_two_cycles(

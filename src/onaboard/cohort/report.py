@@ -13,7 +13,8 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 - mean change per period among patients with a complete baseline and that period complete;
 - time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline);
 - adverse events count patients with an event after the first two sessions (the label's 24-week phase);
-- stopping reasons, first that applies: discontinued for an adverse event (a recorded decision); NICE TA260 stop
+- stopping reasons, first that applies: discontinued for an adverse event (a recorded decision, after any
+  session; the 24-week figure beside the label counts those after the first two); NICE TA260 stop
   at week 24 (< 30 %); NICE TA260 stop on reverting to episodic migraine; dropped out (the diary ends more than
   one period before the patient's end of observation); otherwise continuing.
 """
@@ -253,9 +254,14 @@ def _patient_summary(
         recorded_periods(grid, count=DEFAULT_PERIODS, through=WEEK24_PERIOD), anchors, count=DEFAULT_PERIODS
     )
     last = grid.group_by("patient_id").aggregate(last_date=grid.last_date.max())
+    # A recorded stop for an adverse event is a stopping reason whenever it came; the 24-week figure compared with
+    # the label (Dodick 2010's 3.8 %) counts only the stops after the first DOUBLE_BLIND_CYCLES sessions.
     events = tables["adverse_events"]
-    stopped = events.filter(events.led_to_discontinuation & (events.session_number <= DOUBLE_BLIND_CYCLES))
-    stopped = stopped.group_by("patient_id").aggregate(adverse_event_stop=stopped.count() > 0)
+    stops = events.filter(events.led_to_discontinuation)
+    stopped = stops.group_by("patient_id").aggregate(
+        adverse_event_stop=stops.count() > 0,
+        adverse_event_stop_24w=(stops.session_number <= DOUBLE_BLIND_CYCLES).any(),
+    )
     hit6 = hit6_totals(tables["prom"])
     hit6 = hit6.group_by("patient_id").aggregate(
         hit6_baseline=hit6.hit6_total.max(where=hit6.visit == 1),
@@ -273,7 +279,9 @@ def _patient_summary(
         summary, patients.sex, patients.birth_date, patients.observed_until, patients.prior_preventives_failed
     )
     summary = summary.left_join(last, "patient_id").select(summary, last.last_date)
-    summary = summary.left_join(stopped, "patient_id").select(summary, stopped.adverse_event_stop)
+    summary = summary.left_join(stopped, "patient_id").select(
+        summary, stopped.adverse_event_stop, stopped.adverse_event_stop_24w
+    )
     summary = summary.left_join(hit6, "patient_id").select(summary, hit6.hit6_baseline, hit6.hit6_week24)
     gap = summary.observed_until.delta(summary.last_date, unit="day")
     reason = ibis.cases(
@@ -315,7 +323,7 @@ def _totals(summary: ir.Table) -> dict[str, Any]:
             responder_30=(assessable & s.responder_30).sum(),
             baseline_overuse_n=(s.baseline_overuse != MedicationOveruse.INSUFFICIENT_DATA.value).sum(),
             baseline_overuse=(s.baseline_overuse == MedicationOveruse.SUSPECTED.value).sum(),
-            discontinued_event=s.adverse_event_stop.fill_null(False).sum(),
+            discontinued_event=s.adverse_event_stop_24w.fill_null(False).sum(),
             hit6_baseline_n=s.hit6_baseline.count(),
             hit6_baseline_mean=s.hit6_baseline.mean(),
             hit6_baseline_sd=s.hit6_baseline.std(),
@@ -508,6 +516,9 @@ def cohort_report_of(
     adverse_events = tables["adverse_events"]
     treated_events = adverse_events.filter(adverse_events.patient_id.isin(anchors.patient_id))
     events = _adverse_events(treated_events, treated)
+    # MIDAS grades, like HIT-6 and the adverse events, are of treated patients: visit 1 is their first injection.
+    prom = tables["prom"]
+    treated_prom = prom.filter(prom.patient_id.isin(anchors.patient_id))
     change = Mean.of(_float(totals["change_mean"]), _float(totals["change_sd"]), _int(totals["assessable"]))
     baseline = Mean.of(_float(totals["baseline_mean"]), _float(totals["baseline_sd"]), _int(totals["baseline_n"]))
     responder_50 = Proportion.of(_int(totals["responder_50"]), _int(totals["assessable"]))
@@ -589,7 +600,7 @@ def cohort_report_of(
         hit6_baseline=hit6_baseline,
         hit6_week24_change=hit6_change,
         hit6_responders=hit6_responders,
-        midas_grades=_midas(tables["prom"]),
+        midas_grades=_midas(treated_prom),
         reference=reference,
     )
 
