@@ -114,3 +114,18 @@ def test_the_date_picker_cannot_go_past_today():
 def test_every_acute_class_has_plain_words():
     """The eight engine medicine classes each have a plain label."""
     assert len(forms.ACUTE_LABELS) == 8
+
+
+def test_notes_count_each_line_break_once():
+    """Notes of exactly the limit typed on several lines (sent as CR LF) are kept, with LF breaks."""
+    notes = "\r\n".join(["x" * 99] * 20)  # 20 lines of 99 characters and 19 breaks: 1,999 characters on screen
+    form = _cleaned(hours_quick="0", notes=notes + "y")
+    assert form.cleaned_data["notes"] == "\n".join(["x" * 99] * 20) + "y"
+    assert len(form.cleaned_data["notes"]) == forms.NOTES_MAX_CHARACTERS
+
+
+def test_notes_over_the_limit_are_refused_in_plain_words():
+    """Notes one character over the limit are refused saying the limit and how many characters they hold."""
+    form = DiaryDayForm({"date": "2026-03-01", "notes": "abc\r\n" * 500 + "a"})  # 2,001 with LF breaks
+    assert not form.is_valid()
+    assert form.errors["notes"] == [str(forms.TEXT_TOO_LONG) % {"limit_value": 2000, "show_value": 2001}]

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.http import QueryDict
 
+from onaboard.web.diary.forms import NOTES_MAX_CHARACTERS, TEXT_TOO_LONG
 from onaboard.web.injections.forms import FollowThePainForm, SessionForm, SideEffectReportForm, fixed_site_keys
 
 TODAY = dt.date(2026, 6, 1)
@@ -79,3 +80,22 @@ def test_a_side_effect_cannot_start_after_today():
     form = SideEffectReportForm({"kind": "neck_pain", "onset": "2026-06-05", "severity": "mild"}, today=TODAY)
     assert not form.is_valid()
     assert form.errors["onset"] == ["This date is after today."]
+
+
+def _report(**data: str) -> SideEffectReportForm:
+    return SideEffectReportForm({"kind": "neck_pain", "onset": "2026-03-01", "severity": "mild", **data}, today=TODAY)
+
+
+def test_a_description_counts_each_line_break_once():
+    """A 2,000-character description typed on several lines (sent as CR LF) is kept, with LF breaks."""
+    form = _report(description="\r\n".join(["x" * 99] * 20) + "y")
+    assert form.is_valid(), form.errors
+    assert len(form.cleaned_data["description"]) == NOTES_MAX_CHARACTERS
+    assert "\r" not in form.cleaned_data["description"]
+
+
+def test_a_description_over_the_limit_is_refused_in_plain_words():
+    """A description one character over the limit is refused saying the limit and how many characters it holds."""
+    form = _report(description="abc\r\n" * 500 + "a")
+    assert not form.is_valid()
+    assert form.errors["description"] == [str(TEXT_TOO_LONG) % {"limit_value": 2000, "show_value": 2001}]

@@ -71,6 +71,27 @@ CHOOSE_PAIN = _("Choose how bad the worst pain was.")
 NO_PAIN_ON_HEADACHE_FREE_DAY = _("Leave the worst pain empty for a day with no headache (0 hours).")
 NO_FEATURE_ON_HEADACHE_FREE_DAY = _("Leave this unticked for a day with no headache (0 hours).")
 CHECK_ANSWERS = _("Please check the answers marked below.")
+TEXT_TOO_LONG = _("This is too long: write at most %(limit_value)d characters (it has %(show_value)d).")
+
+NOTES_MAX_CHARACTERS = 2000
+"""The most a free-text answer (diary notes, a side effect's description) may hold, each line break counted once."""
+
+
+class FreeTextField(forms.CharField):
+    """Free text typed in a text box: each line break counted as one character, its length refused in plain words.
+
+    Browsers send a line break in a ``<textarea>`` as CR LF (two characters), so a note within the limit on screen
+    was refused; the text is kept with LF breaks (CR LF and a lone CR become LF) before its length is checked.
+    """
+
+    def __init__(self, *, max_length: int = NOTES_MAX_CHARACTERS, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {}).setdefault("max_length", TEXT_TOO_LONG)
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return super().to_python(value)
 
 
 def engine_message_parts(template: str, message: str) -> dict[str, str] | None:
@@ -168,9 +189,7 @@ class DiaryDayForm(forms.Form):
     )
     acute_relief = forms.BooleanField(label=_("the medicine helped"), required=False)
     believed_migraine = forms.BooleanField(label=_("it felt like a migraine"), required=False)
-    notes = forms.CharField(
-        label=_("Notes (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    notes = FreeTextField(label=_("Notes (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, max_date: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

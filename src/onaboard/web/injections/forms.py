@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, MAX_SESSION_UNITS, UNITS_PER_SITE, Side
+from onaboard.web.diary.forms import FreeTextField
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import InjectionSession, Severity, SideEffectKind
 from onaboard.web.injections.selectors import SiteEntry
@@ -179,11 +180,8 @@ class SideEffectReportForm(forms.Form):
     kind = forms.ChoiceField(label=_("What happened?"), choices=SideEffectKind.choices, widget=forms.RadioSelect)
     onset = forms.DateField(label=_("When did it start?"), widget=DateInput())
     severity = forms.ChoiceField(label=_("How bad is it?"), choices=Severity.choices, widget=forms.RadioSelect)
-    description = forms.CharField(
-        label=_("Anything else we should know? (optional)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    description = FreeTextField(
+        label=_("Anything else we should know? (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
