@@ -1,10 +1,12 @@
-"""Confidence intervals: Wilson score intervals for proportions and normal intervals for means."""
+"""Confidence intervals: Wilson score intervals for proportions and Student's t intervals for means."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from onaboard.cohort.stats import mean_interval, wilson_interval
+from onaboard.cohort.stats import T_DEGREES_OF_FREEDOM, T_PROBABILITY, mean_interval, t_quantile, wilson_interval
 
 
 @pytest.mark.parametrize(
@@ -36,11 +38,41 @@ def test_impossible_counts_are_refused() -> None:
         wilson_interval(3, 2)
 
 
-def test_mean_interval_is_mean_plus_or_minus_z_standard_errors() -> None:
-    """A mean of 10 with SD 2 over 16 values has the interval 10 +/- 1.96 * 0.5."""
+def test_mean_interval_is_mean_plus_or_minus_t_standard_errors() -> None:
+    """A mean of 10 with SD 2 over 16 values has the interval 10 +/- t(0.975, 15) * 0.5, t being 2.131."""
     interval = mean_interval(10.0, 2.0, 16)
-    assert interval.low == pytest.approx(10 - 1.959964 * 0.5)
-    assert interval.high == pytest.approx(10 + 1.959964 * 0.5)
+    assert interval.low == pytest.approx(10 - 2.131450 * 0.5)
+    assert interval.high == pytest.approx(10 + 2.131450 * 0.5)
+
+
+def test_two_values_get_the_wide_interval_of_one_degree_of_freedom() -> None:
+    """Two values of SD 1 have the half-width 12.706 / sqrt(2), not the normal 1.96 / sqrt(2)."""
+    interval = mean_interval(0.0, 1.0, 2)
+    assert interval.high == pytest.approx(12.706205 / 2**0.5)
+
+
+@pytest.mark.parametrize(
+    ("df", "quantile"),
+    [(1, 12.706205), (2, 4.302653), (3, 3.182446), (10, 2.228139), (30, 2.042272), (100, 1.983972)],
+)
+def test_t_quantile_matches_the_t_table(df: int, quantile: float) -> None:
+    """Student's 0.975 quantile equals the t table's value to 6 places."""
+    assert t_quantile(0.975, df) == pytest.approx(quantile, abs=1e-6)
+
+
+def test_t_quantile_tends_to_the_normal_one() -> None:
+    """With a million degrees of freedom the 0.975 quantile is the normal 1.959964; other levels work too."""
+    assert t_quantile(0.975, 1_000_000) == pytest.approx(1.959964, abs=1e-5)
+    assert t_quantile(0.995, 5) == pytest.approx(4.032143, abs=1e-6)
+    assert t_quantile(0.5, 3) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_t_quantile_refuses_what_has_no_quantile() -> None:
+    """No degrees of freedom, or a probability outside 0.5..1, is an error."""
+    with pytest.raises(ValueError, match=f"^{re.escape(T_DEGREES_OF_FREEDOM.format(df=0))}$"):
+        t_quantile(0.975, 0)
+    with pytest.raises(ValueError, match=f"^{re.escape(T_PROBABILITY.format(probability=1.0))}$"):
+        t_quantile(1.0, 3)
 
 
 def test_a_single_value_has_a_mean_but_no_interval() -> None:

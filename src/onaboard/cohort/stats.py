@@ -1,4 +1,4 @@
-"""Confidence intervals for the cohort report: Wilson score intervals for proportions, normal ones for means.
+"""Confidence intervals for the cohort report: Wilson score intervals for proportions, Student's t ones for means.
 
 Computed in Python from the counts, means and standard deviations the backend aggregated: a handful of numbers
 per figure, never per-patient data.
@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "Interval", "mean_interval", "wilson_interval"]
+__all__ = ["CONFIDENCE", "Interval", "mean_interval", "t_quantile", "wilson_interval"]
 
 CONFIDENCE = 0.95
 """Every interval in the report is a 95 % interval."""
@@ -44,11 +44,92 @@ def wilson_interval(successes: int, total: int) -> Interval:
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
 
 
+T_DEGREES_OF_FREEDOM = "need at least 1 degree of freedom (got {df})"
+T_PROBABILITY = "need 0.5 <= probability < 1 (got {probability})"
+BETA_NOT_CONVERGED = "incomplete beta fraction did not converge (a={a}, b={b}, x={x})"
+
+_BETA_TINY = 1e-300
+"""Lentz's guard against a zero denominator in the continued fraction."""
+_BETA_EPSILON = 1e-15
+_BETA_MAX_TERMS = 100_000
+"""The continued fraction needs about sqrt(a) terms (Numerical Recipes 6.4); a = df / 2 of a million patients needs
+well under a thousand."""
+_BISECTION_STEPS = 200
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction of the incomplete beta function, by the modified Lentz method (Press et al.,
+    Numerical Recipes, 3rd ed., 6.4, ``betacf``); converges fast for ``x < (a + 1) / (a + b + 2)``."""
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > _BETA_TINY else _BETA_TINY)
+    result = d
+    for m in range(1, _BETA_MAX_TERMS):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > _BETA_TINY else _BETA_TINY)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > _BETA_TINY else _BETA_TINY
+            step = c * d
+            result *= step
+        if abs(step - 1.0) < _BETA_EPSILON:
+            return result
+    raise ArithmeticError(BETA_NOT_CONVERGED.format(a=a, b=b, x=x))
+
+
+def _regularized_beta(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b) (Numerical Recipes 6.4, ``betai``)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _beta_fraction(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
+
+
+def _t_upper_tail(t: float, df: int) -> float:
+    """P(T > t) for Student's t with ``df`` degrees of freedom and t >= 0: I_{df / (df + t^2)}(df / 2, 1 / 2) / 2
+    (Abramowitz and Stegun 26.7.1 with 26.5.27)."""
+    return _regularized_beta(df / 2.0, 0.5, df / (df + t * t)) / 2.0
+
+
+def t_quantile(probability: float, df: int) -> float:
+    """The ``probability`` quantile of Student's t distribution with ``df`` degrees of freedom (0.5 <= probability
+    < 1), found by bisection on the distribution function computed from the regularized incomplete beta function.
+
+    For 0.975: 12.706 at 1 degree of freedom, 4.303 at 2, 2.228 at 10, 2.042 at 30, and 1.960 in the limit (any
+    table of t); scipy is not a dependency, and a handful of quantiles per report cost nothing.
+    """
+    if df < 1:
+        raise ValueError(T_DEGREES_OF_FREEDOM.format(df=df))
+    if not 0.5 <= probability < 1:
+        raise ValueError(T_PROBABILITY.format(probability=probability))
+    tail = 1.0 - probability
+    low, high = 0.0, 1.0
+    while _t_upper_tail(high, df) > tail:
+        low, high = high, 2 * high
+    for _ in range(_BISECTION_STEPS):
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        if _t_upper_tail(middle, df) > tail:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
 def mean_interval(mean: float | None, sd: float | None, n: int) -> Interval:
-    """A mean and its 95 % normal interval ``mean +/- z sd / sqrt(n)`` (no interval for fewer than 2 values)."""
+    """A mean and its 95 % interval ``mean +/- t sd / sqrt(n)``, t being Student's 0.975 quantile with n - 1
+    degrees of freedom (a clinic's handful of patients gets the wider interval it needs; 1.96 in the limit). No
+    interval for fewer than 2 values."""
     if mean is None or n == 0:
         return Interval(None, None, None)
     if n < 2 or sd is None:
         return Interval(mean, None, None)
-    half = _Z * sd / math.sqrt(n)
+    half = t_quantile(1 - (1 - CONFIDENCE) / 2, n - 1) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half)
