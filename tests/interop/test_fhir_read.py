@@ -144,6 +144,7 @@ def test_every_problem_is_named_with_its_place():
     first_day = kinds.index("Observation")
     entries[first_day + 1]["resource"]["component"][0]["valueQuantity"]["value"] = 25
     duplicate = copy.deepcopy(entries[first_day])
+    duplicate["fullUrl"] = "urn:uuid:6f1c1f5e-0000-4000-8000-0000000000aa"  # its own entry, the same day
     entries.append(duplicate)
     response = kinds.index("QuestionnaireResponse")
     entries[response]["resource"]["questionnaire"] = "https://example.org/q"
@@ -341,3 +342,39 @@ def test_a_session_above_the_most_a_session_holds_is_refused_at_its_dose_and_sit
     assert _problems(document) == [
         (f"Bundle.entry[{administration}].resource.extension", records.SITES_TOTAL.format(sites=200, total=10)),
     ]
+
+
+def _second_patient(document: dict) -> dict:
+    """Another patient, MRN-2, entered beside the first one's entries."""
+    patient = copy.deepcopy(document["entry"][0])
+    patient["resource"]["identifier"][0]["value"] = "MRN-2"
+    patient["resource"]["id"] = "6f1c1f5e-0000-4000-8000-0000000000ff"
+    return patient
+
+
+def test_two_entries_with_one_fullurl_are_refused_before_any_reference_is_followed():
+    """A second Patient under the first one's fullUrl is a problem at its fullUrl (FHIR bdl-7): read, it replaced
+    the first, and the diary referring to that fullUrl went into the second patient's record."""
+    document = bundle([_record()])
+    document["entry"].insert(1, _second_patient(document))
+    assert _problems(document) == [
+        (
+            "Bundle.entry[1].fullUrl",
+            fhir_read.DUPLICATE_FULL_URL.format(value=f"urn:uuid:{KEY}", first="Bundle.entry[0]"),
+        )
+    ]
+
+
+def test_two_patients_without_a_fullurl_and_with_one_id_are_refused():
+    """Without fullUrls a Patient is named by its id, so two with the same id are refused at the second's id."""
+    document = bundle([_record()])
+    second = _second_patient(document)
+    second["resource"]["id"] = KEY
+    document["entry"].insert(1, second)
+    for entry in document["entry"]:
+        del entry["fullUrl"]
+    problems = _problems(document)
+    assert problems[0] == (
+        "Bundle.entry[1].resource.id",
+        fhir_read.DUPLICATE_PATIENT_ID.format(value=KEY, first="Bundle.entry[0].resource"),
+    )

@@ -54,6 +54,8 @@ NOT_VALID = "the Bundle is not valid FHIR R4B: {detail}"
 UNSUPPORTED_RESOURCE = "onaboard does not import {resource_type} resources"
 NO_RECORD_NUMBER = f"the Patient needs an identifier with system {codes.RECORD_NUMBER}"
 DUPLICATE_PATIENT = "a second Patient with record number {value} (the first is {first})"
+DUPLICATE_PATIENT_ID = "a second Patient with id {value!r} and no fullUrl (the first is {first})"
+DUPLICATE_FULL_URL = "a second entry with fullUrl {value!r} (the first is {first}): a fullUrl names one entry (bdl-7)"
 NO_NAME = "the Patient needs a name with a family name and a given name"
 NO_BIRTH_DATE = "the Patient needs a birthDate"
 BAD_GENDER = "gender must be female, male, other or unknown (got {value!r})"
@@ -206,6 +208,10 @@ class _Reader:
         return day
 
     def read_patient(self, at: str, full_url: str, resource: Mapping[str, Any]) -> None:
+        if full_url in self.patients:  # two Patients without a fullUrl and with the same id
+            first = self.patients[full_url].at
+            self.problem(f"{at}.id", DUPLICATE_PATIENT_ID.format(value=resource.get("id"), first=first))
+            return
         numbers = [i.get("value") for i in resource.get("identifier", []) if i.get("system") == codes.RECORD_NUMBER]
         number = numbers[0] if numbers and numbers[0] else None
         if number is None:
@@ -625,8 +631,19 @@ def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_T
         (f"Bundle.entry[{i}].resource", e.get("fullUrl"), e.get("resource") or {})
         for i, e in enumerate(document.get("entry", []))
     ]
+    first_of: dict[str, str] = {}
+    repeated: set[str] = set()
+    for index, (at, full_url, _) in enumerate(entries):
+        if full_url is None:
+            continue
+        if full_url in first_of:  # a reference to it would name two resources: a patient's rows could go to another
+            message = DUPLICATE_FULL_URL.format(value=full_url, first=first_of[full_url])
+            reader.problem(f"Bundle.entry[{index}].fullUrl", message)
+            repeated.add(at)
+        else:
+            first_of[full_url] = f"Bundle.entry[{index}]"
     for at, full_url, resource in entries:
-        if resource.get("resourceType") == "Patient":
+        if resource.get("resourceType") == "Patient" and at not in repeated:
             reader.read_patient(at, full_url or f"Patient/{resource.get('id')}", resource)
     for at, _, resource in entries:
         resource_type = resource.get("resourceType")
