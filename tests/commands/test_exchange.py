@@ -186,6 +186,17 @@ def test_an_invalid_bundle_exits_2_with_located_problems(clinic, tmp_path):
     assert Patient.objects.count() == 1
 
 
+def test_a_bundle_nested_too_deeply_exits_2_naming_it(clinic, tmp_path):
+    """JSON nested past the interpreter's recursion exits 2 saying so (it was a RecursionError traceback)."""
+    from onaboard.interop.fhir.read import NESTED_TOO_DEEPLY
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(app, ["fhir", "import", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"{path}: {NESTED_TOO_DEEPLY}"
+
+
 # --- Killed mid-way ------------------------------------------------------------------------------------------------
 
 

@@ -378,3 +378,21 @@ def test_two_patients_without_a_fullurl_and_with_one_id_are_refused():
         "Bundle.entry[1].resource.id",
         fhir_read.DUPLICATE_PATIENT_ID.format(value=KEY, first="Bundle.entry[0].resource"),
     )
+
+
+def _nested_extension(levels: int) -> dict:
+    """A Bundle whose Patient holds an extension nested ``levels`` times inside itself."""
+    extension: dict = {"url": "x", "valueString": "a"}
+    for _ in range(levels):
+        extension = {"url": "x", "extension": [extension]}
+    patient = {"resourceType": "Patient", "extension": [extension]}
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"fullUrl": "urn:uuid:1", "resource": patient}]}
+
+
+def test_json_nested_too_deeply_is_refused_at_the_first_place_past_the_limit():
+    """Objects and arrays nested more than MAX_DEPTH levels are a problem where the limit is passed, however deep
+    (3,000 levels exhausted the recursion of the validation: a RecursionError, a 500 on the FHIR endpoint)."""
+    past = f"Bundle.entry[0].resource.extension[0]{'.extension[0]' * 29}.extension"
+    for levels in (30, 3000):
+        assert _problems(_nested_extension(levels)) == [(past, fhir_read.NESTED_TOO_DEEPLY)]
+    assert all(message != fhir_read.NESTED_TOO_DEEPLY for _, message in _problems(_nested_extension(29)))

@@ -222,6 +222,10 @@ def fhir_import_command(
         document = json.loads(raw)
     except ValueError as error:
         _fail(NOT_JSON.format(path=path, reason=error))
+    except RecursionError:  # arrays or objects nested past the interpreter's recursion limit
+        from onaboard.interop.fhir.read import NESTED_TOO_DEEPLY
+
+        _fail(f"{path}: {NESTED_TOO_DEEPLY}")
     _django()
     from onaboard.cli import clinic_today
     from onaboard.interop.fhir import BundleInvalidError, read_bundle

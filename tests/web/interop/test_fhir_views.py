@@ -170,3 +170,21 @@ def test_a_transaction_is_also_taken_at_the_base_address_without_a_slash(world, 
     response = nurse.post("/fhir", data=json.dumps({"resourceType": "Patient"}), content_type="application/fhir+json")
     assert response.status_code == 422
     assert response.json()["issue"][0]["diagnostics"] == fhir_read.NOT_A_BUNDLE
+
+
+def test_json_nested_too_deeply_is_refused_not_a_server_error(world, fhir_as):
+    """Arrays nested 100,000 deep (past json's recursion) are a 400 and an extension nested 300 deep a 422, each
+    an OperationOutcome saying the JSON is nested too deeply (both were RecursionErrors: a 500)."""
+    nurse = fhir_as("nurse")
+    arrays = nurse.post("/fhir/", data="[" * 100_000 + "]" * 100_000, content_type="application/fhir+json")
+    assert arrays.status_code == 400
+    assert arrays.json()["issue"][0]["diagnostics"] == fhir_read.NESTED_TOO_DEEPLY
+    levels = 300  # read by json, but past the validation's recursion; built as text like the arrays
+    extension = '{"url":"x","extension":[' * levels + '{"url":"x","valueString":"a"}' + "]}" * levels
+    document = (
+        '{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:1","resource":'
+        '{"resourceType":"Patient","extension":[' + extension + "]}}]}"
+    )
+    deep = nurse.post("/fhir/", data=document, content_type="application/fhir+json")
+    assert deep.status_code == 422
+    assert deep.json()["issue"][0]["diagnostics"] == fhir_read.NESTED_TOO_DEEPLY

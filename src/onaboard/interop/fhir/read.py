@@ -51,6 +51,10 @@ NOT_JSON = "the body is not JSON: {detail}"
 BUNDLE_TYPE = "a Bundle of type {expected} is required (got {found!r})"
 UNKNOWN_TYPE = "resourceType {value!r} is not a FHIR R4B resource"
 NOT_VALID = "the Bundle is not valid FHIR R4B: {detail}"
+MAX_DEPTH = 64
+"""The deepest nesting of objects and arrays read (the Bundle itself is level 1; onaboard's own export reaches 11).
+Deeper JSON would exhaust the interpreter's recursion in the validation; no FHIR resource needs it."""
+NESTED_TOO_DEEPLY = f"the JSON is nested too deeply: at most {MAX_DEPTH} levels of objects and arrays are read"
 UNSUPPORTED_RESOURCE = "onaboard does not import {resource_type} resources"
 NO_RECORD_NUMBER = f"the Patient needs an identifier with system {codes.RECORD_NUMBER}"
 DUPLICATE_PATIENT = "a second Patient with record number {value} (the first is {first})"
@@ -129,19 +133,43 @@ def _resource_type_problems(document: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _too_deep(document: Any) -> str | None:
+    """The place of the first object or array nested more than ``MAX_DEPTH`` levels deep, or None (iterative, so any
+    depth is measured without recursion)."""
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(document, 1, ())]
+    while stack:
+        value, depth, chain = stack.pop()
+        if isinstance(value, Mapping):
+            children: Any = value.items()
+        elif isinstance(value, list):
+            children = enumerate(value)
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            steps: list[Any] = []
+            while chain:
+                chain, step = chain
+                steps.append(step)
+            return _path(steps[::-1])
+        stack.extend((child, depth + 1, (chain, key)) for key, child in children)
+    return None
+
+
 def _validated(document: Mapping[str, Any]) -> tuple[list[Problem], dict[str, Any]]:
     """The problems the R4B models find, and the Bundle as they normalise it (nulls and empty values dropped)."""
     problems = _resource_type_problems(document)
     if problems:
         return problems, {}
     try:
-        model = Bundle.model_validate(document)
+        dumped = Bundle.model_validate(document).model_dump(mode="json", by_alias=True, exclude_none=True)
     except pydantic.ValidationError as error:
         found = [Problem(_path(i["loc"]), str(i["msg"]).removeprefix("Value error, ")) for i in error.errors()]
         return found, {}
     except (TypeError, KeyError, ValueError) as error:
         return [Problem("Bundle", NOT_VALID.format(detail=error))], {}
-    return [], model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    except RecursionError:  # not reached within MAX_DEPTH; kept so no depth can crash the import
+        return [Problem("Bundle", NESTED_TOO_DEEPLY)], {}
+    return [], dumped
 
 
 @dataclass
@@ -622,6 +650,9 @@ def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_T
         raise BundleInvalidError(
             [Problem("Bundle.type", BUNDLE_TYPE.format(expected=expected, found=document.get("type")))]
         )
+    deep = _too_deep(document)
+    if deep is not None:
+        raise BundleInvalidError([Problem(deep, NESTED_TOO_DEEPLY)])
     problems, document = _validated(document)
     problems = problems or [Problem(where, NUL_IN_TEXT) for where in _nul_places(document, "Bundle")]
     if problems:

@@ -24,7 +24,14 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 import onaboard
-from onaboard.interop.fhir.read import TRANSACTION_TYPES, BundleInvalidError, Problem, read_bundle
+from onaboard.interop.fhir.read import (
+    NESTED_TOO_DEEPLY,
+    NOT_JSON,
+    TRANSACTION_TYPES,
+    BundleInvalidError,
+    Problem,
+    read_bundle,
+)
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.interop.selectors import patients_export
@@ -161,9 +168,9 @@ def transaction(request: HttpRequest) -> HttpResponse:
     try:
         document = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as error:
-        from onaboard.interop.fhir.read import NOT_JSON
-
         return _refuse(400, NOT_JSON.format(detail=error), "structure")
+    except RecursionError:  # arrays or objects nested past the interpreter's recursion limit
+        return _refuse(400, NESTED_TOO_DEEPLY, "structure")
     today = timezone.localdate()
     try:
         records = read_bundle(document, today=today, types=TRANSACTION_TYPES)
