@@ -15,6 +15,12 @@ from onaboard.web.injections.models import InjectionSession, Severity, SideEffec
 from onaboard.web.injections.selectors import SiteEntry
 
 DATE_IN_FUTURE = _("This date is after today.")
+CHOOSE_KIND = _("Choose what happened.")
+ENTER_ONSET = _("Enter the day it started.")
+ONSET_NOT_A_DATE = _("Enter the day it started as year-month-day, for example 2026-03-02.")
+CHOOSE_SEVERITY = _("Choose how bad it is.")
+CHOOSE_GRADE = _("Choose the clinician's grade.")
+CHOOSE_RELATED = _("Choose whether it is related to treatment.")
 
 VIAL_CHOICES = [(100, _("100 U vial")), (200, _("200 U vial"))]
 FTP_MUSCLE_CHOICES = [(muscle.value, sitemap.MUSCLE_LABELS[muscle]) for muscle in FOLLOW_THE_PAIN_MAX_SITES]
@@ -177,9 +183,23 @@ class BookingForm(forms.Form):
 class SideEffectReportForm(forms.Form):
     """The patient's report: what, since when, how bad, and anything else in their words."""
 
-    kind = forms.ChoiceField(label=_("What happened?"), choices=SideEffectKind.choices, widget=forms.RadioSelect)
-    onset = forms.DateField(label=_("When did it start?"), widget=DateInput())
-    severity = forms.ChoiceField(label=_("How bad is it?"), choices=Severity.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=_("What happened?"),
+        choices=SideEffectKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": CHOOSE_KIND, "invalid_choice": CHOOSE_KIND},
+    )
+    onset = forms.DateField(
+        label=_("When did it start?"),
+        widget=DateInput(),
+        error_messages={"required": ENTER_ONSET, "invalid": ONSET_NOT_A_DATE},
+    )
+    severity = forms.ChoiceField(
+        label=_("How bad is it?"),
+        choices=Severity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": CHOOSE_SEVERITY, "invalid_choice": CHOOSE_SEVERITY},
+    )
     description = FreeTextField(
         label=_("Anything else we should know? (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -203,8 +223,18 @@ RELATED_VALUES = {"yes": True, "no": False, "unknown": None}
 class SideEffectReviewForm(forms.Form):
     """A clinician's grade, relatedness and the session the side effect is attributed to."""
 
-    grade = forms.ChoiceField(label=_("Clinician's grade"), choices=Severity.choices, widget=forms.RadioSelect)
-    related = forms.ChoiceField(label=_("Relatedness"), choices=RELATED_CHOICES, widget=forms.RadioSelect)
+    grade = forms.ChoiceField(
+        label=_("Clinician's grade"),
+        choices=Severity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": CHOOSE_GRADE, "invalid_choice": CHOOSE_GRADE},
+    )
+    related = forms.ChoiceField(
+        label=_("Relatedness"),
+        choices=RELATED_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": CHOOSE_RELATED, "invalid_choice": CHOOSE_RELATED},
+    )
     session = forms.ModelChoiceField(
         label=_("Attributed to session"),
         queryset=InjectionSession.objects.none(),
