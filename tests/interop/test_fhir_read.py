@@ -396,3 +396,27 @@ def test_json_nested_too_deeply_is_refused_at_the_first_place_past_the_limit():
     for levels in (30, 3000):
         assert _problems(_nested_extension(levels)) == [(past, fhir_read.NESTED_TOO_DEEPLY)]
     assert all(message != fhir_read.NESTED_TOO_DEEPLY for _, message in _problems(_nested_extension(29)))
+
+
+def test_a_safety_answer_to_an_unknown_question_or_not_yes_or_no_is_refused_at_its_place():
+    """A safety-screen sub-extension must name a question the screen asks and answer it with a boolean, once (an
+    unknown url reached the database as a patient field that does not exist: an AttributeError, a 500)."""
+    document = bundle([_record()])
+    screen = document["entry"][0]["resource"]["extension"][0]
+    screen["extension"] = [
+        {"url": "https://example.org/new-question", "valueBoolean": True},
+        {"url": "pregnant", "valueString": "no"},
+        {"url": "dysphagia", "valueBoolean": True},
+        {"url": "dysphagia", "valueBoolean": False},
+    ]
+    at = "Bundle.entry[0].resource.extension[0]"
+    assert _problems(document) == [
+        (
+            f"{at}.extension[0].url",
+            fhir_read.UNKNOWN_SAFETY_QUESTION.format(
+                value="https://example.org/new-question", questions=", ".join(records.SAFETY_QUESTIONS)
+            ),
+        ),
+        (f"{at}.extension[1]", fhir_read.SAFETY_NOT_BOOLEAN.format(question="pregnant")),
+        (f"{at}.extension[3].url", fhir_read.REPEATED_SAFETY_QUESTION.format(question="dysphagia")),
+    ]

@@ -188,3 +188,27 @@ def test_json_nested_too_deeply_is_refused_not_a_server_error(world, fhir_as):
     deep = nurse.post("/fhir/", data=document, content_type="application/fhir+json")
     assert deep.status_code == 422
     assert deep.json()["issue"][0]["diagnostics"] == fhir_read.NESTED_TOO_DEEPLY
+
+
+def test_the_safety_questions_a_bundle_may_answer_are_the_patient_records(db):
+    """The reader's safety questions (the engine's SafetyInput) are the patient's SAFETY_FLAGS, in order, so every
+    answer read has a field to go to."""
+    from onaboard.interop.fhir.records import SAFETY_QUESTIONS
+    from onaboard.web.patients.models import SAFETY_FLAGS
+
+    assert SAFETY_QUESTIONS == SAFETY_FLAGS
+
+
+def test_an_unknown_safety_question_is_a_422_not_a_server_error(world, charted, fhir_as):
+    """A Patient answering a safety question onaboard does not ask is refused at its place (it was a 500)."""
+    nurse = fhir_as("nurse")
+    document = _everything(nurse, charted).json()
+    document["type"] = "transaction"
+    question = {"url": "https://example.org/new-question", "valueBoolean": True}
+    document["entry"][0]["resource"]["extension"].insert(
+        0, {"url": "https://onaboard.org/fhir/StructureDefinition/safety-screen", "extension": [question]}
+    )
+    response = _post(nurse, document)
+    assert response.status_code == 422
+    (issue,) = response.json()["issue"]
+    assert issue["expression"] == ["Bundle.entry[0].resource.extension[0].extension[0].url"]

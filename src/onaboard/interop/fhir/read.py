@@ -36,6 +36,7 @@ from onaboard.interop.fhir import codes
 from onaboard.interop.fhir.build import DIARY_FLAGS
 from onaboard.interop.fhir.records import (
     AFTER_TODAY,
+    SAFETY_QUESTIONS,
     OtherToxinRecord,
     PatientRecord,
     PreventiveRecord,
@@ -62,6 +63,9 @@ DUPLICATE_PATIENT_ID = "a second Patient with id {value!r} and no fullUrl (the f
 DUPLICATE_FULL_URL = "a second entry with fullUrl {value!r} (the first is {first}): a fullUrl names one entry (bdl-7)"
 NO_NAME = "the Patient needs a name with a family name and a given name"
 NO_BIRTH_DATE = "the Patient needs a birthDate"
+UNKNOWN_SAFETY_QUESTION = "unknown safety-screen question {value!r} (onaboard asks: {questions})"
+SAFETY_NOT_BOOLEAN = "the answer to the safety-screen question {question} must be a valueBoolean"
+REPEATED_SAFETY_QUESTION = "the safety-screen question {question} is answered more than once"
 BAD_GENDER = "gender must be female, male, other or unknown (got {value!r})"
 UNKNOWN_SUBJECT = "the reference {value!r} is not a Patient in this Bundle"
 NO_SUBJECT = "a subject (or participant) that is a Patient in this Bundle is required"
@@ -261,9 +265,9 @@ class _Reader:
             self.problem(f"{at}.gender", BAD_GENDER.format(value=gender))
         safety: dict[str, bool | None] = {}
         other_asked = False
-        for extension in resource.get("extension", []):
+        for index, extension in enumerate(resource.get("extension", [])):
             if extension.get("url") == codes.SAFETY_SCREEN:
-                safety.update(_subs(extension))
+                self.read_safety(f"{at}.extension[{index}]", extension, safety)
             elif extension.get("url") == codes.OTHER_TOXIN_ASKED:
                 other_asked = bool(extension.get("valueBoolean"))
         if number is None:
@@ -282,6 +286,21 @@ class _Reader:
                 "other_toxin_asked": other_asked,
             },
         )
+
+    def read_safety(self, at: str, extension: Mapping[str, Any], safety: dict[str, bool | None]) -> None:
+        """Each sub-extension of the safety screen into ``safety``: a question the screen asks, answered yes or no."""
+        for index, sub in enumerate(extension.get("extension", [])):
+            here = f"{at}.extension[{index}]"
+            question = sub.get("url")
+            if question not in SAFETY_QUESTIONS:
+                questions = ", ".join(SAFETY_QUESTIONS)
+                self.problem(f"{here}.url", UNKNOWN_SAFETY_QUESTION.format(value=question, questions=questions))
+            elif not isinstance(sub.get("valueBoolean"), bool):
+                self.problem(here, SAFETY_NOT_BOOLEAN.format(question=question))
+            elif question in safety:
+                self.problem(f"{here}.url", REPEATED_SAFETY_QUESTION.format(question=question))
+            else:
+                safety[question] = sub["valueBoolean"]
 
     def subject(self, at: str, resource: Mapping[str, Any], *, key: str = "subject") -> _Patient | None:
         reference = (resource.get(key) or {}).get("reference")

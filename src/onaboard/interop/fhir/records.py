@@ -8,15 +8,21 @@ loaded into another clinic and loading it twice changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from onaboard.clinical import MAX_SESSION_UNITS, DiaryDay
+from onaboard.clinical import MAX_SESSION_UNITS, DiaryDay, SafetyInput
 
 AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
 DOSE_ABOVE_LIMIT = "a session of {units} U is above {limit} U, the most a session holds (PREEMPT with follow-the-pain)"
 SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
+
+SAFETY_QUESTIONS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(SafetyInput) if f.name not in {"birth_date", "other_toxin_treatments"}
+)
+"""The yes/no questions of the safety screen (the engine's ``SafetyInput``), as a record's ``safety`` names them."""
 
 
 def recorded_session_problems(
