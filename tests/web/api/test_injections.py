@@ -288,6 +288,64 @@ def test_a_review_leaving_out_the_session_keeps_the_link(world, api_as, today):
     refused = _post(api_as("clinician"), f"/api/side-effects/{earlier['id']}/review", late)
     assert refused.status_code == 422
     assert "was given after this side effect began" in refused.json()["detail"][0]["msg"]
+    assert refused.json()["detail"][0]["loc"] == ["body", "session_id"]  # the body's name, not the service's
+
+
+def test_a_review_of_a_side_effect_changed_since_it_was_read_is_a_conflict(world, api_as, today):
+    """Two clinicians review from the same reading: the second, sending the ``modified`` it read, gets 409 instead
+    of silently overwriting the first review (as the review form refuses it)."""
+    body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
+    reported = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body).json()
+    url = f"/api/side-effects/{reported['id']}/review"
+    first = {"grade": "mild", "related_to_treatment": True, "modified": reported["modified"]}
+    assert _post(api_as("clinician"), url, first).status_code == 200
+    second = {"grade": "severe", "related_to_treatment": False, "modified": reported["modified"]}
+    response = _post(api_as("nurse"), url, second)
+    assert response.status_code == 409
+    assert response.json()["detail"] == services.REVIEW_CHANGED
+    assert SideEffect.objects.get().clinician_grade == "mild"
+
+
+def test_text_longer_than_the_record_keeps_is_refused_at_its_field(world, api_as, today):
+    """A lot longer than the record's column (a 500 on PostgreSQL, a sessions CSV that would not read back on
+    SQLite) and a description longer than the report form allows are 422 at their fields, nothing stored."""
+    response = _record(api_as("nurse"), world.own_patient, _session_body(today, product_lot="L" * 41))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "payload", "product_lot"]
+    body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild", "description": "x" * 2001}
+    response = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body)
+    assert response.status_code == 422
+    assert not SideEffect.objects.exists()
+    assert not InjectionSession.objects.filter(status=SessionStatus.RECORDED).exists()
+
+
+def test_a_session_no_longer_booked_cannot_be_moved_and_says_so_with_409(world, api_as, today):
+    """Moving a booking that was recorded meanwhile is a conflict (409), as the operation documents."""
+    booking = InjectionSessionFactory(patient=world.own_patient, date=today)
+    client = api_as("nurse")
+    assert _record(client, world.own_patient, _session_body(today)).status_code == 201
+    url = f"/api/sessions/{booking.external_id}/booking"
+    body = {"date": (today + timedelta(days=7)).isoformat(), "version": 1}
+    response = client.put(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 409
+    assert "this one is recorded" in response.json()["detail"]
+
+
+def test_map_points_the_session_screen_would_drop_are_dropped_from_the_api_too(world, api_as, today):
+    """A fixed site sits on its drawing position and a follow-the-pain point outside its muscle's area is drawn
+    on its default spot, whatever the API was sent (one rule, ``sitemap.clicked_point``)."""
+    from onaboard.web.injections import sitemap
+
+    sites = _preempt_sites(temporalis=1)
+    for site in sites:
+        site.update(view="back", x=1000, y=0)
+    response = _record(api_as("nurse"), world.own_patient, _session_body(today, sites=sites))
+    assert response.status_code == 201
+    placed = response.json()["sites"]
+    assert not any((s["view"], s["x"], s["y"]) == ("back", 1000, 0) for s in placed)
+    (extra,) = [s for s in placed if s["follow_the_pain"]]
+    default = sitemap.follow_the_pain_default(extra["muscle"], extra["side"], 1)
+    assert (extra["view"], extra["x"], extra["y"]) == (default.view.value, default.x, default.y)
 
 
 def test_a_patient_cannot_review(world, api_as, today):

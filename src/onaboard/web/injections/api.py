@@ -95,11 +95,22 @@ def _side_effect_out(side_effect: SideEffect) -> dict[str, Any]:
         "clinician_grade": side_effect.clinician_grade or None,
         "related_to_treatment": side_effect.related_to_treatment,
         "reviewed_at": side_effect.reviewed_at,
+        "modified": side_effect.modified,
     }
 
 
-def _refused(error: services.SessionRefusedError | services.SideEffectRefusedError) -> Status[dict[str, Any]]:
-    pairs: list[tuple[str, object]] = [(field or "__all__", message) for field, message in error.problems]
+REVIEW_FIELDS = {"session": "session_id"}
+"""The review service's field names that the API body spells otherwise."""
+
+
+def _refused(
+    error: services.SessionRefusedError | services.SideEffectRefusedError, *, names: dict[str, str] | None = None
+) -> Status[dict[str, Any]]:
+    """422 naming each problem's body field (``names`` maps a service's field to the API's spelling)."""
+    names = names or {}
+    pairs: list[tuple[str, object]] = [
+        (names.get(field, field) or "__all__", message) for field, message in error.problems
+    ]
     if isinstance(error, services.SessionChecksFailedError):
         pairs.extend((f"checks.{check.code}", reason) for check in error.checks for reason in check.reasons)
     return problems_body(pairs)
@@ -288,11 +299,12 @@ def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffe
 
 @router.post(
     "/side-effects/{side_effect_id}/review",
-    response={200: SideEffectOut, **WRITE_ERRORS},
+    response={200: SideEffectOut, **WRITE_CONFLICT_ERRORS},
     summary="Grade a side effect and attribute it",
 )
 def side_effect_review(request: HttpRequest, side_effect_id: UUID, payload: SideEffectReviewIn) -> Any:
-    """A clinician's grade, whether it is related to treatment, and the recorded session it follows."""
+    """A clinician's grade, whether it is related to treatment, and the recorded session it follows; 409 when the
+    side effect changed since ``modified`` was read."""
     user = caller(request)
     side_effect = selectors.side_effect_for(user, side_effect_id, need=Capability.EDIT_CLINICAL)
     session = side_effect.session if "session_id" not in payload.model_fields_set else None  # left out: kept
@@ -307,7 +319,10 @@ def side_effect_review(request: HttpRequest, side_effect_id: UUID, payload: Side
             grade=payload.grade,
             related_to_treatment=payload.related_to_treatment,
             session=session,
+            seen=payload.modified,
         )
+    except services.SideEffectConflictError as error:
+        return Status(409, {"detail": error.problems[0][1]})
     except services.SideEffectRefusedError as error:
-        return _refused(error)
+        return _refused(error, names=REVIEW_FIELDS)
     return _side_effect_out(reviewed)

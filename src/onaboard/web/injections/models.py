@@ -103,6 +103,10 @@ URGENT_SIDE_EFFECTS = frozenset(
 """Possible distant spread of toxin effect (BOTOX boxed warning): the patient is told to seek care now."""
 
 
+DESCRIPTION_MAX_LENGTH = 2000
+"""The longest side-effect description a patient or a clinician may write (the report form and the API alike)."""
+
+
 class SideEffect(BaseModel):
     """A side effect a patient reported or a clinician recorded, graded and attributed by a clinician."""
 

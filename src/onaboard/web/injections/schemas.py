@@ -12,7 +12,8 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from onaboard.clinical import Muscle, Side
-from onaboard.web.injections.models import Severity, SideEffectKind
+from onaboard.interop.tables import TEXT_LIMITS
+from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, Severity, SideEffectKind
 
 MUSCLES = ", ".join(m.value for m in Muscle)
 SIDES = ", ".join(s.value for s in Side)
@@ -89,7 +90,7 @@ class InjectionSessionIn(Schema):
     date: dt.date
     sites: list[SiteIn] = Field(..., description="Every site given: the 31 fixed PREEMPT sites and any extra.")
     vial_units: int = Field(200, description="Vial size in units: 100 or 200.")
-    product_lot: str
+    product_lot: str = Field(..., max_length=TEXT_LIMITS["lot"])
     product_expiry: dt.date
     override_reason: str = Field(
         "",
@@ -119,7 +120,7 @@ class InjectionSessionOut(Schema):
     vials_used: int | None
     total_units: int | None
     discarded_units: int | None
-    product_lot: str
+    product_lot: str = Field(..., max_length=TEXT_LIMITS["lot"])
     product_expiry: dt.date | None
     sites: list[SiteOut]
     plan: PlanOut | None = Field(..., description="The recorded sites as the engine's plan (billing lines too).")
@@ -133,7 +134,7 @@ class SideEffectIn(Schema):
     kind: SideEffectKindValue  # type: ignore[valid-type]
     onset: dt.date = Field(..., description="When it started; today or earlier.")
     severity: SeverityValue  # type: ignore[valid-type]
-    description: str = ""
+    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH)
 
 
 class SideEffectReviewIn(Schema):
@@ -143,6 +144,11 @@ class SideEffectReviewIn(Schema):
         None,
         description="The recorded session it follows (the patient's own, given on or before the onset). Left out: "
         "the session it is linked to stays; null: linked to none.",
+    )
+    modified: dt.datetime | None = Field(
+        None,
+        description="The side effect's `modified` as last read: a review saved since is refused with 409 instead of "
+        "being overwritten. Left out: no such check.",
     )
 
 
@@ -160,3 +166,4 @@ class SideEffectOut(Schema):
     clinician_grade: str | None
     related_to_treatment: bool | None
     reviewed_at: dt.datetime | None
+    modified: dt.datetime = Field(..., description="When it last changed: send it back with a review (409 if stale).")

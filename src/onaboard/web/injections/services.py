@@ -104,6 +104,13 @@ class SideEffectRefusedError(ValueError):
         super().__init__("; ".join(message for _, message in self.problems))
 
 
+class SideEffectConflictError(SideEffectRefusedError):
+    """Someone else reviewed the side effect since it was read; nothing of this review was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([("", message)])
+
+
 # --- Recording ----------------------------------------------------------------------------------------------------
 
 
@@ -187,9 +194,11 @@ def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSessi
 
 
 def _site_record(session: InjectionSession, entry: SiteEntry, index: int) -> InjectionSiteRecord:
-    """A row for one site, placed where it was clicked or on its drawing position."""
-    if entry.x is not None and entry.y is not None and entry.view:
-        point = sitemap.MapPoint(sitemap.View(entry.view), entry.x, entry.y)
+    """A row for one site: a follow-the-pain site where it was clicked inside its muscle's area
+    (``sitemap.clicked_point``), else on its default spot; a fixed site on its drawing position."""
+    clicked = sitemap.clicked_point(entry.muscle, entry.side, entry.view, entry.x, entry.y)
+    if entry.follow_the_pain and clicked is not None:
+        point = clicked
     elif entry.follow_the_pain:
         point = sitemap.follow_the_pain_default(entry.muscle, entry.side, index)
     else:
@@ -325,8 +334,8 @@ def injection_session_book(
     changed since the form was shown.
     """
     today = today or timezone.localdate()
-    if session.status != SessionStatus.BOOKED:
-        raise SessionRefusedError([("", gettext(BOOKING_NOT_OPEN).format(status=session.get_status_display()))])
+    if session.status != SessionStatus.BOOKED:  # recorded or cancelled since it was read: a conflict, not bad input
+        raise SessionConflictError(gettext(BOOKING_NOT_OPEN).format(status=session.get_status_display()))
     if date < today:
         raise SessionRefusedError([("date", gettext(BOOKING_IN_PAST).format(date=date, today=today))])
     last = recorded_sessions(session.patient).filter(date__lte=date).order_by("-date").first()
@@ -401,6 +410,21 @@ def side_effect_report(
     return side_effect
 
 
+def _moment(seen: str | dt.datetime) -> dt.datetime | None:
+    """``seen`` as a datetime (the form carries it as ISO text); None when the text is not one."""
+    if isinstance(seen, dt.datetime):
+        return seen
+    try:
+        return dt.datetime.fromisoformat(seen)
+    except ValueError:
+        return None
+
+
+def _to_the_millisecond(moment: dt.datetime | None) -> dt.datetime | None:
+    """JSON carries times to the millisecond (Django's encoder), so versions are compared at that precision."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000) if moment is not None else None
+
+
 def side_effect_review(
     *,
     user: Any,
@@ -408,12 +432,12 @@ def side_effect_review(
     grade: Severity | str,
     related_to_treatment: bool | None,
     session: InjectionSession | None,
-    seen: str | None = None,
+    seen: str | dt.datetime | None = None,
 ) -> SideEffect:
     """A clinician's grade, relatedness and attribution of a side effect; the session must be the patient's own
     recorded session, given on or before the onset (as a report is linked). ``seen`` is the side effect's
-    ``modified`` (ISO) when the review form was opened: a review saved meanwhile refuses this one instead of being
-    overwritten. Raises ``SideEffectRefusedError`` otherwise."""
+    ``modified`` (a datetime or its ISO text) when the review was opened: a review saved meanwhile refuses this one
+    with ``SideEffectConflictError`` instead of being overwritten. Raises ``SideEffectRefusedError`` otherwise."""
     if session is not None and (
         session.patient_id != side_effect.patient_id or session.status != SessionStatus.RECORDED
     ):
@@ -423,8 +447,8 @@ def side_effect_review(
         raise SideEffectRefusedError([("session", message)])
     with transaction.atomic():
         current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
-        if seen is not None and current.modified.isoformat() != seen:
-            raise SideEffectRefusedError([("", gettext(REVIEW_CHANGED))])
+        if seen is not None and _to_the_millisecond(current.modified) != _to_the_millisecond(_moment(seen)):
+            raise SideEffectConflictError(gettext(REVIEW_CHANGED))
         side_effect.clinician_grade = grade
         side_effect.related_to_treatment = related_to_treatment
         side_effect.session = session

@@ -257,6 +257,16 @@ def region_at(view: View | str, x: float, y: float) -> Region | None:
     return None
 
 
+def clicked_point(muscle: str, side: str, view: str | None, x: int | None, y: int | None) -> MapPoint | None:
+    """Where a follow-the-pain site was clicked, when that point lies in its muscle's area on the area's view;
+    otherwise None, and the site is drawn on its default spot. The one rule for the session screen and the API (a
+    fixed site always sits on its drawing position)."""
+    region = region_for(muscle, side)
+    if region is None or x is None or y is None or view != region.view or not region.contains(x, y):
+        return None
+    return MapPoint(region.view, x, y)
+
+
 def follow_the_pain_default(muscle: Muscle | str, side: Side | str, number: int) -> MapPoint:
     """Where the ``number``-th (1-based) extra site of a muscle and side is drawn when it was not placed by a click.
 
