@@ -22,7 +22,9 @@ from onaboard.cohort.cli import (
     OUTPUT_PARENT_MISSING,
     PATIENTS_BELOW_ONE,
     SEED_NEGATIVE,
+    _median_onset,
 )
+from onaboard.cohort.report import MEDIAN_NOT_REACHED
 from onaboard.cohort.tables import TABLES
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 
@@ -123,6 +125,14 @@ def test_report_writes_html_and_pdf(cohort: Path, tmp_path: Path) -> None:
     assert html.read_text(encoding="utf-8").count("<svg") == 3
     assert pdf.read_bytes().startswith(b"%PDF")
     assert str(html) in stderr
+
+
+def test_the_median_onset_reads_not_reached_while_under_half_responded() -> None:
+    """The terminal shows the median onset period, "not reached" when eligible patients have no median, and a dash
+    without eligible patients."""
+    assert _median_onset({"median_onset_period": 2, "eligible": 7}) == "2"
+    assert _median_onset({"median_onset_period": None, "eligible": 10}) == MEDIAN_NOT_REACHED
+    assert _median_onset({"median_onset_period": None, "eligible": 0}) == "-"
 
 
 def test_report_refuses_a_directory_that_is_not_a_cohort(tmp_path: Path) -> None:

@@ -14,13 +14,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from onaboard.cohort.backends import Engine
 from onaboard.cohort.calibration import calibration
-from onaboard.cohort.report import STOPPING_REASONS, CohortReport, Proportion, cohort_report, report_json
+from onaboard.cohort.report import (
+    STOPPING_REASONS,
+    CohortReport,
+    Proportion,
+    _time_to_response,
+    cohort_report,
+    report_json,
+)
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2, spark_test
 from tests.cohort.expected import Results
 
@@ -109,14 +117,69 @@ def test_change_per_period_uses_complete_periods_against_complete_baselines(
         assert row.change.mean == pytest.approx(statistics.fmean(by_period[row.period]))
 
 
-def test_time_to_response_counts_the_engines_onset(report: CohortReport, expected: Results) -> None:
-    """Onset per period is the engine's first period with >= 30 % fewer headache days; the cumulative share grows."""
-    onsets = Counter(o["onset_period"] for o in expected["outcomes"].values() if o["onset_period"] is not None)
-    steps = report.time_to_response["by_period"]
-    assert {step["period"]: step["patients"] for step in steps} == dict(onsets)
-    shares = [step["cumulative"]["percent"] for step in steps]
-    assert shares == sorted(shares)
-    assert report.time_to_response["responded"] == sum(onsets.values())
+def _kaplan_meier(patients: list[tuple[int | None, int]]) -> list[tuple[int, int, int, int, float]]:
+    """Per period: at risk, first responses, censored, cumulative % from (onset, last complete period) pairs."""
+    rows, survival, k = [], 1.0, 1
+    while at_risk := [(onset, last) for onset, last in patients if (onset or last) >= k]:
+        events = sum(onset == k for onset, _ in at_risk)
+        censored = sum(onset is None and last == k for onset, last in at_risk)
+        survival *= 1 - events / len(at_risk)
+        rows.append((k, len(at_risk), events, censored, 100 * (1 - survival)))
+        k += 1
+    return rows
+
+
+def test_time_to_response_is_the_kaplan_meier_share_of_the_engines_onsets(
+    report: CohortReport, expected: Results
+) -> None:
+    """Onset per period is the engine's first period with >= 30 % fewer headache days; a patient without one counts
+    as at risk up to their last complete period and no further, and the median is where the share reaches 50 %."""
+    patients = []
+    for o in expected["outcomes"].values():
+        baseline = o["periods"][0]
+        if baseline["complete"] and baseline["headache_days"] > 0:
+            last = max((p["index"] for p in o["periods"][1:] if p["complete"]), default=0)
+            patients.append((o["onset_period"], last))
+    rows = _kaplan_meier(patients)
+    response = report.time_to_response
+    steps = response["by_period"]
+    assert [(s["period"], s["at_risk"], s["patients"], s["censored"]) for s in steps] == [row[:4] for row in rows]
+    assert [s["cumulative"]["percent"] for s in steps] == pytest.approx([row[4] for row in rows], abs=1e-9)
+    assert response["eligible"] == len(patients)
+    assert response["responded"] == sum(onset is not None for onset, _ in patients)
+    assert response["median_onset_period"] == next((row[0] for row in rows if row[4] >= 50), None)
+    assert any(s["censored"] for s in steps[:-1])  # the cohort does censor patients before its last period
+
+
+def _summary(patients: list[tuple[int | None, int]]) -> ibis.Table:
+    """Patients with a complete baseline of 20 headache days: (onset period, last complete period) each."""
+    return ibis.memtable(
+        pa.table(
+            {
+                "baseline_complete": [True] * len(patients),
+                "baseline_headache_days": [20] * len(patients),
+                "onset_period": pa.array([onset for onset, _ in patients], pa.int32()),
+                "last_complete_period": pa.array([last for _, last in patients], pa.int32()),
+            }
+        )
+    )
+
+
+def test_recent_starters_are_not_counted_as_non_responders() -> None:
+    """Five patients responding in period 2 and two seen for period 1 only (they started a month ago) give 100 %
+    by period 2, not 5 of 7."""
+    response = _time_to_response(_summary([(2, 6)] * 5 + [(None, 1)] * 2))
+    final = response["by_period"][-1]
+    assert (final["period"], final["at_risk"], final["cumulative"]["percent"]) == (2, 5, 100.0)
+    assert response["median_onset_period"] == 2
+
+
+def test_the_median_onset_is_not_reached_when_few_respond() -> None:
+    """Two of ten patients responding in period 1, the other eight followed for six periods: the median onset is
+    not reached (it was 1, the median among the two responders)."""
+    response = _time_to_response(_summary([(1, 6)] * 2 + [(None, 6)] * 8))
+    assert response["median_onset_period"] is None
+    assert response["by_period"][-1]["cumulative"]["percent"] == pytest.approx(20.0)
 
 
 def test_nice_verdicts_are_the_engines(report: CohortReport, expected: Results) -> None:

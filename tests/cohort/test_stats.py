@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from onaboard.cohort.stats import T_DEGREES_OF_FREEDOM, T_PROBABILITY, mean_interval, t_quantile, wilson_interval
+from onaboard.cohort.stats import (
+    EVENTS_OVER_AT_RISK,
+    T_DEGREES_OF_FREEDOM,
+    T_PROBABILITY,
+    Interval,
+    cumulative_incidence,
+    mean_interval,
+    t_quantile,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -80,3 +89,24 @@ def test_a_single_value_has_a_mean_but_no_interval() -> None:
     assert mean_interval(3.0, None, 1).estimate == 3.0
     assert mean_interval(3.0, None, 1).low is None
     assert mean_interval(None, None, 0).estimate is None
+
+
+def test_cumulative_incidence_is_one_minus_the_kaplan_meier_survival() -> None:
+    """10 at risk with 2 events, then 8 with none, then 6 with 3: 20 %, 20 %, 60 % (1 - 0.8 x 0.5), each with the
+    log-log Greenwood interval (for the first: 0.8 ** exp(+/-1.96 sqrt(2 / 80) / -ln 0.8), 5.41 % to 59.13 %)."""
+    shares = cumulative_incidence([(10, 2), (8, 0), (6, 3)])
+    assert [share.estimate for share in shares] == pytest.approx([0.2, 0.2, 0.6])
+    assert (shares[0].low, shares[0].high) == pytest.approx((0.054127, 0.591309), abs=1e-6)
+    assert shares[1] == shares[0]
+    assert shares[2].low < 0.6 < shares[2].high
+
+
+def test_cumulative_incidence_has_no_interval_at_0_or_100_percent() -> None:
+    """No event yet (0 %) or every patient at risk with the event (100 %) has an estimate and no interval."""
+    assert cumulative_incidence([(5, 0), (5, 5)]) == [Interval(0.0, None, None), Interval(1.0, None, None)]
+
+
+def test_cumulative_incidence_refuses_more_events_than_patients_at_risk() -> None:
+    """More events than patients at risk is an error naming both."""
+    with pytest.raises(ValueError, match=f"^{re.escape(EVENTS_OVER_AT_RISK.format(events=3, at_risk=2))}$"):
+        cumulative_incidence([(2, 3)])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from onaboard.cohort.report import CohortReport, cohort_report
+from onaboard.cohort.report import MEDIAN_NOT_REACHED, CohortReport, cohort_report
 from onaboard.cohort.synth import write_cohort
 from onaboard.reports.cohort import NO_DATA, change_plot_svg, render_html, render_pdf
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
@@ -80,3 +80,17 @@ def test_the_pdf_is_printed_from_the_html(report: CohortReport, tmp_path: Path) 
     path = tmp_path / "report.pdf"
     render_pdf(report, path)
     assert path.read_bytes().startswith(b"%PDF")
+
+
+def test_a_median_onset_not_reached_says_so(report: CohortReport) -> None:
+    """With eligible patients and no median onset (under half responded) the page says "not reached", not a dash."""
+    response = {**report.time_to_response, "median_onset_period": None, "eligible": 10, "responded": 2}
+    html = render_html(replace(report, time_to_response=response))
+    assert f"median onset: {MEDIAN_NOT_REACHED}." in html
+
+
+def test_the_time_to_response_table_shows_who_is_at_risk(report: CohortReport) -> None:
+    """Each period's row shows the patients at risk and those followed no further beside the first responses."""
+    html = render_html(report)
+    assert '<th class="num">at risk</th>' in html
+    assert '<th class="num">followed no further</th>' in html

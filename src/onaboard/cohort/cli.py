@@ -159,6 +159,15 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items())
 
 
+def _median_onset(response: dict[str, Any]) -> str:
+    """The median onset period; "not reached" while under half the eligible patients have responded."""
+    from onaboard.cohort.report import MEDIAN_NOT_REACHED
+
+    if response["median_onset_period"] is not None:
+        return str(response["median_onset_period"])
+    return MEDIAN_NOT_REACHED if response["eligible"] else "-"
+
+
 def _print_report(report: CohortReport) -> None:
     from onaboard.cohort.report import STOPPING_REASONS
 
@@ -181,7 +190,7 @@ def _print_report(report: CohortReport) -> None:
             "Change at week 24 (mean, 95 % CI)",
             f"{_number(change.mean)} ({_number(change.low)} to {_number(change.high)})",
         ),
-        ("Median onset of response (period)", _number(report.time_to_response["median_onset_period"], 0)),
+        ("Median onset of response (period, Kaplan-Meier)", _median_onset(report.time_to_response)),
         ("Chronic migraine at the first injection", _counts(report.chronic_migraine)),
         ("Medication overuse at the first injection", _counts(report.overuse_at_first_injection)),
         ("Medication overuse at week 24", _counts(report.overuse_at_week24)),

@@ -11,7 +11,8 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 - *treated*: a patient with at least one session; day 0 is their first session;
 - responders at week 24 are counted among patients with a complete baseline and a complete period 6;
 - mean change per period among patients with a complete baseline and that period complete;
-- time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline);
+- time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline),
+  as a Kaplan-Meier share: a patient without it is censored at their last complete period;
 - adverse events count patients with an event after the first two sessions (the label's 24-week phase);
 - stopping reasons, first that applies: discontinued for an adverse event (a recorded decision, after any
   session; the 24-week figure beside the label counts those after the first two); NICE TA260 stop
@@ -65,13 +66,14 @@ from onaboard.cohort.rules import (
     treatment_outcomes,
     treatment_periods,
 )
-from onaboard.cohort.stats import Interval, mean_interval, wilson_interval
+from onaboard.cohort.stats import Interval, cumulative_incidence, mean_interval, wilson_interval
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 __all__ = [
     "DROP_OUT_GAP_DAYS",
+    "MEDIAN_NOT_REACHED",
     "STOPPING_REASONS",
     "WEEK24_VISIT",
     "AdverseEventRate",
@@ -90,6 +92,9 @@ WEEK24_VISIT = DOUBLE_BLIND_CYCLES + 1
 
 DROP_OUT_GAP_DAYS = PERIOD_DAYS
 """A diary that ends more than one period before the end of observation, with no other reason, is a drop-out."""
+
+MEDIAN_NOT_REACHED = "not reached"
+"""The median onset while fewer than half the eligible patients have responded (Kaplan-Meier)."""
 
 STOPPING_REASONS: tuple[tuple[str, str], ...] = (
     ("adverse_event", "Discontinued for an adverse event (recorded)"),
@@ -254,6 +259,8 @@ def _patient_summary(
         recorded_periods(grid, count=DEFAULT_PERIODS, through=WEEK24_PERIOD), anchors, count=DEFAULT_PERIODS
     )
     last = grid.group_by("patient_id").aggregate(last_date=grid.last_date.max())
+    complete = periods.filter(periods.complete)
+    followed = complete.group_by("patient_id").aggregate(last_complete_period=complete["index"].max())
     # A recorded stop for an adverse event is a stopping reason whenever it came; the 24-week figure compared with
     # the label (Dodick 2010's 3.8 %) counts only the stops after the first DOUBLE_BLIND_CYCLES sessions.
     events = tables["adverse_events"]
@@ -279,6 +286,7 @@ def _patient_summary(
         summary, patients.sex, patients.birth_date, patients.observed_until, patients.prior_preventives_failed
     )
     summary = summary.left_join(last, "patient_id").select(summary, last.last_date)
+    summary = summary.left_join(followed, "patient_id").select(summary, followed.last_complete_period)
     summary = summary.left_join(stopped, "patient_id").select(
         summary, stopped.adverse_event_stop, stopped.adverse_event_stop_24w
     )
@@ -331,7 +339,6 @@ def _totals(summary: ir.Table) -> dict[str, Any]:
             hit6_change_mean=hit6_change.mean(where=both_hit6),
             hit6_change_sd=hit6_change.std(where=both_hit6),
             hit6_responders=(both_hit6 & (hit6_change <= -HIT6_RESPONDER_DROP)).sum(),
-            response_eligible=(s.baseline_complete & (s.baseline_headache_days > 0)).sum(),
             **{name: s[name].sum() for name in OVERUSE_FLAGS},
         )
     )
@@ -368,31 +375,59 @@ def _change_by_period(periods: ir.Table) -> tuple[PeriodChangeRow, ...]:
     return tuple(result)
 
 
-def _time_to_response(summary: ir.Table, eligible: int) -> dict[str, Any]:
-    responded = summary.filter(summary.onset_period.notnull())
-    rows = _rows(responded.group_by("onset_period").aggregate(n=responded.count()))
-    by_period = sorted((int(row["onset_period"]), _int(row["n"])) for row in rows)
-    cumulative, running = [], 0
-    for period, n in by_period:
-        running += n
-        cumulative.append(
+def _time_to_response(summary: ir.Table) -> dict[str, Any]:
+    """Kaplan-Meier time to response among patients with a complete, non-zero baseline: a patient responds in their
+    onset period and, until then, is followed up to their last complete period (censored there when they never
+    responded), so a patient who started recently or left counts for the periods seen, not as a non-responder.
+
+    ``by_period`` lists every period with a patient at risk: ``at_risk``, first responses (``patients``),
+    ``censored`` (followed no further without responding) and ``cumulative``, whose ``percent``, ``low`` and
+    ``high`` are the Kaplan-Meier share with its interval (stats.cumulative_incidence) and ``count`` of ``total``
+    the responders so far among the eligible. The median onset is the first period where that share reaches 50 %,
+    null ("not reached") before it does.
+    """
+    s = summary.filter(summary.baseline_complete & (summary.baseline_headache_days > 0))
+    responded = s.onset_period.notnull()
+    period = ibis.coalesce(s.onset_period, s.last_complete_period, 0)
+    rows = _rows(
+        s.mutate(period=period, responded=responded)
+        .group_by("period")
+        .aggregate(responded=responded.sum(), censored=(~responded).sum())
+    )
+    events = {int(row["period"]): _int(row["responded"]) for row in rows}
+    censored = {int(row["period"]): _int(row["censored"]) for row in rows}
+    eligible = sum(events.values()) + sum(censored.values())
+    at_risk = eligible - events.get(0, 0) - censored.get(0, 0)  # 0: no complete period after day 0
+    steps = []
+    for k in range(1, max(events | censored, default=0) + 1):
+        if at_risk == 0:
+            break
+        steps.append((k, at_risk, events.get(k, 0), censored.get(k, 0)))
+        at_risk -= events.get(k, 0) + censored.get(k, 0)
+    shares = cumulative_incidence([(n, d) for _, n, d, _ in steps])
+    by_period, running, median = [], 0, None
+    for (k, n, d, c), share in zip(steps, shares, strict=True):
+        running += d
+        if median is None and share.estimate is not None and 2 * share.estimate >= 1:
+            median = k
+        cumulative = Proportion(running, eligible, _percent(share.estimate), _percent(share.low), _percent(share.high))
+        by_period.append(
             {
-                "period": period,
-                "weeks": f"{4 * (period - 1)}-{4 * period}",
-                "patients": n,
-                "cumulative": asdict(Proportion.of(running, eligible)),
+                "period": k,
+                "weeks": f"{4 * (k - 1)}-{4 * k}",
+                "at_risk": n,
+                "patients": d,
+                "censored": c,
+                "cumulative": asdict(cumulative),
             }
         )
-    total = running
-    median = None
-    if total:
-        half, running = (total + 1) / 2, 0
-        for period, n in by_period:
-            running += n
-            if running >= half:
-                median = period
-                break
-    return {"eligible": eligible, "responded": total, "median_onset_period": median, "by_period": cumulative}
+    return {
+        "method": "kaplan_meier",
+        "eligible": eligible,
+        "responded": sum(events.values()),
+        "median_onset_period": median,
+        "by_period": by_period,
+    }
 
 
 def _sessions(sessions: ir.Table) -> dict[str, Any]:
@@ -590,7 +625,7 @@ def cohort_report_of(
         responder_50=responder_50,
         responder_30=responder_30,
         change_by_period=_change_by_period(periods),
-        time_to_response=_time_to_response(summary, _int(totals["response_eligible"])),
+        time_to_response=_time_to_response(summary),
         nice_ta260=grouped["nice_ta260"],
         stopping=stopping,
         adverse_events=events,

@@ -1,4 +1,5 @@
-"""Confidence intervals for the cohort report: Wilson score intervals for proportions, Student's t ones for means.
+"""Confidence intervals for the cohort report: Wilson score intervals for proportions, Student's t ones for means,
+and the Kaplan-Meier cumulative share with its interval for time to response.
 
 Computed in Python from the counts, means and standard deviations the backend aggregated: a handful of numbers
 per figure, never per-patient data.
@@ -7,10 +8,11 @@ per figure, never per-patient data.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "Interval", "mean_interval", "t_quantile", "wilson_interval"]
+__all__ = ["CONFIDENCE", "Interval", "cumulative_incidence", "mean_interval", "t_quantile", "wilson_interval"]
 
 CONFIDENCE = 0.95
 """Every interval in the report is a 95 % interval."""
@@ -46,6 +48,7 @@ def wilson_interval(successes: int, total: int) -> Interval:
 
 T_DEGREES_OF_FREEDOM = "need at least 1 degree of freedom (got {df})"
 T_PROBABILITY = "need 0.5 <= probability < 1 (got {probability})"
+EVENTS_OVER_AT_RISK = "need 0 <= events <= at risk (got {events} of {at_risk})"
 BETA_NOT_CONVERGED = "incomplete beta fraction did not converge (a={a}, b={b}, x={x})"
 
 _BETA_TINY = 1e-300
@@ -133,3 +136,30 @@ def mean_interval(mean: float | None, sd: float | None, n: int) -> Interval:
         return Interval(mean, None, None)
     half = t_quantile(1 - (1 - CONFIDENCE) / 2, n - 1) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half)
+
+
+def cumulative_incidence(steps: Sequence[tuple[int, int]]) -> list[Interval]:
+    """The Kaplan-Meier cumulative share with the event after each step, as fractions (0..1) with 95 % intervals.
+
+    ``steps`` holds, per time in order, the patients at risk (followed up to that time without the event) and the
+    events then. The share is 1 - S, S = prod (1 - d / n) (Kaplan and Meier, J Am Stat Assoc 1958;53:457-481), so
+    patients followed for a shorter time count for as long as they were followed instead of as patients without
+    the event. The interval is the log-log one on Greenwood's variance (Kalbfleisch and Prentice, The Statistical
+    Analysis of Failure Time Data, 2nd ed., 4.3), which stays inside 0..1; none while S is 1 or 0 (no event yet,
+    or everyone at risk had it), where that interval is not defined.
+    """
+    survival, greenwood, result = 1.0, 0.0, []
+    for at_risk, events in steps:
+        if not 0 <= events <= at_risk:
+            raise ValueError(EVENTS_OVER_AT_RISK.format(events=events, at_risk=at_risk))
+        if at_risk:
+            survival *= 1 - events / at_risk
+            greenwood += events / (at_risk * (at_risk - events)) if events < at_risk else math.inf
+        if 0.0 < survival < 1.0:
+            log_survival = math.log(survival)
+            width = _Z * math.sqrt(greenwood) / abs(log_survival)
+            low, high = 1 - survival ** math.exp(-width), 1 - survival ** math.exp(width)
+            result.append(Interval(1 - survival, low, high))
+        else:
+            result.append(Interval(1 - survival, None, None))
+    return result

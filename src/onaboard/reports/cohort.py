@@ -18,7 +18,7 @@ from string import Template
 from typing import Any
 
 from onaboard.cohort.calibration import calibration
-from onaboard.cohort.report import STOPPING_REASONS, CohortReport, Proportion, ReferenceRow
+from onaboard.cohort.report import MEDIAN_NOT_REACHED, STOPPING_REASONS, CohortReport, Proportion, ReferenceRow
 
 __all__ = [
     "adverse_event_plot_svg",
@@ -62,6 +62,21 @@ def _proportion(value: Proportion) -> str:
     return f"{value.count} of {value.total}: {value.percent:.1f}&nbsp;% ({_range(value.low, value.high)})"
 
 
+def _kaplan_meier(value: Proportion) -> str:
+    """A Kaplan-Meier share: the estimate and its interval, then the responders so far (not count / total)."""
+    if value.percent is None:
+        return "&ndash;"
+    interval = f" ({_range(value.low, value.high)})" if value.low is not None else ""
+    return f"{value.percent:.1f}&nbsp;%{interval}; {value.count} of {value.total} so far"
+
+
+def _median_onset(response: dict[str, Any]) -> str:
+    """The median onset period; "not reached" while under half the eligible patients have responded."""
+    if response["median_onset_period"] is not None:
+        return f"period {response['median_onset_period']}"
+    return MEDIAN_NOT_REACHED if response["eligible"] else "&ndash;"
+
+
 def _table(headings: Sequence[str] | None, rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
     """An HTML table (no header row when ``headings`` is None); cells are escaped unless already markup (``_Raw``)."""
     head = "".join(
@@ -98,7 +113,8 @@ _SVG_IDS = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 
 PLOT_LABELS = {
     "change": "Mean change in headache days per 28-day period after the first injection, with 95 % intervals",
-    "response": "Cumulative share of patients with 30 % fewer headache days, by period after the first injection",
+    "response": "Cumulative share (Kaplan-Meier) of patients with 30 % fewer headache days, by period after the first "
+    "injection",
     "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage",
 }
 """What each plot shows, as the SVG's accessible name (its text is drawn as paths, so a reader needs this)."""
@@ -264,20 +280,22 @@ def report_sections(report: CohortReport) -> dict[str, str]:
     )
     response = report.time_to_response
     onset_table = _table(
-        ["period", "weeks", "first response", "cumulative"],
+        ["period", "weeks", "at risk", "first response", "followed no further", "cumulative (Kaplan-Meier, 95 % CI)"],
         [
             [
                 step["period"],
                 step["weeks"],
+                step["at_risk"],
                 step["patients"],
-                _Raw(_proportion(Proportion(**step["cumulative"]))),
+                step["censored"],
+                _Raw(_kaplan_meier(Proportion(**step["cumulative"]))),
             ]
             for step in response["by_period"]
         ],
-        numeric=(0, 2),
+        numeric=(0, 2, 3, 4),
     ) + (
-        f"<p>{response['responded']} of {response['eligible']} patients responded; median onset: period "
-        f"{response['median_onset_period'] if response['median_onset_period'] is not None else '&ndash;'}.</p>"
+        f"<p>{response['responded']} of {response['eligible']} patients responded; median onset: "
+        f"{_median_onset(response)}.</p>"
     )
     adverse_table = _table(
         ["adverse reaction", "cohort (95 % CI)", "label BOTOX %", "label placebo %", "label inside CI"],
