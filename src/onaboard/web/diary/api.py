@@ -133,7 +133,7 @@ def diary_day_list(request: HttpRequest, patient_id: UUID, query: Query[DiaryRan
 def diary_day_put(request: HttpRequest, patient_id: UUID, day: date, payload: DiaryDayIn) -> Any:
     """Create or replace the patient's row for ``day``. The diary contract's rules apply (the same as the portal
     form and the CSV import); a day that breaks them is refused with 422 listing every problem, and nothing is
-    saved. A date after today is refused."""
+    saved. A date after today, or before the patient's birth date, is refused."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     try:
         entry = diary_entry_save(
