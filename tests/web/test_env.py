@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from onaboard.web.config.env import UNKNOWN_TIME_ZONE, ImproperlyConfiguredError, read_environment
+from onaboard.web.config.env import (
+    BAD_PROXY_ADDRESS,
+    UNKNOWN_TIME_ZONE,
+    ImproperlyConfiguredError,
+    read_environment,
+)
 
 
 def test_the_time_zone_is_read_and_defaults_to_utc():
@@ -20,3 +25,13 @@ def test_an_unknown_time_zone_stops_the_app_at_start():
         with pytest.raises(ImproperlyConfiguredError) as refused:
             read_environment({"ONABOARD_TIME_ZONE": value})
         assert str(refused.value) == UNKNOWN_TIME_ZONE.format(value=value)
+
+
+def test_trusted_proxies_are_addresses():
+    """ONABOARD_TRUSTED_PROXIES lists addresses in their normal spelling; anything else stops the app at start."""
+    assert read_environment({}).trusted_proxies == frozenset()
+    found = read_environment({"ONABOARD_TRUSTED_PROXIES": "10.0.0.10, 2001:DB8::1,"}).trusted_proxies
+    assert found == frozenset({"10.0.0.10", "2001:db8::1"})
+    with pytest.raises(ImproperlyConfiguredError) as refused:
+        read_environment({"ONABOARD_TRUSTED_PROXIES": "10.0.0.0/8"})
+    assert str(refused.value) == BAD_PROXY_ADDRESS.format(value="10.0.0.0/8")

@@ -79,6 +79,24 @@ def test_failed_sign_ins_from_one_address_are_limited_across_accounts(client, wo
     assert other_address.status_code == 302
 
 
+def test_behind_a_trusted_proxy_each_client_is_limited_alone(client, world, limits, settings):
+    """Every request reaches the app from the proxy: its X-Forwarded-For names the client, so one client's failures
+    lock out that client, not everyone behind the proxy, and a forged header from elsewhere changes nothing."""
+    settings.ONABOARD_TRUSTED_PROXIES = frozenset({"10.0.0.10"})
+    proxy = {"REMOTE_ADDR": "10.0.0.10"}
+    for name in ("a1", "a2", "a3", "a4"):
+        failed = client.post(LOGIN, {"username": name, "password": "wrong"}, **proxy, HTTP_X_FORWARDED_FOR="6.6.6.6")
+        assert failed.status_code == 200
+    forged = "6.6.6.6, 198.51.100.7"  # the attacker wrote its own header; nginx appended what it saw
+    assert client.post(LOGIN, {"username": "a5"}, **proxy, HTTP_X_FORWARDED_FOR=forged).status_code == 200
+    assert client.post(LOGIN, {"username": "a6"}, **proxy, HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 429
+    clinician = {"username": "clinician", "password": PASSWORD}
+    assert client.post(LOGIN, clinician, **proxy, HTTP_X_FORWARDED_FOR="192.0.2.44").status_code == 302
+    client.logout()
+    not_a_proxy = {"REMOTE_ADDR": "6.6.6.6", "HTTP_X_FORWARDED_FOR": "192.0.2.99"}
+    assert client.post(LOGIN, clinician, **not_a_proxy).status_code == 429  # the header is not believed
+
+
 def test_successful_sign_ins_are_not_counted(client, world, limits):
     """Signing in and out more often than the limit is fine: only failures count."""
     for _ in range(6):

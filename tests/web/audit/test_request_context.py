@@ -39,3 +39,13 @@ def test_a_sign_out_for_idleness_is_audited_with_the_address_and_path(world, cli
     client.get(reverse("clinic:worklist"), REMOTE_ADDR="203.0.113.9")
     event = AuditEvent.objects.filter(action=Action.LOGOUT).latest("id")
     assert (event.ip_address, event.path) == ("203.0.113.9", reverse("clinic:worklist"))
+
+
+def test_behind_a_trusted_proxy_the_trail_names_the_client(world, client, settings):
+    """The audit trail records the address the proxy forwarded for, not the proxy's own."""
+    settings.ONABOARD_TRUSTED_PROXIES = frozenset({"10.0.0.10"})
+    client.force_login(world.users["nurse"])
+    page = reverse("patients:detail", args=[world.same_clinic_patient.external_id])
+    client.get(page, REMOTE_ADDR="10.0.0.10", HTTP_X_FORWARDED_FOR="192.0.2.44")
+    event = AuditEvent.objects.filter(action=Action.READ).latest("id")
+    assert event.ip_address == "192.0.2.44"

@@ -22,8 +22,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from onaboard.web.accounts.models import Role
-from onaboard.web.accounts.ratelimit import client_address, rate_limit_hit, rate_limit_peek, too_many_requests
+from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_peek, too_many_requests
 from onaboard.web.accounts.selectors import otp_verification_needed
+from onaboard.web.common.addresses import client_address
 
 API_PREFIX = "/api/"
 """The API refuses such sessions itself (config/api.py), with 401 rather than a redirect."""

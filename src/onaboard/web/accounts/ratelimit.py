@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import ngettext
 
 from onaboard.web.accounts.models import RateLimitCounter
@@ -119,12 +119,6 @@ def rate_limit_peek(name: str, subject: str, *, now: float | None = None) -> Ver
     counter = RateLimitCounter.objects.filter(key=_key(name, subject, window))
     count = counter.values_list("hits", flat=True).first() or 0
     return Verdict(allowed=count < rate.count, count=count, retry_after=retry_after)
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address as the server saw it (behind a proxy, the proxy sets REMOTE_ADDR; see the deployment
-    notes: trusting X-Forwarded-For here would let a client pick its own address)."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def too_many_requests_message(retry_after: int) -> str:

@@ -37,7 +37,6 @@ from onaboard.web.accounts.middleware import EXPIRED_KEY
 from onaboard.web.accounts.models import User
 from onaboard.web.accounts.ratelimit import (
     Verdict,
-    client_address,
     rate_limit_hit,
     rate_limit_peek,
     too_many_requests_message,
@@ -51,6 +50,7 @@ from onaboard.web.accounts.selectors import (
 from onaboard.web.accounts.services import STAFF_ONLY, OtpCodeError
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.common.addresses import client_address
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 
 PENDING_SESSION_KEY = "onaboard_otp_pending"

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from django.http import HttpRequest, HttpResponse
 
 from onaboard.web.audit.logfilters import redact_feed_secrets
+from onaboard.web.common.addresses import UNKNOWN_ADDRESS, client_address
 
 REQUEST_CONTEXT: ContextVar[tuple[str | None, str]] = ContextVar("onaboard_request", default=(None, ""))
 
@@ -18,7 +19,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = REQUEST_CONTEXT.set((request.META.get("REMOTE_ADDR"), redact_feed_secrets(request.path)[:400]))
+        address = client_address(request)
+        path = redact_feed_secrets(request.path)[:400]
+        token = REQUEST_CONTEXT.set((None if address == UNKNOWN_ADDRESS else address, path))
         try:
             return self.get_response(request)
         finally:

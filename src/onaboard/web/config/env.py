@@ -7,10 +7,13 @@ Variables (all optional in development; production refuses to start without the 
 - ONABOARD_STATIC_ROOT (production: where ``collectstatic`` puts the static files; default <data dir>/static)
 - ONABOARD_TIME_ZONE (the clinic's IANA time zone, e.g. Europe/London: it decides which calendar day is "today" for
   diary days, due dates and the worklist; default UTC)
+- ONABOARD_TRUSTED_PROXIES (comma-separated addresses of the reverse proxies in front of the app: a request from one
+  of them is attributed to the client its X-Forwarded-For names; default none)
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ WEAK_SECRET_KEY = (
 
 
 UNKNOWN_TIME_ZONE = "ONABOARD_TIME_ZONE must name an IANA time zone such as Europe/London (got {value!r})"
+BAD_PROXY_ADDRESS = "ONABOARD_TRUSTED_PROXIES must list IP addresses separated by commas (got {value!r})"
 
 
 class ImproperlyConfiguredError(ImproperlyConfigured):
@@ -45,6 +49,7 @@ class Environment:
     data_dir: Path
     static_root: Path | None = None
     time_zone: str = "UTC"
+    trusted_proxies: frozenset[str] = frozenset()
 
 
 def _flag(value: str | None) -> bool:
@@ -61,6 +66,18 @@ def _time_zone(value: str | None) -> str:
     return name
 
 
+def _addresses(value: str | None) -> frozenset[str]:
+    """The listed IP addresses, each in its normal spelling (as REMOTE_ADDR has it)."""
+    found = set()
+    for part in (value or "").split(","):
+        if part.strip():
+            try:
+                found.add(str(ipaddress.ip_address(part.strip())))
+            except ValueError:
+                raise ImproperlyConfiguredError(BAD_PROXY_ADDRESS.format(value=part.strip())) from None
+    return frozenset(found)
+
+
 def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> Environment:
     """Read every onaboard variable once."""
     env = os.environ if environ is None else environ
@@ -74,6 +91,7 @@ def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
         data_dir=Path(env.get("ONABOARD_DATA_DIR") or REPO_ROOT / "var"),
         static_root=Path(env["ONABOARD_STATIC_ROOT"]) if env.get("ONABOARD_STATIC_ROOT") else None,
         time_zone=_time_zone(env.get("ONABOARD_TIME_ZONE")),
+        trusted_proxies=_addresses(env.get("ONABOARD_TRUSTED_PROXIES")),
     )
 
 

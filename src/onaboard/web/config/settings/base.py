@@ -13,6 +13,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 SECRET_KEY = ENV.secret_key or "dev-only-insecure-key-never-used-in-production"
 DEBUG = ENV.debug
 ALLOWED_HOSTS = list(ENV.allowed_hosts) or ["127.0.0.1", "localhost", "testserver"]
+ONABOARD_TRUSTED_PROXIES = ENV.trusted_proxies
+"""The reverse proxies whose X-Forwarded-For is believed (``onaboard.web.common.addresses.client_address``)."""
 
 INSTALLED_APPS = [
     "django.contrib.admin",
