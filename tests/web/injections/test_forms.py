@@ -6,8 +6,9 @@ import datetime as dt
 
 from django.http import QueryDict
 
-from onaboard.web.diary.forms import NOTES_MAX_CHARACTERS, TEXT_TOO_LONG
+from onaboard.web.diary.forms import TEXT_TOO_LONG
 from onaboard.web.injections.forms import FollowThePainForm, SessionForm, SideEffectReportForm, fixed_site_keys
+from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -90,7 +91,7 @@ def test_a_description_counts_each_line_break_once():
     """A 2,000-character description typed on several lines (sent as CR LF) is kept, with LF breaks."""
     form = _report(description="\r\n".join(["x" * 99] * 20) + "y")
     assert form.is_valid(), form.errors
-    assert len(form.cleaned_data["description"]) == NOTES_MAX_CHARACTERS
+    assert len(form.cleaned_data["description"]) == DESCRIPTION_MAX_LENGTH
     assert "\r" not in form.cleaned_data["description"]
 
 

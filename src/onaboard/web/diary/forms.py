@@ -74,7 +74,7 @@ CHECK_ANSWERS = _("Please check the answers marked below.")
 TEXT_TOO_LONG = _("This is too long: write at most %(limit_value)d characters (it has %(show_value)d).")
 
 NOTES_MAX_CHARACTERS = 2000
-"""The most a free-text answer (diary notes, a side effect's description) may hold, each line break counted once."""
+"""The most a day's notes may hold (``FreeTextField``'s default), each line break counted once."""
 
 
 class FreeTextField(forms.CharField):

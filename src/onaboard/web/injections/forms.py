@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.clinical import FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, MAX_SESSION_UNITS, UNITS_PER_SITE, Side
 from onaboard.web.diary.forms import FreeTextField
 from onaboard.web.injections import sitemap
-from onaboard.web.injections.models import InjectionSession, Severity, SideEffectKind
+from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, InjectionSession, Severity, SideEffectKind
 from onaboard.web.injections.selectors import SiteEntry
 
 DATE_IN_FUTURE = _("This date is after today.")
@@ -201,7 +201,10 @@ class SideEffectReportForm(forms.Form):
         error_messages={"required": CHOOSE_SEVERITY, "invalid_choice": CHOOSE_SEVERITY},
     )
     description = FreeTextField(
-        label=_("Anything else we should know? (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Anything else we should know? (optional)"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
