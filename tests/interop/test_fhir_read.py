@@ -10,6 +10,7 @@ import pytest
 
 from onaboard.clinical import AcuteClass, DiaryDay, Intensity
 from onaboard.interop.fhir import BundleInvalidError, bundle, read_bundle, records
+from onaboard.interop.fhir import codes as fhir_codes
 from onaboard.interop.fhir import read as fhir_read
 from onaboard.interop.fhir.records import (
     OtherToxinRecord,
@@ -420,3 +421,56 @@ def test_a_safety_answer_to_an_unknown_question_or_not_yes_or_no_is_refused_at_i
         (f"{at}.extension[1]", fhir_read.SAFETY_NOT_BOOLEAN.format(question="pregnant")),
         (f"{at}.extension[3].url", fhir_read.REPEATED_SAFETY_QUESTION.format(question="dysphagia")),
     ]
+
+
+def test_an_administration_not_completed_is_no_recorded_session():
+    """A MedicationAdministration not-done or entered-in-error is refused at its status: read, it became a
+    recorded session of its dose."""
+    document = bundle([_record()])
+    administration = _first_entry(document, "MedicationAdministration")
+    for status in ("not-done", "entered-in-error"):
+        document["entry"][administration]["resource"]["status"] = status
+        assert _problems(document) == [
+            (f"Bundle.entry[{administration}].resource.status", fhir_read.NOT_COMPLETED.format(value=status))
+        ]
+
+
+def test_a_recorded_session_needs_its_lot_expiry_and_sites_in_a_bundle_as_in_the_csv():
+    """Without batch and injection sites an administration is refused at the lot, the expiry and the sites, the
+    sessions CSV's rule (records.recorded_session_problems): read, it was stored and its CSV export could not be
+    imported again."""
+    document = bundle([_record()])
+    administration = _first_entry(document, "MedicationAdministration")
+    resource = document["entry"][administration]["resource"]
+    del resource["contained"][0]["batch"]
+    resource["extension"] = [e for e in resource["extension"] if e["url"] != fhir_codes.INJECTION_SITE]
+    at = f"Bundle.entry[{administration}].resource"
+    assert _problems(document) == [
+        (f"{at}.contained[0].batch.lotNumber", records.RECORDED_NEEDS.format(what="a lot")),
+        (f"{at}.contained[0].batch.expirationDate", records.RECORDED_NEEDS.format(what="an expiry date")),
+        (f"{at}.extension", records.RECORDED_NEEDS.format(what="its sites")),
+    ]
+
+
+def test_what_was_entered_in_error_or_did_not_happen_is_refused_at_its_status():
+    """A diary day cancelled or entered in error, a questionnaire response or a medication statement entered in
+    error, and a potential (not actual) adverse event are refused where they say so, not stored as facts (the
+    export writes final, completed and actual)."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    at = {kind: _first_entry(document, kind) for kind in ("Observation", "QuestionnaireResponse", "AdverseEvent")}
+    at["MedicationStatement"] = _first_entry(document, "MedicationStatement")
+    at["Appointment"] = _first_entry(document, "Appointment")
+    entries[at["Observation"]]["resource"]["status"] = "cancelled"
+    entries[at["QuestionnaireResponse"]]["resource"]["status"] = "entered-in-error"
+    entries[at["MedicationStatement"]]["resource"]["status"] = "entered-in-error"
+    entries[at["Appointment"]]["resource"]["status"] = "entered-in-error"
+    entries[at["AdverseEvent"]]["resource"]["actuality"] = "potential"
+    place = "Bundle.entry[{}].resource.{}".format
+    assert sorted(_problems(document)) == sorted([
+        (place(at["Observation"], "status"), fhir_read.STATUS_NOT_IMPORTED.format(value="cancelled")),
+        (place(at["QuestionnaireResponse"], "status"), fhir_read.STATUS_NOT_IMPORTED.format(value="entered-in-error")),
+        (place(at["MedicationStatement"], "status"), fhir_read.STATUS_NOT_IMPORTED.format(value="entered-in-error")),
+        (place(at["Appointment"], "status"), fhir_read.STATUS_NOT_IMPORTED.format(value="entered-in-error")),
+        (place(at["AdverseEvent"], "actuality"), fhir_read.NOT_ACTUAL.format(value="potential")),
+    ])  # fmt: skip

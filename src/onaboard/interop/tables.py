@@ -63,7 +63,6 @@ TEXT_LIMITS = {"drug": 100, "dose": 100, "lot": 40}
 STOP_BEFORE_START = "stop {stop} is before start {start}"
 DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the first is on line {first_line})"
 BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"
-RECORDED_NEEDS = "a recorded session needs {what}"
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -266,17 +265,13 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
         expiry = r.date("expiry")
         sites = _sites(r)
         if status == "recorded":
-            for column, value, what in (
-                ("lot", r.text("lot"), "a lot"),
-                ("expiry", expiry, "an expiry date"),
-                ("total_units", numbers["total_units"], "the total units"),
-                ("sites", sites, "its sites"),
-            ):
-                if not value:
-                    r.problems.append(Problem(r.line, column, RECORDED_NEEDS.format(what=what)))
-            site_units = [site.units for site in sites or ()]
             for column, message in recorded_session_problems(
-                day=day, total_units=numbers["total_units"], site_units=site_units, today=today
+                day=day,
+                total_units=numbers["total_units"],
+                site_units=[site.units for site in sites],
+                lot=r.text("lot"),
+                expiry=expiry,
+                today=today,
             ):
                 r.problems.append(Problem(r.line, column, message))
         if day is None:

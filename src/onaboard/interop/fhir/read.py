@@ -80,6 +80,9 @@ UNKNOWN_QUESTIONNAIRE = "unknown questionnaire {value!r} (onaboard imports {hit6
 BAD_ANSWERS = "the answers are refused: {problems}"
 DUPLICATE_RESPONSE = "a second {instrument} response for this patient on {day} (the first is {first})"
 NOT_ONABOTULINUMTOXINA = "the administered medication must be the contained onabotulinumtoxinA (#product)"
+NOT_COMPLETED = "only a completed administration is a recorded session (got status {value!r})"
+NOT_ACTUAL = "only an actual adverse event is a side effect (got actuality {value!r})"
+STATUS_NOT_IMPORTED = "status {value!r} is not imported: the resource was entered in error or did not happen"
 NO_DOSE = "the total dose in units (dosage.dose.value) is required"
 BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
 UNKNOWN_SITE = "unknown injection site {muscle}:{side}: the muscle must be one of {muscles}, the side one of {sides}"
@@ -312,11 +315,20 @@ class _Reader:
             self.problem(f"{at}.{key}.reference", UNKNOWN_SUBJECT.format(value=reference))
         return patient
 
+    def refused_status(self, at: str, resource: Mapping[str, Any], refused: frozenset[str]) -> bool:
+        """True, with a problem at its status, when ``resource`` records something entered in error or not done."""
+        if resource.get("status") in refused:
+            self.problem(f"{at}.status", STATUS_NOT_IMPORTED.format(value=resource.get("status")))
+            return True
+        return False
+
     # -- Diary --
 
     def read_observation(self, at: str, resource: Mapping[str, Any]) -> None:
         if "diary-day" not in _codes(resource.get("code"), codes.DIARY):
             self.problem(f"{at}.code", NOT_A_DIARY_DAY)
+            return
+        if self.refused_status(at, resource, frozenset({"entered-in-error", "cancelled"})):
             return
         patient = self.subject(at, resource)
         day = _date(resource.get("effectiveDateTime"))
@@ -393,6 +405,8 @@ class _Reader:
                 ),
             )
             return
+        if self.refused_status(at, resource, frozenset({"entered-in-error"})):
+            return
         patient = self.subject(at, resource)
         day = self.happened(f"{at}.authored", _date(resource.get("authored")), "a questionnaire response")
         answers: dict[str, Any] = {}
@@ -450,13 +464,17 @@ class _Reader:
 
     def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
+        if resource.get("status") != "completed":  # not-done, entered-in-error ...: no dose was given
+            self.problem(f"{at}.status", NOT_COMPLETED.format(value=resource.get("status")))
+            return
         day = _date(resource.get("effectiveDateTime"))
         if day is None:
             self.problem(f"{at}.effectiveDateTime", NO_DATE)
-        contained = {c.get("id"): c for c in resource.get("contained", [])}
+        contained = {c.get("id"): index for index, c in enumerate(resource.get("contained", []))}
+        product = contained.get("product")
         medication = (
-            contained.get("product")
-            if (resource.get("medicationReference") or {}).get("reference") == "#product"
+            resource["contained"][product]
+            if product is not None and (resource.get("medicationReference") or {}).get("reference") == "#product"
             else None
         )
         if medication is None or _code(medication.get("code"), codes.HCPCS) != codes.HCPCS_ONABOTULINUMTOXINA[0]:
@@ -501,15 +519,28 @@ class _Reader:
                 vial = _subs(extension)
             elif url == codes.CHECKS:
                 checks = _subs(extension)
-        places = {"date": "effectiveDateTime", "total_units": "dosage.dose", "sites": "extension"}
+        batch = medication.get("batch") or {}
+        places = {
+            "lot": f"contained[{product}].batch.lotNumber",
+            "expiry": f"contained[{product}].batch.expirationDate",
+            "date": "effectiveDateTime",
+            "total_units": "dosage.dose",
+            "sites": "extension",
+        }
         sites_read = len(self.problems) == problems_before_sites  # a refused site is not summed against the dose
-        site_units = [site.units for site in sites] if sites_read else []
-        refused = recorded_session_problems(day=day, total_units=dose, site_units=site_units, today=self.today)
+        refused = recorded_session_problems(
+            day=day,
+            total_units=dose,
+            site_units=[site.units for site in sites] if sites_read else None,
+            lot=batch.get("lotNumber") or "",
+            expiry=_date(batch.get("expirationDate")),
+            today=self.today,
+        )
         for what, message in refused:
-            self.problem(f"{at}.{places[what]}", message)
+            if what != "total_units" or dose is not None:  # a missing or broken dose is reported by _whole_dose
+                self.problem(f"{at}.{places[what]}", message)
         if patient is None or day is None or dose is None or refused:
             return
-        batch = medication.get("batch") or {}
         session = SessionRecord(
             key=resource.get("id") or "",
             date=day,
@@ -529,6 +560,8 @@ class _Reader:
         self._add_session(f"{at}.effectiveDateTime", patient, session)
 
     def read_appointment(self, at: str, resource: Mapping[str, Any]) -> None:
+        if self.refused_status(at, resource, frozenset({"entered-in-error"})):
+            return
         actors = [p.get("actor") or {} for p in resource.get("participant", [])]
         patient = next((self.patients[a["reference"]] for a in actors if a.get("reference") in self.patients), None)
         if patient is None:
@@ -546,6 +579,9 @@ class _Reader:
 
     def read_adverse_event(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
+        if resource.get("actuality") != "actual":  # a potential event (a near miss) is no side effect the patient had
+            self.problem(f"{at}.actuality", NOT_ACTUAL.format(value=resource.get("actuality")))
+            return
         kind = _code(resource.get("event"), codes.SIDE_EFFECT)
         if kind is None:
             self.problem(f"{at}.event", NO_KIND)
@@ -572,6 +608,8 @@ class _Reader:
 
     def read_statement(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
+        if self.refused_status(at, resource, frozenset({"entered-in-error", "not-taken", "intended"})):
+            return
         category = _code(resource.get("category"), codes.MEDICATION)
         medication = resource.get("medicationCodeableConcept") or {}
         name = medication.get("text")

@@ -18,6 +18,7 @@ from onaboard.clinical import MAX_SESSION_UNITS, DiaryDay, SafetyInput
 AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
 DOSE_ABOVE_LIMIT = "a session of {units} U is above {limit} U, the most a session holds (PREEMPT with follow-the-pain)"
 SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
+RECORDED_NEEDS = "a recorded session needs {what}"
 
 SAFETY_QUESTIONS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(SafetyInput) if f.name not in {"birth_date", "other_toxin_treatments"}
@@ -26,13 +27,31 @@ SAFETY_QUESTIONS: tuple[str, ...] = tuple(
 
 
 def recorded_session_problems(
-    *, day: dt.date | None, total_units: int | None, site_units: Sequence[int], today: dt.date
+    *,
+    day: dt.date | None,
+    total_units: int | None,
+    site_units: Sequence[int] | None,
+    lot: str,
+    expiry: dt.date | None,
+    today: dt.date,
 ) -> list[tuple[str, str]]:
     """What keeps a recorded session read from a file (the sessions CSV or a Bundle) from being stored, as
-    ``(what, message)`` with ``what`` one of ``date``, ``total_units``, ``sites``: a day after ``today`` (a session
-    to come is a booking), a total above ``MAX_SESSION_UNITS`` (recording allows no more), sites that do not add
-    up to the total. Each reader places the message at its own column or Bundle element."""
-    problems = []
+    ``(what, message)`` with ``what`` one of ``lot``, ``expiry``, ``total_units``, ``sites``, ``date``: a missing
+    lot, expiry, total or sites (recording asks for each, and a session without them could not be written to the
+    sessions CSV and read back), a day after ``today`` (a session to come is a booking), a total above
+    ``MAX_SESSION_UNITS`` (recording allows no more), sites that do not add up to the total. ``site_units`` None:
+    the sites could not be read (a problem the reader reports), so they are neither required nor summed. Each
+    reader places the message at its own column or Bundle element."""
+    problems = [
+        (what, RECORDED_NEEDS.format(what=needed))
+        for what, value, needed in (
+            ("lot", lot.strip(), "a lot"),
+            ("expiry", expiry, "an expiry date"),
+            ("total_units", total_units is not None, "the total units"),
+            ("sites", site_units is None or bool(site_units), "its sites"),
+        )
+        if not value
+    ]
     if day is not None and day > today:
         problems.append(("date", AFTER_TODAY.format(what="a recorded session", day=day, today=today)))
     if total_units is not None and total_units > MAX_SESSION_UNITS:
