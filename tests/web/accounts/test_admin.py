@@ -42,3 +42,20 @@ def test_tokens_cannot_be_added_or_deleted_in_the_admin(client, world, superuser
     client.force_login(superuser)
     assert client.get(reverse("admin:accounts_apitoken_add")).status_code == 403
     assert client.get(reverse("admin:accounts_apitoken_delete", args=[token.pk])).status_code == 403
+
+
+def test_an_account_is_deactivated_never_deleted(client, world, superuser):
+    """The admin offers no delete for people, and deleting an account that appears in the audit trail is refused:
+    its events would lose their link to it (the trail is append-only)."""
+    from django.db.models import ProtectedError
+
+    nurse = world.users["nurse"]
+    client.force_login(nurse)
+    client.get(reverse("patients:detail", args=[world.same_clinic_patient.external_id]))
+    client.force_login(superuser)
+    assert client.get(reverse("admin:accounts_user_delete", args=[nurse.pk])).status_code == 403
+    events = list(AuditEvent.objects.filter(username="nurse").values_list("id", "user_id"))
+    assert events
+    with pytest.raises(ProtectedError):
+        nurse.delete()
+    assert list(AuditEvent.objects.filter(username="nurse").values_list("id", "user_id")) == events

@@ -25,6 +25,11 @@ class OnaboardUserAdmin(UserAdmin):
     list_filter = ("role", "clinic", "is_active")
     fieldsets = (*UserAdmin.fieldsets, ("onaboard", {"fields": ("role", "clinic", "failed_logins", "locked_until")}))
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """People are deactivated (``is_active``), never deleted: their account is what the audit trail and every
+        record they made point at."""
+        return False
+
 
 admin.site.register(Clinic)
 

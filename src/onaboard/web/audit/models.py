@@ -35,7 +35,8 @@ class AuditEvent(models.Model):
     """Who did what to which record, when and from where. Rows are only ever inserted."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    """PROTECT: deleting an account would rewrite its events (SET_NULL did); accounts are deactivated instead."""
     username = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=16, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices)
