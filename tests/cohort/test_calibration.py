@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from onaboard.cohort.calibration import Target, _target, calibration
+from onaboard.cohort.calibration import BAD_PERCENT, CALIBRATION_FILE, Target, _placebo_percent, _target, calibration
 
 EXPECTED_TARGETS = {
     "baseline_headache_days",
@@ -49,6 +51,22 @@ def test_the_labels_adverse_reaction_table_is_marked_unconfirmed() -> None:
     assert len(calib.adverse_reactions) == 13
     first = calib.adverse_reactions[0]
     assert (first.event, first.botox_percent, first.placebo_percent) == ("neck_pain", 9.0, 3.0)
+
+
+def test_eyelid_ptosis_on_placebo_is_the_labels_bound_not_a_made_up_figure() -> None:
+    """The label prints "<1" for eyelid ptosis on placebo (clinical-facts.md 2.1): it is kept as that bound, with no
+    percentage standing in for it; a row with a figure keeps it as a number and as text."""
+    rows = {row.event: row for row in calibration().adverse_reactions}
+    assert (rows["eyelid_ptosis"].placebo_percent, rows["eyelid_ptosis"].placebo_text) == (None, "<1")
+    assert (rows["neck_pain"].placebo_percent, rows["neck_pain"].placebo_text) == (3.0, "3")
+
+
+@pytest.mark.parametrize("value", ["about 1", "1", True, ">"])
+def test_a_placebo_figure_that_is_neither_a_number_nor_a_bound_is_refused(value: object) -> None:
+    """A placebo percentage is a number or a bound such as "<1"; anything else names the row and the value."""
+    message = BAD_PERCENT.format(file=CALIBRATION_FILE, event="x", value=value)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        _placebo_percent("x", value)
 
 
 def test_a_value_target_is_near_within_its_tolerance() -> None:

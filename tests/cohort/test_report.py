@@ -260,6 +260,13 @@ def test_adverse_event_rates_count_patients_in_the_first_two_cycles(
     assert [row.event for row in report.adverse_events] == [r.event for r in calibration().adverse_reactions]
 
 
+def test_a_placebo_bound_reaches_the_json_as_text_without_a_percentage(report: CohortReport) -> None:
+    """The JSON gives eyelid ptosis on placebo as placebo_text "<1" and placebo_percent null, not 0.5."""
+    rows = {row["event"]: row for row in report_json(report)["adverse_events"]}
+    assert (rows["eyelid_ptosis"]["placebo_percent"], rows["eyelid_ptosis"]["placebo_text"]) == (None, "<1")
+    assert (rows["neck_pain"]["placebo_percent"], rows["neck_pain"]["placebo_text"]) == (3.0, "3")
+
+
 def test_the_reference_table_holds_every_published_figure(report: CohortReport) -> None:
     """The report compares the cohort with every target of calibration.toml."""
     assert [row.name for row in report.reference] == list(calibration().targets)

@@ -94,3 +94,12 @@ def test_the_time_to_response_table_shows_who_is_at_risk(report: CohortReport) -
     html = render_html(report)
     assert '<th class="num">at risk</th>' in html
     assert '<th class="num">followed no further</th>' in html
+
+
+def test_a_placebo_bound_is_printed_as_the_label_prints_it(report: CohortReport) -> None:
+    """Eyelid ptosis on placebo shows the label's "<1" (escaped), never a made-up 0.5."""
+    html = render_html(report)
+    row = re.search(r"<tr><td>Eyelid ptosis</td>.*?</tr>", html)
+    assert row is not None
+    assert '<td class="num">&lt;1</td>' in row.group(0)
+    assert "0.5" not in row.group(0)

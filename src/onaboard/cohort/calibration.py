@@ -8,6 +8,7 @@ label's adverse-reaction table is UNCONFIRMED and is shown as such wherever it a
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 __all__ = ["AdverseReaction", "Calibration", "Target", "calibration"]
 
 CALIBRATION_FILE = "calibration.toml"
+BAD_PERCENT = "{file}: adverse reaction {event}: placebo_percent must be a number or a bound like '<1' (got {value!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +72,18 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class AdverseReaction:
-    """One row of the label's chronic-migraine adverse-reaction table: the event code and the two arms' %."""
+    """One row of the label's chronic-migraine adverse-reaction table: the event code and the two arms' %.
+
+    Where the label prints a bound instead of a figure (eyelid ptosis on placebo: "<1", clinical-facts.md 2.1),
+    ``placebo_percent`` is None and ``placebo_text`` holds the bound: no made-up point value stands in for it.
+    ``placebo_text`` is the placebo figure as the label prints it in every row ("3", "<1").
+    """
 
     event: str
     name: str
     botox_percent: float
-    placebo_percent: float
+    placebo_percent: float | None
+    placebo_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +96,24 @@ class Calibration:
     adverse_reactions_status: str
     botox_n: int
     placebo_n: int
+
+
+_BOUND = re.compile(r"<\d+(\.\d+)?")
+"""A percentage the label prints as an upper bound (``<1``)."""
+
+
+def _placebo_percent(event: str, value: Any) -> float | None:
+    """A row's placebo percentage: the number, or None where the label prints a bound (``"<1"``)."""
+    if isinstance(value, str) and _BOUND.fullmatch(value):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(BAD_PERCENT.format(file=CALIBRATION_FILE, event=event, value=value))
+
+
+def _percent_text(value: int | float | str) -> str:
+    """A percentage as the label prints it: ``3``, ``0.5`` or ``<1``."""
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 def _target(name: str, entry: Mapping[str, Any]) -> Target:
@@ -120,7 +146,8 @@ def calibration() -> Calibration:
                 event=row["event"],
                 name=row["name"],
                 botox_percent=float(row["botox_percent"]),
-                placebo_percent=float(row["placebo_percent"]),
+                placebo_percent=_placebo_percent(row["event"], row["placebo_percent"]),
+                placebo_text=_percent_text(row["placebo_percent"]),
             )
             for row in reactions["rows"]
         ),

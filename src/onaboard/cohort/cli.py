@@ -223,7 +223,7 @@ def _print_report(report: CohortReport) -> None:
     for heading in ("adverse reaction", "cohort", "label %", "placebo %"):
         events.add_column(heading, justify="left" if heading == "adverse reaction" else "right")
     for event in report.adverse_events:
-        events.add_row(event.name, _percent(event.rate), f"{event.label_percent:g}", f"{event.placebo_percent:g}")
+        events.add_row(event.name, _percent(event.rate), f"{event.label_percent:g}", event.placebo_text)
     console.print(events)
 
     labels = dict(STOPPING_REASONS)

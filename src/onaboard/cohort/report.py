@@ -154,14 +154,17 @@ class PeriodChangeRow:
 
 @dataclass(frozen=True, slots=True)
 class AdverseEventRate:
-    """One label adverse reaction: the cohort's rate over two cycles beside the label's (UNCONFIRMED) figures."""
+    """One label adverse reaction: the cohort's rate over two cycles beside the label's (UNCONFIRMED) figures;
+    ``placebo_text`` is the placebo figure as the label prints it, ``placebo_percent`` None where that is a bound
+    ("<1")."""
 
     event: str
     name: str
     rate: Proportion
     label_percent: float
-    placebo_percent: float
+    placebo_percent: float | None
     label_within_interval: bool | None
+    placebo_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +472,7 @@ def _adverse_events(events: ir.Table, treated: int) -> tuple[AdverseEventRate, .
                 label_percent=reaction.botox_percent,
                 placebo_percent=reaction.placebo_percent,
                 label_within_interval=within,
+                placebo_text=reaction.placebo_text,
             )
         )
     return tuple(result)

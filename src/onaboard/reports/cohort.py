@@ -304,7 +304,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
                 row.name,
                 _Raw(_proportion(row.rate)),
                 f"{row.label_percent:g}",
-                f"{row.placebo_percent:g}",
+                row.placebo_text,
                 "" if row.label_within_interval is None else ("yes" if row.label_within_interval else "no"),
             ]
             for row in report.adverse_events
