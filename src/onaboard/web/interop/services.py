@@ -349,7 +349,9 @@ def _sessions(
 
     A session already recorded here is never changed: a row that matches it with other content (units, sites, lot,
     a status of booked or cancelled ...) raises ``RecordedSessionChangedError`` before anything is written, as the
-    app itself refuses to edit or move a recorded session. A booked one may become recorded or cancelled."""
+    app itself refuses to edit or move a recorded session. A booked one may become recorded or cancelled; a
+    cancelled row without an id (the sessions CSV) cancels the day's booking when no cancelled row of that day
+    is left for it, as changing ``booked`` to ``cancelled`` in an exported file means."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     cancelled = SessionStatus.CANCELLED
 
@@ -364,6 +366,11 @@ def _sessions(
             lambda record, row: both_cancelled(record, row) and view(session_record(row)) == view(record),
             lambda record, row: record.date == row.date and cancelled not in (record.status, row.status),
             both_cancelled,  # any number of cancelled sessions a day
+            # A cancelled row without an id left over: the day's booking cancelled (a recorded session is matched
+            # too, so cancelling it is refused below instead of adding a cancelled row beside it).
+            lambda record, row: (
+                not record.key and record.status == cancelled and row.status != cancelled and row.date == record.date
+            ),
         ),
     )
     changes = []

@@ -1,0 +1,52 @@
+"""Importing into the database (onaboard/web/interop/services.py): what a re-imported file changes, and what not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus
+from onaboard.web.interop.selectors import table_csv_export
+from onaboard.web.interop.services import DiaryCsvInvalidError, table_csv_import
+
+
+def _sessions_import(world, patient, text: str):
+    return table_csv_import(
+        user=world.users["clinician"],
+        clinic=world.clinic,
+        kind="sessions",
+        source=text,
+        today=timezone.localdate(),
+        patient=patient,
+    )
+
+
+def test_a_booking_cancelled_in_the_exported_sessions_csv_is_cancelled(world, charted):
+    """Exporting the sessions CSV, changing the booking's status to cancelled and importing it cancels the booking
+    (it added a cancelled row beside the booking, which stayed booked); importing the new export changes nothing."""
+    text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
+    assert ",booked," in text
+    summary = _sessions_import(world, charted, text.replace(",booked,", ",cancelled,"))
+    assert summary.lines() == ["sessions: 0 created, 1 updated, 0 unchanged"]
+    assert list(InjectionSession.objects.filter(patient=charted).values_list("status", flat=True)) == ["cancelled"]
+    again = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
+    assert _sessions_import(world, charted, again).lines() == ["sessions: 0 created, 0 updated, 1 unchanged"]
+
+
+def test_a_cancelled_row_on_the_day_of_a_recorded_session_is_refused_not_added(world, charted):
+    """A recorded session's row changed to cancelled is refused as a change to a recorded session (a cancelled row
+    was added beside it, the file saying it was cancelled and the record that it was given)."""
+    InjectionSession.objects.filter(patient=charted).delete()
+    day = timezone.localdate() - dt.timedelta(days=7)
+    session = InjectionSession.objects.create(
+        patient=charted, date=day, status=SessionStatus.RECORDED, total_units=5, product_lot="C1", product_expiry=day
+    )
+    InjectionSiteRecord.objects.create(session=session, muscle="procerus", side="midline", units=5)
+    text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, charted, text.replace(",recorded,", ",cancelled,"))
+    (problem,) = refused.value.problems
+    assert problem.message.startswith(f"the session of {day} is recorded, and the import would change its status")
+    assert InjectionSession.objects.filter(patient=charted).count() == 1
