@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from onaboard.clinical import assess, preempt_plan, safety_screen, treatment_outcomes
+import re
+from datetime import timedelta
+
+import pytest
+
+from onaboard.clinical import (
+    CM_MIN_HEADACHE_DAYS,
+    PERIOD_DAYS,
+    LabelCriteria,
+    SafetyVerdict,
+    assess,
+    preempt_plan,
+    safety_screen,
+    treatment_outcomes,
+)
 from onaboard.training.cases import (
     ELIGIBILITY_CHOICES,
+    FIRST_VISIT_STEPS,
+    NOT_TREATED,
     SAFETY_CHOICES,
     WEEK24_CHOICES,
     Decisions,
     Step,
+    case_assessment,
+    case_outcomes,
     generate_case,
     grade_case,
 )
 
 SEEDS = range(1, 41)
+NOT_MET_SEED = 1395005321
+"""A stored seed whose diary has 10, 3 and 5 headache days: the label is not met (the hunter's case)."""
+CONTRAINDICATED_SEED = 15
+"""The label is met but the safety screen is contraindicated."""
 
 
 def _engine_decisions(seed: int) -> Decisions:
@@ -25,7 +47,11 @@ def _engine_decisions(seed: int) -> Decisions:
         total_units=plan.total_units,
         vials=plan.vials,
         discarded_units=plan.discarded_units,
-        week24=treatment_outcomes(case.course, injections=case.injections).nice_ta260.verdict,
+        week24=(
+            treatment_outcomes(case.course, injections=case.injections).nice_ta260.verdict
+            if case.course is not None
+            else None
+        ),
     )
 
 
@@ -38,16 +64,17 @@ def test_the_same_seed_is_the_same_patient():
 def test_the_engines_own_answers_pass_every_case():
     """Deciding exactly what the engine decides passes all four steps of every case."""
     for seed in SEEDS:
-        grade = grade_case(generate_case(seed), _engine_decisions(seed))
+        case = generate_case(seed)
+        grade = grade_case(case, _engine_decisions(seed))
         assert grade.passed, (seed, grade)
-        assert [step.step for step in grade.steps] == list(Step)
+        assert [step.step for step in grade.steps] == list(case.steps)
 
 
 def test_one_wrong_step_fails_the_case_and_says_which():
     """A wrong plan fails the case; the feedback marks the plan step and gives the engine's reasons."""
-    decisions = _engine_decisions(3)
+    decisions = _engine_decisions(4)
     wrong = Decisions(**{**{k: getattr(decisions, k) for k in Decisions.__slots__}, "total_units": 1})
-    grade = grade_case(generate_case(3), wrong)
+    grade = grade_case(generate_case(4), wrong)
     assert not grade.passed
     plan_step = next(step for step in grade.steps if step.step is Step.PLAN)
     assert not plan_step.correct
@@ -62,7 +89,8 @@ def test_cases_vary_over_every_verdict():
         decisions = _engine_decisions(seed)
         seen["eligibility"].add(decisions.eligibility)
         seen["safety"].add(decisions.safety)
-        seen["week24"].add(decisions.week24)
+        if decisions.week24 is not None:
+            seen["week24"].add(decisions.week24)
     assert seen["eligibility"] == set(ELIGIBILITY_CHOICES)
     assert seen["week24"] == set(WEEK24_CHOICES)
     assert len(seen["safety"]) >= 3
@@ -75,3 +103,68 @@ def test_only_the_steps_asked_for_are_graded():
     assert [step.step for step in grade.steps] == [Step.ELIGIBILITY, Step.SAFETY, Step.PLAN]
     assert all(step.given == "no answer" for step in grade.steps)
     assert not grade.passed
+
+
+def test_only_a_patient_the_engine_would_treat_has_a_course():
+    """A course (and a week-24 step) exists exactly when the label is met and the screen is not contraindicated."""
+    for seed in range(1, 301):
+        case = generate_case(seed)
+        label = case_assessment(case).label_criteria.verdict
+        screen = safety_screen(case.safety, on=case.first_visit).verdict
+        treated = label is LabelCriteria.MET and screen is not SafetyVerdict.CONTRAINDICATED
+        assert case.treated is treated, seed
+        assert (case.course is not None, case.first_injection is not None) == (treated, treated), seed
+        assert case.steps == ((*FIRST_VISIT_STEPS, Step.WEEK24) if treated else FIRST_VISIT_STEPS), seed
+
+
+@pytest.mark.parametrize("seed", [NOT_MET_SEED, CONTRAINDICATED_SEED])
+def test_a_patient_not_treated_ends_at_the_first_visit(seed):
+    """A case with the label not met, or a contraindicated screen, has three steps: the engine's answers pass it,
+    a week-24 answer is not graded, and there are no outcomes to ask for."""
+    case = generate_case(seed)
+    assert not case.treated
+    assert case.injections == ()
+    decisions = Decisions(**{**{k: getattr(_engine_decisions(seed), k) for k in Decisions.__slots__}, "week24": "stop"})
+    grade = grade_case(case, decisions)
+    assert [step.step for step in grade.steps] == list(FIRST_VISIT_STEPS)
+    assert grade.passed
+    assert not grade_case(case, Decisions(eligibility="met")).passed
+    with pytest.raises(ValueError, match=re.escape(NOT_TREATED.format(seed=seed))):
+        case_outcomes(case)
+
+
+def test_the_hunters_case_is_not_met_and_not_treated():
+    """Seed 1395005321 (diary 10, 3 and 5 headache days) is not met, has no course, and its history does not say
+    "most days" (chronic migraine needs 15 or more headache days a month, ICHD-3 1.3 A)."""
+    case = generate_case(NOT_MET_SEED)
+    assert case_assessment(case).label_criteria.verdict is LabelCriteria.NOT_MET
+    assert case.course is None
+    assert "most days" not in case.history[0]
+
+
+def test_the_course_carries_on_the_first_visit_diary():
+    """Every day of the first-visit diary is in the course unchanged (so the baseline before the first injection
+    counts those same days), later days follow in order, and the course ends with week 24."""
+    treated = [case for case in map(generate_case, range(1, 61)) if case.treated]
+    assert len(treated) >= 20
+    for case in treated:
+        assert case.course is not None
+        assert case.first_injection is not None
+        course = {day.date: day for day in case.course.days}
+        assert all(course.get(day.date) == day for day in case.diary.days), case.seed
+        later = [day.date for day in case.course.days if day.date > case.first_visit]
+        assert later == sorted(set(later))
+        assert min(course) == case.diary.days[0].date
+        assert max(course) < case.first_injection + timedelta(days=6 * PERIOD_DAYS)
+
+
+def test_the_history_says_most_days_only_when_the_diary_does():
+    """The history's "headaches on most days" appears exactly when the diary's recorded days hold headaches at
+    the chronic rate (15 or more in 28, ICHD-3 1.3 A); a diary with an incomplete period is said to have gaps."""
+    for seed in range(1, 121):
+        case = generate_case(seed)
+        periods = [p for p in case_assessment(case).periods if not p.missing]
+        headache = sum(p.headache_days for p in periods)
+        recorded = sum(p.days_recorded for p in periods)
+        assert ("most days" in case.history[0]) is (headache * PERIOD_DAYS >= CM_MIN_HEADACHE_DAYS * recorded), seed
+        assert ("gaps" in case.history[0]) is (not all(p.complete for p in periods)), seed

@@ -6,6 +6,11 @@ A case is drawn from a seed (``generate_case``), so the same seed is always the 
 is ``safety_screen``, the plan is ``preempt_plan`` (units, vials, discarded units) and the week-24 decision is the
 NICE TA260 verdict of ``treatment_outcomes`` on the patient's treated course. The first three steps are decided at
 the first visit; the week-24 step comes later, once the course is shown.
+
+Only a patient the engine would treat has a course: the label's criteria met and a safety screen that is not
+contraindicated. Any other case ends after the first visit, whose three steps are then the whole case. The course
+is the same patient's diary carried on: the first-visit diary's days unchanged, the days up to the first injection
+drawn the same way, and after it the headache days thinned as the treatment takes effect.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from onaboard.clinical import (
     CM_MIN_HEADACHE_DAYS,
@@ -25,6 +31,7 @@ from onaboard.clinical import (
     VIAL_SIZES_UNITS,
     WEEK24_PERIOD,
     Assessment,
+    DiaryDay,
     InjectionPlan,
     LabelCriteria,
     Muscle,
@@ -32,17 +39,21 @@ from onaboard.clinical import (
     PatientDiary,
     SafetyInput,
     SafetyScreen,
+    SafetyVerdict,
     assess,
+    classify_day,
     preempt_plan,
     safety_screen,
     treatment_outcomes,
 )
 from onaboard.synthetic import Profile, synthetic_patient_days
-from onaboard.training.quiz import MUSCLE_NAMES, course_diary, random_safety_input
+from onaboard.training.quiz import MUSCLE_NAMES, random_safety_input
 
 __all__ = [
     "CASE_DIARY_DAYS",
     "ELIGIBILITY_CHOICES",
+    "FIRST_VISIT_STEPS",
+    "NOT_TREATED",
     "SAFETY_CHOICES",
     "WEEK24_CHOICES",
     "Case",
@@ -80,6 +91,8 @@ class Step(enum.StrEnum):
 
 FIRST_VISIT_STEPS = (Step.ELIGIBILITY, Step.SAFETY, Step.PLAN)
 
+NOT_TREATED = "case {seed} ends at the first visit: the patient is not treated, so there is no course to review"
+
 _SEXES = ("woman", "man")
 _PREVENTIVES = (
     "topiramate (stopped: tingling and word-finding trouble)",
@@ -111,11 +124,27 @@ class Case:
     follow_the_pain: Mapping[Muscle, int]
     pain: str
     vial_units: int
-    first_injection: date
-    course: PatientDiary
+    first_injection: date | None
+    """The first session's day; ``None`` when the patient is not treated."""
+    course: PatientDiary | None
+    """The diary carried on through week 24 after the first injection (the first-visit diary's days unchanged);
+    ``None`` when the patient is not treated."""
 
     @property
-    def injections(self) -> tuple[date, date]:
+    def treated(self) -> bool:
+        """Whether the engine would treat the patient: label met and a screen that is not contraindicated."""
+        return self.course is not None
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The steps of this case: the week-24 review only for a treated patient."""
+        return (*FIRST_VISIT_STEPS, Step.WEEK24) if self.treated else FIRST_VISIT_STEPS
+
+    @property
+    def injections(self) -> tuple[date, ...]:
+        """The two sessions 12 weeks apart; none for a patient not treated."""
+        if self.first_injection is None:
+            return ()
         return (self.first_injection, self.first_injection + timedelta(days=RETREATMENT_INTERVAL_DAYS))
 
 
@@ -145,6 +174,8 @@ class StepFeedback:
 @dataclass(frozen=True, slots=True)
 class CaseGrade:
     steps: tuple[StepFeedback, ...]
+    case_steps: tuple[Step, ...] = tuple(Step)
+    """Every step of the case (``Case.steps``): three for a patient not treated, four otherwise."""
 
     @property
     def correct(self) -> int:
@@ -152,8 +183,9 @@ class CaseGrade:
 
     @property
     def passed(self) -> bool:
-        """A case passes when every one of its four steps agrees with the engine."""
-        return len(self.steps) == len(Step) and all(step.correct for step in self.steps)
+        """A case passes when every one of its steps is graded and agrees with the engine."""
+        graded = tuple(step.step for step in self.steps)
+        return graded == self.case_steps and all(step.correct for step in self.steps)
 
 
 class Scenario(enum.StrEnum):
@@ -176,61 +208,122 @@ _LABEL_TRIES = 25
 """Diaries drawn for a chronic scenario until one meets the label (seeded, so a case stays the same)."""
 
 
-def _diary(rng: random.Random, seed: int, first_visit: date, scenario: Scenario) -> PatientDiary:
-    profile, completeness = next((p, c) for s, _, p, c in _SCENARIOS if s is scenario)
+def _diary(rng: random.Random, seed: int, first_visit: date, scenario: Scenario) -> tuple[PatientDiary, int]:
+    """The first-visit diary and the generator seed that drew it (the course carries on from the same seed)."""
+    profile, completeness = _profile(scenario)
     patient_id = f"case-{seed}"
     start = first_visit - timedelta(days=CASE_DIARY_DAYS - 1)
     adult = date(first_visit.year - 40, 1, 1)
-    diary = PatientDiary(patient_id, ())
+    diary, drawn = PatientDiary(patient_id, ()), 0
     for attempt in range(_LABEL_TRIES):
+        drawn = rng.randint(1, 10**9) + attempt
         days = synthetic_patient_days(
-            patient_id,
-            start=start,
-            days=CASE_DIARY_DAYS,
-            profile=profile,
-            seed=rng.randint(1, 10**9) + attempt,
-            completeness=completeness,
+            patient_id, start=start, days=CASE_DIARY_DAYS, profile=profile, seed=drawn, completeness=completeness
         )
         diary = PatientDiary(patient_id, days)
         if scenario not in (Scenario.ELIGIBLE, Scenario.OVERUSE):
             break
         if assess(diary, as_of=first_visit, birth_date=adult).label_criteria.verdict is LabelCriteria.MET:
             break
-    return diary
+    return diary, drawn
 
 
-def _course(rng: random.Random, patient_id: str, first_injection: date) -> PatientDiary:
-    """The treated course to week 24: one of continue (a 30-40 % fall that stays chronic), stop for a poor
-    response, stop after three episodic periods, or not yet assessable (week 24 poorly recorded)."""
-    baseline = rng.randint(22, 27)
-    kind = rng.choice(("continue", "continue", "poor", "episodic", "unrecorded"))
-    if kind == "continue":
-        final = max(CM_MIN_HEADACHE_DAYS, baseline - rng.randint((baseline * 3 + 9) // 10, baseline * 4 // 10))
+def _profile(scenario: Scenario) -> tuple[Profile, float]:
+    return next((p, c) for s, _, p, c in _SCENARIOS if s is scenario)
+
+
+_COURSE_KINDS = ("continue", "continue", "poor", "episodic", "unrecorded")
+"""The courses drawn: continue (a 30-40 % fall that stays chronic until week 24), stop for a poor response, stop
+after three episodic periods, or not yet assessable (week 24 poorly recorded)."""
+
+
+def _is_headache(day: DiaryDay) -> bool:
+    return classify_day(day).headache
+
+
+def _course_targets(rng: random.Random, kind: str, baseline: int) -> list[int]:
+    """Headache days wanted in periods 1..6 after the first injection (at most: days are only ever taken away)."""
+    fall_30 = (baseline * 3 + 9) // 10  # the fewest days that make a 30 % fall (NICE TA260 1.2)
+    if kind in ("continue", "unrecorded"):
+        final = baseline - rng.randint(fall_30, max(fall_30, baseline * 4 // 10))
     elif kind == "poor":
-        final = baseline - rng.randint(0, (baseline * 3) // 10 - 1)
+        final = baseline - rng.randint(0, max(0, fall_30 - 1))
     else:
         final = rng.randint(5, 11)
-    counts = [baseline]
+    targets = []
     for k in range(1, WEEK24_PERIOD + 1):
-        step = baseline + (final - baseline) * min(1.0, k / 3)
-        counts.append(round(step) + (rng.choice((0, 1)) if k < WEEK24_PERIOD else 0))
-    if kind == "continue":
-        counts = [max(count, CM_MIN_HEADACHE_DAYS) for count in counts]
-    recorded = [PERIOD_DAYS - rng.randint(0, 3) for _ in counts]
-    if kind == "unrecorded":
-        recorded[WEEK24_PERIOD] = rng.randint(8, MIN_RECORDED_DAYS - 1)
-        counts[WEEK24_PERIOD - 1] = max(counts[WEEK24_PERIOD - 1], CM_MIN_HEADACHE_DAYS)
-    counts = [min(count, rows) for count, rows in zip(counts, recorded, strict=True)]
-    return course_diary(first_injection, counts, recorded=recorded, rng=rng, patient_id=patient_id)
+        step = round(baseline + (final - baseline) * min(1.0, k / 3))
+        if kind in ("continue", "unrecorded") and k < WEEK24_PERIOD:
+            step = max(step, CM_MIN_HEADACHE_DAYS)  # stays chronic: never three episodic periods in a row
+        targets.append(max(0, step))
+    return targets
+
+
+def _course(
+    rng: random.Random,
+    diary: PatientDiary,
+    *,
+    scenario: Scenario,
+    drawn: int,
+    first_visit: date,
+    first_injection: date,
+) -> PatientDiary:
+    """The patient's diary carried on to the end of week 24: the first-visit diary's days, then the same generator
+    and seed drawing the days after them, untreated up to the first injection; after it each period keeps at most the
+    course's number of headache days, the others becoming headache-free. A poorly recorded week 24 loses rows."""
+    profile, completeness = _profile(scenario)
+    start = first_visit - timedelta(days=CASE_DIARY_DAYS - 1)
+    end = first_injection + timedelta(days=WEEK24_PERIOD * PERIOD_DAYS)
+    untreated = synthetic_patient_days(
+        diary.patient_id,
+        start=start,
+        days=(end - start).days,
+        profile=profile,
+        seed=drawn,
+        completeness=completeness,
+    )
+    before = diary.days + tuple(day for day in untreated if first_visit < day.date < first_injection)
+    baseline = treatment_outcomes(PatientDiary(diary.patient_id, before), injections=(first_injection,)).baseline
+    kind = rng.choice(_COURSE_KINDS)
+    targets = _course_targets(rng, kind, baseline.headache_days)
+    days = list(before)
+    for k, target in enumerate(targets, start=1):
+        period_start = first_injection + timedelta(days=PERIOD_DAYS * (k - 1))
+        period_end = period_start + timedelta(days=PERIOD_DAYS)
+        rows = [day for day in untreated if period_start <= day.date < period_end]
+        if kind == "unrecorded" and k == WEEK24_PERIOD:
+            kept = sorted(rng.sample(range(len(rows)), k=min(len(rows), rng.randint(8, MIN_RECORDED_DAYS - 1))))
+            rows = [rows[i] for i in kept]
+        headache = [i for i, day in enumerate(rows) if _is_headache(day)]
+        spared = set(rng.sample(headache, k=min(target, len(headache))))
+        days += [day if i in spared or i not in headache else _headache_free(day) for i, day in enumerate(rows)]
+    return PatientDiary(diary.patient_id, tuple(days))
+
+
+def _headache_free(day: DiaryDay) -> DiaryDay:
+    return DiaryDay(patient_id=day.patient_id, date=day.date, headache_hours=Decimal(0))
+
+
+def _history_line(age: int, sex: str, assessment: Assessment) -> str:
+    """How often the patient has headaches, as their own diary shows it: "most days" at the rate of chronic
+    migraine (15 or more headache days a month, ICHD-3 1.3 A), fewer otherwise; gaps when a period is incomplete."""
+    periods = [p for p in assessment.periods if not p.missing]
+    recorded = sum(p.days_recorded for p in periods)
+    headache = sum(p.headache_days for p in periods)
+    most_days = recorded > 0 and headache * PERIOD_DAYS >= CM_MIN_HEADACHE_DAYS * recorded
+    often = "headaches on most days for the past year" if most_days else "headaches on fewer than half the days"
+    gaps = "" if all(p.complete for p in periods) else "; the diary has gaps"
+    return f"A {age}-year-old {sex} with migraine since their teens, {often}{gaps}."
 
 
 def generate_case(seed: int) -> Case:
-    """The case of ``seed``: the same seed always gives the same patient and course."""
+    """The case of ``seed``: the same seed always gives the same patient and course. Only a patient the engine
+    would treat (label met, screen not contraindicated) has a first injection and a course."""
     rng = random.Random(f"onaboard.training.cases:{seed}")  # noqa: S311 - teaching, not secrets
     first_visit = FIRST_VISIT + timedelta(days=rng.randint(0, 300))
     scenarios = [s for s, _, _, _ in _SCENARIOS]
     scenario = rng.choices(scenarios, [w for _, w, _, _ in _SCENARIOS])[0]
-    diary = _diary(rng, seed, first_visit, scenario)
+    diary, drawn = _diary(rng, seed, first_visit, scenario)
     safety, safety_facts = random_safety_input(rng, on=first_visit, finding_chance=0.35, minor_chance=0.08)
     birth = safety.birth_date or first_visit
     age = first_visit.year - birth.year - ((first_visit.month, first_visit.day) < (birth.month, birth.day))
@@ -246,9 +339,19 @@ def generate_case(seed: int) -> Case:
     )
     extra = ", ".join(f"{count} extra {MUSCLE_NAMES[muscle]}" for muscle, count in follow_the_pain.items())
     vial_units = rng.choice(VIAL_SIZES_UNITS)
-    first_injection = first_visit + timedelta(days=rng.randint(14, 35))
+    planned_injection = first_visit + timedelta(days=rng.randint(14, 35))
+    assessment = assess(diary, as_of=first_visit, birth_date=birth)
+    treated = (
+        assessment.label_criteria.verdict is LabelCriteria.MET
+        and safety_screen(safety, on=first_visit).verdict is not SafetyVerdict.CONTRAINDICATED
+    )
+    course = (
+        _course(rng, diary, scenario=scenario, drawn=drawn, first_visit=first_visit, first_injection=planned_injection)
+        if treated
+        else None
+    )
     history = (
-        f"A {age}-year-old {sex} with migraine since their teens, headaches on most days for the past year.",
+        _history_line(age, sex, assessment),
         "Preventives tried: " + "; ".join(tried) + ".",
         f"{pain}{' (the clinic plans ' + extra + ')' if extra else ''}.",
     )
@@ -264,8 +367,8 @@ def generate_case(seed: int) -> Case:
         follow_the_pain=follow_the_pain,
         pain=pain,
         vial_units=vial_units,
-        first_injection=first_injection,
-        course=_course(rng, diary.patient_id, first_injection),
+        first_injection=planned_injection if treated else None,
+        course=course,
     )
 
 
@@ -283,7 +386,10 @@ def case_plan(case: Case) -> InjectionPlan:
 
 
 def case_outcomes(case: Case) -> Outcomes:
-    """The engine's outcomes of the treated course (two sessions 12 weeks apart)."""
+    """The engine's outcomes of the treated course (two sessions 12 weeks apart); ``ValueError`` (``NOT_TREATED``)
+    for a patient not treated."""
+    if case.course is None:
+        raise ValueError(NOT_TREATED.format(seed=case.seed))
     return treatment_outcomes(case.course, injections=case.injections)
 
 
@@ -292,8 +398,11 @@ def _choice_feedback(step: Step, given: str | None, expected: str, reasons: tupl
     return StepFeedback(step, shown, expected.replace("_", " "), given == expected, reasons)
 
 
-def grade_case(case: Case, decisions: Decisions, *, steps: tuple[Step, ...] = tuple(Step)) -> CaseGrade:
-    """Compare the trainee's decisions on ``steps`` with the engine's, with the engine's reasons for each."""
+def grade_case(case: Case, decisions: Decisions, *, steps: tuple[Step, ...] | None = None) -> CaseGrade:
+    """Compare the trainee's decisions on ``steps`` (default: every step of the case) with the engine's, with the
+    engine's reasons for each. A step the case does not have (the week-24 review of a patient not treated) is not
+    graded, whatever was decided for it."""
+    steps = tuple(step for step in (case.steps if steps is None else steps) if step in case.steps)
     feedback = []
     if Step.ELIGIBILITY in steps:
         label = case_assessment(case).label_criteria
@@ -328,4 +437,4 @@ def grade_case(case: Case, decisions: Decisions, *, steps: tuple[Step, ...] = tu
     if Step.WEEK24 in steps:
         nice = case_outcomes(case).nice_ta260
         feedback.append(_choice_feedback(Step.WEEK24, decisions.week24, nice.verdict.value, nice.reasons))
-    return CaseGrade(tuple(feedback))
+    return CaseGrade(tuple(feedback), case.steps)

@@ -63,11 +63,25 @@ def engine_week24(attempt: CaseAttempt) -> dict[str, Any]:
     return {"week24": case_outcomes(services.case_of(attempt)).nice_ta260.verdict.value}
 
 
+TREATED_SEED = 4
+"""A case whose patient the engine treats: label met, screen clear, a course to review at week 24."""
+NOT_TREATED_SEED = 1395005321
+"""A case whose label is not met (diary 10, 3 and 5 headache days): it ends at the first visit."""
+
+
+def case_attempt(user: User, *, seed: int) -> CaseAttempt:
+    """A new case attempt on a chosen patient (``case_attempt_start`` draws one at random)."""
+    return CaseAttempt.objects.create(trainee=user, seed=seed)
+
+
 def pass_cases(user: User, count: int) -> None:
+    """Pass ``count`` random cases as the engine decides them, with a week-24 review when the case has one."""
     for _ in range(count):
         attempt = services.case_attempt_start(user=user)
         services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
-        services.case_attempt_decide(attempt=attempt, decisions=engine_week24(attempt))
+        attempt.refresh_from_db()
+        if attempt.stage == CaseAttempt.Stage.WEEK24:
+            services.case_attempt_decide(attempt=attempt, decisions=engine_week24(attempt))
 
 
 def live_session(trainer: User, *, capacity: int = 2, days: int = 10, **fields: Any) -> LiveSession:

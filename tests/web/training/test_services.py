@@ -11,9 +11,19 @@ from django.utils import timezone
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
 from onaboard.web.training import services
-from onaboard.web.training.models import Certificate, Enrolment, EnrolmentStatus, LiveSession, QuizAttempt
+from onaboard.web.training.models import (
+    CaseAttempt,
+    Certificate,
+    Enrolment,
+    EnrolmentStatus,
+    LiveSession,
+    QuizAttempt,
+)
 from tests.web.factories import UserFactory
 from tests.web.training.conftest import (
+    NOT_TREATED_SEED,
+    TREATED_SEED,
+    case_attempt,
     engine_first_visit,
     engine_week24,
     exact_placements,
@@ -118,9 +128,9 @@ def test_bad_placements_are_refused_naming_the_item(raw, message):
 
 
 def test_a_case_moves_from_first_visit_to_week24_to_graded(world):
-    """A case is decided in two stages and graded against the engine at the end."""
+    """A treated patient's case is decided in two stages and graded against the engine at the end."""
     trainee = world.users["trainee"]
-    attempt = services.case_attempt_start(user=trainee)
+    attempt = case_attempt(trainee, seed=TREATED_SEED)
     first = services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
     assert [step.correct for step in first.steps] == [True, True, True]
     final = services.case_attempt_decide(attempt=attempt, decisions=engine_week24(attempt))
@@ -129,6 +139,35 @@ def test_a_case_moves_from_first_visit_to_week24_to_graded(world):
     assert final.passed
     with pytest.raises(services.TrainingError):
         services.case_attempt_decide(attempt=attempt, decisions={})
+
+
+def test_a_case_whose_patient_is_not_treated_is_graded_at_the_first_visit(world):
+    """The label not met, the case closes after the first visit: three steps, passed when all three agree."""
+    trainee = world.users["trainee"]
+    attempt = case_attempt(trainee, seed=NOT_TREATED_SEED)
+    grade = services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
+    attempt.refresh_from_db()
+    assert (attempt.stage, attempt.passed, attempt.correct_steps, attempt.steps_graded) == ("done", True, 3, 3)
+    assert [step.step for step in grade.steps] == ["eligibility", "safety", "plan"]
+    assert grade.passed
+    with pytest.raises(services.TrainingError, match="graded already"):
+        services.case_attempt_decide(attempt=attempt, decisions={"week24": "stop"})
+
+
+@pytest.mark.parametrize("week24", [{"week24": "continue"}, {}])
+def test_a_stored_case_left_at_week24_whose_patient_is_not_treated_can_be_finished(world, week24):
+    """An attempt stored at the week-24 review before untreated patients ended at the first visit closes on its
+    next decision (the week-24 answer not graded), instead of failing on a course that no longer exists."""
+    trainee = world.users["trainee"]
+    attempt = case_attempt(trainee, seed=NOT_TREATED_SEED)
+    CaseAttempt.objects.filter(pk=attempt.pk).update(stage="week24", decisions=engine_first_visit(attempt))
+    attempt.refresh_from_db()
+    assert [step.step for step in services.case_grade(attempt).steps] == ["eligibility", "safety", "plan"]
+    grade = services.case_attempt_decide(attempt=attempt, decisions=week24)
+    attempt.refresh_from_db()
+    assert (attempt.stage, attempt.passed, attempt.correct_steps, attempt.steps_graded) == ("done", True, 3, 3)
+    assert "week24" not in attempt.decisions
+    assert grade.passed
 
 
 def test_a_full_session_waitlists_and_a_freed_place_promotes_the_first_in_line(world):
@@ -223,7 +262,7 @@ def test_a_first_visit_sent_twice_does_not_close_the_case(world):
     """A double click sends the first-visit answers twice; the second, reaching the week-24 stage, is refused
     instead of being graded as the week-24 answer (which closed the case as failed with every answer right)."""
     trainee = world.users["trainee"]
-    attempt = services.case_attempt_start(user=trainee)
+    attempt = case_attempt(trainee, seed=TREATED_SEED)
     services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
     with pytest.raises(services.TrainingError, match="answered already"):
         services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))

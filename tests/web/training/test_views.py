@@ -24,6 +24,9 @@ from onaboard.web.training.models import (
 from tests.pdfs import pdf_text
 from tests.web.factories import UserFactory
 from tests.web.training.conftest import (
+    NOT_TREATED_SEED,
+    TREATED_SEED,
+    case_attempt,
     engine_first_visit,
     engine_week24,
     exact_placements,
@@ -141,6 +144,8 @@ def test_a_case_is_decided_in_two_visits_with_feedback(client, world):
     client.force_login(world.users["trainee"])
     client.post(reverse("training:cases"))
     attempt = CaseAttempt.objects.get()
+    CaseAttempt.objects.filter(pk=attempt.pk).update(seed=TREATED_SEED)
+    attempt.refresh_from_db()
     url = reverse("training:case", args=[attempt.external_id])
     first = client.post(url, engine_first_visit(attempt), follow=True).content.decode()
     assert "The engine says" in first
@@ -149,6 +154,50 @@ def test_a_case_is_decided_in_two_visits_with_feedback(client, world):
     assert "Case passed" in done
     attempt.refresh_from_db()
     assert attempt.passed
+
+
+def test_a_case_whose_patient_is_not_treated_ends_at_the_first_visit(client, world):
+    """Label not met: the first visit grades the case, with no treated course and no week-24 question."""
+    client.force_login(world.users["trainee"])
+    attempt = case_attempt(world.users["trainee"], seed=NOT_TREATED_SEED)
+    url = reverse("training:case", args=[attempt.external_id])
+    page = client.post(url, engine_first_visit(attempt), follow=True).content.decode()
+    assert "The engine says" in page
+    assert "Later: the treated course" not in page
+    assert 'name="week24"' not in page
+    assert "data-not-treated" in page
+    assert "Case passed" in page
+    assert "3 of 3 steps agree with the engine." in page
+    listing = client.get(reverse("training:cases")).content.decode()
+    assert "3 / 3" in listing
+
+
+def test_a_stored_case_at_week24_whose_patient_is_not_treated_opens_and_closes(client, world):
+    """An attempt left at the week-24 review on a patient no longer treated opens with a button to close it, and
+    a week-24 answer sent from a page opened before closes it too; both grade the first visit."""
+    client.force_login(world.users["trainee"])
+    attempt = case_attempt(world.users["trainee"], seed=NOT_TREATED_SEED)
+    CaseAttempt.objects.filter(pk=attempt.pk).update(stage="week24", decisions=engine_first_visit(attempt))
+    url = reverse("training:case", args=[attempt.external_id])
+    page = client.get(url).content.decode()
+    assert "Close the case" in page
+    assert 'name="week24"' not in page
+    done = client.post(url, {"week24": "continue"}, follow=True).content.decode()
+    assert "Case passed" in done
+    attempt.refresh_from_db()
+    assert (attempt.stage, attempt.correct_steps) == ("done", 3)
+
+
+def test_a_graded_case_stored_with_a_week24_answer_still_opens(client, world):
+    """A case graded on four steps before its patient stopped being treated opens, showing its stored result."""
+    client.force_login(world.users["trainee"])
+    attempt = case_attempt(world.users["trainee"], seed=NOT_TREATED_SEED)
+    decisions = {**engine_first_visit(attempt), "week24": "continue"}
+    CaseAttempt.objects.filter(pk=attempt.pk).update(stage="done", decisions=decisions, correct_steps=4, passed=True)
+    page = client.get(reverse("training:case", args=[attempt.external_id]))
+    assert page.status_code == 200
+    assert "4 of 4 steps agree with the engine." in page.content.decode()
+    assert "4 / 4" in client.get(reverse("training:cases")).content.decode()
 
 
 def test_a_case_form_with_missing_answers_is_shown_again(client, world):

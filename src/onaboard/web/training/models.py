@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onaboard.training.cases import FIRST_VISIT_STEPS, Step
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.common.models import BaseModel
 
@@ -93,6 +94,12 @@ class CaseAttempt(BaseModel):
 
     class Meta:
         ordering = ("-created",)
+
+    @property
+    def steps_graded(self) -> int:
+        """How many steps ``correct_steps`` is out of: four with a week-24 review, three for a case that ended at
+        the first visit (its patient not treated)."""
+        return len(Step) if Step.WEEK24.value in self.decisions else len(FIRST_VISIT_STEPS)
 
 
 class LiveSession(BaseModel):

@@ -265,15 +265,21 @@ def _decisions(stored: Mapping[str, Any]) -> Decisions:
 
 
 def case_grade(attempt: CaseAttempt) -> CaseGrade:
-    """The feedback for the steps decided so far."""
-    steps = FIRST_VISIT_STEPS if attempt.stage == CaseAttempt.Stage.WEEK24 else tuple(Step)
+    """The feedback for the steps decided so far: none before the first visit is sent, the first visit's at the
+    week-24 review, and every step of the case once it is graded."""
     if attempt.stage == CaseAttempt.Stage.FIRST_VISIT:
         return CaseGrade(())
+    steps = FIRST_VISIT_STEPS if attempt.stage == CaseAttempt.Stage.WEEK24 else None
     return grade_case(case_of(attempt), _decisions(attempt.decisions), steps=steps)
 
 
 def case_attempt_decide(*, attempt: CaseAttempt, decisions: Mapping[str, Any]) -> CaseGrade:
-    """Record the decisions of the attempt's current stage and move it on; the last stage grades the case."""
+    """Record the decisions of the attempt's current stage and move it on; the last stage grades the case.
+
+    The first visit is the last stage of a patient the engine does not treat (label not met, or a contraindicated
+    screen): there is no course to review. An attempt left at the week-24 review whose patient is not treated
+    (started before cases were drawn this way) is closed by any decision of that stage, its week-24 answer not
+    graded."""
     with transaction.atomic():
         locked = CaseAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.stage == CaseAttempt.Stage.DONE:
@@ -282,12 +288,15 @@ def case_attempt_decide(*, attempt: CaseAttempt, decisions: Mapping[str, Any]) -
         stage_keys = week24 if locked.stage == CaseAttempt.Stage.WEEK24 else set(Decisions.__slots__) - week24  # type: ignore[attr-defined]
         if not set(decisions) <= stage_keys:  # the form of a stage already answered (a second click)
             raise TrainingError(_(CASE_STAGE_ANSWERED))
+        the_case = case_of(locked)
+        if not the_case.treated:
+            decisions = {key: value for key, value in decisions.items() if key not in week24}
         merged = {**locked.decisions, **decisions}
-        if locked.stage == CaseAttempt.Stage.FIRST_VISIT:
+        if locked.stage == CaseAttempt.Stage.FIRST_VISIT and the_case.treated:
             locked.stage = CaseAttempt.Stage.WEEK24
         else:
             locked.stage = CaseAttempt.Stage.DONE
-            grade = grade_case(case_of(locked), _decisions(merged))
+            grade = grade_case(the_case, _decisions(merged))
             locked.correct_steps, locked.passed = grade.correct, grade.passed
         locked.decisions = merged
         locked.save()

@@ -244,21 +244,26 @@ STEP_LABELS = {
 @login_required
 @require_http_methods(["GET", "POST"])
 def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
-    """A graded case: the first-visit decisions, then the week-24 review, each graded against the engine."""
+    """A graded case: the first-visit decisions, then the week-24 review, each graded against the engine. A patient
+    the engine does not treat has no week-24 review: the case ends at the first visit."""
     require_learner(request.user)
     attempt = get_object_or_404(CaseAttempt, external_id=attempt_id, trainee=request.user)
+    the_case = services.case_of(attempt)
     form: CaseFirstVisitForm | CaseWeek24Form | None = None
     if attempt.stage == CaseAttempt.Stage.FIRST_VISIT:
         form = CaseFirstVisitForm(request.POST or None)
-    elif attempt.stage == CaseAttempt.Stage.WEEK24:
+    elif attempt.stage == CaseAttempt.Stage.WEEK24 and the_case.treated:
         form = CaseWeek24Form(request.POST or None)
-    if request.method == "POST" and form is not None and form.is_valid():
+    closing = attempt.stage == CaseAttempt.Stage.WEEK24 and not the_case.treated
+    decided: dict[str, Any] | None = None
+    if request.method == "POST":
+        decided = {} if closing else form.cleaned_data if form is not None and form.is_valid() else None
+    if decided is not None:
         try:
-            services.case_attempt_decide(attempt=attempt, decisions=form.cleaned_data)
+            services.case_attempt_decide(attempt=attempt, decisions=decided)
         except services.TrainingError as problem:
             messages.error(request, str(problem))
         return redirect("training:case", attempt_id=attempt.external_id)
-    the_case = services.case_of(attempt)
     grade = services.case_grade(attempt)
     assessment = services.case_assessment(the_case)
     context: dict[str, Any] = {
@@ -269,10 +274,11 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         "recent_days": the_case.diary.days[-14:],
         "ftp": [(MUSCLE_NAMES[muscle], count) for muscle, count in the_case.follow_the_pain.items()],
         "form": form,
+        "closing": closing,
         "grade": grade,
         "grade_rows": [(STEP_LABELS[step.step], step) for step in grade.steps],
     }
-    if attempt.stage != CaseAttempt.Stage.FIRST_VISIT:
+    if attempt.stage != CaseAttempt.Stage.FIRST_VISIT and the_case.treated:
         outcomes = services.case_outcomes(the_case)
         context["course_periods"] = (outcomes.baseline, *(change.period for change in outcomes.periods))
     return render(request, "training/case_attempt.html", context)
