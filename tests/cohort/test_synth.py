@@ -3,7 +3,9 @@ clinic's course of treatment, and calibrated to the published figures in calibra
 
 from __future__ import annotations
 
+import ast
 import itertools
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from onaboard.clinical import (
     midas_score,
     parse_diary,
 )
+from onaboard.cohort import synth
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import CohortReport, cohort_report
 from onaboard.cohort.synth import CHUNK_PATIENTS, DEFAULT_END, cohort_chunk, patient_id, write_cohort
@@ -174,3 +177,16 @@ def test_adverse_event_rates_land_near_the_labels(calibrated: CohortReport) -> N
         p = event.label_percent / 100
         standard_error = (p * (1 - p) / event.rate.total) ** 0.5
         assert abs((event.rate.percent or 0) / 100 - p) <= 4 * standard_error, event.name
+
+
+def test_parameter_docstrings_name_their_constants_instead_of_repeating_numbers() -> None:
+    """No docstring of synth.py restates a distribution's parameters (``Normal(21.4, ...``) or a mixture's share as
+    a number, so a retuned constant cannot leave its description saying another value."""
+    source = Path(synth.__file__).read_text(encoding="utf-8")
+    docstrings = [
+        node.value.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    ]
+    restated = re.compile(r"(Normal|Beta|Poisson)\(\s*[\d.-]|\d+ % near \d+ %")
+    assert [text for text in docstrings if restated.search(text)] == []

@@ -118,22 +118,24 @@ PREVENTIVE_CLASSES = (
 PREVENTIVE_WEIGHTS = (0.9, 0.95, 0.85, 0.4, 0.25, 0.3, 0.35)
 """How often each class is among those tried (an assumption: beta blockers, topiramate and amitriptyline first)."""
 PREVENTIVES_EXTRA_MEAN = 2.2
-"""Failed preventives = 1 + Poisson(2.2), at most the number of classes (NICE TA260 asks for three)."""
+"""Failed preventives = 1 + Poisson(``PREVENTIVES_EXTRA_MEAN``), at most the number of classes (NICE TA260 asks for
+three)."""
 
 RECORDING_BETA = (14.0, 1.0)
-"""A patient's chance of writing a diary row on a given day: Beta(14, 1), mean 93 %; about 1 in 100 patients
-records fewer than 20 days in 28 on average."""
+"""A patient's chance of writing a diary row on a given day: Beta(*``RECORDING_BETA``), so a few patients record
+fewer than 20 days in 28 on average."""
 
 # --- headache days (target: baseline_headache_days) ----------------------------------------------------------------
 
 BASELINE_MEAN_DAYS = 21.3
 BASELINE_SD_DAYS = 3.0
 BASELINE_MIN_DAYS = 13.0
-"""Each patient's underlying headache days per 28 fully recorded days: Normal(21.4, 3.0) clipped to 13..28. With
-diary gaps the observed baseline mean lands on PREEMPT's 19.9."""
+"""Each patient's underlying headache days per 28 fully recorded days: Normal(``BASELINE_MEAN_DAYS``,
+``BASELINE_SD_DAYS``) clipped to ``BASELINE_MIN_DAYS``..28. With diary gaps the observed baseline mean lands on
+PREEMPT's published figure (calibration.toml ``baseline_headache_days``)."""
 
 MIGRAINE_SHARE_BETA = (7.0, 2.5)
-"""Share of a patient's headache days that are migraine-like: Beta(7, 2.5), mean 74 %."""
+"""Share of a patient's headache days that are migraine-like: Beta(*``MIGRAINE_SHARE_BETA``)."""
 AURA_PRONE_SHARE = 0.3
 AURA_ON_MIGRAINE_DAY = 0.3
 AURA_WITHOUT_HEADACHE = 0.005
@@ -145,8 +147,10 @@ RESPONDER_SHARE = 0.51
 RESPONDER_EFFECT = (0.72, 0.14)
 NON_RESPONDER_EFFECT = (0.12, 0.15)
 EFFECT_LIMITS = (-0.25, 0.95)
-"""A patient's full effect (fraction of headache days lost) comes from a two-part mixture: 52 % near 70 %, the
-rest near 12 %, clipped to -25 %..95 %. The mixture gives PREEMPT's mean change and responder share together."""
+"""A patient's full effect (fraction of headache days lost) comes from a two-part mixture: a share
+``RESPONDER_SHARE`` drawn from Normal(*``RESPONDER_EFFECT``) (mean, SD), the rest from
+Normal(*``NON_RESPONDER_EFFECT``), clipped to ``EFFECT_LIMITS``. The mixture gives PREEMPT's mean change and
+responder share together."""
 ONSET_TIME_CONSTANT_DAYS = 21.0
 """The effect reaches 63 % after 3 weeks and is complete by week 24 (PREEMPT; early-onset post hoc, week 1-4)."""
 WEAR_OFF_AFTER_DAYS = RETREATMENT_INTERVAL_DAYS + 14
@@ -209,7 +213,7 @@ OVERUSE_KINDS: tuple[tuple[tuple[AcuteClass, ...], float], ...] = (
 )
 """What an overuser overuses; the last kind takes two classes, each on half the days (ICHD-3 8.2.6)."""
 OVERUSE_DAYS_BETA = (8.0, 1.5)
-"""Share of an overuser's headache days with the overused class: Beta(8, 1.5), mean 84 %."""
+"""Share of an overuser's headache days with the overused class: Beta(*``OVERUSE_DAYS_BETA``)."""
 BACKGROUND_ACUTE: tuple[tuple[AcuteClass, float, float], ...] = (
     (AcuteClass.TRIPTAN, 0.25, 0.0),
     (AcuteClass.ERGOT, 0.005, 0.0),
@@ -228,7 +232,8 @@ RELIEF_SHARE = 0.7
 # --- HIT-6 and MIDAS (targets: hit6_baseline, hit6_responders_week24) ----------------------------------------------
 
 HIT6_LEVEL = (10.95, 0.75)
-"""A patient's HIT-6 level in points per item at baseline: Normal(10.95, 0.75) (six items give PREEMPT's 65.5)."""
+"""A patient's HIT-6 level in points per item at baseline: Normal(*``HIT6_LEVEL``) (mean, SD); six items give
+PREEMPT's baseline (calibration.toml ``hit6_baseline``)."""
 HIT6_ITEM_SD = 1.1
 HIT6_EFFECT_POINTS = 1.4
 """Points per item lost at the full effect (1.0); with the noise below, 40.8 % drop 5 points by week 24."""
@@ -236,7 +241,7 @@ HIT6_VISIT_SD = 0.35
 MIDAS_PER_HEADACHE_DAY = (0.10, 0.12, 0.15, 0.12, 0.10)
 """MIDAS Q1-Q5 as shares of the headache days in the 3-month recall (no published target: an assumption)."""
 MIDAS_PAIN = (6.5, 2.0, 1.5)
-"""Average pain (B): Normal(6.5 - 2 x effect, 1.5), 0-10."""
+"""Average pain (B): Normal(m - s x effect, sd) for ``MIDAS_PAIN`` = (m, s, sd), clipped to 0-10."""
 
 _EPOCH = date(1970, 1, 1)
 _ADVERSE_EVENTS = tuple(reaction.event for reaction in calibration().adverse_reactions)
