@@ -474,3 +474,21 @@ def test_what_was_entered_in_error_or_did_not_happen_is_refused_at_its_status():
         (place(at["Appointment"], "status"), fhir_read.STATUS_NOT_IMPORTED.format(value="entered-in-error")),
         (place(at["AdverseEvent"], "actuality"), fhir_read.NOT_ACTUAL.format(value="potential")),
     ])  # fmt: skip
+
+
+def test_a_fractional_dose_of_another_toxin_is_refused_not_cut():
+    """Another toxin's 12.7 U is a problem at its doseQuantity (it was stored as 12); 20.0 is read as 20, like the
+    session's dose."""
+    document = bundle([_record()])
+    statement = len(document["entry"]) - 1  # the other toxin's MedicationStatement is written last
+    quantity = document["entry"][statement]["resource"]["dosage"][0]["doseAndRate"][0]["doseQuantity"]
+    quantity["value"] = 12.7
+    assert _problems(document) == [
+        (
+            f"Bundle.entry[{statement}].resource.dosage[0].doseAndRate[0].doseQuantity",
+            fhir_read.UNITS_NOT_WHOLE.format(value=12.7),
+        )
+    ]
+    quantity["value"] = 20.0
+    (record,) = read_bundle(document, today=TODAY)
+    assert record.other_toxins == _record().other_toxins

@@ -88,6 +88,7 @@ BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
 UNKNOWN_SITE = "unknown injection site {muscle}:{side}: the muscle must be one of {muscles}, the side one of {sides}"
 FRACTIONAL_UNITS = "units at a site must be a whole number (got {value})"
 DOSE_NOT_WHOLE = "the total dose must be a whole number of units (got {value})"
+UNITS_NOT_WHOLE = "the dose must be a whole number of units (got {value})"
 NUL_IN_TEXT = "text must not contain the NUL character"
 _MUSCLES = tuple(muscle.value for muscle in Muscle)
 _SIDES = tuple(side.value for side in Side)
@@ -210,6 +211,14 @@ def _subs(extension: Mapping[str, Any]) -> dict[str, Any]:
         value = next((v for k, v in sub.items() if k.startswith("value")), None)
         values[sub.get("url")] = value
     return values
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as an int when it is a whole number (12 or 12.0), else None (12.7, NaN, infinity, true, text)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError, OverflowError, InvalidOperation):  # NaN, infinity
+            return int(value) if value == int(value) else None
+    return None
 
 
 def _date(value: Any) -> dt.date | None:
@@ -454,10 +463,7 @@ class _Reader:
         if dose is None:
             self.problem(f"{at}.dosage.dose", NO_DOSE)
             return None
-        whole = None
-        if isinstance(dose, int | float | Decimal) and not isinstance(dose, bool):
-            with contextlib.suppress(ValueError, OverflowError, InvalidOperation):  # NaN, infinity
-                whole = int(dose) if dose == int(dose) else None
+        whole = _whole(dose)
         if whole is None:
             self.problem(f"{at}.dosage.dose", DOSE_NOT_WHOLE.format(value=dose))
         return whole
@@ -639,14 +645,17 @@ class _Reader:
             if day is None:
                 self.problem(f"{at}.effectiveDateTime", NO_DATE)
             dose = (resource.get("dosage") or [{}])[0].get("doseAndRate") or [{}]
-            units = (dose[0].get("doseQuantity") or {}).get("value")
-            if units is None:
+            value = (dose[0].get("doseQuantity") or {}).get("value")
+            units = _whole(value)
+            if value is None:
                 self.problem(f"{at}.dosage", NO_DOSE)
+            elif units is None:  # 12.7 U was stored as 12
+                self.problem(f"{at}.dosage[0].doseAndRate[0].doseQuantity", UNITS_NOT_WHOLE.format(value=value))
             if patient is None or day is None or units is None or not name:
                 return
             reasons = resource.get("reasonCode") or [{}]
             patient.other_toxins.append(
-                OtherToxinRecord(resource.get("id") or "", day, name, int(units), reasons[0].get("text") or "")
+                OtherToxinRecord(resource.get("id") or "", day, name, units, reasons[0].get("text") or "")
             )
         else:
             self.problem(f"{at}.category", UNKNOWN_CATEGORY)
