@@ -69,6 +69,19 @@ def test_a_failed_quiz_keeps_the_next_module_locked(world):
     assert not services.course_progress(trainee)[1].unlocked
 
 
+def test_unanswered_questions_are_named_by_their_number_on_the_page(world):
+    """A question without an answer, or with a choice it does not have, counts as unanswered (numbered from 1)."""
+    module = services.course()[0]
+    attempt = services.quiz_attempt_start(user=world.users["trainee"], module=module)
+    questions = services.quiz_questions(attempt)
+    answers = {q.key: q.answer for q in questions}
+    assert services.quiz_unanswered(questions, answers) == ()
+    answers[questions[0].key] = None
+    answers[questions[2].key] = len(questions[2].choices)
+    del answers[questions[3].key]
+    assert services.quiz_unanswered(questions, answers) == (1, 3, 4)
+
+
 def test_a_quiz_attempt_is_marked_once(world):
     """Submitting the same attempt again does not change its stored mark."""
     trainee = world.users["trainee"]

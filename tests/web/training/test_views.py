@@ -103,6 +103,45 @@ def test_a_trainee_reads_a_module_and_passes_its_quiz(client, world):
     assert services.course_progress(world.users["trainee"])[1].unlocked
 
 
+def test_a_quiz_with_questions_left_out_comes_back_unmarked(client, world):
+    """Sending a quiz with two questions unanswered stores nothing: the form comes back naming them, marking
+    their boxes and keeping the answers already given; answering them then marks the quiz."""
+    client.force_login(world.users["trainee"])
+    attempt = services.quiz_attempt_start(user=world.users["trainee"], module=services.course()[0])
+    url = reverse("training:quiz", args=[attempt.external_id])
+    questions = services.quiz_questions(attempt)
+    given = {q.key: str(q.answer) for q in questions[:-2]}
+    response = client.post(url, given)
+    page = response.content.decode()
+    assert response.status_code == 200
+    numbers = f"{len(questions) - 1}, {len(questions)}"
+    assert escape(services.QUIZ_UNANSWERED.format(numbers=numbers)) in page
+    assert page.count("data-missing") == 2
+    assert all(f'id="{q.key}-missing"' in page for q in questions[-2:])
+    assert all(f'value="{q.answer}" required checked' in page for q in questions[:1])
+    attempt.refresh_from_db()
+    assert (attempt.submitted, attempt.correct) == (None, None)
+    done = client.post(url, {q.key: str(q.answer) for q in questions}, follow=True).content.decode()
+    assert "Passed" in done
+    attempt.refresh_from_db()
+    assert attempt.passed
+
+
+def test_an_unanswered_question_of_a_marked_quiz_reads_not_answered(client, world):
+    """A stored attempt with a question left out (marked before answers were checked) shows it as not answered,
+    not as the answer "none" marked wrong beside the engine's answer."""
+    client.force_login(world.users["trainee"])
+    attempt = services.quiz_attempt_start(user=world.users["trainee"], module=services.course()[0])
+    questions = services.quiz_questions(attempt)
+    services.quiz_attempt_submit(attempt=attempt, answers={q.key: q.answer for q in questions[1:]})
+    page = client.get(reverse("training:quiz", args=[attempt.external_id])).content.decode()
+    first = page[page.index(f'id="{questions[0].key}-heading"') : page.index(f'id="{questions[1].key}-heading"')]
+    assert "data-not-answered" in first
+    assert "not answered" in first
+    assert ">wrong<" not in first
+    assert page.count("data-not-answered") == 1
+
+
 def test_another_trainees_attempt_is_not_found(client, world):
     """A quiz attempt belongs to its trainee: someone else gets 404."""
     attempt = services.quiz_attempt_start(user=world.users["trainee"], module=services.course()[0])

@@ -45,6 +45,7 @@ SESSION_STARTED = gettext_noop("this session has already started")
 ALREADY_ENROLLED = gettext_noop("you are already on this session's list")
 NOT_READY = gettext_noop("the certificate needs: {missing}")
 CASE_DONE = gettext_noop("this case has been graded already")
+QUIZ_UNANSWERED = gettext_noop("Answer every question before sending: not answered yet: {numbers}.")
 CASE_STAGE_ANSWERED = gettext_noop("this step of the case was answered already (was the page sent twice?)")
 CERTIFICATE_REVOKED = gettext_noop(
     "your certificate {code} was revoked; a new one is issued only when the training lead reinstates it"
@@ -123,6 +124,15 @@ def quiz_questions(attempt: QuizAttempt) -> tuple[Question, ...]:
 def quiz_attempt_start(*, user: User, module: Module) -> QuizAttempt:
     """A new attempt with a fresh seed, so every attempt draws new questions."""
     return QuizAttempt.objects.create(trainee=user, module_id=module.id)
+
+
+def quiz_unanswered(questions: Sequence[Question], answers: Mapping[str, int | None]) -> tuple[int, ...]:
+    """The numbers (from 1, as the page shows them) of the questions without one of their choices picked."""
+    return tuple(
+        number
+        for number, question in enumerate(questions, start=1)
+        if (chosen := answers.get(question.key)) is None or not 0 <= chosen < len(question.choices)
+    )
 
 
 def quiz_attempt_submit(*, attempt: QuizAttempt, answers: Mapping[str, int | None]) -> QuizResult:

@@ -109,20 +109,34 @@ def _choice(value: str | None) -> int | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def quiz(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
-    """Answer a quiz attempt; once submitted the page shows the mark and each explanation."""
+    """Answer a quiz attempt; once submitted the page shows the mark and each explanation. Answers with a question
+    left out are not marked: the form comes back with the given answers kept and the missing ones pointed out."""
     require_learner(request.user)
     attempt = get_object_or_404(QuizAttempt, external_id=attempt_id, trainee=request.user)
     module = _module_or_404(attempt.module_id)
     questions = services.quiz_questions(attempt)
+    answers: dict[str, int | None] = {}
+    unanswered: tuple[int, ...] = ()
     if request.method == "POST" and attempt.submitted is None:
         answers = {question.key: _choice(request.POST.get(question.key)) for question in questions}
-        services.quiz_attempt_submit(attempt=attempt, answers=answers)
-        return redirect("training:quiz", attempt_id=attempt.external_id)
+        unanswered = services.quiz_unanswered(questions, answers)
+        if not unanswered:
+            services.quiz_attempt_submit(attempt=attempt, answers=answers)
+            return redirect("training:quiz", attempt_id=attempt.external_id)
     result = services.quiz_result(attempt) if attempt.submitted else None
+    rows = [
+        {"question": question, "chosen": answers.get(question.key), "unanswered": number in unanswered}
+        for number, question in enumerate(questions, start=1)
+    ]
+    error = (
+        _(services.QUIZ_UNANSWERED).format(numbers=", ".join(str(number) for number in unanswered))
+        if unanswered
+        else ""
+    )
     return render(
         request,
         "training/quiz_attempt.html",
-        {"attempt": attempt, "module": module, "questions": questions, "result": result},
+        {"attempt": attempt, "module": module, "rows": rows, "result": result, "error": error},
     )
 
 
