@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
+from django.template.loader import render_to_string
 
-from onaboard.web.coverage.documents import NO_TREATMENT, DocumentKind, document_pdf
+from onaboard.web.accounts.models import Role
+from onaboard.web.coverage.documents import NO_TREATMENT, DocumentKind, document_context, document_pdf
 from onaboard.web.coverage.selectors import CoverageUnavailableError
+from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.patients.access import Capability, can
+from tests.builders import period_rows
 from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
+from tests.web.clinic.diaries import store
 
 
-def _text(world, patient, today, kind, **kwargs) -> tuple[bytes, str]:
-    made = document_pdf(kind, user=world.users["clinician"], patient=patient, today=today, **kwargs)
+def _text(world, patient, today, kind, *, role: str = "clinician", **kwargs) -> tuple[bytes, str]:
+    made = document_pdf(kind, user=world.users[role], patient=patient, today=today, **kwargs)
     assert made.pdf.startswith(b"%PDF-")
     return made.pdf, " ".join(pdf_text(made.pdf).split())
+
+
+def _html_text(world, patient, today, kind, **kwargs) -> str:
+    """The document's HTML as plain text, one table row's cells in order (the PDF's layout may wrap them)."""
+    context = document_context(kind, patient=patient, today=today, user=world.users["clinician"], **kwargs)
+    page = render_to_string(DocumentKind(kind).template, context)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+RAW_VERDICTS = ("not_met", "insufficient_data", "not_yet_assessable", "not_suspected")
+"""Engine verdict codes that must never reach a letter as such."""
 
 
 def test_the_prior_authorisation_letter_carries_diagnosis_diary_preventives_safety_plan_and_criteria(world, treated):
@@ -135,3 +158,86 @@ def test_rendering_a_document_is_audited_as_an_export(world, treated):
     assert event.action == "export"
     assert event.patient_id == treated.patient.external_id
     assert event.detail.startswith("web procedure session ")
+
+
+def _drop_diary_days(patient, first, days: int) -> None:
+    DiaryEntry.objects.filter(patient=patient, date__gte=first, date__lt=first + timedelta(days=days)).delete()
+
+
+def test_the_continuation_letter_gives_the_change_for_complete_periods_only_as_the_patient_page_does(world, treated):
+    """A period with fewer than 20 of 28 days recorded (diary contract, "Periods") is marked incomplete, one still
+    running is marked in progress, and neither gets a change against the baseline: the patient page blanks them
+    too; a complete period keeps its change."""
+    day0 = treated.day0
+    _drop_diary_days(treated.patient, day0 + timedelta(days=28 * 4), 10)  # period 5: 18 of 28 days
+    store(treated.patient, period_rows("P", day0 + timedelta(days=196), recorded=3, headache=1), today=treated.today)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    blank = "\N{EN DASH} \N{EN DASH}"
+    assert "28 / 28 10 -8 -44.4" in text  # period 4: 10 headache days against 18 at baseline
+    assert f"18 / 28 (incomplete) 0 {blank}" in text  # period 5
+    assert f"3 / 28 (in progress) 1 {blank}" in text  # period 8, running on the day of the letter
+    assert "the change is shown for complete periods only" in text
+
+
+def test_the_continuation_letter_marks_an_incomplete_baseline(world, treated):
+    """A baseline with fewer than 20 of 28 days recorded (diary contract, "Periods") is marked incomplete on the
+    letter, as on the patient page, and the letter says changes against it are uncertain."""
+    _drop_diary_days(treated.patient, treated.day0 - timedelta(days=28), 18)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert "10 / 28 (incomplete)" in text
+    assert "The baseline has 10 of 28 days recorded (fewer than 20): it is incomplete" in text
+
+
+@pytest.mark.parametrize("role", [Role.BILLING, Role.ADMIN])
+@pytest.mark.parametrize("kind", [DocumentKind.CONTINUATION, DocumentKind.PROCEDURE])
+def test_a_document_prepared_by_non_clinical_staff_leaves_the_attestation_for_the_clinician(world, treated, role, kind):
+    """Billing staff and administrators may print the letters and the procedure note, but the clinical
+    attestation line is left blank for the treating clinician, their name printed only as who prepared it."""
+    _, text = _text(world, treated.patient, treated.today, kind, role=role)
+    name = _name(world.users[role])
+    assert "Treating clinician · North Headache Clinic" in text
+    assert f"{name} · North Headache Clinic" not in text
+    assert f"Prepared by {name}, for the treating clinician to sign." in text
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.NURSE])
+def test_a_document_printed_by_a_clinician_carries_their_name_on_the_attestation_line(world, treated, role):
+    """A clinician or nurse printing a letter signs its attestation line by name."""
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, role=role)
+    name = _name(world.users[role])
+    assert f"{name} · North Headache Clinic" in text
+    assert "Prepared by" not in text
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.NURSE, Role.BILLING, Role.ADMIN])
+def test_side_effects_follow_one_rule_on_the_continuation_letter_and_the_procedure_note(world, treated, role):
+    """Side effects are printed on both documents exactly when the printer may see clinical notes
+    (Capability.VIEW_CLINICAL); otherwise both say what was left out."""
+    session = treated.sessions[0]
+    clinical = can(world.users[role], Capability.VIEW_CLINICAL)
+    _, letter = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, role=role)
+    _, note = _text(
+        world, treated.patient, treated.today, DocumentKind.PROCEDURE, role=role, session_id=session.external_id
+    )
+    for text in (letter, note):
+        assert ("neck pain" in text) is clinical
+        assert ("this copy was printed by staff who do not see them" in text) is not clinical
+    assert ("Clinical staff print the full letter." in letter) is not clinical
+
+
+def test_the_prior_authorisation_letter_gives_verdicts_in_words_not_engine_codes(world, eligible, today):
+    """The prior-authorisation letter says "not suspected", as the patient page does, never the engine's codes."""
+    _, text = _text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id="us-commercial-a")
+    assert "Medication overuse (ICHD-3 8.2): not suspected" in text
+    assert "BOTOX label criteria: met" in text
+    for code in RAW_VERDICTS:
+        assert code not in text
+
+
+def test_the_continuation_letter_gives_the_nice_verdict_in_words_not_an_engine_code(world, treated):
+    """Before week 24 (day 100 after the first session) the continuation letter says "not yet assessable", as the
+    patient page does, never the engine's code."""
+    _, text = _text(world, treated.patient, treated.day0 + timedelta(days=100), DocumentKind.CONTINUATION)
+    assert "NICE TA260: not yet assessable" in text
+    for code in RAW_VERDICTS:
+        assert code not in text

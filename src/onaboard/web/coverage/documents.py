@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from onaboard.clinical import (
+    MIN_RECORDED_DAYS,
     ONSET_PERIOD,
     PERIOD_DAYS,
     RETREATMENT_INTERVAL_DAYS,
@@ -30,7 +31,7 @@ from onaboard.clinical import (
     age_in_years,
     hit6_change,
 )
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import CLINICAL_ROLES
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.charts import SessionMark, headache_days_chart
@@ -52,6 +53,7 @@ from onaboard.web.injections.selectors import patient_safety_screen, session_pla
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
+from onaboard.web.patients.selectors import VERDICT_LABELS
 
 NO_TREATMENT = gettext_noop(
     "No session is recorded for this patient: a continuation letter needs treatment to have started."
@@ -118,6 +120,21 @@ def _signer(user: Any) -> str:
     return user.get_full_name() or user.username
 
 
+def sees_clinical_notes(user: Any) -> bool:
+    """Whether a document printed by ``user`` holds the clinical notes (complications, side effects, a check
+    override): for staff who may see them in the app (``Capability.VIEW_CLINICAL``) and for the command line, run
+    by the clinic's operator (``user`` None). Billing staff and administrators may print the letters and the
+    procedure note for a claim, but see no clinical notes anywhere else in the app, so their copies leave them out
+    and say so. One rule for every document."""
+    return user is None or can(user, Capability.VIEW_CLINICAL)
+
+
+def verdict_label(value: str) -> str:
+    """An engine verdict (``not_met``, ``insufficient_data``, ``not_yet_assessable`` ...) in the words the patient
+    page uses (``onaboard.web.patients.selectors.VERDICT_LABELS``), translated: letters and page agree."""
+    return str(VERDICT_LABELS.get(value, value))
+
+
 def _common(facts: PatientFacts, user: Any) -> dict[str, Any]:
     patient = facts.patient
     return {
@@ -126,7 +143,7 @@ def _common(facts: PatientFacts, user: Any) -> dict[str, Any]:
         "today": facts.today,
         "insurance": insurance_of(patient),
         "signer": _signer(user),
-        "signer_is_clinician": getattr(user, "role", None) in (Role.CLINICIAN, Role.NURSE),
+        "signer_is_clinician": getattr(user, "role", None) in CLINICAL_ROLES,
         "age_years": age_in_years(patient.birth_date, facts.today),
     }
 
@@ -141,6 +158,8 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
     periods = sorted((p for p in facts.assessment.periods if not p.missing), key=lambda p: p.start)
     day, _note = planned_date(facts)
     request = _request_of(facts.patient, Stage.INITIAL)
+    safety = patient_safety_screen(facts.patient, on=day)
+    assessment = facts.assessment
     return {
         **_common(facts, user),
         "policy": policy,
@@ -152,7 +171,13 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
             periods, _session_marks(facts), title=_("Headache days per 28-day period"), html_id="pa-chart"
         ),
         "trials": [engine_trial(trial).describe(facts.today) for trial in facts.trials],
-        "safety": patient_safety_screen(facts.patient, on=day),
+        "verdicts": {
+            "chronic_migraine": verdict_label(assessment.chronic_migraine.verdict),
+            "label_criteria": verdict_label(assessment.label_criteria.verdict),
+            "medication_overuse": verdict_label(assessment.medication_overuse.verdict),
+            "safety": verdict_label(safety.verdict),
+        },
+        "safety": safety,
         "safety_on": day,
         "plan": facts.plan,
         "billing_lines": facts.plan.billing_lines,
@@ -201,12 +226,15 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
     week24 = next((c for c in outcomes.periods if c.period.index == WEEK24_PERIOD), None)
     periods = [outcomes.baseline, *(c.period for c in outcomes.periods if not c.period.missing)]
     request = _request_of(facts.patient, Stage.CONTINUATION)
+    clinical = sees_clinical_notes(user)
     return {
         **_common(facts, user),
         "policy": policy,
         "evaluation": view.evaluation,
         "assumptions": view.assumptions,
         "outcomes": outcomes,
+        "nice_label": verdict_label(outcomes.nice_ta260.verdict),
+        "min_recorded_days": MIN_RECORDED_DAYS,
         "week24": week24,
         "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
         "week24_period": WEEK24_PERIOD,
@@ -215,9 +243,12 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         ),
         "hit6": _score_change(facts.patient, Instrument.HIT6, facts.first_session),
         "midas": _score_change(facts.patient, Instrument.MIDAS, facts.first_session),
+        "clinical_notes": clinical,
         "side_effects": list(
             SideEffect.objects.filter(patient=facts.patient).select_related("session").order_by("onset")
-        ),
+        )
+        if clinical
+        else [],
         "sessions": facts.recorded,
         "diagnosis": _diagnosis(request),
         "request": request,
