@@ -492,3 +492,48 @@ def test_a_fractional_dose_of_another_toxin_is_refused_not_cut():
     quantity["value"] = 20.0
     (record,) = read_bundle(document, today=TODAY)
     assert record.other_toxins == _record().other_toxins
+
+
+def test_text_is_read_trimmed_as_the_csv_readers_trim_it():
+    """Spaces and line breaks at the ends of a drug, a complication or a diary note are dropped, as the CSV readers
+    drop them: kept, the CSV export read back differed ("Topiramate " and "Topiramate" two trials, a recorded
+    session's complications refused as changed)."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    entries[_first_entry(document, "MedicationStatement")]["resource"]["medicationCodeableConcept"]["text"] = (
+        " topiramate\n"
+    )
+    entries[_first_entry(document, "MedicationAdministration")]["resource"]["note"] = [{"text": "Bruising \n"}]
+    day = [e["resource"]["resourceType"] for e in entries].index("Observation") + 1  # the day with a note
+    entries[day]["resource"]["note"] = [{"text": '  at work, "bad"\r\n'}]
+    (record,) = read_bundle(document, today=TODAY)
+    assert record.preventives[0].drug == "topiramate"
+    assert record.sessions[0].complications == "Bruising"
+    assert record.diary == _record().diary
+
+
+def test_a_second_preventive_or_other_toxin_with_the_same_natural_key_is_refused():
+    """Two trials of one drug from one start, or two treatments with one product on one day, are refused at the
+    second (an import matches them by that key, so each import overwrote one with the other)."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    preventive, toxin = (i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "MedicationStatement")
+    for twin_id, index in (("98", preventive), ("99", toxin)):
+        twin = copy.deepcopy(entries[index])
+        twin["fullUrl"] = twin["fullUrl"][:-2] + twin_id
+        twin["resource"]["id"] = twin["resource"]["id"][:-2] + twin_id
+        entries.append(twin)
+    assert _problems(document) == [
+        (
+            f"Bundle.entry[{len(entries) - 2}].resource.effectivePeriod.start",
+            fhir_read.DUPLICATE_PREVENTIVE.format(
+                drug="topiramate", start="2025-01-01", first=f"Bundle.entry[{preventive}].resource"
+            ),
+        ),
+        (
+            f"Bundle.entry[{len(entries) - 1}].resource.effectiveDateTime",
+            fhir_read.DUPLICATE_OTHER_TOXIN.format(
+                product="X", day="2026-01-01", first=f"Bundle.entry[{toxin}].resource"
+            ),
+        ),
+    ]

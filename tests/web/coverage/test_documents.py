@@ -13,6 +13,7 @@ from onaboard.web.accounts.models import Role
 from onaboard.web.coverage.documents import NO_TREATMENT, DocumentKind, document_context, document_pdf
 from onaboard.web.coverage.selectors import CoverageUnavailableError
 from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.injections.models import InjectionSession
 from onaboard.web.patients.access import Capability, can
 from tests.builders import period_rows
 from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
@@ -84,6 +85,7 @@ def test_the_procedure_note_lists_sites_lot_vials_discarded_units_codes_injector
     assert session.product_lot in text
     assert "Vials opened 1" in text
     assert "45 U (billed with modifier JW)" in text
+    assert "Check the session's record" not in text
     assert "J0585-JW 45" in text.replace(" onabotulinumtoxinA, 1 unit: discarded from the single-dose vial", "")
     assert "64615" in text
     assert world.users["nurse"].username in text or world.users["nurse"].get_full_name() in text
@@ -186,6 +188,22 @@ def test_the_continuation_letter_marks_an_incomplete_baseline(world, treated):
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert "10 / 28 (incomplete)" in text
     assert "The baseline has 10 of 28 days recorded (fewer than 20): it is incomplete" in text
+
+
+def test_the_procedure_note_takes_vials_and_discarded_units_from_the_sites_and_warns_of_stored_figures(world, treated):
+    """Stored vials and discarded units that disagree with the recorded sites (155 U from 200 U vials: 1 vial,
+    45 U discarded, clinical-facts.md 7.1) do not reach the note beside claim lines computed from the sites: the
+    note gives the sites' figures, the same as its J0585-JW line, and lists the stored ones as a warning."""
+    session = treated.sessions[0]
+    InjectionSession.objects.filter(pk=session.pk).update(vials_used=2, discarded_units=0)
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=session.external_id)
+    assert "Vials opened 1 " in text
+    assert "Units discarded 45 U (billed with modifier JW)" in text
+    assert "J0585-JW" in text
+    assert "Check the session's record before a claim" in text
+    assert "vials opened: 2 stored, 1 from the sites" in text
+    assert "units discarded: 0 stored, 45 from the sites" in text
+    assert "units given:" not in text
 
 
 @pytest.mark.parametrize("role", [Role.BILLING, Role.ADMIN])

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 from django.utils import timezone
 
-from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus
-from onaboard.web.interop.selectors import table_csv_export
-from onaboard.web.interop.services import DiaryCsvInvalidError, table_csv_import
+from onaboard.interop.fhir import BundleInvalidError, read_bundle
+from onaboard.interop.fhir.records import SideEffectRecord
+from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
+from onaboard.web.interop.selectors import patients_export, table_csv_export
+from onaboard.web.interop.services import (
+    NO_SESSION_THAT_DAY,
+    DiaryCsvInvalidError,
+    fhir_records_import,
+    table_csv_import,
+)
 
 
 def _sessions_import(world, patient, text: str):
@@ -50,3 +58,25 @@ def test_a_cancelled_row_on_the_day_of_a_recorded_session_is_refused_not_added(w
     (problem,) = refused.value.problems
     assert problem.message.startswith(f"the session of {day} is recorded, and the import would change its status")
     assert InjectionSession.objects.filter(patient=charted).count() == 1
+
+
+def test_a_side_effect_attributed_to_a_day_without_a_recorded_session_is_refused(world, charted):
+    """A side effect whose sessionDate names no recorded session is refused naming it (stored without its session,
+    each import of the same Bundle reported it "1 updated"); with no sessionDate it is imported."""
+    records = read_bundle(
+        patients_export(user=world.users["clinician"], patients=[charted]), today=timezone.localdate()
+    )
+    effect = SideEffectRecord(
+        "", "neck_pain", timezone.localdate(), "mild", session_date=timezone.localdate() - dt.timedelta(days=5)
+    )
+    with_effect = [dataclasses.replace(records[0], side_effects=(effect,))]
+    with pytest.raises(BundleInvalidError) as refused:
+        fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=with_effect)
+    (problem,) = refused.value.problems
+    message = NO_SESSION_THAT_DAY.format(kind="neck_pain", onset=effect.onset, day=effect.session_date)
+    assert problem.message == f"patient {charted.record_number}: {message}"
+    assert not SideEffect.objects.filter(patient=charted).exists()
+    unattributed = [dataclasses.replace(records[0], side_effects=(dataclasses.replace(effect, session_date=None),))]
+    fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=unattributed)
+    again = fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=unattributed)
+    assert not again.changed

@@ -92,6 +92,8 @@ UNITS_NOT_WHOLE = "the dose must be a whole number of units (got {value})"
 NUL_IN_TEXT = "text must not contain the NUL character"
 _MUSCLES = tuple(muscle.value for muscle in Muscle)
 _SIDES = tuple(side.value for side in Side)
+DUPLICATE_PREVENTIVE = "a second trial of {drug} started on {start} for this patient (the first is {first})"
+DUPLICATE_OTHER_TOXIN = "a second {product} treatment on {day} for this patient (the first is {first})"
 DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {first})"
 NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
 UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
@@ -191,8 +193,10 @@ class _Patient:
     all_sessions: list[SessionRecord] = field(default_factory=list)
     """Every session kept, in file order: those and the cancelled ones (any number a day)."""
     side_effects: list[SideEffectRecord] = field(default_factory=list)
-    preventives: list[PreventiveRecord] = field(default_factory=list)
-    other_toxins: list[OtherToxinRecord] = field(default_factory=list)
+    preventives: dict[tuple[str, dt.date], tuple[str, PreventiveRecord]] = field(default_factory=dict)
+    """By drug and start, the natural key an import matches them by (where each was read)."""
+    other_toxins: dict[tuple[dt.date, str], tuple[str, OtherToxinRecord]] = field(default_factory=dict)
+    """By date and product, likewise."""
 
 
 def _codes(value: Mapping[str, Any] | None, system: str) -> list[str]:
@@ -628,8 +632,15 @@ class _Reader:
                 self.problem(f"{at}.effectivePeriod.start", NO_DATE)
             if patient is None or start is None or not name:
                 return
+            if (name, start) in patient.preventives:  # matched by drug and start, the second would overwrite the first
+                first = patient.preventives[name, start][0]
+                self.problem(
+                    f"{at}.effectivePeriod.start", DUPLICATE_PREVENTIVE.format(drug=name, start=start, first=first)
+                )
+                return
             dosage = resource.get("dosage") or [{}]
-            patient.preventives.append(
+            patient.preventives[name, start] = (
+                at,
                 PreventiveRecord(
                     key=resource.get("id") or "",
                     drug=name,
@@ -638,7 +649,7 @@ class _Reader:
                     stop=_date(period.get("end")),
                     stop_reason=_code((resource.get("statusReason") or [{}])[0], codes.STOP_REASON) or "other",
                     dose=dosage[0].get("text") or "",
-                )
+                ),
             )
         elif category == "other-botulinum-toxin":
             day = _date(resource.get("effectiveDateTime"))
@@ -653,10 +664,15 @@ class _Reader:
                 self.problem(f"{at}.dosage[0].doseAndRate[0].doseQuantity", UNITS_NOT_WHOLE.format(value=value))
             if patient is None or day is None or units is None or not name:
                 return
+            if (day, name) in patient.other_toxins:  # matched by date and product, likewise
+                first = patient.other_toxins[day, name][0]
+                self.problem(
+                    f"{at}.effectiveDateTime", DUPLICATE_OTHER_TOXIN.format(product=name, day=day, first=first)
+                )
+                return
             reasons = resource.get("reasonCode") or [{}]
-            patient.other_toxins.append(
-                OtherToxinRecord(resource.get("id") or "", day, name, units, reasons[0].get("text") or "")
-            )
+            record = OtherToxinRecord(resource.get("id") or "", day, name, units, reasons[0].get("text") or "")
+            patient.other_toxins[day, name] = (at, record)
         else:
             self.problem(f"{at}.category", UNKNOWN_CATEGORY)
 
@@ -676,8 +692,8 @@ class _Reader:
                         for _, r in sorted(patient.questionnaires.values(), key=lambda p: (p[1].date, p[1].instrument))
                     ),
                     side_effects=tuple(patient.side_effects),
-                    preventives=tuple(patient.preventives),
-                    other_toxins=tuple(patient.other_toxins),
+                    preventives=tuple(record for _, record in patient.preventives.values()),
+                    other_toxins=tuple(record for _, record in patient.other_toxins.values()),
                 )
             )
         return tuple(records)
@@ -706,6 +722,18 @@ def _nul_places(value: Any, where: str) -> Iterator[str]:
             yield from _nul_places(item, f"{where}[{index}]")
 
 
+def _trimmed(value: Any) -> Any:
+    """``value`` with every text trimmed, as the CSV readers trim every value: text read with a space or line
+    break at an end would differ from the same text read back from a CSV export, and each import would change it."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Mapping):
+        return {key: _trimmed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(item) for item in value]
+    return value
+
+
 def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_TYPES) -> tuple[PatientRecord, ...]:
     """The patients of a Bundle, or ``BundleInvalidError`` listing every located problem (nothing partial)."""
     if not isinstance(document, Mapping) or document.get("resourceType") != "Bundle":
@@ -721,6 +749,7 @@ def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_T
         raise BundleInvalidError([Problem(deep, NESTED_TOO_DEEPLY)])
     problems, document = _validated(document)
     problems = problems or [Problem(where, NUL_IN_TEXT) for where in _nul_places(document, "Bundle")]
+    document = _trimmed(document)
     if problems:
         raise BundleInvalidError(problems)
     reader = _Reader(today=today)

@@ -24,6 +24,7 @@ from onaboard.clinical import (
     RETREATMENT_INTERVAL_DAYS,
     WEEK24_PERIOD,
     Hit6Change,
+    InjectionPlan,
     Muscle,
     PromError,
     Side,
@@ -286,12 +287,39 @@ def _site_rows(session: InjectionSession) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class StoredFigure:
+    """A figure stored with the session that disagrees with the one its recorded sites give."""
+
+    name: str
+    stored: int
+    from_sites: int
+
+
+def _stored_disagreements(session: InjectionSession, plan: InjectionPlan) -> list[StoredFigure]:
+    """The session's stored vials, units given and units discarded that differ from the sites' plan."""
+    figures = (
+        (_("vials opened"), session.vials_used, plan.vials),
+        (_("units given"), session.total_units, plan.total_units),
+        (_("units discarded"), session.discarded_units, plan.discarded_units),
+    )
+    return [
+        StoredFigure(name, stored, computed)
+        for name, stored, computed in figures
+        if stored is not None and stored != computed
+    ]
+
+
 def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
     """The procedure note. Complications, side effects and a check override are clinical notes: they are written
     for clinical staff (and the command line, run by the clinic's operator), and left out for billing and admin
-    staff, who may print the note for a claim but see no clinical notes anywhere else in the app."""
+    staff, who may print the note for a claim but see no clinical notes anywhere else in the app
+    (``sees_clinical_notes``).
+
+    Vials, units and the discarded units are the sites' (the engine plan's), the source of the claim lines beside
+    them; figures stored with the session (an import may carry its own) that disagree are listed as a warning."""
     session = _session(facts, session_id)
-    clinical = user is None or can(user, Capability.VIEW_CLINICAL)
+    clinical = sees_clinical_notes(user)
     plan = session_plan(session)
     request = _request_of(facts.patient, Stage.CONTINUATION if session != facts.recorded[0] else Stage.INITIAL)
     return {
@@ -303,6 +331,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         if plan
         else [],
         "billing_lines": plan.billing_lines if plan else (),
+        "stored_disagreements": _stored_disagreements(session, plan) if plan else [],
         "cycle_number": list(facts.recorded).index(session) + 1,
         "clinical_notes": clinical,
         "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")) if clinical else [],

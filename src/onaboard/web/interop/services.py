@@ -68,6 +68,9 @@ SESSION_PARTS = {
 }
 """What each part of a session is called in a refusal (the CSV's and the Bundle's words differ; these are the
 record's)."""
+NO_SESSION_THAT_DAY = gettext_noop(
+    "the side effect {kind} from {onset} is attributed to a session on {day}, but no session is recorded that day"
+)
 IMPORT_COUNTS = gettext_noop("{kind}: {created} created, {updated} updated, {unchanged} unchanged")
 
 Progress = Callable[[int], None]
@@ -448,6 +451,13 @@ def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summa
 def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
     stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
     sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
+    unknown = [
+        gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
+        for effect in record.side_effects
+        if effect.session_date is not None and effect.session_date not in sessions
+    ]
+    if unknown:  # stored without its session, it would differ from the file at every import ("1 updated" each time)
+        raise ValueError("; ".join(unknown))
 
     def same_day(effect: Any, row: SideEffect) -> bool:
         return effect.kind == row.kind and effect.onset == row.onset
