@@ -549,3 +549,40 @@ def test_unknown_side_is_refused() -> None:
 def test_plan_error_is_a_value_error() -> None:
     """PlanError is a ValueError, so callers that catch bad input catch it."""
     assert issubclass(PlanError, ValueError)
+
+
+def test_a_plan_of_label_doses_departs_from_nothing():
+    """The 31 fixed sites, and every follow-the-pain plan the engine allows, are at the label's dose everywhere."""
+    from onaboard.clinical.preempt import label_dose_departures
+
+    assert label_dose_departures(preempt_plan()) == ()
+    assert label_dose_departures(preempt_plan(follow_the_pain=dict(FOLLOW_THE_PAIN_MAX_SITES))) == ()
+
+
+def test_sites_off_the_label_dose_and_muscles_over_their_maximum_are_named():
+    """40 U at one temporalis follow-the-pain site is named by muscle and side, and temporalis at 80 U is above
+    its 50 U maximum (40 U fixed + 10 U follow-the-pain, Blumenfeld 2010); 10 U neck sites take the neck past 20 U."""
+    from onaboard.clinical.preempt import (
+        MAX_MUSCLE_UNITS,
+        MUSCLE_ABOVE_MAXIMUM,
+        SITES_NOT_LABEL_DOSE,
+        _volume_for,
+        label_dose_departures,
+    )
+
+    assert (MAX_MUSCLE_UNITS[Muscle.TEMPORALIS], MAX_MUSCLE_UNITS[Muscle.CERVICAL_PARASPINAL]) == (50, 20)
+    sites = [
+        InjectionSite(s.muscle, s.side, 40, follow_the_pain=True, volume_ml=_volume_for(40)) if s.follow_the_pain else s
+        for s in preempt_plan(follow_the_pain={"temporalis": 1}).sites
+    ]
+    assert label_dose_departures(plan_from_sites(sites)) == (
+        SITES_NOT_LABEL_DOSE.format(muscle="temporalis", side="left", count=1, sites=5, per_site=5, units="40"),
+        MUSCLE_ABOVE_MAXIMUM.format(muscle="temporalis", units=80, limit=50),
+    )
+    neck = [
+        InjectionSite(s.muscle, s.side, 10, volume_ml=_volume_for(10)) if s.muscle is Muscle.CERVICAL_PARASPINAL else s
+        for s in preempt_plan().sites
+    ]
+    departures = label_dose_departures(plan_from_sites(neck))
+    assert departures[-1] == MUSCLE_ABOVE_MAXIMUM.format(muscle="cervical_paraspinal", units=40, limit=20)
+    assert len(departures) == 3  # left, right, and the muscle's total

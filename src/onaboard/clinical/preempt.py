@@ -31,6 +31,7 @@ __all__ = [
     "FIXED_SITE_COUNT",
     "FOLLOW_THE_PAIN_MAX_SITES",
     "HCPCS_ONABOTULINUMTOXINA",
+    "MAX_MUSCLE_UNITS",
     "MAX_SESSION_SITES",
     "MAX_SESSION_UNITS",
     "SALINE_ML_BY_VIAL_UNITS",
@@ -48,6 +49,7 @@ __all__ = [
     "Reconstitution",
     "Side",
     "follow_the_pain_sites",
+    "label_dose_departures",
     "plan_from_sites",
     "preempt_plan",
 ]
@@ -134,6 +136,16 @@ J Headache Pain 2018;19:91: 155-195 U)."""
 MAX_SESSION_SITES = 39
 """PREEMPT maximum per session: 31 fixed + 8 follow-the-pain sites (Blumenfeld 2010; EHF 2018: 31-39 sites)."""
 
+MAX_MUSCLE_UNITS: Mapping[Muscle, int] = MappingProxyType(
+    {
+        muscle: (len(FIXED_SITES[muscle]) + FOLLOW_THE_PAIN_MAX_SITES.get(muscle, 0)) * UNITS_PER_SITE
+        for muscle in Muscle
+    }
+)
+"""The most a muscle takes in one PREEMPT session: its fixed sites plus its follow-the-pain sites, 5 U each
+(Blumenfeld 2010: temporalis 50 U, occipitalis 40 U, trapezius 50 U, the other muscles their fixed dose; the
+occipitalis figure is derived, see ``FOLLOW_THE_PAIN_MAX_SITES``)."""
+
 HCPCS_ONABOTULINUMTOXINA = "J0585"
 """HCPCS J0585: injection, onabotulinumtoxinA, 1 unit (one BOTOX unit is one billing unit)."""
 
@@ -156,6 +168,11 @@ SITE_VOLUME = "site: {units} U is {expected} mL at 5 U per 0.1 mL, got {volume} 
 SITE_MIDLINE_ONLY = "site: procerus is a single midline site, got side {side}"
 SITE_BILATERAL = "site: {muscle} is injected left or right, got side {side}"
 FIXED_SITE_COUNT_MISMATCH = "fixed sites: {muscle} {side} has {count}, PREEMPT requires {expected}"
+SITES_NOT_LABEL_DOSE = (
+    "site dose: {muscle} {side} has {count} of {sites} sites not at the label's {per_site} U (0.1 mL): {units} U there"
+)
+MUSCLE_ABOVE_MAXIMUM = "site dose: {muscle} totals {units} U, above the PREEMPT maximum of {limit} U for that muscle"
+LABEL_SITE_DOSE = "site dose: every site is the label's {per_site} U (0.1 mL)"
 DOSE_LIMIT = "dose: the plan totals {total} U over {sites} sites, above the PREEMPT maximum of {limit} U per session"
 
 
@@ -334,6 +351,45 @@ class InjectionPlan:
 
 
 # --- Rules ------------------------------------------------------------------------------------------------------
+
+
+def label_dose_departures(plan: InjectionPlan) -> tuple[str, ...]:
+    """Where a plan's doses depart from the label: sites not at its 5 U (0.1 mL) per site, per muscle and side, and
+    muscles above their PREEMPT maximum (``MAX_MUSCLE_UNITS``). Empty for a plan of 5 U sites, which
+    ``plan_from_sites`` already keeps within every muscle's maximum.
+
+    The BOTOX PI (Chronic Migraine) gives 0.1 mL = 5 U at each site, and clinical-facts 1.1 lists "every site = 5
+    U" among the invariants. ``plan_from_sites`` still records other doses, because the record must hold what was
+    given; these departures are what a recorder must knowingly override, with a reason.
+    """
+    problems = []
+    for (muscle, side), units in _units_by_place(plan.sites).items():
+        departing = [u for u in units if u != UNITS_PER_SITE]
+        if departing:
+            problems.append(
+                SITES_NOT_LABEL_DOSE.format(
+                    muscle=muscle.value,
+                    side=side.value,
+                    count=len(departing),
+                    sites=len(units),
+                    per_site=UNITS_PER_SITE,
+                    units=" + ".join(str(u) for u in departing),
+                )
+            )
+    for muscle, dose in plan.by_muscle.items():
+        if dose.units > MAX_MUSCLE_UNITS[muscle]:
+            problems.append(
+                MUSCLE_ABOVE_MAXIMUM.format(muscle=muscle.value, units=dose.units, limit=MAX_MUSCLE_UNITS[muscle])
+            )
+    return tuple(problems)
+
+
+def _units_by_place(sites: Iterable[InjectionSite]) -> dict[tuple[Muscle, Side], list[int]]:
+    """Each muscle and side's site units, in PREEMPT muscle order."""
+    found: dict[tuple[Muscle, Side], list[int]] = {}
+    for site in sorted(sites, key=lambda s: (list(Muscle).index(s.muscle), list(Side).index(s.side))):
+        found.setdefault((site.muscle, site.side), []).append(site.units)
+    return found
 
 
 def _follow_the_pain_problem(muscle: Muscle, count: int) -> str | None:

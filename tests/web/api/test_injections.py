@@ -354,3 +354,19 @@ def test_a_patient_cannot_review(world, api_as, today):
     reported = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body).json()
     review = {"grade": "mild", "related_to_treatment": None}
     assert _post(api_as("patient"), f"/api/side-effects/{reported['id']}/review", review).status_code == 404
+
+
+def test_a_dose_off_the_label_needs_an_override_through_the_api_too(world, api_as, today):
+    """40 U at one temporalis follow-the-pain site (80 U in the muscle, above its 50 U maximum) is 422 naming the
+    dose-per-site check, as the session screen refuses it; with a reason it is recorded as given."""
+    sites = [*_preempt_sites(), {"muscle": "temporalis", "side": "left", "units": 40, "follow_the_pain": True}]
+    refused = _record(api_as("nurse"), world.own_patient, _session_body(today, sites=sites))
+    assert refused.status_code == 422
+    assert [p["loc"][-1] for p in refused.json()["detail"] if p["loc"][-1].startswith("checks.")] == [
+        "checks.site_dose",
+        "checks.site_dose",
+    ]
+    body = _session_body(today, sites=sites, override_reason="tender left temple; discussed with the patient")
+    recorded = _record(api_as("nurse"), world.own_patient, body)
+    assert recorded.status_code == 201
+    assert recorded.json()["overridden_checks"] == ["site_dose"]

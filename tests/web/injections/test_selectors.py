@@ -31,7 +31,7 @@ def test_a_standard_plan_passes_every_check(patient):
     assert checks.plan.total_units == 155
     assert checks.failing == ()
     assert checks.safety.verdict is SafetyVerdict.CLEAR
-    assert [check.tone for check in checks.checks] == ["ok", "ok", "ok"]
+    assert [check.tone for check in checks.checks] == ["ok", "ok", "ok", "ok"]
 
 
 def test_an_invalid_plan_lists_the_engines_problems(patient):
@@ -48,7 +48,8 @@ def test_a_date_before_birth_waits_for_a_corrected_date_instead_of_crashing(pati
     checks = checks_for(patient, day=before)
     assert checks.safety is None
     expected = selectors.BEFORE_BIRTH.format(date=before, birth=patient.birth_date)
-    assert [check.reasons for check in checks.checks] == [(expected,)] * 3
+    assert [check.reasons for check in checks.checks[:3]] == [(expected,)] * 3
+    assert checks.site_dose.passed is True  # the doses per site need no date
 
 
 def test_the_interval_is_checked_against_the_session_after_too(nurse, patient):
@@ -86,10 +87,10 @@ def test_unanswered_safety_questions_are_listed_apart(world):
 
 
 def test_without_a_date_the_checks_wait(patient):
-    """No date yet: the plan is built, the checks are not run."""
+    """No date yet: the plan is built, the checks that need the date are not run (the dose per site needs none)."""
     checks = checks_for(patient, day=None)
     assert checks.plan is not None
-    assert [check.passed for check in checks.checks] == [None, None, None]
+    assert [check.passed for check in checks.checks] == [None, None, None, True]
 
 
 def test_failing_codes_name_the_checks_to_override(nurse, patient):
@@ -155,7 +156,7 @@ def test_a_booked_session_has_no_plan(patient):
 def test_recorded_sites_are_drawn_where_they_were_stored(nurse, patient):
     """The map of a recorded session numbers sites per muscle and side and keeps their points."""
     sites = [*fixed_entries(), SiteEntry("occipitalis", "right", 10, True, "back", 600, 470)]
-    session = record(user=nurse, patient=patient, date=DAY, sites=sites)
+    session = record(user=nurse, patient=patient, date=DAY, sites=sites, override_reason="10 U where it hurts most")
     drawn = selectors.session_map_sites(session)
     assert len(drawn) == 32
     extra = drawn[-1]
@@ -174,3 +175,15 @@ def test_the_schedule_comes_from_the_recorded_sessions(nurse, patient):
     schedule = selectors.patient_schedule(patient, today=TODAY)
     assert schedule.next_due == DAY + dt.timedelta(days=84)
     assert selectors.open_booking(patient).date == schedule.next_due
+
+
+def test_a_site_off_the_label_dose_fails_the_dose_per_site_check(patient):
+    """40 U at one temporalis follow-the-pain site fails the check with the engine's reasons (site and muscle
+    maximum), so recording it needs an override reason like the other checks."""
+    from onaboard.clinical.preempt import MUSCLE_ABOVE_MAXIMUM
+
+    sites = [*fixed_entries(), SiteEntry("temporalis", "left", 40, True)]
+    checks = checks_for(patient, sites=sites)
+    assert checks.site_dose.failed
+    assert checks.failing_codes == ("site_dose",)
+    assert checks.site_dose.reasons[-1] == MUSCLE_ABOVE_MAXIMUM.format(muscle="temporalis", units=80, limit=50)

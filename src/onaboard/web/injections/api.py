@@ -2,8 +2,8 @@
 (list, detail, report, review).
 
 Recording goes through ``injections.services.injection_session_record``, the same service as the session screen,
-so the plan, the 12-week interval, the cumulative dose and the safety screen are checked the same way, an
-override needs a reason, and two people cannot record one session (the second gets 409).
+so the plan, the 12-week interval, the cumulative dose, the safety screen and the dose per site are checked the same
+way, an override needs a reason, and two people cannot record one session (the second gets 409).
 """
 
 from __future__ import annotations

@@ -94,7 +94,8 @@ class InjectionSessionIn(Schema):
     product_expiry: dt.date
     override_reason: str = Field(
         "",
-        description="Needed when the 12-week interval, the cumulative dose or the safety screen fails; recorded.",
+        description="Needed when the 12-week interval, the cumulative dose, the safety screen or the dose per site "
+        "(the label's 5 U) fails; recorded.",
     )
     complications: str = ""
     booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")

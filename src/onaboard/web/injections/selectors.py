@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
     UNITS_PER_0_1_ML,
+    UNITS_PER_SITE,
     VOLUME_PER_SITE_ML,
     DoseCheck,
     FindingKind,
@@ -38,6 +39,7 @@ from onaboard.clinical import (
     ToxinDose,
     cumulative_dose_check,
     interval_check,
+    label_dose_departures,
     later_window_checks,
     plan_from_sites,
     safety_screen,
@@ -54,6 +56,8 @@ SIDE_EFFECT_NOT_FOUND = gettext_noop("No such side effect.")
 BOTOX_PRODUCT = "BOTOX (onabotulinumtoxinA)"
 """The product every chronic-migraine session gives; other botulinum toxins are recorded as OtherToxinTreatment."""
 
+NO_PLAN = gettext_noop("the doses per site are checked once the plan is valid")
+LABEL_DOSES = gettext_noop("every site is the label's {per_site} U (0.1 mL), within each muscle's PREEMPT maximum")
 NO_UNITS = gettext_noop("no units entered yet, so the cumulative dose cannot be checked")
 NO_DATE = gettext_noop("enter the session date to run the 12-week and cumulative-dose checks")
 BEFORE_BIRTH = gettext_noop("the session date {date} is before the patient's birth date ({birth}); check the year")
@@ -213,12 +217,14 @@ class CheckCode(enum.StrEnum):
     INTERVAL = "interval"
     CUMULATIVE_DOSE = "cumulative_dose"
     CONTRAINDICATION = "contraindication"
+    SITE_DOSE = "site_dose"
 
 
 CHECK_TITLES = {
     CheckCode.INTERVAL: _("12-week interval"),
     CheckCode.CUMULATIVE_DOSE: _("cumulative dose (400 U in 3 months)"),
     CheckCode.CONTRAINDICATION: _("safety screen contraindication"),
+    CheckCode.SITE_DOSE: _("dose per site (the label's 5 U)"),
 }
 
 
@@ -256,20 +262,21 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class SessionChecks:
-    """The plan the engine built (or why it refused), and the three checks recording must pass or override."""
+    """The plan the engine built (or why it refused), and the four checks recording must pass or override."""
 
     plan: InjectionPlan | None
     plan_problems: tuple[str, ...]
     interval: CheckResult
     cumulative_dose: CheckResult
     contraindication: CheckResult
+    site_dose: CheckResult
     safety: SafetyScreen | None
     interval_checks: tuple[IntervalCheck, ...] = ()
     dose_check: DoseCheck | None = None
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
-        return (self.interval, self.cumulative_dose, self.contraindication)
+        return (self.interval, self.cumulative_dose, self.contraindication, self.site_dose)
 
     @property
     def failing(self) -> tuple[CheckResult, ...]:
@@ -331,7 +338,8 @@ def session_checks(
     vial_units: int | None,
     exclude: InjectionSession | None = None,
 ) -> SessionChecks:
-    """Build the plan with the engine and run the 12-week, cumulative-dose and safety checks for a session.
+    """Build the plan with the engine and run the 12-week, cumulative-dose, safety and dose-per-site checks for a
+    session.
 
     ``exclude`` is the session being recorded (a booking), left out of the patient's history. The 12-week rule is
     checked against the recorded sessions before and after ``date``; the cumulative dose counts recorded
@@ -344,6 +352,7 @@ def session_checks(
     except PlanError as error:
         plan, problems = None, error.problems
     units = plan.total_units if plan else sum(entry.units or 0 for entry in sites if (entry.units or 0) > 0)
+    site_dose = _site_dose_result(plan)
     before_birth = date is not None and patient.birth_date is not None and date < patient.birth_date
     if date is None or before_birth:
         waiting = (
@@ -355,6 +364,7 @@ def session_checks(
             CheckResult(CheckCode.INTERVAL, None, waiting),
             CheckResult(CheckCode.CUMULATIVE_DOSE, None, waiting),
             CheckResult(CheckCode.CONTRAINDICATION, None, waiting),
+            site_dose,
             None,
         )
     interval, interval_checks = _interval_result(patient, date, exclude)
@@ -366,7 +376,20 @@ def session_checks(
         screen.reasons,
         caution=screen.verdict is not SafetyVerdict.CLEAR,
     )
-    return SessionChecks(plan, problems, interval, dose, contraindication, screen, interval_checks, dose_check)
+    return SessionChecks(
+        plan, problems, interval, dose, contraindication, site_dose, screen, interval_checks, dose_check
+    )
+
+
+def _site_dose_result(plan: InjectionPlan | None) -> CheckResult:
+    """The engine's departures from the label's dose per site (``label_dose_departures``): recorded as given, but
+    only with an override reason, like the other checks."""
+    if plan is None:
+        return CheckResult(CheckCode.SITE_DOSE, None, (gettext(NO_PLAN),))
+    departures = label_dose_departures(plan)
+    if departures:
+        return CheckResult(CheckCode.SITE_DOSE, False, departures)
+    return CheckResult(CheckCode.SITE_DOSE, True, (gettext(LABEL_DOSES).format(per_site=UNITS_PER_SITE),))
 
 
 # --- Recorded sessions as the engine and the map see them -------------------------------------------------------

@@ -1,8 +1,8 @@
 """Recording and booking injection sessions, and reporting and reviewing side effects.
 
-Every rule is the engine's: the plan (``plan_from_sites``), the 12-week interval, the cumulative dose and the
-safety screen come from ``selectors.session_checks``; the next date from ``schedule_status``. Each service writes
-its rows and the audit trail in one transaction.
+Every rule is the engine's: the plan (``plan_from_sites``), the 12-week interval, the cumulative dose, the safety
+screen and the dose per site (``label_dose_departures``) come from ``selectors.session_checks``; the next date from
+``schedule_status``. Each service writes its rows and the audit trail in one transaction.
 """
 
 from __future__ import annotations
