@@ -49,18 +49,19 @@ def test_a_birth_date_must_be_past_and_plausible(world):
 
 
 def test_a_corrected_birth_date_may_not_fall_after_the_records_first_day(world):
-    """A birth date on or after the patient's first recorded session or diary day is refused, naming that day (the
-    record would describe days before the birth, and the engine cannot assess them)."""
+    """A birth date after the patient's first recorded session or diary day is refused, naming that day (the
+    record would describe days before the birth, and the engine cannot assess them); the day itself is allowed,
+    as the diary and the session screen allow a day on the birth date."""
     patient = world.same_clinic_patient
     first = timezone.localdate() - timedelta(days=200)
     InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
     DiaryEntryFactory(patient=patient, date=first + timedelta(days=10))
     edit = {**_demographics(record_number=patient.record_number), "version": str(patient.version)}
-    for refused in (first, first + timedelta(days=1)):
+    for refused in (first + timedelta(days=1), first + timedelta(days=9)):
         form = PatientEditForm({**edit, "birth_date": refused.isoformat()}, patient=patient)
         assert form.errors["birth_date"] == [str(BIRTH_AFTER_RECORDS) % {"date": first.isoformat()}]
-    day_before = (first - timedelta(days=1)).isoformat()
-    assert PatientEditForm({**edit, "birth_date": day_before}, patient=patient).is_valid()
+    for allowed in (first, first - timedelta(days=1)):
+        assert PatientEditForm({**edit, "birth_date": allowed.isoformat()}, patient=patient).is_valid()
 
 
 def test_a_date_is_typed_year_first_and_never_guessed_from_slashes(world):

@@ -24,7 +24,7 @@ from onaboard.web.patients.selectors import first_record_date, record_number_tak
 
 DATE_IN_FUTURE = _("This date is after today.")
 BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
-BIRTH_AFTER_RECORDS = _("The record holds a diary day or session on %(date)s: the birth date must be before it.")
+BIRTH_AFTER_RECORDS = _("The record holds a diary day or session on %(date)s: the birth date cannot be after it.")
 RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
 STOP_BEFORE_START = _("The stop date is before the start date.")
 STOP_WHILE_ONGOING = _("A medicine the patient still takes has no stop date: clear it or choose why it stopped.")
@@ -90,7 +90,7 @@ class PatientForm(forms.ModelForm):
         if value is not None and timezone.localdate().year - value.year > OLDEST_AGE_YEARS:
             raise forms.ValidationError(BIRTH_DATE_TOO_EARLY, code="too_early")
         first = first_record_date(self.patient) if value is not None and self.patient is not None else None
-        if first is not None and value is not None and value >= first:
+        if first is not None and value is not None and value > first:  # the diary and sessions refuse days before it
             raise forms.ValidationError(BIRTH_AFTER_RECORDS, code="after_records", params={"date": first.isoformat()})
         return value
 
