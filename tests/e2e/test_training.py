@@ -16,6 +16,7 @@ from tests.e2e.browsing import Browsing
 from tests.web.conftest import World
 from tests.web.factories import UserFactory
 from tests.web.training.conftest import (
+    TREATED_SEED,
     engine_first_visit,
     engine_week24,
     exact_placements,
@@ -167,6 +168,9 @@ def test_a_trainee_works_through_a_graded_case(browsing: Browsing, world: World)
     page.goto("/training/cases/")
     page.get_by_role("button", name="Start a new case").click()
     attempt = CaseAttempt.objects.get(trainee=world.users["trainee"])
+    CaseAttempt.objects.filter(pk=attempt.pk).update(seed=TREATED_SEED)  # a patient the engine treats: week 24 too
+    attempt.refresh_from_db()
+    page.reload()
     first = engine_first_visit(attempt)
     browsing.shot(page, "case")
     page.locator(f"input[name='eligibility'][value='{first['eligibility']}']").check()
