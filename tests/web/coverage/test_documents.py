@@ -13,7 +13,7 @@ from onaboard.web.accounts.models import Role
 from onaboard.web.coverage.documents import NO_TREATMENT, DocumentKind, document_context, document_pdf
 from onaboard.web.coverage.selectors import CoverageUnavailableError
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.injections.models import InjectionSession
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.patients.access import Capability, can
 from tests.builders import period_rows
 from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
@@ -204,6 +204,34 @@ def test_the_procedure_note_takes_vials_and_discarded_units_from_the_sites_and_w
     assert "vials opened: 2 stored, 1 from the sites" in text
     assert "units discarded: 0 stored, 45 from the sites" in text
     assert "units given:" not in text
+
+
+def test_the_after_care_sheet_of_an_earlier_session_names_the_session_that_followed_it(world, treated):
+    """The sheet of the first session, printed later, says the next treatment was the second session (not the
+    patient's open booking) and names the session's date instead of speaking of "today"."""
+    first, second = treated.sessions[0], treated.sessions[1]
+    InjectionSession.objects.create(
+        patient=treated.patient, date=treated.today + timedelta(days=7), status=SessionStatus.BOOKED
+    )
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=first.external_id)
+    assert (
+        f"Your next treatment after this one was given on {second.date:%A} {second.date.day} {second.date:%B %Y}"
+        in text
+    )
+    assert "booked for" not in text
+    assert f"this sheet explains your treatment on {first.date.day} {first.date:%B %Y}" in text
+    assert "what was done today" not in text
+
+
+def test_the_after_care_sheet_printed_on_the_session_day_speaks_of_today_and_the_booking(world, treated):
+    """Printed on the day of the latest session, the sheet speaks of what was done today and gives the open
+    booking after it."""
+    last = treated.sessions[-1]
+    booked = last.date + timedelta(days=84)
+    InjectionSession.objects.create(patient=treated.patient, date=booked, status=SessionStatus.BOOKED)
+    _, text = _text(world, treated.patient, last.date, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "this sheet explains what was done today" in text
+    assert f"Your next treatment is booked for {booked:%A} {booked.day} {booked:%B %Y}" in text
 
 
 @pytest.mark.parametrize("role", [Role.BILLING, Role.ADMIN])

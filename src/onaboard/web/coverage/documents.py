@@ -339,18 +339,35 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
     }
 
 
-def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date, bool]:
-    """The next booked session after this one, else the earliest date for the next (12 weeks later)."""
+class NextSession(enum.StrEnum):
+    """What the after-care sheet knows of the treatment after its session."""
+
+    GIVEN = "given"
+    """A later session is recorded (the sheet of an earlier session, printed afterwards)."""
+    BOOKED = "booked"
+    DUE = "due"
+    """Neither: the earliest date for the next, 12 weeks after this one."""
+
+
+def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date, NextSession]:
+    """The session after this one: the next recorded, else the open booking when later, else the earliest date for
+    the next (12 weeks later)."""
+    given = next((s for s in facts.recorded if s.date > session.date), None)
+    if given is not None:
+        return given.date, NextSession.GIVEN
     booked = facts.booked
     if booked is not None and booked.date > session.date:
-        return booked.date, True
-    return session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS), False
+        return booked.date, NextSession.BOOKED
+    return session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS), NextSession.DUE
 
 
 def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
+    """The after-care sheet of one session. Printed on the session's day it speaks of "today"; printed on another
+    day (a copy, or the sheet of an earlier session) it names the session's date, and the next treatment is the
+    one that followed it, not the patient's open booking."""
     session = _session(facts, session_id)
     plan = session_plan(session)
-    next_day, booked = _next_date(facts, session)
+    next_day, next_kind = _next_date(facts, session)
     return {
         **_common(facts, user),
         "session": session,
@@ -363,7 +380,8 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         ],
         "urgent_effects": [kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS],
         "next_date": next_day,
-        "next_booked": booked,
+        "next_kind": next_kind.value,
+        "printed_on_session_day": session.date == facts.today,
         "has_portal": facts.patient.user_id is not None,
     }
 
