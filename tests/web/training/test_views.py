@@ -176,6 +176,9 @@ def test_unreadable_placements_are_refused_on_the_page(client, world):
     assert "placement 1: unknown muscle" in response.content.decode()
     attempt.refresh_from_db()
     assert attempt.submitted is None
+    nested = client.post(url, {"placements": "[" * 100_000 + "]" * 100_000})  # past json's recursion limit
+    assert nested.status_code == 200
+    assert "The placements could not be read." in nested.content.decode()
 
 
 def test_a_case_is_decided_in_two_visits_with_feedback(client, world):

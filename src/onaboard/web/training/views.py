@@ -179,7 +179,7 @@ def site_attempt(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     if request.method == "POST" and attempt.submitted is None:
         try:
             placements = services.parse_placements(json.loads(request.POST.get("placements") or "[]"))
-        except (json.JSONDecodeError, services.TrainingError) as problem:
+        except (json.JSONDecodeError, RecursionError, services.TrainingError) as problem:  # RecursionError: too deep
             error = (
                 str(problem) if isinstance(problem, services.TrainingError) else _("The placements could not be read.")
             )
