@@ -247,28 +247,37 @@ def medication_administration(patient_key: str, session: SessionRecord) -> dict[
     return resource
 
 
-def appointment_resource(patient_key: str, session: SessionRecord) -> dict[str, Any]:
-    """A booked (or cancelled) session. Sessions are booked by day, not by time, so the day is the requested
-    period and ``start`` is left out."""
+def appointment_resource(patient_key: str, session: SessionRecord, zone: dt.tzinfo = dt.UTC) -> dict[str, Any]:
+    """A booked (or cancelled) session. Sessions are booked by day, not by time: the day is the requested period,
+    and ``start`` and ``end`` (which a booked Appointment must have, FHIR app-3) span the whole day in ``zone``, the
+    clinic's time zone, from its midnight to the next."""
+    start = dt.datetime.combine(session.date, dt.time.min, zone)
+    end = dt.datetime.combine(session.date + dt.timedelta(days=1), dt.time.min, zone)
     return {
         "resourceType": "Appointment",
         "id": session.key,
         "status": "cancelled" if session.status == "cancelled" else "booked",
         "serviceType": [concept(codes.CPT, *codes.CPT_CHEMODENERVATION)],
         "description": "onabotulinumtoxinA session (PREEMPT)",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
         "requestedPeriod": [{"start": session.date.isoformat(), "end": session.date.isoformat()}],
         "participant": [{"actor": ref(patient_key), "status": "accepted"}],
     }
 
 
 def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
+    """The cycles: an activity per session, a booking as its ``reference`` (an Appointment) and a recorded session
+    as its ``outcomeReference`` (the MedicationAdministration, which ``reference`` may not name); ``addresses`` the
+    Condition when there is one (FHIR allows no empty list)."""
     if not record.sessions:
         return None
-    activities = []
-    for session in record.sessions:
-        activities.append({"reference": ref(session.key)})
+    activities = [
+        {"outcomeReference": [ref(session.key)]} if session.status == "recorded" else {"reference": ref(session.key)}
+        for session in record.sessions
+    ]
     booked = any(session.status == "booked" for session in record.sessions)
-    return {
+    resource: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": derived_id(record.key, "care-plan"),
         "status": "active" if booked else "completed",
@@ -277,9 +286,11 @@ def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
         "title": CARE_PLAN_TITLE,
         "subject": ref(record.key),
         "period": {"start": record.sessions[0].date.isoformat()},
-        "addresses": [ref(derived_id(record.key, "condition"))] if record.condition else [],
-        "activity": activities,
     }
+    if record.condition:
+        resource["addresses"] = [ref(derived_id(record.key, "condition"))]
+    resource["activity"] = activities
+    return resource
 
 
 def adverse_event(record: PatientRecord, effect: SideEffectRecord) -> dict[str, Any]:
@@ -344,8 +355,8 @@ def medication_statements(record: PatientRecord) -> list[dict[str, Any]]:
     return statements
 
 
-def patient_resources(record: PatientRecord) -> list[dict[str, Any]]:
-    """Every resource of one patient, the Patient first, each kind in date order."""
+def patient_resources(record: PatientRecord, zone: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
+    """Every resource of one patient, the Patient first, each kind in date order; ``zone`` is the clinic's."""
     resources: list[dict[str, Any] | None] = [patient_resource(record), condition_resource(record)]
     resources.extend(diary_observation(record.key, day) for day in record.diary)
     resources.extend(questionnaire_response(record.key, response) for response in record.questionnaires)
@@ -354,7 +365,7 @@ def patient_resources(record: PatientRecord) -> list[dict[str, Any]]:
             resources.append(procedure_resource(record.key, session))
             resources.append(medication_administration(record.key, session))
         else:
-            resources.append(appointment_resource(record.key, session))
+            resources.append(appointment_resource(record.key, session, zone))
     resources.append(care_plan_resource(record))
     resources.extend(adverse_event(record, effect) for effect in record.side_effects)
     resources.extend(medication_statements(record))
@@ -362,15 +373,20 @@ def patient_resources(record: PatientRecord) -> list[dict[str, Any]]:
 
 
 def bundle(
-    records: Iterable[PatientRecord], *, kind: str = "transaction", timestamp: dt.datetime | None = None
+    records: Iterable[PatientRecord],
+    *,
+    kind: str = "transaction",
+    timestamp: dt.datetime | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> dict[str, Any]:
-    """The Bundle (``transaction``, ``collection`` or ``searchset``) of every record's resources, validated.
+    """The Bundle (``transaction``, ``collection`` or ``searchset``) of every record's resources, validated;
+    ``zone`` is the clinic's time zone, in which a booking's day starts and ends.
 
     A transaction's entries PUT each resource by id, so posting the Bundle back is an update, never a copy.
     """
     entries = []
     for record in records:
-        for resource in patient_resources(record):
+        for resource in patient_resources(record, zone):
             entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
             if kind == "transaction":
                 entry["request"] = {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}

@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils import timezone
+
 from onaboard.clinical import ChronicMigraine, DiaryDay, PatientDiary, assess, write_diary
 from onaboard.interop.fhir import bundle
 from onaboard.interop.fhir.records import (
@@ -137,7 +139,12 @@ def patients_export(
             for patient in listed
         ),
     )
-    return bundle(records, kind=kind, timestamp=dt.datetime.now(tz=dt.UTC).replace(microsecond=0))
+    return bundle(
+        records,
+        kind=kind,
+        timestamp=dt.datetime.now(tz=dt.UTC).replace(microsecond=0),
+        zone=timezone.get_default_timezone(),
+    )
 
 
 def diary_csv_export(*, user: Any, patient: Patient, how: str) -> tuple[str, int]:

@@ -1,0 +1,57 @@
+"""Export (onaboard/interop/fhir/build.py): FHIR invariants fhir.resources does not check, and older Bundles."""
+
+from __future__ import annotations
+
+import dataclasses
+from zoneinfo import ZoneInfo
+
+from onaboard.interop.fhir import bundle, read_bundle
+from onaboard.interop.fhir.build import derived_id
+from onaboard.interop.fhir.records import ConditionRecord
+from tests.interop.test_fhir_read import TODAY, _record
+
+
+def _resources(document: dict, resource_type: str) -> list[dict]:
+    return [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == resource_type]
+
+
+def test_a_booking_has_a_start_and_an_end_spanning_its_day_in_the_clinics_zone():
+    """A booked Appointment must have start and end (FHIR app-3): the booked day, from midnight to midnight in the
+    clinic's time zone (it had neither), the day itself still the requested period."""
+    document = bundle([_record()], zone=ZoneInfo("America/New_York"))
+    (appointment,) = _resources(document, "Appointment")
+    assert appointment["status"] == "booked"
+    assert (appointment["start"], appointment["end"]) == ("2026-07-26T00:00:00-04:00", "2026-07-27T00:00:00-04:00")
+    assert appointment["requestedPeriod"] == [{"start": "2026-07-26", "end": "2026-07-26"}]
+
+
+def test_the_care_plan_names_bookings_as_activities_and_recorded_sessions_as_outcomes():
+    """CarePlan.activity.reference may not be a MedicationAdministration: a recorded session is the activity's
+    outcomeReference, a booking its reference; addresses is left out without a Condition (FHIR allows no empty
+    list) and names the Condition when there is one."""
+    record = _record()
+    (plan,) = _resources(bundle([record]), "CarePlan")
+    recorded, booked = record.sessions
+    assert plan["activity"] == [
+        {"outcomeReference": [{"reference": f"urn:uuid:{recorded.key}"}]},
+        {"reference": {"reference": f"urn:uuid:{booked.key}"}},
+    ]
+    assert "addresses" not in plan
+    with_condition = dataclasses.replace(record, condition=ConditionRecord(TODAY, ("15 or more headache days",)))
+    (plan,) = _resources(bundle([with_condition]), "CarePlan")
+    assert plan["addresses"] == [{"reference": f"urn:uuid:{derived_id(record.key, 'condition')}"}]
+
+
+def test_a_bundle_in_the_older_shape_is_still_read():
+    """Bundles exported before (a booking without start and end, the care plan's activities referencing every
+    session, an empty addresses) read back to the same record as the current shape."""
+    record = _record()
+    document = bundle([record])
+    (appointment,) = _resources(document, "Appointment")
+    del appointment["start"], appointment["end"]
+    (plan,) = _resources(document, "CarePlan")
+    plan["activity"] = [{"reference": {"reference": f"urn:uuid:{s.key}"}} for s in record.sessions]
+    plan["addresses"] = []
+    (older,) = read_bundle(document, today=TODAY)
+    (current,) = read_bundle(bundle([record]), today=TODAY)
+    assert older == current == record
