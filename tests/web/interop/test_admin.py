@@ -1,0 +1,44 @@
+"""Calendar feeds in the admin (onaboard/web/interop/admin.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.interop.calendar import feed_create
+
+
+@pytest.fixture
+def superuser(world):
+    admin = world.users["admin"]
+    type(admin).objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
+    admin.refresh_from_db()
+    return admin
+
+
+def test_an_administrator_revokes_a_leaked_feed_and_it_is_audited(client, world, charted, superuser):
+    """The feeds are listed in the admin; its revoke action makes the address answer 404 and records who revoked
+    it (there was no way for an administrator to stop a leaked feed)."""
+    feed, raw = feed_create(user=world.users["patient"], patient=charted)
+    address = reverse("interop:feed", args=[raw])
+    assert Client().get(address).status_code == 200
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:interop_calendarfeed_changelist"))
+    assert feed.prefix in listing.content.decode()
+    response = client.post(
+        reverse("admin:interop_calendarfeed_changelist"), {"action": "revoke", "_selected_action": [feed.pk]}
+    )
+    assert response.status_code == 302
+    assert Client().get(address).status_code == 404
+    event = AuditEvent.objects.get(object_type="calendar_feed", action=Action.UPDATE)
+    assert (event.username, event.detail) == ("admin", "revoked")
+
+
+def test_feeds_cannot_be_added_or_deleted_in_the_admin(client, world, charted, superuser):
+    """A feed's address is shown once where it is created, and a revoked feed stays listed for the audit trail."""
+    feed, _raw = feed_create(user=world.users["patient"], patient=charted)
+    client.force_login(superuser)
+    assert client.get(reverse("admin:interop_calendarfeed_add")).status_code == 403
+    assert client.get(reverse("admin:interop_calendarfeed_delete", args=[feed.pk])).status_code == 403
