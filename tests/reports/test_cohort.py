@@ -75,6 +75,13 @@ def test_a_report_without_treated_patients_still_renders(report: CohortReport) -
     assert NO_DATA in change_plot_svg(empty)
 
 
+def test_a_cohort_without_treated_patients_has_no_age_range(report: CohortReport) -> None:
+    """Ages are taken at the first injection: without one the range is a dash, not 'None-None'."""
+    html = render_html(replace(report, age_range=(None, None)))
+    assert "None" not in html
+    assert "<td>Age range</td><td>\u2013</td>" in html
+
+
 def test_the_pdf_is_printed_from_the_html(report: CohortReport, tmp_path: Path) -> None:
     """render_pdf writes a PDF document."""
     path = tmp_path / "report.pdf"

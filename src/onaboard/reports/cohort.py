@@ -241,7 +241,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
             ["Patients / treated (at least one session)", f"{report.patients} / {report.treated}"],
             ["Women", _Raw(_proportion(report.female))],
             ["Age at the first injection, mean (95 % CI)", _Raw(f"{_number(age.mean)} ({_range(age.low, age.high)})")],
-            ["Age range", f"{low}-{high}"],
+            ["Age range", "\u2013" if low is None or high is None else f"{low}-{high}"],
             ["Preventives that failed before (number: patients)", preventives],
             [
                 "Baseline headache days, mean (complete baselines)",
