@@ -319,6 +319,12 @@ def test_what_has_not_happened_yet_is_refused_at_its_date():
     assert read_bundle(document, today=TODAY + dt.timedelta(days=1))
 
 
+def _vials_message(given: int, what: str, total: int, vial_units: int, expected: int) -> str:
+    return records.VIALS_DO_NOT_MATCH.format(
+        given=given, what=what, total=total, vial_units=vial_units, expected=expected
+    )
+
+
 def test_a_session_above_the_most_a_session_holds_is_refused_at_its_dose_and_sites():
     """A recorded session of more than 195 U (PREEMPT's follow-the-pain maximum, which recording enforces) is a
     problem at its dose; sites adding up to more than the dose say so at the sites, as the sessions CSV does (the
@@ -327,9 +333,12 @@ def test_a_session_above_the_most_a_session_holds_is_refused_at_its_dose_and_sit
     administration = _first_entry(document, "MedicationAdministration")
     resource = document["entry"][administration]["resource"]
     resource["dosage"]["dose"]["value"] = 600
+    vial = f"Bundle.entry[{administration}].resource.extension.where(url = '{fhir_codes.VIAL}')"
     assert _problems(document) == [
         (f"Bundle.entry[{administration}].resource.dosage.dose", records.DOSE_ABOVE_LIMIT.format(units=600, limit=195)),
         (f"Bundle.entry[{administration}].resource.extension", records.SITES_TOTAL.format(sites=10, total=600)),
+        (vial, _vials_message(1, "vials used", 600, 200, 3)),
+        (vial, _vials_message(190, "units discarded", 600, 200, 0)),
     ]
     resource["dosage"]["dose"]["value"] = 195.9  # not cut to 195: a dose is a whole number of units
     assert _problems(document) == [
@@ -343,6 +352,24 @@ def test_a_session_above_the_most_a_session_holds_is_refused_at_its_dose_and_sit
     assert _problems(document) == [
         (f"Bundle.entry[{administration}].resource.extension", records.SITES_TOTAL.format(sites=200, total=10)),
     ]
+
+
+def test_vials_and_discarded_units_that_do_not_match_the_dose_are_refused_at_the_vial():
+    """One 100 U vial cannot hold 10 U and leave 190 U: vials used and units discarded must be the engine's for the
+    total (the procedure note and its claim lines are worked out from them), and the vial a size the label has."""
+    document = bundle([_record()])
+    administration = _first_entry(document, "MedicationAdministration")
+    resource = document["entry"][administration]["resource"]
+    (vial,) = [e for e in resource["extension"] if e["url"] == fhir_codes.VIAL]
+    for part in vial["extension"]:
+        if part["url"] == "vialUnits":
+            part["valueInteger"] = 100
+    where = f"Bundle.entry[{administration}].resource.extension.where(url = '{fhir_codes.VIAL}')"
+    assert _problems(document) == [(where, _vials_message(190, "units discarded", 10, 100, 90))]
+    for part in vial["extension"]:
+        if part["url"] == "vialUnits":
+            part["valueInteger"] = 150
+    assert _problems(document) == [(where, "vial_units must be 100 or 200 (BOTOX vial sizes), got 150")]
 
 
 def _second_patient(document: dict) -> dict:

@@ -183,3 +183,18 @@ def test_site_units_past_the_database_integer_are_a_problem_on_any_row():
     assert _problems(read_sessions, text) == [
         f"line 2, column sites: must be at most {tables.MAX_NUMBER} (got 99999999999999999999)"
     ]
+
+
+def test_vials_and_discarded_units_must_be_the_engines_for_the_total():
+    """155 U cannot come from one 100 U vial with nothing discarded: a row whose vials used or units discarded
+    differ from the engine's for its total (the procedure note and its claim lines come from them) is refused at
+    those columns."""
+    from onaboard.interop.fhir.records import VIALS_DO_NOT_MATCH
+
+    sites = (SiteRecord("procerus", "midline", 5), SiteRecord("trapezius", "left", 5, True))
+    session = SessionRecord("", dt.date(2026, 1, 5), "recorded", 100, 1, 10, 0, "C1", dt.date(2027, 1, 1), sites=sites)
+    text = tables.write_sessions("MRN-1", [session])
+    assert _problems(read_sessions, text) == [
+        "line 2, column discarded_units: "
+        + VIALS_DO_NOT_MATCH.format(given=0, what="units discarded", total=10, vial_units=100, expected=90)
+    ]

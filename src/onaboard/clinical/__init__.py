@@ -190,6 +190,7 @@ from onaboard.clinical.preempt import (
     label_dose_departures,
     plan_from_sites,
     preempt_plan,
+    vials_for,
 )
 from onaboard.clinical.prom import (
     HIT6_ITEM_COUNT,
@@ -457,6 +458,7 @@ __all__ = [
     "summarise_period",
     "treatment_outcomes",
     "treatment_periods",
+    "vials_for",
     "write_diary",
     "year_cost",
 ]

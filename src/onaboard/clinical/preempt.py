@@ -52,6 +52,7 @@ __all__ = [
     "label_dose_departures",
     "plan_from_sites",
     "preempt_plan",
+    "vials_for",
 ]
 
 
@@ -263,6 +264,16 @@ class BillingLine:
     units: int
 
 
+def vials_for(total_units: int, vial_units: int) -> tuple[int, int]:
+    """The fewest single-dose vials of ``vial_units`` that hold ``total_units``, and the units left in them
+    (discarded, billed with JW). Raises ``PlanError`` for a vial size the label does not have."""
+    problem = _vial_problem(vial_units)
+    if problem is not None:
+        raise PlanError(problem)
+    vials = -(-total_units // vial_units)
+    return vials, vials * vial_units - total_units
+
+
 def _vial_problem(vial_units: object) -> str | None:
     if isinstance(vial_units, bool) or not isinstance(vial_units, int) or vial_units not in SALINE_ML_BY_VIAL_UNITS:
         return VIAL_SIZE.format(vial_units=vial_units)
@@ -324,12 +335,12 @@ class InjectionPlan:
     @property
     def vials(self) -> int:
         """The fewest vials of the chosen size that hold the dose."""
-        return -(-self.total_units // self.vial_units)
+        return vials_for(self.total_units, self.vial_units)[0]
 
     @property
     def discarded_units(self) -> int:
         """Units left in the opened single-dose vials (reported with JW)."""
-        return self.vials * self.vial_units - self.total_units
+        return vials_for(self.total_units, self.vial_units)[1]
 
     @property
     def billing_modifier(self) -> BillingModifier:

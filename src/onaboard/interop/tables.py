@@ -272,6 +272,9 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
                 lot=r.text("lot"),
                 expiry=expiry,
                 today=today,
+                vial_units=numbers["vial_units"] or 200,
+                vials_used=numbers["vials_used"],
+                discarded_units=numbers["discarded_units"],
             ):
                 r.problems.append(Problem(r.line, column, message))
         if day is None:

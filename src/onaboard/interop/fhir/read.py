@@ -536,6 +536,7 @@ class _Reader:
             "date": "effectiveDateTime",
             "total_units": "dosage.dose",
             "sites": "extension",
+            **dict.fromkeys(("vial_units", "vials_used", "discarded_units"), f"extension.where(url = '{codes.VIAL}')"),
         }
         sites_read = len(self.problems) == problems_before_sites  # a refused site is not summed against the dose
         refused = recorded_session_problems(
@@ -545,6 +546,9 @@ class _Reader:
             lot=batch.get("lotNumber") or "",
             expiry=_date(batch.get("expirationDate")),
             today=self.today,
+            vial_units=vial.get("vialUnits") or 200,
+            vials_used=vial.get("vialsUsed"),
+            discarded_units=vial.get("discardedUnits"),
         )
         for what, message in refused:
             if what != "total_units" or dose is not None:  # a missing or broken dose is reported by _whole_dose

@@ -13,12 +13,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from onaboard.clinical import MAX_SESSION_UNITS, DiaryDay, SafetyInput
+from onaboard.clinical import MAX_SESSION_UNITS, DiaryDay, PlanError, SafetyInput, vials_for
 
 AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
 DOSE_ABOVE_LIMIT = "a session of {units} U is above {limit} U, the most a session holds (PREEMPT with follow-the-pain)"
 SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
 RECORDED_NEEDS = "a recorded session needs {what}"
+VIALS_DO_NOT_MATCH = "{given} {what} do not match {total} U from {vial_units} U vials: that is {expected}"
 
 SAFETY_QUESTIONS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(SafetyInput) if f.name not in {"birth_date", "other_toxin_treatments"}
@@ -34,14 +35,19 @@ def recorded_session_problems(
     lot: str,
     expiry: dt.date | None,
     today: dt.date,
+    vial_units: int = 200,
+    vials_used: int | None = None,
+    discarded_units: int | None = None,
 ) -> list[tuple[str, str]]:
     """What keeps a recorded session read from a file (the sessions CSV or a Bundle) from being stored, as
     ``(what, message)`` with ``what`` one of ``lot``, ``expiry``, ``total_units``, ``sites``, ``date``: a missing
     lot, expiry, total or sites (recording asks for each, and a session without them could not be written to the
     sessions CSV and read back), a day after ``today`` (a session to come is a booking), a total above
     ``MAX_SESSION_UNITS`` (recording allows no more), sites that do not add up to the total. ``site_units`` None:
-    the sites could not be read (a problem the reader reports), so they are neither required nor summed. Each
-    reader places the message at its own column or Bundle element."""
+    the sites could not be read (a problem the reader reports), so they are neither required nor summed. A vial
+    size the label does not have (``vial_units``), or vials used or units discarded other than the engine's for the
+    total (``vials_for``; the procedure note and its claim lines come from them), is refused too. Each reader places
+    the message at its own column or Bundle element."""
     problems = [
         (what, RECORDED_NEEDS.format(what=needed))
         for what, value, needed in (
@@ -58,7 +64,30 @@ def recorded_session_problems(
         problems.append(("total_units", DOSE_ABOVE_LIMIT.format(units=total_units, limit=MAX_SESSION_UNITS)))
     if site_units and total_units is not None and sum(site_units) != total_units:
         problems.append(("sites", SITES_TOTAL.format(sites=sum(site_units), total=total_units)))
+    problems.extend(_vial_problems(total_units, vial_units, vials_used, discarded_units))
     return problems
+
+
+def _vial_problems(
+    total_units: int | None, vial_units: int, vials_used: int | None, discarded_units: int | None
+) -> list[tuple[str, str]]:
+    try:
+        vials, discarded = vials_for(total_units or 0, vial_units)
+    except PlanError as refused:
+        return [("vial_units", message) for message in refused.problems]
+    if total_units is None:
+        return []
+    found = []
+    for what, given, expected, words in (
+        ("vials_used", vials_used, vials, "vials used"),
+        ("discarded_units", discarded_units, discarded, "units discarded"),
+    ):
+        if given is not None and given != expected:
+            message = VIALS_DO_NOT_MATCH.format(
+                given=given, what=words, total=total_units, vial_units=vial_units, expected=expected
+            )
+            found.append((what, message))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
