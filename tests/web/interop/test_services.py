@@ -15,6 +15,7 @@ from onaboard.web.interop.selectors import patients_export, table_csv_export
 from onaboard.web.interop.services import (
     NO_SESSION_THAT_DAY,
     DiaryCsvInvalidError,
+    diary_csv_import,
     fhir_records_import,
     table_csv_import,
 )
@@ -80,3 +81,30 @@ def test_a_side_effect_attributed_to_a_day_without_a_recorded_session_is_refused
     fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=unattributed)
     again = fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=unattributed)
     assert not again.changed
+
+
+def test_diary_days_before_the_birth_date_are_refused_by_the_imports_too(world, charted):
+    """The diary pages refuse a day before the birth date; so do the diary CSV (at the row's date) and a Bundle
+    (naming the patient), and nothing is written: such a day made the patient's details unsaveable."""
+    from onaboard.web.diary.models import DiaryEntry
+    from onaboard.web.diary.services import day_before_birth_problem
+
+    early = charted.birth_date - dt.timedelta(days=1)
+    before = DiaryEntry.objects.filter(patient=charted).count()
+    text = f"patient_id,date,headache_hours\n{charted.record_number},{early},0\n"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        diary_csv_import(user=world.users["clinician"], clinic=world.clinic, source=text, today=timezone.localdate())
+    (problem,) = refused.value.problems
+    assert (problem.line, problem.column, problem.message) == (2, "date", day_before_birth_problem(charted, early))
+    records = read_bundle(
+        patients_export(user=world.users["clinician"], patients=[charted]), today=timezone.localdate()
+    )
+    day = dataclasses.replace(records[0].diary[0], date=early)
+    with pytest.raises(BundleInvalidError) as bundle_refused:
+        fhir_records_import(
+            user=world.users["clinician"],
+            clinic=world.clinic,
+            records=[dataclasses.replace(records[0], diary=(day, *records[0].diary))],
+        )
+    assert day_before_birth_problem(charted, early) in bundle_refused.value.problems[0].message
+    assert DiaryEntry.objects.filter(patient=charted).count() == before

@@ -31,6 +31,7 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import _fields_of as diary_fields_of
+from onaboard.web.diary.services import day_before_birth_problem
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
@@ -144,10 +145,14 @@ def diary_days_import(
     """Create or replace the patient's diary rows for ``days`` (already validated by the engine) in bulk.
 
     Returns (created, updated, unchanged); one audit event names the counts when anything changed. Call inside a
-    transaction (the importers below do).
+    transaction (the importers below do). A day before the patient's birth date is refused, as the diary pages
+    refuse it (``DiaryBeforeBirthError``, nothing written).
     """
     if not days:
         return 0, 0, 0
+    before_birth = [problem for day in days if (problem := day_before_birth_problem(patient, day.date))]
+    if before_birth:
+        raise DiaryBeforeBirthError(before_birth)
     first, last = min(d.date for d in days), max(d.date for d in days)
     stored = {e.date: e for e in DiaryEntry.objects.filter(patient=patient, date__range=(first, last))}
     new: list[DiaryEntry] = []
@@ -190,6 +195,14 @@ def diary_days_import(
             f"({first.isoformat()} to {last.isoformat()})",
         )
     return len(new), len(changed), unchanged
+
+
+class DiaryBeforeBirthError(ValueError):
+    """Diary days before the patient's birth date (each problem names the day and the birth date)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class DiaryCsvInvalidError(ValueError):
@@ -239,6 +252,11 @@ def diary_csv_import(
                     gettext(UNKNOWN_PATIENT).format(value=diary.patient_id),
                 )
             )
+    for diary in diaries:
+        target = known.get(diary.patient_id)
+        for day in diary.days if target is not None else ():
+            if problem := day_before_birth_problem(target, day.date):
+                problems.append(CsvProblem(_first_line(source, diary.patient_id, day.date), "date", problem))
     if problems:
         raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
     summary = ImportSummary()
