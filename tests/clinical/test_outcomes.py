@@ -157,3 +157,30 @@ def test_a_zero_baseline_gives_no_percentages():
     result = treatment_outcomes(course(0, [3]), injections=[DAY0])
     assert result.periods[0].percent_change_headache_days is None
     assert result.onset is None
+
+
+def test_a_period_still_running_on_the_assessment_day_judges_nothing():
+    """Period 6 with 20 of its 28 days recorded is complete, but on a day inside it its last 8 days are still to
+    come and could turn 'continue' into 'stop': with ``as_of`` it is listed as running and week 24 waits."""
+    days = course(20, [16, 16, 15, 15, 15, 13], recorded=[28, 28, 28, 28, 28, 20])
+    inside = DAY0 + timedelta(days=28 * 5 + 22)  # period 6 runs to DAY0 + 167
+    running = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=84)], as_of=inside)
+    assert running.periods[5].running
+    assert not running.periods[5].judged
+    assert not running.week24.available
+    assert running.nice_ta260.verdict is NiceTa260.NOT_YET_ASSESSABLE
+    ended = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=84)], as_of=DAY0 + timedelta(days=168))
+    assert ended.week24.available
+    assert not ended.periods[5].running
+    assert ended.nice_ta260.verdict is NiceTa260.CONTINUE
+    assert treatment_outcomes(days, injections=[DAY0]).week24.available  # without as_of the diary is finished
+
+
+def test_a_period_6_without_rows_after_week_24_is_missing_not_to_come():
+    """The diary stopped after period 1 and week 24 is over: the reason says period 6 has no day recorded instead
+    of 'not reached yet'."""
+    days = course(20, [16])
+    outcomes = treatment_outcomes(days, injections=[DAY0], as_of=DAY0 + timedelta(days=200))
+    assert outcomes.nice_ta260.reasons[-1].endswith("week 24 (period 6): no day of it recorded (< 20)")
+    early = treatment_outcomes(days, injections=[DAY0], as_of=DAY0 + timedelta(days=60))
+    assert early.nice_ta260.reasons[-1].endswith("week 24 (period 6): not reached yet")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -95,6 +95,13 @@ class PeriodChange:
     period: PeriodSummary
     change_headache_days: int
     percent_change_headache_days: Decimal | None
+    running: bool = False
+    """The period had not ended on the assessment day (``treatment_outcomes``'s ``as_of``): shown, judges nothing."""
+
+    @property
+    def judged(self) -> bool:
+        """Complete and ended: a period whose change counts (and is shown as a change)."""
+        return self.period.complete and not self.running
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +164,16 @@ def _reverted_to_episodic(periods: Sequence[PeriodSummary]) -> tuple[PeriodSumma
     return ()
 
 
-def nice_ta260_verdict(baseline: PeriodSummary, periods: Sequence[PeriodSummary], week24: Week24) -> NiceVerdict:
+def nice_ta260_verdict(
+    baseline: PeriodSummary, periods: Sequence[PeriodSummary], week24: Week24, *, week24_over: bool = False
+) -> NiceVerdict:
     """NICE TA260 1.2 stopping rules: stop when headache days fell by < 30 % after two treatment cycles (week 24),
     or the condition has changed to episodic migraine (< 15 headache days a month) for three consecutive months.
 
     ``stop`` as soon as either rule holds, even before week 24; ``not_yet_assessable`` while week 24 is not
     complete; otherwise ``continue``. An incomplete baseline makes the verdict ``not_yet_assessable``: the
-    reduction cannot be measured against it (shared/spec/cli.md).
+    reduction cannot be measured against it (shared/spec/cli.md). ``week24_over``: week 24 has ended (the caller
+    knows today), so a period 6 without diary rows is missing, not still to come.
     """
     reverted = _reverted_to_episodic(periods)
     if not baseline.complete:
@@ -200,39 +210,48 @@ def nice_ta260_verdict(baseline: PeriodSummary, periods: Sequence[PeriodSummary]
         return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=True)
     if not week24.available:
         period = next((p for p in periods if p.index == WEEK24_PERIOD), None)
-        state = (
-            "not reached yet"
-            if period is None
-            else f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})"
-        )
+        if period is not None:
+            state = f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})"
+        else:
+            state = f"no day of it recorded (< {MIN_RECORDED_DAYS})" if week24_over else "not reached yet"
         reasons.append(f"NICE TA260 1.2: response is judged at week 24 (period {WEEK24_PERIOD}): {state}")
         return NiceVerdict(NiceTa260.NOT_YET_ASSESSABLE, tuple(reasons), reverted_to_episodic=False)
     return NiceVerdict(NiceTa260.CONTINUE, tuple(reasons), reverted_to_episodic=False)
 
 
-def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date]) -> Outcomes:
-    """A patient's outcomes from their diary and injection dates; day 0 is the earliest injection."""
+def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of: date | None = None) -> Outcomes:
+    """A patient's outcomes from their diary and injection dates; day 0 is the earliest injection.
+
+    ``as_of`` is the day of the assessment (the clinic's today): a period that has not ended before it is still
+    running, so it is listed but judges nothing (week 4, onset, week 24, the return to episodic migraine), however
+    many of its days are already recorded; its remaining days could change the verdict. Without ``as_of`` the diary
+    is taken as finished (a registry's or a file's).
+    """
     if not injections:
         raise ValueError("at least one injection date is needed")
     injection_dates = tuple(sorted(set(injections)))
     day0 = injection_dates[0]
-    baseline, periods = treatment_periods(classify_days(diary.days), day0=day0)
+    baseline, listed = treatment_periods(classify_days(diary.days), day0=day0)
+    periods = tuple(p for p in listed if as_of is None or p.end < as_of)
+    week24_end = day0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
     changes = tuple(
         PeriodChange(
             period=p,
             change_headache_days=p.headache_days - baseline.headache_days,
             percent_change_headache_days=percent_change(baseline.headache_days, p.headache_days),
+            running=as_of is not None and p.end >= as_of,
         )
-        for p in periods
+        for p in listed
     )
+    finished = changes[: len(periods)]
     week24 = _week24(baseline, periods)
-    week4 = next((c for c in changes if c.period.index == ONSET_PERIOD and c.period.complete), None)
+    week4 = next((c for c in finished if c.period.index == ONSET_PERIOD and c.period.complete), None)
     onset = None
     if baseline.complete and baseline.headache_days > 0:
         onset = next(
             (
                 c
-                for c in changes
+                for c in finished
                 if c.period.complete
                 and reduction_at_least(baseline.headache_days, c.period.headache_days, RESPONDER_30_PERCENT)
             ),
@@ -247,5 +266,5 @@ def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date]) -> Ou
         week4=week4,
         onset=onset,
         week24=week24,
-        nice_ta260=nice_ta260_verdict(baseline, periods, week24),
+        nice_ta260=nice_ta260_verdict(baseline, periods, week24, week24_over=as_of is not None and week24_end < as_of),
     )

@@ -178,6 +178,17 @@ def test_a_complete_week_24_not_acted_on_is_week_24_assessment_due():
     assert any("NICE TA260 1.2" in reason for reason in pathway.reasons)
 
 
+def test_week_24_still_running_is_not_assessed_however_many_days_it_holds():
+    """On day 159 period 6 (days 140-167) holds 20 recorded days, enough to be complete, but 8 are still to come
+    and could change the verdict: the patient is on treatment, not 'week 24 complete: assess the response'."""
+    day0 = days_before(159)
+    rows = [row for row in course_rows(day0, 20, 16, 16, 16, 16, 16, 13) if row["date"] <= TODAY.isoformat()]
+    pathway = _state(rows, recorded=[day0, day0 + timedelta(days=84)])
+    assert pathway.state is PathwayState.ON_TREATMENT
+    assert not pathway.outcomes.week24.available
+    assert pathway.outcomes.periods[5].running
+
+
 def test_a_session_after_week_24_means_the_assessment_was_acted_on():
     """Once a session is recorded after period 6, the patient is back on the 12-week schedule."""
     rows, sessions = _week24_course(days_before(2))

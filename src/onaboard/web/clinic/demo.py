@@ -192,7 +192,7 @@ PATIENTS: tuple[DemoPatient, ...] = (
     DemoPatient(
         13, "Emerson", "Marsh", Sex.FEMALE, 61, Profile.CHRONIC, PathwayState.ON_TREATMENT,
         "Continuing responder after the week-24 review; third cycle under way.", seed=2,
-        sessions_ago=(250, 166, 82), gap=(50, 39), follow_the_pain={"temporalis": 2, "trapezius": 2},
+        sessions_ago=(250, 166, 82), gap=(75, 62), follow_the_pain={"temporalis": 2, "trapezius": 2},
     ),
 )  # fmt: skip
 """The demo patients, one line of story each (shown by ``load_demo``)."""

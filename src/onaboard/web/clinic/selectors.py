@@ -207,7 +207,7 @@ def _week24_pending(outcomes: Outcomes, recorded: Sequence[dt.date]) -> PeriodSu
 def _on_treatment(
     diary: PatientDiary, *, recorded: Sequence[dt.date], today: dt.date, booked_for: dt.date | None
 ) -> Pathway:
-    outcomes = treatment_outcomes(diary, injections=recorded)
+    outcomes = treatment_outcomes(diary, injections=recorded, as_of=today)
     schedule = schedule_status(recorded, today=today)
     nice = outcomes.nice_ta260
     common = {

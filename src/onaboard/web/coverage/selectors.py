@@ -256,7 +256,7 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
     first = recorded[0].date if recorded else None
     as_of = today if first is None else first - dt.timedelta(days=1)
     assessment = assess(diary, as_of=as_of, birth_date=patient.birth_date)
-    outcomes = treatment_outcomes(diary, injections=[s.date for s in recorded]) if recorded else None
+    outcomes = treatment_outcomes(diary, injections=[s.date for s in recorded], as_of=today) if recorded else None
     notes = []
     plan = None
     if recorded:

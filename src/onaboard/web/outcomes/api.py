@@ -50,7 +50,8 @@ def outcomes_detail(request: HttpRequest, patient_id: UUID) -> Any:
     audit_read(request, patient, "outcomes")
     if not injections:
         return Status(404, {"detail": gettext(NO_SESSION_YET)})
-    return outcomes_json(treatment_outcomes(patient_diary(patient, until=today), injections=injections))
+    outcomes = treatment_outcomes(patient_diary(patient, until=today), injections=injections, as_of=today)
+    return outcomes_json(outcomes)
 
 
 def _questionnaire_out(response: QuestionnaireResponse, reason: str) -> dict[str, Any]:
