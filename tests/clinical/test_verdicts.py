@@ -257,3 +257,15 @@ def test_as_of_defaults_to_the_last_diary_date_and_later_rows_are_left_out():
     assert assess(diary(days)).as_of == AS_OF
     later = [*days, make_day(AS_OF + timedelta(days=3), 0)]
     assert assess(diary(later), as_of=AS_OF).periods == assess(diary(days), as_of=AS_OF).periods
+
+
+def test_eligibility_is_assessed_the_day_before_treatment_never_before_birth():
+    """Before treatment: today; after: the day before the first session, or the birth date when that is later."""
+    from datetime import date
+
+    from onaboard.clinical import eligibility_day
+
+    today, first = date(2026, 6, 1), date(2026, 3, 2)
+    assert eligibility_day(first_session=None, today=today) == today
+    assert eligibility_day(first_session=first, today=today, birth_date=date(1980, 1, 1)) == date(2026, 3, 1)
+    assert eligibility_day(first_session=first, today=today, birth_date=first) == first

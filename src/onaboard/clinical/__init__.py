@@ -11,6 +11,7 @@ from onaboard.clinical.assessment import (
     DEFAULT_PERIODS,
     Assessment,
     assess,
+    eligibility_day,
 )
 from onaboard.clinical.attacks import (
     AURA_MIN_CHARACTERISTICS,
@@ -430,6 +431,7 @@ __all__ = [
     "cumulative_dose_check",
     "cumulative_window",
     "diary_day_from_fields",
+    "eligibility_day",
     "evaluate_coverage",
     "follow_the_pain_sites",
     "hit6_change",

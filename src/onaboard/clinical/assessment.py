@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from onaboard.clinical.days import classify_days
 from onaboard.clinical.diary import PatientDiary
@@ -24,10 +24,20 @@ from onaboard.clinical.verdicts import (
     medication_overuse_verdict,
 )
 
-__all__ = ["DEFAULT_PERIODS", "Assessment", "assess"]
+__all__ = ["DEFAULT_PERIODS", "Assessment", "assess", "eligibility_day"]
 
 DEFAULT_PERIODS = 3
 """ICHD-3 1.3's "for more than 3 months" read as three complete 28-day periods (shared/spec/cli.md)."""
+
+
+def eligibility_day(*, first_session: date | None, today: date, birth_date: date | None = None) -> date:
+    """The day a patient's eligibility is assessed on: ``today`` before treatment; after it, the day before the
+    first session (what the decision to treat rested on), but never before ``birth_date``, which ``assess``
+    refuses (a first session on the birth date: the record allows that day, so it is assessed on it)."""
+    if first_session is None:
+        return today
+    day = first_session - timedelta(days=1)
+    return max(day, birth_date) if birth_date is not None else day
 
 
 @dataclass(frozen=True, slots=True)

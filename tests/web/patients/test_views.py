@@ -349,3 +349,20 @@ def test_only_clinical_staff_register_patients(client, world, role):
     """Registering a patient needs the clinical edit capability: others get 403."""
     client.force_login(world.users[role])
     assert client.get(reverse("patients:new")).status_code == 403
+
+
+def test_a_first_session_on_the_birth_date_still_opens_the_pages(client, world):
+    """The details form allows a birth date on the first session's day (the session screen allows that day), and
+    the eligibility behind the treatment is then assessed on the birth date instead of failing the day before it
+    (the patient page and the coverage page were a 500)."""
+    from django.utils import timezone
+
+    from onaboard.web.clinic.demo import record_preempt_session
+
+    patient = world.same_clinic_patient
+    today = timezone.localdate()
+    session = record_preempt_session(patient, today - timedelta(days=10), injector=world.users["nurse"], today=today)
+    Patient.objects.filter(pk=patient.pk).update(birth_date=session.date)
+    client.force_login(world.users["clinician"])
+    assert client.get(reverse("patients:detail", args=[patient.external_id])).status_code == 200
+    assert client.get(reverse("coverage:patient", args=[patient.external_id])).status_code == 200

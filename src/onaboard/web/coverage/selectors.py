@@ -39,6 +39,7 @@ from onaboard.clinical import (
     Stage,
     YearCost,
     assess,
+    eligibility_day,
     evaluate_coverage,
     preempt_plan,
     session_cost,
@@ -254,7 +255,7 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
         .order_by("date")
     )
     first = recorded[0].date if recorded else None
-    as_of = today if first is None else first - dt.timedelta(days=1)
+    as_of = eligibility_day(first_session=first, today=today, birth_date=patient.birth_date)
     assessment = assess(diary, as_of=as_of, birth_date=patient.birth_date)
     outcomes = treatment_outcomes(diary, injections=[s.date for s in recorded], as_of=today) if recorded else None
     notes = []
