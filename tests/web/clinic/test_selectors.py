@@ -189,6 +189,16 @@ def test_week_24_still_running_is_not_assessed_however_many_days_it_holds():
     assert pathway.outcomes.periods[5].running
 
 
+def test_the_summary_of_an_overdue_patient_is_the_status_not_an_old_short_interval():
+    """Sessions 70 days apart long ago, the next now overdue: the worklist's 'why' says overdue, not the old
+    12-week note (which stays among the reasons)."""
+    first, second = days_before(170), days_before(100)
+    pathway = _state(course_rows(first, 20, 12, 12), recorded=[first, second])
+    assert pathway.state is PathwayState.OVERDUE
+    assert pathway.summary.startswith("overdue:")
+    assert any(reason.startswith("12-week rule:") for reason in pathway.reasons)
+
+
 def test_a_session_after_week_24_means_the_assessment_was_acted_on():
     """Once a session is recorded after period 6, the patient is back on the 12-week schedule."""
     rows, sessions = _week24_course(days_before(2))

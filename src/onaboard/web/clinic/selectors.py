@@ -234,8 +234,9 @@ def _on_treatment(
         CycleStatus.OVERDUE: PathwayState.OVERDUE,
         CycleStatus.DUE: PathwayState.DUE,
     }.get(schedule.status, PathwayState.ON_TREATMENT)
-    # schedule.reasons[0] names the 12-week rule and the dates; [1] says where today falls against them.
-    return Pathway(state, schedule.reasons[-1], (*schedule.reasons, *nice.reasons), **common)
+    # schedule.reasons[0] names the 12-week rule and the dates; [1] says where today falls against them (any
+    # later ones are earlier sessions given under 12 weeks apart: history, not the status).
+    return Pathway(state, schedule.reasons[1], (*schedule.reasons, *nice.reasons), **common)
 
 
 def pathway_state(
