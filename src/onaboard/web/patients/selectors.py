@@ -1,568 +1,418 @@
-"""Reading what coverage and cost need: the patient's data as engine evidence, the prices in force, the approvals.
+"""Reading a patient's record for the clinician's page and the billing page.
 
-No rule lives here. The coverage verdicts are ``onaboard.clinical.evaluate_coverage`` against a shipped policy, the
-diary verdicts ``assess`` and ``treatment_outcomes``, the plan ``preempt_plan`` (or the recorded sites), the money
-``session_cost`` and ``year_cost``. This module loads the rows, turns them into engine values, says which
-assumptions it made in doing so (a planned date, the planned dose), and records each read in the audit trail.
+Callers reach the patient through ``access.patient_for`` first; these functions take the patient it returned, call
+the engine for every verdict (eligibility, outcomes, schedule, safety screen, questionnaire scores) and record the
+read in the audit trail. Nothing here decides a clinical question itself.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+import math
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
-from django.utils.text import get_text_list
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.http import Http404
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
-    FIXED_DOSE_UNITS,
-    RETREATMENT_INTERVAL_DAYS,
+    HIT6_MAX_TOTAL,
+    HIT6_MIN_TOTAL,
+    HIT6_SEVERE_MIN,
+    HIT6_SOME_MIN,
+    HIT6_SUBSTANTIAL_MIN,
+    MIDAS_GRADE_II_MIN,
+    MIDAS_GRADE_III_MIN,
+    MIDAS_GRADE_IV_MIN,
+    PERIOD_DAYS,
     Assessment,
-    BenefitTerms,
-    CostError,
-    CoverageEvaluation,
-    CoverageEvidence,
-    CoveragePolicy,
+    BillingLine,
+    FindingKind,
+    Hit6Change,
     InjectionPlan,
     Outcomes,
     PatientDiary,
+    PeriodSummary,
     PlanError,
-    Price,
-    PriceList,
-    SessionCost,
-    Stage,
-    YearCost,
+    PromError,
+    SafetyFinding,
+    SafetyScreen,
+    ScheduleStatus,
+    age_in_years,
     assess,
+    classify_days,
     eligibility_day,
-    evaluate_coverage,
-    preempt_plan,
-    session_cost,
-    treatment_outcomes,
-    year_cost,
+    hit6_change,
+    periods_before,
+    treatment_periods,
 )
-from onaboard.clinical import PreventiveTrial as EnginePreventiveTrial
-from onaboard.clinical import StopReason as EngineStopReason
-from onaboard.policies import shipped_policies, shipped_policy
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
-from onaboard.web.coverage.models import (
-    AuthorisationStatus,
-    ClinicPrice,
-    PatientInsurance,
-    PriceItem,
-    PriorAuthorisation,
+from onaboard.web.clinic.selectors import Pathway, patient_pathway_state
+from onaboard.web.common.charts import (
+    HeadacheDaysChart,
+    ScorePoint,
+    ScoreTrendChart,
+    SessionMark,
+    headache_days_chart,
+    score_trend_chart,
 )
+from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.injections.selectors import open_booking, session_plan
-from onaboard.web.patients.models import Patient, PreventiveTrial
+from onaboard.web.injections.selectors import (
+    BOTOX_PRODUCT,
+    patient_safety_screen,
+    session_plan,
+    sessions_for,
+)
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
-# --- Messages (tests assert them exactly) -------------------------------------------------------------------------
+TRIAL_NOT_FOUND = gettext_noop("No such preventive medicine on this record.")
 
-NO_POLICY = gettext_noop("No coverage policy chosen, and none is recorded in the patient's insurance.")
-UNKNOWN_POLICY = gettext_noop("No coverage policy {policy_id!r}; known: {known}.")
-NO_PRICE = gettext_noop("The clinic has not set a price for {item} in force on {day}.")
-MIXED_CURRENCY = gettext_noop("The clinic's prices in force on {day} are in more than one currency ({currencies}).")
-ASSUME_PLANNED_DATE_BOOKED = gettext_noop("planned date: the booked session on {day}")
-ASSUME_PLANNED_DATE_DUE = gettext_noop("planned date: the next due date, {day} (12 weeks after the last session)")
-ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
-ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
-ASSUME_UNITS_PREEMPT = gettext_noop("planned dose: {units} U, the PREEMPT fixed-site dose")
-ASSUME_NO_TRIALS = gettext_noop("no prior preventive recorded: prior preventives and CGRP antibody use are not known")
-ASSUME_ATTESTATION = gettext_noop("clinician's attestations from the {stage} request of {day}")
-ASSUME_NO_ATTESTATION = gettext_noop("no {stage} request recorded: the clinician's attestations are not known")
-ASSUME_PRICES_ON = gettext_noop("prices in force on {day}")
-ASSUME_NO_INSURANCE = gettext_noop("no insurance terms recorded: the patient's share is not worked out")
-ASSUME_TERMS_AS_OF = gettext_noop("insurance terms as checked on {day}")
+MAX_CHART_PERIODS = 13
+"""At most a year of 28-day periods before treatment on the chart (the table under it lists the same numbers)."""
 
-RENEWAL_LEAD_DAYS = 30
-"""The clinic's working lead time for asking a payer to renew an approval before it ends (an office routine, not a
-payer's rule): the renewal is shown as due this many days before the approval's last day."""
+MIDAS_CHART_TOP = 40
+"""The MIDAS trend's scale runs 0..40 (grade IV starts at 21) unless a total is higher."""
 
-PRICE_LABELS = {
-    PriceItem.DRUG_PER_UNIT: gettext_noop("the price per unit (J0585)"),
-    PriceItem.ADMINISTRATION: gettext_noop("the administration (CPT 64615)"),
+VERDICT_LABELS: dict[str, Any] = {
+    "yes": _("yes"),
+    "no": _("no"),
+    "insufficient_data": _("not enough data"),
+    "suspected": _("suspected"),
+    "not_suspected": _("not suspected"),
+    "met": _("met"),
+    "not_met": _("not met"),
+    "continue": _("continue"),
+    "stop": _("stop suggested"),
+    "not_yet_assessable": _("not yet assessable"),
+    "clear": _("clear"),
+    "caution": _("caution"),
+    "contraindicated": _("contraindicated"),
+    "unknown": _("unanswered items"),
 }
+"""How the engine's verdict values read on the page."""
 
-
-class CoverageUnavailableError(ValueError):
-    """Coverage or cost cannot be worked out as asked (no policy, no prices); the message says why."""
-
-
-# --- Policies -----------------------------------------------------------------------------------------------------
-
-
-def policy_choices() -> list[tuple[str, str]]:
-    """(id, title) of every shipped policy, in file-name order."""
-    return [(policy_id, policy.title) for policy_id, policy in shipped_policies().items()]
-
-
-def policy_by_id(policy_id: str) -> CoveragePolicy:
-    try:
-        return shipped_policy(policy_id)
-    except KeyError:
-        raise CoverageUnavailableError(
-            _(UNKNOWN_POLICY).format(policy_id=policy_id, known=", ".join(shipped_policies()))
-        ) from None
-
-
-def insurance_of(patient: Patient) -> PatientInsurance | None:
-    return PatientInsurance.objects.filter(patient=patient).first()
-
-
-def chosen_policy(patient: Patient, policy_id: str | None) -> CoveragePolicy:
-    """The policy asked for, else the one in the patient's insurance; ``CoverageUnavailableError`` when neither."""
-    if not policy_id:
-        insurance = insurance_of(patient)
-        if insurance is None:
-            raise CoverageUnavailableError(_(NO_POLICY))
-        policy_id = insurance.policy_id
-    return policy_by_id(policy_id)
-
-
-# --- Approvals ----------------------------------------------------------------------------------------------------
-
-
-def prior_authorisations(patient: Patient) -> QuerySet[PriorAuthorisation]:
-    return PriorAuthorisation.objects.filter(patient=patient).select_related("recorded_by")
-
-
-def approval_pending_ids(patient_ids: Iterable[int]) -> set[int]:
-    """The patients (by primary key) with a prior-authorisation request still awaiting the payer's answer: the
-    worklist's "awaiting approval" seam (clinic.selectors.pathway_state's ``approval_pending``)."""
-    return set(
-        PriorAuthorisation.objects.filter(
-            patient_id__in=list(patient_ids), status=AuthorisationStatus.REQUESTED
-        ).values_list("patient_id", flat=True)
-    )
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months later (the month's last day when it is shorter)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def approval_end(start: dt.date, months: int) -> dt.date:
-    """The last day an approval of ``months`` months starting on ``start`` covers: the day before the same day
-    ``months`` later, or that month's last day when it has no such day (one month from 31 January runs to the end
-    of February, not to the 27th)."""
-    same_day = add_months(start, months)
-    if same_day.day < start.day:  # the month is too short: the approval runs to its end
-        return same_day
-    return same_day - dt.timedelta(days=1)
+VERDICT_TONES: dict[str, str] = {
+    "yes": "ok",
+    "met": "ok",
+    "not_suspected": "ok",
+    "continue": "ok",
+    "clear": "ok",
+    "suspected": "warn",
+    "caution": "warn",
+    "unknown": "warn",
+    "no": "bad",
+    "not_met": "bad",
+    "stop": "bad",
+    "contraindicated": "bad",
+}
+"""The colour of each verdict value (onaboard.css verdict ok / warn / bad); others are neutral."""
 
 
 @dataclass(frozen=True, slots=True)
-class ApprovalState:
-    """The approval in force on ``today`` (if any), when to ask for its renewal, and a request still awaiting."""
+class VerdictCard:
+    """One engine verdict as the page shows it: what was judged, the answer, and every reason the engine gave."""
 
-    current: PriorAuthorisation | None
-    renewal_due: dt.date | None
-    renewal_overdue: bool
-    pending: PriorAuthorisation | None
+    title: str
+    value: str
+    reasons: tuple[str, ...]
+    detail: str = ""
 
+    @property
+    def label(self) -> str:
+        return str(VERDICT_LABELS.get(self.value, self.value))
 
-def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
-    requests = list(prior_authorisations(patient))
-    approved = [
-        r
-        for r in requests
-        if r.status == AuthorisationStatus.APPROVED
-        and (r.approved_from is None or r.approved_from <= today)
-        and (r.approved_until is None or r.approved_until >= today)
-    ]
-    current = approved[0] if approved else None
-    renewal = None
-    if current is not None and current.approved_until is not None:
-        renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
-    pending = next((r for r in requests if r.status == AuthorisationStatus.REQUESTED), None)
-    return ApprovalState(current, renewal, renewal is not None and renewal <= today, pending)
-
-
-# --- Evidence -----------------------------------------------------------------------------------------------------
-
-_CLASS_TO_ENGINE = {"angiotensin": "ace_inhibitor_or_arb", "cgrp_monoclonal_antibody": "cgrp_mab"}
-"""Stored preventive classes whose value differs from the engine's PreventiveClass."""
-
-
-def engine_trial(trial: PreventiveTrial) -> EnginePreventiveTrial:
-    return EnginePreventiveTrial(
-        drug=trial.drug,
-        drug_class=_CLASS_TO_ENGINE.get(trial.drug_class, trial.drug_class),
-        dose=trial.dose,
-        start=trial.start,
-        stop=trial.stop,
-        stop_reason=trial.stop_reason,
-    )
-
-
-def _hours_between(diary: PatientDiary, start: dt.date, end: dt.date) -> Decimal:
-    return sum((day.headache_hours for day in diary.days if start <= day.date <= end), Decimal(0))
-
-
-def headache_hours_by_period(diary: PatientDiary, outcomes: Outcomes) -> dict[int, Decimal]:
-    """Hours of headache recorded in the baseline (0) and each period after the first injection."""
-    hours = {0: _hours_between(diary, outcomes.baseline.start, outcomes.baseline.end)}
-    for change in outcomes.periods:
-        hours[change.period.index] = _hours_between(diary, change.period.start, change.period.end)
-    return hours
+    @property
+    def tone(self) -> str:
+        return VERDICT_TONES.get(self.value, "")
 
 
 @dataclass(frozen=True, slots=True)
-class PatientFacts:
-    """What the patient's rows say, as engine values, on ``today``."""
+class Questionnaires:
+    """One instrument's responses, oldest first, with the engine-scored totals as a trend."""
+
+    responses: tuple[QuestionnaireResponse, ...]
+    chart: ScoreTrendChart
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPage:
+    """Everything the clinician's patient page shows, each verdict computed by the engine."""
 
     patient: Patient
     today: dt.date
-    diary: PatientDiary
-    recorded: tuple[InjectionSession, ...]
-    booked: InjectionSession | None
-    assessment: Assessment
-    """Eligibility before treatment: on the day before the first session, else on today."""
+    age_years: int
+    pathway: Pathway
+    eligibility: Assessment
+    eligibility_before_treatment: bool
+    """True when ``eligibility`` was judged on the day before the first injection, not on today."""
+    verdicts: tuple[VerdictCard, ...]
     outcomes: Outcomes | None
-    trials: tuple[PreventiveTrial, ...]
-    plan: InjectionPlan
-    """The next session's plan: the last recorded session's sites, else the PREEMPT fixed-site plan."""
-    assumptions: tuple[str, ...]
+    schedule: ScheduleStatus | None
+    safety: SafetyScreen
+    safety_on: dt.date
+    chart: HeadacheDaysChart
+    hit6: Questionnaires
+    hit6_change: Hit6Change | None
+    midas: Questionnaires
+    sessions: tuple[InjectionSession, ...]
+    preventive_trials: tuple[PreventiveTrial, ...]
+    other_toxins: tuple[OtherToxinTreatment, ...]
+    diary_days: int
 
     @property
-    def first_session(self) -> dt.date | None:
-        return self.recorded[0].date if self.recorded else None
+    def nice(self) -> VerdictCard | None:
+        if self.outcomes is None:
+            return None
+        nice = self.outcomes.nice_ta260
+        return VerdictCard(str(_("NICE TA260 stopping rules")), nice.verdict.value, nice.reasons)
 
     @property
-    def last_session(self) -> InjectionSession | None:
-        return self.recorded[-1] if self.recorded else None
+    def unanswered(self) -> tuple[SafetyFinding, ...]:
+        """The screen's "not asked" findings (shown folded, after the contraindications and warnings)."""
+        return tuple(finding for finding in self.safety.findings if finding.kind is FindingKind.UNKNOWN)
 
     @property
-    def default_stage(self) -> Stage:
-        return Stage.CONTINUATION if self.recorded else Stage.INITIAL
+    def safety_card(self) -> VerdictCard:
+        return VerdictCard(str(_("Safety screen")), self.safety.verdict.value, ())
 
 
-def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
-    diary = patient_diary(patient, until=today)
-    recorded = tuple(
-        InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED, date__lte=today)
-        .select_related("injector")
+def record_number_taken(*, clinic: Clinic, record_number: str, exclude: Patient | None = None) -> bool:
+    """Whether another patient of ``clinic`` already has ``record_number`` (it is unique per clinic)."""
+    others = Patient.objects.filter(clinic=clinic, record_number=record_number)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    return others.exists()
+
+
+def first_record_date(patient: Patient) -> dt.date | None:
+    """The earliest day the patient's record describes: their first diary day or recorded session (a birth date
+    after it would be impossible, and the engine refuses to assess before birth)."""
+    days = [
+        DiaryEntry.objects.filter(patient=patient).order_by("date").values_list("date", flat=True).first(),
+        InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)
         .order_by("date")
+        .values_list("date", flat=True)
+        .first(),
+    ]
+    known = [day for day in days if day is not None]
+    return min(known) if known else None
+
+
+def preventive_trial_of(patient: Patient, external_id: uuid.UUID | str) -> PreventiveTrial:
+    """The patient's preventive trial with this public id; 404 when it is not on this patient's record."""
+    try:
+        key = uuid.UUID(str(external_id))
+    except ValueError:
+        raise Http404(gettext(TRIAL_NOT_FOUND)) from None
+    trial = PreventiveTrial.objects.filter(patient=patient, external_id=key).first()
+    if trial is None:
+        raise Http404(gettext(TRIAL_NOT_FOUND))
+    return trial
+
+
+# --- Chart --------------------------------------------------------------------------------------------------------
+
+
+def chart_periods(diary: PatientDiary, *, first_injection: dt.date | None, today: dt.date) -> tuple[PeriodSummary, ...]:
+    """The 28-day periods to chart, oldest first: laid back from today before treatment; once treated, the engine's
+    baseline and periods from the first injection, with up to a year of periods before the baseline. Periods wholly
+    before the first diary day are left out."""
+    if not diary.days:
+        return ()
+    classified = classify_days(diary.days)
+    first_day = diary.days[0].date
+    if first_injection is None:
+        count = min(MAX_CHART_PERIODS, math.ceil(((today - first_day).days + 1) / PERIOD_DAYS))
+        periods = periods_before(classified, as_of=today, count=max(count, 1))
+    else:
+        baseline, after = treatment_periods(classified, day0=first_injection)
+        earlier_end = baseline.start - dt.timedelta(days=1)
+        earlier: tuple[PeriodSummary, ...] = ()
+        if first_day <= earlier_end:
+            count = min(MAX_CHART_PERIODS, math.ceil(((earlier_end - first_day).days + 1) / PERIOD_DAYS))
+            earlier = periods_before(classified, as_of=earlier_end, count=count)
+        periods = (*earlier, baseline, *after)
+    return tuple(sorted((period for period in periods if not period.missing), key=lambda period: period.start))
+
+
+def _session_marks(sessions: tuple[InjectionSession, ...]) -> tuple[SessionMark, ...]:
+    return tuple(SessionMark(session.date, session.status == SessionStatus.RECORDED) for session in sessions)
+
+
+# --- Questionnaires -----------------------------------------------------------------------------------------------
+
+
+def _responses(patient: Patient, instrument: str) -> tuple[QuestionnaireResponse, ...]:
+    return tuple(QuestionnaireResponse.objects.filter(patient=patient, instrument=instrument).order_by("date"))
+
+
+def _hit6_band(category: str) -> str:
+    """The engine's HIT-6 impact band as words ("severe_impact" -> "severe impact")."""
+    return category.replace("_", " ")
+
+
+def _midas_band(category: str) -> str:
+    return str(_("grade %(grade)s") % {"grade": category})
+
+
+def _hit6_change(responses: tuple[QuestionnaireResponse, ...], first_injection: dt.date | None) -> Hit6Change | None:
+    """HIT-6 change from the baseline (the last answer on or before the first injection, else the first answer) to
+    the latest answer, judged by the engine (a drop of 5 or more is a response)."""
+    if len(responses) < 2:
+        return None
+    baseline = responses[0]
+    if first_injection is not None:
+        before = [response for response in responses if response.date <= first_injection]
+        baseline = before[-1] if before else baseline
+    latest = responses[-1]
+    if latest.pk == baseline.pk:
+        return None
+    try:
+        return hit6_change(baseline.total, latest.total)
+    except PromError:
+        return None
+
+
+# --- The pages ------------------------------------------------------------------------------------------------------
+
+
+def _verdicts(assessment: Assessment) -> tuple[VerdictCard, ...]:
+    overuse = assessment.medication_overuse
+    classes = ", ".join(name.replace("_", " ") for name in overuse.classes)
+    return (
+        VerdictCard(
+            str(_("Chronic migraine (ICHD-3 1.3)")),
+            assessment.chronic_migraine.verdict.value,
+            assessment.chronic_migraine.reasons,
+        ),
+        VerdictCard(str(_("Medication overuse (ICHD-3 8.2)")), overuse.verdict.value, overuse.reasons, classes),
+        VerdictCard(
+            str(_("BOTOX label criteria")), assessment.label_criteria.verdict.value, assessment.label_criteria.reasons
+        ),
     )
-    first = recorded[0].date if recorded else None
-    as_of = eligibility_day(first_session=first, today=today, birth_date=patient.birth_date)
-    assessment = assess(diary, as_of=as_of, birth_date=patient.birth_date)
-    outcomes = treatment_outcomes(diary, injections=[s.date for s in recorded], as_of=today) if recorded else None
-    notes = []
-    plan = None
-    if recorded:
-        try:
-            plan = session_plan(recorded[-1])
-        except PlanError:
-            plan = None
-        if plan is not None:
-            notes.append(_(ASSUME_UNITS_LAST).format(units=plan.total_units, day=recorded[-1].date.isoformat()))
-    if plan is None:
-        plan = preempt_plan()
-        notes.append(_(ASSUME_UNITS_PREEMPT).format(units=FIXED_DOSE_UNITS))
-    trials = tuple(PreventiveTrial.objects.filter(patient=patient).order_by("start"))
-    return PatientFacts(
+
+
+def patient_page(*, user: Any, patient: Patient, today: dt.date) -> PatientPage:
+    """The clinician's page for ``patient`` on ``today``; the read is audited."""
+    diary = patient_diary(patient, until=today)
+    pathway = patient_pathway_state(patient, today, diary=diary)
+    first = pathway.first_session
+    if first is None:
+        eligibility = pathway.assessment or assess(diary, as_of=today, birth_date=patient.birth_date)
+    else:
+        as_of = eligibility_day(first_session=first, today=today, birth_date=patient.birth_date)
+        eligibility = assess(diary, as_of=as_of, birth_date=patient.birth_date)
+    sessions = tuple(sessions_for(patient))
+    safety_on = pathway.booked_for or today
+    hit6 = _responses(patient, Instrument.HIT6)
+    midas = _responses(patient, Instrument.MIDAS)
+    page = PatientPage(
         patient=patient,
         today=today,
-        diary=diary,
-        recorded=recorded,
-        booked=open_booking(patient),
-        assessment=assessment,
-        outcomes=outcomes,
-        trials=trials,
-        plan=plan,
-        assumptions=tuple(notes),
+        age_years=_age(patient, today),
+        pathway=pathway,
+        eligibility=eligibility,
+        eligibility_before_treatment=first is not None,
+        verdicts=_verdicts(eligibility),
+        outcomes=pathway.outcomes,
+        schedule=pathway.schedule,
+        safety=patient_safety_screen(patient, on=safety_on),
+        safety_on=safety_on,
+        chart=headache_days_chart(
+            chart_periods(diary, first_injection=first, today=today),
+            _session_marks(sessions),
+            title=str(_("Headache days per 28-day period")),
+        ),
+        hit6=Questionnaires(
+            hit6,
+            score_trend_chart(
+                [ScorePoint(r.date, r.total, _hit6_band(r.category)) for r in hit6],
+                title="HIT-6",
+                low=HIT6_MIN_TOTAL,
+                high=HIT6_MAX_TOTAL,
+                cut_points=(HIT6_SOME_MIN, HIT6_SUBSTANTIAL_MIN, HIT6_SEVERE_MIN),
+            ),
+        ),
+        hit6_change=_hit6_change(hit6, first),
+        midas=Questionnaires(
+            midas,
+            score_trend_chart(
+                [ScorePoint(r.date, r.total, _midas_band(r.category)) for r in midas],
+                title="MIDAS",
+                low=0,
+                high=MIDAS_CHART_TOP,
+                cut_points=(MIDAS_GRADE_II_MIN, MIDAS_GRADE_III_MIN, MIDAS_GRADE_IV_MIN),
+            ),
+        ),
+        sessions=sessions,
+        preventive_trials=tuple(PreventiveTrial.objects.filter(patient=patient).order_by("-start")),
+        other_toxins=tuple(OtherToxinTreatment.objects.filter(patient=patient).order_by("-date")),
+        diary_days=len(diary.days),
     )
-
-
-def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
-    """The next session's date and how it was chosen: the booking, else 12 weeks after the last, else today."""
-    if facts.booked is not None and facts.booked.date >= facts.today:
-        return facts.booked.date, _(ASSUME_PLANNED_DATE_BOOKED).format(day=facts.booked.date.isoformat())
-    if facts.last_session is not None:
-        due = facts.last_session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS)
-        return due, _(ASSUME_PLANNED_DATE_DUE).format(day=due.isoformat())
-    return facts.today, _(ASSUME_PLANNED_DATE_TODAY).format(day=facts.today.isoformat())
-
-
-def coverage_evidence(facts: PatientFacts, stage: Stage) -> tuple[CoverageEvidence, tuple[str, ...]]:
-    """The engine's evidence for ``stage`` and the assumptions made in filling it."""
-    notes = list(facts.assumptions)
-    day, note = planned_date(facts)
-    notes.append(note)
-    trials: tuple[EnginePreventiveTrial, ...] | None = None
-    cgrp: tuple[str, ...] | None = None
-    if facts.trials:
-        trials = tuple(engine_trial(trial) for trial in facts.trials)
-        cgrp = tuple(  # taken now: not stopped before today, and not one never given (contraindicated)
-            t.drug
-            for t in trials
-            if t.drug_class.value == "cgrp_mab"
-            and t.stop_reason is not EngineStopReason.CONTRAINDICATED
-            and (t.stop is None or t.stop >= facts.today)
-        )
-    else:
-        notes.append(_(ASSUME_NO_TRIALS))
-    request = PriorAuthorisation.objects.filter(patient=facts.patient, stage=stage.value).first()
-    if request is None:
-        notes.append(_(ASSUME_NO_ATTESTATION).format(stage=stage.value))
-    else:
-        notes.append(_(ASSUME_ATTESTATION).format(stage=stage.value, day=request.requested_on.isoformat()))
-    evidence = CoverageEvidence(
-        birth_date=facts.patient.birth_date,
-        assessment=facts.assessment,
-        outcomes=facts.outcomes,
-        preventive_trials=trials,
-        current_cgrp_mab=cgrp,
-        medication_overuse_managed=None if request is None else request.medication_overuse_managed,
-        planned_units=facts.plan.total_units,
-        planned_date=day,
-        last_session=facts.last_session.date if facts.last_session else None,
-        headache_hours=headache_hours_by_period(facts.diary, facts.outcomes) if facts.outcomes else {},
-        prescriber_attests_benefit=None if request is None else request.prescriber_attests_benefit,
-    )
-    return evidence, tuple(notes)
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageView:
-    """One evaluation, the policy it used, and the assumptions made in gathering the evidence."""
-
-    policy: CoveragePolicy
-    evaluation: CoverageEvaluation
-    assumptions: tuple[str, ...]
-
-
-def evaluate(facts: PatientFacts, policy: CoveragePolicy, stage: Stage) -> CoverageView:
-    evidence, notes = coverage_evidence(facts, stage)
-    evaluation = evaluate_coverage(policy, evidence, stage=stage, today=facts.today)
-    return CoverageView(policy, evaluation, notes)
-
-
-def coverage_evaluation(
-    *, user: Any, patient: Patient, today: dt.date, policy_id: str | None = None, stage: str | None = None
-) -> CoverageView:
-    """The patient judged against a shipped policy (the one asked for, else their insurance's) at ``stage`` (by
-    default continuation once a session is recorded, else initial); the read is audited."""
-    policy = chosen_policy(patient, policy_id)
-    facts = patient_facts(patient, today=today)
-    chosen = Stage(stage) if stage else facts.default_stage
-    view = evaluate(facts, policy, chosen)
     audit_record(
         user=user,
         action=Action.READ,
-        object_type="coverage",
+        object_type="patient",
         object_id=patient.external_id,
         patient_id=patient.external_id,
-        detail=f"{policy.id} {chosen.value}: {view.evaluation.status.value}",
+        detail="clinical page",
     )
-    return view
+    return page
 
 
-# --- Prices and cost ----------------------------------------------------------------------------------------------
-
-
-def price_in_force(clinic: Clinic, item: str, on: dt.date) -> ClinicPrice | None:
-    """The latest price for ``item`` set on or before ``on`` (the most recently entered on a tie)."""
-    return (
-        ClinicPrice.objects.filter(clinic=clinic, item=item, set_on__lte=on)
-        .order_by("-set_on", "-created", "-id")
-        .select_related("set_by")
-        .first()
-    )
-
-
-def price_history(clinic: Clinic) -> dict[str, list[ClinicPrice]]:
-    """Every price ever set, per item, newest first."""
-    history: dict[str, list[ClinicPrice]] = {item: [] for item in PriceItem.values}
-    for price in ClinicPrice.objects.filter(clinic=clinic).select_related("set_by").order_by("-set_on", "-created"):
-        history[price.item].append(price)
-    return history
-
-
-def price_list(clinic: Clinic, on: dt.date) -> PriceList:
-    """The engine's price list in force on ``on``; ``CoverageUnavailableError`` naming each price not set."""
-    found = {item: price_in_force(clinic, item, on) for item in PriceItem.values}
-    drug, admin, visit = (found[PriceItem.DRUG_PER_UNIT], found[PriceItem.ADMINISTRATION], found[PriceItem.VISIT])
-    if drug is None or admin is None:
-        missing = [_(PRICE_LABELS[item]) for item in PRICE_LABELS if found[item] is None]
-        raise CoverageUnavailableError(_(NO_PRICE).format(item=get_text_list(missing, _("and")), day=on.isoformat()))
-    currencies = sorted({price.currency for price in found.values() if price is not None})
-    if len(currencies) > 1:
-        raise CoverageUnavailableError(_(MIXED_CURRENCY).format(day=on.isoformat(), currencies=", ".join(currencies)))
-    return PriceList(
-        currency=currencies[0],
-        drug_per_unit=Price(drug.amount, drug.set_on),
-        administration=Price(admin.amount, admin.set_on),
-        visit=None if visit is None else Price(visit.amount, visit.set_on),
-    )
-
-
-def benefit_terms(insurance: PatientInsurance | None) -> BenefitTerms | None:
-    if insurance is None:
-        return None
-    return BenefitTerms(
-        deductible_remaining=insurance.deductible_remaining,
-        coinsurance_percent=insurance.coinsurance_percent,
-        copay_per_session=insurance.copay_per_session,
-        out_of_pocket_remaining=insurance.out_of_pocket_remaining,
-        savings_remaining=insurance.savings_remaining,
-        savings_programme=insurance.savings_programme,
-    )
+def _age(patient: Patient, today: dt.date) -> int:
+    return age_in_years(patient.birth_date, today)
 
 
 @dataclass(frozen=True, slots=True)
-class RecordedSessionCost:
+class BillingSession:
+    """What a claim needs from one session: the stored facts and the engine's billing lines (JW / JZ)."""
+
     session: InjectionSession
-    cost: SessionCost | None
-    problem: str = ""
+    product: str
+    plan: InjectionPlan | None
+
+    @property
+    def billing_lines(self) -> tuple[BillingLine, ...]:
+        return self.plan.billing_lines if self.plan is not None else ()
 
 
 @dataclass(frozen=True, slots=True)
-class CostView:
-    """The next session and a year of sessions at today's prices, and each recorded session at the prices in force
-    on its day; ``problem`` says why the planned figures are missing (no prices set)."""
-
-    today: dt.date
-    plan: InjectionPlan
-    insurance: PatientInsurance | None
-    planned: SessionCost | None
-    year: YearCost | None
-    sessions_per_year: int
-    assumptions: tuple[str, ...]
-    recorded: tuple[RecordedSessionCost, ...] = field(default_factory=tuple)
-    problem: str = ""
+class BillingPage:
+    patient: Patient
+    age_years: int
+    sessions: tuple[BillingSession, ...]
 
 
-def _priced(billing: InjectionPlan, clinic: Clinic, day: dt.date, insurance: PatientInsurance | None) -> SessionCost:
-    try:
-        return session_cost(
-            billing,
-            prices=price_list(clinic, day),
-            benefits=benefit_terms(insurance),
-            bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
-        )
-    except CostError as error:
-        raise CoverageUnavailableError("; ".join(str(arg) for arg in error.args)) from None
-
-
-def cost_for(facts: PatientFacts) -> CostView:
-    """Cost figures from the facts (no audit: callers record the read)."""
-    patient = facts.patient
-    insurance = insurance_of(patient)
-    sessions = insurance.sessions_per_year if insurance is not None else 4
-    notes = [*facts.assumptions, _(ASSUME_PRICES_ON).format(day=facts.today.isoformat())]
-    notes.append(
-        _(ASSUME_NO_INSURANCE)
-        if insurance is None
-        else _(ASSUME_TERMS_AS_OF).format(day=insurance.terms_as_of.isoformat())
+def patient_billing(*, user: Any, patient: Patient, today: dt.date) -> BillingPage:
+    """Demographics and each session's billing facts, nothing clinical; the read is audited."""
+    sessions = (
+        InjectionSession.objects.filter(patient=patient)
+        .exclude(status=SessionStatus.CANCELLED)
+        .select_related("injector")
+        .prefetch_related("sites")
+        .order_by("-date")
     )
-    recorded = []
-    for session in reversed(facts.recorded):
+    rows = []
+    for session in sessions:
         try:
             plan = session_plan(session)
-        except PlanError as error:
-            recorded.append(RecordedSessionCost(session, None, str(error)))
-            continue
-        if plan is None:
-            continue
-        try:
-            recorded.append(RecordedSessionCost(session, _priced(plan, patient.clinic, session.date, insurance)))
-        except CoverageUnavailableError as error:
-            recorded.append(RecordedSessionCost(session, None, str(error)))
-    try:
-        planned = _priced(facts.plan, patient.clinic, facts.today, insurance)
-        year = year_cost(
-            facts.plan,
-            sessions=sessions,
-            prices=price_list(patient.clinic, facts.today),
-            benefits=benefit_terms(insurance),
-            bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
-        )
-    except CoverageUnavailableError as error:
-        return CostView(
-            facts.today, facts.plan, insurance, None, None, sessions, tuple(notes), tuple(recorded), str(error)
-        )
-    return CostView(facts.today, facts.plan, insurance, planned, year, sessions, tuple(notes), tuple(recorded))
-
-
-def patient_cost(*, user: Any, patient: Patient, today: dt.date) -> CostView:
-    """Cost per session and per year with the patient's share; the read is audited."""
-    view = cost_for(patient_facts(patient, today=today))
+        except PlanError:
+            plan = None
+        rows.append(BillingSession(session, BOTOX_PRODUCT, plan))
     audit_record(
         user=user,
         action=Action.READ,
-        object_type="cost",
+        object_type="patient",
         object_id=patient.external_id,
         patient_id=patient.external_id,
-        detail="cost",
+        detail="billing page",
     )
-    return view
-
-
-def status_labels() -> Mapping[str, str]:
-    """The engine's criterion outcomes and overall statuses as the pages say them."""
-    return {
-        "met": _("met"),
-        "not_met": _("not met"),
-        "missing_information": _("information missing"),
-        "approvable": _("approvable"),
-        "not_approvable": _("not approvable"),
-        "information_missing": _("information missing"),
-    }
-
-
-OUTCOME_TONES: Mapping[str, str] = {
-    "met": "ok",
-    "approvable": "ok",
-    "not_met": "bad",
-    "not_approvable": "bad",
-    "missing_information": "warn",
-    "information_missing": "warn",
-}
-
-
-def sessions_recorded(patient: Patient) -> Sequence[InjectionSession]:
-    return list(InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED).order_by("-date"))
-
-
-# --- The command line ---------------------------------------------------------------------------------------------
-
-NO_SUCH_PATIENT = gettext_noop("no patient with id or record number {identifier!r}")
-AMBIGUOUS_RECORD_NUMBER = gettext_noop(
-    "record number {identifier!r} is used in {count} clinics ({clinics}): give the patient's id (UUID) instead"
-)
-
-
-def patient_by_identifier(identifier: str) -> Patient:
-    """The patient named on the command line by public id (UUID) or record number, for the server's operator (who
-    reads every clinic's data, as a backup does); ``CoverageUnavailableError`` naming the problem otherwise."""
-    import uuid
-
-    try:
-        key = uuid.UUID(identifier)
-    except ValueError:
-        key = None
-    if key is not None:
-        found = Patient.objects.select_related("clinic").filter(external_id=key).first()
-        if found is not None:
-            return found
-    matches = list(Patient.objects.select_related("clinic").filter(record_number=identifier))
-    if not matches:
-        raise CoverageUnavailableError(_(NO_SUCH_PATIENT).format(identifier=identifier))
-    if len(matches) > 1:
-        clinics = ", ".join(sorted(patient.clinic.name for patient in matches))
-        raise CoverageUnavailableError(
-            _(AMBIGUOUS_RECORD_NUMBER).format(identifier=identifier, count=len(matches), clinics=clinics)
-        )
-    return matches[0]
+    return BillingPage(patient, _age(patient, today), tuple(rows))
