@@ -178,16 +178,21 @@ def test_the_continuation_letter_gives_the_change_for_complete_periods_only_as_t
     assert "28 / 28 10 -8 -44.4" in text  # period 4: 10 headache days against 18 at baseline
     assert f"18 / 28 (incomplete) 0 {blank}" in text  # period 5
     assert f"3 / 28 (in progress) 1 {blank}" in text  # period 8, running on the day of the letter
-    assert "the change is shown for complete periods only" in text
+    assert "the change is shown for complete periods against a complete baseline only" in text
 
 
 def test_the_continuation_letter_marks_an_incomplete_baseline(world, treated):
     """A baseline with fewer than 20 of 28 days recorded (diary contract, "Periods") is marked incomplete on the
-    letter, as on the patient page, and the letter says changes against it are uncertain."""
+    letter, as on the patient page, and no change or response is measured against it (NICE TA260 cannot be
+    assessed either): every change is blank and week 24 gives its headache days only."""
     _drop_diary_days(treated.patient, treated.day0 - timedelta(days=28), 18)
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert "10 / 28 (incomplete)" in text
     assert "The baseline has 10 of 28 days recorded (fewer than 20): it is incomplete" in text
+    assert "28 / 28 10 \N{EN DASH} \N{EN DASH}" in text  # period 4: no change against an incomplete baseline
+    assert "the baseline is incomplete, so the response cannot be measured against it" in text
+    assert "Not a 30 % responder." not in text
+    assert "50 % responder (at least half" not in text
 
 
 def test_the_procedure_note_takes_vials_and_discarded_units_from_the_sites_and_warns_of_stored_figures(world, treated):

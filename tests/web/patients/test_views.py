@@ -366,3 +366,26 @@ def test_a_first_session_on_the_birth_date_still_opens_the_pages(client, world):
     client.force_login(world.users["clinician"])
     assert client.get(reverse("patients:detail", args=[patient.external_id])).status_code == 200
     assert client.get(reverse("coverage:patient", args=[patient.external_id])).status_code == 200
+
+
+def test_no_response_is_shown_against_an_incomplete_baseline(client, world):
+    """No diary before the first injection: the page gives week 24's headache days but no responder flags, and no
+    change per period, since NICE cannot measure the reduction either (it said 'not a responder' beside 'not yet
+    assessable')."""
+    from django.utils import timezone
+
+    from onaboard.web.clinic.demo import record_preempt_session
+    from tests.builders import period_rows
+    from tests.web.clinic.diaries import store
+
+    patient = world.same_clinic_patient
+    today = timezone.localdate()
+    day0 = today - timedelta(days=175)
+    rows = [row for k in range(6) for row in period_rows("P", day0 + timedelta(days=28 * k), headache=18)]
+    store(patient, rows, today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        record_preempt_session(patient, day, injector=world.users["nurse"], today=today)
+    client.force_login(world.users["clinician"])
+    page = client.get(reverse("patients:detail", args=[patient.external_id])).content.decode()
+    assert "the baseline is incomplete, so the response cannot be measured against it" in page
+    assert "30 % responder" not in page
