@@ -50,3 +50,17 @@ def test_reads_are_audited(world):
     assert found is None
     events = AuditEvent.objects.filter(action=Action.READ, patient_id=world.own_patient.external_id)
     assert sorted(events.values_list("object_type", flat=True)) == ["questionnaire_midas", "questionnaires"]
+
+
+def test_the_hit6_change_is_from_the_answer_before_treatment_as_on_the_patient_page(world):
+    """48 long before, 78 just before the first injection, 66 now: the change is 78 -> 66 (a response), the patient
+    page's rule, not 48 -> 66 from the first answer ever (the two pages disagreed)."""
+    from onaboard.web.injections.models import SessionStatus
+    from tests.web.factories import InjectionSessionFactory
+
+    _hit6(world, date(2025, 6, 2), ["rarely"] * 6)
+    _hit6(world, date(2026, 3, 1), ["always"] * 6)
+    _hit6(world, date(2026, 6, 1), ["very often"] * 6)
+    InjectionSessionFactory(patient=world.own_patient, date=date(2026, 3, 3), status=SessionStatus.RECORDED)
+    history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)
+    assert history["hit6"].change.reason == "HIT-6 78 -> 66: drop of 12 points (>= 5: responder)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from onaboard.clinical import Hit6Change, PromError, hit6_change, hit6_score, midas_score
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.patients.models import Patient
 
@@ -23,7 +25,8 @@ class ScoredResponse:
 
 @dataclass(frozen=True, slots=True)
 class InstrumentHistory:
-    """One instrument's responses, newest first, and for HIT-6 the engine's change from the first to the latest."""
+    """One instrument's responses, newest first, and for HIT-6 the engine's change from the baseline to the latest
+    (``hit6_change_from_baseline``)."""
 
     instrument: Instrument
     responses: tuple[ScoredResponse, ...]
@@ -44,6 +47,27 @@ def engine_reason(response: QuestionnaireResponse) -> str:
         return f"{response.get_instrument_display()} {response.total} ({response.category})"
 
 
+def hit6_change_from_baseline(
+    responses: Sequence[QuestionnaireResponse], first_injection: date | None
+) -> Hit6Change | None:
+    """HIT-6 change from the baseline (the last answer on or before the first injection, else the first answer) to
+    the latest answer, judged by the engine (a drop of 5 or more is a response). ``responses`` oldest first. The
+    one rule for the patient page and the questionnaires page."""
+    if len(responses) < 2:
+        return None
+    baseline = responses[0]
+    if first_injection is not None:
+        before = [response for response in responses if response.date <= first_injection]
+        baseline = before[-1] if before else baseline
+    latest = responses[-1]
+    if latest.pk == baseline.pk:
+        return None
+    try:
+        return hit6_change(baseline.total, latest.total)
+    except PromError:
+        return None
+
+
 def questionnaire_history(*, user: Any, patient: Patient) -> dict[str, InstrumentHistory]:
     """Every HIT-6 and MIDAS response of the patient, by instrument; the read is audited."""
     responses = list(QuestionnaireResponse.objects.filter(patient=patient).order_by("-date", "-created"))
@@ -55,12 +79,19 @@ def questionnaire_history(*, user: Any, patient: Patient) -> dict[str, Instrumen
         patient_id=patient.external_id,
         detail=f"{len(responses)} responses",
     )
+    first = (
+        InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
     history: dict[str, InstrumentHistory] = {}
     for instrument in Instrument:
         mine = tuple(ScoredResponse(r, engine_reason(r)) for r in responses if r.instrument == instrument)
         change = None
-        if instrument == Instrument.HIT6 and len(mine) > 1:
-            change = hit6_change(mine[-1].response.total, mine[0].response.total)
+        if instrument == Instrument.HIT6:
+            oldest_first = sorted((scored.response for scored in mine), key=lambda r: r.date)
+            change = hit6_change_from_baseline(oldest_first, first)
         history[instrument.value] = InstrumentHistory(instrument, mine, change)
     return history
 

@@ -36,7 +36,6 @@ from onaboard.clinical import (
     PatientDiary,
     PeriodSummary,
     PlanError,
-    PromError,
     SafetyFinding,
     SafetyScreen,
     ScheduleStatus,
@@ -44,7 +43,6 @@ from onaboard.clinical import (
     assess,
     classify_days,
     eligibility_day,
-    hit6_change,
     periods_before,
     treatment_periods,
 )
@@ -70,6 +68,7 @@ from onaboard.web.injections.selectors import (
     sessions_for,
 )
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.selectors import hit6_change_from_baseline
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
 TRIAL_NOT_FOUND = gettext_noop("No such preventive medicine on this record.")
@@ -262,24 +261,6 @@ def _midas_band(category: str) -> str:
     return str(_("grade %(grade)s") % {"grade": category})
 
 
-def _hit6_change(responses: tuple[QuestionnaireResponse, ...], first_injection: dt.date | None) -> Hit6Change | None:
-    """HIT-6 change from the baseline (the last answer on or before the first injection, else the first answer) to
-    the latest answer, judged by the engine (a drop of 5 or more is a response)."""
-    if len(responses) < 2:
-        return None
-    baseline = responses[0]
-    if first_injection is not None:
-        before = [response for response in responses if response.date <= first_injection]
-        baseline = before[-1] if before else baseline
-    latest = responses[-1]
-    if latest.pk == baseline.pk:
-        return None
-    try:
-        return hit6_change(baseline.total, latest.total)
-    except PromError:
-        return None
-
-
 # --- The pages ------------------------------------------------------------------------------------------------------
 
 
@@ -340,7 +321,7 @@ def patient_page(*, user: Any, patient: Patient, today: dt.date) -> PatientPage:
                 cut_points=(HIT6_SOME_MIN, HIT6_SUBSTANTIAL_MIN, HIT6_SEVERE_MIN),
             ),
         ),
-        hit6_change=_hit6_change(hit6, first),
+        hit6_change=hit6_change_from_baseline(hit6, first),
         midas=Questionnaires(
             midas,
             score_trend_chart(
