@@ -184,3 +184,20 @@ def test_a_period_6_without_rows_after_week_24_is_missing_not_to_come():
     assert outcomes.nice_ta260.reasons[-1].endswith("week 24 (period 6): no day of it recorded (< 20)")
     early = treatment_outcomes(days, injections=[DAY0], as_of=DAY0 + timedelta(days=60))
     assert early.nice_ta260.reasons[-1].endswith("week 24 (period 6): not reached yet")
+
+
+@pytest.mark.parametrize(
+    ("baseline", "week24", "wording"),
+    [
+        (0, 5, "from 0 at baseline to 5 at week 24 (period 6), no reduction from a baseline of 0 (< 30 %)"),
+        (20, 21, "from 20 at baseline to 21 at week 24 (period 6), an increase of 5.0 %, no reduction (< 30 %)"),
+        (20, 20, "from 20 at baseline to 20 at week 24 (period 6), no change (< 30 %)"),
+        (20, 10, "from 20 at baseline to 10 at week 24 (period 6), a reduction of 50.0 % (>= 30 %)"),
+    ],
+)
+def test_the_week_24_reason_words_a_rise_or_a_zero_baseline_as_such(baseline, week24, wording):
+    """More headache days read as an increase, not 'a reduction of -5.0 %'; a baseline of 0 has no reduction to
+    measure (it read 'a reduction of no change')."""
+    days = course(baseline, [16, 16, 16, 16, 16, week24])
+    reason = treatment_outcomes(days, injections=[DAY0]).nice_ta260.reasons[-1]
+    assert reason == f"NICE TA260 1.2: headache days {wording}"

@@ -319,3 +319,12 @@ def test_midas_reports_every_problem_at_once() -> None:
 def test_prom_error_is_a_value_error() -> None:
     """PromError is a ValueError, so callers that catch bad input catch it."""
     assert issubclass(PromError, ValueError)
+
+
+def test_a_worse_hit6_is_worded_as_a_rise():
+    """48 -> 66 is a rise of 18 points, not 'a drop of -18 points'."""
+    from onaboard.clinical import hit6_change
+
+    change = hit6_change(48, 66)
+    assert (change.drop, change.responder) == (-18, False)
+    assert change.reason == "HIT-6 48 -> 66: rise of 18 points (no drop, < 5: not a responder)"

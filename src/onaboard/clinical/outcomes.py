@@ -197,11 +197,19 @@ def nice_ta260_verdict(
             f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods"
         )
     if week24.available and week24.headache_days is not None:
-        reduction = "no change" if week24.percent_change is None else f"{-week24.percent_change} %"
+        change = week24.percent_change
+        if change is None:  # a baseline of 0: no reduction can be measured
+            reduction = "no reduction from a baseline of 0"
+        elif change > 0:
+            reduction = f"an increase of {change} %, no reduction"
+        elif change == 0:
+            reduction = "no change"
+        else:
+            reduction = f"a reduction of {-change} %"
         comparison = "<" if not week24.responder_30 else ">="
         reasons.append(
             f"NICE TA260 1.2: headache days from {baseline.headache_days} at baseline to {week24.headache_days} "
-            f"at week 24 (period {WEEK24_PERIOD}), a reduction of {reduction} "
+            f"at week 24 (period {WEEK24_PERIOD}), {reduction} "
             f"({comparison} {NICE_MIN_REDUCTION_PERCENT} %)"
         )
         if not week24.responder_30:

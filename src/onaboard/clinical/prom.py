@@ -166,6 +166,7 @@ MIDAS_PAIN_RANGE = "MIDAS B: average pain must be a whole number 0..10, got {val
 
 HIT6_REASON = "HIT-6 total {total}: {band}"
 HIT6_CHANGE_REASON = "HIT-6 {baseline} -> {follow_up}: drop of {drop} points ({comparison} {threshold}: {verdict})"
+HIT6_RISE_REASON = "HIT-6 {baseline} -> {follow_up}: rise of {rise} points (no drop, < {threshold}: not a responder)"
 MIDAS_REASON = "MIDAS score {total} (Q1-Q5 days): grade {grade}, {band}"
 
 
@@ -261,14 +262,19 @@ def hit6_change(baseline: int, follow_up: int) -> Hit6Change:
         raise PromError(*problems)
     drop = baseline - follow_up
     responder = drop >= HIT6_RESPONDER_DROP
-    reason = HIT6_CHANGE_REASON.format(
-        baseline=baseline,
-        follow_up=follow_up,
-        drop=drop,
-        comparison=">=" if responder else "<",
-        threshold=HIT6_RESPONDER_DROP,
-        verdict="responder" if responder else "not a responder",
-    )
+    if drop < 0:  # worse: a "drop of -18 points" read as a drop
+        reason = HIT6_RISE_REASON.format(
+            baseline=baseline, follow_up=follow_up, rise=-drop, threshold=HIT6_RESPONDER_DROP
+        )
+    else:
+        reason = HIT6_CHANGE_REASON.format(
+            baseline=baseline,
+            follow_up=follow_up,
+            drop=drop,
+            comparison=">=" if responder else "<",
+            threshold=HIT6_RESPONDER_DROP,
+            verdict="responder" if responder else "not a responder",
+        )
     return Hit6Change(baseline, follow_up, drop, responder, reason)
 
 
