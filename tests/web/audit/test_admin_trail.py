@@ -57,3 +57,20 @@ def test_admin_actions_on_tokens_are_audited_too(client, world):
     token, _raw = ApiToken.issue(world.users["clinician"], "script")
     client.post(reverse("admin:accounts_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]})
     assert AuditEvent.objects.filter(object_type="api_token", action=Action.UPDATE).count() == 1
+
+
+def test_the_trail_is_searched_by_a_patients_id_exactly(client, world):
+    """A patient's public id finds that patient's events (exactly, on the indexed column) and no one else's; the
+    list offers a date filter rather than a date hierarchy, which read every event's day on a year's trail."""
+    nurse = world.users["nurse"]
+    for patient in (world.same_clinic_patient, world.own_patient):
+        client.force_login(nurse)
+        client.get(reverse("patients:detail", args=[patient.external_id]))
+    _admin(client, world)
+    url = reverse("admin:audit_auditevent_changelist")
+    found = client.get(url, {"q": str(world.same_clinic_patient.external_id)})
+    events = list(found.context["cl"].result_list)
+    assert events
+    assert {event.patient_id for event in events} == {world.same_clinic_patient.external_id}
+    assert found.context["cl"].date_hierarchy is None
+    assert client.get(url, {"at__gte": "2000-01-01 00:00:00+00:00"}).status_code == 200
