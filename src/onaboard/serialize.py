@@ -81,7 +81,8 @@ def assessment_json(assessment: Assessment) -> Json:
     }
 
 
-def _change_json(change: PeriodChange) -> Json:
+def period_change_json(change: PeriodChange) -> Json:
+    """One period after treatment with its change against the baseline."""
     return {
         **period_json(change.period),
         "change_headache_days": change.change_headache_days,
@@ -106,8 +107,8 @@ def outcomes_json(outcomes: Outcomes) -> Json:
         "first_injection": outcomes.first_injection.isoformat(),
         "injections": [day.isoformat() for day in outcomes.injections],
         "baseline": period_json(outcomes.baseline),
-        "periods": [_change_json(change) for change in outcomes.periods],
-        "week4": None if outcomes.week4 is None else _change_json(outcomes.week4),
+        "periods": [period_change_json(change) for change in outcomes.periods],
+        "week4": None if outcomes.week4 is None else period_change_json(outcomes.week4),
         "onset_period": None if outcomes.onset is None else outcomes.onset.period.index,
         "week24": _week24_json(outcomes.week24),
         "nice_ta260": {

@@ -845,3 +845,40 @@ def test_asking_for_an_absent_criterion_names_the_ones_present():
     """Looking up a criterion the evaluation does not hold names the keys it does hold."""
     with pytest.raises(KeyError, match=r"initial\.cgrp_mab \(criteria: session\.max_units"):
         judge(continuation_evidence(), Stage.CONTINUATION).criterion("initial.cgrp_mab")
+
+
+def test_a_payers_response_criterion_never_judges_the_period_under_way():
+    """Period 6 under way with 25 days recorded (5 headache days, 75 % fewer) is not week 24 yet: the NICE
+    continuation's response is missing information, as the engine's own NICE verdict is not yet assessable (the
+    payer check called it met beside 'not yet assessable')."""
+    from decimal import Decimal
+
+    from onaboard.clinical import (
+        CoverageEvidence,
+        DiaryDay,
+        Intensity,
+        PatientDiary,
+        evaluate_coverage,
+        treatment_outcomes,
+    )
+    from onaboard.policies import shipped_policy
+
+    day0 = date(2025, 1, 6)
+
+    def day(d: date, headache: bool) -> DiaryDay:
+        return DiaryDay("P", d, Decimal(6 if headache else 0), intensity=Intensity.MODERATE if headache else None)
+
+    days = [day(day0 - timedelta(days=28 - i), i < 20) for i in range(28)]
+    days += [day(day0 + timedelta(days=28 * p + i), i < 18) for p in range(5) for i in range(28)]
+    days += [day(day0 + timedelta(days=140 + i), i < 5) for i in range(25)]
+    as_of = day0 + timedelta(days=165)
+    outcomes = treatment_outcomes(
+        PatientDiary("P", tuple(days)), injections=[day0, day0 + timedelta(days=84)], as_of=as_of
+    )
+    evidence = CoverageEvidence(
+        outcomes=outcomes, last_session=day0 + timedelta(days=84), planned_date=as_of, planned_units=155
+    )
+    evaluation = evaluate_coverage(shipped_policy("nice-ta260"), evidence, stage="continuation", today=as_of)
+    (response,) = [c for c in evaluation.criteria if c.key == "continuation.response"]
+    assert response.outcome.value == "missing_information"
+    assert evaluation.status.value == "information_missing"

@@ -161,17 +161,21 @@ def test_a_zero_baseline_gives_no_percentages():
 
 def test_a_period_still_running_on_the_assessment_day_judges_nothing():
     """Period 6 with 20 of its 28 days recorded is complete, but on a day inside it its last 8 days are still to
-    come and could turn 'continue' into 'stop': with ``as_of`` it is listed as running and week 24 waits."""
+    come and could turn 'continue' into 'stop': with ``as_of`` it is the running period, not among the periods the
+    verdicts judge, and week 24 waits."""
     days = course(20, [16, 16, 15, 15, 15, 13], recorded=[28, 28, 28, 28, 28, 20])
     inside = DAY0 + timedelta(days=28 * 5 + 22)  # period 6 runs to DAY0 + 167
     running = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=84)], as_of=inside)
-    assert running.periods[5].running
-    assert not running.periods[5].judged
+    assert [c.period.index for c in running.periods] == [1, 2, 3, 4, 5]
+    assert running.running.period.index == 6
+    assert running.running.running
+    assert [c.period.index for c in running.listed] == [1, 2, 3, 4, 5, 6]
     assert not running.week24.available
     assert running.nice_ta260.verdict is NiceTa260.NOT_YET_ASSESSABLE
+    assert running.nice_ta260.reasons[-1].endswith("is in progress (20 of 28 days recorded so far)")
     ended = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=84)], as_of=DAY0 + timedelta(days=168))
     assert ended.week24.available
-    assert not ended.periods[5].running
+    assert ended.running is None
     assert ended.nice_ta260.verdict is NiceTa260.CONTINUE
     assert treatment_outcomes(days, injections=[DAY0]).week24.available  # without as_of the diary is finished
 

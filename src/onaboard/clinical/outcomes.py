@@ -131,12 +131,20 @@ class Outcomes:
     injections: tuple[date, ...]
     baseline: PeriodSummary
     periods: tuple[PeriodChange, ...]
+    """The periods that have ended (with ``as_of``; every period without it): what the verdicts judge."""
     week4: PeriodChange | None
     """Period 1 (weeks 0-4) when it is complete: where relief may first show."""
     onset: PeriodChange | None
     """The first complete period with at least 30 % fewer headache days than baseline (time to response)."""
     week24: Week24
     nice_ta260: NiceVerdict
+    running: PeriodChange | None = None
+    """The period under way on ``as_of`` (days recorded so far), shown "in progress"; it judges nothing."""
+
+    @property
+    def listed(self) -> tuple[PeriodChange, ...]:
+        """Every period to show: those that have ended, then the one under way."""
+        return (*self.periods, self.running) if self.running is not None else self.periods
 
 
 def _week24(baseline: PeriodSummary, periods: Sequence[PeriodSummary]) -> Week24:
@@ -165,7 +173,12 @@ def _reverted_to_episodic(periods: Sequence[PeriodSummary]) -> tuple[PeriodSumma
 
 
 def nice_ta260_verdict(
-    baseline: PeriodSummary, periods: Sequence[PeriodSummary], week24: Week24, *, week24_over: bool = False
+    baseline: PeriodSummary,
+    periods: Sequence[PeriodSummary],
+    week24: Week24,
+    *,
+    week24_over: bool = False,
+    running: PeriodSummary | None = None,
 ) -> NiceVerdict:
     """NICE TA260 1.2 stopping rules: stop when headache days fell by < 30 % after two treatment cycles (week 24),
     or the condition has changed to episodic migraine (< 15 headache days a month) for three consecutive months.
@@ -173,7 +186,7 @@ def nice_ta260_verdict(
     ``stop`` as soon as either rule holds, even before week 24; ``not_yet_assessable`` while week 24 is not
     complete; otherwise ``continue``. An incomplete baseline makes the verdict ``not_yet_assessable``: the
     reduction cannot be measured against it (shared/spec/cli.md). ``week24_over``: week 24 has ended (the caller
-    knows today), so a period 6 without diary rows is missing, not still to come.
+    knows today), so a period 6 without diary rows is missing, not still to come; ``running`` the period under way.
     """
     reverted = _reverted_to_episodic(periods)
     if not baseline.complete:
@@ -220,6 +233,8 @@ def nice_ta260_verdict(
         period = next((p for p in periods if p.index == WEEK24_PERIOD), None)
         if period is not None:
             state = f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})"
+        elif running is not None and running.index == WEEK24_PERIOD:
+            state = f"{running.label} is in progress ({running.days_recorded} of {PERIOD_DAYS} days recorded so far)"
         else:
             state = f"no day of it recorded (< {MIN_RECORDED_DAYS})" if week24_over else "not reached yet"
         reasons.append(f"NICE TA260 1.2: response is judged at week 24 (period {WEEK24_PERIOD}): {state}")
@@ -231,9 +246,10 @@ def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of
     """A patient's outcomes from their diary and injection dates; day 0 is the earliest injection.
 
     ``as_of`` is the day of the assessment (the clinic's today): a period that has not ended before it is still
-    running, so it is listed but judges nothing (week 4, onset, week 24, the return to episodic migraine), however
-    many of its days are already recorded; its remaining days could change the verdict. Without ``as_of`` the diary
-    is taken as finished (a registry's or a file's).
+    running, so it is not among ``periods`` but ``running``, and judges nothing (week 4, onset, week 24, the return
+    to episodic migraine, a payer's response criteria), however many of its days are already recorded: its
+    remaining days could change the verdict. Without ``as_of`` the diary is taken as finished (a registry's or a
+    file's).
     """
     if not injections:
         raise ValueError("at least one injection date is needed")
@@ -251,7 +267,7 @@ def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of
         )
         for p in listed
     )
-    finished = changes[: len(periods)]
+    finished, running = changes[: len(periods)], changes[len(periods) :]
     week24 = _week24(baseline, periods)
     week4 = next((c for c in finished if c.period.index == ONSET_PERIOD and c.period.complete), None)
     onset = None
@@ -270,9 +286,16 @@ def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of
         first_injection=day0,
         injections=injection_dates,
         baseline=baseline,
-        periods=changes,
+        periods=finished,
         week4=week4,
         onset=onset,
         week24=week24,
-        nice_ta260=nice_ta260_verdict(baseline, periods, week24, week24_over=as_of is not None and week24_end < as_of),
+        nice_ta260=nice_ta260_verdict(
+            baseline,
+            periods,
+            week24,
+            week24_over=as_of is not None and week24_end < as_of,
+            running=running[0].period if running else None,
+        ),
+        running=running[0] if running else None,
     )

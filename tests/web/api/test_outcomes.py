@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from onaboard.clinical import hit6_score, treatment_outcomes
 from onaboard.clinical.prom import HIT6_COUNT
-from onaboard.serialize import outcomes_json
+from onaboard.serialize import outcomes_json, period_change_json
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import SessionStatus
@@ -40,7 +40,8 @@ def test_outcomes_before_any_session_say_so(world, api_as):
 
 
 def test_outcomes_are_the_engines_json(world, api_as, today):
-    """With a recorded session the outcomes are exactly onaboard.serialize.outcomes_json, as the CLI prints."""
+    """With a recorded session the outcomes are exactly onaboard.serialize.outcomes_json, as the CLI prints, on
+    today: the periods that have ended, and the one under way apart (running_period), judging nothing."""
     patient = world.own_patient
     first = today - timedelta(days=40)
     for offset in range(70):
@@ -54,7 +55,8 @@ def test_outcomes_are_the_engines_json(world, api_as, today):
     InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
     response = api_as("patient").get(f"/api/patients/{patient.external_id}/outcomes")
     assert response.status_code == 200
-    expected = outcomes_json(treatment_outcomes(patient_diary(patient, until=today), injections=[first]))
+    outcomes = treatment_outcomes(patient_diary(patient, until=today), injections=[first], as_of=today)
+    expected = {**outcomes_json(outcomes), "running_period": period_change_json(outcomes.running)}
     assert response.json() == json.loads(json.dumps(expected))
     assert AuditEvent.objects.get(action=Action.READ).object_type == "outcomes"
 

@@ -186,7 +186,7 @@ def test_week_24_still_running_is_not_assessed_however_many_days_it_holds():
     pathway = _state(rows, recorded=[day0, day0 + timedelta(days=84)])
     assert pathway.state is PathwayState.ON_TREATMENT
     assert not pathway.outcomes.week24.available
-    assert pathway.outcomes.periods[5].running
+    assert pathway.outcomes.running.period.index == 6
 
 
 def test_the_summary_of_an_overdue_patient_is_the_status_not_an_old_short_interval():

@@ -225,7 +225,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
     view = evaluate(facts, policy, Stage.CONTINUATION)
     outcomes = facts.outcomes
     week24 = next((c for c in outcomes.periods if c.period.index == WEEK24_PERIOD), None)
-    periods = [outcomes.baseline, *(c.period for c in outcomes.periods if not c.period.missing)]
+    periods = [outcomes.baseline, *(c.period for c in outcomes.listed if not c.period.missing)]
     request = _request_of(facts.patient, Stage.CONTINUATION)
     clinical = sees_clinical_notes(user)
     return {

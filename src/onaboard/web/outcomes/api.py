@@ -15,7 +15,7 @@ from django.utils.translation import gettext, gettext_noop
 from ninja import Router, Status
 
 from onaboard.clinical import treatment_outcomes
-from onaboard.serialize import outcomes_json
+from onaboard.serialize import outcomes_json, period_change_json
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.selectors import recorded_sessions
 from onaboard.web.outcomes.models import QuestionnaireResponse
@@ -51,7 +51,8 @@ def outcomes_detail(request: HttpRequest, patient_id: UUID) -> Any:
     if not injections:
         return Status(404, {"detail": gettext(NO_SESSION_YET)})
     outcomes = treatment_outcomes(patient_diary(patient, until=today), injections=injections, as_of=today)
-    return outcomes_json(outcomes)
+    running = None if outcomes.running is None else period_change_json(outcomes.running)
+    return {**outcomes_json(outcomes), "running_period": running}
 
 
 def _questionnaire_out(response: QuestionnaireResponse, reason: str) -> dict[str, Any]:

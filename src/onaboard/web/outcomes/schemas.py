@@ -46,7 +46,12 @@ class OutcomesOut(Schema):
     first_injection: dt.date
     injections: list[dt.date]
     baseline: PeriodOut
-    periods: list[PeriodChangeOut]
+    periods: list[PeriodChangeOut] = Field(..., description="The periods that have ended: what the verdicts judge.")
+    running_period: PeriodChangeOut | None = Field(
+        None,
+        description="The period under way today, with the days recorded so far; it judges nothing (its remaining "
+        "days could change the verdict).",
+    )
     week4: PeriodChangeOut | None
     onset_period: int | None = Field(..., description="First complete period with >= 30 % fewer headache days.")
     week24: Week24Out
