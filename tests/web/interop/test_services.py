@@ -108,3 +108,45 @@ def test_diary_days_before_the_birth_date_are_refused_by_the_imports_too(world, 
         )
     assert day_before_birth_problem(charted, early) in bundle_refused.value.problems[0].message
     assert DiaryEntry.objects.filter(patient=charted).count() == before
+
+
+def test_imports_refuse_a_session_before_birth_and_a_birth_date_after_the_record(world, charted):
+    """A sessions CSV row dated before the birth date is refused at its date (the session screen refuses it), and
+    a Bundle moving the birth date after the record's first day is refused (the details form refuses it): either
+    left the patient's details unsaveable. A side effect's description longer than the report form allows is
+    refused too."""
+    from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH
+    from onaboard.web.injections.selectors import BEFORE_BIRTH
+    from onaboard.web.patients.services import BIRTH_AFTER_FIRST_RECORD
+
+    early = charted.birth_date - dt.timedelta(days=400)
+    header = "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites\n"
+    row = (
+        f"{charted.record_number},{early},recorded,200,1,5,195,C1,{early + dt.timedelta(days=90)},procerus:midline:5\n"
+    )
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, charted, header + row)
+    (problem,) = refused.value.problems
+    assert (problem.line, problem.column) == (2, "date")
+    assert problem.message == BEFORE_BIRTH.format(date=early, birth=charted.birth_date)
+    records = read_bundle(
+        patients_export(user=world.users["clinician"], patients=[charted]), today=timezone.localdate()
+    )
+    late_birth = dataclasses.replace(records[0], birth_date=timezone.localdate())
+    with pytest.raises(BundleInvalidError) as moved:
+        fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=[late_birth])
+    from onaboard.web.patients.selectors import first_record_date
+
+    expected = BIRTH_AFTER_FIRST_RECORD.format(birth=timezone.localdate(), first=first_record_date(charted))
+    assert moved.value.problems[0].message.endswith(expected)
+    long = SideEffectRecord(
+        "", "neck_pain", timezone.localdate(), "mild", description="x" * (DESCRIPTION_MAX_LENGTH + 1)
+    )
+    with pytest.raises(BundleInvalidError):
+        fhir_records_import(
+            user=world.users["clinician"],
+            clinic=world.clinic,
+            records=[dataclasses.replace(records[0], side_effects=(long,))],
+        )
+    charted.refresh_from_db()
+    assert charted.birth_date != timezone.localdate()

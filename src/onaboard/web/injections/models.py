@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -115,7 +116,7 @@ class SideEffect(BaseModel):
         InjectionSession, null=True, blank=True, on_delete=models.PROTECT, related_name="side_effects"
     )
     kind = models.CharField(_("what"), max_length=24, choices=SideEffectKind.choices)
-    description = models.TextField(_("details"), blank=True)
+    description = models.TextField(_("details"), blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
     onset = models.DateField(_("started on"))
     severity = models.CharField(_("how bad"), max_length=8, choices=Severity.choices)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")

@@ -33,6 +33,7 @@ from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import _fields_of as diary_fields_of
 from onaboard.web.diary.services import day_before_birth_problem
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
+from onaboard.web.injections.selectors import BEFORE_BIRTH
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
@@ -346,13 +347,16 @@ def _csv_view(record: SessionRecord) -> SessionRecord:
     return dataclasses.replace(record, key="", overridden_checks="", check_reasons="", sites=sites)
 
 
-class RecordedSessionChangedError(ValueError):
-    """Imported sessions would change sessions recorded here: records are not rewritten by an import. ``changes``
-    holds each one's day and message."""
+class SessionsRefusedError(ValueError):
+    """Imported sessions refused before anything is written; ``changes`` holds each one's day and message."""
 
     def __init__(self, changes: Sequence[tuple[dt.date, str]]) -> None:
         super().__init__("; ".join(message for _, message in changes))
         self.changes = tuple(changes)
+
+
+class RecordedSessionChangedError(SessionsRefusedError):
+    """Imported sessions would change sessions recorded here: records are not rewritten by an import."""
 
 
 def _sessions(
@@ -373,6 +377,14 @@ def _sessions(
     app itself refuses to edit or move a recorded session. A booked one may become recorded or cancelled; a
     cancelled row without an id (the sessions CSV) cancels the day's booking when no cancelled row of that day
     is left for it, as changing ``booked`` to ``cancelled`` in an exported file means."""
+    birth = patient.birth_date
+    before_birth = [
+        (record.date, gettext(BEFORE_BIRTH).format(date=record.date, birth=birth))
+        for record in records
+        if birth is not None and record.date < birth and record.status != SessionStatus.CANCELLED
+    ]
+    if before_birth:  # as the session screen refuses it; the patient's details could not be saved after it
+        raise SessionsRefusedError(before_birth)
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     cancelled = SessionStatus.CANCELLED
 
@@ -612,7 +624,7 @@ def fhir_records_import(
             except (QuestionnaireInvalidError, ValueError) as refused:
                 messages = (
                     [message for _, message in refused.changes]
-                    if isinstance(refused, RecordedSessionChangedError)
+                    if isinstance(refused, SessionsRefusedError)
                     else [str(refused)]
                 )
                 raise BundleInvalidError(
@@ -676,7 +688,7 @@ def table_csv_import(
                 raise DiaryCsvInvalidError(
                     [CsvProblem(1, None, f"{patient_id}: {m}") for m in refused.messages]
                 ) from None
-            except RecordedSessionChangedError as refused:
+            except SessionsRefusedError as refused:
                 raise DiaryCsvInvalidError(
                     [
                         CsvProblem(_first_line(source, patient_id, day, skip_cancelled=True), "date", message)

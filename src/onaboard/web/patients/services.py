@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.web.accounts.models import Clinic
@@ -31,6 +32,9 @@ STALE_VERSION = _(
     "now (listed below), then save again to keep your values."
 )
 UNKNOWN_FIELDS = "patient_update: not editable: {fields}"
+BIRTH_AFTER_FIRST_RECORD = gettext_noop(
+    "the birth date {birth} is after the record's first diary day or session ({first}): check the year"
+)
 
 
 class PatientVersionConflictError(Exception):
@@ -45,7 +49,9 @@ def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expe
     """Save ``data`` (fields of ``EDITABLE_FIELDS``) if the record is still at ``expected_version``; bump the version.
 
     Raises ``PatientVersionConflictError`` (carrying the stored record) when someone saved in between, and
-    ``ValueError`` for a field that may not be edited. The audit event names the fields that changed.
+    ``ValueError`` for a field that may not be edited or a birth date after the record's first diary day or
+    session (the form says so at its field; an import reaches only this). The audit event names the fields that
+    changed.
     """
     unknown = sorted(set(data) - EDITABLE_FIELDS)
     if unknown:
@@ -54,6 +60,13 @@ def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expe
         stored = Patient.objects.select_for_update().get(pk=patient.pk)
         if stored.version != expected_version:
             raise PatientVersionConflictError(stored)
+        birth = data.get("birth_date")
+        if birth is not None and birth != stored.birth_date:
+            from onaboard.web.patients.selectors import first_record_date  # selectors build on the services' models
+
+            first = first_record_date(stored)
+            if first is not None and birth > first:
+                raise ValueError(gettext(BIRTH_AFTER_FIRST_RECORD).format(birth=birth, first=first))
         changed = sorted(name for name, value in data.items() if getattr(stored, name) != value)
         Patient.objects.filter(pk=patient.pk, version=expected_version).update(
             **data, version=F("version") + 1, modified=timezone.now()
