@@ -255,3 +255,21 @@ def test_an_unknown_or_ambiguous_record_number_is_refused(world):
         count=2,
         clinics="North Headache Clinic, South Headache Clinic",
     )
+
+
+def test_the_cost_of_a_patients_sessions_takes_the_same_queries_however_many_there_are(world, treated):
+    """Each recorded session is priced from one read of the price history and its prefetched sites (a 42-session
+    patient took 189 queries: its sites and three prices per session)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from onaboard.web.injections.models import InjectionSession, SessionStatus
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+        return len(captured)
+
+    three = queries()
+    InjectionSession.objects.filter(pk__in=[s.pk for s in treated.sessions[1:]]).update(status=SessionStatus.CANCELLED)
+    assert queries() == three

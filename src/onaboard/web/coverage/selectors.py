@@ -252,6 +252,7 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
     recorded = tuple(
         InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED, date__lte=today)
         .select_related("injector")
+        .prefetch_related("sites")  # each session's plan reads its sites
         .order_by("date")
     )
     first = recorded[0].date if recorded else None
@@ -385,14 +386,19 @@ def price_in_force(clinic: Clinic, item: str, on: dt.date) -> ClinicPrice | None
 def price_history(clinic: Clinic) -> dict[str, list[ClinicPrice]]:
     """Every price ever set, per item, newest first."""
     history: dict[str, list[ClinicPrice]] = {item: [] for item in PriceItem.values}
-    for price in ClinicPrice.objects.filter(clinic=clinic).select_related("set_by").order_by("-set_on", "-created"):
+    prices = ClinicPrice.objects.filter(clinic=clinic).select_related("set_by").order_by("-set_on", "-created", "-id")
+    for price in prices:
         history[price.item].append(price)
     return history
 
 
-def price_list(clinic: Clinic, on: dt.date) -> PriceList:
-    """The engine's price list in force on ``on``; ``CoverageUnavailableError`` naming each price not set."""
-    found = {item: price_in_force(clinic, item, on) for item in PriceItem.values}
+def price_list(clinic: Clinic, on: dt.date, *, history: Mapping[str, list[ClinicPrice]] | None = None) -> PriceList:
+    """The engine's price list in force on ``on``; ``CoverageUnavailableError`` naming each price not set.
+    ``history`` (``price_history``, read once) prices many days without a query each."""
+    if history is None:
+        found = {item: price_in_force(clinic, item, on) for item in PriceItem.values}
+    else:  # newest first, as price_in_force orders them: the first set on or before the day
+        found = {item: next((p for p in history[item] if p.set_on <= on), None) for item in PriceItem.values}
     drug, admin, visit = (found[PriceItem.DRUG_PER_UNIT], found[PriceItem.ADMINISTRATION], found[PriceItem.VISIT])
     if drug is None or admin is None:
         missing = [_(PRICE_LABELS[item]) for item in PRICE_LABELS if found[item] is None]
@@ -444,11 +450,17 @@ class CostView:
     problem: str = ""
 
 
-def _priced(billing: InjectionPlan, clinic: Clinic, day: dt.date, insurance: PatientInsurance | None) -> SessionCost:
+def _priced(
+    billing: InjectionPlan,
+    clinic: Clinic,
+    day: dt.date,
+    insurance: PatientInsurance | None,
+    history: Mapping[str, list[ClinicPrice]] | None = None,
+) -> SessionCost:
     try:
         return session_cost(
             billing,
-            prices=price_list(clinic, day),
+            prices=price_list(clinic, day, history=history),
             benefits=benefit_terms(insurance),
             bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
         )
@@ -468,6 +480,7 @@ def cost_for(facts: PatientFacts) -> CostView:
         else _(ASSUME_TERMS_AS_OF).format(day=insurance.terms_as_of.isoformat())
     )
     recorded = []
+    history = price_history(patient.clinic)  # once, not three queries per recorded session
     for session in reversed(facts.recorded):
         try:
             plan = session_plan(session)
@@ -477,15 +490,17 @@ def cost_for(facts: PatientFacts) -> CostView:
         if plan is None:
             continue
         try:
-            recorded.append(RecordedSessionCost(session, _priced(plan, patient.clinic, session.date, insurance)))
+            recorded.append(
+                RecordedSessionCost(session, _priced(plan, patient.clinic, session.date, insurance, history))
+            )
         except CoverageUnavailableError as error:
             recorded.append(RecordedSessionCost(session, None, str(error)))
     try:
-        planned = _priced(facts.plan, patient.clinic, facts.today, insurance)
+        planned = _priced(facts.plan, patient.clinic, facts.today, insurance, history)
         year = year_cost(
             facts.plan,
             sessions=sessions,
-            prices=price_list(patient.clinic, facts.today),
+            prices=price_list(patient.clinic, facts.today, history=history),
             benefits=benefit_terms(insurance),
             bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
         )
