@@ -206,6 +206,17 @@ def test_structural_problems_come_from_the_fhir_models():
     assert _problems({"resourceType": "Patient"}) == [("Bundle", fhir_read.NOT_A_BUNDLE)]
 
 
+def test_an_entry_without_a_resource_is_named_so():
+    """A transaction's DELETE carries no resource: the problem says the entry holds none (it read 'onaboard does
+    not import None resources')."""
+    document = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"request": {"method": "DELETE", "url": "Patient/123"}}],
+    }
+    assert _problems(document) == [("Bundle.entry[0].resource", fhir_read.NO_RESOURCE)]
+
+
 def test_a_patient_without_a_record_number_or_name_is_refused():
     """The record number, the name and the birth date are required, each reported at its place."""
     document = bundle([_record()])

@@ -57,6 +57,9 @@ MAX_DEPTH = 64
 Deeper JSON would exhaust the interpreter's recursion in the validation; no FHIR resource needs it."""
 NESTED_TOO_DEEPLY = f"the JSON is nested too deeply: at most {MAX_DEPTH} levels of objects and arrays are read"
 UNSUPPORTED_RESOURCE = "onaboard does not import {resource_type} resources"
+NO_RESOURCE = (
+    "the entry holds no resource: onaboard imports resources (a request without one, such as DELETE, is not supported)"
+)
 NO_RECORD_NUMBER = f"the Patient needs an identifier with system {codes.RECORD_NUMBER}"
 DUPLICATE_PATIENT = "a second Patient with record number {value} (the first is {first})"
 DUPLICATE_PATIENT_ID = "a second Patient with id {value!r} and no fullUrl (the first is {first})"
@@ -84,6 +87,7 @@ NOT_COMPLETED = "only a completed administration is a recorded session (got stat
 NOT_ACTUAL = "only an actual adverse event is a side effect (got actuality {value!r})"
 STATUS_NOT_IMPORTED = "status {value!r} is not imported: the resource was entered in error or did not happen"
 NO_DOSE = "the total dose in units (dosage.dose.value) is required"
+NO_TOXIN_DOSE = "the dose in units (dosage[0].doseAndRate[0].doseQuantity.value) is required"
 BAD_SITE = "each injection site needs a bodySite (muscle and side) and units"
 UNKNOWN_SITE = "unknown injection site {muscle}:{side}: the muscle must be one of {muscles}, the side one of {sides}"
 FRACTIONAL_UNITS = "units at a site must be a whole number (got {value})"
@@ -663,7 +667,7 @@ class _Reader:
             value = (dose[0].get("doseQuantity") or {}).get("value")
             units = _whole(value)
             if value is None:
-                self.problem(f"{at}.dosage", NO_DOSE)
+                self.problem(f"{at}.dosage", NO_TOXIN_DOSE)
             elif units is None:  # 12.7 U was stored as 12
                 self.problem(f"{at}.dosage[0].doseAndRate[0].doseQuantity", UNITS_NOT_WHOLE.format(value=value))
             if patient is None or day is None or units is None or not name:
@@ -781,7 +785,8 @@ def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_T
             continue
         read = _READERS.get(resource_type)
         if read is None:
-            reader.problem(f"{at}", UNSUPPORTED_RESOURCE.format(resource_type=resource_type))
+            message = NO_RESOURCE if resource_type is None else UNSUPPORTED_RESOURCE.format(resource_type=resource_type)
+            reader.problem(f"{at}", message)
             continue
         read(reader, at, resource)
     if reader.problems:
