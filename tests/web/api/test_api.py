@@ -177,3 +177,17 @@ def test_answers_carry_public_ids_only(world, api_as):
     assert found
     for value in found:
         uuid.UUID(str(value))
+
+
+def test_a_method_a_path_does_not_take_is_405_in_the_apis_shape(client, world):
+    """DELETE on the plan is 405 with the Allow header and a JSON detail naming what is allowed (it was the text
+    'Method not allowed', unlike every other API error)."""
+    from onaboard.web.common.errors import METHOD_NOT_ALLOWED
+
+    response = client.delete("/api/plan")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert response.json() == {"detail": METHOD_NOT_ALLOWED.format(method="DELETE", allowed="GET")}
+    page = client.get("/accounts/logout/")  # POST only: outside the API a 405 stays the framework's own
+    assert page.status_code == 405
+    assert not page["Content-Type"].startswith("application/json")

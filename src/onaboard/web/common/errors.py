@@ -5,11 +5,21 @@ ninja's validation shape, the same as ``ProblemsOut``), 413 (a request over the 
 ``common.security.RequestSizeLimitMiddleware``) and 429 (too many requests for one token,
 ``accounts.ratelimit``). ``document_framework_errors`` adds them to every operation of the OpenAPI document, so
 clients and schema checkers (schemathesis in .ci/run) know every status code they can meet.
+
+A method a path does not take is 405 with the ``Allow`` header; ``ApiMethodNotAllowedMiddleware`` gives it the
+API's ``{"detail": ...}`` body (django-ninja answers it with the text "Method not allowed").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext, gettext_noop
+
+API_PREFIX = "/api/"
+METHOD_NOT_ALLOWED = gettext_noop("{method} is not allowed here: use {allowed}")
 
 DETAIL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -54,3 +64,23 @@ def document_framework_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 if str(code) not in listed:
                     responses[code] = {"description": description, "content": {"application/json": {"schema": body}}}
     return schema
+
+
+class ApiMethodNotAllowedMiddleware:
+    """A 405 under ``/api/`` answers JSON ``{"detail": ...}`` naming the allowed methods, like every other API error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or not request.path.startswith(API_PREFIX):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        allowed = response.get("Allow", "")
+        detail = gettext(METHOD_NOT_ALLOWED).format(method=request.method, allowed=allowed or "another method")
+        replaced = JsonResponse({"detail": detail}, status=405)
+        if allowed:
+            replaced["Allow"] = allowed
+        return replaced

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "onaboard.web.common.errors.ApiMethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "onaboard.web.config.urls"
