@@ -188,6 +188,9 @@ def test_a_period_6_without_rows_after_week_24_is_missing_not_to_come():
     assert outcomes.nice_ta260.reasons[-1].endswith("week 24 (period 6): no day of it recorded (< 20)")
     early = treatment_outcomes(days, injections=[DAY0], as_of=DAY0 + timedelta(days=60))
     assert early.nice_ta260.reasons[-1].endswith("week 24 (period 6): not reached yet")
+    for inside in (140, 150, 167):  # period 6 under way without a row yet
+        under_way = treatment_outcomes(days, injections=[DAY0], as_of=DAY0 + timedelta(days=inside))
+        assert under_way.nice_ta260.reasons[-1].endswith("(period 6): in progress (0 of 28 days recorded so far)")
 
 
 @pytest.mark.parametrize(

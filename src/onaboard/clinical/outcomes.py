@@ -178,6 +178,7 @@ def nice_ta260_verdict(
     week24: Week24,
     *,
     week24_over: bool = False,
+    week24_under_way: bool = False,
     running: PeriodSummary | None = None,
 ) -> NiceVerdict:
     """NICE TA260 1.2 stopping rules: stop when headache days fell by < 30 % after two treatment cycles (week 24),
@@ -186,7 +187,8 @@ def nice_ta260_verdict(
     ``stop`` as soon as either rule holds, even before week 24; ``not_yet_assessable`` while week 24 is not
     complete; otherwise ``continue``. An incomplete baseline makes the verdict ``not_yet_assessable``: the
     reduction cannot be measured against it (shared/spec/cli.md). ``week24_over``: week 24 has ended (the caller
-    knows today), so a period 6 without diary rows is missing, not still to come; ``running`` the period under way.
+    knows today), so a period 6 without diary rows is missing, not still to come; ``week24_under_way``: today falls
+    in period 6; ``running`` the period under way.
     """
     reverted = _reverted_to_episodic(periods)
     if not baseline.complete:
@@ -235,6 +237,8 @@ def nice_ta260_verdict(
             state = f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})"
         elif running is not None and running.index == WEEK24_PERIOD:
             state = f"{running.label} is in progress ({running.days_recorded} of {PERIOD_DAYS} days recorded so far)"
+        elif week24_under_way:  # no row in period 6 yet
+            state = f"in progress (0 of {PERIOD_DAYS} days recorded so far)"
         else:
             state = f"no day of it recorded (< {MIN_RECORDED_DAYS})" if week24_over else "not reached yet"
         reasons.append(f"NICE TA260 1.2: response is judged at week 24 (period {WEEK24_PERIOD}): {state}")
@@ -295,6 +299,7 @@ def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of
             periods,
             week24,
             week24_over=as_of is not None and week24_end < as_of,
+            week24_under_way=as_of is not None and week24_end - timedelta(days=PERIOD_DAYS - 1) <= as_of <= week24_end,
             running=running[0].period if running else None,
         ),
         running=running[0] if running else None,

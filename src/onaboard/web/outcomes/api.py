@@ -1,7 +1,8 @@
 """Outcomes API operations: treatment outcomes after the first injection, and the HIT-6 and MIDAS questionnaires.
 
-Outcomes are ``onaboard.clinical.treatment_outcomes`` serialised exactly as ``onaboard outcomes`` does
-(``onaboard.serialize.outcomes_json``).
+Outcomes are ``onaboard.clinical.treatment_outcomes`` on today, serialised as ``onaboard outcomes`` does
+(``onaboard.serialize.outcomes_json``), plus ``running_period``: a period not ended today is there, not in
+``periods``, and judges nothing (the command reads a file's diary as finished, so it lists every period).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """API shapes for treatment outcomes and questionnaires (HIT-6, MIDAS).
 
-``OutcomesOut`` is ``onaboard.serialize.outcomes_json``: the same JSON as ``onaboard outcomes``.
+``OutcomesOut`` is ``onaboard.serialize.outcomes_json`` on today (the JSON of ``onaboard outcomes``) plus
+``running_period``, the period under way, which is not among ``periods``.
 """
 
 from __future__ import annotations
