@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -61,12 +61,15 @@ DASHBOARD_P95_TARGET_MS = 150.0
 DEMO_PASSWORD = "onaboard-demo"  # noqa: S105 - the synthetic demo clinic's published password
 THINK_SECONDS = (1.0, 4.0)
 """A person's pause between actions (reading the page, typing): uniform in this range, 2.5 s on average."""
-DIARY_EPOCH = date(2005, 1, 1)
-"""Diary days the load writes start here, long before the demo diaries, so every PUT creates a new row."""
-DIARY_END = date(2015, 1, 1)
-SESSION_EPOCH = date(2016, 1, 1)
-"""Sessions the load records are dated from here (before the demo's sessions), one new date per recording."""
-SESSION_END = date(2020, 1, 1)
+_TODAY = datetime.now(tz=UTC).date()
+DIARY_EPOCH = _TODAY - timedelta(days=12 * 365)
+"""Diary days the load writes start here, long before the demo diaries, so every PUT creates a new row; and after
+every demo patient's birth (the youngest is 16 today), since a diary day before the birth date is refused."""
+DIARY_END = _TODAY - timedelta(days=9 * 365)
+SESSION_EPOCH = _TODAY - timedelta(days=8 * 365)
+"""Sessions the load records are dated from here (before the demo's sessions, after every birth), one new date per
+recording."""
+SESSION_END = _TODAY - timedelta(days=4 * 365)
 FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
 """One connection per request, as a reverse proxy talks to its app servers by default (nginx: HTTP/1.0 upstream)."""
 MIX = (("diary entry", 0.35), ("dashboard", 0.30), ("api read", 0.25), ("session recording", 0.10))
