@@ -35,6 +35,16 @@ def test_a_date_after_today_is_refused():
     assert form.errors["date"] == [str(forms.NOT_AFTER_TODAY)]
 
 
+def test_a_missing_or_unreadable_date_is_asked_for_in_plain_words():
+    """No date, or one not written year-month-day, says what to enter instead of Django's 'This field is
+    required.' or 'Enter a valid date.'."""
+    answers = {f"item_{n}": "never" for n in range(1, 7)}
+    assert Hit6Form(answers, today=TODAY).errors["date"] == [str(forms.ENTER_DATE)]
+    assert Hit6Form({**answers, "date": "02/03/2026"}, today=TODAY).errors["date"] == [str(forms.DATE_NOT_A_DATE)]
+    midas = {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}
+    assert MidasForm(midas, today=TODAY).errors["date"] == [str(forms.ENTER_DATE)]
+
+
 def test_midas_engine_problems_go_to_their_questions():
     """A day count out of range goes to its question, a Q3+Q4 total to Q4 and a pain score to B."""
     form = MidasForm({"date": "2026-03-02", "q1": 100, "q2": 0, "q3": 50, "q4": 50, "q5": 0, "b": 11}, today=TODAY)

@@ -87,10 +87,16 @@ PAIR_TOO_MANY = _(
 )
 PAIN_NOT_VALID = _("Choose a number from 0 (no pain) to %(max)d (pain as bad as it can be).")
 ENTER_WHOLE_NUMBER = _("Enter a whole number.")
+ENTER_DATE = _("Enter the day you answered.")
+DATE_NOT_A_DATE = _("Enter the day you answered as year-month-day, for example 2026-03-02.")
 
 
 class _QuestionnaireForm(forms.Form):
-    date = forms.DateField(label=_("Date answered"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = forms.DateField(
+        label=_("Date answered"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": ENTER_DATE, "invalid": DATE_NOT_A_DATE},
+    )
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
