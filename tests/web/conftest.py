@@ -32,3 +32,12 @@ def world(db: None) -> World:
     same = PatientFactory(clinic=clinic, given_name="Sam", family_name="Same")
     far = PatientFactory(clinic=other, given_name="Fay", family_name="Far")
     return World(clinic, other, users, own, same, far)
+
+
+@pytest.fixture
+def superuser(world: World) -> User:
+    """The admin user with the Django admin's staff and superuser flags."""
+    admin = world.users["admin"]
+    type(admin).objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
+    admin.refresh_from_db()
+    return admin

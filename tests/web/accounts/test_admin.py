@@ -9,14 +9,6 @@ from onaboard.web.accounts.models import ApiToken
 from onaboard.web.audit.models import Action, AuditEvent
 
 
-@pytest.fixture
-def superuser(world):
-    admin = world.users["admin"]
-    type(admin).objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
-    admin.refresh_from_db()
-    return admin
-
-
 def test_the_admin_sign_in_hands_over_to_onaboards(client):
     """The admin's own sign-in page sends you to onaboard's (lockout and one-time code apply there)."""
     response = client.get(reverse("admin:login") + "?next=/admin/accounts/")

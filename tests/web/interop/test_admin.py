@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.interop.calendar import feed_create
-
-
-@pytest.fixture
-def superuser(world):
-    admin = world.users["admin"]
-    type(admin).objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
-    admin.refresh_from_db()
-    return admin
 
 
 def test_an_administrator_revokes_a_leaked_feed_and_it_is_audited(client, world, charted, superuser):

@@ -70,6 +70,18 @@ def audit_record(
     return event
 
 
+def audit_patient_read(*, user: Any, patient: Any, object_type: str, object_id: object, detail: str = "") -> AuditEvent:
+    """A read of one part of ``patient``'s record (a page, a form showing stored values, a document)."""
+    return audit_record(
+        user=user,
+        action=Action.READ,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.external_id,
+        detail=detail,
+    )
+
+
 def audit_records(*, user: Any, entries: Iterable[AuditEntry]) -> list[AuditEvent]:
     """Append one event per entry, all by ``user`` in the current request, in one bulk insert (entries' order)."""
     context = REQUEST_CONTEXT.get()

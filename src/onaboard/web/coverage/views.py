@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from onaboard.clinical import Stage
 from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import audit_patient_read, audit_record
 from onaboard.web.common.pdf import pdf_response
 from onaboard.web.coverage import selectors
 from onaboard.web.coverage.documents import DocumentKind, document_pdf
@@ -112,20 +112,14 @@ def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         messages.success(request, _("Insurance saved."))
         return redirect("coverage:patient", patient.external_id)
     if insurance is not None:
-        _audit_form_read(request, patient, "insurance", insurance.external_id)
+        audit_patient_read(
+            user=request.user,
+            patient=patient,
+            object_type="insurance",
+            object_id=insurance.external_id,
+            detail="edit form",
+        )
     return render(request, "coverage/insurance_edit.html", {"patient": patient, "form": form})
-
-
-def _audit_form_read(request: HttpRequest, patient: Patient, object_type: str, object_id: uuid.UUID) -> None:
-    """An edit form shows the stored record: that is a read of the patient's data like any page's."""
-    audit_record(
-        user=request.user,
-        action=Action.READ,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.external_id,
-        detail="edit form",
-    )
 
 
 @login_required
@@ -162,7 +156,13 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
         )
         messages.success(request, _("Prior-authorisation request updated."))
         return redirect("coverage:patient", patient.external_id)
-    _audit_form_read(request, patient, "prior_authorisation", authorisation.external_id)
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="prior_authorisation",
+        object_id=authorisation.external_id,
+        detail="edit form",
+    )
     return render(
         request,
         "coverage/authorisation_form.html",

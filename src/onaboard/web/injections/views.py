@@ -21,8 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from onaboard.clinical import UNITS_PER_SITE, PlanError, follow_the_pain_sites
 from onaboard.web.accounts.models import Role
-from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import audit_patient_read
 from onaboard.web.injections import selectors, services, sitemap
 from onaboard.web.injections.forms import (
     RELATED_VALUES,
@@ -52,17 +51,6 @@ def patient_page_url(patient: Patient) -> str | None:
         except NoReverseMatch:
             continue
     return None
-
-
-def _audit_read(user: Any, patient: Patient, object_type: str, object_id: object, detail: str = "") -> None:
-    audit_record(
-        user=user,
-        action=Action.READ,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.external_id,
-        detail=detail,
-    )
 
 
 # --- The session screen -------------------------------------------------------------------------------------------
@@ -268,7 +256,12 @@ class SessionScreen:
 def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSession | None) -> HttpResponse:
     if request.method == "GET":
         screen = SessionScreen(patient=patient, booking=booking, data=None)
-        _audit_read(request.user, patient, "injection_session_screen", booking.external_id if booking else "")
+        audit_patient_read(
+            user=request.user,
+            patient=patient,
+            object_type="injection_session_screen",
+            object_id=booking.external_id if booking else "",
+        )
         return render(request, "injections/session_record.html", screen.context())
 
     action = request.POST.get("action", "preview")
@@ -348,7 +341,13 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     patient = session.patient
     clinical = can(request.user, Capability.VIEW_CLINICAL)
     staff = request.user.role != Role.PATIENT
-    _audit_read(request.user, patient, "injection_session", session.external_id, "" if clinical else "billing view")
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="injection_session",
+        object_id=session.external_id,
+        detail="" if clinical else "billing view",
+    )
     today = timezone.localdate()
     map_sites = selectors.session_map_sites(session)
     context = {
@@ -400,7 +399,13 @@ def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
                 return redirect("injections:session_detail", session_id=session.external_id)
     else:
         form = BookingForm(initial={"date": session.date, "version": session.version})
-        _audit_read(request.user, session.patient, "injection_session", session.external_id, "booking form")
+        audit_patient_read(
+            user=request.user,
+            patient=session.patient,
+            object_type="injection_session",
+            object_id=session.external_id,
+            detail="booking form",
+        )
     context = {
         "session": session,
         "patient": session.patient,
@@ -464,7 +469,12 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
 def side_effect_detail(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpResponse:
     """A reported side effect: what the patient said, the session it follows, and the urgent advice when needed."""
     side_effect = selectors.side_effect_for(request.user, side_effect_id, need=Capability.VIEW_CLINICAL)
-    _audit_read(request.user, side_effect.patient, "side_effect", side_effect.external_id)
+    audit_patient_read(
+        user=request.user,
+        patient=side_effect.patient,
+        object_type="side_effect",
+        object_id=side_effect.external_id,
+    )
     context = {
         "side_effect": side_effect,
         "patient": side_effect.patient,
@@ -511,7 +521,13 @@ def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
             },
             sessions=sessions,
         )
-        _audit_read(request.user, patient, "side_effect", side_effect.external_id, "review form")
+        audit_patient_read(
+            user=request.user,
+            patient=patient,
+            object_type="side_effect",
+            object_id=side_effect.external_id,
+            detail="review form",
+        )
     context = {
         "side_effect": side_effect,
         "patient": patient,

@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from onaboard.web.accounts.models import STAFF_ROLES
-from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import audit_patient_read
 from onaboard.web.injections.selectors import open_booking
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
 from onaboard.web.patients.forms import (
@@ -155,21 +154,15 @@ def _versioned_edit(
                 return redirect("patients:detail", patient.external_id)
     else:
         form = form_class(patient=patient)
-    _audit_form_read(request, patient, "patient", patient.external_id, template)
-    return render(request, template, {"form": form, "patient": patient, "conflict": conflict})
-
-
-def _audit_form_read(request: HttpRequest, patient: Patient, object_type: str, object_id: Any, template: str) -> None:
-    """An edit form shows the stored record: that is a read of the patient's data like any page's."""
-    detail = f"edit form ({template.rsplit('/', 1)[-1].removesuffix('.html')})"
-    audit_record(
+    form_name = template.rsplit("/", 1)[-1].removesuffix(".html")
+    audit_patient_read(
         user=request.user,
-        action=Action.READ,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.external_id,
-        detail=detail,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.external_id,
+        detail=f"edit form ({form_name})",
     )
+    return render(request, template, {"form": form, "patient": patient, "conflict": conflict})
 
 
 @login_required
@@ -236,6 +229,12 @@ def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid
         preventive_trial_update(user=request.user, trial=trial, data=form.data_for_service())
         messages.success(request, _("Preventive medicine saved."))
         return redirect("patients:detail", patient.external_id)
-    _audit_form_read(request, patient, "preventive_trial", trial.external_id, "preventive_trial_form.html")
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="preventive_trial",
+        object_id=trial.external_id,
+        detail="edit form (preventive_trial_form)",
+    )
     context = {"form": form, "patient": patient, "trial": trial}
     return render(request, "patients/preventive_trial_form.html", context)
