@@ -26,11 +26,9 @@ from onaboard.clinical import (
     Hit6Change,
     InjectionPlan,
     Muscle,
-    PromError,
     Side,
     Stage,
     age_in_years,
-    hit6_change,
 )
 from onaboard.web.accounts.models import CLINICAL_ROLES
 from onaboard.web.audit.models import Action
@@ -52,6 +50,7 @@ from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import URGENT_SIDE_EFFECTS, InjectionSession, SideEffect, SideEffectKind
 from onaboard.web.injections.selectors import patient_safety_screen, session_plan, session_sites
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.selectors import baseline_and_latest, hit6_change_from_baseline
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.selectors import VERDICT_LABELS
@@ -200,21 +199,13 @@ class ScoreChange:
 
 
 def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreChange | None:
-    """The last answer on or before the first injection (else the first) against the latest answer."""
+    """The baseline answer against the latest (``baseline_and_latest``), with the engine's HIT-6 judgement."""
     responses = list(QuestionnaireResponse.objects.filter(patient=patient, instrument=instrument).order_by("date"))
-    if len(responses) < 2:
+    pair = baseline_and_latest(responses, first)
+    if pair is None:
         return None
-    before = [r for r in responses if r.date <= first]
-    baseline = before[-1] if before else responses[0]
-    latest = responses[-1]
-    if latest.pk == baseline.pk:
-        return None
-    change = None
-    if instrument == Instrument.HIT6:
-        try:
-            change = hit6_change(baseline.total, latest.total)
-        except PromError:
-            change = None
+    baseline, latest = pair
+    change = hit6_change_from_baseline(responses, first) if instrument == Instrument.HIT6 else None
     return ScoreChange(instrument, baseline, latest, change)
 
 

@@ -158,9 +158,9 @@ class FollowThePainForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         """A point outside the muscle's area is dropped: the site is then drawn on its default spot."""
         data = super().clean()
-        region = sitemap.region_for(data.get("muscle", ""), data.get("side", ""))
-        x, y = data.get("x"), data.get("y")
-        if region is None or x is None or y is None or data.get("view") != region.view or not region.contains(x, y):
+        muscle, side = data.get("muscle", ""), data.get("side", "")
+        if sitemap.clicked_point(muscle, side, data.get("view"), data.get("x"), data.get("y")) is None:
+            region = sitemap.region_for(muscle, side)
             data["view"], data["x"], data["y"] = (region.view.value if region else None), None, None
         return data
 

@@ -47,12 +47,11 @@ def engine_reason(response: QuestionnaireResponse) -> str:
         return f"{response.get_instrument_display()} {response.total} ({response.category})"
 
 
-def hit6_change_from_baseline(
+def baseline_and_latest(
     responses: Sequence[QuestionnaireResponse], first_injection: date | None
-) -> Hit6Change | None:
-    """HIT-6 change from the baseline (the last answer on or before the first injection, else the first answer) to
-    the latest answer, judged by the engine (a drop of 5 or more is a response). ``responses`` oldest first. The
-    one rule for the patient page and the questionnaires page."""
+) -> tuple[QuestionnaireResponse, QuestionnaireResponse] | None:
+    """The baseline answer (the last on or before the first injection, else the first) and the latest, when they
+    differ; ``responses`` of one instrument, oldest first. The one rule for the pages and the letters."""
     if len(responses) < 2:
         return None
     baseline = responses[0]
@@ -60,10 +59,19 @@ def hit6_change_from_baseline(
         before = [response for response in responses if response.date <= first_injection]
         baseline = before[-1] if before else baseline
     latest = responses[-1]
-    if latest.pk == baseline.pk:
+    return None if latest.pk == baseline.pk else (baseline, latest)
+
+
+def hit6_change_from_baseline(
+    responses: Sequence[QuestionnaireResponse], first_injection: date | None
+) -> Hit6Change | None:
+    """HIT-6 change from the baseline to the latest answer (``baseline_and_latest``), judged by the engine (a drop
+    of 5 or more is a response). ``responses`` oldest first."""
+    pair = baseline_and_latest(responses, first_injection)
+    if pair is None:
         return None
     try:
-        return hit6_change(baseline.total, latest.total)
+        return hit6_change(pair[0].total, pair[1].total)
     except PromError:
         return None
 

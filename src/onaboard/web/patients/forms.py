@@ -20,7 +20,7 @@ from onaboard.web.patients.models import (
     PreventiveTrial,
     StopReason,
 )
-from onaboard.web.patients.selectors import first_record_date, record_number_taken
+from onaboard.web.patients.selectors import record_day_before_birth, record_number_taken
 
 DATE_IN_FUTURE = _("This date is after today.")
 BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
@@ -89,8 +89,8 @@ class PatientForm(forms.ModelForm):
         value = _not_after_today(self.cleaned_data.get("birth_date"))
         if value is not None and timezone.localdate().year - value.year > OLDEST_AGE_YEARS:
             raise forms.ValidationError(BIRTH_DATE_TOO_EARLY, code="too_early")
-        first = first_record_date(self.patient) if value is not None and self.patient is not None else None
-        if first is not None and value is not None and value > first:  # the diary and sessions refuse days before it
+        first = record_day_before_birth(self.patient, value) if self.patient is not None else None
+        if first is not None:
             raise forms.ValidationError(BIRTH_AFTER_RECORDS, code="after_records", params={"date": first.isoformat()})
         return value
 

@@ -204,6 +204,14 @@ def first_record_date(patient: Patient) -> dt.date | None:
     return min(known) if known else None
 
 
+def record_day_before_birth(patient: Patient, birth: dt.date | None) -> dt.date | None:
+    """The record's first diary day or recorded session when ``birth`` would fall after it, else None: the one rule
+    the details form and every import (through ``patient_update``) apply. The day itself is allowed, as the diary
+    and the session screen allow it."""
+    first = first_record_date(patient) if birth is not None else None
+    return first if first is not None and birth is not None and birth > first else None
+
+
 def preventive_trial_of(patient: Patient, external_id: uuid.UUID | str) -> PreventiveTrial:
     """The patient's preventive trial with this public id; 404 when it is not on this patient's record."""
     try:

@@ -62,10 +62,10 @@ def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expe
             raise PatientVersionConflictError(stored)
         birth = data.get("birth_date")
         if birth is not None and birth != stored.birth_date:
-            from onaboard.web.patients.selectors import first_record_date  # selectors build on the services' models
+            from onaboard.web.patients.selectors import record_day_before_birth  # selectors build on these models
 
-            first = first_record_date(stored)
-            if first is not None and birth > first:
+            first = record_day_before_birth(stored, birth)
+            if first is not None:
                 raise ValueError(gettext(BIRTH_AFTER_FIRST_RECORD).format(birth=birth, first=first))
         changed = sorted(name for name, value in data.items() if getattr(stored, name) != value)
         Patient.objects.filter(pk=patient.pk, version=expected_version).update(
