@@ -4,6 +4,7 @@ waitlist, and a certificate's code is verified on the public page by someone not
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -167,6 +168,7 @@ def test_a_trainee_works_through_a_graded_case(browsing: Browsing, world: World)
     browsing.sign_in(page, "trainee")
     page.goto("/training/cases/")
     page.get_by_role("button", name="Start a new case").click()
+    page.wait_for_url(re.compile(r"/training/cases/[0-9a-f-]{36}/$"))  # the POST's redirect has landed
     attempt = CaseAttempt.objects.get(trainee=world.users["trainee"])
     CaseAttempt.objects.filter(pk=attempt.pk).update(seed=TREATED_SEED)  # a patient the engine treats: week 24 too
     attempt.refresh_from_db()
