@@ -55,7 +55,7 @@ def test_a_patient_enters_todays_diary_on_a_phone(browsing: Browsing, world: Wor
     assert entry.acute_medication == "triptan"
     assert entry.acute_relief is True
 
-    page.get_by_role("link", name="My diary and chart").tap()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("link", name="My diary and chart").tap()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     browsing.shot(page, "my-diary")
