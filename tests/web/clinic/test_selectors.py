@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
 
 from onaboard.clinical import PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
@@ -16,9 +17,11 @@ from onaboard.web.clinic.selectors import (
     BOOKED_FIRST,
     DIARY_PERIODS,
     PATHWAY_CACHE,
+    SHARE_BATCH,
     PathwayLine,
     PathwayState,
     _fingerprint_keys,
+    _share,
     pathway_state,
     pathway_states,
     patient_pathway_state,
@@ -350,6 +353,19 @@ def test_the_pathway_cache_is_shared_by_every_app_server_process():
     assert base.CACHES[PATHWAY_CACHE]["LOCATION"] not in {
         other["LOCATION"] for alias, other in base.CACHES.items() if alias != PATHWAY_CACHE and "LOCATION" in other
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_computed_lines_reach_the_shared_cache_in_a_few_commits(monkeypatch):
+    """Lines are written SHARE_BATCH to a transaction, not one commit each as Django's database cache would (on
+    SQLite every commit waits for the disk), and every line is there afterwards."""
+    commits = []
+    real = connection._commit
+    monkeypatch.setattr(connection, "_commit", lambda: commits.append(1) or real())
+    lines = {f"onaboard:test-line:{n}": ("eligible", f"line {n}", None, None, None) for n in range(2 * SHARE_BATCH + 1)}
+    _share(lines)
+    assert len(commits) == 3
+    assert caches[PATHWAY_CACHE].get_many(list(lines)) == lines
 
 
 @pytest.mark.django_db

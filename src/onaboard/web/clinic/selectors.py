@@ -43,7 +43,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Count, Max
 from django.db.models.functions import Cast
 from django.utils import translation
@@ -407,6 +407,24 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[
     return keys
 
 
+SHARE_BATCH = 250
+"""How many computed lines are written to the shared cache in one transaction."""
+
+
+def _share(lines: dict[str, Any]) -> None:
+    """Write computed lines to the shared cache, SHARE_BATCH to a transaction.
+
+    Django's database cache commits every key on its own, and on SQLite a commit waits for the disk: the day's
+    first worklist of a 2,000-patient clinic spent 4 of its 10 s in 2,000 commits. Batches keep the write lock
+    short for the diary saves waiting behind it."""
+    cache = caches[PATHWAY_CACHE]
+    database = router.db_for_write(cache.cache_model_class)  # type: ignore[attr-defined]
+    items = list(lines.items())
+    for start in range(0, len(items), SHARE_BATCH):
+        with transaction.atomic(using=database):
+            cache.set_many(dict(items[start : start + SHARE_BATCH]), timeout=PATHWAY_CACHE_SECONDS)
+
+
 def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, PathwayLine]:
     """The worklist line (state, summary, dates) of many patients' pathways, keyed by primary key.
 
@@ -445,7 +463,7 @@ def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, 
             for patient in missing
         }
         fresh = {keys[pk]: line.cached() for pk, line in computed.items()}
-        caches[PATHWAY_CACHE].set_many(fresh, timeout=PATHWAY_CACHE_SECONDS)
+        _share(fresh)
         _LOCAL.set_many(fresh)
         result.update(computed)
     return result
