@@ -205,6 +205,15 @@ def test_line_numbers_are_physical_lines_where_a_record_starts():
     ]
 
 
+def test_bad_quoting_is_listed_after_the_problems_of_the_rows_before_it():
+    """Bad quoting stops the reading, but the rows read before it keep their problems: every problem is listed."""
+    text = f'{HEADER}\nP1,2026-01-05,x,\nP1,"2026-01-06,0,\n'
+    assert problems_of(text) == [
+        "line 2, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')",
+        "line 3: malformed CSV: unexpected end of data",
+    ]
+
+
 def test_intensity_is_required_on_a_headache_day_and_blank_on_a_headache_free_day():
     """Intensity is required when hours > 0 and must be blank when hours are 0."""
     assert problems_of(f"{HEADER}\nP1,2026-01-05,0.5,\nP1,2026-01-06,0,mild\n") == [

@@ -65,6 +65,19 @@ def test_every_bad_preventive_row_is_reported_by_line_and_column():
     ]
 
 
+def test_bad_quoting_is_listed_after_the_problems_of_the_rows_before_it():
+    """As in the diary: bad quoting stops the reading, and the rows read before it keep their problems."""
+    text = (
+        "patient_id,drug,drug_class,start,stop,stop_reason\n"
+        "MRN-1,propranolol,beta,2024-01-01,,ineffective\n"
+        'MRN-1,"topiramate,anticonvulsant,2024-05-01,,other\n'
+    )
+    problems = _problems(lambda t: tables.read_preventives(t, classes=CLASSES, reasons=REASONS), text)
+    assert len(problems) == 2
+    assert problems[0].startswith("line 2, column drug_class: ")
+    assert problems[1] == "line 3: malformed CSV: unexpected end of data"
+
+
 def test_a_recorded_session_needs_its_product_and_sites_that_add_up():
     """A recorded row without lot and expiry, with a bad site and sites not adding up to the total, is refused."""
     text = (

@@ -358,11 +358,14 @@ def _decode(source: str | bytes) -> str | Problem:
         return Problem(line, None, NOT_UTF8)
 
 
-def csv_records(text: str, *, error: type[InvalidInputError] = DiaryError) -> Iterator[tuple[int, list[str]]]:
+def csv_records(
+    text: str, *, error: type[InvalidInputError] = DiaryError, malformed: list[Problem] | None = None
+) -> Iterator[tuple[int, list[str]]]:
     """``(starting physical line, trimmed fields)`` for each non-blank CSV record.
 
-    Blank records (every field empty after trimming) are skipped; bad quoting raises ``error`` naming the line.
-    Shared by every CSV reader in onaboard so line numbers mean the same everywhere.
+    Blank records (every field empty after trimming) are skipped. Bad quoting stops the reading: its problem, naming
+    the line, is appended to ``malformed`` when given (so a reader lists it after the problems of the rows before
+    it), else raised as ``error``. Shared by every CSV reader in onaboard so line numbers mean the same everywhere.
     """
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     previous_line = 0
@@ -373,7 +376,11 @@ def csv_records(text: str, *, error: type[InvalidInputError] = DiaryError) -> It
         except StopIteration:
             return
         except csv.Error as problem:
-            raise error([Problem(reader.line_num or start, None, MALFORMED_CSV.format(detail=problem))]) from None
+            found = Problem(reader.line_num or start, None, MALFORMED_CSV.format(detail=problem))
+            if malformed is None:
+                raise error([found]) from None
+            malformed.append(found)
+            return
         previous_line = reader.line_num
         fields = [value.strip() for value in row]
         if any(fields):
@@ -403,8 +410,11 @@ def parse_diary(source: str | bytes, *, today: date, stored: bool = False) -> tu
     text = _decode(source)
     if isinstance(text, Problem):
         raise DiaryError([text])
-    records = csv_records(text)
+    malformed: list[Problem] = []
+    records = csv_records(text, malformed=malformed)
     first = next(records, None)
+    if malformed:
+        raise DiaryError(malformed)
     if first is None:
         raise DiaryError([Problem(1, None, EMPTY_FILE)])
     header_line, header = first
@@ -450,6 +460,7 @@ def parse_diary(source: str | bytes, *, today: date, stored: bool = False) -> tu
                 continue
         if day is not None:
             by_patient.setdefault(patient_id, []).append(day)
+    problems.extend(malformed)
     if problems:
         raise DiaryError(problems)
     return tuple(

@@ -168,8 +168,11 @@ def _read(
             source = source.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise TableError([Problem(1, None, NOT_UTF8)]) from None
-    records = csv_records(source, error=TableError)
+    malformed: list[Problem] = []
+    records = csv_records(source, malformed=malformed)
     first = next(records, None)
+    if malformed:
+        raise TableError(malformed)
     if first is None:
         raise TableError([Problem(1, None, EMPTY_FILE)])
     header_line, header = first
@@ -207,6 +210,7 @@ def _read(
             )
             continue
         by_patient.setdefault(patient_id, []).append(record)
+    problems.extend(malformed)
     if problems:
         raise TableError(problems)
     return by_patient
