@@ -1500,9 +1500,18 @@ def test_plan_vials_discard_and_modifier_for_every_allowed_combination() -> None
     "request_", ["frontalis=1", "frontalis=0", "cervical_paraspinal=1", "procerus=1", "corrugator=1", "masseter=1"]
 )
 def test_plan_follow_the_pain_other_muscle_exits_2(request_: str) -> None:
-    """Follow-the-pain for a muscle other than temporalis, occipitalis or trapezius exits 2."""
+    """Follow-the-pain for a muscle other than temporalis, occipitalis or trapezius exits 2, the message naming the
+    muscles that take extra sites."""
     assert plan("--follow-the-pain", "temporalis=1")["total_units"] == 160
-    refused(invoke("plan", "--json", "--follow-the-pain", request_))
+    (problem,) = refused(invoke("plan", "--json", "--follow-the-pain", request_))
+    assert all(muscle in problem for muscle in ("temporalis", "occipitalis", "trapezius"))
+
+
+def test_plan_follow_the_pain_unknown_muscle_gives_the_limits() -> None:
+    """An unknown muscle's message gives each follow-the-pain muscle's limit (the contract: 'the limit in the
+    message')."""
+    (problem,) = refused(invoke("plan", "--json", "--follow-the-pain", "masseter=1"))
+    assert "temporalis (at most 2), occipitalis (at most 2), trapezius (at most 4)" in problem
 
 
 @pytest.mark.parametrize(
@@ -1511,6 +1520,16 @@ def test_plan_follow_the_pain_other_muscle_exits_2(request_: str) -> None:
 def test_plan_follow_the_pain_muscle_twice_exits_2(request_: str) -> None:
     """Each muscle may be given at most once."""
     refused(invoke("plan", "--json", "--follow-the-pain", request_))
+
+
+def test_plan_follow_the_pain_options_add_up_and_a_muscle_counts_once_across_them() -> None:
+    """A repeated ``--follow-the-pain`` adds its muscles to the others' (the last one used to replace them), and a
+    muscle given in two of them exits 2 as in one."""
+    assert plan("--follow-the-pain", "temporalis=1", "--follow-the-pain", "trapezius=1")["total_units"] == 165
+    (problem,) = refused(
+        invoke("plan", "--json", "--follow-the-pain", "temporalis=1", "--follow-the-pain", "temporalis=2")
+    )
+    assert "temporalis" in problem
 
 
 @pytest.mark.parametrize(

@@ -424,10 +424,11 @@ def _print_plan(plan: InjectionPlan) -> None:
 @app.command("plan")
 def plan_command(
     follow_the_pain: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--follow-the-pain",
-            help="Extra sites: temporalis=N (≤2), occipitalis=N (≤2), trapezius=N (≤4).",
+            help="Extra sites: temporalis=N (≤2), occipitalis=N (≤2), trapezius=N (≤4); each muscle once, even "
+            "across repeated options.",
             show_default=False,
         ),
     ] = None,
@@ -436,7 +437,7 @@ def plan_command(
 ) -> None:
     """The PREEMPT injection plan: 155 U over 31 sites, optional follow-the-pain up to 195 U / 39 sites."""
     args = Arguments()  # every problem listed: the options' form, the vial, and the plan's own rules
-    counts = _parse_follow_the_pain(follow_the_pain, args)
+    counts = _parse_follow_the_pain(",".join(value for value in follow_the_pain or () if value.strip()), args)
     args.require(vial in (100, 200), VIAL_CHOICE.format(value=vial))
     try:
         plan = preempt_plan(follow_the_pain=counts, vial_units=vial if vial in (100, 200) else 200)

@@ -21,6 +21,7 @@ from onaboard.clinical.preempt import (
     FTP_NEGATIVE,
     FTP_NOT_ALLOWED,
     FTP_NOT_WHOLE,
+    FTP_UNKNOWN_MUSCLE,
     HCPCS_ONABOTULINUMTOXINA,
     MAX_SESSION_SITES,
     MAX_SESSION_UNITS,
@@ -307,8 +308,16 @@ def test_follow_the_pain_count_must_be_a_whole_number(count: object) -> None:
 def test_unknown_muscle_is_refused_naming_the_known_ones() -> None:
     """An unknown muscle name is refused, listing the seven PREEMPT muscles."""
     with pytest.raises(PlanError) as error:
-        follow_the_pain_sites({"masseter": 1})
+        InjectionSite("masseter", Side.LEFT)  # type: ignore[arg-type]
     assert str(error.value) == UNKNOWN_MUSCLE.format(name="masseter", known=ALL_MUSCLES)
+
+
+def test_an_unknown_follow_the_pain_muscle_is_refused_with_each_muscles_limit() -> None:
+    """An unknown muscle asked for extra sites is refused, naming the three muscles that take them and their limits."""
+    with pytest.raises(PlanError) as error:
+        follow_the_pain_sites({"masseter": 1})
+    limits = "temporalis (at most 2), occipitalis (at most 2), trapezius (at most 4)"
+    assert str(error.value) == FTP_UNKNOWN_MUSCLE.format(name="masseter", limits=limits)
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -159,6 +159,7 @@ bilateral (e.g. for chronic migraine); reported once per session, without modifi
 UNKNOWN_MUSCLE = "unknown muscle {name!r}; the PREEMPT muscles are {known}"
 UNKNOWN_SIDE = "unknown side {name!r}; sides are left, right, midline"
 FTP_NOT_ALLOWED = "follow-the-pain: {muscle} takes no extra sites (only temporalis, occipitalis and trapezius do)"
+FTP_UNKNOWN_MUSCLE = "follow-the-pain: unknown muscle {name!r}; extra sites go only in {limits}"
 FTP_NOT_WHOLE = "follow-the-pain: {muscle} count must be a whole number, got {count!r}"
 FTP_NEGATIVE = "follow-the-pain: {muscle} count must be 0 or more, asked for {count}"
 FTP_LIMIT = "follow-the-pain: {muscle} allows at most {limit} extra sites ({limit_units} U), asked for {count}"
@@ -420,9 +421,10 @@ def _parse_follow_the_pain(counts: Mapping[Muscle, int] | Mapping[str, int]) -> 
     problems: list[str] = []
     for name, count in counts.items():
         try:
-            muscle = _as_muscle(name)
-        except PlanError as error:
-            problems.extend(error.problems)
+            muscle = Muscle(name)
+        except ValueError:
+            limits = ", ".join(f"{known} (at most {most})" for known, most in FOLLOW_THE_PAIN_MAX_SITES.items())
+            problems.append(FTP_UNKNOWN_MUSCLE.format(name=name, limits=limits))
             continue
         if isinstance(count, bool) or not isinstance(count, int):
             problems.append(FTP_NOT_WHOLE.format(muscle=muscle, count=count))
