@@ -8,10 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onaboard.clinical import hit6_change
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.outcomes import forms
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.services import questionnaire_response_record
+from onaboard.web.outcomes.views import change_for_patient
 
 
 def _hit6_post(answer: str = "very_often", **overrides: str) -> dict[str, str]:
@@ -50,7 +52,8 @@ def test_answering_hit6_stores_the_engines_score(patient_client, world):
     page = patient_client.get(response.url).content.decode()
     assert "HIT-6 saved for" in page
     assert "total 66, severe impact" in page
-    assert "HIT-6 total 66: &gt;= 60 severe impact" in page
+    assert "Latest: 66" in page
+    assert "&gt;= 60" not in page  # the engine's shorthand is the staff's
 
 
 def test_answering_midas_stores_the_engines_score(patient_client, world):
@@ -110,10 +113,43 @@ def test_the_list_shows_totals_bands_and_a_trend(patient_client, world):
         )
     html = patient_client.get(reverse("outcomes:questionnaires")).content.decode()
     assert "Latest: 60" in html
-    assert "HIT-6 78 -&gt; 60: drop of 18 points (&gt;= 5: responder)" in html
+    assert "Your score has come down from 78 before treatment to 60. A fall of 5 points or more" in html
+    assert "-&gt;" not in html  # the clinic's shorthand is for staff
     assert html.count('class="point"') == 2
     assert "Not answered yet." in html
     assert AuditEvent.objects.filter(action=Action.READ, object_type="questionnaires").count() == 1
+
+
+def test_staff_read_the_engines_reasons_where_the_patient_reads_plain_words(client, world):
+    """A clinician reading the same answers gets the engine's reasons, rule shorthand and all."""
+    today = timezone.localdate()
+    for days_ago, answer in ((90, "always"), (0, "sometimes")):
+        questionnaire_response_record(
+            user=world.users["nurse"],
+            patient=world.same_clinic_patient,
+            instrument="hit6",
+            answers=[answer] * 6,
+            date=today - timedelta(days=days_ago),
+        )
+    client.force_login(world.users["clinician"])
+    url = reverse("outcomes:patient_questionnaires", kwargs={"patient_id": world.same_clinic_patient.external_id})
+    html = client.get(url).content.decode()
+    assert "HIT-6 78 -&gt; 60: drop of 18 points (&gt;= 5: responder)" in html
+    assert "Your score" not in html
+
+
+@pytest.mark.parametrize(
+    ("baseline", "latest", "words"),
+    [
+        (66, 61, "Your score has come down from 66 before treatment to 61. A fall of 5 points or more"),
+        (66, 62, "Your score has come down from 66 before treatment to 62, less than the 5 points"),
+        (66, 66, "Your score is the same as before treatment (66)."),
+        (48, 66, "Your score has gone up from 48 before treatment to 66."),
+    ],
+)
+def test_the_patient_reads_the_hit6_change_in_plain_words(baseline, latest, words):
+    """The patient's words follow the engine's change at the 5-point threshold, and say a rise is a rise."""
+    assert change_for_patient(hit6_change(baseline, latest)).startswith(words)
 
 
 @pytest.mark.parametrize("role", ["clinician", "nurse"])

@@ -20,12 +20,14 @@ from django.views.decorators.http import require_http_methods
 from onaboard.clinical import (
     HIT6_MAX_TOTAL,
     HIT6_MIN_TOTAL,
+    HIT6_RESPONDER_DROP,
     HIT6_SEVERE_MIN,
     HIT6_SOME_MIN,
     HIT6_SUBSTANTIAL_MIN,
     MIDAS_GRADE_II_MIN,
     MIDAS_GRADE_III_MIN,
     MIDAS_GRADE_IV_MIN,
+    Hit6Change,
 )
 from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
@@ -82,12 +84,42 @@ def _trend(history: InstrumentHistory) -> ScoreTrendChart:
     )
 
 
+def change_for_patient(change: Hit6Change) -> str:
+    """The engine's HIT-6 change from before treatment (``hit6_change``) in the patient's words: the same numbers
+    and threshold, without the clinic's shorthand ("69 -> 58: drop of 11 points (>= 5: responder)")."""
+    numbers = {"baseline": change.baseline, "latest": change.follow_up, "threshold": HIT6_RESPONDER_DROP}
+    if change.drop < 0:
+        return str(_("Your score has gone up from %(baseline)d before treatment to %(latest)d.") % numbers)
+    if change.drop == 0:
+        return str(_("Your score is the same as before treatment (%(baseline)d).") % numbers)
+    if change.responder:
+        return str(
+            _(
+                "Your score has come down from %(baseline)d before treatment to %(latest)d. A fall of %(threshold)d "
+                "points or more means headaches are getting in the way of your life less."
+            )
+            % numbers
+        )
+    return str(
+        _(
+            "Your score has come down from %(baseline)d before treatment to %(latest)d, less than the %(threshold)d "
+            "points that show a clear change."
+        )
+        % numbers
+    )
+
+
 def _section(history: InstrumentHistory) -> dict[str, object]:
     rows = [
         {"scored": scored, "band": band_label(scored.response.category), "tone": band_tone(scored.response.category)}
         for scored in history.responses
     ]
-    return {"history": history, "trend": _trend(history) if history.responses else None, "rows": rows}
+    return {
+        "history": history,
+        "trend": _trend(history) if history.responses else None,
+        "rows": rows,
+        "change_for_patient": change_for_patient(history.change) if history.change else "",
+    }
 
 
 def _list_page(request: HttpRequest, patient: Patient, *, own: bool) -> HttpResponse:
