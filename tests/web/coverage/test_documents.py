@@ -191,8 +191,29 @@ def test_the_continuation_letter_marks_an_incomplete_baseline(world, treated):
     assert "The baseline has 10 of 28 days recorded (fewer than 20): it is incomplete" in text
     assert "28 / 28 10 \N{EN DASH} \N{EN DASH}" in text  # period 4: no change against an incomplete baseline
     assert "the baseline is incomplete, so the response cannot be measured against it" in text
-    assert "Not a 30 % responder." not in text
-    assert "50 % responder (at least half" not in text
+    assert "Not a 30 % responder" not in text
+    assert "50 % responder" not in text
+
+
+@pytest.mark.parametrize(
+    ("week24_headache_days", "reading"),
+    [
+        (8, "50 % responder: at least 50 % fewer headache days than at baseline."),
+        (12, "30 % responder: at least 30 % but less than 50 % fewer headache days than at baseline."),
+        (14, "Not a 30 % responder: less than 30 % fewer headache days than at baseline."),
+    ],
+)
+def test_the_continuation_letter_words_the_responder_reading_as_a_fall_in_headache_days(
+    world, treated, week24_headache_days, reading
+):
+    """Against 18 headache days at baseline, 8 at week 24 is a 50 % responder, 12 a 30 % one and 14 neither, each
+    said as a fall in headache days (reduction_at_least), never as "at least half as many" days."""
+    week24_start = treated.day0 + timedelta(days=28 * 5)
+    _drop_diary_days(treated.patient, week24_start, 28)
+    store(treated.patient, period_rows("P", week24_start, headache=week24_headache_days), today=treated.today)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert reading in text
+    assert "as many headache days" not in text
 
 
 def test_the_procedure_note_takes_vials_and_discarded_units_from_the_sites_and_warns_of_stored_figures(world, treated):
