@@ -22,6 +22,8 @@ import pytest
 from onaboard.cohort.backends import Engine
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import (
+    CHANGE_BOUNDS,
+    MEAN_INTERVAL_MIN_N,
     STOPPING_REASONS,
     CohortReport,
     Proportion,
@@ -29,6 +31,7 @@ from onaboard.cohort.report import (
     cohort_report,
     report_json,
 )
+from onaboard.cohort.synth import write_cohort
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2, spark_test
 from tests.cohort.expected import Results
 
@@ -115,6 +118,37 @@ def test_change_per_period_uses_complete_periods_against_complete_baselines(
     for row in report.change_by_period:
         assert row.n == len(by_period[row.period])
         assert row.change.mean == pytest.approx(statistics.fmean(by_period[row.period]))
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory: pytest.TempPathFactory) -> CohortReport:
+    """The report of a 3-patient generated cohort (seed 1): periods of 3, 2 and 1 patients, wide intervals."""
+    directory = tmp_path_factory.mktemp("small-cohort")
+    write_cohort(directory, patients=3, days=365, seed=1)
+    return cohort_report(directory)
+
+
+def test_a_period_of_fewer_than_three_patients_has_a_mean_change_and_no_interval(small_report: CohortReport) -> None:
+    """Periods with 1 or 2 patients give their mean change alone: a t interval on one degree of freedom would run
+    far past -28..+28 days (the demo clinic's -97.9 to 79.9)."""
+    few = [row for row in small_report.change_by_period if row.n < MEAN_INTERVAL_MIN_N]
+    assert {row.n for row in few} == {1, 2}
+    for row in few:
+        assert row.change.mean is not None
+        assert (row.change.low, row.change.high) == (None, None)
+
+
+def test_every_mean_change_interval_stays_within_what_a_period_allows(small_report: CohortReport) -> None:
+    """From 3 patients on, each period's interval lies within -28..+28 days and holds its mean; where Student's t
+    would pass -28 it is cut there."""
+    shown = [row.change for row in small_report.change_by_period if row.n >= MEAN_INTERVAL_MIN_N]
+    assert shown
+    for change in shown:
+        assert change.low is not None
+        assert change.mean is not None
+        assert change.high is not None
+        assert CHANGE_BOUNDS[0] <= change.low <= change.mean <= change.high <= CHANGE_BOUNDS[1]
+    assert any(change.low == CHANGE_BOUNDS[0] for change in shown)
 
 
 def _kaplan_meier(patients: list[tuple[int | None, int]]) -> list[tuple[int, int, int, int, float]]:

@@ -8,6 +8,7 @@ import pytest
 
 from onaboard.cohort.stats import (
     EVENTS_OVER_AT_RISK,
+    MEAN_INTERVAL_MIN_N,
     T_DEGREES_OF_FREEDOM,
     T_PROBABILITY,
     Interval,
@@ -54,10 +55,30 @@ def test_mean_interval_is_mean_plus_or_minus_t_standard_errors() -> None:
     assert interval.high == pytest.approx(10 + 2.131450 * 0.5)
 
 
-def test_two_values_get_the_wide_interval_of_one_degree_of_freedom() -> None:
-    """Two values of SD 1 have the half-width 12.706 / sqrt(2), not the normal 1.96 / sqrt(2)."""
-    interval = mean_interval(0.0, 1.0, 2)
-    assert interval.high == pytest.approx(12.706205 / 2**0.5)
+def test_three_values_get_the_wide_interval_of_two_degrees_of_freedom() -> None:
+    """Three values of SD 1 have the half-width 4.303 / sqrt(3), not the normal 1.96 / sqrt(3)."""
+    interval = mean_interval(0.0, 1.0, 3)
+    assert interval.high == pytest.approx(4.302653 / 3**0.5)
+
+
+def test_two_values_get_a_mean_and_no_interval() -> None:
+    """Two values give their mean and no interval: one degree of freedom makes it mean +/- 9 SD, wider than any
+    possible range (the demo clinic's -9.0 days with -97.9 to 79.9 in a 28-day period)."""
+    assert MEAN_INTERVAL_MIN_N == 3
+    assert mean_interval(-9.0, 9.9, 2) == Interval(-9.0, None, None)
+
+
+def test_an_interval_is_cut_at_the_possible_range() -> None:
+    """A mean change of -9 days with SD 9.9 over 3 patients (t interval -33.6 to 15.6) is cut at -28 days, the most
+    a 28-day period can lose; the other end is kept."""
+    interval = mean_interval(-9.0, 9.9, 3, bounds=(-28.0, 28.0))
+    assert interval.low == -28.0
+    assert interval.high == pytest.approx(-9.0 + 4.302653 * 9.9 / 3**0.5)
+
+
+def test_an_interval_inside_the_possible_range_is_not_changed() -> None:
+    """Bounds the interval does not reach leave it as Student's t gives it."""
+    assert mean_interval(10.0, 2.0, 16, bounds=(0.0, 28.0)) == mean_interval(10.0, 2.0, 16)
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,14 @@
 ``cohort_report(directory, engine=...)`` reads a cohort directory (tables.py) with DuckDB or Spark, builds the
 rules of rules.py as lazy Ibis expressions, lets the backend scan the diary once into 28-day periods, and
 executes a few aggregates over that small table. Python receives only counts, means and standard deviations, and
-adds the 95 % intervals (stats.py). ``report_json`` is the report as one JSON document; reports/cohort.py renders
-the same numbers as HTML and PDF, and cohort/cli.py as the terminal summary, so they cannot disagree.
+adds the 95 % intervals (stats.py). No interval leaves what is possible: proportions are Wilson (inside 0..100 %),
+time to response Kaplan-Meier's log-log interval (likewise), and a mean gets Student's t interval only from
+``MEAN_INTERVAL_MIN_N`` (3) patients, cut at the range the mean cannot leave: ``CHANGE_BOUNDS`` (-28..+28 days, a
+change over one 28-day period), ``HEADACHE_DAYS_BOUNDS`` (0..28), the HIT-6 bounds (36..78 points, a change
+-42..+42), ages not below 0. With fewer patients the mean is given alone.
+
+``report_json`` is the report as one JSON document; reports/cohort.py renders the same numbers as HTML and PDF,
+and cohort/cli.py as the terminal summary, so they cannot disagree.
 
 Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 
@@ -35,6 +41,8 @@ from onaboard.clinical import (
     DEFAULT_PERIODS,
     DUE_WINDOW_DAYS,
     FIXED_SITE_COUNT,
+    HIT6_MAX_TOTAL,
+    HIT6_MIN_TOTAL,
     HIT6_RESPONDER_DROP,
     OVERUSE_CLASSES,
     PERIOD_DAYS,
@@ -66,13 +74,25 @@ from onaboard.cohort.rules import (
     treatment_outcomes,
     treatment_periods,
 )
-from onaboard.cohort.stats import Interval, cumulative_incidence, mean_interval, wilson_interval
+from onaboard.cohort.stats import (
+    MEAN_INTERVAL_MIN_N,
+    Interval,
+    cumulative_incidence,
+    mean_interval,
+    wilson_interval,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 __all__ = [
+    "AGE_BOUNDS",
+    "CHANGE_BOUNDS",
     "DROP_OUT_GAP_DAYS",
+    "HEADACHE_DAYS_BOUNDS",
+    "HIT6_BOUNDS",
+    "HIT6_CHANGE_BOUNDS",
+    "MEAN_INTERVAL_MIN_N",
     "MEDIAN_NOT_REACHED",
     "STOPPING_REASONS",
     "WEEK24_VISIT",
@@ -92,6 +112,21 @@ WEEK24_VISIT = DOUBLE_BLIND_CYCLES + 1
 
 DROP_OUT_GAP_DAYS = PERIOD_DAYS
 """A diary that ends more than one period before the end of observation, with no other reason, is a drop-out."""
+
+HEADACHE_DAYS_BOUNDS = (0.0, float(PERIOD_DAYS))
+"""Headache days in a 28-day period: 0 to 28 (counts are never pro-rated, shared/spec/diary-csv.md "Periods")."""
+
+CHANGE_BOUNDS = (-float(PERIOD_DAYS), float(PERIOD_DAYS))
+"""A change in headache days between two 28-day periods: -28 to +28 days. A mean change's interval is cut there."""
+
+HIT6_BOUNDS = (float(HIT6_MIN_TOTAL), float(HIT6_MAX_TOTAL))
+"""A HIT-6 total: 36 to 78 points (clinical-facts.md 8.1, ``onaboard.clinical.prom``)."""
+
+HIT6_CHANGE_BOUNDS = (float(HIT6_MIN_TOTAL - HIT6_MAX_TOTAL), float(HIT6_MAX_TOTAL - HIT6_MIN_TOTAL))
+"""A change in the HIT-6 total: -42 to +42 points."""
+
+AGE_BOUNDS = (0.0, math.inf)
+"""An age in years is not negative (no upper bound is assumed)."""
 
 MEDIAN_NOT_REACHED = "not reached"
 """The median onset while fewer than half the eligible patients have responded (Kaplan-Meier)."""
@@ -136,8 +171,10 @@ class Mean:
     high: float | None
 
     @classmethod
-    def of(cls, mean: float | None, sd: float | None, n: int) -> Mean:
-        interval: Interval = mean_interval(mean, sd, n)
+    def of(cls, mean: float | None, sd: float | None, n: int, *, bounds: tuple[float, float] | None = None) -> Mean:
+        """The mean and its interval (``stats.mean_interval``): none below ``MEAN_INTERVAL_MIN_N`` patients, and
+        cut at ``bounds``, the range the mean cannot leave."""
+        interval: Interval = mean_interval(mean, sd, n, bounds=bounds)
         return cls(n, interval.estimate, interval.low, interval.high)
 
 
@@ -372,7 +409,7 @@ def _change_by_period(periods: ir.Table) -> tuple[PeriodChangeRow, ...]:
                 weeks=f"{4 * (k - 1)}-{4 * k}",
                 n=n,
                 mean_headache_days=_float(row["headache"]),
-                change=Mean.of(_float(row["change"]), _float(row["change_sd"]), n),
+                change=Mean.of(_float(row["change"]), _float(row["change_sd"]), n, bounds=CHANGE_BOUNDS),
             )
         )
     return tuple(result)
@@ -558,17 +595,30 @@ def cohort_report_of(
     # MIDAS grades, like HIT-6 and the adverse events, are of treated patients: visit 1 is their first injection.
     prom = tables["prom"]
     treated_prom = prom.filter(prom.patient_id.isin(anchors.patient_id))
-    change = Mean.of(_float(totals["change_mean"]), _float(totals["change_sd"]), _int(totals["assessable"]))
-    baseline = Mean.of(_float(totals["baseline_mean"]), _float(totals["baseline_sd"]), _int(totals["baseline_n"]))
+    change = Mean.of(
+        _float(totals["change_mean"]), _float(totals["change_sd"]), _int(totals["assessable"]), bounds=CHANGE_BOUNDS
+    )
+    baseline = Mean.of(
+        _float(totals["baseline_mean"]),
+        _float(totals["baseline_sd"]),
+        _int(totals["baseline_n"]),
+        bounds=HEADACHE_DAYS_BOUNDS,
+    )
     responder_50 = Proportion.of(_int(totals["responder_50"]), _int(totals["assessable"]))
     responder_30 = Proportion.of(_int(totals["responder_30"]), _int(totals["assessable"]))
     baseline_overuse = Proportion.of(_int(totals["baseline_overuse"]), _int(totals["baseline_overuse_n"]))
     female = Proportion.of(_int(totals["female"]), treated)
     hit6_baseline = Mean.of(
-        _float(totals["hit6_baseline_mean"]), _float(totals["hit6_baseline_sd"]), _int(totals["hit6_baseline_n"])
+        _float(totals["hit6_baseline_mean"]),
+        _float(totals["hit6_baseline_sd"]),
+        _int(totals["hit6_baseline_n"]),
+        bounds=HIT6_BOUNDS,
     )
     hit6_change = Mean.of(
-        _float(totals["hit6_change_mean"]), _float(totals["hit6_change_sd"]), _int(totals["hit6_change_n"])
+        _float(totals["hit6_change_mean"]),
+        _float(totals["hit6_change_sd"]),
+        _int(totals["hit6_change_n"]),
+        bounds=HIT6_CHANGE_BOUNDS,
     )
     hit6_responders = Proportion.of(_int(totals["hit6_responders"]), _int(totals["hit6_change_n"]))
     discontinued = Proportion.of(_int(totals["discontinued_event"]), treated)
@@ -604,7 +654,9 @@ def cohort_report_of(
         observed_from=cohort["first"],
         observed_until=cohort["last"],
         female=female,
-        age_at_first_injection=Mean.of(_float(totals["age_mean"]), _float(totals["age_sd"]), _int(totals["age_n"])),
+        age_at_first_injection=Mean.of(
+            _float(totals["age_mean"]), _float(totals["age_sd"]), _int(totals["age_n"]), bounds=AGE_BOUNDS
+        ),
         age_range=(None if ages[0] is None else int(ages[0]), None if ages[1] is None else int(ages[1])),
         prior_preventives={
             str(row["prior_preventives_failed"]): _int(row["n"])

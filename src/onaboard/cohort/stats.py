@@ -2,7 +2,9 @@
 and the Kaplan-Meier cumulative share with its interval for time to response.
 
 Computed in Python from the counts, means and standard deviations the backend aggregated: a handful of numbers
-per figure, never per-patient data.
+per figure, never per-patient data. Every interval stays inside what is possible: Wilson's and the Kaplan-Meier
+log-log interval inside 0..100 %, a mean's cut at the bounds its caller gives (``mean_interval``), and no mean
+gets one from fewer than ``MEAN_INTERVAL_MIN_N`` values.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-__all__ = ["CONFIDENCE", "Interval", "cumulative_incidence", "mean_interval", "t_quantile", "wilson_interval"]
+__all__ = [
+    "CONFIDENCE",
+    "MEAN_INTERVAL_MIN_N",
+    "Interval",
+    "cumulative_incidence",
+    "mean_interval",
+    "t_quantile",
+    "wilson_interval",
+]
 
 CONFIDENCE = 0.95
 """Every interval in the report is a 95 % interval."""
@@ -126,16 +136,33 @@ def t_quantile(probability: float, df: int) -> float:
     return (low + high) / 2
 
 
-def mean_interval(mean: float | None, sd: float | None, n: int) -> Interval:
+MEAN_INTERVAL_MIN_N = 3
+"""The fewest values a mean gets an interval for. With 2 the t interval has one degree of freedom (t = 12.706): it
+is mean +/- 9 standard deviations, longer than any possible range for a handful of headache-day counts (period 5
+of the demo clinic: -9.0, -97.9 to 79.9 days in 28), and a standard deviation from two values says nothing about
+the spread it stands for. From 3 values (t = 4.303) the interval is shown, cut at the possible range."""
+
+
+def mean_interval(
+    mean: float | None, sd: float | None, n: int, *, bounds: tuple[float, float] | None = None
+) -> Interval:
     """A mean and its 95 % interval ``mean +/- t sd / sqrt(n)``, t being Student's 0.975 quantile with n - 1
-    degrees of freedom (a clinic's handful of patients gets the wider interval it needs; 1.96 in the limit). No
-    interval for fewer than 2 values."""
+    degrees of freedom (a clinic's handful of patients gets the wider interval it needs; 1.96 in the limit).
+
+    No interval for fewer than ``MEAN_INTERVAL_MIN_N`` values. ``bounds`` is the range the mean cannot leave (a
+    change in headache days over a 28-day period lies in -28..+28): an interval end beyond it is cut there. The
+    true mean lies inside the bounds, so the cut interval holds it whenever the uncut one did (the same 95 %
+    coverage) and claims nothing impossible; an end on a bound says the data cannot narrow it on that side.
+    """
     if mean is None or n == 0:
         return Interval(None, None, None)
-    if n < 2 or sd is None:
+    if n < MEAN_INTERVAL_MIN_N or sd is None:
         return Interval(mean, None, None)
     half = t_quantile(1 - (1 - CONFIDENCE) / 2, n - 1) * sd / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Interval(mean, low, high)
 
 
 def cumulative_incidence(steps: Sequence[tuple[int, int]]) -> list[Interval]:
