@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onaboard.clinical import (
     FIXED_SITES,
@@ -18,9 +20,11 @@ from onaboard.clinical import (
     preempt_plan,
     treatment_outcomes,
 )
+from onaboard.training.course import load_course
 from onaboard.training.quiz import (
     DAY_CATEGORIES,
     KINDS,
+    QUIZ_TOO_FEW_DISTINCT,
     course_diary,
     generate_question,
     generate_quiz,
@@ -132,7 +136,7 @@ def test_course_diary_counts_as_given():
 
 def test_grading_counts_right_answers_and_passes_on_exact_integers():
     """Marking counts the chosen index against the engine's answer; 4 of 5 reaches 80 %, 3 of 5 does not."""
-    questions = generate_quiz("m", ("dilution",), 5, seed=3)
+    questions = generate_quiz("m", ("retreatment_interval",), 5, seed=3)
     right = {q.key: q.answer for q in questions}
     result = grade_quiz(questions, right, pass_mark=80)
     assert (result.correct, result.total, result.percent, result.passed) == (5, 5, 100, True)
@@ -144,3 +148,91 @@ def test_grading_counts_right_answers_and_passes_on_exact_integers():
     assert passed(4, 5, 80)
     assert not passed(79, 100, 80)
     assert not passed(0, 0, 80)
+
+
+def _asked(question):
+    """A question as the trainee reads it: its prompt and the facts it is asked on."""
+    return (question.prompt, question.facts)
+
+
+@pytest.mark.parametrize("module", load_course(), ids=lambda module: module.id)
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(1, 2**31 - 1))
+def test_no_attempt_asks_the_same_question_twice(module, seed):
+    """Every module's quiz, whatever the attempt's seed, asks its number of questions, no two of them the same."""
+    questions = generate_quiz(module.id, module.quiz, module.questions, seed)
+    assert len(questions) == module.questions
+    assert len({_asked(question) for question in questions}) == module.questions, [q.prompt for q in questions]
+    assert questions == generate_quiz(module.id, module.quiz, module.questions, seed)
+
+
+def test_the_sites_module_no_longer_repeats_a_question_it_drew_twice():
+    """The attempts of "The PREEMPT sites and their anatomy" that drew a question twice (the follow-the-pain limit
+    of the temporalis, as Q2 and Q5) now draw another in its place, and keep the questions before it."""
+    module = next(module for module in load_course() if module.id == "preempt-sites-and-anatomy")
+    repeats = 0
+    for seed in range(200):
+        old = generate_quiz(module.id, module.quiz, module.questions, seed, distinct=False)
+        new = generate_quiz(module.id, module.quiz, module.questions, seed)
+        asked = [_asked(question) for question in old]
+        first_repeat = next((i for i, item in enumerate(asked) if item in asked[:i]), None)
+        if first_repeat is None:
+            assert new == old
+            continue
+        repeats += 1
+        assert new[:first_repeat] == old[:first_repeat]
+        assert len({_asked(question) for question in new}) == module.questions
+    assert repeats > 10
+
+
+def test_a_kind_that_runs_out_gives_its_turn_to_the_next():
+    """Dilution has one question per vial size: a quiz of 5 with it takes the other questions from the next kind."""
+    questions = generate_quiz("m", ("dilution", "retreatment_interval"), 5, seed=7)
+    assert sum(question.kind == "dilution" for question in questions) == 2
+    assert len({_asked(question) for question in questions}) == 5
+
+
+def test_kinds_too_few_for_the_questions_asked_are_refused():
+    """Five different questions cannot be drawn from the two dilution questions: the quiz is refused, not repeated."""
+    expected = QUIZ_TOO_FEW_DISTINCT.format(module="m", kinds="dilution", found=2, count=5)
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        generate_quiz("m", ("dilution",), 5, seed=3)
+
+
+ENGINE_IDENTIFIER = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
+WRITTEN_HERE = ("muscle_sites", "follow_the_pain_limit", "dilution", "vials_and_waste", "plan_total", "billing")
+"""Kinds whose explanations the training layer writes itself (the others quote the engine's reasons)."""
+ONE_IN_THE_PLURAL = re.compile(r"(?<![\d.])1 (?:[a-z-]+ ){0,2}?(?:days|sites|hours|vials)\b")
+
+
+def _texts(question, *, explanation=True):
+    return (question.prompt, *question.facts, *question.choices, *(question.explanation if explanation else ()))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_no_question_shows_an_engine_identifier(kind):
+    """Questions and explanations name muscles, acute classes and migraine routes in clinic words: "cervical
+    paraspinal takes no extra sites", "simple analgesic 14", "believed and relieved" (no underscores)."""
+    for seed in range(300):
+        question = generate_question(kind, _rng(seed))
+        for text in _texts(question):
+            assert not ENGINE_IDENTIFIER.search(text), (seed, text)
+
+
+def test_the_follow_the_pain_refusal_names_the_muscle_in_clinic_words():
+    """Asked about the cervical paraspinal, the explanation quotes the engine's refusal with the muscle's name."""
+    for seed in SEEDS:
+        question = generate_question("follow_the_pain_limit", _rng(seed))
+        if "cervical paraspinal" in question.prompt:
+            assert "cervical paraspinal takes no extra sites" in question.explanation[0]
+            return
+    pytest.fail("no cervical paraspinal question drawn")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_count_of_one_is_singular_in_the_quizs_wording(kind):
+    """The quiz's own wording says "1 hour", "1 migraine day", "1 follow-the-pain site", never "1 hours"."""
+    for seed in range(300):
+        question = generate_question(kind, _rng(seed))
+        for text in _texts(question, explanation=kind in WRITTEN_HERE):
+            assert not ONE_IN_THE_PLURAL.search(text), (seed, text)

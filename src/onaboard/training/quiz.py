@@ -57,10 +57,12 @@ from onaboard.clinical import (
     safety_screen,
     treatment_outcomes,
 )
+from onaboard.training.wording import ACUTE_CLASS_NAMES, MUSCLE_NAMES, ROUTE_NAMES, clinic_words, counted
 
 __all__ = [
     "KINDS",
     "MUSCLE_NAMES",
+    "QUIZ_TOO_FEW_DISTINCT",
     "Question",
     "QuestionResult",
     "QuizResult",
@@ -73,16 +75,6 @@ __all__ = [
 
 REFERENCE_DATE = date(2026, 1, 5)
 """Dates in questions are drawn near this fixed day, so a quiz never depends on the clock."""
-
-MUSCLE_NAMES: Mapping[Muscle, str] = {
-    Muscle.CORRUGATOR: "corrugator",
-    Muscle.PROCERUS: "procerus",
-    Muscle.FRONTALIS: "frontalis",
-    Muscle.TEMPORALIS: "temporalis",
-    Muscle.OCCIPITALIS: "occipitalis",
-    Muscle.CERVICAL_PARASPINAL: "cervical paraspinal",
-    Muscle.TRAPEZIUS: "trapezius",
-}
 
 SOURCE_PREEMPT = (
     "Blumenfeld et al., Headache 2010;50:1406-18 (PREEMPT injection paradigm); BOTOX US PI, Chronic Migraine"
@@ -207,7 +199,7 @@ def _follow_the_pain_limit(rng: random.Random) -> Question:
         follow_the_pain_sites({muscle: limit + 1})
         refusal = ""
     except PlanError as error:
-        refusal = error.problems[0]
+        refusal = clinic_words(error.problems[0])
     total = sum(FOLLOW_THE_PAIN_MAX_SITES.values()) * UNITS_PER_SITE
     return Question(
         "",
@@ -323,7 +315,8 @@ def _plan_total(rng: random.Random) -> Question:
         index,
         (
             (
-                f"{FIXED_DOSE_UNITS} U at the 31 fixed sites plus {plan.follow_the_pain_count} follow-the-pain sites x "
+                f"{FIXED_DOSE_UNITS} U at the 31 fixed sites plus "
+                f"{counted(plan.follow_the_pain_count, 'follow-the-pain site')} x "
                 f"{UNITS_PER_SITE} U = {plan.total_units} U (at most {MAX_SESSION_UNITS} U)."
             ),
             f"Each site is 0.1 mL, so {plan.site_count} sites take {volume} mL.",
@@ -420,9 +413,9 @@ def describe_day(day: DiaryDay) -> tuple[str, ...]:
         )
         if present
     ]
-    medication = ", ".join(sorted(cls.value.replace("_", " ") for cls in day.acute_medication)) or "none"
+    medication = ", ".join(sorted(ACUTE_CLASS_NAMES[cls] for cls in day.acute_medication)) or "none"
     return (
-        f"Headache for {day.headache_hours} hours, {day.intensity.value if day.intensity else 'no'} pain",
+        f"Headache for {counted(day.headache_hours, 'hour')}, {day.intensity.value if day.intensity else 'no'} pain",
         f"Features: {', '.join(features) or 'none'}",
         f"Acute medication: {medication}{' (relieved it)' if day.acute_relief else ''}",
         f"Believed by the patient to be migraine at onset: {'yes' if day.believed_migraine else 'no'}",
@@ -437,7 +430,7 @@ def _migraine_day(rng: random.Random) -> Question:
     choices, index = _ordered_choices(answer, DAY_CATEGORIES)
     characteristics = day.unilateral + day.pulsating + (day.intensity in (Intensity.MODERATE, Intensity.SEVERE))
     characteristics += day.worse_with_activity
-    routes = ", ".join(sorted(route.value for route in classified.migraine_routes)) or "none"
+    routes = ", ".join(sorted(ROUTE_NAMES[route] for route in classified.migraine_routes)) or "none"
     return Question(
         "",
         "migraine_day",
@@ -514,8 +507,8 @@ def _period_facts(
     periods: Sequence[PeriodSummary], *, attacks: int | None = None, extra: Sequence[str] = ()
 ) -> tuple[str, ...]:
     facts = [
-        f"{p.label}: {p.days_recorded} of {PERIOD_DAYS} days recorded, {p.headache_days} headache days "
-        f"({p.headache_days_4h} lasting 4 h or more), {p.migraine_days} migraine days"
+        f"{p.label}: {p.days_recorded} of {PERIOD_DAYS} days recorded, {counted(p.headache_days, 'headache day')} "
+        f"({p.headache_days_4h} lasting 4 h or more), {counted(p.migraine_days, 'migraine day')}"
         for p in periods
     ]
     if attacks is not None:
@@ -572,8 +565,10 @@ def _medication_overuse(rng: random.Random) -> Question:
     verdict = medication_overuse_verdict(periods)
     answer = verdict.verdict.value.replace("_", " ")
     choices, index = _ordered_choices(answer, ("suspected", "not suspected", "insufficient data"))
-    name = acute_class.value.replace("_", " ")
-    facts = tuple(f"{p.label}: {name} taken on {p.acute_medication_days.of(acute_class)} days" for p in periods)
+    name = ACUTE_CLASS_NAMES[acute_class]
+    facts = tuple(
+        f"{p.label}: {name} taken on {counted(p.acute_medication_days.of(acute_class), 'day')}" for p in periods
+    )
     return Question(
         "",
         "medication_overuse",
@@ -805,18 +800,68 @@ KINDS: Mapping[str, Callable[[random.Random], Question]] = {
 
 
 def generate_question(kind: str, rng: random.Random, *, key: str = "q1") -> Question:
-    """One question of ``kind`` drawn with ``rng``."""
+    """One question of ``kind`` drawn with ``rng``; the engine's reasons it quotes are in the clinic's words
+    (``clinic_words``: "cervical paraspinal", not the engine's ``cervical_paraspinal``)."""
     question = KINDS[kind](rng)
-    return Question(key, *(getattr(question, name) for name in Question.__slots__[1:]))  # type: ignore[attr-defined]
+    fields = {name: getattr(question, name) for name in Question.__slots__}  # type: ignore[attr-defined]
+    fields["explanation"] = tuple(clinic_words(line) for line in question.explanation)
+    return Question(**{**fields, "key": key})
 
 
-def generate_quiz(module_id: str, kinds: Sequence[str], count: int, seed: int) -> tuple[Question, ...]:
-    """``count`` questions for a module, kinds taken in turn from a shuffled ``kinds``; the same arguments always
-    give the same questions. Keys are ``q1``, ``q2``..."""
+QUIZ_TOO_FEW_DISTINCT = "quiz {module}: its kinds ({kinds}) give only {found} different questions, {count} are asked"
+DRAWS_PER_KIND = 64
+"""Draws of one kind in a row that may all repeat a question already asked before the kind counts as exhausted for
+the attempt (a kind with 2 situations, such as the two vial sizes of ``dilution``, runs out after 2)."""
+
+
+def _identity(question: Question) -> tuple[str, str, tuple[str, ...]]:
+    """What makes two questions the same question for a trainee: the same prompt on the same facts (the engine then
+    gives the same answer; the order of the choices does not make it another question)."""
+    return (question.kind, question.prompt, question.facts)
+
+
+def generate_quiz(
+    module_id: str, kinds: Sequence[str], count: int, seed: int, *, distinct: bool = True
+) -> tuple[Question, ...]:
+    """``count`` different questions for a module, kinds taken in turn from a shuffled ``kinds``; the same arguments
+    always give the same questions. Keys are ``q1``, ``q2``...
+
+    No question is asked twice in one attempt (``_identity``): a draw that repeats one already asked is drawn again
+    from the same seeded generator, and a kind with no new question left in ``DRAWS_PER_KIND`` draws gives its turn
+    to the module's next kind. ``ValueError`` (``QUIZ_TOO_FEW_DISTINCT``) when the kinds together cannot give
+    ``count`` different questions. While no draw repeats, the questions are those of the first draws, so the
+    questions of an attempt are unchanged by the redraws it never needed. ``distinct=False`` draws as attempts made
+    before this rule did (repeats allowed), so those attempts keep the questions they were shown and answered.
+    """
     rng = random.Random(f"onaboard.training.quiz:{module_id}:{seed}")  # noqa: S311 - teaching, not secrets
     order = list(kinds)
     rng.shuffle(order)
-    return tuple(generate_question(order[i % len(order)], rng, key=f"q{i + 1}") for i in range(count))
+    if not distinct:
+        return tuple(generate_question(order[i % len(order)], rng, key=f"q{i + 1}") for i in range(count))
+    questions: list[Question] = []
+    asked: set[tuple[str, str, tuple[str, ...]]] = set()
+    exhausted: set[str] = set()
+    for i in range(count):
+        turn = order[i % len(order) :] + order[: i % len(order)]
+        drawn = None
+        for kind in (kind for kind in turn if kind not in exhausted):
+            for _ in range(DRAWS_PER_KIND):
+                question = generate_question(kind, rng, key=f"q{i + 1}")
+                if _identity(question) not in asked:
+                    drawn = question
+                    break
+            if drawn is not None:
+                break
+            exhausted.add(kind)
+        if drawn is None:
+            raise ValueError(
+                QUIZ_TOO_FEW_DISTINCT.format(
+                    module=module_id, kinds=", ".join(kinds), found=len(questions), count=count
+                )
+            )
+        asked.add(_identity(drawn))
+        questions.append(drawn)
+    return tuple(questions)
 
 
 def grade_quiz(questions: Sequence[Question], answers: Mapping[str, int | None], *, pass_mark: int) -> QuizResult:

@@ -102,6 +102,28 @@ def test_every_attempt_draws_new_questions(world):
     assert services.quiz_questions(first) != services.quiz_questions(second)
 
 
+REPEATING_SEED = 8
+"""An attempt at the sites module whose draws ask the cervical paraspinal's follow-the-pain limit twice."""
+
+
+def test_a_new_attempt_asks_no_question_twice_and_an_earlier_one_keeps_its_questions(world):
+    """A new attempt of the sites module never asks a question twice; an attempt made before that rule is drawn as
+    it was (its repeat included), so its stored answers are marked against the questions the trainee answered."""
+    trainee = world.users["trainee"]
+    module = services.module_by_id("preempt-sites-and-anatomy")
+    attempt = services.quiz_attempt_start(user=trainee, module=module)
+    QuizAttempt.objects.filter(pk=attempt.pk).update(seed=REPEATING_SEED)
+    attempt.refresh_from_db()
+    assert attempt.distinct_questions
+    asked = [(question.prompt, question.facts) for question in services.quiz_questions(attempt)]
+    assert len(set(asked)) == len(asked) == module.questions
+    QuizAttempt.objects.filter(pk=attempt.pk).update(distinct_questions=False)
+    attempt.refresh_from_db()
+    earlier = [(question.prompt, question.facts) for question in services.quiz_questions(attempt)]
+    assert len(set(earlier)) < len(earlier)
+    assert earlier[:3] == asked[:3]
+
+
 def test_exact_placements_pass_the_site_trainer(world):
     """Clicking every site of the clinic's map with its muscle (and the asked extra sites) passes."""
     trainee = world.users["trainee"]

@@ -54,6 +54,9 @@ class QuizAttempt(BaseModel):
     correct = models.PositiveIntegerField(null=True, blank=True)
     total = models.PositiveIntegerField(null=True, blank=True)
     passed = models.BooleanField(default=False)
+    distinct_questions = models.BooleanField(default=True)
+    """Drawn with no question asked twice (``generate_quiz``). Attempts made before that rule are ``False`` and are
+    drawn as they were, so their stored answers are marked against the questions they were shown."""
 
     class Meta:
         ordering = ("-created",)
