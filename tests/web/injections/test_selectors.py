@@ -6,14 +6,17 @@ import datetime as dt
 
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
 from onaboard.clinical import SafetyVerdict
+from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections import selectors, services
-from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.injections.models import InjectionSession, SessionStatus, Severity, SideEffect, SideEffectKind
 from onaboard.web.injections.selectors import CheckCode, SiteEntry
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.models import OtherToxinTreatment
+from tests.web.factories import UserFactory
 from tests.web.injections.conftest import TODAY, fixed_entries, record
 
 DAY = dt.date(2026, 3, 2)
@@ -187,3 +190,63 @@ def test_a_site_off_the_label_dose_fails_the_dose_per_site_check(patient):
     assert checks.site_dose.failed
     assert checks.failing_codes == ("site_dose",)
     assert checks.site_dose.reasons[-1] == MUSCLE_ABOVE_MAXIMUM.format(muscle="temporalis", units=80, limit=50)
+
+
+# --- Side effects to review -------------------------------------------------------------------------------------
+
+
+def _reported(patient, kind, *, hours_ago, reviewed=False):
+    """A side effect of ``kind`` the patient reported ``hours_ago`` hours ago, reviewed or not."""
+    effect = SideEffect.objects.create(patient=patient, kind=kind, onset=TODAY, severity=Severity.MODERATE)
+    reported = timezone.now() - dt.timedelta(hours=hours_ago)
+    SideEffect.objects.filter(pk=effect.pk).update(created=reported, reviewed_at=timezone.now() if reviewed else None)
+    return effect
+
+
+def test_side_effects_to_review_list_urgent_kinds_first_then_the_latest_reported(world):
+    """Unreviewed reports of the clinic's patients come urgent kinds first (distant spread of toxin), each kind of
+    group latest reported first, however old the urgent ones are."""
+    own, same = world.own_patient, world.same_clinic_patient
+    old_urgent = _reported(own, SideEffectKind.DIPLOPIA, hours_ago=48)
+    new_mild = _reported(same, SideEffectKind.NECK_PAIN, hours_ago=1)
+    new_urgent = _reported(same, SideEffectKind.BREATHING, hours_ago=5)
+    old_mild = _reported(own, SideEffectKind.EYELID_PTOSIS, hours_ago=30)
+    listed = selectors.side_effects_to_review(world.users["clinician"])
+    assert [effect.pk for effect in listed] == [new_urgent.pk, old_urgent.pk, new_mild.pk, old_mild.pk]
+    assert [effect.urgent for effect in listed] == [True, True, False, False]
+
+
+def test_reviewed_side_effects_are_not_listed_for_review(world):
+    """A side effect a clinician has reviewed leaves the list; the unreviewed one beside it stays."""
+    _reported(world.same_clinic_patient, SideEffectKind.DYSPHAGIA, hours_ago=2, reviewed=True)
+    waiting = _reported(world.same_clinic_patient, SideEffectKind.MYALGIA, hours_ago=3)
+    assert [effect.pk for effect in selectors.side_effects_to_review(world.users["nurse"])] == [waiting.pk]
+
+
+def test_side_effects_of_another_clinics_patients_are_never_listed(world):
+    """An urgent report of another clinic's patient is not in this clinic's list, and is in that clinic's."""
+    far = _reported(world.other_clinic_patient, SideEffectKind.GENERALISED_WEAKNESS, hours_ago=1)
+    near = _reported(world.same_clinic_patient, SideEffectKind.NECK_PAIN, hours_ago=2)
+    assert [effect.pk for effect in selectors.side_effects_to_review(world.users["clinician"])] == [near.pk]
+    elsewhere = UserFactory(role=Role.CLINICIAN, clinic=world.other_clinic)
+    assert [effect.pk for effect in selectors.side_effects_to_review(elsewhere)] == [far.pk]
+
+
+@pytest.mark.parametrize("role", ["billing", "admin", "trainee"])
+def test_staff_without_the_clinical_view_get_no_side_effects_to_review(world, role, django_assert_num_queries):
+    """Billing staff, administrators and trainees get an empty list without a query, where a clinician of the same
+    clinic gets the urgent report."""
+    _reported(world.same_clinic_patient, SideEffectKind.DYSPHAGIA, hours_ago=1)
+    assert len(selectors.side_effects_to_review(world.users["clinician"])) == 1
+    with django_assert_num_queries(0):
+        assert selectors.side_effects_to_review(world.users[role]) == []
+
+
+def test_side_effects_to_review_and_their_patients_cost_one_query(world, django_assert_num_queries):
+    """Ten reports are read with their patients' names and record numbers in one query, nothing per row."""
+    for hours in range(10):
+        _reported(world.same_clinic_patient, SideEffectKind.NECK_PAIN, hours_ago=hours)
+    with django_assert_num_queries(1):
+        listed = selectors.side_effects_to_review(world.users["nurse"])
+        shown = [(e.patient.family_name, e.patient.record_number, e.get_kind_display(), e.onset) for e in listed]
+    assert len(shown) == 10

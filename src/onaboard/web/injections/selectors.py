@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -46,8 +46,14 @@ from onaboard.clinical import (
     schedule_status,
 )
 from onaboard.web.injections import sitemap
-from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
-from onaboard.web.patients.access import Capability, can, patient_for
+from onaboard.web.injections.models import (
+    URGENT_SIDE_EFFECTS,
+    InjectionSession,
+    InjectionSiteRecord,
+    SessionStatus,
+    SideEffect,
+)
+from onaboard.web.patients.access import Capability, can, patient_for, patients_visible_to
 from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
 
 SESSION_NOT_FOUND = gettext_noop("No such session.")
@@ -128,6 +134,40 @@ def patient_schedule(patient: Patient, *, today: dt.date) -> ScheduleStatus:
 def side_effects_for(patient: Patient) -> QuerySet[SideEffect]:
     """The patient's side effects, latest onset first, with the session each is attributed to."""
     return SideEffect.objects.filter(patient=patient).select_related("session", "reviewed_by").order_by("-onset")
+
+
+SIDE_EFFECT_REVIEW_FIELDS = (
+    "external_id",
+    "kind",
+    "severity",
+    "onset",
+    "created",
+    "patient__external_id",
+    "patient__record_number",
+    "patient__given_name",
+    "patient__family_name",
+)
+"""The columns the worklist's "side effects to review" shows: the report and its patient's name and number."""
+
+
+def side_effects_to_review(user: Any) -> list[SideEffect]:
+    """The side effects no clinician has reviewed yet, of the patients ``user`` may see (``patients_visible_to``),
+    urgent kinds first (``URGENT_SIDE_EFFECTS``: the patient was told to seek care now), then the latest reported
+    first; each with its patient, in one query.
+
+    Empty for a user without the clinical view (billing staff, administrators): side effects are clinical data.
+    """
+    if not can(user, Capability.VIEW_CLINICAL):
+        return []
+    urgent_first = Case(
+        When(kind__in=sorted(URGENT_SIDE_EFFECTS), then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return list(
+        SideEffect.objects.filter(patient__in=patients_visible_to(user), reviewed_at__isnull=True)
+        .select_related("patient")
+        .only(*SIDE_EFFECT_REVIEW_FIELDS)
+        .order_by(urgent_first, "-created", "-pk")
+    )
 
 
 def session_before(patient: Patient, day: dt.date) -> InjectionSession | None:
