@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
+from django.utils import timezone
 
 from onaboard.clinical import PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
@@ -30,7 +31,7 @@ from onaboard.web.clinic.selectors import (
 )
 from onaboard.web.config.settings import base
 from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
-from onaboard.web.injections.models import SessionStatus
+from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import (
     TODAY,
     chronic_rows,
@@ -43,6 +44,13 @@ from tests.web.clinic.diaries import (
 from tests.web.factories import InjectionSessionFactory, PatientFactory
 
 ADULT = date(1984, 5, 17)
+
+
+def _report(patient, kind, *, hours_ago=1):
+    """An unreviewed side effect of ``kind`` that the patient reported ``hours_ago`` hours ago."""
+    effect = SideEffect.objects.create(patient=patient, kind=kind, onset=TODAY, severity=Severity.MILD)
+    SideEffect.objects.filter(pk=effect.pk).update(created=timezone.now() - timedelta(hours=hours_ago))
+    return effect
 
 
 def _state(rows, *, recorded=(), booked=(), birth_date=ADULT, approval_pending=False):
@@ -279,18 +287,23 @@ def test_reading_cached_states_costs_the_same_queries_for_a_few_patients_as_for_
 
 @pytest.mark.django_db
 def test_the_worklist_costs_the_same_queries_for_a_few_patients_as_for_many(world, django_assert_num_queries):
-    """Once the states are cached, the worklist of a clinic of 2 patients and of one of 14 cost the same queries
-    (the patients, the three of the cached states and the audit entry)."""
+    """Once the states are cached, the worklist of a clinic of 2 patients and of one of 14 with 12 side effects to
+    review cost the same queries (the patients, the three of the cached states, the side effects with their
+    patients and the audit entry)."""
     clinician = world.users["clinician"]
     worklist(user=clinician, today=TODAY)
-    with django_assert_num_queries(5) as few:
+    with django_assert_num_queries(6) as few:
         small = worklist(user=clinician, today=TODAY)
     for _ in range(12):
-        store(PatientFactory(clinic=world.clinic, birth_date=ADULT), chronic_rows(periods=1))
+        patient = PatientFactory(clinic=world.clinic, birth_date=ADULT)
+        store(patient, chronic_rows(periods=1))
+        _report(patient, SideEffectKind.DYSPHAGIA)
     worklist(user=clinician, today=TODAY)
     with django_assert_num_queries(len(few)):
         large = worklist(user=clinician, today=TODAY)
     assert large.total == small.total + 12
+    assert len(large.side_effects) == 12
+    assert {effect.patient.family_name for effect in large.side_effects} <= _names(large)
 
 
 @pytest.mark.django_db
@@ -489,3 +502,61 @@ def test_a_groups_key_changes_with_what_the_group_shows_and_only_then(world):
     assert after[PathwayState.ELIGIBLE] == before[PathwayState.ELIGIBLE]
     assert after[PathwayState.DIARY_RUNNING] != before[PathwayState.DIARY_RUNNING]
     assert set(keys(world.users["billing"]).values()).isdisjoint(after.values())
+
+
+# --- Side effects to review -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_worklist_carries_the_clinics_unreviewed_side_effects_urgent_first(world):
+    """A clinician's worklist lists the clinic's unreviewed side effects, an urgent kind before a later, milder
+    one, and never another clinic's."""
+    mild = _report(world.own_patient, SideEffectKind.NECK_PAIN, hours_ago=1)
+    urgent = _report(world.same_clinic_patient, SideEffectKind.DYSPHAGIA, hours_ago=20)
+    _report(world.other_clinic_patient, SideEffectKind.BREATHING)
+    listing = worklist(user=world.users["clinician"], today=TODAY)
+    assert [effect.pk for effect in listing.side_effects] == [urgent.pk, mild.pk]
+
+
+@pytest.mark.django_db
+def test_the_search_and_state_filter_do_not_hide_a_side_effect_to_review(world):
+    """A search for one patient and a state filter narrow the patients, not the side effects waiting for review."""
+    urgent = _report(world.same_clinic_patient, SideEffectKind.DIPLOPIA)
+    listing = worklist(user=world.users["nurse"], today=TODAY, query="Own", state=PathwayState.OVERDUE)
+    assert _names(listing) == set()
+    assert [effect.pk for effect in listing.side_effects] == [urgent.pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_staff_without_the_clinical_view_get_no_side_effects_on_the_worklist(world, role):
+    """Billing staff and administrators get the patients' states but no side effect, urgent or not."""
+    _report(world.same_clinic_patient, SideEffectKind.GENERALISED_WEAKNESS)
+    listing = worklist(user=world.users[role], today=TODAY)
+    assert listing.total == 2
+    assert listing.side_effects == ()
+
+
+@pytest.mark.django_db
+def test_a_new_report_is_on_the_next_worklist_while_the_states_stay_cached(world):
+    """A side effect reported after a worklist was read is on the next read, though the patients' lines come from
+    the cache (computing them is not repeated) and the groups' keys are unchanged."""
+    clinician = world.users["clinician"]
+    before = worklist(user=clinician, today=TODAY)
+    assert before.side_effects == ()
+    urgent = _report(world.own_patient, SideEffectKind.BREATHING)
+    with mock.patch("onaboard.web.clinic.selectors.pathway_state") as computed:
+        after = worklist(user=clinician, today=TODAY)
+    computed.assert_not_called()
+    assert [effect.pk for effect in after.side_effects] == [urgent.pk]
+    assert [group.key for group in after.groups] == [group.key for group in before.groups]
+
+
+@pytest.mark.django_db
+def test_the_worklists_audit_entry_counts_the_side_effects_shown(world):
+    """The worklist's one audit event says how many side effects to review it showed."""
+    _report(world.own_patient, SideEffectKind.NECK_PAIN)
+    _report(world.same_clinic_patient, SideEffectKind.DYSPHAGIA)
+    worklist(user=world.users["clinician"], today=TODAY)
+    event = AuditEvent.objects.get(action=Action.READ, object_type="worklist")
+    assert event.detail == "2 patients listed; 2 side effects to review"

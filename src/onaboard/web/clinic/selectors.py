@@ -70,7 +70,8 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.coverage.selectors import approval_pending_ids
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
-from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
+from onaboard.web.injections.selectors import side_effects_to_review
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 from onaboard.web.patients.models import Patient
 
@@ -520,6 +521,10 @@ class Worklist:
     query: str
     state: PathwayState | None
     clinical: bool
+    side_effects: tuple[SideEffect, ...] = ()
+    """The side effects waiting for a clinician's review, urgent kinds first, then the latest reported
+    (``injections.selectors.side_effects_to_review``): all the clinic's, whatever the search and the state filter,
+    so no report is hidden by them; none for users without the clinical view. Read on every load, never cached."""
 
 
 WORKLIST_PATIENT_FIELDS = ("external_id", "clinic", "record_number", "given_name", "family_name", "birth_date")
@@ -557,10 +562,11 @@ def _group_key(rows: Sequence[WorklistRow], *, clinical: bool, language: str | N
 
 
 def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> Worklist:
-    """The patients ``user`` may see (``patients_visible_to``), searched, with their states, filtered by ``state``.
+    """The patients ``user`` may see (``patients_visible_to``), searched, with their states, filtered by ``state``,
+    and the side effects waiting for review (one query, not narrowed by the search or the filter).
 
-    Users without the clinical view (billing staff, administrators) get state names and dates but no reasons. The
-    read is audited once, with how many patients were listed.
+    Users without the clinical view (billing staff, administrators) get state names and dates but no reasons and
+    no side effects. The read is audited once, with how many patients were listed and side effects shown.
     """
     clinical = can(user, Capability.VIEW_CLINICAL)
     query = query.strip()
@@ -592,12 +598,14 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
     )
     counts = tuple((each, len(rows[each])) for each in PathwayState)
     listed = sum(len(group.rows) for group in groups)
-    audit_record(
-        user=user,
-        action=Action.READ,
-        object_type="worklist",
-        detail="; ".join(
-            part for part in (f"{listed} patients listed", f"search {query!r}" if query else "", chosen or "") if part
-        ),
+    side_effects = tuple(side_effects_to_review(user))
+    parts = (
+        f"{listed} patients listed",
+        f"search {query!r}" if query else "",
+        chosen or "",
+        f"{len(side_effects)} side effects to review" if side_effects else "",
     )
-    return Worklist(groups, counts, len(found), query, chosen, clinical)
+    audit_record(
+        user=user, action=Action.READ, object_type="worklist", detail="; ".join(part for part in parts if part)
+    )
+    return Worklist(groups, counts, len(found), query, chosen, clinical, side_effects)
