@@ -168,3 +168,62 @@ def test_the_history_says_most_days_only_when_the_diary_does():
         recorded = sum(p.days_recorded for p in periods)
         assert ("most days" in case.history[0]) is (headache * PERIOD_DAYS >= CM_MIN_HEADACHE_DAYS * recorded), seed
         assert ("gaps" in case.history[0]) is (not all(p.complete for p in periods)), seed
+
+
+ONE_VIAL_SEED = 397272520
+"""A 22-year-old woman treated from one 200 U vial, with one follow-the-pain site in the occipitalis."""
+
+
+def test_the_plan_feedback_counts_one_vial_and_one_site_in_the_singular():
+    """One vial and one follow-the-pain site read "1 vial" and "1 follow-the-pain site", not "1 vials" or "1 ...
+    sites", in what the trainee said, what the engine says and why; one vial is reconstituted without "each"."""
+    case = generate_case(ONE_VIAL_SEED)
+    plan = preempt_plan(follow_the_pain=case.follow_the_pain, vial_units=case.vial_units)
+    assert (plan.vials, plan.follow_the_pain_count) == (1, 1)
+    decided = Decisions(total_units=plan.total_units, vials=1, discarded_units=plan.discarded_units)
+    (step,) = grade_case(case, decided, steps=(Step.PLAN,)).steps
+    assert step.given == step.expected == f"{plan.total_units} U, 1 vial, {plan.discarded_units} U discarded"
+    assert step.reasons[0] == f"32 sites x 5 U = {plan.total_units} U (1 follow-the-pain site; Blumenfeld 2010)"
+    assert step.reasons[1] == "1 x 200 U vial, reconstituted with 4.0 mL (BOTOX PI dilution table)"
+    two = Decisions(total_units=plan.total_units, vials=2, discarded_units=None)
+    (step,) = grade_case(case, two, steps=(Step.PLAN,)).steps
+    assert step.given == f"{plan.total_units} U, 2 vials, ? U discarded"
+
+
+def test_the_history_pronoun_agrees_with_the_patients_sex():
+    """A woman has had migraine since her teens and a man since his, never "their"."""
+    seen = set()
+    for seed in SEEDS:
+        history = generate_case(seed).history[0]
+        sex = re.match(r"A \d+-year-old (woman|man) ", history).group(1)
+        assert f"since {'her' if sex == 'woman' else 'his'} teens" in history
+        seen.add(sex)
+    assert seen == {"woman", "man"}
+
+
+def test_a_case_title_names_the_patient_and_the_first_visit_not_the_seed():
+    """A case's title is its patient and first visit ("A 22-year-old woman, first visit 2026-07-01"); the seed,
+    an internal number, is not shown."""
+    case = generate_case(ONE_VIAL_SEED)
+    assert case.title == f"A 22-year-old woman, first visit {case.first_visit.isoformat()}"
+    for seed in SEEDS:
+        case = generate_case(seed)
+        assert re.fullmatch(rf"A \d+-year-old (woman|man), first visit {case.first_visit.isoformat()}", case.title)
+
+
+def test_no_case_text_shows_an_engine_identifier_or_a_single_count_in_the_plural():
+    """The history, the screen, the planned extra sites and every step's feedback name muscles and medicines in
+    clinic words and count "1 extra site", never "1 extra temporalis" or "1 vials"."""
+    identifier = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
+    one_plural = re.compile(r"(?<![\d.])1 (?:extra |follow-the-pain )?(?:sites|vials)\b")
+    for seed in range(1, 121):
+        case = generate_case(seed)
+        grade = grade_case(case, _engine_decisions(seed))
+        texts = [case.title, *case.history, *case.safety_facts]
+        texts += [text for step in grade.steps for text in (step.given, step.expected, *step.reasons)]
+        for text in texts:
+            assert not identifier.search(text), (seed, text)
+            assert not one_plural.search(text), (seed, text)
+        for muscle, count in case.follow_the_pain.items():
+            extra = f"{count} extra site{'s' if count != 1 else ''} in the {muscle.value.replace('_', ' ')}"
+            assert extra in case.history[2]

@@ -28,6 +28,7 @@ from onaboard.clinical import (
     MIN_RECORDED_DAYS,
     PERIOD_DAYS,
     RETREATMENT_INTERVAL_DAYS,
+    UNITS_PER_SITE,
     VIAL_SIZES_UNITS,
     WEEK24_PERIOD,
     Assessment,
@@ -47,7 +48,8 @@ from onaboard.clinical import (
     treatment_outcomes,
 )
 from onaboard.synthetic import Profile, synthetic_patient_days
-from onaboard.training.quiz import MUSCLE_NAMES, random_safety_input
+from onaboard.training.quiz import random_safety_input
+from onaboard.training.wording import MUSCLE_NAMES, clinic_words, counted
 
 __all__ = [
     "CASE_DIARY_DAYS",
@@ -94,6 +96,8 @@ FIRST_VISIT_STEPS = (Step.ELIGIBILITY, Step.SAFETY, Step.PLAN)
 NOT_TREATED = "case {seed} ends at the first visit: the patient is not treated, so there is no course to review"
 
 _SEXES = ("woman", "man")
+_POSSESSIVE = {"woman": "her", "man": "his"}
+"""The possessive pronoun that agrees with the case's sex ("a woman with migraine since her teens")."""
 _PREVENTIVES = (
     "topiramate (stopped: tingling and word-finding trouble)",
     "propranolol (no benefit after 3 months)",
@@ -115,6 +119,8 @@ class Case:
 
     seed: int
     title: str
+    """The patient and the first visit's day ("A 22-year-old woman, first visit 2026-03-14"); the seed is an internal
+    number and is not shown."""
     history: tuple[str, ...]
     first_visit: date
     birth_date: date
@@ -313,7 +319,7 @@ def _history_line(age: int, sex: str, assessment: Assessment) -> str:
     most_days = recorded > 0 and headache * PERIOD_DAYS >= CM_MIN_HEADACHE_DAYS * recorded
     often = "headaches on most days for the past year" if most_days else "headaches on fewer than half the days"
     gaps = "" if all(p.complete for p in periods) else "; the diary has gaps"
-    return f"A {age}-year-old {sex} with migraine since their teens, {often}{gaps}."
+    return f"A {age}-year-old {sex} with migraine since {_POSSESSIVE[sex]} teens, {often}{gaps}."
 
 
 def generate_case(seed: int) -> Case:
@@ -337,7 +343,9 @@ def generate_case(seed: int) -> Case:
         if follow_the_pain
         else "No area of pain stands out: the fixed sites only"
     )
-    extra = ", ".join(f"{count} extra {MUSCLE_NAMES[muscle]}" for muscle, count in follow_the_pain.items())
+    extra = ", ".join(
+        f"{counted(count, 'extra site')} in the {MUSCLE_NAMES[muscle]}" for muscle, count in follow_the_pain.items()
+    )
     vial_units = rng.choice(VIAL_SIZES_UNITS)
     planned_injection = first_visit + timedelta(days=rng.randint(14, 35))
     assessment = assess(diary, as_of=first_visit, birth_date=birth)
@@ -357,7 +365,7 @@ def generate_case(seed: int) -> Case:
     )
     return Case(
         seed=seed,
-        title=f"Case {seed}: a {age}-year-old {sex}",
+        title=f"A {age}-year-old {sex}, first visit {first_visit.isoformat()}",
         history=history,
         first_visit=first_visit,
         birth_date=birth,
@@ -395,7 +403,33 @@ def case_outcomes(case: Case) -> Outcomes:
 
 def _choice_feedback(step: Step, given: str | None, expected: str, reasons: tuple[str, ...]) -> StepFeedback:
     shown = (given or "").replace("_", " ") or "no answer"
-    return StepFeedback(step, shown, expected.replace("_", " "), given == expected, reasons)
+    worded = tuple(clinic_words(reason) for reason in reasons)
+    return StepFeedback(step, shown, expected.replace("_", " "), given == expected, worded)
+
+
+def _plan_phrase(total_units: int | None, vials: int | None, discarded_units: int | None) -> str:
+    """A plan's three figures as a person reads them ("160 U, 1 vial, 40 U discarded"); a figure not given reads
+    "?"."""
+    vials_phrase = "? vials" if vials is None else counted(vials, "vial")
+    total = "?" if total_units is None else total_units
+    discarded = "?" if discarded_units is None else discarded_units
+    return f"{total} U, {vials_phrase}, {discarded} U discarded"
+
+
+def _plan_reasons(plan: InjectionPlan) -> tuple[str, ...]:
+    """Why the plan delivers what it does: its sites, its vials and their saline, its waste and billing modifier."""
+    each = " each" if plan.vials != 1 else ""
+    return (
+        (
+            f"{plan.site_count} sites x {UNITS_PER_SITE} U = {plan.total_units} U "
+            f"({counted(plan.follow_the_pain_count, 'follow-the-pain site')}; Blumenfeld 2010)"
+        ),
+        (
+            f"{plan.vials} x {plan.vial_units} U vial{'' if plan.vials == 1 else 's'}, reconstituted with "
+            f"{plan.reconstitution.saline_ml} mL{each} (BOTOX PI dilution table)"
+        ),
+        f"{plan.discarded_units} U discarded, billed with {plan.billing_modifier} (CMS JW/JZ policy)",
+    )
 
 
 def grade_case(case: Case, decisions: Decisions, *, steps: tuple[Step, ...] | None = None) -> CaseGrade:
@@ -414,26 +448,8 @@ def grade_case(case: Case, decisions: Decisions, *, steps: tuple[Step, ...] | No
         plan = case_plan(case)
         expected = (plan.total_units, plan.vials, plan.discarded_units)
         given = (decisions.total_units, decisions.vials, decisions.discarded_units)
-        shown = "no answer" if given == (None, None, None) else "{} U, {} vials, {} U discarded".format(*given)
-        feedback.append(
-            StepFeedback(
-                Step.PLAN,
-                shown,
-                f"{plan.total_units} U, {plan.vials} vials, {plan.discarded_units} U discarded",
-                given == expected,
-                (
-                    (
-                        f"{plan.site_count} sites x 5 U = {plan.total_units} U "
-                        f"({plan.follow_the_pain_count} follow-the-pain sites; Blumenfeld 2010)"
-                    ),
-                    (
-                        f"{plan.vials} x {plan.vial_units} U vial(s), reconstituted with "
-                        f"{plan.reconstitution.saline_ml} mL each (BOTOX PI dilution table)"
-                    ),
-                    f"{plan.discarded_units} U discarded, billed with {plan.billing_modifier} (CMS JW/JZ policy)",
-                ),
-            )
-        )
+        shown = "no answer" if given == (None, None, None) else _plan_phrase(*given)
+        feedback.append(StepFeedback(Step.PLAN, shown, _plan_phrase(*expected), given == expected, _plan_reasons(plan)))
     if Step.WEEK24 in steps:
         nice = case_outcomes(case).nice_ta260
         feedback.append(_choice_feedback(Step.WEEK24, decisions.week24, nice.verdict.value, nice.reasons))
