@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -420,15 +421,48 @@ def test_prior_preventives_evidence_lists_each_trial_and_the_count():
         "propranolol, contraindicated; does not count (contraindication does not count under this policy)",
         (
             "candesartan 16 mg 2025-09-01..2025-11-30 (90 days), stopped: ineffective; does not count (class "
-            "ace_inhibitor_or_arb is not one this policy counts)"
+            "ACE inhibitor or ARB is not one this policy counts)"
         ),
         (
             "lisinopril 10 mg 2025-12-01..2026-03-01 (90 days), stopped: other; does not count (class "
-            "ace_inhibitor_or_arb is not one this policy counts)"
+            "ACE inhibitor or ARB is not one this policy counts)"
         ),
         "failed classes: 2 (antidepressant, anticonvulsant) of 2 required",
     )
     assert result.outcome is CriterionOutcome.MET
+
+
+def test_preventive_classes_and_groups_are_named_in_words_not_codes():
+    """A counted trial names its group in words (a group named after a class in the class's words: "beta blocker"),
+    and the rule lists the groups and their classes in words ("SNRI", "tricyclic antidepressant"), never the file's
+    codes."""
+    trials = (
+        trial("propranolol", PreventiveClass.BETA_BLOCKER, "80 mg", date(2025, 1, 6), 90, StopReason.INEFFECTIVE),
+        trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 4, 7), 90, StopReason.INEFFECTIVE),
+    )
+    result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
+    assert result.evidence == (
+        "propranolol 80 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (beta blocker)",
+        "topiramate 100 mg 2025-04-07..2025-07-06 (90 days), stopped: ineffective; counts (anticonvulsant)",
+        "failed classes: 2 (beta blocker, anticonvulsant) of 2 required",
+    )
+    assert result.rule.startswith(
+        ">= 2 classes failed, counting antidepressant (tricyclic antidepressant, SNRI); anticonvulsant "
+        "(anticonvulsant); beta blocker (beta blocker);"
+    )
+    assert "_" not in result.rule
+    assert PreventiveClass.ACE_INHIBITOR_OR_ARB.label == "ACE inhibitor or ARB"
+    assert PreventiveClass.CGRP_MAB.label == "CGRP monoclonal antibody"
+
+
+def test_headache_hours_are_shown_as_the_diary_writes_them():
+    """Hours stored with two decimal places read 281 -> 46.5, never 281.00 -> 46.50."""
+    hours = {0: Decimal("281.00"), 6: Decimal("46.50")}
+    result = judge(continuation_evidence(headache_hours=hours), Stage.CONTINUATION).criterion("continuation.response")
+    assert "headache hours 281 -> 46.5: 234.5 fewer (>= 100)" in result.evidence
+    more = {0: Decimal("40.00"), 6: Decimal("60.00")}
+    worse = judge(continuation_evidence(headache_hours=more), Stage.CONTINUATION).criterion("continuation.response")
+    assert "headache hours 40 -> 60: 20 more (< 100)" in worse.evidence
 
 
 def test_two_drugs_of_one_group_count_as_one_class():
@@ -739,7 +773,9 @@ def test_an_incomplete_baseline_leaves_the_response_missing():
 def test_cycles_given_evidence():
     """The sessions given are listed with their dates against the policy's cycle count."""
     evaluation = judge(continuation_evidence(cycles=1), Stage.CONTINUATION)
-    assert evaluation.criterion("continuation.after_cycles").evidence == ("1 sessions given (2026-05-18) (< 2)",)
+    assert evaluation.criterion("continuation.after_cycles").evidence == ("sessions given: 1 (2026-05-18) (< 2)",)
+    two = judge(continuation_evidence(), Stage.CONTINUATION).criterion("continuation.after_cycles")
+    assert two.evidence == ("sessions given: 2 (2026-05-18, 2026-08-10) (>= 2)",)
     assert judge(replace(continuation_evidence(), outcomes=None), Stage.CONTINUATION).criterion(
         "continuation.after_cycles"
     ).evidence == ("no treatment outcomes recorded (no injection dates and diary after them)",)
@@ -800,6 +836,27 @@ def test_the_overall_status_never_hides_the_criteria():
     )
     assert approvable.notes == ("approval length if approved: 6 months",)
     assert approvable.approval_months == 6
+    assert approvable.approval_unconfirmed == ()
+
+
+def test_an_unconfirmed_approval_length_is_marked_as_a_rule_is():
+    """An approval length the file lists as unconfirmed keeps the mark in the note and names its field, for the
+    stage judged only; a criterion's rule carries the same mark, and ``plain_rule`` is the rule without it."""
+    text = edited(
+        'unconfirmed = ["continuation.response.min_fewer_headache_hours"]',
+        'unconfirmed = ["continuation.response.min_fewer_headache_hours", "initial.approval_months"]',
+    )
+    policy = load_policy(text, source="clinic.toml")
+    initial = judge(initial_evidence(), policy=policy)
+    assert initial.approval_unconfirmed == ("initial.approval_months",)
+    assert initial.notes == ("approval length if approved: 6 months (UNCONFIRMED: initial.approval_months)",)
+    assert initial.approval_note == initial.notes[0]
+    continuation = judge(continuation_evidence(), Stage.CONTINUATION, policy=policy)
+    assert continuation.approval_unconfirmed == ()
+    assert continuation.notes == ("approval length if approved: 12 months",)
+    response = continuation.criterion("continuation.response")
+    assert response.rule == f"{response.plain_rule} (UNCONFIRMED: continuation.response.min_fewer_headache_hours)"
+    assert "UNCONFIRMED" not in response.plain_rule
 
 
 def test_criteria_come_in_the_policy_order_for_each_stage():

@@ -23,7 +23,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -150,6 +150,26 @@ class PreventiveClass(enum.StrEnum):
     CGRP_MAB = "cgrp_mab"
     GEPANT = "gepant"
     OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The class as people read it: ``beta blocker``, ``ACE inhibitor or ARB``."""
+        return _PREVENTIVE_CLASS_LABELS.get(self, self.value.replace("_", " "))
+
+
+_PREVENTIVE_CLASS_LABELS = {
+    PreventiveClass.SNRI: "SNRI",
+    PreventiveClass.ACE_INHIBITOR_OR_ARB: "ACE inhibitor or ARB",
+    PreventiveClass.CGRP_MAB: "CGRP monoclonal antibody",
+}
+
+
+def _group_label(name: str) -> str:
+    """A policy's preventive group as people read it: a class's own words (``beta_blocker``: ``beta blocker``), else
+    the group name with spaces for underscores (``cgrp_targeting``: ``cgrp targeting``)."""
+    if name in PreventiveClass._value2member_map_:
+        return PreventiveClass(name).label
+    return name.replace("_", " ")
 
 
 class StopReason(enum.StrEnum):
@@ -825,7 +845,10 @@ class CoverageEvidence:
 @dataclass(frozen=True, slots=True)
 class CriterionResult:
     """One criterion: its key (``initial.age``), name, outcome, the evidence seen, the rule as the policy file sets
-    it, the policy's own wording (if the file gives it), the source, and the unconfirmed fields it rests on."""
+    it, the policy's own wording (if the file gives it), the source, and the unconfirmed fields it rests on.
+
+    ``rule`` ends with ``(UNCONFIRMED: <field paths>)`` when it rests on unconfirmed fields; ``plain_rule`` is the
+    rule without that mark, for a page that names the unconfirmed fields in its own words."""
 
     key: str
     name: str
@@ -835,6 +858,7 @@ class CriterionResult:
     policy_text: str
     source: Source
     unconfirmed: tuple[str, ...]
+    plain_rule: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -849,6 +873,20 @@ class CoverageEvaluation:
     criteria: tuple[CriterionResult, ...]
     approval_months: int | None
     notes: tuple[str, ...]
+    approval_unconfirmed: tuple[str, ...] = ()
+    """The policy's unconfirmed entries behind ``approval_months``: a length no source confirmed."""
+
+    @property
+    def approval_note(self) -> str:
+        """The note on the approval length (``notes`` holds it), marked UNCONFIRMED as a criterion's rule is; ""
+        when the policy sets no length for the stage."""
+        if self.approval_months is None:
+            return ""
+        if self.approval_unconfirmed:
+            return NOTE_APPROVAL_UNCONFIRMED.format(
+                months=self.approval_months, fields=", ".join(self.approval_unconfirmed)
+            )
+        return NOTE_APPROVAL.format(months=self.approval_months)
 
     @property
     def summary(self) -> str:
@@ -908,7 +946,7 @@ PREVIOUS_UNKNOWN = "the previous session's date is not recorded"
 INTERVAL = "planned {planned} is {days} days after the previous session of {previous} ({cmp} {minimum})"
 BEFORE_PREVIOUS = "planned {planned} is before the previous session of {previous}"
 NO_OUTCOMES = "no treatment outcomes recorded (no injection dates and diary after them)"
-CYCLES = "{count} sessions given ({dates}) ({cmp} {minimum})"
+CYCLES = "sessions given: {count} ({dates}) ({cmp} {minimum})"
 BASELINE_INCOMPLETE = "baseline ({span}) has {recorded} of {days} days recorded (< {minimum}): incomplete"
 NO_RESPONSE_PERIOD = "no complete period from period {index} (week {week}) on yet"
 RESPONSE_PERIOD_INCOMPLETE = "period {index} (week {week}), the one the response is judged on, is not complete"
@@ -930,6 +968,7 @@ STOP_REVERTED = (
 )
 NOTE_NO_CONTINUATION = "this policy states no continuation criteria; only its session limits are judged"
 NOTE_APPROVAL = "approval length if approved: {months} months"
+NOTE_APPROVAL_UNCONFIRMED = "approval length if approved: {months} months (UNCONFIRMED: {fields})"
 
 
 def _cmp(ok: bool, *, at_most: bool = False) -> str:
@@ -1048,7 +1087,7 @@ def _trial_counts(rule: PreventiveRule, trial: PreventiveTrial, today: date) -> 
     record cannot tell. Intolerance and contraindication count without a minimum length when the policy says so."""
     group = _group_of(rule, trial)
     if group is None:
-        return False, WHY_CLASS.format(drug_class=trial.drug_class.value)
+        return False, WHY_CLASS.format(drug_class=trial.drug_class.label)
     reason = trial.stop_reason
     if reason is StopReason.ONGOING:
         return False, WHY_ONGOING
@@ -1082,7 +1121,7 @@ def _preventive_judgement(rule: PreventiveRule, evidence: CoverageEvidence, toda
             undetermined += 1
             lines.append(TRIAL_UNDETERMINED.format(trial=described, why=detail))
         elif counts:
-            lines.append(TRIAL_COUNTS.format(trial=described, group=detail))
+            lines.append(TRIAL_COUNTS.format(trial=described, group=_group_label(detail)))
             if detail not in groups:
                 groups.append(detail)
             if trial.drug.casefold() not in (name.casefold() for name in medicines):
@@ -1090,7 +1129,7 @@ def _preventive_judgement(rule: PreventiveRule, evidence: CoverageEvidence, toda
         else:
             lines.append(TRIAL_DOES_NOT_COUNT.format(trial=described, why=detail))
     if rule.min_classes:
-        names = ", ".join(groups) or "none"
+        names = ", ".join(_group_label(group) for group in groups) or "none"
         lines.append(FAILED_CLASSES.format(count=len(groups), names=names, minimum=rule.min_classes))
     if rule.min_medicines:
         names = ", ".join(medicines) or "none"
@@ -1192,9 +1231,14 @@ def _response_period(rule: ContinuationCriteria, outcomes: Outcomes) -> PeriodCh
     return usable[-1] if usable else None
 
 
+def _number(value: int | Decimal) -> str:
+    """A count or an amount of hours as the diary writes it: ``281``, ``281.5`` (never ``281.00``)."""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
 def _change(before: int | Decimal, after: int | Decimal, unit: str = "fewer") -> str:
     difference = before - after
-    return f"{difference} {unit}" if difference >= 0 else f"{-difference} more"
+    return f"{_number(difference)} {unit}" if difference >= 0 else f"{_number(-difference)} more"
 
 
 def _percent_alternative(what: str, before: int, after: int, minimum: int) -> _Judgement:
@@ -1267,8 +1311,8 @@ def _response_judgement(rule: ContinuationCriteria, evidence: CoverageEvidence) 
                 _met(
                     ok,
                     HOURS.format(
-                        before=before_hours,
-                        after=after_hours,
+                        before=_number(before_hours),
+                        after=_number(after_hours),
                         change=_change(before_hours, after_hours),
                         cmp=_cmp(ok),
                         minimum=response.min_fewer_headache_hours,
@@ -1347,7 +1391,10 @@ def _preventive_rule_text(rule: PreventiveRule) -> str:
         counted = (
             "any class"
             if rule.classes is None
-            else "; ".join(f"{name} ({', '.join(members)})" for name, members in rule.classes.items())
+            else "; ".join(
+                f"{_group_label(name)} ({', '.join(member.label for member in members)})"
+                for name, members in rule.classes.items()
+            )
         )
         needs.append(f">= {rule.min_classes} classes failed, counting {counted}")
     if rule.min_medicines:
@@ -1413,7 +1460,9 @@ class _Collector:
         unconfirmed = _unconfirmed(self.policy, fields)
         shown = f"{rule} (UNCONFIRMED: {', '.join(unconfirmed)})" if unconfirmed else rule
         self.results.append(
-            CriterionResult(key, name, judgement.outcome, judgement.evidence, shown, text, source, unconfirmed)
+            CriterionResult(
+                key, name, judgement.outcome, judgement.evidence, shown, text, source, unconfirmed, plain_rule=rule
+            )
         )
 
 
@@ -1569,6 +1618,7 @@ def evaluate_coverage(
     stage = Stage(stage)
     collect = _Collector(policy)
     notes = []
+    approval_field = f"{stage.value}.approval_months"
     if stage is Stage.INITIAL:
         _initial_criteria(collect, evidence, today)
         _session_criteria(collect, evidence, stage)
@@ -1585,9 +1635,7 @@ def evaluate_coverage(
         CriterionOutcome.NOT_MET: CoverageStatus.NOT_APPROVABLE,
         CriterionOutcome.MISSING_INFORMATION: CoverageStatus.INFORMATION_MISSING,
     }[outcome]
-    if approval is not None:
-        notes.append(NOTE_APPROVAL.format(months=approval))
-    return CoverageEvaluation(
+    evaluation = CoverageEvaluation(
         policy_id=policy.id,
         policy_title=policy.title,
         stage=stage,
@@ -1595,5 +1643,9 @@ def evaluate_coverage(
         status=status,
         criteria=tuple(collect.results),
         approval_months=approval,
-        notes=tuple(notes),
+        notes=(),
+        approval_unconfirmed=_unconfirmed(policy, (approval_field,)) if approval is not None else (),
     )
+    if evaluation.approval_note:
+        notes.append(evaluation.approval_note)
+    return replace(evaluation, notes=tuple(notes))
