@@ -10,6 +10,8 @@ from onaboard.clinical.preempt import DOSE_LIMIT
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections import services
 from onaboard.web.injections.models import (
+    DISTANT_SPREAD_SIDE_EFFECTS,
+    URGENT_SIDE_EFFECTS,
     InjectionSession,
     InjectionSiteRecord,
     SessionStatus,
@@ -362,3 +364,15 @@ def test_a_session_dated_before_the_patients_birth_is_refused_on_its_date(nurse,
         record(user=nurse, patient=patient, date=before)
     assert [field for field, _message in refused.value.problems] == ["date"]
     assert not InjectionSession.objects.filter(patient=patient, date=before).exists()
+
+
+def test_an_allergic_reaction_is_urgent_but_not_distant_spread(patient, world):
+    """An allergic reaction is urgent (BOTOX PI Warnings and Precautions, Hypersensitivity Reactions) and flagged in
+    the audit trail; it is not named as distant spread of toxin effect, which trouble swallowing is."""
+    reported = services.side_effect_report(
+        user=world.users["patient"], patient=patient, kind="hypersensitivity", onset=TODAY, severity="mild", today=TODAY
+    )
+    assert (reported.urgent, reported.distant_spread) == (True, False)
+    assert AuditEvent.objects.get(object_type="side_effect").detail.startswith("URGENT hypersensitivity")
+    assert SideEffectKind.HYPERSENSITIVITY in URGENT_SIDE_EFFECTS
+    assert DISTANT_SPREAD_SIDE_EFFECTS < URGENT_SIDE_EFFECTS

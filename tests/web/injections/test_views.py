@@ -477,3 +477,28 @@ def test_a_session_recorded_elsewhere_without_sites_or_injector_still_shows(clie
     response = client.get(detail_url(session))
     assert response.status_code == 200
     assert "155 U" in response.content.decode()
+
+
+def test_an_allergic_reaction_tells_the_patient_to_seek_care_now(client, world, recorded):
+    """The report form lists an allergic reaction among the kinds needing care now, and sending one shows the urgent
+    advice worded for an allergic reaction, not for spread of the medicine."""
+    login(client, world, "patient")
+    form = client.get(reverse(REPORT_URL)).content.decode()
+    urgent_list = re.search(r'<div class="urgent" id="urgent-advice">.*?</ul>', form, flags=re.DOTALL).group(0)
+    assert "<li>Allergic reaction</li>" in urgent_list
+    html = report(client, kind="hypersensitivity", severity="moderate").content.decode()
+    assert "Seek medical care now</h2>" in html
+    assert "An allergic reaction to the medicine can become serious quickly." in html
+    assert "spread beyond where it was injected" not in html
+
+
+def test_the_review_of_an_allergic_reaction_says_what_the_label_asks(client, world, recorded):
+    """An allergic reaction's review names a possible hypersensitivity reaction (stop further injection), not distant
+    spread of toxin effect."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="hypersensitivity", onset=today(), severity="mild"
+    )
+    login(client, world, "clinician")
+    html = client.get(reverse("injections:side_effect_review", args=[effect.external_id])).content.decode()
+    assert "possible hypersensitivity reaction (BOTOX Warnings and Precautions)" in html
+    assert "distant spread" not in html

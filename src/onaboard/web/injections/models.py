@@ -79,8 +79,8 @@ class Severity(models.TextChoices):
 
 
 class SideEffectKind(models.TextChoices):
-    """The side effects a clinic tracks after BOTOX for chronic migraine (clinical-facts §2.1); the last four may be
-    distant spread of toxin effect (boxed warning) and need urgent review."""
+    """The side effects a clinic tracks after BOTOX for chronic migraine (clinical-facts §2.1). An allergic reaction
+    and the four after it (possible distant spread of toxin effect) need care now: ``URGENT_SIDE_EFFECTS``."""
 
     NECK_PAIN = "neck_pain", _("neck pain")
     NECK_WEAKNESS = "neck_weakness", _("neck weakness or stiffness")
@@ -98,10 +98,22 @@ class SideEffectKind(models.TextChoices):
     OTHER = "other", _("something else")
 
 
-URGENT_SIDE_EFFECTS = frozenset(
+DISTANT_SPREAD_SIDE_EFFECTS = frozenset(
     {SideEffectKind.DYSPHAGIA, SideEffectKind.BREATHING, SideEffectKind.DIPLOPIA, SideEffectKind.GENERALISED_WEAKNESS}
 )
-"""Possible distant spread of toxin effect (BOTOX boxed warning): the patient is told to seek care now."""
+"""Possible distant spread of toxin effect (BOTOX US Prescribing Information, boxed warning "Distant Spread of Toxin
+Effect": swallowing and breathing difficulties can be life threatening; also diplopia, generalised weakness)."""
+
+URGENT_SIDE_EFFECTS = DISTANT_SPREAD_SIDE_EFFECTS | {SideEffectKind.HYPERSENSITIVITY}
+"""The kinds for which the patient is told to seek care now and the clinic escalates (training module 05: swallowing
+or breathing difficulty, double vision, generalised weakness and allergic reactions):
+
+- possible distant spread of toxin effect (``DISTANT_SPREAD_SIDE_EFFECTS``, the boxed warning);
+- an allergic reaction: BOTOX US Prescribing Information, Warnings and Precautions, "Hypersensitivity Reactions":
+  serious and/or immediate hypersensitivity reactions have been reported (anaphylaxis, serum sickness, urticaria,
+  soft-tissue oedema, dyspnoea); if one occurs, further injection is stopped and appropriate medical therapy is
+  started immediately. Contraindication 4 (known hypersensitivity to any botulinum toxin product) is the screen
+  before the next session (``onaboard.clinical.safety``)."""
 
 
 DESCRIPTION_MAX_LENGTH = 2000
@@ -132,4 +144,10 @@ class SideEffect(BaseModel):
 
     @property
     def urgent(self) -> bool:
+        """The patient is told to seek care now: an allergic reaction or possible distant spread."""
         return self.kind in URGENT_SIDE_EFFECTS
+
+    @property
+    def distant_spread(self) -> bool:
+        """Possible distant spread of toxin effect (the boxed warning), which the urgent advice names as such."""
+        return self.kind in DISTANT_SPREAD_SIDE_EFFECTS

@@ -158,7 +158,9 @@ class SideEffectOut(Schema):
     patient_id: UUID
     kind: str
     kind_label: str
-    urgent: bool = Field(..., description="Possible distant spread of toxin effect: seek care now.")
+    urgent: bool = Field(
+        ..., description="An allergic reaction or possible distant spread of toxin effect: seek care now."
+    )
     description: str
     onset: dt.date
     severity: str

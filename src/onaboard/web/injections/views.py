@@ -459,7 +459,7 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
         "form": form,
         "patient": patient,
         "own": request.user.role == Role.PATIENT,
-        "urgent_kinds": [SideEffectKind(kind).label for kind in sorted(URGENT_SIDE_EFFECTS)],
+        "urgent_kinds": [kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS],
         "urgent_values": sorted(URGENT_SIDE_EFFECTS),
     }
     return render(request, "injections/side_effect_report.html", context)
