@@ -198,6 +198,34 @@ def test_a_case_is_decided_in_two_visits_with_feedback(client, world):
     assert attempt.passed
 
 
+def test_a_case_is_titled_by_its_number_and_patient_not_by_its_seed(client, world):
+    """The list and the case's page name a case by its number among the trainee's cases and its patient ("Case 2:
+    A 61-year-old man, first visit ..."); the seed it is drawn from is not shown."""
+    trainee = world.users["trainee"]
+    client.force_login(trainee)
+    first = case_attempt(trainee, seed=NOT_TREATED_SEED)
+    second = case_attempt(trainee, seed=TREATED_SEED)
+    patient = services.case_of(second).title
+    assert patient.startswith("A 61-year-old man, first visit ")
+    page = client.get(reverse("training:case", args=[second.external_id])).content.decode()
+    assert f"<h1>Case 2: {patient}</h1>" in page
+    listing = client.get(reverse("training:cases")).content.decode()
+    assert f">Case 2: {patient}</a>" in listing
+    assert f">Case 1: {services.case_of(first).title}</a>" in listing
+    for text in (page, listing):
+        assert str(NOT_TREATED_SEED) not in text
+
+
+def test_a_cases_diary_rows_name_the_medicines_in_clinic_words(client, world):
+    """The last two weeks of the case's diary name acute classes as a clinician does ("simple analgesic"), not by
+    the engine's values ("simple_analgesic")."""
+    client.force_login(world.users["trainee"])
+    attempt = case_attempt(world.users["trainee"], seed=TREATED_SEED)
+    page = client.get(reverse("training:case", args=[attempt.external_id])).content.decode()
+    assert "simple analgesic" in page
+    assert "simple_analgesic" not in page
+
+
 def test_a_case_whose_patient_is_not_treated_ends_at_the_first_visit(client, world):
     """Label not met: the first visit grades the case, with no treated course and no week-24 question."""
     client.force_login(world.users["trainee"])

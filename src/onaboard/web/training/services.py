@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -45,6 +46,7 @@ SESSION_STARTED = gettext_noop("this session has already started")
 ALREADY_ENROLLED = gettext_noop("you are already on this session's list")
 NOT_READY = gettext_noop("the certificate needs: {missing}")
 CASE_DONE = gettext_noop("this case has been graded already")
+CASE_TITLE = gettext_noop("Case {number}: {patient}")
 QUIZ_UNANSWERED = gettext_noop("Answer every question before sending: not answered yet: {numbers}.")
 CASE_STAGE_ANSWERED = gettext_noop("this step of the case was answered already (was the page sent twice?)")
 CERTIFICATE_REVOKED = gettext_noop(
@@ -264,6 +266,18 @@ def case_assessment(case: Case) -> Assessment:
 
 def case_outcomes(case: Case) -> Outcomes:
     return cases.case_outcomes(case)
+
+
+def case_number(attempt: CaseAttempt) -> int:
+    """The attempt's place among its trainee's cases, 1 for their first: a count the trainee can follow, not a key."""
+    earlier = Q(created__lt=attempt.created) | Q(created=attempt.created, pk__lte=attempt.pk)
+    return CaseAttempt.objects.filter(earlier, trainee_id=attempt.trainee_id).count()
+
+
+def case_title(case: Case, number: int) -> str:
+    """How the pages name a case: its number among the trainee's cases and its patient ("Case 3: A 22-year-old
+    woman, first visit 2026-07-01"); the seed the case is drawn from stays internal."""
+    return _(CASE_TITLE).format(number=number, patient=case.title)
 
 
 def case_attempt_start(*, user: User) -> CaseAttempt:

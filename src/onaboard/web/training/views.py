@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from onaboard.clinical import Muscle, Side, preempt_plan
+from onaboard.clinical import AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
 from onaboard.training.cases import Step
 from onaboard.training.certificate import REQUIRED_CASES
 from onaboard.training.quiz import MUSCLE_NAMES
@@ -241,10 +241,47 @@ def cases(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         attempt = services.case_attempt_start(user=request.user)
         return redirect("training:case", attempt_id=attempt.external_id)
-    attempts = CaseAttempt.objects.filter(trainee=request.user)[:20]
-    rows = [{"attempt": attempt, "title": services.case_of(attempt).title} for attempt in attempts]
+    mine = CaseAttempt.objects.filter(trainee=request.user)
+    total = mine.count()
+    attempts = mine.order_by("-created", "-pk")[:20]
+    rows = [
+        {"attempt": attempt, "title": services.case_title(services.case_of(attempt), total - newer)}
+        for newer, attempt in enumerate(attempts)
+    ]
     passed = CaseAttempt.objects.filter(trainee=request.user, passed=True).count()
     return render(request, "training/case_list.html", {"rows": rows, "passed": passed, "required": REQUIRED_CASES})
+
+
+ACUTE_CLASS_LABELS = {
+    AcuteClass.TRIPTAN: gettext_lazy("triptan"),
+    AcuteClass.ERGOT: gettext_lazy("ergot"),
+    AcuteClass.SIMPLE_ANALGESIC: gettext_lazy("simple analgesic"),
+    AcuteClass.COMBINATION_ANALGESIC: gettext_lazy("combination analgesic"),
+    AcuteClass.OPIOID: gettext_lazy("opioid"),
+    AcuteClass.GEPANT: gettext_lazy("gepant"),
+    AcuteClass.DITAN: gettext_lazy("ditan"),
+    AcuteClass.OTHER: gettext_lazy("other acute medication"),
+}
+"""The acute classes as a clinician names them in a case's diary rows (the engine's values have underscores)."""
+
+INTENSITY_LABELS = {
+    Intensity.MILD: gettext_lazy("mild"),
+    Intensity.MODERATE: gettext_lazy("moderate"),
+    Intensity.SEVERE: gettext_lazy("severe"),
+}
+
+
+def _diary_rows(days: tuple[DiaryDay, ...]) -> list[dict[str, Any]]:
+    """A case's diary rows in words: the pain and each acute class named (in a fixed order), not the engine's
+    values."""
+    return [
+        {
+            "day": day,
+            "pain": INTENSITY_LABELS[day.intensity] if day.intensity else None,
+            "medication": [ACUTE_CLASS_LABELS[cls] for cls in AcuteClass if cls in day.acute_medication],
+        }
+        for day in days
+    ]
 
 
 STEP_LABELS = {
@@ -283,9 +320,10 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     context: dict[str, Any] = {
         "attempt": attempt,
         "case": the_case,
+        "title": services.case_title(the_case, services.case_number(attempt)),
         "periods": assessment.periods,
         "attacks": assessment.migraine_attacks,
-        "recent_days": the_case.diary.days[-14:],
+        "recent_days": _diary_rows(the_case.diary.days[-14:]),
         "ftp": [(MUSCLE_NAMES[muscle], count) for muscle, count in the_case.follow_the_pain.items()],
         "form": form,
         "closing": closing,
