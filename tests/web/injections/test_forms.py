@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import QueryDict
 
 from onaboard.web.diary.forms import TEXT_TOO_LONG
+from onaboard.web.injections import services
 from onaboard.web.injections.forms import FollowThePainForm, SessionForm, SideEffectReportForm, fixed_site_keys
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH
 
@@ -100,3 +101,20 @@ def test_a_description_over_the_limit_is_refused_in_plain_words():
     form = _report(description="abc\r\n" * 500 + "a")
     assert not form.is_valid()
     assert form.errors["description"] == [str(TEXT_TOO_LONG) % {"limit_value": 2000, "show_value": 2001}]
+
+
+def test_something_else_needs_a_description_on_the_description_field():
+    """A report of "something else" with no words (or only spaces) asks, on the description, what happened; with
+    words it passes, a named kind needs none, and a too-long description is refused once, for its length only."""
+    for description in ("", "   \r\n "):
+        form = _report(kind="other", description=description)
+        assert not form.is_valid()
+        assert form.errors == {"description": [services.DESCRIBE_SOMETHING_ELSE]}
+    assert _report(kind="other", description="A rash on my forehead").is_valid()
+    assert _report(kind="neck_pain", description="").is_valid()
+    too_long = _report(kind="other", description="x" * (DESCRIPTION_MAX_LENGTH + 1))
+    assert too_long.errors == {
+        "description": [
+            str(TEXT_TOO_LONG) % {"limit_value": DESCRIPTION_MAX_LENGTH, "show_value": DESCRIPTION_MAX_LENGTH + 1}
+        ]
+    }

@@ -16,6 +16,7 @@ from onaboard.web.injections.models import (
     InjectionSiteRecord,
     SessionStatus,
     Severity,
+    SideEffect,
     SideEffectKind,
 )
 from onaboard.web.injections.selectors import SiteEntry, patient_schedule
@@ -364,6 +365,40 @@ def test_a_session_dated_before_the_patients_birth_is_refused_on_its_date(nurse,
         record(user=nurse, patient=patient, date=before)
     assert [field for field, _message in refused.value.problems] == ["date"]
     assert not InjectionSession.objects.filter(patient=patient, date=before).exists()
+
+
+def test_something_else_without_a_description_is_refused_at_the_description(patient, world):
+    """A report of "something else" with no words (or only spaces) is refused at the description, nothing stored;
+    with an onset after today too, both problems are given at once; with words it is saved."""
+    for description in ("", "  \n "):
+        with pytest.raises(services.SideEffectRefusedError) as refused:
+            services.side_effect_report(
+                user=world.users["patient"],
+                patient=patient,
+                kind=SideEffectKind.OTHER,
+                onset=TODAY,
+                severity="moderate",
+                description=description,
+                today=TODAY,
+            )
+        assert refused.value.problems == (("description", services.DESCRIBE_SOMETHING_ELSE),)
+    later = TODAY + dt.timedelta(days=1)
+    with pytest.raises(services.SideEffectRefusedError) as refused:
+        services.side_effect_report(
+            user=world.users["patient"], patient=patient, kind="other", onset=later, severity="mild", today=TODAY
+        )
+    assert [field for field, _message in refused.value.problems] == ["onset", "description"]
+    assert not SideEffect.objects.exists()
+    described = services.side_effect_report(
+        user=world.users["patient"],
+        patient=patient,
+        kind="other",
+        onset=TODAY,
+        severity="moderate",
+        description=" A rash on my forehead ",
+        today=TODAY,
+    )
+    assert described.description == "A rash on my forehead"
 
 
 def test_an_allergic_reaction_is_urgent_but_not_distant_spread(patient, world):

@@ -479,6 +479,21 @@ def test_a_session_recorded_elsewhere_without_sites_or_injector_still_shows(clie
     assert "155 U" in response.content.decode()
 
 
+def test_something_else_without_a_description_asks_what_happened(client, world, recorded):
+    """A report of "something else" with an empty description is refused on the description, the choice kept."""
+    login(client, world, "patient")
+    data = {"kind": "other", "onset": today().isoformat(), "severity": "moderate", "description": "  "}
+    response = client.post(reverse(REPORT_URL), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'<ul class="errorlist" id="id_description_error"><li>Say in a few words what happened', html)
+    assert re.search(r'<input[^>]*value="other"[^>]*checked', html)
+    assert not SideEffect.objects.exists()
+    data["description"] = "A rash on my forehead"
+    assert client.post(reverse(REPORT_URL), data).status_code == 302
+    assert SideEffect.objects.get().description == "A rash on my forehead"
+
+
 def test_an_allergic_reaction_tells_the_patient_to_seek_care_now(client, world, recorded):
     """The report form lists an allergic reaction among the kinds needing care now, and sending one shows the urgent
     advice worded for an allergic reaction, not for spread of the medicine."""

@@ -279,8 +279,9 @@ def side_effect_detail(request: HttpRequest, side_effect_id: UUID) -> Any:
 )
 def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffectIn) -> Any:
     """A patient reports their own; clinic staff may report on a patient's behalf. It is attributed to the latest
-    recorded session on or before its onset, for a clinician to confirm. ``urgent`` in the answer means an allergic
-    reaction or possible distant spread of toxin effect: the patient should seek care now."""
+    recorded session on or before its onset, for a clinician to confirm. A kind of ``other`` needs a ``description``
+    (422 at that field without one). ``urgent`` in the answer means an allergic reaction or possible distant spread
+    of toxin effect: the patient should seek care now."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     try:
         side_effect = services.side_effect_report(

@@ -13,6 +13,7 @@ from onaboard.web.diary.forms import FreeTextField
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, InjectionSession, Severity, SideEffectKind
 from onaboard.web.injections.selectors import SiteEntry
+from onaboard.web.injections.services import side_effect_description_problem
 
 DATE_IN_FUTURE = _("This date is after today.")
 CHOOSE_KIND = _("Choose what happened.")
@@ -205,6 +206,7 @@ class SideEffectReportForm(forms.Form):
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("If you chose “Something else”, say here what happened."),
     )
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
@@ -217,6 +219,16 @@ class SideEffectReportForm(forms.Form):
         if onset > self.today:
             raise forms.ValidationError(DATE_IN_FUTURE)
         return onset
+
+    def clean(self) -> dict[str, Any]:
+        """A report of "something else" needs a description: the service's rule, shown on the description field."""
+        data = super().clean()
+        kind, description = data.get("kind"), data.get("description")
+        if not kind or description is None:  # already refused on its own field
+            return data
+        if (problem := side_effect_description_problem(kind=kind, description=description)) is not None:
+            self.add_error("description", problem)
+        return data
 
 
 RELATED_CHOICES = [("yes", _("related to treatment")), ("no", _("not related")), ("unknown", _("not known"))]

@@ -135,7 +135,12 @@ class SideEffectIn(Schema):
     kind: SideEffectKindValue  # type: ignore[valid-type]
     onset: dt.date = Field(..., description="When it started; today or earlier.")
     severity: SeverityValue  # type: ignore[valid-type]
-    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH)
+    description: str = Field(
+        "",
+        max_length=DESCRIPTION_MAX_LENGTH,
+        description='What happened, in the reporter\'s words. Needed when `kind` is "other" (422 at `description` '
+        "without it); optional otherwise.",
+    )
 
 
 class SideEffectReviewIn(Schema):

@@ -67,6 +67,9 @@ REVIEW_CHANGED = gettext_noop(
 SESSION_AFTER_ONSET = gettext_noop(
     "The session of {session} was given after this side effect began ({onset}): it cannot have followed it."
 )
+DESCRIBE_SOMETHING_ELSE = gettext_noop(
+    "Say in a few words what happened: “Something else” alone does not tell the clinic what it was."
+)
 
 
 class SessionRefusedError(ValueError):
@@ -369,6 +372,15 @@ def injection_session_book(
 # --- Side effects -------------------------------------------------------------------------------------------------
 
 
+def side_effect_description_problem(*, kind: SideEffectKind | str, description: str) -> str | None:
+    """``DESCRIBE_SOMETHING_ELSE`` when a side effect of kind "other" has no description (only spaces count as none),
+    else None: the clinic would receive "Something else · Moderate" and could not tell what happened. The report
+    form, the API and ``side_effect_report`` all ask this one rule."""
+    if kind == SideEffectKind.OTHER and not description.strip():
+        return gettext(DESCRIBE_SOMETHING_ELSE)
+    return None
+
+
 def side_effect_report(
     *,
     user: Any,
@@ -382,11 +394,16 @@ def side_effect_report(
     """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
 
     The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
-    for an onset after today.
+    for an onset after today and for "something else" without a description (``side_effect_description_problem``).
     """
     today = today or timezone.localdate()
+    problems = []
     if onset > today:
-        raise SideEffectRefusedError([("onset", gettext(ONSET_IN_FUTURE).format(today=today))])
+        problems.append(("onset", gettext(ONSET_IN_FUTURE).format(today=today)))
+    if (missing := side_effect_description_problem(kind=kind, description=description)) is not None:
+        problems.append(("description", missing))
+    if problems:
+        raise SideEffectRefusedError(problems)
     with transaction.atomic():
         session = session_before(patient, onset)
         side_effect = SideEffect.objects.create(
