@@ -411,3 +411,18 @@ def test_an_allergic_reaction_is_urgent_but_not_distant_spread(patient, world):
     assert AuditEvent.objects.get(object_type="side_effect").detail.startswith("URGENT hypersensitivity")
     assert SideEffectKind.HYPERSENSITIVITY in URGENT_SIDE_EFFECTS
     assert DISTANT_SPREAD_SIDE_EFFECTS < URGENT_SIDE_EFFECTS
+
+
+def test_a_review_without_the_clinicians_grade_is_refused(patient, world):
+    """A review must carry the clinician's own grade: an empty one is refused at the grade and nothing is stored."""
+    reported = services.side_effect_report(
+        user=world.users["patient"], patient=patient, kind="neck_pain", onset=TODAY, severity="severe", today=TODAY
+    )
+    with pytest.raises(services.SideEffectRefusedError) as refused:
+        services.side_effect_review(
+            user=world.users["clinician"], side_effect=reported, grade="", related_to_treatment=True, session=None
+        )
+    assert refused.value.problems == (("grade", services.GRADE_NEEDED),)
+    reported.refresh_from_db()
+    assert (reported.clinician_grade, reported.reviewed_by) == ("", None)
+    assert not AuditEvent.objects.filter(object_type="side_effect", action=Action.UPDATE).exists()

@@ -507,6 +507,28 @@ def test_an_allergic_reaction_tells_the_patient_to_seek_care_now(client, world, 
     assert "spread beyond where it was injected" not in html
 
 
+def test_the_review_form_leaves_the_clinicians_grade_unchosen(client, world, recorded):
+    """An unreviewed side effect's review form has no grade chosen (the patient's severity is shown beside it, not
+    pre-selected as the clinician's), and saving without choosing one is refused with nothing stored."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="neck_pain", onset=today(), severity="severe"
+    )
+    login(client, world, "clinician")
+    url = reverse("injections:side_effect_review", args=[effect.external_id])
+    form = client.get(url).content.decode()
+    assert not re.search(r'<input[^>]*name="grade"[^>]*checked', form)
+    assert "The patient reported it as severe." in form
+    seen = re.search(r'name="seen" value="([^"]+)"', form).group(1)
+    response = client.post(url, {"related": "yes", "session": str(recorded.external_id), "seen": seen})
+    assert response.status_code == 200
+    assert "Choose the clinician&#x27;s grade." in response.content.decode()
+    effect.refresh_from_db()
+    assert (effect.clinician_grade, effect.reviewed_by) == ("", None)
+    assert client.post(url, {"grade": "mild", "related": "yes", "session": "", "seen": seen}).status_code == 302
+    again = client.get(url).content.decode()
+    assert re.search(r'<input[^>]*name="grade"[^>]*value="mild"[^>]*checked', again)
+
+
 def test_the_review_of_an_allergic_reaction_says_what_the_label_asks(client, world, recorded):
     """An allergic reaction's review names a possible hypersensitivity reaction (stop further injection), not distant
     spread of toxin effect."""

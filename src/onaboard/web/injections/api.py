@@ -304,8 +304,8 @@ def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffe
     summary="Grade a side effect and attribute it",
 )
 def side_effect_review(request: HttpRequest, side_effect_id: UUID, payload: SideEffectReviewIn) -> Any:
-    """A clinician's grade, whether it is related to treatment, and the recorded session it follows; 409 when the
-    side effect changed since ``modified`` was read."""
+    """A clinician's grade (required: never taken from the patient's severity), whether it is related to treatment,
+    and the recorded session it follows; 409 when the side effect changed since ``modified`` was read."""
     user = caller(request)
     side_effect = selectors.side_effect_for(user, side_effect_id, need=Capability.EDIT_CLINICAL)
     session = side_effect.session if "session_id" not in payload.model_fields_set else None  # left out: kept

@@ -13,14 +13,14 @@ from onaboard.web.diary.forms import FreeTextField
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, InjectionSession, Severity, SideEffectKind
 from onaboard.web.injections.selectors import SiteEntry
-from onaboard.web.injections.services import side_effect_description_problem
+from onaboard.web.injections.services import GRADE_NEEDED, side_effect_description_problem
 
 DATE_IN_FUTURE = _("This date is after today.")
 CHOOSE_KIND = _("Choose what happened.")
 ENTER_ONSET = _("Enter the day it started.")
 ONSET_NOT_A_DATE = _("Enter the day it started as year-month-day, for example 2026-03-02.")
 CHOOSE_SEVERITY = _("Choose how bad it is.")
-CHOOSE_GRADE = _("Choose the clinician's grade.")
+CHOOSE_GRADE = _(GRADE_NEEDED)
 CHOOSE_RELATED = _("Choose whether it is related to treatment.")
 
 VIAL_CHOICES = [(100, _("100 U vial")), (200, _("200 U vial"))]

@@ -144,7 +144,10 @@ class SideEffectIn(Schema):
 
 
 class SideEffectReviewIn(Schema):
-    grade: SeverityValue  # type: ignore[valid-type]
+    grade: SeverityValue = Field(  # type: ignore[valid-type]
+        ...,
+        description="The clinician's own grade, always sent: the patient's `severity` is never taken for it.",
+    )
     related_to_treatment: bool | None = Field(..., description="Null when relatedness is unknown.")
     session_id: UUID | None = Field(
         None,

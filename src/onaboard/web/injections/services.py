@@ -70,6 +70,8 @@ SESSION_AFTER_ONSET = gettext_noop(
 DESCRIBE_SOMETHING_ELSE = gettext_noop(
     "Say in a few words what happened: “Something else” alone does not tell the clinic what it was."
 )
+GRADE_NEEDED = gettext_noop("Choose the clinician's grade.")
+"""A review carries the clinician's own grade (the review form's message too)."""
 
 
 class SessionRefusedError(ValueError):
@@ -454,7 +456,10 @@ def side_effect_review(
     """A clinician's grade, relatedness and attribution of a side effect; the session must be the patient's own
     recorded session, given on or before the onset (as a report is linked). ``seen`` is the side effect's
     ``modified`` (a datetime or its ISO text) when the review was opened: a review saved meanwhile refuses this one
-    with ``SideEffectConflictError`` instead of being overwritten. Raises ``SideEffectRefusedError`` otherwise."""
+    with ``SideEffectConflictError`` instead of being overwritten. Raises ``SideEffectRefusedError`` otherwise, and
+    for a review without the clinician's own grade (the patient's severity is theirs, never a default for it)."""
+    if grade not in Severity.values:
+        raise SideEffectRefusedError([("grade", gettext(GRADE_NEEDED))])
     if session is not None and (
         session.patient_id != side_effect.patient_id or session.status != SessionStatus.RECORDED
     ):

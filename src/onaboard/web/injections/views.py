@@ -513,8 +513,8 @@ def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
     else:
         related = {True: "yes", False: "no"}.get(side_effect.related_to_treatment, "unknown")
         form = SideEffectReviewForm(
-            initial={
-                "grade": side_effect.clinician_grade or side_effect.severity,
+            initial={  # no grade until a clinician gives one: the patient's severity is shown beside it, not chosen
+                "grade": side_effect.clinician_grade or None,
                 "related": related,
                 "session": side_effect.session.external_id if side_effect.session else None,
                 "seen": side_effect.modified.isoformat(),
