@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onaboard.web.accounts.models import Role
 from onaboard.web.clinic.selectors import PathwayState
+from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import chronic_rows, store
-from tests.web.factories import PatientFactory
+from tests.web.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 WORKLIST = reverse("clinic:worklist")
-PAGE_QUERIES = 8
+PAGE_QUERIES = 9
+
+
+def _report(patient, kind, *, today, reviewed=False):
+    """A side effect of ``kind`` the patient reported today (onset today), reviewed or not."""
+    return SideEffect.objects.create(
+        patient=patient,
+        kind=kind,
+        onset=today,
+        severity=Severity.SEVERE,
+        reviewed_at=timezone.now() if reviewed else None,
+    )
 
 
 @pytest.fixture
@@ -126,9 +139,10 @@ def test_no_match_says_so(client, world):
 def test_the_worklist_page_costs_the_same_queries_for_a_few_patients_as_for_many(
     client, world, today, django_assert_num_queries
 ):
-    """Once the states are cached, the page lists 2 patients or 14 with the same eight queries (session, user,
-    authenticator, patients, pending approvals, two fingerprints, the audit entry): no row reads anything on its
-    own, though the patients are loaded with only the columns the page shows."""
+    """Once the states are cached, the page lists 2 patients, or 14 and 12 side effects to review, with the same
+    nine queries (session, user, authenticator, patients, pending approvals, two fingerprints, the side effects to
+    review with their patients, the audit entry): no row reads anything on its own, though the patients are loaded
+    with only the columns the page shows."""
     client.force_login(world.users["clinician"])
     client.get(WORKLIST)
     with django_assert_num_queries(PAGE_QUERIES):
@@ -136,7 +150,98 @@ def test_the_worklist_page_costs_the_same_queries_for_a_few_patients_as_for_many
     for number in range(12):
         patient = PatientFactory(clinic=world.clinic, family_name=f"Many{number:02d}")
         store(patient, chronic_rows(today=today), today=today)
+        _report(patient, SideEffectKind.DYSPHAGIA if number % 2 else SideEffectKind.NECK_PAIN, today=today)
     client.get(WORKLIST)
     with django_assert_num_queries(PAGE_QUERIES):
         body = client.get(WORKLIST).content.decode()
     assert "Many11" in body
+    for effect in SideEffect.objects.all():
+        assert reverse("injections:side_effect_review", args=[effect.external_id]) in body
+
+
+# --- Side effects to review -------------------------------------------------------------------------------------
+
+SECTION = 'id="side-effects-to-review"'
+
+
+def test_clinicians_see_side_effects_to_review_urgent_first_with_a_link_to_the_review(client, world, today):
+    """The page lists the unreviewed reports above the patients, the urgent one first with its badge, kind,
+    patient, record number, severity and dates, each linking to its review page; the summary counts them."""
+    mild = _report(world.own_patient, SideEffectKind.MYALGIA, today=today)
+    urgent = _report(world.same_clinic_patient, SideEffectKind.BREATHING, today=today - timedelta(days=1))
+    _report(world.same_clinic_patient, SideEffectKind.EYELID_PTOSIS, today=today, reviewed=True)
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST).content.decode()
+    section = body[body.index(SECTION) : body.index("</section>", body.index(SECTION))]
+    assert section.index("Trouble breathing") < section.index("Muscle aches")
+    assert section.count('class="badge bad"') == 1
+    assert "Drooping eyelid" not in section
+    assert world.same_clinic_patient.record_number in section
+    assert "Same, Sam" in section
+    assert 'data-label="How bad">severe</td>' in section
+    for effect in (urgent, mild):
+        assert reverse("injections:side_effect_review", args=[effect.external_id]) in section
+    assert "2 side effects to review" in body
+    assert body.index(SECTION) < body.index('id="worklist-groups"')
+
+
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_billing_staff_see_no_side_effect_to_review(client, world, today, role):
+    """Billing staff and administrators see neither the section, the count nor the report a clinician of the same
+    clinic sees, urgent as it is."""
+    _report(world.same_clinic_patient, SideEffectKind.DYSPHAGIA, today=today)
+    client.force_login(world.users["clinician"])
+    assert SECTION in client.get(WORKLIST).content.decode()
+    client.force_login(world.users[role])
+    body = client.get(WORKLIST).content.decode()
+    assert "Same, Sam" in body
+    assert SECTION not in body
+    assert "to review" not in body
+    assert "Trouble swallowing" not in body
+
+
+def test_another_clinics_side_effect_is_not_on_the_page(client, world, today):
+    """A report of another clinic's patient is on that clinic's nurse's page and not on this clinic's, which with
+    none of its own shows no section."""
+    _report(world.other_clinic_patient, SideEffectKind.DIPLOPIA, today=today)
+    client.force_login(UserFactory(role=Role.NURSE, clinic=world.other_clinic))
+    assert "Double vision" in client.get(WORKLIST).content.decode()
+    client.force_login(world.users["nurse"])
+    body = client.get(WORKLIST).content.decode()
+    assert SECTION not in body
+    assert "Far, Fay" not in body
+    assert "Double vision" not in body
+
+
+def test_once_every_report_is_reviewed_the_page_says_nothing_of_them(client, world, today):
+    """When the last waiting report has been reviewed the section and the count are gone: the quiet empty state."""
+    _report(world.own_patient, SideEffectKind.DYSPHAGIA, today=today, reviewed=True)
+    waiting = _report(world.own_patient, SideEffectKind.NECK_PAIN, today=today)
+    client.force_login(world.users["clinician"])
+    assert "1 side effect to review" in client.get(WORKLIST).content.decode()
+    SideEffect.objects.filter(pk=waiting.pk).update(reviewed_at=timezone.now())
+    body = client.get(WORKLIST).content.decode()
+    assert SECTION not in body
+    assert "to review" not in body
+
+
+def test_a_new_report_shows_on_the_next_load_of_the_cached_page(client, world, today):
+    """The groups' HTML is cached, but a side effect reported after a load is on the very next one."""
+    store(world.same_clinic_patient, chronic_rows(today=today), today=today)
+    client.force_login(world.users["nurse"])
+    assert SECTION not in client.get(WORKLIST).content.decode()
+    effect = _report(world.same_clinic_patient, SideEffectKind.GENERALISED_WEAKNESS, today=today)
+    body = client.get(WORKLIST).content.decode()
+    assert SECTION in body
+    assert reverse("injections:side_effect_review", args=[effect.external_id]) in body
+    assert "1 side effect to review" in body
+
+
+def test_the_live_search_keeps_the_count_of_side_effects_to_review(client, world, today):
+    """The htmx search's fragment still counts the side effects (linking to the section), whatever it matches."""
+    _report(world.own_patient, SideEffectKind.DYSPHAGIA, today=today)
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST, {"q": "Same"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Own, Pat" not in body
+    assert 'href="#side-effects-to-review"' in body
+    assert "1 side effect to review" in body

@@ -15,6 +15,7 @@ from onaboard.web.clinic.schemas import PathwayOut, WorklistOut
 from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state, worklist
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.api import AUTH_ERRORS, PATIENT_ERRORS, api_patient, audit_read, caller
+from onaboard.web.patients.models import Patient
 from onaboard.web.patients.schemas import ErrorOut
 
 router = Router(tags=["clinic"])
@@ -27,11 +28,21 @@ class WorklistQuery(Schema):
     state: PathwayState | None = None
 
 
+def _patient_ref(patient: Patient) -> dict[str, Any]:
+    return {
+        "id": patient.external_id,
+        "record_number": patient.record_number,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+    }
+
+
 @router.get("/worklist", response={200: WorklistOut, **AUTH_ERRORS, 403: ErrorOut}, summary="The staff worklist")
 def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
     """The caller's clinic's patients by pathway state (the worklist page), searched by name or record number
-    (``q``) and filtered by ``state``. Billing staff and administrators get states and dates without the clinical
-    summary. 403 for patients and trainees."""
+    (``q``) and filtered by ``state``, and the side effects awaiting a clinician's review, urgent ones first.
+    Billing staff and administrators get states and dates without the clinical summary, and no side effects. 403
+    for patients and trainees."""
     user = caller(request)
     if user.role not in STAFF_ROLES:
         return Status(403, {"detail": gettext(STAFF_ONLY)})
@@ -45,12 +56,7 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
                 "label": group.label,
                 "rows": [
                     {
-                        "patient": {
-                            "id": row.patient.external_id,
-                            "record_number": row.patient.record_number,
-                            "given_name": row.patient.given_name,
-                            "family_name": row.patient.family_name,
-                        },
+                        "patient": _patient_ref(row.patient),
                         "state": row.state.value,
                         "summary": row.summary,
                         "last_session": row.last_session,
@@ -64,6 +70,19 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
         ],
         "counts": {state.value: count for state, count in listing.counts},
         "total": listing.total,
+        "side_effects_to_review": [
+            {
+                "id": effect.external_id,
+                "patient": _patient_ref(effect.patient),
+                "kind": effect.kind,
+                "kind_label": str(effect.get_kind_display()),
+                "urgent": effect.urgent,
+                "severity": effect.severity,
+                "onset": effect.onset,
+                "reported_at": effect.created,
+            }
+            for effect in listing.side_effects
+        ],
     }
 
 

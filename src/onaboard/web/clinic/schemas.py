@@ -30,12 +30,28 @@ class WorklistGroupOut(Schema):
     rows: list[WorklistRowOut]
 
 
+class SideEffectToReviewOut(Schema):
+    id: UUID = Field(..., description="The side effect: GET /api/side-effects/{id}, POST .../review to review it.")
+    patient: PatientRefOut
+    kind: str
+    kind_label: str
+    urgent: bool = Field(..., description="An urgent kind: the patient was told to seek medical care now.")
+    severity: str = Field(..., description="As the patient reported it.")
+    onset: dt.date
+    reported_at: dt.datetime
+
+
 class WorklistOut(Schema):
-    """The caller's patients grouped by pathway state, most urgent first."""
+    """The caller's patients grouped by pathway state, most urgent first, and the side effects awaiting review."""
 
     groups: list[WorklistGroupOut]
     counts: dict[str, int] = Field(..., description="Patients per state matching the search (before the filter).")
     total: int
+    side_effects_to_review: list[SideEffectToReviewOut] = Field(
+        ...,
+        description="Side effects no clinician has reviewed, urgent kinds first, then the latest reported; all the "
+        "clinic's, whatever the search and state filter; empty for staff without the clinical view.",
+    )
 
 
 class PathwayOut(Schema):

@@ -40,7 +40,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
     # again, as htmx, for the whole page (a history restore), and a browser must not serve one answer for the other.
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     template = "clinic/_worklist_groups.html" if partial else "clinic/worklist.html"
-    context = {"worklist": listing, "can_register": can(request.user, Capability.EDIT_CLINICAL)}
+    editor = can(request.user, Capability.EDIT_CLINICAL)
+    context = {"worklist": listing, "can_register": editor, "can_review": editor}
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -1,0 +1,72 @@
+"""The worklist API's side effects to review (onaboard/web/clinic/api.py, schemas.py); the rest of the worklist API
+is tested in tests/web/api/test_clinic.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from onaboard.web.accounts.models import ApiToken
+from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(user) -> Client:
+    """A client sending the user's bearer token."""
+    _token, raw = ApiToken.issue(user, "worklist tests")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def _report(patient, kind, *, hours_ago, reviewed=False):
+    """A side effect of ``kind`` the patient reported ``hours_ago`` hours ago (onset the day before)."""
+    reported = timezone.now() - dt.timedelta(hours=hours_ago)
+    effect = SideEffect.objects.create(
+        patient=patient, kind=kind, onset=timezone.localdate() - dt.timedelta(days=1), severity=Severity.MODERATE
+    )
+    SideEffect.objects.filter(pk=effect.pk).update(created=reported, reviewed_at=timezone.now() if reviewed else None)
+    effect.refresh_from_db()
+    return effect
+
+
+def test_the_worklist_api_lists_side_effects_to_review_urgent_first(world):
+    """/api/worklist keeps its keys and adds the clinic's unreviewed side effects, urgent first, each with its
+    patient, kind, severity, onset and when it was reported; reviewed and other clinics' reports are left out."""
+    mild = _report(world.own_patient, SideEffectKind.NECK_PAIN, hours_ago=1)
+    urgent = _report(world.same_clinic_patient, SideEffectKind.DYSPHAGIA, hours_ago=30)
+    _report(world.same_clinic_patient, SideEffectKind.DIPLOPIA, hours_ago=2, reviewed=True)
+    _report(world.other_clinic_patient, SideEffectKind.BREATHING, hours_ago=1)
+    body = _api(world.users["nurse"]).get("/api/worklist", {"q": "Own"}).json()
+    assert set(body) == {"groups", "counts", "total", "side_effects_to_review"}
+    listed = body["side_effects_to_review"]
+    assert [item["id"] for item in listed] == [str(urgent.external_id), str(mild.external_id)]
+    first = listed[0]
+    assert first["patient"] == {
+        "id": str(world.same_clinic_patient.external_id),
+        "record_number": world.same_clinic_patient.record_number,
+        "given_name": "Sam",
+        "family_name": "Same",
+    }
+    assert (first["kind"], first["kind_label"], first["urgent"], first["severity"]) == (
+        "dysphagia",
+        "trouble swallowing",
+        True,
+        "moderate",
+    )
+    assert first["onset"] == urgent.onset.isoformat()
+    assert dt.datetime.fromisoformat(first["reported_at"]) == urgent.created.replace(
+        microsecond=urgent.created.microsecond // 1000 * 1000
+    )
+    assert listed[1]["urgent"] is False
+
+
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_billing_staff_get_no_side_effects_to_review_from_the_api(world, role):
+    """Billing staff and administrators get the worklist with an empty list of side effects, an urgent one waiting."""
+    _report(world.same_clinic_patient, SideEffectKind.GENERALISED_WEAKNESS, hours_ago=1)
+    body = _api(world.users[role]).get("/api/worklist").json()
+    assert body["total"] == 2
+    assert body["side_effects_to_review"] == []
