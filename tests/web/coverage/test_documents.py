@@ -313,3 +313,31 @@ def test_the_continuation_letter_gives_the_nice_verdict_in_words_not_an_engine_c
     assert "NICE TA260: not yet assessable" in text
     for code in RAW_VERDICTS:
         assert code not in text
+
+
+def test_the_prior_authorisation_letter_says_when_the_plan_departs_from_5_units_per_site(world, treated):
+    """A plan taken from a last session recorded with 10 U at its trapezius sites (an override) is not described as
+    the PREEMPT paradigm's 5 U in 0.1 mL per site: the letter gives the units per site as recorded."""
+    last = treated.sessions[-1]
+    last.sites.filter(muscle="trapezius").update(units=10)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert "5 U in 0.1 mL per site" not in text
+    assert "intramuscular sites (PREEMPT sites, units per site as recorded: 5, 10 U, not the label's 5 U" in text
+    last.sites.filter(muscle="trapezius").update(units=5)
+    standard = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert "155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site)" in standard
+
+
+def test_the_letters_give_unconfirmed_fields_and_an_unconfirmed_approval_length_in_words(world, treated):
+    """A payer reads the fields the policy file marks unconfirmed in words, and the approval period marked as not
+    confirmed in a source, once: never a field path or the engine's UNCONFIRMED mark."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert "approval period under this policy: 6 months (not confirmed in a source)" in text
+    assert "Not confirmed in a source: maximum units per session" in text
+    assert "approval length if approved" not in text
+    assert "UNCONFIRMED" not in text
+    assert "session.max_units" not in text
+    letter = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert "approval period under this policy: 12 months (not confirmed in a source)" in letter
+    assert "sessions given: 3 (" in letter
+    assert "UNCONFIRMED" not in letter

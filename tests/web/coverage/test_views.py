@@ -310,3 +310,117 @@ def test_the_edit_forms_are_audited_as_reads(world, treated, client):
             patient.external_id,
             role,
         ), url
+
+
+# --- Wording: values shown in words, not as codes -------------------------------------------------------------------
+
+
+def _approve_without_end(patient, today, policy_id: str = "nice-ta260") -> PriorAuthorisation:
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        stage="initial",
+        policy_id=policy_id,
+        diagnosis_code="G43.709",
+        requested_on=today - timedelta(days=20),
+        status="approved",
+        decided_on=today - timedelta(days=10),
+        approved_from=today - timedelta(days=10),
+    )
+
+
+def test_an_approval_without_an_end_date_says_so_on_the_coverage_page_and_the_patient_page(
+    client, world, eligible, today
+):
+    """An approval the payer gave no end date (NICE TA260 sets no approval length) reads "no end date given" on the
+    coverage page, in its table and in the patient page's documents card, never "to" or "until" with nothing after
+    it."""
+    from django.template import Context, Template
+
+    _approve_without_end(eligible, today)
+    client.force_login(world.users["billing"])
+    body = " ".join(client.get(_coverage_url(eligible)).content.decode().split())
+    start = today - timedelta(days=10)
+    shown = f"{start.day} {start:%b %Y}"
+    assert f"Approved from {shown}, no end date given" in body
+    assert f"{shown} \N{EN DASH} no end date given" in body
+    assert "…" not in body
+    card = Template("{% load coverage_documents %}{% patient_documents patient %}").render(
+        Context({"user": world.users["billing"], "patient": eligible})
+    )
+    card = " ".join(card.split())
+    assert f"from {shown}, no end date given" in card
+    assert "until </p>" not in card
+
+
+def test_the_coverage_page_names_policies_and_unconfirmed_fields_in_words(client, world, treated):
+    """Billing staff read the insurance's and each request's policy by its name, and the fields a policy file marks
+    unconfirmed in words ("maximum units per session"), with the approval length marked as not confirmed: never
+    the policy id, the field paths or the engine's UNCONFIRMED mark."""
+    client.force_login(world.users["billing"])
+    body = " ".join(client.get(_coverage_url(treated.patient, stage="initial")).content.decode().split())
+    assert '<dd style="margin:0">US commercial policy A (modelled on Aetna CPB 0113)</dd>' in body
+    assert "<td>US commercial policy A (modelled on Aetna CPB 0113)</td>" in body
+    assert "us-commercial-a" not in body.replace('value="us-commercial-a"', "").replace("policy=us-commercial-a", "")
+    assert "not confirmed in a source: maximum units per session" in body
+    assert "Approval length if approved: 6 months (not confirmed in a source)" in body
+    assert "UNCONFIRMED" not in body
+    assert "session.max_units" not in body
+    assert "approval length if approved" not in body
+
+
+def test_an_end_date_filled_from_an_unconfirmed_approval_length_is_not_shown_as_the_payers(
+    client, world, eligible, today
+):
+    """Recording an approval without its end fills it from the policy's 6 months, which us-commercial-a's file marks
+    unconfirmed: the save warns that the date is the policy's, not the payer's answer, and the page says so beside
+    it; an end date the user then gives is the payer's."""
+    client.force_login(world.users["billing"])
+    start = today - timedelta(days=3)
+    data = {
+        "stage": "initial",
+        "policy_id": "us-commercial-a",
+        "diagnosis_code": "G43.709",
+        "requested_on": (today - timedelta(days=10)).isoformat(),
+        "status": "approved",
+        "decided_on": start.isoformat(),
+        "approved_from": start.isoformat(),
+        "medication_overuse_managed": "unknown",
+        "prescriber_attests_benefit": "unknown",
+    }
+    response = client.post(reverse("coverage:authorisation_new", args=[eligible.external_id]), data, follow=True)
+    request = PriorAuthorisation.objects.get(patient=eligible)
+    assert request.approved_until_from_policy
+    end = request.approved_until
+    body = " ".join(response.content.decode().split())
+    assert (
+        f"The approval&#x27;s end date, {end.day} {end:%b %Y}, is the policy&#x27;s approval length (6 months, a "
+        "length not confirmed in a source), not the payer&#x27;s answer" in body
+    )
+    assert (
+        "End date from the policy&#x27;s approval length, not the payer&#x27;s answer; not confirmed in a source."
+        in body
+    )
+    edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
+    given = end - timedelta(days=30)
+    client.post(edit, {**data, "approved_until": given.isoformat()})
+    request.refresh_from_db()
+    assert (request.approved_until, request.approved_until_from_policy) == (given, False)
+    assert "approval length, not the payer" not in client.get(_coverage_url(eligible)).content.decode()
+
+
+def test_the_prior_authorisation_form_has_sentence_case_labels_and_plain_required_messages(client, world, eligible):
+    """The form's labels start with a capital as the rest of the app's do, and a missing diagnosis, policy or
+    request date is asked for by name, not with "This field is required."."""
+    client.force_login(world.users["billing"])
+    url = reverse("coverage:authorisation_new", args=[eligible.external_id])
+    page = client.get(url).content.decode()
+    assert ">Coverage policy:</label>" in page
+    assert ">Medication overuse managed (clinician attests):</label>" in page
+    assert ">Clinically meaningful benefit (prescriber attests):</label>" in page
+    assert ">coverage policy:" not in page
+    response = client.post(url, {"stage": "initial", "status": "requested", "policy_id": ""})
+    errors = response.context["form"].errors
+    assert errors["diagnosis_code"] == ["Choose the diagnosis (ICD-10-CM code)."]
+    assert errors["policy_id"] == ["Choose the coverage policy."]
+    assert errors["requested_on"] == ["Give the day the request was sent."]
+    assert "This field is required." not in response.content.decode()

@@ -92,6 +92,7 @@ def _approval(
         decided_on=decided if approved else None,
         approved_from=decided if approved else None,
         approved_until=approval_end(decided, months) if approved and months else None,
+        approved_until_from_policy=bool(approved and months),
         reference=f"PA-{patient.record_number}-{stage.value[:4].upper()}" if approved else "",
         medication_overuse_managed=True,
         prescriber_attests_benefit=True if stage is Stage.CONTINUATION else None,

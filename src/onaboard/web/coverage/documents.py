@@ -180,6 +180,7 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         "safety": safety,
         "safety_on": day,
         "plan": facts.plan,
+        "site_units": sorted({site.units for site in facts.plan.sites}),
         "billing_lines": facts.plan.billing_lines,
         "diagnosis": _diagnosis(request),
         "request": request,

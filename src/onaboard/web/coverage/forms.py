@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
@@ -20,6 +21,13 @@ DECISION_NEEDS_DATE = _("Give the day the payer answered.")
 APPROVAL_NEEDS_START = _("Give the first day the approval covers.")
 UNTIL_BEFORE_FROM = _("The approval cannot end before it starts.")
 TOO_MANY_SESSIONS = _("At most %(max)d sessions fit in a year at the 12-week interval.")
+POLICY_LABEL = _("Coverage policy")
+REQUIRED_STAGE = _("Choose whether this is the initial request or a continuation.")
+REQUIRED_POLICY = _("Choose the coverage policy.")
+REQUIRED_DIAGNOSIS = _("Choose the diagnosis (ICD-10-CM code).")
+REQUIRED_REQUESTED_ON = _("Give the day the request was sent.")
+REQUIRED_STATUS = _("Choose the request's status.")
+NOT_A_DATE = _("Give the day as a date, such as 2026-01-31.")
 
 
 class DateInput(forms.DateInput):
@@ -43,7 +51,7 @@ class ClinicPriceForm(forms.ModelForm):
 
 
 class PatientInsuranceForm(forms.ModelForm):
-    policy_id = forms.ChoiceField(label=_("coverage policy"), choices=())
+    policy_id = forms.ChoiceField(label=POLICY_LABEL, choices=(), error_messages={"required": REQUIRED_POLICY})
 
     class Meta:
         model = PatientInsurance
@@ -76,14 +84,14 @@ def _percent(value: Any) -> None:
 
 
 class PriorAuthorisationForm(forms.ModelForm):
-    policy_id = forms.ChoiceField(label=_("coverage policy"), choices=())
+    policy_id = forms.ChoiceField(label=POLICY_LABEL, choices=(), error_messages={"required": REQUIRED_POLICY})
     medication_overuse_managed = forms.NullBooleanField(
-        label=PriorAuthorisation._meta.get_field("medication_overuse_managed").verbose_name,
+        label=capfirst(PriorAuthorisation._meta.get_field("medication_overuse_managed").verbose_name),
         widget=forms.NullBooleanSelect(),
         required=False,
     )
     prescriber_attests_benefit = forms.NullBooleanField(
-        label=PriorAuthorisation._meta.get_field("prescriber_attests_benefit").verbose_name,
+        label=capfirst(PriorAuthorisation._meta.get_field("prescriber_attests_benefit").verbose_name),
         widget=forms.NullBooleanSelect(),
         required=False,
     )
@@ -104,7 +112,19 @@ class PriorAuthorisationForm(forms.ModelForm):
         self.fields["policy_id"].choices = policy_choices()
         for name in ("medication_overuse_managed", "prescriber_attests_benefit"):
             self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]
-        self.fields["approved_until"].help_text = _("Leave empty to use the policy's approval period.")
+        self.fields["approved_until"].help_text = _(
+            "Leave empty to use the policy's approval period; the pages then say the end date is the policy's, not "
+            "the payer's answer."
+        )
+        for name, message in (
+            ("stage", REQUIRED_STAGE),
+            ("diagnosis_code", REQUIRED_DIAGNOSIS),
+            ("requested_on", REQUIRED_REQUESTED_ON),
+            ("status", REQUIRED_STATUS),
+        ):
+            self.fields[name].error_messages["required"] = message
+        for name in ("requested_on", "decided_on", "approved_from", "approved_until"):
+            self.fields[name].error_messages["invalid"] = NOT_A_DATE
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -116,7 +116,9 @@ applies (aura, intractable, status migrainosus) is the clinician's coding decisi
 
 
 class PriorAuthorisation(BaseModel):
-    """One request to the payer and its answer. ``approved_until`` is the last day the approval covers."""
+    """One request to the payer and its answer. ``approved_until`` is the last day the approval covers: the
+    payer's, or, when ``approved_until_from_policy``, filled from the policy's approval length because none was
+    given (the pages say so: it is not the payer's answer)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prior_authorisations")
     stage = models.CharField(_("request"), max_length=12, choices=STAGE_CHOICES, default=Stage.INITIAL.value)
@@ -131,6 +133,9 @@ class PriorAuthorisation(BaseModel):
     decided_on = models.DateField(_("answered on"), null=True, blank=True)
     approved_from = models.DateField(_("approved from"), null=True, blank=True)
     approved_until = models.DateField(_("approved until"), null=True, blank=True)
+    approved_until_from_policy = models.BooleanField(
+        _("end date filled from the policy's approval length"), default=False, editable=False
+    )
     reference = models.CharField(_("payer's reference"), max_length=64, blank=True)
     medication_overuse_managed = models.BooleanField(
         _("medication overuse managed (clinician attests)"), null=True, blank=True

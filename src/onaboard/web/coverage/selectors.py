@@ -151,6 +151,18 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def approval_length(policy_id: str, stage: Stage | str) -> tuple[int | None, bool]:
+    """The policy's approval length in months for ``stage`` (None when it sets none), and whether the policy file
+    lists that length as unconfirmed (read in no source: not to be presented as the payer's answer)."""
+    policy = policy_by_id(policy_id)
+    stage = Stage(stage)
+    if stage is Stage.INITIAL:
+        months = policy.initial.approval_months
+    else:
+        months = policy.continuation.approval_months if policy.continuation is not None else None
+    return months, months is not None and f"{stage.value}.approval_months" in policy.unconfirmed
+
+
 def approval_end(start: dt.date, months: int) -> dt.date:
     """The last day an approval of ``months`` months starting on ``start`` covers: the day before the same day
     ``months`` later, or that month's last day when it has no such day (one month from 31 January runs to the end

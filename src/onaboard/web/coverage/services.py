@@ -16,7 +16,7 @@ from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PatientInsurance, PriorAuthorisation
-from onaboard.web.coverage.selectors import approval_end, policy_by_id
+from onaboard.web.coverage.selectors import approval_end, approval_length, policy_by_id
 from onaboard.web.patients.models import Patient
 
 INSURANCE_FIELDS = (
@@ -98,20 +98,33 @@ def patient_insurance_save(*, user: Any, patient: Patient, data: Mapping[str, An
     return insurance
 
 
-def _fill_approval_end(values: dict[str, Any]) -> None:
-    """An approval without an end date lasts the policy's approval period for the stage, when the policy sets one."""
+def _fill_approval_end(values: dict[str, Any], authorisation: PriorAuthorisation | None) -> None:
+    """An approval without an end date lasts the policy's approval period for the stage, when the policy sets one;
+    ``approved_until_from_policy`` records that the date is the policy's, not the payer's answer. An end date kept
+    as it was filled stays marked; one the user gives or changes is the payer's."""
+    stored = None
+    if authorisation is not None and authorisation.pk is not None:  # the row as saved (a form has changed the object)
+        stored = (
+            PriorAuthorisation.objects.filter(pk=authorisation.pk)
+            .values("approved_from", "approved_until", "approved_until_from_policy")
+            .first()
+        )
+    kept = (
+        stored is not None
+        and stored["approved_until_from_policy"]
+        and values.get("approved_until") == stored["approved_until"]
+        and values.get("approved_from") == stored["approved_from"]
+    )
+    values["approved_until_from_policy"] = bool(kept and values.get("status") == AuthorisationStatus.APPROVED)
     if values.get("status") != AuthorisationStatus.APPROVED or values.get("approved_until"):
         return
     start = values.get("approved_from")
     if start is None:
         return
-    policy = policy_by_id(values["policy_id"])
-    stage = Stage(values.get("stage") or Stage.INITIAL)
-    months = policy.initial.approval_months
-    if stage is Stage.CONTINUATION:
-        months = policy.continuation.approval_months if policy.continuation is not None else None
+    months, _unconfirmed = approval_length(values["policy_id"], Stage(values.get("stage") or Stage.INITIAL))
     if months:
         values["approved_until"] = approval_end(start, months)
+        values["approved_until_from_policy"] = True
 
 
 def prior_authorisation_save(
@@ -120,7 +133,7 @@ def prior_authorisation_save(
     """Record a new request or the payer's answer to one; the change is audited."""
     values = {name: data[name] for name in AUTHORISATION_FIELDS if name in data}
     policy_by_id(values["policy_id"])
-    _fill_approval_end(values)
+    _fill_approval_end(values, authorisation)
     with transaction.atomic():
         if authorisation is None:
             authorisation = PriorAuthorisation.objects.create(patient=patient, recorded_by=user, **values)

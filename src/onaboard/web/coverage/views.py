@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
@@ -39,6 +40,14 @@ PRICE_EDITORS = frozenset({Role.BILLING, Role.ADMIN})
 """Who may set the clinic's prices: billing staff and administrators (clinicians and nurses read them)."""
 
 AUTHORISATION_NOT_FOUND = gettext_noop("No such prior-authorisation request.")
+APPROVAL_END_FROM_POLICY = gettext_noop(
+    "The approval's end date, {day}, is the policy's approval length ({months} months), not the payer's answer: "
+    "check it against the payer's letter."
+)
+APPROVAL_END_UNCONFIRMED = gettext_noop(
+    "The approval's end date, {day}, is the policy's approval length ({months} months, a length not confirmed in "
+    "a source), not the payer's answer: check it against the payer's letter."
+)
 
 
 def staff_patient(user: object, external_id: uuid.UUID | str, need: Capability = Capability.VIEW_BILLING) -> Patient:
@@ -122,6 +131,16 @@ def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     return render(request, "coverage/insurance_edit.html", {"patient": patient, "form": form})
 
 
+def _warn_of_policy_end(request: HttpRequest, authorisation: PriorAuthorisation) -> None:
+    """Say that an approval's end date was taken from the policy's approval length, not the payer's answer, and
+    whether that length is confirmed in a source."""
+    if not authorisation.approved_until_from_policy or authorisation.approved_until is None:
+        return
+    months, unconfirmed = selectors.approval_length(authorisation.policy_id, authorisation.stage)
+    text = _(APPROVAL_END_UNCONFIRMED) if unconfirmed else _(APPROVAL_END_FROM_POLICY)
+    messages.warning(request, text.format(day=date_format(authorisation.approved_until, "j M Y"), months=months))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
@@ -133,8 +152,9 @@ def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespon
     initial = {"requested_on": today, "stage": stage.value, "policy_id": insurance.policy_id if insurance else ""}
     form = PriorAuthorisationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        prior_authorisation_save(user=request.user, patient=patient, data=form.cleaned_data)
+        saved = prior_authorisation_save(user=request.user, patient=patient, data=form.cleaned_data)
         messages.success(request, _("Prior-authorisation request recorded."))
+        _warn_of_policy_end(request, saved)
         return redirect("coverage:patient", patient.external_id)
     return render(
         request, "coverage/authorisation_form.html", {"patient": patient, "form": form, "authorisation": None}
@@ -151,10 +171,11 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
         raise Http404(_(AUTHORISATION_NOT_FOUND))
     form = PriorAuthorisationForm(request.POST or None, instance=authorisation)
     if request.method == "POST" and form.is_valid():
-        prior_authorisation_save(
+        saved = prior_authorisation_save(
             user=request.user, patient=patient, data=form.cleaned_data, authorisation=authorisation
         )
         messages.success(request, _("Prior-authorisation request updated."))
+        _warn_of_policy_end(request, saved)
         return redirect("coverage:patient", patient.external_id)
     audit_patient_read(
         user=request.user,
