@@ -32,6 +32,17 @@ def test_every_target_names_its_source_and_status() -> None:
         assert "CONFIRMED" in target.status
 
 
+def test_every_printed_source_is_a_citation_in_words_and_names_its_facts_section() -> None:
+    """Sources printed in the report cite the study or the label in words, never the project's files
+    ("clinical-facts.md 2.1"); the clinical-facts section of each figure stays beside it, unprinted."""
+    calib = calibration()
+    sources = [target.source for target in calib.targets.values()] + [calib.adverse_reactions_source]
+    for source in sources:
+        assert not re.search(r"clinical-facts|\.md\b|\.toml\b", source), source
+    for facts in [target.facts for target in calib.targets.values()] + [calib.adverse_reactions_facts]:
+        assert re.match(r"\d", facts), facts
+
+
 def test_the_published_figures_are_the_clinical_facts() -> None:
     """The targets hold PREEMPT's 19.9 days, -8.4 days, 44.8-47.1 %, 64.8 %, HIT-6 65.5 and 40.8 %, and 3.8 %."""
     targets = calibration().targets

@@ -2,8 +2,9 @@
 
 The file is the one place these numbers live: the synthetic generator (synth.py) aims at them, the calibration test
 checks that a generated cohort lands near them, and the cohort report prints them beside a cohort's own figures.
-Each figure carries its source and its status in shared/domain/clinical-facts.md (CONFIRMED or UNCONFIRMED); the
-label's adverse-reaction table is UNCONFIRMED and is shown as such wherever it appears.
+Each figure carries its source in readable words (the report prints it), the section of shared/domain/clinical-facts.md
+that holds it (``facts``, never printed) and its status there (CONFIRMED or UNCONFIRMED); the label's adverse-reaction
+table is UNCONFIRMED and is shown as such wherever it appears.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ BAD_PERCENT = "{file}: adverse reaction {event}: placebo_percent must be a numbe
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One published figure: a value, or a range ``low..high`` when sources disagree, with its source and status."""
+    """One published figure: a value, or a range ``low..high`` when sources disagree, with its source and status.
+
+    ``source`` is the citation readers see in the report (no file or section names); ``facts`` is the section of
+    shared/domain/clinical-facts.md that records the figure and its status, for whoever checks it.
+    """
 
     name: str
     description: str
@@ -36,6 +41,7 @@ class Target:
     low: float | None = None
     high: float | None = None
     tolerance: float | None = None
+    facts: str = ""
 
     @property
     def centre(self) -> float:
@@ -94,6 +100,7 @@ class Calibration:
     adverse_reactions: tuple[AdverseReaction, ...]
     adverse_reactions_source: str
     adverse_reactions_status: str
+    adverse_reactions_facts: str
     botox_n: int
     placebo_n: int
 
@@ -131,6 +138,7 @@ def _target(name: str, entry: Mapping[str, Any]) -> Target:
         low=entry.get("low"),
         high=entry.get("high"),
         tolerance=entry.get("tolerance"),
+        facts=entry.get("facts", ""),
     )
 
 
@@ -153,6 +161,7 @@ def calibration() -> Calibration:
         ),
         adverse_reactions_source=reactions["source"],
         adverse_reactions_status=reactions["status"],
+        adverse_reactions_facts=reactions.get("facts", ""),
         botox_n=int(reactions["botox_n"]),
         placebo_n=int(reactions["placebo_n"]),
     )
