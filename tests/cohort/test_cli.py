@@ -22,6 +22,7 @@ from onaboard.cohort.cli import (
     OUTPUT_PARENT_MISSING,
     PATIENTS_BELOW_ONE,
     SEED_NEGATIVE,
+    _interval,
     _median_onset,
 )
 from onaboard.cohort.report import MEDIAN_NOT_REACHED
@@ -114,6 +115,24 @@ def test_report_text_names_each_section(cohort: Path) -> None:
         "Stopping reasons",
     ):
         assert heading in stdout
+
+
+def test_report_text_names_its_engine_and_sources_in_words(cohort: Path) -> None:
+    """The terminal summary says where it was computed ("computed with DuckDB") and how its intervals were made,
+    with no file names ("calibration.toml") or option values ("(duckdb)")."""
+    code, stdout, _ = _run("cohort", "report", str(cohort))
+    assert code == 0
+    flat = " ".join(stdout.split())
+    assert "(computed with DuckDB)" in flat
+    assert "none for fewer than 3 patients and cut at -28 and +28 days" in flat
+    assert "(duckdb)" not in stdout
+    assert "calibration.toml" not in stdout
+
+
+def test_a_mean_without_an_interval_shows_a_dash() -> None:
+    """A period of fewer than 3 patients has no interval: the table shows "-", not "- to -"."""
+    assert _interval(None, None) == "-"
+    assert _interval(-28.0, 14.7) == "-28.0 to 14.7"
 
 
 def test_report_writes_html_and_pdf(cohort: Path, tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from onaboard.cohort.report import MEDIAN_NOT_REACHED, CohortReport, cohort_report
+from onaboard.cohort.report import CHANGE_BOUNDS, MEDIAN_NOT_REACHED, CohortReport, Mean, cohort_report
 from onaboard.cohort.synth import write_cohort
-from onaboard.reports.cohort import NO_DATA, change_plot_svg, render_html, render_pdf
+from onaboard.reports.cohort import NO_DATA, change_axis_limits, change_plot_svg, render_html, render_pdf
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 
 pytestmark = IBIS_ON_DUCKDB_2
@@ -110,3 +110,68 @@ def test_a_placebo_bound_is_printed_as_the_label_prints_it(report: CohortReport)
     assert row is not None
     assert '<td class="num">&lt;1</td>' in row.group(0)
     assert "0.5" not in row.group(0)
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory: pytest.TempPathFactory) -> CohortReport:
+    """The report of a 3-patient generated cohort (seed 1): periods of 3, 2 and 1 patients."""
+    directory = tmp_path_factory.mktemp("render-small")
+    write_cohort(directory, patients=3, days=365, seed=1)
+    return cohort_report(directory)
+
+
+def _change_rows(html: str) -> dict[int, str]:
+    """Each row of the change table (the one headed "mean change") by period number, its cells after the first."""
+    start = html.index('<th class="num">mean change</th>')
+    table = html[start : html.index("</table>", start)]
+    return {int(period): cells for period, cells in re.findall(r'<tr><td class="num">(\d+)</td>(.*?)</tr>', table)}
+
+
+def test_a_period_of_two_patients_shows_its_mean_without_an_interval(small_report: CohortReport) -> None:
+    """A period with 2 patients shows its mean change and a dash for the interval, and the page says why."""
+    rows = _change_rows(render_html(small_report))
+    two = next(row for row in small_report.change_by_period if row.n == 2)
+    assert rows[two.period].endswith('<td class="num">&ndash;</td>')
+    assert f"{two.change.mean:.1f}" in rows[two.period]
+    assert "No interval is shown for fewer than 3 patients" in render_html(small_report)
+
+
+def test_no_interval_on_the_page_passes_what_a_period_can_change(small_report: CohortReport) -> None:
+    """Every interval of the change table lies within -28 to +28 days; a cut one ends on -28.0."""
+    rows = _change_rows(render_html(small_report))
+    ends = []
+    for cells in rows.values():
+        interval = re.search(r"(-?\d+\.\d) to (-?\d+\.\d)</td>$", cells)
+        if interval:
+            ends += [float(interval[1]), float(interval[2])]
+    assert ends
+    assert all(-28.0 <= end <= 28.0 for end in ends)
+    assert -28.0 in ends
+
+
+def test_the_change_axis_stays_within_the_possible_range(small_report: CohortReport) -> None:
+    """The change plot's y-axis never runs past -28..+28 days, even for an interval wider than that."""
+    wide = replace(small_report.change_by_period[0], change=Mean(3, -9.0, -97.9, 79.9))
+    low, high = change_axis_limits(replace(small_report, change_by_period=(wide,)))
+    assert CHANGE_BOUNDS[0] <= low < -9.0 < 0.0 < high <= CHANGE_BOUNDS[1]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "clinical-facts",
+        "onaboard.clinical",
+        "calibration.toml",
+        "engine duckdb",
+        "(b&nbsp;-&nbsp;w)",
+        "simple_analgesic",
+        "week24:",
+    ],
+)
+def test_the_page_speaks_to_readers_not_in_code_words(report: CohortReport, code: str) -> None:
+    """The methods and sources are in words (the label's table, computed with DuckDB, the responder definitions),
+    not the project's file names, module names, formulas or JSON keys."""
+    html = render_html(report)
+    assert code not in html
+    assert "computed with DuckDB" in html
+    assert "A 50&nbsp;% responder has at most half the baseline's headache days" in html

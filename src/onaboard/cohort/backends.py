@@ -60,6 +60,14 @@ class Engine(StrEnum):
     DUCKDB = "duckdb"
     SPARK = "spark"
 
+    @property
+    def display_name(self) -> str:
+        """The engine as a reader knows it ("DuckDB", "Spark"); the value stays the option's and the JSON's."""
+        return _ENGINE_NAMES[self]
+
+
+_ENGINE_NAMES = {Engine.DUCKDB: "DuckDB", Engine.SPARK: "Spark"}
+
 
 class CohortSourceError(Exception):
     """The cohort directory cannot be read; ``problems`` lists every reason."""

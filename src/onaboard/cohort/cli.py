@@ -155,6 +155,18 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _interval(low: float | None, high: float | None) -> str:
+    """An interval as ``low to high``; a dash where there is none (fewer than 3 patients, or no data)."""
+    return "-" if low is None or high is None else f"{low:.1f} to {high:.1f}"
+
+
+INTERVALS_NOTE = (
+    "95 % CI: Wilson's for proportions (within 0-100 %); Student's t for mean changes, none for fewer than 3 "
+    "patients and cut at -28 and +28 days, the most a 28-day period can change."
+)
+"""How the terminal summary's intervals were made, printed under the change table."""
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items())
 
@@ -170,9 +182,11 @@ def _median_onset(response: dict[str, Any]) -> str:
 
 def _print_report(report: CohortReport) -> None:
     from onaboard.cohort.report import STOPPING_REASONS
+    from onaboard.reports.cohort import engine_text
 
     console = _stdout()
-    console.rule(f"[bold]Cohort report[/bold]  {escape(report.directory)}  ({report.engine})", align="left")
+    title = f"[bold]Cohort report[/bold]  {escape(report.directory)}  ({engine_text(report.engine)})"
+    console.rule(title, align="left")
     console.print(
         f"{report.patients} patients, {report.treated} treated; women {_percent(report.female)}; "
         f"age at the first injection {_number(report.age_at_first_injection.mean)}"
@@ -188,7 +202,7 @@ def _print_report(report: CohortReport) -> None:
         (">= 30 % fewer headache days", _percent(report.responder_30)),
         (
             "Change at week 24 (mean, 95 % CI)",
-            f"{_number(change.mean)} ({_number(change.low)} to {_number(change.high)})",
+            f"{_number(change.mean)} ({_interval(change.low, change.high)})",
         ),
         ("Median onset of response (period, Kaplan-Meier)", _median_onset(report.time_to_response)),
         ("Chronic migraine at the first injection", _counts(report.chronic_migraine)),
@@ -211,9 +225,10 @@ def _print_report(report: CohortReport) -> None:
             str(row.n),
             _number(row.mean_headache_days),
             _number(row.change.mean),
-            f"{_number(row.change.low)} to {_number(row.change.high)}",
+            _interval(row.change.low, row.change.high),
         )
     console.print(periods)
+    console.print(INTERVALS_NOTE, style="dim")
 
     events = Table(
         title=f"Adverse events, first two cycles (label figures {report.adverse_events_status})",
@@ -234,7 +249,7 @@ def _print_report(report: CohortReport) -> None:
         stopping.add_row(labels[name], _percent(value))
     console.print(stopping)
 
-    reference = Table(title="Published figures (calibration.toml)", title_justify="left", box=None)
+    reference = Table(title="Published figures", title_justify="left", box=None)
     for heading in ("figure", "published", "cohort", "status"):
         reference.add_column(heading, justify="right" if heading in ("published", "cohort") else "left")
     for row in report.reference:

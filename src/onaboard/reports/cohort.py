@@ -17,12 +17,22 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from onaboard.cohort.backends import Engine
 from onaboard.cohort.calibration import calibration
-from onaboard.cohort.report import MEDIAN_NOT_REACHED, STOPPING_REASONS, CohortReport, Proportion, ReferenceRow
+from onaboard.cohort.report import (
+    CHANGE_BOUNDS,
+    MEDIAN_NOT_REACHED,
+    STOPPING_REASONS,
+    CohortReport,
+    Proportion,
+    ReferenceRow,
+)
 
 __all__ = [
     "adverse_event_plot_svg",
+    "change_axis_limits",
     "change_plot_svg",
+    "engine_text",
     "render_html",
     "render_pdf",
     "report_sections",
@@ -45,6 +55,19 @@ _VERDICT_NAMES = {
     "stop": "stop",
     "not_yet_assessable": "not yet assessable",
 }
+
+
+_PROM_VISITS = {"baseline": "baseline", "week24": "week 24"}
+"""The MIDAS visits as a reader names them (the keys are the JSON's)."""
+
+
+def engine_text(engine: str) -> str:
+    """Where the figures were computed, in words: "computed with DuckDB" (the JSON keeps the value ``duckdb``)."""
+    try:
+        name = Engine(engine).display_name
+    except ValueError:
+        name = engine
+    return f"computed with {name}"
 
 
 def _number(value: float | None, digits: int = 1) -> str:
@@ -112,7 +135,8 @@ _SVG_IDS = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 """Every id matplotlib writes and every reference to one (``id="x"``, ``xlink:href="#x"``, ``url(#x)``)."""
 
 PLOT_LABELS = {
-    "change": "Mean change in headache days per 28-day period after the first injection, with 95 % intervals",
+    "change": "Mean change in headache days per 28-day period after the first injection, with 95 % intervals "
+    "(none for fewer than 3 patients; cut at -28 and +28 days, the most a period can change)",
     "response": "Cumulative share (Kaplan-Meier) of patients with 30 % fewer headache days, by period after the first "
     "injection",
     "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage",
@@ -141,9 +165,27 @@ def _no_data(salt: str) -> str:
     return _svg(figure, salt, empty=True)
 
 
+CHANGE_AXIS_MARGIN_DAYS = 2.0
+"""Room above and below the plotted points on the change axis, inside the possible -28..+28 days."""
+
+
+def change_axis_limits(report: CohortReport) -> tuple[float, float]:
+    """The change plot's y-axis: the means, their intervals, PREEMPT's week-24 figure and 0 with a little room,
+    never past -28..+28 days (``CHANGE_BOUNDS``), which no change over one 28-day period can leave."""
+    values = [calibration().targets["week24_change_headache_days"].centre, 0.0]
+    for row in report.change_by_period:
+        values += [end for end in (row.change.low, row.change.mean, row.change.high) if end is not None]
+    low, high = CHANGE_BOUNDS
+    return (
+        max(low, min(values) - CHANGE_AXIS_MARGIN_DAYS),
+        min(high, max(values) + CHANGE_AXIS_MARGIN_DAYS),
+    )
+
+
 def change_plot_svg(report: CohortReport) -> str:
-    """Mean change in headache days per period after the first injection, with 95 % intervals and PREEMPT's
-    week-24 figure for reference."""
+    """Mean change in headache days per period after the first injection, with 95 % intervals (none for fewer
+    than 3 patients, cut at -28 and +28 days: ``report.Mean``) and PREEMPT's week-24 figure for reference; the
+    y-axis stays within -28..+28 days."""
     rows = [row for row in report.change_by_period if row.change.mean is not None]
     if not rows:
         return _no_data("change")
@@ -156,6 +198,7 @@ def change_plot_svg(report: CohortReport) -> str:
     target = calibration().targets["week24_change_headache_days"]
     axes.scatter([6], [target.centre], marker="D", color="#c0392b", zorder=3, label=f"PREEMPT week 24 ({target.text})")
     axes.axhline(0, color="#999", linewidth=0.8)
+    axes.set_ylim(*change_axis_limits(report))
     axes.set_xlabel("28-day period after the first injection (6 = week 24)")
     axes.set_ylabel("change in headache days")
     axes.set_xticks(periods)
@@ -322,7 +365,9 @@ def report_sections(report: CohortReport) -> dict[str, str]:
             ["BOTOX label criteria", _Raw(_verdicts(report.label_criteria))],
         ],
     )
-    classes = ", ".join(f"{name} {n}" for name, n in report.overuse_classes_at_first_injection.items())
+    classes = ", ".join(
+        f"{name.replace('_', ' ')} {n}" for name, n in report.overuse_classes_at_first_injection.items()
+    )
     overuse_table = _table(
         ["medication overuse (ICHD-3 8.2)", "patients"],
         [
@@ -352,7 +397,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ],
     )
     midas = "; ".join(
-        f"{visit}: " + ", ".join(f"grade {grade} {n}" for grade, n in grades.items())
+        f"{_PROM_VISITS.get(visit, visit)}: " + ", ".join(f"grade {grade} {n}" for grade, n in grades.items())
         for visit, grades in report.midas_grades.items()
     )
     hit6, hit6_change = report.hit6_baseline, report.hit6_week24_change
@@ -378,7 +423,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         observed = f"{report.observed_from.isoformat()} to {report.observed_until.isoformat()}"
     return {
         "directory": escape(report.directory),
-        "engine": escape(report.engine),
+        "engine": escape(engine_text(report.engine)),
         "patients": str(report.patients),
         "treated": str(report.treated),
         "observed": observed,

@@ -103,3 +103,21 @@ def test_the_api_refuses_other_roles(world, role):
 def test_the_api_needs_credentials(client, db):
     """Without a token or a session the operation answers 401."""
     assert client.get(API).status_code == 401
+
+
+def test_the_page_shows_no_impossible_interval_and_no_code_words(client, staff):
+    """The demo clinic's periods of 1 or 2 patients show their mean change without an interval (period 5 read
+    -97.9 to 79.9 days), every other interval lies within -28..+28 days, and sources are cited in words."""
+    client.force_login(staff[Role.CLINICIAN])
+    response = client.get(PAGE)
+    html = response.content.decode()
+    rows = response.context["report"].change_by_period
+    assert any(row.n == 2 for row in rows)
+    for row in rows:
+        if row.n < 3:
+            assert (row.change.low, row.change.high) == (None, None)
+        else:
+            assert -28 <= row.change.low <= row.change.mean <= row.change.high <= 28
+    assert "A period of fewer than 3 patients shows its mean without an interval" in html
+    assert "clinical-facts" not in html
+    assert "the BOTOX US Prescribing Information (the label), adverse reactions table" in html
