@@ -129,6 +129,8 @@ def test_the_patient_summary_speaks_plainly_of_what_was_done_what_to_expect_side
     assert "judged at week 24" in text
     assert "trouble swallowing" in text
     assert "trouble breathing" in text
+    assert "allergic reaction" in text.split("Get medical help straight away")[1]
+    assert "They can be an allergic reaction to the medicine, or mean its effect has spread" in " ".join(text.split())
     assert "To report a side effect, call the clinic." in text
     assert "every 12 weeks" in text
     next_day = last.date + timedelta(days=84)
