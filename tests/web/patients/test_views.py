@@ -32,6 +32,8 @@ def test_the_patient_page_shows_every_verdict_with_its_reasons(client, world, tr
     assert "on treatment" in body
     assert "ICHD-3 1.3 A: each of the 3 periods has &gt;= 15 headache days (18, 18, 18)" in body
     assert "ICHD-3 8.2: period 1" in body
+    assert "simple analgesic" in body
+    assert "simple_analgesic" not in body  # the command line's code, in words on the page
     assert "BOTOX label (Indications): each of the 3 periods has &gt;= 15 days" in body
     assert "the day before the first injection" in body
     assert "NICE TA260 1.2: response is judged at week 24 (period 6): not reached yet" in body
