@@ -166,11 +166,13 @@ def test_the_change_axis_stays_within_the_possible_range(small_report: CohortRep
         "(b&nbsp;-&nbsp;w)",
         "simple_analgesic",
         "week24:",
+        "after their first two sessions",
     ],
 )
 def test_the_page_speaks_to_readers_not_in_code_words(report: CohortReport, code: str) -> None:
     """The methods and sources are in words (the label's table, computed with DuckDB, the responder definitions),
-    not the project's file names, module names, formulas or JSON keys."""
+    not the project's file names, module names, formulas, JSON keys or "after their first two sessions" (it means
+    following session 1 or 2)."""
     html = render_html(report)
     assert code not in html
     assert "computed with DuckDB" in html
