@@ -29,14 +29,25 @@ def test_the_engines_refusal_names_the_muscle_in_clinic_words():
 
 
 def test_every_identifier_of_a_muscle_class_or_route_is_worded():
-    """Every muscle, acute class and migraine route has clinic words without an underscore, and they replace its
-    identifier wherever it stands as a word in a message (and nowhere inside another word)."""
+    """Every muscle, acute class and migraine route has clinic words without an underscore, and they replace a
+    coded identifier (one with an underscore) wherever it stands as a word in a message (and nowhere inside another
+    word); a plain-word identifier ("other", "aura") is left as written."""
     for names, values in ((MUSCLE_NAMES, Muscle), (ACUTE_CLASS_NAMES, AcuteClass), (ROUTE_NAMES, MigraineRoute)):
         assert set(names) == set(values)
         for value in values:
             assert "_" not in names[value]
-            assert clinic_words(f"({value} 3 days)") == f"({names[value]} 3 days)"
+            expected = names[value] if "_" in value else value
+            assert clinic_words(f"({value} 3 days)") == f"({expected} 3 days)"
     assert (
         clinic_words("simple_analgesic 14, combination_analgesic 0") == "simple analgesic 14, combination analgesic 0"
     )
     assert clinic_words("not_simple_analgesics") == "not_simple_analgesics"
+
+
+def test_ordinary_words_in_a_reason_are_not_taken_for_identifiers():
+    """The safety screen's "other" stays "other": "aminoglycoside or other agent" is not an acute class."""
+    for reason in (
+        "warning: aminoglycoside or other agent interfering with neuromuscular transmission",
+        "warning: other botulinum toxin: Dysport 300 U",
+    ):
+        assert clinic_words(reason) == reason

@@ -64,7 +64,7 @@ _IDENTIFIERS: Mapping[str, str] = MappingProxyType(
         str(value): name
         for names in (MUSCLE_NAMES, ACUTE_CLASS_NAMES, ROUTE_NAMES)
         for value, name in names.items()
-        if str(value) != name
+        if "_" in str(value)  # a code; a plain word ("other", "aura") is left alone: it is also ordinary English
     }
 )
 _IDENTIFIER = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _IDENTIFIERS), key=len, reverse=True)) + r")\b")
