@@ -39,7 +39,7 @@ def test_a_side_effect_reported_on_a_phone_appears_on_the_clinicians_patient_pag
     tap_choice(phone, "radio", "Drooping eyelid")
     phone.get_by_label("When did it start?").fill(onset.isoformat())
     tap_choice(phone, "radio", "Moderate")
-    phone.get_by_label("Anything else we should know? (optional)").fill("My left eyelid droops by the evening.")
+    phone.get_by_label("Anything else we should know?").fill("My left eyelid droops by the evening.")
     browsing.shot(phone, "report-filled")
     with phone.expect_navigation():
         send.tap()
@@ -54,8 +54,11 @@ def test_a_side_effect_reported_on_a_phone_appears_on_the_clinicians_patient_pag
 
     desktop = browsing.open("desktop")
     browsing.sign_in(desktop, "clinician")
+    to_review = desktop.get_by_role("region", name="Side effects to review")
+    expect(to_review).to_contain_text("Drooping eyelid")
+    expect(to_review).to_contain_text("Own, Pat")
     with desktop.expect_navigation():
-        desktop.get_by_role("link", name="Own, Pat").click()
+        desktop.locator("#worklist-groups").get_by_role("link", name="Own, Pat").click()
     side_effects = desktop.get_by_role("region", name="Side effects")
     expect(side_effects).to_contain_text("Drooping eyelid")
     expect(side_effects).to_contain_text(onset.isoformat())

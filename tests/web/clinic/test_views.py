@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onaboard.web.accounts.models import Role
+from onaboard.web.clinic import selectors as clinic_selectors
 from onaboard.web.clinic.selectors import PathwayState
+from onaboard.web.injections import selectors as injections_selectors
 from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import chronic_rows, store
 from tests.web.factories import PatientFactory, UserFactory
@@ -245,3 +247,16 @@ def test_the_live_search_keeps_the_count_of_side_effects_to_review(client, world
     assert "Own, Pat" not in body
     assert 'href="#side-effects-to-review"' in body
     assert "1 side effect to review" in body
+
+
+def test_a_backlog_of_side_effects_lists_the_first_and_counts_them_all(client, world, today, monkeypatch):
+    """Past the list's limit the section says how many it shows of how many, and the badge counts every report."""
+    real = injections_selectors.side_effects_to_review
+    monkeypatch.setattr(clinic_selectors, "side_effects_to_review", lambda user: real(user, limit=2))
+    for kind in (SideEffectKind.NECK_PAIN, SideEffectKind.MYALGIA, SideEffectKind.DYSPHAGIA):
+        _report(world.own_patient, kind, today=today)
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST).content.decode()
+    assert "3 reports" in body
+    assert "3 side effects to review" in body
+    assert "The first 2 of 3, urgent ones first" in body

@@ -211,8 +211,9 @@ def test_side_effects_to_review_list_urgent_kinds_first_then_the_latest_reported
     new_mild = _reported(same, SideEffectKind.NECK_PAIN, hours_ago=1)
     new_urgent = _reported(same, SideEffectKind.BREATHING, hours_ago=5)
     old_mild = _reported(own, SideEffectKind.EYELID_PTOSIS, hours_ago=30)
-    listed = selectors.side_effects_to_review(world.users["clinician"])
+    listed, total = selectors.side_effects_to_review(world.users["clinician"])
     assert [effect.pk for effect in listed] == [new_urgent.pk, old_urgent.pk, new_mild.pk, old_mild.pk]
+    assert total == 4
     assert [effect.urgent for effect in listed] == [True, True, False, False]
 
 
@@ -220,16 +221,16 @@ def test_reviewed_side_effects_are_not_listed_for_review(world):
     """A side effect a clinician has reviewed leaves the list; the unreviewed one beside it stays."""
     _reported(world.same_clinic_patient, SideEffectKind.DYSPHAGIA, hours_ago=2, reviewed=True)
     waiting = _reported(world.same_clinic_patient, SideEffectKind.MYALGIA, hours_ago=3)
-    assert [effect.pk for effect in selectors.side_effects_to_review(world.users["nurse"])] == [waiting.pk]
+    assert [effect.pk for effect in selectors.side_effects_to_review(world.users["nurse"])[0]] == [waiting.pk]
 
 
 def test_side_effects_of_another_clinics_patients_are_never_listed(world):
     """An urgent report of another clinic's patient is not in this clinic's list, and is in that clinic's."""
     far = _reported(world.other_clinic_patient, SideEffectKind.GENERALISED_WEAKNESS, hours_ago=1)
     near = _reported(world.same_clinic_patient, SideEffectKind.NECK_PAIN, hours_ago=2)
-    assert [effect.pk for effect in selectors.side_effects_to_review(world.users["clinician"])] == [near.pk]
+    assert [effect.pk for effect in selectors.side_effects_to_review(world.users["clinician"])[0]] == [near.pk]
     elsewhere = UserFactory(role=Role.CLINICIAN, clinic=world.other_clinic)
-    assert [effect.pk for effect in selectors.side_effects_to_review(elsewhere)] == [far.pk]
+    assert [effect.pk for effect in selectors.side_effects_to_review(elsewhere)[0]] == [far.pk]
 
 
 @pytest.mark.parametrize("role", ["billing", "admin", "trainee"])
@@ -237,9 +238,9 @@ def test_staff_without_the_clinical_view_get_no_side_effects_to_review(world, ro
     """Billing staff, administrators and trainees get an empty list without a query, where a clinician of the same
     clinic gets the urgent report."""
     _reported(world.same_clinic_patient, SideEffectKind.DYSPHAGIA, hours_ago=1)
-    assert len(selectors.side_effects_to_review(world.users["clinician"])) == 1
+    assert selectors.side_effects_to_review(world.users["clinician"])[1] == 1
     with django_assert_num_queries(0):
-        assert selectors.side_effects_to_review(world.users[role]) == []
+        assert selectors.side_effects_to_review(world.users[role]) == ([], 0)
 
 
 def test_side_effects_to_review_and_their_patients_cost_one_query(world, django_assert_num_queries):
@@ -247,6 +248,19 @@ def test_side_effects_to_review_and_their_patients_cost_one_query(world, django_
     for hours in range(10):
         _reported(world.same_clinic_patient, SideEffectKind.NECK_PAIN, hours_ago=hours)
     with django_assert_num_queries(1):
-        listed = selectors.side_effects_to_review(world.users["nurse"])
+        listed, total = selectors.side_effects_to_review(world.users["nurse"])
         shown = [(e.patient.family_name, e.patient.record_number, e.get_kind_display(), e.onset) for e in listed]
-    assert len(shown) == 10
+    assert len(shown) == total == 10
+
+
+def test_a_backlog_lists_the_first_reports_and_counts_them_all(world, django_assert_num_queries):
+    """Past the limit the list stops (urgent and latest first) and the count still gives every report, in the same
+    one query: a backlog of old reports cannot bury the worklist."""
+    for hours in range(6):
+        _reported(world.same_clinic_patient, SideEffectKind.NECK_PAIN, hours_ago=hours + 1)
+    urgent = _reported(world.own_patient, SideEffectKind.DYSPHAGIA, hours_ago=100)
+    with django_assert_num_queries(1):
+        listed, total = selectors.side_effects_to_review(world.users["nurse"], limit=3)
+    assert len(listed) == 3
+    assert listed[0].pk == urgent.pk
+    assert total == 7

@@ -83,6 +83,7 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
             }
             for effect in listing.side_effects
         ],
+        "side_effects_to_review_total": listing.side_effects_total,
     }
 
 

@@ -49,9 +49,10 @@ class WorklistOut(Schema):
     total: int
     side_effects_to_review: list[SideEffectToReviewOut] = Field(
         ...,
-        description="Side effects no clinician has reviewed, urgent kinds first, then the latest reported; all the "
-        "clinic's, whatever the search and state filter; empty for staff without the clinical view.",
+        description="Side effects no clinician has reviewed, urgent kinds first, then the latest reported (at most "
+        "50); the clinic's, whatever the search and state filter; empty for staff without the clinical view.",
     )
+    side_effects_to_review_total: int = Field(..., description="How many side effects wait for review in all.")
 
 
 class PathwayOut(Schema):

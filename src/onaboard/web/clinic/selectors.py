@@ -523,8 +523,11 @@ class Worklist:
     clinical: bool
     side_effects: tuple[SideEffect, ...] = ()
     """The side effects waiting for a clinician's review, urgent kinds first, then the latest reported
-    (``injections.selectors.side_effects_to_review``): all the clinic's, whatever the search and the state filter,
-    so no report is hidden by them; none for users without the clinical view. Read on every load, never cached."""
+    (``injections.selectors.side_effects_to_review``, at most its ``TO_REVIEW_LIMIT``): the clinic's, whatever the
+    search and the state filter, so no report is hidden by them; none for users without the clinical view. Read on
+    every load, never cached."""
+    side_effects_total: int = 0
+    """How many side effects wait for review in all (``side_effects`` may list fewer)."""
 
 
 WORKLIST_PATIENT_FIELDS = ("external_id", "clinic", "record_number", "given_name", "family_name", "birth_date")
@@ -598,14 +601,14 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
     )
     counts = tuple((each, len(rows[each])) for each in PathwayState)
     listed = sum(len(group.rows) for group in groups)
-    side_effects = tuple(side_effects_to_review(user))
+    side_effects, side_effects_total = side_effects_to_review(user)
     parts = (
         f"{listed} patients listed",
         f"search {query!r}" if query else "",
         chosen or "",
-        f"{len(side_effects)} side effects to review" if side_effects else "",
+        f"{side_effects_total} side effects to review" if side_effects_total else "",
     )
     audit_record(
         user=user, action=Action.READ, object_type="worklist", detail="; ".join(part for part in parts if part)
     )
-    return Worklist(groups, counts, len(found), query, chosen, clinical, side_effects)
+    return Worklist(groups, counts, len(found), query, chosen, clinical, tuple(side_effects), side_effects_total)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When, Window
 from django.http import Http404
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -150,24 +150,31 @@ SIDE_EFFECT_REVIEW_FIELDS = (
 """The columns the worklist's "side effects to review" shows: the report and its patient's name and number."""
 
 
-def side_effects_to_review(user: Any) -> list[SideEffect]:
-    """The side effects no clinician has reviewed yet, of the patients ``user`` may see (``patients_visible_to``),
-    urgent kinds first (``URGENT_SIDE_EFFECTS``: the patient was told to seek care now), then the latest reported
-    first; each with its patient, in one query.
+TO_REVIEW_LIMIT = 50
+"""How many side effects to review the worklist lists: a backlog of old reports must not bury the page (the count
+gives them all, and each patient's page lists its own)."""
+
+
+def side_effects_to_review(user: Any, *, limit: int = TO_REVIEW_LIMIT) -> tuple[list[SideEffect], int]:
+    """The first ``limit`` side effects no clinician has reviewed yet, of the patients ``user`` may see
+    (``patients_visible_to``), urgent kinds first (``URGENT_SIDE_EFFECTS``: the patient was told to seek care
+    now), then the latest reported first, each with its patient; and how many there are in all. One query.
 
     Empty for a user without the clinical view (billing staff, administrators): side effects are clinical data.
     """
     if not can(user, Capability.VIEW_CLINICAL):
-        return []
+        return [], 0
     urgent_first = Case(
         When(kind__in=sorted(URGENT_SIDE_EFFECTS), then=Value(0)), default=Value(1), output_field=IntegerField()
     )
-    return list(
+    listed = list(
         SideEffect.objects.filter(patient__in=patients_visible_to(user), reviewed_at__isnull=True)
         .select_related("patient")
         .only(*SIDE_EFFECT_REVIEW_FIELDS)
-        .order_by(urgent_first, "-created", "-pk")
+        .annotate(to_review=Window(Count("pk")))  # counted before the slice: every report, in the same query
+        .order_by(urgent_first, "-created", "-pk")[:limit]
     )
+    return listed, listed[0].to_review if listed else 0
 
 
 def session_before(patient: Patient, day: dt.date) -> InjectionSession | None:
