@@ -354,7 +354,7 @@ def report_side_effect(page: Page) -> None:
     tap_choice(page, "radio", "Drooping eyelid")
     page.get_by_label("When did it start?").fill((timezone.localdate() - dt.timedelta(days=2)).isoformat())
     tap_choice(page, "radio", "Moderate")
-    page.get_by_label("Anything else we should know? (optional)").fill(SIDE_EFFECT_NOTE)
+    page.get_by_label("Anything else we should know?").fill(SIDE_EFFECT_NOTE)
     with page.expect_navigation():
         page.get_by_role("button", name="Send to the clinic").click()
     expect(page.locator("main")).to_contain_text("Drooping eyelid", ignore_case=True)

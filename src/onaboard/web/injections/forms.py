@@ -202,11 +202,11 @@ class SideEffectReportForm(forms.Form):
         error_messages={"required": CHOOSE_SEVERITY, "invalid_choice": CHOOSE_SEVERITY},
     )
     description = FreeTextField(
-        label=_("Anything else we should know? (optional)"),
+        label=_("Anything else we should know?"),
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("If you chose “Something else”, say here what happened."),
+        help_text=_("Needed if you chose “Something else”: say here what happened. Otherwise optional."),
     )
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
