@@ -23,6 +23,7 @@ from onaboard.clinical.coverage import (
     SourceStatus,
     Stage,
     StopReason,
+    approval_length,
     evaluate_coverage,
     load_policy,
 )
@@ -939,3 +940,17 @@ def test_a_payers_response_criterion_never_judges_the_period_under_way():
     (response,) = [c for c in evaluation.criteria if c.key == "continuation.response"]
     assert response.outcome.value == "missing_information"
     assert evaluation.status.value == "information_missing"
+
+
+def test_an_approval_length_under_an_unconfirmed_table_is_unconfirmed():
+    """``approval_length`` gives the months and the unconfirmed entries behind them, a whole table included: the one
+    rule the evaluation and the pages read."""
+    text = edited(
+        'unconfirmed = ["continuation.response.min_fewer_headache_hours"]',
+        'unconfirmed = ["continuation"]',
+    )
+    policy = load_policy(text, source="clinic.toml")
+    assert approval_length(policy, Stage.CONTINUATION) == (12, ("continuation",))
+    assert approval_length(policy, "initial") == (6, ())
+    continuation = judge(continuation_evidence(), Stage.CONTINUATION, policy=policy)
+    assert continuation.approval_unconfirmed == ("continuation",)

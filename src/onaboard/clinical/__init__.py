@@ -87,6 +87,7 @@ from onaboard.clinical.coverage import (
     Stage,
     StoppingRule,
     StopReason,
+    approval_length,
     evaluate_coverage,
     load_policy,
 )
@@ -422,6 +423,7 @@ __all__ = [
     "Week24",
     "YearCost",
     "age_in_years",
+    "approval_length",
     "assess",
     "chronic_migraine_verdict",
     "classify_attack",

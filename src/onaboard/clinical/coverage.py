@@ -66,6 +66,7 @@ __all__ = [
     "Stage",
     "StopReason",
     "StoppingRule",
+    "approval_length",
     "evaluate_coverage",
     "load_policy",
 ]
@@ -1441,6 +1442,20 @@ def _unconfirmed(policy: CoveragePolicy, fields: Sequence[str]) -> tuple[str, ..
     )
 
 
+def approval_length(policy: CoveragePolicy, stage: Stage | str) -> tuple[int | None, tuple[str, ...]]:
+    """How long an approval at ``stage`` lasts under ``policy``, in months (None when the policy sets none), and the
+    policy's unconfirmed entries behind that length (the field itself, or a table holding it): a length no source
+    gave must not be presented as the payer's answer."""
+    stage = Stage(stage)
+    if stage is Stage.INITIAL:
+        months = policy.initial.approval_months
+    else:
+        months = policy.continuation.approval_months if policy.continuation is not None else None
+    if months is None:
+        return None, ()
+    return months, _unconfirmed(policy, (f"{stage.value}.approval_months",))
+
+
 @dataclass
 class _Collector:
     policy: CoveragePolicy
@@ -1618,17 +1633,15 @@ def evaluate_coverage(
     stage = Stage(stage)
     collect = _Collector(policy)
     notes = []
-    approval_field = f"{stage.value}.approval_months"
     if stage is Stage.INITIAL:
         _initial_criteria(collect, evidence, today)
         _session_criteria(collect, evidence, stage)
-        approval = policy.initial.approval_months
     else:
         _session_criteria(collect, evidence, stage)
         _continuation_criteria(collect, evidence)
         if policy.continuation is None:
             notes.append(NOTE_NO_CONTINUATION)
-        approval = policy.continuation.approval_months if policy.continuation is not None else None
+    approval, approval_unconfirmed = approval_length(policy, stage)
     outcome = _combine(*(_Judgement(result.outcome, ()) for result in collect.results))
     status = {
         CriterionOutcome.MET: CoverageStatus.APPROVABLE,
@@ -1644,7 +1657,7 @@ def evaluate_coverage(
         criteria=tuple(collect.results),
         approval_months=approval,
         notes=(),
-        approval_unconfirmed=_unconfirmed(policy, (approval_field,)) if approval is not None else (),
+        approval_unconfirmed=approval_unconfirmed,
     )
     if evaluation.approval_note:
         notes.append(evaluation.approval_note)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from onaboard.policies import shipped_policies
 from onaboard.web.coverage.templatetags.coverage_words import (
     FIELD_WORDS,
+    approval_end_note,
     class_words,
     field_in_words,
     fields_in_words,
@@ -42,3 +45,9 @@ def test_a_policy_is_named_by_its_title_and_an_unknown_id_is_kept():
     """A shipped policy's id reads as its title; an id no shipped policy has is shown as stored."""
     assert policy_title("nice-ta260") == "NICE TA260 (England)"
     assert policy_title("retired-policy") == "retired-policy"
+
+
+def test_an_end_date_filled_from_a_policy_no_longer_shipped_is_still_called_the_policys():
+    """A flagged approval whose policy is no longer shipped keeps its note (the page must not fail on it)."""
+    approval = SimpleNamespace(approved_until_from_policy=True, policy_id="a-withdrawn-policy", stage="initial")
+    assert str(approval_end_note(approval)) == "end date from the policy's approval length, not the payer's answer"

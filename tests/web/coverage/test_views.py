@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
+from onaboard.web.coverage.selectors import approval_end
 from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -424,3 +425,30 @@ def test_the_prior_authorisation_form_has_sentence_case_labels_and_plain_require
     assert errors["policy_id"] == ["Choose the coverage policy."]
     assert errors["requested_on"] == ["Give the day the request was sent."]
     assert "This field is required." not in response.content.decode()
+
+
+def test_a_filled_end_date_follows_a_corrected_start_and_stays_the_policys(client, world, eligible, today):
+    """Correcting only the start of an approval whose end was filled from the policy fills the end again from the
+    new start, still marked as the policy's: the old end, worked out from the old start, is not kept as the payer's."""
+    client.force_login(world.users["billing"])
+    start = today - timedelta(days=40)
+    data = {
+        "stage": "initial",
+        "policy_id": "us-commercial-a",
+        "diagnosis_code": "G43.709",
+        "requested_on": (today - timedelta(days=50)).isoformat(),
+        "status": "approved",
+        "decided_on": start.isoformat(),
+        "approved_from": start.isoformat(),
+        "medication_overuse_managed": "unknown",
+        "prescriber_attests_benefit": "unknown",
+    }
+    client.post(reverse("coverage:authorisation_new", args=[eligible.external_id]), data)
+    request = PriorAuthorisation.objects.get(patient=eligible)
+    first_end = request.approved_until
+    edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
+    corrected = start + timedelta(days=10)
+    client.post(edit, {**data, "approved_from": corrected.isoformat(), "approved_until": first_end.isoformat()})
+    request.refresh_from_db()
+    assert request.approved_until == approval_end(corrected, 6) != first_end
+    assert request.approved_until_from_policy

@@ -48,6 +48,7 @@ from onaboard.clinical import (
 )
 from onaboard.clinical import PreventiveTrial as EnginePreventiveTrial
 from onaboard.clinical import StopReason as EngineStopReason
+from onaboard.clinical import approval_length as engine_approval_length
 from onaboard.policies import shipped_policies, shipped_policy
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
@@ -154,13 +155,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def approval_length(policy_id: str, stage: Stage | str) -> tuple[int | None, bool]:
     """The policy's approval length in months for ``stage`` (None when it sets none), and whether the policy file
     lists that length as unconfirmed (read in no source: not to be presented as the payer's answer)."""
-    policy = policy_by_id(policy_id)
-    stage = Stage(stage)
-    if stage is Stage.INITIAL:
-        months = policy.initial.approval_months
-    else:
-        months = policy.continuation.approval_months if policy.continuation is not None else None
-    return months, months is not None and f"{stage.value}.approval_months" in policy.unconfirmed
+    months, unconfirmed = engine_approval_length(policy_by_id(policy_id), stage)
+    return months, bool(unconfirmed)
 
 
 def approval_end(start: dt.date, months: int) -> dt.date:

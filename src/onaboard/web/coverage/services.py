@@ -101,20 +101,25 @@ def patient_insurance_save(*, user: Any, patient: Patient, data: Mapping[str, An
 def _fill_approval_end(values: dict[str, Any], authorisation: PriorAuthorisation | None) -> None:
     """An approval without an end date lasts the policy's approval period for the stage, when the policy sets one;
     ``approved_until_from_policy`` records that the date is the policy's, not the payer's answer. An end date kept
-    as it was filled stays marked; one the user gives or changes is the payer's."""
+    as it was filled stays marked; one the user gives or changes is the payer's. A filled end date left as it was
+    while its start, policy or stage changed is filled again from them (it was worked out from the old ones)."""
     stored = None
     if authorisation is not None and authorisation.pk is not None:  # the row as saved (a form has changed the object)
         stored = (
             PriorAuthorisation.objects.filter(pk=authorisation.pk)
-            .values("approved_from", "approved_until", "approved_until_from_policy")
+            .values("approved_from", "approved_until", "approved_until_from_policy", "policy_id", "stage")
             .first()
         )
-    kept = (
+    filled_before = (
         stored is not None
         and stored["approved_until_from_policy"]
         and values.get("approved_until") == stored["approved_until"]
-        and values.get("approved_from") == stored["approved_from"]
     )
+    if filled_before and any(
+        values.get(name, stored[name]) != stored[name] for name in ("approved_from", "policy_id", "stage")
+    ):
+        values["approved_until"] = None
+    kept = filled_before and values.get("approved_until") is not None
     values["approved_until_from_policy"] = bool(kept and values.get("status") == AuthorisationStatus.APPROVED)
     if values.get("status") != AuthorisationStatus.APPROVED or values.get("approved_until"):
         return

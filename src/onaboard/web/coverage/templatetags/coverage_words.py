@@ -108,11 +108,14 @@ def class_words(text: str) -> str:
 @register.simple_tag
 def approval_end_note(authorisation: object) -> str:
     """Why an approval's end date is what it is, when it is not the payer's: "" for a date the payer gave."""
-    from onaboard.web.coverage.selectors import approval_length
+    from onaboard.web.coverage.selectors import CoverageUnavailableError, approval_length
 
     if not getattr(authorisation, "approved_until_from_policy", False):
         return ""
-    _months, unconfirmed = approval_length(authorisation.policy_id, authorisation.stage)
+    try:
+        _months, unconfirmed = approval_length(authorisation.policy_id, authorisation.stage)
+    except CoverageUnavailableError:  # a policy no longer shipped: its length can no longer be judged
+        unconfirmed = False
     if unconfirmed:
         return _("end date from the policy's approval length, not the payer's answer; not confirmed in a source")
     return _("end date from the policy's approval length, not the payer's answer")
