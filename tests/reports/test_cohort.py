@@ -177,3 +177,24 @@ def test_the_page_speaks_to_readers_not_in_code_words(report: CohortReport, code
     assert code not in html
     assert "computed with DuckDB" in html
     assert "A 50&nbsp;% responder has at most half the baseline's headache days" in html
+
+
+def test_the_words_on_intervals_state_the_rules_the_numbers_follow():
+    """Every text that explains the intervals (terminal note, plot label, file report, web page) names the minimum
+    number of patients and the bounds the code uses, so a changed constant cannot leave them saying another."""
+    from onaboard.cohort.cli import INTERVALS_NOTE
+    from onaboard.cohort.stats import MEAN_INTERVAL_MIN_N
+    from onaboard.reports.cohort import PLOT_LABELS
+
+    low, high = CHANGE_BOUNDS
+    src = Path(__file__).resolve().parents[2] / "src" / "onaboard"
+    texts = {
+        "terminal": INTERVALS_NOTE,
+        "plot": PLOT_LABELS["change"],
+        "file report": (src / "reports" / "templates" / "cohort_report.html").read_text(),
+        "web page": (src / "web" / "analytics" / "templates" / "analytics" / "cohort_report.html").read_text(),
+    }
+    for where, text in texts.items():
+        assert f"{MEAN_INTERVAL_MIN_N} patients" in text, where
+        assert f"{low:.0f}" in text, where
+        assert f"+{high:.0f}" in text, where

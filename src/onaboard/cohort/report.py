@@ -19,7 +19,8 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 - mean change per period among patients with a complete baseline and that period complete;
 - time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline),
   as a Kaplan-Meier share: a patient without it is censored at their last complete period;
-- adverse events count patients with an event after the first two sessions (the label's 24-week phase);
+- adverse events count patients with an event following session 1 or 2 (the first two cycles: the label's 24-week
+  phase);
 - stopping reasons, first that applies: discontinued for an adverse event (a recorded decision, after any
   session; the 24-week figure beside the label counts those after the first two); NICE TA260 stop
   at week 24 (< 30 %); NICE TA260 stop on reverting to episodic migraine; dropped out (the diary ends more than
