@@ -369,6 +369,21 @@ def test_the_coverage_page_names_policies_and_unconfirmed_fields_in_words(client
     assert "approval length if approved" not in body
 
 
+def _approved_without_an_end(start):
+    """The form's answers for an initial us-commercial-a request approved from ``start``, its end left empty."""
+    return {
+        "stage": "initial",
+        "policy_id": "us-commercial-a",
+        "diagnosis_code": "G43.709",
+        "requested_on": (start - timedelta(days=7)).isoformat(),
+        "status": "approved",
+        "decided_on": start.isoformat(),
+        "approved_from": start.isoformat(),
+        "medication_overuse_managed": "unknown",
+        "prescriber_attests_benefit": "unknown",
+    }
+
+
 def test_an_end_date_filled_from_an_unconfirmed_approval_length_is_not_shown_as_the_payers(
     client, world, eligible, today
 ):
@@ -377,17 +392,7 @@ def test_an_end_date_filled_from_an_unconfirmed_approval_length_is_not_shown_as_
     it; an end date the user then gives is the payer's."""
     client.force_login(world.users["billing"])
     start = today - timedelta(days=3)
-    data = {
-        "stage": "initial",
-        "policy_id": "us-commercial-a",
-        "diagnosis_code": "G43.709",
-        "requested_on": (today - timedelta(days=10)).isoformat(),
-        "status": "approved",
-        "decided_on": start.isoformat(),
-        "approved_from": start.isoformat(),
-        "medication_overuse_managed": "unknown",
-        "prescriber_attests_benefit": "unknown",
-    }
+    data = _approved_without_an_end(start)
     response = client.post(reverse("coverage:authorisation_new", args=[eligible.external_id]), data, follow=True)
     request = PriorAuthorisation.objects.get(patient=eligible)
     assert request.approved_until_from_policy
@@ -432,17 +437,7 @@ def test_a_filled_end_date_follows_a_corrected_start_and_stays_the_policys(clien
     new start, still marked as the policy's: the old end, worked out from the old start, is not kept as the payer's."""
     client.force_login(world.users["billing"])
     start = today - timedelta(days=40)
-    data = {
-        "stage": "initial",
-        "policy_id": "us-commercial-a",
-        "diagnosis_code": "G43.709",
-        "requested_on": (today - timedelta(days=50)).isoformat(),
-        "status": "approved",
-        "decided_on": start.isoformat(),
-        "approved_from": start.isoformat(),
-        "medication_overuse_managed": "unknown",
-        "prescriber_attests_benefit": "unknown",
-    }
+    data = _approved_without_an_end(start)
     client.post(reverse("coverage:authorisation_new", args=[eligible.external_id]), data)
     request = PriorAuthorisation.objects.get(patient=eligible)
     first_end = request.approved_until

@@ -100,17 +100,18 @@ def test_a_questionnaire_dated_after_today_is_refused(patient_client):
     assert not QuestionnaireResponse.objects.exists()
 
 
-def test_the_list_shows_totals_bands_and_a_trend(patient_client, world):
-    """The patient's list shows each response with its band, the HIT-6 change and an SVG trend."""
+def _hit6_78_then_60(user, patient):
+    """HIT-6 answered 90 days ago (all "always": 78) and today (all "sometimes": 60)."""
     today = timezone.localdate()
     for days_ago, answer in ((90, "always"), (0, "sometimes")):
         questionnaire_response_record(
-            user=world.users["patient"],
-            patient=world.own_patient,
-            instrument="hit6",
-            answers=[answer] * 6,
-            date=today - timedelta(days=days_ago),
+            user=user, patient=patient, instrument="hit6", answers=[answer] * 6, date=today - timedelta(days=days_ago)
         )
+
+
+def test_the_list_shows_totals_bands_and_a_trend(patient_client, world):
+    """The patient's list shows each response with its band, the HIT-6 change and an SVG trend."""
+    _hit6_78_then_60(world.users["patient"], world.own_patient)
     html = patient_client.get(reverse("outcomes:questionnaires")).content.decode()
     assert "Latest: 60" in html
     assert "Your score has come down from 78 before treatment to 60. A fall of 5 points or more" in html
@@ -122,15 +123,7 @@ def test_the_list_shows_totals_bands_and_a_trend(patient_client, world):
 
 def test_staff_read_the_engines_reasons_where_the_patient_reads_plain_words(client, world):
     """A clinician reading the same answers gets the engine's reasons, rule shorthand and all."""
-    today = timezone.localdate()
-    for days_ago, answer in ((90, "always"), (0, "sometimes")):
-        questionnaire_response_record(
-            user=world.users["nurse"],
-            patient=world.same_clinic_patient,
-            instrument="hit6",
-            answers=[answer] * 6,
-            date=today - timedelta(days=days_ago),
-        )
+    _hit6_78_then_60(world.users["nurse"], world.same_clinic_patient)
     client.force_login(world.users["clinician"])
     url = reverse("outcomes:patient_questionnaires", kwargs={"patient_id": world.same_clinic_patient.external_id})
     html = client.get(url).content.decode()
