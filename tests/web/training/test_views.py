@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
 from onaboard.web.accounts.models import Role
@@ -555,3 +556,13 @@ def test_trainees_and_other_clinics_cannot_change_or_cancel_a_session(client, wo
     assert client.get(edit).status_code == 404
     assert client.post(cancel).status_code == 404
     assert not LiveSession.objects.get(pk=session.pk).cancelled
+
+
+def test_the_pages_name_acute_classes_as_the_training_text_does():
+    """The translated labels of a case's diary rows say, in English, what the quiz and case text say
+    (training.wording.ACUTE_CLASS_NAMES), for every class: the two tables cannot drift apart."""
+    from onaboard.training.wording import ACUTE_CLASS_NAMES
+    from onaboard.web.training.views import ACUTE_CLASS_LABELS
+
+    with translation.override("en"):
+        assert {cls: str(label) for cls, label in ACUTE_CLASS_LABELS.items()} == dict(ACUTE_CLASS_NAMES)
