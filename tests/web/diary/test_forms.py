@@ -82,6 +82,20 @@ def test_the_form_gives_the_engine_contract_text():
     assert fields["intensity"] == "moderate"
 
 
+@pytest.mark.parametrize(("typed", "hours"), [("1,5", "1.5"), (" 2,25 ", "2.25"), ("1.5", "1.5"), ("1,5,0", "1,5,0")])
+def test_a_decimal_comma_is_read_as_the_decimal_mark(typed, hours):
+    """A phone set to a comma-decimal language types "1,5" for one and a half hours: it is 1.5 hours, never 15
+    (what a number input made of it); a comma anywhere else is left for the engine to refuse."""
+    assert _cleaned(headache_hours=typed, intensity="mild").engine_fields()["headache_hours"] == hours
+
+
+def test_the_exact_hours_box_is_text_so_the_browser_keeps_a_comma():
+    """The box is a text input with a decimal keypad: a number input drops the comma as it is typed."""
+    html = str(DiaryDayForm()["headache_hours"])
+    assert 'type="text"' in html
+    assert 'inputmode="decimal"' in html
+
+
 def test_a_tapped_hour_count_is_used_when_none_is_typed():
     """Without a typed number, the tapped hour button is the day's hours."""
     assert _cleaned(hours_quick="12").engine_fields()["headache_hours"] == "12"

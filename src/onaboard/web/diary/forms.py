@@ -143,6 +143,18 @@ def plain_problem(column: str, message: str) -> str:
     return message
 
 
+_DECIMAL_COMMA = re.compile(r"(\d+),(\d+)")
+
+
+def exact_hours(typed: str) -> str:
+    """The hours a patient typed, as the diary contract writes them: trimmed, and a comma between digits read as the
+    decimal mark ("1,5" is 1.5 hours, as a phone set to a comma-decimal language types it). Anything else is left
+    for the engine to judge (it names what is wrong)."""
+    text = typed.strip()
+    whole = _DECIMAL_COMMA.fullmatch(text)
+    return f"{whole.group(1)}.{whole.group(2)}" if whole else text
+
+
 def _hours_text(hours: Decimal) -> str:
     return format(hours.normalize(), "f")
 
@@ -165,8 +177,10 @@ class DiaryDayForm(forms.Form):
         label=_("Or type the exact hours"),
         required=False,
         max_length=8,
-        widget=forms.NumberInput(attrs={"min": 0, "max": 24, "step": "any", "inputmode": "decimal"}),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
+    """Text, not a number input: a browser's number input drops a decimal comma as the patient types it ("1,5"
+    became 15 hours); a comma between digits is read here as the decimal mark (``exact_hours``)."""
     intensity = forms.ChoiceField(
         label=_("Worst pain"),
         required=False,
@@ -228,7 +242,7 @@ class DiaryDayForm(forms.Form):
 
         return {
             "date": (data.get("date") or "").strip(),
-            "headache_hours": (data.get("headache_hours") or "").strip() or data.get("hours_quick") or "",
+            "headache_hours": exact_hours(data.get("headache_hours") or "") or data.get("hours_quick") or "",
             "intensity": data.get("intensity") or "",
             **{name: yes_no(name) for name, _label in FEATURES},
             "aura": yes_no("aura"),

@@ -7,7 +7,7 @@
   function hoursOf(form) {
     var exact = form.querySelector("input[name=headache_hours]");
     if (exact && exact.value.trim() !== "") {
-      var typed = Number(exact.value);
+      var typed = Number(exact.value.trim().replace(",", "."));  /* "1,5" is 1.5, as the server reads it */
       return Number.isNaN(typed) ? null : typed;
     }
     var quick = form.querySelector("input[name=hours_quick]:checked");
