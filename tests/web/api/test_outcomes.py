@@ -112,6 +112,21 @@ def test_a_questionnaire_in_the_future_is_refused(world, api_as, today):
     assert _submit(api_as("patient"), world.own_patient, body).status_code == 422
 
 
+def test_a_questionnaire_before_the_birth_date_is_refused_at_the_date(world, api_as):
+    """A date before the patient's birth date (a mistyped year) is 422 at ``date`` and nothing is saved; the birth
+    date itself is accepted."""
+    birth = world.own_patient.birth_date
+    refused = _submit(
+        api_as("patient"), world.own_patient, {"instrument": "hit6", "date": "1900-01-01", "answers": HIT6}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "date"
+    assert "before the patient's birth date" in refused.json()["detail"][0]["msg"]
+    assert not QuestionnaireResponse.objects.exists()
+    body = {"instrument": "hit6", "date": birth.isoformat(), "answers": HIT6}
+    assert _submit(api_as("patient"), world.own_patient, body).status_code == 201
+
+
 @pytest.mark.parametrize(("role", "target"), [("patient", "same_clinic_patient"), ("billing", "own_patient")])
 def test_no_one_else_submits(world, api_as, today, role, target):
     """Another patient's record, or a role that keeps no diary, is 404 and nothing is saved."""

@@ -12,7 +12,7 @@ from onaboard.clinical import hit6_change
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.outcomes import forms
 from onaboard.web.outcomes.models import QuestionnaireResponse
-from onaboard.web.outcomes.services import questionnaire_response_record
+from onaboard.web.outcomes.services import QuestionnaireDateError, questionnaire_response_record
 from onaboard.web.outcomes.views import change_for_patient
 
 
@@ -97,6 +97,27 @@ def test_a_questionnaire_dated_after_today_is_refused(patient_client):
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = patient_client.post(reverse("outcomes:midas"), _midas_post(date=tomorrow))
     assert str(forms.NOT_AFTER_TODAY) in response.content.decode()
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_a_questionnaire_dated_before_the_birth_date_is_refused_in_plain_words(patient_client, world):
+    """A date before the patient's birth date (a mistyped year) is refused next to the date, as the diary refuses a
+    day before it, and nothing is saved."""
+    response = patient_client.post(reverse("outcomes:midas"), _midas_post(date="1900-01-01"))
+    assert "is before the birth date on the record" in response.content.decode()
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_the_service_refuses_answers_dated_before_the_birth_date(world):
+    """Every path (forms, API, imports) meets the rule in the service: nothing is saved."""
+    with pytest.raises(QuestionnaireDateError, match="before the patient's birth date"):
+        questionnaire_response_record(
+            user=world.users["patient"],
+            patient=world.own_patient,
+            instrument="hit6",
+            answers=["always"] * 6,
+            date=world.own_patient.birth_date - timedelta(days=1),
+        )
     assert not QuestionnaireResponse.objects.exists()
 
 

@@ -22,7 +22,13 @@ from onaboard.web.injections.selectors import recorded_sessions
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.schemas import OutcomesOut, QuestionnaireIn, QuestionnaireOut
 from onaboard.web.outcomes.selectors import engine_reason, questionnaire_history
-from onaboard.web.outcomes.services import MIDAS_KEYS, QuestionnaireInvalidError, questionnaire_response_record
+from onaboard.web.outcomes.services import (
+    BEFORE_BIRTH,
+    MIDAS_KEYS,
+    QuestionnaireInvalidError,
+    answered_before_birth,
+    questionnaire_response_record,
+)
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.api import PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller, problems
 
@@ -92,6 +98,9 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
     today = timezone.localdate()
     if payload.date > today:
         return problems([("date", gettext(DATE_IN_FUTURE).format(today=today.isoformat()))])
+    if answered_before_birth(patient, payload.date):
+        birth = patient.birth_date.isoformat()
+        return problems([("date", gettext(BEFORE_BIRTH).format(date=payload.date.isoformat(), birth=birth))])
     midas = payload.instrument == "midas"
     if midas != isinstance(payload.answers, dict):
         return problems([("answers", gettext(MIDAS_ANSWERS_SHAPE) if midas else gettext(HIT6_ANSWERS_SHAPE))])

@@ -12,12 +12,13 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer
 from onaboard.clinical import prom as engine_prom
-from onaboard.web.diary.forms import engine_message_parts
+from onaboard.web.diary.forms import DAY_BEFORE_BIRTH_PLAIN, engine_message_parts
 from onaboard.web.outcomes.models import QuestionnaireResponse
 
 HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
@@ -98,15 +99,21 @@ class _QuestionnaireForm(forms.Form):
         error_messages={"required": ENTER_DATE, "invalid": DATE_NOT_A_DATE},
     )
 
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, birth: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        self.birth = birth
         self.fields["date"].widget.attrs["max"] = today.isoformat()
 
     def clean_date(self) -> date:
         value: date = self.cleaned_data["date"]
         if value > self.today:
             raise forms.ValidationError(NOT_AFTER_TODAY)
+        if self.birth is not None and value < self.birth:  # the service's rule (answered_before_birth), in plain words
+            raise forms.ValidationError(
+                DAY_BEFORE_BIRTH_PLAIN
+                % {"day": date_format(value, "l j F Y"), "birth": date_format(self.birth, "l j F Y")}
+            )
         return value
 
     def field_for_problem(self, message: str) -> tuple[str | None, str]:

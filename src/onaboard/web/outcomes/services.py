@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import PromError, hit6_score, midas_score
 from onaboard.web.audit.models import Action
@@ -16,6 +17,19 @@ from onaboard.web.patients.models import Patient
 
 MIDAS_KEYS: tuple[str, ...] = ("q1", "q2", "q3", "q4", "q5", "a", "b")
 """MIDAS answers by key: Q1-Q5 (days, scored) and A (headache days) and B (average pain 0-10), not scored."""
+
+
+BEFORE_BIRTH = gettext_noop("date {date} is before the patient's birth date ({birth}); check the year")
+"""Answers dated before the birth date (a mistyped year) are refused, as a diary day or a session is."""
+
+
+class QuestionnaireDateError(ValueError):
+    """The answers' date was refused (``BEFORE_BIRTH``); nothing is saved."""
+
+
+def answered_before_birth(patient: Patient, day: date) -> bool:
+    """Whether ``day`` comes before the patient's birth date (none known: never)."""
+    return patient.birth_date is not None and day < patient.birth_date
 
 
 class QuestionnaireInvalidError(ValueError):
@@ -50,9 +64,14 @@ def questionnaire_response_record(
 
     HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
-    ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them; nothing is saved then.
+    ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them, ``QuestionnaireDateError`` for a
+    date before the birth date; nothing is saved then.
     """
     instrument = Instrument(instrument)
+    if answered_before_birth(patient, date):
+        raise QuestionnaireDateError(
+            gettext(BEFORE_BIRTH).format(date=date.isoformat(), birth=patient.birth_date.isoformat())
+        )
     try:
         stored, total, category = _scored(instrument, answers)
     except PromError as refused:
