@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -59,3 +61,27 @@ def test_a_patient_enters_todays_diary_on_a_phone(browsing: Browsing, world: Wor
         page.get_by_role("link", name="My diary and chart").tap()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     browsing.shot(page, "my-diary")
+
+
+def test_changing_the_day_asks_before_unsaved_answers_are_replaced(browsing: Browsing, world: World) -> None:
+    """With answers filled in, picking another day asks first: declining keeps the answers and the day; accepting
+    shows the other day, whose date is then in the address (a reload stays on it)."""
+    page = browsing.open("phone")
+    browsing.sign_in(page, "patient")
+    tap_choice(page, "radio", "4")
+    page.get_by_label("Notes (optional)").fill("typed, not saved")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    day = page.locator("#diary-form input[name=date]")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    day.fill(yesterday.isoformat())
+    expect(day).to_have_value(timezone.localdate().isoformat())
+    expect(page.get_by_label("Notes (optional)")).to_have_value("typed, not saved")
+    expect(page.get_by_role("radio", name="4", exact=True)).to_be_checked()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    day.fill(yesterday.isoformat())
+    expect(page).to_have_url(re.compile(rf"date={yesterday.isoformat()}"))
+    expect(page.get_by_label("Notes (optional)")).to_have_value("")
+    page.reload()
+    expect(page.locator("#diary-form input[name=date]")).to_have_value(yesterday.isoformat())

@@ -33,6 +33,27 @@
     update(form);
   });
 
+  /* Answers changed since the day was shown: changing the day then asks before they are replaced by the other
+     day's (the day picker loads that day's page in place). */
+  var dirty = false;
+  document.addEventListener("input", function (event) {
+    if (event.target.closest("#diary-form") && event.target.name !== "date") { dirty = true; }
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.closest("#diary-form") && event.target.name !== "date") { dirty = true; }
+  });
+  document.addEventListener("htmx:confirm", function (event) {
+    var picker = event.detail.elt;
+    if (!picker || picker.name !== "date" || !picker.closest("#diary-form") || !dirty) { return; }
+    event.preventDefault();
+    if (window.confirm(picker.getAttribute("data-unsaved") || "")) {
+      event.detail.issueRequest(true);
+    } else {
+      picker.value = picker.defaultValue;  /* the day shown stays the day chosen */
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () { dirty = false; });
+
   document.addEventListener("input", function (event) {
     var form = event.target.closest("#diary-form");
     if (!form || event.target.name !== "headache_hours") { return; }
