@@ -1,8 +1,10 @@
-"""Side-effect rules the injections API shares with the report form (onaboard/web/injections/api.py); the API's
-other operations are tested in tests/web/api/test_injections.py."""
+"""Side-effect rules the injections API shares with the report form, and its answers for stale bookings, booking
+dates and cancelling (onaboard/web/injections/api.py); the API's other operations are tested in
+tests/web/api/test_injections.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,7 +13,8 @@ from django.utils import timezone
 
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.injections import services
-from onaboard.web.injections.models import SideEffect
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
+from tests.web.injections.conftest import fixed_entries, record
 
 
 @pytest.fixture
@@ -47,3 +50,79 @@ def test_an_allergic_reaction_is_urgent(world, patient_api):
     response = _report(patient_api, world, kind="hypersensitivity")
     assert response.status_code == 201
     assert response.json()["urgent"] is True
+
+
+def test_an_onset_before_birth_is_422_at_the_onset(world, patient_api):
+    """A side effect starting on 1900-01-01, before the patient's birth, is 422 at ``onset`` and not stored."""
+    response = _report(patient_api, world, kind="neck_pain", onset="1900-01-01")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "onset"]
+    assert "is before the birth date on the record" in response.json()["detail"][0]["msg"]
+    assert not SideEffect.objects.exists()
+
+
+@pytest.fixture
+def nurse_api(world) -> Client:
+    """A client sending the nurse's bearer token."""
+    _token, raw = ApiToken.issue(world.users["nurse"], "booking tests")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def _booking(world, *, days_ago: int = 30) -> InjectionSession:
+    today = timezone.localdate()
+    record(user=world.users["nurse"], patient=world.own_patient, date=today - dt.timedelta(days=days_ago), today=today)
+    return InjectionSession.objects.get(patient=world.own_patient, status=SessionStatus.BOOKED)
+
+
+def test_recording_a_booking_recorded_meanwhile_is_409_whatever_the_date(world, nurse_api):
+    """``booking_id`` of a recorded booking with a stale version and an earlier date is 409; nothing is created."""
+    today = timezone.localdate()
+    booking = _booking(world, days_ago=90)
+    InjectionSession.objects.filter(pk=booking.pk).update(date=today)
+    body = {
+        "date": today.isoformat(),
+        "sites": [{"muscle": e.muscle, "side": e.side, "units": e.units} for e in fixed_entries()],
+        "product_lot": "C1234AB",
+        "product_expiry": (today + dt.timedelta(days=300)).isoformat(),
+        "booking_id": str(booking.external_id),
+        "version": 1,
+    }
+    url = f"/api/patients/{world.own_patient.external_id}/sessions"
+    assert nurse_api.post(url, json.dumps(body), content_type="application/json").status_code == 201
+    count = InjectionSession.objects.count()
+    stale = {**body, "date": (today - dt.timedelta(days=1)).isoformat(), "override_reason": "travel"}
+    response = nurse_api.post(url, json.dumps(stale), content_type="application/json")
+    assert response.status_code == 409
+    assert response.json() == {"detail": services.BOOKING_TAKEN}
+    assert InjectionSession.objects.count() == count
+
+
+def _move(client: Client, booking: InjectionSession, day: str):
+    url = f"/api/sessions/{booking.external_id}/booking"
+    return client.put(url, json.dumps({"date": day, "version": booking.version}), content_type="application/json")
+
+
+def test_a_booking_years_ahead_is_422_and_one_within_12_weeks_warns(world, nurse_api):
+    """9999-12-31 is 422 at ``date``; tomorrow (31 days after the last session) is saved with one warning."""
+    booking = _booking(world)
+    far = _move(nurse_api, booking, "9999-12-31")
+    assert far.status_code == 422
+    assert far.json()["detail"][0]["loc"] == ["body", "date"]
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    near = _move(nurse_api, booking, tomorrow.isoformat())
+    assert near.status_code == 200
+    assert near.json()["warnings"] == list(services.booking_warnings(patient=world.own_patient, date=tomorrow))
+    assert len(near.json()["warnings"]) == 1
+
+
+def test_cancelling_a_booking_and_again_is_409(world, nurse_api):
+    """A stale version is 409; the current one cancels the booking; cancelling it again is 409."""
+    booking = _booking(world)
+    url = f"/api/sessions/{booking.external_id}/cancel"
+    stale = nurse_api.post(url, json.dumps({"version": 9}), content_type="application/json")
+    assert stale.status_code == 409
+    done = nurse_api.post(url, json.dumps({"version": 1}), content_type="application/json")
+    assert done.status_code == 200
+    assert done.json()["status"] == "cancelled"
+    again = nurse_api.post(url, json.dumps({"version": 2}), content_type="application/json")
+    assert again.status_code == 409

@@ -227,7 +227,7 @@ def test_a_stale_version_is_refused(nurse, patient):
     )
     with pytest.raises(services.SessionConflictError) as conflict:
         record(user=nurse, patient=patient, date=DAY, booking=booking, expected_version=1)
-    assert conflict.value.messages == (services.SESSION_CHANGED,)
+    assert conflict.value.messages == (services.BOOKING_TAKEN,)
     booking.refresh_from_db()
     assert (booking.status, booking.version, booking.sites.count()) == (SessionStatus.BOOKED, 2, 0)
 
@@ -426,3 +426,104 @@ def test_a_review_without_the_clinicians_grade_is_refused(patient, world):
     reported.refresh_from_db()
     assert (reported.clinician_grade, reported.reviewed_by) == ("", None)
     assert not AuditEvent.objects.filter(object_type="side_effect", action=Action.UPDATE).exists()
+
+
+# --- A booking recorded or moved meanwhile, booking limits and warnings, cancelling ---------------------------------
+
+
+def test_a_booking_recorded_meanwhile_refuses_an_earlier_dated_recording(nurse, patient, world):
+    """A second recording against a booking already recorded, dated a day earlier with a reason to override, is
+    refused with ``BOOKING_TAKEN`` (the "earlier session entered late" path included) and writes nothing."""
+    booking = InjectionSession.objects.create(patient=patient, date=TODAY, status=SessionStatus.BOOKED)
+    record(user=nurse, patient=patient, date=TODAY, booking=booking, expected_version=1)
+    before = (InjectionSession.objects.count(), InjectionSiteRecord.objects.count())
+    with pytest.raises(services.SessionConflictError) as conflict:
+        record(
+            user=world.users["clinician"],
+            patient=patient,
+            date=TODAY - dt.timedelta(days=1),
+            booking=booking,
+            expected_version=1,
+            override_reason="patient travels",
+        )
+    assert conflict.value.messages == (services.BOOKING_TAKEN,)
+    assert (InjectionSession.objects.count(), InjectionSiteRecord.objects.count()) == before
+
+
+def test_a_booking_moved_meanwhile_refuses_an_earlier_dated_recording(nurse, patient):
+    """A booking at version 2 refuses a recording from version 1 also when it is dated before the last session."""
+    record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=20))
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    services.injection_session_book(
+        user=nurse, session=booking, date=booking.date + dt.timedelta(days=1), expected_version=1, today=TODAY
+    )
+    with pytest.raises(services.SessionConflictError) as conflict:
+        record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=200), booking=booking, expected_version=1)
+    assert conflict.value.messages == (services.BOOKING_TAKEN,)
+    assert InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED).count() == 1
+
+
+def test_a_booking_more_than_two_years_ahead_is_refused(nurse, patient):
+    """9999-12-31 is refused at the date as implausible; two years after today exactly is allowed."""
+    booking = InjectionSession.objects.create(patient=patient, date=TODAY, status=SessionStatus.BOOKED)
+    far = dt.date(9999, 12, 31)
+    limit = services.booking_horizon(TODAY)
+    assert limit == dt.date(2028, 6, 1)
+    with pytest.raises(services.SessionRefusedError) as refused:
+        services.injection_session_book(user=nurse, session=booking, date=far, expected_version=1, today=TODAY)
+    assert refused.value.problems == (("date", services.BOOKING_TOO_FAR.format(date=far, years=2, limit=limit)),)
+    moved = services.injection_session_book(user=nurse, session=booking, date=limit, expected_version=1, today=TODAY)
+    assert moved.date == limit
+
+
+def test_the_booking_horizon_of_29_february_is_28_february(nurse, patient):
+    """Two years after 29 February is 28 February (no such day in the later year)."""
+    assert services.booking_horizon(dt.date(2028, 2, 29)) == dt.date(2030, 2, 28)
+
+
+def test_a_booking_within_12_weeks_of_the_last_session_is_warned_about(nurse, patient):
+    """A booking 30 days after the last session is allowed, with a warning naming the earliest due date; one 84
+    days after it has none."""
+    last = record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=10))
+    soon = TODAY + dt.timedelta(days=20)
+    earliest = last.date + dt.timedelta(days=84)
+    assert services.booking_warnings(patient=patient, date=soon) == (
+        services.BOOKING_BEFORE_DUE.format(date=soon, days=30, last=last.date, earliest=earliest),
+    )
+    assert services.booking_warnings(patient=patient, date=earliest) == ()
+
+
+def test_a_booking_is_cancelled_and_audited(nurse, patient):
+    """Cancelling a booking sets it cancelled, bumps its version and audits the date it was booked for."""
+    booking = InjectionSession.objects.create(patient=patient, date=TODAY, status=SessionStatus.BOOKED)
+    cancelled = services.injection_session_cancel(user=nurse, session=booking, expected_version=1)
+    assert (cancelled.status, cancelled.version) == (SessionStatus.CANCELLED, 2)
+    event = AuditEvent.objects.get(object_id=str(booking.external_id), action=Action.UPDATE)
+    assert event.detail == f"booking of {TODAY} cancelled"
+
+
+def test_only_a_current_booking_is_cancelled(nurse, patient):
+    """A recorded session, and a booking changed since its version was read, are refused as conflicts."""
+    session = record(user=nurse, patient=patient, date=DAY)
+    with pytest.raises(services.SessionConflictError) as conflict:
+        services.injection_session_cancel(user=nurse, session=session, expected_version=None)
+    assert conflict.value.messages == (services.CANCEL_NOT_OPEN.format(status="recorded"),)
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    with pytest.raises(services.SessionConflictError) as stale:
+        services.injection_session_cancel(user=nurse, session=booking, expected_version=7)
+    assert stale.value.messages == (services.SESSION_CHANGED,)
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.BOOKED
+
+
+def test_a_side_effect_before_the_birth_date_is_refused(nurse, patient):
+    """An onset before the patient's birth is refused at the onset in the diary's words, and nothing is saved."""
+    with pytest.raises(services.SideEffectRefusedError) as refused:
+        services.side_effect_report(
+            user=nurse, patient=patient, kind="neck_pain", onset=dt.date(1900, 1, 1), severity="mild", today=TODAY
+        )
+    birth = patient.birth_date.strftime("%A %-d %B %Y")
+    assert refused.value.problems == (
+        ("onset", f"Monday 1 January 1900 is before the birth date on the record ({birth}): check the year."),
+    )
+    assert not SideEffect.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -122,7 +123,7 @@ def test_recording_a_booking_checks_its_version(client, world, patient):
     url = reverse("injections:session_record", args=[booking.external_id])
     assert 'name="version" value="2"' in client.get(url).content.decode()
     response = client.post(url, {**screen_data(), "version": "1"})
-    assert services.SESSION_CHANGED in response.content.decode()
+    assert html.escape(services.BOOKING_TAKEN) in response.content.decode()
     booking.refresh_from_db()
     assert booking.status == SessionStatus.BOOKED
     response = client.post(url, {**screen_data(), "version": "2"})
@@ -539,3 +540,136 @@ def test_the_review_of_an_allergic_reaction_says_what_the_label_asks(client, wor
     html = client.get(reverse("injections:side_effect_review", args=[effect.external_id])).content.decode()
     assert "possible hypersensitivity reaction (BOTOX Warnings and Precautions)" in html
     assert "distant spread" not in html
+
+
+# --- A stale booking screen, the message after recording, moving and cancelling a booking --------------------------
+
+
+def test_a_stale_booking_screen_records_nothing_whatever_its_date(client, world, patient):
+    """A second tab on a booking recorded meanwhile, sent with an earlier date and an override reason, writes nothing
+    and says the booking was recorded by someone else instead of showing checks that passed."""
+    nurse = login(client, world, "nurse")
+    record(user=nurse, patient=patient, date=today() - dt.timedelta(days=90), today=today())
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    booking.date = today()
+    booking.save()
+    url = reverse("injections:session_record", args=[booking.external_id])
+    assert client.post(url, {**screen_data(), "version": "1"}).status_code == 302
+    before = InjectionSession.objects.filter(patient=patient).count()
+    stale = screen_data(day=today() - dt.timedelta(days=1), override="the patient travels tomorrow")
+    response = client.post(url, {**stale, "version": "1"}, follow=True)
+    assert html.escape(services.BOOKING_TAKEN) in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("injections:session_detail", args=[booking.external_id])
+    assert InjectionSession.objects.filter(patient=patient).count() == before
+    assert not InjectionSession.objects.filter(patient=patient, date=today() - dt.timedelta(days=1)).exists()
+
+
+def test_an_earlier_session_entered_late_does_not_claim_the_booking_is_12_weeks_later(client, world, patient):
+    """After an earlier session entered late, the message names the open booking as it stays, not "12 weeks
+    later"."""
+    nurse = login(client, world, "nurse")
+    record(user=nurse, patient=patient, date=today() - dt.timedelta(days=100), today=today())
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    response = client.post(new_url(patient), screen_data(day=today() - dt.timedelta(days=200)), follow=True)
+    page = response.content.decode()
+    assert "Session recorded. The next session stays booked for " + booking.date.isoformat() in page
+    assert "12 weeks later" not in page
+
+
+def test_recording_on_the_day_says_12_weeks_later(client, world, patient):
+    """Recorded on the day, the new booking is 84 days later and the message says "12 weeks later"."""
+    login(client, world, "nurse")
+    response = client.post(new_url(patient), screen_data(), follow=True)
+    due = (today() + dt.timedelta(days=84)).isoformat()
+    assert f"Session recorded. Next session booked for {due} (12 weeks later)." in response.content.decode()
+
+
+def _booking(patient, nurse, *, days_ago=30):
+    record(user=nurse, patient=patient, date=today() - dt.timedelta(days=days_ago), today=today())
+    return InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+
+
+def test_moving_a_booking_within_12_weeks_is_saved_with_a_warning(client, world, patient):
+    """A booking moved to tomorrow, 31 days after the last session, is saved and a warning names the earliest due
+    date."""
+    nurse = login(client, world, "nurse")
+    booking = _booking(patient, nurse)
+    tomorrow = today() + dt.timedelta(days=1)
+    url = reverse("injections:session_book", args=[booking.external_id])
+    response = client.post(url, {"date": tomorrow.isoformat(), "version": "1"}, follow=True)
+    booking.refresh_from_db()
+    assert booking.date == tomorrow
+    earliest = (today() + dt.timedelta(days=54)).isoformat()
+    assert f"the earliest due date is {earliest}" in response.content.decode()
+
+
+def test_moving_a_booking_years_ahead_is_refused_on_the_field(client, world, patient):
+    """9999-12-31 is refused at the date field as implausible, and the booking keeps its date."""
+    nurse = login(client, world, "nurse")
+    booking = _booking(patient, nurse)
+    url = reverse("injections:session_book", args=[booking.external_id])
+    response = client.post(url, {"date": "9999-12-31", "version": "1"})
+    limit = services.booking_horizon(today())
+    message = services.BOOKING_TOO_FAR.format(date="9999-12-31", years=2, limit=limit)
+    assert re.search(r'<ul class="errorlist"[^>]*><li>' + re.escape(html.escape(message)), response.content.decode())
+    old = booking.date
+    booking.refresh_from_db()
+    assert booking.date == old
+
+
+def test_the_booking_page_goes_back_without_saying_cancel(client, world, patient):
+    """The booking page's way out says it keeps the booking; the booked session's page offers to cancel it."""
+    nurse = login(client, world, "nurse")
+    booking = _booking(patient, nurse)
+    page = client.get(reverse("injections:session_book", args=[booking.external_id])).content.decode()
+    assert "Back, keeping the booking" in page
+    assert ">Cancel<" not in page
+    detail = client.get(reverse("injections:session_detail", args=[booking.external_id])).content.decode()
+    assert reverse("injections:session_cancel", args=[booking.external_id]) in detail
+
+
+@pytest.mark.parametrize("role", STAFF_WHO_RECORD)
+def test_staff_cancel_a_booking_after_confirming_its_date(client, world, patient, role):
+    """The confirmation names the date; the POST cancels the booking, audited, and the page says so."""
+    booking = _booking(patient, world.users["nurse"])
+    login(client, world, role)
+    url = reverse("injections:session_cancel", args=[booking.external_id])
+    assert f"Cancel the booking for {booking.date.isoformat()}" in client.get(url).content.decode()
+    response = client.post(url, {"version": "1"}, follow=True)
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.CANCELLED
+    assert f"The booking for {booking.date.isoformat()} is cancelled." in response.content.decode()
+    assert AuditEvent.objects.filter(object_id=str(booking.external_id), detail__contains="cancelled").exists()
+
+
+def test_a_stale_cancel_is_refused(client, world, patient):
+    """A booking moved since the confirmation page was shown (version 2) is not cancelled from version 1."""
+    nurse = login(client, world, "nurse")
+    booking = _booking(patient, nurse, days_ago=90)
+    services.injection_session_book(
+        user=nurse, session=booking, date=booking.date + dt.timedelta(days=1), expected_version=1
+    )
+    response = client.post(reverse("injections:session_cancel", args=[booking.external_id]), {"version": "1"})
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.BOOKED
+
+
+@pytest.mark.parametrize("role", CANNOT_RECORD)
+def test_others_cannot_cancel_a_booking(client, world, patient, role):
+    """Billing staff, patients, trainees and administrators cannot cancel a booking."""
+    booking = _booking(patient, world.users["nurse"])
+    login(client, world, role)
+    response = client.post(reverse("injections:session_cancel", args=[booking.external_id]), {"version": "1"})
+    assert response.status_code in (403, 404)
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.BOOKED
+
+
+def test_a_side_effect_before_birth_is_refused_on_the_start_date(client, world, patient):
+    """A side effect starting on 1900-01-01, before the patient's birth, is refused at the start date; none saved."""
+    login(client, world, "patient")
+    data = {"kind": "neck_pain", "onset": "1900-01-01", "severity": "mild", "description": ""}
+    response = client.post(reverse("injections:report_side_effect"), data)
+    assert "is before the birth date on the record" in response.content.decode()
+    assert not SideEffect.objects.exists()

@@ -1,5 +1,5 @@
-"""Injection API operations: the PREEMPT plan, sessions (list, detail, record, move a booking) and side effects
-(list, detail, report, review).
+"""Injection API operations: the PREEMPT plan, sessions (list, detail, record, move or cancel a booking) and side
+effects (list, detail, report, review).
 
 Recording goes through ``injections.services.injection_session_record``, the same service as the session screen,
 so the plan, the 12-week interval, the cumulative dose, the safety screen and the dose per site are checked the same
@@ -24,6 +24,8 @@ from onaboard.web.injections import selectors, services
 from onaboard.web.injections.models import InjectionSession, SideEffect
 from onaboard.web.injections.schemas import (
     BookingIn,
+    BookingOut,
+    CancelIn,
     InjectionSessionIn,
     InjectionSessionOut,
     PlanOut,
@@ -184,8 +186,8 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
     the next one 12 weeks later (on today when that day has passed). Refused with 422 listing every problem: the
     plan against PREEMPT, an expired product, a date after today, and any failed check (12-week interval,
     cumulative dose, contraindication) without ``override_reason``, with the engine's reasons under
-    ``checks.<code>``. 409 when the session was already recorded or the booking changed since ``version`` was
-    read."""
+    ``checks.<code>``. 409 when the session was already recorded, or ``booking_id`` names a booking recorded or
+    cancelled meanwhile, or one whose version is not ``version`` (whatever the date: nothing is written)."""
     user = caller(request)
     patient = api_patient(request, patient_id, Capability.RECORD_SESSION)
     booking = None
@@ -220,11 +222,14 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
 
 @router.put(
     "/sessions/{session_id}/booking",
-    response={200: InjectionSessionOut, **WRITE_CONFLICT_ERRORS},
+    response={200: BookingOut, **WRITE_CONFLICT_ERRORS},
     summary="Move a booked session to another date",
 )
 def session_book(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
-    """Today or later; 409 when the booking changed since ``version`` was read or is no longer a booking."""
+    """Today or later, and at most two years after today (422 at ``date`` otherwise: a later date is a typing slip);
+    409 when the booking changed since ``version`` was read or is no longer a booking. A date less than 12 weeks
+    after the last recorded session is saved, with a ``warnings`` entry naming the earliest due date (recording on
+    it will need an override reason)."""
     user = caller(request)
     session = selectors.session_for(user, session_id, need=Capability.RECORD_SESSION)
     try:
@@ -235,7 +240,26 @@ def session_book(request: HttpRequest, session_id: UUID, payload: BookingIn) -> 
         return Status(409, {"detail": error.messages[0]})
     except services.SessionRefusedError as error:
         return _refused(error)
-    return _session_out(moved, clinical=True)
+    warnings = services.booking_warnings(patient=moved.patient, date=moved.date)
+    return {**_session_out(moved, clinical=True), "warnings": list(warnings)}
+
+
+@router.post(
+    "/sessions/{session_id}/cancel",
+    response={200: InjectionSessionOut, **WRITE_CONFLICT_ERRORS},
+    summary="Cancel a booked session",
+)
+def session_cancel(request: HttpRequest, session_id: UUID, payload: CancelIn) -> Any:
+    """The booking's status becomes ``cancelled`` (the row is kept; the calendar feed shows the event cancelled);
+    audited. 409 when it is not a booking any more (recorded or already cancelled) or changed since ``version`` was
+    read."""
+    user = caller(request)
+    session = selectors.session_for(user, session_id, need=Capability.RECORD_SESSION)
+    try:
+        cancelled = services.injection_session_cancel(user=user, session=session, expected_version=payload.version)
+    except services.SessionConflictError as error:
+        return Status(409, {"detail": error.messages[0]})
+    return _session_out(cancelled, clinical=True)
 
 
 # --- Side effects -------------------------------------------------------------------------------------------------
@@ -280,7 +304,8 @@ def side_effect_detail(request: HttpRequest, side_effect_id: UUID) -> Any:
 def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffectIn) -> Any:
     """A patient reports their own; clinic staff may report on a patient's behalf. It is attributed to the latest
     recorded session on or before its onset, for a clinician to confirm. A kind of ``other`` needs a ``description``
-    (422 at that field without one). ``urgent`` in the answer means an allergic reaction or possible distant spread
+    (422 at that field without one); an ``onset`` after today or before the patient's birth date is refused with 422
+    at ``onset``. ``urgent`` in the answer means an allergic reaction or possible distant spread
     of toxin effect: the patient should seek care now."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     try:

@@ -181,6 +181,13 @@ class BookingForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class CancelBookingForm(forms.Form):
+    """The confirmation to cancel a booking: only the version the page showed, so a booking moved meanwhile is not
+    cancelled unseen."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class SideEffectReportForm(forms.Form):
     """The patient's report: what, since when, how bad, and anything else in their words."""
 

@@ -109,6 +109,10 @@ class BookingIn(Schema):
     version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
 
 
+class CancelIn(Schema):
+    version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
+
+
 class InjectionSessionOut(Schema):
     """A booked or recorded session. Clinical fields are null for callers who see billing data only."""
 
@@ -129,6 +133,17 @@ class InjectionSessionOut(Schema):
     overridden_checks: list[str] | None
     check_reasons: list[str] | None = Field(..., description="The engine's checks as the recorder saw them.")
     complications: str | None
+
+
+class BookingOut(InjectionSessionOut):
+    """A moved booking, with what staff should know about its new date."""
+
+    warnings: list[str] = Field(
+        ...,
+        description="Said about a date that is allowed but needs attention: less than 12 weeks (84 days) after the "
+        "last recorded session, naming the earliest due date (recording then needs an override reason). Empty "
+        "otherwise.",
+    )
 
 
 class SideEffectIn(Schema):

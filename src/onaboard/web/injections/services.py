@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import ScheduleError, interval_check
@@ -56,8 +57,30 @@ SESSION_DATE_TAKEN = gettext_noop("The patient already has another session on {d
 OVERRIDE_NEEDED = gettext_noop(
     "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
 )
+BOOKING_TAKEN = gettext_noop(
+    "This booking was recorded (or changed) by someone else while this screen was open. Nothing was saved: open the "
+    "patient's page to see the sessions as they are now."
+)
+"""Recording against a booking that is no longer booked, or whose version is not the one the screen was built from
+(every path: the session screen, ``session_new`` and the API's ``booking_id``)."""
 BOOKING_NOT_OPEN = gettext_noop("Only a booked session can be moved; this one is {status}.")
 BOOKING_IN_PAST = gettext_noop("A booking must be today or later ({date} is before {today}).")
+BOOKING_TOO_FAR = gettext_noop(
+    "{date} is more than {years} years from today: a booking must be on or before {limit}. Check the year."
+)
+BOOKING_BEFORE_DUE = gettext_noop(
+    "{date} is only {days} days after the last session ({last}): the earliest due date is {earliest} (12 weeks). "
+    "The booking is saved, but recording the session on that day will need a reason to override the 12-week "
+    "interval."
+)
+CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
+ONSET_BEFORE_BIRTH = gettext_noop("%(day)s is before the birth date on the record (%(birth)s): check the year.")
+"""The diary's wording for a day before the birth date (``diary.forms.DAY_BEFORE_BIRTH_PLAIN``, the same msgid), for
+a side effect's start date."""
+
+BOOKING_HORIZON_YEARS = 2
+"""The furthest a booking may be moved: two years after today. Sessions recur every 12 weeks, so a later date is a
+typing slip (a wrong year, 9999-12-31), not a plan; a clinic convention, not a label rule."""
 ONSET_IN_FUTURE = gettext_noop("The start date cannot be after today ({today}).")
 SESSION_NOT_THE_PATIENTS = gettext_noop("That session is not one of this patient's recorded sessions.")
 REVIEW_CHANGED = gettext_noop(
@@ -141,11 +164,18 @@ def _session_to_record(
 ) -> InjectionSession | None:
     """The booked session this recording fulfils (locked), or None when a new row is needed.
 
-    A session dated before the latest recorded one is an earlier session entered afterwards: it fulfils no open
-    booking (the next session's, with the day agreed with the patient), only one booked on its own day. Refuses
-    when a session on ``date`` is already recorded, when the booking was recorded by someone else, and when the
-    booking's version is not the one the screen was built from.
+    A ``booking`` that is no longer booked (recorded or cancelled by someone else) or whose version is not
+    ``expected_version`` (moved since the screen was built) refuses the recording with ``BOOKING_TAKEN`` first, on
+    every path, also for a session dated earlier. A session dated before the latest recorded one is an earlier
+    session entered afterwards: it fulfils no open booking (the next session's, with the day agreed with the
+    patient), only one booked on its own day. Refuses when a session on ``date`` is already recorded.
     """
+    locked: InjectionSession | None = None
+    if booking is not None:
+        locked = InjectionSession.objects.select_for_update().filter(pk=booking.pk, patient=patient).first()
+        stale = expected_version is not None and locked is not None and locked.version != expected_version
+        if locked is None or locked.status != SessionStatus.BOOKED or stale:
+            raise SessionConflictError(gettext(BOOKING_TAKEN))
     on_day = (
         InjectionSession.objects.select_for_update()
         .filter(patient=patient, date=date)
@@ -156,19 +186,17 @@ def _session_to_record(
         raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date))
     if recorded_sessions(patient).filter(date__gt=date).exists():
         return on_day  # an earlier session entered late: the open booking stays for the next one
-    if booking is not None:
-        target = InjectionSession.objects.select_for_update().filter(pk=booking.pk, patient=patient).first()
-        if target is None or target.status != SessionStatus.BOOKED:
-            raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=target.date if target else date))
+    if locked is not None:
+        target = locked
         if on_day is not None and on_day.pk != target.pk:
             raise SessionConflictError(gettext(SESSION_DATE_TAKEN).format(date=date))
-    else:
-        target = on_day or (
-            InjectionSession.objects.select_for_update()
-            .filter(patient=patient, status=SessionStatus.BOOKED)
-            .order_by("date")
-            .first()
-        )
+        return target
+    target = on_day or (
+        InjectionSession.objects.select_for_update()
+        .filter(patient=patient, status=SessionStatus.BOOKED)
+        .order_by("date")
+        .first()
+    )
     if target is not None and expected_version is not None and target.version != expected_version:
         raise SessionConflictError(gettext(SESSION_CHANGED))
     return target
@@ -329,20 +357,53 @@ def injection_session_record(
 # --- Booking ------------------------------------------------------------------------------------------------------
 
 
+def booking_horizon(today: dt.date) -> dt.date:
+    """The last day a booking may be on: ``BOOKING_HORIZON_YEARS`` after ``today`` (29 February to 28 February)."""
+    year = today.year + BOOKING_HORIZON_YEARS
+    try:
+        return today.replace(year=year)
+    except ValueError:
+        return today.replace(year=year, day=28)
+
+
+def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
+    """What staff should know about a booking on ``date`` that is still allowed: ``BOOKING_BEFORE_DUE`` when it is
+    less than 12 weeks (84 days, the engine's ``interval_check``) after the patient's last recorded session. The
+    clinician may keep such a date; recording on it will ask for an override reason."""
+    last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()
+    if last is None:
+        return ()
+    try:
+        check = interval_check(last.date, date)
+    except ScheduleError:
+        return ()
+    if check.allowed:
+        return ()
+    message = gettext(BOOKING_BEFORE_DUE).format(
+        date=date, days=check.days_since_previous, last=last.date, earliest=check.earliest_allowed
+    )
+    return (message,)
+
+
 def injection_session_book(
     *, user: Any, session: InjectionSession, date: dt.date, expected_version: int | None, today: dt.date | None = None
 ) -> InjectionSession:
-    """Move a booked session to ``date`` (today or later, not before the last recorded session).
+    """Move a booked session to ``date`` (today or later, not before the last recorded session, and not more than
+    ``BOOKING_HORIZON_YEARS`` after today: a later date is a typing slip).
 
-    A date less than 12 weeks after the last session is allowed here (the recording screen enforces the interval)
-    but the engine's reason is audited. Raises ``SessionRefusedError``; ``SessionConflictError`` when the booking
-    changed since the form was shown.
+    A date less than 12 weeks after the last session is allowed here (the clinician decides; recording on it needs an
+    override reason), the engine's reason is audited, and ``booking_warnings`` says so to whoever moved it. Raises
+    ``SessionRefusedError``; ``SessionConflictError`` when the booking changed since the form was shown.
     """
     today = today or timezone.localdate()
     if session.status != SessionStatus.BOOKED:  # recorded or cancelled since it was read: a conflict, not bad input
         raise SessionConflictError(gettext(BOOKING_NOT_OPEN).format(status=session.get_status_display()))
     if date < today:
         raise SessionRefusedError([("date", gettext(BOOKING_IN_PAST).format(date=date, today=today))])
+    limit = booking_horizon(today)
+    if date > limit:
+        message = gettext(BOOKING_TOO_FAR).format(date=date, years=BOOKING_HORIZON_YEARS, limit=limit)
+        raise SessionRefusedError([("date", message)])
     last = recorded_sessions(session.patient).filter(date__lte=date).order_by("-date").first()
     try:
         check = interval_check(last.date if last else None, date)
@@ -371,7 +432,40 @@ def injection_session_book(
     return session
 
 
+def injection_session_cancel(*, user: Any, session: InjectionSession, expected_version: int | None) -> InjectionSession:
+    """Cancel a booked session (status cancelled; the row is kept, and the calendar feed shows it cancelled).
+
+    ``SessionConflictError`` when it is no longer booked (``CANCEL_NOT_OPEN``) or changed since ``expected_version``
+    was read (``SESSION_CHANGED``); nothing is written then. Audited with the date it was booked for.
+    """
+    with transaction.atomic():
+        current = InjectionSession.objects.select_for_update().filter(pk=session.pk).first()
+        if current is None or current.status != SessionStatus.BOOKED:
+            status = current.get_status_display() if current is not None else session.get_status_display()
+            raise SessionConflictError(gettext(CANCEL_NOT_OPEN).format(status=status))
+        if expected_version is not None and current.version != expected_version:
+            raise SessionConflictError(gettext(SESSION_CHANGED))
+        InjectionSession.objects.filter(pk=current.pk).update(
+            status=SessionStatus.CANCELLED, version=F("version") + 1, modified=timezone.now()
+        )
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="injection_session",
+            object_id=current.external_id,
+            patient_id=session.patient.external_id,
+            detail=f"booking of {current.date} cancelled",
+        )
+    session.refresh_from_db()
+    return session
+
+
 # --- Side effects -------------------------------------------------------------------------------------------------
+
+
+def _plain_day(day: dt.date) -> str:
+    """A day as the diary's messages write it ("Friday 1 January 1900"), in the active language."""
+    return date_format(day, "l j F Y")
 
 
 def side_effect_description_problem(*, kind: SideEffectKind | str, description: str) -> str | None:
@@ -396,12 +490,17 @@ def side_effect_report(
     """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
 
     The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
-    for an onset after today and for "something else" without a description (``side_effect_description_problem``).
+    for an onset after today, an onset before the patient's birth date (``ONSET_BEFORE_BIRTH``, the diary's rule and
+    wording for a day before birth) and for "something else" without a description
+    (``side_effect_description_problem``).
     """
     today = today or timezone.localdate()
     problems = []
     if onset > today:
         problems.append(("onset", gettext(ONSET_IN_FUTURE).format(today=today)))
+    elif patient.birth_date is not None and onset < patient.birth_date:
+        birth = patient.birth_date
+        problems.append(("onset", gettext(ONSET_BEFORE_BIRTH) % {"day": _plain_day(onset), "birth": _plain_day(birth)}))
     if (missing := side_effect_description_problem(kind=kind, description=description)) is not None:
         problems.append(("description", missing))
     if problems:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<uuid:session_id>/", views.session_detail, name="session_detail"),
     path("<uuid:session_id>/record/", views.session_record, name="session_record"),
     path("<uuid:session_id>/book/", views.session_book, name="session_book"),
+    path("<uuid:session_id>/cancel/", views.session_cancel, name="session_cancel"),
 ]

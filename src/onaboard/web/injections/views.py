@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from onaboard.clinical import UNITS_PER_SITE, PlanError, follow_the_pain_sites
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, UNITS_PER_SITE, PlanError, follow_the_pain_sites
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.services import audit_patient_read
 from onaboard.web.injections import selectors, services, sitemap
@@ -27,6 +27,7 @@ from onaboard.web.injections.forms import (
     RELATED_VALUES,
     AddSiteForm,
     BookingForm,
+    CancelBookingForm,
     FollowThePainFormSet,
     SessionForm,
     SideEffectReportForm,
@@ -174,12 +175,16 @@ class SessionScreen:
         return fixed + [row["site"] for row in self.ftp_rows() if row["site"] is not None]
 
     def checks(self) -> selectors.SessionChecks:
+        """The checks as recording would run them; a booking no longer booked (recorded meanwhile) is history, not
+        the session being recorded, so it is not left out."""
+        still_booked = self.booking is not None and self.booking.status == SessionStatus.BOOKED
+        open_booking = self.booking if still_booked else None
         return selectors.session_checks(
             patient=self.patient,
             date=self.form.raw_date("date"),
             sites=self.entries(),
             vial_units=self.form.raw_int("vial_units"),
-            exclude=self.booking,
+            exclude=open_booking,
         )
 
     def add_site(self) -> QueryDict | None:
@@ -253,6 +258,19 @@ class SessionScreen:
         }
 
 
+def recorded_message(session: InjectionSession, booked: InjectionSession | None) -> str:
+    """What the screen says after recording: "12 weeks later" only when the open booking is exactly
+    ``RETREATMENT_INTERVAL_DAYS`` (84) after the session just recorded; otherwise (an earlier session entered late,
+    a booking moved to an agreed day, or booked on today because the due date had passed) the booking's date as it
+    is."""
+    if booked is None:
+        return _("Session recorded.")
+    date = booked.date.isoformat()
+    if (booked.date - session.date).days == RETREATMENT_INTERVAL_DAYS:
+        return _("Session recorded. Next session booked for %(date)s (12 weeks later).") % {"date": date}
+    return _("Session recorded. The next session stays booked for %(date)s.") % {"date": date}
+
+
 def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSession | None) -> HttpResponse:
     if request.method == "GET":
         screen = SessionScreen(patient=patient, booking=booking, data=None)
@@ -296,15 +314,7 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
             except services.SessionRefusedError as error:
                 screen.apply_refusal(error)
             else:
-                booked = selectors.open_booking(patient)
-                if booked is not None:
-                    messages.success(
-                        request,
-                        _("Session recorded. Next session booked for %(date)s (12 weeks later).")
-                        % {"date": booked.date.isoformat()},
-                    )
-                else:
-                    messages.success(request, _("Session recorded."))
+                messages.success(request, recorded_message(session, selectors.open_booking(patient)))
                 return redirect("injections:session_detail", session_id=session.external_id)
     return render(request, "injections/session_record.html", screen.context())
 
@@ -327,6 +337,9 @@ def session_record(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     session = selectors.session_for(request.user, session_id, need=Capability.RECORD_SESSION)
     if session.status != SessionStatus.BOOKED and request.method == "GET":
         messages.info(request, _("This session is already recorded."))
+        return redirect("injections:session_detail", session_id=session.external_id)
+    if session.status != SessionStatus.BOOKED:  # a screen opened before someone else recorded (or cancelled) it
+        messages.error(request, _(services.BOOKING_TAKEN))
         return redirect("injections:session_detail", session_id=session.external_id)
     return _session_screen(request, session.patient, session)
 
@@ -393,9 +406,10 @@ def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
                 for field, message in error.problems:
                     form.add_error(field if field in form.fields else None, message)
             else:
-                messages.success(
-                    request, _("Next session booked for %(date)s.") % {"date": form.cleaned_data["date"].isoformat()}
-                )
+                moved = form.cleaned_data["date"]
+                messages.success(request, _("Next session booked for %(date)s.") % {"date": moved.isoformat()})
+                for warning in services.booking_warnings(patient=session.patient, date=moved):
+                    messages.warning(request, warning)
                 return redirect("injections:session_detail", session_id=session.external_id)
     else:
         form = BookingForm(initial={"date": session.date, "version": session.version})
@@ -413,6 +427,37 @@ def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "schedule": selectors.patient_schedule(session.patient, today=today),
     }
     return render(request, "injections/session_book.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_cancel(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Cancel a booked session: a confirmation page naming the date, then a POST that cancels it (version checked)."""
+    session = selectors.session_for(request.user, session_id, need=Capability.RECORD_SESSION)
+    if session.status != SessionStatus.BOOKED:
+        messages.info(request, _(services.CANCEL_NOT_OPEN).format(status=session.get_status_display()))
+        return redirect("injections:session_detail", session_id=session.external_id)
+    form = CancelBookingForm(request.POST or None, initial={"version": session.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.injection_session_cancel(
+                user=request.user, session=session, expected_version=form.cleaned_data["version"]
+            )
+        except services.SessionRefusedError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The booking for %(date)s is cancelled.") % {"date": session.date.isoformat()})
+        return redirect("injections:session_detail", session_id=session.external_id)
+    audit_patient_read(
+        user=request.user,
+        patient=session.patient,
+        object_type="injection_session",
+        object_id=session.external_id,
+        detail="cancel form",
+    )
+    context = {"session": session, "patient": session.patient, "form": form}
+    return render(request, "injections/session_cancel.html", context)
 
 
 # --- Side effects ---------------------------------------------------------------------------------------------------
