@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from django_otp.oath import TOTP
+from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.middleware import OtpRequiredMiddleware
@@ -19,6 +19,14 @@ def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + steps_ahead * device.step
     return f"{totp.token():06d}"
+
+
+def next_code(device: TOTPDevice) -> str:
+    """A second code the device accepts after one it has accepted: the code of the step after the last one it
+    accepted, in its own (drift-corrected) count of steps. A code worked out from the clock could fall outside its
+    window when the first code was accepted across a 30-second boundary, which moves the device's drift."""
+    device.refresh_from_db()
+    return f"{hotp(device.bin_key, device.last_t + 1, digits=device.digits):06d}"
 
 
 def wrong_code(device: TOTPDevice) -> str:
