@@ -117,6 +117,8 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     # The front door: each signed-in role lands somewhere (patients on the diary, trainees on their course).
     "clinic:home": page(SIGNED_IN),
     "clinic:worklist": page(STAFF),
+    # Everyone signed in changes their own password (no id in the address: only their own).
+    "accounts:password_change": page(SIGNED_IN),
     # Two-step sign-in is for staff.
     "accounts:otp_device_detail": page(STAFF, "GET", "POST"),
     "accounts:otp_device_confirm": page(STAFF, "GET"),
@@ -153,6 +155,7 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "injections:session_new": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_record": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_book": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
+    "injections:session_cancel": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_detail": patient_page(STAFF | PATIENT, STAFF),
     "injections:side_effect_detail": patient_page(CLINICAL | PATIENT, CLINICAL),
     "injections:side_effect_review": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
@@ -237,6 +240,7 @@ API: dict[str, Rule] = {
     "POST /api/patients/{patient_id}/sessions": CLINICAL_WRITE,
     "GET /api/sessions/{session_id}": SESSION_READ,
     "PUT /api/sessions/{session_id}/booking": CLINICAL_WRITE,
+    "POST /api/sessions/{session_id}/cancel": CLINICAL_WRITE,
     "GET /api/patients/{patient_id}/side-effects": CLINICAL_READ,
     "POST /api/patients/{patient_id}/side-effects": KEEP_DIARY,
     "GET /api/side-effects/{side_effect_id}": CLINICAL_READ,
@@ -269,6 +273,7 @@ def api_bodies(today: Any) -> dict[str, dict[str, Any]]:
             "product_expiry": (today + timedelta(days=90)).isoformat(),
         },
         "PUT /api/sessions/{session_id}/booking": {"date": (today + timedelta(days=60)).isoformat()},
+        "POST /api/sessions/{session_id}/cancel": {},
         "POST /api/patients/{patient_id}/side-effects": {
             "kind": "neck_pain",
             "onset": today.isoformat(),

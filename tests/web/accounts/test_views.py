@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from onaboard.web.accounts import views
 from onaboard.web.accounts.services import WRONG_CODE
 from onaboard.web.audit.models import Action, AuditEvent
-from tests.web.accounts.conftest import totp_code, wrong_code
+from tests.web.accounts.conftest import next_code, totp_code, wrong_code
 from tests.web.factories import PASSWORD
 
 LOGIN = reverse("accounts:login")
@@ -244,7 +244,56 @@ def test_turning_it_off_needs_a_current_code(client, enrolled):
     response = client.post(REMOVE, {"code": wrong_code(device)})
     assert str(WRONG_CODE) in response.content.decode()
     assert TOTPDevice.objects.filter(user=clinician, confirmed=True).exists()
-    response = client.post(REMOVE, {"code": totp_code(device, steps_ahead=1)})
+    response = client.post(REMOVE, {"code": next_code(device)})
     assert response.url == TWO_STEP
     assert not TOTPDevice.objects.filter(user=clinician).exists()
     assert AuditEvent.objects.filter(action=Action.DELETE, object_type="otp_device").exists()
+
+
+# --- Changing one's password ----------------------------------------------------------------------------------------
+
+PASSWORD_PAGE = reverse("accounts:password_change")
+NEW_PASSWORD = "a longer phrase for a new password"
+
+
+@pytest.mark.parametrize("role", ["patient", "nurse"])
+def test_a_signed_in_user_changes_their_own_password(client, world, role):
+    """From the footer's link, the old password and the new one twice change it: the user stays signed in here, the
+    new password signs in next time, the old one no longer does, and the change is audited."""
+    user = world.users[role]
+    client.force_login(user)
+    assert f'href="{PASSWORD_PAGE}"' in client.get(HOME, follow=True).content.decode()
+    response = client.post(
+        PASSWORD_PAGE,
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+    assert str(views.PASSWORD_CHANGED) in response.content.decode()
+    assert client.get(PASSWORD_PAGE).status_code == 200  # still signed in on this device
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    assert not user.check_password(PASSWORD)
+    assert AuditEvent.objects.filter(action=Action.UPDATE, object_type="password", username=user.username).exists()
+
+
+def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(client, world):
+    """The current password must be right and the new one pass the password rules; otherwise the page says why
+    next to the field and the password stays as it was."""
+    user = world.users["patient"]
+    client.force_login(user)
+    wrong = client.post(
+        PASSWORD_PAGE, {"old_password": "not it", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    weak = client.post(PASSWORD_PAGE, {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
+    assert 'aria-invalid="true"' in wrong.content.decode()
+    assert 'aria-invalid="true"' in weak.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert not AuditEvent.objects.filter(object_type="password").exists()
+
+
+def test_the_password_page_needs_a_signed_in_user(client):
+    """Signed out, the page sends to the sign-in page."""
+    response = client.get(PASSWORD_PAGE)
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)

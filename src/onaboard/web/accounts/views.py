@@ -53,6 +53,26 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.common.addresses import client_address
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 
+PASSWORD_CHANGED = _("Your password is changed. Any other device signed in as you is now signed out.")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Everyone signed in changes their own password: the old one, then the new one twice, checked against the
+    deployment's password rules (AUTH_PASSWORD_VALIDATORS). The change is audited; Django then signs out every
+    other session of the account (its session hash changes) and keeps this one."""
+
+    template_name = "accounts/password_change.html"
+
+    def get_success_url(self) -> str:
+        return reverse("accounts:password_change")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(user=self.request.user, action=Action.UPDATE, object_type="password", detail="changed by the user")
+        messages.success(self.request, PASSWORD_CHANGED)
+        return response
+
+
 PENDING_SESSION_KEY = "onaboard_otp_pending"
 PENDING_SECONDS = 5 * 60
 """How long the password step stays good while the one-time code is awaited."""
