@@ -93,7 +93,7 @@ def test_recording_a_booking_recorded_meanwhile_is_409_whatever_the_date(world, 
     stale = {**body, "date": (today - dt.timedelta(days=1)).isoformat(), "override_reason": "travel"}
     response = nurse_api.post(url, json.dumps(stale), content_type="application/json")
     assert response.status_code == 409
-    assert response.json() == {"detail": services.BOOKING_TAKEN}
+    assert response.json() == {"detail": services.BOOKING_ALREADY_RECORDED}
     assert InjectionSession.objects.count() == count
 
 

@@ -433,7 +433,7 @@ def test_a_review_without_the_clinicians_grade_is_refused(patient, world):
 
 def test_a_booking_recorded_meanwhile_refuses_an_earlier_dated_recording(nurse, patient, world):
     """A second recording against a booking already recorded, dated a day earlier with a reason to override, is
-    refused with ``BOOKING_TAKEN`` (the "earlier session entered late" path included) and writes nothing."""
+    refused as already recorded (the "earlier session entered late" path included) and writes nothing."""
     booking = InjectionSession.objects.create(patient=patient, date=TODAY, status=SessionStatus.BOOKED)
     record(user=nurse, patient=patient, date=TODAY, booking=booking, expected_version=1)
     before = (InjectionSession.objects.count(), InjectionSiteRecord.objects.count())
@@ -446,7 +446,7 @@ def test_a_booking_recorded_meanwhile_refuses_an_earlier_dated_recording(nurse, 
             expected_version=1,
             override_reason="patient travels",
         )
-    assert conflict.value.messages == (services.BOOKING_TAKEN,)
+    assert conflict.value.messages == (services.BOOKING_ALREADY_RECORDED,)
     assert (InjectionSession.objects.count(), InjectionSiteRecord.objects.count()) == before
 
 

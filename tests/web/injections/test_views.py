@@ -547,7 +547,8 @@ def test_the_review_of_an_allergic_reaction_says_what_the_label_asks(client, wor
 
 def test_a_stale_booking_screen_records_nothing_whatever_its_date(client, world, patient):
     """A second tab on a booking recorded meanwhile, sent with an earlier date and an override reason, writes nothing
-    and says the booking was recorded by someone else instead of showing checks that passed."""
+    and says the booking is already recorded instead of showing checks that passed; the screen's live totals say
+    the same where the totals go, not a whole page; a cancelled booking says it was cancelled."""
     nurse = login(client, world, "nurse")
     record(user=nurse, patient=patient, date=today() - dt.timedelta(days=90), today=today())
     booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
@@ -558,10 +559,17 @@ def test_a_stale_booking_screen_records_nothing_whatever_its_date(client, world,
     before = InjectionSession.objects.filter(patient=patient).count()
     stale = screen_data(day=today() - dt.timedelta(days=1), override="the patient travels tomorrow")
     response = client.post(url, {**stale, "version": "1"}, follow=True)
-    assert html.escape(services.BOOKING_TAKEN) in response.content.decode()
+    assert html.escape(services.BOOKING_ALREADY_RECORDED) in response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("injections:session_detail", args=[booking.external_id])
     assert InjectionSession.objects.filter(patient=patient).count() == before
     assert not InjectionSession.objects.filter(patient=patient, date=today() - dt.timedelta(days=1)).exists()
+    preview = client.post(url, {**stale, "action": "preview", "version": "1"}, headers={"HX-Request": "true"})
+    assert preview.status_code == 200
+    assert "<html" not in preview.content.decode()
+    assert html.escape(services.BOOKING_ALREADY_RECORDED) in preview.content.decode()
+    cancelled = InjectionSession.objects.create(patient=patient, date=today(), status=SessionStatus.CANCELLED)
+    gone = client.get(reverse("injections:session_record", args=[cancelled.external_id]), follow=True)
+    assert html.escape(services.BOOKING_CANCELLED) in gone.content.decode()
 
 
 def test_an_earlier_session_entered_late_does_not_claim_the_booking_is_12_weeks_later(client, world, patient):
@@ -574,6 +582,19 @@ def test_an_earlier_session_entered_late_does_not_claim_the_booking_is_12_weeks_
     page = response.content.decode()
     assert "Session recorded. The next session stays booked for " + booking.date.isoformat() in page
     assert "12 weeks later" not in page
+
+
+def test_a_late_entered_latest_session_says_the_new_booking_is_today_to_be_moved(client, world, patient):
+    """The latest session recorded 100 days after it was given books the next one on today (its 12-week date has
+    passed): the message says it was booked so, not that a booking "stays"."""
+    login(client, world, "nurse")
+    late = today() - dt.timedelta(days=100)
+    response = client.post(
+        new_url(patient), screen_data(day=late, expiry=today() + dt.timedelta(days=300)), follow=True
+    )
+    page = response.content.decode()
+    assert f"Session recorded. Next session booked for {today().isoformat()}: the 12-week date had passed." in page
+    assert "stays booked" not in page
 
 
 def test_recording_on_the_day_says_12_weeks_later(client, world, patient):

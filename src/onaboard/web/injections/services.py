@@ -58,11 +58,19 @@ OVERRIDE_NEEDED = gettext_noop(
     "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
 )
 BOOKING_TAKEN = gettext_noop(
-    "This booking was recorded (or changed) by someone else while this screen was open. Nothing was saved: open the "
-    "patient's page to see the sessions as they are now."
+    "This booking was changed by someone else while this screen was open. Nothing was saved: open the patient's "
+    "page to see the sessions as they are now."
 )
-"""Recording against a booking that is no longer booked, or whose version is not the one the screen was built from
-(every path: the session screen, ``session_new`` and the API's ``booking_id``)."""
+BOOKING_ALREADY_RECORDED = gettext_noop(
+    "This booking is already recorded (a second click, or someone else): nothing more was saved. Open the session "
+    "to see it."
+)
+BOOKING_CANCELLED = gettext_noop(
+    "This booking was cancelled: nothing was saved. Open the patient's page to book again."
+)
+"""Recording against a booking that is no longer booked (already recorded; cancelled), or whose version is not the
+one the screen was built from (changed), on every path: the session screen, ``session_new`` and the API's
+``booking_id``; ``booking_gone_message`` picks the words."""
 BOOKING_NOT_OPEN = gettext_noop("Only a booked session can be moved; this one is {status}.")
 BOOKING_IN_PAST = gettext_noop("A booking must be today or later ({date} is before {today}).")
 BOOKING_TOO_FAR = gettext_noop(
@@ -159,13 +167,23 @@ def _input_problems(
     return problems
 
 
+def booking_gone_message(booking: InjectionSession | None) -> str:
+    """Why a booking can no longer be recorded, by what became of it: recorded (a second click or another user),
+    cancelled, or changed (moved) since the screen or the API call read it."""
+    if booking is not None and booking.status == SessionStatus.RECORDED:
+        return gettext(BOOKING_ALREADY_RECORDED)
+    if booking is not None and booking.status == SessionStatus.CANCELLED:
+        return gettext(BOOKING_CANCELLED)
+    return gettext(BOOKING_TAKEN)
+
+
 def _session_to_record(
     *, patient: Patient, date: dt.date, booking: InjectionSession | None, expected_version: int | None
 ) -> InjectionSession | None:
     """The booked session this recording fulfils (locked), or None when a new row is needed.
 
     A ``booking`` that is no longer booked (recorded or cancelled by someone else) or whose version is not
-    ``expected_version`` (moved since the screen was built) refuses the recording with ``BOOKING_TAKEN`` first, on
+    ``expected_version`` (moved since the screen was built) refuses the recording first (``booking_gone_message``), on
     every path, also for a session dated earlier. A session dated before the latest recorded one is an earlier
     session entered afterwards: it fulfils no open booking (the next session's, with the day agreed with the
     patient), only one booked on its own day. Refuses when a session on ``date`` is already recorded.
@@ -175,7 +193,7 @@ def _session_to_record(
         locked = InjectionSession.objects.select_for_update().filter(pk=booking.pk, patient=patient).first()
         stale = expected_version is not None and locked is not None and locked.version != expected_version
         if locked is None or locked.status != SessionStatus.BOOKED or stale:
-            raise SessionConflictError(gettext(BOOKING_TAKEN))
+            raise SessionConflictError(booking_gone_message(locked))
     on_day = (
         InjectionSession.objects.select_for_update()
         .filter(patient=patient, date=date)

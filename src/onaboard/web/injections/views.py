@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -258,17 +259,25 @@ class SessionScreen:
         }
 
 
-def recorded_message(session: InjectionSession, booked: InjectionSession | None) -> str:
-    """What the screen says after recording: "12 weeks later" only when the open booking is exactly
-    ``RETREATMENT_INTERVAL_DAYS`` (84) after the session just recorded; otherwise (an earlier session entered late,
-    a booking moved to an agreed day, or booked on today because the due date had passed) the booking's date as it
-    is."""
+def recorded_message(
+    session: InjectionSession, booked: InjectionSession | None, *, booked_before: InjectionSession | None
+) -> str:
+    """What the screen says after recording, with the open booking now (``booked``) and before (``booked_before``).
+
+    A booking this recording made is 12 weeks after it (``RETREATMENT_INTERVAL_DAYS``), or today when that day has
+    passed (a session entered late), for staff to move to the day agreed; a booking that was there before stays,
+    whatever its day (an earlier session entered late, a booking moved to an agreed day)."""
     if booked is None:
         return _("Session recorded.")
     date = booked.date.isoformat()
+    if booked_before is not None and booked_before.pk == booked.pk:
+        return _("Session recorded. The next session stays booked for %(date)s.") % {"date": date}
     if (booked.date - session.date).days == RETREATMENT_INTERVAL_DAYS:
         return _("Session recorded. Next session booked for %(date)s (12 weeks later).") % {"date": date}
-    return _("Session recorded. The next session stays booked for %(date)s.") % {"date": date}
+    return _(
+        "Session recorded. Next session booked for %(date)s: the 12-week date had passed. Move it to the day agreed "
+        "with the patient."
+    ) % {"date": date}
 
 
 def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSession | None) -> HttpResponse:
@@ -296,6 +305,7 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
         screen.show_errors = True
         if screen.form.is_valid() and screen.formset.is_valid():
             data = screen.form.cleaned_data
+            booked_before = selectors.open_booking(patient)
             try:
                 session = services.injection_session_record(
                     user=request.user,
@@ -314,7 +324,8 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
             except services.SessionRefusedError as error:
                 screen.apply_refusal(error)
             else:
-                messages.success(request, recorded_message(session, selectors.open_booking(patient)))
+                booked = selectors.open_booking(patient)
+                messages.success(request, recorded_message(session, booked, booked_before=booked_before))
                 return redirect("injections:session_detail", session_id=session.external_id)
     return render(request, "injections/session_record.html", screen.context())
 
@@ -335,11 +346,12 @@ def session_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 def session_record(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     """Record a booked session."""
     session = selectors.session_for(request.user, session_id, need=Capability.RECORD_SESSION)
-    if session.status != SessionStatus.BOOKED and request.method == "GET":
-        messages.info(request, _("This session is already recorded."))
-        return redirect("injections:session_detail", session_id=session.external_id)
-    if session.status != SessionStatus.BOOKED:  # a screen opened before someone else recorded (or cancelled) it
-        messages.error(request, _(services.BOOKING_TAKEN))
+    if session.status != SessionStatus.BOOKED:  # recorded or cancelled, maybe while a screen was open on it
+        gone = services.booking_gone_message(session)
+        if request.method == "POST" and request.htmx and request.POST.get("action", "preview") == "preview":
+            # the screen's live totals: say it where the totals go (a redirect would paste a whole page there)
+            return HttpResponse(format_html('<div class="verdict bad" role="alert">{}</div>', gone))
+        (messages.info if request.method == "GET" else messages.error)(request, gone)
         return redirect("injections:session_detail", session_id=session.external_id)
     return _session_screen(request, session.patient, session)
 
