@@ -85,3 +85,21 @@ def test_changing_the_day_asks_before_unsaved_answers_are_replaced(browsing: Bro
     expect(page.get_by_label("Notes (optional)")).to_have_value("")
     page.reload()
     expect(page.locator("#diary-form input[name=date]")).to_have_value(yesterday.isoformat())
+    assert page.evaluate("window.localStorage.getItem('htmx-history-cache')") is None  # no copy of the diary kept
+
+
+def test_answers_come_back_with_an_error_and_changing_the_day_still_asks(browsing: Browsing, world: World) -> None:
+    """A save refused for its errors shows the answers again, not saved: picking another day then asks first."""
+    page = browsing.open("phone")
+    browsing.sign_in(page, "patient")
+    page.get_by_label("Or type the exact hours").fill("30")
+    page.get_by_label("Notes (optional)").fill("kept after the error")
+    with page.expect_navigation():
+        page.locator("button.save").click()
+    expect(page.get_by_label("Notes (optional)")).to_have_value("kept after the error")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    day = page.locator("#diary-form input[name=date]")
+    day.fill((timezone.localdate() - timedelta(days=1)).isoformat())
+    expect(page.get_by_label("Notes (optional)")).to_have_value("kept after the error")
+    assert asked

@@ -7,7 +7,9 @@
   function hoursOf(form) {
     var exact = form.querySelector("input[name=headache_hours]");
     if (exact && exact.value.trim() !== "") {
-      var typed = Number(exact.value.trim().replace(",", "."));  /* "1,5" is 1.5, as the server reads it */
+      var text = exact.value.trim();
+      /* "1,5" is 1.5, as the server reads it: a comma only between digits */
+      var typed = /^\d+,\d+$/.test(text) ? Number(text.replace(",", ".")) : Number(text);
       return Number.isNaN(typed) ? null : typed;
     }
     var quick = form.querySelector("input[name=hours_quick]:checked");
@@ -52,7 +54,14 @@
       picker.value = picker.defaultValue;  /* the day shown stays the day chosen */
     }
   });
-  document.addEventListener("htmx:afterSettle", function () { dirty = false; });
+  /* A page come back with errors holds answers not yet saved. */
+  function settle() {
+    var form = document.getElementById("diary-form");
+    dirty = Boolean(form && form.hasAttribute("data-unsaved-on-load"));
+  }
+  document.addEventListener("htmx:afterSettle", settle);
+  document.addEventListener("DOMContentLoaded", settle);
+  if (document.readyState !== "loading") { settle(); }
 
   document.addEventListener("input", function (event) {
     var form = event.target.closest("#diary-form");
