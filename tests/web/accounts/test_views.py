@@ -297,3 +297,20 @@ def test_the_password_page_needs_a_signed_in_user(client):
     response = client.get(PASSWORD_PAGE)
     assert response.status_code == 302
     assert response.url.startswith(LOGIN)
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(client, world, settings):
+    """A wrong current password is a failed sign-in (audited, counted): at the limit the account locks, and then
+    even the right one changes nothing, so a browser left signed in cannot be used to guess it without limit."""
+    user = world.users["patient"]
+    client.force_login(user)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post(
+            PASSWORD_PAGE, {"old_password": "a guess", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+        )
+    assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED).count() == settings.LOGIN_FAILURE_LIMIT
+    user.refresh_from_db()
+    assert user.is_locked()
+    client.post(PASSWORD_PAGE, {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)

@@ -3,8 +3,13 @@ confirmation that closes a portal account."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.core.validators import RegexValidator
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 CODE_FORMAT = _("Enter the 6 digits your authenticator app shows.")
@@ -44,3 +49,19 @@ class PortalCloseForm(forms.Form):
         label=_("I understand: signing in to the portal will no longer work, and the clinical record is kept."),
         error_messages={"required": CLOSE_NOT_CONFIRMED},
     )
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, with the current password checked as a sign-in is (``authenticate``): a wrong one counts
+    toward the account's lockout and is audited as a failed sign-in, so an unattended signed-in browser cannot be
+    used to guess the password without limit; a locked account cannot change it."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        old: str = self.cleaned_data["old_password"]
+        if authenticate(self.request, username=self.user.get_username(), password=old) is None:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old

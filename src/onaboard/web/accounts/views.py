@@ -20,6 +20,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import NoReverseMatch, reverse
@@ -32,7 +33,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from onaboard.web.accounts import services
-from onaboard.web.accounts.forms import OtpCodeForm, PortalCloseForm
+from onaboard.web.accounts.forms import OtpCodeForm, PasswordChangeForm, PortalCloseForm
 from onaboard.web.accounts.middleware import EXPIRED_KEY
 from onaboard.web.accounts.models import User
 from onaboard.web.accounts.ratelimit import (
@@ -53,22 +54,31 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.common.addresses import client_address
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 
-PASSWORD_CHANGED = _("Your password is changed. Any other device signed in as you is now signed out.")
+PASSWORD_CHANGED = _("Your password is changed. Any other browser signed in as you is now signed out.")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Everyone signed in changes their own password: the old one, then the new one twice, checked against the
-    deployment's password rules (AUTH_PASSWORD_VALIDATORS). The change is audited; Django then signs out every
-    other session of the account (its session hash changes) and keeps this one."""
+    """Everyone signed in changes their own password: the current one (checked as a sign-in is, so wrong ones count
+    toward the lockout), then the new one twice, checked against the deployment's password rules
+    (AUTH_PASSWORD_VALIDATORS). The change and its audit entry are one transaction; Django then signs out every
+    other browser session of the account (its session hash changes) and keeps this one. API tokens are not
+    sessions: they stay until revoked."""
 
     template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def get_success_url(self) -> str:
         return reverse("accounts:password_change")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        audit_record(user=self.request.user, action=Action.UPDATE, object_type="password", detail="changed by the user")
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit_record(
+                user=self.request.user, action=Action.UPDATE, object_type="password", detail="changed by the user"
+            )
         messages.success(self.request, PASSWORD_CHANGED)
         return response
 
