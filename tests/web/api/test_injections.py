@@ -117,6 +117,14 @@ def test_every_input_problem_is_listed(world, api_as, today):
     assert fields == ["product_lot", "product_expiry"]
 
 
+def test_a_vial_size_the_label_has_not_is_refused_at_vial_units(world, api_as, today):
+    """A 150 U vial is refused next to ``vial_units`` (it was reported at ``sites``), and nothing is recorded."""
+    response = _record(api_as("nurse"), world.same_clinic_patient, _session_body(today, vial_units=150))
+    assert response.status_code == 422
+    assert [problem["loc"][1] for problem in response.json()["detail"]] == ["vial_units"]
+    assert not InjectionSession.objects.filter(status=SessionStatus.RECORDED).exists()
+
+
 def test_a_failed_check_needs_an_override_reason(world, api_as, today):
     """Within 12 weeks of the last session recording is refused with the engine's reasons until overridden."""
     patient = world.same_clinic_patient

@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import ScheduleError, interval_check
+from onaboard.clinical.preempt import VIAL_SIZE
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections import sitemap
@@ -103,6 +104,15 @@ DESCRIBE_SOMETHING_ELSE = gettext_noop(
 )
 GRADE_NEEDED = gettext_noop("Choose the clinician's grade.")
 """A review carries the clinician's own grade (the review form's message too)."""
+
+
+_VIAL_PROBLEM = VIAL_SIZE.split("{", 1)[0]
+"""The start of the engine's message for a vial size it refuses (``preempt.VIAL_SIZE``)."""
+
+
+def _plan_problem_field(problem: str) -> str:
+    """The field an engine plan problem is about: the vial size's own, else the sites."""
+    return "vial_units" if problem.startswith(_VIAL_PROBLEM) else "sites"
 
 
 class SessionRefusedError(ValueError):
@@ -313,7 +323,7 @@ def injection_session_record(
         target = _session_to_record(patient=patient, date=date, booking=booking, expected_version=expected_version)
         checks = session_checks(patient=patient, date=date, sites=sites, vial_units=vial_units, exclude=target)
         if checks.plan is None:
-            raise SessionRefusedError([("sites", problem) for problem in checks.plan_problems])
+            raise SessionRefusedError([(_plan_problem_field(problem), problem) for problem in checks.plan_problems])
         failing = checks.failing
         reason = override_reason.strip()
         if failing and not reason:
