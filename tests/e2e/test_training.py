@@ -78,6 +78,7 @@ def test_a_trainee_passes_the_site_trainer(browsing: Browsing, world: World) -> 
     page.goto("/training/sites/")
     page.get_by_role("button", name="Start an attempt").click()
     expect(page.get_by_role("heading", name="Place the injection sites")).to_be_visible()
+    page.wait_for_load_state("load")  # the map's script listens from DOMContentLoaded: a click before it is lost
     attempt = SiteTrainerAttempt.objects.get(trainee=world.users["trainee"])
     for click in exact_placements():
         page.locator(f"#muscle-{click['muscle']}").check()
