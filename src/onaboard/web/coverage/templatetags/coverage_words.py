@@ -7,7 +7,6 @@ they are); only what a person reads is reworded here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django import template
@@ -15,8 +14,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from onaboard.clinical import AcuteClass
 from onaboard.policies import shipped_policies
+from onaboard.training.wording import clinic_words
 
 register = template.Library()
 
@@ -72,8 +71,6 @@ FIELD_WORDS: dict[str, Promise] = {
 GROUP_PREFIX = "initial.prior_preventives.classes."
 GROUP_WORDS = gettext_lazy("the classes counted as %(group)s")
 
-_ACUTE_CODES = re.compile(r"\b(" + "|".join(re.escape(cls.value) for cls in AcuteClass if "_" in cls.value) + r")\b")
-
 
 def field_in_words(path: str) -> str:
     """One policy field path in words: ``session.max_units`` is "maximum units per session"; a preventive group
@@ -100,9 +97,10 @@ def policy_title(policy_id: str) -> str:
 
 @register.filter
 def class_words(text: str) -> str:
-    """An engine reason with its acute-medication class codes in words ("simple_analgesic 7": "simple analgesic
-    7"). The ICHD-3 reasons are the command line's too, so they are reworded here, for reading only."""
-    return _ACUTE_CODES.sub(lambda match: match.group(1).replace("_", " "), str(text))
+    """An engine reason with its coded identifiers in the clinic's words ("simple_analgesic 7": "simple analgesic
+    7"), by the training text's one rewriter (``training.wording.clinic_words``). The ICHD-3 reasons are the command
+    line's too, so they are reworded here, for reading only."""
+    return clinic_words(str(text))
 
 
 @register.simple_tag
