@@ -23,7 +23,7 @@ would also leave the patient's details unsaveable: their birth date must come be
 
 def day_before_birth_problem(patient: Patient, day: date) -> str | None:
     """The ``DAY_BEFORE_BIRTH`` problem when ``day`` is before ``patient``'s birth date, else None."""
-    if patient.birth_date is not None and day < patient.birth_date:
+    if patient.predates_birth(day):
         return gettext(DAY_BEFORE_BIRTH).format(date=day.isoformat(), birth=patient.birth_date.isoformat())
     return None
 

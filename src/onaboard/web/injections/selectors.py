@@ -400,7 +400,7 @@ def session_checks(
         plan, problems = None, error.problems
     units = plan.total_units if plan else sum(entry.units or 0 for entry in sites if (entry.units or 0) > 0)
     site_dose = _site_dose_result(plan)
-    before_birth = date is not None and patient.birth_date is not None and date < patient.birth_date
+    before_birth = patient.predates_birth(date)
     if date is None or before_birth:
         waiting = (
             gettext(BEFORE_BIRTH).format(date=date, birth=patient.birth_date) if before_birth else gettext(NO_DATE),

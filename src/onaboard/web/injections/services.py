@@ -161,13 +161,13 @@ class SideEffectConflictError(SideEffectRefusedError):
 
 
 def _input_problems(
-    *, date: dt.date, today: dt.date, lot: str, expiry: dt.date | None, birth_date: dt.date | None
+    *, date: dt.date, today: dt.date, lot: str, expiry: dt.date | None, patient: Patient
 ) -> list[tuple[str, str]]:
     problems = []
     if date > today:
         problems.append(("date", gettext(SESSION_FUTURE_DATE).format(date=date, today=today)))
-    if birth_date is not None and date < birth_date:
-        problems.append(("date", gettext(BEFORE_BIRTH).format(date=date, birth=birth_date)))
+    if patient.predates_birth(date):
+        problems.append(("date", gettext(BEFORE_BIRTH).format(date=date, birth=patient.birth_date)))
     if not lot.strip():
         problems.append(("product_lot", gettext(LOT_REQUIRED)))
     if expiry is None:
@@ -316,7 +316,7 @@ def injection_session_record(
     Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
     """
     today = today or timezone.localdate()
-    problems = _input_problems(date=date, today=today, lot=lot, expiry=expiry, birth_date=patient.birth_date)
+    problems = _input_problems(date=date, today=today, lot=lot, expiry=expiry, patient=patient)
     if problems:
         raise SessionRefusedError(problems)
     with transaction.atomic():
@@ -526,7 +526,7 @@ def side_effect_report(
     problems = []
     if onset > today:
         problems.append(("onset", gettext(ONSET_IN_FUTURE).format(today=today)))
-    elif patient.birth_date is not None and onset < patient.birth_date:
+    elif patient.predates_birth(onset):
         birth = patient.birth_date
         problems.append(("onset", gettext(ONSET_BEFORE_BIRTH) % {"day": _plain_day(onset), "birth": _plain_day(birth)}))
     if (missing := side_effect_description_problem(kind=kind, description=description)) is not None:

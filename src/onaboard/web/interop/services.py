@@ -381,7 +381,7 @@ def _sessions(
     before_birth = [
         (record.date, gettext(BEFORE_BIRTH).format(date=record.date, birth=birth))
         for record in records
-        if birth is not None and record.date < birth and record.status != SessionStatus.CANCELLED
+        if patient.predates_birth(record.date) and record.status != SessionStatus.CANCELLED
     ]
     if before_birth:  # as the session screen refuses it; the patient's details could not be saved after it
         raise SessionsRefusedError(before_birth)

@@ -26,7 +26,6 @@ from onaboard.web.outcomes.services import (
     BEFORE_BIRTH,
     MIDAS_KEYS,
     QuestionnaireInvalidError,
-    answered_before_birth,
     questionnaire_response_record,
 )
 from onaboard.web.patients.access import Capability
@@ -98,7 +97,7 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
     today = timezone.localdate()
     if payload.date > today:
         return problems([("date", gettext(DATE_IN_FUTURE).format(today=today.isoformat()))])
-    if answered_before_birth(patient, payload.date):
+    if patient.predates_birth(payload.date):
         birth = patient.birth_date.isoformat()
         return problems([("date", gettext(BEFORE_BIRTH).format(date=payload.date.isoformat(), birth=birth))])
     midas = payload.instrument == "midas"

@@ -109,7 +109,7 @@ class _QuestionnaireForm(forms.Form):
         value: date = self.cleaned_data["date"]
         if value > self.today:
             raise forms.ValidationError(NOT_AFTER_TODAY)
-        if self.birth is not None and value < self.birth:  # the service's rule (answered_before_birth), in plain words
+        if self.birth is not None and value < self.birth:  # Patient.predates_birth, in plain words
             raise forms.ValidationError(
                 DAY_BEFORE_BIRTH_PLAIN
                 % {"day": date_format(value, "l j F Y"), "birth": date_format(self.birth, "l j F Y")}

@@ -27,11 +27,6 @@ class QuestionnaireDateError(ValueError):
     """The answers' date was refused (``BEFORE_BIRTH``); nothing is saved."""
 
 
-def answered_before_birth(patient: Patient, day: date) -> bool:
-    """Whether ``day`` comes before the patient's birth date (none known: never)."""
-    return patient.birth_date is not None and day < patient.birth_date
-
-
 class QuestionnaireInvalidError(ValueError):
     """The answers were refused by the engine; ``problems`` holds its messages, one per reason."""
 
@@ -68,7 +63,7 @@ def questionnaire_response_record(
     date before the birth date; nothing is saved then.
     """
     instrument = Instrument(instrument)
-    if answered_before_birth(patient, date):
+    if patient.predates_birth(date):
         raise QuestionnaireDateError(
             gettext(BEFORE_BIRTH).format(date=date.isoformat(), birth=patient.birth_date.isoformat())
         )

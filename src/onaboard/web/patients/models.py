@@ -5,6 +5,8 @@ Clinical records are never hard-deleted. ``version`` guards against two people s
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -94,6 +96,12 @@ class Patient(BaseModel):
     @property
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    def predates_birth(self, day: dt.date | None) -> bool:
+        """Whether ``day`` comes before the birth date (none known, or no day: never): the one rule by which a
+        diary day, a session, a questionnaire or a side effect's onset is refused as a mistyped year, and which
+        keeps the birth date before every day of the record."""
+        return day is not None and self.birth_date is not None and day < self.birth_date
 
 
 class OtherToxinTreatment(BaseModel):
