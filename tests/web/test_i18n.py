@@ -346,6 +346,7 @@ NOT_LANGUAGE = {
     "accounts/management/commands/issue_api_token.py:EMPTY_NAME": "an operator's command, English like the CLI",
     "accounts/ratelimit.py:BAD_RATE": "a settings error at start-up, for the operator",
     "accounts/signals.py:EXPIRY_DETAIL": "audit-trail wording: the record stays in English",
+    "common/words.py:PLAIN_DAY_FORMAT": "a date-format pattern (Django's letters), not words",
     "accounts/services.py:OTP_DEVICE_NAME": "a device name stored in the database",
     "accounts/services.py:CLOSED_BY_PATIENT": "audit-trail wording: the record stays in English",
     "accounts/services.py:CLOSED_BY_STAFF": "audit-trail wording: the record stays in English",

@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import AcuteClass, Intensity
 from onaboard.clinical import diary as engine_diary
+from onaboard.web.common.words import BEFORE_BIRTH_PLAIN, plain_day
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import DAY_BEFORE_BIRTH
 
@@ -64,7 +64,7 @@ CHOOSE_DAY = _("Choose the day.")
 DAY_NOT_A_DATE = _("Enter the day as year-month-day, for example 2026-03-02.")
 DAY_DOES_NOT_EXIST = _("There is no such day as %(value)s.")
 DAY_IN_FUTURE = _("%(day)s has not happened yet: you can record today or an earlier day.")
-DAY_BEFORE_BIRTH_PLAIN = _("%(day)s is before the birth date on the record (%(birth)s): check the year.")
+DAY_BEFORE_BIRTH_PLAIN = BEFORE_BIRTH_PLAIN
 CHOOSE_HOURS = _("Choose how many hours you had a headache (0 if you had none).")
 HOURS_NOT_VALID = _("Hours with headache must be a number from 0 to 24 (you entered %(value)s).")
 CHOOSE_PAIN = _("Choose how bad the worst pain was.")
@@ -113,7 +113,7 @@ def engine_message_parts(template: str, message: str) -> dict[str, str] | None:
 
 def _plain_day(value: str) -> str:
     try:
-        return date_format(date.fromisoformat(value), "l j F Y")
+        return plain_day(date.fromisoformat(value))
     except ValueError:
         return value
 

@@ -16,13 +16,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import headache_days_chart
+from onaboard.web.common.words import plain_day
 from onaboard.web.diary.forms import CHECK_ANSWERS, DiaryDayForm
 from onaboard.web.diary.selectors import diary_day_read, diary_history
 from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
@@ -31,10 +31,6 @@ from onaboard.web.patients.models import Patient
 
 SAVED = gettext_lazy("Saved: your diary for %(day)s.")
 SAVED_FOR_PATIENT = gettext_lazy("Saved: the diary of %(name)s for %(day)s.")
-
-
-def _long_day(day: date) -> str:
-    return date_format(day, "l j F Y")
 
 
 def _date_param(raw: str | None) -> date | None:
@@ -67,9 +63,9 @@ def _day_page(
                 form.add_engine_problems(invalid.problems)
             else:
                 if on_behalf:
-                    text = str(SAVED_FOR_PATIENT) % {"name": patient.display_name, "day": _long_day(entry.date)}
+                    text = str(SAVED_FOR_PATIENT) % {"name": patient.display_name, "day": plain_day(entry.date)}
                 else:
-                    text = str(SAVED) % {"day": _long_day(entry.date)}
+                    text = str(SAVED) % {"day": plain_day(entry.date)}
                 messages.success(request, text)
                 return redirect(url_for_day(entry.date))
         if form.errors:

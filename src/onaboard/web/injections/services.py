@@ -14,13 +14,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import ScheduleError, interval_check
 from onaboard.clinical.preempt import VIAL_SIZE
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.common.words import before_birth_plain
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
     InjectionSession,
@@ -83,9 +83,6 @@ BOOKING_BEFORE_DUE = gettext_noop(
     "interval."
 )
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
-ONSET_BEFORE_BIRTH = gettext_noop("%(day)s is before the birth date on the record (%(birth)s): check the year.")
-"""The diary's wording for a day before the birth date (``diary.forms.DAY_BEFORE_BIRTH_PLAIN``, the same msgid), for
-a side effect's start date."""
 
 BOOKING_HORIZON_YEARS = 2
 """The furthest a booking may be moved: two years after today. Sessions recur every 12 weeks, so a later date is a
@@ -491,11 +488,6 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
 # --- Side effects -------------------------------------------------------------------------------------------------
 
 
-def _plain_day(day: dt.date) -> str:
-    """A day as the diary's messages write it ("Friday 1 January 1900"), in the active language."""
-    return date_format(day, "l j F Y")
-
-
 def side_effect_description_problem(*, kind: SideEffectKind | str, description: str) -> str | None:
     """``DESCRIBE_SOMETHING_ELSE`` when a side effect of kind "other" has no description (only spaces count as none),
     else None: the clinic would receive "Something else · Moderate" and could not tell what happened. The report
@@ -518,8 +510,8 @@ def side_effect_report(
     """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
 
     The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
-    for an onset after today, an onset before the patient's birth date (``ONSET_BEFORE_BIRTH``, the diary's rule and
-    wording for a day before birth) and for "something else" without a description
+    for an onset after today, an onset before the patient's birth date (``Patient.predates_birth``, in the diary's
+    words: ``common.words.before_birth_plain``) and for "something else" without a description
     (``side_effect_description_problem``).
     """
     today = today or timezone.localdate()
@@ -527,8 +519,7 @@ def side_effect_report(
     if onset > today:
         problems.append(("onset", gettext(ONSET_IN_FUTURE).format(today=today)))
     elif patient.predates_birth(onset):
-        birth = patient.birth_date
-        problems.append(("onset", gettext(ONSET_BEFORE_BIRTH) % {"day": _plain_day(onset), "birth": _plain_day(birth)}))
+        problems.append(("onset", before_birth_plain(onset, patient.birth_date)))
     if (missing := side_effect_description_problem(kind=kind, description=description)) is not None:
         problems.append(("description", missing))
     if problems:

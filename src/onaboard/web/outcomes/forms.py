@@ -12,13 +12,13 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer
 from onaboard.clinical import prom as engine_prom
-from onaboard.web.diary.forms import DAY_BEFORE_BIRTH_PLAIN, engine_message_parts
+from onaboard.web.common.words import before_birth_plain
+from onaboard.web.diary.forms import engine_message_parts
 from onaboard.web.outcomes.models import QuestionnaireResponse
 
 HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
@@ -110,10 +110,7 @@ class _QuestionnaireForm(forms.Form):
         if value > self.today:
             raise forms.ValidationError(NOT_AFTER_TODAY)
         if self.birth is not None and value < self.birth:  # Patient.predates_birth, in plain words
-            raise forms.ValidationError(
-                DAY_BEFORE_BIRTH_PLAIN
-                % {"day": date_format(value, "l j F Y"), "birth": date_format(self.birth, "l j F Y")}
-            )
+            raise forms.ValidationError(before_birth_plain(value, self.birth))
         return value
 
     def field_for_problem(self, message: str) -> tuple[str | None, str]:
