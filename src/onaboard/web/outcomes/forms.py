@@ -20,6 +20,7 @@ from onaboard.clinical import prom as engine_prom
 from onaboard.web.common.words import before_birth_plain
 from onaboard.web.diary.forms import engine_message_parts
 from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.patients.models import Patient
 
 HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
     Hit6Answer.NEVER: _("never"),
@@ -99,18 +100,18 @@ class _QuestionnaireForm(forms.Form):
         error_messages={"required": ENTER_DATE, "invalid": DATE_NOT_A_DATE},
     )
 
-    def __init__(self, *args: Any, today: date, birth: date | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-        self.birth = birth
+        self.patient = patient
         self.fields["date"].widget.attrs["max"] = today.isoformat()
 
     def clean_date(self) -> date:
         value: date = self.cleaned_data["date"]
         if value > self.today:
             raise forms.ValidationError(NOT_AFTER_TODAY)
-        if self.birth is not None and value < self.birth:  # Patient.predates_birth, in plain words
-            raise forms.ValidationError(before_birth_plain(value, self.birth))
+        if self.patient is not None and self.patient.predates_birth(value):
+            raise forms.ValidationError(before_birth_plain(value, self.patient.birth_date))
         return value
 
     def field_for_problem(self, message: str) -> tuple[str | None, str]:

@@ -151,7 +151,7 @@ def _answer_page(
     patient = own_patient(request.user, need=Capability.KEEP_DIARY)
     today = timezone.localdate()
     if request.method == "POST":
-        form = form_class(request.POST, today=today, birth=patient.birth_date)
+        form = form_class(request.POST, today=today, patient=patient)
         if form.is_valid():
             day = form.cleaned_data["date"]
             try:
