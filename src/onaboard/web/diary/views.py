@@ -70,12 +70,18 @@ def _day_page(
                 return redirect(url_for_day(entry.date))
         if form.errors:
             messages.error(request, CHECK_ANSWERS)
-        entry = None
         saved = False
+        # A refused save changes nothing: say whether the day keeps an earlier record or has none yet.
+        refused_day = _date_param(request.POST.get("date")) if date_editable else day
+        if refused_day is None or refused_day > today:
+            kept = None
+        else:
+            kept = diary_day_read(user=request.user, patient=patient, day=refused_day) is not None
     else:
         entry = diary_day_read(user=request.user, patient=patient, day=day)
         form = DiaryDayForm(initial=DiaryDayForm.initial_for(entry, day), max_date=today)
         saved = entry is not None
+        kept = False
     # The calendar's first and last days have no neighbour on one side (a typed URL may ask for them).
     previous_day = day - timedelta(days=1) if day > date.min else None
     next_day = day + timedelta(days=1) if day < today else None
@@ -89,6 +95,7 @@ def _day_page(
             "today": today,
             "is_today": day == today,
             "saved": saved,
+            "kept": kept,
             "date_editable": date_editable,
             "on_behalf": on_behalf,
             "action_url": request.path,
