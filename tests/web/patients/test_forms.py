@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from onaboard.web.injections.models import SessionStatus
+from onaboard.web.injections.models import SessionStatus, SideEffect, SideEffectKind
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.patients.forms import (
     BIRTH_AFTER_RECORDS,
     BIRTH_DATE_TOO_EARLY,
@@ -62,6 +63,25 @@ def test_a_corrected_birth_date_may_not_fall_after_the_records_first_day(world):
         assert form.errors["birth_date"] == [str(BIRTH_AFTER_RECORDS) % {"date": first.isoformat()}]
     for allowed in (first, first - timedelta(days=1)):
         assert PatientEditForm({**edit, "birth_date": allowed.isoformat()}, patient=patient).is_valid()
+
+
+@pytest.mark.parametrize("record", ["questionnaire", "side effect"])
+def test_a_questionnaire_or_side_effect_counts_as_the_records_first_day(world, record):
+    """A questionnaire date or side-effect onset before any diary day also bounds the birth date (both are refused
+    before birth when they are entered)."""
+    patient = world.same_clinic_patient
+    first = timezone.localdate() - timedelta(days=300)
+    DiaryEntryFactory(patient=patient, date=first + timedelta(days=100))
+    if record == "questionnaire":
+        QuestionnaireResponse.objects.create(
+            patient=patient, instrument=Instrument.HIT6, date=first, answers={}, total=60, category="severe"
+        )
+    else:
+        SideEffect.objects.create(patient=patient, kind=SideEffectKind.NECK_PAIN, onset=first, severity="mild")
+    edit = {**_demographics(record_number=patient.record_number), "version": str(patient.version)}
+    form = PatientEditForm({**edit, "birth_date": (first + timedelta(days=1)).isoformat()}, patient=patient)
+    assert form.errors["birth_date"] == [str(BIRTH_AFTER_RECORDS) % {"date": first.isoformat()}]
+    assert PatientEditForm({**edit, "birth_date": first.isoformat()}, patient=patient).is_valid()
 
 
 def test_a_date_is_typed_year_first_and_never_guessed_from_slashes(world):

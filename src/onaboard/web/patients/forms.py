@@ -24,7 +24,10 @@ from onaboard.web.patients.selectors import record_day_before_birth, record_numb
 
 DATE_IN_FUTURE = _("This date is after today.")
 BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
-BIRTH_AFTER_RECORDS = _("The record holds a diary day or session on %(date)s: the birth date cannot be after it.")
+BIRTH_AFTER_RECORDS = _(
+    "The record holds a diary day, session, questionnaire or side effect on %(date)s: the birth date cannot be after "
+    "it."
+)
 RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
 STOP_BEFORE_START = _("The stop date is before the start date.")
 STOP_WHILE_ONGOING = _("A medicine the patient still takes has no stop date: clear it or choose why it stopped.")

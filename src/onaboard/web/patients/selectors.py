@@ -60,7 +60,7 @@ from onaboard.web.common.charts import (
 )
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import patient_diary
-from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import (
     BOTOX_PRODUCT,
     patient_safety_screen,
@@ -191,23 +191,24 @@ def record_number_taken(*, clinic: Clinic, record_number: str, exclude: Patient 
 
 
 def first_record_date(patient: Patient) -> dt.date | None:
-    """The earliest day the patient's record describes: their first diary day or recorded session (a birth date
-    after it would be impossible, and the engine refuses to assess before birth)."""
-    days = [
-        DiaryEntry.objects.filter(patient=patient).order_by("date").values_list("date", flat=True).first(),
+    """The earliest day the patient's record describes: their first diary day, recorded session, questionnaire or
+    side-effect onset (a birth date after it would be impossible, and the engine refuses to assess before birth)."""
+    firsts = (
+        DiaryEntry.objects.filter(patient=patient).order_by("date").values_list("date", flat=True),
         InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)
         .order_by("date")
-        .values_list("date", flat=True)
-        .first(),
-    ]
-    known = [day for day in days if day is not None]
+        .values_list("date", flat=True),
+        QuestionnaireResponse.objects.filter(patient=patient).order_by("date").values_list("date", flat=True),
+        SideEffect.objects.filter(patient=patient).order_by("onset").values_list("onset", flat=True),
+    )
+    known = [day for first in firsts if (day := first.first()) is not None]
     return min(known) if known else None
 
 
 def record_day_before_birth(patient: Patient, birth: dt.date | None) -> dt.date | None:
-    """The record's first diary day or recorded session when ``birth`` would fall after it, else None: the one rule
-    the details form and every import (through ``patient_update``) apply. The day itself is allowed, as the diary
-    and the session screen allow it."""
+    """The record's first dated entry (``first_record_date``) when ``birth`` would fall after it, else None: the one
+    rule the details form and every import (through ``patient_update``) apply. The day itself is allowed, as the
+    diary and the session screen allow it."""
     first = first_record_date(patient) if birth is not None else None
     return first if first is not None and birth is not None and birth > first else None
 

@@ -33,7 +33,8 @@ STALE_VERSION = _(
 )
 UNKNOWN_FIELDS = "patient_update: not editable: {fields}"
 BIRTH_AFTER_FIRST_RECORD = gettext_noop(
-    "the birth date {birth} is after the record's first diary day or session ({first}): check the year"
+    "the birth date {birth} is after the record's first diary day, session, questionnaire or side effect ({first}): "
+    "check the year"
 )
 
 
