@@ -24,6 +24,7 @@ from typer.testing import CliRunner, Result
 
 from onaboard import cli
 from onaboard.cli import app
+from onaboard.clinical.cycles import PROPOSED_BEFORE_PREVIOUS
 from tests.builders import (
     FREE,
     HEADACHE,
@@ -291,6 +292,15 @@ def test_assess_patient_option_keeps_only_that_patient(write: Writer) -> None:
     path = write(days("P1", date(2026, 1, 5), 3) + days("P2", date(2026, 1, 5), 3))
     assert [p["patient_id"] for p in assess(path, "--patient", "P2")] == ["P2"]
     problems = refused(invoke("assess", path, "--json", "--patient", "P3"))
+    assert any("P3" in problem for problem in problems)
+
+
+def test_an_unknown_patient_is_listed_beside_a_bad_option(write: Writer) -> None:
+    """``--periods 0`` does not hide an unknown ``--patient``: both problems are on stderr."""
+    path = write(days("P1", date(2026, 1, 5), 3))
+    problems = refused(invoke("assess", path, "--json", "--periods", "0", "--patient", "P3"))
+    assert len(problems) == 2
+    assert any("--periods" in problem for problem in problems)
     assert any("P3" in problem for problem in problems)
 
 
@@ -1577,6 +1587,13 @@ def test_schedule_checks_a_proposed_date_against_the_12_week_rule():
     on_time = json.loads(invoke("schedule", "2026-05-25", "--propose", "2026-08-17", "--json").stdout)["proposed"]
     assert (early["allowed"], early["days_since_previous"]) == (False, 83)
     assert (on_time["allowed"], on_time["days_since_previous"]) == (True, 84)
+
+
+def test_schedule_refuses_a_proposed_date_before_the_last_session():
+    """A proposed date before the last session exits 2 with the rule's message on stderr, not a traceback."""
+    result = invoke("schedule", "2026-01-01", "--today", "2026-03-25", "--propose", "2025-12-01", "--json")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.strip() == PROPOSED_BEFORE_PREVIOUS.format(proposed="2025-12-01", previous="2026-01-01")
 
 
 def test_schedule_refuses_bad_and_repeated_dates_listing_each():

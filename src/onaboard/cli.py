@@ -160,17 +160,17 @@ def _read_diary(path: Path, patient_id: str | None, args: Arguments) -> tuple[Pa
     except OSError as error:
         args.problems.append(UNREADABLE_FILE.format(path=path, reason=error.strerror or error))
     patients: tuple[PatientDiary, ...] = ()
+    chosen: tuple[PatientDiary, ...] = ()
     if data is not None:
         try:
             patients = parse_diary(data, today=command_today())
         except InvalidInputError as error:
             args.problems.extend(str(problem) for problem in error.problems)
+        else:
+            chosen = tuple(p for p in patients if patient_id is None or p.patient_id == patient_id)
+            if not chosen and patient_id is not None:
+                args.problems.append(PATIENT_NOT_IN_FILE.format(patient_id=patient_id, path=path))
     args.check()
-    if patient_id is None:
-        return patients
-    chosen = tuple(p for p in patients if p.patient_id == patient_id)
-    if not chosen:
-        fail([PATIENT_NOT_IN_FILE.format(patient_id=patient_id, path=path)])
     return chosen
 
 
@@ -474,9 +474,9 @@ def schedule_command(
     with _within_calendar("sessions, --today, --propose"):
         try:
             status = schedule_status(dates, today=on)
+            check = None if proposed is None else interval_check(status.last_session, proposed)
         except ScheduleError as error:
             fail(error.problems)
-        check = None if proposed is None else interval_check(status.last_session, proposed)
     if json_output:
         document = schedule_json(status, today=on)
         if check is not None:
