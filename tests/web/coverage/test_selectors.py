@@ -11,6 +11,8 @@ from onaboard.clinical import CoverageStatus, CriterionOutcome, Stage
 from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import (
     AMBIGUOUS_RECORD_NUMBER,
+    ASSUME_PLANNED_DATE_DUE,
+    ASSUME_PLANNED_DATE_OVERDUE,
     NO_POLICY,
     NO_PRICE,
     NO_SUCH_PATIENT,
@@ -24,6 +26,7 @@ from onaboard.web.coverage.selectors import (
     patient_by_identifier,
     patient_cost,
     patient_facts,
+    planned_date,
     price_in_force,
     price_list,
 )
@@ -273,3 +276,36 @@ def test_the_cost_of_a_patients_sessions_takes_the_same_queries_however_many_the
     three = queries()
     InjectionSession.objects.filter(pk__in=[s.pk for s in treated.sessions[1:]]).update(status=SessionStatus.CANCELLED)
     assert queries() == three
+
+
+# --- The planned date ---------------------------------------------------------------------------------------------
+
+
+def test_an_overdue_patient_is_planned_for_today_not_for_the_due_date_that_has_passed(world, treated):
+    """When 12 weeks after the last session is already past, the next session can be today at the earliest: the
+    evidence's planned date (which the interval criterion judges) is today, and the note says the due date passed."""
+    later = treated.today + timedelta(days=100)
+    due = treated.sessions[-1].date + timedelta(days=84)
+    facts = patient_facts(treated.patient, today=later)
+    day, note = planned_date(facts)
+    assert day == later
+    assert note == ASSUME_PLANNED_DATE_OVERDUE.format(day=later.isoformat(), due=due.isoformat())
+    evidence, notes = coverage_evidence(facts, Stage.CONTINUATION)
+    assert evidence.planned_date == later
+    assert note in notes
+
+
+def test_a_patient_not_yet_due_is_planned_for_the_due_date(world, treated):
+    """Before 12 weeks have passed the planned date is the due date, 12 weeks after the last session."""
+    due = treated.sessions[-1].date + timedelta(days=84)
+    day, note = planned_date(patient_facts(treated.patient, today=treated.today))
+    assert (day, note) == (due, ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat()))
+
+
+def test_the_prior_authorisation_letter_screens_safety_for_the_planned_date_not_a_past_one(world, treated):
+    """The letter's safety screen is for the planned date (today for an overdue patient), never a day gone by."""
+    from onaboard.web.coverage.documents import DocumentKind, document_context
+
+    later = treated.today + timedelta(days=100)
+    context = document_context(DocumentKind.PRIOR_AUTH, patient=treated.patient, today=later)
+    assert context["safety_on"] == later

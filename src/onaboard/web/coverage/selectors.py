@@ -73,6 +73,9 @@ NO_PRICE = gettext_noop("The clinic has not set a price for {item} in force on {
 MIXED_CURRENCY = gettext_noop("The clinic's prices in force on {day} are in more than one currency ({currencies}).")
 ASSUME_PLANNED_DATE_BOOKED = gettext_noop("planned date: the booked session on {day}")
 ASSUME_PLANNED_DATE_DUE = gettext_noop("planned date: the next due date, {day} (12 weeks after the last session)")
+ASSUME_PLANNED_DATE_OVERDUE = gettext_noop(
+    "planned date: today, {day} (the next due date, {due}, 12 weeks after the last session, has passed)"
+)
 ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
 ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
 ASSUME_UNITS_PREEMPT = gettext_noop("planned dose: {units} U, the PREEMPT fixed-site dose")
@@ -295,11 +298,15 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
 
 
 def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
-    """The next session's date and how it was chosen: the booking, else 12 weeks after the last, else today."""
+    """The next session's date and how it was chosen: the booking, else the earliest day it could still happen (12
+    weeks after the last, or today once that day has passed), else today. Never a day gone by: the interval
+    criterion, the letters' safety screen and the prices are all for this day."""
     if facts.booked is not None and facts.booked.date >= facts.today:
         return facts.booked.date, _(ASSUME_PLANNED_DATE_BOOKED).format(day=facts.booked.date.isoformat())
     if facts.last_session is not None:
         due = facts.last_session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS)
+        if due < facts.today:
+            return facts.today, _(ASSUME_PLANNED_DATE_OVERDUE).format(day=facts.today.isoformat(), due=due.isoformat())
         return due, _(ASSUME_PLANNED_DATE_DUE).format(day=due.isoformat())
     return facts.today, _(ASSUME_PLANNED_DATE_TODAY).format(day=facts.today.isoformat())
 
