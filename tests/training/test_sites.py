@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from onaboard.training.sites import (
+    FTP_NO_EXTRA_SITES,
     FTP_NOT_ASKED,
     FTP_OUTSIDE,
+    FTP_TOO_MANY,
+    FTP_WRONG_AREA,
     SITE_TOLERANCE,
     Placement,
     TargetSite,
@@ -91,7 +94,7 @@ def test_follow_the_pain_sites_score_inside_the_right_area():
     score = score_sites(TARGETS, placements, follow_the_pain=asked, area_at=_area)
     assert score.follow_the_pain is not None
     assert (score.follow_the_pain.points, score.follow_the_pain.possible) == (1, 2)
-    assert score.follow_the_pain.problems == (FTP_OUTSIDE.format(x=100, y=500, view="back"),)
+    assert score.follow_the_pain.problems == (FTP_OUTSIDE.format(muscle="trapezius", view="back"),)
     assert (score.points, score.possible) == (6, 8)
 
 
@@ -104,7 +107,7 @@ def test_follow_the_pain_in_an_area_not_asked_is_named():
         area_at=_area,
     )
     assert score.follow_the_pain is not None
-    assert score.follow_the_pain.problems == (FTP_NOT_ASKED.format(area="trapezius left"),)
+    assert score.follow_the_pain.problems == (FTP_NOT_ASKED.format(area="left trapezius"),)
 
 
 def test_follow_the_pain_is_refused_in_a_muscle_without_extra_sites():
@@ -126,3 +129,48 @@ def test_right_clicks_on_close_sites_of_two_muscles_both_score():
         ("frontalis-left-2", "frontalis", True),
         ("temporalis-left-3", "temporalis", True),
     ]
+
+
+def _ftp_problems(*placements: Placement, asked: dict[tuple[str, str], int] | None = None) -> tuple[str, ...]:
+    score = score_sites(TARGETS, list(placements), follow_the_pain=asked or {("trapezius", "left"): 1}, area_at=_area)
+    assert score.follow_the_pain is not None
+    return score.follow_the_pain.problems
+
+
+def test_follow_the_pain_feedback_names_muscles_and_areas_not_map_coordinates():
+    """Each follow-the-pain problem is worded in the clinic's terms (the muscle, the side and the view), never in
+    map coordinates or the engine's identifiers."""
+    outside = _ftp_problems(Placement("trapezius", "front", 500, 300, follow_the_pain=True))
+    wrong = _ftp_problems(Placement("occipitalis", "back", 300, 880, follow_the_pain=True))
+    not_asked = _ftp_problems(
+        Placement("trapezius", "back", 300, 880, follow_the_pain=True), asked={("occipitalis", "left"): 1}
+    )
+    too_many = _ftp_problems(*[Placement("trapezius", "back", 300 + i, 880, follow_the_pain=True) for i in range(3)])
+    assert outside == ("follow-the-pain site marked trapezius, on the front view, lies outside both trapezius areas",)
+    assert wrong == (
+        "follow-the-pain site marked occipitalis lies in the left trapezius area, which takes trapezius sites",
+    )
+    assert not_asked == ("follow-the-pain site in the left trapezius area: the case asked for none there",)
+    assert too_many == ("3 follow-the-pain sites in the left trapezius area; the case asked for 1",)
+    assert (outside, wrong, not_asked, too_many) == (
+        (FTP_OUTSIDE.format(muscle="trapezius", view="front"),),
+        (FTP_WRONG_AREA.format(muscle="occipitalis", area="left trapezius", area_muscle="trapezius"),),
+        (FTP_NOT_ASKED.format(area="left trapezius"),),
+        (FTP_TOO_MANY.format(count=3, area="left trapezius", asked=1),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("muscle", "name"),
+    [("procerus", "procerus"), ("cervical_paraspinal", "cervical paraspinal"), ("frontalis", "frontalis")],
+)
+def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(muscle: str, name: str):
+    """A follow-the-pain site marked with a muscle the engine gives no extra sites is told so by the muscle's name,
+    wherever it was placed (even inside another muscle's area)."""
+    for view, x, y in (("front", 500, 330), ("back", 300, 880)):
+        problems = _ftp_problems(Placement(muscle, view, x, y, follow_the_pain=True))
+        assert problems == (FTP_NO_EXTRA_SITES.format(muscle=name, allowed="temporalis, occipitalis and trapezius"),)
+        assert problems[0] == (
+            f"follow-the-pain site marked {name}: {name} takes no extra sites (only temporalis, occipitalis and "
+            "trapezius do)"
+        )

@@ -15,8 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Muscle
+from onaboard.training.wording import MUSCLE_NAMES
 
 __all__ = [
+    "FTP_NOT_ASKED",
+    "FTP_NO_EXTRA_SITES",
+    "FTP_OUTSIDE",
+    "FTP_TOO_MANY",
+    "FTP_WRONG_AREA",
     "MATCH_RADIUS",
     "SITE_PASS_MARK",
     "SITE_TOLERANCE",
@@ -112,10 +118,32 @@ class SiteScore:
     mean_distance: float | None
 
 
-FTP_OUTSIDE = "follow-the-pain site at ({x}, {y}) on the {view} view is outside every follow-the-pain area"
-FTP_WRONG_AREA = "follow-the-pain site marked {muscle} lies in the {area} area"
+FTP_NO_EXTRA_SITES = "follow-the-pain site marked {muscle}: {muscle} takes no extra sites (only {allowed} do)"
+FTP_OUTSIDE = "follow-the-pain site marked {muscle}, on the {view} view, lies outside both {muscle} areas"
+FTP_WRONG_AREA = "follow-the-pain site marked {muscle} lies in the {area} area, which takes {area_muscle} sites"
 FTP_NOT_ASKED = "follow-the-pain site in the {area} area: the case asked for none there"
 FTP_TOO_MANY = "{count} follow-the-pain sites in the {area} area; the case asked for {asked}"
+"""The follow-the-pain problems a trainee reads, in the clinic's words: the muscle a site was marked with, the area
+("left trapezius") or the view it lies on; never map coordinates or the engine's identifiers."""
+
+
+def _muscle_name(value: str) -> str:
+    """A muscle as the clinic names it ("cervical paraspinal"), from the engine's value ("cervical_paraspinal")."""
+    try:
+        return MUSCLE_NAMES[Muscle(value)]
+    except ValueError:
+        return value.replace("_", " ")
+
+
+def _area_name(area: tuple[str, str]) -> str:
+    """A follow-the-pain area as the clinic names it: side first, "left trapezius"."""
+    muscle, side = area
+    return f"{side} {_muscle_name(muscle)}"
+
+
+def _allowed_muscles() -> str:
+    names = [MUSCLE_NAMES[muscle] for muscle in FOLLOW_THE_PAIN_MAX_SITES]
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _match(targets: Sequence[TargetSite], placements: Sequence[Placement]) -> dict[int, tuple[int, float]]:
@@ -155,21 +183,26 @@ def _follow_the_pain(
     placed: Counter[tuple[str, str]] = Counter()
     problems = []
     for placement in placements:
+        muscle = _muscle_name(placement.muscle)
+        if placement.muscle not in FOLLOW_THE_PAIN_MAX_SITES:
+            problems.append(FTP_NO_EXTRA_SITES.format(muscle=muscle, allowed=_allowed_muscles()))
+            continue
         area = area_at(placement.view, placement.x, placement.y)
         if area is None:
-            problems.append(FTP_OUTSIDE.format(x=round(placement.x), y=round(placement.y), view=placement.view))
+            problems.append(FTP_OUTSIDE.format(muscle=muscle, view=placement.view))
             continue
-        name = " ".join(area).replace("_", " ")
         if area[0] != placement.muscle:
-            problems.append(FTP_WRONG_AREA.format(muscle=placement.muscle.replace("_", " "), area=name))
+            problems.append(
+                FTP_WRONG_AREA.format(muscle=muscle, area=_area_name(area), area_muscle=_muscle_name(area[0]))
+            )
             continue
         if area not in asked:
-            problems.append(FTP_NOT_ASKED.format(area=name))
+            problems.append(FTP_NOT_ASKED.format(area=_area_name(area)))
             continue
         placed[area] += 1
     for area, count in placed.items():
         if count > asked[area]:
-            problems.append(FTP_TOO_MANY.format(count=count, area=" ".join(area), asked=asked[area]))
+            problems.append(FTP_TOO_MANY.format(count=count, area=_area_name(area), asked=asked[area]))
     return FollowThePainResult(dict(asked), dict(placed), tuple(problems))
 
 
