@@ -6,12 +6,18 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils.text import capfirst
+from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
-from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PatientInsurance, PriorAuthorisation
-from onaboard.web.coverage.selectors import policy_choices
+from onaboard.web.coverage.models import (
+    AuthorisationStatus,
+    ClinicPrice,
+    PatientInsurance,
+    PriceItem,
+    PriorAuthorisation,
+)
+from onaboard.web.coverage.selectors import policy_choices, price_in_force
 from onaboard.web.coverage.services import AUTHORISATION_FIELDS, INSURANCE_FIELDS
 
 MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
@@ -20,6 +26,14 @@ MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
 DECISION_NEEDS_DATE = _("Give the day the payer answered.")
 APPROVAL_NEEDS_START = _("Give the first day the approval covers.")
 UNTIL_BEFORE_FROM = _("The approval cannot end before it starts.")
+DECIDED_BEFORE_REQUESTED = _("The payer cannot answer before the request was sent: give a day on or after it.")
+APPROVAL_DATES_NEED_APPROVED = _(
+    "Only an approved request has approval dates: clear this, or set the status to approved."
+)
+CURRENCY_DIFFERS = _(
+    "The clinic's other prices in force from %(day)s are in %(currencies)s (%(items)s): set this price in the same "
+    "currency, or a patient's cost cannot be worked out."
+)
 TOO_MANY_SESSIONS = _("At most %(max)d sessions fit in a year at the 12-week interval.")
 POLICY_LABEL = _("Coverage policy")
 REQUIRED_STAGE = _("Choose whether this is the initial request or a continuation.")
@@ -38,16 +52,67 @@ class DateInput(forms.DateInput):
 
 
 class ClinicPriceForm(forms.ModelForm):
+    """A price for one item from one day. ``clinic`` is the clinic whose price list it joins: a price in another
+    currency than the clinic's other prices in force while it is would make every patient's cost unknown
+    (``coverage.selectors.price_list`` refuses a list in more than one currency), so it is refused here, naming the
+    prices it would clash with."""
+
     class Meta:
         model = ClinicPrice
         fields = ("item", "amount", "currency", "set_on", "note")
         widgets = {"set_on": DateInput()}
+
+    def __init__(self, *args: Any, clinic: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
 
     def clean_amount(self) -> Any:
         amount = self.cleaned_data["amount"]
         if amount is not None and amount < 0:
             raise forms.ValidationError(_("A price cannot be negative."))
         return amount
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        item, currency, set_on = data.get("item"), data.get("currency"), data.get("set_on")
+        if self.clinic is None or not (item and currency and set_on):
+            return data
+        clashes = [price for price in self._others_in_force(item, set_on) if price.currency != currency]
+        if clashes:
+            self.add_error(
+                "currency",
+                CURRENCY_DIFFERS
+                % {
+                    "day": set_on.isoformat(),
+                    "currencies": get_text_list(sorted({price.currency for price in clashes}), _("and")),
+                    "items": "; ".join(
+                        f"{PriceItem(price.item).label}: {price.amount} {price.currency}" for price in clashes
+                    ),
+                },
+            )
+        return data
+
+    def _others_in_force(self, item: str, set_on: dt.date) -> list[ClinicPrice]:
+        """The other items' prices in force while this one would be: each one in force on ``set_on``, and those set
+        later, up to the day a later price for this item replaces this one."""
+        replaced = (
+            ClinicPrice.objects.filter(clinic=self.clinic, item=item, set_on__gt=set_on)
+            .order_by("set_on")
+            .values_list("set_on", flat=True)
+            .first()
+        )
+        found: list[ClinicPrice] = []
+        for other in PriceItem.values:
+            if other == item:
+                continue
+            current = price_in_force(self.clinic, other, set_on)
+            if current is not None:
+                found.append(current)
+            later = ClinicPrice.objects.filter(clinic=self.clinic, item=other, set_on__gt=set_on)
+            if replaced is not None:
+                later = later.filter(set_on__lt=replaced)
+            found.extend(later.order_by("set_on"))
+        return found
 
 
 class PatientInsuranceForm(forms.ModelForm):
@@ -134,7 +199,15 @@ class PriorAuthorisationForm(forms.ModelForm):
             self.add_error("decided_on", DECISION_NEEDS_DATE)
         if status == AuthorisationStatus.APPROVED and data.get("approved_from") is None:
             self.add_error("approved_from", APPROVAL_NEEDS_START)
+        requested: dt.date | None = data.get("requested_on")
+        if decided is not None and requested is not None and decided < requested:
+            self.add_error("decided_on", DECIDED_BEFORE_REQUESTED)
         start, end = data.get("approved_from"), data.get("approved_until")
+        if status is not None and status != AuthorisationStatus.APPROVED:
+            for name in ("approved_from", "approved_until"):
+                if data.get(name) is not None:
+                    self.add_error(name, APPROVAL_DATES_NEED_APPROVED)
+            return data
         if start and end and end < start:
             self.add_error("approved_until", UNTIL_BEFORE_FROM)
         return data

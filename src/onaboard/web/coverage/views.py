@@ -202,7 +202,7 @@ def prices(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not editor:
         raise PermissionDenied
     today = timezone.localdate()
-    form = ClinicPriceForm(request.POST or None, initial={"set_on": today}) if editor else None
+    form = ClinicPriceForm(request.POST or None, initial={"set_on": today}, clinic=user.clinic) if editor else None
     if request.method == "POST" and form is not None and form.is_valid():
         data = form.cleaned_data
         clinic_price_set(

@@ -1,0 +1,117 @@
+"""The coverage forms: a prior-authorisation answer that contradicts itself and a price in a second currency are
+refused, each naming the field to correct."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from onaboard.web.coverage.forms import (
+    APPROVAL_DATES_NEED_APPROVED,
+    CURRENCY_DIFFERS,
+    DECIDED_BEFORE_REQUESTED,
+    ClinicPriceForm,
+    PriorAuthorisationForm,
+)
+from onaboard.web.coverage.models import ClinicPrice, PriceItem
+from tests.web.coverage.conftest import POLICY, prices
+
+pytestmark = pytest.mark.django_db
+
+REQUESTED = date(2026, 11, 1)
+
+
+def _authorisation(**changes: str) -> PriorAuthorisationForm:
+    data = {
+        "stage": "initial",
+        "policy_id": POLICY,
+        "diagnosis_code": "G43.719",
+        "requested_on": REQUESTED.isoformat(),
+        "status": "approved",
+        "decided_on": "2026-11-20",
+        "approved_from": "2026-12-01",
+        "approved_until": "2027-05-01",
+        "medication_overuse_managed": "unknown",
+        "prescriber_attests_benefit": "unknown",
+        "note": "",
+    }
+    return PriorAuthorisationForm({**data, **changes})
+
+
+def test_a_consistent_approval_is_accepted():
+    """An approval answered after the request, with its approval dates, is valid (the shared setup of the refusals
+    below)."""
+    form = _authorisation()
+    assert form.is_valid(), form.errors
+
+
+def test_an_answer_dated_before_the_request_is_refused_on_the_answer_date():
+    """A denial dated before the request was sent is refused on the answer date; the request date itself is fine."""
+    form = _authorisation(status="denied", decided_on="2026-10-15", approved_from="", approved_until="")
+    assert not form.is_valid()
+    assert form.errors == {"decided_on": [DECIDED_BEFORE_REQUESTED]}
+
+
+def test_an_answer_on_the_request_day_is_accepted():
+    """The payer may answer on the day the request was sent."""
+    form = _authorisation(status="denied", decided_on=REQUESTED.isoformat(), approved_from="", approved_until="")
+    assert form.is_valid(), form.errors
+
+
+def test_approval_dates_on_a_denied_request_are_refused_on_each_date():
+    """A denied request with approved-from and approved-until dates is refused on both fields (the table showed
+    "denied | 1 Dec 2026 to 1 May 2027")."""
+    form = _authorisation(status="denied")
+    assert not form.is_valid()
+    assert form.errors == {
+        "approved_from": [APPROVAL_DATES_NEED_APPROVED],
+        "approved_until": [APPROVAL_DATES_NEED_APPROVED],
+    }
+
+
+def test_an_approval_end_alone_on_a_request_still_awaiting_an_answer_is_refused():
+    """Only the approval field given is refused on a request still awaiting the payer."""
+    form = _authorisation(status="requested", decided_on="", approved_from="")
+    assert not form.is_valid()
+    assert form.errors == {"approved_until": [APPROVAL_DATES_NEED_APPROVED]}
+
+
+def _price(clinic, **changes: str) -> ClinicPriceForm:
+    data = {"item": PriceItem.VISIT, "amount": "95", "currency": "USD", "set_on": "2026-06-01", "note": ""}
+    return ClinicPriceForm({**data, **changes}, clinic=clinic)
+
+
+def test_a_price_in_the_currency_of_the_others_is_accepted(world):
+    """A visit price in USD beside USD drug and administration prices is valid (the shared setup below)."""
+    prices(world.clinic, date(2026, 1, 1))
+    form = _price(world.clinic)
+    assert form.is_valid(), form.errors
+
+
+def test_a_price_in_another_currency_than_the_others_in_force_is_refused_naming_them(world):
+    """A visit price in GBP while the other prices in force that day are USD is refused on the currency, naming the
+    prices it clashes with (it made every patient's cost 'in more than one currency')."""
+    prices(world.clinic, date(2026, 1, 1))
+    form = _price(world.clinic, currency="GBP")
+    assert not form.is_valid()
+    expected = CURRENCY_DIFFERS % {
+        "day": "2026-06-01",
+        "currencies": "USD",
+        "items": f"{PriceItem.DRUG_PER_UNIT.label}: 6.506 USD; {PriceItem.ADMINISTRATION.label}: 250.000 USD",
+    }
+    assert form.errors == {"currency": [expected]}
+
+
+def test_a_later_price_in_another_currency_clashes_while_this_one_is_in_force(world):
+    """A GBP visit price from January clashes with a USD drug price set in March (both in force from March), but
+    not once a later visit price replaces it before March."""
+    ClinicPrice.objects.create(
+        clinic=world.clinic, item=PriceItem.DRUG_PER_UNIT, amount=Decimal(6), currency="USD", set_on=date(2026, 3, 1)
+    )
+    assert not _price(world.clinic, currency="GBP", set_on="2026-01-01").is_valid()
+    ClinicPrice.objects.create(
+        clinic=world.clinic, item=PriceItem.VISIT, amount=Decimal(120), currency="USD", set_on=date(2026, 2, 1)
+    )
+    assert _price(world.clinic, currency="GBP", set_on="2026-01-01").is_valid()
