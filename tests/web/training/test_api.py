@@ -50,6 +50,15 @@ def test_enrolment_through_the_api_waitlists_when_full(world):
     assert (listed[0]["enrolled"], listed[0]["waitlisted"]) == (1, 1)
 
 
+def test_sessions_are_listed_earliest_first(world):
+    """The session list is in date order, not in the order the sessions were scheduled."""
+    later = live_session(world.users["clinician"], title="later", days=20)
+    live_session(world.users["clinician"], title="earlier", days=5)
+    services.enrolment_create(session=later, trainee=world.users["trainee"])
+    listed = _client(world.users["trainee"]).get("/api/training/sessions").json()
+    assert [row["title"] for row in listed] == ["earlier", "later"]
+
+
 def test_a_cancelled_session_is_listed_as_cancelled_and_takes_no_enrolment(world):
     """The session list says which sessions were cancelled; enrolling in one is refused with the reason."""
     session = live_session(world.users["clinician"])

@@ -269,10 +269,27 @@ def test_attendance_is_recorded_for_enrolled_trainees_only(world):
     session = live_session(world.users["clinician"], capacity=1)
     came = services.enrolment_create(session=session, trainee=_trainee(world, "came"))
     waiting = services.enrolment_create(session=session, trainee=_trainee(world, "waits"))
+    LiveSession.objects.filter(pk=session.pk).update(starts_at=timezone.now() - dt.timedelta(hours=1))
     services.attendance_record(session=session, attended={came.pk: True, waiting.pk: True})
     came.refresh_from_db()
     waiting.refresh_from_db()
     assert (came.attended, waiting.attended) == (True, None)
+
+
+def test_attendance_waits_for_the_session_to_start(world):
+    """Nobody can have come to a session that has not started: recording attendance before its start is refused
+    with the reason and marks nobody; once it has started the same record is saved."""
+    session = live_session(world.users["clinician"], days=3)
+    enrolment = services.enrolment_create(session=session, trainee=world.users["trainee"])
+    with pytest.raises(services.TrainingError) as refused:
+        services.attendance_record(session=session, attended={enrolment.pk: True})
+    assert str(refused.value) == services.ATTENDANCE_BEFORE_START
+    enrolment.refresh_from_db()
+    assert enrolment.attended is None
+    LiveSession.objects.filter(pk=session.pk).update(starts_at=timezone.now() - dt.timedelta(days=5))
+    services.attendance_record(session=session, attended={enrolment.pk: True})
+    enrolment.refresh_from_db()
+    assert enrolment.attended is True
 
 
 def test_a_certificate_needs_everything_passed(world):
@@ -309,8 +326,8 @@ def test_a_first_visit_sent_twice_does_not_close_the_case(world):
 
 
 def test_attendance_counts_only_for_a_place_kept_on_a_session_held(world):
-    """Attendance marked ahead, then the place given up or the session cancelled, is not a session attended in
-    the trainer's summary; a kept place on a session held is."""
+    """Attendance marked ahead (stored before attendance waited for the start), then the place given up or the
+    session cancelled, is not a session attended in the trainer's summary; a kept place on a session held is."""
     from onaboard.web.training.selectors import trainee_summary
 
     trainer, trainee = world.users["clinician"], world.users["trainee"]
@@ -318,7 +335,7 @@ def test_attendance_counts_only_for_a_place_kept_on_a_session_held(world):
     marks = {}
     for session in (kept, left, cancelled):
         enrolment = services.enrolment_create(session=session, trainee=trainee)
-        services.attendance_record(session=session, attended={enrolment.pk: True})
+        Enrolment.objects.filter(pk=enrolment.pk).update(attended=True)
         marks[session.title] = enrolment
     services.enrolment_cancel(enrolment=marks["left"])
     services.live_session_cancel(session=cancelled)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from onaboard.web.accounts.models import Role
@@ -46,6 +46,8 @@ LEARNER_PAGES = (
     "training:certificate",
 )
 TRAINER_PAGES = ("training:trainees", "training:session_create", "training:supervised_log")
+HELD_START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+"""A start long past: a session held, whose attendance can be recorded and whose supervised injections logged."""
 
 
 @pytest.mark.parametrize("role", ["trainee", "clinician", "nurse", "admin"])
@@ -323,6 +325,7 @@ def test_a_trainer_records_attendance_and_logs_a_supervised_injection(client, wo
     trainee = world.users["trainee"]
     session = live_session(world.users["clinician"])
     enrolment = services.enrolment_create(session=session, trainee=trainee)
+    LiveSession.objects.filter(pk=session.pk).update(starts_at=HELD_START)
     client.force_login(world.users["clinician"])
     roster = client.get(reverse("training:session", args=[session.external_id])).content.decode()
     assert f"attended-{enrolment.external_id}" in roster
@@ -340,6 +343,61 @@ def test_a_trainer_records_attendance_and_logs_a_supervised_injection(client, wo
     progress = client.get(reverse("training:trainees")).content.decode()
     assert reverse("training:trainee", args=[trainee.external_id]) in progress
     assert client.get(reverse("training:trainee", args=[trainee.external_id])).status_code == 200
+
+
+def test_attendance_is_offered_once_the_session_has_started(client, world):
+    """Before the start the trainer sees who is enrolled and when attendance opens, with no form, and a sent
+    form is refused with that reason; after the start the form is there."""
+    session = live_session(world.users["clinician"], days=3)
+    enrolment = services.enrolment_create(session=session, trainee=world.users["trainee"])
+    client.force_login(world.users["clinician"])
+    detail = reverse("training:session", args=[session.external_id])
+    before = client.get(detail).content.decode()
+    assert f"attended-{enrolment.external_id}" not in before
+    assert services.ATTENDANCE_BEFORE_START in before
+    sent = client.post(
+        reverse("training:session_attendance", args=[session.external_id]),
+        {f"attended-{enrolment.external_id}": "yes"},
+        follow=True,
+    )
+    assert services.ATTENDANCE_BEFORE_START in sent.content.decode()
+    assert "Attendance saved." not in sent.content.decode()
+    enrolment.refresh_from_db()
+    assert enrolment.attended is None
+    LiveSession.objects.filter(pk=session.pk).update(starts_at=HELD_START)
+    assert f"attended-{enrolment.external_id}" in client.get(detail).content.decode()
+
+
+def test_the_session_list_is_in_date_order_and_trainers_reach_past_sessions(client, world):
+    """Sessions are listed earliest first whatever order they were scheduled in; a trainer's list links the past
+    sessions, most recent first, to record attendance after the day; a trainee's list has no past section."""
+    trainer = world.users["clinician"]
+    later, earlier = live_session(trainer, title="Later one", days=20), live_session(trainer, title="Earlier one")
+    services.enrolment_create(session=later, trainee=world.users["trainee"])
+    old, older = live_session(trainer, title="Held last week"), live_session(trainer, title="Held last month")
+    LiveSession.objects.filter(pk=old.pk).update(starts_at=timezone.now() - dt.timedelta(days=7))
+    LiveSession.objects.filter(pk=older.pk).update(starts_at=timezone.now() - dt.timedelta(days=30))
+    client.force_login(trainer)
+    page = client.get(reverse("training:sessions")).content.decode()
+    assert page.index("Earlier one") < page.index("Later one") < page.index("Past sessions")
+    assert page.index("Held last week") < page.index("Held last month")
+    assert reverse("training:session", args=[old.external_id]) in page
+    client.force_login(world.users["trainee"])
+    mine = client.get(reverse("training:sessions")).content.decode()
+    assert "Past sessions" not in mine
+    assert "Held last week" not in mine
+    assert earlier.title in mine
+
+
+def test_places_and_the_waitlist_position_read_as_sentences(client, world):
+    """One place reads "1 of 1 place taken", and a waitlisted trainee reads "on the waitlist, position 1"."""
+    session = live_session(world.users["clinician"], capacity=1)
+    services.enrolment_create(session=session, trainee=UserFactory(role=Role.TRAINEE, clinic=world.clinic))
+    services.enrolment_create(session=session, trainee=world.users["trainee"])
+    client.force_login(world.users["trainee"])
+    assert "1 of 1 place taken" in client.get(reverse("training:sessions")).content.decode()
+    detail = client.get(reverse("training:session", args=[session.external_id])).content.decode()
+    assert "You are on the waitlist, position 1" in detail
 
 
 def test_a_trainer_sees_only_trainees_of_their_clinic(client, world):

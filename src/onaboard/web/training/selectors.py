@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -21,9 +22,18 @@ from onaboard.web.training.models import (
     SupervisedInjection,
 )
 
+LISTED_AFTER_START = dt.timedelta(hours=12)
+"""How long a session stays on the list of upcoming sessions after it starts (through the day it is held); after
+that it is one of the trainers' past sessions."""
+PAST_SESSIONS_SHOWN = 50
+"""The most recent past sessions a trainer's list shows."""
+
 
 def sessions_visible_to(user: User) -> QuerySet[LiveSession]:
-    """Live sessions of the user's clinic, with their enrolled and waitlisted counts."""
+    """Live sessions of the user's clinic, with their enrolled and waitlisted counts, earliest first.
+
+    The order is explicit: a query with ``Count`` is grouped, and Django drops ``Meta.ordering`` from grouped
+    queries, so the database's row order would show instead."""
     if user.clinic_id is None:
         return LiveSession.objects.none()
     return (
@@ -33,17 +43,48 @@ def sessions_visible_to(user: User) -> QuerySet[LiveSession]:
             enrolled=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ENROLLED)),
             waitlisted=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.WAITLISTED)),
         )
+        .order_by("starts_at", "pk")
     )
 
 
 def upcoming_sessions(user: User) -> QuerySet[LiveSession]:
-    return sessions_visible_to(user).filter(starts_at__gte=timezone.now() - timezone.timedelta(hours=12))
+    """Sessions not yet held or held today (``LISTED_AFTER_START``), earliest first."""
+    return sessions_visible_to(user).filter(starts_at__gte=timezone.now() - LISTED_AFTER_START)
+
+
+def past_sessions(user: User) -> QuerySet[LiveSession]:
+    """For trainers: the sessions gone from the upcoming list, most recent first (at most ``PAST_SESSIONS_SHOWN``),
+    each with how many enrolled trainees were marked as attending (``attended_count``) and how many are not marked
+    yet (``unmarked``), so attendance can be recorded after the day. Nobody else gets any."""
+    if not is_trainer(user):
+        return LiveSession.objects.none()
+    enrolled = Q(enrolments__status=EnrolmentStatus.ENROLLED)
+    return (
+        sessions_visible_to(user)
+        .filter(starts_at__lt=timezone.now() - LISTED_AFTER_START)
+        .annotate(
+            attended_count=Count("enrolments", filter=enrolled & Q(enrolments__attended=True)),
+            unmarked=Count("enrolments", filter=enrolled & Q(enrolments__attended__isnull=True)),
+        )
+        .order_by("-starts_at", "-pk")[:PAST_SESSIONS_SHOWN]
+    )
 
 
 def sessions_run_by(user: User) -> QuerySet[LiveSession]:
     if not is_trainer(user):
         return LiveSession.objects.none()
     return sessions_visible_to(user)
+
+
+def sessions_for_supervision(user: User) -> QuerySet[LiveSession]:
+    """The sessions a supervised injection can be logged against: held in person (a place given; a link alone is
+    an online session, where nobody injects) and started, not cancelled; most recent first."""
+    return (
+        sessions_run_by(user)
+        .filter(starts_at__lte=timezone.now(), cancelled=False)
+        .exclude(place="")
+        .order_by("-starts_at", "-pk")
+    )
 
 
 def own_enrolments(user: User) -> dict[int, Enrolment]:

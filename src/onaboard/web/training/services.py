@@ -43,6 +43,7 @@ BAD_PLACEMENTS = gettext_noop("placements: expected a list of at most {limit} si
 BAD_PLACEMENT = gettext_noop("placement {number}: {problem}")
 SESSION_CANCELLED = gettext_noop("this session was cancelled")
 SESSION_STARTED = gettext_noop("this session has already started")
+ATTENDANCE_BEFORE_START = gettext_noop("Attendance can be recorded once the session has started.")
 ALREADY_ENROLLED = gettext_noop("you are already on this session's list")
 NOT_READY = gettext_noop("the certificate needs: {missing}")
 CASE_DONE = gettext_noop("this case has been graded already")
@@ -425,11 +426,14 @@ def live_session_cancel(*, session: LiveSession) -> int:
 
 
 def attendance_record(*, session: LiveSession, attended: Mapping[int, bool]) -> None:
-    """Record who came, by enrolment id; only enrolled trainees have attendance, and a cancelled session has none
-    (TrainingError)."""
+    """Record who came, by enrolment id; only enrolled trainees have attendance. A cancelled session has none, and
+    a session that has not started yet has none so far (TrainingError): nobody can have come to it."""
     with transaction.atomic():
-        if LiveSession.objects.select_for_update().get(pk=session.pk).cancelled:
+        locked = LiveSession.objects.select_for_update().get(pk=session.pk)
+        if locked.cancelled:
             raise TrainingError(_(SESSION_CANCELLED))
+        if locked.starts_at > timezone.now():
+            raise TrainingError(_(ATTENDANCE_BEFORE_START))
         for enrolment in session.enrolments.select_for_update().filter(status=EnrolmentStatus.ENROLLED):
             if enrolment.pk in attended:
                 enrolment.attended = attended[enrolment.pk]

@@ -342,11 +342,19 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def sessions(request: HttpRequest) -> HttpResponse:
+    """Upcoming sessions (and today's) with the user's place on each; trainers also get the past sessions, most
+    recent first, to record attendance after the day."""
     require_learner(request.user)
     listed = selectors.upcoming_sessions(request.user)
     own = selectors.own_enrolments(request.user)
     rows = [{"session": session, "enrolment": own.get(session.pk)} for session in listed]
-    return render(request, "training/session_list.html", {"rows": rows, "is_trainer": is_trainer(request.user)})
+    context = {
+        "rows": rows,
+        "is_trainer": is_trainer(request.user),
+        "past": selectors.past_sessions(request.user),
+        "past_shown": selectors.PAST_SESSIONS_SHOWN,
+    }
+    return render(request, "training/session_list.html", context)
 
 
 @login_required
@@ -436,6 +444,7 @@ def session_detail(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
         "position": selectors.waitlist_position(enrolment) if enrolment else None,
         "is_trainer": is_trainer(request.user),
         "started": session.starts_at <= timezone.now(),
+        "attendance_later": _(services.ATTENDANCE_BEFORE_START),
     }
     if is_trainer(request.user):
         roster = session.enrolments.select_related("trainee").exclude(status=EnrolmentStatus.CANCELLED)
@@ -499,7 +508,7 @@ def supervised_log(request: HttpRequest) -> HttpResponse:
     require_trainer(request.user)
     trainees = trainees_of(request.user)
     form = SupervisedInjectionForm(
-        request.POST or None, trainees=trainees, sessions=selectors.sessions_run_by(request.user)
+        request.POST or None, trainees=trainees, sessions=selectors.sessions_for_supervision(request.user)
     )
     if request.method == "POST" and form.is_valid():
         services.supervised_injection_record(supervisor=request.user, **form.cleaned_data)
