@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import base_user
 from django.utils import timezone
 
 from onaboard.web.accounts.backends import LockoutBackend
@@ -78,3 +80,24 @@ def test_an_inactive_user_is_refused(nurse):
     """A deactivated account cannot sign in with its right password."""
     type(nurse).objects.filter(pk=nurse.pk).update(is_active=False)
     assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) is None
+
+
+def _hasher_runs(username: str, password: str) -> int:
+    """How many passwords one sign-in attempt hashed (``make_password``) or checked (``check_password``), the two
+    calls by which a user runs the password hasher."""
+    with (
+        patch.object(base_user, "make_password", side_effect=base_user.make_password) as make,
+        patch.object(base_user, "check_password", side_effect=base_user.check_password) as check,
+    ):
+        assert LockoutBackend().authenticate(None, username=username, password=password) is None
+    return make.call_count + check.call_count
+
+
+def test_a_locked_account_costs_the_same_hashing_as_an_unknown_or_unlocked_one(nurse):
+    """A refused sign-in runs the password hasher once whether the name is unknown, its account unlocked or locked
+    (returning early for a locked account skipped the hash, so its speed told that the name exists)."""
+    unlocked = _hasher_runs(nurse.username, WRONG)
+    unknown = _hasher_runs("nobody", WRONG)
+    _fail(nurse, settings.LOGIN_FAILURE_LIMIT)
+    locked = _hasher_runs(nurse.username, PASSWORD)
+    assert (unknown, unlocked, locked) == (1, 1, 1)

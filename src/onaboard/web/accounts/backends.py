@@ -15,7 +15,11 @@ from onaboard.web.accounts.models import User
 
 
 class LockoutBackend(ModelBackend):
-    """ModelBackend that counts failures and refuses a locked account even with the right password."""
+    """ModelBackend that counts failures and refuses a locked account even with the right password.
+
+    Every attempt runs the password hasher once (an unknown name, a locked account and a wrong password alike), so
+    how long a refusal takes tells nothing about which names exist or are locked.
+    """
 
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
@@ -24,11 +28,12 @@ class LockoutBackend(ModelBackend):
             return None
         user = User.objects.filter(username=username).first()
         if user is None:
-            User().set_password(password)  # same work as a real check, so timing does not reveal the name
+            User().set_password(password)  # the same hashing as a real check, so timing does not reveal the name
             return None
+        right = user.check_password(password)  # hashed even when locked: an early return would time as "exists"
         if user.is_locked():
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if right and self.user_can_authenticate(user):
             if user.failed_logins:
                 User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
             return user
