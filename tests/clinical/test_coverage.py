@@ -28,6 +28,7 @@ from onaboard.clinical.coverage import (
     load_policy,
 )
 from onaboard.clinical.outcomes import WEEK24_PERIOD
+from onaboard.policies import shipped_policies
 from tests.policies import (
     MODEL,
     NON_RESPONDER,
@@ -674,9 +675,9 @@ def test_a_responder_meets_the_any_of_response_with_each_alternative_shown():
     )
     assert result.outcome is CriterionOutcome.MET
     assert result.rule == (
-        "any of: >= 50 % fewer headache days; >= 50 % fewer migraine days; >= 7 fewer headache days; "
-        ">= 100 fewer headache hours; clinical benefit as judged by the prescriber -- than the baseline, in the "
-        "latest complete period from period 6 (week 24) on (UNCONFIRMED: "
+        "in the latest complete period from period 6 (week 24) on, any of: >= 50 % fewer headache days than the "
+        "baseline; >= 50 % fewer migraine days than the baseline; >= 7 fewer headache days than the baseline; "
+        ">= 100 fewer headache hours than the baseline; clinical benefit as judged by the prescriber (UNCONFIRMED: "
         "continuation.response.min_fewer_headache_hours)"
     )
     assert result.unconfirmed == ("continuation.response.min_fewer_headache_hours",)
@@ -754,7 +755,7 @@ def test_a_policy_may_judge_the_response_on_the_period_after_the_cycles_alone():
     assert result.evidence[0] == (
         "judged on period 6 (2026-10-05..2026-11-01) against the baseline (2026-04-20..2026-05-17)"
     )
-    assert "than the baseline, in period 6 (week 24) (UNCONFIRMED" in result.rule
+    assert result.rule.startswith("in period 6 (week 24), any of: ")
     gap = (*RESPONDER[:5], Period(10, 6, recorded=10), Period(8, 4))
     missing = judge(continuation_evidence(gap), Stage.CONTINUATION, policy=week6).criterion("continuation.response")
     assert missing.evidence == ("period 6 (week 24), the one the response is judged on, is not complete",)
@@ -954,3 +955,33 @@ def test_an_approval_length_under_an_unconfirmed_table_is_unconfirmed():
     assert approval_length(policy, "initial") == (6, ())
     continuation = judge(continuation_evidence(), Stage.CONTINUATION, policy=policy)
     assert continuation.approval_unconfirmed == ("continuation",)
+
+
+EXPECTED_RESPONSE_RULES = {
+    "ahs-2021": "in the latest complete period from period 6 (week 24) on, any of: >= 50 % fewer headache days than "
+    "the baseline; >= 50 % fewer migraine days than the baseline",
+    "nice-ta260": "in period 6 (week 24), >= 30 % fewer headache days than the baseline",
+    "us-commercial-a": "in the latest complete period from period 6 (week 24) on, any of: >= 50 % fewer headache "
+    "days than the baseline; >= 7 fewer headache days than the baseline; >= 100 fewer headache hours than the "
+    "baseline",
+    "us-commercial-b": "in the latest complete period from period 6 (week 24) on, >= 50 % fewer migraine days than "
+    "the baseline",
+    "us-medicare-a": "in the latest complete period from period 6 (week 24) on, clinical benefit as judged by the "
+    "prescriber",
+}
+
+
+@pytest.mark.parametrize("policy_id", sorted(EXPECTED_RESPONSE_RULES))
+def test_each_shipped_policy_states_its_response_rule_as_a_sentence(policy_id):
+    """Every shipped policy with continuation criteria states its response rule as a sentence: the period judged,
+    then each alternative with its comparison ("fewer ... than the baseline"), never a comparison hanging after the
+    prescriber's judgement ("benefit as judged by the prescriber -- than the baseline")."""
+    policy = shipped_policies()[policy_id]
+    result = judge(continuation_evidence(), Stage.CONTINUATION, policy=policy).criterion("continuation.response")
+    assert result.plain_rule == EXPECTED_RESPONSE_RULES[policy_id]
+
+
+def test_the_response_rule_sentences_cover_every_shipped_policy_with_continuation_criteria():
+    """The sentences above are checked for each shipped policy that has continuation criteria, and no other."""
+    with_continuation = {key for key, policy in shipped_policies().items() if policy.continuation is not None}
+    assert with_continuation == set(EXPECTED_RESPONSE_RULES)

@@ -1414,13 +1414,13 @@ def _response_rule_text(rule: ContinuationCriteria) -> str:
     response = rule.response
     alternatives = []
     if response.min_headache_day_reduction_percent is not None:
-        alternatives.append(f">= {response.min_headache_day_reduction_percent} % fewer headache days")
+        alternatives.append(f">= {response.min_headache_day_reduction_percent} % fewer headache days than the baseline")
     if response.min_migraine_day_reduction_percent is not None:
-        alternatives.append(f">= {response.min_migraine_day_reduction_percent} % fewer migraine days")
+        alternatives.append(f">= {response.min_migraine_day_reduction_percent} % fewer migraine days than the baseline")
     if response.min_fewer_headache_days is not None:
-        alternatives.append(f">= {response.min_fewer_headache_days} fewer headache days")
+        alternatives.append(f">= {response.min_fewer_headache_days} fewer headache days than the baseline")
     if response.min_fewer_headache_hours is not None:
-        alternatives.append(f">= {response.min_fewer_headache_hours} fewer headache hours")
+        alternatives.append(f">= {response.min_fewer_headache_hours} fewer headache hours than the baseline")
     if response.prescriber_attests_benefit:
         alternatives.append("clinical benefit as judged by the prescriber")
     first = CYCLE_PERIODS * rule.after_cycles
@@ -1430,7 +1430,8 @@ def _response_rule_text(rule: ContinuationCriteria) -> str:
         if rule.judged_on is JudgedOn.AFTER_CYCLES
         else f"in the latest complete period from period {first} (week {week}) on"
     )
-    return f"any of: {'; '.join(alternatives)} -- than the baseline, {where}"
+    needed = alternatives[0] if len(alternatives) == 1 else f"any of: {'; '.join(alternatives)}"
+    return f"{where}, {needed}"
 
 
 def _unconfirmed(policy: CoveragePolicy, fields: Sequence[str]) -> tuple[str, ...]:
