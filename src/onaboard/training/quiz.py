@@ -5,6 +5,11 @@ day, three 28-day periods, a safety checklist, a treated course), asks the engin
 answer among plausible wrong ones. Explanations are the engine's own reasons or the docstring-cited rule with its
 constant, so the quiz and the clinic can never disagree. ``generate_quiz`` is seeded: the same module and seed give
 the same questions (a new attempt draws a new seed), and ``grade_quiz`` marks answers with exact integers.
+
+The verdict kinds draw a situation aimed at each verdict in turn (a responder, a poor response, a return to episodic
+migraine, a diary with gaps...) and let the engine mark it, so no verdict is the answer to most questions and
+answering by rote does not pass. Questions are regenerated from an attempt's seed, so the draws are versioned
+(``QUIZ_VERSION``): an attempt keeps the generators it was drawn with.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from onaboard.clinical import (
     CM_MIN_HEADACHE_DAYS,
     CM_MIN_MIGRAINE_DAYS,
     CUMULATIVE_LIMIT_UNITS,
+    EPISODIC_CONSECUTIVE_PERIODS,
     FIXED_DOSE_UNITS,
     FIXED_SITES,
     FOLLOW_THE_PAIN_MAX_SITES,
     FOUR_HOUR_THRESHOLD_HOURS,
+    LABEL_MIN_HEADACHE_DAYS_4H,
     MAX_SESSION_UNITS,
     MIN_PAIN_CHARACTERISTICS,
+    MIN_RECORDED_DAYS,
     NICE_MIN_REDUCTION_PERCENT,
     OVERUSE_DAYS,
     PERIOD_DAYS,
@@ -40,6 +48,8 @@ from onaboard.clinical import (
     DiaryDay,
     Intensity,
     Muscle,
+    NiceTa260,
+    Outcomes,
     PatientDiary,
     PeriodSummary,
     PlanError,
@@ -61,8 +71,10 @@ from onaboard.training.wording import ACUTE_CLASS_NAMES, MUSCLE_NAMES, ROUTE_NAM
 
 __all__ = [
     "KINDS",
+    "KINDS_BY_VERSION",
     "MUSCLE_NAMES",
     "QUIZ_TOO_FEW_DISTINCT",
+    "QUIZ_VERSION",
     "Question",
     "QuestionResult",
     "QuizResult",
@@ -516,7 +528,8 @@ def _period_facts(
     return (*facts, *extra)
 
 
-def _chronic_migraine(rng: random.Random) -> Question:
+def _chronic_migraine_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
     periods = _random_periods(rng)
     attacks = rng.choice((CM_MIN_ATTACKS - 2, CM_MIN_ATTACKS + 3, CM_MIN_ATTACKS + 10, CM_MIN_ATTACKS + 20))
     verdict = chronic_migraine_verdict(periods, attacks=attacks)
@@ -534,7 +547,8 @@ def _chronic_migraine(rng: random.Random) -> Question:
     )
 
 
-def _label_eligibility(rng: random.Random) -> Question:
+def _label_eligibility_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
     periods = _random_periods(rng)
     attacks = CM_MIN_ATTACKS + rng.randint(0, 20)
     age = rng.choice((16, 17, 24, 38, 52, 67))
@@ -554,7 +568,8 @@ def _label_eligibility(rng: random.Random) -> Question:
     )
 
 
-def _medication_overuse(rng: random.Random) -> Question:
+def _medication_overuse_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
     periods = []
     acute_class = rng.choice((AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC, AcuteClass.OPIOID))
     threshold = OVERUSE_DAYS[acute_class]
@@ -618,7 +633,8 @@ def random_safety_input(
     return SafetyInput(birth_date=birth, other_toxin_treatments=(), **answers), tuple(facts)  # type: ignore[arg-type]
 
 
-def _safety(rng: random.Random) -> Question:
+def _safety_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
     on = REFERENCE_DATE + timedelta(days=rng.randint(0, 200))
     patient, facts = random_safety_input(rng, on=on)
     screen = safety_screen(patient, on=on)
@@ -691,18 +707,44 @@ def _random_course(rng: random.Random) -> tuple[date, list[int]]:
     return day0, counts
 
 
-def course_facts(day0: date, counts: Sequence[int]) -> tuple[str, ...]:
-    """The headache days per period of a course as a person reads them."""
+def course_facts(day0: date, counts: Sequence[int], *, recorded: Sequence[int] | None = None) -> tuple[str, ...]:
+    """The headache days per period of a course as a person reads them; with ``recorded``, a period with fewer than
+    28 days recorded says how many."""
+
+    def gaps(k: int) -> str:
+        days = PERIOD_DAYS if recorded is None else recorded[k]
+        return f" ({days} of {PERIOD_DAYS} days recorded)" if days < PERIOD_DAYS else ""
+
     injections = [day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS * n) for n in range(2)]
     rows = [f"Injections on {', '.join(day.isoformat() for day in injections)} (12 weeks apart)"]
-    rows.append(f"Baseline (28 days before the first injection): {counts[0]} headache days")
+    rows.append(f"Baseline (28 days before the first injection): {counts[0]} headache days{gaps(0)}")
     rows += [
-        f"Period {k} (weeks {4 * (k - 1)}-{4 * k}): {count} headache days" for k, count in enumerate(counts[1:], 1)
+        f"Period {k} (weeks {4 * (k - 1)}-{4 * k}): {count} headache days{gaps(k)}"
+        for k, count in enumerate(counts[1:], 1)
     ]
     return tuple(rows)
 
 
-def _continue_or_stop(rng: random.Random) -> Question:
+REVERSION_EXPLAINED = (
+    "NICE TA260 1.2: the migraine is no longer chronic (fewer than {days} headache days in each of {periods} "
+    "consecutive periods), so the rule stops treatment; the clinician reviews the decision with the patient and "
+    "watches for a return to chronic migraine"
+)
+"""What a stop on the return to episodic migraine means, after the engine's reasons (NICE TA260 1.2; the watch for a
+relapse is the EHF guideline's re-check after stopping, module "Outcomes and when to stop")."""
+
+
+def _nice_explanation(outcomes: Outcomes) -> tuple[str, ...]:
+    """The engine's NICE TA260 reasons, and what a stop on the return to episodic migraine means."""
+    verdict = outcomes.nice_ta260
+    if verdict.verdict is NiceTa260.STOP and verdict.reverted_to_episodic:
+        meaning = REVERSION_EXPLAINED.format(days=CM_MIN_HEADACHE_DAYS, periods=EPISODIC_CONSECUTIVE_PERIODS)
+        return (*verdict.reasons, meaning)
+    return verdict.reasons
+
+
+def _continue_or_stop_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
     day0, counts = _random_course(rng)
     diary = course_diary(day0, counts)
     outcomes = treatment_outcomes(diary, injections=[day0, day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)])
@@ -715,7 +757,7 @@ def _continue_or_stop(rng: random.Random) -> Question:
         course_facts(day0, counts),
         choices,
         index,
-        outcomes.nice_ta260.reasons,
+        _nice_explanation(outcomes),
         SOURCE_OUTCOMES,
     )
 
@@ -780,6 +822,286 @@ def _retreatment_interval(rng: random.Random) -> Question:
     )
 
 
+# --- Version 2: situations aimed at each verdict in turn, marked by the engine -----------------------------------
+
+ADULT_AGES = (24, 38, 52, 67)
+MINOR_AGES = (16, 17)
+CHILDBEARING_AGES = (23, 35)
+
+
+def _chronic_period(rng: random.Random, index: int, *, recorded: int = PERIOD_DAYS) -> PeriodSummary:
+    """A period of chronic migraine that meets the label's 4-hour rule too (the ranges of ``_random_periods``), with
+    at most ``recorded`` days counted."""
+    headache = rng.randint(CM_MIN_HEADACHE_DAYS, 24)
+    migraine = rng.randint(CM_MIN_MIGRAINE_DAYS, headache)
+    headache_4h = rng.randint(max(LABEL_MIN_HEADACHE_DAYS_4H, headache - 6), headache)
+    return _period(
+        index,
+        headache=min(headache, recorded),
+        headache_4h=min(headache_4h, recorded),
+        migraine=min(migraine, recorded),
+        recorded=recorded,
+    )
+
+
+def _aimed_periods(rng: random.Random, aim: str) -> tuple[PeriodSummary, ...]:
+    """Three 28-day periods of chronic migraine, one or more of them changed by ``aim``: ``episodic`` (fewer than 15
+    headache days), ``few_migraine_days`` (fewer than 8 migraine days), ``short_headaches`` (fewer than 15 days of 4
+    hours or longer), ``incomplete`` (12 to 19 days recorded); ``chronic`` changes none."""
+    changed = set(rng.sample((1, 2, 3), k=rng.randint(1, 3) if aim == "episodic" else 1))
+    periods = []
+    for index in (1, 2, 3):
+        if index not in changed or aim == "chronic":
+            periods.append(_chronic_period(rng, index))
+        elif aim == "incomplete":
+            periods.append(_chronic_period(rng, index, recorded=rng.randint(12, MIN_RECORDED_DAYS - 1)))
+        elif aim == "episodic":
+            headache = rng.randint(4, CM_MIN_HEADACHE_DAYS - 1)
+            migraine = rng.randint(1, headache)
+            periods.append(
+                _period(
+                    index, headache=headache, headache_4h=rng.randint(max(0, headache - 6), headache), migraine=migraine
+                )
+            )
+        elif aim == "few_migraine_days":
+            headache = rng.randint(CM_MIN_HEADACHE_DAYS, 24)
+            headache_4h = rng.randint(max(LABEL_MIN_HEADACHE_DAYS_4H, headache - 6), headache)
+            migraine = rng.randint(CM_MIN_MIGRAINE_DAYS - 4, CM_MIN_MIGRAINE_DAYS - 1)
+            periods.append(_period(index, headache=headache, headache_4h=headache_4h, migraine=migraine))
+        else:  # short_headaches: headache on 15 days or more, fewer of them lasting 4 hours
+            headache = rng.randint(CM_MIN_HEADACHE_DAYS, LABEL_MIN_HEADACHE_DAYS_4H + 5)
+            headache_4h = rng.randint(headache - 6, LABEL_MIN_HEADACHE_DAYS_4H - 1)
+            migraine = rng.randint(CM_MIN_MIGRAINE_DAYS, headache)
+            periods.append(_period(index, headache=headache, headache_4h=headache_4h, migraine=migraine))
+    return tuple(periods)
+
+
+def _chronic_migraine(rng: random.Random) -> Question:
+    aim = rng.choice(("chronic", "chronic", "episodic", "few_migraine_days", "few_attacks", "incomplete", "incomplete"))
+    periods = _aimed_periods(rng, "chronic" if aim == "few_attacks" else aim)
+    if aim == "few_attacks":
+        attacks = rng.randint(1, CM_MIN_ATTACKS - 1)
+    else:
+        attacks = rng.choice((CM_MIN_ATTACKS + 3, CM_MIN_ATTACKS + 10, CM_MIN_ATTACKS + 20))
+    verdict = chronic_migraine_verdict(periods, attacks=attacks)
+    answer = verdict.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("yes", "no", "insufficient data"))
+    return Question(
+        "",
+        "chronic_migraine",
+        "Does this diary show chronic migraine (ICHD-3 1.3) over the last three 28-day periods?",
+        _period_facts(periods, attacks=attacks),
+        choices,
+        index,
+        verdict.reasons,
+        SOURCE_CM,
+    )
+
+
+def _label_eligibility(rng: random.Random) -> Question:
+    aim = rng.choice(("chronic", "chronic", "short_headaches", "episodic", "under_18", "incomplete", "no_birth_date"))
+    periods = _aimed_periods(rng, "chronic" if aim in ("under_18", "no_birth_date") else aim)
+    attacks = CM_MIN_ATTACKS + rng.randint(0, 20)
+    age = None if aim == "no_birth_date" else rng.choice(MINOR_AGES if aim == "under_18" else ADULT_AGES)
+    chronic = chronic_migraine_verdict(periods, attacks=attacks)
+    verdict = label_criteria_verdict(periods, chronic_migraine=chronic, age_years=age, as_of=REFERENCE_DATE)
+    answer = verdict.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("met", "not met", "insufficient data"))
+    return Question(
+        "",
+        "label_eligibility",
+        "Does this patient meet the BOTOX label's chronic-migraine criteria?",
+        _period_facts(
+            periods, attacks=attacks, extra=(f"Age: {age if age is not None else 'no birth date recorded'}",)
+        ),
+        choices,
+        index,
+        (*verdict.reasons, *(reason for reason in chronic.reasons if reason not in verdict.reasons)),
+        SOURCE_LABEL + "; " + SOURCE_CM,
+    )
+
+
+def _medication_overuse(rng: random.Random) -> Question:
+    acute_class = rng.choice((AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC, AcuteClass.OPIOID))
+    threshold = OVERUSE_DAYS[acute_class]
+    aim = rng.choice(("suspected", "not_suspected", "incomplete"))
+    offsets = [rng.choice((0, 2, 5)) for _ in range(3)]
+    if aim == "not_suspected":
+        for below in rng.sample(range(3), k=rng.randint(1, 3)):
+            offsets[below] = rng.choice((-4, -1))
+    gap = rng.randrange(3) if aim == "incomplete" else None
+    periods = []
+    for position, offset in enumerate(offsets):
+        recorded = rng.randint(12, MIN_RECORDED_DAYS - 1) if position == gap else PERIOD_DAYS
+        days = min(recorded, max(0, threshold + offset))
+        acute = AcuteDays(**{acute_class.value: days, "any": days})
+        periods.append(
+            _period(
+                position + 1,
+                headache=min(20, recorded),
+                headache_4h=min(18, recorded),
+                migraine=12,
+                recorded=recorded,
+                acute=acute,
+            )
+        )
+    verdict = medication_overuse_verdict(periods)
+    answer = verdict.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("suspected", "not suspected", "insufficient data"))
+    name = ACUTE_CLASS_NAMES[acute_class]
+    facts = tuple(
+        f"{p.label}: {p.days_recorded} of {PERIOD_DAYS} days recorded, {name} taken on "
+        f"{counted(p.acute_medication_days.of(acute_class), 'day')}"
+        for p in periods
+    )
+    return Question(
+        "",
+        "medication_overuse",
+        "Is medication-overuse headache (ICHD-3 8.2) suspected from these three periods?",
+        facts,
+        choices,
+        index,
+        verdict.reasons,
+        SOURCE_MOH,
+    )
+
+
+CONTRAINDICATION_ITEMS = ("injection_site_infection", "hypersensitivity_to_botulinum_toxin")
+"""The checklist items that are contraindications (BOTOX US PI 4); the other items of ``_SAFETY_ITEMS`` are
+warnings."""
+
+_SAFETY_TOPICS: Mapping[str, str] = {
+    "injection_site_infection": "infection at the injection sites",
+    "hypersensitivity_to_botulinum_toxin": "allergy to botulinum toxin products",
+    "neuromuscular_junction_disorder": "neuromuscular junction disorders (myasthenia gravis, Lambert-Eaton)",
+    "motor_neuropathy_or_als": "motor neuropathy or ALS",
+    "dysphagia": "difficulty swallowing",
+    "breathing_problems": "breathing problems",
+    "cardiovascular_disease": "heart disease",
+    "aminoglycoside_or_nmj_drug": "aminoglycosides and other drugs acting on neuromuscular transmission",
+    "anticholinergic_drug": "anticholinergic drugs",
+    "muscle_relaxant": "muscle relaxants",
+    "pregnant": "pregnancy",
+    "breastfeeding": "breastfeeding",
+}
+"""What each checklist item asks about, for a question where it was not asked."""
+
+
+def aimed_safety_input(rng: random.Random, *, on: date) -> tuple[SafetyInput, tuple[str, ...]]:
+    """A checklist aimed at each verdict in turn: a contraindication, a warning or an age under 18, a question not
+    asked (a checklist item, the birth date or other botulinum toxins), or nothing found; and what a person reads."""
+    answers: dict[str, bool | None] = {field: False for field, _ in _SAFETY_ITEMS}
+    texts = dict(_SAFETY_ITEMS)
+    aim = rng.choice(("contraindication", "warning", "not_asked", "nothing"))
+    finding = None
+    if aim == "contraindication":
+        finding = rng.choice(CONTRAINDICATION_ITEMS)
+    elif aim == "warning":
+        finding = rng.choice([field for field in texts if field not in CONTRAINDICATION_ITEMS] + ["under_18"])
+    elif aim == "not_asked":
+        finding = rng.choice([*texts, "birth_date", "other_toxins"])
+    facts = []
+    if finding in texts and aim != "not_asked":
+        answers[finding] = True
+        facts.append(f"Checklist: {texts[finding]}; every other item answered no")
+    elif finding in texts:
+        answers[finding] = None
+        facts.append(f"Checklist: {_SAFETY_TOPICS[finding]} not asked; every other item answered no")
+    else:
+        facts.append("Checklist: every item answered no")
+    if finding == "under_18":
+        age = rng.choice(MINOR_AGES)
+    else:
+        age = rng.choice(CHILDBEARING_AGES if finding in ("pregnant", "breastfeeding") else ADULT_AGES)
+    birth = date(on.year - age, 1 + rng.randint(0, 11), 1 + rng.randint(0, 27))
+    if finding == "birth_date":
+        facts.append(f"Birth date not recorded; screened on {on.isoformat()}")
+    else:
+        facts.append(f"Born {birth.isoformat()}; screened on {on.isoformat()}")
+    if finding == "other_toxins":
+        facts.append("Other botulinum toxin in the last 3 months: not asked")
+    else:
+        facts.append("No other botulinum toxin in the last 3 months")
+    patient = SafetyInput(
+        birth_date=None if finding == "birth_date" else birth,
+        other_toxin_treatments=None if finding == "other_toxins" else (),
+        **answers,  # type: ignore[arg-type]
+    )
+    return patient, tuple(facts)
+
+
+def _safety(rng: random.Random) -> Question:
+    on = REFERENCE_DATE + timedelta(days=rng.randint(0, 200))
+    patient, facts = aimed_safety_input(rng, on=on)
+    screen = safety_screen(patient, on=on)
+    answer = screen.verdict.value
+    choices, index = _ordered_choices(answer, ("contraindicated", "caution", "unknown", "clear"))
+    return Question(
+        "",
+        "safety",
+        "What is the pre-injection safety screen's verdict?",
+        facts,
+        choices,
+        index,
+        screen.reasons,
+        SOURCE_SAFETY,
+    )
+
+
+def _aimed_course(rng: random.Random) -> tuple[date, list[int], list[int]]:
+    """A treated course aimed at each NICE TA260 outcome in turn: a response of 30 % or more with headache on 15 days
+    or more in a recent period (continue), less than 30 % (stop), a return to episodic migraine in the three periods
+    to week 24 (stop), or a week-24 period or baseline with fewer than 20 days recorded (not yet assessable).
+    Baselines are 15-26 headache days (PREEMPT entry >= 15, pooled mean about 20, COMPEL 22.0 SD 4.8). Returns the
+    first injection day, the headache days per period from the baseline and the days recorded per period."""
+    aim = rng.choice(("continue", "continue", "poor_response", "episodic", "week24_gaps", "baseline_gaps"))
+    # a course that continues needs room for a 30 % fall that still leaves a period of chronic migraine
+    baseline = rng.randint(CM_MIN_HEADACHE_DAYS if aim in {"poor_response", "episodic"} else 18, 26)
+    most_kept = baseline * (100 - NICE_MIN_REDUCTION_PERCENT) // 100  # the most headache days of a 30 % fall
+    if aim == "poor_response":
+        final = rng.randint(most_kept + 1, baseline)
+    elif aim == "episodic":
+        final = rng.randint(max(2, baseline // 4), min(CM_MIN_HEADACHE_DAYS - 1, most_kept))
+    else:
+        final = rng.randint(baseline // 2, most_kept)
+    reached = 3 if aim == "episodic" else WEEK24_PERIOD  # the period by which the week-24 count is reached
+    counts = [baseline]
+    for k in range(1, WEEK24_PERIOD + 1):
+        counts.append(round(baseline + (final - baseline) * min(1.0, k / reached)) + rng.choice((-1, 0, 0, 1)))
+    counts[WEEK24_PERIOD] = final
+    if aim == "episodic":
+        for k in range(WEEK24_PERIOD - EPISODIC_CONSECUTIVE_PERIODS + 1, WEEK24_PERIOD):
+            counts[k] = min(counts[k], CM_MIN_HEADACHE_DAYS - 1)
+    elif aim != "poor_response" and max(counts[4], counts[5]) < CM_MIN_HEADACHE_DAYS:
+        counts[rng.choice((4, 5))] = CM_MIN_HEADACHE_DAYS + rng.randint(0, 2)  # a bad month: still chronic
+    recorded = [PERIOD_DAYS] * (WEEK24_PERIOD + 1)
+    if aim == "week24_gaps":
+        recorded[WEEK24_PERIOD] = rng.randint(8, MIN_RECORDED_DAYS - 1)
+    elif aim == "baseline_gaps":
+        recorded[0] = rng.randint(10, MIN_RECORDED_DAYS - 1)
+    counts = [max(0, min(days, count)) for count, days in zip(counts, recorded, strict=True)]
+    day0 = REFERENCE_DATE + timedelta(days=rng.randint(0, 120))
+    return day0, counts, recorded
+
+
+def _continue_or_stop(rng: random.Random) -> Question:
+    day0, counts, recorded = _aimed_course(rng)
+    diary = course_diary(day0, counts, recorded=recorded)
+    outcomes = treatment_outcomes(diary, injections=[day0, day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)])
+    answer = outcomes.nice_ta260.verdict.value.replace("_", " ")
+    choices, index = _ordered_choices(answer, ("continue", "stop", "not yet assessable"))
+    return Question(
+        "",
+        "continue_or_stop",
+        "At the week-24 review, what do the NICE TA260 stopping rules say?",
+        course_facts(day0, counts, recorded=recorded),
+        choices,
+        index,
+        _nice_explanation(outcomes),
+        SOURCE_OUTCOMES,
+    )
+
+
 KINDS: Mapping[str, Callable[[random.Random], Question]] = {
     "muscle_sites": _muscle_sites,
     "follow_the_pain_limit": _follow_the_pain_limit,
@@ -796,13 +1118,32 @@ KINDS: Mapping[str, Callable[[random.Random], Question]] = {
     "continue_or_stop": _continue_or_stop,
     "retreatment_interval": _retreatment_interval,
 }
-"""Every question kind a module may list in its front matter, by name."""
+"""Every question kind a module may list in its front matter, by name (the current version's generators)."""
+
+QUIZ_VERSION = 2
+"""The version of the generators new attempts are drawn with. Version 1 drew one verdict for most questions of a
+kind (week 24 "stop" 94 %, label "not met" 84 %, safety "caution" 70 %) and never "not yet assessable", "unknown"
+or "insufficient data" for medication overuse; version 2 aims at each verdict in turn."""
+
+KINDS_BY_VERSION: Mapping[int, Mapping[str, Callable[[random.Random], Question]]] = {
+    1: {
+        **KINDS,
+        "chronic_migraine": _chronic_migraine_v1,
+        "label_eligibility": _label_eligibility_v1,
+        "medication_overuse": _medication_overuse_v1,
+        "safety": _safety_v1,
+        "continue_or_stop": _continue_or_stop_v1,
+    },
+    QUIZ_VERSION: KINDS,
+}
+"""The generators of each version: an attempt is drawn again with the version it was first drawn with, so its stored
+answers are marked against the questions it showed."""
 
 
-def generate_question(kind: str, rng: random.Random, *, key: str = "q1") -> Question:
-    """One question of ``kind`` drawn with ``rng``; the engine's reasons it quotes are in the clinic's words
-    (``clinic_words``: "cervical paraspinal", not the engine's ``cervical_paraspinal``)."""
-    question = KINDS[kind](rng)
+def generate_question(kind: str, rng: random.Random, *, key: str = "q1", version: int = QUIZ_VERSION) -> Question:
+    """One question of ``kind`` drawn with ``rng`` by the generators of ``version``; the engine's reasons it quotes
+    are in the clinic's words (``clinic_words``: "cervical paraspinal", not the engine's ``cervical_paraspinal``)."""
+    question = KINDS_BY_VERSION[version][kind](rng)
     fields = {name: getattr(question, name) for name in Question.__slots__}  # type: ignore[attr-defined]
     fields["explanation"] = tuple(clinic_words(line) for line in question.explanation)
     return Question(**{**fields, "key": key})
@@ -821,7 +1162,7 @@ def _identity(question: Question) -> tuple[str, str, tuple[str, ...]]:
 
 
 def generate_quiz(
-    module_id: str, kinds: Sequence[str], count: int, seed: int, *, distinct: bool = True
+    module_id: str, kinds: Sequence[str], count: int, seed: int, *, distinct: bool = True, version: int = QUIZ_VERSION
 ) -> tuple[Question, ...]:
     """``count`` different questions for a module, kinds taken in turn from a shuffled ``kinds``; the same arguments
     always give the same questions. Keys are ``q1``, ``q2``...
@@ -832,12 +1173,15 @@ def generate_quiz(
     ``count`` different questions. While no draw repeats, the questions are those of the first draws, so the
     questions of an attempt are unchanged by the redraws it never needed. ``distinct=False`` draws as attempts made
     before this rule did (repeats allowed), so those attempts keep the questions they were shown and answered.
+    ``version`` picks the generators (``KINDS_BY_VERSION``): an attempt passes the version it was drawn with.
     """
     rng = random.Random(f"onaboard.training.quiz:{module_id}:{seed}")  # noqa: S311 - teaching, not secrets
     order = list(kinds)
     rng.shuffle(order)
     if not distinct:
-        return tuple(generate_question(order[i % len(order)], rng, key=f"q{i + 1}") for i in range(count))
+        return tuple(
+            generate_question(order[i % len(order)], rng, key=f"q{i + 1}", version=version) for i in range(count)
+        )
     questions: list[Question] = []
     asked: set[tuple[str, str, tuple[str, ...]]] = set()
     exhausted: set[str] = set()
@@ -846,7 +1190,7 @@ def generate_quiz(
         drawn = None
         for kind in (kind for kind in turn if kind not in exhausted):
             for _ in range(DRAWS_PER_KIND):
-                question = generate_question(kind, rng, key=f"q{i + 1}")
+                question = generate_question(kind, rng, key=f"q{i + 1}", version=version)
                 if _identity(question) not in asked:
                     drawn = question
                     break
