@@ -13,6 +13,7 @@ from django.utils.html import escape
 
 from onaboard.web.accounts.models import Role
 from onaboard.web.training import services
+from onaboard.web.training.forms import NOTES_IDENTIFIER
 from onaboard.web.training.models import (
     CaseAttempt,
     Certificate,
@@ -398,6 +399,30 @@ def test_places_and_the_waitlist_position_read_as_sentences(client, world):
     assert "1 of 1 place taken" in client.get(reverse("training:sessions")).content.decode()
     detail = client.get(reverse("training:session", args=[session.external_id])).content.decode()
     assert "You are on the waitlist, position 1" in detail
+
+
+def test_the_supervised_log_offers_only_sessions_held_in_person(client, world):
+    """The log's session choices are the started sessions with a place, named with their day; a future or online
+    session is not offered and is refused when sent, and notes with a record number are refused."""
+    trainer, trainee = world.users["clinician"], world.users["trainee"]
+    held = live_session(trainer, title="Held workshop")
+    online = live_session(trainer, title="Online talk", place="", link="https://meet.example.org/x")
+    LiveSession.objects.filter(pk__in=[held.pk, online.pk]).update(starts_at=HELD_START)
+    ahead = live_session(trainer, title="Workshop ahead")
+    client.force_login(trainer)
+    page = client.get(reverse("training:supervised_log")).content.decode()
+    assert "Held workshop, 5 Jan 2026" in page
+    assert "Online talk" not in page
+    assert "Workshop ahead" not in page
+    url = reverse("training:supervised_log")
+    for session in (ahead, online):
+        refused = client.post(url, {"trainee": trainee.pk, "date": "2026-01-05", "session": session.pk})
+        assert refused.status_code == 200
+    refused = client.post(url, {"trainee": trainee.pk, "date": "2026-01-05", "notes": "Jane Doe MRN 12345"})
+    assert escape(str(NOTES_IDENTIFIER)) in refused.content.decode()
+    assert not SupervisedInjection.objects.exists()
+    client.post(url, {"trainee": trainee.pk, "date": "2026-01-05", "session": held.pk})
+    assert SupervisedInjection.objects.get().session == held
 
 
 def test_a_trainer_sees_only_trainees_of_their_clinic(client, world):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.training.cases import ELIGIBILITY_CHOICES, SAFETY_CHOICES, WEEK24_CHOICES
@@ -16,6 +18,21 @@ from onaboard.web.training.services import LIVE_SESSION_FIELDS
 PLACE_OR_LINK = _("Give a place, a link, or both.")
 STARTS_IN_PAST = _("The session must start in the future.")
 DATE_IN_FUTURE = _("This date is after today.")
+NOTES_IDENTIFIER = _(
+    "These notes look like they carry a patient identifier (a record number such as MRN 12345, or a long run of "
+    "digits). The log counts the trainee's practice, not patients: leave patient numbers and names out."
+)
+
+RECORD_NUMBER = re.compile(
+    r"\b(?:(?:MRN|NHS|CHI|URN?|IHI)\s*(?:no\.?|number|#)?|(?:record|hospital|patient|chart)\s*(?:no\.?|number|id|#))"
+    r"\s*[:#.]?\s*\d{3,}",
+    re.IGNORECASE,
+)
+"""A record-number-like token: a record's name followed by three or more digits ("MRN 12345", "NHS no. 943...",
+"hospital number: 4471"); "patient" only with "no", "number", "id" or "#" after it, so "patient 155 U" is a dose."""
+LONG_NUMBER = re.compile(r"(?<!\d)(?:\d{6,}|\d{3}[ -]\d{3}[ -]\d{4})(?!\d)")
+"""Six or more digits in a row, or an NHS-style 3-3-4 group: no count, dose or date in a note is that long (a date
+2026-01-05 is broken by its dashes into short runs)."""
 
 ELIGIBILITY_LABELS = {"met": _("met"), "not_met": _("not met"), "insufficient_data": _("insufficient data")}
 SAFETY_LABELS = {
@@ -74,6 +91,7 @@ class SupervisedInjectionForm(forms.ModelForm):
         self.fields["trainee"].queryset = trainees
         self.fields["trainee"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["session"].queryset = sessions
+        self.fields["session"].label_from_instance = session_label
         self.fields["session"].required = False
         self.fields["date"].initial = timezone.localdate()
 
@@ -82,6 +100,14 @@ class SupervisedInjectionForm(forms.ModelForm):
         if day > timezone.localdate():
             raise forms.ValidationError(DATE_IN_FUTURE)
         return day
+
+    def clean_notes(self) -> str:
+        """Notes are refused when they look like they carry a patient's record number (``RECORD_NUMBER``,
+        ``LONG_NUMBER``); names are not looked for (no pattern tells a name from a word)."""
+        notes = self.cleaned_data["notes"]
+        if RECORD_NUMBER.search(notes) or LONG_NUMBER.search(notes):
+            raise forms.ValidationError(NOTES_IDENTIFIER)
+        return notes
 
 
 class CaseFirstVisitForm(forms.Form):
@@ -106,6 +132,11 @@ class CaseWeek24Form(forms.Form):
         choices=[(key, WEEK24_LABELS[key]) for key in WEEK24_CHOICES],
         widget=forms.RadioSelect,
     )
+
+
+def session_label(session: LiveSession) -> str:
+    """A session as the log's dropdown names it: its title and day ("PREEMPT workshop, 5 Jan 2026")."""
+    return f"{session.title}, {date_format(timezone.localtime(session.starts_at), 'j M Y')}"
 
 
 def learner_label(user: User) -> str:
