@@ -55,11 +55,15 @@ def production_env(data_dir: Path, database_url: str | None = None) -> dict[str,
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    """``manage.py ARGS`` against the environment's database; returns stdout."""
+    """``manage.py ARGS`` against the environment's database; returns stdout.
+
+    ``load_demo`` runs with DEBUG on (it refuses otherwise, so that it never runs on a real production server); the
+    server the tests then start on the same database keeps production's settings."""
+    demo = {"ONABOARD_DEBUG": "1"} if args[:1] == ("load_demo",) else {}
     completed = subprocess.run(
         [PYTHON, "manage.py", *args],
         cwd=REPO,
-        env={**env, "DJANGO_SETTINGS_MODULE": BASE_SETTINGS},
+        env={**env, **demo, "DJANGO_SETTINGS_MODULE": BASE_SETTINGS},
         capture_output=True,
         text=True,
         check=False,

@@ -5,13 +5,21 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from onaboard.web.accounts.models import Clinic, User
 from onaboard.web.clinic.demo import CLINIC_NAME, PASSWORD, PATIENTS
+from onaboard.web.clinic.management.commands.load_demo import REFUSED_WITHOUT_DEBUG
 from onaboard.web.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def debug(settings):
+    """The demo loads only with DEBUG on (the development settings); pytest-django turns it off."""
+    settings.DEBUG = True
 
 
 def _run(*args: str) -> str:
@@ -48,3 +56,16 @@ def test_reset_rebuilds_the_demo():
     output = _run("--reset")
     assert "built for" in output
     assert ids.isdisjoint(Patient.objects.values_list("external_id", flat=True))
+
+
+def test_without_debug_the_command_refuses_and_writes_nothing(settings):
+    """With DEBUG off (production) the command exits non-zero with its reason and creates no clinic, login or
+    patient: the demo's logins, a superuser among them, share a published password."""
+    settings.DEBUG = False
+    with pytest.raises(CommandError) as refused:
+        _run()
+    assert str(refused.value) == REFUSED_WITHOUT_DEBUG
+    assert refused.value.returncode != 0
+    assert not Clinic.objects.exists()
+    assert not User.objects.exists()
+    assert not Patient.objects.exists()
