@@ -280,11 +280,11 @@ class _Reader:
         birth = _date(resource.get("birthDate"))
         if birth is None:
             self.problem(f"{at}.birthDate", NO_BIRTH_DATE)
-        gender = resource.get("gender") or "unknown"
-        if gender not in {"female", "male", "other", "unknown"}:
+        gender = resource.get("gender")  # None: not given, and an import keeps the stored value
+        if gender is not None and gender not in {"female", "male", "other", "unknown"}:
             self.problem(f"{at}.gender", BAD_GENDER.format(value=gender))
         safety: dict[str, bool | None] = {}
-        other_asked = False
+        other_asked: bool | None = None  # likewise: only a given extension changes the answer
         for index, extension in enumerate(resource.get("extension", [])):
             if extension.get("url") == codes.SAFETY_SCREEN:
                 self.read_safety(f"{at}.extension[{index}]", extension, safety)

@@ -10,13 +10,14 @@ ran before anything is written) and its days are written in bulk, with one audit
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -24,25 +25,45 @@ from django.utils.translation import gettext, gettext_noop
 from onaboard.clinical import DiaryDay, DiaryError, parse_diary
 from onaboard.clinical.errors import Problem as CsvProblem
 from onaboard.interop.fhir.read import BundleInvalidError, Problem
-from onaboard.interop.fhir.records import PatientRecord, SessionRecord, SiteRecord
+from onaboard.interop.fhir.records import (
+    OtherToxinRecord,
+    PatientRecord,
+    PreventiveRecord,
+    QuestionnaireRecord,
+    SessionRecord,
+    SideEffectRecord,
+    SiteRecord,
+)
 from onaboard.interop.tables import TableError, read_preventives, read_sessions
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.common.words import before_birth_plain
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import _fields_of as diary_fields_of
 from onaboard.web.diary.services import day_before_birth_problem
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import BEFORE_BIRTH
+from onaboard.web.injections.services import _input_problems as session_input_problems
+from onaboard.web.injections.services import side_effect_description_problem
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
-from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
-from onaboard.web.patients.models import SAFETY_FLAGS, Patient, PreventiveClass, StopReason
+from onaboard.web.outcomes.services import BEFORE_BIRTH as QUESTIONNAIRE_BEFORE_BIRTH
+from onaboard.web.outcomes.services import (
+    QuestionnaireDateError,
+    QuestionnaireInvalidError,
+    questionnaire_response_record,
+)
+from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveClass, PreventiveTrial, Sex, StopReason
+from onaboard.web.patients.selectors import record_day_before_birth
 from onaboard.web.patients.services import (
+    BIRTH_AFTER_FIRST_RECORD,
     other_toxin_treatment_create,
+    other_toxin_treatment_problems,
     patient_create,
     patient_update,
     preventive_trial_create,
+    preventive_trial_problems,
     preventive_trial_update,
 )
 
@@ -101,6 +122,7 @@ class ImportSummary:
         return self.patients_created > 0 or any(c + u for c, u, _ in self.counts.values())
 
     def lines(self) -> list[str]:
+        """One line per kind of row; a patient the import created is counted under "patients" as created."""
         return [
             gettext(IMPORT_COUNTS).format(kind=gettext(kind), created=c, updated=u, unchanged=n)
             for kind, (c, u, n) in sorted(self.counts.items())
@@ -271,10 +293,16 @@ def diary_csv_import(
 
 
 def _first_line(
-    source: str | bytes, patient_id: str, day: dt.date | None = None, *, skip_cancelled: bool = False
+    source: str | bytes,
+    patient_id: str,
+    day: dt.date | None = None,
+    *,
+    skip_cancelled: bool = False,
+    columns: Mapping[str, str] | None = None,
 ) -> int:
-    """The first line of the file whose ``patient_id`` field is ``patient_id`` (and whose ``date`` is ``day``, when
-    given; not a cancelled session's with ``skip_cancelled``), for the problem's location; 1 when none is."""
+    """The first line of the file whose ``patient_id`` field is ``patient_id`` (and whose ``date`` is ``day``, and
+    whose other ``columns`` hold those values, when given; not a cancelled session's with ``skip_cancelled``), for
+    the problem's location; 1 when none is."""
     from onaboard.clinical import csv_records
 
     text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
@@ -284,6 +312,9 @@ def _first_line(
     wanted = {names.index("patient_id"): patient_id}
     if day is not None:
         wanted[names.index("date")] = day.isoformat()
+    for column, value in (columns or {}).items():
+        if column in names:
+            wanted[names.index(column)] = value
     status = names.index("status") if skip_cancelled and "status" in names else None
     for line, fields in records:
         if all(len(fields) > at and fields[at].strip() == value for at, value in wanted.items()):
@@ -293,6 +324,215 @@ def _first_line(
     return 1
 
 
+# --- The pages' rules, asked before anything is written ---------------------------------------------------------
+
+IDENTITY_CLASH = gettext_noop(
+    "record number {record_number} is {stored_name}, born {stored_birth}, in this clinic, but the Bundle's Patient "
+    "with that number is {name}, born {birth}, and has another id: it is another person, so nothing was imported. "
+    "Check the record number; if it is the same person, correct the name or birth date on the record first"
+)
+NOT_A_CHOICE = gettext_noop("{what}: {value!r} is not one of the values onaboard records ({choices})")
+TOO_LONG = gettext_noop("{what}: {length} characters, more than the {limit} it holds")
+FIELD_REFUSED = gettext_noop("{what}: {message}")
+
+Refusal = tuple[Any, str, str]
+"""``(row, field, message)``: the imported row (a record value) refused, the field at fault and why."""
+
+
+def _worded(model: type[Any], name: str, message: str) -> str:
+    """``message`` about the field ``name`` of ``model``, named as the record names it (its verbose name)."""
+    what = str(model._meta.get_field(name).verbose_name) if name != NON_FIELD_ERRORS else ""
+    return gettext(FIELD_REFUSED).format(what=what, message=message) if what else message
+
+
+def _plain(model: type[Any], refused: ValidationError) -> list[tuple[str, str]]:
+    """The model's refusal as ``(field, message)`` in plain words: the field as the record names it, a value not
+    among the choices listed with them, a text too long with its length and limit."""
+    found = []
+    for name, errors in refused.error_dict.items():
+        field = model._meta.get_field(name) if name != NON_FIELD_ERRORS else None
+        what = str(field.verbose_name) if field is not None else ""
+        for error in errors:
+            params = error.params or {}
+            if error.code == "invalid_choice" and field is not None:
+                choices = ", ".join(str(value) for value, _ in field.choices or ())
+                message = gettext(NOT_A_CHOICE).format(what=what, value=params.get("value"), choices=choices)
+            elif error.code == "max_length":
+                limit, length = params.get("limit_value"), params.get("show_value")
+                message = gettext(TOO_LONG).format(what=what, length=length, limit=limit)
+            else:
+                message = " ".join(error.messages)
+                message = gettext(FIELD_REFUSED).format(what=what, message=message) if what else message
+            found.append((name, message))
+    return found
+
+
+def _model_problems(row: Any, *, exclude: Iterable[str], reported: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The model's own rules for ``row`` about to be written (text lengths, choices ...), fields in ``reported``
+    (already refused with a clearer reason) and ``exclude`` (the links, set when it is written) left out."""
+    try:
+        row.full_clean(exclude=[*exclude, *reported], validate_unique=False, validate_constraints=False)
+    except ValidationError as refused:
+        return _plain(type(row), refused)
+    return []
+
+
+def _another_person(stored: Patient, record: PatientRecord) -> bool:
+    """Whether the Bundle's Patient is evidently not the stored patient of its record number: another resource id
+    (the patient's own export carries the stored public id) and another name or birth date. The same person with a
+    corrected name or birth date keeps the id; another system's Bundle of the same person has the same name and
+    birth date."""
+    if record.key == str(stored.external_id):
+        return False
+    stored_name = (stored.given_name.casefold(), stored.family_name.casefold())
+    name = (record.given_name.casefold(), record.family_name.casefold())
+    return stored_name != name or stored.birth_date != record.birth_date
+
+
+def _demographics(record: PatientRecord) -> dict[str, Any]:
+    """What the Bundle says of the patient's details; ``sex`` None when its Patient gives no gender."""
+    return {
+        "record_number": record.record_number,
+        "given_name": record.given_name,
+        "family_name": record.family_name,
+        "birth_date": record.birth_date,
+        "sex": record.sex,
+    }
+
+
+def _answers(record: PatientRecord) -> dict[str, Any]:
+    """The safety answers the Bundle gives: only those, since an element left out of the Patient changes nothing
+    (``other_toxin_asked`` None when the Patient has no such extension)."""
+    answers: dict[str, Any] = dict(record.safety)
+    if record.other_toxin_asked is not None:
+        answers["other_toxin_asked"] = record.other_toxin_asked
+    return answers
+
+
+def _as_imported(clinic: Clinic, stored: Patient | None, record: PatientRecord) -> Patient:
+    """The patient as the import would leave them (not saved): the rules of the rows are asked against it, so a
+    Bundle correcting the birth date is checked against the date it brings."""
+    patient = copy.copy(stored) if stored is not None else Patient(clinic=clinic, sex=Sex.UNKNOWN)
+    for name, value in (_demographics(record) | _answers(record)).items():
+        if value is not None:
+            setattr(patient, name, value)
+    return patient
+
+
+def _patient_problems(stored: Patient | None, patient: Patient, record: PatientRecord) -> list[Refusal]:
+    problems: list[Refusal] = []
+    if stored is not None and record.birth_date != stored.birth_date:
+        first = record_day_before_birth(stored, record.birth_date)  # the rule patient_update and the form apply
+        if first is not None:
+            message = gettext(BIRTH_AFTER_FIRST_RECORD).format(birth=record.birth_date, first=first)
+            problems.append((record, "birth_date", message))
+    # A record number stored before numbers were held to the diary file's characters is not checked again (as the
+    # details form does not while it stays as it is).
+    exclude = ["clinic", "portal_user", *(["record_number"] if stored is not None else [])]
+    problems += [(record, name, message) for name, message in _model_problems(patient, exclude=exclude)]
+    return problems
+
+
+def _history_problems(patient: Patient, record: PatientRecord, today: dt.date) -> list[Refusal]:
+    """Preventives and other toxin treatments, by the rules of their forms (``preventive_trial_problems``,
+    ``other_toxin_treatment_problems``) and of their models."""
+    problems: list[Refusal] = []
+    for trial in record.preventives:
+        found = preventive_trial_problems(
+            patient=patient, start=trial.start, stop=trial.stop, stop_reason=trial.stop_reason, today=today
+        )
+        problems += [(trial, name, _worded(PreventiveTrial, name, message)) for name, message in found]
+        row = PreventiveTrial(**_preventive_fields(trial))
+        reported = {name for name, _ in found}
+        problems += [(trial, n, m) for n, m in _model_problems(row, exclude=["patient"], reported=reported)]
+    for treatment in record.other_toxins:
+        found = other_toxin_treatment_problems(patient=patient, date=treatment.date, units=treatment.units, today=today)
+        problems += [(treatment, name, _worded(OtherToxinTreatment, name, message)) for name, message in found]
+        row = OtherToxinTreatment(**_other_toxin_fields(treatment))
+        reported = {name for name, _ in found}
+        problems += [(treatment, n, m) for n, m in _model_problems(row, exclude=["patient"], reported=reported)]
+    return problems
+
+
+def _diary_problems(patient: Patient, record: PatientRecord) -> list[Refusal]:
+    return [(day, "date", problem) for day in record.diary if (problem := day_before_birth_problem(patient, day.date))]
+
+
+def _questionnaire_problems(patient: Patient, record: PatientRecord) -> list[Refusal]:
+    """A response before the birth date (as ``questionnaire_response_record`` refuses it); the answers were scored
+    by the engine when the Bundle was read."""
+    return [
+        (response, "date", gettext(QUESTIONNAIRE_BEFORE_BIRTH).format(date=response.date, birth=patient.birth_date))
+        for response in record.questionnaires
+        if patient.predates_birth(response.date)
+    ]
+
+
+def _side_effect_problems(
+    patient: Patient, record: PatientRecord, stored: Patient | None, stored_sessions: Sequence[InjectionSession]
+) -> list[Refusal]:
+    """A side effect's session must be recorded here or in the Bundle; its onset is not before the birth date and
+    "something else" needs a description (the rules of ``side_effect_report``); its fields are the model's."""
+    recorded = {row.date for row in stored_sessions if row.status == SessionStatus.RECORDED}
+    recorded |= {session.date for session in record.sessions if session.status == SessionStatus.RECORDED}
+    problems: list[Refusal] = []
+    for effect in record.side_effects:
+        found = []
+        if effect.session_date is not None and effect.session_date not in recorded:
+            message = gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
+            found.append(("session", message))
+        if patient.predates_birth(effect.onset):
+            found.append(("onset", before_birth_plain(effect.onset, patient.birth_date)))
+        if (missing := side_effect_description_problem(kind=effect.kind, description=effect.description)) is not None:
+            found.append(("description", missing))
+        row = SideEffect(**_side_effect_fields(effect, None))
+        exclude = ["patient", "session", "reported_by", "reviewed_by"]
+        found += _model_problems(row, exclude=exclude, reported={name for name, _ in found})
+        problems += [(effect, name, message) for name, message in found]
+    return problems
+
+
+def _session_problems(
+    *,
+    patient: Patient,
+    records: Sequence[SessionRecord],
+    stored: Sequence[InjectionSession],
+    view: Callable[[SessionRecord], SessionRecord],
+    today: dt.date,
+) -> list[Refusal]:
+    """What the session pages would refuse of the imported sessions: a session (other than a cancelled one) before
+    the birth date, a recorded one with an expired product (``injection_session_record``'s own input rules), a
+    change to a session recorded here, a field the record cannot hold (a lot longer than its field ...)."""
+    problems: list[Refusal] = []
+    for record in records:
+        found: list[tuple[str, str]] = []
+        if record.status == SessionStatus.RECORDED:
+            found += session_input_problems(
+                date=record.date, today=today, lot=record.lot, expiry=record.expiry, patient=patient
+            )
+        elif record.status != SessionStatus.CANCELLED and patient.predates_birth(record.date):
+            found.append(("date", gettext(BEFORE_BIRTH).format(date=record.date, birth=patient.birth_date)))
+        row = InjectionSession(**_session_fields(record))
+        found += _model_problems(row, exclude=["patient", "injector"], reported={name for name, _ in found})
+        for site in record.sites:
+            site_row = InjectionSiteRecord(**_site_fields(site))
+            found += _model_problems(site_row, exclude=["session"])
+        problems += [(record, name, message) for name, message in found]
+    matches = _session_matches(records, stored, view)
+    for record, match in zip(records, matches, strict=True):
+        if match is not None and match.status == SessionStatus.RECORDED:
+            stored_view, row_view = view(session_record(match)), view(record)
+            if stored_view != row_view:
+                parts = [
+                    gettext(SESSION_PARTS[part.name])
+                    for part in dataclasses.fields(row_view)
+                    if getattr(stored_view, part.name) != getattr(row_view, part.name)
+                ]
+                message = gettext(RECORDED_SESSION_CHANGED).format(date=record.date, fields=", ".join(parts))
+                problems.append((record, "date", message))
+    return problems
+
+
 # --- FHIR ----------------------------------------------------------------------------------------------------------
 
 
@@ -300,23 +540,118 @@ def _without_key(value: Any) -> Any:
     return dataclasses.replace(value, key="")
 
 
+def entry_places(document: Any) -> dict[str, str]:
+    """Where each resource of a Bundle is (``Bundle.entry[i].resource``) by its id, and each diary day's Observation
+    by ``diary/<its subject's id>/<day>`` too (a diary day keeps no id of its own): ``fhir_records_import``'s
+    ``places``, so that a refusal points at the entry at fault."""
+    places: dict[str, str] = {}
+    entries = document.get("entry") if isinstance(document, Mapping) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(resource, Mapping):
+            continue
+        at = f"Bundle.entry[{index}].resource"
+        if isinstance(resource.get("id"), str):
+            places.setdefault(resource["id"], at)
+        if resource.get("resourceType") == "Observation":
+            subject = str((resource.get("subject") or {}).get("reference") or "")
+            subject = subject.removeprefix("urn:uuid:").removeprefix("Patient/")
+            day = str(resource.get("effectiveDateTime") or "")[:10]
+            places.setdefault(f"diary/{subject}/{day}", at)
+    return places
+
+
+_ELEMENTS: dict[type[Any], dict[str, str]] = {
+    PatientRecord: {"birth_date": ".birthDate", "given_name": ".name", "family_name": ".name", "sex": ".gender"},
+    PreventiveRecord: {
+        "start": ".effectivePeriod.start",
+        "stop": ".effectivePeriod.end",
+        "drug": ".medicationCodeableConcept.text",
+        "dose": ".dosage[0].text",
+    },
+    OtherToxinRecord: {
+        "date": ".effectiveDateTime",
+        "units": ".dosage[0].doseAndRate[0].doseQuantity",
+        "product": ".medicationCodeableConcept.text",
+        "indication": ".reasonCode[0].text",
+    },
+    DiaryDay: {"date": ".effectiveDateTime"},
+    QuestionnaireRecord: {"date": ".authored"},
+    SideEffectRecord: {"onset": ".date", "severity": ".severity", "kind": ".event"},
+}
+"""Where in its resource each refused field of a row is (the resource itself for the others)."""
+
+
+def _located(record: PatientRecord, places: Mapping[str, str], problems: Sequence[Refusal]) -> list[Problem]:
+    """The problems of one patient's rows as located problems: at the entry of the row refused (found by its id in
+    ``places``, else named by a FHIRPath ``where``), else at the patient's, each message naming the patient."""
+    patient_at = places.get(record.key) or (
+        f"Bundle.entry.resource.where(id = '{record.key}')"
+        if record.key
+        else f"Bundle.entry.resource.where(identifier.value = '{record.record_number}')"
+    )
+    located = []
+    for row, name, message in problems:
+        if isinstance(row, PatientRecord):
+            at: str | None = patient_at
+        elif isinstance(row, DiaryDay):
+            at = places.get(f"diary/{record.key}/{row.date.isoformat()}")
+        else:
+            at = places.get(row.key) or (f"Bundle.entry.resource.where(id = '{row.key}')" if row.key else None)
+        element = _ELEMENTS.get(type(row), {}).get(name, "") if at is not None else ""
+        text = gettext(REFUSED_ROW).format(record_number=record.record_number, message=message)
+        located.append(Problem(f"{at or patient_at}{element}", text))
+    return located
+
+
+def _record_problems(
+    *, clinic: Clinic, record: PatientRecord, places: Mapping[str, str], today: dt.date
+) -> list[Problem]:
+    """Every problem of one patient's record, asked of every kind of row before anything is written."""
+    stored = Patient.objects.filter(clinic=clinic, record_number=record.record_number).first()
+    if stored is not None and _another_person(stored, record):
+        message = gettext(IDENTITY_CLASH).format(
+            record_number=record.record_number,
+            stored_name=f"{stored.given_name} {stored.family_name}",
+            stored_birth=stored.birth_date,
+            name=f"{record.given_name} {record.family_name}",
+            birth=record.birth_date,
+        )
+        return _located(record, places, [(record, "", message)])  # its rows are another person's: not compared
+    patient = _as_imported(clinic, stored, record)
+    stored_sessions = (
+        list(InjectionSession.objects.filter(patient=stored).prefetch_related("sites")) if stored is not None else []
+    )
+    problems = [
+        *_patient_problems(stored, patient, record),
+        *_history_problems(patient, record, today),
+        *_diary_problems(patient, record),
+        *_session_problems(
+            patient=patient, records=record.sessions, stored=stored_sessions, view=_without_key, today=today
+        ),
+        *_questionnaire_problems(patient, record),
+        *_side_effect_problems(patient, record, stored, stored_sessions),
+    ]
+    return _located(record, places, problems)
+
+
 def _patient_row(*, user: Any, clinic: Clinic, record: PatientRecord, summary: ImportSummary) -> Patient:
-    demographics = {
-        "record_number": record.record_number,
-        "given_name": record.given_name,
-        "family_name": record.family_name,
-        "birth_date": record.birth_date,
-        "sex": record.sex,
-    }
-    answers = dict.fromkeys(SAFETY_FLAGS) | dict(record.safety) | {"other_toxin_asked": record.other_toxin_asked}
+    """Create or update the patient of ``record``: only what the Bundle gives changes (a Patient without gender or
+    safety answers keeps the stored ones); a new patient starts from the record's defaults (sex unknown, the
+    safety questions not asked)."""
+    demographics = {name: value for name, value in _demographics(record).items() if value is not None}
+    answers = _answers(record)
     patient = Patient.objects.filter(clinic=clinic, record_number=record.record_number).first()
     if patient is None:
-        patient = patient_create(user=user, clinic=clinic, data=demographics)
+        patient = patient_create(user=user, clinic=clinic, data={"sex": Sex.UNKNOWN} | demographics)
         summary.patients_created += 1
-        wanted = answers
-    else:
-        wanted = {name: value for name, value in (demographics | answers).items() if getattr(patient, name) != value}
-    if any(getattr(patient, name) != value for name, value in wanted.items()):
+        summary.add(gettext_noop("patients"), created=1)
+        wanted = {name: value for name, value in answers.items() if getattr(patient, name) != value}
+        if wanted:
+            patient = patient_update(user=user, patient=patient, data=wanted, expected_version=patient.version)
+        return patient
+    wanted = {name: value for name, value in (demographics | answers).items() if getattr(patient, name) != value}
+    if wanted:
         patient = patient_update(user=user, patient=patient, data=wanted, expected_version=patient.version)
         summary.add(gettext_noop("patients"), updated=1)
     else:
@@ -341,6 +676,50 @@ def _session_fields(record: SessionRecord) -> dict[str, Any]:
     }
 
 
+def _site_fields(site: SiteRecord) -> dict[str, Any]:
+    return {
+        "muscle": site.muscle,
+        "side": site.side,
+        "units": site.units,
+        "follow_the_pain": site.follow_the_pain,
+        "view": site.view,
+        "x": site.x,
+        "y": site.y,
+    }
+
+
+def _preventive_fields(trial: PreventiveRecord) -> dict[str, Any]:
+    return {
+        "drug": trial.drug,
+        "drug_class": trial.drug_class,
+        "dose": trial.dose,
+        "start": trial.start,
+        "stop": trial.stop,
+        "stop_reason": trial.stop_reason,
+    }
+
+
+def _other_toxin_fields(treatment: OtherToxinRecord) -> dict[str, Any]:
+    return {
+        "date": treatment.date,
+        "product": treatment.product,
+        "units": treatment.units,
+        "indication": treatment.indication,
+    }
+
+
+def _side_effect_fields(effect: SideEffectRecord, session: InjectionSession | None) -> dict[str, Any]:
+    return {
+        "kind": effect.kind,
+        "onset": effect.onset,
+        "severity": effect.severity,
+        "description": effect.description,
+        "clinician_grade": effect.clinician_grade,
+        "related_to_treatment": effect.related_to_treatment,
+        "session": session,
+    }
+
+
 def _csv_view(record: SessionRecord) -> SessionRecord:
     """What the sessions CSV carries of a session (no check reasons, no map positions)."""
     sites = tuple(SiteRecord(s.muscle, s.side, s.units, s.follow_the_pain) for s in record.sites)
@@ -348,15 +727,42 @@ def _csv_view(record: SessionRecord) -> SessionRecord:
 
 
 class SessionsRefusedError(ValueError):
-    """Imported sessions refused before anything is written; ``changes`` holds each one's day and message."""
+    """Imported sessions refused before anything is written; ``changes`` holds each one's day and message, and
+    ``fields`` the field at fault of each (in the record's names)."""
 
-    def __init__(self, changes: Sequence[tuple[dt.date, str]]) -> None:
+    def __init__(self, changes: Sequence[tuple[dt.date, str]], fields: Sequence[str] = ()) -> None:
         super().__init__("; ".join(message for _, message in changes))
         self.changes = tuple(changes)
+        self.fields = tuple(fields) or ("date",) * len(self.changes)
 
 
 class RecordedSessionChangedError(SessionsRefusedError):
     """Imported sessions would change sessions recorded here: records are not rewritten by an import."""
+
+
+def _session_matches(
+    records: Sequence[SessionRecord], stored: Sequence[InjectionSession], view: Callable[[SessionRecord], SessionRecord]
+) -> list[InjectionSession | None]:
+    cancelled = SessionStatus.CANCELLED
+
+    def both_cancelled(record: SessionRecord, row: InjectionSession) -> bool:
+        return record.date == row.date and record.status == cancelled and row.status == cancelled
+
+    return _match_rows(
+        records,
+        stored,
+        (
+            lambda record, row: str(row.external_id) == record.key,  # the same row (its own export, or cancelled)
+            lambda record, row: both_cancelled(record, row) and view(session_record(row)) == view(record),
+            lambda record, row: record.date == row.date and cancelled not in (record.status, row.status),
+            both_cancelled,  # any number of cancelled sessions a day
+            # A cancelled row without an id left over: the day's booking cancelled (a recorded session is matched
+            # too, so cancelling it is refused instead of adding a cancelled row beside it).
+            lambda record, row: (
+                not record.key and record.status == cancelled and row.status != cancelled and row.date == record.date
+            ),
+        ),
+    )
 
 
 def _sessions(
@@ -367,59 +773,27 @@ def _sessions(
     summary: ImportSummary,
     view: Callable[[SessionRecord], SessionRecord] = _without_key,
     keep: tuple[str, ...] = (),
+    today: dt.date | None = None,
 ) -> None:
     """Sessions as recorded elsewhere: stored as they were (the checks were run and any override recorded when the
     session was recorded; ``check_reasons`` keeps what was weighed), each create or change audited. ``view`` is what
     the source carries: only that is compared, and a change keeps what the source does not carry.
 
-    A session already recorded here is never changed: a row that matches it with other content (units, sites, lot,
-    a status of booked or cancelled ...) raises ``RecordedSessionChangedError`` before anything is written, as the
-    app itself refuses to edit or move a recorded session. A booked one may become recorded or cancelled; a
-    cancelled row without an id (the sessions CSV) cancels the day's booking when no cancelled row of that day
-    is left for it, as changing ``booked`` to ``cancelled`` in an exported file means."""
-    birth = patient.birth_date
-    before_birth = [
-        (record.date, gettext(BEFORE_BIRTH).format(date=record.date, birth=birth))
-        for record in records
-        if patient.predates_birth(record.date) and record.status != SessionStatus.CANCELLED
-    ]
-    if before_birth:  # as the session screen refuses it; the patient's details could not be saved after it
-        raise SessionsRefusedError(before_birth)
+    What the session pages would refuse (``_session_problems``: a session before the birth date, an expired product,
+    a change to a session recorded here ...) raises ``SessionsRefusedError`` before anything is written. A session
+    already recorded here is never changed, as the app itself refuses to edit or move a recorded session. A booked
+    one may become recorded or cancelled; a cancelled row without an id (the sessions CSV) cancels the day's
+    booking when no cancelled row of that day is left for it, as changing ``booked`` to ``cancelled`` in an
+    exported file means."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
-    cancelled = SessionStatus.CANCELLED
-
-    def both_cancelled(record: SessionRecord, row: InjectionSession) -> bool:
-        return record.date == row.date and record.status == cancelled and row.status == cancelled
-
-    matches = _match_rows(
-        records,
-        stored,
-        (
-            lambda record, row: str(row.external_id) == record.key,  # the same row (its own export, or cancelled)
-            lambda record, row: both_cancelled(record, row) and view(session_record(row)) == view(record),
-            lambda record, row: record.date == row.date and cancelled not in (record.status, row.status),
-            both_cancelled,  # any number of cancelled sessions a day
-            # A cancelled row without an id left over: the day's booking cancelled (a recorded session is matched
-            # too, so cancelling it is refused below instead of adding a cancelled row beside it).
-            lambda record, row: (
-                not record.key and record.status == cancelled and row.status != cancelled and row.date == record.date
-            ),
-        ),
+    problems = _session_problems(
+        patient=patient, records=records, stored=stored, view=view, today=today or timezone.localdate()
     )
-    changes = []
-    for record, match in zip(records, matches, strict=True):
-        if match is not None and match.status == SessionStatus.RECORDED:
-            stored_view, row_view = view(session_record(match)), view(record)
-            if stored_view != row_view:
-                parts = [
-                    gettext(SESSION_PARTS[field.name])
-                    for field in dataclasses.fields(row_view)
-                    if getattr(stored_view, field.name) != getattr(row_view, field.name)
-                ]
-                message = gettext(RECORDED_SESSION_CHANGED).format(date=record.date, fields=", ".join(parts))
-                changes.append((record.date, message))
-    if changes:
-        raise RecordedSessionChangedError(changes)
+    if problems:  # the callers asked first; this keeps the rule for any other caller
+        raise SessionsRefusedError(
+            [(record.date, message) for record, _, message in problems], [name for _, name, _ in problems]
+        )
+    matches = _session_matches(records, stored, view)
     updated: list[int] = []
     for record, match in zip(records, matches, strict=True):
         if match is not None and view(session_record(match)) == view(record):
@@ -438,17 +812,7 @@ def _sessions(
             session, action = match, Action.UPDATE
             updated.append(match.pk)
         InjectionSiteRecord.objects.bulk_create(
-            InjectionSiteRecord(
-                session=session,
-                muscle=site.muscle,
-                side=site.side,
-                units=site.units,
-                follow_the_pain=site.follow_the_pain,
-                view=site.view,
-                x=site.x,
-                y=site.y,
-            )
-            for site in record.sites
+            InjectionSiteRecord(session=session, **_site_fields(site)) for site in record.sites
         )
         audit_record(
             user=user,
@@ -479,15 +843,9 @@ def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summa
 
 
 def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
+    """Write the side effects ``_side_effect_problems`` allowed (asked before anything was written)."""
     stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
     sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
-    unknown = [
-        gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
-        for effect in record.side_effects
-        if effect.session_date is not None and effect.session_date not in sessions
-    ]
-    if unknown:  # stored without its session, it would differ from the file at every import ("1 updated" each time)
-        raise ValueError("; ".join(unknown))
 
     def same_day(effect: Any, row: SideEffect) -> bool:
         return effect.kind == row.kind and effect.onset == row.onset
@@ -507,15 +865,7 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
         if found is not None and _without_key(side_effect_record(found)) == _without_key(effect):
             summary.add(gettext_noop("side effects"), unchanged=1)
             continue
-        values = {
-            "kind": effect.kind,
-            "onset": effect.onset,
-            "severity": effect.severity,
-            "description": effect.description,
-            "clinician_grade": effect.clinician_grade,
-            "related_to_treatment": effect.related_to_treatment,
-            "session": sessions.get(effect.session_date) if effect.session_date else None,
-        }
+        values = _side_effect_fields(effect, sessions.get(effect.session_date) if effect.session_date else None)
         if found is None:
             effect_row = SideEffect(patient=patient, reported_by=user, **values)
             action = Action.CREATE
@@ -538,16 +888,11 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
 
 
 def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
+    """Write the preventives and other toxin treatments ``_history_problems`` allowed, through the patient
+    services."""
     trials = {(t.drug, t.start): t for t in patient.preventive_trials.all()}
     for trial in record.preventives:
-        data = {
-            "drug": trial.drug,
-            "drug_class": trial.drug_class,
-            "dose": trial.dose,
-            "start": trial.start,
-            "stop": trial.stop,
-            "stop_reason": trial.stop_reason,
-        }
+        data = _preventive_fields(trial)
         match = trials.get((trial.drug, trial.start))
         if match is None:
             preventive_trial_create(user=user, patient=patient, data=data)
@@ -559,15 +904,9 @@ def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, s
             summary.add(gettext_noop("preventives"), unchanged=1)
     treatments = {(t.date, t.product): t for t in patient.other_toxin_treatments.all()}
     for treatment in record.other_toxins:
-        data = {
-            "date": treatment.date,
-            "product": treatment.product,
-            "units": treatment.units,
-            "indication": treatment.indication,
-        }
         match = treatments.get((treatment.date, treatment.product))
         if match is None:
-            other_toxin_treatment_create(user=user, patient=patient, data=data)
+            other_toxin_treatment_create(user=user, patient=patient, data=_other_toxin_fields(treatment))
             summary.add(gettext_noop("other toxins"), created=1)
         elif match.units != treatment.units or match.indication != treatment.indication:
             match.units, match.indication = treatment.units, treatment.indication
@@ -593,16 +932,28 @@ def fhir_records_import(
     records: Sequence[PatientRecord],
     source: str = "FHIR Bundle",
     progress: Progress | None = None,
+    places: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
 ) -> ImportSummary:
     """Write the records of a read Bundle into ``clinic`` in one transaction: all of it or, on any refusal, none.
 
-    A refusal by an app's service (a preventive stopping before it started, answers the engine rejects ...)
-    becomes ``BundleInvalidError`` naming the patient.
+    Every row of every patient is first asked the rules the pages apply (a record number held by another person,
+    a preventive stopping before it started, an expired product, a day before the birth date ...); every problem
+    found is raised together as ``BundleInvalidError`` before anything is written, each at the entry at fault when
+    ``places`` (``entry_places`` of the Bundle) knows it, else at a FHIRPath naming the row or the patient.
     """
+    today = today or timezone.localdate()
+    places = places or {}
+    problems = [
+        problem
+        for record in records
+        for problem in _record_problems(clinic=clinic, record=record, places=places, today=today)
+    ]
+    if problems:
+        raise BundleInvalidError(problems)
     summary = ImportSummary()
     with transaction.atomic():
         for record in records:
-            where = f"Bundle.entry.resource.where(identifier.value = '{record.record_number}')"
             try:
                 patient = _patient_row(user=user, clinic=clinic, record=record, summary=summary)
                 _medication_history(user=user, patient=patient, record=record, summary=summary)
@@ -610,42 +961,77 @@ def fhir_records_import(
                     user=user, patient=patient, days=record.diary, source=source, progress=progress
                 )
                 summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
-                _sessions(user=user, patient=patient, records=record.sessions, summary=summary)
+                _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
                 _questionnaires(user=user, patient=patient, record=record, summary=summary)
                 _side_effects(user=user, patient=patient, record=record, summary=summary)
-            except ValidationError as refused:
-                messages = [f"{name}: {m}" for name, errors in refused.message_dict.items() for m in errors]
-                raise BundleInvalidError(
-                    [
-                        Problem(where, gettext(REFUSED_ROW).format(record_number=record.record_number, message=m))
-                        for m in messages
-                    ]
-                ) from None
-            except (QuestionnaireInvalidError, ValueError) as refused:
+            except ValidationError as refused:  # not reached: the rules were asked above; kept as a last guard
+                messages = [message for _, message in _plain(Patient, refused)] if refused.error_dict else []
+                raise BundleInvalidError(_located(record, places, [(record, "", m) for m in messages])) from None
+            except (QuestionnaireInvalidError, QuestionnaireDateError, ValueError) as refused:
                 messages = (
                     [message for _, message in refused.changes]
                     if isinstance(refused, SessionsRefusedError)
                     else [str(refused)]
                 )
-                raise BundleInvalidError(
-                    [
-                        Problem(where, gettext(REFUSED_ROW).format(record_number=record.record_number, message=m))
-                        for m in messages
-                    ]
-                ) from None
+                raise BundleInvalidError(_located(record, places, [(record, "", m) for m in messages])) from None
     return summary
 
 
 # --- Preventive history and sessions CSV ------------------------------------------------------------------------
 
 TABLE_KINDS = ("preventives", "sessions")
+SESSION_COLUMNS = {"product_lot": "lot", "product_expiry": "expiry"}
+"""The sessions CSV's column of each field of a session whose name differs."""
+
+
+def _table_problems(
+    *, kind: str, source: str | bytes, patient_id: str, patient: Patient, records: Sequence[Any], today: dt.date
+) -> list[CsvProblem]:
+    """The rows of one patient the pages would refuse, each at its line and column."""
+    if kind == "preventives":
+        record = PatientRecord("", patient_id, "", "", patient.birth_date, "", preventives=tuple(records))
+        return [
+            CsvProblem(
+                _first_line(source, patient_id, columns={"drug": row.drug, "start": row.start.isoformat()}),
+                name,
+                message,
+            )
+            for row, name, message in _history_problems(patient, record, today)
+        ]
+    stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
+    found = _session_problems(patient=patient, records=records, stored=stored, view=_csv_view, today=today)
+    return [
+        CsvProblem(
+            _first_line(source, patient_id, row.date, skip_cancelled=row.status != SessionStatus.CANCELLED),
+            SESSION_COLUMNS.get(name, name) if name in _CSV_SESSION_FIELDS else "date",
+            message,
+        )
+        for row, name, message in found
+    ]
+
+
+_CSV_SESSION_FIELDS = frozenset(
+    {
+        "date",
+        "status",
+        "vial_units",
+        "vials_used",
+        "total_units",
+        "discarded_units",
+        "product_lot",
+        "product_expiry",
+        "override_reason",
+        "complications",
+    }
+)
 
 
 def table_csv_import(
     *, user: Any, clinic: Clinic, kind: str, source: str | bytes, today: dt.date, patient: Patient | None = None
 ) -> ImportSummary:
     """Import a preventive-history or sessions CSV (docs/fhir.md): all rows or, with ``DiaryCsvInvalidError``
-    listing every ``line N, column C`` problem, none. Rows are matched by drug and start, or by date."""
+    listing every ``line N, column C`` problem, none. Rows are matched by drug and start, or by date; every row is
+    asked the pages' rules (``preventive_trial_problems``, the session checks) before anything is written."""
     try:
         if kind == "preventives":
             rows = read_preventives(
@@ -657,12 +1043,15 @@ def table_csv_import(
         raise DiaryCsvInvalidError(refused.problems) from None
     known = _patients_by_id(clinic, rows)
     problems = []
-    for patient_id in rows:
+    for patient_id, records in rows.items():
         if patient is not None and patient_id != patient.record_number:
             message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=patient_id)
         elif patient_id not in known:
             message = gettext(UNKNOWN_PATIENT).format(value=patient_id)
         else:
+            problems += _table_problems(
+                kind=kind, source=source, patient_id=patient_id, patient=known[patient_id], records=records, today=today
+            )
             continue
         problems.append(CsvProblem(_first_line(source, patient_id), "patient_id", message))
     if problems:
@@ -683,16 +1072,10 @@ def table_csv_import(
                         summary=summary,
                         view=_csv_view,
                         keep=("overridden_checks", "check_reasons"),
+                        today=today,
                     )
-            except ValidationError as refused:
+            except ValidationError as refused:  # not reached: the rules were asked above; kept as a last guard
                 raise DiaryCsvInvalidError(
                     [CsvProblem(1, None, f"{patient_id}: {m}") for m in refused.messages]
-                ) from None
-            except SessionsRefusedError as refused:
-                raise DiaryCsvInvalidError(
-                    [
-                        CsvProblem(_first_line(source, patient_id, day, skip_cancelled=True), "date", message)
-                        for day, message in refused.changes
-                    ]
                 ) from None
     return summary

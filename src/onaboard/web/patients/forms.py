@@ -18,20 +18,23 @@ from onaboard.web.patients.models import (
     OtherToxinTreatment,
     Patient,
     PreventiveTrial,
-    StopReason,
 )
 from onaboard.web.patients.selectors import record_day_before_birth, record_number_taken
+from onaboard.web.patients.services import (  # noqa: F401 (the messages of the services' rules, named here too)
+    DATE_IN_FUTURE,
+    STOP_BEFORE_START,
+    STOP_WHILE_ONGOING,
+    UNITS_AT_LEAST_ONE,
+    other_toxin_treatment_problems,
+    preventive_trial_problems,
+)
 
-DATE_IN_FUTURE = _("This date is after today.")
 BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
 BIRTH_AFTER_RECORDS = _(
     "The record holds a diary day, session, questionnaire or side effect on %(date)s: the birth date cannot be after "
     "it."
 )
 RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
-STOP_BEFORE_START = _("The stop date is before the start date.")
-STOP_WHILE_ONGOING = _("A medicine the patient still takes has no stop date: clear it or choose why it stopped.")
-UNITS_AT_LEAST_ONE = _("Enter the units given: a whole number of at least 1.")
 
 OLDEST_AGE_YEARS = 120
 
@@ -174,14 +177,17 @@ class OtherToxinTreatmentForm(forms.ModelForm):
             "indication": _("What it treated, e.g. glabellar lines, cervical dystonia."),
         }
 
-    def clean_date(self) -> dt.date | None:
-        return _not_after_today(self.cleaned_data.get("date"))
+    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
 
-    def clean_units(self) -> int:
-        units = self.cleaned_data["units"]
-        if units < 1:
-            raise forms.ValidationError(UNITS_AT_LEAST_ONE, code="units")
-        return units
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, message in other_toxin_treatment_problems(
+            patient=self.patient, date=cleaned.get("date"), units=cleaned.get("units"), today=timezone.localdate()
+        ):
+            self.add_error(name, message)
+        return cleaned
 
 
 class PreventiveTrialForm(forms.ModelForm):
@@ -196,19 +202,20 @@ class PreventiveTrialForm(forms.ModelForm):
             "stop": _("Leave empty while the patient still takes it."),
         }
 
-    def clean_start(self) -> dt.date | None:
-        return _not_after_today(self.cleaned_data.get("start"))
-
-    def clean_stop(self) -> dt.date | None:
-        return _not_after_today(self.cleaned_data.get("stop"))
+    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        start, stop = cleaned.get("start"), cleaned.get("stop")
-        if start is not None and stop is not None and stop < start:
-            self.add_error("stop", forms.ValidationError(STOP_BEFORE_START, code="stop_before_start"))
-        if stop is not None and cleaned.get("stop_reason") == StopReason.ONGOING:
-            self.add_error("stop", forms.ValidationError(STOP_WHILE_ONGOING, code="stop_while_ongoing"))
+        for name, message in preventive_trial_problems(
+            patient=self.patient,
+            start=cleaned.get("start"),
+            stop=cleaned.get("stop"),
+            stop_reason=cleaned.get("stop_reason"),
+            today=timezone.localdate(),
+        ):
+            self.add_error(name, message)
         return cleaned
 
     def data_for_service(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ each other: it saves only if the record is still at the version the form was loa
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
-from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient, PreventiveTrial
+from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient, PreventiveTrial, StopReason
 
 DEMOGRAPHIC_FIELDS: tuple[str, ...] = ("given_name", "family_name", "birth_date", "sex", "record_number")
 EDITABLE_FIELDS: frozenset[str] = frozenset({*DEMOGRAPHIC_FIELDS, *SAFETY_FLAGS, "other_toxin_asked"})
@@ -36,6 +37,50 @@ BIRTH_AFTER_FIRST_RECORD = gettext_noop(
     "the birth date {birth} is after the record's first diary day, session, questionnaire or side effect ({first}): "
     "check the year"
 )
+
+DATE_IN_FUTURE = _("This date is after today.")
+DATE_BEFORE_BIRTH = _("This date is before the patient's birth date (%(birth)s): check the year.")
+STOP_BEFORE_START = _("The stop date is before the start date.")
+STOP_WHILE_ONGOING = _("A medicine the patient still takes has no stop date: clear it or choose why it stopped.")
+UNITS_AT_LEAST_ONE = _("Enter the units given: a whole number of at least 1.")
+
+
+def _day_problem(name: str, day: dt.date | None, patient: Patient | None, today: dt.date) -> list[tuple[str, str]]:
+    if day is not None and day > today:
+        return [(name, str(DATE_IN_FUTURE))]
+    if patient is not None and patient.predates_birth(day):
+        return [(name, str(DATE_BEFORE_BIRTH) % {"birth": patient.birth_date.isoformat()})]
+    return []
+
+
+def preventive_trial_problems(
+    *,
+    patient: Patient | None,
+    start: dt.date | None,
+    stop: dt.date | None,
+    stop_reason: str | None,
+    today: dt.date,
+) -> list[tuple[str, str]]:
+    """What keeps a preventive trial from being stored, as ``(field, message)``: a start or stop after ``today`` or
+    before the birth date of ``patient`` (``Patient.predates_birth``: a mistyped year), a stop before the start, a
+    stop date on a medicine still taken. The form and every import ask this one rule."""
+    problems = _day_problem("start", start, patient, today) + _day_problem("stop", stop, patient, today)
+    if start is not None and stop is not None and stop < start:
+        problems.append(("stop", str(STOP_BEFORE_START)))
+    if stop is not None and stop_reason == StopReason.ONGOING:
+        problems.append(("stop", str(STOP_WHILE_ONGOING)))
+    return problems
+
+
+def other_toxin_treatment_problems(
+    *, patient: Patient | None, date: dt.date | None, units: int | None, today: dt.date
+) -> list[tuple[str, str]]:
+    """What keeps another toxin treatment from being stored, as ``(field, message)``: a date after ``today`` or
+    before the birth date of ``patient``, fewer than 1 unit. The form and every import ask this one rule."""
+    problems = _day_problem("date", date, patient, today)
+    if units is not None and units < 1:
+        problems.append(("units", str(UNITS_AT_LEAST_ONE)))
+    return problems
 
 
 class PatientVersionConflictError(Exception):

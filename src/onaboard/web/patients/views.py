@@ -196,7 +196,7 @@ def safety_edit(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
 def other_toxin_new(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
     """Record a botulinum toxin treatment given outside the chronic-migraine cycles."""
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
-    form = OtherToxinTreatmentForm(request.POST or None)
+    form = OtherToxinTreatmentForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         other_toxin_treatment_create(user=request.user, patient=patient, data=form.cleaned_data)
         messages.success(request, _("Other botulinum toxin treatment recorded."))
@@ -209,7 +209,7 @@ def other_toxin_new(request: HttpRequest, external_id: uuid.UUID) -> HttpRespons
 def preventive_new(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
     """Add a preventive medicine the patient tried."""
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
-    form = PreventiveTrialForm(request.POST or None)
+    form = PreventiveTrialForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         preventive_trial_create(user=request.user, patient=patient, data=form.data_for_service())
         messages.success(request, _("Preventive medicine added."))
@@ -224,7 +224,7 @@ def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid
     """Correct a preventive medicine on the record."""
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
     trial = preventive_trial_of(patient, trial_id)
-    form = PreventiveTrialForm(request.POST or None, instance=trial)
+    form = PreventiveTrialForm(request.POST or None, instance=trial, patient=patient)
     if request.method == "POST" and form.is_valid():
         preventive_trial_update(user=request.user, trial=trial, data=form.data_for_service())
         messages.success(request, _("Preventive medicine saved."))
