@@ -1,4 +1,5 @@
-"""What a certificate needs: every module, the site trainer and the required cases."""
+"""What a certificate of training needs: every module but the trainer-level ones, the site trainer and the required
+cases."""
 
 from __future__ import annotations
 
@@ -7,10 +8,18 @@ from onaboard.training.certificate import (
     MISSING_MODULE,
     MISSING_SITE_TRAINER,
     REQUIRED_CASES,
+    certificate_modules,
     certificate_status,
 )
+from onaboard.training.course import Level, Module, load_course
 
-MODULES = [("a", "Module A"), ("b", "Module B")]
+
+def _module(module_id: str, title: str, level: Level = Level.NEW) -> Module:
+    return Module(module_id, title, level, 1, 80, 5, ("migraine_day",), "Text.")
+
+
+MODULES = [_module("a", "Module A"), _module("b", "Module B", Level.PRACTISING)]
+TEACHING = _module("t", "Teaching", Level.TRAINER)
 
 
 def test_everything_passed_is_ready():
@@ -33,3 +42,19 @@ def test_each_missing_part_is_listed():
         MISSING_SITE_TRAINER,
         MISSING_CASES.format(passed=REQUIRED_CASES - 1, required=REQUIRED_CASES),
     )
+
+
+def test_a_trainer_level_module_is_not_asked_of_a_trainee():
+    """A trainer-level module (teaching others) is left out of what the certificate needs, passed or not."""
+    status = certificate_status(
+        modules=[*MODULES, TEACHING], passed_modules=["a", "b"], site_trainer_passed=True, cases_passed=REQUIRED_CASES
+    )
+    assert status.ready
+    assert certificate_modules([MODULES[0], TEACHING, MODULES[1]]) == tuple(MODULES)
+
+
+def test_the_shipped_course_asks_for_every_module_but_teaching_and_supervising():
+    """Of the shipped modules, only the trainer-level "Teaching and supervising new injectors" is not required."""
+    course = load_course()
+    left_out = [module.title for module in course if module not in certificate_modules(course)]
+    assert left_out == ["Teaching and supervising new injectors"]

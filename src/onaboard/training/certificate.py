@@ -1,12 +1,19 @@
-"""What an injector certificate needs: every module's quiz passed, the site trainer passed, enough graded cases
-passed. A training rule of the course, not a clinical one."""
+"""What a certificate of training needs: the quiz of every module for new and practising injectors passed, the site
+trainer passed, enough graded cases passed. A training rule of the course, not a clinical one.
+
+Trainer-level modules (``level: trainer`` in a module's front matter, such as teaching and supervising new
+injectors) are for those who train others: a trainee's certificate does not ask for them. The certificate records
+training only; supervised practice and local credentialing stay with the clinic.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["REQUIRED_CASES", "CertificateStatus", "certificate_status"]
+from onaboard.training.course import Level, Module
+
+__all__ = ["REQUIRED_CASES", "CertificateStatus", "certificate_modules", "certificate_status"]
 
 REQUIRED_CASES = 3
 """Graded cases a trainee must pass (every step agreeing with the engine) before the certificate."""
@@ -22,18 +29,25 @@ class CertificateStatus:
     missing: tuple[str, ...]
 
 
+def certificate_modules(modules: Iterable[Module]) -> tuple[Module, ...]:
+    """The modules whose quiz the certificate asks for, in the order given: every one but the trainer-level
+    modules."""
+    return tuple(module for module in modules if module.level is not Level.TRAINER)
+
+
 def certificate_status(
     *,
-    modules: Iterable[tuple[str, str]],
+    modules: Iterable[Module],
     passed_modules: Iterable[str],
     site_trainer_passed: bool,
     cases_passed: int,
     required_cases: int = REQUIRED_CASES,
 ) -> CertificateStatus:
-    """Ready when every module ``(id, title)`` is in ``passed_modules``, the site trainer is passed and at least
-    ``required_cases`` cases are passed; otherwise what is still missing, one line each."""
+    """Ready when every module of ``certificate_modules(modules)`` is in ``passed_modules`` (ids), the site trainer
+    is passed and at least ``required_cases`` cases are passed; otherwise what is still missing, one line each."""
     done = set(passed_modules)
-    missing = [MISSING_MODULE.format(title=title) for module_id, title in modules if module_id not in done]
+    required = certificate_modules(modules)
+    missing = [MISSING_MODULE.format(title=module.title) for module in required if module.id not in done]
     if not site_trainer_passed:
         missing.append(MISSING_SITE_TRAINER)
     if cases_passed < required_cases:

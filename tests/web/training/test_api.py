@@ -79,15 +79,22 @@ def test_another_clinics_session_is_not_found(world):
     assert response.status_code == 404
 
 
-def test_verification_is_public_and_reveals_only_name_date_and_validity(world):
-    """Without a token, a code gives validity, the holder's name and the issue date; an unknown code is invalid."""
+def test_verification_is_public_and_reveals_only_name_clinic_date_and_validity(world):
+    """Without a token, a code gives validity, the holder's name, the issuing clinic and the issue date; an unknown
+    code is invalid."""
     issued = Certificate.objects.create(
         trainee=world.users["trainee"], holder_name="Tam Oyelaran", issued_on=dt.date(2026, 6, 1)
     )
     body = Client().get(f"/api/training/certificates/{issued.code}").json()
-    assert body == {"valid": True, "holder_name": "Tam Oyelaran", "issued_on": "2026-06-01"}
+    assert body == {
+        "valid": True,
+        "holder_name": "Tam Oyelaran",
+        "issued_by": "North Headache Clinic",
+        "issued_on": "2026-06-01",
+    }
     assert Client().get("/api/training/certificates/NOPE").json() == {
         "valid": False,
         "holder_name": None,
+        "issued_by": None,
         "issued_on": None,
     }

@@ -310,6 +310,21 @@ def test_a_certificate_needs_everything_passed(world):
     assert services.certificate_for_code("AAAA-AAAA-AAAA") is None
 
 
+def test_a_certificate_does_not_need_the_trainer_module(world):
+    """A trainee who passed every module but the trainer-level one (teaching and supervising) is issued the
+    certificate of training."""
+    trainee = world.users["trainee"]
+    for module in services.course():
+        if module.level != "trainer":
+            pass_module(trainee, module.id)
+    attempt = services.site_attempt_start(user=trainee)
+    clicks = exact_placements() + ftp_placements(attempt.follow_the_pain)
+    services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
+    pass_cases(trainee, 3)
+    assert services.certificate_status_for(trainee).missing == ()
+    assert services.certificate_issue(user=trainee, today=TODAY).trainee == trainee
+
+
 def test_a_first_visit_sent_twice_does_not_close_the_case(world):
     """A double click sends the first-visit answers twice; the second, reaching the week-24 stage, is refused
     instead of being graded as the week-24 answer (which closed the case as failed with every answer right)."""

@@ -453,9 +453,12 @@ def test_the_certificate_pdf_carries_the_name_and_code(client, world):
     client.force_login(world.users["trainee"])
     response = client.get(reverse("training:certificate_pdf", args=[issued.external_id]))
     assert response["Content-Type"] == "application/pdf"
-    text = pdf_text(response.content)
+    text = " ".join(pdf_text(response.content).split())
     assert "Tam Oyelaran" in text
     assert issued.code in text
+    assert "Certificate of training" in text
+    assert "Issued by North Headache Clinic on 1 June 2026." in text
+    assert "Supervised practice and local credentialing remain the clinic's responsibility." in text
 
 
 def test_the_public_page_verifies_a_code_without_sign_in(client, world):
@@ -465,6 +468,11 @@ def test_the_public_page_verifies_a_code_without_sign_in(client, world):
     valid = client.get(url, {"code": issued.code}).content.decode()
     assert "Valid" in valid
     assert issued.holder_name in valid
+    assert "Verify an onaboard certificate of training" in valid
+    assert "injector certificate" not in valid
+    assert "North Headache Clinic" in valid
+    assert "the PREEMPT site trainer and the required graded cases" in valid
+    assert "Supervised practice and local credentialing remain the clinic's responsibility." in valid
     assert world.users["trainee"].username not in valid.replace(issued.holder_name, "")
     assert "Not found" in client.get(url, {"code": "ZZZZ-ZZZZ-ZZZZ"}).content.decode()
     issued.revoked = True
@@ -486,7 +494,19 @@ def test_the_certificate_page_issues_when_ready(client, world):
     pass_cases(trainee, 3)
     client.post(reverse("training:certificate"))
     issued = Certificate.objects.get(trainee=trainee)
-    assert issued.code in client.get(reverse("training:certificate")).content.decode()
+    page = client.get(reverse("training:certificate")).content.decode()
+    assert issued.code in page
+    assert "<h1>Certificate of training</h1>" in page
+    assert "Injector certificate" not in page
+
+
+def test_the_course_marks_the_trainer_module_as_not_needed_for_the_certificate(client, world):
+    """Only the trainer-level module carries "not needed for the certificate" on the course page."""
+    client.force_login(world.users["trainee"])
+    page = client.get(reverse("training:course")).content.decode()
+    assert page.count("data-not-for-certificate") == 1
+    trainer_module = page.index("Teaching and supervising new injectors")
+    assert page.index("data-not-for-certificate") > trainer_module
 
 
 def test_a_revoked_certificate_is_not_issued_again_by_its_holder(client, world):

@@ -1,7 +1,7 @@
 """API operations of the training app: course progress, live sessions and enrolment, certificate verification.
 
 The same permissions as the pages (``onaboard.web.training.access``); certificate verification is public, like its
-page, and returns only the holder's name, the date and validity.
+page, and returns only the holder's name, the issuing clinic, the date and validity.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class EnrolmentOut(Schema):
 class VerificationOut(Schema):
     valid: bool
     holder_name: str | None = None
+    issued_by: str | None = None
+    """The clinic that issued the certificate of training (its holder's clinic)."""
     issued_on: dt.date | None = None
 
 
@@ -133,8 +135,15 @@ def enrol(request: HttpRequest, live_session_id: UUID) -> Any:
     summary="Check a certificate's verification code (public)",
 )
 def verify(request: HttpRequest, code: str) -> Any:
-    """Public: ``valid`` with the holder's name and issue date, or ``valid: false`` for an unknown or revoked code."""
+    """Public: ``valid`` with the holder's name, the issuing clinic and the issue date of a certificate of training,
+    or ``valid: false`` for an unknown or revoked code."""
     found = services.certificate_for_code(code)
     if found is None:
         return {"valid": False}
-    return {"valid": not found.revoked, "holder_name": found.holder_name, "issued_on": found.issued_on}
+    clinic = found.trainee.clinic
+    return {
+        "valid": not found.revoked,
+        "holder_name": found.holder_name,
+        "issued_by": clinic.name if clinic else None,
+        "issued_on": found.issued_on,
+    }

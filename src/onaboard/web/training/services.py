@@ -450,7 +450,7 @@ def supervised_injection_record(*, supervisor: User, trainee: User, **fields: An
 def certificate_status_for(user: User) -> CertificateStatus:
     passed = {item.module.id for item in course_progress(user) if item.passed}
     return certificate_status(
-        modules=[(module.id, module.title) for module in course()],
+        modules=course(),
         passed_modules=passed,
         site_trainer_passed=SiteTrainerAttempt.objects.filter(trainee=user, passed=True).exists(),
         cases_passed=CaseAttempt.objects.filter(trainee=user, passed=True).count(),
@@ -489,4 +489,4 @@ def certificate_for_code(code: str) -> Certificate | None:
     if len(cleaned) != 12:
         return None
     formatted = "-".join(cleaned[i : i + 4] for i in range(0, 12, 4))
-    return Certificate.objects.filter(code=formatted).first()
+    return Certificate.objects.filter(code=formatted).select_related("trainee__clinic").first()

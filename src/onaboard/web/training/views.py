@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from onaboard.clinical import AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
 from onaboard.training.cases import Step
-from onaboard.training.certificate import REQUIRED_CASES
+from onaboard.training.certificate import REQUIRED_CASES, certificate_modules
 from onaboard.training.quiz import MUSCLE_NAMES
 from onaboard.training.sites import SITE_PASS_MARK, SITE_TOLERANCE
 from onaboard.web.common.pdf import pdf_response, render_pdf
@@ -56,6 +56,7 @@ def course(request: HttpRequest) -> HttpResponse:
         "progress": services.course_progress(request.user),
         "summary": selectors.trainee_summary(request.user),
         "required_cases": REQUIRED_CASES,
+        "certificate_module_ids": {module.id for module in certificate_modules(services.course())},
         "is_trainer": is_trainer(request.user),
     }
     return render(request, "training/course.html", context)
@@ -580,7 +581,8 @@ def _verify_path() -> str:
 
 @require_http_methods(["GET"])
 def verify(request: HttpRequest) -> HttpResponse:
-    """Public: anyone may check a certificate code; the page shows only the holder's name, the date and validity."""
+    """Public: anyone may check a certificate code; the page shows only the holder's name, the issuing clinic, the
+    date and validity, with what a certificate of training records and what it does not (hands-on competence)."""
     code = request.GET.get("code", "").strip()
     found = services.certificate_for_code(code) if code else None
     return render(request, "training/verify.html", {"code": code, "found": found, "checked": bool(code)})
