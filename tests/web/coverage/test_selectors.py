@@ -13,6 +13,7 @@ from onaboard.web.coverage.selectors import (
     AMBIGUOUS_RECORD_NUMBER,
     ASSUME_PLANNED_DATE_DUE,
     ASSUME_PLANNED_DATE_OVERDUE,
+    ASSUME_PRICES_ON,
     NO_POLICY,
     NO_PRICE,
     NO_SUCH_PATIENT,
@@ -182,6 +183,31 @@ def test_recorded_sessions_are_priced_at_the_prices_in_force_on_their_day(world,
     second = by_date[treated.sessions[1].date]
     assert first.total == Decimal("1671.20")
     assert second.total == Decimal("1721.20")
+
+
+def test_the_next_session_and_the_year_are_priced_on_the_planned_date_not_today(world, treated):
+    """A price set from a day after today but before the planned session (the due date) prices that session and
+    the year; the view names the day whose prices it used."""
+    due = treated.sessions[-1].date + timedelta(days=84)
+    ClinicPrice.objects.create(
+        clinic=world.clinic, item=PriceItem.ADMINISTRATION, amount=Decimal("300"), set_on=treated.today + timedelta(1)
+    )
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.priced_on == due
+    assert view.planned.total == Decimal("1721.20")
+    assert view.year.total == Decimal("6884.80")
+    assert ASSUME_PRICES_ON.format(day=due.isoformat()) in view.assumptions
+    assert ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat()) in view.assumptions
+
+
+def test_a_price_set_after_the_planned_date_does_not_price_the_next_session(world, treated):
+    """A price that takes effect only after the planned session leaves its figure at the price in force then."""
+    due = treated.sessions[-1].date + timedelta(days=84)
+    ClinicPrice.objects.create(
+        clinic=world.clinic, item=PriceItem.ADMINISTRATION, amount=Decimal("300"), set_on=due + timedelta(1)
+    )
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.planned.total == Decimal("1671.20")
 
 
 def test_without_prices_the_cost_says_why_it_has_no_figures(world, eligible, today):

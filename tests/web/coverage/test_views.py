@@ -115,6 +115,20 @@ def test_the_patient_pages_offer_the_documents_each_role_may_download(client, wo
     assert "approved" in body
 
 
+def test_the_coverage_page_says_which_days_prices_priced_the_next_session(client, world, treated):
+    """A price set after today but before the planned session is the one the page's next session uses, and the
+    page names the day whose prices it used."""
+    due = treated.sessions[-1].date + timedelta(days=84)
+    ClinicPrice.objects.create(
+        clinic=world.clinic, item=PriceItem.ADMINISTRATION, amount=Decimal("300"), set_on=treated.today + timedelta(1)
+    )
+    client.force_login(world.users["billing"])
+    body = " ".join(client.get(_coverage_url(treated.patient)).content.decode().split())
+    day = f"{due.day} {due:%b %Y}"
+    assert f"The next session and the year are priced with the prices in force on {day}, the planned date." in body
+    assert "1721.20 USD" in body
+
+
 def test_choosing_a_policy_and_stage_evaluates_against_it(client, world, eligible):
     """The policy and stage chosen on the page are the ones evaluated, and the read is audited."""
     client.force_login(world.users["clinician"])

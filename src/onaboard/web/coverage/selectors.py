@@ -82,7 +82,7 @@ ASSUME_UNITS_PREEMPT = gettext_noop("planned dose: {units} U, the PREEMPT fixed-
 ASSUME_NO_TRIALS = gettext_noop("no prior preventive recorded: prior preventives and CGRP antibody use are not known")
 ASSUME_ATTESTATION = gettext_noop("clinician's attestations from the {stage} request of {day}")
 ASSUME_NO_ATTESTATION = gettext_noop("no {stage} request recorded: the clinician's attestations are not known")
-ASSUME_PRICES_ON = gettext_noop("prices in force on {day}")
+ASSUME_PRICES_ON = gettext_noop("the next session and the year: the prices in force on {day}, the planned date")
 ASSUME_NO_INSURANCE = gettext_noop("no insurance terms recorded: the patient's share is not worked out")
 ASSUME_TERMS_AS_OF = gettext_noop("insurance terms as checked on {day}")
 
@@ -451,8 +451,9 @@ class RecordedSessionCost:
 
 @dataclass(frozen=True, slots=True)
 class CostView:
-    """The next session and a year of sessions at today's prices, and each recorded session at the prices in force
-    on its day; ``problem`` says why the planned figures are missing (no prices set)."""
+    """The next session and a year of sessions at the prices in force on the planned date (``priced_on``), and each
+    recorded session at the prices in force on its day; ``problem`` says why the planned figures are missing (no
+    prices set)."""
 
     today: dt.date
     plan: InjectionPlan
@@ -463,6 +464,9 @@ class CostView:
     assumptions: tuple[str, ...]
     recorded: tuple[RecordedSessionCost, ...] = field(default_factory=tuple)
     problem: str = ""
+    priced_on: dt.date | None = None
+    """The planned date, whose prices the next session and the year are worked out with (a session is priced with
+    the prices in force on its day)."""
 
 
 def _priced(
@@ -484,11 +488,13 @@ def _priced(
 
 
 def cost_for(facts: PatientFacts) -> CostView:
-    """Cost figures from the facts (no audit: callers record the read)."""
+    """Cost figures from the facts (no audit: callers record the read). The next session and the year are priced
+    on the planned date (``planned_date``), as every session is priced with the prices in force on its day."""
     patient = facts.patient
     insurance = insurance_of(patient)
     sessions = insurance.sessions_per_year if insurance is not None else 4
-    notes = [*facts.assumptions, _(ASSUME_PRICES_ON).format(day=facts.today.isoformat())]
+    priced_on, planned_note = planned_date(facts)
+    notes = [*facts.assumptions, planned_note, _(ASSUME_PRICES_ON).format(day=priced_on.isoformat())]
     notes.append(
         _(ASSUME_NO_INSURANCE)
         if insurance is None
@@ -511,19 +517,30 @@ def cost_for(facts: PatientFacts) -> CostView:
         except CoverageUnavailableError as error:
             recorded.append(RecordedSessionCost(session, None, str(error)))
     try:
-        planned = _priced(facts.plan, patient.clinic, facts.today, insurance, history)
+        planned = _priced(facts.plan, patient.clinic, priced_on, insurance, history)
         year = year_cost(
             facts.plan,
             sessions=sessions,
-            prices=price_list(patient.clinic, facts.today, history=history),
+            prices=price_list(patient.clinic, priced_on, history=history),
             benefits=benefit_terms(insurance),
             bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
         )
     except CoverageUnavailableError as error:
         return CostView(
-            facts.today, facts.plan, insurance, None, None, sessions, tuple(notes), tuple(recorded), str(error)
+            facts.today,
+            facts.plan,
+            insurance,
+            None,
+            None,
+            sessions,
+            tuple(notes),
+            tuple(recorded),
+            str(error),
+            priced_on,
         )
-    return CostView(facts.today, facts.plan, insurance, planned, year, sessions, tuple(notes), tuple(recorded))
+    return CostView(
+        facts.today, facts.plan, insurance, planned, year, sessions, tuple(notes), tuple(recorded), "", priced_on
+    )
 
 
 def patient_cost(*, user: Any, patient: Patient, today: dt.date) -> CostView:
