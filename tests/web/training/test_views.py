@@ -509,6 +509,19 @@ def test_the_course_marks_the_trainer_module_as_not_needed_for_the_certificate(c
     assert page.index("data-not-for-certificate") > trainer_module
 
 
+def test_cases_passed_beyond_the_certificates_need_read_as_a_count_and_the_need(client, world):
+    """Four cases passed read "4 cases passed (the certificate needs 3)", not "4 of 3"; one reads "1 case"."""
+    trainee = world.users["trainee"]
+    client.force_login(trainee)
+    pass_cases(trainee, 1)
+    assert "1 case passed (the certificate needs 3)" in client.get(reverse("training:course")).content.decode()
+    pass_cases(trainee, 3)
+    course = client.get(reverse("training:course")).content.decode()
+    assert "4 cases passed (the certificate needs 3)" in course
+    cases = client.get(reverse("training:cases")).content.decode()
+    assert "4 cases passed with every step right (the certificate needs 3)." in cases
+
+
 def test_a_revoked_certificate_is_not_issued_again_by_its_holder(client, world):
     """Revoking is the training lead's decision: the holder's page says so and offers no "Issue" button, posting
     issues nothing, and the revoked certificate's PDF is no longer served."""
