@@ -179,6 +179,26 @@ def test_multiple_classes_none_overused_alone_meet_8_2_6():
     )
 
 
+@pytest.mark.parametrize("headache", [(10, 10, 10), (20, 14, 20), (15, 15, 15)], ids=["episodic", "one-short", "daily"])
+def test_suspected_overuse_says_whether_headache_frequency_meets_8_2_a(headache):
+    """A suspected overuse states ICHD-3 8.2 A with the headache days: met when every period has >= 15, otherwise
+    overuse of the medicines without medication-overuse headache (the verdict screens criterion B)."""
+    days = three_periods(headache=headache, migraine=(0, 0, 0), acute_medication=["triptan"])
+    result = judge(days).medication_overuse
+    assert result.verdict is MedicationOveruse.SUSPECTED
+    counts = ", ".join(str(n) for n in headache)
+    expected = (
+        f"ICHD-3 8.2 A: each of the 3 periods has >= 15 headache days ({counts})"
+        if min(headache) >= 15
+        else f"ICHD-3 8.2 A: not every period has >= 15 headache days ({counts}): the medicines are overused, but "
+        "medication-overuse headache needs headache on 15 or more days a month"
+    )
+    assert result.reasons[-2:] == (
+        expected,
+        "ICHD-3 8.2 C: whether another diagnosis accounts better is the clinician's judgement",
+    )
+
+
 def test_nine_days_of_multiple_classes_do_not_meet_8_2_6():
     """Two classes on 9 distinct days in all fall short of ICHD-3 8.2.6."""
     days = three_periods(headache=(9, 9, 9), migraine=(0, 0, 0), acute_medication=["triptan", "opioid"])

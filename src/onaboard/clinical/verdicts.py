@@ -25,6 +25,7 @@ __all__ = [
     "CM_MIN_HEADACHE_DAYS",
     "CM_MIN_MIGRAINE_DAYS",
     "LABEL_MIN_HEADACHE_DAYS_4H",
+    "MOH_MIN_HEADACHE_DAYS",
     "MULTIPLE",
     "OVERUSE_DAYS",
     "OVERUSE_MULTIPLE_DAYS",
@@ -58,6 +59,9 @@ OVERUSE_DAYS: dict[AcuteClass, int] = {
 
 OVERUSE_MULTIPLE_DAYS = 10
 """ICHD-3 8.2.6: two or more classes, none overused alone, on a total of at least 10 days a month."""
+
+MOH_MIN_HEADACHE_DAYS = 15
+"""ICHD-3 8.2 A: headache on at least 15 days a month in a patient with a pre-existing headache disorder."""
 
 OVERUSE_SECTION: dict[AcuteClass, str] = {
     AcuteClass.ERGOT: "8.2.1",
@@ -245,8 +249,26 @@ def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[Medi
     reasons = tuple(reason for _, period_reasons in met for reason in period_reasons)
     return Verdict(
         MedicationOveruse.SUSPECTED,
-        (*reasons, "ICHD-3 8.2 C: whether another diagnosis accounts better is the clinician's judgement"),
+        (
+            *reasons,
+            _headache_frequency_reason(periods),
+            "ICHD-3 8.2 C: whether another diagnosis accounts better is the clinician's judgement",
+        ),
         classes=tuple(name for name in order if name in union),
+    )
+
+
+def _headache_frequency_reason(periods: Sequence[PeriodSummary]) -> str:
+    """Criterion 8.2 A beside a suspected overuse: the verdict screens criterion B (the medicines), and a patient
+    with headache on fewer than 15 days a month overuses them without medication-overuse headache."""
+    counts = _counts(periods, "headache_days")
+    if all(period.headache_days >= MOH_MIN_HEADACHE_DAYS for period in periods):
+        return (
+            f"ICHD-3 8.2 A: each of the {len(periods)} periods has >= {MOH_MIN_HEADACHE_DAYS} headache days ({counts})"
+        )
+    return (
+        f"ICHD-3 8.2 A: not every period has >= {MOH_MIN_HEADACHE_DAYS} headache days ({counts}): the medicines are "
+        f"overused, but medication-overuse headache needs headache on {MOH_MIN_HEADACHE_DAYS} or more days a month"
     )
 
 
