@@ -360,6 +360,10 @@ def test_a_session_above_the_most_a_session_holds_is_refused_at_its_dose_and_sit
         for part in extension.get("extension", []):
             if part["url"] == "units":
                 part["valueQuantity"]["value"] = 100
+    # 100 U at a site departs from the label: recording it needs an override reason
+    resource["extension"].append(
+        {"url": fhir_codes.CHECKS, "extension": [{"url": "overrideReason", "valueString": "agreed"}]}
+    )
     assert _problems(document) == [
         (f"Bundle.entry[{administration}].resource.extension", records.SITES_TOTAL.format(sites=200, total=10)),
     ]

@@ -97,12 +97,12 @@ def test_a_recorded_session_needs_its_product_and_sites_that_add_up():
 def test_a_recorded_session_happened_and_holds_at_most_the_labels_dose():
     """A session recorded after today (a session to come is booked) and one of more than the 195 U a session may
     hold are problems of their row and column; a booking after today and 195 U recorded today are read."""
-    text = (
-        "patient_id,date,status,total_units,lot,expiry,sites\n"
-        "MRN-1,2026-03-02,recorded,5,C1,2027-01-01,procerus:midline:5\n"
-        "MRN-1,2026-02-01,recorded,600,C1,2027-01-01,trapezius:left:600\n"
-        "MRN-1,2026-03-01,recorded,195,C1,2027-01-01,trapezius:left:195\n"
-        "MRN-1,2026-06-01,booked,,,,\n"
+    text = (  # the one-site doses depart from the label, which needs an override reason
+        "patient_id,date,status,total_units,lot,expiry,sites,override_reason\n"
+        "MRN-1,2026-03-02,recorded,5,C1,2027-01-01,procerus:midline:5,\n"
+        "MRN-1,2026-02-01,recorded,600,C1,2027-01-01,trapezius:left:600,agreed\n"
+        "MRN-1,2026-03-01,recorded,195,C1,2027-01-01,trapezius:left:195,agreed\n"
+        "MRN-1,2026-06-01,booked,,,,,\n"
     )
     assert _problems(read_sessions, text) == [
         (
@@ -210,4 +210,28 @@ def test_vials_and_discarded_units_must_be_the_engines_for_the_total():
     assert _problems(read_sessions, text) == [
         "line 2, column discarded_units: "
         + VIALS_DO_NOT_MATCH.format(given=0, what="units discarded", total=10, vial_units=100, expected=90)
+    ]
+
+
+def test_sites_the_session_page_cannot_show_are_refused_at_the_sites_column():
+    """The reviewer's rows: procerus on the left, trapezius at the midline, a follow-the-pain corrugator and a 0 U
+    site (with 155 U at one site, the total still adding up) are refused at the sites column with the engine's
+    reasons, not stored for the session page to fail on."""
+    text = (
+        "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites\n"
+        "MRN-1,2026-02-01,recorded,200,1,155,45,L1,2027-01-01,trapezius:midline:150;corrugator:left:5:ftp\n"
+        "MRN-1,2026-02-02,recorded,200,1,155,45,L1,2027-01-01,corrugator:left:155;corrugator:right:0\n"
+        "MRN-1,2026-02-03,recorded,200,1,5,195,L1,2027-01-01,procerus:left:5\n"
+    )
+    assert _problems(read_sessions, text) == [
+        (
+            "line 2, column sites: site 1 (trapezius midline, 150 U): site: trapezius is injected left or right, "
+            "got side midline"
+        ),
+        (
+            "line 2, column sites: site 2 (corrugator left, 5 U): follow-the-pain: corrugator takes no extra sites "
+            "(only temporalis, occipitalis and trapezius do)"
+        ),
+        "line 3, column sites: site 2 (corrugator right, 0 U): site: units must be a whole number of at least 1, got 0",
+        "line 4, column sites: site 1 (procerus left, 5 U): site: procerus is a single midline site, got side left",
     ]

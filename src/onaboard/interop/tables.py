@@ -272,15 +272,16 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
             for column, message in recorded_session_problems(
                 day=day,
                 total_units=numbers["total_units"],
-                site_units=[site.units for site in sites],
+                sites=sites,
                 lot=r.text("lot"),
                 expiry=expiry,
                 today=today,
                 vial_units=numbers["vial_units"] or 200,
                 vials_used=numbers["vials_used"],
                 discarded_units=numbers["discarded_units"],
+                override_reason=r.text("override_reason"),
             ):
-                r.problems.append(Problem(r.line, column, message))
+                r.problems.append(Problem(r.line, column.partition("[")[0], message))  # sites[2]: the sites column
         if day is None:
             return None
         record = SessionRecord(

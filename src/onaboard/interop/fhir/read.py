@@ -102,6 +102,9 @@ DUPLICATE_SESSION = "a second session for this patient on {day} (the first is {f
 NO_KIND = f"the event must be coded in {codes.SIDE_EFFECT}"
 UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botulinum toxin treatment"
 NO_DRUG = "the medication needs a text (the drug or product name)"
+WRONG_UNIT = "the quantity must be in {unit} (UCUM code {code!r}, system {system}): got {found}"
+NOT_IN_SYSTEM = "{what} must be coded in {system} (got {found})"
+NO_SEVERITY = f"the severity is required, coded in {codes.ADVERSE_EVENT_SEVERITY}"
 
 DERIVED = frozenset({"Condition", "Procedure", "CarePlan"})
 TRANSACTION_TYPES = frozenset({"transaction"})
@@ -210,6 +213,28 @@ def _codes(value: Mapping[str, Any] | None, system: str) -> list[str]:
 def _code(value: Mapping[str, Any] | None, system: str) -> str | None:
     found = _codes(value, system)
     return found[0] if found else None
+
+
+def _foreign(value: Mapping[str, Any] | None) -> str:
+    """What a CodeableConcept holds instead of a code in the expected system: its codings (``system|code``) or its
+    text."""
+    codings = [f"{c.get('system') or ''}|{c.get('code') or ''}" for c in (value or {}).get("coding", [])]
+    if codings:
+        return ", ".join(codings)
+    text = (value or {}).get("text")
+    return f"only the text {text!r}" if text else "no coding"
+
+
+def _unit_problem(quantity: Mapping[str, Any], unit: Mapping[str, str]) -> str | None:
+    """A problem when ``quantity`` is not in ``unit`` (one of ``codes.HOURS`` and ``codes.BOTOX_UNIT``, what the
+    export writes): its UCUM system and code must be exactly those. No other unit is converted: a BOTOX unit has
+    no conversion, and hours are the diary contract's unit."""
+    if quantity.get("system") == unit["system"] and quantity.get("code") == unit["code"]:
+        return None
+    found = f"{quantity.get('system') or 'no system'}|{quantity.get('code') or ''}"
+    if quantity.get("unit") and not quantity.get("code"):
+        found += f" (unit {quantity['unit']!r})"
+    return WRONG_UNIT.format(unit=unit["unit"], code=unit["code"], system=unit["system"], found=found)
 
 
 def _subs(extension: Mapping[str, Any]) -> dict[str, Any]:
@@ -354,11 +379,13 @@ class _Reader:
         fields: dict[str, str] = {"patient_id": "P", "date": day.isoformat() if day else ""}
         where: dict[str, str] = {"date": f"{at}.effectiveDateTime", "patient_id": f"{at}.subject"}
         classes: list[str] = []
+        refused: set[str] = set()
         for index, component in enumerate(resource.get("component", [])):
             here = f"{at}.component[{index}]"
             code = _code(component.get("code"), codes.DIARY) or ""
             text = self._component_text(here, code, component)
             if text is None:
+                refused.add(code)
                 continue
             if code == "acute_medication":
                 classes.append(text)
@@ -375,7 +402,8 @@ class _Reader:
         result = diary_day_from_fields(fields, today=self.today)
         if isinstance(result, list):
             for column, message in result:
-                self.problem(where.get(column, at), DIARY_FIELD.format(column=column, message=message))
+                if column not in refused:  # a refused component is reported at it, not again as missing
+                    self.problem(where.get(column, at), DIARY_FIELD.format(column=column, message=message))
             return
         if patient is None:
             return
@@ -386,9 +414,14 @@ class _Reader:
 
     def _component_text(self, here: str, code: str, component: Mapping[str, Any]) -> str | None:
         if code == "headache_hours":
-            value = (component.get("valueQuantity") or {}).get("value")
+            quantity = component.get("valueQuantity") or {}
+            value = quantity.get("value")
             if value is None:
                 self.problem(here, BAD_COMPONENT_VALUE.format(code=code, value_type="Quantity"))
+                return None
+            wrong = _unit_problem(quantity, codes.HOURS)  # 20 min was stored as 20 hours
+            if wrong is not None:
+                self.problem(f"{here}.valueQuantity", wrong)
                 return None
             try:
                 return format(Decimal(str(value)).normalize(), "f")
@@ -467,14 +500,55 @@ class _Reader:
 
     def _whole_dose(self, at: str, resource: Mapping[str, Any]) -> int | None:
         """The total dose in units, or None with a problem at ``dosage.dose`` when it is missing or not whole."""
-        dose = ((resource.get("dosage") or {}).get("dose") or {}).get("value")
+        quantity = (resource.get("dosage") or {}).get("dose") or {}
+        dose = quantity.get("value")
         if dose is None:
             self.problem(f"{at}.dosage.dose", NO_DOSE)
+            return None
+        wrong = _unit_problem(quantity, codes.BOTOX_UNIT)  # 2 mL was stored as 2 U
+        if wrong is not None:
+            self.problem(f"{at}.dosage.dose", wrong)
             return None
         whole = _whole(dose)
         if whole is None:
             self.problem(f"{at}.dosage.dose", DOSE_NOT_WHOLE.format(value=dose))
         return whole
+
+    def _site(self, at: str, extension: Mapping[str, Any]) -> SiteRecord | None:
+        """One ``injection-site`` extension read, or None with a problem at ``at`` (its muscle, side or units
+        missing or unknown, its units not whole or not BOTOX units). The engine's and the map's rules are
+        ``recorded_session_problems``'."""
+        parts = _subs(extension)
+        muscle = _code(parts.get("bodySite"), codes.MUSCLE)
+        side = _code(parts.get("bodySite"), codes.SIDE)
+        quantity = parts.get("units") or {}
+        units = quantity.get("value") if isinstance(quantity, Mapping) else None
+        if not muscle or not side or units is None:
+            self.problem(at, BAD_SITE)
+            return None
+        wrong = _unit_problem(quantity, codes.BOTOX_UNIT)  # 1 mL was stored as 1 U
+        if wrong is not None:
+            part = next(n for n, sub in enumerate(extension["extension"]) if sub.get("url") == "units")
+            self.problem(f"{at}.extension[{part}].valueQuantity", wrong)
+            return None
+        if muscle not in _MUSCLES or side not in _SIDES:
+            message = UNKNOWN_SITE.format(
+                muscle=muscle, side=side, muscles=", ".join(_MUSCLES), sides=", ".join(_SIDES)
+            )
+            self.problem(at, message)
+            return None
+        if isinstance(units, bool) or not isinstance(units, int | float) or not float(units).is_integer():
+            self.problem(at, FRACTIONAL_UNITS.format(value=units))
+            return None
+        return SiteRecord(
+            muscle,
+            side,
+            int(units),
+            bool(parts.get("followThePain")),
+            parts.get("view") or "front",
+            parts.get("x"),
+            parts.get("y"),
+        )
 
     def read_administration(self, at: str, resource: Mapping[str, Any]) -> None:
         patient = self.subject(at, resource)
@@ -496,39 +570,17 @@ class _Reader:
             return
         dose = self._whole_dose(at, resource)
         sites: list[SiteRecord] = []
+        site_places: list[str] = []
         problems_before_sites = len(self.problems)
         vial: dict[str, Any] = {}
         checks: dict[str, Any] = {}
         for index, extension in enumerate(resource.get("extension", [])):
             url = extension.get("url")
             if url == codes.INJECTION_SITE:
-                parts = _subs(extension)
-                muscle = _code(parts.get("bodySite"), codes.MUSCLE)
-                side = _code(parts.get("bodySite"), codes.SIDE)
-                units = (parts.get("units") or {}).get("value")
-                if not muscle or not side or units is None:
-                    self.problem(f"{at}.extension[{index}]", BAD_SITE)
-                    continue
-                if muscle not in _MUSCLES or side not in _SIDES:
-                    message = UNKNOWN_SITE.format(
-                        muscle=muscle, side=side, muscles=", ".join(_MUSCLES), sides=", ".join(_SIDES)
-                    )
-                    self.problem(f"{at}.extension[{index}]", message)
-                    continue
-                if isinstance(units, bool) or not isinstance(units, int | float) or not float(units).is_integer():
-                    self.problem(f"{at}.extension[{index}]", FRACTIONAL_UNITS.format(value=units))
-                    continue
-                sites.append(
-                    SiteRecord(
-                        muscle,
-                        side,
-                        int(units),
-                        bool(parts.get("followThePain")),
-                        parts.get("view") or "front",
-                        parts.get("x"),
-                        parts.get("y"),
-                    )
-                )
+                site = self._site(f"{at}.extension[{index}]", extension)
+                if site is not None:
+                    sites.append(site)
+                    site_places.append(f"extension[{index}]")
             elif url == codes.VIAL:
                 vial = _subs(extension)
             elif url == codes.CHECKS:
@@ -546,14 +598,16 @@ class _Reader:
         refused = recorded_session_problems(
             day=day,
             total_units=dose,
-            site_units=[site.units for site in sites] if sites_read else None,
+            sites=sites if sites_read else None,
             lot=batch.get("lotNumber") or "",
             expiry=_date(batch.get("expirationDate")),
             today=self.today,
             vial_units=vial.get("vialUnits") or 200,
             vials_used=vial.get("vialsUsed"),
             discarded_units=vial.get("discardedUnits"),
+            override_reason=checks.get("overrideReason") or "",
         )
+        places.update((f"sites[{number}]", place) for number, place in enumerate(site_places))
         for what, message in refused:
             if what != "total_units" or dose is not None:  # a missing or broken dose is reported by _whole_dose
                 self.problem(f"{at}.{places[what]}", message)
@@ -608,8 +662,16 @@ class _Reader:
         for extension in resource.get("extension", []):
             if extension.get("url") == codes.SIDE_EFFECT_DETAIL:
                 detail = _subs(extension)
-        severity = _code(resource.get("severity"), codes.ADVERSE_EVENT_SEVERITY) or "mild"
-        if patient is None or kind is None or onset is None:
+        severity = _code(resource.get("severity"), codes.ADVERSE_EVENT_SEVERITY)
+        if severity is None:  # a severe event coded in SNOMED CT was stored as mild
+            found = resource.get("severity")
+            self.problem(
+                f"{at}.severity",
+                NOT_IN_SYSTEM.format(what="the severity", system=codes.ADVERSE_EVENT_SEVERITY, found=_foreign(found))
+                if found
+                else NO_SEVERITY,
+            )
+        if patient is None or kind is None or onset is None or severity is None:
             return
         patient.side_effects.append(
             SideEffectRecord(
@@ -638,7 +700,14 @@ class _Reader:
             start = _date(period.get("start"))
             if start is None:
                 self.problem(f"{at}.effectivePeriod.start", NO_DATE)
-            if patient is None or start is None or not name:
+            drug_class = self._coded(
+                f"{at}.medicationCodeableConcept.coding", medication.get("coding"), codes.PREVENTIVE_CLASS, "the class"
+            )
+            reasons = resource.get("statusReason") or []
+            stop_reason = self._coded(
+                f"{at}.statusReason[0]", reasons[0] if reasons else None, codes.STOP_REASON, "the stop reason"
+            )
+            if patient is None or start is None or not name or drug_class is None or stop_reason is None:
                 return
             if (name, start) in patient.preventives:  # matched by drug and start, the second would overwrite the first
                 first = patient.preventives[name, start][0]
@@ -652,10 +721,10 @@ class _Reader:
                 PreventiveRecord(
                     key=resource.get("id") or "",
                     drug=name,
-                    drug_class=_code(medication, codes.PREVENTIVE_CLASS) or "other",
+                    drug_class=drug_class,
                     start=start,
                     stop=_date(period.get("end")),
-                    stop_reason=_code((resource.get("statusReason") or [{}])[0], codes.STOP_REASON) or "other",
+                    stop_reason=stop_reason,
                     dose=dosage[0].get("text") or "",
                 ),
             )
@@ -664,12 +733,17 @@ class _Reader:
             if day is None:
                 self.problem(f"{at}.effectiveDateTime", NO_DATE)
             dose = (resource.get("dosage") or [{}])[0].get("doseAndRate") or [{}]
-            value = (dose[0].get("doseQuantity") or {}).get("value")
+            quantity = dose[0].get("doseQuantity") or {}
+            value = quantity.get("value")
             units = _whole(value)
+            wrong = _unit_problem(quantity, codes.BOTOX_UNIT)
             if value is None:
                 self.problem(f"{at}.dosage", NO_TOXIN_DOSE)
             elif units is None:  # 12.7 U was stored as 12
                 self.problem(f"{at}.dosage[0].doseAndRate[0].doseQuantity", UNITS_NOT_WHOLE.format(value=value))
+            elif wrong is not None:  # 20 mg was stored as 20 U
+                self.problem(f"{at}.dosage[0].doseAndRate[0].doseQuantity", wrong)
+                units = None
             if patient is None or day is None or units is None or not name:
                 return
             if (day, name) in patient.other_toxins:  # matched by date and product, likewise
@@ -683,6 +757,18 @@ class _Reader:
             patient.other_toxins[day, name] = (at, record)
         else:
             self.problem(f"{at}.category", UNKNOWN_CATEGORY)
+
+    def _coded(self, at: str, value: Any, system: str, what: str, default: str = "other") -> str | None:
+        """The code in ``system`` of a CodeableConcept (or, given a list, of those codings); ``default`` when the
+        element is absent (optional in onaboard's profile, docs/fhir.md); None, with a problem at ``at``, when it
+        is present but holds no code in ``system`` (another system's code, or only a text)."""
+        concept = {"coding": value} if isinstance(value, list) else value
+        if not concept:
+            return default
+        code = _code(concept, system)
+        if code is None:
+            self.problem(at, NOT_IN_SYSTEM.format(what=what, system=system, found=_foreign(concept)))
+        return code
 
     def records(self) -> tuple[PatientRecord, ...]:
         records = []

@@ -10,16 +10,49 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from onaboard.clinical import MAX_SESSION_UNITS, DiaryDay, PlanError, SafetyInput, vials_for
+from onaboard.clinical import (
+    FIXED_SITES,
+    MAX_SESSION_UNITS,
+    UNITS_PER_0_1_ML,
+    VOLUME_PER_SITE_ML,
+    DiaryDay,
+    InjectionPlan,
+    InjectionSite,
+    Muscle,
+    PlanError,
+    SafetyInput,
+    Side,
+    follow_the_pain_sites,
+    label_dose_departures,
+    vials_for,
+)
 
 AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
 DOSE_ABOVE_LIMIT = "a session of {units} U is above {limit} U, the most a session holds (PREEMPT with follow-the-pain)"
 SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
 RECORDED_NEEDS = "a recorded session needs {what}"
 VIALS_DO_NOT_MATCH = "{given} {what} do not match {total} U from {vial_units} U vials: that is {expected}"
+SITE_REFUSED = "site {number} ({muscle} {side}, {units} U): {problem}"
+TOO_MANY_FIXED_SITES = (
+    "{muscle} {side} has {count} sites that are not follow-the-pain; PREEMPT has {expected} (mark the others as "
+    "follow-the-pain)"
+)
+BAD_VIEW = "the map view must be {views} (got {value!r})"
+OFF_THE_MAP = "{axis} must be a whole number from 0 to {size}, the site map's range (got {value!r})"
+DEPARTURE_NOT_OVERRIDDEN = (
+    "the doses depart from the label ({departures}): recording them needs an override reason, and none is given"
+)
+
+MAP_VIEWS: tuple[str, ...] = ("front", "back")
+MAP_SIZE = 1000
+"""The site map's views and its coordinate range (0..``MAP_SIZE`` on both axes), where a site's ``view``, ``x`` and
+``y`` place it. They are the web app's (``onaboard.web.injections.sitemap.View`` and ``MAP_SIZE``), which this
+framework-free module cannot import; ``tests/interop/test_records.py`` keeps the two equal."""
 
 SAFETY_QUESTIONS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(SafetyInput) if f.name not in {"birth_date", "other_toxin_treatments"}
@@ -31,30 +64,34 @@ def recorded_session_problems(
     *,
     day: dt.date | None,
     total_units: int | None,
-    site_units: Sequence[int] | None,
+    sites: Sequence[SiteRecord] | None,
     lot: str,
     expiry: dt.date | None,
     today: dt.date,
     vial_units: int = 200,
     vials_used: int | None = None,
     discarded_units: int | None = None,
+    override_reason: str = "",
 ) -> list[tuple[str, str]]:
     """What keeps a recorded session read from a file (the sessions CSV or a Bundle) from being stored, as
-    ``(what, message)`` with ``what`` one of ``lot``, ``expiry``, ``total_units``, ``sites``, ``date``: a missing
-    lot, expiry, total or sites (recording asks for each, and a session without them could not be written to the
-    sessions CSV and read back), a day after ``today`` (a session to come is a booking), a total above
-    ``MAX_SESSION_UNITS`` (recording allows no more), sites that do not add up to the total. ``site_units`` None:
-    the sites could not be read (a problem the reader reports), so they are neither required nor summed. A vial
-    size the label does not have (``vial_units``), or vials used or units discarded other than the engine's for the
-    total (``vials_for``; the procedure note and its claim lines come from them), is refused too. Each reader places
-    the message at its own column or Bundle element."""
+    ``(what, message)`` with ``what`` one of ``lot``, ``expiry``, ``total_units``, ``sites``, ``date``,
+    ``vial_units``, ``vials_used``, ``discarded_units``, or ``sites[i]`` for the ``i``-th (0-based) of ``sites``:
+    a missing lot, expiry, total or sites (recording asks for each, and a session without them could not be written
+    to the sessions CSV and read back), a day after ``today`` (a session to come is a booking), a total above
+    ``MAX_SESSION_UNITS`` (recording allows no more), sites that do not add up to the total. ``sites`` None: the
+    sites could not be read (a problem the reader reports), so they are neither required nor checked. Each site
+    must be one the session page can show (``site_problems``: the engine's rules and the map's range), and doses
+    that depart from the label (the engine's ``label_dose_departures``) need an ``override_reason``, as recording
+    asks. A vial size the label does not have (``vial_units``), or vials used or units discarded other than the
+    engine's for the total (``vials_for``; the procedure note and its claim lines come from them), is refused too.
+    Each reader places the message at its own column or Bundle element."""
     problems = [
         (what, RECORDED_NEEDS.format(what=needed))
         for what, value, needed in (
             ("lot", lot.strip(), "a lot"),
             ("expiry", expiry, "an expiry date"),
             ("total_units", total_units is not None, "the total units"),
-            ("sites", site_units is None or bool(site_units), "its sites"),
+            ("sites", sites is None or bool(sites), "its sites"),
         )
         if not value
     ]
@@ -62,10 +99,81 @@ def recorded_session_problems(
         problems.append(("date", AFTER_TODAY.format(what="a recorded session", day=day, today=today)))
     if total_units is not None and total_units > MAX_SESSION_UNITS:
         problems.append(("total_units", DOSE_ABOVE_LIMIT.format(units=total_units, limit=MAX_SESSION_UNITS)))
-    if site_units and total_units is not None and sum(site_units) != total_units:
-        problems.append(("sites", SITES_TOTAL.format(sites=sum(site_units), total=total_units)))
+    if sites:
+        units = sum(site.units for site in sites)
+        if total_units is not None and units != total_units:
+            problems.append(("sites", SITES_TOTAL.format(sites=units, total=total_units)))
+        refused = site_problems(sites)
+        problems.extend(("sites" if index is None else f"sites[{index}]", message) for index, message in refused)
+        if not refused and not override_reason.strip():
+            departures = label_dose_departures(InjectionPlan(tuple(_engine_site(site) for site in sites)))
+            if departures:
+                problems.append(("sites", DEPARTURE_NOT_OVERRIDDEN.format(departures="; ".join(departures))))
     problems.extend(_vial_problems(total_units, vial_units, vials_used, discarded_units))
     return problems
+
+
+def _engine_site(site: SiteRecord) -> InjectionSite:
+    """The engine's site for a record (its volume at the label's concentration, as the session pages build it);
+    raises ``PlanError`` for a site the engine refuses."""
+    units = site.units
+    whole = isinstance(units, int) and not isinstance(units, bool) and units > 0
+    volume = Decimal(units) * VOLUME_PER_SITE_ML / UNITS_PER_0_1_ML if whole else VOLUME_PER_SITE_ML
+    return InjectionSite(site.muscle, site.side, units, volume, follow_the_pain=site.follow_the_pain)
+
+
+def site_problems(sites: Sequence[SiteRecord]) -> list[tuple[int | None, str]]:
+    """What keeps recorded sites from being shown by the session page, as ``(index, message)`` with ``index`` the
+    site's place in ``sites`` (0-based): each site must be one the engine accepts (``InjectionSite``: procerus only
+    at the midline, every other muscle left or right, at least 1 U), no muscle and side may have more sites that
+    are not follow-the-pain than PREEMPT's fixed sites (``FIXED_SITES``), follow-the-pain sites only where and as
+    many as the engine allows (``follow_the_pain_sites``), and each site's map view and point must be on the site
+    map (``MAP_VIEWS``, 0..``MAP_SIZE``). Fewer sites than the paradigm's are not refused: a record holds what was
+    given."""
+    problems: list[tuple[int | None, str]] = []
+    fixed: Counter[tuple[Muscle, Side]] = Counter()
+    extra: dict[Muscle, list[int]] = {}
+    for index, site in enumerate(sites):
+        found = []
+        try:
+            engine = _engine_site(site)
+        except PlanError as refused:
+            found.extend(refused.problems)
+            engine = None
+        if site.view not in MAP_VIEWS:
+            found.append(BAD_VIEW.format(views=" or ".join(MAP_VIEWS), value=site.view))
+        for axis, value in (("x", site.x), ("y", site.y)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAP_SIZE
+            ):
+                found.append(OFF_THE_MAP.format(axis=axis, size=MAP_SIZE, value=value))
+        problems.extend((index, _site_message(index, site, problem)) for problem in found)
+        if engine is None:
+            continue
+        if engine.follow_the_pain:
+            extra.setdefault(engine.muscle, []).append(index)
+            continue
+        fixed[engine.muscle, engine.side] += 1
+        expected = FIXED_SITES[engine.muscle].count(engine.side)
+        if fixed[engine.muscle, engine.side] == expected + 1:  # said once, at the first site too many
+            count = sum(
+                1 for s in sites if (s.muscle, s.side) == (engine.muscle, engine.side) and not s.follow_the_pain
+            )
+            message = TOO_MANY_FIXED_SITES.format(
+                muscle=engine.muscle.value, side=engine.side.value, count=count, expected=expected
+            )
+            problems.append((index, _site_message(index, site, message)))
+    for muscle, indexes in extra.items():
+        try:
+            follow_the_pain_sites({muscle: len(indexes)})
+        except PlanError as refused:
+            index = indexes[0]
+            problems.extend((index, _site_message(index, sites[index], problem)) for problem in refused.problems)
+    return sorted(problems, key=lambda problem: -1 if problem[0] is None else problem[0])
+
+
+def _site_message(index: int, site: SiteRecord, problem: str) -> str:
+    return SITE_REFUSED.format(number=index + 1, muscle=site.muscle, side=site.side, units=site.units, problem=problem)
 
 
 def _vial_problems(
