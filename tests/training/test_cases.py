@@ -29,6 +29,7 @@ from onaboard.training.cases import (
     case_outcomes,
     generate_case,
     grade_case,
+    not_treated_because,
 )
 
 SEEDS = range(1, 41)
@@ -36,6 +37,8 @@ NOT_MET_SEED = 1395005321
 """A stored seed whose diary has 10, 3 and 5 headache days: the label is not met (the hunter's case)."""
 CONTRAINDICATED_SEED = 15
 """The label is met but the safety screen is contraindicated."""
+BOTH_SEED = 28
+"""The label is not met and the safety screen is contraindicated."""
 
 
 def _engine_decisions(seed: int) -> Decisions:
@@ -131,6 +134,33 @@ def test_a_patient_not_treated_ends_at_the_first_visit(seed):
     assert not grade_case(case, Decisions(eligibility="met")).passed
     with pytest.raises(ValueError, match=re.escape(NOT_TREATED.format(seed=seed))):
         case_outcomes(case)
+
+
+@pytest.mark.parametrize(
+    ("seed", "because"),
+    [
+        (4, ()),
+        (NOT_MET_SEED, (Step.ELIGIBILITY,)),
+        (CONTRAINDICATED_SEED, (Step.SAFETY,)),
+        (BOTH_SEED, (Step.ELIGIBILITY, Step.SAFETY)),
+    ],
+)
+def test_a_case_says_which_verdict_rules_treatment_out(seed, because):
+    """The label not met, a contraindicated screen, or both are named as what rules treatment out; a treated
+    patient has none."""
+    case = generate_case(seed)
+    assert not_treated_because(case) == because
+    assert case.treated is (because == ())
+
+
+def test_follow_the_pain_sites_are_worded_as_what_a_session_would_add():
+    """Whether to treat is the trainee's call, so the history says what a session "would add", never that "the
+    clinic plans" sites (a patient not treated had sites "planned")."""
+    for seed in SEEDS:
+        case = generate_case(seed)
+        assert "the clinic plans" not in " ".join(case.history), seed
+        if case.follow_the_pain:
+            assert "(a session would add " in case.history[2], seed
 
 
 def test_the_hunters_case_is_not_met_and_not_treated():

@@ -69,6 +69,7 @@ __all__ = [
     "case_screen",
     "generate_case",
     "grade_case",
+    "not_treated_because",
 ]
 
 CASE_DIARY_DAYS = 3 * PERIOD_DAYS + 14
@@ -345,14 +346,11 @@ def generate_case(seed: int) -> Case:
     )
     extra = ", ".join(
         f"{counted(count, 'extra site')} in the {MUSCLE_NAMES[muscle]}" for muscle, count in follow_the_pain.items()
-    )
+    )  # "would": whether the patient is treated at all is the trainee's decision, and the case must not give it away
     vial_units = rng.choice(VIAL_SIZES_UNITS)
     planned_injection = first_visit + timedelta(days=rng.randint(14, 35))
     assessment = assess(diary, as_of=first_visit, birth_date=birth)
-    treated = (
-        assessment.label_criteria.verdict is LabelCriteria.MET
-        and safety_screen(safety, on=first_visit).verdict is not SafetyVerdict.CONTRAINDICATED
-    )
+    treated = not _ruled_out(assessment.label_criteria.verdict, safety_screen(safety, on=first_visit).verdict)
     course = (
         _course(rng, diary, scenario=scenario, drawn=drawn, first_visit=first_visit, first_injection=planned_injection)
         if treated
@@ -361,7 +359,7 @@ def generate_case(seed: int) -> Case:
     history = (
         _history_line(age, sex, assessment),
         "Preventives tried: " + "; ".join(tried) + ".",
-        f"{pain}{' (the clinic plans ' + extra + ')' if extra else ''}.",
+        f"{pain}{' (a session would add ' + extra + ')' if extra else ''}.",
     )
     return Case(
         seed=seed,
@@ -383,6 +381,24 @@ def generate_case(seed: int) -> Case:
 def case_assessment(case: Case) -> Assessment:
     """The engine's eligibility assessment at the first visit."""
     return assess(case.diary, as_of=case.first_visit, birth_date=case.birth_date)
+
+
+def not_treated_because(case: Case) -> tuple[Step, ...]:
+    """The first-visit steps whose engine verdict rules treatment out, in step order: ``ELIGIBILITY`` when the BOTOX
+    label's criteria are not met (``not met`` or ``insufficient data``), ``SAFETY`` when the screen is
+    contraindicated. Empty for a patient the engine would treat."""
+    return _ruled_out(case_assessment(case).label_criteria.verdict, case_screen(case).verdict)
+
+
+def _ruled_out(label: LabelCriteria, screen: SafetyVerdict) -> tuple[Step, ...]:
+    """The rule of who is treated, once: the label's criteria met and a screen that is not contraindicated. Returns
+    the steps that rule treatment out (none: treated)."""
+    because = []
+    if label is not LabelCriteria.MET:
+        because.append(Step.ELIGIBILITY)
+    if screen is SafetyVerdict.CONTRAINDICATED:
+        because.append(Step.SAFETY)
+    return tuple(because)
 
 
 def case_screen(case: Case) -> SafetyScreen:

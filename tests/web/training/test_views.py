@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -244,6 +245,46 @@ def test_a_case_whose_patient_is_not_treated_ends_at_the_first_visit(client, wor
     assert "3 of 3 steps agree with the engine." in page
     listing = client.get(reverse("training:cases")).content.decode()
     assert "3 / 3" in listing
+
+
+@pytest.mark.parametrize(
+    ("seed", "said", "not_said"),
+    [
+        (
+            NOT_TREATED_SEED,
+            "The BOTOX label's chronic-migraine criteria are not met (the engine's verdict: not met).",
+            "The safety screen rules injections out",
+        ),
+        (15, "The safety screen rules injections out (contraindicated).", "chronic-migraine criteria are not met"),
+    ],
+)
+def test_a_case_not_treated_says_which_verdict_rules_treatment_out(client, world, seed, said, not_said):
+    """The end of a case not treated names the verdict that rules treatment out, not "one or the other", and says
+    the clinician decides."""
+    client.force_login(world.users["trainee"])
+    attempt = case_attempt(world.users["trainee"], seed=seed)
+    url = reverse("training:case", args=[attempt.external_id])
+    page = client.post(url, engine_first_visit(attempt), follow=True).content.decode()
+    assert said in page
+    assert not_said not in page
+    assert "the clinician decides" in page
+
+
+def test_a_case_page_writes_every_date_one_way(client, world):
+    """The case's title, history, diary rows and treated course give dates as 2026-07-25, never as 25 Jul 2026;
+    the plan's fields ask for units planned, not given."""
+    client.force_login(world.users["trainee"])
+    attempt = case_attempt(world.users["trainee"], seed=TREATED_SEED)
+    case = services.case_of(attempt)
+    url = reverse("training:case", args=[attempt.external_id])
+    first = client.get(url).content.decode()
+    assert f"First visit: {case.first_visit.isoformat()}" in first
+    assert "Units planned" in first
+    assert "Units given" not in first
+    later = client.post(url, engine_first_visit(attempt), follow=True).content.decode()
+    assert f"Treatment started on {case.first_injection.isoformat()}" in later
+    for page in (first, later):
+        assert not re.search(r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", page)
 
 
 def test_a_stored_case_at_week24_whose_patient_is_not_treated_opens_and_closes(client, world):

@@ -121,9 +121,10 @@ class CaseFirstVisitForm(forms.Form):
         choices=[(key, SAFETY_LABELS[key]) for key in SAFETY_CHOICES],
         widget=forms.RadioSelect,
     )
-    total_units = forms.IntegerField(label=_("Units given"), min_value=0, max_value=1000)
-    vials = forms.IntegerField(label=_("Vials opened"), min_value=0, max_value=20)
-    discarded_units = forms.IntegerField(label=_("Units discarded"), min_value=0, max_value=1000)
+    # The plan is worked out whatever the decisions above, so it is worded as planned, not as given.
+    total_units = forms.IntegerField(label=_("Units planned"), min_value=0, max_value=1000)
+    vials = forms.IntegerField(label=_("Vials to open"), min_value=0, max_value=20)
+    discarded_units = forms.IntegerField(label=_("Units to discard"), min_value=0, max_value=1000)
 
 
 class CaseWeek24Form(forms.Form):

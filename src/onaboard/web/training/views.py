@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from onaboard.clinical import AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
-from onaboard.training.cases import Step
+from onaboard.training.cases import Step, not_treated_because
 from onaboard.training.certificate import REQUIRED_CASES, certificate_modules
 from onaboard.training.quiz import MUSCLE_NAMES
 from onaboard.training.sites import SITE_PASS_MARK, SITE_TOLERANCE
@@ -28,6 +28,7 @@ from onaboard.web.injections import sitemap
 from onaboard.web.training import selectors, services
 from onaboard.web.training.access import is_trainer, require_learner, require_trainer, trainees_of
 from onaboard.web.training.forms import (
+    ELIGIBILITY_LABELS,
     CaseFirstVisitForm,
     CaseWeek24Form,
     LiveSessionForm,
@@ -334,6 +335,11 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     if attempt.stage != CaseAttempt.Stage.FIRST_VISIT and the_case.treated:
         outcomes = services.case_outcomes(the_case)
         context["course_periods"] = (outcomes.baseline, *(change.period for change in outcomes.periods))
+    elif attempt.stage != CaseAttempt.Stage.FIRST_VISIT:
+        ruled_out = not_treated_because(the_case)
+        context["label_rules_out"] = Step.ELIGIBILITY in ruled_out
+        context["screen_rules_out"] = Step.SAFETY in ruled_out
+        context["label_verdict"] = ELIGIBILITY_LABELS[assessment.label_criteria.verdict.value]
     return render(request, "training/case_attempt.html", context)
 
 
