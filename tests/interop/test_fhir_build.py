@@ -73,3 +73,37 @@ def test_every_kind_of_bundle_written_is_valid_r4b(kind):
         "MedicationStatement", "Condition", "Procedure", "CarePlan",
     }  # fmt: skip
     Bundle.model_validate(document)
+
+
+def test_the_condition_is_coded_in_snomed_only():
+    """The chronic-migraine Condition carries SNOMED CT 37796009 and no ICD-10-CM code: G43.709 ("without aura,
+    not intractable") was written even for a patient with many aura days, and which G43.7-/G43.E- code applies is
+    the clinician's coding decision."""
+    record = dataclasses.replace(_record(), condition=ConditionRecord(TODAY, ("15 or more headache days",)))
+    (condition,) = _resources(bundle([record]), "Condition")
+    assert condition["code"]["coding"] == [
+        {"system": "http://snomed.info/sct", "code": "37796009", "display": "Migraine (disorder)"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stop_reason", "status"),
+    [
+        ("ineffective", "stopped"),
+        ("not_tolerated", "stopped"),
+        ("contraindicated", "stopped"),
+        ("ongoing", "active"),
+        ("other", "completed"),
+    ],
+)
+def test_a_preventive_halted_is_a_stopped_statement(stop_reason, status):
+    """A preventive stopped as ineffective, not tolerated or contraindicated is R4B `stopped` (it was `completed`),
+    one still taken `active`, one ended for another reason `completed`; each reads back with its stop reason."""
+    record = _record()
+    trial = dataclasses.replace(record.preventives[0], stop_reason=stop_reason)
+    record = dataclasses.replace(record, preventives=(trial,))
+    document = bundle([record])
+    (statement,) = [s for s in _resources(document, "MedicationStatement") if s["id"] == trial.key]
+    assert statement["status"] == status
+    (back,) = read_bundle(document, today=TODAY)
+    assert back.preventives == (trial,)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from onaboard.clinical import AcuteClass, DiaryDay
+from onaboard.clinical import AcuteClass, DiaryDay, StopReason
 from onaboard.clinical.diary import FEATURE_COLUMNS
 from onaboard.interop.fhir import codes
 from onaboard.interop.fhir.records import PatientRecord, QuestionnaireRecord, SessionRecord, SideEffectRecord
@@ -78,7 +78,23 @@ def patient_resource(record: PatientRecord) -> dict[str, Any]:
     }
 
 
+STOPPED_REASONS = frozenset({StopReason.INEFFECTIVE, StopReason.NOT_TOLERATED, StopReason.CONTRAINDICATED})
+"""Stop reasons of a preventive halted before its course was done: its MedicationStatement is R4B ``stopped``
+("permanently halted"), not ``completed``; ``ongoing`` is ``active``, ``other`` ``completed``."""
+
+
+def preventive_status(stop_reason: str) -> str:
+    """The R4B MedicationStatement.status of a preventive trial with ``stop_reason``."""
+    if stop_reason == StopReason.ONGOING:
+        return "active"
+    return "stopped" if stop_reason in STOPPED_REASONS else "completed"
+
+
 def condition_resource(record: PatientRecord) -> dict[str, Any] | None:
+    """The engine's chronic-migraine verdict, coded SNOMED CT 37796009 only. No ICD-10-CM code is written: the
+    chronic-migraine codes (clinical-facts 7.2) are chosen by aura, intractability and status migrainosus, which is
+    the clinician's coding decision (the prior-authorisation form asks for it); G43.709, written before for every
+    verdict, said "without aura, not intractable" of patients with aura days."""
     if record.condition is None:
         return None
     return {
@@ -87,10 +103,7 @@ def condition_resource(record: PatientRecord) -> dict[str, Any] | None:
         "clinicalStatus": concept(codes.CONDITION_CLINICAL, "active"),
         "verificationStatus": concept(codes.CONDITION_VERIFICATION, "provisional"),
         "code": {
-            "coding": [
-                coding(codes.SNOMED, *codes.CHRONIC_MIGRAINE_SNOMED),
-                coding(codes.ICD10CM, *codes.CHRONIC_MIGRAINE_ICD10CM),
-            ],
+            "coding": [coding(codes.SNOMED, *codes.CHRONIC_MIGRAINE_SNOMED)],
             "text": "Chronic migraine (ICHD-3 1.3)",
         },
         "subject": ref(record.key),
@@ -324,7 +337,7 @@ def medication_statements(record: PatientRecord) -> list[dict[str, Any]]:
             {
                 "resourceType": "MedicationStatement",
                 "id": trial.key,
-                "status": "active" if trial.stop_reason == "ongoing" else "completed",
+                "status": preventive_status(trial.stop_reason),
                 "statusReason": [concept(codes.STOP_REASON, trial.stop_reason)],
                 "category": concept(codes.MEDICATION, "preventive", "migraine preventive tried"),
                 "medicationCodeableConcept": {

@@ -3,10 +3,11 @@
 Public codes are taken only where a source confirms them (``shared/domain/clinical-facts.md`` §7 and §9):
 
 - SNOMED CT 37796009 "Migraine (disorder)" (clinical-facts §9, CONFIRMED in several public code bases).
-- ICD-10-CM G43.709 "Chronic migraine without aura, not intractable, without status migrainosus", which the
-  classification also names "chronic migraine without aura NOS" (clinical-facts §7.2, CONFIRMED).
 - CPT 64615, chemodenervation for chronic migraine, reported once per session (clinical-facts §7.1, CONFIRMED).
 - HCPCS J0585, injection of onabotulinumtoxinA, 1 unit (clinical-facts §7.1, CONFIRMED).
+
+No ICD-10-CM code is written: which chronic-migraine code applies (clinical-facts §7.2: with or without aura,
+intractable, status migrainosus) is the clinician's coding decision, made on the prior-authorisation form.
 
 RxNorm codes for onabotulinumtoxinA and LOINC codes for HIT-6 and MIDAS could not be confirmed from any public
 source available to the project (clinical-facts §9 lists them UNCONFIRMED; HIT-6 is a licensed instrument that
@@ -66,7 +67,6 @@ SIDE_EFFECT_DETAIL = extension("side-effect-detail")
 SESSION_REF = extension("session-date")
 
 CHRONIC_MIGRAINE_SNOMED = ("37796009", "Migraine (disorder)")
-CHRONIC_MIGRAINE_ICD10CM = ("G43.709", "Chronic migraine without aura, not intractable, without status migrainosus")
 CPT_CHEMODENERVATION = (
     "64615",
     (
