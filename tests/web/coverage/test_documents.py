@@ -120,13 +120,12 @@ def test_billing_staff_print_the_procedure_note_without_its_clinical_notes(world
 def test_the_patient_summary_speaks_plainly_of_what_was_done_what_to_expect_side_effects_and_the_next_date(
     world, treated
 ):
-    """The after-care sheet says what was done, that relief may start from week 4 and is judged at week 24, which
-    side effects to report (urgent ones apart) and how, and the next date."""
+    """The after-care sheet says what was done, that relief may start from week 4, which side effects to report
+    (urgent ones apart) and how, and the next date."""
     last = treated.sessions[-1]
     _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY)
     assert "155 units of BOTOX" in text
     assert "from about week 4" in text
-    assert "judged at week 24" in text
     assert "trouble swallowing" in text
     assert "trouble breathing" in text
     assert "allergic reaction" in text.split("Get medical help straight away")[1]
@@ -269,8 +268,8 @@ def test_a_document_prepared_by_non_clinical_staff_leaves_the_attestation_for_th
     attestation line is left blank for the treating clinician, their name printed only as who prepared it."""
     _, text = _text(world, treated.patient, treated.today, kind, role=role)
     name = _name(world.users[role])
-    assert "Treating clinician · North Headache Clinic" in text
-    assert f"{name} · North Headache Clinic" not in text
+    assert "Name Signature Date Treating clinician, North Headache Clinic" in text
+    assert f"{name} Name Signature Date" not in text
     assert f"Prepared by {name}, for the treating clinician to sign." in text
 
 
@@ -279,7 +278,7 @@ def test_a_document_printed_by_a_clinician_carries_their_name_on_the_attestation
     """A clinician or nurse printing a letter signs its attestation line by name."""
     _, text = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, role=role)
     name = _name(world.users[role])
-    assert f"{name} · North Headache Clinic" in text
+    assert f"{name} Name Signature Date Treating clinician, North Headache Clinic" in text
     assert "Prepared by" not in text
 
 
@@ -330,16 +329,114 @@ def test_the_prior_authorisation_letter_says_when_the_plan_departs_from_5_units_
     assert "155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site)" in standard
 
 
-def test_the_letters_give_unconfirmed_fields_and_an_unconfirmed_approval_length_in_words(world, treated):
-    """A payer reads the fields the policy file marks unconfirmed in words, and the approval period marked as not
-    confirmed in a source, once: never a field path or the engine's UNCONFIRMED mark."""
-    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
-    assert "approval period under this policy: 6 months (not confirmed in a source)" in text
-    assert "Not confirmed in a source: maximum units per session" in text
+@pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION])
+def test_the_letters_to_the_payer_leave_out_the_models_caveats_and_keep_the_policys_name(world, treated, kind):
+    """A letter to the payer names the policy and judges each criterion, but leaves our model's caveats to the
+    screen: no unconfirmed fields, no approval length no source confirmed (us-commercial-a's are all unconfirmed),
+    and no wording or citation from a source read only second-hand (all of us-commercial-a's); never a field path or
+    the engine's UNCONFIRMED mark either."""
+    text = _html_text(world, treated.patient, treated.today, kind)
+    assert "Criteria of US commercial policy A (modelled on Aetna CPB 0113)" in text
+    assert "Minimum interval" in text
+    assert "not confirmed in a source" not in text.lower()
+    assert "approval period" not in text
+    assert "Source:" not in text
+    assert "Clinical Policy Bulletin 0113: Botulinum Toxin" not in text
+    assert "d3rx coverage summary" not in text
     assert "approval length if approved" not in text
     assert "UNCONFIRMED" not in text
     assert "session.max_units" not in text
+
+
+def test_a_letter_quotes_and_cites_a_policy_read_in_its_own_text(world, treated):
+    """Under NICE TA260, read in NICE's own text (a primary source), the letter quotes the policy and cites it."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id="nice-ta260")
+    assert "Source: National Institute for Health and Care Excellence." in text
+    assert "“Recommended as an option for the prophylaxis of headaches in adults with chronic migraine.”" in text
+    assert "not confirmed in a source" not in text.lower()
+
+
+def test_the_letters_put_the_engines_notation_in_words(world, treated):
+    """The letters give the engine's reasons, rules and evidence in words for the payer's reviewer: "at least 15",
+    "20 to 10" and a range of days as "5 Jan" to "1 Feb 2026", never ">=", "->" or an ISO range
+    "2026-01-05..2026-02-01"."""
+    for kind in (DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION):
+        text = _html_text(world, treated.patient, treated.today, kind)
+        assert ">=" not in text
+        assert "->" not in text
+        assert re.search(r"\d{4}-\d{2}-\d{2}", text) is None, kind
+        assert "at least" in text
     letter = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
-    assert "approval period under this policy: 12 months (not confirmed in a source)" in letter
-    assert "sessions given: 3 (" in letter
-    assert "UNCONFIRMED" not in letter
+    assert "headache days 18 to 8" in letter
+
+
+def test_the_signature_stays_with_what_precedes_it_and_gives_a_name_a_signature_and_a_date_line(world, treated):
+    """The procedure note's attestation is never alone on its page: the complications it closes are printed with it,
+    above lines for the name (the printing clinician's), the signature and the date."""
+    session = treated.sessions[0]
+    made = document_pdf(
+        DocumentKind.PROCEDURE,
+        user=world.users["clinician"],
+        patient=treated.patient,
+        today=treated.today,
+        session_id=session.external_id,
+    )
+    pages = [" ".join(page.split()) for page in pdf_text(made.pdf).split("\f") if page.strip()]
+    last = next(page for page in pages if "I confirm that the information above" in page)
+    assert "Complications" in last
+    assert f"{_name(world.users['clinician'])} Name Signature Date" in last
+
+
+CYCLE_WORDINGS = (
+    "The full effect is judged at week 24, after two treatments.",
+    "This was your second treatment: the full effect is judged at week 24 after your first one",
+    "This was treatment number 3: at each visit the clinic checks with you whether the treatment still helps.",
+)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_the_after_care_sheet_words_the_judgement_of_the_effect_by_cycle(world, treated, index):
+    """The sheet of the first session says the effect is judged at week 24 after two treatments; the second's that
+    week 24 comes after this one; a later one's that the clinic keeps checking (every sheet said "after two
+    treatments")."""
+    session = treated.sessions[index]
+    text = _html_text(
+        world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=session.external_id
+    )
+    assert [wording in text for wording in CYCLE_WORDINGS] == [number == index for number in range(3)]
+
+
+def test_the_after_care_sheet_lists_every_symptom_of_distant_spread_as_urgent(world, treated):
+    """The urgent list carries each symptom of the boxed warning's distant spread of toxin effect (clinical-facts
+    §2: asthenia, generalized weakness, diplopia, ptosis, dysphagia, dysphonia, dysarthria, urinary incontinence,
+    breathing difficulty) with the allergic reaction; a drooping eyelid is no longer also among the effects merely to
+    tell the clinic of."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY)
+    routine, urgent = text.split("Get medical help straight away")
+    for symptom in (
+        "allergic reaction",
+        "trouble swallowing",
+        "trouble breathing",
+        "double vision",
+        "weakness all over",
+        "loss of strength",
+        "drooping eyelids",
+        "hoarseness or a change of voice",
+        "trouble speaking",
+        "loss of bladder control",
+    ):
+        assert symptom in urgent
+    assert "drooping eyelid" not in routine.split("Side effects to tell us about")[1]
+
+
+def test_a_request_under_a_national_guideline_is_worded_for_the_funder_without_us_claim_lines(world, treated):
+    """Under NICE TA260 (a guideline) the request asks the funder for funding as the guideline recommends, with no
+    prior-authorisation department, CPT/HCPCS claim lines or ICD-10-CM code; under a US payer's policy they stay."""
+    nice = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id="nice-ta260")
+    assert "Request for funding: onabotulinumtoxinA (BOTOX) for chronic migraine" in nice
+    assert "as recommended by NICE TA260 (England)" in nice
+    for us_only in ("prior-authorisation department", "prior authorisation", "J0585", "64615", "ICD-10-CM"):
+        assert us_only not in nice
+    payer = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id="us-commercial-a")
+    for us_only in ("prior-authorisation department", "J0585", "64615", "ICD-10-CM"):
+        assert us_only in payer

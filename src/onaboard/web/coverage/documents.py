@@ -61,6 +61,20 @@ NO_TREATMENT = gettext_noop(
 NO_SESSION = gettext_noop("No recorded session for this patient.")
 SESSION_NOT_FOUND = gettext_noop("No recorded session {session_id} for this patient.")
 
+BOXED_WARNING_SYMPTOMS_UNTRACKED = (
+    gettext_noop("loss of strength"),
+    gettext_noop("drooping eyelids"),
+    gettext_noop("hoarseness or a change of voice"),
+    gettext_noop("trouble speaking"),
+    gettext_noop("loss of bladder control"),
+)
+"""The symptoms of distant spread of toxin effect that no side-effect kind names, in the patient's words: the BOTOX
+label's boxed warning ("Distant spread of toxin effect", /work/shared/domain/clinical-facts.md §2) lists asthenia,
+generalized weakness, diplopia, ptosis, dysphagia, dysphonia, dysarthria, urinary incontinence and breathing
+difficulty; generalized weakness, diplopia, dysphagia and breathing difficulty are side-effect kinds
+(``injections.models.DISTANT_SPREAD_SIDE_EFFECTS``), these five are not. The after-care sheet lists them all among the
+reasons to get help straight away, and so no longer lists a drooping eyelid among the effects to tell the clinic of."""
+
 WEEKS_PER_PERIOD = PERIOD_DAYS // 7
 """A 28-day period is 4 weeks: relief may start in period 1 (week 4) and the response is judged on period 6
 (week 24), the engine's ONSET_PERIOD and WEEK24_PERIOD."""
@@ -367,10 +381,16 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         "onset_week": ONSET_PERIOD * WEEKS_PER_PERIOD,
         "week24": WEEK24_PERIOD * WEEKS_PER_PERIOD,
         "interval_weeks": RETREATMENT_INTERVAL_DAYS // 7,
+        "cycle_number": list(facts.recorded).index(session) + 1,
         "common_effects": [
-            kind.label for kind in SideEffectKind if kind not in URGENT_SIDE_EFFECTS and kind != "other"
+            kind.label
+            for kind in SideEffectKind
+            if kind not in URGENT_SIDE_EFFECTS and kind not in (SideEffectKind.OTHER, SideEffectKind.EYELID_PTOSIS)
         ],
-        "urgent_effects": [kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS],
+        "urgent_effects": [
+            *(kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS),
+            *(_(symptom) for symptom in BOXED_WARNING_SYMPTOMS_UNTRACKED),
+        ],
         "next_date": next_day,
         "next_kind": next_kind.value,
         "printed_on_session_day": session.date == facts.today,
