@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,8 +10,9 @@ import pytest
 from django.urls import reverse
 
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
-from onaboard.web.coverage.selectors import approval_end
+from onaboard.web.coverage.selectors import NO_POLICY, approval_end
 from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -87,12 +89,46 @@ def test_a_clinician_downloads_the_after_care_sheet_of_a_chosen_session(client, 
     assert f"On {first.date.day} {first.date:%B %Y} you had 155 units" in text
 
 
-def test_a_document_that_cannot_be_written_sends_back_to_the_coverage_page_with_the_reason(client, world, eligible):
-    """A continuation letter before any session redirects to the coverage page and says why."""
+def test_a_document_that_cannot_be_written_answers_409_with_the_reason_not_a_redirect(client, world, eligible):
+    """A continuation letter before any session, or a letter without a policy, answers 409 with the reason on a
+    plain page (a redirect would be saved by a download link as the coverage page's HTML, its message lost)."""
     client.force_login(world.users["clinician"])
-    response = client.get(_document_url(eligible, "continuation"), follow=True)
-    assert response.redirect_chain[-1][0] == _coverage_url(eligible)
-    assert "a continuation letter needs treatment to have started" in response.content.decode()
+    for kind, reason in (("continuation", NO_TREATMENT), ("procedure", NO_SESSION), ("prior-auth", NO_POLICY)):
+        response = client.get(_document_url(eligible, kind))
+        assert response.status_code == 409, kind
+        assert response["Content-Type"].startswith("text/html")
+        assert "attachment" not in response.get("Content-Disposition", "")
+        body = html.unescape(" ".join(response.content.decode().split()))
+        assert reason in body
+        assert _coverage_url(eligible) in body
+
+
+def test_the_coverage_page_offers_no_download_that_cannot_work_and_says_why(client, world, eligible):
+    """Before treatment and without insurance, every document button is shown disabled with its reason beside it
+    and no download link; choosing a policy makes the prior-authorisation letter downloadable."""
+    client.force_login(world.users["billing"])
+    body = html.unescape(" ".join(client.get(_coverage_url(eligible)).content.decode().split()))
+    for kind in ("prior-auth", "continuation", "procedure"):
+        assert _document_url(eligible, kind) not in body, kind
+    assert " download" not in body
+    for reason in (NO_POLICY, NO_TREATMENT, NO_SESSION):
+        assert reason in body
+    assert 'aria-disabled="true"' in body
+    chosen = html.unescape(client.get(_coverage_url(eligible, policy="nice-ta260")).content.decode())
+    assert f'{_document_url(eligible, "prior-auth")}?policy=nice-ta260" download' in chosen
+    assert _document_url(eligible, "continuation") not in chosen
+
+
+def test_the_patient_pages_documents_card_disables_letters_that_cannot_be_written(client, world, eligible):
+    """The documents card on the patient pages shows a letter that cannot be written disabled, with the reason,
+    and without a download link."""
+    client.force_login(world.users["clinician"])
+    body = client.get(reverse("patients:detail", args=[eligible.external_id])).content.decode()
+    body = html.unescape(" ".join(body.split()))
+    assert _document_url(eligible, "prior-auth") not in body
+    assert _document_url(eligible, "continuation") not in body
+    assert NO_POLICY in body
+    assert NO_TREATMENT in body
 
 
 def test_an_unknown_document_is_not_found(client, world, treated):

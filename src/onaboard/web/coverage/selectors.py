@@ -579,6 +579,12 @@ OUTCOME_TONES: Mapping[str, str] = {
 }
 
 
+def has_recorded_session(patient: Patient, today: dt.date) -> bool:
+    """Whether a session is recorded on or before ``today`` (what the continuation letter and the procedure note
+    need; ``patient_facts`` reads the same sessions)."""
+    return InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED, date__lte=today).exists()
+
+
 def sessions_recorded(patient: Patient) -> Sequence[InjectionSession]:
     return list(InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED).order_by("-date"))
 

@@ -9,7 +9,10 @@ administrators; everyone else on the staff may read them.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +31,7 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_patient_read, audit_record
 from onaboard.web.common.pdf import pdf_response
 from onaboard.web.coverage import selectors
-from onaboard.web.coverage.documents import DocumentKind, document_pdf
+from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT, DocumentKind, document_pdf
 from onaboard.web.coverage.forms import ClinicPriceForm, PatientInsuranceForm, PriorAuthorisationForm
 from onaboard.web.coverage.models import PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import CoverageUnavailableError
@@ -44,6 +47,39 @@ APPROVAL_END_FROM_POLICY = gettext_noop(
     "The approval's end date, {day}, is the policy's approval length ({months} months), not the payer's answer: "
     "check it against the payer's letter."
 )
+DOCUMENT_UNAVAILABLE_STATUS = 409
+"""A document that cannot be written from the record as it stands (no session, no policy) is a conflict with the
+record's state: a plain page with the reason, never a redirect, which a download link would save as a file."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLink:
+    """A document the user may download, and why it cannot be written now ("" when it can): the pages show the
+    button disabled with the reason beside it instead of a download that cannot work."""
+
+    kind: DocumentKind
+    problem: str = ""
+
+
+def document_links(user: Any, patient: Patient, *, today: dt.date, policy_id: str | None = None) -> list[DocumentLink]:
+    """The documents ``user`` may have for ``patient``, each with the reason it cannot be written yet (the same
+    message ``document_pdf`` would refuse with): the letters need a policy (chosen, else the insurance's), the
+    continuation letter and the procedure note and after-care sheet (of the last session) a recorded session."""
+    treated = selectors.has_recorded_session(patient, today)
+    try:
+        selectors.chosen_policy(patient, policy_id)
+        no_policy = ""
+    except CoverageUnavailableError as error:
+        no_policy = str(error)
+    problems = {
+        DocumentKind.PRIOR_AUTH: no_policy,
+        DocumentKind.CONTINUATION: no_policy if treated else _(NO_TREATMENT),
+        DocumentKind.PROCEDURE: "" if treated else _(NO_SESSION),
+        DocumentKind.PATIENT_SUMMARY: "" if treated else _(NO_SESSION),
+    }
+    return [DocumentLink(kind, problems[kind]) for kind in DocumentKind if can(user, kind.need)]
+
+
 APPROVAL_END_UNCONFIRMED = gettext_noop(
     "The approval's end date, {day}, is the policy's approval length ({months} months, a length not confirmed in "
     "a source), not the payer's answer: check it against the payer's letter."
@@ -99,13 +135,9 @@ def patient_coverage(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
         "labels": selectors.status_labels(),
         "tones": selectors.OUTCOME_TONES,
         "can_clinical": can(request.user, Capability.VIEW_CLINICAL),
-        "documents": _document_links(request, patient),
+        "documents": document_links(request.user, patient, today=today, policy_id=policy_id or None),
     }
     return render(request, "coverage/patient_coverage.html", context)
-
-
-def _document_links(request: HttpRequest, patient: Patient) -> list[DocumentKind]:
-    return [kind for kind in DocumentKind if can(request.user, kind.need)]
 
 
 @login_required
@@ -229,7 +261,8 @@ def prices(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def document(request: HttpRequest, patient_id: uuid.UUID, kind: str) -> HttpResponse:
-    """One of the four documents as a PDF download (``?session=`` for the procedure note and patient summary)."""
+    """One of the four documents as a PDF download (``?session=`` for the procedure note and patient summary); one
+    that cannot be written answers 409 with the reason (``DOCUMENT_UNAVAILABLE_STATUS``)."""
     try:
         document_kind = DocumentKind(kind)
     except ValueError:
@@ -245,6 +278,10 @@ def document(request: HttpRequest, patient_id: uuid.UUID, kind: str) -> HttpResp
             policy_id=request.GET.get("policy") or None,
         )
     except CoverageUnavailableError as error:
-        messages.error(request, str(error))
-        return redirect("coverage:patient", patient.external_id)
+        return render(
+            request,
+            "coverage/document_unavailable.html",
+            {"patient": patient, "kind": document_kind, "problem": str(error)},
+            status=DOCUMENT_UNAVAILABLE_STATUS,
+        )
     return pdf_response(made.pdf, made.filename)

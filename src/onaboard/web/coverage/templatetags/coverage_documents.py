@@ -8,23 +8,22 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from onaboard.web.coverage.documents import DocumentKind
 from onaboard.web.coverage.selectors import approval_state, sessions_recorded
-from onaboard.web.patients.access import can
+from onaboard.web.coverage.views import document_links
 
 register = template.Library()
 
 
 @register.inclusion_tag("coverage/_patient_documents.html", takes_context=True)
 def patient_documents(context: template.Context, patient: Any) -> dict[str, Any]:
-    """The letters for the patient, and the procedure note and after-care sheet of each recorded session."""
-    user = context.get("user")
-    kinds = [kind for kind in DocumentKind if can(user, kind.need)]
+    """The letters for the patient (each with the reason it cannot be written yet, if so), and the procedure note
+    and after-care sheet of each recorded session."""
     today = timezone.localdate()
+    links = document_links(context.get("user"), patient, today=today)
     return {
         "patient": patient,
-        "letters": [kind for kind in kinds if not kind.per_session],
-        "session_kinds": [kind for kind in kinds if kind.per_session],
+        "letters": [link for link in links if not link.kind.per_session],
+        "session_kinds": [link.kind for link in links if link.kind.per_session],
         "sessions": sessions_recorded(patient),
         "approval": approval_state(patient, today),
     }
