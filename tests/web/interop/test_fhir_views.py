@@ -212,3 +212,101 @@ def test_an_unknown_safety_question_is_a_422_not_a_server_error(world, charted, 
     assert response.status_code == 422
     (issue,) = response.json()["issue"]
     assert issue["expression"] == ["Bundle.entry[0].resource.extension[0].extension[0].url"]
+
+
+def _transaction(client: Client, patient: Patient) -> dict:
+    """The patient's $everything as a transaction Bundle to post back."""
+    document = _everything(client, patient).json()
+    document["type"] = "transaction"
+    for entry in document["entry"]:
+        del entry["search"]
+    return document
+
+
+def _outcome_lines(response) -> list[str]:
+    return [issue["diagnostics"] for issue in response.json()["entry"][0]["response"]["outcome"]["issue"]]
+
+
+def test_a_patient_without_gender_or_safety_answers_keeps_the_stored_ones(world, charted, fhir_as):
+    """A transaction holding only a Patient with no gender and no extensions changes nothing of the record (it
+    set every safety answer to "not asked", other toxins to not asked and the sex to unknown); a new patient so
+    given starts from the defaults and is counted as created."""
+    from onaboard.web.patients.models import SAFETY_FLAGS
+
+    nurse = fhir_as("nurse")
+    answers = {flag: index % 2 == 0 for index, flag in enumerate(SAFETY_FLAGS)}
+    Patient.objects.filter(pk=charted.pk).update(sex="female", other_toxin_asked=True, **answers)
+    patient = _transaction(nurse, charted)["entry"][0]["resource"]
+    minimal = {key: patient[key] for key in ("resourceType", "id", "identifier", "name", "birthDate")}
+    entry = {"fullUrl": f"urn:uuid:{patient['id']}", "resource": minimal, "request": {"method": "PUT", "url": "x"}}
+    response = _post(nurse, {"resourceType": "Bundle", "type": "transaction", "entry": [entry]})
+    assert response.status_code == 200, response.content
+    assert "patients: 0 created, 0 updated, 1 unchanged" in _outcome_lines(response)
+    stored = Patient.objects.get(pk=charted.pk)
+    assert (stored.sex, stored.other_toxin_asked) == ("female", True)
+    assert {flag: getattr(stored, flag) for flag in SAFETY_FLAGS} == answers
+    minimal["identifier"] = [{**minimal["identifier"][0], "value": "NEW-0001"}]
+    minimal["id"] = "6b1f1f64-0d3e-4f57-9d1e-000000000001"
+    entry["fullUrl"] = f"urn:uuid:{minimal['id']}"
+    created = _post(nurse, {"resourceType": "Bundle", "type": "transaction", "entry": [entry]})
+    assert "patients: 1 created, 0 updated, 0 unchanged" in _outcome_lines(created)
+    new = Patient.objects.get(record_number="NEW-0001")
+    assert (new.sex, new.other_toxin_asked) == ("unknown", False)
+    assert {getattr(new, flag) for flag in SAFETY_FLAGS} == {None}
+
+
+def test_every_stage_s_problems_are_reported_at_their_entries(world, charted, fhir_as):
+    """A diary day and a booking before the birth date are both refused, each at its own entry (only the diary
+    day was named, at the Patient), and nothing is written."""
+    from onaboard.web.diary.services import day_before_birth_problem
+    from onaboard.web.injections.models import InjectionSession
+    from onaboard.web.injections.selectors import BEFORE_BIRTH
+
+    nurse = fhir_as("nurse")
+    document = _transaction(nurse, charted)
+    kinds = [entry["resource"]["resourceType"] for entry in document["entry"]]
+    observation, appointment = kinds.index("Observation"), kinds.index("Appointment")
+    early = charted.birth_date.replace(year=charted.birth_date.year - 1)
+    document["entry"][observation]["resource"]["effectiveDateTime"] = early.isoformat()
+    booking = document["entry"][appointment]["resource"]
+    booking["requestedPeriod"] = [{"start": early.isoformat(), "end": early.isoformat()}]
+    booking.pop("start", None)
+    booking.pop("end", None)
+    booking["status"] = "proposed"
+    before = DiaryEntry.objects.count(), InjectionSession.objects.count()
+    response = _post(nurse, document)
+    assert response.status_code == 422, response.content
+    rn = charted.record_number
+    assert [(issue["expression"], issue["diagnostics"]) for issue in response.json()["issue"]] == [
+        (
+            [f"Bundle.entry[{observation}].resource.effectiveDateTime"],
+            f"patient {rn}: {day_before_birth_problem(charted, early)}",
+        ),
+        (
+            [f"Bundle.entry[{appointment}].resource"],
+            f"patient {rn}: {BEFORE_BIRTH.format(date=early, birth=charted.birth_date)}",
+        ),
+    ]
+    assert (DiaryEntry.objects.count(), InjectionSession.objects.count()) == before
+
+
+def test_a_transaction_over_the_size_limit_is_an_operation_outcome(world, fhir_as, settings):
+    """A Bundle over the request size limit is refused with 413 and an OperationOutcome saying the limit (it was
+    an HTML page a FHIR client cannot read)."""
+    from onaboard.web.common.security import request_too_large_message
+
+    settings.MAX_REQUEST_BYTES = 1000
+    body = json.dumps({"resourceType": "Bundle", "type": "transaction", "id": "x" * 2000})
+    response = fhir_as("nurse").post("/fhir", data=body, content_type="application/fhir+json")
+    assert response.status_code == 413
+    assert response["Content-Type"] == FHIR_JSON
+    assert response.json() == {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "too-long",
+                "diagnostics": request_too_large_message(len(body.encode()), 1000),
+            }
+        ],
+    }

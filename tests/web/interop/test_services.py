@@ -150,3 +150,174 @@ def test_imports_refuse_a_session_before_birth_and_a_birth_date_after_the_record
         )
     charted.refresh_from_db()
     assert charted.birth_date != timezone.localdate()
+
+
+def _exported(world, patient):
+    """The patient's records as their own exported Bundle reads back."""
+    document = patients_export(user=world.users["clinician"], patients=[patient])
+    return read_bundle(document, today=timezone.localdate())
+
+
+def _import(world, records):
+    return fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=records)
+
+
+def test_a_bundle_giving_a_stored_record_number_to_another_person_is_refused(world, charted):
+    """One patient's Bundle with only the record number, name and birth date changed to those of a stored
+    number is refused naming both people (it turned the stored patient into the other person and merged their
+    records); the same person with a corrected name, or another system's Bundle of the same person, still
+    updates."""
+    from onaboard.web.diary.models import DiaryEntry
+    from onaboard.web.interop.services import IDENTITY_CLASH
+
+    other = world.same_clinic_patient
+    (record,) = _exported(world, charted)
+    born = dt.date(1970, 1, 1)
+    impostor = dataclasses.replace(
+        record, record_number=other.record_number, given_name="Ann", family_name="Other", birth_date=born
+    )
+    with pytest.raises(BundleInvalidError) as refused:
+        _import(world, [impostor])
+    (problem,) = refused.value.problems
+    message = IDENTITY_CLASH.format(
+        record_number=other.record_number,
+        stored_name=f"{other.given_name} {other.family_name}",
+        stored_birth=other.birth_date,
+        name="Ann Other",
+        birth=born,
+    )
+    assert problem.message == f"patient {other.record_number}: {message}"
+    assert problem.expression == f"Bundle.entry.resource.where(id = '{charted.external_id}')"
+    stored = type(other).objects.get(pk=other.pk)
+    assert (stored.given_name, stored.family_name, stored.birth_date) == (
+        other.given_name,
+        other.family_name,
+        other.birth_date,
+    )
+    assert not DiaryEntry.objects.filter(patient=other).exists()
+    assert not InjectionSession.objects.filter(patient=other).exists()
+    corrected = _import(world, [dataclasses.replace(record, given_name="Patricia")])
+    assert "patients: 0 created, 1 updated, 0 unchanged" in corrected.lines()
+    charted.refresh_from_db()
+    assert charted.given_name == "Patricia"
+    elsewhere = dataclasses.replace(record, key="", given_name="Patricia")
+    assert "patients: 0 created, 0 updated, 1 unchanged" in _import(world, [elsewhere]).lines()
+
+
+def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(world, charted):
+    """Preventives, other toxins, side effects and sessions the pages would refuse (a date after today or before
+    birth, a stop date on a medicine still taken or before its start, under 1 U, an onset before birth, "something
+    else" undescribed, a severity onaboard does not record, an expired product, a lot longer than its field) are
+    all refused together, in plain words, and nothing is written."""
+    from onaboard.interop.fhir.records import OtherToxinRecord, PreventiveRecord, SessionRecord, SiteRecord
+    from onaboard.web.common.words import before_birth_plain
+    from onaboard.web.injections.services import DESCRIBE_SOMETHING_ELSE, PRODUCT_EXPIRED
+    from onaboard.web.interop.services import NOT_A_CHOICE, TOO_LONG
+    from onaboard.web.patients.services import (
+        DATE_BEFORE_BIRTH,
+        DATE_IN_FUTURE,
+        STOP_BEFORE_START,
+        STOP_WHILE_ONGOING,
+        UNITS_AT_LEAST_ONE,
+    )
+
+    (record,) = _exported(world, charted)
+    today, birth = timezone.localdate(), charted.birth_date
+    early = birth - dt.timedelta(days=1)
+    week_ago = today - dt.timedelta(days=7)
+    preventives = (
+        PreventiveRecord("p1", "propranolol", "beta_blocker", today + dt.timedelta(days=1), None, "ongoing"),
+        PreventiveRecord("p2", "topiramate", "anticonvulsant", early, None, "ineffective"),
+        PreventiveRecord("p3", "amitriptyline", "tricyclic_antidepressant", week_ago, today, "ongoing"),
+        PreventiveRecord("p4", "candesartan", "angiotensin", week_ago, week_ago - dt.timedelta(days=1), "other"),
+    )
+    toxins = (
+        OtherToxinRecord("t1", today + dt.timedelta(days=1), "Xeomin", 20),
+        OtherToxinRecord("t2", early, "Dysport", 20),
+        OtherToxinRecord("t3", week_ago, "Bocouture", 0),
+    )
+    effects = (
+        SideEffectRecord("e1", "neck_pain", early, "mild"),
+        SideEffectRecord("e2", "other", week_ago, "mild"),
+        SideEffectRecord("e3", "neck_pain", week_ago, "life-threatening"),
+    )
+    expiry = week_ago - dt.timedelta(days=30)
+    session = SessionRecord(
+        "s1",
+        week_ago,
+        "recorded",
+        total_units=5,
+        lot="L" * 41,
+        expiry=expiry,
+        sites=(SiteRecord("procerus", "midline", 5),),
+    )
+    changed = dataclasses.replace(
+        record,
+        preventives=preventives,
+        other_toxins=toxins,
+        side_effects=effects,
+        sessions=(*record.sessions, session),
+    )
+    before_birth = str(DATE_BEFORE_BIRTH) % {"birth": birth.isoformat()}
+    with pytest.raises(BundleInvalidError) as refused:
+        _import(world, [changed])
+    where = "Bundle.entry.resource.where(id = '{}')".format
+    expected = [
+        (where("p1") + ".effectivePeriod.start", f"start: {DATE_IN_FUTURE}"),
+        (where("p2") + ".effectivePeriod.start", f"start: {before_birth}"),
+        (where("p3") + ".effectivePeriod.end", f"stop: {STOP_WHILE_ONGOING}"),
+        (where("p4") + ".effectivePeriod.end", f"stop: {STOP_BEFORE_START}"),
+        (where("t1") + ".effectiveDateTime", f"date: {DATE_IN_FUTURE}"),
+        (where("t2") + ".effectiveDateTime", f"date: {before_birth}"),
+        (where("t3") + ".dosage[0].doseAndRate[0].doseQuantity", f"units: {UNITS_AT_LEAST_ONE}"),
+        (where("s1"), PRODUCT_EXPIRED.format(expiry=expiry, date=week_ago)),
+        (where("s1"), TOO_LONG.format(what="lot", length=41, limit=40)),
+        (where("e1") + ".date", before_birth_plain(early, birth)),
+        (where("e2"), DESCRIBE_SOMETHING_ELSE),
+        (
+            where("e3") + ".severity",
+            NOT_A_CHOICE.format(what="how bad", value="life-threatening", choices="mild, moderate, severe"),
+        ),
+    ]
+    found = [(p.expression, p.message) for p in refused.value.problems]
+    assert found == [(at, f"patient {charted.record_number}: {message}") for at, message in expected]
+    assert not charted.preventive_trials.exists()
+    assert not charted.other_toxin_treatments.exists()
+    assert not SideEffect.objects.filter(patient=charted).exists()
+    assert InjectionSession.objects.filter(patient=charted).count() == 1
+
+
+def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world, charted):
+    """A sessions CSV row with an expired product, and preventive rows starting after today or still taken with
+    a stop date, are refused at their line and column (they were stored); nothing is written."""
+    from onaboard.web.injections.services import PRODUCT_EXPIRED
+    from onaboard.web.patients.services import DATE_IN_FUTURE, STOP_WHILE_ONGOING
+
+    today = timezone.localdate()
+    day, expiry = today - dt.timedelta(days=7), today - dt.timedelta(days=30)
+    header = "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites\n"
+    row = f"{charted.record_number},{day},recorded,200,1,5,195,C1,{expiry},procerus:midline:5\n"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, charted, header + row)
+    (problem,) = refused.value.problems
+    assert (problem.line, problem.column, problem.message) == (
+        2,
+        "expiry",
+        PRODUCT_EXPIRED.format(expiry=expiry, date=day),
+    )
+    rn, tomorrow = charted.record_number, today + dt.timedelta(days=1)
+    text = (
+        "patient_id,drug,drug_class,dose,start,stop,stop_reason\n"
+        f"{rn},propranolol,beta_blocker,,{tomorrow},,ongoing\n"
+        f"{rn},topiramate,anticonvulsant,,{day},{today},ongoing\n"
+    )
+    with pytest.raises(DiaryCsvInvalidError) as preventives:
+        table_csv_import(
+            user=world.users["clinician"], clinic=world.clinic, kind="preventives", source=text, today=today
+        )
+    assert [(p.line, p.column, p.message) for p in preventives.value.problems] == [
+        (2, "start", f"start: {DATE_IN_FUTURE}"),
+        (3, "stop", f"stop: {STOP_WHILE_ONGOING}"),
+    ]
+    assert InjectionSession.objects.filter(patient=charted).count() == 1
+    assert not charted.preventive_trials.exists()

@@ -156,3 +156,18 @@ def test_another_toxin_needs_a_past_date_and_units():
     form = OtherToxinTreatmentForm({"date": tomorrow, "product": "Xeomin", "units": "0"})
     assert form.errors["date"] == [str(DATE_IN_FUTURE)]
     assert form.errors["units"] == [str(UNITS_AT_LEAST_ONE)]
+
+
+def test_a_preventive_or_another_toxin_before_the_birth_date_is_refused(world):
+    """A preventive's start or another toxin's date before the patient's birth date is refused as a mistyped year,
+    by the rule every import asks too (preventive_trial_problems, other_toxin_treatment_problems)."""
+    from onaboard.web.patients.services import DATE_BEFORE_BIRTH
+
+    patient = world.own_patient
+    early = (patient.birth_date - timedelta(days=1)).isoformat()
+    message = str(DATE_BEFORE_BIRTH) % {"birth": patient.birth_date.isoformat()}
+    base = {"drug": "x", "drug_class": "other", "start": early, "stop_reason": "ineffective"}
+    assert PreventiveTrialForm(base, patient=patient).errors["start"] == [message]
+    toxin = OtherToxinTreatmentForm({"date": early, "product": "Xeomin", "units": "20"}, patient=patient)
+    assert toxin.errors["date"] == [message]
+    assert PreventiveTrialForm({**base, "start": patient.birth_date.isoformat()}, patient=patient).is_valid()

@@ -11,11 +11,13 @@ computers are shared, and a patient's record must not come back from the browser
 signing out) or from a proxy's.
 
 A request body larger than ``settings.MAX_REQUEST_BYTES`` is refused with 413 and a message saying the limit,
-before any view reads it: JSON for ``/api/``, a page for everything else.
+before any view reads it: JSON for ``/api/``, an OperationOutcome for ``/fhir`` (a FHIR client reads only
+those), a page for everything else.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
@@ -41,6 +43,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 REQUEST_TOO_LARGE = gettext_noop("The upload is too large: at most {limit} is accepted, and this request was {size}.")
 REQUEST_TOO_LARGE_TITLE = gettext_noop("Upload too large")
+FHIR_JSON = "application/fhir+json; charset=utf-8"
 
 
 def _megabytes(size: int) -> str:
@@ -77,6 +80,12 @@ class RequestSizeLimitMiddleware:
             message = request_too_large_message(size, limit)
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=413)
+            if request.path == "/fhir" or request.path.startswith("/fhir/"):
+                outcome = {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "too-long", "diagnostics": message}],
+                }
+                return HttpResponse(json.dumps(outcome), status=413, content_type=FHIR_JSON)
             html = render_to_string(
                 "common/request_too_large.html",
                 {"title": gettext(REQUEST_TOO_LARGE_TITLE), "message": message},

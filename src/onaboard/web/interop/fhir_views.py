@@ -35,7 +35,7 @@ from onaboard.interop.fhir.read import (
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.interop.selectors import patients_export
-from onaboard.web.interop.services import fhir_records_import
+from onaboard.web.interop.services import entry_places, fhir_records_import
 from onaboard.web.patients.access import Capability, can, patient_for
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -174,7 +174,14 @@ def transaction(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
         records = read_bundle(document, today=today, types=TRANSACTION_TYPES)
-        summary = fhir_records_import(user=user, clinic=user.clinic, records=records, source="FHIR transaction")
+        summary = fhir_records_import(
+            user=user,
+            clinic=user.clinic,
+            records=records,
+            source="FHIR transaction",
+            places=entry_places(document),
+            today=today,
+        )
     except BundleInvalidError as refused:
         return fhir_response(operation_outcome(refused.problems), 422)
     outcome = {

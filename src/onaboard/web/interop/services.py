@@ -6,6 +6,11 @@ toxin treatment by date and product), so importing the same file again changes n
 through the apps' own services where they have one (patients, preventives, other toxins, questionnaires), so the
 same validation and audit apply; the diary's rules are the engine's (``parse_diary`` or ``diary_day_from_fields``
 ran before anything is written) and its days are written in bulk, with one audit event per patient.
+
+Before anything is written every row is asked the rules the pages apply to it (the forms' and services' own
+functions: ``preventive_trial_problems``, the session recording's input rules, ``side_effect_description_problem``
+...) and every problem found is reported at once, each at its row; the patient of a record number is refused when
+the file's is evidently another person (``IDENTITY_CLASH``).
 """
 
 from __future__ import annotations
