@@ -4,13 +4,16 @@ waitlist, and a certificate's code is verified on the public page by someone not
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
+from onaboard.clinical import Muscle
 from onaboard.web.accounts.models import Role
+from onaboard.web.injections.sitemap import MUSCLE_LABELS
 from onaboard.web.training import services
 from onaboard.web.training.models import CaseAttempt, Certificate, Enrolment, QuizAttempt, SiteTrainerAttempt
 from tests.e2e.browsing import Browsing
@@ -72,23 +75,37 @@ def test_a_trainee_passes_the_first_quiz(browsing: Browsing, world: World) -> No
 
 
 def test_a_trainee_passes_the_site_trainer(browsing: Browsing, world: World) -> None:
-    """On a desktop, the trainee clicks every PREEMPT site (and the case's follow-the-pain sites) and passes."""
+    """On a desktop, the trainee clicks every PREEMPT site and the case's follow-the-pain sites (ticking the box
+    before each: it unticks itself once the site is placed, and the mode line says so), undoes a stray site (named
+    by the muscle's label, not the engine's identifier) and passes."""
     page = browsing.open("desktop")
     browsing.sign_in(page, "trainee")
     page.goto("/training/sites/")
     page.get_by_role("button", name="Start an attempt").click()
     expect(page.get_by_role("heading", name="Place the injection sites")).to_be_visible()
-    page.wait_for_load_state("load")  # the map's script listens from DOMContentLoaded: a click before it is lost
     attempt = SiteTrainerAttempt.objects.get(trainee=world.users["trainee"])
+    asked = {"trapezius-right": 2, "occipitalis-left": 1}  # the case's request is drawn from a seed: fix one here
+    SiteTrainerAttempt.objects.filter(pk=attempt.pk).update(follow_the_pain=asked)
+    attempt.refresh_from_db()
+    page.reload()
+    page.wait_for_load_state("load")  # the map's script listens from DOMContentLoaded: a click before it is lost
     for click in exact_placements():
         page.locator(f"#muscle-{click['muscle']}").check()
         click_map(page, click["view"], click["x"], click["y"])
     extra = ftp_placements(attempt.follow_the_pain)
-    if extra:
+    mode = page.locator("[data-trainer-mode]")
+    for click in extra:
+        page.locator(f"#muscle-{click['muscle']}").check()
         page.locator("#ftp-toggle").check()
-        for click in extra:
-            page.locator(f"#muscle-{click['muscle']}").check()
-            click_map(page, click["view"], click["x"], click["y"])
+        expect(mode).to_have_text(f"Next site: {MUSCLE_LABELS[Muscle(click['muscle'])]}, follow-the-pain site")
+        click_map(page, click["view"], click["x"], click["y"])
+        expect(page.locator("#ftp-toggle")).not_to_be_checked()
+        expect(mode).to_have_text(f"Next site: {MUSCLE_LABELS[Muscle(click['muscle'])]}, fixed site")
+        expect(page.locator("[data-trainer-status]")).to_contain_text("The next site is a fixed site again.")
+    page.locator("#muscle-cervical_paraspinal").check()
+    click_map(page, "back", 500, 300)
+    page.get_by_role("button", name="Undo the last site").click()
+    expect(page.locator("[data-trainer-status]")).to_contain_text("Removed: cervical paraspinal (fixed site)")
     expect(page.locator("[data-placed-count]")).to_have_text(str(31 + len(extra)))
     browsing.shot(page, "sites-placed")
     browsing.shot_at_phone_width(page, "sites-placed")
@@ -99,6 +116,128 @@ def test_a_trainee_passes_the_site_trainer(browsing: Browsing, world: World) -> 
     attempt.refresh_from_db()
     assert attempt.passed
     assert attempt.points == attempt.possible
+
+
+FOCUSED_JS = "(el) => el === document.activeElement"
+BEFORE_FOCUS_JS = (
+    "(el) => Boolean(el.compareDocumentPosition(document.activeElement) & Node.DOCUMENT_POSITION_FOLLOWING)"
+)
+
+
+def focus_with_keys(page: Page, target: Locator, *, limit: int = 40) -> None:
+    """Press Tab (or Shift+Tab, when ``target`` comes before the focus) until ``target`` has the focus."""
+    for _ in range(limit):
+        if target.evaluate(FOCUSED_JS):
+            return
+        page.keyboard.press("Shift+Tab" if target.evaluate(BEFORE_FOCUS_JS) else "Tab")
+    raise AssertionError(f"{target} was not reached with {limit} presses of Tab")
+
+
+def choose_muscle_with_keys(page: Page, muscle: str) -> None:
+    """Reach the muscle radio group with Tab and move its choice to ``muscle`` with the arrow keys."""
+    focus_with_keys(page, page.locator("input[name='muscle']:checked"))
+    values = page.locator("input[name='muscle']").evaluate_all("(radios) => radios.map((radio) => radio.value)")
+    current = page.locator("input[name='muscle']:checked").get_attribute("value")
+    for _ in range((values.index(muscle) - values.index(current)) % len(values)):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator(f"#muscle-{muscle}")).to_be_checked()
+
+
+def move_crosshair_with_keys(page: Page, view: str, x: float, y: float) -> None:
+    """Tab to a view of the map and move its crosshair to the nearest step of (x, y) with the arrow keys."""
+    svg = page.locator(f"#trainer-map svg[data-view='{view}']")
+    focus_with_keys(page, svg)
+    for axis, target, less, more in (("x", x, "ArrowLeft", "ArrowRight"), ("y", y, "ArrowUp", "ArrowDown")):
+        offset = target - float(svg.get_attribute(f"data-cursor-{axis}") or 0)
+        key = more if offset > 0 else less
+        big, rest = divmod(abs(offset), KEY_BIG_STEP)
+        for _ in range(int(big)):
+            page.keyboard.press(f"Shift+{key}")
+        for _ in range(round(rest / KEY_STEP)):
+            page.keyboard.press(key)
+    for axis, target in (("x", x), ("y", y)):
+        assert abs(float(svg.get_attribute(f"data-cursor-{axis}") or 0) - target) <= KEY_STEP / 2
+
+
+KEY_STEP, KEY_BIG_STEP = 20, 100
+"""The crosshair's steps in map units (site_trainer.js): an arrow key, and Shift with an arrow key."""
+
+
+def test_a_keyboard_user_passes_the_site_trainer(browsing: Browsing, world: World) -> None:
+    """With the keyboard alone (Tab, the arrow keys, Space and Enter) the trainee chooses each muscle, moves the
+    map's crosshair to every PREEMPT site and the case's follow-the-pain sites, hears each position and placement
+    in words, undoes a stray site (named by the muscle's label) and passes."""
+    trainee = world.users["trainee"]
+    attempt = services.site_attempt_start(user=trainee)
+    SiteTrainerAttempt.objects.filter(pk=attempt.pk).update(
+        follow_the_pain={"trapezius-left": 2, "temporalis-right": 1}
+    )
+    attempt.refresh_from_db()
+    page = browsing.open("desktop")
+    browsing.sign_in(page, "trainee")
+    page.goto(f"/training/sites/{attempt.external_id}/")
+    page.wait_for_load_state("load")
+    status = page.locator("[data-trainer-status]")
+    muscle = page.locator("input[name='muscle']:checked").get_attribute("value")
+    for place in exact_placements() + ftp_placements(attempt.follow_the_pain):
+        if place["muscle"] != muscle or place["ftp"]:
+            choose_muscle_with_keys(page, place["muscle"])
+            muscle = place["muscle"]
+        if place["ftp"]:
+            focus_with_keys(page, page.locator("#ftp-toggle"))
+            page.keyboard.press("Space")
+            expect(page.locator("[data-trainer-mode]")).to_contain_text("follow-the-pain site")
+        move_crosshair_with_keys(page, place["view"], place["x"], place["y"])
+        expect(status).to_contain_text(f"{place['view']} view, ")
+        page.keyboard.press("Enter")
+        kind = "follow-the-pain site" if place["ftp"] else "fixed site"
+        expect(status).to_contain_text(f"Placed: {MUSCLE_LABELS[Muscle(place['muscle'])]} ({kind}), ")
+    expect(page.locator("#ftp-toggle")).not_to_be_checked()
+    move_crosshair_with_keys(page, "front", 322, 170)
+    expect(status).to_have_text(re.compile(r"^front view, temple, patient's right: 3[1-3] % across, 1[6-8] % down$"))
+    browsing.shot(page, "keyboard-crosshair")
+    choose_muscle_with_keys(page, "cervical_paraspinal")
+    move_crosshair_with_keys(page, "back", 900, 100)
+    page.keyboard.press("Space")
+    expect(page.locator("[data-placed-count]")).to_have_text("35")
+    focus_with_keys(page, page.get_by_role("button", name="Undo the last site"))
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Removed: cervical paraspinal (fixed site), back view, outside the outline")
+    expect(page.locator("[data-placed-count]")).to_have_text("34")
+    focus_with_keys(page, page.get_by_role("button", name="Submit for scoring"))
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-site-result]")).to_contain_text("Passed")
+    browsing.shot(page, "keyboard-scored")
+    attempt.refresh_from_db()
+    assert attempt.passed
+    assert attempt.points == attempt.possible == 34
+
+
+def test_a_site_placed_from_the_keyboard_is_the_same_as_a_click_there(browsing: Browsing, world: World) -> None:
+    """A site placed with the crosshair and Enter is sent as a click on the same spot is (muscle, view, x, y and
+    the follow-the-pain mark) and announced in the same words."""
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    page = browsing.open("desktop")
+    browsing.sign_in(page, "trainee")
+    page.goto(f"/training/sites/{attempt.external_id}/")
+    page.wait_for_load_state("load")
+    status = page.locator("[data-trainer-status]")
+    move_crosshair_with_keys(page, "front", 400, 300)
+    page.keyboard.press("Enter")
+    by_keys = status.inner_text()
+    click_map(page, "front", 400, 300)
+    expect(page.locator("[data-placed-count]")).to_have_text("2")
+    keyed, clicked = json.loads(page.locator("[data-placements]").input_value())
+    assert keyed == {"muscle": "corrugator", "view": "front", "x": 400, "y": 300, "ftp": False}
+    assert keyed.keys() == clicked.keys()
+    assert (clicked["muscle"], clicked["view"], clicked["ftp"]) == ("corrugator", "front", False)
+    assert abs(clicked["x"] - 400) <= 2  # a mouse lands on whole screen pixels, about 2 map units each here
+    assert abs(clicked["y"] - 300) <= 2
+    assert by_keys == (
+        "Placed: corrugator (fixed site), front view, forehead, patient's right: 40 % across, 30 % down. "
+        "Sites placed: 1."
+    )
+    expect(status).to_have_text(by_keys.replace("Sites placed: 1.", "Sites placed: 2."))
 
 
 def test_a_trainee_joins_the_waitlist_of_a_full_session(browsing: Browsing, world: World) -> None:

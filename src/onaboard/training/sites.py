@@ -1,5 +1,6 @@
 """Scoring the site trainer: the trainee places the 31 PREEMPT sites (and a case's follow-the-pain sites) on the
-clinic's site map by clicking, and each true site is matched to the nearest placement on the same view.
+clinic's site map (by clicking it or from the keyboard), and each true site is matched to the nearest placement on
+the same view.
 
 The true sites and the follow-the-pain areas come from the caller (the web app passes the clinic's own site map,
 ``onaboard.web.injections.sitemap``), so this module holds no positions of its own. Distances are in the map's
