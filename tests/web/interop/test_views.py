@@ -226,11 +226,16 @@ def test_staff_downloads_are_the_contract_csv_and_a_fhir_bundle_and_are_audited(
 
 
 def test_a_patient_downloads_all_their_own_data_audited(world, charted, client):
-    """My data offers the FHIR Bundle and the diary CSV of the signed-in patient only; both downloads are audited."""
+    """My data offers the FHIR Bundle and the diary CSV of the signed-in patient only, saying the coverage records
+    are not in them; both downloads are audited."""
     client.force_login(world.users["patient"])
     page = client.get(reverse("interop:my_data"))
     assert page.status_code == 200
     assert reverse("interop:my_fhir") in page.content.decode()
+    assert (
+        "Your insurance details and the clinic's requests to your insurer are not in these files"
+        in page.content.decode()
+    )
     document = json.loads(client.get(reverse("interop:my_fhir")).content)
     patients = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Patient"]
     assert [p["id"] for p in patients] == [str(charted.external_id)]
