@@ -252,10 +252,15 @@ def test_a_case_whose_patient_is_not_treated_ends_at_the_first_visit(client, wor
     [
         (
             NOT_TREATED_SEED,
-            "The BOTOX label's chronic-migraine criteria are not met (the engine's verdict: not met).",
+            "The BOTOX label's chronic-migraine criteria are not met.",
             "The safety screen rules injections out",
         ),
-        (15, "The safety screen rules injections out (contraindicated).", "chronic-migraine criteria are not met"),
+        (15, "The safety screen rules injections out (contraindicated).", "chronic-migraine criteria"),
+        (
+            28,
+            "The diary is not complete enough to judge the BOTOX label's chronic-migraine criteria (insufficient data)",
+            "criteria are not met.",
+        ),
     ],
 )
 def test_a_case_not_treated_says_which_verdict_rules_treatment_out(client, world, seed, said, not_said):

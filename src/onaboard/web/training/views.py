@@ -28,7 +28,6 @@ from onaboard.web.injections import sitemap
 from onaboard.web.training import selectors, services
 from onaboard.web.training.access import is_trainer, require_learner, require_trainer, trainees_of
 from onaboard.web.training.forms import (
-    ELIGIBILITY_LABELS,
     CaseFirstVisitForm,
     CaseWeek24Form,
     LiveSessionForm,
@@ -339,7 +338,7 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         ruled_out = not_treated_because(the_case)
         context["label_rules_out"] = Step.ELIGIBILITY in ruled_out
         context["screen_rules_out"] = Step.SAFETY in ruled_out
-        context["label_verdict"] = ELIGIBILITY_LABELS[assessment.label_criteria.verdict.value]
+        context["label_verdict"] = assessment.label_criteria.verdict.value
     return render(request, "training/case_attempt.html", context)
 
 
