@@ -23,7 +23,14 @@ from onaboard.web.patients.forms import (
     PreventiveTrialForm,
     SafetyScreenForm,
 )
-from onaboard.web.patients.models import RECORD_NUMBER_CHARACTERS, SAFETY_FLAGS
+from onaboard.web.patients.models import (
+    RECORD_NUMBER_CHARACTERS,
+    SAFETY_FLAGS,
+    OtherToxinTreatment,
+    PreventiveClass,
+    PreventiveTrial,
+    StopReason,
+)
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,10 +72,10 @@ def test_a_corrected_birth_date_may_not_fall_after_the_records_first_day(world):
         assert PatientEditForm({**edit, "birth_date": allowed.isoformat()}, patient=patient).is_valid()
 
 
-@pytest.mark.parametrize("record", ["questionnaire", "side effect"])
-def test_a_questionnaire_or_side_effect_counts_as_the_records_first_day(world, record):
-    """A questionnaire date or side-effect onset before any diary day also bounds the birth date (both are refused
-    before birth when they are entered)."""
+@pytest.mark.parametrize("record", ["questionnaire", "side effect", "preventive", "other toxin"])
+def test_every_dated_entry_counts_as_the_records_first_day(world, record):
+    """A questionnaire date, side-effect onset, preventive start or other toxin treatment before any diary day also
+    bounds the birth date (each is refused before birth when it is entered)."""
     patient = world.same_clinic_patient
     first = timezone.localdate() - timedelta(days=300)
     DiaryEntryFactory(patient=patient, date=first + timedelta(days=100))
@@ -76,8 +83,18 @@ def test_a_questionnaire_or_side_effect_counts_as_the_records_first_day(world, r
         QuestionnaireResponse.objects.create(
             patient=patient, instrument=Instrument.HIT6, date=first, answers={}, total=60, category="severe"
         )
-    else:
+    elif record == "side effect":
         SideEffect.objects.create(patient=patient, kind=SideEffectKind.NECK_PAIN, onset=first, severity="mild")
+    elif record == "preventive":
+        PreventiveTrial.objects.create(
+            patient=patient,
+            drug="topiramate",
+            drug_class=PreventiveClass.ANTICONVULSANT,
+            start=first,
+            stop_reason=StopReason.INEFFECTIVE,
+        )
+    else:
+        OtherToxinTreatment.objects.create(patient=patient, date=first, product="Dysport", units=300)
     edit = {**_demographics(record_number=patient.record_number), "version": str(patient.version)}
     form = PatientEditForm({**edit, "birth_date": (first + timedelta(days=1)).isoformat()}, patient=patient)
     assert form.errors["birth_date"] == [str(BIRTH_AFTER_RECORDS) % {"date": first.isoformat()}]

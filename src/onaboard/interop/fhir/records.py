@@ -292,10 +292,12 @@ class PatientRecord:
     given_name: str
     family_name: str
     birth_date: dt.date
-    sex: str
+    sex: str | None
+    """The record's sex; None when a Patient read from a Bundle gives no ``gender`` (the stored value is kept)."""
     safety: tuple[tuple[str, bool | None], ...] = ()
     """Each safety-screen question and its answer (None: not asked), in ``SAFETY_FLAGS`` order."""
-    other_toxin_asked: bool = False
+    other_toxin_asked: bool | None = False
+    """Whether other botulinum toxins were asked about; None when a Bundle's Patient does not say (kept as stored)."""
     diary: tuple[DiaryDay, ...] = ()
     sessions: tuple[SessionRecord, ...] = ()
     questionnaires: tuple[QuestionnaireRecord, ...] = ()

@@ -31,8 +31,8 @@ from onaboard.web.patients.services import (  # noqa: F401 (the messages of the 
 
 BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
 BIRTH_AFTER_RECORDS = _(
-    "The record holds a diary day, session, questionnaire or side effect on %(date)s: the birth date cannot be after "
-    "it."
+    "The record holds a diary day, session, questionnaire, side effect, preventive or other toxin treatment on "
+    "%(date)s: the birth date cannot be after it."
 )
 RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
 

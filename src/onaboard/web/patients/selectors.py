@@ -191,8 +191,9 @@ def record_number_taken(*, clinic: Clinic, record_number: str, exclude: Patient 
 
 
 def first_record_date(patient: Patient) -> dt.date | None:
-    """The earliest day the patient's record describes: their first diary day, recorded session, questionnaire or
-    side-effect onset (a birth date after it would be impossible, and the engine refuses to assess before birth)."""
+    """The earliest day the patient's record describes: their first diary day, recorded session, questionnaire,
+    side-effect onset, preventive start or other toxin treatment (a birth date after it would be impossible, and
+    the engine refuses to assess before birth)."""
     firsts = (
         DiaryEntry.objects.filter(patient=patient).order_by("date").values_list("date", flat=True),
         InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)
@@ -200,6 +201,8 @@ def first_record_date(patient: Patient) -> dt.date | None:
         .values_list("date", flat=True),
         QuestionnaireResponse.objects.filter(patient=patient).order_by("date").values_list("date", flat=True),
         SideEffect.objects.filter(patient=patient).order_by("onset").values_list("onset", flat=True),
+        PreventiveTrial.objects.filter(patient=patient).order_by("start").values_list("start", flat=True),
+        OtherToxinTreatment.objects.filter(patient=patient).order_by("date").values_list("date", flat=True),
     )
     known = [day for first in firsts if (day := first.first()) is not None]
     return min(known) if known else None

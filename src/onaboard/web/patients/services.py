@@ -34,8 +34,8 @@ STALE_VERSION = _(
 )
 UNKNOWN_FIELDS = "patient_update: not editable: {fields}"
 BIRTH_AFTER_FIRST_RECORD = gettext_noop(
-    "the birth date {birth} is after the record's first diary day, session, questionnaire or side effect ({first}): "
-    "check the year"
+    "the birth date {birth} is after the record's first dated entry ({first}: a diary day, session, questionnaire, "
+    "side effect, preventive or other toxin treatment): check the year"
 )
 
 DATE_IN_FUTURE = _("This date is after today.")
