@@ -335,3 +335,73 @@ def test_the_prior_authorisation_letter_screens_safety_for_the_planned_date_not_
     later = treated.today + timedelta(days=100)
     context = document_context(DocumentKind.PRIOR_AUTH, patient=treated.patient, today=later)
     assert context["safety_on"] == later
+
+
+def _request(patient, today, *, days_ago: int, status=AuthorisationStatus.APPROVED, start=None, end=None, **fields):
+    """A request made ``days_ago`` days before ``today``; approved ones run from ``start`` to ``end`` (days from
+    today)."""
+    approved = status == AuthorisationStatus.APPROVED
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.719",
+        requested_on=today - timedelta(days=days_ago),
+        status=status,
+        decided_on=today - timedelta(days=days_ago - 2) if status != AuthorisationStatus.REQUESTED else None,
+        approved_from=today + timedelta(days=start) if approved and start is not None else None,
+        approved_until=today + timedelta(days=end) if approved and end is not None else None,
+        **fields,
+    )
+
+
+def test_a_denied_latest_request_is_part_of_the_approval_state(world, eligible, today):
+    """The payer's denial of the latest request is in the state (the pages say "denied on"), and a later request
+    replaces it."""
+    denied = _request(eligible, today, days_ago=10, status=AuthorisationStatus.DENIED)
+    state = approval_state(eligible, today)
+    assert state.denied == denied
+    assert state.current is None
+    _request(eligible, today, days_ago=1, status=AuthorisationStatus.REQUESTED)
+    assert approval_state(eligible, today).denied is None
+
+
+def test_an_approval_that_ended_is_named_when_none_is_in_force(world, eligible, today):
+    """An approval whose last day was yesterday is the ended one, with none in force; none ended while one is."""
+    ended = _request(eligible, today, days_ago=200, start=-190, end=-1)
+    state = approval_state(eligible, today)
+    assert (state.current, state.ended) == (None, ended)
+    assert state.renewal_due is None
+    _request(eligible, today, days_ago=5, start=0, end=180)
+    assert approval_state(eligible, today).ended is None
+
+
+def test_an_approval_starting_later_is_the_upcoming_one(world, eligible, today):
+    """An approval whose first day is after today is not in force but is the upcoming one."""
+    upcoming = _request(eligible, today, days_ago=3, start=10, end=190)
+    state = approval_state(eligible, today)
+    assert state.current is None
+    assert state.upcoming == upcoming
+
+
+def test_renewal_is_not_due_when_a_later_approval_continues_the_current_one(world, treated):
+    """A continuation approved from the day after the current approval ends continues it: no renewal is due, and
+    the state names the approval that continues it."""
+    state = approval_state(treated.patient, treated.today)
+    assert state.renewal_overdue
+    end = state.current.approved_until
+    later = _request(
+        treated.patient, treated.today, days_ago=2, start=(end - treated.today).days + 1, end=300, stage="continuation"
+    )
+    state = approval_state(treated.patient, treated.today)
+    assert state.continued_by == later
+    assert state.renewal_due is None
+    assert not state.renewal_overdue
+
+
+def test_renewal_is_pending_not_due_while_a_request_awaits_the_payer(world, treated):
+    """With a continuation request awaiting the payer the renewal is pending, not flagged as due."""
+    _request(treated.patient, treated.today, days_ago=1, status=AuthorisationStatus.REQUESTED, stage="continuation")
+    state = approval_state(treated.patient, treated.today)
+    assert state.renewal_pending
+    assert state.renewal_due is None
+    assert not state.renewal_overdue

@@ -497,3 +497,88 @@ def test_a_filled_end_date_follows_a_corrected_start_and_stays_the_policys(clien
     request.refresh_from_db()
     assert request.approved_until == approval_end(corrected, 6) != first_end
     assert request.approved_until_from_policy
+
+
+def _day(day) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _card(world, patient, role: str = "billing") -> str:
+    """The patient pages' documents card as ``role`` sees it, as text, whitespace collapsed."""
+    from django.template import Context, Template
+    from django.utils.html import strip_tags
+
+    card = Template("{% load coverage_documents %}{% patient_documents patient %}").render(
+        Context({"user": world.users[role], "patient": patient})
+    )
+    return html.unescape(" ".join(strip_tags(card).split()))
+
+
+def _page(client, world, patient) -> str:
+    client.force_login(world.users["billing"])
+    return html.unescape(" ".join(client.get(_coverage_url(patient)).content.decode().split()))
+
+
+def _authorisation(patient, today, *, status: str, requested: int, start=None, end=None, stage="initial"):
+    """A request ``requested`` days before today; approved from ``start`` to ``end`` days from today."""
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        stage=stage,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.719",
+        requested_on=today - timedelta(days=requested),
+        status=status,
+        decided_on=None if status == "requested" else today - timedelta(days=requested - 2),
+        approved_from=None if start is None else today + timedelta(days=start),
+        approved_until=None if end is None else today + timedelta(days=end),
+    )
+
+
+def test_a_denied_request_is_shown_on_the_coverage_page_and_the_patient_pages(client, world, eligible, today):
+    """The payer's denial of the latest request reads "denied on <date>" in the summary and the documents card, not
+    only in the table."""
+    _authorisation(eligible, today, status="denied", requested=12)
+    decided = _day(today - timedelta(days=10))
+    requested = _day(today - timedelta(days=12))
+    assert f"Request of {requested} denied on {decided}" in _page(client, world, eligible)
+    assert f"denied request of {requested} denied on {decided}" in _card(world, eligible)
+
+
+def test_an_ended_approval_says_none_is_in_force(client, world, eligible, today):
+    """An approval that ended yesterday reads "approval ended <date>; none in force" on both pages."""
+    _authorisation(eligible, today, status="approved", requested=200, start=-190, end=-1)
+    ended = _day(today - timedelta(days=1))
+    assert f"Approval ended {ended}; none in force" in _page(client, world, eligible)
+    assert f"approval ended {ended}; none in force" in _card(world, eligible)
+
+
+def test_an_approval_starting_later_is_in_the_summary(client, world, eligible, today):
+    """An approval whose first day is after today is in the summary as not in force yet, not only in the table."""
+    _authorisation(eligible, today, status="approved", requested=3, start=10, end=190)
+    start, end = _day(today + timedelta(days=10)), _day(today + timedelta(days=190))
+    assert f"Approved from {start} to {end} (not in force yet)" in _page(client, world, eligible)
+    assert f"approved from {start}, not in force yet" in _card(world, eligible)
+
+
+def test_renewal_is_not_flagged_when_continued_or_requested(client, world, treated):
+    """Renewal due is shown for an approval ending within 30 days; a continuation request awaiting the payer shows
+    the renewal as pending instead, and an approved continuation as continuing the approval."""
+    today = treated.today
+    assert "Renewal due from" in _page(client, world, treated.patient)
+    assert "renewal due" in _card(world, treated.patient)
+    request = _authorisation(treated.patient, today, status="requested", requested=1, stage="continuation")
+    page, card = _page(client, world, treated.patient), _card(world, treated.patient)
+    assert "Renewal due" not in page
+    assert "renewal due" not in card
+    assert f"Renewal pending: the request of {_day(today - timedelta(days=1))} awaits the payer's answer" in page
+    assert f"renewal pending request of {_day(today - timedelta(days=1))}" in card
+    request.status, request.decided_on = "approved", today
+    request.approved_from, request.approved_until = today + timedelta(days=21), today + timedelta(days=200)
+    request.save()
+    page, card = _page(client, world, treated.patient), _card(world, treated.patient)
+    start, end = _day(today + timedelta(days=21)), _day(today + timedelta(days=200))
+    assert f"Continued by the approval from {start} to {end}: no renewal needed" in page
+    assert "Renewal due" not in page
+    assert "not in force yet" not in page
+    assert f"continued by the approval from {start}" in card
+    assert "renewal due" not in card

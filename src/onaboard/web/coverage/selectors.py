@@ -174,29 +174,75 @@ def approval_end(start: dt.date, months: int) -> dt.date:
 
 @dataclass(frozen=True, slots=True)
 class ApprovalState:
-    """The approval in force on ``today`` (if any), when to ask for its renewal, and a request still awaiting."""
+    """What the pages say of the patient's approvals on ``today``.
+
+    ``current`` is the approval in force; ``renewal_due`` the day to ask for its renewal (None when it has no end,
+    when a later approval already continues it, ``continued_by``, or while a request awaits the payer,
+    ``renewal_pending``); ``pending`` a request awaiting the payer; ``upcoming`` the earliest approval starting
+    after today; ``ended`` the approval that ended last when none is in force; ``denied`` the latest request when
+    the payer denied it."""
 
     current: PriorAuthorisation | None
     renewal_due: dt.date | None
     renewal_overdue: bool
     pending: PriorAuthorisation | None
+    continued_by: PriorAuthorisation | None = None
+    renewal_pending: bool = False
+    upcoming: PriorAuthorisation | None = None
+    ended: PriorAuthorisation | None = None
+    denied: PriorAuthorisation | None = None
+
+
+def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
+    """Whether ``later`` carries ``current`` on: it starts no later than the day after ``current`` ends and runs
+    beyond it."""
+    end = current.approved_until
+    if later.pk == current.pk or end is None or later.approved_from is None:
+        return False
+    return later.approved_from <= end + dt.timedelta(days=1) and (
+        later.approved_until is None or later.approved_until > end
+    )
 
 
 def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
-    requests = list(prior_authorisations(patient))
-    approved = [
+    requests = list(prior_authorisations(patient))  # newest request first
+    approved = [r for r in requests if r.status == AuthorisationStatus.APPROVED]
+    in_force = [
         r
-        for r in requests
-        if r.status == AuthorisationStatus.APPROVED
-        and (r.approved_from is None or r.approved_from <= today)
+        for r in approved
+        if (r.approved_from is None or r.approved_from <= today)
         and (r.approved_until is None or r.approved_until >= today)
     ]
-    current = approved[0] if approved else None
-    renewal = None
-    if current is not None and current.approved_until is not None:
-        renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
+    current = in_force[0] if in_force else None
     pending = next((r for r in requests if r.status == AuthorisationStatus.REQUESTED), None)
-    return ApprovalState(current, renewal, renewal is not None and renewal <= today, pending)
+    later = sorted(
+        (r for r in approved if r.approved_from is not None and r.approved_from > today), key=lambda r: r.approved_from
+    )
+    upcoming = later[0] if later else None
+    ended = None
+    if current is None:
+        past = [r for r in approved if r.approved_until is not None and r.approved_until < today]
+        ended = max(past, key=lambda r: r.approved_until) if past else None
+    denied = requests[0] if requests and requests[0].status == AuthorisationStatus.DENIED else None
+    continued_by = None
+    renewal = None
+    renewal_pending = False
+    if current is not None and current.approved_until is not None:
+        continued_by = next((r for r in approved if _continues(r, current)), None)
+        renewal_pending = continued_by is None and pending is not None
+        if continued_by is None and not renewal_pending:
+            renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
+    return ApprovalState(
+        current,
+        renewal,
+        renewal is not None and renewal <= today,
+        pending,
+        continued_by=continued_by,
+        renewal_pending=renewal_pending,
+        upcoming=upcoming,
+        ended=ended,
+        denied=denied,
+    )
 
 
 # --- Evidence -----------------------------------------------------------------------------------------------------
