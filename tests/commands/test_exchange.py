@@ -165,7 +165,8 @@ def test_fhir_export_then_import_into_another_clinic_and_again(clinic, tmp_path)
     assert json.loads(bundle.read_text())["type"] == "transaction"
     ClinicFactory(name="Second clinic")
     loaded = _run("fhir", "import", str(bundle), "--clinic", "Second clinic")
-    assert "patients created: 1" in loaded.output
+    assert "patients: 1 created, 0 updated" in loaded.output
+    assert "patients created" not in loaded.output
     assert DiaryEntry.objects.filter(patient__clinic__name="Second clinic").count() == 30
     assert _run("fhir", "import", str(bundle), "--clinic", "Second clinic").output.strip() == (
         exchange.UNCHANGED.format(path=bundle)

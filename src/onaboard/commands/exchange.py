@@ -256,8 +256,6 @@ def _report(summary: Any, path: Path, clinic: Any) -> None:
         print(UNCHANGED.format(path=path))
         return
     print(IMPORTED.format(path=path, clinic=clinic.name))
-    if summary.patients_created:
-        print(f"patients created: {summary.patients_created}")
     for line in summary.lines():
         print(line)
 
