@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onaboard.training.quiz import QUIZ_VERSION, generate_quiz
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
 from onaboard.web.training import services
@@ -122,6 +123,22 @@ def test_a_new_attempt_asks_no_question_twice_and_an_earlier_one_keeps_its_quest
     earlier = [(question.prompt, question.facts) for question in services.quiz_questions(attempt)]
     assert len(set(earlier)) < len(earlier)
     assert earlier[:3] == asked[:3]
+
+
+def test_an_attempt_is_drawn_with_the_generators_it_was_first_drawn_with(world):
+    """A new attempt is drawn with the current generators (QUIZ_VERSION); one made before them keeps version 1, so
+    its stored answers are marked against the questions the trainee was shown."""
+    trainee = world.users["trainee"]
+    module = services.course()[0]
+    attempt = services.quiz_attempt_start(user=trainee, module=module)
+    assert attempt.quiz_version == QUIZ_VERSION
+    current = services.quiz_questions(attempt)
+    assert current == generate_quiz(module.id, module.quiz, module.questions, attempt.seed)
+    QuizAttempt.objects.filter(pk=attempt.pk).update(quiz_version=1)
+    attempt.refresh_from_db()
+    earlier = services.quiz_questions(attempt)
+    assert earlier == generate_quiz(module.id, module.quiz, module.questions, attempt.seed, version=1)
+    assert earlier != current
 
 
 def test_exact_placements_pass_the_site_trainer(world):

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.training.cases import FIRST_VISIT_STEPS, Step
+from onaboard.training.quiz import QUIZ_VERSION
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.common.models import BaseModel
 
@@ -57,6 +58,9 @@ class QuizAttempt(BaseModel):
     distinct_questions = models.BooleanField(default=True)
     """Drawn with no question asked twice (``generate_quiz``). Attempts made before that rule are ``False`` and are
     drawn as they were, so their stored answers are marked against the questions they were shown."""
+    quiz_version = models.PositiveSmallIntegerField(default=QUIZ_VERSION)
+    """The question generators the attempt was drawn with (``onaboard.training.quiz.QUIZ_VERSION``); attempts made
+    before version 2 are 1 and are drawn as they were."""
 
     class Meta:
         ordering = ("-created",)

@@ -121,7 +121,14 @@ def quiz_questions(attempt: QuizAttempt) -> tuple[Question, ...]:
     module = module_by_id(attempt.module_id)
     if module is None:
         return ()
-    return generate_quiz(module.id, module.quiz, module.questions, attempt.seed, distinct=attempt.distinct_questions)
+    return generate_quiz(
+        module.id,
+        module.quiz,
+        module.questions,
+        attempt.seed,
+        distinct=attempt.distinct_questions,
+        version=attempt.quiz_version,
+    )
 
 
 def quiz_attempt_start(*, user: User, module: Module) -> QuizAttempt:
