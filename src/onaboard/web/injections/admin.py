@@ -1,5 +1,9 @@
 """Admin views of sessions and side effects: read-only, since clinical records are changed through the services
-(which check the engine's rules and write the audit trail) and never deleted."""
+(which check the engine's rules and write the audit trail) and never deleted.
+
+What is shown follows the user's role (``PatientDataAdmin``): a session's billing facts to anyone with the billing
+or the clinical view, its override, checks, complications and sites only with the clinical view; side effects only
+with the clinical view. Every page and list of them is recorded in the audit trail as a read."""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from onaboard.web.audit.admin_reads import PatientDataAdmin
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SideEffect
+from onaboard.web.patients.access import Capability
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,7 +40,10 @@ class SiteInline(admin.TabularInline):
 
 
 @admin.register(InjectionSession)
-class InjectionSessionAdmin(ReadOnlyAdmin):
+class InjectionSessionAdmin(PatientDataAdmin, ReadOnlyAdmin):
+    view_capabilities = (Capability.VIEW_CLINICAL, Capability.VIEW_BILLING)
+    clinical_fields = ("override_reason", "overridden_checks", "check_reasons", "complications")
+    clinical_inlines = (SiteInline,)
     list_display = ("date", "patient", "status", "total_units", "vials_used", "vial_units", "discarded_units")
     list_filter = ("status", "vial_units")
     search_fields = ("patient__record_number", "product_lot")
@@ -43,7 +52,8 @@ class InjectionSessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SideEffect)
-class SideEffectAdmin(ReadOnlyAdmin):
+class SideEffectAdmin(PatientDataAdmin, ReadOnlyAdmin):
+    view_capabilities = (Capability.VIEW_CLINICAL,)
     list_display = ("onset", "patient", "kind", "severity", "clinician_grade", "related_to_treatment", "session")
     list_filter = ("kind", "severity", "clinician_grade")
     search_fields = ("patient__record_number",)

@@ -1,6 +1,7 @@
 """Calendar feeds in Django's admin, so an administrator can revoke a feed whose address has leaked (its owner may
 be away, or deactivated without the feed's patient being reassigned). Feeds are created on the exchange pages,
-where the secret address is shown once; here they are only listed and revoked, each revocation audited."""
+where the secret address is shown once; here they are only listed and revoked, each revocation audited. A feed names
+its patient, so the list shows only the user's clinic's and is audited as a read (``PatientDataAdmin``)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from onaboard.web.audit.admin_reads import PatientDataAdmin
 from onaboard.web.interop.calendar import feed_revoke
 from onaboard.web.interop.models import CalendarFeed
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(PatientDataAdmin):
     list_display = ("prefix", "owner", "patient", "created", "last_used", "revoked")
     list_filter = ("revoked",)
     search_fields = ("prefix", "owner__username", "patient__record_number")

@@ -1,5 +1,6 @@
 """Patients in Django's admin: administrators link a portal login or close the portal; the clinical record is edited
 on the clinic's own pages (with optimistic locking and the audit trail), so it is read-only here. Nothing is deleted.
+Only the user's own clinic's patients are listed, and every list and page is audited as a read (``PatientDataAdmin``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.db.models import F
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from onaboard.web.audit.admin_reads import PatientDataAdmin
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.patients.models import Patient
@@ -19,7 +21,8 @@ ADMIN_EDITABLE = ("user", "portal_closed")
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(PatientDataAdmin):
+    patient_field = ""
     list_display = ("record_number", "family_name", "given_name", "birth_date", "clinic", "user", "portal_closed")
     list_filter = ("clinic",)
     search_fields = ("record_number", "family_name", "given_name")
