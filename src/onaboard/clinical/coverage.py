@@ -943,7 +943,6 @@ NO_PLANNED_UNITS = "no planned dose recorded"
 PLANNED_UNITS = "planned dose {units} U ({cmp} {maximum} U)"
 NO_PLANNED_DATE = "no planned session date recorded"
 NO_PREVIOUS_SESSION = "no previous session: {planned} starts treatment"
-PREVIOUS_UNKNOWN = "the previous session's date is not recorded"
 INTERVAL = "planned {planned} is {days} days after the previous session of {previous} ({cmp} {minimum})"
 BEFORE_PREVIOUS = "planned {planned} is before the previous session of {previous}"
 NO_OUTCOMES = "no treatment outcomes recorded (no injection dates and diary after them)"
@@ -1181,23 +1180,22 @@ def _dose_judgement(maximum: int, evidence: CoverageEvidence) -> _Judgement:
     return _met(ok, PLANNED_UNITS.format(units=evidence.planned_units, cmp=_cmp(ok, at_most=True), maximum=maximum))
 
 
-def _previous_session(evidence: CoverageEvidence, stage: Stage) -> tuple[date | None, bool]:
-    """The previous session's date and whether it is known: the recorded one, else the last injection in the
-    outcomes; at the initial stage no record means no previous session."""
+def _previous_session(evidence: CoverageEvidence) -> date | None:
+    """The previous session's date: the recorded one, else the last injection in the outcomes, else None, no
+    previous session (``CoverageEvidence``), at either stage: a continuation asked for an untreated patient fails on
+    its response criteria, not on an unknown date."""
     if evidence.last_session is not None:
-        return evidence.last_session, True
+        return evidence.last_session
     if evidence.outcomes is not None:
-        return evidence.outcomes.injections[-1], True
-    return None, stage is Stage.INITIAL
+        return evidence.outcomes.injections[-1]
+    return None
 
 
-def _interval_judgement(minimum: int, evidence: CoverageEvidence, stage: Stage) -> _Judgement:
+def _interval_judgement(minimum: int, evidence: CoverageEvidence) -> _Judgement:
     planned = evidence.planned_date
     if planned is None:
         return _missing(NO_PLANNED_DATE)
-    previous, known = _previous_session(evidence, stage)
-    if not known:
-        return _missing(PREVIOUS_UNKNOWN)
+    previous = _previous_session(evidence)
     if previous is None:
         return _met(True, NO_PREVIOUS_SESSION.format(planned=planned.isoformat()))
     if planned < previous:
@@ -1575,7 +1573,7 @@ def _session_criteria(collect: _Collector, evidence: CoverageEvidence, stage: St
         collect.add(
             "session.min_interval_days",
             "Minimum interval",
-            _interval_judgement(session.min_interval_days, evidence, stage),
+            _interval_judgement(session.min_interval_days, evidence),
             f"at least {session.min_interval_days} days after the previous session",
             source=session.source,
             text=session.text,
