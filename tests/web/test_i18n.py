@@ -362,6 +362,7 @@ NOT_LANGUAGE = {
     "clinic/demo.py:CLINIC_NAME": "demo data stored in the database",
     "clinic/management/commands/load_demo.py:REFUSED_WITHOUT_DEBUG": "an operator's command, English like the CLI",
     "common/security.py:PRIVATE_NO_STORE": "an HTTP header value",
+    "common/security.py:FHIR_JSON": "a media type (HTTP Content-Type header value)",
     "config/env.py:MISSING_IN_PRODUCTION": "a settings error at start-up, for the operator",
     "config/env.py:WEAK_SECRET_KEY": "a settings error at start-up, for the operator",
     "config/env.py:UNKNOWN_TIME_ZONE": "a settings error at start-up, for the operator",

@@ -143,8 +143,8 @@
 
   function readWords(form) {
     var words = {};
-    form.querySelectorAll("[data-trainer-words] [data-word]").forEach(function (item) {
-      words[item.dataset.word] = item.textContent.trim();
+    form.querySelectorAll("[data-trainer-words] [data-phrase-key]").forEach(function (item) {
+      words[item.dataset.phraseKey] = item.textContent.trim();
     });
     return words;
   }
@@ -230,7 +230,7 @@
       var view = svg.dataset.view;
       var cursor = { x: START, y: START };
       var crosshair = drawCrosshair(svg);
-      var label = form.querySelector("[data-map-label='" + view + "']");
+      var label = form.querySelector("[data-label-of-view='" + view + "']");
 
       function moveCrosshair() {
         crosshair.setAttribute("transform", "translate(" + cursor.x + " " + cursor.y + ")");
