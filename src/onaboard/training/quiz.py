@@ -528,10 +528,8 @@ def _period_facts(
     return (*facts, *extra)
 
 
-def _chronic_migraine_v1(rng: random.Random) -> Question:
-    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
-    periods = _random_periods(rng)
-    attacks = rng.choice((CM_MIN_ATTACKS - 2, CM_MIN_ATTACKS + 3, CM_MIN_ATTACKS + 10, CM_MIN_ATTACKS + 20))
+def _chronic_migraine_question(periods: Sequence[PeriodSummary], attacks: int) -> Question:
+    """The chronic-migraine question on drawn periods and attacks, marked by the engine (every version)."""
     verdict = chronic_migraine_verdict(periods, attacks=attacks)
     answer = verdict.verdict.value.replace("_", " ")
     choices, index = _ordered_choices(answer, ("yes", "no", "insufficient data"))
@@ -547,11 +545,16 @@ def _chronic_migraine_v1(rng: random.Random) -> Question:
     )
 
 
-def _label_eligibility_v1(rng: random.Random) -> Question:
+def _chronic_migraine_v1(rng: random.Random) -> Question:
     """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
     periods = _random_periods(rng)
-    attacks = CM_MIN_ATTACKS + rng.randint(0, 20)
-    age = rng.choice((16, 17, 24, 38, 52, 67))
+    attacks = rng.choice((CM_MIN_ATTACKS - 2, CM_MIN_ATTACKS + 3, CM_MIN_ATTACKS + 10, CM_MIN_ATTACKS + 20))
+    return _chronic_migraine_question(periods, attacks)
+
+
+def _label_eligibility_question(periods: Sequence[PeriodSummary], attacks: int, age: int | None) -> Question:
+    """The label-criteria question on drawn periods, attacks and age (None: no birth date), marked by the engine
+    (every version)."""
     chronic = chronic_migraine_verdict(periods, attacks=attacks)
     verdict = label_criteria_verdict(periods, chronic_migraine=chronic, age_years=age, as_of=REFERENCE_DATE)
     answer = verdict.verdict.value.replace("_", " ")
@@ -560,12 +563,22 @@ def _label_eligibility_v1(rng: random.Random) -> Question:
         "",
         "label_eligibility",
         "Does this patient meet the BOTOX label's chronic-migraine criteria?",
-        _period_facts(periods, attacks=attacks, extra=(f"Age: {age}",)),
+        _period_facts(
+            periods, attacks=attacks, extra=(f"Age: {age if age is not None else 'no birth date recorded'}",)
+        ),
         choices,
         index,
         (*verdict.reasons, *(reason for reason in chronic.reasons if reason not in verdict.reasons)),
         SOURCE_LABEL + "; " + SOURCE_CM,
     )
+
+
+def _label_eligibility_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
+    periods = _random_periods(rng)
+    attacks = CM_MIN_ATTACKS + rng.randint(0, 20)
+    age = rng.choice((16, 17, 24, 38, 52, 67))
+    return _label_eligibility_question(periods, attacks, age)
 
 
 def _medication_overuse_v1(rng: random.Random) -> Question:
@@ -633,10 +646,8 @@ def random_safety_input(
     return SafetyInput(birth_date=birth, other_toxin_treatments=(), **answers), tuple(facts)  # type: ignore[arg-type]
 
 
-def _safety_v1(rng: random.Random) -> Question:
-    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
-    on = REFERENCE_DATE + timedelta(days=rng.randint(0, 200))
-    patient, facts = random_safety_input(rng, on=on)
+def _safety_question(patient: SafetyInput, facts: tuple[str, ...], on: date) -> Question:
+    """The safety-screen question on a drawn checklist, marked by the engine (every version)."""
     screen = safety_screen(patient, on=on)
     answer = screen.verdict.value
     choices, index = _ordered_choices(answer, ("contraindicated", "caution", "unknown", "clear"))
@@ -650,6 +661,12 @@ def _safety_v1(rng: random.Random) -> Question:
         screen.reasons,
         SOURCE_SAFETY,
     )
+
+
+def _safety_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
+    on = REFERENCE_DATE + timedelta(days=rng.randint(0, 200))
+    return _safety_question(*random_safety_input(rng, on=on), on)
 
 
 # --- Outcomes ---------------------------------------------------------------------------------------------------
@@ -743,10 +760,10 @@ def _nice_explanation(outcomes: Outcomes) -> tuple[str, ...]:
     return verdict.reasons
 
 
-def _continue_or_stop_v1(rng: random.Random) -> Question:
-    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
-    day0, counts = _random_course(rng)
-    diary = course_diary(day0, counts)
+def _continue_or_stop_question(day0: date, counts: Sequence[int], recorded: Sequence[int] | None) -> Question:
+    """The week-24 NICE TA260 question on a drawn course (``recorded`` None: every day recorded), marked by the
+    engine (every version)."""
+    diary = course_diary(day0, counts, recorded=recorded)
     outcomes = treatment_outcomes(diary, injections=[day0, day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)])
     answer = outcomes.nice_ta260.verdict.value.replace("_", " ")
     choices, index = _ordered_choices(answer, ("continue", "stop", "not yet assessable"))
@@ -754,12 +771,18 @@ def _continue_or_stop_v1(rng: random.Random) -> Question:
         "",
         "continue_or_stop",
         "At the week-24 review, what do the NICE TA260 stopping rules say?",
-        course_facts(day0, counts),
+        course_facts(day0, counts, recorded=recorded),
         choices,
         index,
         _nice_explanation(outcomes),
         SOURCE_OUTCOMES,
     )
+
+
+def _continue_or_stop_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
+    day0, counts = _random_course(rng)
+    return _continue_or_stop_question(day0, counts, None)
 
 
 def _week24_response(rng: random.Random) -> Question:
@@ -883,19 +906,7 @@ def _chronic_migraine(rng: random.Random) -> Question:
         attacks = rng.randint(1, CM_MIN_ATTACKS - 1)
     else:
         attacks = rng.choice((CM_MIN_ATTACKS + 3, CM_MIN_ATTACKS + 10, CM_MIN_ATTACKS + 20))
-    verdict = chronic_migraine_verdict(periods, attacks=attacks)
-    answer = verdict.verdict.value.replace("_", " ")
-    choices, index = _ordered_choices(answer, ("yes", "no", "insufficient data"))
-    return Question(
-        "",
-        "chronic_migraine",
-        "Does this diary show chronic migraine (ICHD-3 1.3) over the last three 28-day periods?",
-        _period_facts(periods, attacks=attacks),
-        choices,
-        index,
-        verdict.reasons,
-        SOURCE_CM,
-    )
+    return _chronic_migraine_question(periods, attacks)
 
 
 def _label_eligibility(rng: random.Random) -> Question:
@@ -903,22 +914,7 @@ def _label_eligibility(rng: random.Random) -> Question:
     periods = _aimed_periods(rng, "chronic" if aim in ("under_18", "no_birth_date") else aim)
     attacks = CM_MIN_ATTACKS + rng.randint(0, 20)
     age = None if aim == "no_birth_date" else rng.choice(MINOR_AGES if aim == "under_18" else ADULT_AGES)
-    chronic = chronic_migraine_verdict(periods, attacks=attacks)
-    verdict = label_criteria_verdict(periods, chronic_migraine=chronic, age_years=age, as_of=REFERENCE_DATE)
-    answer = verdict.verdict.value.replace("_", " ")
-    choices, index = _ordered_choices(answer, ("met", "not met", "insufficient data"))
-    return Question(
-        "",
-        "label_eligibility",
-        "Does this patient meet the BOTOX label's chronic-migraine criteria?",
-        _period_facts(
-            periods, attacks=attacks, extra=(f"Age: {age if age is not None else 'no birth date recorded'}",)
-        ),
-        choices,
-        index,
-        (*verdict.reasons, *(reason for reason in chronic.reasons if reason not in verdict.reasons)),
-        SOURCE_LABEL + "; " + SOURCE_CM,
-    )
+    return _label_eligibility_question(periods, attacks, age)
 
 
 def _medication_overuse(rng: random.Random) -> Question:
@@ -1032,20 +1028,7 @@ def aimed_safety_input(rng: random.Random, *, on: date) -> tuple[SafetyInput, tu
 
 def _safety(rng: random.Random) -> Question:
     on = REFERENCE_DATE + timedelta(days=rng.randint(0, 200))
-    patient, facts = aimed_safety_input(rng, on=on)
-    screen = safety_screen(patient, on=on)
-    answer = screen.verdict.value
-    choices, index = _ordered_choices(answer, ("contraindicated", "caution", "unknown", "clear"))
-    return Question(
-        "",
-        "safety",
-        "What is the pre-injection safety screen's verdict?",
-        facts,
-        choices,
-        index,
-        screen.reasons,
-        SOURCE_SAFETY,
-    )
+    return _safety_question(*aimed_safety_input(rng, on=on), on)
 
 
 def _aimed_course(rng: random.Random) -> tuple[date, list[int], list[int]]:
@@ -1085,21 +1068,7 @@ def _aimed_course(rng: random.Random) -> tuple[date, list[int], list[int]]:
 
 
 def _continue_or_stop(rng: random.Random) -> Question:
-    day0, counts, recorded = _aimed_course(rng)
-    diary = course_diary(day0, counts, recorded=recorded)
-    outcomes = treatment_outcomes(diary, injections=[day0, day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)])
-    answer = outcomes.nice_ta260.verdict.value.replace("_", " ")
-    choices, index = _ordered_choices(answer, ("continue", "stop", "not yet assessable"))
-    return Question(
-        "",
-        "continue_or_stop",
-        "At the week-24 review, what do the NICE TA260 stopping rules say?",
-        course_facts(day0, counts, recorded=recorded),
-        choices,
-        index,
-        _nice_explanation(outcomes),
-        SOURCE_OUTCOMES,
-    )
+    return _continue_or_stop_question(*_aimed_course(rng))
 
 
 KINDS: Mapping[str, Callable[[random.Random], Question]] = {
