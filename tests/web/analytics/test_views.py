@@ -26,7 +26,7 @@ def test_the_page_shows_the_clinics_report_with_its_plots(client, staff):
     assert response.status_code == 200
     html = response.content.decode()
     report = response.context["report"]
-    assert report.patients == 13
+    assert report.patients == 14
     assert report.treated == 7
     assert f"{report.responder_50.count} of {report.responder_50.total}" in html
     assert len(re.findall(r'<svg role="img" aria-label="[^"]+"', html)) == 3
@@ -87,7 +87,7 @@ def test_the_api_returns_the_reports_json(staff, demo):
     assert response.status_code == 200
     body = response.json()
     assert body["directory"] == demo.name
-    assert body["patients"] == 13
+    assert body["patients"] == 14
     assert set(body["responder_50"]) == {"count", "total", "percent", "low", "high"}
 
 

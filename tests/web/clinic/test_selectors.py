@@ -15,6 +15,7 @@ from django.utils import timezone
 from onaboard.clinical import PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import (
+    APPROVAL_DENIED_ON,
     BOOKED_FIRST,
     DIARY_PERIODS,
     PATHWAY_CACHE,
@@ -53,7 +54,7 @@ def _report(patient, kind, *, hours_ago=1):
     return effect
 
 
-def _state(rows, *, recorded=(), booked=(), birth_date=ADULT, approval_pending=False):
+def _state(rows, *, recorded=(), booked=(), birth_date=ADULT, approval_pending=False, approval_denied_on=None):
     return pathway_state(
         diary=diary_of(rows),
         birth_date=birth_date,
@@ -61,6 +62,7 @@ def _state(rows, *, recorded=(), booked=(), birth_date=ADULT, approval_pending=F
         booked=booked,
         today=TODAY,
         approval_pending=approval_pending,
+        approval_denied_on=approval_denied_on,
     )
 
 
@@ -106,6 +108,18 @@ def test_label_criteria_met_is_eligible():
 def test_awaiting_approval_is_entered_only_through_the_approval_seam():
     """An eligible patient with a pending approval request is awaiting approval (the insurance feature's seam)."""
     assert _state(chronic_rows(), approval_pending=True).state is PathwayState.AWAITING_APPROVAL
+
+
+def test_a_denied_approval_shows_until_a_new_request_is_pending():
+    """An eligible patient whose latest request was denied is "approval denied", saying when; a pending request
+    (a new one or an appeal) takes over, and a patient who is not eligible stays not eligible."""
+    denied = _state(chronic_rows(), approval_denied_on=TODAY - timedelta(days=3))
+    assert denied.state is PathwayState.APPROVAL_DENIED
+    assert denied.summary == APPROVAL_DENIED_ON % {"date": (TODAY - timedelta(days=3)).isoformat()}
+    again = _state(chronic_rows(), approval_pending=True, approval_denied_on=TODAY - timedelta(days=3))
+    assert again.state is PathwayState.AWAITING_APPROVAL
+    assert _state(chronic_rows(), approval_denied_on=TODAY).state is PathwayState.APPROVAL_DENIED
+    assert _state(chronic_rows()).state is PathwayState.ELIGIBLE
 
 
 def test_a_first_session_booked_ahead_is_booked_whatever_the_diary():
@@ -315,7 +329,7 @@ def test_the_cache_keeps_the_worklist_line_and_not_the_engines_whole_pathway():
     line = pathway_states([patient], today=TODAY)[patient.pk]
     full = patient_pathway_state(patient, TODAY)
     assert line == PathwayLine.of(full)
-    key = _fingerprint_keys([patient], TODAY, set())[patient.pk]
+    key = _fingerprint_keys([patient], TODAY, set(), {})[patient.pk]
     stored = caches[PATHWAY_CACHE].get(key)
     assert stored == (PathwayState.ELIGIBLE.value, full.summary, None, None, None)
     assert PathwayLine.from_cached(stored) == line
@@ -327,9 +341,9 @@ def test_a_line_computed_by_other_code_is_not_served_after_an_upgrade():
     differ (another digest) is not read back, even for an unchanged record on the same day, and is computed anew."""
     patient = PatientFactory(birth_date=ADULT)
     store(patient, chronic_rows())
-    key = _fingerprint_keys([patient], TODAY, set())[patient.pk]
+    key = _fingerprint_keys([patient], TODAY, set(), {})[patient.pk]
     with mock.patch("onaboard.web.clinic.selectors.rules_version", return_value="an-older-release"):
-        older = _fingerprint_keys([patient], TODAY, set())[patient.pk]
+        older = _fingerprint_keys([patient], TODAY, set(), {})[patient.pk]
         caches[PATHWAY_CACHE].set(older, ("not_eligible", "worded by the older release", None, None, None))
     assert key != older
     assert pathway_states([patient], today=TODAY)[patient.pk].summary != "worded by the older release"
@@ -379,6 +393,31 @@ def test_computed_lines_reach_the_shared_cache_in_a_few_commits(monkeypatch):
     _share(lines)
     assert len(commits) == 3
     assert caches[PATHWAY_CACHE].get_many(list(lines)) == lines
+
+
+@pytest.mark.django_db
+def test_a_denied_request_shows_in_the_cached_worklist_states_until_a_new_request():
+    """The payer's no to the latest request makes an eligible patient "approval denied" at once (also in the cached
+    worklist states); a new request puts them back to awaiting approval."""
+    patient = PatientFactory(birth_date=ADULT)
+    store(patient, chronic_rows())
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.ELIGIBLE
+    PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="botox-label",
+        diagnosis_code="G43.709",
+        requested_on=TODAY - timedelta(days=20),
+        status=AuthorisationStatus.DENIED,
+        decided_on=TODAY - timedelta(days=2),
+    )
+    line = pathway_states([patient], today=TODAY)[patient.pk]
+    assert line.state is PathwayState.APPROVAL_DENIED
+    assert str((TODAY - timedelta(days=2)).isoformat()) in line.summary
+    assert patient_pathway_state(patient, TODAY).state is PathwayState.APPROVAL_DENIED
+    PriorAuthorisation.objects.create(
+        patient=patient, policy_id="botox-label", diagnosis_code="G43.709", requested_on=TODAY
+    )
+    assert pathway_states([patient], today=TODAY)[patient.pk].state is PathwayState.AWAITING_APPROVAL
 
 
 @pytest.mark.django_db

@@ -17,10 +17,11 @@ from onaboard.web.coverage.selectors import (
     NO_POLICY,
     NO_PRICE,
     NO_SUCH_PATIENT,
+    ApprovalAnswers,
     CoverageUnavailableError,
     add_months,
+    approval_answers,
     approval_end,
-    approval_pending_ids,
     approval_state,
     coverage_evaluation,
     coverage_evidence,
@@ -223,15 +224,25 @@ def test_without_prices_the_cost_says_why_it_has_no_figures(world, eligible, tod
 
 
 def test_a_request_awaiting_the_payer_marks_the_patient_pending_and_an_answer_clears_it(world, eligible, today):
-    """``approval_pending_ids`` holds a patient with a request still awaiting the answer, and only then."""
+    """``approval_answers`` holds a patient with a request still awaiting the answer as pending, and only then; once
+    the latest request is denied it gives the day of the answer, until a later request replaces it."""
     request = PriorAuthorisation.objects.create(
         patient=eligible, policy_id="us-commercial-a", diagnosis_code="G43.709", requested_on=today
     )
     ids = [eligible.pk, world.own_patient.pk]
-    assert approval_pending_ids(ids) == {eligible.pk}
+    assert approval_answers(ids) == ApprovalAnswers(frozenset({eligible.pk}), {})
     request.status = AuthorisationStatus.DENIED
+    request.decided_on = today
     request.save()
-    assert approval_pending_ids(ids) == set()
+    assert approval_answers(ids) == ApprovalAnswers(frozenset(), {eligible.pk: today})
+    PriorAuthorisation.objects.create(
+        patient=eligible,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.709",
+        requested_on=today,
+        status=AuthorisationStatus.APPROVED,
+    )
+    assert approval_answers(ids) == ApprovalAnswers(frozenset(), {})
 
 
 def test_an_approval_in_force_shows_its_renewal_due_30_days_before_it_ends(world, treated):

@@ -63,6 +63,9 @@ PRODUCT_LOT = "C9999C3"
 PRE_TREATMENT_DAYS = 90
 """Diary days before a treated patient's first injection: three 28-day periods for the eligibility verdict."""
 
+APPROVAL_DENIED_DAYS_AGO = 4
+"""How long ago the payer denied the request of the patient whose story says so."""
+
 
 @dataclass(frozen=True, slots=True)
 class DemoStaff:
@@ -105,6 +108,9 @@ class DemoPatient:
     """A booked session this many days from today."""
     approval_requested: bool = False
     """An initial prior-authorisation request waits for the payer's answer (written by the coverage demo)."""
+    approval_denied: bool = False
+    """The payer denied the initial prior-authorisation request ``APPROVAL_DENIED_DAYS_AGO`` days ago (written by the
+    coverage demo)."""
     gap: tuple[int, int] | None = None
     """Days-ago range (from, to) with no diary rows: a holiday without the diary."""
     follow_the_pain: Mapping[str, int] = field(default_factory=dict)
@@ -194,6 +200,11 @@ PATIENTS: tuple[DemoPatient, ...] = (
         "Continuing responder after the week-24 review; third cycle under way.", seed=2,
         sessions_ago=(250, 166, 82), gap=(75, 62), follow_the_pain={"temporalis": 2, "trapezius": 2},
     ),
+    DemoPatient(
+        14, "Parker", "Nash", Sex.MALE, 58, Profile.CHRONIC, PathwayState.APPROVAL_DENIED,
+        "Chronic migraine, label criteria met; the insurer denied the first request: appeal or fund otherwise.",
+        seed=29, diary_days=118, approval_denied=True,
+    ),
 )  # fmt: skip
 """The demo patients, one line of story each (shown by ``load_demo``)."""
 
@@ -246,6 +257,7 @@ def demo_pathway(spec: DemoPatient, today: dt.date, *, seed: int | None = None) 
         booked=booked,
         today=today,
         approval_pending=spec.approval_requested,
+        approval_denied_on=today - dt.timedelta(days=APPROVAL_DENIED_DAYS_AGO) if spec.approval_denied else None,
     )
 
 

@@ -10,12 +10,13 @@ Order of precedence (the first that holds is the state):
 Before treatment (no session recorded on or before today):
 
 1. **booked**: a first session is booked for today or later (the clinic has acted, whatever the diary says);
-2. **awaiting approval**: the label criteria are met and an approval request is pending (a seam for the insurance
-   feature: nothing records a request yet, so this state is never entered today);
-3. **eligible**: ``assess`` on today finds the BOTOX label criteria met over the last three 28-day periods;
-4. **not eligible**: the label criteria are not met (chronic migraine "no", fewer than 15 four-hour headache days in a
+2. **awaiting approval**: the label criteria are met and a prior-authorisation request awaits the payer;
+3. **approval denied**: the label criteria are met and the payer denied the latest request (an appeal or a new
+   request, or another way of funding, is the clinic's next step);
+4. **eligible**: ``assess`` on today finds the BOTOX label criteria met over the last three 28-day periods;
+5. **not eligible**: the label criteria are not met (chronic migraine "no", fewer than 15 four-hour headache days in a
    complete period, or under 18);
-5. **diary running**: otherwise (not enough complete periods to judge).
+6. **diary running**: otherwise (not enough complete periods to judge).
 
 On treatment (at least one session recorded on or before today):
 
@@ -35,7 +36,8 @@ import datetime as dt
 import functools
 import hashlib
 from collections import defaultdict, namedtuple
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,7 @@ from onaboard.clinical import (
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
-from onaboard.web.coverage.selectors import approval_pending_ids
+from onaboard.web.coverage.selectors import approval_answers
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
@@ -83,6 +85,7 @@ class PathwayState(models.TextChoices):
     OVERDUE = "overdue", _("overdue")
     WEEK24_DUE = "week24_due", _("week-24 assessment due")
     DUE = "due", _("due")
+    APPROVAL_DENIED = "approval_denied", _("approval denied")
     ELIGIBLE = "eligible", _("eligible")
     AWAITING_APPROVAL = "awaiting_approval", _("awaiting approval")
     BOOKED = "booked", _("booked")
@@ -101,6 +104,7 @@ STATE_TONE: dict[str, str] = {
     PathwayState.OVERDUE: "bad",
     PathwayState.WEEK24_DUE: "warn",
     PathwayState.DUE: "warn",
+    PathwayState.APPROVAL_DENIED: "bad",
     PathwayState.ELIGIBLE: "ok",
     PathwayState.AWAITING_APPROVAL: "warn",
     PathwayState.BOOKED: "ok",
@@ -113,6 +117,7 @@ STATE_TONE: dict[str, str] = {
 BOOKED_FIRST = _("first session booked for %(date)s")
 BOOKED_NEXT = _("next session booked for %(date)s")
 DIARY_PERIODS = _("%(complete)d of %(needed)d 28-day periods complete")
+APPROVAL_DENIED_ON = _("the payer denied prior authorisation on %(date)s")
 WEEK24_READY = _("week 24 (period %(period)d, %(start)s to %(end)s) is complete: assess the response")
 
 
@@ -169,6 +174,7 @@ def _before_treatment(
     today: dt.date,
     booked_for: dt.date | None,
     approval_pending: bool,
+    approval_denied_on: dt.date | None,
 ) -> Pathway:
     assessment = assess(diary, as_of=today, birth_date=birth_date)
     label = assessment.label_criteria
@@ -185,6 +191,11 @@ def _before_treatment(
             assessment=assessment,
         )
     if label.verdict is LabelCriteria.MET:
+        if approval_denied_on is not None and not approval_pending:
+            summary = str(APPROVAL_DENIED_ON % {"date": approval_denied_on.isoformat()})
+            return Pathway(
+                PathwayState.APPROVAL_DENIED, summary, (summary, *eligibility_reasons), today, assessment=assessment
+            )
         state = PathwayState.AWAITING_APPROVAL if approval_pending else PathwayState.ELIGIBLE
         return Pathway(state, label.reasons[-1], eligibility_reasons, today, assessment=assessment)
     if label.verdict is LabelCriteria.NOT_MET:
@@ -248,12 +259,15 @@ def pathway_state(
     booked: Iterable[dt.date],
     today: dt.date,
     approval_pending: bool = False,
+    approval_denied_on: dt.date | None = None,
 ) -> Pathway:
     """The patient's pathway state on ``today`` (precedence in the module docstring) with the engine's reasons.
 
     ``recorded`` are the dates of recorded sessions and ``booked`` of booked ones (cancelled sessions are left out
     by the caller). Sessions and diary days after ``today`` are ignored, and a booking before today that was never
-    recorded does not count as booked. ``approval_pending``: a prior-authorisation request awaits the payer.
+    recorded does not count as booked. ``approval_pending``: a prior-authorisation request awaits the payer;
+    ``approval_denied_on``: the payer's answer to the latest request was no, on that day (an eligible, untreated
+    patient is then "approval denied" until a new request is made).
     """
     given = sorted({day for day in recorded if day <= today})
     upcoming = sorted(day for day in booked if day >= today)
@@ -263,7 +277,12 @@ def pathway_state(
         diary = PatientDiary(diary.patient_id, days)
     if not given:
         return _before_treatment(
-            diary, birth_date=birth_date, today=today, booked_for=booked_for, approval_pending=approval_pending
+            diary,
+            birth_date=birth_date,
+            today=today,
+            booked_for=booked_for,
+            approval_pending=approval_pending,
+            approval_denied_on=approval_denied_on,
         )
     return _on_treatment(diary, recorded=given, today=today, booked_for=booked_for)
 
@@ -374,9 +393,11 @@ def rules_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[int]) -> dict[int, str]:
+def _fingerprint_keys(
+    patients: Sequence[Patient], today: dt.date, pending: AbstractSet[int], denied: Mapping[int, dt.date]
+) -> dict[int, str]:
     """A cache key per patient that changes whenever anything the pathway reads changes, in two aggregate queries
-    (``pending``: the patients awaiting a prior-authorisation answer)."""
+    (``pending``: the patients awaiting a prior-authorisation answer; ``denied``: those whose latest was denied)."""
     ids = [patient.pk for patient in patients]
 
     def changes(queryset: models.QuerySet[Any]) -> dict[int, tuple[int, str]]:
@@ -401,6 +422,7 @@ def _fingerprint_keys(patients: Sequence[Patient], today: dt.date, pending: set[
             diary.get(patient.pk),
             sessions.get(patient.pk),
             patient.pk in pending,
+            denied.get(patient.pk),
             language,
         )
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -429,17 +451,18 @@ def _share(lines: dict[str, Any]) -> None:
 def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, PathwayLine]:
     """The worklist line (state, summary, dates) of many patients' pathways, keyed by primary key.
 
-    Two aggregate queries fingerprint each patient's diary and sessions (a third finds who awaits a prior
-    authorisation). Unchanged patients' lines come from this process's copy, else from one read of the shared
-    cache (PATHWAY_CACHE); the rest are computed from two queries (all their diary rows, all their sessions)
-    whatever their number, and cached. The caller passes patients it may see (``patients_visible_to``); nothing
-    here checks access.
+    Two aggregate queries fingerprint each patient's diary and sessions (one more finds who awaits a prior
+    authorisation and whose latest request was denied). Unchanged patients' lines come from this process's copy,
+    else from one read of the shared cache (PATHWAY_CACHE); the rest are computed from two queries (all their diary
+    rows, all their sessions) whatever their number, and cached. The caller passes patients it may see
+    (``patients_visible_to``); nothing here checks access.
     """
     listed = list(patients)
     if not listed:
         return {}
-    pending = approval_pending_ids([patient.pk for patient in listed])
-    keys = _fingerprint_keys(listed, today, pending)
+    answers = approval_answers([patient.pk for patient in listed])
+    pending, denied = answers.pending, answers.denied_on
+    keys = _fingerprint_keys(listed, today, pending, denied)
     cached = _LOCAL.get_many(list(keys.values()))
     if len(cached) < len(keys):
         shared = caches[PATHWAY_CACHE].get_many([key for key in keys.values() if key not in cached])
@@ -459,6 +482,7 @@ def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, 
                     booked=sessions[patient.pk].booked,
                     today=today,
                     approval_pending=patient.pk in pending,
+                    approval_denied_on=denied.get(patient.pk),
                 )
             )
             for patient in missing
@@ -475,13 +499,15 @@ def patient_pathway_state(patient: Patient, today: dt.date, *, diary: PatientDia
     sessions = _sessions_by_patient([patient.pk])[patient.pk]
     if diary is None:
         diary = _diaries_by_patient([patient], today)[patient.pk]
+    answers = approval_answers([patient.pk])
     return pathway_state(
         diary=diary,
         birth_date=patient.birth_date,
         recorded=sessions.recorded,
         booked=sessions.booked,
         today=today,
-        approval_pending=bool(approval_pending_ids([patient.pk])),
+        approval_pending=patient.pk in answers.pending,
+        approval_denied_on=answers.denied_on.get(patient.pk),
     )
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from onaboard.clinical import Stage
 from onaboard.web.accounts.models import Clinic, Role, User
-from onaboard.web.clinic.demo import PATIENTS, DemoPatient
+from onaboard.web.clinic.demo import APPROVAL_DENIED_DAYS_AGO, PATIENTS, DemoPatient
 from onaboard.web.coverage.models import (
     AuthorisationStatus,
     ClinicPrice,
@@ -45,6 +45,7 @@ DEMO_INSURANCE: dict[int, dict[str, object]] = {
     11: {"policy_id": "nice-ta260", "payer": "NHS (demo)", "deductible": "0", "coinsurance": "0"},
     12: {"policy_id": "nice-ta260", "payer": "NHS (demo)", "deductible": "0", "coinsurance": "0"},
     13: {"policy_id": "us-commercial-b", "payer": "Contoso Care (demo)", "deductible": "0", "coinsurance": "10"},
+    14: {"policy_id": "us-commercial-c", "payer": "Fabrikam Health (demo)", "deductible": "500", "coinsurance": "20"},
 }
 """Demo patient number -> policy and benefit terms. Patients 1-3 are not candidates (diary running, not eligible)."""
 
@@ -75,21 +76,32 @@ def _prices(clinic: Clinic, today: dt.date, user: User | None) -> None:
 
 
 def _approval(
-    patient: Patient, policy_id: str, stage: Stage, *, requested: dt.date, user: User | None, approved: bool
+    patient: Patient,
+    policy_id: str,
+    stage: Stage,
+    *,
+    requested: dt.date,
+    user: User | None,
+    approved: bool,
+    denied_on: dt.date | None = None,
 ) -> None:
     policy = policy_by_id(policy_id)
     months = policy.initial.approval_months
     if stage is Stage.CONTINUATION:
         months = policy.continuation.approval_months if policy.continuation is not None else None
     decided = requested + dt.timedelta(days=7)
+    if approved:
+        status = AuthorisationStatus.APPROVED
+    else:
+        status = AuthorisationStatus.REQUESTED if denied_on is None else AuthorisationStatus.DENIED
     PriorAuthorisation.objects.create(
         patient=patient,
         stage=stage.value,
         policy_id=policy_id,
         diagnosis_code="G43.719",
         requested_on=requested,
-        status=AuthorisationStatus.APPROVED if approved else AuthorisationStatus.REQUESTED,
-        decided_on=decided if approved else None,
+        status=status,
+        decided_on=decided if approved else denied_on,
         approved_from=decided if approved else None,
         approved_until=approval_end(decided, months) if approved and months else None,
         approved_until_from_policy=bool(approved and months),
@@ -102,8 +114,8 @@ def _approval(
 
 def _requests(patient: Patient, spec: DemoPatient, policy_id: str, today: dt.date, user: User | None) -> None:
     """An initial approval for every patient booked or treated; an initial request awaiting the payer for the patient
-    whose story says so (patient 5); a continuation after two cycles: awaiting the payer while week 24 is being
-    assessed (patient 10), approved for the continuing responder (patient 13)."""
+    whose story says so (patient 5), and one the payer denied (patient 14); a continuation after two cycles: awaiting
+    the payer while week 24 is being assessed (patient 10), approved for the continuing responder (patient 13)."""
     if spec.sessions_ago:
         first = today - dt.timedelta(days=spec.sessions_ago[0])
         _approval(patient, policy_id, Stage.INITIAL, requested=first - dt.timedelta(days=21), user=user, approved=True)
@@ -117,6 +129,12 @@ def _requests(patient: Patient, spec: DemoPatient, policy_id: str, today: dt.dat
         _approval(patient, policy_id, Stage.INITIAL, requested=today - dt.timedelta(days=20), user=user, approved=True)
     elif spec.approval_requested:
         _approval(patient, policy_id, Stage.INITIAL, requested=today - dt.timedelta(days=5), user=user, approved=False)
+    elif spec.approval_denied:
+        denied_on = today - dt.timedelta(days=APPROVAL_DENIED_DAYS_AGO)
+        requested = denied_on - dt.timedelta(days=10)
+        _approval(
+            patient, policy_id, Stage.INITIAL, requested=requested, user=user, approved=False, denied_on=denied_on
+        )
 
 
 def coverage_demo_load(clinic: Clinic, *, today: dt.date) -> None:

@@ -138,14 +138,33 @@ def prior_authorisations(patient: Patient) -> QuerySet[PriorAuthorisation]:
     return PriorAuthorisation.objects.filter(patient=patient).select_related("recorded_by")
 
 
-def approval_pending_ids(patient_ids: Iterable[int]) -> set[int]:
-    """The patients (by primary key) with a prior-authorisation request still awaiting the payer's answer: the
-    worklist's "awaiting approval" seam (clinic.selectors.pathway_state's ``approval_pending``)."""
-    return set(
-        PriorAuthorisation.objects.filter(
-            patient_id__in=list(patient_ids), status=AuthorisationStatus.REQUESTED
-        ).values_list("patient_id", flat=True)
+@dataclass(frozen=True, slots=True)
+class ApprovalAnswers:
+    """Where many patients' prior-authorisation requests stand, from one query: the worklist's approval seams
+    (clinic.selectors.pathway_state's ``approval_pending`` and ``approval_denied_on``)."""
+
+    pending: frozenset[int]
+    """The patients (by primary key) with a request still awaiting the payer's answer."""
+    denied_on: Mapping[int, dt.date]
+    """The patients whose latest request (by request date) was denied, with the day of the answer (the request's day
+    when none is recorded); a later request, pending or answered, replaces it."""
+
+
+def approval_answers(patient_ids: Iterable[int]) -> ApprovalAnswers:
+    """Where the patients' prior-authorisation requests stand (``ApprovalAnswers``), in one query."""
+    pending: set[int] = set()
+    latest: dict[int, tuple[str, dt.date]] = {}
+    rows = (
+        PriorAuthorisation.objects.filter(patient_id__in=list(patient_ids))
+        .order_by("patient_id", "-requested_on", "-created")
+        .values_list("patient_id", "status", "decided_on", "requested_on")
     )
+    for patient_id, status, decided_on, requested_on in rows:
+        if status == AuthorisationStatus.REQUESTED:
+            pending.add(patient_id)
+        latest.setdefault(patient_id, (status, decided_on or requested_on))
+    denied = {pk: day for pk, (status, day) in latest.items() if status == AuthorisationStatus.DENIED}
+    return ApprovalAnswers(frozenset(pending), denied)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
