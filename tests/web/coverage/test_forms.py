@@ -3,13 +3,14 @@ refused, each naming the field to correct."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from onaboard.web.coverage.forms import (
     APPROVAL_DATES_NEED_APPROVED,
+    CURRENCY_CHANGE_PENDING,
     CURRENCY_DIFFERS,
     DECIDED_BEFORE_REQUESTED,
     ClinicPriceForm,
@@ -78,9 +79,12 @@ def test_an_approval_end_alone_on_a_request_still_awaiting_an_answer_is_refused(
     assert form.errors == {"approved_until": [APPROVAL_DATES_NEED_APPROVED]}
 
 
+TODAY = date(2026, 11, 29)
+
+
 def _price(clinic, **changes: str) -> ClinicPriceForm:
     data = {"item": PriceItem.VISIT, "amount": "95", "currency": "USD", "set_on": "2026-06-01", "note": ""}
-    return ClinicPriceForm({**data, **changes}, clinic=clinic)
+    return ClinicPriceForm({**data, **changes}, clinic=clinic, today=TODAY)
 
 
 def test_a_price_in_the_currency_of_the_others_is_accepted(world):
@@ -99,9 +103,33 @@ def test_a_price_in_another_currency_than_the_others_in_force_is_refused_naming_
     expected = CURRENCY_DIFFERS % {
         "day": "2026-06-01",
         "currencies": "USD",
-        "items": f"{PriceItem.DRUG_PER_UNIT.label}: 6.506 USD; {PriceItem.ADMINISTRATION.label}: 250.000 USD",
+        "currency": "GBP",
+        "items": f"{PriceItem.DRUG_PER_UNIT.label}: 6.506 USD; {PriceItem.ADMINISTRATION.label}: 250.00 USD",
     }
     assert form.errors == {"currency": [expected]}
+
+
+def test_a_price_in_another_currency_from_a_day_after_today_starts_a_change_of_currency(world):
+    """The first price in a new currency from a day after today is accepted with a warning naming the items still
+    in the old one (so a clinic can move every price to another currency); once every item is priced anew from that
+    day, the last one is accepted without a warning."""
+    prices(world.clinic, date(2026, 1, 1))
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    first = _price(world.clinic, currency="GBP", set_on=tomorrow)
+    assert first.is_valid(), first.errors
+    assert first.currency_warning == CURRENCY_CHANGE_PENDING % {
+        "day": tomorrow,
+        "currency": "GBP",
+        "currencies": "USD",
+        "items": f"{PriceItem.DRUG_PER_UNIT.label}: 6.506 USD; {PriceItem.ADMINISTRATION.label}: 250.00 USD",
+    }
+    for item in (PriceItem.VISIT, PriceItem.DRUG_PER_UNIT):
+        ClinicPrice.objects.create(
+            clinic=world.clinic, item=item, amount=Decimal(5), currency="GBP", set_on=TODAY + timedelta(days=1)
+        )
+    last = _price(world.clinic, item=PriceItem.ADMINISTRATION, amount="200", currency="GBP", set_on=tomorrow)
+    assert last.is_valid(), last.errors
+    assert last.currency_warning == ""
 
 
 def test_a_later_price_in_another_currency_clashes_while_this_one_is_in_force(world):

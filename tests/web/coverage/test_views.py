@@ -302,6 +302,26 @@ def test_billing_staff_set_a_price_which_applies_from_its_date_and_keeps_the_his
     assert AuditEvent.objects.filter(object_type="clinic_price", action=Action.CREATE).exists()
 
 
+@pytest.mark.parametrize(("days", "saved"), [(0, False), (1, True)], ids=["today", "tomorrow"])
+def test_a_price_in_a_new_currency_is_saved_only_from_a_day_after_today_with_what_is_left(
+    client, world, today, days, saved
+):
+    """A price in another currency than the others is refused from today (costs would break at once) and saved from
+    a day after today with a warning naming the items still to price anew (the first step of a change of currency)."""
+    client.force_login(world.users["billing"])
+    ClinicPrice.objects.create(
+        clinic=world.clinic, item=PriceItem.DRUG_PER_UNIT, amount=Decimal("6.512"), set_on=today - timedelta(days=90)
+    )
+    day = (today + timedelta(days=days)).isoformat()
+    response = client.post(
+        reverse("coverage:prices"), {"item": "visit", "amount": "95", "currency": "GBP", "set_on": day}, follow=True
+    )
+    body = response.content.decode()
+    assert ClinicPrice.objects.filter(currency="GBP").exists() is saved
+    assert ("priced in GBP from that day too" in body) is saved
+    assert ("To change the clinic&#x27;s currency" in body) is not saved
+
+
 @pytest.mark.parametrize("role", ["clinician", "nurse"])
 def test_clinical_staff_read_the_prices_but_may_not_set_them(client, world, role, today):
     """Clinicians and nurses see the price page without the form; a POST is forbidden and saves nothing."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +34,12 @@ APPROVAL_DATES_NEED_APPROVED = _(
 )
 CURRENCY_DIFFERS = _(
     "The clinic's other prices in force from %(day)s are in %(currencies)s (%(items)s): set this price in the same "
-    "currency, or a patient's cost cannot be worked out."
+    "currency, or a patient's cost cannot be worked out. To change the clinic's currency, set every item's price in "
+    "the new currency from a day after today."
+)
+CURRENCY_CHANGE_PENDING = _(
+    "Saved. A patient's cost from %(day)s cannot be worked out until the other items are priced in %(currency)s from "
+    "that day too (still in %(currencies)s: %(items)s)."
 )
 TOO_MANY_SESSIONS = _("At most %(max)d sessions fit in a year at the 12-week interval.")
 POLICY_LABEL = _("Coverage policy")
@@ -62,9 +69,13 @@ class ClinicPriceForm(forms.ModelForm):
         fields = ("item", "amount", "currency", "set_on", "note")
         widgets = {"set_on": DateInput()}
 
-    def __init__(self, *args: Any, clinic: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinic: Any = None, today: dt.date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.clinic = clinic
+        self.today = today or timezone.localdate()
+        self.currency_warning = ""
+        """Set by ``clean`` for a price from a day after today in another currency than the others: the first step
+        of a change of currency, saved, with what is left to do (the view shows it)."""
 
     def clean_amount(self) -> Any:
         amount = self.cleaned_data["amount"]
@@ -78,18 +89,20 @@ class ClinicPriceForm(forms.ModelForm):
         if self.clinic is None or not (item and currency and set_on):
             return data
         clashes = [price for price in self._others_in_force(item, set_on) if price.currency != currency]
-        if clashes:
-            self.add_error(
-                "currency",
-                CURRENCY_DIFFERS
-                % {
-                    "day": set_on.isoformat(),
-                    "currencies": get_text_list(sorted({price.currency for price in clashes}), _("and")),
-                    "items": "; ".join(
-                        f"{PriceItem(price.item).label}: {price.amount} {price.currency}" for price in clashes
-                    ),
-                },
-            )
+        if not clashes:
+            return data
+        words = {
+            "day": set_on.isoformat(),
+            "currency": currency,
+            "currencies": get_text_list(sorted({price.currency for price in clashes}), _("and")),
+            "items": "; ".join(
+                f"{PriceItem(price.item).label}: {_amount(price.amount)} {price.currency}" for price in clashes
+            ),
+        }
+        if set_on > self.today:  # no cost is worked out on that day yet: the clinic may price every item anew
+            self.currency_warning = str(CURRENCY_CHANGE_PENDING % words)
+        else:
+            self.add_error("currency", CURRENCY_DIFFERS % words)
         return data
 
     def _others_in_force(self, item: str, set_on: dt.date) -> list[ClinicPrice]:
@@ -113,6 +126,11 @@ class ClinicPriceForm(forms.ModelForm):
                 later = later.filter(set_on__lt=replaced)
             found.extend(later.order_by("set_on"))
         return found
+
+
+def _amount(amount: Decimal) -> str:
+    """A price as the clinic reads it: at least two decimals, more only where the price has them (250.00, 6.506)."""
+    return str(max(amount.normalize(), amount.quantize(Decimal("0.01")), key=lambda value: -value.as_tuple().exponent))
 
 
 class PatientInsuranceForm(forms.ModelForm):

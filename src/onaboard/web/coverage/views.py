@@ -246,7 +246,10 @@ def prices(request: HttpRequest) -> HttpResponse:
             set_on=data["set_on"],
             note=data["note"],
         )
-        messages.success(request, _("Price saved."))
+        if form.currency_warning:
+            messages.warning(request, form.currency_warning)
+        else:
+            messages.success(request, _("Price saved."))
         return redirect("coverage:prices")
     audit_record(user=user, action=Action.READ, object_type="clinic_price", detail="price list")
     in_force = [(PriceItem(item).label, selectors.price_in_force(user.clinic, item, today)) for item in PriceItem]
