@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from onaboard.web.audit.models import Action, AuditEvent
@@ -126,3 +128,25 @@ def test_listing_sessions_records_a_read_of_each_patient_listed(client, superuse
         (str(session.external_id), world.same_clinic_patient.external_id, "admin: listed"),
         (str(other.external_id), world.own_patient.external_id, "admin: listed"),
     }
+
+
+def test_the_side_effect_list_costs_the_same_queries_for_one_row_as_for_many(client, clinician, world, side_effect):
+    """Each row's patient and session come with the list (they are nullable, which Django's changelist skips), so
+    six rows cost what one does."""
+    url = reverse("admin:injections_sideeffect_changelist")
+    client.force_login(clinician)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for days in range(5):
+        given = side_effect.onset - dt.timedelta(days=100 * (days + 1))
+        SideEffect.objects.create(
+            patient=world.own_patient,
+            session=InjectionSessionFactory(patient=world.own_patient, status=SessionStatus.RECORDED, date=given),
+            kind="neck_pain",
+            onset=side_effect.onset + dt.timedelta(days=days),
+            severity="mild",
+        )
+    with CaptureQueriesContext(connection) as six:
+        assert client.get(url).status_code == 200
+    assert len(six) == len(one)

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.interop.calendar import feed_create
+from tests.web.factories import UserFactory
 
 
 def test_an_administrator_revokes_a_leaked_feed_and_it_is_audited(client, world, charted, superuser):
@@ -33,3 +34,20 @@ def test_feeds_cannot_be_added_or_deleted_in_the_admin(client, world, charted, s
     client.force_login(superuser)
     assert client.get(reverse("admin:interop_calendarfeed_add")).status_code == 403
     assert client.get(reverse("admin:interop_calendarfeed_delete", args=[feed.pk])).status_code == 403
+
+
+def test_clinic_wide_feeds_are_listed_to_their_own_clinics_administrator_only(client, world, superuser):
+    """A clinic-wide feed (no patient) is listed to its owner's clinic's administrator; another clinic's is not
+    listed, its page is not found and the revoke action cannot reach it."""
+    ours, _ = feed_create(user=world.users["clinician"], patient=None)
+    theirs, raw = feed_create(user=UserFactory(clinic=world.other_clinic), patient=None)
+    client.force_login(superuser)
+    changelist = reverse("admin:interop_calendarfeed_changelist")
+    listing = client.get(changelist).content.decode()
+    assert ours.prefix in listing
+    assert theirs.prefix not in listing
+    assert client.get(reverse("admin:interop_calendarfeed_change", args=[theirs.pk])).status_code in (302, 404)
+    client.post(changelist, {"action": "revoke", "_selected_action": [theirs.pk]})
+    theirs.refresh_from_db()
+    assert theirs.revoked is None
+    assert Client().get(reverse("interop:feed", args=[raw])).status_code == 200

@@ -78,6 +78,9 @@ class PatientDataAdmin(admin.ModelAdmin):
     """Fields shown only to a user with the clinical view."""
     clinical_inlines: tuple[type[InlineModelAdmin], ...] = ()
     """Inlines shown only to a user with the clinical view."""
+    unowned_clinic_field: str = ""
+    """For a model whose rows may have no patient (a clinic-wide calendar feed): the lookup to the row's clinic, so
+    such rows are listed to their own clinic's staff only; "" lists no row without a patient."""
 
     # --- What the user may see ------------------------------------------------------------------------------
 
@@ -97,13 +100,19 @@ class PatientDataAdmin(admin.ModelAdmin):
         return self._may_see(request) and super().has_change_permission(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        """Only rows of the patients the user may see (rows with no patient hold no patient data)."""
+        """Only rows of the patients the user may see, and rows with no patient of the user's own clinic
+        (``unowned_clinic_field``)."""
         queryset = super().get_queryset(request)
         visible = patients_visible_to(request.user).values("pk")
         if not self.patient_field:
             return queryset.filter(pk__in=visible)
-        mine = Q(**{f"{self.patient_field}__in": visible}) | Q(**{f"{self.patient_field}__isnull": True})
-        return queryset.filter(mine).select_related(self.patient_field)
+        mine = Q(**{f"{self.patient_field}__in": visible})
+        clinic = getattr(request.user, "clinic_id", None)
+        if self.unowned_clinic_field and clinic is not None:
+            mine |= Q(**{f"{self.patient_field}__isnull": True, self.unowned_clinic_field: clinic})
+        # Django's changelist adds list_select_related only to a queryset selecting nothing related yet: add it here.
+        listed = self.list_select_related if isinstance(self.list_select_related, list | tuple) else ()
+        return queryset.filter(mine).select_related(*dict.fromkeys((self.patient_field, *listed)))
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[tuple[Any, dict[str, Any]]]:
         hidden = self._hidden(request)

@@ -55,5 +55,6 @@ class InjectionSessionAdmin(PatientDataAdmin, ReadOnlyAdmin):
 class SideEffectAdmin(PatientDataAdmin, ReadOnlyAdmin):
     view_capabilities = (Capability.VIEW_CLINICAL,)
     list_display = ("onset", "patient", "kind", "severity", "clinician_grade", "related_to_treatment", "session")
+    list_select_related = ("patient", "session")  # nullable: the changelist's own select_related() skips it
     list_filter = ("kind", "severity", "clinician_grade")
     search_fields = ("patient__record_number",)

@@ -26,6 +26,7 @@ class CalendarFeedAdmin(PatientDataAdmin):
     fields = ("prefix", "owner", "patient", "created", "last_used", "revoked")
     readonly_fields = fields
     list_select_related = ("owner", "patient")
+    unowned_clinic_field = "owner__clinic"
     actions = ("revoke",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -24,6 +24,7 @@ ADMIN_EDITABLE = ("user", "portal_closed")
 class PatientAdmin(PatientDataAdmin):
     patient_field = ""
     list_display = ("record_number", "family_name", "given_name", "birth_date", "clinic", "user", "portal_closed")
+    list_select_related = ("clinic", "user")  # nullable: the changelist's own select_related() skips it
     list_filter = ("clinic",)
     search_fields = ("record_number", "family_name", "given_name")
     fields = (
