@@ -131,16 +131,19 @@ def test_a_severity_coded_in_another_system_or_missing_is_refused():
     assert _problems(document) == [(f"Bundle.entry[{index}].resource.severity", fhir_read.NO_SEVERITY)]
 
 
-def test_a_preventive_class_in_another_system_is_refused_and_one_not_given_is_other():
-    """A preventive coded only in RxNorm is refused at its coding (it got class "other"); a drug given by text
-    alone, with no coding, keeps the documented class "other"."""
+def test_a_preventive_coded_only_in_another_system_or_not_at_all_is_class_other():
+    """A preventive coded only in another system (another system's RxNorm drug code, where onaboard writes its class)
+    or given by text alone gets the documented class "other", so other systems' Bundles still load; onaboard's own
+    class coding beside the RxNorm one is read."""
     document = bundle([_record()])
-    index, statement = _preventive(document)
+    _, statement = _preventive(document)
+    ours = list(statement["medicationCodeableConcept"]["coding"])
     statement["medicationCodeableConcept"]["coding"] = [{"system": RXNORM, "code": "38404"}]
-    message = fhir_read.NOT_IN_SYSTEM.format(
-        what="the class", system=fhir_codes.PREVENTIVE_CLASS, found=f"{RXNORM}|38404"
-    )
-    assert _problems(document) == [(f"Bundle.entry[{index}].resource.medicationCodeableConcept.coding", message)]
+    (patient,) = read_bundle(document, today=TODAY)
+    assert patient.preventives[0].drug_class == "other"
+    statement["medicationCodeableConcept"]["coding"] = [{"system": RXNORM, "code": "38404"}, *ours]
+    (patient,) = read_bundle(document, today=TODAY)
+    assert patient.preventives[0].drug_class == ours[0]["code"]
     del statement["medicationCodeableConcept"]["coding"]
     (patient,) = read_bundle(document, today=TODAY)
     assert patient.preventives[0].drug_class == "other"

@@ -700,8 +700,12 @@ class _Reader:
             start = _date(period.get("start"))
             if start is None:
                 self.problem(f"{at}.effectivePeriod.start", NO_DATE)
+            # The drug's codings are where another system puts its own drug codes (RxNorm, SNOMED CT): without one
+            # in onaboard's class system the class is not given, so "other", as for a drug given by text alone.
+            codings = [c for c in medication.get("coding") or [] if isinstance(c, dict)]
+            ours = [c for c in codings if c.get("system") == codes.PREVENTIVE_CLASS]
             drug_class = self._coded(
-                f"{at}.medicationCodeableConcept.coding", medication.get("coding"), codes.PREVENTIVE_CLASS, "the class"
+                f"{at}.medicationCodeableConcept.coding", ours or None, codes.PREVENTIVE_CLASS, "the class"
             )
             reasons = resource.get("statusReason") or []
             stop_reason = self._coded(
