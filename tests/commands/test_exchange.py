@@ -187,6 +187,27 @@ def test_an_invalid_bundle_exits_2_with_located_problems(clinic, tmp_path):
     assert Patient.objects.count() == 1
 
 
+def test_a_bundle_the_rules_refuse_is_located_at_its_entry(clinic, tmp_path):
+    """A diary day before the patient's birth date (read fine, refused by the rules) is named at its entry's
+    element, as the /fhir endpoint names it, and nothing is written."""
+    from django.utils import timezone
+
+    diary = tmp_path / "d.csv"
+    diary.write_text(_diary("EX-1", 3, end=timezone.localdate()), encoding="utf-8")
+    _run("import", "diary", str(diary), "--clinic", "Exchange clinic")
+    bundle = tmp_path / "clinic.json"
+    _run("fhir", "export", "--all", "--clinic", "Exchange clinic", "-o", str(bundle))
+    document = json.loads(bundle.read_text())
+    kinds = [entry["resource"]["resourceType"] for entry in document["entry"]]
+    observation = kinds.index("Observation")
+    document["entry"][observation]["resource"]["effectiveDateTime"] = "1970-01-01"
+    bundle.write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["fhir", "import", str(bundle), "--clinic", "Exchange clinic"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Bundle.entry[{observation}].resource.effectiveDateTime: patient EX-1: ")
+    assert DiaryEntry.objects.count() == 3
+
+
 def test_a_bundle_nested_too_deeply_exits_2_naming_it(clinic, tmp_path):
     """JSON nested past the interpreter's recursion exits 2 saying so (it was a RecursionError traceback)."""
     from onaboard.interop.fhir.read import NESTED_TOO_DEEPLY

@@ -229,13 +229,14 @@ def fhir_import_command(
     _django()
     from onaboard.cli import clinic_today
     from onaboard.interop.fhir import BundleInvalidError, read_bundle
-    from onaboard.web.interop.services import fhir_records_import
+    from onaboard.web.interop.services import entry_places, fhir_records_import
 
     actor = _user(user)
     _check(actor, "edit_clinical", "import clinical records")
     where = _clinic(clinic, actor)
+    today = clinic_today()  # one clock reading for the reading and the rules
     try:
-        records = read_bundle(document, today=clinic_today())
+        records = read_bundle(document, today=today)
         days = sum(len(record.diary) for record in records)
         with _progress("Importing diary days") as progress:
             task = progress.add_task("import", total=days)
@@ -245,6 +246,8 @@ def fhir_import_command(
                 records=records,
                 source=f"command line {path.name}",
                 progress=lambda n: progress.advance(task, n),
+                places=entry_places(document),
+                today=today,
             )
     except BundleInvalidError as refused:
         _fail(*(f"{problem.expression}: {problem.message}" for problem in refused.problems))

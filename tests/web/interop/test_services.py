@@ -321,3 +321,26 @@ def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world,
     ]
     assert InjectionSession.objects.filter(patient=charted).count() == 1
     assert not charted.preventive_trials.exists()
+
+
+def test_an_id_two_resources_share_places_neither():
+    """Ids are unique only within a resource type: a Patient and a MedicationStatement both numbered 1 are not
+    placed by that id (a problem of either would point at the other), while a unique id and a diary day are."""
+    from onaboard.web.interop.services import entry_places
+
+    document = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "1"}},
+            {"resource": {"resourceType": "MedicationStatement", "id": "1"}},
+            {"resource": {"resourceType": "AdverseEvent", "id": "7"}},
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "subject": {"reference": "Patient/1"},
+                    "effectiveDateTime": "2026-11-02",
+                }
+            },
+        ],
+    }
+    assert entry_places(document) == {"7": "Bundle.entry[2].resource", "diary/1/2026-11-02": "Bundle.entry[3].resource"}

@@ -548,8 +548,11 @@ def _without_key(value: Any) -> Any:
 def entry_places(document: Any) -> dict[str, str]:
     """Where each resource of a Bundle is (``Bundle.entry[i].resource``) by its id, and each diary day's Observation
     by ``diary/<its subject's id>/<day>`` too (a diary day keeps no id of its own): ``fhir_records_import``'s
-    ``places``, so that a refusal points at the entry at fault."""
+    ``places``, so that a refusal points at the entry at fault. An id two resources share (ids are unique only
+    within a resource type: another system may number its Patient and its MedicationStatement 1) places neither;
+    their problems are named by the id instead."""
     places: dict[str, str] = {}
+    shared: set[str] = set()
     entries = document.get("entry") if isinstance(document, Mapping) else None
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
@@ -557,13 +560,15 @@ def entry_places(document: Any) -> dict[str, str]:
             continue
         at = f"Bundle.entry[{index}].resource"
         if isinstance(resource.get("id"), str):
+            if resource["id"] in places:
+                shared.add(resource["id"])
             places.setdefault(resource["id"], at)
         if resource.get("resourceType") == "Observation":
             subject = str((resource.get("subject") or {}).get("reference") or "")
             subject = subject.removeprefix("urn:uuid:").removeprefix("Patient/")
             day = str(resource.get("effectiveDateTime") or "")[:10]
             places.setdefault(f"diary/{subject}/{day}", at)
-    return places
+    return {key: at for key, at in places.items() if key not in shared}
 
 
 _ELEMENTS: dict[type[Any], dict[str, str]] = {
