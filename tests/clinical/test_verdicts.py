@@ -7,7 +7,13 @@ from datetime import date, timedelta
 import pytest
 
 from onaboard.clinical.assessment import assess
-from onaboard.clinical.verdicts import ChronicMigraine, LabelCriteria, MedicationOveruse
+from onaboard.clinical.verdicts import (
+    MOH_FREQUENCY_MET,
+    MOH_FREQUENCY_NOT_MET,
+    ChronicMigraine,
+    LabelCriteria,
+    MedicationOveruse,
+)
 from tests.clinical.factories import diary, make_day, period_days
 
 AS_OF = date(2026, 3, 1)
@@ -187,12 +193,8 @@ def test_suspected_overuse_says_whether_headache_frequency_meets_8_2_a(headache)
     result = judge(days).medication_overuse
     assert result.verdict is MedicationOveruse.SUSPECTED
     counts = ", ".join(str(n) for n in headache)
-    expected = (
-        f"ICHD-3 8.2 A: each of the 3 periods has >= 15 headache days ({counts})"
-        if min(headache) >= 15
-        else f"ICHD-3 8.2 A: not every period has >= 15 headache days ({counts}): the medicines are overused, but "
-        "medication-overuse headache needs headache on 15 or more days a month"
-    )
+    template = MOH_FREQUENCY_MET if min(headache) >= 15 else MOH_FREQUENCY_NOT_MET
+    expected = template.format(n=3, minimum=15, counts=counts)
     assert result.reasons[-2:] == (
         expected,
         "ICHD-3 8.2 C: whether another diagnosis accounts better is the clinician's judgement",

@@ -63,6 +63,12 @@ OVERUSE_MULTIPLE_DAYS = 10
 MOH_MIN_HEADACHE_DAYS = 15
 """ICHD-3 8.2 A: headache on at least 15 days a month in a patient with a pre-existing headache disorder."""
 
+MOH_FREQUENCY_MET = "ICHD-3 8.2 A: each of the {n} periods has >= {minimum} headache days ({counts})"
+MOH_FREQUENCY_NOT_MET = (
+    "ICHD-3 8.2 A: not every period has >= {minimum} headache days ({counts}): the medicines are overused, but "
+    "medication-overuse headache needs headache on {minimum} or more days a month"
+)
+
 OVERUSE_SECTION: dict[AcuteClass, str] = {
     AcuteClass.ERGOT: "8.2.1",
     AcuteClass.TRIPTAN: "8.2.2",
@@ -226,9 +232,10 @@ def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[Medi
     """ICHD-3 8.2 Medication-overuse headache, criterion B (regular overuse for > 3 months) over the periods.
 
     ``not_suspected`` if any complete period does not meet it; otherwise ``insufficient_data`` if any period is
-    incomplete or missing; otherwise ``suspected``, with the union of the classes by which periods met it.
-    Criteria A (headache on >= 15 days) and C (not better accounted for) are judged with chronic migraine and
-    by the clinician; a patient meeting both 1.3 and 8.2 receives both diagnoses (ICHD-3 1.3 notes).
+    incomplete or missing; otherwise ``suspected``, with the union of the classes by which periods met it. The
+    verdict screens criterion B only; a suspected one states criterion A (headache on >= 15 days a month) with the
+    periods' headache days, and leaves C (not better accounted for) to the clinician. A patient meeting both 1.3
+    and 8.2 receives both diagnoses (ICHD-3 1.3 notes).
     """
     met: list[tuple[tuple[str, ...], tuple[str, ...]]] = [period_overuse(period) for period in periods]
     not_met = [
@@ -262,14 +269,9 @@ def _headache_frequency_reason(periods: Sequence[PeriodSummary]) -> str:
     """Criterion 8.2 A beside a suspected overuse: the verdict screens criterion B (the medicines), and a patient
     with headache on fewer than 15 days a month overuses them without medication-overuse headache."""
     counts = _counts(periods, "headache_days")
-    if all(period.headache_days >= MOH_MIN_HEADACHE_DAYS for period in periods):
-        return (
-            f"ICHD-3 8.2 A: each of the {len(periods)} periods has >= {MOH_MIN_HEADACHE_DAYS} headache days ({counts})"
-        )
-    return (
-        f"ICHD-3 8.2 A: not every period has >= {MOH_MIN_HEADACHE_DAYS} headache days ({counts}): the medicines are "
-        f"overused, but medication-overuse headache needs headache on {MOH_MIN_HEADACHE_DAYS} or more days a month"
-    )
+    met = all(period.headache_days >= MOH_MIN_HEADACHE_DAYS for period in periods)
+    template = MOH_FREQUENCY_MET if met else MOH_FREQUENCY_NOT_MET
+    return template.format(n=len(periods), minimum=MOH_MIN_HEADACHE_DAYS, counts=counts)
 
 
 def label_criteria_verdict(
