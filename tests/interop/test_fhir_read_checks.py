@@ -74,7 +74,7 @@ def test_hours_without_a_ucum_code_are_refused():
     assert _problems(document) == [
         (
             f"Bundle.entry[{index}].resource.component[0].valueQuantity",
-            _wrong(fhir_codes.HOURS, "no system| (unit 'h')"),
+            _wrong(fhir_codes.HOURS, fhir_read.NO_SYSTEM + "|" + fhir_read.UNIT_WITHOUT_CODE.format(unit="h")),
         )
     ]
 
@@ -156,7 +156,7 @@ def test_a_stop_reason_given_as_text_only_is_refused_and_one_not_given_is_other(
     index, statement = _preventive(document)
     statement["statusReason"] = [{"text": "did not work"}]
     message = fhir_read.NOT_IN_SYSTEM.format(
-        what="the stop reason", system=fhir_codes.STOP_REASON, found="only the text 'did not work'"
+        what="the stop reason", system=fhir_codes.STOP_REASON, found=fhir_read.ONLY_TEXT.format(text="did not work")
     )
     assert _problems(document) == [(f"Bundle.entry[{index}].resource.statusReason[0]", message)]
     del statement["statusReason"]

@@ -104,6 +104,12 @@ UNKNOWN_CATEGORY = "a MedicationStatement must be a preventive or another botuli
 NO_DRUG = "the medication needs a text (the drug or product name)"
 WRONG_UNIT = "the quantity must be in {unit} (UCUM code {code!r}, system {system}): got {found}"
 NOT_IN_SYSTEM = "{what} must be coded in {system} (got {found})"
+ONLY_TEXT = "only the text {text!r}"
+NO_CODING = "no coding"
+NO_SYSTEM = "no system"
+UNIT_WITHOUT_CODE = " (unit {unit!r})"
+"""``NOT_IN_SYSTEM``'s and ``WRONG_UNIT``'s ``found``: a concept with text and no coding, one with neither, a
+quantity without a system, a quantity naming its unit only in words."""
 NO_SEVERITY = f"the severity is required, coded in {codes.ADVERSE_EVENT_SEVERITY}"
 
 DERIVED = frozenset({"Condition", "Procedure", "CarePlan"})
@@ -222,7 +228,7 @@ def _foreign(value: Mapping[str, Any] | None) -> str:
     if codings:
         return ", ".join(codings)
     text = (value or {}).get("text")
-    return f"only the text {text!r}" if text else "no coding"
+    return ONLY_TEXT.format(text=text) if text else NO_CODING
 
 
 def _unit_problem(quantity: Mapping[str, Any], unit: Mapping[str, str]) -> str | None:
@@ -231,9 +237,9 @@ def _unit_problem(quantity: Mapping[str, Any], unit: Mapping[str, str]) -> str |
     no conversion, and hours are the diary contract's unit."""
     if quantity.get("system") == unit["system"] and quantity.get("code") == unit["code"]:
         return None
-    found = f"{quantity.get('system') or 'no system'}|{quantity.get('code') or ''}"
+    found = f"{quantity.get('system') or NO_SYSTEM}|{quantity.get('code') or ''}"
     if quantity.get("unit") and not quantity.get("code"):
-        found += f" (unit {quantity['unit']!r})"
+        found += UNIT_WITHOUT_CODE.format(unit=quantity["unit"])
     return WRONG_UNIT.format(unit=unit["unit"], code=unit["code"], system=unit["system"], found=found)
 
 
