@@ -136,13 +136,14 @@ def test_the_engines_refusal_is_shown_in_plain_words(patient_client, world, over
     assert not DiaryEntry.objects.exists()
 
 
-KEPT = "The earlier record of this day is kept unchanged until these answers are saved."
-NOTHING_YET = "Nothing is recorded for this day yet."
+KEPT = "The earlier record of {day} is kept unchanged until these answers are saved."
+NOTHING_YET = "Nothing is recorded for {day} yet."
 
 
 @pytest.mark.parametrize("recorded", [True, False], ids=["earlier-record", "no-record"])
 def test_a_refused_save_says_whether_the_day_keeps_its_earlier_record(patient_client, world, recorded):
-    """A refused save says "Not saved" and whether the day still holds its earlier record, which is unchanged."""
+    """A refused save says "Not saved" and whether the day posted (named: the page may be today's) still holds its
+    earlier record, which is unchanged."""
     day = timezone.localdate() - timedelta(days=3)
     if recorded:
         DiaryEntryFactory(patient=world.own_patient, date=day, headache_hours=Decimal(2), intensity="mild")
@@ -152,7 +153,8 @@ def test_a_refused_save_says_whether_the_day_keeps_its_earlier_record(patient_cl
     html = response.content.decode()
     assert response.status_code == 200
     assert "Not saved" in html
-    assert (KEPT in html, NOTHING_YET in html) == (recorded, not recorded)
+    named = date_format(day, "l j F Y")
+    assert (KEPT.format(day=named) in html, NOTHING_YET.format(day=named) in html) == (recorded, not recorded)
     assert [entry.headache_hours for entry in DiaryEntry.objects.all()] == ([Decimal(2)] if recorded else [])
 
 

@@ -82,6 +82,7 @@ def _day_page(
         form = DiaryDayForm(initial=DiaryDayForm.initial_for(entry, day), max_date=today)
         saved = entry is not None
         kept = False
+        refused_day = None
     # The calendar's first and last days have no neighbour on one side (a typed URL may ask for them).
     previous_day = day - timedelta(days=1) if day > date.min else None
     next_day = day + timedelta(days=1) if day < today else None
@@ -96,6 +97,7 @@ def _day_page(
             "is_today": day == today,
             "saved": saved,
             "kept": kept,
+            "refused_day": refused_day,
             "date_editable": date_editable,
             "on_behalf": on_behalf,
             "action_url": request.path,
