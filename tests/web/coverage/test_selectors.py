@@ -416,3 +416,15 @@ def test_renewal_is_pending_not_due_while_a_request_awaits_the_payer(world, trea
     assert state.renewal_pending
     assert state.renewal_due is None
     assert not state.renewal_overdue
+
+
+def test_a_stale_request_made_before_the_current_approval_does_not_hold_off_the_renewal(world, treated):
+    """A request still marked awaiting the payer but made before the approval in force was requested is not its
+    renewal: the renewal is still flagged as due."""
+    state = approval_state(treated.patient, treated.today)
+    stale_days_ago = (treated.today - state.current.requested_on).days + 5
+    _request(treated.patient, treated.today, days_ago=stale_days_ago, status=AuthorisationStatus.REQUESTED)
+    state = approval_state(treated.patient, treated.today)
+    assert not state.renewal_pending
+    assert state.renewal_overdue
+    assert state.renewal_due == state.current.approved_until - timedelta(days=30)

@@ -196,10 +196,10 @@ class ApprovalState:
     """What the pages say of the patient's approvals on ``today``.
 
     ``current`` is the approval in force; ``renewal_due`` the day to ask for its renewal (None when it has no end,
-    when a later approval already continues it, ``continued_by``, or while a request awaits the payer,
-    ``renewal_pending``); ``pending`` a request awaiting the payer; ``upcoming`` the earliest approval starting
-    after today; ``ended`` the approval that ended last when none is in force; ``denied`` the latest request when
-    the payer denied it."""
+    when a later approval already continues it, ``continued_by``, or while a request made on or after the current
+    approval's own request awaits the payer, ``renewal_pending``); ``pending`` a request awaiting the payer;
+    ``upcoming`` the earliest approval starting after today; ``ended`` the approval that ended last when none is in
+    force; ``denied`` the latest request when the payer denied it."""
 
     current: PriorAuthorisation | None
     renewal_due: dt.date | None
@@ -248,7 +248,9 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
     renewal_pending = False
     if current is not None and current.approved_until is not None:
         continued_by = next((r for r in approved if _continues(r, current)), None)
-        renewal_pending = continued_by is None and pending is not None
+        # Only a request made on or after the current approval's own request can be its renewal: an older one
+        # still marked as awaiting the payer (an initial request nobody updated) must not hold the alert off.
+        renewal_pending = continued_by is None and pending is not None and pending.requested_on >= current.requested_on
         if continued_by is None and not renewal_pending:
             renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
     return ApprovalState(
