@@ -362,7 +362,6 @@ NOT_LANGUAGE = {
     "clinic/demo.py:CLINIC_NAME": "demo data stored in the database",
     "clinic/management/commands/load_demo.py:REFUSED_WITHOUT_DEBUG": "an operator's command, English like the CLI",
     "common/security.py:PRIVATE_NO_STORE": "an HTTP header value",
-    "common/security.py:FHIR_JSON": "a media type (HTTP Content-Type header value)",
     "config/env.py:MISSING_IN_PRODUCTION": "a settings error at start-up, for the operator",
     "config/env.py:WEAK_SECRET_KEY": "a settings error at start-up, for the operator",
     "config/env.py:UNKNOWN_TIME_ZONE": "a settings error at start-up, for the operator",
@@ -371,7 +370,7 @@ NOT_LANGUAGE = {
     "coverage/demo.py:SAVINGS_PROGRAMME": "demo data stored in the database",
     "injections/selectors.py:BOTOX_PRODUCT": "the product's name, as the engine and the label write it",
     "interop/calendar.py:PRODID": "the iCalendar product identifier",
-    "interop/fhir_views.py:FHIR_JSON": "a content type",
+    "interop/outcome.py:FHIR_JSON": "a media type (HTTP Content-Type header value)",
     "patients/services.py:UNKNOWN_FIELDS": "a programming error: a caller passed a field that is not editable",
 }
 """Module constants under src/onaboard/web that read like sentences but are not text for a reader, with why.

@@ -17,13 +17,14 @@ those), a page for everything else.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext, gettext_noop
+
+from onaboard.web.interop.outcome import refusal
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -43,7 +44,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 REQUEST_TOO_LARGE = gettext_noop("The upload is too large: at most {limit} is accepted, and this request was {size}.")
 REQUEST_TOO_LARGE_TITLE = gettext_noop("Upload too large")
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 
 
 def _megabytes(size: int) -> str:
@@ -81,11 +81,7 @@ class RequestSizeLimitMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=413)
             if request.path == "/fhir" or request.path.startswith("/fhir/"):
-                outcome = {
-                    "resourceType": "OperationOutcome",
-                    "issue": [{"severity": "error", "code": "too-long", "diagnostics": message}],
-                }
-                return HttpResponse(json.dumps(outcome), status=413, content_type=FHIR_JSON)
+                return refusal(413, message, "too-long")
             html = render_to_string(
                 "common/request_too_large.html",
                 {"title": gettext(REQUEST_TOO_LARGE_TITLE), "message": message},

@@ -10,7 +10,6 @@ OperationOutcome whose issues name the place (FHIRPath) of each problem.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +20,6 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
-from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 import onaboard
 from onaboard.interop.fhir.read import (
@@ -29,16 +27,16 @@ from onaboard.interop.fhir.read import (
     NOT_JSON,
     TRANSACTION_TYPES,
     BundleInvalidError,
-    Problem,
     read_bundle,
 )
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.accounts.selectors import otp_verification_needed
+from onaboard.web.interop.outcome import fhir_response, operation_outcome
+from onaboard.web.interop.outcome import refusal as _refuse
 from onaboard.web.interop.selectors import patients_export
 from onaboard.web.interop.services import entry_places, fhir_records_import
 from onaboard.web.patients.access import Capability, can, patient_for
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 FHIR_VERSION = "4.3.0"
 """R4B, the release ``fhir.resources.R4B`` implements."""
 
@@ -61,27 +59,6 @@ SUPPORTED = (
     "AdverseEvent",
     "MedicationStatement",
 )
-
-
-def fhir_response(document: dict[str, Any], status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(document, ensure_ascii=False), status=status, content_type=FHIR_JSON)
-
-
-def operation_outcome(problems: Sequence[Problem], *, code: str = "invalid") -> dict[str, Any]:
-    """An OperationOutcome with one error issue per problem, located by its FHIRPath expression."""
-    issues = []
-    for problem in problems:
-        issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": problem.message}
-        if problem.expression:
-            issue["expression"] = [problem.expression]
-        issues.append(issue)
-    outcome = {"resourceType": "OperationOutcome", "issue": issues}
-    OperationOutcome.model_validate(outcome)
-    return outcome
-
-
-def _refuse(status: int, message: str, code: str) -> HttpResponse:
-    return fhir_response(operation_outcome([Problem("", message)], code=code), status)
 
 
 def _caller(request: HttpRequest) -> tuple[Any, bool]:

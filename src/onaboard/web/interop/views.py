@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onaboard.web.interop.calendar import feed_calendar, feed_create, feed_for, feed_revoke, feeds_of
-from onaboard.web.interop.fhir_views import FHIR_JSON
 from onaboard.web.interop.forms import DiaryUploadForm
 from onaboard.web.interop.models import CalendarFeed
+from onaboard.web.interop.outcome import FHIR_JSON
 from onaboard.web.interop.selectors import diary_csv_export, patients_export, table_csv_export
 from onaboard.web.interop.services import DiaryCsvInvalidError, ImportSummary, diary_csv_import, table_csv_import
 from onaboard.web.patients.access import Capability, can, own_patient, patient_for
