@@ -83,7 +83,10 @@ def test_verification_is_public_and_reveals_only_name_clinic_date_and_validity(w
     """Without a token, a code gives validity, the holder's name, the issuing clinic and the issue date; an unknown
     code is invalid."""
     issued = Certificate.objects.create(
-        trainee=world.users["trainee"], holder_name="Tam Oyelaran", issued_on=dt.date(2026, 6, 1)
+        trainee=world.users["trainee"],
+        holder_name="Tam Oyelaran",
+        issued_by="North Headache Clinic",
+        issued_on=dt.date(2026, 6, 1),
     )
     body = Client().get(f"/api/training/certificates/{issued.code}").json()
     assert body == {
@@ -98,3 +101,20 @@ def test_verification_is_public_and_reveals_only_name_clinic_date_and_validity(w
         "issued_by": None,
         "issued_on": None,
     }
+
+
+def test_verification_names_the_clinic_that_issued_the_certificate_not_the_holders_clinic_now(world):
+    """The issuing clinic is the one named at issue: renaming it or moving the holder to another clinic changes
+    nothing; a certificate issued to someone without a clinic names none."""
+    trainee = world.users["trainee"]
+    issued = Certificate.objects.create(
+        trainee=trainee, holder_name="Tam Oyelaran", issued_by="North Headache Clinic", issued_on=dt.date(2026, 6, 1)
+    )
+    world.clinic.name = "Renamed Clinic"
+    world.clinic.save()
+    trainee.clinic = world.other_clinic
+    trainee.save()
+    assert Client().get(f"/api/training/certificates/{issued.code}").json()["issued_by"] == "North Headache Clinic"
+    issued.issued_by = ""
+    issued.save()
+    assert Client().get(f"/api/training/certificates/{issued.code}").json()["issued_by"] is None

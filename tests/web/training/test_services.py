@@ -327,6 +327,24 @@ def test_a_certificate_needs_everything_passed(world):
     assert services.certificate_for_code("AAAA-AAAA-AAAA") is None
 
 
+def test_a_certificate_keeps_the_clinic_that_issued_it(world):
+    """A certificate records its holder's clinic's name at issue (``issued_by``), which stays when the clinic is
+    renamed or the holder moves to another clinic."""
+    trainee = world.users["trainee"]
+    pass_all_modules(trainee)
+    attempt = services.site_attempt_start(user=trainee)
+    clicks = exact_placements() + ftp_placements(attempt.follow_the_pain)
+    services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
+    pass_cases(trainee, 3)
+    issued = services.certificate_issue(user=trainee, today=TODAY)
+    assert issued.issued_by == "North Headache Clinic"
+    world.clinic.name = "Renamed Clinic"
+    world.clinic.save()
+    trainee.clinic = world.other_clinic
+    trainee.save()
+    assert services.certificate_for_code(issued.code).issued_by == "North Headache Clinic"
+
+
 def test_a_certificate_does_not_need_the_trainer_module(world):
     """A trainee who passed every module but the trainer-level one (teaching and supervising) is issued the
     certificate of training."""

@@ -526,6 +526,25 @@ def test_the_public_page_verifies_a_code_without_sign_in(client, world):
     assert "Revoked" in client.get(url, {"code": issued.code}).content.decode()
 
 
+def test_the_verify_page_and_the_pdf_name_the_clinic_that_issued_the_certificate(client, world):
+    """After the holder moves to another clinic and their old clinic is renamed, the public page and the PDF still
+    name the clinic as it was called when the certificate was issued."""
+    issued = _certified(world)
+    trainee = world.users["trainee"]
+    world.clinic.name = "Renamed Clinic"
+    world.clinic.save()
+    trainee.clinic = world.other_clinic
+    trainee.save()
+    page = client.get(reverse("training:verify"), {"code": issued.code}).content.decode()
+    assert "<dd data-issued-by>North Headache Clinic</dd>" in page
+    assert "Renamed Clinic" not in page
+    assert "South Headache Clinic" not in page
+    client.force_login(trainee)
+    response = client.get(reverse("training:certificate_pdf", args=[issued.external_id]))
+    text = " ".join(pdf_text(response.content).split())
+    assert "Issued by North Headache Clinic on 1 June 2026." in text
+
+
 def test_the_certificate_page_issues_when_ready(client, world):
     """The certificate page lists what is missing, then issues the certificate once everything is passed."""
     trainee = world.users["trainee"]

@@ -55,7 +55,7 @@ class VerificationOut(Schema):
     valid: bool
     holder_name: str | None = None
     issued_by: str | None = None
-    """The clinic that issued the certificate of training (its holder's clinic)."""
+    """The clinic that issued the certificate of training, named as it was at issue (``None``: no clinic)."""
     issued_on: dt.date | None = None
 
 
@@ -140,10 +140,9 @@ def verify(request: HttpRequest, code: str) -> Any:
     found = services.certificate_for_code(code)
     if found is None:
         return {"valid": False}
-    clinic = found.trainee.clinic
     return {
         "valid": not found.revoked,
         "holder_name": found.holder_name,
-        "issued_by": clinic.name if clinic else None,
+        "issued_by": found.issued_by or None,
         "issued_on": found.issued_on,
     }

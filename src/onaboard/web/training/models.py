@@ -179,10 +179,14 @@ class SupervisedInjection(BaseModel):
 
 
 class Certificate(BaseModel):
-    """An injector certificate and the code that the public verification page checks."""
+    """A certificate of training and the code that the public verification page checks."""
 
     trainee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates")
     holder_name = models.CharField(max_length=300)
+    issued_by = models.CharField(max_length=200, blank=True)
+    """The name of the holder's clinic when the certificate was issued (empty: issued to someone without a clinic).
+    Kept as text, like ``holder_name``, so the verification page and the PDF still name the clinic that issued it
+    after the holder moves or the clinic is renamed."""
     issued_on = models.DateField()
     code = models.CharField(max_length=14, unique=True, default=new_verification_code)
     revoked = models.BooleanField(default=False)

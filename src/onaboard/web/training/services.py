@@ -487,7 +487,8 @@ def certificate_issue(*, user: User, today: dt.date) -> Certificate:
         if revoked is not None:
             raise TrainingError(_(CERTIFICATE_REVOKED).format(code=revoked.code))
         name = user.get_full_name() or user.username
-        return Certificate.objects.create(trainee=user, holder_name=name, issued_on=today)
+        clinic = user.clinic.name if user.clinic else ""
+        return Certificate.objects.create(trainee=user, holder_name=name, issued_by=clinic, issued_on=today)
 
 
 def certificate_for_code(code: str) -> Certificate | None:
@@ -496,4 +497,4 @@ def certificate_for_code(code: str) -> Certificate | None:
     if len(cleaned) != 12:
         return None
     formatted = "-".join(cleaned[i : i + 4] for i in range(0, 12, 4))
-    return Certificate.objects.filter(code=formatted).select_related("trainee__clinic").first()
+    return Certificate.objects.filter(code=formatted).first()

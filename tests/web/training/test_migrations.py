@@ -1,0 +1,55 @@
+"""Training migrations that change stored rows: each fills existing rows as the rule it introduces needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = ("training", "0004_quiz_attempt_quiz_version")
+AFTER = ("training", "0005_certificate_issued_by")
+
+
+def _migrate(target: tuple[str, str]):
+    """Migrate the test database to ``target`` and return the app registry of that state."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+    return executor.loader.project_state([target]).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0005_names_each_existing_certificates_issuer_after_its_holders_clinic_and_reverses():
+    """Certificates issued before ``issued_by`` existed get their holder's current clinic's name (empty without a
+    clinic), the best record left of who issued them; migrating back drops the field again."""
+    try:
+        _check_0005()
+    finally:
+        _migrate(_latest())
+
+
+def _latest() -> tuple[str, str]:
+    executor = MigrationExecutor(connection)
+    return next(node for node in executor.loader.graph.leaf_nodes() if node[0] == "training")
+
+
+def _check_0005() -> None:
+    apps = _migrate(BEFORE)
+    clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
+    users = apps.get_model("accounts", "User").objects
+    in_clinic = users.create(username="tam", clinic=clinic)
+    without = users.create(username="sol", clinic=None)
+    certificates = apps.get_model("training", "Certificate").objects
+    certificates.create(trainee=in_clinic, holder_name="Tam", issued_on=dt.date(2026, 6, 1), code="AAAA-AAAA-AAAA")
+    certificates.create(trainee=without, holder_name="Sol", issued_on=dt.date(2026, 6, 1), code="BBBB-BBBB-BBBB")
+
+    apps = _migrate(AFTER)
+    issued_by = dict(apps.get_model("training", "Certificate").objects.values_list("code", "issued_by"))
+    assert issued_by == {"AAAA-AAAA-AAAA": "North Headache Clinic", "BBBB-BBBB-BBBB": ""}
+
+    apps = _migrate(BEFORE)
+    fields = {field.name for field in apps.get_model("training", "Certificate")._meta.get_fields()}
+    assert "issued_by" not in fields
+    assert apps.get_model("training", "Certificate").objects.count() == 2
