@@ -22,7 +22,7 @@ TAUGHT_AS = {
     screen.MESSAGE_NEUROPATHY: "peripheral motor neuropathy, ALS",
     screen.MESSAGE_DYSPHAGIA: "pre-existing swallowing or breathing difficulty",
     screen.MESSAGE_BREATHING: "pre-existing swallowing or breathing difficulty",
-    screen.MESSAGE_CARDIOVASCULAR: "pre-existing cardiovascular disease, such as a past myocardial infarction",
+    screen.MESSAGE_CARDIOVASCULAR: "pre-existing cardiovascular disease: the label flags it",
     screen.MESSAGE_AMINOGLYCOSIDE: "aminoglycoside antibiotics",
     screen.MESSAGE_ANTICHOLINERGIC: "anticholinergic drugs",
     screen.MESSAGE_MUSCLE_RELAXANT: "muscle relaxants",
@@ -60,6 +60,15 @@ def test_every_safety_finding_the_quizzes_draw_is_taught_in_the_safety_module():
     for message in drawn:
         assert TAUGHT_AS[message] in text, message
     assert screen.SOURCE_CARDIOVASCULAR in text
+
+
+def test_the_cardiovascular_warning_states_only_what_the_facts_file_records():
+    """The safety module says of cardiovascular disease only that the label flags it (clinical-facts.md 2, Dysphagia /
+    breathing row), naming no event, outcome or risk factor the facts file does not record."""
+    text = _text(SAFETY_MODULE)
+    assert "pre-existing cardiovascular disease: the label flags it" in text
+    for unrecorded in ("arrhythmia", "myocardial infarction", "fatal", "risk factors"):
+        assert unrecorded not in text, unrecorded
 
 
 def test_the_safety_module_comes_before_every_module_that_asks_safety_questions():
@@ -135,10 +144,19 @@ def test_the_jz_example_discards_nothing_and_no_chronic_migraine_session_can():
         "Treatment stops because the migraine is **no longer chronic**",
         "not established in episodic migraine",
         "The clinician reviews the decision with the patient and watches for relapse",
-        "re-evaluates 4-5 months after stopping to catch a relapse to chronic migraine",
+        "re-evaluates 4-5 months after that pause to catch a relapse to chronic migraine",
     ],
 )
 def test_the_stopping_rules_explain_the_return_to_episodic_migraine(taught):
     """The outcomes module says why a return to episodic migraine stops treatment (the migraine is no longer
     chronic), that the clinician reviews it with the patient, and that EHF re-checks for a relapse."""
     assert taught in _text("outcomes-and-when-to-stop")
+
+
+def test_the_ehf_re_check_follows_the_ehf_pause_not_the_nice_stop():
+    """The outcomes module ties EHF's re-evaluation 4-5 months later to EHF's own pause (headache days below 10 a
+    month for 3 months, clinical-facts.md 5.2), not to NICE's stop at fewer than 15 headache days."""
+    text = _text("outcomes-and-when-to-stop")
+    assert "re-evaluates 4-5 months after stopping" not in text
+    pause = text.index("pauses treatment when headache days fall below 10 a month for 3 months")
+    assert pause < text.index("re-evaluates 4-5 months after that pause")
