@@ -10,8 +10,17 @@ import pytest
 from django.template.loader import render_to_string
 
 from onaboard.web.accounts.models import Role
-from onaboard.web.coverage.documents import NO_TREATMENT, DocumentKind, document_context, document_pdf
-from onaboard.web.coverage.selectors import CoverageUnavailableError
+from onaboard.web.coverage.documents import (
+    NO_SESSION,
+    NO_TREATMENT,
+    DocumentKind,
+    document_context,
+    document_links,
+    document_pdf,
+    document_problem,
+)
+from onaboard.web.coverage.models import PatientInsurance
+from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.patients.access import Capability, can
@@ -150,6 +159,41 @@ def test_a_continuation_letter_needs_a_recorded_session(world, eligible, today):
     """Before any session the continuation letter is refused with the reason."""
     with pytest.raises(CoverageUnavailableError, match=NO_TREATMENT):
         document_pdf(DocumentKind.CONTINUATION, user=world.users["clinician"], patient=eligible, today=today)
+
+
+@pytest.mark.parametrize("kind", list(DocumentKind))
+@pytest.mark.parametrize("insured", [False, True])
+def test_a_document_is_refused_with_the_problem_its_button_shows(world, eligible, today, kind, insured):
+    """Before treatment, with or without insurance, ``document_pdf`` refuses a document with exactly the problem
+    ``document_problem`` gives and the document buttons (``document_links``) show, and writes it when there is
+    none: one rule for both."""
+    if insured:
+        PatientInsurance.objects.create(patient=eligible, policy_id="nice-ta260", terms_as_of=today)
+    user = world.users["clinician"]
+    problem = document_problem(kind, eligible, today=today)
+    links = {link.kind: link.problem for link in document_links(user, eligible, today=today)}
+    assert links[kind] == problem
+    if problem:
+        with pytest.raises(CoverageUnavailableError) as refused:
+            document_pdf(kind, user=user, patient=eligible, today=today)
+        assert str(refused.value) == problem
+    else:
+        assert document_pdf(kind, user=user, patient=eligible, today=today).pdf.startswith(b"%PDF-")
+    expected = {
+        DocumentKind.PRIOR_AUTH: "" if insured else NO_POLICY,
+        DocumentKind.CONTINUATION: NO_TREATMENT,
+        DocumentKind.PROCEDURE: NO_SESSION,
+        DocumentKind.PATIENT_SUMMARY: NO_SESSION,
+    }
+    assert problem == expected[kind]
+
+
+def test_the_patient_documents_tag_reads_the_documents_module_not_the_views():
+    """The template tag behind the patient pages' documents card takes its links from the documents module: a
+    template tag does not import views."""
+    import onaboard.web.coverage.templatetags.coverage_documents as tag
+
+    assert tag.document_links is document_links
 
 
 def test_rendering_a_document_is_audited_as_an_export(world, treated):

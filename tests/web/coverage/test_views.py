@@ -137,6 +137,17 @@ def test_an_unknown_document_is_not_found(client, world, treated):
     assert client.get(_document_url(treated.patient, "invoice")).status_code == 404
 
 
+@pytest.mark.parametrize("session", ["not-a-uuid", "own-patient"])
+def test_a_session_id_naming_no_session_of_the_patient_is_not_found(client, world, treated, session):
+    """``?session=`` naming no recorded session of the patient (not an id, or another patient's) is a missing
+    resource, 404, not a document the record cannot give (409)."""
+    client.force_login(world.users["clinician"])
+    session_id = world.own_patient.external_id if session == "own-patient" else session
+    response = client.get(_document_url(treated.patient, "procedure") + f"?session={session_id}")
+    assert response.status_code == 404
+    assert "attachment" not in response.get("Content-Disposition", "")
+
+
 def test_the_patient_pages_offer_the_documents_each_role_may_download(client, world, treated):
     """The clinician's page links all four documents per session; the billing page leaves out the after-care
     sheet."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ from onaboard.web.coverage.selectors import (
     chosen_policy,
     engine_trial,
     evaluate,
+    has_recorded_session,
     insurance_of,
     patient_facts,
     planned_date,
@@ -60,6 +62,12 @@ NO_TREATMENT = gettext_noop(
 )
 NO_SESSION = gettext_noop("No recorded session for this patient.")
 SESSION_NOT_FOUND = gettext_noop("No recorded session {session_id} for this patient.")
+
+
+class SessionNotFoundError(CoverageUnavailableError):
+    """The ``session`` asked for names no recorded session of the patient: a missing resource (the page answers
+    404), not a document the record as it stands cannot give."""
+
 
 BOXED_WARNING_SYMPTOMS_UNTRACKED = (
     gettext_noop("loss of strength"),
@@ -117,6 +125,63 @@ class Document:
     kind: DocumentKind
     filename: str
     pdf: bytes
+
+
+def document_problems(
+    patient: Patient,
+    *,
+    today: dt.date,
+    policy_id: str | None = None,
+    kinds: Iterable[DocumentKind | str] = tuple(DocumentKind),
+) -> dict[DocumentKind, str]:
+    """Why each of ``kinds`` cannot be written for ``patient`` from the record as it stands on ``today`` ("" when
+    it can): the continuation letter needs a session recorded on or before today (``NO_TREATMENT``), the procedure
+    note and the after-care sheet one too (``NO_SESSION``); the letters need a policy, the one asked for else the
+    insurance's (``chosen_policy``'s refusal). The one rule behind both the document buttons (``document_links``)
+    and ``document_pdf``'s refusals, read with one query for the sessions and one for the insurance at most."""
+    wanted = [DocumentKind(kind) for kind in kinds]
+    treated = has_recorded_session(patient, today)
+    no_policy = ""
+    if any(not kind.per_session for kind in wanted):
+        try:
+            chosen_policy(patient, policy_id)
+        except CoverageUnavailableError as error:
+            no_policy = str(error)
+    problems = {}
+    for kind in wanted:
+        if kind is DocumentKind.CONTINUATION and not treated:
+            problems[kind] = _(NO_TREATMENT)
+        elif kind.per_session:
+            problems[kind] = "" if treated else _(NO_SESSION)
+        else:
+            problems[kind] = no_policy
+    return problems
+
+
+def document_problem(
+    kind: DocumentKind | str, patient: Patient, *, today: dt.date, policy_id: str | None = None
+) -> str:
+    """Why the document ``kind`` cannot be written for ``patient`` on ``today`` ("" when it can): ``document_problems``
+    for one document."""
+    kind = DocumentKind(kind)
+    return document_problems(patient, today=today, policy_id=policy_id, kinds=(kind,))[kind]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLink:
+    """A document the user may download, and why it cannot be written now ("" when it can): the pages show the
+    button disabled with the reason beside it instead of a download that cannot work."""
+
+    kind: DocumentKind
+    problem: str = ""
+
+
+def document_links(user: Any, patient: Patient, *, today: dt.date, policy_id: str | None = None) -> list[DocumentLink]:
+    """The documents ``user`` may have for ``patient``, each with the reason it cannot be written yet: the message
+    ``document_pdf`` would refuse with (``document_problems``)."""
+    kinds = [kind for kind in DocumentKind if can(user, kind.need)]
+    problems = document_problems(patient, today=today, policy_id=policy_id, kinds=kinds)
+    return [DocumentLink(kind, problems[kind]) for kind in kinds]
 
 
 def _request_of(patient: Patient, stage: Stage) -> PriorAuthorisation | None:
@@ -227,8 +292,7 @@ def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreCha
 
 
 def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
-    if facts.outcomes is None or facts.first_session is None:
-        raise CoverageUnavailableError(_(NO_TREATMENT))
+    """The continuation letter; ``document_problems`` has checked that a session is recorded."""
     policy = chosen_policy(facts.patient, policy_id)
     view = evaluate(facts, policy, Stage.CONTINUATION)
     outcomes = facts.outcomes
@@ -265,17 +329,17 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
 
 
 def _session(facts: PatientFacts, session_id: str | uuid.UUID | None) -> InjectionSession:
+    """The session asked for, else the last recorded (``document_problems`` has checked that one is);
+    ``SessionNotFoundError`` when the id names no recorded session of the patient."""
     if session_id is None:
-        if facts.last_session is None:
-            raise CoverageUnavailableError(_(NO_SESSION))
-        return facts.last_session
+        return facts.recorded[-1]
     try:
         key = uuid.UUID(str(session_id))
     except ValueError:
-        raise CoverageUnavailableError(_(SESSION_NOT_FOUND).format(session_id=session_id)) from None
+        raise SessionNotFoundError(_(SESSION_NOT_FOUND).format(session_id=session_id)) from None
     found = next((s for s in facts.recorded if s.external_id == key), None)
     if found is None:
-        raise CoverageUnavailableError(_(SESSION_NOT_FOUND).format(session_id=session_id))
+        raise SessionNotFoundError(_(SESSION_NOT_FOUND).format(session_id=session_id))
     return found
 
 
@@ -409,8 +473,13 @@ def document_context(
     session_id: str | uuid.UUID | None = None,
     policy_id: str | None = None,
 ) -> dict[str, Any]:
-    """The template context of one document; ``CoverageUnavailableError`` when it cannot be written."""
+    """The template context of one document; ``CoverageUnavailableError`` when it cannot be written
+    (``document_problem``'s reason, checked first) and ``SessionNotFoundError`` when ``session_id`` names no
+    recorded session of the patient."""
     kind = DocumentKind(kind)
+    problem = document_problem(kind, patient, today=today, policy_id=policy_id)
+    if problem:
+        raise CoverageUnavailableError(problem)
     facts = patient_facts(patient, today=today)
     if kind is DocumentKind.PRIOR_AUTH:
         context = _prior_auth(facts, user, policy_id)

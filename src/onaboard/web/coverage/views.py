@@ -9,10 +9,7 @@ administrators; everyone else on the staff may read them.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from dataclasses import dataclass
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -31,7 +28,7 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_patient_read, audit_record
 from onaboard.web.common.pdf import pdf_response
 from onaboard.web.coverage import selectors
-from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT, DocumentKind, document_pdf
+from onaboard.web.coverage.documents import DocumentKind, SessionNotFoundError, document_links, document_pdf
 from onaboard.web.coverage.forms import ClinicPriceForm, PatientInsuranceForm, PriorAuthorisationForm
 from onaboard.web.coverage.models import PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import CoverageUnavailableError
@@ -50,34 +47,6 @@ APPROVAL_END_FROM_POLICY = gettext_noop(
 DOCUMENT_UNAVAILABLE_STATUS = 409
 """A document that cannot be written from the record as it stands (no session, no policy) is a conflict with the
 record's state: a plain page with the reason, never a redirect, which a download link would save as a file."""
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentLink:
-    """A document the user may download, and why it cannot be written now ("" when it can): the pages show the
-    button disabled with the reason beside it instead of a download that cannot work."""
-
-    kind: DocumentKind
-    problem: str = ""
-
-
-def document_links(user: Any, patient: Patient, *, today: dt.date, policy_id: str | None = None) -> list[DocumentLink]:
-    """The documents ``user`` may have for ``patient``, each with the reason it cannot be written yet (the same
-    message ``document_pdf`` would refuse with): the letters need a policy (chosen, else the insurance's), the
-    continuation letter and the procedure note and after-care sheet (of the last session) a recorded session."""
-    treated = selectors.has_recorded_session(patient, today)
-    try:
-        selectors.chosen_policy(patient, policy_id)
-        no_policy = ""
-    except CoverageUnavailableError as error:
-        no_policy = str(error)
-    problems = {
-        DocumentKind.PRIOR_AUTH: no_policy,
-        DocumentKind.CONTINUATION: no_policy if treated else _(NO_TREATMENT),
-        DocumentKind.PROCEDURE: "" if treated else _(NO_SESSION),
-        DocumentKind.PATIENT_SUMMARY: "" if treated else _(NO_SESSION),
-    }
-    return [DocumentLink(kind, problems[kind]) for kind in DocumentKind if can(user, kind.need)]
 
 
 APPROVAL_END_UNCONFIRMED = gettext_noop(
@@ -265,7 +234,8 @@ def prices(request: HttpRequest) -> HttpResponse:
 @require_GET
 def document(request: HttpRequest, patient_id: uuid.UUID, kind: str) -> HttpResponse:
     """One of the four documents as a PDF download (``?session=`` for the procedure note and patient summary); one
-    that cannot be written answers 409 with the reason (``DOCUMENT_UNAVAILABLE_STATUS``)."""
+    that cannot be written answers 409 with the reason (``DOCUMENT_UNAVAILABLE_STATUS``), a ``?session=`` naming no
+    recorded session of the patient 404 (a missing resource)."""
     try:
         document_kind = DocumentKind(kind)
     except ValueError:
@@ -280,6 +250,8 @@ def document(request: HttpRequest, patient_id: uuid.UUID, kind: str) -> HttpResp
             session_id=request.GET.get("session") or None,
             policy_id=request.GET.get("policy") or None,
         )
+    except SessionNotFoundError as error:
+        raise Http404(str(error)) from None
     except CoverageUnavailableError as error:
         return render(
             request,

@@ -8,8 +8,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from onaboard.web.coverage.documents import document_links
 from onaboard.web.coverage.selectors import approval_state, sessions_recorded
-from onaboard.web.coverage.views import document_links
 
 register = template.Library()
 
