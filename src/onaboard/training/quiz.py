@@ -1106,7 +1106,9 @@ KINDS_BY_VERSION: Mapping[int, Mapping[str, Callable[[random.Random], Question]]
     QUIZ_VERSION: KINDS,
 }
 """The generators of each version: an attempt is drawn again with the version it was first drawn with, so its stored
-answers are marked against the questions it showed."""
+answers are marked against the questions it showed. Version 1 shares every generator but its five ``_v1`` ones with
+the current version, so a change to what any generator draws, shared or not, must add a version (keeping the old
+generator for the versions before it); ``tests/training/test_quiz.py`` fingerprints every kind of every version."""
 
 
 def generate_question(kind: str, rng: random.Random, *, key: str = "q1", version: int = QUIZ_VERSION) -> Question:
