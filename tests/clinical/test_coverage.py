@@ -650,12 +650,17 @@ def test_dose_and_interval_evidence():
 
 def test_a_continuation_interval_runs_from_the_last_injection():
     """At continuation the previous session is the last injection of the outcomes unless one is recorded; with
-    neither, the patient has had no session (a continuation then fails on its response criteria instead)."""
+    neither, the evidence says no previous session is recorded for a continuation request (not that the planned
+    session starts treatment: a continuation then fails on its response criteria instead), while an initial
+    request's planned session starts treatment."""
     evidence = continuation_evidence(planned_date=date(2026, 10, 1))
     result = judge(evidence, Stage.CONTINUATION).criterion("session.min_interval_days")
     assert result.evidence == ("planned 2026-10-01 is 52 days after the previous session of 2026-08-10 (< 84)",)
     untreated = replace(evidence, outcomes=None)
     assert judge(untreated, Stage.CONTINUATION).criterion("session.min_interval_days").evidence == (
+        "no previous session is recorded for a continuation request",
+    )
+    assert judge(untreated, Stage.INITIAL).criterion("session.min_interval_days").evidence == (
         "no previous session: 2026-10-01 starts treatment",
     )
 

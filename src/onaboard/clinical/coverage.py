@@ -943,6 +943,7 @@ NO_PLANNED_UNITS = "no planned dose recorded"
 PLANNED_UNITS = "planned dose {units} U ({cmp} {maximum} U)"
 NO_PLANNED_DATE = "no planned session date recorded"
 NO_PREVIOUS_SESSION = "no previous session: {planned} starts treatment"
+NO_PREVIOUS_SESSION_CONTINUATION = "no previous session is recorded for a continuation request"
 INTERVAL = "planned {planned} is {days} days after the previous session of {previous} ({cmp} {minimum})"
 BEFORE_PREVIOUS = "planned {planned} is before the previous session of {previous}"
 NO_OUTCOMES = "no treatment outcomes recorded (no injection dates and diary after them)"
@@ -1191,12 +1192,17 @@ def _previous_session(evidence: CoverageEvidence) -> date | None:
     return None
 
 
-def _interval_judgement(minimum: int, evidence: CoverageEvidence) -> _Judgement:
+def _interval_judgement(minimum: int, evidence: CoverageEvidence, stage: Stage) -> _Judgement:
+    """The planned session against the previous one. With no previous session the interval cannot be too short;
+    the evidence says the planned session starts treatment for an initial request, and only that no session is
+    recorded for a continuation request (whose response criteria then fail)."""
     planned = evidence.planned_date
     if planned is None:
         return _missing(NO_PLANNED_DATE)
     previous = _previous_session(evidence)
     if previous is None:
+        if stage is Stage.CONTINUATION:
+            return _met(True, NO_PREVIOUS_SESSION_CONTINUATION)
         return _met(True, NO_PREVIOUS_SESSION.format(planned=planned.isoformat()))
     if planned < previous:
         return _met(False, BEFORE_PREVIOUS.format(planned=planned.isoformat(), previous=previous.isoformat()))
@@ -1573,7 +1579,7 @@ def _session_criteria(collect: _Collector, evidence: CoverageEvidence, stage: St
         collect.add(
             "session.min_interval_days",
             "Minimum interval",
-            _interval_judgement(session.min_interval_days, evidence),
+            _interval_judgement(session.min_interval_days, evidence, stage),
             f"at least {session.min_interval_days} days after the previous session",
             source=session.source,
             text=session.text,
