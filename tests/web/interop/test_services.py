@@ -344,3 +344,32 @@ def test_an_id_two_resources_share_places_neither():
         ],
     }
     assert entry_places(document) == {"7": "Bundle.entry[2].resource", "diary/1/2026-11-02": "Bundle.entry[3].resource"}
+
+
+def test_a_refused_cancelled_row_is_reported_at_its_own_line_not_at_the_days_recorded_row(world, charted):
+    """A cancelled row refused on a day that also has a recorded row above it is reported at the cancelled row's
+    line (it was reported at the first line of that day, the recorded session's). The file's reader refuses a lot
+    too long itself; the rows are given here as read, so the import's own rules are the ones that refuse it."""
+    from onaboard.interop.tables import read_sessions
+    from onaboard.web.interop.services import _table_problems
+
+    InjectionSession.objects.filter(patient=charted).delete()
+    day = timezone.localdate() - dt.timedelta(days=7)
+    session = InjectionSession.objects.create(
+        patient=charted, date=day, status=SessionStatus.RECORDED, total_units=5, product_lot="C1", product_expiry=day
+    )
+    InjectionSiteRecord.objects.create(session=session, muscle="procerus", side="midline", units=5)
+    text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
+    header, recorded = text.strip().splitlines()
+    source = f"{header}\n{recorded}\n{charted.record_number},{day.isoformat()},cancelled,,,,,,,,,\n"
+    rows = read_sessions(source, today=timezone.localdate())[charted.record_number]
+    rows[1] = dataclasses.replace(rows[1], lot="L" * 500)
+    (problem,) = _table_problems(
+        kind="sessions",
+        source=source,
+        patient_id=charted.record_number,
+        patient=charted,
+        records=rows,
+        today=timezone.localdate(),
+    )
+    assert (problem.line, problem.column) == (3, "lot")

@@ -302,12 +302,10 @@ def _first_line(
     patient_id: str,
     day: dt.date | None = None,
     *,
-    skip_cancelled: bool = False,
     columns: Mapping[str, str] | None = None,
 ) -> int:
     """The first line of the file whose ``patient_id`` field is ``patient_id`` (and whose ``date`` is ``day``, and
-    whose other ``columns`` hold those values, when given; not a cancelled session's with ``skip_cancelled``), for
-    the problem's location; 1 when none is."""
+    whose other ``columns`` hold those values, when given), for the problem's location; 1 when none is."""
     from onaboard.clinical import csv_records
 
     text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
@@ -320,11 +318,8 @@ def _first_line(
     for column, value in (columns or {}).items():
         if column in names:
             wanted[names.index(column)] = value
-    status = names.index("status") if skip_cancelled and "status" in names else None
     for line, fields in records:
         if all(len(fields) > at and fields[at].strip() == value for at, value in wanted.items()):
-            if status is not None and len(fields) > status and fields[status].strip().lower() == "cancelled":
-                continue
             return line
     return 1
 
@@ -1012,7 +1007,7 @@ def _table_problems(
     found = _session_problems(patient=patient, records=records, stored=stored, view=_csv_view, today=today)
     return [
         CsvProblem(
-            _first_line(source, patient_id, row.date, skip_cancelled=row.status != SessionStatus.CANCELLED),
+            _first_line(source, patient_id, row.date, columns={"status": str(row.status)}),  # a day's rows by status
             SESSION_COLUMNS.get(name, name) if name in _CSV_SESSION_FIELDS else "date",
             message,
         )
