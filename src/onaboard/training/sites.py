@@ -119,13 +119,13 @@ class SiteScore:
     mean_distance: float | None
 
 
+# The follow-the-pain problems a trainee reads, in the clinic's words: the muscle a site was marked with, the area
+# ("left trapezius") or the view it lies on; never map coordinates or the engine's identifiers.
 FTP_NO_EXTRA_SITES = "follow-the-pain site marked {muscle}: {muscle} takes no extra sites (only {allowed} do)"
 FTP_OUTSIDE = "follow-the-pain site marked {muscle}, on the {view} view, lies outside both {muscle} areas"
 FTP_WRONG_AREA = "follow-the-pain site marked {muscle} lies in the {area} area, which takes {area_muscle} sites"
 FTP_NOT_ASKED = "follow-the-pain site in the {area} area: the case asked for none there"
 FTP_TOO_MANY = "{count} follow-the-pain sites in the {area} area; the case asked for {asked}"
-"""The follow-the-pain problems a trainee reads, in the clinic's words: the muscle a site was marked with, the area
-("left trapezius") or the view it lies on; never map coordinates or the engine's identifiers."""
 
 
 def _muscle_name(value: str) -> str:

@@ -23,8 +23,8 @@ from onaboard.web.training.models import (
 )
 
 LISTED_AFTER_START = dt.timedelta(hours=12)
-"""How long a session stays on the list of upcoming sessions after it starts (through the day it is held); after
-that it is one of the trainers' past sessions."""
+"""How long a session stays on the list of upcoming sessions after it starts: 12 hours from its start, whatever the
+day; after that it is one of the trainers' past sessions."""
 PAST_SESSIONS_SHOWN = 50
 """The most recent past sessions a trainer's list shows."""
 
@@ -48,7 +48,7 @@ def sessions_visible_to(user: User) -> QuerySet[LiveSession]:
 
 
 def upcoming_sessions(user: User) -> QuerySet[LiveSession]:
-    """Sessions not yet held or held today (``LISTED_AFTER_START``), earliest first."""
+    """Sessions not started yet or started less than ``LISTED_AFTER_START`` (12 hours) ago, earliest first."""
     return sessions_visible_to(user).filter(starts_at__gte=timezone.now() - LISTED_AFTER_START)
 
 

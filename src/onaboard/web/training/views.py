@@ -348,8 +348,8 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def sessions(request: HttpRequest) -> HttpResponse:
-    """Upcoming sessions (and today's) with the user's place on each; trainers also get the past sessions, most
-    recent first, to record attendance after the day."""
+    """Upcoming sessions (and those started less than ``selectors.LISTED_AFTER_START`` ago) with the user's place on
+    each; trainers also get the past sessions, most recent first, to record attendance afterwards."""
     require_learner(request.user)
     listed = selectors.upcoming_sessions(request.user)
     own = selectors.own_enrolments(request.user)
