@@ -202,13 +202,15 @@ def test_the_next_session_and_the_year_are_priced_on_the_planned_date_not_today(
 
 
 def test_a_price_set_after_the_planned_date_does_not_price_the_next_session(world, treated):
-    """A price that takes effect only after the planned session leaves its figure at the price in force then."""
+    """A price that takes effect only after the planned session leaves its figure at the price in force then, and
+    the year's too: every session of the year is priced with the planned date's prices, not those of its day."""
     due = treated.sessions[-1].date + timedelta(days=84)
     ClinicPrice.objects.create(
         clinic=world.clinic, item=PriceItem.ADMINISTRATION, amount=Decimal("300"), set_on=due + timedelta(1)
     )
     view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
     assert view.planned.total == Decimal("1671.20")
+    assert view.year.total == 4 * Decimal("1671.20")
 
 
 def test_without_prices_the_cost_says_why_it_has_no_figures(world, eligible, today):

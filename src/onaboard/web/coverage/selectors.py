@@ -518,9 +518,9 @@ class RecordedSessionCost:
 
 @dataclass(frozen=True, slots=True)
 class CostView:
-    """The next session and a year of sessions at the prices in force on the planned date (``priced_on``), and each
-    recorded session at the prices in force on its day; ``problem`` says why the planned figures are missing (no
-    prices set)."""
+    """The next session and a year of sessions at the prices in force on the planned date (``priced_on``: every
+    session of the year at those prices, a price change later in the year not foreseen), and each recorded session
+    at the prices in force on its own day; ``problem`` says why the planned figures are missing (no prices set)."""
 
     today: dt.date
     plan: InjectionPlan
@@ -532,8 +532,8 @@ class CostView:
     recorded: tuple[RecordedSessionCost, ...] = field(default_factory=tuple)
     problem: str = ""
     priced_on: dt.date | None = None
-    """The planned date, whose prices the next session and the year are worked out with (a session is priced with
-    the prices in force on its day)."""
+    """The planned date, whose prices the next session and every session of the year are worked out with (only a
+    recorded session is priced with the prices in force on its own day)."""
 
 
 def _priced(
@@ -555,8 +555,10 @@ def _priced(
 
 
 def cost_for(facts: PatientFacts) -> CostView:
-    """Cost figures from the facts (no audit: callers record the read). The next session and the year are priced
-    on the planned date (``planned_date``), as every session is priced with the prices in force on its day."""
+    """Cost figures from the facts (no audit: callers record the read). The next session and the whole year are
+    priced with the prices in force on the planned date (``planned_date``), every session of the year alike: a price
+    set for a later day of the year does not enter it. Each recorded session is priced with the prices in force on
+    its own day."""
     patient = facts.patient
     insurance = insurance_of(patient)
     sessions = insurance.sessions_per_year if insurance is not None else 4
