@@ -108,7 +108,6 @@ Progress = Callable[[int], None]
 class ImportSummary:
     """What an import did, per kind of row: created, updated, unchanged."""
 
-    patients_created: int = 0
     counts: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, kind: str, *, created: int = 0, updated: int = 0, unchanged: int = 0) -> None:
@@ -124,7 +123,8 @@ class ImportSummary:
 
     @property
     def changed(self) -> bool:
-        return self.patients_created > 0 or any(c + u for c, u, _ in self.counts.values())
+        """Whether the import created or updated any row (a patient created is counted under "patients")."""
+        return any(c + u for c, u, _ in self.counts.values())
 
     def lines(self) -> list[str]:
         """One line per kind of row; a patient the import created is counted under "patients" as created."""
@@ -428,7 +428,7 @@ def _patient_problems(stored: Patient | None, patient: Patient, record: PatientR
             problems.append((record, "birth_date", message))
     # A record number stored before numbers were held to the diary file's characters is not checked again (as the
     # details form does not while it stays as it is).
-    exclude = ["clinic", "portal_user", *(["record_number"] if stored is not None else [])]
+    exclude = ["clinic", "user", *(["record_number"] if stored is not None else [])]
     problems += [(record, name, message) for name, message in _model_problems(patient, exclude=exclude)]
     return problems
 
@@ -469,7 +469,7 @@ def _questionnaire_problems(patient: Patient, record: PatientRecord) -> list[Ref
 
 
 def _side_effect_problems(
-    patient: Patient, record: PatientRecord, stored: Patient | None, stored_sessions: Sequence[InjectionSession]
+    patient: Patient, record: PatientRecord, stored_sessions: Sequence[InjectionSession]
 ) -> list[Refusal]:
     """A side effect's session must be recorded here or in the Bundle; its onset is not before the birth date and
     "something else" needs a description (the rules of ``side_effect_report``); its fields are the model's."""
@@ -635,7 +635,7 @@ def _record_problems(
             patient=patient, records=record.sessions, stored=stored_sessions, view=_without_key, today=today
         ),
         *_questionnaire_problems(patient, record),
-        *_side_effect_problems(patient, record, stored, stored_sessions),
+        *_side_effect_problems(patient, record, stored_sessions),
     ]
     return _located(record, places, problems)
 
@@ -649,7 +649,6 @@ def _patient_row(*, user: Any, clinic: Clinic, record: PatientRecord, summary: I
     patient = Patient.objects.filter(clinic=clinic, record_number=record.record_number).first()
     if patient is None:
         patient = patient_create(user=user, clinic=clinic, data={"sex": Sex.UNKNOWN} | demographics)
-        summary.patients_created += 1
         summary.add(gettext_noop("patients"), created=1)
         wanted = {name: value for name, value in answers.items() if getattr(patient, name) != value}
         if wanted:
@@ -732,17 +731,11 @@ def _csv_view(record: SessionRecord) -> SessionRecord:
 
 
 class SessionsRefusedError(ValueError):
-    """Imported sessions refused before anything is written; ``changes`` holds each one's day and message, and
-    ``fields`` the field at fault of each (in the record's names)."""
+    """Imported sessions refused before anything is written; ``changes`` holds each one's day and message."""
 
-    def __init__(self, changes: Sequence[tuple[dt.date, str]], fields: Sequence[str] = ()) -> None:
+    def __init__(self, changes: Sequence[tuple[dt.date, str]]) -> None:
         super().__init__("; ".join(message for _, message in changes))
         self.changes = tuple(changes)
-        self.fields = tuple(fields) or ("date",) * len(self.changes)
-
-
-class RecordedSessionChangedError(SessionsRefusedError):
-    """Imported sessions would change sessions recorded here: records are not rewritten by an import."""
 
 
 def _session_matches(
@@ -795,9 +788,7 @@ def _sessions(
         patient=patient, records=records, stored=stored, view=view, today=today or timezone.localdate()
     )
     if problems:  # the callers asked first; this keeps the rule for any other caller
-        raise SessionsRefusedError(
-            [(record.date, message) for record, _, message in problems], [name for _, name, _ in problems]
-        )
+        raise SessionsRefusedError([(record.date, message) for record, _, message in problems])
     matches = _session_matches(records, stored, view)
     updated: list[int] = []
     for record, match in zip(records, matches, strict=True):
