@@ -17,6 +17,7 @@ from onaboard.clinical import (
     safety_screen,
     treatment_outcomes,
 )
+from onaboard.training import cases as cases_module
 from onaboard.training.cases import (
     ELIGIBILITY_CHOICES,
     FIRST_VISIT_STEPS,
@@ -151,6 +152,21 @@ def test_a_case_says_which_verdict_rules_treatment_out(seed, because):
     case = generate_case(seed)
     assert not_treated_because(case) == because
     assert case.treated is (because == ())
+
+
+@pytest.mark.parametrize("seed", [4, NOT_MET_SEED, CONTRAINDICATED_SEED, BOTH_SEED])
+def test_what_rules_treatment_out_reuses_an_assessment_already_made(seed, monkeypatch):
+    """Given the case's assessment, ``not_treated_because`` answers as it does alone without assessing the diary
+    again."""
+    case = generate_case(seed)
+    assessment = case_assessment(case)
+    expected = not_treated_because(case)
+    monkeypatch.setattr(cases_module, "assess", _no_assess)
+    assert not_treated_because(case, assessment=assessment) == expected
+
+
+def _no_assess(*args, **kwargs):
+    raise AssertionError("the diary was assessed again")
 
 
 def test_follow_the_pain_sites_are_worded_as_what_a_session_would_add():

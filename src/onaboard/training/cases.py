@@ -383,11 +383,13 @@ def case_assessment(case: Case) -> Assessment:
     return assess(case.diary, as_of=case.first_visit, birth_date=case.birth_date)
 
 
-def not_treated_because(case: Case) -> tuple[Step, ...]:
+def not_treated_because(case: Case, *, assessment: Assessment | None = None) -> tuple[Step, ...]:
     """The first-visit steps whose engine verdict rules treatment out, in step order: ``ELIGIBILITY`` when the BOTOX
     label's criteria are not met (``not met`` or ``insufficient data``), ``SAFETY`` when the screen is
-    contraindicated. Empty for a patient the engine would treat."""
-    return _ruled_out(case_assessment(case).label_criteria.verdict, case_screen(case).verdict)
+    contraindicated. Empty for a patient the engine would treat. ``assessment``: the case's ``case_assessment``
+    when the caller has it already, so the diary is not assessed again."""
+    label = (assessment or case_assessment(case)).label_criteria.verdict
+    return _ruled_out(label, case_screen(case).verdict)
 
 
 def _ruled_out(label: LabelCriteria, screen: SafetyVerdict) -> tuple[Step, ...]:

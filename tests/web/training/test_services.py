@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onaboard.training.cases import Step
 from onaboard.training.quiz import QUIZ_VERSION, generate_quiz
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
@@ -407,3 +408,16 @@ def test_a_started_or_cancelled_session_cannot_change(world):
         services.live_session_update(session=scheduled, title="Again")
     with pytest.raises(TypeError, match="clinic"):
         services.live_session_update(session=live_session(world.users["clinician"]), clinic=world.other_clinic)
+
+
+def test_what_rules_a_case_out_is_worked_out_from_the_assessment_given(monkeypatch):
+    """``case_not_treated_because`` names the steps that rule the patient out from the assessment the page already
+    has, without running the engine's assessment again."""
+    case = services.case_of(CaseAttempt(seed=NOT_TREATED_SEED))
+    assessment = services.case_assessment(case)
+    monkeypatch.setattr("onaboard.training.cases.assess", _no_assess)
+    assert services.case_not_treated_because(case, assessment=assessment) == (Step.ELIGIBILITY,)
+
+
+def _no_assess(*args, **kwargs):
+    raise AssertionError("the diary was assessed again")

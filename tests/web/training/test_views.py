@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from onaboard.training import cases as case_engine
 from onaboard.web.accounts.models import Role
 from onaboard.web.training import services
 from onaboard.web.training.forms import NOTES_IDENTIFIER
@@ -245,6 +246,30 @@ def test_a_case_whose_patient_is_not_treated_ends_at_the_first_visit(client, wor
     assert "3 of 3 steps agree with the engine." in page
     listing = client.get(reverse("training:cases")).content.decode()
     assert "3 / 3" in listing
+
+
+def test_the_page_of_a_case_not_treated_assesses_its_diary_once_for_itself(client, world, monkeypatch):
+    """Beyond drawing the case and grading it, the page of a graded case whose patient is not treated runs the
+    engine's assessment once: what rules treatment out reuses it."""
+    calls = []
+    real_assess = case_engine.assess
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real_assess(*args, **kwargs)
+
+    client.force_login(world.users["trainee"])
+    attempt = case_attempt(world.users["trainee"], seed=NOT_TREATED_SEED)
+    url = reverse("training:case", args=[attempt.external_id])
+    client.post(url, engine_first_visit(attempt))
+    attempt.refresh_from_db()
+    monkeypatch.setattr(case_engine, "assess", counted)
+    services.case_grade(attempt)  # draws the case and grades it
+    drawing_and_grading = len(calls)
+    calls.clear()
+    page = client.get(url).content.decode()
+    assert "data-not-treated" in page
+    assert len(calls) == drawing_and_grading + 1
 
 
 @pytest.mark.parametrize(

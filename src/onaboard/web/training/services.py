@@ -272,6 +272,12 @@ def case_assessment(case: Case) -> Assessment:
     return cases.case_assessment(case)
 
 
+def case_not_treated_because(case: Case, *, assessment: Assessment) -> tuple[Step, ...]:
+    """The first-visit steps that rule the case's patient out of treatment (``cases.not_treated_because``), worked
+    out from the ``case_assessment`` the caller already has: the engine does not assess the diary again."""
+    return cases.not_treated_because(case, assessment=assessment)
+
+
 def case_outcomes(case: Case) -> Outcomes:
     return cases.case_outcomes(case)
 
@@ -296,13 +302,14 @@ def _decisions(stored: Mapping[str, Any]) -> Decisions:
     return Decisions(**{key: stored.get(key) for key in Decisions.__slots__})  # type: ignore[attr-defined]
 
 
-def case_grade(attempt: CaseAttempt) -> CaseGrade:
+def case_grade(attempt: CaseAttempt, *, case: Case | None = None) -> CaseGrade:
     """The feedback for the steps decided so far: none before the first visit is sent, the first visit's at the
-    week-24 review, and every step of the case once it is graded."""
+    week-24 review, and every step of the case once it is graded. ``case``: the attempt's ``case_of`` when the
+    caller has drawn it already (it is not drawn again)."""
     if attempt.stage == CaseAttempt.Stage.FIRST_VISIT:
         return CaseGrade(())
     steps = FIRST_VISIT_STEPS if attempt.stage == CaseAttempt.Stage.WEEK24 else None
-    return grade_case(case_of(attempt), _decisions(attempt.decisions), steps=steps)
+    return grade_case(case or case_of(attempt), _decisions(attempt.decisions), steps=steps)
 
 
 def case_attempt_decide(*, attempt: CaseAttempt, decisions: Mapping[str, Any]) -> CaseGrade:

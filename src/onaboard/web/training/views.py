@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from onaboard.clinical import AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
-from onaboard.training.cases import Step, not_treated_because
+from onaboard.training.cases import Step
 from onaboard.training.certificate import REQUIRED_CASES, certificate_modules
 from onaboard.training.quiz import MUSCLE_NAMES
 from onaboard.training.sites import SITE_PASS_MARK, SITE_TOLERANCE
@@ -316,7 +316,7 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         except services.TrainingError as problem:
             messages.error(request, str(problem))
         return redirect("training:case", attempt_id=attempt.external_id)
-    grade = services.case_grade(attempt)
+    grade = services.case_grade(attempt, case=the_case)
     assessment = services.case_assessment(the_case)
     context: dict[str, Any] = {
         "attempt": attempt,
@@ -335,7 +335,7 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         outcomes = services.case_outcomes(the_case)
         context["course_periods"] = (outcomes.baseline, *(change.period for change in outcomes.periods))
     elif attempt.stage != CaseAttempt.Stage.FIRST_VISIT:
-        ruled_out = not_treated_because(the_case)
+        ruled_out = services.case_not_treated_because(the_case, assessment=assessment)
         context["label_rules_out"] = Step.ELIGIBILITY in ruled_out
         context["screen_rules_out"] = Step.SAFETY in ruled_out
         context["label_verdict"] = assessment.label_criteria.verdict.value
