@@ -373,3 +373,25 @@ def test_a_refused_cancelled_row_is_reported_at_its_own_line_not_at_the_days_rec
         today=timezone.localdate(),
     )
     assert (problem.line, problem.column) == (3, "lot")
+
+
+def test_a_refusal_by_a_model_after_the_rules_passed_is_reported_not_a_crash(world, charted, monkeypatch):
+    """When the rules asked before writing let a row through and a model refuses it while it is written (a race),
+    the import is refused at the patient with the model's words and nothing is kept (the guard crashed on a field
+    the Patient model lacks)."""
+    from onaboard.interop.fhir.records import PreventiveRecord
+    from onaboard.web.interop import services
+    from onaboard.web.patients.models import PreventiveTrial
+
+    monkeypatch.setattr(services, "_record_problems", lambda **_: [])
+    exported = patients_export(user=world.users["clinician"], patients=[charted])
+    (record,) = read_bundle(exported, today=timezone.localdate())
+    start = timezone.localdate() - dt.timedelta(days=30)
+    trial = PreventiveRecord("", "topiramate", "anticonvulsant", start, start - dt.timedelta(days=1), "ineffective", "")
+    before = PreventiveTrial.objects.count()
+    with_trial = [dataclasses.replace(record, preventives=(trial,))]
+    with pytest.raises(BundleInvalidError) as refused:
+        fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=with_trial)
+    assert refused.value.problems
+    assert all(problem.message.startswith(f"patient {charted.record_number}: ") for problem in refused.value.problems)
+    assert PreventiveTrial.objects.count() == before

@@ -15,6 +15,7 @@ the file's is evidently another person (``IDENTITY_CLASH``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -334,6 +335,8 @@ IDENTITY_CLASH = gettext_noop(
 NOT_A_CHOICE = gettext_noop("{what}: {value!r} is not one of the values onaboard records ({choices})")
 TOO_LONG = gettext_noop("{what}: {length} characters, more than the {limit} it holds")
 FIELD_REFUSED = gettext_noop("{what}: {message}")
+ROW_REFUSED = gettext_noop("a row was refused when it was written; nothing was imported")
+"""The last guard's message when a refusal carries no message of its own."""
 
 Refusal = tuple[Any, str, str]
 """``(row, field, message)``: the imported row (a record value) refused, the field at fault and why."""
@@ -345,13 +348,20 @@ def _worded(model: type[Any], name: str, message: str) -> str:
     return gettext(FIELD_REFUSED).format(what=what, message=message) if what else message
 
 
-def _plain(model: type[Any], refused: ValidationError) -> list[tuple[str, str]]:
+def _plain(model: type[Any] | None, refused: ValidationError) -> list[tuple[str, str]]:
     """The model's refusal as ``(field, message)`` in plain words: the field as the record names it, a value not
-    among the choices listed with them, a text too long with its length and limit."""
+    among the choices listed with them, a text too long with its length and limit. Any refusal is worded: one
+    without fields (its messages, at no field), a field ``model`` lacks or a model not known (``None``: the field
+    named by its name)."""
+    if not hasattr(refused, "error_dict"):
+        return [("", message) for message in refused.messages]
     found = []
     for name, errors in refused.error_dict.items():
-        field = model._meta.get_field(name) if name != NON_FIELD_ERRORS else None
-        what = str(field.verbose_name) if field is not None else ""
+        field = None
+        if model is not None and name != NON_FIELD_ERRORS:
+            with contextlib.suppress(FieldDoesNotExist):
+                field = model._meta.get_field(name)
+        what = str(field.verbose_name) if field is not None else (name if name != NON_FIELD_ERRORS else "")
         for error in errors:
             params = error.params or {}
             if error.code == "invalid_choice" and field is not None:
@@ -940,15 +950,15 @@ def fhir_records_import(
     """
     today = today or timezone.localdate()
     places = places or {}
-    problems = [
-        problem
-        for record in records
-        for problem in _record_problems(clinic=clinic, record=record, places=places, today=today)
-    ]
-    if problems:
-        raise BundleInvalidError(problems)
     summary = ImportSummary()
-    with transaction.atomic():
+    with transaction.atomic():  # the rules are asked of the rows as this transaction reads them
+        problems = [
+            problem
+            for record in records
+            for problem in _record_problems(clinic=clinic, record=record, places=places, today=today)
+        ]
+        if problems:
+            raise BundleInvalidError(problems)
         for record in records:
             try:
                 patient = _patient_row(user=user, clinic=clinic, record=record, summary=summary)
@@ -960,8 +970,8 @@ def fhir_records_import(
                 _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
                 _questionnaires(user=user, patient=patient, record=record, summary=summary)
                 _side_effects(user=user, patient=patient, record=record, summary=summary)
-            except ValidationError as refused:  # not reached: the rules were asked above; kept as a last guard
-                messages = [message for _, message in _plain(Patient, refused)] if refused.error_dict else []
+            except ValidationError as refused:  # a model refused what the rules above let through: a last guard
+                messages = [message for _, message in _plain(None, refused)] or [gettext(ROW_REFUSED)]
                 raise BundleInvalidError(_located(record, places, [(record, "", m) for m in messages])) from None
             except (QuestionnaireInvalidError, QuestionnaireDateError, ValueError) as refused:
                 messages = (
