@@ -53,7 +53,9 @@ def storable_hours(hours: Decimal) -> Decimal:
     return stored
 
 
-def _fields_of(day: DiaryDay) -> dict[str, Any]:
+def diary_entry_fields(day: DiaryDay) -> dict[str, Any]:
+    """The ``DiaryEntry`` fields of a diary day the engine validated, as ``diary_entry_save`` and every import store
+    them (hours as stored, medication classes in their fixed order)."""
     return {
         "headache_hours": storable_hours(day.headache_hours),
         "intensity": day.intensity.value if day.intensity else "",
@@ -86,7 +88,7 @@ def diary_entry_save(*, user: Any, patient: Patient, fields: Mapping[str, str], 
         raise DiaryEntryInvalidError([("date", before_birth)])
     with transaction.atomic():
         entry, created = DiaryEntry.objects.select_for_update().update_or_create(
-            patient=patient, date=result.date, defaults=_fields_of(result)
+            patient=patient, date=result.date, defaults=diary_entry_fields(result)
         )
         audit_record(
             user=user,

@@ -157,9 +157,12 @@ class SideEffectConflictError(SideEffectRefusedError):
 # --- Recording ----------------------------------------------------------------------------------------------------
 
 
-def _input_problems(
+def session_input_problems(
     *, date: dt.date, today: dt.date, lot: str, expiry: dt.date | None, patient: Patient
 ) -> list[tuple[str, str]]:
+    """What refuses recording a session outright, as ``(field, message)``: a date after ``today`` or before the
+    birth date, no lot, no expiry, a product expired on the day. ``injection_session_record`` and every import ask
+    this one rule (no override applies to it)."""
     problems = []
     if date > today:
         problems.append(("date", gettext(SESSION_FUTURE_DATE).format(date=date, today=today)))
@@ -313,7 +316,7 @@ def injection_session_record(
     Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
     """
     today = today or timezone.localdate()
-    problems = _input_problems(date=date, today=today, lot=lot, expiry=expiry, patient=patient)
+    problems = session_input_problems(date=date, today=today, lot=lot, expiry=expiry, patient=patient)
     if problems:
         raise SessionRefusedError(problems)
     with transaction.atomic():

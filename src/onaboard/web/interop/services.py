@@ -46,12 +46,10 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.words import before_birth_plain
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.diary.services import _fields_of as diary_fields_of
-from onaboard.web.diary.services import day_before_birth_problem
+from onaboard.web.diary.services import day_before_birth_problem, diary_entry_fields
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import BEFORE_BIRTH
-from onaboard.web.injections.services import _input_problems as session_input_problems
-from onaboard.web.injections.services import side_effect_description_problem
+from onaboard.web.injections.services import session_input_problems, side_effect_description_problem
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.services import BEFORE_BIRTH as QUESTIONNAIRE_BEFORE_BIRTH
@@ -190,7 +188,7 @@ def diary_days_import(
     unchanged = 0
     now = timezone.now()  # bulk_update does not apply auto_now, and the worklist's fingerprint reads `modified`
     for day in days:
-        values = diary_fields_of(day)
+        values = diary_entry_fields(day)
         names = list(values)
         entry = stored.get(day.date)
         if entry is None:
