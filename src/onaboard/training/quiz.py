@@ -581,21 +581,20 @@ def _label_eligibility_v1(rng: random.Random) -> Question:
     return _label_eligibility_question(periods, attacks, age)
 
 
-def _medication_overuse_v1(rng: random.Random) -> Question:
-    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
-    periods = []
-    acute_class = rng.choice((AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC, AcuteClass.OPIOID))
-    threshold = OVERUSE_DAYS[acute_class]
-    for index in (1, 2, 3):
-        days = max(0, threshold + rng.choice((-4, -1, 0, 2, 5)))
-        acute = AcuteDays(**{acute_class.value: days, "any": days})
-        periods.append(_period(index, headache=20, headache_4h=18, migraine=12, acute=acute))
+def _medication_overuse_question(
+    periods: Sequence[PeriodSummary], acute_class: AcuteClass, *, show_recorded: bool
+) -> Question:
+    """The medication-overuse question on drawn periods of one acute class, marked by the engine (every version;
+    version 2 also says how many days each period recorded, ``show_recorded``)."""
     verdict = medication_overuse_verdict(periods)
     answer = verdict.verdict.value.replace("_", " ")
     choices, index = _ordered_choices(answer, ("suspected", "not suspected", "insufficient data"))
     name = ACUTE_CLASS_NAMES[acute_class]
     facts = tuple(
-        f"{p.label}: {name} taken on {counted(p.acute_medication_days.of(acute_class), 'day')}" for p in periods
+        f"{p.label}: "
+        + (f"{p.days_recorded} of {PERIOD_DAYS} days recorded, " if show_recorded else "")
+        + f"{name} taken on {counted(p.acute_medication_days.of(acute_class), 'day')}"
+        for p in periods
     )
     return Question(
         "",
@@ -607,6 +606,18 @@ def _medication_overuse_v1(rng: random.Random) -> Question:
         verdict.reasons,
         SOURCE_MOH,
     )
+
+
+def _medication_overuse_v1(rng: random.Random) -> Question:
+    """Version 1, kept so attempts drawn with it are drawn again as they were shown."""
+    periods = []
+    acute_class = rng.choice((AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC, AcuteClass.OPIOID))
+    threshold = OVERUSE_DAYS[acute_class]
+    for index in (1, 2, 3):
+        days = max(0, threshold + rng.choice((-4, -1, 0, 2, 5)))
+        acute = AcuteDays(**{acute_class.value: days, "any": days})
+        periods.append(_period(index, headache=20, headache_4h=18, migraine=12, acute=acute))
+    return _medication_overuse_question(periods, acute_class, show_recorded=False)
 
 
 _SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
@@ -941,25 +952,7 @@ def _medication_overuse(rng: random.Random) -> Question:
                 acute=acute,
             )
         )
-    verdict = medication_overuse_verdict(periods)
-    answer = verdict.verdict.value.replace("_", " ")
-    choices, index = _ordered_choices(answer, ("suspected", "not suspected", "insufficient data"))
-    name = ACUTE_CLASS_NAMES[acute_class]
-    facts = tuple(
-        f"{p.label}: {p.days_recorded} of {PERIOD_DAYS} days recorded, {name} taken on "
-        f"{counted(p.acute_medication_days.of(acute_class), 'day')}"
-        for p in periods
-    )
-    return Question(
-        "",
-        "medication_overuse",
-        "Is medication-overuse headache (ICHD-3 8.2) suspected from these three periods?",
-        facts,
-        choices,
-        index,
-        verdict.reasons,
-        SOURCE_MOH,
-    )
+    return _medication_overuse_question(periods, acute_class, show_recorded=True)
 
 
 CONTRAINDICATION_ITEMS = ("injection_site_infection", "hypersensitivity_to_botulinum_toxin")

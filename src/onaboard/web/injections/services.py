@@ -157,6 +157,14 @@ class SideEffectConflictError(SideEffectRefusedError):
 # --- Recording ----------------------------------------------------------------------------------------------------
 
 
+def session_date_problem(patient: Patient, day: dt.date) -> str | None:
+    """``BEFORE_BIRTH`` worded for ``day`` when it is before the patient's birth date, else None: the rule for a
+    booked or recorded session's day (``session_input_problems``, the imports' bookings)."""
+    if patient.predates_birth(day):
+        return gettext(BEFORE_BIRTH).format(date=day, birth=patient.birth_date)
+    return None
+
+
 def session_input_problems(
     *, date: dt.date, today: dt.date, lot: str, expiry: dt.date | None, patient: Patient
 ) -> list[tuple[str, str]]:
@@ -166,8 +174,8 @@ def session_input_problems(
     problems = []
     if date > today:
         problems.append(("date", gettext(SESSION_FUTURE_DATE).format(date=date, today=today)))
-    if patient.predates_birth(date):
-        problems.append(("date", gettext(BEFORE_BIRTH).format(date=date, birth=patient.birth_date)))
+    if (before_birth := session_date_problem(patient, date)) is not None:
+        problems.append(("date", before_birth))
     if not lot.strip():
         problems.append(("product_lot", gettext(LOT_REQUIRED)))
     if expiry is None:
@@ -500,6 +508,23 @@ def side_effect_description_problem(*, kind: SideEffectKind | str, description: 
     return None
 
 
+def side_effect_problems(
+    *, patient: Patient, kind: SideEffectKind | str, onset: dt.date, description: str, today: dt.date
+) -> list[tuple[str, str]]:
+    """What refuses a side effect, as ``(field, message)``: an onset after today, an onset before the patient's birth
+    date (``Patient.predates_birth``, in the diary's words: ``common.words.before_birth_plain``) and "something
+    else" without a description (``side_effect_description_problem``). The one rule ``side_effect_report`` and the
+    imports ask."""
+    problems = []
+    if onset > today:
+        problems.append(("onset", gettext(ONSET_IN_FUTURE).format(today=today)))
+    elif patient.predates_birth(onset):
+        problems.append(("onset", before_birth_plain(onset, patient.birth_date)))
+    if (missing := side_effect_description_problem(kind=kind, description=description)) is not None:
+        problems.append(("description", missing))
+    return problems
+
+
 def side_effect_report(
     *,
     user: Any,
@@ -513,18 +538,10 @@ def side_effect_report(
     """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
 
     The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
-    for an onset after today, an onset before the patient's birth date (``Patient.predates_birth``, in the diary's
-    words: ``common.words.before_birth_plain``) and for "something else" without a description
-    (``side_effect_description_problem``).
+    with the ``side_effect_problems`` found (onset after today or before birth, "something else" undescribed).
     """
     today = today or timezone.localdate()
-    problems = []
-    if onset > today:
-        problems.append(("onset", gettext(ONSET_IN_FUTURE).format(today=today)))
-    elif patient.predates_birth(onset):
-        problems.append(("onset", before_birth_plain(onset, patient.birth_date)))
-    if (missing := side_effect_description_problem(kind=kind, description=description)) is not None:
-        problems.append(("description", missing))
+    problems = side_effect_problems(patient=patient, kind=kind, onset=onset, description=description, today=today)
     if problems:
         raise SideEffectRefusedError(problems)
     with transaction.atomic():

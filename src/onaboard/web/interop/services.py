@@ -8,7 +8,7 @@ same validation and audit apply; the diary's rules are the engine's (``parse_dia
 ran before anything is written) and its days are written in bulk, with one audit event per patient.
 
 Before anything is written every row is asked the rules the pages apply to it (the forms' and services' own
-functions: ``preventive_trial_problems``, the session recording's input rules, ``side_effect_description_problem``
+functions: ``preventive_trial_problems``, the session recording's input rules, ``side_effect_problems``
 ...) and every problem found is reported at once, each at its row; the patient of a record number is refused when
 the file's is evidently another person (``IDENTITY_CLASH``).
 """
@@ -44,18 +44,16 @@ from onaboard.interop.tables import TableError, read_preventives, read_sessions
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
-from onaboard.web.common.words import before_birth_plain
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import day_before_birth_problem, diary_entry_fields
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
-from onaboard.web.injections.selectors import BEFORE_BIRTH
-from onaboard.web.injections.services import session_input_problems, side_effect_description_problem
+from onaboard.web.injections.services import session_date_problem, session_input_problems, side_effect_problems
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
-from onaboard.web.outcomes.services import BEFORE_BIRTH as QUESTIONNAIRE_BEFORE_BIRTH
 from onaboard.web.outcomes.services import (
     QuestionnaireDateError,
     QuestionnaireInvalidError,
+    questionnaire_date_problem,
     questionnaire_response_record,
 )
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveClass, PreventiveTrial, Sex, StopReason
@@ -467,20 +465,20 @@ def _diary_problems(patient: Patient, record: PatientRecord) -> list[Refusal]:
 
 
 def _questionnaire_problems(patient: Patient, record: PatientRecord) -> list[Refusal]:
-    """A response before the birth date (as ``questionnaire_response_record`` refuses it); the answers were scored
-    by the engine when the Bundle was read."""
+    """A response before the birth date (``questionnaire_date_problem``, as ``questionnaire_response_record``
+    refuses it); the answers were scored by the engine when the Bundle was read."""
     return [
-        (response, "date", gettext(QUESTIONNAIRE_BEFORE_BIRTH).format(date=response.date, birth=patient.birth_date))
+        (response, "date", problem)
         for response in record.questionnaires
-        if patient.predates_birth(response.date)
+        if (problem := questionnaire_date_problem(patient, response.date)) is not None
     ]
 
 
 def _side_effect_problems(
-    patient: Patient, record: PatientRecord, stored_sessions: Sequence[InjectionSession]
+    patient: Patient, record: PatientRecord, stored_sessions: Sequence[InjectionSession], today: dt.date
 ) -> list[Refusal]:
-    """A side effect's session must be recorded here or in the Bundle; its onset is not before the birth date and
-    "something else" needs a description (the rules of ``side_effect_report``); its fields are the model's."""
+    """A side effect's session must be recorded here or in the Bundle; ``side_effect_problems`` (the rules of
+    ``side_effect_report``: the onset, a description for "something else"); its fields are the model's."""
     recorded = {row.date for row in stored_sessions if row.status == SessionStatus.RECORDED}
     recorded |= {session.date for session in record.sessions if session.status == SessionStatus.RECORDED}
     problems: list[Refusal] = []
@@ -489,10 +487,9 @@ def _side_effect_problems(
         if effect.session_date is not None and effect.session_date not in recorded:
             message = gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
             found.append(("session", message))
-        if patient.predates_birth(effect.onset):
-            found.append(("onset", before_birth_plain(effect.onset, patient.birth_date)))
-        if (missing := side_effect_description_problem(kind=effect.kind, description=effect.description)) is not None:
-            found.append(("description", missing))
+        found += side_effect_problems(
+            patient=patient, kind=effect.kind, onset=effect.onset, description=effect.description, today=today
+        )
         row = SideEffect(**_side_effect_fields(effect, None))
         exclude = ["patient", "session", "reported_by", "reviewed_by"]
         found += _model_problems(row, exclude=exclude, reported={name for name, _ in found})
@@ -518,8 +515,8 @@ def _session_problems(
             found += session_input_problems(
                 date=record.date, today=today, lot=record.lot, expiry=record.expiry, patient=patient
             )
-        elif record.status != SessionStatus.CANCELLED and patient.predates_birth(record.date):
-            found.append(("date", gettext(BEFORE_BIRTH).format(date=record.date, birth=patient.birth_date)))
+        elif record.status != SessionStatus.CANCELLED and (problem := session_date_problem(patient, record.date)):
+            found.append(("date", problem))
         row = InjectionSession(**_session_fields(record))
         found += _model_problems(row, exclude=["patient", "injector"], reported={name for name, _ in found})
         for site in record.sites:
@@ -643,7 +640,7 @@ def _record_problems(
             patient=patient, records=record.sessions, stored=stored_sessions, view=_without_key, today=today
         ),
         *_questionnaire_problems(patient, record),
-        *_side_effect_problems(patient, record, stored_sessions),
+        *_side_effect_problems(patient, record, stored_sessions, today),
     ]
     return _located(record, places, problems)
 

@@ -47,6 +47,14 @@ def _scored(instrument: Instrument, answers: Any) -> tuple[Any, int, str]:
     return values, result.total, result.grade.value
 
 
+def questionnaire_date_problem(patient: Patient, day: date) -> str | None:
+    """``BEFORE_BIRTH`` worded for ``day`` when it is before the patient's birth date, else None: the one rule
+    ``questionnaire_response_record`` and the imports ask."""
+    if patient.predates_birth(day):
+        return gettext(BEFORE_BIRTH).format(date=day.isoformat(), birth=patient.birth_date.isoformat())
+    return None
+
+
 def questionnaire_response_record(
     *,
     user: Any,
@@ -63,10 +71,8 @@ def questionnaire_response_record(
     date before the birth date; nothing is saved then.
     """
     instrument = Instrument(instrument)
-    if patient.predates_birth(date):
-        raise QuestionnaireDateError(
-            gettext(BEFORE_BIRTH).format(date=date.isoformat(), birth=patient.birth_date.isoformat())
-        )
+    if (problem := questionnaire_date_problem(patient, date)) is not None:
+        raise QuestionnaireDateError(problem)
     try:
         stored, total, category = _scored(instrument, answers)
     except PromError as refused:
