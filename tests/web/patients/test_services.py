@@ -108,6 +108,30 @@ def test_a_preventive_stopping_before_it_started_is_refused(world):
     assert not PreventiveTrial.objects.exists()
 
 
+def test_the_services_ask_the_forms_rules_themselves(world):
+    """A preventive starting after today or stopped while still taken, and another toxin of 0 U, are refused by the
+    services (the forms' ``*_problems`` rules), so no caller can store what the form refuses; nothing is saved."""
+    nurse, patient = world.users["nurse"], world.same_clinic_patient
+    today = date(2026, 11, 29)
+    with pytest.raises(ValidationError) as future:
+        preventive_trial_create(
+            user=nurse, patient=patient, data={**TRIAL, "start": date(2027, 1, 1), "stop": None}, today=today
+        )
+    assert "start" in future.value.message_dict
+    trial = preventive_trial_create(user=nurse, patient=patient, data=TRIAL, today=today)
+    with pytest.raises(ValidationError) as ongoing:
+        preventive_trial_update(user=nurse, trial=trial, data={**TRIAL, "stop_reason": "ongoing"}, today=today)
+    assert "stop" in ongoing.value.message_dict
+    with pytest.raises(ValidationError) as units:
+        other_toxin_treatment_create(
+            user=nurse, patient=patient, data={"date": date(2026, 1, 5), "product": "Dysport", "units": 0}, today=today
+        )
+    assert "units" in units.value.message_dict
+    trial.refresh_from_db()
+    assert (PreventiveTrial.objects.count(), trial.stop_reason) == (1, TRIAL["stop_reason"])
+    assert not patient.other_toxin_treatments.exists()
+
+
 def test_a_preventive_correction_audits_the_changed_fields(world):
     """Correcting a preventive saves it and names the changed fields in the audit trail."""
     trial = preventive_trial_create(user=world.users["nurse"], patient=world.same_clinic_patient, data=TRIAL)

@@ -888,7 +888,9 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
         summary.written(gettext_noop("side effects"), action)
 
 
-def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
+def _medication_history(
+    *, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary, today: dt.date
+) -> None:
     """Write the preventives and other toxin treatments ``_history_problems`` allowed, through the patient
     services."""
     trials = {(t.drug, t.start): t for t in patient.preventive_trials.all()}
@@ -896,10 +898,10 @@ def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, s
         data = _preventive_fields(trial)
         match = trials.get((trial.drug, trial.start))
         if match is None:
-            preventive_trial_create(user=user, patient=patient, data=data)
+            preventive_trial_create(user=user, patient=patient, data=data, today=today)
             summary.add(gettext_noop("preventives"), created=1)
         elif any(getattr(match, name) != value for name, value in data.items()):
-            preventive_trial_update(user=user, trial=match, data=data)
+            preventive_trial_update(user=user, trial=match, data=data, today=today)
             summary.add(gettext_noop("preventives"), updated=1)
         else:
             summary.add(gettext_noop("preventives"), unchanged=1)
@@ -907,7 +909,7 @@ def _medication_history(*, user: Any, patient: Patient, record: PatientRecord, s
     for treatment in record.other_toxins:
         match = treatments.get((treatment.date, treatment.product))
         if match is None:
-            other_toxin_treatment_create(user=user, patient=patient, data=_other_toxin_fields(treatment))
+            other_toxin_treatment_create(user=user, patient=patient, data=_other_toxin_fields(treatment), today=today)
             summary.add(gettext_noop("other toxins"), created=1)
         elif match.units != treatment.units or match.indication != treatment.indication:
             match.units, match.indication = treatment.units, treatment.indication
@@ -957,7 +959,7 @@ def fhir_records_import(
         for record in records:
             try:
                 patient = _patient_row(user=user, clinic=clinic, record=record, summary=summary)
-                _medication_history(user=user, patient=patient, record=record, summary=summary)
+                _medication_history(user=user, patient=patient, record=record, summary=summary, today=today)
                 created, updated, unchanged = diary_days_import(
                     user=user, patient=patient, days=record.diary, source=source, progress=progress
                 )
@@ -1064,7 +1066,7 @@ def table_csv_import(
             try:
                 if kind == "preventives":
                     record = PatientRecord("", patient_id, "", "", target.birth_date, "", preventives=tuple(records))
-                    _medication_history(user=user, patient=target, record=record, summary=summary)
+                    _medication_history(user=user, patient=target, record=record, summary=summary, today=today)
                 else:
                     _sessions(
                         user=user,

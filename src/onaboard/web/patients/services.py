@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -81,6 +82,15 @@ def other_toxin_treatment_problems(
     if units is not None and units < 1:
         problems.append(("units", str(UNITS_AT_LEAST_ONE)))
     return problems
+
+
+def _refuse(problems: list[tuple[str, str]]) -> None:
+    """Raise ``problems`` (``(field, message)``) as a ValidationError by field, as ``full_clean`` would."""
+    if problems:
+        by_field: dict[str, list[str]] = {}
+        for field, message in problems:
+            by_field.setdefault(field, []).append(message)
+        raise ValidationError(by_field)
 
 
 class PatientVersionConflictError(Exception):
@@ -155,10 +165,14 @@ def _only(data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return dict(data)
 
 
-def preventive_trial_create(*, user: Any, patient: Patient, data: Mapping[str, Any]) -> PreventiveTrial:
-    """Add a preventive medicine tried. Model validation (start <= stop) runs before saving."""
+def preventive_trial_create(
+    *, user: Any, patient: Patient, data: Mapping[str, Any], today: dt.date | None = None
+) -> PreventiveTrial:
+    """Add a preventive medicine tried. ``preventive_trial_problems`` and the model's validation run before saving
+    (ValidationError), so no caller can store what the form refuses."""
     with transaction.atomic():
         trial = PreventiveTrial(patient=patient, **_only(data, PREVENTIVE_FIELDS))
+        _refuse(_trial_problems(trial, today))
         trial.full_clean()
         trial.save()
         audit_record(
@@ -172,14 +186,28 @@ def preventive_trial_create(*, user: Any, patient: Patient, data: Mapping[str, A
     return trial
 
 
-def preventive_trial_update(*, user: Any, trial: PreventiveTrial, data: Mapping[str, Any]) -> PreventiveTrial:
-    """Correct a preventive medicine tried; the audit event names the fields that changed."""
+def _trial_problems(trial: PreventiveTrial, today: dt.date | None) -> list[tuple[str, str]]:
+    return preventive_trial_problems(
+        patient=trial.patient,
+        start=trial.start,
+        stop=trial.stop,
+        stop_reason=trial.stop_reason,
+        today=today or timezone.localdate(),
+    )
+
+
+def preventive_trial_update(
+    *, user: Any, trial: PreventiveTrial, data: Mapping[str, Any], today: dt.date | None = None
+) -> PreventiveTrial:
+    """Correct a preventive medicine tried (``preventive_trial_problems`` and the model's validation first); the
+    audit event names the fields that changed."""
     values = _only(data, PREVENTIVE_FIELDS)
     with transaction.atomic():
         stored = PreventiveTrial.objects.select_for_update().get(pk=trial.pk)
         changed = sorted(name for name, value in values.items() if getattr(stored, name) != value)
         for name, value in values.items():
             setattr(stored, name, value)
+        _refuse(_trial_problems(stored, today))
         stored.full_clean()
         stored.save()
         audit_record(
@@ -193,13 +221,21 @@ def preventive_trial_update(*, user: Any, trial: PreventiveTrial, data: Mapping[
     return stored
 
 
-def other_toxin_treatment_create(*, user: Any, patient: Patient, data: Mapping[str, Any]) -> OtherToxinTreatment:
-    """Add a botulinum toxin treatment given outside the chronic-migraine cycles.
+def other_toxin_treatment_create(
+    *, user: Any, patient: Patient, data: Mapping[str, Any], today: dt.date | None = None
+) -> OtherToxinTreatment:
+    """Add a botulinum toxin treatment given outside the chronic-migraine cycles (``other_toxin_treatment_problems``
+    and the model's validation first: ValidationError).
 
     Recording one also answers the safety screen's "asked about other toxins" question.
     """
     with transaction.atomic():
         treatment = OtherToxinTreatment(patient=patient, **_only(data, OTHER_TOXIN_FIELDS))
+        _refuse(
+            other_toxin_treatment_problems(
+                patient=patient, date=treatment.date, units=treatment.units, today=today or timezone.localdate()
+            )
+        )
         treatment.full_clean()
         treatment.save()
         if not patient.other_toxin_asked:
