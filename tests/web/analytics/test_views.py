@@ -121,3 +121,18 @@ def test_the_page_shows_no_impossible_interval_and_no_code_words(client, staff):
     assert "A period of fewer than 3 patients shows its mean without an interval" in html
     assert "clinical-facts" not in html
     assert "the BOTOX US Prescribing Information (the label), adverse reactions table" in html
+
+
+def test_the_page_says_what_confirmed_and_unconfirmed_mean(client, staff):
+    """Every status the page shows beside a source (the label's table, the published figures) is explained in
+    words on the page, so a clinician knows UNCONFIRMED means checking the primary source."""
+    client.force_login(staff[Role.CLINICIAN])
+    html = client.get(PAGE).content.decode()
+    report_statuses = {"CONFIRMED", "UNCONFIRMED"} & set(re.findall(r"\b(?:UN)?CONFIRMED\b", html))
+    assert report_statuses
+    assert (
+        html.count(
+            "CONFIRMED: seen in a retrieved copy of the source. UNCONFIRMED: check the primary source before relying on it."
+        )
+        == 2
+    )
