@@ -24,11 +24,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Certificate)
 class CertificateAdmin(admin.ModelAdmin):
-    list_display = ("holder_name", "issued_on", "code", "revoked")
+    list_display = ("holder_name", "issued_by", "issued_on", "code", "revoked")
     list_filter = ("revoked",)
-    search_fields = ("holder_name", "code")
-    fields = ("holder_name", "issued_on", "code", "revoked")
-    readonly_fields = ("holder_name", "issued_on", "code")
+    search_fields = ("holder_name", "issued_by", "code")
+    fields = ("holder_name", "issued_by", "issued_on", "code", "revoked")
+    readonly_fields = ("holder_name", "issued_by", "issued_on", "code")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
