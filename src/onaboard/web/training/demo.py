@@ -37,8 +37,8 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 
 
 def demo_training_load(*, clinic: Clinic, trainer: User, trainee: User, today: dt.date) -> list[LiveSession]:
-    """Two upcoming live sessions (one with the trainee enrolled), a logged supervised injection and the first
-    modules passed by the trainee. Returns the sessions."""
+    """A past live session the trainee attended, two upcoming ones (the trainee holds a place on the first), a logged
+    supervised injection and the first modules passed by the trainee. Returns the sessions, earliest first."""
     SupervisedInjection.objects.filter(trainee=trainee).delete()
     Enrolment.objects.filter(trainee=trainee).delete()
     LiveSession.objects.filter(clinic=clinic).delete()
@@ -46,6 +46,15 @@ def demo_training_load(*, clinic: Clinic, trainer: User, trainee: User, today: d
         model.objects.filter(trainee=trainee).delete()
     Certificate.objects.filter(trainee=trainee).delete()
 
+    introduction = LiveSession.objects.create(
+        clinic=clinic,
+        trainer=trainer,
+        title="Chronic migraine and the PREEMPT protocol: an introduction",
+        starts_at=_at(today - dt.timedelta(days=21), 14),
+        duration_minutes=90,
+        place="Demo Headache Clinic, teaching room 2",
+        capacity=8,
+    )
     workshop = LiveSession.objects.create(
         clinic=clinic,
         trainer=trainer,
@@ -68,6 +77,13 @@ def demo_training_load(*, clinic: Clinic, trainer: User, trainee: User, today: d
     # Written directly, not through enrolment_create: the demo may be built for a day other than the real one, and
     # the trainee holds one of six places, so no capacity rule is at stake.
     Enrolment.objects.create(
+        session=introduction,
+        trainee=trainee,
+        status=EnrolmentStatus.ENROLLED,
+        queued_at=_at(today - dt.timedelta(days=35), 9),
+        attended=True,
+    )
+    Enrolment.objects.create(
         session=workshop, trainee=trainee, status=EnrolmentStatus.ENROLLED, queued_at=_at(today, 9)
     )
     SupervisedInjection.objects.create(
@@ -81,4 +97,4 @@ def demo_training_load(*, clinic: Clinic, trainer: User, trainee: User, today: d
         attempt = QuizAttempt.objects.create(trainee=trainee, module_id=module.id, seed=DEMO_QUIZ_SEED)
         answers = {question.key: question.answer for question in services.quiz_questions(attempt)}
         services.quiz_attempt_submit(attempt=attempt, answers=answers)
-    return [workshop, online]
+    return [introduction, workshop, online]
