@@ -7,6 +7,7 @@ from datetime import date
 from onaboard.clinical import prom
 from onaboard.web.outcomes import forms
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm
+from onaboard.web.outcomes.models import QuestionnaireResponse
 
 TODAY = date(2026, 3, 2)
 
@@ -71,3 +72,15 @@ def test_midas_a_and_b_are_optional():
     form = MidasForm({"date": "2026-03-02", "q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5}, today=TODAY)
     assert form.is_valid()
     assert form.answers() == {"q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5, "a": None, "b": None}
+
+
+def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other():
+    """The form prefilled with today's answer carries that day in ``replaces``; it confirms replacing that day only."""
+    answered = QuestionnaireResponse(date=TODAY, answers=["never"] * 6)
+    initial = Hit6Form.initial_for(answered, TODAY)
+    assert initial["replaces"] == "2026-03-02"
+    form = Hit6Form({**initial, "date": "2026-03-02"}, today=TODAY)
+    assert form.is_valid(), form.errors
+    assert form.confirms_replacing(TODAY)
+    assert not form.confirms_replacing(date(2026, 3, 1))
+    assert "replaces" not in Hit6Form.initial_for(None, TODAY)

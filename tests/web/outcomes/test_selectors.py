@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.outcomes.models import Instrument
-from onaboard.web.outcomes.selectors import questionnaire_history, questionnaire_response_on
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.selectors import (
+    BaselineAndLatest,
+    baseline_and_latest,
+    questionnaire_history,
+    questionnaire_response_on,
+)
 from onaboard.web.outcomes.services import questionnaire_response_record
 
 
@@ -64,3 +71,31 @@ def test_the_hit6_change_is_from_the_answer_before_treatment_as_on_the_patient_p
     InjectionSessionFactory(patient=world.own_patient, date=date(2026, 3, 3), status=SessionStatus.RECORDED)
     history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)
     assert history["hit6"].change.reason == "HIT-6 78 -> 66: drop of 12 points (>= 5: responder)"
+    assert history["hit6"].compared.before_treatment
+
+
+@pytest.mark.parametrize(
+    ("session_day", "before_treatment"),
+    [(None, False), (date(2026, 3, 1), False), (date(2026, 3, 2), True), (date(2026, 4, 1), True)],
+)
+def test_the_baseline_is_before_treatment_only_when_answered_on_or_before_the_first_session(
+    world, session_day, before_treatment
+):
+    """With no recorded session, or only answers after the first, the baseline is the first answer and not 'before
+    treatment'; an answer on or before the first session is."""
+    from onaboard.web.injections.models import SessionStatus
+    from tests.web.factories import InjectionSessionFactory
+
+    _hit6(world, date(2026, 3, 2), ["always"] * 6)
+    _hit6(world, date(2026, 5, 4), ["sometimes"] * 6)
+    if session_day is not None:
+        InjectionSessionFactory(patient=world.own_patient, date=session_day, status=SessionStatus.RECORDED)
+    for instrument in ("hit6", "midas"):
+        responses = list(QuestionnaireResponse.objects.filter(instrument=instrument).order_by("date"))
+        assert baseline_and_latest(responses, session_day) == (
+            None if instrument == "midas" else BaselineAndLatest(responses[0], responses[1], session_day)
+        )
+    compared = questionnaire_history(user=world.users["patient"], patient=world.own_patient)["hit6"].compared
+    assert (compared.baseline.total, compared.latest.total) == (78, 60)
+    assert compared.first_session == session_day
+    assert compared.before_treatment is before_treatment

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape
 
 from onaboard.clinical import hit6_change
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.outcomes import forms
+from onaboard.web.injections.models import SessionStatus
+from onaboard.web.outcomes import forms, views
 from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.selectors import BaselineAndLatest
 from onaboard.web.outcomes.services import QuestionnaireDateError, questionnaire_response_record
 from onaboard.web.outcomes.views import change_for_patient
+from tests.web.factories import InjectionSessionFactory
 
 
 def _hit6_post(answer: str = "very_often", **overrides: str) -> dict[str, str]:
@@ -65,11 +70,64 @@ def test_answering_midas_stores_the_engines_score(patient_client, world):
 
 
 def test_answering_again_the_same_day_replaces(patient_client, world):
-    """A second HIT-6 on the same day replaces the first; the form says it will."""
+    """A second HIT-6 on the same day replaces the first; the form says it will when it opens, and carries that the
+    patient was told."""
     patient_client.post(reverse("outcomes:hit6"), _hit6_post())
-    assert "Sending your answers again replaces" in patient_client.get(reverse("outcomes:hit6")).content.decode()
-    patient_client.post(reverse("outcomes:hit6"), _hit6_post("never"))
+    html = patient_client.get(reverse("outcomes:hit6")).content.decode()
+    assert f"Answered today</span> {escape(views.REPLACES_TODAYS)}" in html
+    today = timezone.localdate().isoformat()
+    assert f'<input type="hidden" name="replaces" value="{today}"' in html
+    response = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", replaces=today))
+    assert response.status_code == 302
     assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [36]
+
+
+def _answered_long_ago(world, days_ago: int = 30) -> str:
+    """A HIT-6 answered ``days_ago`` days ago (all "always": 78); its date, year-month-day."""
+    day = timezone.localdate() - timedelta(days=days_ago)
+    questionnaire_response_record(
+        user=world.users["patient"], patient=world.own_patient, instrument="hit6", answers=["always"] * 6, date=day
+    )
+    return day.isoformat()
+
+
+def test_answers_for_a_past_day_already_answered_are_not_saved_until_the_patient_is_told(patient_client, world):
+    """Answers dated a past day that already has an answer are sent back unsaved, with the earlier answer's date and
+    total and that sending again replaces it; the earlier answer is kept."""
+    past = _answered_long_ago(world)
+    response = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", date=past))
+    html = response.content.decode()
+    assert response.status_code == 200
+    day = date_format(date.fromisoformat(past), "j F Y")
+    text = str(views.NOT_SAVED_REPLACES) % {"instrument": "HIT-6", "day": day, "total": 78}
+    assert f'<span class="badge warn">Answered on {day}</span> {text}' in html
+    assert f'<input type="hidden" name="replaces" value="{past}"' in html
+    assert html.count("checked") == 6  # the answers are kept for the second send
+    assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [78]
+
+
+def test_a_second_send_after_the_notice_replaces_the_past_days_answer(patient_client, world):
+    """Sending again after the notice (which set ``replaces`` to that day) replaces the earlier answer, and only
+    that day's: a notice for another day does not let a send replace this one."""
+    past = _answered_long_ago(world)
+    elsewhere = (timezone.localdate() - timedelta(days=3)).isoformat()
+    refused = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", date=past, replaces=elsewhere))
+    assert refused.status_code == 200
+    assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [78]
+    saved = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", date=past, replaces=past))
+    assert saved.status_code == 302
+    assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [36]
+
+
+def test_a_send_for_today_from_a_form_opened_before_todays_answer_is_not_saved_silently(patient_client, world):
+    """Today's answer is protected as any day's: a send that was not told about it (a form opened earlier, another
+    tab) comes back with the notice."""
+    patient_client.post(reverse("outcomes:midas"), _midas_post())
+    response = patient_client.post(reverse("outcomes:midas"), _midas_post(q1=0))
+    day = date_format(timezone.localdate(), "j F Y")
+    text = str(views.NOT_SAVED_REPLACES) % {"instrument": "MIDAS", "day": day, "total": 7}
+    assert f'<span class="badge warn">Answered today</span> {text}' in response.content.decode()
+    assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [7]
 
 
 def test_a_missing_answer_is_shown_and_nothing_saved(patient_client):
@@ -130,9 +188,18 @@ def _hit6_78_then_60(user, patient):
         )
 
 
+def _first_session(patient, days_ago: int = 60):
+    """A recorded injection session ``days_ago`` days ago: between the two answers of ``_hit6_78_then_60``."""
+    InjectionSessionFactory(
+        patient=patient, date=timezone.localdate() - timedelta(days=days_ago), status=SessionStatus.RECORDED
+    )
+
+
 def test_the_list_shows_totals_bands_and_a_trend(patient_client, world):
-    """The patient's list shows each response with its band, the HIT-6 change and an SVG trend."""
+    """The patient's list shows each response with its band, the HIT-6 change since before treatment and an SVG
+    trend."""
     _hit6_78_then_60(world.users["patient"], world.own_patient)
+    _first_session(world.own_patient)
     html = patient_client.get(reverse("outcomes:questionnaires")).content.decode()
     assert "Latest: 60" in html
     assert "Your score has come down from 78 before treatment to 60. A fall of 5 points or more" in html
@@ -152,6 +219,41 @@ def test_staff_read_the_engines_reasons_where_the_patient_reads_plain_words(clie
     assert "Your score" not in html
 
 
+@pytest.mark.parametrize("session_days_ago", [None, 60, 120])
+def test_the_hit6_change_says_before_treatment_only_when_the_baseline_is(client, world, session_days_ago):
+    """With no recorded session, or none on or after the first answer, the patient reads the change from the first
+    answer by its date (not "before treatment") and the clinician reads which answer the change is from."""
+    _hit6_78_then_60(world.users["patient"], world.own_patient)
+    if session_days_ago is not None:
+        _first_session(world.own_patient, session_days_ago)
+    first = timezone.localdate() - timedelta(days=90)
+    client.force_login(world.users["patient"])
+    html = client.get(reverse("outcomes:questionnaires")).content.decode()
+    if session_days_ago == 60:
+        assert "Your score has come down from 78 before treatment to 60." in html
+    else:
+        day = date_format(first, "j F Y")
+        assert f"Your score has come down from 78 on {day} to 60. A fall of 5 points or more" in html
+        assert "before treatment" not in html
+    client.force_login(world.users["clinician"])
+    url = reverse("outcomes:patient_questionnaires", kwargs={"patient_id": world.own_patient.external_id})
+    staff = client.get(url).content.decode()
+    numbers = {"day": date_format(first, "j M Y")}
+    if session_days_ago is None:
+        expected = str(views.BASELINE_NO_SESSION) % numbers
+    else:
+        numbers["first"] = date_format(timezone.localdate() - timedelta(days=session_days_ago), "j M Y")
+        before = session_days_ago == 60
+        expected = str(views.BASELINE_BEFORE_FIRST_SESSION if before else views.BASELINE_AFTER_FIRST_SESSION) % numbers
+    assert f'<span class="muted small">{expected}</span>' in staff
+
+
+def _compared(first_session: date | None) -> BaselineAndLatest:
+    """A baseline answered 1 October 2026 and a latest answered 30 November 2026 (totals are the change's)."""
+    baseline = QuestionnaireResponse(date=date(2026, 10, 1))
+    return BaselineAndLatest(baseline, QuestionnaireResponse(date=date(2026, 11, 30)), first_session)
+
+
 @pytest.mark.parametrize(
     ("baseline", "latest", "words"),
     [
@@ -163,7 +265,26 @@ def test_staff_read_the_engines_reasons_where_the_patient_reads_plain_words(clie
 )
 def test_the_patient_reads_the_hit6_change_in_plain_words(baseline, latest, words):
     """The patient's words follow the engine's change at the 5-point threshold, and say a rise is a rise."""
-    assert change_for_patient(hit6_change(baseline, latest)).startswith(words)
+    before_treatment = _compared(first_session=date(2026, 10, 1))
+    assert change_for_patient(hit6_change(baseline, latest), before_treatment).startswith(words)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "latest", "words"),
+    [
+        (66, 61, "Your score has come down from 66 on 1 October 2026 to 61. A fall of 5 points or more"),
+        (51, 49, "Your score has come down from 51 on 1 October 2026 to 49, less than the 5 points"),
+        (66, 66, "Your score is the same as on 1 October 2026 (66)."),
+        (48, 66, "Your score has gone up from 48 on 1 October 2026 to 66."),
+    ],
+)
+@pytest.mark.parametrize("first_session", [None, date(2026, 9, 30)])
+def test_a_change_not_from_before_treatment_is_worded_from_the_first_answers_date(
+    baseline, latest, words, first_session
+):
+    """With no recorded session, or a baseline answered after the first one, the change is from the first answer on
+    its date: "before treatment" would claim a comparison the answers do not make."""
+    assert change_for_patient(hit6_change(baseline, latest), _compared(first_session)).startswith(words)
 
 
 @pytest.mark.parametrize("role", ["clinician", "nurse"])

@@ -286,9 +286,8 @@ def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreCha
     pair = baseline_and_latest(responses, first)
     if pair is None:
         return None
-    baseline, latest = pair
     change = hit6_change_from_baseline(responses, first) if instrument == Instrument.HIT6 else None
-    return ScoreChange(instrument, baseline, latest, change)
+    return ScoreChange(instrument, pair.baseline, pair.latest, change)
 
 
 def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:

@@ -99,6 +99,9 @@ class _QuestionnaireForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": ENTER_DATE, "invalid": DATE_NOT_A_DATE},
     )
+    replaces = forms.CharField(required=False, widget=forms.HiddenInput)
+    """The day (year-month-day) whose earlier answer the patient has been told these answers replace; the page
+    sets it when it shows that notice, so a second answer for a day replaces the first only once the patient knows."""
 
     def __init__(self, *args: Any, today: date, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,6 +116,10 @@ class _QuestionnaireForm(forms.Form):
         if self.patient is not None and self.patient.predates_birth(value):
             raise forms.ValidationError(before_birth_plain(value, self.patient.birth_date))
         return value
+
+    def confirms_replacing(self, day: date) -> bool:
+        """True when the patient was told that sending these answers replaces the earlier answer of ``day``."""
+        return self.cleaned_data.get("replaces") == day.isoformat()
 
     def field_for_problem(self, message: str) -> tuple[str | None, str]:
         raise NotImplementedError
@@ -142,7 +149,11 @@ class Hit6Form(_QuestionnaireForm):
     def initial_for(cls, response: QuestionnaireResponse | None, day: date) -> dict[str, Any]:
         if response is None:
             return {"date": day}
-        return {"date": day, **{f"item_{i}": answer for i, answer in enumerate(response.answers, start=1)}}
+        return {
+            "date": day,
+            "replaces": response.date.isoformat(),
+            **{f"item_{i}": answer for i, answer in enumerate(response.answers, start=1)},
+        }
 
     def items(self) -> list[forms.BoundField]:
         return [self[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
@@ -180,7 +191,11 @@ class MidasForm(_QuestionnaireForm):
     def initial_for(cls, response: QuestionnaireResponse | None, day: date) -> dict[str, Any]:
         if response is None:
             return {"date": day}
-        return {"date": day, **{key: value for key, value in response.answers.items() if value is not None}}
+        return {
+            "date": day,
+            "replaces": response.date.isoformat(),
+            **{key: value for key, value in response.answers.items() if value is not None},
+        }
 
     def questions(self) -> list[forms.BoundField]:
         return [self[key] for key, _label, _question in MIDAS_QUESTIONS]

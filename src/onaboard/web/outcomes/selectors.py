@@ -24,13 +24,32 @@ class ScoredResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class BaselineAndLatest:
+    """The answer a change is measured from and the latest answer of one instrument (``baseline_and_latest``).
+
+    ``before_treatment`` is true only when the baseline is dated on or before ``first_session`` (the first recorded
+    injection session); otherwise the baseline is simply the first answer, and no one may call it "before
+    treatment".
+    """
+
+    baseline: QuestionnaireResponse
+    latest: QuestionnaireResponse
+    first_session: date | None
+
+    @property
+    def before_treatment(self) -> bool:
+        return self.first_session is not None and self.baseline.date <= self.first_session
+
+
+@dataclass(frozen=True, slots=True)
 class InstrumentHistory:
-    """One instrument's responses, newest first, and for HIT-6 the engine's change from the baseline to the latest
-    (``hit6_change_from_baseline``)."""
+    """One instrument's responses, newest first; the baseline and latest answers they are compared by
+    (``baseline_and_latest``) and, for HIT-6, the engine's change between them (``hit6_change_from_baseline``)."""
 
     instrument: Instrument
     responses: tuple[ScoredResponse, ...]
     change: Hit6Change | None
+    compared: BaselineAndLatest | None
 
     @property
     def latest(self) -> ScoredResponse | None:
@@ -49,9 +68,10 @@ def engine_reason(response: QuestionnaireResponse) -> str:
 
 def baseline_and_latest(
     responses: Sequence[QuestionnaireResponse], first_injection: date | None
-) -> tuple[QuestionnaireResponse, QuestionnaireResponse] | None:
+) -> BaselineAndLatest | None:
     """The baseline answer (the last on or before the first injection, else the first) and the latest, when they
-    differ; ``responses`` of one instrument, oldest first. The one rule for the pages and the letters."""
+    differ, and whether that baseline is from before treatment; ``responses`` of one instrument, oldest first. The
+    one rule for the pages and the letters."""
     if len(responses) < 2:
         return None
     baseline = responses[0]
@@ -59,7 +79,16 @@ def baseline_and_latest(
         before = [response for response in responses if response.date <= first_injection]
         baseline = before[-1] if before else baseline
     latest = responses[-1]
-    return None if latest.pk == baseline.pk else (baseline, latest)
+    return None if latest.pk == baseline.pk else BaselineAndLatest(baseline, latest, first_injection)
+
+
+def _hit6_change(pair: BaselineAndLatest | None) -> Hit6Change | None:
+    if pair is None:
+        return None
+    try:
+        return hit6_change(pair.baseline.total, pair.latest.total)
+    except PromError:
+        return None
 
 
 def hit6_change_from_baseline(
@@ -67,13 +96,7 @@ def hit6_change_from_baseline(
 ) -> Hit6Change | None:
     """HIT-6 change from the baseline to the latest answer (``baseline_and_latest``), judged by the engine (a drop
     of 5 or more is a response). ``responses`` oldest first."""
-    pair = baseline_and_latest(responses, first_injection)
-    if pair is None:
-        return None
-    try:
-        return hit6_change(pair[0].total, pair[1].total)
-    except PromError:
-        return None
+    return _hit6_change(baseline_and_latest(responses, first_injection))
 
 
 def questionnaire_history(*, user: Any, patient: Patient) -> dict[str, InstrumentHistory]:
@@ -96,11 +119,9 @@ def questionnaire_history(*, user: Any, patient: Patient) -> dict[str, Instrumen
     history: dict[str, InstrumentHistory] = {}
     for instrument in Instrument:
         mine = tuple(ScoredResponse(r, engine_reason(r)) for r in responses if r.instrument == instrument)
-        change = None
-        if instrument == Instrument.HIT6:
-            oldest_first = sorted((scored.response for scored in mine), key=lambda r: r.date)
-            change = hit6_change_from_baseline(oldest_first, first)
-        history[instrument.value] = InstrumentHistory(instrument, mine, change)
+        compared = baseline_and_latest(sorted((scored.response for scored in mine), key=lambda r: r.date), first)
+        change = _hit6_change(compared) if instrument == Instrument.HIT6 else None
+        history[instrument.value] = InstrumentHistory(instrument, mine, change, compared)
     return history
 
 

@@ -6,6 +6,8 @@ reasons are the engine's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from django.contrib import messages
@@ -32,14 +34,38 @@ from onaboard.clinical import (
 from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm
-from onaboard.web.outcomes.models import Instrument
-from onaboard.web.outcomes.selectors import InstrumentHistory, questionnaire_history, questionnaire_response_on
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.selectors import (
+    BaselineAndLatest,
+    InstrumentHistory,
+    questionnaire_history,
+    questionnaire_response_on,
+)
 from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
 SAVED = _("%(instrument)s saved for %(day)s: total %(total)d, %(band)s.")
 CHECK_ANSWERS = _("Please check the answers marked below.")
+ANSWERED_TODAY = _("Answered today")
+ANSWERED_ON = _("Answered on %(day)s")
+REPLACES_TODAYS = _("Sending your answers again replaces today's.")
+NOT_SAVED_REPLACES = _(
+    "Not saved yet: you already answered %(instrument)s for %(day)s (total %(total)d). Sending your answers again "
+    "replaces that answer; to keep it, change the date."
+)
+"""One answer per questionnaire a day, a second replacing the first: the form says so before anything is replaced,
+for today's answer when it opens and for any other day when the answers are sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A status line above a form: a badge, the words beside it, and the badge's colour."""
+
+    badge: str
+    text: str
+    tone: str
+
 
 BAND_LABELS = {
     "little_or_no_impact": (_("little or no impact"), "ok"),
@@ -84,29 +110,73 @@ def _trend(history: InstrumentHistory) -> ScoreTrendChart:
     )
 
 
-def change_for_patient(change: Hit6Change) -> str:
-    """The engine's HIT-6 change from before treatment (``hit6_change``) in the patient's words: the same numbers
-    and threshold, without the clinic's shorthand ("69 -> 58: drop of 11 points (>= 5: responder)")."""
-    numbers = {"baseline": change.baseline, "latest": change.follow_up, "threshold": HIT6_RESPONDER_DROP}
+CHANGE_UP_SINCE_TREATMENT = _("Your score has gone up from %(baseline)d before treatment to %(latest)d.")
+CHANGE_SAME_SINCE_TREATMENT = _("Your score is the same as before treatment (%(baseline)d).")
+CHANGE_CLEAR_FALL_SINCE_TREATMENT = _(
+    "Your score has come down from %(baseline)d before treatment to %(latest)d. A fall of %(threshold)d "
+    "points or more means headaches are getting in the way of your life less."
+)
+CHANGE_SMALL_FALL_SINCE_TREATMENT = _(
+    "Your score has come down from %(baseline)d before treatment to %(latest)d, less than the %(threshold)d "
+    "points that show a clear change."
+)
+CHANGE_UP_SINCE_FIRST = _("Your score has gone up from %(baseline)d on %(day)s to %(latest)d.")
+CHANGE_SAME_SINCE_FIRST = _("Your score is the same as on %(day)s (%(baseline)d).")
+CHANGE_CLEAR_FALL_SINCE_FIRST = _(
+    "Your score has come down from %(baseline)d on %(day)s to %(latest)d. A fall of %(threshold)d "
+    "points or more means headaches are getting in the way of your life less."
+)
+CHANGE_SMALL_FALL_SINCE_FIRST = _(
+    "Your score has come down from %(baseline)d on %(day)s to %(latest)d, less than the %(threshold)d "
+    "points that show a clear change."
+)
+"""The patient's HIT-6 change: "before treatment" only when the baseline answer is dated on or before the first
+recorded session (``BaselineAndLatest.before_treatment``); otherwise from the first answer, by its date."""
+
+BASELINE_BEFORE_FIRST_SESSION = _(
+    "Baseline: the answer of %(day)s, the last on or before the first session (%(first)s)."
+)
+BASELINE_NO_SESSION = _(
+    "Baseline: the first answer (%(day)s); no session is recorded, so this is not a change since treatment."
+)
+BASELINE_AFTER_FIRST_SESSION = _(
+    "Baseline: the first answer (%(day)s); none was given on or before the first session (%(first)s), so this is "
+    "not a change since treatment."
+)
+"""What the staff's change is measured from, beside the engine's reason (which names no dates)."""
+
+
+def change_for_patient(change: Hit6Change, compared: BaselineAndLatest) -> str:
+    """The engine's HIT-6 change (``hit6_change``) in the patient's words: the same numbers and threshold, without
+    the clinic's shorthand ("69 -> 58: drop of 11 points (>= 5: responder)"). Worded from "before treatment" only
+    when ``compared`` says the baseline is; otherwise from the first answer and its date."""
+    numbers = {
+        "baseline": change.baseline,
+        "latest": change.follow_up,
+        "threshold": HIT6_RESPONDER_DROP,
+        "day": date_format(compared.baseline.date, "j F Y"),
+    }
+    since_treatment = compared.before_treatment
     if change.drop < 0:
-        return str(_("Your score has gone up from %(baseline)d before treatment to %(latest)d.") % numbers)
-    if change.drop == 0:
-        return str(_("Your score is the same as before treatment (%(baseline)d).") % numbers)
-    if change.responder:
-        return str(
-            _(
-                "Your score has come down from %(baseline)d before treatment to %(latest)d. A fall of %(threshold)d "
-                "points or more means headaches are getting in the way of your life less."
-            )
-            % numbers
-        )
-    return str(
-        _(
-            "Your score has come down from %(baseline)d before treatment to %(latest)d, less than the %(threshold)d "
-            "points that show a clear change."
-        )
-        % numbers
-    )
+        words = CHANGE_UP_SINCE_TREATMENT if since_treatment else CHANGE_UP_SINCE_FIRST
+    elif change.drop == 0:
+        words = CHANGE_SAME_SINCE_TREATMENT if since_treatment else CHANGE_SAME_SINCE_FIRST
+    elif change.responder:
+        words = CHANGE_CLEAR_FALL_SINCE_TREATMENT if since_treatment else CHANGE_CLEAR_FALL_SINCE_FIRST
+    else:
+        words = CHANGE_SMALL_FALL_SINCE_TREATMENT if since_treatment else CHANGE_SMALL_FALL_SINCE_FIRST
+    return str(words) % numbers
+
+
+def baseline_for_staff(compared: BaselineAndLatest) -> str:
+    """Which answer the change is measured from, and whether it is from before treatment, in the staff's words."""
+    numbers = {"day": date_format(compared.baseline.date, "j M Y")}
+    if compared.first_session is None:
+        return str(BASELINE_NO_SESSION) % numbers
+    numbers["first"] = date_format(compared.first_session, "j M Y")
+    if compared.before_treatment:
+        return str(BASELINE_BEFORE_FIRST_SESSION) % numbers
+    return str(BASELINE_AFTER_FIRST_SESSION) % numbers
 
 
 def _section(history: InstrumentHistory) -> dict[str, object]:
@@ -118,7 +188,10 @@ def _section(history: InstrumentHistory) -> dict[str, object]:
         "history": history,
         "trend": _trend(history) if history.responses else None,
         "rows": rows,
-        "change_for_patient": change_for_patient(history.change) if history.change else "",
+        "change_for_patient": change_for_patient(history.change, history.compared)
+        if history.change and history.compared
+        else "",
+        "baseline_for_staff": baseline_for_staff(history.compared) if history.change and history.compared else "",
     }
 
 
@@ -145,15 +218,36 @@ def patient_questionnaires(request: HttpRequest, patient_id: UUID) -> HttpRespon
     return _list_page(request, patient, own=request.user.role == Role.PATIENT)
 
 
+def _replace_notice(instrument: Instrument, existing: QuestionnaireResponse, today: date, *, sent: bool) -> Notice:
+    """The notice above the form when ``existing`` is the answer of the chosen day: on opening the form (today's
+    answer, shown in the form) it says sending replaces it; after a send for a day already answered it says nothing
+    was saved yet."""
+    badge = ANSWERED_TODAY if existing.date == today else ANSWERED_ON
+    day = date_format(existing.date, "j F Y")
+    if not sent:
+        return Notice(str(badge) % {"day": day}, str(REPLACES_TODAYS), "ok")
+    text = str(NOT_SAVED_REPLACES) % {"instrument": instrument.label, "day": day, "total": existing.total}
+    return Notice(str(badge) % {"day": day}, text, "warn")
+
+
 def _answer_page(
     request: HttpRequest, *, instrument: Instrument, form_class: type[Hit6Form] | type[MidasForm], template: str
 ) -> HttpResponse:
     patient = own_patient(request.user, need=Capability.KEEP_DIARY)
     today = timezone.localdate()
+    notice = None
     if request.method == "POST":
         form = form_class(request.POST, today=today, patient=patient)
         if form.is_valid():
             day = form.cleaned_data["date"]
+            earlier = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
+            if earlier is not None and not form.confirms_replacing(day):
+                # Not saved: say which answer a second send replaces, and let that send through.
+                data = request.POST.copy()
+                data["replaces"] = day.isoformat()
+                form = form_class(data, today=today, patient=patient)
+                notice = _replace_notice(instrument, earlier, today, sent=True)
+                return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
             try:
                 response = questionnaire_response_record(
                     user=request.user, patient=patient, instrument=instrument, answers=form.answers(), date=day
@@ -173,11 +267,12 @@ def _answer_page(
                 )
                 return redirect("outcomes:questionnaires")
         messages.error(request, CHECK_ANSWERS)
-        existing = None
     else:
         existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=today)
         form = form_class(initial=form_class.initial_for(existing, today), today=today)
-    return render(request, template, {"form": form, "patient": patient, "existing": existing, "today": today})
+        if existing is not None:
+            notice = _replace_notice(instrument, existing, today, sent=False)
+    return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
 
 
 @login_required
