@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from onaboard.cli import app
+from onaboard.commands import JSON_NEEDS_A_FILE
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.coverage.documents import NO_TREATMENT
 from onaboard.web.coverage.selectors import NO_SUCH_PATIENT
@@ -128,3 +129,36 @@ def test_document_exits_2_for_a_letter_that_cannot_be_written(eligible, tmp_path
     assert result.exit_code == 2
     assert NO_TREATMENT in result.stderr
     assert not target.exists()
+
+
+def test_document_json_names_the_file_written_its_kind_and_size(treated, tmp_path):
+    """``document --json`` prints one JSON document naming the file, the document, its size and the patient, and
+    nothing else on stdout."""
+    target = tmp_path / "note.pdf"
+    result = runner.invoke(
+        app, ["document", "procedure", "--patient", treated.patient.record_number, "-o", str(target), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "file": str(target),
+        "document": "procedure",
+        "title": "Procedure note",
+        "bytes": target.stat().st_size,
+        "patient_id": str(treated.patient.external_id),
+        "record_number": treated.patient.record_number,
+    }
+
+
+def test_document_json_refused_prints_nothing_on_stdout(treated, tmp_path, monkeypatch):
+    """With --json an unknown session exits 2 with the reason on stderr, and ``-o -`` exits 2 naming both options
+    (stdout carries the summary); neither prints on stdout or writes a file."""
+    monkeypatch.chdir(tmp_path)
+    record = treated.patient.record_number
+    unknown = runner.invoke(
+        app, ["document", "procedure", "--patient", record, "--session", "abc", "-o", "out.pdf", "--json"]
+    )
+    assert (unknown.exit_code, unknown.stdout) == (2, "")
+    assert "No recorded session abc for this patient." in unknown.stderr
+    to_stdout = runner.invoke(app, ["document", "procedure", "--patient", record, "-o", "-", "--json"])
+    assert (to_stdout.exit_code, to_stdout.stdout, to_stdout.stderr.strip()) == (2, "", JSON_NEEDS_A_FILE)
+    assert list(tmp_path.iterdir()) == []

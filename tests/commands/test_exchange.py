@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from onaboard.cli import app
 from onaboard.clinical import write_diary
-from onaboard.commands import exchange
+from onaboard.commands import JSON_NEEDS_A_FILE, exchange
 from onaboard.synthetic import Profile, synthetic_patient_days
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.models import DiaryEntry
@@ -349,3 +349,169 @@ def test_an_export_that_cannot_be_written_exits_2_and_records_no_export(clinic, 
         assert f"-o: cannot write {target}: " in done.output
     assert AuditEvent.objects.filter(action=Action.EXPORT).count() == exports
     assert list(tmp_path.iterdir()) == []
+
+
+# --- --json ------------------------------------------------------------------------------------------------------
+
+
+def _json(*args: str) -> dict:
+    """The one JSON document a command printed with --json (json.loads refuses anything more on stdout)."""
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _refused(*args: str) -> str:
+    """The stderr of a command refused with exit 2, having asserted it printed nothing on stdout."""
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    return result.stderr.strip()
+
+
+def test_import_diary_json_counts_each_kind_of_record(clinic, tmp_path):
+    """`import diary --json` prints one document naming the file and clinic with created, updated and unchanged
+    counts per kind; imported again it reports nothing changed."""
+    from django.utils import timezone
+
+    source = tmp_path / "in.csv"
+    source.write_text(_diary("EX-1", 20, end=timezone.localdate()), encoding="utf-8")
+    first = _json("import", "diary", str(source))
+    assert first == {
+        "file": str(source),
+        "clinic": "Exchange clinic",
+        "clinic_id": str(clinic.external_id),
+        "changed": True,
+        "counts": {"diary_days": {"created": 20, "updated": 0, "unchanged": 0}},
+    }
+    again = _json("import", "diary", str(source))
+    assert (again["changed"], again["counts"]["diary_days"]) == (False, {"created": 0, "updated": 0, "unchanged": 20})
+
+
+def test_import_diary_json_refused_prints_nothing_on_stdout(clinic, tmp_path):
+    """An invalid diary with --json exits 2 with its problems on stderr and nothing on stdout."""
+    path = tmp_path / "bad.csv"
+    path.write_text("patient_id,date,headache_hours\nEX-1,2026-01-01,25\n", encoding="utf-8")
+    assert _refused("import", "diary", str(path)) == (
+        "line 2, column headache_hours: headache hours must be a number from 0 to 24 (got '25')"
+    )
+
+
+def test_import_and_export_table_json_summarise_the_rows(clinic, tmp_path):
+    """`import table --json` counts the rows per kind and `export table --json` names the file, the patient and
+    how many rows it wrote."""
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "patient_id,drug,drug_class,dose,start,stop,stop_reason\n"
+        "EX-1,propranolol,beta_blocker,80 mg,2024-01-01,2024-04-01,ineffective\n"
+        "EX-1,topiramate,anticonvulsant,50 mg,2024-05-01,2024-09-01,not_tolerated\n",
+        encoding="utf-8",
+    )
+    imported = _json("import", "table", "preventives", str(path))
+    assert imported["table"] == "preventives"
+    assert imported["file"] == str(path)
+    assert imported["changed"] is True
+    assert imported["counts"] == {"preventives": {"created": 2, "updated": 0, "unchanged": 0}}
+    out = tmp_path / "out.csv"
+    patient = Patient.objects.get(record_number="EX-1")
+    assert _json("export", "table", "preventives", "--patient", "EX-1", "-o", str(out)) == {
+        "file": str(out),
+        "table": "preventives",
+        "clinic": "Exchange clinic",
+        "clinic_id": str(clinic.external_id),
+        "patient_id": str(patient.external_id),
+        "record_number": "EX-1",
+        "rows": 2,
+    }
+    assert out.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_table_json_refused_prints_nothing_on_stdout(clinic, tmp_path):
+    """An unknown table with --json exits 2 naming it on stderr, and with ``-o -`` lists that problem too."""
+    path = tmp_path / "p.csv"
+    path.write_text("patient_id,drug\n", encoding="utf-8")
+    assert _refused("import", "table", "vaccines", str(path)) == exchange.NOT_A_KIND.format(value="vaccines")
+    assert _refused("export", "table", "vaccines", "--patient", "EX-1", "-o", "-").splitlines() == [
+        exchange.NOT_A_KIND.format(value="vaccines"),
+        JSON_NEEDS_A_FILE,
+    ]
+
+
+def test_export_diary_json_names_the_file_patient_and_days(clinic, tmp_path):
+    """`export diary --json` prints the file written, the patient (public id and record number) and the days."""
+    from django.utils import timezone
+
+    source = tmp_path / "in.csv"
+    source.write_text(_diary("EX-1", 12, end=timezone.localdate()), encoding="utf-8")
+    _run("import", "diary", str(source))
+    out = tmp_path / "out.csv"
+    patient = Patient.objects.get(record_number="EX-1")
+    assert _json("export", "diary", "--patient", "EX-1", "-o", str(out)) == {
+        "file": str(out),
+        "clinic": "Exchange clinic",
+        "clinic_id": str(clinic.external_id),
+        "patient_id": str(patient.external_id),
+        "record_number": "EX-1",
+        "diary_days": 12,
+    }
+    assert out.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", [("export", "diary"), ("export", "table", "sessions"), ("fhir", "export")])
+def test_an_export_to_stdout_with_json_exits_2_and_writes_nothing(clinic, tmp_path, monkeypatch, command):
+    """With --json, ``-o -`` exits 2 naming both options (stdout carries the summary), writes no file named "-" and
+    records no export."""
+    monkeypatch.chdir(tmp_path)
+    exports = AuditEvent.objects.filter(action=Action.EXPORT).count()
+    assert _refused(*command, "--patient", "EX-1", "-o", "-") == JSON_NEEDS_A_FILE
+    assert list(tmp_path.iterdir()) == []
+    assert AuditEvent.objects.filter(action=Action.EXPORT).count() == exports
+
+
+def test_an_unknown_patient_with_json_prints_nothing_on_stdout(clinic, tmp_path):
+    """An export for an unknown patient with --json exits 2 naming the patient on stderr, nothing on stdout."""
+    out = str(tmp_path / "x.csv")
+    assert _refused("export", "diary", "--patient", "NOPE", "-o", out) == exchange.NO_SUCH_PATIENT.format(
+        value="NOPE", clinic="Exchange clinic"
+    )
+
+
+def test_fhir_export_and_import_json_count_resources_by_type(clinic, tmp_path):
+    """`fhir export --json` counts the patients and the Bundle's entries per resource type; `fhir import --json`
+    counts what it stored per kind and the entries it read per resource type."""
+    from django.utils import timezone
+
+    diary = tmp_path / "d.csv"
+    diary.write_text(_diary("EX-1", 5, end=timezone.localdate()), encoding="utf-8")
+    _run("import", "diary", str(diary))
+    bundle = tmp_path / "clinic.json"
+    exported = _json("fhir", "export", "--all", "-o", str(bundle))
+    assert exported == {
+        "file": str(bundle),
+        "clinic": "Exchange clinic",
+        "clinic_id": str(clinic.external_id),
+        "patients": 1,
+        "resources": 6,
+        "resources_by_type": {"Observation": 5, "Patient": 1},
+    }
+    second = ClinicFactory(name="Second clinic")
+    imported = _json("fhir", "import", str(bundle), "--clinic", "Second clinic")
+    assert imported == {
+        "file": str(bundle),
+        "clinic": "Second clinic",
+        "clinic_id": str(second.external_id),
+        "changed": True,
+        "counts": {
+            "diary_days": {"created": 5, "updated": 0, "unchanged": 0},
+            "patients": {"created": 1, "updated": 0, "unchanged": 0},
+        },
+        "resources_by_type": {"Observation": 5, "Patient": 1},
+    }
+
+
+def test_fhir_json_refused_prints_nothing_on_stdout(clinic, tmp_path):
+    """An invalid Bundle, or an export missing --patient/--all and asking for stdout, exits 2 with every problem
+    on stderr and nothing on stdout."""
+    path = tmp_path / "b.json"
+    path.write_text("{not json", encoding="utf-8")
+    assert _refused("fhir", "import", str(path)).startswith(f"{path}: not JSON (")
+    assert _refused("fhir", "export", "-o", "-").splitlines() == [exchange.PATIENT_OR_ALL, JSON_NEEDS_A_FILE]

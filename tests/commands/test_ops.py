@@ -4,6 +4,7 @@ damaged file or a non-empty target is refused before anything is written."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from onaboard.commands import JSON_NEEDS_A_FILE
 from onaboard.commands.ops import (
     CHECKSUM_MISMATCH,
     MANIFEST,
@@ -199,3 +201,51 @@ def test_a_postgresql_backup_restores_into_an_empty_database_table_for_table(tmp
         forced = _onaboard(target, "restore", "--force", str(backup))
         assert forced.returncode == 0, forced.stderr
         assert _postgres_fingerprints(target_url) == before
+
+
+def test_backup_and_restore_json_summarise_what_was_done(tmp_path):
+    """``backup --json`` and ``restore --json`` each print exactly one JSON document (nothing else on stdout)
+    naming the file, its size, the engine and the tables and rows written or restored."""
+    source = production_env(tmp_path / "source")
+    manage(source, "migrate", "--noinput")
+    backup = tmp_path / "clinic.tar"
+    made = _onaboard(source, "backup", "-o", str(backup), "--json")
+    assert made.returncode == 0, made.stderr
+    written = json.loads(made.stdout)
+    manifest = _manifest(backup)
+    rows = sum(table["rows"] for table in manifest["tables"].values())
+    assert written == {
+        "file": str(backup),
+        "bytes": backup.stat().st_size,
+        "sha256": hashlib.sha256(backup.read_bytes()).hexdigest(),
+        "engine": "sqlite",
+        "tables": len(manifest["tables"]),
+        "rows": rows,
+        "created_at": manifest["created_at"],
+        "onaboard_version": manifest["onaboard"],
+    }
+    restored = _onaboard(production_env(tmp_path / "target"), "restore", str(backup), "--json")
+    assert restored.returncode == 0, restored.stderr
+    assert json.loads(restored.stdout) == {
+        "file": str(backup),
+        "bytes": backup.stat().st_size,
+        "engine": "sqlite",
+        "tables": len(manifest["tables"]),
+        "rows": rows,
+        "force": False,
+        "created_at": manifest["created_at"],
+        "onaboard_version": manifest["onaboard"],
+    }
+
+
+def test_backup_and_restore_json_refused_print_nothing_on_stdout(tmp_path):
+    """With --json, ``backup -o -`` exits 2 naming both options (stdout carries the summary) and a file that is not
+    a backup exits 2 naming it; neither prints anything on stdout."""
+    env = production_env(tmp_path / "clinic")
+    to_stdout = _onaboard(env, "backup", "-o", "-", "--json")
+    assert (to_stdout.returncode, to_stdout.stdout, to_stdout.stderr.strip()) == (2, "", JSON_NEEDS_A_FILE)
+    junk = tmp_path / "junk.tar"
+    junk.write_text("not a backup", encoding="utf-8")
+    refused = _onaboard(env, "restore", str(junk), "--json")
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith(f"{junk}: not an onaboard backup")

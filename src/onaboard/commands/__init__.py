@@ -1,14 +1,40 @@
 """Commands of `onaboard` that work on the web app's database (Django is set up inside each command, so the
-engine commands start without it). Each module has ``register(app)``, called by ``onaboard.cli``."""
+engine commands start without it). Each module has ``register(app)``, called by ``onaboard.cli``.
+
+Every one of them but ``serve`` takes ``--json`` (``JsonFlag``): a summary of what it did as exactly one JSON
+document on stdout (``print_json``), snake_case keys listed in each command's help, and nothing else on stdout.
+The files they write always go to ``-o``, never to stdout, so the summary and the file cannot mix.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 SETUP_REFUSED = "the app's settings are not usable: {reason}"
+JSON_NEEDS_A_FILE = "-o -: --json prints its summary on stdout, so -o must name a file"
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print a summary of what was done as exactly one JSON document on stdout.")
+]
+"""The ``--json`` flag of these commands (``onaboard.cli`` declares the engine commands' own)."""
+
+
+def print_json(document: Any) -> None:
+    """Print ``document`` as the command's one JSON document on stdout, in the form the engine commands use."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+    sys.stdout.write("\n")
+
+
+def stdout_problems(output: Path, *, as_json: bool) -> list[str]:
+    """With ``--json``, ``-o -`` (stdout by custom) is a problem naming both options, since stdout carries the
+    summary; ``[]`` otherwise. The command lists it with its other problems and exits 2."""
+    return [JSON_NEEDS_A_FILE] if as_json and str(output) == "-" else []
 
 
 def setup_django(settings_module: str) -> None:

@@ -3,22 +3,22 @@
 ``onaboard coverage --policy POLICY_ID --patient PATIENT_ID [--stage initial|continuation] [--json]`` judges the
 patient against a shipped coverage policy, every criterion with its outcome and evidence (the same JSON as the API's
 ``/api/patients/{id}/coverage``). ``onaboard document prior-auth|continuation|procedure|patient-summary --patient
-PATIENT_ID [--session ID] -o FILE.pdf`` writes one of the clinic's documents. PATIENT_ID is the patient's public id
-(UUID) or record number. Django is set up inside each command (settings ``onaboard.web.config.settings.dev`` unless
-DJANGO_SETTINGS_MODULE names others), so ``import onaboard.cli`` stays free of Django. Exit 2, with the problem on
-stderr and nothing on stdout, for an unknown patient, policy or session, or a document that cannot be written.
+PATIENT_ID [--session ID] -o FILE.pdf [--json]`` writes one of the clinic's documents (with ``--json``, a summary of
+what was written). PATIENT_ID is the patient's public id (UUID) or record number. Django is set up inside each
+command (settings ``onaboard.web.config.settings.dev`` unless DJANGO_SETTINGS_MODULE names others), so ``import
+onaboard.cli`` stays free of Django. Exit 2, with the problem on stderr and nothing on stdout, for an unknown
+patient, policy or session, or a document that cannot be written.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from onaboard.commands import setup_django
+from onaboard.commands import JsonFlag, print_json, setup_django, stdout_problems
 from onaboard.outputs import not_writable, written_whole
 
 DEFAULT_SETTINGS = "onaboard.web.config.settings.dev"
@@ -96,7 +96,7 @@ def coverage_command(
         detail=f"command line {chosen.id} {view.evaluation.stage.value}: {view.evaluation.status.value}",
     )
     if as_json:
-        print(json.dumps(coverage_json(view, patient_id=str(record.external_id)), ensure_ascii=False))
+        print_json(coverage_json(view, patient_id=str(record.external_id)))
         return
     evaluation = view.evaluation
     print(f"{record.family_name}, {record.given_name} ({record.record_number}) on {today.isoformat()}")
@@ -123,8 +123,18 @@ def document_command(
     policy: Annotated[
         str | None, typer.Option("--policy", help="Coverage policy for the letters (default: the patient's).")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Write one of the clinic's documents for a patient of the app's database as a PDF."""
+    """Write one of the clinic's documents for a patient of the app's database as a PDF.
+
+    With --json, one JSON object with the keys:
+    file, document (prior-auth, continuation, procedure or patient-summary),
+    title (the document's title, in the app's language), bytes (the PDF's
+    size), patient_id (the public id), record_number.
+    The PDF always goes to -o, never to stdout: -o - with --json exits 2.
+    """
+    for problem in stdout_problems(output, as_json=as_json):
+        _fail(problem)
     _setup_django()
     from onaboard.web.coverage.documents import document_pdf
     from onaboard.web.coverage.selectors import CoverageUnavailableError, patient_by_identifier
@@ -149,6 +159,18 @@ def document_command(
             partial.write_bytes(made.pdf)
     except OSError as error:
         _fail(not_writable("-o", output, error))
+        return
+    if as_json:
+        print_json(
+            {
+                "file": str(output),
+                "document": made.kind.value,
+                "title": str(made.kind.title),
+                "bytes": len(made.pdf),
+                "patient_id": str(record.external_id),
+                "record_number": record.record_number,
+            }
+        )
         return
     print(f"wrote {output} ({made.kind.title}, {len(made.pdf)} bytes)")
 

@@ -8,6 +8,10 @@ the clinic by ``--clinic`` (name or id), else the ``--user``'s clinic, else the 
 names who is recorded in the audit trail (and must be allowed to do it); without it the audit events name no user
 and say "command line".
 
+With ``--json`` each prints a summary of what it did as exactly one JSON document on stdout (its keys in its
+help) and nothing else there; progress bars go to stderr. Files are always written to ``-o``, never to stdout, so
+``-o -`` with ``--json`` exits 2.
+
 Django is set up inside the commands (settings ``onaboard.web.config.settings.dev`` unless DJANGO_SETTINGS_MODULE
 is set), so ``import onaboard.cli`` loads no Django. Problems go to stderr, with exit status 2.
 """
@@ -15,14 +19,17 @@ is set), so ``import onaboard.cli`` loads no Django. Problems go to stderr, with
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from onaboard.commands import setup_django
+from onaboard.commands import JsonFlag, print_json, setup_django, stdout_problems
 from onaboard.outputs import not_writable, written_whole
 
 SETTINGS = "onaboard.web.config.settings.dev"
@@ -163,6 +170,26 @@ def _read(path: Path) -> bytes:
         _fail(CANNOT_READ.format(path=path, reason=error.strerror or error))
 
 
+def _resource_types(entries: Any) -> dict[str, int]:
+    """How many of a Bundle's entries hold each FHIR resource type (its ``resourceType``), sorted by type."""
+    kinds = Counter(
+        entry["resource"]["resourceType"]
+        for entry in entries
+        if isinstance(entry, dict)
+        and isinstance(entry.get("resource"), dict)
+        and isinstance(entry["resource"].get("resourceType"), str)
+    )
+    return dict(sorted(kinds.items()))
+
+
+def _clinic_json(clinic: Any) -> dict[str, str]:
+    return {"clinic": clinic.name, "clinic_id": str(clinic.external_id)}
+
+
+def _patient_json(patient: Any) -> dict[str, str]:
+    return {"patient_id": str(patient.external_id), "record_number": patient.record_number}
+
+
 def _progress(label: str) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -185,10 +212,19 @@ def fhir_export_command(
     all_patients: Annotated[bool, typer.Option("--all", help="Every patient of the clinic.")] = False,
     clinic: ClinicOption = None,
     user: UserOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Write one patient, or every patient of a clinic, as a FHIR R4B transaction Bundle."""
-    if (patient is None) == (not all_patients):
-        _fail(PATIENT_OR_ALL)
+    """Write one patient, or every patient of a clinic, as a FHIR R4B transaction Bundle.
+
+    With --json, one JSON object with the keys:
+    file, clinic, clinic_id, patients (how many), resources (entries in the
+    Bundle), resources_by_type (entries per FHIR resourceType).
+    The Bundle always goes to -o, never to stdout: -o - with --json exits 2.
+    """
+    problems = [PATIENT_OR_ALL] if (patient is None) == (not all_patients) else []
+    problems += stdout_problems(output, as_json=as_json)
+    if problems:
+        _fail(*problems)
     _django()
     from django.db import transaction
 
@@ -208,6 +244,17 @@ def fhir_export_command(
         entries = [entry for document in documents for entry in document["entry"]]
         empty = {"resourceType": "Bundle", "type": "transaction"}
         _write_output(output, bundle_json({**(documents[0] if documents else empty), "entry": entries}))
+    if as_json:
+        print_json(
+            {
+                "file": str(output),
+                **_clinic_json(where),
+                "patients": len(patients),
+                "resources": len(entries),
+                "resources_by_type": _resource_types(entries),
+            }
+        )
+        return
     print(EXPORTED.format(path=output, patients=len(patients), resources=len(entries)))
 
 
@@ -215,8 +262,16 @@ def fhir_import_command(
     path: Annotated[Path, typer.Argument(help="A FHIR Bundle (transaction, collection or searchset).")],
     clinic: ClinicOption = None,
     user: UserOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Import a FHIR Bundle: every resource, or (listing every problem with its place) none."""
+    """Import a FHIR Bundle: every resource, or (listing every problem with its place) none.
+
+    With --json, one JSON object with the keys:
+    file, clinic, clinic_id, changed (true when a record was created or
+    updated), counts (per kind of record, such as patients, diary_days,
+    sessions: created, updated, unchanged), resources_by_type (the Bundle's
+    entries per FHIR resourceType).
+    """
     raw = _read(path)
     try:
         document = json.loads(raw)
@@ -251,7 +306,22 @@ def fhir_import_command(
             )
     except BundleInvalidError as refused:
         _fail(*(f"{problem.expression}: {problem.message}" for problem in refused.problems))
+    if as_json:
+        print_json(
+            {**_import_json(summary, path, where), "resources_by_type": _resource_types(document.get("entry") or [])}
+        )
+        return
     _report(summary, path, where)
+
+
+def _import_json(summary: Any, path: Path, clinic: Any) -> dict[str, Any]:
+    """An import's summary: the file, the clinic, and per kind of record (snake_case) how many rows were created,
+    updated and left unchanged."""
+    counts = {
+        kind.replace(" ", "_"): {"created": created, "updated": updated, "unchanged": unchanged}
+        for kind, (created, updated, unchanged) in sorted(summary.counts.items())
+    }
+    return {"file": str(path), **_clinic_json(clinic), "changed": summary.changed, "counts": counts}
 
 
 def _report(summary: Any, path: Path, clinic: Any) -> None:
@@ -268,8 +338,15 @@ def import_diary_command(
     patient: PatientOption = None,
     clinic: ClinicOption = None,
     user: UserOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Import a diary CSV: every row, or (listing every problem as line N, column C) none."""
+    """Import a diary CSV: every row, or (listing every problem as line N, column C) none.
+
+    With --json, one JSON object with the keys:
+    file, clinic, clinic_id, changed (true when a record was created or
+    updated), counts (per kind of record, such as diary_days and patients:
+    created, updated, unchanged).
+    """
     raw = _read(path)
     _django()
     from onaboard.cli import clinic_today
@@ -294,6 +371,9 @@ def import_diary_command(
             )
     except DiaryCsvInvalidError as refused:
         _fail(*(str(problem) for problem in refused.problems))
+    if as_json:
+        print_json(_import_json(summary, path, where))
+        return
     _report(summary, path, where)
 
 
@@ -302,8 +382,17 @@ def export_diary_command(
     patient: Annotated[str, typer.Option("--patient", help="The patient's record number or public id (UUID).")],
     clinic: ClinicOption = None,
     user: UserOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Write one patient's diary as a diary CSV (the contract's columns, patient_id = record number)."""
+    """Write one patient's diary as a diary CSV (the contract's columns, patient_id = record number).
+
+    With --json, one JSON object with the keys:
+    file, clinic, clinic_id, patient_id (the public id), record_number,
+    diary_days (how many were written).
+    The CSV always goes to -o, never to stdout: -o - with --json exits 2.
+    """
+    if problems := stdout_problems(output, as_json=as_json):
+        _fail(*problems)
     _django()
     from django.db import transaction
 
@@ -316,6 +405,9 @@ def export_diary_command(
     with transaction.atomic():
         text, days = diary_csv_export(user=actor, patient=chosen, how="command line")
         _write_output(output, text)
+    if as_json:
+        print_json({"file": str(output), **_clinic_json(where), **_patient_json(chosen), "diary_days": days})
+        return
     print(DIARY_EXPORTED.format(path=output, days=days, patient=chosen.record_number))
 
 
@@ -331,8 +423,15 @@ def import_table_command(
     patient: PatientOption = None,
     clinic: ClinicOption = None,
     user: UserOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Import a preventive-history or sessions CSV: every row or, listing every problem, none."""
+    """Import a preventive-history or sessions CSV: every row or, listing every problem, none.
+
+    With --json, one JSON object with the keys:
+    table (preventives or sessions), file, clinic, clinic_id, changed (true
+    when a record was created or updated), counts (per kind of record, such
+    as preventives, other_toxins, sessions: created, updated, unchanged).
+    """
     if kind not in {"preventives", "sessions"}:
         _fail(NOT_A_KIND.format(value=kind))
     raw = _read(path)
@@ -350,6 +449,9 @@ def import_table_command(
         )
     except DiaryCsvInvalidError as refused:
         _fail(*(str(problem) for problem in refused.problems))
+    if as_json:
+        print_json({"table": kind, **_import_json(summary, path, where)})
+        return
     _report(summary, path, where)
 
 
@@ -359,10 +461,19 @@ def export_table_command(
     patient: Annotated[str, typer.Option("--patient", help="The patient's record number or public id (UUID).")],
     clinic: ClinicOption = None,
     user: UserOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Write one patient's preventive history or sessions as CSV."""
-    if kind not in {"preventives", "sessions"}:
-        _fail(NOT_A_KIND.format(value=kind))
+    """Write one patient's preventive history or sessions as CSV.
+
+    With --json, one JSON object with the keys:
+    file, table (preventives or sessions), clinic, clinic_id, patient_id (the
+    public id), record_number, rows (CSV rows below the header).
+    The CSV always goes to -o, never to stdout: -o - with --json exits 2.
+    """
+    problems = [] if kind in {"preventives", "sessions"} else [NOT_A_KIND.format(value=kind)]
+    problems += stdout_problems(output, as_json=as_json)
+    if problems:
+        _fail(*problems)
     _django()
     from django.db import transaction
 
@@ -373,7 +484,12 @@ def export_table_command(
     where = _clinic(clinic, actor)
     chosen = _patient(where, patient, actor)
     with transaction.atomic():
-        _write_output(output, table_csv_export(user=actor, patient=chosen, kind=kind, how="command line"))
+        text = table_csv_export(user=actor, patient=chosen, kind=kind, how="command line")
+        _write_output(output, text)
+    if as_json:
+        rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+        print_json({"file": str(output), "table": kind, **_clinic_json(where), **_patient_json(chosen), "rows": rows})
+        return
     print(TABLE_EXPORTED.format(path=output, kind=kind, patient=chosen.record_number))
 
 

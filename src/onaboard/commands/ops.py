@@ -7,6 +7,9 @@ with a manifest of SHA-256 checksums and, per table, the row count and a content
 checks every checksum before touching the target, refuses a database that already holds tables unless
 ``--force``, restores, and compares every table with the manifest.
 
+``backup`` and ``restore`` take ``--json``: a summary of what was done as exactly one JSON document on stdout.
+``serve`` does not: it becomes gunicorn, whose access log is its stdout.
+
 Django is set up inside the commands, so ``import onaboard.cli`` stays quick.
 """
 
@@ -31,7 +34,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from onaboard.commands import setup_django
+from onaboard.commands import JsonFlag, print_json, setup_django, stdout_problems
 from onaboard.outputs import not_writable, written_whole
 
 PRODUCTION_SETTINGS = "onaboard.web.config.settings.production"
@@ -503,6 +506,9 @@ def serve_command(
 
     Refuses to start (exit 2) without ONABOARD_SECRET_KEY and ONABOARD_ALLOWED_HOSTS or when
     ``manage.py check --deploy`` reports an error.
+
+    No --json (the one command without it): serve becomes gunicorn, and its
+    stdout is gunicorn's access log, not a document.
     """
     os.environ["DJANGO_SETTINGS_MODULE"] = settings
     from django.core.exceptions import ImproperlyConfigured  # onaboard's ImproperlyConfiguredError is one
@@ -534,22 +540,54 @@ def serve_command(
 
 def backup_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="The backup file to write (a tar).")],
+    as_json: JsonFlag = False,
 ) -> None:
-    """Write a consistent snapshot of the database with a checksum manifest."""
+    """Write a consistent snapshot of the database with a checksum manifest.
+
+    With --json, one JSON object with the keys:
+    file, bytes (the backup's size), sha256 (the backup file's), engine
+    (sqlite or postgresql), tables, rows (in all tables), created_at,
+    onaboard_version (of the onaboard that wrote it).
+    The backup always goes to -o, never to stdout: -o - with --json exits 2.
+    """
+    for problem in stdout_problems(output, as_json=as_json):
+        _refuse(problem)
     _django(DATABASE_SETTINGS)
     try:
         manifest = backup(output)
     except OpsError as error:
         _refuse(str(error))
     rows = sum(t["rows"] for t in manifest["tables"].values())
+    if as_json:
+        print_json(
+            {
+                "file": str(output),
+                "bytes": output.stat().st_size,
+                "sha256": _sha256_file(output),
+                "engine": manifest["engine"],
+                "tables": len(manifest["tables"]),
+                "rows": rows,
+                "created_at": manifest["created_at"],
+                "onaboard_version": manifest["onaboard"],
+            }
+        )
+        return
     typer.echo(BACKUP_WRITTEN.format(path=output, tables=len(manifest["tables"]), rows=rows, engine=manifest["engine"]))
 
 
 def restore_command(
     path: Annotated[Path, typer.Argument(help="A file written by `onaboard backup`.")],
     force: Annotated[bool, typer.Option(help="Replace everything in a database that already holds tables.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Restore a backup into the configured database after checking its checksums, then compare every table."""
+    """Restore a backup into the configured database after checking its checksums, then compare every table.
+
+    With --json, one JSON object with the keys:
+    file, bytes (the backup's size), engine (sqlite or postgresql), tables,
+    rows (in all tables, each table matching the backup), force (whether
+    --force was given), created_at and onaboard_version (of the backup, null
+    when its manifest does not say).
+    """
     if not path.is_file():
         _refuse(f"{path}: no such file")
     _django(DATABASE_SETTINGS)
@@ -561,6 +599,20 @@ def restore_command(
     except OpsError as error:
         _refuse(str(error))
     rows = sum(t["rows"] for t in manifest["tables"].values())
+    if as_json:
+        print_json(
+            {
+                "file": str(path),
+                "bytes": path.stat().st_size,
+                "engine": manifest["engine"],
+                "tables": len(manifest["tables"]),
+                "rows": rows,
+                "force": force,
+                "created_at": manifest.get("created_at"),  # restore reads no more of the manifest than it checks
+                "onaboard_version": manifest.get("onaboard"),
+            }
+        )
+        return
     typer.echo(RESTORED.format(path=path, engine=manifest["engine"], tables=len(manifest["tables"]), rows=rows))
 
 
