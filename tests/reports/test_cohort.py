@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from onaboard.cohort.report import CHANGE_BOUNDS, MEDIAN_NOT_REACHED, CohortRepo
 from onaboard.cohort.synth import write_cohort
 from onaboard.reports.cohort import NO_DATA, change_axis_limits, change_plot_svg, render_html, render_pdf
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
+from tests.pdfs import pdf_text
 
 pytestmark = IBIS_ON_DUCKDB_2
 
@@ -198,3 +200,80 @@ def test_the_words_on_intervals_state_the_rules_the_numbers_follow():
         assert f"{MEAN_INTERVAL_MIN_N} patients" in text, where
         assert f"{low:.0f}" in text, where
         assert f"+{high:.0f}" in text, where
+
+
+def _pdf_pages(report: CohortReport, folder: Path) -> list[str]:
+    """The text of each page of the report's PDF (pdftotext, layout kept), footers included."""
+    path = folder / "report.pdf"
+    render_pdf(report, path)
+    return pdf_text(path.read_bytes()).split("\f")[:-1]
+
+
+def _words(text: str) -> str:
+    """Text with its markup dropped, entities read and every run of white space made one space."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def _long_reference_table(report: CohortReport, copies: int = 3) -> CohortReport:
+    """The report with its published figures repeated ``copies`` times (a table longer than a page), each row's
+    figure starting with ``Rnna`` and its source ending with ``Rnnz``, nn its position."""
+    rows = [
+        replace(row, description=f"R{i:02d}a {row.description}", source=f"{row.source} R{i:02d}z")
+        for i, row in enumerate(report.reference * copies)
+    ]
+    return replace(report, reference=tuple(rows))
+
+
+@pytest.fixture(scope="module")
+def long_report(report: CohortReport) -> CohortReport:
+    """The 80-patient report with its published figures over more than a page (``_long_reference_table``)."""
+    return _long_reference_table(report)
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(
+    report: CohortReport, long_report: CohortReport, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[str]]:
+    """The text of each page of the PDF of ``report`` and of ``long_report``, by the fixture's name."""
+    return {
+        name: _pdf_pages(value, tmp_path_factory.mktemp(name))
+        for name, value in (("report", report), ("long_report", long_report))
+    }
+
+
+def test_no_table_row_is_split_across_pages(long_report: CohortReport, pdf_pages: dict[str, list[str]]) -> None:
+    """A table longer than a page breaks between rows, never inside one, and repeats its header: each published
+    figure's first and last words land on the same page (the age range row used to end a page with its dash,
+    "near" and status, its name on the next)."""
+    pages, rows = pdf_pages["long_report"], range(len(long_report.reference))
+    first = {i: next(n for n, page in enumerate(pages) if f"R{i:02d}a" in page) for i in rows}
+    last = {i: next(n for n, page in enumerate(pages) if f"R{i:02d}z" in page) for i in rows}
+    assert len(set(first.values())) > 1, "the table should run over more than one page"
+    assert first == last
+    for n in set(first.values()):
+        assert any(_words(line).startswith("figure published cohort") for line in pages[n].splitlines()), n
+
+
+@pytest.mark.parametrize("which", ["report", "long_report"])
+def test_every_heading_shares_its_page_with_what_follows(
+    request: pytest.FixtureRequest, pdf_pages: dict[str, list[str]], which: str
+) -> None:
+    """Every section's heading, its whole introduction and the start of its plot and table share a page (the
+    "Published figures" heading and its note used to stand alone on a page, their table starting on the next)."""
+    html = render_html(request.getfixturevalue(which))
+    sections = re.findall(r"<h2>(.*?)</h2>\s*(?:<p[^>]*>(.*?)</p>)?", html, re.S)
+    introductions = {_words(heading): _words(introduction) for heading, introduction in sections}
+    assert len(introductions) == html.count("<h2>")
+    problems, seen = [], []
+    for number, page in enumerate(pdf_pages[which], start=1):
+        lines = [_words(line) for line in page.splitlines() if line.strip()]
+        body = [line for line in lines if not re.fullmatch(r"page \d+ of \d+", line)]
+        for at in [i for i, line in enumerate(body) if line in introductions]:
+            heading, read, after = body[at], "", at + 1
+            seen.append(heading)
+            while after < len(body) and introductions[heading].startswith(f"{read} {body[after]}".strip()):
+                read, after = f"{read} {body[after]}".strip(), after + 1
+            if read != introductions[heading] or after == len(body):
+                problems.append(f"page {number}: {heading!r} has {read[-40:]!r} and nothing after it")
+    assert sorted(seen) == sorted(introductions)
+    assert problems == []
