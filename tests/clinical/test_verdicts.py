@@ -201,6 +201,52 @@ def test_suspected_overuse_says_whether_headache_frequency_meets_8_2_a(headache)
     )
 
 
+def test_one_period_asked_for_is_worded_as_one_period_not_as_more_than_3_months():
+    """Judging one period, the reasons say "period 1 ... has 20 headache days (>= 15)" and that "> 3 months" is read
+    as three periods while one was asked for, never "each of the 1 periods" or "needs 1 complete periods"."""
+    days = three_periods(acute_medication=["triptan"])
+    result = judge(days, periods=1)
+    period_1 = "period 1 (2026-02-02..2026-03-01)"
+    assert result.chronic_migraine.reasons[:2] == (
+        f"ICHD-3 1.3 A: {period_1} has 20 headache days (>= 15)",
+        f"ICHD-3 1.3 C: {period_1} has 10 migraine days (>= 8)",
+    )
+    assert result.medication_overuse.reasons[-2] == f"ICHD-3 8.2 A: {period_1} has 20 headache days (>= 15)"
+    assert result.label_criteria.reasons[-1] == (
+        f"BOTOX label (Indications): {period_1} has 20 days with headache lasting >= 4 hours (>= 15)"
+    )
+    episodic = judge(three_periods(headache=(12, 12, 12), migraine=(0, 0, 0), acute_medication=["triptan"]), periods=1)
+    assert episodic.medication_overuse.reasons[-2] == (
+        f"ICHD-3 8.2 A: {period_1} has 12 headache days (< 15): the medicines are overused, but medication-overuse "
+        "headache needs headache on 15 or more days a month"
+    )
+    incomplete = judge(
+        three_periods(recorded=(12, 28, 28), headache=(12, 20, 20), acute_medication=["triptan"]), periods=1
+    )
+    assert incomplete.chronic_migraine.reasons[0] == (
+        "ICHD-3 1.3 A: headache for > 3 months is read as 3 complete periods; this assessment judges 1 period and "
+        "needs it complete"
+    )
+    assert incomplete.medication_overuse.reasons[0] == (
+        "ICHD-3 8.2 B: overuse for > 3 months is read as 3 complete periods; this assessment judges 1 period and "
+        "needs it complete"
+    )
+
+
+@pytest.mark.parametrize(("periods", "asked"), [(2, "2 periods and needs each"), (4, "4 periods and needs each")])
+def test_another_number_of_periods_is_the_assessments_not_more_than_3_months(periods, asked):
+    """With two or four periods asked for, waiting for complete periods names the number asked for beside the
+    three that "> 3 months" is read as; with the default three the reason keeps its wording."""
+    days = three_periods(recorded=(12, 28, 28), headache=(12, 20, 20), acute_medication=["triptan"])
+    reasons = judge(days, periods=periods).chronic_migraine.reasons
+    assert reasons[0] == (
+        f"ICHD-3 1.3 A: headache for > 3 months is read as 3 complete periods; this assessment judges {asked} complete"
+    )
+    default = judge(days)
+    assert default.chronic_migraine.reasons[0] == "ICHD-3 1.3 A: headache for > 3 months needs 3 complete periods"
+    assert default.medication_overuse.reasons[0] == "ICHD-3 8.2 B: overuse for > 3 months needs 3 complete periods"
+
+
 def test_nine_days_of_multiple_classes_do_not_meet_8_2_6():
     """Two classes on 9 distinct days in all fall short of ICHD-3 8.2.6."""
     days = three_periods(headache=(9, 9, 9), migraine=(0, 0, 0), acute_medication=["triptan", "opioid"])

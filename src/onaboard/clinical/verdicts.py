@@ -24,6 +24,7 @@ __all__ = [
     "CM_MIN_ATTACKS",
     "CM_MIN_HEADACHE_DAYS",
     "CM_MIN_MIGRAINE_DAYS",
+    "CONDITION_PERIODS",
     "LABEL_MIN_HEADACHE_DAYS_4H",
     "MOH_MIN_HEADACHE_DAYS",
     "MULTIPLE",
@@ -48,6 +49,18 @@ CM_MIN_MIGRAINE_DAYS = 8
 CM_MIN_ATTACKS = 5
 """ICHD-3 1.3 B: at least five attacks fulfilling 1.1 B-D and/or 1.2 B-C."""
 
+CONDITION_PERIODS = 3
+"""ICHD-3 1.3 and 8.2's "for more than 3 months" read as three complete 28-day periods (shared/spec/cli.md); a
+caller may judge another number of periods, and the reasons then say what it asked for."""
+
+PERIODS_NEEDED = "{rule}: {condition} for > 3 months needs {periods} complete periods"
+"""Why the verdict waits, when the periods judged are the three that "> 3 months" is read as."""
+PERIODS_NEEDED_OTHER = (
+    "{rule}: {condition} for > 3 months is read as {periods} complete periods; this assessment judges {asked} and "
+    "needs {each} complete"
+)
+"""Why the verdict waits, when the caller judges another number of periods than ``CONDITION_PERIODS``."""
+
 OVERUSE_DAYS: dict[AcuteClass, int] = {
     AcuteClass.ERGOT: 10,  # ICHD-3 8.2.1 ergotamine-overuse headache: >= 10 days/month
     AcuteClass.TRIPTAN: 10,  # ICHD-3 8.2.2 triptan-overuse headache: >= 10 days/month
@@ -68,6 +81,12 @@ MOH_FREQUENCY_NOT_MET = (
     "ICHD-3 8.2 A: not every period has >= {minimum} headache days ({counts}): the medicines are overused, but "
     "medication-overuse headache needs headache on {minimum} or more days a month"
 )
+MOH_FREQUENCY_MET_ONE = "ICHD-3 8.2 A: {period} has {count} headache days (>= {minimum})"
+MOH_FREQUENCY_NOT_MET_ONE = (
+    "ICHD-3 8.2 A: {period} has {count} headache days (< {minimum}): the medicines are overused, but "
+    "medication-overuse headache needs headache on {minimum} or more days a month"
+)
+"""8.2 A beside a suspected overuse judged over a single period (``MOH_FREQUENCY_MET`` / ``_NOT_MET`` otherwise)."""
 
 OVERUSE_SECTION: dict[AcuteClass, str] = {
     AcuteClass.ERGOT: "8.2.1",
@@ -119,6 +138,30 @@ def _counts(periods: Sequence[PeriodSummary], attribute: str) -> str:
     return ", ".join(str(getattr(period, attribute)) for period in periods)
 
 
+def _each_has(periods: Sequence[PeriodSummary], attribute: str, minimum: int, what: str) -> str:
+    """That every period reaches ``minimum``: "each of the 3 periods has >= 15 headache days (20, 18, 16)", or for a
+    single period "period 1 (2026-02-02..2026-03-01) has 20 headache days (>= 15)" (not "each of the 1 periods")."""
+    if len(periods) == 1:
+        (period,) = periods
+        return f"{period.label} has {getattr(period, attribute)} {what} (>= {minimum})"
+    return f"each of the {len(periods)} periods has >= {minimum} {what} ({_counts(periods, attribute)})"
+
+
+def _periods_needed(rule: str, condition: str, periods: Sequence[PeriodSummary]) -> str:
+    """The reason a verdict waits for complete periods: "> 3 months" is three periods; another number asked for
+    is named as the caller's choice, not as what "> 3 months" means."""
+    if len(periods) == CONDITION_PERIODS:
+        return PERIODS_NEEDED.format(rule=rule, condition=condition, periods=CONDITION_PERIODS)
+    asked = len(periods)
+    return PERIODS_NEEDED_OTHER.format(
+        rule=rule,
+        condition=condition,
+        periods=CONDITION_PERIODS,
+        asked=f"{asked} period" if asked == 1 else f"{asked} periods",
+        each="it" if asked == 1 else "each",
+    )
+
+
 def _unusable(periods: Sequence[PeriodSummary], rule: str) -> list[str]:
     """A reason for each period that is missing or incomplete, naming ``rule`` (the criterion that needs it), as
     every reason names its rule (shared/spec/cli.md)."""
@@ -159,25 +202,18 @@ def chronic_migraine_verdict(periods: Sequence[PeriodSummary], *, attacks: int) 
     if unusable:
         return Verdict(
             ChronicMigraine.INSUFFICIENT_DATA,
-            (f"ICHD-3 1.3 A: headache for > 3 months needs {len(periods)} complete periods", *unusable),
+            (_periods_needed("ICHD-3 1.3 A", "headache", periods), *unusable),
         )
     if attacks < CM_MIN_ATTACKS:
         return Verdict(
             ChronicMigraine.NO,
             (f"ICHD-3 1.3 B: {attacks} migraine attacks (1.1 B-D or 1.2 B-C) recorded (< {CM_MIN_ATTACKS})",),
         )
-    n = len(periods)
     return Verdict(
         ChronicMigraine.YES,
         (
-            (
-                f"ICHD-3 1.3 A: each of the {n} periods has >= {CM_MIN_HEADACHE_DAYS} headache days "
-                f"({_counts(periods, 'headache_days')})"
-            ),
-            (
-                f"ICHD-3 1.3 C: each of the {n} periods has >= {CM_MIN_MIGRAINE_DAYS} migraine days "
-                f"({_counts(periods, 'migraine_days')})"
-            ),
+            f"ICHD-3 1.3 A: {_each_has(periods, 'headache_days', CM_MIN_HEADACHE_DAYS, 'headache days')}",
+            f"ICHD-3 1.3 C: {_each_has(periods, 'migraine_days', CM_MIN_MIGRAINE_DAYS, 'migraine days')}",
             f"ICHD-3 1.3 B: {attacks} migraine attacks recorded (>= {CM_MIN_ATTACKS})",
             (
                 "ICHD-3 1.3 D: whether another ICHD-3 diagnosis accounts better for the headache is the "
@@ -249,7 +285,7 @@ def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[Medi
     if unusable:
         return Verdict(
             MedicationOveruse.INSUFFICIENT_DATA,
-            (f"ICHD-3 8.2 B: overuse for > 3 months needs {len(periods)} complete periods", *unusable),
+            (_periods_needed("ICHD-3 8.2 B", "overuse", periods), *unusable),
         )
     order = [cls.value for cls in OVERUSE_CLASSES] + [MULTIPLE]
     union = {name for classes, _ in met for name in classes}
@@ -270,6 +306,10 @@ def _headache_frequency_reason(periods: Sequence[PeriodSummary]) -> str:
     with headache on fewer than 15 days a month overuses them without medication-overuse headache."""
     counts = _counts(periods, "headache_days")
     met = all(period.headache_days >= MOH_MIN_HEADACHE_DAYS for period in periods)
+    if len(periods) == 1:
+        (period,) = periods
+        template = MOH_FREQUENCY_MET_ONE if met else MOH_FREQUENCY_NOT_MET_ONE
+        return template.format(period=period.label, count=period.headache_days, minimum=MOH_MIN_HEADACHE_DAYS)
     template = MOH_FREQUENCY_MET if met else MOH_FREQUENCY_NOT_MET
     return template.format(n=len(periods), minimum=MOH_MIN_HEADACHE_DAYS, counts=counts)
 
@@ -316,9 +356,9 @@ def label_criteria_verdict(
         (
             f"BOTOX label 8.4: adult (age {age_years} on {as_of.isoformat()}, >= {ADULT_AGE_YEARS})",
             "BOTOX label (Indications): chronic migraine per ICHD-3 1.3",
-            (
-                f"BOTOX label (Indications): each of the {len(periods)} periods has >= {LABEL_MIN_HEADACHE_DAYS_4H} "
-                f"days with headache lasting >= 4 hours ({_counts(periods, 'headache_days_4h')})"
+            "BOTOX label (Indications): "
+            + _each_has(
+                periods, "headache_days_4h", LABEL_MIN_HEADACHE_DAYS_4H, "days with headache lasting >= 4 hours"
             ),
         ),
     )
