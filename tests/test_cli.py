@@ -25,6 +25,7 @@ from typer.testing import CliRunner, Result
 from onaboard import cli
 from onaboard.cli import app
 from onaboard.clinical.cycles import PROPOSED_BEFORE_PREVIOUS
+from onaboard.clinical.outcomes import EPISODIC_WAITS_FOR_BASELINE
 from tests.builders import (
     FREE,
     HEADACHE,
@@ -1359,6 +1360,20 @@ def test_outcomes_bad_injection_dates_exit_2(write: Writer, injections: str) -> 
 def test_outcomes_injections_are_required(write: Writer) -> None:
     """``outcomes`` without ``--injections`` exits 2."""
     refused(invoke("outcomes", write(treated_rows("P1", DAY0, 10, 5)), "--json"))
+
+
+def test_outcomes_incomplete_baseline_keeps_its_reason_first_and_names_the_episodic_rule(write: Writer) -> None:
+    """A baseline of 13 recorded days before three periods of 5 headache days: ``not_yet_assessable`` with the
+    baseline's reason first, then the return to episodic migraine and that the verdict waits for the baseline."""
+    verdict = nice(write, treated_rows("P1", DAY0, (10, 13), 5, 5, 5))
+    assert verdict["verdict"] == "not_yet_assessable"
+    assert verdict["reasons"][0].startswith("NICE TA260 1.2: baseline (2025-12-08..2026-01-04) has 13 of 28 days")
+    assert verdict["reasons"][1:] == [
+        (
+            "NICE TA260 1.2: periods 1, 2, 3 (2026-01-05..2026-03-29) each have < 15 headache days (5, 5, 5): "
+            f"changed to episodic migraine for 3 consecutive periods; {EPISODIC_WAITS_FOR_BASELINE}"
+        )
+    ]
 
 
 # === plan =========================================================================================================

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onaboard.clinical.outcomes import NiceTa260, percent_change, reduction_at_least, treatment_outcomes
+from onaboard.clinical.outcomes import (
+    EPISODIC_WAITS_FOR_BASELINE,
+    NiceTa260,
+    percent_change,
+    reduction_at_least,
+    treatment_outcomes,
+)
 from tests.clinical.factories import diary, period_days
 
 DAY0 = date(2026, 1, 5)
@@ -208,3 +214,21 @@ def test_the_week_24_reason_words_a_rise_or_a_zero_baseline_as_such(baseline, we
     days = course(baseline, [16, 16, 16, 16, 16, week24])
     reason = treatment_outcomes(days, injections=[DAY0]).nice_ta260.reasons[-1]
     assert reason == f"NICE TA260 1.2: headache days {wording}"
+
+
+def test_an_incomplete_baseline_with_a_return_to_episodic_migraine_says_both():
+    """Incomplete baseline and three consecutive periods under 15 headache days: the verdict stays not yet assessable,
+    the baseline's reason first, then the episodic rule that holds and that the verdict waits for the baseline."""
+    result = treatment_outcomes(course(10, [5, 5, 5], baseline_recorded=13), injections=[DAY0])
+    assert result.nice_ta260.verdict is NiceTa260.NOT_YET_ASSESSABLE
+    assert result.nice_ta260.reverted_to_episodic
+    assert result.nice_ta260.reasons == (
+        (
+            "NICE TA260 1.2: baseline (2025-12-08..2026-01-04) has 13 of 28 days recorded (< 20): incomplete, so the "
+            "reduction cannot be measured"
+        ),
+        (
+            "NICE TA260 1.2: periods 1, 2, 3 (2026-01-05..2026-03-29) each have < 15 headache days (5, 5, 5): "
+            f"changed to episodic migraine for 3 consecutive periods; {EPISODIC_WAITS_FOR_BASELINE}"
+        ),
+    )

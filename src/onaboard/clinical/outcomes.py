@@ -59,6 +59,11 @@ EPISODIC_CONSECUTIVE_PERIODS = 3
 three consecutive months."""
 
 
+EPISODIC_WAITS_FOR_BASELINE = "the stopping rule holds, but the verdict waits for a complete baseline"
+"""Added to the return-to-episodic reason when the baseline is incomplete: the spec keeps the verdict
+``not_yet_assessable`` (shared/spec/cli.md), and the clinician sees that the episodic rule already holds."""
+
+
 class NiceTa260(StrEnum):
     CONTINUE = "continue"
     STOP = "stop"
@@ -172,6 +177,16 @@ def _reverted_to_episodic(periods: Sequence[PeriodSummary]) -> tuple[PeriodSumma
     return ()
 
 
+def _episodic_reason(reverted: Sequence[PeriodSummary]) -> str:
+    names = ", ".join(str(p.index) for p in reverted)
+    counts = ", ".join(str(p.headache_days) for p in reverted)
+    return (
+        f"NICE TA260 1.2: periods {names} ({reverted[0].start.isoformat()}..{reverted[-1].end.isoformat()}) "
+        f"each have < {CM_MIN_HEADACHE_DAYS} headache days ({counts}): changed to episodic migraine for "
+        f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods"
+    )
+
+
 def nice_ta260_verdict(
     baseline: PeriodSummary,
     periods: Sequence[PeriodSummary],
@@ -186,31 +201,22 @@ def nice_ta260_verdict(
 
     ``stop`` as soon as either rule holds, even before week 24; ``not_yet_assessable`` while week 24 is not
     complete; otherwise ``continue``. An incomplete baseline makes the verdict ``not_yet_assessable``: the
-    reduction cannot be measured against it (shared/spec/cli.md). ``week24_over``: week 24 has ended (the caller
-    knows today), so a period 6 without diary rows is missing, not still to come; ``week24_under_way``: today falls
-    in period 6; ``running`` the period under way.
+    reduction cannot be measured against it (shared/spec/cli.md); its reason comes first, and a return to episodic
+    migraine that holds all the same follows it, saying the verdict waits for the baseline. ``week24_over``: week
+    24 has ended (the caller knows today), so a period 6 without diary rows is missing, not still to come;
+    ``week24_under_way``: today falls in period 6; ``running`` the period under way.
     """
     reverted = _reverted_to_episodic(periods)
     if not baseline.complete:
-        return NiceVerdict(
-            NiceTa260.NOT_YET_ASSESSABLE,
-            (
-                (
-                    f"NICE TA260 1.2: {baseline.label} has {baseline.days_recorded} of {PERIOD_DAYS} days recorded "
-                    f"(< {MIN_RECORDED_DAYS}): incomplete, so the reduction cannot be measured"
-                ),
-            ),
-            reverted_to_episodic=bool(reverted),
+        incomplete = (
+            f"NICE TA260 1.2: {baseline.label} has {baseline.days_recorded} of {PERIOD_DAYS} days recorded "
+            f"(< {MIN_RECORDED_DAYS}): incomplete, so the reduction cannot be measured"
         )
+        episodic = (f"{_episodic_reason(reverted)}; {EPISODIC_WAITS_FOR_BASELINE}",) if reverted else ()
+        return NiceVerdict(NiceTa260.NOT_YET_ASSESSABLE, (incomplete, *episodic), reverted_to_episodic=bool(reverted))
     reasons = []
     if reverted:
-        names = ", ".join(str(p.index) for p in reverted)
-        counts = ", ".join(str(p.headache_days) for p in reverted)
-        reasons.append(
-            f"NICE TA260 1.2: periods {names} ({reverted[0].start.isoformat()}..{reverted[-1].end.isoformat()}) "
-            f"each have < {CM_MIN_HEADACHE_DAYS} headache days ({counts}): changed to episodic migraine for "
-            f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods"
-        )
+        reasons.append(_episodic_reason(reverted))
     if week24.available and week24.headache_days is not None:
         change = week24.percent_change
         if change is None:  # a baseline of 0: no reduction can be measured
