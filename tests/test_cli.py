@@ -1376,6 +1376,24 @@ def test_outcomes_incomplete_baseline_keeps_its_reason_first_and_names_the_episo
     ]
 
 
+def test_outcomes_says_period_6_has_no_day_when_the_diary_stopped_long_before_today(write: Writer) -> None:
+    """A diary that stopped in period 2, read after week 24 has ended, says period 6 has no day recorded rather than
+    'not reached yet', and still lists periods 1..K with the incomplete last one (the JSON is otherwise unchanged)."""
+    path = write(treated_rows("P1", DAY0, 20, 16, (2, 4)))
+    args = ("outcomes", path, "--injections", DAY0, "--json")
+    after = succeeded(invoke(*args, today="2026-06-30"))["patients"][0]  # period 6 ended 2026-06-21
+    assert after["nice_ta260"]["reasons"] == [
+        "NICE TA260 1.2: response is judged at week 24 (period 6): no day of it recorded (< 20)"
+    ]
+    assert [(p["index"], p["complete"]) for p in after["periods"]] == [(1, True), (2, False)]
+    before = succeeded(invoke(*args, today="2026-03-01"))["patients"][0]
+    assert before["nice_ta260"]["reasons"] == [
+        "NICE TA260 1.2: response is judged at week 24 (period 6): not reached yet"
+    ]
+    assert {**before, "nice_ta260": None} == {**after, "nice_ta260": None}
+    assert before["nice_ta260"]["verdict"] == after["nice_ta260"]["verdict"] == "not_yet_assessable"
+
+
 # === plan =========================================================================================================
 
 FIXED_LAYOUT = [

@@ -149,9 +149,9 @@ def clinic_today() -> date:
     return command_today(timezone.localdate)
 
 
-def _read_diary(path: Path, patient_id: str | None, args: Arguments) -> tuple[PatientDiary, ...]:
-    """The file's patients (or the one asked for); exits 2 on any problem, listing them all: the options' problems
-    already in ``args`` and the file's, so a bad option does not hide a bad row."""
+def _read_diary(path: Path, patient_id: str | None, args: Arguments, *, today: date) -> tuple[PatientDiary, ...]:
+    """The file's patients (or the one asked for), no row after ``today``; exits 2 on any problem, listing them
+    all: the options' problems already in ``args`` and the file's, so a bad option does not hide a bad row."""
     data = None
     try:
         data = path.read_bytes()
@@ -163,7 +163,7 @@ def _read_diary(path: Path, patient_id: str | None, args: Arguments) -> tuple[Pa
     chosen: tuple[PatientDiary, ...] = ()
     if data is not None:
         try:
-            patients = parse_diary(data, today=command_today())
+            patients = parse_diary(data, today=today)
         except InvalidInputError as error:
             args.problems.extend(str(problem) for problem in error.problems)
         else:
@@ -275,13 +275,14 @@ def assess_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Classify diary days and judge chronic migraine, medication overuse and the BOTOX label criteria."""
+    today = command_today()
     args = Arguments()
     args.require(periods >= 1, PERIODS_BELOW_ONE.format(value=periods))
     as_of_date = args.date("--as-of", as_of)
     birth = args.date("--birth-date", birth_date)
     if as_of_date is not None and birth is not None:
         args.require(birth <= as_of_date, BIRTH_AFTER_AS_OF.format(birth=birth, as_of=as_of_date))
-    patients = _read_diary(diary, patient, args)
+    patients = _read_diary(diary, patient, args, today=today)
     if birth is not None:
         late = [p.patient_id for p in patients if as_of_date is None and p.last_date and p.last_date < birth]
         if late:
@@ -338,11 +339,16 @@ def outcomes_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Change in headache days per 28-day period after treatment, week-24 response and NICE TA260 verdict."""
+    today = command_today()
     args = Arguments()
     dates = args.dates("--injections", injections)
-    patients = _read_diary(diary, patient, args)
+    patients = _read_diary(diary, patient, args, today=today)
     with _within_calendar("--injections"):
-        results = _each_with_progress(patients, lambda p: treatment_outcomes(p, injections=dates), "outcomes")
+        # The file is a finished diary (every period holding a row is listed, as the contract says); today only
+        # tells the week-24 reason whether period 6 is over or under way.
+        results = _each_with_progress(
+            patients, lambda p: treatment_outcomes(p, injections=dates, today=today), "outcomes"
+        )
     if json_output:
         _print_json({"patients": [outcomes_json(result) for result in results]})
         return

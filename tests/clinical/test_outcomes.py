@@ -216,6 +216,37 @@ def test_the_week_24_reason_words_a_rise_or_a_zero_baseline_as_such(baseline, we
     assert reason == f"NICE TA260 1.2: headache days {wording}"
 
 
+def test_today_without_as_of_words_a_missing_period_6_as_missing_and_changes_nothing_else():
+    """A finished diary that stopped in period 3, read with ``today`` after week 24, says period 6 has no day
+    recorded instead of 'not reached yet', and lists and judges the same periods as without ``today``."""
+    days = course(20, [16, 16, 2], recorded=[28, 28, 4])
+    after_week24 = treatment_outcomes(days, injections=[DAY0], today=DAY0 + timedelta(days=400))
+    finished = treatment_outcomes(days, injections=[DAY0])
+    assert after_week24.nice_ta260.reasons[-1] == (
+        "NICE TA260 1.2: response is judged at week 24 (period 6): no day of it recorded (< 20)"
+    )
+    assert finished.nice_ta260.reasons[-1].endswith("(period 6): not reached yet")
+    assert after_week24.periods == finished.periods
+    assert after_week24.running is None
+    assert (after_week24.week24, after_week24.nice_ta260.verdict) == (finished.week24, finished.nice_ta260.verdict)
+    before = treatment_outcomes(days, injections=[DAY0], today=DAY0 + timedelta(days=100))
+    assert before.nice_ta260.reasons[-1].endswith("(period 6): not reached yet")
+
+
+def test_today_inside_period_6_says_it_is_in_progress():
+    """With ``today`` inside period 6, a finished diary's period 6 (rows so far) or its absence reads 'in progress'."""
+    days = course(20, [16, 16, 16, 16, 16, 5], recorded=[28, 28, 28, 28, 28, 10])
+    inside = DAY0 + timedelta(days=28 * 5 + 12)
+    outcomes = treatment_outcomes(days, injections=[DAY0], today=inside)
+    assert outcomes.nice_ta260.reasons[-1] == (
+        "NICE TA260 1.2: response is judged at week 24 (period 6): period 6 (2026-05-25..2026-06-21) is in progress "
+        "(10 of 28 days recorded so far)"
+    )
+    assert [c.period.index for c in outcomes.periods] == [1, 2, 3, 4, 5, 6]
+    no_row = treatment_outcomes(course(20, [16, 16, 16, 16, 16]), injections=[DAY0], today=inside)
+    assert no_row.nice_ta260.reasons[-1].endswith("(period 6): in progress (0 of 28 days recorded so far)")
+
+
 def test_an_incomplete_baseline_with_a_return_to_episodic_migraine_says_both():
     """Incomplete baseline and three consecutive periods under 15 headache days: the verdict stays not yet assessable,
     the baseline's reason first, then the episodic rule that holds and that the verdict waits for the baseline."""

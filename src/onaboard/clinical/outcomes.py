@@ -204,7 +204,8 @@ def nice_ta260_verdict(
     reduction cannot be measured against it (shared/spec/cli.md); its reason comes first, and a return to episodic
     migraine that holds all the same follows it, saying the verdict waits for the baseline. ``week24_over``: week
     24 has ended (the caller knows today), so a period 6 without diary rows is missing, not still to come;
-    ``week24_under_way``: today falls in period 6; ``running`` the period under way.
+    ``week24_under_way``: today falls in period 6 (so a period 6 among ``periods``, of a diary taken as finished,
+    is in progress); ``running`` the period under way.
     """
     reverted = _reverted_to_episodic(periods)
     if not baseline.complete:
@@ -239,10 +240,16 @@ def nice_ta260_verdict(
         return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=True)
     if not week24.available:
         period = next((p for p in periods if p.index == WEEK24_PERIOD), None)
-        if period is not None:
+        if running is not None and running.index == WEEK24_PERIOD:
+            under_way: PeriodSummary | None = running
+        else:  # a finished diary's (no ``as_of``) period 6 lists its rows, and today may still fall in it
+            under_way = period if week24_under_way else None
+        if under_way is not None:
+            state = (
+                f"{under_way.label} is in progress ({under_way.days_recorded} of {PERIOD_DAYS} days recorded so far)"
+            )
+        elif period is not None:
             state = f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})"
-        elif running is not None and running.index == WEEK24_PERIOD:
-            state = f"{running.label} is in progress ({running.days_recorded} of {PERIOD_DAYS} days recorded so far)"
         elif week24_under_way:  # no row in period 6 yet
             state = f"in progress (0 of {PERIOD_DAYS} days recorded so far)"
         else:
@@ -252,14 +259,18 @@ def nice_ta260_verdict(
     return NiceVerdict(NiceTa260.CONTINUE, tuple(reasons), reverted_to_episodic=False)
 
 
-def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of: date | None = None) -> Outcomes:
+def treatment_outcomes(
+    diary: PatientDiary, *, injections: Sequence[date], as_of: date | None = None, today: date | None = None
+) -> Outcomes:
     """A patient's outcomes from their diary and injection dates; day 0 is the earliest injection.
 
     ``as_of`` is the day of the assessment (the clinic's today): a period that has not ended before it is still
     running, so it is not among ``periods`` but ``running``, and judges nothing (week 4, onset, week 24, the return
     to episodic migraine, a payer's response criteria), however many of its days are already recorded: its
     remaining days could change the verdict. Without ``as_of`` the diary is taken as finished (a registry's or a
-    file's).
+    file's): every period holding a row is listed and judged. ``today`` (used without ``as_of``; ``as_of`` is
+    today when given) only tells the week-24 reason whether period 6 has ended or is under way, so a diary that
+    stopped early reads "no day of it recorded" rather than "not reached yet"; it changes no period or verdict.
     """
     if not injections:
         raise ValueError("at least one injection date is needed")
@@ -268,6 +279,8 @@ def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of
     baseline, listed = treatment_periods(classify_days(diary.days), day0=day0)
     periods = tuple(p for p in listed if as_of is None or p.end < as_of)
     week24_end = day0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
+    week24_start = week24_end - timedelta(days=PERIOD_DAYS - 1)
+    on = as_of if as_of is not None else today
     changes = tuple(
         PeriodChange(
             period=p,
@@ -304,8 +317,8 @@ def treatment_outcomes(diary: PatientDiary, *, injections: Sequence[date], as_of
             baseline,
             periods,
             week24,
-            week24_over=as_of is not None and week24_end < as_of,
-            week24_under_way=as_of is not None and week24_end - timedelta(days=PERIOD_DAYS - 1) <= as_of <= week24_end,
+            week24_over=on is not None and week24_end < on,
+            week24_under_way=on is not None and week24_start <= on <= week24_end,
             running=running[0].period if running else None,
         ),
         running=running[0] if running else None,
