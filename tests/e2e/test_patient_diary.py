@@ -107,3 +107,76 @@ def test_answers_come_back_with_an_error_and_changing_the_day_still_asks(browsin
     day.fill((timezone.localdate() - timedelta(days=1)).isoformat())
     expect(page.get_by_label("Notes (optional)")).to_have_value("kept after the error")
     assert asked
+
+
+def _migraine_day(world: World, days_ago: int) -> DiaryEntry:
+    """A stored 10-hour moderate day, throbbing, with nausea and light bothering: a migraine day."""
+    return DiaryEntry.objects.create(
+        patient=world.own_patient,
+        date=timezone.localdate() - timedelta(days=days_ago),
+        headache_hours=Decimal(10),
+        intensity="moderate",
+        pulsating=True,
+        nausea=True,
+        photophobia=True,
+    )
+
+
+MIGRAINE_FEATURES = ("throbbing or pulsing", "felt sick (nausea)", "light bothered me")
+
+
+@pytest.mark.parametrize("typed", ["7 1/2", ",5", "30", ""], ids=["fraction", "leading-comma", "too-many", "cleared"])
+def test_hours_the_server_refuses_keep_the_pain_answers(browsing: Browsing, world: World, typed: str) -> None:
+    """Hours typed wrong (or cleared) leave the worst pain and the pain features in the save: the refused page
+    shows them still chosen, and once the hours are fixed the day is saved with them (they were dropped, so a
+    migraine day was saved without its features)."""
+    entry = _migraine_day(world, days_ago=3)
+    page = browsing.open("phone")
+    browsing.sign_in(page, "patient")
+    page.goto(f"/portal/diary/{entry.date.isoformat()}/")
+    details = page.locator("#pain-details")
+    expect(details).to_be_visible()
+
+    page.get_by_label("Or type the exact hours").fill(typed)
+    if typed:
+        expect(details).to_be_visible()  # text the server cannot read is not "no headache"
+    for name in ("intensity", "pulsating", "nausea", "photophobia"):
+        expect(page.locator(f"#pain-details input[name={name}]").first).to_be_enabled()
+    with page.expect_navigation():
+        page.locator("button.save").click()
+    browsing.shot(page, "refused")
+    expect(page.get_by_text("Please check the answers marked below.")).to_be_visible()
+    page.get_by_label("Or type the exact hours").fill("7.5")
+    for feature in MIGRAINE_FEATURES:
+        expect(page.get_by_role("checkbox", name=feature)).to_be_checked()
+    expect(page.get_by_role("radio", name="moderate: it got in the way")).to_be_checked()
+    tap_choice(page, "radio", "severe: I had to stop or lie down")
+    with page.expect_navigation():
+        page.locator("button.save").click()
+    expect(page.get_by_text("Saved: your diary for")).to_be_visible()
+    entry.refresh_from_db()
+    assert (entry.headache_hours, entry.intensity) == (Decimal("7.5"), "severe")
+    assert (entry.pulsating, entry.nausea, entry.photophobia) == (True, True, True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [("0", False), ("0,0", False), (" 00.0 ", False), ("2,5", True), ("5 1/2", True), ("-0", True)],
+)
+def test_the_pain_questions_hide_only_for_hours_read_as_zero(
+    browsing: Browsing, world: World, typed: str, shown: bool
+) -> None:
+    """The worst pain and the pain features are hidden and left out of the save only when the exact hours read as 0,
+    as the server reads them ("0,0" is 0); any other text, readable or not, keeps them shown and sent."""
+    entry = _migraine_day(world, days_ago=2)
+    page = browsing.open("desktop")
+    browsing.sign_in(page, "patient")
+    page.goto(f"/portal/diary/{entry.date.isoformat()}/")
+    page.get_by_label("Or type the exact hours").fill(typed)
+    details = page.locator("#pain-details")
+    if shown:
+        expect(details).to_be_visible()
+        expect(page.get_by_role("checkbox", name="felt sick (nausea)")).to_be_enabled()
+    else:
+        expect(details).to_be_hidden()
+        expect(page.locator("#pain-details input[name=nausea]")).to_be_disabled()

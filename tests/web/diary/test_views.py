@@ -158,6 +158,23 @@ def test_a_refused_save_says_whether_the_day_keeps_its_earlier_record(patient_cl
     assert [entry.headache_hours for entry in DiaryEntry.objects.all()] == ([Decimal(2)] if recorded else [])
 
 
+def test_a_refused_save_shows_the_pain_answers_posted(patient_client, world):
+    """Hours the server cannot read are refused with the worst pain and the pain features posted shown again
+    as chosen, so fixing the hours saves them too."""
+    day = timezone.localdate() - timedelta(days=3)
+    response = patient_client.post(
+        reverse("diary:edit", kwargs={"day": day}),
+        _day(hours_quick="", headache_hours="7 1/2", unilateral="", photophobia="on"),
+    )
+    html = response.content.decode()
+    assert str(forms.HOURS_NOT_VALID % {"value": "7 1/2"}) in html
+    for name in ("pulsating", "nausea", "photophobia"):
+        assert f'name="{name}" id="id_{name}" checked' in html
+    assert 'name="unilateral" id="id_unilateral">' in html
+    assert 'value="severe" id="id_intensity_2" checked' in html
+    assert not DiaryEntry.objects.exists()
+
+
 def test_a_day_after_today_is_refused(patient_client, world):
     """Tomorrow cannot be recorded: the engine refuses it and the page says so next to the date."""
     tomorrow = timezone.localdate() + timedelta(days=1)

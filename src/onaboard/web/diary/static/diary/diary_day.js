@@ -1,28 +1,46 @@
 /* The diary day form: a tap on an hour button clears the exact-hours box and the other way round, and the
-   worst-pain and pain-feature questions only show (and only submit) when there was a headache. Without
-   JavaScript every question shows and the engine's checks say what is missing. */
+   worst-pain and pain-feature questions only show when there was a headache (or the hours typed cannot be read
+   yet) and are left out of the save only on a day without one. Without JavaScript every question shows and the
+   engine's checks say what is missing. */
 (function () {
   "use strict";
 
-  function hoursOf(form) {
-    var exact = form.querySelector("input[name=headache_hours]");
-    if (exact && exact.value.trim() !== "") {
-      var text = exact.value.trim();
-      /* "1,5" is 1.5, as the server reads it: a comma only between digits */
-      var typed = /^\d+,\d+$/.test(text) ? Number(text.replace(",", ".")) : Number(text);
-      return Number.isNaN(typed) ? null : typed;
-    }
-    var quick = form.querySelector("input[name=hours_quick]:checked");
-    return quick ? Number(quick.value) : null;
+  /* What the hours answered say about the pain questions: NONE (no hours given yet), ZERO (a day without headache)
+     or SOME (hours above 0, or typed text the server will refuse, whose answers must not be dropped). */
+  var NONE = "none", ZERO = "zero", SOME = "some";
+
+  /* The exact hours read as the server reads them (forms.exact_hours, then the engine): trimmed, a comma between
+     digits is the decimal mark ("2,5" is 2.5), then digits with an optional decimal part. */
+  function typedHours(text) {
+    var number = /^\d+,\d+$/.test(text) ? text.replace(",", ".") : text;
+    return /^[0-9]+(\.[0-9]+)?$/.test(number) ? Number(number) : null;
   }
 
+  /* Trimmed of spaces the server strips too (a subset of them: text the server would read otherwise counts as
+     typed, so the answers are kept). */
+  function trimmed(value) {
+    return value.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, "");
+  }
+
+  function hoursState(form) {
+    var exact = form.querySelector("input[name=headache_hours]");
+    var text = exact ? trimmed(exact.value) : "";
+    if (text !== "") {
+      return typedHours(text) === 0 ? ZERO : SOME;
+    }
+    var quick = form.querySelector("input[name=hours_quick]:checked");
+    if (!quick) { return NONE; }
+    return Number(quick.value) === 0 ? ZERO : SOME;
+  }
+
+  /* Only a day without headache drops the pain answers (the server refuses them there). With no hours given yet
+     they are hidden but still sent, so clearing the hours and saving (refused: hours are needed) keeps them. */
   function update(form) {
     var details = form.querySelector("#pain-details");
     if (!details) { return; }
-    var hours = hoursOf(form);
-    var show = hours !== null && hours > 0;
-    details.hidden = !show;
-    details.querySelectorAll("input").forEach(function (input) { input.disabled = !show; });
+    var state = hoursState(form);
+    details.hidden = state !== SOME;
+    details.querySelectorAll("input").forEach(function (input) { input.disabled = state === ZERO; });
   }
 
   document.addEventListener("change", function (event) {
