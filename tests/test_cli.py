@@ -1394,6 +1394,30 @@ def test_outcomes_says_period_6_has_no_day_when_the_diary_stopped_long_before_to
     assert before["nice_ta260"]["verdict"] == after["nice_ta260"]["verdict"] == "not_yet_assessable"
 
 
+@pytest.mark.parametrize(
+    ("baseline", "week24", "days", "change", "responders"),
+    [
+        (0, 1, "1 headache day", cli.WEEK24_NO_PERCENT, ("no", "no")),
+        (0, 0, "0 headache days", cli.WEEK24_NO_PERCENT, ("yes", "yes")),
+        (20, 10, "10 headache days", "-50.0 % against baseline", ("yes", "yes")),
+        (20, 1, "1 headache day", "-95.0 % against baseline", ("yes", "yes")),
+        (20, 15, "15 headache days", "-25.0 % against baseline", ("no", "no")),
+    ],
+)
+def test_outcomes_text_week24_line_counts_days_and_has_no_percentage_against_a_baseline_of_0(
+    write: Writer, baseline: int, week24: int, days: str, change: str, responders: tuple[str, str]
+) -> None:
+    """The text's week-24 line, on one line however long, says "1 headache day" (singular) and, against a baseline
+    of 0 headache days, no percentage (it printed "None % against baseline")."""
+    result = invoke("outcomes", write(six_periods(baseline, week24, before=week24)), "--injections", DAY0)
+    assert result.exit_code == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("Week 24:")]
+    assert line == cli.WEEK24_LINE.format(
+        days=days, change=change, responder_50=responders[0], responder_30=responders[1]
+    )
+    assert "None" not in result.stdout
+
+
 # === plan =========================================================================================================
 
 FIXED_LAYOUT = [

@@ -60,6 +60,12 @@ FOLLOW_THE_PAIN_FORMAT = "--follow-the-pain: {item!r} is not MUSCLE=N with N a w
 FOLLOW_THE_PAIN_REPEATED = "--follow-the-pain: {muscle} is given more than once"
 VIAL_CHOICE = "--vial: must be 100 or 200 (got {value})"
 
+WEEK24_LINE = "Week 24: {days} ({change}); ≥50 % responder: {responder_50}, ≥30 % responder: {responder_30}"
+WEEK24_CHANGE = "{percent} % against baseline"
+WEEK24_NO_PERCENT = "no percentage against a baseline of 0 headache days"
+"""Week 24's change when the baseline has no headache day (the engine's percent change is None then)."""
+WEEK24_UNAVAILABLE = "Week 24: not available yet (period 6 incomplete or not reached)"
+
 app = typer.Typer(
     name="onaboard",
     help="Decision support for onabotulinumtoxinA (BOTOX) treatment of chronic migraine. "
@@ -315,14 +321,18 @@ def _print_outcomes(outcomes: Outcomes) -> None:
     }
     stdout.print(_period_table((outcomes.baseline, *(c.period for c in outcomes.periods)), changes=changes))
     week24 = outcomes.week24
-    if week24.available:
-        stdout.print(
-            f"Week 24: {week24.headache_days} headache days ({week24.percent_change} % against baseline); "
-            f"≥50 % responder: {'yes' if week24.responder_50 else 'no'}, "
-            f"≥30 % responder: {'yes' if week24.responder_30 else 'no'}"
+    if week24.available and week24.headache_days is not None:
+        line = WEEK24_LINE.format(
+            days=f"{week24.headache_days} headache day{'' if week24.headache_days == 1 else 's'}",
+            change=WEEK24_NO_PERCENT
+            if week24.percent_change is None
+            else WEEK24_CHANGE.format(percent=week24.percent_change),
+            responder_50="yes" if week24.responder_50 else "no",
+            responder_30="yes" if week24.responder_30 else "no",
         )
+        stdout.print(line, markup=False, soft_wrap=True)
     else:
-        stdout.print("Week 24: not available yet (period 6 incomplete or not reached)")
+        stdout.print(WEEK24_UNAVAILABLE, markup=False)
     if outcomes.onset is not None:
         stdout.print(f"First period with ≥30 % fewer headache days: period {outcomes.onset.period.index}")
     _print_verdict("NICE TA260", outcomes.nice_ta260.verdict, outcomes.nice_ta260.reasons)
