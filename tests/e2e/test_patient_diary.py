@@ -180,3 +180,24 @@ def test_the_pain_questions_hide_only_for_hours_read_as_zero(
     else:
         expect(details).to_be_hidden()
         expect(page.locator("#pain-details input[name=nausea]")).to_be_disabled()
+
+
+def test_a_refused_save_of_another_day_comes_back_as_that_days_page(browsing: Browsing, world: World) -> None:
+    """A day picked on today's page and refused on saving comes back as that day's page: its heading, its date in
+    the address, and its day before and after (it came back headed "Today's diary", linking around today)."""
+    day = timezone.localdate() - timedelta(days=10)
+    page = browsing.open("phone")
+    browsing.sign_in(page, "patient")
+    page.locator("#diary-form input[name=date]").fill(day.isoformat())
+    expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))
+    page.get_by_label("Or type the exact hours").fill("3")
+    with page.expect_navigation():
+        page.locator("button.save").click()
+    browsing.shot(page, "refused")
+    expect(page.get_by_text("Choose how bad the worst pain was.")).to_be_visible()
+    heading = f"Diary for {day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))
+    expect(page.locator("#diary-form input[name=date]")).to_have_value(day.isoformat())
+    before = (day - timedelta(days=1)).isoformat()
+    expect(page.get_by_role("link", name="← Day before")).to_have_attribute("href", f"/portal/diary/{before}/")

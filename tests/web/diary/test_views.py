@@ -158,6 +158,33 @@ def test_a_refused_save_says_whether_the_day_keeps_its_earlier_record(patient_cl
     assert [entry.headache_hours for entry in DiaryEntry.objects.all()] == ([Decimal(2)] if recorded else [])
 
 
+def test_a_refused_save_of_a_day_picked_on_todays_page_is_that_days_page(patient_client, world):
+    """Saving an earlier day picked on today's page, refused, comes back as that day's page in every part: its
+    heading, the form posting to its address, its day before and after (it was "Today's diary" around today)."""
+    day = timezone.localdate() - timedelta(days=10)
+    response = patient_client.post(reverse("diary:today"), _day(date=day.isoformat(), intensity=""))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert str(forms.CHOOSE_PAIN) in html
+    assert f"<h1>Diary for {date_format(day, 'l j F Y')}</h1>" in html
+    assert "Today's diary" not in html
+    assert f'action="{reverse("diary:today")}?date={day.isoformat()}"' in html
+    assert f'href="{reverse("diary:edit", kwargs={"day": day - timedelta(days=1)})}"' in html
+    assert f'href="{reverse("diary:edit", kwargs={"day": day + timedelta(days=1)})}"' in html
+    assert not DiaryEntry.objects.exists()
+
+
+def test_a_refused_save_of_a_day_after_today_stays_on_the_page_it_came_from(patient_client, world):
+    """A day after today posted from today's page is refused next to the date, on today's page (not the future
+    day's), with the day as typed kept in the field."""
+    later = timezone.localdate() + timedelta(days=5)
+    response = patient_client.post(reverse("diary:today"), _day(date=later.isoformat()))
+    html = response.content.decode()
+    assert "<h1>Today's diary</h1>" in html
+    assert f'action="{reverse("diary:today")}"' in html
+    assert f'value="{later.isoformat()}"' in html
+
+
 def test_a_refused_save_shows_the_pain_answers_posted(patient_client, world):
     """Hours the server cannot read are refused with the worst pain and the pain features posted shown again
     as chosen, so fixing the hours saves them too."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -48,8 +49,10 @@ def _day_page(
     date_editable: bool,
     url_for_day: Callable[[date], str],
     on_behalf: bool,
+    action_url: str | None = None,
 ) -> HttpResponse:
-    """GET shows the day (its stored row, or blank); POST saves it through the engine, then redirects to it."""
+    """GET shows the day (its stored row, or blank); POST saves it through the engine, then redirects to it. The form
+    posts to ``action_url`` (this address)."""
     today = timezone.localdate()
     if request.method == "POST":
         form = DiaryDayForm(request.POST, max_date=today)
@@ -100,7 +103,7 @@ def _day_page(
             "refused_day": refused_day,
             "date_editable": date_editable,
             "on_behalf": on_behalf,
-            "action_url": request.path,
+            "action_url": action_url or request.path,
             "previous_url": url_for_day(previous_day) if previous_day else None,
             "next_url": url_for_day(next_day) if next_day else None,
         },
@@ -120,8 +123,24 @@ def today(request: HttpRequest) -> HttpResponse:
     if request.user.role != Role.PATIENT:
         return redirect("clinic:home")
     patient = own_patient(request.user, need=Capability.KEEP_DIARY)
-    day = _date_param(request.GET.get("date")) or timezone.localdate()
-    return _day_page(request, patient=patient, day=day, date_editable=True, url_for_day=_own_day_url, on_behalf=False)
+    today_date = timezone.localdate()
+    day = _date_param(request.GET.get("date")) or today_date
+    # A save is for the day posted (the picker may have changed it), so a refused one comes back as that day's page.
+    posted = _date_param(request.POST.get("date")) if request.method == "POST" else None
+    if posted is not None and posted <= today_date:
+        day = posted
+    action_url = reverse("diary:today")
+    if day != today_date:
+        action_url += "?" + urlencode({"date": day.isoformat()})
+    return _day_page(
+        request,
+        patient=patient,
+        day=day,
+        date_editable=True,
+        url_for_day=_own_day_url,
+        on_behalf=False,
+        action_url=action_url,
+    )
 
 
 @login_required
