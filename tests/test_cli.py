@@ -1700,3 +1700,20 @@ def test_the_commands_clock_is_the_callers_day_unless_onaboard_today_is_set(monk
     assert cli.command_today(lambda: date(2031, 5, 6)) == date(2031, 5, 6)
     monkeypatch.setenv("ONABOARD_TODAY", "2026-01-02")
     assert cli.command_today(lambda: date(2031, 5, 6)) == date(2026, 1, 2)
+
+
+# === text tables and help ==========================================================================================
+
+
+def test_assess_text_shows_each_acute_medication_class_on_its_own(write: Writer) -> None:
+    """The text shows each class ICHD-3 8.2 counts in its own column from the period's acute_medication_days: simple
+    and combination analgesics on all 28 days read 28 and 28, never added up to 56 days of a 28-day period."""
+    medication = {"simple_analgesic": 28, "combination_analgesic": 28, "triptan": 3, "opioid": 2, "ergot": 1}
+    rows = periods_back("P1", AS_OF, {"migraine": 16, "medication": medication})
+    result = invoke("assess", write(rows), "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    at = lines.index(cli.MEDICATION_TITLE)
+    assert lines[at + 1] == "period  triptan  ergot  simple analgesic  combination analgesic  opioid  any"
+    assert lines[at + 2].split() == ["1", "3", "1", "28", "28", "2", "28"]
+    assert "56" not in result.stdout

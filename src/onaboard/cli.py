@@ -66,6 +66,19 @@ WEEK24_NO_PERCENT = "no percentage against a baseline of 0 headache days"
 """Week 24's change when the baseline has no headache day (the engine's percent change is None then)."""
 WEEK24_UNAVAILABLE = "Week 24: not available yet (period 6 incomplete or not reached)"
 
+MEDICATION_TITLE = "Acute medication days per class (ICHD-3 8.2)"
+MEDICATION_COLUMNS: tuple[tuple[str, AcuteClass | None], ...] = (
+    ("triptan", AcuteClass.TRIPTAN),
+    ("ergot", AcuteClass.ERGOT),
+    ("simple analgesic", AcuteClass.SIMPLE_ANALGESIC),
+    ("combination analgesic", AcuteClass.COMBINATION_ANALGESIC),
+    ("opioid", AcuteClass.OPIOID),
+    ("any", None),
+)
+"""The medication table's columns: the days of each class ICHD-3 8.2 counts, each on its own (never two classes
+added up, so no count exceeds the period's days), and the days with any acute medication (``None``). They are a
+table of their own: beside the headache days and the change they would not fit 120 columns."""
+
 app = typer.Typer(
     name="onaboard",
     help="Decision support for onabotulinumtoxinA (BOTOX) treatment of chronic migraine. "
@@ -211,6 +224,10 @@ def _print_json(document: Any) -> None:
 # --- assess -------------------------------------------------------------------------------------------------------
 
 
+def _period_name(period: PeriodSummary) -> str:
+    return "baseline" if period.index == 0 else str(period.index)
+
+
 def _period_table(
     periods: Iterable[PeriodSummary], *, title: str | None = None, changes: dict[int, str] | None = None
 ) -> Table:
@@ -222,33 +239,38 @@ def _period_table(
         ("headache", "right", False),
         ("≥4 h", "right", False),
         ("migraine", "right", False),
-        ("acute", "right", False),
-        ("triptan", "right", False),
-        ("analgesic", "right", False),
     ):
         table.add_column(heading, justify=justify, no_wrap=no_wrap)  # type: ignore[arg-type]
     if changes is not None:
         table.add_column("change", justify="right")
     for period in periods:
-        acute = period.acute_medication_days
-        name = "baseline" if period.index == 0 else str(period.index)
         recorded = f"{period.days_recorded}/28" + (
             "" if period.complete else (" missing" if period.missing else " incomplete")
         )
         row = [
-            name,
+            _period_name(period),
             period.span,
             recorded,
             str(period.headache_days),
             str(period.headache_days_4h),
             str(period.migraine_days),
-            str(acute.any),
-            str(acute.of(AcuteClass.TRIPTAN)),
-            str(acute.of(AcuteClass.SIMPLE_ANALGESIC) + acute.of(AcuteClass.COMBINATION_ANALGESIC)),
         ]
         if changes is not None:
             row.append(changes.get(period.index, ""))
         table.add_row(*row, style=None if period.complete else "dim")
+    return table
+
+
+def _medication_table(periods: Iterable[PeriodSummary]) -> Table:
+    """Each period's ``acute_medication_days``, one column per class ICHD-3 8.2 counts, and any."""
+    table = Table(title=MEDICATION_TITLE, title_justify="left", header_style="bold", pad_edge=False, box=None)
+    table.add_column("period", no_wrap=True)
+    for heading, _ in MEDICATION_COLUMNS:
+        table.add_column(heading, justify="right")
+    for period in periods:
+        acute = period.acute_medication_days
+        counts = (acute.any if acute_class is None else acute.of(acute_class) for _, acute_class in MEDICATION_COLUMNS)
+        table.add_row(_period_name(period), *map(str, counts), style=None if period.complete else "dim")
     return table
 
 
@@ -262,6 +284,7 @@ def _print_assessment(assessment: Assessment) -> None:
     age = "age unknown" if assessment.age_years is None else f"age {assessment.age_years}"
     stdout.rule(f"[bold]{assessment.patient_id}[/bold]  as of {assessment.as_of.isoformat()}  ({age})", align="left")
     stdout.print(_period_table(assessment.periods))
+    stdout.print(_medication_table(assessment.periods))
     stdout.print(f"Migraine attacks recorded (ICHD-3 1.3 B): {assessment.migraine_attacks}")
     _print_verdict("Chronic migraine", assessment.chronic_migraine.verdict, assessment.chronic_migraine.reasons)
     overuse = assessment.medication_overuse
@@ -319,7 +342,9 @@ def _print_outcomes(outcomes: Outcomes) -> None:
         )
         for change in outcomes.periods
     }
-    stdout.print(_period_table((outcomes.baseline, *(c.period for c in outcomes.periods)), changes=changes))
+    periods = (outcomes.baseline, *(c.period for c in outcomes.periods))
+    stdout.print(_period_table(periods, changes=changes))
+    stdout.print(_medication_table(periods))
     week24 = outcomes.week24
     if week24.available and week24.headache_days is not None:
         line = WEEK24_LINE.format(
