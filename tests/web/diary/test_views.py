@@ -212,14 +212,55 @@ def test_a_day_after_today_is_refused(patient_client, world):
 
 
 def test_the_calendars_first_and_last_days_open_without_their_missing_neighbour(patient_client):
-    """A typed URL for 0001-01-01 or ?date=9999-12-31 shows the day (no 'day before' on the first, no 'day after'
-    on a day after today) instead of failing on a date the calendar does not have."""
+    """A typed URL for 0001-01-01 or ?date=9999-12-31 answers (no 'day before' on the first, no 'day after' on a
+    day after today) instead of failing on a date the calendar does not have."""
     first = patient_client.get(reverse("diary:edit", kwargs={"day": date.min}))
     assert first.status_code == 200
     assert "Day before" not in first.content.decode()
     last = patient_client.get(reverse("diary:today"), {"date": date.max.isoformat()})
     assert last.status_code == 200
     assert "Day after" not in last.content.decode()
+
+
+FUTURE = {"patient": 5, "patient-picker": 5, "patient-year-9999": None, "nurse": 5}
+"""Who opens a day still to come, and how many days ahead (None: the calendar's last day, 9999-12-31)."""
+
+
+@pytest.mark.parametrize("who", list(FUTURE))
+def test_a_day_still_to_come_opens_as_a_notice_not_a_form(client, world, who):
+    """A day after today (typed address, ?date= or year 9999; patient or staff) shows that it has not happened yet
+    and a link to today, with no form to fill in only to be refused on saving."""
+    today = timezone.localdate()
+    later = date.max if FUTURE[who] is None else today + timedelta(days=FUTURE[who])
+    client.force_login(world.users["nurse" if who == "nurse" else "patient"])
+    if who == "nurse":
+        patient_id = world.same_clinic_patient.external_id
+        response = client.get(reverse("diary:patient_day", kwargs={"patient_id": patient_id, "day": later}))
+        today_url = reverse("diary:patient_day", kwargs={"patient_id": patient_id, "day": today})
+    elif who == "patient":
+        response = client.get(reverse("diary:edit", kwargs={"day": later}))
+        today_url = reverse("diary:today")
+    else:
+        response = client.get(reverse("diary:today"), {"date": later.isoformat()})
+        today_url = reverse("diary:today")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert str(forms.DAY_IN_FUTURE) % {"day": date_format(later, "l j F Y")} in html
+    assert 'id="diary-form"' not in html
+    assert 'name="headache_hours"' not in html
+    assert "Day before" not in html
+    assert "Day after" not in html
+    assert f'<a class="button" href="{today_url}">Record today</a>' in html
+
+
+def test_today_and_earlier_days_still_open_as_a_form(patient_client):
+    """Today and yesterday (the days the notice above must not catch) open with the form."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    for response in (
+        patient_client.get(reverse("diary:today")),
+        patient_client.get(reverse("diary:edit", kwargs={"day": yesterday})),
+    ):
+        assert 'id="diary-form"' in response.content.decode()
 
 
 def test_an_earlier_day_saved_from_today_goes_to_that_day(patient_client, world):

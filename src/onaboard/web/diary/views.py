@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import headache_days_chart
 from onaboard.web.common.words import plain_day
-from onaboard.web.diary.forms import CHECK_ANSWERS, DiaryDayForm
+from onaboard.web.diary.forms import CHECK_ANSWERS, DAY_IN_FUTURE, DiaryDayForm
 from onaboard.web.diary.selectors import diary_day_read, diary_history
 from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
 from onaboard.web.patients.access import Capability, own_patient, patient_for
@@ -51,9 +51,10 @@ def _day_page(
     on_behalf: bool,
     action_url: str | None = None,
 ) -> HttpResponse:
-    """GET shows the day (its stored row, or blank); POST saves it through the engine, then redirects to it. The form
-    posts to ``action_url`` (this address)."""
+    """GET shows the day (its stored row, or blank; a day still to come, only a notice that it has not happened);
+    POST saves it through the engine, then redirects to it. The form posts to ``action_url`` (this address)."""
     today = timezone.localdate()
+    not_yet = None
     if request.method == "POST":
         form = DiaryDayForm(request.POST, max_date=today)
         if form.is_valid():
@@ -80,14 +81,21 @@ def _day_page(
             kept = None
         else:
             kept = diary_day_read(user=request.user, patient=patient, day=refused_day) is not None
+    elif day > today:
+        # A day still to come has nothing to record: say so, rather than a form refused only once filled in.
+        form = None
+        saved = False
+        kept = None
+        refused_day = None
+        not_yet = str(DAY_IN_FUTURE) % {"day": plain_day(day)}
     else:
         entry = diary_day_read(user=request.user, patient=patient, day=day)
         form = DiaryDayForm(initial=DiaryDayForm.initial_for(entry, day), max_date=today)
         saved = entry is not None
         kept = False
         refused_day = None
-    # The calendar's first and last days have no neighbour on one side (a typed URL may ask for them).
-    previous_day = day - timedelta(days=1) if day > date.min else None
+    # The calendar's first day has no day before (a typed URL may ask for it); a day still to come links to today.
+    previous_day = day - timedelta(days=1) if date.min < day <= today else None
     next_day = day + timedelta(days=1) if day < today else None
     return render(
         request,
@@ -103,6 +111,8 @@ def _day_page(
             "refused_day": refused_day,
             "date_editable": date_editable,
             "on_behalf": on_behalf,
+            "not_yet": not_yet,
+            "today_url": url_for_day(today),
             "action_url": action_url or request.path,
             "previous_url": url_for_day(previous_day) if previous_day else None,
             "next_url": url_for_day(next_day) if next_day else None,
