@@ -412,6 +412,21 @@ def test_history_shows_recorded_days_and_gaps(patient_client, world):
     assert AuditEvent.objects.filter(action=Action.READ, object_type="diary").exists()
 
 
+@pytest.mark.parametrize(
+    ("stored", "shown"), [("4.50", "4.5"), ("10", "10"), ("0.25", "0.25"), ("24.00", "24")], ids=str
+)
+def test_history_shows_hours_without_trailing_zeros(patient_client, world, stored, shown):
+    """A day's hours read as typed: 4.5 h, 10 h, 0.25 h (a stored 4.50 was shown as "4.50 h")."""
+    DiaryEntryFactory(
+        patient=world.own_patient,
+        date=timezone.localdate() - timedelta(days=1),
+        headache_hours=Decimal(stored),
+        intensity="mild",
+    )
+    html = patient_client.get(reverse("diary:history")).content.decode()
+    assert f">{shown} h headache" in " ".join(html.split()).replace("> ", ">")
+
+
 def test_history_pages_by_28_day_period(patient_client, world):
     """?period=2 shows the 28 days before the newest period; asking beyond the diary shows its oldest period."""
     today = timezone.localdate()
