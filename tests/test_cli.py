@@ -11,6 +11,7 @@ import itertools
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -1717,3 +1718,32 @@ def test_assess_text_shows_each_acute_medication_class_on_its_own(write: Writer)
     assert lines[at + 1] == "period  triptan  ergot  simple analgesic  combination analgesic  opioid  any"
     assert lines[at + 2].split() == ["1", "3", "1", "28", "28", "2", "28"]
     assert "56" not in result.stdout
+
+
+HELP_OPTION = re.compile(r"^│\s*\*?\s*(--[a-z-]+)\s+(\S+)\s+(.*?)\s*│$")
+"""An option's line in Typer's help: the option, its metavar, its help text."""
+
+
+@pytest.mark.parametrize(
+    ("command", "metavars", "dates"),
+    [
+        (
+            "assess",
+            {"--patient": "ID", "--as-of": "DATE", "--periods": "N", "--birth-date": "DATE"},
+            ["--as-of", "--birth-date"],
+        ),
+        ("outcomes", {"--injections": "DATE[,DATE...]", "--patient": "ID"}, ["--injections"]),
+        ("plan", {"--follow-the-pain": "temporalis=N,occipitalis=N,trapezius=N", "--vial": "100|200"}, []),
+    ],
+)
+def test_help_names_the_values_as_the_contract_does(command: str, metavars: dict[str, str], dates: list[str]) -> None:
+    """``--help`` names each value as shared/spec/cli.md writes it (DIARY.csv, ID, DATE, N), and each date option's
+    help gives the form YYYY-MM-DD."""
+    result = RUNNER.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    found = [HELP_OPTION.match(line) for line in result.stdout.splitlines()]
+    options = {match[1]: (match[2], match[3]) for match in found if match}
+    assert {option: options[option][0] for option in metavars} == metavars
+    assert [option for option, (_, text) in options.items() if "(YYYY-MM-DD" in text] == dates
+    if command != "plan":
+        assert re.search(r"^│\s*\*\s+DIARY\.csv\s", result.stdout, re.MULTILINE)  # the argument's line

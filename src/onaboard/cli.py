@@ -97,6 +97,10 @@ if not stdout.is_terminal:
 stderr = Console(stderr=True, highlight=False)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+DiaryArgument = Annotated[
+    Path, typer.Argument(metavar="DIARY.csv", help="Diary CSV (shared/spec/diary-csv.md).", show_default=False)
+]
+PatientOption = Annotated[str | None, typer.Option("--patient", metavar="ID", help="Only this patient.")]
 
 
 def fail(problems: Iterable[str]) -> NoReturn:
@@ -296,11 +300,17 @@ def _print_assessment(assessment: Assessment) -> None:
 
 @app.command("assess")
 def assess_command(
-    diary: Annotated[Path, typer.Argument(help="Diary CSV (shared/spec/diary-csv.md).", show_default=False)],
-    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date (default: last diary date).")] = None,
-    periods: Annotated[int, typer.Option("--periods", help="28-day periods to judge.")] = DEFAULT_PERIODS,
-    birth_date: Annotated[str | None, typer.Option("--birth-date", help="Birth date for every patient.")] = None,
+    diary: DiaryArgument,
+    patient: PatientOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="DATE", help="Assessment date (YYYY-MM-DD; default: last diary date)."),
+    ] = None,
+    periods: Annotated[int, typer.Option("--periods", metavar="N", help="28-day periods to judge.")] = DEFAULT_PERIODS,
+    birth_date: Annotated[
+        str | None,
+        typer.Option("--birth-date", metavar="DATE", help="Birth date for every patient (YYYY-MM-DD)."),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Classify diary days and judge chronic migraine, medication overuse and the BOTOX label criteria."""
@@ -366,11 +376,16 @@ def _print_outcomes(outcomes: Outcomes) -> None:
 
 @app.command("outcomes")
 def outcomes_command(
-    diary: Annotated[Path, typer.Argument(help="Diary CSV (shared/spec/diary-csv.md).", show_default=False)],
+    diary: DiaryArgument,
     injections: Annotated[
-        str, typer.Option("--injections", help="Injection dates, comma-separated (day 0 = the earliest).")
+        str,
+        typer.Option(
+            "--injections",
+            metavar="DATE[,DATE...]",
+            help="Injection dates (YYYY-MM-DD), comma-separated (day 0 = the earliest).",
+        ),
     ],
-    patient: Annotated[str | None, typer.Option("--patient", help="Only this patient.")] = None,
+    patient: PatientOption = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Change in headache days per 28-day period after treatment, week-24 response and NICE TA260 verdict."""
@@ -468,12 +483,13 @@ def plan_command(
         list[str] | None,
         typer.Option(
             "--follow-the-pain",
+            metavar="temporalis=N,occipitalis=N,trapezius=N",
             help="Extra sites: temporalis=N (≤2), occipitalis=N (≤2), trapezius=N (≤4); each muscle once, even "
             "across repeated options.",
             show_default=False,
         ),
     ] = None,
-    vial: Annotated[int, typer.Option("--vial", help="Vial size in units: 100 or 200.")] = 200,
+    vial: Annotated[int, typer.Option("--vial", metavar="100|200", help="Vial size in units: 100 or 200.")] = 200,
     json_output: JsonFlag = False,
 ) -> None:
     """The PREEMPT injection plan: 155 U over 31 sites, optional follow-the-pain up to 195 U / 39 sites."""
