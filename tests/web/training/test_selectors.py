@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from onaboard.training.certificate import REQUIRED_CASES
+from onaboard.web.accounts.models import Role
 from onaboard.web.training import selectors, services
-from onaboard.web.training.models import LiveSession
-from tests.web.training.conftest import live_session
+from onaboard.web.training.models import CaseAttempt, Certificate, LiveSession, SiteTrainerAttempt, SupervisedInjection
+from tests.web.factories import UserFactory
+from tests.web.training.conftest import live_session, pass_all_modules, pass_cases, pass_module
 
 
 def _started(session: LiveSession, *, hours_ago: float) -> LiveSession:
@@ -57,3 +62,62 @@ def test_supervised_injections_are_logged_against_started_in_person_sessions(wor
     _started(called_off, hours_ago=1)
     assert list(selectors.sessions_for_supervision(trainer)) == [hybrid, held]
     assert list(selectors.sessions_for_supervision(world.users["trainee"])) == []
+
+
+def _one_at_a_time(trainee) -> tuple:
+    """A trainee's summary figures read the plain way: one query per figure (what the list used to do)."""
+    progress = services.course_progress(trainee)
+    return (
+        sum(item.passed for item in progress),
+        len(progress),
+        SiteTrainerAttempt.objects.filter(trainee=trainee, passed=True).exists(),
+        CaseAttempt.objects.filter(trainee=trainee, passed=True).count(),
+        SupervisedInjection.objects.filter(trainee=trainee).count(),
+        Certificate.objects.filter(trainee=trainee, revoked=False).first(),
+        services.certificate_status_for(trainee),
+    )
+
+
+def _figures(summary) -> tuple:
+    return (
+        summary.modules_passed,
+        summary.modules_total,
+        summary.site_trainer_passed,
+        summary.cases_passed,
+        summary.supervised_injections,
+        summary.certificate,
+        summary.status,
+    )
+
+
+def test_the_trainers_list_reads_each_trainees_progress_in_a_fixed_number_of_queries(
+    world, django_assert_max_num_queries
+):
+    """Trainees at different stages (nothing, two modules, every module with the site trainer, cases, a supervised
+    injection and a certificate) get the figures read one by one, and listing six trainees asks no more queries
+    than listing one."""
+    trainer = world.users["clinician"]
+    nobody = UserFactory(username="t.nothing", role=Role.TRAINEE, clinic=world.clinic)
+    started = UserFactory(username="t.started", role=Role.TRAINEE, clinic=world.clinic)
+    done = UserFactory(username="t.done", role=Role.TRAINEE, clinic=world.clinic)
+    for module in services.course()[:2]:
+        pass_module(started, module.id)
+    pass_all_modules(done)
+    SiteTrainerAttempt.objects.create(trainee=done, passed=True, seed=1)
+    pass_cases(done, REQUIRED_CASES)
+    SupervisedInjection.objects.create(trainee=done, supervisor=trainer, date=dt.date(2026, 11, 2), notes="observed")
+    services.certificate_issue(user=done, today=dt.date(2026, 11, 20))
+    trainees = [nobody, started, done]
+
+    summaries = selectors.trainee_summaries(trainees)
+    assert [summary.trainee for summary in summaries] == trainees
+    assert [_figures(summary) for summary in summaries] == [_one_at_a_time(trainee) for trainee in trainees]
+    assert summaries[2].status.ready
+    assert summaries[2].certificate is not None
+    assert _figures(selectors.trainee_summary(done)) == _figures(summaries[2])
+
+    with CaptureQueriesContext(connection) as one:
+        selectors.trainee_summaries([done])
+    more = trainees + [UserFactory(username=f"t.more{n}", role=Role.TRAINEE, clinic=world.clinic) for n in range(3)]
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        selectors.trainee_summaries(more)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -89,7 +89,12 @@ class ModuleProgress:
 def course_progress(user: User) -> list[ModuleProgress]:
     """Each module with the user's progress; a module unlocks when every module before it is passed."""
     read = set(ModuleRead.objects.filter(trainee=user).values_list("module_id", flat=True))
-    attempts = QuizAttempt.objects.filter(trainee=user, submitted__isnull=False)
+    return progress_from(read=read, attempts=QuizAttempt.objects.filter(trainee=user, submitted__isnull=False))
+
+
+def progress_from(*, read: set[str], attempts: Iterable[QuizAttempt]) -> list[ModuleProgress]:
+    """Each module's progress from the ids of the modules read and the submitted quiz attempts of one trainee
+    (``course_progress`` reads them for one user; the trainer's list reads them for all trainees at once)."""
     by_module: dict[str, list[QuizAttempt]] = {}
     for attempt in attempts:
         by_module.setdefault(attempt.module_id, []).append(attempt)

@@ -531,7 +531,7 @@ def supervised_log(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def trainees(request: HttpRequest) -> HttpResponse:
     require_trainer(request.user)
-    summaries = [selectors.trainee_summary(trainee) for trainee in trainees_of(request.user)]
+    summaries = selectors.trainee_summaries(trainees_of(request.user))
     return render(request, "training/trainee_list.html", {"summaries": summaries})
 
 
