@@ -12,6 +12,7 @@ from onaboard.clinical.prom import (
     HIT6_COUNT,
     HIT6_POINTS,
     HIT6_RESPONDER_DROP,
+    HIT6_RESPONDER_RULE,
     HIT6_TOTAL_RANGE,
     HIT6_UNKNOWN_ANSWER,
     MIDAS_DAYS_RANGE,
@@ -170,7 +171,7 @@ def test_a_five_point_drop_is_a_responder() -> None:
     """A drop of exactly 5 points makes an individual responder."""
     change = hit6_change(65, 60)
     assert (change.drop, change.responder) == (5, True)
-    assert change.reason == "HIT-6 65 -> 60: drop of 5 points (>= 5: responder)"
+    assert change.reason == "Diener et al., Pain Ther 2020: HIT-6 65 -> 60: drop of 5 points (>= 5: responder)"
     assert HIT6_RESPONDER_DROP == 5
 
 
@@ -178,7 +179,7 @@ def test_a_four_point_drop_is_not_a_responder() -> None:
     """A drop of 4 points is not a response."""
     change = hit6_change(65, 61)
     assert (change.drop, change.responder) == (4, False)
-    assert change.reason == "HIT-6 65 -> 61: drop of 4 points (< 5: not a responder)"
+    assert change.reason == "Diener et al., Pain Ther 2020: HIT-6 65 -> 61: drop of 4 points (< 5: not a responder)"
 
 
 def test_a_rise_is_a_negative_drop() -> None:
@@ -327,4 +328,16 @@ def test_a_worse_hit6_is_worded_as_a_rise():
 
     change = hit6_change(48, 66)
     assert (change.drop, change.responder) == (-18, False)
-    assert change.reason == "HIT-6 48 -> 66: rise of 18 points (no drop, < 5: not a responder)"
+    assert (
+        change.reason
+        == "Diener et al., Pain Ther 2020: HIT-6 48 -> 66: rise of 18 points (no drop, < 5: not a responder)"
+    )
+
+
+@pytest.mark.parametrize(("baseline", "follow_up"), [(69, 60), (69, 66), (60, 66)])
+def test_every_hit6_change_reason_names_its_rule_first(baseline, follow_up):
+    """A responder, a drop too small and a rise each name the 5-point rule's source first, as every verdict does."""
+    assert HIT6_RESPONDER_RULE == "Diener et al., Pain Ther 2020"
+    assert hit6_change(baseline, follow_up).reason.startswith(
+        f"{HIT6_RESPONDER_RULE}: HIT-6 {baseline} -> {follow_up}:"
+    )

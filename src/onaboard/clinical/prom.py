@@ -28,6 +28,7 @@ __all__ = [
     "HIT6_MIN_TOTAL",
     "HIT6_POINTS",
     "HIT6_RESPONDER_DROP",
+    "HIT6_RESPONDER_RULE",
     "HIT6_SEVERE_MIN",
     "HIT6_SOME_MIN",
     "HIT6_SUBSTANTIAL_MIN",
@@ -165,8 +166,14 @@ MIDAS_PAIR_TOO_MANY = (
 MIDAS_PAIN_RANGE = "MIDAS B: average pain must be a whole number 0..10, got {value!r}"
 
 HIT6_REASON = "HIT-6 total {total}: {band}"
-HIT6_CHANGE_REASON = "HIT-6 {baseline} -> {follow_up}: drop of {drop} points ({comparison} {threshold}: {verdict})"
-HIT6_RISE_REASON = "HIT-6 {baseline} -> {follow_up}: rise of {rise} points (no drop, < {threshold}: not a responder)"
+HIT6_RESPONDER_RULE = "Diener et al., Pain Ther 2020"
+"""The source of the individual responder threshold (``HIT6_RESPONDER_DROP``), named first in every change reason."""
+HIT6_CHANGE_REASON = (
+    "{rule}: HIT-6 {baseline} -> {follow_up}: drop of {drop} points ({comparison} {threshold}: {verdict})"
+)
+HIT6_RISE_REASON = (
+    "{rule}: HIT-6 {baseline} -> {follow_up}: rise of {rise} points (no drop, < {threshold}: not a responder)"
+)
 MIDAS_REASON = "MIDAS score {total} (Q1-Q5 days): grade {grade}, {band}"
 
 
@@ -251,7 +258,8 @@ def _hit6_total_problem(which: str, total: object) -> str | None:
 def hit6_change(baseline: int, follow_up: int) -> Hit6Change:
     """An individual HIT-6 responder has a total at least 5 points below baseline (Diener et al., Pain Ther 2020).
 
-    A drop of 5 is a response, 4 is not. Raises ``PromError`` when a total is outside 36..78.
+    A drop of 5 is a response, 4 is not; the reason names that rule first, as every verdict's reason does.
+    Raises ``PromError`` when a total is outside 36..78.
     """
     problems = [
         problem
@@ -264,10 +272,11 @@ def hit6_change(baseline: int, follow_up: int) -> Hit6Change:
     responder = drop >= HIT6_RESPONDER_DROP
     if drop < 0:  # worse: a "drop of -18 points" read as a drop
         reason = HIT6_RISE_REASON.format(
-            baseline=baseline, follow_up=follow_up, rise=-drop, threshold=HIT6_RESPONDER_DROP
+            rule=HIT6_RESPONDER_RULE, baseline=baseline, follow_up=follow_up, rise=-drop, threshold=HIT6_RESPONDER_DROP
         )
     else:
         reason = HIT6_CHANGE_REASON.format(
+            rule=HIT6_RESPONDER_RULE,
             baseline=baseline,
             follow_up=follow_up,
             drop=drop,
