@@ -11,11 +11,14 @@ from django.utils import timezone
 from onaboard.clinical import SafetyVerdict
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.clinic.selectors import patient_pathway_state
 from onaboard.web.injections import selectors, services
 from onaboard.web.injections.models import InjectionSession, SessionStatus, Severity, SideEffect, SideEffectKind
 from onaboard.web.injections.selectors import CheckCode, SiteEntry
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.models import OtherToxinTreatment
+from tests.web.clinic.diaries import TODAY as DIARY_DAY
+from tests.web.clinic.diaries import chronic_rows, course_rows, days_before, store
 from tests.web.factories import UserFactory
 from tests.web.injections.conftest import TODAY, fixed_entries, record
 
@@ -83,9 +86,23 @@ def test_a_caution_passes_but_is_shown_as_a_warning(patient):
 
 
 def test_unanswered_safety_questions_are_listed_apart(world):
-    """A record with no safety answers lists every question as unanswered (not a contraindication)."""
+    """A record with no safety answers lists every question as unanswered (not a contraindication): the check is
+    "not answered" for the label's two contraindication questions, never "passed", and recording needs no override;
+    the stored reasons say so first."""
     checks = checks_for(world.same_clinic_patient)
-    assert checks.contraindication.passed is True
+    contraindication = checks.contraindication
+    assert (contraindication.passed, contraindication.failed, contraindication.tone) == (None, False, "warn")
+    not_answered = selectors.CONTRAINDICATION_NOT_ANSWERED.format(
+        questions="injection-site infection, hypersensitivity"
+    )
+    assert (
+        contraindication.not_answered
+        == not_answered
+        == ("not answered: injection-site infection, hypersensitivity — ask before injecting")
+    )
+    assert checks.failing == ()
+    stored = [reason for reason in checks.reasons if reason.startswith("contraindication:")]
+    assert stored[0] == f"contraindication: {not_answered} (BOTOX US PI 4 Contraindications)"
     assert len(checks.safety_unknown) == 13  # the 12 yes/no items and other toxins
 
 
@@ -264,3 +281,126 @@ def test_a_backlog_lists_the_first_reports_and_counts_them_all(world, django_ass
     assert len(listed) == 3
     assert listed[0].pk == urgent.pk
     assert total == 7
+
+
+# --- The contraindication questions -----------------------------------------------------------------------------
+
+
+def test_one_unanswered_contraindication_question_is_named_alone(patient):
+    """With infection answered no and hypersensitivity never asked, the check is "not answered" for hypersensitivity
+    alone."""
+    patient.hypersensitivity_to_botulinum_toxin = None
+    patient.save()
+    check = checks_for(patient).contraindication
+    assert (check.passed, check.not_answered) == (
+        None,
+        "not answered: hypersensitivity — ask before injecting",
+    )
+
+
+def test_other_unanswered_questions_pass_with_caution(patient):
+    """Both contraindication questions answered no: other unanswered questions leave the check passed, with caution."""
+    patient.pregnant = None
+    patient.save()
+    check = checks_for(patient).contraindication
+    assert (check.passed, check.not_answered, check.tone) == (True, "", "warn")
+
+
+def test_a_contraindication_fails_even_with_the_other_question_unanswered(patient):
+    """An infection at the injection sites fails the check (an override is needed) though hypersensitivity was never
+    asked: the block is not softened to "not answered"."""
+    patient.injection_site_infection = True
+    patient.hypersensitivity_to_botulinum_toxin = None
+    patient.save()
+    check = checks_for(patient).contraindication
+    assert (check.failed, check.not_answered) == (True, "")
+
+
+# --- What to weigh before injecting -----------------------------------------------------------------------------
+
+
+def _warnings(checks):
+    return {warning.code: warning for warning in checks.warnings}
+
+
+def test_before_a_first_session_an_eligibility_not_established_is_shown(patient):
+    """No diary before a first session: the chronic-migraine verdict (not enough data) and the label criteria are
+    shown with the engine's reasons, as the patient page judges them, and block nothing."""
+    checks = checks_for(patient)
+    warnings = _warnings(checks)
+    assessment = patient_pathway_state(patient, DAY).assessment
+    chronic = warnings[selectors.WarningCode.CHRONIC_MIGRAINE]
+    assert (chronic.label, chronic.reasons) == ("not enough data", assessment.chronic_migraine.reasons)
+    assert chronic.title == "chronic migraine (ICHD-3 1.3) before the first session"
+    label = warnings[selectors.WarningCode.LABEL_CRITERIA]
+    assert (label.label, label.reasons) == ("not enough data", assessment.label_criteria.reasons)
+    assert checks.failing == ()
+
+
+def test_an_eligible_patient_has_no_eligibility_warning(patient):
+    """Three chronic periods before a first session: chronic migraine yes and the label met, so nothing is shown."""
+    store(patient, chronic_rows())
+    assert checks_for(patient, day=DIARY_DAY).warnings == ()
+
+
+def test_a_nice_stop_is_shown_on_the_next_session(nurse, patient):
+    """Fewer than 30 % fewer headache days at week 24 shows NICE TA260's "stop suggested" with its reason on the next
+    session's screen; recording is not blocked by it."""
+    day0 = days_before(170)
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18))
+    for day in (day0, day0 + dt.timedelta(days=84)):
+        record(user=nurse, patient=patient, date=day, today=DIARY_DAY)
+    checks = checks_for(patient, day=DIARY_DAY)
+    nice = _warnings(checks)[selectors.WarningCode.NICE_TA260]
+    assert nice.label == "stop suggested"
+    assert nice.reasons[0].startswith("NICE TA260 1.2: headache days from 20 at baseline to 18 at week 24")
+    assert nice.reasons[0].endswith("(< 30 %)")
+    assert checks.failing == ()
+
+
+URGENT_LINE = (
+    "Trouble swallowing, started 2025-12-12: graded severe by a clinician, related to treatment: possible distant "
+    "spread of toxin effect (BOTOX boxed warning)"
+)
+
+
+def test_an_urgent_related_side_effect_since_the_last_session_is_shown(nurse, patient):
+    """Trouble swallowing graded severe and related since the last session is shown with its boxed warning; one
+    judged unrelated, one before the last session and a mild one are not."""
+    record(user=nurse, patient=patient, date=DAY - dt.timedelta(days=90), today=DAY)
+
+    def effect(kind, days_ago, severity, **review):
+        onset = DAY - dt.timedelta(days=days_ago)
+        return SideEffect.objects.create(patient=patient, kind=kind, onset=onset, severity=severity, **review)
+
+    effect(SideEffectKind.DYSPHAGIA, 80, Severity.MODERATE, clinician_grade=Severity.SEVERE, related_to_treatment=True)
+    effect(SideEffectKind.BREATHING, 70, Severity.SEVERE, clinician_grade=Severity.SEVERE, related_to_treatment=False)
+    effect(SideEffectKind.DIPLOPIA, 100, Severity.SEVERE)
+    effect(SideEffectKind.NECK_PAIN, 60, Severity.MILD)
+    warning = _warnings(checks_for(patient))[selectors.WarningCode.SIDE_EFFECTS]
+    assert warning.label == "urgent"
+    assert warning.reasons == (URGENT_LINE,)
+
+
+def test_a_severe_side_effect_not_yet_graded_is_shown_as_reported(nurse, patient):
+    """Neck pain the patient called severe, not reviewed yet, is shown as the patient reported it."""
+    record(user=nurse, patient=patient, date=DAY - dt.timedelta(days=90), today=DAY)
+    onset = DAY - dt.timedelta(days=85)
+    SideEffect.objects.create(patient=patient, kind=SideEffectKind.NECK_PAIN, onset=onset, severity=Severity.SEVERE)
+    warning = _warnings(checks_for(patient))[selectors.WarningCode.SIDE_EFFECTS]
+    expected = (
+        "Neck pain, started 2025-12-07: reported as severe, not graded by a clinician yet, relation to treatment "
+        "not judged yet"
+    )
+    assert (warning.label, warning.reasons) == ("severe", (expected,))
+
+
+def test_the_warnings_cost_a_fixed_number_of_queries(nurse, patient, django_assert_num_queries):
+    """The pathway and the side effects are read once each, however many diary days and side effects there are."""
+    store(patient, chronic_rows())
+    for days_ago in range(5):
+        onset = DIARY_DAY - dt.timedelta(days=days_ago)
+        SideEffect.objects.create(patient=patient, kind=SideEffectKind.DIPLOPIA, onset=onset, severity=Severity.MILD)
+    with django_assert_num_queries(4):  # sessions, diary, prior authorisations, side effects
+        warnings = selectors.session_warnings(patient, day=DIARY_DAY)
+    assert len(warnings[0].reasons) == 5

@@ -694,3 +694,116 @@ def test_a_side_effect_before_birth_is_refused_on_the_start_date(client, world, 
     response = client.post(reverse("injections:report_side_effect"), data)
     assert "is before the birth date on the record" in response.content.decode()
     assert not SideEffect.objects.exists()
+
+
+# --- The session screen: unasked contraindications and what to weigh before injecting -----------------------------
+
+
+def _check_line(page, title):
+    """The text after a check's or a warning's title on the session screen, up to its list, in one line."""
+    found = re.search(rf"<strong>{re.escape(title)}:</strong>(.*?)<ul>", page, flags=re.DOTALL)
+    assert found, title
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+
+
+def test_a_never_asked_contraindication_is_shown_as_not_answered_not_passed(client, world):
+    """A new patient whose safety screen was never answered: the contraindication check says which label
+    contraindication questions were not answered, not "passed", and the session records without an override."""
+    patient = world.same_clinic_patient
+    login(client, world, "nurse")
+    page = client.get(new_url(patient)).content.decode()
+    line = _check_line(page, "Safety screen contraindication")
+    assert line.startswith("not answered: injection-site infection, hypersensitivity — ask before injecting")
+    assert "passed" not in line
+    response = client.post(new_url(patient), screen_data())
+    assert response.status_code == 302
+    stored = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED).check_reasons
+    assert "contraindication: not answered: injection-site infection, hypersensitivity" in stored
+
+
+def test_the_session_screen_shows_the_eligibility_before_a_first_session(client, world, patient):
+    """Before a first session with no diary, the screen shows chronic migraine "not enough data" with the engine's
+    reason, as a warning that blocks nothing."""
+    login(client, world, "nurse")
+    page = client.get(new_url(patient)).content.decode()
+    line = _check_line(page, "Chronic migraine (ICHD-3 1.3) before the first session")
+    assert line.startswith("not enough data")
+    assert "ICHD-3 1.3 A: headache for &gt; 3 months needs 3 complete periods" in page
+    assert 'id="override-needed"' not in page
+
+
+def test_the_session_screen_shows_a_nice_stop(client, world, patient):
+    """A patient whose week-24 reduction is under 30 % sees NICE TA260's "stop suggested" and its reason on the next
+    session's screen, also in the live preview."""
+    from tests.web.clinic.diaries import course_rows, store
+
+    day0 = today() - dt.timedelta(days=170)
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today())
+    for day in (day0, day0 + dt.timedelta(days=84)):
+        record(user=world.users["nurse"], patient=patient, date=day, today=today())
+    login(client, world, "clinician")
+    screen = client.get(new_url(patient), follow=True)  # to the open booking's screen
+    page = screen.content.decode()
+    assert _check_line(page, "NICE TA260 stopping rules").startswith("stop suggested")
+    assert "NICE TA260 1.2: headache days from 20 at baseline to 18 at week 24" in page
+    booking = screen.redirect_chain[-1][0]
+    preview = client.post(booking, screen_data(action="preview"), headers={"HX-Request": "true"})
+    assert "NICE TA260 1.2: headache days from 20 at baseline to 18 at week 24" in preview.content.decode()
+
+
+def test_the_session_screen_shows_an_urgent_side_effect_since_the_last_session(client, world, patient):
+    """Trouble swallowing graded severe and related since the last session is shown on the next session's screen
+    with the boxed warning it may signal."""
+    last = today() - dt.timedelta(days=90)
+    record(user=world.users["nurse"], patient=patient, date=last, today=today())
+    onset = last + dt.timedelta(days=5)
+    SideEffect.objects.create(
+        patient=patient,
+        kind="dysphagia",
+        onset=onset,
+        severity="severe",
+        clinician_grade="severe",
+        related_to_treatment=True,
+    )
+    login(client, world, "nurse")
+    page = client.get(new_url(patient), follow=True).content.decode()
+    assert _check_line(page, "Side effects since the last session").startswith("urgent")
+    assert (
+        f"Trouble swallowing, started {onset.isoformat()}: graded severe by a clinician, related to treatment: "
+        "possible distant spread of toxin effect (BOTOX boxed warning)"
+    ) in page
+
+
+# --- The side-effect page: advice for the patient, the clinical line for staff ------------------------------------
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_staff_see_the_urgent_kind_not_the_patients_advice(client, world, recorded, role):
+    """Staff opening an urgent report see the clinical line (possible distant spread, boxed warning), not the advice
+    to seek care now that the patient who reported it sees."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="dysphagia", onset=today(), severity="severe"
+    )
+    url = reverse("injections:side_effect_detail", args=[effect.external_id])
+    login(client, world, role)
+    staff = client.get(url).content.decode()
+    assert "Seek medical care now" not in staff
+    assert "Call your emergency number" not in staff
+    assert "possible distant spread of toxin effect (BOTOX boxed warning)." in staff
+    client.logout()
+    login(client, world, "patient")
+    own = client.get(url).content.decode()
+    assert "Seek medical care now</h2>" in own
+    assert "Call your emergency number or go to the nearest emergency department now." in own
+    assert "Urgent kind" not in own
+
+
+def test_staff_see_an_allergic_reactions_clinical_line(client, world, recorded):
+    """Staff opening an allergic reaction see the label's hypersensitivity line, not the patient's advice."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="hypersensitivity", onset=today(), severity="mild"
+    )
+    login(client, world, "clinician")
+    page = client.get(reverse("injections:side_effect_detail", args=[effect.external_id])).content.decode()
+    assert "possible hypersensitivity reaction (BOTOX Warnings and Precautions)" in page
+    assert "An allergic reaction to the medicine can become serious quickly." not in page

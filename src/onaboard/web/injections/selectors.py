@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When, Window
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
 from django.http import Http404
+from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -24,11 +25,15 @@ from onaboard.clinical import (
     UNITS_PER_0_1_ML,
     UNITS_PER_SITE,
     VOLUME_PER_SITE_ML,
+    ChronicMigraine,
     DoseCheck,
+    FindingCode,
     FindingKind,
     InjectionPlan,
     InjectionSite,
     IntervalCheck,
+    LabelCriteria,
+    NiceTa260,
     PlanError,
     SafetyFinding,
     SafetyInput,
@@ -51,6 +56,7 @@ from onaboard.web.injections.models import (
     InjectionSession,
     InjectionSiteRecord,
     SessionStatus,
+    Severity,
     SideEffect,
 )
 from onaboard.web.patients.access import Capability, can, patient_for, patients_visible_to
@@ -67,6 +73,19 @@ LABEL_DOSES = gettext_noop("every site is the label's {per_site} U (0.1 mL), wit
 NO_UNITS = gettext_noop("no units entered yet, so the cumulative dose cannot be checked")
 NO_DATE = gettext_noop("enter the session date to run the 12-week and cumulative-dose checks")
 BEFORE_BIRTH = gettext_noop("the session date {date} is before the patient's birth date ({birth}); check the year")
+CONTRAINDICATION_NOT_ANSWERED = gettext_noop("not answered: {questions} — ask before injecting")
+"""The contraindication check while a label contraindication question is unanswered: not a block, and not "passed"."""
+
+SIDE_EFFECT_REASON = gettext_noop("{kind}, started {onset}: {grade}, {relation}")
+SIDE_EFFECT_GRADED = gettext_noop("graded {grade} by a clinician")
+SIDE_EFFECT_REPORTED = gettext_noop("reported as {severity}, not graded by a clinician yet")
+SIDE_EFFECT_RELATED = gettext_noop("related to treatment")
+SIDE_EFFECT_RELATION_UNKNOWN = gettext_noop("relation to treatment not judged yet")
+SIDE_EFFECT_DISTANT_SPREAD = gettext_noop("possible distant spread of toxin effect (BOTOX boxed warning)")
+SIDE_EFFECT_HYPERSENSITIVITY = gettext_noop(
+    "possible hypersensitivity reaction (BOTOX Warnings and Precautions); if confirmed, known hypersensitivity to a "
+    "botulinum toxin product is a contraindication (BOTOX US PI 4): record it in the safety answers"
+)
 
 
 # --- Finding rows -----------------------------------------------------------------------------------------------
@@ -290,6 +309,9 @@ class CheckResult:
     reasons: tuple[str, ...]
     caution: bool = False
     """Passed, but with findings the clinician should weigh (safety-screen warnings or unanswered items)."""
+    not_answered: str = ""
+    """What the check shows instead of a result when the questions it rests on were not asked (``passed`` is None:
+    neither passed nor failed, so recording needs no override)."""
 
     @property
     def title(self) -> str:
@@ -301,7 +323,7 @@ class CheckResult:
 
     @property
     def tone(self) -> str:
-        """The verdict style: ok, warn (not run yet, or passed with caution) or bad."""
+        """The verdict style: ok, warn (not run yet, not answered, or passed with caution) or bad."""
         if self.passed is None or (self.passed and self.caution):
             return "warn"
         return "ok" if self.passed else "bad"
@@ -320,6 +342,8 @@ class SessionChecks:
     safety: SafetyScreen | None
     interval_checks: tuple[IntervalCheck, ...] = ()
     dose_check: DoseCheck | None = None
+    warnings: tuple[SessionWarning, ...] = ()
+    """What to weigh before injecting that blocks nothing (``session_warnings``); not stored with the session."""
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
@@ -390,8 +414,10 @@ def session_checks(
 
     ``exclude`` is the session being recorded (a booking), left out of the patient's history. The 12-week rule is
     checked against the recorded sessions before and after ``date``; the cumulative dose counts recorded
-    sessions and other toxin treatments (BOTOX PI, 400 U in 3 months); the safety screen runs on ``date``.
-    Nothing here refuses: the caller decides what a failed check means.
+    sessions and other toxin treatments (BOTOX PI, 400 U in 3 months); the safety screen runs on ``date``, and
+    while a contraindication question is unanswered the check is "not answered" rather than passed. ``warnings``
+    (``session_warnings``) block nothing and are not among the stored ``reasons``. Nothing here refuses: the caller
+    decides what a failed check means.
     """
     try:
         plan = plan_from_sites(engine_sites(sites), vial_units=vial_units if vial_units is not None else 0)
@@ -417,14 +443,47 @@ def session_checks(
     interval, interval_checks = _interval_result(patient, date, exclude)
     dose, dose_check = _dose_result(patient, date, units, exclude)
     screen = patient_safety_screen(patient, on=date)
-    contraindication = CheckResult(
+    return SessionChecks(
+        plan,
+        problems,
+        interval,
+        dose,
+        _contraindication_result(screen),
+        site_dose,
+        screen,
+        interval_checks,
+        dose_check,
+        session_warnings(patient, day=date),
+    )
+
+
+CONTRAINDICATION_QUESTIONS = {
+    FindingCode.INJECTION_SITE_INFECTION: _("injection-site infection"),
+    FindingCode.HYPERSENSITIVITY: _("hypersensitivity"),
+}
+"""The safety screen's questions behind the label's two contraindications (BOTOX US PI 4), as the check names them."""
+
+
+def _contraindication_result(screen: SafetyScreen) -> CheckResult:
+    """The safety screen as a check: failed on a contraindication; "not answered" (neither passed nor failed, so
+    no override is needed) while a contraindication question was never answered; else passed, with caution unless
+    the screen is clear. The not-answered line leads the stored reasons, with the label section it comes from."""
+    contraindicated = screen.verdict is SafetyVerdict.CONTRAINDICATED
+    unasked = [
+        finding
+        for finding in screen.findings
+        if finding.kind is FindingKind.UNKNOWN and finding.code in CONTRAINDICATION_QUESTIONS
+    ]
+    if unasked and not contraindicated:
+        questions = ", ".join(str(CONTRAINDICATION_QUESTIONS[finding.code]) for finding in unasked)
+        headline = gettext(CONTRAINDICATION_NOT_ANSWERED).format(questions=questions)
+        reasons = (f"{headline} ({unasked[0].source})", *screen.reasons)
+        return CheckResult(CheckCode.CONTRAINDICATION, None, reasons, caution=True, not_answered=headline)
+    return CheckResult(
         CheckCode.CONTRAINDICATION,
-        screen.verdict is not SafetyVerdict.CONTRAINDICATED,
+        not contraindicated,
         screen.reasons,
         caution=screen.verdict is not SafetyVerdict.CLEAR,
-    )
-    return SessionChecks(
-        plan, problems, interval, dose, contraindication, site_dose, screen, interval_checks, dose_check
     )
 
 
@@ -437,6 +496,116 @@ def _site_dose_result(plan: InjectionPlan | None) -> CheckResult:
     if departures:
         return CheckResult(CheckCode.SITE_DOSE, False, departures)
     return CheckResult(CheckCode.SITE_DOSE, True, (gettext(LABEL_DOSES).format(per_site=UNITS_PER_SITE),))
+
+
+# --- What to weigh before injecting ------------------------------------------------------------------------------
+
+
+class WarningCode(enum.StrEnum):
+    """What the session screen shows beside the checks without blocking recording."""
+
+    CHRONIC_MIGRAINE = "chronic_migraine"
+    LABEL_CRITERIA = "label_criteria"
+    NICE_TA260 = "nice_ta260"
+    SIDE_EFFECTS = "side_effects"
+
+
+WARNING_TITLES = {
+    WarningCode.CHRONIC_MIGRAINE: _("chronic migraine (ICHD-3 1.3) before the first session"),
+    WarningCode.LABEL_CRITERIA: _("BOTOX label criteria before the first session"),
+    WarningCode.NICE_TA260: _("NICE TA260 stopping rules"),
+    WarningCode.SIDE_EFFECTS: _("side effects since the last session"),
+}
+
+WARNING_LABELS = {
+    "no": _("no"),
+    "insufficient_data": _("not enough data"),
+    "not_met": _("not met"),
+    "stop": _("stop suggested"),
+    "urgent": _("urgent"),
+    "severe": _("severe"),
+}
+"""How each verdict value that raises a warning reads (the patient page's words for the engine's values)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionWarning:
+    """Something to weigh before injecting that does not block recording: what, the verdict and its reasons."""
+
+    code: WarningCode
+    verdict: str
+    reasons: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return str(WARNING_TITLES[self.code])
+
+    @property
+    def label(self) -> str:
+        return str(WARNING_LABELS.get(self.verdict, self.verdict))
+
+
+def session_warnings(patient: Patient, *, day: dt.date) -> tuple[SessionWarning, ...]:
+    """What the session screen shows for a session on ``day`` beside the checks, none of it blocking recording.
+
+    From the patient's pathway on ``day`` (``clinic.selectors.patient_pathway_state``, the patient page's own
+    verdicts, computed once): before a first session, a chronic-migraine verdict (ICHD-3 1.3) other than yes and
+    BOTOX label criteria not met; once treated, NICE TA260 suggesting to stop. Then the side effects that started
+    since the last session up to ``day`` (``notable_side_effects``). Each carries the engine's reasons."""
+    # clinic.selectors reads this module (the side effects to review), so it is imported when called.
+    from onaboard.web.clinic.selectors import patient_pathway_state
+
+    pathway = patient_pathway_state(patient, day)
+    warnings = []
+    if pathway.assessment is not None:
+        chronic, label = pathway.assessment.chronic_migraine, pathway.assessment.label_criteria
+        if chronic.verdict is not ChronicMigraine.YES:
+            warnings.append(SessionWarning(WarningCode.CHRONIC_MIGRAINE, chronic.verdict.value, chronic.reasons))
+        if label.verdict is not LabelCriteria.MET:
+            warnings.append(SessionWarning(WarningCode.LABEL_CRITERIA, label.verdict.value, label.reasons))
+    if pathway.outcomes is not None and pathway.outcomes.nice_ta260.verdict is NiceTa260.STOP:
+        nice = pathway.outcomes.nice_ta260
+        warnings.append(SessionWarning(WarningCode.NICE_TA260, nice.verdict.value, nice.reasons))
+    effects = notable_side_effects(patient, since=pathway.last_session, until=day)
+    if effects:
+        verdict = "urgent" if any(effect.urgent for effect in effects) else "severe"
+        warnings.append(
+            SessionWarning(WarningCode.SIDE_EFFECTS, verdict, tuple(side_effect_reason(e) for e in effects))
+        )
+    return tuple(warnings)
+
+
+def notable_side_effects(patient: Patient, *, since: dt.date | None, until: dt.date) -> list[SideEffect]:
+    """The patient's side effects that started from ``since`` (the last session; any day when None) to ``until``,
+    oldest first, that a clinician has not judged unrelated to treatment and that are urgent
+    (``URGENT_SIDE_EFFECTS``: possible distant spread of toxin effect or an allergic reaction) or severe (the
+    clinician's grade, or the patient's own until a clinician grades it). One query."""
+    severe = Q(clinician_grade=Severity.SEVERE) | Q(clinician_grade="", severity=Severity.SEVERE)
+    found = SideEffect.objects.filter(patient=patient, onset__lte=until).exclude(related_to_treatment=False)
+    if since is not None:
+        found = found.filter(onset__gte=since)
+    return list(found.filter(severe | Q(kind__in=sorted(URGENT_SIDE_EFFECTS))).order_by("onset", "created"))
+
+
+def side_effect_reason(effect: SideEffect) -> str:
+    """One side effect as the session screen lists it: what, when, its grade and relation, and the urgent kind's
+    label warning."""
+    if effect.clinician_grade:
+        grade = gettext(SIDE_EFFECT_GRADED).format(grade=effect.get_clinician_grade_display())
+    else:
+        grade = gettext(SIDE_EFFECT_REPORTED).format(severity=effect.get_severity_display())
+    relation = SIDE_EFFECT_RELATED if effect.related_to_treatment else SIDE_EFFECT_RELATION_UNKNOWN
+    reason = gettext(SIDE_EFFECT_REASON).format(
+        kind=capfirst(effect.get_kind_display()),
+        onset=effect.onset.isoformat(),
+        grade=grade,
+        relation=gettext(relation),
+    )
+    if effect.distant_spread:
+        return f"{reason}: {gettext(SIDE_EFFECT_DISTANT_SPREAD)}"
+    if effect.urgent:
+        return f"{reason}: {gettext(SIDE_EFFECT_HYPERSENSITIVITY)}"
+    return reason
 
 
 # --- Recorded sessions as the engine and the map see them -------------------------------------------------------
