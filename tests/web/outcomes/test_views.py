@@ -13,7 +13,7 @@ from django.utils.html import escape
 from onaboard.clinical import hit6_change
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections.models import SessionStatus
-from onaboard.web.outcomes import forms, views
+from onaboard.web.outcomes import forms, selectors, views
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.selectors import BaselineAndLatest
 from onaboard.web.outcomes.services import QuestionnaireDateError, questionnaire_response_record
@@ -240,11 +240,13 @@ def test_the_hit6_change_says_before_treatment_only_when_the_baseline_is(client,
     staff = client.get(url).content.decode()
     numbers = {"day": date_format(first, "j M Y")}
     if session_days_ago is None:
-        expected = str(views.BASELINE_NO_SESSION) % numbers
+        expected = str(selectors.BASELINE_NO_SESSION) % numbers
     else:
         numbers["first"] = date_format(timezone.localdate() - timedelta(days=session_days_ago), "j M Y")
         before = session_days_ago == 60
-        expected = str(views.BASELINE_BEFORE_FIRST_SESSION if before else views.BASELINE_AFTER_FIRST_SESSION) % numbers
+        expected = (
+            str(selectors.BASELINE_BEFORE_FIRST_SESSION if before else selectors.BASELINE_AFTER_FIRST_SESSION) % numbers
+        )
     assert f'<span class="muted small">{expected}</span>' in staff
 
 

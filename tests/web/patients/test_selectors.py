@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.http import Http404
+from django.utils.formats import date_format
 
 from onaboard.clinical import PERIOD_DAYS, PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections.models import InjectionSession
+from onaboard.web.outcomes.selectors import BASELINE_AFTER_FIRST_SESSION, BASELINE_BEFORE_FIRST_SESSION
 from onaboard.web.patients.selectors import (
     chart_periods,
     patient_billing,
@@ -82,6 +84,24 @@ def test_hit6_change_is_from_the_answer_before_treatment_to_the_latest(world, tr
     page = patient_page(user=world.users["clinician"], patient=treated.patient, today=treated.today)
     assert page.hit6_change is not None
     assert (page.hit6_change.baseline, page.hit6_change.follow_up, page.hit6_change.responder) == (78, 60, True)
+    numbers = {
+        "day": date_format(treated.day0 - timedelta(days=3), "j M Y"),
+        "first": date_format(treated.day0, "j M Y"),
+    }
+    assert page.hit6_baseline == str(BASELINE_BEFORE_FIRST_SESSION) % numbers
+
+
+def test_hit6_change_says_when_it_is_not_from_before_treatment(world, treated):
+    """With no answer on or before the first session, the page says the change runs from the first answer and is
+    not a change since treatment (the engine's reason names no dates)."""
+    treated.patient.questionnaires.filter(date__lt=treated.day0).update(date=treated.day0 + timedelta(days=5))
+    page = patient_page(user=world.users["clinician"], patient=treated.patient, today=treated.today)
+    assert page.hit6_change is not None
+    numbers = {
+        "day": date_format(treated.day0 + timedelta(days=5), "j M Y"),
+        "first": date_format(treated.day0, "j M Y"),
+    }
+    assert page.hit6_baseline == str(BASELINE_AFTER_FIRST_SESSION) % numbers
 
 
 def test_the_safety_screen_runs_on_the_booked_day(world, treated):

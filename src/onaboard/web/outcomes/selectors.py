@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
 from onaboard.clinical import Hit6Change, PromError, hit6_change, hit6_score, midas_score
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -39,6 +42,30 @@ class BaselineAndLatest:
     @property
     def before_treatment(self) -> bool:
         return self.first_session is not None and self.baseline.date <= self.first_session
+
+
+BASELINE_BEFORE_FIRST_SESSION = _(
+    "Baseline: the answer of %(day)s, the last on or before the first session (%(first)s)."
+)
+BASELINE_NO_SESSION = _(
+    "Baseline: the first answer (%(day)s); no session is recorded, so this is not a change since treatment."
+)
+BASELINE_AFTER_FIRST_SESSION = _(
+    "Baseline: the first answer (%(day)s); none was given on or before the first session (%(first)s), so this is "
+    "not a change since treatment."
+)
+"""What the staff's change is measured from, beside the engine's reason (which names no dates)."""
+
+
+def baseline_for_staff(compared: BaselineAndLatest) -> str:
+    """Which answer the change is measured from, and whether it is from before treatment, in the staff's words."""
+    numbers = {"day": date_format(compared.baseline.date, "j M Y")}
+    if compared.first_session is None:
+        return str(BASELINE_NO_SESSION) % numbers
+    numbers["first"] = date_format(compared.first_session, "j M Y")
+    if compared.before_treatment:
+        return str(BASELINE_BEFORE_FIRST_SESSION) % numbers
+    return str(BASELINE_AFTER_FIRST_SESSION) % numbers
 
 
 @dataclass(frozen=True, slots=True)

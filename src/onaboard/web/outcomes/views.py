@@ -38,6 +38,7 @@ from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import (
     BaselineAndLatest,
     InstrumentHistory,
+    baseline_for_staff,
     questionnaire_history,
     questionnaire_response_on,
 )
@@ -133,18 +134,6 @@ CHANGE_SMALL_FALL_SINCE_FIRST = _(
 """The patient's HIT-6 change: "before treatment" only when the baseline answer is dated on or before the first
 recorded session (``BaselineAndLatest.before_treatment``); otherwise from the first answer, by its date."""
 
-BASELINE_BEFORE_FIRST_SESSION = _(
-    "Baseline: the answer of %(day)s, the last on or before the first session (%(first)s)."
-)
-BASELINE_NO_SESSION = _(
-    "Baseline: the first answer (%(day)s); no session is recorded, so this is not a change since treatment."
-)
-BASELINE_AFTER_FIRST_SESSION = _(
-    "Baseline: the first answer (%(day)s); none was given on or before the first session (%(first)s), so this is "
-    "not a change since treatment."
-)
-"""What the staff's change is measured from, beside the engine's reason (which names no dates)."""
-
 
 def change_for_patient(change: Hit6Change, compared: BaselineAndLatest) -> str:
     """The engine's HIT-6 change (``hit6_change``) in the patient's words: the same numbers and threshold, without
@@ -166,17 +155,6 @@ def change_for_patient(change: Hit6Change, compared: BaselineAndLatest) -> str:
     else:
         words = CHANGE_SMALL_FALL_SINCE_TREATMENT if since_treatment else CHANGE_SMALL_FALL_SINCE_FIRST
     return str(words) % numbers
-
-
-def baseline_for_staff(compared: BaselineAndLatest) -> str:
-    """Which answer the change is measured from, and whether it is from before treatment, in the staff's words."""
-    numbers = {"day": date_format(compared.baseline.date, "j M Y")}
-    if compared.first_session is None:
-        return str(BASELINE_NO_SESSION) % numbers
-    numbers["first"] = date_format(compared.first_session, "j M Y")
-    if compared.before_treatment:
-        return str(BASELINE_BEFORE_FIRST_SESSION) % numbers
-    return str(BASELINE_AFTER_FIRST_SESSION) % numbers
 
 
 def _section(history: InstrumentHistory) -> dict[str, object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,7 @@ from onaboard.web.injections.selectors import (
     sessions_for,
 )
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
-from onaboard.web.outcomes.selectors import hit6_change_from_baseline
+from onaboard.web.outcomes.selectors import baseline_and_latest, baseline_for_staff, hit6_change_from_baseline
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
 TRIAL_NOT_FOUND = gettext_noop("No such preventive medicine on this record.")
@@ -159,6 +160,8 @@ class PatientPage:
     chart: HeadacheDaysChart
     hit6: Questionnaires
     hit6_change: Hit6Change | None
+    hit6_baseline: str
+    """Which answer the HIT-6 change is measured from and whether it is from before treatment (empty: no change)."""
     midas: Questionnaires
     sessions: tuple[InjectionSession, ...]
     preventive_trials: tuple[PreventiveTrial, ...]
@@ -292,6 +295,11 @@ def _verdicts(assessment: Assessment) -> tuple[VerdictCard, ...]:
     )
 
 
+def _hit6_baseline(hit6: Sequence[QuestionnaireResponse], first: dt.date | None) -> str:
+    compared = baseline_and_latest(hit6, first)
+    return baseline_for_staff(compared) if compared is not None else ""
+
+
 def patient_page(*, user: Any, patient: Patient, today: dt.date) -> PatientPage:
     """The clinician's page for ``patient`` on ``today``; the read is audited."""
     diary = patient_diary(patient, until=today)
@@ -334,6 +342,7 @@ def patient_page(*, user: Any, patient: Patient, today: dt.date) -> PatientPage:
             ),
         ),
         hit6_change=hit6_change_from_baseline(hit6, first),
+        hit6_baseline=_hit6_baseline(hit6, first),
         midas=Questionnaires(
             midas,
             score_trend_chart(
