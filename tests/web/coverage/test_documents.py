@@ -484,3 +484,16 @@ def test_a_request_under_a_national_guideline_is_worded_for_the_funder_without_u
     payer = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id="us-commercial-a")
     for us_only in ("prior-authorisation department", "J0585", "64615", "ICD-10-CM"):
         assert us_only in payer
+
+
+NOT_SINCE_TREATMENT = "no answer was recorded on or before the first session, so this is not a change since treatment"
+
+
+def test_the_continuation_letter_says_when_a_score_change_is_not_from_before_treatment(world, treated):
+    """A HIT-6 or MIDAS change whose first answer came after the first session is said not to be a change since
+    treatment; with an answer from before the first session the letter says nothing of the kind."""
+    assert NOT_SINCE_TREATMENT not in _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    first = treated.patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date").first().date
+    treated.patient.questionnaires.filter(date__lte=first).update(date=first + timedelta(days=1))
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert text.count(NOT_SINCE_TREATMENT) == 2

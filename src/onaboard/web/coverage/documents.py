@@ -274,6 +274,8 @@ class ScoreChange:
     baseline: QuestionnaireResponse
     latest: QuestionnaireResponse
     hit6: Hit6Change | None
+    before_treatment: bool
+    """The baseline answer is dated on or before the first session (``BaselineAndLatest.before_treatment``)."""
 
     @property
     def change(self) -> int:
@@ -287,7 +289,7 @@ def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreCha
     if pair is None:
         return None
     change = hit6_change_from_baseline(responses, first) if instrument == Instrument.HIT6 else None
-    return ScoreChange(instrument, pair.baseline, pair.latest, change)
+    return ScoreChange(instrument, pair.baseline, pair.latest, change, pair.before_treatment)
 
 
 def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
