@@ -212,6 +212,7 @@ BOUNDARY_PATIENTS: tuple[Boundary, ...] = (
     Boundary("B37-no-diary", before=(None, None, None), after=()),
     Boundary("B38-week24-19-days", after=_after(18, 18, 18, 18, 18, Spec(headache=5, recorded=19), 18)),
     Boundary("B39-week24-20-days", after=_after(18, 18, 18, 18, 18, Spec(headache=5, recorded=20), 18)),
+    Boundary("B40-empty-week24-then-a-row", after=_after(18, 18, 18, 18, 18, None, 18)),
 )
 """Each threshold with a patient on either side of it."""
 

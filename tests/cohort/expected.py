@@ -26,6 +26,9 @@ Results = dict[str, dict[str, Any]]
 """Per part (``first_injection``, ``baseline_period``, ``week24``, ``last_day``, ``outcomes``), per patient id, the
 values compared."""
 
+Cohort = tuple[dict[str, PatientDiary], dict[str, list[date]], dict[str, date | None]]
+"""A cohort directory read for the engine: diaries, injection dates and birth dates by patient id."""
+
 
 def _engine_period(period: PeriodSummary) -> dict[str, Any]:
     return {
@@ -83,17 +86,35 @@ def _engine_outcomes(result: Outcomes) -> dict[str, Any]:
         "week4_change": None if result.week4 is None else result.week4.change_headache_days,
         "reverted_to_episodic": result.nice_ta260.reverted_to_episodic,
         "nice_ta260": result.nice_ta260.verdict.value,
-        "last_period": len(result.periods),
+        "last_period": max((c.period.index for c in result.periods if c.period.days_recorded), default=0),
     }
 
 
-def engine_results(directory: Path) -> Results:
-    """Every patient's assessments and outcomes computed by ``onaboard.clinical`` from the cohort's files."""
+def read_for_engine(directory: Path) -> Cohort:
+    """The cohort's diaries, injection dates and birth dates, as the engine takes them."""
     diaries = {diary.patient_id: diary for diary in patient_diaries(pq.read_table(directory / "diary.parquet"))}
     injections: dict[str, list[date]] = {}
     for row in pq.read_table(directory / "sessions.parquet").to_pylist():
         injections.setdefault(row["patient_id"], []).append(row["session_date"])
     births = {row["patient_id"]: row["birth_date"] for row in pq.read_table(directory / "patients.parquet").to_pylist()}
+    return diaries, injections, births
+
+
+def engine_outcomes(cohort: Cohort, *, as_of: date) -> dict[str, dict[str, Any]]:
+    """Every treated patient's outcomes from ``treatment_outcomes(..., as_of=as_of)``: the periods that ended
+    before ``as_of`` alone are judged."""
+    diaries, injections, _ = cohort
+    return {
+        patient_id: _engine_outcomes(
+            treatment_outcomes(diaries.get(patient_id, PatientDiary(patient_id, ())), injections=dates, as_of=as_of)
+        )
+        for patient_id, dates in injections.items()
+    }
+
+
+def engine_results(directory: Path) -> Results:
+    """Every patient's assessments and outcomes computed by ``onaboard.clinical`` from the cohort's files."""
+    diaries, injections, births = read_for_engine(directory)
     results: Results = {"first_injection": {}, "week24": {}, "last_day": {}, "outcomes": {}, "baseline_period": {}}
     for patient_id, dates in injections.items():
         diary = diaries.get(patient_id, PatientDiary(patient_id, ()))

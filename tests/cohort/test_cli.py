@@ -8,15 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from onaboard.cli import app
 from onaboard.cohort.backends import MISSING_TABLE, NOT_A_DIRECTORY
 from onaboard.cohort.cli import (
+    AS_OF_NOTE,
+    BAD_AS_OF,
     BAD_END,
     DAYS_BELOW_ONE,
     END_OUTSIDE,
+    NEAR_BY_INTERVAL,
+    NEAR_BY_TOLERANCE,
+    OFF,
+    OUT_EMPTY,
+    OUT_HOLDS_OTHER_FILES,
     OUT_IS_FILE,
     OUTPUT_IS_A_FOLDER,
     OUTPUT_PARENT_MISSING,
@@ -24,8 +32,9 @@ from onaboard.cohort.cli import (
     SEED_NEGATIVE,
     _interval,
     _median_onset,
+    _near,
 )
-from onaboard.cohort.report import MEDIAN_NOT_REACHED
+from onaboard.cohort.report import MEDIAN_NOT_REACHED, Proportion, _reference
 from onaboard.cohort.tables import TABLES
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 
@@ -239,3 +248,60 @@ def test_an_interrupted_synth_leaves_no_part_of_a_cohort(tmp_path: Path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         synth.write_cohort(out, patients=5, days=30, seed=1)
     assert list(tmp_path.rglob("*")) == [out]
+
+
+def test_synth_refuses_an_empty_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out ""`` is refused (exit 2, nothing written) instead of writing the tables into the current directory."""
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = _run("synth", "--patients", "2", "--days", "30", "--out", "")
+    assert (code, stdout, stderr.strip()) == (2, "", OUT_EMPTY)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_refuses_a_directory_holding_other_files(tmp_path: Path) -> None:
+    """A directory holding anything but a synthetic cohort's tables is refused (exit 2, naming what is there), and
+    nothing in it changes: an old registry's tables beside a new cohort would be read as one."""
+    out = tmp_path / "registry"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "diary.csv").write_text("patient_id,date\n")
+    code, stdout, stderr = _run("synth", "--patients", "2", "--days", "30", "--out", str(out))
+    assert (code, stdout) == (2, "")
+    assert stderr.strip() == OUT_HOLDS_OTHER_FILES.format(path=out, names="notes.txt")
+    assert sorted(path.name for path in out.iterdir()) == ["diary.csv", "notes.txt"]
+
+
+def test_synth_over_an_earlier_cohort_leaves_one_cohort(tmp_path: Path) -> None:
+    """Written again without --csv over a cohort written with it, the directory holds the new Parquet tables and
+    no CSV of the old cohort."""
+    out = tmp_path / "cohort"
+    code, _, stderr = _run("synth", "--patients", "3", "--days", "30", "--seed", "1", "--out", str(out), "--csv")
+    assert code == 0, stderr
+    code, _, stderr = _run("synth", "--patients", "2", "--days", "30", "--seed", "2", "--out", str(out))
+    assert code == 0, stderr
+    assert sorted(path.name for path in out.iterdir()) == sorted(f"{name}.parquet" for name in TABLES)
+    assert pq.read_metadata(out / "patients.parquet").num_rows == 2
+
+
+def test_report_as_of_is_a_date_and_is_stated(cohort: Path) -> None:
+    """``--as-of`` takes a YYYY-MM-DD date (else exit 2), reaches the JSON document and is stated in the summary;
+    fewer patients are assessable at week 24 on a day inside the cohort's treatment than with the diary finished."""
+    code, stdout, stderr = _run("cohort", "report", str(cohort), "--as-of", "2025-13-01")
+    assert (code, stdout, stderr.strip()) == (2, "", BAD_AS_OF.format(value="2025-13-01"))
+    finished = json.loads(_run("cohort", "report", str(cohort), "--json")[1])
+    code, stdout, _ = _run("cohort", "report", str(cohort), "--json", "--as-of", "2025-06-15")
+    document = json.loads(stdout)
+    assert (code, finished["as_of"], document["as_of"]) == (0, None, "2025-06-15")
+    assert document["responder_50"]["total"] < finished["responder_50"]["total"]
+    code, stdout, _ = _run("cohort", "report", str(cohort), "--as-of", "2025-06-15")
+    assert AS_OF_NOTE.format(as_of="2025-06-15") in " ".join(stdout.split())
+
+
+def test_the_published_figures_say_which_rule_makes_them_near() -> None:
+    """The summary's published figures read "near (tolerance)", "near (inside CI)" or "off"."""
+    figures = {"responder_50_week24": Proportion.of(2, 3), "female_share": Proportion.of(85, 100)}
+    rows = {row.name: _near(row) for row in _reference(figures)}
+    assert rows["responder_50_week24"] == NEAR_BY_INTERVAL
+    assert rows["female_share"] == NEAR_BY_TOLERANCE
+    (far,) = [row for row in _reference({"female_share": Proportion.of(10, 100)}) if row.name == "female_share"]
+    assert _near(far) == OFF

@@ -2,6 +2,8 @@
 
 The report runs on the boundary cohort (a generated cohort plus the hand-built boundary patients); each figure is
 recomputed here from ``onaboard.clinical``'s answers for every patient (tests/cohort/expected.py) or from the files.
+The outcome figures are checked twice: with the diary taken as finished, and on an assessment day (``as_of``)
+inside the generated patients' treatment, against ``treatment_outcomes(..., as_of=...)``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import statistics
 from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +21,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from onaboard.cohort.backends import Engine
+from onaboard.clinical import DEFAULT_PERIODS, PERIOD_DAYS, WEEK24_PERIOD, PatientDiary, assess
+from onaboard.cohort.backends import Engine, connect, read_cohort
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import (
     CHANGE_BOUNDS,
     MEAN_INTERVAL_MIN_N,
     STOPPING_REASONS,
     CohortReport,
+    Mean,
     Proportion,
+    _reference,
     _time_to_response,
     cohort_report,
+    cohort_report_of,
     report_json,
 )
 from onaboard.cohort.synth import write_cohort
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2, spark_test
-from tests.cohort.expected import Results
+from tests.cohort.expected import Cohort, Results, engine_outcomes, read_for_engine
 
 pytestmark = IBIS_ON_DUCKDB_2
 
@@ -42,6 +48,36 @@ pytestmark = IBIS_ON_DUCKDB_2
 def report(boundary_cohort: Path) -> CohortReport:
     """The DuckDB cohort report of the boundary cohort."""
     return cohort_report(boundary_cohort)
+
+
+REPORT_AS_OF = date(2025, 6, 15)
+"""An assessment day inside the generated patients' treatment: for many of them a period is running on it."""
+
+Outcomes = dict[str, dict[str, Any]]
+"""The engine's outcomes per patient id (tests/cohort/expected.py)."""
+
+
+@pytest.fixture(scope="module")
+def engine_cohort(boundary_cohort: Path) -> Cohort:
+    """The boundary cohort read for the engine."""
+    return read_for_engine(boundary_cohort)
+
+
+@pytest.fixture(scope="module")
+def report_on_day(boundary_cohort: Path) -> CohortReport:
+    """The DuckDB cohort report of the boundary cohort as of ``REPORT_AS_OF``."""
+    return cohort_report(boundary_cohort, as_of=REPORT_AS_OF)
+
+
+@pytest.fixture(params=["finished", "as_of"])
+def judged(
+    request: pytest.FixtureRequest, report: CohortReport, expected: Results, engine_cohort: Cohort
+) -> tuple[CohortReport, Outcomes]:
+    """The report and the engine's outcomes per patient: with the diary taken as finished, and as of
+    ``REPORT_AS_OF`` (a period not ended before it judges nothing)."""
+    if request.param == "finished":
+        return report, expected["outcomes"]
+    return request.getfixturevalue("report_on_day"), engine_outcomes(engine_cohort, as_of=REPORT_AS_OF)
 
 
 def _assessable(outcomes: dict[str, Any]) -> bool:
@@ -84,31 +120,34 @@ def test_baseline_overuse_is_the_baseline_period_meeting_ichd3_8_2(report: Cohor
     assert (report.baseline_overuse.count, report.baseline_overuse.total) == (judged.count("suspected"), len(judged))
 
 
-def test_responders_are_counted_among_patients_assessable_at_week24(report: CohortReport, expected: Results) -> None:
-    """Responder counts are the engine's flags among patients with a complete baseline and a complete week 24."""
-    assessable = [o for o in expected["outcomes"].values() if _assessable(o)]
+def test_responders_are_counted_among_patients_assessable_at_week24(judged: tuple[CohortReport, Outcomes]) -> None:
+    """Responder counts are the engine's flags among patients with a complete baseline and a complete week 24 (on an
+    assessment day, one that has ended)."""
+    report, outcomes = judged
+    assessable = [o for o in outcomes.values() if _assessable(o)]
     assert report.responder_50.total == report.responder_30.total == len(assessable)
     assert report.responder_50.count == sum(bool(o["responder_50"]) for o in assessable)
     assert report.responder_30.count == sum(bool(o["responder_30"]) for o in assessable)
 
 
-def test_the_week24_change_is_the_mean_of_the_engines_changes(report: CohortReport, expected: Results) -> None:
+def test_the_week24_change_is_the_mean_of_the_engines_changes(judged: tuple[CohortReport, Outcomes]) -> None:
     """The mean change at week 24 averages week 24 minus baseline over the assessable patients."""
+    report, outcomes = judged
     changes = [
-        o["week24_headache_days"] - o["periods"][0]["headache_days"]
-        for o in expected["outcomes"].values()
-        if _assessable(o)
+        o["week24_headache_days"] - o["periods"][0]["headache_days"] for o in outcomes.values() if _assessable(o)
     ]
     assert report.week24_change.mean == pytest.approx(statistics.fmean(changes))
     assert report.week24_change.low < report.week24_change.mean < report.week24_change.high
 
 
 def test_change_per_period_uses_complete_periods_against_complete_baselines(
-    report: CohortReport, expected: Results
+    judged: tuple[CohortReport, Outcomes],
 ) -> None:
-    """Each period's mean change and patient count use the engine's periods that are complete, as is the baseline."""
+    """Each period's mean change and patient count use the engine's periods that are complete, as is the baseline
+    (on an assessment day, periods that have ended: a running period is in no row)."""
+    report, outcomes = judged
     by_period: dict[int, list[int]] = {}
-    for outcome in expected["outcomes"].values():
+    for outcome in outcomes.values():
         if not outcome["periods"][0]["complete"]:
             continue
         for period in outcome["periods"][1:]:
@@ -164,12 +203,14 @@ def _kaplan_meier(patients: list[tuple[int | None, int]]) -> list[tuple[int, int
 
 
 def test_time_to_response_is_the_kaplan_meier_share_of_the_engines_onsets(
-    report: CohortReport, expected: Results
+    judged: tuple[CohortReport, Outcomes],
 ) -> None:
     """Onset per period is the engine's first period with >= 30 % fewer headache days; a patient without one counts
-    as at risk up to their last complete period and no further, and the median is where the share reaches 50 %."""
+    as at risk up to their last complete period (on an assessment day, ended) and no further, and the median is where
+    the share reaches 50 %."""
+    report, outcomes = judged
     patients = []
-    for o in expected["outcomes"].values():
+    for o in outcomes.values():
         baseline = o["periods"][0]
         if baseline["complete"] and baseline["headache_days"] > 0:
             last = max((p["index"] for p in o["periods"][1:] if p["complete"]), default=0)
@@ -216,9 +257,37 @@ def test_the_median_onset_is_not_reached_when_few_respond() -> None:
     assert response["by_period"][-1]["cumulative"]["percent"] == pytest.approx(20.0)
 
 
-def test_nice_verdicts_are_the_engines(report: CohortReport, expected: Results) -> None:
+def test_nice_verdicts_are_the_engines(judged: tuple[CohortReport, Outcomes]) -> None:
     """The NICE TA260 verdict counts are the engine's."""
-    assert _matches(report.nice_ta260, [o["nice_ta260"] for o in expected["outcomes"].values()])
+    report, outcomes = judged
+    assert _matches(report.nice_ta260, [o["nice_ta260"] for o in outcomes.values()])
+
+
+def test_an_assessment_day_leaves_running_periods_out(report: CohortReport, report_on_day: CohortReport) -> None:
+    """As of a day inside the cohort's treatment fewer patients are assessable at week 24 and fewer periods are
+    counted than with the diary taken as finished, and the day is in the report and its JSON."""
+    assert report_on_day.responder_50.total < report.responder_50.total
+    assert sum(row.n for row in report_on_day.change_by_period) < sum(row.n for row in report.change_by_period)
+    assert (report.as_of, report_on_day.as_of) == (None, REPORT_AS_OF)
+    assert report_json(report_on_day)["as_of"] == REPORT_AS_OF.isoformat()
+
+
+def test_overuse_at_week24_on_an_assessment_day_ignores_periods_still_running(
+    report_on_day: CohortReport, engine_cohort: Cohort
+) -> None:
+    """As of a day, overuse at week 24 is the engine's verdict over periods 4-6 with those not ended before the day
+    counted as not recorded (the engine's assessment on day 167 of the diary up to the running period)."""
+    diaries, injections, _ = engine_cohort
+    verdicts = []
+    for patient_id, dates in injections.items():
+        day0 = min(dates)
+        ended = max(0, (REPORT_AS_OF - day0).days // PERIOD_DAYS)
+        running_from = day0 + timedelta(days=PERIOD_DAYS * ended)
+        diary = diaries.get(patient_id, PatientDiary(patient_id, ()))
+        kept = PatientDiary(patient_id, tuple(day for day in diary.days if day.date < running_from))
+        week24 = day0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
+        verdicts.append(assess(kept, as_of=week24, periods=DEFAULT_PERIODS).medication_overuse.verdict.value)
+    assert _matches(report_on_day.overuse_at_week24, verdicts)
 
 
 def test_stopping_reasons_partition_the_treated_patients(report: CohortReport) -> None:
@@ -335,3 +404,73 @@ def test_adverse_events_of_untreated_patients_are_not_counted(boundary_cohort: P
     empty = cohort_report(tmp_path)
     assert empty.treated == 0
     assert {(row.rate.count, row.rate.total) for row in empty.adverse_events} == {(0, 0)}
+
+
+def test_a_small_cohort_whose_interval_holds_the_published_range_is_near() -> None:
+    """2 responders of 3 (66.7 %, 95 % CI 20.8-93.9) are near the published 44.8-47.1 %: outside the generator's
+    tolerance, but the figure lies inside the cohort's interval, and the row says which rule made it near."""
+    (row,) = [row for row in _reference({"responder_50_week24": Proportion.of(2, 3)}) if row.cohort is not None]
+    assert (row.near, row.within_tolerance, row.inside_interval) == (True, False, True)
+    assert (round(row.cohort_low or 0, 1), round(row.cohort_high or 0, 1)) == (20.8, 93.9)
+
+
+def test_a_figure_outside_both_the_tolerance_and_the_interval_is_off() -> None:
+    """300 responders of 400 (75 %, 95 % CI about 70.5-79) are off the published 44.8-47.1 % on both rules."""
+    (row,) = [row for row in _reference({"responder_50_week24": Proportion.of(300, 400)}) if row.cohort is not None]
+    assert (row.near, row.within_tolerance, row.inside_interval) == (False, False, False)
+
+
+def test_a_mean_without_an_interval_is_judged_by_the_tolerance_alone() -> None:
+    """A mean of fewer than 3 patients has no interval: within the tolerance it is near, outside it off."""
+    rows = _reference(
+        {"baseline_headache_days": Mean.of(20.0, 1.0, 2), "hit6_baseline": Mean.of(60.0, 1.0, 2)},
+    )
+    judged = {row.name: (row.near, row.within_tolerance, row.inside_interval) for row in rows if row.cohort is not None}
+    assert judged == {"baseline_headache_days": (True, True, None), "hit6_baseline": (False, False, None)}
+
+
+def test_the_age_range_row_holds_the_cohorts_range_as_text(report: CohortReport) -> None:
+    """The published figures' age-range row carries the cohort's youngest and oldest age as text ("18-66"), judged
+    near when every age lies inside the published range."""
+    (row,) = [row for row in report.reference if row.name == "age_range"]
+    low, high = report.age_range
+    assert (row.cohort, row.cohort_text) == (None, f"{low}-{high}")
+    assert row.near is row.within_tolerance is (low >= 18 and (high or 0) <= 73)
+
+
+def _recorded_report(boundary_cohort: Path, recorded_events: dict[str, tuple[str, ...]]) -> CohortReport:
+    return cohort_report_of(
+        read_cohort(connect(Engine.DUCKDB), boundary_cohort), source="clinic", recorded_events=recorded_events
+    )
+
+
+def test_rows_the_source_cannot_record_have_no_rate(report: CohortReport, boundary_cohort: Path) -> None:
+    """A source recording only neck pain reports every other label row as not recorded: 0 of 0, no percentage, no
+    comparison with the label, instead of a rate of 0 % set beside it."""
+    clinic = _recorded_report(boundary_cohort, {"neck_pain": ("neck_pain",)})
+    rows = {row.event: row for row in clinic.adverse_events}
+    assert rows["neck_pain"] == {row.event: row for row in report.adverse_events}["neck_pain"]
+    assert rows["neck_pain"].recorded
+    for event, row in rows.items():
+        if event != "neck_pain":
+            assert (row.recorded, row.rate, row.label_within_interval) == (
+                False,
+                Proportion(0, 0, None, None, None),
+                None,
+            )
+    document = {row["event"]: row for row in report_json(clinic)["adverse_events"]}
+    assert (document["bronchitis"]["recorded"], document["bronchitis"]["rate"]["percent"]) == (False, None)
+
+
+def test_one_kind_standing_for_two_rows_counts_for_both_and_is_compared_with_neither(
+    report: CohortReport, boundary_cohort: Path
+) -> None:
+    """A kind recorded for headache and migraine together counts its patients in both rows, each naming the other,
+    with no comparison with either row's label figure (the label gives none for the two together)."""
+    clinic = _recorded_report(boundary_cohort, {"headache": ("headache", "migraine")})
+    rows = {row.event: row for row in clinic.adverse_events}
+    alone = {row.event: row for row in report.adverse_events}
+    assert rows["headache"].rate == rows["migraine"].rate == alone["headache"].rate
+    assert (rows["headache"].recorded_with, rows["migraine"].recorded_with) == (("migraine",), ("headache",))
+    assert rows["headache"].label_within_interval is rows["migraine"].label_within_interval is None
+    assert all(row.recorded_with == () for row in report.adverse_events)

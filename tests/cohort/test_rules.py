@@ -6,7 +6,9 @@ side (tests/cohort/expected.py) reads the same Parquet files into ``PatientDiary
 assessments (the day before the first injection over three periods and over the baseline period alone, the last day
 of week 24, each patient's last diary date) and the outcomes after treatment are compared in full: counts,
 completeness, missing periods, verdicts, overuse classes, ages, responder flags, percentages, onset, reversion and
-the NICE TA260 verdict.
+the NICE TA260 verdict. The outcomes are compared again on assessment days (the engine's ``as_of``) that fall on the
+first, a middle and the last day of the boundary patients' week 24 and on the day after it, and on a day inside the
+generated patients' treatment, where each patient's periods end on every day of the 28.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from onaboard.cohort.rules import (
     as_of_anchors,
     assessment,
     classify_days,
+    ended_periods,
     first_injections,
     overfull_periods,
     period_grid,
@@ -47,8 +51,14 @@ from onaboard.cohort.rules import (
 from onaboard.cohort.rules import (
     treatment_outcomes as cohort_outcomes,
 )
-from tests.cohort.conftest import BOUNDARY_PATIENTS, IBIS_ON_DUCKDB_2, spark_test, write_boundary_cohort
-from tests.cohort.expected import Results
+from tests.cohort.conftest import (
+    BOUNDARY_PATIENTS,
+    DAY0,
+    IBIS_ON_DUCKDB_2,
+    spark_test,
+    write_boundary_cohort,
+)
+from tests.cohort.expected import Results, engine_outcomes, read_for_engine
 
 pytestmark = IBIS_ON_DUCKDB_2
 
@@ -128,11 +138,18 @@ def cohort_results(connection: Any, directory: Path) -> Results:
         assessment(last_grid, last, count=DEFAULT_PERIODS, birth_dates=births),
         periods_before(last_grid, last, count=DEFAULT_PERIODS),
     )
+    results["outcomes"] = _cohort_outcome_results(grid, anchors)
+    return results
+
+
+def _cohort_outcome_results(grid: Any, anchors: Any, as_of: date | None = None) -> dict[str, dict[str, Any]]:
+    """Every treated patient's outcomes by the rules, on the assessment day ``as_of`` (None: the diary finished)."""
+    judged = grid if as_of is None else ended_periods(grid, anchors, as_of)
     baseline = treatment_baseline(grid, anchors)
-    outcomes = _rows(cohort_outcomes(treatment_periods(grid, baseline), baseline))
-    max_index = max(row["last_period"] for row in outcomes)
-    listing = _grouped(_rows(treatment_period_listing(grid, anchors, max_index=max_index)))
-    results["outcomes"] = {
+    outcomes = _rows(cohort_outcomes(treatment_periods(judged, baseline), baseline))
+    max_index = _rows(grid.aggregate(last=grid.grid.max()))[0]["last"] + 1
+    listing = _grouped(_rows(treatment_period_listing(grid, anchors, max_index=max_index, as_of=as_of)))
+    return {
         row["patient_id"]: {
             "periods": [
                 _cohort_period(period, ("change", "percent_tenths")) for period in listing.get(row["patient_id"], [])
@@ -155,7 +172,13 @@ def cohort_results(connection: Any, directory: Path) -> Results:
         }
         for row in outcomes
     }
-    return results
+
+
+def cohort_outcomes_on(connection: Any, directory: Path, as_of: date) -> dict[str, dict[str, Any]]:
+    """Every treated patient's outcomes by the rules on ``connection``, as of ``as_of``."""
+    tables = read_cohort(connection, directory)
+    anchors = first_injections(tables["sessions"])
+    return _cohort_outcome_results(period_grid(tables["diary"], anchors).cache(), anchors, as_of)
 
 
 def _differences(expected: Results, got: Results) -> list[str]:
@@ -174,6 +197,24 @@ def _differences(expected: Results, got: Results) -> list[str]:
 # --- tests ---------------------------------------------------------------------------------------------------------
 
 
+AS_OF_DAYS: tuple[date, ...] = (
+    DAY0 + timedelta(days=PERIOD_DAYS * (WEEK24_PERIOD - 1)),
+    DAY0 + timedelta(days=PERIOD_DAYS * (WEEK24_PERIOD - 1) + 10),
+    DAY0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1),
+    DAY0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD),
+    date(2025, 6, 15),
+)
+"""Assessment days: the first, the 11th and the last day of the boundary patients' week 24 (period 6, all share day
+0), the day after it, and a day inside the generated patients' treatment (their first injections are spread over a
+year, so it falls on every day of a period for some of them)."""
+
+
+@pytest.fixture(scope="module")
+def engine_cohort(boundary_cohort: Path) -> Any:
+    """The boundary cohort read for the engine."""
+    return read_for_engine(boundary_cohort)
+
+
 @pytest.fixture(scope="module")
 def on_duckdb(boundary_cohort: Path) -> Results:
     """The cohort rules' answers for the boundary cohort, computed by DuckDB."""
@@ -185,6 +226,53 @@ def test_duckdb_gives_the_engines_answer_for_every_patient_and_period(on_duckdb:
     assert _differences(expected, on_duckdb) == []
 
 
+@pytest.mark.parametrize("as_of", AS_OF_DAYS, ids=str)
+def test_duckdb_gives_the_engines_outcomes_on_an_assessment_day(
+    boundary_cohort: Path, engine_cohort: Any, as_of: date
+) -> None:
+    """On DuckDB, with ``as_of`` falling anywhere in a period (its first day, inside it, its last day, the day
+    after), every patient's periods, week 24, responders, onset, week 4, reversion and NICE TA260 verdict equal
+    ``treatment_outcomes(..., as_of=as_of)``: a period not ended before ``as_of`` judges nothing."""
+    expected = {"outcomes": engine_outcomes(engine_cohort, as_of=as_of)}
+    got = {"outcomes": cohort_outcomes_on(connect(Engine.DUCKDB), boundary_cohort, as_of)}
+    assert _differences(expected, got) == []
+
+
+def test_the_assessment_days_reach_every_day_of_a_period(engine_cohort: Any) -> None:
+    """The generated patients' assessment day falls on the first and the last day of a period after day 0 for some
+    of them and on each day between for others, so the comparison on it covers every boundary of the rule."""
+    _, injections, _ = engine_cohort
+    offsets = {
+        (AS_OF_DAYS[-1] - min(dates)).days % PERIOD_DAYS
+        for dates in injections.values()
+        if min(dates) <= AS_OF_DAYS[-1]
+    }
+    assert offsets == set(range(PERIOD_DAYS))
+
+
+@pytest.mark.parametrize(
+    ("as_of", "patient_id", "key", "value"),
+    [
+        (AS_OF_DAYS[0], "B39-week24-20-days", "week24_available", False),
+        (AS_OF_DAYS[2], "B39-week24-20-days", "week24_available", False),
+        (AS_OF_DAYS[2], "B39-week24-20-days", "nice_ta260", "not_yet_assessable"),
+        (AS_OF_DAYS[3], "B39-week24-20-days", "week24_available", True),
+        (AS_OF_DAYS[3], "B31-responder-30-missed", "nice_ta260", "stop"),
+        (AS_OF_DAYS[2], "B31-responder-30-missed", "nice_ta260", "not_yet_assessable"),
+        (AS_OF_DAYS[3], "B40-empty-week24-then-a-row", "last_period", 5),
+        (AS_OF_DAYS[3], "B40-empty-week24-then-a-row", "periods", 7),
+    ],
+)
+def test_each_boundary_patient_is_judged_by_the_periods_ended_on_the_day(
+    engine_cohort: Any, as_of: date, patient_id: str, key: str, value: Any
+) -> None:
+    """On its last day week 24 is still running and judges nothing; the day after it is judged; an empty period
+    ended before a running one is listed (so the as-of comparison is not vacuous)."""
+    outcome = engine_outcomes(engine_cohort, as_of=as_of)[patient_id]
+    got = len(outcome[key]) if key == "periods" else outcome[key]
+    assert got == value
+
+
 @spark_test
 def test_spark_gives_the_engines_answer_for_every_patient_and_period(
     boundary_cohort: Path, expected: Results, spark_session: Any
@@ -192,6 +280,19 @@ def test_spark_gives_the_engines_answer_for_every_patient_and_period(
     """On Spark (local mode) every assessment, period and outcome of every patient equals onaboard.clinical's."""
     got = cohort_results(connect(Engine.SPARK, spark_session=spark_session), boundary_cohort)
     assert _differences(expected, got) == []
+
+
+@spark_test
+def test_spark_gives_the_engines_outcomes_on_an_assessment_day(
+    boundary_cohort: Path, engine_cohort: Any, spark_session: Any
+) -> None:
+    """On Spark, as on DuckDB, the outcomes on the last day of week 24 and on the day after it equal
+    ``treatment_outcomes(..., as_of=...)`` for every patient."""
+    connection = connect(Engine.SPARK, spark_session=spark_session)
+    for as_of in (AS_OF_DAYS[2], AS_OF_DAYS[3], AS_OF_DAYS[-1]):
+        expected = {"outcomes": engine_outcomes(engine_cohort, as_of=as_of)}
+        got = {"outcomes": cohort_outcomes_on(connection, boundary_cohort, as_of)}
+        assert _differences(expected, got) == [], as_of
 
 
 def test_the_comparison_covers_every_boundary_patient(expected: Results) -> None:

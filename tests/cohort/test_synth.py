@@ -60,6 +60,17 @@ def test_another_seed_gives_another_cohort(tmp_path: Path) -> None:
     assert _tables(tmp_path / "a")["diary"] != _tables(tmp_path / "b")["diary"]
 
 
+def test_a_directory_holding_other_files_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """``write_cohort`` refuses a directory holding a file no synthetic cohort writes, naming it, and writes
+    nothing there; a run's own leftover work folder is not such a file."""
+    (tmp_path / "report.html").write_text("<html></html>")
+    (tmp_path / f"{synth.PARTIAL_PREFIX}1").mkdir()
+    message = synth.OTHER_FILES.format(path=tmp_path, names="report.html")
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        write_cohort(tmp_path, patients=2, days=30, seed=1)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [f"{synth.PARTIAL_PREFIX}1", "report.html"]
+
+
 def test_a_patient_is_the_same_in_a_larger_cohort(tmp_path: Path) -> None:
     """A cohort's patients are the first patients of any larger cohort with the same seed (chunks are drawn whole)."""
     write_cohort(tmp_path / "few", patients=30, days=120, seed=9)
@@ -161,12 +172,14 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory) -> CohortReport:
 
 
 def test_a_cohort_of_a_few_thousand_lands_near_every_published_figure(calibrated: CohortReport) -> None:
-    """Read by the cohort report, a 4,000-patient cohort lands within tolerance of every target in calibration.toml."""
+    """Read by the cohort report, a 4,000-patient cohort lands within tolerance of every target in calibration.toml
+    (the tolerance alone: the report's "near" also accepts a figure inside the cohort's interval, which is for
+    small clinics, not for calibrating the generator)."""
     report = calibrated
     off = [
         f"{row.name}: cohort {row.cohort} vs published {row.published}"
         for row in report.reference
-        if row.near is not True
+        if row.within_tolerance is not True
     ]
     assert off == []
 

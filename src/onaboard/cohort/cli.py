@@ -24,7 +24,7 @@ from rich.table import Table
 from onaboard.cohort.backends import Engine
 
 if TYPE_CHECKING:
-    from onaboard.cohort.report import CohortReport, Proportion
+    from onaboard.cohort.report import CohortReport, Proportion, ReferenceRow
 
 __all__ = ["cohort_app", "report_command", "synth_command"]
 
@@ -33,6 +33,11 @@ DAYS_BELOW_ONE = "--days: must be at least 1 (got {value})"
 SEED_NEGATIVE = "--seed: must be 0 or more (got {value})"
 BAD_END = "--end: {value!r} is not a date in YYYY-MM-DD form"
 OUT_IS_FILE = "--out: {path} is a file, not a directory"
+OUT_EMPTY = "--out: name a directory (an empty path would write into the current one)"
+OUT_HOLDS_OTHER_FILES = (
+    "--out: {path} holds files that are not a synthetic cohort's tables ({names}); name an empty or new directory"
+)
+BAD_AS_OF = "--as-of: {value!r} is not a date in YYYY-MM-DD form"
 END_OUTSIDE = "--end: {value} leaves no room for {days} observed days and their baseline in the calendar"
 OUTPUT_PARENT_MISSING = "{option}: the directory {parent} does not exist"
 OUTPUT_IS_A_FOLDER = "{option}: {path} is a folder; name the file to write"
@@ -81,7 +86,17 @@ def _date(value: str) -> date | None:
 
 def synth_command(
     patients: Annotated[int, typer.Option("--patients", help="Number of patients.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the tables to.", show_default=False)],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help=(
+                "Directory to write the tables to: new, empty, or an earlier synthetic cohort's (its tables are "
+                "replaced, and CSV files not written again are removed)."
+            ),
+            show_default=False,
+        ),
+    ],
     days: Annotated[int, typer.Option("--days", help="Days each patient is observed.")] = 365,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed, the same cohort.")] = 0,
     csv: Annotated[bool, typer.Option("--csv", help="Also write CSV (the diary as the diary CSV contract).")] = False,
@@ -92,6 +107,7 @@ def synth_command(
 ) -> None:
     """Generate a seeded synthetic cohort calibrated to PREEMPT and the label (made-up patients) as Parquet."""
     problems = []
+    directory = Path(out)
     if patients < 1:
         problems.append(PATIENTS_BELOW_ONE.format(value=patients))
     if days < 1:
@@ -101,11 +117,15 @@ def synth_command(
     end_date = None if end is None else _date(end)
     if end is not None and end_date is None:
         problems.append(BAD_END.format(value=end))
-    if out.exists() and not out.is_dir():
-        problems.append(OUT_IS_FILE.format(path=out))
-
-    from onaboard.cohort.synth import DEFAULT_END, fits_the_calendar, write_cohort
+    from onaboard.cohort.synth import DEFAULT_END, fits_the_calendar, foreign_entries, write_cohort
     from onaboard.outputs import not_writable
+
+    if not out:
+        problems.append(OUT_EMPTY)
+    elif directory.exists() and not directory.is_dir():
+        problems.append(OUT_IS_FILE.format(path=directory))
+    elif directory.is_dir() and (foreign := foreign_entries(directory)):
+        problems.append(OUT_HOLDS_OTHER_FILES.format(path=directory, names=", ".join(foreign)))
 
     if days >= 1 and not fits_the_calendar(days=days, end=end_date or DEFAULT_END):
         problems.append(END_OUTSIDE.format(value=end_date or DEFAULT_END, days=days))
@@ -120,11 +140,13 @@ def synth_command(
     try:  # the bar only on a terminal
         with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
             task = progress.add_task("generating", total=patients)
-            written = write_cohort(out, csv=csv, progress=lambda done: progress.update(task, completed=done), **options)
+            written = write_cohort(
+                directory, csv=csv, progress=lambda done: progress.update(task, completed=done), **options
+            )
     except OSError as error:
-        _fail([not_writable("--out", out, error)])
+        _fail([not_writable("--out", directory, error)])
     document = {
-        "directory": str(out),
+        "directory": str(directory),
         **{key: (value.isoformat() if isinstance(value, date) else value) for key, value in options.items()},
         "tables": {name: {"path": str(path), "rows": written.rows[name]} for name, path in written.paths.items()},
         "csv": csv,
@@ -132,7 +154,7 @@ def synth_command(
     if json_output:
         _print_json(document)
         return
-    title = f"Synthetic cohort in {escape(str(out))} (seed {seed}; made-up patients)"  # a path is no markup
+    title = f"Synthetic cohort in {escape(str(directory))} (seed {seed}; made-up patients)"  # a path is no markup
     table = Table(title=title, title_justify="left", box=None)
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -167,6 +189,29 @@ INTERVALS_NOTE = (
 """How the terminal summary's intervals were made, printed under the change table."""
 
 
+AS_OF_NOTE = "As of {as_of}: a period that has not ended by then is still running and is not counted."
+"""The line under the title when the report has an assessment day (``--as-of``)."""
+
+NEAR_NOTE = (
+    "near: within the tolerance the synthetic cohort is calibrated to, or the published figure lies inside the "
+    "cohort's 95 % CI (a published range: overlaps it); off: neither."
+)
+"""How the terminal summary's published-figures table judges "near", printed under it."""
+
+NEAR_BY_TOLERANCE = "near (tolerance)"
+NEAR_BY_INTERVAL = "near (inside CI)"
+OFF = "off"
+
+
+def _near(row: ReferenceRow) -> str:
+    """A published figure's judgement, saying which rule made it near."""
+    if row.near is None:
+        return "-"
+    if row.within_tolerance:
+        return NEAR_BY_TOLERANCE
+    return NEAR_BY_INTERVAL if row.inside_interval else OFF
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items())
 
@@ -187,6 +232,8 @@ def _print_report(report: CohortReport) -> None:
     console = _stdout()
     title = f"[bold]Cohort report[/bold]  {escape(report.directory)}  ({engine_text(report.engine)})"
     console.rule(title, align="left")
+    if report.as_of is not None:
+        console.print(AS_OF_NOTE.format(as_of=report.as_of.isoformat()))
     console.print(
         f"{report.patients} patients, {report.treated} treated; women {_percent(report.female)}; "
         f"age at the first injection {_number(report.age_at_first_injection.mean)}"
@@ -250,11 +297,20 @@ def _print_report(report: CohortReport) -> None:
     console.print(stopping)
 
     reference = Table(title="Published figures", title_justify="left", box=None)
-    for heading in ("figure", "published", "cohort", "status"):
-        reference.add_column(heading, justify="right" if heading in ("published", "cohort") else "left")
+    for heading in ("figure", "published", "cohort", "95 % CI", "near", "status"):
+        reference.add_column(heading, justify="right" if heading in ("published", "cohort", "95 % CI") else "left")
     for row in report.reference:
-        reference.add_row(row.description, row.published, _number(row.cohort), row.status)
+        cohort = row.cohort_text if row.cohort_text is not None else _number(row.cohort)
+        reference.add_row(
+            row.description,
+            row.published,
+            cohort,
+            _interval(row.cohort_low, row.cohort_high),
+            _near(row),
+            row.status,
+        )
     console.print(reference)
+    console.print(NEAR_NOTE, style="dim")
 
 
 def _check_output(option: str, path: Path | None, problems: list[str]) -> None:
@@ -273,9 +329,24 @@ def report_command(
     json_output: JsonFlag = False,
     html: Annotated[Path | None, typer.Option("--html", help="Write the report as HTML.", show_default=False)] = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the report as PDF.", show_default=False)] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help=(
+                "Assessment day (YYYY-MM-DD): a period after the first injection that has not ended before it is "
+                "still running and judges nothing (week 24, responders, change per period, onset, NICE). Default: "
+                "none, the diary is taken as finished."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Responders, change per period, time to response, adverse events, overuse and stopping reasons."""
     problems: list[str] = []
+    as_of_date = None if as_of is None else _date(as_of)
+    if as_of is not None and as_of_date is None:
+        problems.append(BAD_AS_OF.format(value=as_of))
     _check_output("--html", html, problems)
     _check_output("--pdf", pdf, problems)
     if problems:
@@ -285,7 +356,7 @@ def report_command(
     from onaboard.cohort.report import cohort_report, report_json
 
     try:
-        report = cohort_report(directory, engine)
+        report = cohort_report(directory, engine, as_of=as_of_date)
     except CohortSourceError as error:
         _fail(error.problems)
     if html is not None or pdf is not None:

@@ -24,19 +24,30 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 - stopping reasons, first that applies: discontinued for an adverse event (a recorded decision, after any
   session; the 24-week figure beside the label counts those after the first two); NICE TA260 stop
   at week 24 (< 30 %); NICE TA260 stop on reverting to episodic migraine; dropped out (the diary ends more than
-  one period before the patient's end of observation); otherwise continuing.
+  one period before the patient's end of observation); otherwise continuing;
+- on an assessment day (``as_of``, the clinic's today) a period after day 0 that has not ended before it judges
+  nothing, as in ``onaboard.clinical.treatment_outcomes(..., as_of=...)``: it is left out of week 24, the
+  responders, the change per period, time to response, NICE TA260 and the overuse at week 24 (rules.ended_periods);
+  without ``as_of`` the diary is taken as finished (a registry's export);
+- a published figure is *near* the cohort's when the cohort's value is within the figure's tolerance (the margin
+  the synthetic generator is calibrated to) or the figure lies inside the cohort's 95 % interval (a range: overlaps
+  it), so a small cohort whose wide interval holds the figure is not called off;
+- adverse events: a source that records its own kinds of side effect (the clinic's app) says which label rows each
+  of its event codes stands for (``recorded_events``); a row no code stands for is *not recorded* (no rate), and a
+  row whose code stands for other rows too is counted with them (no comparison with the label's row alone).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import pyarrow as pa
 
 from onaboard.clinical import (
     DEFAULT_PERIODS,
@@ -64,6 +75,7 @@ from onaboard.cohort.rules import (
     adverse_event_incidence,
     age_in_years,
     assessment,
+    ended_periods,
     first_injections,
     hit6_totals,
     medication_overuse,
@@ -85,6 +97,9 @@ from onaboard.cohort.stats import (
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+
+_EVENT_ROWS = pa.schema([("event", pa.string()), ("row", pa.string())])
+"""An adverse-event code and a label row it stands for (``cohort_report_of``'s ``recorded_events``)."""
 
 __all__ = [
     "AGE_BOUNDS",
@@ -194,7 +209,14 @@ class PeriodChangeRow:
 class AdverseEventRate:
     """One label adverse reaction: the cohort's rate over two cycles beside the label's (UNCONFIRMED) figures;
     ``placebo_text`` is the placebo figure as the label prints it, ``placebo_percent`` None where that is a bound
-    ("<1")."""
+    ("<1").
+
+    ``recorded`` is False where the cohort's source cannot record the reaction (the clinic's app has no kind of side
+    effect for it): ``rate`` is then 0 of 0 with no percentage or interval, and ``label_within_interval`` None, so
+    nothing reads as a rate of 0 %. ``recorded_with`` names (by ``event``) the other label rows the source records
+    together with this one under one kind (the app's "headache or migraine flare" is the label's headache and
+    migraine): ``rate`` counts patients with that kind, and ``label_within_interval`` is None, since the label gives
+    no figure for the rows together."""
 
     event: str
     name: str
@@ -203,11 +225,23 @@ class AdverseEventRate:
     placebo_percent: float | None
     label_within_interval: bool | None
     placebo_text: str
+    recorded: bool = True
+    recorded_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ReferenceRow:
-    """A published figure (calibration.toml) and the cohort's own value for it."""
+    """A published figure (calibration.toml) and the cohort's own value for it, with the value's 95 % interval
+    (``cohort_low``, ``cohort_high``; None where the cohort has none: fewer than 3 patients for a mean, or no data).
+
+    ``near`` is True when either judgement holds: ``within_tolerance``, the cohort's value lies within the figure's
+    tolerance (calibration.toml: how far a generated cohort of a few thousand patients may land; for the age range,
+    every age lies inside the published range), or ``inside_interval``, the published figure lies inside the
+    cohort's 95 % interval (a published range: the two overlap), so a small cohort whose interval holds the figure
+    is not called off. Each is None where it cannot be judged (no value, no tolerance, no interval); ``near`` is
+    None when neither can. ``cohort_text`` is the cohort's figure as text where it is not one number (the age
+    range, "38-60"), else None.
+    """
 
     name: str
     description: str
@@ -217,6 +251,11 @@ class ReferenceRow:
     near: bool | None
     source: str
     status: str
+    cohort_low: float | None = None
+    cohort_high: float | None = None
+    within_tolerance: bool | None = None
+    inside_interval: bool | None = None
+    cohort_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +264,8 @@ class CohortReport:
 
     directory: str
     engine: str
+    as_of: date | None
+    """The assessment day: periods not ended before it judge nothing. None: the diary is taken as finished."""
     patients: int
     treated: int
     observed_from: date | None
@@ -289,15 +330,22 @@ def _counts(rows: list[dict[str, Any]], key: str, order: tuple[str, ...]) -> dic
 
 
 def _patient_summary(
-    tables: Mapping[str, ir.Table], grid: ir.Table, anchors: ir.Table, periods: ir.Table, baseline_days: ir.Table
+    tables: Mapping[str, ir.Table],
+    grid: ir.Table,
+    judged: ir.Table,
+    anchors: ir.Table,
+    periods: ir.Table,
+    baseline_days: ir.Table,
 ) -> ir.Table:
-    """One row per treated patient: the verdicts, outcomes and flags every aggregate of the report reads."""
+    """One row per treated patient: the verdicts, outcomes and flags every aggregate of the report reads.
+    ``judged`` is ``grid`` without the periods not ended on the assessment day (``ended_periods``; the whole grid
+    without one); the diary's last date, for drop-outs, is read from the whole grid."""
     patients = tables["patients"]
     outcomes = treatment_outcomes(periods, baseline_days).cache()
     eligibility = assessment(grid, anchors, count=DEFAULT_PERIODS, through=0, birth_dates=patients).cache()
     baseline = medication_overuse(recorded_periods(grid, count=1), anchors, count=1)
     week24 = medication_overuse(
-        recorded_periods(grid, count=DEFAULT_PERIODS, through=WEEK24_PERIOD), anchors, count=DEFAULT_PERIODS
+        recorded_periods(judged, count=DEFAULT_PERIODS, through=WEEK24_PERIOD), anchors, count=DEFAULT_PERIODS
     )
     last = grid.group_by("patient_id").aggregate(last_date=grid.last_date.max())
     complete = periods.filter(periods.complete)
@@ -496,11 +544,27 @@ def _sessions(sessions: ir.Table) -> dict[str, Any]:
     }
 
 
-def _adverse_events(events: ir.Table, treated: int) -> tuple[AdverseEventRate, ...]:
-    counted = {row["event"]: _int(row["patients"]) for row in _rows(adverse_event_incidence(events))}
+def _adverse_events(
+    events: ir.Table, treated: int, recorded_events: Mapping[str, Collection[str]] | None
+) -> tuple[AdverseEventRate, ...]:
+    """The label's rows with the cohort's rates; ``recorded_events`` as ``cohort_report_of`` takes it."""
+    rows = calibration().adverse_reactions
+    if recorded_events is None:
+        recorded_events = {reaction.event: (reaction.event,) for reaction in rows}
+    pairs = [(code, row) for code, covered in recorded_events.items() for row in covered]
+    mapping = ibis.memtable(
+        pa.table({"event": [code for code, _ in pairs], "row": [row for _, row in pairs]}, schema=_EVENT_ROWS)
+    )
+    # Patients with any code standing for a row: a kind recorded for two rows counts its patients in each.
+    by_row = events.join(mapping, "event").select("patient_id", "session_number", event=mapping.row)
+    counted = {row["event"]: _int(row["patients"]) for row in _rows(adverse_event_incidence(by_row))}
+    order = [reaction.event for reaction in rows]
     result = []
-    for reaction in calibration().adverse_reactions:
-        rate = Proportion.of(counted.get(reaction.event, 0), treated)
+    for reaction in rows:
+        codes = [code for code, covered in recorded_events.items() if reaction.event in covered]
+        together = {row for code in codes for row in recorded_events[code]} - {reaction.event}
+        recorded_with = tuple(sorted(together, key=lambda row: order.index(row) if row in order else len(order)))
+        rate = Proportion.of(counted.get(reaction.event, 0), treated) if codes else Proportion.of(0, 0)
         within = None if rate.low is None else rate.low <= reaction.botox_percent <= (rate.high or 0)
         result.append(
             AdverseEventRate(
@@ -509,8 +573,10 @@ def _adverse_events(events: ir.Table, treated: int) -> tuple[AdverseEventRate, .
                 rate=rate,
                 label_percent=reaction.botox_percent,
                 placebo_percent=reaction.placebo_percent,
-                label_within_interval=within,
+                label_within_interval=None if recorded_with else within,
                 placebo_text=reaction.placebo_text,
+                recorded=bool(codes),
+                recorded_with=recorded_with,
             )
         )
     return tuple(result)
@@ -528,10 +594,24 @@ def _midas(prom: ir.Table) -> dict[str, dict[str, int]]:
     return result
 
 
-def _reference(report_values: Mapping[str, float | None]) -> tuple[ReferenceRow, ...]:
+def _inside(low: float | None, high: float | None, published: tuple[float, float]) -> bool | None:
+    """Whether the published figure (or range) lies inside (overlaps) the interval ``low..high``; None without one."""
+    if low is None or high is None:
+        return None
+    return published[0] <= high and low <= published[1]
+
+
+def _reference(figures: Mapping[str, Mean | Proportion]) -> tuple[ReferenceRow, ...]:
+    """Each target of calibration.toml beside the cohort's figure for it (``ReferenceRow``); the age range is the
+    caller's to fill in."""
     rows = []
     for name, target in calibration().targets.items():
-        value = report_values.get(name)
+        figure = figures.get(name)
+        value = None if figure is None else figure.mean if isinstance(figure, Mean) else figure.percent
+        low, high = (None, None) if figure is None or value is None else (figure.low, figure.high)
+        tolerance = None if value is None or target.tolerance is None else target.near(value)
+        inside = _inside(low, high, target.bounds)
+        judged = [verdict for verdict in (tolerance, inside) if verdict is not None]
         rows.append(
             ReferenceRow(
                 name=name,
@@ -539,38 +619,64 @@ def _reference(report_values: Mapping[str, float | None]) -> tuple[ReferenceRow,
                 published=target.text,
                 cohort=value,
                 unit=target.unit,
-                near=None if value is None or target.tolerance is None else target.near(value),
+                near=any(judged) if judged else None,
                 source=target.source,
                 status=target.status,
+                cohort_low=low,
+                cohort_high=high,
+                within_tolerance=tolerance,
+                inside_interval=inside,
             )
         )
     return tuple(rows)
 
 
-def cohort_report(directory: Path, engine: Engine | str = Engine.DUCKDB, *, spark_session: Any = None) -> CohortReport:
-    """The cohort report of the cohort in ``directory``, computed by ``engine`` (DuckDB or Spark).
+def cohort_report(
+    directory: Path,
+    engine: Engine | str = Engine.DUCKDB,
+    *,
+    spark_session: Any = None,
+    as_of: date | None = None,
+) -> CohortReport:
+    """The cohort report of the cohort in ``directory``, computed by ``engine`` (DuckDB or Spark), on the
+    assessment day ``as_of`` (``cohort_report_of``; None: the diary is taken as finished).
 
     The diary is scanned once into per-patient 28-day periods (cached in the backend); every figure is then an
     aggregate over that table or over the small patients, sessions, PROM and adverse-event tables.
     """
     connection = connect(engine, spark_session=spark_session)
-    return cohort_report_of(read_cohort(connection, directory), source=str(directory), engine=engine)
+    return cohort_report_of(read_cohort(connection, directory), source=str(directory), engine=engine, as_of=as_of)
 
 
 def cohort_report_of(
-    tables: Mapping[str, ir.Table], *, source: str, engine: Engine | str = Engine.DUCKDB
+    tables: Mapping[str, ir.Table],
+    *,
+    source: str,
+    engine: Engine | str = Engine.DUCKDB,
+    as_of: date | None = None,
+    recorded_events: Mapping[str, Collection[str]] | None = None,
 ) -> CohortReport:
     """The cohort report of the five tables (``tables.TABLES``, as lazy Ibis tables of one backend): a cohort
     directory read by ``read_cohort``, or a clinic's own rows handed over as Arrow (``backends.arrow_cohort``).
-    ``source`` names where they came from (the report's ``directory``)."""
+    ``source`` names where they came from (the report's ``directory``).
+
+    ``as_of`` is the assessment day, with ``onaboard.clinical.treatment_outcomes``' meaning: a period after day 0
+    that has not ended before it is still running and judges nothing (``rules.ended_periods``). None (a registry's
+    finished export): every period counts by its recorded days, as before.
+
+    ``recorded_events`` maps each event code of the adverse-events table to the label rows (``event`` of
+    calibration.toml) it stands for, for a source with its own kinds of side effect; a label row no code stands for
+    is reported as not recorded. None: the table codes events by the label's rows (a registry's, the synthetic
+    cohort's), so every row is recorded on its own."""
     anchors = first_injections(tables["sessions"]).cache()
     grid = period_grid(tables["diary"], anchors, counts=REPORT_COUNTS).cache()
     overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
     if overfull:
         raise CohortSourceError([OVERFULL_PERIOD.format(**overfull[0])])
+    judged = grid if as_of is None else ended_periods(grid, anchors, as_of).cache()
     baseline_days = treatment_baseline(grid, anchors).cache()
-    periods = treatment_periods(grid, baseline_days).cache()
-    summary = _patient_summary(tables, grid, anchors, periods, baseline_days).cache()
+    periods = treatment_periods(judged, baseline_days).cache()
+    summary = _patient_summary(tables, grid, judged, anchors, periods, baseline_days).cache()
 
     patients = tables["patients"]
     cohort = _one(
@@ -592,7 +698,7 @@ def cohort_report_of(
     # The rates are of treated patients (their denominator): an event of a patient without a session is not counted.
     adverse_events = tables["adverse_events"]
     treated_events = adverse_events.filter(adverse_events.patient_id.isin(anchors.patient_id))
-    events = _adverse_events(treated_events, treated)
+    events = _adverse_events(treated_events, treated, recorded_events)
     # MIDAS grades, like HIT-6 and the adverse events, are of treated patients: visit 1 is their first injection.
     prom = tables["prom"]
     treated_prom = prom.filter(prom.patient_id.isin(anchors.patient_id))
@@ -630,18 +736,21 @@ def cohort_report_of(
         age_inside = age_target.low <= ages[0] and ages[1] <= age_target.high
     reference = _reference(
         {
-            "baseline_headache_days": baseline.mean,
-            "week24_change_headache_days": change.mean,
-            "responder_50_week24": responder_50.percent,
-            "baseline_overuse": baseline_overuse.percent,
-            "hit6_baseline": hit6_baseline.mean,
-            "hit6_responders_week24": hit6_responders.percent,
-            "discontinued_adverse_event": discontinued.percent,
-            "female_share": female.percent,
+            "baseline_headache_days": baseline,
+            "week24_change_headache_days": change,
+            "responder_50_week24": responder_50,
+            "baseline_overuse": baseline_overuse,
+            "hit6_baseline": hit6_baseline,
+            "hit6_responders_week24": hit6_responders,
+            "discontinued_adverse_event": discontinued,
+            "female_share": female,
         }
     )
+    age_text = None if ages[0] is None or ages[1] is None else f"{int(ages[0])}-{int(ages[1])}"
     reference = tuple(
-        row if row.name != "age_range" else ReferenceRow(**{**asdict(row), "cohort": None, "near": age_inside})
+        row
+        if row.name != "age_range"
+        else replace(row, cohort=None, cohort_text=age_text, near=age_inside, within_tolerance=age_inside)
         for row in reference
     )
     stopping = {name: Proportion.of(grouped["stopping"].get(name, 0), treated) for name, _ in STOPPING_REASONS}
@@ -650,6 +759,7 @@ def cohort_report_of(
     return CohortReport(
         directory=source,
         engine=Engine(engine).value,
+        as_of=as_of,
         patients=_int(cohort["n"]),
         treated=treated,
         observed_from=cohort["first"],

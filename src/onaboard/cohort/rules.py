@@ -17,7 +17,10 @@ measurements). The rest works on that small table (one row per patient and perio
 - outcomes after the first injection (``treatment_periods``, ``treatment_outcomes``): the anchor is day 0, the
   baseline is grid -1 and period k is grid k-1;
 - so with the anchor on day 0, the assessment the day before the first injection and the one on the last day of
-  week 24 (day 167, periods 4-6) come from the same grid as the outcomes.
+  week 24 (day 167, periods 4-6) come from the same grid as the outcomes;
+- outcomes on an assessment day (``ended_periods``): the engine's ``treatment_outcomes(..., as_of=...)`` leaves
+  out the period still running on that day and every later one, so the grid's periods after day 0 that have not
+  ended before it are dropped before the outcomes are worked out.
 
 A period with no diary row is simply absent from the grid. The verdicts count complete periods instead of
 looking for incomplete ones (an absent period is never complete), so they need no row per patient and period;
@@ -30,6 +33,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Iterable
+from datetime import date
 
 import ibis
 import ibis.expr.types as ir
@@ -87,6 +91,7 @@ __all__ = [
     "assessment",
     "chronic_migraine",
     "classify_days",
+    "ended_periods",
     "first_injections",
     "hit6_totals",
     "label_criteria",
@@ -545,6 +550,23 @@ def _percent_tenths(baseline: ir.IntegerValue, current: ir.IntegerValue) -> ir.I
     return ibis.ifelse(baseline == 0, ibis.null("int64"), signed)
 
 
+def _ended(grid: ir.IntegerValue, anchor: ir.DateValue, as_of: date) -> ir.BooleanValue:
+    """Whether period ``grid`` (laid on ``anchor``) has ended before ``as_of``: its last day, ``anchor + 28 (grid +
+    1) - 1``, is before it. A period whose last day is ``as_of`` is still running (the day is not over)."""
+    return anchor + (PERIOD_DAYS * (grid + 1)).as_interval("D") <= ibis.literal(as_of, type="date")
+
+
+def ended_periods(grid: ir.Table, anchors: ir.Table, as_of: date) -> ir.Table:
+    """``grid`` without the periods after day 0 that have not ended before ``as_of``: the period running on that
+    day and every later one, as ``onaboard.clinical.treatment_outcomes(..., as_of=as_of)`` leaves them out of the
+    periods it judges (week 4, onset, week 24, the return to episodic migraine, NICE TA260), however many of their
+    days are already recorded. Periods before day 0 are kept whatever ``as_of`` is, as the engine keeps the
+    baseline. ``anchors`` must lay the grid on day 0 (``first_injections``)."""
+    joined = grid.join(anchors.select("patient_id", "anchor"), "patient_id")
+    kept = (joined.grid < 0) | _ended(joined.grid, joined.anchor, as_of)
+    return joined.filter(kept).select(*grid.columns)
+
+
 def treatment_baseline(grid: ir.Table, anchors: ir.Table) -> ir.Table:
     """Per anchored patient: the baseline (days -28..-1 before day 0) headache days and whether it is complete;
     0 and incomplete when it holds no row."""
@@ -571,10 +593,14 @@ def treatment_periods(grid: ir.Table, baseline: ir.Table) -> ir.Table:
     )
 
 
-def treatment_period_listing(grid: ir.Table, anchors: ir.Table, *, max_index: int) -> ir.Table:
+def treatment_period_listing(
+    grid: ir.Table, anchors: ir.Table, *, max_index: int, as_of: date | None = None
+) -> ir.Table:
     """Every period 0..K after day 0 as the engine lists them (``treatment_periods``): the baseline as index 0,
     zero counts where a period holds no row, dates, ``complete``, ``missing``, the ``change`` against the baseline
-    and ``percent_tenths``. ``max_index`` bounds K."""
+    and ``percent_tenths``. ``max_index`` bounds K. With ``as_of``, the periods ``treatment_outcomes(...,
+    as_of=as_of)`` judges: those up to K that ended before ``as_of``, empty ones included (``grid`` is the whole
+    grid, not ``ended_periods``: K is the last period holding a row, running or not)."""
     recorded = grid.filter(grid.grid >= -1)
     after = grid.filter(grid.grid >= 0)
     last = after.group_by("patient_id").aggregate(last_index=after.grid.max() + 1)
@@ -583,6 +609,8 @@ def treatment_period_listing(grid: ir.Table, anchors: ir.Table, *, max_index: in
     spine = anchors.select("patient_id", "anchor").cross_join(index)
     spine = spine.left_join(last, "patient_id").select(spine, last.last_index)
     spine = spine.filter(spine["index"] <= spine.last_index.fill_null(0))
+    if as_of is not None:
+        spine = spine.filter((spine["index"] == 0) | _ended(spine["index"] - 1, spine.anchor, as_of))
     spine = spine.left_join(seen, "patient_id").select(spine, seen.first_grid)
     spine = spine.mutate(grid=(spine["index"] - 1).cast("int32"))
     periods = _dense(spine, recorded)
@@ -596,6 +624,9 @@ def treatment_period_listing(grid: ir.Table, anchors: ir.Table, *, max_index: in
 
 def treatment_outcomes(periods: ir.Table, baseline: ir.Table) -> ir.Table:
     """Per patient of ``baseline``, from ``treatment_periods``: week 24, onset, week 4, reversion, NICE TA260.
+
+    On an assessment day (the engine's ``as_of``), ``periods`` are those of ``ended_periods``: the running period
+    and later ones judge nothing. ``last_period`` is the last period of ``periods`` holding a diary row (0: none).
 
     - ``week24_available``: period ``WEEK24_PERIOD`` is complete; then its headache days, ``week24_percent_tenths``
       and ``responder_50`` / ``responder_30`` decided on exact integers (``RESPONDER_*_PERCENT``), else null;

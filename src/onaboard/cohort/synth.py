@@ -657,6 +657,8 @@ class CohortFiles:
     directory: Path
     paths: dict[str, Path] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    csv_paths: list[Path] = field(default_factory=list)
+    """The CSV files, with ``csv``."""
 
 
 HISTORY_MARGIN_DAYS = 150 * 366
@@ -668,6 +670,28 @@ def fits_the_calendar(*, days: int, end: date) -> bool:
     """Whether a cohort of ``days`` observed days ending by ``end`` keeps every date it draws (windows up to
     ``ENROLMENT_DAYS`` earlier, births and histories before them) on or after 0001-01-01."""
     return end.toordinal() - (days - 1) - ENROLMENT_DAYS - HISTORY_MARGIN_DAYS >= date.min.toordinal()
+
+
+TABLE_FILES = frozenset(f"{name}{suffix}" for name in TABLES for suffix in (".parquet", ".csv"))
+"""The files a synthetic cohort is made of: each table as Parquet, and as CSV with ``csv``."""
+
+PARTIAL_PREFIX = ".partial-"
+"""The work folder of a run (``.partial-<pid>``), inside ``out`` until its tables are moved up."""
+
+OTHER_FILES = "{path} holds files that are not a synthetic cohort's tables ({names})"
+
+
+def foreign_entries(out: Path) -> list[str]:
+    """The names in ``out`` that no synthetic cohort writes (anything but ``TABLE_FILES`` and a run's work folder),
+    sorted; none when ``out`` is not a directory. ``write_cohort`` refuses a directory holding any, so a new cohort
+    is never mixed with other files (another registry's tables, a report, notes)."""
+    if not out.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in out.iterdir()
+        if entry.name not in TABLE_FILES and not entry.name.startswith(PARTIAL_PREFIX)
+    )
 
 
 def write_cohort(
@@ -685,6 +709,10 @@ def write_cohort(
     ``<table>.parquet`` for each of ``TABLES``, one row group per chunk; with ``csv`` also ``<table>.csv`` (the
     diary as the diary CSV contract). ``progress`` is called with the number of patients finished so far.
 
+    ``out`` is new, empty, or holds an earlier synthetic cohort: its tables are replaced, and its table files this
+    run does not write (the CSV files, without ``csv``) are removed, so the directory holds one cohort. Anything
+    else in it (``foreign_entries``) is refused with ``ValueError`` before a file is touched.
+
     The files are written in a hidden folder inside ``out`` and moved up into it only when every one is complete
     (a rename on the same disk), so an interrupted or failed run leaves no part of a cohort for a report to read.
     Raises ``OSError`` when ``out`` cannot be written.
@@ -692,11 +720,14 @@ def write_cohort(
     if patients < 1 or days < 1:
         raise ValueError("patients and days must be at least 1")
     out.mkdir(parents=True, exist_ok=True)
+    foreign = foreign_entries(out)
+    if foreign:
+        raise ValueError(OTHER_FILES.format(path=out, names=", ".join(foreign)))
     for name in TABLES:
         for suffix in (".parquet", ".csv"):
             if (out / f"{name}{suffix}").is_dir():
                 raise IsADirectoryError(21, "a folder holds a table's name", str(out / f"{name}{suffix}"))
-    partial = out / f".partial-{os.getpid()}"
+    partial = out / f"{PARTIAL_PREFIX}{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
     try:
@@ -705,12 +736,16 @@ def write_cohort(
         )
         for written in sorted(partial.iterdir()):
             written.replace(out / written.name)
+        fresh = {path.name for path in result.paths.values()} | {path.name for path in result.csv_paths}
+        for stale in sorted(TABLE_FILES - fresh):
+            (out / stale).unlink(missing_ok=True)  # an earlier cohort's file this run did not write
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return CohortFiles(
         directory=out,
         paths={name: out / path.name for name, path in result.paths.items()},
         rows=result.rows,
+        csv_paths=[out / path.name for path in result.csv_paths],
     )
 
 
@@ -745,6 +780,7 @@ def _write_cohort_files(
                     if name not in csv_writers:
                         options = pacsv.WriteOptions(quoting_style="needed")
                         csv_writers[name] = pacsv.CSVWriter(out / f"{name}.csv", text.schema, write_options=options)
+                        result.csv_paths.append(out / f"{name}.csv")
                     csv_writers[name].write_table(text)
             if progress is not None:
                 progress(index * CHUNK_PATIENTS + count)

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, LabelCriteria, assess, treatment_outcomes
-from onaboard.cohort.report import cohort_report, report_json
+from onaboard.clinical import (
+    PERIOD_DAYS,
+    RETREATMENT_INTERVAL_DAYS,
+    WEEK24_PERIOD,
+    LabelCriteria,
+    NiceTa260,
+    assess,
+    treatment_outcomes,
+)
+from onaboard.cohort.backends import Engine, connect, read_cohort
+from onaboard.cohort.report import cohort_report_of, report_json
 from onaboard.cohort.tables import SCHEMAS
 from onaboard.web.accounts.models import Role
-from onaboard.web.analytics.selectors import _visits, clinic_cohort_report, clinic_cohort_tables
+from onaboard.web.analytics.selectors import (
+    RECORDED_EVENTS,
+    _visits,
+    clinic_cohort_report,
+    clinic_cohort_tables,
+)
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
 from onaboard.web.patients.models import Patient
@@ -24,40 +40,97 @@ from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory, Pati
 
 @IBIS_ON_DUCKDB_2
 def test_the_report_equals_the_registry_report_on_the_same_rows_exported(demo, staff, today, tmp_path):
-    """Written out as a cohort directory, the clinic's tables give the CLI's report figure for figure."""
+    """Written out as a cohort directory, the clinic's tables give the registry report figure for figure, made as
+    of today with the side effects the app records."""
     tables = clinic_cohort_tables(user=staff[Role.CLINICIAN], today=today)
     for name, table in tables.items():
         pq.write_table(table, tmp_path / f"{name}.parquet")
     page = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
-    registry = cohort_report(tmp_path)
+    cohort = read_cohort(connect(Engine.DUCKDB), tmp_path)
+    registry = cohort_report_of(cohort, source=str(tmp_path), as_of=today, recorded_events=RECORDED_EVENTS)
     assert page.treated == 7
     assert report_json(page) == report_json(replace(registry, directory=demo.name))
 
 
-def test_the_figures_are_the_engines_patient_by_patient(demo, staff, today):
-    """Week-24 responders, eligibility at the first injection and time to response agree with onaboard.clinical
-    run on each treated patient's diary and recorded sessions."""
-    report = clinic_cohort_report(user=staff[Role.NURSE], today=today)
+def _engine_figures(clinic, today):
+    """Per the engine, as the patient's pages call it (``as_of=today``): week-24 responders and assessable
+    patients, patients meeting the label, onsets, NICE TA260 verdicts and period indices with a judged change."""
     assessable = responders = eligible = onsets = 0
-    for patient in Patient.objects.filter(clinic=demo):
+    nice: dict[str, int] = {}
+    judged: dict[int, int] = {}
+    for patient in Patient.objects.filter(clinic=clinic):
         sessions = sorted(
             patient.injection_sessions.filter(status=SessionStatus.RECORDED).values_list("date", flat=True)
         )
         if not sessions:
             continue
         diary = patient_diary(patient)
-        outcomes = treatment_outcomes(diary, injections=sessions)
+        outcomes = treatment_outcomes(diary, injections=sessions, as_of=today)
         if outcomes.baseline.complete and outcomes.week24.available:
             assessable += 1
             responders += bool(outcomes.week24.responder_30)
         before = assess(diary, as_of=sessions[0] - timedelta(days=1), birth_date=patient.birth_date)
         eligible += before.label_criteria.verdict is LabelCriteria.MET
         onsets += outcomes.onset is not None
-    assert (report.responder_30.count, report.responder_30.total) == (responders, assessable)
-    assert report.label_criteria["met"] == eligible
-    assert report.time_to_response["responded"] == onsets
-    assert assessable > 0
-    assert responders > 0
+        verdict = outcomes.nice_ta260.verdict.value
+        nice[verdict] = nice.get(verdict, 0) + 1
+        for change in outcomes.periods:
+            if outcomes.baseline.complete and change.judged:
+                judged[change.period.index] = judged.get(change.period.index, 0) + 1
+    return assessable, responders, eligible, onsets, nice, judged
+
+
+def _page_figures(report):
+    """The same figures as the clinic's cohort page counts them."""
+    nice = {name: n for name, n in report.nice_ta260.items() if n}
+    judged = {row.period: row.n for row in report.change_by_period}
+    return (
+        report.responder_30.total,
+        report.responder_30.count,
+        report.label_criteria["met"],
+        report.time_to_response["responded"],
+        nice,
+        judged,
+    )
+
+
+def test_the_figures_are_the_engines_patient_by_patient(demo, staff, today):
+    """Week-24 responders, eligibility at the first injection, time to response, NICE TA260 and the periods with a
+    change agree with onaboard.clinical run on each treated patient's diary and recorded sessions as of today."""
+    report = clinic_cohort_report(user=staff[Role.NURSE], today=today)
+    figures = _engine_figures(demo, today)
+    assert _page_figures(report) == figures
+    assert figures[0] > 0
+    assert figures[1] > 0
+
+
+def test_a_period_still_running_today_is_not_counted(world, today):
+    """A patient on day 24 of week 24 (period 6) has 24 days of it recorded (28 headache days at baseline, 16 in
+    each period since: a 30 % responder who stays chronic), yet week 24 is still running: the page,
+    as the patient's pages, counts no one assessable at week 24, gives NICE TA260 "not yet assessable" and shows no
+    period 6 change, as ``treatment_outcomes(..., as_of=today)`` does."""
+    patient = PatientFactory(clinic=world.clinic)
+    day0 = today - timedelta(days=PERIOD_DAYS * (WEEK24_PERIOD - 1) + 23)
+    first = day0 - timedelta(days=PERIOD_DAYS)
+    DiaryEntry.objects.bulk_create(
+        DiaryEntry(
+            patient=patient,
+            date=first + timedelta(days=offset),
+            headache_hours=Decimal(6 if offset < PERIOD_DAYS or offset % PERIOD_DAYS < 16 else 0),
+        )
+        for offset in range((today - first).days + 1)
+    )
+    for when in (day0, day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)):
+        InjectionSessionFactory(patient=patient, date=when, status=SessionStatus.RECORDED)
+    report = clinic_cohort_report(user=world.users[Role.CLINICIAN], today=today)
+    outcomes = treatment_outcomes(patient_diary(patient), injections=[day0], as_of=today)
+    assert outcomes.running is not None
+    assert (outcomes.running.period.index, outcomes.running.period.days_recorded) == (WEEK24_PERIOD, 24)
+    assert not outcomes.week24.available
+    assert report.responder_50.total == 0
+    assert report.nice_ta260[NiceTa260.NOT_YET_ASSESSABLE] == 1
+    assert [row.period for row in report.change_by_period] == list(range(1, WEEK24_PERIOD))
+    assert _page_figures(report) == _engine_figures(world.clinic, today)
 
 
 def test_only_the_callers_clinic_is_read(demo, staff, today, world):
@@ -107,6 +180,41 @@ def test_side_effects_count_under_the_labels_names(demo, staff, today):
     assert counted["eyelid_ptosis"] == 1
     assert sum(counted.values()) == 2
     assert report.discontinued_adverse_event.count == 0
+
+
+def test_label_rows_the_app_cannot_record_are_marked_and_not_compared(demo, staff, today):
+    """Musculoskeletal pain, bronchitis and hypertension have no kind of side effect in the app: their rows say
+    not recorded, with no rate and no comparison with the label, in the report and its JSON."""
+    report = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
+    unrecorded = {row.event for row in report.adverse_events if not row.recorded}
+    assert unrecorded == {"musculoskeletal_pain", "bronchitis", "hypertension"}
+    for row in report.adverse_events:
+        if not row.recorded:
+            assert (row.rate.percent, row.rate.low, row.rate.high, row.label_within_interval) == (None,) * 4
+    document = {row["event"]: row for row in report_json(report)["adverse_events"]}
+    assert document["hypertension"]["recorded"] is False
+    assert document["neck_pain"]["recorded"] is True
+
+
+def test_a_kind_standing_for_two_label_rows_counts_for_both(demo, staff, today):
+    """ "Neck weakness or stiffness" is the label's muscular weakness and musculoskeletal stiffness, "headache or
+    migraine flare" its headache and migraine: each counts its patient in both rows, which name each other and are
+    compared with neither label figure."""
+    patient = Patient.objects.get(clinic=demo, family_name="Marsh")
+    first = patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date").first()
+    for kind in (SideEffectKind.NECK_WEAKNESS, SideEffectKind.HEADACHE_FLARE):
+        SideEffect.objects.create(
+            patient=patient, session=first, kind=kind, onset=first.date + timedelta(days=5), severity=Severity.MILD
+        )
+    report = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
+    rows = {row.event: row for row in report.adverse_events}
+    for pair in (("muscular_weakness", "musculoskeletal_stiffness"), ("headache", "migraine")):
+        one, other = (rows[event] for event in pair)
+        assert one.rate == other.rate
+        assert one.rate.count == 1
+        assert (one.recorded_with, other.recorded_with) == ((other.event,), (one.event,))
+        assert one.label_within_interval is other.label_within_interval is None
+    assert rows["neck_pain"].recorded_with == ()
 
 
 def test_a_side_effect_without_a_session_goes_to_the_session_before_it(demo, staff, today):

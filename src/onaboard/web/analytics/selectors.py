@@ -14,8 +14,13 @@ clinic). How the clinic's records fill the registry's columns:
   to that day (the questionnaires ask about the last four weeks), so visit 1 is the baseline before the first
   injection and visit 3 week 24; a visit with one instrument leaves the other empty;
 - ``adverse_events``: each side effect, attributed to its session (else the last recorded session before its
-  onset; none before the first session counts), under the label table's code (``LABEL_EVENTS``);
+  onset; none before the first session counts), under the label table's code where its kind stands for one row
+  of the label's table, else under its kind (``LABEL_EVENTS``, ``RECORDED_EVENTS``);
   ``led_to_discontinuation`` is false, since the app records no decision to stop treatment for one.
+
+The report is made as of today (``cohort_report_of``'s ``as_of``): a period still running judges nothing, as on
+the patient's pages (``treatment_outcomes(..., as_of=today)``). The label's rows the app has no kind for are
+reported as not recorded, and the rows one kind stands for together as counted together (``RECORDED_EVENTS``).
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ __all__ = [
     "FAILED_PREVENTIVE",
     "LABEL_EVENTS",
     "NOT_FOR_ROLE",
+    "RECORDED_EVENTS",
     "clinic_cohort_report",
     "clinic_cohort_tables",
     "may_see_clinic_cohort",
@@ -69,21 +75,39 @@ NOT_FOR_ROLE = _("The clinic's cohort report is for its clinicians, nurses and a
 FAILED_PREVENTIVE = frozenset({StopReason.INEFFECTIVE, StopReason.NOT_TOLERATED})
 """A preventive trial that counts as failed (the registry's ``prior_preventives_failed``)."""
 
-LABEL_EVENTS: Mapping[str, str] = MappingProxyType(
+LABEL_EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        SideEffectKind.NECK_PAIN: "neck_pain",
-        SideEffectKind.NECK_WEAKNESS: "muscular_weakness",
-        SideEffectKind.EYELID_PTOSIS: "eyelid_ptosis",
-        SideEffectKind.BROW_PTOSIS: "facial_paresis",
-        SideEffectKind.INJECTION_SITE_PAIN: "injection_site_pain",
-        SideEffectKind.HEADACHE_FLARE: "headache",
-        SideEffectKind.MYALGIA: "myalgia",
-        SideEffectKind.MUSCLE_SPASM: "muscle_spasms",
+        SideEffectKind.NECK_PAIN: ("neck_pain",),
+        SideEffectKind.NECK_WEAKNESS: ("muscular_weakness", "musculoskeletal_stiffness"),
+        SideEffectKind.EYELID_PTOSIS: ("eyelid_ptosis",),
+        SideEffectKind.BROW_PTOSIS: ("facial_paresis",),
+        SideEffectKind.INJECTION_SITE_PAIN: ("injection_site_pain",),
+        SideEffectKind.HEADACHE_FLARE: ("headache", "migraine"),
+        SideEffectKind.MYALGIA: ("myalgia",),
+        SideEffectKind.MUSCLE_SPASM: ("muscle_spasms",),
     }
 )
-"""The side effects the app records, under the codes of the label's adverse-reaction table (calibration.toml). The
-others (allergic reaction, swallowing, breathing, double vision, general weakness, something else) keep their own
-code: they are counted in the table but are not rows of the label's table."""
+"""The side effects the app records and the rows of the label's adverse-reaction table (calibration.toml,
+clinical-facts.md 2.1) each stands for. "Neck weakness or stiffness" is the label's muscular weakness and its
+musculoskeletal stiffness, "headache or migraine flare" its headache and its migraine: one kind cannot be split
+into the two rows, so the report counts it for both and compares neither with the label. The label's
+musculoskeletal pain, bronchitis and hypertension have no kind here: the report says they are not recorded instead
+of showing 0 %. The other kinds (allergic reaction, swallowing, breathing, double vision, general
+weakness, something else) keep their own code: they are counted in the table but are not rows of the label's
+table."""
+
+
+def _event_code(kind: str) -> str:
+    """The adverse-events table's code for a kind: its label row's where it stands for one, else its own."""
+    rows = LABEL_EVENTS.get(kind, ())
+    return rows[0] if len(rows) == 1 else str(kind)
+
+
+RECORDED_EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {_event_code(kind): rows for kind, rows in LABEL_EVENTS.items()}
+)
+"""The adverse-events table's codes and the label rows each stands for (``cohort_report_of``'s
+``recorded_events``)."""
 
 IBIS_DUCKDB_DEPRECATION = r"fetch_arrow_table\(\) is deprecated"
 """What Ibis 12 makes DuckDB 2 say on every schema lookup: the pinned pair works, so the page does not pass it on
@@ -263,7 +287,7 @@ def _events(
         events["patient_id"].append(keys[patient_pk])
         events["session_number"].append(number)
         events["onset_date"].append(onset)
-        events["event"].append(LABEL_EVENTS.get(kind, kind))
+        events["event"].append(_event_code(kind))
         events["led_to_discontinuation"].append(False)
     return events
 
@@ -301,7 +325,9 @@ def clinic_cohort_tables(*, user: Any, today: dt.date) -> dict[str, pa.Table]:
 
 def clinic_cohort_report(*, user: Any, today: dt.date) -> CohortReport:
     """The cohort report (``onaboard.cohort.report``) over the caller's clinic, its rows read as the registry's
-    tables and computed by the same rules in an in-memory DuckDB; the read is audited (aggregate: no patient id)."""
+    tables and computed by the same rules in an in-memory DuckDB, as of ``today`` (the period still running judges
+    nothing, as on the patient's pages) and with the label's rows the app records (``RECORDED_EVENTS``); the read is
+    audited (aggregate: no patient id)."""
     from onaboard.cohort.backends import Engine, arrow_cohort, connect
     from onaboard.cohort.report import cohort_report_of
 
@@ -311,7 +337,9 @@ def clinic_cohort_report(*, user: Any, today: dt.date) -> CohortReport:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=IBIS_DUCKDB_DEPRECATION, category=DeprecationWarning)
             cohort = arrow_cohort(connection, tables)
-            report = cohort_report_of(cohort, source=user.clinic.name, engine=Engine.DUCKDB)
+            report = cohort_report_of(
+                cohort, source=user.clinic.name, engine=Engine.DUCKDB, as_of=today, recorded_events=RECORDED_EVENTS
+            )
     finally:
         connection.disconnect()
     audit_record(
