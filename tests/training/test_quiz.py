@@ -350,3 +350,17 @@ def test_a_stop_on_the_return_to_episodic_migraine_says_why():
         assert (question.explanation[-1] == reversion) == episodic, question.explanation
         seen.add(episodic)
     assert seen == {True, False}
+
+
+def test_the_retreatment_question_teaches_that_the_400_unit_limit_counts_botox_units_only():
+    """The 12-week question's explanation says the 400 U in 3 months counts BOTOX given for any indication and that
+    other toxins' units cannot be converted (clinical-facts §2), as the engine's cumulative-dose check counts them;
+    it used to say all botulinum toxin, and its source now cites the limit."""
+    for question in generate_quiz("m", ("retreatment_interval",), 5, seed=11):
+        teaching = " ".join(question.explanation)
+        assert "all botulinum toxin" not in teaching
+        assert (
+            "all BOTOX (onabotulinumtoxinA) given in any 3 months, for any indication, stays within 400 U" in teaching
+        )
+        assert "other toxins' units cannot be converted to BOTOX units" in teaching
+        assert "at most 400 U in 3 months" in question.source

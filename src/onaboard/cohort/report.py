@@ -351,7 +351,8 @@ def _patient_summary(
     complete = periods.filter(periods.complete)
     followed = complete.group_by("patient_id").aggregate(last_complete_period=complete["index"].max())
     # A recorded stop for an adverse event is a stopping reason whenever it came; the 24-week figure compared with
-    # the label (Dodick 2010's 3.8 %) counts only the stops after the first DOUBLE_BLIND_CYCLES sessions.
+    # the trial's (Dodick 2010's 3.8 %; the label's own sentence is UNCONFIRMED) counts only the stops after the first
+    # DOUBLE_BLIND_CYCLES sessions.
     events = tables["adverse_events"]
     stops = events.filter(events.led_to_discontinuation)
     stopped = stops.group_by("patient_id").aggregate(

@@ -99,7 +99,10 @@ SOURCE_LABEL = "BOTOX US PI, Indications (chronic migraine) and 8.4 Pediatric Us
 SOURCE_MOH = "ICHD-3 8.2 Medication-overuse headache"
 SOURCE_SAFETY = "BOTOX US PI: boxed warning, 4 Contraindications, Warnings and Precautions, 7 Drug Interactions, 8"
 SOURCE_OUTCOMES = "PREEMPT (Dodick et al., Headache 2010;50:921-936): week 24 is period 6; NICE TA260 1.2"
-SOURCE_INTERVAL = "BOTOX US PI, Chronic Migraine: retreatment every 12 weeks; Medicare LCDs L34635, L39831"
+SOURCE_INTERVAL = (
+    "BOTOX US PI, Chronic Migraine: retreatment every 12 weeks; BOTOX labeling: at most 400 U in 3 months, units not "
+    "convertible to other toxins; Medicare LCDs L34635, L39831"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -849,7 +852,8 @@ def _retreatment_interval(rng: random.Random) -> Question:
             check.reason,
             (
                 f"Sessions are at least {RETREATMENT_INTERVAL_DAYS} days (12 weeks) apart; "
-                f"all botulinum toxin given in any 3 months stays within {CUMULATIVE_LIMIT_UNITS} U."
+                f"all BOTOX (onabotulinumtoxinA) given in any 3 months, for any indication, stays within "
+                f"{CUMULATIVE_LIMIT_UNITS} U; other toxins' units cannot be converted to BOTOX units."
             ),
         ),
         SOURCE_INTERVAL,

@@ -192,7 +192,7 @@ PATIENTS: tuple[DemoPatient, ...] = (
     ),
     DemoPatient(
         12, "Jordan", "Lowell", Sex.FEMALE, 39, Profile.CHRONIC, PathwayState.STOP_SUGGESTED,
-        "Responded well: under 15 headache days for three periods running (NICE TA260: consider a pause).",
+        "Under 15 headache days for three periods running (NICE TA260 1.2: stop, then watch for relapse).",
         seed=1, sessions_ago=(120, 36),
     ),
     DemoPatient(
