@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from onaboard.cohort.report import CHANGE_BOUNDS, MEDIAN_NOT_REACHED, CohortReport, Mean, cohort_report
 from onaboard.cohort.synth import write_cohort
-from onaboard.reports.cohort import NO_DATA, change_axis_limits, change_plot_svg, render_html, render_pdf
+from onaboard.reports.cohort import (
+    FEW_AT_RISK,
+    KAPLAN_MEIER_NOTE,
+    NO_DATA,
+    PLOT_LABELS,
+    RESPONSE_PLOT_MIN_AT_RISK,
+    change_axis_limits,
+    change_plot_svg,
+    render_html,
+    render_pdf,
+    response_plot_svg,
+    response_steps_drawn,
+)
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 from tests.pdfs import pdf_text
 
@@ -277,3 +290,47 @@ def test_every_heading_shares_its_page_with_what_follows(
                 problems.append(f"page {number}: {heading!r} has {read[-40:]!r} and nothing after it")
     assert sorted(seen) == sorted(introductions)
     assert problems == []
+
+
+def _step(period: int, at_risk: int, responders: int, percent: float | None) -> dict[str, Any]:
+    """One period of ``time_to_response["by_period"]`` among 7 eligible patients (interval left out)."""
+    cumulative = {"count": responders, "total": 7, "percent": percent, "low": None, "high": None}
+    return {"period": period, "weeks": "", "at_risk": at_risk, "patients": 0, "censored": 0, "cumulative": cumulative}
+
+
+def _with_onsets(report: CohortReport, *steps: dict[str, Any]) -> CohortReport:
+    response = {**report.time_to_response, "eligible": 7, "responded": 5, "by_period": list(steps)}
+    return replace(report, time_to_response=response)
+
+
+DEMO_ONSETS = (_step(1, 7, 1, 14.3), _step(2, 5, 4, 65.7), _step(3, 2, 4, 65.7), _step(4, 1, 5, 100.0))
+"""The demo clinic's time to response: 5 of 7 responded, the last with one patient at risk (a share of 100 %)."""
+
+
+def test_the_response_curve_stops_before_fewer_than_three_patients_are_at_risk(report: CohortReport) -> None:
+    """The plot draws the periods with at least 3 patients at risk and no further, so a share estimated from 1 or 2
+    patients (100 % with one patient left) does not move it."""
+    demo = _with_onsets(report, *DEMO_ONSETS)
+    assert RESPONSE_PLOT_MIN_AT_RISK == 3
+    assert [step["period"] for step in response_steps_drawn(demo)] == [1, 2]
+    other_last_share = _with_onsets(report, *DEMO_ONSETS[:3], _step(4, 1, 4, 65.7))
+    assert response_plot_svg(demo) == response_plot_svg(other_last_share)
+    assert f'aria-label="{escape(PLOT_LABELS["response"])}"' in response_plot_svg(demo)
+
+
+def test_a_response_curve_with_too_few_patients_at_risk_says_so(report: CohortReport) -> None:
+    """With fewer than 3 patients at risk from the first period the plot draws no curve and says why."""
+    svg = response_plot_svg(_with_onsets(report, _step(1, 2, 1, 50.0), _step(2, 1, 2, 100.0)))
+    assert f'aria-label="{escape(PLOT_LABELS["response"])}: {FEW_AT_RISK}"' in svg
+
+
+def test_the_time_to_response_section_says_what_the_kaplan_meier_share_is(report: CohortReport) -> None:
+    """Below its table the section says the share is the Kaplan-Meier estimate, which reaches 100 % while some
+    patients never responded, what "n of N so far" counts and where the curve stops; it no longer calls the share
+    a plain "cumulative share of those patients"."""
+    html = render_html(_with_onsets(report, *DEMO_ONSETS))
+    assert "100.0&nbsp;%; 5 of 7 so far" in html
+    assert f'patients responded; median onset: period 2.</p><p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>' in html
+    assert f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk" in KAPLAN_MEIER_NOTE
+    assert f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk" in PLOT_LABELS["response"]
+    assert "cumulative share of those patients" not in _words(html)

@@ -29,6 +29,8 @@ from onaboard.cohort.report import (
 )
 
 __all__ = [
+    "KAPLAN_MEIER_NOTE",
+    "RESPONSE_PLOT_MIN_AT_RISK",
     "adverse_event_plot_svg",
     "change_axis_limits",
     "change_plot_svg",
@@ -37,11 +39,24 @@ __all__ = [
     "render_pdf",
     "report_sections",
     "response_plot_svg",
+    "response_steps_drawn",
 ]
 
 TEMPLATE = "cohort_report.html"
 FIGURE_SIZE_INCHES = (7.0, 3.2)
 NO_DATA = "no patient has the data this figure needs"
+RESPONSE_PLOT_MIN_AT_RISK = 3
+"""The time-to-response curve is drawn up to the last period with at least this many patients at risk: past it one
+patient's response moves the Kaplan-Meier share by a third or more (to 100 % with one patient left)."""
+FEW_AT_RISK = f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk from the first period: no curve is drawn"
+NOT_DRAWN = f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk: not drawn"
+KAPLAN_MEIER_NOTE = (
+    "Each share is the Kaplan-Meier estimate: a patient whose diary ends before a response leaves the patients at "
+    'risk, so the share can reach 100\u00a0% while some patients never responded; "n of N so far" counts the '
+    "responders among all N patients. The curve stops before the first period with fewer than "
+    f"{RESPONSE_PLOT_MIN_AT_RISK} patients at risk."
+)
+"""Below the time-to-response table of the file and the web page: what the Kaplan-Meier share is and is not."""
 
 _VERDICT_NAMES = {
     "yes": "yes",
@@ -137,16 +152,17 @@ _SVG_IDS = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 PLOT_LABELS = {
     "change": "Mean change in headache days per 28-day period after the first injection, with 95 % intervals "
     "(none for fewer than 3 patients; cut at -28 and +28 days, the most a period can change)",
-    "response": "Cumulative share (Kaplan-Meier) of patients with 30 % fewer headache days, by period after the first "
-    "injection",
+    "response": "Kaplan-Meier share of patients with 30 % fewer headache days, by period after the first injection "
+    f"(not drawn from the first period with fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk)",
     "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage",
 }
 """What each plot shows, as the SVG's accessible name (its text is drawn as paths, so a reader needs this)."""
 
 
-def _svg(figure: Any, salt: str, *, empty: bool = False) -> str:
-    """The figure as SVG text without the XML prologue, named for screen readers (``PLOT_LABELS``); every id is
-    prefixed with ``salt`` so several plots fit in one page without two elements sharing an id."""
+def _svg(figure: Any, salt: str, *, empty: str = "") -> str:
+    """The figure as SVG text without the XML prologue, named for screen readers (``PLOT_LABELS``, then ``empty``:
+    why nothing is drawn); every id is prefixed with ``salt`` so several plots fit in one page without two elements
+    sharing an id."""
     import matplotlib as mpl
 
     buffer = io.StringIO()
@@ -154,15 +170,15 @@ def _svg(figure: Any, salt: str, *, empty: bool = False) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = _SVG_IDS.sub(lambda match: f"{match.group(1)}{salt}-{match.group(2)}", text[text.index("<svg") :])
-    label = escape(PLOT_LABELS[salt] + (f": {NO_DATA}" if empty else ""))
+    label = escape(PLOT_LABELS[salt] + (f": {empty}" if empty else ""))
     return text.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
-def _no_data(salt: str) -> str:
+def _no_data(salt: str, why: str = NO_DATA) -> str:
     figure, axes = _figure()
     axes.axis("off")
-    axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", color="#666")
-    return _svg(figure, salt, empty=True)
+    axes.text(0.5, 0.5, why, ha="center", va="center", color="#666")
+    return _svg(figure, salt, empty=why)
 
 
 CHANGE_AXIS_MARGIN_DAYS = 2.0
@@ -207,20 +223,38 @@ def change_plot_svg(report: CohortReport) -> str:
     return _svg(figure, "change")
 
 
+def response_steps_drawn(report: CohortReport) -> list[dict[str, Any]]:
+    """The periods of ``report.time_to_response`` the plot draws: those with at least ``RESPONSE_PLOT_MIN_AT_RISK``
+    patients at risk (the first ones, since the number at risk only falls)."""
+    return [step for step in report.time_to_response["by_period"] if step["at_risk"] >= RESPONSE_PLOT_MIN_AT_RISK]
+
+
 def response_plot_svg(report: CohortReport) -> str:
-    """Cumulative share of patients whose headache days first fell by 30 % or more, by period."""
+    """The Kaplan-Meier share of patients whose headache days first fell by 30 % or more, by period, drawn while
+    at least ``RESPONSE_PLOT_MIN_AT_RISK`` patients are at risk; the periods after are shaded and marked
+    ``NOT_DRAWN``."""
     steps = report.time_to_response["by_period"]
     if not steps:
         return _no_data("response")
+    drawn = response_steps_drawn(report)
+    if not drawn:
+        return _no_data("response", FEW_AT_RISK)
     figure, axes = _figure()
-    periods = [0] + [step["period"] for step in steps]
-    shares = [0.0] + [step["cumulative"]["percent"] or 0.0 for step in steps]
+    periods = [0] + [step["period"] for step in drawn]
+    shares = [0.0] + [step["cumulative"]["percent"] or 0.0 for step in drawn]
+    cut = len(drawn) < len(steps)
+    if cut:  # the last drawn share holds up to the shaded periods
+        periods, shares = [*periods, periods[-1] + 0.5], [*shares, shares[-1]]
     axes.step(periods, shares, where="post", color="#1f4e79")
     axes.fill_between(periods, shares, step="post", color="#1f4e79", alpha=0.12)
+    if cut:
+        axes.axvspan(periods[-1], steps[-1]["period"] + 0.5, color="#ececec", label=NOT_DRAWN)
+        axes.legend(loc="upper left", frameon=False, fontsize=8)
     axes.set_xlabel("28-day period after the first injection")
     axes.set_ylabel("% with >= 30 % fewer headache days")
     axes.set_ylim(0, 100)
-    axes.set_xticks(periods)
+    axes.set_xlim(-0.3, steps[-1]["period"] + 0.5)
+    axes.set_xticks([0] + [step["period"] for step in steps])
     axes.grid(axis="y", color="#e5e5e5")
     return _svg(figure, "response")
 
@@ -338,7 +372,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         numeric=(0, 2, 3, 4),
     ) + (
         f"<p>{response['responded']} of {response['eligible']} patients responded; median onset: "
-        f"{_median_onset(response)}.</p>"
+        f'{_median_onset(response)}.</p><p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>'
     )
     adverse_table = _table(
         ["adverse reaction", "cohort (95 % CI)", "label BOTOX %", "label placebo %", "label inside CI"],

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from onaboard.reports.cohort import KAPLAN_MEIER_NOTE
 from onaboard.web.accounts.models import ApiToken, Role
 from onaboard.web.analytics.selectors import NOT_FOR_ROLE
 from tests.pdfs import pdf_text
@@ -132,7 +134,19 @@ def test_the_page_says_what_confirmed_and_unconfirmed_mean(client, staff):
     assert report_statuses
     assert (
         html.count(
-            "CONFIRMED: seen in a retrieved copy of the source. UNCONFIRMED: check the primary source before relying on it."
+            "CONFIRMED: seen in a retrieved copy of the source. "
+            "UNCONFIRMED: check the primary source before relying on it."
         )
         == 2
     )
+
+
+def test_the_time_to_response_section_says_what_the_kaplan_meier_share_is(client, staff):
+    """Below the time-to-response table the page says the share is the Kaplan-Meier estimate, which can reach 100 %
+    while some patients never responded (the demo clinic read "100 %; 5 of 7 so far"), and the plot's caption says
+    shaded periods are not drawn; the share is no longer called a "cumulative share of those patients"."""
+    client.force_login(staff[Role.CLINICIAN])
+    html = client.get(PAGE).content.decode()
+    assert f'<p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>' in html
+    assert "shaded periods have too few patients at risk to be drawn" in html
+    assert "cumulative share of those patients" not in html
