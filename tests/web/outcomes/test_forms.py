@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from onaboard.clinical import prom
+from onaboard.clinical import HIT6_ITEM_COUNT, prom
 from onaboard.web.outcomes import forms
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm
 from onaboard.web.outcomes.models import QuestionnaireResponse
@@ -12,12 +12,11 @@ from onaboard.web.outcomes.models import QuestionnaireResponse
 TODAY = date(2026, 3, 2)
 
 
-def test_hit6_items_are_neutral_with_their_area():
-    """Each HIT-6 item is labelled 'Item N' with its area and offers exactly the five answers."""
+def test_hit6_items_are_neutral_and_offer_the_five_answers():
+    """Each HIT-6 item is labelled 'Item N' and offers exactly the five answers."""
     form = Hit6Form(today=TODAY)
     items = form.items()
     assert [item.label for item in items] == [f"Item {n}" for n in range(1, 7)]
-    assert [str(item.help_text) for item in items] == [str(area) for area in forms.HIT6_ITEM_AREAS]
     answers = [value for value, _label in items[0].field.choices]
     assert answers == ["never", "rarely", "sometimes", "very_often", "always"]
 
@@ -84,3 +83,12 @@ def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other()
     assert form.confirms_replacing(TODAY)
     assert not form.confirms_replacing(date(2026, 3, 1))
     assert "replaces" not in Hit6Form.initial_for(None, TODAY)
+
+
+def test_hit6_items_are_named_by_their_number_only():
+    """Each HIT-6 item is shown by its number and the form's own numbering, never by an area of life: the domain
+    facts name HIT-6's six areas but not which item covers which."""
+    form = Hit6Form(today=date(2026, 11, 30))
+    items = [form.fields[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
+    assert [str(item.label) for item in items] == [f"Item {number}" for number in range(1, HIT6_ITEM_COUNT + 1)]
+    assert {str(item.help_text) for item in items} == {"as numbered on your HIT-6 form"}

@@ -30,16 +30,10 @@ HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
     Hit6Answer.ALWAYS: _("always"),
 }
 
-HIT6_ITEM_AREAS: tuple[Promise, ...] = (
-    _("pain"),
-    _("social functioning"),
-    _("role functioning"),
-    _("vitality"),
-    _("cognitive functioning"),
-    _("psychological distress"),
-)
-"""The six areas HIT-6 covers, in the order clinical-facts section 8.1 lists them. That list confirms the areas, not
-which item covers which: check this order against the licensed form before release."""
+HIT6_ITEM_NOTE = _("as numbered on your HIT-6 form")
+"""Beside each item's number instead of its wording, which is QualityMetric's and licensed. The six areas HIT-6 covers
+are known (clinical-facts section 8.1: pain, social functioning, role functioning, vitality, cognitive functioning,
+psychological distress), but not which item covers which, so no item is named by an area."""
 
 MIDAS_QUESTIONS: tuple[tuple[str, Promise, Promise], ...] = (
     ("q1", _("Question 1"), _("On how many days did you miss work or school because of headaches?")),
@@ -136,10 +130,10 @@ class Hit6Form(_QuestionnaireForm):
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, today=today, **kwargs)
-        for number, area in enumerate(HIT6_ITEM_AREAS, start=1):
+        for number in range(1, HIT6_ITEM_COUNT + 1):
             self.fields[f"item_{number}"] = forms.ChoiceField(
                 label=_("Item %(number)d") % {"number": number},
-                help_text=area,
+                help_text=HIT6_ITEM_NOTE,
                 choices=list(HIT6_ANSWER_LABELS.items()),
                 widget=forms.RadioSelect,
                 error_messages={"required": CHOOSE_ANSWER % {"item": number}},
