@@ -807,3 +807,19 @@ def test_staff_see_an_allergic_reactions_clinical_line(client, world, recorded):
     page = client.get(reverse("injections:side_effect_detail", args=[effect.external_id])).content.decode()
     assert "possible hypersensitivity reaction (BOTOX Warnings and Precautions)" in page
     assert "An allergic reaction to the medicine can become serious quickly." not in page
+
+
+def test_the_report_page_and_the_sent_report_name_every_sign_of_distant_spread(client, world, recorded):
+    """The side-effect report page lists, besides the urgent kinds, the boxed warning's signs no kind names (loss of
+    strength, a change of voice, trouble speaking, loss of bladder control), as the after-care sheet does; a report
+    that is not urgent tells the patient those signs too."""
+    login(client, world, "patient")
+    form = client.get(reverse(REPORT_URL)).content.decode()
+    for sign in ("Trouble swallowing", "Loss of strength", "Hoarseness or a change of voice", "Trouble speaking"):
+        assert f"<li>{sign}</li>" in form
+    assert "<li>Loss of bladder control</li>" in form
+    sent = report(client).content.decode()
+    assert (
+        "If it gets worse, or you have trouble swallowing, breathing, speaking or seeing, weakness all over, a change "
+        "of voice, loss of bladder control, or signs of an allergic reaction, seek medical care now."
+    ) in sent

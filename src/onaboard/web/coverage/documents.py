@@ -49,7 +49,13 @@ from onaboard.web.coverage.selectors import (
     planned_date,
 )
 from onaboard.web.injections import sitemap
-from onaboard.web.injections.models import URGENT_SIDE_EFFECTS, InjectionSession, SideEffect, SideEffectKind
+from onaboard.web.injections.models import (
+    BOXED_WARNING_SYMPTOMS_UNTRACKED,
+    URGENT_SIDE_EFFECTS,
+    InjectionSession,
+    SideEffect,
+    SideEffectKind,
+)
 from onaboard.web.injections.selectors import patient_safety_screen, session_plan, session_sites
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import baseline_and_latest, hit6_change_from_baseline
@@ -68,22 +74,6 @@ class SessionNotFoundError(CoverageUnavailableError):
     """The ``session`` asked for names no recorded session of the patient: a missing resource (the page answers
     404), not a document the record as it stands cannot give."""
 
-
-BOXED_WARNING_SYMPTOMS_UNTRACKED = (
-    gettext_noop("loss of strength"),
-    gettext_noop("hoarseness or a change of voice"),
-    gettext_noop("trouble speaking"),
-    gettext_noop("loss of bladder control"),
-)
-"""The symptoms of distant spread of toxin effect that no side-effect kind names, in the patient's words: the BOTOX
-label's boxed warning ("Distant spread of toxin effect", /work/shared/domain/clinical-facts.md §2) lists asthenia,
-generalized weakness, diplopia, ptosis, dysphagia, dysphonia, dysarthria, urinary incontinence and breathing
-difficulty; generalized weakness, diplopia, dysphagia and breathing difficulty are side-effect kinds
-(``injections.models.DISTANT_SPREAD_SIDE_EFFECTS``), these four are not. The after-care sheet lists them all among the
-reasons to get help straight away. Ptosis is left with the effects to tell the clinic of: after the forehead
-injections a drooping eyelid is a common local reaction (eyelid ptosis 4 % on BOTOX against < 1 % on placebo in the
-label's chronic-migraine table, clinical-facts.md §2.1), and the side-effect kind ``EYELID_PTOSIS`` is not urgent;
-as a sign of spread it comes with the others listed."""
 
 WEEKS_PER_PERIOD = PERIOD_DAYS // 7
 """A 28-day period is 4 weeks: relief may start in period 1 (week 4) and the response is judged on period 6

@@ -34,7 +34,13 @@ from onaboard.web.injections.forms import (
     SideEffectReportForm,
     SideEffectReviewForm,
 )
-from onaboard.web.injections.models import URGENT_SIDE_EFFECTS, InjectionSession, SessionStatus, SideEffectKind
+from onaboard.web.injections.models import (
+    BOXED_WARNING_SYMPTOMS_UNTRACKED,
+    URGENT_SIDE_EFFECTS,
+    InjectionSession,
+    SessionStatus,
+    SideEffectKind,
+)
 from onaboard.web.injections.selectors import SiteEntry
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for, patients_visible_to
 from onaboard.web.patients.models import Patient
@@ -516,7 +522,10 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
         "form": form,
         "patient": patient,
         "own": request.user.role == Role.PATIENT,
-        "urgent_kinds": [kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS],
+        "urgent_kinds": [
+            *(kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS),
+            *(_(symptom) for symptom in BOXED_WARNING_SYMPTOMS_UNTRACKED),
+        ],
         "urgent_values": sorted(URGENT_SIDE_EFFECTS),
     }
     return render(request, "injections/side_effect_report.html", context)
