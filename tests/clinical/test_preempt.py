@@ -16,6 +16,7 @@ from onaboard.clinical.preempt import (
     FIXED_SITE_COUNT,
     FIXED_SITE_COUNT_MISMATCH,
     FIXED_SITES,
+    FIXED_SITES_NOT_GIVEN,
     FOLLOW_THE_PAIN_MAX_SITES,
     FTP_LIMIT,
     FTP_NEGATIVE,
@@ -25,6 +26,7 @@ from onaboard.clinical.preempt import (
     HCPCS_ONABOTULINUMTOXINA,
     MAX_SESSION_SITES,
     MAX_SESSION_UNITS,
+    NO_SITE_GIVEN,
     SITE_BILATERAL,
     SITE_MIDLINE_ONLY,
     SITE_NOT_A_SITE,
@@ -41,7 +43,9 @@ from onaboard.clinical.preempt import (
     MuscleDose,
     PlanError,
     Side,
+    SiteNotGiven,
     follow_the_pain_sites,
+    label_dose_departures,
     plan_from_sites,
     preempt_plan,
 )
@@ -423,13 +427,72 @@ def test_edited_plan_refuses_follow_the_pain_in_the_neck_group() -> None:
     assert str(error.value) == FTP_NOT_ALLOWED.format(muscle="cervical_paraspinal")
 
 
-def test_edited_plan_refuses_a_missing_fixed_site() -> None:
-    """Dropping one left temporalis fixed site is refused, naming muscle, side and the required count."""
+def test_a_plan_missing_a_fixed_site_is_valid_and_departs_from_the_label_naming_the_site() -> None:
+    """A session that left out the third right trapezius site (the patient fainted) is a valid plan of 150 U at 30
+    sites, whose departure from the label names the site not given, for the recorder to override with a reason."""
     sites = _fixed()
-    sites.remove(InjectionSite(Muscle.TEMPORALIS, Side.LEFT))
+    sites.remove(InjectionSite(Muscle.TRAPEZIUS, Side.RIGHT))
+    plan = plan_from_sites(sites)
+    assert (plan.total_units, plan.site_count, plan.is_standard) == (150, 30, True)
+    assert plan.not_given == (SiteNotGiven(Muscle.TRAPEZIUS, Side.RIGHT, 3),)
+    assert label_dose_departures(plan) == ("PREEMPT: 1 fixed site not given (trapezius right 3): 150 U at 30 sites",)
+
+
+def test_a_fixed_site_at_0_units_is_not_given_and_keeps_its_number() -> None:
+    """A fixed site listed at 0 U is not given: it leaves the plan's sites, holds no volume, and is named by its own
+    number (temporalis left 2), not as the last site of its side; a follow-the-pain site not given is not listed,
+    so at 0 U it is refused."""
+    sites = _fixed()
+    second = [i for i, site in enumerate(sites) if (site.muscle, site.side) == (Muscle.TEMPORALIS, Side.LEFT)][1]
+    sites[second] = InjectionSite(Muscle.TEMPORALIS, Side.LEFT, 0)
+    assert sites[second].volume_ml == 0
+    plan = plan_from_sites(sites)
+    assert (plan.total_units, plan.site_count) == (150, 30)
+    assert all(site.units for site in plan.sites)
+    assert plan.not_given == (SiteNotGiven(Muscle.TEMPORALIS, Side.LEFT, 2),)
+    assert label_dose_departures(plan) == (
+        FIXED_SITES_NOT_GIVEN.format(not_given="1 fixed site", names="temporalis left 2", units=150, given="30 sites"),
+    )
     with pytest.raises(PlanError) as error:
-        plan_from_sites(sites)
-    assert str(error.value) == "fixed sites: temporalis left has 3, PREEMPT requires 4"
+        InjectionSite(Muscle.TEMPORALIS, Side.LEFT, 0, follow_the_pain=True)
+    assert str(error.value) == SITE_UNITS.format(units=0)
+
+
+def test_sites_not_given_are_named_in_preempt_order_with_runs_of_numbers_joined() -> None:
+    """Two fixed sites at 0 U and a missing side are listed by muscle in PREEMPT order, a run of numbers as its
+    ends, beside the sites that depart from 5 U."""
+    sites = [site for site in _fixed() if (site.muscle, site.side) != (Muscle.OCCIPITALIS, Side.LEFT)]
+    sites[0] = InjectionSite(Muscle.CORRUGATOR, Side.LEFT, 0)
+    sites[2] = InjectionSite(Muscle.PROCERUS, Side.MIDLINE, 10, Decimal("0.2"))
+    plan = plan_from_sites(sites)
+    assert label_dose_departures(plan)[0] == FIXED_SITES_NOT_GIVEN.format(
+        not_given="4 fixed sites", names="corrugator left 1, occipitalis left 1-3", units=140, given="27 sites"
+    )
+    assert len(label_dose_departures(plan)) == 3  # the sites not given, procerus at 10 U, procerus above 5 U
+
+
+def test_a_partial_session_bills_and_discards_what_was_given() -> None:
+    """150 U given from a 200 U vial bills J0585 150 U and 50 U discarded with JW; from 100 U vials, 2 vials and
+    50 U discarded."""
+    sites = _fixed()
+    sites.remove(InjectionSite(Muscle.TRAPEZIUS, Side.RIGHT))
+    plan = plan_from_sites(sites)
+    assert (plan.vials, plan.discarded_units, plan.billing_modifier) == (1, 50, BillingModifier.JW)
+    assert plan.billing_lines == (
+        BillingLine(CPT_CHRONIC_MIGRAINE_CHEMODENERVATION, None, 1),
+        BillingLine(HCPCS_ONABOTULINUMTOXINA, None, 150),
+        BillingLine(HCPCS_ONABOTULINUMTOXINA, BillingModifier.JW, 50),
+    )
+    assert (plan_from_sites(sites, vial_units=100).vials, plan_from_sites(sites, vial_units=100).discarded_units) == (
+        2,
+        50,
+    )
+
+
+@given(counts=follow_the_pain_counts)
+def test_a_planned_layout_leaves_no_fixed_site_out(counts: dict[Muscle, int]) -> None:
+    """Every plan preempt_plan makes gives all 31 fixed sites."""
+    assert preempt_plan(follow_the_pain=counts).not_given == ()
 
 
 def test_edited_plan_refuses_an_extra_site_not_flagged_follow_the_pain() -> None:
@@ -439,12 +502,12 @@ def test_edited_plan_refuses_an_extra_site_not_flagged_follow_the_pain() -> None
     assert str(error.value) == FIXED_SITE_COUNT_MISMATCH.format(muscle="frontalis", side="left", count=3, expected=2)
 
 
-def test_edited_plan_refuses_an_empty_plan_naming_every_fixed_site() -> None:
-    """An empty plan lists the missing fixed sites of all seven muscles (13 muscle-sides)."""
-    with pytest.raises(PlanError) as error:
-        plan_from_sites([])
-    assert len(_problems(error)) == 13
-    assert _problems(error)[2] == "fixed sites: procerus midline has 0, PREEMPT requires 1"
+def test_edited_plan_refuses_a_plan_that_gives_no_site() -> None:
+    """A plan with no site, or with every fixed site at 0 U, gives nothing and is refused."""
+    for sites in ([], [InjectionSite(site.muscle, site.side, 0) for site in _fixed()]):
+        with pytest.raises(PlanError) as error:
+            plan_from_sites(sites)
+        assert _problems(error) == (NO_SITE_GIVEN,)
 
 
 def test_edited_plan_accepts_exactly_195_units_with_heavier_sites() -> None:
@@ -511,9 +574,9 @@ def test_site_accepts_names_and_a_float_volume() -> None:
     assert (site.muscle, site.side, site.volume_ml) == (Muscle.OCCIPITALIS, Side.RIGHT, Decimal("0.1"))
 
 
-@pytest.mark.parametrize("units", [0, -5, True, 5.0, "5"])
-def test_site_units_must_be_a_positive_whole_number(units: object) -> None:
-    """Units of 0, negative, a bool or a non-int are refused."""
+@pytest.mark.parametrize("units", [-5, True, 5.0, "5"])
+def test_site_units_must_be_a_whole_number_from_0(units: object) -> None:
+    """Negative units, a bool or a non-int are refused at a fixed site."""
     with pytest.raises(PlanError) as error:
         InjectionSite(Muscle.FRONTALIS, Side.LEFT, units)  # type: ignore[arg-type]
     assert str(error.value) == SITE_UNITS.format(units=units)
@@ -562,8 +625,6 @@ def test_plan_error_is_a_value_error() -> None:
 
 def test_a_plan_of_label_doses_departs_from_nothing():
     """The 31 fixed sites, and every follow-the-pain plan the engine allows, are at the label's dose everywhere."""
-    from onaboard.clinical.preempt import label_dose_departures
-
     assert label_dose_departures(preempt_plan()) == ()
     assert label_dose_departures(preempt_plan(follow_the_pain=dict(FOLLOW_THE_PAIN_MAX_SITES))) == ()
 
@@ -576,7 +637,6 @@ def test_sites_off_the_label_dose_and_muscles_over_their_maximum_are_named():
         MUSCLE_ABOVE_MAXIMUM,
         SITES_NOT_LABEL_DOSE,
         _volume_for,
-        label_dose_departures,
     )
 
     assert (MAX_MUSCLE_UNITS[Muscle.TEMPORALIS], MAX_MUSCLE_UNITS[Muscle.CERVICAL_PARASPINAL]) == (50, 20)

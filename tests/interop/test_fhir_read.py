@@ -60,6 +60,8 @@ def _record() -> PatientRecord:
                 discarded_units=190,
                 lot="C1",
                 expiry=dt.date(2027, 1, 1),
+                override_reason="The patient fainted after two sites.",
+                overridden_checks="site_dose",
                 sites=(SiteRecord("procerus", "midline", 5, x=10, y=20), SiteRecord("temporalis", "left", 5, True)),
             ),
             SessionRecord("6f1c1f5e-0000-4000-8000-000000000003", dt.date(2026, 7, 26), "booked"),

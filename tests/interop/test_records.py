@@ -43,8 +43,9 @@ def test_the_map_range_is_the_web_site_maps():
 
 
 def test_sites_the_engine_refuses_are_named_with_the_engines_reason():
-    """Procerus on the left, trapezius at the midline, a 0 U and a -5 U site are refused with the engine's own
-    message, each at its site (the session page raised these and answered 500)."""
+    """Procerus on the left, trapezius at the midline and a -5 U site are refused with the engine's own message,
+    each at its site (the session page raised these and answered 500); a 0 U site, which the engine takes as not
+    given, is refused as a site the record should leave out."""
     sites = [
         SiteRecord("procerus", "left", 5),
         SiteRecord("trapezius", "midline", 5),
@@ -54,7 +55,7 @@ def test_sites_the_engine_refuses_are_named_with_the_engines_reason():
     assert site_problems(sites) == [
         (0, _site(1, sites[0], preempt.SITE_MIDLINE_ONLY.format(side="left"))),
         (1, _site(2, sites[1], preempt.SITE_BILATERAL.format(muscle="trapezius", side="midline"))),
-        (2, _site(3, sites[2], preempt.SITE_UNITS.format(units=0))),
+        (2, _site(3, sites[2], records.SITE_NOT_GIVEN)),
         (3, _site(4, sites[3], preempt.SITE_UNITS.format(units=-5))),
     ]
 
@@ -107,7 +108,16 @@ def test_doses_departing_from_the_label_need_an_override_reason():
     sites = [SiteRecord("corrugator", "left", 155)]
     (problem,) = _session(sites)
     assert problem[0] == "sites"
-    assert problem[1].startswith("the doses depart from the label (site dose: corrugator left has 1 of 1 sites")
+    assert "; site dose: corrugator left has 1 of 1 sites not at the label's 5 U" in problem[1]
     assert problem[1].endswith(records.DEPARTURE_NOT_OVERRIDDEN.split("}", 1)[1])
     assert _session(sites, override_reason="agreed with the patient") == []
     assert _session(_fixed_sites()) == []
+
+
+def test_a_session_that_left_a_fixed_site_out_needs_an_override_reason_as_on_the_session_page():
+    """30 of the 31 fixed sites (150 U) are read only with an override reason, the departure naming the site not
+    given in the engine's words the session page shows (``label_dose_departures``)."""
+    sites = _fixed_sites()[:-1]
+    departure = "PREEMPT: 1 fixed site not given (trapezius right 3): 150 U at 30 sites"
+    assert _session(sites) == [("sites", records.DEPARTURE_NOT_OVERRIDDEN.format(departures=departure))]
+    assert _session(sites, override_reason="the patient fainted") == []

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from onaboard.interop import tables
-from onaboard.interop.fhir.records import PreventiveRecord, SessionRecord, SiteRecord
+from onaboard.interop.fhir.records import SITE_NOT_GIVEN, PreventiveRecord, SessionRecord, SiteRecord
 
 CLASSES = ("beta_blocker", "anticonvulsant", "other")
 REASONS = ("ineffective", "not_tolerated", "ongoing", "other")
@@ -29,6 +29,7 @@ def test_sessions_round_trip():
     """Booked and recorded sessions with their sites come back from the CSV unchanged."""
     sessions = [
         SessionRecord("", dt.date(2026, 1, 5), "recorded", 200, 1, 10, 190, "C1", dt.date(2027, 1, 1),
+                      override_reason="fainted after two sites",
                       sites=(SiteRecord("procerus", "midline", 5), SiteRecord("trapezius", "left", 5, True))),
         SessionRecord("", dt.date(2026, 3, 30), "booked"),
     ]  # fmt: skip
@@ -80,10 +81,10 @@ def test_bad_quoting_is_listed_after_the_problems_of_the_rows_before_it():
 
 def test_a_recorded_session_needs_its_product_and_sites_that_add_up():
     """A recorded row without lot and expiry, with a bad site and sites not adding up to the total, is refused."""
-    text = (
-        "patient_id,date,status,total_units,lot,expiry,sites\n"
-        "MRN-1,2026-01-05,recorded,15,,,procerus:midline:5;nose:left:5\n"
-        "MRN-1,2026-01-06,done,,,,\n"
+    text = (  # two sites: departing from the label, they need an override reason
+        "patient_id,date,status,total_units,lot,expiry,sites,override_reason\n"
+        "MRN-1,2026-01-05,recorded,15,,,procerus:midline:5;nose:left:5,agreed\n"
+        "MRN-1,2026-01-06,done,,,,,\n"
     )
     assert _problems(read_sessions, text) == [
         "line 2, column sites: site 'nose:left:5' must be muscle:side:units, with :ftp for a follow-the-pain site",
@@ -99,7 +100,7 @@ def test_a_recorded_session_happened_and_holds_at_most_the_labels_dose():
     hold are problems of their row and column; a booking after today and 195 U recorded today are read."""
     text = (  # the one-site doses depart from the label, which needs an override reason
         "patient_id,date,status,total_units,lot,expiry,sites,override_reason\n"
-        "MRN-1,2026-03-02,recorded,5,C1,2027-01-01,procerus:midline:5,\n"
+        "MRN-1,2026-03-02,recorded,5,C1,2027-01-01,procerus:midline:5,agreed\n"
         "MRN-1,2026-02-01,recorded,600,C1,2027-01-01,trapezius:left:600,agreed\n"
         "MRN-1,2026-03-01,recorded,195,C1,2027-01-01,trapezius:left:195,agreed\n"
         "MRN-1,2026-06-01,booked,,,,,\n"
@@ -170,9 +171,9 @@ def test_cancelled_sessions_may_share_a_day_and_other_sessions_may_not():
 def test_numbers_and_text_beyond_what_the_record_stores_are_problems_of_their_row():
     """A number past the database's integer (it was an overflow error) and text longer than the record's field (it
     was one problem on line 1, or stored cut) are each a problem of their row and column."""
-    sessions = (
-        "patient_id,date,status,vials_used,total_units,lot,expiry,sites\n"
-        f"MRN-1,2026-01-05,recorded,99999999999999999999,5,{'L' * 41},2027-01-01,procerus:midline:5\n"
+    sessions = (  # one site: departing from the label, it needs an override reason
+        "patient_id,date,status,vials_used,total_units,lot,expiry,sites,override_reason\n"
+        f"MRN-1,2026-01-05,recorded,99999999999999999999,5,{'L' * 41},2027-01-01,procerus:midline:5,agreed\n"
     )
     assert _problems(read_sessions, sessions) == [
         f"line 2, column vials_used: must be at most {tables.MAX_NUMBER} (got 99999999999999999999)",
@@ -205,7 +206,9 @@ def test_vials_and_discarded_units_must_be_the_engines_for_the_total():
     from onaboard.interop.fhir.records import VIALS_DO_NOT_MATCH
 
     sites = (SiteRecord("procerus", "midline", 5), SiteRecord("trapezius", "left", 5, True))
-    session = SessionRecord("", dt.date(2026, 1, 5), "recorded", 100, 1, 10, 0, "C1", dt.date(2027, 1, 1), sites=sites)
+    session = SessionRecord(
+        "", dt.date(2026, 1, 5), "recorded", 100, 1, 10, 0, "C1", dt.date(2027, 1, 1), "agreed", sites=sites
+    )
     text = tables.write_sessions("MRN-1", [session])
     assert _problems(read_sessions, text) == [
         "line 2, column discarded_units: "
@@ -214,9 +217,9 @@ def test_vials_and_discarded_units_must_be_the_engines_for_the_total():
 
 
 def test_sites_the_session_page_cannot_show_are_refused_at_the_sites_column():
-    """The reviewer's rows: procerus on the left, trapezius at the midline, a follow-the-pain corrugator and a 0 U
-    site (with 155 U at one site, the total still adding up) are refused at the sites column with the engine's
-    reasons, not stored for the session page to fail on."""
+    """The reviewer's rows: procerus on the left, trapezius at the midline and a follow-the-pain corrugator are
+    refused at the sites column with the engine's reasons, and a 0 U site (with 155 U at one site, the total still
+    adding up) as a site not given, none stored for the session page to fail on."""
     text = (
         "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites\n"
         "MRN-1,2026-02-01,recorded,200,1,155,45,L1,2027-01-01,trapezius:midline:150;corrugator:left:5:ftp\n"
@@ -232,6 +235,6 @@ def test_sites_the_session_page_cannot_show_are_refused_at_the_sites_column():
             "line 2, column sites: site 2 (corrugator left, 5 U): follow-the-pain: corrugator takes no extra sites "
             "(only temporalis, occipitalis and trapezius do)"
         ),
-        "line 3, column sites: site 2 (corrugator right, 0 U): site: units must be a whole number of at least 1, got 0",
+        f"line 3, column sites: site 2 (corrugator right, 0 U): {SITE_NOT_GIVEN}",
         "line 4, column sites: site 1 (procerus left, 5 U): site: procerus is a single midline site, got side left",
     ]

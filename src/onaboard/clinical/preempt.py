@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
@@ -48,6 +48,7 @@ __all__ = [
     "PlanError",
     "Reconstitution",
     "Side",
+    "SiteNotGiven",
     "follow_the_pain_sites",
     "label_dose_departures",
     "plan_from_sites",
@@ -165,11 +166,13 @@ FTP_NEGATIVE = "follow-the-pain: {muscle} count must be 0 or more, asked for {co
 FTP_LIMIT = "follow-the-pain: {muscle} allows at most {limit} extra sites ({limit_units} U), asked for {count}"
 VIAL_SIZE = "vial_units must be 100 or 200 (BOTOX vial sizes), got {vial_units!r}"
 SITE_NOT_A_SITE = "site {index}: expected an InjectionSite, got {value!r}"
-SITE_UNITS = "site: units must be a whole number of at least 1, got {units!r}"
+SITE_UNITS = "site: units must be a whole number of at least 1 (0 for a fixed site not given), got {units!r}"
 SITE_VOLUME = "site: {units} U is {expected} mL at 5 U per 0.1 mL, got {volume} mL"
 SITE_MIDLINE_ONLY = "site: procerus is a single midline site, got side {side}"
 SITE_BILATERAL = "site: {muscle} is injected left or right, got side {side}"
-FIXED_SITE_COUNT_MISMATCH = "fixed sites: {muscle} {side} has {count}, PREEMPT requires {expected}"
+FIXED_SITE_COUNT_MISMATCH = "fixed sites: {muscle} {side} has {count}, more than PREEMPT's {expected}"
+NO_SITE_GIVEN = "sites: none given; a session records at least one injection"
+FIXED_SITES_NOT_GIVEN = "PREEMPT: {not_given} not given ({names}): {units} U at {given}"
 SITES_NOT_LABEL_DOSE = (
     "site dose: {muscle} {side} has {count} of {sites} sites not at the label's {per_site} U (0.1 mL): {units} U there"
 )
@@ -210,6 +213,11 @@ class InjectionSite:
 
     ``follow_the_pain`` marks the optional extra sites (Blumenfeld 2010); the others are the fixed sites. Strings
     are accepted for ``muscle`` and ``side``; the volume must match the units at the label concentration.
+
+    A fixed site at 0 U is one of the paradigm's sites not given (the patient fainted, the site could not be
+    reached): nothing was drawn up for it, so its volume is 0 mL whatever was passed. ``plan_from_sites`` keeps it
+    out of the plan's sites and names it in ``InjectionPlan.not_given``. A follow-the-pain site not given is simply
+    not listed, so it takes at least 1 U.
     """
 
     muscle: Muscle
@@ -221,8 +229,11 @@ class InjectionSite:
     def __post_init__(self) -> None:
         object.__setattr__(self, "muscle", _as_muscle(self.muscle))
         object.__setattr__(self, "side", _as_side(self.side))
-        if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 1:
+        least = 1 if self.follow_the_pain else 0
+        if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < least:
             raise PlanError(SITE_UNITS.format(units=self.units))
+        if self.units == 0:
+            object.__setattr__(self, "volume_ml", Decimal(0))
         expected = _volume_for(self.units)
         if not isinstance(self.volume_ml, Decimal):
             try:
@@ -237,6 +248,42 @@ class InjectionSite:
             raise PlanError(SITE_MIDLINE_ONLY.format(side=self.side))
         if self.muscle is not Muscle.PROCERUS and self.side is Side.MIDLINE:
             raise PlanError(SITE_BILATERAL.format(muscle=self.muscle, side=self.side))
+
+
+@dataclass(frozen=True, slots=True)
+class SiteNotGiven:
+    """A fixed PREEMPT site a session left out: its muscle, side and number on that side (1 for the first), counted
+    in the order the fixed sites were listed, a site listed at 0 U keeping its number and a missing one taking the
+    numbers after the last listed; ``str`` gives "trapezius right 3"."""
+
+    muscle: Muscle
+    side: Side
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.muscle.value} {self.side.value} {self.number}"
+
+
+def _place_order(muscle: Muscle, side: Side) -> tuple[int, int]:
+    """PREEMPT order: muscles as the paradigm injects them, left before right (procerus is midline)."""
+    return list(Muscle).index(muscle), list(Side).index(side)
+
+
+def _sites_not_given(listed: Iterable[InjectionSite]) -> tuple[SiteNotGiven, ...]:
+    """The fixed sites ``listed`` leaves out, in PREEMPT order: each fixed site at 0 U, numbered where it was
+    listed, and each muscle and side's fixed sites missing after the last listed (Blumenfeld 2010 Table 1)."""
+    numbered: Counter[tuple[Muscle, Side]] = Counter()
+    missing = []
+    for site in listed:
+        if site.follow_the_pain:
+            continue
+        numbered[site.muscle, site.side] += 1
+        if site.units == 0:
+            missing.append(SiteNotGiven(site.muscle, site.side, numbered[site.muscle, site.side]))
+    for muscle, sides in FIXED_SITES.items():
+        for side, expected in Counter(sides).items():
+            missing.extend(SiteNotGiven(muscle, side, n) for n in range(numbered[muscle, side] + 1, expected + 1))
+    return tuple(sorted(missing, key=lambda site: (*_place_order(site.muscle, site.side), site.number)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,14 +333,19 @@ class InjectionPlan:
     """A session's injection sites and the vials that supply them.
 
     Build it with ``preempt_plan`` or ``plan_from_sites``, which check the PREEMPT rules; constructing it directly
-    checks only the vial size. Derived values (totals, vials, wastage, billing) are computed from the sites.
+    checks only the vial size. ``sites`` keeps the sites given, in the order listed; the fixed sites not given (at
+    0 U, or missing) are ``not_given``. Derived values (totals, vials, wastage, billing) are computed from the sites
+    given, so a session that left a site out bills and discards what was given.
     """
 
     sites: tuple[InjectionSite, ...]
     vial_units: int = 200
+    not_given: tuple[SiteNotGiven, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sites", tuple(self.sites))
+        listed = tuple(self.sites)
+        object.__setattr__(self, "sites", tuple(site for site in listed if site.units))
+        object.__setattr__(self, "not_given", _sites_not_given(listed))
         problem = _vial_problem(self.vial_units)
         if problem is not None:
             raise PlanError(problem)
@@ -365,16 +417,46 @@ class InjectionPlan:
 # --- Rules ------------------------------------------------------------------------------------------------------
 
 
-def label_dose_departures(plan: InjectionPlan) -> tuple[str, ...]:
-    """Where a plan's doses depart from the label: sites not at its 5 U (0.1 mL) per site, per muscle and side, and
-    muscles above their PREEMPT maximum (``MAX_MUSCLE_UNITS``). Empty for a plan of 5 U sites, which
-    ``plan_from_sites`` already keeps within every muscle's maximum.
+def _counted(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
-    The BOTOX PI (Chronic Migraine) gives 0.1 mL = 5 U at each site, and clinical-facts 1.1 lists "every site = 5
-    U" among the invariants. ``plan_from_sites`` still records other doses, because the record must hold what was
-    given; these departures are what a recorder must knowingly override, with a reason.
+
+def _named(sites: Iterable[SiteNotGiven]) -> str:
+    """Sites not given by muscle, side and number, a run of numbers as its ends: "temporalis left 1-4, trapezius
+    right 3"."""
+    runs: list[tuple[Muscle, Side, int, int]] = []
+    for site in sites:
+        if runs and runs[-1][:2] == (site.muscle, site.side) and runs[-1][3] == site.number - 1:
+            runs[-1] = (*runs[-1][:3], site.number)
+        else:
+            runs.append((site.muscle, site.side, site.number, site.number))
+    return ", ".join(
+        f"{muscle.value} {side.value} {first}" + (f"-{last}" if last != first else "")
+        for muscle, side, first, last in runs
+    )
+
+
+def label_dose_departures(plan: InjectionPlan) -> tuple[str, ...]:
+    """Where a plan's doses depart from the label: fixed sites not given (``InjectionPlan.not_given``, named, with
+    what was given instead of 155 U at 31 sites), sites not at its 5 U (0.1 mL) per site, per muscle and side, and
+    muscles above their PREEMPT maximum (``MAX_MUSCLE_UNITS``). Empty for a plan of all 31 fixed sites at 5 U,
+    which ``plan_from_sites`` already keeps within every muscle's maximum.
+
+    The BOTOX PI (Chronic Migraine) gives 155 U as 0.1 mL = 5 U at each of 31 sites (Blumenfeld 2010 Table 1), and
+    clinical-facts 1.1 lists "every site = 5 U" among the invariants. ``plan_from_sites`` still records other doses
+    and a session that left fixed sites out (the patient fainted), because the record must hold what was given;
+    these departures are what a recorder must knowingly override, with a reason.
     """
     problems = []
+    if plan.not_given:
+        problems.append(
+            FIXED_SITES_NOT_GIVEN.format(
+                not_given=_counted(len(plan.not_given), "fixed site"),
+                names=_named(plan.not_given),
+                units=plan.total_units,
+                given=_counted(plan.site_count, "site"),
+            )
+        )
     for (muscle, side), units in _units_by_place(plan.sites).items():
         departing = [u for u in units if u != UNITS_PER_SITE]
         if departing:
@@ -399,7 +481,7 @@ def label_dose_departures(plan: InjectionPlan) -> tuple[str, ...]:
 def _units_by_place(sites: Iterable[InjectionSite]) -> dict[tuple[Muscle, Side], list[int]]:
     """Each muscle and side's site units, in PREEMPT muscle order."""
     found: dict[tuple[Muscle, Side], list[int]] = {}
-    for site in sorted(sites, key=lambda s: (list(Muscle).index(s.muscle), list(Side).index(s.side))):
+    for site in sorted(sites, key=lambda s: _place_order(s.muscle, s.side)):
         found.setdefault((site.muscle, site.side), []).append(site.units)
     return found
 
@@ -484,7 +566,8 @@ def preempt_plan(
 
 
 def _fixed_site_problems(sites: Iterable[InjectionSite]) -> list[str]:
-    """Every muscle must keep exactly its fixed sites on each side (Blumenfeld 2010 Table 1)."""
+    """No muscle may have more fixed (not follow-the-pain) sites on a side than PREEMPT's (Blumenfeld 2010 Table
+    1); sites listed at 0 U count, as they hold a fixed site's place. Fewer is a departure, not a refusal."""
     actual: Counter[tuple[Muscle, Side]] = Counter(
         (site.muscle, site.side) for site in sites if not site.follow_the_pain
     )
@@ -493,7 +576,7 @@ def _fixed_site_problems(sites: Iterable[InjectionSite]) -> list[str]:
         expected = Counter(FIXED_SITES[muscle])
         for side in Side:
             count = actual[muscle, side]
-            if count != expected[side]:
+            if count > expected[side]:
                 problems.append(
                     FIXED_SITE_COUNT_MISMATCH.format(muscle=muscle, side=side, count=count, expected=expected[side])
                 )
@@ -504,10 +587,12 @@ def plan_from_sites(sites: Iterable[InjectionSite], *, vial_units: int = 200) ->
     """Check a clinician-edited plan against PREEMPT and return it; site order is kept as given.
 
     Rules (Blumenfeld et al., Headache 2010;50:1406-18; BOTOX PI, Chronic Migraine):
-    - every muscle has exactly its fixed (non follow-the-pain) sites on each side: the 31-site paradigm;
+    - no muscle has more fixed (non follow-the-pain) sites on a side than the 31-site paradigm's;
     - follow-the-pain sites only in temporalis (at most 2), occipitalis (2) and trapezius (4), on either side;
-    - the session totals at most ``MAX_SESSION_UNITS`` (195 U).
-    Units per site are as recorded (the label's 5 U per site is reported by ``InjectionPlan.is_standard``); each
+    - the session totals at most ``MAX_SESSION_UNITS`` (195 U), and gives at least one site.
+    Fewer fixed sites than the paradigm's, missing or listed at 0 U (a site not given: the patient fainted), are
+    accepted and named in ``InjectionPlan.not_given``: like units per site other than the label's 5 U, they are
+    recorded as given and reported by ``label_dose_departures``, which a recorder overrides with a reason. Each
     site's volume must match its units at 5 U per 0.1 mL. Raises ``PlanError`` listing every problem.
     """
     listed = tuple(sites)
@@ -529,9 +614,12 @@ def plan_from_sites(sites: Iterable[InjectionSite], *, vial_units: int = 200) ->
             problem = _follow_the_pain_problem(muscle, extra[muscle])
             if problem is not None:
                 problems.append(problem)
-    total = sum(site.units for site in listed)
+    given = [site for site in listed if site.units]
+    total = sum(site.units for site in given)
+    if not given:
+        problems.append(NO_SITE_GIVEN)
     if total > MAX_SESSION_UNITS:
-        problems.append(DOSE_LIMIT.format(total=total, sites=len(listed), limit=MAX_SESSION_UNITS))
+        problems.append(DOSE_LIMIT.format(total=total, sites=len(given), limit=MAX_SESSION_UNITS))
     if problems:
         raise PlanError(*problems)
     return InjectionPlan(listed, vial_units)

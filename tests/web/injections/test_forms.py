@@ -8,7 +8,13 @@ from django.http import QueryDict
 
 from onaboard.web.diary.forms import TEXT_TOO_LONG
 from onaboard.web.injections import services
-from onaboard.web.injections.forms import FollowThePainForm, SessionForm, SideEffectReportForm, fixed_site_keys
+from onaboard.web.injections.forms import (
+    SITE_NOT_GIVEN_HELP,
+    FollowThePainForm,
+    SessionForm,
+    SideEffectReportForm,
+    fixed_site_keys,
+)
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH
 
 TODAY = dt.date(2026, 6, 1)
@@ -50,6 +56,28 @@ def test_unfinished_values_are_read_leniently_for_the_live_summary():
     form = SessionForm(data, today=TODAY)
     assert form.raw_int("units_temporalis-left-1") is None
     assert form.raw_date("date") == TODAY
+
+
+def _fixed_sites_posted(**units: str) -> QueryDict:
+    data = QueryDict(mutable=True)
+    data.update({"date": "2026-06-01", "vial_units": "200", **{name: "5" for name, _ in fixed_site_keys()}})
+    data.update(units)
+    return data
+
+
+def test_a_fixed_site_left_empty_or_at_0_units_is_not_given():
+    """A fixed site left empty or typed 0 is accepted as 0 U, the engine's "not given", both when recorded and in
+    the live summary (the site table's hint says so); below 0 is refused on its field."""
+    data = _fixed_sites_posted(**{"units_trapezius-right-3": "", "units_temporalis-left-2": "0"})
+    form = SessionForm(data, today=TODAY)
+    assert form.is_valid(), form.errors
+    assert (form.cleaned_data["units_trapezius-right-3"], form.cleaned_data["units_temporalis-left-2"]) == (0, 0)
+    typed = {(entry.muscle, entry.side, entry.units) for entry in form.fixed_entries()}
+    assert ("trapezius", "right", 0) in typed
+    assert ("temporalis", "left", 0) in typed
+    assert form.site_table_help == SITE_NOT_GIVEN_HELP
+    negative = SessionForm(_fixed_sites_posted(**{"units_trapezius-right-3": "-5"}), today=TODAY)
+    assert list(negative.errors) == ["units_trapezius-right-3"]
 
 
 def test_a_point_outside_the_muscles_area_is_dropped():

@@ -8,7 +8,7 @@ import pytest
 
 from onaboard.clinical.preempt import DOSE_LIMIT
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.injections import services
+from onaboard.web.injections import services, sitemap
 from onaboard.web.injections.models import (
     DISTANT_SPREAD_SIDE_EFFECTS,
     URGENT_SIDE_EFFECTS,
@@ -114,11 +114,43 @@ def test_more_than_195_units_is_refused_with_the_engines_message(nurse, patient)
     assert not InjectionSiteRecord.objects.exists()
 
 
-def test_a_plan_missing_a_fixed_site_is_refused(nurse, patient):
-    """Leaving out a fixed site breaks the 31-site paradigm; the engine says which."""
-    with pytest.raises(services.SessionRefusedError) as refused:
+NOT_GIVEN_CORRUGATOR = "PREEMPT: 1 fixed site not given (corrugator left 1): 150 U at 30 sites"
+
+
+def test_a_session_that_left_a_fixed_site_out_needs_an_override_reason(nurse, patient):
+    """Leaving out a fixed site departs from the label's dose: without a reason nothing is recorded, and the block
+    names the dose check."""
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
         record(user=nurse, patient=patient, date=DAY, sites=fixed_entries()[1:])
-    assert refused.value.messages == ("fixed sites: corrugator left has 0, PREEMPT requires 1",)
+    assert [check.code for check in blocked.value.checks] == ["site_dose"]
+    assert blocked.value.checks[0].reasons == (NOT_GIVEN_CORRUGATOR,)
+    assert not InjectionSession.objects.filter(patient=patient, date=DAY).exists()
+
+
+def test_a_partial_session_is_recorded_as_given_with_its_reason(nurse, patient):
+    """With a reason, a session that left a fixed site out stores the 30 sites given, 150 U, one 200 U vial and
+    50 U discarded (billed JW), the reason, and the site not given among the check reasons; the audit says so."""
+    session = record(
+        user=nurse, patient=patient, date=DAY, sites=fixed_entries()[1:], override_reason="The patient fainted."
+    )
+    assert (session.total_units, session.vials_used, session.discarded_units) == (150, 1, 50)
+    assert session.sites.count() == 30
+    assert (session.overridden_checks, session.override_reason) == ("site_dose", "The patient fainted.")
+    assert f"site_dose: {NOT_GIVEN_CORRUGATOR}" in session.check_reasons.splitlines()
+    detail = AuditEvent.objects.get(object_type="injection_session", object_id=session.external_id).detail
+    assert "150 U at 30 sites, 1 x 200 U vial(s), 50 U discarded (JW)" in detail
+
+
+def test_a_fixed_site_at_0_units_gets_no_row_and_the_others_keep_their_spots(nurse, patient):
+    """A fixed site entered at 0 U is not given: no row is stored for it, and the sites after it on that side are
+    drawn on their own spots, not moved up into its place."""
+    sites = fixed_entries(temporalis_left_2=0)
+    session = record(user=nurse, patient=patient, date=DAY, sites=sites, override_reason="The patient fainted.")
+    assert not session.sites.filter(units=0).exists()
+    drawn = [(r.view, r.x, r.y) for r in session.sites.filter(muscle="temporalis", side="left").order_by("pk")]
+    spots = [sitemap.FIXED_POSITIONS[sitemap.Muscle.TEMPORALIS, sitemap.Side.LEFT, n] for n in (1, 3, 4)]
+    assert drawn == [(spot.view.value, spot.x, spot.y) for spot in spots]
+    assert "site_dose: PREEMPT: 1 fixed site not given (temporalis left 2): 150 U at 30 sites" in session.check_reasons
 
 
 def test_a_session_within_12_weeks_needs_an_override_reason(nurse, patient):

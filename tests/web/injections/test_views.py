@@ -14,13 +14,14 @@ from onaboard.clinical.preempt import DOSE_LIMIT
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections import services
-from onaboard.web.injections.forms import fixed_site_keys
+from onaboard.web.injections.forms import SITE_NOT_GIVEN_HELP, fixed_site_keys
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.factories import PASSWORD, UserFactory
-from tests.web.injections.conftest import record
+from tests.web.injections.conftest import fixed_entries, record
 
 STAFF_WHO_RECORD = ["clinician", "nurse"]
 CANNOT_RECORD = ["patient", "billing", "admin", "trainee"]
+NOT_GIVEN = "PREEMPT: 1 fixed site not given (trapezius right 3): 150 U at 30 sites"
 
 
 def login(client, world, role):
@@ -155,6 +156,47 @@ def test_a_failed_check_blocks_until_a_reason_is_given(client, world, patient):
         "interval",
         "Status migrainosus; agreed with Dr Lee",
     )
+
+
+@pytest.mark.parametrize("typed", ["", "0"])
+def test_a_session_that_left_a_site_out_is_recorded_with_a_reason(client, world, patient, typed):
+    """A fixed site left empty or at 0 (the patient fainted) is not given: without a reason the screen blocks on the
+    dose check naming the site, and with one it records the 150 U at 30 sites given, 50 U discarded."""
+    login(client, world, "nurse")
+    skipped = {"units_trapezius-right-3": typed}
+    page = client.get(new_url(patient)).content.decode()
+    assert html.escape(str(SITE_NOT_GIVEN_HELP)) in page
+    response = client.post(new_url(patient), {**screen_data(**skipped), "complications": "Fainted; recovered."})
+    assert response.status_code == 200
+    shown = html.unescape(response.content.decode())
+    assert services.OVERRIDE_NEEDED.format(checks="dose per site (the label's 5 U)") in shown
+    assert NOT_GIVEN in shown
+    assert not InjectionSession.objects.exists()
+    response = client.post(
+        new_url(patient),
+        {**screen_data(override="Fainted after the second trapezius site.", **skipped), "complications": "Fainted."},
+    )
+    assert response.status_code == 302
+    session = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED)
+    assert (session.total_units, session.vials_used, session.discarded_units) == (150, 1, 50)
+    assert session.sites.count() == 30
+    assert (session.overridden_checks, session.override_reason) == (
+        "site_dose",
+        "Fainted after the second trapezius site.",
+    )
+    assert f"site_dose: {NOT_GIVEN}" in session.check_reasons.splitlines()
+
+
+def test_billing_sees_the_units_given_and_discarded_of_a_partial_session(client, world, patient):
+    """A session that left a site out is billed on the units given: J0585 150 U and 50 U discarded with JW."""
+    sites = fixed_entries(trapezius_right_3=0)
+    session = record(
+        user=world.users["nurse"], patient=patient, date=today(), today=today(), sites=sites, override_reason="Fainted."
+    )
+    login(client, world, "billing")
+    page = client.get(reverse("injections:session_detail", args=[session.external_id])).content.decode()
+    assert '<tr><td>J0585</td><td>—</td><td class="num">150</td></tr>' in page
+    assert '<tr><td>J0585</td><td>JW</td><td class="num">50</td></tr>' in page
 
 
 def test_more_than_195_units_is_refused_on_the_screen(client, world, patient):

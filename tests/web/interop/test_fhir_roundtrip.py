@@ -178,7 +178,7 @@ def test_an_import_does_not_change_a_session_recorded_here(db):
     patient = PatientFactory(clinic=clinic)
     session = InjectionSessionFactory(
         patient=patient, date=TODAY, status=SessionStatus.RECORDED, total_units=5, product_lot="C1",
-        product_expiry=TODAY, vials_used=1, discarded_units=195,
+        product_expiry=TODAY, vials_used=1, discarded_units=195, override_reason="one site: the patient fainted",
     )  # fmt: skip
     InjectionSiteRecord.objects.create(session=session, muscle="procerus", side="midline", units=5)
     (record,) = read_bundle(patients_export(user=clinician, patients=[patient]), today=TODAY)

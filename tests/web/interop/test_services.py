@@ -20,6 +20,9 @@ from onaboard.web.interop.services import (
     table_csv_import,
 )
 
+PARTIAL = "one site only: the patient fainted"
+"""The override reason of the one-site sessions here: a session that left fixed sites out departs from the label."""
+
 
 def _sessions_import(world, patient, text: str):
     return table_csv_import(
@@ -50,7 +53,13 @@ def test_a_cancelled_row_on_the_day_of_a_recorded_session_is_refused_not_added(w
     InjectionSession.objects.filter(patient=charted).delete()
     day = timezone.localdate() - dt.timedelta(days=7)
     session = InjectionSession.objects.create(
-        patient=charted, date=day, status=SessionStatus.RECORDED, total_units=5, product_lot="C1", product_expiry=day
+        patient=charted,
+        date=day,
+        status=SessionStatus.RECORDED,
+        total_units=5,
+        product_lot="C1",
+        product_expiry=day,
+        override_reason=PARTIAL,
     )
     InjectionSiteRecord.objects.create(session=session, muscle="procerus", side="midline", units=5)
     text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
@@ -120,9 +129,12 @@ def test_imports_refuse_a_session_before_birth_and_a_birth_date_after_the_record
     from onaboard.web.patients.services import BIRTH_AFTER_FIRST_RECORD
 
     early = charted.birth_date - dt.timedelta(days=400)
-    header = "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites\n"
+    header = (
+        "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites,override_reason\n"
+    )
     row = (
-        f"{charted.record_number},{early},recorded,200,1,5,195,C1,{early + dt.timedelta(days=90)},procerus:midline:5\n"
+        f"{charted.record_number},{early},recorded,200,1,5,195,C1,{early + dt.timedelta(days=90)},procerus:midline:5,"
+        f"{PARTIAL}\n"
     )
     with pytest.raises(DiaryCsvInvalidError) as refused:
         _sessions_import(world, charted, header + row)
@@ -249,6 +261,7 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
         total_units=5,
         lot="L" * 41,
         expiry=expiry,
+        override_reason=PARTIAL,
         sites=(SiteRecord("procerus", "midline", 5),),
     )
     changed = dataclasses.replace(
@@ -295,8 +308,10 @@ def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world,
 
     today = timezone.localdate()
     day, expiry = today - dt.timedelta(days=7), today - dt.timedelta(days=30)
-    header = "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites\n"
-    row = f"{charted.record_number},{day},recorded,200,1,5,195,C1,{expiry},procerus:midline:5\n"
+    header = (
+        "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites,override_reason\n"
+    )
+    row = f"{charted.record_number},{day},recorded,200,1,5,195,C1,{expiry},procerus:midline:5,{PARTIAL}\n"
     with pytest.raises(DiaryCsvInvalidError) as refused:
         _sessions_import(world, charted, header + row)
     (problem,) = refused.value.problems
@@ -356,7 +371,13 @@ def test_a_refused_cancelled_row_is_reported_at_its_own_line_not_at_the_days_rec
     InjectionSession.objects.filter(patient=charted).delete()
     day = timezone.localdate() - dt.timedelta(days=7)
     session = InjectionSession.objects.create(
-        patient=charted, date=day, status=SessionStatus.RECORDED, total_units=5, product_lot="C1", product_expiry=day
+        patient=charted,
+        date=day,
+        status=SessionStatus.RECORDED,
+        total_units=5,
+        product_lot="C1",
+        product_expiry=day,
+        override_reason=PARTIAL,
     )
     InjectionSiteRecord.objects.create(session=session, muscle="procerus", side="midline", units=5)
     text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")

@@ -38,6 +38,10 @@ SITES_TOTAL = "the sites add up to {sites} U, not the total of {total} U"
 RECORDED_NEEDS = "a recorded session needs {what}"
 VIALS_DO_NOT_MATCH = "{given} {what} do not match {total} U from {vial_units} U vials: that is {expected}"
 SITE_REFUSED = "site {number} ({muscle} {side}, {units} U): {problem}"
+SITE_NOT_GIVEN = (
+    "a site at 0 U was not given: leave it out of the sites (the session then departs from the label and needs an "
+    "override reason)"
+)
 TOO_MANY_FIXED_SITES = (
     "{muscle} {side} has {count} sites that are not follow-the-pain; PREEMPT has {expected} (mark the others as "
     "follow-the-pain)"
@@ -81,10 +85,11 @@ def recorded_session_problems(
     ``MAX_SESSION_UNITS`` (recording allows no more), sites that do not add up to the total. ``sites`` None: the
     sites could not be read (a problem the reader reports), so they are neither required nor checked. Each site
     must be one the session page can show (``site_problems``: the engine's rules and the map's range), and doses
-    that depart from the label (the engine's ``label_dose_departures``) need an ``override_reason``, as recording
-    asks. A vial size the label does not have (``vial_units``), or vials used or units discarded other than the
-    engine's for the total (``vials_for``; the procedure note and its claim lines come from them), is refused too.
-    Each reader places the message at its own column or Bundle element."""
+    that depart from the label (the engine's ``label_dose_departures``: sites not at 5 U, muscles above their
+    maximum, fixed sites not given) need an ``override_reason``, as recording asks. A vial size the label does not
+    have (``vial_units``), or vials used or units discarded other than the engine's for the total (``vials_for``;
+    the procedure note and its claim lines come from them), is refused too. Each reader places the message at its
+    own column or Bundle element."""
     problems = [
         (what, RECORDED_NEEDS.format(what=needed))
         for what, value, needed in (
@@ -128,8 +133,10 @@ def site_problems(sites: Sequence[SiteRecord]) -> list[tuple[int | None, str]]:
     at the midline, every other muscle left or right, at least 1 U), no muscle and side may have more sites that
     are not follow-the-pain than PREEMPT's fixed sites (``FIXED_SITES``), follow-the-pain sites only where and as
     many as the engine allows (``follow_the_pain_sites``), and each site's map view and point must be on the site
-    map (``MAP_VIEWS``, 0..``MAP_SIZE``). Fewer sites than the paradigm's are not refused: a record holds what was
-    given."""
+    map (``MAP_VIEWS``, 0..``MAP_SIZE``). Fewer sites than the paradigm's are not refused here: a record holds what
+    was given, and the fixed sites not given are a departure from the label (``recorded_session_problems``). A
+    fixed site at 0 U, which the engine takes as not given, is refused (``SITE_NOT_GIVEN``): a record lists the
+    sites given, as the session page stores them."""
     problems: list[tuple[int | None, str]] = []
     fixed: Counter[tuple[Muscle, Side]] = Counter()
     extra: dict[Muscle, list[int]] = {}
@@ -139,6 +146,9 @@ def site_problems(sites: Sequence[SiteRecord]) -> list[tuple[int | None, str]]:
             engine = _engine_site(site)
         except PlanError as refused:
             found.extend(refused.problems)
+            engine = None
+        if engine is not None and engine.units == 0:
+            found.append(SITE_NOT_GIVEN)
             engine = None
         if site.view not in MAP_VIEWS:
             found.append(BAD_VIEW.format(views=" or ".join(MAP_VIEWS), value=site.view))

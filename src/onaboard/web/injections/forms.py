@@ -22,6 +22,11 @@ ONSET_NOT_A_DATE = _("Enter the day it started as year-month-day, for example 20
 CHOOSE_SEVERITY = _("Choose how bad it is.")
 CHOOSE_GRADE = _(GRADE_NEEDED)
 CHOOSE_RELATED = _("Choose whether it is related to treatment.")
+SITE_NOT_GIVEN_HELP = _(
+    "Leave a site empty, or enter 0, if it was not given (for example the patient fainted): the totals, vials and "
+    "discarded units follow what was given, and recording asks for a reason to override."
+)
+"""The site table's hint: a fixed site left empty or at 0 U is not given (``FixedSiteUnitsField``)."""
 
 VIAL_CHOICES = [(100, _("100 U vial")), (200, _("200 U vial"))]
 FTP_MUSCLE_CHOICES = [(muscle.value, sitemap.MUSCLE_LABELS[muscle]) for muscle in FOLLOW_THE_PAIN_MAX_SITES]
@@ -55,10 +60,20 @@ def fixed_site_keys() -> list[tuple[str, sitemap.MapSite]]:
     return keys
 
 
+class FixedSiteUnitsField(forms.IntegerField):
+    """A fixed site's units: a whole number from 0; left empty it is 0, the engine's "not given" (a fixed site at
+    0 U, ``InjectionSite``), so a session that left a site out (the patient fainted) can be recorded as given."""
+
+    def to_python(self, value: Any) -> int:
+        units = super().to_python(value)
+        return 0 if units is None else units
+
+
 def _units_field(label: str) -> forms.IntegerField:
-    return forms.IntegerField(
+    return FixedSiteUnitsField(
         label=label,
-        min_value=1,
+        required=False,
+        min_value=0,
         max_value=MAX_SESSION_UNITS,
         initial=UNITS_PER_SITE,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "units", "step": 1}),
@@ -87,6 +102,7 @@ class SessionForm(forms.Form):
         help_text=_("Needed only when a check fails. It is stored with the session and in the audit trail."),
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    site_table_help = SITE_NOT_GIVEN_HELP
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -133,10 +149,18 @@ class SessionForm(forms.Form):
         except ValueError:
             return None
 
+    def fixed_units(self, name: str) -> int | None:
+        """A fixed site's units as typed: 0 (not given) when left empty, None when not a whole number."""
+        if self.is_bound and not str(self.data.get(self.add_prefix(name), "")).strip():
+            return 0
+        return self.raw_int(name)
+
     def fixed_entries(self) -> list[SiteEntry]:
-        """The fixed sites as typed (units None where not a number)."""
+        """The fixed sites as typed (0 where left empty: not given; units None where not a number)."""
         return [
-            SiteEntry(site.muscle.value, site.side.value, self.raw_int(name), False, site.view.value, site.x, site.y)
+            SiteEntry(
+                site.muscle.value, site.side.value, self.fixed_units(name), False, site.view.value, site.x, site.y
+            )
             for name, site in self.fixed_sites
         ]
 

@@ -285,6 +285,9 @@ def _site_record(session: InjectionSession, entry: SiteEntry, index: int) -> Inj
 
 
 def _site_records(session: InjectionSession, sites: Sequence[SiteEntry]) -> list[InjectionSiteRecord]:
+    """A row for each site given. A fixed site not given (0 U, the engine's ``SiteNotGiven``) gets no row, since
+    nothing was injected there, but keeps its number, so the sites after it are drawn on their own spots; the
+    session's check reasons name it."""
     numbered: dict[tuple[str, str, bool], int] = {}
     records = []
     for entry in sites:
@@ -292,6 +295,8 @@ def _site_records(session: InjectionSession, sites: Sequence[SiteEntry]) -> list
             continue
         group = (entry.muscle, entry.side, entry.follow_the_pain)
         numbered[group] = numbered.get(group, 0) + 1
+        if entry.units == 0:
+            continue
         records.append(_site_record(session, entry, numbered[group]))
     return records
 
@@ -314,12 +319,14 @@ def injection_session_record(
     """Record a session: its sites, product, vials and discarded units, then book the next one 12 weeks later (on
     today when that day has passed).
 
-    The plan is the engine's (``plan_from_sites``: the 31 fixed sites, follow-the-pain limits, at most 195 U); a
-    failed 12-week interval, cumulative-dose limit or safety-screen contraindication refuses the recording unless
-    ``override_reason`` is given, which is then stored with the failed checks and audited. An expired product is
-    refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the patient's open
-    booking) is the row recorded; ``expected_version`` is the version the screen showed, so two people cannot
-    record the same session: the second gets ``SessionConflictError`` and nothing is written.
+    The plan is the engine's (``plan_from_sites``: at most the 31 fixed sites, follow-the-pain limits, at most
+    195 U); a failed 12-week interval, cumulative-dose limit, safety-screen contraindication or departure from the
+    label's dose (``label_dose_departures``: a fixed site not given, at 0 U or left out, or a site not at 5 U)
+    refuses the recording unless ``override_reason`` is given, which is then stored with the failed checks and
+    their reasons (naming the sites not given) and audited. Units, vials and discarded units are those given. An
+    expired product is refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the
+    patient's open booking) is the row recorded; ``expected_version`` is the version the screen showed, so two
+    people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written.
 
     Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
     """
