@@ -150,3 +150,18 @@ def test_the_time_to_response_section_says_what_the_kaplan_meier_share_is(client
     assert f'<p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>' in html
     assert "shaded periods have too few patients at risk to be drawn" in html
     assert "cumulative share of those patients" not in html
+
+
+def test_each_plot_scrolls_inside_its_figure_named_by_the_caption(client, staff):
+    """Each plot sits in a sideways-scrolling wrap (which tables.js makes a focusable region when it scrolls) inside
+    a figure labelled by its caption, so the region takes the caption's words as its name."""
+    client.force_login(staff[Role.CLINICIAN])
+    html = client.get(PAGE).content.decode()
+    figures = re.findall(
+        r'<figure class="cohort-figure" aria-labelledby="([\w-]+)">\s*<div class="table-wrap"><svg .*?</svg>\s*</div>'
+        r'\s*<figcaption id="([\w-]+)"',
+        html,
+        re.S,
+    )
+    assert len(figures) == 3
+    assert all(labelled_by == caption for labelled_by, caption in figures)
