@@ -12,7 +12,7 @@ from onaboard.clinical import SafetyVerdict
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import patient_pathway_state
-from onaboard.web.injections import selectors, services
+from onaboard.web.injections import selectors, services, sitemap
 from onaboard.web.injections.models import InjectionSession, SessionStatus, Severity, SideEffect, SideEffectKind
 from onaboard.web.injections.selectors import CheckCode, SiteEntry
 from onaboard.web.patients.access import Capability
@@ -187,6 +187,19 @@ def test_recorded_sites_are_drawn_where_they_were_stored(nurse, patient):
         10,
         "occipitalis right, extra site 1, 10 U",
     )
+
+
+def test_a_partial_session_numbers_its_fixed_sites_by_the_spot_they_were_drawn_on(nurse, patient):
+    """A session that left "temporalis left 2" out is drawn and listed as temporalis left 1, 3 and 4, each on its own
+    spot, not renumbered 1, 2, 3."""
+    sites = fixed_entries(temporalis_left_2=0)
+    session = record(user=nurse, patient=patient, date=DAY, sites=sites, override_reason="The patient fainted.")
+    drawn = [
+        site for site in selectors.session_map_sites(session) if site.muscle == "temporalis" and site.side == "left"
+    ]
+    assert [site.key for site in drawn] == [sitemap.fixed_site_key("temporalis", "left", n) for n in (1, 3, 4)]
+    spots = [sitemap.FIXED_POSITIONS[sitemap.Muscle.TEMPORALIS, sitemap.Side.LEFT, n] for n in (1, 3, 4)]
+    assert [(site.x, site.y) for site in drawn] == [(spot.x, spot.y) for spot in spots]
 
 
 def test_the_schedule_comes_from_the_recorded_sessions(nurse, patient):

@@ -169,7 +169,7 @@ def test_a_session_that_left_a_site_out_is_recorded_with_a_reason(client, world,
     response = client.post(new_url(patient), {**screen_data(**skipped), "complications": "Fainted; recovered."})
     assert response.status_code == 200
     shown = html.unescape(response.content.decode())
-    assert services.OVERRIDE_NEEDED.format(checks="dose per site (the label's 5 U)") in shown
+    assert services.OVERRIDE_NEEDED.format(checks="the label's dose (31 fixed sites, 5 U each)") in shown
     assert NOT_GIVEN in shown
     assert not InjectionSession.objects.exists()
     response = client.post(

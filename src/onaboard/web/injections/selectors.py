@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -290,7 +290,7 @@ CHECK_TITLES = {
     CheckCode.INTERVAL: _("12-week interval"),
     CheckCode.CUMULATIVE_DOSE: _("cumulative dose (400 U in 3 months)"),
     CheckCode.CONTRAINDICATION: _("safety screen contraindication"),
-    CheckCode.SITE_DOSE: _("dose per site (the label's 5 U)"),
+    CheckCode.SITE_DOSE: _("the label's dose (31 fixed sites, 5 U each)"),
 }
 
 
@@ -624,8 +624,16 @@ def session_plan(session: InjectionSession) -> InjectionPlan | None:
     return InjectionPlan(sites, session.vial_units)
 
 
+FIXED_SPOT_NUMBERS: Mapping[tuple[str, str, sitemap.MapPoint], int] = {
+    (muscle.value, side.value, point): index for (muscle, side, index), point in sitemap.FIXED_POSITIONS.items()
+}
+"""Each fixed site's drawing position, back to its number within its muscle and side."""
+
+
 def session_map_sites(session: InjectionSession) -> list[sitemap.MapSite]:
-    """The recorded sites for the map and the sites table, numbered per muscle and side in the order given."""
+    """The recorded sites for the map and the sites table, numbered per muscle and side: a fixed site by the spot it
+    was drawn on (so a session that left "temporalis left 2" out shows 1, 3, 4, not 1, 2, 3), else in the order
+    given."""
     fixed: Counter[tuple[str, str]] = Counter()
     extra: Counter[tuple[str, str]] = Counter()
     drawn = []
@@ -638,6 +646,8 @@ def session_map_sites(session: InjectionSession) -> list[sitemap.MapSite]:
             if record.x is not None and record.y is not None
             else None
         )
+        if not record.follow_the_pain and point is not None:
+            index = FIXED_SPOT_NUMBERS.get((record.muscle, record.side, point), index)
         key = (
             f"ftp-{record.muscle}-{record.side}-{index}"
             if record.follow_the_pain
