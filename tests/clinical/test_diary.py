@@ -175,6 +175,30 @@ def test_headache_hours_must_be_a_decimal_from_0_to_24(hours, valid):
         ]
 
 
+def test_a_refused_value_is_repeated_in_its_message_up_to_20_characters():
+    """A message repeats at most 20 characters of a refused value, then "…", and keeps its line and column; a
+    value of 20 characters is repeated whole."""
+    long_hours, long_class = "1" * 100_000, "x" * 21
+    text = (
+        "patient_id,date,headache_hours,intensity,nausea,acute_medication\n"
+        f"{'p' * 65},{'9' * 30},{long_hours},{'s' * 30},{'y' * 30},{long_class}\n"
+        f"P1,2026-01-05,{'2' * 20},{'m' * 20},,\n"
+    )
+    assert problems_of(text) == [
+        f"line 2, column patient_id: patient id must be 1-64 characters of A-Z a-z 0-9 . _ - (got '{'p' * 20}…')",
+        f"line 2, column date: date must be YYYY-MM-DD (got '{'9' * 20}…')",
+        f"line 2, column headache_hours: headache hours must be a number from 0 to 24 (got '{'1' * 20}…')",
+        f"line 2, column intensity: intensity must be mild, moderate, severe, 1, 2 or 3 (got '{'s' * 20}…')",
+        f"line 2, column nausea: must be yes/no, y/n, true/false or 1/0 (got '{'y' * 20}…')",
+        (
+            f"line 2, column acute_medication: unknown acute medication class '{'x' * 20}…' (known: triptan, ergot, "
+            "simple_analgesic, combination_analgesic, opioid, gepant, ditan, other)"
+        ),
+        f"line 3, column headache_hours: headache hours must be a number from 0 to 24 (got '{'2' * 20}')",
+        f"line 3, column intensity: intensity must be mild, moderate, severe, 1, 2 or 3 (got '{'m' * 20}')",
+    ]
+
+
 def test_patient_id_length_limit_is_64():
     """A patient id of 64 characters is accepted and one of 65 refused."""
     assert only_day(f"{HEADER}\n{'a' * 64},2026-01-05,0,\n").patient_id == "a" * 64

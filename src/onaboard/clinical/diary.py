@@ -124,6 +124,16 @@ UNKNOWN_MEDICATION_CLASS = "unknown acute medication class {value!r} (known: {kn
 EMPTY_MEDICATION_ITEM = "empty item in the ;-separated list of classes"
 NUL_IN_NOTES = "notes must not contain the NUL character"
 
+ECHO_MAX_LENGTH = 20
+"""A message repeats at most this many characters of a value it refuses, then "…": a value of millions of
+characters (a number written out, a pasted text) must not make the message as long."""
+
+
+def _echoed(value: str) -> str:
+    """``value`` as a message repeats it: whole up to ``ECHO_MAX_LENGTH`` characters, else its start and "…"."""
+    return value if len(value) <= ECHO_MAX_LENGTH else value[:ECHO_MAX_LENGTH] + "…"
+
+
 PATIENT_ID_PATTERN = r"[A-Za-z0-9._-]{1,64}"
 """A patient id as the diary contract allows it (a regular expression, to be matched whole)."""
 _PATIENT_ID = re.compile(PATIENT_ID_PATTERN)
@@ -192,7 +202,7 @@ class PatientDiary:
 def _parse_date(value: str) -> date | str:
     """A ``YYYY-MM-DD`` date, or the message saying why it is not one (cached: diaries repeat dates)."""
     if not _ISO_DATE.fullmatch(value):
-        return BAD_DATE_FORMAT.format(value=value)
+        return BAD_DATE_FORMAT.format(value=_echoed(value))
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -218,7 +228,7 @@ def _parse_classes(value: str) -> frozenset[AcuteClass] | str:
         try:
             classes.add(AcuteClass(item))
         except ValueError:
-            return UNKNOWN_MEDICATION_CLASS.format(value=raw.strip(), known=", ".join(AcuteClass))
+            return UNKNOWN_MEDICATION_CLASS.format(value=_echoed(raw.strip()), known=", ".join(AcuteClass))
     return frozenset(classes)
 
 
@@ -233,7 +243,7 @@ def _read_patient_id(raw: str, problems: _RowProblems) -> str:
     if not raw:
         problems.add("patient_id", REQUIRED_VALUE)
     elif not _PATIENT_ID.fullmatch(raw):
-        problems.add("patient_id", BAD_PATIENT_ID.format(value=raw))
+        problems.add("patient_id", BAD_PATIENT_ID.format(value=_echoed(raw)))
     return raw
 
 
@@ -257,7 +267,7 @@ def _read_hours(raw: str, problems: _RowProblems) -> Decimal | None:
         return None
     hours = _parse_hours(raw)
     if hours is None:
-        problems.add("headache_hours", BAD_HOURS.format(value=raw))
+        problems.add("headache_hours", BAD_HOURS.format(value=_echoed(raw)))
     return hours
 
 
@@ -268,7 +278,7 @@ def _read_intensity(raw: str, hours: Decimal | None, problems: _RowProblems) -> 
         return None
     intensity = _INTENSITY.get(raw.lower())
     if intensity is None:
-        problems.add("intensity", BAD_INTENSITY.format(value=raw))
+        problems.add("intensity", BAD_INTENSITY.format(value=_echoed(raw)))
     elif hours == 0:
         problems.add("intensity", INTENSITY_ON_HEADACHE_FREE_DAY)
     return intensity
@@ -280,9 +290,9 @@ def _read_flags(fields: Mapping[str, str], hours: Decimal | None, problems: _Row
         raw = fields.get(column) or ""
         value = _YES_NO.get(raw.lower()) if raw else False
         if value is None:
-            problems.add(column, BAD_YES_NO.format(value=raw))
+            problems.add(column, BAD_YES_NO.format(value=_echoed(raw)))
         elif value and hours == 0 and column in FEATURE_COLUMNS:
-            problems.add(column, FEATURE_ON_HEADACHE_FREE_DAY.format(value=raw))
+            problems.add(column, FEATURE_ON_HEADACHE_FREE_DAY.format(value=_echoed(raw)))
         else:
             flags[column] = value
     return flags

@@ -47,7 +47,8 @@ def _contract_fields(day: date, body: DiaryDayIn) -> dict[str, str]:
     hours = body.headache_hours
     return {
         "date": day.isoformat(),
-        "headache_hours": format(hours, "f") if isinstance(hours, Decimal) else str(hours),
+        # Normalised: the schema bounds the significant digits, not trailing zeros ("0E-100000000" is 0).
+        "headache_hours": format(hours.normalize(), "f") if isinstance(hours, Decimal) else str(hours),
         "intensity": body.intensity.strip(),
         **{
             name: _yes_no(getattr(body, name))

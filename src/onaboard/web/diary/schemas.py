@@ -2,7 +2,9 @@
 
 ``DiaryDayIn`` carries the diary contract's fields as JSON values; the contract's rules (hours 0-24, intensity
 needed on a headache day and blank on a headache-free one, features only on headache days, known medicine
-classes, no future date) are the engine's and answered with 422 listing every problem.
+classes, no future date) are the engine's and answered with 422 listing every problem. The schema itself only
+bounds the size of ``headache_hours`` (``HOURS_MAX_DIGITS``, ``HOURS_MAX_DECIMAL_PLACES``): a number too long to
+write out is refused before the engine reads it.
 ``AssessmentOut`` is ``onaboard.serialize.assessment_json``: the same JSON as ``onaboard assess``.
 """
 
@@ -18,11 +20,25 @@ from onaboard.clinical import AcuteClass, Intensity
 INTENSITIES = ", ".join(i.value for i in Intensity)
 ACUTE_CLASSES = ", ".join(c.value for c in AcuteClass)
 
+HOURS_MAX_DECIMAL_PLACES = 20
+"""The most decimals of ``headache_hours`` taken (trailing zeros aside). The diary contract allows any number and a
+day is stored to the hundredth, but the engine classifies the day as given (3.999 h is not a 4-hour day), and 20
+keep every float a client computes from a whole number of seconds (1 s is 0.0002777777777777778 h). Without a bound,
+``1e-100000000`` or ``1e100000000`` written out as the contract's text was a hundred million digits (a 100 MB answer
+after seconds)."""
+HOURS_MAX_DIGITS = HOURS_MAX_DECIMAL_PLACES + 2
+"""Two digits before the point: anything above 24 is still answered by the engine's rule, with its message."""
+
 
 class DiaryDayIn(Schema):
     """One calendar day of the diary; the date is in the address."""
 
-    headache_hours: Decimal = Field(..., description="Hours with headache that day, 0 to 24.")
+    headache_hours: Decimal = Field(
+        ...,
+        max_digits=HOURS_MAX_DIGITS,
+        decimal_places=HOURS_MAX_DECIMAL_PLACES,
+        description=f"Hours with headache that day, 0 to 24, with at most {HOURS_MAX_DECIMAL_PLACES} decimals.",
+    )
     intensity: str = Field("", description=f"Worst pain: {INTENSITIES}; blank on a headache-free day.")
     unilateral: bool = False
     pulsating: bool = False
