@@ -7,7 +7,6 @@ This module parses arguments, calls the engine and renders; it holds no clinical
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -15,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -30,6 +29,7 @@ from onaboard.clinical.outcomes import Outcomes, treatment_outcomes
 from onaboard.clinical.periods import PeriodSummary
 from onaboard.clinical.preempt import InjectionPlan, PlanError, preempt_plan
 from onaboard.clinical.prom import PromError, hit6_score, midas_score
+from onaboard.commands import print_json
 from onaboard.serialize import (
     assessment_json,
     hit6_json,
@@ -220,11 +220,6 @@ def _within_calendar(options: str) -> Iterator[None]:
         fail([OUTSIDE_CALENDAR.format(options=options)])
 
 
-def _print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
-    sys.stdout.write("\n")
-
-
 # --- assess -------------------------------------------------------------------------------------------------------
 
 
@@ -331,7 +326,7 @@ def assess_command(
             patients, lambda p: assess(p, as_of=as_of_date, periods=periods, birth_date=birth), "assessing"
         )
     if json_output:
-        _print_json({"patients": [assessment_json(result) for result in results]})
+        print_json({"patients": [assessment_json(result) for result in results]})
         return
     if not results:
         stdout.print("No patients in the file.")
@@ -400,7 +395,7 @@ def outcomes_command(
             patients, lambda p: treatment_outcomes(p, injections=dates, today=today), "outcomes"
         )
     if json_output:
-        _print_json({"patients": [outcomes_json(result) for result in results]})
+        print_json({"patients": [outcomes_json(result) for result in results]})
         return
     if not results:
         stdout.print("No patients in the file.")
@@ -502,7 +497,7 @@ def plan_command(
         args.problems.extend(error.problems)
     args.check()
     if json_output:
-        _print_json(plan_json(plan))
+        print_json(plan_json(plan))
         return
     _print_plan(plan)
 
@@ -538,7 +533,7 @@ def schedule_command(
         document = schedule_json(status, today=on)
         if check is not None:
             document["proposed"] = interval_json(check)
-        _print_json(document)
+        print_json(document)
         return
     stdout.print(f"[bold]Cycle {status.cycle_number}[/bold] on {on.isoformat()}: {status.status.value}")
     if status.next_due is not None:
@@ -573,7 +568,7 @@ def hit6_command(
     except PromError as error:
         fail(error.problems)
     if json_output:
-        _print_json(hit6_json(result))
+        print_json(hit6_json(result))
         return
     stdout.print(result.reason, markup=False)
 
@@ -597,7 +592,7 @@ def midas_command(
     except PromError as error:
         fail(error.problems)
     if json_output:
-        _print_json(midas_json(result))
+        print_json(midas_json(result))
         return
     stdout.print(result.reason, markup=False)
 

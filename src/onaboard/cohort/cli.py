@@ -8,7 +8,6 @@ engine commands never load them. Invalid arguments exit 2 with every problem on 
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from onaboard.cohort.backends import Engine
+from onaboard.commands import print_json
 
 if TYPE_CHECKING:
     from onaboard.cohort.report import CohortReport, Proportion, ReferenceRow
@@ -65,11 +65,6 @@ def _fail(problems: Iterable[str]) -> NoReturn:
     for problem in problems:
         print(problem, file=sys.stderr)
     raise typer.Exit(2)
-
-
-def _print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
-    sys.stdout.write("\n")
 
 
 def _date(value: str) -> date | None:
@@ -152,7 +147,7 @@ def synth_command(
         "csv": csv,
     }
     if json_output:
-        _print_json(document)
+        print_json(document)
         return
     title = f"Synthetic cohort in {escape(str(directory))} (seed {seed}; made-up patients)"  # a path is no markup
     table = Table(title=title, title_justify="left", box=None)
@@ -362,7 +357,7 @@ def report_command(
     if html is not None or pdf is not None:
         _write_documents(report, html, pdf)
     if json_output:
-        _print_json(report_json(report))
+        print_json(report_json(report))
     else:
         _print_report(report)
     written = [str(path) for path in (html, pdf) if path is not None]
