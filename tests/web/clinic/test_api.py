@@ -1,5 +1,5 @@
-"""The worklist API's side effects to review (onaboard/web/clinic/api.py, schemas.py); the rest of the worklist API
-is tested in tests/web/api/test_clinic.py."""
+"""The worklist API's side effects to review and the bounds of its search (onaboard/web/clinic/api.py, schemas.py);
+the rest of the worklist API is tested in tests/web/api/test_clinic.py."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from onaboard.web.accounts.models import ApiToken
+from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH
+from onaboard.web.common.schema_types import NUL_ERROR_TYPE, NUL_IN_TEXT
 from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +73,23 @@ def test_billing_staff_get_no_side_effects_to_review_from_the_api(world, role):
     body = _api(world.users[role]).get("/api/worklist").json()
     assert body["total"] == 2
     assert body["side_effects_to_review"] == []
+
+
+def test_a_search_holding_a_nul_character_is_422_at_q(world):
+    """``q`` with a NUL character (a server error on PostgreSQL) is 422 at ``q`` in the diary notes' words."""
+    response = _api(world.users["nurse"]).get("/api/worklist", {"q": "Sa\x00me"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["query", "q"], "msg": NUL_IN_TEXT.format(field="q"), "type": NUL_ERROR_TYPE}
+    ]
+
+
+def test_a_search_of_more_than_100_characters_is_422_at_q(world):
+    """``q`` of 101 characters is 422 at ``q``; one of 100 is answered."""
+    client = _api(world.users["nurse"])
+    assert SEARCH_MAX_LENGTH == 100
+    response = client.get("/api/worklist", {"q": "same " * 20 + "x"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "q"]
+    assert response.json()["detail"][0]["msg"] == "String should have at most 100 characters"
+    assert client.get("/api/worklist", {"q": "same " * 20}).json()["total"] == 1

@@ -19,6 +19,7 @@ from onaboard.web.clinic.selectors import (
     BOOKED_FIRST,
     DIARY_PERIODS,
     PATHWAY_CACHE,
+    SEARCH_MAX_WORDS,
     SHARE_BATCH,
     PathwayLine,
     PathwayState,
@@ -493,6 +494,31 @@ def test_the_search_matches_every_word_in_names_or_record_numbers(world):
     number = world.own_patient.record_number
     assert _names(worklist(user=clinician, today=TODAY, query=number.lower())) == {"Own"}
     assert _names(worklist(user=clinician, today=TODAY, query="Far")) == set()
+
+
+@pytest.mark.django_db
+def test_the_search_looks_for_its_first_five_words_only(world):
+    """Words after the fifth are not looked for, so a search of two thousand words is answered at once (it took
+    seconds on PostgreSQL, and SQLite refused it) with what its first five find."""
+    clinician = world.users["clinician"]
+    assert SEARCH_MAX_WORDS == 5
+    assert _names(worklist(user=clinician, today=TODAY, query="sam same sam same sam nobody")) == {"Same"}
+    assert _names(worklist(user=clinician, today=TODAY, query="same " * 2000)) == {"Same"}
+    assert _names(worklist(user=clinician, today=TODAY, query="sam same sam same nobody")) == set()
+
+
+@pytest.mark.django_db
+def test_the_search_ignores_nul_characters(world):
+    """A NUL character in the search is ignored (PostgreSQL refuses one in a query): "Sa<NUL>me" finds Sam Same, a
+    search of NULs alone lists everyone, and the audit trail holds no NUL."""
+    clinician = world.users["clinician"]
+    listing = worklist(user=clinician, today=TODAY, query="Sa\x00me")
+    assert (_names(listing), listing.query) == ({"Same"}, "Same")
+    assert _names(worklist(user=clinician, today=TODAY, query="\x00\x00")) == {"Own", "Same"}
+    assert [event.detail for event in AuditEvent.objects.filter(object_type="worklist").order_by("pk")] == [
+        "1 patients listed; search 'Same'",
+        "2 patients listed",
+    ]
 
 
 @pytest.mark.django_db

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from onaboard.web.accounts.models import Role
 from onaboard.web.clinic import selectors as clinic_selectors
-from onaboard.web.clinic.selectors import PathwayState
+from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, PathwayState
+from onaboard.web.clinic.views import SEARCH_SHORTENED
 from onaboard.web.injections import selectors as injections_selectors
 from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import chronic_rows, store
@@ -129,6 +132,30 @@ def test_going_back_to_a_searched_worklist_gets_the_whole_page(client, world):
         assert "HX-Request" in client.get(WORKLIST, {"q": "Same"}, headers=headers)["Vary"]
     page = client.get(WORKLIST).content.decode()
     assert 'hx-history="false"' in page  # htmx keeps no copy of the patients' names in the browser's storage
+
+
+def test_a_search_longer_than_the_field_takes_is_cut_to_it_and_says_so(client, world):
+    """The search box takes 100 characters; a longer ?q= is cut to its first 100 and the page says so, while the
+    live search (whose box cannot hold more) cuts it without a message."""
+    client.force_login(world.users["clinician"])
+    long_search = "Same " * 20 + "Zebedee" * 100
+    response = client.get(WORKLIST, {"q": long_search})
+    body = response.content.decode()
+    assert f'maxlength="{SEARCH_MAX_LENGTH}"' in body
+    assert gettext(SEARCH_SHORTENED).format(count=SEARCH_MAX_LENGTH) in body
+    assert "Same, Sam" in body
+    assert response.context["worklist"].query == ("Same " * 20).strip()
+    partial = client.get(WORKLIST, {"q": long_search}, headers={"HX-Request": "true"})
+    assert "Same, Sam" in partial.content.decode()
+    assert list(get_messages(partial.wsgi_request)) == []
+
+
+def test_a_nul_character_in_the_search_is_ignored(client, world):
+    """?q= holding a NUL character (a server error on PostgreSQL) searches without it."""
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST, {"q": "Sa\x00me"}).content.decode()
+    assert "Same, Sam" in body
+    assert "Own, Pat" not in body
 
 
 def test_no_match_says_so(client, world):

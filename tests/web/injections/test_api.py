@@ -1,6 +1,6 @@
-"""Side-effect rules the injections API shares with the report form, and its answers for stale bookings, booking
-dates and cancelling (onaboard/web/injections/api.py); the API's other operations are tested in
-tests/web/api/test_injections.py."""
+"""Side-effect rules the injections API shares with the report form, its answers for stale bookings, booking
+dates and cancelling, and its refusal of the NUL character in free text (onaboard/web/injections/api.py,
+schemas.py); the API's other operations are tested in tests/web/api/test_injections.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from onaboard.web.accounts.models import ApiToken
+from onaboard.web.common.schema_types import NUL_ERROR_TYPE, NUL_IN_TEXT
 from onaboard.web.injections import services
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.injections.conftest import fixed_entries, record
@@ -126,3 +127,42 @@ def test_cancelling_a_booking_and_again_is_409(world, nurse_api):
     assert done.json()["status"] == "cancelled"
     again = nurse_api.post(url, json.dumps({"version": 2}), content_type="application/json")
     assert again.status_code == 409
+
+
+def _session_body(**changes: str) -> dict:
+    today = timezone.localdate()
+    body = {
+        "date": today.isoformat(),
+        "sites": [{"muscle": e.muscle, "side": e.side, "units": e.units} for e in fixed_entries()],
+        "product_lot": "C1234AB",
+        "product_expiry": (today + dt.timedelta(days=300)).isoformat(),
+    }
+    return {**body, **changes}
+
+
+@pytest.mark.parametrize("field", ["product_lot", "complications", "override_reason"])
+def test_a_nul_character_in_a_sessions_text_is_422_at_the_field(world, nurse_api, field):
+    """A NUL in the lot, the complications or the override reason (PostgreSQL text cannot hold one: it was a
+    server error there) is 422 at that field in the diary notes' words; nothing is recorded."""
+    url = f"/api/patients/{world.own_patient.external_id}/sessions"
+    response = nurse_api.post(url, json.dumps(_session_body(**{field: "L\x00"})), content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", "payload", field], "msg": NUL_IN_TEXT.format(field=field), "type": NUL_ERROR_TYPE}
+    ]
+    assert not InjectionSession.objects.exists()
+
+
+def test_a_nul_character_in_a_side_effects_description_is_422_at_the_description(world, patient_api):
+    """A NUL in a side effect's description is 422 at ``description`` in the diary notes' words; nothing is
+    stored."""
+    response = _report(patient_api, world, kind="other", description="x\x00y")
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "payload", "description"],
+            "msg": "description must not contain the NUL character",
+            "type": NUL_ERROR_TYPE,
+        }
+    ]
+    assert not SideEffect.objects.exists()

@@ -8,11 +8,18 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from onaboard.web.accounts.models import STAFF_ROLES
 from onaboard.web.clinic.schemas import PathwayOut, WorklistOut
-from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state, worklist
+from onaboard.web.clinic.selectors import (
+    SEARCH_MAX_LENGTH,
+    SEARCH_MAX_WORDS,
+    PathwayState,
+    patient_pathway_state,
+    worklist,
+)
+from onaboard.web.common.schema_types import FreeText
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.api import AUTH_ERRORS, PATIENT_ERRORS, api_patient, audit_read, caller
 from onaboard.web.patients.models import Patient
@@ -24,7 +31,12 @@ STAFF_ONLY = gettext_noop("The worklist is for clinic staff.")
 
 
 class WorklistQuery(Schema):
-    q: str = ""
+    q: FreeText = Field(
+        "",
+        max_length=SEARCH_MAX_LENGTH,
+        description=f"Name or record number, up to {SEARCH_MAX_LENGTH} characters; each of the first "
+        f"{SEARCH_MAX_WORDS} words must appear.",
+    )
     state: PathwayState | None = None
 
 

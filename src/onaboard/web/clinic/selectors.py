@@ -561,9 +561,17 @@ WORKLIST_PATIENT_FIELDS = ("external_id", "clinic", "record_number", "given_name
 a clinic's worth of full rows, safety answers and all, cost more to build than the rest of a cached worklist."""
 
 
+SEARCH_MAX_LENGTH = 100
+"""The longest worklist search the API and the page take (longer: 422 from the API, shortened on the page)."""
+SEARCH_MAX_WORDS = 5
+"""How many words of a search are looked for: each adds a three-way match on every patient, and a search of a
+thousand words took seconds on PostgreSQL and was refused by SQLite ("Expression tree is too large")."""
+
+
 def _search(patients: models.QuerySet[Patient], query: str) -> models.QuerySet[Patient]:
-    """Each word of ``query`` must appear in the given name, family name or record number."""
-    for word in query.split():
+    """Each of the first ``SEARCH_MAX_WORDS`` words of ``query`` must appear in the given name, family name or
+    record number; later words are not looked for."""
+    for word in query.split()[:SEARCH_MAX_WORDS]:
         patients = patients.filter(
             models.Q(given_name__icontains=word)
             | models.Q(family_name__icontains=word)
@@ -592,13 +600,14 @@ def _group_key(rows: Sequence[WorklistRow], *, clinical: bool, language: str | N
 
 def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> Worklist:
     """The patients ``user`` may see (``patients_visible_to``), searched, with their states, filtered by ``state``,
-    and the side effects waiting for review (one query, not narrowed by the search or the filter).
+    and the side effects waiting for review (one query, not narrowed by the search or the filter). NUL characters
+    in ``query`` are ignored; ``_search`` looks for its first ``SEARCH_MAX_WORDS`` words.
 
     Users without the clinical view (billing staff, administrators) get state names and dates but no reasons and
     no side effects. The read is audited once, with how many patients were listed and side effects shown.
     """
     clinical = can(user, Capability.VIEW_CLINICAL)
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # no stored name holds a NUL, and PostgreSQL refuses one in a query
     chosen = PathwayState(state) if state in PathwayState.values else None
     found = list(
         _search(patients_visible_to(user), query)

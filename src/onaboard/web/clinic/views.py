@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext, gettext_noop
 
 from onaboard.web.accounts.models import STAFF_ROLES, Role
+from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH
 from onaboard.web.clinic.selectors import worklist as worklist_of
 from onaboard.web.patients.access import Capability, can
+
+SEARCH_SHORTENED = gettext_noop("The search was shortened to its first {count} characters.")
 
 
 @login_required
@@ -30,18 +35,25 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """Clinic staff's patients by pathway state, searchable by name or record number and filterable by state."""
     if request.user.role not in STAFF_ROLES:
         raise PermissionDenied
-    listing = worklist_of(
-        user=request.user,
-        today=timezone.localdate(),
-        query=request.GET.get("q", ""),
-        state=request.GET.get("state", ""),
-    )
     # The live search swaps in the groups alone. Going back to a searched URL that htmx no longer holds makes it ask
     # again, as htmx, for the whole page (a history restore), and a browser must not serve one answer for the other.
     partial = bool(request.htmx) and not request.htmx.history_restore_request
+    query = request.GET.get("q", "")
+    if len(query) > SEARCH_MAX_LENGTH:  # the field's maxlength stops a browser; a typed address is cut, and told so
+        query = query[:SEARCH_MAX_LENGTH]
+        if not partial:  # the groups alone have no place for the message
+            messages.warning(request, gettext(SEARCH_SHORTENED).format(count=SEARCH_MAX_LENGTH))
+    listing = worklist_of(
+        user=request.user, today=timezone.localdate(), query=query, state=request.GET.get("state", "")
+    )
     template = "clinic/_worklist_groups.html" if partial else "clinic/worklist.html"
     editor = can(request.user, Capability.EDIT_CLINICAL)
-    context = {"worklist": listing, "can_register": editor, "can_review": editor}
+    context = {
+        "worklist": listing,
+        "can_register": editor,
+        "can_review": editor,
+        "search_max_length": SEARCH_MAX_LENGTH,
+    }
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -1,6 +1,7 @@
 """API shapes for the PREEMPT plan, injection sessions and side effects.
 
-``PlanOut`` is ``onaboard.serialize.plan_json``: the same JSON as ``onaboard plan``.
+``PlanOut`` is ``onaboard.serialize.plan_json``: the same JSON as ``onaboard plan``. Free text sent in is
+``FreeText`` (no NUL character: 422 at the field).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ninja import Field, Schema
 
 from onaboard.clinical import Muscle, Side
 from onaboard.interop.tables import TEXT_LIMITS
+from onaboard.web.common.schema_types import FreeText
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, Severity, SideEffectKind
 
 MUSCLES = ", ".join(m.value for m in Muscle)
@@ -90,14 +92,14 @@ class InjectionSessionIn(Schema):
     date: dt.date
     sites: list[SiteIn] = Field(..., description="Every site given: the 31 fixed PREEMPT sites and any extra.")
     vial_units: int = Field(200, description="Vial size in units: 100 or 200.")
-    product_lot: str = Field(..., max_length=TEXT_LIMITS["lot"])
+    product_lot: FreeText = Field(..., max_length=TEXT_LIMITS["lot"])
     product_expiry: dt.date
-    override_reason: str = Field(
+    override_reason: FreeText = Field(
         "",
         description="Needed when the 12-week interval, the cumulative dose, the safety screen or the dose per site "
         "(the label's 5 U) fails; recorded.",
     )
-    complications: str = ""
+    complications: FreeText = ""
     booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")
     version: int | None = Field(
         None, description="The booking's version as last read: a stale version is refused with 409."
@@ -150,7 +152,7 @@ class SideEffectIn(Schema):
     kind: SideEffectKindValue  # type: ignore[valid-type]
     onset: dt.date = Field(..., description="When it started; today or earlier.")
     severity: SeverityValue  # type: ignore[valid-type]
-    description: str = Field(
+    description: FreeText = Field(
         "",
         max_length=DESCRIPTION_MAX_LENGTH,
         description='What happened, in the reporter\'s words. Needed when `kind` is "other" (422 at `description` '
