@@ -6,8 +6,10 @@ ninja's validation shape, the same as ``ProblemsOut``), 413 (a request over the 
 ``accounts.ratelimit``). ``document_framework_errors`` adds them to every operation of the OpenAPI document, so
 clients and schema checkers (schemathesis in .ci/run) know every status code they can meet.
 
-A method a path does not take is 405 with the ``Allow`` header; ``ApiMethodNotAllowedMiddleware`` gives it the
-API's ``{"detail": ...}`` body (django-ninja answers it with the text "Method not allowed").
+A method a path does not take is 405 with the ``Allow`` header, and an address that is no operation's (an unknown
+path, or a known one with a trailing slash) is 404; ``ApiMethodNotAllowedMiddleware`` gives both the API's
+``{"detail": ...}`` body (django-ninja answers the 405 with the text "Method not allowed", Django the 404 with the
+site's HTML page).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from django.utils.translation import gettext, gettext_noop
 
 API_PREFIX = "/api/"
 METHOD_NOT_ALLOWED = gettext_noop("{method} is not allowed here: use {allowed}")
+NO_SUCH_ADDRESS = gettext_noop(
+    "There is no API operation at this address; the operations are listed at /api/docs, and no address ends in a slash."
+)
 
 DETAIL_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -67,17 +72,20 @@ def document_framework_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class ApiMethodNotAllowedMiddleware:
-    """A 405 under ``/api/`` answers JSON ``{"detail": ...}`` naming the allowed methods, like every other API error."""
+    """A 405 under ``/api/`` answers JSON ``{"detail": ...}`` naming the allowed methods, and a 404 that is not
+    already JSON (an address no operation has) says so in the same shape, like every other API error."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code != 405 or not request.path.startswith(API_PREFIX):
+        if response.status_code not in (404, 405) or not request.path.startswith(API_PREFIX):
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
+        if response.status_code == 404:
+            return JsonResponse({"detail": gettext(NO_SUCH_ADDRESS)}, status=404)
         allowed = response.get("Allow", "")
         detail = gettext(METHOD_NOT_ALLOWED).format(method=request.method, allowed=allowed or "another method")
         replaced = JsonResponse({"detail": detail}, status=405)
