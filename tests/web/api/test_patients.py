@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.patients.access import NOT_FOUND
 from tests.web.factories import PatientFactory
 
 
@@ -84,6 +85,7 @@ def test_a_patient_out_of_reach_is_not_found(world, api_as, role, target):
     patient = getattr(world, target)
     response = api_as(role).get(f"/api/patients/{patient.external_id}")
     assert response.status_code == 404
+    assert response.json() == {"detail": NOT_FOUND}
     assert AuditEvent.objects.get(action=Action.DENIED).object_id == str(patient.external_id)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -71,6 +71,18 @@ api = OnaboardAPI(
     auth=[BearerToken(), SessionCookie(csrf=True)],
     urls_namespace="api",
 )
+
+NOT_FOUND_DETAIL = "Not Found"
+"""The detail of a 404 whose Http404 carries no message of its own."""
+
+
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A 404 says the operation's own reason ("No such patient.", from the access module), as the 404s the operations
+    build themselves do; django-ninja's default answers a bare "Not Found" unless DEBUG is on."""
+    return api.create_response(request, {"detail": str(exc) or NOT_FOUND_DETAIL}, status=404)
+
+
+api.add_exception_handler(Http404, _not_found)
 
 api.add_router("", patients_router)
 api.add_router("", diary_router)
