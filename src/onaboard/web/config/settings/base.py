@@ -104,9 +104,10 @@ CACHES = {
     # The worklist's computed pathway lines (clinic/selectors.py; keys change with any saved diary row or session),
     # shared by every app server process so a change is computed once, not once per gunicorn worker. The clinic
     # migration 0001 creates the table. Entries are small tuples living an hour; every write counts the table's rows
-    # first (Django's culling), so MAX_ENTRIES is a few times a large clinic's live lines and no more.
+    # first (Django's culling), so MAX_ENTRIES is a few times a large clinic's live lines and no more. The backend
+    # writes many lines in a few statements (common/cache.py; Django's writes each key in five).
     "pathways": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "onaboard.web.common.cache.BulkDatabaseCache",
         "LOCATION": "onaboard_pathway_lines",
         "OPTIONS": {"MAX_ENTRIES": 20000},
     },
