@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
-from onaboard.web.accounts.middleware import SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_limits
+from onaboard.web.accounts.middleware import EXPLAIN_SECONDS, SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_limits
+from onaboard.web.accounts.views import SESSION_EXPIRED
 from onaboard.web.audit.models import Action, AuditEvent
 from tests.web.factories import PASSWORD
 
@@ -19,12 +24,24 @@ def _sign_in(client, username):
     assert client.post(LOGIN, {"username": username, "password": PASSWORD}).status_code == 302
 
 
-def _age_session(client, *, idle=0.0, signed_in=0.0):
-    """Move the session's clocks back by the given seconds."""
+def _age_session(client, *, idle=0.0, signed_in=None):
+    """As if ``idle`` seconds had passed since the session was last stored (its last counted activity), its sign-in
+    clock moving back by ``signed_in`` seconds (``idle`` unless given): the session's clocks move back, and so does
+    the stored session's expiry, as real time would bring it nearer. A stored session past its expiry is gone, as it
+    is for a browser coming back (the stored row is no longer read, the cookie no longer sent)."""
+    signed_in = idle if signed_in is None else signed_in
     session = client.session
+    key = session.session_key
+    stored_until = Session.objects.get(session_key=key).expire_date
     session[SEEN_AT_KEY] -= idle
     session[SIGNED_IN_AT_KEY] -= signed_in
-    session.save()
+    expiry = session.get("_session_expiry")
+    if isinstance(expiry, str):  # a fixed end (set from the sign-in time): it moves with the sign-in
+        session.set_expiry(datetime.fromisoformat(expiry) - timedelta(seconds=signed_in))
+        session.save()
+    else:  # so many seconds from the last save: the last save moves back by the idle time
+        session.save()
+        Session.objects.filter(session_key=key).update(expire_date=stored_until - timedelta(seconds=idle))
 
 
 def test_the_limits_are_short_for_staff_and_long_for_patients(world):
@@ -35,35 +52,42 @@ def test_the_limits_are_short_for_staff_and_long_for_patients(world):
     assert max(settings.SESSION_ABSOLUTE_SECONDS.values()) <= settings.SESSION_COOKIE_AGE
 
 
-def test_signing_in_sets_the_cookie_to_the_idle_limit(client, world):
-    """A staff sign-in's cookie lasts the staff idle limit; a patient's the patient idle limit."""
-    _sign_in(client, "nurse")
-    assert client.session.get_expiry_age() == 30 * 60
-    client.logout()
-    _sign_in(client, "patient")
-    assert client.session.get_expiry_age() == 30 * 86400
+@pytest.mark.parametrize(("username", "absolute"), [("nurse", 10 * 3600), ("patient", 90 * 86400)])
+def test_the_stored_session_and_cookie_outlive_the_limits(client, world, username, absolute):
+    """The stored session and its cookie last a day beyond the absolute limit (10 hours for staff, 90 days for
+    patients), so it is the middleware that ends a session, and it can say why."""
+    _sign_in(client, username)
+    lasting = absolute + EXPLAIN_SECONDS
+    assert abs(client.session.get_expiry_age() - lasting) <= 5
+    assert abs(int(client.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) - lasting) <= 5
+    stored = Session.objects.get(session_key=client.session.session_key).expire_date
+    assert abs((stored - timezone.now()).total_seconds() - lasting) <= 5
 
 
-def test_an_idle_staff_session_ends_and_the_sign_in_page_says_why(client, world):
-    """A staff session idle for 31 minutes is signed out, audited, and the sign-in page explains it."""
+@pytest.mark.parametrize("idle_minutes", [31, 3 * 60, 20 * 60])
+def test_an_idle_staff_session_ends_and_the_sign_in_page_says_why(client, world, idle_minutes):
+    """A staff session idle for 31 minutes, 3 hours or until the next morning is signed out, audited, and the
+    sign-in page explains it."""
     _sign_in(client, "nurse")
     assert client.get(STAFF_PAGE).status_code == 200
-    _age_session(client, idle=31 * 60)
+    _age_session(client, idle=idle_minutes * 60)
     response = client.get(STAFF_PAGE)
     assert response.status_code == 302
     assert response.url.startswith(LOGIN)
     page = client.get(response.url).content.decode()
-    assert "signed out after a while without activity" in page
+    assert str(SESSION_EXPIRED["idle"]) in page
     event = AuditEvent.objects.get(action=Action.LOGOUT)
     assert (event.username, event.detail) == ("nurse", "session expired: idle longer than the limit")
 
 
 def test_an_active_staff_session_still_ends_after_the_absolute_limit(client, world):
-    """Activity does not stretch a staff session past 10 hours."""
+    """Activity does not stretch a staff session past 10 hours; the sign-in page says why."""
     _sign_in(client, "clinician")
-    _age_session(client, signed_in=10 * 3600 + 1)
-    assert client.get(STAFF_PAGE).status_code == 302
+    _age_session(client, idle=60, signed_in=10 * 3600 + 1)
+    response = client.get(STAFF_PAGE)
+    assert response.status_code == 302
     assert AuditEvent.objects.get(action=Action.LOGOUT).detail == "session expired: signed in longer than the limit"
+    assert str(SESSION_EXPIRED["absolute"]) in client.get(response.url).content.decode()
 
 
 def test_a_patient_idle_for_a_week_is_still_signed_in(client, world):
@@ -86,7 +110,7 @@ def test_activity_moves_the_idle_clock(client, world):
     _sign_in(client, "nurse")
     _age_session(client, idle=20 * 60)
     assert client.get(STAFF_PAGE).status_code == 200
-    _age_session(client, idle=20 * 60)
+    _age_session(client, idle=20 * 60, signed_in=20 * 60)
     assert client.get(STAFF_PAGE).status_code == 200
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
 from typing import Any
@@ -67,6 +68,10 @@ EXPIRED_KEY = "onaboard_session_expired"
 """Set in the fresh session after an expiry, so the sign-in page can say why."""
 SEEN_RESOLUTION_SECONDS = 60
 """Activity is written to the session at most once a minute, so not every request saves the session."""
+EXPLAIN_SECONDS = 24 * 60 * 60
+"""How long past its absolute limit a session (the stored session and the browser's cookie) is kept, though no longer
+usable, so that the next request can still say why it ended: coming back to the clinic's computer the next morning
+shows "signed out after a while without activity" (and the trail records it), not a bare sign-in page."""
 
 
 def session_limits(user: Any) -> tuple[int, int]:
@@ -80,12 +85,24 @@ def session_limits(user: Any) -> tuple[int, int]:
     return settings.SESSION_IDLE_SECONDS[kind], settings.SESSION_ABSOLUTE_SECONDS[kind]
 
 
+def session_stored_until(user: Any, signed_in_at: float) -> datetime:
+    """When the stored session and its cookie end: ``EXPLAIN_SECONDS`` after the absolute limit.
+
+    Not the idle limit: a session stored only that long (and a cookie living that long) would be gone at the very
+    moment ``SessionExpiryMiddleware`` would call it idle, so the middleware never saw it: no message, no audit
+    event. The session stops working at its limits all the same: the middleware ends it at its first request past
+    either of them.
+    """
+    return datetime.fromtimestamp(signed_in_at + session_limits(user)[1] + EXPLAIN_SECONDS, tz=UTC)
+
+
 class SessionExpiryMiddleware:
     """Signs out a session idle for longer than its idle limit or older than its absolute limit.
 
     Goes right after Django's ``AuthenticationMiddleware``. The expired request carries on as an anonymous one, so
     pages send it to the sign-in page (which says why) and the API answers 401. The sign-in time is set by the
-    ``user_logged_in`` receiver (accounts/signals.py); the browser cookie is given the idle limit as its lifetime.
+    ``user_logged_in`` receiver (accounts/signals.py); the stored session and the browser cookie outlive both limits
+    (``session_stored_until``), so it is this middleware that ends a session, and can say why.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -114,7 +131,7 @@ class SessionExpiryMiddleware:
             session[SIGNED_IN_AT_KEY] = signed_in_at
         if SEEN_AT_KEY not in session or now - seen_at >= SEEN_RESOLUTION_SECONDS:
             session[SEEN_AT_KEY] = now
-            session.set_expiry(idle)
+            session.set_expiry(session_stored_until(user, signed_in_at))
 
 
 # --- API rate limits ----------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Sign-ins, failed sign-ins and sign-outs (with why: by hand, or the session expired) go into the audit trail;
-a sign-in also starts the session's clocks for ``SessionExpiryMiddleware``."""
+a sign-in also starts the session's clocks for ``SessionExpiryMiddleware`` and keeps the stored session (and cookie)
+beyond its limits, so the middleware sees it expire and can say why."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from onaboard.web.accounts.middleware import SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_limits
+from onaboard.web.accounts.middleware import SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_stored_until
 from onaboard.web.accounts.models import User
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -24,7 +25,7 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         now = time.time()
         session[SIGNED_IN_AT_KEY] = now
         session[SEEN_AT_KEY] = now
-        session.set_expiry(session_limits(user)[0])
+        session.set_expiry(session_stored_until(user, now))
 
 
 EXPIRY_DETAIL = {
