@@ -231,3 +231,29 @@ def test_without_returning_the_count_is_read_back(limits):
         counts = [rate_limit_hit("login_account", "someone", now=7200.0).count for _ in range(4)]
     assert counts == [1, 2, 3, 4]
     assert not rate_limit_peek("login_account", "someone", now=7300.0).allowed
+
+
+def test_a_sign_in_refused_by_both_limits_says_the_longer_wait(client, world, limits):
+    """When the address's and the name's failures are both used up, the 429 names the later end of the two windows:
+    at the earlier one the try would still be refused."""
+    moment = 3600 * 500 + 100.0  # 800 s left in the address's 900-second window, 3500 s in the name's hour
+    with mock.patch.object(ratelimit, "time", SimpleNamespace(time=lambda: moment)):
+        client.post(LOGIN, {"username": "someone", "password": "wrong"})
+        for _ in range(3):
+            client.post(LOGIN, {"username": "nurse", "password": "wrong"})
+        response = client.post(LOGIN, {"username": "nurse", "password": PASSWORD})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3500"
+    assert str(too_many_requests_message(3500)) in response.content.decode()
+
+
+def test_clearing_a_subject_forgets_its_counters_in_every_window_and_no_others(limits):
+    """``rate_limit_clear`` removes one subject's counters of one limit, whatever their window; others stay."""
+    rate_limit_hit("login_account", "nurse", now=3600.0)
+    rate_limit_hit("login_account", "clinician", now=3600.0)
+    rate_limit_hit("login_address", "nurse", now=3600.0)
+    rate_limit_hit("login_account", "nurse", now=0.0)  # an ended window's counter, written last so it stays
+    assert ratelimit.rate_limit_clear("login_account", "nurse") == 2
+    assert rate_limit_peek("login_account", "nurse", now=3600.0).count == 0
+    assert rate_limit_peek("login_account", "clinician", now=3600.0).count == 1
+    assert rate_limit_peek("login_address", "nurse", now=3600.0).count == 1

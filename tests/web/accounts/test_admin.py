@@ -1,12 +1,20 @@
-"""Users and API tokens in the admin (onaboard/web/accounts/admin.py)."""
+"""Users, API tokens and authenticators in the admin (onaboard/web/accounts/admin.py)."""
 
 from __future__ import annotations
 
 import pytest
+from django.forms import MultiWidget
+from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from onaboard.web.accounts.admin import ADMIN_NEEDS_STAFF, SECRET_NOT_SHOWN
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.audit.models import Action, AuditEvent
+from tests.web.factories import PASSWORD
+
+LOGIN = reverse("accounts:login")
 
 
 def test_the_admin_sign_in_hands_over_to_onaboards(client):
@@ -51,3 +59,190 @@ def test_an_account_is_deactivated_never_deleted(client, world, superuser):
     with pytest.raises(ProtectedError):
         nurse.delete()
     assert list(AuditEvent.objects.filter(username="nurse").values_list("id", "user_id")) == events
+
+
+# --- Lifting a sign-in lockout -------------------------------------------------------------------------------------
+
+
+def _change_form_data(response, **changes):
+    """The POST data of the admin change form on ``response`` as it stands, with ``changes`` applied."""
+    data = {}
+    for field in response.context["adminform"].form:
+        if field.field.disabled:
+            continue
+        value = field.value()
+        widget = getattr(field.field.widget, "widget", field.field.widget)  # the admin wraps related widgets
+        if isinstance(widget, MultiWidget):
+            for index, part in enumerate(widget.decompress(value)):
+                data[f"{field.html_name}_{index}"] = part or ""
+        elif isinstance(value, bool):
+            if value:
+                data[field.html_name] = "on"
+        elif value is not None:
+            data[field.html_name] = value
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def name_limit(settings):
+    """The deployment's limit of failed sign-ins per account name (the test settings' limits are out of reach)."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_account": "10/3600"}
+
+
+def _fail_sign_ins(client, username, times):
+    for _ in range(times):
+        assert client.post(LOGIN, {"username": username, "password": "wrong"}).status_code == 200
+
+
+def test_clearing_locked_until_lifts_the_lockout_and_the_name_limit(client, world, superuser, name_limit):
+    """After 10 wrong passwords the right one is refused (429) and the admin's page says so; clearing "Locked
+    until" and saving lets the right password in at once, and the lift is audited."""
+    nurse = world.users["nurse"]
+    visitor = Client()
+    _fail_sign_ins(visitor, "nurse", 10)
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 429
+    nurse.refresh_from_db()
+    assert nurse.locked_until is not None
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[nurse.pk])
+    page = client.get(url)
+    assert "Refused, even with the right password: 10 failed sign-ins for this name." in page.content.decode()
+    response = client.post(url, _change_form_data(page, locked_until_0="", locked_until_1=""))
+    assert response.status_code == 302
+    nurse.refresh_from_db()
+    assert (nurse.locked_until, nurse.failed_logins) == (None, 0)
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 302
+    event = AuditEvent.objects.get(action=Action.UPDATE, object_type="user")
+    assert (event.username, event.detail) == (
+        "admin",
+        "sign-in lockout of nurse lifted; 1 failed sign-in counter(s) cleared",
+    )
+
+
+def test_saving_a_user_without_clearing_the_lock_lifts_nothing(client, world, superuser, name_limit):
+    """Saving the user page with "Locked until" left as it is keeps the lockout and the name limit."""
+    nurse = world.users["nurse"]
+    visitor = Client()
+    _fail_sign_ins(visitor, "nurse", 10)
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[nurse.pk])
+    assert client.post(url, _change_form_data(client.get(url))).status_code == 302
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 429
+    assert not AuditEvent.objects.filter(action=Action.UPDATE, object_type="user").exists()
+
+
+def test_the_lift_action_frees_a_name_limited_without_a_lock(client, world, superuser, name_limit):
+    """Wrong passwords typed under the name in capitals count for the name without locking the account (the lockout
+    matches the exact name); the list's "lift" action clears them, and the page shows the name unlimited again."""
+    nurse = world.users["nurse"]
+    visitor = Client()
+    _fail_sign_ins(visitor, "NURSE", 10)
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 429
+    nurse.refresh_from_db()
+    assert nurse.locked_until is None
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "lift_lockout", "_selected_action": [nurse.pk]}
+    )
+    assert response.status_code == 302
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 302
+    page = client.get(reverse("admin:accounts_user_change", args=[nurse.pk])).content.decode()
+    assert "Not refused: 0 of 10 failed sign-ins for this name in the current window." in page
+
+
+# --- The admin's own pages hand over to onaboard's ------------------------------------------------------------------
+
+
+def test_the_admin_password_change_is_onaboards(client, world, superuser):
+    """The admin's "Change password" sends you to onaboard's page (current password checked as a sign-in, audited);
+    a form posted to the admin's address changes nothing."""
+    client.force_login(superuser)
+    response = client.get(reverse("admin:password_change"))
+    assert (response.status_code, response.url) == (302, reverse("accounts:password_change"))
+    new = "an entirely different long passphrase"
+    posted = client.post(
+        reverse("admin:password_change"), {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    assert posted.status_code == 302
+    superuser.refresh_from_db()
+    assert superuser.check_password(PASSWORD)
+
+
+def test_wrong_current_passwords_via_the_admins_link_lock_the_account(client, world, superuser, settings):
+    """Followed from the admin, wrong current passwords count toward the lockout like wrong sign-ins."""
+    client.force_login(superuser)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        response = client.post(
+            reverse("admin:password_change"),
+            {"old_password": "wrong", "new_password1": "x", "new_password2": "x"},
+            follow=True,
+        )
+        client.post(
+            response.redirect_chain[-1][0], {"old_password": "wrong", "new_password1": "x", "new_password2": "x"}
+        )
+    superuser.refresh_from_db()
+    assert superuser.is_locked()
+
+
+def test_ones_own_password_in_the_user_admin_is_changed_on_onaboards_page(client, world, superuser):
+    """The user admin's password form, which asks for no current password, is not offered for one's own account;
+    for another person's account it is."""
+    client.force_login(superuser)
+    own = client.get(reverse("admin:auth_user_password_change", args=[superuser.pk]))
+    assert (own.status_code, own.url) == (302, reverse("accounts:password_change"))
+    other = client.get(reverse("admin:auth_user_password_change", args=[world.users["nurse"].pk]))
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize("role", ["admin", "nurse"])
+def test_a_signed_in_account_without_admin_access_is_told_why(client, world, role):
+    """Someone signed in without staff status who opens the admin gets a 403 saying what the admin needs, not the
+    sign-in form again (signing in again would only bring them back)."""
+    client.force_login(world.users[role])
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.status_code == 403
+    assert str(ADMIN_NEEDS_STAFF) in response.content.decode()
+
+
+def test_a_signed_in_staff_account_at_the_admin_sign_in_goes_on(client, world, superuser):
+    """A staff account already signed in that lands on the admin's sign-in page goes on to where it was going."""
+    client.force_login(superuser)
+    response = client.get(reverse("admin:login") + "?next=/admin/accounts/")
+    assert (response.status_code, response.url) == (302, "/admin/accounts/")
+    elsewhere = client.get(reverse("admin:login") + "?next=https://example.org/")
+    assert elsewhere.url == reverse("admin:index")
+
+
+# --- Authenticators: never their secret --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def device(world):
+    """The clinician's confirmed authenticator."""
+    return TOTPDevice.objects.create(user=world.users["clinician"], name="Authenticator app", confirmed=True)
+
+
+def test_an_authenticators_secret_is_not_shown_in_the_admin(client, device, superuser):
+    """The device's page shows no secret, and its configuration and QR code pages are refused with the reason."""
+    client.force_login(superuser)
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    assert 'name="key"' not in page.content.decode()
+    for name in ("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"):
+        refused = client.get(reverse(name, kwargs={"pk": device.pk}))
+        assert refused.status_code == 403
+        assert escape(str(SECRET_NOT_SHOWN)) in refused.content.decode()
+    listing = client.get(reverse("admin:otp_totp_totpdevice_changelist")).content.decode()
+    assert reverse("admin:otp_totp_totpdevice_config", kwargs={"pk": device.pk}) not in listing
+    assert client.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
+
+
+def test_a_lost_phones_authenticator_is_listed_and_deleted_in_the_admin(client, device, superuser):
+    """The admin lists the devices and deletes one (a lost phone); its owner then sets up a new one."""
+    client.force_login(superuser)
+    assert "Authenticator app" in client.get(reverse("admin:otp_totp_totpdevice_changelist")).content.decode()
+    response = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from onaboard.web.accounts.forms import CLOSE_NOT_CONFIRMED
 from onaboard.web.accounts.models import ApiToken
-from onaboard.web.accounts.services import PORTAL_ALREADY_CLOSED, portal_account_close
+from onaboard.web.accounts.services import NOT_A_PORTAL_ACCOUNT, PORTAL_ALREADY_CLOSED, portal_account_close
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.patients.models import Patient
 from tests.web.factories import PASSWORD
@@ -95,3 +96,24 @@ def test_staff_have_no_own_portal_to_close(client, world):
     """The patient's own close page is 404 for staff."""
     client.force_login(world.users["nurse"])
     assert client.get(CLOSE).status_code == 404
+
+
+def test_a_staff_login_linked_to_a_record_is_not_closed(client, world):
+    """Closing the portal of a record whose linked login is a staff account is refused with the reason; the staff
+    member can still sign in and nothing is recorded as closed."""
+    billing = world.users["billing"]
+    patient = world.same_clinic_patient
+    Patient.objects.filter(pk=patient.pk).update(user=billing)
+    patient.refresh_from_db()
+    with pytest.raises(ValueError, match="not a patient account"):
+        portal_account_close(patient=patient, closed_by=world.users["clinician"])
+    client.force_login(world.users["clinician"])
+    response = client.post(_staff_close(patient), {"confirm": "on"})
+    assert response.status_code == 200
+    assert escape(str(NOT_A_PORTAL_ACCOUNT)) in response.content.decode()
+    patient.refresh_from_db()
+    billing.refresh_from_db()
+    assert (patient.portal_closed, billing.is_active) == (None, True)
+    assert not AuditEvent.objects.filter(object_type="portal_account").exists()
+    client.logout()
+    assert client.post(LOGIN, {"username": "billing", "password": PASSWORD}).status_code == 302

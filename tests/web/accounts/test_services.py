@@ -1,16 +1,21 @@
-"""Setting up two-step sign-in and issuing API tokens (onaboard/web/accounts/services.py)."""
+"""Setting up two-step sign-in, issuing API tokens and lifting lockouts (onaboard/web/accounts/services.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.ratelimit import account_subject, rate_limit_hit, rate_limit_peek
 from onaboard.web.accounts.services import (
     NO_DEVICE,
     THROTTLED,
     WRONG_CODE,
     OtpCodeError,
+    account_lockout_lift,
     api_token_issue,
     api_token_revoke,
     otp_code_check,
@@ -105,3 +110,18 @@ def test_revoking_a_token_stops_it_and_is_audited(world):
     assert ApiToken.user_for(raw) is None
     event = AuditEvent.objects.get(object_type="api_token", action=Action.UPDATE)
     assert event.username == "admin"
+
+
+def test_lifting_a_lockout_clears_the_lock_and_the_names_counters_only(world):
+    """Lifting clears the account's lock and failure count and the failures counted for its name (any case), not the
+    client addresses' counters; it is audited with who lifted it."""
+    nurse = world.users["nurse"]
+    type(nurse).objects.filter(pk=nurse.pk).update(failed_logins=3, locked_until=timezone.now() + timedelta(hours=1))
+    rate_limit_hit("login_account", account_subject(" Nurse "))
+    rate_limit_hit("login_address", "10.0.0.1")
+    assert account_lockout_lift(user=nurse, lifted_by=world.users["admin"]) == 1
+    assert (nurse.failed_logins, nurse.locked_until, nurse.is_locked()) == (0, None, False)
+    assert rate_limit_peek("login_account", "nurse").count == 0
+    assert rate_limit_peek("login_address", "10.0.0.1").count == 1
+    event = AuditEvent.objects.get(action=Action.UPDATE, object_type="user")
+    assert (event.username, event.object_id) == ("admin", str(nurse.external_id))

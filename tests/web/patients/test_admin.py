@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
+from django.urls import reverse
+from django.utils.html import escape
 
+from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.patients.admin import NOT_A_PORTAL_LOGIN, portal_login_candidates
 from onaboard.web.patients.models import Patient
+from tests.web.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +43,60 @@ def test_an_admin_change_bumps_the_version_and_is_audited(world):
     assert patient.version == 2
     assert patient.portal_closed is not None
     assert AuditEvent.objects.get(action=Action.UPDATE).detail == "admin: changed portal_closed"
+
+
+def _portal_form(world, patient, user):
+    """The admin's form for ``patient`` with ``user`` chosen as its portal login (None: the field left empty)."""
+    admin = site._registry[Patient]
+    request = RequestFactory().post("/")
+    request.user = world.users["admin"]
+    return admin.get_form(request, patient)({"user": user.pk if user else ""}, instance=patient)
+
+
+def test_only_an_unlinked_patient_account_of_the_clinic_can_be_a_portal_login(world):
+    """A new patient account of the patient's clinic is accepted as its portal login; a staff account, another
+    clinic's patient account and a patient account already linked to another patient are refused, with the rule."""
+    patient = world.same_clinic_patient
+    fresh = UserFactory(username="sam", role=Role.PATIENT, clinic=world.clinic)
+    assert _portal_form(world, patient, fresh).is_valid()
+    far = UserFactory(username="far", role=Role.PATIENT, clinic=world.other_clinic)
+    for refused in (world.users["billing"], world.users["clinician"], far, world.users["patient"]):
+        form = _portal_form(world, patient, refused)
+        assert not form.is_valid(), refused.username
+        assert form.errors["user"] == [str(NOT_A_PORTAL_LOGIN)]
+
+
+def test_the_portal_login_choice_lists_only_the_candidates(world):
+    """The user choice offers the clinic's patient accounts no other patient uses, and nobody else."""
+    fresh = UserFactory(username="sam", role=Role.PATIENT, clinic=world.clinic)
+    UserFactory(username="far", role=Role.PATIENT, clinic=world.other_clinic)
+    form = _portal_form(world, world.same_clinic_patient, None)
+    assert list(form.fields["user"].queryset) == [fresh]
+    assert list(form.fields["user"].queryset) == list(portal_login_candidates(world.same_clinic_patient))
+    own = _portal_form(world, world.own_patient, None)
+    assert list(own.fields["user"].queryset) == [world.users["patient"], fresh]
+
+
+def test_a_staff_login_linked_before_is_shown_and_refused_until_unlinked(world):
+    """A staff login linked before the rule is shown as the current choice, and saving refuses it until the
+    field is emptied (it is not unlinked without the administrator seeing it)."""
+    patient = world.same_clinic_patient
+    Patient.objects.filter(pk=patient.pk).update(user=world.users["billing"])
+    patient.refresh_from_db()
+    assert world.users["billing"] in _portal_form(world, patient, None).fields["user"].queryset
+    form = _portal_form(world, patient, world.users["billing"])
+    assert not form.is_valid()
+    assert form.errors["user"] == [str(NOT_A_PORTAL_LOGIN)]
+    assert _portal_form(world, patient, None).is_valid()
+
+
+def test_the_admin_change_page_refuses_a_staff_login_as_portal_login(client, world, superuser):
+    """Through the admin's page, choosing a staff account as the portal login is refused and nothing is saved."""
+    patient = world.same_clinic_patient
+    client.force_login(superuser)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    response = client.post(url, {"user": world.users["billing"].pk, "portal_closed_0": "", "portal_closed_1": ""})
+    assert response.status_code == 200
+    assert escape(str(NOT_A_PORTAL_LOGIN)) in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.user is None

@@ -1,34 +1,101 @@
-"""Users, clinics and API tokens in Django's admin. Tokens are issued by ``manage.py issue_api_token`` (the secret is
-shown once) and revoked here; the admin's own sign-in page hands over to onaboard's, so the lockout and the
-one-time code apply there too."""
+"""Users, clinics, API tokens and authenticators in Django's admin. Tokens are issued by ``manage.py
+issue_api_token`` (the secret is shown once) and revoked here. The admin's own sign-in and password-change pages hand
+over to onaboard's, so the lockout, the one-time code and the audit trail apply there too; an administrator lifts a
+sign-in lockout here, rate limit included. An authenticator's secret is never shown: a lost phone's device is
+deleted and its owner sets up a new one."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.models import ApiToken, Clinic, User
-from onaboard.web.accounts.services import api_token_revoke
+from onaboard.web.accounts.ratelimit import account_subject, rate_for, rate_limit_peek
+from onaboard.web.accounts.services import account_lockout_lift, api_token_revoke
+
+SIGN_IN_NOT_LIMITED = _("Not refused: %(count)d of %(limit)d failed sign-ins for this name in the current window.")
+SIGN_IN_LIMITED = ngettext_lazy(
+    "Refused, even with the right password: %(count)d failed sign-ins for this name. Unless the lockout is lifted, "
+    "sign-in works again in %(minutes)d minute.",
+    "Refused, even with the right password: %(count)d failed sign-ins for this name. Unless the lockout is lifted, "
+    "sign-in works again in %(minutes)d minutes.",
+    "minutes",
+)
+LOCKOUT_LIFTED = _("The sign-in lockout of %(username)s is lifted: the right password works again now.")
+LOCKOUTS_LIFTED = ngettext_lazy(
+    "Sign-in lockout lifted for %(count)d account.", "Sign-in lockouts lifted for %(count)d accounts.", "count"
+)
+ADMIN_NEEDS_STAFF = _("The admin needs an administrator account with admin access (staff status).")
+SECRET_NOT_SHOWN = _(
+    "An authenticator's secret is never shown again after it is set up. If a phone is lost, delete its device "
+    "here; its owner then sets up a new one under Two-step sign-in."
+)
 
 
 @admin.register(User)
 class OnaboardUserAdmin(UserAdmin):
     list_display = ("username", "role", "clinic", "is_active", "locked_until")
     list_filter = ("role", "clinic", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("onaboard", {"fields": ("role", "clinic", "failed_logins", "locked_until")}))
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("onaboard", {"fields": ("role", "clinic", "failed_logins", "locked_until", "sign_in_limit")}),
+    )
+    readonly_fields = ("sign_in_limit",)
+    actions = ("lift_lockout",)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """People are deactivated (``is_active``), never deleted: their account is what the audit trail and every
         record they made point at."""
         return False
+
+    @admin.display(description=_("failed sign-ins for the name"))
+    def sign_in_limit(self, obj: User) -> str:
+        """Whether sign-in under this name is refused by the per-name rate limit (``login_account``), and how long
+        for: the lockout that ``locked_until`` does not show."""
+        if obj.pk is None:
+            return "-"
+        verdict = rate_limit_peek("login_account", account_subject(obj.username))
+        if verdict.allowed:
+            return SIGN_IN_NOT_LIMITED % {"count": verdict.count, "limit": rate_for("login_account").count}
+        return SIGN_IN_LIMITED % {"count": verdict.count, "minutes": max(1, math.ceil(verdict.retry_after / 60))}
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        """Clearing "Locked until" lifts the whole lockout: the per-name rate limit too, or the right password would
+        still be refused for up to an hour."""
+        super().save_model(request, obj, form, change)
+        if change and "locked_until" in form.changed_data and obj.locked_until is None:
+            account_lockout_lift(user=obj, lifted_by=request.user)
+            self.message_user(request, LOCKOUT_LIFTED % {"username": obj.username}, messages.SUCCESS)
+
+    @admin.action(description=_("Lift the sign-in lockout of the selected accounts"))
+    def lift_lockout(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users = list(queryset)
+        for user in users:
+            account_lockout_lift(user=user, lifted_by=request.user)
+        self.message_user(request, LOCKOUTS_LIFTED % {"count": len(users)}, messages.SUCCESS)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:  # noqa: A002
+        """One's own password is changed on onaboard's page, which asks for the current one (wrong ones count
+        toward the lockout); the admin's form here sets another person's without it."""
+        if unquote(id) == str(request.user.pk):
+            return redirect("accounts:password_change")
+        return super().user_change_password(request, id, form_url)
 
 
 admin.site.register(Clinic)
@@ -58,9 +125,56 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count, messages.SUCCESS)
 
 
+class OnaboardTOTPDeviceAdmin(TOTPDeviceAdmin):
+    """django-otp's authenticator admin without the secret: no ``key`` field, no QR code or configuration page
+    (whoever read a secret could make that person's one-time codes), and no adding (a device is set up by its owner,
+    who alone sees the secret once). Listing and deleting (a lost phone) stay."""
+
+    readonly_fields = ("created_at", "last_used_at")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return [name for name in super().get_list_display(request) if name != "qrcode_link"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        hidden = {"key", "qrcode_link"}
+        fieldsets = [
+            (name, {**options, "fields": [field for field in options["fields"] if field not in hidden]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        return [(name, options) for name, options in fieldsets if options["fields"]]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def config_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        raise PermissionDenied(SECRET_NOT_SHOWN)
+
+    def qrcode_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        raise PermissionDenied(SECRET_NOT_SHOWN)
+
+
+admin.site.unregister(TOTPDevice)  # registered by django-otp's own admin module, imported above
+admin.site.register(TOTPDevice, OnaboardTOTPDeviceAdmin)
+
+
 def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-    """The admin signs in through onaboard's pages (password with lockout, then the one-time code)."""
+    """The admin signs in through onaboard's pages (password with lockout, then the one-time code). Someone already
+    signed in is not sent to sign in again: with admin access they go on, without it they are told what is missing
+    (signing in again would only bring them back here)."""
+    if request.user.is_authenticated:
+        if not admin.site.has_permission(request):
+            raise PermissionDenied(ADMIN_NEEDS_STAFF)
+        next_url = request.GET.get("next", "")
+        safe = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure())
+        return HttpResponseRedirect(next_url if safe else reverse("admin:index"))
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("accounts:login"))
 
 
+def _admin_password_change(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """The admin's "Change password" is onaboard's page: the current password is checked as a sign-in is (wrong
+    ones count toward the lockout) and the change is audited. Django's own admin form does neither."""
+    return redirect("accounts:password_change")
+
+
 admin.site.login = _admin_login  # type: ignore[method-assign]
+admin.site.password_change = _admin_password_change  # type: ignore[method-assign]

@@ -12,7 +12,8 @@ The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
 - ``login_address``: failed sign-ins from one client address (a clinic behind one NAT address shares it, hence the
   generous number); ``login_account``: failed sign-ins for one account name, whether or not it exists. The account
   lockout (``LockoutBackend``: 5 failures in a row lock the account for 15 minutes) stops guessing one password;
-  these stop one address trying many accounts and cap the tries on one account across lockout periods.
+  these stop one address trying many accounts and cap the tries on one account across lockout periods. An
+  administrator lifting an account's lockout clears its name's counters too (``rate_limit_clear``).
 - ``api_token``: requests per API token; ``api_bad_token``: requests with a refused token from one address.
 
 A limited request gets ``429 Too Many Requests`` with ``Retry-After`` (seconds until the window ends) and a message
@@ -110,6 +111,20 @@ def rate_limit_hit(name: str, subject: str, *, now: float | None = None) -> Verd
     if count == 1:  # a new window: forget the ended ones
         RateLimitCounter.objects.filter(expires__lte=datetime.fromtimestamp(moment, tz=UTC)).delete()
     return Verdict(allowed=count <= rate.count, count=count, retry_after=retry_after)
+
+
+def rate_limit_clear(name: str, subject: str) -> int:
+    """Forget ``subject``'s events under limit ``name`` in every window (an administrator lifting a lockout);
+    the number of counters removed."""
+    prefix = _key(name, subject, 0).rpartition(":")[0] + ":"
+    deleted, _per_model = RateLimitCounter.objects.filter(key__startswith=prefix).delete()
+    return deleted
+
+
+def account_subject(username: object) -> str:
+    """The subject the ``login_account`` limit counts for a name typed at sign-in: case and surrounding spaces
+    do not make a new name."""
+    return str(username).strip().lower()[:150]
 
 
 def rate_limit_peek(name: str, subject: str, *, now: float | None = None) -> Verdict:

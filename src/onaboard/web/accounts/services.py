@@ -1,6 +1,6 @@
 """Changing sign-in state: setting up and removing the authenticator (TOTP) second step, checking its codes,
-issuing and revoking API tokens, and closing a patient's portal account. Each change is recorded in the audit
-trail."""
+issuing and revoking API tokens, lifting a sign-in lockout, and closing a patient's portal account. Each change is
+recorded in the audit trail."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onaboard.web.accounts.models import ApiToken, User
+from onaboard.web.accounts.models import ApiToken, Role, User
+from onaboard.web.accounts.ratelimit import account_subject, rate_limit_clear
 from onaboard.web.accounts.selectors import otp_available_to, otp_device_confirmed, otp_device_unconfirmed
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -142,8 +143,31 @@ def api_token_revoke(*, token: ApiToken, revoked_by: Any) -> None:
         )
 
 
+def account_lockout_lift(*, user: User, lifted_by: Any) -> int:
+    """Let ``user`` sign in again now: the lockout (``locked_until``, the failure count) and the failed sign-ins
+    counted for the account's name (the ``login_account`` rate limit, which otherwise refuses the right password
+    until its window ends) are cleared; the number of counters cleared. The client addresses' own limits stay.
+    """
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+        cleared = rate_limit_clear("login_account", account_subject(user.username))
+        audit_record(
+            user=lifted_by,
+            action=Action.UPDATE,
+            object_type="user",
+            object_id=user.external_id,
+            detail=f"sign-in lockout of {user.username} lifted; {cleared} failed sign-in counter(s) cleared",
+        )
+    user.refresh_from_db(fields=["failed_logins", "locked_until"])
+    return cleared
+
+
 PORTAL_ALREADY_CLOSED = _("This portal account is already closed.")
 NO_PORTAL_ACCOUNT = _("This patient has no portal account.")
+NOT_A_PORTAL_ACCOUNT = _(
+    "The login linked to this patient is not a patient account; nothing was closed. "
+    "An administrator should unlink it in the admin."
+)
 CLOSED_BY_PATIENT = "the patient"
 CLOSED_BY_STAFF = "staff on the patient's behalf"
 
@@ -154,13 +178,16 @@ def portal_account_close(*, patient: Any, closed_by: Any) -> None:
     The record is kept as the law requires (clinical records are never deleted); what ends is access through the
     portal: the patient's user can no longer sign in (inactive, so open sessions end at their next request too),
     its API tokens are revoked, and the portal no longer shows the record (``patients_visible_to``). Done by the
-    patient or by clinical staff on their behalf; audited either way, with who did it.
+    patient or by clinical staff on their behalf; audited either way, with who did it. Only a patient-role account
+    is closed: a staff login linked to the record by mistake is refused (``NOT_A_PORTAL_ACCOUNT``), nothing changed.
     """
     from onaboard.web.patients.models import Patient  # patients depends on accounts, not the other way round
 
     user = patient.user
     if user is None:
         raise ValueError(str(NO_PORTAL_ACCOUNT))
+    if user.role != Role.PATIENT:  # a staff login linked by mistake: closing would lock a staff member out
+        raise ValueError(str(NOT_A_PORTAL_ACCOUNT))
     if patient.portal_closed is not None:
         raise ValueError(str(PORTAL_ALREADY_CLOSED))
     by_patient = getattr(closed_by, "pk", None) == user.pk

@@ -38,6 +38,7 @@ from onaboard.web.accounts.middleware import EXPIRED_KEY
 from onaboard.web.accounts.models import User
 from onaboard.web.accounts.ratelimit import (
     Verdict,
+    account_subject,
     rate_limit_hit,
     rate_limit_peek,
     too_many_requests_message,
@@ -116,16 +117,19 @@ class SignInView(auth_views.LoginView):
         return super().get(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        address = client_address(request)
-        account = str(request.POST.get("username", "")).strip().lower()[:150]
-        for verdict in (rate_limit_peek("login_address", address), rate_limit_peek("login_account", account)):
-            if not verdict.allowed:
-                return self._rate_limited(verdict)
+        account = account_subject(request.POST.get("username", ""))
+        verdicts = (
+            rate_limit_peek("login_address", client_address(request)),
+            rate_limit_peek("login_account", account),
+        )
+        refused = [verdict for verdict in verdicts if not verdict.allowed]
+        if refused:  # both used up: the wait is the later window's end, when the try is no longer refused
+            return self._rate_limited(max(refused, key=lambda verdict: verdict.retry_after))
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         rate_limit_hit("login_address", client_address(self.request))
-        rate_limit_hit("login_account", str(self.request.POST.get("username", "")).strip().lower()[:150])
+        rate_limit_hit("login_account", account_subject(self.request.POST.get("username", "")))
         return super().form_invalid(form)
 
     def _rate_limited(self, verdict: Verdict) -> HttpResponse:
@@ -313,10 +317,11 @@ def patient_portal_close(request: HttpRequest, external_id: UUID) -> HttpRespons
     patient = patient_for(request.user, external_id, need=Capability.EDIT_CLINICAL)
     form = PortalCloseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if patient.user is None or patient.portal_closed is not None:
-            form.add_error(None, services.NO_PORTAL_ACCOUNT if patient.user is None else services.PORTAL_ALREADY_CLOSED)
-        else:
+        try:
             services.portal_account_close(patient=patient, closed_by=request.user)
+        except ValueError as refusal:  # no portal account, already closed, or not a patient's login
+            form.add_error(None, str(refusal))
+        else:
             messages.success(request, PORTAL_CLOSED_BY_STAFF)
             return redirect("patients:detail", external_id=patient.external_id)
     return render(request, "accounts/portal_close.html", {"form": form, "patient": patient, "by_patient": False})

@@ -1,6 +1,9 @@
 """Patients in Django's admin: administrators link a portal login or close the portal; the clinical record is edited
 on the clinic's own pages (with optimistic locking and the audit trail), so it is read-only here. Nothing is deleted.
 Only the user's own clinic's patients are listed, and every list and page is audited as a read (``PatientDataAdmin``).
+A portal login is a patient account of the patient's own clinic that no other patient uses: the choice offers only
+those, and the form refuses any other (a staff login linked here would be locked out when the portal is closed, and
+another clinic's patient account would see this clinic's patient).
 """
 
 from __future__ import annotations
@@ -8,10 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import F
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from onaboard.web.accounts.models import Role, User
 from onaboard.web.audit.admin_reads import PatientDataAdmin
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -19,10 +25,46 @@ from onaboard.web.patients.models import Patient
 
 ADMIN_EDITABLE = ("user", "portal_closed")
 
+NOT_A_PORTAL_LOGIN = _(
+    "A portal login must be a patient account of this patient's clinic that no other patient uses. "
+    "Create a patient account first (role Patient, this clinic), or leave the field empty."
+)
+
+
+def portal_login_candidates(patient: Patient) -> QuerySet[User]:
+    """The accounts that may be ``patient``'s portal login: patient accounts of the patient's clinic linked to no
+    other patient (the one linked now included)."""
+    return (
+        User.objects.filter(role=Role.PATIENT, clinic_id=patient.clinic_id)
+        .filter(Q(patient__isnull=True) | Q(patient__pk=patient.pk))
+        .order_by("username")
+    )
+
+
+class PatientAdminForm(ModelForm):
+    """The patient's admin form: the portal login is chosen among ``portal_login_candidates`` only; a login linked
+    before that breaks the rule is shown, and refused on saving until it is unlinked or replaced."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("user")
+        if field is not None:  # the login linked now is listed even if it breaks the rule, so the page shows it
+            linked = Q(pk=self.instance.user_id) if self.instance.user_id is not None else Q(pk__in=[])
+            candidates = portal_login_candidates(self.instance).values("pk")
+            field.queryset = User.objects.filter(Q(pk__in=candidates) | linked).order_by("username")
+            field.error_messages["invalid_choice"] = NOT_A_PORTAL_LOGIN
+
+    def clean_user(self) -> User | None:
+        user: User | None = self.cleaned_data.get("user")
+        if user is not None and not portal_login_candidates(self.instance).filter(pk=user.pk).exists():
+            raise ValidationError(NOT_A_PORTAL_LOGIN, code="invalid_choice")
+        return user
+
 
 @admin.register(Patient)
 class PatientAdmin(PatientDataAdmin):
     patient_field = ""
+    form = PatientAdminForm
     list_display = ("record_number", "family_name", "given_name", "birth_date", "clinic", "user", "portal_closed")
     list_select_related = ("clinic", "user")  # nullable: the changelist's own select_related() skips it
     list_filter = ("clinic",)
@@ -38,7 +80,7 @@ class PatientAdmin(PatientDataAdmin):
         "portal_closed",
         "version",
     )
-    raw_id_fields = ("user",)
+    # A list of the candidates, not raw_id_fields: its lookup pop-up listed every account, staff included.
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return tuple(name for name in self.fields if name not in ADMIN_EDITABLE)
