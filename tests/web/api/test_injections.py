@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -192,6 +193,22 @@ def test_a_patient_reads_their_own_sessions_only(world, api_as, today):
         str(own.external_id)
     ]
     assert client.get(f"/api/sessions/{other.external_id}").status_code == 404
+
+
+def test_a_session_or_side_effect_out_of_reach_is_refused_as_if_it_did_not_exist(world, api_as, today):
+    """Another patient's session or side effect gets the same 404 body as an id nobody has, so the answer does not
+    tell whether the record exists; the refusal is still audited."""
+    other = InjectionSessionFactory(patient=world.same_clinic_patient, date=today + timedelta(days=5))
+    effect = SideEffect.objects.create(
+        patient=world.same_clinic_patient, kind="neck_pain", onset=today, severity="mild", description=""
+    )
+    client = api_as("patient")
+    for address, record in (("sessions", other), ("side-effects", effect)):
+        refused = client.get(f"/api/{address}/{record.external_id}")
+        unknown = client.get(f"/api/{address}/{uuid.uuid4()}")
+        assert (refused.status_code, unknown.status_code) == (404, 404)
+        assert refused.json() == unknown.json()
+    assert AuditEvent.objects.filter(action=Action.DENIED).count() == 2
 
 
 # --- Moving a booking ---------------------------------------------------------------------------------------------

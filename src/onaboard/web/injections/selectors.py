@@ -106,18 +106,30 @@ def session_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) ->
     """The session with this public id if the user may reach its patient with ``need``; otherwise 404.
 
     The patient check is ``patient_for``'s, so a session of a patient the user cannot see is "not found" and the
-    refusal is audited.
+    refusal is audited; it is refused in the same words as a session that does not exist, so the answer does not
+    tell whether it does.
     """
-    session = _by_external_id(InjectionSession.objects.all(), external_id, gettext(SESSION_NOT_FOUND))
-    patient_for(user, session.patient.external_id, need=need)
+    message = gettext(SESSION_NOT_FOUND)
+    session = _by_external_id(InjectionSession.objects.all(), external_id, message)
+    _patient_or_not_found(user, session.patient.external_id, need=need, message=message)
     return session
 
 
 def side_effect_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> SideEffect:
-    """The side effect with this public id if the user may reach its patient with ``need``; otherwise 404."""
-    side_effect = _by_external_id(SideEffect.objects.all(), external_id, gettext(SIDE_EFFECT_NOT_FOUND))
-    patient_for(user, side_effect.patient.external_id, need=need)
+    """The side effect with this public id if the user may reach its patient with ``need``; otherwise 404, in the
+    same words whether it exists or not (the refusal is audited)."""
+    message = gettext(SIDE_EFFECT_NOT_FOUND)
+    side_effect = _by_external_id(SideEffect.objects.all(), external_id, message)
+    _patient_or_not_found(user, side_effect.patient.external_id, need=need, message=message)
     return side_effect
+
+
+def _patient_or_not_found(user: Any, patient_id: uuid.UUID, *, need: Capability, message: str) -> None:
+    """``patient_for``'s check (audited), its refusal said as ``message``: the record's own "not found"."""
+    try:
+        patient_for(user, patient_id, need=need)
+    except Http404:
+        raise Http404(message) from None
 
 
 def session_view_capability(user: Any) -> Capability:
@@ -594,12 +606,12 @@ def side_effect_reason(effect: SideEffect) -> str:
         grade = gettext(SIDE_EFFECT_GRADED).format(grade=effect.get_clinician_grade_display())
     else:
         grade = gettext(SIDE_EFFECT_REPORTED).format(severity=effect.get_severity_display())
-    relation = SIDE_EFFECT_RELATED if effect.related_to_treatment else SIDE_EFFECT_RELATION_UNKNOWN
+    relation = gettext(SIDE_EFFECT_RELATED) if effect.related_to_treatment else gettext(SIDE_EFFECT_RELATION_UNKNOWN)
     reason = gettext(SIDE_EFFECT_REASON).format(
         kind=capfirst(effect.get_kind_display()),
         onset=effect.onset.isoformat(),
         grade=grade,
-        relation=gettext(relation),
+        relation=relation,
     )
     if effect.distant_spread:
         return f"{reason}: {gettext(SIDE_EFFECT_DISTANT_SPREAD)}"
