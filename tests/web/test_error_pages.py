@@ -29,7 +29,10 @@ def test_a_refusal_without_a_reason_says_so_in_general_words(client, world):
     client.force_login(world.users["patient"])
     response = client.get(reverse("clinic:worklist"))
     assert response.status_code == 403
-    assert "Your account may not open this page." in response.content.decode()
+    html = response.content.decode()
+    assert "Your account may not open this page." in html
+    assert "If you think you should see this page, ask your clinic." in html
+    assert "ask your clinic&#x27;s administrator for the right role" not in html
 
 
 def test_an_unknown_address_gets_the_sites_not_found_page(client, world):

@@ -171,6 +171,9 @@ def test_a_session_that_left_a_site_out_is_recorded_with_a_reason(client, world,
     shown = html.unescape(response.content.decode())
     assert services.OVERRIDE_NEEDED.format(checks="the label's dose (31 fixed sites, 5 U each)") in shown
     assert NOT_GIVEN in shown
+    assert re.search(
+        r'data-key="trapezius-right-3"[^>]*>\s*<title>[^<]*</title>\s*<circle[^>]*/>\s*<text[^>]*>0</text>', shown
+    )
     assert not InjectionSession.objects.exists()
     response = client.post(
         new_url(patient),

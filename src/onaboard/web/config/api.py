@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -72,14 +73,14 @@ api = OnaboardAPI(
     urls_namespace="api",
 )
 
-NOT_FOUND_DETAIL = "Not Found"
+NOT_FOUND_DETAIL = gettext_noop("Not Found")
 """The detail of a 404 whose Http404 carries no message of its own."""
 
 
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A 404 says the operation's own reason ("No such patient.", from the access module), as the 404s the operations
     build themselves do; django-ninja's default answers a bare "Not Found" unless DEBUG is on."""
-    return api.create_response(request, {"detail": str(exc) or NOT_FOUND_DETAIL}, status=404)
+    return api.create_response(request, {"detail": str(exc) or gettext(NOT_FOUND_DETAIL)}, status=404)
 
 
 api.add_exception_handler(Http404, _not_found)

@@ -174,7 +174,7 @@ class SessionScreen:
                 muscle=site.muscle,
                 side=site.side,
                 index=site.index,
-                units=self.form.raw_int(name),
+                units=self.form.fixed_units(name),
                 follow_the_pain=False,
             )
             for name, site in self.form.fixed_sites

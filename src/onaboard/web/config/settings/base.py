@@ -151,7 +151,9 @@ RATE_LIMITS = {
 SESSION_IDLE_SECONDS = {"staff": 30 * 60, "patient": 30 * 24 * 60 * 60}
 SESSION_ABSOLUTE_SECONDS = {"staff": 10 * 60 * 60, "patient": 90 * 24 * 60 * 60}
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS["patient"]
-"""The cookie's upper bound; each session's own expiry is set to its idle limit at every refresh."""
+"""The cookie's upper bound. Each session's own expiry is set a day past its absolute limit
+(``accounts.middleware.session_stored_until``), so the session middleware, not the cookie, ends an idle or too-long
+session, with a message and an audit entry."""
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
