@@ -104,10 +104,12 @@ OPEN = frozenset(
         # A certificate's public verification page and the FHIR server's capability statement.
         "training:verify",
         "fhir:metadata",
+        # The load balancer's health check: "ok" or "database unavailable", nothing else (tests/web/common).
+        "healthz",
     }
 )
-"""Signing in and out, and the API's public description: anyone may ask, no patient data is involved. They are only
-required to answer without a server error."""
+"""Signing in and out, the API's public description and the health check: anyone may ask, no patient data is
+involved. They are only required to answer without a server error."""
 
 ADMIN_RULE = page(NOBODY, "GET", "POST")
 """Django's admin (every pattern in the ``admin`` namespace but its sign-in): staff accounts (``is_staff``) only, and

@@ -1,8 +1,9 @@
-"""Top-level URLs: one include per app, the API under /api/ and Django's admin."""
+"""Top-level URLs: one include per app, the API under /api/, Django's admin, and the load balancer's health check."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from onaboard.web.common import health
 from onaboard.web.config.api import api
 from onaboard.web.interop import fhir_views
 
@@ -21,4 +22,7 @@ urlpatterns = [
     path("analytics/", include("onaboard.web.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # Answered by common.health.HealthCheckMiddleware before the host check where it is installed; this serves the
+    # same view wherever it is not.
+    path("healthz", health.healthz, name="healthz"),
 ]
