@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 
 from onaboard.web.accounts.models import Role
 from onaboard.web.clinic import selectors as clinic_selectors
+from onaboard.web.clinic import views as clinic_views
 from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, PathwayState
 from onaboard.web.clinic.views import SEARCH_SHORTENED
 from onaboard.web.injections import selectors as injections_selectors
@@ -287,3 +288,25 @@ def test_a_backlog_of_side_effects_lists_the_first_and_counts_them_all(client, w
     assert "3 reports" in body
     assert "3 side effects to review" in body
     assert "The first 2 of 3, urgent ones first" in body
+
+
+def test_a_patient_without_an_open_record_is_told_their_portal_is_not_open(client, world):
+    """A patient's account with no record linked, or whose record's portal is closed, lands on a page (200, in the
+    site's layout, signing out offered) saying the portal is not open and to ask the clinic, not on "not found";
+    the same account with an open record lands on today's diary."""
+    home = reverse("clinic:home")
+    linked = world.users["patient"]
+    unlinked = UserFactory(username="new.patient", role=Role.PATIENT, clinic=world.clinic)
+    client.force_login(linked)
+    assert client.get(home)["Location"] == reverse("diary:today")
+    world.own_patient.portal_closed = timezone.now()
+    world.own_patient.save(update_fields=["portal_closed"])
+    for user in (linked, unlinked):
+        client.force_login(user)
+        response = client.get(home)
+        assert response.status_code == 200, user.username
+        body = response.content.decode()
+        assert gettext(clinic_views.PORTAL_UNAVAILABLE_TITLE) in body
+        assert gettext(clinic_views.PORTAL_UNAVAILABLE) in body
+        assert reverse("accounts:logout") in body
+        assert reverse("diary:today") not in body  # no portal links that would all be "not found"

@@ -14,20 +14,39 @@ from django.utils.translation import gettext, gettext_noop
 from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH
 from onaboard.web.clinic.selectors import worklist as worklist_of
-from onaboard.web.patients.access import Capability, can
+from onaboard.web.patients.access import Capability, can, patients_visible_to
 
 SEARCH_SHORTENED = gettext_noop("The search was shortened to its first {count} characters.")
+PORTAL_UNAVAILABLE_TITLE = gettext_noop("Your portal is not open")
+PORTAL_UNAVAILABLE = gettext_noop(
+    "Your patient portal is not set up yet, or it has been closed, so there is nothing to show here. "
+    "Ask your clinic about it."
+)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Patients land on today's diary; staff on the worklist; trainees on their course."""
+    """Patients land on today's diary (one whose portal is not open, on a page saying so); staff on the worklist;
+    trainees on their course."""
     role = request.user.role
     if role == Role.PATIENT:
-        return redirect("diary:today")
+        if patients_visible_to(request.user).exists():
+            return redirect("diary:today")
+        return _portal_unavailable(request)
     if role == Role.TRAINEE:
         return redirect("training:course")
     return redirect("clinic:worklist")
+
+
+def _portal_unavailable(request: HttpRequest) -> HttpResponse:
+    """A patient's account with no open record (none linked yet, or its portal closed) is told so, not sent to the
+    portal, whose every page would be "not found" for them."""
+    context = {
+        "title": gettext(PORTAL_UNAVAILABLE_TITLE),
+        "message": gettext(PORTAL_UNAVAILABLE),
+        "nav_role": "",  # the portal's links would all lead to "not found"; signing out stays in the header
+    }
+    return render(request, "clinic/portal_unavailable.html", context)
 
 
 @login_required
