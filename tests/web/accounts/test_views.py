@@ -314,3 +314,14 @@ def test_wrong_current_passwords_count_toward_the_lockout(client, world, setting
     client.post(PASSWORD_PAGE, {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+# --- A forgotten password -----------------------------------------------------------------------------------------
+
+FORGOTTEN_PASSWORD_HINT = "Forgotten your password? Ask your clinic: staff can set a new one for you."
+"""There is no reset by email (onaboard sends none): an administrator sets a new password (docs/deploy.md)."""
+
+
+def test_the_sign_in_page_says_what_to_do_about_a_forgotten_password(client):
+    """The sign-in page tells someone who forgot their password to ask their clinic, whose staff set a new one."""
+    assert FORGOTTEN_PASSWORD_HINT in client.get(LOGIN).content.decode()
