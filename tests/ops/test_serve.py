@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 import subprocess
 
+import httpx
 import pytest
 
+from onaboard.web.common.health import HEALTHY
 from onaboard.web.common.security import CONTENT_SECURITY_POLICY
 from onaboard.web.config.env import MISSING_IN_PRODUCTION, WEAK_SECRET_KEY
 from tests.ops.serving import ONABOARD, PYTHON, REPO, Server, manage, production_env
@@ -55,7 +57,8 @@ def test_the_deployment_check_is_clean_with_the_production_settings(tmp_path):
 @pytest.mark.slow
 def test_serve_runs_gunicorn_with_production_headers_and_static_files(tmp_path):
     """Behind the proxy header, pages carry HSTS, the policy and secure cookies; plain HTTP is redirected to HTTPS;
-    static files come from whitenoise with hashed, long-cached names."""
+    static files come from whitenoise with hashed, long-cached names; a load balancer's probe of /healthz (plain
+    HTTP, the server's own address as Host) gets 200 "ok", where a page asked for that way is refused 400."""
     env = production_env(tmp_path / "data")
     manage(env, "migrate", "--noinput")
     server = Server(env, log=tmp_path / "serve.log")
@@ -65,6 +68,9 @@ def test_serve_runs_gunicorn_with_production_headers_and_static_files(tmp_path):
             plain = client.get("/accounts/login/", headers={"X-Forwarded-Proto": "http"})
             stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.text).group(1)
             static = client.get(stylesheet)
+        probe_headers = {"Host": "10.0.0.21:8000"}  # what a balancer sends: no X-Forwarded-Proto, its own address
+        probe = httpx.get(f"{server.url}/healthz", headers=probe_headers, timeout=10)
+        page_by_address = httpx.get(f"{server.url}/accounts/login/", headers=probe_headers, timeout=10)
     finally:
         server.stop()
     assert page.status_code == 200
@@ -80,3 +86,5 @@ def test_serve_runs_gunicorn_with_production_headers_and_static_files(tmp_path):
     assert stylesheet != "/static/onaboard/onaboard.css"
     assert static.status_code == 200
     assert "immutable" in static.headers["Cache-Control"]
+    assert (probe.status_code, probe.text) == (200, HEALTHY)
+    assert page_by_address.status_code == 400

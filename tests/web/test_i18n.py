@@ -344,6 +344,26 @@ SENTENCE = re.compile(r"(?=.*\s)(?=.*[^\W\d_])", re.DOTALL)
 NOT_LANGUAGE = {
     "accounts/management/commands/issue_api_token.py:NO_SUCH_USER": "an operator's command, English like the CLI",
     "accounts/management/commands/issue_api_token.py:EMPTY_NAME": "an operator's command, English like the CLI",
+    **{
+        f"accounts/management/commands/create_clinic_admin.py:{name}": "an operator's command, English like the CLI"
+        for name in (
+            "EMPTY_CLINIC",
+            "CLINIC_SPELLED_DIFFERENTLY",
+            "USER_EXISTS",
+            "ALREADY_SET_UP",
+            "INVALID_ACCOUNT",
+            "WEAK_PASSWORD",
+            "PASSWORDS_DIFFER",
+            "CANCELLED",
+            "NO_PASSWORD_SOURCE",
+            "UNREADABLE_PASSWORD_FILE",
+            "EMPTY_PASSWORD_FILE",
+            "CREATED",
+            "NEXT_STEPS",
+            "PROMPT",
+            "PROMPT_AGAIN",
+        )
+    },
     "accounts/ratelimit.py:BAD_RATE": "a settings error at start-up, for the operator",
     "accounts/signals.py:EXPIRY_DETAIL": "audit-trail wording: the record stays in English",
     "common/words.py:PLAIN_DAY_FORMAT": "a date-format pattern (Django's letters), not words",
@@ -362,6 +382,7 @@ NOT_LANGUAGE = {
     "clinic/demo.py:CLINIC_NAME": "demo data stored in the database",
     "clinic/management/commands/load_demo.py:REFUSED_WITHOUT_DEBUG": "an operator's command, English like the CLI",
     "common/security.py:PRIVATE_NO_STORE": "an HTTP header value",
+    "common/health.py:UNHEALTHY": "a health probe's answer, for the load balancer and the operator",
     "config/env.py:MISSING_IN_PRODUCTION": "a settings error at start-up, for the operator",
     "config/env.py:WEAK_SECRET_KEY": "a settings error at start-up, for the operator",
     "config/env.py:UNKNOWN_TIME_ZONE": "a settings error at start-up, for the operator",

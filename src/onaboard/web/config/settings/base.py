@@ -43,7 +43,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # first after security: every audit event below it (a sign-out for idleness too) knows its address and path
+    # the load balancer's probe of /healthz, answered before the host check (CommonMiddleware) or anything else reads
+    # the request: it comes over plain HTTP with the server's own address as Host (common/health.py)
+    "onaboard.web.common.health.HealthCheckMiddleware",
+    # first after security (the health check writes none): every audit event below it (a sign-out for idleness too)
+    # knows its address and path
     "onaboard.web.audit.middleware.RequestContextMiddleware",
     "onaboard.web.common.security.ContentSecurityPolicyMiddleware",
     "onaboard.web.common.security.NoStoreMiddleware",

@@ -28,7 +28,7 @@ ALLOWED_HOSTS = list(ENV.allowed_hosts)
 # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (and strip it from clients).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True
-SECURE_REDIRECT_EXEMPT = []
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe comes over plain HTTP (common/health.py)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = 31536000
