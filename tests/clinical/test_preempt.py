@@ -433,9 +433,40 @@ def test_a_plan_missing_a_fixed_site_is_valid_and_departs_from_the_label_naming_
     sites = _fixed()
     sites.remove(InjectionSite(Muscle.TRAPEZIUS, Side.RIGHT))
     plan = plan_from_sites(sites)
-    assert (plan.total_units, plan.site_count, plan.is_standard) == (150, 30, True)
+    assert (plan.total_units, plan.site_count) == (150, 30)
     assert plan.not_given == (SiteNotGiven(Muscle.TRAPEZIUS, Side.RIGHT, 3),)
     assert label_dose_departures(plan) == ("PREEMPT: 1 fixed site not given (trapezius right 3): 150 U at 30 sites",)
+
+
+def test_a_plan_that_left_a_fixed_site_out_is_not_the_standard_paradigm() -> None:
+    """A session that gave 30 of the 31 fixed sites at 5 U each is not the PREEMPT paradigm (``is_standard`` is
+    false), whether the site is missing or listed at 0 U."""
+    missing = _fixed()
+    missing.remove(InjectionSite(Muscle.TRAPEZIUS, Side.RIGHT))
+    at_zero = _fixed()
+    at_zero[0] = InjectionSite(Muscle.CORRUGATOR, Side.LEFT, 0)
+    assert (plan_from_sites(missing).is_standard, plan_from_sites(at_zero).is_standard) == (False, False)
+    assert plan_from_sites(_fixed()).is_standard
+
+
+def test_sites_not_given_are_added_back_at_the_label_dose_keeping_the_sites_given() -> None:
+    """A partial session with a follow-the-pain site, its fixed sites not given added back, is the paradigm again
+    (160 U at 32 sites, nothing not given) from the same vial, its given sites first as they were; a plan that left
+    nothing out comes back unchanged."""
+    sites = [*_fixed(), _extra(Muscle.TEMPORALIS, Side.RIGHT)]
+    sites.remove(InjectionSite(Muscle.TRAPEZIUS, Side.RIGHT))
+    sites[0] = InjectionSite(Muscle.CORRUGATOR, Side.LEFT, 0)
+    partial = plan_from_sites(sites, vial_units=100)
+    restored = partial.with_sites_not_given()
+    assert (restored.total_units, restored.site_count, restored.vial_units) == (160, 32, 100)
+    assert (restored.not_given, restored.is_standard, restored.follow_the_pain_count) == ((), True, 1)
+    assert restored.sites[: partial.site_count] == partial.sites
+    assert restored.sites[partial.site_count :] == (
+        InjectionSite(Muscle.CORRUGATOR, Side.LEFT),
+        InjectionSite(Muscle.TRAPEZIUS, Side.RIGHT),
+    )
+    full = preempt_plan()
+    assert full.with_sites_not_given() is full
 
 
 def test_a_fixed_site_at_0_units_is_not_given_and_keeps_its_number() -> None:

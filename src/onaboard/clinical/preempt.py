@@ -367,8 +367,19 @@ class InjectionPlan:
 
     @property
     def is_standard(self) -> bool:
-        """True when every site is the label's 5 U in 0.1 mL, so units equal 5 x sites."""
-        return all(site.units == UNITS_PER_SITE for site in self.sites)
+        """True when every fixed site was given and every site is the label's 5 U in 0.1 mL: the PREEMPT paradigm
+        (31 fixed sites, plus any follow-the-pain), so units equal 5 x sites. A session that left a fixed site out
+        (``not_given``) is not the paradigm, even at 5 U a site (BOTOX PI, Chronic Migraine; Blumenfeld 2010)."""
+        return not self.not_given and all(site.units == UNITS_PER_SITE for site in self.sites)
+
+    def with_sites_not_given(self) -> InjectionPlan:
+        """This plan with each fixed site it did not give added back at the label's 5 U in 0.1 mL, after the sites
+        it gave (kept as they were, follow-the-pain included), from the same vial size: what the session meant to
+        give, for planning the next one. The plan itself when no fixed site is missing."""
+        if not self.not_given:
+            return self
+        restored = tuple(InjectionSite(site.muscle, site.side) for site in self.not_given)
+        return InjectionPlan((*self.sites, *restored), self.vial_units)
 
     @property
     def by_muscle(self) -> Mapping[Muscle, MuscleDose]:

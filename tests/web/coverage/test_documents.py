@@ -373,6 +373,16 @@ def test_the_prior_authorisation_letter_says_when_the_plan_departs_from_5_units_
     assert "155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site)" in standard
 
 
+def test_the_prior_authorisation_letter_never_requests_a_partial_session_as_the_paradigm(world, treated):
+    """When the last session left a right trapezius site out (150 U at 30 sites: the patient fainted), the letter
+    requests the PREEMPT paradigm it was meant to be, 155 U in 31 sites, and never calls 150 U the paradigm."""
+    last = treated.sessions[-1]
+    last.sites.filter(muscle="trapezius", side="right").order_by("pk").last().delete()
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert "150 U" not in text
+    assert "155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site)" in text
+
+
 @pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION])
 def test_the_letters_to_the_payer_leave_out_the_models_caveats_and_keep_the_policys_name(world, treated, kind):
     """A letter to the payer names the policy and judges each criterion, but leaves our model's caveats to the

@@ -14,6 +14,8 @@ from onaboard.web.coverage.selectors import (
     ASSUME_PLANNED_DATE_DUE,
     ASSUME_PLANNED_DATE_OVERDUE,
     ASSUME_PRICES_ON,
+    ASSUME_UNITS_LAST,
+    ASSUME_UNITS_LAST_RESTORED,
     NO_POLICY,
     NO_PRICE,
     NO_SUCH_PATIENT,
@@ -339,6 +341,27 @@ def test_a_patient_not_yet_due_is_planned_for_the_due_date(world, treated):
     due = treated.sessions[-1].date + timedelta(days=84)
     day, note = planned_date(patient_facts(treated.patient, today=treated.today))
     assert (day, note) == (due, ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat()))
+
+
+# --- The planned dose ---------------------------------------------------------------------------------------------
+
+
+def test_the_next_session_is_planned_as_the_last_one_with_its_fixed_sites_not_given_added_back(world, treated):
+    """A last session that left the third right trapezius site out (150 U at 30 sites) plans the next one as the
+    paradigm it was meant to be, 155 U at 31 sites with nothing left out, priced and judged at 155 U, and the
+    assumption names the site added back; a complete last session is planned as it was."""
+    last = treated.sessions[-1]
+    complete = patient_facts(treated.patient, today=treated.today)
+    assert (complete.plan.total_units, complete.plan.is_standard) == (155, True)
+    assert ASSUME_UNITS_LAST.format(units=155, day=last.date.isoformat()) in complete.assumptions
+    last.sites.filter(muscle="trapezius", side="right").order_by("pk").last().delete()
+    facts = patient_facts(treated.patient, today=treated.today)
+    assert (facts.plan.total_units, facts.plan.site_count, facts.plan.not_given) == (155, 31, ())
+    assert facts.plan.is_standard
+    assert facts.assumptions == (
+        ASSUME_UNITS_LAST_RESTORED.format(units=155, day=last.date.isoformat(), names="trapezius right 3"),
+    )
+    assert coverage_evidence(facts, Stage.CONTINUATION)[0].planned_units == 155
 
 
 def test_the_prior_authorisation_letter_screens_safety_for_the_planned_date_not_a_past_one(world, treated):

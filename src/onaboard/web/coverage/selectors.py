@@ -79,6 +79,11 @@ ASSUME_PLANNED_DATE_OVERDUE = gettext_noop(
 ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
 ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
 ASSUME_UNITS_PREEMPT = gettext_noop("planned dose: {units} U, the PREEMPT fixed-site dose")
+ASSUME_UNITS_LAST_RESTORED = gettext_noop(
+    "planned dose: {units} U, as in the last recorded session ({day}) with the fixed sites it did not give "
+    "({names}) added back at 5 U each"
+)
+"""The last session left fixed sites out (the patient fainted): the next one is planned as it was meant to be."""
 ASSUME_NO_TRIALS = gettext_noop("no prior preventive recorded: prior preventives and CGRP antibody use are not known")
 ASSUME_ATTESTATION = gettext_noop("clinician's attestations from the {stage} request of {day}")
 ASSUME_NO_ATTESTATION = gettext_noop("no {stage} request recorded: the clinician's attestations are not known")
@@ -309,7 +314,8 @@ class PatientFacts:
     outcomes: Outcomes | None
     trials: tuple[PreventiveTrial, ...]
     plan: InjectionPlan
-    """The next session's plan: the last recorded session's sites, else the PREEMPT fixed-site plan."""
+    """The next session's plan: the last recorded session's sites (any fixed site it did not give added back at
+    5 U, so a partial session is never requested as the regimen), else the PREEMPT fixed-site plan."""
     assumptions: tuple[str, ...]
 
     @property
@@ -344,7 +350,15 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
             plan = session_plan(recorded[-1])
         except PlanError:
             plan = None
-        if plan is not None:
+        if plan is not None and plan.not_given:
+            names = ", ".join(str(site) for site in plan.not_given)
+            plan = plan.with_sites_not_given()
+            notes.append(
+                _(ASSUME_UNITS_LAST_RESTORED).format(
+                    units=plan.total_units, day=recorded[-1].date.isoformat(), names=names
+                )
+            )
+        elif plan is not None:
             notes.append(_(ASSUME_UNITS_LAST).format(units=plan.total_units, day=recorded[-1].date.isoformat()))
     if plan is None:
         plan = preempt_plan()
