@@ -15,6 +15,7 @@ from onaboard.clinical.diary import PatientDiary
 from onaboard.clinical.periods import PeriodSummary, periods_before
 from onaboard.clinical.safety import age_in_years
 from onaboard.clinical.verdicts import (
+    CONDITION_PERIODS,
     ChronicMigraine,
     LabelCriteria,
     MedicationOveruse,
@@ -26,8 +27,9 @@ from onaboard.clinical.verdicts import (
 
 __all__ = ["DEFAULT_PERIODS", "Assessment", "assess", "eligibility_day"]
 
-DEFAULT_PERIODS = 3
-"""ICHD-3 1.3's "for more than 3 months" read as three complete 28-day periods (shared/spec/cli.md)."""
+DEFAULT_PERIODS = CONDITION_PERIODS
+"""The periods ``assess`` judges unless asked for another number: ICHD-3 1.3's "for more than 3 months" as the
+verdicts read it (``verdicts.CONDITION_PERIODS``, three complete 28-day periods; shared/spec/cli.md)."""
 
 
 def eligibility_day(*, first_session: date | None, today: date, birth_date: date | None = None) -> date:
