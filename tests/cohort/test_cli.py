@@ -15,14 +15,10 @@ from typer.testing import CliRunner
 from onaboard.cli import app
 from onaboard.cohort.backends import MISSING_TABLE, NOT_A_DIRECTORY
 from onaboard.cohort.cli import (
-    AS_OF_NOTE,
     BAD_AS_OF,
     BAD_END,
     DAYS_BELOW_ONE,
     END_OUTSIDE,
-    NEAR_BY_INTERVAL,
-    NEAR_BY_TOLERANCE,
-    OFF,
     OUT_EMPTY,
     OUT_HOLDS_OTHER_FILES,
     OUT_IS_FILE,
@@ -36,6 +32,7 @@ from onaboard.cohort.cli import (
 )
 from onaboard.cohort.report import MEDIAN_NOT_REACHED, Proportion, _reference
 from onaboard.cohort.tables import TABLES
+from onaboard.reports.cohort import AS_OF_NOTE, NEAR_BY_INTERVAL, NEAR_BY_TOLERANCE, NEAR_NOTE, OFF
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 
 pytestmark = IBIS_ON_DUCKDB_2
@@ -305,3 +302,12 @@ def test_the_published_figures_say_which_rule_makes_them_near() -> None:
     assert rows["female_share"] == NEAR_BY_TOLERANCE
     (far,) = [row for row in _reference({"female_share": Proportion.of(10, 100)}) if row.name == "female_share"]
     assert _near(far) == OFF
+
+
+def test_the_summary_explains_near_in_the_words_of_the_file_and_the_web_page(cohort: Path) -> None:
+    """Under the published figures the summary prints the same explanation of "near (tolerance)", "near (inside
+    CI)" and "off" as the file report and the clinic's page (one set of words)."""
+    code, stdout, _ = _run("cohort", "report", str(cohort))
+    assert code == 0
+    assert NEAR_NOTE.startswith(f"{NEAR_BY_TOLERANCE}: ")
+    assert NEAR_NOTE in " ".join(stdout.split())

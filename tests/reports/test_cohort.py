@@ -5,20 +5,39 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from onaboard.cohort.report import CHANGE_BOUNDS, MEDIAN_NOT_REACHED, CohortReport, Mean, cohort_report
+from onaboard.cohort.report import (
+    CHANGE_BOUNDS,
+    MEDIAN_NOT_REACHED,
+    CohortReport,
+    Mean,
+    Proportion,
+    _reference,
+    cohort_report,
+)
 from onaboard.cohort.synth import write_cohort
 from onaboard.reports.cohort import (
+    AS_OF_NOTE,
     FEW_AT_RISK,
     KAPLAN_MEIER_NOTE,
+    NEAR_BY_INTERVAL,
+    NEAR_BY_TOLERANCE,
+    NEAR_NOTE,
     NO_DATA,
+    NOT_RECORDED,
+    OFF,
     PLOT_LABELS,
+    RECORDED_TOGETHER,
     RESPONSE_PLOT_MIN_AT_RISK,
+    SHARED_RATE,
+    adverse_event_plot_rows,
+    adverse_event_plot_svg,
     change_axis_limits,
     change_plot_svg,
     render_html,
@@ -334,3 +353,88 @@ def test_the_time_to_response_section_says_what_the_kaplan_meier_share_is(report
     assert f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk" in KAPLAN_MEIER_NOTE
     assert f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk" in PLOT_LABELS["response"]
     assert "cumulative share of those patients" not in _words(html)
+
+
+def _row_cells(html: str, first_cell: str) -> list[str]:
+    """The cells of the table row whose first cell is ``first_cell``, as markup."""
+    row = re.search(rf"<tr><td>{re.escape(first_cell)}</td>(.*?)</tr>", html)
+    assert row is not None, first_cell
+    return [first_cell, *re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))]
+
+
+def test_the_published_figures_show_the_interval_and_which_rule_made_them_near(report: CohortReport) -> None:
+    """Each published figure shows the cohort's 95 % interval beside its value and says "near (tolerance)",
+    "near (inside CI)" or "off", as the terminal summary does; the note says what each means, not that "near" uses a
+    tolerance written beside each figure (none is)."""
+    figures = {"responder_50_week24": Proportion.of(2, 3), "female_share": Proportion.of(85, 100)}
+    rows = {row.name: row for row in _reference(figures)}
+    (far,) = [
+        row
+        for row in _reference({"hit6_responders_week24": Proportion.of(1, 100)})
+        if row.name == "hit6_responders_week24"
+    ]
+    chosen = (rows["responder_50_week24"], rows["female_share"], far)
+    html = render_html(replace(report, reference=chosen))
+    interval, tolerance, off = (_row_cells(html, row.description) for row in chosen)
+    assert interval[2:5] == ["66.7", "20.8 to 93.9", f'<span class="ok">{NEAR_BY_INTERVAL}</span>']
+    assert tolerance[2:5] == ["85.0", "76.7 to 90.7", f'<span class="ok">{NEAR_BY_TOLERANCE}</span>']
+    assert off[2:5] == ["1.0", "0.2 to 5.4", f'<span class="off">{OFF}</span>']
+    assert '<th class="num">95 % CI</th><th>near the published figure</th>' in html
+    assert escape(NEAR_NOTE) in html
+    assert "uses the tolerance written beside each figure" not in html
+
+
+def test_the_age_range_beside_the_published_one_is_shown(report: CohortReport) -> None:
+    """The age-range row shows the cohort's ages at the first injection ("38-60"), not a dash."""
+    (age,) = [row for row in report.reference if row.name == "age_range"]
+    assert age.cohort_text is not None
+    assert _row_cells(render_html(report), age.description)[2] == age.cohort_text
+
+
+def _adverse_as_in_the_app(report: CohortReport) -> CohortReport:
+    """The report with its adverse events as the clinic's app records them: bronchitis not recorded, headache and
+    migraine one kind (1 of 7 patients), compared with neither label figure."""
+    shared = Proportion.of(1, 7)
+    rows = []
+    for row in report.adverse_events:
+        if row.event == "bronchitis":
+            rows.append(replace(row, rate=Proportion.of(0, 0), label_within_interval=None, recorded=False))
+        elif row.event in ("headache", "migraine"):
+            other = "migraine" if row.event == "headache" else "headache"
+            rows.append(replace(row, rate=shared, label_within_interval=None, recorded_with=(other,)))
+        else:
+            rows.append(row)
+    return replace(report, adverse_events=tuple(rows))
+
+
+def test_an_adverse_reaction_the_app_cannot_record_says_so(report: CohortReport) -> None:
+    """A label row the source has no kind for reads "not recorded by the app", not "0 of 0", with no verdict on the
+    label, and is left out of the plot."""
+    app = _adverse_as_in_the_app(report)
+    cells = _row_cells(render_html(app), "Bronchitis")
+    assert (cells[1], cells[4]) == (NOT_RECORDED, "")
+    assert "Bronchitis" not in [name for name, _, _ in adverse_event_plot_rows(app)]
+
+
+def test_label_rows_recorded_as_one_kind_say_so_and_are_drawn_once(report: CohortReport) -> None:
+    """Headache and migraine counted as one kind each give the shared rate, say what they were recorded with and give
+    no verdict on the label; the plot draws that rate once, without a label percentage."""
+    app = _adverse_as_in_the_app(report)
+    html = render_html(app)
+    for name, other in (("Headache", "migraine"), ("Migraine", "headache")):
+        cells = _row_cells(html, name)
+        assert cells[1] == f"1 of 7: 14.3&nbsp;% (2.6 to 51.3); {RECORDED_TOGETHER.format(names=other)}"
+        assert cells[4] == ""
+    drawn = adverse_event_plot_rows(app)
+    shared = [(name, label) for name, rate, label in drawn if rate == Proportion.of(1, 7)]
+    assert shared == [(SHARED_RATE.format(names="Headache and migraine"), None)]
+    assert len(drawn) == len(report.adverse_events) - 2
+    assert adverse_event_plot_svg(app).count("<svg") == 1
+
+
+def test_the_assessment_day_is_stated_near_the_top(report: CohortReport) -> None:
+    """A report made as of a day says so before its first section; one without says nothing of it."""
+    html = render_html(replace(report, as_of=date(2025, 6, 15)))
+    line = f'<p class="lead">{escape(AS_OF_NOTE.format(as_of="2025-06-15"))}</p>'
+    assert html.index(line) < html.index("<h2>")
+    assert "As of" not in render_html(replace(report, as_of=None))

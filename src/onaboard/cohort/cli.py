@@ -184,27 +184,11 @@ INTERVALS_NOTE = (
 """How the terminal summary's intervals were made, printed under the change table."""
 
 
-AS_OF_NOTE = "As of {as_of}: a period that has not ended by then is still running and is not counted."
-"""The line under the title when the report has an assessment day (``--as-of``)."""
-
-NEAR_NOTE = (
-    "near: within the tolerance the synthetic cohort is calibrated to, or the published figure lies inside the "
-    "cohort's 95 % CI (a published range: overlaps it); off: neither."
-)
-"""How the terminal summary's published-figures table judges "near", printed under it."""
-
-NEAR_BY_TOLERANCE = "near (tolerance)"
-NEAR_BY_INTERVAL = "near (inside CI)"
-OFF = "off"
-
-
 def _near(row: ReferenceRow) -> str:
-    """A published figure's judgement, saying which rule made it near."""
-    if row.near is None:
-        return "-"
-    if row.within_tolerance:
-        return NEAR_BY_TOLERANCE
-    return NEAR_BY_INTERVAL if row.inside_interval else OFF
+    """A published figure's judgement in the file's and the web page's words (``reports.cohort.near_text``)."""
+    from onaboard.reports.cohort import near_text
+
+    return near_text(row) or "-"
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -222,7 +206,7 @@ def _median_onset(response: dict[str, Any]) -> str:
 
 def _print_report(report: CohortReport) -> None:
     from onaboard.cohort.report import STOPPING_REASONS
-    from onaboard.reports.cohort import engine_text
+    from onaboard.reports.cohort import AS_OF_NOTE, NEAR_NOTE, engine_text
 
     console = _stdout()
     title = f"[bold]Cohort report[/bold]  {escape(report.directory)}  ({engine_text(report.engine)})"

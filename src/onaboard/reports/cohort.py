@@ -15,6 +15,7 @@ from html import escape
 from importlib.resources import files
 from pathlib import Path
 from string import Template
+from textwrap import fill
 from typing import Any
 
 from onaboard.cohort.backends import Engine
@@ -29,12 +30,22 @@ from onaboard.cohort.report import (
 )
 
 __all__ = [
+    "AS_OF_NOTE",
     "KAPLAN_MEIER_NOTE",
+    "NEAR_BY_INTERVAL",
+    "NEAR_BY_TOLERANCE",
+    "NEAR_NOTE",
+    "NOT_RECORDED",
+    "OFF",
+    "RECORDED_TOGETHER",
     "RESPONSE_PLOT_MIN_AT_RISK",
+    "SHARED_RATE",
+    "adverse_event_plot_rows",
     "adverse_event_plot_svg",
     "change_axis_limits",
     "change_plot_svg",
     "engine_text",
+    "near_text",
     "render_html",
     "render_pdf",
     "report_sections",
@@ -57,6 +68,31 @@ KAPLAN_MEIER_NOTE = (
     f"{RESPONSE_PLOT_MIN_AT_RISK} patients at risk."
 )
 """Below the time-to-response table of the file and the web page: what the Kaplan-Meier share is and is not."""
+
+AS_OF_NOTE = "As of {as_of}: a period that has not ended by then is still running and is not counted."
+"""Near the top of the terminal summary, the file and the web page (in its template, for translation) when the report
+has an assessment day (``CohortReport.as_of``: ``--as-of``, the clinic's today)."""
+
+NEAR_BY_TOLERANCE = "near (tolerance)"
+NEAR_BY_INTERVAL = "near (inside CI)"
+OFF = "off"
+NEAR_NOTE = (
+    f"{NEAR_BY_TOLERANCE}: the cohort's figure is within the tolerance the synthetic cohort is calibrated to (a margin "
+    "for a few thousand patients, not a clinical one; for the age range, every age lies inside the published range); "
+    f"{NEAR_BY_INTERVAL}: the published figure (or part of its range) lies inside the cohort's 95 % CI, which is wide "
+    f"for a small clinic; {OFF}: neither."
+)
+"""Which rule made a published figure near the cohort's (``ReferenceRow``): one set of words for the terminal summary,
+the file and the web page (in its template, for translation), beside ``near_text``'s."""
+
+NOT_RECORDED = "not recorded by the app"
+"""An adverse reaction the source has no kind for (``AdverseEventRate.recorded`` False), in place of a rate."""
+RECORDED_TOGETHER = "recorded together with {names} as one kind in the app"
+"""After the rate of an adverse reaction counted together with other label rows (``recorded_with``)."""
+SHARED_RATE = "{names}\n(one kind in the app)"
+"""The adverse-event plot's name for the rate of label rows recorded as one kind, drawn once."""
+SHARED_RATE_WIDTH = 26
+"""The longest line of the label rows' names in ``SHARED_RATE``, so a long pair does not narrow the plot."""
 
 _VERDICT_NAMES = {
     "yes": "yes",
@@ -87,6 +123,16 @@ def engine_text(engine: str) -> str:
 
 def _number(value: float | None, digits: int = 1) -> str:
     return "&ndash;" if value is None else f"{value:.{digits}f}"
+
+
+def near_text(row: ReferenceRow) -> str | None:
+    """Which rule made a published figure near the cohort's (``NEAR_BY_TOLERANCE`` first, then
+    ``NEAR_BY_INTERVAL``), or ``OFF``; None where neither can be judged."""
+    if row.near is None:
+        return None
+    if row.within_tolerance:
+        return NEAR_BY_TOLERANCE
+    return NEAR_BY_INTERVAL if row.inside_interval else OFF
 
 
 def _range(low: float | None, high: float | None) -> str:
@@ -154,7 +200,9 @@ PLOT_LABELS = {
     "(none for fewer than 3 patients; cut at -28 and +28 days, the most a period can change)",
     "response": "Kaplan-Meier share of patients with 30 % fewer headache days, by period after the first injection "
     f"(not drawn from the first period with fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk)",
-    "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage",
+    "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage; "
+    "label rows recorded as one kind are drawn once, without a label percentage (the label gives none for them "
+    "together), and rows not recorded are left out",
 }
 """What each plot shows, as the SVG's accessible name (its text is drawn as paths, so a reader needs this)."""
 
@@ -259,23 +307,57 @@ def response_plot_svg(report: CohortReport) -> str:
     return _svg(figure, "response")
 
 
+def _lower_first(name: str) -> str:
+    """A label row's name inside a sentence ("Musculoskeletal stiffness" -> "musculoskeletal stiffness")."""
+    return name[:1].lower() + name[1:]
+
+
+def adverse_event_plot_rows(report: CohortReport) -> list[tuple[str, Proportion, float | None]]:
+    """What the adverse-event plot draws, top to bottom: each recorded row's name, rate and label percentage; label
+    rows recorded as one kind (``recorded_with``) once, named ``SHARED_RATE``, without a label percentage (the label
+    gives none for them together); rows not recorded, or without a rate, left out."""
+    names = {row.event: row.name for row in report.adverse_events}
+    drawn: set[str] = set()
+    result: list[tuple[str, Proportion, float | None]] = []
+    for row in report.adverse_events:
+        if not row.recorded or row.rate.percent is None or row.event in drawn:
+            continue
+        if row.recorded_with:
+            group = [row.event, *row.recorded_with]
+            drawn.update(group)
+            together = [names.get(event, event) for event in group]
+            label = " and ".join([together[0], *(_lower_first(name) for name in together[1:])])
+            result.append((SHARED_RATE.format(names=fill(label, SHARED_RATE_WIDTH)), row.rate, None))
+        else:
+            result.append((row.name, row.rate, row.label_percent))
+    return result
+
+
 def adverse_event_plot_svg(report: CohortReport) -> str:
-    """Each label adverse reaction: the cohort's rate with its 95 % interval beside the label's percentage."""
-    rows = [row for row in report.adverse_events if row.rate.percent is not None]
+    """Each label adverse reaction the cohort records: its rate with its 95 % interval beside the label's percentage,
+    a rate shared by label rows drawn once (``adverse_event_plot_rows``)."""
+    rows = adverse_event_plot_rows(report)
     if not rows:
         return _no_data("adverse")
     figure, axes = _figure()
     positions = list(range(len(rows)))[::-1]
-    rates = [row.rate.percent for row in rows]
+    rates = [rate.percent or 0.0 for _, rate, _ in rows]
     errors = [
-        [max(0.0, row.rate.percent - (row.rate.low or 0.0)) for row in rows],
-        [max(0.0, (row.rate.high or 0.0) - row.rate.percent) for row in rows],
+        [max(0.0, (rate.percent or 0.0) - (rate.low or 0.0)) for _, rate, _ in rows],
+        [max(0.0, (rate.high or 0.0) - (rate.percent or 0.0)) for _, rate, _ in rows],
     ]
     axes.errorbar(rates, positions, xerr=errors, fmt="o", color="#1f4e79", capsize=2, label="this cohort")
-    axes.scatter(
-        [row.label_percent for row in rows], positions, marker="|", s=120, color="#c0392b", label="label (UNCONFIRMED)"
-    )
-    axes.set_yticks(positions, [row.name for row in rows], fontsize=7)
+    labelled = [(label, position) for (_, _, label), position in zip(rows, positions, strict=True) if label is not None]
+    if labelled:
+        axes.scatter(
+            [label for label, _ in labelled],
+            [position for _, position in labelled],
+            marker="|",
+            s=120,
+            color="#c0392b",
+            label="label (UNCONFIRMED)",
+        )
+    axes.set_yticks(positions, [name for name, _, _ in rows], fontsize=7)
     axes.set_xlabel("% of treated patients, first two cycles")
     axes.grid(axis="x", color="#e5e5e5")
     axes.legend(loc="lower right", frameon=False, fontsize=8)
@@ -292,17 +374,43 @@ def _verdicts(counts: dict[str, int]) -> str:
 
 
 def _reference_rows(rows: Iterable[ReferenceRow]) -> list[list[Any]]:
+    """The published figures beside the cohort's: its value (or its text: the age range), its 95 % interval and
+    which rule made the figure near (``near_text``)."""
     result = []
     for row in rows:
-        if row.near is None:
-            near = ""
-        elif row.near:
-            near = _Raw('<span class="ok">near</span>')
-        else:
-            near = _Raw('<span class="off">off</span>')
+        word = near_text(row)
+        near = "" if word is None else _Raw(f'<span class="{"off" if word == OFF else "ok"}">{escape(word)}</span>')
+        cohort = _Raw(escape(row.cohort_text) if row.cohort_text is not None else _number(row.cohort))
         result.append(
-            [row.description, f"{row.published} {row.unit}", _Raw(_number(row.cohort)), near, row.status, row.source]
+            [
+                row.description,
+                f"{row.published} {row.unit}",
+                cohort,
+                _Raw(_range(row.cohort_low, row.cohort_high)),
+                near,
+                row.status,
+                row.source,
+            ]
         )
+    return result
+
+
+def _adverse_rows(report: CohortReport) -> list[list[Any]]:
+    """Each label adverse reaction: the cohort's rate, or ``NOT_RECORDED``; a rate counted together with other label
+    rows says so (``RECORDED_TOGETHER``) and is not compared with the label."""
+    names = {row.event: row.name for row in report.adverse_events}
+    result = []
+    for row in report.adverse_events:
+        if not row.recorded:
+            cohort, inside = _Raw(escape(NOT_RECORDED)), ""
+        elif row.recorded_with:
+            together = " and ".join(_lower_first(names.get(event, event)) for event in row.recorded_with)
+            cohort = _Raw(f"{_proportion(row.rate)}; {escape(RECORDED_TOGETHER.format(names=together))}")
+            inside = ""
+        else:
+            cohort = _Raw(_proportion(row.rate))
+            inside = "" if row.label_within_interval is None else ("yes" if row.label_within_interval else "no")
+        result.append([row.name, cohort, f"{row.label_percent:g}", row.placebo_text, inside])
     return result
 
 
@@ -377,16 +485,9 @@ def report_sections(report: CohortReport) -> dict[str, str]:
     adverse_table = _table(
         ["adverse reaction", "cohort (95 % CI)", "label BOTOX %", "label placebo %", "label inside CI"],
         [
-            [
-                row.name,
-                _Raw(_proportion(row.rate)),
-                f"{row.label_percent:g}",
-                row.placebo_text,
-                "" if row.label_within_interval is None else ("yes" if row.label_within_interval else "no"),
-            ]
-            for row in report.adverse_events
-        ]
-        + [["Discontinued for an adverse event", _Raw(_proportion(report.discontinued_adverse_event)), "", "", ""]],
+            *_adverse_rows(report),
+            ["Discontinued for an adverse event", _Raw(_proportion(report.discontinued_adverse_event)), "", "", ""],
+        ],
         numeric=(2, 3),
     )
     eligibility_table = _table(
@@ -448,15 +549,19 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ],
     )
     reference_table = _table(
-        ["figure", "published", "cohort", "near the published figure", "status", "source"],
+        ["figure", "published", "cohort", "95 % CI", "near the published figure", "status", "source"],
         _reference_rows(report.reference),
-        numeric=(2,),
+        numeric=(2, 3),
     )
     observed = "&ndash;"
     if report.observed_from is not None and report.observed_until is not None:
         observed = f"{report.observed_from.isoformat()} to {report.observed_until.isoformat()}"
+    as_of = ""
+    if report.as_of is not None:
+        as_of = f'<p class="lead">{escape(AS_OF_NOTE.format(as_of=report.as_of.isoformat()))}</p>'
     return {
         "directory": escape(report.directory),
+        "as_of": as_of,
         "engine": escape(engine_text(report.engine)),
         "patients": str(report.patients),
         "treated": str(report.treated),
@@ -477,6 +582,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         "sessions_table": sessions_table,
         "prom_table": prom_table,
         "reference_table": reference_table,
+        "near_note": escape(NEAR_NOTE),
     }
 
 

@@ -8,8 +8,20 @@ from html import escape
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from onaboard.reports.cohort import KAPLAN_MEIER_NOTE
+from onaboard.reports.cohort import (
+    AS_OF_NOTE,
+    KAPLAN_MEIER_NOTE,
+    NEAR_BY_INTERVAL,
+    NEAR_BY_TOLERANCE,
+    NEAR_NOTE,
+    NOT_RECORDED,
+    OFF,
+    PLOT_LABELS,
+    RECORDED_TOGETHER,
+    near_text,
+)
 from onaboard.web.accounts.models import ApiToken, Role
 from onaboard.web.analytics.selectors import NOT_FOR_ROLE
 from tests.pdfs import pdf_text
@@ -165,3 +177,58 @@ def test_each_plot_scrolls_inside_its_figure_named_by_the_caption(client, staff)
     )
     assert len(figures) == 3
     assert all(labelled_by == caption for labelled_by, caption in figures)
+
+
+def _row(html: str, first_cell: str) -> str:
+    """The table row whose first cell is ``first_cell``, as markup."""
+    row = re.search(rf"<tr><td>{re.escape(first_cell)}</td>.*?</tr>", html)
+    assert row is not None, first_cell
+    return row.group(0)
+
+
+def test_the_page_states_the_day_it_is_made_as_of(client, staff):
+    """Near the top the page says it is made as of today and that a period still running is not counted."""
+    client.force_login(staff[Role.CLINICIAN])
+    response = client.get(PAGE)
+    html = response.content.decode()
+    today = timezone.localdate()
+    assert response.context["report"].as_of == today
+    line = AS_OF_NOTE.format(as_of=today.isoformat())
+    assert " ".join(html.split()).index(line) < html.index('id="cohort-patients"')
+
+
+def test_the_published_figures_say_which_rule_made_them_near(client, staff):
+    """The published figures show the clinic's 95 % interval, its age range, and "near (tolerance)", "near (inside
+    CI)" or "off" per row, explained in the note (no longer "near uses the tolerance written beside each figure")."""
+    client.force_login(staff[Role.CLINICIAN])
+    response = client.get(PAGE)
+    html = response.content.decode()
+    for row in response.context["report"].reference:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", _row(html, escape(row.description)))
+        word = near_text(row)
+        assert re.sub(r"<[^>]+>", "", cells[4]) == ("" if word is None else word), row.name
+        if row.cohort_low is not None:
+            assert cells[3] == f"{row.cohort_low:.1f} to {row.cohort_high:.1f}", row.name
+    (age,) = [row for row in response.context["report"].reference if row.name == "age_range"]
+    assert re.findall(r"<td[^>]*>(.*?)</td>", _row(html, escape(age.description)))[2] == age.cohort_text
+    assert {NEAR_BY_TOLERANCE, NEAR_BY_INTERVAL, OFF} <= set(map(near_text, response.context["report"].reference))
+    assert NEAR_NOTE in html
+    assert "near uses the tolerance written beside each figure" not in html
+
+
+def test_label_rows_the_app_cannot_record_or_records_as_one_kind_say_so(client, staff):
+    """Musculoskeletal pain, bronchitis and hypertension read "not recorded by the app" with no verdict on the label;
+    headache and migraine name each other as one kind, likewise without a verdict; the plot's caption and name say
+    how such rows are drawn."""
+    client.force_login(staff[Role.CLINICIAN])
+    html = client.get(PAGE).content.decode()
+    for name in ("Musculoskeletal pain", "Bronchitis", "Hypertension"):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", _row(html, name))
+        assert (cells[1], cells[4]) == (NOT_RECORDED, ""), name
+    for name, other in (("Headache", "migraine"), ("Migraine", "headache")):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", _row(html, name))
+        assert cells[1].endswith(f"; {RECORDED_TOGETHER.format(names=other)}"), name
+        assert cells[4] == "", name
+    assert "0 of 0" not in html
+    assert "Label rows the app records as one kind are drawn once, without the label's percentage" in html
+    assert escape(PLOT_LABELS["adverse"]) in html
