@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from onaboard.cli import app
-from onaboard.commands import JSON_NEEDS_A_FILE
+from onaboard.commands import OUTPUT_NOT_STDOUT
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.coverage.documents import NO_TREATMENT
 from onaboard.web.coverage.selectors import NO_SUCH_PATIENT
@@ -150,8 +150,8 @@ def test_document_json_names_the_file_written_its_kind_and_size(treated, tmp_pat
 
 
 def test_document_json_refused_prints_nothing_on_stdout(treated, tmp_path, monkeypatch):
-    """With --json an unknown session exits 2 with the reason on stderr, and ``-o -`` exits 2 naming both options
-    (stdout carries the summary); neither prints on stdout or writes a file."""
+    """With --json an unknown session exits 2 with the reason on stderr, and ``-o -`` exits 2 (the PDF never goes
+    to stdout); neither prints on stdout or writes a file."""
     monkeypatch.chdir(tmp_path)
     record = treated.patient.record_number
     unknown = runner.invoke(
@@ -160,5 +160,5 @@ def test_document_json_refused_prints_nothing_on_stdout(treated, tmp_path, monke
     assert (unknown.exit_code, unknown.stdout) == (2, "")
     assert "No recorded session abc for this patient." in unknown.stderr
     to_stdout = runner.invoke(app, ["document", "procedure", "--patient", record, "-o", "-", "--json"])
-    assert (to_stdout.exit_code, to_stdout.stdout, to_stdout.stderr.strip()) == (2, "", JSON_NEEDS_A_FILE)
+    assert (to_stdout.exit_code, to_stdout.stdout, to_stdout.stderr.strip()) == (2, "", OUTPUT_NOT_STDOUT)
     assert list(tmp_path.iterdir()) == []

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from onaboard.cli import app
 from onaboard.clinical import write_diary
-from onaboard.commands import JSON_NEEDS_A_FILE, exchange
+from onaboard.commands import OUTPUT_NOT_STDOUT, exchange
 from onaboard.synthetic import Profile, synthetic_patient_days
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.models import DiaryEntry
@@ -432,7 +432,7 @@ def test_table_json_refused_prints_nothing_on_stdout(clinic, tmp_path):
     assert _refused("import", "table", "vaccines", str(path)) == exchange.NOT_A_KIND.format(value="vaccines")
     assert _refused("export", "table", "vaccines", "--patient", "EX-1", "-o", "-").splitlines() == [
         exchange.NOT_A_KIND.format(value="vaccines"),
-        JSON_NEEDS_A_FILE,
+        OUTPUT_NOT_STDOUT,
     ]
 
 
@@ -458,11 +458,11 @@ def test_export_diary_json_names_the_file_patient_and_days(clinic, tmp_path):
 
 @pytest.mark.parametrize("command", [("export", "diary"), ("export", "table", "sessions"), ("fhir", "export")])
 def test_an_export_to_stdout_with_json_exits_2_and_writes_nothing(clinic, tmp_path, monkeypatch, command):
-    """With --json, ``-o -`` exits 2 naming both options (stdout carries the summary), writes no file named "-" and
+    """With --json, ``-o -`` exits 2 (the file never goes to stdout), writes no file named "-" and
     records no export."""
     monkeypatch.chdir(tmp_path)
     exports = AuditEvent.objects.filter(action=Action.EXPORT).count()
-    assert _refused(*command, "--patient", "EX-1", "-o", "-") == JSON_NEEDS_A_FILE
+    assert _refused(*command, "--patient", "EX-1", "-o", "-") == OUTPUT_NOT_STDOUT
     assert list(tmp_path.iterdir()) == []
     assert AuditEvent.objects.filter(action=Action.EXPORT).count() == exports
 
@@ -514,4 +514,4 @@ def test_fhir_json_refused_prints_nothing_on_stdout(clinic, tmp_path):
     path = tmp_path / "b.json"
     path.write_text("{not json", encoding="utf-8")
     assert _refused("fhir", "import", str(path)).startswith(f"{path}: not JSON (")
-    assert _refused("fhir", "export", "-o", "-").splitlines() == [exchange.PATIENT_OR_ALL, JSON_NEEDS_A_FILE]
+    assert _refused("fhir", "export", "-o", "-").splitlines() == [exchange.PATIENT_OR_ALL, OUTPUT_NOT_STDOUT]

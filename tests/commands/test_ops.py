@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from onaboard.commands import JSON_NEEDS_A_FILE
+from onaboard.commands import OUTPUT_NOT_STDOUT
 from onaboard.commands.ops import (
     CHECKSUM_MISMATCH,
     MANIFEST,
@@ -239,11 +239,11 @@ def test_backup_and_restore_json_summarise_what_was_done(tmp_path):
 
 
 def test_backup_and_restore_json_refused_print_nothing_on_stdout(tmp_path):
-    """With --json, ``backup -o -`` exits 2 naming both options (stdout carries the summary) and a file that is not
+    """With --json, ``backup -o -`` exits 2 (the backup never goes to stdout) and a file that is not
     a backup exits 2 naming it; neither prints anything on stdout."""
     env = production_env(tmp_path / "clinic")
     to_stdout = _onaboard(env, "backup", "-o", "-", "--json")
-    assert (to_stdout.returncode, to_stdout.stdout, to_stdout.stderr.strip()) == (2, "", JSON_NEEDS_A_FILE)
+    assert (to_stdout.returncode, to_stdout.stdout, to_stdout.stderr.strip()) == (2, "", OUTPUT_NOT_STDOUT)
     junk = tmp_path / "junk.tar"
     junk.write_text("not a backup", encoding="utf-8")
     refused = _onaboard(env, "restore", str(junk), "--json")

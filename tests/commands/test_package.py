@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer.main
 from typer.testing import CliRunner
 
 from onaboard.cli import app
-from onaboard.commands import JSON_NEEDS_A_FILE, stdout_problems
+from onaboard.commands import OUTPUT_NOT_STDOUT, output_problems
 
 
 def _subcommands(command, path: tuple[str, ...] = ()):
@@ -40,8 +41,38 @@ def test_serve_help_says_why_it_has_no_json():
     assert "access log" in result.stdout
 
 
-def test_stdout_as_output_is_a_problem_only_with_json():
-    """``-o -`` is refused naming both options with --json (stdout carries the summary), and not otherwise."""
-    assert stdout_problems(Path("-"), as_json=True) == [JSON_NEEDS_A_FILE]
-    assert stdout_problems(Path("-"), as_json=False) == []
-    assert stdout_problems(Path("out.csv"), as_json=True) == []
+def test_stdout_as_output_is_a_problem_with_or_without_json():
+    """``-o -`` is refused whatever the other options (these commands never write their file to stdout); a path
+    is not."""
+    assert output_problems(Path("-")) == [OUTPUT_NOT_STDOUT]
+    assert output_problems(Path("out.csv")) == []
+
+
+OUTPUT_TO_STDOUT = {
+    ("backup",): ("backup", "-o", "-"),
+    ("document",): ("document", "procedure", "--patient", "R-1", "-o", "-"),
+    ("export", "diary"): ("export", "diary", "--patient", "R-1", "-o", "-"),
+    ("export", "table"): ("export", "table", "sessions", "--patient", "R-1", "-o", "-"),
+    ("fhir", "export"): ("fhir", "export", "--patient", "R-1", "-o", "-"),
+}
+"""Each subcommand with -o, asked to write to stdout without --json."""
+
+
+def test_every_subcommand_with_an_output_file_is_checked_for_stdout():
+    """The commands tried below are every leaf subcommand of `onaboard` that takes -o."""
+    with_output = {
+        words
+        for words, command in _subcommands(typer.main.get_command(app))
+        if any("-o" in parameter.opts for parameter in command.params)
+    }
+    assert with_output == set(OUTPUT_TO_STDOUT)
+
+
+@pytest.mark.parametrize("args", OUTPUT_TO_STDOUT.values(), ids=" ".join)
+def test_every_command_refuses_stdout_as_its_output_file_without_json(args, tmp_path, monkeypatch):
+    """Without --json too, ``-o -`` exits 2 with the one message, prints nothing on stdout and writes no file named
+    "-" (it did: `export diary -o -` exited 0)."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, list(args))
+    assert (result.exit_code, result.stdout, result.stderr.strip()) == (2, "", OUTPUT_NOT_STDOUT)
+    assert list(tmp_path.iterdir()) == []

@@ -3,7 +3,8 @@ engine commands start without it). Each module has ``register(app)``, called by 
 
 Every one of them but ``serve`` takes ``--json`` (``JsonFlag``): a summary of what it did as exactly one JSON
 document on stdout (``print_json``), snake_case keys listed in each command's help, and nothing else on stdout.
-The files they write always go to ``-o``, never to stdout, so the summary and the file cannot mix.
+The files they write always go to ``-o``, never to stdout, so the summary and the file cannot mix: each command
+with ``-o`` refuses ``-o -`` through ``output_problems``, with --json or without.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 SETUP_REFUSED = "the app's settings are not usable: {reason}"
-JSON_NEEDS_A_FILE = "-o -: --json prints its summary on stdout, so -o must name a file"
+OUTPUT_NOT_STDOUT = "-o -: the file is never written to stdout (stdout carries only the --json summary); name a file"
 
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print a summary of what was done as exactly one JSON document on stdout.")
@@ -31,10 +32,11 @@ def print_json(document: Any) -> None:
     sys.stdout.write("\n")
 
 
-def stdout_problems(output: Path, *, as_json: bool) -> list[str]:
-    """With ``--json``, ``-o -`` (stdout by custom) is a problem naming both options, since stdout carries the
-    summary; ``[]`` otherwise. The command lists it with its other problems and exits 2."""
-    return [JSON_NEEDS_A_FILE] if as_json and str(output) == "-" else []
+def output_problems(output: Path) -> list[str]:
+    """``-o -`` (stdout by custom) is a problem, with --json or without: these commands never write their file to
+    stdout, which carries only the --json summary, and without the check ``-o -`` wrote a file named "-". ``[]``
+    for any other path. Every command with ``-o`` lists it with its other problems and exits 2."""
+    return [OUTPUT_NOT_STDOUT] if str(output) == "-" else []
 
 
 def setup_django(settings_module: str) -> None:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from onaboard.commands import JsonFlag, print_json, setup_django, stdout_problems
+from onaboard.commands import JsonFlag, output_problems, print_json, setup_django
 from onaboard.outputs import not_writable, written_whole
 
 DEFAULT_SETTINGS = "onaboard.web.config.settings.dev"
@@ -131,9 +131,9 @@ def document_command(
     file, document (prior-auth, continuation, procedure or patient-summary),
     title (the document's title, in the app's language), bytes (the PDF's
     size), patient_id (the public id), record_number.
-    The PDF always goes to -o, never to stdout: -o - with --json exits 2.
+    The PDF always goes to -o, never to stdout: -o - exits 2.
     """
-    for problem in stdout_problems(output, as_json=as_json):
+    for problem in output_problems(output):
         _fail(problem)
     _setup_django()
     from onaboard.web.coverage.documents import document_pdf

@@ -10,7 +10,7 @@ and say "command line".
 
 With ``--json`` each prints a summary of what it did as exactly one JSON document on stdout (its keys in its
 help) and nothing else there; progress bars go to stderr. Files are always written to ``-o``, never to stdout, so
-``-o -`` with ``--json`` exits 2.
+``-o -`` exits 2, with ``--json`` or without.
 
 Django is set up inside the commands (settings ``onaboard.web.config.settings.dev`` unless DJANGO_SETTINGS_MODULE
 is set), so ``import onaboard.cli`` loads no Django. Problems go to stderr, with exit status 2.
@@ -29,7 +29,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from onaboard.commands import JsonFlag, print_json, setup_django, stdout_problems
+from onaboard.commands import JsonFlag, output_problems, print_json, setup_django
 from onaboard.outputs import not_writable, written_whole
 
 SETTINGS = "onaboard.web.config.settings.dev"
@@ -219,10 +219,10 @@ def fhir_export_command(
     With --json, one JSON object with the keys:
     file, clinic, clinic_id, patients (how many), resources (entries in the
     Bundle), resources_by_type (entries per FHIR resourceType).
-    The Bundle always goes to -o, never to stdout: -o - with --json exits 2.
+    The Bundle always goes to -o, never to stdout: -o - exits 2.
     """
     problems = [PATIENT_OR_ALL] if (patient is None) == (not all_patients) else []
-    problems += stdout_problems(output, as_json=as_json)
+    problems += output_problems(output)
     if problems:
         _fail(*problems)
     _django()
@@ -389,9 +389,9 @@ def export_diary_command(
     With --json, one JSON object with the keys:
     file, clinic, clinic_id, patient_id (the public id), record_number,
     diary_days (how many were written).
-    The CSV always goes to -o, never to stdout: -o - with --json exits 2.
+    The CSV always goes to -o, never to stdout: -o - exits 2.
     """
-    if problems := stdout_problems(output, as_json=as_json):
+    if problems := output_problems(output):
         _fail(*problems)
     _django()
     from django.db import transaction
@@ -468,10 +468,10 @@ def export_table_command(
     With --json, one JSON object with the keys:
     file, table (preventives or sessions), clinic, clinic_id, patient_id (the
     public id), record_number, rows (CSV rows below the header).
-    The CSV always goes to -o, never to stdout: -o - with --json exits 2.
+    The CSV always goes to -o, never to stdout: -o - exits 2.
     """
     problems = [] if kind in {"preventives", "sessions"} else [NOT_A_KIND.format(value=kind)]
-    problems += stdout_problems(output, as_json=as_json)
+    problems += output_problems(output)
     if problems:
         _fail(*problems)
     _django()

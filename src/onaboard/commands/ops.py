@@ -34,7 +34,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from onaboard.commands import JsonFlag, print_json, setup_django, stdout_problems
+from onaboard.commands import JsonFlag, output_problems, print_json, setup_django
 from onaboard.outputs import not_writable, written_whole
 
 PRODUCTION_SETTINGS = "onaboard.web.config.settings.production"
@@ -548,9 +548,9 @@ def backup_command(
     file, bytes (the backup's size), sha256 (the backup file's), engine
     (sqlite or postgresql), tables, rows (in all tables), created_at,
     onaboard_version (of the onaboard that wrote it).
-    The backup always goes to -o, never to stdout: -o - with --json exits 2.
+    The backup always goes to -o, never to stdout: -o - exits 2.
     """
-    for problem in stdout_problems(output, as_json=as_json):
+    for problem in output_problems(output):
         _refuse(problem)
     _django(DATABASE_SETTINGS)
     try:
