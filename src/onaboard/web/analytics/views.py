@@ -22,7 +22,7 @@ def cohort_report(request: HttpRequest) -> HttpResponse:
     """The cohort report of the caller's clinic with its plots (403 outside ``ANALYTICS_ROLES``)."""
     today = timezone.localdate()
     report = clinic_cohort_report(user=request.user, today=today)
-    context = {"report": report, "sections": report_sections(report), "today": today}
+    context = {"report": report, "sections": report_sections(report)}
     return render(request, "analytics/cohort_report.html", context)
 
 
