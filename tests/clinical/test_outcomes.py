@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from onaboard.clinical.outcomes import (
     EPISODIC_WAITS_FOR_BASELINE,
     NiceTa260,
+    Week24State,
     percent_change,
     reduction_at_least,
     treatment_outcomes,
@@ -245,6 +246,28 @@ def test_today_inside_period_6_says_it_is_in_progress():
     assert [c.period.index for c in outcomes.periods] == [1, 2, 3, 4, 5, 6]
     no_row = treatment_outcomes(course(20, [16, 16, 16, 16, 16]), injections=[DAY0], today=inside)
     assert no_row.nice_ta260.reasons[-1].endswith("(period 6): in progress (0 of 28 days recorded so far)")
+
+
+def test_week24_state_gives_the_facts_the_week_24_reason_was_worded_from():
+    """``week24_state`` says where period 6 stands as the week-24 reason does: complete, in progress on today or as
+    the running period, over (or listed in a finished diary) with too few days, or still to come."""
+    stopped = course(20, [16, 16, 2], recorded=[28, 28, 4])
+    six = course(20, [16, 16, 16, 16, 16, 5], recorded=[28, 28, 28, 28, 28, 10])
+    inside = DAY0 + timedelta(days=28 * 5 + 12)
+    cases = [
+        (course(20, [16] * 6), {}, Week24State.AVAILABLE),
+        (six, {"today": inside}, Week24State.UNDER_WAY),
+        (six, {"as_of": inside}, Week24State.UNDER_WAY),
+        (course(20, [16] * 5), {"today": inside}, Week24State.UNDER_WAY),
+        (six, {}, Week24State.ENDED_INCOMPLETE),
+        (six, {"today": DAY0 + timedelta(days=400)}, Week24State.ENDED_INCOMPLETE),
+        (stopped, {"today": DAY0 + timedelta(days=400)}, Week24State.ENDED_INCOMPLETE),
+        (stopped, {"today": DAY0 + timedelta(days=100)}, Week24State.NOT_REACHED),
+        (stopped, {}, Week24State.NOT_REACHED),
+    ]
+    assert [treatment_outcomes(days, injections=[DAY0], **when).week24_state for days, when, _ in cases] == [
+        state for _, _, state in cases
+    ]
 
 
 def test_an_incomplete_baseline_with_a_return_to_episodic_migraine_says_both():

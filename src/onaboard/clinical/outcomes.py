@@ -32,6 +32,7 @@ __all__ = [
     "Outcomes",
     "PeriodChange",
     "Week24",
+    "Week24State",
     "nice_ta260_verdict",
     "percent_change",
     "reduction_at_least",
@@ -68,6 +69,20 @@ class NiceTa260(StrEnum):
     CONTINUE = "continue"
     STOP = "stop"
     NOT_YET_ASSESSABLE = "not_yet_assessable"
+
+
+class Week24State(StrEnum):
+    """Where week 24 (period 6) stands, as the week-24 reason of ``nice_ta260_verdict`` words it."""
+
+    AVAILABLE = "available"
+    """Period 6 is complete: the response is measured."""
+    UNDER_WAY = "under_way"
+    """Today falls in period 6 (or it is the period running on ``as_of``): its days are still being recorded."""
+    ENDED_INCOMPLETE = "ended_incomplete"
+    """Period 6 is over, or listed in a diary taken as finished, with fewer than ``MIN_RECORDED_DAYS`` recorded
+    (perhaps none): week 24 cannot be measured and will not be."""
+    NOT_REACHED = "not_reached"
+    """Period 6 is still to come (or, without today, holds no diary row)."""
 
 
 def percent_change(baseline: int, current: int) -> Decimal | None:
@@ -143,6 +158,9 @@ class Outcomes:
     """The first complete period with at least 30 % fewer headache days than baseline (time to response)."""
     week24: Week24
     nice_ta260: NiceVerdict
+    week24_state: Week24State
+    """Where week 24 stands (complete, under way, ended without enough days, still to come): the facts the week-24
+    reason of ``nice_ta260`` was worded from, for a caller to word its own line from the same facts."""
     running: PeriodChange | None = None
     """The period under way on ``as_of`` (days recorded so far), shown "in progress"; it judges nothing."""
 
@@ -185,6 +203,27 @@ def _episodic_reason(reverted: Sequence[PeriodSummary]) -> str:
         f"each have < {CM_MIN_HEADACHE_DAYS} headache days ({counts}): changed to episodic migraine for "
         f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods"
     )
+
+
+def _week24_state(
+    periods: Sequence[PeriodSummary],
+    week24: Week24,
+    *,
+    week24_over: bool,
+    week24_under_way: bool,
+    running: PeriodSummary | None,
+) -> tuple[Week24State, PeriodSummary | None]:
+    """Where week 24 stands and period 6's summary when the diary holds a row in it (see ``nice_ta260_verdict``)."""
+    period = next((p for p in periods if p.index == WEEK24_PERIOD), None)
+    if week24.available:
+        return Week24State.AVAILABLE, period
+    if running is not None and running.index == WEEK24_PERIOD:
+        return Week24State.UNDER_WAY, running
+    if week24_under_way:  # a finished diary's (no ``as_of``) period 6 lists its rows, and today may still fall in it
+        return Week24State.UNDER_WAY, period
+    if period is not None or week24_over:
+        return Week24State.ENDED_INCOMPLETE, period
+    return Week24State.NOT_REACHED, None
 
 
 def nice_ta260_verdict(
@@ -239,21 +278,21 @@ def nice_ta260_verdict(
     if reverted:
         return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=True)
     if not week24.available:
-        period = next((p for p in periods if p.index == WEEK24_PERIOD), None)
-        if running is not None and running.index == WEEK24_PERIOD:
-            under_way: PeriodSummary | None = running
-        else:  # a finished diary's (no ``as_of``) period 6 lists its rows, and today may still fall in it
-            under_way = period if week24_under_way else None
-        if under_way is not None:
+        where, period = _week24_state(
+            periods, week24, week24_over=week24_over, week24_under_way=week24_under_way, running=running
+        )
+        if where is Week24State.UNDER_WAY:
             state = (
-                f"{under_way.label} is in progress ({under_way.days_recorded} of {PERIOD_DAYS} days recorded so far)"
+                f"{period.label} is in progress ({period.days_recorded} of {PERIOD_DAYS} days recorded so far)"
+                if period is not None
+                else f"in progress (0 of {PERIOD_DAYS} days recorded so far)"  # no row in period 6 yet
             )
         elif period is not None:
             state = f"{period.label} has {period.days_recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})"
-        elif week24_under_way:  # no row in period 6 yet
-            state = f"in progress (0 of {PERIOD_DAYS} days recorded so far)"
+        elif where is Week24State.ENDED_INCOMPLETE:
+            state = f"no day of it recorded (< {MIN_RECORDED_DAYS})"
         else:
-            state = f"no day of it recorded (< {MIN_RECORDED_DAYS})" if week24_over else "not reached yet"
+            state = "not reached yet"
         reasons.append(f"NICE TA260 1.2: response is judged at week 24 (period {WEEK24_PERIOD}): {state}")
         return NiceVerdict(NiceTa260.NOT_YET_ASSESSABLE, tuple(reasons), reverted_to_episodic=False)
     return NiceVerdict(NiceTa260.CONTINUE, tuple(reasons), reverted_to_episodic=False)
@@ -269,7 +308,8 @@ def treatment_outcomes(
     to episodic migraine, a payer's response criteria), however many of its days are already recorded: its
     remaining days could change the verdict. Without ``as_of`` the diary is taken as finished (a registry's or a
     file's): every period holding a row is listed and judged. ``today`` (used without ``as_of``; ``as_of`` is
-    today when given) only tells the week-24 reason whether period 6 has ended or is under way, so a diary that
+    today when given) only tells the week-24 reason and ``week24_state`` whether period 6 has ended or is under
+    way, so a diary that
     stopped early reads "no day of it recorded" rather than "not reached yet"; it changes no period or verdict.
     """
     if not injections:
@@ -292,6 +332,9 @@ def treatment_outcomes(
     )
     finished, running = changes[: len(periods)], changes[len(periods) :]
     week24 = _week24(baseline, periods)
+    week24_over = on is not None and week24_end < on
+    week24_under_way = on is not None and week24_start <= on <= week24_end
+    under_way = running[0].period if running else None
     week4 = next((c for c in finished if c.period.index == ONSET_PERIOD and c.period.complete), None)
     onset = None
     if baseline.complete and baseline.headache_days > 0:
@@ -314,12 +357,10 @@ def treatment_outcomes(
         onset=onset,
         week24=week24,
         nice_ta260=nice_ta260_verdict(
-            baseline,
-            periods,
-            week24,
-            week24_over=on is not None and week24_end < on,
-            week24_under_way=on is not None and week24_start <= on <= week24_end,
-            running=running[0].period if running else None,
+            baseline, periods, week24, week24_over=week24_over, week24_under_way=week24_under_way, running=under_way
         ),
+        week24_state=_week24_state(
+            periods, week24, week24_over=week24_over, week24_under_way=week24_under_way, running=under_way
+        )[0],
         running=running[0] if running else None,
     )
