@@ -1419,6 +1419,96 @@ def test_outcomes_text_week24_line_counts_days_and_has_no_percentage_against_a_b
     assert "None" not in result.stdout
 
 
+def _text_lines(path: str, *, today: str = TODAY) -> list[str]:
+    """The text output of ``onaboard outcomes`` (first injection DAY0), line by line."""
+    result = invoke("outcomes", path, "--injections", DAY0, today=today)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def _week24_line(path: str, *, today: str = TODAY) -> str:
+    (line,) = [line for line in _text_lines(path, today=today) if line.startswith("Week 24:")]
+    return line
+
+
+def test_outcomes_text_week24_line_against_an_incomplete_baseline_gives_no_percentage_or_responder(
+    write: Writer,
+) -> None:
+    """With week 24 complete but a baseline of 13 recorded days, the text gives week 24's headache days and why there
+    is no percentage or responder verdict (it printed "-10.0 %" and "responder: no" above the NICE reason saying the
+    reduction cannot be measured); the JSON keeps the contract's fields."""
+    path = write(treated_rows("P1", DAY0, (10, 13), 9, 9, 9, 9, 9, 9))
+    line = _week24_line(path)
+    assert line == cli.WEEK24_BASELINE_INCOMPLETE.format(days="9 headache days", recorded=13, period_days=28)
+    assert "responder:" not in line
+    assert "%" not in line
+    week24 = outcomes_one(path)["week24"]
+    assert week24 == {
+        **week24,
+        "available": True,
+        "headache_days": 9,
+        "percent_change": -10.0,
+        "responder_50": False,
+        "responder_30": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "today", "expected"),
+    [
+        (  # the diary stopped at day 55 and week 24 ended on 2026-06-21
+            treated_rows("P1", DAY0, 20, 16, 16),
+            "2026-08-01",
+            cli.WEEK24_ENDED_INCOMPLETE.format(period=6, recorded=0, period_days=28, needed=20),
+        ),
+        (
+            treated_rows("P1", DAY0, 20, 16, 16, 16, 16, 16, (3, 12)),
+            "2026-08-01",
+            cli.WEEK24_ENDED_INCOMPLETE.format(period=6, recorded=12, period_days=28, needed=20),
+        ),
+        (  # today is day 12 of period 6
+            treated_rows("P1", DAY0, 20, 16, 16, 16, 16, 16, (3, 12)),
+            "2026-06-05",
+            cli.WEEK24_UNDER_WAY.format(period=6, recorded=12, period_days=28),
+        ),
+        (
+            treated_rows("P1", DAY0, 20, 16, 16, 16, 16, 16),
+            "2026-06-05",
+            cli.WEEK24_UNDER_WAY.format(period=6, recorded=0, period_days=28),
+        ),
+        (treated_rows("P1", DAY0, 20, 16, 16), "2026-03-05", cli.WEEK24_NOT_REACHED.format(period=6)),
+    ],
+    ids=["ended-without-a-day", "ended-with-12-days", "under-way", "under-way-no-row-yet", "to-come"],
+)
+def test_outcomes_text_week24_line_says_whether_period_6_ended_is_under_way_or_is_to_come(
+    write: Writer, rows: list[Row], today: str, expected: str
+) -> None:
+    """When week 24 is not available, the text line says what the engine's week-24 reason says: period 6 ended
+    without enough days, is in progress, or is still to come (it said "incomplete or not reached" beside "no day of
+    it recorded")."""
+    assert _week24_line(write(rows), today=today) == expected
+
+
+def _period_rows(path: str, *, today: str = TODAY) -> dict[str, list[str]]:
+    """The text's period table, each row's words by its period's name (the medication table follows it)."""
+    lines = _text_lines(path, today=today)
+    table = lines[: next(i for i, line in enumerate(lines) if line.startswith(cli.MEDICATION_TITLE))]
+    return {words[0]: words for words in (line.split() for line in table) if words and words[0][0].isdigit()}
+
+
+def test_outcomes_text_gives_a_change_only_for_complete_periods_against_a_complete_baseline(write: Writer) -> None:
+    """As the patient page, the text table's change column is blank for a period not complete (6 of 28 days: it
+    showed "-25 (-89.3 %)") and for every period when the baseline is incomplete; the JSON keeps every change."""
+    path = write(treated_rows("P1", DAY0, 28, 20, (3, 6)))
+    rows = _period_rows(path, today="2026-02-10")
+    assert rows["1"] == ["1", "2026-01-05..2026-02-01", "28/28", "20", "0", "0", "-8", "(-28.6", "%)"]
+    assert rows["2"] == ["2", "2026-02-02..2026-03-01", "6/28", "incomplete", "3", "0", "0"]
+    assert [p["change_headache_days"] for p in outcomes_one(path)["periods"]] == [-8, -25]
+    incomplete = write(treated_rows("P1", DAY0, (10, 13), 9))
+    assert _period_rows(incomplete)["1"] == ["1", "2026-01-05..2026-02-01", "28/28", "9", "0", "0"]
+    assert outcomes_one(incomplete)["periods"][0]["percent_change_headache_days"] == -10.0
+
+
 # === plan =========================================================================================================
 
 FIXED_LAYOUT = [

@@ -25,8 +25,8 @@ from onaboard.clinical.assessment import DEFAULT_PERIODS, Assessment, assess
 from onaboard.clinical.cycles import ScheduleError, interval_check, schedule_status
 from onaboard.clinical.diary import AcuteClass, PatientDiary, parse_diary
 from onaboard.clinical.errors import InvalidInputError
-from onaboard.clinical.outcomes import Outcomes, treatment_outcomes
-from onaboard.clinical.periods import PeriodSummary
+from onaboard.clinical.outcomes import WEEK24_PERIOD, Outcomes, Week24State, treatment_outcomes
+from onaboard.clinical.periods import MIN_RECORDED_DAYS, PERIOD_DAYS, PeriodSummary
 from onaboard.clinical.preempt import InjectionPlan, PlanError, preempt_plan
 from onaboard.clinical.prom import PromError, hit6_score, midas_score
 from onaboard.commands import print_json
@@ -64,7 +64,21 @@ WEEK24_LINE = "Week 24: {days} ({change}); ≥50 % responder: {responder_50}, �
 WEEK24_CHANGE = "{percent} % against baseline"
 WEEK24_NO_PERCENT = "no percentage against a baseline of 0 headache days"
 """Week 24's change when the baseline has no headache day (the engine's percent change is None then)."""
-WEEK24_UNAVAILABLE = "Week 24: not available yet (period 6 incomplete or not reached)"
+WEEK24_BASELINE_INCOMPLETE = (
+    "Week 24: {days}; the baseline is incomplete ({recorded} of {period_days} days recorded), so the response cannot "
+    "be measured against it: no percentage, no responder verdict"
+)
+"""Week 24 complete but the baseline not: its headache days only, as the patient page shows it."""
+WEEK24_UNDER_WAY = (
+    "Week 24: not available yet (period {period} is in progress: {recorded} of {period_days} days recorded so far)"
+)
+WEEK24_ENDED_INCOMPLETE = (
+    "Week 24: not available (period {period} ended with {recorded} of {period_days} days recorded, fewer than the "
+    "{needed} needed)"
+)
+WEEK24_NOT_REACHED = "Week 24: not available yet (period {period} not reached)"
+"""The week-24 line when period 6 is not complete, one per ``Week24State``: the facts the engine's week-24 reason
+is worded from."""
 
 MEDICATION_TITLE = "Acute medication days per class (ICHD-3 8.2)"
 MEDICATION_COLUMNS: tuple[tuple[str, AcuteClass | None], ...] = (
@@ -337,32 +351,50 @@ def assess_command(
 # --- outcomes -----------------------------------------------------------------------------------------------------
 
 
-def _print_outcomes(outcomes: Outcomes) -> None:
-    injections = ", ".join(day.isoformat() for day in outcomes.injections)
-    stdout.rule(f"[bold]{outcomes.patient_id}[/bold]  injections {injections}", align="left")
-    changes = {
-        change.period.index: (
-            f"{change.change_headache_days:+d}"
-            + ("" if change.percent_change_headache_days is None else f" ({change.percent_change_headache_days:+} %)")
-        )
-        for change in outcomes.periods
-    }
-    periods = (outcomes.baseline, *(c.period for c in outcomes.periods))
-    stdout.print(_period_table(periods, changes=changes))
-    stdout.print(_medication_table(periods))
+def _headache_days(count: int) -> str:
+    return f"{count} headache day{'' if count == 1 else 's'}"
+
+
+def _week24_line(outcomes: Outcomes) -> str:
+    """The text's week-24 line, from the engine's ``week24`` and ``week24_state``."""
     week24 = outcomes.week24
+    baseline = outcomes.baseline
     if week24.available and week24.headache_days is not None:
-        line = WEEK24_LINE.format(
-            days=f"{week24.headache_days} headache day{'' if week24.headache_days == 1 else 's'}",
+        if not baseline.complete:
+            return WEEK24_BASELINE_INCOMPLETE.format(
+                days=_headache_days(week24.headache_days), recorded=baseline.days_recorded, period_days=PERIOD_DAYS
+            )
+        return WEEK24_LINE.format(
+            days=_headache_days(week24.headache_days),
             change=WEEK24_NO_PERCENT
             if week24.percent_change is None
             else WEEK24_CHANGE.format(percent=week24.percent_change),
             responder_50="yes" if week24.responder_50 else "no",
             responder_30="yes" if week24.responder_30 else "no",
         )
-        stdout.print(line, markup=False, soft_wrap=True)
-    else:
-        stdout.print(WEEK24_UNAVAILABLE, markup=False)
+    recorded = next((c.period.days_recorded for c in outcomes.listed if c.period.index == WEEK24_PERIOD), 0)
+    words = {
+        Week24State.UNDER_WAY: WEEK24_UNDER_WAY,
+        Week24State.ENDED_INCOMPLETE: WEEK24_ENDED_INCOMPLETE,
+    }.get(outcomes.week24_state, WEEK24_NOT_REACHED)
+    return words.format(period=WEEK24_PERIOD, recorded=recorded, period_days=PERIOD_DAYS, needed=MIN_RECORDED_DAYS)
+
+
+def _print_outcomes(outcomes: Outcomes) -> None:
+    injections = ", ".join(day.isoformat() for day in outcomes.injections)
+    stdout.rule(f"[bold]{outcomes.patient_id}[/bold]  injections {injections}", align="left")
+    changes = {  # as the patient page: a change only for a complete period against a complete baseline
+        change.period.index: (
+            f"{change.change_headache_days:+d}"
+            + ("" if change.percent_change_headache_days is None else f" ({change.percent_change_headache_days:+} %)")
+        )
+        for change in outcomes.listed
+        if change.judged and outcomes.baseline.complete
+    }
+    periods = (outcomes.baseline, *(c.period for c in outcomes.listed))
+    stdout.print(_period_table(periods, changes=changes))
+    stdout.print(_medication_table(periods))
+    stdout.print(_week24_line(outcomes), markup=False, soft_wrap=True)
     if outcomes.onset is not None:
         stdout.print(f"First period with ≥30 % fewer headache days: period {outcomes.onset.period.index}")
     _print_verdict("NICE TA260", outcomes.nice_ta260.verdict, outcomes.nice_ta260.reasons)
