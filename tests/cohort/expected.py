@@ -100,6 +100,19 @@ def read_for_engine(directory: Path) -> Cohort:
     return diaries, injections, births
 
 
+def engine_cohort_on_day(cohort: Cohort, as_of: date) -> Cohort:
+    """The cohort as it stood at the end of ``as_of``, as the engine would have read it then: diary days and
+    injections up to the day (the day included, as ``patient_diary(until=today)`` reads it), and only the patients
+    injected by then."""
+    diaries, injections, births = cohort
+    cut = {
+        patient_id: PatientDiary(patient_id, tuple(day for day in diary.days if day.date <= as_of))
+        for patient_id, diary in diaries.items()
+    }
+    given = {patient_id: kept for patient_id, dates in injections.items() if (kept := [d for d in dates if d <= as_of])}
+    return cut, given, births
+
+
 def engine_outcomes(cohort: Cohort, *, as_of: date) -> dict[str, dict[str, Any]]:
     """Every treated patient's outcomes from ``treatment_outcomes(..., as_of=as_of)``: the periods that ended
     before ``as_of`` alone are judged."""

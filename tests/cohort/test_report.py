@@ -2,8 +2,9 @@
 
 The report runs on the boundary cohort (a generated cohort plus the hand-built boundary patients); each figure is
 recomputed here from ``onaboard.clinical``'s answers for every patient (tests/cohort/expected.py) or from the files.
-The outcome figures are checked twice: with the diary taken as finished, and on an assessment day (``as_of``)
-inside the generated patients' treatment, against ``treatment_outcomes(..., as_of=...)``.
+The outcome figures are checked three times: with the diary taken as finished, and on two assessment days
+(``as_of``), one inside the generated patients' treatment and one before many of them were first injected, against
+``treatment_outcomes(..., as_of=...)`` over the diaries and injections up to that day.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import statistics
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from onaboard.clinical import DEFAULT_PERIODS, PERIOD_DAYS, WEEK24_PERIOD, PatientDiary, assess
-from onaboard.cohort.backends import Engine, connect, read_cohort
+from onaboard.clinical import DEFAULT_PERIODS, PERIOD_DAYS, WEEK24_PERIOD, DiaryDay, PatientDiary, assess
+from onaboard.cohort.backends import Engine, arrow_cohort, connect, read_cohort
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import (
     CHANGE_BOUNDS,
@@ -38,8 +41,9 @@ from onaboard.cohort.report import (
     report_json,
 )
 from onaboard.cohort.synth import write_cohort
-from tests.cohort.conftest import IBIS_ON_DUCKDB_2, spark_test
-from tests.cohort.expected import Cohort, Results, engine_outcomes, read_for_engine
+from onaboard.cohort.tables import TABLES, diary_arrow
+from tests.cohort.conftest import DAY0, IBIS_ON_DUCKDB_2, spark_test
+from tests.cohort.expected import Cohort, Results, engine_cohort_on_day, engine_outcomes, read_for_engine
 
 pytestmark = IBIS_ON_DUCKDB_2
 
@@ -69,15 +73,32 @@ def report_on_day(boundary_cohort: Path) -> CohortReport:
     return cohort_report(boundary_cohort, as_of=REPORT_AS_OF)
 
 
-@pytest.fixture(params=["finished", "as_of"])
+EARLY_AS_OF = date(2024, 6, 1)
+"""An assessment day before many generated patients' first injection (about a third of the treated patients) and
+their observation's start, and before some of the treated patients' NICE stops, adverse events and visits."""
+
+
+@pytest.fixture(scope="module")
+def report_early(boundary_cohort: Path) -> CohortReport:
+    """The DuckDB cohort report of the boundary cohort as of ``EARLY_AS_OF``."""
+    return cohort_report(boundary_cohort, as_of=EARLY_AS_OF)
+
+
+AS_OF_REPORTS = {"as_of": ("report_on_day", REPORT_AS_OF), "early": ("report_early", EARLY_AS_OF)}
+"""The assessment-day reports by name: the fixture giving each and its day."""
+
+
+@pytest.fixture(params=["finished", *AS_OF_REPORTS])
 def judged(
     request: pytest.FixtureRequest, report: CohortReport, expected: Results, engine_cohort: Cohort
 ) -> tuple[CohortReport, Outcomes]:
     """The report and the engine's outcomes per patient: with the diary taken as finished, and as of
-    ``REPORT_AS_OF`` (a period not ended before it judges nothing)."""
+    ``REPORT_AS_OF`` and ``EARLY_AS_OF`` (the engine reading the diaries and injections up to the day; a period not
+    ended before it judges nothing)."""
     if request.param == "finished":
         return report, expected["outcomes"]
-    return request.getfixturevalue("report_on_day"), engine_outcomes(engine_cohort, as_of=REPORT_AS_OF)
+    fixture, as_of = AS_OF_REPORTS[request.param]
+    return request.getfixturevalue(fixture), engine_outcomes(engine_cohort_on_day(engine_cohort, as_of), as_of=as_of)
 
 
 def _assessable(outcomes: dict[str, Any]) -> bool:
@@ -290,6 +311,167 @@ def test_overuse_at_week24_on_an_assessment_day_ignores_periods_still_running(
     assert _matches(report_on_day.overuse_at_week24, verdicts)
 
 
+def test_patients_first_injected_after_the_day_are_not_treated_on_it(
+    report: CohortReport, report_early: CohortReport, boundary_cohort: Path
+) -> None:
+    """As of a day, the treated patients are those with a session on or before it, their sessions are those up to
+    it, and the patients are those whose observation had begun, observed up to the day at the latest."""
+    sessions = pq.read_table(boundary_cohort / "sessions.parquet").to_pylist()
+    given = Counter(s["patient_id"] for s in sessions if s["session_date"] <= EARLY_AS_OF)
+    patients = pq.read_table(boundary_cohort / "patients.parquet").to_pylist()
+    assert report_early.treated == len(given) < report.treated
+    assert report_early.sessions_per_patient == {str(n): k for n, k in sorted(Counter(given.values()).items())}
+    assert report_early.patients == sum(p["observed_from"] <= EARLY_AS_OF for p in patients) < report.patients
+    assert report_early.observed_until == EARLY_AS_OF < max(p["observed_until"] for p in patients)
+
+
+def _stopping_reasons(directory: Path, cohort: Cohort, outcomes: Outcomes, as_of: date | None) -> Counter[str]:
+    """Each patient's stopping reason of ``outcomes`` (the engine's), from the files and ``cohort`` as they stood
+    on ``as_of`` (None: all of them), in the documented order."""
+    diaries, _, _ = cohort
+    last_day = date.max if as_of is None else as_of
+    events = pq.read_table(directory / "adverse_events.parquet").to_pylist()
+    stopped = {e["patient_id"] for e in events if e["led_to_discontinuation"] and e["onset_date"] <= last_day}
+    patients = pq.read_table(directory / "patients.parquet").to_pylist()
+    until = {p["patient_id"]: min(p["observed_until"], last_day) for p in patients}
+    reasons: Counter[str] = Counter()
+    for patient_id, outcome in outcomes.items():
+        diary = diaries.get(patient_id, PatientDiary(patient_id, ()))
+        last = max((day.date for day in diary.days if day.date <= last_day), default=None)
+        if patient_id in stopped:
+            reasons["adverse_event"] += 1
+        elif outcome["nice_ta260"] == "stop":
+            reasons["nice_week24" if outcome["responder_30"] is False else "nice_episodic"] += 1
+        elif last is None or (until[patient_id] - last).days > PERIOD_DAYS:
+            reasons["dropped_out"] += 1
+        else:
+            reasons["continuing"] += 1
+    return reasons
+
+
+@pytest.mark.parametrize("name", ["finished", *AS_OF_REPORTS])
+def test_stopping_reasons_are_each_patients_state_on_the_day(
+    request: pytest.FixtureRequest,
+    name: str,
+    report: CohortReport,
+    expected: Results,
+    engine_cohort: Cohort,
+    boundary_cohort: Path,
+) -> None:
+    """Each treated patient stops for an adverse event recorded by the day, else by the engine's NICE TA260 stop on
+    the periods ended before it, else has dropped out when their diary up to the day ends more than a period before
+    the day (or their observation's end, if earlier), else continues: a NICE stop or an event after the day does not
+    count, nor does a diary that merely stops on the day."""
+    if name == "finished":
+        shown, reasons = report, _stopping_reasons(boundary_cohort, engine_cohort, expected["outcomes"], None)
+    else:
+        fixture, as_of = AS_OF_REPORTS[name]
+        cohort = engine_cohort_on_day(engine_cohort, as_of)
+        shown = request.getfixturevalue(fixture)
+        reasons = _stopping_reasons(boundary_cohort, cohort, engine_outcomes(cohort, as_of=as_of), as_of)
+    assert {key: value.count for key, value in shown.stopping.items()} == {
+        key: reasons.get(key, 0) for key, _ in STOPPING_REASONS
+    }
+
+
+B34 = "B34-reverted"
+"""A boundary patient (conftest.py) with three complete periods of 14 headache days after day 0 (``DAY0``) and none
+after them: back to episodic migraine when period 3 ends (day 83), a NICE TA260 stop from day 84 on. Sessions on
+day 0 and day 84; observed from day -84 to day 300."""
+
+
+B16 = "B16-missing-periods"
+"""A boundary patient whose diary after day 0 holds periods 1 and 2 (to day 55) with 12 headache days each: no NICE
+TA260 stop yet."""
+
+
+def _one_patient_report(
+    boundary_cohort: Path, as_of: date | None, *, patient_id: str = B34, **extra_rows: list[dict[str, Any]]
+) -> CohortReport:
+    """The report, as of ``as_of``, of one patient of the boundary cohort with rows added to the named tables."""
+    tables = {}
+    for name in TABLES:
+        data = pq.read_table(boundary_cohort / f"{name}.parquet")
+        data = data.filter(pc.equal(data["patient_id"], patient_id))
+        if added := extra_rows.get(name):
+            data = pa.concat_tables([data, pa.Table.from_pylist(added, schema=data.schema)])
+        tables[name] = data
+    return cohort_report_of(arrow_cohort(connect(Engine.DUCKDB), tables), source=patient_id, as_of=as_of)
+
+
+def _reasons(report: CohortReport) -> dict[str, int]:
+    return {name: value.count for name, value in report.stopping.items() if value.count}
+
+
+def test_a_patient_is_treated_from_the_day_of_their_first_session(boundary_cohort: Path) -> None:
+    """As of the day before the first session the patient is in the cohort but not treated; on the session's day
+    they are, with that one session (a day's rows count on the day, as the clinic's pages read today's diary)."""
+    before = _one_patient_report(boundary_cohort, DAY0 - timedelta(days=1))
+    on_the_day = _one_patient_report(boundary_cohort, DAY0)
+    assert (before.patients, before.treated, before.sessions_per_patient, _reasons(before)) == (1, 0, {}, {})
+    assert (on_the_day.treated, on_the_day.sessions_per_patient) == (1, {"1": 1})
+    assert _one_patient_report(boundary_cohort, None).sessions_per_patient == {"2": 1}
+
+
+def test_a_nice_stop_after_the_day_is_not_a_drop_out_on_it(boundary_cohort: Path) -> None:
+    """As of day 70 the patient whose NICE TA260 stop comes on day 84 is continuing, not dropped out (their diary
+    runs to the day, and their observation, to day 300 in the file, ends on it); from day 84 the stop is theirs."""
+    on_day_70 = _one_patient_report(boundary_cohort, DAY0 + timedelta(days=70))
+    assert _reasons(on_day_70) == {"continuing": 1}
+    assert on_day_70.observed_until == DAY0 + timedelta(days=70)
+    assert _reasons(_one_patient_report(boundary_cohort, DAY0 + timedelta(days=84))) == {"nice_episodic": 1}
+
+
+def test_a_diary_resumed_after_the_day_does_not_hide_a_drop_out_on_it(boundary_cohort: Path) -> None:
+    """A patient whose diary stopped on day 55 and resumes on day 100 had dropped out as of day 90 (their diary
+    ended more than a period before it) and is continuing as of day 100."""
+    resumed = diary_arrow([DiaryDay(patient_id=B16, date=DAY0 + timedelta(days=100), headache_hours=Decimal(0))])
+    day_90, day_100 = (
+        _one_patient_report(boundary_cohort, DAY0 + timedelta(days=days), patient_id=B16, diary=resumed.to_pylist())
+        for days in (90, 100)
+    )
+    assert (_reasons(day_90), _reasons(day_100)) == ({"dropped_out": 1}, {"continuing": 1})
+
+
+def test_adverse_events_after_the_day_are_not_counted(boundary_cohort: Path) -> None:
+    """An adverse event with its onset on day 75 that stopped treatment counts in no rate, stop or stopping reason
+    as of day 74, and in each of them from day 75."""
+    event = {
+        "patient_id": B34,
+        "session_number": 1,
+        "onset_date": DAY0 + timedelta(days=75),
+        "event": "neck_pain",
+        "led_to_discontinuation": True,
+    }
+    before, on_the_day = (
+        _one_patient_report(boundary_cohort, DAY0 + timedelta(days=days), adverse_events=[event]) for days in (74, 75)
+    )
+
+    def counted(report: CohortReport) -> tuple[int, int, dict[str, int]]:
+        (neck_pain,) = [row for row in report.adverse_events if row.event == "neck_pain"]
+        return neck_pain.rate.count, report.discontinued_adverse_event.count, _reasons(report)
+
+    assert counted(before) == (0, 0, {"continuing": 1})
+    assert counted(on_the_day) == (1, 1, {"adverse_event": 1})
+
+
+def test_questionnaires_after_the_day_are_not_counted(boundary_cohort: Path) -> None:
+    """HIT-6 and MIDAS answered at week 24 (day 168) are not in the week-24 figures as of day 167; the visit on day
+    0 is the baseline as of day 0."""
+    answered = next(row for row in pq.read_table(boundary_cohort / "prom.parquet").to_pylist() if row["visit"] == 1)
+    visits = [
+        {**answered, "patient_id": B34, "visit": visit, "assessed_on": DAY0 + timedelta(days=days)}
+        for visit, days in ((1, 0), (3, 168))
+    ]
+
+    def counted(days: int) -> tuple[int, int, int]:
+        report = _one_patient_report(boundary_cohort, DAY0 + timedelta(days=days), prom=visits)
+        return report.hit6_baseline.n, report.hit6_week24_change.n, sum(report.midas_grades["week24"].values())
+
+    assert counted(167) == (1, 0, 0)
+    assert counted(168) == (1, 1, 1)
+
+
 def test_stopping_reasons_partition_the_treated_patients(report: CohortReport) -> None:
     """Every treated patient has exactly one stopping reason, in the documented order."""
     assert list(report.stopping) == [name for name, _ in STOPPING_REASONS]
@@ -393,6 +575,15 @@ def test_spark_gives_the_same_report_as_duckdb(report: CohortReport, boundary_co
     """Run on Spark (local mode), the report holds the numbers DuckDB gave (floats to the JSON's 4 decimals)."""
     on_spark = cohort_report(boundary_cohort, Engine.SPARK, spark_session=spark_session)
     assert report_json(replace(on_spark, engine=report.engine)) == report_json(report)
+
+
+@spark_test
+def test_spark_gives_the_same_report_on_a_day_as_duckdb(
+    report_early: CohortReport, boundary_cohort: Path, spark_session: Any
+) -> None:
+    """As of a day, the report run on Spark (every table cut at the day) holds the numbers DuckDB gave."""
+    on_spark = cohort_report(boundary_cohort, Engine.SPARK, spark_session=spark_session, as_of=EARLY_AS_OF)
+    assert report_json(replace(on_spark, engine=report_early.engine)) == report_json(report_early)
 
 
 def test_adverse_events_of_untreated_patients_are_not_counted(boundary_cohort: Path, tmp_path: Path) -> None:

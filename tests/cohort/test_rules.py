@@ -8,7 +8,9 @@ of week 24, each patient's last diary date) and the outcomes after treatment are
 completeness, missing periods, verdicts, overuse classes, ages, responder flags, percentages, onset, reversion and
 the NICE TA260 verdict. The outcomes are compared again on assessment days (the engine's ``as_of``) that fall on the
 first, a middle and the last day of the boundary patients' week 24 and on the day after it, and on a day inside the
-generated patients' treatment, where each patient's periods end on every day of the 28.
+generated patients' treatment, where each patient's periods end on every day of the 28; and with the tables cut at
+the day as the report cuts them (``report.cohort_on_day``), against the engine reading the diaries and injections up
+to that day.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from onaboard.clinical import (
     WEEK24_PERIOD,
 )
 from onaboard.cohort.backends import CohortSourceError, Engine, connect, read_cohort
-from onaboard.cohort.report import cohort_report
+from onaboard.cohort.report import cohort_on_day, cohort_report
 from onaboard.cohort.rules import (
     OVERUSE_FLAGS,
     as_of_anchors,
@@ -58,7 +60,7 @@ from tests.cohort.conftest import (
     spark_test,
     write_boundary_cohort,
 )
-from tests.cohort.expected import Results, engine_outcomes, read_for_engine
+from tests.cohort.expected import Results, engine_cohort_on_day, engine_outcomes, read_for_engine
 
 pytestmark = IBIS_ON_DUCKDB_2
 
@@ -235,6 +237,20 @@ def test_duckdb_gives_the_engines_outcomes_on_an_assessment_day(
     ``treatment_outcomes(..., as_of=as_of)``: a period not ended before ``as_of`` judges nothing."""
     expected = {"outcomes": engine_outcomes(engine_cohort, as_of=as_of)}
     got = {"outcomes": cohort_outcomes_on(connect(Engine.DUCKDB), boundary_cohort, as_of)}
+    assert _differences(expected, got) == []
+
+
+@pytest.mark.parametrize("as_of", [AS_OF_DAYS[2], date(2024, 6, 1), AS_OF_DAYS[-1]], ids=str)
+def test_the_cohort_on_a_day_gives_the_engines_outcomes_of_that_day(
+    boundary_cohort: Path, engine_cohort: Any, as_of: date
+) -> None:
+    """With the tables cut at the day as the report cuts them (``cohort_on_day``), the treated patients and each one's
+    periods and outcomes equal the engine's over the diaries and injections up to the day: a patient first injected
+    after it is not treated (2024-06-01 comes before many generated patients' first injection)."""
+    expected = {"outcomes": engine_outcomes(engine_cohort_on_day(engine_cohort, as_of), as_of=as_of)}
+    tables = cohort_on_day(read_cohort(connect(Engine.DUCKDB), boundary_cohort), as_of)
+    anchors = first_injections(tables["sessions"])
+    got = {"outcomes": _cohort_outcome_results(period_grid(tables["diary"], anchors).cache(), anchors, as_of)}
     assert _differences(expected, got) == []
 
 

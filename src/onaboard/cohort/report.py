@@ -25,7 +25,10 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
   session; the 24-week figure beside the label counts those after the first two); NICE TA260 stop
   at week 24 (< 30 %); NICE TA260 stop on reverting to episodic migraine; dropped out (the diary ends more than
   one period before the patient's end of observation); otherwise continuing;
-- on an assessment day (``as_of``, the clinic's today) a period after day 0 that has not ended before it judges
+- on an assessment day (``as_of``, the clinic's today) the report is the cohort's state at the end of that day
+  (``cohort_on_day``): every row dated after it is left out (diary days, sessions, HIT-6 and MIDAS visits, adverse
+  events), so a patient first injected later is not treated, a patient not yet observed is not in the cohort, and
+  observation ends on the day at the latest; and a period after day 0 that has not ended before the day judges
   nothing, as in ``onaboard.clinical.treatment_outcomes(..., as_of=...)``: it is left out of week 24, the
   responders, the change per period, time to response, NICE TA260 and the overuse at week 24 (rules.ended_periods);
   without ``as_of`` the diary is taken as finished (a registry's export);
@@ -118,6 +121,7 @@ __all__ = [
     "PeriodChangeRow",
     "Proportion",
     "ReferenceRow",
+    "cohort_on_day",
     "cohort_report",
     "cohort_report_of",
     "report_json",
@@ -339,7 +343,8 @@ def _patient_summary(
 ) -> ir.Table:
     """One row per treated patient: the verdicts, outcomes and flags every aggregate of the report reads.
     ``judged`` is ``grid`` without the periods not ended on the assessment day (``ended_periods``; the whole grid
-    without one); the diary's last date, for drop-outs, is read from the whole grid."""
+    without one); the diary's last date, for drop-outs, is read from the whole grid (on an assessment day, the
+    diary up to that day: ``cohort_on_day``)."""
     patients = tables["patients"]
     outcomes = treatment_outcomes(periods, baseline_days).cache()
     eligibility = assessment(grid, anchors, count=DEFAULT_PERIODS, through=0, birth_dates=patients).cache()
@@ -632,6 +637,29 @@ def _reference(figures: Mapping[str, Mean | Proportion]) -> tuple[ReferenceRow, 
     return tuple(rows)
 
 
+def cohort_on_day(tables: Mapping[str, ir.Table], as_of: date) -> dict[str, ir.Table]:
+    """The five tables as they stood at the end of ``as_of``: every row dated after it left out, the day itself
+    kept, as the clinic's pages read a diary up to today (``patient_diary(until=today)``).
+
+    A patient whose observation begins after the day is not yet in the cohort, and the others' observation ends on
+    it at the latest (``observed_until``, the last day observed, becomes ``min(observed_until, as_of)``). Diary days,
+    sessions (a patient first injected later is not treated yet), HIT-6 and MIDAS visits (``assessed_on``) and
+    adverse events (``onset_date``; the table holds no day for a decision to stop, so a stop counts from its event's
+    onset) dated after the day are left out."""
+    day = ibis.literal(as_of, type="date")
+    patients = tables["patients"]
+    patients = patients.filter(patients.observed_from <= day)
+    diary, sessions, prom, events = (tables[name] for name in ("diary", "sessions", "prom", "adverse_events"))
+    return {
+        **tables,
+        "patients": patients.mutate(observed_until=ibis.least(patients.observed_until, day)),
+        "diary": diary.filter(diary.date <= day),
+        "sessions": sessions.filter(sessions.session_date <= day),
+        "prom": prom.filter(prom.assessed_on <= day),
+        "adverse_events": events.filter(events.onset_date <= day),
+    }
+
+
 def cohort_report(
     directory: Path,
     engine: Engine | str = Engine.DUCKDB,
@@ -661,14 +689,18 @@ def cohort_report_of(
     directory read by ``read_cohort``, or a clinic's own rows handed over as Arrow (``backends.arrow_cohort``).
     ``source`` names where they came from (the report's ``directory``).
 
-    ``as_of`` is the assessment day, with ``onaboard.clinical.treatment_outcomes``' meaning: a period after day 0
-    that has not ended before it is still running and judges nothing (``rules.ended_periods``). None (a registry's
-    finished export): every period counts by its recorded days, as before.
+    ``as_of`` is the assessment day: the report is the cohort's state at the end of it, every table cut at the day
+    first (``cohort_on_day``: rows after it left out, observation ending on it), and, with
+    ``onaboard.clinical.treatment_outcomes``' meaning, a period after day 0 that has not ended before it is still
+    running and judges nothing (``rules.ended_periods``). None (a registry's finished export): every row counts, and
+    every period by its recorded days.
 
     ``recorded_events`` maps each event code of the adverse-events table to the label rows (``event`` of
     calibration.toml) it stands for, for a source with its own kinds of side effect; a label row no code stands for
     is reported as not recorded. None: the table codes events by the label's rows (a registry's, the synthetic
     cohort's), so every row is recorded on its own."""
+    if as_of is not None:
+        tables = cohort_on_day(tables, as_of)
     anchors = first_injections(tables["sessions"]).cache()
     grid = period_grid(tables["diary"], anchors, counts=REPORT_COUNTS).cache()
     overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
