@@ -69,7 +69,10 @@ KAPLAN_MEIER_NOTE = (
 )
 """Below the time-to-response table of the file and the web page: what the Kaplan-Meier share is and is not."""
 
-AS_OF_NOTE = "As of {as_of}: a period that has not ended by then is still running and is not counted."
+AS_OF_NOTE = (
+    "As of {as_of}: anything dated after it is left out, and a period that has not ended by then is still running and "
+    "is not counted."
+)
 """Near the top of the terminal summary, the file and the web page (in its template, for translation) when the report
 has an assessment day (``CohortReport.as_of``: ``--as-of``, the clinic's today)."""
 
