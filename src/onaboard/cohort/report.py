@@ -260,6 +260,9 @@ class ReferenceRow:
     within_tolerance: bool | None = None
     inside_interval: bool | None = None
     cohort_text: str | None = None
+    recorded: bool = True
+    """False where the source cannot hold the cohort's figure (a clinic's app records no decision to stop for an
+    adverse event): no value, no judgement, shown as not recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,6 +610,20 @@ def _inside(low: float | None, high: float | None, published: tuple[float, float
     return published[0] <= high and low <= published[1]
 
 
+def _not_recorded(row: ReferenceRow) -> ReferenceRow:
+    """The published figure with no cohort value and no judgement: the source cannot hold it."""
+    return replace(
+        row,
+        cohort=None,
+        cohort_low=None,
+        cohort_high=None,
+        near=None,
+        within_tolerance=None,
+        inside_interval=None,
+        recorded=False,
+    )
+
+
 def _reference(figures: Mapping[str, Mean | Proportion]) -> tuple[ReferenceRow, ...]:
     """Each target of calibration.toml beside the cohort's figure for it (``ReferenceRow``); the age range is the
     caller's to fill in."""
@@ -684,6 +701,7 @@ def cohort_report_of(
     engine: Engine | str = Engine.DUCKDB,
     as_of: date | None = None,
     recorded_events: Mapping[str, Collection[str]] | None = None,
+    discontinuation_recorded: bool = True,
 ) -> CohortReport:
     """The cohort report of the five tables (``tables.TABLES``, as lazy Ibis tables of one backend): a cohort
     directory read by ``read_cohort``, or a clinic's own rows handed over as Arrow (``backends.arrow_cohort``).
@@ -698,7 +716,9 @@ def cohort_report_of(
     ``recorded_events`` maps each event code of the adverse-events table to the label rows (``event`` of
     calibration.toml) it stands for, for a source with its own kinds of side effect; a label row no code stands for
     is reported as not recorded. None: the table codes events by the label's rows (a registry's, the synthetic
-    cohort's), so every row is recorded on its own."""
+    cohort's), so every row is recorded on its own. ``discontinuation_recorded`` False: the source records no decision
+    to stop for an adverse event (the clinic's app), so the published discontinuation figure is shown as not recorded
+    rather than judged against a rate that can only be 0."""
     if as_of is not None:
         tables = cohort_on_day(tables, as_of)
     anchors = first_injections(tables["sessions"]).cache()
@@ -781,9 +801,11 @@ def cohort_report_of(
     )
     age_text = None if ages[0] is None or ages[1] is None else f"{int(ages[0])}-{int(ages[1])}"
     reference = tuple(
-        row
-        if row.name != "age_range"
-        else replace(row, cohort=None, cohort_text=age_text, near=age_inside, within_tolerance=age_inside)
+        replace(row, cohort=None, cohort_text=age_text, near=age_inside, within_tolerance=age_inside)
+        if row.name == "age_range"
+        else _not_recorded(row)
+        if row.name == "discontinued_adverse_event" and not discontinuation_recorded
+        else row
         for row in reference
     )
     stopping = {name: Proportion.of(grouped["stopping"].get(name, 0), treated) for name, _ in STOPPING_REASONS}

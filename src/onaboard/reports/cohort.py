@@ -383,7 +383,10 @@ def _reference_rows(rows: Iterable[ReferenceRow]) -> list[list[Any]]:
     for row in rows:
         word = near_text(row)
         near = "" if word is None else _Raw(f'<span class="{"off" if word == OFF else "ok"}">{escape(word)}</span>')
-        cohort = _Raw(escape(row.cohort_text) if row.cohort_text is not None else _number(row.cohort))
+        if not row.recorded:
+            cohort = NOT_RECORDED
+        else:
+            cohort = _Raw(escape(row.cohort_text) if row.cohort_text is not None else _number(row.cohort))
         result.append(
             [
                 row.description,

@@ -47,7 +47,13 @@ def test_the_report_equals_the_registry_report_on_the_same_rows_exported(demo, s
         pq.write_table(table, tmp_path / f"{name}.parquet")
     page = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
     cohort = read_cohort(connect(Engine.DUCKDB), tmp_path)
-    registry = cohort_report_of(cohort, source=str(tmp_path), as_of=today, recorded_events=RECORDED_EVENTS)
+    registry = cohort_report_of(
+        cohort,
+        source=str(tmp_path),
+        as_of=today,
+        recorded_events=RECORDED_EVENTS,
+        discontinuation_recorded=False,
+    )
     assert page.treated == 7
     assert report_json(page) == report_json(replace(registry, directory=demo.name))
 
@@ -194,6 +200,32 @@ def test_label_rows_the_app_cannot_record_are_marked_and_not_compared(demo, staf
     document = {row["event"]: row for row in report_json(report)["adverse_events"]}
     assert document["hypertension"]["recorded"] is False
     assert document["neck_pain"]["recorded"] is True
+
+
+@IBIS_ON_DUCKDB_2
+def test_the_published_discontinuation_figure_is_not_judged_against_a_clinic(demo, staff, today, tmp_path):
+    """The app records no decision to stop for an adverse event, so the published discontinuation figure is shown as
+    not recorded, with no value and no near or off, where a rate that can only be 0 used to read near; a registry's
+    report (every stop recorded) still judges it."""
+    report = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
+    [row] = [row for row in report.reference if row.name == "discontinued_adverse_event"]
+    assert (row.recorded, row.cohort, row.near, row.within_tolerance, row.inside_interval) == (
+        False,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert {row.name for row in report.reference if not row.recorded} == {"discontinued_adverse_event"}
+    document = {row["name"]: row for row in report_json(report)["reference"]}
+    assert document["discontinued_adverse_event"]["recorded"] is False
+    for name, table in clinic_cohort_tables(user=staff[Role.CLINICIAN], today=today).items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    cohort = read_cohort(connect(Engine.DUCKDB), tmp_path)
+    registry = cohort_report_of(cohort, source="registry", as_of=today, recorded_events=RECORDED_EVENTS)
+    [judged] = [row for row in registry.reference if row.name == "discontinued_adverse_event"]
+    assert judged.recorded
+    assert judged.near is not None
 
 
 def test_a_kind_standing_for_two_label_rows_counts_for_both(demo, staff, today):

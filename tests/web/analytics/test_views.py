@@ -232,3 +232,14 @@ def test_label_rows_the_app_cannot_record_or_records_as_one_kind_say_so(client, 
     assert "0 of 0" not in html
     assert "Label rows the app records as one kind are drawn once, without the label's percentage" in html
     assert escape(PLOT_LABELS["adverse"]) in html
+
+
+def test_the_published_discontinuation_figure_reads_not_recorded_on_the_page(client, staff):
+    """The published figures table says the clinic's share of stops for an adverse event is not recorded by the app,
+    instead of a 0 judged near the trial's figure."""
+    client.force_login(staff[Role.CLINICIAN])
+    html = client.get(PAGE).content.decode()
+    row = re.search(r"<tr>\s*<td>Share of patients who stopped treatment for an adverse event.*?</tr>", html, re.S)
+    assert row is not None
+    assert "not recorded by the app" in row.group(0)
+    assert "near" not in row.group(0)

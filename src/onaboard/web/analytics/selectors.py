@@ -338,7 +338,12 @@ def clinic_cohort_report(*, user: Any, today: dt.date) -> CohortReport:
             warnings.filterwarnings("ignore", message=IBIS_DUCKDB_DEPRECATION, category=DeprecationWarning)
             cohort = arrow_cohort(connection, tables)
             report = cohort_report_of(
-                cohort, source=user.clinic.name, engine=Engine.DUCKDB, as_of=today, recorded_events=RECORDED_EVENTS
+                cohort,
+                source=user.clinic.name,
+                engine=Engine.DUCKDB,
+                as_of=today,
+                recorded_events=RECORDED_EVENTS,
+                discontinuation_recorded=False,
             )
     finally:
         connection.disconnect()
