@@ -5,6 +5,14 @@
   "use strict";
 
   var SVG_NS = "http://www.w3.org/2000/svg";
+  /* A site's dot as _site_map_layer.html draws it (radius and text baseline, in map units). */
+  var DOT_RADIUS = "30";
+  var TEXT_DY = "12";
+  /* Half a fingertip's 44 px touch target: a tap this close to a site's centre (in CSS pixels at the page's normal
+   * size) was meant for the site, so it never adds a follow-the-pain site on top of it. Mouse and pen clicks are
+   * precise: they add a site anywhere in an area outside the dots. */
+  var FINGER_PX = 22;
+  var NEAR_SHOWN_MS = 1500;
 
   function init(form) {
     var summary = document.querySelector("[data-plan-summary]");
@@ -20,7 +28,8 @@
       place: form.dataset.extraPlace || "%(muscle)s %(side)s, extra site %(index)s",
       added: form.dataset.addedWord || "Added",
       removed: form.dataset.removedWord || "Removed",
-      failed: form.dataset.failedWord || "Totals could not be updated; use Update totals."
+      failed: form.dataset.failedWord || "Totals could not be updated; use Update totals.",
+      tooClose: map.dataset.tooClose || "Not added: too close to %(place)s."
     };
     var pending = null;
     var inflight = null;
@@ -96,9 +105,9 @@
       var title = document.createElementNS(SVG_NS, "title");
       title.textContent = label(place, "5");
       var circle = document.createElementNS(SVG_NS, "circle");
-      circle.setAttribute("cx", x); circle.setAttribute("cy", y); circle.setAttribute("r", "18");
+      circle.setAttribute("cx", x); circle.setAttribute("cy", y); circle.setAttribute("r", DOT_RADIUS);
       var text = document.createElementNS(SVG_NS, "text");
-      text.setAttribute("x", x); text.setAttribute("y", y); text.setAttribute("dy", "7");
+      text.setAttribute("x", x); text.setAttribute("y", y); text.setAttribute("dy", TEXT_DY);
       text.setAttribute("text-anchor", "middle"); text.setAttribute("aria-hidden", "true");
       text.textContent = "5";
       link.appendChild(title); link.appendChild(circle); link.appendChild(text);
@@ -154,20 +163,58 @@
       refresh();
     }
 
-    map.addEventListener("click", function (event) {
-      var region = event.target.closest && event.target.closest(".ftp-region");
-      if (!region) { return; }
-      var point = svgPoint(region.ownerSVGElement, event);
-      if (point) { addSite(region, point.x, point.y); }
-    });
+    /* The site of an svg whose centre is nearest a click, and how far it is in CSS pixels as the eye sees them
+     * (a pinch-zoomed page shows them larger, so a finger reaches fewer of them). */
+    function nearestSite(svg, event) {
+      var matrix = svg.getScreenCTM();
+      if (!matrix) { return null; }
+      var zoom = (window.visualViewport && window.visualViewport.scale) || 1;
+      var nearest = null;
+      svg.querySelectorAll("a.site circle").forEach(function (dot) {
+        var centre = svg.createSVGPoint();
+        centre.x = parseFloat(dot.getAttribute("cx")); centre.y = parseFloat(dot.getAttribute("cy"));
+        centre = centre.matrixTransform(matrix);
+        var distance = Math.hypot(centre.x - event.clientX, centre.y - event.clientY) * zoom;
+        if (!nearest || distance < nearest.distance) { nearest = { link: dot.closest("a.site"), distance: distance }; }
+      });
+      return nearest;
+    }
 
     // A site on the map moves focus to its units field (the link's fragment alone would only scroll).
-    map.addEventListener("click", function (event) {
-      var link = event.target.closest && event.target.closest("a.site");
-      if (!link) { return; }
+    function selectSite(link, event) {
       var row = document.getElementById("site-" + link.dataset.key);
       var input = row && row.querySelector("input.units");
       if (input) { event.preventDefault(); input.focus(); input.select(); row.scrollIntoView({ block: "nearest" }); }
+    }
+
+    function showNear(link) {
+      link.classList.add("near");
+      setTimeout(function () { link.classList.remove("near"); }, NEAR_SHOWN_MS);
+    }
+
+    var pointer = "mouse";
+    map.addEventListener("pointerdown", function (event) { pointer = event.pointerType || "mouse"; });
+
+    /* A tap on a dot selects its site. A finger's tap beside a dot is taken as meant for that site: outside the
+     * shaded areas it selects the site; inside one it adds nothing and says so, since a follow-the-pain site drawn
+     * on top of a fixed one would hide the mistake. Anywhere else in a shaded area adds a site there. */
+    map.addEventListener("click", function (event) {
+      var target = event.target;
+      var svg = target.closest && target.closest("svg.site-map-svg");
+      if (!svg) { return; }
+      var link = target.closest("a.site");
+      if (link) { selectSite(link, event); return; }
+      var region = target.closest(".ftp-region");
+      var nearest = pointer === "touch" ? nearestSite(svg, event) : null;
+      if (nearest && nearest.distance <= FINGER_PX) {
+        if (!region) { selectSite(nearest.link, event); return; }
+        showNear(nearest.link);
+        say(words.tooClose.replace("%(place)s", nearest.link.getAttribute("aria-label")));
+        return;
+      }
+      if (!region) { return; }
+      var point = svgPoint(svg, event);
+      if (point) { addSite(region, point.x, point.y); }
     });
 
     form.addEventListener("click", function (event) {
