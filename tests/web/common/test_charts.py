@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from decimal import Decimal
@@ -128,3 +129,35 @@ def test_a_trend_draws_one_point_per_response():
     points = root.findall(".//svg:circle[@class='point']", NS)
     assert [(p.get("data-date"), p.get("data-total")) for p in points] == [("2026-01-01", "62"), ("2026-02-01", "55")]
     assert float(points[0].get("cy")) < float(points[1].get("cy"))
+
+
+def _hit6_trend():
+    """Two HIT-6 answers on the scale the patient page draws: 36 to 78, cut at 50, 56 and 60."""
+    return score_trend_chart(
+        [ScorePoint(date(2026, 1, 1), 62, "severe impact"), ScorePoint(date(2026, 3, 1), 55, "some impact")],
+        title="HIT-6",
+        low=36,
+        high=78,
+        cut_points=(50, 56, 60),
+    )
+
+
+def test_a_trends_lettering_is_at_least_12_units_high():
+    """Every label of a trend (scale and dates) is drawn at least 12 units high in its 320-unit-wide picture, about
+    12 px on a phone (it was 10, about 10 px on a tablet)."""
+    root = _parse(str(_hit6_trend().svg()))
+    sizes = [float(text.get("font-size")) for text in root.findall(".//svg:text", NS)]
+    assert len(sizes) == 6  # four scale labels, two dates
+    assert min(sizes) >= 12
+
+
+def test_a_trends_scale_labels_keep_a_lines_height_apart():
+    """A scale label closer than its own height plus 2 units to one already drawn is left off while its grid line
+    stays: on the HIT-6 scale 56 (12.6 units above 50) is dropped, where '50' and '56' nearly touched."""
+    root = _parse(str(_hit6_trend().svg()))
+    labels = [text for text in root.findall("svg:text", NS) if text.get("dy") is not None]  # the dates have none
+    assert [text.text for text in labels] == ["36", "50", "60", "78"]
+    heights = sorted(float(text.get("y")) for text in labels)
+    size = float(labels[0].get("font-size"))
+    assert min(b - a for a, b in itertools.pairwise(heights)) >= size + 2
+    assert len(root.findall("svg:line", NS)) == 5  # a grid line for each of 36, 50, 56, 60 and 78

@@ -373,8 +373,12 @@ def score_trend_chart(
 
 TREND_WIDTH, TREND_HEIGHT = 320, 120
 TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 30, 12, 10, 22
-TREND_LABEL_GAP = 11
-"""Least vertical distance between two scale labels of a trend, so they never overlap."""
+TREND_LABEL_SIZE = 12
+"""Font size of a trend's scale and date labels in viewBox units: 12 to 13 px on a phone or a tablet, 17 px at the
+chart's widest (28rem)."""
+TREND_LABEL_GAP = TREND_LABEL_SIZE + 2
+"""Least vertical distance between two scale labels of a trend, so they never touch (a label closer than this to
+one already drawn is left off; its grid line stays)."""
 
 
 def _trend_svg(chart: ScoreTrendChart) -> str:
@@ -401,7 +405,7 @@ def _trend_svg(chart: ScoreTrendChart) -> str:
         if all(abs(y - other) >= TREND_LABEL_GAP for other in labelled_at):  # no label on top of another
             labelled_at.append(y)
             out.append(
-                f'<text x="{TREND_LEFT - 4}" y="{_num(y)}" dy="4" font-size="10" text-anchor="end" '
+                f'<text x="{TREND_LEFT - 4}" y="{_num(y)}" dy="4" font-size="{TREND_LABEL_SIZE}" text-anchor="end" '
                 f'fill="{MUTED}">{value}</text>'
             )
     if chart.points:
@@ -427,7 +431,7 @@ def _trend_svg(chart: ScoreTrendChart) -> str:
         for point, anchor in zip(ends, ("start", "end"), strict=False):
             x = x_of(point.date) if days else TREND_LEFT + plot_width / 2
             out.append(
-                f'<text x="{_num(x)}" y="{TREND_HEIGHT - 6}" font-size="10" '
+                f'<text x="{_num(x)}" y="{TREND_HEIGHT - 6}" font-size="{TREND_LABEL_SIZE}" '
                 f'text-anchor="{"middle" if days == 0 else anchor}" fill="{MUTED}">{escape(_day(point.date))}</text>'
             )
     out.append("</svg>")
