@@ -384,7 +384,7 @@ def _reference_rows(rows: Iterable[ReferenceRow]) -> list[list[Any]]:
         word = near_text(row)
         near = "" if word is None else _Raw(f'<span class="{"off" if word == OFF else "ok"}">{escape(word)}</span>')
         if not row.recorded:
-            cohort = NOT_RECORDED
+            cohort = _Raw(f'<span class="words">{escape(NOT_RECORDED)}</span>')  # words wrap in a numbers column
         else:
             cohort = _Raw(escape(row.cohort_text) if row.cohort_text is not None else _number(row.cohort))
         result.append(
