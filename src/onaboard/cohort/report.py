@@ -309,6 +309,9 @@ class CohortReport:
     hit6_responders: Proportion
     midas_grades: dict[str, dict[str, int]]
     reference: tuple[ReferenceRow, ...]
+    discontinuation_recorded: bool = True
+    """False where the source records no decision to stop for an adverse event (the clinic's app): the stops for an
+    adverse event, their share and the published figure are shown as not recorded (``cohort_report_of``)."""
 
 
 def _rows(expr: ir.Table) -> list[dict[str, Any]]:
@@ -859,6 +862,7 @@ def cohort_report_of(
         hit6_responders=hit6_responders,
         midas_grades=_midas(treated_prom),
         reference=reference,
+        discontinuation_recorded=discontinuation_recorded,
     )
 
 

@@ -138,6 +138,13 @@ def near_text(row: ReferenceRow) -> str | None:
     return NEAR_BY_INTERVAL if row.inside_interval else OFF
 
 
+def _stops_for_adverse_events(report: CohortReport, value: Proportion) -> _Raw:
+    """A share of stops for an adverse event, or ``NOT_RECORDED`` where the source records no such decision."""
+    if not report.discontinuation_recorded:
+        return _Raw(f'<span class="words">{escape(NOT_RECORDED)}</span>')
+    return _Raw(_proportion(value))
+
+
 def _range(low: float | None, high: float | None) -> str:
     """An interval as ``low to high`` (a dash would read as a minus beside negative changes)."""
     return "&ndash;" if low is None or high is None else f"{_number(low)} to {_number(high)}"
@@ -492,7 +499,13 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ["adverse reaction", "cohort (95 % CI)", "label BOTOX %", "label placebo %", "label inside CI"],
         [
             *_adverse_rows(report),
-            ["Discontinued for an adverse event", _Raw(_proportion(report.discontinued_adverse_event)), "", "", ""],
+            [
+                "Discontinued for an adverse event",
+                _stops_for_adverse_events(report, report.discontinued_adverse_event),
+                "",
+                "",
+                "",
+            ],
         ],
         numeric=(2, 3),
     )
@@ -524,7 +537,13 @@ def report_sections(report: CohortReport) -> dict[str, str]:
     labels = dict(STOPPING_REASONS)
     stopping_table = _table(
         ["reason (the first that applies)", "patients (95 % CI)"],
-        [[labels[name], _Raw(_proportion(value))] for name, value in report.stopping.items()]
+        [
+            [
+                labels[name],
+                _stops_for_adverse_events(report, value) if name == "adverse_event" else _Raw(_proportion(value)),
+            ]
+            for name, value in report.stopping.items()
+        ]
         + [["NICE TA260 verdicts", _Raw(_verdicts(report.nice_ta260))]],
     )
     sessions = ", ".join(f"{count}: {n}" for count, n in report.sessions_per_patient.items())

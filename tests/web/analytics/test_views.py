@@ -243,3 +243,15 @@ def test_the_published_discontinuation_figure_reads_not_recorded_on_the_page(cli
     assert row is not None
     assert '<span class="words">not recorded by the app</span>' in row.group(0)  # wraps in its numbers column
     assert "near" not in row.group(0)
+
+
+def test_stops_for_an_adverse_event_read_not_recorded_wherever_the_page_shows_them(client, staff):
+    """The adverse-events table's "Discontinued for an adverse event" and the stopping reason of the same name say
+    not recorded by the app, not a measured 0 % with an interval: the app records no decision to stop."""
+    client.force_login(staff[Role.CLINICIAN])
+    html = client.get(PAGE).content.decode()
+    for label in ("Discontinued for an adverse event</td>", "Discontinued for an adverse event (recorded)</td>"):
+        row = re.search(rf"<tr>\s*<td>{re.escape(label)}.*?</tr>", html, re.S)
+        assert row is not None, label
+        assert '<span class="words">not recorded by the app</span>' in row.group(0)
+        assert "0 of" not in row.group(0)
