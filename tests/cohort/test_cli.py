@@ -23,6 +23,7 @@ from onaboard.cohort.cli import (
     OUT_HOLDS_OTHER_FILES,
     OUT_IS_FILE,
     OUTPUT_IS_A_FOLDER,
+    OUTPUT_NOT_STDOUT,
     OUTPUT_PARENT_MISSING,
     PATIENTS_BELOW_ONE,
     SEED_NEGATIVE,
@@ -174,6 +175,18 @@ def test_report_refuses_an_output_in_a_missing_directory(cohort: Path, tmp_path:
     code, stdout, stderr = _run("cohort", "report", str(cohort), "--pdf", str(tmp_path / "no" / "r.pdf"))
     assert (code, stdout) == (2, "")
     assert stderr.strip() == OUTPUT_PARENT_MISSING.format(option="--pdf", parent=tmp_path / "no")
+
+
+def test_report_refuses_stdout_as_an_output_and_writes_no_file_named_dash(
+    cohort: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--html - or --pdf - is refused before any work (the report is never written to stdout; "-" used to become a
+    file named "-")."""
+    monkeypatch.chdir(tmp_path)
+    for option in ("--html", "--pdf"):
+        code, stdout, stderr = _run("cohort", "report", str(cohort), option, "-")
+        assert (code, stdout, stderr.strip()) == (2, "", OUTPUT_NOT_STDOUT.format(option=option))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_report_refuses_an_unknown_engine(cohort: Path) -> None:

@@ -40,6 +40,7 @@ OUT_HOLDS_OTHER_FILES = (
 BAD_AS_OF = "--as-of: {value!r} is not a date in YYYY-MM-DD form"
 END_OUTSIDE = "--end: {value} leaves no room for {days} observed days and their baseline in the calendar"
 OUTPUT_PARENT_MISSING = "{option}: the directory {parent} does not exist"
+OUTPUT_NOT_STDOUT = "{option} -: the report is never written to stdout; name a file"
 OUTPUT_IS_A_FOLDER = "{option}: {path} is a folder; name the file to write"
 
 PIPE_WIDTH = 120
@@ -295,7 +296,9 @@ def _print_report(report: CohortReport) -> None:
 def _check_output(option: str, path: Path | None, problems: list[str]) -> None:
     if path is None:
         return
-    if path.is_dir():
+    if str(path) == "-":  # the report is never written to stdout: "-" used to become a file named "-"
+        problems.append(OUTPUT_NOT_STDOUT.format(option=option))
+    elif path.is_dir():
         problems.append(OUTPUT_IS_A_FOLDER.format(option=option, path=path))
     elif not path.resolve().parent.is_dir():
         problems.append(OUTPUT_PARENT_MISSING.format(option=option, parent=path.resolve().parent))
