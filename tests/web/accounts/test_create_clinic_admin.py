@@ -188,3 +188,29 @@ def test_exit_codes_from_the_command_line(world, password_file, monkeypatch, cap
     assert USER_EXISTS.format(username="nurse", clinic=CLINIC) in capsys.readouterr().err
     assert exit_code("--username", "someone", *file_option) == 2
     assert "--clinic" in capsys.readouterr().err
+
+
+def test_a_password_file_saved_with_a_byte_order_mark_gives_the_password_typed(client, tmp_path):
+    """A password file saved with a byte-order mark (as Notepad does) gives the password without it, so the new
+    administrator signs in with what was typed into the file."""
+    path = tmp_path / "admin-password"
+    path.write_text(PASSWORD + "\r\n", encoding="utf-8-sig")
+    _run("--clinic", CLINIC, "--username", USERNAME, "--password-file", str(path))
+    assert User.objects.get(username=USERNAME).check_password(PASSWORD)
+
+
+def test_a_user_name_taken_by_a_run_at_the_same_time_is_refused_not_a_traceback(monkeypatch, password_file):
+    """When another run creates the same user name between the check and the insert, the database's uniqueness
+    refusal is the command's own "already exists" message (exit 1), not a traceback."""
+    real = create_clinic_admin.validate_password
+
+    def racing(password, user):
+        """The other run's row lands after this run's check, while its password is being checked."""
+        User.objects.create(username=user.username, role=Role.NURSE)
+        return real(password, user)
+
+    monkeypatch.setattr(create_clinic_admin, "validate_password", racing)
+    with pytest.raises(CommandError) as refused:
+        _run("--clinic", CLINIC, "--username", USERNAME, "--password-file", str(password_file))
+    assert str(refused.value) == USER_EXISTS.format(username=USERNAME, clinic=CLINIC)
+    assert refused.value.returncode == 1

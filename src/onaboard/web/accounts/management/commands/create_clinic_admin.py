@@ -25,7 +25,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from onaboard.web.accounts.models import Clinic, Role, User
 from onaboard.web.audit.models import Action
@@ -130,6 +130,13 @@ def clinic_admin_create(*, clinic_name: str, username: str, email: str, password
     role in it, in one transaction, each audited. ValueError, with nothing written, for what ``clinic_admin_check``
     refuses, a user name already taken, or a password the project's rules refuse."""
     clinic_admin_check(clinic_name=clinic_name, username=username, email=email)
+    try:
+        return _clinic_admin_create(clinic_name=clinic_name, username=username, email=email, password=password)
+    except IntegrityError:  # another run made the same user name between the check and the insert
+        raise ValueError(USER_EXISTS.format(username=username, clinic=clinic_name)) from None
+
+
+def _clinic_admin_create(*, clinic_name: str, username: str, email: str, password: str) -> ClinicAdmin:
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise ValueError(USER_EXISTS.format(username=username, clinic=clinic_name))
@@ -217,7 +224,8 @@ class Command(BaseCommand):
 
     def _password_from_file(self, path: str) -> str:
         try:
-            text = self.stdin.read() if path == STDIN else Path(path).read_text(encoding="utf-8")
+            # utf-8-sig: a byte-order mark (a file saved by Notepad) is not part of the password
+            text = self.stdin.read() if path == STDIN else Path(path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as failed:
             reason = failed.strerror if isinstance(failed, OSError) and failed.strerror else str(failed)
             raise CommandError(UNREADABLE_PASSWORD_FILE.format(path=path, reason=reason)) from None
