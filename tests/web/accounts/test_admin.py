@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils.html import escape
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onaboard.web.accounts.admin import ADMIN_NEEDS_STAFF, SECRET_NOT_SHOWN
-from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.admin import ADMIN_NEEDS_STAFF, LOCKOUT_LIFTED, SECRET_NOT_SHOWN
+from onaboard.web.accounts.models import ApiToken, Role
 from onaboard.web.audit.models import Action, AuditEvent
-from tests.web.factories import PASSWORD
+from tests.web.factories import PASSWORD, UserFactory
 
 LOGIN = reverse("accounts:login")
 
@@ -132,6 +132,23 @@ def test_saving_a_user_without_clearing_the_lock_lifts_nothing(client, world, su
     assert not AuditEvent.objects.filter(action=Action.UPDATE, object_type="user").exists()
 
 
+def test_the_lift_message_says_an_addresss_own_limit_still_holds(client, world, superuser, settings):
+    """Lifting a lockout clears the name's limit only: the message says so, and an address that used up its own
+    limit is still refused while the right password from another address gets in."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_address": "10/900", "login_account": "10/3600"}
+    visitor = Client()
+    _fail_sign_ins(visitor, "nurse", 10)
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[world.users["nurse"].pk])
+    response = client.post(url, _change_form_data(client.get(url), locked_until_0="", locked_until_1=""), follow=True)
+    message = str(LOCKOUT_LIFTED % {"username": "nurse"})
+    assert escape(message) in response.content.decode()
+    assert "an address that used up its own limit of failed sign-ins still waits" in message
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 429
+    elsewhere = Client(REMOTE_ADDR="192.0.2.7")
+    assert elsewhere.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 302
+
+
 def test_the_lift_action_frees_a_name_limited_without_a_lock(client, world, superuser, name_limit):
     """Wrong passwords typed under the name in capitals count for the name without locking the account (the lockout
     matches the exact name); the list's "lift" action clears them, and the page shows the name unlimited again."""
@@ -246,3 +263,196 @@ def test_a_lost_phones_authenticator_is_listed_and_deleted_in_the_admin(client, 
     response = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_an_authenticator_cannot_be_changed_in_the_admin(client, world, superuser):
+    """An administrator cannot move their own device (whose secret they know) to another account or change whether
+    it is confirmed: the device's page is read-only and a posted change is refused (403), changing nothing."""
+    own = TOTPDevice.objects.create(user=superuser, name="Admin's phone", confirmed=False)
+    client.force_login(superuser)
+    url = reverse("admin:otp_totp_totpdevice_change", args=[own.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="user"' not in page.content.decode()
+    response = client.post(url, {"user": world.users["clinician"].pk, "name": "Admin's phone", "confirmed": "on"})
+    assert response.status_code == 403
+    own.refresh_from_db()
+    assert (own.user_id, own.confirmed) == (superuser.pk, False)
+
+
+# --- Each clinic's administrator reaches their own clinic's accounts only ------------------------------------------
+
+
+@pytest.fixture
+def south(world):
+    """The other clinic's administrator (as ``manage.py create_clinic_admin`` makes one: staff and superuser) and a
+    clinician of that clinic."""
+    admin = UserFactory(
+        username="south_admin", role=Role.ADMIN, clinic=world.other_clinic, is_staff=True, is_superuser=True
+    )
+    clinician = UserFactory(username="south_clinician", role=Role.CLINICIAN, clinic=world.other_clinic)
+    return admin, clinician
+
+
+@pytest.fixture
+def operator(world):
+    """An administrator of no clinic (the installation's operator), staff and superuser."""
+    return UserFactory(username="operator", role=Role.ADMIN, clinic=None, is_staff=True, is_superuser=True)
+
+
+def _listed(response):
+    return {user.username for user in response.context["cl"].result_list}
+
+
+def test_a_clinics_administrator_lists_their_clinics_accounts_only(client, world, south, operator):
+    """The other clinic's administrator lists that clinic's accounts and no one of this clinic (nor its name in a
+    filter); the operator, of no clinic, lists every account."""
+    client.force_login(south[0])
+    response = client.get(reverse("admin:accounts_user_changelist"))
+    assert _listed(response) == {"south_admin", "south_clinician"}
+    assert world.clinic.name not in response.content.decode()
+    client.force_login(operator)
+    assert _listed(client.get(reverse("admin:accounts_user_changelist"))) == {
+        *world.users,
+        "south_admin",
+        "south_clinician",
+        "operator",
+    }
+
+
+def test_another_clinics_account_cannot_be_opened_or_changed(client, world, south):
+    """The other clinic's administrator opens and changes their own clinician's page, but this clinic's clinician's
+    page, history and posted changes are refused as Django refuses a missing object (a redirect to the admin's
+    index), changing nothing."""
+    south_admin, south_clinician = south
+    clinician = world.users["clinician"]
+    client.force_login(south_admin)
+    own_url = reverse("admin:accounts_user_change", args=[south_clinician.pk])
+    form = client.get(own_url)
+    assert form.status_code == 200
+    assert client.post(own_url, _change_form_data(form, first_name="Changed")).status_code == 302
+    south_clinician.refresh_from_db()
+    assert south_clinician.first_name == "Changed"
+    url = reverse("admin:accounts_user_change", args=[clinician.pk])
+    for response in (
+        client.get(url),
+        client.get(reverse("admin:accounts_user_history", args=[clinician.pk])),
+        client.post(url, _change_form_data(form, username="clinician", first_name="Changed")),
+    ):
+        assert (response.status_code, response.url) == (302, reverse("admin:index"))
+    clinician.refresh_from_db()
+    assert clinician.first_name != "Changed"
+
+
+def test_another_clinics_password_cannot_be_reset(client, world, south):
+    """The other clinic's administrator resets their own clinician's password, but this clinic's clinician's
+    password page is not found (404) and a posted new password is not set."""
+    south_admin, south_clinician = south
+    clinician = world.users["clinician"]
+    new = "an entirely different long passphrase"
+    data = {"password1": new, "password2": new, "usable_password": "true"}
+    client.force_login(south_admin)
+    own = client.post(reverse("admin:auth_user_password_change", args=[south_clinician.pk]), data)
+    assert own.status_code == 302
+    south_clinician.refresh_from_db()
+    assert south_clinician.check_password(new)
+    url = reverse("admin:auth_user_password_change", args=[clinician.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, data).status_code == 404
+    clinician.refresh_from_db()
+    assert clinician.check_password(PASSWORD)
+
+
+def test_another_clinics_lockout_cannot_be_lifted(client, world, south, name_limit):
+    """The lift action, given accounts of both clinics, lifts the other clinic's administrator's own clinician's
+    lockout and leaves this clinic's clinician locked, with no audit event for them."""
+    south_admin, south_clinician = south
+    visitor = Client()
+    for username in ("clinician", "south_clinician"):
+        _fail_sign_ins(visitor, username, 10)
+        assert visitor.post(LOGIN, {"username": username, "password": PASSWORD}).status_code == 429
+    client.force_login(south_admin)
+    selected = [world.users["clinician"].pk, south_clinician.pk]
+    response = client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "lift_lockout", "_selected_action": selected}
+    )
+    assert response.status_code == 302
+    assert visitor.post(LOGIN, {"username": "south_clinician", "password": PASSWORD}).status_code == 302
+    assert visitor.post(LOGIN, {"username": "clinician", "password": PASSWORD}).status_code == 429
+    lifted = AuditEvent.objects.filter(action=Action.UPDATE, object_type="user")
+    assert [event.object_id for event in lifted] == [str(south_clinician.external_id)]
+
+
+def test_a_clinics_administrator_cannot_move_an_account_to_another_clinic(client, world, south):
+    """The clinic field offers the administrator's own clinic only and cannot be left empty: setting their own
+    account, or their clinician's, to this clinic or to no clinic is refused and changes nothing."""
+    south_admin, south_clinician = south
+    client.force_login(south_admin)
+    for account in (south_admin, south_clinician):
+        url = reverse("admin:accounts_user_change", args=[account.pk])
+        form = client.get(url)
+        assert [pk for pk, _label in form.context["adminform"].form.fields["clinic"].choices] == [world.other_clinic.pk]
+        for clinic in (world.clinic.pk, ""):
+            response = client.post(url, _change_form_data(form, clinic=clinic))
+            assert response.status_code == 200
+            assert "clinic" in response.context["adminform"].form.errors
+        account.refresh_from_db()
+        assert account.clinic_id == world.other_clinic.pk
+
+
+def test_an_account_added_by_a_clinics_administrator_is_in_their_clinic(client, world, south):
+    """The add form has no clinic field; the account the other clinic's administrator adds is in that clinic."""
+    client.force_login(south[0])
+    new = "an entirely different long passphrase"
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {"username": "newcomer", "password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert type(south[0]).objects.get(username="newcomer").clinic_id == world.other_clinic.pk
+
+
+def test_the_operator_opens_every_account_and_chooses_any_clinic(client, world, south, operator):
+    """The administrator of no clinic opens this clinic's clinician's page, with every clinic (or none) to choose."""
+    client.force_login(operator)
+    form = client.get(reverse("admin:accounts_user_change", args=[world.users["clinician"].pk]))
+    assert form.status_code == 200
+    choices = {pk for pk, _label in form.context["adminform"].form.fields["clinic"].choices}
+    assert choices == {"", world.clinic.pk, world.other_clinic.pk}
+
+
+def test_another_clinics_tokens_are_not_listed_or_revoked(client, world, south, operator):
+    """The other clinic's administrator lists and revokes their clinician's token; this clinic's token is not
+    listed, its page not opened, and the revoke action leaves it working. The operator lists both."""
+    south_admin, south_clinician = south
+    north_token, raw = ApiToken.issue(world.users["clinician"], "north script")
+    south_token, south_raw = ApiToken.issue(south_clinician, "south script")
+    client.force_login(south_admin)
+    url = reverse("admin:accounts_apitoken_changelist")
+    assert {token.name for token in client.get(url).context["cl"].result_list} == {"south script"}
+    opened = client.get(reverse("admin:accounts_apitoken_change", args=[north_token.pk]))
+    assert (opened.status_code, opened.url) == (302, reverse("admin:index"))
+    client.post(url, {"action": "revoke", "_selected_action": [north_token.pk, south_token.pk]})
+    assert ApiToken.user_for(south_raw) is None
+    assert ApiToken.user_for(raw) == world.users["clinician"]
+    client.force_login(operator)
+    assert {token.name for token in client.get(url).context["cl"].result_list} == {"north script", "south script"}
+
+
+def test_another_clinics_authenticators_are_not_listed_or_deleted(client, world, device, south, operator):
+    """The other clinic's administrator lists and deletes their clinician's device; this clinic's device is not
+    listed, and deleting it is refused as a missing object, leaving it in place. The operator lists both."""
+    south_admin, south_clinician = south
+    south_device = TOTPDevice.objects.create(user=south_clinician, name="South phone", confirmed=True)
+    client.force_login(south_admin)
+    url = reverse("admin:otp_totp_totpdevice_changelist")
+    assert {d.name for d in client.get(url).context["cl"].result_list} == {"South phone"}
+    refused = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert (refused.status_code, refused.url) == (302, reverse("admin:index"))
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    client.force_login(operator)
+    assert {d.name for d in client.get(url).context["cl"].result_list} == {"Authenticator app", "South phone"}
+    client.force_login(south_admin)
+    deleted = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[south_device.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not TOTPDevice.objects.filter(pk=south_device.pk).exists()

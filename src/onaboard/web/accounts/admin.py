@@ -1,8 +1,13 @@
 """Users, clinics, API tokens and authenticators in Django's admin. Tokens are issued by ``manage.py
 issue_api_token`` (the secret is shown once) and revoked here. The admin's own sign-in and password-change pages hand
 over to onaboard's, so the lockout, the one-time code and the audit trail apply there too; an administrator lifts a
-sign-in lockout here, rate limit included. An authenticator's secret is never shown: a lost phone's device is
-deleted and its owner sets up a new one."""
+sign-in lockout here, the per-name rate limit included. An authenticator's secret is never shown and a device is
+never edited: a lost phone's device is deleted and its owner sets up a new one.
+
+One installation may serve several clinics, each with its own administrator (``manage.py create_clinic_admin``), so
+an administrator of a clinic reaches that clinic's accounts, tokens and authenticators only, and keeps every account
+in that clinic; an administrator of no clinic (the operator) reaches them all, as in the rest of the admin
+(audit/admin.py, audit/admin_reads.py)."""
 
 from __future__ import annotations
 
@@ -37,7 +42,10 @@ SIGN_IN_LIMITED = ngettext_lazy(
     "sign-in works again in %(minutes)d minutes.",
     "minutes",
 )
-LOCKOUT_LIFTED = _("The sign-in lockout of %(username)s is lifted: the right password works again now.")
+LOCKOUT_LIFTED = _(
+    "The sign-in lockout of %(username)s is lifted: failed sign-ins under this name no longer refuse the right "
+    "password. A sign-in from an address that used up its own limit of failed sign-ins still waits for it."
+)
 LOCKOUTS_LIFTED = ngettext_lazy(
     "Sign-in lockout lifted for %(count)d account.", "Sign-in lockouts lifted for %(count)d accounts.", "count"
 )
@@ -48,8 +56,27 @@ SECRET_NOT_SHOWN = _(
 )
 
 
+def _own_clinic(request: HttpRequest) -> int | None:
+    """The id of the administrator's clinic; None for an administrator of no clinic (the operator)."""
+    return getattr(request.user, "clinic_id", None)
+
+
+def _clinic_scoped(request: HttpRequest, queryset: QuerySet[Any], clinic_lookup: str) -> QuerySet[Any]:
+    """``queryset`` narrowed to the rows of the administrator's own clinic (``clinic_lookup`` leads from a row to its
+    clinic). An administrator of no clinic (the operator) reaches every row if a superuser, none otherwise."""
+    clinic = _own_clinic(request)
+    if clinic is None:
+        return queryset if request.user.is_superuser else queryset.none()
+    return queryset.filter(**{clinic_lookup: clinic})
+
+
 @admin.register(User)
 class OnaboardUserAdmin(UserAdmin):
+    """People's accounts. An administrator of a clinic lists, opens, changes, resets the password of and lifts the
+    lockout of their own clinic's accounts only (every page and action goes through ``get_queryset``), and every
+    account they add or save stays in their clinic: the clinic field offers that clinic alone, so nobody is moved to
+    another clinic (and so to its patients) or to no clinic (and so to the operator's reach of every clinic)."""
+
     list_display = ("username", "role", "clinic", "is_active", "locked_until")
     list_filter = ("role", "clinic", "is_active")
     fieldsets = (
@@ -64,6 +91,27 @@ class OnaboardUserAdmin(UserAdmin):
         record they made point at."""
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        """The accounts of the administrator's own clinic; every account for the operator."""
+        return _clinic_scoped(request, super().get_queryset(request), "clinic_id")
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        """No clinic filter for an administrator of a clinic: it would list every clinic's name, to pick one."""
+        filters = super().get_list_filter(request)
+        return filters if _own_clinic(request) is None else [name for name in filters if name != "clinic"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """An administrator of a clinic can choose that clinic only, and must: an account of no clinic would be
+        out of their reach and, made a superuser, in reach of every clinic."""
+        clinic = _own_clinic(request)
+        if db_field.name != "clinic" or clinic is None:
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = Clinic.objects.filter(pk=clinic)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field.required = True
+        field.empty_label = None
+        return field
+
     @admin.display(description=_("failed sign-ins for the name"))
     def sign_in_limit(self, obj: User) -> str:
         """Whether sign-in under this name is refused by the per-name rate limit (``login_account``), and how long
@@ -76,8 +124,12 @@ class OnaboardUserAdmin(UserAdmin):
         return SIGN_IN_LIMITED % {"count": verdict.count, "minutes": max(1, math.ceil(verdict.retry_after / 60))}
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        """Clearing "Locked until" lifts the whole lockout: the per-name rate limit too, or the right password would
-        still be refused for up to an hour."""
+        """An administrator of a clinic saves every account into their clinic (a new one too: the add form has no
+        clinic field). Clearing "Locked until" lifts the whole lockout of the name: the per-name rate limit too, or
+        the right password would still be refused for up to an hour."""
+        clinic = _own_clinic(request)
+        if clinic is not None:
+            obj.clinic_id = clinic
         super().save_model(request, obj, form, change)
         if change and "locked_until" in form.changed_data and obj.locked_until is None:
             account_lockout_lift(user=obj, lifted_by=request.user)
@@ -110,6 +162,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("name", "user", "prefix", "created", "last_used", "revoked")
     actions = ("revoke",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        """The tokens of the administrator's own clinic's accounts; every token for the operator."""
+        return _clinic_scoped(request, super().get_queryset(request), "user__clinic_id")
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the secret can only be shown once, by the issue_api_token command
 
@@ -127,10 +183,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 class OnaboardTOTPDeviceAdmin(TOTPDeviceAdmin):
     """django-otp's authenticator admin without the secret: no ``key`` field, no QR code or configuration page
-    (whoever read a secret could make that person's one-time codes), and no adding (a device is set up by its owner,
-    who alone sees the secret once). Listing and deleting (a lost phone) stay."""
+    (whoever read a secret could make that person's one-time codes), no adding (a device is set up by its owner, who
+    alone sees the secret once) and no changing (moving one's own device, whose secret one knows, to another account,
+    or marking a device confirmed, would give that account a second step someone else can pass). Listing, viewing and
+    deleting (a lost phone) stay, for the devices of the administrator's own clinic's accounts (every device for the
+    operator)."""
 
     readonly_fields = ("created_at", "last_used_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TOTPDevice]:
+        return _clinic_scoped(request, super().get_queryset(request), "user__clinic_id")
 
     def get_list_display(self, request: HttpRequest) -> Any:
         return [name for name in super().get_list_display(request) if name != "qrcode_link"]
@@ -144,6 +206,9 @@ class OnaboardTOTPDeviceAdmin(TOTPDeviceAdmin):
         return [(name, options) for name, options in fieldsets if options["fields"]]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def config_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
