@@ -10,7 +10,13 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from onaboard.web.accounts.middleware import EXPLAIN_SECONDS, SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_limits
+from onaboard.web.accounts.middleware import (
+    EXPLAIN_SECONDS,
+    SEEN_AT_KEY,
+    SEEN_RESOLUTION_SECONDS,
+    SIGNED_IN_AT_KEY,
+    session_limits,
+)
 from onaboard.web.accounts.views import SESSION_EXPIRED
 from onaboard.web.audit.models import Action, AuditEvent
 from tests.web.factories import PASSWORD
@@ -49,7 +55,30 @@ def test_the_limits_are_short_for_staff_and_long_for_patients(world):
     assert session_limits(world.users["nurse"]) == (30 * 60, 10 * 3600)
     assert session_limits(world.users["trainee"]) == (30 * 60, 10 * 3600)
     assert session_limits(world.users["patient"]) == (30 * 86400, 90 * 86400)
-    assert max(settings.SESSION_ABSOLUTE_SECONDS.values()) <= settings.SESSION_COOKIE_AGE
+
+
+def test_the_cookie_age_setting_is_the_longest_session(world):
+    """SESSION_COOKIE_AGE is the longest absolute limit plus the day ``session_stored_until`` adds to it (settings
+    cannot import that day from the middleware, so this keeps the two equal)."""
+    assert max(settings.SESSION_ABSOLUTE_SECONDS.values()) + EXPLAIN_SECONDS == settings.SESSION_COOKIE_AGE
+
+
+@pytest.mark.parametrize("username", ["nurse", "patient"])
+def test_no_signed_in_session_outlives_the_cookie_age_setting(client, world, username):
+    """A signed-in session's cookie and stored session, at sign-in and after an activity refresh, end no later than
+    SESSION_COOKIE_AGE from now: the setting is the true upper bound."""
+    _sign_in(client, username)
+    _assert_ends_within_cookie_age(client)
+    _age_session(client, idle=SEEN_RESOLUTION_SECONDS)
+    assert client.get(PATIENT_PAGE if username == "patient" else STAFF_PAGE).status_code == 200
+    _assert_ends_within_cookie_age(client)
+
+
+def _assert_ends_within_cookie_age(client):
+    """The session cookie last sent and the stored session end at most SESSION_COOKIE_AGE from now."""
+    assert int(client.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) <= settings.SESSION_COOKIE_AGE
+    stored = Session.objects.get(session_key=client.session.session_key).expire_date
+    assert (stored - timezone.now()).total_seconds() <= settings.SESSION_COOKIE_AGE
 
 
 @pytest.mark.parametrize(("username", "absolute"), [("nurse", 10 * 3600), ("patient", 90 * 86400)])

@@ -154,10 +154,12 @@ RATE_LIMITS = {
 # own diary on their own phone and stay signed in for 30 days idle, 90 days at most, then sign in again.
 SESSION_IDLE_SECONDS = {"staff": 30 * 60, "patient": 30 * 24 * 60 * 60}
 SESSION_ABSOLUTE_SECONDS = {"staff": 10 * 60 * 60, "patient": 90 * 24 * 60 * 60}
-SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS["patient"]
-"""The cookie's upper bound. Each session's own expiry is set a day past its absolute limit
-(``accounts.middleware.session_stored_until``), so the session middleware, not the cookie, ends an idle or too-long
-session, with a message and an audit entry."""
+SESSION_COOKIE_AGE = max(SESSION_ABSOLUTE_SECONDS.values()) + 24 * 60 * 60
+"""The longest any session and its cookie last: the longest absolute limit (a patient's 90 days) and one day. Each
+signed-in session's own expiry is set that day past its absolute limit (``accounts.middleware.session_stored_until``,
+``EXPLAIN_SECONDS``), so the session middleware, not the cookie, ends an idle or too-long session, with a message and
+an audit entry. Settings cannot import the middleware (its models need the app registry); a test keeps the two
+days equal (tests/web/accounts/test_session_expiry.py)."""
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
