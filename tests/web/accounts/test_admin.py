@@ -456,3 +456,25 @@ def test_another_clinics_authenticators_are_not_listed_or_deleted(client, world,
     deleted = client.post(reverse("admin:otp_totp_totpdevice_delete", args=[south_device.pk]), {"post": "yes"})
     assert deleted.status_code == 302
     assert not TOTPDevice.objects.filter(pk=south_device.pk).exists()
+
+
+def test_a_clinics_administrator_sees_and_renames_only_their_own_clinic(client, world, superuser):
+    """An administrator of a clinic lists and opens their own clinic only, cannot add or delete clinics, and cannot
+    rename another clinic; the operator (of no clinic) can do all of it."""
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:accounts_clinic_changelist")).content.decode()
+    assert world.clinic.name in listing
+    assert world.other_clinic.name not in listing
+    assert client.get(reverse("admin:accounts_clinic_add")).status_code == 403
+    other = reverse("admin:accounts_clinic_change", args=[world.other_clinic.pk])
+    client.post(other, {"name": "Taken Over"})
+    world.other_clinic.refresh_from_db()
+    assert world.other_clinic.name != "Taken Over"
+    assert (
+        client.post(reverse("admin:accounts_clinic_delete", args=[world.clinic.pk]), {"post": "yes"}).status_code == 403
+    )
+    type(superuser).objects.filter(pk=superuser.pk).update(clinic=None)
+    client.force_login(type(superuser).objects.get(pk=superuser.pk))
+    listing = client.get(reverse("admin:accounts_clinic_changelist")).content.decode()
+    assert world.other_clinic.name in listing
+    assert client.get(reverse("admin:accounts_clinic_add")).status_code == 200

@@ -56,15 +56,15 @@ SECRET_NOT_SHOWN = _(
 )
 
 
-def _own_clinic(request: HttpRequest) -> int | None:
+def own_clinic(request: HttpRequest) -> int | None:
     """The id of the administrator's clinic; None for an administrator of no clinic (the operator)."""
     return getattr(request.user, "clinic_id", None)
 
 
-def _clinic_scoped(request: HttpRequest, queryset: QuerySet[Any], clinic_lookup: str) -> QuerySet[Any]:
+def clinic_scoped(request: HttpRequest, queryset: QuerySet[Any], clinic_lookup: str) -> QuerySet[Any]:
     """``queryset`` narrowed to the rows of the administrator's own clinic (``clinic_lookup`` leads from a row to its
     clinic). An administrator of no clinic (the operator) reaches every row if a superuser, none otherwise."""
-    clinic = _own_clinic(request)
+    clinic = own_clinic(request)
     if clinic is None:
         return queryset if request.user.is_superuser else queryset.none()
     return queryset.filter(**{clinic_lookup: clinic})
@@ -93,17 +93,17 @@ class OnaboardUserAdmin(UserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         """The accounts of the administrator's own clinic; every account for the operator."""
-        return _clinic_scoped(request, super().get_queryset(request), "clinic_id")
+        return clinic_scoped(request, super().get_queryset(request), "clinic_id")
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         """No clinic filter for an administrator of a clinic: it would list every clinic's name, to pick one."""
         filters = super().get_list_filter(request)
-        return filters if _own_clinic(request) is None else [name for name in filters if name != "clinic"]
+        return filters if own_clinic(request) is None else [name for name in filters if name != "clinic"]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         """An administrator of a clinic can choose that clinic only, and must: an account of no clinic would be
         out of their reach and, made a superuser, in reach of every clinic."""
-        clinic = _own_clinic(request)
+        clinic = own_clinic(request)
         if db_field.name != "clinic" or clinic is None:
             return super().formfield_for_foreignkey(db_field, request, **kwargs)
         kwargs["queryset"] = Clinic.objects.filter(pk=clinic)
@@ -127,7 +127,7 @@ class OnaboardUserAdmin(UserAdmin):
         """An administrator of a clinic saves every account into their clinic (a new one too: the add form has no
         clinic field). Clearing "Locked until" lifts the whole lockout of the name: the per-name rate limit too, or
         the right password would still be refused for up to an hour."""
-        clinic = _own_clinic(request)
+        clinic = own_clinic(request)
         if clinic is not None:
             obj.clinic_id = clinic
         super().save_model(request, obj, form, change)
@@ -150,7 +150,19 @@ class OnaboardUserAdmin(UserAdmin):
         return super().user_change_password(request, id, form_url)
 
 
-admin.site.register(Clinic)
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    """Clinics. An administrator of a clinic sees and renames their own clinic only; adding and deleting clinics is
+    the operator's (an administrator of no clinic), who reaches them all."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Clinic]:
+        return clinic_scoped(request, super().get_queryset(request), "pk")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return own_clinic(request) is None and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return own_clinic(request) is None and super().has_delete_permission(request, obj)
 
 
 @admin.register(ApiToken)
@@ -164,7 +176,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
         """The tokens of the administrator's own clinic's accounts; every token for the operator."""
-        return _clinic_scoped(request, super().get_queryset(request), "user__clinic_id")
+        return clinic_scoped(request, super().get_queryset(request), "user__clinic_id")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the secret can only be shown once, by the issue_api_token command
@@ -192,7 +204,7 @@ class OnaboardTOTPDeviceAdmin(TOTPDeviceAdmin):
     readonly_fields = ("created_at", "last_used_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TOTPDevice]:
-        return _clinic_scoped(request, super().get_queryset(request), "user__clinic_id")
+        return clinic_scoped(request, super().get_queryset(request), "user__clinic_id")
 
     def get_list_display(self, request: HttpRequest) -> Any:
         return [name for name in super().get_list_display(request) if name != "qrcode_link"]
