@@ -138,10 +138,15 @@ def near_text(row: ReferenceRow) -> str | None:
     return NEAR_BY_INTERVAL if row.inside_interval else OFF
 
 
+def _not_recorded() -> _Raw:
+    """``NOT_RECORDED`` in a numbers column: words, which may wrap there (the column keeps numbers on one line)."""
+    return _Raw(f'<span class="words">{escape(NOT_RECORDED)}</span>')
+
+
 def _stops_for_adverse_events(report: CohortReport, value: Proportion) -> _Raw:
     """A share of stops for an adverse event, or ``NOT_RECORDED`` where the source records no such decision."""
     if not report.discontinuation_recorded:
-        return _Raw(f'<span class="words">{escape(NOT_RECORDED)}</span>')
+        return _not_recorded()
     return _Raw(_proportion(value))
 
 
@@ -391,7 +396,7 @@ def _reference_rows(rows: Iterable[ReferenceRow]) -> list[list[Any]]:
         word = near_text(row)
         near = "" if word is None else _Raw(f'<span class="{"off" if word == OFF else "ok"}">{escape(word)}</span>')
         if not row.recorded:
-            cohort = _Raw(f'<span class="words">{escape(NOT_RECORDED)}</span>')  # words wrap in a numbers column
+            cohort = _not_recorded()
         else:
             cohort = _Raw(escape(row.cohort_text) if row.cohort_text is not None else _number(row.cohort))
         result.append(

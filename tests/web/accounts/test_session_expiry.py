@@ -58,8 +58,7 @@ def test_the_limits_are_short_for_staff_and_long_for_patients(world):
 
 
 def test_the_cookie_age_setting_is_the_longest_session(world):
-    """SESSION_COOKIE_AGE is the longest absolute limit plus the day ``session_stored_until`` adds to it (settings
-    cannot import that day from the middleware, so this keeps the two equal)."""
+    """SESSION_COOKIE_AGE is the longest absolute limit plus the day ``session_stored_until`` adds to it."""
     assert max(settings.SESSION_ABSOLUTE_SECONDS.values()) + EXPLAIN_SECONDS == settings.SESSION_COOKIE_AGE
 
 

@@ -68,10 +68,8 @@ EXPIRED_KEY = "onaboard_session_expired"
 """Set in the fresh session after an expiry, so the sign-in page can say why."""
 SEEN_RESOLUTION_SECONDS = 60
 """Activity is written to the session at most once a minute, so not every request saves the session."""
-EXPLAIN_SECONDS = 24 * 60 * 60
-"""How long past its absolute limit a session (the stored session and the browser's cookie) is kept, though no longer
-usable, so that the next request can still say why it ended: coming back to the clinic's computer the next morning
-shows "signed out after a while without activity" (and the trail records it), not a bare sign-in page."""
+EXPLAIN_SECONDS = settings.SESSION_EXPLAIN_SECONDS
+"""How long past its absolute limit a session is kept so the next request can say why it ended (the setting)."""
 
 
 def session_limits(user: Any) -> tuple[int, int]:

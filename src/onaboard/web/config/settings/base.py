@@ -154,12 +154,15 @@ RATE_LIMITS = {
 # own diary on their own phone and stay signed in for 30 days idle, 90 days at most, then sign in again.
 SESSION_IDLE_SECONDS = {"staff": 30 * 60, "patient": 30 * 24 * 60 * 60}
 SESSION_ABSOLUTE_SECONDS = {"staff": 10 * 60 * 60, "patient": 90 * 24 * 60 * 60}
-SESSION_COOKIE_AGE = max(SESSION_ABSOLUTE_SECONDS.values()) + 24 * 60 * 60
-"""The longest any session and its cookie last: the longest absolute limit (a patient's 90 days) and one day. Each
-signed-in session's own expiry is set that day past its absolute limit (``accounts.middleware.session_stored_until``,
-``EXPLAIN_SECONDS``), so the session middleware, not the cookie, ends an idle or too-long session, with a message and
-an audit entry. Settings cannot import the middleware (its models need the app registry); a test keeps the two
-days equal (tests/web/accounts/test_session_expiry.py)."""
+SESSION_EXPLAIN_SECONDS = 24 * 60 * 60
+"""How long past its absolute limit a session (the stored session and the browser's cookie) is kept, though no longer
+usable, so that the next request can still say why it ended: coming back to the clinic's computer the next morning
+shows "signed out after a while without activity" (and the trail records it), not a bare sign-in page
+(``accounts.middleware.session_stored_until``)."""
+SESSION_COOKIE_AGE = max(SESSION_ABSOLUTE_SECONDS.values()) + SESSION_EXPLAIN_SECONDS
+"""The longest any session and its cookie last: the longest absolute limit (a patient's 90 days) and
+``SESSION_EXPLAIN_SECONDS``, so the session middleware, not the cookie, ends an idle or too-long session, with a
+message and an audit entry."""
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
