@@ -8,9 +8,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils.html import escape
 
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import ApiToken, Role
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.patients.admin import NOT_A_PORTAL_LOGIN, portal_login_candidates
+from onaboard.web.patients.admin import NOT_A_PORTAL_LOGIN, PORTAL_CLOSED_HELP, portal_login_candidates
 from onaboard.web.patients.models import Patient
 from tests.web.factories import UserFactory
 
@@ -42,7 +42,59 @@ def test_an_admin_change_bumps_the_version_and_is_audited(world):
     patient.refresh_from_db()
     assert patient.version == 2
     assert patient.portal_closed is not None
-    assert AuditEvent.objects.get(action=Action.UPDATE).detail == "admin: changed portal_closed"
+    assert AuditEvent.objects.get(action=Action.UPDATE).detail == (
+        "admin: changed portal_closed; portal login patient made inactive, 0 API token(s) revoked"
+    )
+
+
+def test_closing_the_portal_in_the_admin_ends_the_login_and_its_tokens(client, world, superuser):
+    """Setting Portal closed on the admin's page does what the patient's Close portal account does: the patient
+    login is made inactive and its API tokens revoked (before, the login went on signing in and the tokens went on
+    answering). Clearing it again leaves the login inactive until the administrator ticks Active on it."""
+    patient = world.own_patient
+    login = world.users["patient"]
+    token, _secret = ApiToken.issue(login, "phone")
+    client.force_login(superuser)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    assert escape(str(PORTAL_CLOSED_HELP)) in client.get(url).content.decode()  # the page says what the date does
+    response = client.post(url, {"user": login.pk, "portal_closed_0": "2026-06-01", "portal_closed_1": "10:00"})
+    assert response.status_code == 302
+    login.refresh_from_db()
+    token.refresh_from_db()
+    assert not login.is_active
+    assert token.revoked
+    assert (
+        "portal login patient made inactive, 1 API token(s) revoked"
+        in AuditEvent.objects.get(action=Action.UPDATE, object_type="patient").detail
+    )
+    response = client.post(url, {"user": login.pk, "portal_closed_0": "", "portal_closed_1": ""})
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    login.refresh_from_db()
+    assert patient.portal_closed is None
+    assert not login.is_active
+
+
+def test_an_admin_save_of_a_closed_portal_does_not_touch_the_login_again(world):
+    """Saving a patient whose portal was already closed (another field changed, or nothing) revokes nothing and
+    leaves the login as the administrator left it: only the change from open to closed ends the login."""
+    admin = site._registry[Patient]
+    request = RequestFactory().post("/")
+    request.user = world.users["admin"]
+    patient = world.own_patient
+    Patient.objects.filter(pk=patient.pk).update(portal_closed="2026-06-01T10:00:00Z")
+    patient.refresh_from_db()
+    login = world.users["patient"]
+    token, _secret = ApiToken.issue(login, "phone")
+    form = admin.get_form(request, patient)(
+        {"user": patient.user_id, "portal_closed_0": "2026-06-01", "portal_closed_1": "10:00"}, instance=patient
+    )
+    assert form.is_valid(), form.errors
+    admin.save_model(request, form.save(commit=False), form, change=True)
+    login.refresh_from_db()
+    token.refresh_from_db()
+    assert login.is_active
+    assert not token.revoked
 
 
 def _portal_form(world, patient, user):

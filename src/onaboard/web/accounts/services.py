@@ -172,6 +172,17 @@ CLOSED_BY_PATIENT = "the patient"
 CLOSED_BY_STAFF = "staff on the patient's behalf"
 
 
+def portal_login_end(user: Any) -> int:
+    """End a closed portal's access: the patient's login made inactive (open sessions end at their next request)
+    and its API tokens revoked; returns how many tokens were revoked. Only a patient-role account is touched (a
+    staff login linked to the record by mistake would otherwise be locked out): for any other, nothing is done and
+    0 is returned. Called inside the caller's transaction, which audits the closing."""
+    if user is None or user.role != Role.PATIENT:
+        return 0
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    return ApiToken.objects.filter(user=user, revoked=False).update(revoked=True)
+
+
 def portal_account_close(*, patient: Any, closed_by: Any) -> None:
     """Close a patient's portal account: the sign-in stops working, the clinical record stays.
 
@@ -193,8 +204,7 @@ def portal_account_close(*, patient: Any, closed_by: Any) -> None:
     by_patient = getattr(closed_by, "pk", None) == user.pk
     with transaction.atomic():
         Patient.objects.filter(pk=patient.pk).update(portal_closed=timezone.now())
-        User.objects.filter(pk=user.pk).update(is_active=False)
-        revoked = ApiToken.objects.filter(user=user, revoked=False).update(revoked=True)
+        revoked = portal_login_end(user)
         audit_record(
             user=closed_by,
             action=Action.UPDATE,

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.web.accounts.models import Role, User
+from onaboard.web.accounts.services import portal_login_end
 from onaboard.web.audit.admin_reads import PatientDataAdmin
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -28,6 +29,12 @@ ADMIN_EDITABLE = ("user", "portal_closed")
 NOT_A_PORTAL_LOGIN = _(
     "A portal login must be a patient account of this patient's clinic that no other patient uses. "
     "Create a patient account first (role Patient, this clinic), or leave the field empty."
+)
+
+
+PORTAL_CLOSED_HELP = _(
+    "Setting a date closes the portal as Close portal account does: the login is made inactive and its API tokens "
+    "are revoked. Clearing it opens the portal again only once Active is ticked on the login too."
 )
 
 
@@ -53,6 +60,9 @@ class PatientAdminForm(ModelForm):
             candidates = portal_login_candidates(self.instance).values("pk")
             field.queryset = User.objects.filter(Q(pk__in=candidates) | linked).order_by("username")
             field.error_messages["invalid_choice"] = NOT_A_PORTAL_LOGIN
+        closed = self.fields.get("portal_closed")
+        if closed is not None:
+            closed.help_text = PORTAL_CLOSED_HELP
 
     def clean_user(self) -> User | None:
         user: User | None = self.cleaned_data.get("user")
@@ -92,13 +102,27 @@ class PatientAdmin(PatientDataAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm, change: bool) -> None:
+        """Save the portal fields, bump the record's version and audit the change. Setting **Portal closed** where it
+        was empty closes the portal as the patient's page does: the patient login is made inactive and its API tokens
+        revoked (``portal_login_end``), in the admin's transaction. Clearing it does not open the login again: the
+        administrator ticks **Active** on the login as well (docs/deploy.md), a second deliberate step."""
         super().save_model(request, obj, form, change)
         Patient.objects.filter(pk=obj.pk).update(version=F("version") + 1)
+        detail = "admin: changed " + (", ".join(form.changed_data) or "nothing")
+        if (
+            "portal_closed" in form.changed_data
+            and obj.portal_closed is not None
+            and form.initial.get("portal_closed") is None
+        ):
+            login = User.objects.filter(pk=obj.user_id).first()
+            if login is not None and login.role == Role.PATIENT:
+                revoked = portal_login_end(login)
+                detail += f"; portal login {login.username} made inactive, {revoked} API token(s) revoked"
         audit_record(
             user=request.user,
             action=Action.UPDATE,
             object_type="patient",
             object_id=obj.external_id,
             patient_id=obj.external_id,
-            detail="admin: changed " + (", ".join(form.changed_data) or "nothing"),
+            detail=detail,
         )
