@@ -25,9 +25,16 @@ from onaboard.clinical.assessment import DEFAULT_PERIODS, Assessment, assess
 from onaboard.clinical.cycles import ScheduleError, interval_check, schedule_status
 from onaboard.clinical.diary import AcuteClass, PatientDiary, parse_diary
 from onaboard.clinical.errors import InvalidInputError
-from onaboard.clinical.outcomes import WEEK24_PERIOD, Outcomes, Week24State, treatment_outcomes
+from onaboard.clinical.outcomes import (
+    RESPONDER_30_PERCENT,
+    RESPONDER_50_PERCENT,
+    WEEK24_PERIOD,
+    Outcomes,
+    Week24State,
+    treatment_outcomes,
+)
 from onaboard.clinical.periods import MIN_RECORDED_DAYS, PERIOD_DAYS, PeriodSummary
-from onaboard.clinical.preempt import InjectionPlan, PlanError, preempt_plan
+from onaboard.clinical.preempt import VIAL_SIZES_UNITS, InjectionPlan, PlanError, preempt_plan
 from onaboard.clinical.prom import PromError, hit6_score, midas_score
 from onaboard.commands import print_json
 from onaboard.serialize import (
@@ -58,9 +65,12 @@ PERIODS_BELOW_ONE = "--periods: must be at least 1 (got {value})"
 OUTSIDE_CALENDAR = "{options}: the dates would fall outside the calendar, which runs from 0001-01-01 to 9999-12-31"
 FOLLOW_THE_PAIN_FORMAT = "--follow-the-pain: {item!r} is not MUSCLE=N with N a whole number"
 FOLLOW_THE_PAIN_REPEATED = "--follow-the-pain: {muscle} is given more than once"
-VIAL_CHOICE = "--vial: must be 100 or 200 (got {value})"
+VIAL_CHOICE = "--vial: must be " + " or ".join(map(str, VIAL_SIZES_UNITS)) + " (got {value})"
 
-WEEK24_LINE = "Week 24: {days} ({change}); ≥50 % responder: {responder_50}, ≥30 % responder: {responder_30}"
+WEEK24_LINE = (
+    f"Week 24: {{days}} ({{change}}); ≥{RESPONDER_50_PERCENT} % responder: {{responder_50}}, "
+    f"≥{RESPONDER_30_PERCENT} % responder: {{responder_30}}"
+)
 WEEK24_CHANGE = "{percent} % against baseline"
 WEEK24_NO_PERCENT = "no percentage against a baseline of 0 headache days"
 """Week 24's change when the baseline has no headache day (the engine's percent change is None then)."""
@@ -257,7 +267,7 @@ def _period_table(
     if changes is not None:
         table.add_column("change", justify="right")
     for period in periods:
-        recorded = f"{period.days_recorded}/28" + (
+        recorded = f"{period.days_recorded}/{PERIOD_DAYS}" + (
             "" if period.complete else (" missing" if period.missing else " incomplete")
         )
         row = [
@@ -396,7 +406,9 @@ def _print_outcomes(outcomes: Outcomes) -> None:
     stdout.print(_medication_table(periods))
     stdout.print(_week24_line(outcomes), markup=False, soft_wrap=True)
     if outcomes.onset is not None:
-        stdout.print(f"First period with ≥30 % fewer headache days: period {outcomes.onset.period.index}")
+        stdout.print(
+            f"First period with ≥{RESPONDER_30_PERCENT} % fewer headache days: period {outcomes.onset.period.index}"
+        )
     _print_verdict("NICE TA260", outcomes.nice_ta260.verdict, outcomes.nice_ta260.reasons)
     stdout.print()
 
@@ -522,9 +534,11 @@ def plan_command(
     """The PREEMPT injection plan: 155 U over 31 sites, optional follow-the-pain up to 195 U / 39 sites."""
     args = Arguments()  # every problem listed: the options' form, the vial, and the plan's own rules
     counts = _parse_follow_the_pain(",".join(value for value in follow_the_pain or () if value.strip()), args)
-    args.require(vial in (100, 200), VIAL_CHOICE.format(value=vial))
+    args.require(vial in VIAL_SIZES_UNITS, VIAL_CHOICE.format(value=vial))
     try:
-        plan = preempt_plan(follow_the_pain=counts, vial_units=vial if vial in (100, 200) else 200)
+        plan = preempt_plan(
+            follow_the_pain=counts, vial_units=vial if vial in VIAL_SIZES_UNITS else max(VIAL_SIZES_UNITS)
+        )
     except PlanError as error:
         args.problems.extend(error.problems)
     args.check()
