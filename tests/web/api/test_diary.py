@@ -197,3 +197,13 @@ def test_an_assessment_in_the_future_is_refused(world, api_as, today):
     url = f"/api/patients/{world.own_patient.external_id}/assessment"
     response = api_as("clinician").get(url, {"as_of": today + timedelta(days=1)})
     assert response.status_code == 422
+
+
+def test_the_diary_schema_asks_every_yes_no_answer_of_the_contract():
+    """The API's diary day has one yes/no field for each of the engine's yes/no columns and no other, so the body
+    handed to the engine (``_contract_fields``, which reads them by the engine's names) is never short of one."""
+    from onaboard.clinical.diary import YES_NO_COLUMNS
+    from onaboard.web.diary.schemas import DiaryDayIn
+
+    flags = {name for name, field in DiaryDayIn.model_fields.items() if field.annotation is bool}
+    assert flags == set(YES_NO_COLUMNS)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from ninja import Query, Router, Schema
 
 from onaboard.clinical import DiaryDay, RefusedError, assess, classify_day
+from onaboard.clinical.diary import YES_NO_COLUMNS
 from onaboard.serialize import assessment_json
 from onaboard.web.diary.schemas import AssessmentOut, DiaryDayIn, DiaryDayOut
 from onaboard.web.diary.selectors import diary_day_of, patient_diary
@@ -50,21 +51,7 @@ def _contract_fields(day: date, body: DiaryDayIn) -> dict[str, str]:
         # Normalised: the schema bounds the significant digits, not trailing zeros ("0E-100000000" is 0).
         "headache_hours": format(hours.normalize(), "f") if isinstance(hours, Decimal) else str(hours),
         "intensity": body.intensity.strip(),
-        **{
-            name: _yes_no(getattr(body, name))
-            for name in (
-                "unilateral",
-                "pulsating",
-                "worse_with_activity",
-                "nausea",
-                "vomiting",
-                "photophobia",
-                "phonophobia",
-                "aura",
-                "acute_relief",
-                "believed_migraine",
-            )
-        },
+        **{name: _yes_no(getattr(body, name)) for name in YES_NO_COLUMNS},
         "acute_medication": ";".join(item.strip() for item in body.acute_medication),
         "notes": body.notes.strip(),
     }
