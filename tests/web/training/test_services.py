@@ -169,7 +169,19 @@ def test_the_site_trainer_uses_the_clinic_map_positions(world):
         ([{"muscle": "procerus", "view": "side", "x": 1, "y": 1}], "placement 1: unknown view 'side'"),
         (
             [{"muscle": "procerus", "view": "front", "x": 1, "y": 2000}],
-            "placement 1: x and y must be numbers from 0 to 1000",
+            "placement 1: y must be a number from 0 to 1000",
+        ),
+        ([{"muscle": [], "view": "front", "x": 1, "y": 1}], "placement 1: muscle must be text"),
+        ([{"muscle": {"a": 1}, "view": "front", "x": 1, "y": 1}], "placement 1: muscle must be text"),
+        ([{"muscle": "procerus", "view": ["front"], "x": 1, "y": 1}], "placement 1: view must be text"),
+        ([{"muscle": "procerus", "view": "front", "x": "1", "y": 1}], "placement 1: x must be a number from 0 to 1000"),
+        (
+            [{"muscle": "procerus", "view": "front", "x": 1, "y": True}],
+            "placement 1: y must be a number from 0 to 1000",
+        ),
+        (
+            [{"muscle": "procerus", "view": "front", "x": 1, "y": 1, "ftp": "no"}],
+            "placement 1: ftp must be true or false",
         ),
     ],
 )
@@ -178,6 +190,26 @@ def test_bad_placements_are_refused_naming_the_item(raw, message):
     with pytest.raises(services.TrainingError) as refused:
         services.parse_placements(raw)
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[{"muscle": "procerus", "view": "front", "x": ' + "1" * 5001 + ', "y": 1}]',
+            "placement 1: x must be a number",
+        ),
+        ('[{"muscle": "procerus", "view": "front", "x": 1, "y": 1e400}]', "placement 1: y must be a number"),
+        ("[" * 100_000 + "]" * 100_000, "The placements could not be read."),
+        ("{not json", "The placements could not be read."),
+    ],
+)
+def test_placements_json_too_long_or_unreadable_is_refused_not_raised(text, message):
+    """The page's field with a number past Python's int digit limit, an infinite number, or unreadable JSON is a
+    ``TrainingError`` (shown on the page), never another exception (a 500)."""
+    with pytest.raises(services.TrainingError) as refused:
+        services.placements_from_json(text)
+    assert str(refused.value).startswith(message)
 
 
 def test_a_case_moves_from_first_visit_to_week24_to_graded(world):

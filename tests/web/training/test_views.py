@@ -187,6 +187,30 @@ def test_unreadable_placements_are_refused_on_the_page(client, world):
     assert "The placements could not be read." in nested.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("placements", "message"),
+    [
+        ('[{"muscle": [], "view": "front", "x": 1, "y": 1}]', "placement 1: muscle must be text"),
+        ('[{"muscle": {}, "view": "front", "x": 1, "y": 1}]', "placement 1: muscle must be text"),
+        (
+            '[{"muscle": "procerus", "view": "front", "x": ' + "9" * 5001 + ', "y": 1}]',
+            "placement 1: x must be a number from 0 to 1000",
+        ),
+    ],
+)
+def test_malformed_placements_come_back_with_a_message_not_a_500(client, world, placements, message):
+    """A muscle that is a list or an object, or an x too long for Python's int, returns the page naming the
+    placement and the field, and leaves the attempt open."""
+    client.force_login(world.users["trainee"])
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    url = reverse("training:site_attempt", args=[attempt.external_id])
+    response = client.post(url, {"placements": placements})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.submitted is None
+
+
 def test_a_case_is_decided_in_two_visits_with_feedback(client, world):
     """The first visit's decisions get feedback and open the week-24 review; the review grades the case."""
     client.force_login(world.users["trainee"])

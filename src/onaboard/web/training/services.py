@@ -4,6 +4,7 @@ waitlist, supervised injections and certificates. Writes spanning rows happen in
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,7 +57,10 @@ CERTIFICATE_REVOKED = gettext_noop(
 PLACEMENT_NOT_AN_OBJECT = gettext_noop("not an object")
 PLACEMENT_UNKNOWN_MUSCLE = gettext_noop("unknown muscle {muscle!r}")
 PLACEMENT_UNKNOWN_VIEW = gettext_noop("unknown view {view!r}")
-PLACEMENT_OFF_THE_MAP = gettext_noop("x and y must be numbers from 0 to {size}")
+PLACEMENT_OFF_THE_MAP = gettext_noop("{field} must be a number from 0 to {size}")
+PLACEMENT_NOT_TEXT = gettext_noop("{field} must be text")
+PLACEMENT_NOT_TRUE_OR_FALSE = gettext_noop("{field} must be true or false")
+PLACEMENTS_UNREADABLE = gettext_noop("The placements could not be read.")
 
 
 class TrainingError(ValueError):
@@ -212,33 +216,52 @@ def site_attempt_start(*, user: User) -> SiteTrainerAttempt:
 
 
 def parse_placements(raw: Any) -> list[Placement]:
-    """Placements from the page's JSON; raises ``TrainingError`` naming the bad item."""
+    """Placements from the page's JSON; raises ``TrainingError`` naming the bad item and field. Each field's type is
+    checked before its value: ``muscle`` and ``view`` are text, ``x`` and ``y`` finite numbers on the map, ``ftp``
+    (optional) true or false."""
     if not isinstance(raw, list) or len(raw) > MAX_PLACEMENTS:
         raise TrainingError(_(BAD_PLACEMENTS).format(limit=MAX_PLACEMENTS))
     placements = []
     muscles = {muscle.value for muscle in Muscle}
     for number, item in enumerate(raw, start=1):
+
+        def refused(problem: str, number: int = number) -> TrainingError:
+            return TrainingError(_(BAD_PLACEMENT).format(number=number, problem=problem))
+
         if not isinstance(item, dict):
-            raise TrainingError(_(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_NOT_AN_OBJECT)))
-        muscle, view, x, y = item.get("muscle"), item.get("view"), item.get("x"), item.get("y")
+            raise refused(_(PLACEMENT_NOT_AN_OBJECT))
+        muscle, view, x, y, ftp = (item.get(field) for field in ("muscle", "view", "x", "y", "ftp"))
+        for field, value in (("muscle", muscle), ("view", view)):
+            if not isinstance(value, str):
+                raise refused(_(PLACEMENT_NOT_TEXT).format(field=field))
         if muscle not in muscles:
-            raise TrainingError(
-                _(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_UNKNOWN_MUSCLE).format(muscle=muscle))
-            )
+            raise refused(_(PLACEMENT_UNKNOWN_MUSCLE).format(muscle=muscle))
         if view not in (sitemap.View.FRONT, sitemap.View.BACK):
-            raise TrainingError(
-                _(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_UNKNOWN_VIEW).format(view=view))
+            raise refused(_(PLACEMENT_UNKNOWN_VIEW).format(view=view))
+        for field, value in (("x", x), ("y", y)):
+            on_the_map = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and 0 <= value <= sitemap.MAP_SIZE
             )
-        numbers_ok = all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= sitemap.MAP_SIZE
-            for v in (x, y)
-        )
-        if not numbers_ok:
-            raise TrainingError(
-                _(BAD_PLACEMENT).format(number=number, problem=_(PLACEMENT_OFF_THE_MAP).format(size=sitemap.MAP_SIZE))
-            )
-        placements.append(Placement(muscle, view, float(x), float(y), bool(item.get("ftp"))))
+            if not on_the_map:
+                raise refused(_(PLACEMENT_OFF_THE_MAP).format(field=field, size=sitemap.MAP_SIZE))
+        if ftp is not None and not isinstance(ftp, bool):
+            raise refused(_(PLACEMENT_NOT_TRUE_OR_FALSE).format(field="ftp"))
+        placements.append(Placement(muscle, view, float(x), float(y), bool(ftp)))
     return placements
+
+
+def placements_from_json(text: str) -> list[Placement]:
+    """``parse_placements`` of the page's hidden field. Whole numbers are read as floats, so a number too long for
+    Python's int conversion (``ValueError``, not ``JSONDecodeError``) becomes infinity and is refused as off the map,
+    naming its placement; text that is not JSON, or nested past the parser's depth, is refused as unreadable."""
+    try:
+        raw = json.loads(text or "[]", parse_int=float)
+    except (ValueError, RecursionError) as problem:  # JSONDecodeError is a ValueError; RecursionError: too deep
+        raise TrainingError(_(PLACEMENTS_UNREADABLE)) from problem
+    return parse_placements(raw)
 
 
 def _ftp_request(attempt: SiteTrainerAttempt) -> dict[tuple[str, str], int]:

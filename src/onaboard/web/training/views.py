@@ -179,11 +179,9 @@ def site_attempt(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     error = ""
     if request.method == "POST" and attempt.submitted is None:
         try:
-            placements = services.parse_placements(json.loads(request.POST.get("placements") or "[]"))
-        except (json.JSONDecodeError, RecursionError, services.TrainingError) as problem:  # RecursionError: too deep
-            error = (
-                str(problem) if isinstance(problem, services.TrainingError) else _("The placements could not be read.")
-            )
+            placements = services.placements_from_json(request.POST.get("placements", ""))
+        except services.TrainingError as problem:
+            error = str(problem)
         else:
             services.site_attempt_submit(attempt=attempt, placements=placements)
             return redirect("training:site_attempt", attempt_id=attempt.external_id)
