@@ -12,11 +12,14 @@ from onaboard.web.coverage.forms import (
     APPROVAL_DATES_NEED_APPROVED,
     CURRENCY_CHANGE_PENDING,
     CURRENCY_DIFFERS,
+    DATE_TOO_LATE,
     DECIDED_BEFORE_REQUESTED,
+    MAX_YEARS_AFTER_REQUEST,
     ClinicPriceForm,
     PriorAuthorisationForm,
 )
 from onaboard.web.coverage.models import ClinicPrice, PriceItem
+from onaboard.web.coverage.selectors import add_months
 from tests.web.coverage.conftest import POLICY, prices
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +146,23 @@ def test_a_later_price_in_another_currency_clashes_while_this_one_is_in_force(wo
         clinic=world.clinic, item=PriceItem.VISIT, amount=Decimal(120), currency="USD", set_on=date(2026, 2, 1)
     )
     assert _price(world.clinic, currency="GBP", set_on="2026-01-01").is_valid()
+
+
+@pytest.mark.parametrize("name", ["decided_on", "approved_from", "approved_until"])
+def test_a_date_years_after_the_request_is_refused_on_its_field(name):
+    """An answer or approval date more than the allowed years after the request (a mistyped year such as 9999) is
+    refused on that field, naming the latest day allowed; the same form with sane dates is accepted above."""
+    form = _authorisation(**{name: "9999-12-31"})
+    assert not form.is_valid()
+    latest = add_months(REQUESTED, 12 * MAX_YEARS_AFTER_REQUEST).isoformat()
+    words = {"field": form.fields[name].label, "years": MAX_YEARS_AFTER_REQUEST, "latest": latest}
+    assert form.errors[name] == [DATE_TOO_LATE % words]
+
+
+def test_a_request_dated_years_from_today_is_refused():
+    """A request date more than the allowed years after today is refused on the request date."""
+    form = _authorisation(
+        requested_on="9999-12-01", decided_on="", status="requested", approved_from="", approved_until=""
+    )
+    assert not form.is_valid()
+    assert list(form.errors) == ["requested_on"]

@@ -453,3 +453,31 @@ def test_a_stale_request_made_before_the_current_approval_does_not_hold_off_the_
     assert not state.renewal_pending
     assert state.renewal_overdue
     assert state.renewal_due == state.current.approved_until - timedelta(days=30)
+
+
+def test_an_approval_running_to_the_last_representable_day_does_not_break_the_approval_state(world, treated):
+    """An approval stored as running to 31 December 9999 beside an earlier approval is read without overflowing
+    (the patient pages answered 500 for good): it is current and nothing continues it."""
+    from datetime import date
+
+    PriorAuthorisation.objects.create(
+        patient=treated.patient,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.719",
+        requested_on=treated.today - timedelta(days=2),
+        status=AuthorisationStatus.APPROVED,
+        decided_on=treated.today - timedelta(days=1),
+        approved_from=treated.today - timedelta(days=1),
+        approved_until=date.max,
+    )
+    state = approval_state(treated.patient, treated.today)
+    assert state.current.approved_until == date.max
+    assert state.continued_by is None
+
+
+def test_an_approval_length_running_past_the_last_representable_day_ends_on_it():
+    """Six months from 1 December 9999 cannot be written as a date: the approval ends on the last one there is
+    instead of failing the save."""
+    from datetime import date
+
+    assert approval_end(date(9999, 12, 1), 6) == date.max

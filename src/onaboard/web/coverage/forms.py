@@ -19,7 +19,7 @@ from onaboard.web.coverage.models import (
     PriceItem,
     PriorAuthorisation,
 )
-from onaboard.web.coverage.selectors import policy_choices, price_in_force
+from onaboard.web.coverage.selectors import add_months, policy_choices, price_in_force
 from onaboard.web.coverage.services import AUTHORISATION_FIELDS, INSURANCE_FIELDS
 
 MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
@@ -49,6 +49,17 @@ REQUIRED_DIAGNOSIS = _("Choose the diagnosis (ICD-10-CM code).")
 REQUIRED_REQUESTED_ON = _("Give the day the request was sent.")
 REQUIRED_STATUS = _("Choose the request's status.")
 NOT_A_DATE = _("Give the day as a date, such as 2026-01-31.")
+MAX_YEARS_AFTER_REQUEST = 3
+"""How far after the request an answer or approval date may lie, and a request after today: a bound against a
+mistyped year (9999), not a payer's rule (the shipped policies approve for 6 or 12 months at a time)."""
+DATE_TOO_LATE = _(
+    "%(field)s cannot be more than %(years)d years after the request was sent: give a day on or before %(latest)s "
+    "(check the year)."
+)
+REQUEST_TOO_LATE = _(
+    "The request cannot be dated more than %(years)d years after today: give a day on or before %(latest)s (check "
+    "the year)."
+)
 
 
 class DateInput(forms.DateInput):
@@ -220,6 +231,8 @@ class PriorAuthorisationForm(forms.ModelForm):
         requested: dt.date | None = data.get("requested_on")
         if decided is not None and requested is not None and decided < requested:
             self.add_error("decided_on", DECIDED_BEFORE_REQUESTED)
+        if not self._dates_in_bounds(data, requested):
+            return data
         start, end = data.get("approved_from"), data.get("approved_until")
         if status is not None and status != AuthorisationStatus.APPROVED:
             for name in ("approved_from", "approved_until"):
@@ -229,3 +242,24 @@ class PriorAuthorisationForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("approved_until", UNTIL_BEFORE_FROM)
         return data
+
+    def _dates_in_bounds(self, data: dict[str, Any], requested: dt.date | None) -> bool:
+        """Refuse a request dated more than ``MAX_YEARS_AFTER_REQUEST`` years after today, and an answer or approval
+        date more than that after the request, each on its field (a year such as 9999 broke every page that works
+        out the day after an approval ends); False when a date was refused."""
+        if requested is None:
+            return True
+        years = MAX_YEARS_AFTER_REQUEST
+        latest_request = add_months(timezone.localdate(), 12 * years)
+        if requested > latest_request:
+            self.add_error("requested_on", REQUEST_TOO_LATE % {"years": years, "latest": latest_request.isoformat()})
+            return False
+        latest = add_months(requested, 12 * years)
+        ok = True
+        for name in ("decided_on", "approved_from", "approved_until"):
+            day = data.get(name)
+            if day is not None and day > latest:
+                words = {"field": self.fields[name].label, "years": years, "latest": latest.isoformat()}
+                self.add_error(name, DATE_TOO_LATE % words)
+                ok = False
+        return ok

@@ -189,8 +189,12 @@ def approval_length(policy_id: str, stage: Stage | str) -> tuple[int | None, boo
 def approval_end(start: dt.date, months: int) -> dt.date:
     """The last day an approval of ``months`` months starting on ``start`` covers: the day before the same day
     ``months`` later, or that month's last day when it has no such day (one month from 31 January runs to the end
-    of February, not to the 27th)."""
-    same_day = add_months(start, months)
+    of February, not to the 27th). An end past the last day a date can hold (a start in year 9999) is that last
+    day, so a mistyped year cannot fail the save."""
+    try:
+        same_day = add_months(start, months)
+    except ValueError:  # year 10000: beyond dt.date
+        return dt.date.max
     if same_day.day < start.day:  # the month is too short: the approval runs to its end
         return same_day
     return same_day - dt.timedelta(days=1)
@@ -223,9 +227,8 @@ def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
     end = current.approved_until
     if later.pk == current.pk or end is None or later.approved_from is None:
         return False
-    return later.approved_from <= end + dt.timedelta(days=1) and (
-        later.approved_until is None or later.approved_until > end
-    )
+    # (later.approved_from - end) rather than end + 1 day: an approval stored as ending on dt.date.max has no next day
+    return (later.approved_from - end).days <= 1 and (later.approved_until is None or later.approved_until > end)
 
 
 def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
