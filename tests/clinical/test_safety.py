@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from onaboard.clinical.cycles import ToxinDose
 from onaboard.clinical.safety import (
     BIRTH_AFTER_DATE,
+    CONTRAINDICATION_ITEMS,
     MESSAGE_OTHER_TOXIN,
     MESSAGE_UNANSWERED,
     MESSAGE_UNDER_18,
@@ -172,6 +173,19 @@ def test_contraindications_make_the_screen_contraindicated(field: str) -> None:
         SOURCE_CONTRAINDICATIONS,
     )
     assert screen.reasons == (f"{finding.message} ({finding.source})",)
+
+
+def test_the_contraindication_items_are_those_whose_yes_contraindicates() -> None:
+    """``CONTRAINDICATION_ITEMS`` lists exactly the checklist items a "yes" to which makes the screen
+    contraindicated, in checklist order: the label's two (4 Contraindications), each code its SafetyInput field."""
+    contraindicating = tuple(
+        FindingCode(field)
+        for field in YES_NO_FIELDS
+        if safety_screen(dataclasses.replace(CLEAR, **{field: True}), on=SCREEN_DAY).verdict
+        is SafetyVerdict.CONTRAINDICATED
+    )
+    assert CONTRAINDICATION_ITEMS == contraindicating == tuple(map(FindingCode, CONTRAINDICATION_FIELDS))
+    assert set(CONTRAINDICATION_ITEMS) <= {field.name for field in dataclasses.fields(SafetyInput)}
 
 
 @pytest.mark.parametrize("field", WARNING_FIELDS)

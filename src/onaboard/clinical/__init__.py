@@ -223,6 +223,7 @@ from onaboard.clinical.prom import (
 )
 from onaboard.clinical.safety import (
     ADULT_AGE_YEARS,
+    CONTRAINDICATION_ITEMS,
     FindingCode,
     FindingKind,
     SafetyError,
@@ -262,6 +263,7 @@ __all__ = [
     "CM_MIN_HEADACHE_DAYS",
     "CM_MIN_MIGRAINE_DAYS",
     "COLUMNS",
+    "CONTRAINDICATION_ITEMS",
     "CPT_CHRONIC_MIGRAINE_CHEMODENERVATION",
     "CUMULATIVE_LIMIT_UNITS",
     "CUMULATIVE_WINDOW_MONTHS",

@@ -30,6 +30,7 @@ from onaboard.clinical.errors import RefusedError
 
 __all__ = [
     "ADULT_AGE_YEARS",
+    "CONTRAINDICATION_ITEMS",
     "FindingCode",
     "FindingKind",
     "SafetyError",
@@ -300,6 +301,13 @@ _CHECKLIST: tuple[_Item, ...] = (
         "breastfeeding",
     ),
 )
+
+CONTRAINDICATION_ITEMS: tuple[FindingCode, ...] = tuple(
+    item.code for item in _CHECKLIST if item.kind is FindingKind.CONTRAINDICATION
+)
+"""The checklist items a "yes" to which contraindicates the injection (BOTOX US PI 4), in checklist order; the other
+items are warnings. Each code is also the name of its ``SafetyInput`` field. Read from the checklist itself, so a
+caller that names or asks these items (the recording check, the training quiz) cannot drift from the screen."""
 
 QUESTION_BIRTH_DATE = "birth date (age)"
 QUESTION_OTHER_TOXINS = "other botulinum toxin treatments in the last 3 months"
