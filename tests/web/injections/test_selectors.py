@@ -8,7 +8,16 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from onaboard.clinical import SafetyVerdict
+from onaboard.clinical import (
+    CONTRAINDICATION_ITEMS,
+    CUMULATIVE_LIMIT_UNITS,
+    CUMULATIVE_WINDOW_MONTHS,
+    FIXED_SITE_COUNT,
+    RETREATMENT_INTERVAL_DAYS,
+    UNITS_PER_SITE,
+    FindingCode,
+    SafetyVerdict,
+)
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import patient_pathway_state
@@ -124,6 +133,42 @@ def test_failing_codes_name_the_checks_to_override(nurse, patient):
         "12-week interval",
         "safety screen contraindication",
     ]
+
+
+def test_the_check_titles_print_the_engines_numbers():
+    """Each check's title prints the engine's interval (in weeks), cumulative limit and window, fixed-site count and
+    units per site."""
+    weeks = RETREATMENT_INTERVAL_DAYS // 7
+    assert [selectors.check_title(code) for code in CheckCode] == [
+        f"{weeks}-week interval",
+        f"cumulative dose ({CUMULATIVE_LIMIT_UNITS} U in {CUMULATIVE_WINDOW_MONTHS} months)",
+        "safety screen contraindication",
+        f"the label's dose ({FIXED_SITE_COUNT} fixed sites, {UNITS_PER_SITE} U each)",
+    ]
+    assert selectors.check_titles("interval,site_dose") == [
+        f"{weeks}-week interval",
+        selectors.check_title("site_dose"),
+    ]
+
+
+def test_the_check_titles_follow_the_constants(patient, monkeypatch):
+    """Were the engine's numbers different, the titles and the no-date reason would say so: they are not retyped."""
+    for name, value in {
+        "RETREATMENT_INTERVAL_DAYS": 91,
+        "CUMULATIVE_LIMIT_UNITS": 360,
+        "CUMULATIVE_WINDOW_MONTHS": 2,
+        "FIXED_SITE_COUNT": 29,
+        "UNITS_PER_SITE": 6,
+    }.items():
+        monkeypatch.setattr(selectors, name, value)
+    checks = checks_for(patient, day=None).checks
+    assert [check.title for check in checks] == [
+        "13-week interval",
+        "cumulative dose (360 U in 2 months)",
+        "safety screen contraindication",
+        "the label's dose (29 fixed sites, 6 U each)",
+    ]
+    assert checks[0].reasons == ("enter the session date to run the 13-week and cumulative-dose checks",)
 
 
 def test_a_session_of_another_clinic_is_not_found(nurse, world):
@@ -309,6 +354,35 @@ def test_one_unanswered_contraindication_question_is_named_alone(patient):
         None,
         "not answered: hypersensitivity — ask before injecting",
     )
+
+
+def test_the_check_names_every_contraindication_question_of_the_engine():
+    """The check has a name for exactly the engine's contraindication items (``CONTRAINDICATION_ITEMS``), so a
+    contraindication added to the safety screen cannot go unnamed, nor a former one linger here."""
+    assert set(selectors.CONTRAINDICATION_QUESTIONS) == set(CONTRAINDICATION_ITEMS)
+
+
+@pytest.mark.parametrize("code", CONTRAINDICATION_ITEMS)
+def test_each_unanswered_engine_contraindication_is_not_answered(patient, code):
+    """Every item the engine counts as a contraindication, left unanswered alone, makes the check "not answered"
+    for that question (neither passed nor failed)."""
+    setattr(patient, code.value, None)
+    patient.save()
+    check = checks_for(patient).contraindication
+    question = str(selectors.CONTRAINDICATION_QUESTIONS[code])
+    expected = selectors.CONTRAINDICATION_NOT_ANSWERED.format(questions=question)
+    assert (check.passed, check.not_answered) == (None, expected)
+
+
+def test_what_is_not_answered_follows_the_engines_contraindications(patient, monkeypatch):
+    """The check asks the engine which items are contraindications: were pregnancy one, its unanswered question
+    would make the check "not answered" (named by its item) rather than passed."""
+    patient.pregnant = None
+    patient.save()
+    monkeypatch.setattr(selectors, "CONTRAINDICATION_ITEMS", (*CONTRAINDICATION_ITEMS, FindingCode.PREGNANT))
+    check = checks_for(patient).contraindication
+    expected = selectors.CONTRAINDICATION_NOT_ANSWERED.format(questions="pregnant")
+    assert (check.passed, check.not_answered) == (None, expected)
 
 
 def test_other_unanswered_questions_pass_with_caution(patient):

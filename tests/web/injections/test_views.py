@@ -10,10 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, UNITS_PER_SITE, Muscle
 from onaboard.clinical.preempt import DOSE_LIMIT
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.injections import services
+from onaboard.web.injections import services, views
 from onaboard.web.injections.forms import SITE_NOT_GIVEN_HELP, fixed_site_keys
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.factories import PASSWORD, UserFactory
@@ -313,6 +314,50 @@ def test_clinicians_see_the_whole_session(client, world, recorded):
     assert "nurse" in html
     assert "Vasovagal episode" in html
     assert len(re.findall(r'<a href="#site-', html)) == 31
+
+
+LEGEND = '<span class="dot nonstandard"></span>not {units} U</li>'
+FTP_NONE = (
+    "None added. Up to {temporalis} in temporalis, {occipitalis} in occipitalis and {trapezius} in trapezius "
+    "({units} U in all)."
+)
+
+
+def engine_numbers(monkeypatch):
+    """Give the views other label numbers than the engine's (6 U per site; 1, 3 and 2 follow-the-pain sites)."""
+    monkeypatch.setattr(views, "UNITS_PER_SITE", 6)
+    sites = {Muscle.TEMPORALIS: 1, Muscle.OCCIPITALIS: 3, Muscle.TRAPEZIUS: 2}
+    monkeypatch.setattr(views, "FOLLOW_THE_PAIN_MAX_SITES", sites)
+
+
+def test_the_session_screen_prints_the_engines_label_dose(client, world, patient):
+    """The screen's legend, its follow-the-pain note and the units the map script gives an added site are the
+    engine's: 5 U per site; 2, 2 and 4 extra sites, 40 U in all (``UNITS_PER_SITE``, ``FOLLOW_THE_PAIN_MAX_SITES``)."""
+    login(client, world, "nurse")
+    page = client.get(new_url(patient)).content.decode()
+    limits = {muscle.value: count for muscle, count in FOLLOW_THE_PAIN_MAX_SITES.items()}
+    units = sum(limits.values()) * UNITS_PER_SITE
+    assert f'data-units-per-site="{UNITS_PER_SITE}"' in page
+    assert LEGEND.format(units=UNITS_PER_SITE) in page
+    assert FTP_NONE.format(units=units, **limits) in page
+
+
+def test_the_session_screen_follows_the_label_dose_constants(client, world, patient, monkeypatch):
+    """Were the label's numbers different, the screen would print them: none of them is retyped in the template."""
+    engine_numbers(monkeypatch)
+    login(client, world, "nurse")
+    page = html.unescape(client.get(new_url(patient)).content.decode())
+    assert 'data-units-per-site="6"' in page
+    assert LEGEND.format(units=6) in page
+    assert FTP_NONE.format(temporalis=1, occipitalis=3, trapezius=2, units=36) in page
+
+
+def test_the_session_page_legend_follows_the_label_dose(client, world, recorded, monkeypatch):
+    """The recorded session's map legend names the engine's units per site, whatever that is."""
+    login(client, world, "clinician")
+    assert LEGEND.format(units=UNITS_PER_SITE) in client.get(detail_url(recorded)).content.decode()
+    engine_numbers(monkeypatch)
+    assert LEGEND.format(units=6) in client.get(detail_url(recorded)).content.decode()
 
 
 def test_billing_sees_product_units_and_codes_but_no_clinical_notes(client, world, recorded):

@@ -22,6 +22,11 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
+    CONTRAINDICATION_ITEMS,
+    CUMULATIVE_LIMIT_UNITS,
+    CUMULATIVE_WINDOW_MONTHS,
+    FIXED_SITE_COUNT,
+    RETREATMENT_INTERVAL_DAYS,
     UNITS_PER_0_1_ML,
     UNITS_PER_SITE,
     VOLUME_PER_SITE_ML,
@@ -71,7 +76,7 @@ BOTOX_PRODUCT = "BOTOX (onabotulinumtoxinA)"
 NO_PLAN = gettext_noop("the doses per site are checked once the plan is valid")
 LABEL_DOSES = gettext_noop("every site is the label's {per_site} U (0.1 mL), within each muscle's PREEMPT maximum")
 NO_UNITS = gettext_noop("no units entered yet, so the cumulative dose cannot be checked")
-NO_DATE = gettext_noop("enter the session date to run the 12-week and cumulative-dose checks")
+NO_DATE = gettext_noop("enter the session date to run the {weeks}-week and cumulative-dose checks")
 BEFORE_BIRTH = gettext_noop("the session date {date} is before the patient's birth date ({birth}); check the year")
 CONTRAINDICATION_NOT_ANSWERED = gettext_noop("not answered: {questions} — ask before injecting")
 """The contraindication check while a label contraindication question is unanswered: not a block, and not "passed"."""
@@ -299,17 +304,34 @@ class CheckCode(enum.StrEnum):
 
 
 CHECK_TITLES = {
-    CheckCode.INTERVAL: _("12-week interval"),
-    CheckCode.CUMULATIVE_DOSE: _("cumulative dose (400 U in 3 months)"),
-    CheckCode.CONTRAINDICATION: _("safety screen contraindication"),
-    CheckCode.SITE_DOSE: _("the label's dose (31 fixed sites, 5 U each)"),
+    CheckCode.INTERVAL: gettext_noop("{weeks}-week interval"),
+    CheckCode.CUMULATIVE_DOSE: gettext_noop("cumulative dose ({limit} U in {months} months)"),
+    CheckCode.CONTRAINDICATION: gettext_noop("safety screen contraindication"),
+    CheckCode.SITE_DOSE: gettext_noop("the label's dose ({sites} fixed sites, {per_site} U each)"),
 }
+"""Each check's title, its numbers filled in from the engine's constants by ``check_title``."""
+
+
+def interval_weeks() -> int:
+    """The engine's retreatment interval (``RETREATMENT_INTERVAL_DAYS``) in whole weeks, as the screens name it."""
+    return RETREATMENT_INTERVAL_DAYS // 7
+
+
+def check_title(code: CheckCode) -> str:
+    """A check's title in the active language, with the engine's interval, cumulative limit and label dose."""
+    return gettext(CHECK_TITLES[code]).format(
+        weeks=interval_weeks(),
+        limit=CUMULATIVE_LIMIT_UNITS,
+        months=CUMULATIVE_WINDOW_MONTHS,
+        sites=FIXED_SITE_COUNT,
+        per_site=UNITS_PER_SITE,
+    )
 
 
 def check_titles(codes: str) -> list[str]:
     """The titles of the checks stored comma-separated on a session (``overridden_checks``)."""
     known = {code.value: code for code in CheckCode}
-    return [str(CHECK_TITLES[known[code]]) for code in codes.split(",") if code in known]
+    return [check_title(known[code]) for code in codes.split(",") if code in known]
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +349,7 @@ class CheckResult:
 
     @property
     def title(self) -> str:
-        return str(CHECK_TITLES[self.code])
+        return check_title(self.code)
 
     @property
     def failed(self) -> bool:
@@ -441,7 +463,9 @@ def session_checks(
     before_birth = patient.predates_birth(date)
     if date is None or before_birth:
         waiting = (
-            gettext(BEFORE_BIRTH).format(date=date, birth=patient.birth_date) if before_birth else gettext(NO_DATE),
+            gettext(BEFORE_BIRTH).format(date=date, birth=patient.birth_date)
+            if before_birth
+            else gettext(NO_DATE).format(weeks=interval_weeks()),
         )
         return SessionChecks(
             plan,
@@ -473,7 +497,14 @@ CONTRAINDICATION_QUESTIONS = {
     FindingCode.INJECTION_SITE_INFECTION: _("injection-site infection"),
     FindingCode.HYPERSENSITIVITY: _("hypersensitivity"),
 }
-"""The safety screen's questions behind the label's two contraindications (BOTOX US PI 4), as the check names them."""
+"""How the check names the safety screen's contraindication questions. Which questions those are is the engine's
+``CONTRAINDICATION_ITEMS`` (BOTOX US PI 4); a test keeps this mapping naming every one of them."""
+
+
+def _contraindication_question(code: FindingCode) -> str:
+    """The check's name for a contraindication question; the item's own words should the mapping above miss it."""
+    name = CONTRAINDICATION_QUESTIONS.get(code)
+    return str(name) if name is not None else code.value.replace("_", " ")
 
 
 def _contraindication_result(screen: SafetyScreen) -> CheckResult:
@@ -484,10 +515,10 @@ def _contraindication_result(screen: SafetyScreen) -> CheckResult:
     unasked = [
         finding
         for finding in screen.findings
-        if finding.kind is FindingKind.UNKNOWN and finding.code in CONTRAINDICATION_QUESTIONS
+        if finding.kind is FindingKind.UNKNOWN and finding.code in CONTRAINDICATION_ITEMS
     ]
     if unasked and not contraindicated:
-        questions = ", ".join(str(CONTRAINDICATION_QUESTIONS[finding.code]) for finding in unasked)
+        questions = ", ".join(_contraindication_question(finding.code) for finding in unasked)
         headline = gettext(CONTRAINDICATION_NOT_ANSWERED).format(questions=questions)
         reasons = (f"{headline} ({unasked[0].source})", *screen.reasons)
         return CheckResult(CheckCode.CONTRAINDICATION, None, reasons, caution=True, not_answered=headline)

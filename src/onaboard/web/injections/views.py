@@ -20,7 +20,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, UNITS_PER_SITE, PlanError, follow_the_pain_sites
+from onaboard.clinical import (
+    FOLLOW_THE_PAIN_MAX_SITES,
+    RETREATMENT_INTERVAL_DAYS,
+    UNITS_PER_SITE,
+    PlanError,
+    follow_the_pain_sites,
+)
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.services import audit_patient_read
 from onaboard.web.injections import selectors, services, sitemap
@@ -62,6 +68,17 @@ def patient_page_url(patient: Patient) -> str | None:
 
 
 # --- The session screen -------------------------------------------------------------------------------------------
+
+
+def label_dose_context() -> dict[str, Any]:
+    """The engine's dose numbers the session screens print: the label's units per site (the map marks other doses,
+    and session_map.js gives each added site this many), and the follow-the-pain sites each muscle may take with
+    their units in all."""
+    return {
+        "units_per_site": UNITS_PER_SITE,
+        "ftp_max_sites": {muscle.value: count for muscle, count in FOLLOW_THE_PAIN_MAX_SITES.items()},
+        "ftp_max_units": sum(FOLLOW_THE_PAIN_MAX_SITES.values()) * UNITS_PER_SITE,
+    }
 
 
 def _ftp_rows(data: QueryDict) -> list[dict[str, str]]:
@@ -262,6 +279,7 @@ class SessionScreen:
             "site_errors": self.site_errors,
             "patient_url": patient_page_url(self.patient),
             "age": selectors.patient_safety_screen(self.patient, on=self.today).age_years,
+            **label_dose_context(),
         }
 
 
@@ -396,6 +414,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "booking": selectors.open_booking(patient),
         "schedule": selectors.patient_schedule(patient, today=today),
         "patient_url": patient_page_url(patient) if staff else None,
+        **label_dose_context(),
     }
     return render(request, "injections/session_detail.html", context)
 

@@ -21,7 +21,10 @@
     var template = document.getElementById("ftp-row-template");
     var total = form.querySelector("input[name='ftp-TOTAL_FORMS']");
     var map = form.querySelector("[data-site-map]");
-    if (!summary || !rows || !template || !total || !map) { return; }
+    /* The label's units per site, the engine's UNITS_PER_SITE as the page gives it: every added site gets it, and a
+     * site at any other dose is marked. */
+    var unitsPerSite = form.dataset.unitsPerSite;
+    if (!summary || !rows || !template || !total || !map || !unitsPerSite) { return; }
     map.classList.add("interactive");
 
     var words = {
@@ -85,7 +88,7 @@
       var units = input.value.trim();
       var text = link.querySelector("text");
       if (text) { text.textContent = units; }
-      link.classList.toggle("nonstandard", units !== "" && units !== "5");
+      link.classList.toggle("nonstandard", units !== "" && units !== unitsPerSite);
       var place = placeOf(row);
       if (place) {
         link.setAttribute("aria-label", label(place, units));
@@ -101,15 +104,15 @@
       link.setAttribute("href", "#site-" + key);
       link.setAttribute("class", "site ftp");
       link.setAttribute("data-key", key);
-      link.setAttribute("aria-label", label(place, "5"));
+      link.setAttribute("aria-label", label(place, unitsPerSite));
       var title = document.createElementNS(SVG_NS, "title");
-      title.textContent = label(place, "5");
+      title.textContent = label(place, unitsPerSite);
       var circle = document.createElementNS(SVG_NS, "circle");
       circle.setAttribute("cx", x); circle.setAttribute("cy", y); circle.setAttribute("r", DOT_RADIUS);
       var text = document.createElementNS(SVG_NS, "text");
       text.setAttribute("x", x); text.setAttribute("y", y); text.setAttribute("dy", TEXT_DY);
       text.setAttribute("text-anchor", "middle"); text.setAttribute("aria-hidden", "true");
-      text.textContent = "5";
+      text.textContent = unitsPerSite;
       link.appendChild(title); link.appendChild(circle); link.appendChild(text);
       layer.appendChild(link);
     }
@@ -150,7 +153,7 @@
       row.querySelectorAll("[data-fill='place']").forEach(function (el) { el.textContent = place; });
       row.dataset.place = place;
       var prefix = "ftp-" + index + "-";
-      var values = { muscle: muscle, side: side, units: "5", view: region.dataset.view, x: Math.round(x), y: Math.round(y) };
+      var values = { muscle: muscle, side: side, units: unitsPerSite, view: region.dataset.view, x: Math.round(x), y: Math.round(y) };
       Object.keys(values).forEach(function (name) {
         var input = row.querySelector("[name='" + prefix + name + "']");
         if (input) { input.value = values[name]; }
@@ -159,7 +162,7 @@
       emptyNote();
       total.value = String(index + 1);
       addMarker(key, region.dataset.view, Math.round(x), Math.round(y), place);
-      say(words.added + ": " + label(place, "5"));
+      say(words.added + ": " + label(place, unitsPerSite));
       refresh();
     }
 
