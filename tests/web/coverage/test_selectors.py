@@ -88,7 +88,7 @@ def test_a_contraindicated_cgrp_antibody_is_not_current_use(world, eligible, tod
     the combination would hold against the request), and the evidence says "contraindicated", not a date range."""
     _erenumab(eligible, start=today - timedelta(days=100), stop_reason=StopReason.CONTRAINDICATED)
     facts = patient_facts(eligible, today=today)
-    evidence, _ = coverage_evidence(facts, Stage.INITIAL)
+    evidence, _ = coverage_evidence(facts, Stage.INITIAL, policy_id="us-commercial-a")
     assert evidence.current_cgrp_mab == ()
     described = [trial.describe(today) for trial in evidence.preventive_trials if trial.drug == "erenumab"]
     assert described == ["erenumab, contraindicated"]
@@ -331,7 +331,7 @@ def test_an_overdue_patient_is_planned_for_today_not_for_the_due_date_that_has_p
     day, note = planned_date(facts)
     assert day == later
     assert note == ASSUME_PLANNED_DATE_OVERDUE.format(day=later.isoformat(), due=due.isoformat())
-    evidence, notes = coverage_evidence(facts, Stage.CONTINUATION)
+    evidence, notes = coverage_evidence(facts, Stage.CONTINUATION, policy_id="us-commercial-a")
     assert evidence.planned_date == later
     assert note in notes
 
@@ -361,7 +361,7 @@ def test_the_next_session_is_planned_as_the_last_one_with_its_fixed_sites_not_gi
     assert facts.assumptions == (
         ASSUME_UNITS_LAST_RESTORED.format(units=155, day=last.date.isoformat(), names="trapezius right 3"),
     )
-    assert coverage_evidence(facts, Stage.CONTINUATION)[0].planned_units == 155
+    assert coverage_evidence(facts, Stage.CONTINUATION, policy_id="us-commercial-a")[0].planned_units == 155
 
 
 def test_the_prior_authorisation_letter_screens_safety_for_the_planned_date_not_a_past_one(world, treated):
@@ -481,3 +481,19 @@ def test_an_approval_length_running_past_the_last_representable_day_ends_on_it()
     from datetime import date
 
     assert approval_end(date(9999, 12, 1), 6) == date.max
+
+
+def test_the_attestations_come_from_a_request_under_the_policy_evaluated(world, treated):
+    """The clinician's attestations are read from the latest request of the stage under the policy being
+    evaluated: a later request to another payer, attesting what this one's did not, does not answer for it."""
+    facts = patient_facts(treated.patient, today=treated.today)
+    own = _request(treated.patient, treated.today, days_ago=3, status=AuthorisationStatus.REQUESTED)
+    own.stage, own.prescriber_attests_benefit = "continuation", False
+    own.save()
+    other = _request(treated.patient, treated.today, days_ago=1, status=AuthorisationStatus.REQUESTED)
+    other.stage, other.policy_id, other.prescriber_attests_benefit = "continuation", "us-medicare-a", True
+    other.save()
+    evidence, _notes = coverage_evidence(facts, Stage.CONTINUATION, policy_id="us-commercial-a")
+    assert evidence.prescriber_attests_benefit is False
+    evidence, _notes = coverage_evidence(facts, Stage.CONTINUATION, policy_id="us-medicare-a")
+    assert evidence.prescriber_attests_benefit is True

@@ -613,3 +613,52 @@ def test_renewal_is_not_flagged_when_continued_or_requested(client, world, treat
     assert "not in force yet" not in page
     assert f"continued by the approval from {start}" in card
     assert "renewal due" not in card
+
+
+# --- Attestations -------------------------------------------------------------------------------------------------
+
+ATTESTED = {"medication_overuse_managed": "true", "prescriber_attests_benefit": "true"}
+
+
+def _request_form(patient, today) -> dict[str, str]:
+    return {
+        "stage": "continuation",
+        "policy_id": "us-commercial-a",
+        "diagnosis_code": "G43.709",
+        "requested_on": today.isoformat(),
+        "status": "requested",
+        "medication_overuse_managed": "unknown",
+        "prescriber_attests_benefit": "unknown",
+    }
+
+
+@pytest.mark.parametrize(("role", "kept"), [("clinician", True), ("nurse", True), ("billing", None), ("admin", None)])
+def test_only_clinical_staff_set_the_clinicians_attestations(client, world, eligible, today, role, kept):
+    """The prescriber's and clinician's attestations posted with a new request are stored for clinical staff only;
+    billing staff and administrators record the request without them (they alone could make it approvable)."""
+    client.force_login(world.users[role])
+    new = reverse("coverage:authorisation_new", args=[eligible.external_id])
+    assert client.post(new, {**_request_form(eligible, today), **ATTESTED}).status_code == 302
+    request = PriorAuthorisation.objects.get(patient=eligible)
+    assert request.prescriber_attests_benefit is kept
+    assert request.medication_overuse_managed is kept
+
+
+def test_billing_staff_updating_a_request_keep_the_clinicians_attestations(client, world, eligible, today):
+    """A clinician's attestations stay as attested when billing staff record the payer's answer and post other
+    values for them; the form shows them as not editable for billing staff."""
+    client.force_login(world.users["clinician"])
+    new = reverse("coverage:authorisation_new", args=[eligible.external_id])
+    client.post(new, {**_request_form(eligible, today), **ATTESTED})
+    request = PriorAuthorisation.objects.get(patient=eligible)
+    client.force_login(world.users["billing"])
+    edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
+    assert client.get(edit).context["form"].fields["prescriber_attests_benefit"].disabled
+    posted = {**_request_form(eligible, today), "prescriber_attests_benefit": "false", "note": "payer called"}
+    assert client.post(edit, {**posted, "medication_overuse_managed": "false"}).status_code == 302
+    request.refresh_from_db()
+    assert (request.note, request.prescriber_attests_benefit, request.medication_overuse_managed) == (
+        "payer called",
+        True,
+        True,
+    )

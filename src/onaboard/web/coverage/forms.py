@@ -20,7 +20,7 @@ from onaboard.web.coverage.models import (
     PriorAuthorisation,
 )
 from onaboard.web.coverage.selectors import add_months, policy_choices, price_in_force
-from onaboard.web.coverage.services import AUTHORISATION_FIELDS, INSURANCE_FIELDS
+from onaboard.web.coverage.services import ATTESTATION_FIELDS, AUTHORISATION_FIELDS, INSURANCE_FIELDS
 
 MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
 """Sessions 84 days apart (BOTOX label: every 12 weeks) that fit in one year: days 0, 84, 168, 252 and 336."""
@@ -49,6 +49,7 @@ REQUIRED_DIAGNOSIS = _("Choose the diagnosis (ICD-10-CM code).")
 REQUIRED_REQUESTED_ON = _("Give the day the request was sent.")
 REQUIRED_STATUS = _("Choose the request's status.")
 NOT_A_DATE = _("Give the day as a date, such as 2026-01-31.")
+ATTESTATION_CLINICAL_ONLY = _("The clinician attests to this: only clinical staff can set it.")
 MAX_YEARS_AFTER_REQUEST = 3
 """How far after the request an answer or approval date may lie, and a request after today: a bound against a
 mistyped year (9999), not a payer's rule (the shipped policies approve for 6 or 12 months at a time)."""
@@ -201,11 +202,16 @@ class PriorAuthorisationForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, may_attest: bool = False, **kwargs: Any) -> None:
+        """``may_attest``: whether the user may set the clinician's attestations (``ATTESTATION_FIELDS``), which
+        alone can make a request approvable; for anyone else they are shown, not editable, and keep their value."""
         super().__init__(*args, **kwargs)
         self.fields["policy_id"].choices = policy_choices()
-        for name in ("medication_overuse_managed", "prescriber_attests_benefit"):
+        for name in ATTESTATION_FIELDS:
             self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]
+            if not may_attest:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = ATTESTATION_CLINICAL_ONLY
         self.fields["approved_until"].help_text = _(
             "Leave empty to use the policy's approval period; the pages then say the end date is the policy's, not "
             "the payer's answer."

@@ -86,7 +86,9 @@ ASSUME_UNITS_LAST_RESTORED = gettext_noop(
 """The last session left fixed sites out (the patient fainted): the next one is planned as it was meant to be."""
 ASSUME_NO_TRIALS = gettext_noop("no prior preventive recorded: prior preventives and CGRP antibody use are not known")
 ASSUME_ATTESTATION = gettext_noop("clinician's attestations from the {stage} request of {day}")
-ASSUME_NO_ATTESTATION = gettext_noop("no {stage} request recorded: the clinician's attestations are not known")
+ASSUME_NO_ATTESTATION = gettext_noop(
+    "no {stage} request under this policy recorded: the clinician's attestations are not known"
+)
 ASSUME_PRICES_ON = gettext_noop("the next session and the year: the prices in force on {day}, the planned date")
 ASSUME_NO_INSURANCE = gettext_noop("no insurance terms recorded: the patient's share is not worked out")
 ASSUME_TERMS_AS_OF = gettext_noop("insurance terms as checked on {day}")
@@ -395,8 +397,10 @@ def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
     return facts.today, _(ASSUME_PLANNED_DATE_TODAY).format(day=facts.today.isoformat())
 
 
-def coverage_evidence(facts: PatientFacts, stage: Stage) -> tuple[CoverageEvidence, tuple[str, ...]]:
-    """The engine's evidence for ``stage`` and the assumptions made in filling it."""
+def coverage_evidence(facts: PatientFacts, stage: Stage, *, policy_id: str) -> tuple[CoverageEvidence, tuple[str, ...]]:
+    """The engine's evidence for ``stage`` under the policy ``policy_id`` and the assumptions made in filling it.
+    The clinician's attestations are the latest request's of that stage under that policy: a request to another
+    payer attests to that payer's criteria, not to these."""
     notes = list(facts.assumptions)
     day, note = planned_date(facts)
     notes.append(note)
@@ -413,7 +417,7 @@ def coverage_evidence(facts: PatientFacts, stage: Stage) -> tuple[CoverageEviden
         )
     else:
         notes.append(_(ASSUME_NO_TRIALS))
-    request = PriorAuthorisation.objects.filter(patient=facts.patient, stage=stage.value).first()
+    request = PriorAuthorisation.objects.filter(patient=facts.patient, stage=stage.value, policy_id=policy_id).first()
     if request is None:
         notes.append(_(ASSUME_NO_ATTESTATION).format(stage=stage.value))
     else:
@@ -444,7 +448,7 @@ class CoverageView:
 
 
 def evaluate(facts: PatientFacts, policy: CoveragePolicy, stage: Stage) -> CoverageView:
-    evidence, notes = coverage_evidence(facts, stage)
+    evidence, notes = coverage_evidence(facts, stage, policy_id=policy.id)
     evaluation = evaluate_coverage(policy, evidence, stage=stage, today=facts.today)
     return CoverageView(policy, evaluation, notes)
 

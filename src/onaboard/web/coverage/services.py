@@ -17,6 +17,7 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import approval_end, approval_length, policy_by_id
+from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 
 INSURANCE_FIELDS = (
@@ -47,6 +48,9 @@ AUTHORISATION_FIELDS = (
     "prescriber_attests_benefit",
     "note",
 )
+ATTESTATION_FIELDS = ("medication_overuse_managed", "prescriber_attests_benefit")
+"""What the clinician attests on a request: set only by users with ``Capability.EDIT_CLINICAL`` (either can make a
+request approvable on its own; billing staff record requests and answers but cannot attest to a clinical fact)."""
 
 
 def clinic_price_set(
@@ -135,14 +139,22 @@ def _fill_approval_end(values: dict[str, Any], authorisation: PriorAuthorisation
 def prior_authorisation_save(
     *, user: Any, patient: Patient, data: Mapping[str, Any], authorisation: PriorAuthorisation | None = None
 ) -> PriorAuthorisation:
-    """Record a new request or the payer's answer to one; the change is audited."""
+    """Record a new request or the payer's answer to one; the change is audited (with who changed the clinician's
+    attestations). The attestations (``ATTESTATION_FIELDS``) are taken from ``data`` only when ``user`` may edit
+    clinical data; otherwise they keep their stored value (none on a new request)."""
     values = {name: data[name] for name in AUTHORISATION_FIELDS if name in data}
+    if not can(user, Capability.EDIT_CLINICAL):
+        for name in ATTESTATION_FIELDS:
+            values.pop(name, None)
     policy_by_id(values["policy_id"])
     _fill_approval_end(values, authorisation)
     with transaction.atomic():
         if authorisation is None:
             authorisation = PriorAuthorisation.objects.create(patient=patient, recorded_by=user, **values)
             action, detail = Action.CREATE, f"prior authorisation {authorisation.stage} {authorisation.status}"
+            attested = [name for name in ATTESTATION_FIELDS if values.get(name) is not None]
+            if attested:  # who attested is the audited user
+                detail += f", attested: {', '.join(attested)}"
         else:
             before = {name: getattr(authorisation, name) for name in values}
             for name, value in values.items():

@@ -151,7 +151,9 @@ def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespon
     today = timezone.localdate()
     stage = Stage.CONTINUATION if selectors.sessions_recorded(patient) else Stage.INITIAL
     initial = {"requested_on": today, "stage": stage.value, "policy_id": insurance.policy_id if insurance else ""}
-    form = PriorAuthorisationForm(request.POST or None, initial=initial)
+    form = PriorAuthorisationForm(
+        request.POST or None, initial=initial, may_attest=can(request.user, Capability.EDIT_CLINICAL)
+    )
     if request.method == "POST" and form.is_valid():
         saved = prior_authorisation_save(user=request.user, patient=patient, data=form.cleaned_data)
         messages.success(request, _("Prior-authorisation request recorded."))
@@ -170,7 +172,9 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
     authorisation = PriorAuthorisation.objects.filter(patient=patient, external_id=authorisation_id).first()
     if authorisation is None:
         raise Http404(_(AUTHORISATION_NOT_FOUND))
-    form = PriorAuthorisationForm(request.POST or None, instance=authorisation)
+    form = PriorAuthorisationForm(
+        request.POST or None, instance=authorisation, may_attest=can(request.user, Capability.EDIT_CLINICAL)
+    )
     if request.method == "POST" and form.is_valid():
         saved = prior_authorisation_save(
             user=request.user, patient=patient, data=form.cleaned_data, authorisation=authorisation
