@@ -24,7 +24,6 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
@@ -34,8 +33,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from onaboard.web.accounts.models import ApiToken, Clinic, User
 from onaboard.web.accounts.ratelimit import account_subject, rate_for, rate_limit_peek
 from onaboard.web.accounts.services import account_lockout_lift, api_token_revoke
-from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
 
 SIGN_IN_NOT_LIMITED = _("Not refused: %(count)d of %(limit)d failed sign-ins for this name in the current window.")
 SIGN_IN_LIMITED = ngettext_lazy(
@@ -145,38 +142,12 @@ class OnaboardUserAdmin(UserAdmin):
             account_lockout_lift(user=user, lifted_by=request.user)
         self.message_user(request, LOCKOUTS_LIFTED % {"count": len(users)}, messages.SUCCESS)
 
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        """An account added here is in onaboard's audit trail as well as the admin's history."""
-        entry = super().log_addition(request, obj, message)
-        _audit_account_change(request, obj, Action.CREATE, entry)
-        return entry
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        """An account changed here (its role, clinic, activity, permissions, or a password set for someone else
-        without knowing the old one) is in onaboard's audit trail as well as the admin's history."""
-        entry = super().log_change(request, obj, message)
-        _audit_account_change(request, obj, Action.UPDATE, entry)
-        return entry
-
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:  # noqa: A002
         """One's own password is changed on onaboard's page, which asks for the current one (wrong ones count
         toward the lockout); the admin's form here sets another person's without it."""
         if unquote(id) == str(request.user.pk):
             return redirect("accounts:password_change")
         return super().user_change_password(request, id, form_url)
-
-
-def _audit_account_change(request: HttpRequest, user: Any, action: str, entry: Any) -> None:
-    """Write the admin's record of a change to an account into onaboard's audit trail, in English as every audit
-    detail is ("admin: Changed password.", "admin: Changed Role and Active."). A save that changed nothing writes
-    nothing."""
-    if action == Action.UPDATE and entry.change_message in ("", "[]"):
-        return
-    with translation.override("en"):
-        change = entry.get_change_message()
-    audit_record(
-        user=request.user, action=action, object_type="user", object_id=user.external_id, detail=f"admin: {change}"
-    )
 
 
 @admin.register(Clinic)
