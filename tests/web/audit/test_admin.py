@@ -58,3 +58,30 @@ def test_another_clinics_event_cannot_be_opened(client, superuser, world):
     mine = AuditEvent.objects.get(detail="own patient")
     assert client.get(reverse("admin:audit_auditevent_change", args=[mine.pk])).status_code == 200
     assert client.get(reverse("admin:audit_auditevent_change", args=[other.pk])).status_code == 302
+
+
+def test_a_refused_attempt_on_a_patient_is_in_both_clinics_trails(client, superuser, world):
+    """Another clinic's clinician asking for this clinic's patient gets 404, and the refusal names the patient, so
+    this clinic's administrator finds it in their trail; the other clinic's administrator still sees what their own
+    clinician tried. A refused id that is nobody's names no patient."""
+    import uuid
+
+    far = UserFactory(username="far.doctor", role=Role.CLINICIAN, clinic=world.other_clinic)
+    far_admin = UserFactory(username="far.admin", role=Role.ADMIN, clinic=world.other_clinic)
+    type(far_admin).objects.filter(pk=far_admin.pk).update(is_staff=True, is_superuser=True)
+    patient = world.same_clinic_patient
+    client.force_login(far)
+    assert client.get(reverse("patients:detail", args=[patient.external_id])).status_code == 404
+    assert client.get(reverse("patients:detail", args=[uuid.uuid4()])).status_code == 404
+    refusals = AuditEvent.objects.filter(action=Action.DENIED, username="far.doctor").order_by("id")
+    assert [event.patient_id for event in refusals] == [patient.external_id, None]
+
+    def denied(user):
+        client.force_login(user)
+        response = client.get(reverse("admin:audit_auditevent_changelist"), {"action__exact": Action.DENIED})
+        return [(event.username, event.patient_id) for event in response.context["cl"].result_list]
+
+    assert denied(superuser) == [("far.doctor", patient.external_id)]
+    assert sorted(denied(far_admin), key=str) == sorted(
+        [("far.doctor", patient.external_id), ("far.doctor", None)], key=str
+    )

@@ -152,3 +152,13 @@ def test_the_admin_change_page_refuses_a_staff_login_as_portal_login(client, wor
     assert escape(str(NOT_A_PORTAL_LOGIN)) in response.content.decode()
     patient.refresh_from_db()
     assert patient.user is None
+
+
+def test_a_clinics_administrator_is_not_offered_other_clinics_names(client, world, superuser):
+    """The patients list of an administrator of a clinic has no clinic filter (it would name every clinic of the
+    installation); the operator, of no clinic, keeps it."""
+    client.force_login(superuser)
+    url = reverse("admin:patients_patient_changelist")
+    assert world.other_clinic.name not in client.get(url).content.decode()
+    type(superuser).objects.filter(pk=superuser.pk).update(clinic=None)
+    assert world.other_clinic.name in client.get(url).content.decode()

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from onaboard.web.audit.models import AuditEvent
+from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.patients.models import Patient
 
 
@@ -24,15 +24,19 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         """The events of the user's own clinic: an event about a patient by the patient's clinic, any other by the
-        clinic of the user who acted. An administrator of no clinic (the operator) sees the whole trail, events of
-        no patient and no user's clinic (a failed sign-in, a system job) only that one."""
+        clinic of the user who acted. A refused attempt on a patient is both clinics' concern, so it is shown to
+        the patient's clinic and to the clinic of the user who tried (who typed the id they are shown). An
+        administrator of no clinic (the operator) sees the whole trail, events of no patient and no user's clinic
+        (a failed sign-in, a system job) only that one."""
         queryset = super().get_queryset(request)
         clinic = getattr(request.user, "clinic_id", None)
         if clinic is None:
             return queryset if request.user.is_superuser else queryset.none()
         patients = Patient.objects.filter(clinic_id=clinic).values("external_id")  # ids only: no record is read
         return queryset.filter(
-            Q(patient_id__isnull=False, patient_id__in=patients) | Q(patient_id__isnull=True, user__clinic_id=clinic)
+            Q(patient_id__isnull=False, patient_id__in=patients)
+            | Q(patient_id__isnull=True, user__clinic_id=clinic)
+            | Q(action=Action.DENIED, user__clinic_id=clinic)
         )
 
     def get_search_results(

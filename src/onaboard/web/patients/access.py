@@ -76,7 +76,9 @@ def patients_visible_to(user: Any) -> QuerySet[Patient]:
 def patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> Patient:
     """The patient with this public id if the user may see them and has ``need``; otherwise 404.
 
-    The refusal is audited with what was asked for, so probing shows up in the trail.
+    The refusal is audited with what was asked for, so probing shows up in the trail; where the id is a patient's
+    (of any clinic), the event names that patient too, so the patient's own clinic finds the attempt in its trail
+    (the answer is the same 404 either way: the prober learns nothing).
     """
     try:
         key = uuid.UUID(str(external_id))
@@ -84,7 +86,15 @@ def patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) ->
         raise Http404(gettext(NOT_FOUND)) from None
     patient = patients_visible_to(user).filter(external_id=key).first() if can(user, need) else None
     if patient is None:
-        audit_record(user=user, action=Action.DENIED, object_type="patient", object_id=key, detail=need.value)
+        probed = Patient.objects.filter(external_id=key).values_list("external_id", flat=True).first()
+        audit_record(
+            user=user,
+            action=Action.DENIED,
+            object_type="patient",
+            object_id=key,
+            patient_id=probed,
+            detail=need.value,
+        )
         raise Http404(gettext(NOT_FOUND))
     return patient
 

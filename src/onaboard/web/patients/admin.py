@@ -17,6 +17,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from onaboard.web.accounts.admin import own_clinic
 from onaboard.web.accounts.models import Role, User
 from onaboard.web.accounts.services import portal_login_end
 from onaboard.web.audit.admin_reads import PatientDataAdmin
@@ -91,6 +92,11 @@ class PatientAdmin(PatientDataAdmin):
         "version",
     )
     # A list of the candidates, not raw_id_fields: its lookup pop-up listed every account, staff included.
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        """No clinic filter for an administrator of a clinic: it would list every clinic's name, to pick one."""
+        filters = super().get_list_filter(request)
+        return filters if own_clinic(request) is None else [name for name in filters if name != "clinic"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return tuple(name for name in self.fields if name not in ADMIN_EDITABLE)
