@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 from datetime import timedelta
 
@@ -19,6 +21,8 @@ from onaboard.clinical import (
 )
 from onaboard.training import cases as cases_module
 from onaboard.training.cases import (
+    CASE_VERSION,
+    CASE_VERSIONS,
     ELIGIBILITY_CHOICES,
     FIRST_VISIT_STEPS,
     NOT_TREATED,
@@ -32,13 +36,14 @@ from onaboard.training.cases import (
     grade_case,
     not_treated_because,
 )
+from onaboard.training.quiz import CHILDBEARING_AGES
 
 SEEDS = range(1, 41)
 NOT_MET_SEED = 1395005321
 """A stored seed whose diary has 10, 3 and 5 headache days: the label is not met (the hunter's case)."""
-CONTRAINDICATED_SEED = 15
+CONTRAINDICATED_SEED = 16
 """The label is met but the safety screen is contraindicated."""
-BOTH_SEED = 28
+BOTH_SEED = 25
 """The label is not met and the safety screen is contraindicated."""
 
 
@@ -216,8 +221,8 @@ def test_the_history_says_most_days_only_when_the_diary_does():
         assert ("gaps" in case.history[0]) is (not all(p.complete for p in periods)), seed
 
 
-ONE_VIAL_SEED = 397272520
-"""A 22-year-old woman treated from one 200 U vial, with one follow-the-pain site in the occipitalis."""
+ONE_VIAL_SEED = 1
+"""A 60-year-old woman treated from one 200 U vial, with one follow-the-pain site."""
 
 
 def test_the_plan_feedback_counts_one_vial_and_one_site_in_the_singular():
@@ -248,10 +253,10 @@ def test_the_history_pronoun_agrees_with_the_patients_sex():
 
 
 def test_a_case_title_names_the_patient_and_the_first_visit_not_the_seed():
-    """A case's title is its patient and first visit ("A 22-year-old woman, first visit 2026-07-01"); the seed,
+    """A case's title is its patient and first visit ("A 60-year-old woman, first visit 2026-05-28"); the seed,
     an internal number, is not shown."""
     case = generate_case(ONE_VIAL_SEED)
-    assert case.title == f"A 22-year-old woman, first visit {case.first_visit.isoformat()}"
+    assert case.title == "A 60-year-old woman, first visit 2026-05-28"
     for seed in SEEDS:
         case = generate_case(seed)
         assert re.fullmatch(rf"A \d+-year-old (woman|man), first visit {case.first_visit.isoformat()}", case.title)
@@ -273,3 +278,75 @@ def test_no_case_text_shows_an_engine_identifier_or_a_single_count_in_the_plural
         for muscle, count in case.follow_the_pain.items():
             extra = f"{count} extra site{'s' if count != 1 else ''} in the {muscle.value.replace('_', ' ')}"
             assert extra in case.history[2]
+
+
+CHILDBEARING_AGES_AT_VISIT = {age - before_birthday for age in CHILDBEARING_AGES for before_birthday in (0, 1)}
+"""The ages a woman drawn at a childbearing age can be at the first visit (her birthday may not have come yet)."""
+
+
+def test_no_case_shows_an_impossible_patient():
+    """Across 1,500 seeds no case is a pregnant or breastfeeding man, or a pregnant or breastfeeding woman outside
+    the childbearing ages: the sex is drawn first and the checklist fits it (version 1 drew them apart)."""
+    seen = set()
+    for seed in range(1, 1501):
+        case = generate_case(seed)
+        if case.safety.pregnant or case.safety.breastfeeding:
+            assert case.sex == "woman", (seed, case.title, case.safety_facts[0])
+            assert case.age in CHILDBEARING_AGES_AT_VISIT, (seed, case.title, case.safety_facts[0])
+            seen.add("pregnant" if case.safety.pregnant else "breastfeeding")
+        assert case.title.startswith(f"A {case.age}-year-old {case.sex}, "), seed
+    assert seen == {"pregnant", "breastfeeding"}
+
+
+def _canonical(value: object) -> object:
+    """``value`` with every set sorted and every dataclass spelled out, so its ``repr`` does not depend on the
+    process's string hashing (a diary day's acute medication is a frozenset)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *(_canonical(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    if isinstance(value, set | frozenset):
+        return ("set", *sorted(repr(_canonical(item)) for item in value))
+    if isinstance(value, dict):
+        return ("dict", *sorted((repr(_canonical(k)), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, tuple | list):
+        return tuple(_canonical(item) for item in value)
+    return value
+
+
+def _case_fingerprint(version: int) -> str:
+    """A digest of what ``version`` draws for seeds 1 to 40: every field a page shows or the grading uses."""
+    digest = hashlib.sha256()
+    for seed in SEEDS:
+        case = generate_case(seed, version=version)
+        shown = (case.title, case.history, case.first_visit, case.birth_date, case.diary, case.safety)
+        rest = (case.safety_facts, case.follow_the_pain, case.pain, case.vial_units, case.first_injection, case.course)
+        digest.update(repr(_canonical((*shown, *rest))).encode())
+    return digest.hexdigest()
+
+
+CASE_FINGERPRINTS = {
+    1: "8ba5ff76ec7d938f67aed8f7dd8940a1b0321e6fdd7f4f2b3ab9aea6ab401459",
+    2: "73c964c246a56b6489bfd938677b1b0586c951a05b602fd41a6794a0456a8de6",
+}
+"""What each version draws for seeds 1 to 40 (version 1's taken from the code before version 2 was added)."""
+
+
+@pytest.mark.parametrize("version", CASE_VERSIONS)
+def test_every_case_version_draws_its_patients_as_it_did(version):
+    """Every case version still draws the patients, diaries and courses it drew when its fingerprint was taken, so
+    an attempt stored with it is marked against the patient it was shown; a changed draw needs a new version."""
+    assert set(CASE_FINGERPRINTS) == set(CASE_VERSIONS)
+    assert max(CASE_VERSIONS) == CASE_VERSION
+    assert _case_fingerprint(version) == CASE_FINGERPRINTS[version]
+
+
+def test_an_attempt_of_version_1_is_shown_the_patient_it_was_decided_on():
+    """Seed 17 drawn with version 1 is still the 34-year-old man with "breastfeeding" ticked that its attempts were
+    shown (and marked against); the current version draws a woman with a checklist that fits her."""
+    old = generate_case(17, version=1)
+    assert old.title == "A 34-year-old man, first visit 2026-05-26"
+    assert old.safety.breastfeeding
+    new = generate_case(17)
+    assert new.sex == "woman"
+    assert not new.safety.breastfeeding
+    with pytest.raises(ValueError, match="unknown case version 9"):
+        generate_case(17, version=9)

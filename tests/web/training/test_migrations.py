@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from onaboard.training.cases import CASE_VERSION
+
 BEFORE = ("training", "0004_quiz_attempt_quiz_version")
 AFTER = ("training", "0005_certificate_issued_by")
 
@@ -53,3 +55,20 @@ def _check_0005() -> None:
     fields = {field.name for field in apps.get_model("training", "Certificate")._meta.get_fields()}
     assert "issued_by" not in fields
     assert apps.get_model("training", "Certificate").objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0006_keeps_existing_case_attempts_on_the_draws_they_were_shown():
+    """Case attempts made before ``case_version`` existed get version 1 (the patient they were shown is drawn again
+    as it was); an attempt made after the migration gets the current version."""
+    try:
+        apps = _migrate(("training", "0005_certificate_issued_by"))
+        trainee = apps.get_model("accounts", "User").objects.create(username="kit")
+        apps.get_model("training", "CaseAttempt").objects.create(trainee=trainee, seed=17)
+        apps = _migrate(("training", "0006_case_attempt_case_version"))
+        attempts = apps.get_model("training", "CaseAttempt").objects
+        assert list(attempts.values_list("seed", "case_version")) == [(17, 1)]
+        attempts.create(trainee_id=trainee.pk, seed=18)
+        assert attempts.get(seed=18).case_version == CASE_VERSION
+    finally:
+        _migrate(_latest())

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from onaboard.training.cases import Step
+from onaboard.training.cases import CASE_VERSION, Step, generate_case
 from onaboard.training.quiz import QUIZ_VERSION, generate_quiz
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
@@ -140,6 +140,21 @@ def test_an_attempt_is_drawn_with_the_generators_it_was_first_drawn_with(world):
     earlier = services.quiz_questions(attempt)
     assert earlier == generate_quiz(module.id, module.quiz, module.questions, attempt.seed, version=1)
     assert earlier != current
+
+
+def test_a_case_attempt_is_drawn_with_the_version_it_was_made_with(world):
+    """A new case attempt is drawn with the current draws (CASE_VERSION); one made before them keeps version 1, so
+    its stored decisions are marked against the patient the trainee was shown (seed 17: a man, "breastfeeding")."""
+    trainee = world.users["trainee"]
+    attempt = case_attempt(trainee, seed=17)
+    assert attempt.case_version == CASE_VERSION
+    assert services.case_of(attempt) == generate_case(17)
+    CaseAttempt.objects.filter(pk=attempt.pk).update(case_version=1)
+    attempt.refresh_from_db()
+    earlier = services.case_of(attempt)
+    assert earlier == generate_case(17, version=1)
+    assert earlier.title.startswith("A 34-year-old man")
+    assert services.case_grade(attempt, case=earlier) == services.case_grade(attempt)
 
 
 def test_exact_placements_pass_the_site_trainer(world):

@@ -230,13 +230,13 @@ def test_a_case_is_decided_in_two_visits_with_feedback(client, world):
 
 def test_a_case_is_titled_by_its_number_and_patient_not_by_its_seed(client, world):
     """The list and the case's page name a case by its number among the trainee's cases and its patient ("Case 2:
-    A 61-year-old man, first visit ..."); the seed it is drawn from is not shown."""
+    A 47-year-old man, first visit ..."); the seed it is drawn from is not shown."""
     trainee = world.users["trainee"]
     client.force_login(trainee)
     first = case_attempt(trainee, seed=NOT_TREATED_SEED)
     second = case_attempt(trainee, seed=TREATED_SEED)
     patient = services.case_of(second).title
-    assert patient.startswith("A 61-year-old man, first visit ")
+    assert patient.startswith("A 47-year-old man, first visit ")
     page = client.get(reverse("training:case", args=[second.external_id])).content.decode()
     assert f"<h1>Case 2: {patient}</h1>" in page
     listing = client.get(reverse("training:cases")).content.decode()
@@ -304,9 +304,9 @@ def test_the_page_of_a_case_not_treated_assesses_its_diary_once_for_itself(clien
             "The BOTOX label's chronic-migraine criteria are not met.",
             "The safety screen rules injections out",
         ),
-        (15, "The safety screen rules injections out (contraindicated).", "chronic-migraine criteria"),
+        (16, "The safety screen rules injections out (contraindicated).", "chronic-migraine criteria"),
         (
-            28,
+            32,
             "The diary is not complete enough to judge the BOTOX label's chronic-migraine criteria (insufficient data)",
             "criteria are not met.",
         ),
