@@ -53,6 +53,8 @@ from onaboard.training.wording import MUSCLE_NAMES, clinic_words, counted
 
 __all__ = [
     "CASE_DIARY_DAYS",
+    "CASE_VERSION",
+    "CASE_VERSIONS",
     "ELIGIBILITY_CHOICES",
     "FIRST_VISIT_STEPS",
     "NOT_TREATED",
@@ -74,6 +76,17 @@ __all__ = [
 
 CASE_DIARY_DAYS = 3 * PERIOD_DAYS + 14
 """Diary days before the first visit: three full 28-day periods for the eligibility verdict, and two weeks more."""
+
+CASE_VERSION = 2
+"""The version of the draws new case attempts are made with. Version 1 drew the safety checklist before the
+patient's sex, each on its own, so a man could be pregnant or breastfeeding and a woman of 61 pregnant; version 2
+draws the sex first and a checklist that fits it (``random_safety_input``'s ``sex``). A case is drawn again from its
+seed with the version its attempt was made with, so any change to what ``generate_case`` draws for an existing seed
+must add a version (keeping the old draws for the versions before it); ``tests/training/test_cases.py`` fingerprints
+every version."""
+
+CASE_VERSIONS = (1, CASE_VERSION)
+"""Every version ``generate_case`` can still draw."""
 
 FIRST_VISIT = date(2026, 2, 2)
 """Case dates are laid from this fixed day plus a drawn offset, so a case never depends on the clock."""
@@ -122,6 +135,10 @@ class Case:
     title: str
     """The patient and the first visit's day ("A 22-year-old woman, first visit 2026-03-14"); the seed is an internal
     number and is not shown."""
+    sex: str
+    """"woman" or "man"."""
+    age: int
+    """The patient's age in years at the first visit."""
     history: tuple[str, ...]
     first_visit: date
     birth_date: date
@@ -323,18 +340,27 @@ def _history_line(age: int, sex: str, assessment: Assessment) -> str:
     return f"A {age}-year-old {sex} with migraine since {_POSSESSIVE[sex]} teens, {often}{gaps}."
 
 
-def generate_case(seed: int) -> Case:
+def generate_case(seed: int, *, version: int = CASE_VERSION) -> Case:
     """The case of ``seed``: the same seed always gives the same patient and course. Only a patient the engine
-    would treat (label met, screen not contraindicated) has a first injection and a course."""
+    would treat (label met, screen not contraindicated) has a first injection and a course. ``version`` picks the
+    draws (``CASE_VERSION``): an attempt passes the version it was drawn with, so it is shown the patient it was
+    decided on."""
+    if version not in CASE_VERSIONS:
+        raise ValueError(f"unknown case version {version}")
     rng = random.Random(f"onaboard.training.cases:{seed}")  # noqa: S311 - teaching, not secrets
     first_visit = FIRST_VISIT + timedelta(days=rng.randint(0, 300))
     scenarios = [s for s, _, _, _ in _SCENARIOS]
     scenario = rng.choices(scenarios, [w for _, w, _, _ in _SCENARIOS])[0]
     diary, drawn = _diary(rng, seed, first_visit, scenario)
-    safety, safety_facts = random_safety_input(rng, on=first_visit, finding_chance=0.35, minor_chance=0.08)
+    if version == 1:  # the safety answers drawn before the sex, each on its own (a man could be pregnant)
+        safety, safety_facts = random_safety_input(rng, on=first_visit, finding_chance=0.35, minor_chance=0.08)
+        sex = None
+    else:
+        sex = rng.choice(_SEXES)
+        safety, safety_facts = random_safety_input(rng, on=first_visit, finding_chance=0.35, minor_chance=0.08, sex=sex)
     birth = safety.birth_date or first_visit
     age = first_visit.year - birth.year - ((first_visit.month, first_visit.day) < (birth.month, birth.day))
-    sex = rng.choice(_SEXES)
+    sex = sex or rng.choice(_SEXES)
     tried = rng.sample(_PREVENTIVES, k=rng.randint(1, 4))
     follow_the_pain = {
         muscle: rng.randint(1, limit) for muscle, limit in FOLLOW_THE_PAIN_MAX_SITES.items() if rng.random() < 0.4
@@ -364,6 +390,8 @@ def generate_case(seed: int) -> Case:
     return Case(
         seed=seed,
         title=f"A {age}-year-old {sex}, first visit {first_visit.isoformat()}",
+        sex=sex,
+        age=age,
         history=history,
         first_visit=first_visit,
         birth_date=birth,

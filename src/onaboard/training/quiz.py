@@ -639,21 +639,39 @@ _SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
 )
 
 
+PREGNANCY_ITEMS = ("pregnant", "breastfeeding")
+"""The checklist items only a woman of childbearing age can answer "yes"."""
+
+
 def random_safety_input(
-    rng: random.Random, *, on: date, finding_chance: float = 0.7, minor_chance: float = 0.28
+    rng: random.Random,
+    *,
+    on: date,
+    finding_chance: float = 0.7,
+    minor_chance: float = 0.28,
+    sex: str | None = None,
 ) -> tuple[SafetyInput, tuple[str, ...]]:
     """A checklist with every item answered, at most one of them "yes" (with ``finding_chance``), and an age (under
-    18 with ``minor_chance``); and what a person reads of it."""
+    18 with ``minor_chance``); and what a person reads of it.
+
+    With ``sex`` ("woman" or "man") the checklist fits the patient: a man is never pregnant or breastfeeding, and a
+    woman who is has an age of ``CHILDBEARING_AGES``. Without it (the quiz's version 1) the draws are as they were,
+    the patient's sex unstated."""
+    items = _SAFETY_ITEMS if sex in (None, "woman") else tuple(i for i in _SAFETY_ITEMS if i[0] not in PREGNANCY_ITEMS)
     answers: dict[str, object] = {field: False for field, _ in _SAFETY_ITEMS}
     facts = []
     roll = rng.random()
+    field = None
     if roll < finding_chance:
-        field, text = rng.choice(_SAFETY_ITEMS)
+        field, text = rng.choice(items)
         answers[field] = True
         facts.append(f"Checklist: {text}; every other item answered no")
     else:
         facts.append("Checklist: every item answered no")
-    age = rng.choice((16, 17)) if rng.random() < minor_chance else rng.choice((23, 35, 48, 61))
+    if sex is not None and field in PREGNANCY_ITEMS:
+        age = rng.choice(CHILDBEARING_AGES)
+    else:
+        age = rng.choice((16, 17)) if rng.random() < minor_chance else rng.choice((23, 35, 48, 61))
     birth = date(on.year - age, 1 + rng.randint(0, 11), 1 + rng.randint(0, 27))
     facts.append(f"Born {birth.isoformat()}; screened on {on.isoformat()}")
     facts.append("No other botulinum toxin in the last 3 months")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from onaboard.training.cases import FIRST_VISIT_STEPS, Step
+from onaboard.training.cases import CASE_VERSION, FIRST_VISIT_STEPS, Step
 from onaboard.training.quiz import QUIZ_VERSION
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.common.models import BaseModel
@@ -98,6 +98,9 @@ class CaseAttempt(BaseModel):
     decisions = models.JSONField(default=dict, blank=True)
     correct_steps = models.PositiveIntegerField(default=0)
     passed = models.BooleanField(default=False)
+    case_version = models.PositiveSmallIntegerField(default=CASE_VERSION)
+    """The draws the case was made with (``onaboard.training.cases.CASE_VERSION``); attempts made before version 2
+    are 1 and are drawn as they were, so their decisions are marked against the patient they were shown."""
 
     class Meta:
         ordering = ("-created",)

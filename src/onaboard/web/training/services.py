@@ -293,7 +293,7 @@ def site_attempt_submit(*, attempt: SiteTrainerAttempt, placements: Sequence[Pla
 
 
 def case_of(attempt: CaseAttempt) -> Case:
-    return generate_case(attempt.seed)
+    return generate_case(attempt.seed, version=attempt.case_version)
 
 
 def case_assessment(case: Case) -> Assessment:
