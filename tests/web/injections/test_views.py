@@ -376,6 +376,23 @@ def test_billing_sees_product_units_and_codes_but_no_clinical_notes(client, worl
     assert event.detail == "billing view"
 
 
+def test_billing_is_not_shown_which_checks_were_overridden(client, world, recorded):
+    """Which checks a clinician overrode (a contraindication on the safety screen among them) is clinical, as the
+    API, the admin and the PDF treat it: the clinician's page names them, the billing view does not."""
+    from onaboard.web.injections.selectors import CheckCode, check_title
+
+    InjectionSession.objects.filter(pk=recorded.pk).update(
+        overridden_checks=f"{CheckCode.INTERVAL.value},{CheckCode.CONTRAINDICATION.value}", override_reason="Agreed"
+    )
+    title = html.escape(check_title(CheckCode.CONTRAINDICATION))
+    login(client, world, "clinician")
+    assert title in client.get(detail_url(recorded)).content.decode()
+    login(client, world, "billing")
+    page = client.get(detail_url(recorded)).content.decode()
+    assert title not in page
+    assert "Checks overridden" not in page
+
+
 def test_a_patient_sees_their_own_session_only(client, world, recorded):
     """The patient opens their own session; another patient's is not found."""
     login(client, world, "patient")
@@ -394,7 +411,8 @@ def test_trainees_and_other_clinics_see_no_session(client, world, recorded):
 
 
 def test_an_override_shows_on_the_session(client, world, patient):
-    """The overridden check and its reason are on the session page for clinicians; billing sees only the check."""
+    """The overridden check and its reason are on the session page for clinicians; billing sees neither (as in the
+    API, the admin and the PDF: which checks were overridden is clinical)."""
     record(user=world.users["nurse"], patient=patient, date=today() - dt.timedelta(days=20), today=today())
     session = record(
         user=world.users["nurse"], patient=patient, date=today(), today=today(), override_reason="Agreed with Dr Lee"
@@ -406,7 +424,7 @@ def test_an_override_shows_on_the_session(client, world, patient):
     client.logout()
     login(client, world, "billing")
     html = client.get(detail_url(session)).content.decode()
-    assert "12-week interval" in html
+    assert "12-week interval" not in html
     assert "Agreed with Dr Lee" not in html
 
 

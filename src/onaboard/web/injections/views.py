@@ -408,7 +408,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "plan": selectors.session_plan(session),
         "map_sites": map_sites,
         "site_groups": sitemap.group_sites(map_sites),
-        "overridden": selectors.check_titles(session.overridden_checks),
+        "overridden": selectors.check_titles(session.overridden_checks) if clinical else [],
         "check_reasons": session.check_reasons.splitlines() if clinical else [],
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
         "booking": selectors.open_booking(patient),
