@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from onaboard.clinical import DiaryDay, DiaryError, parse_diary
+from onaboard.clinical import DiaryDay, DiaryError, csv_records, parse_diary
 from onaboard.clinical.errors import Problem as CsvProblem
 from onaboard.interop.fhir.read import BundleInvalidError, Problem
 from onaboard.interop.fhir.records import (
@@ -264,15 +264,16 @@ def diary_csv_import(
     except DiaryError as refused:
         raise DiaryCsvInvalidError(refused.problems) from None
     known = _patients_by_id(clinic, (d.patient_id for d in diaries))
+    lines = _Lines(source)
     problems = []
     for diary in diaries:
         if patient is not None and diary.patient_id != patient.record_number:
             message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=diary.patient_id)
-            problems.append(CsvProblem(_first_line(source, diary.patient_id), "patient_id", message))
+            problems.append(CsvProblem(lines.first(diary.patient_id), "patient_id", message))
         elif diary.patient_id not in known:
             problems.append(
                 CsvProblem(
-                    _first_line(source, diary.patient_id),
+                    lines.first(diary.patient_id),
                     "patient_id",
                     gettext(UNKNOWN_PATIENT).format(value=diary.patient_id),
                 )
@@ -281,7 +282,7 @@ def diary_csv_import(
         target = known.get(diary.patient_id)
         for day in diary.days if target is not None else ():
             if problem := day_before_birth_problem(target, day.date):
-                problems.append(CsvProblem(_first_line(source, diary.patient_id, day.date), "date", problem))
+                problems.append(CsvProblem(lines.first(diary.patient_id, day.date), "date", problem))
     if problems:
         raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
     summary = ImportSummary()
@@ -294,31 +295,45 @@ def diary_csv_import(
     return summary
 
 
-def _first_line(
-    source: str | bytes,
-    patient_id: str,
-    day: dt.date | None = None,
-    *,
-    columns: Mapping[str, str] | None = None,
-) -> int:
-    """The first line of the file whose ``patient_id`` field is ``patient_id`` (and whose ``date`` is ``day``, and
-    whose other ``columns`` hold those values, when given), for the problem's location; 1 when none is."""
-    from onaboard.clinical import csv_records
+class _Lines:
+    """Where rows are in a CSV file, for the problems' locations: the file is read once (at the first lookup), and
+    each set of columns looked up is indexed once (first line of each combination of values), so locating N problems
+    costs one read of the file and one pass over its rows per kind of lookup, not N reads of it."""
 
-    text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
-    records = csv_records(text)
-    _, header = next(records)
-    names = [name.strip() for name in header]
-    wanted = {names.index("patient_id"): patient_id}
-    if day is not None:
-        wanted[names.index("date")] = day.isoformat()
-    for column, value in (columns or {}).items():
-        if column in names:
-            wanted[names.index(column)] = value
-    for line, fields in records:
-        if all(len(fields) > at and fields[at].strip() == value for at, value in wanted.items()):
-            return line
-    return 1
+    def __init__(self, source: str | bytes) -> None:
+        self._source: str | bytes | None = source
+        self._position: dict[str, int] = {}
+        self._rows: list[tuple[int, list[str]]] = []
+        self._indexes: dict[tuple[str, ...], dict[tuple[str | None, ...], int]] = {}
+
+    def _read(self) -> None:
+        if self._source is None:
+            return
+        source, self._source = self._source, None
+        text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
+        records = csv_records(text)
+        _, header = next(records)
+        for at, name in enumerate(header):
+            self._position.setdefault(name, at)  # a repeated column is read from its first place
+        self._rows = list(records)
+
+    def first(self, patient_id: str, day: dt.date | None = None, *, columns: Mapping[str, str] | None = None) -> int:
+        """The first line whose ``patient_id`` field is ``patient_id`` (and whose ``date`` is ``day``, and whose other
+        ``columns`` the file has hold those values, when given); 1 when none is."""
+        self._read()
+        wanted = {"patient_id": patient_id}
+        if day is not None:
+            wanted["date"] = day.isoformat()
+        wanted |= {column: value for column, value in (columns or {}).items() if column in self._position}
+        names = tuple(sorted(wanted))
+        index = self._indexes.get(names)
+        if index is None:
+            at = [self._position[name] for name in names]
+            index = {}
+            for line, fields in self._rows:  # a field the row lacks matches nothing (None)
+                index.setdefault(tuple(fields[i] if i < len(fields) else None for i in at), line)
+            self._indexes[names] = index
+        return index.get(tuple(wanted[name] for name in names), 1)
 
 
 # --- The pages' rules, asked before anything is written ---------------------------------------------------------
@@ -988,14 +1003,14 @@ SESSION_COLUMNS = {"product_lot": "lot", "product_expiry": "expiry"}
 
 
 def _table_problems(
-    *, kind: str, source: str | bytes, patient_id: str, patient: Patient, records: Sequence[Any], today: dt.date
+    *, kind: str, lines: _Lines, patient_id: str, patient: Patient, records: Sequence[Any], today: dt.date
 ) -> list[CsvProblem]:
     """The rows of one patient the pages would refuse, each at its line and column."""
     if kind == "preventives":
         record = PatientRecord("", patient_id, "", "", patient.birth_date, "", preventives=tuple(records))
         return [
             CsvProblem(
-                _first_line(source, patient_id, columns={"drug": row.drug, "start": row.start.isoformat()}),
+                lines.first(patient_id, columns={"drug": row.drug, "start": row.start.isoformat()}),
                 name,
                 message,
             )
@@ -1005,7 +1020,7 @@ def _table_problems(
     found = _session_problems(patient=patient, records=records, stored=stored, view=_csv_view, today=today)
     return [
         CsvProblem(
-            _first_line(source, patient_id, row.date, columns={"status": str(row.status)}),  # a day's rows by status
+            lines.first(patient_id, row.date, columns={"status": str(row.status)}),  # a day's rows by status
             SESSION_COLUMNS.get(name, name) if name in _CSV_SESSION_FIELDS else "date",
             message,
         )
@@ -1045,6 +1060,7 @@ def table_csv_import(
     except TableError as refused:
         raise DiaryCsvInvalidError(refused.problems) from None
     known = _patients_by_id(clinic, rows)
+    lines = _Lines(source)
     problems = []
     for patient_id, records in rows.items():
         if patient is not None and patient_id != patient.record_number:
@@ -1053,10 +1069,10 @@ def table_csv_import(
             message = gettext(UNKNOWN_PATIENT).format(value=patient_id)
         else:
             problems += _table_problems(
-                kind=kind, source=source, patient_id=patient_id, patient=known[patient_id], records=records, today=today
+                kind=kind, lines=lines, patient_id=patient_id, patient=known[patient_id], records=records, today=today
             )
             continue
-        problems.append(CsvProblem(_first_line(source, patient_id), "patient_id", message))
+        problems.append(CsvProblem(lines.first(patient_id), "patient_id", message))
     if problems:
         raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
     summary = ImportSummary()
