@@ -121,3 +121,21 @@ def test_the_trainers_list_reads_each_trainees_progress_in_a_fixed_number_of_que
     more = trainees + [UserFactory(username=f"t.more{n}", role=Role.TRAINEE, clinic=world.clinic) for n in range(3)]
     with django_assert_max_num_queries(len(one.captured_queries)):
         selectors.trainee_summaries(more)
+
+
+def test_a_revoked_certificate_is_read_as_revoked_and_not_as_held(world):
+    """A trainee whose certificate was revoked holds none and has it as ``revoked_certificate`` (the pages say
+    "revoked", not "ready to issue"); a trainee with a valid certificate has no revoked one to show."""
+    revoked_holder = UserFactory(username="t.revoked", role=Role.TRAINEE, clinic=world.clinic)
+    holder = UserFactory(username="t.holder", role=Role.TRAINEE, clinic=world.clinic)
+    for trainee in (revoked_holder, holder):
+        pass_all_modules(trainee)
+        SiteTrainerAttempt.objects.create(trainee=trainee, passed=True, seed=1)
+        pass_cases(trainee, REQUIRED_CASES)
+        services.certificate_issue(user=trainee, today=dt.date(2026, 11, 20))
+    Certificate.objects.filter(trainee=revoked_holder).update(revoked=True)
+    revoked, held = selectors.trainee_summaries([revoked_holder, holder])
+    assert revoked.certificate is None
+    assert revoked.revoked_certificate == Certificate.objects.get(trainee=revoked_holder)
+    assert held.certificate == Certificate.objects.get(trainee=holder)
+    assert held.revoked_certificate is None

@@ -654,6 +654,30 @@ def test_a_revoked_certificate_is_not_issued_again_by_its_holder(client, world):
     assert client.get(reverse("training:certificate_pdf", args=[issued.external_id])).status_code == 200
 
 
+def test_a_revoked_certificate_reads_revoked_not_ready_on_every_page(client, world):
+    """Once the certificate is revoked, the course page, the trainers' list and the trainee's page say "revoked" with
+    its code (issuing is refused), never "ready to issue" or "ready"; reinstated, it reads as issued again."""
+    issued = _certified(world)
+    issued.revoked = True
+    issued.save()
+    trainee = world.users["trainee"]
+    client.force_login(trainee)
+    course = client.get(reverse("training:course")).content.decode()
+    said = f"Certificate {issued.code} (issued 1 Jun 2026) was revoked."
+    assert said in course
+    assert "ready to issue" not in course
+    client.force_login(world.users["clinician"])
+    listing = client.get(reverse("training:trainees")).content.decode()
+    assert f'<span class="badge warn">revoked</span> <span class="small">{issued.code}, 1 Jun 2026</span>' in listing
+    assert ">ready</span>" not in listing
+    detail = client.get(reverse("training:trainee", args=[trainee.external_id])).content.decode()
+    assert said in detail
+    assert "ready to issue" not in detail
+    issued.revoked = False  # reinstated by the training lead
+    issued.save()
+    assert "revoked" not in client.get(reverse("training:trainees")).content.decode()
+
+
 def test_giving_up_a_place_promotes_the_first_on_the_waitlist(client, world):
     """When an enrolled trainee gives up their place on the page, the first waiting trainee is enrolled."""
     session = live_session(world.users["clinician"], capacity=1)

@@ -117,7 +117,11 @@ class TraineeSummary:
     sessions_attended: int
     supervised_injections: int
     certificate: Certificate | None
+    """The trainee's valid certificate, if any."""
     status: CertificateStatus
+    revoked_certificate: Certificate | None = None
+    """The latest revoked certificate when the trainee holds no valid one: issuing is refused until the training lead
+    reinstates it, so the pages say "revoked" ahead of "ready to issue"."""
 
 
 def trainee_summary(trainee: User) -> TraineeSummary:
@@ -148,8 +152,9 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
     )
     supervised = _count_by_trainee(SupervisedInjection.objects.filter(trainee_id__in=keys))
     certificates: dict[int, Certificate] = {}
-    for certificate in Certificate.objects.filter(trainee_id__in=keys, revoked=False).order_by("-issued_on", "-pk"):
-        certificates.setdefault(certificate.trainee_id, certificate)
+    revoked: dict[int, Certificate] = {}
+    for certificate in Certificate.objects.filter(trainee_id__in=keys).order_by("-issued_on", "-pk"):
+        (revoked if certificate.revoked else certificates).setdefault(certificate.trainee_id, certificate)
     modules = services.course()
     summaries = []
     for trainee in trainees:
@@ -165,6 +170,7 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
                 sessions_attended=attended.get(trainee.pk, 0),
                 supervised_injections=supervised.get(trainee.pk, 0),
                 certificate=certificates.get(trainee.pk),
+                revoked_certificate=None if trainee.pk in certificates else revoked.get(trainee.pk),
                 status=certificate_status(
                     modules=modules,
                     passed_modules=passed,
