@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from onaboard.web.accounts.models import User
-from onaboard.web.training.forms import NOTES_IDENTIFIER, LiveSessionForm, SupervisedInjectionForm
-from onaboard.web.training.models import LiveSession
+from onaboard.web.training import services
+from onaboard.web.training.forms import (
+    DATE_BEFORE_SESSION,
+    MARKED_ABSENT,
+    NOT_ENROLLED,
+    NOTES_IDENTIFIER,
+    LiveSessionForm,
+    SupervisedInjectionForm,
+)
+from onaboard.web.training.models import Enrolment, EnrolmentStatus, LiveSession
+from tests.web.training.conftest import live_session
 
 
 def _session(starts_at: str) -> dict[str, str]:
@@ -57,3 +68,43 @@ def test_supervised_notes_with_doses_counts_and_dates_are_kept(world, notes):
     form = _log(world, notes)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["notes"] == notes
+
+
+HELD_START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+
+def _held_session(world, *, enrol: bool = True) -> LiveSession:
+    """A session held on 5 Jan 2026, the trainee enrolled in it (unless ``enrol`` is false)."""
+    session = live_session(world.users["clinician"])
+    if enrol:
+        services.enrolment_create(session=session, trainee=world.users["trainee"])
+    LiveSession.objects.filter(pk=session.pk).update(starts_at=HELD_START)
+    session.refresh_from_db()
+    return session
+
+
+def test_a_supervised_injection_at_a_session_is_not_dated_before_it(world):
+    """Logged against a session held on 5 Jan 2026, 1 Jan 1900 (or 4 Jan 2026) is refused naming the session's day;
+    the session's day and a later one are kept."""
+    session = _held_session(world)
+    for day in ("1900-01-01", "2026-01-04"):
+        form = _log(world, "", date=day, session=session.pk)
+        assert form.errors == {"date": [DATE_BEFORE_SESSION.format(day="5 Jan 2026")]}, day
+    for day in ("2026-01-05", "2026-01-06"):
+        assert _log(world, "", date=day, session=session.pk).is_valid(), day
+
+
+def test_a_supervised_injection_at_a_session_needs_the_trainee_to_have_held_a_place_there(world):
+    """A trainee not on the session's list, or only on its waitlist, is refused for that session; one marked absent
+    is refused as absent; the same log without a session is kept."""
+    session = _held_session(world, enrol=False)
+    assert _log(world, "", session=session.pk).errors == {"session": [str(NOT_ENROLLED)]}
+    place = Enrolment.objects.create(
+        session=session, trainee=world.users["trainee"], status=EnrolmentStatus.WAITLISTED, queued_at=HELD_START
+    )
+    assert _log(world, "", session=session.pk).errors == {"session": [str(NOT_ENROLLED)]}
+    Enrolment.objects.filter(pk=place.pk).update(status=EnrolmentStatus.ENROLLED, attended=False)
+    assert _log(world, "", session=session.pk).errors == {"session": [str(MARKED_ABSENT)]}
+    Enrolment.objects.filter(pk=place.pk).update(attended=True)
+    assert _log(world, "", session=session.pk).is_valid()
+    assert _log(world, "").is_valid()

@@ -501,6 +501,7 @@ def test_the_supervised_log_offers_only_sessions_held_in_person(client, world):
     session is not offered and is refused when sent, and notes with a record number are refused."""
     trainer, trainee = world.users["clinician"], world.users["trainee"]
     held = live_session(trainer, title="Held workshop")
+    services.enrolment_create(session=held, trainee=trainee)
     online = live_session(trainer, title="Online talk", place="", link="https://meet.example.org/x")
     LiveSession.objects.filter(pk__in=[held.pk, online.pk]).update(starts_at=HELD_START)
     ahead = live_session(trainer, title="Workshop ahead")
@@ -518,6 +519,21 @@ def test_the_supervised_log_offers_only_sessions_held_in_person(client, world):
     assert not SupervisedInjection.objects.exists()
     client.post(url, {"trainee": trainee.pk, "date": "2026-01-05", "session": held.pk})
     assert SupervisedInjection.objects.get().session == held
+
+
+def test_a_supervised_injection_dated_before_its_session_is_refused_on_the_page(client, world):
+    """Posting 1 Jan 1900 for a session held on 5 Jan 2026 returns the form with the reason and logs nothing."""
+    trainer, trainee = world.users["clinician"], world.users["trainee"]
+    held = live_session(trainer, title="Held workshop")
+    services.enrolment_create(session=held, trainee=trainee)
+    LiveSession.objects.filter(pk=held.pk).update(starts_at=HELD_START)
+    client.force_login(trainer)
+    refused = client.post(
+        reverse("training:supervised_log"), {"trainee": trainee.pk, "date": "1900-01-01", "session": held.pk}
+    )
+    assert refused.status_code == 200
+    assert "This date is before the session, held on 5 Jan 2026." in refused.content.decode()
+    assert not SupervisedInjection.objects.exists()
 
 
 def test_a_trainer_sees_only_trainees_of_their_clinic(client, world):

@@ -12,12 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from onaboard.training.cases import ELIGIBILITY_CHOICES, SAFETY_CHOICES, WEEK24_CHOICES
 from onaboard.web.accounts.models import User
-from onaboard.web.training.models import LiveSession, SupervisedInjection
+from onaboard.web.training.models import EnrolmentStatus, LiveSession, SupervisedInjection
 from onaboard.web.training.services import LIVE_SESSION_FIELDS
 
 PLACE_OR_LINK = _("Give a place, a link, or both.")
 STARTS_IN_PAST = _("The session must start in the future.")
 DATE_IN_FUTURE = _("This date is after today.")
+DATE_BEFORE_SESSION = _("This date is before the session, held on {day}.")
+NOT_ENROLLED = _("This trainee did not hold a place in this session.")
+MARKED_ABSENT = _("This trainee is marked absent from this session.")
 NOTES_IDENTIFIER = _(
     "These notes look like they carry a patient identifier (a record number such as MRN 12345, or a long run of "
     "digits). The log counts the trainee's practice, not patients: leave patient numbers and names out."
@@ -100,6 +103,24 @@ class SupervisedInjectionForm(forms.ModelForm):
         if day > timezone.localdate():
             raise forms.ValidationError(DATE_IN_FUTURE)
         return day
+
+    def clean(self) -> dict[str, Any]:
+        """A supervised injection logged against a session happened at it: on or after the session's day, and the
+        trainee held a place in it (enrolled, not waitlisted or cancelled) and is not marked absent."""
+        cleaned = super().clean()
+        session, trainee, day = cleaned.get("session"), cleaned.get("trainee"), cleaned.get("date")
+        if session is None:
+            return cleaned
+        held_on = timezone.localtime(session.starts_at).date()
+        if day is not None and day < held_on:
+            self.add_error("date", DATE_BEFORE_SESSION.format(day=date_format(held_on, "j M Y")))
+        if trainee is not None:
+            place = session.enrolments.filter(trainee=trainee, status=EnrolmentStatus.ENROLLED).first()
+            if place is None:
+                self.add_error("session", NOT_ENROLLED)
+            elif place.attended is False:
+                self.add_error("session", MARKED_ABSENT)
+        return cleaned
 
     def clean_notes(self) -> str:
         """Notes are refused when they look like they carry a patient's record number (``RECORD_NUMBER``,
