@@ -190,13 +190,16 @@ def test_numbers_and_text_beyond_what_the_record_stores_are_problems_of_their_ro
     ]
 
 
-def test_site_units_past_the_database_integer_are_a_problem_on_any_row():
-    """A site's units past the database's integer are refused at the sites column on a booked row too (only the sum
-    check of a recorded row caught them; a booked one reached the database and overflowed)."""
-    text = "patient_id,date,status,sites\nMRN-1,2026-06-01,booked,corrugator:left:99999999999999999999\n"
-    assert _problems(read_sessions, text) == [
-        f"line 2, column sites: must be at most {tables.MAX_NUMBER} (got 99999999999999999999)"
-    ]
+def test_site_units_past_the_database_integer_are_a_problem_at_the_sites_column():
+    """A site's units past the database's integer are refused at the sites column by the reader itself (a booked
+    row with them reached the database and overflowed; a booked row now gives no sites at all)."""
+    text = (
+        "patient_id,date,status,lot,expiry,total_units,sites,override_reason\n"
+        "MRN-1,2026-02-01,recorded,C1,2027-01-01,5,corrugator:left:99999999999999999999,partial\n"
+    )
+    assert f"line 2, column sites: must be at most {tables.MAX_NUMBER} (got 99999999999999999999)" in _problems(
+        read_sessions, text
+    )
 
 
 def test_vials_and_discarded_units_must_be_the_engines_for_the_total():
@@ -238,3 +241,27 @@ def test_sites_the_session_page_cannot_show_are_refused_at_the_sites_column():
         f"line 3, column sites: site 2 (corrugator right, 0 U): {SITE_NOT_GIVEN}",
         "line 4, column sites: site 1 (procerus left, 5 U): site: procerus is a single midline site, got side left",
     ]
+
+
+def test_a_booked_or_cancelled_row_with_a_product_units_or_sites_is_refused_at_each_column():
+    """A booking carries no product, units or sites (they were stored, and recording the booking later added its
+    own: 33 sites); a booked or cancelled row giving any is refused at each such column, and the export's booked
+    row, which leaves them blank, still reads back."""
+    header = (
+        "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites,override_reason,"
+        "complications\n"
+    )
+    rows = (
+        "MRN-1,2026-11-30,booked,,,,,,,corrugator:left:5;procerus:midline:5,,\n"
+        "MRN-1,2026-12-30,cancelled,100,1,,,C1,2027-01-01,,,\n"
+    )
+    message = tables.NOT_RECORDED_VALUE
+    assert _problems(read_sessions, header + rows) == [
+        f"line 2, column sites: {message.format(status='booked')}",
+        f"line 3, column vial_units: {message.format(status='cancelled')}",
+        f"line 3, column vials_used: {message.format(status='cancelled')}",
+        f"line 3, column lot: {message.format(status='cancelled')}",
+        f"line 3, column expiry: {message.format(status='cancelled')}",
+    ]
+    booked = SessionRecord("", dt.date(2026, 11, 30), "booked")
+    assert read_sessions(tables.write_sessions("MRN-1", [booked])) == {"MRN-1": [booked]}

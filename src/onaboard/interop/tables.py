@@ -18,6 +18,7 @@ from onaboard.clinical import Muscle, Side
 from onaboard.clinical.diary import csv_records, csv_text
 from onaboard.clinical.errors import InvalidInputError, Problem
 from onaboard.interop.fhir.records import (
+    DEFAULT_VIAL_UNITS,
     PreventiveRecord,
     SessionRecord,
     SiteRecord,
@@ -42,6 +43,8 @@ SESSION_COLUMNS: tuple[str, ...] = (
 )
 SESSION_REQUIRED: tuple[str, ...] = ("patient_id", "date", "status")
 SESSION_STATUSES = ("booked", "recorded", "cancelled")
+RECORDED_ONLY: tuple[str, ...] = tuple(c for c in SESSION_COLUMNS if c not in SESSION_REQUIRED)
+"""The columns only a recorded session fills (``write_sessions`` leaves them blank on a booked or cancelled row)."""
 
 EMPTY_FILE = "the file is empty: a header row is required"
 NOT_UTF8 = "the file is not UTF-8 text"
@@ -62,6 +65,7 @@ TEXT_LIMITS = {"drug": 100, "dose": 100, "lot": 40}
 (``PreventiveTrial.drug`` and ``.dose``, ``InjectionSession.product_lot`` take theirs from here)."""
 STOP_BEFORE_START = "stop {stop} is before start {start}"
 DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the first is on line {first_line})"
+NOT_RECORDED_VALUE = "must be blank on a {status} row: only a recorded session has a product, units and sites"
 BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -265,6 +269,12 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
         patient_id = r.text("patient_id", required=True)
         day = r.date("date", required=True)
         status = r.choice("status", SESSION_STATUSES)
+        if status in SESSION_STATUSES and status != "recorded":
+            # A booking carries no product or sites: they were stored, and recording the booking added its own.
+            given = [column for column in RECORDED_ONLY if r.fields.get(column)]
+            r.problems.extend(Problem(r.line, c, NOT_RECORDED_VALUE.format(status=status)) for c in given)
+            if given:
+                return None
         numbers = {name: r.number(name) for name in ("vial_units", "vials_used", "total_units", "discarded_units")}
         expiry = r.date("expiry")
         sites = _sites(r)
@@ -276,7 +286,7 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
                 lot=r.text("lot"),
                 expiry=expiry,
                 today=today,
-                vial_units=numbers["vial_units"] or 200,
+                vial_units=numbers["vial_units"] or DEFAULT_VIAL_UNITS,
                 vials_used=numbers["vials_used"],
                 discarded_units=numbers["discarded_units"],
                 override_reason=r.text("override_reason"),
@@ -288,7 +298,7 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
             key="",
             date=day,
             status=status,
-            vial_units=numbers["vial_units"] or 200,
+            vial_units=numbers["vial_units"] or DEFAULT_VIAL_UNITS,
             vials_used=numbers["vials_used"],
             total_units=numbers["total_units"],
             discarded_units=numbers["discarded_units"],

@@ -63,8 +63,10 @@ def test_a_cancelled_row_on_the_day_of_a_recorded_session_is_refused_not_added(w
     )
     InjectionSiteRecord.objects.create(session=session, muscle="procerus", side="midline", units=5)
     text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
+    header = text.splitlines()[0]
+    cancelled = f"{charted.record_number},{day},cancelled" + "," * (header.count(",") - 2)  # no product: not recorded
     with pytest.raises(DiaryCsvInvalidError) as refused:
-        _sessions_import(world, charted, text.replace(",recorded,", ",cancelled,"))
+        _sessions_import(world, charted, f"{header}\n{cancelled}\n")
     (problem,) = refused.value.problems
     assert problem.message.startswith(f"the session of {day} is recorded, and the import would change its status")
     assert InjectionSession.objects.filter(patient=charted).count() == 1
@@ -451,3 +453,23 @@ def test_locating_every_problem_of_a_csv_reads_the_file_once(world, charted, mon
         )
     assert [p.line for p in refused.value.problems] == list(range(2, 42))
     assert len(reads) == 1
+
+
+def test_a_booking_with_another_vial_size_round_trips_through_the_sessions_csv_unchanged(world, charted):
+    """The sessions CSV leaves a booking's vial size blank, so a stored booking with a 100 U vial is unchanged by
+    importing its own export (it became 200 U); the reviewer's booked row with sites is refused, nothing stored."""
+    from onaboard.interop.tables import NOT_RECORDED_VALUE
+
+    InjectionSession.objects.filter(patient=charted).update(vial_units=100)
+    text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
+    assert _sessions_import(world, charted, text).lines() == ["sessions: 0 created, 0 updated, 1 unchanged"]
+    assert InjectionSession.objects.get(patient=charted).vial_units == 100
+    header = text.splitlines()[0]
+    day = timezone.localdate() + dt.timedelta(days=100)
+    row = f"{charted.record_number},{day},booked,,,,,,,corrugator:left:5;procerus:midline:5,,"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, charted, f"{header}\n{row}\n")
+    assert [(p.line, p.column, p.message) for p in refused.value.problems] == [
+        (2, "sites", NOT_RECORDED_VALUE.format(status="booked"))
+    ]
+    assert InjectionSession.objects.filter(patient=charted).count() == 1

@@ -58,6 +58,10 @@ MAP_SIZE = 1000
 ``y`` place it. They are the web app's (``onaboard.web.injections.sitemap.View`` and ``MAP_SIZE``), which this
 framework-free module cannot import; ``tests/interop/test_records.py`` keeps the two equal."""
 
+DEFAULT_VIAL_UNITS: int = next(f.default for f in dataclasses.fields(InjectionPlan) if f.name == "vial_units")
+"""The vial size of a session that gives none (a booking; a sessions CSV row without one): the engine's own
+default (``InjectionPlan``, ``preempt_plan``), not a copy of it."""
+
 SAFETY_QUESTIONS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(SafetyInput) if f.name not in {"birth_date", "other_toxin_treatments"}
 )
@@ -72,7 +76,7 @@ def recorded_session_problems(
     lot: str,
     expiry: dt.date | None,
     today: dt.date,
-    vial_units: int = 200,
+    vial_units: int = DEFAULT_VIAL_UNITS,
     vials_used: int | None = None,
     discarded_units: int | None = None,
     override_reason: str = "",
@@ -228,7 +232,7 @@ class SessionRecord:
     key: str
     date: dt.date
     status: str
-    vial_units: int = 200
+    vial_units: int = DEFAULT_VIAL_UNITS
     vials_used: int | None = None
     total_units: int | None = None
     discarded_units: int | None = None

@@ -32,6 +32,7 @@ from onaboard.clinical import DiaryDay, DiaryError, csv_records, parse_diary
 from onaboard.clinical.errors import Problem as CsvProblem
 from onaboard.interop.fhir.read import BundleInvalidError, Problem
 from onaboard.interop.fhir.records import (
+    DEFAULT_VIAL_UNITS,
     OtherToxinRecord,
     PatientRecord,
     PreventiveRecord,
@@ -745,9 +746,14 @@ def _side_effect_fields(effect: SideEffectRecord, session: InjectionSession | No
 
 
 def _csv_view(record: SessionRecord) -> SessionRecord:
-    """What the sessions CSV carries of a session (no check reasons, no map positions)."""
+    """What the sessions CSV carries of a session (no check reasons, no map positions, and a vial size only for a
+    recorded session: a booking's is written blank and read as the default, so a stored booking's other size is not
+    a change)."""
     sites = tuple(SiteRecord(s.muscle, s.side, s.units, s.follow_the_pain) for s in record.sites)
-    return dataclasses.replace(record, key="", overridden_checks="", check_reasons="", sites=sites)
+    vial_units = record.vial_units if record.status == SessionStatus.RECORDED else DEFAULT_VIAL_UNITS
+    return dataclasses.replace(
+        record, key="", overridden_checks="", check_reasons="", sites=sites, vial_units=vial_units
+    )
 
 
 class SessionsRefusedError(ValueError):
