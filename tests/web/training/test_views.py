@@ -228,6 +228,29 @@ def test_a_case_is_decided_in_two_visits_with_feedback(client, world):
     assert attempt.passed
 
 
+def test_a_case_step_sent_twice_says_it_was_answered_already(client, world):
+    """The first visit's form sent twice redirects back with "answered already" (not the week-24 form with "This field
+    is required.") and keeps the first answers; the week-24 review sent twice once graded does the same."""
+    trainee = world.users["trainee"]
+    client.force_login(trainee)
+    attempt = case_attempt(trainee, seed=TREATED_SEED)
+    url = reverse("training:case", args=[attempt.external_id])
+    first = engine_first_visit(attempt)
+    client.post(url, first)
+    again = client.post(url, {**first, "eligibility": "not_met"})
+    assert again.status_code == 302
+    text = client.get(again["Location"]).content.decode()
+    assert services.CASE_STAGE_ANSWERED in text
+    assert "This field is required." not in text
+    attempt.refresh_from_db()
+    assert (attempt.stage, attempt.decisions["eligibility"]) == ("week24", first["eligibility"])
+    client.post(url, engine_week24(attempt))
+    repeated = client.post(url, engine_week24(attempt), follow=True).content.decode()
+    assert services.CASE_STAGE_ANSWERED in repeated
+    attempt.refresh_from_db()
+    assert (attempt.stage, attempt.passed) == ("done", True)
+
+
 def test_a_case_is_titled_by_its_number_and_patient_not_by_its_seed(client, world):
     """The list and the case's page name a case by its number among the trainee's cases and its patient ("Case 2:
     A 47-year-old man, first visit ..."); the seed it is drawn from is not shown."""

@@ -4,6 +4,7 @@ views of their trainees, and the public certificate check (the only page here th
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -291,6 +292,18 @@ STEP_LABELS = {
 }
 
 
+FIRST_VISIT_FIELDS = frozenset(CaseFirstVisitForm.base_fields)
+
+
+def _answers_an_earlier_stage(attempt: CaseAttempt, posted: Iterable[str]) -> bool:
+    """Whether a POST answers a stage the attempt has left (the page sent twice, or an old tab): the first visit's
+    fields once at the week-24 review, anything once the case is graded. Checked before the current stage's form, which
+    would otherwise refuse it as that form left blank ("This field is required.")."""
+    if attempt.stage == CaseAttempt.Stage.DONE:
+        return True
+    return attempt.stage == CaseAttempt.Stage.WEEK24 and not FIRST_VISIT_FIELDS.isdisjoint(posted)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
@@ -298,6 +311,9 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     the engine does not treat has no week-24 review: the case ends at the first visit."""
     require_learner(request.user)
     attempt = get_object_or_404(CaseAttempt, external_id=attempt_id, trainee=request.user)
+    if request.method == "POST" and _answers_an_earlier_stage(attempt, request.POST.keys()):
+        messages.error(request, _(services.CASE_STAGE_ANSWERED))
+        return redirect("training:case", attempt_id=attempt.external_id)
     the_case = services.case_of(attempt)
     form: CaseFirstVisitForm | CaseWeek24Form | None = None
     if attempt.stage == CaseAttempt.Stage.FIRST_VISIT:
