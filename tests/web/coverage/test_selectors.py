@@ -497,3 +497,27 @@ def test_the_attestations_come_from_a_request_under_the_policy_evaluated(world, 
     assert evidence.prescriber_attests_benefit is False
     evidence, _notes = coverage_evidence(facts, Stage.CONTINUATION, policy_id="us-medicare-a")
     assert evidence.prescriber_attests_benefit is True
+
+
+def test_a_duplicate_of_the_approved_request_still_awaiting_the_payer_is_not_a_renewal(world, treated):
+    """A copy of the approved initial request (same day, same stage, left awaiting the payer after a double
+    submission) does not mark the renewal pending: the renewal stays due."""
+    state = approval_state(treated.patient, treated.today)
+    current = state.current
+    _request(
+        treated.patient,
+        treated.today,
+        days_ago=(treated.today - current.requested_on).days,
+        status=AuthorisationStatus.REQUESTED,
+    )
+    state = approval_state(treated.patient, treated.today)
+    assert not state.renewal_pending
+    assert state.renewal_due == current.approved_until - timedelta(days=30)
+
+
+def test_an_initial_request_made_after_the_approval_started_counts_as_its_renewal(world, treated):
+    """A request made after the current approval started is its renewal even when recorded as an initial one."""
+    _request(treated.patient, treated.today, days_ago=1, status=AuthorisationStatus.REQUESTED, stage="initial")
+    state = approval_state(treated.patient, treated.today)
+    assert state.renewal_pending
+    assert state.renewal_due is None

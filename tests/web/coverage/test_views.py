@@ -662,3 +662,21 @@ def test_billing_staff_updating_a_request_keep_the_clinicians_attestations(clien
         True,
         True,
     )
+
+
+def test_a_second_open_request_for_the_same_day_stage_and_policy_is_refused(client, world, eligible, today):
+    """Posting "Record a request" twice stores one request: the second is refused with a message saying one is
+    already open; a request for another day is accepted (the same form, one field changed)."""
+    from onaboard.web.coverage.forms import DUPLICATE_OPEN_REQUEST
+
+    client.force_login(world.users["billing"])
+    new = reverse("coverage:authorisation_new", args=[eligible.external_id])
+    form = _request_form(eligible, today)
+    assert client.post(new, form).status_code == 302
+    response = client.post(new, form)
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [str(DUPLICATE_OPEN_REQUEST)]
+    assert PriorAuthorisation.objects.filter(patient=eligible).count() == 1
+    later = {**form, "requested_on": (today + timedelta(days=1)).isoformat()}
+    assert client.post(new, later).status_code == 302
+    assert PriorAuthorisation.objects.filter(patient=eligible).count() == 2

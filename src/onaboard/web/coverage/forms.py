@@ -19,7 +19,7 @@ from onaboard.web.coverage.models import (
     PriceItem,
     PriorAuthorisation,
 )
-from onaboard.web.coverage.selectors import add_months, policy_choices, price_in_force
+from onaboard.web.coverage.selectors import add_months, open_request_twin, policy_choices, price_in_force
 from onaboard.web.coverage.services import ATTESTATION_FIELDS, AUTHORISATION_FIELDS, INSURANCE_FIELDS
 
 MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
@@ -49,6 +49,10 @@ REQUIRED_DIAGNOSIS = _("Choose the diagnosis (ICD-10-CM code).")
 REQUIRED_REQUESTED_ON = _("Give the day the request was sent.")
 REQUIRED_STATUS = _("Choose the request's status.")
 NOT_A_DATE = _("Give the day as a date, such as 2026-01-31.")
+DUPLICATE_OPEN_REQUEST = _(
+    "A request of this patient with the same stage, policy and request date is already awaiting the payer: update "
+    "that one instead of recording it again."
+)
 ATTESTATION_CLINICAL_ONLY = _("The clinician attests to this: only clinical staff can set it.")
 MAX_YEARS_AFTER_REQUEST = 3
 """How far after the request an answer or approval date may lie, and a request after today: a bound against a
@@ -202,10 +206,12 @@ class PriorAuthorisationForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, may_attest: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, may_attest: bool = False, patient: Any = None, **kwargs: Any) -> None:
         """``may_attest``: whether the user may set the clinician's attestations (``ATTESTATION_FIELDS``), which
-        alone can make a request approvable; for anyone else they are shown, not editable, and keep their value."""
+        alone can make a request approvable; for anyone else they are shown, not editable, and keep their value.
+        ``patient``: whose request this is, to refuse a duplicate of an open one (``DUPLICATE_OPEN_REQUEST``)."""
         super().__init__(*args, **kwargs)
+        self.patient = patient
         self.fields["policy_id"].choices = policy_choices()
         for name in ATTESTATION_FIELDS:
             self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]
@@ -239,6 +245,8 @@ class PriorAuthorisationForm(forms.ModelForm):
             self.add_error("decided_on", DECIDED_BEFORE_REQUESTED)
         if not self._dates_in_bounds(data, requested):
             return data
+        if self.is_duplicate(data):
+            self.add_error(None, DUPLICATE_OPEN_REQUEST)
         start, end = data.get("approved_from"), data.get("approved_until")
         if status is not None and status != AuthorisationStatus.APPROVED:
             for name in ("approved_from", "approved_until"):
@@ -248,6 +256,22 @@ class PriorAuthorisationForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("approved_until", UNTIL_BEFORE_FROM)
         return data
+
+    def is_duplicate(self, data: dict[str, Any]) -> bool:
+        """Whether ``data`` records an open request another open request of the patient already is (same stage,
+        policy and request date): ``coverage.selectors.open_request_twin``."""
+        if self.patient is None or data.get("status") != AuthorisationStatus.REQUESTED:
+            return False
+        if not (data.get("stage") and data.get("policy_id") and data.get("requested_on")):
+            return False
+        twin = open_request_twin(
+            self.patient,
+            stage=data["stage"],
+            policy_id=data["policy_id"],
+            requested_on=data["requested_on"],
+            exclude=self.instance.pk,
+        )
+        return twin is not None
 
     def _dates_in_bounds(self, data: dict[str, Any], requested: dt.date | None) -> bool:
         """Refuse a request dated more than ``MAX_YEARS_AFTER_REQUEST`` years after today, and an answer or approval

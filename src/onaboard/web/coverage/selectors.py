@@ -145,6 +145,35 @@ def prior_authorisations(patient: Patient) -> QuerySet[PriorAuthorisation]:
     return PriorAuthorisation.objects.filter(patient=patient).select_related("recorded_by")
 
 
+def open_request_twin(
+    patient: Patient, *, stage: str, policy_id: str, requested_on: dt.date, exclude: int | None = None
+) -> PriorAuthorisation | None:
+    """An open request (awaiting the payer) of the patient with this stage, policy and request date, other than the
+    row ``exclude`` (by primary key): a second one would be a duplicate (a double submission), and a duplicate left
+    open would later pass for a renewal of the approval given to the first."""
+    rows = PriorAuthorisation.objects.filter(
+        patient=patient,
+        stage=stage,
+        policy_id=policy_id,
+        requested_on=requested_on,
+        status=AuthorisationStatus.REQUESTED,
+    )
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
+    return rows.first()
+
+
+def _renews(request: PriorAuthorisation, current: PriorAuthorisation) -> bool:
+    """Whether ``request``, awaiting the payer, asks to renew the approval ``current``: a continuation request made
+    on or after ``current``'s own request, or any request made after ``current`` started. An older request still
+    marked as awaiting the payer, or a copy of the approved request (a double submission), is not its renewal."""
+    if request.status != AuthorisationStatus.REQUESTED or request.requested_on < current.requested_on:
+        return False
+    if request.stage == Stage.CONTINUATION.value:
+        return True
+    return current.approved_from is not None and request.requested_on > current.approved_from
+
+
 @dataclass(frozen=True, slots=True)
 class ApprovalAnswers:
     """Where many patients' prior-authorisation requests stand, from one query: the worklist's approval seams
@@ -207,8 +236,9 @@ class ApprovalState:
     """What the pages say of the patient's approvals on ``today``.
 
     ``current`` is the approval in force; ``renewal_due`` the day to ask for its renewal (None when it has no end,
-    when a later approval already continues it, ``continued_by``, or while a request made on or after the current
-    approval's own request awaits the payer, ``renewal_pending``); ``pending`` a request awaiting the payer;
+    when a later approval already continues it, ``continued_by``, or while a request renewing it awaits the payer,
+    ``renewal_pending``: see ``_renews``); ``pending`` a request awaiting the payer (the renewing one when there is
+    one);
     ``upcoming`` the earliest approval starting after today; ``ended`` the approval that ended last when none is in
     force; ``denied`` the latest request when the payer denied it."""
 
@@ -258,9 +288,9 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
     renewal_pending = False
     if current is not None and current.approved_until is not None:
         continued_by = next((r for r in approved if _continues(r, current)), None)
-        # Only a request made on or after the current approval's own request can be its renewal: an older one
-        # still marked as awaiting the payer (an initial request nobody updated) must not hold the alert off.
-        renewal_pending = continued_by is None and pending is not None and pending.requested_on >= current.requested_on
+        renewing = None if continued_by is not None else next((r for r in requests if _renews(r, current)), None)
+        if renewing is not None:
+            renewal_pending, pending = True, renewing
         if continued_by is None and not renewal_pending:
             renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
     return ApprovalState(

@@ -16,7 +16,7 @@ from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PatientInsurance, PriorAuthorisation
-from onaboard.web.coverage.selectors import approval_end, approval_length, policy_by_id
+from onaboard.web.coverage.selectors import approval_end, approval_length, open_request_twin, policy_by_id
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 
@@ -51,6 +51,12 @@ AUTHORISATION_FIELDS = (
 ATTESTATION_FIELDS = ("medication_overuse_managed", "prescriber_attests_benefit")
 """What the clinician attests on a request: set only by users with ``Capability.EDIT_CLINICAL`` (either can make a
 request approvable on its own; billing staff record requests and answers but cannot attest to a clinical fact)."""
+
+
+class DuplicateRequestError(ValueError):
+    """The request would be a second open request of the patient with the same stage, policy and request date
+    (``coverage.selectors.open_request_twin``); ``args[0]`` is the open one. The form refuses it first; this
+    catches two submissions arriving together."""
 
 
 def clinic_price_set(
@@ -149,6 +155,18 @@ def prior_authorisation_save(
     policy_by_id(values["policy_id"])
     _fill_approval_end(values, authorisation)
     with transaction.atomic():
+        if values.get("status") == AuthorisationStatus.REQUESTED:
+            # The patient's row locked: two submissions of one form at once cannot both pass the check.
+            Patient.objects.select_for_update().filter(pk=patient.pk).first()
+            twin = open_request_twin(
+                patient,
+                stage=values.get("stage") or Stage.INITIAL.value,
+                policy_id=values["policy_id"],
+                requested_on=values["requested_on"],
+                exclude=None if authorisation is None else authorisation.pk,
+            )
+            if twin is not None:
+                raise DuplicateRequestError(twin)
         if authorisation is None:
             authorisation = PriorAuthorisation.objects.create(patient=patient, recorded_by=user, **values)
             action, detail = Action.CREATE, f"prior authorisation {authorisation.stage} {authorisation.status}"

@@ -29,10 +29,20 @@ from onaboard.web.audit.services import audit_patient_read, audit_record
 from onaboard.web.common.pdf import pdf_response
 from onaboard.web.coverage import selectors
 from onaboard.web.coverage.documents import DocumentKind, SessionNotFoundError, document_links, document_pdf
-from onaboard.web.coverage.forms import ClinicPriceForm, PatientInsuranceForm, PriorAuthorisationForm
+from onaboard.web.coverage.forms import (
+    DUPLICATE_OPEN_REQUEST,
+    ClinicPriceForm,
+    PatientInsuranceForm,
+    PriorAuthorisationForm,
+)
 from onaboard.web.coverage.models import PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import CoverageUnavailableError
-from onaboard.web.coverage.services import clinic_price_set, patient_insurance_save, prior_authorisation_save
+from onaboard.web.coverage.services import (
+    DuplicateRequestError,
+    clinic_price_set,
+    patient_insurance_save,
+    prior_authorisation_save,
+)
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
 from onaboard.web.patients.models import Patient
 
@@ -152,13 +162,20 @@ def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespon
     stage = Stage.CONTINUATION if selectors.sessions_recorded(patient) else Stage.INITIAL
     initial = {"requested_on": today, "stage": stage.value, "policy_id": insurance.policy_id if insurance else ""}
     form = PriorAuthorisationForm(
-        request.POST or None, initial=initial, may_attest=can(request.user, Capability.EDIT_CLINICAL)
+        request.POST or None,
+        initial=initial,
+        may_attest=can(request.user, Capability.EDIT_CLINICAL),
+        patient=patient,
     )
     if request.method == "POST" and form.is_valid():
-        saved = prior_authorisation_save(user=request.user, patient=patient, data=form.cleaned_data)
-        messages.success(request, _("Prior-authorisation request recorded."))
-        _warn_of_policy_end(request, saved)
-        return redirect("coverage:patient", patient.external_id)
+        try:
+            saved = prior_authorisation_save(user=request.user, patient=patient, data=form.cleaned_data)
+        except DuplicateRequestError:  # the same form submitted twice at once: the form's check came too early
+            form.add_error(None, DUPLICATE_OPEN_REQUEST)
+        else:
+            messages.success(request, _("Prior-authorisation request recorded."))
+            _warn_of_policy_end(request, saved)
+            return redirect("coverage:patient", patient.external_id)
     return render(
         request, "coverage/authorisation_form.html", {"patient": patient, "form": form, "authorisation": None}
     )
@@ -173,15 +190,22 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
     if authorisation is None:
         raise Http404(_(AUTHORISATION_NOT_FOUND))
     form = PriorAuthorisationForm(
-        request.POST or None, instance=authorisation, may_attest=can(request.user, Capability.EDIT_CLINICAL)
+        request.POST or None,
+        instance=authorisation,
+        may_attest=can(request.user, Capability.EDIT_CLINICAL),
+        patient=patient,
     )
     if request.method == "POST" and form.is_valid():
-        saved = prior_authorisation_save(
-            user=request.user, patient=patient, data=form.cleaned_data, authorisation=authorisation
-        )
-        messages.success(request, _("Prior-authorisation request updated."))
-        _warn_of_policy_end(request, saved)
-        return redirect("coverage:patient", patient.external_id)
+        try:
+            saved = prior_authorisation_save(
+                user=request.user, patient=patient, data=form.cleaned_data, authorisation=authorisation
+            )
+        except DuplicateRequestError:
+            form.add_error(None, DUPLICATE_OPEN_REQUEST)
+        else:
+            messages.success(request, _("Prior-authorisation request updated."))
+            _warn_of_policy_end(request, saved)
+            return redirect("coverage:patient", patient.external_id)
     audit_patient_read(
         user=request.user,
         patient=patient,
