@@ -309,7 +309,8 @@ def test_version_1_draws_the_questions_attempts_were_shown():
 
 FINGERPRINTS = {
     1: "0a58c12e319c14ece26f20225ab31092cc0a4831a057959a9530bf5edb776269",
-    QUIZ_VERSION: "5b8d4046e36507513598e6395d364dfec1202e3046a69301be4e893e76f5d850",
+    2: "5b8d4046e36507513598e6395d364dfec1202e3046a69301be4e893e76f5d850",
+    3: "8efe78efa3581b0d6feef690a2b2bac5650f1151a29e54995448232a9591b224",
 }
 """sha256, per version, of the names of its kinds and of the prompts, facts and choices of 60 quizzes drawn with every
 kind twice (the answers are left out: they are the engine's, which may be corrected). Version 1 shares every kind but
@@ -364,3 +365,27 @@ def test_the_retreatment_question_teaches_that_the_400_unit_limit_counts_botox_u
         )
         assert "other toxins' units cannot be converted to BOTOX units" in teaching
         assert "at most 400 U in 3 months" in question.source
+
+
+def test_the_medication_overuse_question_shows_the_headache_days_its_explanation_quotes():
+    """Each period of the current medication-overuse question states its headache days (ICHD-3 8.2 A), so the
+    engine's "8.2 A: each of the 3 periods has >= 15 headache days (20, 20, 20)" quotes figures the trainee saw."""
+    quoted = 0
+    for seed in range(120):
+        question = generate_question("medication_overuse", _rng(seed))
+        shown = [int(re.search(r"headache on (\d+) days?", fact).group(1)) for fact in question.facts]
+        assert len(shown) == len(question.facts) == 3, question.facts
+        for line in question.explanation:
+            if line.startswith("ICHD-3 8.2 A"):
+                assert line.endswith(f"({', '.join(map(str, shown))})"), (line, question.facts)
+                quoted += 1
+    assert quoted > 0
+
+
+def test_module_1_teaches_both_criteria_of_medication_overuse_headache():
+    """The diagnosis module states ICHD-3 8.2 A (headache on 15 or more days a month) beside B (the medicines),
+    as the engine's verdict and the quiz's explanation do."""
+    module = next(module for module in load_course() if module.id == "diagnosis-and-diary")
+    text = " ".join(module.body.split())
+    assert "needs headache on **15 or more days a month** in a patient with a headache disorder (criterion A)" in text
+    assert "(criterion B)" in text

@@ -585,10 +585,15 @@ def _label_eligibility_v1(rng: random.Random) -> Question:
 
 
 def _medication_overuse_question(
-    periods: Sequence[PeriodSummary], acute_class: AcuteClass, *, show_recorded: bool
+    periods: Sequence[PeriodSummary],
+    acute_class: AcuteClass,
+    *,
+    show_recorded: bool,
+    show_headache_days: bool = False,
 ) -> Question:
     """The medication-overuse question on drawn periods of one acute class, marked by the engine (every version;
-    version 2 also says how many days each period recorded, ``show_recorded``)."""
+    version 2 also says how many days each period recorded, ``show_recorded``; version 3 also each period's headache
+    days, ``show_headache_days``, which ICHD-3 8.2 A asks for and the engine's explanation quotes)."""
     verdict = medication_overuse_verdict(periods)
     answer = verdict.verdict.value.replace("_", " ")
     choices, index = _ordered_choices(answer, ("suspected", "not suspected", "insufficient data"))
@@ -596,6 +601,7 @@ def _medication_overuse_question(
     facts = tuple(
         f"{p.label}: "
         + (f"{p.days_recorded} of {PERIOD_DAYS} days recorded, " if show_recorded else "")
+        + (f"headache on {counted(p.headache_days, 'day')}, " if show_headache_days else "")
         + f"{name} taken on {counted(p.acute_medication_days.of(acute_class), 'day')}"
         for p in periods
     )
@@ -951,6 +957,19 @@ def _label_eligibility(rng: random.Random) -> Question:
 
 
 def _medication_overuse(rng: random.Random) -> Question:
+    """Version 3: version 2's periods, each also with its headache days (ICHD-3 8.2 A)."""
+    periods, acute_class = _medication_overuse_periods(rng)
+    return _medication_overuse_question(periods, acute_class, show_recorded=True, show_headache_days=True)
+
+
+def _medication_overuse_v2(rng: random.Random) -> Question:
+    """Version 2, kept so attempts drawn with it are drawn again as they were shown (no headache days)."""
+    periods, acute_class = _medication_overuse_periods(rng)
+    return _medication_overuse_question(periods, acute_class, show_recorded=True)
+
+
+def _medication_overuse_periods(rng: random.Random) -> tuple[list[PeriodSummary], AcuteClass]:
+    """Three periods of one acute class aimed at each verdict in turn (versions 2 and 3)."""
     acute_class = rng.choice((AcuteClass.TRIPTAN, AcuteClass.SIMPLE_ANALGESIC, AcuteClass.OPIOID))
     threshold = OVERUSE_DAYS[acute_class]
     aim = rng.choice(("suspected", "not_suspected", "incomplete"))
@@ -974,7 +993,7 @@ def _medication_overuse(rng: random.Random) -> Question:
                 acute=acute,
             )
         )
-    return _medication_overuse_question(periods, acute_class, show_recorded=True)
+    return periods, acute_class
 
 
 CONTRAINDICATION_ITEMS = ("injection_site_infection", "hypersensitivity_to_botulinum_toxin")
@@ -1104,10 +1123,11 @@ KINDS: Mapping[str, Callable[[random.Random], Question]] = {
 }
 """Every question kind a module may list in its front matter, by name (the current version's generators)."""
 
-QUIZ_VERSION = 2
+QUIZ_VERSION = 3
 """The version of the generators new attempts are drawn with. Version 1 drew one verdict for most questions of a
 kind (week 24 "stop" 94 %, label "not met" 84 %, safety "caution" 70 %) and never "not yet assessable", "unknown"
-or "insufficient data" for medication overuse; version 2 aims at each verdict in turn."""
+or "insufficient data" for medication overuse; version 2 aims at each verdict in turn. Version 3 shows each period's
+headache days in the medication-overuse question (ICHD-3 8.2 A, which the engine's explanation quotes)."""
 
 KINDS_BY_VERSION: Mapping[int, Mapping[str, Callable[[random.Random], Question]]] = {
     1: {
@@ -1118,12 +1138,14 @@ KINDS_BY_VERSION: Mapping[int, Mapping[str, Callable[[random.Random], Question]]
         "safety": _safety_v1,
         "continue_or_stop": _continue_or_stop_v1,
     },
+    2: {**KINDS, "medication_overuse": _medication_overuse_v2},
     QUIZ_VERSION: KINDS,
 }
 """The generators of each version: an attempt is drawn again with the version it was first drawn with, so its stored
 answers are marked against the questions it showed. Version 1 shares every generator but its five ``_v1`` ones with
-the current version, so a change to what any generator draws, shared or not, must add a version (keeping the old
-generator for the versions before it); ``tests/training/test_quiz.py`` fingerprints every kind of every version."""
+the current version, and version 2 every one but ``_medication_overuse_v2``, so a change to what any generator
+draws, shared or not, must add a version (keeping the old generator for the versions before it);
+``tests/training/test_quiz.py`` fingerprints every kind of every version."""
 
 
 def generate_question(kind: str, rng: random.Random, *, key: str = "q1", version: int = QUIZ_VERSION) -> Question:

@@ -142,6 +142,23 @@ def test_an_attempt_is_drawn_with_the_generators_it_was_first_drawn_with(world):
     assert earlier != current
 
 
+def test_a_quiz_attempt_of_version_2_is_not_shown_the_headache_days_added_in_version_3(world):
+    """Module 1's medication-overuse question states each period's headache days from version 3 on; an attempt kept
+    at version 2 draws it as it was shown, without them, so its stored answer is marked against that question."""
+    trainee = world.users["trainee"]
+    module = services.module_by_id("diagnosis-and-diary")
+    attempt = services.quiz_attempt_start(user=trainee, module=module)
+    assert attempt.quiz_version == QUIZ_VERSION == 3
+
+    def overuse_facts() -> tuple[str, ...]:
+        return next(q.facts for q in services.quiz_questions(attempt) if q.kind == "medication_overuse")
+
+    assert all("headache on " in fact for fact in overuse_facts())
+    QuizAttempt.objects.filter(pk=attempt.pk).update(quiz_version=2)
+    attempt.refresh_from_db()
+    assert not any("headache on " in fact for fact in overuse_facts())
+
+
 def test_a_case_attempt_is_drawn_with_the_version_it_was_made_with(world):
     """A new case attempt is drawn with the current draws (CASE_VERSION); one made before them keeps version 1, so
     its stored decisions are marked against the patient the trainee was shown (seed 17: a man, "breastfeeding")."""

@@ -60,7 +60,8 @@ class QuizAttempt(BaseModel):
     drawn as they were, so their stored answers are marked against the questions they were shown."""
     quiz_version = models.PositiveSmallIntegerField(default=QUIZ_VERSION)
     """The question generators the attempt was drawn with (``onaboard.training.quiz.QUIZ_VERSION``); attempts made
-    before version 2 are 1 and are drawn as they were."""
+    before version 2 are 1, and each attempt is drawn again with the version it keeps (2 for those made before
+    version 3), so it is shown what it was shown."""
 
     class Meta:
         ordering = ("-created",)
