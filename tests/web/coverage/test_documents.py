@@ -354,7 +354,8 @@ def test_the_prior_authorisation_letter_gives_verdicts_in_words_not_engine_codes
 def test_the_continuation_letter_gives_the_nice_verdict_in_words_not_an_engine_code(world, treated):
     """Before week 24 (day 100 after the first session) the continuation letter says "not yet assessable", as the
     patient page does, never the engine's code."""
-    _, text = _text(world, treated.patient, treated.day0 + timedelta(days=100), DocumentKind.CONTINUATION)
+    day = treated.day0 + timedelta(days=100)
+    _, text = _text(world, treated.patient, day, DocumentKind.CONTINUATION, policy_id="nice-ta260")
     assert "NICE TA260: not yet assessable" in text
     for code in RAW_VERDICTS:
         assert code not in text
@@ -507,3 +508,12 @@ def test_the_continuation_letter_says_when_a_score_change_is_not_from_before_tre
     treated.patient.questionnaires.filter(date__lte=first).update(date=first + timedelta(days=1))
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert text.count(NOT_SINCE_TREATMENT) == 2
+
+
+def test_the_continuation_letter_gives_the_nice_verdict_only_under_nice_ta260(world, treated):
+    """A continuation letter to a US payer does not judge the patient against NICE TA260 (the payer's own criteria
+    follow); the letter under NICE TA260 does."""
+    payer = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="us-commercial-a")
+    assert "NICE TA260:" not in payer
+    nice = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="nice-ta260")
+    assert "NICE TA260:" in nice

@@ -75,6 +75,10 @@ class SessionNotFoundError(CoverageUnavailableError):
     404), not a document the record as it stands cannot give."""
 
 
+NICE_TA260_POLICY = "nice-ta260"
+"""The shipped policy that is NICE TA260: only a letter under it states the engine's NICE TA260 verdict
+(``outcomes.nice_ta260``); a letter to a US payer judges the patient by that payer's criteria alone."""
+
 WEEKS_PER_PERIOD = PERIOD_DAYS // 7
 """A 28-day period is 4 weeks: relief may start in period 1 (week 4) and the response is judged on period 6
 (week 24), the engine's ONSET_PERIOD and WEEK24_PERIOD."""
@@ -298,6 +302,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "assumptions": view.assumptions,
         "outcomes": outcomes,
         "nice_label": verdict_label(outcomes.nice_ta260.verdict),
+        "show_nice": policy.id == NICE_TA260_POLICY,
         "min_recorded_days": MIN_RECORDED_DAYS,
         "week24": week24,
         "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
