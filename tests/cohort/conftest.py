@@ -246,6 +246,7 @@ def _boundary_tables() -> dict[str, pa.Table]:
                 "session_date": [row[2] for row in sessions],
                 "dose_units": [155] * len(sessions),
                 "sites": [31] * len(sessions),
+                "follow_the_pain_sites": [0] * len(sessions),
             },
             schema=SCHEMAS["sessions"],
         ),

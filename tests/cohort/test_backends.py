@@ -3,7 +3,9 @@ with every reason."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,10 +23,10 @@ from onaboard.cohort.backends import (
     connect,
     read_cohort,
 )
-from onaboard.cohort.report import cohort_report, cohort_report_of, report_json
+from onaboard.cohort.report import Proportion, cohort_report, cohort_report_of, report_json
 from onaboard.cohort.synth import write_cohort
 from onaboard.cohort.tables import TABLES, with_answers
-from tests.cohort.conftest import IBIS_ON_DUCKDB_2
+from tests.cohort.conftest import IBIS_ON_DUCKDB_2, spark_test
 
 pytestmark = IBIS_ON_DUCKDB_2
 
@@ -153,3 +155,51 @@ def test_a_column_holding_the_wrong_kind_of_value_is_named(tmp_path: Path) -> No
         table.set_column(index, "session_number", table["session_number"].cast(pa.int16())), fresh / "sessions.parquet"
     )
     assert set(read_cohort(connect(Engine.DUCKDB), fresh)) == set(TABLES)
+
+
+def _older_directory(tmp_path: Path) -> tuple[Path, Path]:
+    """A generated cohort, and a copy of it whose sessions table was written before ``follow_the_pain_sites``."""
+    current, older = tmp_path / "current", tmp_path / "older"
+    write_cohort(current, patients=40, days=300, seed=3)
+    older.mkdir()
+    for name in TABLES:
+        table = pq.read_table(current / f"{name}.parquet")
+        if name == "sessions":
+            table = table.drop_columns(["follow_the_pain_sites"])
+        pq.write_table(table, older / f"{name}.parquet")
+    return current, older
+
+
+def _without_follow_the_pain(document: dict[str, object]) -> dict[str, object]:
+    return {
+        k: v for k, v in document.items() if k not in {"sessions_follow_the_pain", "sessions_follow_the_pain_recorded"}
+    }
+
+
+def test_a_sessions_table_written_before_its_follow_the_pain_column_is_read_without_it(tmp_path: Path) -> None:
+    """A cohort directory whose sessions table has no ``follow_the_pain_sites`` (written before the column) still
+    reports: every figure as with the column, but the follow-the-pain share, which is 0 of 0 and marked not recorded
+    rather than guessed from the site count. A table missing a column that is not optional is still refused."""
+    current, older = _older_directory(tmp_path)
+    with_column, without = cohort_report(current), cohort_report(older)
+    assert with_column.sessions_follow_the_pain_recorded
+    assert with_column.sessions_follow_the_pain.count > 0
+    assert not without.sessions_follow_the_pain_recorded
+    assert without.sessions_follow_the_pain == Proportion.of(0, 0)
+    documents = report_json(with_column), report_json(replace(without, directory=str(current)))
+    assert _without_follow_the_pain(documents[0]) == _without_follow_the_pain(documents[1])
+    sessions = older / "sessions.parquet"
+    pq.write_table(pq.read_table(sessions).drop_columns(["sites"]), sessions)
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), older)
+    assert raised.value.problems == [MISSING_COLUMNS.format(path=sessions, columns="sites")]
+
+
+@spark_test
+def test_spark_reads_a_sessions_table_without_its_follow_the_pain_column(tmp_path: Path, spark_session: Any) -> None:
+    """Spark reads the older sessions table as DuckDB does: the same report, follow-the-pain not recorded."""
+    _, older = _older_directory(tmp_path)
+    on_spark = cohort_report(older, Engine.SPARK, spark_session=spark_session)
+    on_duckdb = cohort_report(older)
+    assert not on_spark.sessions_follow_the_pain_recorded
+    assert report_json(replace(on_spark, engine=on_duckdb.engine)) == report_json(on_duckdb)

@@ -324,3 +324,27 @@ def test_the_summary_explains_near_in_the_words_of_the_file_and_the_web_page(coh
     assert code == 0
     assert NEAR_NOTE.startswith(f"{NEAR_BY_TOLERANCE}: ")
     assert NEAR_NOTE in " ".join(stdout.split())
+
+
+def test_report_text_says_what_the_session_shares_count(cohort: Path) -> None:
+    """The terminal summary names the repeat sessions on time and too early by the engine's days, and the sessions
+    with a follow-the-pain site, as the file and the page do."""
+    from onaboard.cohort.report import SESSIONS_EARLY, SESSIONS_FOLLOW_THE_PAIN, SESSIONS_ON_TIME
+
+    code, stdout, _ = _run("cohort", "report", str(cohort))
+    assert code == 0
+    flat = " ".join(stdout.split())
+    for label in (SESSIONS_ON_TIME, SESSIONS_EARLY, SESSIONS_FOLLOW_THE_PAIN):
+        assert label in flat
+
+
+def test_report_json_adds_the_session_figures_and_keeps_the_old_keys(cohort: Path) -> None:
+    """The JSON keeps ``sessions_on_time`` and ``sessions_follow_the_pain`` and adds ``sessions_early`` and
+    ``sessions_follow_the_pain_recorded`` (keys are only ever added)."""
+    code, stdout, _ = _run("cohort", "report", str(cohort), "--json")
+    document = json.loads(stdout)
+    assert code == 0
+    for key in ("sessions_on_time", "sessions_early", "sessions_follow_the_pain"):
+        assert {"count", "total", "percent", "low", "high"} <= set(document[key])
+    assert document["sessions_follow_the_pain_recorded"] is True
+    assert document["sessions_early"]["count"] == 0

@@ -24,7 +24,24 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from onaboard.clinical import DEFAULT_PERIODS, PERIOD_DAYS, WEEK24_PERIOD, DiaryDay, PatientDiary, assess
+from onaboard.clinical import (
+    DEFAULT_PERIODS,
+    DUE_WINDOW_DAYS,
+    FIXED_SITE_COUNT,
+    PERIOD_DAYS,
+    RETREATMENT_INTERVAL_DAYS,
+    WEEK24_PERIOD,
+    CycleStatus,
+    DiaryDay,
+    InjectionPlan,
+    Muscle,
+    PatientDiary,
+    assess,
+    interval_check,
+    plan_from_sites,
+    preempt_plan,
+    schedule_status,
+)
 from onaboard.cohort.backends import Engine, arrow_cohort, connect, read_cohort
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import (
@@ -35,13 +52,14 @@ from onaboard.cohort.report import (
     Mean,
     Proportion,
     _reference,
+    _sessions,
     _time_to_response,
     cohort_report,
     cohort_report_of,
     report_json,
 )
 from onaboard.cohort.synth import write_cohort
-from onaboard.cohort.tables import TABLES, diary_arrow
+from onaboard.cohort.tables import SCHEMAS, TABLES, diary_arrow
 from tests.cohort.conftest import DAY0, IBIS_ON_DUCKDB_2, spark_test
 from tests.cohort.expected import Cohort, Results, engine_cohort_on_day, engine_outcomes, read_for_engine
 
@@ -665,3 +683,111 @@ def test_one_kind_standing_for_two_rows_counts_for_both_and_is_compared_with_nei
     assert (rows["headache"].recorded_with, rows["migraine"].recorded_with) == (("migraine",), ("headache",))
     assert rows["headache"].label_within_interval is rows["migraine"].label_within_interval is None
     assert all(row.recorded_with == () for row in report.adverse_events)
+
+
+def _partial_plan() -> InjectionPlan:
+    """The engine's plan of a session that left two fixed trapezius sites out (the patient fainted) and added two
+    follow-the-pain sites in the temporalis: 31 sites, as many as the paradigm's fixed ones."""
+    full = preempt_plan(follow_the_pain={Muscle.TEMPORALIS: 2})
+    fixed_trapezius = [
+        i for i, site in enumerate(full.sites) if site.muscle is Muscle.TRAPEZIUS and not site.follow_the_pain
+    ]
+    left_out = set(fixed_trapezius[:2])
+    return plan_from_sites(site for i, site in enumerate(full.sites) if i not in left_out)
+
+
+def _session_figures(rows: list[tuple[str, date, int, int | None]]) -> dict[str, Any]:
+    """``_sessions`` over sessions given as (patient, date, sites, follow-the-pain sites), numbered per patient."""
+    numbers: Counter[str] = Counter()
+    records = []
+    for patient_id, day, sites, follow_the_pain in rows:
+        numbers[patient_id] += 1
+        records.append(
+            {
+                "patient_id": patient_id,
+                "session_number": numbers[patient_id],
+                "session_date": day,
+                "dose_units": 0,
+                "sites": sites,
+                "follow_the_pain_sites": follow_the_pain,
+            }
+        )
+    return _sessions(ibis.memtable(pa.Table.from_pylist(records, schema=SCHEMAS["sessions"])))
+
+
+def test_a_session_that_left_fixed_sites_out_counts_by_its_follow_the_pain_sites() -> None:
+    """A session with two fixed sites not given and two follow-the-pain sites has 31 sites, yet the engine counts two
+    follow-the-pain sites: the report counts it as a follow-the-pain session (it counted sites above 31), and a
+    session whose follow-the-pain sites are unknown is left out of the share."""
+    plan = _partial_plan()
+    assert (plan.site_count, plan.follow_the_pain_count, len(plan.not_given)) == (FIXED_SITE_COUNT, 2, 2)
+    figures = _session_figures(
+        [
+            ("p1", DAY0, FIXED_SITE_COUNT, 0),
+            ("p1", DAY0 + timedelta(days=RETREATMENT_INTERVAL_DAYS), plan.site_count, plan.follow_the_pain_count),
+            ("p2", DAY0, FIXED_SITE_COUNT, None),
+        ]
+    )
+    assert figures["follow_the_pain"] == Proportion.of(1, 2)
+    assert figures["follow_the_pain_recorded"]
+
+
+def test_a_repeat_session_is_on_time_or_early_as_the_engine_times_it() -> None:
+    """On time is the engine's rule: ``interval_check`` allows the session and ``schedule_status`` calls it due
+    (not overdue) on its day; too early is what ``interval_check`` refuses. A session 60 days after the last one
+    used to count as on time; it is early."""
+    gaps = [
+        60,
+        RETREATMENT_INTERVAL_DAYS - 1,
+        RETREATMENT_INTERVAL_DAYS,
+        RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS,
+        RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS + 1,
+    ]
+    rows = []
+    on_time = early = 0
+    for n, gap in enumerate(gaps):
+        repeat = DAY0 + timedelta(days=gap)
+        rows += [(f"p{n}", DAY0, FIXED_SITE_COUNT, 0), (f"p{n}", repeat, FIXED_SITE_COUNT, 0)]
+        allowed = interval_check(DAY0, repeat).allowed
+        on_time += allowed and schedule_status([DAY0], today=repeat).status is CycleStatus.DUE
+        early += not allowed
+    assert (on_time, early) == (2, 2)
+    figures = _session_figures(rows)
+    assert figures["on_time"] == Proportion.of(on_time, len(gaps))
+    assert figures["early"] == Proportion.of(early, len(gaps))
+
+
+def _engine_timing(sessions: pa.Table, as_of: date | None) -> tuple[int, int, int]:
+    """Repeat sessions up to ``as_of`` (all without one), and how many of them the engine times on time and early."""
+    dates: dict[str, list[date]] = {}
+    for row in sessions.to_pylist():
+        if as_of is None or row["session_date"] <= as_of:
+            dates.setdefault(row["patient_id"], []).append(row["session_date"])
+    repeats = on_time = early = 0
+    for days in dates.values():
+        for previous, repeat in zip(sorted(days), sorted(days)[1:], strict=False):
+            repeats += 1
+            allowed = interval_check(previous, repeat).allowed
+            on_time += allowed and schedule_status([previous], today=repeat).status is CycleStatus.DUE
+            early += not allowed
+    return repeats, on_time, early
+
+
+@pytest.mark.parametrize("day", ["finished", *AS_OF_REPORTS])
+def test_session_timing_and_follow_the_pain_are_the_engines_over_the_cohort(
+    request: pytest.FixtureRequest, day: str, report: CohortReport, boundary_cohort: Path
+) -> None:
+    """Over the boundary cohort (with the diary finished and on both assessment days), the repeat sessions on time
+    and too early are those the engine's ``interval_check`` and ``schedule_status`` time so, and the follow-the-pain
+    sessions those with a follow-the-pain site."""
+    fixture, as_of = ("report", None) if day == "finished" else AS_OF_REPORTS[day]
+    judged = request.getfixturevalue(fixture)
+    sessions = pq.read_table(boundary_cohort / "sessions.parquet")
+    repeats, on_time, early = _engine_timing(sessions, as_of)
+    assert judged.sessions_on_time == Proportion.of(on_time, repeats)
+    assert judged.sessions_early == Proportion.of(early, repeats)
+    assert 0 < on_time < repeats
+    kept = sessions.to_pylist() if as_of is None else [r for r in sessions.to_pylist() if r["session_date"] <= as_of]
+    with_extra = sum(row["follow_the_pain_sites"] > 0 for row in kept)
+    assert judged.sessions_follow_the_pain == Proportion.of(with_extra, len(kept))
+    assert with_extra > 0

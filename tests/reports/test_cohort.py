@@ -3,18 +3,28 @@ time, and a PDF printed from it."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 from dataclasses import replace
 from datetime import date
 from html import escape, unescape
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+import onaboard.cohort.cli
+import onaboard.cohort.report
+import onaboard.reports.cohort
 from onaboard.cohort.report import (
     CHANGE_BOUNDS,
+    FOLLOW_THE_PAIN_NOT_RECORDED,
     MEDIAN_NOT_REACHED,
+    SESSIONS_EARLY,
+    SESSIONS_FOLLOW_THE_PAIN,
+    SESSIONS_ON_TIME,
     CohortReport,
     Mean,
     Proportion,
@@ -438,3 +448,52 @@ def test_the_assessment_day_is_stated_near_the_top(report: CohortReport) -> None
     line = f'<p class="lead">{escape(AS_OF_NOTE.format(as_of="2025-06-15"))}</p>'
     assert html.index(line) < html.index("<h2>")
     assert "As of" not in render_html(replace(report, as_of=None))
+
+
+def test_the_sessions_table_says_what_each_share_counts(report: CohortReport) -> None:
+    """The sessions table names the repeat sessions on time and too early by the engine's days, and the sessions
+    with a follow-the-pain site; where the sessions table records no follow-the-pain sites (a directory written
+    before the column) that share reads not recorded instead of 0 of 0."""
+    html = render_html(report)
+    for label in (SESSIONS_ON_TIME, SESSIONS_EARLY, SESSIONS_FOLLOW_THE_PAIN):
+        assert escape(label) in html
+    assert escape(FOLLOW_THE_PAIN_NOT_RECORDED) not in html
+    unknown = replace(report, sessions_follow_the_pain=Proportion.of(0, 0), sessions_follow_the_pain_recorded=False)
+    assert escape(FOLLOW_THE_PAIN_NOT_RECORDED) in render_html(unknown)
+
+
+RETYPED = re.compile(
+    r"(?<![\w.])(\d+)(?:\s|&nbsp;|\u00a0)*(?:%|points?\b|days?\b|weeks?\b|periods?\b|-day\b|-week\b)"
+    r"|[<>]=?\s*(\d+)"
+)
+"""A number written beside a clinical unit or a comparison ("30 %", "5 points", "< 15", "28-day")."""
+STATISTICAL = {"95", "100"}
+"""The numbers the texts may write themselves: the intervals' 95 % and the percent scale's 100 %."""
+
+
+def _retyped(module: ModuleType) -> list[str]:
+    """The numbers beside a unit or comparison in the module's texts (its strings and f-strings' literal parts;
+    docstrings, of modules, functions and constants alike, left out)."""
+    tree = ast.parse(inspect.getsource(module))
+    docstrings = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            for match in RETYPED.finditer(node.value):
+                if (match.group(1) or match.group(2)) not in STATISTICAL:
+                    found.append(f"line {node.lineno}: {match.group(0)!r}")
+    return found
+
+
+@pytest.mark.parametrize(
+    "module", [onaboard.cohort.report, onaboard.cohort.cli, onaboard.reports.cohort], ids=lambda m: m.__name__
+)
+def test_no_clinical_number_is_retyped_in_the_reports_words(module: ModuleType) -> None:
+    """The words of the terminal summary, the file and the page (stopping reasons, responders, HIT-6, sessions, plot
+    labels, the intervals' note) build their thresholds from onaboard.clinical's constants, so a changed rule
+    cannot leave them saying another number."""
+    assert _retyped(module) == []

@@ -107,7 +107,9 @@ def connect(engine: Engine | str = Engine.DUCKDB, *, spark_session: Any = None) 
 
 def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]:
     """The cohort's tables as lazy Ibis tables over its Parquet files; ``CohortSourceError`` lists what is missing
-    (a file, a column, a value the diary's ``DIARY_REQUIRED_COLUMNS`` may not leave blank)."""
+    (a file, a column, a value the diary's ``DIARY_REQUIRED_COLUMNS`` may not leave blank). A file written before one
+    of ``tables.OPTIONAL_COLUMNS`` is read with that column null (a sessions table without
+    ``follow_the_pain_sites``: the report marks the follow-the-pain share not recorded)."""
     from onaboard.cohort.tables import TABLES
 
     if not directory.is_dir():
@@ -123,7 +125,21 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
         problems = _blank_problems(str(paths["diary"]), _parquet_null_counts(paths["diary"]))
     if problems:
         raise CohortSourceError(problems)
-    return {name: connection.read_parquet(str(path)) for name, path in paths.items()}
+    return {name: _with_optional_columns(name, connection.read_parquet(str(path))) for name, path in paths.items()}
+
+
+def _with_optional_columns(name: str, table: ir.Table) -> ir.Table:
+    """The table with each of its ``OPTIONAL_COLUMNS`` the file lacks (written before the column) added as nulls of
+    the schema's type, in the schema's place (they come last)."""
+    import ibis
+
+    from onaboard.cohort.tables import OPTIONAL_COLUMNS, SCHEMAS
+
+    absent = [column for column in OPTIONAL_COLUMNS.get(name, ()) if column not in table.columns]
+    if not absent:
+        return table
+    added = {column: ibis.null().cast(str(SCHEMAS[name].field(column).type)) for column in absent}
+    return table.mutate(**added).select(*SCHEMAS[name].names)
 
 
 def _blank_problems(table: str, null_counts: Mapping[str, int]) -> list[str]:
@@ -157,11 +173,12 @@ def _parquet_null_counts(path: Path) -> dict[str, int]:
 
 
 def _column_problem(name: str, path: Path) -> str | None:
-    """What keeps the file from being the table ``name`` (not Parquet; a schema column absent), from its footer."""
+    """What keeps the file from being the table ``name`` (not Parquet; a schema column absent, but for the
+    ``OPTIONAL_COLUMNS`` a file written before them lacks), from its footer."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from onaboard.cohort.tables import SCHEMAS
+    from onaboard.cohort.tables import OPTIONAL_COLUMNS, SCHEMAS
 
     try:
         schema = pq.read_schema(path)
@@ -171,12 +188,13 @@ def _column_problem(name: str, path: Path) -> str | None:
     repeated = sorted({column for column in schema.names if schema.names.count(column) > 1})
     if repeated:
         return "; ".join(REPEATED_COLUMN.format(path=path, column=column) for column in repeated)
-    absent = [column for column in SCHEMAS[name].names if column not in found]
+    optional = OPTIONAL_COLUMNS.get(name, ())
+    absent = [column for column in SCHEMAS[name].names if column not in found and column not in optional]
     if not absent:
         wrong = [
             WRONG_TYPES.format(path=path, column=field.name, found=schema.field(field.name).type, expected=field.type)
             for field in SCHEMAS[name]
-            if _kind(schema.field(field.name).type) != _kind(field.type)
+            if field.name in found and _kind(schema.field(field.name).type) != _kind(field.type)
         ]
         return "; ".join(wrong) or None
     problem = MISSING_COLUMNS.format(path=path, columns=", ".join(absent))

@@ -20,7 +20,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from onaboard.clinical import PERIOD_DAYS
 from onaboard.cohort.backends import Engine
+from onaboard.cohort.stats import MEAN_INTERVAL_MIN_N
 from onaboard.commands import print_json
 
 if TYPE_CHECKING:
@@ -179,8 +181,9 @@ def _interval(low: float | None, high: float | None) -> str:
 
 
 INTERVALS_NOTE = (
-    "95 % CI: Wilson's for proportions (within 0-100 %); Student's t for mean changes, none for fewer than 3 "
-    "patients and cut at -28 and +28 days, the most a 28-day period can change."
+    "95 % CI: Wilson's for proportions (within 0-100 %); Student's t for mean changes, none for fewer than "
+    f"{MEAN_INTERVAL_MIN_N} patients and cut at -{PERIOD_DAYS} and +{PERIOD_DAYS} days, the most a {PERIOD_DAYS}-day "
+    "period can change."
 )
 """How the terminal summary's intervals were made, printed under the change table."""
 
@@ -206,7 +209,14 @@ def _median_onset(response: dict[str, Any]) -> str:
 
 
 def _print_report(report: CohortReport) -> None:
-    from onaboard.cohort.report import STOPPING_REASONS
+    from onaboard.clinical import HIT6_RESPONDER_DROP, RESPONDER_30_PERCENT, RESPONDER_50_PERCENT
+    from onaboard.cohort.report import (
+        FOLLOW_THE_PAIN_NOT_RECORDED,
+        SESSIONS_EARLY,
+        SESSIONS_FOLLOW_THE_PAIN,
+        SESSIONS_ON_TIME,
+        STOPPING_REASONS,
+    )
     from onaboard.reports.cohort import AS_OF_NOTE, NEAR_NOTE, engine_text
 
     console = _stdout()
@@ -225,8 +235,8 @@ def _print_report(report: CohortReport) -> None:
     rows = [
         ("Baseline headache days (mean)", _number(report.baseline_headache_days.mean)),
         ("Assessable at week 24", str(report.responder_50.total)),
-        (">= 50 % fewer headache days", _percent(report.responder_50)),
-        (">= 30 % fewer headache days", _percent(report.responder_30)),
+        (f">= {RESPONDER_50_PERCENT} % fewer headache days", _percent(report.responder_50)),
+        (f">= {RESPONDER_30_PERCENT} % fewer headache days", _percent(report.responder_30)),
         (
             "Change at week 24 (mean, 95 % CI)",
             f"{_number(change.mean)} ({_interval(change.low, change.high)})",
@@ -235,14 +245,22 @@ def _print_report(report: CohortReport) -> None:
         ("Chronic migraine at the first injection", _counts(report.chronic_migraine)),
         ("Medication overuse at the first injection", _counts(report.overuse_at_first_injection)),
         ("Medication overuse at week 24", _counts(report.overuse_at_week24)),
-        ("HIT-6 fell by >= 5 points at week 24", _percent(report.hit6_responders)),
+        (f"HIT-6 fell by >= {HIT6_RESPONDER_DROP} points at week 24", _percent(report.hit6_responders)),
         ("Discontinued for an adverse event", _percent(report.discontinued_adverse_event)),
+        (SESSIONS_ON_TIME, _percent(report.sessions_on_time)),
+        (SESSIONS_EARLY, _percent(report.sessions_early)),
+        (
+            SESSIONS_FOLLOW_THE_PAIN,
+            _percent(report.sessions_follow_the_pain)
+            if report.sessions_follow_the_pain_recorded
+            else FOLLOW_THE_PAIN_NOT_RECORDED,
+        ),
     ]
     for name, value in rows:
         summary.add_row(name, value)
     console.print(summary)
 
-    periods = Table(title="Change in headache days per 28-day period", title_justify="left", box=None)
+    periods = Table(title=f"Change in headache days per {PERIOD_DAYS}-day period", title_justify="left", box=None)
     for heading in ("period", "weeks", "patients", "headache days", "change", "95 % CI"):
         periods.add_column(heading, justify="left" if heading == "weeks" else "right")
     for row in report.change_by_period:

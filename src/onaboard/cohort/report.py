@@ -19,6 +19,11 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 - mean change per period among patients with a complete baseline and that period complete;
 - time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline),
   as a Kaplan-Meier share: a patient without it is censored at their last complete period;
+- sessions: a repeat session is *on time* when the engine's retreatment interval allows it (``interval_check``:
+  at least 84 days after the previous one) and it is not overdue (``schedule_status``: at most 7 days past due),
+  *too early* when the interval refuses it; a *follow-the-pain session* has at least one follow-the-pain site
+  (``follow_the_pain_sites``, the engine's ``follow_the_pain_count``, not the site count: a session may leave fixed
+  sites out), among the sessions that record it;
 - adverse events count patients with an event following session 1 or 2 (the first two cycles: the label's 24-week
   phase);
 - stopping reasons, first that applies: discontinued for an adverse event (a recorded decision, after any
@@ -53,12 +58,14 @@ import ibis
 import pyarrow as pa
 
 from onaboard.clinical import (
+    CM_MIN_HEADACHE_DAYS,
     DEFAULT_PERIODS,
     DUE_WINDOW_DAYS,
-    FIXED_SITE_COUNT,
+    EPISODIC_CONSECUTIVE_PERIODS,
     HIT6_MAX_TOTAL,
     HIT6_MIN_TOTAL,
     HIT6_RESPONDER_DROP,
+    NICE_MIN_REDUCTION_PERCENT,
     OVERUSE_CLASSES,
     PERIOD_DAYS,
     RETREATMENT_INTERVAL_DAYS,
@@ -108,11 +115,15 @@ __all__ = [
     "AGE_BOUNDS",
     "CHANGE_BOUNDS",
     "DROP_OUT_GAP_DAYS",
+    "FOLLOW_THE_PAIN_NOT_RECORDED",
     "HEADACHE_DAYS_BOUNDS",
     "HIT6_BOUNDS",
     "HIT6_CHANGE_BOUNDS",
     "MEAN_INTERVAL_MIN_N",
     "MEDIAN_NOT_REACHED",
+    "SESSIONS_EARLY",
+    "SESSIONS_FOLLOW_THE_PAIN",
+    "SESSIONS_ON_TIME",
     "STOPPING_REASONS",
     "WEEK24_VISIT",
     "AdverseEventRate",
@@ -153,12 +164,34 @@ MEDIAN_NOT_REACHED = "not reached"
 
 STOPPING_REASONS: tuple[tuple[str, str], ...] = (
     ("adverse_event", "Discontinued for an adverse event (recorded)"),
-    ("nice_week24", "NICE TA260 stop: < 30 % fewer headache days at week 24"),
-    ("nice_episodic", "NICE TA260 stop: reverted to episodic migraine (< 15 days in 3 consecutive periods)"),
+    ("nice_week24", f"NICE TA260 stop: < {NICE_MIN_REDUCTION_PERCENT} % fewer headache days at week 24"),
+    (
+        "nice_episodic",
+        (
+            f"NICE TA260 stop: reverted to episodic migraine (< {CM_MIN_HEADACHE_DAYS} days in "
+            f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods)"
+        ),
+    ),
     ("dropped_out", "Dropped out: diary ended more than one period before the end of observation"),
     ("continuing", "Continuing"),
 )
 """Stopping reasons in the order they are decided (the first that applies), with their labels."""
+
+SESSIONS_ON_TIME = (
+    f"Repeat sessions on time ({RETREATMENT_INTERVAL_DAYS}-{RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS} days after "
+    "the previous one)"
+)
+"""What ``CohortReport.sessions_on_time`` counts, in the terminal summary, the file and the clinic's page: repeat
+sessions the retreatment interval allows (``interval_check``) and not overdue (``schedule_status``: due)."""
+SESSIONS_EARLY = f"Repeat sessions too early (under {RETREATMENT_INTERVAL_DAYS} days after the previous one)"
+"""What ``CohortReport.sessions_early`` counts: repeat sessions the retreatment interval refuses
+(``interval_check``)."""
+SESSIONS_FOLLOW_THE_PAIN = "Sessions with at least one follow-the-pain site"
+"""What ``CohortReport.sessions_follow_the_pain`` counts (among the sessions that record their follow-the-pain
+sites)."""
+FOLLOW_THE_PAIN_NOT_RECORDED = "not recorded (the sessions table has no follow_the_pain_sites)"
+"""In place of the follow-the-pain share where the sessions table does not record follow-the-pain sites
+(``CohortReport.sessions_follow_the_pain_recorded`` False: a cohort directory written before the column)."""
 
 
 def _percent(fraction: float | None) -> float | None:
@@ -284,7 +317,13 @@ class CohortReport:
     sessions_per_patient: dict[str, int]
     session_interval_median_days: float | None
     sessions_on_time: Proportion
+    """Repeat sessions the engine's retreatment interval allows that are not overdue (``SESSIONS_ON_TIME``)."""
+    sessions_early: Proportion
+    """Repeat sessions the engine's retreatment interval refuses as too early (``SESSIONS_EARLY``)."""
     sessions_follow_the_pain: Proportion
+    """Sessions with at least one follow-the-pain site, among the sessions whose follow-the-pain sites are known."""
+    sessions_follow_the_pain_recorded: bool
+    """False where no session records its follow-the-pain sites (``FOLLOW_THE_PAIN_NOT_RECORDED``)."""
     eligibility_periods: int
     chronic_migraine: dict[str, int]
     label_criteria: dict[str, int]
@@ -532,19 +571,32 @@ def _time_to_response(summary: ir.Table) -> dict[str, Any]:
 
 
 def _sessions(sessions: ir.Table) -> dict[str, Any]:
+    """Sessions per patient, the median gap between sessions, and the shares of repeat sessions on time and too
+    early and of sessions with follow-the-pain sites.
+
+    A repeat session's timing is the engine's: ``onaboard.clinical.interval_check`` allows it from
+    ``RETREATMENT_INTERVAL_DAYS`` after the previous session (earlier is *too early*), and ``schedule_status`` calls
+    it due up to ``DUE_WINDOW_DAYS`` past that day (later is overdue); *on time* is allowed and not overdue. A
+    follow-the-pain session has ``follow_the_pain_sites`` > 0 (the engine's ``follow_the_pain_count``), counted
+    among the sessions where that is known (not null)."""
     window = ibis.window(group_by="patient_id", order_by="session_number")
     with_gap = sessions.mutate(previous=sessions.session_date.lag().over(window))
     repeats = with_gap.filter(with_gap.previous.notnull())
     repeats = repeats.mutate(gap=repeats.session_date.delta(repeats.previous, unit="day"))
+    allowed = repeats.gap >= RETREATMENT_INTERVAL_DAYS
     gaps = _one(
         repeats.aggregate(
             repeats=repeats.count(),
-            on_time=(repeats.gap <= RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS).sum(),
+            on_time=(allowed & (repeats.gap <= RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS)).sum(),
+            early=(~allowed).sum(),
             median_gap=repeats.gap.median(),
         )
     )
+    follow_the_pain = sessions.follow_the_pain_sites
     totals = _one(
-        sessions.aggregate(sessions=sessions.count(), follow_the_pain=(sessions.sites > FIXED_SITE_COUNT).sum())
+        sessions.aggregate(
+            sessions=sessions.count(), known=follow_the_pain.count(), follow_the_pain=(follow_the_pain > 0).sum()
+        )
     )
     per_patient = sessions.group_by("patient_id").aggregate(count=sessions.count())
     distribution = _rows(per_patient.group_by("count").aggregate(n=per_patient.count()).order_by("count"))
@@ -552,7 +604,9 @@ def _sessions(sessions: ir.Table) -> dict[str, Any]:
         "per_patient": {str(row["count"]): _int(row["n"]) for row in distribution},
         "median_gap": _float(gaps["median_gap"]),
         "on_time": Proportion.of(_int(gaps["on_time"]), _int(gaps["repeats"])),
-        "follow_the_pain": Proportion.of(_int(totals["follow_the_pain"]), _int(totals["sessions"])),
+        "early": Proportion.of(_int(gaps["early"]), _int(gaps["repeats"])),
+        "follow_the_pain": Proportion.of(_int(totals["follow_the_pain"]), _int(totals["known"])),
+        "follow_the_pain_recorded": _int(totals["known"]) > 0 or not _int(totals["sessions"]),
     }
 
 
@@ -837,7 +891,9 @@ def cohort_report_of(
         sessions_per_patient=sessions["per_patient"],
         session_interval_median_days=sessions["median_gap"],
         sessions_on_time=sessions["on_time"],
+        sessions_early=sessions["early"],
         sessions_follow_the_pain=sessions["follow_the_pain"],
+        sessions_follow_the_pain_recorded=sessions["follow_the_pain_recorded"],
         eligibility_periods=DEFAULT_PERIODS,
         chronic_migraine=grouped["chronic_migraine"],
         label_criteria=grouped["label_criteria"],

@@ -549,6 +549,7 @@ def _patients_table(patients: _Patients, ids: pa.Array, *, days: int) -> pa.Tabl
 
 
 def _sessions_table(patients: _Patients, course: _Course, ids: pa.Array) -> pa.Table:
+    """Every session given: all 31 fixed sites and its extra sites, each of them a follow-the-pain site."""
     who, slot = np.nonzero(course.given)
     extra = course.extra_sites[who, slot]
     return pa.Table.from_pydict(
@@ -558,6 +559,7 @@ def _sessions_table(patients: _Patients, course: _Course, ids: pa.Array) -> pa.T
             "session_date": _dates(patients.window_start[who] + course.session_day[who, slot]),
             "dose_units": pa.array((FIXED_DOSE_UNITS + UNITS_PER_SITE * extra).astype(np.int16)),
             "sites": pa.array((FIXED_SITE_COUNT + extra).astype(np.int16)),
+            "follow_the_pain_sites": pa.array(extra.astype(np.int16)),
         },
         schema=SCHEMAS["sessions"],
     )

@@ -31,7 +31,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from onaboard.clinical import COLUMNS, FEATURE_COLUMNS, AcuteClass, DiaryDay, Intensity, PatientDiary
+from onaboard.clinical import (
+    COLUMNS,
+    FEATURE_COLUMNS,
+    HIT6_ITEM_COUNT,
+    AcuteClass,
+    DiaryDay,
+    Intensity,
+    PatientDiary,
+)
 
 __all__ = [
     "ACUTE_COLUMNS",
@@ -45,6 +53,7 @@ __all__ = [
     "INTENSITY_CODES",
     "INTENSITY_SHIFT",
     "MIDAS_COLUMNS",
+    "OPTIONAL_COLUMNS",
     "PATIENTS_SCHEMA",
     "PROM_SCHEMA",
     "SCHEMAS",
@@ -86,7 +95,7 @@ if len(INTENSITY_CODES) > 1 << INTENSITY_BITS:
 if INTENSITY_SHIFT + INTENSITY_BITS >= pa.int32().bit_width:  # noqa: SIM300 - reads as "the bits used >= the width"
     raise RuntimeError("answers: the flags and the intensity no longer fit in a signed 32-bit integer")
 
-HIT6_ITEM_COLUMNS: tuple[str, ...] = tuple(f"hit6_{item}" for item in range(1, 7))
+HIT6_ITEM_COLUMNS: tuple[str, ...] = tuple(f"hit6_{item}" for item in range(1, HIT6_ITEM_COUNT + 1))
 """The six HIT-6 answers (``never`` ... ``always``, the engine's ``Hit6Answer`` values)."""
 
 MIDAS_COLUMNS: tuple[str, ...] = ("midas_q1", "midas_q2", "midas_q3", "midas_q4", "midas_q5", "midas_a", "midas_b")
@@ -134,9 +143,19 @@ SESSIONS_SCHEMA = pa.schema(
         pa.field("session_date", pa.date32(), nullable=False),
         pa.field("dose_units", pa.int16(), nullable=False),
         pa.field("sites", pa.int16(), nullable=False),
+        pa.field("follow_the_pain_sites", pa.int16()),
     ]
 )
-"""One row per injection session; session 1 is day 0 of the outcome periods."""
+"""One row per injection session; session 1 is day 0 of the outcome periods. ``sites`` counts the sites given,
+``follow_the_pain_sites`` how many of them are follow-the-pain sites (the engine's
+``InjectionPlan.follow_the_pain_count``; null where the source does not know). The two are separate because a
+session may leave fixed sites out (``InjectionPlan.not_given``): 29 fixed sites and 2 follow-the-pain ones make 31
+sites, as many as the paradigm's fixed ones, so the site count cannot tell a follow-the-pain session."""
+
+OPTIONAL_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({"sessions": ("follow_the_pain_sites",)})
+"""Columns a cohort directory written before them may lack: ``backends.read_cohort`` reads such a file with the
+column null throughout, and the report then says the figure is not recorded rather than refusing the cohort
+(docs/cohort.md)."""
 
 PROM_SCHEMA = pa.schema(
     [

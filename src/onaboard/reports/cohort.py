@@ -18,11 +18,23 @@ from string import Template
 from textwrap import fill
 from typing import Any
 
+from onaboard.clinical import (
+    HIT6_RESPONDER_DROP,
+    PERIOD_DAYS,
+    RESPONDER_30_PERCENT,
+    RESPONDER_50_PERCENT,
+    WEEK24_PERIOD,
+)
 from onaboard.cohort.backends import Engine
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import (
     CHANGE_BOUNDS,
+    FOLLOW_THE_PAIN_NOT_RECORDED,
+    MEAN_INTERVAL_MIN_N,
     MEDIAN_NOT_REACHED,
+    SESSIONS_EARLY,
+    SESSIONS_FOLLOW_THE_PAIN,
+    SESSIONS_ON_TIME,
     STOPPING_REASONS,
     CohortReport,
     Proportion,
@@ -138,9 +150,10 @@ def near_text(row: ReferenceRow) -> str | None:
     return NEAR_BY_INTERVAL if row.inside_interval else OFF
 
 
-def _not_recorded() -> _Raw:
-    """``NOT_RECORDED`` in a numbers column: words, which may wrap there (the column keeps numbers on one line)."""
-    return _Raw(f'<span class="words">{escape(NOT_RECORDED)}</span>')
+def _not_recorded(text: str = NOT_RECORDED) -> _Raw:
+    """``NOT_RECORDED`` (or another reason a figure is missing) in a numbers column: words, which may wrap there (the
+    column keeps numbers on one line)."""
+    return _Raw(f'<span class="words">{escape(text)}</span>')
 
 
 def _stops_for_adverse_events(report: CohortReport, value: Proportion) -> _Raw:
@@ -148,6 +161,14 @@ def _stops_for_adverse_events(report: CohortReport, value: Proportion) -> _Raw:
     if not report.discontinuation_recorded:
         return _not_recorded()
     return _Raw(_proportion(value))
+
+
+def _follow_the_pain(report: CohortReport) -> _Raw:
+    """The share of sessions with follow-the-pain sites, or ``FOLLOW_THE_PAIN_NOT_RECORDED`` where the sessions
+    table does not record them (a cohort directory written before the column)."""
+    if not report.sessions_follow_the_pain_recorded:
+        return _not_recorded(FOLLOW_THE_PAIN_NOT_RECORDED)
+    return _Raw(_proportion(report.sessions_follow_the_pain))
 
 
 def _range(low: float | None, high: float | None) -> str:
@@ -211,9 +232,11 @@ _SVG_IDS = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 """Every id matplotlib writes and every reference to one (``id="x"``, ``xlink:href="#x"``, ``url(#x)``)."""
 
 PLOT_LABELS = {
-    "change": "Mean change in headache days per 28-day period after the first injection, with 95 % intervals "
-    "(none for fewer than 3 patients; cut at -28 and +28 days, the most a period can change)",
-    "response": "Kaplan-Meier share of patients with 30 % fewer headache days, by period after the first injection "
+    "change": f"Mean change in headache days per {PERIOD_DAYS}-day period after the first injection, with 95 % "
+    f"intervals (none for fewer than {MEAN_INTERVAL_MIN_N} patients; cut at {CHANGE_BOUNDS[0]:g} and "
+    f"{CHANGE_BOUNDS[1]:+g} days, the most a period can change)",
+    "response": f"Kaplan-Meier share of patients with {RESPONDER_30_PERCENT} % fewer headache days, by period after "
+    "the first injection "
     f"(not drawn from the first period with fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk)",
     "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage; "
     "label rows recorded as one kind are drawn once, without a label percentage (the label gives none for them "
@@ -275,10 +298,17 @@ def change_plot_svg(report: CohortReport) -> str:
     highs = [max(0.0, row.change.high - row.change.mean) if row.change.high is not None else 0.0 for row in rows]
     axes.errorbar(periods, means, yerr=[lows, highs], marker="o", color="#1f4e79", capsize=3, label="this cohort")
     target = calibration().targets["week24_change_headache_days"]
-    axes.scatter([6], [target.centre], marker="D", color="#c0392b", zorder=3, label=f"PREEMPT week 24 ({target.text})")
+    axes.scatter(
+        [WEEK24_PERIOD],
+        [target.centre],
+        marker="D",
+        color="#c0392b",
+        zorder=3,
+        label=f"PREEMPT week 24 ({target.text})",
+    )
     axes.axhline(0, color="#999", linewidth=0.8)
     axes.set_ylim(*change_axis_limits(report))
-    axes.set_xlabel("28-day period after the first injection (6 = week 24)")
+    axes.set_xlabel(f"{PERIOD_DAYS}-day period after the first injection ({WEEK24_PERIOD} = week 24)")
     axes.set_ylabel("change in headache days")
     axes.set_xticks(periods)
     axes.grid(axis="y", color="#e5e5e5")
@@ -313,8 +343,8 @@ def response_plot_svg(report: CohortReport) -> str:
     if cut:
         axes.axvspan(periods[-1], steps[-1]["period"] + 0.5, color="#ececec", label=NOT_DRAWN)
         axes.legend(loc="upper left", frameon=False, fontsize=8)
-    axes.set_xlabel("28-day period after the first injection")
-    axes.set_ylabel("% with >= 30 % fewer headache days")
+    axes.set_xlabel(f"{PERIOD_DAYS}-day period after the first injection")
+    axes.set_ylabel(f"% with >= {RESPONDER_30_PERCENT} % fewer headache days")
     axes.set_ylim(0, 100)
     axes.set_xlim(-0.3, steps[-1]["period"] + 0.5)
     axes.set_xticks([0] + [step["period"] for step in steps])
@@ -457,8 +487,12 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ["outcome at week 24", "patients", "95 % CI"],
         [
             ["Assessable at week 24", str(report.responder_50.total), ""],
-            ["At least 50 % fewer headache days", _Raw(_proportion(report.responder_50)), ""],
-            ["At least 30 % fewer headache days (NICE continuation)", _Raw(_proportion(report.responder_30)), ""],
+            [f"At least {RESPONDER_50_PERCENT} % fewer headache days", _Raw(_proportion(report.responder_50)), ""],
+            [
+                f"At least {RESPONDER_30_PERCENT} % fewer headache days (NICE continuation)",
+                _Raw(_proportion(report.responder_30)),
+                "",
+            ],
             [
                 "Mean change in headache days at week 24",
                 _Raw(_number(change.mean)),
@@ -557,8 +591,9 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         [
             ["Sessions per patient (sessions: patients)", sessions],
             ["Median days between sessions", _Raw(_number(report.session_interval_median_days, 0))],
-            ["Repeat sessions within 12 weeks + 7 days", _Raw(_proportion(report.sessions_on_time))],
-            ["Sessions with follow-the-pain sites", _Raw(_proportion(report.sessions_follow_the_pain))],
+            [SESSIONS_ON_TIME, _Raw(_proportion(report.sessions_on_time))],
+            [SESSIONS_EARLY, _Raw(_proportion(report.sessions_early))],
+            [SESSIONS_FOLLOW_THE_PAIN, _follow_the_pain(report)],
         ],
     )
     midas = "; ".join(
@@ -574,7 +609,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
                 "HIT-6 change at week 24, mean (95 % CI)",
                 _Raw(f"{_number(hit6_change.mean)} ({_range(hit6_change.low, hit6_change.high)})"),
             ],
-            ["HIT-6 fell by 5 points or more", _Raw(_proportion(report.hit6_responders))],
+            [f"HIT-6 fell by {HIT6_RESPONDER_DROP} points or more", _Raw(_proportion(report.hit6_responders))],
             ["MIDAS grades", midas],
         ],
     )

@@ -11,12 +11,16 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from onaboard.clinical import (
+    FIXED_SITE_COUNT,
     PERIOD_DAYS,
     RETREATMENT_INTERVAL_DAYS,
     WEEK24_PERIOD,
     LabelCriteria,
+    Muscle,
     NiceTa260,
     assess,
+    plan_from_sites,
+    preempt_plan,
     treatment_outcomes,
 )
 from onaboard.cohort.backends import Engine, connect, read_cohort
@@ -32,7 +36,13 @@ from onaboard.web.analytics.selectors import (
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import patient_diary
-from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
+from onaboard.web.injections.models import (
+    InjectionSiteRecord,
+    SessionStatus,
+    Severity,
+    SideEffect,
+    SideEffectKind,
+)
 from onaboard.web.patients.models import Patient
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory, PatientFactory
@@ -295,3 +305,30 @@ def test_a_visit_with_hit6_alone_has_no_midas_grade(demo, staff, today):
     assert report.hit6_week24_change.n == 1
     assert sum(report.midas_grades["week24"].values()) == 0
     assert sum(report.midas_grades["baseline"].values()) == report.hit6_baseline.n
+
+
+def test_a_session_that_left_fixed_sites_out_counts_by_its_follow_the_pain_sites(world, today):
+    """A recorded session that left two fixed trapezius sites out and added two follow-the-pain sites has 31 sites:
+    the sessions table carries the engine's plan of its sites (31 sites, 2 follow-the-pain), and the report counts
+    it as a follow-the-pain session, which a count of sites above 31 missed."""
+    full = preempt_plan(follow_the_pain={Muscle.TEMPORALIS: 2})
+    fixed_trapezius = [
+        i for i, site in enumerate(full.sites) if site.muscle is Muscle.TRAPEZIUS and not site.follow_the_pain
+    ]
+    given = [site for i, site in enumerate(full.sites) if i not in fixed_trapezius[:2]]
+    plan = plan_from_sites(given)
+    patient = PatientFactory(clinic=world.clinic)
+    session = InjectionSessionFactory(
+        patient=patient, date=today - timedelta(days=7), status=SessionStatus.RECORDED, total_units=plan.total_units
+    )
+    InjectionSiteRecord.objects.bulk_create(
+        InjectionSiteRecord(
+            session=session, muscle=site.muscle, side=site.side, units=site.units, follow_the_pain=site.follow_the_pain
+        )
+        for site in given
+    )
+    tables = clinic_cohort_tables(user=world.users[Role.CLINICIAN], today=today)
+    [row] = [row for row in tables["sessions"].to_pylist() if row["patient_id"] == str(patient.external_id)]
+    assert (row["sites"], row["follow_the_pain_sites"]) == (FIXED_SITE_COUNT, plan.follow_the_pain_count)
+    report = clinic_cohort_report(user=world.users[Role.CLINICIAN], today=today)
+    assert (report.sessions_follow_the_pain.count, report.sessions_follow_the_pain.total) == (1, 1)

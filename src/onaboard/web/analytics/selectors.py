@@ -9,7 +9,9 @@ clinic). How the clinic's records fill the registry's columns:
   ``observed_until`` is today, so a diary that ended more than a period ago reads as a drop-out;
   ``prior_preventives_failed`` counts the preventive trials stopped as ineffective or not tolerated;
 - ``diary``: every stored day, the acute classes one boolean column each;
-- ``sessions``: the recorded sessions (not booked or cancelled ones), numbered from 1, with their units and sites;
+- ``sessions``: the recorded sessions (not booked or cancelled ones), numbered from 1, with their units, and their
+  sites and follow-the-pain sites as the engine's plan of the recorded sites counts them (``site_count``,
+  ``follow_the_pain_count`` of the plan ``injections.selectors.session_plan`` makes);
 - ``prom``: visit k is day 0 + 12 weeks x (k - 1); its HIT-6 and MIDAS are the latest answered in the 28 days up
   to that day (the questionnaires ask about the last four weeks), so visit 1 is the baseline before the first
   injection and visit 3 week 24; a visit with one instrument leaves the other empty;
@@ -38,13 +40,20 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, AcuteClass
+from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, AcuteClass, InjectionPlan
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect, SideEffectKind
+from onaboard.web.injections.models import (
+    InjectionSession,
+    InjectionSiteRecord,
+    SessionStatus,
+    SideEffect,
+    SideEffectKind,
+)
+from onaboard.web.injections.selectors import SiteEntry, engine_sites
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.services import MIDAS_KEYS
 from onaboard.web.patients.access import patients_visible_to
@@ -113,7 +122,6 @@ IBIS_DUCKDB_DEPRECATION = r"fetch_arrow_table\(\) is deprecated"
 """What Ibis 12 makes DuckDB 2 say on every schema lookup: the pinned pair works, so the page does not pass it on
 (the test suite turns warnings into errors)."""
 
-_HIT6_COLUMNS = tuple(f"hit6_{item}" for item in range(1, 7))
 _MIDAS_COLUMNS = tuple(f"midas_{key}" for key in MIDAS_KEYS)
 
 
@@ -147,12 +155,14 @@ def _visits(day0: dt.date, responses: list[tuple[dt.date, Any]], last_visit: int
 
 
 def _prom_rows(keys: Mapping[int, str], first_session: Mapping[int, dt.date], today: dt.date) -> dict[str, list[Any]]:
+    from onaboard.cohort.tables import HIT6_ITEM_COLUMNS
+
     answered: dict[tuple[int, str], list[tuple[dt.date, Any]]] = defaultdict(list)
     responses = QuestionnaireResponse.objects.filter(patient_id__in=first_session).order_by("date")
     for patient_pk, instrument, day, answers in responses.values_list("patient_id", "instrument", "date", "answers"):
         answered[patient_pk, instrument].append((day, answers))
     columns: dict[str, list[Any]] = {
-        name: [] for name in ("patient_id", "visit", "assessed_on", *_HIT6_COLUMNS, *_MIDAS_COLUMNS)
+        name: [] for name in ("patient_id", "visit", "assessed_on", *HIT6_ITEM_COLUMNS, *_MIDAS_COLUMNS)
     }
     for patient_pk, day0 in first_session.items():
         last_visit = 1 + max(0, (today - day0).days) // RETREATMENT_INTERVAL_DAYS
@@ -163,8 +173,8 @@ def _prom_rows(keys: Mapping[int, str], first_session: Mapping[int, dt.date], to
             columns["patient_id"].append(keys[patient_pk])
             columns["visit"].append(visit)
             columns["assessed_on"].append(max(dates))
-            items = hit6[visit][1] if visit in hit6 else [None] * len(_HIT6_COLUMNS)
-            for column, answer in zip(_HIT6_COLUMNS, items, strict=True):
+            items = hit6[visit][1] if visit in hit6 else [None] * len(HIT6_ITEM_COLUMNS)
+            for column, answer in zip(HIT6_ITEM_COLUMNS, items, strict=True):
                 columns[column].append(answer)
             scores = midas[visit][1] if visit in midas else {}
             for column, key in zip(_MIDAS_COLUMNS, MIDAS_KEYS, strict=True):
@@ -245,18 +255,39 @@ def _diary(keys: Mapping[int, str]) -> tuple[Columns, dict[int, dt.date]]:
     return diary, first_diary
 
 
+def _plans(keys: Mapping[int, str], vial_units: Mapping[int, int]) -> dict[int, InjectionPlan]:
+    """The engine's plan of the sites of each recorded session of these patients (``vial_units`` by session), as
+    ``injections.selectors.session_plan`` makes it (the sites through ``engine_sites``, the session's vial), for the
+    sessions with sites (one recorded since ``vial_units`` was read is left out). The rows are read as tuples, not
+    model instances: a clinic's sessions hold hundreds of thousands of sites."""
+    entries: dict[int, list[SiteEntry]] = defaultdict(list)
+    rows = (
+        InjectionSiteRecord.objects.filter(session__patient_id__in=keys, session__status=SessionStatus.RECORDED)
+        .order_by("session_id", "id")
+        .values_list("session_id", "muscle", "side", "units", "follow_the_pain")
+    )
+    for session_pk, muscle, side, units, follow_the_pain in rows:
+        entries[session_pk].append(SiteEntry(muscle, side, units, follow_the_pain))
+    return {pk: InjectionPlan(engine_sites(sites), vial_units[pk]) for pk, sites in entries.items() if pk in vial_units}
+
+
 def _sessions(keys: Mapping[int, str]) -> tuple[Columns, dict[int, int], dict[int, list[tuple[dt.date, int]]]]:
-    """The sessions table's columns, each recorded session's number, and each patient's (date, number) in order."""
+    """The sessions table's columns, each recorded session's number, and each patient's (date, number) in order.
+
+    The sites and follow-the-pain sites are the engine's count of the recorded sites (``_plans``): a session that
+    left fixed sites out and added follow-the-pain ones may have 31 sites, so the count alone cannot tell. A session
+    recorded without its sites has 0 sites and its follow-the-pain sites unknown (null)."""
     sessions: Columns = defaultdict(list)
     session_number: dict[int, int] = {}
     session_dates: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    recorded = (
+    recorded = list(
         InjectionSession.objects.filter(patient_id__in=keys, status=SessionStatus.RECORDED)
-        .annotate(site_count=Count("sites"))
         .order_by("patient_id", "date")
-        .values_list("pk", "patient_id", "date", "total_units", "site_count")
+        .values_list("pk", "patient_id", "date", "total_units", "vial_units")
     )
-    for pk, patient_pk, day, units, sites in recorded:
+    plans = _plans(keys, {row[0]: row[4] for row in recorded})
+    for pk, patient_pk, day, units, _vial in recorded:
+        plan = plans.get(pk)
         number = len(session_dates[patient_pk]) + 1
         session_number[pk] = number
         session_dates[patient_pk].append((day, number))
@@ -264,7 +295,8 @@ def _sessions(keys: Mapping[int, str]) -> tuple[Columns, dict[int, int], dict[in
         sessions["session_number"].append(number)
         sessions["session_date"].append(day)
         sessions["dose_units"].append(units or 0)
-        sessions["sites"].append(sites)
+        sessions["sites"].append(plan.site_count if plan else 0)
+        sessions["follow_the_pain_sites"].append(plan.follow_the_pain_count if plan else None)
     return sessions, session_number, session_dates
 
 
