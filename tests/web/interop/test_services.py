@@ -473,3 +473,36 @@ def test_a_booking_with_another_vial_size_round_trips_through_the_sessions_csv_u
         (2, "sites", NOT_RECORDED_VALUE.format(status="booked"))
     ]
     assert InjectionSession.objects.filter(patient=charted).count() == 1
+
+
+def test_imported_bookings_are_asked_the_booking_pages_rules(world, charted):
+    """A booked row in the past, after the booking horizon, or making a second open booking is refused at its date
+    with the booking page's words (each was created); the patient's own exported booking re-imports unchanged even
+    once its day has passed."""
+    from onaboard.web.injections.services import (
+        BOOKING_HORIZON_YEARS,
+        BOOKING_IN_PAST,
+        BOOKING_TOO_FAR,
+        booking_horizon,
+    )
+    from onaboard.web.interop.services import ONE_OPEN_BOOKING
+
+    today, rn = timezone.localdate(), charted.record_number
+    stored = InjectionSession.objects.get(patient=charted)
+    past, far, second = today - dt.timedelta(days=1), dt.date(2099, 1, 5), today + dt.timedelta(days=30)
+    header = "patient_id,date,status\n"
+    problems = []
+    for day in (past, far, second):
+        with pytest.raises(DiaryCsvInvalidError) as refused:
+            _sessions_import(world, charted, f"{header}{rn},{day},booked\n")
+        problems += [(p.line, p.column, p.message) for p in refused.value.problems]
+    limit = booking_horizon(today)
+    assert problems == [
+        (2, "date", BOOKING_IN_PAST.format(date=past, today=today)),
+        (2, "date", BOOKING_TOO_FAR.format(date=far, years=BOOKING_HORIZON_YEARS, limit=limit)),
+        (2, "date", ONE_OPEN_BOOKING.format(days=f"{stored.date}, {second}")),
+    ]
+    assert list(InjectionSession.objects.filter(patient=charted)) == [stored]
+    InjectionSession.objects.filter(pk=stored.pk).update(date=past)  # a booking whose day has passed (a no-show)
+    text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
+    assert _sessions_import(world, charted, text).lines() == ["sessions: 0 created, 0 updated, 1 unchanged"]

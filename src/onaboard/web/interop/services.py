@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from onaboard.clinical import DiaryDay, DiaryError, csv_records, parse_diary
+from onaboard.clinical import DiaryDay, DiaryError, ScheduleError, csv_records, interval_check, parse_diary
 from onaboard.clinical.errors import Problem as CsvProblem
 from onaboard.interop.fhir.read import BundleInvalidError, Problem
 from onaboard.interop.fhir.records import (
@@ -48,7 +48,15 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import day_before_birth_problem, diary_entry_fields
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
-from onaboard.web.injections.services import session_date_problem, session_input_problems, side_effect_problems
+from onaboard.web.injections.services import (
+    BOOKING_HORIZON_YEARS,
+    BOOKING_IN_PAST,
+    BOOKING_TOO_FAR,
+    booking_horizon,
+    session_date_problem,
+    session_input_problems,
+    side_effect_problems,
+)
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.services import (
@@ -94,6 +102,10 @@ SESSION_PARTS = {
 }
 """What each part of a session is called in a refusal (the CSV's and the Bundle's words differ; these are the
 record's)."""
+ONE_OPEN_BOOKING = gettext_noop(
+    "the import would leave the patient with more than one open booking ({days}): a patient has one, the next "
+    "session's; cancel or move the booking first, or leave this row out"
+)
 NO_SESSION_THAT_DAY = gettext_noop(
     "the side effect {kind} from {onset} is attributed to a session on {day}, but no session is recorded that day"
 )
@@ -540,6 +552,7 @@ def _session_problems(
             found += _model_problems(site_row, exclude=["session"])
         problems += [(record, name, message) for name, message in found]
     matches = _session_matches(records, stored, view)
+    problems += _booking_problems(records, matches, stored, today)
     for record, match in zip(records, matches, strict=True):
         if match is not None and match.status == SessionStatus.RECORDED:
             stored_view, row_view = view(session_record(match)), view(record)
@@ -551,6 +564,53 @@ def _session_problems(
                 ]
                 message = gettext(RECORDED_SESSION_CHANGED).format(date=record.date, fields=", ".join(parts))
                 problems.append((record, "date", message))
+    return problems
+
+
+def _booking_problems(
+    records: Sequence[SessionRecord],
+    matches: Sequence[InjectionSession | None],
+    stored: Sequence[InjectionSession],
+    today: dt.date,
+) -> list[Refusal]:
+    """What the booking page would refuse of the bookings an import adds (a booked row that is not a stored session,
+    or one booking a cancelled session again; a row matching a stored booking stands as it is, so re-importing an
+    exported booking whose day has passed changes nothing): a day before today (``BOOKING_IN_PAST``), after the
+    booking horizon (``booking_horizon``), before the last recorded session (the engine's ``interval_check``), or a
+    second open booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's)."""
+    booked, recorded = SessionStatus.BOOKED, SessionStatus.RECORDED
+    kept = {match.pk: record.status for record, match in zip(records, matches, strict=True) if match is not None}
+    last = max(
+        [row.date for row in stored if kept.get(row.pk, row.status) == recorded]
+        + [record.date for record in records if record.status == recorded],
+        default=None,
+    )
+    added = [
+        record
+        for record, match in zip(records, matches, strict=True)
+        if record.status == booked and (match is None or match.status == SessionStatus.CANCELLED)
+    ]  # a booked row matching a recorded session is refused as a change to it (``RECORDED_SESSION_CHANGED``)
+    problems: list[Refusal] = []
+    limit = booking_horizon(today)
+    for record in added:
+        if record.date < today:
+            problems.append((record, "date", gettext(BOOKING_IN_PAST).format(date=record.date, today=today)))
+            continue
+        if record.date > limit:
+            message = gettext(BOOKING_TOO_FAR).format(date=record.date, years=BOOKING_HORIZON_YEARS, limit=limit)
+            problems.append((record, "date", message))
+            continue
+        try:
+            interval_check(last, record.date)
+        except ScheduleError as refused:
+            problems += [(record, "date", message) for message in refused.problems]
+    still_open = [row.date for row in stored if kept.get(row.pk, row.status) == booked]
+    open_days = sorted({*still_open, *(record.date for record in added)})
+    if added and len(open_days) > 1:
+        days = ", ".join(day.isoformat() for day in open_days)
+        refused = {id(record) for record, _, _ in problems}  # a row refused for its day is not told this too
+        message = gettext(ONE_OPEN_BOOKING).format(days=days)
+        problems += [(record, "date", message) for record in added if id(record) not in refused]
     return problems
 
 
