@@ -517,3 +517,15 @@ def test_the_continuation_letter_gives_the_nice_verdict_only_under_nice_ta260(wo
     assert "NICE TA260:" not in payer
     nice = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="nice-ta260")
     assert "NICE TA260:" in nice
+
+
+def test_the_after_care_sheet_does_not_give_a_missed_booking_as_the_next_treatment(world, treated):
+    """A booking whose day has passed without a session (a missed appointment) is not the next treatment: the
+    sheet of the last session gives the earliest date for the next one, as the worklist calls it overdue."""
+    last = treated.sessions[-1]
+    missed = treated.today - timedelta(days=5)
+    InjectionSession.objects.create(patient=treated.patient, date=missed, status=SessionStatus.BOOKED)
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "booked for" not in text
+    due = last.date + timedelta(days=84)
+    assert f"your next one can be from {due:%A} {due.day} {due:%B %Y}" in text

@@ -25,6 +25,7 @@ from onaboard.web.coverage.selectors import (
     approval_answers,
     approval_end,
     approval_state,
+    booking_ahead,
     coverage_evaluation,
     coverage_evidence,
     patient_by_identifier,
@@ -521,3 +522,25 @@ def test_an_initial_request_made_after_the_approval_started_counts_as_its_renewa
     state = approval_state(treated.patient, treated.today)
     assert state.renewal_pending
     assert state.renewal_due is None
+
+
+def test_a_booking_after_a_missed_one_is_the_planned_date(world, treated):
+    """With a missed booking (its day passed, no session recorded) and a later one, the next session is planned on
+    the later booking, not as overdue today."""
+    from onaboard.web.injections.models import InjectionSession, SessionStatus
+
+    for days in (-5, 10):
+        InjectionSession.objects.create(
+            patient=treated.patient, date=treated.today + timedelta(days=days), status=SessionStatus.BOOKED
+        )
+    facts = patient_facts(treated.patient, today=treated.today)
+    assert planned_date(facts)[0] == treated.today + timedelta(days=10)
+
+
+def test_the_open_booking_is_the_earliest_on_or_after_today():
+    """``booking_ahead``: a booking before today was missed and is skipped; one on today counts."""
+    from datetime import date
+
+    today = date(2026, 4, 20)
+    assert booking_ahead([date(2026, 3, 30)], today=today) is None
+    assert booking_ahead([date(2026, 5, 1), date(2026, 3, 30), today], today=today) == today

@@ -69,7 +69,7 @@ from onaboard.clinical import (
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
-from onaboard.web.coverage.selectors import approval_answers
+from onaboard.web.coverage.selectors import approval_answers, booking_ahead
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
@@ -270,8 +270,7 @@ def pathway_state(
     patient is then "approval denied" until a new request is made).
     """
     given = sorted({day for day in recorded if day <= today})
-    upcoming = sorted(day for day in booked if day >= today)
-    booked_for = upcoming[0] if upcoming else None
+    booked_for = booking_ahead(booked, today=today)
     days = tuple(day for day in diary.days if day.date <= today)
     if len(days) != len(diary.days):
         diary = PatientDiary(diary.patient_id, days)

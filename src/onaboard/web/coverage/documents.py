@@ -40,11 +40,13 @@ from onaboard.web.coverage.models import ICD10_CHRONIC_MIGRAINE, PriorAuthorisat
 from onaboard.web.coverage.selectors import (
     CoverageUnavailableError,
     PatientFacts,
+    booking_ahead,
     chosen_policy,
     engine_trial,
     evaluate,
     has_recorded_session,
     insurance_of,
+    next_due,
     patient_facts,
     planned_date,
 )
@@ -418,15 +420,18 @@ class NextSession(enum.StrEnum):
 
 
 def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date, NextSession]:
-    """The session after this one: the next recorded, else the open booking when later, else the earliest date for
-    the next (12 weeks later)."""
+    """The session after this one: the next recorded, else the open booking on or after today when later
+    (``booking_ahead``: a missed booking is not the next treatment), else the earliest date for the next (the
+    engine's next due date after this session)."""
     given = next((s for s in facts.recorded if s.date > session.date), None)
     if given is not None:
         return given.date, NextSession.GIVEN
-    booked = facts.booked
-    if booked is not None and booked.date > session.date:
-        return booked.date, NextSession.BOOKED
-    return session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS), NextSession.DUE
+    booked = booking_ahead([facts.booked.date] if facts.booked else [], today=facts.today)
+    if booked is not None and booked > session.date:
+        return booked, NextSession.BOOKED
+    due = next_due((s.date for s in facts.recorded), on=session.date)
+    assert due is not None  # noqa: S101 - the session itself is recorded on or before its own day
+    return due, NextSession.DUE
 
 
 def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:

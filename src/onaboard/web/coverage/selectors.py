@@ -22,7 +22,6 @@ from django.utils.translation import gettext_noop
 
 from onaboard.clinical import (
     FIXED_DOSE_UNITS,
-    RETREATMENT_INTERVAL_DAYS,
     Assessment,
     BenefitTerms,
     CostError,
@@ -42,6 +41,7 @@ from onaboard.clinical import (
     eligibility_day,
     evaluate_coverage,
     preempt_plan,
+    schedule_status,
     session_cost,
     treatment_outcomes,
     year_cost,
@@ -62,7 +62,7 @@ from onaboard.web.coverage.models import (
 )
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.injections.selectors import open_booking, session_plan
+from onaboard.web.injections.selectors import session_plan
 from onaboard.web.patients.models import Patient, PreventiveTrial
 
 # --- Messages (tests assert them exactly) -------------------------------------------------------------------------
@@ -344,6 +344,7 @@ class PatientFacts:
     diary: PatientDiary
     recorded: tuple[InjectionSession, ...]
     booked: InjectionSession | None
+    """The open booking on or after ``today`` (``booking_ahead``); a booking whose day passed was missed."""
     assessment: Assessment
     """Eligibility before treatment: on the day before the first session, else on today."""
     outcomes: Outcomes | None
@@ -399,12 +400,14 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
         plan = preempt_plan()
         notes.append(_(ASSUME_UNITS_PREEMPT).format(units=FIXED_DOSE_UNITS))
     trials = tuple(PreventiveTrial.objects.filter(patient=patient).order_by("start"))
+    bookings = list(InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).order_by("date"))
+    ahead = booking_ahead((s.date for s in bookings), today=today)
     return PatientFacts(
         patient=patient,
         today=today,
         diary=diary,
         recorded=recorded,
-        booked=open_booking(patient),
+        booked=next((s for s in bookings if s.date == ahead), None),
         assessment=assessment,
         outcomes=outcomes,
         trials=trials,
@@ -413,14 +416,30 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
     )
 
 
+def booking_ahead(booked: Iterable[dt.date], *, today: dt.date) -> dt.date | None:
+    """The open booking on or after ``today`` (the earliest of ``booked``, the days of sessions booked and not yet
+    recorded), else None. A booking whose day has passed without a session was missed: it is not the next session.
+    The one rule behind the worklist's "booked" (``clinic.selectors.pathway_state``), the planned date of the next
+    session and the after-care sheet's next treatment."""
+    return min((day for day in booked if day >= today), default=None)
+
+
+def next_due(recorded: Iterable[dt.date], *, on: dt.date) -> dt.date | None:
+    """The engine's next due date (``schedule_status``: 12 weeks after the last session) from the sessions recorded
+    on or before ``on``; None before the first."""
+    return schedule_status(sorted({day for day in recorded if day <= on}), today=on).next_due
+
+
 def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
-    """The next session's date and how it was chosen: the booking, else the earliest day it could still happen (12
-    weeks after the last, or today once that day has passed), else today. Never a day gone by: the interval
-    criterion, the letters' safety screen and the prices are all for this day."""
-    if facts.booked is not None and facts.booked.date >= facts.today:
-        return facts.booked.date, _(ASSUME_PLANNED_DATE_BOOKED).format(day=facts.booked.date.isoformat())
-    if facts.last_session is not None:
-        due = facts.last_session.date + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    """The next session's date and how it was chosen: the booking on or after today (``booking_ahead``), else the
+    earliest day it could still happen (the engine's next due date, or today once that day has passed), else
+    today. Never a day gone by: the interval criterion, the letters' safety screen and the prices are all for this
+    day."""
+    booked = booking_ahead([facts.booked.date] if facts.booked else [], today=facts.today)
+    if booked is not None:
+        return booked, _(ASSUME_PLANNED_DATE_BOOKED).format(day=booked.isoformat())
+    due = next_due((s.date for s in facts.recorded), on=facts.today)
+    if due is not None:
         if due < facts.today:
             return facts.today, _(ASSUME_PLANNED_DATE_OVERDUE).format(day=facts.today.isoformat(), due=due.isoformat())
         return due, _(ASSUME_PLANNED_DATE_DUE).format(day=due.isoformat())
