@@ -210,14 +210,17 @@ def test_structural_problems_come_from_the_fhir_models():
 
 
 def test_an_entry_without_a_resource_is_named_so():
-    """A transaction's DELETE carries no resource: the problem says the entry holds none (it read 'onaboard does
-    not import None resources')."""
+    """A transaction's DELETE carries no resource: the problems say the entry holds none (it read 'onaboard does
+    not import None resources') and that its method is not one an import carries out."""
     document = {
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [{"request": {"method": "DELETE", "url": "Patient/123"}}],
     }
-    assert _problems(document) == [("Bundle.entry[0].resource", fhir_read.NO_RESOURCE)]
+    assert _problems(document) == [
+        ("Bundle.entry[0].request.method", fhir_read.METHOD_NOT_IMPORTED.format(method="DELETE", methods="PUT, POST")),
+        ("Bundle.entry[0].resource", fhir_read.NO_RESOURCE),
+    ]
 
 
 def test_a_patient_without_a_record_number_or_name_is_refused():

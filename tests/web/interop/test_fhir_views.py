@@ -310,3 +310,54 @@ def test_a_transaction_over_the_size_limit_is_an_operation_outcome(world, fhir_a
             }
         ],
     }
+
+
+def _transaction(client: Client, patient: Patient) -> dict:
+    """The patient's $everything as a transaction Bundle whose entries are PUT by id (as a file export writes)."""
+    document = _everything(client, patient).json()
+    document["type"] = "transaction"
+    for entry in document["entry"]:
+        del entry["search"]
+        entry["request"] = {"method": "PUT", "url": f"{entry['resource']['resourceType']}/{entry['resource']['id']}"}
+    return document
+
+
+def test_a_transaction_answers_201_for_an_entry_it_created_and_200_for_the_others(world, charted, fhir_as):
+    """A diary day the transaction adds is answered 201 Created, every entry it updated or left unchanged 200 OK
+    (every entry was answered 200 OK)."""
+    import copy
+    import datetime as dt
+    import uuid
+
+    nurse = fhir_as("nurse")
+    document = _transaction(nurse, charted)
+    observation = next(e for e in document["entry"] if e["resource"]["resourceType"] == "Observation")
+    added = copy.deepcopy(observation)
+    new_id = str(uuid.uuid4())
+    added["fullUrl"], added["resource"]["id"] = f"urn:uuid:{new_id}", new_id
+    new_day = DiaryEntry.objects.filter(patient=charted).order_by("date").first().date - dt.timedelta(days=1)
+    added["resource"]["effectiveDateTime"] = new_day.isoformat()
+    added["request"]["url"] = f"Observation/{new_id}"
+    document["entry"].append(added)
+    response = _post(nurse, document)
+    assert response.status_code == 200, response.content
+    statuses = [entry["response"]["status"] for entry in response.json()["entry"]]
+    assert statuses == ["200 OK"] * (len(document["entry"]) - 1) + ["201 Created"]
+    assert DiaryEntry.objects.filter(patient=charted, date=new_day).exists()
+
+
+def test_a_transaction_entry_asking_to_delete_is_refused_at_its_method(world, charted, fhir_as):
+    """An entry whose request.method is DELETE is refused naming Bundle.entry[i].request.method, and nothing is
+    written (it created the resource and answered 200 OK)."""
+    nurse = fhir_as("nurse")
+    document = _transaction(nurse, charted)
+    at = next(i for i, e in enumerate(document["entry"]) if e["resource"]["resourceType"] == "Observation")
+    document["entry"][at]["request"]["method"] = "DELETE"
+    document["entry"][at]["resource"]["note"] = [{"text": "never stored"}]
+    response = _post(nurse, document)
+    assert response.status_code == 422
+    message = fhir_read.METHOD_NOT_IMPORTED.format(method="DELETE", methods="PUT, POST")
+    assert [(i["expression"], i["diagnostics"]) for i in response.json()["issue"]] == [
+        ([f"Bundle.entry[{at}].request.method"], message)
+    ]
+    assert not DiaryEntry.objects.filter(notes="never stored").exists()

@@ -48,6 +48,11 @@ from onaboard.interop.fhir.records import (
 )
 
 NOT_A_BUNDLE = "expected a Bundle resource"
+IMPORT_METHODS: tuple[str, ...] = ("PUT", "POST")
+"""The transaction requests an import carries out: create or update the entry's resource (``PUT`` by id, as the
+export writes; ``POST``). A DELETE, GET, HEAD or PATCH entry is refused: carrying it out as a create would do the
+opposite of what it asks."""
+METHOD_NOT_IMPORTED = "request.method {method!r} is not imported: onaboard creates or updates ({methods}) only"
 NOT_JSON = "the body is not JSON: {detail}"
 BUNDLE_TYPE = "a Bundle of type {expected} is required (got {found!r})"
 UNKNOWN_TYPE = "resourceType {value!r} is not a FHIR R4B resource"
@@ -861,6 +866,11 @@ def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_T
         (f"Bundle.entry[{i}].resource", e.get("fullUrl"), e.get("resource") or {})
         for i, e in enumerate(document.get("entry", []))
     ]
+    for index, entry in enumerate(document.get("entry", [])):
+        method = (entry.get("request") or {}).get("method")
+        if method is not None and method not in IMPORT_METHODS:
+            message = METHOD_NOT_IMPORTED.format(method=method, methods=", ".join(IMPORT_METHODS))
+            reader.problem(f"Bundle.entry[{index}].request.method", message)
     first_of: dict[str, str] = {}
     repeated: set[str] = set()
     for index, (at, full_url, _) in enumerate(entries):

@@ -34,7 +34,7 @@ from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.interop.outcome import fhir_response, operation_outcome
 from onaboard.web.interop.outcome import refusal as _refuse
 from onaboard.web.interop.selectors import patients_export
-from onaboard.web.interop.services import entry_places, fhir_records_import
+from onaboard.web.interop.services import entry_places, entry_statuses, fhir_records_import
 from onaboard.web.patients.access import Capability, can, patient_for
 
 FHIR_VERSION = "4.3.0"
@@ -166,8 +166,9 @@ def transaction(request: HttpRequest) -> HttpResponse:
         "issue": [{"severity": "information", "code": "informational", "diagnostics": line} for line in summary.lines()]
         or [{"severity": "information", "code": "informational", "diagnostics": gettext(NOTHING_TO_IMPORT)}],
     }
+    statuses = entry_statuses(document, summary) or ["200 OK"]  # an empty Bundle: one entry for the outcome
     entries = [
-        {"response": {"status": "200 OK", **({"outcome": outcome} if index == 0 else {})}}
-        for index, _ in enumerate(document.get("entry") or [None])
+        {"response": {"status": status, **({"outcome": outcome} if index == 0 else {})}}
+        for index, status in enumerate(statuses)
     ]
     return fhir_response({"resourceType": "Bundle", "type": "transaction-response", "entry": entries})

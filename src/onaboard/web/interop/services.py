@@ -119,6 +119,9 @@ class ImportSummary:
     """What an import did, per kind of row: created, updated, unchanged."""
 
     counts: dict[str, list[int]] = field(default_factory=dict)
+    created: set[str] = field(default_factory=set)
+    """The keys of the imported rows a FHIR import created (their resource ids; a diary day's
+    ``diary/<patient's id>/<day>``, as ``entry_places`` names them), for the transaction's per-entry status."""
 
     def add(self, kind: str, *, created: int = 0, updated: int = 0, unchanged: int = 0) -> None:
         """Count rows of ``kind`` (marked with ``gettext_noop`` by the caller, translated in ``lines``)."""
@@ -178,11 +181,18 @@ def _stamp_after_commit(model: type[DiaryEntry] | type[InjectionSession], ids: l
 
 
 def diary_days_import(
-    *, user: Any, patient: Patient, days: Sequence[DiaryDay], source: str, progress: Progress | None = None
+    *,
+    user: Any,
+    patient: Patient,
+    days: Sequence[DiaryDay],
+    source: str,
+    progress: Progress | None = None,
+    created_days: set[dt.date] | None = None,
 ) -> tuple[int, int, int]:
     """Create or replace the patient's diary rows for ``days`` (already validated by the engine) in bulk.
 
-    Returns (created, updated, unchanged); one audit event names the counts when anything changed. Call inside a
+    Returns (created, updated, unchanged), adding the days created to ``created_days`` when given; one audit event
+    names the counts when anything changed. Call inside a
     transaction (the importers below do). A day before the patient's birth date is refused, as the diary pages
     refuse it (``DiaryBeforeBirthError``, nothing written).
     """
@@ -211,6 +221,8 @@ def diary_days_import(
             changed.append(entry)
         else:
             unchanged += 1
+    if created_days is not None:
+        created_days.update(entry.date for entry in new)
     for start in range(0, len(new), BATCH):
         DiaryEntry.objects.bulk_create(new[start : start + BATCH])
         if progress:
@@ -629,22 +641,44 @@ def entry_places(document: Any) -> dict[str, str]:
     their problems are named by the id instead."""
     places: dict[str, str] = {}
     shared: set[str] = set()
+    for index, (resource_id, diary_key) in enumerate(_entry_keys(document)):
+        at = f"Bundle.entry[{index}].resource"
+        if resource_id is not None:
+            if resource_id in places:
+                shared.add(resource_id)
+            places.setdefault(resource_id, at)
+        if diary_key is not None:
+            places.setdefault(diary_key, at)
+    return {key: at for key, at in places.items() if key not in shared}
+
+
+def _entry_keys(document: Any) -> list[tuple[str | None, str | None]]:
+    """Each entry's resource id and, for an Observation, its diary day's key (``diary/<subject's id>/<day>``)."""
+    keys: list[tuple[str | None, str | None]] = []
     entries = document.get("entry") if isinstance(document, Mapping) else None
-    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+    for entry in entries if isinstance(entries, list) else []:
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         if not isinstance(resource, Mapping):
+            keys.append((None, None))
             continue
-        at = f"Bundle.entry[{index}].resource"
-        if isinstance(resource.get("id"), str):
-            if resource["id"] in places:
-                shared.add(resource["id"])
-            places.setdefault(resource["id"], at)
+        resource_id = resource["id"] if isinstance(resource.get("id"), str) else None
+        diary_key = None
         if resource.get("resourceType") == "Observation":
             subject = str((resource.get("subject") or {}).get("reference") or "")
             subject = subject.removeprefix("urn:uuid:").removeprefix("Patient/")
             day = str(resource.get("effectiveDateTime") or "")[:10]
-            places.setdefault(f"diary/{subject}/{day}", at)
-    return {key: at for key, at in places.items() if key not in shared}
+            diary_key = f"diary/{subject}/{day}"
+        keys.append((resource_id, diary_key))
+    return keys
+
+
+def entry_statuses(document: Any, summary: ImportSummary) -> list[str]:
+    """The transaction-response status of each entry of an imported Bundle: ``201 Created`` when the import created
+    its row, ``200 OK`` when it updated it or left it unchanged (and for the resources onaboard derives, such as the
+    Condition, which are read but not stored)."""
+    return [
+        "201 Created" if summary.created & {key for key in keys if key} else "200 OK" for keys in _entry_keys(document)
+    ]
 
 
 _ELEMENTS: dict[type[Any], dict[str, str]] = {
@@ -731,6 +765,7 @@ def _patient_row(*, user: Any, clinic: Clinic, record: PatientRecord, summary: I
     if patient is None:
         patient = patient_create(user=user, clinic=clinic, data={"sex": Sex.UNKNOWN} | demographics)
         summary.add(gettext_noop("patients"), created=1)
+        summary.created.add(record.key)
         wanted = {name: value for name, value in answers.items() if getattr(patient, name) != value}
         if wanted:
             patient = patient_update(user=user, patient=patient, data=wanted, expected_version=patient.version)
@@ -884,6 +919,7 @@ def _sessions(
         if match is None:
             session = InjectionSession.objects.create(patient=patient, **_session_fields(record))
             action = Action.CREATE
+            summary.created.add(record.key)
         else:
             carried = {k: v for k, v in _session_fields(record).items() if k not in keep}
             for name, value in carried.items():
@@ -922,6 +958,8 @@ def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summa
             user=user, patient=patient, instrument=response.instrument, answers=answers, date=response.date
         )
         summary.add(gettext_noop("questionnaires"), created=int(match is None), updated=int(match is not None))
+        if match is None:
+            summary.created.add(response.key)
 
 
 def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
@@ -951,6 +989,7 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
         if found is None:
             effect_row = SideEffect(patient=patient, reported_by=user, **values)
             action = Action.CREATE
+            summary.created.add(effect.key)
         else:
             effect_row = found
             for name, value in values.items():
@@ -981,6 +1020,7 @@ def _medication_history(
         if match is None:
             preventive_trial_create(user=user, patient=patient, data=data, today=today)
             summary.add(gettext_noop("preventives"), created=1)
+            summary.created.add(trial.key)
         elif any(getattr(match, name) != value for name, value in data.items()):
             preventive_trial_update(user=user, trial=match, data=data, today=today)
             summary.add(gettext_noop("preventives"), updated=1)
@@ -992,6 +1032,7 @@ def _medication_history(
         if match is None:
             other_toxin_treatment_create(user=user, patient=patient, data=_other_toxin_fields(treatment), today=today)
             summary.add(gettext_noop("other toxins"), created=1)
+            summary.created.add(treatment.key)
         elif match.units != treatment.units or match.indication != treatment.indication:
             match.units, match.indication = treatment.units, treatment.indication
             match.full_clean()
@@ -1041,10 +1082,17 @@ def fhir_records_import(
             try:
                 patient = _patient_row(user=user, clinic=clinic, record=record, summary=summary)
                 _medication_history(user=user, patient=patient, record=record, summary=summary, today=today)
+                new_days: set[dt.date] = set()
                 created, updated, unchanged = diary_days_import(
-                    user=user, patient=patient, days=record.diary, source=source, progress=progress
+                    user=user,
+                    patient=patient,
+                    days=record.diary,
+                    source=source,
+                    progress=progress,
+                    created_days=new_days,
                 )
                 summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
+                summary.created.update(f"diary/{record.key}/{day.isoformat()}" for day in new_days)
                 _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
                 _questionnaires(user=user, patient=patient, record=record, summary=summary)
                 _side_effects(user=user, patient=patient, record=record, summary=summary)
