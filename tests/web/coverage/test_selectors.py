@@ -544,3 +544,16 @@ def test_the_open_booking_is_the_earliest_on_or_after_today():
     today = date(2026, 4, 20)
     assert booking_ahead([date(2026, 3, 30)], today=today) is None
     assert booking_ahead([date(2026, 5, 1), date(2026, 3, 30), today], today=today) == today
+
+
+def test_week_24_is_named_only_when_it_ends_after_the_renewal_date(world, treated):
+    """The treated patient's week 24 ended before the renewal date: nothing to add; moved after it (first session
+    later), the approval state names the last day of week 24's period."""
+    assert approval_state(treated.patient, treated.today).week24_ends is None
+    for session in treated.sessions[:2]:  # cancelled: the third session becomes the first
+        session.status = "cancelled"
+        session.save()
+    first = treated.sessions[2].date
+    state = approval_state(treated.patient, treated.today)
+    assert state.renewal_due < first + timedelta(days=6 * 28 - 1)
+    assert state.week24_ends == first + timedelta(days=6 * 28 - 1)

@@ -680,3 +680,16 @@ def test_a_second_open_request_for_the_same_day_stage_and_policy_is_refused(clie
     later = {**form, "requested_on": (today + timedelta(days=1)).isoformat()}
     assert client.post(new, later).status_code == 302
     assert PriorAuthorisation.objects.filter(patient=eligible).count() == 2
+
+
+def test_the_coverage_page_says_when_week_24_ends_after_the_renewal_date(client, world, eligible, today):
+    """An approval ending 20 days from now, 10 days after the first session: renewal falls due before week 24's
+    period ends, so the page names that day (the continuation's response is not known before it)."""
+    from onaboard.web.clinic.demo import record_preempt_session
+
+    first = today - timedelta(days=10)
+    record_preempt_session(eligible, first, injector=world.users["nurse"], today=today)
+    _authorisation(eligible, today, status="approved", requested=40, start=-30, end=20)
+    page = _page(client, world, eligible)
+    week24_end = first + timedelta(days=6 * 28 - 1)
+    assert f"Week 24 ends on {_day(week24_end)}, after the renewal date" in page

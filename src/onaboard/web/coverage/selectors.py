@@ -22,6 +22,8 @@ from django.utils.translation import gettext_noop
 
 from onaboard.clinical import (
     FIXED_DOSE_UNITS,
+    PERIOD_DAYS,
+    WEEK24_PERIOD,
     Assessment,
     BenefitTerms,
     CostError,
@@ -251,6 +253,11 @@ class ApprovalState:
     upcoming: PriorAuthorisation | None = None
     ended: PriorAuthorisation | None = None
     denied: PriorAuthorisation | None = None
+    week24_ends: dt.date | None = None
+    """The last day of week 24's diary period (``week24_end``) when it falls on or after the renewal date and has
+    not passed: a continuation's response is judged on complete periods from week 24 on, so until the day after it
+    the continuation letter has no response to give, though the renewal is due (the pages say so; whether the payer
+    extends the approval is the payer's rule, not ours)."""
 
 
 def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
@@ -261,6 +268,12 @@ def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
         return False
     # (later.approved_from - end) rather than end + 1 day: an approval stored as ending on dt.date.max has no next day
     return (later.approved_from - end).days <= 1 and (later.approved_until is None or later.approved_until > end)
+
+
+def week24_end(first_session: dt.date) -> dt.date:
+    """The last day of week 24's period (period ``WEEK24_PERIOD`` after the first session: period k covers days
+    ``PERIOD_DAYS * (k - 1)`` to ``PERIOD_DAYS * k - 1``, ``onaboard.clinical.treatment_periods``)."""
+    return first_session + dt.timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
 
 
 def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
@@ -293,6 +306,17 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
             renewal_pending, pending = True, renewing
         if continued_by is None and not renewal_pending:
             renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
+    week24_ends = None
+    if renewal is not None:
+        first = (
+            InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED, date__lte=today)
+            .order_by("date")
+            .values_list("date", flat=True)
+            .first()
+        )
+        end = week24_end(first) if first is not None else None
+        if end is not None and end >= max(renewal, today):
+            week24_ends = end
     return ApprovalState(
         current,
         renewal,
@@ -303,6 +327,7 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
         upcoming=upcoming,
         ended=ended,
         denied=denied,
+        week24_ends=week24_ends,
     )
 
 
