@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from onaboard import clinical
 from onaboard.clinical import (
     FIXED_SITES,
     SALINE_ML_BY_VIAL_UNITS,
@@ -21,6 +22,7 @@ from onaboard.clinical import (
     preempt_plan,
     treatment_outcomes,
 )
+from onaboard.training import quiz as quiz_module
 from onaboard.training.course import load_course
 from onaboard.training.quiz import (
     DAY_CATEGORIES,
@@ -389,3 +391,24 @@ def test_module_1_teaches_both_criteria_of_medication_overuse_headache():
     text = " ".join(module.body.split())
     assert "needs headache on **15 or more days a month** in a patient with a headache disorder (criterion A)" in text
     assert "(criterion B)" in text
+
+
+def test_the_quiz_counts_pain_characteristics_with_the_engine(monkeypatch):
+    """The migraine-day explanation's ICHD-3 1.1 C count is the engine's ``pain_characteristics``, not a copy of
+    its sum kept in the quiz."""
+    monkeypatch.setattr(quiz_module, "pain_characteristics", lambda day: 3)
+    question = generate_question("migraine_day", _rng(5))
+    assert question.explanation[0].startswith("ICHD-3 1.1 C: 3 pain characteristics of one-sided, pulsating, ")
+
+
+def test_the_quiz_states_rule_numbers_from_the_engine(monkeypatch):
+    """The fixed sites, the retreatment interval in weeks and the contraindications are the engine's: a plan reads
+    "31 fixed sites" from ``FIXED_SITE_COUNT``, a course "(12 weeks apart)" from ``RETREATMENT_INTERVAL_DAYS``, and
+    the checklist's contraindications are the safety screen's own ``CONTRAINDICATION_ITEMS``."""
+    assert quiz_module.CONTRAINDICATION_ITEMS is clinical.CONTRAINDICATION_ITEMS
+    assert quiz_module.RETREATMENT_INTERVAL_WEEKS * 7 == clinical.RETREATMENT_INTERVAL_DAYS
+    monkeypatch.setattr(quiz_module, "FIXED_SITE_COUNT", 99)
+    assert quiz_module.plan_description({}, 200) == "99 fixed sites; 200 U vials"
+    monkeypatch.setattr(quiz_module, "RETREATMENT_INTERVAL_WEEKS", 13)
+    facts = quiz_module.course_facts(date(2026, 1, 5), [20, 18, 16, 14, 12, 10, 8])
+    assert facts[0].endswith("(13 weeks apart)")

@@ -20,6 +20,7 @@ __all__ = [
     "MigraineRoute",
     "classify_day",
     "classify_days",
+    "pain_characteristics",
 ]
 
 FOUR_HOUR_THRESHOLD_HOURS = Decimal(4)
@@ -62,11 +63,16 @@ class DayClass:
         return bool(self.migraine_routes)
 
 
+def pain_characteristics(day: DiaryDay) -> int:
+    """How many of ICHD-3 1.1 C's four pain characteristics the day has: unilateral, pulsating, moderate or severe,
+    aggravated by routine physical activity (``MIN_PAIN_CHARACTERISTICS`` of them are needed)."""
+    return day.unilateral + day.pulsating + (day.intensity in _MODERATE_OR_SEVERE) + day.worse_with_activity
+
+
 def _meets_1_1_c_and_d(day: DiaryDay) -> bool:
     """ICHD-3 1.1 C (≥ 2 of 4 pain characteristics) and D (nausea and/or vomiting, or photo- and phonophobia)."""
-    characteristics = day.unilateral + day.pulsating + (day.intensity in _MODERATE_OR_SEVERE) + day.worse_with_activity
     accompanied = day.nausea or day.vomiting or (day.photophobia and day.phonophobia)
-    return characteristics >= MIN_PAIN_CHARACTERISTICS and accompanied
+    return pain_characteristics(day) >= MIN_PAIN_CHARACTERISTICS and accompanied
 
 
 def classify_day(day: DiaryDay) -> DayClass:

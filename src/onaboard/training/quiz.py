@@ -24,9 +24,11 @@ from onaboard.clinical import (
     CM_MIN_ATTACKS,
     CM_MIN_HEADACHE_DAYS,
     CM_MIN_MIGRAINE_DAYS,
+    CONTRAINDICATION_ITEMS,
     CUMULATIVE_LIMIT_UNITS,
     EPISODIC_CONSECUTIVE_PERIODS,
     FIXED_DOSE_UNITS,
+    FIXED_SITE_COUNT,
     FIXED_SITES,
     FOLLOW_THE_PAIN_MAX_SITES,
     FOUR_HOUR_THRESHOLD_HOURS,
@@ -67,6 +69,7 @@ from onaboard.clinical import (
     safety_screen,
     treatment_outcomes,
 )
+from onaboard.clinical.days import pain_characteristics
 from onaboard.training.wording import ACUTE_CLASS_NAMES, MUSCLE_NAMES, ROUTE_NAMES, clinic_words, counted
 
 __all__ = [
@@ -84,6 +87,12 @@ __all__ = [
     "passed",
     "plan_description",
 ]
+
+DAYS_PER_WEEK = 7
+RETREATMENT_INTERVAL_WEEKS = RETREATMENT_INTERVAL_DAYS // DAYS_PER_WEEK
+"""The engine's retreatment interval in weeks, as questions state it beside the days."""
+PERIOD_WEEKS = PERIOD_DAYS // DAYS_PER_WEEK
+"""The weeks of one diary period, as a course's periods are named ("Period 2 (weeks 4-8)")."""
 
 REFERENCE_DATE = date(2026, 1, 5)
 """Dates in questions are drawn near this fixed day, so a quiz never depends on the clock."""
@@ -270,7 +279,12 @@ def _random_follow_the_pain(rng: random.Random) -> dict[Muscle, int]:
 def plan_description(follow_the_pain: Mapping[Muscle, int], vial_units: int) -> str:
     """How a question states a plan: the fixed sites, the extra sites per muscle, the vial size."""
     extra = ", ".join(f"{count} extra in {MUSCLE_NAMES[muscle]}" for muscle, count in follow_the_pain.items())
-    return f"31 fixed sites{' + ' + extra if extra else ''}; {vial_units} U vials"
+    return f"{FIXED_SITE_COUNT} fixed sites{' + ' + extra if extra else ''}; {vial_units} U vials"
+
+
+_WRONG_WASTE_UNITS = 9 * UNITS_PER_SITE
+"""A plausible but wrong amount of waste for the wrong choices (nine sites' worth, 45 U): not a rule of the clinic,
+only a distractor, so it is named rather than typed into each choice."""
 
 
 def _vials_and_waste(rng: random.Random) -> Question:
@@ -285,9 +299,9 @@ def _vials_and_waste(rng: random.Random) -> Question:
     wrong = [
         phrase(plan.vials + 1, plan.discarded_units + vial),
         phrase(max(1, plan.vials - 1), abs(max(1, plan.vials - 1) * vial - plan.total_units)),
-        phrase(plan.vials, (plan.discarded_units + 45) % vial or 5),
+        phrase(plan.vials, (plan.discarded_units + _WRONG_WASTE_UNITS) % vial or UNITS_PER_SITE),
         phrase(plan.vials, 0),
-        phrase(plan.vials, abs(200 - plan.total_units)),
+        phrase(plan.vials, abs(max(VIAL_SIZES_UNITS) - plan.total_units)),
     ]
     choices, index = _shuffle_choices(rng, answer, wrong)
     return Question(
@@ -330,7 +344,7 @@ def _plan_total(rng: random.Random) -> Question:
         index,
         (
             (
-                f"{FIXED_DOSE_UNITS} U at the 31 fixed sites plus "
+                f"{FIXED_DOSE_UNITS} U at the {FIXED_SITE_COUNT} fixed sites plus "
                 f"{counted(plan.follow_the_pain_count, 'follow-the-pain site')} x "
                 f"{UNITS_PER_SITE} U = {plan.total_units} U (at most {MAX_SESSION_UNITS} U)."
             ),
@@ -357,9 +371,9 @@ def _billing(rng: random.Random) -> Question:
     total, waste = plan.total_units, plan.discarded_units
     wrong = [
         lines([("64615", None, 1), ("J0585", "JZ", total)]),
-        lines([("64615", None, 1), ("J0585", None, total), ("J0585", "JW", waste or 5)]),
+        lines([("64615", None, 1), ("J0585", None, total), ("J0585", "JW", waste or UNITS_PER_SITE)]),
         lines([("64615", None, 1), ("J0585", None, total + waste)]),
-        lines([("64615", "50", 1), ("J0585", None, total), ("J0585", "JW", waste or 45)]),
+        lines([("64615", "50", 1), ("J0585", None, total), ("J0585", "JW", waste or _WRONG_WASTE_UNITS)]),
         lines([("64615", None, plan.site_count), ("J0585", None, total)]),
     ]
     choices, index = _shuffle_choices(rng, answer, wrong)
@@ -443,8 +457,7 @@ def _migraine_day(rng: random.Random) -> Question:
     long = classified.headache_4h
     answer = DAY_CATEGORIES[(0 if long else 1) if classified.migraine else (2 if long else 3)]
     choices, index = _ordered_choices(answer, DAY_CATEGORIES)
-    characteristics = day.unilateral + day.pulsating + (day.intensity in (Intensity.MODERATE, Intensity.SEVERE))
-    characteristics += day.worse_with_activity
+    characteristics = pain_characteristics(day)
     routes = ", ".join(sorted(ROUTE_NAMES[route] for route in classified.migraine_routes)) or "none"
     return Question(
         "",
@@ -455,8 +468,8 @@ def _migraine_day(rng: random.Random) -> Question:
         index,
         (
             (
-                f"ICHD-3 1.1 C: {characteristics} of 4 pain characteristics "
-                f"(at least {MIN_PAIN_CHARACTERISTICS} needed), "
+                f"ICHD-3 1.1 C: {counted(characteristics, 'pain characteristic')} of one-sided, pulsating, "
+                f"moderate or severe, worse with activity (at least {MIN_PAIN_CHARACTERISTICS} needed), "
                 "and 1.1 D needs nausea or vomiting, or light and sound sensitivity together."
             ),
             f"ICHD-3 1.3 C routes met: {routes} (features; aura; believed migraine relieved by a triptan or ergot).",
@@ -771,10 +784,12 @@ def course_facts(day0: date, counts: Sequence[int], *, recorded: Sequence[int] |
         return f" ({days} of {PERIOD_DAYS} days recorded)" if days < PERIOD_DAYS else ""
 
     injections = [day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS * n) for n in range(2)]
-    rows = [f"Injections on {', '.join(day.isoformat() for day in injections)} (12 weeks apart)"]
-    rows.append(f"Baseline (28 days before the first injection): {counts[0]} headache days{gaps(0)}")
+    rows = [
+        f"Injections on {', '.join(day.isoformat() for day in injections)} ({RETREATMENT_INTERVAL_WEEKS} weeks apart)"
+    ]
+    rows.append(f"Baseline ({PERIOD_DAYS} days before the first injection): {counts[0]} headache days{gaps(0)}")
     rows += [
-        f"Period {k} (weeks {4 * (k - 1)}-{4 * k}): {count} headache days{gaps(k)}"
+        f"Period {k} (weeks {PERIOD_WEEKS * (k - 1)}-{PERIOD_WEEKS * k}): {count} headache days{gaps(k)}"
         for k, count in enumerate(counts[1:], 1)
     ]
     return tuple(rows)
@@ -844,7 +859,10 @@ def _week24_response(rng: random.Random) -> Question:
         "",
         "week24_response",
         "What is the change in headache days at week 24, and is the patient a responder?",
-        (f"Baseline: {baseline} headache days in 28", f"Period {WEEK24_PERIOD} (week 24): {week24} headache days"),
+        (
+            f"Baseline: {baseline} headache days in {PERIOD_DAYS}",
+            f"Period {WEEK24_PERIOD} (week {WEEK24_PERIOD * PERIOD_WEEKS}): {week24} headache days",
+        ),
         choices,
         index,
         (
@@ -875,7 +893,7 @@ def _retreatment_interval(rng: random.Random) -> Question:
         (
             check.reason,
             (
-                f"Sessions are at least {RETREATMENT_INTERVAL_DAYS} days (12 weeks) apart; "
+                f"Sessions are at least {RETREATMENT_INTERVAL_DAYS} days ({RETREATMENT_INTERVAL_WEEKS} weeks) apart; "
                 f"all BOTOX (onabotulinumtoxinA) given in any 3 months, for any indication, stays within "
                 f"{CUMULATIVE_LIMIT_UNITS} U; other toxins' units cannot be converted to BOTOX units."
             ),
@@ -995,10 +1013,6 @@ def _medication_overuse_periods(rng: random.Random) -> tuple[list[PeriodSummary]
         )
     return periods, acute_class
 
-
-CONTRAINDICATION_ITEMS = ("injection_site_infection", "hypersensitivity_to_botulinum_toxin")
-"""The checklist items that are contraindications (BOTOX US PI 4); the other items of ``_SAFETY_ITEMS`` are
-warnings."""
 
 _SAFETY_TOPICS: Mapping[str, str] = {
     "injection_site_infection": "infection at the injection sites",

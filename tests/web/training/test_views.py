@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS
 from onaboard.training import cases as case_engine
 from onaboard.web.accounts.models import Role
 from onaboard.web.training import services
@@ -249,6 +250,22 @@ def test_a_case_step_sent_twice_says_it_was_answered_already(client, world):
     assert services.CASE_STAGE_ANSWERED in repeated
     attempt.refresh_from_db()
     assert (attempt.stage, attempt.passed) == ("done", True)
+
+
+def test_a_case_page_states_the_periods_and_the_interval_from_the_engine(client, world):
+    """The case page counts the diary periods it shows and states the period length and the retreatment interval
+    from the engine (``rules``, ``RETREATMENT_INTERVAL_WEEKS``), not "three 28-day periods" and "12 weeks" typed in."""
+    trainee = world.users["trainee"]
+    client.force_login(trainee)
+    attempt = case_attempt(trainee, seed=TREATED_SEED)
+    url = reverse("training:case", args=[attempt.external_id])
+    page = client.get(url).content.decode()
+    periods = len(services.case_assessment(services.case_of(attempt)).periods)
+    assert f"Diary: the {periods} periods of {PERIOD_DAYS} days before the first visit" in page
+    client.post(url, engine_first_visit(attempt))
+    later = client.get(url).content.decode()
+    weeks = RETREATMENT_INTERVAL_DAYS // 7
+    assert f"with a second session {weeks} weeks later. Headache days per {PERIOD_DAYS}-day period" in later
 
 
 def test_a_case_is_titled_by_its_number_and_patient_not_by_its_seed(client, world):

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from onaboard.clinical import AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
 from onaboard.training.cases import Step
 from onaboard.training.certificate import REQUIRED_CASES, certificate_modules
-from onaboard.training.quiz import MUSCLE_NAMES
+from onaboard.training.quiz import MUSCLE_NAMES, RETREATMENT_INTERVAL_WEEKS
 from onaboard.training.sites import SITE_PASS_MARK, SITE_TOLERANCE
 from onaboard.web.common.pdf import pdf_response, render_pdf
 from onaboard.web.injections import sitemap
@@ -342,6 +342,7 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         "ftp": [(MUSCLE_NAMES[muscle], count) for muscle, count in the_case.follow_the_pain.items()],
         "form": form,
         "closing": closing,
+        "retreatment_weeks": RETREATMENT_INTERVAL_WEEKS,
         "grade": grade,
         "grade_rows": [(STEP_LABELS[step.step], step) for step in grade.steps],
     }
