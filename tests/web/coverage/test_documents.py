@@ -529,3 +529,14 @@ def test_the_after_care_sheet_does_not_give_a_missed_booking_as_the_next_treatme
     assert "booked for" not in text
     due = last.date + timedelta(days=84)
     assert f"your next one can be from {due:%A} {due.day} {due:%B %Y}" in text
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION])
+def test_a_letter_against_another_policy_than_the_insurance_says_so(world, treated, kind):
+    """A letter written against a policy other than the patient's insurance policy (us-commercial-a) says which
+    policy the insurance is under and that the letter is not written against it; under the insurance's policy it
+    says nothing of the kind."""
+    other = _html_text(world, treated.patient, treated.today, kind, policy_id="us-commercial-c")
+    assert "not the patient's recorded insurance policy" in other
+    own = _html_text(world, treated.patient, treated.today, kind, policy_id="us-commercial-a")
+    assert "not the patient's recorded insurance policy" not in own

@@ -693,3 +693,13 @@ def test_the_coverage_page_says_when_week_24_ends_after_the_renewal_date(client,
     page = _page(client, world, eligible)
     week24_end = first + timedelta(days=6 * 28 - 1)
     assert f"Week 24 ends on {_day(week24_end)}, after the renewal date" in page
+
+
+def test_the_coverage_page_says_when_the_letters_are_for_another_policy_than_the_insurance(client, world, treated):
+    """Evaluating against another policy than the insurance's, the documents card says the letters are written
+    against it, not the patient's insurance policy; under the insurance's own policy it says nothing."""
+    client.force_login(world.users["billing"])
+    other = html.unescape(client.get(_coverage_url(treated.patient, policy="us-commercial-c")).content.decode())
+    assert "not the patient's recorded insurance policy" in other
+    own = html.unescape(client.get(_coverage_url(treated.patient)).content.decode())
+    assert "not the patient's recorded insurance policy" not in own

@@ -31,6 +31,7 @@ from onaboard.clinical import (
     Stage,
     age_in_years,
 )
+from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import CLINICAL_ROLES
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -225,6 +226,17 @@ def _common(facts: PatientFacts, user: Any) -> dict[str, Any]:
     }
 
 
+def insured_policy_if_other(patient: Patient, policy_id: str | None) -> str:
+    """The title of the patient's insurance policy when ``policy_id`` (the policy a letter is written against) is
+    another one, else "": the letter then says so beside the payer it names, and the coverage page beside its
+    buttons, rather than address one payer under another payer's criteria unremarked."""
+    insurance = insurance_of(patient)
+    if insurance is None or not policy_id or policy_id == insurance.policy_id:
+        return ""
+    policy = shipped_policies().get(insurance.policy_id)
+    return policy.title if policy is not None else insurance.policy_id
+
+
 def _session_marks(facts: PatientFacts) -> list[SessionMark]:
     return [SessionMark(session.date, True) for session in facts.recorded]
 
@@ -261,6 +273,7 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         "billing_lines": facts.plan.billing_lines,
         "diagnosis": _diagnosis(request),
         "request": request,
+        "insured_policy": insured_policy_if_other(facts.patient, policy.id),
     }
 
 
@@ -323,6 +336,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "sessions": facts.recorded,
         "diagnosis": _diagnosis(request),
         "request": request,
+        "insured_policy": insured_policy_if_other(facts.patient, policy.id),
     }
 
 

@@ -28,7 +28,13 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_patient_read, audit_record
 from onaboard.web.common.pdf import pdf_response
 from onaboard.web.coverage import selectors
-from onaboard.web.coverage.documents import DocumentKind, SessionNotFoundError, document_links, document_pdf
+from onaboard.web.coverage.documents import (
+    DocumentKind,
+    SessionNotFoundError,
+    document_links,
+    document_pdf,
+    insured_policy_if_other,
+)
 from onaboard.web.coverage.forms import (
     DUPLICATE_OPEN_REQUEST,
     ClinicPriceForm,
@@ -115,6 +121,7 @@ def patient_coverage(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
         "tones": selectors.OUTCOME_TONES,
         "can_clinical": can(request.user, Capability.VIEW_CLINICAL),
         "documents": document_links(request.user, patient, today=today, policy_id=policy_id or None),
+        "insured_policy": insured_policy_if_other(patient, policy_id or None),
     }
     return render(request, "coverage/patient_coverage.html", context)
 
