@@ -316,3 +316,43 @@ def test_notes_with_carriage_returns_quotes_and_commas_round_trip():
 
 def _csv_field(value: str) -> str:
     return '"' + value.replace('"', '""') + '"' if value else ""
+
+
+def test_a_stored_days_notes_are_held_to_the_diary_pages_limit_each_line_break_counted_once():
+    """Notes longer than NOTES_MAX_CHARACTERS are refused at the notes column of a day to be stored (an import left
+    days the patient could not save on the diary page); CR LF counts as one, as the page keeps it; the contract's
+    own reading takes any length."""
+    limit = diary_module.NOTES_MAX_CHARACTERS
+    at_limit = "a" * (limit - 2) + "\r\nb"  # limit characters with the line break counted once
+    text = f'patient_id,date,headache_hours,notes\nP1,2026-01-05,0,"{at_limit}"\nP1,2026-01-06,0,{"c" * (limit + 1)}\n'
+    with pytest.raises(DiaryError) as refused:
+        parse_diary(text, today=TODAY, stored=True)
+    message = diary_module.NOTES_TOO_LONG.format(limit=limit, length=limit + 1)
+    assert [str(problem) for problem in refused.value.problems] == [
+        f"line 4, column notes: {message}"
+    ]  # row 1 is 2 lines
+    (patient,) = parse_diary(text, today=TODAY)
+    assert [len(day.notes) for day in patient.days] == [limit + 1, limit + 1]
+
+
+def test_a_note_longer_than_pythons_csv_field_limit_reads_back_and_is_judged_at_its_line():
+    """A diary exported with a 140,000-character note (past the csv module's 131,072 default) reads back, and a day
+    to be stored is refused at its notes column instead of as malformed CSV; the process's csv field limit is raised
+    to CSV_FIELD_MAX_CHARACTERS, a bound, not without limit."""
+    import csv
+
+    previous = csv.field_size_limit(131_072)  # the csv module's default, whatever ran before
+    try:
+        day = only_day("patient_id,date,headache_hours\nP1,2026-01-05,0\n")
+        long_day = type(day)(day.patient_id, day.date, day.headache_hours, notes="n" * 140_000)
+        text = write_diary([long_day])
+        (patient,) = parse_diary(text, today=TODAY)
+        assert patient.days == (long_day,)
+        with pytest.raises(DiaryError) as refused:
+            parse_diary(text, today=TODAY, stored=True)
+        limit = diary_module.NOTES_MAX_CHARACTERS
+        message = diary_module.NOTES_TOO_LONG.format(limit=limit, length=140_000)
+        assert [str(problem) for problem in refused.value.problems] == [f"line 2, column notes: {message}"]
+        assert csv.field_size_limit() == diary_module.CSV_FIELD_MAX_CHARACTERS
+    finally:
+        csv.field_size_limit(max(previous, diary_module.CSV_FIELD_MAX_CHARACTERS))

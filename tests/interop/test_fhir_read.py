@@ -585,3 +585,16 @@ def test_a_second_preventive_or_other_toxin_with_the_same_natural_key_is_refused
             ),
         ),
     ]
+
+
+def test_a_diary_note_longer_than_the_diary_page_allows_is_refused_at_its_note():
+    """A diary Observation whose note is longer than NOTES_MAX_CHARACTERS is refused at its note element (it was
+    stored, and the patient could not save that day on the diary page)."""
+    from onaboard.clinical.diary import NOTES_MAX_CHARACTERS, NOTES_TOO_LONG
+
+    document = bundle([_record()])
+    entries = document["entry"]
+    day = [e["resource"]["resourceType"] for e in entries].index("Observation") + 1  # the day with a note
+    entries[day]["resource"]["note"] = [{"text": "x" * (NOTES_MAX_CHARACTERS + 1)}]
+    message = NOTES_TOO_LONG.format(limit=NOTES_MAX_CHARACTERS, length=NOTES_MAX_CHARACTERS + 1)
+    assert _problems(document) == [(f"Bundle.entry[{day}].resource.note", f"notes: {message}")]

@@ -123,6 +123,19 @@ BAD_YES_NO = "must be yes/no, y/n, true/false or 1/0 (got {value!r})"
 UNKNOWN_MEDICATION_CLASS = "unknown acute medication class {value!r} (known: {known})"
 EMPTY_MEDICATION_ITEM = "empty item in the ;-separated list of classes"
 NUL_IN_NOTES = "notes must not contain the NUL character"
+NOTES_TOO_LONG = "notes must be at most {limit} characters (got {length})"
+
+NOTES_MAX_CHARACTERS = 2000
+"""The most a stored day's notes may hold, each line break counted once (CR LF and a lone CR count as one, as the
+diary page keeps them): the diary page's limit, so an imported day can be opened and saved again there. Only a
+day to be stored is held to it (``stored``); the contract's notes are free text."""
+
+CSV_FIELD_MAX_CHARACTERS = 16 * 1024 * 1024
+"""The longest field ``csv_records`` reads (Python's csv module stops at 131,072 characters by default, and a diary
+exported with a longer note could not be read back: "field larger than field limit"). 16 Mi characters is more
+than the largest file the web app accepts (its 10 MiB request limit) and than any field the exports write, so a
+long field is judged by its column's rule (``NOTES_TOO_LONG`` for a stored day) at its line; the limit stays
+bounded, and as ``csv.field_size_limit`` is the process's, it is only ever raised to this, never lowered."""
 
 ECHO_MAX_LENGTH = 20
 """A message repeats at most this many characters of a value it refuses, then "…": a value of millions of
@@ -322,7 +335,8 @@ def _read_row(
     patient_id: str, raw_date: str, values: tuple[str, ...], notes: str, today: date, *, stored: bool = False
 ) -> tuple[DiaryDay | None, list[tuple[str, str]], date | None]:
     """One row's day (or None), its problems, and the readable date it speaks of (for the one-row-per-day rule).
-    ``stored``: the day is to be kept in the app's database, whose text cannot hold a NUL character."""
+    ``stored``: the day is to be kept in the app's database, whose text cannot hold a NUL character, and whose notes
+    are held to the diary page's ``NOTES_MAX_CHARACTERS``."""
     problems = _RowProblems()
     _read_patient_id(patient_id, problems)
     parsed = _parse_date(raw_date) if raw_date else None
@@ -331,6 +345,8 @@ def _read_row(
     problems.extend(value_problems)
     if stored and "\x00" in notes:  # the contract's notes are free text; PostgreSQL text cannot store a NUL
         problems.add("notes", NUL_IN_NOTES)
+    if stored and (length := len(notes.replace("\r\n", "\n"))) > NOTES_MAX_CHARACTERS:
+        problems.add("notes", NOTES_TOO_LONG.format(limit=NOTES_MAX_CHARACTERS, length=length))
     readable = parsed if isinstance(parsed, date) else None
     if problems or day is None or typed is None:
         return None, problems, readable
@@ -377,6 +393,8 @@ def csv_records(
     the line, is appended to ``malformed`` when given (so a reader lists it after the problems of the rows before
     it), else raised as ``error``. Shared by every CSV reader in onaboard so line numbers mean the same everywhere.
     """
+    if csv.field_size_limit() < CSV_FIELD_MAX_CHARACTERS:
+        csv.field_size_limit(CSV_FIELD_MAX_CHARACTERS)
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     previous_line = 0
     while True:
@@ -415,7 +433,8 @@ def parse_diary(source: str | bytes, *, today: date, stored: bool = False) -> tu
 
     All-or-nothing: any invalid row makes the whole file a ``DiaryError`` listing every problem in file order.
     Rules: shared/spec/diary-csv.md. ``stored``: the days are for the app's database, so notes holding a NUL
-    character (which its text cannot store) are refused too; the contract itself takes any text.
+    character (which its text cannot store) or longer than the diary page allows (``NOTES_MAX_CHARACTERS``) are
+    refused too; the contract itself takes any text.
     """
     text = _decode(source)
     if isinstance(text, Problem):

@@ -408,9 +408,10 @@ class _Reader:
                 where[code] = here
         fields["acute_medication"] = ";".join(classes)
         fields["notes"] = "\n".join(note.get("text", "") for note in resource.get("note", []))
+        where["notes"] = f"{at}.note"
         if day is None:
             return
-        result = diary_day_from_fields(fields, today=self.today)
+        result = diary_day_from_fields(fields, today=self.today, stored=True)  # held to the diary page's limits
         if isinstance(result, list):
             for column, message in result:
                 if column not in refused:  # a refused component is reported at it, not again as missing

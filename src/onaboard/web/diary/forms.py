@@ -73,8 +73,9 @@ NO_FEATURE_ON_HEADACHE_FREE_DAY = _("Leave this unticked for a day with no heada
 CHECK_ANSWERS = _("Please check the answers marked below.")
 TEXT_TOO_LONG = _("This is too long: write at most %(limit_value)d characters (it has %(show_value)d).")
 
-NOTES_MAX_CHARACTERS = 2000
-"""The most a day's notes may hold (``FreeTextField``'s default), each line break counted once."""
+NOTES_MAX_CHARACTERS = engine_diary.NOTES_MAX_CHARACTERS
+"""The most a day's notes may hold (``FreeTextField``'s default), each line break counted once: the engine's, which
+the imports ask too."""
 
 
 class FreeTextField(forms.CharField):
