@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -320,6 +321,39 @@ def test_a_preventive_medicine_is_corrected(client, world, treated):
     assert treated.trial.dose == "25 mg twice daily"
 
 
+def test_a_stale_preventive_form_does_not_undo_someone_elses_save(client, world, treated):
+    """Two people open the same preventive; the first sets why it stopped, the second saves their older form: the
+    second save is refused with what is stored now, nothing of it saved, and saving again (a conscious overwrite)
+    goes through. A save from a fresh form, without anyone in between, is not refused."""
+    import re
+
+    from onaboard.web.patients.services import STALE_TRIAL
+
+    url = _url("preventive_edit", treated.patient, treated.trial.external_id)
+    client.force_login(world.users["nurse"])
+    page = client.get(url).content.decode()
+    loaded = re.search(r'name="loaded" value="([^"]+)"', page).group(1)
+    other = type(client)()
+    other.force_login(world.users["clinician"])
+    stored = treated.trial
+    first = {"drug": stored.drug, "drug_class": stored.drug_class, "dose": stored.dose, "start": stored.start}
+    first |= {"stop": stored.stop or "", "stop_reason": "not_tolerated"}
+    other_page = other.get(url).content.decode()
+    first["loaded"] = re.search(r'name="loaded" value="([^"]+)"', other_page).group(1)
+    assert other.post(url, first).status_code == 302
+    stale = {**first, "stop_reason": stored.stop_reason, "dose": "changed dose", "loaded": loaded}
+    response = client.post(url, stale)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert html.escape(str(STALE_TRIAL)) in body
+    stored.refresh_from_db()
+    assert (stored.stop_reason, stored.dose) == ("not_tolerated", first["dose"])
+    again = re.search(r'name="loaded" value="([^"]+)"', body).group(1)
+    assert client.post(url, {**stale, "loaded": again}).status_code == 302
+    stored.refresh_from_db()
+    assert stored.dose == "changed dose"
+
+
 def test_another_patients_preventive_cannot_be_edited_through_this_patient(client, world, treated):
     """A preventive id of a different patient under this patient's address is not found."""
     client.force_login(world.users["clinician"])
@@ -344,6 +378,23 @@ def test_a_clinician_registers_a_new_patient_of_their_clinic(client, world):
     patient = Patient.objects.get(record_number="MRN-NEW-1")
     assert patient.clinic == world.clinic
     assert response["Location"] == _url("detail", patient)
+
+
+def test_a_record_number_registered_at_the_same_moment_is_refused_on_the_form(client, world, monkeypatch):
+    """Two registrations of the same record number arriving together (a double click on Save) both pass the form's
+    check, which cannot see the other's uncommitted row; the database's constraint refuses the second, and the page
+    says so at the field instead of answering 500. Simulated by hiding the first row from both checks."""
+    from onaboard.web.patients import forms
+
+    client.force_login(world.users["clinician"])
+    taken = world.own_patient.record_number
+    monkeypatch.setattr(forms, "record_number_taken", lambda **kwargs: False)
+    monkeypatch.setattr(Patient, "validate_constraints", lambda self, exclude=None: None)
+    data = {"given_name": "Nova", "family_name": "Newcomb", "birth_date": "1990-02-03", "sex": "female"}
+    response = client.post(reverse("patients:new"), {**data, "record_number": taken})
+    assert response.status_code == 200
+    assert str(RECORD_NUMBER_TAKEN) in response.content.decode()
+    assert Patient.objects.filter(record_number=taken).count() == 1
 
 
 @pytest.mark.parametrize("role", ["billing", "admin", "patient", "trainee"])

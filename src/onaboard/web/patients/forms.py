@@ -22,6 +22,7 @@ from onaboard.web.patients.models import (
 from onaboard.web.patients.selectors import record_day_before_birth, record_number_taken
 from onaboard.web.patients.services import (  # noqa: F401 (the messages of the services' rules, named here too)
     DATE_IN_FUTURE,
+    RECORD_NUMBER_TAKEN,
     STOP_BEFORE_START,
     STOP_WHILE_ONGOING,
     UNITS_AT_LEAST_ONE,
@@ -34,7 +35,6 @@ BIRTH_AFTER_RECORDS = _(
     "The record holds a diary day, session, questionnaire, side effect, preventive or other toxin treatment on "
     "%(date)s: the birth date cannot be after it."
 )
-RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
 
 OLDEST_AGE_YEARS = 120
 
@@ -202,9 +202,14 @@ class PreventiveTrialForm(forms.ModelForm):
             "stop": _("Leave empty while the patient still takes it."),
         }
 
+    loaded = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+    """When an edit form was shown: the row's ``modified`` time, so a save over someone else's is refused."""
+
     def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
+        if self.instance.pk is not None:
+            self.fields["loaded"].initial = self.instance.modified
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

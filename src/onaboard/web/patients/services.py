@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -33,12 +33,17 @@ STALE_VERSION = _(
     "Someone else saved this record while you were editing it. Nothing you typed was saved: check what is stored "
     "now (listed below), then save again to keep your values."
 )
+STALE_TRIAL = _(
+    "Someone else saved this medicine while you were editing it. Nothing you typed was saved: check what is stored "
+    "now (listed below), then save again to keep your values."
+)
 UNKNOWN_FIELDS = "patient_update: not editable: {fields}"
 BIRTH_AFTER_FIRST_RECORD = gettext_noop(
     "the birth date {birth} is after the record's first dated entry ({first}: a diary day, session, questionnaire, "
     "side effect, preventive or other toxin treatment): check the year"
 )
 
+RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
 DATE_IN_FUTURE = _("This date is after today.")
 DATE_BEFORE_BIRTH = _("This date is before the patient's birth date (%(birth)s): check the year.")
 STOP_BEFORE_START = _("The stop date is before the start date.")
@@ -140,20 +145,29 @@ def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expe
 
 
 def patient_create(*, user: Any, clinic: Clinic, data: Mapping[str, Any]) -> Patient:
-    """Register a new patient of ``clinic`` with their demographics; the safety screen starts unanswered."""
+    """Register a new patient of ``clinic`` with their demographics; the safety screen starts unanswered.
+
+    A record number already used in the clinic is refused (ValidationError at ``record_number``), also when two
+    registrations of the same number arrive together (a double click on Save): ``full_clean`` cannot see the other,
+    still uncommitted, row, so the database's constraint decides and its refusal is worded as the form's."""
     values = _only(data, DEMOGRAPHIC_FIELDS)
-    with transaction.atomic():
-        patient = Patient(clinic=clinic, **values)
-        patient.full_clean()
-        patient.save()
-        audit_record(
-            user=user,
-            action=Action.CREATE,
-            object_type="patient",
-            object_id=patient.external_id,
-            patient_id=patient.external_id,
-            detail=f"record number {patient.record_number}",
-        )
+    try:
+        with transaction.atomic():
+            patient = Patient(clinic=clinic, **values)
+            patient.full_clean()
+            patient.save()
+            audit_record(
+                user=user,
+                action=Action.CREATE,
+                object_type="patient",
+                object_id=patient.external_id,
+                patient_id=patient.external_id,
+                detail=f"record number {patient.record_number}",
+            )
+    except IntegrityError:
+        if not Patient.objects.filter(clinic=clinic, record_number=values.get("record_number")).exists():
+            raise
+        raise ValidationError({"record_number": [str(RECORD_NUMBER_TAKEN)]}) from None
     return patient
 
 
@@ -196,14 +210,34 @@ def _trial_problems(trial: PreventiveTrial, today: dt.date | None) -> list[tuple
     )
 
 
+class PreventiveTrialConflictError(Exception):
+    """The preventive medicine changed since the form was loaded; ``current`` is the row as stored now."""
+
+    def __init__(self, current: PreventiveTrial) -> None:
+        self.current = current
+        super().__init__(str(STALE_TRIAL))
+
+
 def preventive_trial_update(
-    *, user: Any, trial: PreventiveTrial, data: Mapping[str, Any], today: dt.date | None = None
+    *,
+    user: Any,
+    trial: PreventiveTrial,
+    data: Mapping[str, Any],
+    today: dt.date | None = None,
+    loaded: dt.datetime | None = None,
 ) -> PreventiveTrial:
     """Correct a preventive medicine tried (``preventive_trial_problems`` and the model's validation first); the
-    audit event names the fields that changed."""
+    audit event names the fields that changed.
+
+    ``loaded`` is the row's ``modified`` time when the form was shown: if someone saved it since, nothing is saved
+    and ``PreventiveTrialConflictError`` carries the stored row (two people correcting the same medicine would
+    otherwise silently undo each other's change, a stop reason the payers' criteria read among them). An import,
+    which replaces rows deliberately, passes none."""
     values = _only(data, PREVENTIVE_FIELDS)
     with transaction.atomic():
         stored = PreventiveTrial.objects.select_for_update().get(pk=trial.pk)
+        if loaded is not None and stored.modified != loaded:
+            raise PreventiveTrialConflictError(stored)
         changed = sorted(name for name, value in values.items() if getattr(stored, name) != value)
         for name, value in values.items():
             setattr(stored, name, value)

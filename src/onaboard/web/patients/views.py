@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,6 +36,7 @@ from onaboard.web.patients.models import Patient
 from onaboard.web.patients.selectors import patient_billing, patient_page, preventive_trial_of
 from onaboard.web.patients.services import (
     PatientVersionConflictError,
+    PreventiveTrialConflictError,
     other_toxin_treatment_create,
     patient_create,
     patient_update,
@@ -62,9 +63,15 @@ def new(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = PatientForm(request.POST or None, clinic=clinic)
     if request.method == "POST" and form.is_valid():
-        patient = patient_create(user=request.user, clinic=clinic, data=form.changes())
-        messages.success(request, _("Patient registered. Answer the safety screen before the first session."))
-        return redirect("patients:detail", patient.external_id)
+        try:
+            patient = patient_create(user=request.user, clinic=clinic, data=form.changes())
+        except ValidationError as refusal:  # the same record number saved at the same moment (a double click)
+            for field, errors in refusal.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("Patient registered. Answer the safety screen before the first session."))
+            return redirect("patients:detail", patient.external_id)
     return render(request, "patients/patient_new.html", {"form": form})
 
 
@@ -109,6 +116,15 @@ def _shown(patient: Patient, name: str) -> str:
     if isinstance(value, bool) or value is None:
         return str(dict(ANSWER_CHOICES)[answer_of(value)])
     return str(value)
+
+
+def _shown_value(row: Any, name: str) -> str:
+    """A stored value of a row with choices as the form words it (the choice's label), "-" for none."""
+    display = getattr(row, f"get_{name}_display", None)
+    value = getattr(row, name)
+    if value is None or value == "":
+        return "-"
+    return str(display()) if display is not None else str(value)
 
 
 def _differences(form: Any, current: Patient) -> list[tuple[str, str]]:
@@ -225,10 +241,28 @@ def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
     trial = preventive_trial_of(patient, trial_id)
     form = PreventiveTrialForm(request.POST or None, instance=trial, patient=patient)
+    conflict: list[tuple[str, str]] | None = None
     if request.method == "POST" and form.is_valid():
-        preventive_trial_update(user=request.user, trial=trial, data=form.data_for_service())
-        messages.success(request, _("Preventive medicine saved."))
-        return redirect("patients:detail", patient.external_id)
+        try:
+            preventive_trial_update(
+                user=request.user, trial=trial, data=form.data_for_service(), loaded=form.cleaned_data["loaded"]
+            )
+        except PreventiveTrialConflictError as error:
+            stored = error.current
+            conflict = [
+                (str(form.fields[name].label), _shown_value(stored, name))
+                for name, typed in form.data_for_service().items()
+                if typed != getattr(stored, name)
+            ]
+            # Keep what was typed, now against the stored row: saving again is a conscious overwrite.
+            data = request.POST.copy()
+            data["loaded"] = stored.modified.isoformat()
+            form = PreventiveTrialForm(data, instance=stored, patient=patient)
+            form.is_valid()
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Preventive medicine saved."))
+            return redirect("patients:detail", patient.external_id)
     audit_patient_read(
         user=request.user,
         patient=patient,
@@ -236,5 +270,5 @@ def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid
         object_id=trial.external_id,
         detail="edit form (preventive_trial_form)",
     )
-    context = {"form": form, "patient": patient, "trial": trial}
+    context = {"form": form, "patient": patient, "trial": trial, "conflict": conflict}
     return render(request, "patients/preventive_trial_form.html", context)
