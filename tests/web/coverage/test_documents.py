@@ -540,3 +540,28 @@ def test_a_letter_against_another_policy_than_the_insurance_says_so(world, treat
     assert "not the patient's recorded insurance policy" in other
     own = _html_text(world, treated.patient, treated.today, kind, policy_id="us-commercial-a")
     assert "not the patient's recorded insurance policy" not in own
+
+
+def test_the_letters_state_the_engines_numbers_not_numbers_typed_into_them(world, treated, monkeypatch):
+    """The period length, the responder thresholds, the dose and volume per site and the interval in the letters
+    are the engine's (``DOCUMENT_RULES``): changed there, every one of them changes in the letters."""
+    from onaboard.web.coverage import documents
+
+    for name, value in (
+        ("period_days", 97),
+        ("responder_50", 91),
+        ("responder_30", 93),
+        ("units_per_site", 94),
+        ("interval_weeks", 95),
+    ):
+        monkeypatch.setitem(documents.DOCUMENT_RULES, name, value)
+    letter = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert "/ 97" in letter
+    assert "/ 28" not in letter
+    assert "Headache days per 97-day period" in letter
+    assert re.search(r"\b(91|93) % responder|Not a 93 % responder", letter)
+    request = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert "over the 97-day periods before it" in request
+    assert "every 95 weeks" in request
+    assert "every 12 weeks" not in request
+    assert "94 U in 0.1 mL per site" in request or "not the label's 94 U at every site" in request

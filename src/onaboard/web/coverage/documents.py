@@ -23,6 +23,8 @@ from onaboard.clinical import (
     ONSET_PERIOD,
     PERIOD_DAYS,
     RETREATMENT_INTERVAL_DAYS,
+    UNITS_PER_SITE,
+    VOLUME_PER_SITE_ML,
     WEEK24_PERIOD,
     Hit6Change,
     InjectionPlan,
@@ -36,6 +38,7 @@ from onaboard.web.accounts.models import CLINICAL_ROLES
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.charts import SessionMark, headache_days_chart
+from onaboard.web.common.context import RULE_NUMBERS
 from onaboard.web.common.pdf import render_pdf
 from onaboard.web.coverage.models import ICD10_CHRONIC_MIGRAINE, PriorAuthorisation
 from onaboard.web.coverage.selectors import (
@@ -85,6 +88,21 @@ NICE_TA260_POLICY = "nice-ta260"
 WEEKS_PER_PERIOD = PERIOD_DAYS // 7
 """A 28-day period is 4 weeks: relief may start in period 1 (week 4) and the response is judged on period 6
 (week 24), the engine's ONSET_PERIOD and WEEK24_PERIOD."""
+
+
+DOCUMENT_RULES: dict[str, Any] = {
+    **RULE_NUMBERS,
+    "units_per_site": UNITS_PER_SITE,
+    "volume_per_site_ml": VOLUME_PER_SITE_ML,
+    "interval_weeks": RETREATMENT_INTERVAL_DAYS // 7,
+}
+"""The engine's numbers a document states in words (``rules`` in its context, as on the pages, whose context
+processor a PDF rendered without a request does not get): the period length, the PREEMPT dose and volume per site,
+the retreatment interval in weeks; the responder thresholds come with ``RULE_NUMBERS``."""
+
+
+def _period_chart_title() -> str:
+    return _("Headache days per %(days)d-day period") % {"days": PERIOD_DAYS}
 
 
 class DocumentKind(enum.StrEnum):
@@ -256,9 +274,7 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         "assumptions": view.assumptions,
         "assessment": facts.assessment,
         "periods": periods,
-        "chart": headache_days_chart(
-            periods, _session_marks(facts), title=_("Headache days per 28-day period"), html_id="pa-chart"
-        ),
+        "chart": headache_days_chart(periods, _session_marks(facts), title=_period_chart_title(), html_id="pa-chart"),
         "trials": [engine_trial(trial).describe(facts.today) for trial in facts.trials],
         "verdicts": {
             "chronic_migraine": verdict_label(assessment.chronic_migraine.verdict),
@@ -322,9 +338,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "week24": week24,
         "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
         "week24_period": WEEK24_PERIOD,
-        "chart": headache_days_chart(
-            periods, _session_marks(facts), title=_("Headache days per 28-day period"), html_id="cont-chart"
-        ),
+        "chart": headache_days_chart(periods, _session_marks(facts), title=_period_chart_title(), html_id="cont-chart"),
         "hit6": _score_change(facts.patient, Instrument.HIT6, facts.first_session),
         "midas": _score_change(facts.patient, Instrument.MIDAS, facts.first_session),
         "clinical_notes": clinical,
@@ -504,7 +518,7 @@ def document_context(
         context = _procedure(facts, user, session_id)
     else:
         context = _patient_summary(facts, user, session_id)
-    return {**context, "kind": kind, "title": kind.title}
+    return {**context, "kind": kind, "title": kind.title, "rules": DOCUMENT_RULES}
 
 
 def document_filename(kind: DocumentKind, patient: Patient, context: dict[str, Any]) -> str:

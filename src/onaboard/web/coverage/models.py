@@ -13,10 +13,14 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from onaboard.clinical import Stage
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, Stage
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.common.models import BaseModel
 from onaboard.web.patients.models import Patient
+
+SESSIONS_A_YEAR = 365 // RETREATMENT_INTERVAL_DAYS
+"""Sessions planned in a year when the patient's insurance says nothing else: the whole 12-week intervals in a
+year (BOTOX label: every 12 weeks), 4."""
 
 
 class PriceItem(models.TextChoices):
@@ -75,7 +79,7 @@ class PatientInsurance(BaseModel):
         _("savings programme: left this year"), max_digits=10, decimal_places=2, default=0
     )
     bill_discarded_units = models.BooleanField(_("payer pays discarded units (J0585-JW)"), default=True)
-    sessions_per_year = models.PositiveSmallIntegerField(_("sessions planned in a year"), default=4)
+    sessions_per_year = models.PositiveSmallIntegerField(_("sessions planned in a year"), default=SESSIONS_A_YEAR)
     terms_as_of = models.DateField(_("terms checked on"))
     version = models.PositiveIntegerField(default=1)
 

@@ -56,6 +56,7 @@ from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.coverage.models import (
+    SESSIONS_A_YEAR,
     AuthorisationStatus,
     ClinicPrice,
     PatientInsurance,
@@ -656,7 +657,7 @@ def cost_for(facts: PatientFacts) -> CostView:
     its own day."""
     patient = facts.patient
     insurance = insurance_of(patient)
-    sessions = insurance.sessions_per_year if insurance is not None else 4
+    sessions = insurance.sessions_per_year if insurance is not None else SESSIONS_A_YEAR
     priced_on, planned_note = planned_date(facts)
     notes = [*facts.assumptions, planned_note, _(ASSUME_PRICES_ON).format(day=priced_on.isoformat())]
     notes.append(
