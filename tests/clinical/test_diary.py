@@ -356,3 +356,12 @@ def test_a_note_longer_than_pythons_csv_field_limit_reads_back_and_is_judged_at_
         assert csv.field_size_limit() == diary_module.CSV_FIELD_MAX_CHARACTERS
     finally:
         csv.field_size_limit(max(previous, diary_module.CSV_FIELD_MAX_CHARACTERS))
+
+
+def test_a_header_ending_in_a_comma_is_refused_as_a_column_without_a_name():
+    """A comma at the end of the header is still refused (an unknown column), in words naming a column without a
+    name and its place (it read 'line 1, column : unknown column')."""
+    expected = ", ".join(COLUMNS)
+    assert problems_of("patient_id,date,headache_hours,\nP1,2026-01-05,0,\n") == [
+        f"line 1: {diary_module.UNNAMED_COLUMN.format(position=4, expected=expected)}"
+    ]

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from onaboard.clinical import diary
 from onaboard.interop import tables
 from onaboard.interop.fhir.records import SITE_NOT_GIVEN, PreventiveRecord, SessionRecord, SiteRecord
 
@@ -121,11 +122,11 @@ def test_a_recorded_session_happened_and_holds_at_most_the_labels_dose():
 def test_the_header_is_checked_like_the_diarys():
     """An unknown column and a missing required column are problems on line 1; an empty file is refused."""
     assert _problems(read_sessions, "patient_id,when\n") == [
-        f"line 1, column when: {tables.UNKNOWN_COLUMN.format(expected=', '.join(tables.SESSION_COLUMNS))}",
+        f"line 1, column when: {diary.UNKNOWN_COLUMN.format(expected=', '.join(tables.SESSION_COLUMNS))}",
         "line 1, column date: required column is missing",
         "line 1, column status: required column is missing",
     ]
-    assert _problems(read_sessions, "") == [f"line 1: {tables.EMPTY_FILE}"]
+    assert _problems(read_sessions, "") == [f"line 1: {diary.EMPTY_FILE}"]
 
 
 def test_the_rows_are_checked_even_when_the_header_has_problems():
@@ -133,7 +134,7 @@ def test_the_rows_are_checked_even_when_the_header_has_problems():
     problem on line 1."""
     text = "patient_id,date,status,when\nMRN-1,2026-01-05,done,x\n"
     assert _problems(read_sessions, text) == [
-        f"line 1, column when: {tables.UNKNOWN_COLUMN.format(expected=', '.join(tables.SESSION_COLUMNS))}",
+        f"line 1, column when: {diary.UNKNOWN_COLUMN.format(expected=', '.join(tables.SESSION_COLUMNS))}",
         "line 2, column status: must be one of booked, recorded, cancelled (got 'done')",
     ]
     assert _problems(read_sessions, "patient_id,status\nMRN-1,booked\nMRN-1,done\n") == [
@@ -265,3 +266,17 @@ def test_a_booked_or_cancelled_row_with_a_product_units_or_sites_is_refused_at_e
     ]
     booked = SessionRecord("", dt.date(2026, 11, 30), "booked")
     assert read_sessions(tables.write_sessions("MRN-1", [booked])) == {"MRN-1": [booked]}
+
+
+def test_a_file_that_is_not_utf8_is_reported_at_the_same_line_as_the_diary_reader_reports_it():
+    """The sessions reader decodes and checks the header with the diary's own functions: a bad byte on line 4 is
+    reported on line 4 by both (the sessions reader said line 1), and an unnamed column alike."""
+    from onaboard.clinical.diary import parse_diary
+    from onaboard.clinical.errors import DiaryError
+
+    bad = b"patient_id,date,status\nP1,2026-01-01,booked\nP1,2026-01-02,booked\nP1,2026-01-03,\xff\n"
+    with pytest.raises(DiaryError) as by_diary:
+        parse_diary(bad, today=TODAY)
+    assert _problems(read_sessions, bad) == [str(p) for p in by_diary.value.problems] == [f"line 4: {diary.NOT_UTF8}"]
+    unnamed = diary.UNNAMED_COLUMN.format(position=4, expected=", ".join(tables.SESSION_COLUMNS))
+    assert _problems(read_sessions, "patient_id,date,status,\nP1,2026-01-01,booked,\n") == [f"line 1: {unnamed}"]

@@ -106,6 +106,10 @@ NOT_UTF8 = "the file is not UTF-8 text"
 MALFORMED_CSV = "malformed CSV: {detail}"
 MISSING_COLUMN = "required column is missing"
 UNKNOWN_COLUMN = "unknown column (expected one of: {expected})"
+UNNAMED_COLUMN = (
+    "column {position} of the header has no name (a comma at the end of the header?); every column needs one of: "
+    "{expected}"
+)
 REPEATED_COLUMN = "column appears more than once in the header"
 TOO_MANY_FIELDS = "row has {found} fields but the header has {expected}"
 REQUIRED_VALUE = "a value is required"
@@ -415,17 +419,54 @@ def csv_records(
             yield start, fields
 
 
-def _header_problems(header: Sequence[str], line: int) -> list[Problem]:
+def _header_problems(
+    header: Sequence[str], line: int, columns: Sequence[str], required: Sequence[str]
+) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
-    for name in header:
+    for position, name in enumerate(header, start=1):
         if name in seen:
             problems.append(Problem(line, name, REPEATED_COLUMN))
-        elif name not in COLUMNS:
-            problems.append(Problem(line, name, UNKNOWN_COLUMN.format(expected=", ".join(COLUMNS))))
+        elif not name:  # "line 1, column : unknown column" named nothing
+            problems.append(Problem(line, None, UNNAMED_COLUMN.format(position=position, expected=", ".join(columns))))
+        elif name not in columns:
+            problems.append(Problem(line, name, UNKNOWN_COLUMN.format(expected=", ".join(columns))))
         seen.add(name)
-    problems.extend(Problem(line, name, MISSING_COLUMN) for name in REQUIRED_COLUMNS if name not in seen)
+    problems.extend(Problem(line, name, MISSING_COLUMN) for name in required if name not in seen)
     return problems
+
+
+def csv_header(
+    source: str | bytes,
+    *,
+    columns: Sequence[str],
+    required: Sequence[str],
+    error: type[InvalidInputError] = DiaryError,
+) -> tuple[list[str], list[Problem], Iterator[tuple[int, list[str]]], list[Problem]]:
+    """The start every onaboard CSV reader shares: the text decoded (``NOT_UTF8`` at the line of the first bad
+    byte), the header read and checked against ``columns`` and ``required``.
+
+    Returns the header, its problems (an unknown, unnamed or repeated column does not stop the rows being checked:
+    every problem is listed, the unknown column ignored, the repeated one read from its first place), the records
+    after it (``csv_records``) and the list a bad quoting further on is appended to (the reader lists it after the
+    problems of the rows before it). Raises ``error`` for a file that is not UTF-8, is empty, is malformed before
+    its header ends, or lacks a required column (the file's one problem on line 1: no row can be read without it).
+    """
+    text = _decode(source)
+    if isinstance(text, Problem):
+        raise error([text])
+    malformed: list[Problem] = []
+    records = csv_records(text, error=error, malformed=malformed)
+    first = next(records, None)
+    if malformed:
+        raise error(malformed)
+    if first is None:
+        raise error([Problem(1, None, EMPTY_FILE)])
+    header_line, header = first
+    problems = _header_problems(header, header_line, columns, required)
+    if any(name not in header for name in required):
+        raise error(problems)
+    return header, problems, records, malformed
 
 
 def parse_diary(source: str | bytes, *, today: date, stored: bool = False) -> tuple[PatientDiary, ...]:
@@ -436,23 +477,7 @@ def parse_diary(source: str | bytes, *, today: date, stored: bool = False) -> tu
     character (which its text cannot store) or longer than the diary page allows (``NOTES_MAX_CHARACTERS``) are
     refused too; the contract itself takes any text.
     """
-    text = _decode(source)
-    if isinstance(text, Problem):
-        raise DiaryError([text])
-    malformed: list[Problem] = []
-    records = csv_records(text, malformed=malformed)
-    first = next(records, None)
-    if malformed:
-        raise DiaryError(malformed)
-    if first is None:
-        raise DiaryError([Problem(1, None, EMPTY_FILE)])
-    header_line, header = first
-    # An unknown or repeated column does not stop the rows being checked (every problem is listed; the unknown
-    # column is ignored, the repeated one read from its first place). A missing required column is the file's one
-    # problem on line 1: no row can be read without it.
-    problems = _header_problems(header, header_line)
-    if any(name not in header for name in REQUIRED_COLUMNS):
-        raise DiaryError(problems)
+    header, problems, records, malformed = csv_header(source, columns=COLUMNS, required=REQUIRED_COLUMNS)
 
     width = len(header)
     position: dict[str, int] = {}

@@ -3,8 +3,9 @@
 Same conventions as the diary CSV contract (shared/spec/diary-csv.md): UTF-8 with or without BOM, header row
 required, column order free, values trimmed, blank lines skipped, an unknown or repeated column is an error, and a
 file with any invalid row is refused whole with every problem as ``line N, column C: what is wrong``. Records are
-read with the diary's own CSV reader (``csv_records``) so line numbers mean the same everywhere. ``patient_id`` is
-the patient's record number. Formats: docs/fhir.md ("CSV files").
+read with the diary's own CSV reader (``csv_header``, ``csv_records``: the same decoding, header checks, line
+numbers and messages as the diary's). ``patient_id`` is the patient's record number. Formats: docs/fhir.md ("CSV
+files").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from onaboard.clinical import Muscle, Side
-from onaboard.clinical.diary import csv_records, csv_text
+from onaboard.clinical.diary import REQUIRED_VALUE, TOO_MANY_FIELDS, csv_header, csv_text
 from onaboard.clinical.errors import InvalidInputError, Problem
 from onaboard.interop.fhir.records import (
     DEFAULT_VIAL_UNITS,
@@ -46,13 +47,6 @@ SESSION_STATUSES = ("booked", "recorded", "cancelled")
 RECORDED_ONLY: tuple[str, ...] = tuple(c for c in SESSION_COLUMNS if c not in SESSION_REQUIRED)
 """The columns only a recorded session fills (``write_sessions`` leaves them blank on a booked or cancelled row)."""
 
-EMPTY_FILE = "the file is empty: a header row is required"
-NOT_UTF8 = "the file is not UTF-8 text"
-MISSING_COLUMN = "required column is missing"
-UNKNOWN_COLUMN = "unknown column (expected one of: {expected})"
-REPEATED_COLUMN = "column appears more than once in the header"
-TOO_MANY_FIELDS = "row has {found} fields but the header has {expected}"
-REQUIRED_VALUE = "a value is required"
 BAD_DATE = "date must be YYYY-MM-DD (got {value!r})"
 BAD_CHOICE = "must be one of {choices} (got {value!r})"
 BAD_NUMBER = "must be a whole number (got {value!r})"
@@ -166,32 +160,9 @@ def _read(
     read_row: Callable[[_Row], tuple[str, Any, Any] | None],
     what: str,
 ) -> dict[str, list[Any]]:
-    """Every row read by ``read_row`` (patient id, natural key, record) grouped by patient, or ``TableError``."""
-    if isinstance(source, bytes):
-        try:
-            source = source.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise TableError([Problem(1, None, NOT_UTF8)]) from None
-    malformed: list[Problem] = []
-    records = csv_records(source, malformed=malformed)
-    first = next(records, None)
-    if malformed:
-        raise TableError(malformed)
-    if first is None:
-        raise TableError([Problem(1, None, EMPTY_FILE)])
-    header_line, header = first
-    problems: list[Problem] = []
-    for index, name in enumerate(header):
-        if name in header[:index]:
-            problems.append(Problem(header_line, name, REPEATED_COLUMN))
-        elif name not in columns:
-            problems.append(Problem(header_line, name, UNKNOWN_COLUMN.format(expected=", ".join(columns))))
-    problems.extend(Problem(header_line, name, MISSING_COLUMN) for name in required if name not in header)
-    # As the diary's reader: after an unknown or repeated column the rows are checked even so (every problem
-    # listed; the unknown column ignored, the repeated one read from its first place); a missing required column
-    # is the file's one problem on line 1.
-    if any(name not in header for name in required):
-        raise TableError(problems)
+    """Every row read by ``read_row`` (patient id, natural key, record) grouped by patient, or ``TableError``. The
+    decoding and the header's checks are the diary reader's own (``csv_header``)."""
+    header, problems, records, malformed = csv_header(source, columns=columns, required=required, error=TableError)
     by_patient: dict[str, list[Any]] = {}
     seen: dict[tuple[str, Any], int] = {}
     for line, values in records:
