@@ -107,3 +107,14 @@ def test_a_preventive_halted_is_a_stopped_statement(stop_reason, status):
     assert statement["status"] == status
     (back,) = read_bundle(document, today=TODAY)
     assert back.preventives == (trial,)
+
+
+def test_the_diary_flags_and_the_care_plans_interval_are_the_engines():
+    """The Observation's yes/no components are the engine's YES_NO_COLUMNS themselves (a copy kept beside them could
+    drift), and the care plan's title names the engine's retreatment interval in weeks."""
+    from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
+    from onaboard.clinical.diary import YES_NO_COLUMNS
+    from onaboard.interop.fhir import build
+
+    assert build.DIARY_FLAGS is YES_NO_COLUMNS
+    assert f"every {RETREATMENT_INTERVAL_DAYS // 7} weeks" in build.CARE_PLAN_TITLE

@@ -17,15 +17,17 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from onaboard.clinical import AcuteClass, DiaryDay, StopReason
-from onaboard.clinical.diary import FEATURE_COLUMNS
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, AcuteClass, DiaryDay, StopReason
+from onaboard.clinical.diary import YES_NO_COLUMNS
 from onaboard.interop.fhir import codes
 from onaboard.interop.fhir.records import PatientRecord, QuestionnaireRecord, SessionRecord, SideEffectRecord
 
-DIARY_FLAGS: tuple[str, ...] = (*FEATURE_COLUMNS, "aura", "acute_relief", "believed_migraine")
-"""The yes/no columns of the diary contract, one Observation component each (always written)."""
+DIARY_FLAGS: tuple[str, ...] = YES_NO_COLUMNS
+"""The yes/no columns of the diary contract (the engine's ``YES_NO_COLUMNS``), one Observation component each
+(always written)."""
 
-CARE_PLAN_TITLE = "onabotulinumtoxinA for chronic migraine, a session every 12 weeks"
+CARE_PLAN_TITLE = f"onabotulinumtoxinA for chronic migraine, a session every {RETREATMENT_INTERVAL_DAYS // 7} weeks"
+"""The care plan's title, its interval the engine's (``RETREATMENT_INTERVAL_DAYS``, 84 days: 12 weeks)."""
 _NAMESPACE = uuid.UUID("3f6b0b52-4c5e-4f3e-9a55-0e8d8f1d6a11")
 """Namespace of the derived resources' ids (uuid5), so exporting twice gives the same ids."""
 
