@@ -630,6 +630,24 @@ def test_the_worklists_audit_entry_counts_the_side_effects_shown(world):
     assert event.detail == "2 patients listed; 2 side effects to review"
 
 
+@pytest.mark.django_db
+def test_each_patient_and_side_effect_on_the_worklist_is_in_their_own_trail(world):
+    """The worklist shows each listed patient's name, number and clinical summary, and the side effects to review:
+    each patient listed and each side effect shown gets a read event naming the patient (as the API's list and the
+    admin's lists do), so a patient's trail shows who saw them there; a search lists, and records, fewer."""
+    effect = _report(world.own_patient, SideEffectKind.NECK_PAIN)
+    worklist(user=world.users["clinician"], today=TODAY)
+    listed = AuditEvent.objects.filter(action=Action.READ, object_type="patient", detail="worklist")
+    assert sorted(str(event.patient_id) for event in listed) == sorted(
+        str(patient.external_id) for patient in (world.own_patient, world.same_clinic_patient)
+    )
+    shown = AuditEvent.objects.get(action=Action.READ, object_type="side_effect", detail="worklist: to review")
+    assert (shown.object_id, shown.patient_id) == (str(effect.external_id), world.own_patient.external_id)
+    before = listed.count()
+    worklist(user=world.users["clinician"], today=TODAY, query="Same")
+    assert listed.all().count() == before + 1
+
+
 def _shown(listing) -> list[tuple]:
     """Everything a worklist shows of its rows, group by group, with the groups' keys."""
     return [

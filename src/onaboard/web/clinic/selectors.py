@@ -68,7 +68,7 @@ from onaboard.clinical import (
 )
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import AuditEntry, audit_records
 from onaboard.web.coverage.selectors import approval_answers, booking_ahead
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
@@ -602,7 +602,8 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
     in ``query`` are ignored; ``_search`` looks for its first ``SEARCH_MAX_WORDS`` words.
 
     Users without the clinical view (billing staff, administrators) get state names and dates but no reasons and
-    no side effects. The read is audited once, with how many patients were listed and side effects shown.
+    no side effects. The read is audited once, with how many patients were listed and side effects shown, and once
+    for each patient listed and each side effect shown (one statement), so a patient's trail shows who saw them here.
     """
     clinical = can(user, Capability.VIEW_CLINICAL)
     query = query.replace("\x00", "").strip()  # no stored name holds a NUL, and PostgreSQL refuses one in a query
@@ -641,7 +642,25 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
         chosen or "",
         f"{side_effects_total} side effects to review" if side_effects_total else "",
     )
-    audit_record(
-        user=user, action=Action.READ, object_type="worklist", detail="; ".join(part for part in parts if part)
+    audit_records(  # one statement: the page, each patient on it and each side effect shown, as read
+        user=user,
+        entries=[
+            AuditEntry(action=Action.READ, object_type="worklist", detail="; ".join(part for part in parts if part)),
+            *(
+                AuditEntry.for_patient(row.patient, action=Action.READ, object_type="patient", detail="worklist")
+                for group in groups
+                for row in group.rows
+            ),
+            *(
+                AuditEntry(
+                    action=Action.READ,
+                    object_type="side_effect",
+                    object_id=effect.external_id,
+                    patient_id=effect.patient.external_id,
+                    detail="worklist: to review",
+                )
+                for effect in side_effects
+            ),
+        ],
     )
     return Worklist(groups, counts, len(found), query, chosen, clinical, tuple(side_effects), side_effects_total)
