@@ -648,9 +648,9 @@ from onaboard.cohort.cli import cohort_app, synth_command  # noqa: E402 - the co
 app.command("synth")(synth_command)
 app.add_typer(cohort_app, name="cohort")
 
-from onaboard.commands import documents, exchange, ops  # noqa: E402 - commands on the app's database
+from onaboard.commands import cohort, documents, exchange, ops  # noqa: E402 - commands on the app's database
 
-for _module in (documents, exchange, ops):
+for _module in (cohort, documents, exchange, ops):
     _module.register(app)
 
 

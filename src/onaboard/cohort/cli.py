@@ -26,7 +26,7 @@ from onaboard.cohort.stats import MEAN_INTERVAL_MIN_N
 from onaboard.commands import print_json
 
 if TYPE_CHECKING:
-    from onaboard.cohort.report import CohortReport, Proportion, ReferenceRow
+    from onaboard.cohort.report import AdverseEventRate, CohortReport, Proportion, ReferenceRow
 
 __all__ = ["cohort_app", "report_command", "synth_command"]
 
@@ -217,7 +217,10 @@ def _print_report(report: CohortReport) -> None:
         SESSIONS_ON_TIME,
         STOPPING_REASONS,
     )
-    from onaboard.reports.cohort import AS_OF_NOTE, NEAR_NOTE, engine_text
+    from onaboard.reports.cohort import AS_OF_NOTE, NEAR_NOTE, NOT_RECORDED, engine_text
+
+    def stops(value: Proportion) -> str:  # the file's and the page's words where the source records no such stop
+        return _percent(value) if report.discontinuation_recorded else NOT_RECORDED
 
     console = _stdout()
     title = f"[bold]Cohort report[/bold]  {escape(report.directory)}  ({engine_text(report.engine)})"
@@ -246,7 +249,7 @@ def _print_report(report: CohortReport) -> None:
         ("Medication overuse at the first injection", _counts(report.overuse_at_first_injection)),
         ("Medication overuse at week 24", _counts(report.overuse_at_week24)),
         (f"HIT-6 fell by >= {HIT6_RESPONDER_DROP} points at week 24", _percent(report.hit6_responders)),
-        ("Discontinued for an adverse event", _percent(report.discontinued_adverse_event)),
+        ("Discontinued for an adverse event", stops(report.discontinued_adverse_event)),
         (SESSIONS_ON_TIME, _percent(report.sessions_on_time)),
         (SESSIONS_EARLY, _percent(report.sessions_early)),
         (
@@ -283,7 +286,7 @@ def _print_report(report: CohortReport) -> None:
     for heading in ("adverse reaction", "cohort", "label %", "placebo %"):
         events.add_column(heading, justify="left" if heading == "adverse reaction" else "right")
     for event in report.adverse_events:
-        events.add_row(event.name, _percent(event.rate), f"{event.label_percent:g}", event.placebo_text)
+        events.add_row(event.name, _event_rate(report, event), f"{event.label_percent:g}", event.placebo_text)
     console.print(events)
 
     labels = dict(STOPPING_REASONS)
@@ -291,14 +294,14 @@ def _print_report(report: CohortReport) -> None:
     stopping.add_column("reason")
     stopping.add_column("patients", justify="right")
     for name, value in report.stopping.items():
-        stopping.add_row(labels[name], _percent(value))
+        stopping.add_row(labels[name], stops(value) if name == "adverse_event" else _percent(value))
     console.print(stopping)
 
     reference = Table(title="Published figures", title_justify="left", box=None)
     for heading in ("figure", "published", "cohort", "95 % CI", "near", "status"):
         reference.add_column(heading, justify="right" if heading in ("published", "cohort", "95 % CI") else "left")
     for row in report.reference:
-        cohort = row.cohort_text if row.cohort_text is not None else _number(row.cohort)
+        cohort = NOT_RECORDED if not row.recorded else row.cohort_text or _number(row.cohort)
         reference.add_row(
             row.description,
             row.published,
@@ -309,6 +312,21 @@ def _print_report(report: CohortReport) -> None:
         )
     console.print(reference)
     console.print(NEAR_NOTE, style="dim")
+
+
+def _event_rate(report: CohortReport, event: AdverseEventRate) -> str:
+    """An adverse reaction's rate in the file's and the page's words (``reports.cohort``): not recorded where the
+    source has no kind for it, and the shared rate, said so, where one kind stands for it and other rows."""
+    from onaboard.reports.cohort import NOT_RECORDED, RECORDED_TOGETHER
+
+    if not event.recorded:
+        return NOT_RECORDED
+    if not event.recorded_with:
+        return _percent(event.rate)
+    names = {row.event: row.name for row in report.adverse_events}
+    named = (names.get(code, code) for code in event.recorded_with)
+    together = " and ".join(name[:1].lower() + name[1:] for name in named)  # inside a sentence, as the file says it
+    return f"{_percent(event.rate)}; {RECORDED_TOGETHER.format(names=together)}"
 
 
 def _check_output(option: str, path: Path | None, problems: list[str]) -> None:

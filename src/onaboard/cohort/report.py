@@ -744,11 +744,28 @@ def cohort_report(
     """The cohort report of the cohort in ``directory``, computed by ``engine`` (DuckDB or Spark), on the
     assessment day ``as_of`` (``cohort_report_of``; None: the diary is taken as finished).
 
+    A clinic's export (``onaboard cohort export``) holds a manifest (``export.read_manifest``): its day is then the
+    default ``as_of`` (a later one is refused: the export holds nothing after it), and what the clinic's app cannot
+    record is reported as not recorded, as on the clinic's page.
+
     The diary is scanned once into per-patient 28-day periods (cached in the backend); every figure is then an
     aggregate over that table or over the small patients, sessions, PROM and adverse-event tables.
     """
+    from onaboard.cohort.export import AS_OF_AFTER_EXPORT, read_manifest
+
+    manifest = read_manifest(directory) if directory.is_dir() else None
+    recorded: dict[str, Any] = {}
+    if manifest is not None:
+        if as_of is not None and as_of > manifest.as_of:
+            raise CohortSourceError([AS_OF_AFTER_EXPORT.format(as_of=as_of, exported=manifest.as_of)])
+        as_of = as_of or manifest.as_of
+        recorded = {
+            "recorded_events": manifest.recorded_events,
+            "discontinuation_recorded": manifest.discontinuation_recorded,
+        }
     connection = connect(engine, spark_session=spark_session)
-    return cohort_report_of(read_cohort(connection, directory), source=str(directory), engine=engine, as_of=as_of)
+    tables = read_cohort(connection, directory)
+    return cohort_report_of(tables, source=str(directory), engine=engine, as_of=as_of, **recorded)
 
 
 def cohort_report_of(

@@ -28,6 +28,7 @@ reported as not recorded, and the rows one kind stands for together as counted t
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import warnings
 from bisect import bisect_right
 from collections import defaultdict
@@ -36,7 +37,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,7 +45,7 @@ from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, AcuteClass
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import AuditEntry, audit_record, audit_records
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import (
     InjectionSession,
@@ -57,7 +58,7 @@ from onaboard.web.injections.selectors import SiteEntry, engine_sites
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.services import MIDAS_KEYS
 from onaboard.web.patients.access import patients_visible_to
-from onaboard.web.patients.models import PreventiveTrial, StopReason
+from onaboard.web.patients.models import Patient, PreventiveTrial, StopReason
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -70,6 +71,7 @@ __all__ = [
     "LABEL_EVENTS",
     "NOT_FOR_ROLE",
     "RECORDED_EVENTS",
+    "clinic_cohort_export",
     "clinic_cohort_report",
     "clinic_cohort_tables",
     "may_see_clinic_cohort",
@@ -186,9 +188,9 @@ Columns = dict[str, list[Any]]
 """A table being built: column name -> values."""
 
 
-def _people(user: Any, today: dt.date) -> tuple[dict[int, str], Columns, dict[int, dt.date]]:
+def _people(chosen: QuerySet[Patient], today: dt.date) -> tuple[dict[int, str], Columns, dict[int, dt.date]]:
     """Public ids by key, the patients' columns (``observed_from`` still missing) and each record's creation day."""
-    patients = patients_visible_to(user).annotate(
+    patients = chosen.annotate(
         failed=Count("preventive_trials", filter=Q(preventive_trials__stop_reason__in=FAILED_PREVENTIVE))
     )
     keys: dict[int, str] = {}
@@ -339,7 +341,12 @@ def clinic_cohort_tables(*, user: Any, today: dt.date) -> dict[str, pa.Table]:
     """The caller's clinic as the registry's five tables (module docstring), as Arrow tables with their schemas'
     columns. PermissionDenied for anyone outside ``ANALYTICS_ROLES``. The caller audits the read."""
     _require(user)
-    keys, people, created_on = _people(user, today)
+    return _cohort_tables(patients_visible_to(user), today)
+
+
+def _cohort_tables(chosen: QuerySet[Patient], today: dt.date) -> dict[str, pa.Table]:
+    """These patients as the registry's five tables (``clinic_cohort_tables``), their public ids as ``patient_id``."""
+    keys, people, created_on = _people(chosen, today)
     diary, first_diary = _diary(keys)
     sessions, session_number, session_dates = _sessions(keys)
     first_session = {pk: dates[0][0] for pk, dates in session_dates.items()}
@@ -353,6 +360,58 @@ def clinic_cohort_tables(*, user: Any, today: dt.date) -> dict[str, pa.Table]:
         "prom": _arrow("prom", _prom_rows(keys, first_session, today)),
         "adverse_events": _arrow("adverse_events", _events(keys, session_number, session_dates)),
     }
+
+
+def _on_day(tables: Mapping[str, pa.Table], as_of: dt.date) -> dict[str, pa.Table]:
+    """The tables as they stood at the end of ``as_of``: ``report.cohort_on_day``'s cut (rows dated after it left out,
+    observation ending on it), run in an in-memory DuckDB so the rule is written once, back as Arrow in the schemas'
+    columns."""
+    import pyarrow as pa
+
+    from onaboard.cohort.backends import Engine, arrow_cohort, connect
+    from onaboard.cohort.report import cohort_on_day
+
+    connection = connect(Engine.DUCKDB)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=IBIS_DUCKDB_DEPRECATION, category=DeprecationWarning)
+            cut = cohort_on_day(arrow_cohort(connection, tables), as_of)
+            result = {}
+            for name, expr in cut.items():
+                table = expr.to_pyarrow()
+                schema = tables[name].schema
+                result[name] = pa.table({field.name: table[field.name].cast(field.type) for field in schema}, schema)
+    finally:
+        connection.disconnect()
+    return result
+
+
+def clinic_cohort_export(*, user: Any, patients: QuerySet[Patient], today: dt.date, how: str) -> dict[str, pa.Table]:
+    """These patients (one clinic's) as the registry's five tables to hand to a registry (``onaboard cohort
+    export``): the page's tables (``clinic_cohort_tables``) as they stood at the end of ``today`` (``_on_day``),
+    every public id replaced by a registry id (``onaboard.cohort.export.pseudonymised``). Each exported patient's
+    export is audited, one EXPORT event each naming their registry id, so the clinic can find the record behind a
+    registry's question and the patient's trail shows where their data went (``how``). The caller decides who may
+    export which patients, and audits and writes in one transaction (a failed write records no export)."""
+    from onaboard.cohort.export import pseudonymised, registry_ids
+
+    tables = _on_day(_cohort_tables(patients, today), today)
+    public = tables["patients"]["patient_id"].to_pylist()
+    ids = registry_ids(public)
+    audit_records(
+        user=user,
+        entries=(
+            AuditEntry(
+                action=Action.EXPORT,
+                object_type="cohort_export",
+                object_id=key,
+                patient_id=uuid.UUID(key),
+                detail=f"{how}: registry id {ids[key]}, as of {today.isoformat()}",
+            )
+            for key in public
+        ),
+    )
+    return pseudonymised(tables, ids)
 
 
 def clinic_cohort_report(*, user: Any, today: dt.date) -> CohortReport:
