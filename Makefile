@@ -1,5 +1,7 @@
 # onaboard: `make run` for the demo, `make test` for the suite.
-# The environment lives in .venv, built from uv.lock with the machine's own python3 (3.11+).
+# The environment lives in .venv, built from uv.lock with the machine's own python3 (3.11+, with its venv module:
+# Debian's python3-venv). `make run` needs nothing else; `make test` also needs Node.js (npm) for axe-core and the
+# system packages of ops/apt-bookworm.txt (chromium for the browser tests ...): ops/install-system-packages.
 
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -9,23 +11,33 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo-cli test test-fast lint format messages bench load api-fuzz audit clean
+.PHONY: install install-prod run demo-cli test test-fast lint format messages bench load api-fuzz audit clean
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "onaboard needs Python 3.11 or newer")'
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(BIN)/onaboard: $(UV) pyproject.toml uv.lock
+# The development environment: the app and the dev group (pytest, ruff, playwright ...). The stamp, not
+# $(BIN)/onaboard, marks it: a production install (below) has $(BIN)/onaboard without the dev group.
+$(VENV)/.dev-synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
 	@touch $@
 
-# axe-core (the accessibility checks of the browser tests), from the npm registry at the locked version.
-node_modules/axe-core/axe.min.js: package.json package-lock.json
+# axe-core (the accessibility checks of the browser tests), from the npm registry at the locked version: only
+# `make test` needs it, and with it Node.js.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-install: $(BIN)/onaboard node_modules/axe-core/axe.min.js
+# The Python environment: all that `make run`, `make demo-cli` and the onaboard command need.
+install: $(VENV)/.dev-synced
+
+# An app server's environment (docs/deploy.md): the app and its dependencies from uv.lock, no dev group, no npm.
+install-prod: $(UV)
+	@rm -f $(VENV)/.dev-synced
+	$(UV) sync --frozen --no-dev --python "$$(command -v $(PYTHON))"
 
 # The web app with the synthetic demo clinic: migrate, load the demo (once; `manage.py load_demo --reset` rebuilds it
 # for today), print the demo logins, serve http://127.0.0.1:8000.
@@ -43,7 +55,7 @@ demo-cli: install
 
 # The whole suite on SQLite; then, when ONABOARD_TEST_DATABASE_URL names a PostgreSQL database, the
 # database-backed suites again on PostgreSQL (.ci/run sets it when the server answers).
-test: install
+test: install $(AXE)
 	$(BIN)/ruff check src tests bench manage.py
 	env -u ONABOARD_TEST_DATABASE_URL $(BIN)/pytest -p no:cacheprovider
 	@if [ -n "$${ONABOARD_TEST_DATABASE_URL:-}" ]; then \
@@ -74,9 +86,12 @@ bench: install
 	$(BIN)/python bench/assess_bench.py
 	$(BIN)/python bench/cohort_bench.py
 
-# 50 users for 60 s against `onaboard serve` on PostgreSQL (127.0.0.1:5432); prints p50/p95/p99 per action.
+# 50 users for 60 s against `onaboard serve` on PostgreSQL; prints p50/p95/p99 per action. It makes (and drops) its
+# own database on the server ONABOARD_TEST_DATABASE_URL names, by default the local one at 127.0.0.1:5432 as the
+# postgres user (LOAD_DATABASE_SERVER below).
+LOAD_DATABASE_SERVER := postgres://postgres@127.0.0.1:5432/test
 load: install
-	$(BIN)/python bench/load_bench.py
+	ONABOARD_TEST_DATABASE_URL="$${ONABOARD_TEST_DATABASE_URL:-$(LOAD_DATABASE_SERVER)}" $(BIN)/python bench/load_bench.py
 
 # schemathesis against /api/openapi.json of a live server (also run by .ci/run).
 api-fuzz: install
