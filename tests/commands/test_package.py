@@ -41,6 +41,17 @@ def test_serve_help_says_why_it_has_no_json():
     assert "access log" in result.stdout
 
 
+def test_serve_help_says_what_stops_it_in_plain_words():
+    """`onaboard serve --help` says a deployment-check warning stops it too (it runs the check at fail level
+    WARNING), names the data folder, and prints no reStructuredText double backticks in the terminal."""
+    result = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "``" not in result.stdout
+    assert "manage.py check --deploy" in result.stdout
+    assert "a warning as well as an error" in result.stdout
+    assert "ONABOARD_DATA_DIR" in result.stdout
+
+
 def test_stdout_as_output_is_a_problem_with_or_without_json():
     """``-o -`` is refused whatever the other options (these commands never write their file to stdout); a path
     is not."""

@@ -504,8 +504,10 @@ def serve_command(
 ) -> None:
     """Serve the web app under gunicorn with the production settings.
 
-    Refuses to start (exit 2) without ONABOARD_SECRET_KEY and ONABOARD_ALLOWED_HOSTS or when
-    ``manage.py check --deploy`` reports an error.
+    Refuses to start (exit 2, naming the reason) without a strong
+    ONABOARD_SECRET_KEY and ONABOARD_ALLOWED_HOSTS, when ONABOARD_DATA_DIR is
+    not a folder it can write, or when Django's deployment check
+    (manage.py check --deploy) reports anything, a warning as well as an error.
 
     No --json (the one command without it): serve becomes gunicorn, and its
     stdout is gunicorn's access log, not a document.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 
-from onaboard.web.config.env import ENV
+from onaboard.web.config.env import ENV, ImproperlyConfiguredError
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -86,7 +87,25 @@ TEMPLATES = [
     },
 ]
 
-ENV.data_dir.mkdir(parents=True, exist_ok=True)
+DATA_DIR_UNUSABLE = "ONABOARD_DATA_DIR is {path}, which cannot be the data folder: {reason}"
+
+
+def data_folder(path: Path) -> Path:
+    """``path``, created if missing, or a refusal naming the setting and the path (it was a traceback at import):
+    the SQLite file, uploads and collected static files are written there."""
+    if path.exists() and not path.is_dir():
+        raise ImproperlyConfiguredError(DATA_DIR_UNUSABLE.format(path=path, reason="it is not a folder"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = f"it cannot be created ({error.strerror or error})"
+        raise ImproperlyConfiguredError(DATA_DIR_UNUSABLE.format(path=path, reason=reason)) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ImproperlyConfiguredError(DATA_DIR_UNUSABLE.format(path=path, reason="this user may not write in it"))
+    return path
+
+
+data_folder(ENV.data_dir)
 SQLITE_PATH = ENV.data_dir / "onaboard.sqlite3"
 
 DATABASES = {
