@@ -108,20 +108,23 @@ def data_folder(path: Path) -> Path:
 data_folder(ENV.data_dir)
 SQLITE_PATH = ENV.data_dir / "onaboard.sqlite3"
 
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+"""Every SQLite database's options, the default file or one named by DATABASE_URL=sqlite:///...: WAL lets readers
+carry on while one writer writes; IMMEDIATE takes the write lock at BEGIN, so two writers queue (up to the timeout)
+instead of one failing with "database is locked" when it upgrades a read to a write."""
+
 DATABASES = {
     "default": dj_database_url.parse(ENV.database_url, conn_max_age=60)
     if ENV.database_url
-    else {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": SQLITE_PATH,
-        # WAL lets readers carry on while one writer writes; IMMEDIATE avoids upgrade deadlocks.
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-        },
-    }
+    else {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a SQLite connection is a file open: nothing to keep
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20000}},
