@@ -209,6 +209,7 @@ def test_recording_insurance_saves_the_terms_and_audits_the_change(client, world
         "bill_discarded_units": "on",
         "sessions_per_year": "4",
         "terms_as_of": today.isoformat(),
+        "version": "0",
     }
     response = client.post(url, data)
     assert response.status_code == 302
@@ -262,9 +263,8 @@ def test_a_pending_request_then_its_approval_fills_the_end_from_the_policy(clien
     assert "awaiting the payer" in body
     edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
     start = today + timedelta(days=3)
-    response = client.post(
-        edit, {**base, "status": "approved", "decided_on": start.isoformat(), "approved_from": start.isoformat()}
-    )
+    answer = {"status": "approved", "decided_on": start.isoformat(), "approved_from": start.isoformat()}
+    response = client.post(edit, {**base, **answer, "version": request.version})
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == "approved"
@@ -489,7 +489,7 @@ def test_an_end_date_filled_from_an_unconfirmed_approval_length_is_not_shown_as_
     )
     edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
     given = end - timedelta(days=30)
-    client.post(edit, {**data, "approved_until": given.isoformat()})
+    client.post(edit, {**data, "approved_until": given.isoformat(), "version": request.version})
     request.refresh_from_db()
     assert (request.approved_until, request.approved_until_from_policy) == (given, False)
     assert "approval length, not the payer" not in client.get(_coverage_url(eligible)).content.decode()
@@ -524,7 +524,8 @@ def test_a_filled_end_date_follows_a_corrected_start_and_stays_the_policys(clien
     first_end = request.approved_until
     edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
     corrected = start + timedelta(days=10)
-    client.post(edit, {**data, "approved_from": corrected.isoformat(), "approved_until": first_end.isoformat()})
+    typed = {"approved_from": corrected.isoformat(), "approved_until": first_end.isoformat()}
+    client.post(edit, {**data, **typed, "version": request.version})
     request.refresh_from_db()
     assert request.approved_until == approval_end(corrected, 6) != first_end
     assert request.approved_until_from_policy
@@ -654,7 +655,12 @@ def test_billing_staff_updating_a_request_keep_the_clinicians_attestations(clien
     client.force_login(world.users["billing"])
     edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
     assert client.get(edit).context["form"].fields["prescriber_attests_benefit"].disabled
-    posted = {**_request_form(eligible, today), "prescriber_attests_benefit": "false", "note": "payer called"}
+    posted = {
+        **_request_form(eligible, today),
+        "prescriber_attests_benefit": "false",
+        "note": "payer called",
+        "version": request.version,
+    }
     assert client.post(edit, {**posted, "medication_overuse_managed": "false"}).status_code == 302
     request.refresh_from_db()
     assert (request.note, request.prescriber_attests_benefit, request.medication_overuse_managed) == (

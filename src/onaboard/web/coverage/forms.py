@@ -20,7 +20,12 @@ from onaboard.web.coverage.models import (
     PriorAuthorisation,
 )
 from onaboard.web.coverage.selectors import add_months, open_request_twin, policy_choices, price_in_force
-from onaboard.web.coverage.services import ATTESTATION_FIELDS, AUTHORISATION_FIELDS, INSURANCE_FIELDS
+from onaboard.web.coverage.services import (
+    ATTESTATION_FIELDS,
+    AUTHORISATION_FIELDS,
+    INSURANCE_FIELDS,
+    NO_INSURANCE_YET,
+)
 
 MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
 """Sessions 84 days apart (BOTOX label: every 12 weeks) that fit in one year: days 0, 84, 168, 252 and 336."""
@@ -149,8 +154,17 @@ def _amount(amount: Decimal) -> str:
     return str(max(amount.normalize(), amount.quantize(Decimal("0.01")), key=lambda value: -value.as_tuple().exponent))
 
 
+def _version_field(lowest: int) -> forms.IntegerField:
+    """The row version the form was loaded at, sent back so a save can detect a change made meanwhile."""
+    return forms.IntegerField(widget=forms.HiddenInput, min_value=lowest)
+
+
 class PatientInsuranceForm(forms.ModelForm):
+    """The patient's insurance terms, with the version of the row the form was loaded at (``NO_INSURANCE_YET`` when
+    there was none): ``coverage.services.patient_insurance_save`` refuses a save over a newer one."""
+
     policy_id = forms.ChoiceField(label=POLICY_LABEL, choices=(), error_messages={"required": REQUIRED_POLICY})
+    version = _version_field(NO_INSURANCE_YET)
 
     class Meta:
         model = PatientInsurance
@@ -159,6 +173,7 @@ class PatientInsuranceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version if self.instance.pk else NO_INSURANCE_YET
         self.fields["policy_id"].choices = policy_choices()
         for name in ("deductible_remaining", "copay_per_session", "savings_remaining", "out_of_pocket_remaining"):
             self.fields[name].min_value = 0
@@ -183,6 +198,10 @@ def _percent(value: Any) -> None:
 
 
 class PriorAuthorisationForm(forms.ModelForm):
+    """A prior-authorisation request; editing one, the form carries the version of the row it was loaded at, and
+    ``coverage.services.prior_authorisation_save`` refuses a save over a newer one."""
+
+    version = _version_field(1)
     policy_id = forms.ChoiceField(label=POLICY_LABEL, choices=(), error_messages={"required": REQUIRED_POLICY})
     medication_overuse_managed = forms.NullBooleanField(
         label=capfirst(PriorAuthorisation._meta.get_field("medication_overuse_managed").verbose_name),
@@ -212,6 +231,10 @@ class PriorAuthorisationForm(forms.ModelForm):
         ``patient``: whose request this is, to refuse a duplicate of an open one (``DUPLICATE_OPEN_REQUEST``)."""
         super().__init__(*args, **kwargs)
         self.patient = patient
+        if self.instance.pk is None:  # a new request: no row to be stale against
+            del self.fields["version"]
+        else:
+            self.fields["version"].initial = self.instance.version
         self.fields["policy_id"].choices = policy_choices()
         for name in ATTESTATION_FIELDS:
             self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]

@@ -82,6 +82,8 @@ class PatientInsurance(BaseModel):
     sessions_per_year = models.PositiveSmallIntegerField(_("sessions planned in a year"), default=SESSIONS_A_YEAR)
     terms_as_of = models.DateField(_("terms checked on"))
     version = models.PositiveIntegerField(default=1)
+    """Bumped on every save: the edit form carries the version it was loaded at (0 when there was no row yet), and a
+    save over a newer one is refused (``coverage.services.InsuranceConflictError``)."""
 
     class Meta:
         verbose_name_plural = _("patient insurance")
@@ -149,6 +151,9 @@ class PriorAuthorisation(BaseModel):
     )
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    """Bumped on every save: an edit form carries the version it was loaded at, and a save over a newer one is
+    refused (``coverage.services.AuthorisationConflictError``)."""
 
     class Meta:
         ordering = ("-requested_on", "-created")

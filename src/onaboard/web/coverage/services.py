@@ -1,7 +1,9 @@
 """Changing the clinic's prices, a patient's insurance terms and prior-authorisation requests, each audited.
 
 Every write happens inside one transaction with its audit event. Prices are only ever added (a new row with the day
-it takes effect), so the history behind past figures is kept.
+it takes effect), so the history behind past figures is kept. Insurance terms and prior-authorisation requests are
+edited by billing and clinical staff alike: a save states the version its form was loaded at and is refused when
+someone saved in between, so neither silently undoes the other's change (a payer's approval, a member id).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import Stage
 from onaboard.web.accounts.models import Clinic
@@ -53,6 +56,35 @@ ATTESTATION_FIELDS = ("medication_overuse_managed", "prescriber_attests_benefit"
 request approvable on its own; billing staff record requests and answers but cannot attest to a clinical fact)."""
 
 
+STALE_INSURANCE = _(
+    "Someone else saved this patient's insurance while you were editing it. Nothing you typed was saved: check what "
+    "is stored now (listed below), then save again to keep your values."
+)
+STALE_AUTHORISATION = _(
+    "Someone else saved this prior-authorisation request while you were editing it. Nothing you typed was saved: "
+    "check what is stored now (listed below), then save again to keep your values."
+)
+NO_INSURANCE_YET = 0
+"""The version an insurance form carries when the patient had no insurance row as it was loaded."""
+
+
+class InsuranceConflictError(Exception):
+    """The patient's insurance changed (or was first recorded) since the form was loaded; ``current`` is the row as
+    stored now."""
+
+    def __init__(self, current: PatientInsurance) -> None:
+        self.current = current
+        super().__init__(str(STALE_INSURANCE))
+
+
+class AuthorisationConflictError(Exception):
+    """The prior-authorisation request changed since the form was loaded; ``current`` is the row as stored now."""
+
+    def __init__(self, current: PriorAuthorisation) -> None:
+        self.current = current
+        super().__init__(str(STALE_AUTHORISATION))
+
+
 class DuplicateRequestError(ValueError):
     """The request would be a second open request of the patient with the same stage, policy and request date
     (``coverage.selectors.open_request_twin``); ``args[0]`` is the open one. The form refuses it first; this
@@ -81,16 +113,40 @@ def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
     return ", ".join(sorted(name for name in after if before.get(name) != after[name]))
 
 
-def patient_insurance_save(*, user: Any, patient: Patient, data: Mapping[str, Any]) -> PatientInsurance:
-    """Create or update the patient's insurance terms from cleaned form data."""
+def _stored_insurance(patient: Patient) -> PatientInsurance | None:
+    """The patient's insurance row, locked until the transaction ends; None when there is none yet."""
+    return PatientInsurance.objects.select_for_update().filter(patient=patient).first()
+
+
+def patient_insurance_save(
+    *, user: Any, patient: Patient, data: Mapping[str, Any], expected_version: int | None = None
+) -> PatientInsurance:
+    """Create or update the patient's insurance terms from cleaned form data; the version is bumped on every update.
+
+    ``expected_version`` is the row's version when the form was loaded (``NO_INSURANCE_YET`` when there was no row):
+    if the row stored now is at another one, nothing is saved and ``InsuranceConflictError`` carries it. None saves
+    whatever is stored. The patient's row is locked first, so saves arriving together (two first saves when there is
+    no insurance row to lock yet) are served one after the other: one creates the row, the others find it."""
     values = {name: data[name] for name in INSURANCE_FIELDS if name in data}
     policy_by_id(values["policy_id"])
     with transaction.atomic():
-        insurance = PatientInsurance.objects.select_for_update().filter(patient=patient).first()
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        insurance = _stored_insurance(patient)
+        created = False
         if insurance is None:
-            insurance = PatientInsurance.objects.create(patient=patient, **values)
+            try:
+                with transaction.atomic():  # a savepoint: a row created meanwhile (without the lock) is read below
+                    insurance = PatientInsurance.objects.create(patient=patient, **values)
+                created = True
+            except IntegrityError:
+                insurance = PatientInsurance.objects.select_for_update().filter(patient=patient).first()
+                if insurance is None:
+                    raise
+        if created:
             action, detail = Action.CREATE, "insurance"
         else:
+            if expected_version is not None and insurance.version != expected_version:
+                raise InsuranceConflictError(insurance)
             before = {name: getattr(insurance, name) for name in values}
             for name, value in values.items():
                 setattr(insurance, name, value)
@@ -143,21 +199,37 @@ def _fill_approval_end(values: dict[str, Any], authorisation: PriorAuthorisation
 
 
 def prior_authorisation_save(
-    *, user: Any, patient: Patient, data: Mapping[str, Any], authorisation: PriorAuthorisation | None = None
+    *,
+    user: Any,
+    patient: Patient,
+    data: Mapping[str, Any],
+    authorisation: PriorAuthorisation | None = None,
+    expected_version: int | None = None,
 ) -> PriorAuthorisation:
     """Record a new request or the payer's answer to one; the change is audited (with who changed the clinician's
     attestations). The attestations (``ATTESTATION_FIELDS``) are taken from ``data`` only when ``user`` may edit
-    clinical data; otherwise they keep their stored value (none on a new request)."""
+    clinical data; otherwise they keep their stored value (none on a new request).
+
+    Updating ``authorisation``: ``expected_version`` is its version when the form was loaded; if the row stored now
+    is at another one, nothing is saved and ``AuthorisationConflictError`` carries it (a stale form would otherwise
+    put back the status, dates and reference the payer's answer replaced). None saves whatever is stored. The saved
+    row is returned, its version bumped."""
     values = {name: data[name] for name in AUTHORISATION_FIELDS if name in data}
     if not can(user, Capability.EDIT_CLINICAL):
         for name in ATTESTATION_FIELDS:
             values.pop(name, None)
     policy_by_id(values["policy_id"])
-    _fill_approval_end(values, authorisation)
     with transaction.atomic():
         if values.get("status") == AuthorisationStatus.REQUESTED:
             # The patient's row locked: two submissions of one form at once cannot both pass the check.
             Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        stored = None
+        if authorisation is not None:
+            stored = PriorAuthorisation.objects.select_for_update().get(pk=authorisation.pk)
+            if expected_version is not None and stored.version != expected_version:
+                raise AuthorisationConflictError(stored)
+        _fill_approval_end(values, stored)
+        if values.get("status") == AuthorisationStatus.REQUESTED:
             twin = open_request_twin(
                 patient,
                 stage=values.get("stage") or Stage.INITIAL.value,
@@ -167,16 +239,18 @@ def prior_authorisation_save(
             )
             if twin is not None:
                 raise DuplicateRequestError(twin)
-        if authorisation is None:
+        if stored is None:
             authorisation = PriorAuthorisation.objects.create(patient=patient, recorded_by=user, **values)
             action, detail = Action.CREATE, f"prior authorisation {authorisation.stage} {authorisation.status}"
             attested = [name for name in ATTESTATION_FIELDS if values.get(name) is not None]
             if attested:  # who attested is the audited user
                 detail += f", attested: {', '.join(attested)}"
         else:
+            authorisation = stored  # the row as stored, not the form's instance (the form has changed that one)
             before = {name: getattr(authorisation, name) for name in values}
             for name, value in values.items():
                 setattr(authorisation, name, value)
+            authorisation.version += 1
             authorisation.save()
             action = Action.UPDATE
             detail = f"prior authorisation {authorisation.status}: {_changed(before, values)}"

@@ -9,8 +9,11 @@ administrators; everyone else on the staff may read them.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -44,7 +47,11 @@ from onaboard.web.coverage.forms import (
 from onaboard.web.coverage.models import PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import CoverageUnavailableError
 from onaboard.web.coverage.services import (
+    AUTHORISATION_FIELDS,
+    INSURANCE_FIELDS,
+    AuthorisationConflictError,
     DuplicateRequestError,
+    InsuranceConflictError,
     clinic_price_set,
     patient_insurance_save,
     prior_authorisation_save,
@@ -126,18 +133,68 @@ def patient_coverage(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
     return render(request, "coverage/patient_coverage.html", context)
 
 
+def _worded(form: forms.BaseForm, name: str, value: Any) -> str:
+    """A stored value as the form words it: a choice's label, yes / no (or "not stated"), a date as ISO, "-" for
+    none."""
+    if value is None or value == "":
+        return "-"
+    field = form.fields[name]
+    if isinstance(field, forms.NullBooleanField):
+        return str(dict(field.widget.choices).get("true" if value else "false", value))
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    choices = getattr(field, "choices", None)
+    if choices:
+        return str(dict(choices).get(value, value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _stored_now(form: forms.BaseForm, stored: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Each field whose stored value differs from what was typed, as (label, stored value), for the conflict box."""
+    return [
+        (str(form.fields[name].label), _worded(form, name, getattr(stored, name)))
+        for name in names
+        if name in form.cleaned_data and form.cleaned_data[name] != getattr(stored, name)
+    ]
+
+
+def _typed_against(request: HttpRequest, stored: Any) -> Any:
+    """The posted data with the stored row's version: the form shown again keeps what was typed, and saving it again
+    is a conscious overwrite."""
+    data = request.POST.copy()
+    data["version"] = str(stored.version)
+    return data
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """The patient's insurance: which policy applies and the benefit terms behind the patient's share."""
+    """The patient's insurance: which policy applies and the benefit terms behind the patient's share. A save over
+    one made since the form was loaded is refused, listing what is stored now (``InsuranceConflictError``)."""
     patient = staff_patient(request.user, patient_id)
     insurance = selectors.insurance_of(patient)
     initial = {} if insurance else {"terms_as_of": timezone.localdate()}
     form = PatientInsuranceForm(request.POST or None, instance=insurance, initial=initial)
+    conflict: list[tuple[str, str]] | None = None
     if request.method == "POST" and form.is_valid():
-        patient_insurance_save(user=request.user, patient=patient, data=form.cleaned_data)
-        messages.success(request, _("Insurance saved."))
-        return redirect("coverage:patient", patient.external_id)
+        try:
+            patient_insurance_save(
+                user=request.user,
+                patient=patient,
+                data=form.cleaned_data,
+                expected_version=form.cleaned_data["version"],
+            )
+        except InsuranceConflictError as error:
+            insurance = error.current
+            conflict = _stored_now(form, insurance, INSURANCE_FIELDS)
+            form = PatientInsuranceForm(_typed_against(request, insurance), instance=insurance)
+            form.is_valid()
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Insurance saved."))
+            return redirect("coverage:patient", patient.external_id)
     if insurance is not None:
         audit_patient_read(
             user=request.user,
@@ -146,7 +203,7 @@ def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             object_id=insurance.external_id,
             detail="edit form",
         )
-    return render(request, "coverage/insurance_edit.html", {"patient": patient, "form": form})
+    return render(request, "coverage/insurance_edit.html", {"patient": patient, "form": form, "conflict": conflict})
 
 
 def _warn_of_policy_end(request: HttpRequest, authorisation: PriorAuthorisation) -> None:
@@ -191,22 +248,32 @@ def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespon
 @login_required
 @require_http_methods(["GET", "POST"])
 def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisation_id: uuid.UUID) -> HttpResponse:
-    """Record the payer's answer (or a correction) to a request."""
+    """Record the payer's answer (or a correction) to a request. A save over one made since the form was loaded is
+    refused, listing what is stored now (``AuthorisationConflictError``): a stale form would undo a payer's answer."""
     patient = staff_patient(request.user, patient_id)
     authorisation = PriorAuthorisation.objects.filter(patient=patient, external_id=authorisation_id).first()
     if authorisation is None:
         raise Http404(_(AUTHORISATION_NOT_FOUND))
-    form = PriorAuthorisationForm(
-        request.POST or None,
-        instance=authorisation,
-        may_attest=can(request.user, Capability.EDIT_CLINICAL),
-        patient=patient,
-    )
+    may_attest = can(request.user, Capability.EDIT_CLINICAL)
+    form = PriorAuthorisationForm(request.POST or None, instance=authorisation, may_attest=may_attest, patient=patient)
+    conflict: list[tuple[str, str]] | None = None
     if request.method == "POST" and form.is_valid():
         try:
             saved = prior_authorisation_save(
-                user=request.user, patient=patient, data=form.cleaned_data, authorisation=authorisation
+                user=request.user,
+                patient=patient,
+                data=form.cleaned_data,
+                authorisation=authorisation,
+                expected_version=form.cleaned_data["version"],
             )
+        except AuthorisationConflictError as error:
+            authorisation = error.current
+            conflict = _stored_now(form, authorisation, AUTHORISATION_FIELDS)
+            form = PriorAuthorisationForm(
+                _typed_against(request, authorisation), instance=authorisation, may_attest=may_attest, patient=patient
+            )
+            form.is_valid()
+            form.add_error(None, str(error))
         except DuplicateRequestError:
             form.add_error(None, DUPLICATE_OPEN_REQUEST)
         else:
@@ -223,7 +290,7 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
     return render(
         request,
         "coverage/authorisation_form.html",
-        {"patient": patient, "form": form, "authorisation": authorisation},
+        {"patient": patient, "form": form, "authorisation": authorisation, "conflict": conflict},
     )
 
 
