@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from onaboard.clinical import CoverageStatus, CriterionOutcome, Stage
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, UNITS_PER_SITE, CoverageStatus, CriterionOutcome, Stage
 from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import (
     AMBIGUOUS_RECORD_NUMBER,
@@ -37,6 +38,9 @@ from onaboard.web.coverage.selectors import (
 )
 from onaboard.web.patients.models import PreventiveClass, PreventiveTrial, StopReason
 from tests.web.factories import PatientFactory
+
+WEEKS = RETREATMENT_INTERVAL_DAYS // 7
+"""The engine's retreatment interval in weeks, as the planning notes state it."""
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +205,7 @@ def test_the_next_session_and_the_year_are_priced_on_the_planned_date_not_today(
     assert view.planned.total == Decimal("1721.20")
     assert view.year.total == Decimal("6884.80")
     assert ASSUME_PRICES_ON.format(day=due.isoformat()) in view.assumptions
-    assert ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat()) in view.assumptions
+    assert ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat(), weeks=WEEKS) in view.assumptions
 
 
 def test_a_price_set_after_the_planned_date_does_not_price_the_next_session(world, treated):
@@ -331,7 +335,8 @@ def test_an_overdue_patient_is_planned_for_today_not_for_the_due_date_that_has_p
     facts = patient_facts(treated.patient, today=later)
     day, note = planned_date(facts)
     assert day == later
-    assert note == ASSUME_PLANNED_DATE_OVERDUE.format(day=later.isoformat(), due=due.isoformat())
+    assert note == ASSUME_PLANNED_DATE_OVERDUE.format(day=later.isoformat(), due=due.isoformat(), weeks=WEEKS)
+    assert f"{due.isoformat()}, {WEEKS} weeks after the last session, has passed" in note
     evidence, notes = coverage_evidence(facts, Stage.CONTINUATION, policy_id="us-commercial-a")
     assert evidence.planned_date == later
     assert note in notes
@@ -341,7 +346,18 @@ def test_a_patient_not_yet_due_is_planned_for_the_due_date(world, treated):
     """Before 12 weeks have passed the planned date is the due date, 12 weeks after the last session."""
     due = treated.sessions[-1].date + timedelta(days=84)
     day, note = planned_date(patient_facts(treated.patient, today=treated.today))
-    assert (day, note) == (due, ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat()))
+    assert (day, note) == (due, ASSUME_PLANNED_DATE_DUE.format(day=due.isoformat(), weeks=WEEKS))
+    assert f"({WEEKS} weeks after the last session)" in note
+
+
+def test_the_planning_notes_take_the_interval_and_the_dose_per_site_from_the_engine():
+    """The planned-date and restored-dose notes type no number: the weeks and the units per site are the engine's
+    (``RETREATMENT_INTERVAL_DAYS``, ``UNITS_PER_SITE``), filled in when the note is written."""
+    for message in (ASSUME_PLANNED_DATE_DUE, ASSUME_PLANNED_DATE_OVERDUE, ASSUME_UNITS_LAST_RESTORED):
+        assert re.search(r"\d", message) is None, message
+    assert "{weeks} weeks" in ASSUME_PLANNED_DATE_DUE
+    assert "{weeks} weeks" in ASSUME_PLANNED_DATE_OVERDUE
+    assert "{units_per_site} U each" in ASSUME_UNITS_LAST_RESTORED
 
 
 # --- The planned dose ---------------------------------------------------------------------------------------------
@@ -359,9 +375,11 @@ def test_the_next_session_is_planned_as_the_last_one_with_its_fixed_sites_not_gi
     facts = patient_facts(treated.patient, today=treated.today)
     assert (facts.plan.total_units, facts.plan.site_count, facts.plan.not_given) == (155, 31, ())
     assert facts.plan.is_standard
-    assert facts.assumptions == (
-        ASSUME_UNITS_LAST_RESTORED.format(units=155, day=last.date.isoformat(), names="trapezius right 3"),
+    restored = ASSUME_UNITS_LAST_RESTORED.format(
+        units=155, day=last.date.isoformat(), names="trapezius right 3", units_per_site=UNITS_PER_SITE
     )
+    assert facts.assumptions == (restored,)
+    assert restored.endswith(f"(trapezius right 3) added back at {UNITS_PER_SITE} U each")
     assert coverage_evidence(facts, Stage.CONTINUATION, policy_id="us-commercial-a")[0].planned_units == 155
 
 
@@ -524,15 +542,17 @@ def test_an_initial_request_made_after_the_approval_started_counts_as_its_renewa
     assert state.renewal_due is None
 
 
-def test_a_booking_after_a_missed_one_is_the_planned_date(world, treated):
-    """With a missed booking (its day passed, no session recorded) and a later one, the next session is planned on
-    the later booking, not as overdue today."""
+def test_a_missed_booking_is_not_the_planned_date_and_moved_later_it_is(world, treated):
+    """A missed booking (its day passed, no session recorded) is not the planned date: the engine's due date is;
+    moved to a later day (a patient has one open booking, ``one_open_booking_per_patient``), that day is."""
     from onaboard.web.injections.models import InjectionSession, SessionStatus
 
-    for days in (-5, 10):
-        InjectionSession.objects.create(
-            patient=treated.patient, date=treated.today + timedelta(days=days), status=SessionStatus.BOOKED
-        )
+    booking = InjectionSession.objects.create(
+        patient=treated.patient, date=treated.today - timedelta(days=5), status=SessionStatus.BOOKED
+    )
+    due = treated.sessions[-1].date + timedelta(days=84)
+    assert planned_date(patient_facts(treated.patient, today=treated.today))[0] == due
+    InjectionSession.objects.filter(pk=booking.pk).update(date=treated.today + timedelta(days=10))
     facts = patient_facts(treated.patient, today=treated.today)
     assert planned_date(facts)[0] == treated.today + timedelta(days=10)
 

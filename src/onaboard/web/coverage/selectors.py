@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from onaboard.clinical import (
     FIXED_DOSE_UNITS,
     PERIOD_DAYS,
+    UNITS_PER_SITE,
     WEEK24_PERIOD,
     Assessment,
     BenefitTerms,
@@ -65,7 +66,7 @@ from onaboard.web.coverage.models import (
 )
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.injections.selectors import session_plan
+from onaboard.web.injections.selectors import interval_weeks, session_plan
 from onaboard.web.patients.models import Patient, PreventiveTrial
 
 # --- Messages (tests assert them exactly) -------------------------------------------------------------------------
@@ -75,18 +76,20 @@ UNKNOWN_POLICY = gettext_noop("No coverage policy {policy_id!r}; known: {known}.
 NO_PRICE = gettext_noop("The clinic has not set a price for {item} in force on {day}.")
 MIXED_CURRENCY = gettext_noop("The clinic's prices in force on {day} are in more than one currency ({currencies}).")
 ASSUME_PLANNED_DATE_BOOKED = gettext_noop("planned date: the booked session on {day}")
-ASSUME_PLANNED_DATE_DUE = gettext_noop("planned date: the next due date, {day} (12 weeks after the last session)")
+ASSUME_PLANNED_DATE_DUE = gettext_noop("planned date: the next due date, {day} ({weeks} weeks after the last session)")
+"""``weeks``: the engine's retreatment interval in weeks (``injections.selectors.interval_weeks``)."""
 ASSUME_PLANNED_DATE_OVERDUE = gettext_noop(
-    "planned date: today, {day} (the next due date, {due}, 12 weeks after the last session, has passed)"
+    "planned date: today, {day} (the next due date, {due}, {weeks} weeks after the last session, has passed)"
 )
 ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
 ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
 ASSUME_UNITS_PREEMPT = gettext_noop("planned dose: {units} U, the PREEMPT fixed-site dose")
 ASSUME_UNITS_LAST_RESTORED = gettext_noop(
     "planned dose: {units} U, as in the last recorded session ({day}) with the fixed sites it did not give "
-    "({names}) added back at 5 U each"
+    "({names}) added back at {units_per_site} U each"
 )
-"""The last session left fixed sites out (the patient fainted): the next one is planned as it was meant to be."""
+"""The last session left fixed sites out (the patient fainted): the next one is planned as it was meant to be, each
+site at the engine's ``UNITS_PER_SITE``."""
 ASSUME_NO_TRIALS = gettext_noop("no prior preventive recorded: prior preventives and CGRP antibody use are not known")
 ASSUME_ATTESTATION = gettext_noop("clinician's attestations from the {stage} request of {day}")
 ASSUME_NO_ATTESTATION = gettext_noop(
@@ -377,7 +380,7 @@ class PatientFacts:
     trials: tuple[PreventiveTrial, ...]
     plan: InjectionPlan
     """The next session's plan: the last recorded session's sites (any fixed site it did not give added back at
-    5 U, so a partial session is never requested as the regimen), else the PREEMPT fixed-site plan."""
+    ``UNITS_PER_SITE``, so a partial session is never requested as the regimen), else the PREEMPT fixed-site plan."""
     assumptions: tuple[str, ...]
 
     @property
@@ -417,7 +420,10 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
             plan = plan.with_sites_not_given()
             notes.append(
                 _(ASSUME_UNITS_LAST_RESTORED).format(
-                    units=plan.total_units, day=recorded[-1].date.isoformat(), names=names
+                    units=plan.total_units,
+                    day=recorded[-1].date.isoformat(),
+                    names=names,
+                    units_per_site=UNITS_PER_SITE,
                 )
             )
         elif plan is not None:
@@ -451,8 +457,8 @@ def booking_ahead(booked: Iterable[dt.date], *, today: dt.date) -> dt.date | Non
 
 
 def next_due(recorded: Iterable[dt.date], *, on: dt.date) -> dt.date | None:
-    """The engine's next due date (``schedule_status``: 12 weeks after the last session) from the sessions recorded
-    on or before ``on``; None before the first."""
+    """The engine's next due date (``schedule_status``: ``RETREATMENT_INTERVAL_DAYS`` after the last session) from
+    the sessions recorded on or before ``on``; None before the first."""
     return schedule_status(sorted({day for day in recorded if day <= on}), today=on).next_due
 
 
@@ -467,8 +473,9 @@ def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
     due = next_due((s.date for s in facts.recorded), on=facts.today)
     if due is not None:
         if due < facts.today:
-            return facts.today, _(ASSUME_PLANNED_DATE_OVERDUE).format(day=facts.today.isoformat(), due=due.isoformat())
-        return due, _(ASSUME_PLANNED_DATE_DUE).format(day=due.isoformat())
+            overdue = _(ASSUME_PLANNED_DATE_OVERDUE)
+            return facts.today, overdue.format(day=facts.today.isoformat(), due=due.isoformat(), weeks=interval_weeks())
+        return due, _(ASSUME_PLANNED_DATE_DUE).format(day=due.isoformat(), weeks=interval_weeks())
     return facts.today, _(ASSUME_PLANNED_DATE_TODAY).format(day=facts.today.isoformat())
 
 
