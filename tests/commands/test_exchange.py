@@ -208,6 +208,35 @@ def test_a_bundle_the_rules_refuse_is_located_at_its_entry(clinic, tmp_path):
     assert DiaryEntry.objects.count() == 3
 
 
+def test_a_bundle_whose_new_patient_another_import_registered_meanwhile_exits_0_unchanged(
+    clinic, tmp_path, monkeypatch
+):
+    """Two imports of a Bundle of a new patient at once: the one refused the record number the other registered after
+    it looked runs once more and reports the file unchanged, exit 0 (it exited 1 with an IntegrityError traceback
+    naming the record number). The race is simulated: the first look for the patient finds none."""
+    from onaboard.web.interop import services
+
+    bundle = tmp_path / "ex1.json"
+    _run("fhir", "export", "--patient", "EX-1", "--clinic", "Exchange clinic", "-o", str(bundle))
+    lookup, create = services._stored_patient, services.patient_create
+    blind = [True]
+
+    def registering(**kwargs):
+        blind[0] = False
+        return create(**kwargs)
+
+    monkeypatch.setattr(
+        services, "_stored_patient", lambda clinic, number: None if blind[0] else lookup(clinic, number)
+    )
+    monkeypatch.setattr(services, "patient_create", registering)
+    result = CliRunner().invoke(app, ["fhir", "import", str(bundle), "--clinic", "Exchange clinic", "--json"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    summary = json.loads(result.stdout)
+    assert not summary["changed"]
+    assert summary["counts"]["patients"] == {"created": 0, "updated": 0, "unchanged": 1}
+    assert Patient.objects.filter(record_number="EX-1").count() == 1
+
+
 def test_a_bundle_nested_too_deeply_exits_2_naming_it(clinic, tmp_path):
     """JSON nested past the interpreter's recursion exits 2 saying so (it was a RecursionError traceback)."""
     from onaboard.interop.fhir.read import NESTED_TOO_DEEPLY

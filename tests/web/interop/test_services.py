@@ -506,3 +506,54 @@ def test_imported_bookings_are_asked_the_booking_pages_rules(world, charted):
     InjectionSession.objects.filter(pk=stored.pk).update(date=past)  # a booking whose day has passed (a no-show)
     text = table_csv_export(user=world.users["clinician"], patient=charted, kind="sessions", how="test")
     assert _sessions_import(world, charted, text).lines() == ["sessions: 0 created, 0 updated, 1 unchanged"]
+
+
+def _registered_meanwhile(monkeypatch, *, for_good: bool = False) -> None:
+    """Make the import's look for its patient find none, as when another import registered them after it looked (a
+    race a single connection cannot run): they are seen again once the import has tried to register them, or never
+    with ``for_good``."""
+    from onaboard.web.interop import services
+
+    lookup, create = services._stored_patient, services.patient_create
+    blind = [True]
+
+    def registering(**kwargs):
+        blind[0] = for_good
+        return create(**kwargs)
+
+    monkeypatch.setattr(
+        services, "_stored_patient", lambda clinic, number: None if blind[0] else lookup(clinic, number)
+    )
+    monkeypatch.setattr(services, "patient_create", registering)
+
+
+def test_a_patient_registered_by_another_import_meanwhile_is_found_on_a_second_run(world, charted, monkeypatch):
+    """A Bundle whose patient another import registered after this one looked: registering them again is refused,
+    so the import runs once more, finds them and reports the file unchanged (one patient, no refusal)."""
+    from onaboard.web.patients.models import Patient
+
+    exported = patients_export(user=world.users["clinician"], patients=[charted])
+    records = read_bundle(exported, today=timezone.localdate())
+    _registered_meanwhile(monkeypatch)
+    summary = fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=records)
+    assert not summary.changed
+    assert summary.counts["patients"] == [0, 0, 1]
+    assert Patient.objects.filter(clinic=world.clinic, record_number=charted.record_number).count() == 1
+
+
+def test_a_record_number_still_taken_on_the_second_run_is_refused_at_the_patient(world, charted, monkeypatch):
+    """Should the second run find the record number taken again, the Bundle is refused at its Patient with the
+    details form's words (an import's documented refusal, not a crash), and nothing is written."""
+    from onaboard.web.patients.models import Patient
+    from onaboard.web.patients.services import RECORD_NUMBER_TAKEN
+
+    exported = patients_export(user=world.users["clinician"], patients=[charted])
+    records = read_bundle(exported, today=timezone.localdate())
+    _registered_meanwhile(monkeypatch, for_good=True)
+    with pytest.raises(BundleInvalidError) as refused:
+        fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=records)
+    (problem,) = refused.value.problems
+    assert problem.expression == f"Bundle.entry.resource.where(id = '{charted.external_id}').identifier"
+    assert problem.message.startswith(f"patient {charted.record_number}: ")
+    assert problem.message.endswith(str(RECORD_NUMBER_TAKEN))
+    assert Patient.objects.filter(clinic=world.clinic, record_number=charted.record_number).count() == 1

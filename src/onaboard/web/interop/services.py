@@ -11,6 +11,11 @@ Before anything is written every row is asked the rules the pages apply to it (t
 functions: ``preventive_trial_problems``, the session recording's input rules, ``side_effect_problems``
 ...) and every problem found is reported at once, each at its row; the patient of a record number is refused when
 the file's is evidently another person (``IDENTITY_CLASH``).
+
+Imports of one patient at the same moment (two uploads of one file, a double click) run one after the other: each
+locks the rows of the patients it writes before it reads anything (``_patients_locked``), so the second matches what
+the first wrote. A patient an import creates cannot be locked beforehand; the second import to register them is
+undone and run once more (``_once_more_if_raced``), finding them.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -69,6 +74,7 @@ from onaboard.web.patients.models import OtherToxinTreatment, Patient, Preventiv
 from onaboard.web.patients.selectors import record_day_before_birth
 from onaboard.web.patients.services import (
     BIRTH_AFTER_FIRST_RECORD,
+    RECORD_NUMBER_TAKEN,
     other_toxin_treatment_create,
     other_toxin_treatment_problems,
     patient_create,
@@ -263,9 +269,46 @@ class DiaryCsvInvalidError(ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def _patients_by_id(clinic: Clinic, ids: Iterable[str]) -> dict[str, Patient]:
-    wanted = set(ids)
-    return {p.record_number: p for p in Patient.objects.filter(clinic=clinic, record_number__in=wanted)}
+def _patients_locked(clinic: Clinic, record_numbers: Iterable[str]) -> dict[str, Patient]:
+    """The clinic's patients of ``record_numbers`` by record number, their rows locked until the transaction ends
+    (``select_for_update``; call inside one) and read afresh.
+
+    Every import takes these locks before it reads what is stored, so two imports of one patient at the same moment
+    run one after the other and the second matches the rows the first wrote: without them, each read the rows as
+    they were before either (a transaction sees only what is committed) and each created the same preventive, or
+    the second crashed on a constraint. The rows are locked in the order of their keys, so two imports of several
+    patients cannot each hold a row the other waits for."""
+    found = Patient.objects.select_for_update().filter(clinic=clinic, record_number__in=set(record_numbers))
+    return {p.record_number: p for p in found.order_by("pk")}
+
+
+def _once_more_if_raced(run: Callable[[], ImportSummary]) -> ImportSummary:
+    """``run`` (an import, one transaction), run again once when it stumbled on a row committed meanwhile.
+
+    The patient locks (``_patients_locked``) cannot hold a patient the import creates: two imports of one new
+    patient both find none, and the second to register them is refused by the record number's constraint
+    (``_RegisteredMeanwhile``) after the first committed; a writer that takes no lock can likewise commit a row a
+    constraint then refuses (``IntegrityError``). The whole transaction is undone, so running the import again is
+    the clean answer: it now finds the first's rows and matches them (a second import of the same file changes
+    nothing). Should the second run stumble again, a record number taken is refused as the import refuses any
+    row (``BundleInvalidError``)."""
+    try:
+        return run()
+    except (_RegisteredMeanwhile, IntegrityError):
+        pass
+    try:
+        return run()
+    except _RegisteredMeanwhile as raced:
+        raise raced.refusal from None
+
+
+class _RegisteredMeanwhile(Exception):  # noqa: N818 - not an error: sends the import round once more
+    """Creating the patient of an import was refused because another import registered the record number after
+    this one looked (``patient_create``'s ``ValidationError``); ``refusal`` is what to answer if it recurs."""
+
+    def __init__(self, refusal: BundleInvalidError) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
 
 
 def diary_csv_import(
@@ -282,42 +325,47 @@ def diary_csv_import(
 
     With ``patient`` every row must be that patient's. Validation is the engine's ``parse_diary``; an unknown or
     other patient is a problem on the row's first line too. All or nothing: ``DiaryCsvInvalidError`` lists every
-    problem and nothing is written; otherwise one transaction writes every patient's days.
+    problem and nothing is written; otherwise one transaction writes every patient's days, their rows locked first
+    (``_patients_locked``), so the same file imported twice at once writes each day once.
     """
     try:
         diaries = parse_diary(source, today=today, stored=True)
     except DiaryError as refused:
         raise DiaryCsvInvalidError(refused.problems) from None
-    known = _patients_by_id(clinic, (d.patient_id for d in diaries))
     lines = _Lines(source)
-    problems = []
-    for diary in diaries:
-        if patient is not None and diary.patient_id != patient.record_number:
-            message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=diary.patient_id)
-            problems.append(CsvProblem(lines.first(diary.patient_id), "patient_id", message))
-        elif diary.patient_id not in known:
-            problems.append(
-                CsvProblem(
-                    lines.first(diary.patient_id),
-                    "patient_id",
-                    gettext(UNKNOWN_PATIENT).format(value=diary.patient_id),
+
+    @transaction.atomic  # the patients locked, then checked and written as this transaction reads them
+    def in_transaction() -> ImportSummary:
+        known = _patients_locked(clinic, (d.patient_id for d in diaries))
+        problems = []
+        for diary in diaries:
+            if patient is not None and diary.patient_id != patient.record_number:
+                message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=diary.patient_id)
+                problems.append(CsvProblem(lines.first(diary.patient_id), "patient_id", message))
+            elif diary.patient_id not in known:
+                problems.append(
+                    CsvProblem(
+                        lines.first(diary.patient_id),
+                        "patient_id",
+                        gettext(UNKNOWN_PATIENT).format(value=diary.patient_id),
+                    )
                 )
-            )
-    for diary in diaries:
-        target = known.get(diary.patient_id)
-        for day in diary.days if target is not None else ():
-            if problem := day_before_birth_problem(target, day.date):
-                problems.append(CsvProblem(lines.first(diary.patient_id, day.date), "date", problem))
-    if problems:
-        raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
-    summary = ImportSummary()
-    with transaction.atomic():
+        for diary in diaries:
+            target = known.get(diary.patient_id)
+            for day in diary.days if target is not None else ():
+                if problem := day_before_birth_problem(target, day.date):
+                    problems.append(CsvProblem(lines.first(diary.patient_id, day.date), "date", problem))
+        if problems:
+            raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
+        summary = ImportSummary()
         for diary in diaries:
             created, updated, unchanged = diary_days_import(
                 user=user, patient=known[diary.patient_id], days=diary.days, source=filename, progress=progress
             )
             summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
-    return summary
+        return summary
+
+    return _once_more_if_raced(in_transaction)
 
 
 class _Lines:
@@ -682,7 +730,13 @@ def entry_statuses(document: Any, summary: ImportSummary) -> list[str]:
 
 
 _ELEMENTS: dict[type[Any], dict[str, str]] = {
-    PatientRecord: {"birth_date": ".birthDate", "given_name": ".name", "family_name": ".name", "sex": ".gender"},
+    PatientRecord: {
+        "birth_date": ".birthDate",
+        "given_name": ".name",
+        "family_name": ".name",
+        "sex": ".gender",
+        "record_number": ".identifier",
+    },
     PreventiveRecord: {
         "start": ".effectivePeriod.start",
         "stop": ".effectivePeriod.end",
@@ -724,11 +778,16 @@ def _located(record: PatientRecord, places: Mapping[str, str], problems: Sequenc
     return located
 
 
+def _stored_patient(clinic: Clinic, record_number: str) -> Patient | None:
+    """The clinic's patient of ``record_number``, as this transaction sees them (None when there is none yet)."""
+    return Patient.objects.filter(clinic=clinic, record_number=record_number).first()
+
+
 def _record_problems(
     *, clinic: Clinic, record: PatientRecord, places: Mapping[str, str], today: dt.date
 ) -> list[Problem]:
     """Every problem of one patient's record, asked of every kind of row before anything is written."""
-    stored = Patient.objects.filter(clinic=clinic, record_number=record.record_number).first()
+    stored = _stored_patient(clinic, record.record_number)
     if stored is not None and _another_person(stored, record):
         message = gettext(IDENTITY_CLASH).format(
             record_number=record.record_number,
@@ -755,15 +814,30 @@ def _record_problems(
     return _located(record, places, problems)
 
 
-def _patient_row(*, user: Any, clinic: Clinic, record: PatientRecord, summary: ImportSummary) -> Patient:
+def _refusal(record: PatientRecord, places: Mapping[str, str], refused: ValidationError) -> BundleInvalidError:
+    """A model's refusal of one of ``record``'s rows, in plain words at the patient's entry."""
+    messages = [message for _, message in _plain(None, refused)] or [gettext(ROW_REFUSED)]
+    return BundleInvalidError(_located(record, places, [(record, "", m) for m in messages]))
+
+
+def _patient_row(
+    *, user: Any, clinic: Clinic, record: PatientRecord, summary: ImportSummary, places: Mapping[str, str]
+) -> Patient:
     """Create or update the patient of ``record``: only what the Bundle gives changes (a Patient without gender or
     safety answers keeps the stored ones); a new patient starts from the record's defaults (sex unknown, the
-    safety questions not asked)."""
+    safety questions not asked). A new patient whose record number another import registered since this one looked
+    raises ``_RegisteredMeanwhile`` (``_once_more_if_raced`` runs the import again, now finding them)."""
     demographics = {name: value for name, value in _demographics(record).items() if value is not None}
     answers = _answers(record)
-    patient = Patient.objects.filter(clinic=clinic, record_number=record.record_number).first()
+    patient = _stored_patient(clinic, record.record_number)
     if patient is None:
-        patient = patient_create(user=user, clinic=clinic, data={"sex": Sex.UNKNOWN} | demographics)
+        try:
+            patient = patient_create(user=user, clinic=clinic, data={"sex": Sex.UNKNOWN} | demographics)
+        except ValidationError:
+            if Patient.objects.filter(clinic=clinic, record_number=record.record_number).exists():
+                taken = [(record, "record_number", str(RECORD_NUMBER_TAKEN))]  # the details form's words
+                raise _RegisteredMeanwhile(BundleInvalidError(_located(record, places, taken))) from None
+            raise
         summary.add(gettext_noop("patients"), created=1)
         summary.created.add(record.key)
         wanted = {name: value for name, value in answers.items() if getattr(patient, name) != value}
@@ -1066,46 +1140,72 @@ def fhir_records_import(
     a preventive stopping before it started, an expired product, a day before the birth date ...); every problem
     found is raised together as ``BundleInvalidError`` before anything is written, each at the entry at fault when
     ``places`` (``entry_places`` of the Bundle) knows it, else at a FHIRPath naming the row or the patient.
+
+    The stored patients are locked first (``_patients_locked``); a new patient registered by another import after
+    this one looked sends the import round once more (``_once_more_if_raced``), where it finds them: two imports of
+    the same Bundle at once leave one copy, the second reporting it unchanged.
     """
     today = today or timezone.localdate()
     places = places or {}
+
+    def in_transaction() -> ImportSummary:
+        with transaction.atomic():  # the patients locked, then the rules asked of the rows as this transaction reads
+            _patients_locked(clinic, (record.record_number for record in records))
+            return _fhir_records_write(
+                user=user, clinic=clinic, records=records, source=source, progress=progress, places=places, today=today
+            )
+
+    return _once_more_if_raced(in_transaction)
+
+
+def _fhir_records_write(
+    *,
+    user: Any,
+    clinic: Clinic,
+    records: Sequence[PatientRecord],
+    source: str,
+    progress: Progress | None,
+    places: Mapping[str, str],
+    today: dt.date,
+) -> ImportSummary:
+    """``fhir_records_import``'s work inside its transaction, the stored patients of ``records`` locked."""
     summary = ImportSummary()
-    with transaction.atomic():  # the rules are asked of the rows as this transaction reads them
-        problems = [
-            problem
-            for record in records
-            for problem in _record_problems(clinic=clinic, record=record, places=places, today=today)
-        ]
-        if problems:
-            raise BundleInvalidError(problems)
-        for record in records:
-            try:
-                patient = _patient_row(user=user, clinic=clinic, record=record, summary=summary)
-                _medication_history(user=user, patient=patient, record=record, summary=summary, today=today)
-                new_days: set[dt.date] = set()
-                created, updated, unchanged = diary_days_import(
-                    user=user,
-                    patient=patient,
-                    days=record.diary,
-                    source=source,
-                    progress=progress,
-                    created_days=new_days,
-                )
-                summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
-                summary.created.update(f"diary/{record.key}/{day.isoformat()}" for day in new_days)
-                _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
-                _questionnaires(user=user, patient=patient, record=record, summary=summary)
-                _side_effects(user=user, patient=patient, record=record, summary=summary)
-            except ValidationError as refused:  # a model refused what the rules above let through: a last guard
-                messages = [message for _, message in _plain(None, refused)] or [gettext(ROW_REFUSED)]
-                raise BundleInvalidError(_located(record, places, [(record, "", m) for m in messages])) from None
-            except (QuestionnaireInvalidError, QuestionnaireDateError, ValueError) as refused:
-                messages = (
-                    [message for _, message in refused.changes]
-                    if isinstance(refused, SessionsRefusedError)
-                    else [str(refused)]
-                )
-                raise BundleInvalidError(_located(record, places, [(record, "", m) for m in messages])) from None
+    problems = [
+        problem
+        for record in records
+        for problem in _record_problems(clinic=clinic, record=record, places=places, today=today)
+    ]
+    if problems:
+        raise BundleInvalidError(problems)
+    # By record number: two imports creating the same new patients create them in the same order, so neither waits
+    # on a record number the other registered while holding one it waits for.
+    for record in sorted(records, key=lambda record: record.record_number):
+        try:
+            patient = _patient_row(user=user, clinic=clinic, record=record, summary=summary, places=places)
+            _medication_history(user=user, patient=patient, record=record, summary=summary, today=today)
+            new_days: set[dt.date] = set()
+            created, updated, unchanged = diary_days_import(
+                user=user,
+                patient=patient,
+                days=record.diary,
+                source=source,
+                progress=progress,
+                created_days=new_days,
+            )
+            summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
+            summary.created.update(f"diary/{record.key}/{day.isoformat()}" for day in new_days)
+            _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
+            _questionnaires(user=user, patient=patient, record=record, summary=summary)
+            _side_effects(user=user, patient=patient, record=record, summary=summary)
+        except ValidationError as refused:  # a model refused what the rules above let through: a last guard
+            raise _refusal(record, places, refused) from None
+        except (QuestionnaireInvalidError, QuestionnaireDateError, ValueError) as refused:
+            messages = (
+                [message for _, message in refused.changes]
+                if isinstance(refused, SessionsRefusedError)
+                else [str(refused)]
+            )
+            raise BundleInvalidError(_located(record, places, [(record, "", m) for m in messages])) from None
     return summary
 
 
@@ -1163,7 +1263,8 @@ def table_csv_import(
 ) -> ImportSummary:
     """Import a preventive-history or sessions CSV (docs/fhir.md): all rows or, with ``DiaryCsvInvalidError``
     listing every ``line N, column C`` problem, none. Rows are matched by drug and start, or by date; every row is
-    asked the pages' rules (``preventive_trial_problems``, the session checks) before anything is written."""
+    asked the pages' rules (``preventive_trial_problems``, the session checks) before anything is written, with the
+    patients' rows locked (``_patients_locked``): the same file imported twice at once adds its rows once."""
     try:
         if kind == "preventives":
             rows = read_preventives(
@@ -1173,8 +1274,27 @@ def table_csv_import(
             rows = read_sessions(source, today=today)
     except TableError as refused:
         raise DiaryCsvInvalidError(refused.problems) from None
-    known = _patients_by_id(clinic, rows)
     lines = _Lines(source)
+
+    def in_transaction() -> ImportSummary:
+        with transaction.atomic():  # the patients locked, then checked and written as this transaction reads them
+            known = _patients_locked(clinic, rows)
+            _table_refusals(kind=kind, rows=rows, known=known, patient=patient, lines=lines, today=today)
+            return _table_rows_write(user=user, kind=kind, rows=rows, known=known, today=today)
+
+    return _once_more_if_raced(in_transaction)
+
+
+def _table_refusals(
+    *,
+    kind: str,
+    rows: Mapping[str, Sequence[Any]],
+    known: Mapping[str, Patient],
+    patient: Patient | None,
+    lines: _Lines,
+    today: dt.date,
+) -> None:
+    """Refuse the file (``DiaryCsvInvalidError``, every problem at its line) when any row is refused."""
     problems = []
     for patient_id, records in rows.items():
         if patient is not None and patient_id != patient.record_number:
@@ -1189,26 +1309,29 @@ def table_csv_import(
         problems.append(CsvProblem(lines.first(patient_id), "patient_id", message))
     if problems:
         raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
+
+
+def _table_rows_write(
+    *, user: Any, kind: str, rows: Mapping[str, Sequence[Any]], known: Mapping[str, Patient], today: dt.date
+) -> ImportSummary:
+    """Write the rows ``_table_refusals`` allowed."""
     summary = ImportSummary()
-    with transaction.atomic():
-        for patient_id, records in rows.items():
-            target = known[patient_id]
-            try:
-                if kind == "preventives":
-                    record = PatientRecord("", patient_id, "", "", target.birth_date, "", preventives=tuple(records))
-                    _medication_history(user=user, patient=target, record=record, summary=summary, today=today)
-                else:
-                    _sessions(
-                        user=user,
-                        patient=target,
-                        records=records,
-                        summary=summary,
-                        view=_csv_view,
-                        keep=("overridden_checks", "check_reasons"),
-                        today=today,
-                    )
-            except ValidationError as refused:  # not reached: the rules were asked above; kept as a last guard
-                raise DiaryCsvInvalidError(
-                    [CsvProblem(1, None, f"{patient_id}: {m}") for m in refused.messages]
-                ) from None
+    for patient_id, records in rows.items():
+        target = known[patient_id]
+        try:
+            if kind == "preventives":
+                record = PatientRecord("", patient_id, "", "", target.birth_date, "", preventives=tuple(records))
+                _medication_history(user=user, patient=target, record=record, summary=summary, today=today)
+            else:
+                _sessions(
+                    user=user,
+                    patient=target,
+                    records=records,
+                    summary=summary,
+                    view=_csv_view,
+                    keep=("overridden_checks", "check_reasons"),
+                    today=today,
+                )
+        except ValidationError as refused:  # not reached: the rules were asked above; kept as a last guard
+            raise DiaryCsvInvalidError([CsvProblem(1, None, f"{patient_id}: {m}") for m in refused.messages]) from None
     return summary
