@@ -39,3 +39,15 @@ def test_the_birth_date_itself_and_later_days_are_saved(world):
             user=world.users["patient"], patient=patient, fields=_fields(birth - timedelta(days=1)), today=TODAY
         )
     assert list(DiaryEntry.objects.values_list("date", flat=True)) == [birth]
+
+
+def test_the_birth_date_is_read_as_stored_not_as_the_caller_loaded_it(world):
+    """The birth date was moved after the caller loaded the patient (another user's save): a day before the stored
+    birth date is refused, as read under the patient's lock; nothing is written."""
+    patient = world.own_patient
+    day = patient.birth_date + timedelta(days=1)
+    type(patient).objects.filter(pk=patient.pk).update(birth_date=day + timedelta(days=1))
+    with pytest.raises(DiaryEntryInvalidError) as refused:
+        diary_entry_save(user=world.users["patient"], patient=patient, fields=_fields(day), today=TODAY)
+    assert [field for field, _message in refused.value.problems] == ["date"]
+    assert not DiaryEntry.objects.exists()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from onaboard.clinical.preempt import DOSE_LIMIT
 from onaboard.web.audit.models import Action, AuditEvent
@@ -20,7 +22,7 @@ from onaboard.web.injections.models import (
     SideEffectKind,
 )
 from onaboard.web.injections.selectors import SiteEntry, patient_schedule
-from onaboard.web.patients.models import OtherToxinTreatment
+from onaboard.web.patients.models import OtherToxinTreatment, Patient
 from tests.web.injections.conftest import TODAY, fixed_entries, record
 
 DAY = dt.date(2026, 3, 2)
@@ -275,6 +277,55 @@ def test_the_unique_constraint_stops_a_racing_insert(nurse, patient, world, monk
     assert InjectionSiteRecord.objects.count() == 31
 
 
+def test_the_database_refuses_a_second_open_booking_for_a_patient(patient, world):
+    """``one_open_booking_per_patient``: a second booked row for the patient is refused by the database (whoever
+    writes it); a cancelled or recorded row beside the booking, and another patient's booking, are not."""
+    InjectionSession.objects.create(patient=patient, date=DAY, status=SessionStatus.BOOKED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InjectionSession.objects.create(patient=patient, date=DAY + dt.timedelta(days=7), status=SessionStatus.BOOKED)
+    InjectionSession.objects.create(patient=patient, date=DAY + dt.timedelta(days=7), status=SessionStatus.CANCELLED)
+    InjectionSession.objects.create(patient=patient, date=DAY - dt.timedelta(days=90), status=SessionStatus.RECORDED)
+    InjectionSession.objects.create(patient=world.same_clinic_patient, date=DAY, status=SessionStatus.BOOKED)
+    assert InjectionSession.objects.filter(status=SessionStatus.BOOKED).count() == 2
+
+
+def test_booking_the_next_session_leaves_a_booking_another_writer_committed_meanwhile(nurse, patient, monkeypatch):
+    """A booking committed between ``_book_next``'s look-up and its insert (a writer without the patient's lock) is
+    not an error for the recording: the constraint refuses the second row, and the booking there stands, unaudited
+    by this call."""
+    record(user=nurse, patient=patient, date=DAY, today=DAY)
+    there = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # the look-ups miss the booking, as in a race
+    with transaction.atomic():
+        assert services._book_next(user=nurse, patient=patient, today=DAY + dt.timedelta(days=1)) is None
+    assert list(InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED)) == [there]
+
+
+def test_recording_a_booking_that_carried_sites_stores_only_the_sites_given(nurse, patient):
+    """Sites already attached to a booking (an import could attach some) are replaced by the sites recorded, not
+    added to them: the session holds the 31 sites given, and the audit event says how many were replaced."""
+    booking = InjectionSession.objects.create(patient=patient, date=DAY, status=SessionStatus.BOOKED)
+    InjectionSiteRecord.objects.bulk_create(
+        InjectionSiteRecord(session=booking, muscle="frontalis", side="left", units=5) for _ in range(3)
+    )
+    session = record(user=nurse, patient=patient, date=DAY, booking=booking, expected_version=booking.version)
+    assert session.pk == booking.pk
+    assert session.sites.count() == 31
+    assert sum(session.sites.values_list("units", flat=True)) == session.total_units == 155
+    event = AuditEvent.objects.get(object_id=str(booking.external_id), action=Action.UPDATE)
+    assert event.detail.endswith("; 3 site(s) the booking carried replaced")
+
+
+def test_recording_checks_the_birth_date_as_stored_not_as_the_caller_read_it(nurse, patient):
+    """The birth date moved later after the caller loaded the patient (another user's save): the recording is
+    checked against the stored birth date (read under the patient's lock) and refused; nothing is written."""
+    Patient.objects.filter(pk=patient.pk).update(birth_date=DAY + dt.timedelta(days=1))
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=DAY)
+    assert [field for field, _message in refused.value.problems] == ["date"]
+    assert not InjectionSession.objects.filter(patient=patient).exists()
+
+
 def test_a_booking_moves_and_is_audited(nurse, patient):
     """Moving a booking changes its date, bumps its version and records the engine's interval reason."""
     record(user=nurse, patient=patient, date=DAY, today=DAY)
@@ -514,15 +565,23 @@ def test_the_booking_horizon_of_29_february_is_28_february(nurse, patient):
 
 
 def test_a_booking_within_12_weeks_of_the_last_session_is_warned_about(nurse, patient):
-    """A booking 30 days after the last session is allowed, with a warning naming the earliest due date; one 84
-    days after it has none."""
+    """A booking 30 days after the last session is allowed, with a warning naming the earliest due date and the
+    engine's interval in weeks; one 84 days after it has none."""
     last = record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=10))
     soon = TODAY + dt.timedelta(days=20)
     earliest = last.date + dt.timedelta(days=84)
-    assert services.booking_warnings(patient=patient, date=soon) == (
-        services.BOOKING_BEFORE_DUE.format(date=soon, days=30, last=last.date, earliest=earliest),
-    )
+    warning = services.BOOKING_BEFORE_DUE.format(date=soon, days=30, last=last.date, earliest=earliest, weeks=12)
+    assert services.booking_warnings(patient=patient, date=soon) == (warning,)
     assert services.booking_warnings(patient=patient, date=earliest) == ()
+
+
+def test_the_booking_warning_names_the_engines_interval(nurse, patient, monkeypatch):
+    """The warning names the interval in weeks from the engine (``selectors.interval_weeks``), not a retyped 12."""
+    monkeypatch.setattr(services, "interval_weeks", lambda: 13)
+    record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=10))
+    (warning,) = services.booking_warnings(patient=patient, date=TODAY + dt.timedelta(days=20))
+    assert "(13 weeks)" in warning
+    assert "the 13-week interval" in warning
 
 
 def test_a_booking_is_cancelled_and_audited(nurse, patient):

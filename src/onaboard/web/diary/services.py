@@ -79,14 +79,17 @@ def diary_entry_save(*, user: Any, patient: Patient, fields: Mapping[str, str], 
 
     ``fields`` are text as a form or CSV gives them (the contract's column names). Raises
     ``DiaryEntryInvalidError`` listing every problem (a day before the patient's birth date is one); nothing is
-    saved then.
+    saved then. The birth date is read from the patient's row locked (``select_for_update``), the lock
+    ``patients.services.patient_update`` takes to move it: a birth date moved later at the same moment cannot pass
+    its check against the record's days while this day passes against the old birth date.
     """
     result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today, stored=True)
     if isinstance(result, list):
         raise DiaryEntryInvalidError(result)
-    if (before_birth := day_before_birth_problem(patient, result.date)) is not None:
-        raise DiaryEntryInvalidError([("date", before_birth)])
     with transaction.atomic():
+        stored = Patient.objects.select_for_update().get(pk=patient.pk)
+        if (before_birth := day_before_birth_problem(stored, result.date)) is not None:
+            raise DiaryEntryInvalidError([("date", before_birth)])
         entry, created = DiaryEntry.objects.select_for_update().update_or_create(
             patient=patient, date=result.date, defaults=diary_entry_fields(result)
         )

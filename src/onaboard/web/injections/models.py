@@ -21,7 +21,12 @@ class SessionStatus(models.TextChoices):
 
 
 class InjectionSession(BaseModel):
-    """One treatment session: booked ahead, then recorded with its sites, product and vials."""
+    """One treatment session: booked ahead, then recorded with its sites, product and vials.
+
+    A patient has at most one open booking (``one_open_booking_per_patient``): the next session's. Recording books
+    the next one only when none is open, and every writer keeps to it under the patient's lock
+    (``services.patient_locked``); the constraint holds it for any writer that does not. Migration 0004 cancelled
+    all but one of the open bookings a patient had before it (its docstring says which one was kept)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="injection_sessions")
     date = models.DateField(_("date"))
@@ -50,7 +55,12 @@ class InjectionSession(BaseModel):
                 fields=("patient", "date"),
                 condition=~models.Q(status="cancelled"),
                 name="one_session_per_patient_per_day",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=("patient",),
+                condition=models.Q(status="booked"),
+                name="one_open_booking_per_patient",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from onaboard.web.injections.selectors import (
     BEFORE_BIRTH,
     CheckResult,
     SiteEntry,
+    interval_weeks,
     patient_schedule,
     recorded_sessions,
     session_before,
@@ -78,15 +79,15 @@ BOOKING_TOO_FAR = gettext_noop(
     "{date} is more than {years} years from today: a booking must be on or before {limit}. Check the year."
 )
 BOOKING_BEFORE_DUE = gettext_noop(
-    "{date} is only {days} days after the last session ({last}): the earliest due date is {earliest} (12 weeks). "
-    "The booking is saved, but recording the session on that day will need a reason to override the 12-week "
-    "interval."
+    "{date} is only {days} days after the last session ({last}): the earliest due date is {earliest} ({weeks} "
+    "weeks). The booking is saved, but recording the session on that day will need a reason to override the "
+    "{weeks}-week interval."
 )
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
 
 BOOKING_HORIZON_YEARS = 2
-"""The furthest a booking may be moved: two years after today. Sessions recur every 12 weeks, so a later date is a
-typing slip (a wrong year, 9999-12-31), not a plan; a clinic convention, not a label rule."""
+"""The furthest a booking may be moved: two years after today. Sessions recur every ``RETREATMENT_INTERVAL_DAYS``, so
+a later date is a typing slip (a wrong year, 9999-12-31), not a plan; a clinic convention, not a label rule."""
 ONSET_IN_FUTURE = gettext_noop("The start date cannot be after today ({today}).")
 SESSION_NOT_THE_PATIENTS = gettext_noop("That session is not one of this patient's recorded sessions.")
 REVIEW_CHANGED = gettext_noop(
@@ -155,6 +156,17 @@ class SideEffectConflictError(SideEffectRefusedError):
 
 
 # --- Recording ----------------------------------------------------------------------------------------------------
+
+
+def patient_locked(patient: Patient) -> Patient:
+    """``patient``'s row, locked until the transaction ends (``select_for_update``) and read afresh: every write that
+    checks a patient's sessions (recording, moving or cancelling a booking, booking the next one) takes it first,
+    as ``patients.services.patient_update`` (a birth date) and ``diary.services.diary_entry_save`` do. Under
+    PostgreSQL's READ COMMITTED a transaction sees only what was committed, so two recordings at once each passed
+    the 12-week and cumulative-dose checks against a history without the other and each booked a next session;
+    with the lock the second waits, then reads the first's session. The checks use the row returned (its birth
+    date as stored now). SQLite serialises writers itself (``BEGIN IMMEDIATE``)."""
+    return Patient.objects.select_for_update().get(pk=patient.pk)
 
 
 def session_date_problem(patient: Patient, day: dt.date) -> str | None:
@@ -239,9 +251,11 @@ def _session_to_record(
 
 
 def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSession | None:
-    """Book the next session on the engine's due date (last recorded + 12 weeks) unless one is already booked; when
-    that date has passed (a session recorded late, entered afterwards), on today instead of in the past, for staff
-    to move to the day agreed with the patient (moving a booking is the one way to change its day)."""
+    """Book the next session on the engine's due date (last recorded + ``RETREATMENT_INTERVAL_DAYS``) unless one is
+    already booked; when that date has passed (a session recorded late, entered afterwards), on today instead of in
+    the past, for staff to move to the day agreed with the patient (moving a booking is the one way to change its
+    day). The caller holds the patient's lock (``patient_locked``); the ``one_open_booking_per_patient`` constraint
+    keeps one open booking even for a writer that does not."""
     if InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists():
         return None
     schedule = patient_schedule(patient, today=today)
@@ -250,7 +264,11 @@ def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSessi
     day = max(schedule.next_due, today)
     if InjectionSession.objects.filter(patient=patient, date=day).exclude(status=SessionStatus.CANCELLED).exists():
         return None
-    booking = InjectionSession.objects.create(patient=patient, date=day, status=SessionStatus.BOOKED)
+    try:
+        with transaction.atomic():
+            booking = InjectionSession.objects.create(patient=patient, date=day, status=SessionStatus.BOOKED)
+    except IntegrityError:  # a booking committed meanwhile by a writer without the patient's lock: it stands
+        return None
     audit_record(
         user=user,
         action=Action.CREATE,
@@ -316,25 +334,29 @@ def injection_session_record(
     complications: str = "",
     today: dt.date | None = None,
 ) -> InjectionSession:
-    """Record a session: its sites, product, vials and discarded units, then book the next one 12 weeks later (on
-    today when that day has passed).
+    """Record a session: its sites, product, vials and discarded units, then book the next one on the engine's due
+    date, ``RETREATMENT_INTERVAL_DAYS`` later (on today when that day has passed).
 
     The plan is the engine's (``plan_from_sites``: at most the 31 fixed sites, follow-the-pain limits, at most
-    195 U); a failed 12-week interval, cumulative-dose limit, safety-screen contraindication or departure from the
+    195 U); a failed retreatment interval, cumulative-dose limit, safety-screen contraindication or departure from the
     label's dose (``label_dose_departures``: a fixed site not given, at 0 U or left out, or a site not at 5 U)
     refuses the recording unless ``override_reason`` is given, which is then stored with the failed checks and
     their reasons (naming the sites not given) and audited. Units, vials and discarded units are those given. An
     expired product is refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the
     patient's open booking) is the row recorded; ``expected_version`` is the version the screen showed, so two
-    people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written.
+    people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written. A
+    booking recorded keeps only the sites given (any it carried, e.g. from an import, are replaced, never added to).
 
+    The patient's row is locked first (``patient_locked``): recordings of one patient at the same moment are checked
+    one after the other, each against the sessions the other recorded, and a birth date moved meanwhile is seen.
     Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
     """
     today = today or timezone.localdate()
-    problems = session_input_problems(date=date, today=today, lot=lot, expiry=expiry, patient=patient)
-    if problems:
-        raise SessionRefusedError(problems)
     with transaction.atomic():
+        patient = patient_locked(patient)
+        problems = session_input_problems(date=date, today=today, lot=lot, expiry=expiry, patient=patient)
+        if problems:
+            raise SessionRefusedError(problems)
         target = _session_to_record(patient=patient, date=date, booking=booking, expected_version=expected_version)
         checks = session_checks(patient=patient, date=date, sites=sites, vial_units=vial_units, exclude=target)
         if checks.plan is None:
@@ -372,6 +394,7 @@ def injection_session_record(
                     session = InjectionSession.objects.get(pk=target.pk)
         except IntegrityError:
             raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date)) from None
+        cleared = 0 if target is None else InjectionSiteRecord.objects.filter(session=session).delete()[0]
         InjectionSiteRecord.objects.bulk_create(_site_records(session, sites))
         audit_record(
             user=user,
@@ -382,6 +405,7 @@ def injection_session_record(
             detail=(
                 f"recorded {date}: {plan.total_units} U at {plan.site_count} sites, {plan.vials} x {plan.vial_units} U "
                 f"vial(s), {plan.discarded_units} U discarded ({plan.billing_modifier}), lot {session.product_lot}"
+                + (f"; {cleared} site(s) the booking carried replaced" if cleared else "")
             ),
         )
         if failing:
@@ -411,8 +435,8 @@ def booking_horizon(today: dt.date) -> dt.date:
 
 def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     """What staff should know about a booking on ``date`` that is still allowed: ``BOOKING_BEFORE_DUE`` when it is
-    less than 12 weeks (84 days, the engine's ``interval_check``) after the patient's last recorded session. The
-    clinician may keep such a date; recording on it will ask for an override reason."""
+    less than the engine's interval (``interval_check``, ``RETREATMENT_INTERVAL_DAYS``) after the patient's last
+    recorded session. The clinician may keep such a date; recording on it will ask for an override reason."""
     last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()
     if last is None:
         return ()
@@ -423,7 +447,11 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     if check.allowed:
         return ()
     message = gettext(BOOKING_BEFORE_DUE).format(
-        date=date, days=check.days_since_previous, last=last.date, earliest=check.earliest_allowed
+        date=date,
+        days=check.days_since_previous,
+        last=last.date,
+        earliest=check.earliest_allowed,
+        weeks=interval_weeks(),
     )
     return (message,)
 
@@ -434,9 +462,11 @@ def injection_session_book(
     """Move a booked session to ``date`` (today or later, not before the last recorded session, and not more than
     ``BOOKING_HORIZON_YEARS`` after today: a later date is a typing slip).
 
-    A date less than 12 weeks after the last session is allowed here (the clinician decides; recording on it needs an
-    override reason), the engine's reason is audited, and ``booking_warnings`` says so to whoever moved it. Raises
-    ``SessionRefusedError``; ``SessionConflictError`` when the booking changed since the form was shown.
+    A date less than the engine's interval (``interval_check``) after the last session is allowed here (the clinician
+    decides; recording on it needs an override reason), the engine's reason is audited, and ``booking_warnings`` says
+    so to whoever moved it. The recorded sessions are read under the patient's lock (``patient_locked``), so a
+    session recorded at the same moment is seen. Raises ``SessionRefusedError``; ``SessionConflictError`` when the
+    booking changed since the form was shown.
     """
     today = today or timezone.localdate()
     if session.status != SessionStatus.BOOKED:  # recorded or cancelled since it was read: a conflict, not bad input
@@ -447,12 +477,13 @@ def injection_session_book(
     if date > limit:
         message = gettext(BOOKING_TOO_FAR).format(date=date, years=BOOKING_HORIZON_YEARS, limit=limit)
         raise SessionRefusedError([("date", message)])
-    last = recorded_sessions(session.patient).filter(date__lte=date).order_by("-date").first()
-    try:
-        check = interval_check(last.date if last else None, date)
-    except ScheduleError as error:
-        raise SessionRefusedError([("date", problem) for problem in error.problems]) from None
     with transaction.atomic():
+        patient = patient_locked(session.patient)
+        last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()
+        try:
+            check = interval_check(last.date if last else None, date)
+        except ScheduleError as error:
+            raise SessionRefusedError([("date", problem) for problem in error.problems]) from None
         version = session.version if expected_version is None else expected_version
         try:
             with transaction.atomic():
@@ -479,9 +510,11 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
     """Cancel a booked session (status cancelled; the row is kept, and the calendar feed shows it cancelled).
 
     ``SessionConflictError`` when it is no longer booked (``CANCEL_NOT_OPEN``) or changed since ``expected_version``
-    was read (``SESSION_CHANGED``); nothing is written then. Audited with the date it was booked for.
+    was read (``SESSION_CHANGED``); nothing is written then. Audited with the date it was booked for. The patient's
+    row is locked first (``patient_locked``), as by every write to their sessions.
     """
     with transaction.atomic():
+        patient_locked(session.patient)
         current = InjectionSession.objects.select_for_update().filter(pk=session.pk).first()
         if current is None or current.status != SessionStatus.BOOKED:
             status = current.get_status_display() if current is not None else session.get_status_display()

@@ -1,0 +1,162 @@
+"""Writes to one patient's sessions at the same moment (onaboard/web/injections/services.py): the patient's row lock
+serves them one after the other, each checked against what the other wrote.
+
+PostgreSQL only: under READ COMMITTED a transaction sees only committed rows, so without the lock two recordings each
+passed the 12-week check against a history without the other. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
+Run with ONABOARD_TEST_DATABASE_URL set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, connections, transaction
+
+from onaboard.web.injections import services
+from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.patients.models import Patient
+from onaboard.web.patients.services import patient_update
+from tests.web.injections.conftest import TODAY, record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WAITS = 1.0
+"""Seconds a writer is given to finish; one still running then is waiting for the lock."""
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (select_for_update) are exercised on PostgreSQL; SQLite serialises writers itself")
+
+
+def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """Run ``work`` on its own connection in a thread; the list receives its result or the exception it raised."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:  # handed back to the test, which asserts on it
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_recording_waits_for_one_in_progress_and_is_then_checked_against_it(nurse, patient, world):
+    """While one recording's transaction is open, a second recording of the patient (10 days later, no booking to
+    lock) waits for the patient's lock, then sees the first session and is refused by the 12-week check: one session
+    recorded, one booking, one refusal."""
+    with transaction.atomic():
+        record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=10))
+        thread, outcome = _in_thread(lambda: record(user=world.users["clinician"], patient=patient, date=TODAY))
+        thread.join(WAITS)
+        assert thread.is_alive(), "the second recording did not wait for the first"
+    thread.join()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], services.SessionChecksFailedError)
+    assert [check.code for check in outcome[0].checks] == ["interval"]
+    sessions = InjectionSession.objects.filter(patient=patient)
+    assert sessions.filter(status=SessionStatus.RECORDED).count() == 1
+    assert sessions.filter(status=SessionStatus.BOOKED).count() == 1
+
+
+def test_recordings_started_together_on_different_days_record_one_session(nurse, patient):
+    """Four recordings of the standard plan on four days within a week, released at once: exactly one is recorded
+    and books the next session; the other three are refused for the 12-week interval (none overridden)."""
+    barrier = threading.Barrier(4)
+
+    def recording(days: int) -> Callable[[], Any]:
+        def work() -> InjectionSession:
+            barrier.wait()
+            return record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=days))
+
+        return work
+
+    runs = [_in_thread(recording(days)) for days in range(0, 8, 2)]
+    for thread, _outcome in runs:
+        thread.join()
+    outcomes = [outcome[0] for _thread, outcome in runs]
+    recorded = [result for result in outcomes if isinstance(result, InjectionSession)]
+    refused = [result for result in outcomes if isinstance(result, services.SessionChecksFailedError)]
+    assert (len(recorded), len(refused)) == (1, 3), outcomes
+    sessions = InjectionSession.objects.filter(patient=patient)
+    assert sessions.filter(status=SessionStatus.RECORDED).count() == 1
+    assert sessions.filter(status=SessionStatus.BOOKED).count() == 1
+    assert not sessions.exclude(override_reason="").exists()
+
+
+def test_a_birth_date_moved_later_while_a_session_is_recorded_before_it_is_refused(nurse, patient, world):
+    """A session on day D is being recorded when a colleague moves the birth date after D: the details save waits
+    for the patient's lock, then finds the session and is refused; the stored birth date stays before D."""
+    day = TODAY - dt.timedelta(days=3)
+    birth = patient.birth_date
+    with transaction.atomic():
+        record(user=nurse, patient=patient, date=day)
+        thread, outcome = _in_thread(
+            lambda: patient_update(
+                user=world.users["clinician"],
+                patient=Patient.objects.get(pk=patient.pk),
+                data={"birth_date": day + dt.timedelta(days=1)},
+                expected_version=patient.version,
+            )
+        )
+        thread.join(WAITS)
+        assert thread.is_alive(), "the birth date was saved without waiting for the recording"
+    thread.join()
+    assert isinstance(outcome[0], ValueError)
+    assert Patient.objects.get(pk=patient.pk).birth_date == birth
+    assert InjectionSession.objects.filter(patient=patient, date=day, status=SessionStatus.RECORDED).exists()
+
+
+def test_a_session_recorded_while_the_birth_date_moves_after_it_is_refused(nurse, patient, world):
+    """The birth date is being moved after day D when a session on D is recorded: the recording waits for the
+    patient's lock, then checks D against the new birth date and is refused; nothing is written."""
+    day = TODAY - dt.timedelta(days=3)
+    with transaction.atomic():
+        patient_update(
+            user=world.users["clinician"],
+            patient=Patient.objects.get(pk=patient.pk),
+            data={"birth_date": day + dt.timedelta(days=1)},
+            expected_version=patient.version,
+        )
+        thread, outcome = _in_thread(lambda: record(user=nurse, patient=patient, date=day))
+        thread.join(WAITS)
+        assert thread.is_alive(), "the recording did not wait for the birth date's save"
+    thread.join()
+    assert isinstance(outcome[0], services.SessionRefusedError)
+    assert [field for field, _message in outcome[0].problems] == ["date"]
+    assert not InjectionSession.objects.filter(patient=patient).exists()
+
+
+@pytest.mark.parametrize("change", ["move", "cancel"])
+def test_moving_or_cancelling_a_booking_waits_for_the_patients_lock(nurse, patient, change):
+    """While another write holds the patient's lock (a recording, a birth date), moving or cancelling the patient's
+    booking waits for it, then is saved."""
+    booking = InjectionSession.objects.create(patient=patient, date=TODAY, status=SessionStatus.BOOKED)
+    later = TODAY + dt.timedelta(days=1)
+    writes = {
+        "move": lambda: services.injection_session_book(
+            user=nurse, session=booking, date=later, expected_version=1, today=TODAY
+        ),
+        "cancel": lambda: services.injection_session_cancel(user=nurse, session=booking, expected_version=1),
+    }
+    with transaction.atomic():
+        services.patient_locked(patient)
+        thread, outcome = _in_thread(writes[change])
+        thread.join(WAITS)
+        assert thread.is_alive(), f"the {change} did not wait for the patient's lock"
+    thread.join()
+    assert isinstance(outcome[0], InjectionSession)
+    booking.refresh_from_db()
+    assert (booking.date, booking.status) == {
+        "move": (later, SessionStatus.BOOKED),
+        "cancel": (TODAY, SessionStatus.CANCELLED),
+    }[change]
