@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.common.schema_types import NUL_ERROR_TYPE, NUL_IN_TEXT
-from onaboard.web.injections import services
+from onaboard.web.injections import api, selectors, services
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.injections.conftest import fixed_entries, record
 
@@ -166,3 +166,16 @@ def test_a_nul_character_in_a_side_effects_description_is_422_at_the_description
         }
     ]
     assert not SideEffect.objects.exists()
+
+
+def test_the_session_operations_docs_name_the_engines_interval(client, db):
+    """Recording and moving a booking are described with the interval in weeks from the engine
+    (``selectors.interval_weeks``), as are the override reason and the booking warnings."""
+    weeks = selectors.interval_weeks()
+    paths = client.get("/api/openapi.json").json()["paths"]
+    record_doc = paths["/api/patients/{patient_id}/sessions"]["post"]["description"]
+    book_doc = paths["/api/sessions/{session_id}/booking"]["put"]["description"]
+    assert record_doc == api.SESSION_RECORD_DESCRIPTION
+    assert book_doc == api.SESSION_BOOK_DESCRIPTION
+    assert f"next one {weeks} weeks later" in record_doc
+    assert f"less than {weeks} weeks after" in book_doc

@@ -931,3 +931,20 @@ def test_the_report_page_and_the_sent_report_name_every_sign_of_distant_spread(c
         "If it gets worse, or you have trouble swallowing, breathing, speaking or seeing, weakness all over, a change "
         "of voice, loss of bladder control, or signs of an allergic reaction, seek medical care now."
     ) in sent
+
+
+def test_the_interval_the_pages_name_is_the_engines(client, world, patient, monkeypatch):
+    """The booking's page, the booking form and the message after recording name the interval in weeks from the
+    engine (``selectors.interval_weeks``), not a retyped 12: with another interval they say it."""
+    monkeypatch.setattr(views.selectors, "interval_weeks", lambda: 13)
+    nurse = login(client, world, "nurse")
+    booking = _booking(patient, nurse)
+    detail = client.get(reverse("injections:session_detail", args=[booking.external_id])).content.decode()
+    assert f"Next due {booking.date.isoformat()} (13 weeks after the last session)." in detail
+    form = client.get(reverse("injections:session_book", args=[booking.external_id])).content.decode()
+    assert "A date less than 13 weeks after the last session can be booked" in form
+    given = InjectionSession(date=today() - dt.timedelta(days=100))
+    on_due_date = InjectionSession(pk=1, date=given.date + dt.timedelta(days=84))
+    on_today = InjectionSession(pk=1, date=today())
+    assert "(13 weeks later)" in views.recorded_message(given, on_due_date, booked_before=None)
+    assert "the 13-week date had passed" in views.recorded_message(given, on_today, booked_before=None)

@@ -2,7 +2,7 @@
 effects (list, detail, report, review).
 
 Recording goes through ``injections.services.injection_session_record``, the same service as the session screen,
-so the plan, the 12-week interval, the cumulative dose, the safety screen and the dose per site are checked the same
+so the plan, the retreatment interval, the cumulative dose, the safety screen and the dose per site are checked the same
 way, an override needs a reason, and two people cannot record one session (the second gets 409).
 """
 
@@ -42,6 +42,24 @@ router = Router(tags=["injections"])
 
 WRITE_CONFLICT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 BOOKING_NOT_THIS_PATIENTS = gettext_noop("That booking is not one of this patient's sessions.")
+
+WEEKS = selectors.interval_weeks()
+"""The engine's retreatment interval in weeks, as the operations' descriptions below name it."""
+SESSION_RECORD_DESCRIPTION = (
+    "Records the session (fulfilling `booking_id`, or the booking on that date, or the open booking) and books the "
+    f"next one {WEEKS} weeks later (on today when that day has passed). Refused with 422 listing every problem: the "
+    "plan against PREEMPT, an expired product, a date after today, and any failed check "
+    f"({WEEKS}-week interval, cumulative dose, contraindication) without `override_reason`, with the engine's reasons "
+    "under `checks.<code>`. 409 when the session was already recorded, or `booking_id` names a booking recorded or "
+    "cancelled meanwhile, or one whose version is not `version` (whatever the date: nothing is written). Recordings "
+    "of one patient at the same moment are checked one after the other, each against the other's session."
+)
+SESSION_BOOK_DESCRIPTION = (
+    f"Today or later, and at most {services.BOOKING_HORIZON_YEARS} years after today (422 at `date` otherwise: a later "
+    "date is a typing slip); 409 when the booking changed since `version` was read or is no longer a booking. A date "
+    f"less than {WEEKS} weeks after the last recorded session is saved, with a `warnings` entry naming the earliest "
+    "due date (recording on it will need an override reason)."
+)
 
 
 # --- Shaping rows -------------------------------------------------------------------------------------------------
@@ -180,14 +198,11 @@ def session_detail(request: HttpRequest, session_id: UUID) -> Any:
     "/patients/{patient_id}/sessions",
     response={201: InjectionSessionOut, **WRITE_CONFLICT_ERRORS},
     summary="Record an injection session",
+    description=SESSION_RECORD_DESCRIPTION,
 )
 def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSessionIn) -> Any:
-    """Records the session (fulfilling ``booking_id``, or the booking on that date, or the open booking) and books
-    the next one 12 weeks later (on today when that day has passed). Refused with 422 listing every problem: the
-    plan against PREEMPT, an expired product, a date after today, and any failed check (12-week interval,
-    cumulative dose, contraindication) without ``override_reason``, with the engine's reasons under
-    ``checks.<code>``. 409 when the session was already recorded, or ``booking_id`` names a booking recorded or
-    cancelled meanwhile, or one whose version is not ``version`` (whatever the date: nothing is written)."""
+    """Record a session through ``services.injection_session_record`` (the API docs: ``SESSION_RECORD_DESCRIPTION``,
+    built from the engine's interval)."""
     user = caller(request)
     patient = api_patient(request, patient_id, Capability.RECORD_SESSION)
     booking = None
@@ -224,12 +239,11 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
     "/sessions/{session_id}/booking",
     response={200: BookingOut, **WRITE_CONFLICT_ERRORS},
     summary="Move a booked session to another date",
+    description=SESSION_BOOK_DESCRIPTION,
 )
 def session_book(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
-    """Today or later, and at most two years after today (422 at ``date`` otherwise: a later date is a typing slip);
-    409 when the booking changed since ``version`` was read or is no longer a booking. A date less than 12 weeks
-    after the last recorded session is saved, with a ``warnings`` entry naming the earliest due date (recording on
-    it will need an override reason)."""
+    """Move a booking through ``services.injection_session_book`` (the API docs: ``SESSION_BOOK_DESCRIPTION``, built
+    from the engine's interval)."""
     user = caller(request)
     session = selectors.session_for(user, session_id, need=Capability.RECORD_SESSION)
     try:

@@ -12,14 +12,23 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
-from onaboard.clinical import Muscle, Side
+from onaboard.clinical import (
+    FIXED_SITE_COUNT,
+    RETREATMENT_INTERVAL_DAYS,
+    UNITS_PER_SITE,
+    VIAL_SIZES_UNITS,
+    Muscle,
+    Side,
+)
 from onaboard.interop.tables import TEXT_LIMITS
 from onaboard.web.common.schema_types import FreeText
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, Severity, SideEffectKind
+from onaboard.web.injections.selectors import interval_weeks
 
 MUSCLES = ", ".join(m.value for m in Muscle)
 SIDES = ", ".join(s.value for s in Side)
 MAP_MAX = 1000
+VIAL_SIZES = " or ".join(str(units) for units in VIAL_SIZES_UNITS)
 
 SideEffectKindValue = Literal[tuple(kind.value for kind in SideEffectKind)]  # type: ignore[valid-type]
 SeverityValue = Literal[tuple(severity.value for severity in Severity)]  # type: ignore[valid-type]
@@ -90,14 +99,16 @@ class InjectionSessionIn(Schema):
     """Record a session: the sites given, the product and vial size, and an override reason if a check fails."""
 
     date: dt.date
-    sites: list[SiteIn] = Field(..., description="Every site given: the 31 fixed PREEMPT sites and any extra.")
-    vial_units: int = Field(200, description="Vial size in units: 100 or 200.")
+    sites: list[SiteIn] = Field(
+        ..., description=f"Every site given: the {FIXED_SITE_COUNT} fixed PREEMPT sites and any extra."
+    )
+    vial_units: int = Field(200, description=f"Vial size in units: {VIAL_SIZES}.")
     product_lot: FreeText = Field(..., max_length=TEXT_LIMITS["lot"])
     product_expiry: dt.date
     override_reason: FreeText = Field(
         "",
-        description="Needed when the 12-week interval, the cumulative dose, the safety screen or the dose per site "
-        "(the label's 5 U) fails; recorded.",
+        description=f"Needed when the {interval_weeks()}-week interval, the cumulative dose, the safety screen or the "
+        f"dose per site (the label's {UNITS_PER_SITE} U) fails; recorded.",
     )
     complications: FreeText = ""
     booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")
@@ -142,9 +153,9 @@ class BookingOut(InjectionSessionOut):
 
     warnings: list[str] = Field(
         ...,
-        description="Said about a date that is allowed but needs attention: less than 12 weeks (84 days) after the "
-        "last recorded session, naming the earliest due date (recording then needs an override reason). Empty "
-        "otherwise.",
+        description="Said about a date that is allowed but needs attention: less than "
+        f"{interval_weeks()} weeks ({RETREATMENT_INTERVAL_DAYS} days) after the last recorded session, naming the "
+        "earliest due date (recording then needs an override reason). Empty otherwise.",
     )
 
 

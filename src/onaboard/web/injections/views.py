@@ -288,20 +288,24 @@ def recorded_message(
 ) -> str:
     """What the screen says after recording, with the open booking now (``booked``) and before (``booked_before``).
 
-    A booking this recording made is 12 weeks after it (``RETREATMENT_INTERVAL_DAYS``), or today when that day has
-    passed (a session entered late), for staff to move to the day agreed; a booking that was there before stays,
-    whatever its day (an earlier session entered late, a booking moved to an agreed day)."""
+    A booking this recording made is ``RETREATMENT_INTERVAL_DAYS`` after it (named in weeks, ``interval_weeks``), or
+    today when that day has passed (a session entered late), for staff to move to the day agreed; a booking that was
+    there before stays, whatever its day (an earlier session entered late, a booking moved to an agreed day)."""
     if booked is None:
         return _("Session recorded.")
     date = booked.date.isoformat()
     if booked_before is not None and booked_before.pk == booked.pk:
         return _("Session recorded. The next session stays booked for %(date)s.") % {"date": date}
+    weeks = selectors.interval_weeks()
     if (booked.date - session.date).days == RETREATMENT_INTERVAL_DAYS:
-        return _("Session recorded. Next session booked for %(date)s (12 weeks later).") % {"date": date}
+        return _("Session recorded. Next session booked for %(date)s (%(weeks)s weeks later).") % {
+            "date": date,
+            "weeks": weeks,
+        }
     return _(
-        "Session recorded. Next session booked for %(date)s: the 12-week date had passed. Move it to the day agreed "
-        "with the patient."
-    ) % {"date": date}
+        "Session recorded. Next session booked for %(date)s: the %(weeks)s-week date had passed. Move it to the day "
+        "agreed with the patient."
+    ) % {"date": date, "weeks": weeks}
 
 
 def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSession | None) -> HttpResponse:
@@ -413,6 +417,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
         "booking": selectors.open_booking(patient),
         "schedule": selectors.patient_schedule(patient, today=today),
+        "interval_weeks": selectors.interval_weeks(),
         "patient_url": patient_page_url(patient) if staff else None,
         **label_dose_context(),
     }
@@ -462,6 +467,7 @@ def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "patient": session.patient,
         "form": form,
         "schedule": selectors.patient_schedule(session.patient, today=today),
+        "interval_weeks": selectors.interval_weeks(),
     }
     return render(request, "injections/session_book.html", context)
 
