@@ -204,6 +204,14 @@ def test_a_period_6_without_rows_after_week_24_is_missing_not_to_come():
     ("baseline", "week24", "wording"),
     [
         (0, 5, "from 0 at baseline to 5 at week 24 (period 6), no reduction from a baseline of 0 (< 30 %)"),
+        (
+            0,
+            0,
+            (
+                "from 0 at baseline to 0 at week 24 (period 6), no headache day before or after treatment, so no "
+                "reduction to measure"
+            ),
+        ),
         (20, 21, "from 20 at baseline to 21 at week 24 (period 6), an increase of 5.0 %, no reduction (< 30 %)"),
         (20, 20, "from 20 at baseline to 20 at week 24 (period 6), no change (< 30 %)"),
         (20, 10, "from 20 at baseline to 10 at week 24 (period 6), a reduction of 50.0 % (>= 30 %)"),
@@ -211,7 +219,8 @@ def test_a_period_6_without_rows_after_week_24_is_missing_not_to_come():
 )
 def test_the_week_24_reason_words_a_rise_or_a_zero_baseline_as_such(baseline, week24, wording):
     """More headache days read as an increase, not 'a reduction of -5.0 %'; a baseline of 0 has no reduction to
-    measure (it read 'a reduction of no change')."""
+    measure (it read 'a reduction of no change'), and 0 before and after says so without claiming '>= 30 %' beside
+    'no reduction' (the spec's whole-day rule still counts it as a response)."""
     days = course(baseline, [16, 16, 16, 16, 16, week24])
     reason = treatment_outcomes(days, injections=[DAY0]).nice_ta260.reasons[-1]
     assert reason == f"NICE TA260 1.2: headache days {wording}"

@@ -259,7 +259,9 @@ def nice_ta260_verdict(
         reasons.append(_episodic_reason(reverted))
     if week24.available and week24.headache_days is not None:
         change = week24.percent_change
-        if change is None:  # a baseline of 0: no reduction can be measured
+        if change is None and week24.headache_days == 0:  # 0 before and after: nothing to reduce, nothing worse
+            reduction = "no headache day before or after treatment, so no reduction to measure"
+        elif change is None:  # a baseline of 0: no reduction can be measured
             reduction = "no reduction from a baseline of 0"
         elif change > 0:
             reduction = f"an increase of {change} %, no reduction"
@@ -268,10 +270,12 @@ def nice_ta260_verdict(
         else:
             reduction = f"a reduction of {-change} %"
         comparison = "<" if not week24.responder_30 else ">="
+        threshold = (
+            "" if change is None and week24.headache_days == 0 else f" ({comparison} {NICE_MIN_REDUCTION_PERCENT} %)"
+        )
         reasons.append(
             f"NICE TA260 1.2: headache days from {baseline.headache_days} at baseline to {week24.headache_days} "
-            f"at week 24 (period {WEEK24_PERIOD}), {reduction} "
-            f"({comparison} {NICE_MIN_REDUCTION_PERCENT} %)"
+            f"at week 24 (period {WEEK24_PERIOD}), {reduction}{threshold}"
         )
         if not week24.responder_30:
             return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=bool(reverted))
