@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import threading
+import time
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.contrib.auth import base_user
+from django.db import OperationalError, connection, connections
+from django.test import Client
 from django.urls import reverse
 
 from onaboard.web.accounts import ratelimit
-from onaboard.web.accounts.models import ApiToken, RateLimitCounter
-from onaboard.web.accounts.ratelimit import Rate, rate_limit_hit, rate_limit_peek, too_many_requests_message
+from onaboard.web.accounts.models import ApiToken, RateLimitCounter, User
+from onaboard.web.accounts.ratelimit import (
+    Rate,
+    rate_limit_hit,
+    rate_limit_peek,
+    rate_limit_refund,
+    too_many_requests_message,
+)
 from tests.web.factories import PASSWORD
 
 LOGIN = reverse("accounts:login")
@@ -189,25 +198,31 @@ def test_simultaneous_events_are_each_counted(settings):
 @pytest.mark.django_db(transaction=True)
 def test_migration_0003_replaces_the_old_cache_table_with_the_counter_table():
     """A database migrated while the counters lived in a database cache (0002 created ``onaboard_rate_limits``)
-    ends, after 0003, with the counter table and without the old one."""
+    ends, after 0003, with the counter table and without the old one. The database is migrated forward to the
+    latest migrations afterwards, so the tests after this one find the tables as they are."""
     from django.db.migrations.executor import MigrationExecutor
 
     before, after = ("accounts", "0002_rate_limit_cache_table"), ("accounts", "0003_rate_limit_counters")
     executor = MigrationExecutor(connection)
     executor.migrate([before])
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE onaboard_rate_limits (cache_key varchar(255) PRIMARY KEY, value text)")
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([after])
-    tables = connection.introspection.table_names()
-    assert RateLimitCounter._meta.db_table in tables
-    assert "onaboard_rate_limits" not in tables
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE onaboard_rate_limits (cache_key varchar(255) PRIMARY KEY, value text)")
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([after])
+        tables = connection.introspection.table_names()
+        assert RateLimitCounter._meta.db_table in tables
+        assert "onaboard_rate_limits" not in tables
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def test_an_api_request_costs_the_limiter_two_statements(client, world, limits, monkeypatch):
-    """Once its window's counter exists, an API request reads the refused-token counter and counts itself in one
-    upsert: two statements on the counter table, neither of which counts or scans the table."""
+def test_an_api_request_costs_the_limiter_three_statements(client, world, limits, monkeypatch):
+    """Once its window's counters exist, a request with a good token counts itself as a possibly refused token and
+    as a use of its token (two upserts), and gives the first back (one update): three statements on the counter
+    table, each on one counter by its key, none of which counts, scans or deletes."""
     from django.test.utils import CaptureQueriesContext
 
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 6000.0))  # both requests in one window
@@ -217,11 +232,10 @@ def test_an_api_request_costs_the_limiter_two_statements(client, world, limits, 
         assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
     table = RateLimitCounter._meta.db_table
     statements = [query["sql"] for query in captured.captured_queries if table in query["sql"]]
-    assert len(statements) == 2
-    assert statements[0].startswith("SELECT")
-    assert "COUNT(" not in statements[0].upper()
-    assert statements[1].startswith("INSERT")
-    assert "ON CONFLICT" in statements[1]
+    assert [statement.split()[0] for statement in statements] == ["INSERT", "INSERT", "UPDATE"]
+    assert all("ON CONFLICT" in statement for statement in statements[:2])
+    assert all("COUNT(" not in statement.upper() for statement in statements)
+    assert all('"key" =' in statement for statement in statements[2:])
 
 
 def test_without_returning_the_count_is_read_back(limits):
@@ -229,6 +243,8 @@ def test_without_returning_the_count_is_read_back(limits):
     read of the count, and the counter behaves the same."""
     with mock.patch.object(connection.features, "can_return_columns_from_insert", False):
         counts = [rate_limit_hit("login_account", "someone", now=7200.0).count for _ in range(4)]
+        rate_limit_refund(rate_limit_hit("login_account", "someone", now=7200.0))
+        assert rate_limit_hit("login_account", "someone", now=7200.0).count == 5
     assert counts == [1, 2, 3, 4]
     assert not rate_limit_peek("login_account", "someone", now=7300.0).allowed
 
@@ -257,3 +273,212 @@ def test_clearing_a_subject_forgets_its_counters_in_every_window_and_no_others(l
     assert rate_limit_peek("login_account", "nurse", now=3600.0).count == 0
     assert rate_limit_peek("login_account", "clinician", now=3600.0).count == 1
     assert rate_limit_peek("login_address", "nurse", now=3600.0).count == 1
+
+
+def test_a_refund_gives_one_event_back_in_its_own_window(limits):
+    """``rate_limit_refund`` takes one event off the window it was counted in, never below nothing, and not off a
+    later window; a counter given back to nothing still knows its window has begun, so its next event does not
+    clean up the ended windows again."""
+    first = rate_limit_hit("login_address", "10.0.0.1", now=9000.0)
+    second = rate_limit_hit("login_address", "10.0.0.1", now=9001.0)
+    rate_limit_refund(first)
+    assert rate_limit_peek("login_address", "10.0.0.1", now=9002.0).count == 1
+    rate_limit_refund(second)
+    rate_limit_refund(second)
+    assert rate_limit_peek("login_address", "10.0.0.1", now=9002.0).count == 0
+    ended = RateLimitCounter.objects.create(key="rl:login_address:ended:1", hits=1, expires="2000-01-01T00:00Z")
+    assert rate_limit_hit("login_address", "10.0.0.1", now=9003.0).count == 1
+    assert RateLimitCounter.objects.filter(key=ended.key).exists()  # no second clean-up in the window
+    assert rate_limit_hit("login_address", "10.0.0.1", now=9900.0).count == 1  # the next window
+    rate_limit_refund(first)
+    assert rate_limit_peek("login_address", "10.0.0.1", now=9900.0).count == 1
+
+
+def test_a_sign_in_refused_by_a_limit_is_not_counted(client, world, limits):
+    """A try answered 429 was not checked, so it is not one more failure: the counters stay at the limit, and a
+    success gives its count back."""
+    for _ in range(2):
+        assert client.post(LOGIN, {"username": "nurse", "password": WRONG}).status_code == 200
+    assert client.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 302
+    client.logout()
+    assert client.post(LOGIN, {"username": "nurse", "password": WRONG}).status_code == 200
+    for _ in range(3):
+        assert client.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 429
+    assert rate_limit_peek("login_account", "nurse").count == 3
+    assert rate_limit_peek("login_address", "127.0.0.1").count == 3
+
+
+# --- Simultaneous tries: each is counted before it is checked -----------------------------------------------------
+
+WRONG = "not the password"
+
+
+class _Checks:
+    """Stands in for the password check (``base_user.check_password``, what a guess needs): records each password
+    checked and holds a wrong one for ``hold`` seconds or until ``release``, so that every try of a burst is under way
+    before any is answered, the moment in which a limit that looks before it counts lets every try through."""
+
+    def __init__(self, hold: float) -> None:
+        self.hold = hold
+        self.passwords: list[str] = []
+        self.release = threading.Event()
+        self._check = base_user.check_password
+
+    def __call__(self, password: str, encoded: str, setter=None) -> bool:
+        self.passwords.append(password)
+        if password != PASSWORD:
+            self.release.wait(self.hold)
+        return self._check(password, encoded, setter)
+
+
+def _busy_wait(execute, sql, params, many, context):
+    """Retries a statement the database refused as locked, for up to 10 seconds: SQLite's in-memory test database
+    (shared between the threads' connections) answers "locked" at once, where a database file waits for the other
+    writer (the deployment's busy timeout, settings ``timeout``). PostgreSQL waits by itself and never answers so."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.002)
+
+
+class _Burst:
+    """``count`` threads sending one request each at the same instant (``send(client, i)`` returns the status), each
+    with its own client and database connection."""
+
+    def __init__(self, count: int, send) -> None:
+        self.count = count
+        self.statuses: list[int] = []
+        self.errors: list[BaseException] = []
+        barrier = threading.Barrier(count)
+
+        def run(i: int) -> None:
+            try:
+                barrier.wait()
+                with connection.execute_wrapper(_busy_wait):
+                    self.statuses.append(send(Client(), i))
+            except BaseException as error:
+                self.errors.append(error)
+            finally:
+                connections.close_all()
+
+        self.threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def settled(self, held: list[str], timeout: float = 20.0) -> None:
+        """Wait until every request is either answered or held in its password check."""
+        deadline = time.monotonic() + timeout
+        while len(self.statuses) + len(self.errors) + len(held) < self.count and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def join(self) -> list[int]:
+        for thread in self.threads:
+            thread.join()
+        assert self.errors == []
+        return sorted(self.statuses)
+
+
+def _wrong_sign_in(client: Client, _i: int) -> int:
+    return client.post(LOGIN, {"username": "nurse", "password": WRONG}).status_code
+
+
+@pytest.fixture
+def one_limit(settings):
+    """One limit within reach for a burst: 3 failed sign-ins per name, 2 refused tokens per address; the others
+    (and the lockout) out of reach. With two limits in reach a try refused by one holds its place in the other until
+    it is given back, so a burst may have fewer tries checked than the limit (never more): this one counts exactly."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_account": "3/3600", "api_bad_token": "2/600"}
+    settings.LOGIN_FAILURE_LIMIT = 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_sign_ins_checks_no_more_passwords_than_the_accounts_limit(world, one_limit, monkeypatch):
+    """Ten wrong passwords for one account at the same instant: each try is counted before its password is checked
+    and the count it gets back decides, so only the 3 the name's limit allows are checked; the other 7 get 429 and
+    are not counted, so both counters end at 3 (looking first and counting after a failure checked all ten)."""
+    checks = _Checks(hold=0.3)
+    monkeypatch.setattr(base_user, "check_password", checks)
+    assert _Burst(10, _wrong_sign_in).join() == [200] * 3 + [429] * 7
+    assert len(checks.passwords) == 3
+    assert rate_limit_peek("login_account", "nurse").count == 3
+    assert rate_limit_peek("login_address", "127.0.0.1").count == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_sign_ins_checks_no_more_passwords_than_the_lockout_allows(world, settings, monkeypatch):
+    """Ten wrong passwords for one account at the same instant, with a lockout after 3 failures and no rate limit
+    in reach: the account's failures are counted (one UPDATE each) before the password is checked, so 3 are
+    checked, the rest refused unchecked, and the account is locked (every try read the account unlocked and
+    checked its password)."""
+    settings.LOGIN_FAILURE_LIMIT = 3
+    checks = _Checks(hold=0.3)
+    monkeypatch.setattr(base_user, "check_password", checks)
+    assert _Burst(10, _wrong_sign_in).join() == [200] * 10
+    assert len(checks.passwords) == 3
+    assert User.objects.get(username="nurse").is_locked()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("limit", ["rate limit", "lockout"])
+def test_the_right_password_after_a_burst_that_used_up_the_limit_is_refused(
+    world, settings, monkeypatch, limit, request
+):
+    """Ten wrong passwords are under way for one account (the allowed ones held in their password check) when the
+    right one comes: it is refused without being checked, whether the name's rate limit (3) or the lockout (3
+    failures) was used up by the tries still in flight (a burst of wrong guesses ending with the right one signed
+    in)."""
+    if limit == "rate limit":
+        request.getfixturevalue("one_limit")
+    else:
+        settings.LOGIN_FAILURE_LIMIT = 3
+    checks = _Checks(hold=20.0)
+    monkeypatch.setattr(base_user, "check_password", checks)
+    burst = _Burst(10, _wrong_sign_in)
+    try:
+        burst.settled(checks.passwords)
+        client = Client()
+        with connection.execute_wrapper(_busy_wait):
+            response = client.post(LOGIN, {"username": "nurse", "password": PASSWORD})
+    finally:
+        checks.release.set()
+        statuses = burst.join()
+    assert response.status_code == (429 if limit == "rate limit" else 200)
+    assert "_auth_user_id" not in client.session
+    assert checks.passwords == [WRONG] * 3
+    assert statuses == ([200] * 3 + [429] * 7 if limit == "rate limit" else [200] * 10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_bad_tokens_looks_up_no_more_than_the_addresss_limit(world, one_limit, monkeypatch):
+    """Eight requests with made-up tokens from one address at the same instant: each is counted as a refused token
+    before its token is looked up, so only the 2 the address's limit allows are looked up (and answered 401); the
+    other 6 get 429 unlooked-up (looking first and counting after the 401 looked up all eight)."""
+    looked_up: list[str] = []
+    user_for = ApiToken.user_for.__func__
+
+    def slow_user_for(cls, raw: str):
+        looked_up.append(raw)
+        time.sleep(0.3)
+        return user_for(cls, raw)
+
+    monkeypatch.setattr(ApiToken, "user_for", classmethod(slow_user_for))
+
+    def guess(client: Client, i: int) -> int:
+        return client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer onb_guess{i}").status_code
+
+    assert _Burst(8, guess).join() == [401] * 2 + [429] * 6
+    assert len(set(looked_up)) == 2
+    assert rate_limit_peek("api_bad_token", "127.0.0.1").count == 2
+
+
+def test_a_good_token_gives_back_its_count(client, world, limits):
+    """A request with a good token is counted as a possible refused token until its token is found good, then given
+    back: good requests never use up their address's budget of refused tokens."""
+    _token, raw = ApiToken.issue(world.users["clinician"], "script")
+    for _ in range(3):
+        assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    assert rate_limit_peek("api_bad_token", "127.0.0.1").count == 0

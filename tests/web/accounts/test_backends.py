@@ -101,3 +101,56 @@ def test_a_locked_account_costs_the_same_hashing_as_an_unknown_or_unlocked_one(n
     _fail(nurse, settings.LOGIN_FAILURE_LIMIT)
     locked = _hasher_runs(nurse.username, PASSWORD)
     assert (unknown, unlocked, locked) == (1, 1, 1)
+
+
+def test_a_try_beyond_the_failures_under_way_is_refused_unchecked_and_locks(nurse):
+    """A try that finds LOGIN_FAILURE_LIMIT tries already counted (still being checked, or never answered) is
+    refused without its password being checked, even the right one, and locks the account: so the count cannot
+    stay above the limit with no lock."""
+    type(nurse).objects.filter(pk=nurse.pk).update(failed_logins=settings.LOGIN_FAILURE_LIMIT)
+    with patch.object(base_user, "check_password", side_effect=base_user.check_password) as check:
+        assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) is None
+    assert check.call_count == 0
+    nurse.refresh_from_db()
+    assert nurse.is_locked()
+    assert nurse.failed_logins == 0
+
+
+def test_the_failure_that_makes_the_limit_does_not_lock_after_a_success_meanwhile(nurse):
+    """The try counted as the last failure before the limit locks the account when its password is wrong, unless
+    the right password was checked while it was being checked (which cleared the failures): a sign-in by the owner
+    is not followed by a lock from a guess that started before it."""
+    type(nurse).objects.filter(pk=nurse.pk).update(failed_logins=settings.LOGIN_FAILURE_LIMIT - 1)
+
+    def owner_signs_in_meanwhile(password, encoded, setter=None):
+        type(nurse).objects.filter(pk=nurse.pk).update(failed_logins=0, locked_until=None)
+        return base_user_check(password, encoded, setter)
+
+    base_user_check = base_user.check_password
+    with patch.object(base_user, "check_password", side_effect=owner_signs_in_meanwhile):
+        assert LockoutBackend().authenticate(None, username=nurse.username, password=WRONG) is None
+    nurse.refresh_from_db()
+    assert not nurse.is_locked()
+
+
+def test_the_lock_comes_from_the_count_not_from_the_row_read_before(nurse):
+    """Another process locking the account between this try's reading of the account and its count: the try is
+    refused unchecked (the count is one UPDATE on unlocked accounts only), not checked against the row it read."""
+    real_filter = type(nurse).objects.filter
+    read = []
+
+    def filter_then_lock(*args, **kwargs):
+        queryset = real_filter(*args, **kwargs)
+        if kwargs == {"username": nurse.username} and not read:
+            read.append(queryset.first())
+            real_filter(pk=nurse.pk).update(locked_until=timezone.now() + timedelta(minutes=5))
+        return queryset
+
+    with (
+        patch.object(type(nurse).objects, "filter", side_effect=filter_then_lock),
+        patch.object(base_user, "check_password", side_effect=base_user.check_password) as check,
+    ):
+        assert LockoutBackend().authenticate(None, username=nurse.username, password=PASSWORD) is None
+    assert len(read) == 1
+    assert not read[0].is_locked()  # what the try read: unlocked
+    assert check.call_count == 0

@@ -22,8 +22,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from onaboard.web.accounts.models import Role
-from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_peek, too_many_requests
+from onaboard.web.accounts.models import ApiToken, Role
+from onaboard.web.accounts.ratelimit import Verdict, rate_limit_hit, rate_limit_refund, too_many_requests
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.common.addresses import client_address
 
@@ -145,9 +145,11 @@ def _bearer_token(request: HttpRequest) -> str | None:
 class ApiRateLimitMiddleware:
     """Limits API requests per bearer token, and requests with refused tokens per client address (ratelimit.py).
 
-    An address that sent too many refused tokens is refused before its token is even looked up; each token has its
-    own budget of requests. The pages' own calls (session cookie) are limited by the session's user instead, at
-    the sign-in.
+    A request with a token is counted as refused before its token is even looked up, and one beyond the limit is
+    answered 429 there, so a burst of simultaneous guesses cannot all be looked up; a good token gives its count
+    back at once (it does not hold its address's budget while its request runs), and so does a request the API did
+    not answer 401. Each token has its own budget of requests. The pages' own calls (session cookie) are limited by
+    the session's user instead, at the sign-in.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -158,13 +160,21 @@ class ApiRateLimitMiddleware:
         if token is None:
             return self.get_response(request)
         address = client_address(request)
-        bad = rate_limit_peek("api_bad_token", address)
+        bad: Verdict | None = rate_limit_hit("api_bad_token", address)
         if not bad.allowed:
+            rate_limit_refund(bad)  # not looked up, so not one more refused token
             return too_many_requests(bad, json=True)
         used = rate_limit_hit("api_token", token)
         if not used.allowed:
+            rate_limit_refund(bad)
             return too_many_requests(used, json=True)
+        if ApiToken.user_for(token) is not None:
+            rate_limit_refund(bad)
+            bad = None
         response = self.get_response(request)
-        if response.status_code == HTTPStatus.UNAUTHORIZED:
+        refused = response.status_code == HTTPStatus.UNAUTHORIZED
+        if refused and bad is None:  # revoked (or its user made inactive) since it was looked up
             rate_limit_hit("api_bad_token", address)
+        elif not refused and bad is not None:
+            rate_limit_refund(bad)
         return response

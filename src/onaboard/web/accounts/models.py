@@ -98,14 +98,17 @@ class ApiToken(BaseModel):
 
 class RateLimitCounter(models.Model):
     """Events counted in one fixed window for one limit and subject (ratelimit.py). ``key`` names the limit, a
-    digest of the subject and the window's number; the row is spent once ``expires`` (the window's end) is past."""
+    digest of the subject and the window's number; the row is spent once ``expires`` (the window's end) is past.
+    ``hits`` are the events counted, ``refunds`` those given back (tries that turned out not to count): the count
+    against the limit is ``hits - refunds``."""
 
     key = models.CharField(max_length=100, primary_key=True)
     hits = models.PositiveIntegerField()
+    refunds = models.PositiveIntegerField(default=0)
     expires = models.DateTimeField(db_index=True)
 
     class Meta:
         db_table = "onaboard_rate_limit_counters"
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.hits}"
+        return f"{self.key}: {self.hits - self.refunds}"

@@ -7,6 +7,12 @@ second statement): two requests in the same instant count as two, and no request
 The first event of a window deletes the windows that have ended, so the table holds about one row per subject
 active in the current windows.
 
+A try is counted *before* it is checked, and refused when the count it gets back is over the limit: a burst of
+simultaneous tries gets counts 1, 2, 3, ... and only the first N are checked (looking first and counting after a
+failure let every try of a burst through). A try that turns out not to count (a successful sign-in, a good token,
+a try refused by another limit) is given back (``rate_limit_refund``): the counter's ``refunds`` go up by one, so
+the count is ``hits - refunds``, the tries that failed or are still being checked.
+
 The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
 
 - ``login_address``: failed sign-ins from one client address (a clinic behind one NAT address shares it, hence the
@@ -25,11 +31,12 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import ngettext
 
@@ -59,11 +66,13 @@ class Rate:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Whether the event is within its limit, the count in this window, and the seconds until the window ends."""
+    """Whether the event is within its limit, the count in this window, and the seconds until the window ends;
+    ``key`` names the window's counter, where ``rate_limit_refund`` gives the event back."""
 
     allowed: bool
     count: int
     retry_after: int
+    key: str = field(default="", repr=False)
 
 
 def rate_for(name: str) -> Rate:
@@ -82,35 +91,50 @@ def _window(rate: Rate, now: float) -> tuple[int, int]:
     return window, max(1, math.ceil((window + 1) * rate.seconds - now))
 
 
-def _count_one(key: str, expires: datetime) -> int:
-    """Add one event to the counter ``key`` (created at 1, ending at ``expires``) and return its new count."""
+def _count_one(key: str, expires: datetime) -> tuple[int, int]:
+    """Add one event to the counter ``key`` (created at 1, ending at ``expires``); its events so far (``hits``,
+    1 for the first event of a window, whatever was refunded since) and its count (events less refunds)."""
     quote = connection.ops.quote_name
     table = quote(RateLimitCounter._meta.db_table)
-    key_column, hits, ends = (quote(name) for name in ("key", "hits", "expires"))
+    key_column, hits, refunds, ends = (quote(name) for name in ("key", "hits", "refunds", "expires"))
     returning = connection.features.can_return_columns_from_insert  # SQLite before 3.35 has no RETURNING
     # Only the model's own quoted names are formatted in; the values are parameters.
     upsert = (
-        f"INSERT INTO {table} ({key_column}, {hits}, {ends}) VALUES (%s, 1, %s) "  # noqa: S608
+        f"INSERT INTO {table} ({key_column}, {hits}, {refunds}, {ends}) VALUES (%s, 1, 0, %s) "  # noqa: S608
         f"ON CONFLICT ({key_column}) DO UPDATE SET {hits} = {table}.{hits} + 1"
     )
     params = [key, connection.ops.adapt_datetimefield_value(expires)]
     with connection.cursor() as cursor:
-        cursor.execute(upsert + (f" RETURNING {hits}" if returning else ""), params)
+        cursor.execute(upsert + (f" RETURNING {hits}, {refunds}" if returning else ""), params)
         if not returning:  # the count read back may include another process's event: a bound, as ever
-            cursor.execute(f"SELECT {hits} FROM {table} WHERE {key_column} = %s", [key])  # noqa: S608
-        (count,) = cursor.fetchone()
-    return int(count)
+            cursor.execute(f"SELECT {hits}, {refunds} FROM {table} WHERE {key_column} = %s", [key])  # noqa: S608
+        total, given_back = cursor.fetchone()
+    return int(total), int(total) - int(given_back)
 
 
 def rate_limit_hit(name: str, subject: str, *, now: float | None = None) -> Verdict:
-    """Count one event for ``subject`` under limit ``name``; allowed while the count stays within the rate."""
+    """Count one event for ``subject`` under limit ``name``; allowed while the count stays within the rate.
+
+    Count a try before checking it, and check it only if allowed: the count returned is this try's place in the
+    window, so simultaneous tries cannot all pass. Give back with ``rate_limit_refund`` a try that did not count.
+    """
     rate = rate_for(name)
     moment = time.time() if now is None else now
     window, retry_after = _window(rate, moment)
-    count = _count_one(_key(name, subject, window), datetime.fromtimestamp((window + 1) * rate.seconds, tz=UTC))
-    if count == 1:  # a new window: forget the ended ones
+    key = _key(name, subject, window)
+    events, count = _count_one(key, datetime.fromtimestamp((window + 1) * rate.seconds, tz=UTC))
+    if events == 1:  # a new window: forget the ended ones
         RateLimitCounter.objects.filter(expires__lte=datetime.fromtimestamp(moment, tz=UTC)).delete()
-    return Verdict(allowed=count <= rate.count, count=count, retry_after=retry_after)
+    return Verdict(allowed=count <= rate.count, count=count, retry_after=retry_after, key=key)
+
+
+def rate_limit_refund(verdict: Verdict) -> None:
+    """Give back the event ``rate_limit_hit`` counted for ``verdict``, in the window it was counted in: a try that
+    turned out not to count (a successful sign-in, a good token, a try another limit refused). Nothing happens
+    when that window's counter is gone (ended, or cleared by an administrator)."""
+    if verdict.key:
+        counter = RateLimitCounter.objects.filter(key=verdict.key, refunds__lt=F("hits"))
+        counter.update(refunds=F("refunds") + 1)
 
 
 def rate_limit_clear(name: str, subject: str) -> int:
@@ -131,8 +155,9 @@ def rate_limit_peek(name: str, subject: str, *, now: float | None = None) -> Ver
     """Whether ``subject`` has used up limit ``name`` in this window, without counting an event."""
     rate = rate_for(name)
     window, retry_after = _window(rate, time.time() if now is None else now)
-    counter = RateLimitCounter.objects.filter(key=_key(name, subject, window))
-    count = counter.values_list("hits", flat=True).first() or 0
+    key = _key(name, subject, window)
+    events, given_back = RateLimitCounter.objects.filter(key=key).values_list("hits", "refunds").first() or (0, 0)
+    count = events - given_back
     return Verdict(allowed=count < rate.count, count=count, retry_after=retry_after)
 
 

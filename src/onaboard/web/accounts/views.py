@@ -40,7 +40,7 @@ from onaboard.web.accounts.ratelimit import (
     Verdict,
     account_subject,
     rate_limit_hit,
-    rate_limit_peek,
+    rate_limit_refund,
     too_many_requests_message,
 )
 from onaboard.web.accounts.selectors import (
@@ -104,11 +104,14 @@ class SignInView(auth_views.LoginView):
     """The password step. Users with a confirmed authenticator go on to the code step before being signed in.
 
     Failed tries are counted per client address and per account name (ratelimit.py, beyond the account lockout of
-    backends.py); once either is used up the page answers 429 without checking the password.
+    backends.py); once either is used up the page answers 429 without checking the password. A try is counted
+    before its password is checked, so simultaneous tries cannot all slip under the limit, and given back when the
+    password was right or the try was refused: successful sign-ins are not counted.
     """
 
     template_name = "accounts/login.html"
     form_class = AuthenticationForm
+    reserved: tuple[Verdict, ...] = ()
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         reason = request.session.pop(EXPIRED_KEY, None)
@@ -119,18 +122,16 @@ class SignInView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         account = account_subject(request.POST.get("username", ""))
         verdicts = (
-            rate_limit_peek("login_address", client_address(request)),
-            rate_limit_peek("login_account", account),
+            rate_limit_hit("login_address", client_address(request)),
+            rate_limit_hit("login_account", account),
         )
         refused = [verdict for verdict in verdicts if not verdict.allowed]
         if refused:  # both used up: the wait is the later window's end, when the try is no longer refused
+            for verdict in verdicts:  # not checked, so not a failure: neither limit keeps it
+                rate_limit_refund(verdict)
             return self._rate_limited(max(refused, key=lambda verdict: verdict.retry_after))
+        self.reserved = verdicts  # a failure stays counted; form_valid gives a success back
         return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        rate_limit_hit("login_address", client_address(self.request))
-        rate_limit_hit("login_account", account_subject(self.request.POST.get("username", "")))
-        return super().form_invalid(form)
 
     def _rate_limited(self, verdict: Verdict) -> HttpResponse:
         form = self.get_form_class()(self.request)
@@ -140,6 +141,8 @@ class SignInView(auth_views.LoginView):
         return response
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        for verdict in self.reserved:  # the right password: not a failed sign-in
+            rate_limit_refund(verdict)
         user = form.get_user()
         if otp_device_confirmed(user) is None:
             return super().form_valid(form)
