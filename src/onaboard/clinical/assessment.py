@@ -49,6 +49,7 @@ class Assessment:
     patient_id: str
     as_of: date
     age_years: int | None
+    """The age on the day it is judged on: ``assess``'s ``age_on``, else ``as_of``."""
     periods: tuple[PeriodSummary, ...]
     migraine_attacks: int
     chronic_migraine: Verdict[ChronicMigraine]
@@ -62,10 +63,15 @@ def assess(
     as_of: date | None = None,
     periods: int = DEFAULT_PERIODS,
     birth_date: date | None = None,
+    age_on: date | None = None,
 ) -> Assessment:
     """Judge one patient on ``as_of`` (default: their last diary date); rows after ``as_of`` are left out.
 
-    ``migraine_attacks`` counts ICHD-3 1.3 B attack days over the whole diary up to ``as_of``.
+    ``migraine_attacks`` counts ICHD-3 1.3 B attack days over the whole diary up to ``as_of``. The age (the label's
+    "adult patients") is judged on ``age_on`` when given, else on ``as_of``: a treated patient's diary is judged up
+    to the day before the first session (``eligibility_day``), but their age on the day they were treated, so a
+    patient first treated on their 18th birthday is not called 17 by the label while the safety screen of that
+    very session says 18.
     """
     if periods < 1:
         raise ValueError(f"periods must be at least 1 (got {periods})")
@@ -77,7 +83,8 @@ def assess(
     classified = classify_days(upto)
     summaries = periods_before(classified, as_of=as_of, count=periods)
     attacks = sum(day.attack for day in classified)
-    age = age_in_years(birth_date, as_of) if birth_date is not None else None
+    age_day = age_on or as_of
+    age = age_in_years(birth_date, age_day) if birth_date is not None else None
     chronic = chronic_migraine_verdict(summaries, attacks=attacks)
     return Assessment(
         patient_id=diary.patient_id,
@@ -87,5 +94,5 @@ def assess(
         migraine_attacks=attacks,
         chronic_migraine=chronic,
         medication_overuse=medication_overuse_verdict(summaries),
-        label_criteria=label_criteria_verdict(summaries, chronic_migraine=chronic, age_years=age, as_of=as_of),
+        label_criteria=label_criteria_verdict(summaries, chronic_migraine=chronic, age_years=age, as_of=age_day),
     )

@@ -406,7 +406,7 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
     )
     first = recorded[0].date if recorded else None
     as_of = eligibility_day(first_session=first, today=today, birth_date=patient.birth_date)
-    assessment = assess(diary, as_of=as_of, birth_date=patient.birth_date)
+    assessment = assess(diary, as_of=as_of, birth_date=patient.birth_date, age_on=first or as_of)
     outcomes = treatment_outcomes(diary, injections=[s.date for s in recorded], as_of=today) if recorded else None
     notes = []
     plan = None

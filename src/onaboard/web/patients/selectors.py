@@ -309,7 +309,7 @@ def patient_page(*, user: Any, patient: Patient, today: dt.date) -> PatientPage:
         eligibility = pathway.assessment or assess(diary, as_of=today, birth_date=patient.birth_date)
     else:
         as_of = eligibility_day(first_session=first, today=today, birth_date=patient.birth_date)
-        eligibility = assess(diary, as_of=as_of, birth_date=patient.birth_date)
+        eligibility = assess(diary, as_of=as_of, birth_date=patient.birth_date, age_on=first)
     sessions = tuple(sessions_for(patient))
     safety_on = pathway.booked_for or today
     hit6 = _responses(patient, Instrument.HIT6)
