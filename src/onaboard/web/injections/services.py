@@ -456,6 +456,18 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     return (message,)
 
 
+def booking_day_problem(date: dt.date, *, today: dt.date) -> str:
+    """Why ``date`` cannot be a booking's day, or "": before ``today`` (``BOOKING_IN_PAST``) or after the booking
+    horizon (``BOOKING_TOO_FAR``: a later date is a typing slip). The booking page and every import ask this one
+    rule; the interval from the last recorded session is the engine's ``interval_check``."""
+    if date < today:
+        return gettext(BOOKING_IN_PAST).format(date=date, today=today)
+    limit = booking_horizon(today)
+    if date > limit:
+        return gettext(BOOKING_TOO_FAR).format(date=date, years=BOOKING_HORIZON_YEARS, limit=limit)
+    return ""
+
+
 def injection_session_book(
     *, user: Any, session: InjectionSession, date: dt.date, expected_version: int | None, today: dt.date | None = None
 ) -> InjectionSession:
@@ -471,12 +483,9 @@ def injection_session_book(
     today = today or timezone.localdate()
     if session.status != SessionStatus.BOOKED:  # recorded or cancelled since it was read: a conflict, not bad input
         raise SessionConflictError(gettext(BOOKING_NOT_OPEN).format(status=session.get_status_display()))
-    if date < today:
-        raise SessionRefusedError([("date", gettext(BOOKING_IN_PAST).format(date=date, today=today))])
-    limit = booking_horizon(today)
-    if date > limit:
-        message = gettext(BOOKING_TOO_FAR).format(date=date, years=BOOKING_HORIZON_YEARS, limit=limit)
-        raise SessionRefusedError([("date", message)])
+    problem = booking_day_problem(date, today=today)
+    if problem:
+        raise SessionRefusedError([("date", problem)])
     with transaction.atomic():
         patient = patient_locked(session.patient)
         last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()

@@ -54,10 +54,7 @@ from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import day_before_birth_problem, diary_entry_fields
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
 from onaboard.web.injections.services import (
-    BOOKING_HORIZON_YEARS,
-    BOOKING_IN_PAST,
-    BOOKING_TOO_FAR,
-    booking_horizon,
+    booking_day_problem,
     session_date_problem,
     session_input_problems,
     side_effect_problems,
@@ -635,9 +632,9 @@ def _booking_problems(
 ) -> list[Refusal]:
     """What the booking page would refuse of the bookings an import adds (a booked row that is not a stored session,
     or one booking a cancelled session again; a row matching a stored booking stands as it is, so re-importing an
-    exported booking whose day has passed changes nothing): a day before today (``BOOKING_IN_PAST``), after the
-    booking horizon (``booking_horizon``), before the last recorded session (the engine's ``interval_check``), or a
-    second open booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's)."""
+    exported booking whose day has passed changes nothing): a day before today or past the booking horizon (the
+    booking page's own ``booking_day_problem``), before the last recorded session (the engine's
+    ``interval_check``), or a second open booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's)."""
     booked, recorded = SessionStatus.BOOKED, SessionStatus.RECORDED
     kept = {match.pk: record.status for record, match in zip(records, matches, strict=True) if match is not None}
     last = max(
@@ -651,14 +648,10 @@ def _booking_problems(
         if record.status == booked and (match is None or match.status == SessionStatus.CANCELLED)
     ]  # a booked row matching a recorded session is refused as a change to it (``RECORDED_SESSION_CHANGED``)
     problems: list[Refusal] = []
-    limit = booking_horizon(today)
     for record in added:
-        if record.date < today:
-            problems.append((record, "date", gettext(BOOKING_IN_PAST).format(date=record.date, today=today)))
-            continue
-        if record.date > limit:
-            message = gettext(BOOKING_TOO_FAR).format(date=record.date, years=BOOKING_HORIZON_YEARS, limit=limit)
-            problems.append((record, "date", message))
+        problem = booking_day_problem(record.date, today=today)
+        if problem:
+            problems.append((record, "date", problem))
             continue
         try:
             interval_check(last, record.date)
