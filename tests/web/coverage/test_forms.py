@@ -7,19 +7,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from onaboard.web.coverage.forms import (
     APPROVAL_DATES_NEED_APPROVED,
     CURRENCY_CHANGE_PENDING,
     CURRENCY_DIFFERS,
+    DATE_TOO_EARLY,
     DATE_TOO_LATE,
     DECIDED_BEFORE_REQUESTED,
     MAX_YEARS_AFTER_REQUEST,
+    MAX_YEARS_BEFORE_TODAY,
     ClinicPriceForm,
     PriorAuthorisationForm,
 )
 from onaboard.web.coverage.models import ClinicPrice, PriceItem
 from onaboard.web.coverage.selectors import add_months
+from onaboard.web.patients.services import DATE_BEFORE_BIRTH
 from tests.web.coverage.conftest import POLICY, prices
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +31,7 @@ pytestmark = pytest.mark.django_db
 REQUESTED = date(2026, 11, 1)
 
 
-def _authorisation(**changes: str) -> PriorAuthorisationForm:
+def _authorisation(patient=None, **changes: str) -> PriorAuthorisationForm:
     data = {
         "stage": "initial",
         "policy_id": POLICY,
@@ -41,7 +45,7 @@ def _authorisation(**changes: str) -> PriorAuthorisationForm:
         "prescriber_attests_benefit": "unknown",
         "note": "",
     }
-    return PriorAuthorisationForm({**data, **changes})
+    return PriorAuthorisationForm({**data, **changes}, patient=patient)
 
 
 def test_a_consistent_approval_is_accepted():
@@ -166,3 +170,38 @@ def test_a_request_dated_years_from_today_is_refused():
     )
     assert not form.is_valid()
     assert list(form.errors) == ["requested_on"]
+
+
+def test_a_request_dated_in_year_one_is_refused_on_every_date():
+    """A request of 0001-01-01 answered and approved in January 0001 (a mistyped year, saved and listed as
+    "1 Jan 0001") is refused on each date, naming the earliest day allowed, more than ten years before today."""
+    form = _authorisation(
+        requested_on="0001-01-01", decided_on="0001-01-10", approved_from="0001-01-02", approved_until="0001-06-01"
+    )
+    assert not form.is_valid()
+    earliest = add_months(timezone.localdate(), -12 * MAX_YEARS_BEFORE_TODAY).isoformat()
+    for name in ("requested_on", "decided_on", "approved_from", "approved_until"):
+        words = {"field": form.fields[name].label, "years": MAX_YEARS_BEFORE_TODAY, "earliest": earliest}
+        assert form.errors[name] == [DATE_TOO_EARLY % words]
+
+
+@pytest.mark.parametrize("name", ["decided_on", "approved_from", "approved_until"])
+def test_an_answer_or_approval_date_in_year_0026_is_refused_on_its_field(name):
+    """An answer or approval date typed 0026 for 2026 under a sane request is refused on that field alone (an
+    approval may start before its request, but not centuries before)."""
+    form = _authorisation(**{name: "0026-12-01"})
+    assert not form.is_valid()
+    assert list(form.errors) == [name]
+
+
+def test_a_request_dated_before_the_patients_birth_is_refused_on_the_request_date(world):
+    """A request dated the day before the patient's birth date is refused on the request date with the record's
+    "before the birth date: check the year" message; the same request from the birth date on is accepted."""
+    patient = world.same_clinic_patient
+    patient.birth_date = add_months(timezone.localdate(), -24)
+    awaiting = {"status": "requested", "decided_on": "", "approved_from": "", "approved_until": ""}
+    day_before = (patient.birth_date - timedelta(days=1)).isoformat()
+    form = _authorisation(patient, requested_on=day_before, **awaiting)
+    assert not form.is_valid()
+    assert form.errors == {"requested_on": [DATE_BEFORE_BIRTH % {"birth": patient.birth_date.isoformat()}]}
+    assert _authorisation(patient, requested_on=patient.birth_date.isoformat(), **awaiting).is_valid()

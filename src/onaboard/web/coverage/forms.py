@@ -26,6 +26,7 @@ from onaboard.web.coverage.services import (
     INSURANCE_FIELDS,
     NO_INSURANCE_YET,
 )
+from onaboard.web.patients.services import DATE_BEFORE_BIRTH
 
 MAX_SESSIONS_PER_YEAR = 1 + 364 // RETREATMENT_INTERVAL_DAYS
 """Sessions 84 days apart (BOTOX label: every 12 weeks) that fit in one year: days 0, 84, 168, 252 and 336."""
@@ -69,6 +70,13 @@ DATE_TOO_LATE = _(
 REQUEST_TOO_LATE = _(
     "The request cannot be dated more than %(years)d years after today: give a day on or before %(latest)s (check "
     "the year)."
+)
+MAX_YEARS_BEFORE_TODAY = 10
+"""How long before today a request, answer or approval date may lie: a bound against a mistyped year (0001, or 0026
+for 2026), not a payer's rule (the shipped policies approve for 6 or 12 months at a time, so a request more than ten
+years old has long been replaced). An approval may still start before its request (a payer's retroactive approval)."""
+DATE_TOO_EARLY = _(
+    "%(field)s cannot be more than %(years)d years before today: give a day on or after %(earliest)s (check the year)."
 )
 
 
@@ -297,11 +305,30 @@ class PriorAuthorisationForm(forms.ModelForm):
         return twin is not None
 
     def _dates_in_bounds(self, data: dict[str, Any], requested: dt.date | None) -> bool:
-        """Refuse a request dated more than ``MAX_YEARS_AFTER_REQUEST`` years after today, and an answer or approval
-        date more than that after the request, each on its field (a year such as 9999 broke every page that works
-        out the day after an approval ends); False when a date was refused."""
-        if requested is None:
-            return True
+        """Refuse, each on its field, a date before the patient's birth date (``Patient.predates_birth``) or more
+        than ``MAX_YEARS_BEFORE_TODAY`` years before today (a year typed as 0001 or 0026 was saved and listed), a
+        request dated more than ``MAX_YEARS_AFTER_REQUEST`` years after today, and an answer or approval date more
+        than that after the request (a year such as 9999 broke every page that works out the day after an approval
+        ends); False when a date was refused."""
+        earliest = add_months(timezone.localdate(), -12 * MAX_YEARS_BEFORE_TODAY)
+        too_early = False
+        for name in ("requested_on", "decided_on", "approved_from", "approved_until"):
+            day = data.get(name)
+            if day is None or name in self.errors:  # not given, or already refused (an answer before the request)
+                continue
+            if self.patient is not None and self.patient.predates_birth(day):
+                self.add_error(name, DATE_BEFORE_BIRTH % {"birth": self.patient.birth_date.isoformat()})
+                too_early = True
+            elif day < earliest:
+                words = {
+                    "field": self.fields[name].label,
+                    "years": MAX_YEARS_BEFORE_TODAY,
+                    "earliest": earliest.isoformat(),
+                }
+                self.add_error(name, DATE_TOO_EARLY % words)
+                too_early = True
+        if requested is None or too_early:
+            return not too_early
         years = MAX_YEARS_AFTER_REQUEST
         latest_request = add_months(timezone.localdate(), 12 * years)
         if requested > latest_request:
