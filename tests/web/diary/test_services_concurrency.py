@@ -6,47 +6,21 @@ ONABOARD_TEST_DATABASE_URL set."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import transaction
 
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_update
+from tests.web.threads import WAITS, in_thread, postgresql_only  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
 TODAY = date(2026, 3, 2)
-WAITS = 1.0
-"""Seconds a writer is given to finish; one still running then is waiting for the lock."""
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks (select_for_update) are exercised on PostgreSQL; SQLite serialises writers itself")
-
-
-def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
-    """Run ``work`` on its own connection in a thread; the list receives its result or the exception it raised."""
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(work())
-        except BaseException as error:  # handed back to the test, which asserts on it
-            outcome.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 def _move_birth_date(world: Any, patient: Patient, birth: date) -> Patient:
@@ -65,7 +39,7 @@ def test_a_day_saved_while_the_birth_date_moves_after_it_is_refused(world):
     day = patient.birth_date + timedelta(days=1)
     with transaction.atomic():
         _move_birth_date(world, patient, day + timedelta(days=1))
-        thread, outcome = _in_thread(
+        thread, outcome = in_thread(
             lambda: diary_entry_save(
                 user=world.users["patient"],
                 patient=patient,
@@ -93,7 +67,7 @@ def test_a_birth_date_moved_while_a_day_before_it_is_saved_is_refused(world):
             fields={"date": day.isoformat(), "headache_hours": "0"},
             today=TODAY,
         )
-        thread, outcome = _in_thread(lambda: _move_birth_date(world, patient, day + timedelta(days=1)))
+        thread, outcome = in_thread(lambda: _move_birth_date(world, patient, day + timedelta(days=1)))
         thread.join(WAITS)
         assert thread.is_alive(), "the birth date was saved without waiting for the diary day"
     thread.join()

@@ -13,41 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import transaction
 
 from onaboard.web.injections import services
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_update
 from tests.web.injections.conftest import TODAY, record
+from tests.web.threads import WAITS, in_thread, postgresql_only  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-WAITS = 1.0
-"""Seconds a writer is given to finish; one still running then is waiting for the lock."""
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks (select_for_update) are exercised on PostgreSQL; SQLite serialises writers itself")
-
-
-def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
-    """Run ``work`` on its own connection in a thread; the list receives its result or the exception it raised."""
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(work())
-        except BaseException as error:  # handed back to the test, which asserts on it
-            outcome.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
 
 def test_a_recording_waits_for_one_in_progress_and_is_then_checked_against_it(nurse, patient, world):
@@ -56,7 +31,7 @@ def test_a_recording_waits_for_one_in_progress_and_is_then_checked_against_it(nu
     recorded, one booking, one refusal."""
     with transaction.atomic():
         record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=10))
-        thread, outcome = _in_thread(lambda: record(user=world.users["clinician"], patient=patient, date=TODAY))
+        thread, outcome = in_thread(lambda: record(user=world.users["clinician"], patient=patient, date=TODAY))
         thread.join(WAITS)
         assert thread.is_alive(), "the second recording did not wait for the first"
     thread.join()
@@ -80,7 +55,7 @@ def test_recordings_started_together_on_different_days_record_one_session(nurse,
 
         return work
 
-    runs = [_in_thread(recording(days)) for days in range(0, 8, 2)]
+    runs = [in_thread(recording(days)) for days in range(0, 8, 2)]
     for thread, _outcome in runs:
         thread.join()
     outcomes = [outcome[0] for _thread, outcome in runs]
@@ -100,7 +75,7 @@ def test_a_birth_date_moved_later_while_a_session_is_recorded_before_it_is_refus
     birth = patient.birth_date
     with transaction.atomic():
         record(user=nurse, patient=patient, date=day)
-        thread, outcome = _in_thread(
+        thread, outcome = in_thread(
             lambda: patient_update(
                 user=world.users["clinician"],
                 patient=Patient.objects.get(pk=patient.pk),
@@ -127,7 +102,7 @@ def test_a_session_recorded_while_the_birth_date_moves_after_it_is_refused(nurse
             data={"birth_date": day + dt.timedelta(days=1)},
             expected_version=patient.version,
         )
-        thread, outcome = _in_thread(lambda: record(user=nurse, patient=patient, date=day))
+        thread, outcome = in_thread(lambda: record(user=nurse, patient=patient, date=day))
         thread.join(WAITS)
         assert thread.is_alive(), "the recording did not wait for the birth date's save"
     thread.join()
@@ -150,7 +125,7 @@ def test_moving_or_cancelling_a_booking_waits_for_the_patients_lock(nurse, patie
     }
     with transaction.atomic():
         services.patient_locked(patient)
-        thread, outcome = _in_thread(writes[change])
+        thread, outcome = in_thread(writes[change])
         thread.join(WAITS)
         assert thread.is_alive(), f"the {change} did not wait for the patient's lock"
     thread.join()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from onaboard.interop.fhir.records import PatientRecord, PreventiveRecord
@@ -24,35 +24,11 @@ from onaboard.web.injections.models import InjectionSession
 from onaboard.web.interop import services
 from onaboard.web.interop.services import ImportSummary, diary_csv_import, fhir_records_import, table_csv_import
 from onaboard.web.patients.models import Patient, PreventiveTrial
+from tests.web.threads import WAITS, in_thread, postgresql_only  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
-WAITS = 1.0
-"""Seconds an import is given to finish; one still running then is waiting for the lock."""
 START = dt.date(2025, 1, 1)
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks (select_for_update) are exercised on PostgreSQL; SQLite serialises writers itself")
-
-
-def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
-    """Run ``work`` on its own connection in a thread; the list receives its result or the exception it raised."""
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(work())
-        except BaseException as error:  # handed back to the test, which asserts on it
-            outcome.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 def _second_waits_for_first(first: Callable[[], ImportSummary], second: Callable[[], ImportSummary]) -> Any:
@@ -60,7 +36,7 @@ def _second_waits_for_first(first: Callable[[], ImportSummary], second: Callable
     (waiting) when the first commits. The second's result, or the exception it raised."""
     with transaction.atomic():
         first()
-        thread, outcome = _in_thread(second)
+        thread, outcome = in_thread(second)
         thread.join(WAITS)
         assert thread.is_alive(), "the second import did not wait for the first"
     thread.join()
@@ -152,7 +128,7 @@ def test_two_bundles_of_the_same_new_patients_in_either_order_do_not_deadlock(wo
 
     monkeypatch.setattr(services, "patient_create", create_then_pause)
     one, two = _new_patient("NEW-1"), _new_patient("NEW-2")
-    threads = [_in_thread(_fhir(world, [one, two])), _in_thread(_fhir(world, [two, one]))]
+    threads = [in_thread(_fhir(world, [one, two])), in_thread(_fhir(world, [two, one]))]
     for thread, _ in threads:
         thread.join()
     outcomes = [result for _, (result,) in threads]
