@@ -577,3 +577,19 @@ def test_week_24_is_named_only_when_it_ends_after_the_renewal_date(world, treate
     state = approval_state(treated.patient, treated.today)
     assert state.renewal_due < first + timedelta(days=6 * 28 - 1)
     assert state.week24_ends == first + timedelta(days=6 * 28 - 1)
+
+
+def test_the_week_24_letter_day_is_the_day_after_week_24_and_needs_an_extension_from_the_approvals_end(world, treated):
+    """With week 24 ending after the renewal date, a continuation letter can show its response from the day after;
+    an approval ending on that day or earlier is flagged for an extension, one ending the day after it is not."""
+    for session in treated.sessions[:2]:  # cancelled: the third session becomes the first
+        session.status = "cancelled"
+        session.save()
+    letter_from = treated.sessions[2].date + timedelta(days=6 * 28)
+    current = approval_state(treated.patient, treated.today).current
+    for until, needs_extension in ((letter_from, True), (letter_from + timedelta(days=1), False)):
+        current.approved_until = until
+        current.save()
+        state = approval_state(treated.patient, treated.today)
+        assert state.week24_letter_from == letter_from
+        assert state.week24_after_approval is needs_extension

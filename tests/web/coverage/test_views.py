@@ -688,17 +688,29 @@ def test_a_second_open_request_for_the_same_day_stage_and_policy_is_refused(clie
     assert PriorAuthorisation.objects.filter(patient=eligible).count() == 2
 
 
-def test_the_coverage_page_says_when_week_24_ends_after_the_renewal_date(client, world, eligible, today):
+def test_the_coverage_page_dates_the_week_24_letter_and_advises_an_extension_only_when_needed(
+    client, world, eligible, today
+):
     """An approval ending 20 days from now, 10 days after the first session: renewal falls due before week 24's
-    period ends, so the page names that day (the continuation's response is not known before it)."""
+    period ends, so the page gives the day a continuation letter can show the week-24 response and the approval's
+    end, and, as that day is after the end, advises asking the payer about an extension; an approval ending after
+    that day gets the same dated line without the advice."""
     from onaboard.web.clinic.demo import record_preempt_session
 
     first = today - timedelta(days=10)
     record_preempt_session(eligible, first, injector=world.users["nurse"], today=today)
-    _authorisation(eligible, today, status="approved", requested=40, start=-30, end=20)
+    approval = _authorisation(eligible, today, status="approved", requested=40, start=-30, end=20)
+    letter_from = first + timedelta(days=6 * 28)
+    letter = (
+        f"A continuation letter can show the week-24 response from {_day(letter_from)}, later than “Renewal due from”"
+    )
     page = _page(client, world, eligible)
-    week24_end = first + timedelta(days=6 * 28 - 1)
-    assert f"Week 24 ends on {_day(week24_end)}, after the renewal date" in page
+    assert f"{letter}; the approval ends {_day(approval.approved_until)}. Ask the payer about an extension." in page
+    approval.approved_until = letter_from + timedelta(days=1)
+    approval.save()
+    page = _page(client, world, eligible)
+    assert f"{letter}; the approval ends {_day(approval.approved_until)}." in page
+    assert "Ask the payer about an extension." not in page
 
 
 def test_the_coverage_page_says_when_the_letters_are_for_another_policy_than_the_insurance(client, world, treated):

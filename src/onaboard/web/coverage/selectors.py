@@ -262,6 +262,12 @@ class ApprovalState:
     not passed: a continuation's response is judged on complete periods from week 24 on, so until the day after it
     the continuation letter has no response to give, though the renewal is due (the pages say so; whether the payer
     extends the approval is the payer's rule, not ours)."""
+    week24_letter_from: dt.date | None = None
+    """The first day a continuation letter can show the week-24 response: the day after ``week24_ends`` (None
+    without it)."""
+    week24_after_approval: bool = False
+    """Whether ``week24_letter_from`` is on or after the last day of the approval in force: the payer cannot have
+    the letter's response before the approval ends, so the page advises asking the payer about an extension."""
 
 
 def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
@@ -321,6 +327,9 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
         end = week24_end(first) if first is not None else None
         if end is not None and end >= max(renewal, today):
             week24_ends = end
+    letter_from = week24_ends + dt.timedelta(days=1) if week24_ends is not None else None
+    until = current.approved_until if current is not None else None
+    after_approval = letter_from is not None and until is not None and letter_from >= until
     return ApprovalState(
         current,
         renewal,
@@ -332,6 +341,8 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
         ended=ended,
         denied=denied,
         week24_ends=week24_ends,
+        week24_letter_from=letter_from,
+        week24_after_approval=after_approval,
     )
 
 
