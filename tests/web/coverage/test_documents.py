@@ -18,6 +18,7 @@ from onaboard.web.coverage.documents import (
     document_links,
     document_pdf,
     document_problem,
+    insured_policy_if_other,
 )
 from onaboard.web.coverage.models import PatientInsurance
 from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
@@ -540,6 +541,14 @@ def test_a_letter_against_another_policy_than_the_insurance_says_so(world, treat
     assert "not the patient's recorded insurance policy" in other
     own = _html_text(world, treated.patient, treated.today, kind, policy_id="us-commercial-a")
     assert "not the patient's recorded insurance policy" not in own
+
+
+def test_no_other_insurance_policy_is_named_against_a_policy_id_that_is_not_shipped(world, treated):
+    """``insured_policy_if_other`` names the insurance's policy against another shipped policy, but gives "" for an
+    unknown id such as ``bogus`` (the coverage page said the letters were written against it while both letters
+    said there is no such policy)."""
+    assert insured_policy_if_other(treated.patient, "us-commercial-c") != ""
+    assert insured_policy_if_other(treated.patient, "bogus") == ""
 
 
 def test_the_letters_state_the_engines_numbers_not_numbers_typed_into_them(world, treated, monkeypatch):

@@ -721,3 +721,11 @@ def test_the_coverage_page_says_when_the_letters_are_for_another_policy_than_the
     assert "not the patient's recorded insurance policy" in other
     own = html.unescape(client.get(_coverage_url(treated.patient)).content.decode())
     assert "not the patient's recorded insurance policy" not in own
+
+
+def test_the_coverage_page_names_no_other_policy_for_an_unknown_policy_id(client, world, treated):
+    """``?policy=bogus`` (no shipped policy) does not say the letters are written against ``bogus``: the letters
+    themselves say there is no such policy."""
+    client.force_login(world.users["billing"])
+    page = html.unescape(client.get(_coverage_url(treated.patient, policy="bogus")).content.decode())
+    assert "not the patient's recorded insurance policy" not in page

@@ -247,11 +247,13 @@ def _common(facts: PatientFacts, user: Any) -> dict[str, Any]:
 def insured_policy_if_other(patient: Patient, policy_id: str | None) -> str:
     """The title of the patient's insurance policy when ``policy_id`` (the policy a letter is written against) is
     another one, else "": the letter then says so beside the payer it names, and the coverage page beside its
-    buttons, rather than address one payer under another payer's criteria unremarked."""
+    buttons, rather than address one payer under another payer's criteria unremarked. An unknown ``policy_id`` (no
+    shipped policy: the letters say so themselves) gives "" too: no letter is written against it."""
     insurance = insurance_of(patient)
-    if insurance is None or not policy_id or policy_id == insurance.policy_id:
+    policies = shipped_policies()
+    if insurance is None or not policy_id or policy_id == insurance.policy_id or policy_id not in policies:
         return ""
-    policy = shipped_policies().get(insurance.policy_id)
+    policy = policies.get(insurance.policy_id)
     return policy.title if policy is not None else insurance.policy_id
 
 
