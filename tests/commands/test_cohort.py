@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from datetime import date, timedelta
@@ -194,3 +195,28 @@ def test_the_terminal_summary_of_an_export_says_what_the_app_does_not_record(dem
     later = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["as_of"]
     after = date.fromisoformat(later) + timedelta(days=1)
     assert _run("cohort", "report", str(out), "--as-of", after.isoformat()).exit_code == 2
+
+
+def _help_prose(*args: str) -> list[str]:
+    """The lines of ``onaboard <args> --help`` above the options panel, in an 80-column terminal, stripped."""
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    return [line.strip() for line in result.stdout.split("╭")[0].splitlines()]
+
+
+def test_the_export_help_prints_its_paragraphs_without_breaks_mid_sentence():
+    """`onaboard cohort export --help` in an 80-column terminal fills each line of a paragraph but its last (the
+    docstring's hard line breaks printed "observed window, failed preventives;" alone on a line)."""
+    lines = _help_prose("cohort", "export")
+    assert "No name, record number, public id or free text leaves the database. Each" in lines
+    for line, following in itertools.pairwise(lines):
+        if line and following:  # a line inside a paragraph
+            assert len(line) >= 60, line
+
+
+def test_the_report_help_says_as_of_defaults_to_the_exports_day():
+    """`onaboard cohort report --help` says --as-of defaults to export.json's day on an exported directory, not
+    only that the diary is taken as finished."""
+    result = CliRunner().invoke(app, ["cohort", "report", "--help"], env={"COLUMNS": "200"})
+    words = " ".join(result.stdout.replace("│", " ").split())
+    assert "Default: on a directory written by `onaboard cohort export`, the day of its export.json" in words

@@ -354,7 +354,8 @@ def report_command(
             help=(
                 "Assessment day (YYYY-MM-DD): a period after the first injection that has not ended before it is "
                 "still running and judges nothing (week 24, responders, change per period, onset, NICE). Default: "
-                "none, the diary is taken as finished."
+                "on a directory written by `onaboard cohort export`, the day of its export.json (a later day is "
+                "refused); otherwise none, the diary is taken as finished."
             ),
             show_default=False,
         ),

@@ -69,14 +69,17 @@ def cohort_export_command(
 ) -> None:
     """Write a clinic's patients as a cohort directory for a registry, with registry ids instead of theirs.
 
-    The tables and columns of `onaboard synth` (patients: sex, birth date, observed window, failed preventives;
-    the diary without notes; sessions; HIT-6 and MIDAS visits; side effects) and export.json, so `onaboard cohort
-    report DIR` gives the clinic's /analytics/ figures of that day. No name, record number, public id or free
-    text leaves the database. Each patient's export is audited.
+    The tables and columns of `onaboard synth` (patients: sex, birth date,
+    observed window, failed preventives; the diary without notes; sessions;
+    HIT-6 and MIDAS visits; side effects) and export.json, so `onaboard
+    cohort report DIR` gives the clinic's /analytics/ figures of that day.
 
-    With --json, one JSON object with the keys:
-    directory, clinic, clinic_id, as_of, patients, tables (per table: path,
-    rows), csv, manifest (the path of export.json).
+    No name, record number, public id or free text leaves the database. Each
+    patient's export is audited.
+
+    With --json, one JSON object with the keys: directory, clinic,
+    clinic_id, as_of, patients, tables (per table: path, rows), csv,
+    manifest (the path of export.json).
     """
     from onaboard.cohort.cli import BAD_AS_OF, OUT_EMPTY, OUT_IS_FILE, _date
     from onaboard.cohort.export import OUT_NOT_EMPTY
