@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection, connections
+from django.test import Client
 from django.urls import reverse
 from django.utils.html import strip_tags
 
@@ -22,6 +23,7 @@ from onaboard.web.coverage.services import (
     InsuranceConflictError,
     patient_insurance_save,
 )
+from tests.web.posted import posted
 
 pytestmark = pytest.mark.django_db
 
@@ -61,23 +63,24 @@ def _requested(patient, today, world) -> PriorAuthorisation:
 def test_a_stale_prior_authorisation_form_does_not_undo_the_payers_answer(client, world, eligible, today):
     """Billing records the payer's approval while a clinician has the request open; the clinician's save of the old
     form (only a note added) is refused, listing the stored status and reference, and nothing is lost; the form
-    shown again keeps the note and saving it again is a conscious overwrite."""
+    shown again holds the payer's answer with the note, and saving it keeps both (it used to put the request back
+    to "requested")."""
     request = _requested(eligible, today, world)
     edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
     client.force_login(world.users["clinician"])
-    stale = _loaded(client, edit)
-    assert stale["version"] == "1"
-    client.force_login(world.users["billing"])
+    stale = posted(client.get(edit).content)
+    assert stale["version"] == ["1"]
+    billing = Client()
+    billing.force_login(world.users["billing"])
     answer = {
-        **_loaded(client, edit),
+        **posted(billing.get(edit).content),
         "status": "approved",
         "decided_on": today.isoformat(),
         "approved_from": today.isoformat(),
         "approved_until": (today + timedelta(days=180)).isoformat(),
         "reference": "PA-APPROVED-1",
     }
-    assert client.post(edit, answer).status_code == 302
-    client.force_login(world.users["clinician"])
+    assert billing.post(edit, answer).status_code == 302
     response = client.post(edit, {**stale, "note": "spoke to the patient"})
     assert response.status_code == 200
     request.refresh_from_db()
@@ -91,25 +94,31 @@ def test_a_stale_prior_authorisation_form_does_not_undo_the_payers_answer(client
     assert str(STALE_AUTHORISATION) in page
     assert "Status: approved" in page
     assert "Payer's reference: PA-APPROVED-1" in page
-    again = response.context["form"]
-    assert again["note"].value() == "spoke to the patient"
-    assert again["version"].value() == "2"
-    assert client.post(edit, {**stale, "note": "spoke to the patient", "version": "2"}).status_code == 302
+    again = posted(response.content)
+    assert (again["note"], again["status"], again["version"]) == (["spoke to the patient"], ["approved"], ["2"])
+    assert client.post(edit, again).status_code == 302
     request.refresh_from_db()
-    assert (request.status, request.note, request.version) == ("requested", "spoke to the patient", 3)
+    assert (request.status, request.reference, request.decided_on, request.note, request.version) == (
+        "approved",
+        "PA-APPROVED-1",
+        today,
+        "spoke to the patient",
+        3,
+    )
 
 
 def test_a_stale_insurance_form_does_not_revert_the_member_id(client, world, treated):
     """Billing corrects the member id while an administrator has the insurance open; the administrator's save of
-    the deductible from the old form is refused, naming the stored member id, which stays."""
+    the deductible from the old form is refused, naming the stored member id, which stays; saving the form shown
+    again stores the deductible and keeps the corrected member id (it used to put the old one back)."""
     patient = treated.patient
     url = reverse("coverage:insurance_edit", args=[patient.external_id])
     client.force_login(world.users["admin"])
-    stale = _loaded(client, url)
-    assert stale["version"] == "1"
-    client.force_login(world.users["billing"])
-    assert client.post(url, {**_loaded(client, url), "member_id": "EHP-9999"}).status_code == 302
-    client.force_login(world.users["admin"])
+    stale = posted(client.get(url).content)
+    assert stale["version"] == ["1"]
+    billing = Client()
+    billing.force_login(world.users["billing"])
+    assert billing.post(url, {**posted(billing.get(url).content), "member_id": "EHP-9999"}).status_code == 302
     response = client.post(url, {**stale, "deductible_remaining": "250"})
     assert response.status_code == 200
     insurance = PatientInsurance.objects.get(patient=patient)
@@ -121,7 +130,15 @@ def test_a_stale_insurance_form_does_not_revert_the_member_id(client, world, tre
     page = _text(response)
     assert str(STALE_INSURANCE) in page
     assert "Member id: EHP-9999" in page
-    assert response.context["form"]["deductible_remaining"].value() == "250"
+    again = posted(response.content)
+    assert (again["member_id"], again["deductible_remaining"]) == (["EHP-9999"], ["250"])
+    assert client.post(url, again).status_code == 302
+    insurance.refresh_from_db()
+    assert (insurance.member_id, insurance.deductible_remaining, insurance.version) == (
+        "EHP-9999",
+        Decimal("250.00"),
+        3,
+    )
 
 
 def test_a_first_insurance_form_after_someone_recorded_the_insurance_is_refused(client, world, eligible, today):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections.models import InjectionSession
-from onaboard.web.patients.forms import DATE_IN_FUTURE, RECORD_NUMBER_TAKEN, STOP_BEFORE_START
+from onaboard.web.patients.forms import DATE_IN_FUTURE, LOADED_UNREADABLE, RECORD_NUMBER_TAKEN, STOP_BEFORE_START
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
-from onaboard.web.patients.services import STALE_VERSION
+from onaboard.web.patients.services import STALE_TRIAL, STALE_VERSION
+from tests.web.posted import posted
 
 pytestmark = pytest.mark.django_db
 
@@ -188,22 +192,85 @@ def test_an_invalid_edit_shows_the_error_by_the_field_and_keeps_what_was_typed(c
     assert patient.given_name == "Sam"
 
 
+def _text(response) -> str:
+    """The page as text, tags stripped, whitespace collapsed."""
+    return html.unescape(" ".join(strip_tags(response.content.decode()).split()))
+
+
+def _two_people(client, world, url: str) -> tuple[dict[str, list[str]], Client]:
+    """The nurse opens ``url`` (what her browser would post back, returned) and a clinician, in a client of
+    their own (returned), opens it too."""
+    client.force_login(world.users["nurse"])
+    stale = posted(client.get(url).content)
+    other = Client()
+    other.force_login(world.users["clinician"])
+    return stale, other
+
+
 def test_a_stale_form_is_refused_with_a_conflict_message(client, world):
-    """When someone saved since the form was loaded, nothing is saved and the stored values are shown."""
+    """When someone saved since the form was loaded, nothing is saved; the form shown again holds what is stored
+    with the user's own change on top, at the stored version, and the box names what the other person changed."""
     patient = world.same_clinic_patient
-    client.force_login(world.users["clinician"])
-    stale = _demographics(patient, given_name="Samuel")
-    fresh = _demographics(patient, family_name="Samson")
-    assert client.post(_url("edit", patient), fresh).status_code == 302
-    response = client.post(_url("edit", patient), stale)
+    url = _url("edit", patient)
+    stale, other = _two_people(client, world, url)
+    assert other.post(url, {**posted(other.get(url).content), "family_name": "Samson"}).status_code == 302
+    response = client.post(url, {**stale, "given_name": "Samuel"})
     assert response.status_code == 200
-    body = response.content.decode()
-    assert str(STALE_VERSION) in body
-    assert "Samson" in body
-    assert 'value="Samuel"' in body
-    assert 'name="version" value="2"' in body
+    assert str(STALE_VERSION) in _text(response)
+    assert "Family name: Samson" in _text(response)
+    again = posted(response.content)
+    assert (again["given_name"], again["family_name"], again["version"]) == (["Samuel"], ["Samson"], ["2"])
     patient.refresh_from_db()
     assert (patient.given_name, patient.family_name, patient.version) == ("Sam", "Samson", 2)
+
+
+def test_saving_the_record_again_after_a_conflict_keeps_both_peoples_changes(client, world):
+    """A clinician corrects the family name while the nurse has the record open and corrects the given name: her
+    save is refused, and saving the form shown again stores both corrections (it used to put the old family name
+    back)."""
+    patient = world.same_clinic_patient
+    url = _url("edit", patient)
+    stale, other = _two_people(client, world, url)
+    assert other.post(url, {**posted(other.get(url).content), "family_name": "Samson"}).status_code == 302
+    response = client.post(url, {**stale, "given_name": "Samuel"})
+    assert response.status_code == 200
+    assert client.post(url, posted(response.content)).status_code == 302
+    patient.refresh_from_db()
+    assert (patient.given_name, patient.family_name, patient.version) == ("Samuel", "Samson", 3)
+
+
+def test_a_field_both_people_changed_is_named_and_the_second_value_saved_on_a_conscious_save(client, world):
+    """Both change the family name: the box names the field with the stored value and the user's own, the form
+    keeps the user's, and saving it again (a conscious choice) stores it."""
+    patient = world.same_clinic_patient
+    url = _url("edit", patient)
+    stale, other = _two_people(client, world, url)
+    assert other.post(url, {**posted(other.get(url).content), "family_name": "Samson"}).status_code == 302
+    response = client.post(url, {**stale, "family_name": "Sampson"})
+    assert response.status_code == 200
+    assert "Family name: Samson (you changed it too, to Sampson: your value is in the form)" in _text(response)
+    again = posted(response.content)
+    assert again["family_name"] == ["Sampson"]
+    assert client.post(url, again).status_code == 302
+    patient.refresh_from_db()
+    assert patient.family_name == "Sampson"
+
+
+def test_saving_safety_answers_again_after_a_conflict_keeps_the_other_persons_answer(client, world):
+    """A clinician answers "pregnant: yes" while the nurse has the safety screen open and answers only the
+    swallowing question: saving her form again after the conflict keeps the pregnancy answer (the page draws its
+    radios itself, so it carries the loaded answers as hidden inputs of its own)."""
+    patient = world.same_clinic_patient
+    url = _url("safety_edit", patient)
+    stale, other = _two_people(client, world, url)
+    assert "initial-pregnant" in stale
+    assert other.post(url, {**posted(other.get(url).content), "pregnant": "yes"}).status_code == 302
+    response = client.post(url, {**stale, "dysphagia": "no"})
+    assert response.status_code == 200
+    assert "Pregnant: yes" in _text(response)
+    assert client.post(url, posted(response.content)).status_code == 302
+    patient.refresh_from_db()
+    assert (patient.pregnant, patient.dysphagia) == (True, False)
 
 
 def test_a_taken_record_number_is_refused(client, world):
@@ -321,37 +388,67 @@ def test_a_preventive_medicine_is_corrected(client, world, treated):
     assert treated.trial.dose == "25 mg twice daily"
 
 
-def test_a_stale_preventive_form_does_not_undo_someone_elses_save(client, world, treated):
-    """Two people open the same preventive; the first sets why it stopped, the second saves their older form: the
-    second save is refused with what is stored now, nothing of it saved, and saving again (a conscious overwrite)
-    goes through. A save from a fresh form, without anyone in between, is not refused."""
-    import re
+def test_a_stale_preventive_form_does_not_undo_someone_elses_stop_reason(client, world, treated):
+    """The reviewer's case: a clinician sets why a medicine the patient was still taking stopped (not tolerated)
+    while the nurse, her form open, changes only the dose. Her save is refused, nothing of it saved; the form shown
+    again holds the stored stop reason with her dose, and saving it keeps both (it used to put "still taking"
+    back)."""
+    trial = treated.trial
+    PreventiveTrial.objects.filter(pk=trial.pk).update(stop=None, stop_reason="ongoing")
+    url = _url("preventive_edit", treated.patient, trial.external_id)
+    stale, other = _two_people(client, world, url)
+    assert other.post(url, {**posted(other.get(url).content), "stop_reason": "not_tolerated"}).status_code == 302
+    response = client.post(url, {**stale, "dose": "100 mg at night"})
+    assert response.status_code == 200
+    assert str(STALE_TRIAL) in _text(response)
+    assert "Why stopped: not tolerated" in _text(response)
+    trial.refresh_from_db()
+    assert (trial.stop_reason, trial.dose) == ("not_tolerated", "50 mg twice daily")
+    again = posted(response.content)
+    assert (again["stop_reason"], again["dose"]) == (["not_tolerated"], ["100 mg at night"])
+    assert client.post(url, again).status_code == 302
+    trial.refresh_from_db()
+    assert (trial.stop_reason, trial.dose) == ("not_tolerated", "100 mg at night")
 
-    from onaboard.web.patients.services import STALE_TRIAL
 
+def test_a_fresh_preventive_form_is_saved_without_a_conflict(client, world, treated):
+    """A save from a form nobody saved over since it was loaded goes through at once."""
     url = _url("preventive_edit", treated.patient, treated.trial.external_id)
     client.force_login(world.users["nurse"])
-    page = client.get(url).content.decode()
-    loaded = re.search(r'name="loaded" value="([^"]+)"', page).group(1)
-    other = type(client)()
-    other.force_login(world.users["clinician"])
-    stored = treated.trial
-    first = {"drug": stored.drug, "drug_class": stored.drug_class, "dose": stored.dose, "start": stored.start}
-    first |= {"stop": stored.stop or "", "stop_reason": "not_tolerated"}
-    other_page = other.get(url).content.decode()
-    first["loaded"] = re.search(r'name="loaded" value="([^"]+)"', other_page).group(1)
-    assert other.post(url, first).status_code == 302
-    stale = {**first, "stop_reason": stored.stop_reason, "dose": "changed dose", "loaded": loaded}
-    response = client.post(url, stale)
+    assert client.post(url, {**posted(client.get(url).content), "dose": "25 mg"}).status_code == 302
+    treated.trial.refresh_from_db()
+    assert treated.trial.dose == "25 mg"
+
+
+def test_a_preventive_saved_in_the_hour_the_clocks_go_back_can_be_saved_again(client, world, treated, settings):
+    """A medicine last saved at 00:30 UTC on 25 October 2026, in the repeated 01:00-02:00 hour of London's autumn
+    change, is saved again from its edit form: the form carries that time with its UTC offset (a naive local time
+    read back is ambiguous, and every save was refused with no field marked)."""
+    settings.TIME_ZONE = "Europe/London"
+    trial = treated.trial
+    autumn = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
+    PreventiveTrial.objects.filter(pk=trial.pk).update(modified=autumn)
+    url = _url("preventive_edit", treated.patient, trial.external_id)
+    client.force_login(world.users["nurse"])
+    form = posted(client.get(url).content)
+    response = client.post(url, {**form, "dose": "25 mg"})
+    assert response.status_code == 302, _text(response)
+    assert dt.datetime.fromisoformat(form["loaded"][0]) == autumn
+    trial.refresh_from_db()
+    assert trial.dose == "25 mg"
+
+
+def test_an_unreadable_loaded_time_is_refused_at_the_top_of_the_form(client, world, treated):
+    """A preventive form whose loaded time is not an aware ISO time (here a naive one) is refused with a message
+    saying so, not with "correct the fields" and no field marked; nothing is saved."""
+    url = _url("preventive_edit", treated.patient, treated.trial.external_id)
+    client.force_login(world.users["nurse"])
+    form = posted(client.get(url).content)
+    response = client.post(url, {**form, "dose": "25 mg", "loaded": "2026-10-25 01:30:00"})
     assert response.status_code == 200
-    body = response.content.decode()
-    assert html.escape(str(STALE_TRIAL)) in body
-    stored.refresh_from_db()
-    assert (stored.stop_reason, stored.dose) == ("not_tolerated", first["dose"])
-    again = re.search(r'name="loaded" value="([^"]+)"', body).group(1)
-    assert client.post(url, {**stale, "loaded": again}).status_code == 302
-    stored.refresh_from_db()
-    assert stored.dose == "changed dose"
+    assert str(LOADED_UNREADABLE) in _text(response)
+    treated.trial.refresh_from_db()
+    assert treated.trial.dose == "50 mg twice daily"
 
 
 def test_another_patients_preventive_cannot_be_edited_through_this_patient(client, world, treated):

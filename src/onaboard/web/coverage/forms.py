@@ -12,6 +12,7 @@ from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
+from onaboard.web.common.conflicts import track_loaded_values
 from onaboard.web.coverage.models import (
     AuthorisationStatus,
     ClinicPrice,
@@ -183,6 +184,7 @@ class PatientInsuranceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version if self.instance.pk else NO_INSURANCE_YET
         self.fields["policy_id"].choices = policy_choices()
+        track_loaded_values(self)  # what the user loaded: a refused save is merged with the row stored now
         for name in ("deductible_remaining", "copay_per_session", "savings_remaining", "out_of_pocket_remaining"):
             self.fields[name].min_value = 0
             self.fields[name].validators.append(_not_negative)
@@ -243,6 +245,7 @@ class PriorAuthorisationForm(forms.ModelForm):
             del self.fields["version"]
         else:
             self.fields["version"].initial = self.instance.version
+            track_loaded_values(self)  # what the user loaded: a refused save is merged with the row stored now
         self.fields["policy_id"].choices = policy_choices()
         for name in ATTESTATION_FIELDS:
             self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]

@@ -57,12 +57,12 @@ request approvable on its own; billing staff record requests and answers but can
 
 
 STALE_INSURANCE = _(
-    "Someone else saved this patient's insurance while you were editing it. Nothing you typed was saved: check what "
-    "is stored now (listed below), then save again to keep your values."
+    "Someone else saved this patient's insurance while you were editing it. Nothing was saved: the form now holds "
+    "what is stored with your own changes on top. Check the fields listed below, then save again."
 )
 STALE_AUTHORISATION = _(
-    "Someone else saved this prior-authorisation request while you were editing it. Nothing you typed was saved: "
-    "check what is stored now (listed below), then save again to keep your values."
+    "Someone else saved this prior-authorisation request while you were editing it. Nothing was saved: the form "
+    "now holds what is stored with your own changes on top. Check the fields listed below, then save again."
 )
 NO_INSURANCE_YET = 0
 """The version an insurance form carries when the patient had no insurance row as it was loaded."""

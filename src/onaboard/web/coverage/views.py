@@ -9,11 +9,8 @@ administrators; everyone else on the staff may read them.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -29,6 +26,7 @@ from onaboard.clinical import Stage
 from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_patient_read, audit_record
+from onaboard.web.common.conflicts import Change, merge_with_stored
 from onaboard.web.common.pdf import pdf_response
 from onaboard.web.coverage import selectors
 from onaboard.web.coverage.documents import (
@@ -47,8 +45,6 @@ from onaboard.web.coverage.forms import (
 from onaboard.web.coverage.models import PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import CoverageUnavailableError
 from onaboard.web.coverage.services import (
-    AUTHORISATION_FIELDS,
-    INSURANCE_FIELDS,
     AuthorisationConflictError,
     DuplicateRequestError,
     InsuranceConflictError,
@@ -133,41 +129,6 @@ def patient_coverage(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
     return render(request, "coverage/patient_coverage.html", context)
 
 
-def _worded(form: forms.BaseForm, name: str, value: Any) -> str:
-    """A stored value as the form words it: a choice's label, yes / no (or "not stated"), a date as ISO, "-" for
-    none."""
-    if value is None or value == "":
-        return "-"
-    field = form.fields[name]
-    if isinstance(field, forms.NullBooleanField):
-        return str(dict(field.widget.choices).get("true" if value else "false", value))
-    if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
-    choices = getattr(field, "choices", None)
-    if choices:
-        return str(dict(choices).get(value, value))
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _stored_now(form: forms.BaseForm, stored: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Each field whose stored value differs from what was typed, as (label, stored value), for the conflict box."""
-    return [
-        (str(form.fields[name].label), _worded(form, name, getattr(stored, name)))
-        for name in names
-        if name in form.cleaned_data and form.cleaned_data[name] != getattr(stored, name)
-    ]
-
-
-def _typed_against(request: HttpRequest, stored: Any) -> Any:
-    """The posted data with the stored row's version: the form shown again keeps what was typed, and saving it again
-    is a conscious overwrite."""
-    data = request.POST.copy()
-    data["version"] = str(stored.version)
-    return data
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
@@ -177,7 +138,7 @@ def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     insurance = selectors.insurance_of(patient)
     initial = {} if insurance else {"terms_as_of": timezone.localdate()}
     form = PatientInsuranceForm(request.POST or None, instance=insurance, initial=initial)
-    conflict: list[tuple[str, str]] | None = None
+    conflict: tuple[Change, ...] | None = None
     if request.method == "POST" and form.is_valid():
         try:
             patient_insurance_save(
@@ -188,8 +149,10 @@ def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             )
         except InsuranceConflictError as error:
             insurance = error.current
-            conflict = _stored_now(form, insurance, INSURANCE_FIELDS)
-            form = PatientInsuranceForm(_typed_against(request, insurance), instance=insurance)
+            # What is stored now with this user's changes on top, shown again for a second, conscious save.
+            merged = merge_with_stored(posted=form, stored=PatientInsuranceForm(instance=insurance))
+            conflict = merged.changes
+            form = PatientInsuranceForm(merged.data, instance=insurance)
             form.is_valid()
             form.add_error(None, str(error))
         else:
@@ -256,7 +219,7 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
         raise Http404(_(AUTHORISATION_NOT_FOUND))
     may_attest = can(request.user, Capability.EDIT_CLINICAL)
     form = PriorAuthorisationForm(request.POST or None, instance=authorisation, may_attest=may_attest, patient=patient)
-    conflict: list[tuple[str, str]] | None = None
+    conflict: tuple[Change, ...] | None = None
     if request.method == "POST" and form.is_valid():
         try:
             saved = prior_authorisation_save(
@@ -268,10 +231,10 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
             )
         except AuthorisationConflictError as error:
             authorisation = error.current
-            conflict = _stored_now(form, authorisation, AUTHORISATION_FIELDS)
-            form = PriorAuthorisationForm(
-                _typed_against(request, authorisation), instance=authorisation, may_attest=may_attest, patient=patient
-            )
+            # What is stored now with this user's changes on top, shown again for a second, conscious save.
+            stored = PriorAuthorisationForm(instance=authorisation, may_attest=may_attest, patient=patient)
+            conflict = (merged := merge_with_stored(posted=form, stored=stored)).changes
+            form = PriorAuthorisationForm(merged.data, instance=authorisation, may_attest=may_attest, patient=patient)
             form.is_valid()
             form.add_error(None, str(error))
         except DuplicateRequestError:

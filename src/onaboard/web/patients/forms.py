@@ -10,9 +10,11 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.web.accounts.models import Clinic
+from onaboard.web.common.conflicts import loaded_inputs, track_loaded_values
 from onaboard.web.patients.models import (
     SAFETY_FLAGS,
     OtherToxinTreatment,
@@ -35,6 +37,8 @@ BIRTH_AFTER_RECORDS = _(
     "The record holds a diary day, session, questionnaire, side effect, preventive or other toxin treatment on "
     "%(date)s: the birth date cannot be after it."
 )
+
+LOADED_UNREADABLE = _("This form no longer matches the stored medicine: open it again from the patient's page.")
 
 OLDEST_AGE_YEARS = 120
 
@@ -126,6 +130,7 @@ class PatientEditForm(PatientForm):
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"version": patient.version})
         super().__init__(*args, clinic=patient.clinic, patient=patient, **kwargs)
+        track_loaded_values(self)
 
 
 class SafetyScreenForm(forms.Form):
@@ -160,6 +165,11 @@ class SafetyScreenForm(forms.Form):
         }
         # The questions first, in the engine's checklist order; the other-toxin question and the version after.
         self.fields = {**questions, **self.fields}
+        track_loaded_values(self)
+
+    def loaded_inputs(self) -> SafeString:
+        """The answers as loaded, as hidden inputs: the page draws each question's radios itself."""
+        return loaded_inputs(self)
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in (*SAFETY_FLAGS, "other_toxin_asked")}
@@ -202,14 +212,32 @@ class PreventiveTrialForm(forms.ModelForm):
             "stop": _("Leave empty while the patient still takes it."),
         }
 
-    loaded = forms.DateTimeField(widget=forms.HiddenInput, required=False)
-    """When an edit form was shown: the row's ``modified`` time, so a save over someone else's is refused."""
+    loaded = forms.CharField(widget=forms.HiddenInput, required=False)
+    """When an edit form was shown: the row's ``modified`` time, so a save over someone else's is refused. It is
+    carried as an aware ISO 8601 string (UTC offset included): a naive local time read back in the clinic's time
+    zone is ambiguous in the hour the clocks go back, and a row saved then could never be saved again."""
 
     def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
         if self.instance.pk is not None:
-            self.fields["loaded"].initial = self.instance.modified
+            self.fields["loaded"].initial = self.instance.modified.isoformat()
+            track_loaded_values(self)
+
+    def clean_loaded(self) -> dt.datetime | None:
+        """The ``loaded`` time as an aware datetime; none on a new medicine. A token that is not an aware ISO time
+        (a form from before this check, or one tampered with) is refused at the top of the form."""
+        text = self.cleaned_data.get("loaded") or ""
+        if not text:
+            return None
+        try:
+            loaded = dt.datetime.fromisoformat(text)
+        except ValueError:
+            loaded = None
+        if loaded is None or timezone.is_naive(loaded):
+            self.add_error(None, LOADED_UNREADABLE)
+            return None
+        return loaded
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

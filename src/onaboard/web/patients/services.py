@@ -30,12 +30,12 @@ PREVENTIVE_FIELDS: tuple[str, ...] = ("drug", "drug_class", "dose", "start", "st
 OTHER_TOXIN_FIELDS: tuple[str, ...] = ("date", "product", "units", "indication")
 
 STALE_VERSION = _(
-    "Someone else saved this record while you were editing it. Nothing you typed was saved: check what is stored "
-    "now (listed below), then save again to keep your values."
+    "Someone else saved this record while you were editing it. Nothing was saved: the form now holds what is "
+    "stored with your own changes on top. Check the fields listed below, then save again."
 )
 STALE_TRIAL = _(
-    "Someone else saved this medicine while you were editing it. Nothing you typed was saved: check what is stored "
-    "now (listed below), then save again to keep your values."
+    "Someone else saved this medicine while you were editing it. Nothing was saved: the form now holds what is "
+    "stored with your own changes on top. Check the fields listed below, then save again."
 )
 UNKNOWN_FIELDS = "patient_update: not editable: {fields}"
 BIRTH_AFTER_FIRST_RECORD = gettext_noop(

@@ -7,7 +7,6 @@ not see, or may not see this way, is "not found". Patients use the portal, not t
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,16 +20,15 @@ from django.views.decorators.http import require_http_methods
 
 from onaboard.web.accounts.models import STAFF_ROLES
 from onaboard.web.audit.services import audit_patient_read
+from onaboard.web.common.conflicts import Change, merge_with_stored
 from onaboard.web.injections.selectors import open_booking
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
 from onaboard.web.patients.forms import (
-    ANSWER_CHOICES,
     OtherToxinTreatmentForm,
     PatientEditForm,
     PatientForm,
     PreventiveTrialForm,
     SafetyScreenForm,
-    answer_of,
 )
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.selectors import patient_billing, patient_page, preventive_trial_of
@@ -108,34 +106,6 @@ def billing(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
     return render(request, "patients/patient_billing.html", {"page": page, "patient": patient})
 
 
-def _shown(patient: Patient, name: str) -> str:
-    """A stored value as the forms word it: yes / no / not asked, the sex's label, dates as ISO."""
-    value = getattr(patient, name)
-    if name == "sex":
-        return str(patient.get_sex_display())
-    if isinstance(value, bool) or value is None:
-        return str(dict(ANSWER_CHOICES)[answer_of(value)])
-    return str(value)
-
-
-def _shown_value(row: Any, name: str) -> str:
-    """A stored value of a row with choices as the form words it (the choice's label), "-" for none."""
-    display = getattr(row, f"get_{name}_display", None)
-    value = getattr(row, name)
-    if value is None or value == "":
-        return "-"
-    return str(display()) if display is not None else str(value)
-
-
-def _differences(form: Any, current: Patient) -> list[tuple[str, str]]:
-    """Each field whose stored value differs from what was typed, as (label, stored value), for the conflict box."""
-    return [
-        (str(form.fields[name].label), _shown(current, name))
-        for name, typed in form.changes().items()
-        if typed != getattr(current, name)
-    ]
-
-
 def _versioned_edit(
     request: HttpRequest,
     external_id: uuid.UUID,
@@ -146,7 +116,7 @@ def _versioned_edit(
 ) -> HttpResponse:
     """GET shows the form at the stored version; POST saves through ``patient_update`` or explains the conflict."""
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
-    conflict: list[tuple[str, str]] | None = None
+    conflict: tuple[Change, ...] | None = None
     if request.method == "POST":
         form = form_class(request.POST, patient=patient)
         if form.is_valid():
@@ -158,11 +128,10 @@ def _versioned_edit(
                     expected_version=form.cleaned_data["version"],
                 )
             except PatientVersionConflictError as error:
-                conflict = _differences(form, error.current)
-                # Keep what was typed, now against the stored version: saving again is a conscious overwrite.
-                data = request.POST.copy()
-                data["version"] = str(error.current.version)
-                form = form_class(data, patient=error.current)
+                # What is stored now with this user's changes on top, shown again for a second, conscious save.
+                merged = merge_with_stored(posted=form, stored=form_class(patient=error.current))
+                conflict = merged.changes
+                form = form_class(merged.data, patient=error.current)
                 form.is_valid()
                 form.add_error(None, str(error))
             else:
@@ -241,7 +210,7 @@ def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
     trial = preventive_trial_of(patient, trial_id)
     form = PreventiveTrialForm(request.POST or None, instance=trial, patient=patient)
-    conflict: list[tuple[str, str]] | None = None
+    conflict: tuple[Change, ...] | None = None
     if request.method == "POST" and form.is_valid():
         try:
             preventive_trial_update(
@@ -249,15 +218,10 @@ def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid
             )
         except PreventiveTrialConflictError as error:
             stored = error.current
-            conflict = [
-                (str(form.fields[name].label), _shown_value(stored, name))
-                for name, typed in form.data_for_service().items()
-                if typed != getattr(stored, name)
-            ]
-            # Keep what was typed, now against the stored row: saving again is a conscious overwrite.
-            data = request.POST.copy()
-            data["loaded"] = stored.modified.isoformat()
-            form = PreventiveTrialForm(data, instance=stored, patient=patient)
+            # What is stored now with this user's changes on top, shown again for a second, conscious save.
+            merged = merge_with_stored(posted=form, stored=PreventiveTrialForm(instance=stored, patient=patient))
+            conflict = merged.changes
+            form = PreventiveTrialForm(merged.data, instance=stored, patient=patient)
             form.is_valid()
             form.add_error(None, str(error))
         else:
