@@ -169,6 +169,18 @@ def test_a_user_who_does_not_see_clinical_records_may_not_export(demo, tmp_path,
     assert not (tmp_path / "export").exists()
 
 
+def test_a_patient_who_may_see_their_own_record_may_not_export_the_clinic(demo, tmp_path):
+    """A patient views their own record (view_clinical) but sees no cohort: ``--user`` naming the demo's patient
+    exits 2 with the message the other roles get, and nothing is written."""
+    patient = User.objects.filter(role=Role.PATIENT, patient__clinic=demo).order_by("username").first()
+    assert patient is not None
+    result = _run("cohort", "export", "--out", str(tmp_path / "export"), "--user", patient.username)
+    assert result.exit_code == 2
+    expected = exchange.USER_MAY_NOT.format(user=patient.username, what="export the clinic's patients")
+    assert result.stderr.strip() == expected
+    assert not (tmp_path / "export").exists()
+
+
 def test_a_day_in_the_future_or_not_a_date_is_refused(demo, today, tmp_path):
     """--as-of after the clinic's today, or not a YYYY-MM-DD date, exits 2 and writes nothing."""
     later = today + timedelta(days=1)

@@ -99,7 +99,7 @@ def cohort_export_command(
         _fail(problems)
 
     # The database commands' one way to name a clinic and a user (onaboard/commands/exchange.py).
-    from onaboard.commands.exchange import _check, _clinic, _clinic_patients, _django, _user
+    from onaboard.commands.exchange import USER_MAY_NOT, _check, _clinic, _clinic_patients, _django, _user
 
     _django()
     from django.db import transaction
@@ -111,6 +111,12 @@ def cohort_export_command(
 
     actor = _user(user)
     _check(actor, "view_clinical", "export the clinic's patients")
+    # A patient may view their own record (view_clinical) but sees no cohort: row-level data leaves for the clinic's
+    # clinicians and nurses only (the analytics page's roles, less its administrators, who see no clinical record).
+    from onaboard.web.accounts.models import Role
+
+    if actor is not None and actor.role not in {Role.CLINICIAN, Role.NURSE}:
+        _fail([USER_MAY_NOT.format(user=actor.username, what="export the clinic's patients")])
     where = _clinic(clinic, actor)
     today = clinic_today()
     if as_of_date is not None and as_of_date > today:
