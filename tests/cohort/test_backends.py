@@ -8,24 +8,32 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from onaboard.clinical import Hit6Answer
 from onaboard.cohort.backends import (
     BLANK_VALUES,
+    DUPLICATE_PATIENT,
     MISSING_COLUMNS,
     MISSING_TABLE,
     NOT_A_DIRECTORY,
+    OUT_OF_RANGE,
+    UNKNOWN_PATIENT,
+    UNKNOWN_VALUE,
     WRONG_COLUMNS,
+    WRONG_TYPES,
     CohortSourceError,
     Engine,
     arrow_cohort,
     connect,
     read_cohort,
 )
+from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import Proportion, cohort_report, cohort_report_of, report_json
 from onaboard.cohort.synth import write_cohort
-from onaboard.cohort.tables import TABLES, with_answers
+from onaboard.cohort.tables import SEX_VALUES, TABLES, with_answers
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2, spark_test
 
 pytestmark = IBIS_ON_DUCKDB_2
@@ -203,3 +211,132 @@ def test_spark_reads_a_sessions_table_without_its_follow_the_pain_column(tmp_pat
     on_duckdb = cohort_report(older)
     assert not on_spark.sessions_follow_the_pain_recorded
     assert report_json(replace(on_spark, engine=on_duckdb.engine)) == report_json(on_duckdb)
+
+
+def _rewritten(directory: Path, name: str, change: Any, **options: Any) -> Path:
+    """Rewrite table ``name`` of the cohort in ``directory`` as ``change`` makes it; the file's path."""
+    path = directory / f"{name}.parquet"
+    pq.write_table(change(pq.read_table(path)), path, **options)
+    return path
+
+
+def _set(table: pa.Table, column: str, values: list[Any], type_: pa.DataType | None = None) -> pa.Table:
+    """``table`` with ``column`` replaced by ``values`` (nullable, of ``type_`` or the column's type)."""
+    index = table.schema.get_field_index(column)
+    field = pa.field(column, type_ or table.schema.field(column).type)
+    return table.set_column(index, field, pa.array(values, field.type))
+
+
+def _problems(directory: Path) -> list[str]:
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), directory)
+    return raised.value.problems
+
+
+def test_a_patient_on_two_rows_of_patients_is_refused_naming_the_id(tmp_path: Path) -> None:
+    """A patient_id twice in patients fanned out the report's join (220 patients, 260 treated): it is refused
+    naming the least repeated id and its rows."""
+    write_cohort(tmp_path, patients=5, days=60, seed=1)
+    path = _rewritten(tmp_path, "patients", lambda table: pa.concat_tables([table, table.slice(2, 1)]))
+    repeated = pq.read_table(path)["patient_id"][2].as_py()
+    assert _problems(tmp_path) == [DUPLICATE_PATIENT.format(table=path, patient_id=repeated, count=2)]
+
+
+def test_rows_naming_a_patient_missing_from_patients_are_refused(tmp_path: Path) -> None:
+    """Sessions, PROM and adverse events of a patient patients lacks made treated outnumber the patients: each
+    table is named with its count of such rows and the least such id."""
+    write_cohort(tmp_path, patients=20, days=200, seed=1)
+    ids = pq.read_table(tmp_path / "patients.parquet")["patient_id"]
+    gone = ids[0].as_py()
+    _rewritten(tmp_path, "patients", lambda table: table.slice(1))
+    expected = []
+    for name in ("sessions", "prom", "adverse_events"):
+        table = pq.read_table(tmp_path / f"{name}.parquet")
+        count = table.filter(pc.equal(table["patient_id"], gone)).num_rows
+        if count:
+            expected.append(UNKNOWN_PATIENT.format(table=tmp_path / f"{name}.parquet", count=count, patient_id=gone))
+    assert len(expected) >= 2
+    assert _problems(tmp_path) == expected
+
+
+def test_coded_values_outside_the_schema_are_refused_naming_table_column_value_and_choices(tmp_path: Path) -> None:
+    """Sex "F" (0 % women), a HIT-6 answer "Never" (no total) and an event "NECK_PAIN" (0 for every label row)
+    are refused, each naming the table, the column, the value and what the schema allows."""
+    write_cohort(tmp_path, patients=20, days=200, seed=1)
+    patients = _rewritten(tmp_path, "patients", lambda t: _set(t, "sex", ["F"] * t.num_rows))
+    prom = _rewritten(tmp_path, "prom", lambda t: _set(t, "hit6_1", ["Never"] * t.num_rows))
+    events = _rewritten(tmp_path, "adverse_events", lambda t: _set(t, "event", ["NECK_PAIN"] * t.num_rows))
+    labelled = sorted(row.event for row in calibration().adverse_reactions)
+    assert _problems(tmp_path) == [
+        UNKNOWN_VALUE.format(table=patients, column="sex", value="F", allowed=list(SEX_VALUES)),
+        UNKNOWN_VALUE.format(table=prom, column="hit6_1", value="Never", allowed=[a.value for a in Hit6Answer]),
+        UNKNOWN_VALUE.format(table=events, column="event", value="NECK_PAIN", allowed=labelled),
+    ]
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_diary_hours_outside_a_day_are_refused_from_the_footer(tmp_path: Path, statistics: bool) -> None:
+    """Hours written in minutes (240) lie outside the contract's 0-24: the diary is refused from its footer's
+    minimum and maximum, or from the column when written without statistics; an intensity word outside the
+    three is refused too."""
+    write_cohort(tmp_path, patients=5, days=60, seed=1)
+
+    def broken(table: pa.Table) -> pa.Table:
+        hours = [value * 60 for value in table["headache_hours"].to_pylist()]
+        intensity = ["very severe" if value else value for value in table["intensity"].to_pylist()]
+        return _set(_set(table, "headache_hours", hours), "intensity", intensity)
+
+    path = _rewritten(tmp_path, "diary", broken, write_statistics=statistics)
+    most = max(pq.read_table(path)["headache_hours"].to_pylist())
+    assert _problems(tmp_path) == [
+        OUT_OF_RANGE.format(table=path, column="headache_hours", value=most, low=0, high=24),
+        UNKNOWN_VALUE.format(
+            table=path, column="intensity", value="very severe", allowed=["mild", "moderate", "severe"]
+        ),
+    ]
+
+
+def test_a_fractional_answers_column_is_refused_as_the_wrong_type(tmp_path: Path) -> None:
+    """``answers`` written as floats (pandas after a NaN) crashed the rules' bit arithmetic with a traceback: an
+    integer column holding floats is named with WRONG_TYPES; hours held as whole numbers are still read."""
+    write_cohort(tmp_path, patients=5, days=60, seed=1)
+    path = _rewritten(tmp_path, "diary", lambda t: _set(t, "answers", t["answers"].to_pylist(), pa.float64()))
+    assert _problems(tmp_path) == [
+        WRONG_TYPES.format(path=path, column="answers", found=pa.float64(), expected=pa.int32())
+    ]
+    _rewritten(tmp_path, "diary", lambda t: with_answers(t.drop_columns(["answers"])))
+    _rewritten(
+        tmp_path,
+        "diary",
+        lambda t: _set(t, "headache_hours", [round(v) for v in t["headache_hours"].to_pylist()], pa.int16()),
+    )
+    assert set(read_cohort(connect(Engine.DUCKDB), tmp_path)) == set(TABLES)
+
+
+def test_a_blank_in_any_required_column_of_any_table_is_refused(tmp_path: Path) -> None:
+    """A blank session_date drew a misleading diary refusal: every non-nullable column of every table is checked
+    for blanks from the footer, naming the table, the column and the count."""
+    write_cohort(tmp_path, patients=5, days=60, seed=1)
+    sessions = _rewritten(
+        tmp_path, "sessions", lambda t: _set(t, "session_date", [None, *t["session_date"].to_pylist()[1:]])
+    )
+    assert _problems(tmp_path) == [BLANK_VALUES.format(table=sessions, count=1, column="session_date")]
+
+
+def test_arrow_tables_are_checked_as_a_directory_is(tmp_path: Path) -> None:
+    """A clinic's tables handed over in memory are refused for the same values (here a patient on two rows and
+    hours beyond 24), but for the adverse-event codes (a clinic's are its own kinds)."""
+    write_cohort(tmp_path, patients=5, days=60, seed=1)
+    arrow = {name: pq.read_table(tmp_path / f"{name}.parquet") for name in TABLES}
+    arrow["patients"] = pa.concat_tables([arrow["patients"], arrow["patients"].slice(0, 1)])
+    arrow["diary"] = _set(arrow["diary"], "headache_hours", [25.0] * arrow["diary"].num_rows)
+    arrow["adverse_events"] = _set(
+        arrow["adverse_events"], "event", ["allergic_reaction"] * arrow["adverse_events"].num_rows
+    )
+    with pytest.raises(CohortSourceError) as raised:
+        arrow_cohort(connect(Engine.DUCKDB), arrow)
+    first = arrow["patients"]["patient_id"][0].as_py()
+    assert raised.value.problems == [
+        OUT_OF_RANGE.format(table="diary", column="headache_hours", value=25.0, low=0, high=24),
+        DUPLICATE_PATIENT.format(table="patients", patient_id=first, count=2),
+    ]

@@ -791,3 +791,28 @@ def test_session_timing_and_follow_the_pain_are_the_engines_over_the_cohort(
     with_extra = sum(row["follow_the_pain_sites"] > 0 for row in kept)
     assert judged.sessions_follow_the_pain == Proportion.of(with_extra, len(kept))
     assert with_extra > 0
+
+
+def test_the_share_of_women_is_of_the_treated_patients_whose_sex_is_known(tmp_path: Path) -> None:
+    """A patient whose sex the source does not know ("unknown", as a clinic records it) is left out of the share of
+    women's denominator, not counted as a man."""
+    write_cohort(tmp_path, patients=40, days=300, seed=3)
+    before = cohort_report(tmp_path)
+    patients = pq.read_table(tmp_path / "patients.parquet")
+    treated = set(pq.read_table(tmp_path / "sessions.parquet")["patient_id"].to_pylist())
+    unknown = [
+        patient_id
+        for patient_id, sex in zip(patients["patient_id"].to_pylist(), patients["sex"].to_pylist(), strict=True)
+        if patient_id in treated and sex == "female"
+    ][:3]
+    sex = [
+        "unknown" if patient_id in unknown else value
+        for patient_id, value in zip(patients["patient_id"].to_pylist(), patients["sex"].to_pylist(), strict=True)
+    ]
+    index = patients.schema.get_field_index("sex")
+    pq.write_table(
+        patients.set_column(index, patients.schema.field("sex"), pa.array(sex)), tmp_path / "patients.parquet"
+    )
+    after = cohort_report(tmp_path)
+    assert len(unknown) == 3
+    assert (after.female.count, after.female.total) == (before.female.count - 3, before.treated - 3)

@@ -367,7 +367,7 @@ def test_each_boundary_patient_lands_on_its_side(
 
 def _packed_and_summed(diary: Any, anchors: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``period_grid``'s rows, and the same counts made by summing ``classify_days`` row by row, both sorted."""
-    grid = period_grid(diary, anchors)
+    grid = period_grid(diary, anchors).drop("date_mask")
     days = classify_days(diary).join(anchors, "patient_id")
     offset = days.date.delta(days.anchor, unit="day")
     sources = {**{name: name for name in ACUTE}, "headache_days": "headache", "headache_days_4h": "headache_4h"}
@@ -394,8 +394,9 @@ def test_the_packed_grid_equals_counting_each_classified_row(boundary_cohort: Pa
 
 
 def test_a_date_written_twice_is_found_before_it_can_break_the_counts(tmp_path: Path) -> None:
-    """A period with more rows than days (one date written twice over) is listed by ``overfull_periods``, and the
-    report refuses the cohort naming the patient instead of reporting packed counters that overflowed."""
+    """A period with more rows than days (one patient's dates written three times over) is listed by
+    ``overfull_periods``, and the report refuses the cohort naming the patient instead of reporting packed counters
+    that overflowed."""
     write_boundary_cohort(tmp_path, patients=20)
     diary = pq.read_table(tmp_path / "diary.parquet")
     first = diary.slice(0, 1)["patient_id"][0].as_py()
@@ -406,8 +407,45 @@ def test_a_date_written_twice_is_found_before_it_can_break_the_counts(tmp_path: 
     overfull = _rows(overfull_periods(grid))
     assert overfull
     assert {row["patient_id"] for row in overfull} == {first}
-    with pytest.raises(CohortSourceError, match=f"diary: patient {first} has [0-9]+ rows in one 28-day period"):
+    with pytest.raises(CohortSourceError, match=f"diary: patient {first} has [0-9]+ rows for 28 dates in the 28-day"):
         cohort_report(tmp_path)
+
+
+def _written_twice(tmp_path: Path) -> tuple[str, date]:
+    """A boundary cohort whose diary holds one date of one patient twice in place of the next date (a period of no
+    more rows than days, so the row count alone cannot tell); the patient and the date."""
+    write_boundary_cohort(tmp_path, patients=20)
+    diary = pq.read_table(tmp_path / "diary.parquet")
+    row = diary.slice(40, 1)
+    pq.write_table(pa.concat_tables([diary.slice(0, 41), row, diary.slice(42)]), tmp_path / "diary.parquet")
+    return row["patient_id"][0].as_py(), row["date"][0].as_py()
+
+
+def test_a_single_date_written_twice_is_refused_naming_the_patient_and_the_date(tmp_path: Path) -> None:
+    """One date written twice in a period of fewer than 28 rows inflated every count silently: the grid's date
+    mask finds it (rows outnumber the distinct dates) and the report refuses the cohort naming patient and date."""
+    patient, day = _written_twice(tmp_path)
+    tables = read_cohort(connect(Engine.DUCKDB), tmp_path)
+    grid = period_grid(tables["diary"], first_injections(tables["sessions"]))
+    [overfull] = _rows(overfull_periods(grid))
+    assert overfull["patient_id"] == patient
+    assert overfull["days_recorded"] == overfull["dates_recorded"] + 1 <= PERIOD_DAYS
+    with pytest.raises(CohortSourceError) as raised:
+        cohort_report(tmp_path)
+    [problem] = raised.value.problems
+    assert problem.startswith(f"diary: patient {patient} has {overfull['days_recorded']} rows for ")
+    assert f"(a date written twice, first {day})" in problem
+
+
+@spark_test
+def test_spark_finds_a_date_written_twice(tmp_path: Path, spark_session: Any) -> None:
+    """Spark compiles the grid's date mask (``bit_or``) and refuses the same cohort with the same problem."""
+    _written_twice(tmp_path)
+    with pytest.raises(CohortSourceError) as on_duckdb:
+        cohort_report(tmp_path)
+    with pytest.raises(CohortSourceError) as on_spark:
+        cohort_report(tmp_path, Engine.SPARK, spark_session=spark_session)
+    assert on_spark.value.problems == on_duckdb.value.problems
 
 
 def test_a_missing_period_is_reported_missing(on_duckdb: Results) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
 
     import ibis.expr.types as ir
     import pyarrow as pa
@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BLANK_VALUES",
+    "DUPLICATE_PATIENT",
     "MISSING_COLUMNS",
     "MISSING_TABLE",
     "NOT_A_DIRECTORY",
     "NOT_PARQUET",
+    "OUT_OF_RANGE",
     "OVERFULL_PERIOD",
+    "UNKNOWN_PATIENT",
+    "UNKNOWN_VALUE",
     "WRONG_COLUMNS",
+    "WRONG_TYPES",
     "CohortSourceError",
     "Engine",
     "arrow_cohort",
@@ -40,15 +45,19 @@ NO_ANSWERS = (
     "; a diary written before the packed answers column gets it from onaboard.cohort.tables.with_answers "
     "(docs/cohort.md)"
 )
-BLANK_VALUES = "{table}: {count} rows leave {column} blank; every diary row needs it"
+BLANK_VALUES = "{table}: {count} rows leave {column} blank; every row needs it"
 NOT_PARQUET = "{path}: cannot be read as Parquet ({reason})"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
 WRONG_TYPES = "{path}: column {column} holds {found}, the schema's {expected} (src/onaboard/cohort/tables.py)"
 REPEATED_COLUMN = "{path}: column {column} appears more than once"
 OVERFULL_PERIOD = (
-    "diary: patient {patient_id} has {days_recorded} rows in one 28-day period (grid {grid} from the first "
-    "injection); the diary holds one row per patient and date"
+    "diary: patient {patient_id} has {days_recorded} rows for {dates_recorded} dates in the 28-day period from "
+    "{start} (a date written twice, first {date}); the diary holds one row per patient and date"
 )
+DUPLICATE_PATIENT = "{table}: patient_id {patient_id} is on {count} rows; the table holds one row per patient"
+UNKNOWN_PATIENT = "{table}: {count} rows name patients missing from patients, such as {patient_id}"
+UNKNOWN_VALUE = "{table}: column {column} holds {value!r}, not one of {allowed}"
+OUT_OF_RANGE = "{table}: column {column} holds {value}, outside {low}-{high}"
 
 SPARK_SHUFFLE_PARTITIONS = "8"
 """Shuffle partitions of a session onaboard starts itself (Spark's 200 suit a cluster, not a laptop)."""
@@ -107,9 +116,16 @@ def connect(engine: Engine | str = Engine.DUCKDB, *, spark_session: Any = None) 
 
 def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]:
     """The cohort's tables as lazy Ibis tables over its Parquet files; ``CohortSourceError`` lists what is missing
-    (a file, a column, a value the diary's ``DIARY_REQUIRED_COLUMNS`` may not leave blank). A file written before one
-    of ``tables.OPTIONAL_COLUMNS`` is read with that column null (a sessions table without
-    ``follow_the_pain_sites``: the report marks the follow-the-pain share not recorded)."""
+    or wrong (a file, a column, a column of the wrong kind, a value a non-nullable column leaves blank, a value
+    outside the schema's vocabulary or range, a patient on two rows of ``patients``, a row naming a patient
+    ``patients`` lacks). A file written before one of ``tables.OPTIONAL_COLUMNS`` is read with that column null (a
+    sessions table without ``follow_the_pain_sites``: the report marks the follow-the-pain share not recorded).
+
+    The diary (tens of millions of rows) is judged from its footer: blanks from its null counts, the hours and
+    ``answers`` from their minimum and maximum, so a valid file costs nothing more to read. The four small tables
+    are read for their ids and coded values. Adverse-event codes are the label's (calibration.toml), but in a
+    clinic's export (``export.json``), whose kinds of side effect are its own."""
+    from onaboard.cohort.export import read_manifest
     from onaboard.cohort.tables import TABLES
 
     if not directory.is_dir():
@@ -122,10 +138,149 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
         raise CohortSourceError(missing)
     problems = [problem for name, path in paths.items() if (problem := _column_problem(name, path))]
     if not problems:
-        problems = _blank_problems(str(paths["diary"]), _parquet_null_counts(paths["diary"]))
+        problems = [
+            problem
+            for name, path in paths.items()
+            for problem in _blank_problems(str(path), _parquet_null_counts(path, _required_columns(name)))
+        ]
+    if not problems:
+        problems = _diary_range_problems(str(paths["diary"]), lambda column: _parquet_min_max(paths["diary"], column))
+        small = {name: _read_checked(name, path) for name, path in paths.items() if name != "diary"}
+        events = None if read_manifest(directory) is not None else _label_events()
+        problems += _value_problems(small, events=events, names={name: str(paths[name]) for name in small})
     if problems:
         raise CohortSourceError(problems)
     return {name: _with_optional_columns(name, connection.read_parquet(str(path))) for name, path in paths.items()}
+
+
+def _read_checked(name: str, path: Path) -> pa.Table:
+    """The columns of a small table ``_value_problems`` checks: its patient ids and its coded values."""
+    import pyarrow.parquet as pq
+
+    from onaboard.cohort.tables import HIT6_ITEM_COLUMNS
+
+    coded = {"patients": ("sex",), "prom": HIT6_ITEM_COLUMNS, "adverse_events": ("event",)}
+    return pq.read_table(path, columns=["patient_id", *coded.get(name, ())])
+
+
+def _label_events() -> frozenset[str]:
+    """The adverse-event codes of the label's table (calibration.toml)."""
+    from onaboard.cohort.calibration import calibration
+
+    return frozenset(row.event for row in calibration().adverse_reactions)
+
+
+def _required_columns(name: str) -> tuple[str, ...]:
+    """The columns of table ``name`` no row of a file may leave blank: the schema's non-nullable ones, but for the
+    PROM's HIT-6 and MIDAS answers (a clinic's visit may hold one questionnaire without the other)."""
+    from onaboard.cohort.tables import HIT6_ITEM_COLUMNS, MIDAS_COLUMNS, SCHEMAS
+
+    answered = {*HIT6_ITEM_COLUMNS, *MIDAS_COLUMNS} if name == "prom" else set()
+    return tuple(field.name for field in SCHEMAS[name] if not field.nullable and field.name not in answered)
+
+
+def _diary_range_problems(table: str, min_max: Callable[[str], tuple[Any, Any]]) -> list[str]:
+    """The diary's hours outside 0-``MAX_HEADACHE_HOURS`` (diary contract) and ``answers`` outside the codes
+    ``tables.with_answers`` writes, and an ``intensity`` outside the range of its three words, judged from each
+    column's minimum and maximum (``min_max``)."""
+    from onaboard.clinical.diary import MAX_HEADACHE_HOURS
+    from onaboard.cohort.tables import INTENSITY_BITS, INTENSITY_CODES, INTENSITY_SHIFT
+
+    words = sorted(name for name in INTENSITY_CODES if name is not None)
+    bounds = {
+        "headache_hours": (0, int(MAX_HEADACHE_HOURS)),
+        "answers": (0, (1 << (INTENSITY_SHIFT + INTENSITY_BITS)) - 1),
+    }
+    problems = []
+    for column, (low, high) in bounds.items():
+        least, most = min_max(column)
+        for value in (least, most):
+            if value is not None and not low <= value <= high:
+                problems.append(OUT_OF_RANGE.format(table=table, column=column, value=value, low=low, high=high))
+                break
+    least, most = min_max("intensity")
+    for value in (least, most):
+        if value is not None and not words[0] <= value <= words[-1]:
+            problems.append(UNKNOWN_VALUE.format(table=table, column="intensity", value=value, allowed=words))
+            break
+    return problems
+
+
+def _parquet_min_max(path: Path, column: str) -> tuple[Any, Any]:
+    """The column's least and greatest value, from the file's row-group statistics; a column written without them
+    is read instead. (None, None) when it holds no value."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    index = parquet.schema_arrow.get_field_index(column)
+    chunks = [parquet.metadata.row_group(group).column(index).statistics for group in range(parquet.num_row_groups)]
+    if all(stats is not None and stats.has_min_max for stats in chunks):
+        if not chunks:
+            return None, None
+        return min(stats.min for stats in chunks), max(stats.max for stats in chunks)
+    found = pc.min_max(parquet.read(columns=[column]).column(column))
+    return found["min"].as_py(), found["max"].as_py()
+
+
+def _arrow_min_max(values: pa.ChunkedArray) -> tuple[Any, Any]:
+    import pyarrow.compute as pc
+
+    found = pc.min_max(values)
+    return found["min"].as_py(), found["max"].as_py()
+
+
+def _first(values: pa.Array | pa.ChunkedArray) -> Any:
+    """The least of ``values`` (an example to name, the same on every run)."""
+    import pyarrow.compute as pc
+
+    return pc.min(values).as_py()
+
+
+def _value_problems(
+    tables: Mapping[str, pa.Table], *, events: Collection[str] | None, names: Mapping[str, str] | None = None
+) -> list[str]:
+    """What the small tables (``patients``, ``sessions``, ``prom``, ``adverse_events``) hold that the rules would
+    misread: a ``patient_id`` on two rows of ``patients`` (a join would count the patient twice), a row of another
+    table naming a patient ``patients`` lacks (treated patients outnumbering the patients), and a coded value
+    outside the schema's vocabulary (``sex``, the HIT-6 answers, and with ``events`` the adverse-event codes: "F"
+    or "Never" would count as neither women nor an answer). ``names`` names each table in the problems."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from onaboard.clinical import Hit6Answer
+    from onaboard.cohort.tables import HIT6_ITEM_COLUMNS, SEX_VALUES
+
+    named = names or {name: name for name in tables}
+    problems = []
+    ids = tables["patients"]["patient_id"]
+    counted = pa.table({"patient_id": ids}).group_by("patient_id").aggregate([("patient_id", "count")])
+    repeated = counted.filter(pc.greater(counted["patient_id_count"], 1)).sort_by("patient_id")
+    if repeated.num_rows:
+        first = repeated.slice(0, 1).to_pylist()[0]
+        problems.append(
+            DUPLICATE_PATIENT.format(
+                table=named["patients"], patient_id=first["patient_id"], count=first["patient_id_count"]
+            )
+        )
+    known = pc.cast(ids, pa.string()).combine_chunks()
+    for name in ("sessions", "prom", "adverse_events"):
+        column = tables[name]["patient_id"]
+        unknown = column.filter(pc.invert(pc.is_in(column, value_set=known)))
+        if len(unknown):
+            problems.append(UNKNOWN_PATIENT.format(table=named[name], count=len(unknown), patient_id=_first(unknown)))
+    vocabularies = [("patients", "sex", tuple(SEX_VALUES))]
+    vocabularies += [("prom", column, tuple(answer.value for answer in Hit6Answer)) for column in HIT6_ITEM_COLUMNS]
+    if events is not None:
+        vocabularies.append(("adverse_events", "event", tuple(sorted(events))))
+    for name, column, allowed in vocabularies:
+        values = tables[name][column]
+        outside = values.filter(pc.invert(pc.fill_null(pc.is_in(values, value_set=pa.array(allowed)), True)))
+        if len(outside):
+            problems.append(
+                UNKNOWN_VALUE.format(table=named[name], column=column, value=_first(outside), allowed=list(allowed))
+            )
+    return problems
 
 
 def _with_optional_columns(name: str, table: ir.Table) -> ir.Table:
@@ -143,27 +298,23 @@ def _with_optional_columns(name: str, table: ir.Table) -> ir.Table:
 
 
 def _blank_problems(table: str, null_counts: Mapping[str, int]) -> list[str]:
-    """One problem per required diary column (``DIARY_REQUIRED_COLUMNS``) that holds blanks."""
-    from onaboard.cohort.tables import DIARY_REQUIRED_COLUMNS
-
+    """One problem per column of ``null_counts`` that holds blanks."""
     return [
-        BLANK_VALUES.format(table=table, count=null_counts[column], column=column)
-        for column in DIARY_REQUIRED_COLUMNS
-        if null_counts[column]
+        BLANK_VALUES.format(table=table, count=count, column=column) for column, count in null_counts.items() if count
     ]
 
 
-def _parquet_null_counts(path: Path) -> dict[str, int]:
-    """Blanks per required diary column, from the file's row-group statistics (its footer); a column written
-    without them is read and counted instead."""
+def _parquet_null_counts(path: Path, columns: Iterable[str]) -> dict[str, int]:
+    """Blanks per column of ``columns`` the file holds, from its row-group statistics (its footer); a column
+    written without them is read and counted instead."""
     import pyarrow.parquet as pq
-
-    from onaboard.cohort.tables import DIARY_REQUIRED_COLUMNS
 
     parquet = pq.ParquetFile(path)
     counts = {}
-    for column in DIARY_REQUIRED_COLUMNS:
+    for column in columns:
         index = parquet.schema_arrow.get_field_index(column)
+        if index < 0:  # an optional column the file was written before
+            continue
         chunks = [parquet.metadata.row_group(group).column(index).statistics for group in range(parquet.num_row_groups)]
         if all(stats is not None and stats.has_null_count for stats in chunks):
             counts[column] = sum(stats.null_count for stats in chunks)
@@ -194,22 +345,31 @@ def _column_problem(name: str, path: Path) -> str | None:
         wrong = [
             WRONG_TYPES.format(path=path, column=field.name, found=schema.field(field.name).type, expected=field.type)
             for field in SCHEMAS[name]
-            if field.name in found and _kind(schema.field(field.name).type) != _kind(field.type)
+            if field.name in found and not _fits(schema.field(field.name).type, field.type)
         ]
         return "; ".join(wrong) or None
     problem = MISSING_COLUMNS.format(path=path, columns=", ".join(absent))
     return problem + NO_ANSWERS if name == "diary" and "answers" in absent else problem
 
 
+def _fits(found: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column of type ``found`` holds what the schema's ``expected`` type does: the same kind (``_kind``),
+    or whole numbers where the schema has a float (hours stored as whole numbers), never floats where it has an
+    integer (``answers`` as a float would break the bit arithmetic of the rules)."""
+    kinds = (_kind(found), _kind(expected))
+    return kinds[0] == kinds[1] or kinds == ("integer", "number")
+
+
 def _kind(arrow_type: pa.DataType) -> str:
-    """What a column holds, whatever its width or encoding: a file may store hours as whole numbers or a count as
-    int32, text dictionary-encoded, not a date or a number as text."""
+    """What a column holds, whatever its width or encoding: a file may store a count as int32 and text
+    dictionary-encoded, not a date or a number as text, nor a fraction where the schema has an integer."""
     import pyarrow as pa
 
     if pa.types.is_dictionary(arrow_type):
         arrow_type = arrow_type.value_type
     for kind, test in (
-        ("number", lambda t: pa.types.is_integer(t) or pa.types.is_floating(t)),
+        ("integer", pa.types.is_integer),
+        ("number", pa.types.is_floating),
         ("text", lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)),
         ("date", pa.types.is_date),
         ("boolean", pa.types.is_boolean),
@@ -224,7 +384,9 @@ def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dic
     ``report.cohort_report_of``. Every table of ``tables.TABLES`` must be there with its schema's columns, in order
     (``CohortSourceError`` lists what is not); they are copied into the backend, so the caller may drop them.
     Columns the files never leave empty may hold nulls here (a visit with HIT-6 but no MIDAS); the rules read them
-    as missing. The diary's ``DIARY_REQUIRED_COLUMNS`` may not (a problem names each column with blanks)."""
+    as missing. The diary's ``DIARY_REQUIRED_COLUMNS`` may not (a problem names each column with blanks). Values
+    are checked as ``read_cohort`` checks a directory's, but for the adverse-event codes (a clinic's are its own
+    kinds of side effect)."""
     import pyarrow as pa
 
     from onaboard.cohort.tables import DIARY_REQUIRED_COLUMNS, SCHEMAS, TABLES
@@ -238,6 +400,9 @@ def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dic
     if not problems:
         diary = tables["diary"]
         problems = _blank_problems("diary", {column: diary[column].null_count for column in DIARY_REQUIRED_COLUMNS})
+    if not problems:
+        problems = _diary_range_problems("diary", lambda column: _arrow_min_max(tables["diary"][column]))
+        problems += _value_problems({name: tables[name] for name in TABLES if name != "diary"}, events=None)
     if problems:
         raise CohortSourceError(problems)
     result = {}

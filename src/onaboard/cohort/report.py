@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +104,7 @@ from onaboard.cohort.stats import (
     mean_interval,
     wilson_interval,
 )
+from onaboard.cohort.tables import SEX_UNKNOWN
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -456,6 +457,7 @@ def _totals(summary: ir.Table) -> dict[str, Any]:
         s.aggregate(
             treated=s.count(),
             female=(s.sex == "female").sum(),
+            sex_known=(s.sex != SEX_UNKNOWN).sum(),
             age_mean=s.age_years.mean(),
             age_sd=s.age_years.std(),
             age_n=s.age_years.count(),
@@ -734,6 +736,19 @@ def cohort_on_day(tables: Mapping[str, ir.Table], as_of: date) -> dict[str, ir.T
     }
 
 
+def _date_written_twice(diary: ir.Table, anchors: ir.Table, period: Mapping[str, Any]) -> str:
+    """The problem of a period holding a date written twice (``overfull_periods``), naming the patient, the
+    period's first day and the first date written twice (one read of that patient's rows, on the way out)."""
+    anchor = _one(anchors.filter(anchors.patient_id == period["patient_id"]).select("anchor"))["anchor"]
+    start = anchor + timedelta(days=PERIOD_DAYS * int(period["grid"]))
+    rows = diary.filter(
+        (diary.patient_id == period["patient_id"]) & diary.date.between(start, start + timedelta(days=PERIOD_DAYS - 1))
+    )
+    repeated = rows.group_by("date").aggregate(n=rows.count())
+    first = _one(repeated.filter(repeated.n > 1).aggregate(date=repeated.date.min()))["date"]
+    return OVERFULL_PERIOD.format(**period, start=start, date=first)
+
+
 def cohort_report(
     directory: Path,
     engine: Engine | str = Engine.DUCKDB,
@@ -799,7 +814,7 @@ def cohort_report_of(
     grid = period_grid(tables["diary"], anchors, counts=REPORT_COUNTS).cache()
     overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
     if overfull:
-        raise CohortSourceError([OVERFULL_PERIOD.format(**overfull[0])])
+        raise CohortSourceError([_date_written_twice(tables["diary"], anchors, overfull[0])])
     judged = grid if as_of is None else ended_periods(grid, anchors, as_of).cache()
     baseline_days = treatment_baseline(grid, anchors).cache()
     periods = treatment_periods(judged, baseline_days).cache()
@@ -841,7 +856,8 @@ def cohort_report_of(
     responder_50 = Proportion.of(_int(totals["responder_50"]), _int(totals["assessable"]))
     responder_30 = Proportion.of(_int(totals["responder_30"]), _int(totals["assessable"]))
     baseline_overuse = Proportion.of(_int(totals["baseline_overuse"]), _int(totals["baseline_overuse_n"]))
-    female = Proportion.of(_int(totals["female"]), treated)
+    # Of the treated patients whose sex is recorded: a clinic's "unknown" is not "not a woman".
+    female = Proportion.of(_int(totals["female"]), _int(totals["sex_known"]))
     hit6_baseline = Mean.of(
         _float(totals["hit6_baseline_mean"]),
         _float(totals["hit6_baseline_sd"]),

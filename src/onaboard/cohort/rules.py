@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -236,6 +237,12 @@ _COUNTED = {
 """Each counter of ``period_grid`` and the day definition it counts."""
 
 
+@ibis.udf.agg.builtin(name="bit_or")
+def _bit_or(value: dt.Int32) -> dt.Int32:  # type: ignore[empty-body]
+    """The bitwise or of a group's values: DuckDB's and Spark's own ``bit_or`` (Ibis compiles its ``bit_or`` for
+    DuckDB only)."""
+
+
 def _hours_class(hours: ir.FloatingValue) -> ir.IntegerValue:
     """The index in ``_HOURS_CLASSES`` of each row's hours."""
     return (hours > 0).cast("int32") + (hours >= float(FOUR_HOUR_THRESHOLD_HOURS)).cast("int32")
@@ -302,10 +309,11 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
 
     Each row adds its day code's packed increments (``_day_codes``) instead of one sum per counter, and the
     counters are unpacked on the grouped rows. That is exact while no counter of a period exceeds
-    ``2 ** _FIELD_BITS - 1``, which holds whenever each patient has one row per date: ``overfull_periods`` finds a
-    period holding more rows than days. Rows are keyed by the period's first day as an offset (``o - o % 28`` on
-    offsets shifted to be positive), so the scan does integer arithmetic only; the index is derived on the grouped
-    rows.
+    ``2 ** _FIELD_BITS - 1``, which holds whenever each patient has one row per date: ``date_mask`` sets bit d for
+    each day d of the period holding a row (DuckDB's and Spark's ``bit_or``), so ``overfull_periods`` finds a
+    period holding a date twice without a distinct count over the diary. Rows are keyed by the period's first day
+    as an offset (``o - o % 28`` on offsets shifted to be positive), so the scan does integer arithmetic only; the
+    index is derived on the grouped rows.
     """
     wanted = [name for name in COUNT_COLUMNS if name in set(counts)]
     counted = [*(name for name in wanted if name != "days_recorded"), "attacks"]
@@ -314,9 +322,11 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
     joined = rows.join(anchors.select("patient_id", "anchor"), "patient_id").join(codes, "key")
     shifted = joined.date.delta(joined.anchor, unit="day") + PERIOD_DAYS * _FLOOR_SHIFT
     start = (shifted - shifted % PERIOD_DAYS).name("start_offset")
+    day_bit = (ibis.literal(1, type="int32") << (shifted % PERIOD_DAYS).cast("int32")).cast("int32")
     packed = [name for name in codes.columns if name != "key"]
     grouped = joined.group_by([joined.patient_id, start]).aggregate(
         days_recorded=joined.count(),
+        date_mask=_bit_or(day_bit),
         **{name: joined[name].sum() for name in packed},
         last_date=joined.date.max(),
     )
@@ -331,16 +341,28 @@ def period_grid(diary: ir.Table, anchors: ir.Table, *, counts: Iterable[str] = C
     return grouped.select(
         "patient_id",
         grid.name("grid"),
-        "days_recorded",  # always: overfull_periods reads it
+        "days_recorded",  # always: overfull_periods reads it, with date_mask
+        "date_mask",
         **{name: unpacked[name] for name in counted},
         last_date=grouped.last_date,
     )
 
 
+def _bit_count(mask: ir.IntegerValue) -> ir.IntegerValue:
+    """How many of the ``PERIOD_DAYS`` low bits of ``mask`` are set (Ibis has no popcount). It runs on the grid's
+    rows, one per patient and period, not on the diary's."""
+    return functools.reduce(operator.add, (((mask >> bit) & 1).cast("int64") for bit in range(PERIOD_DAYS)))
+
+
 def overfull_periods(grid: ir.Table) -> ir.Table:
-    """Periods of ``period_grid`` holding more diary rows than ``PERIOD_DAYS`` days: a date written twice for one
-    patient (the diary contract allows one row per date), which would also break the grid's packed counters."""
-    return grid.filter(grid.days_recorded > PERIOD_DAYS).select("patient_id", "grid", "days_recorded")
+    """Periods of ``period_grid`` holding a date written twice for one patient (the diary contract allows one row
+    per date): more rows (``days_recorded``) than distinct dates (``dates_recorded``, the bits set in the grid's
+    ``date_mask``, one bit per day of the period). Every count of such a period is inflated, and past
+    ``PERIOD_DAYS`` rows the grid's packed counters break. Exact, and free of a distinct count over the diary."""
+    flagged = grid.mutate(dates_recorded=_bit_count(grid.date_mask))
+    return flagged.filter(flagged.days_recorded > flagged.dates_recorded).select(
+        "patient_id", "grid", "days_recorded", "dates_recorded"
+    )
 
 
 def _complete(periods: ir.Table) -> ir.BooleanValue:

@@ -58,6 +58,8 @@ __all__ = [
     "PROM_SCHEMA",
     "SCHEMAS",
     "SESSIONS_SCHEMA",
+    "SEX_UNKNOWN",
+    "SEX_VALUES",
     "TABLES",
     "diary_arrow",
     "diary_csv_table",
@@ -103,6 +105,12 @@ MIDAS_COLUMNS: tuple[str, ...] = ("midas_q1", "midas_q2", "midas_q3", "midas_q4"
 
 _ID = pa.field("patient_id", pa.string(), nullable=False)
 
+SEX_UNKNOWN = "unknown"
+"""The ``sex`` of a patient whose sex the source does not know: left out of the share of women's denominator."""
+
+SEX_VALUES: tuple[str, ...] = ("female", "male", "other", SEX_UNKNOWN)
+"""What ``patients.sex`` may hold (the clinic's record offers the same four; ``backends`` refuses anything else)."""
+
 PATIENTS_SCHEMA = pa.schema(
     [
         _ID,
@@ -114,8 +122,8 @@ PATIENTS_SCHEMA = pa.schema(
         pa.field("prior_preventive_classes", pa.string(), nullable=False),
     ]
 )
-"""One row per patient: sex, birth date, the window the registry observed (``observed_until`` is the end of
-follow-up, so a diary that stops well before it is a drop-out), and the preventive history (the number of
+"""One row per patient: sex (``SEX_VALUES``), birth date, the window the registry observed (``observed_until`` is the
+end of follow-up, so a diary that stops well before it is a drop-out), and the preventive history (the number of
 preventive medicines that failed and their classes, ``;``-separated)."""
 
 DIARY_SCHEMA = pa.schema(
