@@ -277,7 +277,7 @@ def test_synth_refuses_a_directory_holding_other_files(tmp_path: Path) -> None:
     (out / "diary.csv").write_text("patient_id,date\n")
     code, stdout, stderr = _run("synth", "--patients", "2", "--days", "30", "--out", str(out))
     assert (code, stdout) == (2, "")
-    assert stderr.strip() == OUT_HOLDS_OTHER_FILES.format(path=out, names="notes.txt")
+    assert stderr.strip() == OUT_HOLDS_OTHER_FILES.format(path=out, names="diary.csv, notes.txt")
     assert sorted(path.name for path in out.iterdir()) == ["diary.csv", "notes.txt"]
 
 

@@ -71,6 +71,29 @@ def test_a_directory_holding_other_files_is_refused_before_anything_is_written(t
     assert sorted(path.name for path in tmp_path.iterdir()) == [f"{synth.PARTIAL_PREFIX}1", "report.html"]
 
 
+def test_another_registrys_tables_of_the_same_names_are_refused_and_a_synthetic_cohort_replaced(
+    tmp_path: Path,
+) -> None:
+    """Tables named as a synthetic cohort's but written by someone else (no ``SYNTH_MARK`` in their Parquet
+    metadata; a CSV without a marked Parquet beside it) are refused, naming them, and left as they were; a cohort
+    ``write_cohort`` wrote is replaced."""
+    write_cohort(tmp_path / "ours", patients=2, days=30, seed=1)
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    for name in TABLES:
+        table = pq.read_table(tmp_path / "ours" / f"{name}.parquet")
+        pq.write_table(table.replace_schema_metadata(None), registry / f"{name}.parquet")
+    (registry / "diary.csv").write_text("patient_id,date\n")
+    names = ", ".join(sorted([*(f"{name}.parquet" for name in TABLES), "diary.csv"]))
+    message = synth.OTHER_FILES.format(path=registry, names=names)
+    before = {path.name: path.read_bytes() for path in registry.iterdir()}
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        write_cohort(registry, patients=3, days=30, seed=2)
+    assert {path.name: path.read_bytes() for path in registry.iterdir()} == before
+    assert synth.foreign_entries(tmp_path / "ours") == []
+    write_cohort(tmp_path / "ours", patients=3, days=30, seed=2)
+
+
 def test_a_patient_is_the_same_in_a_larger_cohort(tmp_path: Path) -> None:
     """A cohort's patients are the first patients of any larger cohort with the same seed (chunks are drawn whole)."""
     write_cohort(tmp_path / "few", patients=30, days=120, seed=9)

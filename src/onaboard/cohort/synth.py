@@ -683,16 +683,36 @@ PARTIAL_PREFIX = ".partial-"
 OTHER_FILES = "{path} holds files that are not a synthetic cohort's tables ({names})"
 
 
+SYNTH_MARK = b"onaboard.synth"
+"""The key of the Parquet key-value metadata every table ``onaboard synth`` writes carries: a same-named file
+without it is another registry's table, never replaced."""
+
+
+def _synthetic(path: Path) -> bool:
+    """Whether ``path`` is a table file a synthetic cohort wrote: a Parquet file whose footer carries
+    ``SYNTH_MARK``, or a CSV file beside such a Parquet file of the same table."""
+    parquet = path.with_suffix(".parquet")
+    if not parquet.is_file():
+        return False
+    try:
+        metadata = pq.read_schema(parquet).metadata or {}
+    except (OSError, pa.ArrowException):
+        return False
+    return SYNTH_MARK in metadata
+
+
 def foreign_entries(out: Path) -> list[str]:
-    """The names in ``out`` that no synthetic cohort writes (anything but ``TABLE_FILES`` and a run's work folder),
-    sorted; none when ``out`` is not a directory. ``write_cohort`` refuses a directory holding any, so a new cohort
-    is never mixed with other files (another registry's tables, a report, notes)."""
+    """The names in ``out`` that no synthetic cohort writes (anything but ``TABLE_FILES`` carrying ``SYNTH_MARK``
+    and a run's work folder), sorted; none when ``out`` is not a directory. ``write_cohort`` refuses a directory
+    holding any, so a new cohort is never mixed with other files (another registry's tables of the same names, a
+    report, notes)."""
     if not out.is_dir():
         return []
     return sorted(
         entry.name
         for entry in out.iterdir()
-        if entry.name not in TABLE_FILES and not entry.name.startswith(PARTIAL_PREFIX)
+        if not entry.name.startswith(PARTIAL_PREFIX)
+        and not (entry.name in TABLE_FILES and (entry.is_dir() or _synthetic(entry)))  # a folder: write_cohort says
     )
 
 
@@ -768,7 +788,8 @@ def _write_cohort_files(
         for name in TABLES:
             result.paths[name] = out / f"{name}.parquet"
             result.rows[name] = 0
-            writers[name] = pq.ParquetWriter(result.paths[name], SCHEMAS[name], compression="snappy")
+            schema = SCHEMAS[name].with_metadata({SYNTH_MARK: b"1"})
+            writers[name] = pq.ParquetWriter(result.paths[name], schema, compression="snappy")
         chunks = math.ceil(patients / CHUNK_PATIENTS)
         for index in range(chunks):
             count = min(CHUNK_PATIENTS, patients - index * CHUNK_PATIENTS)
