@@ -295,3 +295,13 @@ def test_an_incomplete_baseline_with_a_return_to_episodic_migraine_says_both():
             f"changed to episodic migraine for 3 consecutive periods; {EPISODIC_WAITS_FOR_BASELINE}"
         ),
     )
+
+
+def test_week_24s_last_day_is_the_last_of_period_6_as_the_outcomes_lay_it():
+    """``week24_last_day`` is the end of the period ``treatment_outcomes`` judges as week 24 (day 167 after the
+    first injection), the one day the coverage page and the outcomes share."""
+    from onaboard.clinical import week24_last_day
+
+    days = course(20, [16, 16, 16, 16, 16, 10])
+    (period6,) = (c.period for c in treatment_outcomes(days, injections=[DAY0]).listed if c.period.index == 6)
+    assert week24_last_day(DAY0) == period6.end == DAY0 + timedelta(days=167)

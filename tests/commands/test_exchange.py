@@ -214,21 +214,11 @@ def test_a_bundle_whose_new_patient_another_import_registered_meanwhile_exits_0_
     """Two imports of a Bundle of a new patient at once: the one refused the record number the other registered after
     it looked runs once more and reports the file unchanged, exit 0 (it exited 1 with an IntegrityError traceback
     naming the record number). The race is simulated: the first look for the patient finds none."""
-    from onaboard.web.interop import services
+    from tests.web.interop.races import registered_meanwhile
 
     bundle = tmp_path / "ex1.json"
     _run("fhir", "export", "--patient", "EX-1", "--clinic", "Exchange clinic", "-o", str(bundle))
-    lookup, create = services._stored_patient, services.patient_create
-    blind = [True]
-
-    def registering(**kwargs):
-        blind[0] = False
-        return create(**kwargs)
-
-    monkeypatch.setattr(
-        services, "_stored_patient", lambda clinic, number: None if blind[0] else lookup(clinic, number)
-    )
-    monkeypatch.setattr(services, "patient_create", registering)
+    registered_meanwhile(monkeypatch)
     result = CliRunner().invoke(app, ["fhir", "import", str(bundle), "--clinic", "Exchange clinic", "--json"])
     assert (result.exit_code, result.stderr) == (0, "")
     summary = json.loads(result.stdout)

@@ -153,6 +153,7 @@ from onaboard.clinical.outcomes import (
     percent_change,
     reduction_at_least,
     treatment_outcomes,
+    week24_last_day,
 )
 from onaboard.clinical.periods import (
     MIN_RECORDED_DAYS,
@@ -469,6 +470,7 @@ __all__ = [
     "treatment_outcomes",
     "treatment_periods",
     "vials_for",
+    "week24_last_day",
     "write_diary",
     "year_cost",
 ]

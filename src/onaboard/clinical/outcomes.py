@@ -85,6 +85,13 @@ class Week24State(StrEnum):
     """Period 6 is still to come (or, without today, holds no diary row)."""
 
 
+def week24_last_day(day0: date) -> date:
+    """The last day of week 24's period (``WEEK24_PERIOD`` after the first injection on ``day0``: period k covers
+    days ``PERIOD_DAYS * (k - 1)`` to ``PERIOD_DAYS * k - 1``, as ``treatment_periods`` lays them), the first day
+    the week-24 response can be judged being the day after."""
+    return day0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
+
+
 def percent_change(baseline: int, current: int) -> Decimal | None:
     """``100 * (current - baseline) / baseline`` rounded to one decimal, half away from zero; None when baseline is 0.
 
@@ -322,7 +329,7 @@ def treatment_outcomes(
     day0 = injection_dates[0]
     baseline, listed = treatment_periods(classify_days(diary.days), day0=day0)
     periods = tuple(p for p in listed if as_of is None or p.end < as_of)
-    week24_end = day0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
+    week24_end = week24_last_day(day0)
     week24_start = week24_end - timedelta(days=PERIOD_DAYS - 1)
     on = as_of if as_of is not None else today
     changes = tuple(

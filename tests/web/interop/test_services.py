@@ -19,6 +19,7 @@ from onaboard.web.interop.services import (
     fhir_records_import,
     table_csv_import,
 )
+from tests.web.interop.races import registered_meanwhile
 
 PARTIAL = "one site only: the patient fainted"
 """The override reason of the one-site sessions here: a session that left fixed sites out departs from the label."""
@@ -508,25 +509,6 @@ def test_imported_bookings_are_asked_the_booking_pages_rules(world, charted):
     assert _sessions_import(world, charted, text).lines() == ["sessions: 0 created, 0 updated, 1 unchanged"]
 
 
-def _registered_meanwhile(monkeypatch, *, for_good: bool = False) -> None:
-    """Make the import's look for its patient find none, as when another import registered them after it looked (a
-    race a single connection cannot run): they are seen again once the import has tried to register them, or never
-    with ``for_good``."""
-    from onaboard.web.interop import services
-
-    lookup, create = services._stored_patient, services.patient_create
-    blind = [True]
-
-    def registering(**kwargs):
-        blind[0] = for_good
-        return create(**kwargs)
-
-    monkeypatch.setattr(
-        services, "_stored_patient", lambda clinic, number: None if blind[0] else lookup(clinic, number)
-    )
-    monkeypatch.setattr(services, "patient_create", registering)
-
-
 def test_a_patient_registered_by_another_import_meanwhile_is_found_on_a_second_run(world, charted, monkeypatch):
     """A Bundle whose patient another import registered after this one looked: registering them again is refused,
     so the import runs once more, finds them and reports the file unchanged (one patient, no refusal)."""
@@ -534,7 +516,7 @@ def test_a_patient_registered_by_another_import_meanwhile_is_found_on_a_second_r
 
     exported = patients_export(user=world.users["clinician"], patients=[charted])
     records = read_bundle(exported, today=timezone.localdate())
-    _registered_meanwhile(monkeypatch)
+    registered_meanwhile(monkeypatch)
     summary = fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=records)
     assert not summary.changed
     assert summary.counts["patients"] == [0, 0, 1]
@@ -549,7 +531,7 @@ def test_a_record_number_still_taken_on_the_second_run_is_refused_at_the_patient
 
     exported = patients_export(user=world.users["clinician"], patients=[charted])
     records = read_bundle(exported, today=timezone.localdate())
-    _registered_meanwhile(monkeypatch, for_good=True)
+    registered_meanwhile(monkeypatch, for_good=True)
     with pytest.raises(BundleInvalidError) as refused:
         fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=records)
     (problem,) = refused.value.problems

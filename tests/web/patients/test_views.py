@@ -207,15 +207,22 @@ def _two_people(client, world, url: str) -> tuple[dict[str, list[str]], Client]:
     return stale, other
 
 
+def _given_name_saved_over_a_new_family_name(client, world, url):
+    """The clinician saves the family name Samson while the nurse has the record open; the nurse then saves her
+    form with the given name Samuel: the refused answer (200)."""
+    stale, other = _two_people(client, world, url)
+    assert other.post(url, {**posted(other.get(url).content), "family_name": "Samson"}).status_code == 302
+    response = client.post(url, {**stale, "given_name": "Samuel"})
+    assert response.status_code == 200
+    return response
+
+
 def test_a_stale_form_is_refused_with_a_conflict_message(client, world):
     """When someone saved since the form was loaded, nothing is saved; the form shown again holds what is stored
     with the user's own change on top, at the stored version, and the box names what the other person changed."""
     patient = world.same_clinic_patient
     url = _url("edit", patient)
-    stale, other = _two_people(client, world, url)
-    assert other.post(url, {**posted(other.get(url).content), "family_name": "Samson"}).status_code == 302
-    response = client.post(url, {**stale, "given_name": "Samuel"})
-    assert response.status_code == 200
+    response = _given_name_saved_over_a_new_family_name(client, world, url)
     assert str(STALE_VERSION) in _text(response)
     assert "Family name: Samson" in _text(response)
     again = posted(response.content)
@@ -230,10 +237,7 @@ def test_saving_the_record_again_after_a_conflict_keeps_both_peoples_changes(cli
     back)."""
     patient = world.same_clinic_patient
     url = _url("edit", patient)
-    stale, other = _two_people(client, world, url)
-    assert other.post(url, {**posted(other.get(url).content), "family_name": "Samson"}).status_code == 302
-    response = client.post(url, {**stale, "given_name": "Samuel"})
-    assert response.status_code == 200
+    response = _given_name_saved_over_a_new_family_name(client, world, url)
     assert client.post(url, posted(response.content)).status_code == 302
     patient.refresh_from_db()
     assert (patient.given_name, patient.family_name, patient.version) == ("Samuel", "Samson", 3)

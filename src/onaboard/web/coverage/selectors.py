@@ -22,9 +22,7 @@ from django.utils.translation import gettext_noop
 
 from onaboard.clinical import (
     FIXED_DOSE_UNITS,
-    PERIOD_DAYS,
     UNITS_PER_SITE,
-    WEEK24_PERIOD,
     Assessment,
     BenefitTerms,
     CostError,
@@ -47,6 +45,7 @@ from onaboard.clinical import (
     schedule_status,
     session_cost,
     treatment_outcomes,
+    week24_last_day,
     year_cost,
 )
 from onaboard.clinical import PreventiveTrial as EnginePreventiveTrial
@@ -258,10 +257,10 @@ class ApprovalState:
     ended: PriorAuthorisation | None = None
     denied: PriorAuthorisation | None = None
     week24_ends: dt.date | None = None
-    """The last day of week 24's diary period (``week24_end``) when it falls on or after the renewal date and has
-    not passed: a continuation's response is judged on complete periods from week 24 on, so until the day after it
-    the continuation letter has no response to give, though the renewal is due (the pages say so; whether the payer
-    extends the approval is the payer's rule, not ours)."""
+    """The last day of week 24's diary period (the engine's ``week24_last_day``) when it falls on or after the
+    renewal date and has not passed: a continuation's response is judged on complete periods from week 24 on, so
+    until the day after it the continuation letter has no response to give, though the renewal is due (the pages
+    say so; whether the payer extends the approval is the payer's rule, not ours)."""
     week24_letter_from: dt.date | None = None
     """The first day a continuation letter can show the week-24 response: the day after ``week24_ends`` (None
     without it)."""
@@ -278,12 +277,6 @@ def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
         return False
     # (later.approved_from - end) rather than end + 1 day: an approval stored as ending on dt.date.max has no next day
     return (later.approved_from - end).days <= 1 and (later.approved_until is None or later.approved_until > end)
-
-
-def week24_end(first_session: dt.date) -> dt.date:
-    """The last day of week 24's period (period ``WEEK24_PERIOD`` after the first session: period k covers days
-    ``PERIOD_DAYS * (k - 1)`` to ``PERIOD_DAYS * k - 1``, ``onaboard.clinical.treatment_periods``)."""
-    return first_session + dt.timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
 
 
 def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
@@ -324,7 +317,7 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
             .values_list("date", flat=True)
             .first()
         )
-        end = week24_end(first) if first is not None else None
+        end = week24_last_day(first) if first is not None else None
         if end is not None and end >= max(renewal, today):
             week24_ends = end
     letter_from = week24_ends + dt.timedelta(days=1) if week24_ends is not None else None
