@@ -179,3 +179,33 @@ def test_the_session_operations_docs_name_the_engines_interval(client, db):
     assert book_doc == api.SESSION_BOOK_DESCRIPTION
     assert f"next one {weeks} weeks later" in record_doc
     assert f"less than {weeks} weeks after" in book_doc
+
+
+def test_a_misspelt_field_is_422_naming_it_not_a_move_without_the_version_check(world, nurse_api):
+    """``verison`` for ``version`` (and any other key the body does not have) is 422 at that key and the booking
+    stays put: it was ignored, and the booking moved with no version check."""
+    booking = _booking(world)
+    url = f"/api/sessions/{booking.external_id}/booking"
+    day = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    body = {"date": day, "verison": booking.version + 5, "foo": 1}
+    response = nurse_api.put(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    assert sorted((p["loc"][0], p["loc"][-1], p["type"]) for p in response.json()["detail"]) == [
+        ("body", "foo", "extra_forbidden"),
+        ("body", "verison", "extra_forbidden"),
+    ]
+    booking.refresh_from_db()
+    assert booking.date != dt.date.fromisoformat(day)
+    assert booking.version == 1
+
+
+def test_an_unknown_key_in_a_site_is_422_at_that_site(world, nurse_api):
+    """A key a site does not have (``unit`` for ``units``) is 422 at that site's key; nothing is recorded."""
+    body = _session_body()
+    body["sites"][3] = {**body["sites"][3], "unit": 5}
+    url = f"/api/patients/{world.own_patient.external_id}/sessions"
+    response = nurse_api.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert (problem["loc"][0], *problem["loc"][-3:], problem["type"]) == ("body", "sites", 3, "unit", "extra_forbidden")
+    assert not InjectionSession.objects.exists()

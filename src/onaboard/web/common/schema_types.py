@@ -1,4 +1,9 @@
-"""Field types shared by the API's input schemas.
+"""The base of the API's input schemas, and field types they share.
+
+``InputSchema`` is the base of every request body (and of every object inside one): a key the schema does not have
+is refused with 422 at that key (pydantic's ``extra_forbidden``) instead of being ignored, so a misspelt key cannot
+silently turn a check off (``verison`` for ``version`` moved a booking with no version check). Query parameters a
+query schema does not have are still ignored: django-ninja reads only the parameters it knows from the query string.
 
 ``FreeText`` is the type of every free-text field an API client sends (a side effect's description, a session's
 lot, complications and override reason, the worklist search): text without the NUL character, which PostgreSQL's
@@ -12,7 +17,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from django.utils.translation import gettext, gettext_noop
-from pydantic import AfterValidator, ValidationInfo
+from ninja import Schema
+from pydantic import AfterValidator, ConfigDict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 NUL = "\x00"
@@ -31,3 +37,9 @@ def refuse_nul(value: str, info: ValidationInfo) -> str:
 
 FreeText = Annotated[str, AfterValidator(refuse_nul)]
 """Free text from an API client: any characters but NUL (422 at the field for one)."""
+
+
+class InputSchema(Schema):
+    """A request body, or an object inside one: a key it does not have is 422 at that key, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -16,6 +16,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 from onaboard.clinical import AcuteClass, Intensity
+from onaboard.web.common.schema_types import InputSchema
 
 INTENSITIES = ", ".join(i.value for i in Intensity)
 ACUTE_CLASSES = ", ".join(c.value for c in AcuteClass)
@@ -30,7 +31,7 @@ HOURS_MAX_DIGITS = HOURS_MAX_DECIMAL_PLACES + 2
 """Two digits before the point: anything above 24 is still answered by the engine's rule, with its message."""
 
 
-class DiaryDayIn(Schema):
+class DiaryDayIn(InputSchema):
     """One calendar day of the diary; the date is in the address."""
 
     headache_hours: Decimal = Field(

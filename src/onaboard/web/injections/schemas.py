@@ -21,7 +21,7 @@ from onaboard.clinical import (
     Side,
 )
 from onaboard.interop.tables import TEXT_LIMITS
-from onaboard.web.common.schema_types import FreeText
+from onaboard.web.common.schema_types import FreeText, InputSchema
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, Severity, SideEffectKind
 from onaboard.web.injections.selectors import interval_weeks
 
@@ -73,7 +73,7 @@ class PlanOut(Schema):
     billing: list[BillingLineOut]
 
 
-class SiteIn(Schema):
+class SiteIn(InputSchema):
     """One injection given. Place it on the map with ``view``, ``x`` and ``y`` (0-1000), or leave them out."""
 
     muscle: str = Field(..., description=f"One of: {MUSCLES}.")
@@ -95,7 +95,7 @@ class SiteOut(Schema):
     y: int | None
 
 
-class InjectionSessionIn(Schema):
+class InjectionSessionIn(InputSchema):
     """Record a session: the sites given, the product and vial size, and an override reason if a check fails."""
 
     date: dt.date
@@ -117,12 +117,12 @@ class InjectionSessionIn(Schema):
     )
 
 
-class BookingIn(Schema):
+class BookingIn(InputSchema):
     date: dt.date
     version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
 
 
-class CancelIn(Schema):
+class CancelIn(InputSchema):
     version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
 
 
@@ -159,7 +159,7 @@ class BookingOut(InjectionSessionOut):
     )
 
 
-class SideEffectIn(Schema):
+class SideEffectIn(InputSchema):
     kind: SideEffectKindValue  # type: ignore[valid-type]
     onset: dt.date = Field(..., description="When it started; today or earlier.")
     severity: SeverityValue  # type: ignore[valid-type]
@@ -171,7 +171,7 @@ class SideEffectIn(Schema):
     )
 
 
-class SideEffectReviewIn(Schema):
+class SideEffectReviewIn(InputSchema):
     grade: SeverityValue = Field(  # type: ignore[valid-type]
         ...,
         description="The clinician's own grade, always sent: the patient's `severity` is never taken for it.",

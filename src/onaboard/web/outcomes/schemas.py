@@ -12,6 +12,7 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from onaboard.web.common.schema_types import InputSchema
 from onaboard.web.diary.schemas import PeriodOut
 
 
@@ -59,7 +60,7 @@ class OutcomesOut(Schema):
     nice_ta260: NiceTa260Out
 
 
-class QuestionnaireIn(Schema):
+class QuestionnaireIn(InputSchema):
     """HIT-6: the six answers in item order (never, rarely, sometimes, very often, always). MIDAS: days for q1..q5
     over the last 3 months, and optionally a (headache days) and b (average pain 0-10)."""
 
