@@ -14,7 +14,7 @@ from django.utils import timezone
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.common.schema_types import NUL_ERROR_TYPE, NUL_IN_TEXT
 from onaboard.web.injections import api, selectors, services
-from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
+from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, InjectionSession, SessionStatus, SideEffect
 from tests.web.injections.conftest import fixed_entries, record
 
 
@@ -209,3 +209,19 @@ def test_an_unknown_key_in_a_site_is_422_at_that_site(world, nurse_api):
     (problem,) = response.json()["detail"]
     assert (problem["loc"][0], *problem["loc"][-3:], problem["type"]) == ("body", "sites", 3, "unit", "extra_forbidden")
     assert not InjectionSession.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["complications", "override_reason"])
+def test_a_sessions_text_one_character_over_the_limit_is_422_at_the_field(world, nurse_api, field):
+    """Complications and the override reason hold at most ``DESCRIPTION_MAX_LENGTH`` characters, as a side effect's
+    description: one more is 422 at that field and nothing is recorded (9,000,000 characters were stored and sent
+    back on every read); the limit itself is recorded."""
+    url = f"/api/patients/{world.own_patient.external_id}/sessions"
+    over = _session_body(**{field: "x" * (DESCRIPTION_MAX_LENGTH + 1)})
+    response = nurse_api.post(url, json.dumps(over), content_type="application/json")
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("body", field, "string_too_long")
+    assert not InjectionSession.objects.exists()
+    at_limit = _session_body(**{field: "x" * DESCRIPTION_MAX_LENGTH})
+    assert nurse_api.post(url, json.dumps(at_limit), content_type="application/json").status_code == 201

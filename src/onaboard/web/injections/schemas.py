@@ -1,7 +1,8 @@
 """API shapes for the PREEMPT plan, injection sessions and side effects.
 
 ``PlanOut`` is ``onaboard.serialize.plan_json``: the same JSON as ``onaboard plan``. Free text sent in is
-``FreeText`` (no NUL character: 422 at the field).
+``FreeText`` (no NUL character: 422 at the field), the lot at most as long as the sessions table's column, the
+complications, the override reason and a side effect's description at most ``DESCRIPTION_MAX_LENGTH`` characters.
 """
 
 from __future__ import annotations
@@ -107,10 +108,11 @@ class InjectionSessionIn(InputSchema):
     product_expiry: dt.date
     override_reason: FreeText = Field(
         "",
+        max_length=DESCRIPTION_MAX_LENGTH,
         description=f"Needed when the {interval_weeks()}-week interval, the cumulative dose, the safety screen or the "
         f"dose per site (the label's {UNITS_PER_SITE} U) fails; recorded.",
     )
-    complications: FreeText = ""
+    complications: FreeText = Field("", max_length=DESCRIPTION_MAX_LENGTH)
     booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")
     version: int | None = Field(
         None, description="The booking's version as last read: a stale version is refused with 409."
