@@ -11,6 +11,7 @@ import pytest
 
 from onaboard.clinical.coverage import (
     CYCLE_PERIODS,
+    ICD10_INTRACTABLE,
     CoverageEvidence,
     CoverageStatus,
     CriterionOutcome,
@@ -26,6 +27,7 @@ from onaboard.clinical.coverage import (
     approval_length,
     evaluate_coverage,
     load_policy,
+    stage_due,
 )
 from onaboard.clinical.outcomes import WEEK24_PERIOD
 from onaboard.policies import shipped_policies
@@ -223,7 +225,10 @@ def test_a_word_for_a_number_is_refused_naming_the_field():
         (
             'requires = ["chronic_migraine", "label_indication"]',
             'requires = ["migraine"]',
-            'initial.diagnosis.requires[0]: must be one of chronic_migraine, label_indication (got "migraine")',
+            (
+                "initial.diagnosis.requires[0]: must be one of chronic_migraine, label_indication, intractable "
+                '(got "migraine")'
+            ),
         ),
         (
             'requires = ["chronic_migraine", "label_indication"]',
@@ -781,7 +786,11 @@ def test_an_incomplete_baseline_leaves_the_response_missing():
 def test_cycles_given_evidence():
     """The sessions given are listed with their dates against the policy's cycle count."""
     evaluation = judge(continuation_evidence(cycles=1), Stage.CONTINUATION)
-    assert evaluation.criterion("continuation.after_cycles").evidence == ("sessions given: 1 (2026-05-18) (< 2)",)
+    not_due = (
+        "sessions given: 1 (2026-05-18) (< 2): continuation is not due yet; it is judged after 2 cycles, and until "
+        "then a request is at the initial stage"
+    )
+    assert evaluation.criterion("continuation.after_cycles").evidence == (not_due,)
     two = judge(continuation_evidence(), Stage.CONTINUATION).criterion("continuation.after_cycles")
     assert two.evidence == ("sessions given: 2 (2026-05-18, 2026-08-10) (>= 2)",)
     assert judge(replace(continuation_evidence(), outcomes=None), Stage.CONTINUATION).criterion(
@@ -991,3 +1000,138 @@ def test_the_response_rule_sentences_cover_every_shipped_policy_with_continuatio
     """The sentences above are checked for each shipped policy that has continuation criteria, and no other."""
     with_continuation = {key for key, policy in shipped_policies().items() if policy.continuation is not None}
     assert with_continuation == set(EXPECTED_RESPONSE_RULES)
+
+
+# --- The stage a request is at ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy_id", sorted(shipped_policies()))
+def test_a_patient_due_the_second_session_is_at_the_initial_stage_under_every_shipped_policy(policy_id):
+    """Before the first session and with one session given a request is initial under every shipped policy: a
+    policy's continuation is judged only after its ``after_cycles`` cycles (NICE TA260 and Medicare L34635 stop
+    after 2 cycles without response, not after 1)."""
+    policy = shipped_policies()[policy_id]
+    assert stage_due(policy, 0) is Stage.INITIAL
+    assert stage_due(policy, 1) is Stage.INITIAL
+
+
+@pytest.mark.parametrize("policy_id", sorted(EXPECTED_RESPONSE_RULES))
+def test_continuation_is_due_once_the_policys_cycles_are_given(policy_id):
+    """With ``after_cycles`` sessions given (or more) a request is a continuation; one fewer, still initial."""
+    policy = shipped_policies()[policy_id]
+    after = policy.continuation.after_cycles
+    assert stage_due(policy, after - 1) is Stage.INITIAL
+    assert stage_due(policy, after) is Stage.CONTINUATION
+    assert stage_due(policy, after + 3) is Stage.CONTINUATION
+
+
+def test_under_a_policy_without_continuation_criteria_every_request_is_initial():
+    """A policy that states no continuation criteria judges every request against its initial criteria, however
+    many sessions were given (a continuation asked for explicitly judges only its session limits)."""
+    text = CLINIC[: CLINIC.index("[continuation]")].replace(
+        'unconfirmed = ["continuation.response.min_fewer_headache_hours"]', ""
+    )
+    policy = load_policy(text, source="clinic.toml")
+    assert [stage_due(policy, given) for given in (0, 1, 2, 10)] == [Stage.INITIAL] * 4
+    assert stage_due(POLICY, 2) is Stage.CONTINUATION
+
+
+def test_a_negative_session_count_is_refused():
+    """A count of sessions below zero cannot be right and is refused, naming it."""
+    with pytest.raises(EvidenceError, match=r"sessions given: must be 0 or more \(got -1\)"):
+        stage_due(POLICY, -1)
+
+
+# --- Intractability from the diagnosis code -------------------------------------------------------------------
+
+INTRACTABLE_POLICY = load_policy(
+    edited('requires = ["chronic_migraine", "label_indication"]', 'requires = ["label_indication", "intractable"]'),
+    source="clinic.toml",
+)
+
+
+def test_a_policy_may_require_intractable_migraine():
+    """``intractable`` is a diagnosis a policy may require; it is listed after the engine's verdicts it follows."""
+    assert INTRACTABLE_POLICY.initial.diagnosis.requires == (Diagnosis.LABEL_INDICATION, Diagnosis.INTRACTABLE)
+    keys = [c.key for c in judge(initial_evidence(diagnosis_code="G43.719"), policy=INTRACTABLE_POLICY).criteria]
+    assert keys[:3] == ["initial.age", "initial.diagnosis.label_indication", "initial.diagnosis.intractable"]
+
+
+def test_a_misspelt_intractable_is_refused_naming_the_three_diagnoses():
+    """A misspelt diagnosis is refused with the allowed values, the new one among them."""
+    text = edited('requires = ["chronic_migraine", "label_indication"]', 'requires = ["intractible"]')
+    refused = "clinic.toml: initial.diagnosis.requires[0]: must be one of chronic_migraine, label_indication, {}"
+    assert problems(text) == (refused.format('intractable (got "intractible")'),)
+
+
+@pytest.mark.parametrize("code", ["G43.711", "G43.719", "G43.E11", "G43.E19"])
+def test_an_intractable_code_meets_the_intractability_criterion(code):
+    """Each ICD-10-CM intractable chronic-migraine code (G43.71x, G43.E1x) meets it, the code named."""
+    result = judge(initial_evidence(diagnosis_code=code), policy=INTRACTABLE_POLICY).criterion(
+        "initial.diagnosis.intractable"
+    )
+    assert (result.outcome, result.evidence) == (
+        CriterionOutcome.MET,
+        (f"diagnosis code on the request: {code} (intractable)",),
+    )
+    assert result.rule == "intractable chronic migraine, coded on the request: G43.711, G43.719, G43.E11 or G43.E19"
+
+
+@pytest.mark.parametrize("code", ["G43.701", "G43.709", "G43.E01", "G43.E09"])
+def test_a_not_intractable_code_fails_the_intractability_criterion(code):
+    """Each not-intractable code (G43.70x, G43.E0x) fails it, and the evidence says how to code an intractable
+    migraine; the request is then not approvable."""
+    evaluation = judge(initial_evidence(diagnosis_code=code), policy=INTRACTABLE_POLICY)
+    result = evaluation.criterion("initial.diagnosis.intractable")
+    why = (
+        f"diagnosis code on the request: {code} (not intractable); if the migraine is intractable, choose the "
+        "intractable code on the request"
+    )
+    assert (result.outcome, result.evidence) == (CriterionOutcome.NOT_MET, (why,))
+    assert evaluation.status is CoverageStatus.NOT_APPROVABLE
+
+
+def test_no_diagnosis_code_leaves_intractability_missing_and_says_what_to_do():
+    """Without a code on the request intractability is missing information, not a refusal."""
+    result = judge(initial_evidence(diagnosis_code=None), policy=INTRACTABLE_POLICY).criterion(
+        "initial.diagnosis.intractable"
+    )
+    why = (
+        "no diagnosis code recorded on the request: if the migraine is intractable, choose the intractable code "
+        "(G43.711, G43.719, G43.E11 or G43.E19) on the request"
+    )
+    assert (result.outcome, result.evidence) == (CriterionOutcome.MISSING_INFORMATION, (why,))
+
+
+def test_a_code_that_says_nothing_of_intractability_leaves_it_missing():
+    """A code that is not one of the billable chronic-migraine codes (a parent code such as G43.7, an episodic
+    code) cannot say whether the migraine is intractable."""
+    result = judge(initial_evidence(diagnosis_code="G43.7"), policy=INTRACTABLE_POLICY).criterion(
+        "initial.diagnosis.intractable"
+    )
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+    why = (
+        "diagnosis code on the request: G43.7, not a billable ICD-10-CM chronic-migraine code (G43.701, G43.709, "
+        "G43.711, G43.719, G43.E01, G43.E09, G43.E11, G43.E19): intractability cannot be read from it"
+    )
+    assert result.evidence == (why,)
+
+
+def test_the_engines_codes_are_the_billable_chronic_migraine_codes():
+    """The engine knows the eight billable chronic-migraine codes (clinical-facts 7.2), four of them intractable."""
+    assert sorted(ICD10_INTRACTABLE) == [
+        "G43.701",
+        "G43.709",
+        "G43.711",
+        "G43.719",
+        "G43.E01",
+        "G43.E09",
+        "G43.E11",
+        "G43.E19",
+    ]
+    assert sorted(code for code, intractable in ICD10_INTRACTABLE.items() if intractable) == [
+        "G43.711",
+        "G43.719",
+        "G43.E11",
+        "G43.E19",
+    ]

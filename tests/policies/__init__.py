@@ -110,11 +110,19 @@ def model_trials(days: int = 90) -> tuple[PreventiveTrial, ...]:
     return tuple(trials)
 
 
+INTRACTABLE_CODE = "G43.719"
+"""Chronic migraine without aura, intractable, without status migrainosus (ICD-10-CM)."""
+
+NOT_INTRACTABLE_CODE = "G43.709"
+"""Chronic migraine without aura, not intractable, without status migrainosus (ICD-10-CM)."""
+
+
 def initial_evidence(
     periods: Sequence[Period] = (MODEL, MODEL, MODEL), *, birth_date: date | None = BIRTH, **fields: Any
 ) -> CoverageEvidence:
     """A patient asking for a first approval: the baseline diary assessed on AS_OF, four failed preventives, no CGRP
-    antibody, 155 U planned on PLANNED and no previous session; ``fields`` override any evidence field."""
+    antibody, 155 U planned on PLANNED, no previous session, and the request coded as intractable chronic migraine
+    (``INTRACTABLE_CODE``); ``fields`` override any evidence field."""
     assessment = assess(baseline_diary(periods), as_of=AS_OF, periods=len(periods), birth_date=birth_date)
     evidence = CoverageEvidence(
         birth_date=birth_date,
@@ -123,6 +131,7 @@ def initial_evidence(
         current_cgrp_mab=(),
         planned_units=155,
         planned_date=PLANNED,
+        diagnosis_code=INTRACTABLE_CODE,
     )
     return replace(evidence, **fields)
 

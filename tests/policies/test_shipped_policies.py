@@ -20,13 +20,16 @@ from onaboard.clinical.coverage import (
     Stage,
     evaluate_coverage,
     load_policy,
+    stage_due,
 )
 from onaboard.clinical.outcomes import NiceTa260
 from onaboard.policies import UNKNOWN_POLICY, load_policy_file, shipped_policies, shipped_policy
 from tests.policies import (
+    INTRACTABLE_CODE,
     MODEL,
     NO_ATTACKS,
     NON_RESPONDER,
+    NOT_INTRACTABLE_CODE,
     PLANNED,
     RESPONDER,
     TODAY,
@@ -59,6 +62,10 @@ def _age(policy: CoveragePolicy, passing: bool) -> CoverageEvidence:
 
 def _diagnosis(policy: CoveragePolicy, passing: bool) -> CoverageEvidence:
     return initial_evidence() if passing else initial_evidence((NO_ATTACKS,) * policy.initial.frequency.periods)
+
+
+def _intractable(policy: CoveragePolicy, passing: bool) -> CoverageEvidence:
+    return initial_evidence(diagnosis_code=INTRACTABLE_CODE if passing else NOT_INTRACTABLE_CODE)
 
 
 def _period_2(policy: CoveragePolicy, period: Period) -> CoverageEvidence:
@@ -133,6 +140,7 @@ BUILDERS: dict[str, Builder] = {
     "initial.age": _age,
     "initial.diagnosis.chronic_migraine": _diagnosis,
     "initial.diagnosis.label_indication": _diagnosis,
+    "initial.diagnosis.intractable": _intractable,
     "initial.frequency.min_headache_days": _headache_days,
     "initial.frequency.min_migraine_days": _migraine_days,
     "initial.frequency.min_headache_days_4h": _headache_days_4h,
@@ -364,3 +372,34 @@ def test_a_shipped_file_with_a_misspelt_table_is_refused():
         with pytest.raises(PolicyError) as raised:
             load_policy(text.replace("[[sources]]", "[[source]]"), source=f"{policy_id}.toml")
         assert f"{policy_id}.toml: sources: required field is missing" in raised.value.problems
+
+
+def test_medicare_requires_intractable_migraine_coded_on_the_request():
+    """Medicare LCD L33458 covers intractable chronic migraine: an initial request coded G43.709 (not intractable)
+    is not approvable on that criterion alone, the same patient coded G43.719 is approvable, and one with no code is
+    missing information; the criterion cites L33458."""
+    policy = POLICIES["us-medicare-a"]
+
+    def judged(code: str | None):
+        return evaluate_coverage(policy, initial_evidence(diagnosis_code=code), stage=Stage.INITIAL, today=TODAY)
+
+    refused = judged(NOT_INTRACTABLE_CODE)
+    assert refused.status is CoverageStatus.NOT_APPROVABLE
+    assert [c.key for c in refused.criteria if c.outcome is not CriterionOutcome.MET] == [
+        "initial.diagnosis.intractable"
+    ]
+    assert refused.criterion("initial.diagnosis.intractable").source.id == "lcd-l33458"
+    assert judged(INTRACTABLE_CODE).status is CoverageStatus.APPROVABLE
+    assert judged(None).status is CoverageStatus.INFORMATION_MISSING
+    assert "initial.diagnosis.requires" not in policy.unconfirmed
+
+
+@pytest.mark.parametrize("policy_id", SHIPPED)
+def test_a_patient_with_one_session_is_at_the_initial_stage(policy_id):
+    """A patient due their second session is at the initial stage under every shipped policy (the continuation is
+    judged after the policy's cycles, two wherever a policy states them), and that evaluation does not refuse them
+    for cycles not yet given."""
+    policy = POLICIES[policy_id]
+    assert stage_due(policy, 1) is Stage.INITIAL
+    evaluation = evaluate_coverage(policy, initial_evidence(), stage=stage_due(policy, 1), today=TODAY)
+    assert evaluation.status is CoverageStatus.APPROVABLE

@@ -6,7 +6,8 @@ threshold lives in the file, never in this code: ``load_policy`` validates the t
 then judges one patient at one stage (initial or continuation) and returns, per criterion, ``met``, ``not_met`` or
 ``missing_information`` with the evidence it saw, the policy's rule and its source, and an overall status. It is
 decision support: the evaluation says what the data show against the policy's text, and the clinician and the payer
-decide.
+decide. ``stage_due`` says which stage a request is at: continuation once the policy's ``after_cycles`` sessions are
+given, initial before.
 
 The engine's own rules are not repeated here: the ICHD-3 1.3 and label verdicts, the medication-overuse verdict and
 the 28-day period counts come from ``Assessment`` (``assess``), the change against baseline from ``Outcomes``
@@ -39,6 +40,7 @@ from onaboard.clinical.verdicts import ChronicMigraine, LabelCriteria, Medicatio
 
 __all__ = [
     "CYCLE_PERIODS",
+    "ICD10_INTRACTABLE",
     "AgeRule",
     "CgrpMabRule",
     "ContinuationCriteria",
@@ -69,6 +71,7 @@ __all__ = [
     "approval_length",
     "evaluate_coverage",
     "load_policy",
+    "stage_due",
 ]
 
 CYCLE_PERIODS = RETREATMENT_INTERVAL_DAYS // PERIOD_DAYS
@@ -132,11 +135,30 @@ class SourceStatus(enum.StrEnum):
 
 
 class Diagnosis(enum.StrEnum):
-    """The engine verdicts a policy may require: ICHD-3 1.3 chronic migraine, or the BOTOX label's indication
-    (adult chronic migraine with >= 15 days a month of headache lasting 4 hours or more)."""
+    """The diagnoses a policy may require: the engine's verdicts ICHD-3 1.3 chronic migraine and the BOTOX label's
+    indication (adult chronic migraine with >= 15 days a month of headache lasting 4 hours or more), and
+    intractable migraine, read from the ICD-10-CM code on the request (``ICD10_INTRACTABLE``)."""
 
     CHRONIC_MIGRAINE = "chronic_migraine"
     LABEL_INDICATION = "label_indication"
+    INTRACTABLE = "intractable"
+
+
+ICD10_INTRACTABLE: Mapping[str, bool] = MappingProxyType(
+    {
+        "G43.701": False,
+        "G43.709": False,
+        "G43.711": True,
+        "G43.719": True,
+        "G43.E01": False,
+        "G43.E09": False,
+        "G43.E11": True,
+        "G43.E19": True,
+    }
+)
+"""The billable ICD-10-CM chronic-migraine codes (clinical-facts 7.2) and whether each says intractable: G43.71x and
+G43.E1x do (intractable = pharmacoresistant, treatment-resistant, refractory, poorly controlled), G43.70x and G43.E0x
+do not. Which applies is the clinician's coding decision, made on the prior-authorisation request."""
 
 
 class PreventiveClass(enum.StrEnum):
@@ -825,6 +847,7 @@ class CoverageEvidence:
     injection (``treatment_outcomes``). ``preventive_trials`` () means none tried; ``current_cgrp_mab`` () means
     none taken now. ``last_session`` None with no ``outcomes`` means no previous session. ``headache_hours`` maps a
     period index (0 = the baseline, k = period k after the first injection) to the hours of headache recorded in it.
+    ``diagnosis_code`` is the ICD-10-CM code the clinician chose on the request (``ICD10_INTRACTABLE``).
     """
 
     birth_date: date | None = None
@@ -838,6 +861,7 @@ class CoverageEvidence:
     last_session: date | None = None
     headache_hours: Mapping[int, Decimal] = field(default_factory=lambda: MappingProxyType({}))
     prescriber_attests_benefit: bool | None = None
+    diagnosis_code: str | None = None
 
 
 # --- Results ----------------------------------------------------------------------------------------------------
@@ -948,6 +972,24 @@ INTERVAL = "planned {planned} is {days} days after the previous session of {prev
 BEFORE_PREVIOUS = "planned {planned} is before the previous session of {previous}"
 NO_OUTCOMES = "no treatment outcomes recorded (no injection dates and diary after them)"
 CYCLES = "sessions given: {count} ({dates}) ({cmp} {minimum})"
+CYCLES_NOT_DUE = (
+    "sessions given: {count} ({dates}) (< {minimum}): continuation is not due yet; it is judged after {minimum} "
+    "cycles, and until then a request is at the initial stage"
+)
+NO_DIAGNOSIS_CODE = (
+    "no diagnosis code recorded on the request: if the migraine is intractable, choose the intractable code "
+    "({codes}) on the request"
+)
+CODE_INTRACTABLE = "diagnosis code on the request: {code} (intractable)"
+CODE_NOT_INTRACTABLE = (
+    "diagnosis code on the request: {code} (not intractable); if the migraine is intractable, choose the intractable "
+    "code on the request"
+)
+CODE_UNKNOWN = (
+    "diagnosis code on the request: {code}, not a billable ICD-10-CM chronic-migraine code ({codes}): "
+    "intractability cannot be read from it"
+)
+NEGATIVE_SESSIONS = "sessions given: must be 0 or more (got {got})"
 BASELINE_INCOMPLETE = "baseline ({span}) has {recorded} of {days} days recorded (< {minimum}): incomplete"
 NO_RESPONSE_PERIOD = "no complete period from period {index} (week {week}) on yet"
 RESPONSE_PERIOD_INCOMPLETE = "period {index} (week {week}), the one the response is judged on, is not complete"
@@ -1021,7 +1063,32 @@ def _verdict(verdict: Verdict[Any], met: enum.Enum, not_met: enum.Enum) -> _Judg
     return _Judgement(CriterionOutcome.MISSING_INFORMATION, verdict.reasons)
 
 
+def _codes(*, intractable: bool | None = None) -> str:
+    """The chronic-migraine codes (the intractable ones only, with ``intractable``), in code order: ``G43.711,
+    G43.719, G43.E11 or G43.E19`` (the last joined by ``or``), or all of them comma-separated."""
+    codes = sorted(code for code, flag in ICD10_INTRACTABLE.items() if intractable is None or flag is intractable)
+    if intractable is None:
+        return ", ".join(codes)
+    return f"{', '.join(codes[:-1])} or {codes[-1]}"
+
+
+def _intractable(evidence: CoverageEvidence) -> _Judgement:
+    """Intractable migraine as the clinician coded it on the request: met for an intractable code, not met for a
+    not-intractable one, missing without a code or with one that says nothing of intractability."""
+    code = evidence.diagnosis_code
+    if code is None or not code.strip():
+        return _missing(NO_DIAGNOSIS_CODE.format(codes=_codes(intractable=True)))
+    code = code.strip().upper()
+    if code not in ICD10_INTRACTABLE:
+        return _missing(CODE_UNKNOWN.format(code=code, codes=_codes()))
+    if ICD10_INTRACTABLE[code]:
+        return _met(True, CODE_INTRACTABLE.format(code=code))
+    return _met(False, CODE_NOT_INTRACTABLE.format(code=code))
+
+
 def _diagnosis(diagnosis: Diagnosis, evidence: CoverageEvidence) -> _Judgement:
+    if diagnosis is Diagnosis.INTRACTABLE:
+        return _intractable(evidence)
     assessment = evidence.assessment
     if assessment is None:
         return _missing(NO_ASSESSMENT)
@@ -1217,11 +1284,16 @@ def _interval_judgement(minimum: int, evidence: CoverageEvidence, stage: Stage) 
 
 
 def _cycles_judgement(rule: ContinuationCriteria, evidence: CoverageEvidence) -> _Judgement:
+    """Not met while fewer than ``after_cycles`` sessions are given: a continuation is judged only after them, so
+    the evidence says the continuation is not due yet (``stage_due``: the request is then initial), not that it is
+    refused."""
     if evidence.outcomes is None:
         return _missing(NO_OUTCOMES)
     injections = evidence.outcomes.injections
     ok = len(injections) >= rule.after_cycles
     dates = ", ".join(day.isoformat() for day in injections)
+    if not ok:
+        return _met(False, CYCLES_NOT_DUE.format(count=len(injections), dates=dates, minimum=rule.after_cycles))
     return _met(ok, CYCLES.format(count=len(injections), dates=dates, cmp=_cmp(ok), minimum=rule.after_cycles))
 
 
@@ -1375,6 +1447,7 @@ def _stopping_judgement(rule: StoppingRule, evidence: CoverageEvidence) -> _Judg
 _DIAGNOSIS_NAMES = {
     Diagnosis.CHRONIC_MIGRAINE: "Diagnosis: chronic migraine (ICHD-3 1.3)",
     Diagnosis.LABEL_INDICATION: "Diagnosis: BOTOX label indication",
+    Diagnosis.INTRACTABLE: "Diagnosis: intractable migraine",
 }
 _DIAGNOSIS_RULES = {
     Diagnosis.CHRONIC_MIGRAINE: "chronic migraine by ICHD-3 1.3 (the engine's verdict on the baseline diary)",
@@ -1382,6 +1455,7 @@ _DIAGNOSIS_RULES = {
         "the BOTOX label's indication: an adult with chronic migraine, >= 15 days a month with headache lasting "
         ">= 4 hours (the engine's verdict on the baseline diary)"
     ),
+    Diagnosis.INTRACTABLE: f"intractable chronic migraine, coded on the request: {_codes(intractable=True)}",
 }
 _FREQUENCY_NAMES = {
     "min_headache_days": "Headache days",
@@ -1622,6 +1696,20 @@ def _continuation_criteria(collect: _Collector, evidence: CoverageEvidence) -> N
             text=stopping.text,
             fields=("stopping",),
         )
+
+
+def stage_due(policy: CoveragePolicy | None, sessions_given: int) -> Stage:
+    """The stage a request under ``policy`` is at with ``sessions_given`` sessions given: continuation once they reach
+    the policy's ``continuation.after_cycles`` (a continuation is judged after that many cycles: NICE TA260 and
+    Medicare L34635 stop after 2 cycles without response), initial before. A policy without continuation criteria
+    (and no policy at all) states only initial criteria, so every request is initial. ``evaluate_coverage`` still
+    judges a continuation asked for earlier, its cycles criterion then saying the continuation is not due yet.
+    Raises ``EvidenceError`` for a count below 0."""
+    if sessions_given < 0:
+        raise EvidenceError(NEGATIVE_SESSIONS.format(got=sessions_given))
+    if policy is None or policy.continuation is None or sessions_given < policy.continuation.after_cycles:
+        return Stage.INITIAL
+    return Stage.CONTINUATION
 
 
 def evaluate_coverage(

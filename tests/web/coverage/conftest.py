@@ -1,5 +1,5 @@
-"""Patients for the coverage tests: one eligible and untreated, one after two cycles with week 24 complete; the
-clinic's prices and the treated patient's insurance and approval."""
+"""Patients for the coverage tests: one eligible and untreated, one due their second session (demo patient 8's story),
+one after two cycles with week 24 complete; the clinic's prices and the treated patients' insurance and approval."""
 
 from __future__ import annotations
 
@@ -164,6 +164,63 @@ def treated(world, today) -> Treated:
         recorded_by=world.users["billing"],
     )
     return Treated(patient, today, day0, sessions)
+
+
+@dataclass
+class SecondDue:
+    """``world.same_clinic_patient`` 88 days after their only session (``day0``): the second session is due, inside
+    a 6-month initial approval."""
+
+    patient: Patient
+    today: date
+    day0: date
+    session: InjectionSession
+
+
+SECOND_DUE_AFTER_DAYS = 88
+"""Days since the only session: demo patient 8 (Hartley), "second session due this week"."""
+
+
+@pytest.fixture
+def second_due(world, today) -> SecondDue:
+    """Chronic before treatment, then 16, 14 and 12 headache days; one session 88 days ago; three failed
+    preventives; insurance under us-commercial-a and its initial approval, in force for six months from 10 days
+    before the session."""
+    patient = world.same_clinic_patient
+    day0 = today - timedelta(days=SECOND_DUE_AFTER_DAYS)
+    store(patient, chronic_rows(today=day0 - timedelta(days=1)), today=today)
+    for k, headache in enumerate((16, 14, 12)):
+        start = day0 + timedelta(days=28 * k)
+        recorded = min(28, (today - start).days + 1)
+        store(patient, period_rows("P", start, headache=min(headache, recorded), recorded=recorded), today=today)
+    _answer_safety(patient)
+    _trials(patient, day0)
+    prices(world.clinic, day0 - timedelta(days=30))
+    session = record_preempt_session(patient, day0, injector=world.users["nurse"], today=today)
+    PatientInsurance.objects.create(
+        patient=patient,
+        policy_id=POLICY,
+        payer="Example Health Plan",
+        member_id="EHP-0088",
+        deductible_remaining=Decimal("0"),
+        coinsurance_percent=Decimal("20"),
+        terms_as_of=today,
+    )
+    approved_from = day0 - timedelta(days=10)
+    PriorAuthorisation.objects.create(
+        patient=patient,
+        stage="initial",
+        policy_id=POLICY,
+        diagnosis_code="G43.719",
+        requested_on=day0 - timedelta(days=20),
+        status=AuthorisationStatus.APPROVED,
+        decided_on=approved_from,
+        approved_from=approved_from,
+        approved_until=approved_from + timedelta(days=182),
+        medication_overuse_managed=True,
+        recorded_by=world.users["billing"],
+    )
+    return SecondDue(patient, today, day0, session)
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
+from onaboard.web.accounts.models import User
 from onaboard.web.clinic.demo import PATIENTS, demo_clinic_load
 from onaboard.web.coverage.demo import coverage_demo_load
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriorAuthorisation
@@ -31,3 +33,18 @@ def test_the_demo_gets_prices_insurance_and_approvals_and_a_second_load_changes_
     view = cost_for(patient_facts(patients[PATIENTS[7].record_number], today=today))
     assert view.planned is not None
     assert view.planned.share is not None
+
+
+def test_demo_patient_8_due_the_second_session_is_not_refused_for_cycles_not_yet_given(client, today):
+    """Hartley (demo patient 8) has had one session and is due the second inside the approved 6-month initial
+    authorisation: as dr.demo the coverage page judges the initial request under her policy, not a continuation
+    "not approvable" because fewer than 2 sessions were given."""
+    clinic = demo_clinic_load(today=today).clinic
+    coverage_demo_load(clinic, today=today)
+    hartley = clinic.patients.get(record_number=PATIENTS[7].record_number)
+    assert hartley.family_name == "Hartley"
+    client.force_login(User.objects.get(username="dr.demo"))
+    body = " ".join(client.get(reverse("coverage:patient", args=[hartley.external_id])).content.decode().split())
+    assert "US commercial policy A (modelled on Aetna CPB 0113) (initial)" in body
+    assert "Treatment cycles given" not in body
+    assert "sessions given: 1" not in body

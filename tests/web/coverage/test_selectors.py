@@ -9,7 +9,14 @@ from decimal import Decimal
 import pytest
 
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, UNITS_PER_SITE, CoverageStatus, CriterionOutcome, Stage
-from onaboard.web.coverage.models import AuthorisationStatus, ClinicPrice, PriceItem, PriorAuthorisation
+from onaboard.clinical.coverage import ICD10_INTRACTABLE
+from onaboard.web.coverage.models import (
+    ICD10_CHRONIC_MIGRAINE,
+    AuthorisationStatus,
+    ClinicPrice,
+    PriceItem,
+    PriorAuthorisation,
+)
 from onaboard.web.coverage.selectors import (
     AMBIGUOUS_RECORD_NUMBER,
     ASSUME_PLANNED_DATE_DUE,
@@ -33,6 +40,7 @@ from onaboard.web.coverage.selectors import (
     patient_cost,
     patient_facts,
     planned_date,
+    policy_by_id,
     price_in_force,
     price_list,
 )
@@ -593,3 +601,64 @@ def test_the_week_24_letter_day_is_the_day_after_week_24_and_needs_an_extension_
         state = approval_state(treated.patient, treated.today)
         assert state.week24_letter_from == letter_from
         assert state.week24_after_approval is needs_extension
+
+
+# --- The stage due and the diagnosis code ---------------------------------------------------------------------
+
+
+def test_one_session_given_defaults_to_the_initial_stage_under_the_insurance_policy(world, second_due):
+    """The stage a page judges by default is the engine's ``stage_due`` under the policy evaluated: initial with one
+    session under us-commercial-a (continuation after 2 cycles), so no "cycles given" criterion refuses the patient;
+    the facts say the same per policy."""
+    view = coverage_evaluation(user=world.users["billing"], patient=second_due.patient, today=second_due.today)
+    assert view.evaluation.stage is Stage.INITIAL
+    assert "continuation.after_cycles" not in [c.key for c in view.evaluation.criteria]
+    facts = patient_facts(second_due.patient, today=second_due.today)
+    assert [facts.stage_due(policy) for policy in (policy_by_id("nice-ta260"), policy_by_id("botox-label"))] == [
+        Stage.INITIAL,
+        Stage.INITIAL,
+    ]
+
+
+def test_three_sessions_given_default_to_continuation(world, treated):
+    """With three sessions given a policy judging continuation after 2 cycles is asked for continuation."""
+    facts = patient_facts(treated.patient, today=treated.today)
+    assert facts.stage_due(policy_by_id("us-commercial-a")) is Stage.CONTINUATION
+    assert facts.stage_due(policy_by_id("botox-label")) is Stage.INITIAL  # no continuation criteria
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [("G43.709", CriterionOutcome.NOT_MET), ("G43.E19", CriterionOutcome.MET)],
+)
+def test_the_diagnosis_code_of_the_request_under_the_policy_is_the_evidence_of_intractability(
+    world, eligible, today, code, outcome
+):
+    """Medicare's intractability criterion reads the diagnosis code of the latest initial request under Medicare:
+    G43.709 (not intractable) fails it, G43.E19 meets it; a request to another payer does not answer for it, and
+    with none the code is missing."""
+    facts = patient_facts(eligible, today=today)
+    evidence, _notes = coverage_evidence(facts, Stage.INITIAL, policy_id="us-medicare-a")
+    assert evidence.diagnosis_code is None
+    PriorAuthorisation.objects.create(
+        patient=eligible, policy_id="us-medicare-a", diagnosis_code=code, requested_on=today - timedelta(days=2)
+    )
+    PriorAuthorisation.objects.create(
+        patient=eligible, policy_id="us-commercial-a", diagnosis_code="G43.711", requested_on=today
+    )
+    evidence, _notes = coverage_evidence(facts, Stage.INITIAL, policy_id="us-medicare-a")
+    assert evidence.diagnosis_code == code
+    view = coverage_evaluation(
+        user=world.users["billing"], patient=eligible, today=today, policy_id="us-medicare-a", stage="initial"
+    )
+    result = view.evaluation.criterion("initial.diagnosis.intractable")
+    assert result.outcome is outcome
+    assert result.evidence[0].startswith(f"diagnosis code on the request: {code} (")
+
+
+def test_the_request_forms_codes_are_the_engines_and_agree_on_intractability():
+    """The prior-authorisation form offers exactly the codes the engine reads, and each label says "intractable"
+    or "not intractable" as the engine does."""
+    assert set(ICD10_CHRONIC_MIGRAINE) == set(ICD10_INTRACTABLE)
+    for code, label in ICD10_CHRONIC_MIGRAINE.items():
+        assert (", intractable," in str(label)) is ICD10_INTRACTABLE[code], code

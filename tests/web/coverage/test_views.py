@@ -729,3 +729,50 @@ def test_the_coverage_page_names_no_other_policy_for_an_unknown_policy_id(client
     client.force_login(world.users["billing"])
     page = html.unescape(client.get(_coverage_url(treated.patient, policy="bogus")).content.decode())
     assert "not the patient's recorded insurance policy" not in page
+
+
+# --- The stage a request is at ----------------------------------------------------------------------------------
+
+
+def test_a_patient_due_their_second_session_is_judged_at_the_initial_stage_not_refused_for_cycles(
+    client, world, second_due
+):
+    """Demo patient 8's story: one session given and the second due, inside the 6-month initial approval. The page
+    judges the initial request (us-commercial-a judges a continuation after 2 cycles), never "not approvable"
+    because fewer than 2 sessions were given; the continuation can still be asked for, and then says it is not due
+    yet."""
+    client.force_login(world.users["clinician"])
+    body = html.unescape(" ".join(client.get(_coverage_url(second_due.patient)).content.decode().split()))
+    assert "US commercial policy A (modelled on Aetna CPB 0113) (initial)" in body
+    assert "Treatment cycles given" not in body
+    assert '<option value="initial" selected>' in body
+    asked = html.unescape(
+        " ".join(client.get(_coverage_url(second_due.patient, stage="continuation")).content.decode().split())
+    )
+    assert "Treatment cycles given" in asked
+    assert "continuation is not due yet; it is judged after 2 cycles" in asked
+
+
+def test_the_request_form_defaults_to_initial_until_the_insurance_policys_cycles_are_given(client, world, second_due):
+    """A new request for a patient with one session defaults to initial under the insurance's policy, which judges
+    a continuation after 2 cycles."""
+    client.force_login(world.users["billing"])
+    response = client.get(reverse("coverage:authorisation_new", args=[second_due.patient.external_id]))
+    assert response.context["form"].initial["stage"] == "initial"
+
+
+def test_the_request_form_defaults_to_continuation_once_the_cycles_are_given(client, world, treated):
+    """With three sessions given under a policy judging continuation after 2 cycles, a new request defaults to
+    continuation."""
+    client.force_login(world.users["billing"])
+    response = client.get(reverse("coverage:authorisation_new", args=[treated.patient.external_id]))
+    assert response.context["form"].initial["stage"] == "continuation"
+
+
+def test_without_insurance_a_new_request_defaults_to_initial(client, world, second_due):
+    """With no insurance recorded no policy says when a continuation is judged: a new request for the patient with
+    one session defaults to initial, as under a policy without continuation criteria."""
+    PatientInsurance.objects.filter(patient=second_due.patient).delete()
+    client.force_login(world.users["billing"])
+    response = client.get(reverse("coverage:authorisation_new", args=[second_due.patient.external_id]))
+    assert response.context["form"].initial["stage"] == "initial"

@@ -56,7 +56,8 @@ def policy_list(request: HttpRequest) -> list[dict[str, str]]:
 )
 def patient_coverage(request: HttpRequest, patient_id: UUID, query: Query[CoverageQuery]) -> Any:
     """Every criterion of the policy (``policy``, else the one in the patient's insurance) at ``stage`` (default:
-    continuation once a session is recorded, else initial) with its outcome and evidence. 422 without a policy."""
+    the stage due under that policy: continuation once its ``after_cycles`` sessions are recorded, else initial)
+    with its outcome and evidence. 422 without a policy."""
     patient = staff_patient(caller(request), patient_id)
     try:
         view = selectors.coverage_evaluation(

@@ -51,6 +51,7 @@ from onaboard.clinical import (
 from onaboard.clinical import PreventiveTrial as EnginePreventiveTrial
 from onaboard.clinical import StopReason as EngineStopReason
 from onaboard.clinical import approval_length as engine_approval_length
+from onaboard.clinical.coverage import stage_due
 from onaboard.policies import shipped_policies, shipped_policy
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
@@ -395,9 +396,17 @@ class PatientFacts:
     def last_session(self) -> InjectionSession | None:
         return self.recorded[-1] if self.recorded else None
 
+    def stage_due(self, policy: CoveragePolicy) -> Stage:
+        """The stage a request under ``policy`` is at: the engine's ``stage_due`` for the sessions recorded (initial
+        until the policy's ``continuation.after_cycles`` sessions are given)."""
+        return stage_due(policy, len(self.recorded))
+
     @property
-    def default_stage(self) -> Stage:
-        return Stage.CONTINUATION if self.recorded else Stage.INITIAL
+    def default_stage(self) -> None:
+        """None: "the stage due under the policy evaluated" for ``evaluate`` (``stage_due``), which alone knows the
+        policy. Kept for the command line (``commands.documents``), which passes it on; new code calls
+        ``stage_due``."""
+        return None
 
 
 def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
@@ -485,8 +494,8 @@ def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
 
 def coverage_evidence(facts: PatientFacts, stage: Stage, *, policy_id: str) -> tuple[CoverageEvidence, tuple[str, ...]]:
     """The engine's evidence for ``stage`` under the policy ``policy_id`` and the assumptions made in filling it.
-    The clinician's attestations are the latest request's of that stage under that policy: a request to another
-    payer attests to that payer's criteria, not to these."""
+    The clinician's attestations and the diagnosis code (the evidence of intractability) are the latest request's of
+    that stage under that policy: a request to another payer attests to that payer's criteria, not to these."""
     notes = list(facts.assumptions)
     day, note = planned_date(facts)
     notes.append(note)
@@ -520,6 +529,7 @@ def coverage_evidence(facts: PatientFacts, stage: Stage, *, policy_id: str) -> t
         last_session=facts.last_session.date if facts.last_session else None,
         headache_hours=headache_hours_by_period(facts.diary, facts.outcomes) if facts.outcomes else {},
         prescriber_attests_benefit=None if request is None else request.prescriber_attests_benefit,
+        diagnosis_code=None if request is None else request.diagnosis_code,
     )
     return evidence, tuple(notes)
 
@@ -533,7 +543,10 @@ class CoverageView:
     assumptions: tuple[str, ...]
 
 
-def evaluate(facts: PatientFacts, policy: CoveragePolicy, stage: Stage) -> CoverageView:
+def evaluate(facts: PatientFacts, policy: CoveragePolicy, stage: Stage | None) -> CoverageView:
+    """The patient judged against ``policy`` at ``stage``; None: the stage due under it (``PatientFacts.stage_due``)."""
+    if stage is None:
+        stage = facts.stage_due(policy)
     evidence, notes = coverage_evidence(facts, stage, policy_id=policy.id)
     evaluation = evaluate_coverage(policy, evidence, stage=stage, today=facts.today)
     return CoverageView(policy, evaluation, notes)
@@ -543,10 +556,11 @@ def coverage_evaluation(
     *, user: Any, patient: Patient, today: dt.date, policy_id: str | None = None, stage: str | None = None
 ) -> CoverageView:
     """The patient judged against a shipped policy (the one asked for, else their insurance's) at ``stage`` (by
-    default continuation once a session is recorded, else initial); the read is audited."""
+    default the stage due under that policy, ``PatientFacts.stage_due``: continuation once the policy's
+    ``after_cycles`` sessions are recorded, else initial); the read is audited."""
     policy = chosen_policy(patient, policy_id)
     facts = patient_facts(patient, today=today)
-    chosen = Stage(stage) if stage else facts.default_stage
+    chosen = Stage(stage) if stage else facts.stage_due(policy)
     view = evaluate(facts, policy, chosen)
     audit_record(
         user=user,
@@ -759,6 +773,15 @@ def has_recorded_session(patient: Patient, today: dt.date) -> bool:
     """Whether a session is recorded on or before ``today`` (what the continuation letter and the procedure note
     need; ``patient_facts`` reads the same sessions)."""
     return InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED, date__lte=today).exists()
+
+
+def request_stage_due(patient: Patient, today: dt.date, insurance: PatientInsurance | None) -> Stage:
+    """The stage a new request is at under the policy of ``insurance`` (the patient's, ``insurance_of``): the
+    engine's ``stage_due`` for the sessions recorded on or before ``today`` (without insurance, or with a policy no
+    longer shipped, no policy says when a continuation is judged: initial)."""
+    policy = shipped_policies().get(insurance.policy_id) if insurance is not None else None
+    given = InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED, date__lte=today).count()
+    return stage_due(policy, given)
 
 
 def sessions_recorded(patient: Patient) -> Sequence[InjectionSession]:

@@ -186,7 +186,7 @@ def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespon
     patient = staff_patient(request.user, patient_id)
     insurance = selectors.insurance_of(patient)
     today = timezone.localdate()
-    stage = Stage.CONTINUATION if selectors.sessions_recorded(patient) else Stage.INITIAL
+    stage = selectors.request_stage_due(patient, today, insurance)
     initial = {"requested_on": today, "stage": stage.value, "policy_id": insurance.policy_id if insurance else ""}
     form = PriorAuthorisationForm(
         request.POST or None,
