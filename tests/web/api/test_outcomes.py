@@ -13,6 +13,7 @@ from onaboard.clinical import hit6_score, treatment_outcomes
 from onaboard.clinical.prom import HIT6_COUNT
 from onaboard.serialize import outcomes_json, period_change_json
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import api as outcomes_api
@@ -142,3 +143,13 @@ def test_the_list_shows_every_response_with_its_reason(world, api_as, today):
     listed = client.get(f"/api/patients/{world.own_patient.external_id}/questionnaires").json()
     assert [(item["instrument"], item["reason"]) for item in listed] == [("hit6", hit6_score(HIT6).reason)]
     assert AuditEvent.objects.filter(action=Action.READ, object_type="questionnaires").exists()
+
+
+@pytest.mark.parametrize("day", [1764288000, "1764288000", "2025-11-28T00:00:00"])
+def test_a_questionnaire_date_that_is_not_yyyy_mm_dd_is_422_at_the_date(world, api_as, day):
+    """A Unix timestamp or a datetime is 422 at ``date`` (a timestamp was read as its day); nothing is saved."""
+    refused = _submit(api_as("patient"), world.own_patient, {"instrument": "hit6", "date": day, "answers": HIT6})
+    assert refused.status_code == 422
+    (problem,) = refused.json()["detail"]
+    assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("body", "date", ISO_DATE_ERROR_TYPE)
+    assert not QuestionnaireResponse.objects.exists()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from onaboard.clinical.diary import BAD_HOURS
 from onaboard.web.accounts.models import ApiToken
+from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE, NOT_AN_ISO_DATE
 from onaboard.web.diary.api import _contract_fields
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.schemas import HOURS_MAX_DECIMAL_PLACES, HOURS_MAX_DIGITS, DiaryDayIn
@@ -87,3 +88,43 @@ def test_hours_above_24_keep_the_engines_words(world, clinician_api):
     assert response.json()["detail"] == [
         {"loc": ["body", "headache_hours"], "msg": BAD_HOURS.format(value="99.5"), "type": "value_error"}
     ]
+
+
+@pytest.mark.parametrize("day", ["1764288000", "20251128", "2025-W48-5", "2025-11-28T00:00:00", "0"])
+def test_a_day_in_the_address_that_is_not_yyyy_mm_dd_is_422_at_the_day(world, clinician_api, day):
+    """Only an ISO date names a day: a Unix timestamp (it wrote 2025-11-28), a date without dashes, a week date or a
+    datetime is 422 at the path's ``day``, nothing saved."""
+    url = f"/api/patients/{world.same_clinic_patient.external_id}/diary/{day}"
+    response = clinician_api.put(url, json.dumps({"headache_hours": 0}), content_type="application/json")
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("path", "day", ISO_DATE_ERROR_TYPE)
+    assert problem["msg"] == NOT_AN_ISO_DATE
+    assert not DiaryEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("address", "parameter"),
+    [("diary", "end"), ("diary", "start"), ("assessment", "as_of")],
+)
+@pytest.mark.parametrize("value", ["0", "1764288000"])
+def test_a_date_in_the_query_that_is_not_yyyy_mm_dd_is_422_at_the_parameter(
+    world, clinician_api, address, parameter, value
+):
+    """``?end=0`` was 1970-01-01 and ``?as_of=1764288000`` 2025-11-28: a number is 422 at the query parameter."""
+    url = f"/api/patients/{world.same_clinic_patient.external_id}/{address}"
+    response = clinician_api.get(url, {parameter: value})
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("query", parameter, ISO_DATE_ERROR_TYPE)
+
+
+@pytest.mark.parametrize("answer", [0, 1, "yes", "true", None])
+def test_a_yes_no_answer_is_true_or_false_only(world, clinician_api, answer):
+    """``"believed_migraine": 0`` was taken as false and ``"yes"`` as true: anything but a JSON boolean is 422 at
+    the field, nothing saved."""
+    response = _put(clinician_api, world, {"headache_hours": 0, "believed_migraine": answer})
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("body", "believed_migraine", "bool_type")
+    assert not DiaryEntry.objects.exists()

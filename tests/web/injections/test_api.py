@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from onaboard.web.accounts.models import ApiToken
-from onaboard.web.common.schema_types import NUL_ERROR_TYPE, NUL_IN_TEXT
+from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE, NUL_ERROR_TYPE, NUL_IN_TEXT
 from onaboard.web.injections import api, selectors, services
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, InjectionSession, SessionStatus, SideEffect
 from tests.web.injections.conftest import fixed_entries, record
@@ -225,3 +225,53 @@ def test_a_sessions_text_one_character_over_the_limit_is_422_at_the_field(world,
     assert not InjectionSession.objects.exists()
     at_limit = _session_body(**{field: "x" * DESCRIPTION_MAX_LENGTH})
     assert nurse_api.post(url, json.dumps(at_limit), content_type="application/json").status_code == 201
+
+
+@pytest.mark.parametrize("day", [1764288000, "1764288000", "2025-11-28T00:00:00", "20251128"])
+def test_a_booking_date_that_is_not_yyyy_mm_dd_is_422_at_the_date(world, nurse_api, day):
+    """A Unix timestamp (number or text), a datetime or a date without dashes is 422 at ``date``; nothing moves."""
+    booking = _booking(world)
+    url = f"/api/sessions/{booking.external_id}/booking"
+    response = nurse_api.put(url, json.dumps({"date": day, "version": 1}), content_type="application/json")
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("body", "date", ISO_DATE_ERROR_TYPE)
+    booking.refresh_from_db()
+    assert booking.version == 1
+
+
+def _reported_side_effect(world, patient_api):
+    return _report(patient_api, world, kind="neck_pain").json()
+
+
+@pytest.mark.parametrize("modified", ["2026-01-05T10:00:00", "2026-01-05", 1764288000, "1764288000"])
+def test_a_review_whose_modified_has_no_time_zone_is_422_not_a_conflict(world, patient_api, nurse_api, modified):
+    """``modified`` without a time zone (or a date, or a Unix timestamp) is 422 at ``modified``: it was compared
+    with the stored time and answered with a false 409."""
+    reported = _reported_side_effect(world, patient_api)
+    url = f"/api/side-effects/{reported['id']}/review"
+    body = {"grade": "mild", "related_to_treatment": True, "modified": modified}
+    response = nurse_api.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert (problem["loc"][0], problem["loc"][-1]) == ("body", "modified")
+    assert SideEffect.objects.get().clinician_grade == ""
+
+
+def test_a_review_with_the_modified_it_read_is_saved(world, patient_api, nurse_api):
+    """The ``modified`` the API answered with, sent back as it was, is taken."""
+    reported = _reported_side_effect(world, patient_api)
+    url = f"/api/side-effects/{reported['id']}/review"
+    body = {"grade": "mild", "related_to_treatment": False, "modified": reported["modified"]}
+    assert nurse_api.post(url, json.dumps(body), content_type="application/json").status_code == 200
+
+
+@pytest.mark.parametrize("related", [0, 1, "true", "no"])
+def test_related_to_treatment_is_true_false_or_null_only(world, patient_api, nurse_api, related):
+    """``related_to_treatment`` is a JSON boolean or null: 0, 1 or text is 422 at the field."""
+    reported = _reported_side_effect(world, patient_api)
+    url = f"/api/side-effects/{reported['id']}/review"
+    body = {"grade": "mild", "related_to_treatment": related}
+    response = nurse_api.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    assert {p["loc"][-1] for p in response.json()["detail"]} == {"related_to_treatment"}

@@ -20,6 +20,7 @@ from ninja import Query, Router, Schema
 from onaboard.clinical import DiaryDay, RefusedError, assess, classify_day
 from onaboard.clinical.diary import YES_NO_COLUMNS
 from onaboard.serialize import assessment_json
+from onaboard.web.common.schema_types import IsoDate
 from onaboard.web.diary.schemas import AssessmentOut, DiaryDayIn, DiaryDayOut
 from onaboard.web.diary.selectors import diary_day_of, patient_diary
 from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
@@ -86,8 +87,8 @@ def _day_out(day: DiaryDay) -> dict[str, Any]:
 
 
 class DiaryRangeQuery(Schema):
-    start: date | None = None
-    end: date | None = None
+    start: IsoDate | None = None
+    end: IsoDate | None = None
 
 
 @router.get(
@@ -118,7 +119,7 @@ def diary_day_list(request: HttpRequest, patient_id: UUID, query: Query[DiaryRan
     response={200: DiaryDayOut, **WRITE_ERRORS},
     summary="Save one diary day (create or replace)",
 )
-def diary_day_put(request: HttpRequest, patient_id: UUID, day: date, payload: DiaryDayIn) -> Any:
+def diary_day_put(request: HttpRequest, patient_id: UUID, day: IsoDate, payload: DiaryDayIn) -> Any:
     """Create or replace the patient's row for ``day``. The diary contract's rules apply (the same as the portal
     form and the CSV import); a day that breaks them is refused with 422 listing every problem, and nothing is
     saved. A date after today, or before the patient's birth date, is refused."""
@@ -136,7 +137,7 @@ def diary_day_put(request: HttpRequest, patient_id: UUID, day: date, payload: Di
 
 
 class AssessmentQuery(Schema):
-    as_of: date | None = None
+    as_of: IsoDate | None = None
 
 
 @router.get(

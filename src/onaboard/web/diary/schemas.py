@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from onaboard.clinical import AcuteClass, Intensity
 from onaboard.web.common.schema_types import InputSchema
@@ -41,17 +42,17 @@ class DiaryDayIn(InputSchema):
         description=f"Hours with headache that day, 0 to 24, with at most {HOURS_MAX_DECIMAL_PLACES} decimals.",
     )
     intensity: str = Field("", description=f"Worst pain: {INTENSITIES}; blank on a headache-free day.")
-    unilateral: bool = False
-    pulsating: bool = False
-    worse_with_activity: bool = False
-    nausea: bool = False
-    vomiting: bool = False
-    photophobia: bool = False
-    phonophobia: bool = False
-    aura: bool = False
+    unilateral: StrictBool = False
+    pulsating: StrictBool = False
+    worse_with_activity: StrictBool = False
+    nausea: StrictBool = False
+    vomiting: StrictBool = False
+    photophobia: StrictBool = False
+    phonophobia: StrictBool = False
+    aura: StrictBool = False
     acute_medication: list[str] = Field(default_factory=list, description=f"Classes taken: {ACUTE_CLASSES}.")
-    acute_relief: bool = False
-    believed_migraine: bool = False
+    acute_relief: StrictBool = False
+    believed_migraine: StrictBool = False
     notes: str = ""
 
 

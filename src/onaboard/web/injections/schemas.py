@@ -12,6 +12,7 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from onaboard.clinical import (
     FIXED_SITE_COUNT,
@@ -22,7 +23,7 @@ from onaboard.clinical import (
     Side,
 )
 from onaboard.interop.tables import TEXT_LIMITS
-from onaboard.web.common.schema_types import FreeText, InputSchema
+from onaboard.web.common.schema_types import AwareTimestamp, FreeText, InputSchema, IsoDate
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, Severity, SideEffectKind
 from onaboard.web.injections.selectors import interval_weeks
 
@@ -80,7 +81,7 @@ class SiteIn(InputSchema):
     muscle: str = Field(..., description=f"One of: {MUSCLES}.")
     side: str = Field(..., description=f"One of: {SIDES}.")
     units: int = Field(..., ge=0)
-    follow_the_pain: bool = False
+    follow_the_pain: StrictBool = False
     view: Literal["front", "back"] | None = None
     x: int | None = Field(None, ge=0, le=MAP_MAX)
     y: int | None = Field(None, ge=0, le=MAP_MAX)
@@ -99,13 +100,13 @@ class SiteOut(Schema):
 class InjectionSessionIn(InputSchema):
     """Record a session: the sites given, the product and vial size, and an override reason if a check fails."""
 
-    date: dt.date
+    date: IsoDate
     sites: list[SiteIn] = Field(
         ..., description=f"Every site given: the {FIXED_SITE_COUNT} fixed PREEMPT sites and any extra."
     )
     vial_units: int = Field(200, description=f"Vial size in units: {VIAL_SIZES}.")
     product_lot: FreeText = Field(..., max_length=TEXT_LIMITS["lot"])
-    product_expiry: dt.date
+    product_expiry: IsoDate
     override_reason: FreeText = Field(
         "",
         max_length=DESCRIPTION_MAX_LENGTH,
@@ -120,7 +121,7 @@ class InjectionSessionIn(InputSchema):
 
 
 class BookingIn(InputSchema):
-    date: dt.date
+    date: IsoDate
     version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
 
 
@@ -163,7 +164,7 @@ class BookingOut(InjectionSessionOut):
 
 class SideEffectIn(InputSchema):
     kind: SideEffectKindValue  # type: ignore[valid-type]
-    onset: dt.date = Field(..., description="When it started; today or earlier.")
+    onset: IsoDate = Field(..., description="When it started; today or earlier.")
     severity: SeverityValue  # type: ignore[valid-type]
     description: FreeText = Field(
         "",
@@ -178,13 +179,13 @@ class SideEffectReviewIn(InputSchema):
         ...,
         description="The clinician's own grade, always sent: the patient's `severity` is never taken for it.",
     )
-    related_to_treatment: bool | None = Field(..., description="Null when relatedness is unknown.")
+    related_to_treatment: StrictBool | None = Field(..., description="Null when relatedness is unknown.")
     session_id: UUID | None = Field(
         None,
         description="The recorded session it follows (the patient's own, given on or before the onset). Left out: "
         "the session it is linked to stays; null: linked to none.",
     )
-    modified: dt.datetime | None = Field(
+    modified: AwareTimestamp | None = Field(
         None,
         description="The side effect's `modified` as last read: a review saved since is refused with 409 instead of "
         "being overwritten. Left out: no such check.",

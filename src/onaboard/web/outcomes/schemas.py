@@ -12,7 +12,7 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
-from onaboard.web.common.schema_types import InputSchema
+from onaboard.web.common.schema_types import InputSchema, IsoDate
 from onaboard.web.diary.schemas import PeriodOut
 
 
@@ -65,7 +65,7 @@ class QuestionnaireIn(InputSchema):
     over the last 3 months, and optionally a (headache days) and b (average pain 0-10)."""
 
     instrument: Literal["hit6", "midas"]
-    date: dt.date = Field(
+    date: IsoDate = Field(
         ..., description="The day it was filled in; today or earlier. A second one that day replaces it."
     )
     answers: list[str] | dict[str, int | None]
