@@ -6,10 +6,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from onaboard.clinical import OVERUSE_DAYS, AcuteClass
 from onaboard.clinical.assessment import assess
 from onaboard.clinical.verdicts import (
     MOH_FREQUENCY_MET,
     MOH_FREQUENCY_NOT_MET,
+    OVERUSE_SECTION,
     ChronicMigraine,
     LabelCriteria,
     MedicationOveruse,
@@ -337,3 +339,21 @@ def test_eligibility_is_assessed_the_day_before_treatment_never_before_birth():
     assert eligibility_day(first_session=None, today=today) == today
     assert eligibility_day(first_session=first, today=today, birth_date=date(1980, 1, 1)) == date(2026, 3, 1)
     assert eligibility_day(first_session=first, today=today, birth_date=first) == first
+
+
+def test_not_suspected_overuse_still_names_the_period_that_met_a_threshold():
+    """A period meeting an ICHD-3 8.2 threshold is named among the reasons even when another complete period meets
+    none (so overuse is not suspected): the clinician sees the month of overuse, not only the months without."""
+    days = three_periods(headache=(12, 12, 12), migraine=(0, 0, 0))
+    start = period_start(2)
+    overused = {start + timedelta(days=i) for i in range(OVERUSE_DAYS[AcuteClass.TRIPTAN])}
+    days = [make_day(d.date, 2, acute_medication=["triptan"]) if d.date in overused else d for d in days]
+    result = judge(days).medication_overuse
+    section = OVERUSE_SECTION[AcuteClass.TRIPTAN]
+    assert result.verdict is MedicationOveruse.NOT_SUSPECTED
+    assert result.classes == ()
+    assert [reason.split(":")[0] for reason in result.reasons] == ["ICHD-3 8.2", "ICHD-3 8.2", f"ICHD-3 {section}"]
+    assert "period 1 " in result.reasons[0]
+    assert "period 3 " in result.reasons[1]
+    assert result.reasons[2].startswith(f"ICHD-3 {section}: period 2 (")
+    assert result.reasons[2].endswith(f"has triptan on {len(overused)} days (>= {OVERUSE_DAYS[AcuteClass.TRIPTAN]})")

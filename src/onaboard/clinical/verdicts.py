@@ -267,7 +267,8 @@ def _no_overuse_reason(period: PeriodSummary) -> str:
 def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[MedicationOveruse]:
     """ICHD-3 8.2 Medication-overuse headache, criterion B (regular overuse for > 3 months) over the periods.
 
-    ``not_suspected`` if any complete period does not meet it; otherwise ``insufficient_data`` if any period is
+    ``not_suspected`` if any complete period does not meet it (the reasons name those periods first, then any
+    period that does meet a threshold); otherwise ``insufficient_data`` if any period is
     incomplete or missing; otherwise ``suspected``, with the union of the classes by which periods met it. The
     verdict screens criterion B only; a suspected one states criterion A (headache on >= 15 days a month) with the
     periods' headache days, and leaves C (not better accounted for) to the clinician. A patient meeting both 1.3
@@ -280,7 +281,10 @@ def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[Medi
         if period.complete and not classes
     ]
     if not_met:
-        return Verdict(MedicationOveruse.NOT_SUSPECTED, tuple(not_met))
+        # A period that did meet a threshold is named too: criterion B fails for want of *regular* overuse, and
+        # the month of overuse is still the clinician's to see.
+        overused = tuple(reason for _, period_reasons in met for reason in period_reasons)
+        return Verdict(MedicationOveruse.NOT_SUSPECTED, (*not_met, *overused))
     unusable = _unusable(periods, "ICHD-3 8.2 B")
     if unusable:
         return Verdict(
