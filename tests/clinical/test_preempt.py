@@ -686,3 +686,82 @@ def test_sites_off_the_label_dose_and_muscles_over_their_maximum_are_named():
     departures = label_dose_departures(plan_from_sites(neck))
     assert departures[-1] == MUSCLE_ABOVE_MAXIMUM.format(muscle="cervical_paraspinal", units=40, limit=20)
     assert len(departures) == 3  # left, right, and the muscle's total
+
+
+# --- Follow-the-pain limits: confirmed ones refuse, the derived occipitalis one is a departure -------------------
+
+OCCIPITALIS_DEPARTURE = (
+    "follow-the-pain: occipitalis has 3 extra sites (45 U in the muscle), more than the 2 (10 U; 40 U in the muscle) "
+    "derived from the 40 U follow-the-pain cap less temporalis 10 U and trapezius 20 U: Blumenfeld 2010 allows extra "
+    "occipitalis sites but states no number"
+)
+
+
+def _with_extra(sites: list[InjectionSite], **counts: int) -> list[InjectionSite]:
+    """``sites`` followed by ``counts`` extra 5 U sites per muscle, alternately left and right."""
+    sides = (Side.LEFT, Side.RIGHT)
+    return [*sites, *(_extra(Muscle(m), sides[i % 2]) for m, count in counts.items() for i in range(count))]
+
+
+def test_three_extra_occipitalis_sites_are_recorded_as_a_departure_from_the_derived_limit() -> None:
+    """31 fixed sites, 3 extra occipitalis and 2 extra trapezius (180 U at 36 sites, 5 extra: within every confirmed
+    limit) make a plan: the occipitalis limit of 2 sites is derived from the 40 U cap, not stated (Blumenfeld 2010),
+    so going past it is a departure a recorder overrides with a reason, named once, not refused."""
+    from onaboard.clinical.preempt import FOLLOW_THE_PAIN_DERIVED_LIMITS, FTP_ABOVE_DERIVED_LIMIT
+
+    assert frozenset({Muscle.OCCIPITALIS}) == FOLLOW_THE_PAIN_DERIVED_LIMITS
+    plan = plan_from_sites(_with_extra(_fixed(), occipitalis=3, trapezius=2))
+    assert (plan.total_units, plan.site_count, plan.follow_the_pain_count) == (180, 36, 5)
+    assert label_dose_departures(plan) == (OCCIPITALIS_DEPARTURE,)
+    (departure,) = label_dose_departures(plan)
+    assert departure == FTP_ABOVE_DERIVED_LIMIT.format(
+        muscle="occipitalis",
+        count=3,
+        units=45,
+        limit=2,
+        limit_units=10,
+        muscle_limit=40,
+        cap=MAX_SESSION_UNITS - FIXED_DOSE_UNITS,
+        others="temporalis 10 U and trapezius 20 U",
+    )
+
+
+def test_planning_still_refuses_a_third_extra_occipitalis_site() -> None:
+    """Asking the planner (and so the command line) for 3 extra occipitalis sites is still refused with the limit:
+    a plan keeps within every limit, derived or not; only recording what was given lets it be overridden."""
+    with pytest.raises(PlanError) as error:
+        preempt_plan(follow_the_pain={"occipitalis": 3})
+    assert str(error.value) == FTP_LIMIT.format(muscle="occipitalis", limit=2, limit_units=10, count=3)
+    with pytest.raises(PlanError):
+        follow_the_pain_sites({Muscle.OCCIPITALIS: 3})
+
+
+def test_edited_plan_still_refuses_a_third_extra_temporalis_site() -> None:
+    """Temporalis's 2 extra sites (10 U) is stated in Blumenfeld 2010: a third is refused outright."""
+    with pytest.raises(PlanError) as error:
+        plan_from_sites(_with_extra(_fixed(), temporalis=3))
+    assert str(error.value) == FTP_LIMIT.format(muscle="temporalis", limit=2, limit_units=10, count=3)
+
+
+def test_edited_plan_refuses_more_than_8_extra_sites_in_all() -> None:
+    """Follow-the-pain adds at most 8 sites (39 in all): 6 extra occipitalis and 2 temporalis (195 U at 39 sites) is
+    a departure, 7 occipitalis and 2 temporalis is refused even with 2 fixed sites left out (190 U at 38 sites)."""
+    from onaboard.clinical.preempt import FTP_TOTAL_LIMIT
+
+    plan = plan_from_sites(_with_extra(_fixed(), occipitalis=6, temporalis=2))
+    assert (plan.total_units, plan.site_count) == (MAX_SESSION_UNITS, MAX_SESSION_SITES)
+    assert label_dose_departures(plan)[0].startswith("follow-the-pain: occipitalis has 6 extra sites (60 U")
+    with pytest.raises(PlanError) as error:
+        plan_from_sites(_with_extra(_fixed()[2:], occipitalis=7, temporalis=2))
+    assert str(error.value) == FTP_TOTAL_LIMIT.format(limit=8, limit_units=40, max_sites=39, count=9)
+
+
+def test_occipitalis_above_its_derived_maximum_in_units_says_the_maximum_is_derived() -> None:
+    """2 extra occipitalis sites at 10 U (50 U in the muscle) keep within the sites but not the muscle's 40 U, a
+    maximum derived from the 40 U cap: the departure says so rather than calling it PREEMPT's."""
+    from onaboard.clinical.preempt import MUSCLE_ABOVE_DERIVED_MAXIMUM
+
+    sites = [*_fixed(), _extra(Muscle.OCCIPITALIS, Side.LEFT, 10), _extra(Muscle.OCCIPITALIS, Side.RIGHT, 10)]
+    assert label_dose_departures(plan_from_sites(sites))[-1] == MUSCLE_ABOVE_DERIVED_MAXIMUM.format(
+        muscle="occipitalis", units=50, limit=40, cap=40, others="temporalis 10 U and trapezius 20 U"
+    )

@@ -121,3 +121,40 @@ def test_a_session_that_left_a_fixed_site_out_needs_an_override_reason_as_on_the
     departure = "PREEMPT: 1 fixed site not given (trapezius right 3): 150 U at 30 sites"
     assert _session(sites) == [("sites", records.DEPARTURE_NOT_OVERRIDDEN.format(departures=departure))]
     assert _session(sites, override_reason="the patient fainted") == []
+
+
+def _extra_sites(**counts: int) -> list[SiteRecord]:
+    """``counts`` extra 5 U follow-the-pain sites per muscle, alternately left and right."""
+    sides = ("left", "right")
+    return [
+        SiteRecord(muscle, sides[i % 2], 5, follow_the_pain=True)
+        for muscle, count in counts.items()
+        for i in range(count)
+    ]
+
+
+def test_extra_occipitalis_sites_past_the_derived_limit_are_a_departure_read_with_an_override_reason():
+    """31 fixed sites, 3 extra occipitalis and 2 extra trapezius (180 U) are sites the session page can show: the
+    occipitalis limit of 2 is derived, not stated (Blumenfeld 2010), so, as when recording, the record is read only
+    with an override reason, the departure in the engine's words."""
+    sites = [*_fixed_sites(), *_extra_sites(occipitalis=3, trapezius=2)]
+    assert site_problems(sites) == []
+    plan = preempt.InjectionPlan(tuple(records._engine_site(site) for site in sites))
+    (departure,) = preempt.label_dose_departures(plan)
+    assert departure.startswith("follow-the-pain: occipitalis has 3 extra sites")
+    assert _session(sites) == [("sites", records.DEPARTURE_NOT_OVERRIDDEN.format(departures=departure))]
+    assert _session(sites, override_reason="pain mostly at the back of the head") == []
+
+
+def test_extra_sites_past_a_confirmed_limit_or_8_in_all_are_refused_even_with_a_reason():
+    """A third extra temporalis site is refused at the first temporalis extra site whatever the reason; 9 extra
+    sites in all (7 occipitalis, 2 temporalis; PREEMPT adds at most 8, 39 sites a session) are refused for the
+    sites as a whole."""
+    temporalis = [*_fixed_sites(), *_extra_sites(temporalis=3)]
+    limit = preempt.FTP_LIMIT.format(muscle="temporalis", limit=2, limit_units=10, count=3)
+    assert site_problems(temporalis) == [(31, _site(32, temporalis[31], limit))]
+    assert _session(temporalis, override_reason="agreed") == [("sites[31]", _site(32, temporalis[31], limit))]
+    many = [*_fixed_sites()[2:], *_extra_sites(occipitalis=7, temporalis=2)]
+    total = preempt.FTP_TOTAL_LIMIT.format(limit=8, limit_units=40, max_sites=39, count=9)
+    assert site_problems(many) == [(None, total)]
+    assert _session(many, override_reason="agreed") == [("sites", total)]

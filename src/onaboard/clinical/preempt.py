@@ -29,7 +29,9 @@ __all__ = [
     "FIXED_DOSE_UNITS",
     "FIXED_SITES",
     "FIXED_SITE_COUNT",
+    "FOLLOW_THE_PAIN_DERIVED_LIMITS",
     "FOLLOW_THE_PAIN_MAX_SITES",
+    "FOLLOW_THE_PAIN_MAX_TOTAL_SITES",
     "HCPCS_ONABOTULINUMTOXINA",
     "MAX_MUSCLE_UNITS",
     "MAX_SESSION_SITES",
@@ -49,6 +51,7 @@ __all__ = [
     "Reconstitution",
     "Side",
     "SiteNotGiven",
+    "follow_the_pain_refusals",
     "follow_the_pain_sites",
     "label_dose_departures",
     "plan_from_sites",
@@ -128,8 +131,15 @@ FOLLOW_THE_PAIN_MAX_SITES: Mapping[Muscle, int] = MappingProxyType(
 
 Confirmed from the article's text: temporalis may take 10 U more (2 sites) and trapezius up to 20 U more (4 sites,
 one or both sides); the cervical paraspinal group takes none. Occipitalis 10 U (2 sites) is what remains of the
-40 U cap (40 - 10 - 20): the article allows extra occipital dosing but that number is derived, not stated.
+40 U cap (40 - 10 - 20): the article allows extra occipital dosing but that number is derived, not stated
+(``FOLLOW_THE_PAIN_DERIVED_LIMITS``). A plan (``preempt_plan``, ``follow_the_pain_sites``) keeps within every limit
+here; a session recorded as given (``plan_from_sites``) is refused only past the confirmed ones, and going past a
+derived one is a departure (``label_dose_departures``) the recorder overrides with a reason.
 """
+
+FOLLOW_THE_PAIN_DERIVED_LIMITS: frozenset[Muscle] = frozenset({Muscle.OCCIPITALIS})
+"""The muscles whose limit in ``FOLLOW_THE_PAIN_MAX_SITES`` (and so ``MAX_MUSCLE_UNITS``) is derived from the 40 U
+follow-the-pain cap less the confirmed limits of the others, not stated in Blumenfeld 2010 (clinical-facts 1.2)."""
 
 MAX_SESSION_UNITS = 195
 """PREEMPT maximum per session: 155 U fixed + 40 U follow-the-pain (Blumenfeld 2010; EHF guideline, Bendtsen et al.
@@ -137,6 +147,10 @@ J Headache Pain 2018;19:91: 155-195 U)."""
 
 MAX_SESSION_SITES = 39
 """PREEMPT maximum per session: 31 fixed + 8 follow-the-pain sites (Blumenfeld 2010; EHF 2018: 31-39 sites)."""
+
+FOLLOW_THE_PAIN_MAX_TOTAL_SITES = MAX_SESSION_SITES - FIXED_SITE_COUNT
+"""Follow-the-pain adds at most 8 sites (40 U at 5 U a site) in all, whichever muscles take them: 39 sites at most
+per session (Blumenfeld 2010; EHF 2018: 31-39 sites)."""
 
 MAX_MUSCLE_UNITS: Mapping[Muscle, int] = MappingProxyType(
     {
@@ -164,6 +178,18 @@ FTP_UNKNOWN_MUSCLE = "follow-the-pain: unknown muscle {name!r}; extra sites go o
 FTP_NOT_WHOLE = "follow-the-pain: {muscle} count must be a whole number, got {count!r}"
 FTP_NEGATIVE = "follow-the-pain: {muscle} count must be 0 or more, asked for {count}"
 FTP_LIMIT = "follow-the-pain: {muscle} allows at most {limit} extra sites ({limit_units} U), asked for {count}"
+FTP_TOTAL_LIMIT = (
+    "follow-the-pain: at most {limit} extra sites in all ({limit_units} U; {max_sites} sites a session), got {count}"
+)
+FTP_ABOVE_DERIVED_LIMIT = (
+    "follow-the-pain: {muscle} has {count} extra sites ({units} U in the muscle), more than the {limit} "
+    "({limit_units} U; {muscle_limit} U in the muscle) derived from the {cap} U follow-the-pain cap less {others}: "
+    "Blumenfeld 2010 allows extra {muscle} sites but states no number"
+)
+MUSCLE_ABOVE_DERIVED_MAXIMUM = (
+    "site dose: {muscle} totals {units} U, above {limit} U, its maximum derived from the {cap} U follow-the-pain cap "
+    "less {others}: Blumenfeld 2010 states no number"
+)
 VIAL_SIZE = "vial_units must be 100 or 200 (BOTOX vial sizes), got {vial_units!r}"
 SITE_NOT_A_SITE = "site {index}: expected an InjectionSite, got {value!r}"
 SITE_UNITS = "site: units must be a whole number of at least 1 (0 for a fixed site not given), got {units!r}"
@@ -449,14 +475,18 @@ def _named(sites: Iterable[SiteNotGiven]) -> str:
 
 def label_dose_departures(plan: InjectionPlan) -> tuple[str, ...]:
     """Where a plan's doses depart from the label: fixed sites not given (``InjectionPlan.not_given``, named, with
-    what was given instead of 155 U at 31 sites), sites not at its 5 U (0.1 mL) per site, per muscle and side, and
-    muscles above their PREEMPT maximum (``MAX_MUSCLE_UNITS``). Empty for a plan of all 31 fixed sites at 5 U,
-    which ``plan_from_sites`` already keeps within every muscle's maximum.
+    what was given instead of 155 U at 31 sites), sites not at its 5 U (0.1 mL) per site, per muscle and side,
+    muscles with more follow-the-pain sites than their derived limit (``FOLLOW_THE_PAIN_DERIVED_LIMITS``: occipitalis
+    past 2 sites, with the muscle's units; its units maximum then goes unsaid), and muscles above their maximum
+    (``MAX_MUSCLE_UNITS``; for occipitalis the message says that maximum is derived). Empty for the 31 fixed sites
+    at 5 U with follow-the-pain sites within every limit (any plan ``preempt_plan`` makes).
 
     The BOTOX PI (Chronic Migraine) gives 155 U as 0.1 mL = 5 U at each of 31 sites (Blumenfeld 2010 Table 1), and
-    clinical-facts 1.1 lists "every site = 5 U" among the invariants. ``plan_from_sites`` still records other doses
-    and a session that left fixed sites out (the patient fainted), because the record must hold what was given;
-    these departures are what a recorder must knowingly override, with a reason.
+    clinical-facts 1.1 lists "every site = 5 U" among the invariants. Blumenfeld 2010 allows extra occipitalis
+    sites but states no number for them: their limit of 2 (10 U) is what the 40 U follow-the-pain cap leaves after
+    temporalis's 10 U and trapezius's 20 U (clinical-facts 1.2). ``plan_from_sites`` still records other doses, a
+    session that left fixed sites out (the patient fainted) and occipitalis past its derived limit, because the
+    record must hold what was given; these departures are what a recorder must knowingly override, with a reason.
     """
     problems = []
     if plan.not_given:
@@ -481,12 +511,47 @@ def label_dose_departures(plan: InjectionPlan) -> tuple[str, ...]:
                     units=" + ".join(str(u) for u in departing),
                 )
             )
+    extra = Counter(site.muscle for site in plan.sites if site.follow_the_pain)
     for muscle, dose in plan.by_muscle.items():
-        if dose.units > MAX_MUSCLE_UNITS[muscle]:
+        limit = FOLLOW_THE_PAIN_MAX_SITES.get(muscle, 0)
+        if muscle in FOLLOW_THE_PAIN_DERIVED_LIMITS and extra[muscle] > limit:
+            problems.append(
+                FTP_ABOVE_DERIVED_LIMIT.format(
+                    muscle=muscle.value,
+                    count=extra[muscle],
+                    units=dose.units,
+                    limit=limit,
+                    limit_units=limit * UNITS_PER_SITE,
+                    muscle_limit=MAX_MUSCLE_UNITS[muscle],
+                    cap=MAX_SESSION_UNITS - FIXED_DOSE_UNITS,
+                    others=_confirmed_limits(),
+                )
+            )
+        elif muscle in FOLLOW_THE_PAIN_DERIVED_LIMITS and dose.units > MAX_MUSCLE_UNITS[muscle]:
+            problems.append(
+                MUSCLE_ABOVE_DERIVED_MAXIMUM.format(
+                    muscle=muscle.value,
+                    units=dose.units,
+                    limit=MAX_MUSCLE_UNITS[muscle],
+                    cap=MAX_SESSION_UNITS - FIXED_DOSE_UNITS,
+                    others=_confirmed_limits(),
+                )
+            )
+        elif dose.units > MAX_MUSCLE_UNITS[muscle]:
             problems.append(
                 MUSCLE_ABOVE_MAXIMUM.format(muscle=muscle.value, units=dose.units, limit=MAX_MUSCLE_UNITS[muscle])
             )
     return tuple(problems)
+
+
+def _confirmed_limits() -> str:
+    """The follow-the-pain limits stated in Blumenfeld 2010, in units: "temporalis 10 U and trapezius 20 U"."""
+    named = [
+        f"{muscle.value} {limit * UNITS_PER_SITE} U"
+        for muscle, limit in FOLLOW_THE_PAIN_MAX_SITES.items()
+        if muscle not in FOLLOW_THE_PAIN_DERIVED_LIMITS
+    ]
+    return " and ".join((", ".join(named[:-1]), named[-1])) if len(named) > 1 else "".join(named)
 
 
 def _units_by_place(sites: Iterable[InjectionSite]) -> dict[tuple[Muscle, Side], list[int]]:
@@ -594,17 +659,54 @@ def _fixed_site_problems(sites: Iterable[InjectionSite]) -> list[str]:
     return problems
 
 
+def follow_the_pain_refusals(counts: Mapping[Muscle, int]) -> tuple[tuple[Muscle | None, str], ...]:
+    """What ``plan_from_sites`` refuses in a session's follow-the-pain sites, given their count per muscle: extra
+    sites in a muscle that takes none, more than a confirmed limit (temporalis 2, trapezius 4), each keyed by its
+    muscle, and more than ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` (8) in all, keyed by None (Blumenfeld 2010). A
+    derived limit (``FOLLOW_THE_PAIN_DERIVED_LIMITS``: occipitalis) refuses nothing here: past it is a departure
+    (``label_dose_departures``). Muscles in PREEMPT order; a count of 0 or less refuses nothing."""
+    found: list[tuple[Muscle | None, str]] = []
+    for muscle in Muscle:
+        count = counts.get(muscle, 0)
+        if count <= 0:
+            continue
+        if muscle not in FOLLOW_THE_PAIN_MAX_SITES:
+            found.append((muscle, FTP_NOT_ALLOWED.format(muscle=muscle)))
+        elif muscle not in FOLLOW_THE_PAIN_DERIVED_LIMITS:
+            problem = _follow_the_pain_problem(muscle, count)
+            if problem is not None:
+                found.append((muscle, problem))
+    total = sum(count for count in counts.values() if count > 0)
+    if total > FOLLOW_THE_PAIN_MAX_TOTAL_SITES:
+        found.append(
+            (
+                None,
+                FTP_TOTAL_LIMIT.format(
+                    limit=FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+                    limit_units=FOLLOW_THE_PAIN_MAX_TOTAL_SITES * UNITS_PER_SITE,
+                    max_sites=MAX_SESSION_SITES,
+                    count=total,
+                ),
+            )
+        )
+    return tuple(found)
+
+
 def plan_from_sites(sites: Iterable[InjectionSite], *, vial_units: int = 200) -> InjectionPlan:
-    """Check a clinician-edited plan against PREEMPT and return it; site order is kept as given.
+    """Check a clinician-edited plan, or a session as given, against PREEMPT and return it; site order is kept.
 
     Rules (Blumenfeld et al., Headache 2010;50:1406-18; BOTOX PI, Chronic Migraine):
     - no muscle has more fixed (non follow-the-pain) sites on a side than the 31-site paradigm's;
-    - follow-the-pain sites only in temporalis (at most 2), occipitalis (2) and trapezius (4), on either side;
+    - follow-the-pain sites only in temporalis (at most 2), occipitalis and trapezius (at most 4), on either side,
+      at most ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` (8) in all, so at most ``MAX_SESSION_SITES`` (39) sites
+      (``follow_the_pain_refusals``);
     - the session totals at most ``MAX_SESSION_UNITS`` (195 U), and gives at least one site.
     Fewer fixed sites than the paradigm's, missing or listed at 0 U (a site not given: the patient fainted), are
-    accepted and named in ``InjectionPlan.not_given``: like units per site other than the label's 5 U, they are
-    recorded as given and reported by ``label_dose_departures``, which a recorder overrides with a reason. Each
-    site's volume must match its units at 5 U per 0.1 mL. Raises ``PlanError`` listing every problem.
+    accepted and named in ``InjectionPlan.not_given``: like units per site other than the label's 5 U and more
+    than 2 extra occipitalis sites (a limit derived from the 40 U cap, not stated: ``FOLLOW_THE_PAIN_DERIVED_LIMITS``),
+    they are recorded as given and reported by ``label_dose_departures``, which a recorder overrides with a reason.
+    A plan made ahead (``preempt_plan``) keeps within the occipitalis limit too. Each site's volume must match its
+    units at 5 U per 0.1 mL. Raises ``PlanError`` listing every problem.
     """
     listed = tuple(sites)
     problems: list[str] = []
@@ -620,11 +722,7 @@ def plan_from_sites(sites: Iterable[InjectionSite], *, vial_units: int = 200) ->
         raise PlanError(*problems, *not_sites)
     problems.extend(_fixed_site_problems(listed))
     extra = Counter(site.muscle for site in listed if site.follow_the_pain)
-    for muscle in Muscle:
-        if extra[muscle]:
-            problem = _follow_the_pain_problem(muscle, extra[muscle])
-            if problem is not None:
-                problems.append(problem)
+    problems.extend(problem for _, problem in follow_the_pain_refusals(extra))
     given = [site for site in listed if site.units]
     total = sum(site.units for site in given)
     if not given:

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from onaboard.clinical.preempt import DOSE_LIMIT
+from onaboard.clinical.preempt import DOSE_LIMIT, FTP_LIMIT
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections import services, sitemap
 from onaboard.web.injections.models import (
@@ -141,6 +141,42 @@ def test_a_partial_session_is_recorded_as_given_with_its_reason(nurse, patient):
     assert f"site_dose: {NOT_GIVEN_CORRUGATOR}" in session.check_reasons.splitlines()
     detail = AuditEvent.objects.get(object_type="injection_session", object_id=session.external_id).detail
     assert "150 U at 30 sites, 1 x 200 U vial(s), 50 U discarded (JW)" in detail
+
+
+def _extra_entries(**counts: int) -> list[SiteEntry]:
+    """``counts`` extra 5 U follow-the-pain sites per muscle, alternately left and right, on their default spots."""
+    sides = ("left", "right")
+    return [SiteEntry(muscle, sides[i % 2], 5, True) for muscle, count in counts.items() for i in range(count)]
+
+
+def test_extra_occipitalis_sites_past_the_derived_limit_are_recorded_with_an_override_reason(nurse, patient):
+    """3 extra occipitalis and 2 extra trapezius sites on the 31 fixed ones (180 U) are what was given: the
+    occipitalis limit of 2 is derived from the 40 U cap, not stated (Blumenfeld 2010), so recording is blocked only
+    as a departure from the label (the dose check, naming occipitalis) and, with a reason, records all 36 sites."""
+    sites = [*fixed_entries(), *_extra_entries(occipitalis=3, trapezius=2)]
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
+        record(user=nurse, patient=patient, date=DAY, sites=sites)
+    assert [check.code for check in blocked.value.checks] == ["site_dose"]
+    (departure,) = blocked.value.checks[0].reasons
+    assert departure.startswith("follow-the-pain: occipitalis has 3 extra sites")
+    assert not InjectionSession.objects.filter(patient=patient, date=DAY).exists()
+    reason = "Pain mostly at the back of the head."
+    session = record(user=nurse, patient=patient, date=DAY, sites=sites, override_reason=reason)
+    assert (session.total_units, session.sites.count()) == (180, 36)
+    assert session.sites.filter(muscle="occipitalis", follow_the_pain=True).count() == 3
+    assert (session.overridden_checks, session.override_reason) == ("site_dose", reason)
+    assert f"site_dose: {departure}" in session.check_reasons.splitlines()
+
+
+def test_a_third_extra_temporalis_site_is_refused_whatever_the_reason(nurse, patient):
+    """The temporalis limit of 2 extra sites is stated (Blumenfeld 2010): a third is refused with the engine's
+    message even with an override reason, and nothing is saved."""
+    sites = [*fixed_entries(), *_extra_entries(temporalis=3)]
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=DAY, sites=sites, override_reason="agreed")
+    limit = FTP_LIMIT.format(muscle="temporalis", limit=2, limit_units=10, count=3)
+    assert [message for _, message in refused.value.problems] == [limit]
+    assert not InjectionSession.objects.exists()
 
 
 def test_a_fixed_site_at_0_units_gets_no_row_and_the_others_keep_their_spots(nurse, patient):

@@ -191,6 +191,26 @@ def test_a_session_that_left_a_site_out_is_recorded_with_a_reason(client, world,
     assert f"site_dose: {NOT_GIVEN}" in session.check_reasons.splitlines()
 
 
+def test_extra_occipitalis_sites_past_the_derived_limit_are_recorded_with_a_reason(client, world, patient):
+    """A session posted with 3 extra occipitalis and 2 extra trapezius sites (180 U) is blocked on the dose check,
+    naming the occipitalis limit as derived (Blumenfeld 2010 states no number), not refused; with a reason it
+    records all 36 sites."""
+    login(client, world, "nurse")
+    places = [("occipitalis", "left"), ("occipitalis", "right"), ("occipitalis", "left")]
+    places += [("trapezius", "left"), ("trapezius", "right")]
+    rows = [{"muscle": m, "side": side, "units": 5, "view": "back", "x": "", "y": ""} for m, side in places]
+    response = client.post(new_url(patient), screen_data(ftp=rows))
+    assert response.status_code == 200
+    shown = html.unescape(response.content.decode())
+    assert services.OVERRIDE_NEEDED.format(checks="the label's dose (31 fixed sites, 5 U each)") in shown
+    assert "follow-the-pain: occipitalis has 3 extra sites (45 U in the muscle)" in shown
+    assert not InjectionSession.objects.exists()
+    response = client.post(new_url(patient), screen_data(ftp=rows, override="Pain mostly at the back of the head."))
+    assert response.status_code == 302
+    session = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED)
+    assert (session.total_units, session.sites.count(), session.overridden_checks) == (180, 36, "site_dose")
+
+
 def test_billing_sees_the_units_given_and_discarded_of_a_partial_session(client, world, patient):
     """A session that left a site out is billed on the units given: J0585 150 U and 50 U discarded with JW."""
     sites = fixed_entries(trapezius_right_3=0)

@@ -27,10 +27,10 @@ from onaboard.clinical import (
     PlanError,
     SafetyInput,
     Side,
-    follow_the_pain_sites,
     label_dose_departures,
     vials_for,
 )
+from onaboard.clinical.preempt import follow_the_pain_refusals
 
 AFTER_TODAY = "{what} on {day} is after today ({today}): only what has happened is imported"
 DOSE_ABOVE_LIMIT = "a session of {units} U is above {limit} U, the most a session holds (PREEMPT with follow-the-pain)"
@@ -90,10 +90,10 @@ def recorded_session_problems(
     sites could not be read (a problem the reader reports), so they are neither required nor checked. Each site
     must be one the session page can show (``site_problems``: the engine's rules and the map's range), and doses
     that depart from the label (the engine's ``label_dose_departures``: sites not at 5 U, muscles above their
-    maximum, fixed sites not given) need an ``override_reason``, as recording asks. A vial size the label does not
-    have (``vial_units``), or vials used or units discarded other than the engine's for the total (``vials_for``;
-    the procedure note and its claim lines come from them), is refused too. Each reader places the message at its
-    own column or Bundle element."""
+    maximum, fixed sites not given, extra occipitalis sites past their derived limit) need an ``override_reason``,
+    as recording asks. A vial size the label does not have (``vial_units``), or vials used or units discarded other
+    than the engine's for the total (``vials_for``; the procedure note and its claim lines come from them), is
+    refused too. Each reader places the message at its own column or Bundle element."""
     problems = [
         (what, RECORDED_NEEDS.format(what=needed))
         for what, value, needed in (
@@ -136,11 +136,12 @@ def site_problems(sites: Sequence[SiteRecord]) -> list[tuple[int | None, str]]:
     site's place in ``sites`` (0-based): each site must be one the engine accepts (``InjectionSite``: procerus only
     at the midline, every other muscle left or right, at least 1 U), no muscle and side may have more sites that
     are not follow-the-pain than PREEMPT's fixed sites (``FIXED_SITES``), follow-the-pain sites only where and as
-    many as the engine allows (``follow_the_pain_sites``), and each site's map view and point must be on the site
-    map (``MAP_VIEWS``, 0..``MAP_SIZE``). Fewer sites than the paradigm's are not refused here: a record holds what
-    was given, and the fixed sites not given are a departure from the label (``recorded_session_problems``). A
-    fixed site at 0 U, which the engine takes as not given, is refused (``SITE_NOT_GIVEN``): a record lists the
-    sites given, as the session page stores them."""
+    many as recording allows (the engine's ``follow_the_pain_refusals``, said at a muscle's first extra site, or
+    for the sites as a whole past 8 in all), and each site's map view and point must be on the site map
+    (``MAP_VIEWS``, 0..``MAP_SIZE``). Fewer sites than the paradigm's are not refused here: a record holds what was
+    given, and the fixed sites not given, like extra occipitalis sites past their derived limit of 2, are a
+    departure from the label (``recorded_session_problems``). A fixed site at 0 U, which the engine takes as not
+    given, is refused (``SITE_NOT_GIVEN``): a record lists the sites given, as the session page stores them."""
     problems: list[tuple[int | None, str]] = []
     fixed: Counter[tuple[Muscle, Side]] = Counter()
     extra: dict[Muscle, list[int]] = {}
@@ -177,12 +178,12 @@ def site_problems(sites: Sequence[SiteRecord]) -> list[tuple[int | None, str]]:
                 muscle=engine.muscle.value, side=engine.side.value, count=count, expected=expected
             )
             problems.append((index, _site_message(index, site, message)))
-    for muscle, indexes in extra.items():
-        try:
-            follow_the_pain_sites({muscle: len(indexes)})
-        except PlanError as refused:
-            index = indexes[0]
-            problems.extend((index, _site_message(index, sites[index], problem)) for problem in refused.problems)
+    for muscle, problem in follow_the_pain_refusals({muscle: len(indexes) for muscle, indexes in extra.items()}):
+        if muscle is None:
+            problems.append((None, problem))
+        else:
+            index = extra[muscle][0]
+            problems.append((index, _site_message(index, sites[index], problem)))
     return sorted(problems, key=lambda problem: -1 if problem[0] is None else problem[0])
 
 

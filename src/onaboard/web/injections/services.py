@@ -339,9 +339,10 @@ def injection_session_record(
 
     The plan is the engine's (``plan_from_sites``: at most the 31 fixed sites, follow-the-pain limits, at most
     195 U); a failed retreatment interval, cumulative-dose limit, safety-screen contraindication or departure from the
-    label's dose (``label_dose_departures``: a fixed site not given, at 0 U or left out, or a site not at 5 U)
-    refuses the recording unless ``override_reason`` is given, which is then stored with the failed checks and
-    their reasons (naming the sites not given) and audited. Units, vials and discarded units are those given. An
+    label's dose (``label_dose_departures``: a fixed site not given, at 0 U or left out, a site not at 5 U, or more
+    than 2 extra occipitalis sites, a limit derived from the 40 U follow-the-pain cap rather than stated) refuses
+    the recording unless ``override_reason`` is given, which is then stored with the failed checks and their
+    reasons (naming the sites not given) and audited. Units, vials and discarded units are those given. An
     expired product is refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the
     patient's open booking) is the row recorded; ``expected_version`` is the version the screen showed, so two
     people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written. A
