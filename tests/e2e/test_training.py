@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from onaboard.clinical import Muscle
+from onaboard.clinical import FIXED_SITE_COUNT, Muscle
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections.sitemap import MUSCLE_LABELS
 from onaboard.web.training import services
@@ -238,6 +238,39 @@ def test_a_site_placed_from_the_keyboard_is_the_same_as_a_click_there(browsing: 
         "Sites placed: 1."
     )
     expect(status).to_have_text(by_keys.replace("Sites placed: 1.", "Sites placed: 2."))
+
+
+def test_submitting_too_few_sites_asks_first_and_no_site_is_refused(browsing: Browsing, world: World) -> None:
+    """ "Submit for scoring" with fewer sites than the attempt asks for (the engine's fixed sites plus the case's
+    follow-the-pain sites) asks first: declining sends nothing; with no site at all, sending anyway is refused by
+    the server with a message and the attempt stays open, unscored (it was recorded as a failed 0 % attempt)."""
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    SiteTrainerAttempt.objects.filter(pk=attempt.pk).update(follow_the_pain={"trapezius-left": 2})
+    expected = FIXED_SITE_COUNT + 2
+    page = browsing.open("desktop")
+    browsing.sign_in(page, "trainee")
+    page.goto(f"/training/sites/{attempt.external_id}/")
+    page.wait_for_load_state("load")
+    asked: list[str] = []
+
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit for scoring").click()
+    assert asked == [f"Sites placed: 0 of the {expected} this attempt asks for. Submit for scoring anyway?"]
+    expect(page.get_by_role("alert")).to_contain_text(str(services.NO_SITES_PLACED))
+    browsing.shot(page, "no-site-refused")
+    attempt.refresh_from_db()
+    assert (attempt.submitted, attempt.points) == (None, None)
+
+    page.wait_for_load_state("load")
+    click_map(page, "front", 400, 300)
+    expect(page.locator("[data-placed-count]")).to_have_text("1")
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Submit for scoring").click()
+    expect(page.locator("[data-placed-count]")).to_have_text("1")
+    assert asked[1:] == [f"Sites placed: 1 of the {expected} this attempt asks for. Submit for scoring anyway?"]
+    attempt.refresh_from_db()
+    assert attempt.submitted is None
 
 
 def test_a_trainee_joins_the_waitlist_of_a_full_session(browsing: Browsing, world: World) -> None:

@@ -186,6 +186,16 @@ def test_exact_placements_pass_the_site_trainer(world):
     assert attempt.passed
 
 
+def test_a_map_with_no_site_is_refused_not_scored(world):
+    """Submitting no placement at all raises ``TrainingError`` and leaves the attempt open, with no score and no
+    submission time: it is not a failed attempt."""
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    with pytest.raises(services.TrainingError, match="No site is placed yet"):
+        services.site_attempt_submit(attempt=attempt, placements=[])
+    attempt.refresh_from_db()
+    assert (attempt.submitted, attempt.points, attempt.possible, attempt.passed) == (None, None, None, False)
+
+
 def test_the_site_trainer_uses_the_clinic_map_positions(world):
     """The trainer's 31 targets are the fixed positions of the injections app's site map."""
     targets = services.site_targets()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS
+from onaboard.clinical import FIXED_SITE_COUNT, PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS
 from onaboard.training import cases as case_engine
 from onaboard.web.accounts.models import Role
 from onaboard.web.training import services
@@ -210,6 +210,35 @@ def test_malformed_placements_come_back_with_a_message_not_a_500(client, world, 
     assert message in response.content.decode()
     attempt.refresh_from_db()
     assert attempt.submitted is None
+
+
+@pytest.mark.parametrize("placements", ["[]", ""], ids=["empty-list", "blank"])
+def test_a_map_sent_with_no_site_placed_is_not_scored(client, world, placements):
+    """ "Submit for scoring" with no site placed is refused with a message, and the attempt stays open, unscored
+    (it was recorded as a failed 0 % attempt)."""
+    client.force_login(world.users["trainee"])
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    url = reverse("training:site_attempt", args=[attempt.external_id])
+    response = client.post(url, {"placements": placements})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert str(services.NO_SITES_PLACED) in html
+    assert "data-site-trainer" in html
+    attempt.refresh_from_db()
+    assert (attempt.submitted, attempt.points, attempt.possible, attempt.placements) == (None, None, None, [])
+    assert not SiteTrainerAttempt.objects.filter(submitted__isnull=False).exists()
+
+
+def test_the_site_trainer_page_knows_how_many_sites_are_expected(client, world):
+    """The page tells its script how many sites the attempt asks for (the engine's fixed sites plus the
+    follow-the-pain sites of the case), so sending fewer asks first; the case text counts the fixed sites from
+    the engine too."""
+    client.force_login(world.users["trainee"])
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    html = client.get(reverse("training:site_attempt", args=[attempt.external_id])).content.decode()
+    expected = FIXED_SITE_COUNT + sum(attempt.follow_the_pain.values())
+    assert f'data-expected-sites="{expected}"' in html
+    assert 'data-phrase-key="confirm-few"' in html
 
 
 def test_a_case_is_decided_in_two_visits_with_feedback(client, world):

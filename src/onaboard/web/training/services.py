@@ -61,6 +61,7 @@ PLACEMENT_OFF_THE_MAP = gettext_noop("{field} must be a number from 0 to {size}"
 PLACEMENT_NOT_TEXT = gettext_noop("{field} must be text")
 PLACEMENT_NOT_TRUE_OR_FALSE = gettext_noop("{field} must be true or false")
 PLACEMENTS_UNREADABLE = gettext_noop("The placements could not be read.")
+NO_SITES_PLACED = gettext_noop("No site is placed yet: place the sites on the map before submitting for scoring.")
 
 
 class TrainingError(ValueError):
@@ -274,6 +275,11 @@ def site_score(attempt: SiteTrainerAttempt) -> SiteScore:
 
 
 def site_attempt_submit(*, attempt: SiteTrainerAttempt, placements: Sequence[Placement]) -> SiteScore:
+    """Score the placements and close the attempt (once: a second submission leaves the first score). A map with no
+    site placed is refused with ``TrainingError`` and the attempt stays open, unscored: a submit pressed by mistake
+    is not recorded as a failed attempt."""
+    if not placements:
+        raise TrainingError(_(NO_SITES_PLACED))
     with transaction.atomic():
         locked = SiteTrainerAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.submitted is None:

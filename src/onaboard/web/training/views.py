@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from onaboard.clinical import AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
+from onaboard.clinical import FIXED_SITE_COUNT, AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
 from onaboard.training.cases import Step
 from onaboard.training.certificate import REQUIRED_CASES, certificate_modules
 from onaboard.training.quiz import MUSCLE_NAMES, RETREATMENT_INTERVAL_WEEKS
@@ -181,14 +181,16 @@ def site_attempt(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     if request.method == "POST" and attempt.submitted is None:
         try:
             placements = services.placements_from_json(request.POST.get("placements", ""))
+            services.site_attempt_submit(attempt=attempt, placements=placements)
         except services.TrainingError as problem:
             error = str(problem)
         else:
-            services.site_attempt_submit(attempt=attempt, placements=placements)
             return redirect("training:site_attempt", attempt_id=attempt.external_id)
     context: dict[str, Any] = {
         "attempt": attempt,
         "ftp_rows": _ftp_rows(attempt),
+        "fixed_site_count": FIXED_SITE_COUNT,
+        "expected_sites": FIXED_SITE_COUNT + sum(attempt.follow_the_pain.values()),
         "muscle_choices": MUSCLE_CHOICES,
         "tolerance": SITE_TOLERANCE,
         "pass_mark": SITE_PASS_MARK,

@@ -7,6 +7,8 @@
  * is announced in words (the view, the part of the drawing, the patient's side, how far across and down), naming
  * only what the drawing shows, never where a site goes, so placing from the keyboard is still the same test.
  *
+ * Submitting fewer sites than the attempt asks for asks first.
+ *
  * Follow-the-pain: the checkbox marks the next site only; it unticks itself once that site is placed, so a later
  * fixed site cannot silently become a follow-the-pain site. The mode line above the map always says what the next
  * site will be. */
@@ -294,6 +296,15 @@
         }));
       });
     }
+    /* Fewer sites than the attempt asks for (the engine's fixed sites plus the case's follow-the-pain sites, as the
+       page says): ask before sending, so a stray press of the button is not scored as a poor attempt. The server
+       refuses a map with no site at all. */
+    var expected = Number(form.dataset.expectedSites) || 0;
+    form.addEventListener("submit", function (event) {
+      if (placements.length >= expected) { return; }
+      var question = fill(word("confirm-few"), { count: String(placements.length), expected: String(expected) });
+      if (!window.confirm(question)) { event.preventDefault(); }
+    });
     showMode();
     sync();
   }
