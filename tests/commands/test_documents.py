@@ -16,7 +16,7 @@ from onaboard.web.coverage.documents import NO_TREATMENT
 from onaboard.web.coverage.selectors import NO_SUCH_PATIENT
 from tests.pdfs import pdf_text
 from tests.web.conftest import world  # noqa: F401 - the web fixtures, used here on the test database
-from tests.web.coverage.conftest import POLICY, eligible, today, treated  # noqa: F401
+from tests.web.coverage.conftest import POLICY, eligible, second_due, today, treated  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,22 @@ def test_coverage_text_lists_each_criterion_with_its_evidence(treated):
     assert "under NICE TA260" in result.stdout
     assert "[met] Minimum age (initial.age)" in result.stdout
     assert "assumed: planned dose: 155 U" in result.stdout
+
+
+def test_coverage_judges_by_default_at_the_stage_due_under_the_policy(second_due):
+    """Without ``--stage`` a patient with one session under a policy judging continuation after 2 cycles is judged
+    at the initial stage (the engine's ``stage_due``), and ``--help`` says the default is the stage due."""
+    record = second_due.patient.record_number
+    result = runner.invoke(app, ["coverage", "--policy", POLICY, "--patient", record, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["stage"] == "initial"
+    asked = runner.invoke(
+        app, ["coverage", "--policy", POLICY, "--patient", record, "--json", "--stage", "continuation"]
+    )
+    assert json.loads(asked.stdout)["stage"] == "continuation"
+    help_text = " ".join(runner.invoke(app, ["coverage", "--help"], env={"COLUMNS": "300"}).stdout.split())
+    assert "default: the stage due under the policy" in help_text
+    assert "once a session is recorded" not in help_text
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,14 @@
 """`onaboard` coverage and document: payer criteria and the clinic's PDFs from the app's database.
 
 ``onaboard coverage --policy POLICY_ID --patient PATIENT_ID [--stage initial|continuation] [--json]`` judges the
-patient against a shipped coverage policy, every criterion with its outcome and evidence (the same JSON as the API's
-``/api/patients/{id}/coverage``). ``onaboard document prior-auth|continuation|procedure|patient-summary --patient
-PATIENT_ID [--session ID] -o FILE.pdf [--json]`` writes one of the clinic's documents (with ``--json``, a summary of
-what was written). PATIENT_ID is the patient's public id (UUID) or record number. Django is set up inside each
-command (settings ``onaboard.web.config.settings.dev`` unless DJANGO_SETTINGS_MODULE names others), so ``import
-onaboard.cli`` stays free of Django. Exit 2, with the problem on stderr and nothing on stdout, for an unknown
-patient, policy or session, or a document that cannot be written.
+patient against a shipped coverage policy, by default at the stage due under it (the engine's ``stage_due``), every
+criterion with its outcome and evidence (the same JSON as the API's ``/api/patients/{id}/coverage``).
+``onaboard document prior-auth|continuation|procedure|patient-summary --patient PATIENT_ID [--session ID] -o
+FILE.pdf [--json]`` writes one of the clinic's documents (with ``--json``, a summary of what was written).
+PATIENT_ID is the patient's public id (UUID) or record number. Django is set up inside each command (settings
+``onaboard.web.config.settings.dev`` unless DJANGO_SETTINGS_MODULE names others), so ``import onaboard.cli`` stays
+free of Django. Exit 2, with the problem on stderr and nothing on stdout, for an unknown patient, policy or session,
+or a document that cannot be written.
 """
 
 from __future__ import annotations
@@ -57,7 +58,13 @@ def coverage_command(
     patient: Annotated[str, typer.Option("--patient", help="The patient's id (UUID) or record number.")],
     stage: Annotated[
         str | None,
-        typer.Option("--stage", help="initial or continuation (default: continuation once a session is recorded)."),
+        typer.Option(
+            "--stage",
+            help=(
+                "initial or continuation (default: the stage due under the policy: continuation once its "
+                "continuation criteria's after_cycles sessions are recorded, else initial)."
+            ),
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")] = False,
 ) -> None:
@@ -86,7 +93,7 @@ def coverage_command(
     from onaboard.clinical import Stage
 
     facts = patient_facts(record, today=today)
-    view = evaluate(facts, chosen, Stage(stage) if stage else facts.default_stage)
+    view = evaluate(facts, chosen, Stage(stage) if stage else None)  # None: the stage due under the policy
     audit_record(
         user=None,
         action=Action.READ,

@@ -401,13 +401,6 @@ class PatientFacts:
         until the policy's ``continuation.after_cycles`` sessions are given)."""
         return stage_due(policy, len(self.recorded))
 
-    @property
-    def default_stage(self) -> None:
-        """None: "the stage due under the policy evaluated" for ``evaluate`` (``stage_due``), which alone knows the
-        policy. Kept for the command line (``commands.documents``), which passes it on; new code calls
-        ``stage_due``."""
-        return None
-
 
 def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
     diary = patient_diary(patient, until=today)
