@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,3 +69,27 @@ def test_a_side_effect_reported_on_a_phone_appears_on_the_clinicians_patient_pag
     side_effects.scroll_into_view_if_needed()
     browsing.shot(desktop, "patient-page-side-effect")
     browsing.shot_at_phone_width(desktop, "patient-page-side-effect")
+
+
+def test_a_refused_report_on_a_phone_says_so_at_the_top_and_links_to_the_field(
+    browsing: Browsing, world: World
+) -> None:
+    """ "Something else" sent without saying what happened comes back with the summary at the top, focused and on
+    screen (the error by the field was about 1,900 px down a phone's page, with nothing said at the top); its link
+    leads to the description."""
+    phone = browsing.open("phone")
+    browsing.sign_in(phone, "patient")
+    phone.goto("/sessions/side-effects/report/")
+    tap_choice(phone, "radio", "Something else")
+    tap_choice(phone, "radio", "Mild")
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Send to the clinic").tap()
+    summary = phone.get_by_role("group", name="Please check the answers marked below.")
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    browsing.shot(phone, "refused-summary")
+    link = summary.get_by_role("link", name=re.compile("^Say in a few words what happened"))
+    link.tap()
+    expect(phone.get_by_label("Anything else we should know?")).to_be_in_viewport()
+    expect(phone).to_have_url(re.compile("#id_description$"))
+    assert not SideEffect.objects.exists()
