@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,6 +20,8 @@ from onaboard.web.common.charts import (
     headache_days_chart,
     score_trend_chart,
 )
+from onaboard.web.common.pdf import html_to_pdf
+from tests.pdfs import pdf_pages_png
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 TODAY = date(2026, 3, 2)
@@ -106,6 +109,48 @@ def test_the_figure_has_a_data_table_fallback(svg):
     assert html.count("<tr><td>") == 3
     assert "<details>" in html
     assert "Sessions outside the chart:" in html
+
+
+def test_each_bar_is_labelled_with_its_count_over_a_white_backdrop(svg):
+    """Each bar's count is written above it on a white rectangle drawn just before it, which hides the grid lines
+    behind the figures; nothing relies on paint-order, which WeasyPrint ignores (it painted the white halo stroke
+    over the figures, so the PDFs showed a gap where each number should be)."""
+    _chart, root = svg
+    assert "paint-order" not in ET.tostring(root, encoding="unicode")
+    children = list(root)
+    labels = [child for child in children if child.get("class") == "bar-value"]
+    assert [label.text for label in labels] == ["4", "10"]
+    for label in labels:
+        assert label.get("fill") not in {None, "none", "#fff"}
+        assert label.get("stroke") is None
+        backdrop = children[children.index(label) - 1]
+        assert backdrop.tag == f"{{{NS['svg']}}}rect"
+        assert (backdrop.get("class"), backdrop.get("fill")) == ("bar-value-backdrop", "#fff")
+        x, y = float(label.get("x")), float(label.get("y"))
+        left, top = float(backdrop.get("x")), float(backdrop.get("y"))
+        assert left < x < left + float(backdrop.get("width"))
+        assert top < y <= top + float(backdrop.get("height"))
+
+
+def _dark_pixels(svg: str, folder) -> int:
+    """How many pixels of the chart, printed to PDF by WeasyPrint and rendered at 80 dpi, are near-black: the bar
+    counts and the baseline are the only ink of that colour (bars are blue, the scale grey)."""
+    from matplotlib import image
+
+    folder.mkdir()
+    [page] = pdf_pages_png(html_to_pdf(f"<html><body>{svg}</body></html>"), folder, resolution=80)
+    pixels = image.imread(page)[..., :3]
+    return int((pixels < 0.35).all(axis=-1).sum())
+
+
+def test_the_bar_counts_are_visible_in_a_pdf(svg, tmp_path):
+    """Printed to PDF the chart shows each bar's count: the counts add a good number of dark pixels to the page
+    compared with the same chart without them (with the halo painted over them they added none)."""
+    chart, _root = svg
+    drawn = str(chart.svg())
+    without = re.sub(r'<text class="bar-value"[^>]*>\d+</text>', "", drawn)
+    assert without != drawn
+    assert _dark_pixels(drawn, tmp_path / "with") > _dark_pixels(without, tmp_path / "without") + 40
 
 
 def test_titles_are_escaped():
