@@ -238,6 +238,34 @@ def test_bad_quoting_is_listed_after_the_problems_of_the_rows_before_it():
     ]
 
 
+def test_a_quote_never_closed_is_reported_on_the_line_it_opens():
+    """A stray opening quote swallows the rest of the file into one value; the problem names the line where that
+    record starts, as the contract's N is, and says a quote opened there is never closed (it named the last line
+    of the file: 'line 7: malformed CSV: unexpected end of data')."""
+    rows = [f"P1,2026-01-0{day},2,mild" for day in range(1, 6)]
+    rows[1] = 'P1,2026-01-02,2,"x'
+    problems = problems_of(HEADER + "\n" + "\n".join(rows) + "\n")
+    detail = diary_module.QUOTE_NEVER_CLOSED.format(last=6)
+    assert problems == [f"line 3: {diary_module.MALFORMED_CSV.format(detail=detail)}"]
+    assert problems[0].startswith("line 3: malformed CSV: ")
+    assert "never closed" in problems[0]
+
+
+def test_a_quote_never_closed_on_the_last_line_keeps_its_message():
+    """A quote opened on the file's last line is reported there as before: the file ends on the line named."""
+    assert problems_of(f'{HEADER}\nP1,2026-01-05,2,mild\nP1,"2026-01-06,0,\n') == [
+        "line 3: malformed CSV: unexpected end of data"
+    ]
+
+
+def test_bad_quoting_inside_a_multiline_record_is_reported_on_the_line_it_starts():
+    """A closing quote followed by more text is reported on the line where its record starts, not the line the
+    reader had reached."""
+    text = f'{HEADER},notes\nP1,2026-01-05,0,,"two\nlines"x\nP1,2026-01-06,0,,\n'
+    (problem,) = problems_of(text)
+    assert problem.startswith("line 2: malformed CSV: ")
+
+
 def test_intensity_is_required_on_a_headache_day_and_blank_on_a_headache_free_day():
     """Intensity is required when hours > 0 and must be blank when hours are 0."""
     assert problems_of(f"{HEADER}\nP1,2026-01-05,0.5,\nP1,2026-01-06,0,mild\n") == [
@@ -364,4 +392,57 @@ def test_a_header_ending_in_a_comma_is_refused_as_a_column_without_a_name():
     expected = ", ".join(COLUMNS)
     assert problems_of("patient_id,date,headache_hours,\nP1,2026-01-05,0,\n") == [
         f"line 1: {diary_module.UNNAMED_COLUMN.format(position=4, expected=expected)}"
+    ]
+
+
+def test_each_column_without_a_name_is_reported_as_one_without_a_name():
+    """A header ending in two commas has two columns without a name: each is reported as such, and neither as a
+    repeated column named nothing (it read 'line 1, column : column appears more than once in the header')."""
+    expected = ", ".join(COLUMNS)
+    assert problems_of("patient_id,date,headache_hours,intensity,,\nP1,2026-01-05,0,,,\n") == [
+        f"line 1: {diary_module.UNNAMED_COLUMN.format(position=5, expected=expected)}",
+        f"line 1: {diary_module.UNNAMED_COLUMN.format(position=6, expected=expected)}",
+    ]
+
+
+KNOWN_CLASSES = ", ".join(AcuteClass)
+
+
+def test_every_unknown_medication_class_of_a_field_is_named():
+    """Every unknown class of a field is named in its one message (only the first was: 'triptan;foo;bar' named
+    'foo'), each once, in the field's order; one unknown class keeps the one-class message."""
+    text = (
+        "patient_id,date,headache_hours,intensity,acute_medication\n"
+        "P1,2026-01-05,2,mild,triptan;foo;bar\n"
+        "P1,2026-01-06,2,mild,Foo; foo ;ergot;baz\n"
+        "P1,2026-01-07,2,mild,aspirin\n"
+    )
+    assert problems_of(text) == [
+        f"line 2, column acute_medication: unknown acute medication classes 'foo', 'bar' (known: {KNOWN_CLASSES})",
+        f"line 3, column acute_medication: unknown acute medication classes 'Foo', 'baz' (known: {KNOWN_CLASSES})",
+        f"line 4, column acute_medication: unknown acute medication class 'aspirin' (known: {KNOWN_CLASSES})",
+    ]
+
+
+def test_an_empty_item_does_not_hide_the_unknown_classes_of_its_field():
+    """An empty item and unknown classes in one field are both reported, in the order they first appear."""
+    text = "patient_id,date,headache_hours,intensity,acute_medication\nP1,2026-01-05,2,mild,triptan;;foo\n"
+    assert problems_of(text) == [
+        f"line 2, column acute_medication: {diary_module.EMPTY_MEDICATION_ITEM}",
+        f"line 2, column acute_medication: unknown acute medication class 'foo' (known: {KNOWN_CLASSES})",
+    ]
+
+
+def test_a_field_of_many_unknown_classes_names_a_few_and_counts_the_rest():
+    """A message names at most ``MEDICATION_ECHO_MAX_ITEMS`` unknown classes, then how many more there are: a
+    field of thousands of items must not make the message as long."""
+    shown = diary_module.MEDICATION_ECHO_MAX_ITEMS
+    items = [f"x{number}" for number in range(shown + 1000)]
+    text = f"patient_id,date,headache_hours,intensity,acute_medication\nP1,2026-01-05,2,mild,{';'.join(items)}\n"
+    named = ", ".join(repr(item) for item in items[:shown])
+    assert problems_of(text) == [
+        (
+            f"line 2, column acute_medication: unknown acute medication classes {named} and 1000 more "
+            f"(known: {KNOWN_CLASSES})"
+        )
     ]

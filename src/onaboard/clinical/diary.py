@@ -104,6 +104,9 @@ PATIENT_ID_MAX_LENGTH = 64
 EMPTY_FILE = "the file is empty: a header row is required"
 NOT_UTF8 = "the file is not UTF-8 text"
 MALFORMED_CSV = "malformed CSV: {detail}"
+QUOTE_NEVER_CLOSED = 'a quote (") opened in this row is never closed: the file ends inside it, on line {last}'
+"""``MALFORMED_CSV``'s detail when a quote opened on one line runs to the end of the file (the csv module's
+"unexpected end of data"), worded for a clinic; a quote opened on the file's last line keeps the csv module's."""
 MISSING_COLUMN = "required column is missing"
 UNKNOWN_COLUMN = "unknown column (expected one of: {expected})"
 UNNAMED_COLUMN = (
@@ -125,6 +128,9 @@ INTENSITY_ON_HEADACHE_FREE_DAY = "intensity must be blank when headache_hours is
 FEATURE_ON_HEADACHE_FREE_DAY = "must be blank or no when headache_hours is 0 (got {value!r})"
 BAD_YES_NO = "must be yes/no, y/n, true/false or 1/0 (got {value!r})"
 UNKNOWN_MEDICATION_CLASS = "unknown acute medication class {value!r} (known: {known})"
+UNKNOWN_MEDICATION_CLASSES = "unknown acute medication classes {values} (known: {known})"
+"""Two or more unknown classes in one field: each named once (``{values}``: 'foo', 'bar'), in the field's order."""
+MORE_UNKNOWN_CLASSES = " and {count} more"
 EMPTY_MEDICATION_ITEM = "empty item in the ;-separated list of classes"
 NUL_IN_NOTES = "notes must not contain the NUL character"
 NOTES_TOO_LONG = "notes must be at most {limit} characters (got {length})"
@@ -144,6 +150,11 @@ bounded, and as ``csv.field_size_limit`` is the process's, it is only ever raise
 ECHO_MAX_LENGTH = 20
 """A message repeats at most this many characters of a value it refuses, then "…": a value of millions of
 characters (a number written out, a pasted text) must not make the message as long."""
+
+
+MEDICATION_ECHO_MAX_ITEMS = 5
+"""``UNKNOWN_MEDICATION_CLASSES`` names at most this many unknown classes, then how many more there are, for the
+same reason as ``ECHO_MAX_LENGTH``."""
 
 
 def _echoed(value: str) -> str:
@@ -234,19 +245,38 @@ def _parse_hours(value: str) -> Decimal | None:
     return hours if hours <= MAX_HEADACHE_HOURS else None
 
 
-def _parse_classes(value: str) -> frozenset[AcuteClass] | str:
+def _unknown_classes_message(unknown: Sequence[str]) -> str:
+    known = ", ".join(AcuteClass)
+    if len(unknown) == 1:
+        return UNKNOWN_MEDICATION_CLASS.format(value=_echoed(unknown[0]), known=known)
+    values = ", ".join(repr(_echoed(item)) for item in unknown[:MEDICATION_ECHO_MAX_ITEMS])
+    if len(unknown) > MEDICATION_ECHO_MAX_ITEMS:
+        values += MORE_UNKNOWN_CLASSES.format(count=len(unknown) - MEDICATION_ECHO_MAX_ITEMS)
+    return UNKNOWN_MEDICATION_CLASSES.format(values=values, known=known)
+
+
+def _parse_classes(value: str) -> frozenset[AcuteClass] | tuple[str, ...]:
+    """The classes of an ``acute_medication`` field, or its problems: an empty item, and one message naming every
+    unknown class (each once, case-free, as the first spelling has it), in the order they first appear."""
     if not value:
         return frozenset()
     classes: set[AcuteClass] = set()
+    unknown: dict[str, str] = {}  # lower-cased name: the spelling first met
+    empty_first: bool | None = None  # whether the empty item came before the first unknown class; None: none
     for raw in value.split(";"):
-        item = raw.strip().lower()
+        item = raw.strip()
         if not item:
-            return EMPTY_MEDICATION_ITEM
+            if empty_first is None:
+                empty_first = not unknown
+            continue
         try:
-            classes.add(AcuteClass(item))
+            classes.add(AcuteClass(item.lower()))
         except ValueError:
-            return UNKNOWN_MEDICATION_CLASS.format(value=_echoed(raw.strip()), known=", ".join(AcuteClass))
-    return frozenset(classes)
+            unknown.setdefault(item.lower(), item)
+    problems = [_unknown_classes_message(list(unknown.values()))] if unknown else []
+    if empty_first is not None:
+        problems.insert(0 if empty_first else len(problems), EMPTY_MEDICATION_ITEM)
+    return tuple(problems) if problems else frozenset(classes)
 
 
 class _RowProblems(list[tuple[str, str]]):
@@ -328,9 +358,9 @@ def _read_values(values: tuple[str, ...]) -> tuple[dict[str, Any] | None, tuple[
     intensity = _read_intensity(fields["intensity"], hours, problems)
     flags = _read_flags(fields, hours, problems)
     classes = _parse_classes(fields["acute_medication"])
-    if isinstance(classes, str):
-        problems.add("acute_medication", classes)
-    if problems or hours is None or isinstance(classes, str):
+    if isinstance(classes, tuple):
+        problems.extend(("acute_medication", message) for message in classes)
+    if problems or hours is None or isinstance(classes, tuple):
         return None, tuple(problems)
     return {"headache_hours": hours, "intensity": intensity, "acute_medication": classes, **flags}, ()
 
@@ -408,7 +438,12 @@ def csv_records(
         except StopIteration:
             return
         except csv.Error as problem:
-            found = Problem(reader.line_num or start, None, MALFORMED_CSV.format(detail=problem))
+            # N is the line the record starts on (the reader's line_num is where it stopped: for a quote never
+            # closed, the file's last line)
+            detail = str(problem)
+            if detail == "unexpected end of data" and reader.line_num > start:
+                detail = QUOTE_NEVER_CLOSED.format(last=reader.line_num)
+            found = Problem(start, None, MALFORMED_CSV.format(detail=detail))
             if malformed is None:
                 raise error([found]) from None
             malformed.append(found)
@@ -425,10 +460,10 @@ def _header_problems(
     problems: list[Problem] = []
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
-        if name in seen:
-            problems.append(Problem(line, name, REPEATED_COLUMN))
-        elif not name:  # "line 1, column : unknown column" named nothing
+        if not name:  # before the repeated check: "line 1, column : unknown column" named nothing
             problems.append(Problem(line, None, UNNAMED_COLUMN.format(position=position, expected=", ".join(columns))))
+        elif name in seen:
+            problems.append(Problem(line, name, REPEATED_COLUMN))
         elif name not in columns:
             problems.append(Problem(line, name, UNKNOWN_COLUMN.format(expected=", ".join(columns))))
         seen.add(name)
