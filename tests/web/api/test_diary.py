@@ -69,13 +69,14 @@ def test_saving_again_replaces_the_day(world, api_as, today):
 
 
 def test_a_day_before_the_birth_date_is_answered_with_422(world, api_as, today):
-    """PUT for a day before the patient's birth date is refused at ``day``, naming both dates; nothing is saved."""
+    """PUT for a day before the patient's birth date is refused at the address's ``day`` (``["path", "day"]``: it
+    was said to be in the body), naming both dates; nothing is saved."""
     patient = world.own_patient
     day = patient.birth_date - timedelta(days=1)
     response = _put(api_as("patient"), patient, day, {"headache_hours": 0})
     assert response.status_code == 422
     message = DAY_BEFORE_BIRTH.format(date=day.isoformat(), birth=patient.birth_date.isoformat())
-    assert response.json()["detail"] == [{"loc": ["body", "day"], "msg": message, "type": "value_error"}]
+    assert response.json()["detail"] == [{"loc": ["path", "day"], "msg": message, "type": "value_error"}]
     assert not DiaryEntry.objects.exists()
 
 
@@ -103,7 +104,7 @@ def test_a_future_day_is_refused(world, api_as, today):
     """A date after today is refused against the date in the address."""
     response = _put(api_as("patient"), world.own_patient, today + timedelta(days=1), {"headache_hours": 0})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "day"]
+    assert response.json()["detail"][0]["loc"] == ["path", "day"]
 
 
 @pytest.mark.parametrize("role", ["billing", "admin", "trainee"])

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from onaboard.clinical import FIXED_DOSE_UNITS, FIXED_SITE_COUNT, preempt_plan
+from onaboard.clinical import FIXED_DOSE_UNITS, FIXED_SITE_COUNT, PlanError, preempt_plan
 from onaboard.serialize import plan_json
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.common.errors import problem_place
 from onaboard.web.injections import services
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.factories import InjectionSessionFactory
@@ -336,7 +337,7 @@ def test_text_longer_than_the_record_keeps_is_refused_at_its_field(world, api_as
     SQLite) and a description longer than the report form allows are 422 at their fields, nothing stored."""
     response = _record(api_as("nurse"), world.own_patient, _session_body(today, product_lot="L" * 41))
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "payload", "product_lot"]
+    assert problem_place(response.json()["detail"][0]["loc"]) == ["body", "product_lot"]
     body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild", "description": "x" * 2001}
     response = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body)
     assert response.status_code == 422
@@ -395,3 +396,15 @@ def test_a_dose_off_the_label_needs_an_override_through_the_api_too(world, api_a
     recorded = _record(api_as("nurse"), world.own_patient, body)
     assert recorded.status_code == 201
     assert recorded.json()["overridden_checks"] == ["site_dose"]
+
+
+def test_each_plan_problem_is_at_its_query_parameter(world, api_as):
+    """A wrong vial size is at ``vial_units`` and too many trapezius sites at ``trapezius`` (both were at a
+    parameter ``plan`` the operation does not have), in the engine's words."""
+    response = api_as("nurse").get("/api/plan", {"trapezius": 5, "vial_units": 150, "temporalis": 1})
+    assert response.status_code == 422
+    places = {tuple(problem["loc"]): problem["msg"] for problem in response.json()["detail"]}
+    assert set(places) == {("query", "vial_units"), ("query", "trapezius")}
+    with pytest.raises(PlanError) as vial:
+        preempt_plan(vial_units=150)
+    assert places[("query", "vial_units")] == vial.value.problems[0]

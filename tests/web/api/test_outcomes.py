@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from onaboard.clinical import hit6_score, treatment_outcomes
-from onaboard.clinical.prom import HIT6_COUNT
+from onaboard.clinical import PromError, hit6_score, midas_score, treatment_outcomes
+from onaboard.clinical.prom import HIT6_COUNT, HIT6_UNKNOWN_ANSWER
 from onaboard.serialize import outcomes_json, period_change_json
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE
@@ -153,3 +153,39 @@ def test_a_questionnaire_date_that_is_not_yyyy_mm_dd_is_422_at_the_date(world, a
     (problem,) = refused.json()["detail"]
     assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("body", "date", ISO_DATE_ERROR_TYPE)
     assert not QuestionnaireResponse.objects.exists()
+
+
+def test_a_hit6_answer_the_engine_does_not_know_is_at_its_item(world, api_as, today):
+    """An unknown answer to item 3 is 422 at ``["body", "answers", 2]`` (the list's index), in the engine's words;
+    it was at ``answers`` as a whole."""
+    answers = [*HIT6[:2], "constantly", *HIT6[3:5], "hardly"]
+    response = _submit(
+        api_as("patient"), world.own_patient, {"instrument": "hit6", "date": str(today), "answers": answers}
+    )
+    assert response.status_code == 422
+    assert [(p["loc"], p["msg"]) for p in response.json()["detail"]] == [
+        (["body", "answers", 2], HIT6_UNKNOWN_ANSWER.format(item=3, answer="constantly")),
+        (["body", "answers", 5], HIT6_UNKNOWN_ANSWER.format(item=6, answer="hardly")),
+    ]
+
+
+def test_each_midas_problem_is_at_its_question(world, api_as, today):
+    """A question out of range is at its key, Q3+Q4 over 92 days at ``q4`` (Q4 excludes Q3's days), a pain score
+    out of range at ``b`` and a question MIDAS has not at that key; all in the engine's words."""
+    answers = {"q1": 93, "q2": 0, "q3": 50, "q4": 50, "q5": 1, "b": 11, "q9": 1}
+    body = {"instrument": "midas", "date": str(today), "answers": answers}
+    refused = _submit(api_as("nurse"), world.own_patient, body)
+    assert refused.status_code == 422
+    assert [p["loc"] for p in refused.json()["detail"]] == [["body", "answers", "q9"]]
+    del answers["q9"]
+    response = _submit(api_as("nurse"), world.own_patient, body)
+    assert response.status_code == 422
+    with pytest.raises(PromError) as engine:
+        midas_score(q1=93, q2=0, q3=50, q4=50, q5=1, b=11)
+    assert [(p["loc"], p["msg"]) for p in response.json()["detail"]] == [
+        (["body", "answers", "q1"], engine.value.problems[0]),
+        (["body", "answers", "q4"], engine.value.problems[1]),
+        (["body", "answers", "b"], engine.value.problems[2]),
+    ]
+    missing = _submit(api_as("nurse"), world.own_patient, {**body, "answers": {"q1": 1, "q2": 1, "q3": 1, "q4": 1}})
+    assert [p["loc"] for p in missing.json()["detail"]] == [["body", "answers", "q5"]]

@@ -6,6 +6,13 @@ ninja's validation shape, the same as ``ProblemsOut``), 413 (a request over the 
 ``accounts.ratelimit``). ``document_framework_errors`` adds them to every operation of the OpenAPI document, so
 clients and schema checkers (schemathesis in .ci/run) know every status code they can meet.
 
+``validation_problems`` answers django-ninja's 422 with each problem at the place the operations' own problems use
+(``patients.api.problems``): ``loc[0]`` says where (``path``, ``query`` or ``body``) and ``loc[-1]`` names the
+parameter or field, e.g. ``["body", "headache_hours"]`` or ``["body", "sites", 3, "units"]``. django-ninja puts the
+operation's body parameter (``payload``) second in a body problem's place, which no client sends; it is left out.
+The API (config/api.py) is to register it: ``api.add_exception_handler(ninja.errors.ValidationError,
+functools.partial(validation_problems, api=api))``.
+
 A method a path does not take is 405 with the ``Allow`` header, and an address that is no operation's (an unknown
 path, or a known one with a trailing slash) is 404; ``ApiMethodNotAllowedMiddleware`` gives both the API's
 ``{"detail": ...}`` body (django-ninja answers the 405 with the text "Method not allowed", Django the 404 with the
@@ -15,10 +22,14 @@ site's HTML page).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext, gettext_noop
+from ninja.errors import ValidationError
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
 
 API_PREFIX = "/api/"
 METHOD_NOT_ALLOWED = gettext_noop("{method} is not allowed here: use {allowed}")
@@ -69,6 +80,24 @@ def document_framework_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 if str(code) not in listed:
                     responses[code] = {"description": description, "content": {"application/json": {"schema": body}}}
     return schema
+
+
+BODY_PARAMETER = "payload"
+"""The name every operation gives its body parameter; django-ninja puts it in a body problem's place."""
+
+
+def problem_place(loc: list[str | int] | tuple[str | int, ...]) -> list[str | int]:
+    """``loc`` of one of django-ninja's problems as the API documents it: without the body parameter's name."""
+    if len(loc) >= 2 and loc[0] == "body" and loc[1] == BODY_PARAMETER:
+        return ["body", *loc[2:]]
+    return list(loc)
+
+
+def validation_problems(request: HttpRequest, exc: ValidationError, api: NinjaAPI) -> HttpResponse:
+    """django-ninja's 422 (every problem, in its validation shape) with each problem's place as ``problem_place``
+    writes it, so a framework problem and an operation's own problem about one field name it alike."""
+    detail = [{**problem, "loc": problem_place(problem["loc"])} for problem in exc.errors]
+    return api.create_response(request, {"detail": detail}, status=422)
 
 
 class ApiMethodNotAllowedMiddleware:

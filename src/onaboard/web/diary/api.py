@@ -132,7 +132,7 @@ def diary_day_put(request: HttpRequest, patient_id: UUID, day: IsoDate, payload:
             today=timezone.localdate(),
         )
     except DiaryEntryInvalidError as error:
-        return problems(("day" if field == "date" else field, message) for field, message in error.problems)
+        return problems((("path", "day") if field == "date" else field, message) for field, message in error.problems)
     return _day_out(diary_day_of(entry, str(patient.external_id)))
 
 

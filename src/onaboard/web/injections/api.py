@@ -34,7 +34,15 @@ from onaboard.web.injections.schemas import (
     SideEffectReviewIn,
 )
 from onaboard.web.patients.access import Capability, can
-from onaboard.web.patients.api import AUTH_ERRORS, PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller
+from onaboard.web.patients.api import (
+    AUTH_ERRORS,
+    PATIENT_ERRORS,
+    WRITE_ERRORS,
+    Place,
+    api_patient,
+    audit_read,
+    caller,
+)
 from onaboard.web.patients.api import problems as problems_body
 from onaboard.web.patients.schemas import ErrorOut, ProblemsOut
 
@@ -155,8 +163,24 @@ def plan_detail(request: HttpRequest, query: Query[PlanQuery]) -> Any:
     try:
         plan = preempt_plan(follow_the_pain={m: n for m, n in extra.items() if n}, vial_units=query.vial_units)
     except PlanError as error:
-        return problems_body((("plan", problem) for problem in error.problems), where="query")
+        return problems_body(_plan_problem_places(error, query, extra))
     return plan_json(plan)
+
+
+def _plan_problem_places(error: PlanError, query: PlanQuery, extra: dict[str, int]) -> list[tuple[Place, str]]:
+    """Each of the engine's plan problems at the query parameter it is about: the engine is asked again about each
+    parameter alone (only when it refused the plan), and a problem it then says is that parameter's (one it says
+    of no parameter alone is at the query as a whole)."""
+    asked: dict[str, dict[str, Any]] = {"vial_units": {"vial_units": query.vial_units}}
+    asked.update({muscle: {"follow_the_pain": {muscle: count}} for muscle, count in extra.items() if count})
+    place: dict[str, str] = {}
+    for parameter, alone in asked.items():
+        try:
+            preempt_plan(**alone)
+        except PlanError as refused:
+            for problem in refused.problems:
+                place.setdefault(problem, parameter)
+    return [(("query", place[problem]) if problem in place else ("query",), problem) for problem in error.problems]
 
 
 # --- Sessions -----------------------------------------------------------------------------------------------------

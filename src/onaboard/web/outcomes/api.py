@@ -7,6 +7,7 @@ Outcomes are ``onaboard.clinical.treatment_outcomes`` on today, serialised as ``
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from ninja import Router, Status
 
-from onaboard.clinical import treatment_outcomes
+from onaboard.clinical import HIT6_ITEM_COUNT, Hit6Answer, PromError, hit6_score, midas_score, treatment_outcomes
 from onaboard.serialize import outcomes_json, period_change_json
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.selectors import recorded_sessions
@@ -29,7 +30,15 @@ from onaboard.web.outcomes.services import (
     questionnaire_response_record,
 )
 from onaboard.web.patients.access import Capability
-from onaboard.web.patients.api import PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller, problems
+from onaboard.web.patients.api import (
+    PATIENT_ERRORS,
+    WRITE_ERRORS,
+    Place,
+    api_patient,
+    audit_read,
+    caller,
+    problems,
+)
 
 router = Router(tags=["outcomes"])
 
@@ -105,7 +114,7 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
         return problems([("answers", gettext(MIDAS_ANSWERS_SHAPE) if midas else gettext(HIT6_ANSWERS_SHAPE))])
     unknown = sorted(set(payload.answers) - set(MIDAS_KEYS)) if isinstance(payload.answers, dict) else []
     if unknown:
-        return problems([("answers", gettext(MIDAS_UNKNOWN_KEYS).format(keys=", ".join(unknown)))])
+        return problems((("body", "answers", key), gettext(MIDAS_UNKNOWN_KEYS).format(keys=key)) for key in unknown)
     try:
         response = questionnaire_response_record(
             user=caller(request),
@@ -115,5 +124,49 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
             date=payload.date,
         )
     except QuestionnaireInvalidError as error:
-        return problems(("answers", problem) for problem in error.problems)
+        return problems(_answer_problem_places(payload.answers, error.problems))
     return Status(201, _questionnaire_out(response, engine_reason(response)))
+
+
+MIDAS_PAIRS = (("q1", "q2"), ("q3", "q4"))
+"""MIDAS questions whose days add up to at most the recall period: the second excludes the first's days, so a sum
+too large is said at the second."""
+
+
+def _refusal(score: Callable[..., object], *args: Any, **kwargs: Any) -> tuple[str, ...]:
+    """The engine's problems with these answers, or none."""
+    try:
+        score(*args, **kwargs)
+    except PromError as error:
+        return error.problems
+    return ()
+
+
+def _answer_problem_places(
+    answers: list[str] | dict[str, int | None], refused: Sequence[str]
+) -> list[tuple[Place, str]]:
+    """Each of the engine's problems with the answers at the answer it is about (``["body", "answers", 2]``: HIT-6
+    item 3; ``["body", "answers", "q2"]``: MIDAS Q2). The engine is asked again about each answer alone (only once
+    it refused them), and a problem it then says is that answer's; one it says of no answer alone (a wrong number of
+    HIT-6 answers) is at ``answers``."""
+    if isinstance(answers, dict):
+        zeros = {key: 0 for key in MIDAS_KEYS if key.startswith("q")}
+        alone = {(key,): {**zeros, key: answers.get(key)} for key in MIDAS_KEYS}
+        pairs = {
+            (second,): {**zeros, first: answers.get(first), second: answers.get(second)}
+            for first, second in MIDAS_PAIRS
+        }
+        refusals = {where: _refusal(midas_score, **values) for where, values in {**alone, **pairs}.items()}
+    elif len(answers) == HIT6_ITEM_COUNT:
+        never = [Hit6Answer.NEVER] * HIT6_ITEM_COUNT
+        refusals = {
+            (index,): _refusal(hit6_score, [*never[:index], answer, *never[index + 1 :]])
+            for index, answer in enumerate(answers)
+        }
+    else:
+        refusals = {}
+    place: dict[str, Place] = {}
+    for where, problems_alone in refusals.items():
+        for problem in problems_alone:
+            place.setdefault(problem, where)
+    return [(("body", "answers", *place.get(problem, ())), problem) for problem in refused]

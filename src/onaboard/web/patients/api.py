@@ -53,9 +53,19 @@ def audit_read(request: HttpRequest, patient: Patient, object_type: str, detail:
     )
 
 
-def problems(pairs: Iterable[tuple[str, object]], *, where: str = "body") -> Status[dict[str, Any]]:
-    """422 listing ``(field, message)`` pairs, in django-ninja's validation shape so every 422 reads the same."""
-    detail = [{"loc": [where, field], "msg": str(message), "type": "value_error"} for field, message in pairs]
+Place = tuple[str | int, ...]
+"""Where a problem is: ``("path", "day")``, ``("query", "vial_units")``, ``("body", "answers", "q2")``."""
+
+
+def problems(pairs: Iterable[tuple[str | Place, object]], *, where: str = "body") -> Status[dict[str, Any]]:
+    """422 listing ``(field, message)`` pairs, in django-ninja's validation shape so every 422 reads the same.
+
+    A field given by name is under ``where`` (``"body"``, ``"query"`` or ``"path"``); one given as a ``Place``
+    is that place as it stands. Either way ``loc[0]`` says where and ``loc[-1]`` names the parameter or field."""
+    detail = [
+        {"loc": list(field) if isinstance(field, tuple) else [where, field], "msg": str(message), "type": "value_error"}
+        for field, message in pairs
+    ]
     return Status(422, {"detail": detail})
 
 

@@ -20,7 +20,12 @@ class ErrorOut(Schema):
 class ProblemOut(Schema):
     """One field problem, in django-ninja's validation shape so every 422 reads the same."""
 
-    loc: list[str | int] = Field(..., description='Where: e.g. ["body", "headache_hours"].')
+    loc: list[str | int] = Field(
+        ...,
+        description='Where: first "path", "query" or "body", last the parameter or field (a list item by its index), '
+        'e.g. ["body", "headache_hours"], ["path", "day"], ["query", "vial_units"], ["body", "sites", 3, "units"], '
+        '["body", "answers", "q2"].',
+    )
     msg: str
     type: str
 
