@@ -3,7 +3,8 @@
 Any operation may answer 400 (a body that is not JSON), 422 (parameters or a body that fail their schema: django-
 ninja's validation shape, the same as ``ProblemsOut``), 413 (a request over the size limit,
 ``common.security.RequestSizeLimitMiddleware``) and 429 (too many requests for one token,
-``accounts.ratelimit``). ``document_framework_errors`` adds them to every operation of the OpenAPI document, so
+``accounts.ratelimit``), and a write (POST, PUT, PATCH, DELETE) 403 when it comes from the signed-in browser session
+without its CSRF token. ``document_framework_errors`` adds them to every operation of the OpenAPI document, so
 clients and schema checkers (schemathesis in .ci/run) know every status code they can meet.
 
 ``validation_problems`` answers django-ninja's 422 with each problem at the place the operations' own problems use
@@ -69,14 +70,26 @@ FRAMEWORK_ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
 }
 
 
+WRITE_ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
+    403: (
+        "A write from the signed-in browser session without its CSRF token (a bearer token needs none).",
+        DETAIL_SCHEMA,
+    ),
+}
+"""What the framework may also answer to a POST, PUT, PATCH or DELETE: the session's CSRF check."""
+UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
 def document_framework_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the framework's error responses to every operation of an OpenAPI ``schema`` that does not list them
-    itself (an operation's own 422 schema is kept). Changes and returns ``schema``."""
+    itself (an operation's own 422 schema is kept), and ``WRITE_ERRORS`` to every write. Changes and returns
+    ``schema``."""
     for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             listed = {str(code) for code in responses}
-            for code, (description, body) in FRAMEWORK_ERRORS.items():
+            errors = {**FRAMEWORK_ERRORS, **(WRITE_ERRORS if method.lower() in UNSAFE_METHODS else {})}
+            for code, (description, body) in errors.items():
                 if str(code) not in listed:
                     responses[code] = {"description": description, "content": {"application/json": {"schema": body}}}
     return schema

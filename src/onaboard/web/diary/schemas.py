@@ -4,7 +4,9 @@
 needed on a headache day and blank on a headache-free one, features only on headache days, known medicine
 classes, no future date) are the engine's and answered with 422 listing every problem. The schema itself only
 bounds the size of ``headache_hours`` (``HOURS_MAX_DIGITS``, ``HOURS_MAX_DECIMAL_PLACES``): a number too long to
-write out is refused before the engine reads it.
+write out is refused before the engine reads it. The OpenAPI document also says the engine's range of hours, its
+intensities and classes (lower case; the engine reads them in any case) and the length of notes, which the engine
+judges with its own words.
 ``AssessmentOut`` is ``onaboard.serialize.assessment_json``: the same JSON as ``onaboard assess``.
 """
 
@@ -17,6 +19,7 @@ from ninja import Field, Schema
 from pydantic import StrictBool
 
 from onaboard.clinical import AcuteClass, Intensity
+from onaboard.clinical.diary import MAX_HEADACHE_HOURS, NOTES_MAX_CHARACTERS
 from onaboard.web.common.schema_types import InputSchema
 
 INTENSITIES = ", ".join(i.value for i in Intensity)
@@ -30,6 +33,14 @@ keep every float a client computes from a whole number of seconds (1 s is 0.0002
 after seconds)."""
 HOURS_MAX_DIGITS = HOURS_MAX_DECIMAL_PLACES + 2
 """Two digits before the point: anything above 24 is still answered by the engine's rule, with its message."""
+MAX_HOURS = float(MAX_HEADACHE_HOURS)
+HOURS_NUMBER_SCHEMA = {"type": "number", "minimum": 0, "maximum": MAX_HOURS}
+HOURS_TEXT_SCHEMA = {
+    "type": "string",
+    "pattern": rf"^[0-9]{{1,{HOURS_MAX_DIGITS - HOURS_MAX_DECIMAL_PLACES}}}(\.[0-9]{{1,{HOURS_MAX_DECIMAL_PLACES}}})?$",
+}
+"""What the OpenAPI document says of ``headache_hours``: the engine's range (``MAX_HEADACHE_HOURS``) for a number,
+digits for text. Only documented: the schema bounds the digits, the engine judges the range with its own message."""
 
 
 class DiaryDayIn(InputSchema):
@@ -39,9 +50,15 @@ class DiaryDayIn(InputSchema):
         ...,
         max_digits=HOURS_MAX_DIGITS,
         decimal_places=HOURS_MAX_DECIMAL_PLACES,
-        description=f"Hours with headache that day, 0 to 24, with at most {HOURS_MAX_DECIMAL_PLACES} decimals.",
+        description=f"Hours with headache that day, 0 to {MAX_HOURS:g}, with at most {HOURS_MAX_DECIMAL_PLACES} "
+        "decimals; a number, or one written as text.",
+        json_schema_extra={"anyOf": [HOURS_NUMBER_SCHEMA, HOURS_TEXT_SCHEMA]},
     )
-    intensity: str = Field("", description=f"Worst pain: {INTENSITIES}; blank on a headache-free day.")
+    intensity: str = Field(
+        "",
+        description=f"Worst pain: {INTENSITIES}; blank on a headache-free day.",
+        json_schema_extra={"enum": ["", *(i.value for i in Intensity)]},
+    )
     unilateral: StrictBool = False
     pulsating: StrictBool = False
     worse_with_activity: StrictBool = False
@@ -50,10 +67,14 @@ class DiaryDayIn(InputSchema):
     photophobia: StrictBool = False
     phonophobia: StrictBool = False
     aura: StrictBool = False
-    acute_medication: list[str] = Field(default_factory=list, description=f"Classes taken: {ACUTE_CLASSES}.")
+    acute_medication: list[str] = Field(
+        default_factory=list,
+        description=f"Classes taken: {ACUTE_CLASSES}.",
+        json_schema_extra={"items": {"type": "string", "enum": [c.value for c in AcuteClass]}},
+    )
     acute_relief: StrictBool = False
     believed_migraine: StrictBool = False
-    notes: str = ""
+    notes: str = Field("", json_schema_extra={"maxLength": NOTES_MAX_CHARACTERS})
 
 
 class DayCountsOut(Schema):

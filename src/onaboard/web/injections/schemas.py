@@ -34,6 +34,8 @@ VIAL_SIZES = " or ".join(str(units) for units in VIAL_SIZES_UNITS)
 
 SideEffectKindValue = Literal[tuple(kind.value for kind in SideEffectKind)]  # type: ignore[valid-type]
 SeverityValue = Literal[tuple(severity.value for severity in Severity)]  # type: ignore[valid-type]
+MuscleValue = Literal[tuple(muscle.value for muscle in Muscle)]  # type: ignore[valid-type]
+SideValue = Literal[tuple(side.value for side in Side)]  # type: ignore[valid-type]
 
 
 class PlanSiteOut(Schema):
@@ -78,8 +80,8 @@ class PlanOut(Schema):
 class SiteIn(InputSchema):
     """One injection given. Place it on the map with ``view``, ``x`` and ``y`` (0-1000), or leave them out."""
 
-    muscle: str = Field(..., description=f"One of: {MUSCLES}.")
-    side: str = Field(..., description=f"One of: {SIDES}.")
+    muscle: MuscleValue = Field(..., description=f"One of: {MUSCLES}.")  # type: ignore[valid-type]
+    side: SideValue = Field(..., description=f"One of: {SIDES}.")  # type: ignore[valid-type]
     units: int = Field(..., ge=0)
     follow_the_pain: StrictBool = False
     view: Literal["front", "back"] | None = None
