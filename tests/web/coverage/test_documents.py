@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.template.loader import render_to_string
 
+from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Role
 from onaboard.web.coverage.documents import (
     NO_SESSION,
@@ -20,7 +21,7 @@ from onaboard.web.coverage.documents import (
     document_problem,
     insured_policy_if_other,
 )
-from onaboard.web.coverage.models import PatientInsurance
+from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
@@ -28,6 +29,7 @@ from onaboard.web.patients.access import Capability, can
 from tests.builders import period_rows
 from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
 from tests.web.clinic.diaries import store
+from tests.web.coverage.conftest import POLICY
 
 
 def _text(world, patient, today, kind, *, role: str = "clinician", **kwargs) -> tuple[bytes, str]:
@@ -574,3 +576,66 @@ def test_the_letters_state_the_engines_numbers_not_numbers_typed_into_them(world
     assert "every 95 weeks" in request
     assert "every 12 weeks" not in request
     assert "94 U in 0.1 mL per site" in request or "not the label's 94 U at every site" in request
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION])
+def test_a_letter_prints_the_diagnosis_code_of_the_request_its_evaluation_reads(world, treated, kind):
+    """The letter's ICD-10-CM code is the one of the request its own criteria read (the latest of the letter's stage
+    under the letter's policy), never a later request to another payer's: under Medicare the letter said G43.709
+    (another payer's request) above criteria that read G43.719 as intractable."""
+    stage = "initial" if kind is DocumentKind.PRIOR_AUTH else "continuation"
+    day = treated.today - timedelta(days=5)
+    for policy_id, code, requested_on in (
+        ("us-medicare-a", "G43.719", day),
+        ("us-commercial-c", "G43.709", day + timedelta(days=3)),
+    ):
+        PriorAuthorisation.objects.create(
+            patient=treated.patient, stage=stage, policy_id=policy_id, diagnosis_code=code, requested_on=requested_on
+        )
+    context = document_context(
+        kind, patient=treated.patient, today=treated.today, user=world.users["clinician"], policy_id="us-medicare-a"
+    )
+    assert context["diagnosis"][0] == "G43.719"
+    evidence = context["evaluation"].criterion(f"{stage}.diagnosis.intractable").evidence if stage == "initial" else []
+    assert all("G43.719" in line for line in evidence)
+    text = _html_text(world, treated.patient, treated.today, kind, policy_id="us-medicare-a")
+    assert "ICD-10-CM G43.719" in text
+    assert "G43.709" not in text
+
+
+def test_a_letter_under_a_policy_with_no_request_prints_no_other_payers_code(world, treated):
+    """With no request of the letter's stage under its policy, the letter says the code is not recorded (its
+    criteria find none either) instead of borrowing the code of a request to another payer or of another stage."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="us-commercial-a")
+    assert "G43.719" not in text  # the only request is the initial one
+    assert "ICD-10-CM code not recorded" in text
+
+
+def _procedure_codes(world, treated, index: int) -> str:
+    session = treated.sessions[index]
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=session.external_id)
+    return text.split("Codes", 1)[1]
+
+
+def test_the_procedure_note_takes_the_code_of_the_request_of_the_stage_due_at_its_session(world, treated):
+    """A session is covered by the request of the stage due when it is given under the insurance's policy
+    (``stage_due`` of the sessions before it): under us-commercial-a (continuation after 2 cycles) sessions 1 and 2
+    fall under the initial request (G43.719), session 3 under the continuation request (G43.E19); the second
+    session printed the continuation request's code. Without a request of the stage due the note says the code is
+    not recorded."""
+    assert shipped_policies()[POLICY].continuation.after_cycles == 2
+    PriorAuthorisation.objects.create(
+        patient=treated.patient,
+        stage="continuation",
+        policy_id=POLICY,
+        diagnosis_code="G43.E19",
+        requested_on=treated.sessions[1].date + timedelta(days=30),
+    )
+    for index, code, other in ((0, "G43.719", "G43.E19"), (1, "G43.719", "G43.E19"), (2, "G43.E19", "G43.719")):
+        codes = _procedure_codes(world, treated, index)
+        assert code in codes, index
+        assert other not in codes, index
+    PriorAuthorisation.objects.filter(stage="continuation").delete()
+    codes = _procedure_codes(world, treated, 2)
+    assert "G43.719" not in codes  # the initial request does not cover the third session
+    assert "ICD-10-CM code not recorded" in codes

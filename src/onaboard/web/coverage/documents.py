@@ -33,6 +33,7 @@ from onaboard.clinical import (
     Stage,
     age_in_years,
 )
+from onaboard.clinical.coverage import stage_due
 from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import CLINICAL_ROLES
 from onaboard.web.audit.models import Action
@@ -53,6 +54,7 @@ from onaboard.web.coverage.selectors import (
     next_due,
     patient_facts,
     planned_date,
+    stage_request,
 )
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
@@ -199,11 +201,6 @@ def document_links(user: Any, patient: Patient, *, today: dt.date, policy_id: st
     return [DocumentLink(kind, problems[kind]) for kind in kinds]
 
 
-def _request_of(patient: Patient, stage: Stage) -> PriorAuthorisation | None:
-    requests = PriorAuthorisation.objects.filter(patient=patient)
-    return requests.filter(stage=stage.value).first() or requests.first()
-
-
 def _diagnosis(request: PriorAuthorisation | None) -> tuple[str, str] | None:
     if request is None:
         return None
@@ -266,7 +263,7 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
     view = evaluate(facts, policy, Stage.INITIAL)
     periods = sorted((p for p in facts.assessment.periods if not p.missing), key=lambda p: p.start)
     day, _note = planned_date(facts)
-    request = _request_of(facts.patient, Stage.INITIAL)
+    request = stage_request(facts.patient, view.evaluation.stage, policy_id=policy.id)  # the one its criteria read
     safety = patient_safety_screen(facts.patient, on=day)
     assessment = facts.assessment
     return {
@@ -326,7 +323,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
     outcomes = facts.outcomes
     week24 = next((c for c in outcomes.periods if c.period.index == WEEK24_PERIOD), None)
     periods = [outcomes.baseline, *(c.period for c in outcomes.listed if not c.period.missing)]
-    request = _request_of(facts.patient, Stage.CONTINUATION)
+    request = stage_request(facts.patient, view.evaluation.stage, policy_id=policy.id)  # the one its criteria read
     clinical = sees_clinical_notes(user)
     return {
         **_common(facts, user),
@@ -410,6 +407,18 @@ def _stored_disagreements(session: InjectionSession, plan: InjectionPlan) -> lis
     ]
 
 
+def _session_request(facts: PatientFacts, session: InjectionSession) -> PriorAuthorisation | None:
+    """The request covering ``session``, whose diagnosis code its claim carries (``stage_request``): the one of the
+    stage due when the session was given, the engine's ``stage_due`` for the sessions before it under the
+    insurance's policy (under a policy judging continuation after 2 cycles, the second session still falls under the
+    initial approval), to that policy's payer (without insurance: to any)."""
+    insurance = insurance_of(facts.patient)
+    policy_id = insurance.policy_id if insurance is not None else None
+    policy = shipped_policies().get(policy_id) if policy_id is not None else None
+    stage = stage_due(policy, list(facts.recorded).index(session))
+    return stage_request(facts.patient, stage, policy_id=policy_id)
+
+
 def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
     """The procedure note. Complications, side effects and a check override are clinical notes: they are written
     for clinical staff (and the command line, run by the clinic's operator), and left out for billing and admin
@@ -421,7 +430,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
     session = _session(facts, session_id)
     clinical = sees_clinical_notes(user)
     plan = session_plan(session)
-    request = _request_of(facts.patient, Stage.CONTINUATION if session != facts.recorded[0] else Stage.INITIAL)
+    request = _session_request(facts, session)
     return {
         **_common(facts, user),
         "session": session,

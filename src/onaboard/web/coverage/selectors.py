@@ -485,10 +485,21 @@ def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
     return facts.today, _(ASSUME_PLANNED_DATE_TODAY).format(day=facts.today.isoformat())
 
 
+def stage_request(patient: Patient, stage: Stage, *, policy_id: str | None) -> PriorAuthorisation | None:
+    """The request a ``stage`` request under ``policy_id`` reads: the latest of that stage under that policy (a
+    request to another payer attests to that payer's criteria, not to these), else None. The one rule behind the
+    evaluation's attestations and diagnosis code (``coverage_evidence``) and the code the letters print, so the two
+    cannot differ. ``policy_id`` None: under any policy (the procedure note of a patient with no insurance)."""
+    requests = PriorAuthorisation.objects.filter(patient=patient, stage=stage.value)
+    if policy_id is not None:
+        requests = requests.filter(policy_id=policy_id)
+    return requests.first()
+
+
 def coverage_evidence(facts: PatientFacts, stage: Stage, *, policy_id: str) -> tuple[CoverageEvidence, tuple[str, ...]]:
     """The engine's evidence for ``stage`` under the policy ``policy_id`` and the assumptions made in filling it.
-    The clinician's attestations and the diagnosis code (the evidence of intractability) are the latest request's of
-    that stage under that policy: a request to another payer attests to that payer's criteria, not to these."""
+    The clinician's attestations and the diagnosis code (the evidence of intractability) are the request's of that
+    stage under that policy (``stage_request``)."""
     notes = list(facts.assumptions)
     day, note = planned_date(facts)
     notes.append(note)
@@ -505,7 +516,7 @@ def coverage_evidence(facts: PatientFacts, stage: Stage, *, policy_id: str) -> t
         )
     else:
         notes.append(_(ASSUME_NO_TRIALS))
-    request = PriorAuthorisation.objects.filter(patient=facts.patient, stage=stage.value, policy_id=policy_id).first()
+    request = stage_request(facts.patient, stage, policy_id=policy_id)
     if request is None:
         notes.append(_(ASSUME_NO_ATTESTATION).format(stage=stage.value))
     else:
