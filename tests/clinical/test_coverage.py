@@ -520,6 +520,72 @@ def test_a_trial_without_a_start_date_leaves_information_missing():
     assert result.evidence[1] == "propranolol 80 mg, ineffective; cannot be judged (start date not recorded)"
 
 
+NO_STOP_DATE = (
+    "no stop date recorded: only a medicine that stopped can count as failed, so record the day it stopped or mark "
+    "it still taken"
+)
+
+
+def test_a_trial_marked_stopped_without_a_stop_date_never_counts():
+    """A trial marked ineffective or not tolerated with no stop date (stored before the form asked for one) is never
+    a failed trial: the record cannot tell a failure from a medicine still taken, so a count it could complete is
+    missing information, and the evidence says why."""
+    trials = (
+        trial("amitriptyline", PreventiveClass.TRICYCLIC_ANTIDEPRESSANT, "25 mg", date(2025, 1, 6), 90, "ineffective"),
+        PreventiveTrial("topiramate", "anticonvulsant", "100 mg", date(2025, 3, 1), None, "ineffective"),
+        PreventiveTrial("propranolol", "beta_blocker", "80 mg", date(2025, 6, 9), None, "not_tolerated"),
+    )
+    result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
+    assert result.evidence == (
+        "amitriptyline 25 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (antidepressant)",
+        f"topiramate 100 mg from 2025-03-01 (no stop date), stopped: ineffective; cannot be judged ({NO_STOP_DATE})",
+        f"propranolol 80 mg from 2025-06-09 (no stop date), stopped: not tolerated; cannot be judged ({NO_STOP_DATE})",
+        "failed classes: 1 (antidepressant) of 2 required",
+    )
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+
+
+def test_the_reported_erenumab_without_a_stop_date_is_not_a_failure_under_a_policy_asking_no_length():
+    """The reported case, under shipped policy B (any 2 medicines, no minimum length): erenumab marked ineffective
+    from 2025-06-01 with no stop date counted as failed "2025-06-01..ongoing (547 days so far)"; it now cannot be
+    judged, so one failed medicine leaves the criterion missing information, never met. A trial stopped for another
+    reason with no stop date does not count either way."""
+    policy = shipped_policies()["us-commercial-b"]
+    trials = (
+        trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 1, 6), 90, StopReason.INEFFECTIVE),
+        PreventiveTrial("erenumab", "cgrp_mab", "140 mg", date(2025, 6, 1), None, "ineffective"),
+        PreventiveTrial("lisinopril", "ace_inhibitor_or_arb", "10 mg", date(2025, 12, 1), None, "other"),
+    )
+    result = judge(initial_evidence(preventive_trials=trials), policy=policy).criterion("initial.prior_preventives")
+    assert result.evidence == (
+        "topiramate 100 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (anticonvulsant)",
+        f"erenumab 140 mg from 2025-06-01 (no stop date), stopped: ineffective; cannot be judged ({NO_STOP_DATE})",
+        (
+            "lisinopril 10 mg from 2025-12-01 (no stop date), stopped: other; does not count (stopped for another "
+            "reason)"
+        ),
+        "failed medicines: 1 (topiramate) of 2 required",
+    )
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+    stopped = replace(trials[1], stop=date(2025, 9, 1))
+    evidence = initial_evidence(preventive_trials=(trials[0], stopped))
+    met = judge(evidence, policy=policy).criterion("initial.prior_preventives")
+    assert met.outcome is CriterionOutcome.MET
+
+
+def test_a_contraindicated_drug_needs_no_stop_date_to_count():
+    """A drug never started because it is contraindicated has nothing to stop: it counts without a stop date where
+    the policy counts contraindications (shipped policy B)."""
+    policy = shipped_policies()["us-commercial-b"]
+    trials = (
+        trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 1, 6), 90, StopReason.INEFFECTIVE),
+        PreventiveTrial("propranolol", "beta_blocker", "", date(2025, 6, 1), None, "contraindicated"),
+    )
+    result = judge(initial_evidence(preventive_trials=trials), policy=policy).criterion("initial.prior_preventives")
+    assert result.evidence[1] == "propranolol, contraindicated; counts (beta blocker)"
+    assert result.outcome is CriterionOutcome.MET
+
+
 def test_without_a_minimum_length_a_trial_needs_no_start_date():
     """A policy that asks no minimum trial length (NICE names none) counts an ineffective trial without dates; only a
     policy that asks one needs the start date to measure it."""

@@ -805,6 +805,10 @@ class PreventiveTrial:
     ``start`` may be None only for a drug never started because it is contraindicated; ``stop`` is None while the
     trial is ongoing. Class and reason may be given as their text values. Raises ``EvidenceError`` for a stop date
     before the start date.
+
+    A trial marked stopped (ineffective, not tolerated, other) with no stop date contradicts itself: a record stored
+    before the clinic's form asked for the stop date, or an import that left it out. It is kept, described as having
+    no stop date (``stop_missing``), and never counted as failed (``_trial_counts``).
     """
 
     drug: str
@@ -826,17 +830,25 @@ class PreventiveTrial:
             return None
         return ((self.stop or today) - self.start).days
 
+    @property
+    def stop_missing(self) -> bool:
+        """Marked as stopped (ineffective, not tolerated, other) with no stop date: an empty stop date means still
+        taken, so the record cannot tell a failed trial from a medicine the patient takes now. A contraindicated drug
+        was not taken, so it has nothing to stop."""
+        return self.stop is None and self.stop_reason not in {StopReason.ONGOING, StopReason.CONTRAINDICATED}
+
     def describe(self, today: date) -> str:
-        """``topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective``."""
+        """``topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective``; one marked stopped without
+        a stop date reads ``topiramate 100 mg from 2025-03-01 (no stop date), stopped: ineffective``."""
         name = f"{self.drug} {self.dose}".strip()
+        reason = self.stop_reason.value.replace("_", " ")
         if self.start is None or self.stop_reason is StopReason.CONTRAINDICATED:  # a contraindicated drug was not taken
-            return f"{name}, {self.stop_reason.value.replace('_', ' ')}"
+            return f"{name}, {reason}"
+        if self.stop_missing:
+            return f"{name} from {self.start.isoformat()} (no stop date), stopped: {reason}"
         if self.stop is None:
             return f"{name} {self.start.isoformat()}..ongoing ({self.days(today)} days so far)"
-        return (
-            f"{name} {self.start.isoformat()}..{self.stop.isoformat()} ({self.days(today)} days), "
-            f"stopped: {self.stop_reason.value.replace('_', ' ')}"
-        )
+        return f"{name} {self.start.isoformat()}..{self.stop.isoformat()} ({self.days(today)} days), stopped: {reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -954,6 +966,10 @@ WHY_INTOLERANCE = "intolerance does not count under this policy"
 WHY_CONTRAINDICATION = "contraindication does not count under this policy"
 WHY_CLASS = "class {drug_class} is not one this policy counts"
 WHY_NO_START = "start date not recorded"
+WHY_NO_STOP = (
+    "no stop date recorded: only a medicine that stopped can count as failed, so record the day it stopped or mark "
+    "it still taken"
+)
 FAILED_CLASSES = "failed classes: {count} ({names}) of {minimum} required"
 FAILED_MEDICINES = "failed medicines: {count} ({names}) of {minimum} required"
 OVERUSE_MANAGED = "medication overuse managed (clinician's record)"
@@ -1152,7 +1168,12 @@ def _group_of(rule: PreventiveRule, trial: PreventiveTrial) -> str | None:
 
 def _trial_counts(rule: PreventiveRule, trial: PreventiveTrial, today: date) -> tuple[bool | None, str]:
     """Whether one trial is a failure this policy counts: (True, group), (False, why) or (None, why) when the
-    record cannot tell. Intolerance and contraindication count without a minimum length when the policy says so."""
+    record cannot tell. Intolerance and contraindication count without a minimum length when the policy says so.
+
+    A trial marked ineffective or not tolerated with no stop date (``PreventiveTrial.stop_missing``) never counts,
+    under any policy: an empty stop date means still taken, and a medicine still taken has not failed. It cannot be
+    judged (the stop date may just not have been written down), so a count it could complete is missing
+    information rather than not met."""
     group = _group_of(rule, trial)
     if group is None:
         return False, WHY_CLASS.format(drug_class=trial.drug_class.label)
@@ -1161,11 +1182,13 @@ def _trial_counts(rule: PreventiveRule, trial: PreventiveTrial, today: date) -> 
         return False, WHY_ONGOING
     if reason is StopReason.OTHER:
         return False, WHY_OTHER
-    if reason is StopReason.NOT_TOLERATED:
-        return (True, group) if rule.intolerance_counts else (False, WHY_INTOLERANCE)
+    if reason is StopReason.NOT_TOLERATED and not rule.intolerance_counts:
+        return False, WHY_INTOLERANCE
     if reason is StopReason.CONTRAINDICATED:
         return (True, group) if rule.contraindication_counts else (False, WHY_CONTRAINDICATION)
-    if rule.min_trial_days is None:  # no length asked: an ineffective trial counts without its dates
+    if trial.stop_missing:
+        return None, WHY_NO_STOP
+    if reason is StopReason.NOT_TOLERATED or rule.min_trial_days is None:  # no length asked: counts without dates
         return True, group
     days = trial.days(today)
     if days is None:

@@ -221,9 +221,9 @@ def test_a_bundle_giving_a_stored_record_number_to_another_person_is_refused(wor
 
 def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(world, charted):
     """Preventives, other toxins, side effects and sessions the pages would refuse (a date after today or before
-    birth, a stop date on a medicine still taken or before its start, under 1 U, an onset before birth, "something
-    else" undescribed, a severity onaboard does not record, an expired product, a lot longer than its field) are
-    all refused together, in plain words, and nothing is written."""
+    birth, a stop date on a medicine still taken or before its start, none on one stopped, under 1 U, an onset
+    before birth, "something else" undescribed, a severity onaboard does not record, an expired product, a lot
+    longer than its field) are all refused together, in plain words, and nothing is written."""
     from onaboard.interop.fhir.records import OtherToxinRecord, PreventiveRecord, SessionRecord, SiteRecord
     from onaboard.web.common.words import before_birth_plain
     from onaboard.web.injections.services import DESCRIBE_SOMETHING_ELSE, PRODUCT_EXPIRED
@@ -232,6 +232,7 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
         DATE_BEFORE_BIRTH,
         DATE_IN_FUTURE,
         STOP_BEFORE_START,
+        STOP_DATE_NEEDED,
         STOP_WHILE_ONGOING,
         UNITS_AT_LEAST_ONE,
     )
@@ -242,9 +243,10 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
     week_ago = today - dt.timedelta(days=7)
     preventives = (
         PreventiveRecord("p1", "propranolol", "beta_blocker", today + dt.timedelta(days=1), None, "ongoing"),
-        PreventiveRecord("p2", "topiramate", "anticonvulsant", early, None, "ineffective"),
+        PreventiveRecord("p2", "topiramate", "anticonvulsant", early, week_ago, "ineffective"),
         PreventiveRecord("p3", "amitriptyline", "tricyclic_antidepressant", week_ago, today, "ongoing"),
         PreventiveRecord("p4", "candesartan", "angiotensin", week_ago, week_ago - dt.timedelta(days=1), "other"),
+        PreventiveRecord("p5", "erenumab", "cgrp_monoclonal_antibody", week_ago, None, "ineffective"),
     )
     toxins = (
         OtherToxinRecord("t1", today + dt.timedelta(days=1), "Xeomin", 20),
@@ -283,6 +285,7 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
         (where("p2") + ".effectivePeriod.start", f"start: {before_birth}"),
         (where("p3") + ".effectivePeriod.end", f"stop: {STOP_WHILE_ONGOING}"),
         (where("p4") + ".effectivePeriod.end", f"stop: {STOP_BEFORE_START}"),
+        (where("p5") + ".effectivePeriod.end", f"stop: {STOP_DATE_NEEDED}"),
         (where("t1") + ".effectiveDateTime", f"date: {DATE_IN_FUTURE}"),
         (where("t2") + ".effectiveDateTime", f"date: {before_birth}"),
         (where("t3") + ".dosage[0].doseAndRate[0].doseQuantity", f"units: {UNITS_AT_LEAST_ONE}"),
@@ -304,10 +307,11 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
 
 
 def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world, charted):
-    """A sessions CSV row with an expired product, and preventive rows starting after today or still taken with
-    a stop date, are refused at their line and column (they were stored); nothing is written."""
+    """A sessions CSV row with an expired product, and preventive rows starting after today, still taken with a
+    stop date, or stopped as ineffective without one, are refused at their line and column (they were stored);
+    nothing is written."""
     from onaboard.web.injections.services import PRODUCT_EXPIRED
-    from onaboard.web.patients.services import DATE_IN_FUTURE, STOP_WHILE_ONGOING
+    from onaboard.web.patients.services import DATE_IN_FUTURE, STOP_DATE_NEEDED, STOP_WHILE_ONGOING
 
     today = timezone.localdate()
     day, expiry = today - dt.timedelta(days=7), today - dt.timedelta(days=30)
@@ -328,6 +332,7 @@ def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world,
         "patient_id,drug,drug_class,dose,start,stop,stop_reason\n"
         f"{rn},propranolol,beta_blocker,,{tomorrow},,ongoing\n"
         f"{rn},topiramate,anticonvulsant,,{day},{today},ongoing\n"
+        f"{rn},erenumab,cgrp_monoclonal_antibody,,{day},,ineffective\n"
     )
     with pytest.raises(DiaryCsvInvalidError) as preventives:
         table_csv_import(
@@ -336,6 +341,7 @@ def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world,
     assert [(p.line, p.column, p.message) for p in preventives.value.problems] == [
         (2, "start", f"start: {DATE_IN_FUTURE}"),
         (3, "stop", f"stop: {STOP_WHILE_ONGOING}"),
+        (4, "stop", f"stop: {STOP_DATE_NEEDED}"),
     ]
     assert InjectionSession.objects.filter(patient=charted).count() == 1
     assert not charted.preventive_trials.exists()

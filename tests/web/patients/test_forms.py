@@ -15,6 +15,7 @@ from onaboard.web.patients.forms import (
     DATE_IN_FUTURE,
     RECORD_NUMBER_TAKEN,
     STOP_BEFORE_START,
+    STOP_DATE_NEEDED,
     STOP_WHILE_ONGOING,
     UNITS_AT_LEAST_ONE,
     OtherToxinTreatmentForm,
@@ -167,6 +168,26 @@ def test_a_preventive_cannot_stop_before_it_started_or_while_still_taken():
     assert PreventiveTrialForm({**base, "stop": "2024-03-01"}).is_valid()
 
 
+@pytest.mark.parametrize("reason", [StopReason.INEFFECTIVE, StopReason.NOT_TOLERATED, StopReason.OTHER])
+def test_a_preventive_stopped_for_a_reason_needs_its_stop_date(reason):
+    """A medicine marked as stopped (ineffective, not tolerated, other) with the stop date left empty, which the
+    field's help says means "still taken", is refused on the stop field: it counted as a failed trial while
+    the coverage page also called it a current medicine."""
+    base = {"drug": "erenumab", "drug_class": "cgrp_monoclonal_antibody", "start": "2025-06-01"}
+    form = PreventiveTrialForm({**base, "stop_reason": reason})
+    assert form.errors == {"stop": [str(STOP_DATE_NEEDED)]}
+    assert PreventiveTrialForm({**base, "stop_reason": reason, "stop": "2025-09-01"}).is_valid()
+
+
+def test_a_medicine_still_taken_or_never_started_needs_no_stop_date():
+    """A medicine still taken has no stop date, and neither need one never started because it is contraindicated
+    (nothing was stopped); a contraindication found while taking it may still give the day it stopped."""
+    base = {"drug": "propranolol", "drug_class": "beta_blocker", "start": "2025-06-01"}
+    assert PreventiveTrialForm({**base, "stop_reason": StopReason.ONGOING}).is_valid()
+    assert PreventiveTrialForm({**base, "stop_reason": StopReason.CONTRAINDICATED}).is_valid()
+    assert PreventiveTrialForm({**base, "stop_reason": StopReason.CONTRAINDICATED, "stop": "2025-07-01"}).is_valid()
+
+
 def test_another_toxin_needs_a_past_date_and_units():
     """Another toxin's date cannot be in the future and its units must be at least 1."""
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
@@ -183,7 +204,8 @@ def test_a_preventive_or_another_toxin_before_the_birth_date_is_refused(world):
     patient = world.own_patient
     early = (patient.birth_date - timedelta(days=1)).isoformat()
     message = str(DATE_BEFORE_BIRTH) % {"birth": patient.birth_date.isoformat()}
-    base = {"drug": "x", "drug_class": "other", "start": early, "stop_reason": "ineffective"}
+    stop = patient.birth_date.isoformat()
+    base = {"drug": "x", "drug_class": "other", "start": early, "stop": stop, "stop_reason": "ineffective"}
     assert PreventiveTrialForm(base, patient=patient).errors["start"] == [message]
     toxin = OtherToxinTreatmentForm({"date": early, "product": "Xeomin", "units": "20"}, patient=patient)
     assert toxin.errors["date"] == [message]

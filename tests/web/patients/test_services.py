@@ -132,6 +132,25 @@ def test_the_services_ask_the_forms_rules_themselves(world):
     assert not patient.other_toxin_treatments.exists()
 
 
+def test_the_services_refuse_a_stopped_medicine_without_its_stop_date(world):
+    """A preventive created or corrected as stopped (ineffective) with no stop date is refused at the stop date by the
+    services too, so no import stores it; nothing is saved."""
+    from onaboard.web.patients.services import STOP_DATE_NEEDED
+
+    nurse, patient = world.users["nurse"], world.same_clinic_patient
+    today = date(2026, 11, 29)
+    with pytest.raises(ValidationError) as created:
+        preventive_trial_create(user=nurse, patient=patient, data={**TRIAL, "stop": None}, today=today)
+    assert created.value.message_dict == {"stop": [str(STOP_DATE_NEEDED)]}
+    ongoing = {**TRIAL, "stop": None, "stop_reason": "ongoing"}
+    trial = preventive_trial_create(user=nurse, patient=patient, data=ongoing, today=today)
+    with pytest.raises(ValidationError) as corrected:
+        preventive_trial_update(user=nurse, trial=trial, data={**ongoing, "stop_reason": "ineffective"}, today=today)
+    assert corrected.value.message_dict == {"stop": [str(STOP_DATE_NEEDED)]}
+    trial.refresh_from_db()
+    assert (PreventiveTrial.objects.count(), trial.stop_reason, trial.stop) == (1, "ongoing", None)
+
+
 def test_a_preventive_correction_audits_the_changed_fields(world):
     """Correcting a preventive saves it and names the changed fields in the audit trail."""
     trial = preventive_trial_create(user=world.users["nurse"], patient=world.same_clinic_patient, data=TRIAL)

@@ -15,7 +15,7 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections.models import InjectionSession
 from onaboard.web.patients.forms import DATE_IN_FUTURE, LOADED_UNREADABLE, RECORD_NUMBER_TAKEN, STOP_BEFORE_START
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
-from onaboard.web.patients.services import STALE_TRIAL, STALE_VERSION
+from onaboard.web.patients.services import STALE_TRIAL, STALE_VERSION, STOP_DATE_NEEDED
 from tests.web.posted import posted
 
 pytestmark = pytest.mark.django_db
@@ -381,6 +381,19 @@ def test_a_stop_before_the_start_is_refused(client, world):
     assert not PreventiveTrial.objects.exists()
 
 
+def test_a_medicine_marked_ineffective_without_a_stop_date_is_refused_at_the_stop_date(client, world):
+    """The reported case: erenumab started 2025-06-01, "Why stopped" ineffective and the stop date left empty (the
+    field's help: empty while still taken) was saved, then counted as a failed trial and as a current medicine at
+    once. It is refused next to the stop date, and nothing is saved."""
+    client.force_login(world.users["clinician"])
+    data = _trial(drug="erenumab", drug_class="cgrp_monoclonal_antibody", start="2025-06-01", stop="")
+    response = client.post(_url("preventive_new", world.same_clinic_patient), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"stop": [str(STOP_DATE_NEEDED)]}
+    assert str(STOP_DATE_NEEDED) in _text(response)
+    assert not PreventiveTrial.objects.exists()
+
+
 def test_a_preventive_medicine_is_corrected(client, world, treated):
     """Editing a preventive saves the change."""
     client.force_login(world.users["clinician"])
@@ -401,7 +414,8 @@ def test_a_stale_preventive_form_does_not_undo_someone_elses_stop_reason(client,
     PreventiveTrial.objects.filter(pk=trial.pk).update(stop=None, stop_reason="ongoing")
     url = _url("preventive_edit", treated.patient, trial.external_id)
     stale, other = _two_people(client, world, url)
-    assert other.post(url, {**posted(other.get(url).content), "stop_reason": "not_tolerated"}).status_code == 302
+    stopped = {"stop_reason": "not_tolerated", "stop": treated.trial.start.isoformat()}
+    assert other.post(url, {**posted(other.get(url).content), **stopped}).status_code == 302
     response = client.post(url, {**stale, "dose": "100 mg at night"})
     assert response.status_code == 200
     assert str(STALE_TRIAL) in _text(response)

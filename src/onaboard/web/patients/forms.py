@@ -26,6 +26,7 @@ from onaboard.web.patients.services import (  # noqa: F401 (the messages of the 
     DATE_IN_FUTURE,
     RECORD_NUMBER_TAKEN,
     STOP_BEFORE_START,
+    STOP_DATE_NEEDED,
     STOP_WHILE_ONGOING,
     UNITS_AT_LEAST_ONE,
     other_toxin_treatment_problems,

@@ -48,7 +48,19 @@ DATE_IN_FUTURE = _("This date is after today.")
 DATE_BEFORE_BIRTH = _("This date is before the patient's birth date (%(birth)s): check the year.")
 STOP_BEFORE_START = _("The stop date is before the start date.")
 STOP_WHILE_ONGOING = _("A medicine the patient still takes has no stop date: clear it or choose why it stopped.")
+STOP_DATE_NEEDED = _(
+    "A medicine that stopped needs the day it stopped: enter it, or choose “still taking” if the patient still "
+    "takes it."
+)
 UNITS_AT_LEAST_ONE = _("Enter the units given: a whole number of at least 1.")
+
+STOPPED_REASONS: frozenset[str] = frozenset({StopReason.INEFFECTIVE, StopReason.NOT_TOLERATED, StopReason.OTHER})
+"""The reasons that say the patient took the medicine and stopped it, so the record needs the day it stopped
+(``preventive_trial_problems``). Not "still taking", and not "contraindicated": the engine reads a contraindicated
+drug as one never taken (``onaboard.clinical.coverage.PreventiveTrial``: its dates are not shown, its length is not
+asked), and NICE TA260 counts medicines "unsuitable because of safety concerns" beside those that did not work or
+were not tolerated, so there may be nothing to stop; a contraindication found while taking it may still give its
+stop date."""
 
 
 def _day_problem(name: str, day: dt.date | None, patient: Patient | None, today: dt.date) -> list[tuple[str, str]]:
@@ -69,12 +81,21 @@ def preventive_trial_problems(
 ) -> list[tuple[str, str]]:
     """What keeps a preventive trial from being stored, as ``(field, message)``: a start or stop after ``today`` or
     before the birth date of ``patient`` (``Patient.predates_birth``: a mistyped year), a stop before the start, a
-    stop date on a medicine still taken. The form and every import ask this one rule."""
+    stop date on a medicine still taken, and none on one stopped (``STOPPED_REASONS``: ineffective, not tolerated,
+    other). The form and every import ask this one rule.
+
+    An empty stop date means "still taken" (the form's help); a medicine marked ineffective without one was counted
+    as a failed trial by the payers' criteria while the coverage page also listed it as a current medicine. A
+    contraindicated drug needs no stop date: it may never have been started (``STOPPED_REASONS``). Rows stored before
+    this rule are not changed (no stop date can be invented); the engine does not count them as failed
+    (``onaboard.clinical.coverage``: "no stop date recorded"), and saving one again asks for its stop date."""
     problems = _day_problem("start", start, patient, today) + _day_problem("stop", stop, patient, today)
     if start is not None and stop is not None and stop < start:
         problems.append(("stop", str(STOP_BEFORE_START)))
     if stop is not None and stop_reason == StopReason.ONGOING:
         problems.append(("stop", str(STOP_WHILE_ONGOING)))
+    if stop is None and stop_reason in STOPPED_REASONS:
+        problems.append(("stop", str(STOP_DATE_NEEDED)))
     return problems
 
 
