@@ -193,6 +193,55 @@ def test_script_invalid_diary_exits_2_with_problems_on_stderr_only(write: Writer
     assert done.stderr.startswith("line 4, column headache_hours: ")
 
 
+def run_script_encoded(encoding: str, *args: object) -> subprocess.CompletedProcess[bytes]:
+    """The console script run with its standard streams in ``encoding`` (as a Windows console or a file
+    redirected there is in cp1252), its output kept as bytes."""
+    env = {**os.environ, "ONABOARD_TODAY": TODAY, "PYTHONIOENCODING": encoding}
+    return subprocess.run([str(SCRIPT), *map(str, args)], capture_output=True, env=env, check=False, timeout=60)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "ascii"])
+def test_script_text_output_never_fails_on_a_stream_without_its_characters(write: Writer, encoding: str) -> None:
+    """Text output on a stream whose encoding lacks a character it writes exits 0, with the character's ASCII form
+    ('>=' for '≥'), never a traceback and exit 1 (it raised UnicodeEncodeError on '≥')."""
+    path = write(treated_rows("P1", DAY0, 20, 20, 20, 20, 20, 20, 8))
+    for args, expected in (
+        (("assess", path), ">=4 h"),
+        (("outcomes", path, "--injections", DAY0), f">={cli.RESPONDER_50_PERCENT} % responder: yes"),
+        (("plan", "--help"), "(<=2)"),
+    ):
+        done = run_script_encoded(encoding, *args)
+        assert (done.returncode, done.stderr) == (0, b""), args
+        assert expected in done.stdout.decode(encoding), args
+
+
+def test_script_text_output_is_unchanged_on_a_utf8_stream(write: Writer) -> None:
+    """On a UTF-8 stream the text output keeps its characters ('≥'), as the in-process run writes them."""
+    path = write(treated_rows("P1", DAY0, 20, 20, 20, 20, 20, 20, 8))
+    done = run_script_encoded("utf-8", "assess", path)
+    assert done.returncode == 0
+    assert "≥4 h" in done.stdout.decode()
+
+
+@pytest.mark.parametrize(("encoding", "ellipsis"), [("latin-1", "..."), ("cp1252", "…")])
+def test_script_json_and_problems_on_a_stream_without_their_characters(
+    write: Writer, encoding: str, ellipsis: str
+) -> None:
+    """``--json`` output is byte for byte the UTF-8 run's on any stream; the problems of exit 2 keep a character
+    the stream has ('…' in cp1252) and are written with its ASCII form ('...') where the stream lacks it."""
+    path = write(treated_rows("P1", DAY0, 20, 20, 20, 20, 20, 20, 8))
+    for args in (("assess", path, "--json"), ("outcomes", path, "--injections", DAY0, "--json")):
+        done = run_script_encoded(encoding, *args)
+        assert done.returncode == 0, args
+        assert done.stdout == run_script_encoded("utf-8", *args).stdout, args
+    bad = write([{"patient_id": "P1", "date": "2026-01-07", "headache_hours": "1" * 30}])
+    done = run_script_encoded(encoding, "assess", bad)
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert done.stderr.decode(encoding) == (
+        f"line 2, column headache_hours: headache hours must be a number from 0 to 24 (got '{'1' * 20}{ellipsis}')\n"
+    )
+
+
 def test_script_bad_arguments_exit_2_with_nothing_on_stdout(write: Writer) -> None:
     """Bad arguments (``--periods 0``, an unknown ``--patient``, too many follow-the-pain sites) exit 2 silently."""
     path = write(days("P1", date(2026, 1, 5), 2))

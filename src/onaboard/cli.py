@@ -7,10 +7,12 @@ This module parses arguments, calls the engine and renders; it holds no clinical
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -119,6 +121,57 @@ stdout = Console(highlight=False)
 if not stdout.is_terminal:
     stdout = Console(highlight=False, width=PIPE_WIDTH)
 stderr = Console(stderr=True, highlight=False)
+
+ASCII_FORMS: Mapping[str, str] = {
+    "≥": ">=",
+    "≤": "<=",
+    "…": "...",
+    "€": "EUR ",
+    "£": "GBP ",
+}
+"""What the command writes for a character of its output (these are the ones it writes) that the stream's
+encoding lacks (a Windows console or a file redirected there in cp1252, ``PYTHONIOENCODING=latin-1``): its ASCII
+form; any other such character is written as a ``\\uXXXX`` escape, as JSON writes one (so a ``--json`` document
+stays valid). A UTF-8 stream is left as it is."""
+
+UNENCODABLE = "onaboard.ascii_forms"
+"""The codec error handler writing ``ASCII_FORMS`` (registered with ``codecs``)."""
+
+
+def _json_escape(character: str) -> str:
+    code = ord(character)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a surrogate pair, as JSON writes a character beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def _ascii_forms(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each character the encoding lacks as its ``ASCII_FORMS`` form, or escaped."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    lacking = error.object[error.start : error.end]
+    return "".join(ASCII_FORMS.get(character) or _json_escape(character) for character in lacking), error.end
+
+
+codecs.register_error(UNENCODABLE, _ascii_forms)
+
+
+def _never_unencodable() -> None:
+    """Make stdout and stderr write a character their encoding lacks in its ASCII form instead of raising
+    UnicodeEncodeError (a traceback and exit 1: the contract has only 0 and 2). UTF-8 streams are left alone, so
+    their output is unchanged."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and not codecs.lookup(stream.encoding).name.startswith("utf"):
+            stream.reconfigure(errors=UNENCODABLE)
+
+
+def _for_stdout(text: str) -> str:
+    """``text`` as stdout writes it (``ASCII_FORMS`` for the characters its encoding lacks): for a table's heading,
+    whose width is measured before it is written (the stream's replacement would widen it past its column)."""
+    encoding = stdout.encoding
+    return text.encode(encoding, errors=UNENCODABLE).decode(encoding)
+
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 DiaryArgument = Annotated[
@@ -263,7 +316,7 @@ def _period_table(
         ("≥4 h", "right", False),
         ("migraine", "right", False),
     ):
-        table.add_column(heading, justify=justify, no_wrap=no_wrap)  # type: ignore[arg-type]
+        table.add_column(_for_stdout(heading), justify=justify, no_wrap=no_wrap)  # type: ignore[arg-type]
     if changes is not None:
         table.add_column("change", justify="right")
     for period in periods:
@@ -656,4 +709,5 @@ for _module in (cohort, documents, exchange, ops):
 
 def main() -> None:
     """Console-script entry point."""
+    _never_unencodable()
     app()
