@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -72,13 +73,47 @@ def test_landmarks_order_the_sites_from_top_to_bottom():
     assert bottom[Muscle.CERVICAL_PARASPINAL] < top[Muscle.TRAPEZIUS]
 
 
-def test_no_two_markers_overlap():
-    """Fixed sites and the default follow-the-pain spots are at least two marker radii apart, so each is clickable."""
+ROOT = Path(__file__).resolve().parents[3]
+LAYER = ROOT / "src/onaboard/web/injections/templates/injections/_site_map_layer.html"
+SCRIPT = ROOT / "src/onaboard/web/injections/static/injections/session_map.js"
+
+
+def _drawn_dots():
+    """Every dot the map can show at once without a click: the fixed sites and every default follow-the-pain spot."""
+    names = [f"{muscle} {side} {index}" for muscle, side, index in sitemap.FIXED_POSITIONS]
     points = list(sitemap.FIXED_POSITIONS.values())
-    points += [sitemap.MapPoint(r.view, x, y) for r in sitemap.FOLLOW_THE_PAIN_REGIONS for x, y in r.defaults]
-    for a, b in itertools.combinations(points, 2):
-        if a.view is b.view:
-            assert math.dist((a.x, a.y), (b.x, b.y)) >= 36, (a, b)
+    for region in sitemap.FOLLOW_THE_PAIN_REGIONS:
+        names += [f"{region.key} extra {n}" for n in range(1, len(region.defaults) + 1)]
+        points += [sitemap.MapPoint(region.view, x, y) for x, y in region.defaults]
+    return list(zip(names, points, strict=True))
+
+
+def test_the_dot_radius_is_the_one_the_map_draws():
+    """The geometry's dot radius is the r of the template's circles and of the dots session_map.js adds."""
+    assert f'r="{sitemap.DOT_RADIUS}"' in LAYER.read_text()
+    assert f'var DOT_RADIUS = "{sitemap.DOT_RADIUS}";' in SCRIPT.read_text()
+    assert sitemap.MIN_DOT_DISTANCE >= 2 * sitemap.DOT_RADIUS + 4  # the dots' white 4-unit outlines do not touch
+
+
+def test_no_two_dots_overlap():
+    """Any two dots of a view (fixed sites and default follow-the-pain spots, either side) are at least two radii and
+    a gap apart: follow-the-pain sites added from the form sat on frontalis, trapezius and occipitalis sites, and
+    frontalis right 2 on temporalis right 3."""
+    too_close = [
+        (a, b, round(math.dist((p.x, p.y), (q.x, q.y)), 1))
+        for (a, p), (b, q) in itertools.combinations(_drawn_dots(), 2)
+        if p.view is q.view and math.dist((p.x, p.y), (q.x, q.y)) < sitemap.MIN_DOT_DISTANCE
+    ]
+    assert too_close == []
+
+
+def test_a_fixed_site_lies_in_its_own_muscles_area_or_in_none():
+    """A fixed site of temporalis, occipitalis or trapezius lies inside its muscle's follow-the-pain area on its side;
+    every other fixed site lies outside all areas, so the area drawn around a muscle is where its dots are."""
+    for (muscle, side, _), point in sitemap.FIXED_POSITIONS.items():
+        found = sitemap.region_at(point.view, point.x, point.y)
+        expected = sitemap.region_for(muscle, side)
+        assert found is expected, (muscle, side, point)
 
 
 def test_follow_the_pain_areas_cover_exactly_the_engines_muscles():

@@ -19,6 +19,7 @@ with the ``injections/_site_map.html`` include.
 from __future__ import annotations
 
 import enum
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,9 +39,11 @@ from onaboard.clinical import (
 )
 
 __all__ = [
+    "DOT_RADIUS",
     "FIXED_POSITIONS",
     "FOLLOW_THE_PAIN_REGIONS",
     "MAP_SIZE",
+    "MIN_DOT_DISTANCE",
     "MUSCLE_LABELS",
     "SIDE_LABELS",
     "VIEW_OF_MUSCLE",
@@ -62,6 +65,13 @@ __all__ = [
 
 MAP_SIZE = 1000
 """Both views use a square 0..1000 coordinate space (the SVG viewBox and the stored x, y)."""
+
+DOT_RADIUS = 30
+"""Radius of a site's dot in map units: the ``r`` of ``_site_map_layer.html`` and of the dots session_map.js adds."""
+
+MIN_DOT_DISTANCE = 2 * DOT_RADIUS + 6
+"""How far apart the centres of any two dots drawn without a click are (fixed sites and default follow-the-pain
+spots, on the same view): the dots' white 4-unit outlines stay 2 units apart, so no dot hides part of another."""
 
 
 class View(enum.StrEnum):
@@ -131,14 +141,14 @@ _FIXED_LAYOUT: Mapping[Muscle, dict[Side, tuple[MapPoint, ...]]] = {
     Muscle.PROCERUS: {Side.MIDLINE: (MapPoint(View.FRONT, 500, 330),)},
     # just above the medial part of each eyebrow
     Muscle.CORRUGATOR: _sided(View.FRONT, ((446, 288),)),
-    # mid/upper forehead: medial point above the corrugator site, lateral point further out
-    Muscle.FRONTALIS: _sided(View.FRONT, ((446, 214), (380, 232))),
+    # mid/upper forehead: medial point above the corrugator site, lateral point further out and up, below the hairline
+    Muscle.FRONTALIS: _sided(View.FRONT, ((446, 214), (394, 166))),
     # spread over the temporal fossa, above and in front of the ear, inside the hairline
-    Muscle.TEMPORALIS: _sided(View.FRONT, ((322, 170), (292, 228), (338, 262), (300, 310))),
+    Muscle.TEMPORALIS: _sided(View.FRONT, ((326, 146), (300, 260), (366, 282), (300, 326))),
     # just above the occipital protuberance / superior nuchal line, spread laterally
-    Muscle.OCCIPITALIS: _sided(View.BACK, ((448, 500), (390, 482), (334, 452))),
+    Muscle.OCCIPITALIS: _sided(View.BACK, ((454, 500), (390, 482), (328, 452))),
     # upper posterior neck, below the protuberance, just lateral to the midline
-    Muscle.CERVICAL_PARASPINAL: _sided(View.BACK, ((456, 660), (452, 725))),
+    Muscle.CERVICAL_PARASPINAL: _sided(View.BACK, ((456, 660), (452, 728))),
     # along the upper trapezius from the neck toward the shoulder (acromion)
     Muscle.TRAPEZIUS: _sided(View.BACK, ((360, 858), (280, 872), (200, 894))),
 }
@@ -218,12 +228,13 @@ def _regions(
 
 
 FOLLOW_THE_PAIN_REGIONS: tuple[Region, ...] = (
-    *_regions(View.FRONT, Muscle.TEMPORALIS, (312, 245, 60, 120), ((346, 212), (278, 275))),
-    *_regions(View.BACK, Muscle.OCCIPITALIS, (392, 472, 100, 60), ((420, 444), (350, 510))),
-    *_regions(View.BACK, Muscle.TRAPEZIUS, (275, 880, 160, 46), ((320, 900), (240, 908), (400, 870), (150, 905))),
+    *_regions(View.FRONT, Muscle.TEMPORALIS, (333, 247, 60, 128), ((346, 212), (366, 348))),
+    *_regions(View.BACK, Muscle.OCCIPITALIS, (390, 455, 105, 80), ((420, 418), (360, 388))),
+    *_regions(View.BACK, Muscle.TRAPEZIUS, (270, 900, 175, 70), ((320, 935), (240, 955), (400, 925), (160, 950))),
 )
 """Clickable areas for follow-the-pain sites: the engine allows them only in temporalis, occipitalis and
-trapezius (Blumenfeld 2010), one area per muscle and side."""
+trapezius (Blumenfeld 2010), one area per muscle and side. Each area holds its muscle's fixed sites on that side, and
+its default spots sit between them (occipitalis above the fixed row, trapezius in a second row below it)."""
 
 
 def _check_regions() -> None:
@@ -236,6 +247,22 @@ def _check_regions() -> None:
         if len(region.defaults) < region.limit or not inside:  # pragma: no cover - guards edits to the regions
             message = f"region {region.key}: needs {region.limit} default points inside it"
             raise AssertionError(message)
+    for (muscle, side, index), point in FIXED_POSITIONS.items():
+        found = [r for r in FOLLOW_THE_PAIN_REGIONS if r.view is point.view and r.contains(point.x, point.y)]
+        own = [r for r in FOLLOW_THE_PAIN_REGIONS if (r.muscle, r.side) == (muscle, side)]
+        if found != own:  # pragma: no cover - guards edits to the layout and the regions
+            message = f"{muscle}-{side}-{index} must lie in its own muscle's area or in none"
+            raise AssertionError(message)
+    dots = [(f"{muscle}-{side}-{index}", point) for (muscle, side, index), point in FIXED_POSITIONS.items()]
+    dots += [
+        (f"{r.key} default {x},{y}", MapPoint(r.view, x, y)) for r in FOLLOW_THE_PAIN_REGIONS for x, y in r.defaults
+    ]
+    for number, (name, point) in enumerate(dots):
+        for other, near in dots[number + 1 :]:
+            apart = math.hypot(point.x - near.x, point.y - near.y)
+            if point.view is near.view and apart < MIN_DOT_DISTANCE:  # pragma: no cover - guards edits to the layout
+                message = f"site map dots {name} and {other} are {apart:.1f} apart, less than {MIN_DOT_DISTANCE}"
+                raise AssertionError(message)
 
 
 _check_regions()
