@@ -346,6 +346,7 @@ NOT_LANGUAGE = {
     "injections/api.py:SESSION_BOOK_DESCRIPTION": "the OpenAPI schema's description, English like the JSON API",
     "accounts/management/commands/issue_api_token.py:NO_SUCH_USER": "an operator's command, English like the CLI",
     "accounts/management/commands/issue_api_token.py:EMPTY_NAME": "an operator's command, English like the CLI",
+    "accounts/management/commands/issue_api_token.py:EXPIRES": "an operator's command, English like the CLI",
     **{
         f"accounts/management/commands/create_clinic_admin.py:{name}": "an operator's command, English like the CLI"
         for name in (
@@ -372,6 +373,12 @@ NOT_LANGUAGE = {
     "accounts/services.py:OTP_DEVICE_NAME": "a device name stored in the database",
     "accounts/services.py:CLOSED_BY_PATIENT": "audit-trail wording: the record stays in English",
     "accounts/services.py:CLOSED_BY_STAFF": "audit-trail wording: the record stays in English",
+    **{
+        f"accounts/services.py:{name}": "audit-trail wording: the record stays in English"
+        for name in ("REVOKED_PASSWORD_CHANGED", "REVOKED_PASSWORD_SET", "REVOKED_INACTIVE", "REVOKED_PORTAL_CLOSED")
+    },
+    "accounts/models.py:BAD_TOKEN_DAYS": "a settings error, for the operator",
+    "config/api.py:AUTHENTICATE": "an HTTP header value (RFC 6750's WWW-Authenticate challenge)",
     "analytics/selectors.py:IBIS_DUCKDB_DEPRECATION": "a regular expression for a warnings filter",
     "audit/logfilters.py:REDACTED_QUERY": "log text, for the operator",
     "audit/logfilters.py:REDACTED_VALUE": "log text, for the operator",

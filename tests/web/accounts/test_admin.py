@@ -61,6 +61,56 @@ def test_an_account_is_deactivated_never_deleted(client, world, superuser):
     assert list(AuditEvent.objects.filter(username="nurse").values_list("id", "user_id")) == events
 
 
+def test_the_token_list_shows_when_each_token_expires(client, world, superuser):
+    """The admin's token list has an Expires column with each token's expiry."""
+    token, _raw = ApiToken.issue(world.users["clinician"], "reporting")
+    client.force_login(superuser)
+    page = client.get(reverse("admin:accounts_apitoken_changelist"))
+    assert "column-expires" in page.content.decode()
+    assert page.context["cl"].result_list[0].expires == token.expires
+
+
+def test_setting_someones_password_in_the_admin_revokes_their_tokens(client, world, superuser):
+    """A password set for someone in the admin (a forgotten or leaked one) also stops their API tokens: the old
+    password could have been used to get one. Each revocation is audited with the administrator's name."""
+    nurse = world.users["nurse"]
+    _token, raw = ApiToken.issue(nurse, "ward tablet")
+    client.force_login(superuser)
+    new = "an entirely different long passphrase"
+    passwords = {"password1": new, "password2": new, "usable_password": "true"}
+    assert client.post(reverse("admin:auth_user_password_change", args=[nurse.pk]), passwords).status_code == 302
+    assert Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/patients").status_code == 401
+    event = AuditEvent.objects.get(object_type="api_token", action=Action.UPDATE)
+    assert (event.username, event.detail.endswith("revoked: password set in the admin")) == ("admin", True)
+
+
+def test_a_refused_password_in_the_admin_revokes_nothing(client, world, superuser):
+    """A new password the rules refuse changes nothing, so the tokens keep working."""
+    nurse = world.users["nurse"]
+    _token, raw = ApiToken.issue(nurse, "ward tablet")
+    client.force_login(superuser)
+    weak = {"password1": "123", "password2": "123", "usable_password": "true"}
+    assert client.post(reverse("admin:auth_user_password_change", args=[nurse.pk]), weak).status_code == 200
+    assert ApiToken.user_for(raw) == nurse
+
+
+def test_a_deactivated_account_keeps_no_token_when_made_active_again(client, world, superuser):
+    """Unticking Active revokes the account's tokens (audited); ticking it again later does not bring them back."""
+    nurse = world.users["nurse"]
+    _token, raw = ApiToken.issue(nurse, "ward tablet")
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[nurse.pk])
+    data = _change_form_data(client.get(url))
+    data.pop("is_active")
+    assert client.post(url, data).status_code == 302
+    assert client.post(url, _change_form_data(client.get(url), is_active="on")).status_code == 302
+    nurse.refresh_from_db()
+    assert nurse.is_active
+    assert Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/patients").status_code == 401
+    event = AuditEvent.objects.get(object_type="api_token", action=Action.UPDATE)
+    assert (event.username, event.detail.endswith("revoked: account made inactive")) == ("admin", True)
+
+
 # --- Lifting a sign-in lockout -------------------------------------------------------------------------------------
 
 

@@ -6,8 +6,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from onaboard.web.accounts.management.commands.issue_api_token import EMPTY_NAME, NO_SUCH_USER
+from onaboard.web.accounts.management.commands.issue_api_token import EMPTY_NAME, EXPIRES, NO_SUCH_USER
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.audit.models import AuditEvent
 
@@ -20,6 +21,18 @@ def test_the_command_prints_a_working_token_once(world):
     assert ApiToken.user_for(raw) == world.users["nurse"]
     assert ApiToken.objects.get().name == "ward tablet"
     assert AuditEvent.objects.filter(object_type="api_token").count() == 1
+
+
+def test_the_command_says_when_the_token_expires_apart_from_the_token(world):
+    """Standard output is the token alone (a script keeps it as it is); standard error says when it stops working,
+    and the audit event names the expiry too."""
+    out, err = StringIO(), StringIO()
+    call_command("issue_api_token", "nurse", "ward tablet", stdout=out, stderr=err)
+    token = ApiToken.objects.get()
+    expires = timezone.localtime(token.expires).isoformat(timespec="minutes")
+    assert out.getvalue().strip().startswith("onb_")
+    assert err.getvalue().strip() == EXPIRES.format(expires=expires)
+    assert f"expires {expires}" in AuditEvent.objects.get(object_type="api_token").detail
 
 
 def test_an_unknown_user_is_refused(world):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from onaboard.web.accounts.models import LAST_USED_RESOLUTION, ApiToken
+from onaboard.web.accounts.models import API_TOKEN_DAYS, LAST_USED_RESOLUTION, ApiToken
 from onaboard.web.config.settings import base
 from tests.web.factories import PASSWORD
 
@@ -83,3 +84,48 @@ def test_a_token_used_again_within_a_minute_is_not_written_again(world, django_a
         assert ApiToken.user_for(raw) == world.users["clinician"]
     token.refresh_from_db()
     assert token.last_used > earlier + LAST_USED_RESOLUTION
+
+
+def test_a_token_expires_after_the_configured_days(world, settings):
+    """A token is issued to expire ``ONABOARD_API_TOKEN_DAYS`` after it is issued (90 unless set); once that moment
+    has passed it names nobody, so the API answers 401."""
+    assert API_TOKEN_DAYS == 90
+    before = timezone.now()
+    token, raw = ApiToken.issue(world.users["clinician"], "reporting")
+    assert before + timedelta(days=90) <= token.expires <= timezone.now() + timedelta(days=90)
+    settings.ONABOARD_API_TOKEN_DAYS = 7
+    short, _short_raw = ApiToken.issue(world.users["clinician"], "one week")
+    assert abs(short.expires - short.created - timedelta(days=7)) < timedelta(seconds=5)
+    ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    assert ApiToken.user_for(raw) is None
+    assert Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/patients").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0005_gives_existing_tokens_an_expiry_from_their_issue():
+    """Tokens issued before tokens expired get ``created`` + the configured days (90) from the migration: a token
+    issued 100 days ago has expired, one issued yesterday works for 89 more days. The database is migrated forward
+    to the latest migrations afterwards, so the tests after this one find the tables as they are."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = ("accounts", "0004_rate_limit_refunds"), ("accounts", "0005_api_token_expiry")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    try:
+        apps = executor.loader.project_state([before]).apps
+        user = apps.get_model("accounts", "User").objects.create(username="script-owner", role="clinician")
+        old_token = apps.get_model("accounts", "ApiToken")
+        now = timezone.now()
+        for name, age in (("old", 100), ("new", 1)):
+            made = old_token.objects.create(user=user, name=name, digest=name * 8, prefix=name)
+            old_token.objects.filter(pk=made.pk).update(created=now - timedelta(days=age))
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([after])
+        new_token = executor.loader.project_state([after]).apps.get_model("accounts", "ApiToken")
+        expiries = dict(new_token.objects.values_list("name", "expires"))
+        assert expiries == {"old": now - timedelta(days=10), "new": now + timedelta(days=89)}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -117,3 +117,15 @@ def test_a_staff_login_linked_to_a_record_is_not_closed(client, world):
     assert not AuditEvent.objects.filter(object_type="portal_account").exists()
     client.logout()
     assert client.post(LOGIN, {"username": "billing", "password": PASSWORD}).status_code == 302
+
+
+def test_a_reopened_portal_login_has_no_token_of_before(client, world):
+    """Closing the portal revokes the login's tokens (each audited with who closed it); making the login active
+    again does not bring them back."""
+    patient_user = world.users["patient"]
+    _token, raw = ApiToken.issue(patient_user, "phone")
+    portal_account_close(patient=world.own_patient, closed_by=world.users["clinician"])
+    type(patient_user).objects.filter(pk=patient_user.pk).update(is_active=True)
+    assert client.get("/api/patients", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    event = AuditEvent.objects.get(object_type="api_token")
+    assert (event.username, event.detail.endswith("revoked: portal account closed")) == ("clinician", True)

@@ -18,6 +18,7 @@ from onaboard.web.accounts.services import (
     account_lockout_lift,
     api_token_issue,
     api_token_revoke,
+    api_tokens_revoke_all,
     otp_code_check,
     otp_device_confirm,
     otp_device_enrol,
@@ -125,3 +126,25 @@ def test_lifting_a_lockout_clears_the_lock_and_the_names_counters_only(world):
     assert rate_limit_peek("login_address", "10.0.0.1").count == 1
     event = AuditEvent.objects.get(action=Action.UPDATE, object_type="user")
     assert (event.username, event.object_id) == ("admin", str(nurse.external_id))
+
+
+def test_revoking_a_users_tokens_stops_each_live_one_and_audits_each(world):
+    """Every live token of the user is revoked and each revocation is an audit event saying why and who; tokens
+    already revoked or expired are left as they are, and other users' tokens keep working."""
+    clinician = world.users["clinician"]
+    _first, first_raw = api_token_issue(owner=clinician, name="reporting")
+    _second, second_raw = api_token_issue(owner=clinician, name="backup")
+    done, _done_raw = api_token_issue(owner=clinician, name="old")
+    api_token_revoke(token=done, revoked_by=None)
+    spent, _spent_raw = api_token_issue(owner=clinician, name="spent")
+    ApiToken.objects.filter(pk=spent.pk).update(expires=timezone.now() - timedelta(days=1))
+    _other, other_raw = api_token_issue(owner=world.users["nurse"], name="tablet")
+    revoked = api_tokens_revoke_all(user=clinician, revoked_by=world.users["admin"], reason="password changed")
+    assert revoked == 2
+    assert ApiToken.user_for(first_raw) is None
+    assert ApiToken.user_for(second_raw) is None
+    assert ApiToken.user_for(other_raw) == world.users["nurse"]
+    events = AuditEvent.objects.filter(object_type="api_token", action=Action.UPDATE, username="admin")
+    assert sorted(event.detail.split("'")[1] for event in events) == ["backup", "reporting"]
+    assert all(event.detail.endswith("revoked: password changed") for event in events)
+    assert not ApiToken.objects.get(pk=spent.pk).revoked

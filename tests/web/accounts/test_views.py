@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -274,6 +275,34 @@ def test_a_signed_in_user_changes_their_own_password(client, world, role):
     assert user.check_password(NEW_PASSWORD)
     assert not user.check_password(PASSWORD)
     assert AuditEvent.objects.filter(action=Action.UPDATE, object_type="password", username=user.username).exists()
+
+
+def test_changing_ones_password_revokes_ones_api_tokens(client, world):
+    """A password change ends every way in that the old password opened: the user's API tokens stop working (401),
+    each revocation is audited with who changed the password, and the page says so; a wrong current password
+    revokes nothing."""
+    from django.test import Client
+
+    from onaboard.web.accounts.models import ApiToken
+
+    nurse = world.users["nurse"]
+    _token, raw = ApiToken.issue(nurse, "ward tablet")
+    _other, other_raw = ApiToken.issue(world.users["clinician"], "reporting")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    client.force_login(nurse)
+    client.post(PASSWORD_PAGE, {"old_password": "not it", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert api.get("/api/patients").status_code == 200
+    response = client.post(
+        PASSWORD_PAGE,
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+    assert escape(views.TOKENS_REVOKED_ON_PASSWORD_CHANGE % {"count": 1}) in response.content.decode()
+    assert api.get("/api/patients").status_code == 401
+    assert ApiToken.user_for(other_raw) == world.users["clinician"]
+    event = AuditEvent.objects.get(object_type="api_token", action=Action.UPDATE)
+    assert event.username == "nurse"
+    assert event.detail.endswith("revoked: password changed by the user")
 
 
 def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(client, world):

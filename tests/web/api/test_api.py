@@ -103,6 +103,29 @@ def test_an_unknown_token_is_401(world):
     assert Client(headers={"Authorization": "Bearer onb_made-up"}).get("/api/patients").status_code == 401
 
 
+def test_a_401_says_to_authenticate_with_a_bearer_token(client, world):
+    """Every 401 carries ``WWW-Authenticate: Bearer`` (RFC 6750), with ``error="invalid_token"`` when a token was
+    sent and refused."""
+    missing = client.get("/api/patients")
+    assert missing.status_code == 401
+    assert missing["WWW-Authenticate"] == 'Bearer realm="onaboard"'
+    refused = client.get("/api/patients", HTTP_AUTHORIZATION="Bearer onb_made-up")
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"] == 'Bearer realm="onaboard", error="invalid_token"'
+    assert refused.json() == missing.json()
+
+
+@pytest.mark.parametrize(("method", "path"), [("post", "questionnaires"), ("put", "diary/2020-01-01")])
+def test_a_write_with_an_unknown_token_is_401_not_a_csrf_403(world, method, path):
+    """A write with a made-up token and no session is refused as unauthenticated (401, as a read is), not by the
+    session's CSRF check (403): there is no session whose CSRF token could be missing."""
+    api = Client(enforce_csrf_checks=True, headers={"Authorization": "Bearer onb_made-up"})
+    url = f"/api/patients/{world.own_patient.external_id}/{path}"
+    response = getattr(api, method)(url, "{}", content_type="application/json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer ")
+
+
 def test_a_revoked_token_is_401(world):
     """Revoking a token stops it at once."""
     token, raw = ApiToken.issue(world.users["nurse"], "tablet")

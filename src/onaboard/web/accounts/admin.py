@@ -1,5 +1,6 @@
 """Users, clinics, API tokens and authenticators in Django's admin. Tokens are issued by ``manage.py
-issue_api_token`` (the secret is shown once) and revoked here. The admin's own sign-in and password-change pages hand
+issue_api_token`` (the secret is shown once), listed here with when they expire, and revoked here; setting someone's
+password or unticking Active revokes their tokens too. The admin's own sign-in and password-change pages hand
 over to onaboard's, so the lockout, the one-time code and the audit trail apply there too; an administrator lifts a
 sign-in lockout here, the per-name rate limit included. An authenticator's secret is never shown and a device is
 never edited: a lost phone's device is deleted and its owner sets up a new one.
@@ -19,6 +20,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -32,7 +34,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.models import ApiToken, Clinic, User
 from onaboard.web.accounts.ratelimit import account_subject, rate_for, rate_limit_peek
-from onaboard.web.accounts.services import account_lockout_lift, api_token_revoke
+from onaboard.web.accounts.services import (
+    REVOKED_INACTIVE,
+    REVOKED_PASSWORD_SET,
+    account_lockout_lift,
+    api_token_revoke,
+    api_tokens_revoke_all,
+)
 
 SIGN_IN_NOT_LIMITED = _("Not refused: %(count)d of %(limit)d failed sign-ins for this name in the current window.")
 SIGN_IN_LIMITED = ngettext_lazy(
@@ -126,11 +134,14 @@ class OnaboardUserAdmin(UserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         """An administrator of a clinic saves every account into their clinic (a new one too: the add form has no
         clinic field). Clearing "Locked until" lifts the whole lockout of the name: the per-name rate limit too, or
-        the right password would still be refused for up to an hour."""
+        the right password would still be refused for up to an hour. Unticking "Active" revokes the account's API
+        tokens, so ticking it again later does not bring them back."""
         clinic = own_clinic(request)
         if clinic is not None:
             obj.clinic_id = clinic
         super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            api_tokens_revoke_all(user=obj, revoked_by=request.user, reason=REVOKED_INACTIVE)
         if change and "locked_until" in form.changed_data and obj.locked_until is None:
             account_lockout_lift(user=obj, lifted_by=request.user)
             self.message_user(request, LOCKOUT_LIFTED % {"username": obj.username}, messages.SUCCESS)
@@ -144,10 +155,19 @@ class OnaboardUserAdmin(UserAdmin):
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:  # noqa: A002
         """One's own password is changed on onaboard's page, which asks for the current one (wrong ones count
-        toward the lockout); the admin's form here sets another person's without it."""
+        toward the lockout); the admin's form here sets another person's without it, and revokes that person's API
+        tokens with it (as the change on onaboard's page does)."""
         if unquote(id) == str(request.user.pk):
             return redirect("accounts:password_change")
-        return super().user_change_password(request, id, form_url)
+        with transaction.atomic():
+            person = self.get_object(request, unquote(id))  # None for one out of reach: Django's view answers 404
+            response = super().user_change_password(request, id, form_url)
+            if person is not None:
+                before = person.password
+                person.refresh_from_db(fields=["password"])
+                if person.password != before:  # set, or password sign-in turned off
+                    api_tokens_revoke_all(user=person, revoked_by=request.user, reason=REVOKED_PASSWORD_SET)
+        return response
 
 
 @admin.register(Clinic)
@@ -167,11 +187,13 @@ class ClinicAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "created", "last_used", "revoked")
+    """Tokens, with when each was issued, last used and expires; listed, revoked, never added or deleted here."""
+
+    list_display = ("name", "user", "prefix", "created", "last_used", "expires", "revoked")
     list_filter = ("revoked",)
     search_fields = ("name", "user__username", "prefix")
-    fields = ("name", "user", "prefix", "created", "last_used", "revoked")
-    readonly_fields = ("name", "user", "prefix", "created", "last_used", "revoked")
+    fields = ("name", "user", "prefix", "created", "last_used", "expires", "revoked")
+    readonly_fields = ("name", "user", "prefix", "created", "last_used", "expires", "revoked")
     actions = ("revoke",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:

@@ -4,7 +4,7 @@
   a confirmed authenticator reaches nothing but the code page and signing out (``OtpRequiredMiddleware``).
 - Sessions end after a while idle and after an absolute limit, shorter for staff than for patients
   (``SessionExpiryMiddleware``).
-- API clients are rate-limited per token, and per address for refused tokens (``ApiRateLimitMiddleware``).
+- API clients are rate-limited per good token, and per address for refused tokens (``ApiRateLimitMiddleware``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from onaboard.web.accounts.models import ApiToken, Role
-from onaboard.web.accounts.ratelimit import Verdict, rate_limit_hit, rate_limit_refund, too_many_requests
+from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_refund, too_many_requests
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.common.addresses import client_address
 
@@ -145,11 +145,14 @@ def _bearer_token(request: HttpRequest) -> str | None:
 class ApiRateLimitMiddleware:
     """Limits API requests per bearer token, and requests with refused tokens per client address (ratelimit.py).
 
-    A request with a token is counted as refused before its token is even looked up, and one beyond the limit is
-    answered 429 there, so a burst of simultaneous guesses cannot all be looked up; a good token gives its count
-    back at once (it does not hold its address's budget while its request runs), and so does a request the API did
-    not answer 401. Each token has its own budget of requests. The pages' own calls (session cookie) are limited by
-    the session's user instead, at the sign-in.
+    The token is looked up first (one indexed query by its digest). A good token is limited by its own budget of
+    requests only, never by its address's budget of refused tokens: a stale token in one script must not lock every
+    other script at that address out. A refused token (unknown, revoked, expired, or its user inactive) is counted
+    against its address *before* the API answers it, and one beyond the limit is answered 429 there, so a burst of
+    simultaneous bad tokens cannot all reach the API: only as many as the limit allows are answered 401, and the
+    counter ends at the limit (a 429 gives its count back: not answered, so not one more refused token). A refused
+    token the API did not answer 401 (a public operation, or a signed-in session beside it) gives its count back
+    too. The pages' own calls (session cookie) are limited by the session's user instead, at the sign-in.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -159,22 +162,22 @@ class ApiRateLimitMiddleware:
         token = _bearer_token(request) if request.path.startswith(TOKEN_PREFIXES) else None
         if token is None:
             return self.get_response(request)
-        address = client_address(request)
-        bad: Verdict | None = rate_limit_hit("api_bad_token", address)
-        if not bad.allowed:
-            rate_limit_refund(bad)  # not looked up, so not one more refused token
-            return too_many_requests(bad, json=True)
+        if ApiToken.user_for(token) is None:
+            return self._refused_token(request)
         used = rate_limit_hit("api_token", token)
         if not used.allowed:
-            rate_limit_refund(bad)
             return too_many_requests(used, json=True)
-        if ApiToken.user_for(token) is not None:
-            rate_limit_refund(bad)
-            bad = None
         response = self.get_response(request)
-        refused = response.status_code == HTTPStatus.UNAUTHORIZED
-        if refused and bad is None:  # revoked (or its user made inactive) since it was looked up
-            rate_limit_hit("api_bad_token", address)
-        elif not refused and bad is not None:
+        if response.status_code == HTTPStatus.UNAUTHORIZED:  # revoked (or expired, its user inactive) meanwhile
+            rate_limit_hit("api_bad_token", client_address(request))
+        return response
+
+    def _refused_token(self, request: HttpRequest) -> HttpResponse:
+        bad = rate_limit_hit("api_bad_token", client_address(request))
+        if not bad.allowed:
+            rate_limit_refund(bad)
+            return too_many_requests(bad, json=True)
+        response = self.get_response(request)
+        if response.status_code != HTTPStatus.UNAUTHORIZED:
             rate_limit_refund(bad)
         return response

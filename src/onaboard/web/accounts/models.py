@@ -7,6 +7,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -61,36 +62,53 @@ class User(AbstractUser):
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """How precisely a token's ``last_used`` is kept: the admin shows when a token was last used, not every call."""
 
+API_TOKEN_DAYS = 90
+"""How many days a token works after it is issued, unless settings.ONABOARD_API_TOKEN_DAYS says otherwise: a token
+copied into a script and forgotten, or leaked with it, stops working on its own."""
+BAD_TOKEN_DAYS = "ONABOARD_API_TOKEN_DAYS must be a whole number of days, at least 1, not {value!r}"  # noqa: S105
+
+
+def api_token_lifetime() -> timedelta:
+    """How long a token issued now works: ``ONABOARD_API_TOKEN_DAYS`` days (``API_TOKEN_DAYS`` unless set)."""
+    days = getattr(settings, "ONABOARD_API_TOKEN_DAYS", API_TOKEN_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(BAD_TOKEN_DAYS.format(value=days))
+    return timedelta(days=days)
+
 
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class ApiToken(BaseModel):
-    """A bearer token for API clients, acting as its user. Only its SHA-256 digest is stored."""
+    """A bearer token for API clients, acting as its user until it expires or is revoked. Only its SHA-256 digest
+    is stored. Changing the user's password or making the user inactive revokes it (services.py)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
     last_used = models.DateTimeField(null=True, blank=True)
+    expires = models.DateTimeField(editable=False)
     revoked = models.BooleanField(default=False)
 
     @classmethod
     def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
-        """A new token and its secret, shown once."""
+        """A new token, expiring ``api_token_lifetime()`` from now, and its secret, shown once."""
         raw = "onb_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, digest=_digest(raw), prefix=raw[4:12])
+        expires = timezone.now() + api_token_lifetime()
+        token = cls.objects.create(user=user, name=name, digest=_digest(raw), prefix=raw[4:12], expires=expires)
         return token, raw
 
     @classmethod
     def user_for(cls, raw: str) -> User | None:
-        """The active user of an unrevoked token, or None. ``last_used`` is written at most once a
+        """The active user of an unrevoked, unexpired token, or None. ``last_used`` is written at most once a
         ``LAST_USED_RESOLUTION``: a client calling many times a second does not write the row on every call."""
-        token = cls.objects.select_related("user").filter(digest=_digest(raw), revoked=False).first()
+        now = timezone.now()
+        live = cls.objects.select_related("user").filter(digest=_digest(raw), revoked=False, expires__gt=now)
+        token = live.first()
         if token is None or not token.user.is_active:
             return None
-        now = timezone.now()
         if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
             cls.objects.filter(pk=token.pk).update(last_used=now)
         return token.user

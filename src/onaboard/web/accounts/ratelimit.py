@@ -9,9 +9,9 @@ active in the current windows.
 
 A try is counted *before* it is checked, and refused when the count it gets back is over the limit: a burst of
 simultaneous tries gets counts 1, 2, 3, ... and only the first N are checked (looking first and counting after a
-failure let every try of a burst through). A try that turns out not to count (a successful sign-in, a good token,
-a try refused by another limit) is given back (``rate_limit_refund``): the counter's ``refunds`` go up by one, so
-the count is ``hits - refunds``, the tries that failed or are still being checked.
+failure let every try of a burst through). A try that turns out not to count (a successful sign-in, a refused token
+the API accepted after all, a try refused by another limit) is given back (``rate_limit_refund``): the counter's
+``refunds`` go up by one, so the count is ``hits - refunds``, the tries that failed or are still being checked.
 
 The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
 
@@ -20,7 +20,8 @@ The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
   lockout (``LockoutBackend``: 5 failures in a row lock the account for 15 minutes) stops guessing one password;
   these stop one address trying many accounts and cap the tries on one account across lockout periods. An
   administrator lifting an account's lockout clears its name's counters too (``rate_limit_clear``).
-- ``api_token``: requests per API token; ``api_bad_token``: requests with a refused token from one address.
+- ``api_token``: requests per good API token; ``api_bad_token``: requests with a refused token from one address (a
+  good token is never refused by it: the middleware looks a token up before counting it).
 
 A limited request gets ``429 Too Many Requests`` with ``Retry-After`` (seconds until the window ends) and a message
 saying when to try again. Subjects (account names, tokens) are hashed into the counter's key, never stored as such.
@@ -130,8 +131,8 @@ def rate_limit_hit(name: str, subject: str, *, now: float | None = None) -> Verd
 
 def rate_limit_refund(verdict: Verdict) -> None:
     """Give back the event ``rate_limit_hit`` counted for ``verdict``, in the window it was counted in: a try that
-    turned out not to count (a successful sign-in, a good token, a try another limit refused). Nothing happens
-    when that window's counter is gone (ended, or cleared by an administrator)."""
+    turned out not to count (a successful sign-in, a refused token the API accepted after all, a try another limit
+    refused). Nothing happens when that window's counter is gone (ended, or cleared by an administrator)."""
     if verdict.key:
         counter = RateLimitCounter.objects.filter(key=verdict.key, refunds__lt=F("hits"))
         counter.update(refunds=F("refunds") + 1)

@@ -1,6 +1,6 @@
 """Changing sign-in state: setting up and removing the authenticator (TOTP) second step, checking its codes,
-issuing and revoking API tokens, lifting a sign-in lockout, and closing a patient's portal account. Each change is
-recorded in the audit trail."""
+issuing and revoking API tokens (one, or all of a user's when their password changes or they are made inactive),
+lifting a sign-in lockout, and closing a patient's portal account. Each change is recorded in the audit trail."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def otp_device_remove(*, user: User, code: str) -> None:
 
 
 def api_token_issue(*, owner: User, name: str, issued_by: Any = None) -> tuple[ApiToken, str]:
-    """A new API token acting as ``owner``, and its secret, which is shown once and never stored."""
+    """A new API token acting as ``owner`` until it expires, and its secret, which is shown once and never stored."""
     with transaction.atomic():
         token, raw = ApiToken.issue(owner, name)
         audit_record(
@@ -125,22 +125,47 @@ def api_token_issue(*, owner: User, name: str, issued_by: Any = None) -> tuple[A
             action=Action.CREATE,
             object_type="api_token",
             object_id=token.external_id,
-            detail=f"token {token.prefix}... {name!r} for {owner.username}",
+            detail=f"token {token.prefix}... {name!r} for {owner.username}, expires {expiry_text(token)}",
         )
     return token, raw
 
 
-def api_token_revoke(*, token: ApiToken, revoked_by: Any) -> None:
-    """Stop a token working at once; it stays listed (revoked) so the trail can name it."""
+def expiry_text(token: ApiToken) -> str:
+    """When ``token`` stops working, to the minute, in the clinic's time zone with its offset."""
+    return timezone.localtime(token.expires).isoformat(timespec="minutes")
+
+
+def api_token_revoke(*, token: ApiToken, revoked_by: Any, reason: str = "") -> bool:
+    """Stop a token working at once; it stays listed (revoked) so the trail can name it. The revocation is audited
+    with who did it and ``reason`` if given; False, with nothing recorded, for a token already revoked."""
     with transaction.atomic():
-        ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+        if not ApiToken.objects.filter(pk=token.pk, revoked=False).update(revoked=True):
+            return False
         audit_record(
             user=revoked_by,
             action=Action.UPDATE,
             object_type="api_token",
             object_id=token.external_id,
-            detail=f"token {token.prefix}... {token.name!r} of {token.user.username} revoked",
+            detail=f"token {token.prefix}... {token.name!r} of {token.user.username} revoked"
+            + (f": {reason}" if reason else ""),
         )
+    return True
+
+
+REVOKED_PASSWORD_CHANGED = "password changed by the user"  # noqa: S105 - a reason, not a secret
+REVOKED_PASSWORD_SET = "password set in the admin"  # noqa: S105 - a reason, not a secret
+REVOKED_INACTIVE = "account made inactive"
+REVOKED_PORTAL_CLOSED = "portal account closed"
+
+
+def api_tokens_revoke_all(*, user: User, revoked_by: Any, reason: str) -> int:
+    """Revoke every live (unrevoked, unexpired) token of ``user``, each audited as ``api_token_revoke`` does, with
+    ``reason``; how many were revoked. For what ends the credentials a token was got with: a password change (the
+    old password, which may have leaked, could have been used to get one) and the account made inactive (else its
+    tokens would work again the day it is made active again)."""
+    live = ApiToken.objects.select_related("user").filter(user=user, revoked=False, expires__gt=timezone.now())
+    with transaction.atomic():
+        return sum(api_token_revoke(token=token, revoked_by=revoked_by, reason=reason) for token in live)
 
 
 def account_lockout_lift(*, user: User, lifted_by: Any) -> int:
@@ -172,15 +197,16 @@ CLOSED_BY_PATIENT = "the patient"
 CLOSED_BY_STAFF = "staff on the patient's behalf"
 
 
-def portal_login_end(user: Any) -> int:
+def portal_login_end(user: Any, *, revoked_by: Any = None) -> int:
     """End a closed portal's access: the patient's login made inactive (open sessions end at their next request)
-    and its API tokens revoked; returns how many tokens were revoked. Only a patient-role account is touched (a
-    staff login linked to the record by mistake would otherwise be locked out): for any other, nothing is done and
-    0 is returned. Called inside the caller's transaction, which audits the closing."""
+    and its live API tokens revoked (``api_tokens_revoke_all``, each revocation audited with ``revoked_by``);
+    returns how many tokens were revoked. Only a patient-role account is touched (a staff login linked to the
+    record by mistake would otherwise be locked out): for any other, nothing is done and 0 is returned. Called
+    inside the caller's transaction, which audits the closing."""
     if user is None or user.role != Role.PATIENT:
         return 0
     User.objects.filter(pk=user.pk).update(is_active=False)
-    return ApiToken.objects.filter(user=user, revoked=False).update(revoked=True)
+    return api_tokens_revoke_all(user=user, revoked_by=revoked_by, reason=REVOKED_PORTAL_CLOSED)
 
 
 def portal_account_close(*, patient: Any, closed_by: Any) -> None:
@@ -204,7 +230,7 @@ def portal_account_close(*, patient: Any, closed_by: Any) -> None:
     by_patient = getattr(closed_by, "pk", None) == user.pk
     with transaction.atomic():
         Patient.objects.filter(pk=patient.pk).update(portal_closed=timezone.now())
-        revoked = portal_login_end(user)
+        revoked = portal_login_end(user, revoked_by=closed_by)
         audit_record(
             user=closed_by,
             action=Action.UPDATE,

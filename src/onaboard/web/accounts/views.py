@@ -26,6 +26,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -56,14 +57,20 @@ from onaboard.web.common.addresses import client_address
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 
 PASSWORD_CHANGED = _("Your password is changed. Any other browser signed in as you is now signed out.")
+TOKENS_REVOKED_ON_PASSWORD_CHANGE = ngettext_lazy(
+    "Your API token no longer works either: ask the clinic's administrator for a new one if you still need it.",
+    "Your %(count)d API tokens no longer work either: ask the clinic's administrator for new ones if you still "
+    "need them.",
+    "count",
+)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Everyone signed in changes their own password: the current one (checked as a sign-in is, so wrong ones count
     toward the lockout), then the new one twice, checked against the deployment's password rules
-    (AUTH_PASSWORD_VALIDATORS). The change and its audit entry are one transaction; Django then signs out every
-    other browser session of the account (its session hash changes) and keeps this one. API tokens are not
-    sessions: they stay until revoked."""
+    (AUTH_PASSWORD_VALIDATORS). The change, its audit entry and the revocation of the user's API tokens (which the
+    old password could have been used to get) are one transaction; Django then signs out every other browser
+    session of the account (its session hash changes) and keeps this one."""
 
     template_name = "accounts/password_change.html"
     form_class = PasswordChangeForm
@@ -80,7 +87,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             audit_record(
                 user=self.request.user, action=Action.UPDATE, object_type="password", detail="changed by the user"
             )
+            revoked = services.api_tokens_revoke_all(
+                user=self.request.user, revoked_by=self.request.user, reason=services.REVOKED_PASSWORD_CHANGED
+            )
         messages.success(self.request, PASSWORD_CHANGED)
+        if revoked:
+            messages.info(self.request, TOKENS_REVOKED_ON_PASSWORD_CHANGE % {"count": revoked})
         return response
 
 

@@ -1,9 +1,11 @@
 """The JSON API (django-ninja) under /api/: one router per app, the schema at /api/openapi.json, docs at /api/docs.
 
-Authentication: ``Authorization: Bearer <token>`` (``manage.py issue_api_token``; revocable in the admin) for API
-clients, or the signed-in browser session with its CSRF token for the pages' own calls. A session whose user set
-up two-step sign-in counts only once the one-time code was entered. Every operation applies the same permissions
-as the pages (patients/access.py) and records its reads and changes in the audit trail.
+Authentication: ``Authorization: Bearer <token>`` (``manage.py issue_api_token``; it expires after
+``ONABOARD_API_TOKEN_DAYS``, is revoked when its user's password changes or the user is made inactive, and can be
+revoked in the admin) for API clients, or the signed-in browser session with its CSRF token for the pages' own
+calls. A session whose user set up two-step sign-in counts only once the one-time code was entered. A 401 carries
+``WWW-Authenticate: Bearer``. Every operation applies the same permissions as the pages (patients/access.py) and
+records its reads and changes in the audit trail.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.models import ApiToken, api_token_lifetime
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.analytics.api import router as analytics_router
 from onaboard.web.clinic.api import router as clinic_router
@@ -31,7 +34,7 @@ from onaboard.web.training.api import router as training_router
 
 
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer onb_...``: acts as the token's user while the token is not revoked."""
+    """``Authorization: Bearer onb_...``: acts as the token's user while the token is live (``ApiToken.user_for``)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = ApiToken.user_for(token)
@@ -41,16 +44,32 @@ class BearerToken(HttpBearer):
         return user
 
 
+def _session_user(request: HttpRequest) -> Any:
+    """The signed-in (and, if set up, code-verified) user of the request's session, or None."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or otp_verification_needed(user):
+        return None
+    return user
+
+
 class SessionCookie(APIKeyCookie):
-    """The signed-in browser session (CSRF checked), so pages can call the API too."""
+    """The signed-in browser session (CSRF checked), so pages can call the API too.
+
+    The CSRF token is checked only when there is a session user to act as: a request without one (an API client
+    whose bearer token was refused) is not authenticated by the session and so answered 401 whatever its method,
+    not 403 by a CSRF check that protects nothing (a 403 would also escape the limit on refused tokens, which
+    counts 401s, accounts/middleware.py).
+    """
 
     param_name = settings.SESSION_COOKIE_NAME
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or otp_verification_needed(user):
+    def __call__(self, request: HttpRequest) -> Any:
+        if _session_user(request) is None:
             return None
-        return user
+        return super().__call__(request)  # the CSRF check, then ``authenticate``
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return _session_user(request)
 
 
 class OnaboardAPI(NinjaAPI):
@@ -67,7 +86,9 @@ api = OnaboardAPI(
         "Decision support for onabotulinumtoxinA treatment of chronic migraine. Every rule is the clinical "
         "engine's; verdicts come with their reasons. Every operation applies the same permissions as the pages "
         "(a patient the caller may not see is 404, never 403) and is recorded in the audit trail. Public ids "
-        "are UUIDs. Authenticate with `Authorization: Bearer <token>` (issued by `manage.py issue_api_token`)."
+        "are UUIDs. Authenticate with `Authorization: Bearer <token>` (issued by `manage.py issue_api_token`; a "
+        f"token expires {api_token_lifetime().days} days after it is issued, and is revoked when its user's "
+        "password changes or the user is made inactive: then every call is 401 and a new token is needed)."
     ),
     auth=[BearerToken(), SessionCookie(csrf=True)],
     urls_namespace="api",
@@ -84,6 +105,23 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_exception_handler(Http404, _not_found)
+
+AUTHENTICATE = 'Bearer realm="onaboard"'
+"""The ``WWW-Authenticate`` challenge of a 401 (RFC 6750): authenticate with a bearer token."""
+INVALID_TOKEN = AUTHENTICATE + ', error="invalid_token"'
+"""The challenge when a bearer token was sent and refused (unknown, revoked, expired, or its user inactive)."""
+
+
+def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """django-ninja's 401 with the ``WWW-Authenticate`` challenge HTTP requires of a 401, so clients know to send
+    (or renew) a bearer token."""
+    response = api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    sent_token = request.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
+    response["WWW-Authenticate"] = INVALID_TOKEN if sent_token else AUTHENTICATE
+    return response
+
+
+api.add_exception_handler(AuthenticationError, _not_authenticated)
 
 api.add_router("", patients_router)
 api.add_router("", diary_router)

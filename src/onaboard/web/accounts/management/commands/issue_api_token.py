@@ -1,4 +1,5 @@
-"""``manage.py issue_api_token USERNAME NAME``: a new API token acting as USERNAME, printed once."""
+"""``manage.py issue_api_token USERNAME NAME``: a new API token acting as USERNAME, printed once on standard output
+(alone, so a script can keep it as it is); when it expires goes to standard error."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from onaboard.web.accounts.models import User
-from onaboard.web.accounts.services import api_token_issue
+from onaboard.web.accounts.services import api_token_issue, expiry_text
 
 NO_SUCH_USER = "no active user named {username!r}"
 EMPTY_NAME = "the token needs a name (what it is for), e.g. 'clinic reporting script'"
+EXPIRES = "The token works until {expires}; issue a new one before then."
 
 
 class Command(BaseCommand):
     help = (
         "Issue an API token for USERNAME, called NAME. The token is printed once on standard output: only its "
         "SHA-256 digest is stored, so it cannot be shown again. Send it as 'Authorization: Bearer <token>'. "
-        "Revoke it in the admin (API tokens)."
+        "It expires after ONABOARD_API_TOKEN_DAYS days (90 unless set; the date goes to standard error) and is "
+        "revoked when its user's password changes or the user is made inactive. Revoke it in the admin (API tokens)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,5 +33,6 @@ class Command(BaseCommand):
         owner = User.objects.filter(username=username, is_active=True).first()
         if owner is None:
             raise CommandError(NO_SUCH_USER.format(username=username))
-        _token, raw = api_token_issue(owner=owner, name=name.strip())
+        token, raw = api_token_issue(owner=owner, name=name.strip())
         self.stdout.write(raw)
+        self.stderr.write(EXPIRES.format(expires=expiry_text(token)))
