@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from onaboard.web.diary.models import DiaryEntry
 from tests.e2e.browsing import Browsing, tab_until_focused, tap_choice
@@ -75,7 +76,7 @@ def test_changing_the_day_asks_before_unsaved_answers_are_replaced(browsing: Bro
     tap_choice(page, "radio", "4")
     page.get_by_label("Notes (optional)").fill("typed, not saved")
     yesterday = timezone.localdate() - timedelta(days=1)
-    day = page.locator("#diary-form input[name=date]")
+    day = page.locator("#day-picker input[name=date]")
 
     page.once("dialog", lambda dialog: dialog.dismiss())
     day.fill(yesterday.isoformat())
@@ -88,8 +89,116 @@ def test_changing_the_day_asks_before_unsaved_answers_are_replaced(browsing: Bro
     expect(page).to_have_url(re.compile(rf"date={yesterday.isoformat()}"))
     expect(page.get_by_label("Notes (optional)")).to_have_value("")
     page.reload()
-    expect(page.locator("#diary-form input[name=date]")).to_have_value(yesterday.isoformat())
+    expect(page.locator("#day-picker input[name=date]")).to_have_value(yesterday.isoformat())
     assert page.evaluate("window.localStorage.getItem('htmx-history-cache')") is None  # no copy of the diary kept
+
+
+PROBE_JS = """
+() => { const probe = document.createElement('input'); probe.type = 'date'; probe.id = 'date-order-probe';
+  probe.setAttribute('aria-label', 'probe'); document.body.append(probe); }
+"""
+
+
+def date_field_order(page: Page) -> list[str]:
+    """The order of a date field's parts in this browser (the browser's own language sets it, not the page's
+    locale): a probe field added to the page is typed 01, 02, 2003, read back and removed."""
+    page.evaluate(PROBE_JS)
+    probe = page.locator("#date-order-probe")
+    probe.focus()
+    for key in "01022003":
+        page.keyboard.press(key)
+    value = probe.input_value()
+    probe.evaluate("(el) => el.remove()")
+    orders = {"2003-01-02": ["month", "day", "year"], "2003-02-01": ["day", "month", "year"]}
+    assert value in orders, f"a date field whose parts come in an order not handled here: {value!r}"
+    return orders[value]
+
+
+def type_date(page: Page, day: date, order: list[str]) -> None:
+    """Type ``day`` into the focused date field key by key, its parts in ``order``, as a person typing it does."""
+    digits = {"day": f"{day:%d}", "month": f"{day:%m}", "year": f"{day:%Y}"}
+    for part in order:
+        for key in digits[part]:
+            page.keyboard.press(key)
+
+
+def day_requests(page: Page) -> list[str]:
+    """The dates asked for with ``?date=`` from now on, one item a request, in order."""
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda request: asked.extend(value for key, value in parse_qsl(urlsplit(request.url).query) if key == "date"),
+    )
+    return asked
+
+
+@pytest.mark.parametrize("leave", ["Tab", "Enter"])
+def test_a_date_typed_with_the_keyboard_opens_that_day_once(browsing: Browsing, world: World, leave: str) -> None:
+    """Typing a date key by key in the day field asks for no day while it is typed (each part typed used to load a
+    day: 2026-01-30, then 2026-12-30, ending on a day not yet come, the focus lost), then once for the whole date
+    when the field is left with Tab or Enter; after Tab the focus is on the "Show day" button, after Enter still
+    on the field."""
+    day = timezone.localdate() - timedelta(days=40)
+    page = browsing.open("phone")
+    browsing.sign_in(page, "patient")
+    order = date_field_order(page)
+    asked = day_requests(page)
+    page.reload()
+    field = page.get_by_label("Day", exact=True)
+    tab_until_focused(page, field)
+    type_date(page, day, order)
+    expect(field).to_have_value(day.isoformat())
+    assert asked == []
+    page.keyboard.press(leave)
+    for _ in range(3):  # Tab moves on through the field's own stops (its parts, the calendar button) first
+        if leave != "Tab" or not field.evaluate("(el) => el === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    heading = f"Diary for {day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))
+    browsing.shot(page, f"typed-{leave}")
+    assert asked == [day.isoformat()]
+    focused = page.get_by_role("button", name="Show day") if leave == "Tab" else page.get_by_label("Day", exact=True)
+    expect(focused).to_be_focused()
+    expect(page.locator("#diary-form")).to_be_visible()
+
+
+def test_a_date_typed_over_unsaved_answers_asks_once(browsing: Browsing, world: World) -> None:
+    """With answers not saved, a date typed key by key asks once, when the field is left, not at each key; accepting
+    opens the typed day."""
+    day = timezone.localdate() - timedelta(days=12)
+    page = browsing.open("desktop")
+    browsing.sign_in(page, "patient")
+    order = date_field_order(page)
+    page.get_by_label("Notes (optional)").fill("typed, not saved")
+    asked = day_requests(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    field = page.get_by_label("Day", exact=True)
+    field.focus()
+    type_date(page, day, order)
+    assert dialogs == []
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))
+    expect(page.get_by_label("Notes (optional)")).to_have_value("")
+    assert len(dialogs) == 1
+    assert asked == [day.isoformat()]
+
+
+def test_the_show_day_button_opens_the_day_without_javascript(browsing: Browsing, world: World) -> None:
+    """With JavaScript off, the day field and its "Show day" button open the chosen day's page (a plain GET)."""
+    day = timezone.localdate() - timedelta(days=6)
+    context = browsing.browser.new_context(base_url=browsing.base_url, locale="en-GB", java_script_enabled=False)
+    browsing.contexts.append(context)
+    page = context.new_page()
+    browsing.sign_in(page, "patient")
+    page.get_by_label("Day", exact=True).fill(day.isoformat())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show day").click()
+    assert urlsplit(page.url).query == f"date={day.isoformat()}"
+    heading = f"Diary for {day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
 
 
 def test_answers_come_back_with_an_error_and_changing_the_day_still_asks(browsing: Browsing, world: World) -> None:
@@ -103,7 +212,7 @@ def test_answers_come_back_with_an_error_and_changing_the_day_still_asks(browsin
     expect(page.get_by_label("Notes (optional)")).to_have_value("kept after the error")
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    day = page.locator("#diary-form input[name=date]")
+    day = page.locator("#day-picker input[name=date]")
     day.fill((timezone.localdate() - timedelta(days=1)).isoformat())
     expect(page.get_by_label("Notes (optional)")).to_have_value("kept after the error")
     assert asked
@@ -188,7 +297,7 @@ def test_a_refused_save_of_another_day_comes_back_as_that_days_page(browsing: Br
     day = timezone.localdate() - timedelta(days=10)
     page = browsing.open("phone")
     browsing.sign_in(page, "patient")
-    page.locator("#diary-form input[name=date]").fill(day.isoformat())
+    page.locator("#day-picker input[name=date]").fill(day.isoformat())
     expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))
     page.get_by_label("Or type the exact hours").fill("3")
     with page.expect_navigation():
@@ -198,6 +307,6 @@ def test_a_refused_save_of_another_day_comes_back_as_that_days_page(browsing: Br
     heading = f"Diary for {day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))
-    expect(page.locator("#diary-form input[name=date]")).to_have_value(day.isoformat())
+    expect(page.locator("#day-picker input[name=date]")).to_have_value(day.isoformat())
     before = (day - timedelta(days=1)).isoformat()
     expect(page.get_by_role("link", name="← Day before")).to_have_attribute("href", f"/portal/diary/{before}/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -278,6 +279,36 @@ def test_the_date_picker_loads_the_chosen_days_answers(patient_client, world):
     html = patient_client.get(reverse("diary:today"), {"date": day.isoformat()}).content.decode()
     assert 'value="7.5"' in html
     assert "This day is recorded" in html
+
+
+def _tag(html: str, pattern: str) -> str:
+    """The first element (its start tag up to its end tag) whose start tag matches ``pattern``."""
+    found = re.search(pattern, html, flags=re.DOTALL)
+    assert found, f"nothing matches {pattern!r}"
+    return found.group(0)
+
+
+def test_the_day_is_chosen_with_a_get_form_and_a_button_without_javascript(patient_client, world):
+    """Today's page chooses its day with a form of its own: GET to /portal/ with the date and a "Show day" button
+    (what works without JavaScript, and what htmx sends once the date is typed in full, never per keystroke: no
+    ``hx-trigger="change"`` on the date). The diary form only carries the day shown, hidden; sending the day form
+    opens that day's answers."""
+    page = patient_client.get(reverse("diary:today")).content.decode()
+    day_form = _tag(page, r'<form method="get" action="/portal/"[^>]*id="day-picker".*?</form>')
+    assert re.search(r'<input type="date" name="date" id="id_date"', day_form)
+    assert re.search(r'<button type="submit"[^>]*>Show day</button>', day_form)
+    assert 'hx-trigger="change"' not in page
+    diary_form = _tag(page, r'<form method="post"[^>]*id="diary-form".*?</form>')
+    today = timezone.localdate().isoformat()
+    assert f'<input type="hidden" name="date" value="{today}">' in diary_form
+    assert 'type="date"' not in diary_form
+
+    day = timezone.localdate() - timedelta(days=4)
+    DiaryEntryFactory(patient=world.own_patient, date=day, headache_hours=Decimal(3), intensity="mild")
+    shown = patient_client.get("/portal/", {"date": day.isoformat()}).content.decode()
+    assert f"<h1>Diary for {date_format(day, 'l j F Y')}</h1>" in shown
+    assert f'<input type="hidden" name="date" value="{day.isoformat()}">' in shown
+    assert 'value="3"' in shown
 
 
 def test_staff_opening_the_portal_go_to_their_own_pages(client, world):

@@ -53,23 +53,71 @@
     update(form);
   });
 
-  /* Answers changed since the day was shown: changing the day then asks before they are replaced by the other
-     day's (the day picker loads that day's page in place). */
-  var dirty = false;
-  document.addEventListener("input", function (event) {
-    if (event.target.closest("#diary-form") && event.target.name !== "date") { dirty = true; }
+  /* The day picker: a GET form of its own (a date and a "Show day" button, what works without JavaScript) that
+     htmx sends to load the day in place. A date field fires "change" at each part typed once the date is whole,
+     so sending on every change loaded a day per key (typing 11/25/2026 over a date loaded 2026-01-30, then
+     2026-12-30...). A date picked from the calendar (no key pressed in the field) is sent at once; a date typed is
+     sent when the field is left (Tab, a tap elsewhere) or with Enter and the button (the form's own submit). */
+  var NOT_TYPING = ["Tab", "Shift", "Enter", "Escape"];
+
+  function dayField(target) {
+    return target && target.name === "date" && target.closest && target.closest("#day-picker") ? target : null;
+  }
+
+  /* Send the day once: not when unfinished, the day shown, or the day just sent (the field, taken out of the page
+     by the swap that shows that day, reports leaving the focus). */
+  function showDay(field) {
+    if (!field.value || field.value === field.defaultValue || field.value === field.dataset.sent) { return; }
+    var form = field.form;
+    if (form.requestSubmit) { form.requestSubmit(); } else { htmx.trigger(form, "submit"); }
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "day-picker") { return; }
+    var field = event.target.querySelector("input[name=date]");
+    if (field) {
+      field.dataset.sent = field.value;
+      delete field.dataset.typed;
+    }
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    var field = dayField(event.target);
+    if (field && NOT_TYPING.indexOf(event.key) === -1) { field.dataset.typed = "yes"; }
+  });
+  document.addEventListener("pointerdown", function (event) {
+    var field = dayField(event.target);
+    if (field) { delete field.dataset.typed; }  /* the calendar opened with a tap or a click */
   });
   document.addEventListener("change", function (event) {
-    if (event.target.closest("#diary-form") && event.target.name !== "date") { dirty = true; }
+    var field = dayField(event.target);
+    if (field && !field.dataset.typed) { showDay(field); }
+  });
+  document.addEventListener("focusout", function (event) {
+    var field = dayField(event.target);
+    if (field && field.dataset.typed) { showDay(field); }
+  });
+
+  /* Answers changed since the day was shown: changing the day then asks before they are replaced by the other
+     day's (the day picker loads that day's page in place), once for the day sent, not at each key. */
+  var dirty = false;
+  document.addEventListener("input", function (event) {
+    if (event.target.closest("#diary-form")) { dirty = true; }
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.closest("#diary-form")) { dirty = true; }
   });
   document.addEventListener("htmx:confirm", function (event) {
     var picker = event.detail.elt;
-    if (!picker || picker.name !== "date" || !picker.closest("#diary-form") || !dirty) { return; }
+    if (!picker || picker.id !== "day-picker" || !dirty) { return; }
     event.preventDefault();
+    var field = picker.querySelector("input[name=date]");
     if (window.confirm(picker.getAttribute("data-unsaved") || "")) {
       event.detail.issueRequest(true);
-    } else {
-      picker.value = picker.defaultValue;  /* the day shown stays the day chosen */
+    } else if (field) {
+      field.value = field.defaultValue;  /* the day shown stays the day chosen */
+      delete field.dataset.typed;
+      delete field.dataset.sent;
     }
   });
   /* A page come back with errors holds answers not yet saved. */
