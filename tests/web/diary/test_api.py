@@ -129,3 +129,11 @@ def test_a_yes_no_answer_is_true_or_false_only(world, clinician_api, answer):
     (problem,) = response.json()["detail"]
     assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("body", "believed_migraine", "bool_type")
     assert not DiaryEntry.objects.exists()
+
+
+def test_a_framework_problem_names_the_body_field_without_the_payload_parameter(world, clinician_api):
+    """django-ninja's own 422 (a body field of the wrong type) is at ["body", <field>], the place the operations' own
+    problems use and the schema documents, not at ["body", "payload", <field>]."""
+    response = _put(clinician_api, world, {"headache_hours": 2, "intensity": "mild", "believed_migraine": "maybe"})
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [["body", "believed_migraine"]]

@@ -10,20 +10,21 @@ records its reads and changes in the audit trail.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_noop
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from onaboard.web.accounts.models import ApiToken, api_token_lifetime
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.analytics.api import router as analytics_router
 from onaboard.web.clinic.api import router as clinic_router
-from onaboard.web.common.errors import document_framework_errors
+from onaboard.web.common.errors import document_framework_errors, validation_problems
 from onaboard.web.coverage.api import router as coverage_router
 from onaboard.web.diary.api import router as diary_router
 from onaboard.web.injections.api import router as injections_router
@@ -105,6 +106,9 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_exception_handler(Http404, _not_found)
+# django-ninja's own 422s name a body field as the operations' own problems do (["body", "headache_hours"], not
+# ["body", "payload", "headache_hours"]), as the schema's description promises.
+api.add_exception_handler(ValidationError, partial(validation_problems, api=api))
 
 AUTHENTICATE = 'Bearer realm="onaboard"'
 """The ``WWW-Authenticate`` challenge of a 401 (RFC 6750): authenticate with a bearer token."""
