@@ -32,6 +32,7 @@ from onaboard.clinical.preempt import (
     SITE_NOT_A_SITE,
     SITE_UNITS,
     SITE_VOLUME,
+    UNITS_PER_SITE,
     UNKNOWN_MUSCLE,
     UNKNOWN_SIDE,
     VIAL_SIZE,
@@ -765,3 +766,34 @@ def test_occipitalis_above_its_derived_maximum_in_units_says_the_maximum_is_deri
     assert label_dose_departures(plan_from_sites(sites))[-1] == MUSCLE_ABOVE_DERIVED_MAXIMUM.format(
         muscle="occipitalis", units=50, limit=40, cap=40, others="temporalis 10 U and trapezius 20 U"
     )
+
+
+def test_a_plan_past_a_derived_limit_is_not_the_standard_paradigm() -> None:
+    """31 fixed sites and 3 extra occipitalis sites, every one at 5 U, is not the PREEMPT paradigm: the third extra
+    occipitalis site is a departure (``label_dose_departures``), so ``is_standard`` is false and the prior-auth
+    letter does not call it the paradigm. The same within the derived limit (2 extra occipitalis sites) is."""
+    past = plan_from_sites(_with_extra(_fixed(), occipitalis=3))
+    within = plan_from_sites(_with_extra(_fixed(), occipitalis=2))
+    assert all(site.units == UNITS_PER_SITE for site in past.sites)
+    assert (bool(label_dose_departures(past)), past.is_standard) == (True, False)
+    assert (label_dose_departures(within), within.is_standard) == ((), True)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(FOLLOW_THE_PAIN_MAX_SITES)), st.sampled_from([Side.LEFT, Side.RIGHT])),
+        max_size=8,
+    ),
+    st.dictionaries(st.integers(0, FIXED_SITE_COUNT - 1), st.sampled_from([0, 10]), max_size=2),
+)
+def test_a_plan_is_standard_exactly_when_it_has_no_label_dose_departure(extras, changed) -> None:
+    """``is_standard`` is true exactly when ``label_dose_departures`` is empty, for fixed sites at 5 U but up to two
+    (at 0 U: not given, or 10 U) and any extra 5 U sites the recording rules accept."""
+    fixed = _fixed()
+    for index, units in changed.items():
+        fixed[index] = InjectionSite(fixed[index].muscle, fixed[index].side, units, Decimal(units or 5) / 50)
+    try:
+        plan = plan_from_sites([*fixed, *(_extra(muscle, side) for muscle, side in extras)])
+    except PlanError:
+        return
+    assert plan.is_standard == (not label_dose_departures(plan))

@@ -393,10 +393,12 @@ class InjectionPlan:
 
     @property
     def is_standard(self) -> bool:
-        """True when every fixed site was given and every site is the label's 5 U in 0.1 mL: the PREEMPT paradigm
-        (31 fixed sites, plus any follow-the-pain), so units equal 5 x sites. A session that left a fixed site out
-        (``not_given``) is not the paradigm, even at 5 U a site (BOTOX PI, Chronic Migraine; Blumenfeld 2010)."""
-        return not self.not_given and all(site.units == UNITS_PER_SITE for site in self.sites)
+        """True when the plan has no departure from the label's dose (``label_dose_departures`` is empty): every
+        fixed site given, every site the label's 5 U in 0.1 mL, and the follow-the-pain sites within every limit, the
+        derived occipitalis one included: the PREEMPT paradigm (31 fixed sites, plus follow-the-pain), so units equal
+        5 x sites. A session that left a fixed site out (``not_given``) or gave 3 extra occipitalis sites is not the
+        paradigm, even at 5 U a site (BOTOX PI, Chronic Migraine; Blumenfeld 2010; clinical-facts 1.2)."""
+        return not label_dose_departures(self)
 
     def with_sites_not_given(self) -> InjectionPlan:
         """This plan with each fixed site it did not give added back at the label's 5 U in 0.1 mL, after the sites
