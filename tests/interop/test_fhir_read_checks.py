@@ -164,6 +164,65 @@ def test_a_stop_reason_given_as_text_only_is_refused_and_one_not_given_is_other(
     assert patient.preventives[0].stop_reason == "other"
 
 
+@pytest.mark.parametrize("status", ["active", "on-hold"])
+def test_a_statement_still_taken_without_a_reason_or_an_end_is_a_medicine_still_taken(status):
+    """Another system's preventive statement ``active`` (R4B: "still being taken") or ``on-hold`` ("temporarily
+    halted, but expected to continue later") with no statusReason and no end is a medicine still taken: it was read
+    as stopped for another reason, which the import then refused for its missing stop date."""
+    document = bundle([_record()])
+    _, statement = _preventive(document)
+    statement["status"] = status
+    del statement["statusReason"]
+    del statement["effectivePeriod"]["end"]
+    (patient,) = read_bundle(document, today=TODAY)
+    assert (patient.preventives[0].stop_reason, patient.preventives[0].stop) == ("ongoing", None)
+
+
+@pytest.mark.parametrize("status", ["completed", "stopped", "unknown"])
+def test_a_statement_no_longer_taken_without_a_reason_is_stopped_for_another_reason(status):
+    """A preventive statement ``completed`` ("no longer being taken"), ``stopped`` or ``unknown`` with no
+    statusReason is stopped for another reason, on its end date (without one, the import asks for it)."""
+    document = bundle([_record()])
+    _, statement = _preventive(document)
+    statement["status"] = status
+    del statement["statusReason"]
+    (patient,) = read_bundle(document, today=TODAY)
+    stop = _record().preventives[0].stop
+    assert (patient.preventives[0].stop_reason, patient.preventives[0].stop) == ("other", stop)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "message"),
+    [
+        ("active", "ineffective", fhir_read.STILL_TAKEN_REASON),
+        ("on-hold", "contraindicated", fhir_read.STILL_TAKEN_REASON),
+        ("completed", "ongoing", fhir_read.NO_LONGER_TAKEN_REASON),
+        ("stopped", "ongoing", fhir_read.NO_LONGER_TAKEN_REASON),
+    ],
+)
+def test_a_stop_reason_the_status_contradicts_is_refused_at_it(status, reason, message):
+    """A statement ``active`` or ``on-hold`` whose stop reason says it stopped, or ``completed`` or ``stopped`` whose
+    stop reason says it is still taken, is refused at the stop reason: either reading would store a failed trial
+    the other system calls current, or a current medicine it calls ended."""
+    document = bundle([_record()])
+    index, statement = _preventive(document)
+    statement["status"] = status
+    statement["statusReason"] = [{"coding": [{"system": fhir_codes.STOP_REASON, "code": reason}]}]
+    expected = message.format(status=status, reason=reason)
+    assert _problems(document) == [(f"Bundle.entry[{index}].resource.statusReason[0]", expected)]
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "intended", "not-taken"])
+def test_a_preventive_entered_in_error_not_yet_taken_or_never_taken_is_refused_at_its_status(status):
+    """A preventive statement entered in error, ``intended`` ("may be taken at some time in the future") or
+    ``not-taken`` is no trial of the medicine: refused at its status, not stored as one still taken."""
+    document = bundle([_record()])
+    index, statement = _preventive(document)
+    statement["status"] = status
+    expected = fhir_read.STATUS_NOT_IMPORTED.format(value=status)
+    assert _problems(document) == [(f"Bundle.entry[{index}].resource.status", expected)]
+
+
 def _site_part(administration: dict[str, Any], site: int, url: str) -> dict[str, Any]:
     parts = administration["extension"][site]["extension"]
     found = [part for part in parts if part["url"] == url]

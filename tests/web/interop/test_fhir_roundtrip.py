@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import pytest
@@ -127,6 +128,38 @@ def test_cancelled_sessions_beside_a_booked_one_round_trip(db):
     again = fhir_records_import(user=clinician, clinic=clinic, records=[record])
     assert not again.changed
     assert InjectionSession.objects.filter(patient=patient).count() == 3
+
+
+def test_a_preventive_of_every_stop_reason_round_trips(db):
+    """A preventive still taken, one stopped for each reason (ineffective, not tolerated, contraindicated, other)
+    and one contraindicated and never started (no stop date) are exported and imported into another clinic as the
+    same rows, whatever MedicationStatement status each is written with; importing them again changes nothing."""
+    from onaboard.clinical import StopReason
+    from onaboard.web.patients.models import PreventiveTrial
+    from tests.web.factories import PatientFactory
+
+    clinic = ClinicFactory(name="Preventives clinic")
+    clinician = UserFactory(role=Role.CLINICIAN, clinic=clinic)
+    patient = PatientFactory(clinic=clinic)
+    day = TODAY - dt.timedelta(days=400)
+    for number, reason in enumerate(StopReason):
+        start = day + dt.timedelta(days=30 * number)
+        stop = None if reason is StopReason.ONGOING else start + dt.timedelta(days=20)
+        PreventiveTrial.objects.create(
+            patient=patient, drug=f"drug {number}", drug_class="other", start=start, stop=stop, stop_reason=reason
+        )
+    PreventiveTrial.objects.create(
+        patient=patient, drug="never started", drug_class="beta_blocker", start=day, stop_reason="contraindicated"
+    )
+    exported = patients_export(user=clinician, patients=[patient])
+    records = read_bundle(json.loads(json.dumps(exported)), today=TODAY)
+    target = ClinicFactory(name="Receiving clinic")
+    importer = UserFactory(role=Role.CLINICIAN, clinic=target)
+    fhir_records_import(user=importer, clinic=target, records=records, today=TODAY)
+    again = patients_export(user=importer, patients=Patient.objects.filter(clinic=target))
+    assert _without_keys(read_bundle(again, today=TODAY)) == _without_keys(records)
+    assert len(records[0].preventives) == len(StopReason) + 1
+    assert not fhir_records_import(user=importer, clinic=target, records=records, today=TODAY).changed
 
 
 def test_rows_from_another_system_match_by_content_before_any_loose_match(db):

@@ -306,6 +306,72 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
     assert InjectionSession.objects.filter(patient=charted).count() == 1
 
 
+def _another_systems_statement(world, patient, status: str, *, end: bool) -> tuple[dict, int]:
+    """The patient's Bundle holding one preventive as another system writes it: MedicationStatement ``status``, no
+    statusReason, with or without its effectivePeriod.end; and the index of its entry."""
+    from onaboard.interop.fhir import bundle
+    from onaboard.interop.fhir.records import PreventiveRecord
+
+    (record,) = _exported(world, patient)
+    start = timezone.localdate() - dt.timedelta(days=90)
+    key = "0d6c2b1e-0000-4000-8000-00000000e1e5"  # another system's id
+    trial = PreventiveRecord(key, "erenumab", "cgrp_monoclonal_antibody", start, start + dt.timedelta(days=60), "other")
+    document = bundle([dataclasses.replace(record, preventives=(trial,))])
+    (index,) = [
+        i for i, entry in enumerate(document["entry"]) if entry["resource"]["resourceType"] == "MedicationStatement"
+    ]
+    statement = document["entry"][index]["resource"]
+    statement["status"] = status
+    del statement["statusReason"]
+    if not end:
+        del statement["effectivePeriod"]["end"]
+    return document, index
+
+
+def _bundle_import(world, document):
+    from onaboard.web.interop.services import entry_places
+
+    records = read_bundle(document, today=timezone.localdate())
+    return fhir_records_import(
+        user=world.users["clinician"], clinic=world.clinic, records=records, places=entry_places(document)
+    )
+
+
+def test_another_systems_medicine_still_taken_imports_as_still_taking(world, charted):
+    """A MedicationStatement ``active`` with no end and no statusReason, as another system writes a medicine the
+    patient takes, imports as still taking: it was read as stopped for another reason and, since a stopped medicine
+    needs its stop date, refused at effectivePeriod.end."""
+    document, _ = _another_systems_statement(world, charted, "active", end=False)
+    summary = _bundle_import(world, document)
+    assert "preventives: 1 created, 0 updated, 0 unchanged" in summary.lines()
+    (trial,) = charted.preventive_trials.all()
+    assert (trial.drug, trial.stop, trial.stop_reason) == ("erenumab", None, "ongoing")
+    assert not _bundle_import(world, document).changed
+
+
+@pytest.mark.parametrize("status", ["stopped", "completed"])
+def test_another_systems_medicine_stopped_without_its_end_is_refused_at_the_end(world, charted, status):
+    """A MedicationStatement ``stopped`` or ``completed`` (no longer taken) without effectivePeriod.end is refused
+    there with the preventive form's own message, asking for the day it stopped; with the end it imports as
+    stopped for another reason."""
+    from onaboard.web.patients.services import STOP_DATE_NEEDED
+
+    document, index = _another_systems_statement(world, charted, status, end=False)
+    with pytest.raises(BundleInvalidError) as refused:
+        _bundle_import(world, document)
+    assert [(p.expression, p.message) for p in refused.value.problems] == [
+        (
+            f"Bundle.entry[{index}].resource.effectivePeriod.end",
+            f"patient {charted.record_number}: stop: {STOP_DATE_NEEDED}",
+        )
+    ]
+    assert not charted.preventive_trials.exists()
+    document, _ = _another_systems_statement(world, charted, status, end=True)
+    _bundle_import(world, document)
+    (trial,) = charted.preventive_trials.all()
+    assert (trial.stop is not None, trial.stop_reason) == (True, "other")
+
+
 def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world, charted):
     """A sessions CSV row with an expired product, and preventive rows starting after today, still taken with a
     stop date, or stopped as ineffective without one, are refused at their line and column (they were stored);

@@ -28,6 +28,7 @@ from onaboard.clinical import (
     Muscle,
     PromError,
     Side,
+    StopReason,
     diary_day_from_fields,
     hit6_score,
     midas_score,
@@ -116,6 +117,20 @@ UNIT_WITHOUT_CODE = " (unit {unit!r})"
 """``NOT_IN_SYSTEM``'s and ``WRONG_UNIT``'s ``found``: a concept with text and no coding, one with neither, a
 quantity without a system, a quantity naming its unit only in words."""
 NO_SEVERITY = f"the severity is required, coded in {codes.ADVERSE_EVENT_SEVERITY}"
+
+STILL_TAKEN_STATUSES = frozenset({"active", "on-hold"})
+"""The R4B MedicationStatement statuses of a preventive the patient still takes, onaboard's "still taking"
+(``ongoing``) without a statusReason: ``active`` ("the medication is still being taken") and ``on-hold``
+("temporarily halted, but expected to continue later": paused, not stopped, so no trial that ended). Any other
+status read (``completed``, "no longer being taken"; ``stopped``, "permanently halted"; ``unknown``) is a medicine
+stopped, for another reason (``other``) without a statusReason, and so needs its end (``preventive_trial_problems``
+asks it at effectivePeriod.end). ``entered-in-error``, ``intended`` ("may be taken at some time in the future") and
+``not-taken`` are refused at their status: none is a trial of the medicine."""
+NO_LONGER_TAKEN_STATUSES = frozenset({"completed", "stopped"})
+STILL_TAKEN_REASON = (
+    "status {status!r} says the medicine is still taken: the stop reason can only be 'ongoing' (got {reason!r})"
+)
+NO_LONGER_TAKEN_REASON = "status {status!r} says the medicine is no longer taken: the stop reason cannot be {reason!r}"
 
 DERIVED = frozenset({"Condition", "Procedure", "CarePlan"})
 TRANSACTION_TYPES = frozenset({"transaction"})
@@ -719,10 +734,7 @@ class _Reader:
             drug_class = self._coded(
                 f"{at}.medicationCodeableConcept.coding", ours or None, codes.PREVENTIVE_CLASS, "the class"
             )
-            reasons = resource.get("statusReason") or []
-            stop_reason = self._coded(
-                f"{at}.statusReason[0]", reasons[0] if reasons else None, codes.STOP_REASON, "the stop reason"
-            )
+            stop_reason = self._stop_reason(at, resource)
             if patient is None or start is None or not name or drug_class is None or stop_reason is None:
                 return
             if (name, start) in patient.preventives:  # matched by drug and start, the second would overwrite the first
@@ -773,6 +785,24 @@ class _Reader:
             patient.other_toxins[day, name] = (at, record)
         else:
             self.problem(f"{at}.category", UNKNOWN_CATEGORY)
+
+    def _stop_reason(self, at: str, resource: Mapping[str, Any]) -> str | None:
+        """A preventive statement's stop reason: its statusReason, coded in onaboard's system; without one, what its
+        status says (``STILL_TAKEN_STATUSES``: still taking, otherwise stopped for another reason). None, with a
+        problem at the statusReason, for a reason in another system or only in words, and for one its status
+        contradicts (a stop reason on a medicine still taken, or "still taking" on one no longer taken)."""
+        status = resource.get("status")
+        reasons = resource.get("statusReason") or []
+        default = StopReason.ONGOING.value if status in STILL_TAKEN_STATUSES else StopReason.OTHER.value
+        here = f"{at}.statusReason[0]"
+        reason = self._coded(here, reasons[0] if reasons else None, codes.STOP_REASON, "the stop reason", default)
+        if status in STILL_TAKEN_STATUSES and reason not in {None, StopReason.ONGOING}:
+            self.problem(here, STILL_TAKEN_REASON.format(status=status, reason=reason))
+            return None
+        if status in NO_LONGER_TAKEN_STATUSES and reason == StopReason.ONGOING:
+            self.problem(here, NO_LONGER_TAKEN_REASON.format(status=status, reason=reason))
+            return None
+        return reason
 
     def _coded(self, at: str, value: Any, system: str, what: str, default: str = "other") -> str | None:
         """The code in ``system`` of a CodeableConcept (or, given a list, of those codings); ``default`` when the
