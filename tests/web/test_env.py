@@ -1,4 +1,4 @@
-"""The environment reader (onaboard/web/config/env.py): the clinic's time zone."""
+"""The environment reader (onaboard/web/config/env.py): the clinic's time zone, trusted proxies, API token days."""
 
 from __future__ import annotations
 
@@ -35,3 +35,13 @@ def test_trusted_proxies_are_addresses():
     with pytest.raises(ImproperlyConfiguredError) as refused:
         read_environment({"ONABOARD_TRUSTED_PROXIES": "10.0.0.0/8"})
     assert str(refused.value) == BAD_PROXY_ADDRESS.format(value="10.0.0.0/8")
+
+
+def test_api_token_days_are_read_as_whole_days_and_default_to_the_apps():
+    """ONABOARD_API_TOKEN_DAYS is a whole number of days, at least 1; unset or blank leaves the app's default."""
+    assert read_environment({}).api_token_days is None
+    assert read_environment({"ONABOARD_API_TOKEN_DAYS": " "}).api_token_days is None
+    assert read_environment({"ONABOARD_API_TOKEN_DAYS": "30"}).api_token_days == 30
+    for value in ("0", "-5", "1.5", "ninety"):
+        with pytest.raises(ImproperlyConfiguredError, match="ONABOARD_API_TOKEN_DAYS"):
+            read_environment({"ONABOARD_API_TOKEN_DAYS": value})

@@ -9,6 +9,8 @@ Variables (all optional in development; production refuses to start without the 
   diary days, due dates and the worklist; default UTC)
 - ONABOARD_TRUSTED_PROXIES (comma-separated addresses of the reverse proxies in front of the app: a request from one
   of them is attributed to the client its X-Forwarded-For names; default none)
+- ONABOARD_API_TOKEN_DAYS (how many days an API token works after it is issued; default
+  ``accounts.models.API_TOKEN_DAYS``, 90)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ WEAK_SECRET_KEY = (
 
 UNKNOWN_TIME_ZONE = "ONABOARD_TIME_ZONE must name an IANA time zone such as Europe/London (got {value!r})"
 BAD_PROXY_ADDRESS = "ONABOARD_TRUSTED_PROXIES must list IP addresses separated by commas (got {value!r})"
+BAD_TOKEN_DAYS = "ONABOARD_API_TOKEN_DAYS must be a whole number of days, at least 1 (got {value!r})"  # noqa: S105
 
 
 class ImproperlyConfiguredError(ImproperlyConfigured):
@@ -50,6 +53,7 @@ class Environment:
     static_root: Path | None = None
     time_zone: str = "UTC"
     trusted_proxies: frozenset[str] = frozenset()
+    api_token_days: int | None = None
 
 
 def _flag(value: str | None) -> bool:
@@ -78,6 +82,16 @@ def _addresses(value: str | None) -> frozenset[str]:
     return frozenset(found)
 
 
+def _days(value: str | None) -> int | None:
+    """A whole number of days, at least 1; None when the variable is unset or blank (the app's default then)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ImproperlyConfiguredError(BAD_TOKEN_DAYS.format(value=text))
+    return int(text)
+
+
 def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> Environment:
     """Read every onaboard variable once."""
     env = os.environ if environ is None else environ
@@ -92,6 +106,7 @@ def read_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
         static_root=Path(env["ONABOARD_STATIC_ROOT"]) if env.get("ONABOARD_STATIC_ROOT") else None,
         time_zone=_time_zone(env.get("ONABOARD_TIME_ZONE")),
         trusted_proxies=_addresses(env.get("ONABOARD_TRUSTED_PROXIES")),
+        api_token_days=_days(env.get("ONABOARD_API_TOKEN_DAYS")),
     )
 
 

@@ -16,6 +16,9 @@ DEBUG = ENV.debug
 ALLOWED_HOSTS = list(ENV.allowed_hosts) or ["127.0.0.1", "localhost", "testserver"]
 ONABOARD_TRUSTED_PROXIES = ENV.trusted_proxies
 """The reverse proxies whose X-Forwarded-For is believed (``onaboard.web.common.addresses.client_address``)."""
+if ENV.api_token_days is not None:
+    ONABOARD_API_TOKEN_DAYS = ENV.api_token_days
+    """How many days an API token works after it is issued (``accounts.models.api_token_lifetime``)."""
 
 INSTALLED_APPS = [
     "django.contrib.admin",
