@@ -797,3 +797,15 @@ def test_a_plan_is_standard_exactly_when_it_has_no_label_dose_departure(extras, 
     except PlanError:
         return
     assert plan.is_standard == (not label_dose_departures(plan))
+
+
+def test_the_engine_package_exports_every_public_preempt_name() -> None:
+    """``onaboard.clinical`` exports all of ``preempt.__all__``, the recording limits of 7c212f6 included
+    (``follow_the_pain_refusals``, ``FOLLOW_THE_PAIN_DERIVED_LIMITS``, ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES``), so callers
+    import them from the engine's public API."""
+    import onaboard.clinical
+    from onaboard.clinical import preempt
+
+    assert sorted(set(preempt.__all__) - set(onaboard.clinical.__all__)) == []
+    for name in preempt.__all__:
+        assert getattr(onaboard.clinical, name) is getattr(preempt, name)
