@@ -378,7 +378,9 @@ NOT_LANGUAGE = {
         for name in ("REVOKED_PASSWORD_CHANGED", "REVOKED_PASSWORD_SET", "REVOKED_INACTIVE", "REVOKED_PORTAL_CLOSED")
     },
     "accounts/models.py:BAD_TOKEN_DAYS": "a settings error, for the operator",
-    "config/api.py:AUTHENTICATE": "an HTTP header value (RFC 6750's WWW-Authenticate challenge)",
+    "accounts/models.py:BEARER_CHALLENGE": "an HTTP header value (RFC 6750's WWW-Authenticate challenge)",
+    "config/env.py:BAD_TOKEN_DAYS": "a settings error at start-up, for the operator",
+    "diary/schemas.py:HOURS_TEXT_SCHEMA": "a regular expression in the OpenAPI document",
     "analytics/selectors.py:IBIS_DUCKDB_DEPRECATION": "a regular expression for a warnings filter",
     "audit/logfilters.py:REDACTED_QUERY": "log text, for the operator",
     "audit/logfilters.py:REDACTED_VALUE": "log text, for the operator",

@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from onaboard.interop.fhir import read as fhir_read
+from onaboard.web.accounts.models import BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.interop import fhir_views
@@ -68,10 +69,19 @@ def test_everything_is_404_for_a_patient_the_caller_may_not_see(world, fhir_as):
 
 
 def test_everything_needs_authentication(world):
-    """Without a token or session the answer is 401 with an OperationOutcome."""
+    """Without a token or session the answer is 401 with an OperationOutcome and the ``WWW-Authenticate: Bearer``
+    challenge HTTP requires of a 401 (RFC 6750: ``error="invalid_token"`` when a refused token was sent), as the
+    API's 401s have it; a transaction's 401 likewise."""
     response = _everything(Client(), world.own_patient)
     assert response.status_code == 401
     assert response.json()["issue"][0]["diagnostics"] == fhir_views.NOT_AUTHENTICATED
+    assert response["WWW-Authenticate"] == BEARER_CHALLENGE
+    refused = _everything(Client(headers={"Authorization": "Bearer onb_not_a_token"}), world.own_patient)
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"] == INVALID_TOKEN_CHALLENGE
+    posted = _post(Client(), {"resourceType": "Bundle", "type": "transaction"})
+    assert posted.status_code == 401
+    assert posted["WWW-Authenticate"] == BEARER_CHALLENGE
 
 
 def test_a_patient_may_read_their_own_everything_with_a_session(world, charted, client):

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -14,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.web.common.models import BaseModel
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class Clinic(BaseModel):
@@ -66,6 +70,18 @@ API_TOKEN_DAYS = 90
 """How many days a token works after it is issued, unless settings.ONABOARD_API_TOKEN_DAYS says otherwise: a token
 copied into a script and forgotten, or leaked with it, stops working on its own."""
 BAD_TOKEN_DAYS = "ONABOARD_API_TOKEN_DAYS must be a whole number of days, at least 1, not {value!r}"  # noqa: S105
+
+BEARER_CHALLENGE = 'Bearer realm="onaboard"'
+"""The ``WWW-Authenticate`` challenge of a 401 from the API or the FHIR endpoints (RFC 6750): send a bearer token."""
+INVALID_TOKEN_CHALLENGE = BEARER_CHALLENGE + ', error="invalid_token"'
+"""The challenge when a bearer token was sent and refused (unknown, revoked, expired, or its user inactive)."""
+
+
+def bearer_challenge(headers: Mapping[str, str]) -> str:
+    """The ``WWW-Authenticate`` value of a 401 to a request with these headers: ``INVALID_TOKEN_CHALLENGE`` when it
+    sent a bearer token, else ``BEARER_CHALLENGE``."""
+    sent_token = headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
+    return INVALID_TOKEN_CHALLENGE if sent_token else BEARER_CHALLENGE
 
 
 def api_token_lifetime() -> timedelta:

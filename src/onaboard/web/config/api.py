@@ -20,7 +20,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from onaboard.web.accounts.models import ApiToken, api_token_lifetime
+from onaboard.web.accounts.models import ApiToken, api_token_lifetime, bearer_challenge
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.analytics.api import router as analytics_router
 from onaboard.web.clinic.api import router as clinic_router
@@ -110,18 +110,12 @@ api.add_exception_handler(Http404, _not_found)
 # ["body", "payload", "headache_hours"]), as the schema's description promises.
 api.add_exception_handler(ValidationError, partial(validation_problems, api=api))
 
-AUTHENTICATE = 'Bearer realm="onaboard"'
-"""The ``WWW-Authenticate`` challenge of a 401 (RFC 6750): authenticate with a bearer token."""
-INVALID_TOKEN = AUTHENTICATE + ', error="invalid_token"'
-"""The challenge when a bearer token was sent and refused (unknown, revoked, expired, or its user inactive)."""
-
 
 def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     """django-ninja's 401 with the ``WWW-Authenticate`` challenge HTTP requires of a 401, so clients know to send
     (or renew) a bearer token."""
     response = api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
-    sent_token = request.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer"
-    response["WWW-Authenticate"] = INVALID_TOKEN if sent_token else AUTHENTICATE
+    response["WWW-Authenticate"] = bearer_challenge(request.headers)
     return response
 
 

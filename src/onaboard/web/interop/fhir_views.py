@@ -29,7 +29,7 @@ from onaboard.interop.fhir.read import (
     BundleInvalidError,
     read_bundle,
 )
-from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.models import ApiToken, bearer_challenge
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.interop.outcome import fhir_response, operation_outcome
 from onaboard.web.interop.outcome import refusal as _refuse
@@ -70,6 +70,13 @@ def _caller(request: HttpRequest) -> tuple[Any, bool]:
     if user is not None and user.is_authenticated and not otp_verification_needed(user):
         return user, True
     return None, False
+
+
+def _not_authenticated(request: HttpRequest) -> HttpResponse:
+    """The 401 OperationOutcome, with the ``WWW-Authenticate`` challenge HTTP requires of a 401 (as the API's)."""
+    response = _refuse(401, gettext(NOT_AUTHENTICATED), "login")
+    response["WWW-Authenticate"] = bearer_challenge(request.headers)
+    return response
 
 
 @require_GET
@@ -121,7 +128,7 @@ def patient_everything(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     """Everything onaboard holds about one patient, as a searchset Bundle; the export is audited."""
     user, _ = _caller(request)
     if user is None:
-        return _refuse(401, gettext(NOT_AUTHENTICATED), "login")
+        return _not_authenticated(request)
     try:
         patient = patient_for(user, patient_id, need=Capability.VIEW_CLINICAL)
     except Http404:
@@ -135,7 +142,7 @@ def transaction(request: HttpRequest) -> HttpResponse:
     """Import a transaction Bundle into the caller's clinic: every entry, or (with an OperationOutcome) none."""
     user, by_session = _caller(request)
     if user is None:
-        return _refuse(401, gettext(NOT_AUTHENTICATED), "login")
+        return _not_authenticated(request)
     if by_session and CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {}) is not None:
         return _refuse(403, gettext(CSRF_FAILED), "security")
     if not can(user, Capability.EDIT_CLINICAL):
