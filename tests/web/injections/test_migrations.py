@@ -1,4 +1,5 @@
-"""Injections migrations that change stored rows: 0004 leaves one open booking per patient before its constraint."""
+"""Injections migrations that change stored rows: 0004 leaves one open booking per patient before its constraint;
+0005 moves fixed sites stored on the site map's spots before b30771e to the spots drawn since."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from onaboard.clinical import FIXED_SITES, Muscle, Side
+from onaboard.web.injections import selectors, sitemap
+
 BEFORE = ("injections", "0003_side_effect_description_limit")
 AFTER = ("injections", "0004_one_open_booking_per_patient")
+BEFORE_SPOTS = AFTER
+AFTER_SPOTS = ("injections", "0005_fixed_site_spots_moved")
 
 
 def _migrate(target: tuple[str, str]):
@@ -87,3 +93,100 @@ def _detail(cancelled, kept) -> str:
         f"booking of {cancelled.date} cancelled by migration injections 0004: one open booking per patient (the "
         f"booking of {kept.date} is kept)"
     )
+
+
+OLD_SPOTS = {
+    (Muscle.FRONTALIS, 2): (380, 232),
+    (Muscle.TEMPORALIS, 1): (322, 170),
+    (Muscle.TEMPORALIS, 2): (292, 228),
+    (Muscle.TEMPORALIS, 3): (338, 262),
+    (Muscle.TEMPORALIS, 4): (300, 310),
+    (Muscle.OCCIPITALIS, 1): (448, 500),
+    (Muscle.OCCIPITALIS, 3): (334, 452),
+    (Muscle.CERVICAL_PARASPINAL, 2): (452, 725),
+}
+"""The fixed sites b30771e moved, where the map drew them before it on the side drawn on the viewer's left (the
+patient's right on the front view, the patient's left on the back), read from ``git show b30771e``."""
+
+
+def _old_spot(muscle: Muscle, side: Side, index: int) -> tuple[str, int, int]:
+    """Where the map drew a fixed site before b30771e (view, x, y): its spot now unless b30771e moved it."""
+    point = sitemap.FIXED_POSITIONS[muscle, side, index]
+    if (muscle, index) not in OLD_SPOTS:
+        return point.view.value, point.x, point.y
+    x, y = OLD_SPOTS[muscle, index]
+    viewer_left = Side.RIGHT if point.view is sitemap.View.FRONT else Side.LEFT
+    return point.view.value, (x if side is viewer_left else 1000 - x), y
+
+
+def _fixed_sites() -> list[tuple[Muscle, Side, int]]:
+    """Every fixed site as (muscle, side, number within muscle and side), in PREEMPT order."""
+    listed = []
+    for muscle, sides in FIXED_SITES.items():
+        seen: dict[Side, int] = {}
+        for side in sides:
+            seen[side] = seen.get(side, 0) + 1
+            listed.append((muscle, side, seen[side]))
+    return listed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0005_moves_fixed_sites_stored_on_the_old_spots_to_the_new_ones():
+    """A session recorded before b30771e (every fixed site but temporalis left 2 on the old spots, both sides)
+    reads back on today's spots, numbered by them (temporalis left 1, 3, 4, not 1, 2, 3); a follow-the-pain site on
+    an old spot, a fixed site already on its new spot, one of another muscle or of the other side on an old spot,
+    and one without a point are left as they were."""
+    try:
+        apps = _migrate(BEFORE_SPOTS)
+        clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
+        patient = apps.get_model("patients", "Patient").objects.create(
+            clinic=clinic, record_number="MRN1", birth_date=dt.date(1984, 5, 17)
+        )
+        sessions = apps.get_model("injections", "InjectionSession").objects
+        old, new = (sessions.create(patient=patient, date=dt.date(2026, day, 1), status="recorded") for day in (3, 6))
+        sites = apps.get_model("injections", "InjectionSiteRecord").objects
+
+        def site(session, muscle, side, view, x, y, *, extra=False):
+            return sites.create(
+                session=session, muscle=muscle, side=side, units=5, follow_the_pain=extra, view=view, x=x, y=y
+            )
+
+        skipped = (Muscle.TEMPORALIS, Side.LEFT, 2)
+        moved = {
+            (muscle, side, index): site(old, muscle, side, *_old_spot(muscle, side, index))
+            for muscle, side, index in _fixed_sites()
+            if (muscle, side, index) != skipped
+        }
+        kept = [
+            site(old, "occipitalis", "left", "back", 334, 452, extra=True),
+            site(new, "temporalis", "right", "front", 326, 146),
+            site(new, "cervical_paraspinal", "left", "back", 448, 500),
+            site(new, "temporalis", "left", "front", 322, 170),
+            site(new, "trapezius", "left", "back", None, None),
+        ]
+        before = {row.pk: (row.view, row.x, row.y) for row in kept}
+
+        apps = _migrate(AFTER_SPOTS)
+        sites = apps.get_model("injections", "InjectionSiteRecord").objects
+        spots = {row.pk: (row.view, row.x, row.y) for row in sites.all()}
+        for (muscle, side, index), row in moved.items():
+            point = sitemap.FIXED_POSITIONS[muscle, side, index]
+            assert spots[row.pk] == (point.view.value, point.x, point.y), (muscle, side, index)
+        assert {pk: spots[pk] for pk in before} == before
+
+        _migrate(_latest())
+        from onaboard.web.injections.models import InjectionSession
+
+        drawn = selectors.session_map_sites(InjectionSession.objects.get(pk=old.pk))
+        spots_now = sitemap.FIXED_POSITIONS
+        temporalis_left = [(s.index, s.x, s.y) for s in drawn if (s.muscle, s.side) == (Muscle.TEMPORALIS, Side.LEFT)]
+        assert temporalis_left == [
+            (n, spots_now[Muscle.TEMPORALIS, Side.LEFT, n].x, spots_now[Muscle.TEMPORALIS, Side.LEFT, n].y)
+            for n in (1, 3, 4)
+        ]
+        fixed = {(s.muscle, s.side, s.index): (s.view, s.x, s.y) for s in drawn if not s.follow_the_pain}
+        assert fixed == {
+            key: (point.view, point.x, point.y) for key, point in sitemap.FIXED_POSITIONS.items() if key != skipped
+        }
+    finally:
+        _migrate(_latest())
