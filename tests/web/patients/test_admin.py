@@ -67,6 +67,8 @@ def test_closing_the_portal_in_the_admin_ends_the_login_and_its_tokens(client, w
         "portal login patient made inactive, 1 API token(s) revoked"
         in AuditEvent.objects.get(action=Action.UPDATE, object_type="patient").detail
     )
+    revocation = AuditEvent.objects.exclude(object_type="patient").get(object_id=str(token.external_id))
+    assert revocation.user == superuser  # the token's revocation names who closed the portal
     response = client.post(url, {"user": login.pk, "portal_closed_0": "", "portal_closed_1": ""})
     assert response.status_code == 302
     patient.refresh_from_db()

@@ -122,7 +122,7 @@ class PatientAdmin(PatientDataAdmin):
         ):
             login = User.objects.filter(pk=obj.user_id).first()
             if login is not None and login.role == Role.PATIENT:
-                revoked = portal_login_end(login)
+                revoked = portal_login_end(login, revoked_by=request.user)
                 detail += f"; portal login {login.username} made inactive, {revoked} API token(s) revoked"
         audit_record(
             user=request.user,
