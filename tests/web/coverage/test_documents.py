@@ -639,3 +639,54 @@ def test_the_procedure_note_takes_the_code_of_the_request_of_the_stage_due_at_it
     codes = _procedure_codes(world, treated, 2)
     assert "G43.719" not in codes  # the initial request does not cover the third session
     assert "ICD-10-CM code not recorded" in codes
+
+
+def test_a_continuation_letter_whose_criteria_are_not_met_says_so_instead_of_asking_as_if_they_were(world, treated):
+    """The reviewer's letter: under NICE TA260 the responder who has had fewer than 15 headache days for 3 periods
+    has reverted to episodic migraine (stop suggested, not approvable); the letter no longer asks for continued
+    approval "under NICE TA260" above its own verdict, but says which criterion is not met and that the request is
+    made on the treating clinician's judgement. Under us-commercial-a, whose criteria the same record meets, it asks
+    as before."""
+    title = shipped_policies()[POLICY].title
+    payer = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
+    assert f"Criteria of {title} (continuation request): approvable" in payer
+    assert f"We ask for continued approval under {title}." in payer
+    assert "treating clinician's judgement" not in payer
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="nice-ta260")
+    assert "NICE TA260: stop suggested" in text
+    assert "Criteria of NICE TA260 (England) (continuation request): not approvable" in text
+    assert "We ask for continued approval under" not in text
+    assert (
+        "The patient has had 3 treatment sessions with onabotulinumtoxinA. The record does not meet these "
+        "continuation criteria of NICE TA260 (England): Not reverted to episodic migraine (set out below with their "
+        "evidence). We ask for continued approval on the treating clinician's judgement."
+    ) in text
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "asks"),
+    [
+        ("nice-ta260", "as recommended by NICE TA260 (England)"),
+        ("us-commercial-a", "We ask for approval of onabotulinumtoxinA for the prevention of chronic migraine under"),
+    ],
+)
+def test_a_prior_authorisation_letter_whose_criteria_are_not_met_says_so(world, treated, policy_id, asks):
+    """For a patient of 16 the initial criteria are not met under NICE TA260 and us-commercial-a (both require an
+    adult): the request is no longer "as recommended by" the guideline or "under" the policy, but names the criteria
+    not met and is made on the treating clinician's judgement; for the adult it asks as before."""
+    title = shipped_policies()[policy_id].title
+    assert asks in _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id=policy_id)
+    treated.patient.birth_date = treated.today - timedelta(days=16 * 365 + 30)
+    treated.patient.save()
+    context = document_context(
+        DocumentKind.PRIOR_AUTH,
+        patient=treated.patient,
+        today=treated.today,
+        user=world.users["clinician"],
+        policy_id=policy_id,
+    )
+    assert context["evaluation"].status.value == "not_approvable"
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id=policy_id)
+    assert asks not in text
+    assert f"The record does not meet these criteria of {title}: Minimum age" in text
+    assert "on the treating clinician's judgement." in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -776,3 +777,60 @@ def test_without_insurance_a_new_request_defaults_to_initial(client, world, seco
     client.force_login(world.users["billing"])
     response = client.get(reverse("coverage:authorisation_new", args=[second_due.patient.external_id]))
     assert response.context["form"].initial["stage"] == "initial"
+
+
+# --- A letter whose criteria are not met ------------------------------------------------------------------------
+
+NOT_APPROVABLE_CONTINUATION = "not approvable under NICE TA260 (England) (continuation request)"
+EPISODIC = (
+    "Not reverted to episodic migraine: periods 5, 6, 7 ({start}..{end}) each have < 15 headache days (9, 8, 8): "
+    "reverted to episodic migraine for 3 consecutive periods"
+)
+
+
+def _flat(client, url: str) -> tuple[str, str]:
+    """The page at ``url``: its HTML, and its text as read (tags dropped, spaces collapsed)."""
+    page = client.get(url).content.decode()
+    return page, html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+def test_a_letter_whose_criteria_are_not_met_is_offered_with_a_warning_saying_why(client, world, treated):
+    """The continuation letter under us-commercial-a, whose criteria the responder meets, is offered plainly; under
+    NICE TA260 (chosen on the coverage page, or the insurance's on the patient page) the same patient has reverted
+    to episodic migraine, and both pages still offer the letter (the clinician decides) but say beside it that it
+    is not approvable, which criterion is not met and why; the prior-authorisation letter carries no warning."""
+    client.force_login(world.users["clinician"])
+    detail = reverse("patients:detail", args=[treated.patient.external_id])
+    for url in (_coverage_url(treated.patient), detail):
+        page, text = _flat(client, url)
+        assert _document_url(treated.patient, "continuation") in page, url
+        assert "not approvable under" not in text, url
+    PatientInsurance.objects.filter(patient=treated.patient).update(policy_id="nice-ta260")
+    start = treated.day0 + timedelta(days=28 * 4)
+    reason = EPISODIC.format(start=start.isoformat(), end=(start + timedelta(days=28 * 3 - 1)).isoformat())
+    for url in (_coverage_url(treated.patient, policy="nice-ta260"), detail):
+        page, text = _flat(client, url)
+        assert _document_url(treated.patient, "continuation") in page, url
+        assert f"{NOT_APPROVABLE_CONTINUATION}: {reason} — the letter says so" in text, url
+        assert "whether to send it is the clinician's decision" in text, url
+        assert "(initial request)" not in text, url
+
+
+def test_a_continuation_letter_before_its_cycles_are_given_is_offered_as_not_due_yet_not_refused(
+    client, world, second_due
+):
+    """Demo patient 8's story: one session under us-commercial-a (continuation judged after 2 cycles). Both pages
+    offer the continuation letter with a note that it is not due yet, giving the sessions and cycles, never calling
+    the patient not approvable for cycles not yet given."""
+    client.force_login(world.users["clinician"])
+    for url in (
+        _coverage_url(second_due.patient),
+        reverse("patients:detail", args=[second_due.patient.external_id]),
+    ):
+        page, text = _flat(client, url)
+        assert _document_url(second_due.patient, "continuation") in page, url
+        assert (
+            "not due yet under US commercial policy A (modelled on Aetna CPB 0113): 1 session given, and a "
+            "continuation is judged after 2 cycles; until then a request is at the initial stage"
+        ) in text, url
+        assert "not approvable" not in text, url

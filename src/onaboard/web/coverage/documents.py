@@ -26,6 +26,10 @@ from onaboard.clinical import (
     UNITS_PER_SITE,
     VOLUME_PER_SITE_ML,
     WEEK24_PERIOD,
+    CoverageEvaluation,
+    CoveragePolicy,
+    CoverageStatus,
+    CriterionOutcome,
     Hit6Change,
     InjectionPlan,
     Muscle,
@@ -44,6 +48,7 @@ from onaboard.web.common.pdf import render_pdf
 from onaboard.web.coverage.models import ICD10_CHRONIC_MIGRAINE, PriorAuthorisation
 from onaboard.web.coverage.selectors import (
     CoverageUnavailableError,
+    CoverageView,
     PatientFacts,
     booking_ahead,
     chosen_policy,
@@ -136,6 +141,12 @@ class DocumentKind(enum.StrEnum):
     def template(self) -> str:
         return f"coverage/pdf/{self.value.replace('-', '_')}.html"
 
+    @property
+    def stage(self) -> Stage | None:
+        """The stage of the request a letter makes (initial for the prior-authorisation letter, continuation for the
+        continuation letter), the stage its criteria are judged at; None for the per-session documents."""
+        return {DocumentKind.PRIOR_AUTH: Stage.INITIAL, DocumentKind.CONTINUATION: Stage.CONTINUATION}.get(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -185,20 +196,94 @@ def document_problem(
 
 
 @dataclass(frozen=True, slots=True)
+class NotMet:
+    """A criterion a letter's evaluation finds not met, and why: its last evidence line (the finding itself, after
+    the lines saying what was judged)."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LetterWarning:
+    """A letter whose own evaluation is not approvable (``letter_evaluation``): the pages offer it with this beside
+    it, the policy, the stage and each criterion not met, so nobody sends it believing the criteria are met. The
+    letter says so too; whether to send it is the clinician's decision.
+
+    A continuation letter before the policy's ``after_cycles`` sessions are given (``stage_due`` is initial) is not
+    due yet rather than refused: ``due_after`` is then that number of cycles and ``given`` the sessions given."""
+
+    policy_title: str
+    stage: Stage
+    not_met: tuple[NotMet, ...]
+    due_after: int | None = None
+    given: int = 0
+
+
+def letter_evaluation(facts: PatientFacts, kind: DocumentKind, policy: CoveragePolicy) -> CoverageView:
+    """The evaluation a letter prints: the patient under ``policy`` at the letter's stage (``DocumentKind.stage``).
+    The one call behind the letter and the warning beside its link, so the two cannot differ."""
+    assert kind.stage is not None  # noqa: S101 - only the letters make a request
+    return evaluate(facts, policy, kind.stage)
+
+
+def criteria_not_met(evaluation: CoverageEvaluation) -> tuple[NotMet, ...]:
+    """The criteria ``evaluation`` finds not met, each with its last evidence line."""
+    return tuple(
+        NotMet(c.name, c.evidence[-1] if c.evidence else "")
+        for c in evaluation.criteria
+        if c.outcome is CriterionOutcome.NOT_MET
+    )
+
+
+def letter_warnings(
+    patient: Patient, *, today: dt.date, policy_id: str | None, kinds: Iterable[DocumentKind]
+) -> dict[DocumentKind, LetterWarning]:
+    """A ``LetterWarning`` for each of the letters ``kinds`` whose evaluation is not approvable (none for one that
+    is, or lacks information only); the letters must be writable (``document_problems``). The patient's facts are
+    read once for both letters."""
+    letters = [kind for kind in kinds if kind.stage is not None]
+    if not letters:
+        return {}
+    policy = chosen_policy(patient, policy_id)
+    facts = patient_facts(patient, today=today)
+    given = len(facts.recorded)
+    warnings = {}
+    for kind in letters:
+        evaluation = letter_evaluation(facts, kind, policy).evaluation
+        if evaluation.status is not CoverageStatus.NOT_APPROVABLE:
+            continue
+        early = kind.stage is Stage.CONTINUATION and facts.stage_due(policy) is Stage.INITIAL
+        warnings[kind] = LetterWarning(
+            evaluation.policy_title,
+            evaluation.stage,
+            criteria_not_met(evaluation),
+            due_after=policy.continuation.after_cycles if early and policy.continuation else None,
+            given=given,
+        )
+    return warnings
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentLink:
     """A document the user may download, and why it cannot be written now ("" when it can): the pages show the
-    button disabled with the reason beside it instead of a download that cannot work."""
+    button disabled with the reason beside it instead of a download that cannot work. ``warning``: a letter that
+    can be written but whose criteria are not met (``LetterWarning``)."""
 
     kind: DocumentKind
     problem: str = ""
+    warning: LetterWarning | None = None
 
 
 def document_links(user: Any, patient: Patient, *, today: dt.date, policy_id: str | None = None) -> list[DocumentLink]:
     """The documents ``user`` may have for ``patient``, each with the reason it cannot be written yet: the message
-    ``document_pdf`` would refuse with (``document_problems``)."""
+    ``document_pdf`` would refuse with (``document_problems``), and for a letter that can be, the warning that its
+    criteria are not met (``letter_warnings``)."""
     kinds = [kind for kind in DocumentKind if can(user, kind.need)]
     problems = document_problems(patient, today=today, policy_id=policy_id, kinds=kinds)
-    return [DocumentLink(kind, problems[kind]) for kind in kinds]
+    writable = [kind for kind in kinds if not problems[kind]]
+    warnings = letter_warnings(patient, today=today, policy_id=policy_id, kinds=writable)
+    return [DocumentLink(kind, problems[kind], warnings.get(kind)) for kind in kinds]
 
 
 def _diagnosis(request: PriorAuthorisation | None) -> tuple[str, str] | None:
@@ -260,7 +345,7 @@ def _session_marks(facts: PatientFacts) -> list[SessionMark]:
 
 def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
     policy = chosen_policy(facts.patient, policy_id)
-    view = evaluate(facts, policy, Stage.INITIAL)
+    view = letter_evaluation(facts, DocumentKind.PRIOR_AUTH, policy)
     periods = sorted((p for p in facts.assessment.periods if not p.missing), key=lambda p: p.start)
     day, _note = planned_date(facts)
     request = stage_request(facts.patient, view.evaluation.stage, policy_id=policy.id)  # the one its criteria read
@@ -289,6 +374,8 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         "diagnosis": _diagnosis(request),
         "request": request,
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
+        "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
+        "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
     }
 
 
@@ -319,7 +406,7 @@ def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreCha
 def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
     """The continuation letter; ``document_problems`` has checked that a session is recorded."""
     policy = chosen_policy(facts.patient, policy_id)
-    view = evaluate(facts, policy, Stage.CONTINUATION)
+    view = letter_evaluation(facts, DocumentKind.CONTINUATION, policy)
     outcomes = facts.outcomes
     week24 = next((c for c in outcomes.periods if c.period.index == WEEK24_PERIOD), None)
     periods = [outcomes.baseline, *(c.period for c in outcomes.listed if not c.period.missing)]
@@ -350,6 +437,8 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "diagnosis": _diagnosis(request),
         "request": request,
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
+        "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
+        "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
     }
 
 
