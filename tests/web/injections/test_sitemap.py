@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from onaboard.clinical import FIXED_SITE_COUNT, FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, Muscle, Side, preempt_plan
+from onaboard.clinical import (
+    FIXED_SITE_COUNT,
+    FIXED_SITES,
+    FOLLOW_THE_PAIN_DERIVED_LIMITS,
+    FOLLOW_THE_PAIN_MAX_SITES,
+    FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+    Muscle,
+    Side,
+    follow_the_pain_refusals,
+    preempt_plan,
+)
 from onaboard.web.injections import sitemap
 
 
@@ -133,9 +143,40 @@ def test_a_click_inside_an_area_names_its_muscle_and_side():
 def test_sites_added_without_a_click_go_inside_their_area():
     """Each default spot for an extra site lies in its muscle's area, enough for the engine's limit."""
     for region in sitemap.FOLLOW_THE_PAIN_REGIONS:
-        for number in range(1, region.limit + 1):
+        assert len(region.defaults) >= region.limit
+        for number in range(1, len(region.defaults) + 1):
             point = sitemap.follow_the_pain_default(region.muscle, region.side, number)
             assert region.contains(point.x, point.y)
+
+
+def test_a_derived_limit_has_default_spots_past_it():
+    """Recording may go past occipitalis's derived limit of 2 extra sites (a departure with a reason), so its area
+    has ``SPOTS_PAST_DERIVED_LIMIT`` more default spots on each side: a third and fourth extra site added from the form
+    on one side are drawn apart from the first two (they sat on the first and second), and those spots are checked
+    against every other dot like the rest (test_no_two_dots_overlap)."""
+    assert sitemap.SPOTS_PAST_DERIVED_LIMIT >= 1
+    for region in sitemap.FOLLOW_THE_PAIN_REGIONS:
+        past = sitemap.SPOTS_PAST_DERIVED_LIMIT if region.muscle in FOLLOW_THE_PAIN_DERIVED_LIMITS else 0
+        assert len(region.defaults) >= region.limit + past
+        count = region.limit + past
+        spots = {sitemap.follow_the_pain_default(region.muscle, region.side, n) for n in range(1, count + 1)}
+        assert len(spots) == count, region.key
+
+
+def test_the_recording_limits_are_the_engines():
+    """A session may be recorded with the extra sites ``follow_the_pain_refusals`` accepts: temporalis 2, trapezius
+    4, and occipitalis (a derived limit, no refusal of its own) up to the 8 extra sites in all."""
+    limits = {region.muscle: region.recording_limit for region in sitemap.FOLLOW_THE_PAIN_REGIONS}
+    assert limits == {
+        Muscle.TEMPORALIS: FOLLOW_THE_PAIN_MAX_SITES[Muscle.TEMPORALIS],
+        Muscle.OCCIPITALIS: FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+        Muscle.TRAPEZIUS: FOLLOW_THE_PAIN_MAX_SITES[Muscle.TRAPEZIUS],
+    }
+    for muscle, limit in limits.items():
+        assert follow_the_pain_refusals({muscle: limit}) == ()
+        assert follow_the_pain_refusals({muscle: limit + 1}) != ()
+    derived = {region.muscle: region.derived_limit for region in sitemap.FOLLOW_THE_PAIN_REGIONS}
+    assert derived == {Muscle.TEMPORALIS: None, Muscle.OCCIPITALIS: 2, Muscle.TRAPEZIUS: None}
 
 
 def test_a_muscle_without_follow_the_pain_has_no_default_spot():
@@ -164,7 +205,12 @@ def test_an_engine_plan_becomes_map_sites():
 
 
 def test_the_limit_message_is_the_engines():
-    """Refusing a click beyond the limit shows the engine's own message."""
+    """Refusing a click beyond what recording allows shows the engine's own message: temporalis's limit, and for
+    occipitalis (whose limit of 2 is derived, so no refusal) the limit of 8 extra sites in all."""
     assert sitemap.follow_the_pain_limit_message(Muscle.TEMPORALIS) == (
         "follow-the-pain: temporalis allows at most 2 extra sites (10 U), asked for 3"
     )
+    assert sitemap.follow_the_pain_limit_message(Muscle.OCCIPITALIS) == (
+        "follow-the-pain: at most 8 extra sites in all (40 U; 39 sites a session), got 9"
+    )
+    assert sitemap.follow_the_pain_total_message() == sitemap.follow_the_pain_limit_message(Muscle.OCCIPITALIS)

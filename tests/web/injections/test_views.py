@@ -10,11 +10,18 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, UNITS_PER_SITE, Muscle
-from onaboard.clinical.preempt import DOSE_LIMIT
+from onaboard.clinical import (
+    FOLLOW_THE_PAIN_MAX_SITES,
+    FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+    MAX_SESSION_SITES,
+    UNITS_PER_SITE,
+    Muscle,
+    follow_the_pain_refusals,
+)
+from onaboard.clinical.preempt import DOSE_LIMIT, FTP_TOTAL_LIMIT
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.injections import services, views
+from onaboard.web.injections import services, sitemap, views
 from onaboard.web.injections.forms import SITE_NOT_GIVEN_HELP, fixed_site_keys
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.factories import PASSWORD, UserFactory
@@ -266,6 +273,93 @@ def test_adding_beyond_the_engines_limit_shows_its_message(client, world, patien
     assert 'name="ftp-2-muscle"' not in html
 
 
+def _ftp_row(muscle, side):
+    region = sitemap.region_for(muscle, side)
+    return {"muscle": muscle, "side": side, "units": 5, "view": region.view.value, "x": "", "y": ""}
+
+
+def _dot(page, key):
+    """The centre of the dot the map draws for ``key`` (e.g. "ftp-2")."""
+    found = re.search(rf'data-key="{key}"[^>]*>\s*<title>[^<]*</title>\s*<circle cx="(\d+)" cy="(\d+)"', page)
+    assert found is not None, key
+    return int(found[1]), int(found[2])
+
+
+def test_a_third_extra_occipitalis_site_is_added_as_a_departure_on_its_own_spot(client, world, patient):
+    """Recording allows occipitalis past its derived limit of 2 extra sites: "Add site" adds a third (the planner's
+    refusal is not shown), the screen says it needs a reason for overriding, the summary names the departure, and the
+    third site on one side is drawn on its own default spot, not on the first."""
+    login(client, world, "nurse")
+    rows = [_ftp_row("occipitalis", "left")] * 2
+    data = {**screen_data(action="add_site", ftp=rows), "add-muscle": "occipitalis", "add-side": "left"}
+    page = html.unescape(client.post(new_url(patient), data).content.decode())
+    assert 'name="ftp-2-muscle" value="occipitalis"' in page
+    assert "occipitalis allows at most" not in page
+    note = re.search(r"<p [^>]*data-ftp-departure[^>]*>([^<]*)</p>", page)
+    assert note is not None
+    assert note[1].strip() == views.derived_limit_message(Muscle.OCCIPITALIS)
+    assert "follow-the-pain: occipitalis has 3 extra sites (45 U in the muscle)" in page
+    assert 'aria-label="occipitalis left, extra site 3, 5 U"' in page
+    third = sitemap.follow_the_pain_default("occipitalis", "left", 3)
+    assert _dot(page, "ftp-2") == (third.x, third.y) != _dot(page, "ftp-0")
+    assert not InjectionSession.objects.exists()
+
+
+def test_within_the_derived_limit_the_screen_says_nothing_of_it(client, world, patient):
+    """Two extra occipitalis sites are within every limit: no departure note."""
+    login(client, world, "nurse")
+    rows = [_ftp_row("occipitalis", "left"), _ftp_row("occipitalis", "right")]
+    page = html.unescape(client.post(new_url(patient), screen_data(action="preview", ftp=rows)).content.decode())
+    assert "data-ftp-departure" not in page
+
+
+def test_adding_a_ninth_extra_site_is_refused_with_the_engines_total_limit(client, world, patient):
+    """With 8 extra sites (2 temporalis, 2 trapezius, 4 occipitalis) another occipitalis site is refused with the
+    engine's limit of 8 extra sites in all; the rows are kept."""
+    login(client, world, "nurse")
+    rows = [_ftp_row("temporalis", "left")] * 2 + [_ftp_row("trapezius", "right")] * 2
+    rows += [_ftp_row("occipitalis", "left"), _ftp_row("occipitalis", "right")] * 2
+    data = {**screen_data(action="add_site", ftp=rows), "add-muscle": "occipitalis", "add-side": "right"}
+    page = html.unescape(client.post(new_url(patient), data).content.decode())
+    total = FOLLOW_THE_PAIN_MAX_TOTAL_SITES
+    message = FTP_TOTAL_LIMIT.format(
+        limit=total, limit_units=total * UNITS_PER_SITE, max_sites=MAX_SESSION_SITES, count=total + 1
+    )
+    assert message in page
+    assert 'name="ftp-7-muscle" value="occipitalis"' in page
+    assert 'name="ftp-8-muscle"' not in page
+
+
+def test_the_map_areas_carry_the_recording_limits(client, world, patient):
+    """Each clickable area tells the map script the most extra sites recording allows in its muscle and the engine's
+    refusal past them (temporalis 2; occipitalis only the 8 in all), and occipitalis its derived limit of 2 with the
+    note that going past it needs a reason; the form carries the limit of 8 extra sites in all."""
+    login(client, world, "nurse")
+    page = html.unescape(client.get(new_url(patient)).content.decode())
+    areas = {
+        (found["muscle"], found["side"]): found
+        for found in (
+            match.groupdict()
+            for match in re.finditer(
+                r'data-muscle="(?P<muscle>\w+)" data-side="(?P<side>\w+)" data-view="\w+" '
+                r'data-limit="(?P<limit>\d+)"\s+data-limit-message="(?P<message>[^"]*)"\s+'
+                r'data-derived-limit="(?P<derived>\d*)" data-derived-message="(?P<derived_message>[^"]*)"',
+                page,
+            )
+        )
+    }
+    assert len(areas) == 2 * len(FOLLOW_THE_PAIN_MAX_SITES)
+    temporalis, occipitalis = areas["temporalis", "left"], areas["occipitalis", "right"]
+    assert (temporalis["limit"], temporalis["derived"], temporalis["derived_message"]) == ("2", "", "")
+    assert temporalis["message"] == follow_the_pain_refusals({Muscle.TEMPORALIS: 3})[0][1]
+    assert occipitalis["limit"] == str(FOLLOW_THE_PAIN_MAX_TOTAL_SITES)
+    assert occipitalis["message"] == follow_the_pain_refusals({Muscle.OCCIPITALIS: 9})[0][1]
+    assert occipitalis["derived"] == str(FOLLOW_THE_PAIN_MAX_SITES[Muscle.OCCIPITALIS])
+    assert occipitalis["derived_message"] == views.derived_limit_message(Muscle.OCCIPITALIS)
+    assert f'data-ftp-total-limit="{FOLLOW_THE_PAIN_MAX_TOTAL_SITES}"' in page
+    assert f'data-ftp-total-message="{follow_the_pain_refusals({Muscle.OCCIPITALIS: 9})[0][1]}"' in page
+
+
 def test_a_follow_the_pain_site_is_removed_without_javascript(client, world, patient):
     """ "Remove" drops the row and renumbers the rest."""
     login(client, world, "nurse")
@@ -337,29 +431,34 @@ def test_clinicians_see_the_whole_session(client, world, recorded):
 
 
 LEGEND = '<span class="dot nonstandard"></span>not {units} U</li>'
-FTP_NONE = (
-    "None added. Up to {temporalis} in temporalis, {occipitalis} in occipitalis and {trapezius} in trapezius "
-    "({units} U in all)."
+FTP_LIMITS = (
+    "Up to {temporalis} in temporalis and {trapezius} in trapezius, {total} in all ({units} U). More than "
+    "{occipitalis} in occipitalis is a departure: that limit is derived from the {units} U cap, not stated in "
+    "Blumenfeld 2010, so recording it needs a reason for overriding."
 )
 
 
 def engine_numbers(monkeypatch):
-    """Give the views other label numbers than the engine's (6 U per site; 1, 3 and 2 follow-the-pain sites)."""
+    """Give the views other label numbers than the engine's (6 U per site; 1, 3 and 2 follow-the-pain sites, 6 in
+    all)."""
     monkeypatch.setattr(views, "UNITS_PER_SITE", 6)
     sites = {Muscle.TEMPORALIS: 1, Muscle.OCCIPITALIS: 3, Muscle.TRAPEZIUS: 2}
     monkeypatch.setattr(views, "FOLLOW_THE_PAIN_MAX_SITES", sites)
+    monkeypatch.setattr(views, "FOLLOW_THE_PAIN_MAX_TOTAL_SITES", 6)
 
 
 def test_the_session_screen_prints_the_engines_label_dose(client, world, patient):
     """The screen's legend, its follow-the-pain note and the units the map script gives an added site are the
-    engine's: 5 U per site; 2, 2 and 4 extra sites, 40 U in all (``UNITS_PER_SITE``, ``FOLLOW_THE_PAIN_MAX_SITES``)."""
+    engine's: 5 U per site; 2 and 4 extra sites, 8 in all (40 U), occipitalis's derived 2 (``UNITS_PER_SITE``,
+    ``FOLLOW_THE_PAIN_MAX_SITES``, ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES``)."""
     login(client, world, "nurse")
-    page = client.get(new_url(patient)).content.decode()
+    page = html.unescape(client.get(new_url(patient)).content.decode())
     limits = {muscle.value: count for muscle, count in FOLLOW_THE_PAIN_MAX_SITES.items()}
-    units = sum(limits.values()) * UNITS_PER_SITE
+    total = FOLLOW_THE_PAIN_MAX_TOTAL_SITES
     assert f'data-units-per-site="{UNITS_PER_SITE}"' in page
     assert LEGEND.format(units=UNITS_PER_SITE) in page
-    assert FTP_NONE.format(units=units, **limits) in page
+    assert FTP_LIMITS.format(total=total, units=total * UNITS_PER_SITE, **limits) in page
+    assert "None added." in page
 
 
 def test_the_session_screen_follows_the_label_dose_constants(client, world, patient, monkeypatch):
@@ -369,7 +468,7 @@ def test_the_session_screen_follows_the_label_dose_constants(client, world, pati
     page = html.unescape(client.get(new_url(patient)).content.decode())
     assert 'data-units-per-site="6"' in page
     assert LEGEND.format(units=6) in page
-    assert FTP_NONE.format(temporalis=1, occipitalis=3, trapezius=2, units=36) in page
+    assert FTP_LIMITS.format(temporalis=1, occipitalis=3, trapezius=2, total=6, units=36) in page
 
 
 def test_the_session_page_legend_follows_the_label_dose(client, world, recorded, monkeypatch):

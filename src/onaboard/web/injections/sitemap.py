@@ -29,13 +29,15 @@ from django.utils.translation import gettext, gettext_lazy
 
 from onaboard.clinical import (
     FIXED_SITES,
+    FOLLOW_THE_PAIN_DERIVED_LIMITS,
     FOLLOW_THE_PAIN_MAX_SITES,
+    FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+    MAX_SESSION_SITES,
     UNITS_PER_SITE,
     InjectionPlan,
     Muscle,
-    PlanError,
     Side,
-    follow_the_pain_sites,
+    follow_the_pain_refusals,
 )
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "MIN_DOT_DISTANCE",
     "MUSCLE_LABELS",
     "SIDE_LABELS",
+    "SPOTS_PAST_DERIVED_LIMIT",
     "VIEW_OF_MUSCLE",
     "MapPoint",
     "MapSite",
@@ -55,9 +58,11 @@ __all__ = [
     "fixed_site_key",
     "follow_the_pain_default",
     "follow_the_pain_limit_message",
+    "follow_the_pain_total_message",
     "group_sites",
     "map_site",
     "plan_map_sites",
+    "recording_limit",
     "region_at",
     "region_for",
     "site_label",
@@ -72,6 +77,12 @@ DOT_RADIUS = 30
 MIN_DOT_DISTANCE = 2 * DOT_RADIUS + 6
 """How far apart the centres of any two dots drawn without a click are (fixed sites and default follow-the-pain
 spots, on the same view): the dots' white 4-unit outlines stay 2 units apart, so no dot hides part of another."""
+
+SPOTS_PAST_DERIVED_LIMIT = 2
+"""Default spots an area has past its muscle's derived follow-the-pain limit (``FOLLOW_THE_PAIN_DERIVED_LIMITS``:
+occipitalis 2). A session may be recorded past it (a departure, with a reason), so the third and fourth extra site
+added from the form on one side are drawn apart from the others; more than that wrap round to the first spots, and a
+click places them anywhere in the area."""
 
 
 class View(enum.StrEnum):
@@ -194,8 +205,19 @@ class Region:
 
     @property
     def limit(self) -> int:
-        """The engine's follow-the-pain maximum for the muscle (both sides together)."""
+        """The engine's follow-the-pain maximum for the muscle (both sides together), the one a plan keeps within."""
         return FOLLOW_THE_PAIN_MAX_SITES[self.muscle]
+
+    @property
+    def recording_limit(self) -> int:
+        """The most extra sites of the muscle (both sides) a session may be recorded with (``recording_limit``)."""
+        return recording_limit(self.muscle)
+
+    @property
+    def derived_limit(self) -> int | None:
+        """The muscle's limit when it is derived, not stated (occipitalis 2): recording past it is a departure that
+        needs a reason for overriding; None for a stated limit."""
+        return self.limit if self.muscle in FOLLOW_THE_PAIN_DERIVED_LIMITS else None
 
     @property
     def key(self) -> str:
@@ -229,12 +251,14 @@ def _regions(
 
 FOLLOW_THE_PAIN_REGIONS: tuple[Region, ...] = (
     *_regions(View.FRONT, Muscle.TEMPORALIS, (333, 247, 60, 128), ((346, 212), (366, 348))),
-    *_regions(View.BACK, Muscle.OCCIPITALIS, (390, 455, 105, 80), ((420, 418), (360, 388))),
+    *_regions(View.BACK, Muscle.OCCIPITALIS, (380, 440, 120, 100), ((420, 418), (360, 388), (290, 390), (420, 350))),
     *_regions(View.BACK, Muscle.TRAPEZIUS, (270, 900, 175, 70), ((320, 935), (240, 955), (400, 925), (160, 950))),
 )
 """Clickable areas for follow-the-pain sites: the engine allows them only in temporalis, occipitalis and
 trapezius (Blumenfeld 2010), one area per muscle and side. Each area holds its muscle's fixed sites on that side, and
-its default spots sit between them (occipitalis above the fixed row, trapezius in a second row below it)."""
+its default spots sit between them (occipitalis above the fixed row, trapezius in a second row below it): as many as
+the muscle's limit, and for occipitalis, whose limit is derived, ``SPOTS_PAST_DERIVED_LIMIT`` more (a third and fourth
+row of spots above the fixed row, up to the crown's side)."""
 
 
 def _check_regions() -> None:
@@ -244,8 +268,9 @@ def _check_regions() -> None:
         raise AssertionError(message)
     for region in FOLLOW_THE_PAIN_REGIONS:
         inside = all(region.contains(x, y) for x, y in region.defaults)
-        if len(region.defaults) < region.limit or not inside:  # pragma: no cover - guards edits to the regions
-            message = f"region {region.key}: needs {region.limit} default points inside it"
+        needed = region.limit + (SPOTS_PAST_DERIVED_LIMIT if region.derived_limit is not None else 0)
+        if len(region.defaults) < needed or not inside:  # pragma: no cover - guards edits to the regions
+            message = f"region {region.key}: needs {needed} default points inside it"
             raise AssertionError(message)
     for (muscle, side, index), point in FIXED_POSITIONS.items():
         found = [r for r in FOLLOW_THE_PAIN_REGIONS if r.view is point.view and r.contains(point.x, point.y)]
@@ -307,13 +332,31 @@ def follow_the_pain_default(muscle: Muscle | str, side: Side | str, number: int)
     return MapPoint(region.view, x, y)
 
 
-def follow_the_pain_limit_message(muscle: Muscle) -> str:
-    """The engine's own refusal for one follow-the-pain site more than the muscle allows."""
-    try:
-        follow_the_pain_sites({muscle: FOLLOW_THE_PAIN_MAX_SITES.get(muscle, 0) + 1})
-    except PlanError as error:
-        return error.problems[0]
-    return ""  # pragma: no cover - the engine refuses every count above its limit
+def recording_limit(muscle: Muscle | str) -> int:
+    """The most extra sites of a muscle (both sides together) a session may be recorded with: the largest count the
+    engine's ``follow_the_pain_refusals`` accepts. Temporalis 2 and trapezius 4, their stated limits; occipitalis,
+    whose limit of 2 is derived (past it is a departure, not a refusal), the 8 extra sites allowed in all; 0 for a
+    muscle that takes none. A plan made ahead keeps within ``Region.limit`` instead."""
+    counts: dict[Muscle, int] = {Muscle(muscle): 0}
+    for count in range(1, MAX_SESSION_SITES + 1):
+        counts[Muscle(muscle)] = count
+        if follow_the_pain_refusals(counts):
+            return count - 1
+    return MAX_SESSION_SITES  # pragma: no cover - the engine refuses more than 8 extra sites in all
+
+
+def follow_the_pain_limit_message(muscle: Muscle | str) -> str:
+    """The engine's own refusal for one extra site of a muscle more than recording allows (``recording_limit``):
+    its stated limit, or, for occipitalis, the limit of extra sites in all."""
+    refused = follow_the_pain_refusals({Muscle(muscle): recording_limit(muscle) + 1})
+    return refused[0][1] if refused else ""
+
+
+def follow_the_pain_total_message() -> str:
+    """The engine's own refusal for one extra site more than ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` in all."""
+    muscle = next(iter(FOLLOW_THE_PAIN_MAX_SITES))
+    refused = follow_the_pain_refusals({muscle: FOLLOW_THE_PAIN_MAX_TOTAL_SITES + 1})
+    return next((problem for place, problem in refused if place is None), "")  # the refusal of no one muscle
 
 
 def fixed_site_key(muscle: Muscle | str, side: Side | str, index: int) -> str:

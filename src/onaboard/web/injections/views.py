@@ -21,11 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from onaboard.clinical import (
+    FOLLOW_THE_PAIN_DERIVED_LIMITS,
     FOLLOW_THE_PAIN_MAX_SITES,
+    FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
     RETREATMENT_INTERVAL_DAYS,
     UNITS_PER_SITE,
-    PlanError,
-    follow_the_pain_sites,
+    Muscle,
+    follow_the_pain_refusals,
 )
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.services import audit_patient_read
@@ -72,12 +74,32 @@ def patient_page_url(patient: Patient) -> str | None:
 
 def label_dose_context() -> dict[str, Any]:
     """The engine's dose numbers the session screens print: the label's units per site (the map marks other doses,
-    and session_map.js gives each added site this many), and the follow-the-pain sites each muscle may take with
-    their units in all."""
+    and session_map.js gives each added site this many), the follow-the-pain sites each muscle may take (for
+    occipitalis its derived limit, which recording may pass with a reason), and the extra sites in all with their
+    units, and the engine's refusal past them (session_map.js says it)."""
     return {
         "units_per_site": UNITS_PER_SITE,
         "ftp_max_sites": {muscle.value: count for muscle, count in FOLLOW_THE_PAIN_MAX_SITES.items()},
-        "ftp_max_units": sum(FOLLOW_THE_PAIN_MAX_SITES.values()) * UNITS_PER_SITE,
+        "ftp_max_total_sites": FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+        "ftp_max_units": FOLLOW_THE_PAIN_MAX_TOTAL_SITES * UNITS_PER_SITE,
+        "ftp_total_message": sitemap.follow_the_pain_total_message(),
+    }
+
+
+def derived_limit_message(muscle: Muscle | str) -> str:
+    """What the session screen says once a muscle has more extra sites than its derived limit (occipitalis 2,
+    ``FOLLOW_THE_PAIN_DERIVED_LIMITS``): recording it is allowed, as a departure from the label's dose that needs a
+    reason for overriding (the summary's dose check gives the engine's words); empty for a stated limit."""
+    if muscle not in FOLLOW_THE_PAIN_DERIVED_LIMITS:
+        return ""
+    return _(
+        "More than %(limit)s extra %(muscle)s sites is a departure from the label's dose: that limit is derived "
+        "from the %(cap)s U follow-the-pain cap, not stated in Blumenfeld 2010. Give a reason for overriding to "
+        "record it."
+    ) % {
+        "limit": FOLLOW_THE_PAIN_MAX_SITES[Muscle(muscle)],
+        "muscle": sitemap.MUSCLE_LABELS[Muscle(muscle)],
+        "cap": FOLLOW_THE_PAIN_MAX_TOTAL_SITES * UNITS_PER_SITE,
     }
 
 
@@ -211,16 +233,24 @@ class SessionScreen:
             exclude=open_booking,
         )
 
+    def ftp_counts(self) -> Counter[Muscle]:
+        """The follow-the-pain rows per muscle, as posted."""
+        return Counter(Muscle(row["muscle"]) for row in self.rows if row["muscle"] in FOLLOW_THE_PAIN_MAX_SITES)
+
     def add_site(self) -> QueryDict | None:
-        """Posted data with one more follow-the-pain row, or None (with the engine's reason on the add form)."""
+        """Posted data with one more follow-the-pain row, or None (with the engine's reason on the add form).
+
+        The limits are recording's (``follow_the_pain_refusals``: temporalis 2, trapezius 4, 8 extra sites in all),
+        not the planner's: occipitalis past its derived limit of 2 is added, and the screen says it needs a reason
+        for overriding (``ftp_departures``)."""
         if not self.add_form.is_valid():
             return None
         muscle, side = self.add_form.cleaned_data["muscle"], self.add_form.cleaned_data["side"]
-        count = sum(1 for row in self.rows if row["muscle"] == muscle) + 1
-        try:
-            follow_the_pain_sites({muscle: count})
-        except PlanError as error:
-            for problem in error.problems:
+        counts = self.ftp_counts()
+        counts[Muscle(muscle)] += 1
+        refused = [problem for place, problem in follow_the_pain_refusals(counts) if place in (muscle, None)]
+        if refused:
+            for problem in refused:
                 self.add_form.add_error(None, problem)
             return None
         same_side = sum(1 for row in self.rows if row["muscle"] == muscle and row["side"] == side)
@@ -235,6 +265,15 @@ class SessionScreen:
             if str(i) != index and self.form.data.get(f"{FTP_PREFIX}-{i}-muscle")
         ]
         return _with_ftp_rows(self.form.data, kept)
+
+    def ftp_departures(self) -> list[str]:
+        """The note for each muscle with more extra sites than its derived limit (``derived_limit_message``)."""
+        counts = self.ftp_counts()
+        return [
+            derived_limit_message(muscle)
+            for muscle in sorted(FOLLOW_THE_PAIN_DERIVED_LIMITS, key=list(Muscle).index)
+            if counts[muscle] > FOLLOW_THE_PAIN_MAX_SITES[muscle]
+        ]
 
     def cleaned_entries(self) -> list[SiteEntry]:
         fixed = [
@@ -271,9 +310,14 @@ class SessionScreen:
             "ftp_rows": self.ftp_rows(),
             "map_sites": self.map_sites(),
             "regions": [
-                {"region": region, "limit_message": sitemap.follow_the_pain_limit_message(region.muscle)}
+                {
+                    "region": region,
+                    "limit_message": sitemap.follow_the_pain_limit_message(region.muscle),
+                    "derived_message": derived_limit_message(region.muscle),
+                }
                 for region in sitemap.FOLLOW_THE_PAIN_REGIONS
             ],
+            "ftp_departures": self.ftp_departures(),
             "checks": checks,
             "show_errors": self.show_errors,
             "site_errors": self.site_errors,

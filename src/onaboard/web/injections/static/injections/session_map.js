@@ -32,8 +32,11 @@
       added: form.dataset.addedWord || "Added",
       removed: form.dataset.removedWord || "Removed",
       failed: form.dataset.failedWord || "Totals could not be updated; use Update totals.",
-      tooClose: map.dataset.tooClose || "Not added: too close to %(place)s."
+      tooClose: map.dataset.tooClose || "Not added: too close to %(place)s.",
+      totalLimit: form.dataset.ftpTotalMessage || ""
     };
+    /* The most extra sites a session may be recorded with in all (the engine's FOLLOW_THE_PAIN_MAX_TOTAL_SITES). */
+    var totalLimit = parseInt(form.dataset.ftpTotalLimit, 10);
     var pending = null;
     var inflight = null;
 
@@ -118,7 +121,8 @@
     }
 
     function countRows(muscle, side) {
-      var selector = "[data-ftp-row][data-muscle='" + muscle + "']" + (side ? "[data-side='" + side + "']" : "");
+      var selector = "[data-ftp-row]" + (muscle ? "[data-muscle='" + muscle + "']" : "") +
+        (side ? "[data-side='" + side + "']" : "");
       return rows.querySelectorAll(selector).length;
     }
 
@@ -130,10 +134,18 @@
       return point.matrixTransform(matrix.inverse());
     }
 
+    /* The limits are recording's, as the page gives them: an area's data-limit is the most extra sites of its
+     * muscle a session may be recorded with (temporalis 2, trapezius 4; occipitalis, whose limit of 2 is derived,
+     * the total), and the form's the most in all. Past a derived limit (data-derived-limit) the site is added and
+     * the announcement says it needs a reason for overriding. */
     function addSite(region, x, y) {
       var muscle = region.dataset.muscle, side = region.dataset.side;
       if (countRows(muscle) >= parseInt(region.dataset.limit, 10)) {
         say(region.dataset.limitMessage);
+        return;
+      }
+      if (totalLimit >= 0 && countRows() >= totalLimit) {
+        say(words.totalLimit);
         return;
       }
       var index = parseInt(total.value, 10) || 0;
@@ -162,7 +174,9 @@
       emptyNote();
       total.value = String(index + 1);
       addMarker(key, region.dataset.view, Math.round(x), Math.round(y), place);
-      say(words.added + ": " + label(place, unitsPerSite));
+      var derived = parseInt(region.dataset.derivedLimit, 10);
+      var past = derived >= 0 && countRows(muscle) > derived && region.dataset.derivedMessage;
+      say(words.added + ": " + label(place, unitsPerSite) + (past ? " " + region.dataset.derivedMessage : ""));
       refresh();
     }
 
