@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from django.template.loader import render_to_string
 
+from onaboard.clinical import InjectionPlan, preempt_plan
 from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Role
 from onaboard.web.coverage.documents import (
@@ -364,17 +366,79 @@ def test_the_continuation_letter_gives_the_nice_verdict_in_words_not_an_engine_c
         assert code not in text
 
 
+STANDARD_PLAN = (
+    "onabotulinumtoxinA 155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site), "
+    "from 1 \N{MULTIPLICATION SIGN} 200 U single-dose vial(s), every 12 weeks."
+)
+"""The treatment plan of a letter whose plan is the label's: its wording is the PREEMPT paradigm's."""
+
+PLAN_GIVEN = (
+    "onabotulinumtoxinA {units} U in {sites} intramuscular sites, "
+    "from 1 \N{MULTIPLICATION SIGN} 200 U single-dose vial(s), every 12 weeks."
+)
+"""The treatment plan of a letter whose plan is not the label's: what it gives, with no dose per site."""
+
+DEPARTS = "It departs from the label's PREEMPT paradigm (5 U in 0.1 mL per site) in these respects:"
+"""What a letter says before the engine's departures when its plan is not the paradigm."""
+
+
 def test_the_prior_authorisation_letter_says_when_the_plan_departs_from_5_units_per_site(world, treated):
     """A plan taken from a last session recorded with 10 U at its trapezius sites (an override) is not described as
-    the PREEMPT paradigm's 5 U in 0.1 mL per site: the letter gives the units per site as recorded."""
+    the PREEMPT paradigm's 5 U in 0.1 mL per site: the letter names the sites not at 5 U and their units, the
+    engine's departures; back at 5 U, the letter gives the paradigm and no departure."""
     last = treated.sessions[-1]
     last.sites.filter(muscle="trapezius").update(units=10)
     text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
-    assert "5 U in 0.1 mL per site" not in text
-    assert "intramuscular sites (PREEMPT sites, units per site as recorded: 5, 10 U, not the label's 5 U" in text
+    assert "5 U in 0.1 mL per site)," not in text
+    assert PLAN_GIVEN.format(units=185, sites=31) in text
+    assert DEPARTS in text
+    assert "site dose: trapezius left has 3 of 3 sites not at the label's 5 U (0.1 mL): 10 + 10 + 10 U there" in text
+    assert "site dose: trapezius right has 3 of 3 sites not at the label's 5 U (0.1 mL): 10 + 10 + 10 U there" in text
     last.sites.filter(muscle="trapezius").update(units=5)
     standard = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
-    assert "155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site)" in standard
+    assert STANDARD_PLAN in standard
+    assert "It departs from" not in standard
+    assert "site dose:" not in standard
+
+
+def test_the_prior_authorisation_letter_names_occipitalis_past_its_derived_limit_and_claims_no_other_dose(
+    world, treated
+):
+    """A last session with 3 extra occipitalis sites, every one at 5 U, departs from the label only in occipitalis's
+    derived limit of 2 extra sites: the letter names that departure and never says the units per site were other than
+    5 U (it printed "units per site as recorded: 5 U, not the label's 5 U at every site")."""
+    last = treated.sessions[-1]
+    for _ in range(3):
+        last.sites.create(muscle="occipitalis", side="right", units=5, follow_the_pain=True, view="back")
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert "units per site as recorded" not in text
+    assert "not the label's 5 U at every site" not in text
+    assert "site dose:" not in text
+    assert PLAN_GIVEN.format(units=170, sites=34) in text
+    assert DEPARTS in text
+    assert "follow-the-pain: occipitalis has 3 extra sites" in text
+    assert "Blumenfeld 2010 allows extra occipitalis sites but states no number" in text
+
+
+def test_the_prior_authorisation_letter_names_a_fixed_site_its_plan_did_not_give(world, treated, monkeypatch):
+    """A plan that reaches the letter with a fixed site left out (the right trapezius's third) is described by what
+    it gave and names the site not given, never as the PREEMPT paradigm or as sites with other units than 5 U
+    (``patient_facts`` now restores a last session's missing fixed sites, so the plan is put in its place here)."""
+    from onaboard.web.coverage import documents
+
+    partial = InjectionPlan(preempt_plan().sites[:-1])
+    facts = documents.patient_facts
+
+    def facts_with_partial_plan(patient, *, today):
+        return replace(facts(patient, today=today), plan=partial)
+
+    monkeypatch.setattr(documents, "patient_facts", facts_with_partial_plan)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert "PREEMPT paradigm, 5 U in 0.1 mL per site)" not in text
+    assert "units per site as recorded" not in text
+    assert PLAN_GIVEN.format(units=150, sites=30) in text
+    assert DEPARTS in text
+    assert "PREEMPT: 1 fixed site not given (trapezius right 3): 150 U at 30 sites" in text
 
 
 def test_the_prior_authorisation_letter_never_requests_a_partial_session_as_the_paradigm(world, treated):

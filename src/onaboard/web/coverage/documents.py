@@ -36,6 +36,7 @@ from onaboard.clinical import (
     Side,
     Stage,
     age_in_years,
+    label_dose_departures,
 )
 from onaboard.clinical.coverage import stage_due
 from onaboard.policies import shipped_policies
@@ -369,7 +370,7 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         "safety": safety,
         "safety_on": day,
         "plan": facts.plan,
-        "site_units": sorted({site.units for site in facts.plan.sites}),
+        "plan_departures": label_dose_departures(facts.plan),
         "billing_lines": facts.plan.billing_lines,
         "diagnosis": _diagnosis(request),
         "request": request,
