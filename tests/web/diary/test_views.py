@@ -252,6 +252,12 @@ def test_a_day_still_to_come_opens_as_a_notice_not_a_form(client, world, who):
     assert "Day before" not in html
     assert "Day after" not in html
     assert f'<a class="button" href="{today_url}">Record today</a>' in html
+    # The day picker of the page where the date is chosen stays, showing the day asked for, so another day can be
+    # chosen from the notice (it vanished with the form, leaving only "Record today").
+    picker = who in {"patient-picker", "patient-year-9999"}  # the page where the date is chosen (?date=)
+    assert ('id="day-picker"' in html) is picker
+    if picker:
+        assert f'value="{later.isoformat()}" max="{today.isoformat()}"' in html
 
 
 def test_today_and_earlier_days_still_open_as_a_form(patient_client):

@@ -143,7 +143,10 @@ def test_the_check_titles_print_the_engines_numbers():
         f"{weeks}-week interval",
         f"cumulative dose ({CUMULATIVE_LIMIT_UNITS} U in {CUMULATIVE_WINDOW_MONTHS} months)",
         "safety screen contraindication",
-        f"the label's dose ({FIXED_SITE_COUNT} fixed sites, {UNITS_PER_SITE} U each)",
+        (
+            f"the label's dose and sites ({FIXED_SITE_COUNT} fixed sites at {UNITS_PER_SITE} U, "
+            "follow-the-pain within its limits)"
+        ),
     ]
     assert selectors.check_titles("interval,site_dose") == [
         f"{weeks}-week interval",
@@ -166,7 +169,7 @@ def test_the_check_titles_follow_the_constants(patient, monkeypatch):
         "13-week interval",
         "cumulative dose (360 U in 2 months)",
         "safety screen contraindication",
-        "the label's dose (29 fixed sites, 6 U each)",
+        "the label's dose and sites (29 fixed sites at 6 U, follow-the-pain within its limits)",
     ]
     assert checks[0].reasons == ("enter the session date to run the 13-week and cumulative-dose checks",)
 

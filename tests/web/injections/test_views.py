@@ -21,7 +21,7 @@ from onaboard.clinical import (
 from onaboard.clinical.preempt import DOSE_LIMIT, FTP_TOTAL_LIMIT
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.injections import services, sitemap, views
+from onaboard.web.injections import selectors, services, sitemap, views
 from onaboard.web.injections.forms import SITE_NOT_GIVEN_HELP, fixed_site_keys
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.factories import PASSWORD, UserFactory
@@ -177,7 +177,7 @@ def test_a_session_that_left_a_site_out_is_recorded_with_a_reason(client, world,
     response = client.post(new_url(patient), {**screen_data(**skipped), "complications": "Fainted; recovered."})
     assert response.status_code == 200
     shown = html.unescape(response.content.decode())
-    assert services.OVERRIDE_NEEDED.format(checks="the label's dose (31 fixed sites, 5 U each)") in shown
+    assert services.OVERRIDE_NEEDED.format(checks=selectors.check_title("site_dose")) in shown
     assert NOT_GIVEN in shown
     assert re.search(
         r'data-key="trapezius-right-3"[^>]*>\s*<title>[^<]*</title>\s*<circle[^>]*/>\s*<text[^>]*>0</text>', shown
@@ -209,7 +209,7 @@ def test_extra_occipitalis_sites_past_the_derived_limit_are_recorded_with_a_reas
     response = client.post(new_url(patient), screen_data(ftp=rows))
     assert response.status_code == 200
     shown = html.unescape(response.content.decode())
-    assert services.OVERRIDE_NEEDED.format(checks="the label's dose (31 fixed sites, 5 U each)") in shown
+    assert services.OVERRIDE_NEEDED.format(checks=selectors.check_title("site_dose")) in shown
     assert "follow-the-pain: occipitalis has 3 extra sites (45 U in the muscle)" in shown
     assert not InjectionSession.objects.exists()
     response = client.post(new_url(patient), screen_data(ftp=rows, override="Pain mostly at the back of the head."))

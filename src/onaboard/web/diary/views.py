@@ -82,8 +82,9 @@ def _day_page(
         else:
             kept = diary_day_read(user=request.user, patient=patient, day=refused_day) is not None
     elif day > today:
-        # A day still to come has nothing to record: say so, rather than a form refused only once filled in.
-        form = None
+        # A day still to come has nothing to record: say so, rather than a form refused only once filled in. The
+        # day picker stays (its form, unbound), so another day can be chosen from here.
+        form = DiaryDayForm(initial={"date": day.isoformat()}, max_date=today)
         saved = False
         kept = None
         refused_day = None

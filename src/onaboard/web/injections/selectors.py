@@ -307,7 +307,9 @@ CHECK_TITLES = {
     CheckCode.INTERVAL: gettext_noop("{weeks}-week interval"),
     CheckCode.CUMULATIVE_DOSE: gettext_noop("cumulative dose ({limit} U in {months} months)"),
     CheckCode.CONTRAINDICATION: gettext_noop("safety screen contraindication"),
-    CheckCode.SITE_DOSE: gettext_noop("the label's dose ({sites} fixed sites, {per_site} U each)"),
+    CheckCode.SITE_DOSE: gettext_noop(
+        "the label's dose and sites ({sites} fixed sites at {per_site} U, follow-the-pain within its limits)"
+    ),
 }
 """Each check's title, its numbers filled in from the engine's constants by ``check_title``."""
 
