@@ -11,8 +11,7 @@ clients and schema checkers (schemathesis in .ci/run) know every status code the
 (``patients.api.problems``): ``loc[0]`` says where (``path``, ``query`` or ``body``) and ``loc[-1]`` names the
 parameter or field, e.g. ``["body", "headache_hours"]`` or ``["body", "sites", 3, "units"]``. django-ninja puts the
 operation's body parameter (``payload``) second in a body problem's place, which no client sends; it is left out.
-The API (config/api.py) is to register it: ``api.add_exception_handler(ninja.errors.ValidationError,
-functools.partial(validation_problems, api=api))``.
+The API (config/api.py) registers it for ``ninja.errors.ValidationError``.
 
 A method a path does not take is 405 with the ``Allow`` header, and an address that is no operation's (an unknown
 path, or a known one with a trailing slash) is 404; ``ApiMethodNotAllowedMiddleware`` gives both the API's
