@@ -1,22 +1,24 @@
 """Injections migrations that change stored rows: 0004 leaves one open booking per patient before its constraint;
-0005 moves fixed sites stored on the site map's spots before b30771e to the spots drawn since."""
+0005 moves fixed sites and unclicked extra sites stored on the site map's spots before b30771e to the spots drawn
+since."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from onaboard.clinical import FIXED_SITES, Muscle, Side
+from onaboard.clinical import FIXED_SITES, Muscle, Side, preempt_plan
 from onaboard.web.injections import selectors, sitemap
 
 BEFORE = ("injections", "0003_side_effect_description_limit")
 AFTER = ("injections", "0004_one_open_booking_per_patient")
 BEFORE_SPOTS = AFTER
-AFTER_SPOTS = ("injections", "0005_fixed_site_spots_moved")
+AFTER_SPOTS = ("injections", "0005_site_map_spots_moved")
 
 
 def _migrate(target: tuple[str, str]):
@@ -188,5 +190,112 @@ def test_0005_moves_fixed_sites_stored_on_the_old_spots_to_the_new_ones():
         assert fixed == {
             key: (point.view, point.x, point.y) for key, point in sitemap.FIXED_POSITIONS.items() if key != skipped
         }
+    finally:
+        _migrate(_latest())
+
+
+OLD_DEFAULTS = {
+    Muscle.TEMPORALIS: ((346, 212), (278, 275)),
+    Muscle.OCCIPITALIS: ((420, 444), (350, 510)),
+    Muscle.TRAPEZIUS: ((320, 900), (240, 908), (400, 870), (150, 905)),
+}
+"""The default follow-the-pain spots before b30771e (where an extra site added from the form was drawn, in turn), on
+the side drawn on the viewer's left, read from ``git show 322e416:src/onaboard/web/injections/sitemap.py``."""
+
+DEMO_FOLLOW_THE_PAIN = {"temporalis": 2, "trapezius": 2}
+"""The most extra sites of a demo patient's session at 322e416 (``clinic.demo``)."""
+
+
+def _old_default(muscle: Muscle, side: Side, number: int) -> tuple[str, int, int]:
+    """Where the map drew the ``number``-th extra site of a muscle and side added from the form before b30771e."""
+    region = sitemap.region_for(muscle, side)
+    assert region is not None
+    x, y = OLD_DEFAULTS[muscle][number - 1]
+    viewer_left = Side.RIGHT if region.view is sitemap.View.FRONT else Side.LEFT
+    return region.view.value, (x if side is viewer_left else 1000 - x), y
+
+
+def _too_close(sites) -> list[tuple[str, str, float]]:
+    """Every two dots of one view (``(key, view, x, y)``) closer than ``sitemap.MIN_DOT_DISTANCE``."""
+    listed = list(sites)
+    return [
+        (key, other, round(math.hypot(x - ox, y - oy), 1))
+        for number, (key, view, x, y) in enumerate(listed)
+        for other, other_view, ox, oy in listed[number + 1 :]
+        if view == other_view and math.hypot(x - ox, y - oy) < sitemap.MIN_DOT_DISTANCE
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0005_moves_extra_sites_on_the_old_default_spots_to_the_new_ones():
+    """An extra site added from the form before b30771e sits on an old default spot of its muscle and side (the
+    demo's trapezius sites at (320, 900) and (680, 900), 48.8 from the fixed trapezius site at (280, 872)); 0005 moves
+    it to that spot's new place, every old spot of every area on both sides, so the demo's session at 322e416 draws no
+    two dots closer than MIN_DOT_DISTANCE. A clicked extra site elsewhere, a fixed site or another muscle's extra site
+    on an old default spot, an extra site of the other side on the unmirrored spot, and one without a point stay."""
+    try:
+        apps = _migrate(BEFORE_SPOTS)
+        clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
+        patient = apps.get_model("patients", "Patient").objects.create(
+            clinic=clinic, record_number="MRN1", birth_date=dt.date(1984, 5, 17)
+        )
+        sessions = apps.get_model("injections", "InjectionSession").objects
+        every, demo, other = (
+            sessions.create(patient=patient, date=dt.date(2026, month, 1), status="recorded") for month in (3, 6, 9)
+        )
+        sites = apps.get_model("injections", "InjectionSiteRecord").objects
+
+        def site(session, muscle, side, view, x, y, *, extra=True):
+            return sites.create(
+                session=session, muscle=muscle, side=side, units=5, follow_the_pain=extra, view=view, x=x, y=y
+            )
+
+        moved = {
+            (region.muscle, region.side, number): site(
+                every, region.muscle, region.side, *_old_default(region.muscle, region.side, number)
+            )
+            for region in sitemap.FOLLOW_THE_PAIN_REGIONS
+            for number in range(1, len(OLD_DEFAULTS[region.muscle]) + 1)
+        }
+        old_demo = [
+            (
+                drawn.key,
+                *(
+                    _old_default(drawn.muscle, drawn.side, drawn.index)
+                    if drawn.follow_the_pain
+                    else _old_spot(drawn.muscle, drawn.side, drawn.index)
+                ),
+            )
+            for drawn in sitemap.plan_map_sites(preempt_plan(follow_the_pain=DEMO_FOLLOW_THE_PAIN))
+        ]
+        assert _too_close(old_demo)  # the overlap the reviewer saw
+        for key, view, x, y in old_demo:
+            muscle, side = key.removeprefix("ftp-").split("-")[:2]
+            site(demo, muscle, side, view, x, y, extra=key.startswith("ftp-"))
+        kept = [
+            site(other, "trapezius", "left", "back", 300, 905),
+            site(other, "trapezius", "left", "back", 320, 900, extra=False),
+            site(other, "occipitalis", "left", "back", 320, 900),
+            site(other, "trapezius", "right", "back", 320, 900),
+            site(other, "temporalis", "left", "front", 278, 275),
+            site(other, "trapezius", "left", "back", None, None),
+        ]
+        before = {row.pk: (row.view, row.x, row.y) for row in kept}
+
+        apps = _migrate(AFTER_SPOTS)
+        sites = apps.get_model("injections", "InjectionSiteRecord").objects
+        spots = {row.pk: (row.view, row.x, row.y) for row in sites.all()}
+        for (muscle, side, number), row in moved.items():
+            point = sitemap.follow_the_pain_default(muscle, side, number)
+            assert spots[row.pk] == (point.view.value, point.x, point.y), (muscle, side, number)
+        assert {pk: spots[pk] for pk in before} == before
+
+        _migrate(_latest())
+        from onaboard.web.injections.models import InjectionSession
+
+        drawn = selectors.session_map_sites(InjectionSession.objects.get(pk=demo.pk))
+        fresh = sitemap.plan_map_sites(preempt_plan(follow_the_pain=DEMO_FOLLOW_THE_PAIN))
+        assert sorted((s.key, s.view, s.x, s.y) for s in drawn) == sorted((s.key, s.view, s.x, s.y) for s in fresh)
+        assert _too_close((s.key, s.view, s.x, s.y) for s in drawn) == []
     finally:
         _migrate(_latest())
