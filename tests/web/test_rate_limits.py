@@ -481,11 +481,14 @@ def test_the_right_password_after_a_burst_that_used_up_the_limit_is_refused(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_burst_of_bad_tokens_lets_no_more_reach_the_api_than_the_addresss_limit(world, one_limit, monkeypatch):
-    """Eight requests with made-up tokens from one address at the same instant: each is looked up by its digest
-    (found nobody's) and counted as a refused token before the API answers it, so only the 2 the address's limit
-    allows reach the API (and are answered 401); the other 6 get 429 without reaching it, and the counter ends at 2
-    (counting after the 401 let all eight through)."""
+@pytest.mark.parametrize("made_up", ["onb_guess{}", "onb_{:x>43}"], ids=["malformed", "well-formed"])
+def test_a_burst_of_bad_tokens_lets_no_more_reach_the_api_than_the_addresss_limit(
+    world, one_limit, monkeypatch, made_up
+):
+    """Eight requests with made-up tokens from one address at the same instant: each (looked up by its digest and
+    found nobody's, or not shaped as issued tokens are) is counted as a refused token before the API answers it, so
+    only the 2 the address's limit allows reach the API (and are answered 401); the other 6 get 429 without reaching
+    it, and the counter ends at 2 (counting after the 401 let all eight through)."""
     from onaboard.web.config.api import BearerToken
 
     reached: list[str] = []
@@ -499,7 +502,7 @@ def test_a_burst_of_bad_tokens_lets_no_more_reach_the_api_than_the_addresss_limi
     monkeypatch.setattr(BearerToken, "authenticate", slow_authenticate)
 
     def guess(client: Client, i: int) -> int:
-        return client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer onb_guess{i}").status_code
+        return client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {made_up.format(i)}").status_code
 
     assert _Burst(8, guess).join() == [401] * 2 + [429] * 6
     assert len(set(reached)) == 2
@@ -513,3 +516,86 @@ def test_a_good_token_is_not_counted_as_refused(client, world, limits):
     for _ in range(3):
         assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
     assert rate_limit_peek("api_bad_token", "127.0.0.1").count == 0
+
+
+# --- What a request with a token costs the token table ------------------------------------------------------------
+
+
+def _statements(captured, model) -> list[str]:
+    """The first word of each statement captured on ``model``'s table."""
+    table = model._meta.db_table
+    return [query["sql"].split()[0] for query in captured.captured_queries if table in query["sql"]]
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["onb_guess", "onb_" + "x" * 42, "onb_" + "x" * 44, "xyz_" + "x" * 43, "onb_" + "x" * 42 + "!", "x" * 47],
+)
+def test_a_token_issue_could_not_have_made_costs_no_token_lookup(client, world, limits, token):
+    """A token ``ApiToken.issue`` could not have made (not ``onb_`` and 43 URL-safe characters) is refused without a
+    query on the token table: answered 401 within its address's budget of refused tokens, and, once that is used up,
+    429 after one read of the counter table and no write (it is neither counted nor given back)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        statuses = [client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {token}").status_code for _ in range(2)]
+    assert statuses == [401, 401]
+    assert _statements(captured, ApiToken) == []
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 429
+    assert _statements(captured, ApiToken) == []
+    assert _statements(captured, RateLimitCounter) == ["SELECT"]
+    assert rate_limit_peek("api_bad_token", "127.0.0.1").count == 2
+
+
+def test_a_token_costs_one_lookup_per_request_even_from_an_address_over_its_limit(client, world, limits):
+    """A token shaped as ``ApiToken.issue`` makes them is looked up once per request, by the middleware, whose
+    finding the API uses: a refused one (401, then 429 once its address's budget is used up) and a good one, which
+    is looked up even from that address, so it still works."""
+    from django.test.utils import CaptureQueriesContext
+
+    _token, raw = ApiToken.issue(world.users["clinician"], "script")
+    gone, gone_raw = ApiToken.issue(world.users["nurse"], "old script")
+    gone.delete()
+    assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200  # last_used written
+    for expected in (401, 401, 429):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {gone_raw}").status_code == expected
+        assert _statements(captured, ApiToken) == ["SELECT"]
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(API_PATIENTS, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    assert _statements(captured, ApiToken) == ["SELECT"]
+    assert rate_limit_peek("api_bad_token", "127.0.0.1").count == 2
+
+
+def test_every_issued_token_has_the_shape_the_middleware_looks_up(world):
+    """The middleware refuses unlooked-up only tokens ``ApiToken.issue`` could not have made: each one it issues
+    has the shape that is looked up."""
+    from onaboard.web.accounts.middleware import token_well_formed
+
+    for i in range(40):
+        _token, raw = ApiToken.issue(world.users["nurse"], f"script {i}")
+        assert token_well_formed(raw)
+
+
+def test_the_api_uses_the_middlewares_lookup_only_for_the_token_it_looked_up(world, rf):
+    """``BearerToken`` takes the middleware's finding (a user, or a refusal) for the very token it found, and looks
+    up any other token itself: a request without the middleware's finding, or with one for another token, is
+    answered as its own token says."""
+    from onaboard.web.accounts.middleware import BEARER_LOOKUP_ATTRIBUTE, BearerLookup
+    from onaboard.web.config.api import BearerToken
+
+    clinician, nurse = world.users["clinician"], world.users["nurse"]
+    _token, raw = ApiToken.issue(clinician, "script")
+    _other, other_raw = ApiToken.issue(nurse, "other")
+    found = {
+        None: clinician,
+        BearerLookup(other_raw, nurse): clinician,
+        BearerLookup(raw, clinician): clinician,
+        BearerLookup(raw, None): None,
+    }
+    for lookup, user in found.items():
+        request = rf.get(API_PATIENTS)
+        if lookup is not None:
+            setattr(request, BEARER_LOOKUP_ATTRIBUTE, lookup)
+        assert BearerToken().authenticate(request, raw) == user

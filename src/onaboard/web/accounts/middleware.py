@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
@@ -22,8 +24,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from onaboard.web.accounts.models import ApiToken, Role
-from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_refund, too_many_requests
+from onaboard.web.accounts.models import ApiToken, Role, User
+from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_peek, rate_limit_refund, too_many_requests
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.common.addresses import client_address
 
@@ -134,6 +136,32 @@ class SessionExpiryMiddleware:
 
 # --- API rate limits ----------------------------------------------------------------------------------------------
 
+TOKEN_SHAPE = re.compile(r"onb_[A-Za-z0-9_-]{43}")
+"""What ``ApiToken.issue`` makes: ``onb_`` and ``secrets.token_urlsafe(32)``, 43 URL-safe characters. A token of any
+other shape cannot be live, so it is refused without a lookup (tests hold issued tokens to it)."""
+BEARER_LOOKUP_ATTRIBUTE = "onaboard_bearer_lookup"
+"""The request attribute where ``ApiRateLimitMiddleware`` leaves its ``BearerLookup`` for the API."""
+
+
+def token_well_formed(token: str) -> bool:
+    """Whether ``token`` has the shape ``ApiToken.issue`` gives tokens (``TOKEN_SHAPE``), so is worth a lookup."""
+    return TOKEN_SHAPE.fullmatch(token) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BearerLookup:
+    """What the middleware found for a request's bearer token: its user, or None for a refused token."""
+
+    token: str
+    user: User | None
+
+
+def bearer_lookup(request: HttpRequest, token: str) -> BearerLookup | None:
+    """The middleware's finding for ``token`` on this request, or None when it did not look that very token up
+    (config/api.py's ``BearerToken`` then looks it up itself)."""
+    found = getattr(request, BEARER_LOOKUP_ATTRIBUTE, None)
+    return found if isinstance(found, BearerLookup) and found.token == token else None
+
 
 def _bearer_token(request: HttpRequest) -> str | None:
     scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
@@ -145,14 +173,25 @@ def _bearer_token(request: HttpRequest) -> str | None:
 class ApiRateLimitMiddleware:
     """Limits API requests per bearer token, and requests with refused tokens per client address (ratelimit.py).
 
-    The token is looked up first (one indexed query by its digest). A good token is limited by its own budget of
-    requests only, never by its address's budget of refused tokens: a stale token in one script must not lock every
-    other script at that address out. A refused token (unknown, revoked, expired, or its user inactive) is counted
-    against its address *before* the API answers it, and one beyond the limit is answered 429 there, so a burst of
-    simultaneous bad tokens cannot all reach the API: only as many as the limit allows are answered 401, and the
-    counter ends at the limit (a 429 gives its count back: not answered, so not one more refused token). A refused
-    token the API did not answer 401 (a public operation, or a signed-in session beside it) gives its count back
-    too. The pages' own calls (session cookie) are limited by the session's user instead, at the sign-in.
+    The token is looked up first (one indexed query by its digest), and the API uses that finding
+    (``bearer_lookup``), so a request costs the token table one lookup, not two (a token revoked while its request
+    runs no longer fails that request: it was live when the request came). A good token is limited by its own
+    budget of requests only, never by its address's budget of refused tokens: a stale token in one script must not
+    lock every other script at that address out. A refused token (unknown, revoked, expired, or its user inactive) is
+    counted against its address *before* the API answers it, and one beyond the limit is answered 429 there, so a
+    burst of simultaneous bad tokens cannot all reach the API: only as many as the limit allows are answered 401, and
+    the counter ends at the limit (a 429 is not counted, or gives its count back: not answered, so not one more
+    refused token). A refused token the API did not answer 401 (a public operation, or a signed-in session beside
+    it) gives its count back too. The pages' own calls (session cookie) are limited by the session's user instead,
+    at the sign-in.
+
+    What a flood of refused tokens from one address costs: a token ``ApiToken.issue`` could not have made
+    (``TOKEN_SHAPE``) is refused without a lookup, whatever its address's count; once the address has used up its
+    budget, its refused tokens are answered 429 after one read of their counter (``rate_limit_peek``), with no write
+    (counting and giving back would be two). A well-formed token is always looked up, even from an address over its
+    budget: it may be a good one, and a good token must work there. That lookup is one indexed query, what a good
+    token's request costs too; a cache of refused tokens would not bound it (a flood of distinct made-up tokens
+    misses every time) and would be one more state, per process, to keep in step with the token table.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -162,19 +201,25 @@ class ApiRateLimitMiddleware:
         token = _bearer_token(request) if request.path.startswith(TOKEN_PREFIXES) else None
         if token is None:
             return self.get_response(request)
-        if ApiToken.user_for(token) is None:
+        user = ApiToken.user_for(token) if token_well_formed(token) else None
+        setattr(request, BEARER_LOOKUP_ATTRIBUTE, BearerLookup(token, user))
+        if user is None:
             return self._refused_token(request)
         used = rate_limit_hit("api_token", token)
         if not used.allowed:
             return too_many_requests(used, json=True)
         response = self.get_response(request)
-        if response.status_code == HTTPStatus.UNAUTHORIZED:  # revoked (or expired, its user inactive) meanwhile
+        if response.status_code == HTTPStatus.UNAUTHORIZED:  # refused after all (the API read another token)
             rate_limit_hit("api_bad_token", client_address(request))
         return response
 
     def _refused_token(self, request: HttpRequest) -> HttpResponse:
-        bad = rate_limit_hit("api_bad_token", client_address(request))
-        if not bad.allowed:
+        address = client_address(request)
+        spent = rate_limit_peek("api_bad_token", address)
+        if not spent.allowed:  # the budget is used up: answered without a write
+            return too_many_requests(spent, json=True)
+        bad = rate_limit_hit("api_bad_token", address)
+        if not bad.allowed:  # used up meanwhile by simultaneous refused tokens
             rate_limit_refund(bad)
             return too_many_requests(bad, json=True)
         response = self.get_response(request)

@@ -20,6 +20,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from onaboard.web.accounts.middleware import bearer_lookup
 from onaboard.web.accounts.models import ApiToken, api_token_lifetime, bearer_challenge
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.analytics.api import router as analytics_router
@@ -35,10 +36,16 @@ from onaboard.web.training.api import router as training_router
 
 
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer onb_...``: acts as the token's user while the token is live (``ApiToken.user_for``)."""
+    """``Authorization: Bearer onb_...``: acts as the token's user while the token is live (``ApiToken.user_for``).
+
+    The rate-limit middleware has already looked the token up (accounts/middleware.py); its finding is used for the
+    very token it looked up, so a request costs one lookup. Any other token (no middleware, or a header the two read
+    differently) is looked up here.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = ApiToken.user_for(token)
+        found = bearer_lookup(request, token)
+        user = found.user if found is not None else ApiToken.user_for(token)
         if user is None:
             return None
         request.user = user
