@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onaboard.interop.fhir import read as fhir_read
@@ -371,3 +373,18 @@ def test_a_transaction_entry_asking_to_delete_is_refused_at_its_method(world, ch
         ([f"Bundle.entry[{at}].request.method"], message)
     ]
     assert not DiaryEntry.objects.filter(notes="never stored").exists()
+
+
+def test_a_token_is_looked_up_once_and_a_malformed_one_never(world, fhir_as):
+    """$everything with a good token reads the token table once (the rate-limit middleware's lookup is used, not
+    repeated); a token no ``ApiToken.issue`` could make is refused 401 without reading the table at all."""
+    table = "accounts_apitoken"
+
+    def token_reads(client: Client) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            status = _everything(client, world.own_patient).status_code
+        reads = [q for q in queries.captured_queries if q["sql"].startswith("SELECT") and table in q["sql"]]
+        return status, len(reads)
+
+    assert token_reads(fhir_as("clinician")) == (200, 1)
+    assert token_reads(Client(headers={"Authorization": "Bearer not-a-token"})) == (401, 0)

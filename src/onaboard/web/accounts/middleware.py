@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from onaboard.web.accounts.models import ApiToken, Role, User
+from onaboard.web.accounts.models import TOKEN_SHAPE, ApiToken, Role, User
 from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_peek, rate_limit_refund, too_many_requests
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.common.addresses import client_address
@@ -136,15 +135,13 @@ class SessionExpiryMiddleware:
 
 # --- API rate limits ----------------------------------------------------------------------------------------------
 
-TOKEN_SHAPE = re.compile(r"onb_[A-Za-z0-9_-]{43}")
-"""What ``ApiToken.issue`` makes: ``onb_`` and ``secrets.token_urlsafe(32)``, 43 URL-safe characters. A token of any
-other shape cannot be live, so it is refused without a lookup (tests hold issued tokens to it)."""
 BEARER_LOOKUP_ATTRIBUTE = "onaboard_bearer_lookup"
 """The request attribute where ``ApiRateLimitMiddleware`` leaves its ``BearerLookup`` for the API."""
 
 
 def token_well_formed(token: str) -> bool:
-    """Whether ``token`` has the shape ``ApiToken.issue`` gives tokens (``TOKEN_SHAPE``), so is worth a lookup."""
+    """Whether ``token`` has the shape ``ApiToken.issue`` gives tokens (``models.TOKEN_SHAPE``), so is worth a
+    lookup."""
     return TOKEN_SHAPE.fullmatch(token) is not None
 
 

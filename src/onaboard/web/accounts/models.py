@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -71,6 +72,13 @@ API_TOKEN_DAYS = 90
 copied into a script and forgotten, or leaked with it, stops working on its own."""
 BAD_TOKEN_DAYS = "ONABOARD_API_TOKEN_DAYS must be a whole number of days, at least 1, not {value!r}"  # noqa: S105
 
+TOKEN_PREFIX = "onb_"  # noqa: S105 - not a secret: the public start of every token
+"""How every token ``ApiToken.issue`` makes begins."""
+TOKEN_SHAPE = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{43}")
+"""What ``ApiToken.issue`` makes: ``TOKEN_PREFIX`` and ``secrets.token_urlsafe(32)``, 43 URL-safe characters. A token
+of any other shape cannot be live, so it is refused without a lookup (accounts/middleware.py; tests hold issued
+tokens to it)."""
+
 BEARER_CHALLENGE = 'Bearer realm="onaboard"'
 """The ``WWW-Authenticate`` challenge of a 401 from the API or the FHIR endpoints (RFC 6750): send a bearer token."""
 INVALID_TOKEN_CHALLENGE = BEARER_CHALLENGE + ', error="invalid_token"'
@@ -111,9 +119,10 @@ class ApiToken(BaseModel):
     @classmethod
     def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
         """A new token, expiring ``api_token_lifetime()`` from now, and its secret, shown once."""
-        raw = "onb_" + secrets.token_urlsafe(32)
+        secret = secrets.token_urlsafe(32)
+        raw = TOKEN_PREFIX + secret
         expires = timezone.now() + api_token_lifetime()
-        token = cls.objects.create(user=user, name=name, digest=_digest(raw), prefix=raw[4:12], expires=expires)
+        token = cls.objects.create(user=user, name=name, digest=_digest(raw), prefix=secret[:8], expires=expires)
         return token, raw
 
     @classmethod

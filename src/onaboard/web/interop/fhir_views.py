@@ -29,6 +29,7 @@ from onaboard.interop.fhir.read import (
     BundleInvalidError,
     read_bundle,
 )
+from onaboard.web.accounts.middleware import bearer_lookup, token_well_formed
 from onaboard.web.accounts.models import ApiToken, bearer_challenge
 from onaboard.web.accounts.selectors import otp_verification_needed
 from onaboard.web.interop.outcome import fhir_response, operation_outcome
@@ -62,10 +63,16 @@ SUPPORTED = (
 
 
 def _caller(request: HttpRequest) -> tuple[Any, bool]:
-    """(user, by_session): the Bearer token's user, else the signed-in (and code-verified) session's user."""
+    """(user, by_session): the Bearer token's user, else the signed-in (and code-verified) session's user. The
+    rate-limit middleware has looked the token up already (``bearer_lookup``): its finding is used, so a request
+    costs one lookup, and a token of a shape no token has is never looked up."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        return ApiToken.user_for(header[7:].strip()), False
+        token = header[7:].strip()
+        found = bearer_lookup(request, token)
+        if found is not None:
+            return found.user, False
+        return (ApiToken.user_for(token) if token_well_formed(token) else None), False
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and not otp_verification_needed(user):
         return user, True
