@@ -3,7 +3,7 @@ exact money rounded to cents only at the end, each figure with its assumption.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,8 +14,10 @@ from onaboard.clinical.cost import (
     LineKind,
     Price,
     PriceList,
+    SessionGiven,
     money,
     session_cost,
+    terms_left,
     year_cost,
 )
 from onaboard.clinical.preempt import BillingLine, BillingModifier, preempt_plan
@@ -291,3 +293,121 @@ def test_no_part_of_the_share_is_negative_when_terms_hold_fractions_of_a_cent():
     share = session_cost(preempt_plan(), prices=PRICES, benefits=terms).share
     assert min(share.deductible, share.coinsurance, share.copay) >= 0
     assert share.deductible + share.coinsurance + share.copay == share.before_savings
+
+
+# --- The terms left after the sessions given since the terms were checked --------------------------------------
+
+CHECKED = date(2026, 5, 4)
+"""The day the patient's insurance terms were checked, in the tests below."""
+
+VISIT_PRICES = PriceList(
+    "USD",
+    PRICES.drug_per_unit,
+    Price(Decimal("250"), date(2026, 1, 1)),
+    visit=Price(Decimal("120"), date(2026, 1, 1)),
+)
+"""$6.506 per unit, $250 for 64615 and $120 for the visit: a PREEMPT session (155 U + 45 U discarded) is $1,671.20."""
+
+
+def test_a_session_given_on_the_day_of_the_check_uses_the_deductible_and_savings_before_the_next():
+    """Demo patient Dale: $1,500 deductible and $1,000 of savings checked, a $1,671.20 session the same day (the
+    patient paid $1,534.24 less $1,000 of savings: $534.24). Before the next session nothing of either is left, so
+    it costs the patient 20 % of $1,671.20, $334.24, not $534.24 again."""
+    checked = BenefitTerms(
+        deductible_remaining=Decimal("1500"),
+        coinsurance_percent=Decimal("20"),
+        savings_remaining=Decimal("1000"),
+        savings_programme="manufacturer savings programme",
+    )
+    given = session_cost(preempt_plan(), prices=VISIT_PRICES, benefits=checked)
+    assert given.share.patient_pays == Decimal("534.24")
+    left = terms_left(checked, checked_on=CHECKED, given=[SessionGiven(CHECKED, preempt_plan(), VISIT_PRICES)])
+    assert left.counted == (CHECKED,)
+    assert (left.terms.deductible_remaining, left.terms.savings_remaining) == (Decimal(0), Decimal(0))
+    assert (left.terms.coinsurance_percent, left.terms.savings_programme) == (
+        Decimal("20"),
+        "manufacturer savings programme",
+    )
+    share = session_cost(preempt_plan(), prices=VISIT_PRICES, benefits=left.terms).share
+    assert (share.deductible, share.savings_programme, share.patient_pays) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("334.24"),
+    )
+    assert "deductible: $0.00 applied of $0.00 remaining" in share.assumptions
+
+
+def test_the_terms_left_after_sessions_are_those_a_year_carries_to_the_next_session():
+    """What is left after two sessions given is what ``year_cost`` carries into its third: the one rule, so the
+    next session priced with the terms left is the year's third session."""
+    terms = BenefitTerms(
+        deductible_remaining=Decimal("500"),
+        coinsurance_percent=Decimal("20"),
+        copay_per_session=Decimal("25"),
+        out_of_pocket_remaining=Decimal("1200"),
+        savings_remaining=Decimal("1000"),
+    )
+    given = [SessionGiven(CHECKED + timedelta(days=84 * k), preempt_plan(), PRICES) for k in range(2)]
+    left = terms_left(terms, checked_on=CHECKED, given=given)
+    third = year_cost(preempt_plan(), sessions=3, prices=PRICES, benefits=terms).sessions[2]
+    assert session_cost(preempt_plan(), prices=PRICES, benefits=left.terms) == third
+
+
+def test_only_sessions_on_or_after_the_check_are_taken_off_in_date_order():
+    """A session before the check is already in the amounts checked; the others are taken off in date order,
+    whatever order they come in. Order matters: a $200 session first takes the $200 deductible and no copay, so the
+    $1,501.20 one after it leaves $674.76 of the out-of-pocket maximum (the other way round, $649.76)."""
+    terms = BenefitTerms(
+        deductible_remaining=Decimal("200"),
+        coinsurance_percent=Decimal("20"),
+        copay_per_session=Decimal("25"),
+        out_of_pocket_remaining=Decimal("1200"),
+    )
+    administration_only = [BillingLine("64615", None, 1)]
+    before = SessionGiven(CHECKED - timedelta(days=1), preempt_plan(), PRICES)
+    small = SessionGiven(CHECKED + timedelta(days=10), administration_only, PRICES)
+    large = SessionGiven(CHECKED + timedelta(days=94), preempt_plan(), PRICES)
+    left = terms_left(terms, checked_on=CHECKED, given=[large, before, small])
+    assert left.counted == (small.day, large.day)
+    assert left.terms.deductible_remaining == Decimal(0)
+    assert left.terms.out_of_pocket_remaining == Decimal("674.76")
+    swapped = terms_left(
+        terms,
+        checked_on=CHECKED,
+        given=[SessionGiven(small.day, preempt_plan(), PRICES), SessionGiven(large.day, administration_only, PRICES)],
+    )
+    assert swapped.terms.out_of_pocket_remaining == Decimal("649.76")
+
+
+def test_the_terms_left_never_go_below_zero():
+    """Sessions costing more than every amount checked leave 0 of each, never less."""
+    terms = BenefitTerms(
+        deductible_remaining=Decimal("100"),
+        coinsurance_percent=Decimal("20"),
+        copay_per_session=Decimal("25"),
+        out_of_pocket_remaining=Decimal("300"),
+        savings_remaining=Decimal("50"),
+    )
+    given = [SessionGiven(CHECKED + timedelta(days=84 * k), preempt_plan(), PRICES) for k in range(3)]
+    left = terms_left(terms, checked_on=CHECKED, given=given).terms
+    assert (left.deductible_remaining, left.out_of_pocket_remaining, left.savings_remaining) == (0, 0, 0)
+
+
+def test_each_session_given_is_priced_with_its_own_prices_and_the_payers_discarded_units_rule():
+    """A session is charged at the prices of its day, and discarded units only when the payer pays them: with no
+    deductible and 20 % coinsurance, $200 + 155 U at $6.506 is $1,208.43, a $241.69 share off $1,000 of savings."""
+    terms = BenefitTerms(coinsurance_percent=Decimal("20"), savings_remaining=Decimal("1000"))
+    cheaper = PriceList("USD", Price(Decimal("1"), date(2026, 1, 1)), PRICES.administration)
+    given = [SessionGiven(CHECKED, preempt_plan(), PRICES)]
+    left = terms_left(terms, checked_on=CHECKED, given=given, bill_discarded_units=False).terms
+    assert left.savings_remaining == Decimal("1000") - Decimal("1208.43") * Decimal("0.2")
+    at_one_dollar = terms_left(terms, checked_on=CHECKED, given=[SessionGiven(CHECKED, preempt_plan(), cheaper)])
+    assert at_one_dollar.terms.savings_remaining == Decimal("1000") - Decimal("400") * Decimal("0.2")
+
+
+def test_without_a_session_since_the_check_the_terms_are_those_checked():
+    """No session given on or after the check: the terms as checked, and no session counted."""
+    left = terms_left(
+        TERMS, checked_on=CHECKED, given=[SessionGiven(CHECKED - timedelta(days=1), preempt_plan(), PRICES)]
+    )
+    assert (left.terms, left.counted) == (TERMS, ())

@@ -6,7 +6,9 @@ session): HCPCS J0585 for each unit given and, with modifier JW, each unit disca
 visit when the clinic bills one. Prices are the clinic's settings (``PriceList``), each with the date it was set,
 in the caller's currency; no price is built in. The patient's share follows the caller's benefit terms in a stated
 order: deductible remaining, then coinsurance on the rest, then a copay, capped by any out-of-pocket maximum
-remaining; a savings programme then pays toward that share up to what it has left for the year.
+remaining; a savings programme then pays toward that share up to what it has left for the year. The terms left
+before the next session are the terms as checked less what each session given since the check used
+(``terms_left``), priced by the same rule.
 
 Money is exact ``Decimal`` throughout and rounded to cents, half up, only in the figures returned (so a total is the
 rounded exact sum, never a sum of rounded lines).
@@ -39,9 +41,12 @@ __all__ = [
     "Price",
     "PriceList",
     "SessionCost",
+    "SessionGiven",
+    "TermsLeft",
     "YearCost",
     "money",
     "session_cost",
+    "terms_left",
     "year_cost",
 ]
 
@@ -451,3 +456,48 @@ def year_cost(
     notes = (YEAR_SESSIONS.format(sessions=sessions),)
     share = _share(splits, exact_total, notes) if splits else None
     return YearCost(prices.currency, tuple(costs), _cents(exact_total), share, notes)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGiven:
+    """A session already given, for what it used of the benefit terms: its day, its claim lines (or plan) and the
+    prices in force on its day."""
+
+    day: date
+    billing: InjectionPlan | Sequence[BillingLine]
+    prices: PriceList
+
+
+@dataclass(frozen=True, slots=True)
+class TermsLeft:
+    """The benefit terms left before the next session and the days of the sessions taken off the terms as checked,
+    in date order (none: the terms as checked)."""
+
+    terms: BenefitTerms
+    counted: tuple[date, ...]
+
+
+def terms_left(
+    benefits: BenefitTerms,
+    *,
+    checked_on: date,
+    given: Sequence[SessionGiven],
+    bill_discarded_units: bool = True,
+) -> TermsLeft:
+    """The deductible, out-of-pocket maximum and savings programme left before the next session: the terms as
+    checked on ``checked_on`` less what each session given on or after that day used, never below 0.
+
+    Each session is priced as ``session_cost`` prices it, at its own prices, one after another in date order with
+    the balances carried, as ``year_cost`` carries them. A session before the check is already in the amounts
+    checked; one on the day of the check is taken as given after the check. The terms carry no plan-year start, so
+    every session given since the check is taken to fall in the plan year of the check: a deductible or savings
+    programme reset between them is not foreseen (the caller says so; the terms checked again after the reset are
+    the remedy)."""
+    terms = benefits
+    counted = []
+    for session in sorted((s for s in given if s.day >= checked_on), key=lambda s: s.day):
+        _, split, _ = _session(session.billing, session.prices, terms, bill_discarded_units=bill_discarded_units)
+        if split is not None:  # always, with terms given; the balances it leaves are never below 0
+            terms = split.after
+        counted.append(session.day)
+    return TermsLeft(terms, tuple(counted))

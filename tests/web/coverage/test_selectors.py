@@ -10,10 +10,12 @@ import pytest
 
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, UNITS_PER_SITE, CoverageStatus, CriterionOutcome, Stage
 from onaboard.clinical.coverage import ICD10_INTRACTABLE
+from onaboard.web.clinic.demo import record_preempt_session
 from onaboard.web.coverage.models import (
     ICD10_CHRONIC_MIGRAINE,
     AuthorisationStatus,
     ClinicPrice,
+    PatientInsurance,
     PriceItem,
     PriorAuthorisation,
 )
@@ -22,6 +24,12 @@ from onaboard.web.coverage.selectors import (
     ASSUME_PLANNED_DATE_DUE,
     ASSUME_PLANNED_DATE_OVERDUE,
     ASSUME_PRICES_ON,
+    ASSUME_TERMS_AFTER_SESSION,
+    ASSUME_TERMS_AFTER_SESSIONS,
+    ASSUME_TERMS_AS_OF,
+    ASSUME_TERMS_CHECK_DAY,
+    ASSUME_TERMS_NOT_TAKEN_OFF,
+    ASSUME_TERMS_PLAN_YEAR,
     ASSUME_UNITS_LAST,
     ASSUME_UNITS_LAST_RESTORED,
     NO_POLICY,
@@ -235,6 +243,90 @@ def test_without_prices_the_cost_says_why_it_has_no_figures(world, eligible, tod
     assert view.planned is None
     assert view.year is None
     assert view.problem.startswith("The clinic has not set a price for the price per unit (J0585)")
+
+
+def _dale(second_due, *, checked_on):
+    """Demo patient Dale's terms ($1,500 deductible, 20 %, $1,000 of savings) checked on ``checked_on``, and a
+    session recorded today after the one 88 days ago; the next is due in 12 weeks."""
+    PatientInsurance.objects.filter(patient=second_due.patient).update(
+        deductible_remaining=Decimal("1500"),
+        savings_programme="manufacturer savings programme (demo)",
+        savings_remaining=Decimal("1000"),
+        terms_as_of=checked_on,
+    )
+    return record_preempt_session(second_due.patient, second_due.today, injector=None, today=second_due.today)
+
+
+def test_a_session_recorded_since_the_terms_were_checked_is_taken_off_before_the_next_session(world, second_due):
+    """Terms checked today, a $1,671.20 session recorded today: it used the $1,500 deductible and the $1,000 of
+    savings (the patient paid $534.24), so the session booked 12 weeks later costs the patient 20 %, $334.24, and
+    the notes say after which session (the one 88 days ago, before the check, is already in the terms checked)."""
+    today = second_due.today
+    _dale(second_due, checked_on=today)
+    view = patient_cost(user=world.users["billing"], patient=second_due.patient, today=today)
+    share = view.planned.share
+    assert (share.deductible, share.coinsurance, share.savings_programme, share.patient_pays) == (
+        Decimal("0.00"),
+        Decimal("334.24"),
+        Decimal("0.00"),
+        Decimal("334.24"),
+    )
+    assert "deductible: $0.00 applied of $0.00 remaining" in view.planned.assumptions
+    assert view.terms_counted == (today,)
+    day = today.isoformat()
+    assert ASSUME_TERMS_AFTER_SESSION.format(day=day, session=day) in view.assumptions
+    assert ASSUME_TERMS_CHECK_DAY.format(session=day) in view.assumptions
+    assert ASSUME_TERMS_PLAN_YEAR in view.assumptions
+    assert ASSUME_TERMS_AS_OF.format(day=day) not in view.assumptions
+    recorded = {row.session.date: row.cost.share.patient_pays for row in view.recorded}
+    assert recorded == {second_due.day0: Decimal("534.24"), today: Decimal("534.24")}  # the table: terms as checked
+
+
+def test_the_year_starts_from_the_terms_left_after_the_sessions_since_the_check(world, second_due):
+    """The year's first session is the next one: with the deductible and savings used, four sessions at 20 %."""
+    _dale(second_due, checked_on=second_due.today - timedelta(days=3))
+    view = patient_cost(user=world.users["billing"], patient=second_due.patient, today=second_due.today)
+    assert view.year.share.deductible == Decimal("0.00")
+    assert view.year.share.patient_pays == 4 * Decimal("334.24")
+    assert ASSUME_TERMS_CHECK_DAY.format(session=second_due.today.isoformat()) not in view.assumptions
+
+
+def test_sessions_since_the_check_are_taken_off_in_date_order(world, treated):
+    """Terms checked on the second of three sessions ($500 deductible, 20 %, $1,000 of savings): the second uses
+    the deductible and $734.24 of savings, the third the $265.76 left, so the next session's patient pays $334.24,
+    as the third session of a year from the check would; the note names both sessions."""
+    second, third = treated.sessions[1].date, treated.sessions[2].date
+    PatientInsurance.objects.filter(patient=treated.patient).update(terms_as_of=second)
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.terms_counted == (second, third)
+    assert view.planned.share.patient_pays == Decimal("334.24")
+    assert view.planned.share.savings_programme == Decimal("0.00")
+    sessions = f"{second.isoformat()} and {third.isoformat()}"
+    assert ASSUME_TERMS_AFTER_SESSIONS.format(day=second.isoformat(), sessions=sessions) in view.assumptions
+    assert ASSUME_TERMS_CHECK_DAY.format(session=second.isoformat()) in view.assumptions
+
+
+def test_without_a_session_since_the_check_the_next_session_has_the_terms_as_checked(world, treated):
+    """Terms checked today after the last session: the amounts as checked, the note as before."""
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.terms_counted == ()
+    assert view.planned.share.deductible == Decimal("500.00")
+    assert ASSUME_TERMS_AS_OF.format(day=treated.today.isoformat()) in view.assumptions
+    assert ASSUME_TERMS_PLAN_YEAR not in view.assumptions
+
+
+def test_a_session_since_the_check_that_cannot_be_priced_is_named_as_not_taken_off(world, treated):
+    """A session since the check whose sites make no plan (a vial size the label does not have) cannot say what it
+    used: it is left out, and the note says the amounts left may be less than shown."""
+    from onaboard.web.injections.models import InjectionSession
+
+    second, third = treated.sessions[1].date, treated.sessions[2].date
+    InjectionSession.objects.filter(pk=treated.sessions[1].pk).update(vial_units=150)
+    PatientInsurance.objects.filter(patient=treated.patient).update(terms_as_of=second)
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.terms_counted == (third,)
+    assert ASSUME_TERMS_NOT_TAKEN_OFF.format(session=second.isoformat()) in view.assumptions
+    assert view.planned.share.savings_programme == Decimal("265.76")
 
 
 # --- Approvals ----------------------------------------------------------------------------------------------------

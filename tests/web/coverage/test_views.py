@@ -13,7 +13,7 @@ from django.urls import reverse
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
-from onaboard.web.coverage.selectors import NO_POLICY, approval_end
+from onaboard.web.coverage.selectors import ASSUME_TERMS_AFTER_SESSIONS, NO_POLICY, approval_end
 from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,20 @@ def test_staff_of_the_clinic_see_the_coverage_page_with_every_criterion_and_the_
     initial = client.get(_coverage_url(treated.patient, stage="initial")).content.decode()
     assert "Failed preventive treatments" in initial
     assert "topiramate as prescribed" in initial
+
+
+def test_the_cost_says_after_which_sessions_the_insurance_terms_are_taken(client, world, treated):
+    """Terms checked on the day of the second of three sessions: the assumptions beside the next session name the
+    two sessions taken off the terms checked, and the recorded sessions' table is still there, each row at the terms
+    as checked."""
+    second, third = treated.sessions[1].date, treated.sessions[2].date
+    PatientInsurance.objects.filter(patient=treated.patient).update(terms_as_of=second)
+    client.force_login(world.users["billing"])
+    body = html.unescape(client.get(_coverage_url(treated.patient)).content.decode())
+    sessions = f"{second.isoformat()} and {third.isoformat()}"
+    assert ASSUME_TERMS_AFTER_SESSIONS.format(day=second.isoformat(), sessions=sessions) in body
+    assert "Recorded sessions, at the prices in force on their day" in body
+    assert "Each recorded session is priced with today's insurance terms, as if it were the next one." in body
 
 
 @pytest.mark.parametrize("role", ["patient", "trainee"])

@@ -51,6 +51,7 @@ from onaboard.clinical import (
 from onaboard.clinical import PreventiveTrial as EnginePreventiveTrial
 from onaboard.clinical import StopReason as EngineStopReason
 from onaboard.clinical import approval_length as engine_approval_length
+from onaboard.clinical.cost import SessionGiven, TermsLeft, terms_left
 from onaboard.clinical.coverage import stage_due
 from onaboard.policies import shipped_policies, shipped_policy
 from onaboard.web.accounts.models import Clinic
@@ -98,6 +99,27 @@ ASSUME_NO_ATTESTATION = gettext_noop(
 ASSUME_PRICES_ON = gettext_noop("the next session and the year: the prices in force on {day}, the planned date")
 ASSUME_NO_INSURANCE = gettext_noop("no insurance terms recorded: the patient's share is not worked out")
 ASSUME_TERMS_AS_OF = gettext_noop("insurance terms as checked on {day}")
+ASSUME_TERMS_AFTER_SESSION = gettext_noop(
+    "insurance terms as checked on {day}, after the session of {session}: the deductible, out-of-pocket maximum "
+    "and savings programme left are those checked less what that session used"
+)
+ASSUME_TERMS_AFTER_SESSIONS = gettext_noop(
+    "insurance terms as checked on {day}, after the sessions of {sessions}: the deductible, out-of-pocket maximum "
+    "and savings programme left are those checked less what each of those sessions used, in date order"
+)
+"""``sessions``: the days of the sessions recorded on or after the check, joined as a list ("a, b and c")."""
+ASSUME_TERMS_CHECK_DAY = gettext_noop(
+    "the session of {session}, recorded on the day the terms were checked, is taken as given after the check"
+)
+ASSUME_TERMS_PLAN_YEAR = gettext_noop(
+    "the sessions since the check are taken to fall in the plan year of the check (no plan-year start is "
+    "recorded): a new plan year begun since, with its deductible, out-of-pocket maximum and savings programme "
+    "renewed, is not foreseen"
+)
+ASSUME_TERMS_NOT_TAKEN_OFF = gettext_noop(
+    "the session of {session} could not be priced, so what it used is not taken off the insurance terms: the "
+    "deductible, out-of-pocket maximum and savings programme left may be less than shown"
+)
 
 RENEWAL_LEAD_DAYS = 30
 """The clinic's working lead time for asking a payer to renew an approval before it ends (an office routine, not a
@@ -659,64 +681,104 @@ class CostView:
     priced_on: dt.date | None = None
     """The planned date, whose prices the next session and every session of the year are worked out with (only a
     recorded session is priced with the prices in force on its own day)."""
+    terms_counted: tuple[dt.date, ...] = ()
+    """The days of the recorded sessions taken off the insurance terms as checked before the next session and the
+    year (those on or after the day the terms were checked, in date order); none: the terms as checked."""
 
 
 def _priced(
-    billing: InjectionPlan,
-    clinic: Clinic,
-    day: dt.date,
-    insurance: PatientInsurance | None,
-    history: Mapping[str, list[ClinicPrice]] | None = None,
+    billing: InjectionPlan, prices: PriceList, benefits: BenefitTerms | None, insurance: PatientInsurance | None
 ) -> SessionCost:
     try:
         return session_cost(
             billing,
-            prices=price_list(clinic, day, history=history),
-            benefits=benefit_terms(insurance),
+            prices=prices,
+            benefits=benefits,
             bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
         )
     except CostError as error:
         raise CoverageUnavailableError("; ".join(str(arg) for arg in error.args)) from None
 
 
+def _terms_left(
+    insurance: PatientInsurance, checked: BenefitTerms, given: Sequence[SessionGiven], unpriced: Sequence[dt.date]
+) -> tuple[TermsLeft, list[str]]:
+    """The engine's terms left before the next session (``terms_left``) from the sessions recorded since the check,
+    and the notes saying which sessions were taken off (and which could not be)."""
+    checked_on = insurance.terms_as_of
+    # Each session given had its claim lines charged already (its row of the table): the engine cannot refuse them.
+    left = terms_left(checked, checked_on=checked_on, given=given, bill_discarded_units=insurance.bill_discarded_units)
+    day = checked_on.isoformat()
+    days = [counted.isoformat() for counted in left.counted]
+    if not days:
+        notes = [_(ASSUME_TERMS_AS_OF).format(day=day)]
+    elif len(days) == 1:
+        notes = [_(ASSUME_TERMS_AFTER_SESSION).format(day=day, session=days[0])]
+    else:
+        notes = [_(ASSUME_TERMS_AFTER_SESSIONS).format(day=day, sessions=get_text_list(days, _("and")))]
+    if checked_on in left.counted:
+        notes.append(_(ASSUME_TERMS_CHECK_DAY).format(session=day))
+    if days:
+        notes.append(_(ASSUME_TERMS_PLAN_YEAR))
+    notes.extend(_(ASSUME_TERMS_NOT_TAKEN_OFF).format(session=missed.isoformat()) for missed in sorted(unpriced))
+    return left, notes
+
+
 def cost_for(facts: PatientFacts) -> CostView:
     """Cost figures from the facts (no audit: callers record the read). The next session and the whole year are
     priced with the prices in force on the planned date (``planned_date``), every session of the year alike: a price
     set for a later day of the year does not enter it. Each recorded session is priced with the prices in force on
-    its own day."""
+    its own day and the insurance terms as checked (as if it were the next one). The next session and the year
+    start from the terms left (the engine's ``terms_left``): those checked less what each session recorded on or
+    after the day they were checked used, each at its own day's prices, in date order."""
     patient = facts.patient
     insurance = insurance_of(patient)
+    checked = benefit_terms(insurance)
     sessions = insurance.sessions_per_year if insurance is not None else SESSIONS_A_YEAR
     priced_on, planned_note = planned_date(facts)
     notes = [*facts.assumptions, planned_note, _(ASSUME_PRICES_ON).format(day=priced_on.isoformat())]
-    notes.append(
-        _(ASSUME_NO_INSURANCE)
-        if insurance is None
-        else _(ASSUME_TERMS_AS_OF).format(day=insurance.terms_as_of.isoformat())
-    )
     recorded = []
+    given: list[SessionGiven] = []
+    unpriced: list[dt.date] = []
     history = price_history(patient.clinic)  # once, not three queries per recorded session
     for session in reversed(facts.recorded):
+        # Which sessions are taken off the terms is the engine's rule (``terms_left``): it is given every session
+        # priced; this only names a session since the check that could not be priced, so is not taken off.
+        since_check = insurance is not None and session.date >= insurance.terms_as_of
         try:
             plan = session_plan(session)
         except PlanError as error:
             recorded.append(RecordedSessionCost(session, None, str(error)))
+            if since_check:
+                unpriced.append(session.date)
             continue
         if plan is None:
             continue
         try:
-            recorded.append(
-                RecordedSessionCost(session, _priced(plan, patient.clinic, session.date, insurance, history))
-            )
+            prices = price_list(patient.clinic, session.date, history=history)
+            recorded.append(RecordedSessionCost(session, _priced(plan, prices, checked, insurance)))
         except CoverageUnavailableError as error:
             recorded.append(RecordedSessionCost(session, None, str(error)))
+            if since_check:
+                unpriced.append(session.date)
+            continue
+        given.append(SessionGiven(session.date, plan, prices))
+    benefits = checked
+    counted: tuple[dt.date, ...] = ()
+    if insurance is None or checked is None:
+        notes.append(_(ASSUME_NO_INSURANCE))
+    else:
+        left, terms_notes = _terms_left(insurance, checked, given, unpriced)
+        benefits, counted = left.terms, left.counted
+        notes.extend(terms_notes)
     try:
-        planned = _priced(facts.plan, patient.clinic, priced_on, insurance, history)
+        prices = price_list(patient.clinic, priced_on, history=history)
+        planned = _priced(facts.plan, prices, benefits, insurance)
         year = year_cost(
             facts.plan,
             sessions=sessions,
-            prices=price_list(patient.clinic, priced_on, history=history),
-            benefits=benefit_terms(insurance),
+            prices=prices,
+            benefits=benefits,
             bill_discarded_units=True if insurance is None else insurance.bill_discarded_units,
         )
     except CoverageUnavailableError as error:
@@ -731,9 +793,20 @@ def cost_for(facts: PatientFacts) -> CostView:
             tuple(recorded),
             str(error),
             priced_on,
+            counted,
         )
     return CostView(
-        facts.today, facts.plan, insurance, planned, year, sessions, tuple(notes), tuple(recorded), "", priced_on
+        facts.today,
+        facts.plan,
+        insurance,
+        planned,
+        year,
+        sessions,
+        tuple(notes),
+        tuple(recorded),
+        "",
+        priced_on,
+        counted,
     )
 
 
