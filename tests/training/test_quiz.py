@@ -14,10 +14,17 @@ from hypothesis import strategies as st
 
 from onaboard import clinical
 from onaboard.clinical import (
+    FIXED_DOSE_UNITS,
     FIXED_SITES,
+    FOLLOW_THE_PAIN_DERIVED_LIMITS,
+    FOLLOW_THE_PAIN_MAX_SITES,
+    MAX_SESSION_UNITS,
     SALINE_ML_BY_VIAL_UNITS,
     UNITS_PER_SITE,
     Muscle,
+    PlanError,
+    follow_the_pain_refusals,
+    follow_the_pain_sites,
     nice_ta260_verdict,
     preempt_plan,
     treatment_outcomes,
@@ -313,6 +320,7 @@ FINGERPRINTS = {
     1: "0a58c12e319c14ece26f20225ab31092cc0a4831a057959a9530bf5edb776269",
     2: "5b8d4046e36507513598e6395d364dfec1202e3046a69301be4e893e76f5d850",
     3: "8efe78efa3581b0d6feef690a2b2bac5650f1151a29e54995448232a9591b224",
+    4: "20aa574a45ff4f1944aaa390310746e332f5da1301fd0dd1ddc84b709ce46ff2",
 }
 """sha256, per version, of the names of its kinds and of the prompts, facts and choices of 60 quizzes drawn with every
 kind twice (the answers are left out: they are the engine's, which may be corrected). Version 1 shares every kind but
@@ -412,3 +420,84 @@ def test_the_quiz_states_rule_numbers_from_the_engine(monkeypatch):
     monkeypatch.setattr(quiz_module, "RETREATMENT_INTERVAL_WEEKS", 13)
     facts = quiz_module.course_facts(date(2026, 1, 5), [20, 18, 16, 14, 12, 10, 8])
     assert facts[0].endswith("(13 weeks apart)")
+
+
+FTP_DRAWS = range(300)
+"""Seeds of the follow-the-pain questions checked below (every muscle is drawn in them)."""
+
+
+def _ftp_draws(version: int, muscle: Muscle):
+    """The follow-the-pain questions of ``version`` that ask about ``muscle``, over ``FTP_DRAWS``."""
+    name = muscle.value.replace("_", " ")
+    drawn = [generate_question("follow_the_pain_limit", _rng(seed), version=version) for seed in FTP_DRAWS]
+    return [q for q in drawn if q.prompt.endswith(f"the {name} at most?")]
+
+
+@pytest.mark.parametrize("version", sorted(KINDS_BY_VERSION))
+@pytest.mark.parametrize("muscle", sorted(FOLLOW_THE_PAIN_DERIVED_LIMITS))
+def test_a_derived_follow_the_pain_limit_is_taught_as_a_planning_limit(version, muscle):
+    """Occipitalis 2 extra sites (10 U) is derived from the 40 U cap, not stated in Blumenfeld 2010 (clinical-facts
+    1.2): every draw of it says so, with the engine's numbers, says a plan refuses one more while a session recorded
+    as given may go past it with an override reason, and never that the engine refuses a recorded session. The
+    BOTOX PI, which gives no per-muscle follow-the-pain split, is not its source. Every version explains it so;
+    the current one also asks about the plan."""
+    limit = FOLLOW_THE_PAIN_MAX_SITES[muscle]
+    with pytest.raises(PlanError):
+        follow_the_pain_sites({muscle: limit + 1})
+    assert follow_the_pain_refusals({muscle: limit + 1}) == ()
+    confirmed = " and ".join(
+        f"{m.value} {n * UNITS_PER_SITE} U" for m, n in FOLLOW_THE_PAIN_MAX_SITES.items() if m != muscle
+    )
+    questions = _ftp_draws(version, muscle)
+    assert questions
+    for question in questions:
+        assert question.choices[question.answer] == f"{limit} extra sites ({limit * UNITS_PER_SITE} U)"
+        if version == QUIZ_VERSION:
+            assert question.prompt == f"How many follow-the-pain sites may a plan add to the {muscle.value} at most?"
+        else:
+            assert question.prompt == f"How many follow-the-pain sites may be added to the {muscle.value} at most?"
+        text = " ".join(question.explanation)
+        assert (
+            f"derived, not stated: it is what the {MAX_SESSION_UNITS - FIXED_DOSE_UNITS} U follow-the-pain cap "
+            f"leaves after {confirmed}" in text
+        )
+        assert f"Blumenfeld 2010 allows extra {muscle.value} sites but states no number" in text
+        assert "A plan keeps within it: the engine refuses one more in a plan" in text
+        assert "A session recorded as given may go past it" in text
+        assert "override reason" in text
+        for line in question.explanation:
+            assert not ("refuse" in line and "record" in line), line
+        assert "PI" not in question.source
+        assert "Blumenfeld et al., Headache 2010;50:1406-18" in question.source
+
+
+@pytest.mark.parametrize("muscle", sorted(set(Muscle) - FOLLOW_THE_PAIN_DERIVED_LIMITS))
+def test_a_stated_follow_the_pain_limit_keeps_its_wording_and_cites_blumenfeld_not_the_pi(muscle):
+    """Temporalis 2, trapezius 4 and none elsewhere are stated in Blumenfeld 2010 and refused in a recorded session
+    too: the question and the engine's refusal stay as they were. The BOTOX PI gives no per-muscle follow-the-pain
+    split, so the source is the method paper (and the EHF guideline for 155-195 U), not the PI."""
+    questions = _ftp_draws(QUIZ_VERSION, muscle)
+    assert questions
+    for question in questions:
+        assert question.explanation[0].startswith("The engine refuses one more: ")
+        assert "derived" not in " ".join(question.explanation)
+        assert "PI" not in question.source
+        assert question.source.startswith("Blumenfeld et al., Headache 2010;50:1406-18")
+    assert {q.prompt for q in questions} == {q.prompt for q in _ftp_draws(3, muscle)}
+
+
+def test_a_stored_attempt_keeps_the_follow_the_pain_question_it_was_shown():
+    """Version 3 attempts asked how many sites "may be added" to the occipitalis; drawn again with their version
+    they ask it so, while a new attempt asks about the plan. Other kinds are drawn alike by versions 3 and 4."""
+    kinds = ("follow_the_pain_limit", "muscle_sites")
+    changed = 0
+    for seed in range(20):
+        old = generate_quiz("m", kinds, 8, seed, version=3)
+        new = generate_quiz("m", kinds, 8, seed)
+        assert [(q.kind, q.choices) for q in old] == [(q.kind, q.choices) for q in new]
+        for before, now in zip(old, new, strict=True):
+            if before.prompt != now.prompt:
+                assert "may be added to the occipitalis" in before.prompt
+                assert "may a plan add to the occipitalis" in now.prompt
+                changed += 1
+    assert changed

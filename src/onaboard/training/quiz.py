@@ -30,6 +30,7 @@ from onaboard.clinical import (
     FIXED_DOSE_UNITS,
     FIXED_SITE_COUNT,
     FIXED_SITES,
+    FOLLOW_THE_PAIN_DERIVED_LIMITS,
     FOLLOW_THE_PAIN_MAX_SITES,
     FOUR_HOUR_THRESHOLD_HOURS,
     LABEL_MIN_HEADACHE_DAYS_4H,
@@ -100,6 +101,12 @@ REFERENCE_DATE = date(2026, 1, 5)
 SOURCE_PREEMPT = (
     "Blumenfeld et al., Headache 2010;50:1406-18 (PREEMPT injection paradigm); BOTOX US PI, Chronic Migraine"
 )
+SOURCE_FOLLOW_THE_PAIN = (
+    "Blumenfeld et al., Headache 2010;50:1406-18 (PREEMPT injection paradigm: follow-the-pain); EHF guideline, "
+    "Bendtsen et al., J Headache Pain 2018;19:91 (155-195 U)"
+)
+"""The follow-the-pain limits: the method paper states temporalis and trapezius's and allows extra occipitalis
+sites without a number; the BOTOX PI gives 155 U and no per-muscle follow-the-pain split (clinical-facts 1.2)."""
 SOURCE_DILUTION = "BOTOX US PI, Chronic Migraine: dilution table (5 U per 0.1 mL)"
 SOURCE_BILLING = "HCPCS J0585, CPT 64615, CMS JW/JZ single-dose vial policy"
 SOURCE_DAYS = "shared/spec/diary-csv.md day definitions: ICHD-3 1.3 C and the BOTOX label's 4-hour headache day"
@@ -213,34 +220,70 @@ def _extra_phrase(sites: int) -> str:
     return f"{sites} extra site{'s' if sites != 1 else ''} ({sites * UNITS_PER_SITE} U)"
 
 
-def _follow_the_pain_limit(rng: random.Random) -> Question:
+def _plan_refusal(muscle: Muscle, limit: int) -> str:
+    """The engine's refusal of a plan with one extra site more than ``limit`` in ``muscle``, in clinic words."""
+    try:
+        follow_the_pain_sites({muscle: limit + 1})
+    except PlanError as error:
+        return clinic_words(error.problems[0])
+    return ""
+
+
+def _derived_limit_explanation(muscle: Muscle, limit: int) -> tuple[str, ...]:
+    """Why a derived follow-the-pain limit (``FOLLOW_THE_PAIN_DERIVED_LIMITS``: occipitalis) is a planning limit:
+    what the cap leaves after the stated limits, which a plan keeps and a session recorded as given may pass (a
+    departure from the label's dose, ``label_dose_departures``, overridden with a reason), in the engine's numbers."""
+    cap = MAX_SESSION_UNITS - FIXED_DOSE_UNITS
+    stated = " and ".join(
+        f"{MUSCLE_NAMES[other]} {sites * UNITS_PER_SITE} U"
+        for other, sites in FOLLOW_THE_PAIN_MAX_SITES.items()
+        if other not in FOLLOW_THE_PAIN_DERIVED_LIMITS
+    )
+    name = MUSCLE_NAMES[muscle]
+    return (
+        (
+            f"The limit of {_extra_phrase(limit)} is derived, not stated: it is what the {cap} U follow-the-pain "
+            f"cap leaves after {stated}. Blumenfeld 2010 allows extra {name} sites but states no number."
+        ),
+        f"A plan keeps within it: the engine refuses one more in a plan (\u201c{_plan_refusal(muscle, limit)}\u201d).",
+        (
+            "A session recorded as given may go past it: that is a departure from the label's dose, recorded with "
+            "an override reason."
+        ),
+    )
+
+
+def _follow_the_pain_limit(rng: random.Random, *, plan_prompt: bool = True) -> Question:
+    """How many extra sites a muscle takes, the engine's refusal of one more quoted. A limit stated in Blumenfeld
+    2010 (temporalis, trapezius, none elsewhere) is refused in a plan and in a recorded session alike; a derived one
+    (occipitalis, ``FOLLOW_THE_PAIN_DERIVED_LIMITS``) is asked about as a plan's limit (``plan_prompt``; versions
+    before 4 asked "may be added", and keep that prompt) and explained as derived (``_derived_limit_explanation``).
+    The BOTOX PI gives no per-muscle follow-the-pain split, so it is not the source."""
     muscle = rng.choice(list(Muscle))
     limit = FOLLOW_THE_PAIN_MAX_SITES.get(muscle, 0)
     answer = _extra_phrase(limit)
     wrong = [_extra_phrase(n) for n in (0, 1, 2, 3, 4, 6, 8)]
     choices, index = _shuffle_choices(rng, answer, wrong)
-    try:
-        follow_the_pain_sites({muscle: limit + 1})
-        refusal = ""
-    except PlanError as error:
-        refusal = clinic_words(error.problems[0])
-    total = sum(FOLLOW_THE_PAIN_MAX_SITES.values()) * UNITS_PER_SITE
-    return Question(
-        "",
-        "follow_the_pain_limit",
-        f"How many follow-the-pain sites may be added to the {MUSCLE_NAMES[muscle]} at most?",
-        (),
-        choices,
-        index,
-        (
-            f"The engine refuses one more: \u201c{refusal}\u201d.",
-            (
-                f"Follow-the-pain adds at most {total} U, only in temporalis, occipitalis and trapezius: "
-                f"up to {MAX_SESSION_UNITS} U per session."
-            ),
-        ),
-        SOURCE_PREEMPT,
+    cap = (
+        f"Follow-the-pain adds at most {MAX_SESSION_UNITS - FIXED_DOSE_UNITS} U, only in temporalis, occipitalis and "
+        f"trapezius: up to {MAX_SESSION_UNITS} U per session."
     )
+    derived = muscle in FOLLOW_THE_PAIN_DERIVED_LIMITS
+    if derived:
+        explanation = (*_derived_limit_explanation(muscle, limit), cap)
+    else:
+        explanation = (f"The engine refuses one more: \u201c{_plan_refusal(muscle, limit)}\u201d.", cap)
+    if derived and plan_prompt:
+        prompt = f"How many follow-the-pain sites may a plan add to the {MUSCLE_NAMES[muscle]} at most?"
+    else:
+        prompt = f"How many follow-the-pain sites may be added to the {MUSCLE_NAMES[muscle]} at most?"
+    return Question("", "follow_the_pain_limit", prompt, (), choices, index, explanation, SOURCE_FOLLOW_THE_PAIN)
+
+
+def _follow_the_pain_limit_v3(rng: random.Random) -> Question:
+    """Versions 1 to 3: the occipitalis question asked how many sites "may be added", as those attempts showed it;
+    its explanation is the current one (the limit is derived, a plan's)."""
+    return _follow_the_pain_limit(rng, plan_prompt=False)
 
 
 def _dilution(rng: random.Random) -> Question:
@@ -1137,29 +1180,35 @@ KINDS: Mapping[str, Callable[[random.Random], Question]] = {
 }
 """Every question kind a module may list in its front matter, by name (the current version's generators)."""
 
-QUIZ_VERSION = 3
+QUIZ_VERSION = 4
 """The version of the generators new attempts are drawn with. Version 1 drew one verdict for most questions of a
 kind (week 24 "stop" 94 %, label "not met" 84 %, safety "caution" 70 %) and never "not yet assessable", "unknown"
 or "insufficient data" for medication overuse; version 2 aims at each verdict in turn. Version 3 shows each period's
-headache days in the medication-overuse question (ICHD-3 8.2 A, which the engine's explanation quotes)."""
+headache days in the medication-overuse question (ICHD-3 8.2 A, which the engine's explanation quotes). Version 4
+asks how many follow-the-pain sites a plan may add to the occipitalis, a limit derived from the 40 U cap, not stated
+(``FOLLOW_THE_PAIN_DERIVED_LIMITS``), where earlier versions asked how many "may be added"."""
 
 KINDS_BY_VERSION: Mapping[int, Mapping[str, Callable[[random.Random], Question]]] = {
     1: {
         **KINDS,
+        "follow_the_pain_limit": _follow_the_pain_limit_v3,
         "chronic_migraine": _chronic_migraine_v1,
         "label_eligibility": _label_eligibility_v1,
         "medication_overuse": _medication_overuse_v1,
         "safety": _safety_v1,
         "continue_or_stop": _continue_or_stop_v1,
     },
-    2: {**KINDS, "medication_overuse": _medication_overuse_v2},
+    2: {**KINDS, "follow_the_pain_limit": _follow_the_pain_limit_v3, "medication_overuse": _medication_overuse_v2},
+    3: {**KINDS, "follow_the_pain_limit": _follow_the_pain_limit_v3},
     QUIZ_VERSION: KINDS,
 }
 """The generators of each version: an attempt is drawn again with the version it was first drawn with, so its stored
-answers are marked against the questions it showed. Version 1 shares every generator but its five ``_v1`` ones with
-the current version, and version 2 every one but ``_medication_overuse_v2``, so a change to what any generator
-draws, shared or not, must add a version (keeping the old generator for the versions before it);
-``tests/training/test_quiz.py`` fingerprints every kind of every version."""
+answers are marked against the questions it showed. Version 1 shares every generator but its five ``_v1`` ones and
+``_follow_the_pain_limit_v3`` with the current version, version 2 every one but ``_medication_overuse_v2`` and
+``_follow_the_pain_limit_v3``, version 3 every one but ``_follow_the_pain_limit_v3``, so a change to what any
+generator draws, shared or not, must add a version (keeping the old generator for the versions before it);
+``tests/training/test_quiz.py`` fingerprints every kind of every version. Explanations and sources are not part of
+what a version keeps: an old version's question is explained as the engine explains it now."""
 
 
 def generate_question(kind: str, rng: random.Random, *, key: str = "q1", version: int = QUIZ_VERSION) -> Question:

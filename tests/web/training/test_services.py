@@ -148,7 +148,7 @@ def test_a_quiz_attempt_of_version_2_is_not_shown_the_headache_days_added_in_ver
     trainee = world.users["trainee"]
     module = services.module_by_id("diagnosis-and-diary")
     attempt = services.quiz_attempt_start(user=trainee, module=module)
-    assert attempt.quiz_version == QUIZ_VERSION == 3
+    assert attempt.quiz_version == QUIZ_VERSION >= 3
 
     def overuse_facts() -> tuple[str, ...]:
         return next(q.facts for q in services.quiz_questions(attempt) if q.kind == "medication_overuse")
@@ -157,6 +157,40 @@ def test_a_quiz_attempt_of_version_2_is_not_shown_the_headache_days_added_in_ver
     QuizAttempt.objects.filter(pk=attempt.pk).update(quiz_version=2)
     attempt.refresh_from_db()
     assert not any("headache on " in fact for fact in overuse_facts())
+
+
+def test_a_quiz_attempt_of_version_3_keeps_the_occipitalis_question_it_was_shown(world):
+    """Module 3 asks from version 4 on how many follow-the-pain sites a plan may add to the occipitalis (a derived
+    limit); an attempt kept at version 3 is shown the question it was asked ("may be added"), with the same choices,
+    so its stored answer is marked against it, and both explain the limit as derived."""
+    trainee = world.users["trainee"]
+    module = services.module_by_id("preempt-sites-and-anatomy")
+    attempt = services.quiz_attempt_start(user=trainee, module=module)
+    assert attempt.quiz_version == QUIZ_VERSION == 4
+    seed = next(
+        seed
+        for seed in range(200)
+        if any(
+            q.kind == "follow_the_pain_limit" and "occipitalis" in q.prompt
+            for q in generate_quiz(module.id, module.quiz, module.questions, seed)
+        )
+    )
+    QuizAttempt.objects.filter(pk=attempt.pk).update(seed=seed)
+    attempt.refresh_from_db()
+
+    def occipitalis_question():
+        questions = services.quiz_questions(attempt)
+        return next(q for q in questions if q.kind == "follow_the_pain_limit" and "occipitalis" in q.prompt)
+
+    current = occipitalis_question()
+    assert current.prompt == "How many follow-the-pain sites may a plan add to the occipitalis at most?"
+    QuizAttempt.objects.filter(pk=attempt.pk).update(quiz_version=3)
+    attempt.refresh_from_db()
+    earlier = occipitalis_question()
+    assert earlier.prompt == "How many follow-the-pain sites may be added to the occipitalis at most?"
+    assert (earlier.key, earlier.choices, earlier.answer) == (current.key, current.choices, current.answer)
+    assert earlier.explanation == current.explanation
+    assert "is derived, not stated" in current.explanation[0]
 
 
 def test_a_case_attempt_is_drawn_with_the_version_it_was_made_with(world):

@@ -61,7 +61,7 @@ class QuizAttempt(BaseModel):
     quiz_version = models.PositiveSmallIntegerField(default=QUIZ_VERSION)
     """The question generators the attempt was drawn with (``onaboard.training.quiz.QUIZ_VERSION``); attempts made
     before version 2 are 1, and each attempt is drawn again with the version it keeps (2 for those made before
-    version 3), so it is shown what it was shown."""
+    version 3, 3 for those made before version 4), so it is shown what it was shown."""
 
     class Meta:
         ordering = ("-created",)
