@@ -31,9 +31,16 @@ from onaboard.cohort.cli import (
     _median_onset,
     _near,
 )
-from onaboard.cohort.report import MEDIAN_NOT_REACHED, Proportion, _reference
+from onaboard.cohort.report import MEDIAN_NOT_REACHED, WEEK24_NOT_REACHED, Proportion, _reference
 from onaboard.cohort.tables import TABLES
-from onaboard.reports.cohort import AS_OF_NOTE, NEAR_BY_INTERVAL, NEAR_BY_TOLERANCE, NEAR_NOTE, OFF
+from onaboard.reports.cohort import (
+    AS_OF_NOTE,
+    NEAR_BY_INTERVAL,
+    NEAR_BY_TOLERANCE,
+    NEAR_NOTE,
+    OFF,
+    WEEK24_NOT_REACHED_WORDS,
+)
 from tests.cohort.conftest import IBIS_ON_DUCKDB_2
 
 pytestmark = IBIS_ON_DUCKDB_2
@@ -305,6 +312,20 @@ def test_report_as_of_is_a_date_and_is_stated(cohort: Path) -> None:
     assert document["responder_50"]["total"] < finished["responder_50"]["total"]
     code, stdout, _ = _run("cohort", "report", str(cohort), "--as-of", "2025-06-15")
     assert AS_OF_NOTE.format(as_of="2025-06-15") in " ".join(stdout.split())
+
+
+def test_the_summary_counts_patients_who_have_not_reached_week24_for_overuse(cohort: Path) -> None:
+    """As of a day inside the cohort's treatment the summary's overuse at week 24 counts the patients whose week 24
+    has not ended as "not reached", in the words of the file and the clinic's page, as many as the JSON holds."""
+    document = json.loads(_run("cohort", "report", str(cohort), "--json", "--as-of", "2025-06-15")[1])
+    overuse = document["overuse_at_week24"]
+    assert overuse[WEEK24_NOT_REACHED] > 0
+    code, stdout, _ = _run("cohort", "report", str(cohort), "--as-of", "2025-06-15")
+    line = (
+        f"Medication overuse at week 24 suspected {overuse['suspected']}, not suspected {overuse['not_suspected']}, "
+        f"insufficient data {overuse['insufficient_data']}, {WEEK24_NOT_REACHED_WORDS} {overuse[WEEK24_NOT_REACHED]}"
+    )
+    assert (code, line in " ".join(stdout.split())) == (0, True)
 
 
 def test_the_published_figures_say_which_rule_makes_them_near() -> None:

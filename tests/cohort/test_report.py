@@ -30,10 +30,10 @@ from onaboard.clinical import (
     FIXED_SITE_COUNT,
     PERIOD_DAYS,
     RETREATMENT_INTERVAL_DAYS,
-    WEEK24_PERIOD,
     CycleStatus,
     DiaryDay,
     InjectionPlan,
+    MedicationOveruse,
     Muscle,
     PatientDiary,
     assess,
@@ -41,6 +41,7 @@ from onaboard.clinical import (
     plan_from_sites,
     preempt_plan,
     schedule_status,
+    week24_last_day,
 )
 from onaboard.cohort.backends import Engine, arrow_cohort, connect, read_cohort
 from onaboard.cohort.calibration import calibration
@@ -48,6 +49,7 @@ from onaboard.cohort.report import (
     CHANGE_BOUNDS,
     MEAN_INTERVAL_MIN_N,
     STOPPING_REASONS,
+    WEEK24_NOT_REACHED,
     CohortReport,
     Mean,
     Proportion,
@@ -311,22 +313,70 @@ def test_an_assessment_day_leaves_running_periods_out(report: CohortReport, repo
     assert report_json(report_on_day)["as_of"] == REPORT_AS_OF.isoformat()
 
 
-def test_overuse_at_week24_on_an_assessment_day_ignores_periods_still_running(
+def test_overuse_at_week24_on_an_assessment_day_judges_only_patients_who_reached_it(
     report_on_day: CohortReport, engine_cohort: Cohort
 ) -> None:
-    """As of a day, overuse at week 24 is the engine's verdict over periods 4-6 with those not ended before the day
-    counted as not recorded (the engine's assessment on day 167 of the diary up to the running period)."""
+    """As of a day, overuse at week 24 is the engine's verdict over periods 4-6 (its assessment on day 167) for the
+    patients whose week 24 ended before the day (``week24_last_day``), and not reached for the others, however many
+    of periods 4-6 have ended."""
     diaries, injections, _ = engine_cohort
     verdicts = []
     for patient_id, dates in injections.items():
-        day0 = min(dates)
-        ended = max(0, (REPORT_AS_OF - day0).days // PERIOD_DAYS)
-        running_from = day0 + timedelta(days=PERIOD_DAYS * ended)
+        week24 = week24_last_day(min(dates))
+        if week24 >= REPORT_AS_OF:
+            verdicts.append(WEEK24_NOT_REACHED)
+            continue
         diary = diaries.get(patient_id, PatientDiary(patient_id, ()))
-        kept = PatientDiary(patient_id, tuple(day for day in diary.days if day.date < running_from))
-        week24 = day0 + timedelta(days=PERIOD_DAYS * WEEK24_PERIOD - 1)
+        kept = PatientDiary(patient_id, tuple(day for day in diary.days if day.date < REPORT_AS_OF))
         verdicts.append(assess(kept, as_of=week24, periods=DEFAULT_PERIODS).medication_overuse.verdict.value)
     assert _matches(report_on_day.overuse_at_week24, verdicts)
+    assert 0 < report_on_day.overuse_at_week24[WEEK24_NOT_REACHED] < report_on_day.treated
+
+
+def test_overuse_at_week24_without_an_assessment_day_judges_every_patient(
+    report: CohortReport, report_on_day: CohortReport
+) -> None:
+    """With the diary taken as finished (no ``as_of``) every patient has the engine's verdict over periods 4-6 by
+    their recorded days and the counts are the engine's three verdicts alone, as before; on an assessment day the
+    not reached count follows them, in the report and its JSON."""
+    verdicts = [v.value for v in MedicationOveruse]
+    assert list(report.overuse_at_week24) == list(report_json(report)["overuse_at_week24"]) == verdicts
+    assert list(report_json(report_on_day)["overuse_at_week24"]) == [*verdicts, WEEK24_NOT_REACHED]
+
+
+B28 = "B28-responder-50-exact"
+"""A boundary patient with seven complete periods after day 0 (``DAY0``), none of them meeting medication overuse."""
+
+
+@pytest.mark.parametrize(
+    ("days", "counted"),
+    [
+        (120, WEEK24_NOT_REACHED),
+        (None, MedicationOveruse.NOT_SUSPECTED.value),
+    ],
+)
+def test_a_patient_at_day_120_has_not_reached_week24_for_overuse(
+    boundary_cohort: Path, days: int | None, counted: str
+) -> None:
+    """As of day 120 of treatment (periods 1-4 ended without overuse, period 5 running) the patient is counted as
+    not reached in the overuse at week 24, not as not suspected (the engine's overuse rule would say not suspected
+    from period 4 alone); with the diary taken as finished they are not suspected."""
+    as_of = None if days is None else DAY0 + timedelta(days=days)
+    report = _one_patient_report(boundary_cohort, as_of, patient_id=B28)
+    assert {name: n for name, n in report.overuse_at_week24.items() if n} == {counted: 1}
+    assert report_json(report)["overuse_at_week24"] == report.overuse_at_week24
+
+
+def test_week24_is_reached_for_overuse_the_day_after_its_last_day(boundary_cohort: Path) -> None:
+    """On week 24's last day (the engine's ``week24_last_day``, day 167) period 6 is still running and week 24 is
+    not reached; the day after, the patient's overuse at week 24 is judged (not suspected)."""
+    last_day = week24_last_day(DAY0)
+    on_it, after_it = (
+        _one_patient_report(boundary_cohort, day, patient_id=B28) for day in (last_day, last_day + timedelta(days=1))
+    )
+    assert on_it.overuse_at_week24[WEEK24_NOT_REACHED] == 1
+    assert after_it.overuse_at_week24[MedicationOveruse.NOT_SUSPECTED.value] == 1
+    assert after_it.overuse_at_week24[WEEK24_NOT_REACHED] == 0
 
 
 def test_patients_first_injected_after_the_day_are_not_treated_on_it(

@@ -36,7 +36,10 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
   observation ends on the day at the latest; and a period after day 0 that has not ended before the day judges
   nothing, as in ``onaboard.clinical.treatment_outcomes(..., as_of=...)``: it is left out of week 24, the
   responders, the change per period, time to response, NICE TA260 and the overuse at week 24 (rules.ended_periods);
-  without ``as_of`` the diary is taken as finished (a registry's export);
+  the overuse at week 24 is judged only for a patient whose week 24 has ended before the day (the engine's
+  ``week24_last_day``), the others counted as not reached (``WEEK24_NOT_REACHED``), since the engine's overuse rule
+  says "not suspected" from one complete period (period 4 of a patient on day 120);
+  without ``as_of`` the diary is taken as finished (a registry's export), every period judged by its recorded days;
 - a published figure is *near* the cohort's when the cohort's value is within the figure's tolerance (the margin
   the synthetic generator is calibrated to) or the figure lies inside the cohort's 95 % interval (a range: overlaps
   it), so a small cohort whose wide interval holds the figure is not called off;
@@ -75,6 +78,7 @@ from onaboard.clinical import (
     MedicationOveruse,
     MidasGrade,
     NiceTa260,
+    week24_last_day,
 )
 from onaboard.cohort.backends import OVERFULL_PERIOD, CohortSourceError, Engine, connect, read_cohort
 from onaboard.cohort.calibration import calibration
@@ -126,6 +130,8 @@ __all__ = [
     "SESSIONS_FOLLOW_THE_PAIN",
     "SESSIONS_ON_TIME",
     "STOPPING_REASONS",
+    "WEEK24_LAST_DAY",
+    "WEEK24_NOT_REACHED",
     "WEEK24_VISIT",
     "AdverseEventRate",
     "CohortReport",
@@ -159,6 +165,15 @@ HIT6_CHANGE_BOUNDS = (float(HIT6_MIN_TOTAL - HIT6_MAX_TOTAL), float(HIT6_MAX_TOT
 
 AGE_BOUNDS = (0.0, math.inf)
 """An age in years is not negative (no upper bound is assumed)."""
+
+WEEK24_LAST_DAY = (week24_last_day(date.min) - date.min).days
+"""Week 24's last day in days after day 0 (the engine's ``week24_last_day``, the same for every day 0: day 167)."""
+
+WEEK24_NOT_REACHED = "not_reached"
+"""In ``CohortReport.overuse_at_week24`` of a report made on an assessment day (``as_of``), beside the engine's three
+verdicts: patients whose week 24 had not ended on that day (``onaboard.clinical.week24_last_day`` on or after
+``as_of``), whose overuse at week 24 is not judged yet. A report without ``as_of`` (a registry's finished export)
+judges every patient's periods 4-6 by their recorded days and has no such key, as before it was added."""
 
 MEDIAN_NOT_REACHED = "not reached"
 """The median onset while fewer than half the eligible patients have responded (Kaplan-Meier)."""
@@ -379,6 +394,27 @@ def _counts(rows: list[dict[str, Any]], key: str, order: tuple[str, ...]) -> dic
     return {name: found.get(name, 0) for name in order} | {k: v for k, v in found.items() if k not in order}
 
 
+def _week24_reached(anchor: ir.DateValue, as_of: date) -> ir.BooleanValue:
+    """Whether week 24 had ended before ``as_of`` for a patient first injected on ``anchor``: its last day, the
+    engine's ``week24_last_day`` (``WEEK24_LAST_DAY`` after day 0), is before the day (on that day itself period 6
+    is still running, as ``rules.ended_periods`` and ``treatment_outcomes(..., as_of=...)`` have it)."""
+    return anchor + ibis.interval(days=WEEK24_LAST_DAY) < ibis.literal(as_of, type="date")
+
+
+def _week24_overuse(week24: ir.Table, anchors: ir.Table, as_of: date | None) -> ir.Table:
+    """``patient_id, week24_overuse``: the engine's verdict over periods 4-6 (``medication_overuse``), or, on an
+    assessment day, ``WEEK24_NOT_REACHED`` for a patient whose week 24 had not ended before it, since the engine's
+    rule says "not suspected" from one complete period without overuse (period 4 of a patient on day 120) and only
+    week 24 itself ends the three periods it is judged on. Without ``as_of`` every patient has the verdict."""
+    if as_of is None:
+        return week24.select("patient_id", week24_overuse=week24.medication_overuse)
+    joined = week24.join(anchors.select("patient_id", "anchor"), "patient_id")
+    verdict = ibis.ifelse(
+        _week24_reached(joined.anchor, as_of), joined.medication_overuse, ibis.literal(WEEK24_NOT_REACHED)
+    )
+    return joined.select("patient_id", week24_overuse=verdict)
+
+
 def _patient_summary(
     tables: Mapping[str, ir.Table],
     grid: ir.Table,
@@ -386,11 +422,13 @@ def _patient_summary(
     anchors: ir.Table,
     periods: ir.Table,
     baseline_days: ir.Table,
+    as_of: date | None,
 ) -> ir.Table:
     """One row per treated patient: the verdicts, outcomes and flags every aggregate of the report reads.
-    ``judged`` is ``grid`` without the periods not ended on the assessment day (``ended_periods``; the whole grid
-    without one); the diary's last date, for drop-outs, is read from the whole grid (on an assessment day, the
-    diary up to that day: ``cohort_on_day``)."""
+    ``judged`` is ``grid`` without the periods not ended on the assessment day ``as_of`` (``ended_periods``; the
+    whole grid without one); the diary's last date, for drop-outs, is read from the whole grid (on an assessment
+    day, the diary up to that day: ``cohort_on_day``). The overuse at week 24 is judged only once week 24 has ended
+    (``_week24_overuse``)."""
     patients = tables["patients"]
     outcomes = treatment_outcomes(periods, baseline_days).cache()
     eligibility = assessment(grid, anchors, count=DEFAULT_PERIODS, through=0, birth_dates=patients).cache()
@@ -398,6 +436,7 @@ def _patient_summary(
     week24 = medication_overuse(
         recorded_periods(judged, count=DEFAULT_PERIODS, through=WEEK24_PERIOD), anchors, count=DEFAULT_PERIODS
     )
+    week24 = _week24_overuse(week24, anchors, as_of)
     last = grid.group_by("patient_id").aggregate(last_date=grid.last_date.max())
     complete = periods.filter(periods.complete)
     followed = complete.group_by("patient_id").aggregate(last_complete_period=complete["index"].max())
@@ -422,7 +461,7 @@ def _patient_summary(
         "patient_id",
     )
     summary = summary.join(baseline.select("patient_id", baseline_overuse=baseline.medication_overuse), "patient_id")
-    summary = summary.join(week24.select("patient_id", week24_overuse=week24.medication_overuse), "patient_id")
+    summary = summary.join(week24, "patient_id")
     summary = summary.left_join(patients, "patient_id").select(
         summary, patients.sex, patients.birth_date, patients.observed_until, patients.prior_preventives_failed
     )
@@ -818,7 +857,7 @@ def cohort_report_of(
     judged = grid if as_of is None else ended_periods(grid, anchors, as_of).cache()
     baseline_days = treatment_baseline(grid, anchors).cache()
     periods = treatment_periods(judged, baseline_days).cache()
-    summary = _patient_summary(tables, grid, judged, anchors, periods, baseline_days).cache()
+    summary = _patient_summary(tables, grid, judged, anchors, periods, baseline_days, as_of).cache()
 
     patients = tables["patients"]
     cohort = _one(
@@ -830,7 +869,8 @@ def cohort_report_of(
         "chronic_migraine": tuple(v.value for v in ChronicMigraine),
         "label_criteria": tuple(v.value for v in LabelCriteria),
         "medication_overuse": tuple(v.value for v in MedicationOveruse),
-        "week24_overuse": tuple(v.value for v in MedicationOveruse),
+        # On an assessment day, beside the engine's verdicts; a registry's finished export has no patient short of it.
+        "week24_overuse": (*(v.value for v in MedicationOveruse), *((WEEK24_NOT_REACHED,) if as_of else ())),
         "nice_ta260": tuple(v.value for v in NiceTa260),
         "stopping": tuple(name for name, _ in STOPPING_REASONS),
     }

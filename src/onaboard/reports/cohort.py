@@ -36,6 +36,8 @@ from onaboard.cohort.report import (
     SESSIONS_FOLLOW_THE_PAIN,
     SESSIONS_ON_TIME,
     STOPPING_REASONS,
+    WEEK24_LAST_DAY,
+    WEEK24_NOT_REACHED,
     CohortReport,
     Proportion,
     ReferenceRow,
@@ -52,6 +54,8 @@ __all__ = [
     "RECORDED_TOGETHER",
     "RESPONSE_PLOT_MIN_AT_RISK",
     "SHARED_RATE",
+    "WEEK24_NOT_REACHED_NOTE",
+    "WEEK24_NOT_REACHED_WORDS",
     "adverse_event_plot_rows",
     "adverse_event_plot_svg",
     "change_axis_limits",
@@ -109,6 +113,16 @@ SHARED_RATE = "{names}\n(one kind in the app)"
 SHARED_RATE_WIDTH = 26
 """The longest line of the label rows' names in ``SHARED_RATE``, so a long pair does not narrow the plot."""
 
+WEEK24_NOT_REACHED_WORDS = "not reached"
+"""``WEEK24_NOT_REACHED`` as the overuse at week 24 reads it in the file and on the web page (the terminal summary
+words each key with its underscores as spaces: the same words)."""
+WEEK24_NOT_REACHED_NOTE = (
+    f"{WEEK24_NOT_REACHED_WORDS}: week 24 (period {WEEK24_PERIOD}, to day {WEEK24_LAST_DAY} after the first "
+    "injection) had not ended by {as_of}, so medication overuse at week 24 is not judged yet."
+)
+"""Under the overuse table of the file and the web page when the report is made as of a day (``as_of``): what
+``WEEK24_NOT_REACHED_WORDS`` counts."""
+
 _VERDICT_NAMES = {
     "yes": "yes",
     "no": "no",
@@ -120,6 +134,7 @@ _VERDICT_NAMES = {
     "continue": "continue",
     "stop": "stop",
     "not_yet_assessable": "not yet assessable",
+    WEEK24_NOT_REACHED: WEEK24_NOT_REACHED_WORDS,
 }
 
 
@@ -573,6 +588,9 @@ def report_sections(report: CohortReport) -> dict[str, str]:
             ["At week 24 (periods 4-6)", _Raw(_verdicts(report.overuse_at_week24))],
         ],
     )
+    if report.as_of is not None:
+        note = WEEK24_NOT_REACHED_NOTE.format(as_of=report.as_of.isoformat())
+        overuse_table += f'<p class="note">{escape(note)}</p>'
     labels = dict(STOPPING_REASONS)
     stopping_table = _table(
         ["reason (the first that applies)", "patients (95 % CI)"],

@@ -16,15 +16,17 @@ from onaboard.clinical import (
     RETREATMENT_INTERVAL_DAYS,
     WEEK24_PERIOD,
     LabelCriteria,
+    MedicationOveruse,
     Muscle,
     NiceTa260,
     assess,
     plan_from_sites,
     preempt_plan,
     treatment_outcomes,
+    week24_last_day,
 )
 from onaboard.cohort.backends import Engine, connect, read_cohort
-from onaboard.cohort.report import cohort_report_of, report_json
+from onaboard.cohort.report import WEEK24_NOT_REACHED, cohort_report_of, report_json
 from onaboard.cohort.tables import SCHEMAS
 from onaboard.web.accounts.models import Role
 from onaboard.web.analytics.selectors import (
@@ -147,6 +149,27 @@ def test_a_period_still_running_today_is_not_counted(world, today):
     assert report.nice_ta260[NiceTa260.NOT_YET_ASSESSABLE] == 1
     assert [row.period for row in report.change_by_period] == list(range(1, WEEK24_PERIOD))
     assert _page_figures(report) == _engine_figures(world.clinic, today)
+
+
+def test_overuse_at_week24_judges_only_the_patients_who_have_reached_it(demo, staff, today):
+    """The demo clinic's overuse at week 24 gives the engine's verdicts only to the treated patients whose week 24
+    ended before today (``week24_last_day`` of their first recorded session) and counts the others as not reached:
+    the patient first injected 120 days ago, whose period 4 ended without overuse, is not reached, not "not
+    suspected" (which gave 4 not suspected beside 3 assessable at week 24)."""
+    report = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
+    reached = not_reached = 0
+    for patient in Patient.objects.filter(clinic=demo):
+        sessions = patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date")
+        if first := sessions.values_list("date", flat=True).first():
+            if week24_last_day(first) < today:
+                reached += 1
+            else:
+                not_reached += 1
+    overuse = report.overuse_at_week24
+    judged = sum(n for name, n in overuse.items() if name != WEEK24_NOT_REACHED)
+    assert (judged, overuse[WEEK24_NOT_REACHED]) == (reached, not_reached) == (3, 4)
+    assert overuse[MedicationOveruse.NOT_SUSPECTED] <= report.responder_50.total == 3
+    assert report_json(report)["overuse_at_week24"][WEEK24_NOT_REACHED] == not_reached
 
 
 def test_only_the_callers_clinic_is_read(demo, staff, today, world):

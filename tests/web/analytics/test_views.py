@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from onaboard.cohort.report import WEEK24_NOT_REACHED
 from onaboard.reports.cohort import (
     AS_OF_NOTE,
     KAPLAN_MEIER_NOTE,
@@ -20,6 +21,8 @@ from onaboard.reports.cohort import (
     OFF,
     PLOT_LABELS,
     RECORDED_TOGETHER,
+    WEEK24_NOT_REACHED_NOTE,
+    WEEK24_NOT_REACHED_WORDS,
     near_text,
 )
 from onaboard.web.accounts.models import ApiToken, Role
@@ -195,6 +198,22 @@ def test_the_page_states_the_day_it_is_made_as_of(client, staff):
     assert response.context["report"].as_of == today
     line = AS_OF_NOTE.format(as_of=today.isoformat())
     assert " ".join(html.split()).index(line) < html.index('id="cohort-patients"')
+
+
+def test_overuse_at_week24_shows_the_patients_who_have_not_reached_it(client, staff):
+    """The overuse table's week-24 row counts the treated patients whose week 24 had not ended today as "not
+    reached" (the words of the terminal summary and the file), and a note under the table, on the page and in the
+    download, says what that means."""
+    client.force_login(staff[Role.CLINICIAN])
+    response = client.get(PAGE)
+    html = response.content.decode()
+    report = response.context["report"]
+    not_reached = report.overuse_at_week24[WEEK24_NOT_REACHED]
+    assert not_reached > 0
+    assert f"{WEEK24_NOT_REACHED_WORDS} {not_reached} (" in _row(html, "At week 24 (periods 4-6)")
+    note = escape(WEEK24_NOT_REACHED_NOTE.format(as_of=report.as_of.isoformat()))
+    assert note in html
+    assert note in client.get(HTML).content.decode()
 
 
 def test_the_published_figures_say_which_rule_made_them_near(client, staff):
