@@ -232,7 +232,7 @@ def _print_report(report: CohortReport) -> None:
         f"age at the first injection {_number(report.age_at_first_injection.mean)}"
     )
     summary = Table(box=None, show_header=False, pad_edge=False)
-    summary.add_column()
+    summary.add_column(no_wrap=True)  # the labels stay whole; a long figure wraps in its own column instead
     summary.add_column()
     change = report.week24_change
     rows = [
