@@ -235,6 +235,22 @@ def test_a_booking_is_moved_with_its_version(world, api_as, today):
     assert stale.status_code == 409
 
 
+@pytest.mark.parametrize("version", [True, "2", 2.0])
+def test_a_bookings_version_is_a_json_integer(world, api_as, today, version):
+    """The version a move is checked against is a JSON integer: true, "2" or 2.0 are 422 at ``version`` and the
+    booking stays (pydantic would read true as 1, so a client's slip could pass the check against version 1)."""
+    booking = InjectionSessionFactory(patient=world.same_clinic_patient, date=today + timedelta(days=10))
+    response = api_as("nurse").put(
+        f"/api/sessions/{booking.external_id}/booking",
+        json.dumps({"date": (today + timedelta(days=12)).isoformat(), "version": version}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [["body", "version"]]
+    booking.refresh_from_db()
+    assert booking.date == today + timedelta(days=10)
+
+
 # --- Side effects -------------------------------------------------------------------------------------------------
 
 

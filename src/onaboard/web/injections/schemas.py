@@ -12,7 +12,7 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import StrictBool
+from pydantic import StrictBool, StrictInt
 
 from onaboard.clinical import (
     FIXED_SITE_COUNT,
@@ -117,18 +117,18 @@ class InjectionSessionIn(InputSchema):
     )
     complications: FreeText = Field("", max_length=DESCRIPTION_MAX_LENGTH)
     booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")
-    version: int | None = Field(
+    version: StrictInt | None = Field(
         None, description="The booking's version as last read: a stale version is refused with 409."
     )
 
 
 class BookingIn(InputSchema):
     date: IsoDate
-    version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
+    version: StrictInt | None = Field(None, description="The booking's version as last read (409 when it changed).")
 
 
 class CancelIn(InputSchema):
-    version: int | None = Field(None, description="The booking's version as last read (409 when it changed).")
+    version: StrictInt | None = Field(None, description="The booking's version as last read (409 when it changed).")
 
 
 class InjectionSessionOut(Schema):
