@@ -12,28 +12,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.models import ApiToken
 from tests.web.accounts.conftest import totp_code
+from tests.web.api.conftest import operations
 
-METHODS = {"get", "put", "post", "patch", "delete"}
 ID_PARAMETER = re.compile(r"\{(\w+_id)\}")
-
-
-@pytest.fixture
-def schema(client, db):
-    response = client.get("/api/openapi.json")
-    assert response.status_code == 200
-    return response.json()
-
-
-def _operations(schema):
-    return [
-        (method, path, op) for path, ops in schema["paths"].items() for method, op in ops.items() if method in METHODS
-    ]
 
 
 def test_the_schema_and_the_docs_are_served(client, schema):
     """/api/openapi.json is OpenAPI 3 with the project's operations, and /api/docs renders for people."""
     assert schema["openapi"].startswith("3.")
-    assert len(_operations(schema)) >= 15
+    assert len(operations(schema)) >= 15
     assert client.get("/api/docs").status_code == 200
 
 
@@ -41,7 +28,7 @@ def test_every_operation_is_documented_with_its_responses(schema):
     """Every operation has a summary, a success response with a JSON schema, and 401; patient-scoped ones 404;
     those that take a body 422; every error response has a schema too."""
     undocumented = []
-    for method, path, op in _operations(schema):
+    for method, path, op in operations(schema):
         responses = op.get("responses", {})
         where = f"{method.upper()} {path}"
         if not op.get("summary"):
@@ -69,7 +56,7 @@ def test_ids_in_addresses_are_uuids_or_dates(schema):
     string is the public certificate-verification code: no integer key can be asked for."""
     odd = [
         f"{method.upper()} {path} {param['name']}"
-        for method, path, op in _operations(schema)
+        for method, path, op in operations(schema)
         for param in op.get("parameters", [])
         if param["in"] == "path"
         and param["schema"].get("format") not in {"uuid", "date"}
@@ -86,7 +73,7 @@ check; it answers the holder's name, the date and whether the certificate stands
 
 def test_every_operation_asks_for_authentication(schema):
     """Every operation but the public certificate check requires the bearer token or the signed-in session."""
-    unguarded = {f"{method.upper()} {path}" for method, path, op in _operations(schema) if not op.get("security")}
+    unguarded = {f"{method.upper()} {path}" for method, path, op in operations(schema) if not op.get("security")}
     assert unguarded == PUBLIC_OPERATIONS
 
 

@@ -13,21 +13,7 @@ from django.utils import timezone
 from onaboard.clinical import AcuteClass, Intensity, Muscle, Side
 from onaboard.clinical.diary import MAX_HEADACHE_HOURS, NOTES_MAX_CHARACTERS
 from onaboard.web.common.errors import WRITE_ERRORS
-
-METHODS = {"get", "put", "post", "patch", "delete"}
-
-
-@pytest.fixture
-def schema(client, db):
-    response = client.get("/api/openapi.json")
-    assert response.status_code == 200
-    return response.json()
-
-
-def _operations(schema):
-    return [
-        (method, path, op) for path, ops in schema["paths"].items() for method, op in ops.items() if method in METHODS
-    ]
+from tests.web.api.conftest import operations
 
 
 def _resolved(schema, node):
@@ -53,7 +39,7 @@ def _objects_in(schema, node, seen):
 
 
 def _bodies(schema):
-    for method, path, op in _operations(schema):
+    for method, path, op in operations(schema):
         if "requestBody" in op:
             yield f"{method.upper()} {path}", op["requestBody"]["content"]["application/json"]["schema"]
 
@@ -80,11 +66,11 @@ def test_every_write_lists_the_csrf_403_and_a_csrf_403_has_that_shape(schema, wo
     that 403 is the documented ``{"detail": ...}``; a read lists 403 only when it answers one itself."""
     undocumented = [
         f"{method.upper()} {path}"
-        for method, path, op in _operations(schema)
+        for method, path, op in operations(schema)
         if method in UNSAFE and "403" not in op["responses"]
     ]
     assert undocumented == []
-    reads = [op["responses"].get("403") for method, path, op in _operations(schema) if method == "get"]
+    reads = [op["responses"].get("403") for method, path, op in operations(schema) if method == "get"]
     assert all(response["description"] != WRITE_ERRORS[403][0] for response in reads if response)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(world.users["patient"])

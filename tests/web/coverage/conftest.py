@@ -150,6 +150,14 @@ def treated(world, today) -> Treated:
         savings_remaining=Decimal("1000"),
         terms_as_of=today,
     )
+    _initial_approval(world, patient, day0, approved_until=today + timedelta(days=20))
+    return Treated(patient, today, day0, sessions)
+
+
+def _initial_approval(world, patient: Patient, day0: date, *, approved_until: date) -> None:
+    """The initial request under ``POLICY`` (G43.719, medication overuse managed), sent 20 days before ``day0`` and
+    approved from 10 days before it until ``approved_until``, as billing staff record it."""
+    approved_from = day0 - timedelta(days=10)
     PriorAuthorisation.objects.create(
         patient=patient,
         stage="initial",
@@ -157,13 +165,12 @@ def treated(world, today) -> Treated:
         diagnosis_code="G43.719",
         requested_on=day0 - timedelta(days=20),
         status=AuthorisationStatus.APPROVED,
-        decided_on=day0 - timedelta(days=10),
-        approved_from=day0 - timedelta(days=10),
-        approved_until=today + timedelta(days=20),
+        decided_on=approved_from,
+        approved_from=approved_from,
+        approved_until=approved_until,
         medication_overuse_managed=True,
         recorded_by=world.users["billing"],
     )
-    return Treated(patient, today, day0, sessions)
 
 
 @dataclass
@@ -206,20 +213,7 @@ def second_due(world, today) -> SecondDue:
         coinsurance_percent=Decimal("20"),
         terms_as_of=today,
     )
-    approved_from = day0 - timedelta(days=10)
-    PriorAuthorisation.objects.create(
-        patient=patient,
-        stage="initial",
-        policy_id=POLICY,
-        diagnosis_code="G43.719",
-        requested_on=day0 - timedelta(days=20),
-        status=AuthorisationStatus.APPROVED,
-        decided_on=approved_from,
-        approved_from=approved_from,
-        approved_until=approved_from + timedelta(days=182),
-        medication_overuse_managed=True,
-        recorded_by=world.users["billing"],
-    )
+    _initial_approval(world, patient, day0, approved_until=day0 - timedelta(days=10) + timedelta(days=182))
     return SecondDue(patient, today, day0, session)
 
 

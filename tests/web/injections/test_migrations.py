@@ -121,6 +121,17 @@ def _old_spot(muscle: Muscle, side: Side, index: int) -> tuple[str, int, int]:
     return point.view.value, (x if side is viewer_left else 1000 - x), y
 
 
+def _spots_of(rows) -> dict[int, tuple[str, int | None, int | None]]:
+    """Each site row's place on the map, by primary key."""
+    return {row.pk: (row.view, row.x, row.y) for row in rows}
+
+
+def _spots_after_moving() -> dict[int, tuple[str, int | None, int | None]]:
+    """Every stored site's place once migration 0005 has run (``AFTER_SPOTS``)."""
+    apps = _migrate(AFTER_SPOTS)
+    return _spots_of(apps.get_model("injections", "InjectionSiteRecord").objects.all())
+
+
 def _fixed_sites() -> list[tuple[Muscle, Side, int]]:
     """Every fixed site as (muscle, side, number within muscle and side), in PREEMPT order."""
     listed = []
@@ -166,15 +177,13 @@ def test_0005_moves_fixed_sites_stored_on_the_old_spots_to_the_new_ones():
             site(new, "temporalis", "left", "front", 322, 170),
             site(new, "trapezius", "left", "back", None, None),
         ]
-        before = {row.pk: (row.view, row.x, row.y) for row in kept}
+        before = _spots_of(kept)
 
-        apps = _migrate(AFTER_SPOTS)
-        sites = apps.get_model("injections", "InjectionSiteRecord").objects
-        spots = {row.pk: (row.view, row.x, row.y) for row in sites.all()}
+        spots = _spots_after_moving()
         for (muscle, side, index), row in moved.items():
             point = sitemap.FIXED_POSITIONS[muscle, side, index]
             assert spots[row.pk] == (point.view.value, point.x, point.y), (muscle, side, index)
-        assert {pk: spots[pk] for pk in before} == before
+        assert {pk: spots[pk] for pk in before} == before  # untouched
 
         _migrate(_latest())
         from onaboard.web.injections.models import InjectionSession
@@ -280,15 +289,13 @@ def test_0005_moves_extra_sites_on_the_old_default_spots_to_the_new_ones():
             site(other, "temporalis", "left", "front", 278, 275),
             site(other, "trapezius", "left", "back", None, None),
         ]
-        before = {row.pk: (row.view, row.x, row.y) for row in kept}
+        before = _spots_of(kept)
 
-        apps = _migrate(AFTER_SPOTS)
-        sites = apps.get_model("injections", "InjectionSiteRecord").objects
-        spots = {row.pk: (row.view, row.x, row.y) for row in sites.all()}
+        spots = _spots_after_moving()
         for (muscle, side, number), row in moved.items():
             point = sitemap.follow_the_pain_default(muscle, side, number)
             assert spots[row.pk] == (point.view.value, point.x, point.y), (muscle, side, number)
-        assert {pk: spots[pk] for pk in before} == before
+        assert {pk: spots[pk] for pk in before} == before  # untouched
 
         _migrate(_latest())
         from onaboard.web.injections.models import InjectionSession
