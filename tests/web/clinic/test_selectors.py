@@ -719,3 +719,25 @@ def test_the_worklist_shows_the_same_cold_as_from_either_cache(world):
     computed.assert_not_called()
     assert len({group.state for group in cold.groups}) >= 4
     assert _shown(cold) == _shown(local) == _shown(shared)
+
+
+@pytest.mark.django_db
+def test_overdue_due_and_booked_patients_are_listed_by_date_the_rest_by_name(world):
+    """Within overdue and due the longest-waiting patient comes first (next due date, earliest first), within
+    booked the nearest booking; a tie, and every other state, keeps the order by name."""
+    clinician = world.users["clinician"]
+    for name, days_ago in (("Aa", 100), ("Bb", 120), ("Cc", 110), ("Dd", 86), ("Ee", 90), ("Ff", 90)):
+        patient = PatientFactory(clinic=world.clinic, birth_date=ADULT, family_name=name)
+        day0 = days_before(days_ago)
+        store(patient, course_rows(day0, 20, 18, 18, 18, 18))
+        InjectionSessionFactory(patient=patient, date=day0, status=SessionStatus.RECORDED)
+    for name, ahead in (("Gg", 10), ("Hh", 3)):
+        patient = PatientFactory(clinic=world.clinic, birth_date=ADULT, family_name=name)
+        store(patient, chronic_rows())
+        InjectionSessionFactory(patient=patient, date=TODAY + timedelta(days=ahead), status=SessionStatus.BOOKED)
+    listing = worklist(user=clinician, today=TODAY)
+    order = {group.state: [row.patient.family_name for row in group.rows] for group in listing.groups}
+    assert order[PathwayState.OVERDUE] == ["Bb", "Cc", "Aa"]
+    assert order[PathwayState.DUE] == ["Ee", "Ff", "Dd"]
+    assert order[PathwayState.BOOKED] == ["Hh", "Gg"]
+    assert order[PathwayState.DIARY_RUNNING] == ["Own", "Same"]

@@ -596,10 +596,25 @@ def _group_key(rows: Sequence[WorklistRow], *, clinical: bool, language: str | N
     return hashlib.sha256(repr((clinical, language, shown)).encode()).hexdigest()
 
 
+BY_DATE: dict[PathwayState, str] = {
+    PathwayState.OVERDUE: "next_due",
+    PathwayState.DUE: "next_due",
+    PathwayState.BOOKED: "booked_for",
+}
+"""The states whose rows the worklist orders by a date, earliest first (the longest-waiting patient, the nearest
+booking), and the row's date it orders by; a tie, and every other state, keeps the order by name."""
+
+
+def _by_date(rows: list[WorklistRow], field: str) -> list[WorklistRow]:
+    """``rows`` by their ``field`` date, earliest first, rows without one last; stable, so ties keep their order."""
+    return sorted(rows, key=lambda row: (getattr(row, field) is None, getattr(row, field) or dt.date.min))
+
+
 def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> Worklist:
     """The patients ``user`` may see (``patients_visible_to``), searched, with their states, filtered by ``state``,
     and the side effects waiting for review (one query, not narrowed by the search or the filter). NUL characters
-    in ``query`` are ignored; ``_search`` looks for its first ``SEARCH_MAX_WORDS`` words.
+    in ``query`` are ignored; ``_search`` looks for its first ``SEARCH_MAX_WORDS`` words. Each group lists its
+    patients by name, overdue, due and booked ones by date (``BY_DATE``).
 
     Users without the clinical view (billing staff, administrators) get state names and dates but no reasons and
     no side effects. The read is audited once, with how many patients were listed and side effects shown, and once
@@ -627,6 +642,8 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
                 booked_for=line.booked_for,
             )
         )
+    for each, field in BY_DATE.items():
+        rows[each] = _by_date(rows[each], field)
     language = translation.get_language()
     groups = tuple(
         WorklistGroup(each, tuple(rows[each]), _group_key(rows[each], clinical=clinical, language=language))
