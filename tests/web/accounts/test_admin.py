@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.forms import MultiWidget
 from django.test import Client
 from django.urls import reverse
@@ -556,3 +557,96 @@ def test_account_changes_in_the_admin_are_in_onaboards_audit_trail(client, world
         (Action.CREATE, str(type(nurse).objects.get(username="newcomer").external_id), "admin: added accounts.user"),
     ]
     assert all(new not in event.detail for event in events)
+
+
+# --- Who grants admin powers and roles -----------------------------------------------------------------------------
+
+
+def _post_changes(client, account, **changes):
+    """Post ``account``'s admin change form as it stands with ``changes`` applied; the response."""
+    url = reverse("admin:accounts_user_change", args=[account.pk])
+    return client.post(url, _change_form_data(client.get(url), **changes))
+
+
+def test_a_clinics_administrator_cannot_change_their_own_role_or_powers(client, world, superuser):
+    """A clinic's administrator posting their own account with the Clinician role, no staff or superuser status and
+    every permission saves (the page's other fields change) yet keeps the Administrator role and the admin powers
+    the operator gave: clinical pages stay refused to them (404, as to anyone without the clinical view)."""
+    client.force_login(superuser)
+    response = _post_changes(
+        client,
+        superuser,
+        first_name="Changed",
+        role=Role.CLINICIAN,
+        user_permissions=list(Permission.objects.values_list("pk", flat=True)[:3]),
+    )
+    assert response.status_code == 302
+    superuser.refresh_from_db()
+    assert (superuser.first_name, superuser.role, superuser.is_staff, superuser.is_superuser) == (
+        "Changed",
+        Role.ADMIN,
+        True,
+        True,
+    )
+    assert not superuser.user_permissions.exists()
+    assert client.get(reverse("patients:safety_edit", args=[world.same_clinic_patient.external_id])).status_code == 404
+
+
+def test_a_clinics_administrator_grants_no_admin_powers(client, world, superuser):
+    """A clinic's administrator posting staff status, superuser status, a group or a permission on a colleague's
+    account changes none of them: admin powers are the operator's to give (the billing clerk gets no admin site, no
+    audit trail)."""
+    billing = world.users["billing"]
+    group = Group.objects.create(name="auditors")
+    client.force_login(superuser)
+    response = _post_changes(
+        client,
+        billing,
+        is_staff="on",
+        is_superuser="on",
+        groups=[group.pk],
+        user_permissions=list(Permission.objects.values_list("pk", flat=True)[:3]),
+    )
+    assert response.status_code == 302
+    billing.refresh_from_db()
+    assert (billing.is_staff, billing.is_superuser) == (False, False)
+    assert not billing.groups.exists()
+    assert not billing.user_permissions.exists()
+
+
+def test_a_clinics_administrator_sets_a_colleagues_role(client, world, superuser):
+    """A clinic's administrator still sets a colleague's role (the nurse made billing staff), their daily work."""
+    nurse = world.users["nurse"]
+    client.force_login(superuser)
+    assert _post_changes(client, nurse, role=Role.BILLING).status_code == 302
+    nurse.refresh_from_db()
+    assert nurse.role == Role.BILLING
+
+
+def test_a_clinics_administrator_cannot_change_a_fellow_administrators_role(client, world, superuser):
+    """The role of an account with admin powers (a second administrator of the clinic) stays as the operator set
+    it: a clinic's administrator making it a clinician would give one account both the admin and the clinical
+    pages."""
+    second = UserFactory(
+        username="second_admin", role=Role.ADMIN, clinic=world.clinic, is_staff=True, is_superuser=True
+    )
+    client.force_login(superuser)
+    assert _post_changes(client, second, role=Role.CLINICIAN).status_code == 302
+    second.refresh_from_db()
+    assert (second.role, second.is_staff, second.is_superuser) == (Role.ADMIN, True, True)
+
+
+def test_the_operator_grants_admin_powers_but_not_to_themself(client, world, operator):
+    """The administrator of no clinic gives a clinic's account staff and superuser status and changes a fellow
+    administrator's role; their own role and powers are read-only to them too."""
+    billing = world.users["billing"]
+    client.force_login(operator)
+    assert _post_changes(client, billing, is_staff="on", is_superuser="on", role=Role.ADMIN).status_code == 302
+    billing.refresh_from_db()
+    assert (billing.role, billing.is_staff, billing.is_superuser) == (Role.ADMIN, True, True)
+    data = _change_form_data(client.get(reverse("admin:accounts_user_change", args=[operator.pk])))
+    data.pop("is_superuser", None)
+    response = client.post(reverse("admin:accounts_user_change", args=[operator.pk]), {**data, "role": Role.NURSE})
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert (operator.role, operator.is_superuser) == (Role.ADMIN, True)

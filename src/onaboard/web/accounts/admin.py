@@ -64,6 +64,15 @@ SECRET_NOT_SHOWN = _(
 )
 
 
+ADMIN_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
+"""The account fields that grant the admin or its permissions, rather than describe the person or their role."""
+
+
+def _has_admin_powers(user: User) -> bool:
+    """Whether ``user`` has any of ``ADMIN_POWERS`` (the admin itself needs staff status)."""
+    return user.is_staff or user.is_superuser or user.groups.exists() or user.user_permissions.exists()
+
+
 def own_clinic(request: HttpRequest) -> int | None:
     """The id of the administrator's clinic; None for an administrator of no clinic (the operator)."""
     return getattr(request.user, "clinic_id", None)
@@ -83,7 +92,17 @@ class OnaboardUserAdmin(UserAdmin):
     """People's accounts. An administrator of a clinic lists, opens, changes, resets the password of and lifts the
     lockout of their own clinic's accounts only (every page and action goes through ``get_queryset``), and every
     account they add or save stays in their clinic: the clinic field offers that clinic alone, so nobody is moved to
-    another clinic (and so to its patients) or to no clinic (and so to the operator's reach of every clinic)."""
+    another clinic (and so to its patients) or to no clinic (and so to the operator's reach of every clinic).
+
+    Roles and admin powers (``ADMIN_POWERS``: staff status, which opens the admin, superuser status, groups and
+    permissions) are kept apart. Nobody changes their own role or powers here, not even the operator: an
+    administrator who made themself a clinician would read clinical records under the account that also keeps the
+    audit trail. Admin powers are the operator's (an administrator of no clinic) to give and take away. A clinic's
+    administrator sets their colleagues' roles but gives nobody the admin (every account of the clinic and its audit
+    trail), and leaves the role of an account with admin powers (a fellow administrator's) as it is, so no account
+    holds both the admin and a clinician's pages. A clinic's second administrator is made by ``manage.py
+    create_clinic_admin`` with the clinic's name, or by the operator; one who leaves is made inactive (docs/deploy.md,
+    "Staff accounts")."""
 
     list_display = ("username", "role", "clinic", "is_active", "locked_until")
     list_filter = ("role", "clinic", "is_active")
@@ -93,6 +112,17 @@ class OnaboardUserAdmin(UserAdmin):
     )
     readonly_fields = ("sign_in_limit", "last_login", "date_joined")  # facts of the account, not settings
     actions = ("lift_lockout",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Besides the account's facts: one's own role and admin powers; for a clinic's administrator, every
+        account's admin powers and the role of an account holding any (see the class's docstring)."""
+        fixed = [*super().get_readonly_fields(request, obj)]
+        operator = own_clinic(request) is None and request.user.is_superuser
+        if not operator:
+            fixed += ADMIN_POWERS
+        if obj is not None and (obj.pk == request.user.pk or (not operator and _has_admin_powers(obj))):
+            fixed += ("role", *ADMIN_POWERS)
+        return tuple(dict.fromkeys(fixed))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """People are deactivated (``is_active``), never deleted: their account is what the audit trail and every
