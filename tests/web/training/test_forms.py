@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from onaboard.web.accounts.models import User
+from onaboard.web.accounts.models import Role, User
 from onaboard.web.training import services
 from onaboard.web.training.forms import (
     DATE_BEFORE_SESSION,
@@ -17,6 +17,7 @@ from onaboard.web.training.forms import (
     SupervisedInjectionForm,
 )
 from onaboard.web.training.models import Enrolment, EnrolmentStatus, LiveSession
+from tests.web.factories import UserFactory
 from tests.web.training.conftest import live_session
 
 
@@ -36,6 +37,16 @@ def _log(world, notes: str, **changes: object) -> SupervisedInjectionForm:
     trainees = User.objects.filter(pk=world.users["trainee"].pk)
     data = {"trainee": world.users["trainee"].pk, "date": "2026-01-05", "notes": notes, **changes}
     return SupervisedInjectionForm(data, trainees=trainees, sessions=LiveSession.objects.all())
+
+
+def test_the_supervised_log_names_trainees_by_full_name_or_else_username(world):
+    """The trainee dropdown shows a trainee's full name, or the username of one who gave no name."""
+    named = UserFactory(username="tam", first_name="Tam", last_name="Oyelaran", role=Role.TRAINEE, clinic=world.clinic)
+    unnamed = UserFactory(username="sol", first_name="", last_name="", role=Role.TRAINEE, clinic=world.clinic)
+    trainees = User.objects.filter(pk__in=[named.pk, unnamed.pk]).order_by("first_name")
+    form = SupervisedInjectionForm(trainees=trainees, sessions=LiveSession.objects.all())
+    labels = [label for value, label in form.fields["trainee"].choices if value]
+    assert labels == [unnamed.username, "Tam Oyelaran"]
 
 
 @pytest.mark.parametrize(

@@ -436,6 +436,28 @@ def test_a_certificate_needs_everything_passed(world):
     assert services.certificate_for_code("AAAA-AAAA-AAAA") is None
 
 
+def test_a_learner_is_named_by_full_name_or_else_username(world):
+    """A learner is labelled by their full name, or by their username when they gave none."""
+    trainee = world.users["trainee"]
+    trainee.first_name, trainee.last_name = "Tam", "Oyelaran"
+    assert services.learner_label(trainee) == "Tam Oyelaran"
+    trainee.first_name = trainee.last_name = ""
+    assert services.learner_label(trainee) == trainee.username
+
+
+def test_a_certificate_is_held_in_the_learners_name(world):
+    """A certificate's holder is the learner as labelled at issue: full name, or username when none was given."""
+    trainee = world.users["trainee"]
+    trainee.first_name, trainee.last_name = "", ""
+    trainee.save()
+    pass_all_modules(trainee)
+    attempt = services.site_attempt_start(user=trainee)
+    clicks = exact_placements() + ftp_placements(attempt.follow_the_pain)
+    services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
+    pass_cases(trainee, 3)
+    assert services.certificate_issue(user=trainee, today=TODAY).holder_name == trainee.username
+
+
 def test_a_certificate_keeps_the_clinic_that_issued_it(world):
     """A certificate records its holder's clinic's name at issue (``issued_by``), which stays when the clinic is
     renamed or the holder moves to another clinic."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -421,7 +421,3 @@ def bundle(
 
 def bundle_json(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=1)
-
-
-def resources_of(document: dict[str, Any]) -> Sequence[dict[str, Any]]:
-    return [entry["resource"] for entry in document.get("entry", [])]

@@ -11,9 +11,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.training.cases import ELIGIBILITY_CHOICES, SAFETY_CHOICES, WEEK24_CHOICES
-from onaboard.web.accounts.models import User
 from onaboard.web.training.models import EnrolmentStatus, LiveSession, SupervisedInjection
-from onaboard.web.training.services import LIVE_SESSION_FIELDS
+from onaboard.web.training.services import LIVE_SESSION_FIELDS, learner_label
 
 PLACE_OR_LINK = _("Give a place, a link, or both.")
 STARTS_IN_PAST = _("The session must start in the future.")
@@ -92,7 +91,7 @@ class SupervisedInjectionForm(forms.ModelForm):
     def __init__(self, *args: Any, trainees: Any, sessions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["trainee"].queryset = trainees
-        self.fields["trainee"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["trainee"].label_from_instance = learner_label
         self.fields["session"].queryset = sessions
         self.fields["session"].label_from_instance = session_label
         self.fields["session"].required = False
@@ -159,7 +158,3 @@ class CaseWeek24Form(forms.Form):
 def session_label(session: LiveSession) -> str:
     """A session as the log's dropdown names it: its title and day ("PREEMPT workshop, 5 Jan 2026")."""
     return f"{session.title}, {date_format(timezone.localtime(session.starts_at), 'j M Y')}"
-
-
-def learner_label(user: User) -> str:
-    return user.get_full_name() or user.username

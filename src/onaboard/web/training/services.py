@@ -512,6 +512,11 @@ def revoked_certificate(user: User) -> Certificate | None:
     return Certificate.objects.filter(trainee=user, revoked=True).order_by("-issued_on", "-pk").first()
 
 
+def learner_label(user: User) -> str:
+    """A learner as the certificate and the supervised-injection log name them: full name, or else username."""
+    return user.get_full_name() or user.username
+
+
 def certificate_issue(*, user: User, today: dt.date) -> Certificate:
     """The user's valid certificate, issued now if everything is passed; raises ``TrainingError`` otherwise, and
     when their certificate was revoked: only the training lead undoes a revocation (admin), a trainee cannot by
@@ -527,9 +532,10 @@ def certificate_issue(*, user: User, today: dt.date) -> Certificate:
         revoked = Certificate.objects.filter(trainee=user, revoked=True).first()
         if revoked is not None:
             raise TrainingError(_(CERTIFICATE_REVOKED).format(code=revoked.code))
-        name = user.get_full_name() or user.username
         clinic = user.clinic.name if user.clinic else ""
-        return Certificate.objects.create(trainee=user, holder_name=name, issued_by=clinic, issued_on=today)
+        return Certificate.objects.create(
+            trainee=user, holder_name=learner_label(user), issued_by=clinic, issued_on=today
+        )
 
 
 def certificate_for_code(code: str) -> Certificate | None:
