@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from unittest import mock
 
 from django.db import connection
 from django.test import Client
@@ -38,6 +40,15 @@ def test_metadata_is_a_capability_statement_anyone_may_read(db):
     assert statement["rest"][0]["interaction"] == [{"code": "transaction"}]
     patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
     assert patient["operation"][0]["name"] == "everything"
+
+
+def test_metadata_is_dated_the_clinics_day(db, settings):
+    """The CapabilityStatement's date is the clinic's calendar day (timezone.localdate), not the day in UTC: at 12:30
+    UTC on 30 June it is already 1 July in Auckland."""
+    settings.TIME_ZONE = "Pacific/Auckland"
+    with mock.patch("django.utils.timezone.now", return_value=dt.datetime(2026, 6, 30, 12, 30, tzinfo=dt.UTC)):
+        statement = Client().get("/fhir/metadata").json()
+    assert statement["date"] == "2026-07-01"
 
 
 def test_everything_returns_the_patients_bundle_and_audits_it(world, charted, fhir_as):

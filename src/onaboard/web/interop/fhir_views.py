@@ -92,7 +92,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
     statement = {
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": timezone.now().date().isoformat(),
+        "date": timezone.localdate().isoformat(),  # the clinic's day, the app's "today"
         "publisher": "onaboard",
         "kind": "instance",
         "software": {"name": "onaboard", "version": onaboard.__version__},
