@@ -18,7 +18,7 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import PathwayState, pathway_states
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.interop.calendar import CLINICIAN_SUMMARY, PATIENT_SUMMARY
+from onaboard.web.interop.calendar import CLINIC_FEED_READ, CLINICIAN_SUMMARY, PATIENT_SUMMARY
 from onaboard.web.interop.models import CalendarFeed
 from onaboard.web.interop.services import OTHER_PATIENT
 from tests.builders import periods_back
@@ -283,6 +283,30 @@ def test_a_clinician_feed_lists_the_clinics_bookings_by_record_number(world, cha
     world.users["clinician"].is_active = False
     world.users["clinician"].save()
     assert Client().get(address).status_code == 404
+
+
+def test_a_clinic_feed_fetch_is_in_each_listed_patients_trail(world, charted, client):
+    """A clinic-wide feed sends each booked or cancelled patient's record number and date to the calendar
+    provider, so a fetch writes a READ event for each distinct patient listed (one for a booking and a cancelled
+    one of one patient, none for another clinic's), besides the feed's own event: each patient's trail shows their
+    booking left the clinic."""
+    same, far = world.same_clinic_patient, world.other_clinic_patient
+    today = timezone.localdate()
+    InjectionSession.objects.create(patient=charted, date=today + dt.timedelta(days=7), status=SessionStatus.CANCELLED)
+    InjectionSession.objects.create(patient=same, date=today + dt.timedelta(days=7), status=SessionStatus.BOOKED)
+    InjectionSession.objects.create(patient=far, date=today + dt.timedelta(days=7), status=SessionStatus.BOOKED)
+    client.force_login(world.users["clinician"])
+    address = _feed_address(client.post(reverse("interop:calendar"), {"action": "feed_create"}))
+    before = AuditEvent.objects.count()
+    assert len(Calendar.from_ical(Client().get(address).content).walk("VEVENT")) == 3
+    fetched = AuditEvent.objects.order_by("id")[before:]
+    reads = [(event.patient_id, event.object_id, event.detail) for event in fetched if event.patient_id]
+    assert sorted(reads, key=str) == sorted(
+        [(patient.external_id, str(patient.external_id), CLINIC_FEED_READ) for patient in (charted, same)],
+        key=str,
+    )
+    assert all((event.action, event.username) == (Action.READ, "clinician") for event in fetched)
+    assert [event.object_type for event in fetched if not event.patient_id] == ["calendar_feed"]
 
 
 def test_a_booking_on_the_calendars_last_day_is_in_the_feed(world, charted, client):

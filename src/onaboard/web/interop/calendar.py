@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from icalendar import Calendar, Event
 
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import AuditEntry, audit_record, audit_records
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.interop.models import CalendarFeed, feed_digest
 from onaboard.web.patients.access import Capability, can, patients_visible_to
@@ -27,6 +27,8 @@ from onaboard.web.patients.models import Patient
 PATIENT_SUMMARY = gettext_noop("onabotulinumtoxinA session")
 CLINICIAN_SUMMARY = gettext_noop("onabotulinumtoxinA session: {record_number}")
 PRODID = "-//onaboard//booked sessions//EN"
+CLINIC_FEED_READ = "clinic calendar feed"
+"""The detail of the READ event a clinic feed's fetch writes for each patient it lists."""
 
 
 def feed_create(*, user: Any, patient: Patient | None) -> tuple[CalendarFeed, str]:
@@ -78,7 +80,9 @@ def feed_for(raw: str) -> CalendarFeed | None:
 
 
 def feed_calendar(feed: CalendarFeed, *, now: dt.datetime | None = None) -> bytes:
-    """The feed's iCalendar text: booked and cancelled bookings; the fetch is audited."""
+    """The feed's iCalendar text: booked and cancelled bookings. The fetch is audited; a clinic feed's also as a read
+    of each patient it lists (``CLINIC_FEED_READ``), whose record number and booking dates it sends to the calendar
+    provider, so each patient's own trail shows it (a patient's feed is already theirs)."""
     now = now or timezone.now()
     sessions = InjectionSession.objects.select_related("patient", "patient__clinic").exclude(
         status=SessionStatus.RECORDED
@@ -91,7 +95,8 @@ def feed_calendar(feed: CalendarFeed, *, now: dt.datetime | None = None) -> byte
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "onaboard")
-    for session in sessions.order_by("date"):
+    listed_sessions = list(sessions.order_by("date"))
+    for session in listed_sessions:
         event = Event()
         event.add("uid", f"{session.external_id}@onaboard")
         event.add("dtstamp", now)
@@ -107,12 +112,22 @@ def feed_calendar(feed: CalendarFeed, *, now: dt.datetime | None = None) -> byte
         event.add("sequence", session.version)
         calendar.add_component(event)
     CalendarFeed.objects.filter(pk=feed.pk).update(last_used=now)
-    audit_record(
-        user=feed.owner,
+    fetched = AuditEntry(
         action=Action.READ,
         object_type="calendar_feed",
         object_id=feed.external_id,
         patient_id=feed.patient.external_id if feed.patient else None,
         detail="fetched by a calendar app",
+    )
+    listed = {} if feed.patient is not None else {session.patient_id: session.patient for session in listed_sessions}
+    audit_records(  # one statement: the fetch and, for a clinic feed, each patient whose bookings it sent out
+        user=feed.owner,
+        entries=[
+            fetched,
+            *(
+                AuditEntry.for_patient(patient, action=Action.READ, object_type="patient", detail=CLINIC_FEED_READ)
+                for patient in listed.values()
+            ),
+        ],
     )
     return calendar.to_ical()
