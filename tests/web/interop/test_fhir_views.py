@@ -335,7 +335,7 @@ def test_a_transaction_over_the_size_limit_is_an_operation_outcome(world, fhir_a
     }
 
 
-def _transaction(client: Client, patient: Patient) -> dict:
+def _transaction_put_by_id(client: Client, patient: Patient) -> dict:
     """The patient's $everything as a transaction Bundle whose entries are PUT by id (as a file export writes)."""
     document = _everything(client, patient).json()
     document["type"] = "transaction"
@@ -353,7 +353,7 @@ def test_a_transaction_answers_201_for_an_entry_it_created_and_200_for_the_other
     import uuid
 
     nurse = fhir_as("nurse")
-    document = _transaction(nurse, charted)
+    document = _transaction_put_by_id(nurse, charted)
     observation = next(e for e in document["entry"] if e["resource"]["resourceType"] == "Observation")
     added = copy.deepcopy(observation)
     new_id = str(uuid.uuid4())
@@ -373,7 +373,7 @@ def test_a_transaction_entry_asking_to_delete_is_refused_at_its_method(world, ch
     """An entry whose request.method is DELETE is refused naming Bundle.entry[i].request.method, and nothing is
     written (it created the resource and answered 200 OK)."""
     nurse = fhir_as("nurse")
-    document = _transaction(nurse, charted)
+    document = _transaction_put_by_id(nurse, charted)
     at = next(i for i, e in enumerate(document["entry"]) if e["resource"]["resourceType"] == "Observation")
     document["entry"][at]["request"]["method"] = "DELETE"
     document["entry"][at]["resource"]["note"] = [{"text": "never stored"}]
