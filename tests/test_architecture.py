@@ -109,11 +109,14 @@ def _uncollectable(source: str, where: str) -> list[str]:
 
     A top-level function is flagged when it is public, not named `test*` (pytest's rule), not decorated (fixtures and
     hypothesis strategies are) and never named elsewhere in its module (the helpers tests call are): so a misspelt
-    test is caught whatever the misspelling, not only when its name still contains "test".
+    test is caught whatever the misspelling, not only when its name still contains "test". A function defined again
+    further down is flagged at its first definition, which pytest never collects and nothing can call.
     """
     tree = ast.parse(source)
     names = Counter(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
-    found = []
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    last = {node.name: node for node in functions}
+    found = [f"{where}:{node.lineno} {node.name} (defined again)" for node in functions if last[node.name] is not node]
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             named_within = sum(1 for inner in ast.walk(node) if isinstance(inner, ast.Name) and inner.id == node.name)
@@ -244,3 +247,12 @@ def test_a_clock_read_or_io_in_the_engine_is_flagged(impure):
     """Reading the clock under any spelling or alias, opening a file, or importing a file, OS, network or web
     module is flagged."""
     assert _clock_or_io(PURE_ENGINE_MODULE + impure + "\n", "impure.py") != []
+
+
+@pytest.mark.parametrize("name", ["test_the_diary_holds_the_patient", "diary_of"])
+def test_a_function_defined_twice_is_flagged_at_the_first(name):
+    """A test or helper defined again further down is flagged where it is first defined: pytest collects, and the
+    module calls, only the last definition."""
+    first = next(number for number, text in enumerate(A_TEST_MODULE.splitlines(), 1) if f"def {name}(" in text)
+    again = f"def {name}(patient):\n    assert patient\n"
+    assert _uncollectable(A_TEST_MODULE + again, "test_x.py") == [f"test_x.py:{first} {name} (defined again)"]
