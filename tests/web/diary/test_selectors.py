@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from onaboard.clinical import PERIOD_DAYS
+from onaboard.clinical import PERIOD_DAYS, PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.diary.selectors import diary_day_read, diary_history
+from onaboard.web.diary.selectors import chart_periods, diary_day_read, diary_history, patient_diary
 from onaboard.web.injections.models import SessionStatus
+from tests.web.clinic.diaries import TODAY as CHART_TODAY
+from tests.web.clinic.diaries import chronic_rows, course_rows, diary_of, store
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 TODAY = date(2026, 3, 2)
@@ -82,3 +84,49 @@ def test_reading_the_history_is_audited(world):
     event = AuditEvent.objects.get(action=Action.READ, object_type="diary")
     assert event.patient_id == world.own_patient.external_id
     assert event.detail == "history 2026-02-03..2026-03-02"
+
+
+# --- chart_periods: one rule for the patient's chart and the clinician's ----------------------------------------
+
+
+def test_before_treatment_the_chart_lays_periods_back_from_today():
+    """Untreated, the chart shows the 28-day periods ending today, back to the first diary day."""
+    periods = chart_periods(diary_of(chronic_rows(periods=2)), first_injection=None, today=CHART_TODAY)
+    assert [p.end for p in periods] == [CHART_TODAY - timedelta(days=PERIOD_DAYS), CHART_TODAY]
+    assert [p.headache_days for p in periods] == [18, 18]
+
+
+def test_once_treated_the_chart_follows_the_engines_treatment_periods():
+    """Treated, the chart holds earlier periods, the baseline and the periods after the first injection."""
+    day0 = CHART_TODAY - timedelta(days=40)
+    periods = chart_periods(diary_of(chronic_rows(periods=4)), first_injection=day0, today=CHART_TODAY)
+    starts = [p.start for p in periods]
+    assert day0 - timedelta(days=PERIOD_DAYS) in starts
+    assert day0 in starts
+    assert day0 + timedelta(days=PERIOD_DAYS) in starts
+    assert starts == sorted(starts)
+    assert all(not p.missing for p in periods)
+
+
+def test_an_empty_diary_has_no_chart_periods():
+    """No diary, nothing to chart."""
+    assert chart_periods(PatientDiary("P", ()), first_injection=None, today=CHART_TODAY) == ()
+
+
+def test_the_history_charts_the_periods_from_the_first_injection(world):
+    """Once treated, "my chart" has ``chart_periods``' periods (the baseline the 28 days before the first recorded
+    session, then periods from it, as on the clinician's page) while the day-by-day pages still end on today."""
+    day0 = TODAY - timedelta(days=40)
+    store(world.own_patient, course_rows(day0, 20, 6, (3, 13)), today=TODAY)
+    InjectionSessionFactory(patient=world.own_patient, date=day0, status=SessionStatus.RECORDED)
+    InjectionSessionFactory(patient=world.own_patient, date=TODAY + timedelta(days=60), status=SessionStatus.BOOKED)
+    history = diary_history(user=world.users["patient"], patient=world.own_patient, today=TODAY)
+    assert history.chart_periods == chart_periods(
+        patient_diary(world.own_patient, until=TODAY), first_injection=day0, today=TODAY
+    )
+    assert [(p.start, p.headache_days) for p in history.chart_periods] == [
+        (day0 - timedelta(days=PERIOD_DAYS), 20),
+        (day0, 6),
+        (day0 + timedelta(days=PERIOD_DAYS), 3),
+    ]
+    assert history.period.end == TODAY

@@ -9,18 +9,15 @@ import pytest
 from django.http import Http404
 from django.utils.formats import date_format
 
-from onaboard.clinical import PERIOD_DAYS, PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections.models import InjectionSession
 from onaboard.web.outcomes.selectors import BASELINE_AFTER_FIRST_SESSION, BASELINE_BEFORE_FIRST_SESSION
 from onaboard.web.patients.selectors import (
-    chart_periods,
     patient_billing,
     patient_page,
     preventive_trial_of,
     record_number_taken,
 )
-from tests.web.clinic.diaries import TODAY, chronic_rows, diary_of
 
 pytestmark = pytest.mark.django_db
 
@@ -42,30 +39,6 @@ def test_a_preventive_is_found_only_on_its_own_patient(world, treated):
         preventive_trial_of(treated.patient, "not-a-uuid")
     with pytest.raises(Http404):
         preventive_trial_of(treated.patient, uuid.uuid4())
-
-
-def test_before_treatment_the_chart_lays_periods_back_from_today():
-    """Untreated, the chart shows the 28-day periods ending today, back to the first diary day."""
-    periods = chart_periods(diary_of(chronic_rows(periods=2)), first_injection=None, today=TODAY)
-    assert [p.end for p in periods] == [TODAY - timedelta(days=PERIOD_DAYS), TODAY]
-    assert [p.headache_days for p in periods] == [18, 18]
-
-
-def test_once_treated_the_chart_follows_the_engines_treatment_periods():
-    """Treated, the chart holds earlier periods, the baseline and the periods after the first injection."""
-    day0 = TODAY - timedelta(days=40)
-    periods = chart_periods(diary_of(chronic_rows(periods=4)), first_injection=day0, today=TODAY)
-    starts = [p.start for p in periods]
-    assert day0 - timedelta(days=PERIOD_DAYS) in starts
-    assert day0 in starts
-    assert day0 + timedelta(days=PERIOD_DAYS) in starts
-    assert starts == sorted(starts)
-    assert all(not p.missing for p in periods)
-
-
-def test_an_empty_diary_has_no_chart_periods():
-    """No diary, nothing to chart."""
-    assert chart_periods(PatientDiary("P", ()), first_injection=None, today=TODAY) == ()
 
 
 def test_the_page_judges_eligibility_on_the_day_before_the_first_injection(world, treated):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -17,6 +18,7 @@ from onaboard.clinical import (
     PeriodSummary,
     classify_days,
     periods_before,
+    treatment_periods,
 )
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -25,8 +27,8 @@ from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.patients.models import Patient
 
-CHART_PERIODS = 13
-"""Periods on "my chart" at most: 13 x 28 days is a year, about four 12-week treatment cycles."""
+MAX_CHART_PERIODS = 13
+"""At most a year of 28-day periods before treatment on the chart (the table under it lists the same numbers)."""
 
 
 _INTENSITY = {intensity.value: intensity for intensity in Intensity}
@@ -96,9 +98,33 @@ class DiaryDayRow:
     day_class: DayClass | None
 
 
+def chart_periods(diary: PatientDiary, *, first_injection: date | None, today: date) -> tuple[PeriodSummary, ...]:
+    """The 28-day periods to chart, oldest first: laid back from today before treatment; once treated, the engine's
+    baseline and periods from the first injection, with up to a year of periods before the baseline. Periods wholly
+    before the first diary day are left out. The one rule for the clinician's patient page and the patient's own
+    chart, so both show the periods (and the counts) the letters and the worklist's reasons use."""
+    if not diary.days:
+        return ()
+    classified = classify_days(diary.days)
+    first_day = diary.days[0].date
+    if first_injection is None:
+        count = min(MAX_CHART_PERIODS, math.ceil(((today - first_day).days + 1) / PERIOD_DAYS))
+        periods = periods_before(classified, as_of=today, count=max(count, 1))
+    else:
+        baseline, after = treatment_periods(classified, day0=first_injection)
+        earlier_end = baseline.start - timedelta(days=1)
+        earlier: tuple[PeriodSummary, ...] = ()
+        if first_day <= earlier_end:
+            count = min(MAX_CHART_PERIODS, math.ceil(((earlier_end - first_day).days + 1) / PERIOD_DAYS))
+            earlier = periods_before(classified, as_of=earlier_end, count=count)
+        periods = (*earlier, baseline, *after)
+    return tuple(sorted((period for period in periods if not period.missing), key=lambda period: period.start))
+
+
 @dataclass(frozen=True, slots=True)
 class DiaryHistory:
-    """One 28-day period of a diary, day by day, and the periods and sessions for the chart."""
+    """One 28-day period of a diary, day by day (laid back from today, so a page always ends on a day), and the
+    periods and sessions for the chart (``chart_periods``: from the first injection once treated)."""
 
     number: int
     """1 for the 28 days ending today, 2 for the 28 days before them, and so on."""
@@ -119,8 +145,14 @@ def _sessions_of(patient: Patient) -> tuple[SessionMark, ...]:
     return tuple(SessionMark(s.date, recorded=s.status == SessionStatus.RECORDED) for s in sessions)
 
 
+def _first_injection(sessions: tuple[SessionMark, ...], *, today: date) -> date | None:
+    """The first session recorded on or before ``today`` (the engine's day 0), else None."""
+    return next((s.date for s in sessions if s.recorded and s.date <= today), None)
+
+
 def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) -> DiaryHistory:
-    """Period ``number`` (clamped to the periods that exist) laid back from ``today`` by the engine; audited."""
+    """Period ``number`` (clamped to the periods that exist) laid back from ``today`` by the engine, and the chart's
+    periods (``chart_periods``, as on the clinician's page); audited."""
     diary = patient_diary(patient, until=today)
     classified = classify_days(diary.days)
     first = diary.first_date
@@ -128,8 +160,7 @@ def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) 
     # The oldest period may not begin before the calendar does (a day in the first weeks of year 1 would have it).
     last_number = max(1, min(last_number, ((today - date.min).days + 1) // PERIOD_DAYS))
     number = min(max(number, 1), last_number)
-    periods = periods_before(classified, as_of=today, count=max(number, min(last_number, CHART_PERIODS)))
-    period = periods[number - 1]
+    period = periods_before(classified, as_of=today, count=number)[number - 1]
     entries = {e.date: e for e in DiaryEntry.objects.filter(patient=patient, date__range=(period.start, period.end))}
     classes = {c.date: c for c in classified if period.start <= c.date <= period.end}
     rows = tuple(
@@ -144,11 +175,12 @@ def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) 
         patient_id=patient.external_id,
         detail=f"history {period.span}",
     )
+    sessions = _sessions_of(patient)
     return DiaryHistory(
         number=number,
         last_number=last_number,
         period=period,
         rows=rows,
-        chart_periods=periods[: min(last_number, CHART_PERIODS)],
-        sessions=_sessions_of(patient),
+        chart_periods=chart_periods(diary, first_injection=_first_injection(sessions, today=today), today=today),
+        sessions=sessions,
     )

@@ -8,7 +8,6 @@ read in the audit trail. Nothing here decides a clinical question itself.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,25 +26,19 @@ from onaboard.clinical import (
     MIDAS_GRADE_II_MIN,
     MIDAS_GRADE_III_MIN,
     MIDAS_GRADE_IV_MIN,
-    PERIOD_DAYS,
     Assessment,
     BillingLine,
     FindingKind,
     Hit6Change,
     InjectionPlan,
     Outcomes,
-    PatientDiary,
-    PeriodSummary,
     PlanError,
     SafetyFinding,
     SafetyScreen,
     ScheduleStatus,
     age_in_years,
     assess,
-    classify_days,
     eligibility_day,
-    periods_before,
-    treatment_periods,
 )
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
@@ -60,7 +53,7 @@ from onaboard.web.common.charts import (
     score_trend_chart,
 )
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.diary.selectors import patient_diary
+from onaboard.web.diary.selectors import chart_periods, patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import (
     BOTOX_PRODUCT,
@@ -73,9 +66,6 @@ from onaboard.web.outcomes.selectors import baseline_and_latest, baseline_for_st
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
 TRIAL_NOT_FOUND = gettext_noop("No such preventive medicine on this record.")
-
-MAX_CHART_PERIODS = 13
-"""At most a year of 28-day periods before treatment on the chart (the table under it lists the same numbers)."""
 
 MIDAS_CHART_TOP = 40
 """The MIDAS trend's scale runs 0..40 (grade IV starts at 21) unless a total is higher."""
@@ -232,28 +222,6 @@ def preventive_trial_of(patient: Patient, external_id: uuid.UUID | str) -> Preve
 
 
 # --- Chart --------------------------------------------------------------------------------------------------------
-
-
-def chart_periods(diary: PatientDiary, *, first_injection: dt.date | None, today: dt.date) -> tuple[PeriodSummary, ...]:
-    """The 28-day periods to chart, oldest first: laid back from today before treatment; once treated, the engine's
-    baseline and periods from the first injection, with up to a year of periods before the baseline. Periods wholly
-    before the first diary day are left out."""
-    if not diary.days:
-        return ()
-    classified = classify_days(diary.days)
-    first_day = diary.days[0].date
-    if first_injection is None:
-        count = min(MAX_CHART_PERIODS, math.ceil(((today - first_day).days + 1) / PERIOD_DAYS))
-        periods = periods_before(classified, as_of=today, count=max(count, 1))
-    else:
-        baseline, after = treatment_periods(classified, day0=first_injection)
-        earlier_end = baseline.start - dt.timedelta(days=1)
-        earlier: tuple[PeriodSummary, ...] = ()
-        if first_day <= earlier_end:
-            count = min(MAX_CHART_PERIODS, math.ceil(((earlier_end - first_day).days + 1) / PERIOD_DAYS))
-            earlier = periods_before(classified, as_of=earlier_end, count=count)
-        periods = (*earlier, baseline, *after)
-    return tuple(sorted((period for period in periods if not period.missing), key=lambda period: period.start))
 
 
 def _session_marks(sessions: tuple[InjectionSession, ...]) -> tuple[SessionMark, ...]:
