@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS
 from onaboard.clinical.prom import (
     HIT6_COUNT,
     HIT6_POINTS,
@@ -18,6 +20,7 @@ from onaboard.clinical.prom import (
     MIDAS_DAYS_RANGE,
     MIDAS_PAIN_RANGE,
     MIDAS_PAIR_TOO_MANY,
+    PROM_WINDOW_DAYS,
     Hit6Answer,
     Hit6Impact,
     MidasGrade,
@@ -26,6 +29,9 @@ from onaboard.clinical.prom import (
     hit6_score,
     midas_score,
     parse_hit6_answer,
+    prom_baseline,
+    prom_in_window,
+    prom_visit_answer,
 )
 
 # --- Strategies -------------------------------------------------------------------------------------------------
@@ -341,3 +347,45 @@ def test_every_hit6_change_reason_names_its_rule_first(baseline, follow_up):
     assert hit6_change(baseline, follow_up).reason.startswith(
         f"{HIT6_RESPONDER_RULE}: HIT-6 {baseline} -> {follow_up}:"
     )
+
+
+# --- Which answer stands for a visit (the baseline: day 0) --------------------------------------------------------
+
+DAY0 = date(2026, 3, 2)
+
+
+def test_the_prom_window_is_the_28_day_baseline_period():
+    """A HIT-6 or MIDAS answer stands for a visit when given in the 28 days up to it (PREEMPT's 28-day baseline,
+    HIT-6's four-week recall), the visit day included."""
+    assert PROM_WINDOW_DAYS == PERIOD_DAYS == 28
+    assert prom_in_window(DAY0, DAY0)
+    assert prom_in_window(DAY0 - timedelta(days=27), DAY0)
+    assert not prom_in_window(DAY0 - timedelta(days=28), DAY0)
+    assert not prom_in_window(DAY0 + timedelta(days=1), DAY0)
+
+
+@pytest.mark.parametrize(
+    ("days_before", "baseline"),
+    [(0, True), (1, True), (27, True), (28, False), (60, False), (120, False), (-1, False)],
+)
+def test_the_baseline_is_an_answer_in_the_28_days_up_to_the_first_injection(days_before, baseline):
+    """An answer 0 to 27 days before the first injection is its baseline; one 28 or more days before (60, 120: it
+    describes months long before treatment) or after the injection is not, however many there are."""
+    answered = DAY0 - timedelta(days=days_before)
+    assert prom_baseline([answered], DAY0) == (answered if baseline else None)
+
+
+def test_the_latest_answer_in_the_window_is_the_baseline():
+    """Of several answers in the window the latest is the baseline; older and later ones are passed over."""
+    days = [DAY0 - timedelta(days=n) for n in (120, 20, 3)] + [DAY0 + timedelta(days=1)]
+    assert prom_baseline(days, DAY0) == DAY0 - timedelta(days=3)
+    assert prom_baseline(reversed(days), DAY0) == DAY0 - timedelta(days=3)
+    assert prom_baseline([], DAY0) is None
+
+
+def test_a_later_visit_takes_its_answer_by_the_same_rule():
+    """Visit 3 (week 24) takes the latest answer in the 28 days up to its day, as visit 1 takes the baseline."""
+    week24 = DAY0 + timedelta(days=2 * RETREATMENT_INTERVAL_DAYS)
+    days = [DAY0, week24 - timedelta(days=28), week24 - timedelta(days=5), week24 + timedelta(days=2)]
+    assert prom_visit_answer(days, week24) == week24 - timedelta(days=5)
+    assert prom_visit_answer(days[:2], week24) is None

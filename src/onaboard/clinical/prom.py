@@ -1,4 +1,4 @@
-"""Patient-reported outcome scores: HIT-6 and MIDAS.
+"""Patient-reported outcome scores: HIT-6 and MIDAS, and which answer stands for a visit (the baseline: day 0).
 
 Sources:
 - HIT-6 (Headache Impact Test, (c) QualityMetric; licence needed for the item text): Kosinski M, et al. "A six-item
@@ -11,16 +11,22 @@ Sources:
 - MIDAS (Stewart WF, Lipton RB, et al.): five questions counting days in the last 3 months; Q2 excludes days counted
   in Q1 and Q4 days counted in Q3; score = Q1+...+Q5; grades I 0-5 little or no disability, II 6-10 mild, III 11-20
   moderate, IV >= 21 severe; A (headache days) and B (average pain 0-10) are recorded but not scored.
+- The baseline answer (``prom_baseline``): PREEMPT's 28-day baseline phase before day 0 (Dodick et al., Headache
+  2010; clinical-facts.md 3.1), the engine's baseline of the 28 days before cycle 1 (clinical-facts.md 5.4), EHF's
+  4 weeks before vs after each cycle (Bendtsen et al., J Headache Pain 2018; clinical-facts.md 5.2) and HIT-6's
+  4-week recall (clinical-facts.md 8.1).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from types import MappingProxyType
 
 from onaboard.clinical.errors import RefusedError
+from onaboard.clinical.periods import PERIOD_DAYS
 
 __all__ = [
     "HIT6_ITEM_COUNT",
@@ -37,6 +43,7 @@ __all__ = [
     "MIDAS_GRADE_IV_MIN",
     "MIDAS_MAX_DAYS",
     "MIDAS_MAX_PAIN",
+    "PROM_WINDOW_DAYS",
     "Hit6Answer",
     "Hit6Change",
     "Hit6Impact",
@@ -48,6 +55,9 @@ __all__ = [
     "hit6_score",
     "midas_score",
     "parse_hit6_answer",
+    "prom_baseline",
+    "prom_in_window",
+    "prom_visit_answer",
 ]
 
 
@@ -356,3 +366,37 @@ def midas_score(
     grade = _midas_grade(total)
     reason = MIDAS_REASON.format(total=total, grade=grade, band=_MIDAS_GRADE_TEXT[grade])
     return MidasResult(q1, q2, q3, q4, q5, total, grade, a, b, reason)
+
+
+# --- Which answer stands for a visit ------------------------------------------------------------------------------
+
+PROM_WINDOW_DAYS = PERIOD_DAYS
+"""A HIT-6 or MIDAS answer stands for a visit (visit 1: day 0, the first injection) when it was given in the 28 days
+up to the visit, the visit day included. PREEMPT took its baseline over a 28-day baseline phase ending at day 0
+(Dodick et al., Headache 2010; clinical-facts.md 3.1), the diary's baseline is the 28 days before cycle 1
+(clinical-facts.md 5.4) and EHF compares the 4 weeks before and after each cycle (Bendtsen et al. 2018;
+clinical-facts.md 5.2); HIT-6 asks about the last 4 weeks (clinical-facts.md 8.1), so an answer in the window
+describes the month before treatment. MIDAS asks about the last 3 months (clinical-facts.md 8.2): one given in the
+window describes the quarter before treatment, one given earlier a quarter that ended a month or more before it.
+One window for both keeps a visit's HIT-6 and MIDAS from the same visit, as the cohort's PROM table has them."""
+
+
+def prom_in_window(answered_on: date, visit_day: date) -> bool:
+    """Whether an answer given on ``answered_on`` stands for the visit on ``visit_day``: given in the
+    ``PROM_WINDOW_DAYS`` (28) days up to it, the visit day included (days -27 .. 0)."""
+    return visit_day - timedelta(days=PROM_WINDOW_DAYS - 1) <= answered_on <= visit_day
+
+
+def prom_visit_answer(answered_on: Iterable[date], visit_day: date) -> date | None:
+    """The day of the answer that stands for the visit on ``visit_day``: the latest answered in the 28 days up to it
+    (``prom_in_window``); None when none was. ``answered_on`` holds one instrument's answer days, in any order."""
+    return max((day for day in answered_on if prom_in_window(day, visit_day)), default=None)
+
+
+def prom_baseline(answered_on: Iterable[date], first_injection: date) -> date | None:
+    """The day of the baseline answer of one instrument (HIT-6 or MIDAS): the latest answered in the 28 days up to
+    the first injection, that day included (``PROM_WINDOW_DAYS``; PREEMPT's 28-day baseline phase, Dodick et al.,
+    Headache 2010; HIT-6's 4-week recall). None when none was: an answer older than that describes a time long
+    before treatment (a HIT-6 given 60 days before recalls days 88 to 60 before), and a change from it is not a
+    change since treatment. The one rule for the patient's pages, the letters and the cohort's visit 1."""
+    return prom_visit_answer(answered_on, first_injection)

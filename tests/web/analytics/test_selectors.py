@@ -355,3 +355,28 @@ def test_a_session_that_left_fixed_sites_out_counts_by_its_follow_the_pain_sites
     assert (row["sites"], row["follow_the_pain_sites"]) == (FIXED_SITE_COUNT, plan.follow_the_pain_count)
     report = clinic_cohort_report(user=world.users[Role.CLINICIAN], today=today)
     assert (report.sessions_follow_the_pain.count, report.sessions_follow_the_pain.total) == (1, 1)
+
+
+@pytest.mark.parametrize(("days_before", "baseline"), [(0, True), (27, True), (28, False), (60, False), (120, False)])
+def test_the_patient_page_and_the_cohort_agree_on_the_prom_baseline(world, days_before, baseline):
+    """A HIT-6 and a MIDAS answered N days before the first injection are the baseline on the patient's page and
+    the letters (``baseline_and_latest``) exactly when they are the cohort's visit 1: in the 28 days up to day 0
+    (``onaboard.clinical.prom_baseline``); one 60 or 120 days before is neither, nor called "before treatment"."""
+    from onaboard.web.outcomes.selectors import questionnaire_history
+    from onaboard.web.outcomes.services import questionnaire_response_record
+
+    day0 = date(2026, 3, 2)
+    InjectionSessionFactory(patient=world.own_patient, date=day0, status=SessionStatus.RECORDED)
+    midas = {"q1": 4, "q2": 2, "q3": 3, "q4": 1, "q5": 2, "a": 40, "b": 7}
+    for day, hit6 in ((day0 - timedelta(days=days_before), "always"), (day0 + timedelta(days=168), "sometimes")):
+        for instrument, answers in (("hit6", [hit6] * 6), ("midas", midas)):
+            questionnaire_response_record(
+                user=world.users["nurse"], patient=world.own_patient, instrument=instrument, answers=answers, date=day
+            )
+    history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)
+    prom = clinic_cohort_tables(user=world.users["clinician"], today=date(2026, 11, 30))["prom"].to_pylist()
+    visits = {row["visit"] for row in prom if row["patient_id"] == str(world.own_patient.external_id)}
+    assert (1 in visits) is baseline
+    assert history["hit6"].compared.before_treatment is baseline
+    assert history["midas"].compared.before_treatment is baseline
+    assert history["hit6"].compared.baseline.date == day0 - timedelta(days=days_before)

@@ -76,13 +76,21 @@ def test_the_hit6_change_is_from_the_answer_before_treatment_as_on_the_patient_p
 
 @pytest.mark.parametrize(
     ("session_day", "before_treatment"),
-    [(None, False), (date(2026, 3, 1), False), (date(2026, 3, 2), True), (date(2026, 4, 1), True)],
+    [
+        (None, False),
+        (date(2026, 3, 1), False),
+        (date(2026, 3, 2), True),
+        (date(2026, 3, 29), True),
+        (date(2026, 3, 30), False),
+        (date(2026, 5, 1), False),
+    ],
 )
-def test_the_baseline_is_before_treatment_only_when_answered_on_or_before_the_first_session(
+def test_the_baseline_is_before_treatment_only_when_answered_in_the_28_days_up_to_the_first_session(
     world, session_day, before_treatment
 ):
     """With no recorded session, or only answers after the first, the baseline is the first answer and not 'before
-    treatment'; an answer on or before the first session is."""
+    treatment'; an answer on the first session's day or up to 27 days before is; one 28 or 60 days before is still
+    compared with, but is not 'before treatment' (``onaboard.clinical.prom_baseline``)."""
     from onaboard.web.injections.models import SessionStatus
     from tests.web.factories import InjectionSessionFactory
 
@@ -99,3 +107,23 @@ def test_the_baseline_is_before_treatment_only_when_answered_on_or_before_the_fi
     assert (compared.baseline.total, compared.latest.total) == (78, 60)
     assert compared.first_session == session_day
     assert compared.before_treatment is before_treatment
+    older = session_day is not None and session_day >= date(2026, 3, 30)
+    assert compared.older_than_window is older
+
+
+def test_the_baseline_is_the_answer_in_the_window_not_an_older_one(world):
+    """Answers 120 and 10 days before the first session and one after it: the one 10 days before is the baseline
+    before treatment, not the older one."""
+    from onaboard.web.injections.models import SessionStatus
+    from tests.web.factories import InjectionSessionFactory
+
+    _hit6(world, date(2025, 11, 2), ["rarely"] * 6)
+    _hit6(world, date(2026, 2, 20), ["always"] * 6)
+    _hit6(world, date(2026, 6, 1), ["very often"] * 6)
+    InjectionSessionFactory(patient=world.own_patient, date=date(2026, 3, 2), status=SessionStatus.RECORDED)
+    compared = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)["hit6"].compared
+    assert (compared.baseline.date, compared.before_treatment, compared.older_than_window) == (
+        date(2026, 2, 20),
+        True,
+        False,
+    )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 
-from onaboard.clinical import hit6_change
+from onaboard.clinical import PROM_WINDOW_DAYS, hit6_change
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import forms, selectors, views
@@ -188,8 +188,9 @@ def _hit6_78_then_60(user, patient):
         )
 
 
-def _first_session(patient, days_ago: int = 60):
-    """A recorded injection session ``days_ago`` days ago: between the two answers of ``_hit6_78_then_60``."""
+def _first_session(patient, days_ago: int = 70):
+    """A recorded injection session ``days_ago`` days ago: between the two answers of ``_hit6_78_then_60``, by default
+    20 days after the first, which is then the baseline (answered in the 28 days up to the first session)."""
     InjectionSessionFactory(
         patient=patient, date=timezone.localdate() - timedelta(days=days_ago), status=SessionStatus.RECORDED
     )
@@ -219,17 +220,18 @@ def test_staff_read_the_engines_reasons_where_the_patient_reads_plain_words(clie
     assert "Your score" not in html
 
 
-@pytest.mark.parametrize("session_days_ago", [None, 60, 120])
+@pytest.mark.parametrize("session_days_ago", [None, 70, 30, 120])
 def test_the_hit6_change_says_before_treatment_only_when_the_baseline_is(client, world, session_days_ago):
-    """With no recorded session, or none on or after the first answer, the patient reads the change from the first
-    answer by its date (not "before treatment") and the clinician reads which answer the change is from."""
+    """With no recorded session, a first answer 60 days before the first session (older than the 28 days a baseline
+    is answered in) or none on or before it, the patient reads the change from the first answer by its date (not
+    "before treatment") and the clinician reads which answer the change is from and why it is not a baseline."""
     _hit6_78_then_60(world.users["patient"], world.own_patient)
     if session_days_ago is not None:
         _first_session(world.own_patient, session_days_ago)
     first = timezone.localdate() - timedelta(days=90)
     client.force_login(world.users["patient"])
     html = client.get(reverse("outcomes:questionnaires")).content.decode()
-    if session_days_ago == 60:
+    if session_days_ago == 70:
         assert "Your score has come down from 78 before treatment to 60." in html
     else:
         day = date_format(first, "j F Y")
@@ -243,10 +245,12 @@ def test_the_hit6_change_says_before_treatment_only_when_the_baseline_is(client,
         expected = str(selectors.BASELINE_NO_SESSION) % numbers
     else:
         numbers["first"] = date_format(timezone.localdate() - timedelta(days=session_days_ago), "j M Y")
-        before = session_days_ago == 60
-        expected = (
-            str(selectors.BASELINE_BEFORE_FIRST_SESSION if before else selectors.BASELINE_AFTER_FIRST_SESSION) % numbers
-        )
+        words = {
+            70: selectors.BASELINE_BEFORE_FIRST_SESSION,
+            30: selectors.BASELINE_OLDER_THAN_WINDOW,
+            120: selectors.BASELINE_AFTER_FIRST_SESSION,
+        }[session_days_ago]
+        expected = str(words) % {**numbers, "days_before": 60, "window": PROM_WINDOW_DAYS}
     assert f'<span class="muted small">{expected}</span>' in staff
 
 

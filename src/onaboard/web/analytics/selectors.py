@@ -13,8 +13,9 @@ clinic). How the clinic's records fill the registry's columns:
   sites and follow-the-pain sites as the engine's plan of the recorded sites counts them (``site_count``,
   ``follow_the_pain_count`` of the plan ``injections.selectors.session_plan`` makes);
 - ``prom``: visit k is day 0 + 12 weeks x (k - 1); its HIT-6 and MIDAS are the latest answered in the 28 days up
-  to that day (the questionnaires ask about the last four weeks), so visit 1 is the baseline before the first
-  injection and visit 3 week 24; a visit with one instrument leaves the other empty;
+  to that day (``onaboard.clinical.prom_visit_answer``), so visit 1 is the baseline before the first injection, the
+  one the patient's pages and letters compare with (``prom_baseline``), and visit 3 week 24; a visit with one
+  instrument leaves the other empty;
 - ``adverse_events``: each side effect, attributed to its session (else the last recorded session before its
   onset; none before the first session counts), under the label table's code where its kind stands for one row
   of the label's table, else under its kind (``LABEL_EVENTS``, ``RECORDED_EVENTS``);
@@ -41,7 +42,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, AcuteClass, InjectionPlan
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, AcuteClass, InjectionPlan, prom_visit_answer
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
@@ -145,14 +146,16 @@ def _require(user: Any) -> None:
 
 
 def _visits(day0: dt.date, responses: list[tuple[dt.date, Any]], last_visit: int) -> dict[int, tuple[dt.date, Any]]:
-    """Visit k -> the latest (date, answers) answered in the 28 days up to day 0 + 12 weeks x (k - 1)."""
+    """Visit k -> the (date, answers) that stands for day 0 + 12 weeks x (k - 1): the engine's rule
+    (``onaboard.clinical.prom_visit_answer``, the latest answered in the 28 days up to it), so visit 1 is the
+    baseline the patient's pages and letters compare with (``onaboard.clinical.prom_baseline``)."""
+    on_day = dict(responses)  # one answer per instrument and day (the model's one_questionnaire_per_day)
     chosen: dict[int, tuple[dt.date, Any]] = {}
     for visit in range(1, last_visit + 1):
         visit_day = day0 + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS * (visit - 1))
-        first_day = visit_day - dt.timedelta(days=PERIOD_DAYS - 1)  # 28 days, the visit day included
-        window = [item for item in responses if first_day <= item[0] <= visit_day]
-        if window:
-            chosen[visit] = max(window, key=lambda item: item[0])
+        found = prom_visit_answer(on_day, visit_day)
+        if found is not None:
+            chosen[visit] = (found, on_day[found])
     return chosen
 
 

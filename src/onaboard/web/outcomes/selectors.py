@@ -10,7 +10,16 @@ from typing import Any
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from onaboard.clinical import Hit6Change, PromError, hit6_change, hit6_score, midas_score
+from onaboard.clinical import (
+    PROM_WINDOW_DAYS,
+    Hit6Change,
+    PromError,
+    hit6_change,
+    hit6_score,
+    midas_score,
+    prom_baseline,
+    prom_in_window,
+)
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections.models import InjectionSession, SessionStatus
@@ -30,9 +39,10 @@ class ScoredResponse:
 class BaselineAndLatest:
     """The answer a change is measured from and the latest answer of one instrument (``baseline_and_latest``).
 
-    ``before_treatment`` is true only when the baseline is dated on or before ``first_session`` (the first recorded
-    injection session); otherwise the baseline is simply the first answer, and no one may call it "before
-    treatment".
+    ``before_treatment`` is true only when the baseline is the engine's (``onaboard.clinical.prom_baseline``):
+    answered in the 28 days up to ``first_session`` (the first recorded injection session), as the cohort's visit 1
+    is. Otherwise the baseline is the last answer before the first session when it is older than that
+    (``older_than_window``), else the first answer, and no one may call the change one "since treatment".
     """
 
     baseline: QuestionnaireResponse
@@ -41,7 +51,16 @@ class BaselineAndLatest:
 
     @property
     def before_treatment(self) -> bool:
-        return self.first_session is not None and self.baseline.date <= self.first_session
+        return self.first_session is not None and prom_in_window(self.baseline.date, self.first_session)
+
+    @property
+    def older_than_window(self) -> bool:
+        """Answered before the first session but before the 28 days up to it: shown, labelled, not a baseline."""
+        return (
+            self.first_session is not None
+            and self.baseline.date <= self.first_session
+            and not prom_in_window(self.baseline.date, self.first_session)
+        )
 
 
 BASELINE_BEFORE_FIRST_SESSION = _(
@@ -54,6 +73,10 @@ BASELINE_AFTER_FIRST_SESSION = _(
     "Baseline: the first answer (%(day)s); none was given on or before the first session (%(first)s), so this is "
     "not a change since treatment."
 )
+BASELINE_OLDER_THAN_WINDOW = _(
+    "Compared with the answer of %(day)s, %(days_before)d days before the first session (%(first)s): a baseline is "
+    "answered in the %(window)d days up to it, so this is not a change since treatment."
+)
 """What the staff's change is measured from, beside the engine's reason (which names no dates)."""
 
 
@@ -65,6 +88,9 @@ def baseline_for_staff(compared: BaselineAndLatest) -> str:
     numbers["first"] = date_format(compared.first_session, "j M Y")
     if compared.before_treatment:
         return str(BASELINE_BEFORE_FIRST_SESSION) % numbers
+    if compared.older_than_window:
+        days_before = (compared.first_session - compared.baseline.date).days
+        return str(BASELINE_OLDER_THAN_WINDOW) % {**numbers, "days_before": days_before, "window": PROM_WINDOW_DAYS}
     return str(BASELINE_AFTER_FIRST_SESSION) % numbers
 
 
@@ -96,15 +122,27 @@ def engine_reason(response: QuestionnaireResponse) -> str:
 def baseline_and_latest(
     responses: Sequence[QuestionnaireResponse], first_injection: date | None
 ) -> BaselineAndLatest | None:
-    """The baseline answer (the last on or before the first injection, else the first) and the latest, when they
-    differ, and whether that baseline is from before treatment; ``responses`` of one instrument, oldest first. The
-    one rule for the pages and the letters."""
+    """The baseline answer and the latest, when they differ; ``responses`` of one instrument, oldest first. The one
+    rule for the pages and the letters, the cohort's visit 1's (``onaboard.clinical.prom_baseline``):
+
+    - the latest answered in the 28 days up to the first injection: the baseline before treatment;
+    - else the last answered before it, older than that: shown, so the staff see what the patient answered, but
+      not a baseline (``before_treatment`` false, ``older_than_window`` true, and worded so by
+      ``baseline_for_staff``): a HIT-6 of months before describes a month long before treatment, and the cohort
+      report does not count it either;
+    - else (no session, or only answers after the first) the first answer, not "before treatment".
+    """
     if len(responses) < 2:
         return None
     baseline = responses[0]
     if first_injection is not None:
+        on_day = {response.date: response for response in responses}
+        chosen = prom_baseline(on_day, first_injection)
         before = [response for response in responses if response.date <= first_injection]
-        baseline = before[-1] if before else baseline
+        if chosen is not None:
+            baseline = on_day[chosen]
+        elif before:
+            baseline = before[-1]
     latest = responses[-1]
     return None if latest.pk == baseline.pk else BaselineAndLatest(baseline, latest, first_injection)
 
