@@ -32,7 +32,17 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which record, when and from where. Rows are only ever inserted."""
+    """Who did what to which record, when and from where. Rows are only ever inserted.
+
+    ``detail`` says what was done, never what the record holds. The trail is read in the admin by the clinic's
+    administrators, who are shown no clinical notes (``patients/access.py``, ``ROLE_CAPABILITIES``), so a detail holds
+    only what they may see anyway: the action in a few words ("overrode interval", "side effect reported",
+    "reviewed"), the names of the fields changed, check codes, dates of sessions and days, counts, public ids, and the
+    billing and pathway facts their own pages show (a session's units, vials and lot, a worklist state, a coverage
+    status). Never clinical content: no diary or questionnaire answers, scores or bands, safety answers, side effects'
+    kinds, severities or grades, relatedness, drugs or products tried and their doses, nor a reason or note a clinician
+    typed. That stays in the record, behind the record's own access rules; the event's ids lead to it.
+    """
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -46,6 +56,7 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     path = models.CharField(max_length=400, blank=True)
     detail = models.CharField(max_length=400, blank=True)
+    """What was done, in words holding no clinical content (see the class's docstring)."""
 
     objects = AuditQuerySet.as_manager()
 

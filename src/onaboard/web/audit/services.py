@@ -16,7 +16,10 @@ from onaboard.web.audit.models import Action, AuditEvent
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
-    """One event of ``audit_records``: what was done to which record (the user and request are shared)."""
+    """One event of ``audit_records``: what was done to which record (the user and request are shared).
+
+    ``detail`` names the action and non-clinical facts only (field names, check codes, dates, counts), never the
+    record's clinical content: an administrator reads it (``AuditEvent`` says what it may hold)."""
 
     action: Action
     object_type: str

@@ -416,7 +416,7 @@ def injection_session_record(
                 object_type="injection_session_override",
                 object_id=session.external_id,
                 patient_id=patient.external_id,
-                detail=f"overrode {', '.join(checks.failing_codes)}: {reason}",
+                detail=f"overrode {', '.join(checks.failing_codes)}",  # the reason is the session's, not the trail's
             )
         _book_next(user=user, patient=patient, today=today)
     return session
@@ -612,7 +612,7 @@ def side_effect_report(
             object_type="side_effect",
             object_id=side_effect.external_id,
             patient_id=patient.external_id,
-            detail=f"{'URGENT ' if side_effect.urgent else ''}{kind} ({severity}) from {onset}; {attribution}",
+            detail=f"side effect reported; {attribution}",
         )
     return side_effect
 
@@ -674,13 +674,12 @@ def side_effect_review(
                 "modified",
             ]
         )
-        related = {True: "related", False: "not related", None: "relatedness unknown"}[related_to_treatment]
         audit_record(
             user=user,
             action=Action.UPDATE,
             object_type="side_effect",
             object_id=side_effect.external_id,
             patient_id=side_effect.patient.external_id,
-            detail=f"reviewed: {grade}, {related}, session {session.date if session else 'none'}",
+            detail=f"reviewed; session {session.date if session else 'none'}",
         )
     return side_effect

@@ -1070,7 +1070,7 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
             object_type="side_effect",
             object_id=effect_row.external_id,
             patient_id=patient.external_id,
-            detail=f"imported {effect.kind} ({effect.severity}) from {effect.onset}",
+            detail="imported",
         )
         summary.written(gettext_noop("side effects"), action)
 
@@ -1101,6 +1101,7 @@ def _medication_history(
             summary.add(gettext_noop("other toxins"), created=1)
             summary.created.add(treatment.key)
         elif match.units != treatment.units or match.indication != treatment.indication:
+            changed = [name for name in ("units", "indication") if getattr(match, name) != getattr(treatment, name)]
             match.units, match.indication = treatment.units, treatment.indication
             match.full_clean()
             match.save()
@@ -1110,7 +1111,7 @@ def _medication_history(
                 object_type="other_toxin_treatment",
                 object_id=match.external_id,
                 patient_id=patient.external_id,
-                detail=f"imported {treatment.product} {treatment.units} U on {treatment.date.isoformat()}",
+                detail=f"imported, changed: {', '.join(changed)}",
             )
             summary.add(gettext_noop("other toxins"), updated=1)
         else:

@@ -90,6 +90,6 @@ def questionnaire_response_record(
             object_type=f"questionnaire_{instrument.value}",
             object_id=response.external_id,
             patient_id=patient.external_id,
-            detail=f"{date.isoformat()} total {total} ({category})",
+            detail=f"response of {date.isoformat()}",
         )
     return response

@@ -216,7 +216,7 @@ def preventive_trial_create(
             object_type="preventive_trial",
             object_id=trial.external_id,
             patient_id=patient.external_id,
-            detail=f"{trial.drug} ({trial.drug_class})",
+            detail="preventive medicine added",
         )
     return trial
 
@@ -303,7 +303,7 @@ def other_toxin_treatment_create(
             object_type="other_toxin_treatment",
             object_id=treatment.external_id,
             patient_id=patient.external_id,
-            detail=f"{treatment.product} {treatment.units} U on {treatment.date.isoformat()}",
+            detail="other toxin treatment added",
         )
     patient.refresh_from_db()
     return treatment
