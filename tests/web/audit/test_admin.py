@@ -3,12 +3,20 @@ only."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 from django.urls import reverse
 
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.audit.services import audit_record
+from onaboard.web.patients.models import SAFETY_FLAGS
 from tests.web.factories import UserFactory
+from tests.web.injections.conftest import record
+
+DAY = dt.date(2026, 3, 2)
+REASON = "Severe relapse; neurologist agreed."
 
 
 def _trail(world):
@@ -60,28 +68,73 @@ def test_another_clinics_event_cannot_be_opened(client, superuser, world):
     assert client.get(reverse("admin:audit_auditevent_change", args=[other.pk])).status_code == 302
 
 
-def test_a_refused_attempt_on_a_patient_is_in_both_clinics_trails(client, superuser, world):
-    """Another clinic's clinician asking for this clinic's patient gets 404, and the refusal names the patient, so
-    this clinic's administrator finds it in their trail; the other clinic's administrator still sees what their own
-    clinician tried. A refused id that is nobody's names no patient."""
-    import uuid
-
+def _probes(client, world):
+    """Another clinic's clinician asks for this clinic's patient and for an id that is nobody's (404 both); returns
+    the other clinic's administrator (a superuser of role admin), the patient and the id of nobody."""
     far = UserFactory(username="far.doctor", role=Role.CLINICIAN, clinic=world.other_clinic)
     far_admin = UserFactory(username="far.admin", role=Role.ADMIN, clinic=world.other_clinic)
     type(far_admin).objects.filter(pk=far_admin.pk).update(is_staff=True, is_superuser=True)
-    patient = world.same_clinic_patient
+    patient, nobody = world.same_clinic_patient, uuid.uuid4()
     client.force_login(far)
     assert client.get(reverse("patients:detail", args=[patient.external_id])).status_code == 404
-    assert client.get(reverse("patients:detail", args=[uuid.uuid4()])).status_code == 404
+    assert client.get(reverse("patients:detail", args=[nobody])).status_code == 404
+    return far_admin, patient, nobody
+
+
+def test_a_refused_attempt_on_a_patient_is_in_both_clinics_trails(client, superuser, world):
+    """Another clinic's clinician asking for this clinic's patient gets 404, and the refusal names the patient, so
+    this clinic's administrator finds it in their trail, patient and all; the other clinic's administrator sees what
+    their own clinician tried, without the patient. A refused id that is nobody's names no patient."""
+    far_admin, patient, _nobody = _probes(client, world)
     refusals = AuditEvent.objects.filter(action=Action.DENIED, username="far.doctor").order_by("id")
     assert [event.patient_id for event in refusals] == [patient.external_id, None]
 
     def denied(user):
         client.force_login(user)
         response = client.get(reverse("admin:audit_auditevent_changelist"), {"action__exact": Action.DENIED})
-        return [(event.username, event.patient_id) for event in response.context["cl"].result_list]
+        model_admin = response.context["cl"].model_admin
+        return [(event.username, model_admin.patient(event)) for event in response.context["cl"].result_list]
 
     assert denied(superuser) == [("far.doctor", patient.external_id)]
-    assert sorted(denied(far_admin), key=str) == sorted(
-        [("far.doctor", patient.external_id), ("far.doctor", None)], key=str
-    )
+    assert denied(far_admin) == [("far.doctor", None), ("far.doctor", None)]
+
+
+def test_the_probers_clinic_cannot_tell_another_clinics_patient_from_nobody(client, world):
+    """The prober's clinic's administrator is shown a refused id of another clinic's patient exactly as an id that is
+    nobody's: the list, the event's page and a search by the id show it as often and name no patient, and a filter on
+    the patient in the address is refused (it would answer "is this a patient?")."""
+    far_admin, patient, nobody = _probes(client, world)
+    client.force_login(far_admin)
+    changelist = reverse("admin:audit_auditevent_changelist")
+    listed = client.get(changelist, {"action__exact": Action.DENIED}).content.decode()
+    assert listed.count(str(patient.external_id)) == listed.count(str(nobody)) > 0
+    for wanted in (patient.external_id, nobody):
+        event = AuditEvent.objects.get(action=Action.DENIED, object_id=str(wanted))
+        page = client.get(reverse("admin:audit_auditevent_change", args=[event.pk])).content.decode()
+        assert page.count(str(wanted)) == 2  # the id asked for and the address asked
+    found = [
+        client.get(changelist, {"q": str(wanted)}).context["cl"].result_count
+        for wanted in (patient.external_id, nobody)
+    ]
+    assert found == [1, 1]
+    for lookup in ({"patient_id": str(patient.external_id)}, {"patient_id__isnull": "False"}):
+        assert client.get(changelist, lookup).status_code == 400
+
+
+def test_an_administrator_reading_the_trail_is_not_shown_clinical_content(client, superuser, world):
+    """An administrator (role admin, staff), who is shown no clinical notes, reads in the trail that a session's
+    check was overridden, never the clinician's reason, on the list or the event's page."""
+    patient = world.own_patient
+    for flag in SAFETY_FLAGS:
+        setattr(patient, flag, False)
+    patient.other_toxin_asked = True
+    patient.save()
+    record(user=world.users["nurse"], patient=patient, date=DAY)
+    record(user=world.users["nurse"], patient=patient, date=DAY + dt.timedelta(days=60), override_reason=REASON)
+    event = AuditEvent.objects.get(object_type="injection_session_override")
+    client.force_login(superuser)
+    listed = client.get(reverse("admin:audit_auditevent_changelist"))
+    page = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+    assert (listed.status_code, page.status_code) == (200, 200)
+    assert "overrode interval" in page.content.decode()
+    assert [REASON in response.content.decode() for response in (listed, page)] == [False, False]

@@ -78,7 +78,9 @@ def patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) ->
 
     The refusal is audited with what was asked for, so probing shows up in the trail; where the id is a patient's
     (of any clinic), the event names that patient too, so the patient's own clinic finds the attempt in its trail
-    (the answer is the same 404 either way: the prober learns nothing).
+    (the answer is the same 404 either way: the prober learns nothing). The prober's clinic's administrator reads
+    the attempt too, without the patient where it is another clinic's (``audit/admin.py``): their trail does not
+    tell such an id from an id of nobody.
     """
     try:
         key = uuid.UUID(str(external_id))
