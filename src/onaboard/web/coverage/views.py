@@ -203,6 +203,13 @@ def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespon
             messages.success(request, _("Prior-authorisation request recorded."))
             _warn_of_policy_end(request, saved)
             return redirect("coverage:patient", patient.external_id)
+    audit_patient_read(  # the form shows the patient's name, record number and insurance policy
+        user=request.user,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.external_id,
+        detail="new form (prior authorisation)",
+    )
     return render(
         request, "coverage/authorisation_form.html", {"patient": patient, "form": form, "authorisation": None}
     )

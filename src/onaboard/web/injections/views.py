@@ -587,6 +587,14 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
                 return redirect("injections:side_effect_detail", side_effect_id=side_effect.external_id)
     else:
         form = SideEffectReportForm(initial={"onset": today}, today=today)
+    if request.user.role != Role.PATIENT:  # staff reporting for ?patient= are shown the patient's name
+        audit_patient_read(
+            user=request.user,
+            patient=patient,
+            object_type="patient",
+            object_id=patient.external_id,
+            detail="new form (side effect report)",
+        )
     context = {
         "form": form,
         "patient": patient,

@@ -2,12 +2,12 @@
 error report, calendar feeds, and the portal's "my data" page where a patient downloads everything held about them.
 
 Thin: reach the patient through patients/access.py, call one selector or service, render. Every download and
-upload is audited by the selector or service it calls.
+upload is audited by the selector or service it calls; the staff exchange page, which names the patient, is audited
+as a read of the record as every patient page is.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from onaboard.interop.fhir import bundle_json
+from onaboard.web.audit.services import audit_patient_read
 from onaboard.web.interop.calendar import feed_calendar, feed_create, feed_for, feed_revoke, feeds_of
 from onaboard.web.interop.forms import DiaryUploadForm
 from onaboard.web.interop.models import CalendarFeed
@@ -53,7 +55,7 @@ def _download(content: str, *, filename: str, content_type: str) -> HttpResponse
 def _fhir_download(user: Any, patient: Patient, how: str) -> HttpResponse:
     document = patients_export(user=user, patients=[patient], how=how)
     return _download(
-        json.dumps(document, ensure_ascii=False, indent=1),
+        bundle_json(document),
         filename=f"{patient.record_number}-fhir.json",
         content_type=FHIR_JSON,
     )
@@ -144,6 +146,13 @@ def patient_exchange(request: HttpRequest, external_id: UUID) -> HttpResponse:
         new_feed = _feed_action(request, patient)
         if new_feed is None:
             return redirect("interop:patient", external_id=patient.external_id)
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.external_id,
+        detail="exchange page",
+    )
     return render(
         request,
         "interop/patient_exchange.html",

@@ -176,6 +176,17 @@ def safety_edit(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
     )
 
 
+def _audit_new_form(request: HttpRequest, patient: Patient, form_name: str) -> None:
+    """A form adding to the record shows the patient's name and record number: a read, as an edit form is."""
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.external_id,
+        detail=f"new form ({form_name})",
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def other_toxin_new(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
@@ -186,6 +197,7 @@ def other_toxin_new(request: HttpRequest, external_id: uuid.UUID) -> HttpRespons
         other_toxin_treatment_create(user=request.user, patient=patient, data=form.cleaned_data)
         messages.success(request, _("Other botulinum toxin treatment recorded."))
         return redirect("patients:detail", patient.external_id)
+    _audit_new_form(request, patient, "other_toxin_treatment_new")
     return render(request, "patients/other_toxin_treatment_new.html", {"form": form, "patient": patient})
 
 
@@ -199,6 +211,7 @@ def preventive_new(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse
         preventive_trial_create(user=request.user, patient=patient, data=form.data_for_service())
         messages.success(request, _("Preventive medicine added."))
         return redirect("patients:detail", patient.external_id)
+    _audit_new_form(request, patient, "preventive_trial_form")
     context = {"form": form, "patient": patient, "trial": None}
     return render(request, "patients/preventive_trial_form.html", context)
 
