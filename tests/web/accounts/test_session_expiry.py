@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
+from onaboard.web.accounts import views
 from onaboard.web.accounts.middleware import (
     EXPLAIN_SECONDS,
     SEEN_AT_KEY,
     SEEN_RESOLUTION_SECONDS,
     SIGNED_IN_AT_KEY,
+    UNSAVED_NOTICE_SECONDS,
     session_limits,
 )
-from onaboard.web.accounts.views import SESSION_EXPIRED
+from onaboard.web.accounts.views import SESSION_EXPIRED, SESSION_EXPIRED_UNSAVED, UNSAVED_AFTER_SIGN_IN
 from onaboard.web.audit.models import Action, AuditEvent
-from tests.web.factories import PASSWORD
+from tests.web.accounts.conftest import next_code, totp_code
+from tests.web.factories import PASSWORD, DiaryEntryFactory
 
 LOGIN = reverse("accounts:login")
 STAFF_PAGE = reverse("accounts:otp_device_detail")
@@ -147,3 +153,120 @@ def test_signing_out_by_hand_is_audited(client, world):
     _sign_in(client, "nurse")
     client.post(reverse("accounts:logout"))
     assert AuditEvent.objects.get(action=Action.LOGOUT).detail == "signed out"
+
+
+# --- An expiry that catches something being sent ------------------------------------------------------------------
+
+
+def _shown(message):
+    """``message`` as a page shows it (escaped)."""
+    return escape(str(message))
+
+
+def _diary_post(day):
+    """A diary day's POST that would make the day a 6-hour severe headache."""
+    return {"date": day.isoformat(), "hours_quick": "6", "headache_hours": "", "intensity": "severe"}
+
+
+def _old_day(world):
+    """An earlier day the patient recorded as 2 mild hours: its own address, and the stored row."""
+    day = timezone.localdate() - timedelta(days=3)
+    entry = DiaryEntryFactory(patient=world.own_patient, date=day, headache_hours=Decimal(2), intensity="mild")
+    return reverse("diary:edit", kwargs={"day": day}), entry
+
+
+@pytest.mark.parametrize(
+    ("idle", "signed_in", "reason"),
+    [(31 * 86400, 31 * 86400, "idle"), (86400, 90 * 86400 + 3600, "absolute")],
+    ids=["idle", "absolute"],
+)
+def test_a_diary_day_sent_after_the_session_ended_is_not_saved_and_both_pages_say_so(
+    client, world, idle, signed_in, reason
+):
+    """A diary day posted once the session has ended changes nothing; the sign-in page says it was not saved and to
+    enter it again, and the page after signing in (the day's own) repeats it once, not on the next load."""
+    url, entry = _old_day(world)
+    _sign_in(client, "patient")
+    _age_session(client, idle=idle, signed_in=signed_in)
+    response = client.post(url, _diary_post(entry.date))
+    assert response.status_code == 302
+    assert response.url == f"{LOGIN}?next={url}"
+    entry.refresh_from_db()
+    assert (entry.headache_hours, entry.intensity) == (Decimal(2), "mild")
+    page = client.get(response.url).content.decode()
+    assert _shown(SESSION_EXPIRED_UNSAVED[reason]) in page
+    assert _shown(SESSION_EXPIRED[reason]) not in page
+    signed_in = client.post(response.url, {"username": "patient", "password": PASSWORD, "next": url})
+    assert signed_in.url == url
+    landing = client.get(url).content.decode()
+    assert landing.count(_shown(UNSAVED_AFTER_SIGN_IN)) == 1
+    assert _shown(UNSAVED_AFTER_SIGN_IN) not in client.get(url).content.decode()
+
+
+def test_a_page_asked_for_after_the_session_ended_keeps_the_plain_message(client, world):
+    """A GET that finds the session ended had nothing to lose: the sign-in page gives the usual reason only, and the
+    page after signing in says nothing about unsaved work."""
+    url, _entry = _old_day(world)
+    _sign_in(client, "patient")
+    _age_session(client, idle=31 * 86400)
+    response = client.get(url)
+    page = client.get(response.url).content.decode()
+    assert _shown(SESSION_EXPIRED["idle"]) in page
+    assert _shown(SESSION_EXPIRED_UNSAVED["idle"]) not in page
+    client.post(response.url, {"username": "patient", "password": PASSWORD, "next": url})
+    assert _shown(UNSAVED_AFTER_SIGN_IN) not in client.get(url).content.decode()
+
+
+def test_signing_in_again_over_an_ended_session_is_not_called_unsaved_work(client, world):
+    """The sign-in form sent from a tab left open once the session has ended carries nothing to keep: the page after
+    it does not say something was not saved."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=31 * 60)
+    response = client.post(LOGIN, {"username": "nurse", "password": PASSWORD, "next": STAFF_PAGE})
+    assert response.url == STAFF_PAGE
+    assert _shown(UNSAVED_AFTER_SIGN_IN) not in client.get(STAFF_PAGE).content.decode()
+
+
+def test_someone_else_signing_in_after_the_session_ended_is_not_told_of_unsaved_work(client, world):
+    """On a shared clinic computer, the next person to sign in was sending nothing: the repeat after signing in is
+    for the user whose work was lost only."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=31 * 60)
+    today = timezone.localdate()
+    day_url = reverse("diary:patient_day", kwargs={"patient_id": world.own_patient.external_id, "day": today})
+    response = client.post(day_url, _diary_post(today))
+    assert _shown(SESSION_EXPIRED_UNSAVED["idle"]) in client.get(response.url).content.decode()
+    _sign_in(client, "clinician")
+    assert _shown(UNSAVED_AFTER_SIGN_IN) not in client.get(STAFF_PAGE).content.decode()
+
+
+def test_a_late_sign_in_is_not_told_of_long_lost_work(client, world, monkeypatch):
+    """Signing in long after the lost request (``UNSAVED_NOTICE_SECONDS``) is about something else: the repeat is
+    not shown."""
+    url, entry = _old_day(world)
+    _sign_in(client, "patient")
+    _age_session(client, idle=31 * 86400)
+    client.post(url, _diary_post(entry.date))
+    assert _shown(SESSION_EXPIRED_UNSAVED["idle"]) in client.get(LOGIN).content.decode()
+    later = time.time() + UNSAVED_NOTICE_SECONDS + 1
+    monkeypatch.setattr(views.time, "time", lambda: later)
+    client.post(LOGIN, {"username": "patient", "password": PASSWORD})
+    assert _shown(UNSAVED_AFTER_SIGN_IN) not in client.get(url).content.decode()
+
+
+@pytest.mark.usefixtures("otp_middleware")
+def test_with_a_one_time_code_the_repeat_comes_after_the_code_step(client, enrolled):
+    """A staff member with an authenticator is told again on the page reached after the code, not on the code page
+    (which is not yet where they were going)."""
+    _clinician, device = enrolled
+    client.post(LOGIN, {"username": "clinician", "password": PASSWORD})
+    client.post(reverse("accounts:login_code"), {"code": totp_code(device)})
+    _age_session(client, idle=31 * 60)
+    response = client.post(STAFF_PAGE)
+    assert response.url.startswith(LOGIN)
+    assert _shown(SESSION_EXPIRED_UNSAVED["idle"]) in client.get(response.url).content.decode()
+    to_code = client.post(LOGIN, {"username": "clinician", "password": PASSWORD, "next": STAFF_PAGE})
+    assert _shown(UNSAVED_AFTER_SIGN_IN) not in client.get(to_code.url).content.decode()
+    landing = client.post(to_code.url, {"code": next_code(device)})
+    assert landing.url == STAFF_PAGE
+    assert client.get(STAFF_PAGE).content.decode().count(_shown(UNSAVED_AFTER_SIGN_IN)) == 1

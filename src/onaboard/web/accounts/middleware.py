@@ -67,6 +67,16 @@ SIGNED_IN_AT_KEY = "onaboard_signed_in_at"
 SEEN_AT_KEY = "onaboard_seen_at"
 EXPIRED_KEY = "onaboard_session_expired"
 """Set in the fresh session after an expiry, so the sign-in page can say why."""
+UNSAVED_KEY = "onaboard_session_expired_unsaved"
+"""Set beside ``EXPIRED_KEY`` when the request that found the session ended was sending something (a diary day, a
+questionnaire, a session record): whose session it was and when. The request goes no further than an anonymous one
+(a page sends it to sign in), so nothing it carried is saved: the sign-in page says so, and so does the first page
+after that same user signs in again (views.py)."""
+UNSAVED_NOTICE_SECONDS = 60 * 60
+"""How long after the lost request signing in still repeats that it was not saved: a sign-in much later is about
+something else."""
+SENDING_EXEMPT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Requests that only ask (RFC 9110's safe methods): one of them finding the session ended loses nothing."""
 SEEN_RESOLUTION_SECONDS = 60
 """Activity is written to the session at most once a minute, so not every request saves the session."""
 EXPLAIN_SECONDS = settings.SESSION_EXPLAIN_SECONDS
@@ -101,7 +111,9 @@ class SessionExpiryMiddleware:
     Goes right after Django's ``AuthenticationMiddleware``. The expired request carries on as an anonymous one, so
     pages send it to the sign-in page (which says why) and the API answers 401. The sign-in time is set by the
     ``user_logged_in`` receiver (accounts/signals.py); the stored session and the browser cookie outlive both limits
-    (``session_stored_until``), so it is this middleware that ends a session, and can say why.
+    (``session_stored_until``), so it is this middleware that ends a session, and can say why. When the request that
+    finds it ended was sending something (a POST), nothing it carried is saved, and ``UNSAVED_KEY`` lets the sign-in
+    page and the first page after signing in say so.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -125,12 +137,20 @@ class SessionExpiryMiddleware:
             request.session_expiry_reason = reason  # type: ignore[attr-defined]  # read by the logout receiver
             logout(request)
             request.session[EXPIRED_KEY] = reason
+            if _was_sending(request):
+                request.session[UNSAVED_KEY] = {"user": str(user.pk), "at": now}
             return
         if SIGNED_IN_AT_KEY not in session:
             session[SIGNED_IN_AT_KEY] = signed_in_at
         if SEEN_AT_KEY not in session or now - seen_at >= SEEN_RESOLUTION_SECONDS:
             session[SEEN_AT_KEY] = now
             session.set_expiry(session_stored_until(user, signed_in_at))
+
+
+def _was_sending(request: HttpRequest) -> bool:
+    """Whether the request carried something to keep: not a safe method, nor signing in or out (the sign-in form
+    sent from a tab left open, or the sign-out button, once the session has ended loses nothing)."""
+    return request.method not in SENDING_EXEMPT_METHODS and request.path not in _exempt_paths()[0]
 
 
 # --- API rate limits ----------------------------------------------------------------------------------------------

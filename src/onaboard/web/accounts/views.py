@@ -35,7 +35,7 @@ from django_otp import login as otp_login
 
 from onaboard.web.accounts import services
 from onaboard.web.accounts.forms import OtpCodeForm, PasswordChangeForm, PortalCloseForm
-from onaboard.web.accounts.middleware import EXPIRED_KEY
+from onaboard.web.accounts.middleware import EXPIRED_KEY, UNSAVED_KEY, UNSAVED_NOTICE_SECONDS
 from onaboard.web.accounts.models import User
 from onaboard.web.accounts.ratelimit import (
     Verdict,
@@ -111,6 +111,32 @@ SESSION_EXPIRED = {
     "absolute": _("You were signed out because you had been signed in for a long time. Sign in again."),
 }
 
+SESSION_EXPIRED_UNSAVED = {  # the session ended on a request sending something (middleware.UNSAVED_KEY)
+    "idle": _(
+        "You were signed out after a while without activity, so what you were sending was not saved. Sign in, "
+        "then enter it again."
+    ),
+    "absolute": _(
+        "You were signed out because you had been signed in for a long time, so what you were sending was not "
+        "saved. Sign in, then enter it again."
+    ),
+}
+UNSAVED_AFTER_SIGN_IN = _("What you were sending when you were signed out was not saved: enter it again.")
+"""Said once more on the first page after signing in, which shows what was saved before (a diary day's earlier
+record, marked saved): without it, that page reads as if the new entry had been saved."""
+
+
+def _repeat_unsaved(request: HttpRequest, user: User) -> None:
+    """Once ``user`` is signed in: if their own session ended, not long ago, on a request sending something, the
+    page they land on says again that it was not saved. Said once: the mark goes whoever signs in."""
+    unsaved = request.session.pop(UNSAVED_KEY, None)
+    if (
+        isinstance(unsaved, dict)
+        and unsaved.get("user") == str(user.pk)
+        and time.time() - float(unsaved.get("at", 0)) <= UNSAVED_NOTICE_SECONDS
+    ):
+        messages.warning(request, UNSAVED_AFTER_SIGN_IN)
+
 
 class SignInView(auth_views.LoginView):
     """The password step. Users with a confirmed authenticator go on to the code step before being signed in.
@@ -127,7 +153,9 @@ class SignInView(auth_views.LoginView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         reason = request.session.pop(EXPIRED_KEY, None)
-        if reason in SESSION_EXPIRED:
+        if reason in SESSION_EXPIRED and UNSAVED_KEY in request.session:
+            messages.warning(request, SESSION_EXPIRED_UNSAVED[reason])
+        elif reason in SESSION_EXPIRED:
             messages.info(request, SESSION_EXPIRED[reason])
         return super().get(request, *args, **kwargs)
 
@@ -157,7 +185,9 @@ class SignInView(auth_views.LoginView):
             rate_limit_refund(verdict)
         user = form.get_user()
         if otp_device_confirmed(user) is None:
-            return super().form_valid(form)
+            response = super().form_valid(form)
+            _repeat_unsaved(self.request, user)
+            return response
         self.request.session[PENDING_SESSION_KEY] = {
             "user": user.pk,
             "backend": user.backend,
@@ -213,6 +243,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 user.otp_device = device  # django-otp marks the session verified as the login signal fires
                 auth_login(request, user, backend=pending["backend"])
                 request.session.pop(PENDING_SESSION_KEY, None)
+                _repeat_unsaved(request, user)
             else:
                 otp_login(request, device)
                 audit_record(
