@@ -17,7 +17,7 @@ from onaboard.cohort.cli import OUT_IS_FILE
 from onaboard.cohort.export import MANIFEST, OUT_NOT_EMPTY
 from onaboard.cohort.report import report_json
 from onaboard.cohort.tables import SCHEMAS, TABLES
-from onaboard.commands import cohort, exchange
+from onaboard.commands import cohort, common
 from onaboard.reports.cohort import NOT_RECORDED
 from onaboard.web.accounts.models import Clinic, Role, User
 from onaboard.web.analytics.selectors import clinic_cohort_report
@@ -151,7 +151,7 @@ def test_a_shared_installation_needs_clinic(demo, tmp_path):
     ClinicFactory(name="Other clinic")
     out = tmp_path / "export"
     refused = _run("cohort", "export", "--out", str(out))
-    assert (refused.exit_code, refused.stderr.strip()) == (2, exchange.WHICH_CLINIC.format(count=2))
+    assert (refused.exit_code, refused.stderr.strip()) == (2, common.WHICH_CLINIC.format(count=2))
     assert not out.exists()
     other = _run("cohort", "export", "--out", str(out), "--clinic", "Other clinic", "--json")
     assert other.exit_code == 0, other.output
@@ -165,7 +165,7 @@ def test_a_user_who_does_not_see_clinical_records_may_not_export(demo, tmp_path,
     UserFactory(username="someone", role=role, clinic=demo)
     result = _run("cohort", "export", "--out", str(tmp_path / "export"), "--user", "someone")
     assert result.exit_code == 2
-    assert result.stderr.strip() == exchange.USER_MAY_NOT.format(user="someone", what="export the clinic's patients")
+    assert result.stderr.strip() == common.USER_MAY_NOT.format(user="someone", what="export the clinic's patients")
     assert not (tmp_path / "export").exists()
 
 
@@ -176,7 +176,7 @@ def test_a_patient_who_may_see_their_own_record_may_not_export_the_clinic(demo, 
     assert patient is not None
     result = _run("cohort", "export", "--out", str(tmp_path / "export"), "--user", patient.username)
     assert result.exit_code == 2
-    expected = exchange.USER_MAY_NOT.format(user=patient.username, what="export the clinic's patients")
+    expected = common.USER_MAY_NOT.format(user=patient.username, what="export the clinic's patients")
     assert result.stderr.strip() == expected
     assert not (tmp_path / "export").exists()
 

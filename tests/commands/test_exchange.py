@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from onaboard.cli import app
 from onaboard.clinical import write_diary
-from onaboard.commands import OUTPUT_NOT_STDOUT, exchange
+from onaboard.commands import OUTPUT_NOT_STDOUT, common, exchange
 from onaboard.synthetic import Profile, synthetic_patient_days
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.models import DiaryEntry
@@ -104,7 +104,7 @@ def test_a_user_named_with_user_reaches_only_the_patients_they_may_see(clinic, t
         app, ["fhir", "export", "--all", "--clinic", clinic.name, "--user", "nurse.elsewhere", "-o", str(out)]
     )
     assert other.exit_code == 2
-    assert exchange.NOT_USERS_CLINIC.format(user="nurse.elsewhere", own="Elsewhere", clinic=clinic.name) in other.stderr
+    assert common.NOT_USERS_CLINIC.format(user="nurse.elsewhere", own="Elsewhere", clinic=clinic.name) in other.stderr
     diary = tmp_path / "mine.csv"
     diary.write_text("patient_id,date,headache_hours\nEX-1,2026-01-01,0\n", encoding="utf-8")
     assert CliRunner().invoke(app, ["import", "diary", str(diary), "--user", "patient.ex"]).exit_code == 2
@@ -137,10 +137,10 @@ def test_the_commands_say_what_is_missing(clinic, tmp_path):
             ["fhir", "export", "--patient", "NOPE", "-o", out],
             exchange.NO_SUCH_PATIENT.format(value="NOPE", clinic="Exchange clinic"),
         ),
-        (["fhir", "export", "--all", "--user", "ghost", "-o", out], exchange.NO_SUCH_USER.format(value="ghost")),
+        (["fhir", "export", "--all", "--user", "ghost", "-o", out], common.NO_SUCH_USER.format(value="ghost")),
         (
             ["fhir", "export", "--all", "--clinic", "Elsewhere", "-o", out],
-            exchange.NO_SUCH_CLINIC.format(value="Elsewhere"),
+            common.NO_SUCH_CLINIC.format(value="Elsewhere"),
         ),
         (
             ["fhir", "import", str(tmp_path / "missing.json")],

@@ -8,7 +8,6 @@ engine commands never load them. Invalid arguments exit 2 with every problem on 
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable
 from datetime import date
@@ -24,6 +23,7 @@ from onaboard.clinical import PERIOD_DAYS
 from onaboard.cohort.backends import Engine
 from onaboard.cohort.stats import MEAN_INTERVAL_MIN_N
 from onaboard.commands import print_json
+from onaboard.commands.common import iso_date
 
 if TYPE_CHECKING:
     from onaboard.cohort.report import AdverseEventRate, CohortReport, Proportion, ReferenceRow
@@ -70,15 +70,6 @@ def _fail(problems: Iterable[str]) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _date(value: str) -> date | None:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 # --- synth --------------------------------------------------------------------------------------------------------
 
 
@@ -112,7 +103,7 @@ def synth_command(
         problems.append(DAYS_BELOW_ONE.format(value=days))
     if seed < 0:
         problems.append(SEED_NEGATIVE.format(value=seed))
-    end_date = None if end is None else _date(end)
+    end_date = None if end is None else iso_date(end)
     if end is not None and end_date is None:
         problems.append(BAD_END.format(value=end))
     from onaboard.cohort.synth import DEFAULT_END, fits_the_calendar, foreign_entries, write_cohort
@@ -363,7 +354,7 @@ def report_command(
 ) -> None:
     """Responders, change per period, time to response, adverse events, overuse and stopping reasons."""
     problems: list[str] = []
-    as_of_date = None if as_of is None else _date(as_of)
+    as_of_date = None if as_of is None else iso_date(as_of)
     if as_of is not None and as_of_date is None:
         problems.append(BAD_AS_OF.format(value=as_of))
     _check_output("--html", html, problems)

@@ -16,24 +16,26 @@ on stdout, for an --out that exists and is not empty, a bad date, or an unknown 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from onaboard.commands import JsonFlag, print_json
+from onaboard.commands.common import (
+    USER_MAY_NOT,
+    clinic_named,
+    clinic_patients,
+    django_setup,
+    fail,
+    iso_date,
+    user_named,
+)
 
 AS_OF_AFTER_TODAY = "--as-of: {value} is after the clinic's today ({today}); the export holds the records up to a day"
 EXPORTED = "Wrote {path}: {patients} patient(s) of {clinic} as of {as_of}, with registry ids (docs/cohort.md)."
 HOW = "command line cohort export"
 """The audit events' ``detail``: where the tables went."""
-
-
-def _fail(problems: list[str]) -> NoReturn:
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    raise typer.Exit(2)
 
 
 def cohort_export_command(
@@ -81,12 +83,12 @@ def cohort_export_command(
     clinic_id, as_of, patients, tables (per table: path, rows), csv,
     manifest (the path of export.json).
     """
-    from onaboard.cohort.cli import BAD_AS_OF, OUT_EMPTY, OUT_IS_FILE, _date
+    from onaboard.cohort.cli import BAD_AS_OF, OUT_EMPTY, OUT_IS_FILE
     from onaboard.cohort.export import OUT_NOT_EMPTY
 
     problems = []
     directory = Path(out)
-    as_of_date = None if as_of is None else _date(as_of)
+    as_of_date = None if as_of is None else iso_date(as_of)
     if as_of is not None and as_of_date is None:
         problems.append(BAD_AS_OF.format(value=as_of))
     if not out:
@@ -96,35 +98,29 @@ def cohort_export_command(
     elif directory.is_dir() and (names := sorted(entry.name for entry in directory.iterdir())):
         problems.append(OUT_NOT_EMPTY.format(path=directory, names=", ".join(names)))
     if problems:
-        _fail(problems)
+        fail(*problems)
 
-    # The database commands' one way to name a clinic and a user (onaboard/commands/exchange.py).
-    from onaboard.commands.exchange import USER_MAY_NOT, _check, _clinic, _clinic_patients, _django, _user
-
-    _django()
+    django_setup()
     from django.db import transaction
 
     from onaboard.cli import clinic_today
     from onaboard.cohort.export import ExportManifest, write_export
     from onaboard.outputs import not_writable
-    from onaboard.web.analytics.selectors import RECORDED_EVENTS, clinic_cohort_export
+    from onaboard.web.analytics.selectors import RECORDED_EVENTS, clinic_cohort_export, may_export_clinic_cohort
 
-    actor = _user(user)
-    _check(actor, "view_clinical", "export the clinic's patients")
-    # A patient may view their own record (view_clinical) but sees no cohort: row-level data leaves for the clinic's
-    # clinicians and nurses only (the analytics page's roles, less its administrators, who see no clinical record).
-    from onaboard.web.accounts.models import Role
-
-    if actor is not None and actor.role not in {Role.CLINICIAN, Role.NURSE}:
-        _fail([USER_MAY_NOT.format(user=actor.username, what="export the clinic's patients")])
-    where = _clinic(clinic, actor)
+    actor = user_named(user)
+    # Row-level data leaves with the clinic's clinicians and nurses only; the export enforces the same rule
+    # (may_export_clinic_cohort), and this refusal names the user before anything is read.
+    if actor is not None and not may_export_clinic_cohort(actor):
+        fail(USER_MAY_NOT.format(user=actor.username, what="export the clinic's patients"))
+    where = clinic_named(clinic, actor)
     today = clinic_today()
     if as_of_date is not None and as_of_date > today:
-        _fail([AS_OF_AFTER_TODAY.format(value=as_of_date, today=today)])
+        fail(AS_OF_AFTER_TODAY.format(value=as_of_date, today=today))
     day = as_of_date or today
     with transaction.atomic(), _progress() as progress:
         task = progress.add_task("reading the clinic's records", total=6)
-        tables = clinic_cohort_export(user=actor, patients=_clinic_patients(where, actor), today=day, how=HOW)
+        tables = clinic_cohort_export(user=actor, patients=clinic_patients(where, actor), today=day, how=HOW)
         progress.update(task, advance=1, description="writing")
         manifest = ExportManifest(
             as_of=day,
@@ -141,9 +137,9 @@ def cohort_export_command(
                 progress=lambda name: progress.update(task, advance=1, description=f"wrote {name}"),
             )
         except ValueError as refused:  # --out filled up since it was checked
-            _fail([str(refused)])
+            fail(str(refused))
         except OSError as error:
-            _fail([not_writable("--out", directory, error)])
+            fail(not_writable("--out", directory, error))
     document = {
         "directory": str(directory),
         "clinic": where.name,

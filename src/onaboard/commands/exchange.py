@@ -22,27 +22,27 @@ import contextlib
 import csv
 import io
 import json
-import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from onaboard.commands import JsonFlag, output_problems, print_json, setup_django
+from onaboard.commands import JsonFlag, output_problems, print_json
+from onaboard.commands.common import (
+    USER_MAY_NOT,
+    clinic_named,
+    clinic_patients,
+    django_setup,
+    fail,
+    require_capability,
+    user_named,
+)
 from onaboard.outputs import not_writable, written_whole
-
-SETTINGS = "onaboard.web.config.settings.dev"
 
 # --- Messages (tests assert them exactly) -----------------------------------------------------------------------
 
-NO_SUCH_CLINIC = "no clinic named {value!r}"
-WHICH_CLINIC = "there are {count} clinics: name one with --clinic"
-NO_CLINICS = "there is no clinic in the database"
-NO_SUCH_USER = "no active user {value!r}"
-USER_MAY_NOT = "{user} may not {what}"
 NO_SUCH_PATIENT = "no patient {value!r} in {clinic}"
-NOT_USERS_CLINIC = "{user} works for {own}, not {clinic}"
 PATIENT_OR_ALL = "give --patient PATIENT_ID or --all"
 CANNOT_READ = "{path}: cannot read the file ({reason})"
 NOT_JSON = "{path}: not JSON ({reason})"
@@ -60,16 +60,6 @@ UserOption = Annotated[str | None, typer.Option("--user", help="The username rec
 OutputOption = Annotated[Path, typer.Option("-o", "--output", help="The file to write.")]
 
 
-def _fail(*problems: str) -> NoReturn:
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    raise typer.Exit(2)
-
-
-def _django() -> None:
-    setup_django(SETTINGS)
-
-
 def _write_output(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then renamed); a path that cannot
     be written exits 2 naming it. Called inside the export's transaction, so a refusal also undoes the export's
@@ -78,75 +68,19 @@ def _write_output(path: Path, text: str) -> None:
         with written_whole(path) as partial:
             partial.write_text(text, encoding="utf-8")
     except OSError as error:
-        _fail(not_writable("-o", path, error))
-
-
-def _user(username: str | None) -> Any:
-    if username is None:
-        return None
-    from onaboard.web.accounts.models import User
-
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        _fail(NO_SUCH_USER.format(value=username))
-    return user
-
-
-def _clinic(value: str | None, user: Any) -> Any:
-    import uuid
-
-    from onaboard.web.accounts.models import Clinic
-
-    if value is not None:
-        clinics = Clinic.objects.filter(name=value)
-        with contextlib.suppress(ValueError, AttributeError):
-            clinics = clinics | Clinic.objects.filter(external_id=uuid.UUID(value))
-        clinic = clinics.first()
-        if clinic is None:
-            _fail(NO_SUCH_CLINIC.format(value=value))
-        if user is not None and user.clinic_id != clinic.pk:
-            own = user.clinic.name if user.clinic_id else "no clinic"
-            _fail(NOT_USERS_CLINIC.format(user=user.username, own=own, clinic=clinic.name))
-        return clinic
-    if user is not None and user.clinic_id is not None:
-        return user.clinic
-    count = Clinic.objects.count()
-    if count == 0:
-        _fail(NO_CLINICS)
-    if count > 1:
-        _fail(WHICH_CLINIC.format(count=count))
-    return Clinic.objects.get()
-
-
-def _check(user: Any, capability: str, what: str) -> None:
-    if user is None:
-        return
-    from onaboard.web.patients.access import Capability, can
-
-    if not can(user, Capability(capability)):
-        _fail(USER_MAY_NOT.format(user=user.username, what=what))
-
-
-def _clinic_patients(clinic: Any, user: Any) -> Any:
-    """The clinic's patients, or with ``--user`` those of them the user may see (a patient sees their own record
-    only): the access module's rule, as on the web."""
-    from onaboard.web.patients.access import patients_visible_to
-    from onaboard.web.patients.models import Patient
-
-    found = Patient.objects.filter(clinic=clinic)
-    return found if user is None else found & patients_visible_to(user)
+        fail(not_writable("-o", path, error))
 
 
 def _patient(clinic: Any, value: str, user: Any = None) -> Any:
     import uuid
 
-    mine = _clinic_patients(clinic, user)
+    mine = clinic_patients(clinic, user)
     patients = mine.filter(record_number=value)
     with contextlib.suppress(ValueError):
         patients = patients | mine.filter(external_id=uuid.UUID(value))
     patient = patients.first()
     if patient is None:
-        _fail(NO_SUCH_PATIENT.format(value=value, clinic=clinic.name))
+        fail(NO_SUCH_PATIENT.format(value=value, clinic=clinic.name))
     return patient
 
 
@@ -159,7 +93,7 @@ def _own_record(user: Any) -> Any:
         return None
     own = patients_visible_to(user).first()
     if own is None:
-        _fail(USER_MAY_NOT.format(user=user.username, what="import into a closed record"))
+        fail(USER_MAY_NOT.format(user=user.username, what="import into a closed record"))
     return own
 
 
@@ -167,7 +101,7 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        _fail(CANNOT_READ.format(path=path, reason=error.strerror or error))
+        fail(CANNOT_READ.format(path=path, reason=error.strerror or error))
 
 
 def _resource_types(entries: Any) -> dict[str, int]:
@@ -224,17 +158,17 @@ def fhir_export_command(
     problems = [PATIENT_OR_ALL] if (patient is None) == (not all_patients) else []
     problems += output_problems(output)
     if problems:
-        _fail(*problems)
-    _django()
+        fail(*problems)
+    django_setup()
     from django.db import transaction
 
     from onaboard.interop.fhir import bundle_json
     from onaboard.web.interop.selectors import patients_export
 
-    actor = _user(user)
-    _check(actor, "view_clinical", "export clinical records")
-    where = _clinic(clinic, actor)
-    patients = [_patient(where, patient, actor)] if patient is not None else list(_clinic_patients(where, actor))
+    actor = user_named(user)
+    require_capability(actor, "view_clinical", "export clinical records")
+    where = clinic_named(clinic, actor)
+    patients = [_patient(where, patient, actor)] if patient is not None else list(clinic_patients(where, actor))
     with transaction.atomic(), _progress("Exporting") as progress:
         task = progress.add_task("export", total=len(patients))
         documents = []
@@ -276,19 +210,19 @@ def fhir_import_command(
     try:
         document = json.loads(raw)
     except ValueError as error:
-        _fail(NOT_JSON.format(path=path, reason=error))
+        fail(NOT_JSON.format(path=path, reason=error))
     except RecursionError:  # arrays or objects nested past the interpreter's recursion limit
         from onaboard.interop.fhir.read import NESTED_TOO_DEEPLY
 
-        _fail(f"{path}: {NESTED_TOO_DEEPLY}")
-    _django()
+        fail(f"{path}: {NESTED_TOO_DEEPLY}")
+    django_setup()
     from onaboard.cli import clinic_today
     from onaboard.interop.fhir import BundleInvalidError, read_bundle
     from onaboard.web.interop.services import entry_places, fhir_records_import
 
-    actor = _user(user)
-    _check(actor, "edit_clinical", "import clinical records")
-    where = _clinic(clinic, actor)
+    actor = user_named(user)
+    require_capability(actor, "edit_clinical", "import clinical records")
+    where = clinic_named(clinic, actor)
     today = clinic_today()  # one clock reading for the reading and the rules
     try:
         records = read_bundle(document, today=today)
@@ -305,7 +239,7 @@ def fhir_import_command(
                 today=today,
             )
     except BundleInvalidError as refused:
-        _fail(*(f"{problem.expression}: {problem.message}" for problem in refused.problems))
+        fail(*(f"{problem.expression}: {problem.message}" for problem in refused.problems))
     if as_json:
         print_json(
             {**_import_json(summary, path, where), "resources_by_type": _resource_types(document.get("entry") or [])}
@@ -348,13 +282,13 @@ def import_diary_command(
     created, updated, unchanged).
     """
     raw = _read(path)
-    _django()
+    django_setup()
     from onaboard.cli import clinic_today
     from onaboard.web.interop.services import DiaryCsvInvalidError, diary_csv_import
 
-    actor = _user(user)
-    _check(actor, "keep_diary", "import diary days")
-    where = _clinic(clinic, actor)
+    actor = user_named(user)
+    require_capability(actor, "keep_diary", "import diary days")
+    where = clinic_named(clinic, actor)
     chosen = _patient(where, patient, actor) if patient is not None else _own_record(actor)
     lines = max(raw.count(b"\n") - 1, 1)
     try:
@@ -370,7 +304,7 @@ def import_diary_command(
                 progress=lambda n: progress.advance(task, n),
             )
     except DiaryCsvInvalidError as refused:
-        _fail(*(str(problem) for problem in refused.problems))
+        fail(*(str(problem) for problem in refused.problems))
     if as_json:
         print_json(_import_json(summary, path, where))
         return
@@ -392,15 +326,15 @@ def export_diary_command(
     The CSV always goes to -o, never to stdout: -o - exits 2.
     """
     if problems := output_problems(output):
-        _fail(*problems)
-    _django()
+        fail(*problems)
+    django_setup()
     from django.db import transaction
 
     from onaboard.web.interop.selectors import diary_csv_export
 
-    actor = _user(user)
-    _check(actor, "view_clinical", "export diaries")
-    where = _clinic(clinic, actor)
+    actor = user_named(user)
+    require_capability(actor, "view_clinical", "export diaries")
+    where = clinic_named(clinic, actor)
     chosen = _patient(where, patient, actor)
     with transaction.atomic():
         text, days = diary_csv_export(user=actor, patient=chosen, how="command line")
@@ -433,22 +367,22 @@ def import_table_command(
     as preventives, other_toxins, sessions: created, updated, unchanged).
     """
     if kind not in {"preventives", "sessions"}:
-        _fail(NOT_A_KIND.format(value=kind))
+        fail(NOT_A_KIND.format(value=kind))
     raw = _read(path)
-    _django()
+    django_setup()
     from onaboard.cli import clinic_today
     from onaboard.web.interop.services import DiaryCsvInvalidError, table_csv_import
 
-    actor = _user(user)
-    _check(actor, "edit_clinical" if kind == "preventives" else "record_session", f"import {kind}")
-    where = _clinic(clinic, actor)
+    actor = user_named(user)
+    require_capability(actor, "edit_clinical" if kind == "preventives" else "record_session", f"import {kind}")
+    where = clinic_named(clinic, actor)
     chosen = _patient(where, patient, actor) if patient is not None else _own_record(actor)
     try:
         summary = table_csv_import(
             user=actor, clinic=where, kind=kind, source=raw, today=clinic_today(), patient=chosen
         )
     except DiaryCsvInvalidError as refused:
-        _fail(*(str(problem) for problem in refused.problems))
+        fail(*(str(problem) for problem in refused.problems))
     if as_json:
         print_json({"table": kind, **_import_json(summary, path, where)})
         return
@@ -473,15 +407,15 @@ def export_table_command(
     problems = [] if kind in {"preventives", "sessions"} else [NOT_A_KIND.format(value=kind)]
     problems += output_problems(output)
     if problems:
-        _fail(*problems)
-    _django()
+        fail(*problems)
+    django_setup()
     from django.db import transaction
 
     from onaboard.web.interop.selectors import table_csv_export
 
-    actor = _user(user)
-    _check(actor, "view_clinical", f"export {kind}")
-    where = _clinic(clinic, actor)
+    actor = user_named(user)
+    require_capability(actor, "view_clinical", f"export {kind}")
+    where = clinic_named(clinic, actor)
     chosen = _patient(where, patient, actor)
     with transaction.atomic():
         text = table_csv_export(user=actor, patient=chosen, kind=kind, how="command line")

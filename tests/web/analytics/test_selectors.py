@@ -380,3 +380,51 @@ def test_the_patient_page_and_the_cohort_agree_on_the_prom_baseline(world, days_
     assert history["hit6"].compared.before_treatment is baseline
     assert history["midas"].compared.before_treatment is baseline
     assert history["hit6"].compared.baseline.date == day0 - timedelta(days=days_before)
+
+
+@pytest.mark.parametrize(
+    ("role", "exports"),
+    [
+        (Role.CLINICIAN, True),
+        (Role.NURSE, True),
+        (Role.ADMIN, False),
+        (Role.BILLING, False),
+        (Role.TRAINEE, False),
+        (Role.PATIENT, False),
+    ],
+)
+def test_row_level_cohort_data_leaves_only_with_clinicians_and_nurses(world, role, exports, today):
+    """The export (``clinic_cohort_export``) decides who may take the clinic's rows out: its clinicians and nurses
+    (``may_export_clinic_cohort``); an administrator, who sees the cohort report but no clinical record, and every
+    other role get PermissionDenied, audited as a denied export, and no patient's export is recorded."""
+    from onaboard.web.analytics.selectors import NOT_FOR_EXPORT, clinic_cohort_export, may_export_clinic_cohort
+
+    PatientFactory(clinic=world.clinic)
+    user = world.users[role]
+    patients = Patient.objects.filter(clinic=world.clinic)
+    assert may_export_clinic_cohort(user) is exports
+    if exports:
+        tables = clinic_cohort_export(user=user, patients=patients, today=today, how="test")
+        assert len(tables["patients"]) == patients.count()
+        assert AuditEvent.objects.filter(action=Action.EXPORT, user=user).count() == patients.count()
+        return
+    with pytest.raises(PermissionDenied) as refused:
+        clinic_cohort_export(user=user, patients=patients, today=today, how="test")
+    assert str(refused.value) == str(NOT_FOR_EXPORT)
+    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
+    event = AuditEvent.objects.get(user=user)
+    assert (event.action, event.object_type) == (Action.DENIED, "cohort_export")
+
+
+def test_a_clinician_may_not_export_another_clinics_patients(world, today):
+    """A clinician handing the export another clinic's patients is refused, as if they had no role to export."""
+    from onaboard.web.analytics.selectors import clinic_cohort_export
+
+    with pytest.raises(PermissionDenied):
+        clinic_cohort_export(
+            user=world.users[Role.CLINICIAN],
+            patients=Patient.objects.filter(clinic=world.other_clinic),
+            today=today,
+            how="t",
+        )
+    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()

@@ -68,13 +68,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYTICS_ROLES",
+    "EXPORT_ROLES",
     "FAILED_PREVENTIVE",
     "LABEL_EVENTS",
+    "NOT_FOR_EXPORT",
     "NOT_FOR_ROLE",
     "RECORDED_EVENTS",
     "clinic_cohort_export",
     "clinic_cohort_report",
     "clinic_cohort_tables",
+    "may_export_clinic_cohort",
     "may_see_clinic_cohort",
 ]
 
@@ -83,6 +86,13 @@ ANALYTICS_ROLES = frozenset({Role.CLINICIAN, Role.NURSE, Role.ADMIN})
 answer for its results). Billing staff see what a claim needs, not outcomes; patients and trainees see no cohort."""
 
 NOT_FOR_ROLE = _("The clinic's cohort report is for its clinicians, nurses and administrators.")
+
+EXPORT_ROLES = frozenset({Role.CLINICIAN, Role.NURSE})
+"""Who may take the clinic's patients out as rows (``clinic_cohort_export``, ``onaboard cohort export``): its
+clinicians and nurses, who see clinical records. ``ANALYTICS_ROLES`` less the administrators: they see the
+report's aggregate figures but no clinical record, so no patient's rows leave with them."""
+
+NOT_FOR_EXPORT = _("Only the clinic's clinicians and nurses may export its patients' records for a registry.")
 
 FAILED_PREVENTIVE = frozenset({StopReason.INEFFECTIVE, StopReason.NOT_TOLERATED})
 """A preventive trial that counts as failed (the registry's ``prior_preventives_failed``)."""
@@ -135,6 +145,18 @@ def may_see_clinic_cohort(user: Any) -> bool:
         and user.is_authenticated
         and user.is_active
         and user.role in ANALYTICS_ROLES
+        and user.clinic_id is not None
+    )
+
+
+def may_export_clinic_cohort(user: Any) -> bool:
+    """Whether the user may export their clinic's patients as the registry's tables (``EXPORT_ROLES``, attached to
+    a clinic); ``clinic_cohort_export`` enforces it."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.role in EXPORT_ROLES
         and user.clinic_id is not None
     )
 
@@ -394,10 +416,18 @@ def clinic_cohort_export(*, user: Any, patients: QuerySet[Patient], today: dt.da
     export``): the page's tables (``clinic_cohort_tables``) as they stood at the end of ``today`` (``_on_day``),
     every public id replaced by a registry id (``onaboard.cohort.export.pseudonymised``). Each exported patient's
     export is audited, one EXPORT event each naming their registry id, so the clinic can find the record behind a
-    registry's question and the patient's trail shows where their data went (``how``). The caller decides who may
-    export which patients, and audits and writes in one transaction (a failed write records no export)."""
+    registry's question and the patient's trail shows where their data went (``how``). The caller audits and
+    writes in one transaction (a failed write records no export).
+
+    Who may export is decided here, for every path: ``user`` must be one of the clinic's clinicians or nurses
+    (``may_export_clinic_cohort``) and ``patients`` of their clinic, else PermissionDenied (``NOT_FOR_EXPORT``),
+    audited as a denied export. ``user`` None is the operator at the server's command line (``onaboard cohort
+    export`` without ``--user``), who answers for the installation; the events then name no user."""
     from onaboard.cohort.export import pseudonymised, registry_ids
 
+    if user is not None and (not may_export_clinic_cohort(user) or patients.exclude(clinic_id=user.clinic_id).exists()):
+        audit_record(user=user, action=Action.DENIED, object_type="cohort_export", detail=how)
+        raise PermissionDenied(NOT_FOR_EXPORT)
     tables = _on_day(_cohort_tables(patients, today), today)
     public = tables["patients"]["patient_id"].to_pylist()
     ids = registry_ids(public)
