@@ -280,3 +280,23 @@ def test_a_file_that_is_not_utf8_is_reported_at_the_same_line_as_the_diary_reade
     assert _problems(read_sessions, bad) == [str(p) for p in by_diary.value.problems] == [f"line 4: {diary.NOT_UTF8}"]
     unnamed = diary.UNNAMED_COLUMN.format(position=4, expected=", ".join(tables.SESSION_COLUMNS))
     assert _problems(read_sessions, "patient_id,date,status,\nP1,2026-01-01,booked,\n") == [f"line 1: {unnamed}"]
+
+
+def test_a_nul_character_in_any_text_is_a_problem_of_its_line_and_column():
+    """A NUL character in a session's complications or a preventive's drug is refused at its line and column (the
+    record's text cannot hold one: PostgreSQL answered a DataError, a 500), as the diary refuses it in notes."""
+    sessions = (
+        "patient_id,date,status,total_units,lot,expiry,sites,override_reason,complications\n"
+        "MRN-1,2026-01-05,recorded,5,C1,2027-01-01,procerus:midline:5,partial,bled\x00a little\n"
+    )
+    assert _problems(read_sessions, sessions) == [f"line 2, column complications: {tables.NUL_IN_TEXT}"]
+    preventives = (
+        "patient_id,drug,drug_class,start,stop,stop_reason,dose\n"
+        "MRN-1,propra\x00nolol,beta_blocker,2024-01-01,,ongoing,\n"
+        "MRN-1,topiramate,anticonvulsant,2024-02-01,,ongoing,50\x00mg\n"
+    )
+    assert _problems(lambda t: tables.read_preventives(t, classes=CLASSES, reasons=REASONS), preventives) == [
+        f"line 2, column drug: {tables.NUL_IN_TEXT}",
+        f"line 3, column dose: {tables.NUL_IN_TEXT}",
+    ]
+    assert f"notes {tables.NUL_IN_TEXT}" == diary.NUL_IN_NOTES  # the diary's words, its column named

@@ -61,6 +61,8 @@ STOP_BEFORE_START = "stop {stop} is before start {start}"
 DUPLICATE_ROW = "second row for patient {patient_id} with the same {what} (the first is on line {first_line})"
 NOT_RECORDED_VALUE = "must be blank on a {status} row: only a recorded session has a product, units and sites"
 BAD_SITE = "site {value!r} must be muscle:side:units, with :ftp for a follow-the-pain site"
+NUL_IN_TEXT = "must not contain the NUL character"
+"""The diary's ``NUL_IN_NOTES`` for any column: the record's text cannot hold a NUL (PostgreSQL refuses it)."""
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -116,6 +118,9 @@ class _Row:
         value = self.fields.get(column, "")
         if required and not value:
             self.problems.append(Problem(self.line, column, REQUIRED_VALUE))
+        nul = Problem(self.line, column, NUL_IN_TEXT)
+        if "\x00" in value and nul not in self.problems:  # a column may be read twice
+            self.problems.append(nul)
         limit = TEXT_LIMITS.get(column)
         too_long = Problem(self.line, column, TOO_LONG.format(limit=limit, length=len(value)))
         if limit is not None and len(value) > limit and too_long not in self.problems:  # a column may be read twice
