@@ -6,7 +6,10 @@ scored by the engine, so a Bundle can never store what the pages would refuse. A
 message)`` where the expression is a FHIRPath such as ``Bundle.entry[3].resource.component[0].valueQuantity``;
 the web app returns them as an OperationOutcome. Messages are module constants so tests assert them exactly.
 
-Derived resources (Condition, Procedure, CarePlan) are accepted and skipped: they are recomputed from the rows.
+The resources onaboard derives itself (``OWN_DERIVED``: its chronic-migraine Condition, a recorded session's
+Procedure, the cycles CarePlan) are accepted and skipped: they are recomputed from the rows. Any other Condition,
+Procedure or CarePlan is refused (``NOT_DERIVED``), so another system's diagnosis or treatment is never dropped while
+the import answers "200 OK".
 """
 
 from __future__ import annotations
@@ -71,6 +74,12 @@ DUPLICATE_PATIENT = "a second Patient with record number {value} (the first is {
 DUPLICATE_PATIENT_ID = "a second Patient with id {value!r} and no fullUrl (the first is {first})"
 DUPLICATE_FULL_URL = "a second entry with fullUrl {value!r} (the first is {first}): a fullUrl names one entry (bdl-7)"
 NO_NAME = "the Patient needs a name with a family name and a given name"
+NO_CURRENT_NAME = (
+    "the Patient needs a current name: each name given is marked old, nickname, anonymous or maiden, or has ended"
+)
+NOT_CURRENT_NAME_USES = frozenset({"old", "nickname", "anonymous", "maiden"})
+"""The HumanName uses that are not the name to file the patient under (R4B name-use). Of the others, ``official`` is
+read first, then ``usual``, then the first name without a use; a name whose ``period`` ended before today is old."""
 NO_BIRTH_DATE = "the Patient needs a birthDate"
 UNKNOWN_SAFETY_QUESTION = "unknown safety-screen question {value!r} (onaboard asks: {questions})"
 SAFETY_NOT_BOOLEAN = "the answer to the safety-screen question {question} must be a valueBoolean"
@@ -81,6 +90,8 @@ NO_SUBJECT = "a subject (or participant) that is a Patient in this Bundle is req
 NOT_A_DIARY_DAY = f"only headache-diary Observations (code {codes.DIARY}#diary-day) are imported"
 NO_DATE = "a date is required"
 UNKNOWN_COMPONENT = "unknown diary component {code!r}"
+COMPONENT = "a diary component"
+"""``NOT_IN_SYSTEM``'s ``what`` for a component coded in another system (LOINC's heart rate, say)."""
 REPEATED_COMPONENT = "the component {code!r} appears more than once"
 BAD_COMPONENT_VALUE = "the component {code!r} needs a value{value_type}"
 DIARY_FIELD = "{column}: {message}"
@@ -132,7 +143,24 @@ STILL_TAKEN_REASON = (
 )
 NO_LONGER_TAKEN_REASON = "status {status!r} says the medicine is no longer taken: the stop reason cannot be {reason!r}"
 
-DERIVED = frozenset({"Condition", "Procedure", "CarePlan"})
+OWN_DERIVED: dict[str, str] = {
+    "Condition": f"chronic-migraine Condition, coded {codes.SNOMED}|{codes.CHRONIC_MIGRAINE_SNOMED[0]}",
+    "Procedure": (
+        f"session Procedure, coded {codes.CPT}|{codes.CPT_CHEMODENERVATION[0]} and named by its "
+        "MedicationAdministration's partOf"
+    ),
+    "CarePlan": f"cycles CarePlan, category {codes.CARE_PLAN}|preempt-cycles",
+}
+"""The resources onaboard writes on export and derives from the rows (``build``: ``condition_resource``,
+``procedure_resource``, ``care_plan_resource``), so an import skips them: what onaboard reads of each kind."""
+NOT_DERIVED = (
+    "onaboard does not import this {resource_type} (coded {found}): it reads only its own {own}, and recomputes "
+    "that from the record; record what this one says in onaboard, or leave it out of the Bundle"
+)
+PROCEDURE_ALONE = (
+    "a session Procedure is not imported on its own: a session is read from its MedicationAdministration (the "
+    "onabotulinumtoxinA given, its dose and sites), and none in this Bundle names this Procedure as its partOf"
+)
 TRANSACTION_TYPES = frozenset({"transaction"})
 FILE_TYPES = frozenset({"transaction", "collection", "searchset"})
 
@@ -289,12 +317,24 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+def _ended(end: Any, today: dt.date) -> bool:
+    """Whether a period's ``end`` (a FHIR dateTime: a year, a month, a day or a time) is before ``today``: compared
+    as ISO text to today's year, month or day, so "2001" and "2001-06" are past and "2026-06" is not in June 2026."""
+    if not isinstance(end, str) or not end:
+        return False
+    day = end[:10]
+    return day < today.isoformat()[: len(day)]
+
+
 class _Reader:
     def __init__(self, *, today: dt.date) -> None:
         self.today = today
         self.problems: list[Problem] = []
         self.patients: dict[str, _Patient] = {}
         self.by_record_number: dict[str, str] = {}
+        self.refused_patients: set[str] = set()
+        """The fullUrls of Patients refused for their record number: a reference to one names it, though it is not
+        read."""
 
     def problem(self, at: str, message: str) -> None:
         self.problems.append(Problem(at, message))
@@ -324,9 +364,12 @@ class _Reader:
             self.problem(f"{at}.identifier", DUPLICATE_PATIENT.format(value=number, first=first))
             number = None
         names = resource.get("name") or []
-        family = names[0].get("family") if names else None
-        given = (names[0].get("given") or [None])[0] if names else None
-        if not family or not given:
+        name = self.current_name(names)
+        family = name.get("family") if name else None
+        given = " ".join(name.get("given") or []) if name else None
+        if names and name is None:
+            self.problem(f"{at}.name", NO_CURRENT_NAME)
+        elif not family or not given:
             self.problem(f"{at}.name", NO_NAME)
         birth = _date(resource.get("birthDate"))
         if birth is None:
@@ -342,6 +385,7 @@ class _Reader:
             elif extension.get("url") == codes.OTHER_TOXIN_ASKED:
                 other_asked = bool(extension.get("valueBoolean"))
         if number is None:
+            self.refused_patients.add(full_url)  # its resources' references to it are not reported again
             return
         self.by_record_number[number] = full_url
         self.patients[full_url] = _Patient(
@@ -357,6 +401,22 @@ class _Reader:
                 "other_toxin_asked": other_asked,
             },
         )
+
+    def current_name(self, names: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """The name to file the patient under (``NOT_CURRENT_NAME_USES``): the official name, else the usual one,
+        else the first without a use, of those not old (by use, or by a period ended before today); None when every
+        name is old."""
+        current = [
+            name
+            for name in names
+            if name.get("use") not in NOT_CURRENT_NAME_USES
+            and not _ended((name.get("period") or {}).get("end"), self.today)
+        ]
+        for use in ("official", "usual"):
+            for name in current:
+                if name.get("use") == use:
+                    return name
+        return current[0] if current else None
 
     def read_safety(self, at: str, extension: Mapping[str, Any], safety: dict[str, bool | None]) -> None:
         """Each sub-extension of the safety screen into ``safety``: a question the screen asks, answered yes or no."""
@@ -379,7 +439,7 @@ class _Reader:
             self.problem(f"{at}.{key}", NO_SUBJECT)
             return None
         patient = self.patients.get(reference)
-        if patient is None:
+        if patient is None and reference not in self.refused_patients:
             self.problem(f"{at}.{key}.reference", UNKNOWN_SUBJECT.format(value=reference))
         return patient
 
@@ -409,6 +469,11 @@ class _Reader:
         for index, component in enumerate(resource.get("component", [])):
             here = f"{at}.component[{index}]"
             code = _code(component.get("code"), codes.DIARY) or ""
+            if not code:  # coded in another system: named, not "unknown diary component ''"
+                found = _foreign(component.get("code"))
+                self.problem(f"{here}.code", NOT_IN_SYSTEM.format(what=COMPONENT, system=codes.DIARY, found=found))
+                refused.add(code)
+                continue
             text = self._component_text(here, code, component)
             if text is None:
                 refused.add(code)
@@ -663,7 +728,7 @@ class _Reader:
             return
         actors = [p.get("actor") or {} for p in resource.get("participant", [])]
         patient = next((self.patients[a["reference"]] for a in actors if a.get("reference") in self.patients), None)
-        if patient is None:
+        if patient is None and not any(a.get("reference") in self.refused_patients for a in actors):
             self.problem(f"{at}.participant", NO_SUBJECT)
         periods = resource.get("requestedPeriod") or []
         day = _date(periods[0].get("start")) if periods else _date(resource.get("start"))
@@ -816,6 +881,30 @@ class _Reader:
             self.problem(at, NOT_IN_SYSTEM.format(what=what, system=system, found=_foreign(concept)))
         return code
 
+    # -- What onaboard derives --
+
+    def read_derived(self, at: str, resource: Mapping[str, Any], part_of: frozenset[str], full_url: str) -> None:
+        """Skip onaboard's own derived resource (``OWN_DERIVED``); refuse any other Condition, Procedure or CarePlan
+        at its code (or category), naming what it is coded as. ``part_of``: the references of the Bundle's
+        MedicationAdministrations to the Procedures they are part of."""
+        resource_type = resource["resourceType"]
+        if resource_type == "CarePlan":
+            categories = resource.get("category") or []
+            if any("preempt-cycles" in _codes(category, codes.CARE_PLAN) for category in categories):
+                return
+            found = ", ".join(_foreign(category) for category in categories) or NO_CODING
+            where = f"{at}.category"
+        else:
+            own = codes.CHRONIC_MIGRAINE_SNOMED if resource_type == "Condition" else codes.CPT_CHEMODENERVATION
+            system = codes.SNOMED if resource_type == "Condition" else codes.CPT
+            if own[0] in _codes(resource.get("code"), system):
+                if resource_type == "Procedure" and full_url not in part_of:
+                    self.problem(at, PROCEDURE_ALONE)
+                return
+            found, where = _foreign(resource.get("code")), f"{at}.code"
+        own_text = OWN_DERIVED[resource_type]
+        self.problem(where, NOT_DERIVED.format(resource_type=resource_type, found=found, own=own_text))
+
     def records(self) -> tuple[PatientRecord, ...]:
         records = []
         for patient in self.patients.values():
@@ -916,9 +1005,18 @@ def read_bundle(document: Any, *, today: dt.date, types: frozenset[str] = FILE_T
     for at, full_url, resource in entries:
         if resource.get("resourceType") == "Patient" and at not in repeated:
             reader.read_patient(at, full_url or f"Patient/{resource.get('id')}", resource)
-    for at, _, resource in entries:
+    part_of = frozenset(
+        reference.get("reference")
+        for _, _, resource in entries
+        if resource.get("resourceType") == "MedicationAdministration"
+        for reference in resource.get("partOf") or []
+    )
+    for at, full_url, resource in entries:
         resource_type = resource.get("resourceType")
-        if resource_type == "Patient" or resource_type in DERIVED:
+        if resource_type == "Patient":
+            continue
+        if resource_type in OWN_DERIVED:
+            reader.read_derived(at, resource, part_of, full_url or f"{resource_type}/{resource.get('id')}")
             continue
         read = _READERS.get(resource_type)
         if read is None:
