@@ -147,7 +147,7 @@ class RateLimitCounter(models.Model):
 
     key = models.CharField(max_length=100, primary_key=True)
     hits = models.PositiveIntegerField()
-    refunds = models.PositiveIntegerField(default=0)
+    refunds = models.PositiveIntegerField(default=0, db_default=0)
     expires = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -140,7 +140,7 @@ class PriorAuthorisation(BaseModel):
     approved_from = models.DateField(_("approved from"), null=True, blank=True)
     approved_until = models.DateField(_("approved until"), null=True, blank=True)
     approved_until_from_policy = models.BooleanField(
-        _("end date filled from the policy's approval length"), default=False, editable=False
+        _("end date filled from the policy's approval length"), default=False, db_default=False, editable=False
     )
     reference = models.CharField(_("payer's reference"), max_length=64, blank=True)
     medication_overuse_managed = models.BooleanField(
@@ -151,7 +151,7 @@ class PriorAuthorisation(BaseModel):
     )
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, db_default=1)
     """Bumped on every save: an edit form carries the version it was loaded at, and a save over a newer one is
     refused (``coverage.services.AuthorisationConflictError``)."""
 
