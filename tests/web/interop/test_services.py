@@ -549,15 +549,10 @@ def test_a_booking_with_another_vial_size_round_trips_through_the_sessions_csv_u
 
 
 def test_imported_bookings_are_asked_the_booking_pages_rules(world, charted):
-    """A booked row in the past, after the booking horizon, or making a second open booking is refused at its date
-    with the booking page's words (each was created); the patient's own exported booking re-imports unchanged even
-    once its day has passed."""
-    from onaboard.web.injections.services import (
-        BOOKING_HORIZON_YEARS,
-        BOOKING_IN_PAST,
-        BOOKING_TOO_FAR,
-        booking_horizon,
-    )
+    """A booked row after the booking horizon, or making a second open booking (one whose day has passed too, a
+    missed booking) is refused at its date with the booking page's words (each was created); the patient's own
+    exported booking re-imports unchanged even once its day has passed."""
+    from onaboard.web.injections.services import BOOKING_HORIZON_YEARS, BOOKING_TOO_FAR, booking_horizon
     from onaboard.web.interop.services import ONE_OPEN_BOOKING
 
     today, rn = timezone.localdate(), charted.record_number
@@ -571,7 +566,7 @@ def test_imported_bookings_are_asked_the_booking_pages_rules(world, charted):
         problems += [(p.line, p.column, p.message) for p in refused.value.problems]
     limit = booking_horizon(today)
     assert problems == [
-        (2, "date", BOOKING_IN_PAST.format(date=past, today=today)),
+        (2, "date", ONE_OPEN_BOOKING.format(days=f"{past}, {stored.date}")),
         (2, "date", BOOKING_TOO_FAR.format(date=far, years=BOOKING_HORIZON_YEARS, limit=limit)),
         (2, "date", ONE_OPEN_BOOKING.format(days=f"{stored.date}, {second}")),
     ]
@@ -611,3 +606,218 @@ def test_a_record_number_still_taken_on_the_second_run_is_refused_at_the_patient
     assert problem.message.startswith(f"patient {charted.record_number}: ")
     assert problem.message.endswith(str(RECORD_NUMBER_TAKEN))
     assert Patient.objects.filter(clinic=world.clinic, record_number=charted.record_number).count() == 1
+
+
+# --- Matching a corrected row, the session checks, the patient's id, bookings passed -----------------------------
+
+
+def _recorded_on_screen(world, patient, day: dt.date, override_reason: str = ""):
+    """A standard 155 U session (the 31 fixed sites at 5 U) recorded on ``day`` through the session screen's
+    service, with its checks and any override as the screen stores them."""
+    from onaboard.clinical import FIXED_SITES
+    from onaboard.web.injections.selectors import SiteEntry
+    from onaboard.web.injections.services import injection_session_record
+
+    sites = [SiteEntry(muscle.value, side.value, 5) for muscle, sides in FIXED_SITES.items() for side in sides]
+    return injection_session_record(
+        user=world.users["clinician"],
+        patient=patient,
+        date=day,
+        sites=sites,
+        vial_units=200,
+        lot="C1234AB",
+        expiry=day + dt.timedelta(days=365),
+        override_reason=override_reason,
+        today=timezone.localdate(),
+    )
+
+
+def _preempt_row(patient, day: dt.date, override_reason: str = "") -> str:
+    """A sessions CSV row of a standard 155 U session (the 31 fixed sites at 5 U, one 200 U vial) on ``day``."""
+    from onaboard.clinical import FIXED_SITES
+
+    sites = ";".join(f"{muscle.value}:{side.value}:5" for muscle, sides in FIXED_SITES.items() for side in sides)
+    expiry = day + dt.timedelta(days=365)
+    return f"{patient.record_number},{day},recorded,200,1,155,45,C1234AB,{expiry},{sites},{override_reason},"
+
+
+SESSIONS_HEADER = (
+    "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites,override_reason,"
+    "complications"
+)
+
+
+def test_a_preventive_or_other_toxin_corrected_in_the_patients_own_export_updates_its_row(world, charted):
+    """The patient's own export with a preventive's drug or start, or another toxin's day or product, corrected
+    updates that row (its id is the row's): the patient still has one trial, not a second one the payers' criteria
+    count as another medicine failed."""
+    from onaboard.web.patients.models import OtherToxinTreatment, PreventiveTrial
+
+    start = timezone.localdate() - dt.timedelta(days=300)
+    trial = PreventiveTrial.objects.create(
+        patient=charted, drug="propranolol", drug_class="beta_blocker", start=start,
+        stop=start + dt.timedelta(days=90), stop_reason="ineffective",
+    )  # fmt: skip
+    toxin = OtherToxinTreatment.objects.create(
+        patient=charted, date=start, product="Dysport", units=300, indication="spasticity"
+    )
+    (record,) = _exported(world, charted)
+    (exported_trial,) = record.preventives
+    for corrected in (
+        dataclasses.replace(exported_trial, drug="metoprolol"),
+        dataclasses.replace(exported_trial, drug="metoprolol", start=start + dt.timedelta(days=1)),
+    ):
+        summary = _import(world, [dataclasses.replace(record, preventives=(corrected,))])
+        assert "preventives: 0 created, 1 updated, 0 unchanged" in summary.lines()
+        assert list(PreventiveTrial.objects.filter(patient=charted)) == [trial]
+    trial.refresh_from_db()
+    assert (trial.drug, trial.start) == ("metoprolol", start + dt.timedelta(days=1))
+    (exported_toxin,) = record.other_toxins
+    for corrected in (
+        dataclasses.replace(exported_toxin, product="Xeomin"),
+        dataclasses.replace(exported_toxin, product="Xeomin", date=start + dt.timedelta(days=2)),
+    ):
+        summary = _import(world, [dataclasses.replace(record, other_toxins=(corrected,), preventives=())])
+        assert "other toxins: 0 created, 1 updated, 0 unchanged" in summary.lines()
+        assert list(OtherToxinTreatment.objects.filter(patient=charted)) == [toxin]
+    toxin.refresh_from_db()
+    assert (toxin.product, toxin.date) == ("Xeomin", start + dt.timedelta(days=2))
+
+
+def test_a_preventive_named_in_other_letter_case_on_its_start_is_the_same_medicine(world, charted):
+    """A preventives CSV naming a stored trial's drug in other capitals on its start updates that trial (it added a
+    second one, while the payers' criteria count both as one medicine)."""
+    from onaboard.web.patients.models import PreventiveTrial
+
+    start = timezone.localdate() - dt.timedelta(days=300)
+    PreventiveTrial.objects.create(patient=charted, drug="propranolol", drug_class="beta_blocker", start=start)
+    header = "patient_id,drug,drug_class,dose,start,stop,stop_reason"
+    text = f"{header}\n{charted.record_number},Propranolol,beta_blocker,,{start},,ongoing\n"
+    summary = table_csv_import(
+        user=world.users["clinician"], clinic=world.clinic, kind="preventives", source=text,
+        today=timezone.localdate(), patient=charted,
+    )  # fmt: skip
+    assert summary.lines() == ["preventives: 0 created, 1 updated, 0 unchanged"]
+    assert list(PreventiveTrial.objects.filter(patient=charted).values_list("drug", flat=True)) == ["Propranolol"]
+
+
+def test_a_recorded_session_moved_a_day_in_the_sessions_csv_is_refused_at_its_date(world):
+    """The clinic's sessions CSV with a recorded session's date moved by one day is refused at that row's date,
+    with the 12-week check's reason naming the session recorded the day before (it added a second 155 U session)."""
+    from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
+    from onaboard.clinical.cycles import REASON_INTERVAL_SHORT
+    from onaboard.web.injections.selectors import CheckCode, check_title
+    from onaboard.web.interop.services import SESSION_CHECKS_NOT_OVERRIDDEN
+
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - dt.timedelta(days=30)
+    _recorded_on_screen(world, patient, day)
+    text = table_csv_export(user=world.users["clinician"], patient=patient, kind="sessions", how="test")
+    moved_day = day + dt.timedelta(days=1)
+    moved = text.replace(f",{day},recorded,", f",{moved_day},recorded,")
+    line = next(n for n, row in enumerate(moved.splitlines(), 1) if f",{moved_day}," in row)
+    stored = InjectionSession.objects.filter(patient=patient).count()
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, patient, moved)
+    reason = REASON_INTERVAL_SHORT.format(proposed=moved_day, days=1, previous=day, interval=RETREATMENT_INTERVAL_DAYS)
+    message = SESSION_CHECKS_NOT_OVERRIDDEN.format(
+        date=moved_day, checks=check_title(CheckCode.INTERVAL), reasons=reason
+    )
+    assert [(p.line, p.column, p.message) for p in refused.value.problems] == [(line, "date", message)]
+    assert InjectionSession.objects.filter(patient=patient).count() == stored
+    assert _sessions_import(world, patient, text).lines() == ["sessions: 0 created, 0 updated, 2 unchanged"]
+
+
+def test_recorded_sessions_a_day_apart_need_an_override_reason_which_is_stored_with_the_checks(world):
+    """Three 155 U sessions on three days in a sessions CSV are refused at the second's and third's dates (the
+    12-week interval; the third also the 400 U in 3 months), as the session screen refuses them; with an override
+    reason they are recorded, each storing the checks it overrode and their reasons as the screen does."""
+    from onaboard.web.injections.selectors import CheckCode, check_title
+
+    patient = world.same_clinic_patient
+    first = timezone.localdate() - dt.timedelta(days=10)
+    days = [first + dt.timedelta(days=n) for n in range(3)]
+    plain = "\n".join([SESSIONS_HEADER, *(_preempt_row(patient, day) for day in days)]) + "\n"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, patient, plain)
+    found = [(p.line, p.column) for p in refused.value.problems]
+    assert found == [(3, "date"), (4, "date")]
+    assert check_title(CheckCode.INTERVAL) in refused.value.problems[0].message
+    assert check_title(CheckCode.CUMULATIVE_DOSE) not in refused.value.problems[0].message
+    assert check_title(CheckCode.CUMULATIVE_DOSE) in refused.value.problems[1].message
+    assert not InjectionSession.objects.filter(patient=patient).exists()
+    reason = "given elsewhere as recorded"
+    overridden = "\n".join([SESSIONS_HEADER, *(_preempt_row(patient, day, reason) for day in days)]) + "\n"
+    assert _sessions_import(world, patient, overridden).lines() == ["sessions: 3 created, 0 updated, 0 unchanged"]
+    stored = InjectionSession.objects.filter(patient=patient).order_by("date")
+    assert [s.overridden_checks for s in stored] == ["", "interval", "interval,cumulative_dose"]
+    assert stored[2].check_reasons.startswith(f"interval: 12-week rule: {days[2]} is 1 days after the session of")
+    assert "\ncumulative_dose: BOTOX label: 155 U proposed + 310 U" in stored[2].check_reasons
+    assert _sessions_import(world, patient, overridden).lines() == ["sessions: 0 created, 0 updated, 3 unchanged"]
+
+
+def test_a_course_restored_into_an_empty_clinic_passes_the_session_checks(world):
+    """A patient's sessions 12 weeks apart and one recorded early with an override reason, exported and imported
+    into another clinic, are imported as they are (the checks pass, or were overridden when recorded), and their
+    export is the same; importing it again changes nothing."""
+    from onaboard.web.patients.models import Patient
+
+    patient = world.same_clinic_patient
+    first = timezone.localdate() - dt.timedelta(days=250)
+    _recorded_on_screen(world, patient, first)
+    _recorded_on_screen(world, patient, first + dt.timedelta(days=84))
+    _recorded_on_screen(world, patient, first + dt.timedelta(days=84 + 60), override_reason="migraine back early")
+    (record,) = _exported(world, patient)
+    assert [s.overridden_checks for s in record.sessions if s.status == "recorded"] == ["", "", "interval"]
+    importer = world.users["clinician"].__class__.objects.create(
+        username="importer", role="clinician", clinic=world.other_clinic
+    )
+    summary = fhir_records_import(user=importer, clinic=world.other_clinic, records=[record])
+    assert "sessions: 4 created, 0 updated, 0 unchanged" in summary.lines()
+    copy = Patient.objects.get(clinic=world.other_clinic, record_number=patient.record_number)
+    (again,) = read_bundle(patients_export(user=importer, patients=[copy]), today=timezone.localdate())
+    blank = [dataclasses.replace(s, key="") for s in record.sessions]
+    assert [dataclasses.replace(s, key="") for s in again.sessions] == blank
+    assert not fhir_records_import(user=importer, clinic=world.other_clinic, records=[record]).changed
+
+
+def test_a_bundle_giving_a_stored_patients_id_another_record_number_is_refused(world, charted):
+    """A patient's own export with only the record number changed is refused at the Patient's identifier naming
+    both numbers (it created a new patient with a copy of the chart)."""
+    from onaboard.web.interop.services import PATIENT_ID_TAKEN, entry_places
+    from onaboard.web.patients.models import Patient
+
+    document = patients_export(user=world.users["clinician"], patients=[charted])
+    (record,) = read_bundle(document, today=timezone.localdate())
+    places = entry_places(document)
+    renumbered = dataclasses.replace(record, record_number="DEMO-0099")
+    patients = Patient.objects.count()
+    with pytest.raises(BundleInvalidError) as refused:
+        fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=[renumbered], places=places)
+    (problem,) = refused.value.problems
+    message = PATIENT_ID_TAKEN.format(record_number="DEMO-0099", stored=charted.record_number)
+    assert (problem.expression, problem.message) == (
+        f"{places[str(charted.external_id)]}.identifier",
+        f"patient DEMO-0099: {message}",
+    )
+    assert Patient.objects.count() == patients
+
+
+def test_a_patients_export_whose_booking_day_has_passed_restores_into_an_empty_clinic(world):
+    """A patient's export whose booking's day has passed unrecorded (a missed booking) imports into another clinic,
+    the booking stored as it stands (the whole import was refused: "A booking must be today or later")."""
+    from onaboard.web.patients.models import Patient
+
+    patient = world.same_clinic_patient
+    passed = timezone.localdate() - dt.timedelta(days=3)
+    InjectionSession.objects.create(patient=patient, date=passed, status=SessionStatus.BOOKED)
+    (record,) = _exported(world, patient)
+    importer = world.users["clinician"].__class__.objects.create(
+        username="importer", role="clinician", clinic=world.other_clinic
+    )
+    summary = fhir_records_import(user=importer, clinic=world.other_clinic, records=[record])
+    assert "sessions: 1 created, 0 updated, 0 unchanged" in summary.lines()
+    copy = Patient.objects.get(clinic=world.other_clinic, record_number=patient.record_number)
+    assert list(InjectionSession.objects.filter(patient=copy).values_list("date", "status")) == [
+        (passed, SessionStatus.BOOKED)
+    ]

@@ -2,15 +2,18 @@
 
 Rows are matched by their natural keys (the record number in the clinic; a diary day by date; a questionnaire by
 instrument and date; a session by date; a side effect by kind and onset; a preventive by drug and start; another
-toxin treatment by date and product), so importing the same file again changes nothing. New and changed rows go
+toxin treatment by date and product), so importing the same file again changes nothing; a session, side effect,
+preventive or other toxin treatment by its own id first, so a row corrected in the clinic's own export is that
+row. New and changed rows go
 through the apps' own services where they have one (patients, preventives, other toxins, questionnaires), so the
 same validation and audit apply; the diary's rules are the engine's (``parse_diary`` or ``diary_day_from_fields``
 ran before anything is written) and its days are written in bulk, with one audit event per patient.
 
 Before anything is written every row is asked the rules the pages apply to it (the forms' and services' own
-functions: ``preventive_trial_problems``, the session recording's input rules, ``side_effect_problems``
-...) and every problem found is reported at once, each at its row; the patient of a record number is refused when
-the file's is evidently another person (``IDENTITY_CLASH``).
+functions: ``preventive_trial_problems``, the session recording's input rules and its 12-week and cumulative-dose
+checks, ``side_effect_problems`` ...) and every problem found is reported at once, each at its row; the patient of
+a record number is refused when the file's is evidently another person (``IDENTITY_CLASH``), and a Patient with a
+stored patient's id and another record number (``PATIENT_ID_TAKEN``).
 
 Imports of one patient at the same moment (two uploads of one file, a double click) run one after the other: each
 locks the rows of the patients it writes before it reads anything (``_patients_locked``), so the second matches what
@@ -24,6 +27,8 @@ import contextlib
 import copy
 import dataclasses
 import datetime as dt
+import operator
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +38,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from onaboard.clinical import DiaryDay, DiaryError, ScheduleError, csv_records, interval_check, parse_diary
+from onaboard.clinical import (
+    DiaryDay,
+    DiaryError,
+    ScheduleError,
+    ToxinDose,
+    csv_records,
+    cumulative_dose_check,
+    interval_check,
+    later_window_checks,
+    parse_diary,
+)
 from onaboard.clinical.errors import Problem as CsvProblem
 from onaboard.interop.fhir.read import BundleInvalidError, Problem
 from onaboard.interop.fhir.records import (
@@ -53,6 +68,7 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import day_before_birth_problem, diary_entry_fields
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
+from onaboard.web.injections.selectors import BOTOX_PRODUCT, CheckCode, CheckResult, other_toxin_doses
 from onaboard.web.injections.services import (
     booking_day_problem,
     session_date_problem,
@@ -108,6 +124,11 @@ record's)."""
 ONE_OPEN_BOOKING = gettext_noop(
     "the import would leave the patient with more than one open booking ({days}): a patient has one, the next "
     "session's; cancel or move the booking first, or leave this row out"
+)
+SESSION_CHECKS_NOT_OVERRIDDEN = gettext_noop(
+    "the session of {date} fails the {checks} check, which the session screen runs before recording it: {reasons}. "
+    "The screen records it only with a reason to override: give the session its override reason, or correct its "
+    "date"
 )
 NO_SESSION_THAT_DAY = gettext_noop(
     "the side effect {kind} from {onset} is attributed to a session on {day}, but no session is recorded that day"
@@ -413,6 +434,12 @@ IDENTITY_CLASH = gettext_noop(
     "with that number is {name}, born {birth}, and has another id: it is another person, so nothing was imported. "
     "Check the record number; if it is the same person, correct the name or birth date on the record first"
 )
+PATIENT_ID_TAKEN = gettext_noop(
+    "the Bundle's Patient has the id of patient {stored} of this clinic but the record number {record_number}: "
+    "importing it would copy {stored}'s record to a new patient {record_number}. If the record number changed, "
+    "give the Bundle's Patient the number {stored} (or change it on the patient's details page first); if it is "
+    "another person, give their Patient an id of its own"
+)
 NOT_A_CHOICE = gettext_noop("{what}: {value!r} is not one of the values onaboard records ({choices})")
 TOO_LONG = gettext_noop("{what}: {length} characters, more than the {limit} it holds")
 FIELD_REFUSED = gettext_noop("{what}: {message}")
@@ -589,10 +616,14 @@ def _session_problems(
     stored: Sequence[InjectionSession],
     view: Callable[[SessionRecord], SessionRecord],
     today: dt.date,
+    other_toxins: Sequence[ToxinDose],
 ) -> list[Refusal]:
     """What the session pages would refuse of the imported sessions: a session (other than a cancelled one) before
     the birth date, a recorded one with an expired product (``injection_session_record``'s own input rules), a
-    change to a session recorded here, a field the record cannot hold (a lot longer than its field ...)."""
+    recorded one the import adds failing the 12-week or cumulative-dose check without an override reason
+    (``_session_check_failures``), a change to a session recorded here, a field the record cannot hold (a lot
+    longer than its field ...). ``other_toxins`` are the patient's other botulinum toxin doses as the import leaves
+    them."""
     problems: list[Refusal] = []
     for record in records:
         found: list[tuple[str, str]] = []
@@ -610,9 +641,18 @@ def _session_problems(
         problems += [(record, name, message) for name, message in found]
     matches = _session_matches(records, stored, view)
     problems += _booking_problems(records, matches, stored, today)
+    for index, failed in _session_check_failures(records, matches, stored, other_toxins).items():
+        record = records[index]
+        if not record.override_reason.strip():
+            message = gettext(SESSION_CHECKS_NOT_OVERRIDDEN).format(
+                date=record.date,
+                checks=", ".join(check.title for check in failed),
+                reasons="; ".join(reason for check in failed for reason in check.reasons),
+            )
+            problems.append((record, "date", message))
     for record, match in zip(records, matches, strict=True):
         if match is not None and match.status == SessionStatus.RECORDED:
-            stored_view, row_view = view(session_record(match)), view(record)
+            stored_view, row_view = _compared(view, match, record)
             if stored_view != row_view:
                 parts = [
                     gettext(SESSION_PARTS[part.name])
@@ -624,6 +664,106 @@ def _session_problems(
     return problems
 
 
+def _session_check_failures(
+    records: Sequence[SessionRecord],
+    matches: Sequence[InjectionSession | None],
+    stored: Sequence[InjectionSession],
+    other_toxins: Sequence[ToxinDose],
+) -> dict[int, tuple[CheckResult, ...]]:
+    """The checks the session screen runs before recording (``session_checks``: the engine's 12-week
+    ``interval_check`` and its cumulative dose, ``cumulative_dose_check`` and ``later_window_checks``) that each
+    recorded session the import adds fails, by its place in ``records``.
+
+    A session already recorded here is not checked again (it was when it was recorded, and the import does not
+    change it). The sessions added are checked as if recorded on the screen one after the other in date order: each
+    against the sessions recorded here (before and after it, as a session entered late is) and the file's earlier
+    ones, and the cumulative dose against those and ``other_toxins``. So a real course restored into an empty
+    clinic passes (12 weeks apart, or overridden when it was recorded: the row carries its override reason), and a
+    session moved a day in the file, or given three days running, fails as the screen would have it."""
+    recorded = SessionStatus.RECORDED
+    history = [(row.date, row.total_units) for row in stored if row.status == recorded]
+    added = sorted(
+        (
+            index
+            for index, (record, match) in enumerate(zip(records, matches, strict=True))
+            if record.status == recorded and (match is None or match.status != recorded)
+        ),
+        key=lambda index: records[index].date,
+    )
+    failures: dict[int, tuple[CheckResult, ...]] = {}
+    for index in added:
+        record = records[index]
+        checks = (_interval_result(record.date, history), _dose_result(record, history, other_toxins))
+        failed = tuple(check for check in checks if check.failed)
+        if failed:
+            failures[index] = failed
+        history.append((record.date, record.total_units))
+    return failures
+
+
+def _interval_result(day: dt.date, history: Sequence[tuple[dt.date, int | None]]) -> CheckResult:
+    """The 12-week check of a session on ``day`` as the session screen runs it: the engine's ``interval_check``
+    from the recorded session before it, and to the one after it when there is one."""
+    dates = [date for date, _ in history if date != day]
+    previous = max((date for date in dates if date < day), default=None)
+    following = min((date for date in dates if date > day), default=None)
+    checks = [interval_check(previous, day), *([interval_check(day, following)] if following is not None else [])]
+    return CheckResult(CheckCode.INTERVAL, all(check.allowed for check in checks), tuple(c.reason for c in checks))
+
+
+def _dose_result(
+    record: SessionRecord, history: Sequence[tuple[dt.date, int | None]], other_toxins: Sequence[ToxinDose]
+) -> CheckResult:
+    """The cumulative-dose check of ``record`` as the session screen runs it: the engine's ``cumulative_dose_check``
+    for the 3 months to its day, and ``later_window_checks`` for the later doses' windows it falls in."""
+    units = record.total_units
+    if not isinstance(units, int) or units < 1:  # a row without its units is refused for them
+        return CheckResult(CheckCode.CUMULATIVE_DOSE, None, ())
+    doses = [ToxinDose(day, BOTOX_PRODUCT, given) for day, given in history if given] + list(other_toxins)
+    proposed = ToxinDose(record.date, BOTOX_PRODUCT, units)
+    check = cumulative_dose_check(proposed, doses)
+    later = [reason for allowed, reason in later_window_checks(proposed, doses) if not allowed]
+    return CheckResult(CheckCode.CUMULATIVE_DOSE, check.allowed and not later, (*check.reasons, *later))
+
+
+def _with_overrides(record: SessionRecord, failed: Sequence[CheckResult]) -> SessionRecord:
+    """``record`` storing the checks it overrides as the session screen stores them: each failed check's code among
+    ``overridden_checks`` and its reasons, prefixed with the code, in ``check_reasons``; a check the row already
+    says it overrode (a Bundle carries what was weighed when it was recorded) is left as the row gives it."""
+    codes = [code for code in record.overridden_checks.split(",") if code]
+    lines = [record.check_reasons] if record.check_reasons else []
+    for check in failed:
+        if check.code.value not in codes:
+            codes.append(check.code.value)
+            lines += [f"{check.code}: {reason}" for reason in check.reasons]
+    return dataclasses.replace(record, overridden_checks=",".join(codes), check_reasons="\n".join(lines))
+
+
+def _compared(
+    view: Callable[[SessionRecord], SessionRecord], row: InjectionSession, record: SessionRecord
+) -> tuple[SessionRecord, SessionRecord]:
+    """The stored session and the imported one as compared: what the source carries (``view``), and the checks
+    overridden and their reasons only when the row gives them (another system's Bundle may carry none, and the
+    import stores its own finding then)."""
+    stored, imported = view(session_record(row)), view(record)
+    if not record.overridden_checks and not record.check_reasons:
+        stored = dataclasses.replace(stored, overridden_checks="", check_reasons="")
+        imported = dataclasses.replace(imported, overridden_checks="", check_reasons="")
+    return stored, imported
+
+
+def _toxin_history(stored: Patient | None, record: PatientRecord) -> list[ToxinDose]:
+    """The patient's other botulinum toxin doses as importing ``record`` leaves them: the stored ones the record
+    does not give again (``_other_toxin_matches``) and the record's own, as ``other_toxin_doses`` reads them."""
+    rows = list(OtherToxinTreatment.objects.filter(patient=stored)) if stored is not None else []
+    taken = {match.pk for match in _other_toxin_matches(record.other_toxins, rows) if match is not None}
+    treatments = [(r.date, r.product, r.units, r.indication) for r in rows if r.pk not in taken]
+    treatments += [(t.date, t.product, t.units, t.indication) for t in record.other_toxins]
+    return [  # a row without units or product is refused for them
+        ToxinDose(*values) for values in treatments if isinstance(values[2], int) and values[2] >= 1 and values[1]
+    ]
+
+
 def _booking_problems(
     records: Sequence[SessionRecord],
     matches: Sequence[InjectionSession | None],
@@ -632,9 +772,14 @@ def _booking_problems(
 ) -> list[Refusal]:
     """What the booking page would refuse of the bookings an import adds (a booked row that is not a stored session,
     or one booking a cancelled session again; a row matching a stored booking stands as it is, so re-importing an
-    exported booking whose day has passed changes nothing): a day before today or past the booking horizon (the
-    booking page's own ``booking_day_problem``), before the last recorded session (the engine's
-    ``interval_check``), or a second open booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's)."""
+    exported booking whose day has passed changes nothing): a day past the booking horizon (the booking page's own
+    ``booking_day_problem``), before the last recorded session (the engine's ``interval_check``), or a second open
+    booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's).
+
+    A booked row whose day has passed is stored as it stands: it is a booking the clinic had and the patient missed
+    (the worklist shows it so), which a clinic moving or restoring its records carries with them; refusing it
+    refused the whole file once any booking's day had passed unrecorded. Only the booking page, which makes a new
+    booking, refuses a day before today."""
     booked, recorded = SessionStatus.BOOKED, SessionStatus.RECORDED
     kept = {match.pk: record.status for record, match in zip(records, matches, strict=True) if match is not None}
     last = max(
@@ -649,7 +794,7 @@ def _booking_problems(
     ]  # a booked row matching a recorded session is refused as a change to it (``RECORDED_SESSION_CHANGED``)
     problems: list[Refusal] = []
     for record in added:
-        problem = booking_day_problem(record.date, today=today)
+        problem = booking_day_problem(record.date, today=today) if record.date >= today else ""
         if problem:
             problems.append((record, "date", problem))
             continue
@@ -776,6 +921,16 @@ def _stored_patient(clinic: Clinic, record_number: str) -> Patient | None:
     return Patient.objects.filter(clinic=clinic, record_number=record_number).first()
 
 
+def _patient_of_id(clinic: Clinic, key: str) -> Patient | None:
+    """The clinic's patient whose public id is ``key`` (a Bundle's Patient id), or None: another system's id, not
+    a UUID, names none."""
+    try:
+        public_id = uuid.UUID(key)
+    except ValueError:
+        return None
+    return Patient.objects.filter(clinic=clinic, external_id=public_id).first()
+
+
 def _record_problems(
     *, clinic: Clinic, record: PatientRecord, places: Mapping[str, str], today: dt.date
 ) -> list[Problem]:
@@ -790,6 +945,10 @@ def _record_problems(
             birth=record.birth_date,
         )
         return _located(record, places, [(record, "", message)])  # its rows are another person's: not compared
+    holder = _patient_of_id(clinic, record.key)
+    if holder is not None and holder.record_number != record.record_number:
+        message = gettext(PATIENT_ID_TAKEN).format(record_number=record.record_number, stored=holder.record_number)
+        return _located(record, places, [(record, "record_number", message)])
     patient = _as_imported(clinic, stored, record)
     stored_sessions = (
         list(InjectionSession.objects.filter(patient=stored).prefetch_related("sites")) if stored is not None else []
@@ -799,7 +958,12 @@ def _record_problems(
         *_history_problems(patient, record, today),
         *_diary_problems(patient, record),
         *_session_problems(
-            patient=patient, records=record.sessions, stored=stored_sessions, view=_without_key, today=today
+            patient=patient,
+            records=record.sessions,
+            stored=stored_sessions,
+            view=_without_key,
+            today=today,
+            other_toxins=_toxin_history(stored, record),
         ),
         *_questionnaire_problems(patient, record),
         *_side_effect_problems(patient, record, stored_sessions, today),
@@ -961,34 +1125,47 @@ def _sessions(
     keep: tuple[str, ...] = (),
     today: dt.date | None = None,
 ) -> None:
-    """Sessions as recorded elsewhere: stored as they were (the checks were run and any override recorded when the
-    session was recorded; ``check_reasons`` keeps what was weighed), each create or change audited. ``view`` is what
-    the source carries: only that is compared, and a change keeps what the source does not carry.
+    """Sessions as recorded elsewhere: stored as they were (``check_reasons`` keeps what was weighed when the session
+    was recorded), each create or change audited. ``view`` is what the source carries: only that is compared, and a
+    change keeps what the source does not carry. A recorded session the import adds that fails the screen's 12-week
+    or cumulative-dose check (``_session_check_failures``) and carries an override reason is stored with the checks
+    it overrode and their reasons (``_with_overrides``), and the override audited, as recording it on the screen
+    does.
 
     What the session pages would refuse (``_session_problems``: a session before the birth date, an expired product,
-    a change to a session recorded here ...) raises ``SessionsRefusedError`` before anything is written. A session
-    already recorded here is never changed, as the app itself refuses to edit or move a recorded session. A booked
-    one may become recorded or cancelled; a cancelled row without an id (the sessions CSV) cancels the day's
-    booking when no cancelled row of that day is left for it, as changing ``booked`` to ``cancelled`` in an
-    exported file means."""
+    a failed check without an override reason, a change to a session recorded here ...) raises
+    ``SessionsRefusedError`` before anything is written. A session already recorded here is never changed, as the app
+    itself refuses to edit or move a recorded session. A booked one may become recorded or cancelled; a cancelled row
+    without an id (the sessions CSV) cancels the day's booking when no cancelled row of that day is left for it, as
+    changing ``booked`` to ``cancelled`` in an exported file means."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
+    toxins = other_toxin_doses(patient)  # a Bundle's other toxins are written before its sessions
     problems = _session_problems(
-        patient=patient, records=records, stored=stored, view=view, today=today or timezone.localdate()
+        patient=patient,
+        records=records,
+        stored=stored,
+        view=view,
+        today=today or timezone.localdate(),
+        other_toxins=toxins,
     )
     if problems:  # the callers asked first; this keeps the rule for any other caller
         raise SessionsRefusedError([(record.date, message) for record, _, message in problems])
     matches = _session_matches(records, stored, view)
+    failures = _session_check_failures(records, matches, stored, toxins)
     updated: list[int] = []
-    for record, match in zip(records, matches, strict=True):
-        if match is not None and view(session_record(match)) == view(record):
+    for index, (record, match) in enumerate(zip(records, matches, strict=True)):
+        if match is not None and operator.eq(*_compared(view, match, record)):
             summary.add(gettext_noop("sessions"), unchanged=1)
             continue
+        failed = failures.get(index, ())
+        overridden = _with_overrides(record, failed) if failed else record
         if match is None:
-            session = InjectionSession.objects.create(patient=patient, **_session_fields(record))
+            session = InjectionSession.objects.create(patient=patient, **_session_fields(overridden))
             action = Action.CREATE
             summary.created.add(record.key)
         else:
-            carried = {k: v for k, v in _session_fields(record).items() if k not in keep}
+            checks = ("overridden_checks", "check_reasons") if failed else ()  # the import's finding, stored
+            carried = {k: v for k, v in _session_fields(overridden).items() if k not in keep or k in checks}
             for name, value in carried.items():
                 setattr(match, name, value)
             match.version += 1
@@ -1007,6 +1184,15 @@ def _sessions(
             patient_id=patient.external_id,
             detail=f"imported {record.status} {record.date}: {record.total_units or 0} U at {len(record.sites)} sites",
         )
+        if failed:  # as recording on the screen audits an override (the reason is the session's)
+            audit_record(
+                user=user,
+                action=Action.UPDATE,
+                object_type="injection_session_override",
+                object_id=session.external_id,
+                patient_id=patient.external_id,
+                detail=f"imported; overrode {', '.join(check.code.value for check in failed)}",
+            )
         summary.written(gettext_noop("sessions"), action)
     _stamp_after_commit(InjectionSession, updated)
 
@@ -1075,15 +1261,49 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
         summary.written(gettext_noop("side effects"), action)
 
 
+def _medicine_key(name: str) -> str:
+    """A preventive's drug (or another toxin's product) as the payers' criteria tell medicines apart: by name, letter
+    case aside (the coverage engine's ``_preventive_judgement`` counts "Propranolol" and "propranolol" as one
+    medicine failed), so an import matches them as one row too."""
+    return name.casefold()
+
+
+def _preventive_matches(records: Sequence[PreventiveRecord], stored: Sequence[PreventiveTrial]) -> list[Any]:
+    """The stored trial each imported preventive is: its own row (the id the patient's export gives it, so a drug
+    or start corrected in the file corrects that row), else the trial of that drug (``_medicine_key``) and start."""
+    return _match_rows(
+        records,
+        stored,
+        (
+            lambda trial, row: bool(trial.key) and str(row.external_id) == trial.key,
+            lambda trial, row: _medicine_key(trial.drug) == _medicine_key(row.drug) and trial.start == row.start,
+        ),
+    )
+
+
+def _other_toxin_matches(records: Sequence[OtherToxinRecord], stored: Sequence[OtherToxinTreatment]) -> list[Any]:
+    """The stored treatment each imported one is: its own row (by id), else the one of that day and product."""
+    return _match_rows(
+        records,
+        stored,
+        (
+            lambda treatment, row: bool(treatment.key) and str(row.external_id) == treatment.key,
+            lambda treatment, row: (
+                treatment.date == row.date and _medicine_key(treatment.product) == _medicine_key(row.product)
+            ),
+        ),
+    )
+
+
 def _medication_history(
     *, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary, today: dt.date
 ) -> None:
     """Write the preventives and other toxin treatments ``_history_problems`` allowed, through the patient
-    services."""
-    trials = {(t.drug, t.start): t for t in patient.preventive_trials.all()}
-    for trial in record.preventives:
+    services; each row matched by its id first, then by drug and start or day and product
+    (``_preventive_matches``, ``_other_toxin_matches``)."""
+    trials = _preventive_matches(record.preventives, list(patient.preventive_trials.all()))
+    for trial, match in zip(record.preventives, trials, strict=True):
         data = _preventive_fields(trial)
-        match = trials.get((trial.drug, trial.start))
         if match is None:
             preventive_trial_create(user=user, patient=patient, data=data, today=today)
             summary.add(gettext_noop("preventives"), created=1)
@@ -1093,29 +1313,31 @@ def _medication_history(
             summary.add(gettext_noop("preventives"), updated=1)
         else:
             summary.add(gettext_noop("preventives"), unchanged=1)
-    treatments = {(t.date, t.product): t for t in patient.other_toxin_treatments.all()}
-    for treatment in record.other_toxins:
-        match = treatments.get((treatment.date, treatment.product))
+    treatments = _other_toxin_matches(record.other_toxins, list(patient.other_toxin_treatments.all()))
+    for treatment, match in zip(record.other_toxins, treatments, strict=True):
+        data = _other_toxin_fields(treatment)
         if match is None:
-            other_toxin_treatment_create(user=user, patient=patient, data=_other_toxin_fields(treatment), today=today)
+            other_toxin_treatment_create(user=user, patient=patient, data=data, today=today)
             summary.add(gettext_noop("other toxins"), created=1)
             summary.created.add(treatment.key)
-        elif match.units != treatment.units or match.indication != treatment.indication:
-            changed = [name for name in ("units", "indication") if getattr(match, name) != getattr(treatment, name)]
-            match.units, match.indication = treatment.units, treatment.indication
-            match.full_clean()
-            match.save()
-            audit_record(
-                user=user,
-                action=Action.UPDATE,
-                object_type="other_toxin_treatment",
-                object_id=match.external_id,
-                patient_id=patient.external_id,
-                detail=f"imported, changed: {', '.join(changed)}",
-            )
-            summary.add(gettext_noop("other toxins"), updated=1)
-        else:
+            continue
+        changed = [name for name, value in data.items() if getattr(match, name) != value]
+        if not changed:
             summary.add(gettext_noop("other toxins"), unchanged=1)
+            continue
+        for name in changed:
+            setattr(match, name, data[name])
+        match.full_clean()
+        match.save()
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="other_toxin_treatment",
+            object_id=match.external_id,
+            patient_id=patient.external_id,
+            detail=f"imported, changed: {', '.join(changed)}",
+        )
+        summary.add(gettext_noop("other toxins"), updated=1)
 
 
 def fhir_records_import(
@@ -1225,7 +1447,14 @@ def _table_problems(
             for row, name, message in _history_problems(patient, record, today)
         ]
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
-    found = _session_problems(patient=patient, records=records, stored=stored, view=_csv_view, today=today)
+    found = _session_problems(
+        patient=patient,
+        records=records,
+        stored=stored,
+        view=_csv_view,
+        today=today,
+        other_toxins=other_toxin_doses(patient),
+    )
     return [
         CsvProblem(
             lines.first(patient_id, row.date, columns={"status": str(row.status)}),  # a day's rows by status
