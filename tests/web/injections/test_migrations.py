@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -304,5 +305,38 @@ def test_0005_moves_extra_sites_on_the_old_default_spots_to_the_new_ones():
         fresh = sitemap.plan_map_sites(preempt_plan(follow_the_pain=DEMO_FOLLOW_THE_PAIN))
         assert sorted((s.key, s.view, s.x, s.y) for s in drawn) == sorted((s.key, s.view, s.x, s.y) for s in fresh)
         assert _too_close((s.key, s.view, s.x, s.y) for s in drawn) == []
+    finally:
+        _migrate(_latest())
+
+
+BEFORE_SUBMISSION = AFTER_SPOTS
+AFTER_SUBMISSION = ("injections", "0006_side_effect_submission")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0006_keeps_reports_without_a_token_and_refuses_a_second_with_one():
+    """Side effects reported before 0006 keep no submission token (two identical ones stay two reports); after it
+    the database refuses a second report of one patient with the same token, but not another patient's."""
+    try:
+        apps = _migrate(BEFORE_SUBMISSION)
+        clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
+        patients = apps.get_model("patients", "Patient").objects
+        one, two = (
+            patients.create(clinic=clinic, record_number=f"MRN{n}", birth_date=dt.date(1984, 5, 17)) for n in range(2)
+        )
+        answers = {"kind": "myalgia", "onset": dt.date(2026, 3, 1), "severity": "mild"}
+        side_effects = apps.get_model("injections", "SideEffect").objects
+        old = [side_effects.create(patient=one, **answers) for _ in range(2)]
+
+        apps = _migrate(AFTER_SUBMISSION)
+        side_effects = apps.get_model("injections", "SideEffect").objects
+        assert sorted(side_effects.values_list("pk", "submission")) == sorted((row.pk, None) for row in old)
+        side_effects.create(patient_id=one.pk, **answers)  # still none: any number
+        token = uuid.uuid4()
+        side_effects.create(patient_id=one.pk, submission=token, **answers)
+        side_effects.create(patient_id=two.pk, submission=token, **answers)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            side_effects.create(patient_id=one.pk, submission=token, **answers)
+        assert side_effects.filter(patient_id=one.pk).count() == 4
     finally:
         _migrate(_latest())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -657,3 +658,53 @@ def test_a_side_effect_before_the_birth_date_is_refused(nurse, patient):
         ("onset", f"Monday 1 January 1900 is before the birth date on the record ({birth}): check the year."),
     )
     assert not SideEffect.objects.exists()
+
+
+# --- A report form sent twice (its submission token) -----------------------------------------------------------------
+
+
+def _sent(user, patient, submission, **changed):
+    """Report neck pain with the form's ``submission`` token; ``changed`` alters an answer."""
+    answers = {"kind": "neck_pain", "onset": TODAY, "severity": "moderate", "description": "since Tuesday"}
+    answers.update(changed)
+    return services.side_effect_report(user=user, patient=patient, today=TODAY, submission=submission, **answers)
+
+
+def test_a_report_sent_again_with_its_token_returns_the_first_and_stores_nothing(patient, world):
+    """The same form sent twice (a double tap) stores one side effect: the second call returns the first report,
+    and the audit trail has one event."""
+    token = uuid.uuid4()
+    first = _sent(world.users["patient"], patient, token)
+    again = _sent(world.users["patient"], patient, token)
+    assert again.pk == first.pk
+    assert first.submission == token
+    assert SideEffect.objects.filter(patient=patient).count() == 1
+    assert AuditEvent.objects.filter(object_type="side_effect", action=Action.CREATE).count() == 1
+
+
+def test_a_report_with_a_new_token_is_another_report(patient, world):
+    """A second form (a new token) with the same answers is a second report, and so is one with no token."""
+    _sent(world.users["patient"], patient, uuid.uuid4())
+    _sent(world.users["patient"], patient, uuid.uuid4())
+    _sent(world.users["patient"], patient, None)
+    _sent(world.users["patient"], patient, None)
+    assert SideEffect.objects.filter(patient=patient).count() == 4
+
+
+def test_a_form_sent_again_with_other_answers_is_refused_not_dropped(patient, world):
+    """A form sent once, then changed and sent again with its old token (restored by the Back button) is refused
+    with ALREADY_SENT, so the second report is neither dropped silently nor stored twice; the first is kept."""
+    token = uuid.uuid4()
+    first = _sent(world.users["patient"], patient, token)
+    with pytest.raises(services.SideEffectAlreadySentError) as refused:
+        _sent(world.users["patient"], patient, token, kind="dysphagia", severity="severe")
+    assert refused.value.problems == (("", services.ALREADY_SENT),)
+    assert list(SideEffect.objects.filter(patient=patient)) == [first]
+
+
+def test_the_same_token_for_two_patients_is_two_reports(patient, world):
+    """A token belongs to one patient's reports: another patient's report with it is stored."""
+    token = uuid.uuid4()
+    _sent(world.users["patient"], patient, token)
+    _sent(world.users["nurse"], world.same_clinic_patient, token)
+    assert SideEffect.objects.filter(submission=token).count() == 2

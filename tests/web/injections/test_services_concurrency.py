@@ -1,5 +1,6 @@
 """Writes to one patient's sessions at the same moment (onaboard/web/injections/services.py): the patient's row lock
-serves them one after the other, each checked against what the other wrote.
+serves them one after the other, each checked against what the other wrote; a side-effect report form sent twice at
+once is stored once, the unique (patient, submission) entry making the second insert wait and fail.
 
 PostgreSQL only: under READ COMMITTED a transaction sees only committed rows, so without the lock two recordings each
 passed the 12-week check against a history without the other. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import transaction
 
+from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections import services
-from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_update
 from tests.web.injections.conftest import TODAY, record
@@ -135,3 +138,47 @@ def test_moving_or_cancelling_a_booking_waits_for_the_patients_lock(nurse, patie
         "move": (later, SessionStatus.BOOKED),
         "cancel": (TODAY, SessionStatus.CANCELLED),
     }[change]
+
+
+def test_a_report_sent_twice_at_once_is_stored_once_and_both_get_it(patient, world):
+    """One report form posted twice at the same moment (a double tap over a slow network): the second insert waits
+    on the first's unique (patient, submission) entry, fails, and returns the first report; one side effect, one
+    audit event."""
+    token = uuid.uuid4()
+    barrier = threading.Barrier(2)
+
+    def sending() -> SideEffect:
+        barrier.wait()
+        return services.side_effect_report(
+            user=world.users["patient"],
+            patient=patient,
+            kind="myalgia",
+            onset=TODAY,
+            severity="moderate",
+            today=TODAY,
+            submission=token,
+        )
+
+    runs = [in_thread(sending) for _ in range(2)]
+    for thread, _outcome in runs:
+        thread.join()
+    outcomes = [outcome[0] for _thread, outcome in runs]
+    assert all(isinstance(result, SideEffect) for result in outcomes), outcomes
+    assert outcomes[0].pk == outcomes[1].pk
+    assert SideEffect.objects.filter(patient=patient).count() == 1
+    assert AuditEvent.objects.filter(object_type="side_effect", action=Action.CREATE).count() == 1
+
+
+def test_a_report_resent_while_the_first_is_being_saved_waits_and_gets_the_first(patient, world):
+    """While the first post's transaction is still open, the resend waits for it, then returns the first report."""
+    token = uuid.uuid4()
+    answers = {"kind": "myalgia", "onset": TODAY, "severity": "moderate", "today": TODAY, "submission": token}
+    user = world.users["patient"]
+    with transaction.atomic():
+        first = services.side_effect_report(user=user, patient=patient, **answers)
+        thread, outcome = in_thread(lambda: services.side_effect_report(user=user, patient=patient, **answers))
+        thread.join(WAITS)
+        assert thread.is_alive(), "the resend did not wait for the first"
+    thread.join()
+    assert outcome[0].pk == first.pk
+    assert SideEffect.objects.filter(patient=patient).count() == 1

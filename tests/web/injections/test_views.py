@@ -1067,3 +1067,80 @@ def test_the_interval_the_pages_name_is_the_engines(client, world, patient, monk
     on_today = InjectionSession(pk=1, date=today())
     assert "(13 weeks later)" in views.recorded_message(given, on_due_date, booked_before=None)
     assert "the 13-week date had passed" in views.recorded_message(given, on_today, booked_before=None)
+
+
+# --- The report form sent twice ---------------------------------------------------------------------------------------
+
+TOKEN = re.compile(r'<input type="hidden" name="submission" value="([0-9a-f-]{36})"[^>]*>')
+
+
+def _token(page: str) -> str:
+    """The submission token the report form carries (there must be one)."""
+    found = TOKEN.search(page)
+    assert found, "no submission token on the form"
+    return found.group(1)
+
+
+def _answers(token, kind="myalgia", severity="moderate"):
+    return {"kind": kind, "onset": today().isoformat(), "severity": severity, "description": "", "submission": token}
+
+
+def test_each_report_form_carries_a_fresh_token_the_browser_does_not_restore(client, world):
+    """Each opening of the report form carries its own submission token in a hidden field, marked autocomplete off
+    so a browser does not put an old one back into a reopened form."""
+    login(client, world, "patient")
+    first, second = (client.get(reverse(REPORT_URL)).content.decode() for _ in range(2))
+    assert _token(first) != _token(second)
+    assert 'autocomplete="off"' in TOKEN.search(first).group(0)
+
+
+@pytest.mark.parametrize("kind", ["myalgia", "dysphagia"])
+def test_a_report_form_sent_twice_stores_one_report_and_both_land_on_it(client, world, recorded, kind):
+    """Send tapped twice (the same form, the same token, posted twice) stores one side effect, and both posts
+    redirect to it: for an urgent kind, to the page telling the patient to seek care now."""
+    login(client, world, "patient")
+    token = _token(client.get(reverse(REPORT_URL)).content.decode())
+    first, second = (client.post(reverse(REPORT_URL), _answers(token, kind=kind)) for _ in range(2))
+    effect = SideEffect.objects.get()
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert first.url == second.url == reverse("injections:side_effect_detail", args=[effect.external_id])
+    assert AuditEvent.objects.filter(object_type="side_effect", action=Action.CREATE).count() == 1
+    if kind == "dysphagia":
+        assert "Seek medical care now</h2>" in client.get(second.url).content.decode()
+
+
+def test_a_new_report_form_sends_another_report(client, world, recorded):
+    """The same answers from a form opened again (a new token) are a second report."""
+    login(client, world, "patient")
+    for _ in range(2):
+        token = _token(client.get(reverse(REPORT_URL)).content.decode())
+        assert client.post(reverse(REPORT_URL), _answers(token)).status_code == 302
+    assert SideEffect.objects.count() == 2
+
+
+def test_staff_sending_a_report_twice_for_a_patient_store_one(client, world, recorded):
+    """A nurse reporting for a patient (?patient=) with the same form twice stores one side effect."""
+    login(client, world, "nurse")
+    url = reverse(REPORT_URL) + f"?patient={world.own_patient.external_id}"
+    token = _token(client.get(url).content.decode())
+    first, second = (client.post(url, _answers(token)) for _ in range(2))
+    assert first.url == second.url
+    assert SideEffect.objects.get().reported_by == world.users["nurse"]
+
+
+def test_a_sent_form_changed_and_sent_again_is_refused_with_a_new_token(client, world, recorded):
+    """A form sent, then changed and sent again with its old token, is shown again with the answers kept, a message
+    that it was already sent and a new token, so sending it once more reports the second side effect."""
+    login(client, world, "patient")
+    token = _token(client.get(reverse(REPORT_URL)).content.decode())
+    client.post(reverse(REPORT_URL), _answers(token))
+    again = client.post(reverse(REPORT_URL), _answers(token, kind="diplopia", severity="severe"))
+    page = again.content.decode()
+    assert again.status_code == 200
+    assert html.escape(services.ALREADY_SENT) in page
+    assert re.search(r'<input[^>]*value="diplopia"[^>]*checked', page)
+    renewed = _token(page)
+    assert renewed != token
+    assert SideEffect.objects.count() == 1
+    assert client.post(reverse(REPORT_URL), _answers(renewed, kind="diplopia", severity="severe")).status_code == 302
+    assert sorted(SideEffect.objects.values_list("kind", flat=True)) == ["diplopia", "myalgia"]

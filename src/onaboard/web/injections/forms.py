@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django import forms
@@ -239,11 +240,24 @@ class SideEffectReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Needed if you chose “Something else”: say here what happened. Otherwise optional."),
     )
+    submission = forms.UUIDField(
+        required=False,
+        initial=uuid.uuid4,
+        widget=forms.HiddenInput(attrs={"autocomplete": "off"}),
+    )
+    """This form's token, new each time it is opened: the same form sent twice stores one report
+    (``services.side_effect_report``). autocomplete off keeps a browser from restoring an old token into a reopened
+    form. A post without one (a page opened before the token existed) is stored as before."""
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["onset"].widget.attrs["max"] = today.isoformat()
+
+    def renew_submission(self) -> None:
+        """Give the bound form a new token, for answers to be sent again as another report."""
+        self.data = self.data.copy()
+        self.data["submission"] = str(uuid.uuid4())
 
     def clean_onset(self) -> dt.date:
         onset = self.cleaned_data["onset"]

@@ -167,9 +167,19 @@ class SideEffect(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    submission = models.UUIDField(null=True, blank=True, editable=False)
+    """The token of the report form that sent it (a fresh one each time the form is opened), so the same form sent
+    twice (a double tap) stores one report; none for a report from the API or an import."""
 
     class Meta:
         ordering = ("-onset", "-created")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("patient", "submission"),
+                condition=models.Q(submission__isnull=False),
+                name="one_side_effect_per_submission",
+            ),
+        ]
 
     @property
     def urgent(self) -> bool:

@@ -8,6 +8,7 @@ screen and the dose per site (``label_dose_departures``) come from ``selectors.s
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,6 +103,11 @@ DESCRIBE_SOMETHING_ELSE = gettext_noop(
 )
 GRADE_NEEDED = gettext_noop("Choose the clinician's grade.")
 """A review carries the clinician's own grade (the review form's message too)."""
+ALREADY_SENT = gettext_noop(
+    "This form was already sent, with other answers: that report reached the clinic, and these answers were not "
+    "saved. Check them below and send them again to report this side effect too."
+)
+"""A report form sent once, then changed and sent again with its old token (restored by the Back button)."""
 
 
 _VIAL_PROBLEM = VIAL_SIZE.split("{", 1)[0]
@@ -153,6 +159,14 @@ class SideEffectConflictError(SideEffectRefusedError):
 
     def __init__(self, message: str) -> None:
         super().__init__([("", message)])
+
+
+class SideEffectAlreadySentError(SideEffectRefusedError):
+    """The report form's token is on a report with other answers; nothing of this one was written (``ALREADY_SENT``).
+    The form is to be sent again with a new token."""
+
+    def __init__(self) -> None:
+        super().__init__([("", gettext(ALREADY_SENT))])
 
 
 # --- Recording ----------------------------------------------------------------------------------------------------
@@ -584,36 +598,53 @@ def side_effect_report(
     severity: Severity | str,
     description: str = "",
     today: dt.date | None = None,
+    submission: uuid.UUID | None = None,
 ) -> SideEffect:
     """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
 
     The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
     with the ``side_effect_problems`` found (onset after today or before birth, "something else" undescribed).
+
+    ``submission`` is the report form's token: the same form sent again (a double tap, or two posts at once) stores
+    nothing more and returns the report the first one stored, with no second audit event. The insert tries first and
+    the patient's unique (patient, submission) entry refuses the second, so two posts racing cannot both store. The
+    token with other answers than its report's raises ``SideEffectAlreadySentError``: the form was changed after it
+    was sent, and that report is neither merged into the first nor dropped unsaid.
     """
     today = today or timezone.localdate()
+    description = description.strip()
     problems = side_effect_problems(patient=patient, kind=kind, onset=onset, description=description, today=today)
     if problems:
         raise SideEffectRefusedError(problems)
-    with transaction.atomic():
-        session = session_before(patient, onset)
-        side_effect = SideEffect.objects.create(
-            patient=patient,
-            session=session,
-            kind=kind,
-            onset=onset,
-            severity=severity,
-            description=description.strip(),
-            reported_by=user,
-        )
-        attribution = f"after the session of {session.date}" if session else "no earlier session"
-        audit_record(
-            user=user,
-            action=Action.CREATE,
-            object_type="side_effect",
-            object_id=side_effect.external_id,
-            patient_id=patient.external_id,
-            detail=f"side effect reported; {attribution}",
-        )
+    try:
+        with transaction.atomic():  # a savepoint inside a caller's transaction: a refused insert leaves it usable
+            session = session_before(patient, onset)
+            side_effect = SideEffect.objects.create(
+                patient=patient,
+                session=session,
+                kind=kind,
+                onset=onset,
+                severity=severity,
+                description=description,
+                reported_by=user,
+                submission=submission,
+            )
+            attribution = f"after the session of {session.date}" if session else "no earlier session"
+            audit_record(
+                user=user,
+                action=Action.CREATE,
+                object_type="side_effect",
+                object_id=side_effect.external_id,
+                patient_id=patient.external_id,
+                detail=f"side effect reported; {attribution}",
+            )
+    except IntegrityError:
+        sent = None if submission is None else SideEffect.objects.filter(patient=patient, submission=submission).first()
+        if sent is None:
+            raise
+        if (sent.kind, sent.onset, sent.severity, sent.description) != (kind, onset, severity, description):
+            raise SideEffectAlreadySentError from None
+        return sent
     return side_effect
 
 

@@ -563,7 +563,8 @@ def _reporting_patient(request: HttpRequest) -> Patient:
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_side_effect(request: HttpRequest) -> HttpResponse:
-    """The patient's phone form: what, since when, how bad; urgent kinds say to seek care now."""
+    """The patient's phone form: what, since when, how bad; urgent kinds say to seek care now. The form carries a
+    token, so sending it twice stores one report and both posts land on it."""
     patient = _reporting_patient(request)
     today = timezone.localdate()
     if request.method == "POST":
@@ -579,11 +580,16 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
                     severity=data["severity"],
                     description=data["description"],
                     today=today,
+                    submission=data["submission"],
                 )
+            except services.SideEffectAlreadySentError as error:  # changed after sending: send again as another
+                form.renew_submission()
+                for _field, message in error.problems:
+                    form.add_error(None, message)
             except services.SideEffectRefusedError as error:
                 for field, message in error.problems:
                     form.add_error(field if field in form.fields else None, message)
-            else:
+            else:  # the first post and the same form sent again land on the same report
                 return redirect("injections:side_effect_detail", side_effect_id=side_effect.external_id)
     else:
         form = SideEffectReportForm(initial={"onset": today}, today=today)
