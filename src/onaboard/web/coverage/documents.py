@@ -50,14 +50,14 @@ from onaboard.web.coverage.models import ICD10_CHRONIC_MIGRAINE, PriorAuthorisat
 from onaboard.web.coverage.selectors import (
     CoverageUnavailableError,
     CoverageView,
+    NextSession,
     PatientFacts,
-    booking_ahead,
     chosen_policy,
     engine_trial,
     evaluate,
     has_recorded_session,
     insurance_of,
-    next_due,
+    next_treatment,
     patient_facts,
     planned_date,
     stage_request,
@@ -538,29 +538,17 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
     }
 
 
-class NextSession(enum.StrEnum):
-    """What the after-care sheet knows of the treatment after its session."""
-
-    GIVEN = "given"
-    """A later session is recorded (the sheet of an earlier session, printed afterwards)."""
-    BOOKED = "booked"
-    DUE = "due"
-    """Neither: the earliest date for the next, 12 weeks after this one."""
-
-
 def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date, NextSession]:
-    """The session after this one: the next recorded, else the open booking on or after today when later
-    (``booking_ahead``: a missed booking is not the next treatment), else the earliest date for the next (the
-    engine's next due date after this session)."""
-    given = next((s for s in facts.recorded if s.date > session.date), None)
-    if given is not None:
-        return given.date, NextSession.GIVEN
-    booked = booking_ahead([facts.booked.date] if facts.booked else [], today=facts.today)
-    if booked is not None and booked > session.date:
-        return booked, NextSession.BOOKED
-    due = next_due((s.date for s in facts.recorded), on=session.date)
-    assert due is not None  # noqa: S101 - the session itself is recorded on or before its own day
-    return due, NextSession.DUE
+    """The session after this one (``next_treatment`` after its day): the next recorded, else the open booking on
+    or after today when later, else the earliest date for the next (the engine's next due date after it)."""
+    found = next_treatment(
+        (s.date for s in facts.recorded),
+        [facts.booked.date] if facts.booked else [],
+        today=facts.today,
+        after=session.date,
+    )
+    assert found is not None  # noqa: S101 - the session itself is recorded: at the least, the next is due
+    return found.date, found.kind
 
 
 def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:

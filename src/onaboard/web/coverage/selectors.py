@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -488,6 +489,52 @@ def next_due(recorded: Iterable[dt.date], *, on: dt.date) -> dt.date | None:
     """The engine's next due date (``schedule_status``: ``RETREATMENT_INTERVAL_DAYS`` after the last session) from
     the sessions recorded on or before ``on``; None before the first."""
     return schedule_status(sorted({day for day in recorded if day <= on}), today=on).next_due
+
+
+class NextSession(enum.StrEnum):
+    """What is known of the treatment after a session."""
+
+    GIVEN = "given"
+    """A later session is recorded (the sheet of an earlier session, printed afterwards)."""
+    BOOKED = "booked"
+    DUE = "due"
+    """Neither: the earliest date for the next, 12 weeks after the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class NextTreatment:
+    """The treatment after a session: its day and whether it was given, is booked or is only due from then."""
+
+    date: dt.date
+    kind: NextSession
+
+    @property
+    def interval_weeks(self) -> int:
+        """The retreatment interval in weeks, the engine's (the sentence naming a due date states it)."""
+        return interval_weeks()
+
+
+def next_treatment(
+    recorded: Iterable[dt.date], booked: Iterable[dt.date], *, today: dt.date, after: dt.date | None = None
+) -> NextTreatment | None:
+    """The treatment after the session given on ``after`` (None: the latest recorded on or before ``today``): the
+    next recorded session, else the open booking (``booking_ahead``: a missed booking is not the next treatment)
+    when later, else the earliest date for the next (``next_due``, the engine's next due date after that session).
+    None when no session was given and none is booked. ``recorded`` and ``booked`` are the dates of the patient's
+    recorded and booked sessions. The one rule behind the after-care sheet's next treatment and the patient's
+    portal."""
+    given = sorted(set(recorded))
+    if after is None:
+        given = [day for day in given if day <= today]
+        after = given[-1] if given else None
+    later = next((day for day in given if after is not None and day > after), None)
+    if later is not None:
+        return NextTreatment(later, NextSession.GIVEN)
+    ahead = booking_ahead(booked, today=today)
+    if ahead is not None and (after is None or ahead > after):
+        return NextTreatment(ahead, NextSession.BOOKED)
+    due = next_due(given, on=after) if after is not None else None
+    return NextTreatment(due, NextSession.DUE) if due is not None else None
 
 
 def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
