@@ -7,7 +7,14 @@ from decimal import Decimal
 
 from onaboard.clinical import PERIOD_DAYS, PatientDiary
 from onaboard.web.audit.models import Action, AuditEvent
-from onaboard.web.diary.selectors import chart_periods, diary_day_read, diary_history, patient_diary
+from onaboard.web.coverage.selectors import NextSession
+from onaboard.web.diary.selectors import (
+    chart_periods,
+    diary_day_read,
+    diary_history,
+    next_treatment_read,
+    patient_diary,
+)
 from onaboard.web.injections.models import SessionStatus
 from tests.web.clinic.diaries import TODAY as CHART_TODAY
 from tests.web.clinic.diaries import chronic_rows, course_rows, diary_of, store
@@ -130,3 +137,13 @@ def test_the_history_charts_the_periods_from_the_first_injection(world):
         (day0 + timedelta(days=PERIOD_DAYS), 3),
     ]
     assert history.period.end == TODAY
+
+
+def test_reading_the_next_treatment_is_audited(world):
+    """next_treatment_read gives the open booking and records who read the patient's next treatment."""
+    booked = TODAY + timedelta(days=6)
+    InjectionSessionFactory(patient=world.own_patient, date=booked, status=SessionStatus.BOOKED)
+    found = next_treatment_read(user=world.users["patient"], patient=world.own_patient, today=TODAY)
+    assert (found.date, found.kind) == (booked, NextSession.BOOKED)
+    event = AuditEvent.objects.get(action=Action.READ, detail="next treatment")
+    assert (event.patient_id, event.user) == (world.own_patient.external_id, world.users["patient"])

@@ -11,10 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, CycleStatus, schedule_status
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.clinic.demo import record_preempt_session
+from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state
 from onaboard.web.diary import forms
 from onaboard.web.diary.models import DiaryEntry
-from tests.web.factories import DiaryEntryFactory
+from onaboard.web.injections.models import SessionStatus
+from tests.web.clinic.diaries import course_rows, store
+from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 
 def _day(**overrides: object) -> dict[str, object]:
@@ -488,3 +493,133 @@ def test_history_is_the_patients_own_only(client, world):
     """Staff have no 'my diary': the history page is a 404 for them."""
     client.force_login(world.users["clinician"])
     assert client.get(reverse("diary:history")).status_code == 404
+
+
+# --- the chart and the next treatment -------------------------------------------------------------------------------
+
+
+def _chart_rows(html: str) -> list[tuple[str, ...]]:
+    """The rows of the headache-days chart's table ("Show the numbers as a table"): period, headache days, days
+    recorded, sessions."""
+    table = html.split("<th scope='col'>28-day period</th>", 1)[1].split("</tbody>", 1)[0]
+    return [tuple(re.findall(r"<td[^>]*>(.*?)</td>", row)) for row in re.findall(r"<tr>(.*?)</tr>", table)]
+
+
+def _span(start: date) -> str:
+    """A 28-day period from ``start`` as the chart's table names it."""
+    end = start + timedelta(days=PERIOD_DAYS - 1)
+    return f"{date_format(start, 'j M')} \N{EN DASH} {date_format(end, 'j M')}"
+
+
+def _treat(patient, *, day0: date, today: date, injector, baseline: int = 20, after: tuple = (12, 15)) -> None:
+    """A diary with ``baseline`` headache days in the 28 days before ``day0``, then each period's count after it
+    (the last cut at ``today``), and a session recorded on day 0 and 12 weeks later when that is past."""
+    store(patient, course_rows(day0, baseline, *after), today=today)
+    for day in (day0, day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)):
+        if day <= today:
+            record_preempt_session(patient, day, injector=injector, today=today)
+
+
+def test_my_chart_has_the_clinicians_periods_from_the_first_injection(client, world):
+    """A treated patient's chart and its table show the periods of the clinician's patient page (the baseline
+    ending the day before the first injection, then periods from it), not 28-day periods counted back from today,
+    which mixed days before and after the injection in one bar."""
+    today = timezone.localdate()
+    day0 = today - timedelta(days=100)  # 100 is no multiple of 28: today's periods would straddle day 0
+    _treat(world.own_patient, day0=day0, today=today, injector=world.users["nurse"], after=(12, 15, 10, 8))
+    client.force_login(world.users["patient"])
+    page_text = client.get(reverse("diary:history")).content.decode()
+    mine = _chart_rows(page_text)
+    client.force_login(world.users["clinician"])
+    page = client.get(reverse("patients:detail", kwargs={"external_id": world.own_patient.external_id}))
+    theirs = _chart_rows(page.content.decode())
+    spans = [_span(day0 + timedelta(days=PERIOD_DAYS * k)) for k in range(-1, 4)]
+    assert [row[:2] for row in mine] == list(zip(spans, ("20", "12", "15", "10", "8"), strict=True))
+    assert mine == theirs
+    assert f"counted from your first treatment on {date_format(day0, 'j F Y')}" in page_text
+
+
+def _next_treatment_text(html: str) -> str:
+    return " ".join(html.split())
+
+
+@pytest.mark.parametrize("page", ["diary:today", "diary:history"])
+def test_a_booked_session_is_the_next_treatment(patient_client, world, page):
+    """A patient with a session booked (here the first) reads its date as their next treatment, in the after-care
+    sheet's words, on the Today page and on My diary."""
+    booked = timezone.localdate() + timedelta(days=6)
+    InjectionSessionFactory(patient=world.own_patient, date=booked, status=SessionStatus.BOOKED)
+    html = _next_treatment_text(patient_client.get(reverse(page)).content.decode())
+    assert 'class="card next-treatment"' in html
+    assert f"Your next treatment is booked for {date_format(booked, 'l j F Y')}." in html
+
+
+@pytest.mark.parametrize("page", ["diary:today", "diary:history"])
+@pytest.mark.parametrize(
+    ("days_ago", "status"),
+    [(30, CycleStatus.NOT_YET_DUE), (88, CycleStatus.DUE), (100, CycleStatus.OVERDUE)],
+    ids=["on-treatment", "due", "overdue"],
+)
+def test_once_treated_the_next_treatment_can_be_from_the_engines_due_date(
+    patient_client, world, page, days_ago, status
+):
+    """Treated and nothing booked, the patient reads the engine's next due date (12 weeks after the last session;
+    passed when overdue) and that the clinic will book it, as the after-care sheet says it."""
+    today = timezone.localdate()
+    last = today - timedelta(days=days_ago)
+    InjectionSessionFactory(patient=world.own_patient, date=last, status=SessionStatus.RECORDED)
+    schedule = schedule_status([last], today=today)
+    assert schedule.status is status
+    due = schedule.next_due
+    html = _next_treatment_text(patient_client.get(reverse(page)).content.decode())
+    assert (
+        f"Treatment is repeated every 12 weeks: your next one can be from {date_format(due, 'l j F Y')}. "
+        "The clinic will book it with you."
+    ) in html
+
+
+@pytest.mark.parametrize("page", ["diary:today", "diary:history"])
+def test_a_patient_never_treated_nor_booked_has_no_next_treatment(patient_client, world, page):
+    """Before treatment with nothing booked there is no next treatment to name (a cancelled booking is none)."""
+    DiaryEntryFactory(patient=world.own_patient, date=timezone.localdate())
+    InjectionSessionFactory(
+        patient=world.own_patient, date=timezone.localdate() + timedelta(days=3), status=SessionStatus.CANCELLED
+    )
+    response = patient_client.get(reverse(page))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "next-treatment" not in html
+
+
+def test_no_next_treatment_is_promised_when_stopping_is_suggested(patient_client, world):
+    """When NICE TA260 suggests stopping (no 30 % fewer headache days after two cycles), the patient is not told the
+    clinic will book another; a booking the clinic makes all the same is shown."""
+    today = timezone.localdate()
+    day0 = today - timedelta(days=175)
+    _treat(world.own_patient, day0=day0, today=today, injector=world.users["nurse"], after=(20,) * 7)
+    assert patient_pathway_state(world.own_patient, today).state == PathwayState.STOP_SUGGESTED
+    for page in ("diary:today", "diary:history"):
+        assert "next-treatment" not in patient_client.get(reverse(page)).content.decode()
+    booked = today + timedelta(days=2)
+    InjectionSessionFactory(patient=world.own_patient, date=booked, status=SessionStatus.BOOKED)
+    html = _next_treatment_text(patient_client.get(reverse("diary:history")).content.decode())
+    assert f"Your next treatment is booked for {date_format(booked, 'l j F Y')}." in html
+
+
+def test_the_legend_names_a_booked_session_only_when_the_chart_draws_one(patient_client, world):
+    """The chart ends at today, so a session booked ahead is never drawn on it: its legend has no "booked" line
+    then (the booking is the next treatment above it); a booking inside a charted period (one missed) is drawn
+    and named."""
+    today = timezone.localdate()
+    DiaryEntryFactory(patient=world.own_patient, date=today - timedelta(days=20))
+    booking = InjectionSessionFactory(
+        patient=world.own_patient, date=today + timedelta(days=6), status=SessionStatus.BOOKED
+    )
+    html = patient_client.get(reverse("diary:history")).content.decode()
+    assert "injection session booked" not in html
+    assert 'data-status="booked"' not in html
+    booking.date = today - timedelta(days=5)
+    booking.save()
+    html = patient_client.get(reverse("diary:history")).content.decode()
+    assert 'data-status="booked"' in html
+    assert "injection session booked" in html

@@ -173,13 +173,21 @@ class HeadacheDaysChart:
         )
 
     def __html__(self) -> SafeString:
+        # A booked session is drawn only inside a charted period (one booked ahead is listed under the chart), so
+        # the legend names the dashed line only when the chart has one.
+        booked = ""
+        if any(not s.recorded for bar in self.bars for s in bar.sessions):
+            booked = format_html(
+                "<li><span aria-hidden='true' style='color:{}'>┆</span> {}</li>",
+                SESSION_BOOKED,
+                _("injection session booked"),
+            )
         legend = format_html(
             "<ul class='muted small' style='list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem'>"
             "<li><span aria-hidden='true' style='display:inline-block;width:.9em;height:.9em;background:{}'></span> {}"
             "</li><li><span aria-hidden='true' style='display:inline-block;width:.9em;height:.9em;border:1px solid {};"
             "background:repeating-linear-gradient(45deg,{} 0 2px,#fff 2px 5px)'></span> {}</li>"
-            "<li><span aria-hidden='true' style='color:{}'>│</span> {}</li>"
-            "<li><span aria-hidden='true' style='color:{}'>┆</span> {}</li></ul>",
+            "<li><span aria-hidden='true' style='color:{}'>│</span> {}</li>{}</ul>",
             BAR,
             _("headache days"),
             BAR,
@@ -188,8 +196,7 @@ class HeadacheDaysChart:
             % {"min": MIN_RECORDED_DAYS, "total": PERIOD_DAYS},
             SESSION_RECORDED,
             _("injection session given"),
-            SESSION_BOOKED,
-            _("injection session booked"),
+            booked,
         )
         later = ""
         if self.other_sessions:

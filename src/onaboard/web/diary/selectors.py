@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onaboard.clinical import (
     PERIOD_DAYS,
@@ -26,6 +26,9 @@ from onaboard.web.common.charts import SessionMark
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.patients.models import Patient
+
+if TYPE_CHECKING:
+    from onaboard.web.coverage.selectors import NextTreatment
 
 MAX_CHART_PERIODS = 13
 """At most a year of 28-day periods before treatment on the chart (the table under it lists the same numbers)."""
@@ -135,7 +138,11 @@ class DiaryHistory:
     rows: tuple[DiaryDayRow, ...]
     """Every day of the period, newest first; days without a row are gaps."""
     chart_periods: tuple[PeriodSummary, ...]
+    first_injection: date | None
+    """The first recorded session (the chart's periods are counted from it), None before treatment."""
     sessions: tuple[SessionMark, ...]
+    next_treatment: NextTreatment | None
+    """The patient's next treatment (``next_treatment_of``)."""
 
 
 def _sessions_of(patient: Patient) -> tuple[SessionMark, ...]:
@@ -148,6 +155,39 @@ def _sessions_of(patient: Patient) -> tuple[SessionMark, ...]:
 def _first_injection(sessions: tuple[SessionMark, ...], *, today: date) -> date | None:
     """The first session recorded on or before ``today`` (the engine's day 0), else None."""
     return next((s.date for s in sessions if s.recorded and s.date <= today), None)
+
+
+def next_treatment_of(patient: Patient, *, today: date) -> NextTreatment | None:
+    """The patient's next treatment as the after-care sheet names it (``coverage.selectors.next_treatment``): the
+    open booking, else once treated the engine's next due date after the last session, from when the clinic will
+    book it. None before treatment with nothing booked, and, unless a session is booked all the same, when NICE
+    TA260 suggests stopping (the worklist's "stop suggested"): whether there is a next one is then for the
+    clinician and the patient to decide, and the portal promises none."""
+    # coverage.selectors and clinic.selectors read diaries through this module, so they are imported when called.
+    from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state
+    from onaboard.web.coverage.selectors import NextSession, next_treatment
+
+    sessions = _sessions_of(patient)
+    found = next_treatment(
+        (s.date for s in sessions if s.recorded), (s.date for s in sessions if not s.recorded), today=today
+    )
+    if found is None or found.kind is NextSession.BOOKED:
+        return found
+    return None if patient_pathway_state(patient, today).state == PathwayState.STOP_SUGGESTED else found
+
+
+def next_treatment_read(*, user: Any, patient: Patient, today: date) -> NextTreatment | None:
+    """``next_treatment_of`` for the portal's Today page; the read is audited."""
+    found = next_treatment_of(patient, today=today)
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="patient",
+        object_id=patient.external_id,
+        patient_id=patient.external_id,
+        detail="next treatment",
+    )
+    return found
 
 
 def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) -> DiaryHistory:
@@ -176,11 +216,14 @@ def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) 
         detail=f"history {period.span}",
     )
     sessions = _sessions_of(patient)
+    first_injection = _first_injection(sessions, today=today)
     return DiaryHistory(
         number=number,
         last_number=last_number,
         period=period,
         rows=rows,
-        chart_periods=chart_periods(diary, first_injection=_first_injection(sessions, today=today), today=today),
+        chart_periods=chart_periods(diary, first_injection=first_injection, today=today),
+        first_injection=first_injection,
         sessions=sessions,
+        next_treatment=next_treatment_of(patient, today=today),
     )

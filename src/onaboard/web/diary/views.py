@@ -24,8 +24,9 @@ from django.views.decorators.http import require_http_methods
 from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import headache_days_chart
 from onaboard.web.common.words import plain_day
+from onaboard.web.coverage.selectors import NextTreatment
 from onaboard.web.diary.forms import CHECK_ANSWERS, DAY_IN_FUTURE, DiaryDayForm
-from onaboard.web.diary.selectors import diary_day_read, diary_history
+from onaboard.web.diary.selectors import diary_day_read, diary_history, next_treatment_read
 from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
@@ -50,9 +51,11 @@ def _day_page(
     url_for_day: Callable[[date], str],
     on_behalf: bool,
     action_url: str | None = None,
+    next_treatment: NextTreatment | None = None,
 ) -> HttpResponse:
     """GET shows the day (its stored row, or blank; a day still to come, only a notice that it has not happened);
-    POST saves it through the engine, then redirects to it. The form posts to ``action_url`` (this address)."""
+    POST saves it through the engine, then redirects to it. The form posts to ``action_url`` (this address).
+    ``next_treatment`` is named above the day (the portal's Today page)."""
     today = timezone.localdate()
     not_yet = None
     if request.method == "POST":
@@ -117,6 +120,7 @@ def _day_page(
             "action_url": action_url or request.path,
             "previous_url": url_for_day(previous_day) if previous_day else None,
             "next_url": url_for_day(next_day) if next_day else None,
+            "next_treatment": next_treatment,
         },
     )
 
@@ -130,7 +134,8 @@ def _own_day_url(day: date) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def today(request: HttpRequest) -> HttpResponse:
-    """Today's diary (or the day in ``?date=``, which the date picker asks for); staff land on their own pages."""
+    """Today's diary (or the day in ``?date=``, which the date picker asks for), today's with the patient's next
+    treatment; staff land on their own pages."""
     if request.user.role != Role.PATIENT:
         return redirect("clinic:home")
     patient = own_patient(request.user, need=Capability.KEEP_DIARY)
@@ -143,6 +148,9 @@ def today(request: HttpRequest) -> HttpResponse:
     action_url = reverse("diary:today")
     if day != today_date:
         action_url += "?" + urlencode({"date": day.isoformat()})
+    next_treatment = None
+    if request.method == "GET" and day == today_date:
+        next_treatment = next_treatment_read(user=request.user, patient=patient, today=today_date)
     return _day_page(
         request,
         patient=patient,
@@ -151,6 +159,7 @@ def today(request: HttpRequest) -> HttpResponse:
         url_for_day=_own_day_url,
         on_behalf=False,
         action_url=action_url,
+        next_treatment=next_treatment,
     )
 
 
