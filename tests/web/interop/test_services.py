@@ -821,3 +821,22 @@ def test_a_patients_export_whose_booking_day_has_passed_restores_into_an_empty_c
     assert list(InjectionSession.objects.filter(patient=copy).values_list("date", "status")) == [
         (passed, SessionStatus.BOOKED)
     ]
+
+
+def test_a_diary_csv_replacing_stored_answers_says_which_days_and_fields_it_changes(world, charted):
+    """A diary CSV that leaves out the symptom columns replaces the patient's stored answers with "no" on its days
+    (the contract: blank counts as no); the result, shown by "Only check the file" too, names each stored day it
+    changes and what changes on it (it said only "2 updated"), and a day whose answers it keeps is not named."""
+    from onaboard.web.interop.services import DIARY_DAY_CHANGES, DIARY_DAYS_CHANGED
+
+    today, rn = timezone.localdate(), charted.record_number
+    two, one, three = (today - dt.timedelta(days=ago) for ago in (2, 1, 3))
+    text = f"patient_id,date,headache_hours,intensity\n{rn},{three},0,\n{rn},{two},6,severe\n{rn},{one},2.5,severe\n"
+    summary = diary_csv_import(
+        user=world.users["clinician"], clinic=world.clinic, source=text, today=today, patient=charted
+    )
+    days = ", ".join(DIARY_DAY_CHANGES.format(day=day, fields="nausea, acute medicines") for day in (two, one))
+    assert summary.lines() == [
+        "diary days: 0 created, 2 updated, 1 unchanged",
+        DIARY_DAYS_CHANGED.format(record_number=rn, count=2, days=days),
+    ]

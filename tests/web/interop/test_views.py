@@ -435,3 +435,22 @@ def test_a_patient_may_upload_their_own_diary_but_not_sessions_or_preventives(wo
     assert "kind" in response.context["form"].errors
 
     assert not InjectionSession.objects.filter(patient=patient).exists()
+
+
+def test_only_checking_a_diary_file_names_the_stored_answers_it_would_replace(world, client):
+    """ "Only check the file" of a diary CSV without the nausea column names the stored day whose nausea it would set
+    to no, and saves nothing (the page said only "1 updated")."""
+    from onaboard.web.interop.services import DIARY_DAY_CHANGES, DIARY_DAYS_CHANGED
+
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - dt.timedelta(days=1)
+    DiaryEntry.objects.create(patient=patient, date=day, headache_hours=6, intensity="severe", nausea=True)
+    text = f"patient_id,date,headache_hours,intensity\n{patient.record_number},{day},6,severe\n"
+    response = _upload(client, patient, text, check_only=True)
+    line = DIARY_DAYS_CHANGED.format(
+        record_number=patient.record_number, count=1, days=DIARY_DAY_CHANGES.format(day=day, fields="nausea")
+    )
+    assert response.context["summary"].lines() == ["diary days: 0 created, 1 updated, 0 unchanged", line]
+    assert f"<li>{line}</li>" in response.content.decode()
+    assert DiaryEntry.objects.get(patient=patient, date=day).nausea

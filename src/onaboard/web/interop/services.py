@@ -134,6 +134,11 @@ NO_SESSION_THAT_DAY = gettext_noop(
     "the side effect {kind} from {onset} is attributed to a session on {day}, but no session is recorded that day"
 )
 IMPORT_COUNTS = gettext_noop("{kind}: {created} created, {updated} updated, {unchanged} unchanged")
+DIARY_DAYS_CHANGED = gettext_noop("{record_number}: the file changes what is stored on {count} diary days: {days}")
+DIARY_DAY_CHANGES = gettext_noop("{day} ({fields})")
+MORE_DAYS = gettext_noop("and {count} more")
+DAYS_NAMED = 10
+"""The most stored diary days a result names one by one (``DIARY_DAYS_CHANGED``); the others are counted."""
 
 Progress = Callable[[int], None]
 
@@ -146,6 +151,10 @@ class ImportSummary:
     created: set[str] = field(default_factory=set)
     """The keys of the imported rows a FHIR import created (their resource ids; a diary day's
     ``diary/<patient's id>/<day>``, as ``entry_places`` names them), for the transaction's per-entry status."""
+    changed_days: dict[str, list[tuple[dt.date, tuple[str, ...]]]] = field(default_factory=dict)
+    """Per record number, each stored diary day a diary CSV changes and the fields it changes on it: a file that
+    leaves columns out says "no" on its days (the contract's blank), replacing what the patient entered, and staff
+    checking the file see where."""
 
     def add(self, kind: str, *, created: int = 0, updated: int = 0, unchanged: int = 0) -> None:
         """Count rows of ``kind`` (marked with ``gettext_noop`` by the caller, translated in ``lines``)."""
@@ -164,11 +173,31 @@ class ImportSummary:
         return any(c + u for c, u, _ in self.counts.values())
 
     def lines(self) -> list[str]:
-        """One line per kind of row; a patient the import created is counted under "patients" as created."""
-        return [
+        """One line per kind of row (a patient the import created is counted under "patients" as created), then one
+        per patient whose stored diary days a diary CSV changes, naming the days and fields (``DAYS_NAMED`` at
+        most, the others counted)."""
+        counts = [
             gettext(IMPORT_COUNTS).format(kind=gettext(kind), created=c, updated=u, unchanged=n)
             for kind, (c, u, n) in sorted(self.counts.items())
         ]
+        return counts + [
+            gettext(DIARY_DAYS_CHANGED).format(record_number=number, count=len(days), days=_days_changed(days))
+            for number, days in sorted(self.changed_days.items())
+            if days
+        ]
+
+
+def _days_changed(days: Sequence[tuple[dt.date, tuple[str, ...]]]) -> str:
+    """Stored diary days and the fields changed on each, in the diary's words (the fields' verbose names)."""
+    named = [
+        gettext(DIARY_DAY_CHANGES).format(
+            day=day, fields=", ".join(str(DiaryEntry._meta.get_field(name).verbose_name) for name in names)
+        )
+        for day, names in sorted(days)[:DAYS_NAMED]
+    ]
+    if len(days) > DAYS_NAMED:
+        named.append(gettext(MORE_DAYS).format(count=len(days) - DAYS_NAMED))
+    return ", ".join(named)
 
 
 def _match_rows(
@@ -212,10 +241,12 @@ def diary_days_import(
     source: str,
     progress: Progress | None = None,
     created_days: set[dt.date] | None = None,
+    changed_days: list[tuple[dt.date, tuple[str, ...]]] | None = None,
 ) -> tuple[int, int, int]:
     """Create or replace the patient's diary rows for ``days`` (already validated by the engine) in bulk.
 
-    Returns (created, updated, unchanged), adding the days created to ``created_days`` when given; one audit event
+    Returns (created, updated, unchanged), adding the days created to ``created_days`` and each stored day changed
+    with the fields changed on it to ``changed_days`` when given; one audit event
     names the counts when anything changed. Call inside a
     transaction (the importers below do). A day before the patient's birth date is refused, as the diary pages
     refuse it (``DiaryBeforeBirthError``, nothing written).
@@ -238,11 +269,13 @@ def diary_days_import(
         entry = stored.get(day.date)
         if entry is None:
             new.append(DiaryEntry(patient=patient, date=day.date, **values))
-        elif any(getattr(entry, name) != value for name, value in values.items()):
+        elif differ := tuple(name for name, value in values.items() if getattr(entry, name) != value):
             for name, value in values.items():
                 setattr(entry, name, value)
             entry.modified = now
             changed.append(entry)
+            if changed_days is not None:
+                changed_days.append((day.date, differ))
         else:
             unchanged += 1
     if created_days is not None:
@@ -377,8 +410,14 @@ def diary_csv_import(
             raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
         summary = ImportSummary()
         for diary in diaries:
+            changed_days = summary.changed_days.setdefault(diary.patient_id, [])
             created, updated, unchanged = diary_days_import(
-                user=user, patient=known[diary.patient_id], days=diary.days, source=filename, progress=progress
+                user=user,
+                patient=known[diary.patient_id],
+                days=diary.days,
+                source=filename,
+                progress=progress,
+                changed_days=changed_days,
             )
             summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
         return summary
