@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,10 +14,12 @@ from onaboard.clinical.prom import HIT6_COUNT, HIT6_UNKNOWN_ANSWER
 from onaboard.serialize import outcomes_json, period_change_json
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE
+from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import api as outcomes_api
 from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.services import DATE_AFTER_TODAY
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 HIT6 = ["sometimes", "very often", "always", "rarely", "never", "sometimes"]
@@ -108,9 +110,13 @@ def test_answers_of_the_wrong_shape_are_refused(world, api_as, today):
 
 
 def test_a_questionnaire_in_the_future_is_refused(world, api_as, today):
-    """A date after today is 422."""
+    """A date after today is 422 at ``date``, in the words of the service's rule; nothing is saved."""
     body = {"instrument": "hit6", "date": str(today + timedelta(days=1)), "answers": HIT6}
-    assert _submit(api_as("patient"), world.own_patient, body).status_code == 422
+    refused = _submit(api_as("patient"), world.own_patient, body)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "date"
+    assert refused.json()["detail"][0]["msg"] == DATE_AFTER_TODAY.format(today=plain_day(today))
+    assert not QuestionnaireResponse.objects.exists()
 
 
 def test_a_questionnaire_before_the_birth_date_is_refused_at_the_date(world, api_as):
@@ -122,7 +128,7 @@ def test_a_questionnaire_before_the_birth_date_is_refused_at_the_date(world, api
     )
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"][-1] == "date"
-    assert "before the patient's birth date" in refused.json()["detail"][0]["msg"]
+    assert refused.json()["detail"][0]["msg"] == before_birth_plain(date(1900, 1, 1), birth)
     assert not QuestionnaireResponse.objects.exists()
     body = {"instrument": "hit6", "date": birth.isoformat(), "answers": HIT6}
     assert _submit(api_as("patient"), world.own_patient, body).status_code == 201

@@ -5,16 +5,24 @@ from __future__ import annotations
 from datetime import date
 
 from onaboard.clinical import HIT6_ITEM_COUNT, prom
+from onaboard.web.common.words import plain_day
 from onaboard.web.outcomes import forms
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm
 from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.services import DATE_AFTER_TODAY
+from onaboard.web.patients.models import Patient
 
 TODAY = date(2026, 3, 2)
 
 
+def _patient() -> Patient:
+    """A patient born long before ``TODAY`` (not saved: the forms only read the birth date)."""
+    return Patient(birth_date=date(1980, 5, 17))
+
+
 def test_hit6_items_are_neutral_and_offer_the_five_answers():
     """Each HIT-6 item is labelled 'Item N' and offers exactly the five answers."""
-    form = Hit6Form(today=TODAY)
+    form = Hit6Form(today=TODAY, patient=_patient())
     items = form.items()
     assert [item.label for item in items] == [f"Item {n}" for n in range(1, 7)]
     answers = [value for value, _label in items[0].field.choices]
@@ -23,31 +31,56 @@ def test_hit6_items_are_neutral_and_offer_the_five_answers():
 
 def test_a_missing_hit6_answer_names_its_item():
     """An unanswered item says which one."""
-    form = Hit6Form({"date": "2026-03-02", **{f"item_{n}": "never" for n in range(1, 6)}}, today=TODAY)
+    form = Hit6Form(
+        {"date": "2026-03-02", **{f"item_{n}": "never" for n in range(1, 6)}}, today=TODAY, patient=_patient()
+    )
     assert not form.is_valid()
     assert form.errors["item_6"] == ["Choose an answer for item 6."]
 
 
 def test_a_date_after_today_is_refused():
     """A questionnaire cannot be dated after today."""
-    form = MidasForm({"date": "2026-03-03", "q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}, today=TODAY)
+    form = MidasForm(
+        {"date": "2026-03-03", "q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}, today=TODAY, patient=_patient()
+    )
     assert not form.is_valid()
-    assert form.errors["date"] == [str(forms.NOT_AFTER_TODAY)]
+    assert form.errors["date"] == [DATE_AFTER_TODAY.format(today=plain_day(TODAY))]
 
 
 def test_a_missing_or_unreadable_date_is_asked_for_in_plain_words():
     """No date, or one not written year-month-day, says what to enter instead of Django's 'This field is
     required.' or 'Enter a valid date.'."""
     answers = {f"item_{n}": "never" for n in range(1, 7)}
-    assert Hit6Form(answers, today=TODAY).errors["date"] == [str(forms.ENTER_DATE)]
-    assert Hit6Form({**answers, "date": "02/03/2026"}, today=TODAY).errors["date"] == [str(forms.DATE_NOT_A_DATE)]
+    assert Hit6Form(answers, today=TODAY, patient=_patient()).errors["date"] == [str(forms.ENTER_DATE)]
+    assert Hit6Form({**answers, "date": "02/03/2026"}, today=TODAY, patient=_patient()).errors["date"] == [
+        str(forms.DATE_NOT_A_DATE)
+    ]
     midas = {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}
-    assert MidasForm(midas, today=TODAY).errors["date"] == [str(forms.ENTER_DATE)]
+    assert MidasForm(midas, today=TODAY, patient=_patient()).errors["date"] == [str(forms.ENTER_DATE)]
+
+
+def test_midas_limits_are_the_engines_and_checked_with_the_rest():
+    """Each MIDAS day count is limited to 0..MIDAS_MAX_DAYS and B to 0..MIDAS_MAX_PAIN by the field itself, in the
+    words the engine's refusal is shown in, and Q1+Q2 over the limit is said in the same check as a missing answer."""
+    form = MidasForm(
+        {"date": "2026-03-02", "q1": 60, "q2": 40, "q3": 93, "q5": -1, "a": 93, "b": 11},
+        today=TODAY,
+        patient=_patient(),
+    )
+    assert not form.is_valid()
+    days = [str(forms.DAYS_NOT_VALID) % {"max": prom.MIDAS_MAX_DAYS}]
+    assert form.errors["q3"] == form.errors["q5"] == form.errors["a"] == days
+    assert form.errors["q4"] == [str(forms.ENTER_DAYS) % {"max": prom.MIDAS_MAX_DAYS}]
+    assert form.errors["b"] == [str(forms.PAIN_NOT_VALID) % {"max": prom.MIDAS_MAX_PAIN}]
+    assert form.errors["q2"][0].startswith("Questions 1 and 2 add up to 100 days")
+    assert (form.fields["q1"].min_value, form.fields["q1"].max_value) == (0, prom.MIDAS_MAX_DAYS)
+    assert (form.fields["b"].min_value, form.fields["b"].max_value) == (0, prom.MIDAS_MAX_PAIN)
 
 
 def test_midas_engine_problems_go_to_their_questions():
     """A day count out of range goes to its question, a Q3+Q4 total to Q4 and a pain score to B."""
-    form = MidasForm({"date": "2026-03-02", "q1": 100, "q2": 0, "q3": 50, "q4": 50, "q5": 0, "b": 11}, today=TODAY)
+    zeros = {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}
+    form = MidasForm({"date": "2026-03-02", **zeros}, today=TODAY, patient=_patient())
     assert form.is_valid()
     form.add_engine_problems(
         [
@@ -68,7 +101,9 @@ def test_midas_engine_problems_go_to_their_questions():
 
 def test_midas_a_and_b_are_optional():
     """Only Q1-Q5 are required; A and B may be left empty."""
-    form = MidasForm({"date": "2026-03-02", "q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5}, today=TODAY)
+    form = MidasForm(
+        {"date": "2026-03-02", "q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5}, today=TODAY, patient=_patient()
+    )
     assert form.is_valid()
     assert form.answers() == {"q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5, "a": None, "b": None}
 
@@ -78,7 +113,7 @@ def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other()
     answered = QuestionnaireResponse(date=TODAY, answers=["never"] * 6)
     initial = Hit6Form.initial_for(answered, TODAY)
     assert initial["replaces"] == "2026-03-02"
-    form = Hit6Form({**initial, "date": "2026-03-02"}, today=TODAY)
+    form = Hit6Form({**initial, "date": "2026-03-02"}, today=TODAY, patient=_patient())
     assert form.is_valid(), form.errors
     assert form.confirms_replacing(TODAY)
     assert not form.confirms_replacing(date(2026, 3, 1))
@@ -88,7 +123,7 @@ def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other()
 def test_hit6_items_are_named_by_their_number_only():
     """Each HIT-6 item is shown by its number and the form's own numbering, never by an area of life: the domain
     facts name HIT-6's six areas but not which item covers which."""
-    form = Hit6Form(today=date(2026, 11, 30))
+    form = Hit6Form(today=date(2026, 11, 30), patient=_patient())
     items = [form.fields[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
     assert [str(item.label) for item in items] == [f"Item {number}" for number in range(1, HIT6_ITEM_COUNT + 1)]
     assert {str(item.help_text) for item in items} == {"as numbered on your HIT-6 form"}

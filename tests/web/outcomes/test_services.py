@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from onaboard.clinical import prom
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
-from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
+from onaboard.web.outcomes.services import (
+    DATE_AFTER_TODAY,
+    QuestionnaireDateError,
+    QuestionnaireInvalidError,
+    questionnaire_date_problem,
+    questionnaire_response_record,
+)
 
 DAY = date(2026, 3, 2)
 SEVERE_HIT6 = ["always", "very often", "very_often", "sometimes", "always", "rarely"]
@@ -67,3 +75,49 @@ def test_a_hit6_with_an_unknown_answer_is_refused(world):
     with pytest.raises(QuestionnaireInvalidError) as refused:
         _record(world, Instrument.HIT6, ["never"] * 5 + ["often"])
     assert refused.value.problems == (prom.HIT6_UNKNOWN_ANSWER.format(item=6, answer="often"),)
+
+
+def test_a_response_dated_after_today_is_refused_and_nothing_saved(world):
+    """A response dated tomorrow is refused by the service itself (not only by the form and the API), so it cannot
+    become the latest answer compared with the baseline; nothing is saved or audited."""
+    today = timezone.localdate()
+    with pytest.raises(QuestionnaireDateError) as refused:
+        _record(world, Instrument.HIT6, SEVERE_HIT6, day=today + timedelta(days=1))
+    assert str(refused.value) == DATE_AFTER_TODAY.format(today=plain_day(today))
+    assert not QuestionnaireResponse.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_service_takes_today_from_its_caller(world):
+    """Given today, the service refuses a day after it and accepts today itself."""
+    with pytest.raises(QuestionnaireDateError):
+        questionnaire_response_record(
+            user=world.users["patient"],
+            patient=world.own_patient,
+            instrument=Instrument.HIT6,
+            answers=SEVERE_HIT6,
+            date=DAY + timedelta(days=1),
+            today=DAY,
+        )
+    questionnaire_response_record(
+        user=world.users["patient"],
+        patient=world.own_patient,
+        instrument=Instrument.HIT6,
+        answers=SEVERE_HIT6,
+        date=DAY,
+        today=DAY,
+    )
+    assert QuestionnaireResponse.objects.get().date == DAY
+
+
+def test_the_date_rule_is_one_function_with_both_limits(world):
+    """``questionnaire_date_problem`` says a day after today and a day before the birth date, each in one sentence,
+    and nothing for the birth date or today."""
+    patient = world.own_patient
+    birth = patient.birth_date
+    tomorrow = DAY + timedelta(days=1)
+    assert questionnaire_date_problem(patient, tomorrow, today=DAY) == DATE_AFTER_TODAY.format(today=plain_day(DAY))
+    early = birth - timedelta(days=1)
+    assert questionnaire_date_problem(patient, early, today=DAY) == before_birth_plain(early, birth)
+    assert questionnaire_date_problem(patient, birth, today=DAY) is None
+    assert questionnaire_date_problem(patient, DAY, today=DAY) is None

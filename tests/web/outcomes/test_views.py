@@ -12,11 +12,12 @@ from django.utils.html import escape
 
 from onaboard.clinical import PROM_WINDOW_DAYS, hit6_change
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.common.words import plain_day
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import forms, selectors, views
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.selectors import BaselineAndLatest
-from onaboard.web.outcomes.services import QuestionnaireDateError, questionnaire_response_record
+from onaboard.web.outcomes.services import DATE_AFTER_TODAY, QuestionnaireDateError, questionnaire_response_record
 from onaboard.web.outcomes.views import change_for_patient
 from tests.web.factories import InjectionSessionFactory
 
@@ -130,6 +131,54 @@ def test_a_send_for_today_from_a_form_opened_before_todays_answer_is_not_saved_s
     assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [7]
 
 
+@pytest.mark.parametrize(
+    ("url", "post"), [("outcomes:hit6", _hit6_post), ("outcomes:midas", _midas_post)], ids=["hit6", "midas"]
+)
+def test_a_double_tap_on_save_is_saved_once_and_says_saved(patient_client, world, url, post):
+    """The same answers sent twice for the same day (a double tap on "Save my answers") are one response, and the
+    second send ends where the first did, saying they were saved, not "not saved yet"."""
+    first = patient_client.post(reverse(url), post())
+    second = patient_client.post(reverse(url), post())
+    assert first.status_code == second.status_code == 302
+    assert second.url == first.url
+    assert QuestionnaireResponse.objects.filter(patient=world.own_patient).count() == 1
+    assert AuditEvent.objects.filter(action=Action.UPDATE).count() == 0
+    page = patient_client.get(second.url).content.decode()
+    assert page.count(" saved for ") == 2  # one success message per send
+    assert "Not saved yet" not in page
+
+
+def test_different_answers_for_an_answered_day_still_ask_before_replacing(patient_client, world):
+    """Only identical answers count as already saved: a different answer for the day keeps the notice."""
+    patient_client.post(reverse("outcomes:hit6"), _hit6_post())
+    response = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never"))
+    assert response.status_code == 200
+    assert "Not saved yet" in response.content.decode()
+    assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [66]
+
+
+def test_every_midas_problem_is_shown_after_one_send(patient_client):
+    """A whole number, a missing answer, days out of range, pain out of range and Q1+Q2 over 3 months are all
+    marked after the one send, not the first two only and the others after a second."""
+    data = _midas_post(q1=60, q2=40, q3="2.5", q5=-1, a=100, b=11)
+    del data["q4"]
+    response = patient_client.post(reverse("outcomes:midas"), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    expected = {
+        "q3": forms.ENTER_WHOLE_NUMBER,
+        "q4": forms.ENTER_DAYS % {"max": 92},
+        "q5": forms.DAYS_NOT_VALID % {"max": 92},
+        "a": forms.DAYS_NOT_VALID % {"max": 92},
+        "b": forms.PAIN_NOT_VALID % {"max": 10},
+        "q2": forms.PAIR_TOO_MANY % {"first": 1, "second": 2, "total": 100, "max": 92},
+    }
+    for field, message in expected.items():
+        assert f'id="id_{field}_error"' in html, field
+        assert escape(str(message)) in html, field
+    assert not QuestionnaireResponse.objects.exists()
+
+
 def test_a_missing_answer_is_shown_and_nothing_saved(patient_client):
     """An unanswered HIT-6 item comes back marked, with the other answers kept."""
     data = _hit6_post()
@@ -154,7 +203,7 @@ def test_a_questionnaire_dated_after_today_is_refused(patient_client):
     """A date after today is refused next to the date."""
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = patient_client.post(reverse("outcomes:midas"), _midas_post(date=tomorrow))
-    assert str(forms.NOT_AFTER_TODAY) in response.content.decode()
+    assert escape(DATE_AFTER_TODAY.format(today=plain_day(timezone.localdate()))) in response.content.decode()
     assert not QuestionnaireResponse.objects.exists()
 
 
@@ -168,7 +217,7 @@ def test_a_questionnaire_dated_before_the_birth_date_is_refused_in_plain_words(p
 
 def test_the_service_refuses_answers_dated_before_the_birth_date(world):
     """Every path (forms, API, imports) meets the rule in the service: nothing is saved."""
-    with pytest.raises(QuestionnaireDateError, match="before the patient's birth date"):
+    with pytest.raises(QuestionnaireDateError, match="is before the birth date on the record"):
         questionnaire_response_record(
             user=world.users["patient"],
             patient=world.own_patient,

@@ -24,9 +24,9 @@ from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.schemas import OutcomesOut, QuestionnaireIn, QuestionnaireOut
 from onaboard.web.outcomes.selectors import engine_reason, questionnaire_history
 from onaboard.web.outcomes.services import (
-    BEFORE_BIRTH,
     MIDAS_KEYS,
     QuestionnaireInvalidError,
+    questionnaire_date_problem,
     questionnaire_response_record,
 )
 from onaboard.web.patients.access import Capability
@@ -42,7 +42,6 @@ from onaboard.web.patients.api import (
 
 router = Router(tags=["outcomes"])
 
-DATE_IN_FUTURE = gettext_noop("date must be today ({today}) or earlier")
 MIDAS_ANSWERS_SHAPE = gettext_noop("MIDAS answers are an object of q1..q5 (and optionally a and b)")
 MIDAS_UNKNOWN_KEYS = gettext_noop("MIDAS has no question {keys} (known: q1..q5, a, b)")
 HIT6_ANSWERS_SHAPE = gettext_noop("HIT-6 answers are a list of the six answers in item order")
@@ -101,14 +100,12 @@ def questionnaire_list(request: HttpRequest, patient_id: UUID) -> Any:
 )
 def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: QuestionnaireIn) -> Any:
     """Scored by the engine (``hit6_score`` / ``midas_score``); answers it refuses are 422 with its reasons, and
-    nothing is saved. One response per instrument per day: a second replaces the first."""
+    nothing is saved; so is a date after today or before the birth date (``questionnaire_date_problem``, at
+    ``date``). One response per instrument per day: a second replaces the first."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     today = timezone.localdate()
-    if payload.date > today:
-        return problems([("date", gettext(DATE_IN_FUTURE).format(today=today.isoformat()))])
-    if patient.predates_birth(payload.date):
-        birth = patient.birth_date.isoformat()
-        return problems([("date", gettext(BEFORE_BIRTH).format(date=payload.date.isoformat(), birth=birth))])
+    if (date_problem := questionnaire_date_problem(patient, payload.date, today=today)) is not None:
+        return problems([("date", date_problem)])
     midas = payload.instrument == "midas"
     if midas != isinstance(payload.answers, dict):
         return problems([("answers", gettext(MIDAS_ANSWERS_SHAPE) if midas else gettext(HIT6_ANSWERS_SHAPE))])
@@ -122,6 +119,7 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
             instrument=payload.instrument,
             answers=payload.answers,
             date=payload.date,
+            today=today,
         )
     except QuestionnaireInvalidError as error:
         return problems(_answer_problem_places(payload.answers, error.problems))

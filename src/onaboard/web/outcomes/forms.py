@@ -15,11 +15,11 @@ from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer
+from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer, PromError, midas_score
 from onaboard.clinical import prom as engine_prom
-from onaboard.web.common.words import before_birth_plain
 from onaboard.web.diary.forms import engine_message_parts
 from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.services import MIDAS_KEYS, questionnaire_date_problem
 from onaboard.web.patients.models import Patient
 
 HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
@@ -72,8 +72,7 @@ MIDAS_QUESTIONS: tuple[tuple[str, Promise, Promise], ...] = (
 )
 """MIDAS Q1-Q5 (scored) and A, B (recorded, not scored), all about the last 3 months."""
 
-# Plain-word messages (tests assert these).
-NOT_AFTER_TODAY = _("The date cannot be after today.")
+# Plain-word messages (tests assert these). A refused date is the service's (questionnaire_date_problem).
 CHOOSE_ANSWER = _("Choose an answer for item %(item)d.")
 ENTER_DAYS = _("Enter a number of days from 0 to %(max)d.")
 DAYS_NOT_VALID = _("Enter a whole number of days from 0 to %(max)d (3 months hold at most %(max)d days).")
@@ -97,18 +96,17 @@ class _QuestionnaireForm(forms.Form):
     """The day (year-month-day) whose earlier answer the patient has been told these answers replace; the page
     sets it when it shows that notice, so a second answer for a day replaces the first only once the patient knows."""
 
-    def __init__(self, *args: Any, today: date, patient: Patient | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
         self.patient = patient
         self.fields["date"].widget.attrs["max"] = today.isoformat()
 
     def clean_date(self) -> date:
+        """The day answered, unless ``questionnaire_date_problem`` (the service's rule) refuses it."""
         value: date = self.cleaned_data["date"]
-        if value > self.today:
-            raise forms.ValidationError(NOT_AFTER_TODAY)
-        if self.patient is not None and self.patient.predates_birth(value):
-            raise forms.ValidationError(before_birth_plain(value, self.patient.birth_date))
+        if (problem := questionnaire_date_problem(self.patient, value, today=self.today)) is not None:
+            raise forms.ValidationError(problem)
         return value
 
     def confirms_replacing(self, day: date) -> bool:
@@ -128,8 +126,8 @@ class _QuestionnaireForm(forms.Form):
 class Hit6Form(_QuestionnaireForm):
     """Six items, each a radio group of never / rarely / sometimes / very often / always."""
 
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
-        super().__init__(*args, today=today, **kwargs)
+    def __init__(self, *args: Any, today: date, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, today=today, patient=patient, **kwargs)
         for number in range(1, HIT6_ITEM_COUNT + 1):
             self.fields[f"item_{number}"] = forms.ChoiceField(
                 label=_("Item %(number)d") % {"number": number},
@@ -163,23 +161,43 @@ class Hit6Form(_QuestionnaireForm):
 
 
 class MidasForm(_QuestionnaireForm):
-    """MIDAS Q1-Q5 and A, B as whole numbers; the engine checks the ranges and the Q1+Q2, Q3+Q4 totals."""
+    """MIDAS Q1-Q5 and A as whole numbers of days 0..MIDAS_MAX_DAYS and B 0..MIDAS_MAX_PAIN, each field saying its
+    own problem in the words the engine's refusal is shown in; ``clean`` then asks the engine about the answers the
+    fields took (the Q1+Q2 and Q3+Q4 totals), so one send shows every problem."""
 
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
-        super().__init__(*args, today=today, **kwargs)
+    def __init__(self, *args: Any, today: date, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, today=today, patient=patient, **kwargs)
         for key, label, question in MIDAS_QUESTIONS:
             scored = key.startswith("q")
-            top = MIDAS_MAX_PAIN if key == "b" else MIDAS_MAX_DAYS
+            out_of_range = (
+                PAIN_NOT_VALID % {"max": MIDAS_MAX_PAIN} if key == "b" else DAYS_NOT_VALID % {"max": MIDAS_MAX_DAYS}
+            )
             self.fields[key] = forms.IntegerField(
                 label=label,
                 help_text=question,
                 required=scored,
-                widget=forms.NumberInput(attrs={"min": 0, "max": top, "inputmode": "numeric"}),
+                min_value=0,
+                max_value=MIDAS_MAX_PAIN if key == "b" else MIDAS_MAX_DAYS,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 error_messages={
                     "required": ENTER_DAYS % {"max": MIDAS_MAX_DAYS},
                     "invalid": ENTER_WHOLE_NUMBER,
+                    "min_value": out_of_range,
+                    "max_value": out_of_range,
                 },
             )
+
+    def clean(self) -> dict[str, Any]:
+        """The engine's problems with the answers the fields took, beside the fields' own: a question a field refused
+        or left empty counts as 0 days, which adds nothing to a total, so only problems of the answers given show."""
+        cleaned = super().clean()
+        answered = {key: value for key, value in self.answers().items() if value is not None}
+        days = {key: answered.get(key, 0) for key in MIDAS_KEYS if key.startswith("q")}
+        try:
+            midas_score(**days, a=answered.get("a"), b=answered.get("b"))
+        except PromError as refused:
+            self.add_engine_problems(refused.problems)
+        return cleaned
 
     @classmethod
     def initial_for(cls, response: QuestionnaireResponse | None, day: date) -> dict[str, Any]:

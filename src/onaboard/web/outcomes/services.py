@@ -7,11 +7,13 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import PromError, hit6_score, midas_score
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.patients.models import Patient
 
@@ -19,12 +21,14 @@ MIDAS_KEYS: tuple[str, ...] = ("q1", "q2", "q3", "q4", "q5", "a", "b")
 """MIDAS answers by key: Q1-Q5 (days, scored) and A (headache days) and B (average pain 0-10), not scored."""
 
 
-BEFORE_BIRTH = gettext_noop("date {date} is before the patient's birth date ({birth}); check the year")
-"""Answers dated before the birth date (a mistyped year) are refused, as a diary day or a session is."""
+DATE_AFTER_TODAY = gettext_noop("The date answered cannot be after today ({today}).")
+"""Answers are dated the day they were given: one dated later would become the latest answer the patient page and
+the letters compare with the baseline. A date before the birth date (a mistyped year) is ``before_birth_plain``, as
+a diary day or a side effect's onset is refused."""
 
 
 class QuestionnaireDateError(ValueError):
-    """The answers' date was refused (``BEFORE_BIRTH``); nothing is saved."""
+    """The answers' date was refused (``questionnaire_date_problem``); nothing is saved."""
 
 
 class QuestionnaireInvalidError(ValueError):
@@ -47,12 +51,28 @@ def _scored(instrument: Instrument, answers: Any) -> tuple[Any, int, str]:
     return values, result.total, result.grade.value
 
 
-def questionnaire_date_problem(patient: Patient, day: date) -> str | None:
-    """``BEFORE_BIRTH`` worded for ``day`` when it is before the patient's birth date, else None: the one rule
-    ``questionnaire_response_record`` and the imports ask."""
+def questionnaire_date_problem(patient: Patient, day: date, *, today: date | None = None) -> str | None:
+    """What refuses ``day`` as the date of ``patient``'s answers, in one sentence, else None: a day after ``today``
+    (``DATE_AFTER_TODAY``) or before the birth date (``Patient.predates_birth``, worded ``before_birth_plain``). The
+    one rule ``questionnaire_response_record``, the forms, the API and the imports ask; ``today`` is the clinic's
+    local date when not given."""
+    today = today or timezone.localdate()
+    if day > today:
+        return gettext(DATE_AFTER_TODAY).format(today=plain_day(today))
     if patient.predates_birth(day):
-        return gettext(BEFORE_BIRTH).format(date=day.isoformat(), birth=patient.birth_date.isoformat())
+        return before_birth_plain(day, patient.birth_date)
     return None
+
+
+def questionnaire_answers_stored_as(response: QuestionnaireResponse, answers: Any) -> bool:
+    """Whether ``answers`` are the ones ``response`` holds, as ``questionnaire_response_record`` would store them
+    (normalised by the engine): the same answers sent again for its day change nothing. Answers the engine refuses
+    are not."""
+    try:
+        stored, _total, _category = _scored(Instrument(response.instrument), answers)
+    except (PromError, TypeError):
+        return False
+    return bool(stored == response.answers)
 
 
 def questionnaire_response_record(
@@ -62,16 +82,18 @@ def questionnaire_response_record(
     instrument: Instrument | str,
     answers: Sequence[str] | Mapping[str, int | None],
     date: date,
+    today: date | None = None,
 ) -> QuestionnaireResponse:
     """Score the answers with the engine and store them: one response per instrument per day (a second replaces it).
 
     HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
     ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them, ``QuestionnaireDateError`` for a
-    date before the birth date; nothing is saved then.
+    date after ``today`` (the clinic's local date when not given) or before the birth date
+    (``questionnaire_date_problem``); nothing is saved then.
     """
     instrument = Instrument(instrument)
-    if (problem := questionnaire_date_problem(patient, date)) is not None:
+    if (problem := questionnaire_date_problem(patient, date, today=today)) is not None:
         raise QuestionnaireDateError(problem)
     try:
         stored, total, category = _scored(instrument, answers)

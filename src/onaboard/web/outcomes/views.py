@@ -42,7 +42,11 @@ from onaboard.web.outcomes.selectors import (
     questionnaire_history,
     questionnaire_response_on,
 )
-from onaboard.web.outcomes.services import QuestionnaireInvalidError, questionnaire_response_record
+from onaboard.web.outcomes.services import (
+    QuestionnaireInvalidError,
+    questionnaire_answers_stored_as,
+    questionnaire_response_record,
+)
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
@@ -208,6 +212,18 @@ def _replace_notice(instrument: Instrument, existing: QuestionnaireResponse, tod
     return Notice(str(badge) % {"day": day}, text, "warn")
 
 
+def _say_saved(request: HttpRequest, instrument: Instrument, response: QuestionnaireResponse) -> HttpResponse:
+    """The list of answers, with ``SAVED`` for ``response``: where every send that saved (or had saved) ends."""
+    words = {
+        "instrument": instrument.label,
+        "day": date_format(response.date, "j F Y"),
+        "total": response.total,
+        "band": band_label(response.category),
+    }
+    messages.success(request, str(SAVED) % words)
+    return redirect("outcomes:questionnaires")
+
+
 def _answer_page(
     request: HttpRequest, *, instrument: Instrument, form_class: type[Hit6Form] | type[MidasForm], template: str
 ) -> HttpResponse:
@@ -219,6 +235,9 @@ def _answer_page(
         if form.is_valid():
             day = form.cleaned_data["date"]
             earlier = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
+            if earlier is not None and questionnaire_answers_stored_as(earlier, form.answers()):
+                # The same answers again (a double tap on "Save my answers"): already saved, nothing to replace.
+                return _say_saved(request, instrument, earlier)
             if earlier is not None and not form.confirms_replacing(day):
                 # Not saved: say which answer a second send replaces, and let that send through.
                 data = request.POST.copy()
@@ -228,26 +247,21 @@ def _answer_page(
                 return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
             try:
                 response = questionnaire_response_record(
-                    user=request.user, patient=patient, instrument=instrument, answers=form.answers(), date=day
+                    user=request.user,
+                    patient=patient,
+                    instrument=instrument,
+                    answers=form.answers(),
+                    date=day,
+                    today=today,
                 )
             except QuestionnaireInvalidError as invalid:
                 form.add_engine_problems(invalid.problems)
             else:
-                messages.success(
-                    request,
-                    str(SAVED)
-                    % {
-                        "instrument": instrument.label,
-                        "day": date_format(response.date, "j F Y"),
-                        "total": response.total,
-                        "band": band_label(response.category),
-                    },
-                )
-                return redirect("outcomes:questionnaires")
+                return _say_saved(request, instrument, response)
         messages.error(request, CHECK_ANSWERS)
     else:
         existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=today)
-        form = form_class(initial=form_class.initial_for(existing, today), today=today)
+        form = form_class(initial=form_class.initial_for(existing, today), today=today, patient=patient)
         if existing is not None:
             notice = _replace_notice(instrument, existing, today, sent=False)
     return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
