@@ -19,6 +19,7 @@ from onaboard.commands import OUTPUT_NOT_STDOUT
 from onaboard.commands.ops import (
     CHECKSUM_MISMATCH,
     MANIFEST,
+    MIGRATIONS_DIFFER,
     POSTGRES_MEMBER,
     SQLITE_MEMBER,
     TARGET_NOT_EMPTY,
@@ -235,6 +236,7 @@ def test_backup_and_restore_json_summarise_what_was_done(tmp_path):
         "force": False,
         "created_at": manifest["created_at"],
         "onaboard_version": manifest["onaboard"],
+        "warnings": [],
     }
 
 
@@ -249,3 +251,22 @@ def test_backup_and_restore_json_refused_print_nothing_on_stdout(tmp_path):
     refused = _onaboard(env, "restore", str(junk), "--json")
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr.startswith(f"{junk}: not an onaboard backup")
+
+
+def test_restoring_a_backup_at_other_migrations_warns_to_migrate(tmp_path):
+    """A backup of a database one migration behind the code restores (exit 0) with a warning on stderr naming the
+    app and both migrations, and the same warning in --json's ``warnings``: serving it before ``migrate`` fails."""
+    source = production_env(tmp_path / "source")
+    manage(source, "migrate", "--noinput")
+    manage(source, "migrate", "--noinput", "accounts", "0005")
+    backup = tmp_path / "older.tar"
+    assert _onaboard(source, "backup", "-o", str(backup)).returncode == 0
+    warning = MIGRATIONS_DIFFER.format(
+        path=backup, apps="accounts: 0005_api_token_expiry in the backup, 0006_rate_limit_refunds_db_default here"
+    )
+    restored = _onaboard(production_env(tmp_path / "target"), "restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stderr == warning + "\n"
+    as_json = _onaboard(production_env(tmp_path / "again"), "restore", str(backup), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["warnings"] == [warning]

@@ -10,6 +10,7 @@ import subprocess
 import httpx
 import pytest
 
+from onaboard.commands.ops import MIGRATIONS_NOT_APPLIED, SERVE_REFUSED
 from onaboard.web.common.health import HEALTHY
 from onaboard.web.common.security import CONTENT_SECURITY_POLICY
 from onaboard.web.config.env import MISSING_IN_PRODUCTION, WEAK_SECRET_KEY
@@ -18,8 +19,9 @@ from tests.ops.serving import ONABOARD, PYTHON, REPO, Server, manage, production
 
 def _serve(env):
     return subprocess.run(
-        [ONABOARD, "serve", "--bind=127.0.0.1:8199"], cwd=REPO, env=env, capture_output=True, text=True, check=False
-    )
+        [ONABOARD, "serve", "--bind=127.0.0.1:8199"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -88,3 +90,31 @@ def test_serve_runs_gunicorn_with_production_headers_and_static_files(tmp_path):
     assert "immutable" in static.headers["Cache-Control"]
     assert (probe.status_code, probe.text) == (200, HEALTHY)
     assert page_by_address.status_code == 400
+
+
+def _migrations_in_code() -> list[tuple[str, str]]:
+    from django.db.migrations.loader import MigrationLoader
+
+    return list(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def test_serve_refuses_a_database_with_migrations_not_applied(tmp_path):
+    """Without --migrate, serve on a database lacking the code's migrations exits 2 saying how many and what to
+    run, and starts no server (it served, /healthz ok, and every page failed with 500)."""
+    empty = _serve(production_env(tmp_path))
+    assert (empty.returncode, empty.stdout) == (2, "")
+    reason = MIGRATIONS_NOT_APPLIED.format(count=len(_migrations_in_code()), first="contenttypes.0001_initial")
+    assert empty.stderr == SERVE_REFUSED.format(reason=reason) + "\n"
+
+
+@pytest.mark.slow
+def test_serve_refuses_a_database_one_migration_behind(tmp_path):
+    """A database one migration behind the code (the upgrade's migrate not yet run) is refused the same way,
+    naming that migration."""
+    env = production_env(tmp_path)
+    manage(env, "migrate", "--noinput")
+    manage(env, "migrate", "--noinput", "accounts", "0005")
+    behind = _serve(env)
+    assert (behind.returncode, behind.stdout) == (2, "")
+    reason = MIGRATIONS_NOT_APPLIED.format(count=1, first="accounts.0006_rate_limit_refunds_db_default")
+    assert behind.stderr == SERVE_REFUSED.format(reason=reason) + "\n"

@@ -52,6 +52,10 @@ HASH_CHUNK = 1 << 20
 
 SERVE_REFUSED = "onaboard serve: {reason}"
 DEPLOY_CHECK_FAILED = "onaboard serve: the deployment check failed:\n{report}"
+MIGRATIONS_NOT_APPLIED = (
+    "{count} migrations not applied ({first} first): run manage.py migrate, or onaboard serve --migrate on one server"
+)
+MIGRATIONS_UNCHECKED = "onaboard serve: warning: could not check the database's migrations: {reason}"
 BACKUP_WRITTEN = "Backup written to {path}: {tables} tables, {rows} rows ({engine})."
 RESTORED = "Restored {path} into the {engine} database: {tables} tables, {rows} rows, every table matches."
 NOT_A_BACKUP = "{path}: not an onaboard backup ({reason})"
@@ -65,6 +69,10 @@ TABLE_MISMATCH = "after restoring, {table}: {what} differs from the backup ({fou
 TOOL_MISSING = "{tool} is not installed: install the PostgreSQL client (version {version} or newer)"
 TOOL_FAILED = "{tool} failed (exit {code}): {stderr}"
 UNSUPPORTED_ENGINE = "backups cover SQLite and PostgreSQL; the configured engine is {engine}"
+MIGRATIONS_DIFFER = (
+    "warning: {path} was taken at other migrations than this code's ({apps}): before serving it, run manage.py "
+    "migrate (an older backup), or use the code that wrote it (a newer one)"
+)
 NO_DATABASE = "the configured SQLite database {path} does not exist (nothing to back up)"
 
 
@@ -431,6 +439,20 @@ def restore_postgres(settings_dict: dict[str, Any], dump: Path, *, force: bool) 
     return found
 
 
+def migrations_differing(backup_migrations: Any) -> list[str]:
+    """Each app whose latest migration in a backup's manifest is not the code's latest, as ``app: A in the backup,
+    B here`` (``none`` for an app without migrations on one side); ``[]`` when they are the same."""
+    from django.db.migrations.loader import MigrationLoader
+
+    here = dict(sorted(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()))
+    taken = backup_migrations if isinstance(backup_migrations, dict) else {}
+    return [
+        f"{app}: {taken.get(app) or 'none'} in the backup, {here.get(app) or 'none'} here"
+        for app in sorted(set(here) | set(taken))
+        if taken.get(app) != here.get(app)
+    ]
+
+
 def restore(path: Path, *, force: bool) -> dict[str, Any]:
     """Check ``path`` and restore it into the configured database; returns the manifest after comparing every
     table's row count and content hash with it."""
@@ -493,6 +515,31 @@ def gunicorn_arguments(*, bind: str, workers: int, threads: int, timeout: int) -
     ]
 
 
+def pending_migrations() -> list[str]:
+    """The code's migrations the configured database lacks (``app.name``), in the order ``migrate`` applies them."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards]
+
+
+def _refuse_pending_migrations() -> None:
+    """Exit 2 when the database lacks migrations: the app would start (``/healthz`` ok) and fail every request.
+    A database that cannot be reached is not refused (a warning only): the server answers once it is back, and
+    systemd would give up restarting a unit that exits while the database host reboots."""
+    from django.db import DatabaseError
+
+    try:
+        pending = pending_migrations()
+    except DatabaseError as error:
+        typer.echo(MIGRATIONS_UNCHECKED.format(reason=str(error).strip()), err=True)
+        return
+    if pending:
+        _refuse(SERVE_REFUSED.format(reason=MIGRATIONS_NOT_APPLIED.format(count=len(pending), first=pending[0])))
+
+
 def serve_command(
     bind: Annotated[str, typer.Option(help="Address to listen on (the TLS proxy forwards here).")] = "127.0.0.1:8000",
     workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: 2 x cores + 1, at most 9).")] = 0,
@@ -506,8 +553,10 @@ def serve_command(
 
     Refuses to start (exit 2, naming the reason) without a strong
     ONABOARD_SECRET_KEY and ONABOARD_ALLOWED_HOSTS, when ONABOARD_DATA_DIR is
-    not a folder it can write, or when Django's deployment check
-    (manage.py check --deploy) reports anything, a warning as well as an error.
+    not a folder it can write, when Django's deployment check
+    (manage.py check --deploy) reports anything, a warning as well as an error,
+    or, without --migrate, when the database lacks any of the code's
+    migrations.
 
     No --json (the one command without it): serve becomes gunicorn, and its
     stdout is gunicorn's access log, not a document.
@@ -531,6 +580,8 @@ def serve_command(
         _refuse(DEPLOY_CHECK_FAILED.format(report=error))
     if migrate:
         call_command("migrate", interactive=False, verbosity=1)
+    else:
+        _refuse_pending_migrations()
     if collectstatic:
         call_command("collectstatic", interactive=False, verbosity=0)
     connections.close_all()
@@ -588,7 +639,9 @@ def restore_command(
     file, bytes (the backup's size), engine (sqlite or postgresql), tables,
     rows (in all tables, each table matching the backup), force (whether
     --force was given), created_at and onaboard_version (of the backup, null
-    when its manifest does not say).
+    when its manifest does not say), warnings (each also on stderr: a backup
+    taken at other migrations than this code's must be migrated before
+    serving).
     """
     if not path.is_file():
         _refuse(f"{path}: no such file")
@@ -601,6 +654,10 @@ def restore_command(
     except OpsError as error:
         _refuse(str(error))
     rows = sum(t["rows"] for t in manifest["tables"].values())
+    differing = migrations_differing(manifest.get("migrations"))
+    warnings = [MIGRATIONS_DIFFER.format(path=path, apps="; ".join(differing))] if differing else []
+    for warning in warnings:
+        typer.echo(warning, err=True)
     if as_json:
         print_json(
             {
@@ -612,6 +669,7 @@ def restore_command(
                 "force": force,
                 "created_at": manifest.get("created_at"),  # restore reads no more of the manifest than it checks
                 "onaboard_version": manifest.get("onaboard"),
+                "warnings": warnings,
             }
         )
         return
