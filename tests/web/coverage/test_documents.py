@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.template.loader import render_to_string
 
-from onaboard.clinical import InjectionPlan, preempt_plan
+from onaboard.clinical import PROM_WINDOW_DAYS, InjectionPlan, preempt_plan
 from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Role
 from onaboard.web.coverage.documents import (
@@ -575,6 +575,21 @@ def test_the_continuation_letter_says_when_a_score_change_is_not_from_before_tre
     treated.patient.questionnaires.filter(date__lte=first).update(date=first + timedelta(days=1))
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert text.count(NOT_SINCE_TREATMENT) == 2
+
+
+def test_the_continuation_letter_says_when_the_answer_before_treatment_is_older_than_a_baseline(world, treated):
+    """An answer given before the first session but before the 28 days up to it (PROM_WINDOW_DAYS) is not a
+    baseline: the letter says how long before the session it was, and not that no answer was recorded before it."""
+    first = treated.patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date").first().date
+    early = first - timedelta(days=PROM_WINDOW_DAYS + 12)
+    treated.patient.questionnaires.filter(date__lte=first).update(date=early)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert NOT_SINCE_TREATMENT not in text
+    older = (
+        f"the answer before treatment was given {PROM_WINDOW_DAYS + 12} days before the first session, earlier "
+        f"than the {PROM_WINDOW_DAYS} days up to it a baseline is answered in, so this is not a change since treatment"
+    )
+    assert text.count(older) == 2
 
 
 def test_the_continuation_letter_gives_the_nice_verdict_only_under_nice_ta260(world, treated):

@@ -22,6 +22,7 @@ from onaboard.clinical import (
     MIN_RECORDED_DAYS,
     ONSET_PERIOD,
     PERIOD_DAYS,
+    PROM_WINDOW_DAYS,
     RETREATMENT_INTERVAL_DAYS,
     UNITS_PER_SITE,
     VOLUME_PER_SITE_ML,
@@ -387,7 +388,11 @@ class ScoreChange:
     latest: QuestionnaireResponse
     hit6: Hit6Change | None
     before_treatment: bool
-    """The baseline answer is dated on or before the first session (``BaselineAndLatest.before_treatment``)."""
+    """The baseline answer is the engine's: answered in the 28 days up to the first session
+    (``BaselineAndLatest.before_treatment``)."""
+    days_before: int | None = None
+    """How many days before the first session the compared answer was given when that is earlier than the 28 days
+    a baseline is answered in (``BaselineAndLatest.older_than_window``); None otherwise."""
 
     @property
     def change(self) -> int:
@@ -401,7 +406,8 @@ def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreCha
     if pair is None:
         return None
     change = hit6_change_from_baseline(responses, first) if instrument == Instrument.HIT6 else None
-    return ScoreChange(instrument, pair.baseline, pair.latest, change, pair.before_treatment)
+    days_before = (first - pair.baseline.date).days if pair.older_than_window else None
+    return ScoreChange(instrument, pair.baseline, pair.latest, change, pair.before_treatment, days_before)
 
 
 def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
@@ -428,6 +434,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "chart": headache_days_chart(periods, _session_marks(facts), title=_period_chart_title(), html_id="cont-chart"),
         "hit6": _score_change(facts.patient, Instrument.HIT6, facts.first_session),
         "midas": _score_change(facts.patient, Instrument.MIDAS, facts.first_session),
+        "prom_window_days": PROM_WINDOW_DAYS,
         "clinical_notes": clinical,
         "side_effects": list(
             SideEffect.objects.filter(patient=facts.patient).select_related("session").order_by("onset")
