@@ -373,6 +373,7 @@ NOT_LANGUAGE = {
     "accounts/services.py:OTP_DEVICE_NAME": "a device name stored in the database",
     "accounts/services.py:CLOSED_BY_PATIENT": "audit-trail wording: the record stays in English",
     "accounts/services.py:CLOSED_BY_STAFF": "audit-trail wording: the record stays in English",
+    "interop/calendar.py:CLINIC_FEED_READ": "audit-trail wording: the record stays in English",
     **{
         f"accounts/services.py:{name}": "audit-trail wording: the record stays in English"
         for name in ("REVOKED_PASSWORD_CHANGED", "REVOKED_PASSWORD_SET", "REVOKED_INACTIVE", "REVOKED_PORTAL_CLOSED")
