@@ -473,8 +473,10 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
 
 def booking_day_problem(date: dt.date, *, today: dt.date) -> str:
     """Why ``date`` cannot be a booking's day, or "": before ``today`` (``BOOKING_IN_PAST``) or after the booking
-    horizon (``BOOKING_TOO_FAR``: a later date is a typing slip). The booking page and every import ask this one
-    rule; the interval from the last recorded session is the engine's ``interval_check``."""
+    horizon (``BOOKING_TOO_FAR``: a later date is a typing slip). The booking page asks the whole rule. The imports
+    ask it only of a booking they add on ``today`` or later, so only the horizon half: a booked row whose day has
+    passed is a booking the patient missed, stored as it stands (``interop.services._booking_problems``). The
+    interval from the last recorded session is the engine's ``interval_check``."""
     if date < today:
         return gettext(BOOKING_IN_PAST).format(date=date, today=today)
     limit = booking_horizon(today)
