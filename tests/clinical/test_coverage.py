@@ -27,6 +27,7 @@ from onaboard.clinical.coverage import (
     approval_length,
     evaluate_coverage,
     load_policy,
+    medicine_key,
     stage_due,
 )
 from onaboard.clinical.outcomes import WEEK24_PERIOD
@@ -571,6 +572,21 @@ def test_the_reported_erenumab_without_a_stop_date_is_not_a_failure_under_a_poli
     evidence = initial_evidence(preventive_trials=(trials[0], stopped))
     met = judge(evidence, policy=policy).criterion("initial.prior_preventives")
     assert met.outcome is CriterionOutcome.MET
+
+
+def test_one_medicine_in_two_spellings_is_one_failed_medicine():
+    """ "Topiramate" and "topiramate" are one medicine (``medicine_key``: letter case aside), so two trials of it are
+    one failed medicine of the two shipped policy B asks, the first spelling named; another drug is another."""
+    assert medicine_key("Topiramate") == medicine_key("topiramate") == medicine_key("TOPIRAMATE")
+    assert medicine_key("Topiramate") != medicine_key("propranolol")
+    policy = shipped_policies()["us-commercial-b"]
+    first = trial("Topiramate", PreventiveClass.ANTICONVULSANT, "50 mg", date(2024, 1, 8), 90, StopReason.INEFFECTIVE)
+    again = replace(first, drug="topiramate", start=date(2025, 1, 6), stop=date(2025, 4, 6))
+    result = judge(initial_evidence(preventive_trials=(first, again)), policy=policy).criterion(
+        "initial.prior_preventives"
+    )
+    assert result.evidence[-1] == "failed medicines: 1 (Topiramate) of 2 required"
+    assert result.outcome is CriterionOutcome.NOT_MET
 
 
 def test_a_contraindicated_drug_needs_no_stop_date_to_count():

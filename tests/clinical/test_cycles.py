@@ -28,6 +28,7 @@ from onaboard.clinical.cycles import (
     is_onabotulinumtoxin_a,
     later_window_checks,
     schedule_status,
+    session_cycle_checks,
 )
 
 # --- Strategies -------------------------------------------------------------------------------------------------
@@ -331,6 +332,57 @@ def test_the_limit_holds_exactly_at_400_units(proposed: int, history: list[tuple
     in_window = sum(dose.units for dose in doses if dose.date >= start)
     assert check.window_units == in_window
     assert check.allowed is (proposed + in_window <= CUMULATIVE_LIMIT_UNITS)
+
+
+# --- A session's checks against the patient's history -----------------------------------------------------------
+
+
+def test_a_session_is_checked_against_its_neighbours_and_every_window_it_falls_in() -> None:
+    """A session entered between two others is checked 12 weeks from the one before and to the one after; its dose
+    counts the sessions' units as BOTOX and the other doses, in its own window and in the later session's."""
+    sessions = [(JAN_5, 155), (dt.date(2026, 5, 1), 200), (dt.date(2026, 9, 1), None)]
+    dysport = ToxinDose(dt.date(2026, 3, 1), "Dysport", 500)
+    checks = session_cycle_checks(
+        APR_9, 155, product="BOTOX", sessions=sessions, other_doses=[_botox(dt.date(2026, 3, 2), 50), dysport]
+    )
+    assert [check.previous_session for check in checks.intervals] == [JAN_5, APR_9]
+    assert checks.interval_allowed is False  # 2026-04-09 to 2026-05-01 is 22 days
+    assert checks.interval_reasons == tuple(check.reason for check in checks.intervals)
+    assert checks.intervals[0] == interval_check(JAN_5, APR_9)
+    assert checks.intervals[1] == interval_check(APR_9, dt.date(2026, 5, 1))
+    history = [_botox(JAN_5, 155), _botox(dt.date(2026, 5, 1), 200), _botox(dt.date(2026, 3, 2), 50), dysport]
+    assert checks.dose == cumulative_dose_check(_botox(APR_9, 155), history)
+    assert checks.dose is not None
+    assert checks.dose.window_units == 50
+    assert checks.dose.not_counted == (dysport,)
+    assert checks.later_windows == later_window_checks(_botox(APR_9, 155), history)
+    assert checks.dose_allowed is False  # 2026-05-01's window: 155 + 50 + 200 = 405 U
+    assert checks.dose_reasons == (*checks.dose.reasons, checks.later_windows[0][1])
+
+
+def test_a_session_on_a_recorded_day_is_not_its_own_neighbour_and_its_dose_waits_for_units() -> None:
+    """A session on the day of another (the one being entered, or a second that day) is not an interval: the first
+    session after none is cycle 1; without units (None, 0) the dose check has not run, neither allowed nor
+    refused, and a session without units (None, 0) counts none."""
+    checks = session_cycle_checks(APR_9, None, product="BOTOX", sessions=[(APR_9, 155)])
+    assert checks.intervals == (interval_check(None, APR_9),)
+    assert checks.interval_allowed is True
+    assert (checks.dose, checks.dose_allowed, checks.dose_reasons) == (None, None, ())
+    assert session_cycle_checks(APR_9, 0, product="BOTOX", sessions=[]).dose is None
+    counted = session_cycle_checks(
+        APR_9, 155, product="BOTOX", sessions=[(APR_9, 100), (dt.date(2026, 3, 1), None), (dt.date(2026, 3, 2), 0)]
+    )
+    assert counted.dose is not None
+    assert counted.dose.window_units == 100
+    assert counted.dose_allowed is True
+    assert counted.dose_reasons == counted.dose.reasons
+
+
+def test_a_session_of_another_product_is_refused() -> None:
+    """The checks are a BOTOX session's: another product is refused as ``cumulative_dose_check`` refuses it."""
+    with pytest.raises(ScheduleError) as error:
+        session_cycle_checks(APR_9, None, product="Xeomin", sessions=[])
+    assert str(error.value) == PROPOSED_NOT_BOTOX.format(product="Xeomin")
 
 
 # --- Doses and products -----------------------------------------------------------------------------------------

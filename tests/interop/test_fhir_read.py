@@ -587,6 +587,28 @@ def test_a_second_preventive_or_other_toxin_with_the_same_natural_key_is_refused
     ]
 
 
+def test_a_second_preventive_spelled_in_other_letter_case_is_refused():
+    """ "Topiramate" and "topiramate" from one start are one trial (``medicine_key``, as the coverage engine counts
+    medicines and the import matches them): the second is refused, where the import updated one row with the one and
+    created another with the other."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    preventive = next(i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "MedicationStatement")
+    twin = copy.deepcopy(entries[preventive])
+    twin["fullUrl"] = twin["fullUrl"][:-2] + "98"
+    twin["resource"]["id"] = twin["resource"]["id"][:-2] + "98"
+    twin["resource"]["medicationCodeableConcept"]["text"] = "Topiramate"
+    entries.append(twin)
+    assert _problems(document) == [
+        (
+            f"Bundle.entry[{len(entries) - 1}].resource.effectivePeriod.start",
+            fhir_read.DUPLICATE_PREVENTIVE.format(
+                drug="Topiramate", start="2025-01-01", first=f"Bundle.entry[{preventive}].resource"
+            ),
+        )
+    ]
+
+
 def test_a_diary_note_longer_than_the_diary_page_allows_is_refused_at_its_note():
     """A diary Observation whose note is longer than NOTES_MAX_CHARACTERS is refused at its note element (it was
     stored, and the patient could not save that day on the diary page)."""

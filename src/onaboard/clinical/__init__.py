@@ -90,6 +90,7 @@ from onaboard.clinical.coverage import (
     approval_length,
     evaluate_coverage,
     load_policy,
+    medicine_key,
 )
 from onaboard.clinical.cycles import (
     CUMULATIVE_LIMIT_UNITS,
@@ -102,6 +103,7 @@ from onaboard.clinical.cycles import (
     IntervalCheck,
     ScheduleError,
     ScheduleStatus,
+    SessionCycleChecks,
     ToxinDose,
     cumulative_dose_check,
     cumulative_window,
@@ -109,6 +111,7 @@ from onaboard.clinical.cycles import (
     is_onabotulinumtoxin_a,
     later_window_checks,
     schedule_status,
+    session_cycle_checks,
 )
 from onaboard.clinical.days import (
     FOUR_HOUR_THRESHOLD_HOURS,
@@ -427,6 +430,7 @@ __all__ = [
     "ScheduleError",
     "ScheduleStatus",
     "SessionCost",
+    "SessionCycleChecks",
     "SessionRule",
     "Side",
     "SiteNotGiven",
@@ -463,6 +467,7 @@ __all__ = [
     "later_window_checks",
     "load_policy",
     "medication_overuse_verdict",
+    "medicine_key",
     "midas_score",
     "money",
     "nice_ta260_verdict",
@@ -480,6 +485,7 @@ __all__ = [
     "safety_screen",
     "schedule_status",
     "session_cost",
+    "session_cycle_checks",
     "summarise_period",
     "treatment_outcomes",
     "treatment_periods",

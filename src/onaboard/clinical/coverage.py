@@ -71,6 +71,7 @@ __all__ = [
     "approval_length",
     "evaluate_coverage",
     "load_policy",
+    "medicine_key",
     "stage_due",
 ]
 
@@ -851,6 +852,13 @@ class PreventiveTrial:
         return f"{name} {self.start.isoformat()}..{self.stop.isoformat()} ({self.days(today)} days), stopped: {reason}"
 
 
+def medicine_key(drug: str) -> str:
+    """A medicine's name as the payers' criteria tell medicines apart: by name, letter case aside, so "Propranolol"
+    and "propranolol" are one medicine failed (``_preventive_judgement`` counts them once, as a policy's
+    ``min_medicines`` means distinct medicines), and the imports match them as one trial."""
+    return drug.casefold()
+
+
 @dataclass(frozen=True, slots=True)
 class CoverageEvidence:
     """What the caller knows about one patient, filled from its data; None means "not recorded".
@@ -1215,7 +1223,7 @@ def _preventive_judgement(rule: PreventiveRule, evidence: CoverageEvidence, toda
             lines.append(TRIAL_COUNTS.format(trial=described, group=_group_label(detail)))
             if detail not in groups:
                 groups.append(detail)
-            if trial.drug.casefold() not in (name.casefold() for name in medicines):
+            if medicine_key(trial.drug) not in {medicine_key(name) for name in medicines}:
                 medicines.append(trial.drug)
         else:
             lines.append(TRIAL_DOES_NOT_COUNT.format(trial=described, why=detail))

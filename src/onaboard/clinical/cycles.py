@@ -22,8 +22,9 @@ import enum
 import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from onaboard.clinical.errors import RefusedError
 
@@ -38,12 +39,14 @@ __all__ = [
     "IntervalCheck",
     "ScheduleError",
     "ScheduleStatus",
+    "SessionCycleChecks",
     "ToxinDose",
     "cumulative_dose_check",
     "cumulative_window",
     "interval_check",
     "is_onabotulinumtoxin_a",
     "schedule_status",
+    "session_cycle_checks",
 ]
 
 RETREATMENT_INTERVAL_DAYS = 84
@@ -358,3 +361,85 @@ def later_window_checks(proposed: ToxinDose, history: Sequence[ToxinDose]) -> tu
         )
         results.append((allowed, reason))
     return tuple(results)
+
+
+# --- A session's checks against the patient's history -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCycleChecks:
+    """The 12-week and cumulative-dose checks of one proposed session against the patient's other toxin doses
+    (``session_cycle_checks``)."""
+
+    intervals: tuple[IntervalCheck, ...]
+    """From the session before it (or no previous session: cycle 1), then to the session after it when there is
+    one (a session entered late must keep 12 weeks before the next one too)."""
+    dose: DoseCheck | None
+    """The 3 months up to its day; None while its units are not known (the check cannot run yet)."""
+    later_windows: tuple[tuple[bool, str], ...] = ()
+    """The later BOTOX doses' 3-month windows its day falls in, with it added (``later_window_checks``)."""
+
+    @property
+    def interval_allowed(self) -> bool:
+        """Every interval is 12 weeks or more."""
+        return all(check.allowed for check in self.intervals)
+
+    @property
+    def interval_reasons(self) -> tuple[str, ...]:
+        return tuple(check.reason for check in self.intervals)
+
+    @property
+    def dose_allowed(self) -> bool | None:
+        """Its own 3 months and every later window hold at most the label's 400 U; None while its units are not
+        known."""
+        if self.dose is None:
+            return None
+        return self.dose.allowed and all(allowed for allowed, _ in self.later_windows)
+
+    @property
+    def dose_reasons(self) -> tuple[str, ...]:
+        """The 3 months up to its day, then each later window it pushes over the limit (the ones within it are not
+        news)."""
+        if self.dose is None:
+            return ()
+        return (*self.dose.reasons, *(reason for allowed, reason in self.later_windows if not allowed))
+
+
+def _units_given(units: object) -> TypeGuard[int]:
+    """Whether ``units`` are a dose's units (a whole number of at least 1, ``ToxinDose``'s own rule)."""
+    return isinstance(units, int) and not isinstance(units, bool) and units >= 1
+
+
+def session_cycle_checks(
+    day: dt.date,
+    units: int | None,
+    *,
+    product: str,
+    sessions: Iterable[tuple[dt.date, int | None]],
+    other_doses: Iterable[ToxinDose] = (),
+) -> SessionCycleChecks:
+    """The 12-week and cumulative-dose checks of a session of ``units`` of ``product`` (onabotulinumtoxinA) on
+    ``day``, as recording it asks them.
+
+    ``sessions`` are the patient's other sessions given (day and units; units None or not a dose when not known),
+    ``other_doses`` their other botulinum toxin treatments. The 12-week rule (``interval_check``; BOTOX PI, Chronic
+    Migraine) runs from the latest session before ``day`` and to the earliest after it; a session on ``day`` itself
+    is not its neighbour. The cumulative dose (``cumulative_dose_check``, ``later_window_checks``; BOTOX PI,
+    Instructions for Safe Use: 400 U in 3 months) counts the sessions' units as ``product`` and the other doses, in
+    the window to ``day`` and in each later BOTOX dose's window ``day`` falls in; it does not run while ``units``
+    are not a dose. Raises ``ScheduleError`` when ``product`` is not onabotulinumtoxinA."""
+    if not is_onabotulinumtoxin_a(product):
+        raise ScheduleError(PROPOSED_NOT_BOTOX.format(product=product))
+    given = list(sessions)
+    days = [session_day for session_day, _ in given if session_day != day]
+    previous = max((session_day for session_day in days if session_day < day), default=None)
+    following = min((session_day for session_day in days if session_day > day), default=None)
+    intervals = (interval_check(previous, day), *([interval_check(day, following)] if following is not None else []))
+    if not _units_given(units):
+        return SessionCycleChecks(intervals, None)
+    history = [ToxinDose(session_day, product, dose) for session_day, dose in given if _units_given(dose)]
+    history += other_doses
+    proposed = ToxinDose(day, product, units)
+    return SessionCycleChecks(
+        intervals, cumulative_dose_check(proposed, history), later_window_checks(proposed, history)
+    )

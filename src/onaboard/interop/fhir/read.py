@@ -34,6 +34,7 @@ from onaboard.clinical import (
     StopReason,
     diary_day_from_fields,
     hit6_score,
+    medicine_key,
     midas_score,
 )
 from onaboard.interop.fhir import codes
@@ -255,7 +256,8 @@ class _Patient:
     """Every session kept, in file order: those and the cancelled ones (any number a day)."""
     side_effects: list[SideEffectRecord] = field(default_factory=list)
     preventives: dict[tuple[str, dt.date], tuple[str, PreventiveRecord]] = field(default_factory=dict)
-    """By drug and start, the natural key an import matches them by (where each was read)."""
+    """By drug (``medicine_key``: letter case aside) and start, the natural key an import matches them by (where each
+    was read)."""
     other_toxins: dict[tuple[dt.date, str], tuple[str, OtherToxinRecord]] = field(default_factory=dict)
     """By date and product, likewise."""
 
@@ -802,14 +804,15 @@ class _Reader:
             stop_reason = self._stop_reason(at, resource)
             if patient is None or start is None or not name or drug_class is None or stop_reason is None:
                 return
-            if (name, start) in patient.preventives:  # matched by drug and start, the second would overwrite the first
-                first = patient.preventives[name, start][0]
+            key = (medicine_key(name), start)
+            if key in patient.preventives:  # matched by drug and start, the second would overwrite the first
+                first = patient.preventives[key][0]
                 self.problem(
                     f"{at}.effectivePeriod.start", DUPLICATE_PREVENTIVE.format(drug=name, start=start, first=first)
                 )
                 return
             dosage = resource.get("dosage") or [{}]
-            patient.preventives[name, start] = (
+            patient.preventives[key] = (
                 at,
                 PreventiveRecord(
                     key=resource.get("id") or "",

@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,16 +44,14 @@ from onaboard.clinical import (
     SafetyInput,
     SafetyScreen,
     SafetyVerdict,
-    ScheduleError,
     ScheduleStatus,
+    SessionCycleChecks,
     ToxinDose,
-    cumulative_dose_check,
-    interval_check,
     label_dose_departures,
-    later_window_checks,
     plan_from_sites,
     safety_screen,
     schedule_status,
+    session_cycle_checks,
 )
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
@@ -264,16 +262,6 @@ def engine_sites(entries: Sequence[SiteEntry]) -> tuple[InjectionSite, ...]:
     return tuple(sites)
 
 
-def toxin_doses(patient: Patient, *, exclude: InjectionSession | None = None) -> list[ToxinDose]:
-    """Every botulinum toxin dose the patient had: recorded sessions (BOTOX) and other treatments (any product)."""
-    sessions = recorded_sessions(patient).exclude(total_units__isnull=True)
-    if exclude is not None and exclude.pk is not None:
-        sessions = sessions.exclude(pk=exclude.pk)
-    doses = [ToxinDose(s.date, BOTOX_PRODUCT, s.total_units) for s in sessions if s.total_units]
-    doses.extend(other_toxin_doses(patient))
-    return doses
-
-
 def other_toxin_doses(patient: Patient) -> list[ToxinDose]:
     treatments = OtherToxinTreatment.objects.filter(patient=patient).order_by("date")
     return [ToxinDose(t.date, t.product, t.units, t.indication) for t in treatments if t.units]
@@ -407,34 +395,25 @@ class SessionChecks:
         return tuple(finding for finding in self.safety.findings if finding.kind is FindingKind.UNKNOWN)
 
 
-def _interval_result(patient: Patient, day: dt.date, exclude: InjectionSession | None) -> tuple[CheckResult, tuple]:
-    recorded = recorded_sessions(patient).exclude(date=day)
-    if exclude is not None and exclude.pk is not None:
-        recorded = recorded.exclude(pk=exclude.pk)
-    previous = recorded.filter(date__lt=day).order_by("-date").first()
-    following = recorded.filter(date__gt=day).order_by("date").first()
-    checks = [interval_check(previous.date if previous else None, day)]
-    if following is not None:
-        checks.append(interval_check(day, following.date))
-    result = CheckResult(
-        CheckCode.INTERVAL, all(check.allowed for check in checks), tuple(check.reason for check in checks)
-    )
-    return result, tuple(checks)
+def cycle_check_results(
+    day: dt.date,
+    units: int | None,
+    *,
+    sessions: Iterable[tuple[dt.date, int | None]],
+    other_doses: Iterable[ToxinDose],
+) -> tuple[CheckResult, CheckResult, SessionCycleChecks]:
+    """The 12-week and cumulative-dose checks of a session of ``units`` on ``day``, as the session screen shows and
+    the recording service enforces them: the engine's ``session_cycle_checks`` against ``sessions`` (the patient's
+    other recorded sessions, day and units) and ``other_doses`` (their other botulinum toxin treatments).
 
-
-def _dose_result(
-    patient: Patient, day: dt.date, units: int, exclude: InjectionSession | None
-) -> tuple[CheckResult, DoseCheck | None]:
-    if units < 1:
-        return CheckResult(CheckCode.CUMULATIVE_DOSE, None, (gettext(NO_UNITS),)), None
-    proposed, history = ToxinDose(day, BOTOX_PRODUCT, units), toxin_doses(patient, exclude=exclude)
-    try:
-        check = cumulative_dose_check(proposed, history)
-        later = later_window_checks(proposed, history)  # a session entered late falls in later doses' windows too
-    except ScheduleError as error:
-        return CheckResult(CheckCode.CUMULATIVE_DOSE, False, error.problems), None
-    failing = [reason for allowed, reason in later if not allowed]
-    return CheckResult(CheckCode.CUMULATIVE_DOSE, check.allowed and not failing, (*check.reasons, *failing)), check
+    Reads nothing: ``session_checks`` passes what the database holds, an import the history as its file leaves it
+    (``interop.services._session_check_failures``), so both ask the one rule. Without units the dose check has not
+    run (``NO_UNITS``)."""
+    cycle = session_cycle_checks(day, units, product=BOTOX_PRODUCT, sessions=sessions, other_doses=other_doses)
+    interval = CheckResult(CheckCode.INTERVAL, cycle.interval_allowed, cycle.interval_reasons)
+    if cycle.dose is None:
+        return interval, CheckResult(CheckCode.CUMULATIVE_DOSE, None, (gettext(NO_UNITS),)), cycle
+    return interval, CheckResult(CheckCode.CUMULATIVE_DOSE, cycle.dose_allowed, cycle.dose_reasons), cycle
 
 
 def session_checks(
@@ -478,8 +457,12 @@ def session_checks(
             site_dose,
             None,
         )
-    interval, interval_checks = _interval_result(patient, date, exclude)
-    dose, dose_check = _dose_result(patient, date, units, exclude)
+    recorded = recorded_sessions(patient)
+    if exclude is not None and exclude.pk is not None:
+        recorded = recorded.exclude(pk=exclude.pk)
+    interval, dose, cycle = cycle_check_results(
+        date, units, sessions=recorded.values_list("date", "total_units"), other_doses=other_toxin_doses(patient)
+    )
     screen = patient_safety_screen(patient, on=date)
     return SessionChecks(
         plan,
@@ -489,8 +472,8 @@ def session_checks(
         _contraindication_result(screen),
         site_dose,
         screen,
-        interval_checks,
-        dose_check,
+        cycle.intervals,
+        cycle.dose,
         session_warnings(patient, day=date),
     )
 

@@ -44,9 +44,8 @@ from onaboard.clinical import (
     ScheduleError,
     ToxinDose,
     csv_records,
-    cumulative_dose_check,
     interval_check,
-    later_window_checks,
+    medicine_key,
     parse_diary,
 )
 from onaboard.clinical.errors import Problem as CsvProblem
@@ -68,7 +67,7 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import day_before_birth_problem, diary_entry_fields
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
-from onaboard.web.injections.selectors import BOTOX_PRODUCT, CheckCode, CheckResult, other_toxin_doses
+from onaboard.web.injections.selectors import CheckResult, cycle_check_results, other_toxin_doses
 from onaboard.web.injections.services import (
     booking_day_problem,
     session_date_problem,
@@ -709,9 +708,9 @@ def _session_check_failures(
     stored: Sequence[InjectionSession],
     other_toxins: Sequence[ToxinDose],
 ) -> dict[int, tuple[CheckResult, ...]]:
-    """The checks the session screen runs before recording (``session_checks``: the engine's 12-week
-    ``interval_check`` and its cumulative dose, ``cumulative_dose_check`` and ``later_window_checks``) that each
-    recorded session the import adds fails, by its place in ``records``.
+    """The checks the session screen runs before recording (``session_checks``: its 12-week and cumulative-dose
+    ``cycle_check_results``, the engine's ``session_cycle_checks``) that each recorded session the import adds
+    fails, by its place in ``records``.
 
     A session already recorded here is not checked again (it was when it was recorded, and the import does not
     change it). The sessions added are checked as if recorded on the screen one after the other in date order: each
@@ -732,37 +731,15 @@ def _session_check_failures(
     failures: dict[int, tuple[CheckResult, ...]] = {}
     for index in added:
         record = records[index]
-        checks = (_interval_result(record.date, history), _dose_result(record, history, other_toxins))
-        failed = tuple(check for check in checks if check.failed)
+        # A row without its units is refused for them: its dose check does not run (is not failed).
+        interval, dose, _ = cycle_check_results(
+            record.date, record.total_units, sessions=history, other_doses=other_toxins
+        )
+        failed = tuple(check for check in (interval, dose) if check.failed)
         if failed:
             failures[index] = failed
         history.append((record.date, record.total_units))
     return failures
-
-
-def _interval_result(day: dt.date, history: Sequence[tuple[dt.date, int | None]]) -> CheckResult:
-    """The 12-week check of a session on ``day`` as the session screen runs it: the engine's ``interval_check``
-    from the recorded session before it, and to the one after it when there is one."""
-    dates = [date for date, _ in history if date != day]
-    previous = max((date for date in dates if date < day), default=None)
-    following = min((date for date in dates if date > day), default=None)
-    checks = [interval_check(previous, day), *([interval_check(day, following)] if following is not None else [])]
-    return CheckResult(CheckCode.INTERVAL, all(check.allowed for check in checks), tuple(c.reason for c in checks))
-
-
-def _dose_result(
-    record: SessionRecord, history: Sequence[tuple[dt.date, int | None]], other_toxins: Sequence[ToxinDose]
-) -> CheckResult:
-    """The cumulative-dose check of ``record`` as the session screen runs it: the engine's ``cumulative_dose_check``
-    for the 3 months to its day, and ``later_window_checks`` for the later doses' windows it falls in."""
-    units = record.total_units
-    if not isinstance(units, int) or units < 1:  # a row without its units is refused for them
-        return CheckResult(CheckCode.CUMULATIVE_DOSE, None, ())
-    doses = [ToxinDose(day, BOTOX_PRODUCT, given) for day, given in history if given] + list(other_toxins)
-    proposed = ToxinDose(record.date, BOTOX_PRODUCT, units)
-    check = cumulative_dose_check(proposed, doses)
-    later = [reason for allowed, reason in later_window_checks(proposed, doses) if not allowed]
-    return CheckResult(CheckCode.CUMULATIVE_DOSE, check.allowed and not later, (*check.reasons, *later))
 
 
 def _with_overrides(record: SessionRecord, failed: Sequence[CheckResult]) -> SessionRecord:
@@ -1300,35 +1277,30 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
         summary.written(gettext_noop("side effects"), action)
 
 
-def _medicine_key(name: str) -> str:
-    """A preventive's drug (or another toxin's product) as the payers' criteria tell medicines apart: by name, letter
-    case aside (the coverage engine's ``_preventive_judgement`` counts "Propranolol" and "propranolol" as one
-    medicine failed), so an import matches them as one row too."""
-    return name.casefold()
-
-
 def _preventive_matches(records: Sequence[PreventiveRecord], stored: Sequence[PreventiveTrial]) -> list[Any]:
     """The stored trial each imported preventive is: its own row (the id the patient's export gives it, so a drug
-    or start corrected in the file corrects that row), else the trial of that drug (``_medicine_key``) and start."""
+    or start corrected in the file corrects that row), else the trial of that drug and start, the drug's letter case
+    aside as the coverage engine counts medicines (``medicine_key``)."""
     return _match_rows(
         records,
         stored,
         (
             lambda trial, row: bool(trial.key) and str(row.external_id) == trial.key,
-            lambda trial, row: _medicine_key(trial.drug) == _medicine_key(row.drug) and trial.start == row.start,
+            lambda trial, row: medicine_key(trial.drug) == medicine_key(row.drug) and trial.start == row.start,
         ),
     )
 
 
 def _other_toxin_matches(records: Sequence[OtherToxinRecord], stored: Sequence[OtherToxinTreatment]) -> list[Any]:
-    """The stored treatment each imported one is: its own row (by id), else the one of that day and product."""
+    """The stored treatment each imported one is: its own row (by id), else the one of that day and product (its
+    letter case aside, ``medicine_key``)."""
     return _match_rows(
         records,
         stored,
         (
             lambda treatment, row: bool(treatment.key) and str(row.external_id) == treatment.key,
             lambda treatment, row: (
-                treatment.date == row.date and _medicine_key(treatment.product) == _medicine_key(row.product)
+                treatment.date == row.date and medicine_key(treatment.product) == medicine_key(row.product)
             ),
         ),
     )
