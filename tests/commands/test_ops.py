@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import tarfile
 from collections.abc import Callable
@@ -18,6 +19,8 @@ import pytest
 from onaboard.commands import OUTPUT_NOT_STDOUT
 from onaboard.commands.ops import (
     CHECKSUM_MISMATCH,
+    DATABASE_UNREACHABLE,
+    FINGERPRINT_TIME_ZONE,
     MANIFEST,
     MIGRATIONS_DIFFER,
     POSTGRES_MEMBER,
@@ -77,7 +80,7 @@ def _backup_of_an_empty_clinic(tmp_path: Path) -> Path:
 def _postgres_fingerprints(url: str) -> dict:
     import psycopg
 
-    with psycopg.connect(url) as connection:
+    with psycopg.connect(url, options=f"-c TimeZone={FINGERPRINT_TIME_ZONE}") as connection:
         return postgres_fingerprints(connection.cursor())
 
 
@@ -270,3 +273,147 @@ def test_restoring_a_backup_at_other_migrations_warns_to_migrate(tmp_path):
     as_json = _onaboard(production_env(tmp_path / "again"), "restore", str(backup), "--json")
     assert as_json.returncode == 0, as_json.stderr
     assert json.loads(as_json.stdout)["warnings"] == [warning]
+
+
+needs_postgres = pytest.mark.skipif(
+    not os.environ.get("ONABOARD_TEST_DATABASE_URL"), reason="needs ONABOARD_TEST_DATABASE_URL"
+)
+
+
+def _postgres_execute(url: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def _postgres_tables(url: str) -> set[str]:
+    return set(_postgres_fingerprints(url))
+
+
+@pytest.fixture(scope="module")
+def postgres_backup(tmp_path_factory) -> Path:
+    """A backup of a migrated PostgreSQL database (its django_migrations rows hold timestamps) whose own time zone
+    is America/New_York."""
+    folder = tmp_path_factory.mktemp("postgres_backup")
+    with throwaway_postgres("tz_src") as url:
+        name = url.rsplit("/", 1)[1]
+        _postgres_execute(url, f"ALTER DATABASE \"{name}\" SET timezone = 'America/New_York'")
+        env = production_env(folder / "source", url)
+        manage(env, "migrate", "--noinput")
+        backup = folder / "clinic.tar"
+        made = _onaboard(env, "backup", "-o", str(backup))
+        assert made.returncode == 0, made.stderr
+    return backup
+
+
+@needs_postgres
+def test_a_postgresql_restore_matches_whatever_the_databases_time_zones(tmp_path, postgres_backup):
+    """A backup of a database in New York's time zone restores into one set to Europe/London with every table
+    matching (every table's content hash differed: timestamps were hashed with each session's zone)."""
+    with throwaway_postgres("tz_dst") as url:
+        name = url.rsplit("/", 1)[1]
+        _postgres_execute(url, f"ALTER DATABASE \"{name}\" SET timezone = 'Europe/London'")
+        restored = _onaboard(production_env(tmp_path / "target", url), "restore", str(postgres_backup))
+    assert restored.returncode == 0, restored.stderr
+    assert "every table matches" in restored.stdout
+
+
+@needs_postgres
+def test_restore_force_drops_the_tables_the_backup_does_not_have(tmp_path, postgres_backup):
+    """``restore --force`` into a database holding tables the backup lacks, one with a foreign key to a table the
+    backup restores, replaces everything: exit 0, the extra tables gone, every table as in the manifest (it exited
+    2 on the foreign key, or 1 after committing, the extra table left)."""
+    with throwaway_postgres("force_dst") as url:
+        env = production_env(tmp_path / "target", url)
+        first = _onaboard(env, "restore", str(postgres_backup))
+        assert first.returncode == 0, first.stderr
+        _postgres_execute(
+            url,
+            "CREATE TABLE extra_notes (id integer PRIMARY KEY, user_id bigint REFERENCES accounts_user (id))",
+            "CREATE TABLE extra_plain (id integer)",
+            "INSERT INTO extra_plain VALUES (1)",
+        )
+        forced = _onaboard(env, "restore", "--force", str(postgres_backup))
+        tables = _postgres_tables(url)
+    assert forced.returncode == 0, forced.stderr
+    assert tables == set(_manifest(postgres_backup)["tables"])
+
+
+def _postgres_backup_file(folder: Path) -> Path:
+    """A file that passes restore's checks as a PostgreSQL backup (its dump is not one: nothing reaches it)."""
+    dump = b"not restored"
+    manifest = {
+        "format": "onaboard-backup",
+        "version": 1,
+        "engine": "postgresql",
+        "dump": {"name": POSTGRES_MEMBER, "bytes": len(dump), "sha256": hashlib.sha256(dump).hexdigest()},
+        "migrations": {},
+        "tables": {},
+    }
+    path = folder / "postgres.tar"
+    with tarfile.open(path, "w") as archive:
+        for name, data in ((POSTGRES_MEMBER, dump), (MANIFEST, json.dumps(manifest).encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_backup_and_restore_of_an_unreachable_postgresql_exit_2_without_a_traceback(tmp_path):
+    """A PostgreSQL server nobody listens for: backup and restore exit 2 with libpq's reason and no traceback (it
+    was psycopg's OperationalError and exit 1, the code of a table that differs), never showing the password."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = production_env(tmp_path / "clinic", f"postgres://onaboard:s3cret-pw@127.0.0.1:{port}/onaboard")
+    backup = _onaboard(env, "backup", "-o", str(tmp_path / "b.tar"))
+    restore = _onaboard(env, "restore", str(_postgres_backup_file(tmp_path)))
+    for done in (backup, restore):
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr.startswith(DATABASE_UNREACHABLE.format(name="onaboard", reason="")), done.stderr
+        assert "Traceback" not in done.stderr
+        assert "s3cret-pw" not in done.stderr
+    assert not (tmp_path / "b.tar").exists()
+
+
+@needs_postgres
+def test_restore_into_a_postgresql_database_that_does_not_exist_exits_2(tmp_path):
+    """A DATABASE_URL naming a database the server does not have: exit 2 naming it, no traceback."""
+    base = os.environ["ONABOARD_TEST_DATABASE_URL"]
+    name = f"h_ops_missing_{os.getpid()}"
+    env = production_env(tmp_path / "clinic", base.rsplit("/", 1)[0] + f"/{name}")
+    done = _onaboard(env, "restore", str(_postgres_backup_file(tmp_path)))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(DATABASE_UNREACHABLE.format(name=name, reason="")), done.stderr
+    assert f'database "{name}" does not exist' in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@needs_postgres
+@pytest.mark.parametrize(
+    ("script", "failing_tool"),
+    [
+        ("echo 'CREATE TABLE half_restored (id integer);'; exit 1", "pg_restore"),
+        ("echo 'CREATE TABLE half_restored (id integer);'; echo 'SELECT no_such_column FROM half_restored;'", "psql"),
+    ],
+)
+def test_a_forced_restore_that_fails_leaves_the_target_as_it_was(tmp_path, script, failing_tool):
+    """The drop of every table and the restore are one transaction: when pg_restore fails part way (its script
+    cut short) or the script fails in psql, nothing is dropped or created and the failing tool is named."""
+    import dj_database_url
+
+    from onaboard.commands.ops import OpsError, _pg_environment, _replace_postgres
+
+    fake = tmp_path / "pg_restore"
+    fake.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    fake.chmod(0o755)
+    with throwaway_postgres("force_fail") as url:
+        _postgres_execute(url, "CREATE TABLE kept (id integer)", "INSERT INTO kept VALUES (1)")
+        env = _pg_environment(dj_database_url.parse(url))
+        with pytest.raises(OpsError) as failed:
+            _replace_postgres(str(fake), tmp_path / "dump", env, tmp_path)
+        tables = _postgres_tables(url)
+    assert str(failed.value).startswith(f"{failing_tool} failed")
+    assert tables == {"kept"}

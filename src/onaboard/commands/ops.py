@@ -47,6 +47,10 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 POSTGRES_MEMBER = "database.pgdump"
 HASH_CHUNK = 1 << 20
+FINGERPRINT_TIME_ZONE = "UTC"
+"""The session time zone PostgreSQL's fingerprints are read in (``time_zone`` in the manifest): a timestamp's value is
+hashed with its zone, so without one fixed zone a backup and its restore on servers (or databases) in different
+zones differed in every table with a timestamp."""
 
 # --- Messages (tests assert them exactly) -----------------------------------------------------------------------
 
@@ -73,6 +77,7 @@ MIGRATIONS_DIFFER = (
     "warning: {path} was taken at other migrations than this code's ({apps}): before serving it, run manage.py "
     "migrate (an older backup), or use the code that wrote it (a newer one)"
 )
+DATABASE_UNREACHABLE = "cannot connect to the PostgreSQL database {name}: {reason}"
 NO_DATABASE = "the configured SQLite database {path} does not exist (nothing to back up)"
 
 
@@ -250,7 +255,10 @@ def _run_tool(args: list[str], env: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def _pg_connection(settings_dict: dict[str, Any]) -> Iterator[Any]:
+def _pg_connection(settings_dict: dict[str, Any], *, time_zone: str | None = FINGERPRINT_TIME_ZONE) -> Iterator[Any]:
+    """A connection to the configured database whose session reads timestamps in ``time_zone`` (``None``: the
+    database's own), so a table's fingerprint does not depend on the server's or the database's time zone. A
+    database that cannot be reached is an ``OpsError`` giving libpq's reason (it names no password)."""
     import psycopg
 
     params = {
@@ -260,7 +268,15 @@ def _pg_connection(settings_dict: dict[str, Any]) -> Iterator[Any]:
         "user": settings_dict.get("USER"),
         "password": settings_dict.get("PASSWORD"),
     }
-    connection = psycopg.connect(**{key: str(value) for key, value in params.items() if value not in (None, "")})
+    if time_zone is not None:
+        params["options"] = f"-c TimeZone={time_zone}"
+    try:
+        connection = psycopg.connect(**{key: str(value) for key, value in params.items() if value not in (None, "")})
+    except psycopg.OperationalError as error:
+        reason = " ".join(str(error).split())
+        if settings_dict.get("PASSWORD"):
+            reason = reason.replace(str(settings_dict["PASSWORD"]), "***")
+        raise OpsError(DATABASE_UNREACHABLE.format(name=settings_dict.get("NAME"), reason=reason)) from None
     try:
         yield connection
     finally:
@@ -314,7 +330,10 @@ def backup_postgres(settings_dict: dict[str, Any], output: Path) -> dict[str, An
         conn.execute("COMMIT")
         if process.returncode != 0:
             raise OpsError(TOOL_FAILED.format(tool="pg_dump", code=process.returncode, stderr=stderr.strip()))
-        manifest = _manifest("postgresql", POSTGRES_MEMBER, dump, tables, migrations)
+        manifest = {
+            **_manifest("postgresql", POSTGRES_MEMBER, dump, tables, migrations),
+            "time_zone": FINGERPRINT_TIME_ZONE,
+        }
         _write_archive(output, dump, POSTGRES_MEMBER, manifest)
     return manifest
 
@@ -419,20 +438,84 @@ def restore_sqlite(settings_dict: dict[str, Any], dump: Path, *, force: bool) ->
     return sqlite_fingerprints(target_path)
 
 
-def restore_postgres(settings_dict: dict[str, Any], dump: Path, *, force: bool) -> dict[str, TableFingerprint]:
-    """``pg_restore`` in one transaction (all or nothing); with ``force`` the existing tables are dropped first,
-    in that same transaction."""
+def _drop_every_table_sql() -> str:
+    """SQL dropping every table, view, materialised view, sequence and foreign table of the current schema (with
+    what depends on them), so a forced restore leaves none the backup does not have."""
+    return """DO $drop$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN
+        SELECT c.relname, CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+            WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind
+        FROM pg_catalog.pg_class c
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        -- tables first: an identity column's sequence goes with its table (and cannot be dropped before it)
+        ORDER BY c.relkind NOT IN ('r', 'p', 'f'), c.relkind, c.relname
+    LOOP
+        EXECUTE format('DROP %s IF EXISTS %I.%I CASCADE', item.kind, current_schema(), item.relname);
+    END LOOP;
+END
+$drop$;"""
+
+
+def _replace_postgres(pg_restore: str, dump: Path, env: dict[str, str], folder: Path) -> None:
+    """Drop every table of the target's schema and restore ``dump`` in ONE transaction: ``psql --single-transaction``
+    runs the drop, then the script ``pg_restore -f -`` writes, then commits. The script passes through here, and
+    psql's input is closed (so it commits) only once pg_restore has exited 0; otherwise psql is killed and the
+    server rolls everything back, the target left as it was."""
+    psql = _pg_tool("psql")
+    restore_errors = (folder / "pg_restore.err").open("w+")
+    psql_errors = (folder / "psql.err").open("w+")
+    with restore_errors, psql_errors:
+        writer = subprocess.Popen(  # noqa: S603 - the PostgreSQL client with fixed arguments
+            [pg_restore, "--no-owner", "--no-privileges", "--clean", "--if-exists", "--file=-", str(dump)],
+            env=env, stdout=subprocess.PIPE, stderr=restore_errors,
+        )  # fmt: skip
+        runner = subprocess.Popen(  # noqa: S603
+            [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-c", _drop_every_table_sql(),
+             "-f", "-", f"--dbname={env.get('PGDATABASE', '')}"],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors,
+        )  # fmt: skip
+        psql_stopped = False
+        try:
+            while chunk := writer.stdout.read(HASH_CHUNK):
+                runner.stdin.write(chunk)
+        except BrokenPipeError:  # psql stopped on an error (ON_ERROR_STOP) and the server rolled back
+            psql_stopped = True
+            writer.kill()
+        writer.stdout.close()
+        if writer.wait() != 0 and not psql_stopped:
+            runner.kill()  # before its input ends, so it never sends COMMIT: the server rolls back
+            runner.wait()
+            restore_errors.seek(0)
+            stderr = restore_errors.read().strip()
+            raise OpsError(TOOL_FAILED.format(tool="pg_restore", code=writer.returncode, stderr=stderr))
+        with contextlib.suppress(BrokenPipeError):
+            runner.stdin.close()
+        if runner.wait() != 0 or psql_stopped:
+            psql_errors.seek(0)
+            raise OpsError(TOOL_FAILED.format(tool="psql", code=runner.returncode, stderr=psql_errors.read().strip()))
+
+
+def restore_postgres(
+    settings_dict: dict[str, Any], dump: Path, *, force: bool, time_zone: str | None = FINGERPRINT_TIME_ZONE
+) -> dict[str, TableFingerprint]:
+    """``pg_restore`` in one transaction (all or nothing). With ``force``, a database already holding tables has
+    every table of its schema dropped first, in that same transaction (``_replace_postgres``), so none the backup
+    lacks is left behind. The fingerprints are read in ``time_zone``, the one the backup's were."""
     pg_restore = _pg_tool("pg_restore")
     env = _pg_environment(settings_dict)
     with _pg_connection(settings_dict) as conn:
         existing = len(_postgres_tables(conn.cursor()))
     if existing and not force:
         raise OpsError(TARGET_NOT_EMPTY.format(engine="PostgreSQL", tables=existing))
-    args = [pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
     if existing:
-        args += ["--clean", "--if-exists"]
-    _run_tool([*args, f"--dbname={env.get('PGDATABASE', '')}", str(dump)], env)
-    with _pg_connection(settings_dict) as conn:
+        _replace_postgres(pg_restore, dump, env, dump.parent)
+    else:
+        args = [pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
+        _run_tool([*args, f"--dbname={env.get('PGDATABASE', '')}", str(dump)], env)
+    with _pg_connection(settings_dict, time_zone=time_zone) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         found = postgres_fingerprints(conn.cursor())
         conn.execute("COMMIT")
@@ -468,7 +551,8 @@ def restore(path: Path, *, force: bool) -> dict[str, Any]:
         if engine == "sqlite":
             found = restore_sqlite(settings_dict, dump, force=force)
         else:
-            found = restore_postgres(settings_dict, dump, force=force)
+            # a backup from before the manifest named its zone was hashed in the database's own: read it so
+            found = restore_postgres(settings_dict, dump, force=force, time_zone=manifest.get("time_zone"))
     _compare(manifest, found)
     return manifest
 
