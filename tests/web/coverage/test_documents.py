@@ -683,11 +683,28 @@ def test_a_letter_prints_the_diagnosis_code_of_the_request_its_evaluation_reads(
 
 
 def test_a_letter_under_a_policy_with_no_request_prints_no_other_payers_code(world, treated):
-    """With no request of the letter's stage under its policy, the letter says the code is not recorded (its
-    criteria find none either) instead of borrowing the code of a request to another payer or of another stage."""
-    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="us-commercial-a")
-    assert "G43.719" not in text  # the only request is the initial one
+    """With no request under the letter's policy, the letter says the code is not recorded instead of borrowing the
+    code of a request to another payer (the only request is us-commercial-a's initial one)."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="us-commercial-c")
+    assert "G43.719" not in text
     assert "ICD-10-CM code not recorded" in text
+
+
+def test_a_continuation_letter_with_no_continuation_request_prints_the_initial_requests_code(world, treated):
+    """The diagnosis does not change between stages and a claim without one is rejected: with no continuation
+    request under its policy yet, the continuation letter prints the code of the approved initial request under that
+    policy (G43.719), not "code not recorded"; a later request to another payer is still not borrowed."""
+    PriorAuthorisation.objects.create(
+        patient=treated.patient,
+        stage="continuation",
+        policy_id="us-commercial-c",
+        diagnosis_code="G43.709",
+        requested_on=treated.today - timedelta(days=2),
+    )
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
+    assert "ICD-10-CM G43.719" in text
+    assert "G43.709" not in text
+    assert "ICD-10-CM code not recorded" not in text
 
 
 def _procedure_codes(world, treated, index: int) -> str:
@@ -700,8 +717,8 @@ def test_the_procedure_note_takes_the_code_of_the_request_of_the_stage_due_at_it
     """A session is covered by the request of the stage due when it is given under the insurance's policy
     (``stage_due`` of the sessions before it): under us-commercial-a (continuation after 2 cycles) sessions 1 and 2
     fall under the initial request (G43.719), session 3 under the continuation request (G43.E19); the second
-    session printed the continuation request's code. Without a request of the stage due the note says the code is
-    not recorded."""
+    session printed the continuation request's code. Without a request of the stage due the note carries the code
+    of the latest request under the policy (the diagnosis does not change between stages)."""
     assert shipped_policies()[POLICY].continuation.after_cycles == 2
     PriorAuthorisation.objects.create(
         patient=treated.patient,
@@ -716,8 +733,30 @@ def test_the_procedure_note_takes_the_code_of_the_request_of_the_stage_due_at_it
         assert other not in codes, index
     PriorAuthorisation.objects.filter(stage="continuation").delete()
     codes = _procedure_codes(world, treated, 2)
-    assert "G43.719" not in codes  # the initial request does not cover the third session
-    assert "ICD-10-CM code not recorded" in codes
+    assert "G43.719" in codes  # no continuation request yet: the diagnosis is the initial request's
+    assert "ICD-10-CM code not recorded" not in codes
+
+
+def test_the_third_sessions_procedure_note_carries_the_initial_requests_code_without_a_continuation_request(
+    world, treated
+):
+    """The third session falls under the continuation stage (us-commercial-a, after 2 cycles), but with only the
+    approved initial request recorded, the note billing prints for its claim carries G43.719 (demo patient Kingsley's
+    third session said "ICD-10-CM code not recorded", a claim the payer rejects); with no request under the
+    insurance's policy at all, it says the code is not recorded."""
+    session = treated.sessions[2]
+    made = document_pdf(
+        DocumentKind.PROCEDURE,
+        user=world.users["billing"],
+        patient=treated.patient,
+        today=treated.today,
+        session_id=session.external_id,
+    )
+    text = " ".join(pdf_text(made.pdf).split())
+    assert "G43.719" in text
+    assert "ICD-10-CM code not recorded" not in text
+    PriorAuthorisation.objects.filter(patient=treated.patient).update(policy_id="us-commercial-c")
+    assert "ICD-10-CM code not recorded" in _procedure_codes(world, treated, 2)
 
 
 def test_a_continuation_letter_whose_criteria_are_not_met_says_so_instead_of_asking_as_if_they_were(world, treated):

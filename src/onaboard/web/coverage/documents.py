@@ -289,9 +289,25 @@ def document_links(user: Any, patient: Patient, *, today: dt.date, policy_id: st
 
 
 def _diagnosis(request: PriorAuthorisation | None) -> tuple[str, str] | None:
-    if request is None:
+    if request is None or not request.diagnosis_code:
         return None
     return request.diagnosis_code, ICD10_CHRONIC_MIGRAINE.get(request.diagnosis_code, "")
+
+
+def diagnosis_request(patient: Patient, stage: Stage, *, policy_id: str | None) -> PriorAuthorisation | None:
+    """The request whose ICD-10-CM code a claim for ``stage`` carries: the stage's own request (``stage_request``)
+    when it carries a code, else the latest request under the same policy, of any stage, that does (under any
+    policy when ``policy_id`` is None, as ``stage_request``). The diagnosis does not change between stages, and a
+    claim without one is rejected: the third session's note, before any continuation request is recorded, carries
+    the initial request's code. A request to another payer is never borrowed. ``stage_request`` itself keeps its
+    meaning: the attestations a stage's criteria read."""
+    request = stage_request(patient, stage, policy_id=policy_id)
+    if request is not None and request.diagnosis_code:
+        return request
+    others = PriorAuthorisation.objects.filter(patient=patient).exclude(diagnosis_code="")
+    if policy_id is not None:
+        others = others.filter(policy_id=policy_id)
+    return others.first() or request  # newest first (the model's ordering), as stage_request reads
 
 
 def _signer(user: Any) -> str:
@@ -442,7 +458,8 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         if clinical
         else [],
         "sessions": facts.recorded,
-        "diagnosis": _diagnosis(request),
+        # the continuation criteria read no code; the claim needs one, the same at every stage
+        "diagnosis": _diagnosis(diagnosis_request(facts.patient, view.evaluation.stage, policy_id=policy.id)),
         "request": request,
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
         "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
@@ -505,15 +522,16 @@ def _stored_disagreements(session: InjectionSession, plan: InjectionPlan) -> lis
 
 
 def _session_request(facts: PatientFacts, session: InjectionSession) -> PriorAuthorisation | None:
-    """The request covering ``session``, whose diagnosis code its claim carries (``stage_request``): the one of the
+    """The request whose diagnosis code the claim for ``session`` carries (``diagnosis_request``): the one of the
     stage due when the session was given, the engine's ``stage_due`` for the sessions before it under the
     insurance's policy (under a policy judging continuation after 2 cycles, the second session still falls under the
-    initial approval), to that policy's payer (without insurance: to any)."""
+    initial approval), else the latest under that policy carrying a code, to that policy's payer (without insurance:
+    to any)."""
     insurance = insurance_of(facts.patient)
     policy_id = insurance.policy_id if insurance is not None else None
     policy = shipped_policies().get(policy_id) if policy_id is not None else None
     stage = stage_due(policy, list(facts.recorded).index(session))
-    return stage_request(facts.patient, stage, policy_id=policy_id)
+    return diagnosis_request(facts.patient, stage, policy_id=policy_id)
 
 
 def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
