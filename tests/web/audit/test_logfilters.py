@@ -41,6 +41,32 @@ def test_database_key_values_are_cut_from_exceptions():
     assert "DEMO-0001" not in record.exc_text
 
 
+def test_a_failing_rows_values_are_cut_from_a_not_null_or_check_violation():
+    """PostgreSQL's 'Failing row contains (...)' detail (a NOT NULL or CHECK violation) loses the whole row, a value
+    with brackets, commas, a query string or a line break in it too, and the rest of the message is kept."""
+    detail = (
+        'null value in column "drug" of relation "outcomes_preventive" violates not-null constraint\n'
+        "DETAIL:  Failing row contains (7, Robin (Bobby), Ashdown, 1984-02-29, /x?y=z), note one\nline two, null).\n"
+        "\nThe above exception was the direct cause of the following exception:"
+    )
+    assert redact(detail) == (
+        'null value in column "drug" of relation "outcomes_preventive" violates not-null constraint\n'
+        "DETAIL:  Failing row contains ([values removed]).\n"
+        "\nThe above exception was the direct cause of the following exception:"
+    )
+    cut_short = "DETAIL:  Failing row contains (7, Robin, Ashdown, 1984-02-29\nnext line"
+    assert redact(cut_short) == "DETAIL:  Failing row contains ([values removed])\nnext line"
+
+
+def test_an_exclusion_constraints_existing_key_loses_its_value_too():
+    """'conflicts with existing key (column)=(value)' (lower-case key) loses the value as 'Key (...)' does."""
+    detail = "Key (patient_id)=(41) conflicts with existing key (patient_id)=(Ashdown)."
+    assert (
+        redact(detail)
+        == "Key (patient_id)=([value removed]) conflicts with existing key (patient_id)=([value removed])."
+    )
+
+
 def test_gunicorns_refusal_of_a_malformed_request_loses_what_the_client_sent():
     """gunicorn's warning about a search sent with an unencoded space keeps the address and the reason, not the name
     it quotes; a refusal that quotes nothing is left alone."""
