@@ -365,16 +365,21 @@ def test_the_patient_page_and_the_cohort_agree_on_the_prom_baseline(world, days_
     from onaboard.web.outcomes.selectors import questionnaire_history
     from onaboard.web.outcomes.services import questionnaire_response_record
 
-    day0 = date(2026, 3, 2)
+    day0, today = date(2026, 3, 2), date(2026, 11, 30)
     InjectionSessionFactory(patient=world.own_patient, date=day0, status=SessionStatus.RECORDED)
     midas = {"q1": 4, "q2": 2, "q3": 3, "q4": 1, "q5": 2, "a": 40, "b": 7}
     for day, hit6 in ((day0 - timedelta(days=days_before), "always"), (day0 + timedelta(days=168), "sometimes")):
         for instrument, answers in (("hit6", [hit6] * 6), ("midas", midas)):
             questionnaire_response_record(
-                user=world.users["nurse"], patient=world.own_patient, instrument=instrument, answers=answers, date=day
+                user=world.users["nurse"],
+                patient=world.own_patient,
+                instrument=instrument,
+                answers=answers,
+                date=day,
+                today=today,
             )
     history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)
-    prom = clinic_cohort_tables(user=world.users["clinician"], today=date(2026, 11, 30))["prom"].to_pylist()
+    prom = clinic_cohort_tables(user=world.users["clinician"], today=today)["prom"].to_pylist()
     visits = {row["visit"] for row in prom if row["patient_id"] == str(world.own_patient.external_id)}
     assert (1 in visits) is baseline
     assert history["hit6"].compared.before_treatment is baseline

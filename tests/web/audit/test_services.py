@@ -62,10 +62,20 @@ def _treated_patient(world):
         user=clinician, side_effect=effect, grade="moderate", related_to_treatment=True, session=early
     )
     hit6 = questionnaire_response_record(
-        user=world.users["patient"], patient=patient, instrument=Instrument.HIT6, answers=SEVERE_HIT6, date=TODAY
+        user=world.users["patient"],
+        patient=patient,
+        instrument=Instrument.HIT6,
+        answers=SEVERE_HIT6,
+        date=TODAY,
+        today=TODAY,
     )
     midas = questionnaire_response_record(
-        user=world.users["patient"], patient=patient, instrument=Instrument.MIDAS, answers=MIDAS, date=TODAY
+        user=world.users["patient"],
+        patient=patient,
+        instrument=Instrument.MIDAS,
+        answers=MIDAS,
+        date=TODAY,
+        today=TODAY,
     )
     preventive_trial_create(user=clinician, patient=patient, data=TRIAL, today=TODAY)
     other_toxin_treatment_create(user=clinician, patient=patient, data=OTHER_TOXIN, today=TODAY)

@@ -50,6 +50,7 @@ def charted(world):
         instrument="hit6",
         answers=["always", "very_often", "sometimes", "rarely", "never", "always"],
         date=today - dt.timedelta(days=1),
+        today=today,
     )
     InjectionSession.objects.create(patient=patient, date=today + dt.timedelta(days=14), status=SessionStatus.BOOKED)
     return patient

@@ -122,6 +122,26 @@ def test_diary_days_before_the_birth_date_are_refused_by_the_imports_too(world, 
     assert DiaryEntry.objects.filter(patient=charted).count() == before
 
 
+def test_a_questionnaire_dated_after_the_imports_today_is_refused_as_the_questionnaire_page_refuses_it(world, charted):
+    """A Bundle's HIT-6 dated after the import's ``today`` is refused at it with the questionnaire page's words
+    (``questionnaire_date_problem`` asked on the import's today, as every other rule of the import is, not on the
+    clock's), and nothing is written."""
+    from onaboard.web.common.words import plain_day
+    from onaboard.web.outcomes.models import QuestionnaireResponse
+    from onaboard.web.outcomes.services import DATE_AFTER_TODAY
+
+    (record,) = _exported(world, charted)
+    (answered,) = record.questionnaires
+    today = answered.date - dt.timedelta(days=1)  # the answer is of yesterday: two days before the clock's today
+    QuestionnaireResponse.objects.filter(patient=charted).delete()  # the Bundle's answer is new
+    with pytest.raises(BundleInvalidError) as refused:
+        fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=[record], today=today)
+    expected = DATE_AFTER_TODAY.format(today=plain_day(today))
+    (problem,) = refused.value.problems
+    assert problem.message.endswith(f": {expected}")
+    assert not QuestionnaireResponse.objects.filter(patient=charted).exists()
+
+
 def test_imports_refuse_a_session_before_birth_and_a_birth_date_after_the_record(world, charted):
     """A sessions CSV row dated before the birth date is refused at its date (the session screen refuses it), and
     a Bundle moving the birth date after the record's first day is refused (the details form refuses it): either

@@ -19,7 +19,7 @@ from onaboard.web.outcomes.services import questionnaire_response_record
 
 def _hit6(world, day, answers):
     questionnaire_response_record(
-        user=world.users["patient"], patient=world.own_patient, instrument="hit6", answers=answers, date=day
+        user=world.users["patient"], patient=world.own_patient, instrument="hit6", answers=answers, date=day, today=day
     )
 
 
@@ -44,6 +44,7 @@ def test_another_patients_answers_are_not_in_the_history(world):
         instrument="hit6",
         answers=["never"] * 6,
         date=date(2026, 3, 2),
+        today=date(2026, 3, 2),
     )
     assert questionnaire_history(user=world.users["patient"], patient=world.own_patient)["hit6"].responses == ()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import date, timedelta
 
 import pytest
@@ -25,8 +26,14 @@ SEVERE_HIT6 = ["always", "very often", "very_often", "sometimes", "always", "rar
 
 
 def _record(world, instrument, answers, day=DAY):
+    """The patient's answers of ``day``, sent today (the clinic's local date)."""
     return questionnaire_response_record(
-        user=world.users["patient"], patient=world.own_patient, instrument=instrument, answers=answers, date=day
+        user=world.users["patient"],
+        patient=world.own_patient,
+        instrument=instrument,
+        answers=answers,
+        date=day,
+        today=timezone.localdate(),
     )
 
 
@@ -89,7 +96,11 @@ def test_a_response_dated_after_today_is_refused_and_nothing_saved(world):
 
 
 def test_the_service_takes_today_from_its_caller(world):
-    """Given today, the service refuses a day after it and accepts today itself."""
+    """Given today, the service refuses a day after it and accepts today itself; it never reads the clock, so today
+    is required of every caller (the pages, the API, the imports, the demo)."""
+    for service in (questionnaire_response_record, questionnaire_date_problem):
+        today = inspect.signature(service).parameters["today"]
+        assert (today.kind, today.default) == (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.empty)
     with pytest.raises(QuestionnaireDateError):
         questionnaire_response_record(
             user=world.users["patient"],

@@ -85,9 +85,15 @@ def test_answering_again_the_same_day_replaces(patient_client, world):
 
 def _answered_long_ago(world, days_ago: int = 30) -> str:
     """A HIT-6 answered ``days_ago`` days ago (all "always": 78); its date, year-month-day."""
-    day = timezone.localdate() - timedelta(days=days_ago)
+    today = timezone.localdate()
+    day = today - timedelta(days=days_ago)
     questionnaire_response_record(
-        user=world.users["patient"], patient=world.own_patient, instrument="hit6", answers=["always"] * 6, date=day
+        user=world.users["patient"],
+        patient=world.own_patient,
+        instrument="hit6",
+        answers=["always"] * 6,
+        date=day,
+        today=today,
     )
     return day.isoformat()
 
@@ -224,6 +230,7 @@ def test_the_service_refuses_answers_dated_before_the_birth_date(world):
             instrument="hit6",
             answers=["always"] * 6,
             date=world.own_patient.birth_date - timedelta(days=1),
+            today=timezone.localdate(),
         )
     assert not QuestionnaireResponse.objects.exists()
 
@@ -233,7 +240,12 @@ def _hit6_78_then_60(user, patient):
     today = timezone.localdate()
     for days_ago, answer in ((90, "always"), (0, "sometimes")):
         questionnaire_response_record(
-            user=user, patient=patient, instrument="hit6", answers=[answer] * 6, date=today - timedelta(days=days_ago)
+            user=user,
+            patient=patient,
+            instrument="hit6",
+            answers=[answer] * 6,
+            date=today - timedelta(days=days_ago),
+            today=today,
         )
 
 
@@ -351,6 +363,7 @@ def test_clinical_staff_read_a_patients_questionnaires(client, world, role):
         instrument="midas",
         answers={"q1": 10, "q2": 5, "q3": 5, "q4": 5, "q5": 5},
         date=timezone.localdate(),
+        today=timezone.localdate(),
     )
     client.force_login(world.users[role])
     url = reverse("outcomes:patient_questionnaires", kwargs={"patient_id": world.same_clinic_patient.external_id})

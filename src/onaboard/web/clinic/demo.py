@@ -378,7 +378,7 @@ def _questionnaires(patient: Patient, spec: DemoPatient, today: dt.date) -> None
     ]
     for instrument, answers, day in answered:
         questionnaire_response_record(
-            user=patient.user, patient=patient, instrument=instrument, answers=answers, date=day
+            user=patient.user, patient=patient, instrument=instrument, answers=answers, date=day, today=today
         )
 
 

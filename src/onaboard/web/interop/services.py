@@ -614,13 +614,13 @@ def _diary_problems(patient: Patient, record: PatientRecord) -> list[Refusal]:
     return [(day, "date", problem) for day in record.diary if (problem := day_before_birth_problem(patient, day.date))]
 
 
-def _questionnaire_problems(patient: Patient, record: PatientRecord) -> list[Refusal]:
-    """A response before the birth date (``questionnaire_date_problem``, as ``questionnaire_response_record``
-    refuses it); the answers were scored by the engine when the Bundle was read."""
+def _questionnaire_problems(patient: Patient, record: PatientRecord, today: dt.date) -> list[Refusal]:
+    """A response after ``today`` or before the birth date (``questionnaire_date_problem``, as
+    ``questionnaire_response_record`` refuses it); the answers were scored by the engine when the Bundle was read."""
     return [
         (response, "date", problem)
         for response in record.questionnaires
-        if (problem := questionnaire_date_problem(patient, response.date)) is not None
+        if (problem := questionnaire_date_problem(patient, response.date, today=today)) is not None
     ]
 
 
@@ -981,7 +981,7 @@ def _record_problems(
             today=today,
             other_toxins=_toxin_history(stored, record),
         ),
-        *_questionnaire_problems(patient, record),
+        *_questionnaire_problems(patient, record, today),
         *_side_effect_problems(patient, record, stored_sessions, today),
     ]
     return _located(record, places, problems)
@@ -1213,7 +1213,9 @@ def _sessions(
     _stamp_after_commit(InjectionSession, updated)
 
 
-def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
+def _questionnaires(
+    *, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary, today: dt.date
+) -> None:
     from onaboard.web.interop.selectors import questionnaire_record
 
     stored = {(r.instrument, r.date): r for r in QuestionnaireResponse.objects.filter(patient=patient)}
@@ -1224,7 +1226,12 @@ def _questionnaires(*, user: Any, patient: Patient, record: PatientRecord, summa
             continue
         answers: Any = list(response.answers) if response.instrument == "hit6" else dict(response.answers)  # type: ignore[arg-type]
         questionnaire_response_record(
-            user=user, patient=patient, instrument=response.instrument, answers=answers, date=response.date
+            user=user,
+            patient=patient,
+            instrument=response.instrument,
+            answers=answers,
+            date=response.date,
+            today=today,
         )
         summary.add(gettext_noop("questionnaires"), created=int(match is None), updated=int(match is not None))
         if match is None:
@@ -1422,7 +1429,7 @@ def _fhir_records_write(
             summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
             summary.created.update(f"diary/{record.key}/{day.isoformat()}" for day in new_days)
             _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
-            _questionnaires(user=user, patient=patient, record=record, summary=summary)
+            _questionnaires(user=user, patient=patient, record=record, summary=summary, today=today)
             _side_effects(user=user, patient=patient, record=record, summary=summary)
         except ValidationError as refused:  # a model refused what the rules above let through: a last guard
             raise _refusal(record, places, refused) from None

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import PromError, hit6_score, midas_score
@@ -51,12 +50,11 @@ def _scored(instrument: Instrument, answers: Any) -> tuple[Any, int, str]:
     return values, result.total, result.grade.value
 
 
-def questionnaire_date_problem(patient: Patient, day: date, *, today: date | None = None) -> str | None:
+def questionnaire_date_problem(patient: Patient, day: date, *, today: date) -> str | None:
     """What refuses ``day`` as the date of ``patient``'s answers, in one sentence, else None: a day after ``today``
     (``DATE_AFTER_TODAY``) or before the birth date (``Patient.predates_birth``, worded ``before_birth_plain``). The
-    one rule ``questionnaire_response_record``, the forms, the API and the imports ask; ``today`` is the clinic's
-    local date when not given."""
-    today = today or timezone.localdate()
+    one rule ``questionnaire_response_record``, the forms, the API and the imports ask; ``today`` is the caller's
+    (the clinic's local date a page or the API read once, an import's own), never read here."""
     if day > today:
         return gettext(DATE_AFTER_TODAY).format(today=plain_day(today))
     if patient.predates_birth(day):
@@ -82,15 +80,15 @@ def questionnaire_response_record(
     instrument: Instrument | str,
     answers: Sequence[str] | Mapping[str, int | None],
     date: date,
-    today: date | None = None,
+    today: date,
 ) -> QuestionnaireResponse:
     """Score the answers with the engine and store them: one response per instrument per day (a second replaces it).
 
     HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
     ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them, ``QuestionnaireDateError`` for a
-    date after ``today`` (the clinic's local date when not given) or before the birth date
-    (``questionnaire_date_problem``); nothing is saved then.
+    date after ``today`` (the caller's) or before the birth date (``questionnaire_date_problem``); nothing is saved
+    then.
     """
     instrument = Instrument(instrument)
     if (problem := questionnaire_date_problem(patient, date, today=today)) is not None:
