@@ -12,7 +12,7 @@ import calendar
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -217,13 +217,18 @@ class ApprovalAnswers:
 
 def approval_answers(patient_ids: Iterable[int]) -> ApprovalAnswers:
     """Where the patients' prior-authorisation requests stand (``ApprovalAnswers``), in one query."""
-    pending: set[int] = set()
-    latest: dict[int, tuple[str, dt.date]] = {}
     rows = (
         PriorAuthorisation.objects.filter(patient_id__in=list(patient_ids))
         .order_by("patient_id", "-requested_on", "-created")
         .values_list("patient_id", "status", "decided_on", "requested_on")
     )
+    return _answers_of(rows)
+
+
+def _answers_of(rows: Iterable[tuple[int, str, dt.date | None, dt.date]]) -> ApprovalAnswers:
+    """``ApprovalAnswers`` from (patient id, status, answered on, requested on) rows, each patient's newest first."""
+    pending: set[int] = set()
+    latest: dict[int, tuple[str, dt.date]] = {}
     for patient_id, status, decided_on, requested_on in rows:
         if status == AuthorisationStatus.REQUESTED:
             pending.add(patient_id)
@@ -303,8 +308,9 @@ def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
     return (later.approved_from - end).days <= 1 and (later.approved_until is None or later.approved_until > end)
 
 
-def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
-    requests = list(prior_authorisations(patient))  # newest request first
+def _approval_state_of(requests: Sequence[PriorAuthorisation], today: dt.date) -> ApprovalState:
+    """The approval state on ``today`` of one patient's ``requests`` (newest request first, as
+    ``PriorAuthorisation.Meta.ordering``), without the week-24 fields (``approval_state`` adds them)."""
     approved = [r for r in requests if r.status == AuthorisationStatus.APPROVED]
     in_force = [
         r
@@ -333,6 +339,22 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
             renewal_pending, pending = True, renewing
         if continued_by is None and not renewal_pending:
             renewal = current.approved_until - dt.timedelta(days=RENEWAL_LEAD_DAYS)
+    return ApprovalState(
+        current,
+        renewal,
+        renewal is not None and renewal <= today,
+        pending,
+        continued_by=continued_by,
+        renewal_pending=renewal_pending,
+        upcoming=upcoming,
+        ended=ended,
+        denied=denied,
+    )
+
+
+def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
+    state = _approval_state_of(list(prior_authorisations(patient)), today)  # newest request first
+    current, renewal = state.current, state.renewal_due
     week24_ends = None
     if renewal is not None:
         first = (
@@ -347,20 +369,32 @@ def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
     letter_from = week24_ends + dt.timedelta(days=1) if week24_ends is not None else None
     until = current.approved_until if current is not None else None
     after_approval = letter_from is not None and until is not None and letter_from >= until
-    return ApprovalState(
-        current,
-        renewal,
-        renewal is not None and renewal <= today,
-        pending,
-        continued_by=continued_by,
-        renewal_pending=renewal_pending,
-        upcoming=upcoming,
-        ended=ended,
-        denied=denied,
-        week24_ends=week24_ends,
-        week24_letter_from=letter_from,
-        week24_after_approval=after_approval,
+    return replace(state, week24_ends=week24_ends, week24_letter_from=letter_from, week24_after_approval=after_approval)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalStates:
+    """Many patients' approvals on one day, from one query (``approval_states``)."""
+
+    states: Mapping[int, ApprovalState]
+    """Each patient's ``ApprovalState`` (by primary key; every patient asked about), as ``approval_state`` says it
+    but without the week-24 fields, which read the sessions (None and False here)."""
+    answers: ApprovalAnswers
+    """The same rows' ``ApprovalAnswers`` (``approval_answers``), for the worklist's pathway seams."""
+
+
+def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalStates:
+    """Where many patients' approvals stand on ``today`` (``ApprovalStates``), in one query: the rule is
+    ``approval_state``'s, so the worklist and the patient's coverage page cannot disagree."""
+    ids = list(patient_ids)
+    requests: dict[int, list[PriorAuthorisation]] = {pk: [] for pk in ids}
+    rows = PriorAuthorisation.objects.filter(patient_id__in=ids).order_by("patient_id", "-requested_on", "-created")
+    for row in rows:
+        requests[row.patient_id].append(row)
+    answers = _answers_of(
+        (row.patient_id, row.status, row.decided_on, row.requested_on) for each in requests.values() for row in each
     )
+    return ApprovalStates({pk: _approval_state_of(each, today) for pk, each in requests.items()}, answers)
 
 
 # --- Evidence -----------------------------------------------------------------------------------------------------
