@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from onaboard.commands import OUTPUT_NOT_STDOUT
+from onaboard.commands import OUTPUT_NOT_STDOUT, SETUP_REFUSED
 from onaboard.commands.ops import (
     CHECKSUM_MISMATCH,
     DATABASE_UNREACHABLE,
@@ -29,6 +29,7 @@ from onaboard.commands.ops import (
     postgres_fingerprints,
     sqlite_fingerprints,
 )
+from onaboard.web.config.settings.base import DATABASE_URL_UNUSABLE
 from tests.ops.serving import ONABOARD, REPO, manage, production_env, throwaway_postgres
 
 pytestmark = pytest.mark.slow
@@ -417,3 +418,14 @@ def test_a_forced_restore_that_fails_leaves_the_target_as_it_was(tmp_path, scrip
         tables = _postgres_tables(url)
     assert str(failed.value).startswith(f"{failing_tool} failed")
     assert tables == {"kept"}
+
+
+def test_a_malformed_database_url_exits_2_naming_the_variable(tmp_path):
+    """DATABASE_URL with a misspelt scheme (postgress://): backup and restore exit 2 with one line naming the
+    variable and the scheme (it was dj_database_url's traceback and exit 1), never the password."""
+    env = production_env(tmp_path / "clinic", "postgress://onaboard:s3cret-pw@db1.internal/onaboard")
+    reason = DATABASE_URL_UNUSABLE.format(reason="Scheme 'postgress://' is unknown.")
+    backup = _onaboard(env, "backup", "-o", str(tmp_path / "b.tar"))
+    restore = _onaboard(env, "restore", str(_postgres_backup_file(tmp_path)))
+    for done in (backup, restore):
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", SETUP_REFUSED.format(reason=reason) + "\n")

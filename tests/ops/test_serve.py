@@ -14,6 +14,7 @@ from onaboard.commands.ops import MIGRATIONS_NOT_APPLIED, SERVE_REFUSED
 from onaboard.web.common.health import HEALTHY
 from onaboard.web.common.security import CONTENT_SECURITY_POLICY
 from onaboard.web.config.env import MISSING_IN_PRODUCTION, WEAK_SECRET_KEY
+from onaboard.web.config.settings.base import DATABASE_URL_UNUSABLE
 from tests.ops.serving import ONABOARD, PYTHON, REPO, Server, manage, production_env
 
 
@@ -118,3 +119,10 @@ def test_serve_refuses_a_database_one_migration_behind(tmp_path):
     assert (behind.returncode, behind.stdout) == (2, "")
     reason = MIGRATIONS_NOT_APPLIED.format(count=1, first="accounts.0006_rate_limit_refunds_db_default")
     assert behind.stderr == SERVE_REFUSED.format(reason=reason) + "\n"
+
+
+def test_serve_refuses_a_malformed_database_url_naming_the_variable(tmp_path):
+    """DATABASE_URL=postgress://...: exit 2 with one line naming the variable (it was a traceback and exit 1)."""
+    done = _serve(production_env(tmp_path, "postgress://onaboard:s3cret-pw@db1.internal/onaboard"))
+    reason = DATABASE_URL_UNUSABLE.format(reason="Scheme 'postgress://' is unknown.")
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", SERVE_REFUSED.format(reason=reason) + "\n")

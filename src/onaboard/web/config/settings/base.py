@@ -120,8 +120,24 @@ SQLITE_OPTIONS = {
 carry on while one writer writes; IMMEDIATE takes the write lock at BEGIN, so two writers queue (up to the timeout)
 instead of one failing with "database is locked" when it upgrades a read to a write."""
 
+DATABASE_URL_UNUSABLE = (
+    "DATABASE_URL is not a database address onaboard can use ({reason}): write "
+    "postgres://USER:PASSWORD@HOST:5432/NAME, or sqlite:////path/to/file"
+)
+
+
+def database_from_url(url: str) -> dict:
+    """Django's settings for the database at ``url``, or a refusal naming DATABASE_URL and what is wrong with it (it
+    was dj_database_url's traceback at import). The reason never quotes the address, which holds the password."""
+    try:
+        return dj_database_url.parse(url, conn_max_age=60)
+    except ValueError as error:  # UnknownSchemeError and ParseError are ValueErrors
+        reason = str(error).split(" Did you forget", 1)[0]
+        raise ImproperlyConfiguredError(DATABASE_URL_UNUSABLE.format(reason=reason)) from None
+
+
 DATABASES = {
-    "default": dj_database_url.parse(ENV.database_url, conn_max_age=60)
+    "default": database_from_url(ENV.database_url)
     if ENV.database_url
     else {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}
 }
