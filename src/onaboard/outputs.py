@@ -6,6 +6,7 @@ interrupted or failed run never leaves half a file where a reader would take it 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,13 +22,21 @@ def not_writable(option: str, path: Path, error: OSError) -> str:
 
 
 @contextmanager
-def written_whole(path: Path) -> Iterator[Path]:
+def written_whole(path: Path, *, mode: int | None = None) -> Iterator[Path]:
     """The temporary path to write ``path``'s content to; renamed to ``path`` when the block ends without an error,
-    removed otherwise. Raises ``IsADirectoryError`` (an ``OSError``) when ``path`` is a folder, ``.`` or ``/``."""
+    removed otherwise. Raises ``IsADirectoryError`` (an ``OSError``) when ``path`` is a folder, ``.`` or ``/``.
+
+    With ``mode`` (e.g. ``0o600`` for a backup) the temporary file is created empty with exactly that mode before
+    the block writes it, whatever the umask or a partial file left by a killed run, so the file is never readable
+    by others, not even while it is written."""
     if not path.name or path.is_dir():
         raise IsADirectoryError(21, "is a folder; name the file to write", str(path))
     partial = path.with_name(f".{path.name}.partial")
     try:
+        if mode is not None:
+            partial.unlink(missing_ok=True)  # a partial left behind keeps its mode through O_CREAT: start afresh
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+            partial.chmod(mode)  # the umask may have taken bits from mode; it gives none
         yield partial
         partial.replace(path)
     finally:

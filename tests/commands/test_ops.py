@@ -429,3 +429,21 @@ def test_a_malformed_database_url_exits_2_naming_the_variable(tmp_path):
     restore = _onaboard(env, "restore", str(_postgres_backup_file(tmp_path)))
     for done in (backup, restore):
         assert (done.returncode, done.stdout, done.stderr) == (2, "", SETUP_REFUSED.format(reason=reason) + "\n")
+
+
+def test_a_backup_is_readable_by_its_owner_only(tmp_path):
+    """Under umask 022 the backup (every patient record, password hashes, two-step secrets) is written 0600, also
+    over a partial file a killed backup left with a wider mode (it was -rw-r--r--)."""
+    env = production_env(tmp_path / "clinic")
+    manage(env, "migrate", "--noinput")
+    backup = tmp_path / "b.tar"
+    stale = tmp_path / ".b.tar.partial"
+    stale.write_bytes(b"left by a killed backup")
+    stale.chmod(0o644)
+    made = subprocess.run(
+        [ONABOARD, "backup", "-o", str(backup)],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False, umask=0o022,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert not stale.exists()

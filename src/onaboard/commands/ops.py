@@ -47,6 +47,8 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 POSTGRES_MEMBER = "database.pgdump"
 HASH_CHUNK = 1 << 20
+BACKUP_MODE = 0o600
+"""A backup holds every patient record, password hashes and two-step secrets: its owner alone reads it."""
 FINGERPRINT_TIME_ZONE = "UTC"
 """The session time zone PostgreSQL's fingerprints are read in (``time_zone`` in the manifest): a timestamp's value is
 hashed with its zone, so without one fixed zone a backup and its restore on servers (or databases) in different
@@ -192,7 +194,7 @@ def _write_archive(output: Path, dump: Path, member: str, manifest: dict[str, An
     try:
         if output.name:
             output.parent.mkdir(parents=True, exist_ok=True)
-        with written_whole(output) as partial:
+        with written_whole(output, mode=BACKUP_MODE) as partial:
             with tarfile.open(partial, "w") as archive:
                 archive.add(dump, arcname=member)
                 body = json.dumps(manifest, indent=2, sort_keys=True).encode()
