@@ -1,11 +1,13 @@
 """`onaboard` serve, backup and restore: running the app in production.
 
-``onaboard serve`` checks the production settings (secret key, allowed hosts, ``check --deploy``), gathers the
-static files for whitenoise and replaces itself with gunicorn. ``onaboard backup -o FILE`` writes one consistent
+``onaboard serve`` checks the production settings (secret key, allowed hosts, ``check --deploy``) and that the
+database has every migration (unless ``--migrate`` applies them), gathers the static files for whitenoise and
+replaces itself with gunicorn. ``onaboard backup -o FILE`` writes one consistent
 snapshot of the database (SQLite's online backup API, or ``pg_dump`` inside an exported snapshot) into a tar file
 with a manifest of SHA-256 checksums and, per table, the row count and a content hash. ``onaboard restore FILE``
 checks every checksum before touching the target, refuses a database that already holds tables unless
-``--force``, restores, and compares every table with the manifest.
+``--force`` (which replaces every table, in the restore's transaction), restores, and compares every table with the
+manifest. Backups are written 0600.
 
 ``backup`` and ``restore`` take ``--json``: a summary of what was done as exactly one JSON document on stdout.
 ``serve`` does not: it becomes gunicorn, whose access log is its stdout.
