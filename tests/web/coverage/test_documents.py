@@ -808,3 +808,16 @@ def test_a_prior_authorisation_letter_whose_criteria_are_not_met_says_so(world, 
     assert asks not in text
     assert f"The record does not meet these criteria of {title}: Minimum age" in text
     assert "on the treating clinician's judgement." in text
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.PROCEDURE, DocumentKind.PRIOR_AUTH])
+def test_a_claim_code_with_its_modifier_stays_on_one_line(world, treated, kind):
+    """The claim code and its modifier ("J0585-JW", "J0585-JZ") are one code on the claim: the long descriptions
+    beside them squeezed the Code column until "J0585-" and "JW" stood on two lines of the procedure note; every code
+    of the claim table is on one line of the PDF's text. With no request recorded, the diagnosis row's long "code not
+    recorded" description did the squeezing."""
+    PriorAuthorisation.objects.filter(patient=treated.patient).delete()
+    pdf, _ = _text(world, treated.patient, treated.today, kind, session_id=treated.sessions[0].external_id)
+    lines = pdf_text(pdf).splitlines()
+    assert any("J0585-JW" in line for line in lines)
+    assert not any(line.rstrip().endswith("J0585-") for line in lines)
