@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +19,9 @@ from onaboard.web.accounts.middleware import (
     EXPLAIN_SECONDS,
     SEEN_AT_KEY,
     SEEN_RESOLUTION_SECONDS,
+    SIGN_IN_AGAIN,
     SIGNED_IN_AT_KEY,
+    SIGNED_OUT_SCRIPTED,
     UNSAVED_NOTICE_SECONDS,
     session_limits,
 )
@@ -188,7 +191,7 @@ def test_a_diary_day_sent_after_the_session_ended_is_not_saved_and_both_pages_sa
     url, entry = _old_day(world)
     _sign_in(client, "patient")
     _age_session(client, idle=idle, signed_in=signed_in)
-    response = client.post(url, _diary_post(entry.date))
+    response = client.post(url, _diary_post(entry.date), headers={"Referer": f"http://testserver{url}"})
     assert response.status_code == 302
     assert response.url == f"{LOGIN}?next={url}"
     entry.refresh_from_db()
@@ -270,3 +273,117 @@ def test_with_a_one_time_code_the_repeat_comes_after_the_code_step(client, enrol
     landing = client.post(to_code.url, {"code": next_code(device)})
     assert landing.url == STAFF_PAGE
     assert client.get(STAFF_PAGE).content.decode().count(_shown(UNSAVED_AFTER_SIGN_IN)) == 1
+
+
+# --- Where signing in after an ended session leads -----------------------------------------------------------------
+
+SESSION_PAGE = reverse("training:session", args=[uuid.UUID(int=7)])
+"""A training session's page: where its enrol, leave, cancel and attendance buttons are."""
+POST_ONLY = {
+    "quiz_start": reverse("training:quiz_start", args=["anatomy"]),
+    "session_enrol": reverse("training:session_enrol", args=[uuid.UUID(int=7)]),
+    "session_leave": reverse("training:session_leave", args=[uuid.UUID(int=7)]),
+    "session_cancel": reverse("training:session_cancel", args=[uuid.UUID(int=7)]),
+    "session_attendance": reverse("training:session_attendance", args=[uuid.UUID(int=7)]),
+    "otp_device_remove": reverse("accounts:otp_device_remove"),
+}
+"""Addresses that answer only POST (a GET there is a blank 405 page): the session ends before their view runs, so
+the objects they name need not exist."""
+
+
+@pytest.mark.parametrize("url", POST_ONLY.values(), ids=POST_ONLY.keys())
+def test_a_post_only_button_pressed_after_the_session_ended_leads_back_to_its_page(client, world, url):
+    """A button that only posts (enrol in a training session, turn two-step sign-in off), pressed once the session
+    has ended, sends to sign in with the page it was pressed on as ``next``, never its own address (a GET there is
+    refused with 405): signing in lands on that page."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=31 * 60)
+    response = client.post(url, headers={"Referer": f"http://testserver{SESSION_PAGE}"})
+    assert response.status_code == 302
+    assert response.url == f"{LOGIN}?next={SESSION_PAGE}"
+    assert _shown(SESSION_EXPIRED_UNSAVED["idle"]) in client.get(response.url).content.decode()
+    signed_in = client.post(response.url, {"username": "nurse", "password": PASSWORD, "next": SESSION_PAGE})
+    assert signed_in.url == SESSION_PAGE
+
+
+@pytest.mark.parametrize(
+    ("referer", "secure"),
+    [
+        (None, False),
+        ("https://elsewhere.example/training/sessions/", False),
+        ("//elsewhere.example/training/sessions/", False),
+        (f"http://testserver{SESSION_PAGE}", True),
+        (f"http://testserver{LOGIN}", False),
+    ],
+    ids=["no-referer", "off-site", "scheme-relative-off-site", "https-to-http", "the-sign-in-page"],
+)
+def test_a_post_after_the_session_ended_without_a_page_of_this_site_to_return_to_has_no_next(
+    client, world, referer, secure
+):
+    """With no Referer, one of another site, one that would leave HTTPS for HTTP (Django's own check of ``next``,
+    as the sign-in view makes it) or the sign-in page itself, the POST's sign-in has no ``next`` (signing in leads
+    home), still not the POST-only address."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=31 * 60)
+    headers = {"Referer": referer} if referer else {}
+    response = client.post(POST_ONLY["session_enrol"], headers=headers, secure=secure)
+    assert response.status_code == 302
+    assert response.url == LOGIN
+
+
+def test_a_post_after_signing_out_elsewhere_leads_back_to_its_page_too(client, world):
+    """A session signed out in another tab: the POST-only button sends to sign in with its page as ``next``."""
+    response = client.post(POST_ONLY["session_enrol"], headers={"Referer": f"http://testserver{SESSION_PAGE}"})
+    assert response.url == f"{LOGIN}?next={SESSION_PAGE}"
+
+
+def test_a_page_asked_for_after_the_session_ended_still_returns_to_itself(client, world):
+    """A GET keeps its own address as ``next`` whatever the Referer: it is a page."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=31 * 60)
+    response = client.get(STAFF_PAGE, headers={"Referer": f"http://testserver{SESSION_PAGE}"})
+    assert response.url == f"{LOGIN}?next={STAFF_PAGE}"
+
+
+# --- Scripted requests (htmx, the session screen's live totals) that find the session ended -----------------------
+
+WORKLIST = reverse("clinic:worklist")
+
+
+def test_an_htmx_request_after_the_session_ended_is_401_naming_where_to_sign_in(client, world):
+    """An htmx request finding the session ended is answered 401 with ``HX-Redirect`` to the sign-in page (next:
+    the page it came from, ``HX-Current-URL``), which htmx opens, instead of the sign-in page pasted into the
+    page; the sign-in page then still says why (the 401 did not show it)."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=31 * 60)
+    page = f"{WORKLIST}?q=ab"
+    response = client.get(
+        f"{WORKLIST}?q=abc", headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"}
+    )
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == f"{LOGIN}?next={WORKLIST}%3Fq%3Dab"
+    assert _shown(SESSION_EXPIRED["idle"]) in client.get(response["HX-Redirect"]).content.decode()
+
+
+def test_an_expired_scripted_post_says_where_it_goes_that_nothing_was_saved_and_links_to_sign_in(client, world):
+    """A scripted POST (``HX-Request``, as the session screen's totals send) finding the session ended gets 401,
+    ``HX-Redirect`` to sign in (next: its Referer) and a short fragment for the page saying nothing was saved,
+    linking there; the sign-in page keeps both reasons for when the link is followed."""
+    _sign_in(client, "nurse")
+    _age_session(client, idle=31 * 60)
+    response = client.post(STAFF_PAGE, headers={"HX-Request": "true", "Referer": f"http://testserver{STAFF_PAGE}"})
+    assert response.status_code == 401
+    sign_in = f"{LOGIN}?next={STAFF_PAGE}"
+    assert response["HX-Redirect"] == sign_in
+    fragment = response.content.decode()
+    assert "<html" not in fragment
+    assert _shown(SIGNED_OUT_SCRIPTED) in fragment
+    assert f'<a href="{escape(sign_in)}">{_shown(SIGN_IN_AGAIN)}</a>' in fragment
+    assert _shown(SESSION_EXPIRED_UNSAVED["idle"]) in client.get(sign_in).content.decode()
+
+
+def test_a_scripted_request_of_a_signed_in_session_is_answered_as_usual(client, world):
+    """The 401 is for sessions that ended only: a signed-in htmx request gets its page."""
+    _sign_in(client, "nurse")
+    response = client.get(WORKLIST, headers={"HX-Request": "true"})
+    assert response.status_code == 200

@@ -3,7 +3,8 @@
 - The second sign-in step is not optional once set up: until this session has entered a one-time code, a user with
   a confirmed authenticator reaches nothing but the code page and signing out (``OtpRequiredMiddleware``).
 - Sessions end after a while idle and after an absolute limit, shorter for staff than for patients
-  (``SessionExpiryMiddleware``).
+  (``SessionExpiryMiddleware``). Being sent to sign in leads back to a page: a POST's to the page it was sent from,
+  and a scripted request (htmx, a script's ``fetch``) gets 401 naming the sign-in page (``sign_in_from_here``).
 - API clients are rate-limited per good token, and per address for refused tokens (``ApiRateLimitMiddleware``).
 """
 
@@ -16,12 +17,18 @@ from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseRedirectBase
+from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from onaboard.web.accounts.models import TOKEN_SHAPE, ApiToken, Role, User
 from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_peek, rate_limit_refund, too_many_requests
@@ -77,6 +84,8 @@ UNSAVED_NOTICE_SECONDS = 60 * 60
 something else."""
 SENDING_EXEMPT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Requests that only ask (RFC 9110's safe methods): one of them finding the session ended loses nothing."""
+SIGNED_OUT_SCRIPTED = _("You were signed out, so nothing on this page has been saved.")
+SIGN_IN_AGAIN = _("Sign in again")
 SEEN_RESOLUTION_SECONDS = 60
 """Activity is written to the session at most once a minute, so not every request saves the session."""
 EXPLAIN_SECONDS = settings.SESSION_EXPLAIN_SECONDS
@@ -113,7 +122,8 @@ class SessionExpiryMiddleware:
     ``user_logged_in`` receiver (accounts/signals.py); the stored session and the browser cookie outlive both limits
     (``session_stored_until``), so it is this middleware that ends a session, and can say why. When the request that
     finds it ended was sending something (a POST), nothing it carried is saved, and ``UNSAVED_KEY`` lets the sign-in
-    page and the first page after signing in say so.
+    page and the first page after signing in say so. Where the sign-in page leads back to, and the 401 a scripted
+    request gets instead of it: ``sign_in_from_here``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -123,7 +133,7 @@ class SessionExpiryMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             self._check(request, user)
-        return self.get_response(request)
+        return sign_in_from_here(request, self.get_response(request))
 
     @staticmethod
     def _check(request: HttpRequest, user: Any) -> None:
@@ -151,6 +161,68 @@ def _was_sending(request: HttpRequest) -> bool:
     """Whether the request carried something to keep: not a safe method, nor signing in or out (the sign-in form
     sent from a tab left open, or the sign-out button, once the session has ended loses nothing)."""
     return request.method not in SENDING_EXEMPT_METHODS and request.path not in _exempt_paths()[0]
+
+
+# --- Where signing in leads back to -------------------------------------------------------------------------------
+
+
+def sign_in_from_here(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """``response``, unless it sends to sign in and back to this request's own address (``login_required`` for a
+    request of an ended session or of no session), for a request that is not a page to come back to:
+
+    - a scripted request (``HX-Request``: htmx, and the session screen's live totals) gets 401 with ``HX-Redirect``
+      to the sign-in page, which htmx opens, and a short note saying nothing here was saved with a link there,
+      which a script shows where its answer goes (the sign-in page followed by the script would be pasted into the
+      page, and would use up the sign-in page's saying why the session ended);
+    - a POST (or any unsafe method) comes back after signing in to the page it was sent from (its Referer, if of
+      this site: a GET of its own address may be refused, as by ``require_POST`` views, with a blank 405), or to
+      the home page when there is none.
+
+    Either way the sign-in page's ``next`` is the page (``landing_page``).
+    """
+    login_url = resolve_url(settings.LOGIN_URL)
+    if not _back_to_itself(request, response, login_url):
+        return response
+    scripted = request.headers.get("HX-Request") == "true"
+    if not scripted and request.method in SENDING_EXEMPT_METHODS:
+        return response
+    landing = landing_page(request)
+    sign_in = redirect_to_login(landing, login_url)["Location"] if landing else login_url
+    if not scripted:
+        return HttpResponseRedirect(sign_in)
+    note = format_html(
+        '<div class="verdict bad" role="alert">{} <a href="{}">{}</a></div>',
+        SIGNED_OUT_SCRIPTED,
+        sign_in,
+        SIGN_IN_AGAIN,
+    )
+    answer = HttpResponse(note, status=HTTPStatus.UNAUTHORIZED)
+    answer["HX-Redirect"] = sign_in
+    return answer
+
+
+def _back_to_itself(request: HttpRequest, response: HttpResponse, login_url: str) -> bool:
+    """Whether ``response`` redirects to the sign-in page with this request's own address as ``next``."""
+    if not isinstance(response, HttpResponseRedirectBase):
+        return False
+    target = urlsplit(response["Location"])
+    return target.path == login_url and parse_qs(target.query).get(REDIRECT_FIELD_NAME) == [request.get_full_path()]
+
+
+def landing_page(request: HttpRequest) -> str | None:
+    """The page to come back to after signing in, for a request that is not one: the page it was sent from (htmx's
+    ``HX-Current-URL``, else the Referer), as a path, if it is of this site by the check the sign-in view makes of
+    ``next`` (``url_has_allowed_host_and_scheme``, this host, HTTPS kept) and not a sign-in or sign-out page; a GET
+    without one comes back to itself; otherwise None (signing in leads home)."""
+    for url in (request.headers.get("HX-Current-URL"), request.headers.get("Referer")):
+        if url and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            page = urlsplit(url)
+            if page.path and page.path not in _exempt_paths()[0]:
+                return urlunsplit(("", "", page.path, page.query, ""))
+            return None
+    return request.get_full_path() if request.method in SENDING_EXEMPT_METHODS else None
 
 
 # --- API rate limits ----------------------------------------------------------------------------------------------

@@ -39,10 +39,16 @@
     var totalLimit = parseInt(form.dataset.ftpTotalLimit, 10);
     var pending = null;
     var inflight = null;
+    /* Set once the server said the session has ended: the note it sent stays in the summary box. */
+    var signedOut = false;
 
     function say(message) { if (status) { status.textContent = message; } }
 
+    /* The server's answer to the totals of a session that has ended is 401 with a short note for this box (signed
+     * out, nothing saved, a link to sign in: accounts/middleware.py's sign_in_from_here), never the sign-in page
+     * itself. An answer that was redirected anyway is some other page, not the totals: it is not shown here. */
     function refresh() {
+      if (signedOut) { return; }
       if (pending) { clearTimeout(pending); }
       pending = setTimeout(function () {
         pending = null;
@@ -57,7 +63,8 @@
           credentials: "same-origin",
           signal: inflight.signal
         }).then(function (response) {
-          if (!response.ok) { throw new Error("preview " + response.status); }
+          if (response.status === 401) { signedOut = true; return response.text(); }
+          if (!response.ok || response.redirected) { throw new Error("preview " + response.status); }
           return response.text();
         }).then(function (html) {
           summary.innerHTML = html;
