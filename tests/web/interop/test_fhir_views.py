@@ -315,8 +315,8 @@ def test_every_stage_s_problems_are_reported_at_their_entries(world, charted, fh
 
 def test_a_transaction_over_the_size_limit_is_an_operation_outcome(world, fhir_as, settings):
     """A Bundle over the request size limit is refused with 413 and an OperationOutcome saying the limit (it was
-    an HTML page a FHIR client cannot read)."""
-    from onaboard.web.common.security import request_too_large_message
+    an HTML page a FHIR client cannot read) and the command that imports a record that large."""
+    from onaboard.web.common.security import FHIR_IMPORT_COMMAND, REQUEST_TOO_LARGE_FHIR, request_too_large_message
 
     settings.MAX_REQUEST_BYTES = 1000
     body = json.dumps({"resourceType": "Bundle", "type": "transaction", "id": "x" * 2000})
@@ -329,7 +329,8 @@ def test_a_transaction_over_the_size_limit_is_an_operation_outcome(world, fhir_a
             {
                 "severity": "error",
                 "code": "too-long",
-                "diagnostics": request_too_large_message(len(body.encode()), 1000),
+                "diagnostics": f"{request_too_large_message(len(body.encode()), 1000)} "
+                f"{REQUEST_TOO_LARGE_FHIR.format(command=' '.join(FHIR_IMPORT_COMMAND))}",
             }
         ],
     }

@@ -12,7 +12,8 @@ signing out) or from a proxy's.
 
 A request body larger than ``settings.MAX_REQUEST_BYTES`` is refused with 413 and a message saying the limit,
 before any view reads it: JSON for ``/api/``, an OperationOutcome for ``/fhir`` (a FHIR client reads only
-those), a page for everything else.
+those), a page for everything else. The OperationOutcome and the page (the CSV upload's) name the commands that
+import a file that large on the server.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 REQUEST_TOO_LARGE = gettext_noop("The upload is too large: at most {limit} is accepted, and this request was {size}.")
 REQUEST_TOO_LARGE_TITLE = gettext_noop("Upload too large")
+FHIR_IMPORT_COMMAND = ("onaboard", "fhir", "import")
+CSV_IMPORT_COMMANDS = (("onaboard", "import", "diary"), ("onaboard", "import", "table"))
+"""The commands (their words) that import a file of any size on the server (onaboard/commands/exchange.py;
+docs/fhir.md): a 413 names them, since nothing else takes such a file in."""
+REQUEST_TOO_LARGE_FHIR = gettext_noop(
+    "A record this large is imported on the server with {command}, which has no size limit."
+)
 
 
 def _megabytes(size: int) -> str:
@@ -81,10 +89,17 @@ class RequestSizeLimitMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=413)
             if request.path == "/fhir" or request.path.startswith("/fhir/"):
-                return refusal(413, message, "too-long")
+                command = gettext(REQUEST_TOO_LARGE_FHIR).format(command=" ".join(FHIR_IMPORT_COMMAND))
+                return refusal(413, f"{message} {command}", "too-long")
+            diary_command, table_command = (" ".join(words) for words in CSV_IMPORT_COMMANDS)
             html = render_to_string(
                 "common/request_too_large.html",
-                {"title": gettext(REQUEST_TOO_LARGE_TITLE), "message": message},
+                {
+                    "title": gettext(REQUEST_TOO_LARGE_TITLE),
+                    "message": message,
+                    "diary_command": diary_command,
+                    "table_command": table_command,
+                },
                 request=request,
             )
             return HttpResponse(html, status=413)
