@@ -18,6 +18,7 @@ from onaboard.web.coverage.forms import (
     DECIDED_BEFORE_REQUESTED,
     MAX_YEARS_AFTER_REQUEST,
     MAX_YEARS_BEFORE_TODAY,
+    PRICE_TOO_LATE,
     ClinicPriceForm,
     PriorAuthorisationForm,
 )
@@ -150,6 +151,54 @@ def test_a_later_price_in_another_currency_clashes_while_this_one_is_in_force(wo
         clinic=world.clinic, item=PriceItem.VISIT, amount=Decimal(120), currency="USD", set_on=date(2026, 2, 1)
     )
     assert _price(world.clinic, currency="GBP", set_on="2026-01-01").is_valid()
+
+
+def test_a_price_superseded_on_its_own_day_clashes_with_nothing(world):
+    """A visit price entered in GBP and corrected to USD the same (future) day was never in force: a USD drug price
+    from today saves with no refusal and no warning (the GBP row, superseded, blocked every USD price: "other
+    prices in force from ... are in GBP"); the same drug price in GBP is still refused, naming the USD prices."""
+    prices(world.clinic, date(2026, 1, 1))
+    later = TODAY + timedelta(days=1)
+    for currency in ("GBP", "USD"):  # the USD row is entered after the GBP one: it replaces it on that day
+        ClinicPrice.objects.create(
+            clinic=world.clinic, item=PriceItem.VISIT, amount=Decimal(100), currency=currency, set_on=later
+        )
+    form = _price(world.clinic, item=PriceItem.DRUG_PER_UNIT, amount="6.6", set_on=TODAY.isoformat())
+    assert form.is_valid(), form.errors
+    assert form.currency_warning == ""
+    refused = _price(world.clinic, item=PriceItem.DRUG_PER_UNIT, amount="6.6", currency="GBP", set_on=TODAY.isoformat())
+    admin, visit = PriceItem.ADMINISTRATION.label, PriceItem.VISIT.label
+    assert refused.errors == {
+        "currency": [
+            CURRENCY_DIFFERS
+            % {
+                "day": TODAY.isoformat(),
+                "currencies": "USD",
+                "currency": "GBP",
+                "items": f"{admin}: 250.00 USD; {visit}: 120.00 USD; {visit}: 100.00 USD",
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize("set_on", ["9999-01-01", "0001-01-01"])
+def test_a_price_dated_in_a_mistyped_year_is_refused_on_its_date(world, set_on):
+    """A price in force from 9999-01-01 or 0001-01-01 (a mistyped year) is refused on its date, naming the latest or
+    earliest day allowed, with the bounds of a prior-authorisation request (``MAX_YEARS_AFTER_REQUEST`` after today,
+    ``MAX_YEARS_BEFORE_TODAY`` before it)."""
+    prices(world.clinic, date(2026, 1, 1))
+    form = _price(world.clinic, set_on=set_on)
+    assert not form.is_valid()
+    label = form.fields["set_on"].label
+    if set_on.startswith("9999"):
+        latest = add_months(TODAY, 12 * MAX_YEARS_AFTER_REQUEST).isoformat()
+        expected = PRICE_TOO_LATE % {"field": label, "years": MAX_YEARS_AFTER_REQUEST, "latest": latest}
+    else:
+        earliest = add_months(TODAY, -12 * MAX_YEARS_BEFORE_TODAY).isoformat()
+        expected = DATE_TOO_EARLY % {"field": label, "years": MAX_YEARS_BEFORE_TODAY, "earliest": earliest}
+    assert form.errors == {"set_on": [expected]}
+    edge = add_months(TODAY, 12 * MAX_YEARS_AFTER_REQUEST) if set_on.startswith("9999") else TODAY
+    assert _price(world.clinic, set_on=edge.isoformat()).is_valid()
 
 
 @pytest.mark.parametrize("name", ["decided_on", "approved_from", "approved_until"])

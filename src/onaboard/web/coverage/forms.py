@@ -76,6 +76,9 @@ MAX_YEARS_BEFORE_TODAY = 10
 """How long before today a request, answer or approval date may lie: a bound against a mistyped year (0001, or 0026
 for 2026), not a payer's rule (the shipped policies approve for 6 or 12 months at a time, so a request more than ten
 years old has long been replaced). An approval may still start before its request (a payer's retroactive approval)."""
+PRICE_TOO_LATE = _(
+    "%(field)s cannot be more than %(years)d years after today: give a day on or before %(latest)s (check the year)."
+)
 DATE_TOO_EARLY = _(
     "%(field)s cannot be more than %(years)d years before today: give a day on or after %(earliest)s (check the year)."
 )
@@ -113,6 +116,25 @@ class ClinicPriceForm(forms.ModelForm):
             raise forms.ValidationError(_("A price cannot be negative."))
         return amount
 
+    def clean_set_on(self) -> Any:
+        """Refuse a day more than ``MAX_YEARS_BEFORE_TODAY`` years before today or ``MAX_YEARS_AFTER_REQUEST`` after
+        it, the bounds of a prior-authorisation request's dates: a mistyped year (0001, 9999) was saved and listed,
+        and a price from 9999 can never be corrected by a later one."""
+        day = self.cleaned_data["set_on"]
+        if day is None:
+            return day
+        label = self.fields["set_on"].label
+        earliest = add_months(self.today, -12 * MAX_YEARS_BEFORE_TODAY)
+        latest = add_months(self.today, 12 * MAX_YEARS_AFTER_REQUEST)
+        if day < earliest:
+            words = {"field": label, "years": MAX_YEARS_BEFORE_TODAY, "earliest": earliest.isoformat()}
+            raise forms.ValidationError(DATE_TOO_EARLY % words)
+        if day > latest:
+            raise forms.ValidationError(
+                PRICE_TOO_LATE % {"field": label, "years": MAX_YEARS_AFTER_REQUEST, "latest": latest.isoformat()}
+            )
+        return day
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         item, currency, set_on = data.get("item"), data.get("currency"), data.get("set_on")
@@ -136,26 +158,28 @@ class ClinicPriceForm(forms.ModelForm):
         return data
 
     def _others_in_force(self, item: str, set_on: dt.date) -> list[ClinicPrice]:
-        """The other items' prices in force while this one would be: each one in force on ``set_on``, and those set
-        later, up to the day a later price for this item replaces this one."""
+        """The other items' prices in force while this one would be: on ``set_on`` and on each later day another
+        item's price changes, up to the day a later price for this item replaces this one, the price in force that
+        day (``price_in_force``: a price superseded on its own day, a correction entered after it, was never in
+        force and clashes with nothing). Each price once, in the order the days come."""
         replaced = (
             ClinicPrice.objects.filter(clinic=self.clinic, item=item, set_on__gt=set_on)
             .order_by("set_on")
             .values_list("set_on", flat=True)
             .first()
         )
-        found: list[ClinicPrice] = []
-        for other in PriceItem.values:
-            if other == item:
-                continue
-            current = price_in_force(self.clinic, other, set_on)
-            if current is not None:
-                found.append(current)
-            later = ClinicPrice.objects.filter(clinic=self.clinic, item=other, set_on__gt=set_on)
-            if replaced is not None:
-                later = later.filter(set_on__lt=replaced)
-            found.extend(later.order_by("set_on"))
-        return found
+        others = [other for other in PriceItem.values if other != item]
+        changes = ClinicPrice.objects.filter(clinic=self.clinic, item__in=others, set_on__gt=set_on)
+        if replaced is not None:
+            changes = changes.filter(set_on__lt=replaced)
+        days = [set_on, *sorted(set(changes.values_list("set_on", flat=True)))]
+        found: dict[int, ClinicPrice] = {}
+        for day in days:
+            for other in others:
+                current = price_in_force(self.clinic, other, day)
+                if current is not None:
+                    found.setdefault(current.pk, current)
+        return list(found.values())
 
 
 def _amount(amount: Decimal) -> str:
