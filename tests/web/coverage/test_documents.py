@@ -28,7 +28,7 @@ from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.patients.access import Capability, can
-from tests.builders import period_rows
+from tests.builders import period_rows, periods_back
 from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
 from tests.web.clinic.diaries import store
 from tests.web.coverage.conftest import POLICY
@@ -821,3 +821,22 @@ def test_a_claim_code_with_its_modifier_stays_on_one_line(world, treated, kind):
     lines = pdf_text(pdf).splitlines()
     assert any("J0585-JW" in line for line in lines)
     assert not any(line.rstrip().endswith("J0585-") for line in lines)
+
+
+def test_the_prior_authorisation_letters_diary_table_reads_in_the_order_of_its_reasons(world, eligible, today):
+    """The diary table lists the baseline periods as the engine's reasons under it count them, period 1 (the most
+    recent) first and each row named by its number: the table read 20, 21, 19 headache days (oldest first) above
+    reasons giving "(19, 21, 20)", newest first, with no order stated. The reasons themselves are the engine's,
+    whose wording the command line's --json carries (spec/cli.md), so the letter follows them."""
+    DiaryEntry.objects.filter(patient=eligible).delete()
+    store(eligible, periods_back("P", today, {"migraine": 19}, {"migraine": 21}, {"migraine": 20}), today=today)
+    context = document_context(
+        DocumentKind.PRIOR_AUTH, patient=eligible, today=today, user=world.users["clinician"], policy_id=POLICY
+    )
+    assert [period.index for period in context["periods"]] == [1, 2, 3]
+    text = _html_text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+    assert "each of the 3 periods has at least 15 headache days (19, 21, 20)" in text
+    caption, table = text.split("Headache days per", 1)[0].split("Acute medication days", 1)
+    assert "most recent first" in caption.rsplit("Headache diary: the baseline periods", 1)[1]
+    rows = re.findall(r"period (\d) \d+ \w{3} \d{4} \N{EN DASH} \d+ \w{3} \d{4} (\d+) (\d+)", table)
+    assert [(index, headache) for index, _recorded, headache in rows] == [("1", "19"), ("2", "21"), ("3", "20")]

@@ -364,7 +364,9 @@ def _session_marks(facts: PatientFacts) -> list[SessionMark]:
 def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
     policy = chosen_policy(facts.patient, policy_id)
     view = letter_evaluation(facts, DocumentKind.PRIOR_AUTH, policy)
-    periods = sorted((p for p in facts.assessment.periods if not p.missing), key=lambda p: p.start)
+    # The engine's order (index 1 the most recent first), the order its reasons under the table count them in; the
+    # chart draws them oldest first itself.
+    periods = sorted((p for p in facts.assessment.periods if not p.missing), key=lambda p: p.index)
     day, _note = planned_date(facts)
     request = stage_request(facts.patient, view.evaluation.stage, policy_id=policy.id)  # the one its criteria read
     safety = patient_safety_screen(facts.patient, on=day)
