@@ -144,6 +144,40 @@ def test_a_failed_check_needs_an_override_reason(world, api_as, today):
     assert AuditEvent.objects.filter(object_type="injection_session_override").exists()
 
 
+def test_a_session_without_an_approval_is_422_naming_the_prior_authorisation_check(world, api_as, today):
+    """A commercial payer's patient whose only request was denied: 422 with the check's reason under
+    ``checks.prior_authorisation`` (naming the denial) until overridden; with a reason, 201 naming the check."""
+    from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
+
+    patient = world.same_clinic_patient
+    PatientInsurance.objects.create(patient=patient, policy_id="us-commercial-c", terms_as_of=today)
+    requested, denied = today - timedelta(days=15), today - timedelta(days=5)
+    PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="us-commercial-c",
+        diagnosis_code="G43.719",
+        requested_on=requested,
+        status="denied",
+        decided_on=denied,
+    )
+    client = api_as("clinician")
+    refused = _record(client, patient, _session_body(today))
+    assert refused.status_code == 422
+    reasons = [(p["loc"][1], p["msg"]) for p in refused.json()["detail"] if p["loc"][1].startswith("checks.")]
+    assert reasons == [
+        (
+            "checks.prior_authorisation",
+            (
+                f"no prior authorisation is in force on {today}: the payer denied the initial request of "
+                f"{requested} on {denied}"
+            ),
+        )
+    ]
+    accepted = _record(client, patient, _session_body(today, override_reason="Appeal sent; the patient self-pays."))
+    assert accepted.status_code == 201
+    assert accepted.json()["overridden_checks"] == ["prior_authorisation"]
+
+
 @pytest.mark.parametrize("role", ["patient", "billing", "admin", "trainee"])
 def test_only_clinical_staff_record(world, api_as, today, role):
     """Patients, billing staff, administrators and trainees cannot record a session: 404, nothing written."""

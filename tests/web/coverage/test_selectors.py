@@ -183,6 +183,63 @@ def test_the_next_session_costs_given_and_discarded_units_administration_and_vis
     assert any(note.startswith("J0585 at $6.506 per unit (price set ") for note in cost.assumptions)
 
 
+def test_an_approval_ending_before_the_planned_date_is_warned_about_in_the_cost(world, treated):
+    """The initial approval ends 20 days from today, before the next session is due: the cost still works out the
+    payer's part but says, among its assumptions, that no approval is in force on the planned date and when the last
+    one ended; a continuation approved from the day after takes the warning away."""
+    end = treated.today + timedelta(days=20)
+    due = treated.sessions[-1].date + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    expected = (
+        "the patient's and the insurer's shares assume the payer pays its part, but no prior authorisation is in "
+        f"force on {due}, the planned date: the last approval ended on {end}"
+    )
+    assert view.approval_warning == expected
+    assert expected in view.assumptions
+    assert view.planned.share.insurer_pays == Decimal("936.96")
+    PriorAuthorisation.objects.create(
+        patient=treated.patient,
+        stage="continuation",
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.719",
+        requested_on=treated.today - timedelta(days=5),
+        status=AuthorisationStatus.APPROVED,
+        decided_on=treated.today,
+        approved_from=end + timedelta(days=1),
+        approved_until=end + timedelta(days=365),
+    )
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.approval_warning == ""
+    assert not any("prior authorisation" in note for note in view.assumptions)
+
+
+def test_the_cost_of_a_patient_whose_request_was_denied_names_the_denial(world, eligible, today):
+    """An untreated patient of a commercial payer whose only request was denied: the next session (today) is
+    priced with the warning naming the denied request and the day of the denial."""
+    PatientInsurance.objects.create(patient=eligible, policy_id="us-commercial-c", terms_as_of=today)
+    requested, denied = today - timedelta(days=15), today - timedelta(days=5)
+    PriorAuthorisation.objects.create(
+        patient=eligible,
+        policy_id="us-commercial-c",
+        diagnosis_code="G43.719",
+        requested_on=requested,
+        status=AuthorisationStatus.DENIED,
+        decided_on=denied,
+    )
+    view = patient_cost(user=world.users["billing"], patient=eligible, today=today)
+    assert view.approval_warning.endswith(
+        f"force on {today}, the planned date: the payer denied the initial request of {requested} on {denied}"
+    )
+
+
+def test_the_cost_under_a_guideline_or_without_insurance_has_no_approval_warning(world, eligible, today):
+    """NICE TA260 (the NHS asks for no prior authorisation) and a patient with no insurance recorded: no warning
+    (without insurance the share is not worked out at all, and the cost says so)."""
+    assert patient_cost(user=world.users["billing"], patient=eligible, today=today).approval_warning == ""
+    PatientInsurance.objects.create(patient=eligible, policy_id="nice-ta260", terms_as_of=today)
+    assert patient_cost(user=world.users["billing"], patient=eligible, today=today).approval_warning == ""
+
+
 def test_a_year_carries_the_deductible_and_savings_from_session_to_session(world, treated):
     """Four sessions: the deductible is met once and the savings programme's $1,000 runs out in the second, so the
     patient pays $68.48 then $334.24 twice: $736.96."""

@@ -49,6 +49,16 @@ def test_staff_of_the_clinic_see_the_coverage_page_with_every_criterion_and_the_
     assert "topiramate as prescribed" in initial
 
 
+def test_the_cost_warns_when_no_approval_is_in_force_on_the_planned_date(client, world, treated):
+    """The approval ends before the next session is due: the cost section says so once, as a warning above the
+    figures, naming the day it ended."""
+    client.force_login(world.users["billing"])
+    body = html.unescape(client.get(_coverage_url(treated.patient)).content.decode())
+    end = treated.today + timedelta(days=20)
+    assert 'id="cost-approval"' in body
+    assert body.count(f"the last approval ended on {end}") == 1
+
+
 def test_the_cost_says_after_which_sessions_the_insurance_terms_are_taken(client, world, treated):
     """Terms checked on the day of the second of three sessions: the assumptions beside the next session name the
     two sessions taken off the terms checked, and the recorded sessions' table is still there, each row at the terms

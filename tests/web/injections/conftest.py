@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from onaboard.clinical import FIXED_SITES
+from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
 from onaboard.web.injections import services
 from onaboard.web.injections.models import InjectionSession
 from onaboard.web.injections.selectors import SiteEntry
@@ -60,3 +61,35 @@ def patient(world):
     own.other_toxin_asked = True
     own.save()
     return own
+
+
+def insure(patient: Patient, policy_id: str = "us-commercial-a") -> PatientInsurance:
+    """The patient's insurance under the shipped policy ``policy_id`` (a commercial payer's by default)."""
+    return PatientInsurance.objects.create(
+        patient=patient, policy_id=policy_id, payer="Example Health Plan", terms_as_of=TODAY
+    )
+
+
+def authorisation(
+    patient: Patient,
+    *,
+    status: str,
+    requested_on: dt.date,
+    decided_on: dt.date | None = None,
+    approved_from: dt.date | None = None,
+    approved_until: dt.date | None = None,
+    stage: str = "initial",
+    policy_id: str = "us-commercial-a",
+) -> PriorAuthorisation:
+    """One prior-authorisation request and the payer's answer, as billing staff record it."""
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        stage=stage,
+        policy_id=policy_id,
+        diagnosis_code="G43.719",
+        requested_on=requested_on,
+        status=status,
+        decided_on=decided_on,
+        approved_from=approved_from,
+        approved_until=approved_until,
+    )

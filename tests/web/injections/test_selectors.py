@@ -18,6 +18,7 @@ from onaboard.clinical import (
     FindingCode,
     SafetyVerdict,
 )
+from onaboard.policies import shipped_policy
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import patient_pathway_state
@@ -29,7 +30,7 @@ from onaboard.web.patients.models import OtherToxinTreatment
 from tests.web.clinic.diaries import TODAY as DIARY_DAY
 from tests.web.clinic.diaries import chronic_rows, course_rows, days_before, store
 from tests.web.factories import UserFactory
-from tests.web.injections.conftest import TODAY, fixed_entries, record
+from tests.web.injections.conftest import TODAY, authorisation, fixed_entries, insure, record
 
 DAY = dt.date(2026, 3, 2)
 
@@ -41,12 +42,13 @@ def checks_for(patient, day=DAY, sites=None, vial_units=200):
 
 
 def test_a_standard_plan_passes_every_check(patient):
-    """31 sites at 5 U, first session, nothing else given, every safety question answered no: all clear."""
+    """31 sites at 5 U, first session, nothing else given, every safety question answered no: all clear (with no
+    insurance recorded, whether a prior authorisation is needed is not known: a warning, not a failure)."""
     checks = checks_for(patient)
     assert checks.plan.total_units == 155
     assert checks.failing == ()
     assert checks.safety.verdict is SafetyVerdict.CLEAR
-    assert [check.tone for check in checks.checks] == ["ok", "ok", "ok", "ok"]
+    assert [check.tone for check in checks.checks] == ["ok", "ok", "ok", "ok", "warn"]
 
 
 def test_an_invalid_plan_lists_the_engines_problems(patient):
@@ -119,7 +121,7 @@ def test_without_a_date_the_checks_wait(patient):
     """No date yet: the plan is built, the checks that need the date are not run (the dose per site needs none)."""
     checks = checks_for(patient, day=None)
     assert checks.plan is not None
-    assert [check.passed for check in checks.checks] == [None, None, None, True]
+    assert [check.passed for check in checks.checks] == [None, None, None, True, None]
 
 
 def test_failing_codes_name_the_checks_to_override(nurse, patient):
@@ -147,6 +149,7 @@ def test_the_check_titles_print_the_engines_numbers():
             f"the label's dose and sites ({FIXED_SITE_COUNT} fixed sites at {UNITS_PER_SITE} U, "
             "follow-the-pain within its limits)"
         ),
+        "prior authorisation",
     ]
     assert selectors.check_titles("interval,site_dose") == [
         f"{weeks}-week interval",
@@ -170,6 +173,7 @@ def test_the_check_titles_follow_the_constants(patient, monkeypatch):
         "cumulative dose (360 U in 2 months)",
         "safety screen contraindication",
         "the label's dose and sites (29 fixed sites at 6 U, follow-the-pain within its limits)",
+        "prior authorisation",
     ]
     assert checks[0].reasons == ("enter the session date to run the 13-week and cumulative-dose checks",)
 
@@ -494,3 +498,97 @@ def test_the_warnings_cost_a_fixed_number_of_queries(nurse, patient, django_asse
     with django_assert_num_queries(4):  # sessions, diary, prior authorisations, side effects
         warnings = selectors.session_warnings(patient, day=DIARY_DAY)
     assert len(warnings[0].reasons) == 5
+
+
+# --- Prior authorisation ------------------------------------------------------------------------------------------
+
+
+def _prior_authorisation(patient, day=DAY):
+    return checks_for(patient, day=day).prior_authorisation
+
+
+def test_without_insurance_whether_an_approval_is_needed_is_not_known(patient):
+    """No insurance recorded: the prior-authorisation check says so as a warning; it neither passes nor fails, so
+    recording needs no override (as an unanswered safety question)."""
+    check = _prior_authorisation(patient)
+    expected = "no insurance recorded: whether the payer asks for prior authorisation is not known"
+    assert (check.passed, check.tone, check.not_answered, check.reasons) == (None, "warn", expected, (expected,))
+    assert CheckCode.PRIOR_AUTHORISATION not in checks_for(patient).failing_codes
+
+
+def test_an_ended_approval_fails_naming_its_end_and_the_renewal_awaiting_the_payer(patient):
+    """The approval ended the day before the session and the continuation request awaits the payer: the check fails
+    naming the end date and the request (demo patient 10's story)."""
+    insure(patient)
+    authorisation(
+        patient,
+        status="approved",
+        requested_on=DAY - dt.timedelta(days=200),
+        decided_on=DAY - dt.timedelta(days=190),
+        approved_from=DAY - dt.timedelta(days=190),
+        approved_until=DAY - dt.timedelta(days=1),
+    )
+    authorisation(patient, status="requested", requested_on=DAY - dt.timedelta(days=3), stage="continuation")
+    check = _prior_authorisation(patient)
+    assert check.failed
+    assert check.reasons == (
+        (
+            "no prior authorisation is in force on 2026-03-02: the last approval ended on 2026-03-01; the "
+            "continuation request of 2026-02-27 awaits the payer's answer"
+        ),
+    )
+
+
+def test_no_request_under_a_payers_policy_fails(patient):
+    """Insurance under a commercial payer's policy and no request recorded: failed, "no request recorded"."""
+    insure(patient)
+    check = _prior_authorisation(patient)
+    assert check.failed
+    assert check.reasons == ("no prior authorisation is in force on 2026-03-02: no request recorded",)
+
+
+def test_an_approval_starting_after_the_session_day_does_not_cover_it(patient):
+    """Approved from the week after the session: not in force on its day, the start named."""
+    insure(patient, "us-medicare-a")
+    start = DAY + dt.timedelta(days=7)
+    authorisation(
+        patient,
+        status="approved",
+        requested_on=DAY - dt.timedelta(days=3),
+        decided_on=DAY,
+        approved_from=start,
+        policy_id="us-medicare-a",
+    )
+    assert _prior_authorisation(patient).reasons == (
+        "no prior authorisation is in force on 2026-03-02: the approval starts on 2026-03-09",
+    )
+    assert _prior_authorisation(patient, day=start).reasons == (
+        "approval in force on 2026-03-09: from 2026-03-09, no end date given",
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "kind"),
+    [("nice-ta260", "a guideline"), ("botox-label", "the drug's label"), ("ahs-2021", "a consensus statement")],
+)
+def test_policies_that_are_not_a_payers_ask_for_no_approval(patient, policy_id, kind):
+    """A guideline, the label or a consensus statement is no payer's prior-authorisation policy (their files say
+    ``kind``): the check passes with no request, saying why."""
+    insurance = insure(patient, policy_id)
+    check = _prior_authorisation(patient)
+    assert check.passed
+    title = shipped_policy(insurance.policy_id).title
+    assert check.reasons == (f"{title} is {kind}, not a payer's policy: no prior authorisation is asked for",)
+
+
+def test_a_policy_no_longer_shipped_is_not_known(patient):
+    """Insurance naming a policy file no longer shipped: whether it asks for an approval is not known (a warning)."""
+    insure(patient, "us-commercial-retired")
+    check = _prior_authorisation(patient)
+    assert check.passed is None
+    assert check.reasons == (
+        (
+            "the insurance's policy 'us-commercial-retired' is not shipped: whether the payer asks for prior "
+            "authorisation is not known"
+        ),
+    )

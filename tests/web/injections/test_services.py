@@ -24,7 +24,7 @@ from onaboard.web.injections.models import (
 )
 from onaboard.web.injections.selectors import SiteEntry, patient_schedule
 from onaboard.web.patients.models import OtherToxinTreatment, Patient
-from tests.web.injections.conftest import TODAY, fixed_entries, record
+from tests.web.injections.conftest import TODAY, authorisation, fixed_entries, insure, record
 
 DAY = dt.date(2026, 3, 2)
 
@@ -253,6 +253,77 @@ def test_a_contraindication_blocks_recording_until_overridden(nurse, patient):
     assert [check.code for check in blocked.value.checks] == ["contraindication"]
     session = record(user=nurse, patient=patient, date=DAY, override_reason="Infection resolved this morning.")
     assert session.overridden_checks == "contraindication"
+
+
+DENIED = (
+    "prior_authorisation: no prior authorisation is in force on 2026-03-02: the payer denied the initial request of "
+    "2026-01-21 on 2026-01-31"
+)
+"""The stored reason of a session on ``DAY`` for a patient whose only request was denied (``_denied``)."""
+
+
+def _denied(patient):
+    """Insurance under a commercial payer's policy, whose only request (21 January) was denied on 31 January."""
+    insure(patient)
+    authorisation(
+        patient, status="denied", requested_on=DAY - dt.timedelta(days=40), decided_on=DAY - dt.timedelta(days=30)
+    )
+
+
+def test_a_patient_whose_request_was_denied_needs_an_override_reason(nurse, patient):
+    """A commercial payer's patient whose latest request was denied: recording is refused until a reason is given,
+    naming the prior-authorisation check; nothing is stored."""
+    _denied(patient)
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
+        record(user=nurse, patient=patient, date=DAY)
+    assert [check.code for check in blocked.value.checks] == ["prior_authorisation"]
+    assert blocked.value.messages == (services.OVERRIDE_NEEDED.format(checks="prior authorisation"),)
+    assert not InjectionSession.objects.filter(patient=patient, date=DAY).exists()
+
+
+def test_a_session_without_an_approval_is_recorded_with_a_reason_naming_the_denial(nurse, patient):
+    """With a reason the session is recorded, the prior-authorisation check stored as overridden and its reason
+    naming the denied request and the day of the denial."""
+    _denied(patient)
+    session = record(user=nurse, patient=patient, date=DAY, override_reason="Self-funded; the patient agreed.")
+    assert (session.overridden_checks, session.override_reason) == (
+        "prior_authorisation",
+        "Self-funded; the patient agreed.",
+    )
+    assert DENIED in session.check_reasons.splitlines()
+
+
+def test_an_approval_in_force_on_the_session_day_passes(nurse, patient):
+    """An approval running from before the session to after it: recorded without an override, the approval named."""
+    insure(patient)
+    authorisation(
+        patient,
+        status="approved",
+        requested_on=DAY - dt.timedelta(days=30),
+        decided_on=DAY - dt.timedelta(days=20),
+        approved_from=DAY - dt.timedelta(days=20),
+        approved_until=DAY + dt.timedelta(days=160),
+    )
+    session = record(user=nurse, patient=patient, date=DAY)
+    assert session.overridden_checks == ""
+    assert (
+        "prior_authorisation: approval in force on 2026-03-02: from 2026-02-10 to 2026-08-09"
+        in session.check_reasons.splitlines()
+    )
+
+
+def test_a_policy_without_prior_authorisation_is_not_affected(nurse, patient):
+    """Under NICE TA260 (a guideline: the NHS asks for no prior authorisation) no request is needed, even with a
+    denied one on record from another payer."""
+    _denied(patient)
+    patient.insurance.policy_id = "nice-ta260"
+    patient.insurance.save()
+    session = record(user=nurse, patient=patient, date=DAY)
+    assert session.overridden_checks == ""
+    assert (
+        "prior_authorisation: NICE TA260 (England) is a guideline, not a payer's policy: no prior authorisation is "
+        "asked for" in session.check_reasons.splitlines()
+    )
 
 
 def test_an_expired_product_is_refused_outright(nurse, patient):

@@ -25,7 +25,7 @@ from onaboard.web.injections import selectors, services, sitemap, views
 from onaboard.web.injections.forms import SITE_NOT_GIVEN_HELP, fixed_site_keys
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from tests.web.factories import PASSWORD, UserFactory
-from tests.web.injections.conftest import fixed_entries, record
+from tests.web.injections.conftest import authorisation, fixed_entries, insure, record
 
 STAFF_WHO_RECORD = ["clinician", "nurse"]
 CANNOT_RECORD = ["patient", "billing", "admin", "trainee"]
@@ -946,6 +946,26 @@ def test_a_never_asked_contraindication_is_shown_as_not_answered_not_passed(clie
     assert response.status_code == 302
     stored = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED).check_reasons
     assert "contraindication: not answered: injection-site infection, hypersensitivity" in stored
+
+
+def test_the_session_screen_shows_the_prior_authorisation_check_and_asks_for_a_reason(client, world, patient):
+    """A commercial payer's patient whose only request was denied: the screen shows the prior-authorisation check
+    failed with the denial's day, and records only with an override reason, storing the check as overridden."""
+    requested, denied = today() - dt.timedelta(days=12), today() - dt.timedelta(days=4)
+    insure(patient)
+    authorisation(patient, status="denied", requested_on=requested, decided_on=denied)
+    login(client, world, "nurse")
+    page = client.get(new_url(patient)).content.decode()
+    assert _check_line(page, "Prior authorisation") == "failed — recording needs an override reason"
+    reason = f"the payer denied the initial request of {requested} on {denied}"
+    assert reason in html.unescape(page)
+    refused = client.post(new_url(patient), screen_data())
+    assert services.OVERRIDE_NEEDED.format(checks="prior authorisation") in html.unescape(refused.content.decode())
+    assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED).exists()
+    response = client.post(new_url(patient), screen_data(override="Self-funded after the denial."))
+    assert response.status_code == 302
+    session = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED)
+    assert session.overridden_checks == "prior_authorisation"
 
 
 def test_the_session_screen_shows_the_eligibility_before_a_first_session(client, world, patient):

@@ -776,6 +776,29 @@ def test_recorded_sessions_a_day_apart_need_an_override_reason_which_is_stored_w
     assert _sessions_import(world, patient, overridden).lines() == ["sessions: 0 created, 0 updated, 3 unchanged"]
 
 
+def test_a_past_session_imported_for_a_patient_whose_request_was_denied_needs_no_approval(world):
+    """The sessions import asks no prior authorisation of the sessions it adds (the screen does): a session given
+    elsewhere is restored under whatever approval held then, which this clinic may never have recorded. A patient
+    of a commercial payer whose only request was denied gets the session without an override reason."""
+    from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
+
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - dt.timedelta(days=30)
+    PatientInsurance.objects.create(patient=patient, policy_id="us-commercial-a", terms_as_of=day)
+    PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.719",
+        requested_on=day - dt.timedelta(days=20),
+        status="denied",
+        decided_on=day - dt.timedelta(days=10),
+    )
+    text = f"{SESSIONS_HEADER}\n{_preempt_row(patient, day)}\n"
+    assert _sessions_import(world, patient, text).lines() == ["sessions: 1 created, 0 updated, 0 unchanged"]
+    stored = InjectionSession.objects.get(patient=patient, date=day)
+    assert (stored.overridden_checks, stored.override_reason) == ("", "")
+
+
 def test_a_course_restored_into_an_empty_clinic_passes_the_session_checks(world):
     """A patient's sessions 12 weeks apart and one recorded early with an override reason, exported and imported
     into another clinic, are imported as they are (the checks pass, or were overridden when recorded), and their

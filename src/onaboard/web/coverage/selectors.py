@@ -34,6 +34,7 @@ from onaboard.clinical import (
     Outcomes,
     PatientDiary,
     PlanError,
+    PolicyKind,
     Price,
     PriceList,
     SessionCost,
@@ -121,6 +122,35 @@ ASSUME_TERMS_NOT_TAKEN_OFF = gettext_noop(
     "the session of {session} could not be priced, so what it used is not taken off the insurance terms: the "
     "deductible, out-of-pocket maximum and savings programme left may be less than shown"
 )
+
+APPROVAL_IN_FORCE = gettext_noop("approval in force on {day}: from {start} to {end}")
+APPROVAL_IN_FORCE_OPEN = gettext_noop("approval in force on {day}: from {start}, no end date given")
+NO_APPROVAL_ON = gettext_noop("no prior authorisation is in force on {day}: {why}")
+WHY_DENIED = gettext_noop("the payer denied the {stage} request of {requested} on {answered}")
+WHY_ENDED = gettext_noop("the last approval ended on {end}")
+WHY_STARTS = gettext_noop("the approval starts on {start}")
+WHY_PENDING = gettext_noop("the {stage} request of {requested} awaits the payer's answer")
+WHY_NO_REQUEST = gettext_noop("no request recorded")
+WHY_NONE_OPEN = gettext_noop("no request approved or awaiting the payer's answer")
+APPROVAL_NOT_ASKED = gettext_noop("{policy} is {kind}, not a payer's policy: no prior authorisation is asked for")
+APPROVAL_NO_INSURANCE = gettext_noop(
+    "no insurance recorded: whether the payer asks for prior authorisation is not known"
+)
+APPROVAL_UNKNOWN_POLICY = gettext_noop(
+    "the insurance's policy {policy_id!r} is not shipped: whether the payer asks for prior authorisation is not known"
+)
+COST_WITHOUT_APPROVAL = gettext_noop(
+    "the patient's and the insurer's shares assume the payer pays its part, but no prior authorisation is in force "
+    "on {day}, the planned date: {why}"
+)
+POLICY_KIND_WORDS = {
+    PolicyKind.LABEL: gettext_noop("the drug's label"),
+    PolicyKind.GUIDELINE: gettext_noop("a guideline"),
+    PolicyKind.CONSENSUS: gettext_noop("a consensus statement"),
+    PolicyKind.MEDICARE: gettext_noop("a Medicare policy"),
+    PolicyKind.COMMERCIAL: gettext_noop("a commercial payer's policy"),
+}
+"""How ``APPROVAL_NOT_ASKED`` names a policy file's ``kind``."""
 
 RENEWAL_LEAD_DAYS = 30
 """The clinic's working lead time for asking a payer to renew an approval before it ends (an office routine, not a
@@ -395,6 +425,104 @@ def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalSt
         (row.patient_id, row.status, row.decided_on, row.requested_on) for each in requests.values() for row in each
     )
     return ApprovalStates({pk: _approval_state_of(each, today) for pk, each in requests.items()}, answers)
+
+
+PRIOR_AUTHORISATION_KINDS = frozenset({PolicyKind.COMMERCIAL, PolicyKind.MEDICARE})
+"""The policy kinds (a policy file's ``kind``) whose approval is asked for before treatment: a payer's coverage
+policy, commercial or Medicare (the shipped Medicare policy follows the LCDs and the contractor's pre-claim review;
+prior authorisation is confirmed for hospital outpatient departments, clinical-facts 6). The label, a guideline
+(NICE TA260: the NHS asks for no prior authorisation) and a consensus statement are no payer's: nobody approves a
+session under them. The policy files carry no other word on it, so this is the whole rule."""
+
+
+class ApprovalNeed(enum.StrEnum):
+    """Whether a prior authorisation covers a day (``approval_on``)."""
+
+    IN_FORCE = "in_force"
+    """An approval is in force on the day."""
+    NOT_ASKED = "not_asked"
+    """The patient's policy is no payer's (``PRIOR_AUTHORISATION_KINDS``): no approval is asked for."""
+    NOT_KNOWN = "not_known"
+    """No insurance recorded, or its policy is no longer shipped: whether one is asked for is not known."""
+    MISSING = "missing"
+    """The payer's policy asks for one and none is in force on the day."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalOnDay:
+    """Whether a prior authorisation covers ``day`` (``approval_on``), and why, in the pages' words: ``reason`` the
+    whole sentence; ``why`` (MISSING only) what the approvals say instead: the denial, the end, the start to come,
+    the request awaiting the payer, or no request."""
+
+    day: dt.date
+    need: ApprovalNeed
+    reason: str
+    why: str = ""
+    state: ApprovalState | None = None
+    """``approval_state``'s rule on ``day`` (without its week-24 fields); None when no policy asks for approval."""
+
+    @property
+    def missing(self) -> bool:
+        return self.need is ApprovalNeed.MISSING
+
+
+def _why_not_in_force(state: ApprovalState, *, any_request: bool) -> str:
+    """What ``state`` (none in force) says instead, each day as the request's own: the denial of the latest request,
+    the last approval's end, an approval still to start, and a request awaiting the payer; else no request."""
+    clauses = []
+    if state.denied is not None:
+        denied = state.denied
+        answered = (denied.decided_on or denied.requested_on).isoformat()
+        clauses.append(
+            _(WHY_DENIED).format(
+                stage=denied.get_stage_display(), requested=denied.requested_on.isoformat(), answered=answered
+            )
+        )
+    if state.ended is not None and state.ended.approved_until is not None:
+        clauses.append(_(WHY_ENDED).format(end=state.ended.approved_until.isoformat()))
+    if state.upcoming is not None and state.upcoming.approved_from is not None:
+        clauses.append(_(WHY_STARTS).format(start=state.upcoming.approved_from.isoformat()))
+    if state.pending is not None:
+        pending = state.pending
+        clauses.append(
+            _(WHY_PENDING).format(stage=pending.get_stage_display(), requested=pending.requested_on.isoformat())
+        )
+    if not clauses:
+        clauses.append(_(WHY_NONE_OPEN) if any_request else _(WHY_NO_REQUEST))
+    return "; ".join(clauses)
+
+
+def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
+    """Whether a prior authorisation covers ``day`` for ``patient``: NOT_KNOWN without insurance (or with a policy
+    no longer shipped), NOT_ASKED under a policy that is no payer's (``PRIOR_AUTHORISATION_KINDS``), else IN_FORCE
+    or MISSING by ``approval_state``'s rule on ``day`` (its ``current``; the coverage page and the worklist read the
+    same rule on today), naming the approval, or the denial, the end, the start or "no request". Two queries. The
+    session screen's prior-authorisation check (``injections.selectors.session_checks``) and the cost's warning
+    (``cost_for``) ask it."""
+    insurance = insurance_of(patient)
+    if insurance is None:
+        return ApprovalOnDay(day, ApprovalNeed.NOT_KNOWN, _(APPROVAL_NO_INSURANCE))
+    policy = shipped_policies().get(insurance.policy_id)
+    if policy is None:
+        reason = _(APPROVAL_UNKNOWN_POLICY).format(policy_id=insurance.policy_id)
+        return ApprovalOnDay(day, ApprovalNeed.NOT_KNOWN, reason)
+    if policy.kind not in PRIOR_AUTHORISATION_KINDS:
+        reason = _(APPROVAL_NOT_ASKED).format(policy=policy.title, kind=_(POLICY_KIND_WORDS[policy.kind]))
+        return ApprovalOnDay(day, ApprovalNeed.NOT_ASKED, reason)
+    requests = list(prior_authorisations(patient))  # newest request first
+    state = _approval_state_of(requests, day)
+    current = state.current
+    if current is not None:
+        start = (current.approved_from or current.decided_on or current.requested_on).isoformat()
+        if current.approved_until is None:
+            reason = _(APPROVAL_IN_FORCE_OPEN).format(day=day.isoformat(), start=start)
+        else:
+            end = current.approved_until.isoformat()
+            reason = _(APPROVAL_IN_FORCE).format(day=day.isoformat(), start=start, end=end)
+        return ApprovalOnDay(day, ApprovalNeed.IN_FORCE, reason, state=state)
+    why = _why_not_in_force(state, any_request=bool(requests))
+    reason = _(NO_APPROVAL_ON).format(day=day.isoformat(), why=why)
+    return ApprovalOnDay(day, ApprovalNeed.MISSING, reason, why, state)
 
 
 # --- Evidence -----------------------------------------------------------------------------------------------------
@@ -765,6 +893,10 @@ class CostView:
     terms_counted: tuple[dt.date, ...] = ()
     """The days of the recorded sessions taken off the insurance terms as checked before the next session and the
     year (those on or after the day the terms were checked, in date order); none: the terms as checked."""
+    approval_warning: str = ""
+    """``COST_WITHOUT_APPROVAL`` when the patient's payer asks for prior authorisation and none is in force on the
+    planned date (``approval_on``), naming the denial or the end: the shares still count the payer's part, which it
+    may refuse. Also among ``assumptions`` (the API's words); the page shows it above the figures."""
 
 
 def _priced(
@@ -811,13 +943,20 @@ def cost_for(facts: PatientFacts) -> CostView:
     set for a later day of the year does not enter it. Each recorded session is priced with the prices in force on
     its own day and the insurance terms as checked (as if it were the next one). The next session and the year
     start from the terms left (the engine's ``terms_left``): those checked less what each session recorded on or
-    after the day they were checked used, each at its own day's prices, in date order."""
+    after the day they were checked used, each at its own day's prices, in date order. When the payer asks for prior
+    authorisation and none is in force on the planned date (``approval_on``: denied, ended, not started, awaiting
+    the payer, or never asked for) the figures are worked out all the same, with ``approval_warning`` saying so."""
     patient = facts.patient
     insurance = insurance_of(patient)
     checked = benefit_terms(insurance)
     sessions = insurance.sessions_per_year if insurance is not None else SESSIONS_A_YEAR
     priced_on, planned_note = planned_date(facts)
     notes = [*facts.assumptions, planned_note, _(ASSUME_PRICES_ON).format(day=priced_on.isoformat())]
+    approval = approval_on(patient, priced_on)
+    approval_warning = ""
+    if approval.missing:
+        approval_warning = _(COST_WITHOUT_APPROVAL).format(day=priced_on.isoformat(), why=approval.why)
+        notes.append(approval_warning)
     recorded = []
     given: list[SessionGiven] = []
     unpriced: list[dt.date] = []
@@ -875,6 +1014,7 @@ def cost_for(facts: PatientFacts) -> CostView:
             str(error),
             priced_on,
             counted,
+            approval_warning,
         )
     return CostView(
         facts.today,
@@ -888,6 +1028,7 @@ def cost_for(facts: PatientFacts) -> CostView:
         "",
         priced_on,
         counted,
+        approval_warning,
     )
 
 

@@ -289,6 +289,7 @@ class CheckCode(enum.StrEnum):
     CUMULATIVE_DOSE = "cumulative_dose"
     CONTRAINDICATION = "contraindication"
     SITE_DOSE = "site_dose"
+    PRIOR_AUTHORISATION = "prior_authorisation"
 
 
 CHECK_TITLES = {
@@ -298,6 +299,7 @@ CHECK_TITLES = {
     CheckCode.SITE_DOSE: gettext_noop(
         "the label's dose and sites ({sites} fixed sites at {per_site} U, follow-the-pain within its limits)"
     ),
+    CheckCode.PRIOR_AUTHORISATION: gettext_noop("prior authorisation"),
 }
 """Each check's title, its numbers filled in from the engine's constants by ``check_title``."""
 
@@ -355,7 +357,7 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class SessionChecks:
-    """The plan the engine built (or why it refused), and the four checks recording must pass or override."""
+    """The plan the engine built (or why it refused), and the five checks recording must pass or override."""
 
     plan: InjectionPlan | None
     plan_problems: tuple[str, ...]
@@ -363,6 +365,7 @@ class SessionChecks:
     cumulative_dose: CheckResult
     contraindication: CheckResult
     site_dose: CheckResult
+    prior_authorisation: CheckResult
     safety: SafetyScreen | None
     interval_checks: tuple[IntervalCheck, ...] = ()
     dose_check: DoseCheck | None = None
@@ -371,7 +374,7 @@ class SessionChecks:
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
-        return (self.interval, self.cumulative_dose, self.contraindication, self.site_dose)
+        return (self.interval, self.cumulative_dose, self.contraindication, self.site_dose, self.prior_authorisation)
 
     @property
     def failing(self) -> tuple[CheckResult, ...]:
@@ -424,13 +427,14 @@ def session_checks(
     vial_units: int | None,
     exclude: InjectionSession | None = None,
 ) -> SessionChecks:
-    """Build the plan with the engine and run the 12-week, cumulative-dose, safety and dose-per-site checks for a
-    session.
+    """Build the plan with the engine and run the 12-week, cumulative-dose, safety, dose-per-site and
+    prior-authorisation checks for a session.
 
     ``exclude`` is the session being recorded (a booking), left out of the patient's history. The 12-week rule is
     checked against the recorded sessions before and after ``date``; the cumulative dose counts recorded
     sessions and other toxin treatments (BOTOX PI, 400 U in 3 months); the safety screen runs on ``date``, and
-    while a contraindication question is unanswered the check is "not answered" rather than passed. ``warnings``
+    while a contraindication question is unanswered the check is "not answered" rather than passed; the prior
+    authorisation is ``coverage.selectors.approval_on`` on ``date`` (``_prior_authorisation_result``). ``warnings``
     (``session_warnings``) block nothing and are not among the stored ``reasons``. Nothing here refuses: the caller
     decides what a failed check means.
     """
@@ -455,6 +459,7 @@ def session_checks(
             CheckResult(CheckCode.CUMULATIVE_DOSE, None, waiting),
             CheckResult(CheckCode.CONTRAINDICATION, None, waiting),
             site_dose,
+            CheckResult(CheckCode.PRIOR_AUTHORISATION, None, waiting),
             None,
         )
     recorded = recorded_sessions(patient)
@@ -471,6 +476,7 @@ def session_checks(
         dose,
         _contraindication_result(screen),
         site_dose,
+        _prior_authorisation_result(patient, date),
         screen,
         cycle.intervals,
         cycle.dose,
@@ -524,6 +530,29 @@ def _site_dose_result(plan: InjectionPlan | None) -> CheckResult:
     if departures:
         return CheckResult(CheckCode.SITE_DOSE, False, departures)
     return CheckResult(CheckCode.SITE_DOSE, True, (gettext(LABEL_DOSES).format(per_site=UNITS_PER_SITE),))
+
+
+def _prior_authorisation_result(patient: Patient, day: dt.date) -> CheckResult:
+    """Whether a prior authorisation covers ``day`` (``coverage.selectors.approval_on``, the coverage page's rule)
+    as a check: failed when the patient's payer asks for one (a commercial or Medicare policy) and none is in force
+    on ``day``, naming the denial, the end, the start to come, the request awaiting the payer or "no request";
+    passed with the approval in force, or under a policy that is no payer's (NICE TA260, the label, a consensus
+    statement); "not answered" (neither passed nor failed, so no override is needed, as an unasked safety question)
+    without insurance recorded or with a policy no longer shipped: the payer's rule is not known.
+
+    Decision support: a failed check asks for an override reason (the patient funds it, an appeal is under way); the
+    clinician decides. The imports do not ask it (``interop.services._session_check_failures`` runs only
+    ``cycle_check_results``): a session given in the past is restored under whatever approval held then, which the
+    clinic may never have recorded here."""
+    # coverage.selectors reads this module (the plan of a session), so it is imported when called.
+    from onaboard.web.coverage.selectors import ApprovalNeed, approval_on
+
+    found = approval_on(patient, day)
+    if found.need is ApprovalNeed.NOT_KNOWN:
+        return CheckResult(
+            CheckCode.PRIOR_AUTHORISATION, None, (found.reason,), caution=True, not_answered=found.reason
+        )
+    return CheckResult(CheckCode.PRIOR_AUTHORISATION, not found.missing, (found.reason,))
 
 
 # --- What to weigh before injecting ------------------------------------------------------------------------------

@@ -352,10 +352,11 @@ def injection_session_record(
     date, ``RETREATMENT_INTERVAL_DAYS`` later (on today when that day has passed).
 
     The plan is the engine's (``plan_from_sites``: at most the 31 fixed sites, follow-the-pain limits, at most
-    195 U); a failed retreatment interval, cumulative-dose limit, safety-screen contraindication or departure from the
+    195 U); a failed retreatment interval, cumulative-dose limit, safety-screen contraindication, departure from the
     label's dose (``label_dose_departures``: a fixed site not given, at 0 U or left out, a site not at 5 U, or more
-    than 2 extra occipitalis sites, a limit derived from the 40 U follow-the-pain cap rather than stated) refuses
-    the recording unless ``override_reason`` is given, which is then stored with the failed checks and their
+    than 2 extra occipitalis sites, a limit derived from the 40 U follow-the-pain cap rather than stated) or prior
+    authorisation (the payer asks for one and none is in force on ``date``: ``coverage.selectors.approval_on``)
+    refuses the recording unless ``override_reason`` is given, which is then stored with the failed checks and their
     reasons (naming the sites not given) and audited. Units, vials and discarded units are those given. An
     expired product is refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the
     patient's open booking) is the row recorded; ``expected_version`` is the version the screen showed, so two
