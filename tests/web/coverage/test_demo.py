@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
 from onaboard.web.accounts.models import User
 from onaboard.web.clinic.demo import PATIENTS, demo_clinic_load
 from onaboard.web.coverage.demo import coverage_demo_load
-from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriorAuthorisation
+from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import approval_answers, cost_for, patient_facts
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +51,18 @@ def test_demo_patient_8_due_the_second_session_is_not_refused_for_cycles_not_yet
     assert "US commercial policy A (modelled on Aetna CPB 0113) (initial)" in body
     assert "Treatment cycles given" not in body
     assert "sessions given: 1" not in body
+
+
+def test_each_demo_drug_price_note_names_the_quarter_it_takes_effect_in():
+    """The demo's drug prices are dated back from today, so their notes name the quarter of their own date: loaded on
+    30 November 2026, the price from 60 days before (1 October) says Q4 2026 and the one from a year before Q4 2025;
+    the notes said "Q3 2026" and "Q2 2026" whatever the day, contradicting the dates beside them."""
+    today = date(2026, 11, 30)
+    clinic = demo_clinic_load(today=today).clinic
+    coverage_demo_load(clinic, today=today)
+    notes = {
+        price.set_on: price.note for price in ClinicPrice.objects.filter(clinic=clinic, item=PriceItem.DRUG_PER_UNIT)
+    }
+    assert sorted(notes) == [date(2025, 11, 30), date(2026, 10, 1)]
+    for set_on, quarter in ((date(2025, 11, 30), "Q4 2025"), (date(2026, 10, 1), "Q4 2026")):
+        assert re.findall(r"Q\d \d{4}", notes[set_on]) == [quarter]

@@ -23,12 +23,24 @@ from onaboard.web.coverage.models import (
 from onaboard.web.coverage.selectors import approval_end, policy_by_id
 from onaboard.web.patients.models import Patient
 
-DRUG_PRICES = (
-    (365, Decimal("6.512"), "Medicare Part B payment limit, Q2 2026 (ASP + 6 %), as a demo price"),
-    (60, Decimal("6.506"), "Medicare Part B payment limit, Q3 2026 (ASP + 6 %), as a demo price"),
-)
-"""(days before today the price took effect, price per unit, note): the J0585 payment limits of clinical-facts 7.3,
-used as the demo clinic's own price list."""
+DRUG_PRICES = ((365, Decimal("6.512")), (60, Decimal("6.506")))
+"""(days before today the price took effect, price per unit): the J0585 Medicare Part B payment limits of Q2 and
+Q3 2026 (clinical-facts 7.3), used as the demo clinic's own price list. The prices are dated back from the day the
+demo is loaded, so their notes name the quarter of that date (``drug_price_note``), not the quarter the figure was
+published for, which would contradict the date beside it."""
+
+DRUG_PRICE_NOTE = "Demo price for {quarter}, modelled on a Medicare Part B payment limit (ASP + 6 %)"
+
+
+def quarter_of(day: dt.date) -> str:
+    """The calendar quarter ``day`` falls in: "Q4 2026"."""
+    return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+
+
+def drug_price_note(set_on: dt.date) -> str:
+    """The note of a demo drug price taking effect on ``set_on``, naming that day's quarter."""
+    return DRUG_PRICE_NOTE.format(quarter=quarter_of(set_on))
+
 
 ADMINISTRATION_PRICE = Decimal("250.00")
 VISIT_PRICE = Decimal("120.00")
@@ -63,9 +75,9 @@ def _prices(clinic: Clinic, today: dt.date, user: User | None) -> None:
             amount=amount,
             set_on=today - dt.timedelta(days=days),
             set_by=user,
-            note=note,
+            note=drug_price_note(today - dt.timedelta(days=days)),
         )
-        for days, amount, note in DRUG_PRICES
+        for days, amount in DRUG_PRICES
     ]
     start = today - dt.timedelta(days=DRUG_PRICES[0][0])
     rows.append(ClinicPrice(clinic=clinic, item=PriceItem.ADMINISTRATION, amount=ADMINISTRATION_PRICE, set_on=start))
