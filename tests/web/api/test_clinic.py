@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic import api as clinic_api
+from onaboard.web.clinic.selectors import ApprovalStatus
+from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
+from onaboard.web.injections.models import SessionStatus
+from tests.web.factories import InjectionSessionFactory
 
 
 def _ids(body):
@@ -52,3 +59,91 @@ def test_the_pathway_state_comes_with_its_reasons(world, api_as):
 def test_the_pathway_of_another_clinic_is_not_found(world, api_as):
     """Another clinic's patient is 404."""
     assert api_as("nurse").get(f"/api/patients/{world.other_clinic_patient.external_id}/pathway").status_code == 404
+
+
+def _approved(patient, *, start: dt.date, end: dt.date):
+    """An initial request approved from ``start`` to ``end``, asked for ten days before ``start``."""
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.709",
+        requested_on=start - dt.timedelta(days=10),
+        status=AuthorisationStatus.APPROVED,
+        approved_from=start,
+        approved_until=end,
+    )
+
+
+def test_each_worklist_row_says_where_its_approval_stands(world, api_as):
+    """Each row keeps its keys and adds ``approval`` (status, label, day, last day of the approval in force): a treated
+    patient whose continuation request awaits the payer is "pending" since the request, under a clinical state of
+    its own; a patient with no request is "none"; ``approval_counts`` counts each status."""
+    today = timezone.localdate()
+    patient = world.same_clinic_patient
+    InjectionSessionFactory(patient=patient, date=today - dt.timedelta(days=91), status=SessionStatus.RECORDED)
+    _approved(patient, start=today - dt.timedelta(days=100), end=today + dt.timedelta(days=20))
+    PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.709",
+        stage="continuation",
+        requested_on=today - dt.timedelta(days=3),
+    )
+    body = api_as("billing").get("/api/worklist").json()
+    rows = {row["patient"]["id"]: row for group in body["groups"] for row in group["rows"]}
+    same, own = rows[str(patient.external_id)], rows[str(world.own_patient.external_id)]
+    assert set(same) == {"patient", "state", "summary", "last_session", "next_due", "booked_for", "approval"}
+    assert same["state"] == "due"
+    assert same["approval"] == {
+        "status": "pending",
+        "label": "request pending",
+        "date": (today - dt.timedelta(days=3)).isoformat(),
+        "approved_until": (today + dt.timedelta(days=20)).isoformat(),
+        "needs_attention": True,
+    }
+    assert own["approval"] == {
+        "status": "none",
+        "label": "none",
+        "date": None,
+        "approved_until": None,
+        "needs_attention": False,
+    }
+    assert body["approval_counts"] == {**dict.fromkeys(ApprovalStatus.values, 0), "pending": 1, "none": 1}
+
+
+def test_the_approval_filter_lists_the_approvals_needing_attention(world, api_as):
+    """``approval=needs_attention`` lists the patients whose request is pending, renewal due, denied or ended (here
+    an approval that ended yesterday) and not one in force; ``approval=in_force`` lists that one; an unknown
+    filter is 422 at ``approval``."""
+    today = timezone.localdate()
+    _approved(world.same_clinic_patient, start=today - dt.timedelta(days=190), end=today - dt.timedelta(days=1))
+    _approved(world.own_patient, start=today - dt.timedelta(days=5), end=today + dt.timedelta(days=170))
+    client = api_as("billing")
+    attention = client.get("/api/worklist", {"approval": "needs_attention"}).json()
+    assert _ids(attention) == {str(world.same_clinic_patient.external_id)}
+    row = attention["groups"][0]["rows"][0]
+    assert (row["approval"]["status"], row["approval"]["date"]) == ("ended", (today - dt.timedelta(days=1)).isoformat())
+    assert sum(attention["counts"].values()) == 1
+    assert attention["total"] == 2
+    in_force = client.get("/api/worklist", {"approval": "in_force"}).json()
+    assert _ids(in_force) == {str(world.own_patient.external_id)}
+    response = client.get("/api/worklist", {"approval": "nonsense"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "approval"]
+
+
+def test_the_openapi_document_names_the_approval_filter_and_row_field(schema):
+    """The worklist operation documents its ``approval`` filter with every value it takes, and the row its
+    ``approval`` object."""
+    operation = schema["paths"]["/api/worklist"]["get"]
+    parameter = next(each for each in operation["parameters"] if each["name"] == "approval")
+    node = parameter["schema"]
+    while "$ref" in node or "anyOf" in node:
+        node = (
+            schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+            if "$ref" in node
+            else next(each for each in node["anyOf"] if each.get("type") != "null")
+        )
+    assert set(node["enum"]) == {"needs_attention", *ApprovalStatus.values}
+    row = schema["components"]["schemas"]["WorklistRowOut"]
+    assert "approval" in row["required"]

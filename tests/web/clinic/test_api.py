@@ -42,7 +42,14 @@ def test_the_worklist_api_lists_side_effects_to_review_urgent_first(world):
     _report(world.same_clinic_patient, SideEffectKind.DIPLOPIA, hours_ago=2, reviewed=True)
     _report(world.other_clinic_patient, SideEffectKind.BREATHING, hours_ago=1)
     body = _api(world.users["nurse"]).get("/api/worklist", {"q": "Own"}).json()
-    assert set(body) == {"groups", "counts", "total", "side_effects_to_review", "side_effects_to_review_total"}
+    assert set(body) == {
+        "groups",
+        "counts",
+        "approval_counts",
+        "total",
+        "side_effects_to_review",
+        "side_effects_to_review_total",
+    }
     assert body["side_effects_to_review_total"] == 2
     listed = body["side_effects_to_review"]
     assert [item["id"] for item in listed] == [str(urgent.external_id), str(mild.external_id)]

@@ -20,11 +20,16 @@ from onaboard.web.clinic.selectors import (
     APPROVAL_DENIED_ON,
     BOOKED_FIRST,
     DIARY_PERIODS,
+    NEEDS_ATTENTION,
     PATHWAY_CACHE,
     SEARCH_MAX_WORDS,
     SHARE_BATCH,
+    ApprovalFilter,
+    ApprovalLine,
+    ApprovalStatus,
     PathwayLine,
     PathwayState,
+    WorklistRow,
     _fingerprint_keys,
     _share,
     pathway_state,
@@ -35,6 +40,7 @@ from onaboard.web.clinic.selectors import (
 )
 from onaboard.web.config.settings import base
 from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
+from onaboard.web.coverage.selectors import RENEWAL_LEAD_DAYS
 from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import (
     TODAY,
@@ -741,3 +747,168 @@ def test_overdue_due_and_booked_patients_are_listed_by_date_the_rest_by_name(wor
     assert order[PathwayState.DUE] == ["Ee", "Ff", "Dd"]
     assert order[PathwayState.BOOKED] == ["Hh", "Gg"]
     assert order[PathwayState.DIARY_RUNNING] == ["Own", "Same"]
+
+
+# --- Prior authorisation on the worklist ------------------------------------------------------------------------
+
+
+def _authorisation(patient, *, requested, status=AuthorisationStatus.APPROVED, start=None, end=None, **fields):
+    """A request made ``requested`` days before TODAY; an approved one runs from ``start`` to ``end`` (days from
+    TODAY), a denied one is answered two days after the request."""
+    approved = status == AuthorisationStatus.APPROVED
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.709",
+        requested_on=days_before(requested),
+        status=status,
+        decided_on=days_before(requested - 2) if status == AuthorisationStatus.DENIED else None,
+        approved_from=TODAY + timedelta(days=start) if approved and start is not None else None,
+        approved_until=TODAY + timedelta(days=end) if approved and end is not None else None,
+        **fields,
+    )
+
+
+def _treated(patient) -> None:
+    """A patient given one session 91 days before TODAY: due their next one."""
+    day0 = days_before(91)
+    store(patient, course_rows(day0, 20, 18, 17, 16))
+    InjectionSessionFactory(patient=patient, date=day0, status=SessionStatus.RECORDED)
+
+
+def _rows(listing) -> dict[str, WorklistRow]:
+    return {row.patient.family_name: row for group in listing.groups for row in group.rows}
+
+
+@pytest.mark.django_db
+def test_a_treated_patient_whose_continuation_request_awaits_the_payer_shows_request_pending(world):
+    """A treated patient with an approval about to end and a continuation request awaiting the payer keeps the
+    clinical state (due) and shows "request pending" since the request's day, listed under "needs attention";
+    a patient whose approval is in force is not."""
+    _treated(world.same_clinic_patient)
+    _authorisation(world.same_clinic_patient, requested=100, start=-95, end=20)
+    _authorisation(world.same_clinic_patient, requested=3, status=AuthorisationStatus.REQUESTED, stage="continuation")
+    _authorisation(world.own_patient, requested=20, start=-10, end=170)
+    listing = worklist(user=world.users["billing"], today=TODAY)
+    row = _rows(listing)["Same"]
+    assert row.state is PathwayState.DUE
+    assert row.approval == ApprovalLine(ApprovalStatus.PENDING, days_before(3), TODAY + timedelta(days=20))
+    assert row.approval.label == "request pending"
+    attention = worklist(user=world.users["billing"], today=TODAY, approval=ApprovalFilter.NEEDS_ATTENTION)
+    assert _names(attention) == {"Same"}
+    assert attention.approval is ApprovalFilter.NEEDS_ATTENTION
+
+
+@pytest.mark.django_db
+def test_an_approval_that_ended_yesterday_shows_ended_on_its_last_day(world):
+    """An approval whose last day was yesterday, with none in force, shows "ended" on that day and needs
+    attention."""
+    _treated(world.same_clinic_patient)
+    _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1)
+    row = _rows(worklist(user=world.users["billing"], today=TODAY))["Same"]
+    assert row.approval == ApprovalLine(ApprovalStatus.ENDED, days_before(1))
+    assert row.approval.status in NEEDS_ATTENTION
+    assert row.state is PathwayState.DUE
+
+
+@pytest.mark.django_db
+def test_an_approved_untreated_patient_shows_in_force_while_one_without_a_request_shows_none(world):
+    """An eligible, untreated patient with an approval in force stays "eligible" clinically and shows the approval
+    in force until its last day; the eligible patient with no request shows none; neither needs attention."""
+    store(world.same_clinic_patient, chronic_rows())
+    store(world.own_patient, chronic_rows())
+    _authorisation(world.same_clinic_patient, requested=10, start=-5, end=170)
+    rows = _rows(worklist(user=world.users["clinician"], today=TODAY))
+    assert rows["Same"].state is rows["Own"].state is PathwayState.ELIGIBLE
+    assert rows["Same"].approval == ApprovalLine(
+        ApprovalStatus.IN_FORCE, TODAY + timedelta(days=170), TODAY + timedelta(days=170)
+    )
+    assert rows["Own"].approval == ApprovalLine(ApprovalStatus.NONE)
+    assert not {rows["Same"].approval.status, rows["Own"].approval.status} & NEEDS_ATTENTION
+    assert _names(worklist(user=world.users["clinician"], today=TODAY, approval="needs_attention")) == set()
+
+
+@pytest.mark.django_db
+def test_an_approval_in_its_last_30_days_shows_its_renewal_due(world):
+    """An approval ending within the renewal lead time, with no request renewing it, shows "renewal due" from the
+    day the lead time starts, with its last day."""
+    _treated(world.same_clinic_patient)
+    _authorisation(world.same_clinic_patient, requested=170, start=-160, end=10)
+    row = _rows(worklist(user=world.users["billing"], today=TODAY))["Same"]
+    end = TODAY + timedelta(days=10)
+    assert row.approval == ApprovalLine(ApprovalStatus.RENEWAL_DUE, end - timedelta(days=RENEWAL_LEAD_DAYS), end)
+
+
+@pytest.mark.django_db
+def test_a_denied_then_booked_patient_shows_booked_and_denied(world):
+    """A first session booked after the payer said no keeps the clinical state "booked" and shows the denial, on
+    the day of the answer."""
+    store(world.same_clinic_patient, chronic_rows())
+    _authorisation(world.same_clinic_patient, requested=9, status=AuthorisationStatus.DENIED)
+    InjectionSessionFactory(
+        patient=world.same_clinic_patient, date=TODAY + timedelta(days=5), status=SessionStatus.BOOKED
+    )
+    row = _rows(worklist(user=world.users["billing"], today=TODAY))["Same"]
+    assert row.state is PathwayState.BOOKED
+    assert row.approval == ApprovalLine(ApprovalStatus.DENIED, days_before(7))
+
+
+@pytest.mark.django_db
+def test_the_approval_filter_lists_one_status_and_the_counts_cover_every_status(world):
+    """Filtering by an approval status lists only its patients, the state counts counting those; the approval counts
+    cover every status of the search under the state filter, and the audit entry names the filter."""
+    _treated(world.same_clinic_patient)
+    _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1)
+    listing = worklist(user=world.users["billing"], today=TODAY, approval=ApprovalStatus.ENDED)
+    assert _names(listing) == {"Same"}
+    assert dict(listing.counts)[PathwayState.DUE] == 1
+    assert dict(listing.counts)[PathwayState.DIARY_RUNNING] == 0
+    assert dict(listing.approval_counts) == {**dict.fromkeys(ApprovalStatus, 0), "ended": 1, "none": 1}
+    assert listing.needs_attention == 1
+    assert listing.total == 2
+    assert AuditEvent.objects.filter(object_type="worklist").latest("id").detail == "1 patients listed; ended"
+    assert worklist(user=world.users["billing"], today=TODAY, approval="nonsense").approval is None
+
+
+@pytest.mark.django_db
+def test_a_groups_key_changes_with_a_patients_approval_status(world):
+    """An approval answered for a patient changes the key of their group and no other."""
+    _treated(world.same_clinic_patient)
+    request = _authorisation(world.same_clinic_patient, requested=5, status=AuthorisationStatus.REQUESTED)
+    billing = world.users["billing"]
+
+    def keys() -> dict[PathwayState, str]:
+        return {group.state: group.key for group in worklist(user=billing, today=TODAY).groups}
+
+    before = keys()
+    assert set(before) == {PathwayState.DUE, PathwayState.DIARY_RUNNING}
+    PriorAuthorisation.objects.filter(pk=request.pk).update(
+        status=AuthorisationStatus.APPROVED, approved_from=TODAY, approved_until=TODAY + timedelta(days=180)
+    )
+    after = keys()
+    assert after[PathwayState.DUE] != before[PathwayState.DUE]
+    assert after[PathwayState.DIARY_RUNNING] == before[PathwayState.DIARY_RUNNING]
+
+
+@pytest.mark.django_db
+def test_the_worklist_with_approvals_costs_the_same_queries_for_a_few_patients_as_for_many(
+    world, django_assert_num_queries
+):
+    """Patients' approvals cost the worklist no query of their own (the read that feeds the pathway's approval seam
+    gives them): two patients with requests and fourteen cost the same six queries."""
+    clinician = world.users["clinician"]
+    _authorisation(world.own_patient, requested=5, status=AuthorisationStatus.REQUESTED)
+    _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1)
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        small = worklist(user=clinician, today=TODAY)
+    for n in range(12):
+        patient = PatientFactory(clinic=world.clinic, birth_date=ADULT)
+        store(patient, chronic_rows(periods=1))
+        _authorisation(patient, requested=30 + n, start=-20, end=n * 5)
+        _authorisation(patient, requested=3, status=AuthorisationStatus.DENIED)
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        large = worklist(user=clinician, today=TODAY)
+    assert large.total == small.total + 12
+    assert sum(count for _, count in large.approval_counts) == 14

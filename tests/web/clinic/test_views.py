@@ -13,8 +13,9 @@ from django.utils.translation import gettext
 from onaboard.web.accounts.models import Role
 from onaboard.web.clinic import selectors as clinic_selectors
 from onaboard.web.clinic import views as clinic_views
-from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, PathwayState
+from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, ApprovalStatus, PathwayState
 from onaboard.web.clinic.views import SEARCH_SHORTENED
+from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
 from onaboard.web.injections import selectors as injections_selectors
 from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import chronic_rows, store
@@ -310,3 +311,106 @@ def test_a_patient_without_an_open_record_is_told_their_portal_is_not_open(clien
         assert gettext(clinic_views.PORTAL_UNAVAILABLE) in body
         assert reverse("accounts:logout") in body
         assert reverse("diary:today") not in body  # no portal links that would all be "not found"
+
+
+# --- Prior authorisation ----------------------------------------------------------------------------------------
+
+
+def _authorisation(patient, *, today, requested, status=AuthorisationStatus.APPROVED, start=None, end=None, **extra):
+    """A request made ``requested`` days before ``today``; an approved one runs from ``start`` to ``end`` (days from
+    today)."""
+    approved = status == AuthorisationStatus.APPROVED
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        policy_id="us-commercial-a",
+        diagnosis_code="G43.709",
+        requested_on=today - timedelta(days=requested),
+        status=status,
+        approved_from=today + timedelta(days=start) if approved and start is not None else None,
+        approved_until=today + timedelta(days=end) if approved and end is not None else None,
+        **extra,
+    )
+
+
+NOWRAP = ' style="white-space:nowrap"'
+"""A day and its words are kept on one line (a phone's stacked row would break the date)."""
+
+
+def _row_of(body: str, name: str) -> str:
+    start = body.index(name)
+    return body[start : body.index("</tr>", start)]
+
+
+@pytest.mark.parametrize("role", ["billing", "clinician"])
+def test_each_row_shows_where_its_approval_stands(client, world, today, role):
+    """Billing staff and clinicians see each patient's approval beside the clinical state: a request pending since
+    its day, an approval in force until its last day, an ended one on its last day, and none."""
+    store(world.same_clinic_patient, chronic_rows(today=today), today=today)
+    _authorisation(world.same_clinic_patient, today=today, requested=10, start=-5, end=170)
+    _authorisation(world.own_patient, today=today, requested=3, status=AuthorisationStatus.REQUESTED)
+    client.force_login(world.users[role])
+    body = client.get(WORKLIST).content.decode()
+    assert 'scope="col">Prior authorisation</th>' in body
+    same, own = _row_of(body, "Same, Sam"), _row_of(body, "Own, Pat")
+    end = (today + timedelta(days=170)).strftime("%-d %b %Y")
+    assert 'data-label="Prior authorisation"' in same
+    assert f'<span class="badge ok">in force</span> <span class="small"{NOWRAP}>until {end}</span>' in same
+    asked = (today - timedelta(days=3)).strftime("%-d %b %Y")
+    assert f'<span class="badge warn">request pending</span> <span class="small"{NOWRAP}>since {asked}</span>' in own
+    PriorAuthorisation.objects.filter(patient=world.same_clinic_patient).update(
+        approved_from=today - timedelta(days=100), approved_until=today - timedelta(days=1)
+    )
+    body = client.get(WORKLIST).content.decode()
+    yesterday = (today - timedelta(days=1)).strftime("%-d %b %Y")
+    assert f'<span class="badge bad">ended</span> <span class="small"{NOWRAP}>on {yesterday}</span>' in _row_of(
+        body, "Same, Sam"
+    )
+
+
+def test_the_approval_filter_lists_the_approvals_needing_attention_and_keeps_the_other_filters(client, world, today):
+    """?approval=needs_attention lists the patients whose approval needs attention; its chip says how many, the
+    state chips and the search keep it, and the search form carries it."""
+    _authorisation(world.own_patient, today=today, requested=3, status=AuthorisationStatus.DENIED)
+    client.force_login(world.users["billing"])
+    body = client.get(WORKLIST).content.decode()
+    assert 'href="?approval=needs_attention"' in body
+    assert "needs attention (1)" in body
+    body = client.get(WORKLIST, {"approval": "needs_attention", "q": "a"}).content.decode()
+    assert "Own, Pat" in body
+    assert "Same, Sam" not in body
+    assert '<input type="hidden" name="approval" value="needs_attention">' in body
+    assert f'href="?state={PathwayState.DIARY_RUNNING.value}&amp;approval=needs_attention&amp;q=a"' in body
+    assert 'href="?approval=needs_attention&amp;q=a" class="badge chip warn" aria-current="true"' in body
+    body = client.get(WORKLIST, {"approval": ApprovalStatus.NONE.value}).content.decode()
+    assert "Same, Sam" in body
+    assert "Own, Pat" not in body
+
+
+def test_the_worklist_page_with_approvals_costs_the_same_queries_for_a_few_patients_as_for_many(
+    client, world, today, django_assert_num_queries
+):
+    """Patients' approvals cost the page no query of their own: with requests on every patient, 2 patients or 14
+    take the same queries as without."""
+    _authorisation(world.own_patient, today=today, requested=3, status=AuthorisationStatus.REQUESTED)
+    client.force_login(world.users["billing"])
+    client.get(WORKLIST)
+    with django_assert_num_queries(PAGE_QUERIES - 1):  # billing staff have no side effects to review read
+        client.get(WORKLIST)
+    for number in range(12):
+        patient = PatientFactory(clinic=world.clinic, family_name=f"Many{number:02d}")
+        _authorisation(patient, today=today, requested=40, start=-30, end=number * 3)
+    client.get(WORKLIST)
+    with django_assert_num_queries(PAGE_QUERIES - 1):
+        body = client.get(WORKLIST).content.decode()
+    assert "Many11" in body
+
+
+def test_the_prior_authorisation_form_names_the_worklists_own_words_for_a_pending_request(client, world):
+    """The request form tells billing staff what the worklist shows while a request awaits the payer, in the
+    worklist's own words (its status and filter), whatever the patient's clinical state."""
+    client.force_login(world.users["billing"])
+    page = client.get(reverse("coverage:authorisation_new", args=[world.same_clinic_patient.external_id]))
+    text = page.content.decode()
+    assert f"prior authorisation as “{ApprovalStatus.PENDING.label}”, under “needs attention”" in text
+    assert "shows the patient as awaiting approval" not in text
+    assert "needs attention (0)" in client.get(WORKLIST).content.decode()

@@ -15,6 +15,8 @@ from onaboard.web.clinic.schemas import PathwayOut, WorklistOut
 from onaboard.web.clinic.selectors import (
     SEARCH_MAX_LENGTH,
     SEARCH_MAX_WORDS,
+    ApprovalFilter,
+    ApprovalLine,
     PathwayState,
     patient_pathway_state,
     worklist,
@@ -38,6 +40,21 @@ class WorklistQuery(Schema):
         f"{SEARCH_MAX_WORDS} words must appear.",
     )
     state: PathwayState | None = None
+    approval: ApprovalFilter | None = Field(
+        None,
+        description="An approval status (rows' approval.status), or needs_attention: pending, renewal_due, denied "
+        "or ended.",
+    )
+
+
+def _approval(line: ApprovalLine) -> dict[str, Any]:
+    return {
+        "status": line.status.value,
+        "label": line.label,
+        "date": line.date,
+        "approved_until": line.approved_until,
+        "needs_attention": line.needs_attention,
+    }
 
 
 def _patient_ref(patient: Patient) -> dict[str, Any]:
@@ -51,15 +68,20 @@ def _patient_ref(patient: Patient) -> dict[str, Any]:
 
 @router.get("/worklist", response={200: WorklistOut, **AUTH_ERRORS, 403: ErrorOut}, summary="The staff worklist")
 def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
-    """The caller's clinic's patients by pathway state (the worklist page), searched by name or record number
-    (``q``) and filtered by ``state``, and the side effects awaiting a clinician's review, urgent ones first.
-    Billing staff and administrators get states and dates without the clinical summary, and no side effects. 403
-    for patients and trainees."""
+    """The caller's clinic's patients by pathway state (the worklist page), each with where their prior
+    authorisation stands, searched by name or record number (``q``) and filtered by ``state`` and by ``approval``,
+    and the side effects awaiting a clinician's review, urgent ones first. Billing staff and administrators get
+    states, approvals and dates without the clinical summary, and no side effects. 403 for patients and
+    trainees."""
     user = caller(request)
     if user.role not in STAFF_ROLES:
         return Status(403, {"detail": gettext(STAFF_ONLY)})
     listing = worklist(
-        user=user, today=timezone.localdate(), query=query.q, state=query.state.value if query.state else ""
+        user=user,
+        today=timezone.localdate(),
+        query=query.q,
+        state=query.state.value if query.state else "",
+        approval=query.approval.value if query.approval else "",
     )
     return {
         "groups": [
@@ -74,6 +96,7 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
                         "last_session": row.last_session,
                         "next_due": row.next_due,
                         "booked_for": row.booked_for,
+                        "approval": _approval(row.approval),
                     }
                     for row in group.rows
                 ],
@@ -81,6 +104,7 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
             for group in listing.groups
         ],
         "counts": {state.value: count for state, count in listing.counts},
+        "approval_counts": {status.value: count for status, count in listing.approval_counts},
         "total": listing.total,
         "side_effects_to_review": [
             {

@@ -15,6 +15,30 @@ class PatientRefOut(Schema):
     family_name: str
 
 
+class WorklistApprovalOut(Schema):
+    """Where the patient's prior authorisation stands today, beside the clinical state (the coverage page's reading,
+    ``clinic.selectors.approval_line``)."""
+
+    status: str = Field(
+        ...,
+        description="pending (a request awaits the payer), renewal_due, denied, ended, upcoming (approved, not in "
+        "force yet), in_force or none; the first that holds, in that order save that pending and denied come first.",
+    )
+    label: str
+    date: dt.date | None = Field(
+        ...,
+        description="The status's day: the request's (pending), the answer's (denied), the day the renewal falls due "
+        "(renewal_due), the approval's last day (in_force: null when no end was given; ended) or first day "
+        "(upcoming); null for none.",
+    )
+    approved_until: dt.date | None = Field(
+        ...,
+        description="The last day of the approval in force (or of the approval continuing it), or of the upcoming "
+        "one; null when none or no end date was given.",
+    )
+    needs_attention: bool = Field(..., description="pending, renewal_due, denied or ended: billing's to act on.")
+
+
 class WorklistRowOut(Schema):
     patient: PatientRefOut
     state: str
@@ -22,6 +46,7 @@ class WorklistRowOut(Schema):
     last_session: dt.date | None
     next_due: dt.date | None
     booked_for: dt.date | None
+    approval: WorklistApprovalOut
 
 
 class WorklistGroupOut(Schema):
@@ -45,8 +70,15 @@ class WorklistOut(Schema):
     """The caller's patients grouped by pathway state, most urgent first, and the side effects awaiting review."""
 
     groups: list[WorklistGroupOut]
-    counts: dict[str, int] = Field(..., description="Patients per state matching the search (before the filter).")
-    total: int
+    counts: dict[str, int] = Field(
+        ..., description="Patients per state matching the search and the approval filter (before the state filter)."
+    )
+    approval_counts: dict[str, int] = Field(
+        ...,
+        description="Patients per approval status matching the search and the state filter (before the approval "
+        "filter).",
+    )
+    total: int = Field(..., description="Patients matching the search (before either filter).")
     side_effects_to_review: list[SideEffectToReviewOut] = Field(
         ...,
         description="Side effects no clinician has reviewed, urgent kinds first, then the latest reported (at most "

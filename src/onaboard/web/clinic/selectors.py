@@ -28,14 +28,31 @@ On treatment (at least one session recorded on or before today):
 4. **overdue**: more than 7 days past the 12-week due date;
 5. **due**: from the 12-week due date to 7 days after it;
 6. **on treatment**: the next session is not due yet.
+
+Prior authorisation, beside the state (``ApprovalStatus``, ``approval_line``): whatever the clinical state, each
+worklist row also says where the patient's approvals stand on today, as the coverage page does
+(``coverage.selectors.approval_state``, read for the whole list in one query by ``approval_states``). The first
+that holds:
+
+1. **request pending**: a request awaits the payer (a first request, or one renewing the approval in force);
+2. **denied**: the payer denied the latest request;
+3. **renewal due**: the approval in force ends within ``RENEWAL_LEAD_DAYS`` and nothing renews or continues it;
+4. **in force**: an approval covers today;
+5. **approved, not in force yet**: an approval starts after today;
+6. **ended**: the last approval's last day has passed;
+7. **none**: no request, or none approved, denied or awaiting the payer (all withdrawn).
+
+Pending, denied, renewal due and ended are what billing staff act on (``NEEDS_ATTENTION``, the worklist's "needs
+attention" filter).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import hashlib
-from collections import defaultdict, namedtuple
+from collections import Counter, defaultdict, namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -69,7 +86,13 @@ from onaboard.clinical import (
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import AuditEntry, audit_records
-from onaboard.web.coverage.selectors import approval_answers, booking_ahead
+from onaboard.web.coverage.selectors import (
+    ApprovalAnswers,
+    ApprovalState,
+    approval_answers,
+    approval_states,
+    booking_ahead,
+)
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
@@ -446,19 +469,23 @@ def _share(lines: dict[str, Any]) -> None:
         cache.set_many(dict(items[start : start + SHARE_BATCH]), timeout=PATHWAY_CACHE_SECONDS)
 
 
-def pathway_states(patients: Iterable[Patient], *, today: dt.date) -> dict[int, PathwayLine]:
+def pathway_states(
+    patients: Iterable[Patient], *, today: dt.date, answers: ApprovalAnswers | None = None
+) -> dict[int, PathwayLine]:
     """The worklist line (state, summary, dates) of many patients' pathways, keyed by primary key.
 
     Two aggregate queries fingerprint each patient's diary and sessions (one more finds who awaits a prior
     authorisation and whose latest request was denied). Unchanged patients' lines come from this process's copy,
     else from one read of the shared cache (PATHWAY_CACHE); the rest are computed from two queries (all their diary
     rows, all their sessions) whatever their number, and cached. The caller passes patients it may see
-    (``patients_visible_to``); nothing here checks access.
+    (``patients_visible_to``); nothing here checks access. ``answers``: the patients' ``approval_answers`` when the
+    caller has read them already (the worklist, with their approval states: ``approval_states``), saving that query.
     """
     listed = list(patients)
     if not listed:
         return {}
-    answers = approval_answers([patient.pk for patient in listed])
+    if answers is None:
+        answers = approval_answers([patient.pk for patient in listed])
     pending, denied = answers.pending, answers.denied_on
     keys = _fingerprint_keys(listed, today, pending, denied)
     cached = _LOCAL.get_many(list(keys.values()))
@@ -509,12 +536,115 @@ def patient_pathway_state(patient: Patient, today: dt.date, *, diary: PatientDia
     )
 
 
+# --- Prior authorisation on the worklist ------------------------------------------------------------------------
+
+
+class ApprovalStatus(models.TextChoices):
+    """Where a patient's prior authorisation stands on the worklist (precedence in the module docstring), in the
+    order its filter lists them: what billing staff act on first."""
+
+    PENDING = "pending", _("request pending")
+    RENEWAL_DUE = "renewal_due", _("renewal due")
+    DENIED = "denied", _("denied")
+    ENDED = "ended", _("ended")
+    UPCOMING = "upcoming", _("approved, not in force yet")
+    IN_FORCE = "in_force", _("in force")
+    NONE = "none", _("none")
+
+    @property
+    def tone(self) -> str:
+        """The badge colour (onaboard.css: ok, warn, bad; empty for neutral)."""
+        return APPROVAL_TONE[self]
+
+
+APPROVAL_TONE: dict[str, str] = {
+    ApprovalStatus.PENDING: "warn",
+    ApprovalStatus.RENEWAL_DUE: "warn",
+    ApprovalStatus.DENIED: "bad",
+    ApprovalStatus.ENDED: "bad",
+    ApprovalStatus.UPCOMING: "ok",
+    ApprovalStatus.IN_FORCE: "ok",
+    ApprovalStatus.NONE: "",
+}
+"""The badge colour of each approval status."""
+
+NEEDS_ATTENTION = frozenset(
+    {ApprovalStatus.PENDING, ApprovalStatus.RENEWAL_DUE, ApprovalStatus.DENIED, ApprovalStatus.ENDED}
+)
+"""The approval statuses billing staff act on: chase the payer, ask for the renewal, appeal or ask again."""
+
+ApprovalFilter = enum.StrEnum(
+    "ApprovalFilter", [("NEEDS_ATTENTION", "needs_attention"), *((each.name, each.value) for each in ApprovalStatus)]
+)
+"""The worklist's approval filter (``approval=``): one ``ApprovalStatus``, or ``needs_attention`` for any of
+``NEEDS_ATTENTION``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalLine:
+    """What the worklist shows of a patient's approvals: the status, its day and the last day of the approval in
+    force.
+
+    ``date`` is the status's day: the request's (pending), the payer's answer's (denied, the request's when no
+    answer day was recorded), the day the renewal falls due (renewal due), the approval's last day (in force: None
+    when no end was given; ended) or first day (approved, not in force yet); None for none. ``approved_until`` is
+    the last day of the approval in force, or of the later one continuing it (None when none is in force or no end
+    was given), or of the approval not in force yet.
+    """
+
+    status: ApprovalStatus
+    date: dt.date | None = None
+    approved_until: dt.date | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.status.label)
+
+    @property
+    def tone(self) -> str:
+        return self.status.tone
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status in NEEDS_ATTENTION
+
+
+def approval_line(state: ApprovalState) -> ApprovalLine:
+    """The worklist's approval status of ``state`` (``coverage.selectors.approval_state``): the first that holds, in
+    the module docstring's order."""
+    current = state.current
+    until = (state.continued_by or current).approved_until if current is not None else None
+    if state.pending is not None:
+        return ApprovalLine(ApprovalStatus.PENDING, state.pending.requested_on, until)
+    if state.denied is not None:
+        return ApprovalLine(ApprovalStatus.DENIED, state.denied.decided_on or state.denied.requested_on, until)
+    if current is not None:
+        if state.renewal_overdue:
+            return ApprovalLine(ApprovalStatus.RENEWAL_DUE, state.renewal_due, until)
+        return ApprovalLine(ApprovalStatus.IN_FORCE, until, until)
+    if state.upcoming is not None:
+        upcoming = state.upcoming
+        return ApprovalLine(ApprovalStatus.UPCOMING, upcoming.approved_from, upcoming.approved_until)
+    if state.ended is not None:
+        return ApprovalLine(ApprovalStatus.ENDED, state.ended.approved_until)
+    return ApprovalLine(ApprovalStatus.NONE)
+
+
+def _approval_matches(line: ApprovalLine, chosen: enum.StrEnum | None) -> bool:
+    if chosen is None:
+        return True
+    if chosen == "needs_attention":
+        return line.needs_attention
+    return line.status == chosen
+
+
 # --- The worklist -----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class WorklistRow(_ShowsState):
-    """One patient on the worklist. ``summary`` is None for users without the clinical view (billing staff)."""
+    """One patient on the worklist. ``summary`` is None for users without the clinical view (billing staff);
+    ``approval`` is where their prior authorisation stands, beside the clinical ``state``."""
 
     patient: Patient
     state: PathwayState
@@ -522,6 +652,7 @@ class WorklistRow(_ShowsState):
     last_session: dt.date | None
     next_due: dt.date | None
     booked_for: dt.date | None
+    approval: ApprovalLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,8 +660,8 @@ class WorklistGroup(_ShowsState):
     state: PathwayState
     rows: tuple[WorklistRow, ...]
     key: str = ""
-    """A digest of everything the group's section shows (each row's patient, names, record number, state, summary
-    and dates, the clinical view or not, the language), for caching the section's rendered HTML:
+    """A digest of everything the group's section shows (each row's patient, names, record number, state, summary,
+    dates and approval status, the clinical view or not, the language), for caching the section's rendered HTML:
     ``{% cache 3600 worklist_group group.key %}``. A saved diary day changes one group's key, not the others'."""
 
 
@@ -540,8 +671,10 @@ class Worklist:
 
     groups: tuple[WorklistGroup, ...]
     counts: tuple[tuple[PathwayState, int], ...]
-    """Every state with its number of patients matching the search (before the state filter)."""
+    """Every state with its number of patients matching the search and the approval filter (before the state
+    filter)."""
     total: int
+    """The patients matching the search (before either filter)."""
     query: str
     state: PathwayState | None
     clinical: bool
@@ -552,6 +685,26 @@ class Worklist:
     every load, never cached."""
     side_effects_total: int = 0
     """How many side effects wait for review in all (``side_effects`` may list fewer)."""
+    approval: enum.StrEnum | None = None
+    """The approval filter (an ``ApprovalFilter``), None for every patient."""
+    approval_counts: tuple[tuple[ApprovalStatus, int], ...] = ()
+    """Every approval status with its number of patients matching the search and the state filter (before the
+    approval filter)."""
+
+    @property
+    def needs_attention(self) -> int:
+        """The patients matching the search and the state filter whose approval needs attention."""
+        return sum(count for status, count in self.approval_counts if status in NEEDS_ATTENTION)
+
+    @property
+    def any_state(self) -> int:
+        """The patients matching the search and the approval filter, whatever their state (the "all" chip)."""
+        return sum(count for _state, count in self.counts)
+
+    @property
+    def any_approval(self) -> int:
+        """The patients matching the search and the state filter, whatever their approval (the "any" chip)."""
+        return sum(count for _status, count in self.approval_counts)
 
 
 WORKLIST_PATIENT_FIELDS = ("external_id", "clinic", "record_number", "given_name", "family_name", "birth_date")
@@ -590,6 +743,9 @@ def _group_key(rows: Sequence[WorklistRow], *, clinical: bool, language: str | N
             row.last_session,
             row.next_due,
             row.booked_for,
+            row.approval.status.value,
+            row.approval.date,
+            row.approval.approved_until,
         )
         for row in rows
     ]
@@ -610,11 +766,14 @@ def _by_date(rows: list[WorklistRow], field: str) -> list[WorklistRow]:
     return sorted(rows, key=lambda row: (getattr(row, field) is None, getattr(row, field) or dt.date.min))
 
 
-def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> Worklist:
-    """The patients ``user`` may see (``patients_visible_to``), searched, with their states, filtered by ``state``,
-    and the side effects waiting for review (one query, not narrowed by the search or the filter). NUL characters
-    in ``query`` are ignored; ``_search`` looks for its first ``SEARCH_MAX_WORDS`` words. Each group lists its
-    patients by name, overdue, due and booked ones by date (``BY_DATE``).
+def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", approval: str = "") -> Worklist:
+    """The patients ``user`` may see (``patients_visible_to``), searched, with their states and approval statuses,
+    filtered by ``state`` and by ``approval`` (an ``ApprovalFilter`` value; an unknown state or approval filter is
+    ignored), and the side effects waiting for review (one query, not narrowed by the search or the filters). NUL
+    characters in ``query`` are ignored; ``_search`` looks for its first ``SEARCH_MAX_WORDS`` words. Each group lists
+    its patients by name, overdue, due and booked ones by date (``BY_DATE``). The approvals are read in the one
+    query that also gives the pathway its approval seam (``approval_states``), fresh on every load: only the
+    clinical line is cached.
 
     Users without the clinical view (billing staff, administrators) get state names and dates but no reasons and
     no side effects. The read is audited once, with how many patients were listed and side effects shown, and once
@@ -623,16 +782,18 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
     clinical = can(user, Capability.VIEW_CLINICAL)
     query = query.replace("\x00", "").strip()  # no stored name holds a NUL, and PostgreSQL refuses one in a query
     chosen = PathwayState(state) if state in PathwayState.values else None
+    chosen_approval = ApprovalFilter(approval) if approval in ApprovalFilter.__members__.values() else None
     found = list(
         _search(patients_visible_to(user), query)
         .only(*WORKLIST_PATIENT_FIELDS)
         .order_by("family_name", "given_name", "record_number")
     )
-    pathways = pathway_states(found, today=today)
-    rows: dict[PathwayState, list[WorklistRow]] = defaultdict(list)
+    approvals = approval_states([patient.pk for patient in found], today=today)
+    pathways = pathway_states(found, today=today, answers=approvals.answers)
+    every: list[WorklistRow] = []
     for patient in found:
         line = pathways[patient.pk]
-        rows[line.state].append(
+        every.append(
             WorklistRow(
                 patient=patient,
                 state=line.state,
@@ -640,8 +801,13 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
                 last_session=line.last_session,
                 next_due=line.next_due,
                 booked_for=line.booked_for,
+                approval=approval_line(approvals.states[patient.pk]),
             )
         )
+    rows: dict[PathwayState, list[WorklistRow]] = defaultdict(list)
+    for row in every:
+        if _approval_matches(row.approval, chosen_approval):
+            rows[row.state].append(row)
     for each, field in BY_DATE.items():
         rows[each] = _by_date(rows[each], field)
     language = translation.get_language()
@@ -651,12 +817,15 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
         if rows[each] and (chosen is None or each is chosen)
     )
     counts = tuple((each, len(rows[each])) for each in PathwayState)
+    by_approval = Counter(row.approval.status for row in every if chosen is None or row.state is chosen)
+    approval_counts = tuple((each, by_approval[each]) for each in ApprovalStatus)
     listed = sum(len(group.rows) for group in groups)
     side_effects, side_effects_total = side_effects_to_review(user)
     parts = (
         f"{listed} patients listed",
         f"search {query!r}" if query else "",
         chosen or "",
+        chosen_approval or "",
         f"{side_effects_total} side effects to review" if side_effects_total else "",
     )
     audit_records(  # one statement: the page, each patient on it and each side effect shown, as read
@@ -680,4 +849,15 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "") -> 
             ),
         ],
     )
-    return Worklist(groups, counts, len(found), query, chosen, clinical, tuple(side_effects), side_effects_total)
+    return Worklist(
+        groups,
+        counts,
+        len(found),
+        query,
+        chosen,
+        clinical,
+        tuple(side_effects),
+        side_effects_total,
+        chosen_approval,
+        approval_counts,
+    )

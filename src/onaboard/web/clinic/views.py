@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.web.accounts.models import STAFF_ROLES, Role
-from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH
+from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, Worklist
 from onaboard.web.clinic.selectors import worklist as worklist_of
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 
@@ -49,9 +51,25 @@ def _portal_unavailable(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/portal_unavailable.html", context)
 
 
+def _kept(*params: tuple[str, str]) -> str:
+    """The query string of the ``params`` that have a value, in their order."""
+    return urlencode([(name, value) for name, value in params if value], quote_via=quote)
+
+
+def _filter_links(listing: Worklist) -> dict[str, str]:
+    """What each filter chip's link keeps of the page's other filter and search: a state chip the approval filter
+    and the search, an approval chip the state filter and the search."""
+    return {
+        "keep_approval": _kept(("approval", listing.approval or ""), ("q", listing.query)),
+        "keep_state": _kept(("state", listing.state or ""), ("q", listing.query)),
+    }
+
+
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
-    """Clinic staff's patients by pathway state, searchable by name or record number and filterable by state."""
+    """Clinic staff's patients by pathway state, each with where their prior authorisation stands, searchable by
+    name or record number and filterable by state and by approval status (``needs_attention``: the approvals
+    billing staff act on)."""
     if request.user.role not in STAFF_ROLES:
         raise PermissionDenied
     # The live search swaps in the groups alone. Going back to a searched URL that htmx no longer holds makes it ask
@@ -63,7 +81,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
         if not partial:  # the groups alone have no place for the message
             messages.warning(request, gettext(SEARCH_SHORTENED).format(count=SEARCH_MAX_LENGTH))
     listing = worklist_of(
-        user=request.user, today=timezone.localdate(), query=query, state=request.GET.get("state", "")
+        user=request.user,
+        today=timezone.localdate(),
+        query=query,
+        state=request.GET.get("state", ""),
+        approval=request.GET.get("approval", ""),
     )
     template = "clinic/_worklist_groups.html" if partial else "clinic/worklist.html"
     editor = can(request.user, Capability.EDIT_CLINICAL)
@@ -72,6 +94,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "can_register": editor,
         "can_review": editor,
         "search_max_length": SEARCH_MAX_LENGTH,
+        "links": _filter_links(listing),
     }
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
