@@ -609,6 +609,27 @@ def test_a_second_preventive_spelled_in_other_letter_case_is_refused():
     ]
 
 
+def test_a_second_other_toxin_spelled_in_other_letter_case_is_refused():
+    """ "X" and "x" on one day are one treatment (``medicine_key``, as the import matches other toxins): the second
+    is refused, where the import updated one row with the one and created another with the other."""
+    document = bundle([_record()])
+    entries = document["entry"]
+    toxin = [i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "MedicationStatement"][1]
+    twin = copy.deepcopy(entries[toxin])
+    twin["fullUrl"] = twin["fullUrl"][:-2] + "99"
+    twin["resource"]["id"] = twin["resource"]["id"][:-2] + "99"
+    twin["resource"]["medicationCodeableConcept"]["text"] = "x"
+    entries.append(twin)
+    assert _problems(document) == [
+        (
+            f"Bundle.entry[{len(entries) - 1}].resource.effectiveDateTime",
+            fhir_read.DUPLICATE_OTHER_TOXIN.format(
+                product="x", day="2026-01-01", first=f"Bundle.entry[{toxin}].resource"
+            ),
+        )
+    ]
+
+
 def test_a_diary_note_longer_than_the_diary_page_allows_is_refused_at_its_note():
     """A diary Observation whose note is longer than NOTES_MAX_CHARACTERS is refused at its note element (it was
     stored, and the patient could not save that day on the diary page)."""

@@ -67,6 +67,19 @@ def test_every_bad_preventive_row_is_reported_by_line_and_column():
     ]
 
 
+def test_a_repeated_trial_spelled_in_other_letter_case_is_refused():
+    """ "Propranolol" and "propranolol" from one start are one trial (``medicine_key``, as the coverage engine counts
+    medicines and the import matches them): the second row is refused, as an exact repeat is."""
+    text = (
+        "patient_id,drug,drug_class,start,stop,stop_reason\n"
+        "MRN-1,propranolol,beta_blocker,2024-01-01,,ineffective\n"
+        "MRN-1,Propranolol,beta_blocker,2024-01-01,,ineffective\n"
+        "MRN-1,Propranolol,beta_blocker,2024-06-01,,ineffective\n"
+    )
+    problems = _problems(lambda t: tables.read_preventives(t, classes=CLASSES, reasons=REASONS), text)
+    assert problems == ["line 3: second row for patient MRN-1 with the same drug and start (the first is on line 2)"]
+
+
 def test_bad_quoting_is_listed_after_the_problems_of_the_rows_before_it():
     """As in the diary: bad quoting stops the reading, and the rows read before it keep their problems."""
     text = (

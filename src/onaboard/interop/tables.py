@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from onaboard.clinical import Muscle, Side
+from onaboard.clinical import Muscle, Side, medicine_key
 from onaboard.clinical.diary import REQUIRED_VALUE, TOO_MANY_FIELDS, csv_header, csv_text
 from onaboard.clinical.errors import InvalidInputError, Problem
 from onaboard.interop.fhir.records import (
@@ -197,7 +197,9 @@ def _read(
 
 
 def read_preventives(source: str | bytes, *, classes: Sequence[str], reasons: Sequence[str]) -> dict[str, list[Any]]:
-    """Preventive trials by patient id; ``classes`` and ``reasons`` are the allowed drug classes and stop reasons."""
+    """Preventive trials by patient id; ``classes`` and ``reasons`` are the allowed drug classes and stop reasons. A
+    second row of one patient's drug and start is refused, the drug compared letter case aside (``medicine_key``, as
+    the coverage engine counts medicines and the import matches trials)."""
 
     def row(r: _Row) -> tuple[str, Any, Any] | None:
         patient_id = r.text("patient_id", required=True)
@@ -210,7 +212,11 @@ def read_preventives(source: str | bytes, *, classes: Sequence[str], reasons: Se
             r.problems.append(Problem(r.line, "stop", STOP_BEFORE_START.format(stop=stop, start=start)))
         if start is None:
             return None
-        return patient_id, (drug, start), PreventiveRecord("", drug, drug_class, start, stop, reason, r.text("dose"))
+        return (
+            patient_id,
+            (medicine_key(drug), start),
+            PreventiveRecord("", drug, drug_class, start, stop, reason, r.text("dose")),
+        )
 
     return _read(source, PREVENTIVE_COLUMNS, PREVENTIVE_REQUIRED, row, "drug and start")
 

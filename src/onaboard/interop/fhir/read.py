@@ -259,7 +259,7 @@ class _Patient:
     """By drug (``medicine_key``: letter case aside) and start, the natural key an import matches them by (where each
     was read)."""
     other_toxins: dict[tuple[dt.date, str], tuple[str, OtherToxinRecord]] = field(default_factory=dict)
-    """By date and product, likewise."""
+    """By date and product (``medicine_key``: letter case aside, as the import matches them), where each was read."""
 
 
 def _codes(value: Mapping[str, Any] | None, system: str) -> list[str]:
@@ -842,15 +842,16 @@ class _Reader:
                 units = None
             if patient is None or day is None or units is None or not name:
                 return
-            if (day, name) in patient.other_toxins:  # matched by date and product, likewise
-                first = patient.other_toxins[day, name][0]
+            toxin_key = (day, medicine_key(name))
+            if toxin_key in patient.other_toxins:  # matched by date and product, the second would overwrite the first
+                first = patient.other_toxins[toxin_key][0]
                 self.problem(
                     f"{at}.effectiveDateTime", DUPLICATE_OTHER_TOXIN.format(product=name, day=day, first=first)
                 )
                 return
             reasons = resource.get("reasonCode") or [{}]
             record = OtherToxinRecord(resource.get("id") or "", day, name, units, reasons[0].get("text") or "")
-            patient.other_toxins[day, name] = (at, record)
+            patient.other_toxins[toxin_key] = (at, record)
         else:
             self.problem(f"{at}.category", UNKNOWN_CATEGORY)
 
