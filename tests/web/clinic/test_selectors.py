@@ -39,7 +39,7 @@ from onaboard.web.clinic.selectors import (
     worklist,
 )
 from onaboard.web.config.settings import base
-from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
+from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import RENEWAL_LEAD_DAYS
 from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import (
@@ -912,3 +912,39 @@ def test_the_worklist_with_approvals_costs_the_same_queries_for_a_few_patients_a
         large = worklist(user=clinician, today=TODAY)
     assert large.total == small.total + 12
     assert sum(count for _, count in large.approval_counts) == 14
+
+
+@pytest.mark.django_db
+def test_a_patient_under_a_policy_that_asks_no_prior_authorisation_shows_not_needed(world):
+    """Under NICE TA260 (a guideline, no payer's policy: ``PRIOR_AUTHORISATION_KINDS``) no approval is asked for,
+    so the patient's approval is "not needed" and never needs attention, as the session screen's check says; a
+    commercial payer's patient without a request shows none, and one without insurance none."""
+    _treated(world.same_clinic_patient)
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="nice-ta260", terms_as_of=TODAY)
+    _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1)
+    PatientInsurance.objects.create(patient=world.own_patient, policy_id="us-commercial-a", terms_as_of=TODAY)
+    rows = _rows(worklist(user=world.users["billing"], today=TODAY))
+    assert rows["Same"].approval == ApprovalLine(ApprovalStatus.NOT_NEEDED)
+    assert not rows["Same"].approval.needs_attention
+    assert rows["Own"].approval == ApprovalLine(ApprovalStatus.NONE)
+    PatientInsurance.objects.filter(patient=world.same_clinic_patient).update(policy_id="us-medicare-a")
+    rows = _rows(worklist(user=world.users["billing"], today=TODAY))
+    assert rows["Same"].approval == ApprovalLine(ApprovalStatus.ENDED, days_before(1))
+
+
+@pytest.mark.django_db
+def test_the_worklist_reads_the_patients_policies_in_its_patients_query(world, django_assert_num_queries):
+    """Whether each patient's policy asks for prior authorisation comes with the patients (no query of its own):
+    fourteen insured patients cost the same six queries as two."""
+    clinician = world.users["clinician"]
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        worklist(user=clinician, today=TODAY)
+    for n in range(12):
+        patient = PatientFactory(clinic=world.clinic, birth_date=ADULT, family_name=f"Insured {n:02d}")
+        policy = "nice-ta260" if n % 2 else "us-commercial-b"
+        PatientInsurance.objects.create(patient=patient, policy_id=policy, terms_as_of=TODAY)
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        listing = worklist(user=clinician, today=TODAY)
+    assert dict(listing.approval_counts)[ApprovalStatus.NOT_NEEDED] == 6

@@ -15,7 +15,7 @@ from onaboard.web.clinic import selectors as clinic_selectors
 from onaboard.web.clinic import views as clinic_views
 from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, ApprovalStatus, PathwayState
 from onaboard.web.clinic.views import SEARCH_SHORTENED
-from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
+from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, PriorAuthorisation
 from onaboard.web.injections import selectors as injections_selectors
 from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
 from tests.web.clinic.diaries import chronic_rows, store
@@ -414,3 +414,14 @@ def test_the_prior_authorisation_form_names_the_worklists_own_words_for_a_pendin
     assert f"prior authorisation as “{ApprovalStatus.PENDING.label}”, under “needs attention”" in text
     assert "shows the patient as awaiting approval" not in text
     assert "needs attention (0)" in client.get(WORKLIST).content.decode()
+
+
+def test_a_patient_whose_policy_asks_no_prior_authorisation_shows_not_needed(client, world, today):
+    """A NICE TA260 patient's approval reads "not needed", with no day, and is counted under it, not under needs
+    attention."""
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="nice-ta260", terms_as_of=today)
+    client.force_login(world.users["billing"])
+    body = client.get(WORKLIST).content.decode()
+    assert '<span class="muted">not needed</span></td>' in _row_of(body, "Same, Sam")
+    assert "not needed (1)" in body
+    assert "needs attention (0)" in body

@@ -21,15 +21,16 @@ class WorklistApprovalOut(Schema):
 
     status: str = Field(
         ...,
-        description="pending (a request awaits the payer), renewal_due, denied, ended, upcoming (approved, not in "
-        "force yet), in_force or none; the first that holds, in that order save that pending and denied come first.",
+        description="not_needed when the patient's policy is no payer's (the label, a guideline such as NICE TA260, "
+        "a consensus statement); else the first that holds of pending (a request awaits the payer), denied (the "
+        "latest request), renewal_due, in_force, upcoming (approved, not in force yet), ended and none.",
     )
     label: str
     date: dt.date | None = Field(
         ...,
         description="The status's day: the request's (pending), the answer's (denied), the day the renewal falls due "
         "(renewal_due), the approval's last day (in_force: null when no end was given; ended) or first day "
-        "(upcoming); null for none.",
+        "(upcoming); null for not_needed and none.",
     )
     approved_until: dt.date | None = Field(
         ...,

@@ -31,8 +31,9 @@ On treatment (at least one session recorded on or before today):
 
 Prior authorisation, beside the state (``ApprovalStatus``, ``approval_line``): whatever the clinical state, each
 worklist row also says where the patient's approvals stand on today, as the coverage page does
-(``coverage.selectors.approval_state``, read for the whole list in one query by ``approval_states``). The first
-that holds:
+(``coverage.selectors.approval_state``, read for the whole list in one query by ``approval_states``). Under a
+policy that is no payer's (the label, NICE TA260, the AHS consensus: ``coverage.selectors.PRIOR_AUTHORISATION_KINDS``,
+the session screen's rule) it is **not needed**, whatever was recorded. Otherwise the first that holds:
 
 1. **request pending**: a request awaits the payer (a first request, or one renewing the approval in force);
 2. **denied**: the payer denied the latest request;
@@ -63,7 +64,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import models
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.db.models.functions import Cast
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -84,9 +85,11 @@ from onaboard.clinical import (
     treatment_outcomes,
 )
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
+from onaboard.policies import shipped_policies
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import AuditEntry, audit_records
 from onaboard.web.coverage.selectors import (
+    PRIOR_AUTHORISATION_KINDS,
     ApprovalAnswers,
     ApprovalState,
     approval_answers,
@@ -549,6 +552,7 @@ class ApprovalStatus(models.TextChoices):
     ENDED = "ended", _("ended")
     UPCOMING = "upcoming", _("approved, not in force yet")
     IN_FORCE = "in_force", _("in force")
+    NOT_NEEDED = "not_needed", _("not needed")
     NONE = "none", _("none")
 
     @property
@@ -564,6 +568,7 @@ APPROVAL_TONE: dict[str, str] = {
     ApprovalStatus.ENDED: "bad",
     ApprovalStatus.UPCOMING: "ok",
     ApprovalStatus.IN_FORCE: "ok",
+    ApprovalStatus.NOT_NEEDED: "",
     ApprovalStatus.NONE: "",
 }
 """The badge colour of each approval status."""
@@ -587,7 +592,8 @@ class ApprovalLine:
 
     ``date`` is the status's day: the request's (pending), the payer's answer's (denied, the request's when no
     answer day was recorded), the day the renewal falls due (renewal due), the approval's last day (in force: None
-    when no end was given; ended) or first day (approved, not in force yet); None for none. ``approved_until`` is
+    when no end was given; ended) or first day (approved, not in force yet); None for not needed and none.
+    ``approved_until`` is
     the last day of the approval in force, or of the later one continuing it (None when none is in force or no end
     was given), or of the approval not in force yet.
     """
@@ -609,9 +615,20 @@ class ApprovalLine:
         return self.status in NEEDS_ATTENTION
 
 
-def approval_line(state: ApprovalState) -> ApprovalLine:
-    """The worklist's approval status of ``state`` (``coverage.selectors.approval_state``): the first that holds, in
+def asks_prior_authorisation(policy_id: str | None) -> bool:
+    """Whether the patient's insurance policy (its id, None without insurance) asks for prior authorisation: a
+    shipped policy of a payer's kind (``PRIOR_AUTHORISATION_KINDS``). Without insurance, or with a policy no longer
+    shipped, it is not known, and the recorded requests are shown as they stand."""
+    policy = shipped_policies().get(policy_id) if policy_id else None
+    return policy is None or policy.kind in PRIOR_AUTHORISATION_KINDS
+
+
+def approval_line(state: ApprovalState, *, asked: bool = True) -> ApprovalLine:
+    """The worklist's approval status of ``state`` (``coverage.selectors.approval_state``): not needed when the
+    patient's policy asks for none (``asked`` False: ``asks_prior_authorisation``), else the first that holds, in
     the module docstring's order."""
+    if not asked:
+        return ApprovalLine(ApprovalStatus.NOT_NEEDED)
     current = state.current
     until = (state.continued_by or current).approved_until if current is not None else None
     if state.pending is not None:
@@ -786,6 +803,7 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
     found = list(
         _search(patients_visible_to(user), query)
         .only(*WORKLIST_PATIENT_FIELDS)
+        .annotate(insurance_policy=F("insurance__policy_id"))  # whether approval is asked for, in the same query
         .order_by("family_name", "given_name", "record_number")
     )
     approvals = approval_states([patient.pk for patient in found], today=today)
@@ -801,7 +819,9 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                 last_session=line.last_session,
                 next_due=line.next_due,
                 booked_for=line.booked_for,
-                approval=approval_line(approvals.states[patient.pk]),
+                approval=approval_line(
+                    approvals.states[patient.pk], asked=asks_prior_authorisation(patient.insurance_policy)
+                ),
             )
         )
     rows: dict[PathwayState, list[WorklistRow]] = defaultdict(list)
