@@ -401,6 +401,7 @@ NOT_LANGUAGE = {
     "config/env.py:BAD_PROXY_ADDRESS": "a settings error at start-up, for the operator",
     "coverage/demo.py:DEMO_INSURANCE": "demo data stored in the database",
     "coverage/demo.py:SAVINGS_PROGRAMME": "demo data stored in the database",
+    "coverage/demo.py:DRUG_PRICE_NOTE": "demo data stored in the database (a demo price's note)",
     "injections/selectors.py:BOTOX_PRODUCT": "the product's name, as the engine and the label write it",
     "interop/calendar.py:PRODID": "the iCalendar product identifier",
     "interop/outcome.py:FHIR_JSON": "a media type (HTTP Content-Type header value)",
