@@ -387,6 +387,7 @@ NOT_LANGUAGE = {
     "audit/logfilters.py:REDACTED_VALUE": "log text, for the operator",
     "audit/logfilters.py:REDACTED_SECRET": "log and audit-trail text, for the operator",
     "audit/logfilters.py:REDACTED_REQUEST_TEXT": "log text, for the operator",
+    "audit/logfilters.py:REDACTED_ROW": "log text, for the operator",
     "audit/admin_reads.py:LISTED": "audit-trail wording: the record stays in English",
     "audit/admin_reads.py:VIEWED": "audit-trail wording: the record stays in English",
     "audit/admin_reads.py:VIEWED_HISTORY": "audit-trail wording: the record stays in English",
