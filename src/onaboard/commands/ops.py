@@ -492,6 +492,8 @@ def _replace_postgres(pg_restore: str, dump: Path, env: dict[str, str], folder: 
         if writer.wait() != 0 and not psql_stopped:
             runner.kill()  # before its input ends, so it never sends COMMIT: the server rolls back
             runner.wait()
+            with contextlib.suppress(BrokenPipeError):
+                runner.stdin.close()
             restore_errors.seek(0)
             stderr = restore_errors.read().strip()
             raise OpsError(TOOL_FAILED.format(tool="pg_restore", code=writer.returncode, stderr=stderr))
