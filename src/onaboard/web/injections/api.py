@@ -57,7 +57,7 @@ SESSION_RECORD_DESCRIPTION = (
     "Records the session (fulfilling `booking_id`, or the booking on that date, or the open booking) and books the "
     f"next one {WEEKS} weeks later (on today when that day has passed). Refused with 422 listing every problem: the "
     "plan against PREEMPT, an expired product, a date after today, and any failed check "
-    f"({WEEKS}-week interval, cumulative dose, contraindication) without `override_reason`, with the engine's reasons "
+    f"({', '.join(f'`{code}`' for code in selectors.CheckCode)}) without `override_reason`, with the engine's reasons "
     "under `checks.<code>`. 409 when the session was already recorded, or `booking_id` names a booking recorded or "
     "cancelled meanwhile, or one whose version is not `version` (whatever the date: nothing is written). Recordings "
     "of one patient at the same moment are checked one after the other, each against the other's session."
