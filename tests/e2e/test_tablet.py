@@ -130,8 +130,8 @@ def test_the_worklist_fits_a_tablet_with_thumb_sized_filters(
 ) -> None:
     """On an iPad, upright, on its side or sharing the screen, no worklist group scrolls sideways (a 704 px table
     sat in a 702 px card), each record number stays on one line inside its cell (never "DEMO-" over "0011"), and
-    the state filters, the name's link home and the footer's links are at least 44 px tall, the current filter
-    outlined."""
+    the state and prior-authorisation filters, the name's link home and the footer's links are at least 44 px tall,
+    each filter's current choice outlined."""
     page = open_tablet(browsing, monkeypatch, tablet, "dr.demo")
     page.goto(reverse("clinic:worklist"))
     expect(page.locator("table.worklist").first).to_be_visible()
@@ -147,9 +147,12 @@ def test_the_worklist_fits_a_tablet_with_thumb_sized_filters(
 
     chips = page.locator("nav.chips a")
     assert_tall(page.evaluate(HEIGHTS_JS, chips.element_handles()))
-    current = page.locator("nav.chips a[aria-current]")
-    expect(current).to_have_count(1)
-    assert current.evaluate("(el) => getComputedStyle(el).outlineStyle") == "solid"
+    navs = page.locator("nav.chips")
+    expect(navs).to_have_count(2)  # the pathway states, the prior authorisation
+    for nav in navs.all():
+        current = nav.locator("a[aria-current]")
+        expect(current).to_have_count(1)
+        assert current.evaluate("(el) => getComputedStyle(el).outlineStyle") == "solid"
     assert_tall(page.evaluate(HEIGHTS_JS, page.locator(".top .brand, .foot-links a").element_handles()))
 
 
