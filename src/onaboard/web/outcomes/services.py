@@ -15,6 +15,7 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.patients.models import Patient
+from onaboard.web.patients.services import patient_locked
 
 MIDAS_KEYS: tuple[str, ...] = ("q1", "q2", "q3", "q4", "q5", "a", "b")
 """MIDAS answers by key: Q1-Q5 (days, scored) and A (headache days) and B (average pain 0-10), not scored."""
@@ -88,16 +89,19 @@ def questionnaire_response_record(
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
     ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them, ``QuestionnaireDateError`` for a
     date after ``today`` (the caller's) or before the birth date (``questionnaire_date_problem``); nothing is saved
-    then.
+    then. The birth date is read from the patient's row locked (``patients.services.patient_locked``), the lock
+    ``patient_update`` takes to move it: a birth date moved later at the same moment cannot pass its check against
+    the record's days while these answers pass against the old one.
     """
     instrument = Instrument(instrument)
-    if (problem := questionnaire_date_problem(patient, date, today=today)) is not None:
-        raise QuestionnaireDateError(problem)
-    try:
-        stored, total, category = _scored(instrument, answers)
-    except PromError as refused:
-        raise QuestionnaireInvalidError(refused.problems) from refused
     with transaction.atomic():
+        locked = patient_locked(patient)
+        if (problem := questionnaire_date_problem(locked, date, today=today)) is not None:
+            raise QuestionnaireDateError(problem)
+        try:
+            stored, total, category = _scored(instrument, answers)
+        except PromError as refused:
+            raise QuestionnaireInvalidError(refused.problems) from refused
         response, created = QuestionnaireResponse.objects.select_for_update().update_or_create(
             patient=patient,
             instrument=instrument,

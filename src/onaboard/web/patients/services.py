@@ -119,6 +119,21 @@ def _refuse(problems: list[tuple[str, str]]) -> None:
         raise ValidationError(by_field)
 
 
+def patient_locked(patient: Patient) -> Patient:
+    """``patient``'s row, locked until the transaction ends (``select_for_update``) and read afresh: the lock
+    ``patient_update`` takes to move a birth date, and every write that checks a patient's dated rows against it or
+    against each other takes it first, inside its ``transaction.atomic``: the diary (``diary.services``), sessions
+    and side effects (``injections.services``: recording, moving or cancelling a booking, booking the next one,
+    reporting), questionnaires (``outcomes.services``), preventives and other toxin treatments (here). Under
+    PostgreSQL's READ COMMITTED a transaction sees only what was committed, so a day checked against the old birth
+    date while a later one was being saved was stored before birth (the engine then refuses to assess the record,
+    and the details form cannot be saved again); two recordings at once each passed the 12-week and cumulative-dose
+    checks against a history without the other. With the lock the second writer waits, then reads what the first
+    left. The checks use the row returned (its birth date as stored now). SQLite serialises writers itself
+    (``BEGIN IMMEDIATE``)."""
+    return Patient.objects.select_for_update().get(pk=patient.pk)
+
+
 class PatientVersionConflictError(Exception):
     """The record changed since the form was loaded; ``current`` is the record as stored now."""
 
@@ -139,7 +154,7 @@ def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expe
     if unknown:
         raise ValueError(UNKNOWN_FIELDS.format(fields=", ".join(unknown)))
     with transaction.atomic():
-        stored = Patient.objects.select_for_update().get(pk=patient.pk)
+        stored = patient_locked(patient)
         if stored.version != expected_version:
             raise PatientVersionConflictError(stored)
         birth = data.get("birth_date")
@@ -204,10 +219,12 @@ def preventive_trial_create(
     *, user: Any, patient: Patient, data: Mapping[str, Any], today: dt.date | None = None
 ) -> PreventiveTrial:
     """Add a preventive medicine tried. ``preventive_trial_problems`` and the model's validation run before saving
-    (ValidationError), so no caller can store what the form refuses."""
+    (ValidationError), so no caller can store what the form refuses; the birth date is the patient's row as locked
+    (``patient_locked``), so one moved later at the same moment cannot leave the start before it."""
     with transaction.atomic():
+        stored_patient = patient_locked(patient)
         trial = PreventiveTrial(patient=patient, **_only(data, PREVENTIVE_FIELDS))
-        _refuse(_trial_problems(trial, today))
+        _refuse(_trial_problems(trial, stored_patient, today))
         trial.full_clean()
         trial.save()
         audit_record(
@@ -221,9 +238,10 @@ def preventive_trial_create(
     return trial
 
 
-def _trial_problems(trial: PreventiveTrial, today: dt.date | None) -> list[tuple[str, str]]:
+def _trial_problems(trial: PreventiveTrial, patient: Patient, today: dt.date | None) -> list[tuple[str, str]]:
+    """``preventive_trial_problems`` of ``trial``, against ``patient``: the trial's patient row as locked."""
     return preventive_trial_problems(
-        patient=trial.patient,
+        patient=patient,
         start=trial.start,
         stop=trial.stop,
         stop_reason=trial.stop_reason,
@@ -253,16 +271,18 @@ def preventive_trial_update(
     ``loaded`` is the row's ``modified`` time when the form was shown: if someone saved it since, nothing is saved
     and ``PreventiveTrialConflictError`` carries the stored row (two people correcting the same medicine would
     otherwise silently undo each other's change, a stop reason the payers' criteria read among them). An import,
-    which replaces rows deliberately, passes none."""
+    which replaces rows deliberately, passes none. The patient's row is locked first (``patient_locked``), then
+    the trial's: the dates are checked against the birth date as stored now."""
     values = _only(data, PREVENTIVE_FIELDS)
     with transaction.atomic():
+        stored_patient = patient_locked(trial.patient)
         stored = PreventiveTrial.objects.select_for_update().get(pk=trial.pk)
         if loaded is not None and stored.modified != loaded:
             raise PreventiveTrialConflictError(stored)
         changed = sorted(name for name, value in values.items() if getattr(stored, name) != value)
         for name, value in values.items():
             setattr(stored, name, value)
-        _refuse(_trial_problems(stored, today))
+        _refuse(_trial_problems(stored, stored_patient, today))
         stored.full_clean()
         stored.save()
         audit_record(
@@ -282,18 +302,20 @@ def other_toxin_treatment_create(
     """Add a botulinum toxin treatment given outside the chronic-migraine cycles (``other_toxin_treatment_problems``
     and the model's validation first: ValidationError).
 
-    Recording one also answers the safety screen's "asked about other toxins" question.
+    Recording one also answers the safety screen's "asked about other toxins" question. The date is checked against
+    the birth date on the patient's row as locked (``patient_locked``).
     """
     with transaction.atomic():
+        stored_patient = patient_locked(patient)
         treatment = OtherToxinTreatment(patient=patient, **_only(data, OTHER_TOXIN_FIELDS))
         _refuse(
             other_toxin_treatment_problems(
-                patient=patient, date=treatment.date, units=treatment.units, today=today or timezone.localdate()
+                patient=stored_patient, date=treatment.date, units=treatment.units, today=today or timezone.localdate()
             )
         )
         treatment.full_clean()
         treatment.save()
-        if not patient.other_toxin_asked:
+        if not stored_patient.other_toxin_asked:
             Patient.objects.filter(pk=patient.pk).update(
                 other_toxin_asked=True, version=F("version") + 1, modified=timezone.now()
             )
