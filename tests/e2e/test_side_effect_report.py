@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from onaboard.web.injections.models import SessionStatus, SideEffect
 from tests.e2e.browsing import Browsing, tab_until_focused, tap_choice
@@ -93,3 +93,64 @@ def test_a_refused_report_on_a_phone_says_so_at_the_top_and_links_to_the_field(
     expect(phone.get_by_label("Anything else we should know?")).to_be_in_viewport()
     expect(phone).to_have_url(re.compile("#id_description$"))
     assert not SideEffect.objects.exists()
+
+
+WATCH_TAPS_JS = """
+() => {
+  const button = Array.from(document.querySelectorAll('main form button'))
+    .find((b) => b.textContent.trim() === 'Send to the clinic');
+  document.addEventListener('touchstart', () => console.log('tap ' + JSON.stringify(
+    { disabled: button.disabled, busy: button.form.getAttribute('aria-busy') })), true);
+}
+"""
+"""Report, at each touch, whether Send is disabled and its form busy (read in the page: while the answer is held
+back, Playwright's own reads wait for the navigation)."""
+
+
+def test_send_tapped_twice_on_a_slow_network_sends_one_report(browsing: Browsing, world: World) -> None:
+    """Over a slow network (the answer held back) a second tap on "Send to the clinic" 300 ms after the first sends
+    nothing more: at the second tap the button is disabled and the form busy; one report is stored and the patient
+    lands on it. Back on the form, Send works again."""
+    phone = browsing.open("phone")
+    browsing.sign_in(phone, "patient")
+    phone.goto("/sessions/side-effects/report/")
+    held: list[Route] = []
+
+    def slow(route: Route) -> None:
+        if route.request.method == "POST":
+            held.append(route)  # answered below, after the second tap
+        else:
+            route.continue_()
+
+    phone.route("**/sessions/side-effects/report/", slow)
+    taps: list[str] = []
+    phone.on("console", lambda message: taps.append(message.text) if message.text.startswith("tap ") else None)
+    tap_choice(phone, "radio", "Muscle aches")
+    tap_choice(phone, "radio", "Mild")
+    send = phone.get_by_role("button", name="Send to the clinic")
+    send.scroll_into_view_if_needed()
+    browsing.shot(phone, "filled")
+    box = send.bounding_box()
+    assert box is not None
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    phone.evaluate(WATCH_TAPS_JS)
+    phone.touchscreen.tap(*middle)
+    phone.wait_for_timeout(300)
+    phone.touchscreen.tap(*middle)
+    phone.wait_for_timeout(500)
+    assert len(held) == 1, f"{len(held)} posts sent"
+    assert taps == [
+        'tap {"disabled":false,"busy":null}',
+        'tap {"disabled":true,"busy":"true"}',
+    ]
+
+    held[0].continue_()
+    expect(phone.get_by_role("heading", name="Your report was sent")).to_be_visible()
+    browsing.shot(phone, "sent")
+    assert SideEffect.objects.filter(patient=world.own_patient).count() == 1
+    assert len(held) == 1
+
+    phone.unroute("**/sessions/side-effects/report/")
+    phone.go_back()
+    expect(send).to_be_enabled()
+    expect(phone.locator("form[aria-busy]")).to_have_count(0)
