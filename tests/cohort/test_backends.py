@@ -12,14 +12,22 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from onaboard.clinical import Hit6Answer
+from onaboard.clinical import MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer
 from onaboard.cohort.backends import (
+    BIRTH_AFTER,
     BLANK_VALUES,
+    CSV_NOT_READ,
     DUPLICATE_PATIENT,
+    DUPLICATE_SESSION,
+    MIDAS_OUT_OF_RANGE,
+    MIDAS_PAIR_OUT_OF_RANGE,
     MISSING_COLUMNS,
     MISSING_TABLE,
+    NO_SUCH_DIRECTORY,
     NOT_A_DIRECTORY,
+    OBSERVED_BACKWARDS,
     OUT_OF_RANGE,
+    SESSIONS_OUT_OF_ORDER,
     UNKNOWN_PATIENT,
     UNKNOWN_VALUE,
     WRONG_COLUMNS,
@@ -29,6 +37,7 @@ from onaboard.cohort.backends import (
     arrow_cohort,
     connect,
     read_cohort,
+    rows_text,
 )
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import Proportion, cohort_report, cohort_report_of, report_json
@@ -52,10 +61,15 @@ def test_duckdb_reads_every_table_of_a_cohort(tmp_path: Path) -> None:
 
 
 def test_a_missing_directory_is_refused(tmp_path: Path) -> None:
-    """A path that is not a directory gives one problem naming it."""
+    """A path that does not exist is named as missing, and a file as not a directory (a missing path used to read
+    "not a directory" too)."""
     with pytest.raises(CohortSourceError) as raised:
         read_cohort(connect(Engine.DUCKDB), tmp_path / "nowhere")
-    assert raised.value.problems == [NOT_A_DIRECTORY.format(path=tmp_path / "nowhere")]
+    assert raised.value.problems == [NO_SUCH_DIRECTORY.format(path=tmp_path / "nowhere")]
+    (tmp_path / "patients.parquet").write_bytes(b"")
+    with pytest.raises(CohortSourceError) as raised:
+        read_cohort(connect(Engine.DUCKDB), tmp_path / "patients.parquet")
+    assert raised.value.problems == [NOT_A_DIRECTORY.format(path=tmp_path / "patients.parquet")]
 
 
 def test_every_missing_table_is_listed(tmp_path: Path) -> None:
@@ -121,9 +135,9 @@ def test_a_diary_with_blank_hours_or_answers_is_refused_from_files_and_from_memo
     blanked = diary.cast(nullable).set_column(2, "headache_hours", hours)
     blanked = blanked.set_column(blanked.schema.get_field_index("answers"), "answers", answers)
     expected = [
-        BLANK_VALUES.format(table=table, count=count, column=column)
+        BLANK_VALUES.format(table=table, rows=rows, column=column)
         for table in (str(path), "diary")
-        for column, count in (("headache_hours", 2), ("answers", 1))
+        for column, rows in (("headache_hours", "2 rows"), ("answers", "1 row"))
     ]
     pq.write_table(blanked, path)
     with pytest.raises(CohortSourceError) as from_file:
@@ -254,7 +268,9 @@ def test_rows_naming_a_patient_missing_from_patients_are_refused(tmp_path: Path)
         table = pq.read_table(tmp_path / f"{name}.parquet")
         count = table.filter(pc.equal(table["patient_id"], gone)).num_rows
         if count:
-            expected.append(UNKNOWN_PATIENT.format(table=tmp_path / f"{name}.parquet", count=count, patient_id=gone))
+            expected.append(
+                UNKNOWN_PATIENT.format(table=tmp_path / f"{name}.parquet", rows=rows_text(count), patient_id=gone)
+            )
     assert len(expected) >= 2
     assert _problems(tmp_path) == expected
 
@@ -320,7 +336,7 @@ def test_a_blank_in_any_required_column_of_any_table_is_refused(tmp_path: Path) 
     sessions = _rewritten(
         tmp_path, "sessions", lambda t: _set(t, "session_date", [None, *t["session_date"].to_pylist()[1:]])
     )
-    assert _problems(tmp_path) == [BLANK_VALUES.format(table=sessions, count=1, column="session_date")]
+    assert _problems(tmp_path) == [BLANK_VALUES.format(table=sessions, rows="1 row", column="session_date")]
 
 
 def test_arrow_tables_are_checked_as_a_directory_is(tmp_path: Path) -> None:
@@ -340,3 +356,143 @@ def test_arrow_tables_are_checked_as_a_directory_is(tmp_path: Path) -> None:
         OUT_OF_RANGE.format(table="diary", column="headache_hours", value=25.0, low=0, high=24),
         DUPLICATE_PATIENT.format(table="patients", patient_id=first, count=2),
     ]
+
+
+def _first_patient(directory: Path) -> str:
+    """The least patient id of the cohort in ``directory`` (the one a problem names)."""
+    return pq.read_table(directory / "patients.parquet")["patient_id"][0].as_py()
+
+
+def test_impossible_dates_are_refused_naming_the_table_the_column_and_the_patient(tmp_path: Path) -> None:
+    """A birth after the start of observation and after the first session (an age of -7 reached the report's age
+    range) and an observation that ends before it starts are refused, each naming the file, the column, the patient
+    and the dates; from files and from memory alike."""
+    write_cohort(tmp_path, patients=5, days=200, seed=1)
+    people = pq.read_table(tmp_path / "patients.parquet")
+    born_late, backwards = people["patient_id"][0].as_py(), people["patient_id"][1].as_py()
+    start, until = people["observed_from"][1].as_py(), people["observed_until"][1].as_py()
+    sessions = pq.read_table(tmp_path / "sessions.parquet")
+    first = min(sessions.filter(pc.equal(sessions["patient_id"], born_late))["session_date"].to_pylist())
+    observed = people["observed_from"][0].as_py()
+    born = first + (first - observed)  # after the first session, so after observed_from too
+
+    def broken(table: pa.Table) -> pa.Table:
+        births, starts, ends = (
+            table[column].to_pylist() for column in ("birth_date", "observed_from", "observed_until")
+        )
+        births[0], starts[1], ends[1] = born, until, start
+        return _set(_set(_set(table, "birth_date", births), "observed_from", starts), "observed_until", ends)
+
+    path = _rewritten(tmp_path, "patients", broken)
+    one = {"table": path, "patients": "1 patient"}
+    expected = [
+        BIRTH_AFTER.format(**one, birth_date=born, patient_id=born_late, column="observed_from", day=observed),
+        BIRTH_AFTER.format(**one, birth_date=born, patient_id=born_late, column="first session", day=first),
+        OBSERVED_BACKWARDS.format(**one, until=start, patient_id=backwards, start=until),
+    ]
+    assert _problems(tmp_path) == expected
+    arrow = {name: pq.read_table(tmp_path / f"{name}.parquet") for name in TABLES}
+    with pytest.raises(CohortSourceError) as raised:
+        arrow_cohort(connect(Engine.DUCKDB), arrow)
+    assert raised.value.problems == [problem.replace(str(path), "patients") for problem in expected]
+
+
+def test_midas_answers_outside_the_engines_limits_are_refused(tmp_path: Path) -> None:
+    """MIDAS Q1 of -3 days, B of 11 (a 0-10 scale) and Q3 + Q4 of 93 days (Q4 excludes Q3's days; 3 months hold 92
+    at most) were graded as if valid: each is refused naming the file, the column, the value and the patient, with
+    the engine's limits (onaboard.clinical)."""
+    write_cohort(tmp_path, patients=5, days=200, seed=1)
+    prom = pq.read_table(tmp_path / "prom.parquet")
+    patient, visit = prom["patient_id"][0].as_py(), prom["visit"][0].as_py()
+
+    def broken(table: pa.Table) -> pa.Table:
+        table = _set(table, "midas_q1", [-3, *table["midas_q1"].to_pylist()[1:]])
+        table = _set(table, "midas_b", [MIDAS_MAX_PAIN + 1, *table["midas_b"].to_pylist()[1:]])
+        table = _set(table, "midas_q3", [MIDAS_MAX_DAYS - 1, *table["midas_q3"].to_pylist()[1:]])
+        return _set(table, "midas_q4", [2, *table["midas_q4"].to_pylist()[1:]])
+
+    path = _rewritten(tmp_path, "prom", broken)
+    where = {"table": path, "patient_id": patient, "visit": visit, "rows": "1 row"}
+    assert _problems(tmp_path) == [
+        MIDAS_OUT_OF_RANGE.format(**where, column="midas_q1", value=-3, low=0, high=MIDAS_MAX_DAYS),
+        MIDAS_OUT_OF_RANGE.format(**where, column="midas_b", value=MIDAS_MAX_PAIN + 1, low=0, high=MIDAS_MAX_PAIN),
+        MIDAS_PAIR_OUT_OF_RANGE.format(
+            **where, first="midas_q3", second="midas_q4", value=MIDAS_MAX_DAYS + 1, high=MIDAS_MAX_DAYS
+        ),
+    ]
+
+
+def _renumbered(tmp_path: Path, change: Any) -> tuple[Path, str, list[dict[str, Any]]]:
+    """A cohort whose first patient (with at least two sessions) has their session rows changed by ``change``; the
+    sessions file, the patient and their rows as written before."""
+    write_cohort(tmp_path, patients=8, days=365, seed=1)
+    sessions = pq.read_table(tmp_path / "sessions.parquet")
+    counts = sessions.group_by("patient_id").aggregate([("session_number", "count")]).to_pylist()
+    patient = min(row["patient_id"] for row in counts if row["session_number_count"] >= 2)
+    own = [row for row in sessions.to_pylist() if row["patient_id"] == patient]
+
+    def rewrite(table: pa.Table) -> pa.Table:
+        rows = table.to_pylist()
+        mine = [row for row in rows if row["patient_id"] == patient]
+        change(mine)
+        return pa.Table.from_pylist(rows, schema=table.schema)
+
+    return _rewritten(tmp_path, "sessions", rewrite), patient, own
+
+
+def test_session_numbers_the_dates_contradict_are_refused_naming_the_patient(tmp_path: Path) -> None:
+    """Sessions 1 and 2 with their numbers swapped gave a negative gap ("repeat sessions too early") and put adverse
+    events in the wrong cycle: refused naming the patient, both sessions and their dates."""
+
+    def swap(rows: list[dict[str, Any]]) -> None:
+        rows[0]["session_number"], rows[1]["session_number"] = rows[1]["session_number"], rows[0]["session_number"]
+
+    path, patient, own = _renumbered(tmp_path, swap)
+    assert _problems(tmp_path) == [
+        SESSIONS_OUT_OF_ORDER.format(
+            table=path,
+            patient_id=patient,
+            later=2,
+            later_date=own[0]["session_date"],
+            earlier=1,
+            earlier_date=own[1]["session_date"],
+            patients="1 patient",
+        )
+    ]
+
+
+def test_a_session_number_on_two_rows_of_a_patient_is_refused(tmp_path: Path) -> None:
+    """Two rows numbered 1 for one patient are refused naming the patient, the number and the rows."""
+
+    def repeat(rows: list[dict[str, Any]]) -> None:
+        rows[1]["session_number"] = rows[0]["session_number"]
+
+    path, patient, _ = _renumbered(tmp_path, repeat)
+    assert _problems(tmp_path) == [
+        DUPLICATE_SESSION.format(table=path, patient_id=patient, session_number=1, count=2, patients="1 patient")
+    ]
+
+
+def test_a_directory_holding_the_tables_as_csv_says_so_once(tmp_path: Path) -> None:
+    """A directory of CSV tables listed five "missing ... as Parquet" lines without saying the CSV files were
+    found: one problem now says they are there and the report reads Parquet; a table in neither form is still
+    named."""
+    write_cohort(tmp_path, patients=3, days=60, seed=1, csv=True)
+    for name in TABLES:
+        (tmp_path / f"{name}.parquet").unlink()
+    (tmp_path / "prom.csv").unlink()
+    names = ", ".join(f"{name}.csv" for name in TABLES if name != "prom")
+    assert _problems(tmp_path) == [
+        CSV_NOT_READ.format(directory=tmp_path, names=names),
+        MISSING_TABLE.format(path=tmp_path / "prom.parquet", tables=", ".join(TABLES)),
+    ]
+
+
+def test_counts_in_problems_read_one_row_and_many_rows() -> None:
+    """A count of one is singular in a problem ("1 row", not "1 rows")."""
+    assert (rows_text(1), rows_text(2), rows_text(1, "patient"), rows_text(0, "patient")) == (
+        "1 row",
+        "2 rows",
+        "1 patient",
+        "0 patients",
+    )

@@ -4,17 +4,20 @@ document with ``--json``, HTML and PDF on request, and an ``onaboard`` that star
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from onaboard.cli import app
-from onaboard.cohort.backends import MISSING_TABLE, NOT_A_DIRECTORY
+from onaboard.cohort.backends import MISSING_TABLE, NO_SUCH_DIRECTORY
 from onaboard.cohort.cli import (
     BAD_AS_OF,
     BAD_END,
@@ -23,9 +26,11 @@ from onaboard.cohort.cli import (
     OUT_EMPTY,
     OUT_HOLDS_OTHER_FILES,
     OUT_IS_FILE,
+    OUTPUT_IN_COHORT,
     OUTPUT_IS_A_FOLDER,
     OUTPUT_NOT_STDOUT,
     OUTPUT_PARENT_MISSING,
+    OUTPUT_TWICE,
     PATIENTS_BELOW_ONE,
     SEED_NEGATIVE,
     _interval,
@@ -172,7 +177,7 @@ def test_the_median_onset_reads_not_reached_while_under_half_responded() -> None
 def test_report_refuses_a_directory_that_is_not_a_cohort(tmp_path: Path) -> None:
     """A missing directory or missing tables exit 2 with every problem and nothing on stdout."""
     code, stdout, stderr = _run("cohort", "report", str(tmp_path / "nowhere"))
-    assert (code, stdout, stderr.strip()) == (2, "", NOT_A_DIRECTORY.format(path=tmp_path / "nowhere"))
+    assert (code, stdout, stderr.strip()) == (2, "", NO_SUCH_DIRECTORY.format(path=tmp_path / "nowhere"))
     code, stdout, stderr = _run("cohort", "report", str(tmp_path))
     assert (code, stdout) == (2, "")
     assert stderr.splitlines()[0] == MISSING_TABLE.format(path=tmp_path / "patients.parquet", tables=", ".join(TABLES))
@@ -381,3 +386,90 @@ def test_report_json_adds_the_session_figures_and_keeps_the_old_keys(cohort: Pat
         assert {"count", "total", "percent", "low", "high"} <= set(document[key])
     assert document["sessions_follow_the_pain_recorded"] is True
     assert document["sessions_early"]["count"] == 0
+
+
+def _cohort_copy(cohort: Path, tmp_path: Path) -> Path:
+    """A copy of the module's cohort (its Parquet and CSV tables) that a test may change."""
+    return Path(shutil.copytree(cohort, tmp_path / "cohort"))
+
+
+def test_report_refuses_to_write_over_a_file_of_the_cohort(cohort: Path, tmp_path: Path) -> None:
+    """``--html DIR/patients.parquet`` exited 0 and replaced the cohort's own table with HTML: a table (as Parquet or
+    CSV), the export manifest and any other file inside the cohort but an earlier report are refused (exit 2,
+    nothing on stdout), and the files are left as they were."""
+    directory = _cohort_copy(cohort, tmp_path)
+    (directory / "notes.txt").write_text("the registry's notes", encoding="utf-8")
+    before = {path.name: path.read_bytes() for path in directory.iterdir()}
+    for option, name in (
+        ("--html", "patients.parquet"),
+        ("--pdf", "diary.csv"),
+        ("--html", "export.json"),
+        ("--pdf", "notes.txt"),
+    ):
+        path = directory / name
+        code, stdout, stderr = _run("cohort", "report", str(directory), option, str(path))
+        assert (code, stdout) == (2, ""), (option, name)
+        assert stderr.strip() == OUTPUT_IN_COHORT.format(option=option, path=path, directory=directory)
+    assert {path.name: path.read_bytes() for path in directory.iterdir()} == before
+
+
+def test_report_writes_again_over_its_own_earlier_report_in_the_cohort(cohort: Path, tmp_path: Path) -> None:
+    """A report written into the cohort directory may be written again by the same command (an earlier .html or
+    .pdf is not the cohort's)."""
+    directory = _cohort_copy(cohort, tmp_path)
+    html = directory / "report.html"
+    for _ in range(2):
+        code, _, stderr = _run("cohort", "report", str(directory), "--json", "--html", str(html))
+        assert code == 0, stderr
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_refuses_html_and_pdf_naming_the_same_file(cohort: Path, tmp_path: Path) -> None:
+    """--html and --pdf naming one path would leave the PDF where the HTML was asked for: refused before any work."""
+    path = tmp_path / "report.out"
+    code, stdout, stderr = _run("cohort", "report", str(cohort), "--html", str(path), "--pdf", str(path))
+    assert (code, stdout, stderr.strip()) == (2, "", OUTPUT_TWICE.format(path=path))
+    assert not path.exists()
+
+
+def test_report_refuses_midas_answers_outside_the_engines_limits(cohort: Path, tmp_path: Path) -> None:
+    """A PROM table with MIDAS Q1 of -3 days exits 2 naming prom.parquet, the column and the value."""
+    directory = _cohort_copy(cohort, tmp_path)
+    path = directory / "prom.parquet"
+    prom = pq.read_table(path)
+    index = prom.schema.get_field_index("midas_q1")
+    values = pa.array([-3, *prom["midas_q1"].to_pylist()[1:]], prom.schema.field(index).type)
+    pq.write_table(prom.set_column(index, prom.schema.field(index), values), path)
+    code, stdout, stderr = _run("cohort", "report", str(directory), "--json")
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"{path}: column midas_q1 holds -3 for patient ")
+
+
+def test_report_refuses_session_numbers_the_dates_contradict(cohort: Path, tmp_path: Path) -> None:
+    """Sessions 1 and 2 of a patient with their numbers swapped (a negative gap read as a session too early) exit 2
+    naming the sessions file and the patient."""
+    directory = _cohort_copy(cohort, tmp_path)
+    path = directory / "sessions.parquet"
+    sessions = pq.read_table(path)
+    rows = sessions.to_pylist()
+    patient = next(row["patient_id"] for row in rows if row["session_number"] == 2)
+    for row in rows:
+        if row["patient_id"] == patient and row["session_number"] in (1, 2):
+            row["session_number"] = 3 - row["session_number"]
+    pq.write_table(pa.Table.from_pylist(rows, schema=sessions.schema), path)
+    code, stdout, stderr = _run("cohort", "report", str(directory))
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"{path}: patient {patient}'s session 2 on ")
+
+
+def test_the_summary_counts_one_patient_in_the_singular(cohort: Path, tmp_path: Path) -> None:
+    """A cohort of one patient reads "1 patient, 1 treated", not "1 patients"."""
+    directory = tmp_path / "one"
+    directory.mkdir()
+    patient = pq.read_table(cohort / "sessions.parquet")["patient_id"][0].as_py()
+    for name in TABLES:
+        table = pq.read_table(cohort / f"{name}.parquet")
+        pq.write_table(table.filter(pc.equal(table["patient_id"], patient)), directory / f"{name}.parquet")
+    code, stdout, stderr = _run("cohort", "report", str(directory))
+    assert code == 0, stderr
+    assert "1 patient, 1 treated;" in " ".join(stdout.split())

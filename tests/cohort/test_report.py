@@ -30,6 +30,7 @@ from onaboard.clinical import (
     FIXED_SITE_COUNT,
     PERIOD_DAYS,
     RETREATMENT_INTERVAL_DAYS,
+    WEEK24_PERIOD,
     CycleStatus,
     DiaryDay,
     InjectionPlan,
@@ -53,6 +54,7 @@ from onaboard.cohort.report import (
     CohortReport,
     Mean,
     Proportion,
+    _adverse_events,
     _reference,
     _sessions,
     _time_to_response,
@@ -234,7 +236,7 @@ def test_every_mean_change_interval_stays_within_what_a_period_allows(small_repo
 def _kaplan_meier(patients: list[tuple[int | None, int]]) -> list[tuple[int, int, int, int, float]]:
     """Per period: at risk, first responses, censored, cumulative % from (onset, last complete period) pairs."""
     rows, survival, k = [], 1.0, 1
-    while at_risk := [(onset, last) for onset, last in patients if (onset or last) >= k]:
+    while k <= WEEK24_PERIOD and (at_risk := [(onset, last) for onset, last in patients if (onset or last) >= k]):
         events = sum(onset == k for onset, _ in at_risk)
         censored = sum(onset is None and last == k for onset, last in at_risk)
         survival *= 1 - events / len(at_risk)
@@ -247,8 +249,8 @@ def test_time_to_response_is_the_kaplan_meier_share_of_the_engines_onsets(
     judged: tuple[CohortReport, Outcomes],
 ) -> None:
     """Onset per period is the engine's first period with >= 30 % fewer headache days; a patient without one counts
-    as at risk up to their last complete period (on an assessment day, ended) and no further, and the median is where
-    the share reaches 50 %."""
+    as at risk up to their last complete period (on an assessment day, ended) and no further, the table ends at week
+    24 (period 6, where NICE stops the non-responders), and the median is where the share reaches 50 %."""
     report, outcomes = judged
     patients = []
     for o in outcomes.values():
@@ -263,6 +265,9 @@ def test_time_to_response_is_the_kaplan_meier_share_of_the_engines_onsets(
     assert [s["cumulative"]["percent"] for s in steps] == pytest.approx([row[4] for row in rows], abs=1e-9)
     assert response["eligible"] == len(patients)
     assert response["responded"] == sum(onset is not None for onset, _ in patients)
+    by_week24 = sum(onset is not None and onset <= WEEK24_PERIOD for onset, _ in patients)
+    assert (response["through_period"], response["responded_through_period"]) == (WEEK24_PERIOD, by_week24)
+    assert response["responded_after"] == response["responded"] - by_week24
     assert response["median_onset_period"] == next((row[0] for row in rows if row[4] >= 50), None)
     assert any(s["censored"] for s in steps[:-1])  # the cohort does censor patients before its last period
 
@@ -866,3 +871,34 @@ def test_the_share_of_women_is_of_the_treated_patients_whose_sex_is_known(tmp_pa
     after = cohort_report(tmp_path)
     assert len(unknown) == 3
     assert (after.female.count, after.female.total) == (before.female.count - 3, before.treated - 3)
+
+
+def test_the_label_inside_the_interval_is_judged_at_the_labels_precision() -> None:
+    """53 patients of 2000 with muscle spasms (2.6 %, 95 % CI 2.0 to 3.4) read "label inside CI: no" beside the
+    label's 2 %, though the CI printed 2.0: the label's whole percentage stands for 1.5-2.5 %, which the interval
+    (from 2.03) overlaps."""
+    events = ibis.memtable(
+        pa.table(
+            {
+                "patient_id": [f"P{n:04d}" for n in range(53)],
+                "session_number": pa.array([1] * 53, pa.int16()),
+                "event": ["muscle_spasms"] * 53,
+            }
+        )
+    )
+    rows = {row.event: row for row in _adverse_events(events, 2000, None)}
+    spasms = rows["muscle_spasms"]
+    assert (spasms.label_percent, round(spasms.rate.low or 0, 1)) == (2.0, 2.0)
+    assert (spasms.rate.low or 0) > spasms.label_percent
+    assert spasms.label_within_interval is True
+
+
+def test_a_published_mean_is_inside_an_interval_that_prints_it() -> None:
+    """A week-24 change whose CI prints -8.4 to -7.7 (from -8.38) holds the published -8.4 days (-8.45 to -8.35); a
+    CI from -8.3 does not."""
+    judged = {}
+    for low in (-8.38, -8.3):
+        change = Mean(n=500, mean=-8.05, low=low, high=-7.7)
+        (row,) = [row for row in _reference({"week24_change_headache_days": change}) if row.cohort is not None]
+        judged[low] = row.inside_interval
+    assert judged == {-8.38: True, -8.3: False}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -407,7 +408,8 @@ def test_a_date_written_twice_is_found_before_it_can_break_the_counts(tmp_path: 
     overfull = _rows(overfull_periods(grid))
     assert overfull
     assert {row["patient_id"] for row in overfull} == {first}
-    with pytest.raises(CohortSourceError, match=f"diary: patient {first} has [0-9]+ rows for 28 dates in the 28-day"):
+    diary_file = re.escape(str(tmp_path / "diary.parquet"))
+    with pytest.raises(CohortSourceError, match=f"^{diary_file}: patient {first} has [0-9]+ rows for 28 dates in the"):
         cohort_report(tmp_path)
 
 
@@ -433,7 +435,9 @@ def test_a_single_date_written_twice_is_refused_naming_the_patient_and_the_date(
     with pytest.raises(CohortSourceError) as raised:
         cohort_report(tmp_path)
     [problem] = raised.value.problems
-    assert problem.startswith(f"diary: patient {patient} has {overfull['days_recorded']} rows for ")
+    assert problem.startswith(
+        f"{tmp_path / 'diary.parquet'}: patient {patient} has {overfull['days_recorded']} rows for "
+    )
     assert f"(a date written twice, first {day})" in problem
 
 

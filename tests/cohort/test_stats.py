@@ -14,6 +14,8 @@ from onaboard.cohort.stats import (
     Interval,
     cumulative_incidence,
     mean_interval,
+    overlaps,
+    stated_interval,
     t_quantile,
     wilson_interval,
 )
@@ -131,3 +133,19 @@ def test_cumulative_incidence_refuses_more_events_than_patients_at_risk() -> Non
     """More events than patients at risk is an error naming both."""
     with pytest.raises(ValueError, match=f"^{re.escape(EVENTS_OVER_AT_RISK.format(events=3, at_risk=2))}$"):
         cumulative_incidence([(2, 3)])
+
+
+def test_a_published_figure_stands_for_the_values_its_printed_digits_allow() -> None:
+    """The label's whole 2 % stands for 1.5-2.5 %, PREEMPT's -8.4 days for -8.45 to -8.35; a whole number is never
+    widened past half a unit (10 is 9.5-10.5)."""
+    assert stated_interval(2.0) == (1.5, 2.5)
+    assert stated_interval(10.0) == (9.5, 10.5)
+    assert stated_interval(-8.4) == pytest.approx((-8.45, -8.35))
+    assert stated_interval(44.8) == pytest.approx((44.75, 44.85))
+
+
+def test_an_interval_overlapping_the_stated_figure_holds_it() -> None:
+    """An interval from 2.03 holds the label's 2 (1.5-2.5); one from 2.6 does not; without an interval, no verdict."""
+    assert overlaps(2.03, 3.4, stated_interval(2.0)) is True
+    assert overlaps(2.6, 3.4, stated_interval(2.0)) is False
+    assert overlaps(None, 3.4, stated_interval(2.0)) is None

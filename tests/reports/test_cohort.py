@@ -25,6 +25,7 @@ from onaboard.cohort.report import (
     SESSIONS_EARLY,
     SESSIONS_FOLLOW_THE_PAIN,
     SESSIONS_ON_TIME,
+    TIME_TO_RESPONSE_PERIODS,
     CohortReport,
     Mean,
     Proportion,
@@ -340,7 +341,15 @@ def _step(period: int, at_risk: int, responders: int, percent: float | None) -> 
 
 
 def _with_onsets(report: CohortReport, *steps: dict[str, Any]) -> CohortReport:
-    response = {**report.time_to_response, "eligible": 7, "responded": 5, "by_period": list(steps)}
+    responded = steps[-1]["cumulative"]["count"] if steps else 0
+    response = {
+        **report.time_to_response,
+        "eligible": 7,
+        "responded": 5,
+        "by_period": list(steps),
+        "responded_through_period": responded,
+        "responded_after": 5 - responded,
+    }
     return replace(report, time_to_response=response)
 
 
@@ -371,7 +380,10 @@ def test_the_time_to_response_section_says_what_the_kaplan_meier_share_is(report
     a plain "cumulative share of those patients"."""
     html = render_html(_with_onsets(report, *DEMO_ONSETS))
     assert "100.0&nbsp;%; 5 of 7 so far" in html
-    assert f'patients responded; median onset: period 2.</p><p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>' in html
+    assert (
+        "<p>5 of 7 patients responded by week 24; median onset: period 2.</p>"
+        f'<p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>' in html
+    )
     assert f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk" in KAPLAN_MEIER_NOTE
     assert f"fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk" in PLOT_LABELS["response"]
     assert "cumulative share of those patients" not in _words(html)
@@ -509,3 +521,27 @@ def test_no_clinical_number_is_retyped_in_the_reports_words(module: ModuleType) 
     labels, the intervals' note) build their thresholds from onaboard.clinical's constants, so a changed rule
     cannot leave them saying another number."""
     assert _retyped(module) == []
+
+
+def test_the_file_fits_a_phone_and_scrolls_its_tables_inside_their_wraps(report: CohortReport) -> None:
+    """At 390 px the file scrolled sideways to 629 px: it now names the viewport and every table sits in a wrap that
+    scrolls on its own, as on the clinic's /analytics/ page."""
+    html = render_html(report)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert ".table-wrap { overflow-x: auto;" in html
+    tables = html.count("<table>")
+    assert tables == len(re.findall(r'<div class="(?:reference )?table-wrap"><table>', html))
+
+
+def test_the_lead_counts_one_patient_in_the_singular(report: CohortReport) -> None:
+    """A cohort of one patient reads "1 patient, 1 treated", not "1 patients"."""
+    assert "&middot; 1 patient, 1 treated &middot;" in render_html(replace(report, patients=1, treated=1))
+    assert f"&middot; {report.patients} patients, " in render_html(report)
+
+
+def test_responses_after_week_24_are_counted_beside_the_table(report: CohortReport) -> None:
+    """The time-to-response table ends at week 24; first responses after it are counted below it."""
+    later = _with_onsets(report, *DEMO_ONSETS[:2])
+    assert "5 of 7 patients responded by week 24;" in render_html(_with_onsets(report, *DEMO_ONSETS))
+    assert "4 of 7 patients responded by week 24 (1 more first responded later);" in render_html(later)
+    assert all(step["period"] <= TIME_TO_RESPONSE_PERIODS for step in report.time_to_response["by_period"])

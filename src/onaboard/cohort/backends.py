@@ -19,14 +19,22 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 __all__ = [
+    "BIRTH_AFTER",
     "BLANK_VALUES",
+    "CSV_NOT_READ",
     "DUPLICATE_PATIENT",
+    "DUPLICATE_SESSION",
+    "MIDAS_OUT_OF_RANGE",
+    "MIDAS_PAIR_OUT_OF_RANGE",
     "MISSING_COLUMNS",
     "MISSING_TABLE",
     "NOT_A_DIRECTORY",
     "NOT_PARQUET",
+    "NO_SUCH_DIRECTORY",
+    "OBSERVED_BACKWARDS",
     "OUT_OF_RANGE",
     "OVERFULL_PERIOD",
+    "SESSIONS_OUT_OF_ORDER",
     "UNKNOWN_PATIENT",
     "UNKNOWN_VALUE",
     "WRONG_COLUMNS",
@@ -36,28 +44,57 @@ __all__ = [
     "arrow_cohort",
     "connect",
     "read_cohort",
+    "rows_text",
 ]
 
 NOT_A_DIRECTORY = "{path}: not a directory"
+NO_SUCH_DIRECTORY = "{path}: no such directory"
 MISSING_TABLE = "{path}: missing (a cohort directory holds {tables} as Parquet)"
+CSV_NOT_READ = (
+    "{directory}: holds {names} as CSV, but the report reads the tables as Parquet only: write each as "
+    "<table>.parquet (src/onaboard/cohort/tables.py holds the schema)"
+)
 MISSING_COLUMNS = "{path}: missing columns {columns} (src/onaboard/cohort/tables.py holds the schema)"
 NO_ANSWERS = (
     "; a diary written before the packed answers column gets it from onaboard.cohort.tables.with_answers "
     "(docs/cohort.md)"
 )
-BLANK_VALUES = "{table}: {count} rows leave {column} blank; every row needs it"
+BLANK_VALUES = "{table}: {column} is blank in {rows}; every row needs it"
 NOT_PARQUET = "{path}: cannot be read as Parquet ({reason})"
 WRONG_COLUMNS = "{table}: columns {found} differ from the schema's {expected}"
 WRONG_TYPES = "{path}: column {column} holds {found}, the schema's {expected} (src/onaboard/cohort/tables.py)"
 REPEATED_COLUMN = "{path}: column {column} appears more than once"
 OVERFULL_PERIOD = (
-    "diary: patient {patient_id} has {days_recorded} rows for {dates_recorded} dates in the 28-day period from "
+    "{table}: patient {patient_id} has {days_recorded} rows for {dates_recorded} dates in the 28-day period from "
     "{start} (a date written twice, first {date}); the diary holds one row per patient and date"
 )
 DUPLICATE_PATIENT = "{table}: patient_id {patient_id} is on {count} rows; the table holds one row per patient"
-UNKNOWN_PATIENT = "{table}: {count} rows name patients missing from patients, such as {patient_id}"
+UNKNOWN_PATIENT = "{table}: {rows} with a patient_id that patients lacks, such as {patient_id}"
 UNKNOWN_VALUE = "{table}: column {column} holds {value!r}, not one of {allowed}"
 OUT_OF_RANGE = "{table}: column {column} holds {value}, outside {low}-{high}"
+MIDAS_OUT_OF_RANGE = (
+    "{table}: column {column} holds {value} for patient {patient_id} at visit {visit}, outside {low}-{high} "
+    "({rows} in all)"
+)
+MIDAS_PAIR_OUT_OF_RANGE = (
+    "{table}: {first} + {second} is {value} days for patient {patient_id} at visit {visit}, more than the "
+    "{high} days of the 3 months asked about ({second} excludes {first}'s days; {rows} in all)"
+)
+BIRTH_AFTER = (
+    "{table}: birth_date {birth_date} of patient {patient_id} is after their {column} {day}, an age below 0 "
+    "({patients} in all)"
+)
+OBSERVED_BACKWARDS = (
+    "{table}: observed_until {until} of patient {patient_id} is before their observed_from {start} ({patients} in all)"
+)
+DUPLICATE_SESSION = (
+    "{table}: patient {patient_id} has session_number {session_number} on {count} rows; a patient's sessions are "
+    "numbered once each ({patients} in all)"
+)
+SESSIONS_OUT_OF_ORDER = (
+    "{table}: patient {patient_id}'s session {later} on {later_date} is dated before session {earlier} on "
+    "{earlier_date}; session numbers follow the session dates ({patients} in all)"
+)
 
 SPARK_SHUFFLE_PARTITIONS = "8"
 """Shuffle partitions of a session onaboard starts itself (Spark's 200 suit a cluster, not a laptop)."""
@@ -129,13 +166,12 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
     from onaboard.cohort.tables import TABLES
 
     if not directory.is_dir():
-        raise CohortSourceError([NOT_A_DIRECTORY.format(path=directory)])
+        template = NOT_A_DIRECTORY if directory.exists() else NO_SUCH_DIRECTORY
+        raise CohortSourceError([template.format(path=directory)])
     paths = {name: directory / f"{name}.parquet" for name in TABLES}
-    missing = [
-        MISSING_TABLE.format(path=path, tables=", ".join(TABLES)) for path in paths.values() if not path.is_file()
-    ]
-    if missing:
-        raise CohortSourceError(missing)
+    absent = [name for name, path in paths.items() if not path.is_file()]
+    if absent:
+        raise CohortSourceError(_missing_problems(directory, absent))
     problems = [problem for name, path in paths.items() if (problem := _column_problem(name, path))]
     if not problems:
         problems = [
@@ -153,14 +189,46 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
     return {name: _with_optional_columns(name, connection.read_parquet(str(path))) for name, path in paths.items()}
 
 
+def _missing_problems(directory: Path, absent: Iterable[str]) -> list[str]:
+    """The tables ``absent`` as Parquet: one problem saying so once where some of them are there as CSV (the report
+    reads Parquet only), and one per table found in neither form."""
+    from onaboard.cohort.tables import TABLES
+
+    tables = ", ".join(TABLES)
+    as_csv = [name for name in absent if (directory / f"{name}.csv").is_file()]
+    problems = []
+    if as_csv:
+        names = ", ".join(f"{name}.csv" for name in as_csv)
+        problems.append(CSV_NOT_READ.format(directory=directory, names=names))
+    problems += [
+        MISSING_TABLE.format(path=directory / f"{name}.parquet", tables=tables) for name in absent if name not in as_csv
+    ]
+    return problems
+
+
+def rows_text(count: int, noun: str = "row") -> str:
+    """``count`` of ``noun`` in words: "1 row", "3 rows"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+_CHECKED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "patients": ("sex", "birth_date", "observed_from", "observed_until"),
+    "sessions": ("session_number", "session_date"),
+    "adverse_events": ("event",),
+}
+"""The columns besides ``patient_id`` that ``_value_problems`` checks in each small table (the PROM's below)."""
+
+
 def _read_checked(name: str, path: Path) -> pa.Table:
-    """The columns of a small table ``_value_problems`` checks: its patient ids and its coded values."""
+    """The columns of a small table ``_value_problems`` checks: its patient ids, coded values, dates, session numbers
+    and MIDAS answers. The four tables hold a row per patient, session or 12-weekly visit, so reading them whole costs
+    little beside the diary; the MIDAS pairs (Q1 + Q2) and naming the patient need the rows, not the footer."""
     import pyarrow.parquet as pq
 
-    from onaboard.cohort.tables import HIT6_ITEM_COLUMNS
+    from onaboard.cohort.tables import HIT6_ITEM_COLUMNS, MIDAS_COLUMNS
 
-    coded = {"patients": ("sex",), "prom": HIT6_ITEM_COLUMNS, "adverse_events": ("event",)}
-    return pq.read_table(path, columns=["patient_id", *coded.get(name, ())])
+    checked = {**_CHECKED_COLUMNS, "prom": ("visit", *HIT6_ITEM_COLUMNS, *MIDAS_COLUMNS)}
+    return pq.read_table(path, columns=["patient_id", *checked.get(name, ())])
 
 
 def _label_events() -> frozenset[str]:
@@ -242,9 +310,11 @@ def _value_problems(
 ) -> list[str]:
     """What the small tables (``patients``, ``sessions``, ``prom``, ``adverse_events``) hold that the rules would
     misread: a ``patient_id`` on two rows of ``patients`` (a join would count the patient twice), a row of another
-    table naming a patient ``patients`` lacks (treated patients outnumbering the patients), and a coded value
+    table naming a patient ``patients`` lacks (treated patients outnumbering the patients), a coded value
     outside the schema's vocabulary (``sex``, the HIT-6 answers, and with ``events`` the adverse-event codes: "F"
-    or "Never" would count as neither women nor an answer). ``names`` names each table in the problems."""
+    or "Never" would count as neither women nor an answer), impossible dates (``_date_problems``), session numbers
+    the session dates contradict (``_session_problems``) and MIDAS answers outside the engine's limits
+    (``_midas_problems``). ``names`` names each table in the problems."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -268,7 +338,9 @@ def _value_problems(
         column = tables[name]["patient_id"]
         unknown = column.filter(pc.invert(pc.is_in(column, value_set=known)))
         if len(unknown):
-            problems.append(UNKNOWN_PATIENT.format(table=named[name], count=len(unknown), patient_id=_first(unknown)))
+            problems.append(
+                UNKNOWN_PATIENT.format(table=named[name], rows=rows_text(len(unknown)), patient_id=_first(unknown))
+            )
     vocabularies = [("patients", "sex", tuple(SEX_VALUES))]
     vocabularies += [("prom", column, tuple(answer.value for answer in Hit6Answer)) for column in HIT6_ITEM_COLUMNS]
     if events is not None:
@@ -279,6 +351,177 @@ def _value_problems(
         if len(outside):
             problems.append(
                 UNKNOWN_VALUE.format(table=named[name], column=column, value=_first(outside), allowed=list(allowed))
+            )
+    problems += _date_problems(tables["patients"], tables["sessions"], named["patients"])
+    problems += _session_problems(tables["sessions"], named["sessions"])
+    problems += _midas_problems(tables["prom"], named["prom"])
+    return problems
+
+
+def _plain(table: pa.Table, columns: Iterable[str]) -> pa.Table:
+    """``columns`` of ``table`` as plain Arrow types the checks compare: text undictionaried, dates as date32 (a
+    file may hold either width, ``_kind``), whole numbers as int64 (a sum of two int16 answers cannot wrap)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    result = {}
+    for column in columns:
+        values = table[column]
+        kind = values.type.value_type if pa.types.is_dictionary(values.type) else values.type
+        if pa.types.is_dictionary(values.type):
+            values = pc.cast(values, kind)
+        if pa.types.is_date(kind):
+            values = pc.cast(values, pa.date32())
+        elif pa.types.is_integer(kind):
+            values = pc.cast(values, pa.int64())
+        result[column] = values
+    return pa.table(result)
+
+
+def _first_where(table: pa.Table, mask: pa.ChunkedArray | pa.Array, order: list[str]) -> tuple[dict[str, Any], int]:
+    """The first row of ``table`` (by ``order``) where ``mask`` holds (a null is no), and how many rows do; an empty
+    dict and 0 where none does."""
+    import pyarrow.compute as pc
+
+    chosen = table.filter(pc.fill_null(mask, False))
+    if not chosen.num_rows:
+        return {}, 0
+    return chosen.sort_by([(column, "ascending") for column in order]).slice(0, 1).to_pylist()[0], chosen.num_rows
+
+
+def _date_problems(patients: pa.Table, sessions: pa.Table, table: str) -> list[str]:
+    """Dates of ``patients`` that cannot be: a birth after the start of observation or after the patient's first
+    session (a negative age reaches every age figure), and the end of observation before its start. Each problem
+    names the least such patient and how many there are."""
+    import pyarrow.compute as pc
+
+    people = _plain(patients, ("patient_id", "birth_date", "observed_from", "observed_until"))
+    treated = _plain(sessions, ("patient_id", "session_date"))
+    firsts = treated.group_by("patient_id").aggregate([("session_date", "min")])
+    people = people.join(firsts, "patient_id", join_type="left outer")
+    problems = []
+    for column, day in (("observed_from", "observed_from"), ("first session", "session_date_min")):
+        row, count = _first_where(people, pc.greater(people["birth_date"], people[day]), ["patient_id"])
+        if count:
+            problems.append(
+                BIRTH_AFTER.format(
+                    table=table,
+                    birth_date=row["birth_date"],
+                    patient_id=row["patient_id"],
+                    column=column,
+                    day=row[day],
+                    patients=rows_text(count, "patient"),
+                )
+            )
+    row, count = _first_where(people, pc.less(people["observed_until"], people["observed_from"]), ["patient_id"])
+    if count:
+        problems.append(
+            OBSERVED_BACKWARDS.format(
+                table=table,
+                until=row["observed_until"],
+                patient_id=row["patient_id"],
+                start=row["observed_from"],
+                patients=rows_text(count, "patient"),
+            )
+        )
+    return problems
+
+
+def _session_problems(sessions: pa.Table, table: str) -> list[str]:
+    """Session numbers the report cannot trust: a number on two rows of one patient, and a higher number dated
+    before a lower one (the report orders repeat sessions, and attributes adverse events to the first two cycles,
+    by number). Each problem names the least such patient and how many patients there are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = _plain(sessions, ("patient_id", "session_number", "session_date"))
+    problems = []
+    counted = rows.group_by(["patient_id", "session_number"]).aggregate([("session_date", "count")])
+    row, _ = _first_where(counted, pc.greater(counted["session_date_count"], 1), ["patient_id", "session_number"])
+    if row:
+        repeated = counted.filter(pc.greater(counted["session_date_count"], 1))
+        problems.append(
+            DUPLICATE_SESSION.format(
+                table=table,
+                patient_id=row["patient_id"],
+                session_number=row["session_number"],
+                count=row["session_date_count"],
+                patients=rows_text(len(pc.unique(repeated["patient_id"])), "patient"),
+            )
+        )
+    ordered = rows.sort_by(
+        [("patient_id", "ascending"), ("session_number", "ascending"), ("session_date", "ascending")]
+    )
+    if ordered.num_rows > 1:
+        earlier, later = ordered.slice(0, ordered.num_rows - 1), ordered.slice(1)
+        backwards = pc.and_(
+            pc.equal(later["patient_id"], earlier["patient_id"]),
+            pc.less(later["session_date"], earlier["session_date"]),
+        )
+        pairs = pa.table(
+            {
+                "patient_id": later["patient_id"],
+                "later": later["session_number"],
+                "later_date": later["session_date"],
+                "earlier": earlier["session_number"],
+                "earlier_date": earlier["session_date"],
+            }
+        )
+        row, _ = _first_where(pairs, backwards, ["patient_id", "later"])
+        if row:
+            patients = len(pc.unique(pairs.filter(backwards)["patient_id"]))
+            problems.append(SESSIONS_OUT_OF_ORDER.format(table=table, **row, patients=rows_text(patients, "patient")))
+    return problems
+
+
+def _midas_problems(prom: pa.Table, table: str) -> list[str]:
+    """MIDAS answers outside the engine's limits (``onaboard.clinical.midas_score``): Q1-Q5 and A 0 to
+    ``MIDAS_MAX_DAYS`` days, B 0 to ``MIDAS_MAX_PAIN``, and Q1 + Q2 or Q3 + Q4 at most ``MIDAS_MAX_DAYS`` (Q2 and Q4
+    exclude Q1's and Q3's days), checked where both answers are in range. A blank is no answer. One problem per
+    column or pair, naming the least such patient and visit and how many rows there are."""
+    import pyarrow.compute as pc
+
+    from onaboard.clinical import MIDAS_MAX_DAYS, MIDAS_MAX_PAIN
+    from onaboard.cohort.tables import MIDAS_COLUMNS
+
+    rows = _plain(prom, ("patient_id", "visit", *MIDAS_COLUMNS))
+    order = ["patient_id", "visit"]
+    problems = []
+    inside = {}
+    for column in MIDAS_COLUMNS:
+        high = MIDAS_MAX_PAIN if column == "midas_b" else MIDAS_MAX_DAYS
+        values = rows[column]
+        inside[column] = pc.and_(pc.greater_equal(values, 0), pc.less_equal(values, high))
+        row, count = _first_where(rows, pc.invert(inside[column]), order)
+        if count:
+            problems.append(
+                MIDAS_OUT_OF_RANGE.format(
+                    table=table,
+                    column=column,
+                    value=row[column],
+                    patient_id=row["patient_id"],
+                    visit=row["visit"],
+                    low=0,
+                    high=high,
+                    rows=rows_text(count),
+                )
+            )
+    for first, second in (("midas_q1", "midas_q2"), ("midas_q3", "midas_q4")):
+        total = pc.add(rows[first], rows[second])
+        too_many = pc.and_(pc.and_(inside[first], inside[second]), pc.greater(total, MIDAS_MAX_DAYS))
+        row, count = _first_where(rows.append_column("total", total), too_many, order)
+        if count:
+            problems.append(
+                MIDAS_PAIR_OUT_OF_RANGE.format(
+                    table=table,
+                    first=first,
+                    second=second,
+                    value=row["total"],
+                    patient_id=row["patient_id"],
+                    visit=row["visit"],
+                    high=MIDAS_MAX_DAYS,
+                    rows=rows_text(count),
+                )
             )
     return problems
 
@@ -300,7 +543,9 @@ def _with_optional_columns(name: str, table: ir.Table) -> ir.Table:
 def _blank_problems(table: str, null_counts: Mapping[str, int]) -> list[str]:
     """One problem per column of ``null_counts`` that holds blanks."""
     return [
-        BLANK_VALUES.format(table=table, count=count, column=column) for column, count in null_counts.items() if count
+        BLANK_VALUES.format(table=table, rows=rows_text(count), column=column)
+        for column, count in null_counts.items()
+        if count
     ]
 
 

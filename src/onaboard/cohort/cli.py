@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from onaboard.clinical import PERIOD_DAYS
-from onaboard.cohort.backends import Engine
+from onaboard.cohort.backends import Engine, rows_text
 from onaboard.cohort.stats import MEAN_INTERVAL_MIN_N
 from onaboard.commands import print_json
 from onaboard.commands.common import iso_date
@@ -44,6 +44,14 @@ END_OUTSIDE = "--end: {value} leaves no room for {days} observed days and their 
 OUTPUT_PARENT_MISSING = "{option}: the directory {parent} does not exist"
 OUTPUT_NOT_STDOUT = "{option} -: the report is never written to stdout; name a file"
 OUTPUT_IS_A_FOLDER = "{option}: {path} is a folder; name the file to write"
+OUTPUT_IN_COHORT = (
+    "{option}: {path} is a file of the cohort in {directory}, which the report would overwrite; name a new file "
+    "or one outside the cohort"
+)
+OUTPUT_TWICE = "--html and --pdf both name {path}; name two files"
+REPORT_SUFFIXES = {"--html": (".html", ".htm"), "--pdf": (".pdf",)}
+"""The names an earlier report written into the cohort directory has, which ``--html`` and ``--pdf`` may replace
+(running the same command again); any other file there is the cohort's own or someone's notes, and is refused."""
 
 PIPE_WIDTH = 120
 
@@ -219,7 +227,7 @@ def _print_report(report: CohortReport) -> None:
     if report.as_of is not None:
         console.print(AS_OF_NOTE.format(as_of=report.as_of.isoformat()))
     console.print(
-        f"{report.patients} patients, {report.treated} treated; women {_percent(report.female)}; "
+        f"{rows_text(report.patients, 'patient')}, {report.treated} treated; women {_percent(report.female)}; "
         f"age at the first injection {_number(report.age_at_first_injection.mean)}"
     )
     summary = Table(box=None, show_header=False, pad_edge=False)
@@ -235,7 +243,7 @@ def _print_report(report: CohortReport) -> None:
             "Change at week 24 (mean, 95 % CI)",
             f"{_number(change.mean)} ({_interval(change.low, change.high)})",
         ),
-        ("Median onset of response (period, Kaplan-Meier)", _median_onset(report.time_to_response)),
+        ("Median onset of response by week 24 (period, Kaplan-Meier)", _median_onset(report.time_to_response)),
         ("Chronic migraine at the first injection", _counts(report.chronic_migraine)),
         ("Medication overuse at the first injection", _counts(report.overuse_at_first_injection)),
         ("Medication overuse at week 24", _counts(report.overuse_at_week24)),
@@ -320,7 +328,7 @@ def _event_rate(report: CohortReport, event: AdverseEventRate) -> str:
     return f"{_percent(event.rate)}; {RECORDED_TOGETHER.format(names=together)}"
 
 
-def _check_output(option: str, path: Path | None, problems: list[str]) -> None:
+def _check_output(option: str, path: Path | None, problems: list[str], directory: Path | None = None) -> None:
     if path is None:
         return
     if str(path) == "-":  # the report is never written to stdout: "-" used to become a file named "-"
@@ -329,6 +337,24 @@ def _check_output(option: str, path: Path | None, problems: list[str]) -> None:
         problems.append(OUTPUT_IS_A_FOLDER.format(option=option, path=path))
     elif not path.resolve().parent.is_dir():
         problems.append(OUTPUT_PARENT_MISSING.format(option=option, parent=path.resolve().parent))
+    elif directory is not None and _cohort_file(option, path, directory):
+        problems.append(OUTPUT_IN_COHORT.format(option=option, path=path, directory=directory))
+
+
+def _cohort_file(option: str, path: Path, directory: Path) -> bool:
+    """Whether writing ``path`` would replace a file of the cohort in ``directory``: one of its tables (as Parquet
+    or CSV, there or not) or its export manifest, or any other file inside it but an earlier report of the same
+    kind (``REPORT_SUFFIXES``). Links are followed: a link to a table is the table."""
+    from onaboard.cohort.export import MANIFEST
+    from onaboard.cohort.tables import TABLES
+
+    target, cohort = path.resolve(), directory.resolve()
+    if not target.is_relative_to(cohort):
+        return False
+    own = {cohort / MANIFEST} | {cohort / f"{name}{suffix}" for name in TABLES for suffix in (".parquet", ".csv")}
+    if target in own:
+        return True
+    return target.is_file() and target.suffix.lower() not in REPORT_SUFFIXES[option]
 
 
 @cohort_app.command("report")
@@ -357,8 +383,10 @@ def report_command(
     as_of_date = None if as_of is None else iso_date(as_of)
     if as_of is not None and as_of_date is None:
         problems.append(BAD_AS_OF.format(value=as_of))
-    _check_output("--html", html, problems)
-    _check_output("--pdf", pdf, problems)
+    _check_output("--html", html, problems, directory)
+    _check_output("--pdf", pdf, problems, directory)
+    if html is not None and pdf is not None and str(html) != "-" and html.resolve() == pdf.resolve():
+        problems.append(OUTPUT_TWICE.format(path=html))
     if problems:
         _fail(problems)
 

@@ -18,7 +18,9 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 - responders at week 24 are counted among patients with a complete baseline and a complete period 6;
 - mean change per period among patients with a complete baseline and that period complete;
 - time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline),
-  as a Kaplan-Meier share: a patient without it is censored at their last complete period;
+  as a Kaplan-Meier share up to week 24 (period 6): a patient without it is censored at their last complete period;
+  it ends there because NICE TA260 stops a patient without a 30 % response at week 24, and censoring them would
+  take them for patients who might still respond;
 - sessions: a repeat session is *on time* when the engine's retreatment interval allows it (``interval_check``:
   at least 84 days after the previous one) and it is not overdue (``schedule_status``: at most 7 days past due),
   *too early* when the interval refuses it; a *follow-the-pain session* has at least one follow-the-pain site
@@ -42,7 +44,9 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
   without ``as_of`` the diary is taken as finished (a registry's export), every period judged by its recorded days;
 - a published figure is *near* the cohort's when the cohort's value is within the figure's tolerance (the margin
   the synthetic generator is calibrated to) or the figure lies inside the cohort's 95 % interval (a range: overlaps
-  it), so a small cohort whose wide interval holds the figure is not called off;
+  it), so a small cohort whose wide interval holds the figure is not called off; a published figure is taken at the
+  precision it is printed with (the label's 2 % stands for 1.5 to 2.5 %, ``stats.stated_interval``), here and for
+  the label's adverse reactions;
 - adverse events: a source that records its own kinds of side effect (the clinic's app) says which label rows each
   of its event codes stands for (``recorded_events``); a row no code stands for is *not recorded* (no rate), and a
   row whose code stands for other rows too is counted with them (no comparison with the label's row alone).
@@ -106,6 +110,8 @@ from onaboard.cohort.stats import (
     Interval,
     cumulative_incidence,
     mean_interval,
+    overlaps,
+    stated_interval,
     wilson_interval,
 )
 from onaboard.cohort.tables import SEX_UNKNOWN
@@ -130,6 +136,7 @@ __all__ = [
     "SESSIONS_FOLLOW_THE_PAIN",
     "SESSIONS_ON_TIME",
     "STOPPING_REASONS",
+    "TIME_TO_RESPONSE_PERIODS",
     "WEEK24_LAST_DAY",
     "WEEK24_NOT_REACHED",
     "WEEK24_VISIT",
@@ -176,7 +183,11 @@ verdicts: patients whose week 24 had not ended on that day (``onaboard.clinical.
 judges every patient's periods 4-6 by their recorded days and has no such key, as before it was added."""
 
 MEDIAN_NOT_REACHED = "not reached"
-"""The median onset while fewer than half the eligible patients have responded (Kaplan-Meier)."""
+"""The median onset while fewer than half the eligible patients have responded (Kaplan-Meier) by week 24."""
+
+TIME_TO_RESPONSE_PERIODS = WEEK24_PERIOD
+"""Time to response is estimated up to week 24 (period 6), the NICE TA260 verdict: past it a patient without a 30 %
+response stops (``_time_to_response``), so their leaving would no longer be independent of not responding."""
 
 STOPPING_REASONS: tuple[tuple[str, str], ...] = (
     ("adverse_event", "Discontinued for an adverse event (recorded)"),
@@ -557,15 +568,23 @@ def _change_by_period(periods: ir.Table) -> tuple[PeriodChangeRow, ...]:
 
 
 def _time_to_response(summary: ir.Table) -> dict[str, Any]:
-    """Kaplan-Meier time to response among patients with a complete, non-zero baseline: a patient responds in their
-    onset period and, until then, is followed up to their last complete period (censored there when they never
-    responded), so a patient who started recently or left counts for the periods seen, not as a non-responder.
+    """Kaplan-Meier time to response among patients with a complete, non-zero baseline, up to week 24
+    (``TIME_TO_RESPONSE_PERIODS``): a patient responds in their onset period and, until then, is followed up to their
+    last complete period (censored there when they never responded), so a patient who started recently or left
+    counts for the periods seen, not as a non-responder.
 
-    ``by_period`` lists every period with a patient at risk: ``at_risk``, first responses (``patients``),
-    ``censored`` (followed no further without responding) and ``cumulative``, whose ``percent``, ``low`` and
-    ``high`` are the Kaplan-Meier share with its interval (stats.cumulative_incidence) and ``count`` of ``total``
-    the responders so far among the eligible. The median onset is the first period where that share reaches 50 %,
-    null ("not reached") before it does.
+    The estimate ends at week 24 because after it leaving is no longer independent of not responding: NICE TA260
+    stops a patient without a 30 % response at week 24 (their diary ends), and Kaplan-Meier would take them for
+    patients who might still respond, lifting the share above what was seen (71 % at week 24 rising to 76 % when
+    only 70 % of the cohort ever responded). A first response after week 24 is counted in ``responded`` and in
+    ``responded_after``, not in the table.
+
+    ``by_period`` lists every period to week 24 with a patient at risk: ``at_risk``, first responses
+    (``patients``), ``censored`` (followed no further without responding) and ``cumulative``, whose ``percent``,
+    ``low`` and ``high`` are the Kaplan-Meier share with its interval (stats.cumulative_incidence) and ``count`` of
+    ``total`` the responders so far among the eligible. The median onset is the first period where that share
+    reaches 50 %, null ("not reached" by week 24) before it does. ``through_period`` is the table's last period
+    (6); ``responded_through_period`` the responders in it.
     """
     s = summary.filter(summary.baseline_complete & (summary.baseline_headache_days > 0))
     responded = s.onset_period.notnull()
@@ -580,7 +599,7 @@ def _time_to_response(summary: ir.Table) -> dict[str, Any]:
     eligible = sum(events.values()) + sum(censored.values())
     at_risk = eligible - events.get(0, 0) - censored.get(0, 0)  # 0: no complete period after day 0
     steps = []
-    for k in range(1, max(events | censored, default=0) + 1):
+    for k in range(1, min(max(events | censored, default=0), TIME_TO_RESPONSE_PERIODS) + 1):
         if at_risk == 0:
             break
         steps.append((k, at_risk, events.get(k, 0), censored.get(k, 0)))
@@ -602,12 +621,16 @@ def _time_to_response(summary: ir.Table) -> dict[str, Any]:
                 "cumulative": asdict(cumulative),
             }
         )
+    responded = sum(events.values())
     return {
         "method": "kaplan_meier",
         "eligible": eligible,
-        "responded": sum(events.values()),
+        "responded": responded,
         "median_onset_period": median,
         "by_period": by_period,
+        "through_period": TIME_TO_RESPONSE_PERIODS,
+        "responded_through_period": running,
+        "responded_after": responded - running,
     }
 
 
@@ -672,7 +695,7 @@ def _adverse_events(
         together = {row for code in codes for row in recorded_events[code]} - {reaction.event}
         recorded_with = tuple(sorted(together, key=lambda row: order.index(row) if row in order else len(order)))
         rate = Proportion.of(counted.get(reaction.event, 0), treated) if codes else Proportion.of(0, 0)
-        within = None if rate.low is None else rate.low <= reaction.botox_percent <= (rate.high or 0)
+        within = overlaps(rate.low, rate.high, stated_interval(reaction.botox_percent))
         result.append(
             AdverseEventRate(
                 event=reaction.event,
@@ -702,10 +725,11 @@ def _midas(prom: ir.Table) -> dict[str, dict[str, int]]:
 
 
 def _inside(low: float | None, high: float | None, published: tuple[float, float]) -> bool | None:
-    """Whether the published figure (or range) lies inside (overlaps) the interval ``low..high``; None without one."""
-    if low is None or high is None:
-        return None
-    return published[0] <= high and low <= published[1]
+    """Whether the published figure (or range) overlaps the interval ``low..high``, the figure taken at the precision
+    it is printed with (``stats.stated_interval``: the published -8.4 stands for -8.45 to -8.35, so an interval from
+    -8.38 is not called off for ending 0.02 short of it); None without an interval."""
+    stated = (stated_interval(published[0])[0], stated_interval(published[1])[1])
+    return overlaps(low, high, stated)
 
 
 def _not_recorded(row: ReferenceRow) -> ReferenceRow:
@@ -775,7 +799,7 @@ def cohort_on_day(tables: Mapping[str, ir.Table], as_of: date) -> dict[str, ir.T
     }
 
 
-def _date_written_twice(diary: ir.Table, anchors: ir.Table, period: Mapping[str, Any]) -> str:
+def _date_written_twice(diary: ir.Table, anchors: ir.Table, period: Mapping[str, Any], table: str) -> str:
     """The problem of a period holding a date written twice (``overfull_periods``), naming the patient, the
     period's first day and the first date written twice (one read of that patient's rows, on the way out)."""
     anchor = _one(anchors.filter(anchors.patient_id == period["patient_id"]).select("anchor"))["anchor"]
@@ -785,7 +809,7 @@ def _date_written_twice(diary: ir.Table, anchors: ir.Table, period: Mapping[str,
     )
     repeated = rows.group_by("date").aggregate(n=rows.count())
     first = _one(repeated.filter(repeated.n > 1).aggregate(date=repeated.date.min()))["date"]
-    return OVERFULL_PERIOD.format(**period, start=start, date=first)
+    return OVERFULL_PERIOD.format(**period, table=table, start=start, date=first)
 
 
 def cohort_report(
@@ -819,7 +843,14 @@ def cohort_report(
         }
     connection = connect(engine, spark_session=spark_session)
     tables = read_cohort(connection, directory)
-    return cohort_report_of(tables, source=str(directory), engine=engine, as_of=as_of, **recorded)
+    return cohort_report_of(
+        tables,
+        source=str(directory),
+        engine=engine,
+        as_of=as_of,
+        diary_source=str(directory / "diary.parquet"),
+        **recorded,
+    )
 
 
 def cohort_report_of(
@@ -830,6 +861,7 @@ def cohort_report_of(
     as_of: date | None = None,
     recorded_events: Mapping[str, Collection[str]] | None = None,
     discontinuation_recorded: bool = True,
+    diary_source: str = "diary",
 ) -> CohortReport:
     """The cohort report of the five tables (``tables.TABLES``, as lazy Ibis tables of one backend): a cohort
     directory read by ``read_cohort``, or a clinic's own rows handed over as Arrow (``backends.arrow_cohort``).
@@ -846,14 +878,15 @@ def cohort_report_of(
     is reported as not recorded. None: the table codes events by the label's rows (a registry's, the synthetic
     cohort's), so every row is recorded on its own. ``discontinuation_recorded`` False: the source records no decision
     to stop for an adverse event (the clinic's app), so the published discontinuation figure is shown as not recorded
-    rather than judged against a rate that can only be 0."""
+    rather than judged against a rate that can only be 0. ``diary_source`` names the diary in a refusal (its file,
+    for a cohort directory)."""
     if as_of is not None:
         tables = cohort_on_day(tables, as_of)
     anchors = first_injections(tables["sessions"]).cache()
     grid = period_grid(tables["diary"], anchors, counts=REPORT_COUNTS).cache()
     overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
     if overfull:
-        raise CohortSourceError([_date_written_twice(tables["diary"], anchors, overfull[0])])
+        raise CohortSourceError([_date_written_twice(tables["diary"], anchors, overfull[0], diary_source)])
     judged = grid if as_of is None else ended_periods(grid, anchors, as_of).cache()
     baseline_days = treatment_baseline(grid, anchors).cache()
     periods = treatment_periods(judged, baseline_days).cache()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from statistics import NormalDist
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "Interval",
     "cumulative_incidence",
     "mean_interval",
+    "overlaps",
+    "stated_interval",
     "t_quantile",
     "wilson_interval",
 ]
@@ -190,3 +193,23 @@ def cumulative_incidence(steps: Sequence[tuple[int, int]]) -> list[Interval]:
         else:
             result.append(Interval(1 - survival, None, None))
     return result
+
+
+def stated_interval(value: float) -> tuple[float, float]:
+    """The values a published figure stands for at the precision it is printed with: plus or minus half its last
+    digit. The label's whole percentages (``2``) stand for 1.5 to 2.5, PREEMPT's ``-8.4`` days for -8.45 to -8.35;
+    a figure is never taken as more precise than a whole number (``10`` is 9.5 to 10.5, not 5 to 15).
+
+    The digits are the figure's shortest decimal text (``repr``), so ``2.0`` read from a file as a float is the
+    label's ``2``."""
+    exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+    half = 5 * 10.0 ** (min(int(exponent), 0) - 1)
+    return value - half, value + half
+
+
+def overlaps(low: float | None, high: float | None, published: tuple[float, float]) -> bool | None:
+    """Whether the interval ``low..high`` and the published figure's ``published`` (``stated_interval``, or a
+    range's ends widened the same way) have a value in common; None without an interval."""
+    if low is None or high is None:
+        return None
+    return published[0] <= high and low <= published[1]

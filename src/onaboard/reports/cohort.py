@@ -25,7 +25,7 @@ from onaboard.clinical import (
     RESPONDER_50_PERCENT,
     WEEK24_PERIOD,
 )
-from onaboard.cohort.backends import Engine
+from onaboard.cohort.backends import Engine, rows_text
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.report import (
     CHANGE_BOUNDS,
@@ -36,6 +36,7 @@ from onaboard.cohort.report import (
     SESSIONS_FOLLOW_THE_PAIN,
     SESSIONS_ON_TIME,
     STOPPING_REASONS,
+    TIME_TO_RESPONSE_PERIODS,
     WEEK24_LAST_DAY,
     WEEK24_NOT_REACHED,
     CohortReport,
@@ -81,7 +82,9 @@ KAPLAN_MEIER_NOTE = (
     "Each share is the Kaplan-Meier estimate: a patient whose diary ends before a response leaves the patients at "
     'risk, so the share can reach 100\u00a0% while some patients never responded; "n of N so far" counts the '
     "responders among all N patients. The curve stops before the first period with fewer than "
-    f"{RESPONSE_PLOT_MIN_AT_RISK} patients at risk."
+    f"{RESPONSE_PLOT_MIN_AT_RISK} patients at risk. The table ends at week 24 (period {TIME_TO_RESPONSE_PERIODS}): "
+    f"there NICE TA260 stops patients without a {RESPONDER_30_PERCENT}\u00a0% response, and counting them as "
+    "followed no further would take them for patients who might still respond, lifting the share above what was seen."
 )
 """Below the time-to-response table of the file and the web page: what the Kaplan-Meier share is and is not."""
 
@@ -212,6 +215,16 @@ def _median_onset(response: dict[str, Any]) -> str:
     return MEDIAN_NOT_REACHED if response["eligible"] else "&ndash;"
 
 
+def _responded_text(response: dict[str, Any]) -> str:
+    """Below the time-to-response table: the responders by week 24 among the eligible patients, and those whose first
+    response came later (outside the table)."""
+    eligible = rows_text(response["eligible"], "patient")
+    text = f"{response['responded_through_period']} of {eligible} responded by week 24"
+    if response["responded_after"]:
+        text += f" ({response['responded_after']} more first responded later)"
+    return text
+
+
 def _table(headings: Sequence[str] | None, rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
     """An HTML table (no header row when ``headings`` is None); cells are escaped unless already markup (``_Raw``)."""
     head = "".join(
@@ -251,8 +264,8 @@ PLOT_LABELS = {
     f"intervals (none for fewer than {MEAN_INTERVAL_MIN_N} patients; cut at {CHANGE_BOUNDS[0]:g} and "
     f"{CHANGE_BOUNDS[1]:+g} days, the most a period can change)",
     "response": f"Kaplan-Meier share of patients with {RESPONDER_30_PERCENT} % fewer headache days, by period after "
-    "the first injection "
-    f"(not drawn from the first period with fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk)",
+    f"the first injection up to week 24 (period {TIME_TO_RESPONSE_PERIODS}; "
+    f"not drawn from the first period with fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk)",
     "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage; "
     "label rows recorded as one kind are drawn once, without a label percentage (the label gives none for them "
     "together), and rows not recorded are left out",
@@ -546,8 +559,8 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ],
         numeric=(0, 2, 3, 4),
     ) + (
-        f"<p>{response['responded']} of {response['eligible']} patients responded; median onset: "
-        f'{_median_onset(response)}.</p><p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>'
+        f"<p>{_responded_text(response)}; median onset: {_median_onset(response)}.</p>"
+        f'<p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>'
     )
     adverse_table = _table(
         ["adverse reaction", "cohort (95 % CI)", "label BOTOX %", "label placebo %", "label inside CI"],
@@ -647,6 +660,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         "as_of": as_of,
         "engine": escape(engine_text(report.engine)),
         "patients": str(report.patients),
+        "patients_words": rows_text(report.patients, "patient"),
         "treated": str(report.treated),
         "observed": observed,
         "patients_table": patients_table,
