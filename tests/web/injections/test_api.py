@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 from django.test import Client
@@ -282,3 +283,27 @@ def test_related_to_treatment_is_true_false_or_null_only(world, patient_api, nur
     response = nurse_api.post(url, json.dumps(body), content_type="application/json")
     assert response.status_code == 422
     assert {p["loc"][-1] for p in response.json()["detail"]} == {"related_to_treatment"}
+
+
+def test_a_report_sent_again_with_its_submission_key_stores_one(world, patient_api):
+    """A report sent twice with the same ``submission`` key (a client retrying after a lost answer) stores one side
+    effect and answers 201 with it both times; a new key is another report, and a report without one is stored as
+    before."""
+    key = str(uuid.uuid4())
+    first, again = (_report(patient_api, world, kind="myalgia", submission=key) for _ in range(2))
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["id"] == again.json()["id"]
+    assert SideEffect.objects.count() == 1
+    assert _report(patient_api, world, kind="myalgia", submission=str(uuid.uuid4())).status_code == 201
+    assert _report(patient_api, world, kind="myalgia").status_code == 201
+    assert SideEffect.objects.count() == 3
+
+
+def test_a_submission_key_sent_again_with_other_answers_is_409(world, patient_api):
+    """The same ``submission`` key with other answers is 409 saying so (SUBMISSION_TAKEN), nothing more stored."""
+    key = str(uuid.uuid4())
+    _report(patient_api, world, kind="myalgia", submission=key)
+    response = _report(patient_api, world, kind="dysphagia", submission=key)
+    assert response.status_code == 409
+    assert response.json() == {"detail": api.SUBMISSION_TAKEN}
+    assert SideEffect.objects.count() == 1

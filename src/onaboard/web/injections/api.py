@@ -50,6 +50,10 @@ router = Router(tags=["injections"])
 
 WRITE_CONFLICT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 BOOKING_NOT_THIS_PATIENTS = gettext_noop("That booking is not one of this patient's sessions.")
+SUBMISSION_TAKEN = gettext_noop(
+    "This submission key was already sent with other answers: that report is stored, and these answers were not "
+    "saved. Send them with a new key to report this side effect too."
+)
 
 WEEKS = selectors.interval_weeks()
 """The engine's retreatment interval in weeks, as the operations' descriptions below name it."""
@@ -336,7 +340,7 @@ def side_effect_detail(request: HttpRequest, side_effect_id: UUID) -> Any:
 
 @router.post(
     "/patients/{patient_id}/side-effects",
-    response={201: SideEffectOut, **WRITE_ERRORS},
+    response={201: SideEffectOut, **WRITE_CONFLICT_ERRORS},
     summary="Report a side effect",
 )
 def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffectIn) -> Any:
@@ -344,7 +348,8 @@ def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffe
     recorded session on or before its onset, for a clinician to confirm. A kind of ``other`` needs a ``description``
     (422 at that field without one); an ``onset`` after today or before the patient's birth date is refused with 422
     at ``onset``. ``urgent`` in the answer means an allergic reaction or possible distant spread
-    of toxin effect: the patient should seek care now."""
+    of toxin effect: the patient should seek care now. With a ``submission`` key a retry stores nothing more and is
+    answered the first report; the key with other answers is 409."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     try:
         side_effect = services.side_effect_report(
@@ -355,7 +360,10 @@ def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffe
             severity=payload.severity,
             description=payload.description,
             today=timezone.localdate(),
+            submission=payload.submission,
         )
+    except services.SideEffectAlreadySentError:
+        return Status(409, {"detail": gettext(SUBMISSION_TAKEN)})
     except services.SideEffectRefusedError as error:
         return _refused(error)
     return Status(201, _side_effect_out(side_effect))

@@ -174,6 +174,12 @@ class SideEffectIn(InputSchema):
         description='What happened, in the reporter\'s words. Needed when `kind` is "other" (422 at `description` '
         "without it); optional otherwise.",
     )
+    submission: UUID | None = Field(
+        None,
+        description="An idempotency key the client makes up once per report (a random UUID): sent again with the "
+        "same answers (a retry after a lost answer), nothing more is stored and the first report is answered; with "
+        "other answers, 409. Left out: every call stores a report.",
+    )
 
 
 class SideEffectReviewIn(InputSchema):
