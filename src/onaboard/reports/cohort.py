@@ -364,8 +364,9 @@ def response_plot_svg(report: CohortReport) -> str:
     periods = [0] + [step["period"] for step in drawn]
     shares = [0.0] + [step["cumulative"]["percent"] or 0.0 for step in drawn]
     cut = len(drawn) < len(steps)
-    if cut:  # the last drawn share holds up to the shaded periods
-        periods, shares = [*periods, periods[-1] + 0.5], [*shares, shares[-1]]
+    # The last drawn share holds for half a period: up to the shaded periods, or to the plot's edge (else the share
+    # of the last period, week 24's, would be a point on the axis's end).
+    periods, shares = [*periods, periods[-1] + 0.5], [*shares, shares[-1]]
     axes.step(periods, shares, where="post", color="#1f4e79")
     axes.fill_between(periods, shares, step="post", color="#1f4e79", alpha=0.12)
     if cut:
