@@ -1,6 +1,7 @@
 """Writes to one patient's sessions at the same moment (onaboard/web/injections/services.py): the patient's row lock
-serves them one after the other, each checked against what the other wrote; a side-effect report form sent twice at
-once is stored once, the unique (patient, submission) entry making the second insert wait and fail.
+serves them one after the other, each checked against what the other wrote, and a side-effect report against the
+birth date and the sessions as they are left; a side-effect report form sent twice at once is stored once, the
+second waiting for the patient's lock and its insert then failing on the unique (patient, submission) entry.
 
 PostgreSQL only: under READ COMMITTED a transaction sees only committed rows, so without the lock two recordings each
 passed the 12-week check against a history without the other. SQLite serialises writers itself (``BEGIN IMMEDIATE``).
@@ -141,9 +142,9 @@ def test_moving_or_cancelling_a_booking_waits_for_the_patients_lock(nurse, patie
 
 
 def test_a_report_sent_twice_at_once_is_stored_once_and_both_get_it(patient, world):
-    """One report form posted twice at the same moment (a double tap over a slow network): the second insert waits
-    on the first's unique (patient, submission) entry, fails, and returns the first report; one side effect, one
-    audit event."""
+    """One report form posted twice at the same moment (a double tap over a slow network): the second waits for the
+    first's patient lock, its insert fails on the unique (patient, submission) entry, and it returns the first
+    report; one side effect, one audit event."""
     token = uuid.uuid4()
     barrier = threading.Barrier(2)
 
@@ -182,3 +183,55 @@ def test_a_report_resent_while_the_first_is_being_saved_waits_and_gets_the_first
     thread.join()
     assert outcome[0].pk == first.pk
     assert SideEffect.objects.filter(patient=patient).count() == 1
+
+
+def test_a_side_effect_before_a_birth_date_being_moved_after_it_is_refused(patient, world):
+    """The birth date is being moved after day D when a side effect beginning on D is reported: the report waits for
+    the patient's lock, then checks D against the new birth date and is refused at the onset; nothing is stored."""
+    day = TODAY - dt.timedelta(days=3)
+    with transaction.atomic():
+        patient_update(
+            user=world.users["clinician"],
+            patient=Patient.objects.get(pk=patient.pk),
+            data={"birth_date": day + dt.timedelta(days=1)},
+            expected_version=patient.version,
+        )
+        thread, outcome = in_thread(
+            lambda: services.side_effect_report(
+                user=world.users["patient"],
+                patient=patient,
+                kind="myalgia",
+                onset=day,
+                severity="moderate",
+                today=TODAY,
+            )
+        )
+        thread.join(WAITS)
+        assert thread.is_alive(), "the report did not wait for the birth date's save"
+    thread.join()
+    assert isinstance(outcome[0], services.SideEffectRefusedError), outcome
+    assert [field for field, _message in outcome[0].problems] == ["onset"]
+    assert not SideEffect.objects.exists()
+
+
+def test_a_side_effect_reported_while_a_session_before_it_is_recorded_follows_that_session(nurse, patient, world):
+    """A session on day D is being recorded when a side effect beginning after D is reported: the report waits for
+    the patient's lock, then finds the session and attributes the side effect to it."""
+    day = TODAY - dt.timedelta(days=3)
+    with transaction.atomic():
+        session = record(user=nurse, patient=patient, date=day)
+        thread, outcome = in_thread(
+            lambda: services.side_effect_report(
+                user=world.users["patient"],
+                patient=patient,
+                kind="myalgia",
+                onset=day + dt.timedelta(days=1),
+                severity="moderate",
+                today=TODAY,
+            )
+        )
+        thread.join(WAITS)
+        assert thread.is_alive(), "the report did not wait for the recording"
+    thread.join()
+    assert isinstance(outcome[0], SideEffect), outcome
+    assert SideEffect.objects.get(pk=outcome[0].pk).session_id == session.pk

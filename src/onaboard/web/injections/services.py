@@ -42,6 +42,7 @@ from onaboard.web.injections.selectors import (
     session_checks,
 )
 from onaboard.web.patients.models import Patient
+from onaboard.web.patients.services import patient_locked
 
 # --- Messages (tests assert them exactly) -----------------------------------------------------------------------
 
@@ -170,17 +171,6 @@ class SideEffectAlreadySentError(SideEffectRefusedError):
 
 
 # --- Recording ----------------------------------------------------------------------------------------------------
-
-
-def patient_locked(patient: Patient) -> Patient:
-    """``patient``'s row, locked until the transaction ends (``select_for_update``) and read afresh: every write that
-    checks a patient's sessions (recording, moving or cancelling a booking, booking the next one) takes it first,
-    as ``patients.services.patient_update`` (a birth date) and ``diary.services.diary_entry_save`` do. Under
-    PostgreSQL's READ COMMITTED a transaction sees only what was committed, so two recordings at once each passed
-    the 12-week and cumulative-dose checks against a history without the other and each booked a next session;
-    with the lock the second waits, then reads the first's session. The checks use the row returned (its birth
-    date as stored now). SQLite serialises writers itself (``BEGIN IMMEDIATE``)."""
-    return Patient.objects.select_for_update().get(pk=patient.pk)
 
 
 def session_date_problem(patient: Patient, day: dt.date) -> str | None:
@@ -613,14 +603,21 @@ def side_effect_report(
     the patient's unique (patient, submission) entry refuses the second, so two posts racing cannot both store. The
     token with other answers than its report's raises ``SideEffectAlreadySentError``: the form was changed after it
     was sent, and that report is neither merged into the first nor dropped unsaid.
+
+    The patient's row is locked first (``patient_locked``), as by every write of a dated row: the onset is checked
+    against the birth date as stored now (one moved later at the same moment cannot leave the onset before it), and
+    the session it follows is read after the lock, so a session being recorded at the same moment is the one found.
     """
     today = today or timezone.localdate()
     description = description.strip()
-    problems = side_effect_problems(patient=patient, kind=kind, onset=onset, description=description, today=today)
-    if problems:
-        raise SideEffectRefusedError(problems)
     try:
         with transaction.atomic():  # a savepoint inside a caller's transaction: a refused insert leaves it usable
+            locked = patient_locked(patient)
+            problems = side_effect_problems(
+                patient=locked, kind=kind, onset=onset, description=description, today=today
+            )
+            if problems:
+                raise SideEffectRefusedError(problems)
             session = session_before(patient, onset)
             side_effect = SideEffect.objects.create(
                 patient=patient,
