@@ -18,6 +18,7 @@ EXPECTED_TARGETS = {
     "discontinued_adverse_event",
     "female_share",
     "age_range",
+    "label_criteria_met",
 }
 
 
@@ -53,6 +54,13 @@ def test_the_published_figures_are_the_clinical_facts() -> None:
     assert targets["hit6_baseline"].value == 65.5
     assert targets["hit6_responders_week24"].value == 40.8
     assert targets["discontinued_adverse_event"].value == 3.8
+
+
+def test_the_label_criteria_target_is_preempts_entry_criterion() -> None:
+    """PREEMPT enrolled only patients whose 28-day baseline met the label's chronic-migraine definition, so the
+    published share meeting the label's criteria before the first injection is all of them, 100 %."""
+    target = calibration().targets["label_criteria_met"]
+    assert (target.value, target.unit, target.status) == (100, "%", "CONFIRMED")
 
 
 def test_the_labels_adverse_reaction_table_is_marked_unconfirmed() -> None:

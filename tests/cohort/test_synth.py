@@ -33,6 +33,10 @@ pytestmark = IBIS_ON_DUCKDB_2
 
 CALIBRATION_PATIENTS = 4000
 
+JUDGED_FROM_THE_VERDICTS = frozenset({"label_criteria_met"})
+"""Targets the report's published-figures table gives no cohort figure for (yet): this module judges them from the
+report's own verdict counts (``test_a_cohort_of_a_few_thousand_is_mostly_on_the_label``)."""
+
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -202,9 +206,19 @@ def test_a_cohort_of_a_few_thousand_lands_near_every_published_figure(calibrated
     off = [
         f"{row.name}: cohort {row.cohort} vs published {row.published}"
         for row in report.reference
-        if row.within_tolerance is not True
+        if row.within_tolerance is not True and not (row.name in JUDGED_FROM_THE_VERDICTS and row.cohort is None)
     ]
     assert off == []
+
+
+def test_a_cohort_of_a_few_thousand_is_mostly_on_the_label(calibrated: CohortReport) -> None:
+    """Of the patients whose three periods before the first injection can be judged, the share meeting the BOTOX
+    label's chronic-migraine criteria lands within tolerance of PREEMPT's (which enrolled only such patients), and
+    some do not: treated on the clinician's judgement, as in a clinic's registry."""
+    target = calibration().targets["label_criteria_met"]
+    met, not_met = calibrated.label_criteria["met"], calibrated.label_criteria["not_met"]
+    share = 100 * met / (met + not_met)
+    assert (target.near(share), not_met > 0) == (True, True), f"{share:.1f} % met"
 
 
 def test_adverse_event_rates_land_near_the_labels(calibrated: CohortReport) -> None:
