@@ -378,12 +378,28 @@ def _cohort_tables(chosen: QuerySet[Patient], today: dt.date) -> dict[str, pa.Ta
     for pk in keys:
         seen = [day for day in (first_diary.get(pk), first_session.get(pk)) if day is not None]
         people["observed_from"].append(min(seen) if seen else created_on[pk])
-    return {
+    tables = {
         "patients": _arrow("patients", people),
         "diary": _arrow("diary", diary),
         "sessions": _arrow("sessions", sessions),
         "prom": _arrow("prom", _prom_rows(keys, first_session, today)),
         "adverse_events": _arrow("adverse_events", _events(keys, session_number, session_dates)),
+    }
+    later = [keys[pk] for pk, start in zip(keys, people["observed_from"], strict=True) if start > today]
+    return _without(tables, later) if later else tables
+
+
+def _without(tables: Mapping[str, pa.Table], patient_ids: list[str]) -> dict[str, pa.Table]:
+    """``tables`` without the rows of ``patient_ids``: patients first seen after the day the tables are made for (a
+    past day's report or export), who were not in the cohort on it (``report.cohort_on_day`` leaves them out too)
+    and whose observation would otherwise end before it began, which the cohort's checks refuse."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    leaving = pa.array(patient_ids, pa.string())
+    return {
+        name: table.filter(pc.invert(pc.is_in(table["patient_id"], value_set=leaving)))
+        for name, table in tables.items()
     }
 
 
