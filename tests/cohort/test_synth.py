@@ -33,10 +33,6 @@ pytestmark = IBIS_ON_DUCKDB_2
 
 CALIBRATION_PATIENTS = 4000
 
-JUDGED_FROM_THE_VERDICTS = frozenset({"label_criteria_met"})
-"""Targets the report's published-figures table gives no cohort figure for (yet): this module judges them from the
-report's own verdict counts (``test_a_cohort_of_a_few_thousand_is_mostly_on_the_label``)."""
-
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -206,7 +202,7 @@ def test_a_cohort_of_a_few_thousand_lands_near_every_published_figure(calibrated
     off = [
         f"{row.name}: cohort {row.cohort} vs published {row.published}"
         for row in report.reference
-        if row.within_tolerance is not True and not (row.name in JUDGED_FROM_THE_VERDICTS and row.cohort is None)
+        if row.within_tolerance is not True
     ]
     assert off == []
 

@@ -945,6 +945,11 @@ def cohort_report_of(
     )
     hit6_responders = Proportion.of(_int(totals["hit6_responders"]), _int(totals["hit6_change_n"]))
     discontinued = Proportion.of(_int(totals["discontinued_event"]), treated)
+    # Of the patients the label verdict can judge before the first injection: insufficient data is neither.
+    label = grouped["label_criteria"]
+    label_met = Proportion.of(
+        label[LabelCriteria.MET.value], label[LabelCriteria.MET.value] + label[LabelCriteria.NOT_MET.value]
+    )
     ages = (totals["age_min"], totals["age_max"])
     age_inside = None
     age_target = calibration().targets["age_range"]
@@ -960,6 +965,7 @@ def cohort_report_of(
             "hit6_responders_week24": hit6_responders,
             "discontinued_adverse_event": discontinued,
             "female_share": female,
+            "label_criteria_met": label_met,
         }
     )
     age_text = None if ages[0] is None or ages[1] is None else f"{int(ages[0])}-{int(ages[1])}"
