@@ -39,6 +39,7 @@ from onaboard.clinical.periods import MIN_RECORDED_DAYS, PERIOD_DAYS, PeriodSumm
 from onaboard.clinical.preempt import VIAL_SIZES_UNITS, InjectionPlan, PlanError, preempt_plan
 from onaboard.clinical.prom import PromError, hit6_score, midas_score
 from onaboard.commands import print_json
+from onaboard.commands.common import iso_date
 from onaboard.serialize import (
     assessment_json,
     hit6_json,
@@ -187,16 +188,6 @@ def fail(problems: Iterable[str]) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _as_date(value: str) -> date | None:
-    """A strict ``YYYY-MM-DD`` date, or None."""
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 class Arguments:
     """Reads option values, collecting every problem so the command can list them all before exiting 2."""
 
@@ -206,7 +197,7 @@ class Arguments:
     def date(self, option: str, value: str | None) -> date | None:
         if value is None:
             return None
-        parsed = _as_date(value)
+        parsed = iso_date(value)
         if parsed is None:
             self.problems.append(BAD_DATE_OPTION.format(option=option, value=value))
         return parsed
