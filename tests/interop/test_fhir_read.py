@@ -587,6 +587,16 @@ def test_a_second_preventive_or_other_toxin_with_the_same_natural_key_is_refused
     ]
 
 
+def _renamed_twin(entry: dict, suffix: str, text: str) -> dict:
+    """A copy of the MedicationStatement ``entry`` with an id and fullUrl of its own (ending ``suffix``) naming its
+    medicine ``text``."""
+    twin = copy.deepcopy(entry)
+    twin["fullUrl"] = twin["fullUrl"][:-2] + suffix
+    twin["resource"]["id"] = twin["resource"]["id"][:-2] + suffix
+    twin["resource"]["medicationCodeableConcept"]["text"] = text
+    return twin
+
+
 def test_a_second_preventive_spelled_in_other_letter_case_is_refused():
     """ "Topiramate" and "topiramate" from one start are one trial (``medicine_key``, as the coverage engine counts
     medicines and the import matches them): the second is refused, where the import updated one row with the one and
@@ -594,11 +604,7 @@ def test_a_second_preventive_spelled_in_other_letter_case_is_refused():
     document = bundle([_record()])
     entries = document["entry"]
     preventive = next(i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "MedicationStatement")
-    twin = copy.deepcopy(entries[preventive])
-    twin["fullUrl"] = twin["fullUrl"][:-2] + "98"
-    twin["resource"]["id"] = twin["resource"]["id"][:-2] + "98"
-    twin["resource"]["medicationCodeableConcept"]["text"] = "Topiramate"
-    entries.append(twin)
+    entries.append(_renamed_twin(entries[preventive], "98", "Topiramate"))
     assert _problems(document) == [
         (
             f"Bundle.entry[{len(entries) - 1}].resource.effectivePeriod.start",
@@ -615,11 +621,7 @@ def test_a_second_other_toxin_spelled_in_other_letter_case_is_refused():
     document = bundle([_record()])
     entries = document["entry"]
     toxin = [i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "MedicationStatement"][1]
-    twin = copy.deepcopy(entries[toxin])
-    twin["fullUrl"] = twin["fullUrl"][:-2] + "99"
-    twin["resource"]["id"] = twin["resource"]["id"][:-2] + "99"
-    twin["resource"]["medicationCodeableConcept"]["text"] = "x"
-    entries.append(twin)
+    entries.append(_renamed_twin(entries[toxin], "99", "x"))
     assert _problems(document) == [
         (
             f"Bundle.entry[{len(entries) - 1}].resource.effectiveDateTime",
