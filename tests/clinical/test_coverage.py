@@ -21,6 +21,7 @@ from onaboard.clinical.coverage import (
     PolicyKind,
     PreventiveClass,
     PreventiveTrial,
+    SiteOfService,
     SourceStatus,
     Stage,
     StopReason,
@@ -118,6 +119,11 @@ prescriber_attests_benefit = true
 [stopping]
 episodic_below_headache_days = 15
 episodic_periods = 3
+
+[prior_authorisation]
+sites = ["office", "hospital_outpatient"]
+source = "summary"
+text = "Precertification is required."
 """
 
 POLICY = load_policy(CLINIC, source="clinic.toml")
@@ -265,7 +271,7 @@ def test_a_word_for_a_number_is_refused_naming_the_field():
             'notes = "For tests."\ncountry = "Testland"',
             (
                 "country: unknown key (allowed here: continuation, id, initial, jurisdiction, kind, modelled_on, "
-                "notes, reviewed, session, sources, stopping, title, unconfirmed)"
+                "notes, prior_authorisation, reviewed, session, sources, stopping, title, unconfirmed)"
             ),
         ),
         (
@@ -296,6 +302,41 @@ def test_a_word_for_a_number_is_refused_naming_the_field():
                 'underscores (got "Beta")'
             ),
         ),
+        (
+            'sites = ["office", "hospital_outpatient"]',
+            'sites = ["clinic"]',
+            'prior_authorisation.sites[0]: must be one of office, hospital_outpatient (got "clinic")',
+        ),
+        (
+            'sites = ["office", "hospital_outpatient"]',
+            "sites = []",
+            "prior_authorisation.sites: must list at least one value",
+        ),
+        (
+            'sites = ["office", "hospital_outpatient"]',
+            'sites = ["office", "office"]',
+            'prior_authorisation.sites[1]: is listed twice (got "office")',
+        ),
+        (
+            'sites = ["office", "hospital_outpatient"]',
+            'sites = "office"',
+            'prior_authorisation.sites: must be a list (got "office")',
+        ),
+        (
+            'sites = ["office", "hospital_outpatient"]\n',
+            "",
+            "prior_authorisation.sites: required field is missing",
+        ),
+        (
+            'sites = ["office", "hospital_outpatient"]',
+            'sites = ["office", "hospital_outpatient"]\nrequired = true',
+            "prior_authorisation.required: unknown key (allowed here: sites, source, text)",
+        ),
+        (
+            'source = "summary"\ntext = "Precertification is required."',
+            'source = "noridian"\ntext = "Precertification is required."',
+            ('prior_authorisation.source: names no source in [[sources]] (got "noridian"; sources: policy, summary)'),
+        ),
     ],
 )
 def test_a_bad_field_is_refused_with_its_path_and_reason(old, new, expected):
@@ -304,11 +345,56 @@ def test_a_bad_field_is_refused_with_its_path_and_reason(old, new, expected):
     assert problems(edited(old, new)) == (f"clinic.toml: {expected}",)
 
 
+def test_a_prior_authorisation_table_names_the_sites_where_the_payer_asks():
+    """``[prior_authorisation]`` lands in the policy with its sites, source and text; the policy asks at each listed
+    site of service."""
+    rule = POLICY.prior_authorisation
+    assert rule.sites == (SiteOfService.OFFICE, SiteOfService.HOSPITAL_OUTPATIENT)
+    assert (rule.source.id, rule.text) == ("summary", "Precertification is required.")
+    assert [POLICY.asks_prior_authorisation_at(site) for site in SiteOfService] == [True, True]
+
+
+def test_a_policy_asking_in_hospital_outpatient_departments_only_asks_nowhere_else():
+    """A payer asking for approval in hospital outpatient departments alone (Medicare's OPD program, Noridian JE)
+    asks for none in a physician's office; a site may be given as its text value."""
+    policy = load_policy(
+        edited('sites = ["office", "hospital_outpatient"]', 'sites = ["hospital_outpatient"]'), source="clinic.toml"
+    )
+    assert policy.prior_authorisation.sites == (SiteOfService.HOSPITAL_OUTPATIENT,)
+    assert policy.prior_authorisation.asks_at("hospital_outpatient") is True
+    assert policy.prior_authorisation.asks_at(SiteOfService.OFFICE) is False
+    assert policy.asks_prior_authorisation_at(SiteOfService.OFFICE) is False
+
+
+def test_without_the_table_a_policy_asks_for_no_prior_authorisation():
+    """A policy without ``[prior_authorisation]`` asks for approval at no site of service."""
+    text = CLINIC[: CLINIC.index("[prior_authorisation]")]
+    policy = load_policy(text, source="clinic.toml")
+    assert policy.prior_authorisation is None
+    assert [policy.asks_prior_authorisation_at(site) for site in SiteOfService] == [False, False]
+
+
+def test_a_site_of_service_that_is_no_site_is_refused_when_asked():
+    """Asking a policy about a site of service it cannot name is refused, not answered no."""
+    with pytest.raises(ValueError, match="'home'"):
+        POLICY.asks_prior_authorisation_at("home")
+
+
+def test_the_prior_authorisation_sites_may_be_marked_unconfirmed():
+    """``unconfirmed`` may name the new table's field, as any other field present in the file."""
+    text = edited(
+        'unconfirmed = ["continuation.response.min_fewer_headache_hours"]',
+        'unconfirmed = ["prior_authorisation.sites"]',
+    )
+    assert load_policy(text, source="clinic.toml").unconfirmed == ("prior_authorisation.sites",)
+
+
 def test_a_source_id_used_twice_is_refused():
     """Two sources with one id are refused; a criterion citing the lost id is refused with it."""
     assert problems(edited('id = "summary"', 'id = "policy"')) == (
         'clinic.toml: sources[1].id: source id "policy" is used twice',
         'clinic.toml: initial.frequency.source: names no source in [[sources]] (got "summary"; sources: policy)',
+        'clinic.toml: prior_authorisation.source: names no source in [[sources]] (got "summary"; sources: policy)',
     )
 
 
@@ -321,8 +407,7 @@ def test_every_problem_in_a_file_is_listed():
         'clinic.toml: initial.prior_preventives.min_trial_days: must be a whole number >= 1 (got "60")',
         (
             "clinic.toml: stoping: unknown key (allowed here: continuation, id, initial, jurisdiction, kind, "
-            "modelled_on, "
-            "notes, reviewed, session, sources, stopping, title, unconfirmed)"
+            "modelled_on, notes, prior_authorisation, reviewed, session, sources, stopping, title, unconfirmed)"
         ),
     )
 

@@ -16,6 +16,7 @@ from onaboard.clinical.coverage import (
     CriterionOutcome,
     PolicyError,
     PolicyKind,
+    SiteOfService,
     SourceStatus,
     Stage,
     evaluate_coverage,
@@ -347,6 +348,44 @@ def test_nice_response_agrees_with_the_engine_at_week_24():
         evaluation = evaluate_coverage(policy, evidence, stage=Stage.CONTINUATION, today=TODAY)
         met = evaluation.criterion("continuation.response").outcome is CriterionOutcome.MET
         assert met is (evidence.outcomes.nice_ta260.verdict is NiceTa260.CONTINUE)
+
+
+EVERYWHERE = (SiteOfService.OFFICE, SiteOfService.HOSPITAL_OUTPATIENT)
+
+PRIOR_AUTHORISATION_SITES = {
+    "ahs-2021": (),
+    "botox-label": (),
+    "nice-ta260": (),
+    "us-commercial-a": EVERYWHERE,
+    "us-commercial-b": EVERYWHERE,
+    "us-commercial-c": EVERYWHERE,
+    "us-medicare-a": (SiteOfService.HOSPITAL_OUTPATIENT,),
+}
+"""Where each shipped policy's payer asks for approval before treatment: the label, a guideline and a consensus
+statement are no payer's; the commercial payers ask in both settings; Medicare asks in hospital outpatient
+departments only (Noridian JE's OPD prior authorisation, clinical-facts 6), not in a physician's office."""
+
+
+@pytest.mark.parametrize("policy_id", SHIPPED)
+def test_each_shipped_policy_asks_for_prior_authorisation_where_its_payer_does(policy_id):
+    """Each shipped policy asks for prior authorisation at exactly the sites of service its payer does."""
+    policy = POLICIES[policy_id]
+    asked = tuple(site for site in SiteOfService if policy.asks_prior_authorisation_at(site))
+    assert asked == PRIOR_AUTHORISATION_SITES[policy_id]
+    assert (policy.prior_authorisation is None) is (asked == ())
+
+
+def test_medicare_prior_authorisation_rests_on_the_contractors_opd_program():
+    """Medicare's hospital-outpatient prior authorisation cites Noridian JE's page and quotes the J0585 with 64615
+    pairing; the commercial policies cite one of their own sources."""
+    rule = POLICIES["us-medicare-a"].prior_authorisation
+    assert rule.source.id == "noridian-jea"
+    assert "J0585" in rule.text
+    assert "64615" in rule.text
+    assert "hospital outpatient" in rule.text.lower()
+    for policy_id in ("us-commercial-a", "us-commercial-b", "us-commercial-c"):
+        policy = POLICIES[policy_id]
+        assert policy.prior_authorisation.source in policy.sources
 
 
 def test_a_policy_file_must_be_named_after_its_id():

@@ -61,8 +61,10 @@ __all__ = [
     "PreventiveClass",
     "PreventiveRule",
     "PreventiveTrial",
+    "PriorAuthorisationRule",
     "ResponseRule",
     "SessionRule",
+    "SiteOfService",
     "Source",
     "SourceStatus",
     "Stage",
@@ -194,6 +196,16 @@ def _group_label(name: str) -> str:
     if name in PreventiveClass._value2member_map_:
         return PreventiveClass(name).label
     return name.replace("_", " ")
+
+
+class SiteOfService(enum.StrEnum):
+    """Where a clinic gives the injections, as a payer's prior-authorisation rule tells settings apart: a physician's
+    office (Medicare Part B bills it with no prior-authorisation program) or a hospital outpatient department
+    (Medicare asks for prior authorisation there when J0585-J0588 is billed with 64612 or 64615: Noridian JE's
+    pre-claim review, clinical-facts 6)."""
+
+    OFFICE = "office"
+    HOSPITAL_OUTPATIENT = "hospital_outpatient"
 
 
 class StopReason(enum.StrEnum):
@@ -328,9 +340,24 @@ class StoppingRule:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorAuthorisationRule:
+    """The sites of service where the payer asks for approval before treatment (prior authorisation)."""
+
+    sites: tuple[SiteOfService, ...]
+    source: Source
+    text: str = ""
+
+    def asks_at(self, site: SiteOfService | str) -> bool:
+        """Whether the payer asks for approval before a session given at ``site`` (a ``SiteOfService`` or its text
+        value; ValueError for a text that names none)."""
+        return SiteOfService(site) in self.sites
+
+
+@dataclass(frozen=True, slots=True)
 class CoveragePolicy:
     """A coverage policy as loaded from its file; ``unconfirmed`` lists the field paths whose values were not read
-    in any source, and ``loaded_from`` names the text it came from."""
+    in any source, and ``loaded_from`` names the text it came from. ``prior_authorisation`` is None when the file
+    has no ``[prior_authorisation]`` table: the policy asks for approval nowhere."""
 
     id: str
     title: str
@@ -346,6 +373,14 @@ class CoveragePolicy:
     stopping: StoppingRule | None
     unconfirmed: tuple[str, ...]
     loaded_from: str
+    prior_authorisation: PriorAuthorisationRule | None = None
+
+    def asks_prior_authorisation_at(self, site: SiteOfService | str) -> bool:
+        """Whether this policy asks for approval before a session given at ``site``: the one rule the session
+        screen, the cost's warning and the worklist read. A policy without ``[prior_authorisation]`` (the label,
+        NICE TA260, the AHS consensus) asks at no site. ValueError for a text that names no site."""
+        site = SiteOfService(site)
+        return self.prior_authorisation is not None and self.prior_authorisation.asks_at(site)
 
 
 # --- Loading: messages (format strings; tests assert them exactly) ------------------------------------------------
@@ -731,6 +766,10 @@ def _session(reader: _Reader, source: Source, text: str) -> SessionRule:
     return SessionRule(max_units, min_interval, source, text)
 
 
+def _prior_authorisation(reader: _Reader, source: Source, text: str) -> PriorAuthorisationRule:
+    return PriorAuthorisationRule(reader.choices("sites", SiteOfService) or (), source, text)
+
+
 def _stopping(reader: _Reader, source: Source, text: str) -> StoppingRule:
     below = reader.whole("episodic_below_headache_days", minimum=1, maximum=PERIOD_DAYS)
     periods = reader.whole("episodic_periods", minimum=1)
@@ -766,6 +805,7 @@ def load_policy(text: str, *, source: str) -> CoveragePolicy:
     session = loader.criterion(top, "session", _session)
     continuation = loader.read_continuation(top)
     stopping = loader.criterion(top, "stopping", _stopping)
+    prior_authorisation = loader.criterion(top, "prior_authorisation", _prior_authorisation)
     top.finish()
     for index, path in enumerate(unconfirmed):
         if path not in loader.present:
@@ -787,6 +827,7 @@ def load_policy(text: str, *, source: str) -> CoveragePolicy:
         stopping=stopping,
         unconfirmed=unconfirmed,
         loaded_from=source,
+        prior_authorisation=prior_authorisation,
     )
 
 
