@@ -140,6 +140,17 @@ def test_one_unanswered_item_makes_the_verdict_unknown(field: str) -> None:
     assert [(finding.kind, finding.code) for finding in screen.findings] == [(FindingKind.UNKNOWN, FindingCode(field))]
 
 
+def test_the_unanswered_hypersensitivity_item_asks_about_the_formulation_components_too() -> None:
+    """The hypersensitivity item asks what the label contraindicates: a botulinum toxin product or any component of
+    the formulation (a patient allergic to an excipient only must not answer no)."""
+    screen = safety_screen(dataclasses.replace(CLEAR, hypersensitivity_to_botulinum_toxin=None), on=SCREEN_DAY)
+    assert [finding.message for finding in screen.findings] == [
+        MESSAGE_UNANSWERED.format(
+            question="hypersensitivity to any botulinum toxin product or any component of the formulation"
+        )
+    ]
+
+
 def test_unknown_birth_date_is_reported_as_unknown_age() -> None:
     """Without a birth date the age is unknown and the verdict is unknown."""
     screen = safety_screen(dataclasses.replace(CLEAR, birth_date=None), on=SCREEN_DAY)

@@ -225,7 +225,7 @@ _CHECKLIST: tuple[_Item, ...] = (
         FindingKind.CONTRAINDICATION,
         MESSAGE_HYPERSENSITIVITY,
         SOURCE_CONTRAINDICATIONS,
-        "hypersensitivity to any botulinum toxin product",
+        "hypersensitivity to any botulinum toxin product or any component of the formulation",
     ),
     _Item(
         "neuromuscular_junction_disorder",

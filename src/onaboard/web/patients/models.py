@@ -66,7 +66,7 @@ class Patient(BaseModel):
 
     injection_site_infection = models.BooleanField(_("infection at the injection sites"), null=True, blank=True)
     hypersensitivity_to_botulinum_toxin = models.BooleanField(
-        _("hypersensitivity to any botulinum toxin"), null=True, blank=True
+        _("hypersensitivity to any botulinum toxin product or any component of the formulation"), null=True, blank=True
     )
     neuromuscular_junction_disorder = models.BooleanField(
         _("neuromuscular junction disorder (myasthenia gravis, Lambert-Eaton)"), null=True, blank=True
