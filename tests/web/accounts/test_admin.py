@@ -11,7 +11,7 @@ from django.utils.html import escape
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.admin import ADMIN_NEEDS_STAFF, LOCKOUT_LIFTED, SECRET_NOT_SHOWN
-from onaboard.web.accounts.models import ApiToken, Role
+from onaboard.web.accounts.models import ApiToken, Role, SiteOfService
 from onaboard.web.audit.models import Action, AuditEvent
 from tests.web.factories import PASSWORD, UserFactory
 
@@ -529,6 +529,24 @@ def test_a_clinics_administrator_sees_and_renames_only_their_own_clinic(client, 
     listing = client.get(reverse("admin:accounts_clinic_changelist")).content.decode()
     assert world.other_clinic.name in listing
     assert client.get(reverse("admin:accounts_clinic_add")).status_code == 200
+
+
+def test_a_clinics_administrator_sets_their_clinics_site_of_service(client, world, superuser):
+    """The clinic's page in the admin shows its site of service (a hospital outpatient department unless changed);
+    the clinic's administrator changes it to a physician's office, and the change is in the audit trail."""
+    client.force_login(superuser)
+    url = reverse("admin:accounts_clinic_change", args=[world.clinic.pk])
+    form = client.get(url)
+    field = form.context["adminform"].form.fields["site_of_service"]
+    assert [value for value, _label in field.choices] == [SiteOfService.OFFICE, SiteOfService.HOSPITAL_OUTPATIENT]
+    assert form.context["adminform"].form["site_of_service"].value() == SiteOfService.HOSPITAL_OUTPATIENT
+    assert client.post(url, _change_form_data(form, site_of_service=SiteOfService.OFFICE)).status_code == 302
+    world.clinic.refresh_from_db()
+    assert world.clinic.site_of_service == SiteOfService.OFFICE
+    event = AuditEvent.objects.filter(object_type="accounts.clinic").get()
+    assert event.detail == "admin: changed accounts.clinic (Site of service)"
+    listing = client.get(reverse("admin:accounts_clinic_changelist")).content.decode()
+    assert "Physician&#x27;s office" in listing
 
 
 def test_account_changes_in_the_admin_are_in_onaboards_audit_trail(client, world, superuser):

@@ -15,11 +15,12 @@ from onaboard.web.accounts.management.commands.create_clinic_admin import (
     CREATED,
     NO_PASSWORD_SOURCE,
     PASSWORDS_DIFFER,
+    SITE_DIFFERS,
     USER_EXISTS,
     WEAK_PASSWORD,
     Command,
 )
-from onaboard.web.accounts.models import Clinic, Role, User
+from onaboard.web.accounts.models import Clinic, Role, SiteOfService, User
 from onaboard.web.audit.models import Action, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,59 @@ def test_it_uses_an_existing_clinic_of_that_name(world, password_file):
     assert User.objects.get(username=USERNAME).clinic == world.clinic
     assert "the clinic already existed" in output
     assert list(AuditEvent.objects.values_list("object_type", flat=True)) == ["user"]
+
+
+def test_a_new_clinic_is_a_hospital_outpatient_department_unless_told(password_file, tmp_path):
+    """A new clinic is a hospital outpatient department by default (its Medicare patients are asked for prior
+    authorisation); ``--site-of-service office`` makes a physician's office."""
+    _run("--clinic", CLINIC, "--username", USERNAME, "--password-file", str(password_file))
+    assert Clinic.objects.get(name=CLINIC).site_of_service == SiteOfService.HOSPITAL_OUTPATIENT
+    office = ("--site-of-service", "office")
+    _run("--clinic", "West Office", "--username", "b.smith", *office, "--password-file", str(password_file))
+    assert Clinic.objects.get(name="West Office").site_of_service == SiteOfService.OFFICE
+
+
+def test_a_site_of_service_unlike_the_existing_clinics_is_refused(world, password_file):
+    """Given an existing clinic and a site of service other than its own, the command refuses (exit 1) and writes
+    nothing: the clinic's site is changed in the admin, not by adding an administrator. The clinic's own site, or
+    none, is accepted."""
+    before = (Clinic.objects.count(), User.objects.count(), AuditEvent.objects.count())
+    clinic = ("--clinic", world.clinic.name)
+    with pytest.raises(CommandError) as refused:
+        _run(*clinic, "--username", USERNAME, "--site-of-service", "office", "--password-file", str(password_file))
+    assert str(refused.value) == SITE_DIFFERS.format(
+        clinic=world.clinic.name, site="hospital_outpatient", given="office"
+    )
+    assert refused.value.returncode == 1
+    assert _nothing_written(*before)
+    _run(
+        *clinic,
+        "--username",
+        USERNAME,
+        "--site-of-service",
+        "hospital_outpatient",
+        "--password-file",
+        str(password_file),
+    )
+    world.clinic.refresh_from_db()
+    assert world.clinic.site_of_service == SiteOfService.HOSPITAL_OUTPATIENT
+
+
+def test_a_site_of_service_that_is_none_is_a_usage_error(password_file, monkeypatch, capsys):
+    """``--site-of-service`` takes office or hospital_outpatient only; anything else is wrong usage (exit 2)."""
+    with pytest.raises(CommandError) as refused:
+        _run(
+            "--clinic",
+            CLINIC,
+            "--username",
+            USERNAME,
+            "--site-of-service",
+            "home",
+            "--password-file",
+            str(password_file),
+        )
+    assert "invalid choice: 'home'" in str(refused.value)
+    assert _nothing_written(0, 0, 0)
 
 
 def test_an_existing_user_name_is_refused_and_left_alone(world, password_file):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from onaboard.web.accounts.models import API_TOKEN_DAYS, LAST_USED_RESOLUTION, ApiToken
+from onaboard.clinical import SiteOfService as EngineSiteOfService
+from onaboard.web.accounts.models import API_TOKEN_DAYS, LAST_USED_RESOLUTION, ApiToken, Clinic, SiteOfService
 from onaboard.web.config.settings import base
 from tests.web.factories import PASSWORD
 
@@ -129,3 +132,23 @@ def test_migration_0005_gives_existing_tokens_an_expiry_from_their_issue():
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_a_clinics_sites_of_service_are_the_engines():
+    """The clinic's site-of-service choices are the values the coverage policies' ``[prior_authorisation]`` names."""
+    assert list(SiteOfService.values) == [site.value for site in EngineSiteOfService]
+
+
+@pytest.mark.django_db
+def test_a_clinic_inserted_without_a_site_is_a_hospital_outpatient_department():
+    """A clinic made without naming its site (a new one, and each row from before the field: the INSERT of the code
+    before accounts 0007 does not name it) is a hospital outpatient department, so its Medicare patients are still
+    asked for prior authorisation."""
+    made = Clinic.objects.create(name="Made Today")
+    assert made.site_of_service == SiteOfService.HOSPITAL_OUTPATIENT
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounts_clinic (external_id, created, modified, name) VALUES (%s, %s, %s, %s)",
+            [uuid.uuid4().hex, timezone.now(), timezone.now(), "Inserted Before 0007"],
+        )
+    assert Clinic.objects.get(name="Inserted Before 0007").site_of_service == SiteOfService.HOSPITAL_OUTPATIENT

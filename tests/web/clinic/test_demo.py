@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from onaboard.web.accounts.models import Role, User
+from onaboard.web.accounts.models import Role, SiteOfService, User
 from onaboard.web.clinic.demo import (
     CLINIC_NAME,
     PASSWORD,
@@ -106,3 +106,15 @@ def test_reset_rebuilds_the_demo_for_the_new_day_and_keeps_the_logins():
     assert old_patients.isdisjoint(Patient.objects.values_list("external_id", flat=True))
     assert Patient.objects.count() == len(PATIENTS)
     assert DiaryEntry.objects.order_by("-date").first().date == later
+
+
+@pytest.mark.django_db
+def test_the_demo_clinic_is_a_hospital_outpatient_department():
+    """The demo clinic is a hospital outpatient department, so its Medicare patient's prior authorisation is asked
+    for (the coverage demo's story), and a reset makes it one again."""
+    result = demo_clinic_load(today=TODAY)
+    assert result.clinic.site_of_service == SiteOfService.HOSPITAL_OUTPATIENT
+    type(result.clinic).objects.filter(pk=result.clinic.pk).update(site_of_service=SiteOfService.OFFICE)
+    reset = demo_clinic_load(today=TODAY, reset=True)
+    reset.clinic.refresh_from_db()
+    assert reset.clinic.site_of_service == SiteOfService.HOSPITAL_OUTPATIENT

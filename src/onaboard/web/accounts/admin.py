@@ -202,8 +202,12 @@ class OnaboardUserAdmin(UserAdmin):
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    """Clinics. An administrator of a clinic sees and renames their own clinic only; adding and deleting clinics is
-    the operator's (an administrator of no clinic), who reaches them all."""
+    """Clinics. An administrator of a clinic sees, renames and sets the site of service of their own clinic only
+    (an office or a hospital outpatient department: whether Medicare asks for prior authorisation); adding and
+    deleting clinics is the operator's (an administrator of no clinic), who reaches them all."""
+
+    list_display = ("name", "site_of_service")
+    fields = ("name", "site_of_service")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Clinic]:
         return clinic_scoped(request, super().get_queryset(request), "pk")

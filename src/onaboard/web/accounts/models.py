@@ -15,16 +15,44 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from onaboard.clinical import SiteOfService as EngineSiteOfService
 from onaboard.web.common.models import BaseModel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
+class SiteOfService(models.TextChoices):
+    """Where a clinic gives the injections: the engine's ``SiteOfService`` values, which a coverage policy's
+    ``[prior_authorisation]`` lists (docs/policies.md)."""
+
+    OFFICE = EngineSiteOfService.OFFICE.value, _("Physician's office")
+    HOSPITAL_OUTPATIENT = EngineSiteOfService.HOSPITAL_OUTPATIENT.value, _("Hospital outpatient department")
+
+
 class Clinic(BaseModel):
-    """A headache clinic: staff see its patients and no other clinic's."""
+    """A headache clinic: staff see its patients and no other clinic's.
+
+    ``site_of_service`` is where it gives the injections, which decides whether a payer asks for prior authorisation
+    (``CoveragePolicy.asks_prior_authorisation_at``): Medicare asks in a hospital outpatient department only. A clinic
+    made without one, and every clinic from before the field (accounts 0007, a database default), is a hospital
+    outpatient department, so its Medicare patients are still asked for approvals until its administrator says it
+    is a physician's office."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    site_of_service = models.CharField(
+        _("site of service"),
+        max_length=24,
+        choices=SiteOfService.choices,
+        default=SiteOfService.HOSPITAL_OUTPATIENT,
+        db_default=SiteOfService.HOSPITAL_OUTPATIENT,
+        help_text=_(
+            "Where the clinic gives the injections. Medicare asks for prior authorisation in a hospital outpatient "
+            "department only, not in a physician's office; commercial payers ask in both. Clinics set up before this "
+            "setting existed are hospital outpatient departments, so their Medicare patients are still asked for "
+            "approvals."
+        ),
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -30,7 +30,7 @@ from onaboard.clinical import (
     preempt_plan,
 )
 from onaboard.synthetic import Profile, synthetic_patient_days
-from onaboard.web.accounts.models import Clinic, Role, User
+from onaboard.web.accounts.models import Clinic, Role, SiteOfService, User
 from onaboard.web.clinic.selectors import Pathway, PathwayState, pathway_state
 from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
 from onaboard.web.injections import sitemap
@@ -55,6 +55,10 @@ from onaboard.web.patients.models import (
 )
 
 CLINIC_NAME = "Demo Headache Clinic"
+SITE_OF_SERVICE = SiteOfService.HOSPITAL_OUTPATIENT
+"""The demo clinic is a hospital outpatient department, set on every load and reset: its Medicare patient (demo
+patient 7, coverage.demo.DEMO_INSURANCE) is asked for prior authorisation there, as the coverage demo's approvals
+show."""
 PASSWORD = "onaboard-demo"  # noqa: S105 - the published demo password, printed by load_demo
 RECORD_PREFIX = "DEMO-"
 PRODUCT_LOT = "C9999C3"
@@ -562,9 +566,11 @@ def demo_clinic_load(
         if clinic is not None and not reset:
             return DemoResult(clinic, created=False, built_on=demo_built_on(clinic))
         if clinic is None:
-            clinic = Clinic.objects.create(name=CLINIC_NAME)
+            clinic = Clinic.objects.create(name=CLINIC_NAME, site_of_service=SITE_OF_SERVICE)
         else:
             _remove_clinical_rows(clinic)
+            clinic.site_of_service = SITE_OF_SERVICE
+            clinic.save(update_fields=["site_of_service", "modified"])
         password = make_password(PASSWORD)
         staff = {
             member.username: _user(

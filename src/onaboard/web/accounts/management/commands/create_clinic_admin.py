@@ -1,10 +1,14 @@
-"""``manage.py create_clinic_admin --clinic NAME --username USERNAME``: a new clinic's first administrator.
+"""``manage.py create_clinic_admin --clinic NAME --username USERNAME [--site-of-service SITE]``: a new clinic's first
+administrator.
 
 A fresh installation has no clinic and no account, and ``manage.py createsuperuser`` makes an account with no role
 and no clinic: it signs in to a 403 telling it to ask the clinic's administrator, and the admin lists none of the
 clinic's patients to it. This command makes the account the clinic needs first, in one transaction: the clinic (or
 the existing one of that name) and a user with the Administrator role in it, staff and superuser, so it can open
-the admin and create everyone else's accounts there (docs/deploy.md, "First day"). Both are audited.
+the admin and create everyone else's accounts there (docs/deploy.md, "First day"). Both are audited. A new clinic's
+site of service (``--site-of-service``: ``office`` or ``hospital_outpatient``, the default) decides whether Medicare
+asks for prior authorisation; an existing clinic keeps its own, and a different one given for it is refused (its
+administrator changes it in the admin).
 
 The password is never an argument (it would stay in the shell's history and be visible to every user of the
 machine in the process list) and is never printed: it is typed twice at a prompt, or read from the first line of
@@ -27,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 
-from onaboard.web.accounts.models import Clinic, Role, User
+from onaboard.web.accounts.models import Clinic, Role, SiteOfService, User
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 
@@ -39,6 +43,10 @@ CLINIC_SPELLED_DIFFERENTLY = (
 USER_EXISTS = (
     "a user named {username!r} already exists and is not an administrator of {clinic!r}; nothing was changed. "
     "Choose another user name, or change that account in the admin (Users)."
+)
+SITE_DIFFERS = (
+    "the clinic {clinic!r} already exists as site of service {site}, not {given}: change it in the admin (Clinics), "
+    "or leave --site-of-service out. Nothing was written."
 )
 ALREADY_SET_UP = "{username!r} is already an administrator of {clinic!r}; nothing was changed."
 INVALID_ACCOUNT = "the account cannot be created: {problems}"
@@ -114,10 +122,17 @@ def _new_admin(*, username: str, email: str, clinic: Clinic | None) -> User:
     return user
 
 
-def clinic_admin_check(*, clinic_name: str, username: str, email: str) -> None:
+def clinic_admin_check(
+    *, clinic_name: str, username: str, email: str, site_of_service: SiteOfService | None = None
+) -> None:
     """Refuse (ValueError) what ``clinic_admin_create`` would refuse before a password is known: a clinic name
-    spelled unlike the existing one's, an invalid clinic name, user name or e-mail address."""
-    _clinic_named(clinic_name)
+    spelled unlike the existing one's, a site of service unlike the existing clinic's, an invalid clinic name, user
+    name or e-mail address."""
+    existing = _clinic_named(clinic_name)
+    if existing is not None and site_of_service is not None and existing.site_of_service != site_of_service:
+        raise ValueError(
+            SITE_DIFFERS.format(clinic=clinic_name, site=existing.site_of_service, given=site_of_service.value)
+        )
     try:
         Clinic(name=clinic_name).clean_fields()
     except ValidationError as refused:
@@ -125,18 +140,29 @@ def clinic_admin_check(*, clinic_name: str, username: str, email: str) -> None:
     _new_admin(username=username, email=email, clinic=None)
 
 
-def clinic_admin_create(*, clinic_name: str, username: str, email: str, password: str) -> ClinicAdmin:
-    """The clinic ``clinic_name`` (made if there is none) and a new active staff superuser with the Administrator
-    role in it, in one transaction, each audited. ValueError, with nothing written, for what ``clinic_admin_check``
-    refuses, a user name already taken, or a password the project's rules refuse."""
-    clinic_admin_check(clinic_name=clinic_name, username=username, email=email)
+def clinic_admin_create(
+    *, clinic_name: str, username: str, email: str, password: str, site_of_service: SiteOfService | None = None
+) -> ClinicAdmin:
+    """The clinic ``clinic_name`` (made if there is none, at ``site_of_service``: a hospital outpatient department
+    when None) and a new active staff superuser with the Administrator role in it, in one transaction, each audited.
+    ValueError, with nothing written, for what ``clinic_admin_check`` refuses, a user name already taken, or a
+    password the project's rules refuse."""
+    clinic_admin_check(clinic_name=clinic_name, username=username, email=email, site_of_service=site_of_service)
     try:
-        return _clinic_admin_create(clinic_name=clinic_name, username=username, email=email, password=password)
+        return _clinic_admin_create(
+            clinic_name=clinic_name,
+            username=username,
+            email=email,
+            password=password,
+            site_of_service=site_of_service or SiteOfService.HOSPITAL_OUTPATIENT,
+        )
     except IntegrityError:  # another run made the same user name between the check and the insert
         raise ValueError(USER_EXISTS.format(username=username, clinic=clinic_name)) from None
 
 
-def _clinic_admin_create(*, clinic_name: str, username: str, email: str, password: str) -> ClinicAdmin:
+def _clinic_admin_create(
+    *, clinic_name: str, username: str, email: str, password: str, site_of_service: SiteOfService
+) -> ClinicAdmin:
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise ValueError(USER_EXISTS.format(username=username, clinic=clinic_name))
@@ -148,13 +174,13 @@ def _clinic_admin_create(*, clinic_name: str, username: str, email: str, passwor
         clinic = _clinic_named(clinic_name)
         clinic_created = clinic is None
         if clinic is None:
-            clinic = Clinic.objects.create(name=clinic_name)
+            clinic = Clinic.objects.create(name=clinic_name, site_of_service=site_of_service)
             audit_record(
                 user=None,
                 action=Action.CREATE,
                 object_type="clinic",
                 object_id=clinic.external_id,
-                detail=f"clinic {clinic_name!r} created by manage.py create_clinic_admin",
+                detail=(f"clinic {clinic_name!r} ({site_of_service.value}) created by manage.py create_clinic_admin"),
             )
         user.clinic = clinic
         user.set_password(password)
@@ -187,6 +213,15 @@ class Command(BaseCommand):
         parser.add_argument("--username", required=True, help="the administrator's user name, for signing in")
         parser.add_argument("--email", default="", help="the administrator's e-mail address (optional)")
         parser.add_argument(
+            "--site-of-service",
+            choices=SiteOfService.values,
+            default=None,
+            help=(
+                "where a new clinic gives the injections (default: hospital_outpatient): Medicare asks for prior "
+                "authorisation in a hospital outpatient department only; an existing clinic keeps its own"
+            ),
+        )
+        parser.add_argument(
             "--password-file",
             default=None,
             help="read the password from this file's first line ('-': standard input) instead of asking for it",
@@ -199,11 +234,13 @@ class Command(BaseCommand):
         username: str,
         email: str = "",
         password_file: str | None = None,
+        site_of_service: str | None = None,
         **options: Any,
     ) -> None:
         self.stdin = options.get("stdin", sys.stdin)
         clinic_name = clinic.strip()
         email = email.strip()
+        site = SiteOfService(site_of_service) if site_of_service is not None else None
         if not clinic_name:
             raise CommandError(EMPTY_CLINIC)
         existing = User.objects.select_related("clinic").filter(username=username).first()
@@ -213,9 +250,11 @@ class Command(BaseCommand):
                 return
             raise CommandError(USER_EXISTS.format(username=username, clinic=clinic_name))
         try:
-            clinic_admin_check(clinic_name=clinic_name, username=username, email=email)
+            clinic_admin_check(clinic_name=clinic_name, username=username, email=email, site_of_service=site)
             password = self._password_from_file(password_file) if password_file is not None else self._prompt(username)
-            made = clinic_admin_create(clinic_name=clinic_name, username=username, email=email, password=password)
+            made = clinic_admin_create(
+                clinic_name=clinic_name, username=username, email=email, password=password, site_of_service=site
+            )
         except ValueError as refused:
             raise CommandError(str(refused)) from None
         what = "and the clinic, new" if made.clinic_created else "the clinic already existed"
