@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, UNITS_PER_SITE, Muscle
 from onaboard.training.sites import (
-    FTP_NO_EXTRA_SITES,
+    FTP_ABOVE_LIMIT,
+    FTP_FORBIDDEN,
+    FTP_MISSING,
+    FTP_NOT_AS_ASKED,
     FTP_NOT_ASKED,
     FTP_OUTSIDE,
     FTP_TOO_MANY,
@@ -94,7 +98,10 @@ def test_follow_the_pain_sites_score_inside_the_right_area():
     score = score_sites(TARGETS, placements, follow_the_pain=asked, area_at=_area)
     assert score.follow_the_pain is not None
     assert (score.follow_the_pain.points, score.follow_the_pain.possible) == (1, 2)
-    assert score.follow_the_pain.problems == (FTP_OUTSIDE.format(muscle="trapezius", view="back"),)
+    assert score.follow_the_pain.problems == (
+        FTP_OUTSIDE.format(muscle="trapezius", view="back"),
+        FTP_MISSING.format(area="left trapezius", placed=1, asked=2),
+    )
     assert (score.points, score.possible) == (6, 8)
 
 
@@ -107,7 +114,10 @@ def test_follow_the_pain_in_an_area_not_asked_is_named():
         area_at=_area,
     )
     assert score.follow_the_pain is not None
-    assert score.follow_the_pain.problems == (FTP_NOT_ASKED.format(area="left trapezius"),)
+    assert score.follow_the_pain.problems == (
+        FTP_NOT_ASKED.format(area="left trapezius"),
+        FTP_MISSING.format(area="left temporalis", placed=0, asked=1),
+    )
 
 
 def test_follow_the_pain_is_refused_in_a_muscle_without_extra_sites():
@@ -146,31 +156,162 @@ def test_follow_the_pain_feedback_names_muscles_and_areas_not_map_coordinates():
         Placement("trapezius", "back", 300, 880, follow_the_pain=True), asked={("occipitalis", "left"): 1}
     )
     too_many = _ftp_problems(*[Placement("trapezius", "back", 300 + i, 880, follow_the_pain=True) for i in range(3)])
-    assert outside == ("follow-the-pain site marked trapezius, on the front view, lies outside both trapezius areas",)
+    missing = "left trapezius: 0 of the 1 asked follow-the-pain sites placed there"
+    assert outside == (
+        "follow-the-pain site marked trapezius, on the front view, lies outside both trapezius areas",
+        missing,
+    )
     assert wrong == (
         "follow-the-pain site marked occipitalis lies in the left trapezius area, which takes trapezius sites",
+        missing,
     )
-    assert not_asked == ("follow-the-pain site in the left trapezius area: the case asked for none there",)
+    assert not_asked == (
+        "follow-the-pain site in the left trapezius area: the case asked for none there",
+        "left occipitalis: 0 of the 1 asked follow-the-pain sites placed there",
+    )
     assert too_many == ("3 follow-the-pain sites in the left trapezius area; the case asked for 1",)
-    assert (outside, wrong, not_asked, too_many) == (
-        (FTP_OUTSIDE.format(muscle="trapezius", view="front"),),
-        (FTP_WRONG_AREA.format(muscle="occipitalis", area="left trapezius", area_muscle="trapezius"),),
-        (FTP_NOT_ASKED.format(area="left trapezius"),),
+    assert (outside[0], wrong[0], not_asked[0], too_many, missing) == (
+        FTP_OUTSIDE.format(muscle="trapezius", view="front"),
+        FTP_WRONG_AREA.format(muscle="occipitalis", area="left trapezius", area_muscle="trapezius"),
+        FTP_NOT_ASKED.format(area="left trapezius"),
         (FTP_TOO_MANY.format(count=3, area="left trapezius", asked=1),),
+        FTP_MISSING.format(area="left trapezius", placed=0, asked=1),
     )
 
 
 @pytest.mark.parametrize(
-    ("muscle", "name"),
-    [("procerus", "procerus"), ("cervical_paraspinal", "cervical paraspinal"), ("frontalis", "frontalis")],
+    ("muscle", "name", "front_area"),
+    [
+        ("procerus", "procerus", "procerus"),
+        ("cervical_paraspinal", "cervical paraspinal", "cervical paraspinal"),
+        ("frontalis", "frontalis", "right frontalis"),
+    ],
 )
-def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(muscle: str, name: str):
-    """A follow-the-pain site marked with a muscle the engine gives no extra sites is told so by the muscle's name,
-    wherever it was placed (even inside another muscle's area)."""
-    for view, x, y in (("front", 500, 330), ("back", 300, 880)):
-        problems = _ftp_problems(Placement(muscle, view, x, y, follow_the_pain=True))
-        assert problems == (FTP_NO_EXTRA_SITES.format(muscle=name, allowed="temporalis, occipitalis and trapezius"),)
-        assert problems[0] == (
-            f"follow-the-pain site marked {name}: {name} takes no extra sites (only temporalis, occipitalis and "
-            "trapezius do)"
+def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(muscle: str, name: str, front_area: str):
+    """A follow-the-pain site marked with a muscle the engine gives no extra sites fails the attempt, told so by the
+    muscle's name and, where the view draws that muscle's sites, the side of the nearest one, wherever it was placed
+    (even inside another muscle's area)."""
+    for view, x, y, area in (("front", 500, 330, front_area), ("back", 300, 880, name)):
+        score = score_sites(
+            TARGETS,
+            [Placement(muscle, view, x, y, follow_the_pain=True)],
+            follow_the_pain={("trapezius", "left"): 1},
+            area_at=_area,
         )
+        expected = FTP_FORBIDDEN.format(
+            area=area, count=1, sites="site", muscle=name, allowed="temporalis, occipitalis and trapezius"
+        )
+        assert score.failures[0] == expected
+        assert expected == (
+            f"{area}: 1 follow-the-pain site marked {name}; PREEMPT gives {name} no follow-the-pain sites (only "
+            "temporalis, occipitalis and trapezius take them)"
+        )
+
+
+ALL_RIGHT = [_on(t) for t in TARGETS]
+"""Every fixed site of ``TARGETS`` placed exactly: the follow-the-pain part alone decides the attempt."""
+
+
+def _trapezius_clicks(count: int, muscle: str = "trapezius") -> list[Placement]:
+    """``count`` follow-the-pain clicks in the test's left trapezius area, marked with ``muscle``."""
+    return [Placement(muscle, "back", 300 + 10 * i, 880, follow_the_pain=True) for i in range(count)]
+
+
+def test_each_follow_the_pain_site_beyond_the_asked_number_is_its_own_error():
+    """Three sites where one was asked are two errors, not one per area: each costs a point of the possible."""
+    score = score_sites(
+        TARGETS, ALL_RIGHT + _trapezius_clicks(3), follow_the_pain={("trapezius", "left"): 1}, area_at=_area
+    )
+    assert score.follow_the_pain is not None
+    assert score.follow_the_pain.errors == 2
+    assert (score.points, score.possible) == (6, 8)
+    assert not score.passed
+
+
+def test_a_follow_the_pain_site_beyond_the_engines_limit_fails_the_attempt_outright():
+    """More extra trapezius sites than PREEMPT allows in the muscle fails the attempt whatever the mark, with the
+    reason in PREEMPT's terms (the limit is the engine's)."""
+    limit = FOLLOW_THE_PAIN_MAX_SITES[Muscle.TRAPEZIUS]
+    targets = TARGETS * 10  # enough fixed points that the mark alone would pass
+    score = score_sites(
+        targets,
+        [_on(t) for t in targets] + _trapezius_clicks(limit + 1),
+        follow_the_pain={("trapezius", "left"): limit},
+        area_at=_area,
+    )
+    assert score.percent >= 80
+    assert not score.passed
+    assert score.failures[0] == FTP_ABOVE_LIMIT.format(
+        muscle="trapezius",
+        count=limit + 1,
+        sides=f"left {limit + 1}",
+        limit=limit,
+        limit_units=limit * UNITS_PER_SITE,
+    )
+    assert score.failures[0] == (
+        f"trapezius: {limit + 1} follow-the-pain sites (left {limit + 1}), more than PREEMPT's {limit} extra "
+        f"trapezius sites ({limit * UNITS_PER_SITE} U) a session, on one or both sides"
+    )
+
+
+@pytest.mark.parametrize("asked", [{("trapezius", "left"): 1}, None], ids=["asked-elsewhere", "nothing-asked"])
+def test_a_follow_the_pain_site_in_a_muscle_that_takes_none_fails_the_attempt_outright(asked):
+    """A follow-the-pain site marked cervical paraspinal fails the attempt whatever the mark, asked or not: PREEMPT
+    gives that muscle no extra sites."""
+    targets = TARGETS * 10
+    clicks = [_on(t) for t in targets] + [Placement("cervical_paraspinal", "back", 470, 700, follow_the_pain=True)]
+    if asked:
+        clicks += _trapezius_clicks(1)
+    score = score_sites(targets, clicks, follow_the_pain=asked, area_at=_area)
+    assert score.percent >= 80
+    assert not score.passed
+    assert score.failures[0] == FTP_FORBIDDEN.format(
+        area="cervical paraspinal",
+        count=1,
+        sites="site",
+        muscle="cervical paraspinal",
+        allowed="temporalis, occipitalis and trapezius",
+    )
+    assert score.failures[0] == (
+        "cervical paraspinal: 1 follow-the-pain site marked cervical paraspinal; PREEMPT gives cervical paraspinal no "
+        "follow-the-pain sites (only temporalis, occipitalis and trapezius take them)"
+    )
+
+
+def test_follow_the_pain_sites_ticked_when_none_was_asked_are_judged_not_passed_as_stray_clicks():
+    """With no request, ticked sites in an area that takes them are follow-the-pain errors and fail the attempt:
+    the clinician ordered no extra dose."""
+    targets = TARGETS * 10
+    score = score_sites(targets, [_on(t) for t in targets] + _trapezius_clicks(1), area_at=_area)
+    assert score.follow_the_pain is not None
+    assert score.follow_the_pain.problems == (FTP_NOT_ASKED.format(area="left trapezius"),)
+    assert score.extra == ()
+    assert not score.passed
+    assert score.failures == (FTP_NOT_AS_ASKED,)
+
+
+def test_a_missing_asked_follow_the_pain_site_fails_the_attempt():
+    """Leaving out an asked follow-the-pain site is an error named by area, and the attempt does not pass however
+    well the fixed sites were placed (the follow-the-pain part must be right as asked)."""
+    targets = TARGETS * 10
+    score = score_sites(
+        targets,
+        [_on(t) for t in targets] + _trapezius_clicks(1),
+        follow_the_pain={("trapezius", "left"): 2},
+        area_at=_area,
+    )
+    assert score.follow_the_pain is not None
+    assert score.follow_the_pain.problems == (FTP_MISSING.format(area="left trapezius", placed=1, asked=2),)
+    assert score.follow_the_pain.problems[0] == "left trapezius: 1 of the 2 asked follow-the-pain sites placed there"
+    assert score.percent >= 80
+    assert not score.passed
+    assert score.failures == (FTP_NOT_AS_ASKED,)
+
+
+def test_the_follow_the_pain_part_placed_as_asked_passes():
+    """Every asked follow-the-pain site in its area and no other: no failure, the mark decides."""
+    score = score_sites(
+        TARGETS, ALL_RIGHT + _trapezius_clicks(2), follow_the_pain={("trapezius", "left"): 2}, area_at=_area
+    )
+    assert score.failures == ()
+    assert (score.points, score.possible, score.passed) == (7, 7, True)

@@ -15,12 +15,24 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Muscle
+from onaboard.clinical import (
+    FOLLOW_THE_PAIN_DERIVED_LIMITS,
+    FOLLOW_THE_PAIN_MAX_SITES,
+    FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+    MAX_SESSION_SITES,
+    UNITS_PER_SITE,
+    Muscle,
+)
 from onaboard.training.wording import MUSCLE_NAMES
 
 __all__ = [
+    "FTP_ABOVE_LIMIT",
+    "FTP_ABOVE_TOTAL",
+    "FTP_DERIVED_LIMIT",
+    "FTP_FORBIDDEN",
+    "FTP_MISSING",
     "FTP_NOT_ASKED",
-    "FTP_NO_EXTRA_SITES",
+    "FTP_NOT_AS_ASKED",
     "FTP_OUTSIDE",
     "FTP_TOO_MANY",
     "FTP_WRONG_AREA",
@@ -44,7 +56,8 @@ MATCH_RADIUS = 120
 """Placements farther than this from a site are never matched to it (they count as extra placements)."""
 
 SITE_PASS_MARK = 80
-"""Percentage of points needed to pass the site trainer (a training rule, not a clinical one)."""
+"""Percentage of points needed to pass the site trainer (a training rule, not a clinical one). The follow-the-pain
+part must be right besides: every asked site in its area and no other (``SiteScore.failures``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +101,16 @@ class SiteResult:
 
 @dataclass(frozen=True, slots=True)
 class FollowThePainResult:
-    """The follow-the-pain part: sites asked per (muscle, side), sites placed in the right area, and problems."""
+    """The follow-the-pain part: sites asked per (muscle, side), sites placed in the right area, the problems a
+    trainee reads (per area or per site), how many sites were wrong (``errors``: each site outside its area, in an
+    area not asked or beyond the asked number, or in a muscle that takes none, counts once) and the breaches of
+    PREEMPT's follow-the-pain rules (``refusals``), each of which fails the attempt."""
 
     asked: Mapping[tuple[str, str], int]
     placed_right: Mapping[tuple[str, str], int]
     problems: tuple[str, ...]
+    errors: int = 0
+    refusals: tuple[str, ...] = ()
 
     @property
     def points(self) -> int:
@@ -101,6 +119,11 @@ class FollowThePainResult:
     @property
     def possible(self) -> int:
         return sum(self.asked.values())
+
+    @property
+    def as_asked(self) -> bool:
+        """Every asked site in its area, and no other follow-the-pain site."""
+        return not self.problems and not self.refusals and self.errors == 0 and self.points == self.possible
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,15 +140,36 @@ class SiteScore:
     by_muscle: Mapping[str, tuple[int, int]]
     """Per muscle: (sites placed correctly, sites of that muscle)."""
     mean_distance: float | None
+    failures: tuple[str, ...] = ()
+    """Why the attempt fails whatever its mark: a breach of PREEMPT's follow-the-pain rules, or the follow-the-pain
+    sites not as asked."""
 
 
 # The follow-the-pain problems a trainee reads, in the clinic's words: the muscle a site was marked with, the area
 # ("left trapezius") or the view it lies on; never map coordinates or the engine's identifiers.
-FTP_NO_EXTRA_SITES = "follow-the-pain site marked {muscle}: {muscle} takes no extra sites (only {allowed} do)"
 FTP_OUTSIDE = "follow-the-pain site marked {muscle}, on the {view} view, lies outside both {muscle} areas"
 FTP_WRONG_AREA = "follow-the-pain site marked {muscle} lies in the {area} area, which takes {area_muscle} sites"
 FTP_NOT_ASKED = "follow-the-pain site in the {area} area: the case asked for none there"
 FTP_TOO_MANY = "{count} follow-the-pain sites in the {area} area; the case asked for {asked}"
+FTP_MISSING = "{area}: {placed} of the {asked} asked follow-the-pain sites placed there"
+# Breaches of PREEMPT's follow-the-pain rules (Blumenfeld 2010, the engine's limits): each fails the attempt.
+FTP_FORBIDDEN = (
+    "{area}: {count} follow-the-pain {sites} marked {muscle}; PREEMPT gives {muscle} no follow-the-pain sites "
+    "(only {allowed} take them)"
+)
+FTP_ABOVE_LIMIT = (
+    "{muscle}: {count} follow-the-pain sites ({sides}), more than PREEMPT's {limit} extra {muscle} sites "
+    "({limit_units} U) a session, on one or both sides"
+)
+FTP_DERIVED_LIMIT = "; that limit is derived from the {cap} U follow-the-pain cap (Blumenfeld 2010 states no number)"
+FTP_ABOVE_TOTAL = (
+    "{count} follow-the-pain sites in all, more than PREEMPT's {limit} ({limit_units} U; {max_sites} sites a session)"
+)
+FTP_NOT_AS_ASKED = (
+    "the follow-the-pain sites are not as asked: to pass, each asked site goes in its area and no other is placed"
+)
+FTP_OFF_ITS_AREAS = "off its areas"
+"""The 'side' of an extra site that lies in neither of its muscle's areas and near none of its drawn sites."""
 
 
 def _muscle_name(value: str) -> str:
@@ -176,35 +220,123 @@ def _match(targets: Sequence[TargetSite], placements: Sequence[Placement]) -> di
     return matched
 
 
+def _side_of(
+    placement: Placement,
+    targets: Sequence[TargetSite],
+    area: tuple[str, str] | None,
+) -> str | None:
+    """The side a follow-the-pain site was put on: its area's, when it lies in its own muscle's area, else the side
+    of the nearest drawn site of its muscle on that view (None when the view draws none)."""
+    if area is not None and area[0] == placement.muscle:
+        return area[1]
+    own = [t for t in targets if t.muscle == placement.muscle and t.view == placement.view]
+    if not own:
+        return None
+    nearest = min(own, key=lambda t: math.hypot(placement.x - t.x, placement.y - t.y))
+    return nearest.side
+
+
+def _sides(counts: Mapping[str | None, int]) -> str:
+    """ "left 3, right 1": a muscle's extra sites per side, left first."""
+    order = [side for side in ("left", "right", "midline") if side in counts] + [None] * (None in counts)
+    return ", ".join(f"{side or FTP_OFF_ITS_AREAS} {counts[side]}" for side in order)
+
+
+def _refusals(by_muscle: Mapping[str, Counter[str | None]]) -> list[str]:
+    """PREEMPT's follow-the-pain rules over the sites placed, per muscle and side: none in a muscle that takes none,
+    at most the engine's limit per muscle (both sides together) and in all (``FOLLOW_THE_PAIN_MAX_SITES``,
+    ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES``; the limits a plan keeps within, ``preempt_plan``)."""
+    found = []
+    for muscle in Muscle:
+        sides = by_muscle.get(muscle.value)
+        if not sides:
+            continue
+        name = _muscle_name(muscle)
+        count = sum(sides.values())
+        limit = FOLLOW_THE_PAIN_MAX_SITES.get(muscle)
+        if limit is None:
+            for side, on_side in sides.items():
+                found.append(
+                    FTP_FORBIDDEN.format(
+                        area=f"{side} {name}" if side else name,
+                        count=on_side,
+                        sites="site" if on_side == 1 else "sites",
+                        muscle=name,
+                        allowed=_allowed_muscles(),
+                    )
+                )
+        elif count > limit:
+            message = FTP_ABOVE_LIMIT.format(
+                muscle=name, count=count, sides=_sides(sides), limit=limit, limit_units=limit * UNITS_PER_SITE
+            )
+            if muscle in FOLLOW_THE_PAIN_DERIVED_LIMITS:
+                message += FTP_DERIVED_LIMIT.format(cap=FOLLOW_THE_PAIN_MAX_TOTAL_SITES * UNITS_PER_SITE)
+            found.append(message)
+    total = sum(sum(sides.values()) for sides in by_muscle.values())
+    if total > FOLLOW_THE_PAIN_MAX_TOTAL_SITES:
+        found.append(
+            FTP_ABOVE_TOTAL.format(
+                count=total,
+                limit=FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
+                limit_units=FOLLOW_THE_PAIN_MAX_TOTAL_SITES * UNITS_PER_SITE,
+                max_sites=MAX_SESSION_SITES,
+            )
+        )
+    return found
+
+
 def _follow_the_pain(
     placements: Sequence[Placement],
     asked: Mapping[tuple[str, str], int],
     area_at: Callable[[str, float, float], tuple[str, str] | None],
+    targets: Sequence[TargetSite],
 ) -> FollowThePainResult:
     placed: Counter[tuple[str, str]] = Counter()
+    by_muscle: dict[str, Counter[str | None]] = {}
     problems = []
+    errors = 0
     for placement in placements:
         muscle = _muscle_name(placement.muscle)
-        if placement.muscle not in FOLLOW_THE_PAIN_MAX_SITES:
-            problems.append(FTP_NO_EXTRA_SITES.format(muscle=muscle, allowed=_allowed_muscles()))
-            continue
         area = area_at(placement.view, placement.x, placement.y)
+        by_muscle.setdefault(placement.muscle, Counter())[_side_of(placement, targets, area)] += 1
+        if placement.muscle not in FOLLOW_THE_PAIN_MAX_SITES:
+            errors += 1  # named, per muscle and side, by the refusals
+            continue
         if area is None:
             problems.append(FTP_OUTSIDE.format(muscle=muscle, view=placement.view))
+            errors += 1
             continue
         if area[0] != placement.muscle:
             problems.append(
                 FTP_WRONG_AREA.format(muscle=muscle, area=_area_name(area), area_muscle=_muscle_name(area[0]))
             )
+            errors += 1
             continue
         if area not in asked:
             problems.append(FTP_NOT_ASKED.format(area=_area_name(area)))
+            errors += 1
             continue
         placed[area] += 1
     for area, count in placed.items():
         if count > asked[area]:
             problems.append(FTP_TOO_MANY.format(count=count, area=_area_name(area), asked=asked[area]))
-    return FollowThePainResult(dict(asked), dict(placed), tuple(problems))
+            errors += count - asked[area]
+    for area, count in asked.items():
+        if placed[area] < count:
+            problems.append(FTP_MISSING.format(area=_area_name(area), placed=placed[area], asked=count))
+    return FollowThePainResult(dict(asked), dict(placed), tuple(problems), errors, tuple(_refusals(by_muscle)))
+
+
+def _check_request(asked: Mapping[tuple[str, str], int]) -> None:
+    """A request stays within the engine's follow-the-pain muscles and limits (the trainer asks, it never breaches)."""
+    per_muscle: Counter[str] = Counter()
+    for (muscle, _side), count in asked.items():
+        per_muscle[muscle] += count
+    for muscle, count in per_muscle.items():
+        limit = FOLLOW_THE_PAIN_MAX_SITES.get(Muscle(muscle))
+        if limit is None or count > limit:
+            message = "follow-the-pain is scored only in its muscles, within their limits"
+            raise ValueError(message)
 
 
 def score_sites(
@@ -219,10 +351,16 @@ def score_sites(
 
     Fixed sites: each true site is matched to at most one placement (closest pairs first, same view, within
     ``MATCH_RADIUS``); it earns a point when the placement is within ``SITE_TOLERANCE`` and names the right muscle.
-    Every unmatched fixed placement is an extra and costs a point of the possible total. Follow-the-pain (when a
-    case asks for sites, as ``{(muscle, side): count}``): a point per asked site placed inside the right muscle and
-    side's area (``area_at(view, x, y)`` gives the area's (muscle, side)); the engine allows extra sites only in
-    temporalis, occipitalis and trapezius. The attempt passes at ``pass_mark`` percent of the possible points.
+    Every unmatched fixed placement is an extra and costs a point of the possible total. Follow-the-pain (asked as
+    ``{(muscle, side): count}``, or nothing asked): a point per asked site placed inside the right muscle and side's
+    area (``area_at(view, x, y)`` gives the area's (muscle, side)); every placed follow-the-pain site that is wrong
+    (outside its area, in an area not asked, beyond the asked number, in a muscle that takes none) costs a point of
+    the possible total on its own, asked or not. The attempt passes at ``pass_mark`` percent of the possible points
+    and only with the follow-the-pain part as asked: a breach of the engine's follow-the-pain rules (a muscle that
+    takes none, more than ``FOLLOW_THE_PAIN_MAX_SITES`` in a muscle or ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` in all),
+    an asked site missing or any other follow-the-pain site fails it (``SiteScore.failures`` says why): the request is
+    the dose the clinician ordered, so a site short or over is a dose error, unlike a fixed site a little off on a
+    schematic map.
     """
     fixed = [p for p in placements if not p.follow_the_pain]
     extra_sites = [p for p in placements if p.follow_the_pain]
@@ -240,16 +378,16 @@ def score_sites(
     used = {p for p, _ in matched.values()}
     extra = tuple(placement for p, placement in enumerate(fixed) if p not in used)
     ftp = None
-    if follow_the_pain:
-        unknown = [muscle for muscle, _ in follow_the_pain if Muscle(muscle) not in FOLLOW_THE_PAIN_MAX_SITES]
-        if unknown or area_at is None:
-            raise ValueError("follow-the-pain is scored only in its muscles, with an area_at function")
-        ftp = _follow_the_pain(extra_sites, follow_the_pain, area_at)
-    elif extra_sites:
-        extra = (*extra, *extra_sites)
+    if follow_the_pain or extra_sites:
+        if area_at is None:
+            message = "follow-the-pain is scored only in its muscles, with an area_at function"
+            raise ValueError(message)
+        _check_request(follow_the_pain or {})
+        ftp = _follow_the_pain(extra_sites, follow_the_pain or {}, area_at, targets)
     points = sum(result.correct for result in results) + (ftp.points if ftp else 0)
-    possible = len(targets) + len(extra) + (ftp.possible if ftp else 0) + (len(ftp.problems) if ftp else 0)
+    possible = len(targets) + len(extra) + (ftp.possible + ftp.errors if ftp else 0)
     percent = 100 * points // possible if possible else 0
+    failures = (*ftp.refusals, *(() if ftp.as_asked else (FTP_NOT_AS_ASKED,))) if ftp else ()
     by_muscle: dict[str, tuple[int, int]] = {}
     for result in results:
         right, total = by_muscle.get(result.target.muscle, (0, 0))
@@ -262,7 +400,8 @@ def score_sites(
         points=points,
         possible=possible,
         percent=percent,
-        passed=possible > 0 and 100 * points >= pass_mark * possible,
+        passed=possible > 0 and 100 * points >= pass_mark * possible and not failures,
         by_muscle=by_muscle,
         mean_distance=sum(distances) / len(distances) if distances else None,
+        failures=failures,
     )

@@ -220,6 +220,77 @@ def test_exact_placements_pass_the_site_trainer(world):
     assert attempt.passed
 
 
+def _attempt_asking(trainee, request: dict[str, int]):
+    """A site-trainer attempt whose follow-the-pain request is ``request`` ("muscle-side": count)."""
+    attempt = services.site_attempt_start(user=trainee)
+    attempt.follow_the_pain = request
+    attempt.save()
+    return attempt
+
+
+def _clicks_in(key: str, count: int, *, muscle: str | None = None) -> list[dict]:
+    """``count`` follow-the-pain clicks inside an area of the clinic's map, 8 units apart around its centre."""
+    region_muscle, side = key.rsplit("-", 1)
+    region = sitemap.region_for(region_muscle, side)
+    assert region is not None
+    points = [(region.cx + 8 * (i % 3 - 1), region.cy + 8 * (i // 3 - 1)) for i in range(count)]
+    assert all(region.contains(x, y) for x, y in points)
+    return [
+        {"muscle": muscle or region_muscle, "view": region.view.value, "x": x, "y": y, "ftp": True} for x, y in points
+    ]
+
+
+@pytest.mark.parametrize("count", [4, 8])
+def test_follow_the_pain_sites_past_the_engines_limit_fail_the_site_trainer(world, count):
+    """With the 31 fixed sites right, extra left temporalis sites past PREEMPT's temporalis limit (2 asked) fail the
+    attempt, however high the mark, and the reason names the muscle and side."""
+    attempt = _attempt_asking(world.users["trainee"], {"temporalis-left": 2})
+    clicks = exact_placements() + _clicks_in("temporalis-left", count)
+    score = services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
+    assert not score.passed
+    assert score.possible == 31 + 2 + (count - 2)
+    assert score.failures[0].startswith(f"temporalis: {count} follow-the-pain sites (left {count}), more than")
+    attempt.refresh_from_db()
+    assert not attempt.passed
+
+
+@pytest.mark.parametrize("request_", [{"trapezius-right": 1}, {}], ids=["asked-elsewhere", "nothing-asked"])
+@pytest.mark.parametrize("count", [1, 3])
+def test_cervical_paraspinal_follow_the_pain_sites_fail_the_site_trainer(world, request_, count):
+    """Follow-the-pain sites marked cervical paraspinal, which PREEMPT gives none, fail the attempt whether or not
+    any extra site was asked for (ticked with no request, they are not passed over as stray clicks)."""
+    attempt = _attempt_asking(world.users["trainee"], request_)
+    neck = [
+        {**click, "ftp": True}
+        for click in exact_placements()
+        if click["muscle"] == "cervical_paraspinal" and click["x"] < 500
+    ][:count]
+    clicks = exact_placements() + ftp_placements(request_) + neck
+    score = services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
+    assert not score.passed
+    assert any(
+        failure.endswith(
+            "PREEMPT gives cervical paraspinal no follow-the-pain sites (only temporalis, occipitalis and trapezius "
+            "take them)"
+        )
+        for failure in score.failures
+    )
+
+
+def test_leaving_out_the_asked_follow_the_pain_sites_fails_the_site_trainer(world):
+    """With the 31 fixed sites right but none of the 4 asked follow-the-pain sites placed (31 of 35 points, above the
+    mark), the attempt does not pass: a trainee who skips the asked sites is not certified on them."""
+    attempt = _attempt_asking(world.users["trainee"], {"trapezius-left": 2, "temporalis-right": 2})
+    score = services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(exact_placements()))
+    assert (score.points, score.possible) == (31, 35)
+    assert not score.passed
+    assert score.follow_the_pain is not None
+    assert score.follow_the_pain.problems == (
+        "left trapezius: 0 of the 2 asked follow-the-pain sites placed there",
+        "right temporalis: 0 of the 2 asked follow-the-pain sites placed there",
+    )
+
+
 def test_a_map_with_no_site_is_refused_not_scored(world):
     """Submitting no placement at all raises ``TrainingError`` and leaves the attempt open, with no score and no
     submission time: it is not a failed attempt."""

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from onaboard.clinical import FIXED_SITE_COUNT, PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS
 from onaboard.training import cases as case_engine
 from onaboard.web.accounts.models import Role
+from onaboard.web.injections import sitemap
 from onaboard.web.training import services
 from onaboard.web.training.forms import NOTES_IDENTIFIER
 from onaboard.web.training.models import (
@@ -172,6 +173,32 @@ def test_the_site_trainer_scores_a_submitted_map(client, world):
     assert text.count('data-key="') >= 31
     attempt.refresh_from_db()
     assert attempt.passed
+
+
+def test_the_site_result_page_says_why_a_follow_the_pain_breach_fails(client, world):
+    """Fixed sites all right but four extra left temporalis sites where two were asked: the page says the attempt
+    did not pass and names the problem by muscle and side, in PREEMPT's terms."""
+    client.force_login(world.users["trainee"])
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    attempt.follow_the_pain = {"temporalis-left": 2}
+    attempt.save()
+    region = sitemap.region_for("temporalis", "left")
+    assert region is not None
+    extra = [
+        {"muscle": "temporalis", "view": region.view.value, "x": region.cx, "y": region.cy + dy, "ftp": True}
+        for dy in (-12, -4, 4, 12)
+    ]
+    url = reverse("training:site_attempt", args=[attempt.external_id])
+    page = client.post(url, {"placements": json.dumps(exact_placements() + extra)}, follow=True).content.decode()
+    assert "Not passed" in page
+    assert (
+        escape(
+            "temporalis: 4 follow-the-pain sites (left 4), more than PREEMPT's 2 extra temporalis sites (10 U) a "
+            "session, on one or both sides"
+        )
+        in page
+    )
+    assert escape("4 follow-the-pain sites in the left temporalis area; the case asked for 2") in page
 
 
 def test_unreadable_placements_are_refused_on_the_page(client, world):
