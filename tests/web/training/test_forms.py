@@ -16,7 +16,15 @@ from onaboard.web.training.forms import (
     LiveSessionForm,
     SupervisedInjectionForm,
 )
-from onaboard.web.training.models import Enrolment, EnrolmentStatus, LiveSession
+from onaboard.web.training.models import (
+    MAX_SESSION_MINUTES,
+    MIN_SESSION_MINUTES,
+    SESSION_TOO_LONG,
+    SESSION_TOO_SHORT,
+    Enrolment,
+    EnrolmentStatus,
+    LiveSession,
+)
 from tests.web.factories import UserFactory
 from tests.web.training.conftest import live_session
 
@@ -119,3 +127,30 @@ def test_a_supervised_injection_at_a_session_needs_the_trainee_to_have_held_a_pl
     Enrolment.objects.filter(pk=place.pk).update(attended=True)
     assert _log(world, "", session=session.pk).is_valid()
     assert _log(world, "").is_valid()
+
+
+def _session_lasting(minutes: str) -> LiveSessionForm:
+    return LiveSessionForm({**_session("2031-04-03T10:00"), "duration_minutes": minutes})
+
+
+@pytest.mark.parametrize(
+    ("minutes", "message"),
+    [
+        ("0", SESSION_TOO_SHORT % {"limit_value": MIN_SESSION_MINUTES}),
+        (str(MIN_SESSION_MINUTES - 1), SESSION_TOO_SHORT % {"limit_value": MIN_SESSION_MINUTES}),
+        (str(MAX_SESSION_MINUTES + 1), SESSION_TOO_LONG % {"limit_value": MAX_SESSION_MINUTES}),
+        ("100000000", SESSION_TOO_LONG % {"limit_value": MAX_SESSION_MINUTES}),
+    ],
+)
+def test_a_live_session_lasting_no_time_or_for_ever_is_refused(db, minutes, message):
+    """A session of 0 minutes or of 100,000,000 minutes (190 years) is refused with a message giving the limit."""
+    form = _session_lasting(minutes)
+    assert form.errors["duration_minutes"] == [message]
+
+
+@pytest.mark.parametrize("minutes", [MIN_SESSION_MINUTES, MAX_SESSION_MINUTES])
+def test_a_live_session_from_a_quarter_hour_to_a_day_is_accepted(db, minutes):
+    """The shortest and the longest session the form takes are accepted."""
+    form = _session_lasting(str(minutes))
+    assert "duration_minutes" not in form.errors
+    assert form.cleaned_data["duration_minutes"] == minutes

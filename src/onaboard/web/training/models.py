@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -113,6 +114,16 @@ class CaseAttempt(BaseModel):
         return len(Step) if Step.WEEK24.value in self.decisions else len(FIRST_VISIT_STEPS)
 
 
+MIN_SESSION_MINUTES = 15
+"""The shortest live session a trainer may schedule (a teaching choice: a quarter of an hour)."""
+MAX_SESSION_MINUTES = 24 * 60
+"""The longest live session a trainer may schedule: a day (a longer course is scheduled as several sessions)."""
+SESSION_TOO_SHORT = _("A session lasts at least %(limit_value)s minutes.")
+SESSION_TOO_LONG = _(
+    "A session lasts at most %(limit_value)s minutes (a day); schedule a longer course as several sessions."
+)
+
+
 class LiveSession(BaseModel):
     """A live course a trainer runs: when, where (a place or a link), how many places."""
 
@@ -120,7 +131,14 @@ class LiveSession(BaseModel):
     trainer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_taught")
     title = models.CharField(_("title"), max_length=200)
     starts_at = models.DateTimeField(_("starts at"))
-    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), default=120)
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"),
+        default=120,
+        validators=[
+            MinValueValidator(MIN_SESSION_MINUTES, message=SESSION_TOO_SHORT),
+            MaxValueValidator(MAX_SESSION_MINUTES, message=SESSION_TOO_LONG),
+        ],
+    )
     place = models.CharField(_("place"), max_length=200, blank=True)
     link = models.URLField(_("link"), blank=True)
     capacity = models.PositiveIntegerField(_("places"))
