@@ -802,6 +802,36 @@ def test_giving_up_a_place_promotes_the_first_on_the_waitlist(client, world):
     assert Enrolment.objects.get(trainee=world.users["trainee"]).status == "cancelled"
 
 
+@pytest.mark.parametrize(
+    ("queue", "said"),
+    [
+        ([], "Your place was given up."),
+        (["someone"], "You left the waiting list."),
+        (["someone", "leave-twice"], "You were not on this session&#x27;s list."),
+    ],
+    ids=["enrolled", "waitlisted", "already-cancelled"],
+)
+def test_leaving_a_session_says_what_was_left(client, world, queue, said):
+    """Leaving says what the trainee had: an enrolled trainee gave up a place, a waitlisted one left the waiting
+    list, and one already cancelled (the button sent twice) was not on the list."""
+    session = live_session(world.users["clinician"], capacity=1)
+    if queue:
+        services.enrolment_create(session=session, trainee=UserFactory(role=Role.TRAINEE, clinic=world.clinic))
+    services.enrolment_create(session=session, trainee=world.users["trainee"])
+    client.force_login(world.users["trainee"])
+    url = reverse("training:session_leave", args=[session.external_id])
+    if "leave-twice" in queue:
+        client.post(url, follow=True)  # the first leave, its message read
+    page = client.post(url, follow=True).content.decode()
+    assert said in page
+    for other in {
+        "Your place was given up.",
+        "You left the waiting list.",
+        "You were not on this session&#x27;s list.",
+    } - {said}:
+        assert other not in page
+
+
 def _form(session: LiveSession, **changes: object) -> dict[str, object]:
     data = {
         "title": session.title,

@@ -499,12 +499,18 @@ def session_leave(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
     require_learner(request.user)
     session = _session_for(request, live_session_id)
     enrolment = get_object_or_404(Enrolment, session=session, trainee=request.user)
+    was = enrolment.status
     try:
         services.enrolment_cancel(enrolment=enrolment)
     except services.TrainingError as problem:
         messages.error(request, str(problem))
     else:
-        messages.success(request, _("Your place was given up."))
+        if was == EnrolmentStatus.ENROLLED:
+            messages.success(request, _("Your place was given up."))
+        elif was == EnrolmentStatus.WAITLISTED:
+            messages.success(request, _("You left the waiting list."))
+        else:
+            messages.info(request, _("You were not on this session's list."))
     return redirect("training:session", live_session_id=session.external_id)
 
 
