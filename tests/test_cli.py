@@ -25,6 +25,7 @@ from typer.testing import CliRunner, Result
 
 from onaboard import cli
 from onaboard.cli import app
+from onaboard.clinical import preempt
 from onaboard.clinical.cycles import PROPOSED_BEFORE_PREVIOUS
 from onaboard.clinical.outcomes import EPISODIC_WAITS_FOR_BASELINE
 from tests.builders import (
@@ -1707,11 +1708,11 @@ def test_plan_vials_discard_and_modifier_for_every_allowed_combination() -> None
     "request_", ["frontalis=1", "frontalis=0", "cervical_paraspinal=1", "procerus=1", "corrugator=1", "masseter=1"]
 )
 def test_plan_follow_the_pain_other_muscle_exits_2(request_: str) -> None:
-    """Follow-the-pain for a muscle other than temporalis, occipitalis or trapezius exits 2, the message naming the
-    muscles that take extra sites."""
+    """Follow-the-pain for a muscle other than temporalis, occipitalis or trapezius exits 2, the message giving each
+    muscle that takes extra sites with its limit (the contract: 'the limit in the message')."""
     assert plan("--follow-the-pain", "temporalis=1")["total_units"] == 160
     (problem,) = refused(invoke("plan", "--json", "--follow-the-pain", request_))
-    assert all(muscle in problem for muscle in ("temporalis", "occipitalis", "trapezius"))
+    assert "temporalis (at most 2), occipitalis (at most 2), trapezius (at most 4)" in problem
 
 
 def test_plan_follow_the_pain_unknown_muscle_gives_the_limits() -> None:
@@ -1746,6 +1747,12 @@ def test_plan_follow_the_pain_count_must_be_a_whole_number_from_0(request_: str)
     """N must be a whole number >= 0 (0 is accepted); anything else exits 2, never a crash."""
     assert plan("--follow-the-pain", "temporalis=0")["total_units"] == 155
     refused(invoke("plan", "--json", "--follow-the-pain", request_))
+
+
+def test_plan_follow_the_pain_negative_count_says_0_or_more_not_whole_number() -> None:
+    """A negative N is refused with the engine's rule (0 or more), not as if -1 were not a whole number."""
+    (problem,) = refused(invoke("plan", "--json", "--follow-the-pain", "temporalis=-1"))
+    assert problem == preempt.FTP_NEGATIVE.format(muscle="temporalis", count=-1)
 
 
 def test_plan_every_site_is_5_units_in_0_1_ml() -> None:

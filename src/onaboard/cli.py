@@ -504,7 +504,8 @@ def _parse_follow_the_pain(value: str | None, args: Arguments) -> dict[str, int]
         item = raw.strip()
         muscle, sep, number = item.partition("=")
         muscle = muscle.strip().lower()
-        if not sep or not muscle or not re.fullmatch(r"[0-9]+", number.strip()):
+        # A sign is read (the engine refuses a negative count as "0 or more"); anything else is malformed.
+        if not sep or not muscle or not re.fullmatch(r"-?[0-9]+", number.strip()):
             problems.append(FOLLOW_THE_PAIN_FORMAT.format(item=item))
         elif muscle in counts:
             problems.append(FOLLOW_THE_PAIN_REPEATED.format(muscle=muscle))

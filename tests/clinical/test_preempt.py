@@ -291,7 +291,8 @@ def test_cervical_paraspinal_follow_the_pain_is_refused_with_a_clear_message() -
     with pytest.raises(PlanError) as error:
         preempt_plan(follow_the_pain={"cervical_paraspinal": 1})
     assert str(error.value) == (
-        "follow-the-pain: cervical_paraspinal takes no extra sites (only temporalis, occipitalis and trapezius do)"
+        "follow-the-pain: cervical_paraspinal takes no extra sites; extra sites go only in temporalis (at most 2), "
+        "occipitalis (at most 2), trapezius (at most 4)"
     )
 
 

@@ -249,8 +249,8 @@ def test_sites_the_session_page_cannot_show_are_refused_at_the_sites_column():
             "got side midline"
         ),
         (
-            "line 2, column sites: site 2 (corrugator left, 5 U): follow-the-pain: corrugator takes no extra sites "
-            "(only temporalis, occipitalis and trapezius do)"
+            "line 2, column sites: site 2 (corrugator left, 5 U): follow-the-pain: corrugator takes no extra sites; "
+            "extra sites go only in temporalis (at most 2), occipitalis (at most 2), trapezius (at most 4)"
         ),
         f"line 3, column sites: site 2 (corrugator right, 0 U): {SITE_NOT_GIVEN}",
         "line 4, column sites: site 1 (procerus left, 5 U): site: procerus is a single midline site, got side left",

@@ -24,7 +24,8 @@ def test_the_engines_refusal_names_the_muscle_in_clinic_words():
     """The engine's "cervical_paraspinal takes no extra sites" reads "cervical paraspinal" in the training layer."""
     refusal = FTP_NOT_ALLOWED.format(muscle=Muscle.CERVICAL_PARASPINAL)
     assert clinic_words(refusal) == (
-        "follow-the-pain: cervical paraspinal takes no extra sites (only temporalis, occipitalis and trapezius do)"
+        "follow-the-pain: cervical paraspinal takes no extra sites; extra sites go only in temporalis (at most 2), "
+        "occipitalis (at most 2), trapezius (at most 4)"
     )
 
 

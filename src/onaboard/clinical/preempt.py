@@ -173,7 +173,14 @@ bilateral (e.g. for chronic migraine); reported once per session, without modifi
 
 UNKNOWN_MUSCLE = "unknown muscle {name!r}; the PREEMPT muscles are {known}"
 UNKNOWN_SIDE = "unknown side {name!r}; sides are left, right, midline"
-FTP_NOT_ALLOWED = "follow-the-pain: {muscle} takes no extra sites (only temporalis, occipitalis and trapezius do)"
+FOLLOW_THE_PAIN_LIMITS_TEXT = ", ".join(
+    f"{muscle} (at most {most})" for muscle, most in FOLLOW_THE_PAIN_MAX_SITES.items()
+)
+"""Where extra sites go, each muscle with its limit: "temporalis (at most 2), occipitalis (at most 2), trapezius (at
+most 4)" (``FOLLOW_THE_PAIN_MAX_SITES``), for the messages refusing another muscle."""
+FTP_NOT_ALLOWED = (
+    "follow-the-pain: {muscle} takes no extra sites; extra sites go only in " + FOLLOW_THE_PAIN_LIMITS_TEXT
+)
 FTP_UNKNOWN_MUSCLE = "follow-the-pain: unknown muscle {name!r}; extra sites go only in {limits}"
 FTP_NOT_WHOLE = "follow-the-pain: {muscle} count must be a whole number, got {count!r}"
 FTP_NEGATIVE = "follow-the-pain: {muscle} count must be 0 or more, asked for {count}"
@@ -583,8 +590,7 @@ def _parse_follow_the_pain(counts: Mapping[Muscle, int] | Mapping[str, int]) -> 
         try:
             muscle = Muscle(name)
         except ValueError:
-            limits = ", ".join(f"{known} (at most {most})" for known, most in FOLLOW_THE_PAIN_MAX_SITES.items())
-            problems.append(FTP_UNKNOWN_MUSCLE.format(name=name, limits=limits))
+            problems.append(FTP_UNKNOWN_MUSCLE.format(name=name, limits=FOLLOW_THE_PAIN_LIMITS_TEXT))
             continue
         if isinstance(count, bool) or not isinstance(count, int):
             problems.append(FTP_NOT_WHOLE.format(muscle=muscle, count=count))
