@@ -352,6 +352,7 @@ NOT_LANGUAGE = {
         for name in (
             "EMPTY_CLINIC",
             "CLINIC_SPELLED_DIFFERENTLY",
+            "SITE_DIFFERS",
             "USER_EXISTS",
             "ALREADY_SET_UP",
             "INVALID_ACCOUNT",

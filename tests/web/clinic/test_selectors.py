@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onaboard.clinical import PatientDiary
+from onaboard.web.accounts.models import Clinic, SiteOfService
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import (
     APPROVAL_DENIED_ON,
@@ -32,6 +33,7 @@ from onaboard.web.clinic.selectors import (
     WorklistRow,
     _fingerprint_keys,
     _share,
+    asks_prior_authorisation,
     pathway_state,
     pathway_states,
     patient_pathway_state,
@@ -916,7 +918,7 @@ def test_the_worklist_with_approvals_costs_the_same_queries_for_a_few_patients_a
 
 @pytest.mark.django_db
 def test_a_patient_under_a_policy_that_asks_no_prior_authorisation_shows_not_needed(world):
-    """Under NICE TA260 (a guideline, no payer's policy: ``PRIOR_AUTHORISATION_KINDS``) no approval is asked for,
+    """Under NICE TA260 (a guideline: its file has no ``[prior_authorisation]``) no approval is asked for,
     so the patient's approval is "not needed" and never needs attention, as the session screen's check says; a
     commercial payer's patient without a request shows none, and one without insurance none."""
     _treated(world.same_clinic_patient)
@@ -930,6 +932,41 @@ def test_a_patient_under_a_policy_that_asks_no_prior_authorisation_shows_not_nee
     PatientInsurance.objects.filter(patient=world.same_clinic_patient).update(policy_id="us-medicare-a")
     rows = _rows(worklist(user=world.users["billing"], today=TODAY))
     assert rows["Same"].approval == ApprovalLine(ApprovalStatus.ENDED, days_before(1))
+
+
+@pytest.mark.django_db
+def test_a_medicare_patient_of_a_physicians_office_needs_no_approval_in_the_worklist(world):
+    """Medicare asks for prior authorisation in a hospital outpatient department only: with an ended approval, the
+    Medicare patient of a clinic that is an office shows "not needed", the same patient of a hospital outpatient
+    department shows the approval ended; a commercial payer's patient shows it ended in both."""
+    _treated(world.same_clinic_patient)
+    insurance = PatientInsurance.objects.create(
+        patient=world.same_clinic_patient, policy_id="us-medicare-a", terms_as_of=TODAY
+    )
+    _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1)
+    ended = ApprovalLine(ApprovalStatus.ENDED, days_before(1))
+    for site, medicare in (
+        (SiteOfService.OFFICE, ApprovalLine(ApprovalStatus.NOT_NEEDED)),
+        (SiteOfService.HOSPITAL_OUTPATIENT, ended),
+    ):
+        Clinic.objects.filter(pk=world.clinic.pk).update(site_of_service=site)
+        insurance.policy_id = "us-medicare-a"
+        insurance.save()
+        assert _rows(worklist(user=world.users["billing"], today=TODAY))["Same"].approval == medicare
+        insurance.policy_id = "us-commercial-a"
+        insurance.save()
+        assert _rows(worklist(user=world.users["billing"], today=TODAY))["Same"].approval == ended
+
+
+def test_whether_a_policy_asks_depends_on_the_clinics_site():
+    """``asks_prior_authorisation`` reads the policy's ``[prior_authorisation]`` at the clinic's site: Medicare in an
+    office asks none, in a hospital outpatient department it asks; NICE asks nowhere, a commercial payer everywhere;
+    without insurance, or with a policy no longer shipped, the recorded requests count (not known)."""
+    office, outpatient = SiteOfService.OFFICE, SiteOfService.HOSPITAL_OUTPATIENT
+    assert [asks_prior_authorisation("us-medicare-a", site) for site in (office, outpatient)] == [False, True]
+    assert [asks_prior_authorisation("nice-ta260", site) for site in (office, outpatient)] == [False, False]
+    assert [asks_prior_authorisation("us-commercial-c", site) for site in (office, outpatient)] == [True, True]
+    assert [asks_prior_authorisation(policy, office) for policy in (None, "us-commercial-retired")] == [True, True]
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import pytest
 
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, UNITS_PER_SITE, CoverageStatus, CriterionOutcome, Stage
 from onaboard.clinical.coverage import ICD10_INTRACTABLE
+from onaboard.web.accounts.models import Clinic, SiteOfService
 from onaboard.web.clinic.demo import record_preempt_session
 from onaboard.web.coverage.models import (
     ICD10_CHRONIC_MIGRAINE,
@@ -211,6 +212,19 @@ def test_an_approval_ending_before_the_planned_date_is_warned_about_in_the_cost(
     view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
     assert view.approval_warning == ""
     assert not any("prior authorisation" in note for note in view.assumptions)
+
+
+def test_a_medicare_patient_of_a_physicians_office_has_no_approval_warning_in_the_cost(world, treated):
+    """Under Medicare, which asks for prior authorisation in a hospital outpatient department only, the ended
+    approval is warned about while the clinic is one, and not once the clinic is a physician's office."""
+    PatientInsurance.objects.filter(patient=treated.patient).update(policy_id="us-medicare-a")
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.approval_warning.startswith("the patient's and the insurer's shares assume the payer pays its part")
+    Clinic.objects.filter(pk=world.clinic.pk).update(site_of_service=SiteOfService.OFFICE)
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    assert view.approval_warning == ""
+    assert not any("prior authorisation" in note for note in view.assumptions)
+    assert view.planned.share.insurer_pays > 0
 
 
 def test_the_cost_of_a_patient_whose_request_was_denied_names_the_denial(world, eligible, today):

@@ -19,7 +19,7 @@ from onaboard.clinical import (
     SafetyVerdict,
 )
 from onaboard.policies import shipped_policy
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import Clinic, Role, SiteOfService
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import patient_pathway_state
 from onaboard.web.injections import selectors, services, sitemap
@@ -572,13 +572,51 @@ def test_an_approval_starting_after_the_session_day_does_not_cover_it(patient):
     [("nice-ta260", "a guideline"), ("botox-label", "the drug's label"), ("ahs-2021", "a consensus statement")],
 )
 def test_policies_that_are_not_a_payers_ask_for_no_approval(patient, policy_id, kind):
-    """A guideline, the label or a consensus statement is no payer's prior-authorisation policy (their files say
-    ``kind``): the check passes with no request, saying why."""
+    """A guideline, the label or a consensus statement asks for no prior authorisation (their files have no
+    ``[prior_authorisation]``): the check passes with no request, saying why."""
     insurance = insure(patient, policy_id)
     check = _prior_authorisation(patient)
     assert check.passed
     title = shipped_policy(insurance.policy_id).title
-    assert check.reasons == (f"{title} is {kind}, not a payer's policy: no prior authorisation is asked for",)
+    assert check.reasons == (f"{title}, {kind}, asks for no prior authorisation",)
+
+
+def _site(patient, site):
+    Clinic.objects.filter(pk=patient.clinic_id).update(site_of_service=site)
+
+
+def test_medicare_asks_for_no_approval_in_a_physicians_office(patient):
+    """Medicare's prior authorisation is for hospital outpatient departments (Noridian JE): a Medicare patient of a
+    clinic that is a physician's office needs none, and the check passes saying so and where one is asked for."""
+    insure(patient, "us-medicare-a")
+    _site(patient, SiteOfService.OFFICE)
+    check = _prior_authorisation(patient)
+    assert check.passed
+    title = shipped_policy("us-medicare-a").title
+    assert check.reasons == (
+        f"{title} asks for no prior authorisation in a physician's office (only in a hospital outpatient department)",
+    )
+    assert CheckCode.PRIOR_AUTHORISATION not in checks_for(patient).failing_codes
+
+
+def test_medicare_in_a_hospital_outpatient_department_asks_for_an_approval(patient):
+    """The same Medicare patient, their clinic a hospital outpatient department (the default), fails without an
+    approval: no request recorded."""
+    insure(patient, "us-medicare-a")
+    check = _prior_authorisation(patient)
+    assert check.failed
+    assert check.reasons == ("no prior authorisation is in force on 2026-03-02: no request recorded",)
+
+
+@pytest.mark.parametrize("site", [SiteOfService.OFFICE, SiteOfService.HOSPITAL_OUTPATIENT])
+def test_a_commercial_payer_asks_for_an_approval_at_either_site(patient, site):
+    """A commercial payer's policy asks for prior authorisation in an office and a hospital outpatient department
+    alike: without a request the check fails at either."""
+    insure(patient, "us-commercial-b")
+    _site(patient, site)
+    check = _prior_authorisation(patient)
+    assert check.failed
+    assert check.reasons == ("no prior authorisation is in force on 2026-03-02: no request recorded",)
 
 
 def test_a_policy_no_longer_shipped_is_not_known(patient):

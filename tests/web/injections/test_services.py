@@ -321,8 +321,8 @@ def test_a_policy_without_prior_authorisation_is_not_affected(nurse, patient):
     session = record(user=nurse, patient=patient, date=DAY)
     assert session.overridden_checks == ""
     assert (
-        "prior_authorisation: NICE TA260 (England) is a guideline, not a payer's policy: no prior authorisation is "
-        "asked for" in session.check_reasons.splitlines()
+        "prior_authorisation: NICE TA260 (England), a guideline, asks for no prior authorisation"
+        in session.check_reasons.splitlines()
     )
 
 

@@ -32,8 +32,9 @@ On treatment (at least one session recorded on or before today):
 Prior authorisation, beside the state (``ApprovalStatus``, ``approval_line``): whatever the clinical state, each
 worklist row also says where the patient's approvals stand on today, as the coverage page does
 (``coverage.selectors.approval_state``, read for the whole list in one query by ``approval_states``). Under a
-policy that is no payer's (the label, NICE TA260, the AHS consensus: ``coverage.selectors.PRIOR_AUTHORISATION_KINDS``,
-the session screen's rule) it is **not needed**, whatever was recorded. Otherwise the first that holds:
+policy that asks for no approval at the patient's clinic's site of service (the label, NICE TA260, the AHS consensus
+anywhere; Medicare in a physician's office: ``CoveragePolicy.asks_prior_authorisation_at``, the session screen's
+rule) it is **not needed**, whatever was recorded. Otherwise the first that holds:
 
 1. **request pending**: a request awaits the payer (a first request, or one renewing the approval in force);
 2. **denied**: the payer denied the latest request;
@@ -80,6 +81,7 @@ from onaboard.clinical import (
     PatientDiary,
     PeriodSummary,
     ScheduleStatus,
+    SiteOfService,
     assess,
     schedule_status,
     treatment_outcomes,
@@ -89,7 +91,6 @@ from onaboard.policies import shipped_policies
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import AuditEntry, audit_records
 from onaboard.web.coverage.selectors import (
-    PRIOR_AUTHORISATION_KINDS,
     ApprovalAnswers,
     ApprovalState,
     approval_answers,
@@ -615,12 +616,13 @@ class ApprovalLine:
         return self.status in NEEDS_ATTENTION
 
 
-def asks_prior_authorisation(policy_id: str | None) -> bool:
-    """Whether the patient's insurance policy (its id, None without insurance) asks for prior authorisation: a
-    shipped policy of a payer's kind (``PRIOR_AUTHORISATION_KINDS``). Without insurance, or with a policy no longer
-    shipped, it is not known, and the recorded requests are shown as they stand."""
+def asks_prior_authorisation(policy_id: str | None, site: SiteOfService | str) -> bool:
+    """Whether the patient's insurance policy (its id, None without insurance) asks for prior authorisation at the
+    patient's clinic's site of service (``CoveragePolicy.asks_prior_authorisation_at``: Medicare in a hospital
+    outpatient department only). Without insurance, or with a policy no longer shipped, it is not known, and the
+    recorded requests are shown as they stand."""
     policy = shipped_policies().get(policy_id) if policy_id else None
-    return policy is None or policy.kind in PRIOR_AUTHORISATION_KINDS
+    return policy is None or policy.asks_prior_authorisation_at(site)
 
 
 def approval_line(state: ApprovalState, *, asked: bool = True) -> ApprovalLine:
@@ -803,7 +805,8 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
     found = list(
         _search(patients_visible_to(user), query)
         .only(*WORKLIST_PATIENT_FIELDS)
-        .annotate(insurance_policy=F("insurance__policy_id"))  # whether approval is asked for, in the same query
+        # whether approval is asked for (the policy at the clinic's site of service), in the same query
+        .annotate(insurance_policy=F("insurance__policy_id"), clinic_site=F("clinic__site_of_service"))
         .order_by("family_name", "given_name", "record_number")
     )
     approvals = approval_states([patient.pk for patient in found], today=today)
@@ -820,7 +823,8 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                 next_due=line.next_due,
                 booked_for=line.booked_for,
                 approval=approval_line(
-                    approvals.states[patient.pk], asked=asks_prior_authorisation(patient.insurance_policy)
+                    approvals.states[patient.pk],
+                    asked=asks_prior_authorisation(patient.insurance_policy, patient.clinic_site),
                 ),
             )
         )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -38,6 +38,7 @@ from onaboard.clinical import (
     Price,
     PriceList,
     SessionCost,
+    SiteOfService,
     Stage,
     YearCost,
     assess,
@@ -132,7 +133,12 @@ WHY_STARTS = gettext_noop("the approval starts on {start}")
 WHY_PENDING = gettext_noop("the {stage} request of {requested} awaits the payer's answer")
 WHY_NO_REQUEST = gettext_noop("no request recorded")
 WHY_NONE_OPEN = gettext_noop("no request approved or awaiting the payer's answer")
-APPROVAL_NOT_ASKED = gettext_noop("{policy} is {kind}, not a payer's policy: no prior authorisation is asked for")
+APPROVAL_NOT_ASKED = gettext_noop("{policy}, {kind}, asks for no prior authorisation")
+"""The policy's file has no ``[prior_authorisation]``: it asks for approval nowhere (the label, a guideline, a
+consensus statement)."""
+APPROVAL_NOT_ASKED_AT_SITE = gettext_noop("{policy} asks for no prior authorisation in {site} (only in {sites})")
+"""The policy asks for approval at other sites of service than the clinic's (Medicare: in a hospital outpatient
+department only, so a physician's office is asked for none)."""
 APPROVAL_NO_INSURANCE = gettext_noop(
     "no insurance recorded: whether the payer asks for prior authorisation is not known"
 )
@@ -151,6 +157,11 @@ POLICY_KIND_WORDS = {
     PolicyKind.COMMERCIAL: gettext_noop("a commercial payer's policy"),
 }
 """How ``APPROVAL_NOT_ASKED`` names a policy file's ``kind``."""
+SITE_WORDS = {
+    SiteOfService.OFFICE: gettext_noop("a physician's office"),
+    SiteOfService.HOSPITAL_OUTPATIENT: gettext_noop("a hospital outpatient department"),
+}
+"""How ``APPROVAL_NOT_ASKED_AT_SITE`` names a clinic's site of service."""
 
 RENEWAL_LEAD_DAYS = 30
 """The clinic's working lead time for asking a payer to renew an approval before it ends (an office routine, not a
@@ -427,21 +438,15 @@ def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalSt
     return ApprovalStates({pk: _approval_state_of(each, today) for pk, each in requests.items()}, answers)
 
 
-PRIOR_AUTHORISATION_KINDS = frozenset({PolicyKind.COMMERCIAL, PolicyKind.MEDICARE})
-"""The policy kinds (a policy file's ``kind``) whose approval is asked for before treatment: a payer's coverage
-policy, commercial or Medicare (the shipped Medicare policy follows the LCDs and the contractor's pre-claim review;
-prior authorisation is confirmed for hospital outpatient departments, clinical-facts 6). The label, a guideline
-(NICE TA260: the NHS asks for no prior authorisation) and a consensus statement are no payer's: nobody approves a
-session under them. The policy files carry no other word on it, so this is the whole rule."""
-
-
 class ApprovalNeed(enum.StrEnum):
     """Whether a prior authorisation covers a day (``approval_on``)."""
 
     IN_FORCE = "in_force"
     """An approval is in force on the day."""
     NOT_ASKED = "not_asked"
-    """The patient's policy is no payer's (``PRIOR_AUTHORISATION_KINDS``): no approval is asked for."""
+    """The patient's policy asks for no approval at the clinic's site of service
+    (``CoveragePolicy.asks_prior_authorisation_at``): none at all (the label, NICE TA260, the AHS consensus), or
+    only elsewhere (Medicare, in a hospital outpatient department only, for a physician's office)."""
     NOT_KNOWN = "not_known"
     """No insurance recorded, or its policy is no longer shipped: whether one is asked for is not known."""
     MISSING = "missing"
@@ -492,23 +497,39 @@ def _why_not_in_force(state: ApprovalState, *, any_request: bool) -> str:
     return "; ".join(clauses)
 
 
+def approval_not_asked_reason(policy: CoveragePolicy, site: SiteOfService) -> str:
+    """Why ``policy`` asks for no approval at ``site``, in the pages' words: it asks nowhere (``APPROVAL_NOT_ASKED``,
+    naming its kind), or only at other sites (``APPROVAL_NOT_ASKED_AT_SITE``, naming them)."""
+    rule = policy.prior_authorisation
+    if rule is None:
+        return _(APPROVAL_NOT_ASKED).format(policy=policy.title, kind=_(POLICY_KIND_WORDS[policy.kind]))
+    sites = get_text_list([_(SITE_WORDS[each]) for each in rule.sites])
+    return _(APPROVAL_NOT_ASKED_AT_SITE).format(policy=policy.title, site=_(SITE_WORDS[site]), sites=sites)
+
+
 def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
     """Whether a prior authorisation covers ``day`` for ``patient``: NOT_KNOWN without insurance (or with a policy
-    no longer shipped), NOT_ASKED under a policy that is no payer's (``PRIOR_AUTHORISATION_KINDS``), else IN_FORCE
-    or MISSING by ``approval_state``'s rule on ``day`` (its ``current``; the coverage page and the worklist read the
-    same rule on today), naming the approval, or the denial, the end, the start or "no request". Two queries. The
+    no longer shipped), NOT_ASKED when the policy asks for none at the patient's clinic's site of service
+    (``CoveragePolicy.asks_prior_authorisation_at``: the label, NICE TA260 and the AHS consensus ask nowhere,
+    Medicare in a hospital outpatient department only), else IN_FORCE or MISSING by ``approval_state``'s rule on
+    ``day`` (its ``current``; the coverage page and the worklist read the same rule on today), naming the approval,
+    or the denial, the end, the start or "no request". Two queries (the clinic's site comes with the insurance). The
     session screen's prior-authorisation check (``injections.selectors.session_checks``) and the cost's warning
     (``cost_for``) ask it."""
-    insurance = insurance_of(patient)
+    insurance = (
+        PatientInsurance.objects.filter(patient=patient)
+        .annotate(clinic_site=F("patient__clinic__site_of_service"))
+        .first()
+    )
     if insurance is None:
         return ApprovalOnDay(day, ApprovalNeed.NOT_KNOWN, _(APPROVAL_NO_INSURANCE))
     policy = shipped_policies().get(insurance.policy_id)
     if policy is None:
         reason = _(APPROVAL_UNKNOWN_POLICY).format(policy_id=insurance.policy_id)
         return ApprovalOnDay(day, ApprovalNeed.NOT_KNOWN, reason)
-    if policy.kind not in PRIOR_AUTHORISATION_KINDS:
-        reason = _(APPROVAL_NOT_ASKED).format(policy=policy.title, kind=_(POLICY_KIND_WORDS[policy.kind]))
-        return ApprovalOnDay(day, ApprovalNeed.NOT_ASKED, reason)
+    site = SiteOfService(insurance.clinic_site)
+    if not policy.asks_prior_authorisation_at(site):
+        return ApprovalOnDay(day, ApprovalNeed.NOT_ASKED, approval_not_asked_reason(policy, site))
     requests = list(prior_authorisations(patient))  # newest request first
     state = _approval_state_of(requests, day)
     current = state.current

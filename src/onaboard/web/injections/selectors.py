@@ -534,11 +534,13 @@ def _site_dose_result(plan: InjectionPlan | None) -> CheckResult:
 
 def _prior_authorisation_result(patient: Patient, day: dt.date) -> CheckResult:
     """Whether a prior authorisation covers ``day`` (``coverage.selectors.approval_on``, the coverage page's rule)
-    as a check: failed when the patient's payer asks for one (a commercial or Medicare policy) and none is in force
-    on ``day``, naming the denial, the end, the start to come, the request awaiting the payer or "no request";
-    passed with the approval in force, or under a policy that is no payer's (NICE TA260, the label, a consensus
-    statement); "not answered" (neither passed nor failed, so no override is needed, as an unasked safety question)
-    without insurance recorded or with a policy no longer shipped: the payer's rule is not known.
+    as a check: failed when the patient's payer asks for one at the clinic's site of service (a commercial policy
+    anywhere, Medicare in a hospital outpatient department) and none is in force on ``day``, naming the denial, the
+    end, the start to come, the request awaiting the payer or "no request"; passed with the approval in force, or
+    under a policy that asks for none there (NICE TA260, the label, a consensus statement anywhere; Medicare in a
+    physician's office), saying why; "not answered" (neither passed nor failed, so no override is needed, as an
+    unasked safety question) without insurance recorded or with a policy no longer shipped: the payer's rule is not
+    known.
 
     Decision support: a failed check asks for an override reason (the patient funds it, an appeal is under way); the
     clinician decides. The imports do not ask it (``interop.services._session_check_failures`` runs only
