@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from onaboard.training.certificate import REQUIRED_CASES
+from onaboard.training.certificate import REQUIRED_CASES, certificate_modules
+from onaboard.training.course import Level
 from onaboard.web.accounts.models import Role
 from onaboard.web.training import selectors, services
 from onaboard.web.training.models import CaseAttempt, Certificate, LiveSession, SiteTrainerAttempt, SupervisedInjection
@@ -66,7 +67,8 @@ def test_supervised_injections_are_logged_against_started_in_person_sessions(wor
 
 def _one_at_a_time(trainee) -> tuple:
     """A trainee's summary figures read the plain way: one query per figure (what the list used to do)."""
-    progress = services.course_progress(trainee)
+    required = {module.id for module in certificate_modules(services.course())}
+    progress = [item for item in services.course_progress(trainee) if item.module.id in required]
     return (
         sum(item.passed for item in progress),
         len(progress),
@@ -139,3 +141,25 @@ def test_a_revoked_certificate_is_read_as_revoked_and_not_as_held(world):
     assert revoked.revoked_certificate == Certificate.objects.get(trainee=revoked_holder)
     assert held.certificate == Certificate.objects.get(trainee=holder)
     assert held.revoked_certificate is None
+
+
+def test_the_trainers_list_counts_the_modules_the_certificate_asks_for(world):
+    """ "Modules 3 / 8" counted the trainer-level module the certificate does not ask for: the list counts the
+    certificate's modules, so a trainee who passed all of them shows them all passed, and the trainer-level module
+    alone counts for nothing."""
+    course = services.course()
+    required = certificate_modules(course)
+    trainer_level = [module for module in course if module.level is Level.TRAINER]
+    assert trainer_level
+    assert len(required) < len(course)
+    certified = UserFactory(username="t.certified", role=Role.TRAINEE, clinic=world.clinic)
+    teacher = UserFactory(username="t.teacher", role=Role.TRAINEE, clinic=world.clinic)
+    for module in required:
+        pass_module(certified, module.id)
+    pass_module(teacher, trainer_level[0].id)
+    summaries = {s.trainee.username: s for s in selectors.trainee_summaries([certified, teacher])}
+    assert (summaries["t.certified"].modules_passed, summaries["t.certified"].modules_total) == (
+        len(required),
+        len(required),
+    )
+    assert (summaries["t.teacher"].modules_passed, summaries["t.teacher"].modules_total) == (0, len(required))

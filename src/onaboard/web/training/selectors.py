@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from onaboard.training.certificate import CertificateStatus, certificate_status
+from onaboard.training.certificate import CertificateStatus, certificate_modules, certificate_status
 from onaboard.web.accounts.models import User
 from onaboard.web.training import services
 from onaboard.web.training.access import is_trainer
@@ -111,7 +111,9 @@ def waitlist_position(enrolment: Enrolment) -> int | None:
 class TraineeSummary:
     trainee: User
     modules_passed: int
+    """How many of the modules the certificate asks for (``certificate_modules``) the trainee passed."""
     modules_total: int
+    """How many modules the certificate asks for (the trainer-level ones are not counted)."""
     site_trainer_passed: bool
     cases_passed: int
     sessions_attended: int
@@ -156,6 +158,7 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
     for certificate in Certificate.objects.filter(trainee_id__in=keys).order_by("-issued_on", "-pk"):
         (revoked if certificate.revoked else certificates).setdefault(certificate.trainee_id, certificate)
     modules = services.course()
+    required = {module.id for module in certificate_modules(modules)}
     summaries = []
     for trainee in trainees:
         progress = services.progress_from(read=read[trainee.pk], attempts=attempts[trainee.pk])
@@ -163,8 +166,8 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
         summaries.append(
             TraineeSummary(
                 trainee=trainee,
-                modules_passed=len(passed),
-                modules_total=len(progress),
+                modules_passed=len(passed & required),
+                modules_total=len(required),
                 site_trainer_passed=trainee.pk in site_trainer_passed,
                 cases_passed=cases_passed.get(trainee.pk, 0),
                 sessions_attended=attended.get(trainee.pk, 0),
