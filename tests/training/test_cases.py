@@ -13,6 +13,7 @@ from onaboard.clinical import (
     CM_MIN_HEADACHE_DAYS,
     PERIOD_DAYS,
     LabelCriteria,
+    NiceTa260,
     SafetyVerdict,
     assess,
     preempt_plan,
@@ -350,3 +351,20 @@ def test_an_attempt_of_version_1_is_shown_the_patient_it_was_decided_on():
     assert not new.safety.breastfeeding
     with pytest.raises(ValueError, match="unknown case version 9"):
         generate_case(17, version=9)
+
+
+@pytest.mark.parametrize(
+    ("choices", "verdicts", "today"),
+    [
+        (ELIGIBILITY_CHOICES, LabelCriteria, ("met", "not_met", "insufficient_data")),
+        (SAFETY_CHOICES, SafetyVerdict, ("contraindicated", "caution", "unknown", "clear")),
+        (WEEK24_CHOICES, NiceTa260, ("continue", "stop", "not_yet_assessable")),
+    ],
+    ids=["eligibility", "safety", "week24"],
+)
+def test_the_choices_of_a_case_are_the_engines_verdicts_in_their_order(choices, verdicts, today):
+    """Each step's choices are the engine's verdict enum's members (LabelCriteria, SafetyVerdict, NiceTa260), not
+    retyped strings, in the order the pages have always shown them."""
+    assert choices == tuple(verdicts)
+    assert all(type(choice) is verdicts for choice in choices)
+    assert choices == today

@@ -36,6 +36,7 @@ from onaboard.clinical import (
     InjectionPlan,
     LabelCriteria,
     Muscle,
+    NiceTa260,
     Outcomes,
     PatientDiary,
     SafetyInput,
@@ -91,9 +92,12 @@ CASE_VERSIONS = (1, CASE_VERSION)
 FIRST_VISIT = date(2026, 2, 2)
 """Case dates are laid from this fixed day plus a drawn offset, so a case never depends on the clock."""
 
-ELIGIBILITY_CHOICES = ("met", "not_met", "insufficient_data")
-SAFETY_CHOICES = ("contraindicated", "caution", "unknown", "clear")
-WEEK24_CHOICES = ("continue", "stop", "not_yet_assessable")
+ELIGIBILITY_CHOICES: tuple[LabelCriteria, ...] = tuple(LabelCriteria)
+"""The eligibility step's answers: the engine's label verdicts (met, not met, insufficient data)."""
+SAFETY_CHOICES: tuple[SafetyVerdict, ...] = tuple(SafetyVerdict)
+"""The safety step's answers: the engine's screen verdicts (contraindicated, caution, unknown, clear)."""
+WEEK24_CHOICES: tuple[NiceTa260, ...] = tuple(NiceTa260)
+"""The week-24 step's answers: the engine's NICE TA260 verdicts (continue, stop, not yet assessable)."""
 
 
 class Step(enum.StrEnum):

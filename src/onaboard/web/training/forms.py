@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from onaboard.clinical import LabelCriteria, NiceTa260, SafetyVerdict
 from onaboard.training.cases import ELIGIBILITY_CHOICES, SAFETY_CHOICES, WEEK24_CHOICES
 from onaboard.web.training.models import EnrolmentStatus, LiveSession, SupervisedInjection
 from onaboard.web.training.services import LIVE_SESSION_FIELDS, learner_label
@@ -36,14 +37,22 @@ LONG_NUMBER = re.compile(r"(?<!\d)(?:\d{6,}|\d{3}[ -]\d{3}[ -]\d{4})(?!\d)")
 """Six or more digits in a row, or an NHS-style 3-3-4 group: no count, dose or date in a note is that long (a date
 2026-01-05 is broken by its dashes into short runs)."""
 
-ELIGIBILITY_LABELS = {"met": _("met"), "not_met": _("not met"), "insufficient_data": _("insufficient data")}
-SAFETY_LABELS = {
-    "contraindicated": _("contraindicated"),
-    "caution": _("caution"),
-    "unknown": _("unknown"),
-    "clear": _("clear"),
+ELIGIBILITY_LABELS = {
+    LabelCriteria.MET: _("met"),
+    LabelCriteria.NOT_MET: _("not met"),
+    LabelCriteria.INSUFFICIENT_DATA: _("insufficient data"),
 }
-WEEK24_LABELS = {"continue": _("continue"), "stop": _("stop"), "not_yet_assessable": _("not yet assessable")}
+SAFETY_LABELS = {
+    SafetyVerdict.CONTRAINDICATED: _("contraindicated"),
+    SafetyVerdict.CAUTION: _("caution"),
+    SafetyVerdict.UNKNOWN: _("unknown"),
+    SafetyVerdict.CLEAR: _("clear"),
+}
+WEEK24_LABELS = {
+    NiceTa260.CONTINUE: _("continue"),
+    NiceTa260.STOP: _("stop"),
+    NiceTa260.NOT_YET_ASSESSABLE: _("not yet assessable"),
+}
 
 
 class DateTimeInput(forms.DateTimeInput):
