@@ -17,7 +17,7 @@ from onaboard.training import cases as case_engine
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
 from onaboard.web.training import services
-from onaboard.web.training.forms import NOTES_IDENTIFIER
+from onaboard.web.training.forms import NOTES_IDENTIFIER, SupervisedInjectionForm
 from onaboard.web.training.models import (
     CaseAttempt,
     Certificate,
@@ -629,6 +629,49 @@ def test_a_supervised_injection_dated_before_its_session_is_refused_on_the_page(
     )
     assert refused.status_code == 200
     assert "This date is before the session, held on 5 Jan 2026." in refused.content.decode()
+    assert not SupervisedInjection.objects.exists()
+
+
+def _described_errors(page: str, name: str) -> None:
+    """The field ``name`` is marked invalid and points, by aria-describedby, at its error list, which is on the
+    page under that id."""
+    tag = re.search(rf'<(?:input|select|textarea)[^>]*name="{name}"[^>]*>', page)
+    assert tag is not None, name
+    assert 'aria-invalid="true"' in tag.group(0)
+    described = re.search(r'aria-describedby="([^"]*)"', tag.group(0))
+    assert described is not None
+    assert f"id_{name}_error" in described.group(1).split()
+    assert re.search(rf'<ul class="errorlist" id="id_{name}_error">', page)
+
+
+def test_the_session_form_ties_each_error_to_its_field(client, world):
+    """A refused session form marks the wrong fields invalid and ties each to its error list (as the quiz does), so
+    a screen reader reads the error with the field."""
+    client.force_login(world.users["clinician"])
+    data = {"title": "Workshop", "starts_at": "2000-01-05T14:00", "duration_minutes": 0, "capacity": 0}
+    page = client.post(reverse("training:session_create"), data).content.decode()
+    for name in ("starts_at", "duration_minutes", "capacity"):
+        _described_errors(page, name)
+
+
+def test_the_supervised_log_ties_errors_to_fields_and_shows_form_wide_errors(client, world, monkeypatch):
+    """A refused log entry marks its wrong fields invalid, tied to their error lists, and a form-wide error (not
+    about one field) is shown too, announced as an alert."""
+    trainer, trainee = world.users["clinician"], world.users["trainee"]
+    original = SupervisedInjectionForm.clean
+
+    def clean_with_a_form_wide_error(form):
+        form.add_error(None, "A form-wide problem.")
+        return original(form)
+
+    monkeypatch.setattr(SupervisedInjectionForm, "clean", clean_with_a_form_wide_error)
+    client.force_login(trainer)
+    page = client.post(
+        reverse("training:supervised_log"), {"trainee": trainee.pk, "date": "2999-01-01", "notes": "MRN 12345"}
+    ).content.decode()
+    for name in ("date", "notes"):
+        _described_errors(page, name)
+    assert re.search(r'<ul class="errorlist nonfield" role="alert">\s*<li>A form-wide problem.</li>', page)
     assert not SupervisedInjection.objects.exists()
 
 
