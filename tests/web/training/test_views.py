@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -1005,3 +1006,23 @@ def test_the_pages_name_acute_classes_as_the_training_text_does():
 
     with translation.override("en"):
         assert {cls: str(label) for cls, label in ACUTE_CLASS_LABELS.items()} == dict(ACUTE_CLASS_NAMES)
+
+
+@override_settings(TIME_ZONE="Europe/London")
+def test_session_times_say_their_time_zone(client, world):
+    """A session at 13:00 UTC on 5 July 2099 shows as 14:00 BST on the session list and page, and the form's "Starts
+    at" help says the times are the clinic's time zone, by name, tied to the field."""
+    start = dt.datetime(2099, 7, 5, 13, 0, tzinfo=dt.UTC)
+    session = live_session(world.users["clinician"], starts_at=start)
+    client.force_login(world.users["trainee"])
+    listed = client.get(reverse("training:sessions")).content.decode()
+    shown = client.get(reverse("training:session", args=[session.external_id])).content.decode()
+    assert "5 July 2099, 14:00 BST" in listed
+    assert "5 July 2099, 14:00 BST" in shown
+    client.force_login(world.users["clinician"])
+    form = client.get(reverse("training:session_edit", args=[session.external_id])).content.decode()
+    assert re.search(r'<p class="small muted" id="id_starts_at_helptext">[^<]*Europe/London[^<]*</p>', form)
+    tag = re.search(r'<input[^>]*name="starts_at"[^>]*>', form)
+    assert tag is not None
+    assert 'aria-describedby="id_starts_at_helptext"' in tag.group(0)
+    assert 'value="2099-07-05T14:00"' in tag.group(0)

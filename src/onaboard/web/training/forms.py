@@ -17,6 +17,7 @@ from onaboard.web.training.services import LIVE_SESSION_FIELDS, learner_label
 
 PLACE_OR_LINK = _("Give a place, a link, or both.")
 STARTS_IN_PAST = _("The session must start in the future.")
+STARTS_AT_HELP = _("The clinic's time, {zone}.")
 DATE_IN_FUTURE = _("This date is after today.")
 DATE_BEFORE_SESSION = _("This date is before the session, held on {day}.")
 NOT_ENROLLED = _("This trainee did not hold a place in this session.")
@@ -77,6 +78,10 @@ class LiveSessionForm(forms.ModelForm):
         model = LiveSession
         fields = LIVE_SESSION_FIELDS
         widgets = {"starts_at": DateTimeInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].help_text = STARTS_AT_HELP.format(zone=timezone.get_current_timezone_name())
 
     def clean_starts_at(self) -> Any:
         starts = self.cleaned_data["starts_at"]
