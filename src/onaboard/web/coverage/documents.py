@@ -71,7 +71,14 @@ from onaboard.web.injections.models import (
     SideEffect,
     SideEffectKind,
 )
-from onaboard.web.injections.selectors import patient_safety_screen, session_plan, session_sites
+from onaboard.web.injections.selectors import (
+    CheckCode,
+    check_title,
+    patient_safety_screen,
+    session_map_sites,
+    session_plan,
+    session_sites,
+)
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import baseline_and_latest, hit6_change_from_baseline
 from onaboard.web.patients.access import Capability, can
@@ -543,11 +550,28 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
     (``sees_clinical_notes``).
 
     Vials, units and the discarded units are the sites' (the engine plan's), the source of the claim lines beside
-    them; figures stored with the session (an import may carry its own) that disagree are listed as a warning."""
+    them; figures stored with the session (an import may carry its own) that disagree are listed as a warning.
+
+    The fixed sites not given (left out, or stored at 0 U) are named as the session page's map numbers them
+    (``session_map_sites``); each check overridden by its title with the reasons stored for it at recording
+    (``check_reasons``, "<code>: <reason>" lines), as the session page shows them."""
     session = _session(facts, session_id)
     clinical = sees_clinical_notes(user)
     plan = session_plan(session)
     request = _session_request(facts, session)
+    given = {site.key for site in session_map_sites(session) if not site.follow_the_pain and site.units}
+    not_given = [  # a session stored without its sites (recorded elsewhere) says "No sites recorded." instead
+        sitemap.site_label(muscle, side, index, None, follow_the_pain=False)
+        for muscle, side, index in sitemap.FIXED_POSITIONS
+        if plan is not None and sitemap.fixed_site_key(muscle, side, index) not in given
+    ]
+    reasons = [line.partition(": ") for line in session.check_reasons.splitlines()]
+    codes = {code.value: code for code in CheckCode}
+    overridden = [
+        {"title": check_title(codes[code]), "reasons": [reason for of, _colon, reason in reasons if of == code]}
+        for code in session.overridden_checks.split(",")
+        if code in codes
+    ]
     return {
         **_common(facts, user),
         "session": session,
@@ -562,6 +586,8 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         "clinical_notes": clinical,
         "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")) if clinical else [],
         "diagnosis": _diagnosis(request),
+        "not_given": not_given,
+        "overridden": overridden if clinical else [],
     }
 
 
