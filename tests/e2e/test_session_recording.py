@@ -132,7 +132,9 @@ TABLETS = {
     "tablet-landscape": {"width": 1024, "height": 768},
 }
 FINGER_PX = 22
-"""How close to a site's centre a finger's tap is taken as meant for the site (session_map.js)."""
+"""The farthest from a site's centre a finger's tap is taken as meant for the site (session_map.js)."""
+NEAR_DOT_RADII = 1.5
+"""Within a shaded area, a finger's tap within this many of the dot's drawn radii is meant for it (session_map.js)."""
 MIN_DOT_PX = 20
 MIN_FIGURE_PX = 11
 TOO_CLOSE = (
@@ -215,17 +217,19 @@ def open_tablet(browsing: Browsing, monkeypatch: pytest.MonkeyPatch, tablet: str
 def test_a_tap_beside_a_fixed_site_on_a_tablet_adds_no_follow_the_pain_site(
     browsing: Browsing, screened_patient: Patient, monkeypatch: pytest.MonkeyPatch, tablet: str
 ) -> None:
-    """On a tablet a tap just off a fixed site's dot selects the site, a tap in its shaded area within a finger's
-    width of it adds nothing and says it was too close, and a tap in the area away from every site adds one."""
+    """On a tablet a tap in a shaded area just off a fixed site's dot (within half its radius of its edge) adds
+    nothing and says it was too close, and a tap in the area away from every site adds one."""
     page = open_tablet(browsing, monkeypatch, tablet)
     page.goto(reverse("injections:session_new", args=[screened_patient.external_id]))
     extra_rows, total_forms = page.locator("#ftp-rows [data-ftp-row]"), page.locator("input[name='ftp-TOTAL_FORMS']")
     status, summary = page.locator("[data-map-status]"), page.locator("#plan-summary")
     expect(summary).to_contain_text("155 U")
 
-    spot = page.evaluate(BESIDE_SITE_JS, ["temporalis-left-2", FINGER_PX - 4])
+    radius = page.locator("#session-map a.site[data-key='temporalis-left-2'] circle").bounding_box()["width"] / 2
+    gap = min(FINGER_PX, NEAR_DOT_RADII * radius) - 2
+    spot = page.evaluate(BESIDE_SITE_JS, ["temporalis-left-2", gap])
     assert spot is not None, "no spot in the temporalis area a few pixels beside temporalis left 2"
-    assert spot["radius"] < FINGER_PX - 4, "the tap beside the site must fall outside its dot"
+    assert spot["radius"] * 1.1 < gap, "the tap beside the site must fall outside its dot and its outline"
     page.touchscreen.tap(spot["x"], spot["y"])
     expect(status).to_have_text(TOO_CLOSE.format(place="temporalis left 2, 5 U"))
     expect(total_forms).to_have_value("0")

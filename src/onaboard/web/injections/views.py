@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -172,6 +174,57 @@ def _ftp_map_site(key: str, entry: SiteEntry, number: int) -> sitemap.MapSite | 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SummaryEntry:
+    """One field's errors in the error summary (common/_error_summary.html reads a bound field's ``errors``,
+    ``is_hidden``, ``id_for_label`` and ``auto_id``): each error leads with the field's name, since on this screen
+    "Enter a whole number." alone does not say which of 40 boxes it is about."""
+
+    errors: list[str]
+    id_for_label: str
+    is_hidden: bool = False
+
+    @property
+    def auto_id(self) -> str:
+        return self.id_for_label
+
+
+class ErrorSummary:
+    """What common/_error_summary.html lists for a refused recording, in the page's order: the session form's
+    fields, the fixed sites, the plan's refusal (linked to the sites table), the follow-the-pain rows, the notes."""
+
+    def __init__(self, non_field: list[str], entries: list[SummaryEntry]) -> None:
+        self._non_field = non_field
+        self._entries = [entry for entry in entries if entry.errors]
+
+    @property
+    def errors(self) -> bool:
+        return bool(self._non_field or self._entries)
+
+    def non_field_errors(self) -> list[str]:
+        return self._non_field
+
+    def __iter__(self) -> Iterator[SummaryEntry]:
+        return iter(self._entries)
+
+
+def _named_errors(name: str, errors: list[str]) -> list[str]:
+    return [_("%(field)s: %(error)s") % {"field": name, "error": error} for error in errors]
+
+
+def _summary_entry(field: Any, name: str | None = None) -> SummaryEntry:
+    """A bound field's entry; a group of radio buttons links to its first choice."""
+    target = field.id_for_label or f"{field.auto_id}_0"
+    return SummaryEntry(_named_errors(name or str(field.label), list(field.errors)), target, field.is_hidden)
+
+
+def _ftp_place(entry: SiteEntry, number: int) -> str:
+    """An extra site's name ("trapezius left, extra site 1"); a row posted with no area of its own is named as one."""
+    if sitemap.region_for(entry.muscle, entry.side) is None:
+        return _("follow-the-pain site %(index)s") % {"index": number}
+    return sitemap.site_label(entry.muscle, entry.side, number, None, follow_the_pain=True)
+
+
 class SessionScreen:
     """The forms of the recording screen and what the map and the live summary show for them."""
 
@@ -188,6 +241,8 @@ class SessionScreen:
         self.rows = _ftp_rows(data) if data is not None else []
         self.site_errors: list[str] = []
         self.show_errors = False
+        self.added_key: str | None = None
+        """The follow-the-pain row "Add site" just added (without JavaScript): its units field has the focus."""
 
     # Entries as typed, for the map and the live summary (the record action uses the cleaned values).
     def entries(self) -> list[SiteEntry]:
@@ -202,9 +257,43 @@ class SessionScreen:
                 continue
             entry = _ftp_entries([{name: form.data.get(f"{form.prefix}-{name}", "") for name in FTP_FIELDS}])[0]
             numbered[entry.muscle, entry.side] += 1
-            site = _ftp_map_site(f"{FTP_PREFIX}-{index}", entry, numbered[entry.muscle, entry.side])
-            shown.append({"form": form, "site": site, "key": f"{FTP_PREFIX}-{index}", "index": index})
+            number = numbered[entry.muscle, entry.side]
+            site = _ftp_map_site(f"{FTP_PREFIX}-{index}", entry, number)
+            key = f"{FTP_PREFIX}-{index}"
+            if key == self.added_key:
+                form.fields["units"].widget.attrs["autofocus"] = True
+            shown.append({"form": form, "site": site, "key": key, "index": index, "entry": entry, "number": number})
         return shown
+
+    def unreadable_sites(self) -> list[str]:
+        """The sites whose units, as typed, are not a whole number ("2.5", an extra site left empty): the engine's
+        plan leaves them out, so the live summary names them beside totals that do not count them."""
+        if not self.form.is_bound:
+            return []
+        fixed = [
+            sitemap.site_label(site.muscle, site.side, site.index, None, follow_the_pain=False)
+            for name, site in self.form.fixed_sites
+            if self.form.fixed_units(name) is None
+        ]
+        extra = [_ftp_place(row["entry"], row["number"]) for row in self.ftp_rows() if row["entry"].units is None]
+        return fixed + extra
+
+    def error_summary(self) -> ErrorSummary:
+        """Every error of a refused recording, for common/_error_summary.html."""
+        form = self.form
+        first = [form[name] for name in ("date", "product_lot", "product_expiry", "vial_units", "version")]
+        entries = [_summary_entry(field) for field in first]
+        entries += [_summary_entry(form[name]) for name, _site in form.fixed_sites]
+        entries.append(SummaryEntry(list(self.site_errors), "site-table"))
+        non_field = [*form.non_field_errors(), *self.formset.non_form_errors()]
+        for row in self.ftp_rows():
+            place = _ftp_place(row["entry"], row["number"])
+            row_form = row["form"]
+            entries.append(_summary_entry(row_form["units"], _("Units, %(site)s") % {"site": place}))
+            hidden = [error for name in ("muscle", "side", "view", "x", "y") for error in row_form[name].errors]
+            non_field += _named_errors(place, [*row_form.non_field_errors(), *hidden])
+        entries += [_summary_entry(form[name]) for name in ("complications", "override_reason")]
+        return ErrorSummary(non_field, entries)
 
     def map_sites(self) -> list[sitemap.MapSite]:
         fixed = [
@@ -312,6 +401,7 @@ class SessionScreen:
             "regions": [
                 {
                     "region": region,
+                    "defaults": " ".join(f"{x},{y}" for x, y in region.defaults),
                     "limit_message": sitemap.follow_the_pain_limit_message(region.muscle),
                     "derived_message": derived_limit_message(region.muscle),
                 }
@@ -319,6 +409,8 @@ class SessionScreen:
             ],
             "ftp_departures": self.ftp_departures(),
             "checks": checks,
+            "unreadable": self.unreadable_sites(),
+            "error_summary": self.error_summary() if self.show_errors else None,
             "show_errors": self.show_errors,
             "site_errors": self.site_errors,
             "patient_url": patient_page_url(self.patient),
@@ -366,13 +458,15 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
     action = request.POST.get("action", "preview")
     screen = SessionScreen(patient=patient, booking=booking, data=request.POST)
     if request.htmx and action == "preview":
-        return render(request, "injections/_session_checks.html", {"checks": screen.checks()})
+        context = {"checks": screen.checks(), "unreadable": screen.unreadable_sites()}
+        return render(request, "injections/_session_checks.html", context)
     if "remove" in request.POST:
         screen = SessionScreen(patient=patient, booking=booking, data=screen.without_row(request.POST["remove"]))
     elif action == "add_site":
         added = screen.add_site()
         if added is not None:
             screen = SessionScreen(patient=patient, booking=booking, data=added)
+            screen.added_key = f"{FTP_PREFIX}-{len(screen.rows) - 1}"
     elif action == "record":
         screen.show_errors = True
         if screen.form.is_valid() and screen.formset.is_valid():

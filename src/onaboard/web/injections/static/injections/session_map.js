@@ -1,6 +1,7 @@
-/* The injection-session screen: add follow-the-pain sites by clicking the map, keep the map's units in step with
- * the fields, and refresh the engine's summary as the form changes. Without this file the screen still works:
- * sites are added with the form row and totals update with the "Update totals" button. */
+/* The injection-session screen: add follow-the-pain sites by clicking the map or with "Add site" (in place, no page
+ * load), keep the map's units in step with the fields, and refresh the engine's summary as the form changes.
+ * Without this file the screen still works: "Add site" posts the form and comes back to the follow-the-pain table,
+ * and totals update with the "Update totals" button. */
 (function () {
   "use strict";
 
@@ -8,15 +9,21 @@
   /* A site's dot as _site_map_layer.html draws it (radius and text baseline, in map units). */
   var DOT_RADIUS = "30";
   var TEXT_DY = "12";
-  /* Half a fingertip's 44 px touch target: a tap this close to a site's centre (in CSS pixels at the page's normal
-   * size) was meant for the site, so it never adds a follow-the-pain site on top of it. Mouse and pen clicks are
-   * precise: they add a site anywhere in an area outside the dots. */
+  /* A finger's tap this close to a site's centre was meant for the site, so inside a shaded area it adds nothing:
+   * within NEAR_DOT_RADII of the dot's radius as drawn (its edge and a margin half as wide), and never further
+   * than FINGER_PX, half a fingertip's 44 px target, in CSS pixels as the eye sees them. Scaled to the drawn dot,
+   * the rule is the same in every area at every map size: on a phone or a portrait tablet (dots about 21 px
+   * across) about a quarter of the temporalis area, crowded with its four fixed sites, still takes a tap, where a
+   * fixed 22 px left under 2 %; a pinch-zoomed map draws its dots larger and FINGER_PX then keeps the margin
+   * small. Mouse and pen clicks are precise: they add a site anywhere in an area outside the dots. */
   var FINGER_PX = 22;
+  var NEAR_DOT_RADII = 1.5;
   var NEAR_SHOWN_MS = 1500;
 
   function init(form) {
     var summary = document.querySelector("[data-plan-summary]");
     var status = document.querySelector("[data-map-status]");
+    var addStatus = form.querySelector("[data-add-status]");
     var rows = form.querySelector("[data-ftp-rows]");
     var template = document.getElementById("ftp-row-template");
     var total = form.querySelector("input[name='ftp-TOTAL_FORMS']");
@@ -42,7 +49,12 @@
     /* Set once the server said the session has ended: the note it sent stays in the summary box. */
     var signedOut = false;
 
-    function say(message) { if (status) { status.textContent = message; } }
+    /* Say a message in the map's status line, or in ``where`` (the line beside "Add site"); the other is cleared,
+     * so an old message never stands beside a new one. */
+    function say(message, where) {
+      var target = where || status;
+      [status, addStatus].forEach(function (line) { if (line) { line.textContent = line === target ? message : ""; } });
+    }
 
     /* The server's answer to the totals of a session that has ended is 401 with a short note for this box (signed
      * out, nothing saved, a link to sign in: accounts/middleware.py's sign_in_from_here), never the sign-in page
@@ -144,15 +156,18 @@
     /* The limits are recording's, as the page gives them: an area's data-limit is the most extra sites of its
      * muscle a session may be recorded with (temporalis 2, trapezius 4; occipitalis, whose limit of 2 is derived,
      * the total), and the form's the most in all. Past a derived limit (data-derived-limit) the site is added and
-     * the announcement says it needs a reason for overriding. */
-    function addSite(region, x, y) {
+     * the announcement says it needs a reason for overriding. A site added with "Add site" (``where``: the line
+     * beside the button) was not placed: its x and y stay empty, as the server leaves them, and its dot is drawn on
+     * the area's next default spot. */
+    function addSite(region, x, y, where) {
       var muscle = region.dataset.muscle, side = region.dataset.side;
+      var placed = !where;
       if (countRows(muscle) >= parseInt(region.dataset.limit, 10)) {
-        say(region.dataset.limitMessage);
+        say(region.dataset.limitMessage, where);
         return;
       }
       if (totalLimit >= 0 && countRows() >= totalLimit) {
-        say(words.totalLimit);
+        say(words.totalLimit, where);
         return;
       }
       var index = parseInt(total.value, 10) || 0;
@@ -172,7 +187,10 @@
       row.querySelectorAll("[data-fill='place']").forEach(function (el) { el.textContent = place; });
       row.dataset.place = place;
       var prefix = "ftp-" + index + "-";
-      var values = { muscle: muscle, side: side, units: unitsPerSite, view: region.dataset.view, x: Math.round(x), y: Math.round(y) };
+      var values = {
+        muscle: muscle, side: side, units: unitsPerSite, view: region.dataset.view,
+        x: placed ? Math.round(x) : "", y: placed ? Math.round(y) : ""
+      };
       Object.keys(values).forEach(function (name) {
         var input = row.querySelector("[name='" + prefix + name + "']");
         if (input) { input.value = values[name]; }
@@ -183,23 +201,49 @@
       addMarker(key, region.dataset.view, Math.round(x), Math.round(y), place);
       var derived = parseInt(region.dataset.derivedLimit, 10);
       var past = derived >= 0 && countRows(muscle) > derived && region.dataset.derivedMessage;
-      say(words.added + ": " + label(place, unitsPerSite) + (past ? " " + region.dataset.derivedMessage : ""));
+      say(words.added + ": " + label(place, unitsPerSite) + (past ? " " + region.dataset.derivedMessage : ""), where);
       refresh();
     }
 
-    /* The site of an svg whose centre is nearest a click, and how far it is in CSS pixels as the eye sees them
-     * (a pinch-zoomed page shows them larger, so a finger reaches fewer of them). */
+    /* The area's default spot for the number-th extra site of its muscle and side (sitemap.follow_the_pain_default:
+     * the spots in turn, wrapping round). */
+    function defaultSpot(region, number) {
+      var spots = (region.dataset.defaults || "").trim().split(/\s+/).filter(Boolean);
+      if (!spots.length) { return null; }
+      var pair = spots[(number - 1) % spots.length].split(",");
+      return { x: parseFloat(pair[0]), y: parseFloat(pair[1]) };
+    }
+
+    /* "Add site" adds the row in place, as a tap on the map does; without an area for the choice (there is one
+     * for every muscle and side the form offers) the form is posted as without this file. */
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-add-site]");
+      if (!button) { return; }
+      var muscle = form.querySelector("[name='add-muscle']"), side = form.querySelector("[name='add-side']");
+      if (!muscle || !side) { return; }
+      var region = map.querySelector(".ftp-region[data-muscle='" + muscle.value + "'][data-side='" + side.value + "']");
+      var spot = region && defaultSpot(region, countRows(muscle.value, side.value) + 1);
+      if (!spot) { return; }
+      event.preventDefault();
+      addSite(region, spot.x, spot.y, addStatus || status);
+    });
+
+    /* The site of an svg whose centre is nearest a click, how far it is and its dot's drawn radius, in CSS pixels
+     * as the eye sees them (a pinch-zoomed page shows them larger, so a finger reaches fewer of them). */
     function nearestSite(svg, event) {
       var matrix = svg.getScreenCTM();
       if (!matrix) { return null; }
       var zoom = (window.visualViewport && window.visualViewport.scale) || 1;
       var nearest = null;
+      var scale = Math.hypot(matrix.a, matrix.b) * zoom;
       svg.querySelectorAll("a.site circle").forEach(function (dot) {
         var centre = svg.createSVGPoint();
         centre.x = parseFloat(dot.getAttribute("cx")); centre.y = parseFloat(dot.getAttribute("cy"));
         centre = centre.matrixTransform(matrix);
         var distance = Math.hypot(centre.x - event.clientX, centre.y - event.clientY) * zoom;
-        if (!nearest || distance < nearest.distance) { nearest = { link: dot.closest("a.site"), distance: distance }; }
+        if (!nearest || distance < nearest.distance) {
+          nearest = { link: dot.closest("a.site"), distance: distance, radius: parseFloat(dot.getAttribute("r")) * scale };
+        }
       });
       return nearest;
     }
@@ -219,9 +263,14 @@
     var pointer = "mouse";
     map.addEventListener("pointerdown", function (event) { pointer = event.pointerType || "mouse"; });
 
-    /* A tap on a dot selects its site. A finger's tap beside a dot is taken as meant for that site: outside the
-     * shaded areas it selects the site; inside one it adds nothing and says so, since a follow-the-pain site drawn
-     * on top of a fixed one would hide the mistake. Anywhere else in a shaded area adds a site there. */
+    function meantFor(nearest) {
+      return nearest && nearest.distance <= Math.min(FINGER_PX, NEAR_DOT_RADII * nearest.radius);
+    }
+
+    /* A tap on a dot selects its site. Outside the shaded areas a finger's tap within FINGER_PX of a dot selects
+     * it (a tap there adds nothing, so reaching far costs nothing). Inside one a tap just beside a dot (``meantFor``)
+     * adds nothing and says so, since a follow-the-pain site drawn on top of a fixed one would hide the mistake;
+     * anywhere else in a shaded area adds a site there. */
     map.addEventListener("click", function (event) {
       var target = event.target;
       var svg = target.closest && target.closest("svg.site-map-svg");
@@ -230,13 +279,15 @@
       if (link) { selectSite(link, event); return; }
       var region = target.closest(".ftp-region");
       var nearest = pointer === "touch" ? nearestSite(svg, event) : null;
-      if (nearest && nearest.distance <= FINGER_PX) {
-        if (!region) { selectSite(nearest.link, event); return; }
+      if (!region) {
+        if (nearest && nearest.distance <= FINGER_PX) { selectSite(nearest.link, event); }
+        return;
+      }
+      if (meantFor(nearest)) {
         showNear(nearest.link);
         say(words.tooClose.replace("%(place)s", nearest.link.getAttribute("aria-label")));
         return;
       }
-      if (!region) { return; }
       var point = svgPoint(svg, event);
       if (point) { addSite(region, point.x, point.y); }
     });
