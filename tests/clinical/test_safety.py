@@ -11,11 +11,16 @@ from hypothesis import strategies as st
 
 from onaboard.clinical.cycles import ToxinDose
 from onaboard.clinical.safety import (
+    ANSWERED_DAY_NOT_RECORDED,
     BIRTH_AFTER_DATE,
     CONTRAINDICATION_ITEMS,
+    MESSAGE_ASK_ON_THE_DAY,
     MESSAGE_OTHER_TOXIN,
     MESSAGE_UNANSWERED,
     MESSAGE_UNDER_18,
+    MESSAGE_YES_OF_ANOTHER_DAY,
+    PER_VISIT_ITEMS,
+    REASON_ANSWERED_ON,
     REASON_CLEAR,
     SOURCE_CONTRAINDICATIONS,
     SOURCE_OTHER_TOXINS,
@@ -56,8 +61,14 @@ WARNING_FIELDS = tuple(field for field in YES_NO_FIELDS if field not in CONTRAIN
 SCREEN_DAY = dt.date(2026, 4, 9)
 ADULT = dt.date(1984, 5, 17)
 
-# Everything answered "no", an adult, no other toxin: the screen is clear.
-CLEAR = SafetyInput(birth_date=ADULT, other_toxin_treatments=(), **dict.fromkeys(YES_NO_FIELDS, False))
+# Everything answered "no" on the screening day, an adult, no other toxin: the screen is clear.
+CLEAR = SafetyInput(
+    birth_date=ADULT, other_toxin_treatments=(), answered_on=SCREEN_DAY, **dict.fromkeys(YES_NO_FIELDS, False)
+)
+PER_VISIT_FIELDS = ("injection_site_infection", "pregnant", "breastfeeding")
+PER_VISIT_QUESTIONS = ("infection at the proposed injection sites", "pregnancy", "breastfeeding")
+HISTORY_FIELDS = tuple(field for field in YES_NO_FIELDS if field not in PER_VISIT_FIELDS)
+MONTH_BEFORE = SCREEN_DAY - dt.timedelta(days=30)
 
 
 def _reference_age(birth: dt.date, on: dt.date) -> int:
@@ -186,6 +197,97 @@ def test_contraindications_make_the_screen_contraindicated(field: str) -> None:
     assert screen.reasons == (f"{finding.message} ({finding.source})",)
 
 
+# --- The day the checklist was answered ---------------------------------------------------------------------------
+
+
+def _asked_again(answered: object) -> list[str]:
+    """The messages of the three per-visit items answered no on ``answered``, screened on SCREEN_DAY."""
+    return [
+        MESSAGE_ASK_ON_THE_DAY.format(question=question, answered=answered, on=SCREEN_DAY)
+        for question in PER_VISIT_QUESTIONS
+    ]
+
+
+def test_the_per_visit_items_are_infection_pregnancy_and_breastfeeding() -> None:
+    """``PER_VISIT_ITEMS`` are the items about the day of injection (the infection contraindication, pregnancy,
+    lactation), in checklist order, each code its SafetyInput field."""
+    assert tuple(PER_VISIT_ITEMS) == tuple(map(FindingCode, PER_VISIT_FIELDS))
+    assert set(PER_VISIT_ITEMS) <= {field.name for field in dataclasses.fields(SafetyInput)}
+
+
+def test_no_answers_of_an_earlier_day_are_asked_again_on_the_day() -> None:
+    """A checklist answered all "no" 30 days before the screening day is unknown: the three per-visit items are
+    asked again on the day, each naming the day it was answered, and the reasons say when the checklist was answered."""
+    screen = safety_screen(dataclasses.replace(CLEAR, answered_on=MONTH_BEFORE), on=SCREEN_DAY)
+    assert screen.verdict is SafetyVerdict.UNKNOWN
+    assert [(finding.kind, finding.code) for finding in screen.findings] == [
+        (FindingKind.UNKNOWN, code) for code in PER_VISIT_ITEMS
+    ]
+    assert [finding.message for finding in screen.findings] == _asked_again(MONTH_BEFORE)
+    assert screen.findings[0].message == (
+        "unknown: ask again on the day: infection at the proposed injection sites: answered no on 2026-03-10, "
+        "not on 2026-04-09"
+    )
+    assert screen.reasons[-1] == REASON_ANSWERED_ON.format(answered=MONTH_BEFORE, on=SCREEN_DAY)
+
+
+def test_answers_given_after_the_screening_day_do_not_count_for_it() -> None:
+    """A screen of an earlier day (a session entered late) does not count per-visit answers given later: they say
+    nothing of that day."""
+    later = SCREEN_DAY + dt.timedelta(days=1)
+    screen = safety_screen(dataclasses.replace(CLEAR, answered_on=later), on=SCREEN_DAY)
+    assert screen.verdict is SafetyVerdict.UNKNOWN
+    assert [finding.message for finding in screen.findings] == _asked_again(later)
+
+
+def test_answers_of_an_unrecorded_day_are_asked_again_on_the_day() -> None:
+    """Without the day the checklist was answered, the per-visit answers do not count either."""
+    screen = safety_screen(dataclasses.replace(CLEAR, answered_on=None), on=SCREEN_DAY)
+    assert screen.verdict is SafetyVerdict.UNKNOWN
+    assert [finding.message for finding in screen.findings] == _asked_again(ANSWERED_DAY_NOT_RECORDED)
+    assert screen.reasons[-1] == REASON_ANSWERED_ON.format(answered=ANSWERED_DAY_NOT_RECORDED, on=SCREEN_DAY)
+
+
+@pytest.mark.parametrize("field", PER_VISIT_FIELDS)
+def test_an_old_yes_to_a_per_visit_item_still_counts_and_says_when(field: str) -> None:
+    """A "yes" of an earlier day (an infection, a pregnancy) still counts, erring towards caution (a contraindication
+    recorded is not softened into "not asked"); its message says when it was given, to ask again on the day."""
+    fresh = safety_screen(dataclasses.replace(CLEAR, **{field: True}), on=SCREEN_DAY)
+    old = safety_screen(dataclasses.replace(CLEAR, answered_on=MONTH_BEFORE, **{field: True}), on=SCREEN_DAY)
+    assert old.verdict is fresh.verdict
+    (finding,) = [finding for finding in old.findings if finding.code == field]
+    (fresh_finding,) = fresh.findings
+    assert finding.kind is fresh_finding.kind
+    assert finding.message == MESSAGE_YES_OF_ANOTHER_DAY.format(
+        message=fresh_finding.message, answered=MONTH_BEFORE, on=SCREEN_DAY
+    )
+    assert finding.message.endswith("(answered yes on 2026-03-10, not on 2026-04-09: ask again on the day)")
+
+
+def test_an_unanswered_per_visit_item_of_an_earlier_day_is_not_asked() -> None:
+    """A per-visit item never answered reads "not asked", whatever the day of the rest of the checklist."""
+    screen = safety_screen(dataclasses.replace(CLEAR, answered_on=MONTH_BEFORE, pregnant=None), on=SCREEN_DAY)
+    (finding,) = [finding for finding in screen.findings if finding.code is FindingCode.PREGNANT]
+    assert finding.message == MESSAGE_UNANSWERED.format(question="pregnancy")
+
+
+@pytest.mark.parametrize("field", HISTORY_FIELDS)
+def test_history_answers_of_an_earlier_day_still_count(field: str) -> None:
+    """The history items answered long ago keep counting: a "yes" is still its finding, a "no" none."""
+    long_ago = SCREEN_DAY - dt.timedelta(days=400)
+    screen = safety_screen(dataclasses.replace(CLEAR, answered_on=long_ago, **{field: True}), on=SCREEN_DAY)
+    kinds = {finding.code: finding.kind for finding in screen.findings}
+    assert kinds[FindingCode(field)] in {FindingKind.CONTRAINDICATION, FindingKind.WARNING}
+    assert set(kinds) == {FindingCode(field), *PER_VISIT_ITEMS}
+
+
+def test_a_checklist_answered_on_the_day_names_no_day() -> None:
+    """Answered on the screening day, the reasons say nothing of when: the clear reason alone."""
+    assert safety_screen(CLEAR, on=SCREEN_DAY).reasons == (REASON_CLEAR,)
+    dysphagia = safety_screen(dataclasses.replace(CLEAR, dysphagia=True), on=SCREEN_DAY)
+    assert not any("checklist answered on" in reason for reason in dysphagia.reasons)
+
+
 def test_the_contraindication_items_are_those_whose_yes_contraindicates() -> None:
     """``CONTRAINDICATION_ITEMS`` lists exactly the checklist items a "yes" to which makes the screen
     contraindicated, in checklist order: the label's two (4 Contraindications), each code its SafetyInput field."""
@@ -213,7 +315,7 @@ def test_warnings_make_the_screen_caution(field: str) -> None:
 
 def test_a_contraindication_outweighs_warnings_and_unknowns_and_comes_first() -> None:
     """A contraindication makes the verdict contraindicated and is listed before warnings and unknowns."""
-    patient = SafetyInput(injection_site_infection=True, pregnant=True)
+    patient = SafetyInput(injection_site_infection=True, pregnant=True, answered_on=SCREEN_DAY)
     screen = safety_screen(patient, on=SCREEN_DAY)
     assert screen.verdict is SafetyVerdict.CONTRAINDICATED
     kinds = [finding.kind for finding in screen.findings]
@@ -261,9 +363,9 @@ def test_18_year_old_on_the_birthday_is_clear() -> None:
 
 def test_29_february_birthday_turns_18_on_1_march() -> None:
     """Born 29 February 2008: under 18 on 28 February 2026, adult on 1 March 2026."""
-    patient = dataclasses.replace(CLEAR, birth_date=dt.date(2008, 2, 29))
-    assert safety_screen(patient, on=dt.date(2026, 2, 28)).verdict is SafetyVerdict.CAUTION
-    assert safety_screen(patient, on=dt.date(2026, 3, 1)).verdict is SafetyVerdict.CLEAR
+    for day, verdict in ((dt.date(2026, 2, 28), SafetyVerdict.CAUTION), (dt.date(2026, 3, 1), SafetyVerdict.CLEAR)):
+        patient = dataclasses.replace(CLEAR, birth_date=dt.date(2008, 2, 29), answered_on=day)
+        assert safety_screen(patient, on=day).verdict is verdict
 
 
 def test_birth_date_after_the_screening_day_is_refused() -> None:

@@ -29,6 +29,7 @@ from onaboard.training.cases import (
     NOT_TREATED,
     SAFETY_CHOICES,
     WEEK24_CHOICES,
+    Case,
     Decisions,
     Step,
     case_assessment,
@@ -313,12 +314,20 @@ def _canonical(value: object) -> object:
     return value
 
 
+def _drawn_checklist(case: Case) -> tuple[object, ...]:
+    """The case's checklist as drawn, spelled out as ``_canonical`` spells it, without the day it was answered: that
+    is the first visit (asserted here), already in the fingerprint, and the field came after the fingerprints."""
+    assert case.safety.answered_on == case.first_visit
+    fields = (f.name for f in dataclasses.fields(case.safety) if f.name != "answered_on")
+    return (type(case.safety).__name__, *(getattr(case.safety, name) for name in fields))
+
+
 def _case_fingerprint(version: int) -> str:
     """A digest of what ``version`` draws for seeds 1 to 40: every field a page shows or the grading uses."""
     digest = hashlib.sha256()
     for seed in SEEDS:
         case = generate_case(seed, version=version)
-        shown = (case.title, case.history, case.first_visit, case.birth_date, case.diary, case.safety)
+        shown = (case.title, case.history, case.first_visit, case.birth_date, case.diary, _drawn_checklist(case))
         rest = (case.safety_facts, case.follow_the_pain, case.pain, case.vial_units, case.first_injection, case.course)
         digest.update(repr(_canonical((*shown, *rest))).encode())
     return digest.hexdigest()

@@ -237,6 +237,7 @@ from onaboard.clinical.prom import (
 from onaboard.clinical.safety import (
     ADULT_AGE_YEARS,
     CONTRAINDICATION_ITEMS,
+    PER_VISIT_ITEMS,
     FindingCode,
     FindingKind,
     SafetyError,
@@ -329,6 +330,7 @@ __all__ = [
     "OVERUSE_DAYS",
     "OVERUSE_MULTIPLE_DAYS",
     "PERIOD_DAYS",
+    "PER_VISIT_ITEMS",
     "PROBABLE_MIGRAINE_WITHOUT_AURA_MIN_MET",
     "PROBABLE_MIGRAINE_WITH_AURA_MIN_MET",
     "PROM_WINDOW_DAYS",

@@ -31,6 +31,7 @@ from onaboard.clinical.errors import RefusedError
 __all__ = [
     "ADULT_AGE_YEARS",
     "CONTRAINDICATION_ITEMS",
+    "PER_VISIT_ITEMS",
     "FindingCode",
     "FindingKind",
     "SafetyError",
@@ -102,6 +103,14 @@ MESSAGE_UNDER_18 = (
     "age: {age} years (< 18): safety and effectiveness in chronic migraine are not established below 18 years"
 )
 MESSAGE_UNANSWERED = "unknown: not asked or unanswered: {question}"
+MESSAGE_ASK_ON_THE_DAY = "unknown: ask again on the day: {question}: answered no on {answered}, not on {on}"
+MESSAGE_YES_OF_ANOTHER_DAY = "{message} (answered yes on {answered}, not on {on}: ask again on the day)"
+REASON_ANSWERED_ON = (
+    "checklist answered on {answered}, not on {on}: the history items count, the day-of-injection items are asked "
+    "again on the day"
+)
+ANSWERED_DAY_NOT_RECORDED = "a day not recorded"
+"""What ``MESSAGE_ASK_ON_THE_DAY`` and ``REASON_ANSWERED_ON`` say for ``answered`` when the day is not known."""
 REASON_CLEAR = "clear: every checklist item answered; no contraindication, warning or age finding"
 
 
@@ -162,7 +171,12 @@ class SafetyInput:
 
     ``other_toxin_treatments`` lists botulinum toxin treatments other than the chronic-migraine cycles (any
     product, BOTOX for another indication included); ``None`` means not asked, ``()`` asked and none.
+
+    ``answered_on`` is the day the checklist was last answered (``None``: not known). A "no" to one of the
+    ``PER_VISIT_ITEMS`` counts only on that day; the history items count whatever the day.
     """
+
+    answered_on: dt.date | None = None
 
     birth_date: dt.date | None = None
     injection_site_infection: bool | None = None
@@ -309,18 +323,45 @@ CONTRAINDICATION_ITEMS: tuple[FindingCode, ...] = tuple(
 items are warnings. Each code is also the name of its ``SafetyInput`` field. Read from the checklist itself, so a
 caller that names or asks these items (the recording check, the training quiz) cannot drift from the screen."""
 
+PER_VISIT_ITEMS: tuple[FindingCode, ...] = (
+    FindingCode.INJECTION_SITE_INFECTION,
+    FindingCode.PREGNANT,
+    FindingCode.BREASTFEEDING,
+)
+"""The checklist items about the day of injection, whose "no" counts only on the day it was given
+(``SafetyInput.answered_on`` equal to the screening day): the label's contraindication is "infection at the
+proposed injection site(s)" (BOTOX US PI 4) and its pregnancy and lactation sections (8.1, 8.2) are about the patient
+as she is when injected (clinical-facts.md section 2), so a "no" given at an earlier visit says nothing of today: the
+item is unknown, to be asked again. A "no" given after the screening day does not count for it either (a session
+entered late is screened on its own day). A "yes" of another day still counts, its message saying when it was given:
+the screen errs towards caution, and a contraindication recorded once is not softened into "not asked" (it is
+answered again on the day, or overridden). The other items are history (a neuromuscular disorder, a drug taken, a
+known hypersensitivity) and count whatever the day. Each code is also the name of its ``SafetyInput`` field."""
+
 QUESTION_BIRTH_DATE = "birth date (age)"
 QUESTION_OTHER_TOXINS = "other botulinum toxin treatments in the last 3 months"
 
 _KIND_RANK = {kind: rank for rank, kind in enumerate(FindingKind)}
 
 
-def _checklist_findings(patient: SafetyInput) -> Iterator[SafetyFinding]:
+def _answered_day(patient: SafetyInput) -> str:
+    return ANSWERED_DAY_NOT_RECORDED if patient.answered_on is None else patient.answered_on.isoformat()
+
+
+def _checklist_findings(patient: SafetyInput, on: dt.date) -> Iterator[SafetyFinding]:
     for item in _CHECKLIST:
         answer = getattr(patient, item.field)
         if answer is None:
             message = MESSAGE_UNANSWERED.format(question=item.question)
             yield SafetyFinding(FindingKind.UNKNOWN, item.code, message, item.source)
+        elif item.code in PER_VISIT_ITEMS and patient.answered_on != on:
+            answered = _answered_day(patient)
+            if answer:
+                message = MESSAGE_YES_OF_ANOTHER_DAY.format(message=item.message, answered=answered, on=on)
+                yield SafetyFinding(item.kind, item.code, message, item.source)
+            else:
+                message = MESSAGE_ASK_ON_THE_DAY.format(question=item.question, answered=answered, on=on)
+                yield SafetyFinding(FindingKind.UNKNOWN, item.code, message, item.source)
         elif answer:
             yield SafetyFinding(item.kind, item.code, item.message, item.source)
 
@@ -365,14 +406,16 @@ def safety_screen(patient: SafetyInput, *, on: dt.date) -> SafetyScreen:
     drugs interfering with neuromuscular transmission, anticholinergics, muscle relaxants, pregnancy 8.1,
     breastfeeding 8.2, and another botulinum toxin within the 3 months ending on ``on``, the same window as the
     cumulative-dose limit, since the label says only "within several months"); age under 18 (8.4); and unknown for
-    every item not answered.
+    every item not answered, and for every ``PER_VISIT_ITEMS`` "no" not given on ``on`` itself (given on another
+    day, or on a day not recorded; a "yes" of another day still counts, saying when). When the checklist was not
+    answered on ``on``, the last reason says on which day it was.
 
     Verdict: ``contraindicated`` if any contraindication; else ``caution`` if any warning or age finding; else
     ``unknown`` if any item is unanswered; else ``clear``. Findings come most serious first, in checklist order
     within a kind; the reasons are their messages with sources.
     """
     findings = [
-        *_checklist_findings(patient),
+        *_checklist_findings(patient, on),
         *_other_toxin_findings(patient, on),
         *_age_findings(patient, on),
     ]
@@ -388,4 +431,6 @@ def safety_screen(patient: SafetyInput, *, on: dt.date) -> SafetyScreen:
         verdict = SafetyVerdict.CLEAR
     age = None if patient.birth_date is None else age_in_years(patient.birth_date, on)
     reasons = tuple(f"{finding.message} ({finding.source})" for finding in findings) or (REASON_CLEAR,)
+    if patient.answered_on != on:
+        reasons = (*reasons, REASON_ANSWERED_ON.format(answered=_answered_day(patient), on=on))
     return SafetyScreen(verdict, age, tuple(findings), reasons)

@@ -737,7 +737,8 @@ def random_safety_input(
     birth = date(on.year - age, 1 + rng.randint(0, 11), 1 + rng.randint(0, 27))
     facts.append(f"Born {birth.isoformat()}; screened on {on.isoformat()}")
     facts.append("No other botulinum toxin in the last 3 months")
-    return SafetyInput(birth_date=birth, other_toxin_treatments=(), **answers), tuple(facts)  # type: ignore[arg-type]
+    checklist = SafetyInput(birth_date=birth, other_toxin_treatments=(), answered_on=on, **answers)  # type: ignore[arg-type]
+    return checklist, tuple(facts)
 
 
 def _safety_question(patient: SafetyInput, facts: tuple[str, ...], on: date) -> Question:
@@ -1112,6 +1113,7 @@ def aimed_safety_input(rng: random.Random, *, on: date) -> tuple[SafetyInput, tu
     patient = SafetyInput(
         birth_date=None if finding == "birth_date" else birth,
         other_toxin_treatments=None if finding == "other_toxins" else (),
+        answered_on=on,  # the checklist is asked on the screening day, as the facts read
         **answers,  # type: ignore[arg-type]
     )
     return patient, tuple(facts)

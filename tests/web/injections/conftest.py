@@ -16,6 +16,9 @@ from onaboard.web.patients.models import SAFETY_FLAGS, Patient
 
 TODAY = dt.date(2026, 6, 1)
 """The services' "today" in these tests (views use the real date)."""
+CHECKLIST_DAY = dt.date(2026, 3, 2)
+"""The day the ``patient`` fixture's checklist was answered: the session day most tests screen, so its answers about
+the day of injection count on it."""
 
 
 def fixed_entries(units: int = 5, **changed: int) -> list[SiteEntry]:
@@ -54,11 +57,13 @@ def nurse(world):
 
 @pytest.fixture
 def patient(world):
-    """The patient with a portal account (world.own_patient), with every safety question answered no."""
+    """The patient with a portal account (world.own_patient), with every safety question answered no on
+    ``CHECKLIST_DAY``."""
     own = world.own_patient
     for flag in SAFETY_FLAGS:
         setattr(own, flag, False)
     own.other_toxin_asked = True
+    own.safety_answered_on = CHECKLIST_DAY
     own.save()
     return own
 

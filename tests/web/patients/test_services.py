@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.patients.models import Patient, PreventiveTrial
@@ -171,3 +172,38 @@ def test_recording_another_toxin_answers_the_screening_question(world):
     assert patient.other_toxin_asked
     assert patient.version == 2
     assert AuditEvent.objects.get(object_type="other_toxin_treatment").detail == "other toxin treatment added"
+
+
+# --- The day the safety checklist was answered ------------------------------------------------------------------
+
+
+def test_saving_checklist_answers_records_today_and_who(world):
+    """Saving any checklist answer (the safety form) records the clinic's today and the user as when and by whom
+    the checklist was answered; saving the details only leaves them as they were."""
+    patient = world.same_clinic_patient
+    nurse = world.users["nurse"]
+    patient = patient_update(user=nurse, patient=patient, data={"given_name": "Samuel"}, expected_version=1)
+    assert (patient.safety_answered_on, patient.safety_answered_by) == (None, None)
+    patient = patient_update(user=nurse, patient=patient, data={"dysphagia": False}, expected_version=2)
+    assert (patient.safety_answered_on, patient.safety_answered_by) == (timezone.localdate(), nurse)
+
+
+def test_an_import_changing_a_per_visit_answer_leaves_the_day_not_known(world):
+    """An import's answers were given on a day it does not say: one changing an answer about the day of injection
+    clears the day (an old "no" is not dated today), one changing only history answers keeps it."""
+    patient = world.same_clinic_patient
+    nurse = world.users["nurse"]
+    patient = patient_update(user=nurse, patient=patient, data={"pregnant": False}, expected_version=1)
+    answered = (timezone.localdate(), nurse)
+    patient = patient_update(
+        user=nurse, patient=patient, data={"dysphagia": True}, expected_version=2, checklist_asked=False
+    )
+    assert (patient.safety_answered_on, patient.safety_answered_by) == answered
+    patient = patient_update(
+        user=nurse, patient=patient, data={"pregnant": False}, expected_version=3, checklist_asked=False
+    )
+    assert (patient.safety_answered_on, patient.safety_answered_by) == answered  # the same answer: not a change
+    patient = patient_update(
+        user=nurse, patient=patient, data={"breastfeeding": False}, expected_version=4, checklist_asked=False
+    )
+    assert (patient.safety_answered_on, patient.safety_answered_by) == (None, None)

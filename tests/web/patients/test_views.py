@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from onaboard.web.audit.models import Action, AuditEvent
@@ -557,3 +559,29 @@ def test_no_response_is_shown_against_an_incomplete_baseline(client, world):
     page = client.get(reverse("patients:detail", args=[patient.external_id])).content.decode()
     assert "the baseline is incomplete, so the response cannot be measured against it" in page
     assert "30 % responder" not in page
+
+
+def test_the_page_says_when_and_by_whom_the_checklist_was_answered(client, world):
+    """Saving the safety form dates the checklist today with the user's name, shown on the patient's page; before
+    that the page says the day is not recorded."""
+    patient = world.same_clinic_patient
+    clinician = world.users["clinician"]
+    client.force_login(clinician)
+    assert "The day the checklist was answered is not recorded." in client.get(_url("detail", patient)).content.decode()
+    data = {"version": patient.version, "other_toxin_asked": "yes", "pregnant": "no"}
+    assert client.post(_url("safety_edit", patient), data).status_code == 302
+    body = html.unescape(client.get(_url("detail", patient)).content.decode())
+    day = timezone.localdate().strftime("%-d %b %Y")
+    name = clinician.get_full_name() or clinician.username
+    assert f"Checklist answered on {day} by {name}." in body
+
+
+@pytest.mark.parametrize(("next_url", "lands_on"), [("/sessions/", "/sessions/"), ("https://elsewhere.example/", None)])
+def test_the_safety_form_returns_to_a_page_of_this_site_only(client, world, next_url, lands_on):
+    """Opened from another page of the site (the session screen: ``?next=``), the safety form returns there once
+    saved; a next address off the site is ignored (the patient's page instead)."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users["clinician"])
+    url = f"{_url('safety_edit', patient)}?{urlencode({'next': next_url})}"
+    response = client.post(url, {"version": patient.version, "other_toxin_asked": "no"})
+    assert response["Location"] == (lands_on or _url("detail", patient))

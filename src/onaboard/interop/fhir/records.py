@@ -63,7 +63,9 @@ DEFAULT_VIAL_UNITS: int = next(f.default for f in dataclasses.fields(InjectionPl
 default (``InjectionPlan``, ``preempt_plan``), not a copy of it."""
 
 SAFETY_QUESTIONS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(SafetyInput) if f.name not in {"birth_date", "other_toxin_treatments"}
+    f.name
+    for f in dataclasses.fields(SafetyInput)
+    if f.name not in {"birth_date", "other_toxin_treatments", "answered_on"}
 )
 """The yes/no questions of the safety screen (the engine's ``SafetyInput``), as a record's ``safety`` names them."""
 

@@ -443,10 +443,13 @@ def _side_effects(patient: Patient, spec: DemoPatient, sessions: list[InjectionS
         )
 
 
-def _safety_answers(spec: DemoPatient) -> dict[str, Any]:
+def _safety_answers(spec: DemoPatient, *, today: dt.date, nurse: User) -> dict[str, Any]:
+    """The demo patient's checklist: none asked, or every item answered (no, but for the story's yes) by the nurse
+    today, the day the demo is loaded, so today's screens count the answers about the day of injection."""
     if spec.safety is None:
         return dict.fromkeys(SAFETY_FLAGS) | {"other_toxin_asked": False}
-    return dict.fromkeys(SAFETY_FLAGS, False) | dict(spec.safety) | {"other_toxin_asked": True}
+    answered = {"other_toxin_asked": True, "safety_answered_on": today, "safety_answered_by": nurse}
+    return dict.fromkeys(SAFETY_FLAGS, False) | dict(spec.safety) | answered
 
 
 def _user(
@@ -487,7 +490,7 @@ def _create_patient(
         family_name=spec.family_name,
         birth_date=birth_date_for(spec, today),
         sex=spec.sex,
-        **_safety_answers(spec),
+        **_safety_answers(spec, today=today, nurse=staff["nurse.demo"]),
     )
     DiaryEntry.objects.bulk_create(diary_entry_of(patient, day) for day in demo_diary(spec, today))
     injectors = (staff["dr.demo"], staff["nurse.demo"])

@@ -26,6 +26,7 @@ from onaboard.clinical import (
     CUMULATIVE_LIMIT_UNITS,
     CUMULATIVE_WINDOW_MONTHS,
     FIXED_SITE_COUNT,
+    PER_VISIT_ITEMS,
     RETREATMENT_INTERVAL_DAYS,
     UNITS_PER_0_1_ML,
     UNITS_PER_SITE,
@@ -268,14 +269,25 @@ def other_toxin_doses(patient: Patient) -> list[ToxinDose]:
 
 
 def safety_input_for(patient: Patient, *, on: dt.date) -> SafetyInput:
-    """The safety-screen answers on the patient's record; other toxins count as asked once any is recorded."""
+    """The safety-screen answers on the patient's record, with the day they were answered (the answers about the day
+    of injection count only on it); other toxins count as asked once any is recorded."""
     others = [dose for dose in other_toxin_doses(patient) if dose.date <= on]
     asked = patient.other_toxin_asked or bool(others)
     return SafetyInput(
+        answered_on=patient.safety_answered_on,
         birth_date=patient.birth_date,
         other_toxin_treatments=tuple(others) if asked else None,
         **{flag: getattr(patient, flag) for flag in SAFETY_FLAGS},
     )
+
+
+def safety_ask_on_the_day(patient: Patient, *, on: dt.date) -> tuple[FindingCode, ...]:
+    """The checklist questions about the day of injection (the engine's ``PER_VISIT_ITEMS``) to ask on ``on``: every
+    one when the checklist was not answered that day (an old "no" does not count, an old "yes" is to be confirmed),
+    else those left unanswered."""
+    if patient.safety_answered_on != on:
+        return PER_VISIT_ITEMS
+    return tuple(code for code in PER_VISIT_ITEMS if getattr(patient, code.value) is None)
 
 
 def patient_safety_screen(patient: Patient, *, on: dt.date) -> SafetyScreen:
@@ -371,6 +383,13 @@ class SessionChecks:
     dose_check: DoseCheck | None = None
     warnings: tuple[SessionWarning, ...] = ()
     """What to weigh before injecting that blocks nothing (``session_warnings``); not stored with the session."""
+    patient: Patient | None = None
+    """The patient screened (none before the day is known): the screen links to their checklist and says when it
+    was answered."""
+    safety_ask_today: tuple[FindingCode, ...] = ()
+    """The questions about the day of injection (``PER_VISIT_ITEMS``) to ask on the session's day: all of them when
+    the checklist was answered on another day (or a day not recorded), else those not answered
+    (``safety_ask_on_the_day``)."""
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
@@ -389,6 +408,11 @@ class SessionChecks:
         """Every check's reasons, prefixed with its code: what is stored with the recorded session."""
         lines = [f"{check.code}: {reason}" for check in self.checks for reason in check.reasons]
         return tuple(lines)
+
+    @property
+    def safety_ask_today_questions(self) -> list[str]:
+        """The questions of ``safety_ask_today`` as the checklist form words them (its fields' labels)."""
+        return [str(Patient._meta.get_field(code.value).verbose_name) for code in self.safety_ask_today]
 
     @property
     def safety_unknown(self) -> tuple[SafetyFinding, ...]:
@@ -481,6 +505,8 @@ def session_checks(
         cycle.intervals,
         cycle.dose,
         session_warnings(patient, day=date),
+        patient,
+        safety_ask_on_the_day(patient, on=date),
     )
 
 

@@ -1015,11 +1015,15 @@ def _patient_row(
         summary.created.add(record.key)
         wanted = {name: value for name, value in answers.items() if getattr(patient, name) != value}
         if wanted:
-            patient = patient_update(user=user, patient=patient, data=wanted, expected_version=patient.version)
+            patient = patient_update(
+                user=user, patient=patient, data=wanted, expected_version=patient.version, checklist_asked=False
+            )
         return patient
     wanted = {name: value for name, value in (demographics | answers).items() if getattr(patient, name) != value}
     if wanted:
-        patient = patient_update(user=user, patient=patient, data=wanted, expected_version=patient.version)
+        patient = patient_update(
+            user=user, patient=patient, data=wanted, expected_version=patient.version, checklist_asked=False
+        )
         summary.add(gettext_noop("patients"), updated=1)
     else:
         summary.add(gettext_noop("patients"), unchanged=1)

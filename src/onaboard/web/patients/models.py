@@ -83,6 +83,18 @@ class Patient(BaseModel):
     pregnant = models.BooleanField(_("pregnant"), null=True, blank=True)
     breastfeeding = models.BooleanField(_("breastfeeding"), null=True, blank=True)
     other_toxin_asked = models.BooleanField(_("asked about other botulinum toxin treatments"), default=False)
+    safety_answered_on = models.DateField(_("safety checklist answered on"), null=True, blank=True)
+    safety_answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("safety checklist answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    """The clinic's day the checklist answers were last saved, and who saved them (``patient_update``); ``None``:
+    not known (answered before these were recorded, or an import changed an answer about the day of injection). The
+    screen counts the answers about the day of injection only on that day (``onaboard.clinical.PER_VISIT_ITEMS``)."""
 
     class Meta:
         ordering = ("family_name", "given_name", "record_number", "pk")  # a total order: pages never overlap

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from onaboard.clinical import PER_VISIT_ITEMS
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -25,6 +26,8 @@ from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Pati
 DEMOGRAPHIC_FIELDS: tuple[str, ...] = ("given_name", "family_name", "birth_date", "sex", "record_number")
 EDITABLE_FIELDS: frozenset[str] = frozenset({*DEMOGRAPHIC_FIELDS, *SAFETY_FLAGS, "other_toxin_asked"})
 """What ``patient_update`` may change; the clinic, the portal login and the version are not editable here."""
+PER_VISIT_FLAGS: frozenset[str] = frozenset(code.value for code in PER_VISIT_ITEMS)
+"""The checklist answers about the day of injection (the engine's ``PER_VISIT_ITEMS``, each its field's name)."""
 
 PREVENTIVE_FIELDS: tuple[str, ...] = ("drug", "drug_class", "dose", "start", "stop", "stop_reason")
 OTHER_TOXIN_FIELDS: tuple[str, ...] = ("date", "product", "units", "indication")
@@ -142,13 +145,27 @@ class PatientVersionConflictError(Exception):
         super().__init__(str(STALE_VERSION))
 
 
-def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expected_version: int) -> Patient:
+def patient_update(
+    *,
+    user: Any,
+    patient: Patient,
+    data: Mapping[str, Any],
+    expected_version: int,
+    checklist_asked: bool = True,
+) -> Patient:
     """Save ``data`` (fields of ``EDITABLE_FIELDS``) if the record is still at ``expected_version``; bump the version.
 
     Raises ``PatientVersionConflictError`` (carrying the stored record) when someone saved in between, and
     ``ValueError`` for a field that may not be edited or a birth date after the record's first diary day or
     session (the form says so at its field; an import reaches only this). The audit event names the fields that
     changed.
+
+    ``checklist_asked``: the safety checklist answers in ``data`` were asked of the patient today by ``user`` (the
+    safety form, which saves every answer): saving any records the clinic's today and the user as when and by whom
+    the checklist was answered (``Patient.safety_answered_on``, ``safety_answered_by``), the day the screen counts
+    the answers about the day of injection on. An import passes False: its answers were given on a day it does not
+    say, so one changing an answer about the day of injection (``PER_VISIT_FLAGS``) leaves that day not known
+    rather than dating an old answer today; one changing only history answers keeps it.
     """
     unknown = sorted(set(data) - EDITABLE_FIELDS)
     if unknown:
@@ -165,8 +182,9 @@ def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expe
             if first is not None:
                 raise ValueError(gettext(BIRTH_AFTER_FIRST_RECORD).format(birth=birth, first=first))
         changed = sorted(name for name, value in data.items() if getattr(stored, name) != value)
+        answered = _checklist_answered(user, data, changed, asked=checklist_asked)
         Patient.objects.filter(pk=patient.pk, version=expected_version).update(
-            **data, version=F("version") + 1, modified=timezone.now()
+            **data, **answered, version=F("version") + 1, modified=timezone.now()
         )
         audit_record(
             user=user,
@@ -178,6 +196,16 @@ def patient_update(*, user: Any, patient: Patient, data: Mapping[str, Any], expe
         )
     patient.refresh_from_db()
     return patient
+
+
+def _checklist_answered(user: Any, data: Mapping[str, Any], changed: list[str], *, asked: bool) -> dict[str, Any]:
+    """When and by whom the checklist was answered after ``patient_update`` saves ``data`` (see there): the fields to
+    set, none when it stays as it is."""
+    if asked and not set(data).isdisjoint(SAFETY_FLAGS):
+        return {"safety_answered_on": timezone.localdate(), "safety_answered_by": user}
+    if not asked and not PER_VISIT_FLAGS.isdisjoint(changed):
+        return {"safety_answered_on": None, "safety_answered_by": None}
+    return {}
 
 
 def patient_create(*, user: Any, clinic: Clinic, data: Mapping[str, Any]) -> Patient:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -106,6 +107,15 @@ def billing(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
     return render(request, "patients/patient_billing.html", {"page": page, "patient": patient})
 
 
+def _back_to(request: HttpRequest) -> str | None:
+    """The page the form was opened from (``?next=``, e.g. the session screen asking the checklist again), if it is
+    a page of this site; the form returns there once saved."""
+    url = request.GET.get("next", "")
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+        return url
+    return None
+
+
 def _versioned_edit(
     request: HttpRequest,
     external_id: uuid.UUID,
@@ -114,8 +124,10 @@ def _versioned_edit(
     template: str,
     saved_message: str,
 ) -> HttpResponse:
-    """GET shows the form at the stored version; POST saves through ``patient_update`` or explains the conflict."""
+    """GET shows the form at the stored version; POST saves through ``patient_update`` or explains the conflict.
+    Saved, it returns to ``?next=`` if that is a page of this site (``_back_to``), else to the patient's page."""
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
+    back_to = _back_to(request)
     conflict: tuple[Change, ...] | None = None
     if request.method == "POST":
         form = form_class(request.POST, patient=patient)
@@ -136,7 +148,7 @@ def _versioned_edit(
                 form.add_error(None, str(error))
             else:
                 messages.success(request, saved_message)
-                return redirect("patients:detail", patient.external_id)
+                return redirect(back_to) if back_to else redirect("patients:detail", patient.external_id)
     else:
         form = form_class(patient=patient)
     form_name = template.rsplit("/", 1)[-1].removesuffix(".html")
@@ -147,7 +159,8 @@ def _versioned_edit(
         object_id=patient.external_id,
         detail=f"edit form ({form_name})",
     )
-    return render(request, template, {"form": form, "patient": patient, "conflict": conflict})
+    context = {"form": form, "patient": patient, "conflict": conflict, "back_to": back_to}
+    return render(request, template, context)
 
 
 @login_required
