@@ -232,7 +232,13 @@ def test_a_sessions_text_one_character_over_the_limit_is_422_at_the_field(world,
     assert (problem["loc"][0], problem["loc"][-1], problem["type"]) == ("body", field, "string_too_long")
     assert not InjectionSession.objects.exists()
     at_limit = _session_body(**{field: "x" * DESCRIPTION_MAX_LENGTH})
-    assert nurse_api.post(url, json.dumps(at_limit), content_type="application/json").status_code == 201
+    response = nurse_api.post(url, json.dumps(at_limit), content_type="application/json")
+    if field == "complications":
+        assert response.status_code == 201
+    else:  # long enough, and refused only because no check failed: a reason then overrides nothing
+        assert response.status_code == 422
+        (problem,) = response.json()["detail"]
+        assert (problem["loc"][-1], problem["msg"]) == ("override_reason", services.OVERRIDE_NOT_NEEDED)
 
 
 @pytest.mark.parametrize("day", [1764288000, "1764288000", "2025-11-28T00:00:00", "20251128"])

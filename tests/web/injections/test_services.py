@@ -217,9 +217,15 @@ def test_an_override_reason_is_stored_and_audited(nurse, patient):
     assert event.detail == "overrode interval"
 
 
-def test_an_override_reason_without_a_failed_check_is_not_stored(nurse, patient):
-    """A reason typed when every check passes is not an override and is not kept."""
-    session = record(user=nurse, patient=patient, date=DAY, override_reason="just in case")
+def test_an_override_reason_without_a_failed_check_is_refused_not_dropped(nurse, patient):
+    """A reason typed when every check passes overrides nothing: the recording is refused at that field, saying
+    why and where a decision to continue despite a warning goes, instead of saving the session and silently dropping
+    the text the clinician typed."""
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=DAY, override_reason="continue: partial response")
+    assert refused.value.problems == (("override_reason", services.OVERRIDE_NOT_NEEDED),)
+    assert not InjectionSession.objects.filter(patient=patient, date=DAY, status=SessionStatus.RECORDED).exists()
+    session = record(user=nurse, patient=patient, date=DAY, override_reason="  ")
     assert (session.override_reason, session.overridden_checks) == ("", "")
 
 

@@ -61,6 +61,11 @@ SESSION_DATE_TAKEN = gettext_noop("The patient already has another session on {d
 OVERRIDE_NEEDED = gettext_noop(
     "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
 )
+OVERRIDE_NOT_NEEDED = gettext_noop(
+    "No check failed, so there is nothing to override: clear this box to record the session. A warning (such as "
+    "the stopping rule) blocks nothing; a decision to continue or stop treatment is recorded on the patient's "
+    "outcomes page, and complications have their own box."
+)
 BOOKING_TAKEN = gettext_noop(
     "This booking was changed by someone else while this screen was open. Nothing was saved: open the patient's "
     "page to see the sessions as they are now."
@@ -347,7 +352,8 @@ def injection_session_record(
     than 2 extra occipitalis sites, a limit derived from the 40 U follow-the-pain cap rather than stated) or prior
     authorisation (the payer asks for one and none is in force on ``date``: ``coverage.selectors.approval_on``)
     refuses the recording unless ``override_reason`` is given, which is then stored with the failed checks and their
-    reasons (naming the sites not given) and audited. Units, vials and discarded units are those given. An
+    reasons (naming the sites not given) and audited; a reason given when no check fails is refused
+    (``OVERRIDE_NOT_NEEDED``), never dropped unseen. Units, vials and discarded units are those given. An
     expired product is refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the
     patient's open booking) is the row recorded; ``expected_version`` is the version the screen showed, so two
     people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written. A
@@ -371,6 +377,8 @@ def injection_session_record(
         reason = override_reason.strip()
         if failing and not reason:
             raise SessionChecksFailedError(failing)
+        if reason and not failing:  # refused rather than saved without it: the typed text must not vanish
+            raise SessionRefusedError([("override_reason", gettext(OVERRIDE_NOT_NEEDED))])
         plan = checks.plan
         fields = {
             "date": date,
@@ -382,7 +390,7 @@ def injection_session_record(
             "product_lot": lot.strip(),
             "product_expiry": expiry,
             "injector": user,
-            "override_reason": reason if failing else "",
+            "override_reason": reason,
             "overridden_checks": ",".join(checks.failing_codes),
             "complications": complications.strip(),
             "check_reasons": "\n".join(checks.reasons),
