@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 import inspect
+import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from onaboard.clinical import prom
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.words import before_birth_plain, plain_day
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.injections.models import SessionStatus
+from onaboard.web.outcomes.models import (
+    DECISION_REASON_MAX_LENGTH,
+    Decision,
+    Instrument,
+    QuestionnaireResponse,
+    TreatmentDecision,
+)
 from onaboard.web.outcomes.services import (
     DATE_AFTER_TODAY,
+    DECISION_AFTER_TODAY,
+    DECISION_BEFORE_TREATMENT,
+    DECISION_REASON_NEEDED,
+    DECISION_REASON_TOO_LONG,
     QuestionnaireDateError,
     QuestionnaireInvalidError,
+    TreatmentDecisionAlreadySentError,
+    TreatmentDecisionRefusedError,
     questionnaire_date_problem,
     questionnaire_response_record,
+    treatment_decision_record,
 )
+from tests.web.clinic.diaries import TODAY, course_rows, store
+from tests.web.factories import InjectionSessionFactory
 
 DAY = date(2026, 3, 2)
 SEVERE_HIT6 = ["always", "very often", "very_often", "sometimes", "always", "rarely"]
@@ -132,3 +151,156 @@ def test_the_date_rule_is_one_function_with_both_limits(world):
     assert questionnaire_date_problem(patient, early, today=DAY) == before_birth_plain(early, birth)
     assert questionnaire_date_problem(patient, birth, today=DAY) is None
     assert questionnaire_date_problem(patient, DAY, today=DAY) is None
+
+
+# --- Decisions to continue or stop treatment ---------------------------------------------------------------------
+
+
+def _failing_course(patient, today):
+    """Two cycles 84 days apart and 18 headache days at week 24 against 20 at baseline (10 % fewer): on ``today``
+    NICE TA260 1.2 says stop."""
+    day0 = today - timedelta(days=170)
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+
+
+def _decide(
+    world,
+    *,
+    user="clinician",
+    patient=None,
+    decision=Decision.CONTINUE,
+    reason="HIT-6 down 9 points",
+    decided_on=TODAY,
+    submission=None,
+):
+    return treatment_decision_record(
+        user=world.users[user],
+        patient=patient or world.same_clinic_patient,
+        decision=decision,
+        reason=reason,
+        decided_on=decided_on,
+        today=TODAY,
+        submission=submission,
+    )
+
+
+def test_a_clinicians_decision_is_stored_with_the_engines_verdict_it_overrode_and_audited(world):
+    """A decision to continue is stored with its day, reason and clinician, and the engine's NICE TA260 verdict and
+    reasons of that day; the audit names the decision and the verdict, never the reason's text."""
+    _failing_course(world.same_clinic_patient, TODAY)
+    stored = _decide(world, reason="  HIT-6 down 9 points\r\nand fewer severe days  ")
+    stored.refresh_from_db()
+    assert (stored.decision, stored.decided_on, stored.decided_by) == (
+        Decision.CONTINUE,
+        TODAY,
+        world.users["clinician"],
+    )
+    assert stored.reason == "HIT-6 down 9 points\nand fewer severe days"
+    assert stored.nice_verdict == "stop"
+    assert stored.nice_reason_lines[0].startswith("NICE TA260 1.2: headache days from 20 at baseline to 18")
+    event = AuditEvent.objects.get(action=Action.CREATE, object_type="treatment_decision")
+    assert (event.object_id, event.patient_id) == (str(stored.external_id), world.same_clinic_patient.external_id)
+    assert "HIT-6" not in event.detail
+    assert "continue" in event.detail
+    assert "stop" in event.detail
+
+
+@pytest.mark.parametrize("reason", ["", "   \n  "])
+def test_a_decision_without_a_reason_is_refused(world, reason):
+    """The reason is what the record is for: an empty one is refused on the reason field, and nothing is saved."""
+    _failing_course(world.same_clinic_patient, TODAY)
+    with pytest.raises(TreatmentDecisionRefusedError) as refused:
+        _decide(world, reason=reason)
+    assert refused.value.problems == (("reason", str(DECISION_REASON_NEEDED)),)
+    assert not TreatmentDecision.objects.exists()
+
+
+def test_a_reason_longer_than_the_limit_is_refused(world):
+    """A reason over DECISION_REASON_MAX_LENGTH characters is refused, saying the limit and its length."""
+    _failing_course(world.same_clinic_patient, TODAY)
+    with pytest.raises(TreatmentDecisionRefusedError) as refused:
+        _decide(world, reason="x" * (DECISION_REASON_MAX_LENGTH + 1))
+    expected = DECISION_REASON_TOO_LONG.format(limit=DECISION_REASON_MAX_LENGTH, count=DECISION_REASON_MAX_LENGTH + 1)
+    assert refused.value.problems == (("reason", expected),)
+    assert not TreatmentDecision.objects.exists()
+
+
+def test_a_decision_dated_after_today_is_refused(world):
+    """A decision is dated the day it is made: one dated tomorrow is refused, and nothing is saved."""
+    _failing_course(world.same_clinic_patient, TODAY)
+    with pytest.raises(TreatmentDecisionRefusedError) as refused:
+        _decide(world, decided_on=TODAY + timedelta(days=1))
+    expected = DECISION_AFTER_TODAY.format(date=plain_day(TODAY + timedelta(days=1)), today=plain_day(TODAY))
+    assert refused.value.problems == (("", expected),)
+    assert not TreatmentDecision.objects.exists()
+
+
+def test_a_decision_before_any_session_is_refused(world):
+    """With no session recorded on or before the day there is no treatment to continue or stop."""
+    store(world.same_clinic_patient, course_rows(TODAY - timedelta(days=10), 20), today=TODAY)
+    with pytest.raises(TreatmentDecisionRefusedError) as refused:
+        _decide(world)
+    assert refused.value.problems == (("", DECISION_BEFORE_TREATMENT.format(date=plain_day(TODAY))),)
+    assert not TreatmentDecision.objects.exists()
+
+
+def test_a_patient_of_another_clinic_is_not_found_and_nothing_is_saved(world):
+    """The decision reaches the patient through patients/access.py: another clinic's patient is "not found", and
+    the attempt is audited as denied."""
+    _failing_course(world.other_clinic_patient, TODAY)
+    with pytest.raises(Http404):
+        _decide(world, patient=world.other_clinic_patient)
+    assert not TreatmentDecision.objects.exists()
+    denied = AuditEvent.objects.get(action=Action.DENIED)
+    assert (denied.patient_id, denied.detail) == (world.other_clinic_patient.external_id, "decide_treatment")
+
+
+@pytest.mark.parametrize("role", ["nurse", "billing", "admin", "patient", "trainee"])
+def test_only_a_clinician_may_decide(world, role):
+    """Nurses, billing staff, administrators, patients (even on their own record) and trainees are refused, and
+    nothing is saved; the same decision by a clinician is stored."""
+    patient = world.own_patient
+    _failing_course(patient, TODAY)
+    with pytest.raises(Http404):
+        _decide(world, user=role, patient=patient)
+    assert not TreatmentDecision.objects.exists()
+    assert _decide(world, patient=patient).decided_by == world.users["clinician"]
+
+
+def test_the_same_form_sent_twice_records_one_decision(world):
+    """A double click sends the form's token twice: one decision is stored, one audit event written, and the
+    second send returns the first decision."""
+    _failing_course(world.same_clinic_patient, TODAY)
+    token = uuid.uuid4()
+    first = _decide(world, submission=token)
+    again = _decide(world, submission=token)
+    assert again.pk == first.pk
+    assert TreatmentDecision.objects.count() == 1
+    assert AuditEvent.objects.filter(action=Action.CREATE, object_type="treatment_decision").count() == 1
+
+
+def test_a_form_changed_after_it_was_sent_is_refused_not_merged(world):
+    """The token sent again with another decision is refused (``TreatmentDecisionAlreadySentError``): the first
+    stays as it was, and the second is not silently dropped."""
+    _failing_course(world.same_clinic_patient, TODAY)
+    token = uuid.uuid4()
+    _decide(world, submission=token)
+    with pytest.raises(TreatmentDecisionAlreadySentError):
+        _decide(world, submission=token, decision=Decision.STOP)
+    assert list(TreatmentDecision.objects.values_list("decision", flat=True)) == [Decision.CONTINUE]
+
+
+def test_the_database_refuses_a_decision_without_a_reason(world):
+    """A row written past the service still needs a reason (a check constraint)."""
+    _failing_course(world.same_clinic_patient, TODAY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TreatmentDecision.objects.create(
+            patient=world.same_clinic_patient,
+            decided_on=TODAY,
+            decision=Decision.STOP,
+            reason="",
+            decided_by=world.users["clinician"],
+            nice_verdict="stop",
+        )

@@ -1,7 +1,10 @@
-"""Questionnaire responses (HIT-6, MIDAS) as scored by the engine."""
+"""Questionnaire responses (HIT-6, MIDAS) as scored by the engine, and clinicians' decisions to continue or stop
+treatment."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,3 +31,53 @@ class QuestionnaireResponse(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=("patient", "instrument", "date"), name="one_questionnaire_per_day")
         ]
+
+
+class Decision(models.TextChoices):
+    """What the clinician decided about botulinum toxin treatment."""
+
+    CONTINUE = "continue", _("continue treatment")
+    STOP = "stop", _("stop treatment")
+
+
+DECISION_REASON_MAX_LENGTH = 1000
+"""The longest reason a clinician may give for a decision (the form and the service alike): a few sentences, as a
+clinic letter would give them, not a whole consultation note."""
+
+
+class TreatmentDecision(BaseModel):
+    """A clinician's decision to continue or stop treatment, with the reason, kept with the engine's NICE TA260
+    verdict and reasons of that day, so the record says what it followed or overrode.
+
+    The engine suggests, the clinician decides: the latest decision is read by the pathway
+    (``clinic.selectors.pathway_state``): a stop is "treatment stopped"; a continue answers the stop suggestion it
+    saw. Decisions are never changed or deleted; a new one supersedes the last."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_decisions")
+    decided_on = models.DateField(_("decided on"))
+    """The clinic's local day it was recorded (never after it)."""
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
+    reason = models.TextField(_("reason"), validators=[MaxLengthValidator(DECISION_REASON_MAX_LENGTH)])
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    nice_verdict = models.CharField(_("NICE TA260 verdict then"), max_length=24)
+    """The engine's NICE TA260 verdict (``onaboard.clinical.NiceTa260``) on ``decided_on``."""
+    nice_reasons = models.TextField(_("NICE TA260 reasons then"), blank=True)
+    """The engine's reasons for that verdict, one a line, as they were worded that day."""
+    submission = models.UUIDField(null=True, blank=True, editable=False)
+    """The token of the form that sent it (a fresh one each time the form is opened), so the same form sent twice
+    (a double click) records one decision."""
+
+    class Meta:
+        ordering = ("-decided_on", "-created", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("patient", "submission"),
+                condition=models.Q(submission__isnull=False),
+                name="one_treatment_decision_per_submission",
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="treatment_decision_has_a_reason"),
+        ]
+
+    @property
+    def nice_reason_lines(self) -> list[str]:
+        return [line for line in self.nice_reasons.splitlines() if line]

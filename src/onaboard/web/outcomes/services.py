@@ -1,19 +1,28 @@
-"""Recording questionnaire answers. Scores and bands are the engine's (onaboard.clinical.hit6_score / midas_score)."""
+"""Recording questionnaire answers (scores and bands are the engine's: onaboard.clinical.hit6_score / midas_score),
+and clinicians' decisions to continue or stop treatment (kept with the engine's NICE TA260 verdict of the day)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import PromError, hit6_score, midas_score
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.words import before_birth_plain, plain_day
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.models import (
+    DECISION_REASON_MAX_LENGTH,
+    Decision,
+    Instrument,
+    QuestionnaireResponse,
+    TreatmentDecision,
+)
+from onaboard.web.patients.access import Capability, patient_for
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_locked
 
@@ -117,3 +126,131 @@ def questionnaire_response_record(
             detail=f"response of {date.isoformat()}",
         )
     return response
+
+
+# --- Continue or stop treatment ---------------------------------------------------------------------------------
+
+DECISION_REASON_NEEDED = gettext_noop(
+    "Give the reason for this decision: it is kept with the decision on the patient's record."
+)
+DECISION_REASON_TOO_LONG = gettext_noop(
+    "Keep the reason to {limit} characters or fewer; this one has {count}. A letter or note can hold the rest."
+)
+DECISION_AFTER_TODAY = gettext_noop("A decision is dated the day it is made: {date} is after today ({today}).")
+DECISION_BEFORE_TREATMENT = gettext_noop(
+    "No session is recorded on or before {date}: there is no treatment to continue or stop yet."
+)
+DECISION_ALREADY_SENT = gettext_noop(
+    "This form was already sent with another decision or reason: that decision is on record, and this one was not "
+    "saved. Check it below and send it again to record it too."
+)
+"""A decision form sent once, then changed and sent again with its old token (restored by the Back button)."""
+
+
+class TreatmentDecisionRefusedError(ValueError):
+    """The decision was not saved; ``problems`` pairs each message with the form field it belongs to ("" for the
+    whole form)."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
+        super().__init__("; ".join(message for _, message in self.problems))
+
+
+class TreatmentDecisionAlreadySentError(TreatmentDecisionRefusedError):
+    """The form's token is on a decision with another choice or reason; nothing of this one was written
+    (``DECISION_ALREADY_SENT``). The form is to be sent again with a new token."""
+
+    def __init__(self) -> None:
+        super().__init__([("", gettext(DECISION_ALREADY_SENT))])
+
+
+def treatment_decision_reason(reason: str) -> str:
+    """The reason as stored: line breaks as LF (a browser sends CR LF), outer spaces trimmed."""
+    return reason.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def treatment_decision_problems(*, reason: str, decided_on: date, today: date) -> list[tuple[str, str]]:
+    """What refuses a decision outright, as ``(field, message)``: no reason, a reason over
+    ``DECISION_REASON_MAX_LENGTH`` characters, a day after ``today`` (the caller's: the clinic's local date). The
+    one rule of the service and the form."""
+    problems = []
+    reason = treatment_decision_reason(reason)
+    if not reason:
+        problems.append(("reason", gettext(DECISION_REASON_NEEDED)))
+    elif len(reason) > DECISION_REASON_MAX_LENGTH:
+        message = gettext(DECISION_REASON_TOO_LONG).format(limit=DECISION_REASON_MAX_LENGTH, count=len(reason))
+        problems.append(("reason", message))
+    if decided_on > today:
+        problems.append(("", gettext(DECISION_AFTER_TODAY).format(date=plain_day(decided_on), today=plain_day(today))))
+    return problems
+
+
+def treatment_decision_record(
+    *,
+    user: Any,
+    patient: Patient,
+    decision: Decision | str,
+    reason: str,
+    decided_on: date,
+    today: date,
+    submission: uuid.UUID | None = None,
+) -> TreatmentDecision:
+    """Record a clinician's decision to continue or stop treatment, with the reason and the engine's NICE TA260
+    verdict and reasons on ``decided_on`` (what the decision followed or overrode), audited.
+
+    Only a user with ``Capability.DECIDE_TREATMENT`` on a patient they may see decides: anyone else gets the access
+    module's "not found" (``patient_for``, which audits the refusal). Raises ``TreatmentDecisionRefusedError`` for
+    ``treatment_decision_problems`` and when no session is recorded on or before ``decided_on``; nothing is saved
+    then. ``submission`` is the form's token: the same form sent again (a double click, or two posts at once)
+    returns the decision the first stored, with no second audit event; the token with another choice or reason
+    raises ``TreatmentDecisionAlreadySentError``. The patient's row is locked first (``patient_locked``), so two
+    clinicians deciding at once are recorded one after the other, each with the verdict of its moment.
+    """
+    # clinic.selectors reads this app's models, so the pathway is imported when a decision is made.
+    from onaboard.web.clinic.selectors import patient_pathway_state
+
+    patient = patient_for(user, patient.external_id, need=Capability.DECIDE_TREATMENT)
+    decision = Decision(decision)
+    reason = treatment_decision_reason(reason)
+    problems = treatment_decision_problems(reason=reason, decided_on=decided_on, today=today)
+    if problems:
+        raise TreatmentDecisionRefusedError(problems)
+    try:
+        with transaction.atomic():  # a savepoint inside a caller's transaction: a refused insert leaves it usable
+            locked = patient_locked(patient)
+            outcomes = patient_pathway_state(locked, decided_on).outcomes
+            if outcomes is None:
+                raise TreatmentDecisionRefusedError(
+                    [("", gettext(DECISION_BEFORE_TREATMENT).format(date=plain_day(decided_on)))]
+                )
+            nice = outcomes.nice_ta260
+            record = TreatmentDecision.objects.create(
+                patient=patient,
+                decided_on=decided_on,
+                decision=decision,
+                reason=reason,
+                decided_by=user,
+                nice_verdict=nice.verdict.value,
+                nice_reasons="\n".join(nice.reasons),
+                submission=submission,
+            )
+            audit_record(
+                user=user,
+                action=Action.CREATE,
+                object_type="treatment_decision",
+                object_id=record.external_id,
+                patient_id=patient.external_id,
+                detail=f"{decision.value} on {decided_on.isoformat()}; NICE TA260 verdict {nice.verdict.value}",
+            )
+    except IntegrityError:
+        sent = (
+            None
+            if submission is None
+            else TreatmentDecision.objects.filter(patient=patient, submission=submission).first()
+        )
+        if sent is None:
+            raise
+        if (sent.decision, sent.reason) != (decision, reason):
+            raise TreatmentDecisionAlreadySentError from None
+        return sent
+    return record

@@ -35,19 +35,23 @@ class Capability(StrEnum):
     """Sessions' products, units, vials and codes: what a claim needs."""
     KEEP_DIARY = "keep_diary"
     """Enter and correct diary days, fill in questionnaires, report side effects."""
+    DECIDE_TREATMENT = "decide_treatment"
+    """Record the decision to continue or stop treatment, against NICE TA260's stopping rule or with it."""
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CLINICIAN: frozenset(Capability),
-    Role.NURSE: frozenset(Capability),
+    Role.NURSE: frozenset(Capability) - {Capability.DECIDE_TREATMENT},
     Role.ADMIN: frozenset({Capability.VIEW_DEMOGRAPHICS, Capability.VIEW_BILLING}),
     Role.BILLING: frozenset({Capability.VIEW_DEMOGRAPHICS, Capability.VIEW_BILLING}),
     Role.PATIENT: frozenset({Capability.VIEW_DEMOGRAPHICS, Capability.VIEW_CLINICAL, Capability.KEEP_DIARY}),
     Role.TRAINEE: frozenset(),
 }
-"""Clinicians and nurses do everything clinical (and may enter diary days on a patient's behalf); billing staff
-and administrators see demographics and billing only; a patient sees and keeps their own record; trainees work
-on synthetic cases and see no patient."""
+"""Clinicians and nurses do everything clinical (and may enter diary days on a patient's behalf), except that only
+a clinician decides to continue or stop treatment: it is a prescribing decision (NICE TA260 leaves it to the patient
+and their clinician), and a nurse's account does not say whether they prescribe, so nurses read the decisions but do
+not record them. Billing staff and administrators see demographics and billing only; a patient sees and keeps their
+own record; trainees work on synthetic cases and see no patient."""
 
 NOT_FOUND = gettext_noop("No such patient.")
 
