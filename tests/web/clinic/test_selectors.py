@@ -20,14 +20,18 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import (
     APPROVAL_DENIED_ON,
     BOOKED_FIRST,
+    CONTINUED_AGAINST_RULE,
     DIARY_PERIODS,
     NEEDS_ATTENTION,
     PATHWAY_CACHE,
     SEARCH_MAX_WORDS,
     SHARE_BATCH,
+    STOP_RULE_STILL_HOLDS,
+    STOPPED_BUT_BOOKED,
     ApprovalFilter,
     ApprovalLine,
     ApprovalStatus,
+    LatestDecision,
     PathwayLine,
     PathwayState,
     WorklistRow,
@@ -44,6 +48,7 @@ from onaboard.web.config.settings import base
 from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import RENEWAL_LEAD_DAYS
 from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
+from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from tests.web.clinic.diaries import (
     TODAY,
     chronic_rows,
@@ -985,3 +990,191 @@ def test_the_worklist_reads_the_patients_policies_in_its_patients_query(world, d
     with django_assert_num_queries(6):
         listing = worklist(user=clinician, today=TODAY)
     assert dict(listing.approval_counts)[ApprovalStatus.NOT_NEEDED] == 6
+
+
+# --- The clinician's decision: continue or stop -------------------------------------------------------------------
+
+
+def _non_responder(*later_periods: int) -> tuple[list[dict[str, str]], list[date]]:
+    """Two cycles 84 days apart; 18 headache days at week 24 against 20 at baseline (10 % fewer: NICE TA260 says
+    stop on TODAY, period 6 having ended 3 days before), then ``later_periods``' counts (the diary runs past TODAY
+    when given, for a later day to read)."""
+    day0 = days_before(170)
+    return course_rows(day0, 20, 19, 19, 18, 18, 18, 18, *later_periods), [day0, day0 + timedelta(days=84)]
+
+
+def _on(day, rows, sessions, decision=None, booked=()):
+    return pathway_state(
+        diary=diary_of(rows, today=day),
+        birth_date=ADULT,
+        recorded=sessions,
+        booked=booked,
+        today=day,
+        decision=decision,
+    )
+
+
+def _continued(day=TODAY, reason="HIT-6 down 9 points, fewer severe days"):
+    return LatestDecision(Decision.CONTINUE, day, "Dr Avery Stone", reason)
+
+
+def test_a_continue_decision_answers_the_stop_suggestion_it_saw():
+    """Stop suggested at week 24; once a clinician records "continue" on TODAY the patient is back on the 12-week
+    schedule (the decision is also the week-24 assessment), the reasons saying who continued against the rule,
+    when and why, above the engine's reasons; the engine's verdict itself still says stop."""
+    rows, sessions = _non_responder()
+    assert _on(TODAY, rows, sessions).state is PathwayState.STOP_SUGGESTED
+    pathway = _on(TODAY, rows, sessions, _continued())
+    assert pathway.state is PathwayState.DUE
+    line = str(
+        CONTINUED_AGAINST_RULE
+        % {"date": TODAY.isoformat(), "name": "Dr Avery Stone", "reason": "HIT-6 down 9 points, fewer severe days"}
+    )
+    assert line == (
+        "Continued against the stopping rule on 2026-06-30 by Dr Avery Stone: HIT-6 down 9 points, fewer severe days"
+    )
+    assert line in pathway.reasons
+    assert pathway.reasons.index(line) < pathway.reasons.index(pathway.outcomes.nice_ta260.reasons[0])
+    assert pathway.outcomes.nice_ta260.verdict.value == "stop"
+
+
+def test_a_continue_decision_keeps_answering_until_a_later_period_completes():
+    """Twenty days later no period has ended since the decision: still not stop suggested. Once period 7 ends
+    (still 18 headache days: the rule still holds) stop is suggested again, the reasons naming the earlier
+    decision and the period since."""
+    rows, sessions = _non_responder(18)
+    decision = _continued()
+    assert _on(TODAY + timedelta(days=20), rows, sessions, decision).state is not PathwayState.STOP_SUGGESTED
+    later = TODAY + timedelta(days=30)
+    again = _on(later, rows, sessions, decision)
+    assert again.state is PathwayState.STOP_SUGGESTED
+    assert again.summary == again.outcomes.nice_ta260.reasons[0]
+    assert any(reason.startswith("Continued against the stopping rule on 2026-06-30") for reason in again.reasons)
+    period7 = next(change.period for change in again.outcomes.periods if change.period.index == 7)
+    assert (
+        str(STOP_RULE_STILL_HOLDS % {"period": 7, "start": period7.start.isoformat(), "end": period7.end.isoformat()})
+        in again.reasons
+    )
+
+
+def test_a_continue_decision_dated_before_the_failing_period_does_not_answer_it():
+    """A "continue" recorded before week 24 ended (say at the second session) saw no stop suggestion: week 24's
+    result suggests stopping all the same."""
+    rows, sessions = _non_responder()
+    pathway = _on(TODAY, rows, sessions, _continued(day=sessions[1]))
+    assert pathway.state is PathwayState.STOP_SUGGESTED
+
+
+def test_a_stop_decision_is_treatment_stopped_whatever_the_engine_says():
+    """A clinician's stop is the state, first among the reasons with its day, clinician and reason, with the
+    engine's reasons after it; a responder stopped for a side effect is stopped too, and a booking still open is
+    named to be cancelled."""
+    rows, sessions = _non_responder()
+    stop = LatestDecision(Decision.STOP, TODAY, "Dr Avery Stone", "no meaningful benefit; patient agrees")
+    pathway = _on(TODAY, rows, sessions, stop)
+    assert pathway.state is PathwayState.TREATMENT_STOPPED
+    assert pathway.summary == (
+        "Treatment stopped on 2026-06-30 by Dr Avery Stone: no meaningful benefit; patient agrees"
+    )
+    assert pathway.reasons[0] == pathway.summary
+    assert pathway.reasons[-1] == pathway.outcomes.nice_ta260.reasons[-1]
+    assert (pathway.tone, pathway.label) == ("", "treatment stopped")
+    booked = TODAY + timedelta(days=20)
+    still_booked = _on(TODAY, rows, sessions, stop, booked=[booked])
+    assert str(STOPPED_BUT_BOOKED % {"date": booked.isoformat()}) in still_booked.reasons
+
+
+def test_a_decision_dated_after_the_day_asked_about_is_not_read():
+    """The pathway on an earlier day (the session screen's day) ignores a decision made after it, as it ignores
+    later sessions and diary days."""
+    rows, sessions = _non_responder()
+    stop = LatestDecision(Decision.STOP, TODAY, "Dr Avery Stone", "stopped")
+    assert _on(TODAY - timedelta(days=1), rows, sessions, stop).state is PathwayState.STOP_SUGGESTED
+
+
+def test_a_continue_at_week_24_of_a_responder_is_the_week_24_assessment():
+    """A responder's week 24 complete and no session since: week-24 assessment due until a clinician records the
+    decision to continue; then the next session's schedule, the decision among the reasons."""
+    rows, sessions = _week24_course()
+    assert _state(rows, recorded=sessions).state is PathwayState.WEEK24_DUE
+    pathway = _on(TODAY, rows, sessions, _continued(reason="good response"))
+    assert pathway.state is PathwayState.DUE
+    assert "Decided to continue on 2026-06-30 by Dr Avery Stone: good response" in pathway.reasons
+
+
+def test_treatment_stopped_is_listed_last():
+    """Stopped patients need nothing done: their state comes after every other on the worklist, in neutral."""
+    assert list(PathwayState)[-1] is PathwayState.TREATMENT_STOPPED
+    assert PathwayState.TREATMENT_STOPPED.tone == ""
+
+
+def _record_decision(patient, decision, clinician, *, day=TODAY, reason="decided with the patient"):
+    return TreatmentDecision.objects.create(
+        patient=patient,
+        decided_on=day,
+        decision=decision,
+        reason=reason,
+        decided_by=clinician,
+        nice_verdict="stop",
+    )
+
+
+def _non_responding_patient(patient) -> None:
+    rows, sessions = _non_responder()
+    store(patient, rows)
+    for day in sessions:
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+
+
+@pytest.mark.django_db
+def test_the_worklist_follows_each_new_decision_past_its_cached_lines(world):
+    """Stop suggested, then a clinician's "continue" (due: the cached line is not served), then "stop"
+    (treatment stopped, listed last, its own filter chip); the patient page's pathway says the same."""
+    clinician = world.users["clinician"]
+    clinician.first_name, clinician.last_name = "Avery", "Stone"
+    clinician.save()
+    _non_responding_patient(world.same_clinic_patient)
+    store(world.own_patient, chronic_rows())
+    assert _rows(worklist(user=clinician, today=TODAY))["Same"].state is PathwayState.STOP_SUGGESTED
+    _record_decision(world.same_clinic_patient, Decision.CONTINUE, clinician)
+    assert _rows(worklist(user=clinician, today=TODAY))["Same"].state is PathwayState.DUE
+    _record_decision(world.same_clinic_patient, Decision.STOP, clinician, reason="no benefit")
+    listing = worklist(user=clinician, today=TODAY)
+    assert [group.state for group in listing.groups][-1] is PathwayState.TREATMENT_STOPPED
+    row = _rows(listing)["Same"]
+    assert row.summary == "Treatment stopped on 2026-06-30 by Avery Stone: no benefit"
+    assert dict(listing.counts)[PathwayState.TREATMENT_STOPPED] == 1
+    only = worklist(user=clinician, today=TODAY, state="treatment_stopped")
+    assert [group.state for group in only.groups] == [PathwayState.TREATMENT_STOPPED]
+    assert patient_pathway_state(world.same_clinic_patient, TODAY).summary == row.summary
+
+
+@pytest.mark.django_db
+def test_decisions_cost_the_worklist_no_query_once_its_lines_are_cached(world, django_assert_num_queries):
+    """Decisions on record add no query to a cached worklist: with two decided patients it costs the same six
+    queries as before."""
+    clinician = world.users["clinician"]
+    for patient in (world.own_patient, world.same_clinic_patient):
+        _non_responding_patient(patient)
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        worklist(user=clinician, today=TODAY)
+    _record_decision(world.own_patient, Decision.CONTINUE, clinician)
+    _record_decision(world.same_clinic_patient, Decision.STOP, clinician)
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        listing = worklist(user=clinician, today=TODAY)
+    assert {row.state for row in _rows(listing).values()} == {PathwayState.DUE, PathwayState.TREATMENT_STOPPED}
+
+
+@pytest.mark.django_db
+def test_one_patients_pathway_reads_decisions_only_when_there_is_one(world, django_assert_num_queries):
+    """A treated patient without a decision costs the pathway no more queries than before (sessions with their
+    latest decision, diary, prior authorisations); one decision on record costs one more, to read it."""
+    patient = world.same_clinic_patient
+    _non_responding_patient(patient)
+    with django_assert_num_queries(3):
+        patient_pathway_state(patient, TODAY)
+    _record_decision(patient, Decision.STOP, world.users["clinician"])
+    with django_assert_num_queries(4):
+        assert patient_pathway_state(patient, TODAY).state is PathwayState.TREATMENT_STOPPED

@@ -42,7 +42,7 @@ class WorklistApprovalOut(Schema):
 
 class WorklistRowOut(Schema):
     patient: PatientRefOut
-    state: str
+    state: str = Field(..., description="The pathway state (PathwayOut.state).")
     summary: str | None = Field(..., description="The engine's one-line reason; null for non-clinical staff.")
     last_session: dt.date | None
     next_due: dt.date | None
@@ -89,9 +89,17 @@ class WorklistOut(Schema):
 
 
 class PathwayOut(Schema):
-    """Where the patient stands: diary running, eligible, due, overdue, week-24 due, stop suggested, ..."""
+    """Where the patient stands: diary running, eligible, due, overdue, week-24 due, stop suggested, treatment
+    stopped, ..."""
 
-    state: str
+    state: str = Field(
+        ...,
+        description="In the worklist's order: stop_suggested, overdue, week24_due, due, approval_denied, eligible, "
+        "awaiting_approval, booked, on_treatment, diary_running, not_eligible, treatment_stopped. treatment_stopped: "
+        "the latest decision a clinician recorded is to stop (whatever NICE TA260 says); a clinician's decision to "
+        "continue answers stop_suggested until a later 28-day period completes, and is named in reasons. The "
+        "engine's own NICE TA260 verdict (GET .../outcomes) is never changed by a decision.",
+    )
     label: str
     summary: str
     reasons: list[str]

@@ -20,10 +20,15 @@ Before treatment (no session recorded on or before today):
 
 On treatment (at least one session recorded on or before today):
 
+0. **treatment stopped**: the latest decision a clinician recorded (``outcomes.TreatmentDecision``, on or before
+   today) is to stop, whatever the engine says: the engine suggests, the clinician decides;
 1. **stop suggested**: NICE TA260 1.2 says stop (< 30 % fewer headache days at week 24, or episodic migraine for
-   three consecutive periods): review before another injection;
+   three consecutive periods): review before another injection. A clinician's decision to continue answers it
+   while the latest complete period the verdict rests on ended on or before the decision's day: the states below
+   apply, the decision among the reasons; once a later period completes and the rule still holds, stop is
+   suggested again, the reasons naming the earlier decision. The engine's verdict itself is never changed;
 2. **week-24 assessment due**: week 24 (period 6 after the first injection) is complete and no session has been
-   recorded after it, so the response has not been acted on yet;
+   recorded after it, nor a decision made after it, so the response has not been acted on yet;
 3. **booked**: the next session is booked for today or later;
 4. **overdue**: more than 7 days past the 12-week due date;
 5. **due**: from the 12-week due date to 7 days after it;
@@ -65,7 +70,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import models
-from django.db.models import Count, F, Max
+from django.db.models import Count, F, Max, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -101,6 +106,7 @@ from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import side_effects_to_review
+from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 from onaboard.web.patients.models import Patient
 
@@ -119,6 +125,9 @@ class PathwayState(models.TextChoices):
     ON_TREATMENT = "on_treatment", _("on treatment")
     DIARY_RUNNING = "diary_running", _("diary running")
     NOT_ELIGIBLE = "not_eligible", _("not eligible")
+    TREATMENT_STOPPED = "treatment_stopped", _("treatment stopped")
+    """Last: a clinician decided to stop, so nothing is due; listed after "not eligible" (also nothing to do)
+    because they are the clinic's former patients, looked up least."""
 
     @property
     def tone(self) -> str:
@@ -138,6 +147,7 @@ STATE_TONE: dict[str, str] = {
     PathwayState.ON_TREATMENT: "ok",
     PathwayState.DIARY_RUNNING: "",
     PathwayState.NOT_ELIGIBLE: "",
+    PathwayState.TREATMENT_STOPPED: "",
 }
 """The badge colour of each state (onaboard.css: ok, warn, bad; none for neutral)."""
 
@@ -146,6 +156,34 @@ BOOKED_NEXT = _("next session booked for %(date)s")
 DIARY_PERIODS = _("%(complete)d of %(needed)d 28-day periods complete")
 APPROVAL_DENIED_ON = _("the payer denied prior authorisation on %(date)s")
 WEEK24_READY = _("week 24 (period %(period)d, %(start)s to %(end)s) is complete: assess the response")
+STOPPED_ON = _("Treatment stopped on %(date)s by %(name)s: %(reason)s")
+STOPPED_BUT_BOOKED = _("a session is still booked for %(date)s: cancel it, as treatment has stopped")
+CONTINUED_AGAINST_RULE = _("Continued against the stopping rule on %(date)s by %(name)s: %(reason)s")
+STOP_RULE_STILL_HOLDS = _(
+    "period %(period)d (%(start)s to %(end)s) has ended since that decision and the stopping rule still holds: "
+    "decide again"
+)
+CONTINUE_DECIDED = _("Decided to continue on %(date)s by %(name)s: %(reason)s")
+
+
+@dataclass(frozen=True, slots=True)
+class LatestDecision:
+    """The latest decision a clinician recorded to continue or stop treatment (``outcomes.TreatmentDecision``), as
+    the pathway reads it: what, on which day, by whom (their name as the reasons show it) and why."""
+
+    decision: Decision
+    decided_on: dt.date
+    decided_by: str
+    reason: str
+
+    @classmethod
+    def of(cls, record: TreatmentDecision) -> LatestDecision:
+        user = record.decided_by
+        return cls(Decision(record.decision), record.decided_on, user.get_full_name() or user.username, record.reason)
+
+    def line(self, template: Any) -> str:
+        """This decision worded by ``template`` (``STOPPED_ON``, ``CONTINUED_AGAINST_RULE``, ``CONTINUE_DECIDED``)."""
+        return str(template % {"date": self.decided_on.isoformat(), "name": self.decided_by, "reason": self.reason})
 
 
 class _ShowsState:
@@ -243,8 +281,19 @@ def _week24_pending(outcomes: Outcomes, recorded: Sequence[dt.date]) -> PeriodSu
     return None if any(day > week24.end for day in recorded) else week24
 
 
+def _latest_complete_period(outcomes: Outcomes) -> PeriodSummary | None:
+    """The latest period that has ended complete: the newest fact NICE TA260's verdict rests on."""
+    judged = [change.period for change in outcomes.periods if change.judged]
+    return max(judged, key=lambda period: period.end) if judged else None
+
+
 def _on_treatment(
-    diary: PatientDiary, *, recorded: Sequence[dt.date], today: dt.date, booked_for: dt.date | None
+    diary: PatientDiary,
+    *,
+    recorded: Sequence[dt.date],
+    today: dt.date,
+    booked_for: dt.date | None,
+    decision: LatestDecision | None = None,
 ) -> Pathway:
     outcomes = treatment_outcomes(diary, injections=recorded, as_of=today)
     schedule = schedule_status(recorded, today=today)
@@ -258,24 +307,44 @@ def _on_treatment(
         "outcomes": outcomes,
         "schedule": schedule,
     }
+    if decision is not None and decision.decision is Decision.STOP:
+        summary = decision.line(STOPPED_ON)
+        booked = (str(STOPPED_BUT_BOOKED % {"date": booked_for.isoformat()}),) if booked_for is not None else ()
+        return Pathway(PathwayState.TREATMENT_STOPPED, summary, (summary, *booked, *nice.reasons), **common)
+    continued = decision if decision is not None and decision.decision is Decision.CONTINUE else None
+    decided: tuple[str, ...] = ()
     if nice.verdict is NiceTa260.STOP:
-        return Pathway(PathwayState.STOP_SUGGESTED, nice.reasons[0], nice.reasons, **common)
+        latest = _latest_complete_period(outcomes)
+        answered = continued is not None and (latest is None or latest.end <= continued.decided_on)
+        if not answered:
+            again: tuple[str, ...] = ()
+            if continued is not None and latest is not None:
+                still = STOP_RULE_STILL_HOLDS % {
+                    "period": latest.index,
+                    "start": latest.start.isoformat(),
+                    "end": latest.end.isoformat(),
+                }
+                again = (continued.line(CONTINUED_AGAINST_RULE), str(still))
+            return Pathway(PathwayState.STOP_SUGGESTED, nice.reasons[0], (*nice.reasons, *again), **common)
+        decided = (continued.line(CONTINUED_AGAINST_RULE),) if continued is not None else ()
+    elif continued is not None:
+        decided = (continued.line(CONTINUE_DECIDED),)
     week24 = _week24_pending(outcomes, recorded)
-    if week24 is not None:
+    if week24 is not None and (continued is None or continued.decided_on <= week24.end):
         lead = str(
             WEEK24_READY % {"period": week24.index, "start": week24.start.isoformat(), "end": week24.end.isoformat()}
         )
-        return Pathway(PathwayState.WEEK24_DUE, lead, (lead, *nice.reasons), **common)
+        return Pathway(PathwayState.WEEK24_DUE, lead, (lead, *decided, *nice.reasons), **common)
     if booked_for is not None:
         summary = _booked_reason(booked_for, first=False)
-        return Pathway(PathwayState.BOOKED, summary, (summary, *schedule.reasons, *nice.reasons), **common)
+        return Pathway(PathwayState.BOOKED, summary, (summary, *schedule.reasons, *decided, *nice.reasons), **common)
     state = {
         CycleStatus.OVERDUE: PathwayState.OVERDUE,
         CycleStatus.DUE: PathwayState.DUE,
     }.get(schedule.status, PathwayState.ON_TREATMENT)
     # schedule.reasons[0] names the 12-week rule and the dates; [1] says where today falls against them (any
     # later ones are earlier sessions given under 12 weeks apart: history, not the status).
-    return Pathway(state, schedule.reasons[1], (*schedule.reasons, *nice.reasons), **common)
+    return Pathway(state, schedule.reasons[1], (*schedule.reasons, *decided, *nice.reasons), **common)
 
 
 def pathway_state(
@@ -287,6 +356,7 @@ def pathway_state(
     today: dt.date,
     approval_pending: bool = False,
     approval_denied_on: dt.date | None = None,
+    decision: LatestDecision | None = None,
 ) -> Pathway:
     """The patient's pathway state on ``today`` (precedence in the module docstring) with the engine's reasons.
 
@@ -294,7 +364,8 @@ def pathway_state(
     by the caller). Sessions and diary days after ``today`` are ignored, and a booking before today that was never
     recorded does not count as booked. ``approval_pending``: a prior-authorisation request awaits the payer;
     ``approval_denied_on``: the payer's answer to the latest request was no, on that day (an eligible, untreated
-    patient is then "approval denied" until a new request is made).
+    patient is then "approval denied" until a new request is made). ``decision``: the latest decision a clinician
+    recorded to continue or stop treatment; one dated after ``today`` is ignored, and before treatment none applies.
     """
     given = sorted({day for day in recorded if day <= today})
     booked_for = booking_ahead(booked, today=today)
@@ -310,7 +381,9 @@ def pathway_state(
             approval_pending=approval_pending,
             approval_denied_on=approval_denied_on,
         )
-    return _on_treatment(diary, recorded=given, today=today, booked_for=booked_for)
+    if decision is not None and decision.decided_on > today:
+        decision = None
+    return _on_treatment(diary, recorded=given, today=today, booked_for=booked_for, decision=decision)
 
 
 # --- Loading rows -----------------------------------------------------------------------------------------------
@@ -320,19 +393,46 @@ def pathway_state(
 class _Sessions:
     recorded: tuple[dt.date, ...] = ()
     booked: tuple[dt.date, ...] = ()
+    decision: int | None = None
+    """The primary key of the patient's latest treatment decision, when it was asked for (``decisions_on``)."""
 
 
-def _sessions_by_patient(patient_ids: Sequence[int]) -> dict[int, _Sessions]:
-    rows = (
-        InjectionSession.objects.filter(patient_id__in=patient_ids)
-        .exclude(status=SessionStatus.CANCELLED)
-        .values_list("patient_id", "date", "status")
+def _latest_decision(on: dt.date) -> Subquery:
+    """The primary key of the latest treatment decision made on or before ``on`` by the patient of the outer query's
+    ``patient_id``: a subquery, so a query the pathway makes anyway carries it, and no query is added to read it."""
+    return Subquery(
+        TreatmentDecision.objects.filter(patient_id=OuterRef("patient_id"), decided_on__lte=on)
+        .order_by("-decided_on", "-created", "-id")
+        .values("pk")[:1]
     )
+
+
+def _sessions_by_patient(patient_ids: Sequence[int], *, decisions_on: dt.date | None = None) -> dict[int, _Sessions]:
+    """The recorded and booked session dates of each patient (one query); with ``decisions_on``, also the key of
+    their latest treatment decision on or before it, in the same query (a patient with a decision has a recorded
+    session: ``outcomes.services.treatment_decision_record`` refuses one before treatment)."""
+    rows = InjectionSession.objects.filter(patient_id__in=patient_ids).exclude(status=SessionStatus.CANCELLED)
+    if decisions_on is not None:
+        rows = rows.annotate(latest_decision=_latest_decision(decisions_on))
     recorded: dict[int, list[dt.date]] = defaultdict(list)
     booked: dict[int, list[dt.date]] = defaultdict(list)
-    for patient_id, day, status in rows:
+    decisions: dict[int, int] = {}
+    columns = ("patient_id", "date", "status", *(("latest_decision",) if decisions_on is not None else ()))
+    for patient_id, day, status, *decision in rows.values_list(*columns):
         (recorded if status == SessionStatus.RECORDED else booked)[patient_id].append(day)
-    return {pid: _Sessions(tuple(recorded[pid]), tuple(booked[pid])) for pid in patient_ids}
+        if decision and decision[0] is not None:
+            decisions[patient_id] = decision[0]
+    return {pid: _Sessions(tuple(recorded[pid]), tuple(booked[pid]), decisions.get(pid)) for pid in patient_ids}
+
+
+def _decisions(keys: Iterable[int]) -> dict[int, LatestDecision]:
+    """The treatment decisions with these primary keys, by patient, with who made them: one query, none when there
+    are no keys."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    found = TreatmentDecision.objects.filter(pk__in=wanted).select_related("decided_by")
+    return {record.patient_id: LatestDecision.of(record) for record in found}
 
 
 _DIARY_COLUMNS = tuple(column for column in DIARY_COLUMNS if column not in {"patient_id", "notes"})
@@ -419,24 +519,28 @@ def rules_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _fingerprint_keys(
+def _fingerprints(
     patients: Sequence[Patient], today: dt.date, pending: AbstractSet[int], denied: Mapping[int, dt.date]
-) -> dict[int, str]:
+) -> tuple[dict[int, str], dict[int, int]]:
     """A cache key per patient that changes whenever anything the pathway reads changes, in two aggregate queries
-    (``pending``: the patients awaiting a prior-authorisation answer; ``denied``: those whose latest was denied)."""
+    (``pending``: the patients awaiting a prior-authorisation answer; ``denied``: those whose latest was denied),
+    and the primary key of each patient's latest treatment decision on or before ``today``, read in the sessions'
+    aggregate (decisions are never changed, so a new one is a new key)."""
     ids = [patient.pk for patient in patients]
 
-    def changes(queryset: models.QuerySet[Any]) -> dict[int, tuple[int, str]]:
+    def changes(queryset: models.QuerySet[Any], **more: Any) -> dict[int, tuple[Any, ...]]:
         # The latest change as the database's text: it is only compared, so there is no datetime to build.
         # Count("*"), not Count("id"): the diary's rows are counted from its (patient, date, modified) index alone.
-        rows = queryset.values("patient_id").annotate(rows=Count("*"), last=Cast(Max("modified"), models.TextField()))
+        rows = queryset.values("patient_id").annotate(
+            rows=Count("*"), last=Cast(Max("modified"), models.TextField()), **more
+        )
         return {
-            patient_id: (count, last)
-            for patient_id, count, last in rows.values_list("patient_id", "rows", "last").order_by()
+            patient_id: tuple(values)
+            for patient_id, *values in rows.values_list("patient_id", "rows", "last", *more).order_by()
         }
 
     diary = changes(DiaryEntry.objects.filter(patient_id__in=ids, date__lte=today))
-    sessions = changes(InjectionSession.objects.filter(patient_id__in=ids))
+    sessions = changes(InjectionSession.objects.filter(patient_id__in=ids), decision=_latest_decision(today))
     language = translation.get_language()  # the summaries are worded in the reader's language
     version = rules_version()
     keys = {}
@@ -453,7 +557,15 @@ def _fingerprint_keys(
         )
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()
         keys[patient.pk] = f"onaboard:pathway-line:{version}:{digest}"
-    return keys
+    decisions = {pk: values[2] for pk, values in sessions.items() if values[2] is not None}
+    return keys, decisions
+
+
+def _fingerprint_keys(
+    patients: Sequence[Patient], today: dt.date, pending: AbstractSet[int], denied: Mapping[int, dt.date]
+) -> dict[int, str]:
+    """The cache key of each patient's line (``_fingerprints``)."""
+    return _fingerprints(patients, today, pending, denied)[0]
 
 
 SHARE_BATCH = 250
@@ -478,10 +590,11 @@ def pathway_states(
 ) -> dict[int, PathwayLine]:
     """The worklist line (state, summary, dates) of many patients' pathways, keyed by primary key.
 
-    Two aggregate queries fingerprint each patient's diary and sessions (one more finds who awaits a prior
-    authorisation and whose latest request was denied). Unchanged patients' lines come from this process's copy,
-    else from one read of the shared cache (PATHWAY_CACHE); the rest are computed from two queries (all their diary
-    rows, all their sessions) whatever their number, and cached. The caller passes patients it may see
+    Two aggregate queries fingerprint each patient's diary and sessions, the latter with their latest treatment
+    decision (one more finds who awaits a prior authorisation and whose latest request was denied). Unchanged
+    patients' lines come from this process's copy, else from one read of the shared cache (PATHWAY_CACHE); the rest
+    are computed from two queries (all their diary rows, all their sessions) whatever their number, and a third
+    when any of them has a decision (those decisions), and cached. The caller passes patients it may see
     (``patients_visible_to``); nothing here checks access. ``answers``: the patients' ``approval_answers`` when the
     caller has read them already (the worklist, with their approval states: ``approval_states``), saving that query.
     """
@@ -491,7 +604,7 @@ def pathway_states(
     if answers is None:
         answers = approval_answers([patient.pk for patient in listed])
     pending, denied = answers.pending, answers.denied_on
-    keys = _fingerprint_keys(listed, today, pending, denied)
+    keys, decision_keys = _fingerprints(listed, today, pending, denied)
     cached = _LOCAL.get_many(list(keys.values()))
     if len(cached) < len(keys):
         shared = caches[PATHWAY_CACHE].get_many([key for key in keys.values() if key not in cached])
@@ -502,6 +615,7 @@ def pathway_states(
     if missing:
         diaries = _diaries_by_patient(missing, today)
         sessions = _sessions_by_patient([patient.pk for patient in missing])
+        decisions = _decisions(decision_keys[patient.pk] for patient in missing if patient.pk in decision_keys)
         computed = {
             patient.pk: PathwayLine.of(
                 pathway_state(
@@ -512,6 +626,7 @@ def pathway_states(
                     today=today,
                     approval_pending=patient.pk in pending,
                     approval_denied_on=denied.get(patient.pk),
+                    decision=decisions.get(patient.pk),
                 )
             )
             for patient in missing
@@ -524,8 +639,10 @@ def pathway_states(
 
 
 def patient_pathway_state(patient: Patient, today: dt.date, *, diary: PatientDiary | None = None) -> Pathway:
-    """One patient's pathway state on ``today``; pass ``diary`` when the caller has already loaded it."""
-    sessions = _sessions_by_patient([patient.pk])[patient.pk]
+    """One patient's pathway state on ``today``; pass ``diary`` when the caller has already loaded it. The latest
+    treatment decision comes with the sessions, and costs a query only when there is one."""
+    sessions = _sessions_by_patient([patient.pk], decisions_on=today)[patient.pk]
+    decision = _decisions([sessions.decision]).get(patient.pk) if sessions.decision is not None else None
     if diary is None:
         diary = _diaries_by_patient([patient], today)[patient.pk]
     answers = approval_answers([patient.pk])
@@ -537,6 +654,7 @@ def patient_pathway_state(patient: Patient, today: dt.date, *, diary: PatientDia
         today=today,
         approval_pending=patient.pk in answers.pending,
         approval_denied_on=answers.denied_on.get(patient.pk),
+        decision=decision,
     )
 
 
