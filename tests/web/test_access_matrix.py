@@ -35,7 +35,7 @@ from onaboard.web.config.api import api
 from onaboard.web.coverage.models import PriorAuthorisation
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
-from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.models import QuestionnaireResponse, TreatmentDecision
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
 ROLES = ("anonymous", "clinician", "nurse", "billing", "patient", "trainee", "admin")
@@ -47,6 +47,8 @@ NOBODY: frozenset[str] = frozenset()
 SIGNED_IN = frozenset({"clinician", "nurse", "billing", "patient", "trainee", "admin"})
 STAFF = frozenset({"clinician", "nurse", "billing", "admin"})
 CLINICAL = frozenset({"clinician", "nurse"})
+CLINICIAN = frozenset({"clinician"})
+"""Who decides to continue or stop treatment (a prescribing decision: not nurses)."""
 PATIENT = frozenset({"patient"})
 LEARNERS = frozenset({"clinician", "nurse", "trainee", "admin"})
 """Who takes the injector course: clinicians, nurses, trainees, and administrators (to see what trainees see)."""
@@ -163,6 +165,10 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "injections:side_effect_review": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     # A patient's questionnaires as staff (or the patient) read them: VIEW_CLINICAL.
     "outcomes:patient_questionnaires": patient_page(CLINICAL | PATIENT, CLINICAL),
+    # Continue or stop treatment: clinical staff read the engine's verdict and the decisions (VIEW_CLINICAL, a staff
+    # page); only a clinician records one (DECIDE_TREATMENT), by POST.
+    "outcomes:treatment_decisions": patient_page(CLINICAL, CLINICAL),
+    "outcomes:treatment_decision_record": patient_page(CLINICIAN, CLINICIAN, NOBODY, "POST"),
     # Portal accounts: the patient closes their own; clinical staff close a patient's on their behalf.
     "accounts:portal_close": page(PATIENT, "GET"),
     "accounts:patient_portal_close": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
@@ -441,7 +447,15 @@ def _values(target: Records | None, trainee: User | None = None) -> dict[str, st
 
 def fingerprint() -> tuple[Any, ...]:
     """What a write could change: row counts and latest modification of every patient-data table."""
-    tables = (Patient, DiaryEntry, InjectionSession, SideEffect, QuestionnaireResponse, PreventiveTrial)
+    tables = (
+        Patient,
+        DiaryEntry,
+        InjectionSession,
+        SideEffect,
+        QuestionnaireResponse,
+        PreventiveTrial,
+        TreatmentDecision,
+    )
     shape = [
         (model.__name__, model.objects.count(), model.objects.aggregate(m=Max("modified"))["m"]) for model in tables
     ]

@@ -6,20 +6,22 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import ApiToken, Role
 from onaboard.web.clinic import selectors as clinic_selectors
 from onaboard.web.clinic import views as clinic_views
 from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, ApprovalStatus, PathwayState
 from onaboard.web.clinic.views import SEARCH_SHORTENED
 from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, PriorAuthorisation
 from onaboard.web.injections import selectors as injections_selectors
-from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
-from tests.web.clinic.diaries import chronic_rows, store
-from tests.web.factories import PatientFactory, UserFactory
+from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
+from onaboard.web.outcomes.models import Decision, TreatmentDecision
+from tests.web.clinic.diaries import chronic_rows, course_rows, store
+from tests.web.factories import InjectionSessionFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -425,3 +427,40 @@ def test_a_patient_whose_policy_asks_no_prior_authorisation_shows_not_needed(cli
     assert '<span class="muted">not needed</span></td>' in _row_of(body, "Same, Sam")
     assert "not needed (1)" in body
     assert "needs attention (0)" in body
+
+
+# --- Continue or stop ----------------------------------------------------------------------------------------------
+
+
+def test_a_stopped_patient_is_listed_last_linked_to_the_decision_and_filtered_by_the_api(client, world, today):
+    """A patient a clinician stopped is in the last group, "treatment stopped", whose row links to the continue-or-
+    stop page; the API lists them under treatment_stopped, its state filter and pathway saying the same."""
+    day0 = today - timedelta(days=170)
+    patient = world.same_clinic_patient
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    store(world.own_patient, chronic_rows(today=today), today=today)
+    TreatmentDecision.objects.create(
+        patient=patient,
+        decided_on=today,
+        decision=Decision.STOP,
+        reason="no benefit",
+        decided_by=world.users["clinician"],
+        nice_verdict="stop",
+    )
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST).content.decode()
+    assert body.rindex('id="state-') == body.index('id="state-treatment_stopped"')
+    assert body.index('id="state-eligible"') < body.index('id="state-treatment_stopped"')
+    assert reverse("outcomes:treatment_decisions", args=[patient.external_id]) in body
+    _token, raw = ApiToken.issue(world.users["nurse"], "decision tests")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    listed = api.get("/api/worklist", {"state": "treatment_stopped"}).json()
+    assert [group["state"] for group in listed["groups"]] == ["treatment_stopped"]
+    assert listed["counts"]["treatment_stopped"] == 1
+    pathway = api.get(f"/api/patients/{patient.external_id}/pathway").json()
+    assert pathway["state"] == "treatment_stopped"
+    assert pathway["summary"].startswith("Treatment stopped on ")
+    outcomes = api.get(f"/api/patients/{patient.external_id}/outcomes").json()
+    assert outcomes["nice_ta260"]["verdict"] == "stop"

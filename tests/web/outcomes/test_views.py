@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -14,12 +16,14 @@ from onaboard.clinical import PROM_WINDOW_DAYS, hit6_change
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.words import plain_day
 from onaboard.web.injections.models import SessionStatus
-from onaboard.web.outcomes import forms, selectors, views
-from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes import forms, selectors, services, views
+from onaboard.web.outcomes.models import QuestionnaireResponse, TreatmentDecision
 from onaboard.web.outcomes.selectors import BaselineAndLatest
 from onaboard.web.outcomes.services import DATE_AFTER_TODAY, QuestionnaireDateError, questionnaire_response_record
 from onaboard.web.outcomes.views import change_for_patient
+from tests.web.clinic.diaries import course_rows, store
 from tests.web.factories import InjectionSessionFactory
+from tests.web.test_form_accessibility import _assert_errors_are_tied
 
 
 def _hit6_post(answer: str = "very_often", **overrides: str) -> dict[str, str]:
@@ -401,3 +405,153 @@ def test_staff_have_no_questionnaire_forms_of_their_own(client, world):
     assert client.post(reverse("outcomes:midas"), _midas_post()).status_code == 404
     assert client.get(reverse("outcomes:questionnaires")).url == reverse("clinic:home")
     assert not QuestionnaireResponse.objects.exists()
+
+
+# --- Continue or stop: the clinician's decision -------------------------------------------------------------------
+
+
+def _stop_suggested(patient):
+    """Week 24 (period 6) ended 3 days ago with 18 headache days against 20 at baseline: NICE TA260 says stop."""
+    today = timezone.localdate()
+    day0 = today - timedelta(days=170)
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+
+
+def _decision_urls(patient):
+    return (
+        reverse("outcomes:treatment_decisions", args=[patient.external_id]),
+        reverse("outcomes:treatment_decision_record", args=[patient.external_id]),
+    )
+
+
+def test_the_decision_page_shows_the_engines_verdict_above_the_form(client, world):
+    """A clinician sees NICE TA260's verdict with the engine's reasons, the pathway state, and the form (continue
+    or stop, a reason, a fresh token); the read is audited."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    html = client.get(page).content.decode()
+    assert "NICE TA260 1.2: headache days from 20 at baseline to 18" in html
+    assert "stop suggested" in html
+    assert f'action="{send_to}"' in html
+    for field in ("decision", "reason", "submission"):
+        assert f'name="{field}"' in html
+    assert "No decision recorded yet." in html
+    assert AuditEvent.objects.filter(action=Action.READ, patient_id=patient.external_id, path=page).exists()
+
+
+def test_recording_a_decision_redirects_to_the_page_with_it_in_the_history(client, world):
+    """A clinician's "continue" with a reason is stored and shown at the top of the history, with their name, the
+    day and the verdict it overrode; the pathway is no longer stop suggested."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    form = {"decision": "continue", "reason": "HIT-6 down 9 points", "submission": str(uuid.uuid4())}
+    response = client.post(send_to, form)
+    assert response.status_code == 302
+    assert response.url == page
+    decision = TreatmentDecision.objects.get()
+    assert (decision.decision, decision.decided_on, decision.nice_verdict) == (
+        "continue",
+        timezone.localdate(),
+        "stop",
+    )
+    html = client.get(page).content.decode()
+    assert "HIT-6 down 9 points" in html
+    assert "Continued against the stopping rule on" in html
+    assert "stop suggested" not in html.split("history-heading")[0].split("pathway-heading")[1]
+
+
+def test_a_refused_decision_keeps_the_input_and_ties_each_error_to_its_field(client, world):
+    """Sent without a reason, the form comes back with the choice kept, the summary linking to the reason, and the
+    reason marked invalid and described by its error; nothing is saved."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    _page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    response = client.post(send_to, {"decision": "stop", "reason": "  ", "submission": str(uuid.uuid4())})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert not TreatmentDecision.objects.exists()
+    assert 'href="#id_reason"' in html
+    assert (
+        'value="stop" checked' in html
+        or 'checked value="stop"' in html
+        or re.search(r'<input[^>]*value="stop"[^>]*checked', html)
+    )
+    reason_input = re.search(r"<textarea[^>]*>", html).group(0)
+    assert 'aria-invalid="true"' in reason_input
+    assert "id_reason_error" in reason_input
+    assert escape(str(services.DECISION_REASON_NEEDED)) in html
+    _assert_errors_are_tied(response)
+
+
+def test_a_refused_decision_without_a_choice_says_to_choose(client, world):
+    """Sent with a reason and no choice, the form asks to choose continue or stop, the reason kept."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    _page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    response = client.post(send_to, {"reason": "patient's wish", "submission": str(uuid.uuid4())})
+    html = response.content.decode()
+    assert escape(str(forms.CHOOSE_DECISION)) in html
+    assert "patient&#x27;s wish" in html
+    _assert_errors_are_tied(response)
+
+
+def test_nurses_read_the_decisions_but_do_not_record_them(client, world):
+    """A nurse sees the verdict and the history without the form; their post is refused (403) and saves nothing."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    page, send_to = _decision_urls(patient)
+    client.force_login(world.users["nurse"])
+    html = client.get(page).content.decode()
+    assert "NICE TA260 1.2" in html
+    assert 'name="reason"' not in html
+    response = client.post(send_to, {"decision": "stop", "reason": "no benefit", "submission": str(uuid.uuid4())})
+    assert response.status_code == 403
+    assert not TreatmentDecision.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_staff_without_the_clinical_view_are_refused(client, world, role):
+    """Billing staff and administrators are refused the page and the post (403); nothing is saved."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    page, send_to = _decision_urls(patient)
+    client.force_login(world.users[role])
+    assert client.get(page).status_code == 403
+    form = {"decision": "stop", "reason": "no benefit", "submission": str(uuid.uuid4())}
+    assert client.post(send_to, form).status_code == 403
+    assert not TreatmentDecision.objects.exists()
+
+
+def test_another_clinics_patient_and_the_patient_themselves_are_not_found(client, world):
+    """A clinician asking for another clinic's patient, and a patient for their own record, get "not found"."""
+    _stop_suggested(world.other_clinic_patient)
+    client.force_login(world.users["clinician"])
+    page, send_to = _decision_urls(world.other_clinic_patient)
+    assert client.get(page).status_code == 404
+    form = {"decision": "stop", "reason": "no benefit", "submission": str(uuid.uuid4())}
+    assert client.post(send_to, form).status_code == 404
+    client.force_login(world.users["patient"])
+    page, send_to = _decision_urls(world.own_patient)
+    assert client.get(page).status_code == 404
+    assert client.post(send_to, form).status_code == 404
+    assert not TreatmentDecision.objects.exists()
+
+
+def test_the_same_form_sent_twice_records_one_decision(client, world):
+    """A double click posts the same token twice: one decision, both posts landing on the page."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    form = {"decision": "stop", "reason": "no benefit", "submission": str(uuid.uuid4())}
+    assert client.post(send_to, form).url == page
+    assert client.post(send_to, form).url == page
+    assert TreatmentDecision.objects.count() == 1

@@ -7,6 +7,7 @@ from clinical-facts section 8.2.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -17,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer, PromError, midas_score
 from onaboard.clinical import prom as engine_prom
-from onaboard.web.diary.forms import engine_message_parts
-from onaboard.web.outcomes.models import QuestionnaireResponse
-from onaboard.web.outcomes.services import MIDAS_KEYS, questionnaire_date_problem
+from onaboard.web.diary.forms import FreeTextField, engine_message_parts
+from onaboard.web.outcomes.models import DECISION_REASON_MAX_LENGTH, Decision, QuestionnaireResponse
+from onaboard.web.outcomes.services import DECISION_REASON_NEEDED, MIDAS_KEYS, questionnaire_date_problem
 from onaboard.web.patients.models import Patient
 
 HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
@@ -230,3 +231,40 @@ class MidasForm(_QuestionnaireForm):
         if engine_message_parts(engine_prom.MIDAS_PAIN_RANGE, message) is not None:
             return "b", str(PAIN_NOT_VALID) % {"max": MIDAS_MAX_PAIN}
         return None, message
+
+
+CHOOSE_DECISION = _("Choose whether treatment continues or stops.")
+
+
+class TreatmentDecisionForm(forms.Form):
+    """A clinician's decision to continue or stop treatment, and why; the day is the clinic's today (the service's
+    ``treatment_decision_record`` checks it, and the reason, again)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=Decision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": CHOOSE_DECISION, "invalid_choice": CHOOSE_DECISION},
+    )
+    reason = FreeTextField(
+        label=_("Reason"),
+        max_length=DECISION_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Kept with the decision on the patient's record, beside the stopping rule's verdict of today: for "
+            "example the patient's own view, the HIT-6 or MIDAS change, side effects."
+        ),
+        error_messages={"required": _(DECISION_REASON_NEEDED)},
+    )
+    submission = forms.UUIDField(
+        required=False,
+        initial=uuid.uuid4,
+        widget=forms.HiddenInput(attrs={"autocomplete": "off"}),
+    )
+    """This form's token, new each time it is opened: the same form sent twice records one decision
+    (``services.treatment_decision_record``); autocomplete off keeps a browser from restoring an old token."""
+
+    def renew_submission(self) -> None:
+        """Give the bound form a new token, for the decision to be sent again as another."""
+        self.data = self.data.copy()
+        self.data["submission"] = str(uuid.uuid4())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.clinical import (
     PROM_WINDOW_DAYS,
     Hit6Change,
+    NiceVerdict,
     PromError,
     hit6_change,
     hit6_score,
@@ -23,8 +24,11 @@ from onaboard.clinical import (
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse, TreatmentDecision
 from onaboard.web.patients.models import Patient
+
+if TYPE_CHECKING:
+    from onaboard.web.clinic.selectors import Pathway
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +208,33 @@ def questionnaire_response_on(
         detail=day.isoformat(),
     )
     return response
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentDecisions:
+    """What the continue-or-stop page shows: the patient's pathway today (which reads the latest decision), the
+    engine's NICE TA260 verdict (None before treatment) and every decision, newest first."""
+
+    pathway: Pathway
+    nice: NiceVerdict | None
+    decisions: tuple[TreatmentDecision, ...]
+
+
+def treatment_decision_history(*, user: Any, patient: Patient, today: Any) -> TreatmentDecisions:
+    """The patient's pathway and NICE TA260 verdict on ``today`` and their decisions to continue or stop, with who
+    made them; the read is audited."""
+    # clinic.selectors reads this app's models, so the pathway is imported when asked for.
+    from onaboard.web.clinic.selectors import patient_pathway_state
+
+    pathway = patient_pathway_state(patient, today)
+    decisions = tuple(TreatmentDecision.objects.filter(patient=patient).select_related("decided_by"))
+    audit_record(
+        user=user,
+        action=Action.READ,
+        object_type="treatment_decisions",
+        object_id=patient.external_id,
+        patient_id=patient.external_id,
+        detail=f"{len(decisions)} decisions; pathway {pathway.state.value}",
+    )
+    nice = pathway.outcomes.nice_ta260 if pathway.outcomes is not None else None
+    return TreatmentDecisions(pathway, nice, decisions)

@@ -1,4 +1,5 @@
-"""Questionnaires (/outcomes/): the patient's HIT-6 and MIDAS, and staff reading a patient's."""
+"""Questionnaires (/outcomes/): the patient's HIT-6 and MIDAS, and staff reading a patient's; clinicians' decisions
+to continue or stop treatment."""
 
 from django.urls import path
 
@@ -10,4 +11,10 @@ urlpatterns = [
     path("hit6/", views.hit6, name="hit6"),
     path("midas/", views.midas, name="midas"),
     path("patients/<uuid:patient_id>/", views.patient_questionnaires, name="patient_questionnaires"),
+    path("patients/<uuid:patient_id>/treatment/", views.treatment_decisions, name="treatment_decisions"),
+    path(
+        "patients/<uuid:patient_id>/treatment/decide/",
+        views.treatment_decision_record,
+        name="treatment_decision_record",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""Questionnaire pages: the patient's HIT-6 and MIDAS (list, trend and forms), and staff reading a patient's.
+"""Questionnaire pages: the patient's HIT-6 and MIDAS (list, trend and forms), and staff reading a patient's; the
+clinician's decision to continue or stop treatment, beside the engine's NICE TA260 verdict.
 
 Thin: reach the patient through patients/access.py, call one selector or service, render. Scores, bands and
 reasons are the engine's.
@@ -12,10 +13,12 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -31,23 +34,27 @@ from onaboard.clinical import (
     MIDAS_GRADE_IV_MIN,
     Hit6Change,
 )
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
-from onaboard.web.outcomes.forms import Hit6Form, MidasForm
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes import services
+from onaboard.web.outcomes.forms import Hit6Form, MidasForm, TreatmentDecisionForm
+from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import (
     BaselineAndLatest,
     InstrumentHistory,
     baseline_for_staff,
     questionnaire_history,
     questionnaire_response_on,
+    treatment_decision_history,
 )
 from onaboard.web.outcomes.services import (
     QuestionnaireInvalidError,
+    TreatmentDecisionAlreadySentError,
+    TreatmentDecisionRefusedError,
     questionnaire_answers_stored_as,
     questionnaire_response_record,
 )
-from onaboard.web.patients.access import Capability, own_patient, patient_for
+from onaboard.web.patients.access import NOT_FOUND, Capability, can, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
 SAVED = _("%(instrument)s saved for %(day)s: total %(total)d, %(band)s.")
@@ -281,3 +288,71 @@ def midas(request: HttpRequest) -> HttpResponse:
     return _answer_page(
         request, instrument=Instrument.MIDAS, form_class=MidasForm, template="outcomes/midas_record.html"
     )
+
+
+# --- Continue or stop treatment -------------------------------------------------------------------------------------
+
+DECISION_SAVED = {
+    Decision.CONTINUE: _("Decision recorded: treatment continues."),
+    Decision.STOP: _("Decision recorded: treatment stops."),
+}
+
+
+def _decision_patient(request: HttpRequest, patient_id: UUID, need: Capability) -> Patient:
+    """The patient of a continue-or-stop page: a staff page (patients are "not found", as on the patient page);
+    staff without ``need`` are refused (403); a patient they may not see is "not found" (``patient_for``)."""
+    if request.user.role not in STAFF_ROLES:
+        raise Http404(gettext(NOT_FOUND))
+    if not can(request.user, need):
+        raise PermissionDenied
+    return patient_for(request.user, patient_id, need=need)
+
+
+def _decision_page(request: HttpRequest, patient: Patient, form: TreatmentDecisionForm | None) -> HttpResponse:
+    page = treatment_decision_history(user=request.user, patient=patient, today=timezone.localdate())
+    context = {"patient": patient, "page": page, "form": form}
+    return render(request, "outcomes/treatment_decision.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def treatment_decisions(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """NICE TA260's verdict today with the engine's reasons, the pathway state, every decision recorded, and for a
+    clinician the form to record theirs (continue or stop, and why). Nurses read it without the form."""
+    patient = _decision_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    form = TreatmentDecisionForm() if can(request.user, Capability.DECIDE_TREATMENT) else None
+    return _decision_page(request, patient, form)
+
+
+@login_required
+@require_http_methods(["POST"])
+def treatment_decision_record(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """Record the clinician's decision, dated the clinic's today (``services.treatment_decision_record``): saved,
+    back to the page with the decision at the top of the history; refused, the page again with the answers kept and
+    each error beside its field. The form's token makes a second send of the same form land on the first."""
+    patient = _decision_patient(request, patient_id, Capability.DECIDE_TREATMENT)
+    form = TreatmentDecisionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        today = timezone.localdate()
+        try:
+            decision = services.treatment_decision_record(
+                user=request.user,
+                patient=patient,
+                decision=data["decision"],
+                reason=data["reason"],
+                decided_on=today,
+                today=today,
+                submission=data["submission"],
+            )
+        except TreatmentDecisionAlreadySentError as error:  # changed after sending: send again as another
+            form.renew_submission()
+            for _field, message in error.problems:
+                form.add_error(None, message)
+        except TreatmentDecisionRefusedError as error:
+            for field, message in error.problems:
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, DECISION_SAVED[Decision(decision.decision)])
+            return redirect("outcomes:treatment_decisions", patient.external_id)
+    return _decision_page(request, patient, form)
