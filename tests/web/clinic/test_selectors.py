@@ -1038,23 +1038,45 @@ def test_a_continue_decision_answers_the_stop_suggestion_it_saw():
     assert pathway.outcomes.nice_ta260.verdict.value == "stop"
 
 
-def test_a_continue_decision_keeps_answering_until_a_later_period_completes():
-    """Twenty days later no period has ended since the decision: still not stop suggested. Once period 7 ends
-    (still 18 headache days: the rule still holds) stop is suggested again, the reasons naming the earlier
-    decision and the period since."""
-    rows, sessions = _non_responder(18)
+def test_a_continue_against_the_week_24_rule_answers_it_for_good():
+    """Week 24's result never changes, so a "continue" recorded after it answers it for good: periods 7 and 8 ending
+    since (18 headache days each, chronic all the same) do not bring the stop suggestion back every 28 days."""
+    rows, sessions = _non_responder(18, 18)
     decision = _continued()
-    assert _on(TODAY + timedelta(days=20), rows, sessions, decision).state is not PathwayState.STOP_SUGGESTED
-    later = TODAY + timedelta(days=30)
+    for later in (TODAY + timedelta(days=20), TODAY + timedelta(days=30), TODAY + timedelta(days=58)):
+        pathway = _on(later, rows, sessions, decision)
+        assert pathway.outcomes.nice_ta260.verdict.value == "stop"
+        assert pathway.state is not PathwayState.STOP_SUGGESTED
+        assert any(reason.startswith("Continued against the stopping rule on 2026-06-30") for reason in pathway.reasons)
+
+
+def test_a_return_to_episodic_migraine_after_a_continue_suggests_stopping_again():
+    """A new fact: three periods under 15 headache days after the decision (NICE TA260's other stopping rule) suggest
+    stopping again, the reasons naming the earlier decision and the period since."""
+    rows, sessions = _non_responder(10, 10, 10)
+    decision = _continued()
+    later = TODAY + timedelta(days=85)
     again = _on(later, rows, sessions, decision)
+    assert again.outcomes.nice_ta260.reverted_to_episodic
     assert again.state is PathwayState.STOP_SUGGESTED
-    assert again.summary == again.outcomes.nice_ta260.reasons[0]
     assert any(reason.startswith("Continued against the stopping rule on 2026-06-30") for reason in again.reasons)
-    period7 = next(change.period for change in again.outcomes.periods if change.period.index == 7)
+    period9 = next(change.period for change in again.outcomes.periods if change.period.index == 9)
     assert (
-        str(STOP_RULE_STILL_HOLDS % {"period": 7, "start": period7.start.isoformat(), "end": period7.end.isoformat()})
+        str(STOP_RULE_STILL_HOLDS % {"period": 9, "start": period9.start.isoformat(), "end": period9.end.isoformat()})
         in again.reasons
     )
+
+
+def test_a_continue_against_a_return_to_episodic_migraine_is_asked_again_each_period_it_still_holds():
+    """The episodic rule rests on the three latest periods: a "continue" answers the periods it saw; one more period
+    under 15 headache days ending since is a new fact, and stopping is suggested again."""
+    day0 = days_before(90)
+    rows = course_rows(day0, 20, 10, 10, 10, 10)
+    sessions = [day0, day0 + timedelta(days=84)]
+    decision = _continued()
+    assert _on(TODAY, rows, sessions).state is PathwayState.STOP_SUGGESTED
+    assert _on(TODAY, rows, sessions, decision).state is not PathwayState.STOP_SUGGESTED
+    assert _on(TODAY + timedelta(days=30), rows, sessions, decision).state is PathwayState.STOP_SUGGESTED
 
 
 def test_a_continue_decision_dated_before_the_failing_period_does_not_answer_it():

@@ -24,9 +24,10 @@ On treatment (at least one session recorded on or before today):
    today) is to stop, whatever the engine says: the engine suggests, the clinician decides;
 1. **stop suggested**: NICE TA260 1.2 says stop (< 30 % fewer headache days at week 24, or episodic migraine for
    three consecutive periods): review before another injection. A clinician's decision to continue answers it
-   while the latest complete period the verdict rests on ended on or before the decision's day: the states below
-   apply, the decision among the reasons; once a later period completes and the rule still holds, stop is
-   suggested again, the reasons naming the earlier decision. The engine's verdict itself is never changed;
+   while the newest period the verdict rests on (``_stop_rests_on``: week 24's for its reduction, which never
+   changes; the latest complete one for a return to episodic migraine) ended on or before the decision's day: the
+   states below apply, the decision among the reasons; once a later period completes and the episodic rule holds,
+   stop is suggested again, the reasons naming the earlier decision. The engine's verdict itself is never changed;
 2. **week-24 assessment due**: week 24 (period 6 after the first injection) is complete and no session has been
    recorded after it, nor a decision made after it, so the response has not been acted on yet;
 3. **booked**: the next session is booked for today or later;
@@ -281,8 +282,13 @@ def _week24_pending(outcomes: Outcomes, recorded: Sequence[dt.date]) -> PeriodSu
     return None if any(day > week24.end for day in recorded) else week24
 
 
-def _latest_complete_period(outcomes: Outcomes) -> PeriodSummary | None:
-    """The latest period that has ended complete: the newest fact NICE TA260's verdict rests on."""
+def _stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
+    """The newest period NICE TA260's stop verdict rests on, which a clinician's "continue" must have seen: under the
+    return to episodic migraine, the latest period that has ended complete (each one more under 15 headache days is
+    a new fact); under week 24's reduction alone, week 24's period itself (its result never changes, so a
+    "continue" after it answers it for good rather than every 28 days)."""
+    if not outcomes.nice_ta260.reverted_to_episodic and outcomes.week24.available:
+        return next(change.period for change in outcomes.periods if change.period.index == WEEK24_PERIOD)
     judged = [change.period for change in outcomes.periods if change.judged]
     return max(judged, key=lambda period: period.end) if judged else None
 
@@ -314,7 +320,7 @@ def _on_treatment(
     continued = decision if decision is not None and decision.decision is Decision.CONTINUE else None
     decided: tuple[str, ...] = ()
     if nice.verdict is NiceTa260.STOP:
-        latest = _latest_complete_period(outcomes)
+        latest = _stop_rests_on(outcomes)
         answered = continued is not None and (latest is None or latest.end <= continued.decided_on)
         if not answered:
             again: tuple[str, ...] = ()
