@@ -27,7 +27,9 @@ def _operator(client, world):
 def test_adding_through_the_admin_is_audited(client, world):
     """Adding a clinic in the admin records a create event by the admin, naming the clinic's public id."""
     _operator(client, world)
-    response = client.post(reverse("admin:accounts_clinic_add"), {"name": "East Headache Clinic"})
+    response = client.post(
+        reverse("admin:accounts_clinic_add"), {"name": "East Headache Clinic", "site_of_service": "office"}
+    )
     assert response.status_code == 302
     clinic = Clinic.objects.get(name="East Headache Clinic")
     event = AuditEvent.objects.get(action=Action.CREATE, object_type="accounts.clinic")
@@ -39,7 +41,8 @@ def test_changing_through_the_admin_names_the_fields_not_the_values(client, worl
     """A change event lists the changed field names and never the new values."""
     _operator(client, world)
     url = reverse("admin:accounts_clinic_change", args=[world.other_clinic.pk])
-    response = client.post(url, {"name": "Renamed Clinic"})
+    site = world.other_clinic.site_of_service  # unchanged: the event names only the field that changed
+    response = client.post(url, {"name": "Renamed Clinic", "site_of_service": site})
     assert response.status_code == 302
     event = AuditEvent.objects.get(action=Action.UPDATE, object_type="accounts.clinic")
     assert event.detail == "admin: changed accounts.clinic (Name)"
