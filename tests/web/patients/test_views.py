@@ -92,6 +92,42 @@ def test_a_patient_without_diary_or_sessions_still_has_a_page(client, world):
     assert "No 28-day period to show yet." in body
 
 
+def _decision_url(patient: Patient) -> str:
+    return reverse("outcomes:treatment_decisions", args=[patient.external_id])
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_a_treated_patients_page_links_to_the_continue_or_stop_page(client, world, treated, role):
+    """Once a session is recorded, clinical staff who may read the continue-or-stop page reach it from the pathway
+    on the patient page."""
+    client.force_login(world.users[role])
+    body = client.get(_url("detail", treated.patient)).content.decode()
+    assert f'<a class="button secondary" href="{_decision_url(treated.patient)}">Continue or stop treatment</a>' in body
+
+
+def test_before_treatment_the_patient_page_has_no_continue_or_stop_link(client, world, today):
+    """A patient with only a session booked (none recorded) has nothing to continue or stop: no link."""
+    patient = world.same_clinic_patient
+    InjectionSession.objects.create(patient=patient, date=today + timedelta(days=3))
+    client.force_login(world.users["clinician"])
+    body = client.get(_url("detail", patient)).content.decode()
+    assert "booked" in body
+    assert _decision_url(patient) not in body
+    assert "Continue or stop" not in body
+
+
+@pytest.mark.parametrize("role", ["billing", "admin"])
+def test_billing_staff_get_no_continue_or_stop_link(client, world, treated, role):
+    """Staff without the clinical view land on the billing view of a treated patient, which has no link to the
+    continue-or-stop page (they may not read it)."""
+    client.force_login(world.users[role])
+    response = client.get(_url("detail", treated.patient), follow=True)
+    assert response.redirect_chain == [(_url("billing", treated.patient), 302)]
+    body = response.content.decode()
+    assert _decision_url(treated.patient) not in body
+    assert "Continue or stop" not in body
+
+
 def test_reading_the_patient_page_is_audited(client, world, treated):
     """Opening the clinician's page records a read of that patient."""
     client.force_login(world.users["clinician"])
