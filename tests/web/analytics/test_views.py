@@ -28,6 +28,7 @@ from onaboard.reports.cohort import (
 from onaboard.web.accounts.models import ApiToken, Role
 from onaboard.web.analytics.selectors import NOT_FOR_ROLE
 from tests.pdfs import pdf_text
+from tests.web.factories import UserFactory
 
 PAGE = reverse("analytics:cohort")
 PDF = reverse("analytics:cohort_pdf")
@@ -274,3 +275,13 @@ def test_stops_for_an_adverse_event_read_not_recorded_wherever_the_page_shows_th
         assert row is not None, label
         assert '<span class="words">not recorded by the app</span>' in row.group(0)
         assert "0 of" not in row.group(0)
+
+
+def test_a_clinic_of_one_patient_reads_1_patient_not_1_patients(client, world):
+    """The count in the page's opening line takes its noun in the right number: a clinic with one patient on its
+    first day reads "1 patient, 0 treated", not "1 patients"."""
+    clinician = UserFactory(username="south.clinician", role=Role.CLINICIAN, clinic=world.other_clinic)
+    client.force_login(clinician)
+    html = " ".join(client.get(PAGE).content.decode().split())
+    assert "1 patient, 0 treated" in html
+    assert "1 patients" not in html
