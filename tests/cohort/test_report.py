@@ -595,6 +595,30 @@ def test_a_stop_for_an_adverse_event_after_session_2_is_a_stopping_reason(
     assert later.discontinued_adverse_event == report.discontinued_adverse_event
 
 
+def test_a_source_recording_no_stops_for_an_adverse_event_reports_them_as_not_recorded(
+    report: CohortReport, boundary_cohort: Path
+) -> None:
+    """Where the source records no decision to stop for an adverse event (the clinic's app), the 24-week figure and
+    the stopping reason are 0 of 0 with no percentage or interval, as an unrecorded label row is, not 0 of the
+    treated patients (0.0 %, CI 0-35.4); every treated patient still has one stopping reason."""
+    clinic = cohort_report_of(
+        read_cohort(connect(Engine.DUCKDB), boundary_cohort), source="clinic", discontinuation_recorded=False
+    )
+    assert report.stopping["adverse_event"].count > 0
+    unrecorded = Proportion(0, 0, None, None, None)
+    assert clinic.discontinued_adverse_event == clinic.stopping["adverse_event"] == unrecorded
+    assert sum(value.count for value in clinic.stopping.values()) == clinic.treated == report.treated
+    document = json.loads(json.dumps(report_json(clinic)))
+    for figure in (document["discontinued_adverse_event"], document["stopping"]["adverse_event"]):
+        assert (figure["count"], figure["total"], figure["percent"], figure["low"], figure["high"]) == (
+            0,
+            0,
+            None,
+            None,
+            None,
+        )
+
+
 def test_midas_grades_are_of_treated_patients(report: CohortReport, boundary_cohort: Path, tmp_path: Path) -> None:
     """A MIDAS visit of a patient without a session is not graded: the grades count treated patients, as HIT-6 and
     the adverse events do."""
@@ -660,12 +684,15 @@ def test_spark_gives_the_same_report_on_a_day_as_duckdb(
 
 
 def test_adverse_events_of_untreated_patients_are_not_counted(boundary_cohort: Path, tmp_path: Path) -> None:
-    """A cohort whose sessions file holds no session while adverse events are recorded (inconsistent files) reports
-    no treated patient and no rate above it, instead of failing on 1 patient of 0."""
+    """Tables whose sessions hold no session while adverse events are recorded (inconsistent tables, which
+    ``read_cohort`` refuses: the events name no session) report no treated patient and no rate above it, instead of
+    failing on 1 patient of 0."""
     for table in boundary_cohort.glob("*.parquet"):
         data = pq.read_table(table)
         pq.write_table(data.slice(0, 0) if table.stem == "sessions" else data, tmp_path / table.name)
-    empty = cohort_report(tmp_path)
+    connection = connect(Engine.DUCKDB)
+    tables = {name: connection.read_parquet(str(tmp_path / f"{name}.parquet")) for name in TABLES}
+    empty = cohort_report_of(tables, source=str(tmp_path))
     assert empty.treated == 0
     assert {(row.rate.count, row.rate.total) for row in empty.adverse_events} == {(0, 0)}
 

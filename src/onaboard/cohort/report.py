@@ -746,6 +746,19 @@ def _not_recorded(row: ReferenceRow) -> ReferenceRow:
     )
 
 
+def _no_stops_read(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
+    """The tables with no adverse event ending treatment, for a source that records no such decision: its
+    ``led_to_discontinuation`` says nothing, so no patient's stopping reason is an adverse event."""
+    events = tables["adverse_events"]
+    return {**tables, "adverse_events": events.mutate(led_to_discontinuation=ibis.literal(value=False))}
+
+
+def _stops(count: int, treated: int, *, recorded: bool) -> Proportion:
+    """``count`` of the ``treated`` patients stopped for an adverse event; where the source records no such stop, 0
+    of 0 with no percentage and no interval, as a label row not recorded (not 0 % of the treated patients)."""
+    return Proportion.of(count, treated) if recorded else Proportion.of(0, 0)
+
+
 def _reference(figures: Mapping[str, Mean | Proportion]) -> tuple[ReferenceRow, ...]:
     """Each target of calibration.toml beside the cohort's figure for it (``ReferenceRow``); the age range is the
     caller's to fill in."""
@@ -877,11 +890,13 @@ def cohort_report_of(
     calibration.toml) it stands for, for a source with its own kinds of side effect; a label row no code stands for
     is reported as not recorded. None: the table codes events by the label's rows (a registry's, the synthetic
     cohort's), so every row is recorded on its own. ``discontinuation_recorded`` False: the source records no decision
-    to stop for an adverse event (the clinic's app), so the published discontinuation figure is shown as not recorded
-    rather than judged against a rate that can only be 0. ``diary_source`` names the diary in a refusal (its file,
-    for a cohort directory)."""
+    to stop for an adverse event (the clinic's app): ``led_to_discontinuation`` is not read, the 24-week figure and the
+    stopping reason are 0 of 0 with no percentage or interval (``_stops``, as a label row not recorded), and the
+    published discontinuation figure is shown as not recorded rather than judged against a rate that can only be 0.
+    ``diary_source`` names the diary in a refusal (its file, for a cohort directory)."""
     if as_of is not None:
         tables = cohort_on_day(tables, as_of)
+    tables = tables if discontinuation_recorded else _no_stops_read(tables)
     anchors = first_injections(tables["sessions"]).cache()
     grid = period_grid(tables["diary"], anchors, counts=REPORT_COUNTS).cache()
     overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
@@ -944,7 +959,7 @@ def cohort_report_of(
         bounds=HIT6_CHANGE_BOUNDS,
     )
     hit6_responders = Proportion.of(_int(totals["hit6_responders"]), _int(totals["hit6_change_n"]))
-    discontinued = Proportion.of(_int(totals["discontinued_event"]), treated)
+    discontinued = _stops(_int(totals["discontinued_event"]), treated, recorded=discontinuation_recorded)
     # Of the patients the label verdict can judge before the first injection: insufficient data is neither.
     label = grouped["label_criteria"]
     label_met = Proportion.of(
@@ -978,6 +993,7 @@ def cohort_report_of(
         for row in reference
     )
     stopping = {name: Proportion.of(grouped["stopping"].get(name, 0), treated) for name, _ in STOPPING_REASONS}
+    stopping["adverse_event"] = _stops(stopping["adverse_event"].count, treated, recorded=discontinuation_recorded)
     classes = {flag.removeprefix("overuse_"): _int(totals[flag]) for flag in OVERUSE_FLAGS}
     assert set(classes) >= {cls.value for cls in OVERUSE_CLASSES}  # noqa: S101 - flags mirror the engine's classes
     return CohortReport(
