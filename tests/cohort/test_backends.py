@@ -4,6 +4,7 @@ with every reason."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,22 @@ from onaboard.cohort.backends import (
     CSV_NOT_READ,
     DUPLICATE_PATIENT,
     DUPLICATE_SESSION,
+    DUPLICATE_VISIT,
+    EVENT_BEFORE_FIRST_SESSION,
+    FOLLOW_THE_PAIN_ABOVE_SITES,
     MIDAS_OUT_OF_RANGE,
     MIDAS_PAIR_OUT_OF_RANGE,
     MISSING_COLUMNS,
     MISSING_TABLE,
+    NEGATIVE_COUNT,
     NO_SUCH_DIRECTORY,
     NOT_A_DIRECTORY,
+    NOT_A_NUMBER,
     OBSERVED_BACKWARDS,
     OUT_OF_RANGE,
     SESSIONS_OUT_OF_ORDER,
     UNKNOWN_PATIENT,
+    UNKNOWN_SESSION,
     UNKNOWN_VALUE,
     WRONG_COLUMNS,
     WRONG_TYPES,
@@ -462,14 +469,137 @@ def test_session_numbers_the_dates_contradict_are_refused_naming_the_patient(tmp
 
 
 def test_a_session_number_on_two_rows_of_a_patient_is_refused(tmp_path: Path) -> None:
-    """Two rows numbered 1 for one patient are refused naming the patient, the number and the rows."""
+    """Two rows numbered 1 for one patient are refused naming the patient, the number and the rows (an adverse event
+    after the session numbered 2 before is refused too, naming a session the patient no longer has)."""
 
     def repeat(rows: list[dict[str, Any]]) -> None:
         rows[1]["session_number"] = rows[0]["session_number"]
 
     path, patient, _ = _renumbered(tmp_path, repeat)
+    duplicate, *rest = _problems(tmp_path)
+    assert duplicate == DUPLICATE_SESSION.format(
+        table=path, patient_id=patient, session_number=1, count=2, patients="1 patient"
+    )
+    events = str(tmp_path / "adverse_events.parquet")
+    assert all(problem.startswith(f"{events}: patient {patient}'s ") for problem in rest)  # events after session 2
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_nan_hours_are_refused_naming_the_patient_and_the_date(tmp_path: Path, statistics: bool) -> None:
+    """NaN hours (what Spark and Polars write for a missing float) are left out of the footer's minimum and maximum
+    and sort above every number, so they passed as headache days of 4 hours or more: refused naming the file, the
+    column, the first patient and date and the rows, from files (with or without statistics) and from memory."""
+    write_cohort(tmp_path, patients=5, days=60, seed=1)
+    diary = pq.read_table(tmp_path / "diary.parquet")
+    hours = diary["headache_hours"].to_pylist()
+    hours[7] = hours[3] = float("nan")
+    path = _rewritten(tmp_path, "diary", lambda t: _set(t, "headache_hours", hours), write_statistics=statistics)
+    first = {"patient_id": diary["patient_id"][3].as_py(), "date": diary["date"][3].as_py(), "rows": "2 rows"}
+    assert _problems(tmp_path) == [NOT_A_NUMBER.format(table=path, column="headache_hours", **first)]
+    arrow = {name: pq.read_table(tmp_path / f"{name}.parquet") for name in TABLES}
+    with pytest.raises(CohortSourceError) as raised:
+        arrow_cohort(connect(Engine.DUCKDB), arrow)
+    assert raised.value.problems == [NOT_A_NUMBER.format(table="diary", column="headache_hours", **first)]
+
+
+def test_a_prom_visit_on_two_rows_of_a_patient_is_refused(tmp_path: Path) -> None:
+    """Two rows of one patient's visit 1 made HIT-6's change take the larger total and MIDAS count the patient
+    twice: refused naming the patient, the visit and the rows."""
+    write_cohort(tmp_path, patients=5, days=200, seed=1)
+    path = _rewritten(tmp_path, "prom", lambda table: pa.concat_tables([table, table.slice(0, 1)]))
+    prom = pq.read_table(path)
+    patient, visit = prom["patient_id"][0].as_py(), prom["visit"][0].as_py()
     assert _problems(tmp_path) == [
-        DUPLICATE_SESSION.format(table=path, patient_id=patient, session_number=1, count=2, patients="1 patient")
+        DUPLICATE_VISIT.format(table=path, patient_id=patient, visit=visit, count=2, patients="1 patient")
+    ]
+
+
+def test_impossible_session_counts_are_refused_naming_the_patient_and_the_session(tmp_path: Path) -> None:
+    """More follow-the-pain sites than sites (counted in the follow-the-pain share), and negative sites, units or
+    failed preventives, were read as given: each is refused naming the file, the column, the value and the least
+    such patient (and session); from files and from memory alike."""
+    write_cohort(tmp_path, patients=5, days=200, seed=1)
+    sessions = pq.read_table(tmp_path / "sessions.parquet")
+    patient, number = sessions["patient_id"][0].as_py(), sessions["session_number"][0].as_py()
+    sites = sessions["sites"][0].as_py()
+
+    def broken(table: pa.Table) -> pa.Table:
+        table = _set(table, "follow_the_pain_sites", [sites + 1, *table["follow_the_pain_sites"].to_pylist()[1:]])
+        table = _set(table, "dose_units", [-155, *table["dose_units"].to_pylist()[1:]])
+        return _set(table, "sites", [sites, -1, *table["sites"].to_pylist()[2:]])
+
+    path = _rewritten(tmp_path, "sessions", broken)
+    second = (sessions["patient_id"][1].as_py(), sessions["session_number"][1].as_py())
+    people = _rewritten(
+        tmp_path,
+        "patients",
+        lambda t: _set(t, "prior_preventives_failed", [-2, *t["prior_preventives_failed"].to_pylist()[1:]]),
+    )
+    first_person = pq.read_table(people)["patient_id"][0].as_py()
+    one = {"rows": "1 row"}
+    expected = [
+        NEGATIVE_COUNT.format(
+            table=people, column="prior_preventives_failed", value=-2, where=f"patient {first_person}", **one
+        ),
+        NEGATIVE_COUNT.format(
+            table=path, column="dose_units", value=-155, where=f"patient {patient}'s session {number}", **one
+        ),
+        NEGATIVE_COUNT.format(
+            table=path, column="sites", value=-1, where=f"patient {second[0]}'s session {second[1]}", **one
+        ),
+        FOLLOW_THE_PAIN_ABOVE_SITES.format(
+            table=path,
+            patient_id=patient,
+            session_number=number,
+            follow_the_pain_sites=sites + 1,
+            sites=sites,
+            **one,
+        ),
+    ]
+    assert _problems(tmp_path) == expected
+    arrow = {name: pq.read_table(tmp_path / f"{name}.parquet") for name in TABLES}
+    with pytest.raises(CohortSourceError) as raised:
+        arrow_cohort(connect(Engine.DUCKDB), arrow)
+    named = {str(path): "sessions", str(people): "patients"}
+    assert raised.value.problems == [
+        problem.replace(str(path), named[str(path)]).replace(str(people), named[str(people)]) for problem in expected
+    ]
+
+
+def test_adverse_events_without_their_session_are_refused_naming_the_patient(tmp_path: Path) -> None:
+    """An adverse event naming a session number the patient lacks dropped out of the label comparison, and one
+    beginning before the patient's first session followed no treatment: each is refused naming the file, the
+    patient, the event and the dates."""
+    write_cohort(tmp_path, patients=20, days=365, seed=1)
+    events = pq.read_table(tmp_path / "adverse_events.parquet")
+    sessions = pq.read_table(tmp_path / "sessions.parquet")
+    rows = events.to_pylist()
+    unnumbered, early = rows[0], next(row for row in rows if row["patient_id"] != rows[0]["patient_id"])
+    unnumbered["session_number"] = 40
+    first = min(
+        day
+        for patient, day in zip(sessions["patient_id"].to_pylist(), sessions["session_date"].to_pylist(), strict=True)
+        if patient == early["patient_id"]
+    )
+    early["onset_date"] = first - timedelta(days=1)
+    path = _rewritten(tmp_path, "adverse_events", lambda table: pa.Table.from_pylist(rows, schema=table.schema))
+    assert _problems(tmp_path) == [
+        UNKNOWN_SESSION.format(
+            table=path,
+            patient_id=unnumbered["patient_id"],
+            event=unnumbered["event"],
+            onset_date=unnumbered["onset_date"],
+            session_number=40,
+            rows="1 row",
+        ),
+        EVENT_BEFORE_FIRST_SESSION.format(
+            table=path,
+            patient_id=early["patient_id"],
+            event=early["event"],
+            onset_date=early["onset_date"],
+            first_date=first,
+            rows="1 row",
+        ),
     ]
 
 

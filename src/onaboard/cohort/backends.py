@@ -24,11 +24,16 @@ __all__ = [
     "CSV_NOT_READ",
     "DUPLICATE_PATIENT",
     "DUPLICATE_SESSION",
+    "DUPLICATE_VISIT",
+    "EVENT_BEFORE_FIRST_SESSION",
+    "FOLLOW_THE_PAIN_ABOVE_SITES",
     "MIDAS_OUT_OF_RANGE",
     "MIDAS_PAIR_OUT_OF_RANGE",
     "MISSING_COLUMNS",
     "MISSING_TABLE",
+    "NEGATIVE_COUNT",
     "NOT_A_DIRECTORY",
+    "NOT_A_NUMBER",
     "NOT_PARQUET",
     "NO_SUCH_DIRECTORY",
     "OBSERVED_BACKWARDS",
@@ -36,6 +41,7 @@ __all__ = [
     "OVERFULL_PERIOD",
     "SESSIONS_OUT_OF_ORDER",
     "UNKNOWN_PATIENT",
+    "UNKNOWN_SESSION",
     "UNKNOWN_VALUE",
     "WRONG_COLUMNS",
     "WRONG_TYPES",
@@ -72,6 +78,15 @@ DUPLICATE_PATIENT = "{table}: patient_id {patient_id} is on {count} rows; the ta
 UNKNOWN_PATIENT = "{table}: {rows} with a patient_id that patients lacks, such as {patient_id}"
 UNKNOWN_VALUE = "{table}: column {column} holds {value!r}, not one of {allowed}"
 OUT_OF_RANGE = "{table}: column {column} holds {value}, outside {low}-{high}"
+NOT_A_NUMBER = (
+    "{table}: column {column} holds NaN (not a number) for patient {patient_id} on {date} ({rows} in all); a "
+    "missing value is no number of hours, and a day not recorded has no row"
+)
+NEGATIVE_COUNT = "{table}: column {column} holds {value} for {where}, below 0 ({rows} in all)"
+FOLLOW_THE_PAIN_ABOVE_SITES = (
+    "{table}: patient {patient_id}'s session {session_number} has {follow_the_pain_sites} follow-the-pain sites, more "
+    "than its {sites} sites (follow_the_pain_sites counts some of those sites; {rows} in all)"
+)
 MIDAS_OUT_OF_RANGE = (
     "{table}: column {column} holds {value} for patient {patient_id} at visit {visit}, outside {low}-{high} "
     "({rows} in all)"
@@ -90,6 +105,18 @@ OBSERVED_BACKWARDS = (
 DUPLICATE_SESSION = (
     "{table}: patient {patient_id} has session_number {session_number} on {count} rows; a patient's sessions are "
     "numbered once each ({patients} in all)"
+)
+DUPLICATE_VISIT = (
+    "{table}: patient {patient_id} has visit {visit} on {count} rows; a patient's visits are recorded once each "
+    "({patients} in all)"
+)
+UNKNOWN_SESSION = (
+    "{table}: patient {patient_id}'s {event} on {onset_date} names session_number {session_number}, which sessions "
+    "lacks for them ({rows} in all)"
+)
+EVENT_BEFORE_FIRST_SESSION = (
+    "{table}: patient {patient_id}'s {event} began on {onset_date}, before their first session on {first_date}; an "
+    "adverse event follows a session ({rows} in all)"
 )
 SESSIONS_OUT_OF_ORDER = (
     "{table}: patient {patient_id}'s session {later} on {later_date} is dated before session {earlier} on "
@@ -159,9 +186,10 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
     sessions table without ``follow_the_pain_sites``: the report marks the follow-the-pain share not recorded).
 
     The diary (tens of millions of rows) is judged from its footer: blanks from its null counts, the hours and
-    ``answers`` from their minimum and maximum, so a valid file costs nothing more to read. The four small tables
-    are read for their ids and coded values. Adverse-event codes are the label's (calibration.toml), but in a
-    clinic's export (``export.json``), whose kinds of side effect are its own."""
+    ``answers`` from their minimum and maximum, so a valid file costs little more to read; its hours alone are
+    scanned once, for NaN, which the footer's minimum and maximum leave out. The four small tables are read for their
+    ids, coded values, counts, dates and session numbers. Adverse-event codes are the label's (calibration.toml), but
+    in a clinic's export (``export.json``), whose kinds of side effect are its own."""
     from onaboard.cohort.export import read_manifest
     from onaboard.cohort.tables import TABLES
 
@@ -180,7 +208,10 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
             for problem in _blank_problems(str(path), _parquet_null_counts(path, _required_columns(name)))
         ]
     if not problems:
-        problems = _diary_range_problems(str(paths["diary"]), lambda column: _parquet_min_max(paths["diary"], column))
+        diary = paths["diary"]
+        problems = _diary_range_problems(
+            str(diary), lambda column: _parquet_min_max(diary, column), lambda column: _parquet_nans(diary, column)
+        )
         small = {name: _read_checked(name, path) for name, path in paths.items() if name != "diary"}
         events = None if read_manifest(directory) is not None else _label_events()
         problems += _value_problems(small, events=events, names={name: str(paths[name]) for name in small})
@@ -212,9 +243,9 @@ def rows_text(count: int, noun: str = "row") -> str:
 
 
 _CHECKED_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "patients": ("sex", "birth_date", "observed_from", "observed_until"),
-    "sessions": ("session_number", "session_date"),
-    "adverse_events": ("event",),
+    "patients": ("sex", "birth_date", "observed_from", "observed_until", "prior_preventives_failed"),
+    "sessions": ("session_number", "session_date", "dose_units", "sites", "follow_the_pain_sites"),
+    "adverse_events": ("session_number", "onset_date", "event"),
 }
 """The columns besides ``patient_id`` that ``_value_problems`` checks in each small table (the PROM's below)."""
 
@@ -228,7 +259,8 @@ def _read_checked(name: str, path: Path) -> pa.Table:
     from onaboard.cohort.tables import HIT6_ITEM_COLUMNS, MIDAS_COLUMNS
 
     checked = {**_CHECKED_COLUMNS, "prom": ("visit", *HIT6_ITEM_COLUMNS, *MIDAS_COLUMNS)}
-    return pq.read_table(path, columns=["patient_id", *checked.get(name, ())])
+    present = set(pq.read_schema(path).names)  # an optional column the file was written before is left out
+    return pq.read_table(path, columns=["patient_id", *(c for c in checked.get(name, ()) if c in present)])
 
 
 def _label_events() -> frozenset[str]:
@@ -247,12 +279,16 @@ def _required_columns(name: str) -> tuple[str, ...]:
     return tuple(field.name for field in SCHEMAS[name] if not field.nullable and field.name not in answered)
 
 
-def _diary_range_problems(table: str, min_max: Callable[[str], tuple[Any, Any]]) -> list[str]:
-    """The diary's hours outside 0-``MAX_HEADACHE_HOURS`` (diary contract) and ``answers`` outside the codes
-    ``tables.with_answers`` writes, and an ``intensity`` outside the range of its three words, judged from each
-    column's minimum and maximum (``min_max``)."""
+def _diary_range_problems(
+    table: str, min_max: Callable[[str], tuple[Any, Any]], nans: Callable[[str], tuple[int, Mapping[str, Any]]]
+) -> list[str]:
+    """The diary's NaN in a float column (the hours: what Spark and Polars write for a missing float; a minimum and
+    maximum leave NaN out, and the rules' comparisons put it above every number, a day of 4 hours or more), its hours
+    outside 0-``MAX_HEADACHE_HOURS`` (diary contract) and ``answers`` outside the codes ``tables.with_answers``
+    writes, and an ``intensity`` outside the range of its three words, judged from each column's minimum and maximum
+    (``min_max``). ``nans`` gives a column's NaN count and the first such row's ``patient_id`` and ``date``."""
     from onaboard.clinical.diary import MAX_HEADACHE_HOURS
-    from onaboard.cohort.tables import INTENSITY_BITS, INTENSITY_CODES, INTENSITY_SHIFT
+    from onaboard.cohort.tables import DIARY_SCHEMA, INTENSITY_BITS, INTENSITY_CODES, INTENSITY_SHIFT
 
     words = sorted(name for name in INTENSITY_CODES if name is not None)
     bounds = {
@@ -260,10 +296,15 @@ def _diary_range_problems(table: str, min_max: Callable[[str], tuple[Any, Any]])
         "answers": (0, (1 << (INTENSITY_SHIFT + INTENSITY_BITS)) - 1),
     }
     problems = []
+    for field in DIARY_SCHEMA:
+        if _kind(field.type) == "number":
+            count, first = nans(field.name)
+            if count:
+                problems.append(NOT_A_NUMBER.format(table=table, column=field.name, **first, rows=rows_text(count)))
     for column, (low, high) in bounds.items():
         least, most = min_max(column)
         for value in (least, most):
-            if value is not None and not low <= value <= high:
+            if value is not None and value == value and not low <= value <= high:  # noqa: PLR0124 - NaN is not itself
                 problems.append(OUT_OF_RANGE.format(table=table, column=column, value=value, low=low, high=high))
                 break
     least, most = min_max("intensity")
@@ -291,6 +332,43 @@ def _parquet_min_max(path: Path, column: str) -> tuple[Any, Any]:
     return found["min"].as_py(), found["max"].as_py()
 
 
+def _parquet_nans(path: Path, column: str) -> tuple[int, dict[str, Any]]:
+    """How many rows of the diary file hold NaN in ``column``, and the first of them (by patient and date): its
+    ``patient_id`` and ``date``. The footer's statistics leave NaN out, so the column is read, a batch at a time (a
+    few MB of memory whatever the file's size); the rows are read only when there is one. (Not DuckDB: it trusts
+    those statistics, and finds no NaN, nor any value above their maximum.) A column the file holds as whole
+    numbers holds none."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    if _kind(parquet.schema_arrow.field(column).type) != "number":
+        return 0, {}
+    batches = parquet.iter_batches(batch_size=_NAN_BATCH_ROWS, columns=[column])
+    if not any(pc.any(pc.is_nan(batch.column(0))).as_py() for batch in batches):
+        return 0, {}
+    return _arrow_nans(parquet.read(columns=["patient_id", "date", column]), column)
+
+
+_NAN_BATCH_ROWS = 1 << 20
+"""Rows per batch of ``_parquet_nans`` (8 MB of float64 hours)."""
+
+
+def _arrow_nans(diary: pa.Table, column: str) -> tuple[int, dict[str, Any]]:
+    """``_parquet_nans`` of a diary handed over in memory."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if _kind(diary[column].type) != "number":
+        return 0, {}
+    nan = pc.is_nan(diary[column])
+    count = pc.sum(pc.cast(pc.fill_null(nan, False), pa.int64())).as_py() or 0
+    if not count:
+        return 0, {}
+    row, _ = _first_where(_plain(diary, ("patient_id", "date")), nan, ["patient_id", "date"])
+    return count, row
+
+
 def _arrow_min_max(values: pa.ChunkedArray) -> tuple[Any, Any]:
     import pyarrow.compute as pc
 
@@ -313,8 +391,9 @@ def _value_problems(
     table naming a patient ``patients`` lacks (treated patients outnumbering the patients), a coded value
     outside the schema's vocabulary (``sex``, the HIT-6 answers, and with ``events`` the adverse-event codes: "F"
     or "Never" would count as neither women nor an answer), impossible dates (``_date_problems``), session numbers
-    the session dates contradict (``_session_problems``) and MIDAS answers outside the engine's limits
-    (``_midas_problems``). ``names`` names each table in the problems."""
+    the session dates contradict (``_session_problems``), counts that cannot be (``_count_problems``), MIDAS answers
+    outside the engine's limits (``_midas_problems``), a visit on two rows (``_visit_problems``) and adverse events
+    following no session (``_event_problems``). ``names`` names each table in the problems."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -352,9 +431,16 @@ def _value_problems(
             problems.append(
                 UNKNOWN_VALUE.format(table=named[name], column=column, value=_first(outside), allowed=list(allowed))
             )
-    problems += _date_problems(tables["patients"], tables["sessions"], named["patients"])
-    problems += _session_problems(tables["sessions"], named["sessions"])
+    # Grouped once, read by three checks: each patient's first session, and each patient's session numbers.
+    sessions = _plain(tables["sessions"], ("patient_id", "session_number", "session_date"))
+    firsts = sessions.group_by("patient_id").aggregate([("session_date", "min")])
+    numbered = sessions.group_by(["patient_id", "session_number"]).aggregate([("session_date", "count")])
+    problems += _date_problems(tables["patients"], firsts, named["patients"])
+    problems += _session_problems(sessions, numbered, named["sessions"])
+    problems += _count_problems(tables["patients"], tables["sessions"], named)
     problems += _midas_problems(tables["prom"], named["prom"])
+    problems += _visit_problems(tables["prom"], named["prom"])
+    problems += _event_problems(tables["adverse_events"], firsts, numbered, named["adverse_events"])
     return problems
 
 
@@ -389,15 +475,13 @@ def _first_where(table: pa.Table, mask: pa.ChunkedArray | pa.Array, order: list[
     return chosen.sort_by([(column, "ascending") for column in order]).slice(0, 1).to_pylist()[0], chosen.num_rows
 
 
-def _date_problems(patients: pa.Table, sessions: pa.Table, table: str) -> list[str]:
+def _date_problems(patients: pa.Table, firsts: pa.Table, table: str) -> list[str]:
     """Dates of ``patients`` that cannot be: a birth after the start of observation or after the patient's first
-    session (a negative age reaches every age figure), and the end of observation before its start. Each problem
-    names the least such patient and how many there are."""
+    session (``firsts``: ``session_date_min`` per ``patient_id``; a negative age reaches every age figure), and the
+    end of observation before its start. Each problem names the least such patient and how many there are."""
     import pyarrow.compute as pc
 
     people = _plain(patients, ("patient_id", "birth_date", "observed_from", "observed_until"))
-    treated = _plain(sessions, ("patient_id", "session_date"))
-    firsts = treated.group_by("patient_id").aggregate([("session_date", "min")])
     people = people.join(firsts, "patient_id", join_type="left outer")
     problems = []
     for column, day in (("observed_from", "observed_from"), ("first session", "session_date_min")):
@@ -427,16 +511,16 @@ def _date_problems(patients: pa.Table, sessions: pa.Table, table: str) -> list[s
     return problems
 
 
-def _session_problems(sessions: pa.Table, table: str) -> list[str]:
+def _session_problems(rows: pa.Table, counted: pa.Table, table: str) -> list[str]:
     """Session numbers the report cannot trust: a number on two rows of one patient, and a higher number dated
     before a lower one (the report orders repeat sessions, and attributes adverse events to the first two cycles,
-    by number). Each problem names the least such patient and how many patients there are."""
+    by number). ``rows`` are the sessions' ``_plain`` patient, number and date; ``counted`` their rows
+    (``session_date_count``) per patient and number. Each problem names the least such patient and how many patients
+    there are."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    rows = _plain(sessions, ("patient_id", "session_number", "session_date"))
     problems = []
-    counted = rows.group_by(["patient_id", "session_number"]).aggregate([("session_date", "count")])
     row, _ = _first_where(counted, pc.greater(counted["session_date_count"], 1), ["patient_id", "session_number"])
     if row:
         repeated = counted.filter(pc.greater(counted["session_date_count"], 1))
@@ -471,6 +555,116 @@ def _session_problems(sessions: pa.Table, table: str) -> list[str]:
         if row:
             patients = len(pc.unique(pairs.filter(backwards)["patient_id"]))
             problems.append(SESSIONS_OUT_OF_ORDER.format(table=table, **row, patients=rows_text(patients, "patient")))
+    return problems
+
+
+def _count_problems(patients: pa.Table, sessions: pa.Table, named: Mapping[str, str]) -> list[str]:
+    """Counts that cannot be: failed preventives, units, sites or follow-the-pain sites below 0, and more
+    follow-the-pain sites than sites (checked where both are 0 or more; they are some of the session's sites, and
+    the follow-the-pain share counts them). A blank follow-the-pain count is not known, and a sessions file written
+    before the column lacks it. One problem per column, naming the least such patient (and session) and how many rows
+    there are."""
+    import pyarrow.compute as pc
+
+    people = _plain(patients, ("patient_id", "prior_preventives_failed"))
+    row, count = _first_where(people, pc.less(people["prior_preventives_failed"], 0), ["patient_id"])
+    problems = []
+    if count:
+        problems.append(
+            NEGATIVE_COUNT.format(
+                table=named["patients"],
+                column="prior_preventives_failed",
+                value=row["prior_preventives_failed"],
+                where=f"patient {row['patient_id']}",
+                rows=rows_text(count),
+            )
+        )
+    columns = [column for column in ("dose_units", "sites", "follow_the_pain_sites") if column in sessions.column_names]
+    rows = _plain(sessions, ("patient_id", "session_number", *columns))
+    order = ["patient_id", "session_number"]
+    for column in columns:
+        row, count = _first_where(rows, pc.less(rows[column], 0), order)
+        if count:
+            problems.append(
+                NEGATIVE_COUNT.format(
+                    table=named["sessions"],
+                    column=column,
+                    value=row[column],
+                    where=f"patient {row['patient_id']}'s session {row['session_number']}",
+                    rows=rows_text(count),
+                )
+            )
+    if "follow_the_pain_sites" in columns:
+        sites, extra = rows["sites"], rows["follow_the_pain_sites"]
+        above = pc.and_(pc.and_(pc.greater_equal(extra, 0), pc.greater(extra, sites)), pc.greater_equal(sites, 0))
+        row, count = _first_where(rows, above, order)
+        if count:
+            problems.append(FOLLOW_THE_PAIN_ABOVE_SITES.format(table=named["sessions"], **row, rows=rows_text(count)))
+    return problems
+
+
+def _visit_problems(prom: pa.Table, table: str) -> list[str]:
+    """A visit on two rows of one patient's PROM: the week-24 HIT-6 change took the larger total and the MIDAS grades
+    counted the patient twice. Names the least such patient and visit and how many patients there are."""
+    import pyarrow.compute as pc
+
+    rows = _plain(prom, ("patient_id", "visit"))
+    counted = rows.group_by(["patient_id", "visit"]).aggregate([("visit", "count")])
+    repeated = pc.greater(counted["visit_count"], 1)
+    row, count = _first_where(counted, repeated, ["patient_id", "visit"])
+    if not count:
+        return []
+    patients = len(pc.unique(counted.filter(repeated)["patient_id"]))
+    return [
+        DUPLICATE_VISIT.format(
+            table=table,
+            patient_id=row["patient_id"],
+            visit=row["visit"],
+            count=row["visit_count"],
+            patients=rows_text(patients, "patient"),
+        )
+    ]
+
+
+def _event_problems(events: pa.Table, firsts: pa.Table, numbered: pa.Table, table: str) -> list[str]:
+    """Adverse events that follow no session: one naming a session number the patient's sessions (``numbered``)
+    lack (it dropped out of the label comparison, which counts events after sessions 1 and 2), and one beginning
+    before the patient's first session (``firsts``). One problem each, naming the least such patient and event and
+    how many rows there are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = _plain(events, ("patient_id", "session_number", "onset_date", "event"))
+    known = numbered.select(["patient_id", "session_number"]).append_column("known", pa.repeat(True, len(numbered)))
+    # Right outer: the hash table is built on the events, the smaller side.
+    joined = known.join(rows, ["patient_id", "session_number"], join_type="right outer")
+    joined = joined.join(firsts, "patient_id", join_type="left outer")
+    problems = []
+    row, count = _first_where(joined, pc.is_null(joined["known"]), ["patient_id", "session_number", "onset_date"])
+    if count:
+        problems.append(
+            UNKNOWN_SESSION.format(
+                table=table,
+                patient_id=row["patient_id"],
+                event=row["event"],
+                onset_date=row["onset_date"],
+                session_number=row["session_number"],
+                rows=rows_text(count),
+            )
+        )
+    early = pc.less(joined["onset_date"], joined["session_date_min"])
+    row, count = _first_where(joined, early, ["patient_id", "onset_date", "session_number"])
+    if count:
+        problems.append(
+            EVENT_BEFORE_FIRST_SESSION.format(
+                table=table,
+                patient_id=row["patient_id"],
+                event=row["event"],
+                onset_date=row["onset_date"],
+                first_date=row["session_date_min"],
+                rows=rows_text(count),
+            )
+        )
     return problems
 
 
@@ -646,7 +840,11 @@ def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dic
         diary = tables["diary"]
         problems = _blank_problems("diary", {column: diary[column].null_count for column in DIARY_REQUIRED_COLUMNS})
     if not problems:
-        problems = _diary_range_problems("diary", lambda column: _arrow_min_max(tables["diary"][column]))
+        problems = _diary_range_problems(
+            "diary",
+            lambda column: _arrow_min_max(tables["diary"][column]),
+            lambda column: _arrow_nans(tables["diary"], column),
+        )
         problems += _value_problems({name: tables[name] for name in TABLES if name != "diary"}, events=None)
     if problems:
         raise CohortSourceError(problems)
