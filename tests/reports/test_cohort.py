@@ -25,6 +25,7 @@ from onaboard.cohort.report import (
     SESSIONS_EARLY,
     SESSIONS_FOLLOW_THE_PAIN,
     SESSIONS_ON_TIME,
+    STOPPING_REASONS,
     TIME_TO_RESPONSE_PERIODS,
     CohortReport,
     Mean,
@@ -531,6 +532,33 @@ def test_the_file_fits_a_phone_and_scrolls_its_tables_inside_their_wraps(report:
     assert ".table-wrap { overflow-x: auto;" in html
     tables = html.count("<table>")
     assert tables == len(re.findall(r'<div class="(?:reference )?table-wrap"><table>', html))
+
+
+def test_the_files_plots_keep_a_legible_width_and_scroll_sideways_on_a_phone(report: CohortReport) -> None:
+    """At 390 px each 504 pt plot was shrunk to the 358 px screen, its labels about 6 px high: a plot now shrinks no
+    narrower than 36rem (10-point labels at about 11 px, as on the clinic's page) and scrolls sideways inside its
+    box, which the PDF shows whole."""
+    html = render_html(report)
+    assert ".figure { overflow-x: auto; max-width: 100%;" in html
+    assert ".figure svg { max-width: 100%; min-width: 36rem; height: auto; }" in html
+    assert "@media print { .table-wrap, .figure { overflow: visible; } }" in html
+    assert html.count('<div class="figure">') == 3
+
+
+def test_a_source_recording_no_stops_for_an_adverse_event_reads_not_recorded(report: CohortReport) -> None:
+    """Stops for an adverse event the source cannot record (0 of 0, no percentage) read "not recorded by the app"
+    in the stopping reasons and the published figures, never "0 of 0"."""
+    unrecorded = Proportion.of(0, 0)
+    app = replace(
+        report,
+        discontinuation_recorded=False,
+        discontinued_adverse_event=unrecorded,
+        stopping={**report.stopping, "adverse_event": unrecorded},
+    )
+    html = render_html(app)
+    not_recorded = f'<span class="words">{NOT_RECORDED}</span>'
+    assert _row_cells(html, dict(STOPPING_REASONS)["adverse_event"])[1] == not_recorded
+    assert "0 of 0" not in html
 
 
 def test_the_lead_counts_one_patient_in_the_singular(report: CohortReport) -> None:
