@@ -14,6 +14,8 @@ from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord
 from onaboard.web.interop.selectors import patients_export, table_csv_export
 from onaboard.web.interop.services import (
     NO_SESSION_THAT_DAY,
+    OTHER_PATIENT,
+    UNKNOWN_PATIENT,
     DiaryCsvInvalidError,
     diary_csv_import,
     fhir_records_import,
@@ -120,6 +122,53 @@ def test_diary_days_before_the_birth_date_are_refused_by_the_imports_too(world, 
         )
     assert day_before_birth_problem(charted, early) in bundle_refused.value.problems[0].message
     assert DiaryEntry.objects.filter(patient=charted).count() == before
+
+
+def _diary_refusals(world, text: str, patient=None) -> list[tuple[int, str | None, str]]:
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        diary_csv_import(
+            user=world.users["clinician"], clinic=world.clinic, source=text, today=timezone.localdate(), patient=patient
+        )
+    return [(p.line, p.column, p.message) for p in refused.value.problems]
+
+
+def test_a_refused_diary_names_its_unknown_patients_with_its_other_problems(world):
+    """A diary the contract refuses still names, in line order, each record number the clinic lacks, once at the
+    physical line its first row starts on (a quoted note over two lines moves it), and none the contract already
+    refuses as a patient id."""
+    day = timezone.localdate() - dt.timedelta(days=3)
+    mine = world.own_patient.record_number
+    text = (
+        "patient_id,date,headache_hours,notes\n"
+        f'{mine},{day},0,"two\nlines"\n'
+        f"NOBODY,{day},x,\n"
+        f"{mine},{day + dt.timedelta(days=1)},25,\n"
+        f"NOBODY,{day + dt.timedelta(days=1)},0,\n"
+        f"no body,{day},0,\n"
+    )
+    problems = _diary_refusals(world, text)
+    assert [(line, column) for line, column, _ in problems] == [
+        (4, "patient_id"),
+        (4, "headache_hours"),
+        (5, "headache_hours"),
+        (7, "patient_id"),
+    ]
+    assert problems[0][2] == UNKNOWN_PATIENT.format(value="NOBODY")
+    assert problems[3][2].startswith("patient id must be")
+    assert len(_diary_refusals(world, text, patient=world.own_patient)) == 4  # NOBODY: another patient, once
+
+
+def test_a_diary_with_bad_quoting_still_names_the_other_patient_of_the_rows_before_it(world):
+    """Bad quoting stops the reading at its line; another patient's row before it is listed in line order with it,
+    and a file whose header lacks a required column lists the contract's problem alone."""
+    day = timezone.localdate() - dt.timedelta(days=3)
+    mine, other = world.own_patient.record_number, world.same_clinic_patient.record_number
+    text = f'patient_id,date,headache_hours,notes\n{other},{day},0,\n{mine},{day},0,"never closed\n'
+    problems = _diary_refusals(world, text, patient=world.own_patient)
+    assert [(line, column) for line, column, _ in problems] == [(2, "patient_id"), (3, None)]
+    assert problems[0][2] == OTHER_PATIENT.format(expected=mine, value=other)
+    no_date = f"patient_id,headache_hours\n{other},0\n"
+    assert [column for _, column, _ in _diary_refusals(world, no_date, patient=world.own_patient)] == ["date"]
 
 
 def test_a_questionnaire_dated_after_the_imports_today_is_refused_as_the_questionnaire_page_refuses_it(world, charted):

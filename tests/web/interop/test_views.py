@@ -56,7 +56,8 @@ def test_an_uploaded_note_holding_a_nul_character_is_a_problem_of_its_row(world,
 
 
 def test_the_upload_lists_every_problem_by_row_and_saves_nothing(world, client):
-    """A file with three bad rows shows each (line, column, problem); its good rows are not saved."""
+    """A file with three bad rows shows each (line, column, problem), the row of another patient too; its good rows
+    are not saved."""
     client.force_login(world.users["nurse"])
     patient = world.same_clinic_patient
     today = timezone.localdate()
@@ -73,6 +74,7 @@ def test_the_upload_lists_every_problem_by_row_and_saves_nothing(world, client):
     assert rows == [
         ("3", "headache_hours", "headache hours must be a number from 0 to 24 (got '25')"),
         ("4", "date", "date 2026-02-30 does not exist"),
+        ("5", "patient_id", OTHER_PATIENT.format(expected=patient.record_number, value="OTHER-1")),
         ("5", "nausea", "must be yes/no, y/n, true/false or 1/0 (got 'maybe')"),
     ]
     assert "headache hours must be a number from 0 to 24 (got &#x27;25&#x27;)" in response.content.decode()
@@ -88,6 +90,33 @@ def test_rows_for_another_patient_are_refused_by_line(world, client):
     problems = _upload(client, patient, text).context["problems"]
     message = OTHER_PATIENT.format(expected=patient.record_number, value=world.own_patient.record_number)
     assert [str(p) for p in problems] == [f"line 3, column patient_id: {message}"]
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+
+
+def test_a_row_for_another_patient_is_listed_with_the_files_other_problems(world, client):
+    """The page lists every problem at once: a row naming another patient is reported, in line order, beside the
+    rows the diary contract refuses (it was reported only once those were mended)."""
+    client.force_login(world.users["nurse"])
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - dt.timedelta(days=3)
+    mine, other = patient.record_number, world.own_patient.record_number
+    text = (
+        "patient_id,date,headache_hours,intensity,acute_medication\n"
+        f"{mine},{day},25,severe,\n"
+        f"{mine},{day + dt.timedelta(days=1)},4,,\n"
+        f"{other},{day},0,,\n"
+        f"{mine},{day + dt.timedelta(days=2)},0,,ibuprofen\n"
+        f"{mine},2026-09-31,0,,\n"
+    )
+    problems = _upload(client, patient, text).context["problems"]
+    assert [(p.line, p.column) for p in problems] == [
+        (2, "headache_hours"),
+        (3, "intensity"),
+        (4, "patient_id"),
+        (5, "acute_medication"),
+        (6, "date"),
+    ]
+    assert problems[2].message == OTHER_PATIENT.format(expected=mine, value=other)
     assert not DiaryEntry.objects.filter(patient=patient).exists()
 
 

@@ -29,7 +29,7 @@ import dataclasses
 import datetime as dt
 import operator
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import (
+    REQUIRED_COLUMNS,
     DiaryDay,
     DiaryError,
     ScheduleError,
@@ -381,25 +382,15 @@ def diary_csv_import(
     try:
         diaries = parse_diary(source, today=today, stored=True)
     except DiaryError as refused:
-        raise DiaryCsvInvalidError(refused.problems) from None
+        raise DiaryCsvInvalidError(_with_record_number_problems(refused.problems, source, clinic, patient)) from None
     lines = _Lines(source)
 
     @transaction.atomic  # the patients locked, then checked and written as this transaction reads them
     def in_transaction() -> ImportSummary:
         known = _patients_locked(clinic, (d.patient_id for d in diaries))
-        problems = []
-        for diary in diaries:
-            if patient is not None and diary.patient_id != patient.record_number:
-                message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=diary.patient_id)
-                problems.append(CsvProblem(lines.first(diary.patient_id), "patient_id", message))
-            elif diary.patient_id not in known:
-                problems.append(
-                    CsvProblem(
-                        lines.first(diary.patient_id),
-                        "patient_id",
-                        gettext(UNKNOWN_PATIENT).format(value=diary.patient_id),
-                    )
-                )
+        problems = _record_number_problems(
+            ((lines.first(d.patient_id), d.patient_id) for d in diaries), known=known, patient=patient
+        )
         for diary in diaries:
             target = known.get(diary.patient_id)
             for day in diary.days if target is not None else ():
@@ -422,6 +413,55 @@ def diary_csv_import(
         return summary
 
     return _once_more_if_raced(in_transaction)
+
+
+def _record_number_problems(
+    first_lines: Iterable[tuple[int, str]], *, known: Container[str], patient: Patient | None
+) -> list[CsvProblem]:
+    """A problem at each record number's first line (``first_lines``: ``(line, record number)``) that is not
+    ``patient``'s (when given), else not one of the ``known`` patients of the clinic."""
+    problems = []
+    for line, patient_id in first_lines:
+        if patient is not None and patient_id != patient.record_number:
+            message = gettext(OTHER_PATIENT).format(expected=patient.record_number, value=patient_id)
+        elif patient_id not in known:
+            message = gettext(UNKNOWN_PATIENT).format(value=patient_id)
+        else:
+            continue
+        problems.append(CsvProblem(line, "patient_id", message))
+    return problems
+
+
+def _with_record_number_problems(
+    refused: Sequence[CsvProblem], source: str | bytes, clinic: Clinic, patient: Patient | None
+) -> list[CsvProblem]:
+    """The diary contract's problems (``refused``) with, in line order, those of the record numbers the file's rows
+    name that are not ``patient``'s or not the clinic's, so a refused file lists every problem at once.
+
+    The ``patient_id`` column is read as the contract reads it (``csv_records``: a record's line is the physical
+    line it starts on), up to a bad quoting; not at all when the file is not UTF-8 or its header lacks a column the
+    contract requires (its one problem then). A row the contract could not read (a problem of the whole row) or
+    whose patient id it refused is passed over, and each record number is named once, at its first line left.
+    Nothing is locked: the file is refused whatever the patients' rows hold."""
+    try:
+        text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
+    except UnicodeDecodeError:
+        return list(refused)  # the contract's one problem: no row was read
+    passed_over = {p.line for p in refused if p.column in (None, "patient_id")}
+    records = csv_records(text, malformed=[])
+    header = next(records, (0, []))[1]
+    if any(name not in header for name in REQUIRED_COLUMNS):
+        return list(refused)  # the contract's one problem: no row can be read without the column
+    at = header.index("patient_id")  # a repeated column is read from its first place, as the contract reads it
+    first_lines: dict[str, int] = {}
+    for line, fields in records:
+        if line not in passed_over and at < len(fields):
+            first_lines.setdefault(fields[at], line)
+    known = Patient.objects.filter(clinic=clinic, record_number__in=first_lines).values_list("record_number", flat=True)
+    found = _record_number_problems(
+        ((line, patient_id) for patient_id, line in first_lines.items()), known=set(known), patient=patient
+    )
+    return sorted([*found, *refused], key=lambda p: p.line)  # stable: a row's patient_id before its other columns
 
 
 class _Lines:
