@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from onaboard.clinical import NiceTa260
 from onaboard.web.accounts.models import Role, SiteOfService, User
+from onaboard.web.audit.models import AuditEvent
 from onaboard.web.clinic.demo import (
     CLINIC_NAME,
     PASSWORD,
@@ -19,6 +21,7 @@ from onaboard.web.clinic.demo import (
 from onaboard.web.clinic.selectors import PathwayState, pathway_states
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus
+from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from onaboard.web.patients.models import Patient
 from tests.web.clinic.diaries import TODAY
 
@@ -33,16 +36,30 @@ def test_each_demo_patient_tells_its_story_on_any_day(spec, today):
     assert story_holds(spec, today)
 
 
-NOT_IN_THE_DEMO_YET = {PathwayState.TREATMENT_STOPPED}
-"""States no demo patient shows yet: "treatment stopped" needs a clinician's recorded decision
-(``outcomes.TreatmentDecision``), which ``clinic/demo.py`` does not load yet (that module had another change under
-way when the state was added); a demo patient stopped by dr.demo belongs there."""
-
-
 def test_the_demo_spreads_over_every_state():
-    """Every pathway state has a demo patient, but those the demo cannot show yet (``NOT_IN_THE_DEMO_YET``)."""
+    """Every pathway state has a demo patient, "treatment stopped" (a clinician's recorded decision) included."""
     states = {spec.expected for spec in PATIENTS}
-    assert states == set(PathwayState) - NOT_IN_THE_DEMO_YET
+    assert states == set(PathwayState)
+
+
+@pytest.mark.django_db
+def test_the_stopped_patient_was_stopped_by_dr_demo_against_the_engines_stop_verdict():
+    """The demo's stopped patient has one decision, to stop, recorded by dr.demo on the day the story says, with
+    its reason and the engine's NICE TA260 "stop" of that day (week 24 without a 30 % response, not a return to
+    episodic migraine), and an audit event; no other demo patient has a decision."""
+    result = demo_clinic_load(today=TODAY)
+    (spec,) = [spec for spec in PATIENTS if spec.expected is PathwayState.TREATMENT_STOPPED]
+    decision = TreatmentDecision.objects.select_related("patient", "decided_by").get()
+    assert decision.patient.record_number == spec.record_number
+    assert decision.patient.clinic == result.clinic
+    assert (decision.decision, decision.decided_by.username) == (Decision.STOP, "dr.demo")
+    assert decision.decided_on == TODAY - timedelta(days=spec.stopped_ago)
+    assert decision.reason == spec.stop_reason
+    assert decision.nice_verdict == NiceTa260.STOP
+    assert any("week 24" in line for line in decision.nice_reason_lines)
+    assert AuditEvent.objects.filter(object_type="treatment_decision", object_id=str(decision.external_id)).exists()
+    pathway = pathway_states([decision.patient], today=TODAY)[decision.patient.pk]
+    assert pathway.summary.startswith(f"Treatment stopped on {decision.decided_on.isoformat()} by Dana Whitfield: ")
 
 
 def test_logins_list_the_staff_then_every_patient():

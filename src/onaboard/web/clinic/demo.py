@@ -1,9 +1,11 @@
 """The demo clinic: made-up staff and patients spread over the pathway states, every date relative to today.
 
 Each diary comes from ``onaboard.synthetic`` (seeded, so the same every day), ends on today and is long enough for
-the engine's real verdicts; sessions follow the PREEMPT plan with the engine's vials and wastage. The states are not
-set: the engine computes them from these rows, and ``tests/web/clinic/test_demo.py`` checks that each patient lands
-where ``DemoPatient.expected`` says. The names, record numbers and logins are synthetic.
+the engine's real verdicts; sessions follow the PREEMPT plan with the engine's vials and wastage; a clinician's
+decision to stop (``DemoPatient.stopped_ago``) is recorded through the outcomes service, with the engine's verdict of
+that day, as the continue-or-stop page records one. The states are not set: the engine computes them from these
+rows, and ``tests/web/clinic/test_demo.py`` checks that each patient lands where ``DemoPatient.expected`` says.
+The names, record numbers and logins are synthetic.
 
 Seeds were picked once per patient (the first seed from 1 up that gives the expected state with the verdicts its
 story needs) and frozen; a change to the generator may need new ones (``find_seed`` does the search).
@@ -25,13 +27,14 @@ from onaboard.clinical import (
     DiaryDay,
     LabelCriteria,
     MedicationOveruse,
+    NiceTa260,
     PatientDiary,
     assess,
     preempt_plan,
 )
 from onaboard.synthetic import Profile, synthetic_patient_days
 from onaboard.web.accounts.models import Clinic, Role, SiteOfService, User
-from onaboard.web.clinic.selectors import Pathway, PathwayState, pathway_state
+from onaboard.web.clinic.selectors import LatestDecision, Pathway, PathwayState, pathway_state
 from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
@@ -42,8 +45,8 @@ from onaboard.web.injections.models import (
     SideEffect,
     SideEffectKind,
 )
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
-from onaboard.web.outcomes.services import questionnaire_response_record
+from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse, TreatmentDecision
+from onaboard.web.outcomes.services import questionnaire_response_record, treatment_decision_record
 from onaboard.web.patients.models import (
     SAFETY_FLAGS,
     OtherToxinTreatment,
@@ -120,6 +123,10 @@ class DemoPatient:
     follow_the_pain: Mapping[str, int] = field(default_factory=dict)
     safety: Mapping[str, bool | None] | None = field(default_factory=dict)
     """Answers other than "no" (every question not listed is answered "no"); None leaves the whole screen unasked."""
+    stopped_ago: int | None = None
+    """The clinician (dr.demo, ``DECIDED_BY``) recorded a decision to stop treatment this many days ago."""
+    stop_reason: str = ""
+    """Why, as the clinician wrote it."""
 
     @property
     def username(self) -> str:
@@ -190,9 +197,14 @@ PATIENTS: tuple[DemoPatient, ...] = (
         sessions_ago=(170, 86), gap=(46, 34), follow_the_pain={"temporalis": 2},
     ),
     DemoPatient(
-        11, "Avery", "Kingsley", Sex.MALE, 50, Profile.CHRONIC, PathwayState.STOP_SUGGESTED,
-        "Two cycles without a 30 % response at week 24: NICE TA260 suggests stopping.", seed=1,
-        sessions_ago=(175, 91), responder=False,
+        11, "Avery", "Kingsley", Sex.MALE, 50, Profile.CHRONIC, PathwayState.TREATMENT_STOPPED,
+        "Two cycles without a 30 % response at week 24: NICE TA260 suggested stopping, and at the review dr.demo "
+        "and the patient decided to stop.", seed=1, sessions_ago=(175, 91), responder=False, stopped_ago=4,
+        stop_reason=(
+            "Week-24 review: little change in headache days after two cycles, and he notices no benefit. "
+            "Discussed NICE TA260's stopping rule; he chose to stop botulinum toxin and try a CGRP monoclonal "
+            "antibody instead. Letter to GP."
+        ),
     ),
     DemoPatient(
         12, "Jordan", "Lowell", Sex.FEMALE, 39, Profile.CHRONIC, PathwayState.STOP_SUGGESTED,
@@ -211,6 +223,9 @@ PATIENTS: tuple[DemoPatient, ...] = (
     ),
 )  # fmt: skip
 """The demo patients, one line of story each (shown by ``load_demo``)."""
+
+DECIDED_BY = STAFF[0]
+"""The clinician who records the demo's treatment decisions (dr.demo)."""
 
 
 # --- Building the rows --------------------------------------------------------------------------------------------
@@ -250,8 +265,17 @@ def session_dates(spec: DemoPatient, today: dt.date) -> tuple[dt.date, ...]:
     return tuple(today - dt.timedelta(days=ago) for ago in spec.sessions_ago)
 
 
-def demo_pathway(spec: DemoPatient, today: dt.date, *, seed: int | None = None) -> Pathway:
-    """The engine's pathway state for the patient's rows, without the database (used to pick and check seeds)."""
+def stop_decision(spec: DemoPatient, today: dt.date) -> LatestDecision | None:
+    """The decision to stop the patient's story records (``stopped_ago``), as the pathway reads it; None without."""
+    if spec.stopped_ago is None:
+        return None
+    name = f"{DECIDED_BY.first_name} {DECIDED_BY.last_name}"
+    return LatestDecision(Decision.STOP, today - dt.timedelta(days=spec.stopped_ago), name, spec.stop_reason)
+
+
+def demo_pathway(spec: DemoPatient, today: dt.date, *, seed: int | None = None, on: dt.date | None = None) -> Pathway:
+    """The engine's pathway state for the patient's rows built for ``today``, without the database (used to pick and
+    check seeds); ``on`` an earlier day, the state the same rows gave then (rows after it unseen)."""
     days = demo_diary(spec, today, seed=seed)
     booked = (today + dt.timedelta(days=spec.booked_in),) if spec.booked_in is not None else ()
     return pathway_state(
@@ -259,9 +283,10 @@ def demo_pathway(spec: DemoPatient, today: dt.date, *, seed: int | None = None) 
         birth_date=birth_date_for(spec, today),
         recorded=session_dates(spec, today),
         booked=booked,
-        today=today,
+        today=today if on is None else on,
         approval_pending=spec.approval_requested,
         approval_denied_on=today - dt.timedelta(days=APPROVAL_DENIED_DAYS_AGO) if spec.approval_denied else None,
+        decision=stop_decision(spec, today),
     )
 
 
@@ -290,10 +315,16 @@ def story_holds(spec: DemoPatient, today: dt.date, *, seed: int | None = None) -
         overuse = assess(diary, as_of=today, birth_date=birth).medication_overuse.verdict
         if overuse is not MedicationOveruse.SUSPECTED:
             return False
-    if spec.expected is PathwayState.STOP_SUGGESTED and pathway.outcomes is not None:
+    if spec.expected in {PathwayState.STOP_SUGGESTED, PathwayState.TREATMENT_STOPPED} and pathway.outcomes is not None:
+        # Stop suggested by the rule the story names; a stop decided on the engine's "stop" (of that day too).
         nice = pathway.outcomes.nice_ta260
         if nice.reverted_to_episodic == (not spec.responder):
             return False
+        if spec.stopped_ago is not None:
+            decided = demo_pathway(spec, today, seed=seed, on=today - dt.timedelta(days=spec.stopped_ago))
+            outcomes = (pathway.outcomes, decided.outcomes)
+            if any(seen is None or seen.nice_ta260.verdict is not NiceTa260.STOP for seen in outcomes):
+                return False
     return True
 
 
@@ -515,6 +546,15 @@ def _create_patient(
     _questionnaires(patient, spec, today)
     _preventives(patient, spec, today)
     _side_effects(patient, spec, sessions, staff["dr.demo"])
+    if spec.stopped_ago is not None:
+        treatment_decision_record(
+            user=staff[DECIDED_BY.username],
+            patient=patient,
+            decision=Decision.STOP,
+            reason=spec.stop_reason,
+            decided_on=today - dt.timedelta(days=spec.stopped_ago),
+            today=today,
+        )
     return patient
 
 
@@ -536,6 +576,7 @@ def _remove_clinical_rows(clinic: Clinic) -> None:
     Staff and portal logins stay, so the audit trail keeps pointing at them.
     """
     patients = Patient.objects.filter(clinic=clinic)
+    TreatmentDecision.objects.filter(patient__in=patients).delete()
     SideEffect.objects.filter(patient__in=patients).delete()
     InjectionSession.objects.filter(patient__in=patients).delete()
     QuestionnaireResponse.objects.filter(patient__in=patients).delete()
