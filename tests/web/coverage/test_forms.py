@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from onaboard.web.coverage.forms import (
     APPROVAL_DATES_NEED_APPROVED,
@@ -18,12 +19,15 @@ from onaboard.web.coverage.forms import (
     DECIDED_BEFORE_REQUESTED,
     MAX_YEARS_AFTER_REQUEST,
     MAX_YEARS_BEFORE_TODAY,
+    NO_POLICY_CHOSEN,
     PRICE_TOO_LATE,
+    REQUIRED_POLICY,
     ClinicPriceForm,
+    PatientInsuranceForm,
     PriorAuthorisationForm,
 )
 from onaboard.web.coverage.models import ClinicPrice, PriceItem
-from onaboard.web.coverage.selectors import add_months
+from onaboard.web.coverage.selectors import add_months, policy_choices
 from onaboard.web.patients.services import DATE_BEFORE_BIRTH
 from tests.web.coverage.conftest import POLICY, prices
 
@@ -254,3 +258,53 @@ def test_a_request_dated_before_the_patients_birth_is_refused_on_the_request_dat
     assert not form.is_valid()
     assert form.errors == {"requested_on": [DATE_BEFORE_BIRTH % {"birth": patient.birth_date.isoformat()}]}
     assert _authorisation(patient, requested_on=patient.birth_date.isoformat(), **awaiting).is_valid()
+
+
+# --- The coverage policy is chosen, never preselected ------------------------------------------------------------
+
+
+def _insurance(**changes: str) -> PatientInsuranceForm:
+    data = {
+        "policy_id": POLICY,
+        "payer": "Medicare Part B",
+        "member_id": "",
+        "deductible_remaining": "0",
+        "coinsurance_percent": "20",
+        "copay_per_session": "0",
+        "out_of_pocket_remaining": "",
+        "savings_programme": "",
+        "savings_remaining": "0",
+        "sessions_per_year": "4",
+        "terms_as_of": "2026-11-01",
+        "version": "0",
+    }
+    return PatientInsuranceForm({**data, **changes})
+
+
+@pytest.mark.parametrize("form_class", [PatientInsuranceForm, PriorAuthorisationForm])
+def test_a_new_form_offers_no_policy_until_one_is_chosen(form_class):
+    """A new insurance or prior-authorisation form starts on an empty "choose the payer's policy" choice ahead of
+    every shipped policy, so no policy (the first being a consensus statement, not a payer's) is saved unchosen."""
+    form = form_class()
+    assert form.fields["policy_id"].choices == [("", NO_POLICY_CHOSEN), *policy_choices()]
+    select = str(form["policy_id"])
+    assert f'<option value="" selected>{escape(NO_POLICY_CHOSEN)}</option>' in select
+    assert select.count(" selected") == 1
+
+
+@pytest.mark.parametrize("form", [_insurance, _authorisation])
+def test_a_form_posted_without_a_policy_is_refused_on_the_policy(form):
+    """An insurance or prior-authorisation form sent with the empty choice is refused on the policy alone, with
+    "Choose the coverage policy."; the same form with a policy is accepted."""
+    refused = form(policy_id="")
+    assert not refused.is_valid()
+    assert refused.errors == {"policy_id": [REQUIRED_POLICY]}
+    assert form().is_valid()
+
+
+def test_a_request_form_keeps_the_policy_it_was_given():
+    """A new request's form given the patient's insurance policy as its initial value shows that policy chosen."""
+    form = PriorAuthorisationForm(initial={"policy_id": POLICY})
+    select = str(form["policy_id"])
+    assert f'<option value="{POLICY}" selected>' in select
+    assert select.count(" selected") == 1

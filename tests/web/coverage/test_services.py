@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from onaboard.web.coverage.models import PriorAuthorisation
-from onaboard.web.coverage.services import DuplicateRequestError, prior_authorisation_save
+from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
+from onaboard.web.coverage.selectors import CoverageUnavailableError
+from onaboard.web.coverage.services import (
+    DuplicateRequestError,
+    patient_insurance_save,
+    prior_authorisation_save,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +42,20 @@ def test_the_service_stores_attestations_only_from_clinical_staff(world, eligibl
     """Whatever form or client calls it, the service stores the attestations from clinical staff only."""
     saved = prior_authorisation_save(user=world.users[role], patient=eligible, data=_data(today))
     assert (saved.prescriber_attests_benefit, saved.medication_overuse_managed) == (kept, kept)
+
+
+@pytest.mark.parametrize("policy", ["", None])
+def test_no_policy_reaching_the_services_is_refused_and_nothing_is_stored(world, eligible, today, policy):
+    """Whatever form or client calls them, insurance and a prior-authorisation request are stored only under a
+    policy named explicitly: an empty or missing policy is refused as an unknown one, and no row is written."""
+    insurance = {"payer": "Medicare Part B", "sessions_per_year": 4, "terms_as_of": today, "policy_id": policy}
+    request = {**_data(today), "policy_id": policy}
+    for data in (insurance, request):
+        if policy is None:
+            del data["policy_id"]
+    with pytest.raises(CoverageUnavailableError, match="No coverage policy ''"):
+        patient_insurance_save(user=world.users["billing"], patient=eligible, data=insurance)
+    with pytest.raises(CoverageUnavailableError, match="No coverage policy ''"):
+        prior_authorisation_save(user=world.users["billing"], patient=eligible, data=request)
+    assert not PatientInsurance.objects.filter(patient=eligible).exists()
+    assert not PriorAuthorisation.objects.filter(patient=eligible).exists()

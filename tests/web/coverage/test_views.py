@@ -12,9 +12,11 @@ from django.urls import reverse
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT
+from onaboard.web.coverage.forms import NO_POLICY_CHOSEN, REQUIRED_POLICY
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import ASSUME_TERMS_AFTER_SESSIONS, NO_POLICY, approval_end
 from tests.pdfs import pdf_text
+from tests.web.coverage.conftest import POLICY
 
 pytestmark = pytest.mark.django_db
 
@@ -266,6 +268,43 @@ def test_insurance_refuses_more_sessions_than_fit_in_a_year_and_a_coinsurance_ov
     assert "sessions_per_year" in form.errors
     assert "coinsurance_percent" in form.errors
     assert not PatientInsurance.objects.filter(patient=eligible).exists()
+
+
+def test_insurance_saved_without_choosing_a_policy_is_refused_and_stores_nothing(client, world, eligible, today):
+    """The reviewer's first day: a new insurance form shows no policy chosen, and saving it with only the payer
+    typed is refused with "Choose the coverage policy." instead of storing the first shipped policy (a consensus
+    statement, not the payer's)."""
+    client.force_login(world.users["clinician"])
+    url = reverse("coverage:insurance_edit", args=[eligible.external_id])
+    page = client.get(url).content.decode()
+    assert f'<option value="" selected>{html.escape(NO_POLICY_CHOSEN)}</option>' in page
+    data = {
+        "policy_id": "",
+        "payer": "Medicare Part B",
+        "deductible_remaining": "0",
+        "coinsurance_percent": "20",
+        "copay_per_session": "0",
+        "savings_remaining": "0",
+        "sessions_per_year": "4",
+        "terms_as_of": today.isoformat(),
+        "version": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"policy_id": [REQUIRED_POLICY]}
+    assert not PatientInsurance.objects.filter(patient=eligible).exists()
+
+
+def test_a_new_request_preselects_the_insurance_policy_and_otherwise_none(client, world, treated):
+    """The new prior-authorisation form shows the patient's insurance policy chosen; once the patient has no
+    insurance it shows the empty choice, so the request's policy is chosen, not the first shipped one."""
+    client.force_login(world.users["billing"])
+    url = reverse("coverage:authorisation_new", args=[treated.patient.external_id])
+    insured = client.get(url).content.decode()
+    assert f'<option value="{POLICY}" selected>' in insured
+    PatientInsurance.objects.filter(patient=treated.patient).delete()
+    uninsured = client.get(url).content.decode()
+    assert f'<option value="" selected>{html.escape(NO_POLICY_CHOSEN)}</option>' in uninsured
 
 
 def test_a_pending_request_then_its_approval_fills_the_end_from_the_policy(client, world, eligible, today):

@@ -52,6 +52,9 @@ TOO_MANY_SESSIONS = _("At most %(max)d sessions fit in a year at the 12-week int
 POLICY_LABEL = _("Coverage policy")
 REQUIRED_STAGE = _("Choose whether this is the initial request or a continuation.")
 REQUIRED_POLICY = _("Choose the coverage policy.")
+NO_POLICY_CHOSEN = _("— choose the payer's policy —")
+"""The empty first choice of a policy list: no shipped policy is preselected (the first in file-name order is a
+consensus statement, not a payer's policy), so a form saved without a choice is refused with ``REQUIRED_POLICY``."""
 REQUIRED_DIAGNOSIS = _("Choose the diagnosis (ICD-10-CM code).")
 REQUIRED_REQUESTED_ON = _("Give the day the request was sent.")
 REQUIRED_STATUS = _("Choose the request's status.")
@@ -207,7 +210,7 @@ class PatientInsuranceForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version if self.instance.pk else NO_INSURANCE_YET
-        self.fields["policy_id"].choices = policy_choices()
+        self.fields["policy_id"].choices = [("", NO_POLICY_CHOSEN), *policy_choices()]
         track_loaded_values(self)  # what the user loaded: a refused save is merged with the row stored now
         for name in ("deductible_remaining", "copay_per_session", "savings_remaining", "out_of_pocket_remaining"):
             self.fields[name].min_value = 0
@@ -270,7 +273,7 @@ class PriorAuthorisationForm(forms.ModelForm):
         else:
             self.fields["version"].initial = self.instance.version
             track_loaded_values(self)  # what the user loaded: a refused save is merged with the row stored now
-        self.fields["policy_id"].choices = policy_choices()
+        self.fields["policy_id"].choices = [("", NO_POLICY_CHOSEN), *policy_choices()]
         for name in ATTESTATION_FIELDS:
             self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]
             if not may_attest:

@@ -128,7 +128,7 @@ def patient_insurance_save(
     whatever is stored. The patient's row is locked first, so saves arriving together (two first saves when there is
     no insurance row to lock yet) are served one after the other: one creates the row, the others find it."""
     values = {name: data[name] for name in INSURANCE_FIELDS if name in data}
-    policy_by_id(values["policy_id"])
+    policy_by_id(values.get("policy_id") or "")  # named explicitly: no policy is assumed
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         insurance = _stored_insurance(patient)
@@ -218,7 +218,7 @@ def prior_authorisation_save(
     if not can(user, Capability.EDIT_CLINICAL):
         for name in ATTESTATION_FIELDS:
             values.pop(name, None)
-    policy_by_id(values["policy_id"])
+    policy_by_id(values.get("policy_id") or "")  # named explicitly: no policy is assumed
     with transaction.atomic():
         if values.get("status") == AuthorisationStatus.REQUESTED:
             # The patient's row locked: two submissions of one form at once cannot both pass the check.
