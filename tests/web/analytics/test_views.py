@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from onaboard.cohort.backends import CohortSourceError
 from onaboard.cohort.report import WEEK24_NOT_REACHED
 from onaboard.reports.cohort import (
     AS_OF_NOTE,
@@ -26,6 +27,7 @@ from onaboard.reports.cohort import (
     near_text,
 )
 from onaboard.web.accounts.models import ApiToken, Role
+from onaboard.web.analytics import api, views
 from onaboard.web.analytics.selectors import NOT_FOR_ROLE
 from tests.pdfs import pdf_text
 from tests.web.factories import UserFactory
@@ -285,3 +287,34 @@ def test_a_clinic_of_one_patient_reads_1_patient_not_1_patients(client, world):
     html = " ".join(client.get(PAGE).content.decode().split())
     assert "1 patient, 0 treated" in html
     assert "1 patients" not in html
+
+
+CHECK_FAILED = "patient P-1: side effect 2026-01-03 begins before the patient's first session (2026-02-01)"
+
+
+@pytest.mark.parametrize("address", [PAGE, PDF, HTML])
+def test_records_failing_the_reports_checks_give_a_page_naming_them_not_a_server_error(
+    client, world, monkeypatch, address
+):
+    """When the clinic's own records fail one of the cohort report's input checks, the page and both downloads
+    answer 409 with a page listing every problem and what to do, instead of a server error."""
+    monkeypatch.setattr(views, "clinic_cohort_report", _failing_report)
+    client.force_login(world.users[Role.CLINICIAN])
+    response = client.get(address)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert escape(CHECK_FAILED) in html
+    assert escape(str(views.CHECKS_FAILED)) in html
+
+
+def test_the_api_answers_409_with_the_problems_when_the_records_fail_the_checks(world, monkeypatch):
+    """The JSON operation answers 409 with the same problems."""
+    monkeypatch.setattr(api, "clinic_cohort_report", _failing_report)
+    _token, raw = ApiToken.issue(world.users[Role.CLINICIAN], "test")
+    response = Client().get(API, headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 409
+    assert response.json() == {"detail": str(views.CHECKS_FAILED), "problems": [CHECK_FAILED]}
+
+
+def _failing_report(*, user, today):
+    raise CohortSourceError([CHECK_FAILED])

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
+from onaboard.cohort.backends import CohortSourceError
 from onaboard.reports.cohort import render_html, report_sections
 from onaboard.web.analytics.selectors import clinic_cohort_report
 from onaboard.web.common.pdf import html_to_pdf, pdf_response
+
+CHECKS_FAILED = _(
+    "The cohort report could not be computed: some of the clinic's records fail the report's input checks. Correct "
+    "the records named below (the patient's page), then open the report again; nothing else is affected."
+)
+"""The page (and the API's ``detail``) when the clinic's records fail a check of ``onaboard.cohort`` (409)."""
+
+
+def _names_failed_checks(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """``view``, answering 409 with a page listing every problem when the clinic's own records fail one of the
+    report's input checks (``CohortSourceError``: a side effect dated before the patient's first session, say),
+    instead of a server error."""
+
+    @wraps(view)
+    def checked(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request)
+        except CohortSourceError as error:
+            context = {"message": CHECKS_FAILED, "problems": error.problems}
+            return render(request, "analytics/cohort_unavailable.html", context, status=409)
+
+    return checked
 
 
 def _filename(request: HttpRequest, extension: str) -> str:
@@ -18,6 +45,7 @@ def _filename(request: HttpRequest, extension: str) -> str:
 
 
 @login_required
+@_names_failed_checks
 def cohort_report(request: HttpRequest) -> HttpResponse:
     """The cohort report of the caller's clinic with its plots (403 outside ``ANALYTICS_ROLES``)."""
     today = timezone.localdate()
@@ -27,6 +55,7 @@ def cohort_report(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@_names_failed_checks
 def cohort_report_html(request: HttpRequest) -> HttpResponse:
     """The same report as one self-contained HTML file, for download."""
     report = clinic_cohort_report(user=request.user, today=timezone.localdate())
@@ -37,6 +66,7 @@ def cohort_report_html(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@_names_failed_checks
 def cohort_report_pdf(request: HttpRequest) -> HttpResponse:
     """The same report as a PDF, printed from the same HTML."""
     report = clinic_cohort_report(user=request.user, today=timezone.localdate())
