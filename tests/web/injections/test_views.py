@@ -218,6 +218,35 @@ def test_extra_occipitalis_sites_past_the_derived_limit_are_recorded_with_a_reas
     assert (session.total_units, session.sites.count(), session.overridden_checks) == (180, 36, "site_dose")
 
 
+def test_the_checks_at_recording_are_shown_under_their_titles_not_their_codes(client, world, patient):
+    """The session page lists the reasons stored at recording under each check's title (they were shown as
+    "site_dose: ..."), and a line naming no known check, as an import may carry, as it is."""
+    session = record(
+        user=world.users["nurse"],
+        patient=patient,
+        date=today(),
+        today=today(),
+        sites=fixed_entries(trapezius_right_3=0),
+        override_reason="Fainted.",
+    )
+    session.check_reasons += "\nweighed elsewhere: on paper"
+    session.save()
+    login(client, world, "clinician")
+    page = html.unescape(client.get(reverse("injections:session_detail", args=[session.external_id])).content.decode())
+    start = page.index("Checks at recording")
+    notes = page[start : page.index("</details>", start)]
+    for code in selectors.CheckCode:
+        assert f"{code}: " not in notes
+    stored = [line.partition(": ")[0] for line in session.check_reasons.splitlines()]
+    codes = [code for code in dict.fromkeys(stored) if code in set(selectors.CheckCode)]
+    assert "site_dose" in codes
+    titles = [selectors.check_title(selectors.CheckCode(code)) for code in codes]
+    shown = re.findall(r"<li><strong>([^<]*)</strong><ul>", notes)
+    assert shown == [title[0].upper() + title[1:] for title in titles]
+    assert f"<li>{NOT_GIVEN}</li>" in notes
+    assert "<li>weighed elsewhere: on paper</li>" in notes
+
+
 def test_billing_sees_the_units_given_and_discarded_of_a_partial_session(client, world, patient):
     """A session that left a site out is billed on the units given: J0585 150 U and 50 U discarded with JW."""
     sites = fixed_entries(trapezius_right_3=0)

@@ -71,9 +71,8 @@ from onaboard.web.injections.models import (
     SideEffect,
     SideEffectKind,
 )
+from onaboard.web.injections.recorded_checks import checks_overridden
 from onaboard.web.injections.selectors import (
-    CheckCode,
-    check_title,
     patient_safety_screen,
     session_map_sites,
     session_plan,
@@ -554,7 +553,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
 
     The fixed sites not given (left out, or stored at 0 U) are named as the session page's map numbers them
     (``session_map_sites``); each check overridden by its title with the reasons stored for it at recording
-    (``check_reasons``, "<code>: <reason>" lines), as the session page shows them."""
+    (``checks_overridden``: the session page groups them so too)."""
     session = _session(facts, session_id)
     clinical = sees_clinical_notes(user)
     plan = session_plan(session)
@@ -564,13 +563,6 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         sitemap.site_label(muscle, side, index, None, follow_the_pain=False)
         for muscle, side, index in sitemap.FIXED_POSITIONS
         if plan is not None and sitemap.fixed_site_key(muscle, side, index) not in given
-    ]
-    reasons = [line.partition(": ") for line in session.check_reasons.splitlines()]
-    codes = {code.value: code for code in CheckCode}
-    overridden = [
-        {"title": check_title(codes[code]), "reasons": [reason for of, _colon, reason in reasons if of == code]}
-        for code in session.overridden_checks.split(",")
-        if code in codes
     ]
     return {
         **_common(facts, user),
@@ -587,7 +579,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")) if clinical else [],
         "diagnosis": _diagnosis(request),
         "not_given": not_given,
-        "overridden": overridden if clinical else [],
+        "overridden": checks_overridden(session) if clinical else [],
     }
 
 

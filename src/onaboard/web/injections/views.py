@@ -51,6 +51,7 @@ from onaboard.web.injections.models import (
     SessionStatus,
     SideEffectKind,
 )
+from onaboard.web.injections.recorded_checks import checks_at_recording
 from onaboard.web.injections.selectors import SiteEntry
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for, patients_visible_to
 from onaboard.web.patients.models import Patient
@@ -551,7 +552,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "map_sites": map_sites,
         "site_groups": sitemap.group_sites(map_sites),
         "overridden": selectors.check_titles(session.overridden_checks) if clinical else [],
-        "check_reasons": session.check_reasons.splitlines() if clinical else [],
+        "checks_at_recording": checks_at_recording(session) if clinical else [],
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
         "booking": selectors.open_booking(patient),
         "schedule": selectors.patient_schedule(patient, today=today),

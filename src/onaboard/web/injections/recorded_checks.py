@@ -1,0 +1,59 @@
+"""The pre-recording checks stored with a session, read for people: each check's reasons under its title.
+
+Recording stores every check's reasons in ``check_reasons``, one line each, prefixed with the check's code
+("site_dose: PREEMPT: ..."), and the codes of the checks overridden in ``overridden_checks`` (comma-separated).
+The session page and the procedure note both read them here, so the code never reaches a reader and the two cannot
+group them differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onaboard.web.injections.models import InjectionSession
+from onaboard.web.injections.selectors import CheckCode, check_title
+
+_CODES = {code.value: code for code in CheckCode}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCheck:
+    """One check's stored reasons under its title; ``code`` None (and no title) for lines naming no known check,
+    such as text a session imported from elsewhere carries, kept as they are."""
+
+    code: CheckCode | None
+    title: str
+    reasons: tuple[str, ...]
+
+
+def checks_at_recording(session: InjectionSession) -> list[RecordedCheck]:
+    """The session's stored reasons grouped by check, in the order the checks first appear; a line naming no known
+    check stays as it is, in its place (lines of that kind in a row are one group), and a blank line is dropped."""
+    groups: list[tuple[CheckCode | None, list[str]]] = []
+    of_code: dict[CheckCode, list[str]] = {}
+    for line in session.check_reasons.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        prefix, colon, reason = text.partition(": ")
+        code = _CODES.get(prefix) if colon else None
+        if code is None:
+            if not groups or groups[-1][0] is not None:
+                groups.append((None, []))
+            groups[-1][1].append(text)
+        elif code in of_code:
+            of_code[code].append(reason)
+        else:
+            of_code[code] = [reason]
+            groups.append((code, of_code[code]))
+    return [
+        RecordedCheck(code, check_title(code) if code is not None else "", tuple(reasons)) for code, reasons in groups
+    ]
+
+
+def checks_overridden(session: InjectionSession) -> list[RecordedCheck]:
+    """Each known check the session overrode, in the order stored, with the reasons stored for it (none when no line
+    was stored for it)."""
+    found = {check.code: check for check in checks_at_recording(session) if check.code is not None}
+    codes = [_CODES[code] for code in session.overridden_checks.split(",") if code in _CODES]
+    return [found.get(code) or RecordedCheck(code, check_title(code), ()) for code in codes]
