@@ -840,3 +840,24 @@ def test_the_prior_authorisation_letters_diary_table_reads_in_the_order_of_its_r
     assert "most recent first" in caption.rsplit("Headache diary: the baseline periods", 1)[1]
     rows = re.findall(r"period (\d) \d+ \w{3} \d{4} \N{EN DASH} \d+ \w{3} \d{4} (\d+) (\d+)", table)
     assert [(index, headache) for index, _recorded, headache in rows] == [("1", "19"), ("2", "21"), ("3", "20")]
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION, DocumentKind.PROCEDURE])
+def test_no_column_heading_is_broken_inside_a_word(world, treated, kind):
+    """Column headings wrap between words only: print.css let every word break anywhere (for a long lot or reason
+    typed as one word), and the prior-authorisation letter's diary table printed "Headach" above "e days". No start
+    of a heading's word (each ``<th>`` of the document's HTML) stands in the PDF as a word the document never wrote."""
+    session = treated.sessions[0].external_id
+    context = document_context(
+        kind, patient=treated.patient, today=treated.today, user=world.users["clinician"], session_id=session
+    )
+    page = html.unescape(render_to_string(DocumentKind(kind).template, context))
+    headings = " ".join(re.findall(r"<th\b[^>]*>(.*?)</th>", page, flags=re.DOTALL))
+    words = set(re.findall(r"\w+", headings))
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style\b.*?</style>", " ", page, flags=re.DOTALL))
+    written = set(re.findall(r"\w+", text))
+    assert {"Headache", "recorded"} <= words or kind == DocumentKind.PROCEDURE
+    pdf, _ = _text(world, treated.patient, treated.today, kind, session_id=session)
+    printed = set(re.findall(r"\w+", pdf_text(pdf)))
+    starts = {word[:k] for word in words for k in range(1, len(word))}
+    assert (starts & printed) - written == set()
