@@ -25,6 +25,8 @@ from onaboard.web.clinic.selectors import patient_pathway_state
 from onaboard.web.injections import selectors, services, sitemap
 from onaboard.web.injections.models import InjectionSession, SessionStatus, Severity, SideEffect, SideEffectKind
 from onaboard.web.injections.selectors import CheckCode, SiteEntry
+from onaboard.web.outcomes.models import Decision
+from onaboard.web.outcomes.services import treatment_decision_record
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.models import OtherToxinTreatment
 from tests.web.clinic.diaries import TODAY as DIARY_DAY
@@ -450,6 +452,79 @@ def test_a_nice_stop_is_shown_on_the_next_session(nurse, patient):
     assert nice.reasons[0].startswith("NICE TA260 1.2: headache days from 20 at baseline to 18 at week 24")
     assert nice.reasons[0].endswith("(< 30 %)")
     assert checks.failing == ()
+
+
+def _stop_suggested_at_week24(nurse, patient):
+    """Two cycles and week 24 (ended 3 days before ``DIARY_DAY``) under 30 % fewer headache days: NICE TA260's stop."""
+    day0 = days_before(170)
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18))
+    for day in (day0, day0 + dt.timedelta(days=84)):
+        record(user=nurse, patient=patient, date=day, today=DIARY_DAY)
+    return day0
+
+
+def _decide(world, patient, decision, *, on, reason):
+    """A clinician's decision recorded through the outcomes service, and the name the screen gives them."""
+    clinician = world.users["clinician"]
+    treatment_decision_record(
+        user=clinician, patient=patient, decision=decision, reason=reason, decided_on=on, today=DIARY_DAY
+    )
+    return clinician.get_full_name() or clinician.username
+
+
+def test_a_nice_stop_nobody_answered_is_a_plain_warning(nurse, patient):
+    """With no decision on record, NICE TA260's stop shows in the warning tone with the engine's reasons alone."""
+    _stop_suggested_at_week24(nurse, patient)
+    nice = _warnings(checks_for(patient, day=DIARY_DAY))[selectors.WarningCode.NICE_TA260]
+    pathway = patient_pathway_state(patient, DIARY_DAY)
+    assert (nice.label, nice.tone, nice.reasons) == ("stop suggested", "warn", pathway.outcomes.nice_ta260.reasons)
+
+
+def test_a_continue_answering_the_nice_stop_is_shown_beside_it_in_a_calmer_tone(world, nurse, patient):
+    """A clinician's "continue" made after week 24 answers its stop as the pathway says: the warning stays (the
+    engine's verdict is unchanged), names the decision after the engine's reasons, and is shown without alarm."""
+    _stop_suggested_at_week24(nurse, patient)
+    decided_on = DIARY_DAY - dt.timedelta(days=1)
+    reason = "HIT-6 much better; patient wishes to go on"
+    name = _decide(world, patient, Decision.CONTINUE, on=decided_on, reason=reason)
+    checks = checks_for(patient, day=DIARY_DAY)
+    warnings = _warnings(checks)
+    nice = warnings[selectors.WarningCode.NICE_TA260]
+    engine = patient_pathway_state(patient, DIARY_DAY).outcomes.nice_ta260
+    line = f"Continued against the stopping rule on {decided_on.isoformat()} by {name}: {reason}"
+    assert (nice.label, nice.tone, nice.reasons) == ("stop suggested", "", (*engine.reasons, line))
+    assert selectors.WarningCode.TREATMENT_STOPPED not in warnings
+    assert checks.failing == ()
+
+
+def test_a_continue_before_week_24_does_not_answer_its_stop(world, nurse, patient):
+    """A "continue" decided before week 24 ended did not see its result: the stop warning stays as it was."""
+    day0 = _stop_suggested_at_week24(nurse, patient)
+    _decide(world, patient, Decision.CONTINUE, on=day0 + dt.timedelta(days=100), reason="tolerating it well")
+    nice = _warnings(checks_for(patient, day=DIARY_DAY))[selectors.WarningCode.NICE_TA260]
+    assert nice.tone == "warn"
+    assert not any("Continued against the stopping rule" in reason for reason in nice.reasons)
+
+
+def test_a_decision_to_stop_is_shown_on_the_session_screen(world, nurse, patient):
+    """A stop on record shows who stopped treatment, when and why, as a warning that blocks nothing; a session on a
+    day before the decision does not show it."""
+    _stop_suggested_at_week24(nurse, patient)
+    decided_on = DIARY_DAY - dt.timedelta(days=1)
+    name = _decide(world, patient, Decision.STOP, on=decided_on, reason="no benefit; patient agrees to stop")
+    checks = checks_for(patient, day=DIARY_DAY)
+    stopped = _warnings(checks)[selectors.WarningCode.TREATMENT_STOPPED]
+    line = f"Treatment stopped on {decided_on.isoformat()} by {name}: no benefit; patient agrees to stop"
+    assert (stopped.title, stopped.label, stopped.tone, stopped.reasons) == (
+        "Continue or stop treatment",
+        "treatment stopped",
+        "warn",
+        (line,),
+    )
+    assert checks.warnings[0] == stopped
+    assert checks.failing == ()
+    earlier = _warnings(checks_for(patient, day=decided_on - dt.timedelta(days=1)))
+    assert selectors.WarningCode.TREATMENT_STOPPED not in earlier
 
 
 URGENT_LINE = (

@@ -1027,6 +1027,58 @@ def test_the_session_screen_shows_a_nice_stop(client, world, patient):
     assert "NICE TA260 1.2: headache days from 20 at baseline to 18 at week 24" in preview.content.decode()
 
 
+def _decided_after_week24(world, patient, decision, reason):
+    """Week 24 under 30 % fewer headache days (NICE TA260: stop), then the clinician's ``decision`` yesterday."""
+    from onaboard.web.outcomes.services import treatment_decision_record
+    from tests.web.clinic.diaries import course_rows, store
+
+    day0 = today() - dt.timedelta(days=170)
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today())
+    for day in (day0, day0 + dt.timedelta(days=84)):
+        record(user=world.users["nurse"], patient=patient, date=day, today=today())
+    clinician = world.users["clinician"]
+    decided_on = today() - dt.timedelta(days=1)
+    treatment_decision_record(
+        user=clinician, patient=patient, decision=decision, reason=reason, decided_on=decided_on, today=today()
+    )
+    return f"on {decided_on.isoformat()} by {clinician.get_full_name() or clinician.username}: {reason}"
+
+
+def _warning_box(page, code):
+    """The opening tag of a warning's box on the session screen and its text, in one line."""
+    found = re.search(rf'(<div class="[^"]*" data-warning="{code}">)(.*?)</div>', page, flags=re.DOTALL)
+    assert found, code
+    return found.group(1), " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(2))).split())
+
+
+def test_the_session_screen_shows_the_continue_that_answered_the_nice_stop_calmly(client, world, patient):
+    """After a clinician's "continue" answering week 24's stop, the screen still shows NICE TA260's verdict, now
+    with the decision (who, when, why) and in the neutral tone, not the warning one."""
+    decided = _decided_after_week24(world, patient, "continue", "HIT-6 down 8 points; she wants to go on")
+    login(client, world, "nurse")
+    page = client.get(new_url(patient), follow=True).content.decode()
+    tag, text = _warning_box(page, "nice_ta260")
+    assert tag == '<div class="verdict " data-warning="nice_ta260">'
+    assert text.startswith("NICE TA260 stopping rules: stop suggested")
+    assert "NICE TA260 1.2: headache days from 20 at baseline to 18 at week 24" in text
+    assert text.endswith(f"Continued against the stopping rule {decided}")
+    assert 'data-warning="treatment_stopped"' not in page
+
+
+def test_the_session_screen_shows_that_treatment_was_stopped(client, world, patient):
+    """A clinician's decision to stop shows on the session screen as a warning naming who stopped treatment, when
+    and why, before NICE TA260's verdict; recording is not blocked."""
+    decided = _decided_after_week24(world, patient, "stop", "no benefit after two cycles; agreed with the patient")
+    login(client, world, "clinician")
+    page = client.get(new_url(patient), follow=True).content.decode()
+    tag, text = _warning_box(page, "treatment_stopped")
+    assert tag == '<div class="verdict warn" data-warning="treatment_stopped">'
+    assert text.startswith("Continue or stop treatment: treatment stopped")
+    assert text.endswith(f"Treatment stopped {decided}")
+    assert page.index('data-warning="treatment_stopped"') < page.index('data-warning="nice_ta260"')
+    assert 'id="override-needed"' not in page
+
+
 def test_the_session_screen_shows_an_urgent_side_effect_since_the_last_session(client, world, patient):
     """Trouble swallowing graded severe and related since the last session is shown on the next session's screen
     with the boxed warning it may signal."""

@@ -34,7 +34,7 @@ from onaboard.clinical import (
 )
 from onaboard.synthetic import Profile, synthetic_patient_days
 from onaboard.web.accounts.models import Clinic, Role, SiteOfService, User
-from onaboard.web.clinic.selectors import LatestDecision, Pathway, PathwayState, pathway_state
+from onaboard.web.clinic.selectors import Pathway, PathwayState, pathway_state
 from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
@@ -46,6 +46,7 @@ from onaboard.web.injections.models import (
     SideEffectKind,
 )
 from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse, TreatmentDecision
+from onaboard.web.outcomes.selectors import LatestDecision
 from onaboard.web.outcomes.services import questionnaire_response_record, treatment_decision_record
 from onaboard.web.patients.models import (
     SAFETY_FLAGS,

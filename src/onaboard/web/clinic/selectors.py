@@ -24,9 +24,10 @@ On treatment (at least one session recorded on or before today):
    today) is to stop, whatever the engine says: the engine suggests, the clinician decides;
 1. **stop suggested**: NICE TA260 1.2 says stop (< 30 % fewer headache days at week 24, or episodic migraine for
    three consecutive periods): review before another injection. A clinician's decision to continue answers it
-   while the newest period the verdict rests on (``_stop_rests_on``: week 24's for its reduction, which never
-   changes; the latest complete one for a return to episodic migraine) ended on or before the decision's day: the
-   states below apply, the decision among the reasons; once a later period completes and the episodic rule holds,
+   while the newest period the verdict rests on (``outcomes.selectors.stop_rests_on``: week 24's for its
+   reduction, which never changes; the latest complete one for a return to episodic migraine) ended on or before
+   the decision's day (``outcomes.selectors.continue_answers_stop``, the session screen's rule too): the states
+   below apply, the decision among the reasons; once a later period completes and the episodic rule holds,
    stop is suggested again, the reasons naming the earlier decision. The engine's verdict itself is never changed;
 2. **week-24 assessment due**: week 24 (period 6 after the first injection) is complete and no session has been
    recorded after it, nor a decision made after it, so the response has not been acted on yet;
@@ -108,6 +109,7 @@ from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import side_effects_to_review
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
+from onaboard.web.outcomes.selectors import LatestDecision, continue_answers_stop, stop_rests_on
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 from onaboard.web.patients.models import Patient
 
@@ -167,26 +169,6 @@ STOP_RULE_STILL_HOLDS = _(
 CONTINUE_DECIDED = _("Decided to continue on %(date)s by %(name)s: %(reason)s")
 
 
-@dataclass(frozen=True, slots=True)
-class LatestDecision:
-    """The latest decision a clinician recorded to continue or stop treatment (``outcomes.TreatmentDecision``), as
-    the pathway reads it: what, on which day, by whom (their name as the reasons show it) and why."""
-
-    decision: Decision
-    decided_on: dt.date
-    decided_by: str
-    reason: str
-
-    @classmethod
-    def of(cls, record: TreatmentDecision) -> LatestDecision:
-        user = record.decided_by
-        return cls(Decision(record.decision), record.decided_on, user.get_full_name() or user.username, record.reason)
-
-    def line(self, template: Any) -> str:
-        """This decision worded by ``template`` (``STOPPED_ON``, ``CONTINUED_AGAINST_RULE``, ``CONTINUE_DECIDED``)."""
-        return str(template % {"date": self.decided_on.isoformat(), "name": self.decided_by, "reason": self.reason})
-
-
 class _ShowsState:
     """The ``label`` and ``tone`` the templates show for a pathway ``state`` (a patient's pathway, a worklist line,
     row or group)."""
@@ -208,7 +190,7 @@ class Pathway(_ShowsState):
     """One patient's state, a one-line summary for the worklist, the engine's reasons, and the engine's results.
 
     ``assessment`` is set before treatment (eligibility on ``today``); ``outcomes`` and ``schedule`` once a session
-    has been recorded.
+    has been recorded, and ``decision``, the latest treatment decision on or before ``today``, when there is one.
     """
 
     state: PathwayState
@@ -222,6 +204,7 @@ class Pathway(_ShowsState):
     assessment: Assessment | None = None
     outcomes: Outcomes | None = None
     schedule: ScheduleStatus | None = None
+    decision: LatestDecision | None = None
 
     @property
     def treated(self) -> bool:
@@ -282,17 +265,6 @@ def _week24_pending(outcomes: Outcomes, recorded: Sequence[dt.date]) -> PeriodSu
     return None if any(day > week24.end for day in recorded) else week24
 
 
-def _stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
-    """The newest period NICE TA260's stop verdict rests on, which a clinician's "continue" must have seen: under the
-    return to episodic migraine, the latest period that has ended complete (each one more under 15 headache days is
-    a new fact); under week 24's reduction alone, week 24's period itself (its result never changes, so a
-    "continue" after it answers it for good rather than every 28 days)."""
-    if not outcomes.nice_ta260.reverted_to_episodic and outcomes.week24.available:
-        return next(change.period for change in outcomes.periods if change.period.index == WEEK24_PERIOD)
-    judged = [change.period for change in outcomes.periods if change.judged]
-    return max(judged, key=lambda period: period.end) if judged else None
-
-
 def _on_treatment(
     diary: PatientDiary,
     *,
@@ -312,6 +284,7 @@ def _on_treatment(
         "booked_for": booked_for,
         "outcomes": outcomes,
         "schedule": schedule,
+        "decision": decision,
     }
     if decision is not None and decision.decision is Decision.STOP:
         summary = decision.line(STOPPED_ON)
@@ -320,10 +293,9 @@ def _on_treatment(
     continued = decision if decision is not None and decision.decision is Decision.CONTINUE else None
     decided: tuple[str, ...] = ()
     if nice.verdict is NiceTa260.STOP:
-        latest = _stop_rests_on(outcomes)
-        answered = continued is not None and (latest is None or latest.end <= continued.decided_on)
-        if not answered:
+        if not continue_answers_stop(outcomes, continued):
             again: tuple[str, ...] = ()
+            latest = stop_rests_on(outcomes)
             if continued is not None and latest is not None:
                 still = STOP_RULE_STILL_HOLDS % {
                     "period": latest.index,

@@ -63,6 +63,8 @@ from onaboard.web.injections.models import (
     Severity,
     SideEffect,
 )
+from onaboard.web.outcomes.models import Decision
+from onaboard.web.outcomes.selectors import continue_answers_stop
 from onaboard.web.patients.access import Capability, can, patient_for, patients_visible_to
 from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
 
@@ -591,6 +593,7 @@ class WarningCode(enum.StrEnum):
 
     CHRONIC_MIGRAINE = "chronic_migraine"
     LABEL_CRITERIA = "label_criteria"
+    TREATMENT_STOPPED = "treatment_stopped"
     NICE_TA260 = "nice_ta260"
     SIDE_EFFECTS = "side_effects"
 
@@ -598,6 +601,7 @@ class WarningCode(enum.StrEnum):
 WARNING_TITLES = {
     WarningCode.CHRONIC_MIGRAINE: _("chronic migraine (ICHD-3 1.3) before the first session"),
     WarningCode.LABEL_CRITERIA: _("BOTOX label criteria before the first session"),
+    WarningCode.TREATMENT_STOPPED: _("Continue or stop treatment"),
     WarningCode.NICE_TA260: _("NICE TA260 stopping rules"),
     WarningCode.SIDE_EFFECTS: _("side effects since the last session"),
 }
@@ -607,6 +611,7 @@ WARNING_LABELS = {
     "insufficient_data": _("not enough data"),
     "not_met": _("not met"),
     "stop": _("stop suggested"),
+    "stopped": _("treatment stopped"),
     "urgent": _("urgent"),
     "severe": _("severe"),
 }
@@ -620,6 +625,8 @@ class SessionWarning:
     code: WarningCode
     verdict: str
     reasons: tuple[str, ...]
+    tone: str = "warn"
+    """The colour it is shown in (onaboard.css: warn; empty, neutral, for a stop a clinician's decision answered)."""
 
     @property
     def title(self) -> str:
@@ -635,12 +642,16 @@ def session_warnings(patient: Patient, *, day: dt.date) -> tuple[SessionWarning,
 
     From the patient's pathway on ``day`` (``clinic.selectors.patient_pathway_state``, the patient page's own
     verdicts, computed once): before a first session, a chronic-migraine verdict (ICHD-3 1.3) other than yes and
-    BOTOX label criteria not met; once treated, NICE TA260 suggesting to stop. Then the side effects that started
-    since the last session up to ``day`` (``notable_side_effects``). Each carries the engine's reasons."""
+    BOTOX label criteria not met; once treated, a clinician's decision to stop on record (on or before ``day``:
+    who, when, why), and NICE TA260 suggesting to stop. A "continue" that answers that stop, by the pathway's rule
+    (``outcomes.selectors.continue_answers_stop``), is named after the engine's reasons and the warning is shown
+    without alarm; the engine's verdict stands. Then the side effects that started since the last session up to
+    ``day`` (``notable_side_effects``). Each carries the engine's reasons."""
     # clinic.selectors reads this module (the side effects to review), so it is imported when called.
-    from onaboard.web.clinic.selectors import patient_pathway_state
+    from onaboard.web.clinic.selectors import CONTINUED_AGAINST_RULE, STOPPED_ON, patient_pathway_state
 
     pathway = patient_pathway_state(patient, day)
+    decision = pathway.decision
     warnings = []
     if pathway.assessment is not None:
         chronic, label = pathway.assessment.chronic_migraine, pathway.assessment.label_criteria
@@ -648,9 +659,15 @@ def session_warnings(patient: Patient, *, day: dt.date) -> tuple[SessionWarning,
             warnings.append(SessionWarning(WarningCode.CHRONIC_MIGRAINE, chronic.verdict.value, chronic.reasons))
         if label.verdict is not LabelCriteria.MET:
             warnings.append(SessionWarning(WarningCode.LABEL_CRITERIA, label.verdict.value, label.reasons))
+    if decision is not None and decision.decision is Decision.STOP:
+        warnings.append(SessionWarning(WarningCode.TREATMENT_STOPPED, "stopped", (decision.line(STOPPED_ON),)))
     if pathway.outcomes is not None and pathway.outcomes.nice_ta260.verdict is NiceTa260.STOP:
         nice = pathway.outcomes.nice_ta260
-        warnings.append(SessionWarning(WarningCode.NICE_TA260, nice.verdict.value, nice.reasons))
+        if decision is not None and continue_answers_stop(pathway.outcomes, decision):
+            answered = (*nice.reasons, decision.line(CONTINUED_AGAINST_RULE))
+            warnings.append(SessionWarning(WarningCode.NICE_TA260, nice.verdict.value, answered, tone=""))
+        else:
+            warnings.append(SessionWarning(WarningCode.NICE_TA260, nice.verdict.value, nice.reasons))
     effects = notable_side_effects(patient, since=pathway.last_session, until=day)
     if effects:
         verdict = "urgent" if any(effect.urgent for effect in effects) else "severe"

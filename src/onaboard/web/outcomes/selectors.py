@@ -1,4 +1,9 @@
-"""Reading questionnaire answers, each read audited. The reasons shown are the engine's, recomputed from the answers."""
+"""Reading questionnaire answers, each read audited. The reasons shown are the engine's, recomputed from the answers.
+
+Also the clinician's latest decision to continue or stop treatment as the screens read it (``LatestDecision``) and
+the one rule for when a "continue" answers NICE TA260's stop (``continue_answers_stop``), shared by the pathway
+(``clinic.selectors``) and the session screen's warnings (``injections.selectors``), which both import this module.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
     PROM_WINDOW_DAYS,
+    WEEK24_PERIOD,
     Hit6Change,
     NiceVerdict,
+    Outcomes,
+    PeriodSummary,
     PromError,
     hit6_change,
     hit6_score,
@@ -24,7 +32,7 @@ from onaboard.clinical import (
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse, TreatmentDecision
+from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse, TreatmentDecision
 from onaboard.web.patients.models import Patient
 
 if TYPE_CHECKING:
@@ -208,6 +216,49 @@ def questionnaire_response_on(
         detail=day.isoformat(),
     )
     return response
+
+
+@dataclass(frozen=True, slots=True)
+class LatestDecision:
+    """The latest decision a clinician recorded to continue or stop treatment (``outcomes.TreatmentDecision``), as
+    the pathway and the session screen read it: what, on which day, by whom (their name as the reasons show it) and
+    why."""
+
+    decision: Decision
+    decided_on: date
+    decided_by: str
+    reason: str
+
+    @classmethod
+    def of(cls, record: TreatmentDecision) -> LatestDecision:
+        user = record.decided_by
+        return cls(Decision(record.decision), record.decided_on, user.get_full_name() or user.username, record.reason)
+
+    def line(self, template: Any) -> str:
+        """This decision worded by ``template`` (``clinic.selectors``' ``STOPPED_ON``, ``CONTINUED_AGAINST_RULE``,
+        ``CONTINUE_DECIDED``)."""
+        return str(template % {"date": self.decided_on.isoformat(), "name": self.decided_by, "reason": self.reason})
+
+
+def stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
+    """The newest period NICE TA260's stop verdict rests on, which a clinician's "continue" must have seen: under the
+    return to episodic migraine, the latest period that has ended complete (each one more under 15 headache days is
+    a new fact); under week 24's reduction alone, week 24's period itself (its result never changes, so a
+    "continue" after it answers it for good rather than every 28 days)."""
+    if not outcomes.nice_ta260.reverted_to_episodic and outcomes.week24.available:
+        return next(change.period for change in outcomes.periods if change.period.index == WEEK24_PERIOD)
+    judged = [change.period for change in outcomes.periods if change.judged]
+    return max(judged, key=lambda period: period.end) if judged else None
+
+
+def continue_answers_stop(outcomes: Outcomes, decision: LatestDecision | None) -> bool:
+    """Whether ``decision`` (the latest, on or before the day ``outcomes`` were computed for) is a "continue" that
+    answers NICE TA260's stop: made on or after the end of the newest period the verdict rests on
+    (``stop_rests_on``). A stop later periods renewed, a stop decision, or none answer nothing."""
+    if decision is None or decision.decision is not Decision.CONTINUE:
+        return False
+    rests_on = stop_rests_on(outcomes)
+    return rests_on is None or rests_on.end <= decision.decided_on
 
 
 @dataclass(frozen=True, slots=True)
