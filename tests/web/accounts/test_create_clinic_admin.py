@@ -176,6 +176,23 @@ def test_running_it_again_for_the_same_administrator_changes_nothing(password_fi
     assert User.objects.get(username=USERNAME).check_password(PASSWORD)
 
 
+def test_running_it_again_with_another_site_of_service_is_refused(password_file):
+    """Run again for the clinic's administrator with a site of service other than the clinic's, it refuses (exit 1)
+    naming both sites, as for a new administrator, instead of saying nothing changed (the operator would believe the
+    site was set); the clinic keeps its site, and the clinic's own site given again still succeeds."""
+    account = ("--clinic", CLINIC, "--username", USERNAME, "--password-file", str(password_file))
+    _run(*account)
+    before = (Clinic.objects.count(), User.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(CommandError) as refused:
+        _run(*account, "--site-of-service", "office")
+    assert str(refused.value) == SITE_DIFFERS.format(clinic=CLINIC, site="hospital_outpatient", given="office")
+    assert refused.value.returncode == 1
+    assert _nothing_written(*before)
+    assert Clinic.objects.get(name=CLINIC).site_of_service == SiteOfService.HOSPITAL_OUTPATIENT
+    output = _run(*account, "--site-of-service", "hospital_outpatient")
+    assert output.strip() == ALREADY_SET_UP.format(username=USERNAME, clinic=CLINIC)
+
+
 def test_a_password_the_rules_refuse_writes_nothing(tmp_path):
     """A password the project's rules refuse (too short) is refused with their reasons, and neither the clinic nor
     the account is created."""

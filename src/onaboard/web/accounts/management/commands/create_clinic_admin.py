@@ -15,7 +15,8 @@ machine in the process list) and is never printed: it is typed twice at a prompt
 ``--password-file`` (``-`` for standard input, for a script). The project's password rules apply.
 
 Running it again for an account that already is that clinic's administrator changes nothing and succeeds (exit 0),
-so a provisioning script may repeat it; any other account of that name is refused (exit 1) and left as it is.
+so a provisioning script may repeat it, unless it gives a site of service other than the clinic's: that is refused
+(exit 1) as for a new administrator. Any other account of that name is refused (exit 1) and left as it is.
 """
 
 from __future__ import annotations
@@ -122,17 +123,22 @@ def _new_admin(*, username: str, email: str, clinic: Clinic | None) -> User:
     return user
 
 
+def _refuse_another_site(clinic: Clinic | None, site_of_service: SiteOfService | None) -> None:
+    """ValueError (``SITE_DIFFERS``) when ``site_of_service`` is given for an existing clinic at another site: the
+    command never changes a clinic's site, its administrator does in the admin."""
+    if clinic is not None and site_of_service is not None and clinic.site_of_service != site_of_service:
+        raise ValueError(
+            SITE_DIFFERS.format(clinic=clinic.name, site=clinic.site_of_service, given=site_of_service.value)
+        )
+
+
 def clinic_admin_check(
     *, clinic_name: str, username: str, email: str, site_of_service: SiteOfService | None = None
 ) -> None:
     """Refuse (ValueError) what ``clinic_admin_create`` would refuse before a password is known: a clinic name
     spelled unlike the existing one's, a site of service unlike the existing clinic's, an invalid clinic name, user
     name or e-mail address."""
-    existing = _clinic_named(clinic_name)
-    if existing is not None and site_of_service is not None and existing.site_of_service != site_of_service:
-        raise ValueError(
-            SITE_DIFFERS.format(clinic=clinic_name, site=existing.site_of_service, given=site_of_service.value)
-        )
+    _refuse_another_site(_clinic_named(clinic_name), site_of_service)
     try:
         Clinic(name=clinic_name).clean_fields()
     except ValidationError as refused:
@@ -204,7 +210,8 @@ class Command(BaseCommand):
         "with the Administrator role in it, who then creates every other account in the admin. The password is "
         "asked for twice at the terminal, or read from the first line of --password-file ('-': standard input); it "
         "is never printed. Exit 0 when created, or when that account already is the clinic's administrator "
-        "(nothing changed); 1 when refused (another account of that name, a refused password); 2 for wrong usage."
+        "(nothing changed); 1 when refused (another account of that name, a refused password, a site of service "
+        "other than the existing clinic's); 2 for wrong usage."
     )
     stealth_options = ("stdin",)  # what the password is read from, for tests (as createsuperuser's)
 
@@ -246,6 +253,10 @@ class Command(BaseCommand):
         existing = User.objects.select_related("clinic").filter(username=username).first()
         if existing is not None:
             if _is_admin_of(existing, clinic_name):
+                try:  # "nothing was changed" must not hide a site of service the command would not set
+                    _refuse_another_site(existing.clinic, site)
+                except ValueError as refused:
+                    raise CommandError(str(refused)) from None
                 self.stdout.write(ALREADY_SET_UP.format(username=username, clinic=clinic_name))
                 return
             raise CommandError(USER_EXISTS.format(username=username, clinic=clinic_name))
