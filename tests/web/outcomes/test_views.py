@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -50,6 +51,17 @@ def test_the_hit6_form_has_six_radio_groups_with_legends(patient_client):
     assert html.count("<fieldset") == 6
     assert html.count('type="radio"') == 30
     assert "<legend>Item 1 <span" in html
+
+
+def test_the_hit6_page_sends_a_patient_without_the_paper_form_to_the_clinic(patient_client):
+    """The page numbers the items without their licensed wording, so it tells the patient, before the items, to
+    answer from the HIT-6 form the clinic gave them and to ask the clinic for one if they have none."""
+    page = unescape(patient_client.get(reverse("outcomes:hit6")).content.decode())
+    line = (
+        "This page shows only the item numbers, not the questions: answer with the clinic's HIT-6 form in front of "
+        "you. If you have no HIT-6 form, ask the clinic for one before you answer."
+    )
+    assert page.index(line) < page.index("<fieldset")
 
 
 def test_answering_hit6_stores_the_engines_score(patient_client, world):
