@@ -219,6 +219,18 @@ def test_without_a_policy_the_page_asks_for_one(client, world, eligible):
     assert "Choose a coverage policy, or record the patient" in body
 
 
+def test_without_a_policy_the_criteria_dropdown_shows_none_chosen(client, world, eligible):
+    """With no insurance and no policy chosen, the criteria's Policy dropdown starts on an empty choice, agreeing with
+    the page's "Choose a coverage policy" (a browser shows the first option of a list with none selected: the AHS
+    consensus statement, as if it were the patient's policy); a chosen policy stays selected."""
+    client.force_login(world.users["billing"])
+    body = client.get(_coverage_url(eligible)).content.decode()
+    assert '<option value="" selected>— choose a policy —</option>' in body
+    chosen = client.get(_coverage_url(eligible, policy="nice-ta260")).content.decode()
+    assert '<option value="nice-ta260" selected>' in chosen
+    assert '<option value="" selected>' not in chosen
+
+
 def test_recording_insurance_saves_the_terms_and_audits_the_change(client, world, eligible, today):
     """Posting the insurance form saves the terms; the patient's share then appears in the cost."""
     client.force_login(world.users["billing"])
