@@ -10,8 +10,9 @@ from django.utils import timezone
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic import api as clinic_api
 from onaboard.web.clinic.selectors import ApprovalStatus
-from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
+from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, PriorAuthorisation
 from onaboard.web.injections.models import SessionStatus
+from tests.web.clinic.diaries import chronic_rows, store
 from tests.web.factories import InjectionSessionFactory
 
 
@@ -130,6 +131,26 @@ def test_the_approval_filter_lists_the_approvals_needing_attention(world, api_as
     response = client.get("/api/worklist", {"approval": "nonsense"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "approval"]
+
+
+def test_an_eligible_patient_whose_payer_asks_and_who_has_no_request_is_required_and_needs_attention(world, api_as):
+    """An eligible patient under a payer that asks for prior authorisation, with no request, has the approval status
+    ``required`` (no day), needing attention and listed by ``approval=needs_attention`` and ``approval=required``."""
+    today = timezone.localdate()
+    store(world.same_clinic_patient, chronic_rows(today=today), today=today)
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="us-commercial-a", terms_as_of=today)
+    client = api_as("billing")
+    attention = client.get("/api/worklist", {"approval": "needs_attention"}).json()
+    assert _ids(attention) == {str(world.same_clinic_patient.external_id)}
+    assert attention["groups"][0]["rows"][0]["approval"] == {
+        "status": "required",
+        "label": "required, not requested",
+        "date": None,
+        "approved_until": None,
+        "needs_attention": True,
+    }
+    assert attention["approval_counts"]["required"] == 1
+    assert _ids(client.get("/api/worklist", {"approval": "required"}).json()) == _ids(attention)
 
 
 def test_the_openapi_document_names_the_approval_filter_and_row_field(schema):

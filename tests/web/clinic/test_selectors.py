@@ -975,6 +975,81 @@ def test_whether_a_policy_asks_depends_on_the_clinics_site():
 
 
 @pytest.mark.django_db
+def test_an_eligible_patient_whose_policy_asks_and_who_has_no_request_shows_required_not_requested(world):
+    """A hospital outpatient department's eligible Medicare patient with no request shows "required, not
+    requested" (billing's first job), counted and listed under "needs attention" and under its own filter; in a
+    physician's office Medicare asks none (not needed); a diary still running, or no insurance (not known), shows
+    none."""
+    Clinic.objects.filter(pk=world.clinic.pk).update(site_of_service=SiteOfService.HOSPITAL_OUTPATIENT)
+    store(world.same_clinic_patient, chronic_rows())
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="us-medicare-a", terms_as_of=TODAY)
+    PatientInsurance.objects.create(patient=world.own_patient, policy_id="us-medicare-a", terms_as_of=TODAY)
+    billing = world.users["billing"]
+    listing = worklist(user=billing, today=TODAY)
+    rows = _rows(listing)
+    assert rows["Same"].state is PathwayState.ELIGIBLE
+    assert rows["Same"].approval == ApprovalLine(ApprovalStatus.REQUIRED)
+    assert rows["Same"].approval.label == "required, not requested"
+    assert rows["Same"].approval.needs_attention
+    assert rows["Same"].approval.tone == "warn"
+    assert rows["Own"].state is PathwayState.DIARY_RUNNING
+    assert rows["Own"].approval == ApprovalLine(ApprovalStatus.NONE)
+    assert listing.needs_attention == 1
+    assert _names(worklist(user=billing, today=TODAY, approval="needs_attention")) == {"Same"}
+    assert _names(worklist(user=billing, today=TODAY, approval=ApprovalStatus.REQUIRED)) == {"Same"}
+    Clinic.objects.filter(pk=world.clinic.pk).update(site_of_service=SiteOfService.OFFICE)
+    assert _rows(worklist(user=billing, today=TODAY))["Same"].approval == ApprovalLine(ApprovalStatus.NOT_NEEDED)
+    PatientInsurance.objects.filter(patient=world.same_clinic_patient).delete()
+    assert _rows(worklist(user=billing, today=TODAY))["Same"].approval == ApprovalLine(ApprovalStatus.NONE)
+
+
+@pytest.mark.django_db
+def test_a_treated_patient_whose_payer_asks_shows_required_until_a_request_is_made(world):
+    """A patient due their next session under a commercial payer, with no request, shows "required, not
+    requested"; once a request is made it shows the request pending instead."""
+    _treated(world.same_clinic_patient)
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="us-commercial-a", terms_as_of=TODAY)
+    row = _rows(worklist(user=world.users["billing"], today=TODAY))["Same"]
+    assert (row.state, row.approval) == (PathwayState.DUE, ApprovalLine(ApprovalStatus.REQUIRED))
+    _authorisation(world.same_clinic_patient, requested=1, status=AuthorisationStatus.REQUESTED)
+    row = _rows(worklist(user=world.users["billing"], today=TODAY))["Same"]
+    assert row.approval.status is ApprovalStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_a_patient_who_is_not_eligible_or_stopped_needs_no_request_made(world):
+    """No request is billing's to make for a patient whose diary does not meet the label criteria, nor one whose
+    treatment a clinician stopped: both show none under a payer that asks."""
+    store(world.same_clinic_patient, episodic_rows())
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="us-commercial-a", terms_as_of=TODAY)
+    _treated(world.own_patient)
+    PatientInsurance.objects.create(patient=world.own_patient, policy_id="us-commercial-a", terms_as_of=TODAY)
+    _record_decision(world.own_patient, Decision.STOP, world.users["clinician"])
+    rows = _rows(worklist(user=world.users["billing"], today=TODAY))
+    assert rows["Same"].state is PathwayState.NOT_ELIGIBLE
+    assert rows["Own"].state is PathwayState.TREATMENT_STOPPED
+    assert {rows["Same"].approval.status, rows["Own"].approval.status} == {ApprovalStatus.NONE}
+
+
+@pytest.mark.django_db
+def test_required_not_requested_costs_the_worklist_no_query(world, django_assert_num_queries):
+    """Whether a request is required comes from the patients' policies and pathway states already read: fourteen
+    eligible insured patients cost the same six queries as two."""
+    clinician = world.users["clinician"]
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        worklist(user=clinician, today=TODAY)
+    for n in range(12):
+        patient = PatientFactory(clinic=world.clinic, birth_date=ADULT, family_name=f"Eligible {n:02d}")
+        store(patient, chronic_rows())
+        PatientInsurance.objects.create(patient=patient, policy_id="us-commercial-b", terms_as_of=TODAY)
+    worklist(user=clinician, today=TODAY)
+    with django_assert_num_queries(6):
+        listing = worklist(user=clinician, today=TODAY)
+    assert dict(listing.approval_counts)[ApprovalStatus.REQUIRED] == 12
+
+
+@pytest.mark.django_db
 def test_the_worklist_reads_the_patients_policies_in_its_patients_query(world, django_assert_num_queries):
     """Whether each patient's policy asks for prior authorisation comes with the patients (no query of its own):
     fourteen insured patients cost the same six queries as two."""

@@ -388,6 +388,20 @@ def test_the_approval_filter_lists_the_approvals_needing_attention_and_keeps_the
     assert "Own, Pat" not in body
 
 
+def test_a_row_whose_request_is_required_and_not_made_shows_it_without_a_day(client, world, today):
+    """An eligible patient whose payer asks for prior authorisation and who has no request shows "required, not
+    requested" as a badge with no day beside it, under "needs attention" and its own filter chip."""
+    store(world.same_clinic_patient, chronic_rows(today=today), today=today)
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="us-commercial-a", terms_as_of=today)
+    client.force_login(world.users["billing"])
+    body = client.get(WORKLIST).content.decode()
+    same = _row_of(body, "Same, Sam")
+    assert '<span class="badge warn">required, not requested</span></td>' in same
+    assert "needs attention (1)" in body
+    assert f'href="?approval={ApprovalStatus.REQUIRED.value}" class="badge chip warn"' in body
+    assert "required, not requested (1)" in body
+
+
 def test_the_worklist_page_with_approvals_costs_the_same_queries_for_a_few_patients_as_for_many(
     client, world, today, django_assert_num_queries
 ):

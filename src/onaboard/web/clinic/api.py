@@ -42,8 +42,8 @@ class WorklistQuery(Schema):
     state: PathwayState | None = None
     approval: ApprovalFilter | None = Field(
         None,
-        description="An approval status (rows' approval.status), or needs_attention: pending, renewal_due, denied "
-        "or ended.",
+        description="An approval status (rows' approval.status), or needs_attention: required, pending, "
+        "renewal_due, denied or ended.",
     )
 
 

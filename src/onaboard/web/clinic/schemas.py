@@ -22,22 +22,26 @@ class WorklistApprovalOut(Schema):
     status: str = Field(
         ...,
         description="not_needed when the patient's policy is no payer's (the label, a guideline such as NICE TA260, "
-        "a consensus statement); else the first that holds of pending (a request awaits the payer), denied (the "
-        "latest request), renewal_due, in_force, upcoming (approved, not in force yet), ended and none.",
+        "a consensus statement) or asks none at the clinic's site of service; else the first that holds of pending (a "
+        "request awaits the payer), denied (the latest request), renewal_due, in_force, upcoming (approved, not in "
+        "force yet), ended, required (the policy asks, no request was made and a session is ahead: eligible, booked "
+        "or on treatment) and none.",
     )
     label: str
     date: dt.date | None = Field(
         ...,
         description="The status's day: the request's (pending), the answer's (denied), the day the renewal falls due "
         "(renewal_due), the approval's last day (in_force: null when no end was given; ended) or first day "
-        "(upcoming); null for not_needed and none.",
+        "(upcoming); null for not_needed, required and none.",
     )
     approved_until: dt.date | None = Field(
         ...,
         description="The last day of the approval in force (or of the approval continuing it), or of the upcoming "
         "one; null when none or no end date was given.",
     )
-    needs_attention: bool = Field(..., description="pending, renewal_due, denied or ended: billing's to act on.")
+    needs_attention: bool = Field(
+        ..., description="required, pending, renewal_due, denied or ended: billing's to act on."
+    )
 
 
 class WorklistRowOut(Schema):

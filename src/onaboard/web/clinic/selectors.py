@@ -43,6 +43,13 @@ policy that asks for no approval at the patient's clinic's site of service (the 
 anywhere; Medicare in a physician's office: ``CoveragePolicy.asks_prior_authorisation_at``, the session screen's
 rule) it is **not needed**, whatever was recorded. Otherwise the first that holds:
 
+0. **required, not requested**: the policy (a shipped one: without insurance it is not known) asks for prior
+   authorisation at the clinic's site, no request was ever made (or every one was withdrawn) and a session is
+   ahead on the pathway (``REQUEST_DUE_STATES``: eligible, booked, and every on-treatment state but stop
+   suggested). Making that request is billing's first job. A diary still running, or not meeting the label
+   criteria, gives the request no evidence yet, and a suggested or decided stop means no session should be
+   asked for until a clinician decides, so those patients show **none**;
+
 1. **request pending**: a request awaits the payer (a first request, or one renewing the approval in force);
 2. **denied**: the payer denied the latest request;
 3. **renewal due**: the approval in force ends within ``RENEWAL_LEAD_DAYS`` and nothing renews or continues it;
@@ -51,8 +58,8 @@ rule) it is **not needed**, whatever was recorded. Otherwise the first that hold
 6. **ended**: the last approval's last day has passed;
 7. **none**: no request, or none approved, denied or awaiting the payer (all withdrawn).
 
-Pending, denied, renewal due and ended are what billing staff act on (``NEEDS_ATTENTION``, the worklist's "needs
-attention" filter).
+Required, pending, denied, renewal due and ended are what billing staff act on (``NEEDS_ATTENTION``, the
+worklist's "needs attention" filter).
 """
 
 from __future__ import annotations
@@ -643,6 +650,7 @@ class ApprovalStatus(models.TextChoices):
     """Where a patient's prior authorisation stands on the worklist (precedence in the module docstring), in the
     order its filter lists them: what billing staff act on first."""
 
+    REQUIRED = "required", _("required, not requested")
     PENDING = "pending", _("request pending")
     RENEWAL_DUE = "renewal_due", _("renewal due")
     DENIED = "denied", _("denied")
@@ -659,6 +667,7 @@ class ApprovalStatus(models.TextChoices):
 
 
 APPROVAL_TONE: dict[str, str] = {
+    ApprovalStatus.REQUIRED: "warn",
     ApprovalStatus.PENDING: "warn",
     ApprovalStatus.RENEWAL_DUE: "warn",
     ApprovalStatus.DENIED: "bad",
@@ -671,9 +680,33 @@ APPROVAL_TONE: dict[str, str] = {
 """The badge colour of each approval status."""
 
 NEEDS_ATTENTION = frozenset(
-    {ApprovalStatus.PENDING, ApprovalStatus.RENEWAL_DUE, ApprovalStatus.DENIED, ApprovalStatus.ENDED}
+    {
+        ApprovalStatus.REQUIRED,
+        ApprovalStatus.PENDING,
+        ApprovalStatus.RENEWAL_DUE,
+        ApprovalStatus.DENIED,
+        ApprovalStatus.ENDED,
+    }
 )
-"""The approval statuses billing staff act on: chase the payer, ask for the renewal, appeal or ask again."""
+"""The approval statuses billing staff act on: make the first request, chase the payer, ask for the renewal,
+appeal or ask again."""
+
+REQUEST_DUE_STATES = frozenset(
+    {
+        PathwayState.ELIGIBLE,
+        PathwayState.AWAITING_APPROVAL,
+        PathwayState.APPROVAL_DENIED,
+        PathwayState.BOOKED,
+        PathwayState.WEEK24_DUE,
+        PathwayState.OVERDUE,
+        PathwayState.DUE,
+        PathwayState.ON_TREATMENT,
+    }
+)
+"""The pathway states in which a session is ahead, so a policy asking for prior authorisation needs a request:
+"required, not requested" when none was made. Not a diary still running or not meeting the label criteria (the
+request would have no evidence to rest on), nor a suggested or decided stop (no session to ask for until a
+clinician decides)."""
 
 ApprovalFilter = enum.StrEnum(
     "ApprovalFilter", [("NEEDS_ATTENTION", "needs_attention"), *((each.name, each.value) for each in ApprovalStatus)]
@@ -721,10 +754,18 @@ def asks_prior_authorisation(policy_id: str | None, site: SiteOfService | str) -
     return policy is None or policy.asks_prior_authorisation_at(site)
 
 
-def approval_line(state: ApprovalState, *, asked: bool = True) -> ApprovalLine:
+def requires_prior_authorisation(policy_id: str | None, site: SiteOfService | str, state: PathwayState) -> bool:
+    """Whether the patient needs a request made: a shipped policy (not merely an unknown one) asks for prior
+    authorisation at the clinic's site and the pathway ``state`` has a session ahead (``REQUEST_DUE_STATES``)."""
+    policy = shipped_policies().get(policy_id) if policy_id else None
+    return policy is not None and state in REQUEST_DUE_STATES and policy.asks_prior_authorisation_at(site)
+
+
+def approval_line(state: ApprovalState, *, asked: bool = True, required: bool = False) -> ApprovalLine:
     """The worklist's approval status of ``state`` (``coverage.selectors.approval_state``): not needed when the
     patient's policy asks for none (``asked`` False: ``asks_prior_authorisation``), else the first that holds, in
-    the module docstring's order."""
+    the module docstring's order; "required, not requested" in place of none when ``required``
+    (``requires_prior_authorisation``)."""
     if not asked:
         return ApprovalLine(ApprovalStatus.NOT_NEEDED)
     current = state.current
@@ -742,7 +783,7 @@ def approval_line(state: ApprovalState, *, asked: bool = True) -> ApprovalLine:
         return ApprovalLine(ApprovalStatus.UPCOMING, upcoming.approved_from, upcoming.approved_until)
     if state.ended is not None:
         return ApprovalLine(ApprovalStatus.ENDED, state.ended.approved_until)
-    return ApprovalLine(ApprovalStatus.NONE)
+    return ApprovalLine(ApprovalStatus.REQUIRED if required else ApprovalStatus.NONE)
 
 
 def _approval_matches(line: ApprovalLine, chosen: enum.StrEnum | None) -> bool:
@@ -921,6 +962,7 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                 approval=approval_line(
                     approvals.states[patient.pk],
                     asked=asks_prior_authorisation(patient.insurance_policy, patient.clinic_site),
+                    required=requires_prior_authorisation(patient.insurance_policy, patient.clinic_site, line.state),
                 ),
             )
         )
