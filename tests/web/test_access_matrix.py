@@ -159,6 +159,7 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "injections:session_new": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_record": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_book": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
+    "injections:first_session_book": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_cancel": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_detail": patient_page(STAFF | PATIENT, STAFF),
     "injections:side_effect_detail": patient_page(CLINICAL | PATIENT, CLINICAL),

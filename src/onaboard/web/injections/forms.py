@@ -206,6 +206,12 @@ class BookingForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class FirstBookingForm(forms.Form):
+    """The day of a patient's first session, booked ahead (``injection_session_book_first``)."""
+
+    date = forms.DateField(label=_("Date of the first session"), widget=DateInput())
+
+
 class CancelBookingForm(forms.Form):
     """The confirmation to cancel a booking: only the version the page showed, so a booking moved meanwhile is not
     cancelled unseen."""

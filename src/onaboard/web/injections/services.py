@@ -91,6 +91,13 @@ BOOKING_BEFORE_DUE = gettext_noop(
     "{weeks}-week interval."
 )
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
+FIRST_BOOKING_OPEN = gettext_noop(
+    "A session is already booked for {date}: nothing more was booked. Open that booking to change its date."
+)
+FIRST_BOOKING_TREATED = gettext_noop(
+    "A session is already recorded for this patient: the next one is booked from it, not as a first session."
+)
+"""Why ``injection_session_book_first`` books nothing: a booking open on another day, or a session recorded."""
 
 BOOKING_HORIZON_YEARS = 2
 """The furthest a booking may be moved: two years after today. Sessions recur every ``RETREATMENT_INTERVAL_DAYS``, so
@@ -529,6 +536,47 @@ def injection_session_book(
         )
     session.refresh_from_db()
     return session
+
+
+def injection_session_book_first(
+    *, user: Any, patient: Patient, date: dt.date, today: dt.date | None = None
+) -> InjectionSession:
+    """Book a patient's first session on ``date``, ahead (e.g. while the payer's approval is awaited), so the clinic
+    keeps the appointment here; the session screen then records it as the booked one.
+
+    The day follows the booking rule (``booking_day_problem``: today or later, within the horizon), as when moving a
+    booking, and ``booking_warnings`` still applies to it. Under the patient's lock (``patient_locked``): refused
+    (``SessionConflictError``) once a session is recorded (``FIRST_BOOKING_TREATED``: the next one is booked from
+    it) or while a booking is open on another day (``FIRST_BOOKING_OPEN``). A booking already open on ``date`` (the
+    form sent twice, or a colleague booking the same day) is returned as it is, writing nothing. Audited.
+    """
+    today = today or timezone.localdate()
+    problem = booking_day_problem(date, today=today)
+    if problem:
+        raise SessionRefusedError([("date", problem)])
+    with transaction.atomic():
+        patient = patient_locked(patient)
+        if recorded_sessions(patient).exists():
+            raise SessionConflictError(gettext(FIRST_BOOKING_TREATED))
+        open_now = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).first()
+        if open_now is not None and open_now.date == date:
+            return open_now
+        if open_now is not None:
+            raise SessionConflictError(gettext(FIRST_BOOKING_OPEN).format(date=open_now.date))
+        try:
+            with transaction.atomic():
+                booking = InjectionSession.objects.create(patient=patient, date=date, status=SessionStatus.BOOKED)
+        except IntegrityError:  # a session on that day committed meanwhile by a writer without the patient's lock
+            raise SessionRefusedError([("date", gettext(SESSION_DATE_TAKEN).format(date=date))]) from None
+        audit_record(
+            user=user,
+            action=Action.CREATE,
+            object_type="injection_session",
+            object_id=booking.external_id,
+            patient_id=patient.external_id,
+            detail=f"first session booked for {date}",
+        )
+    return booking
 
 
 def injection_session_cancel(*, user: Any, session: InjectionSession, expected_version: int | None) -> InjectionSession:

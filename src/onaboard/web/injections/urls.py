@@ -7,6 +7,7 @@ from onaboard.web.injections import views
 app_name = "injections"
 urlpatterns = [
     path("patients/<uuid:patient_id>/new/", views.session_new, name="session_new"),
+    path("patients/<uuid:patient_id>/book/", views.first_session_book, name="first_session_book"),
     path("side-effects/report/", views.report_side_effect, name="report_side_effect"),
     path("side-effects/<uuid:side_effect_id>/", views.side_effect_detail, name="side_effect_detail"),
     path("side-effects/<uuid:side_effect_id>/review/", views.side_effect_review, name="side_effect_review"),

@@ -39,6 +39,7 @@ from onaboard.web.injections.forms import (
     AddSiteForm,
     BookingForm,
     CancelBookingForm,
+    FirstBookingForm,
     FollowThePainFormSet,
     SessionForm,
     SideEffectReportForm,
@@ -609,6 +610,58 @@ def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "interval_weeks": selectors.interval_weeks(),
     }
     return render(request, "injections/session_book.html", context)
+
+
+def _first_booking_refused(request: HttpRequest, patient: Patient, message: str) -> HttpResponse:
+    """Back to the open booking's page (moved there) or to the patient's page, saying why nothing was booked."""
+    booking = selectors.open_booking(patient)
+    if booking is not None:
+        messages.info(request, message)
+        return redirect("injections:session_detail", session_id=booking.external_id)
+    messages.error(request, message)
+    return redirect(patient_page_url(patient) or reverse("injections:session_new", args=[patient.external_id]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def first_session_book(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Book a patient's first session ahead (no session recorded, no booking open); the same form sent twice lands
+    on the one booking it made."""
+    patient = patient_for(request.user, patient_id, need=Capability.RECORD_SESSION)
+    today = timezone.localdate()
+    if request.method == "GET":
+        booking = selectors.open_booking(patient)
+        if booking is not None:
+            return _first_booking_refused(
+                request, patient, _(services.FIRST_BOOKING_OPEN).format(date=booking.date.isoformat())
+            )
+        if selectors.recorded_sessions(patient).exists():
+            return _first_booking_refused(request, patient, _(services.FIRST_BOOKING_TREATED))
+    form = FirstBookingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        day = form.cleaned_data["date"]
+        try:
+            booking = services.injection_session_book_first(user=request.user, patient=patient, date=day, today=today)
+        except services.SessionConflictError as error:
+            return _first_booking_refused(request, patient, error.messages[0])
+        except services.SessionRefusedError as error:
+            for field, message in error.problems:
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("First session booked for %(date)s.") % {"date": booking.date.isoformat()})
+            for warning in services.booking_warnings(patient=patient, date=booking.date):
+                messages.warning(request, warning)
+            return redirect("injections:session_detail", session_id=booking.external_id)
+    if request.method == "GET":
+        audit_patient_read(
+            user=request.user,
+            patient=patient,
+            object_type="patient",
+            object_id=patient.external_id,
+            detail="first booking form",
+        )
+    context = {"patient": patient, "form": form, "patient_url": patient_page_url(patient)}
+    return render(request, "injections/first_session_book.html", context)
 
 
 @login_required

@@ -1,0 +1,153 @@
+"""Booking the first session ahead (injections.services.injection_session_book_first and views.first_session_book)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.injections import services
+from onaboard.web.injections.models import InjectionSession, SessionStatus
+from tests.web.factories import PASSWORD
+from tests.web.injections.conftest import TODAY, record
+
+pytestmark = pytest.mark.django_db
+
+CANNOT_RECORD = ["patient", "billing", "admin", "trainee"]
+
+
+def _book(user, patient, date, today=TODAY):
+    return services.injection_session_book_first(user=user, patient=patient, date=date, today=today)
+
+
+def _url(patient):
+    return reverse("injections:first_session_book", args=[patient.external_id])
+
+
+# --- The service ----------------------------------------------------------------------------------------------------
+
+
+def test_a_first_session_is_booked_ahead_and_audited(nurse, patient):
+    """A patient with no session gets a booked session on the day chosen, with a create event naming the day."""
+    day = TODAY + dt.timedelta(days=20)
+    booking = _book(nurse, patient, day)
+    assert (booking.status, booking.date, booking.patient) == (SessionStatus.BOOKED, day, patient)
+    event = AuditEvent.objects.get(object_type="injection_session", object_id=str(booking.external_id))
+    assert event.action == Action.CREATE
+    assert event.patient_id == patient.external_id
+    assert event.detail == f"first session booked for {day}"
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        (TODAY - dt.timedelta(days=1), services.BOOKING_IN_PAST.format(date=TODAY - dt.timedelta(days=1), today=TODAY)),
+        (
+            dt.date(9999, 12, 31),
+            services.BOOKING_TOO_FAR.format(date=dt.date(9999, 12, 31), years=2, limit=services.booking_horizon(TODAY)),
+        ),
+    ],
+)
+def test_a_first_booking_follows_the_booking_day_rule(nurse, patient, day, message):
+    """A day before today or past the booking horizon is refused at the date, as when moving a booking; nothing is
+    saved."""
+    with pytest.raises(services.SessionRefusedError) as refused:
+        _book(nurse, patient, day)
+    assert refused.value.problems == (("date", message),)
+    assert not InjectionSession.objects.filter(patient=patient).exists()
+
+
+def test_a_first_booking_is_refused_once_a_session_is_recorded(nurse, patient):
+    """After a recorded session the next one is booked by the engine and moved, not booked as a first one."""
+    record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=3))
+    before = InjectionSession.objects.count()
+    with pytest.raises(services.SessionConflictError) as conflict:
+        _book(nurse, patient, TODAY + dt.timedelta(days=100))
+    assert conflict.value.messages == (services.FIRST_BOOKING_TREATED,)
+    assert InjectionSession.objects.count() == before
+
+
+def test_a_first_booking_is_refused_while_another_day_is_booked(nurse, patient):
+    """An open booking on another day is moved on its own page: a second first booking is refused, naming its day."""
+    booked = _book(nurse, patient, TODAY + dt.timedelta(days=20))
+    with pytest.raises(services.SessionConflictError) as conflict:
+        _book(nurse, patient, TODAY + dt.timedelta(days=30))
+    assert conflict.value.messages == (services.FIRST_BOOKING_OPEN.format(date=booked.date),)
+    assert list(InjectionSession.objects.filter(patient=patient)) == [booked]
+
+
+def test_the_same_first_booking_sent_twice_lands_on_one_booking(nurse, patient):
+    """A second click (or a colleague booking the same day) returns the booking already made, writing nothing more."""
+    day = TODAY + dt.timedelta(days=20)
+    first = _book(nurse, patient, day)
+    again = _book(nurse, patient, day)
+    assert again.pk == first.pk
+    assert InjectionSession.objects.filter(patient=patient).count() == 1
+    assert AuditEvent.objects.filter(object_type="injection_session", action=Action.CREATE).count() == 1
+
+
+def test_a_cancelled_first_booking_can_be_booked_again_on_its_day(nurse, patient):
+    """A cancelled booking blocks nothing: the same day can be booked again."""
+    day = TODAY + dt.timedelta(days=20)
+    first = _book(nurse, patient, day)
+    services.injection_session_cancel(user=nurse, session=first, expected_version=None)
+    again = _book(nurse, patient, day)
+    assert again.pk != first.pk
+    assert again.status == SessionStatus.BOOKED
+
+
+# --- The page -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_clinical_staff_book_the_first_session_on_its_page(client, world, patient, role):
+    """The page asks for the day; posting it books the session and lands on the booked session's page."""
+    client.login(username=role, password=PASSWORD)
+    assert "Book the first session" in client.get(_url(patient)).content.decode()
+    day = timezone.localdate() + dt.timedelta(days=14)
+    response = client.post(_url(patient), {"date": day.isoformat()}, follow=True)
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    assert booking.date == day
+    assert response.redirect_chain[-1][0] == reverse("injections:session_detail", args=[booking.external_id])
+    assert f"First session booked for {day.isoformat()}." in response.content.decode()
+
+
+def test_a_first_booking_in_the_past_is_refused_next_to_the_date(client, world, patient):
+    """The date field shows why nothing was booked."""
+    client.login(username="nurse", password=PASSWORD)
+    today = timezone.localdate()
+    past = today - dt.timedelta(days=1)
+    page = client.post(_url(patient), {"date": past.isoformat()}).content.decode()
+    assert services.BOOKING_IN_PAST.format(date=past, today=today) in page
+    assert not InjectionSession.objects.filter(patient=patient).exists()
+
+
+def test_the_first_booking_page_sends_an_open_booking_to_its_own_page(client, world, patient):
+    """With a booking open, the page leads to that booking (moved on its own page) instead of booking another."""
+    client.login(username="nurse", password=PASSWORD)
+    booking = InjectionSession.objects.create(patient=patient, date=timezone.localdate() + dt.timedelta(days=9))
+    response = client.get(_url(patient))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("injections:session_detail", args=[booking.external_id])
+
+
+def test_a_first_booking_posted_twice_shows_the_one_booking(client, world, patient):
+    """The form sent twice (a double click) books once and both posts land on the same session."""
+    client.login(username="nurse", password=PASSWORD)
+    day = timezone.localdate() + dt.timedelta(days=14)
+    first = client.post(_url(patient), {"date": day.isoformat()})
+    second = client.post(_url(patient), {"date": day.isoformat()})
+    booking = InjectionSession.objects.get(patient=patient)
+    assert first["Location"] == second["Location"] == reverse("injections:session_detail", args=[booking.external_id])
+
+
+@pytest.mark.parametrize("role", CANNOT_RECORD)
+def test_only_clinicians_and_nurses_book_a_first_session(client, world, patient, role):
+    """Every other role gets "not found", and a post books nothing."""
+    client.login(username=role, password=PASSWORD)
+    assert client.get(_url(patient)).status_code == 404
+    client.post(_url(patient), {"date": timezone.localdate().isoformat()})
+    assert not InjectionSession.objects.filter(patient=patient).exists()
