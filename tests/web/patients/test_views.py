@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.coverage.models import AuthorisationStatus, PriorAuthorisation
 from onaboard.web.injections.models import InjectionSession
 from onaboard.web.patients.forms import DATE_IN_FUTURE, LOADED_UNREADABLE, RECORD_NUMBER_TAKEN, STOP_BEFORE_START
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 from onaboard.web.patients.services import STALE_TRIAL, STALE_VERSION, STOP_DATE_NEEDED
+from tests.web.clinic.diaries import chronic_rows, store
 from tests.web.posted import posted
 
 pytestmark = pytest.mark.django_db
@@ -603,6 +605,8 @@ def test_the_page_says_when_and_by_whom_the_checklist_was_answered(client, world
     patient = world.same_clinic_patient
     clinician = world.users["clinician"]
     client.force_login(clinician)
+    patient.pregnant = False  # answered before the day was kept (an import, an older version)
+    patient.save()
     assert "The day the checklist was answered is not recorded." in client.get(_url("detail", patient)).content.decode()
     data = {"version": patient.version, "other_toxin_asked": "yes", "pregnant": "no"}
     assert client.post(_url("safety_edit", patient), data).status_code == 302
@@ -621,3 +625,86 @@ def test_the_safety_form_returns_to_a_page_of_this_site_only(client, world, next
     url = f"{_url('safety_edit', patient)}?{urlencode({'next': next_url})}"
     response = client.post(url, {"version": patient.version, "other_toxin_asked": "no"})
     assert response["Location"] == (lands_on or _url("detail", patient))
+
+
+def test_the_safety_card_of_a_new_patient_says_nothing_is_answered_yet(client, world):
+    """A patient with no safety question answered reads "Safety screen for an injection on <day>. Not answered
+    yet.", not "Screened ..." with the answering day missing."""
+    client.force_login(world.users["nurse"])
+    body = html.unescape(client.get(_url("detail", world.same_clinic_patient)).content.decode())
+    day = timezone.localdate().strftime("%-d %b %Y")
+    assert f"Safety screen for an injection on {day}." in body
+    assert "Not answered yet." in body
+    assert "Screened for an injection" not in body
+    assert "The day the checklist was answered is not recorded." not in body
+
+
+# --- Portal login ---------------------------------------------------------------------------------------------------
+
+
+def test_the_patient_page_names_the_portal_login(client, world):
+    """A patient with a linked login shows its user name; one without says the administrator links one, and where."""
+    client.force_login(world.users["nurse"])
+    own = html.unescape(client.get(_url("detail", world.own_patient)).content.decode())
+    assert f"Portal: the patient signs in as {world.users['patient'].username}." in own
+    other = html.unescape(client.get(_url("detail", world.same_clinic_patient)).content.decode())
+    assert (
+        "Portal: no login linked. The clinic's administrator makes one (Admin, Users, Add user) and links it to "
+        "this record (Admin, Patients, the patient, User)." in other
+    )
+
+
+def test_the_patient_page_says_a_closed_portal_is_closed(client, world):
+    """A closed portal names the login and how the administrator opens it again."""
+    patient = world.own_patient
+    patient.portal_closed = timezone.now()
+    patient.save()
+    client.force_login(world.users["clinician"])
+    body = html.unescape(client.get(_url("detail", patient)).content.decode())
+    assert f"Portal: closed (login {world.users['patient'].username})." in body
+    assert "signs in as" not in body
+
+
+# --- Booking the first session --------------------------------------------------------------------------------------
+
+
+def _book_first_link(patient: Patient) -> str:
+    return reverse("injections:first_session_book", args=[patient.external_id])
+
+
+@pytest.mark.parametrize("diary", ["none", "chronic", "chronic_awaiting", "chronic_denied"])
+def test_an_untreated_patient_without_a_booking_has_a_book_first_session_button(client, world, today, diary):
+    """Diary running, eligible, awaiting approval and approval denied each offer "Book the first session"."""
+    patient = world.same_clinic_patient
+    if diary != "none":
+        store(patient, chronic_rows(today=today - timedelta(days=1)), today=today)
+    if diary in ("chronic_awaiting", "chronic_denied"):
+        denied = diary == "chronic_denied"
+        PriorAuthorisation.objects.create(
+            patient=patient,
+            policy_id="botox-label",
+            diagnosis_code="G43.709",
+            requested_on=today - timedelta(days=5),
+            status=AuthorisationStatus.DENIED if denied else AuthorisationStatus.REQUESTED,
+            decided_on=today - timedelta(days=1) if denied else None,
+        )
+    client.force_login(world.users["nurse"])
+    body = client.get(_url("detail", patient)).content.decode()
+    state = {
+        "none": "diary running",
+        "chronic": "eligible",
+        "chronic_awaiting": "awaiting approval",
+        "chronic_denied": "approval denied",
+    }
+    assert f'">{state[diary]}</span>' in body
+    assert _book_first_link(patient) in body
+    assert "Book the first session" in body
+
+
+def test_no_book_first_session_button_once_booked_or_treated(client, world, treated):
+    """A booked first session, or a recorded one, leaves nothing to book as a first session."""
+    patient = world.own_patient
+    InjectionSession.objects.create(patient=patient, date=timezone.localdate() + timedelta(days=3))
+    client.force_login(world.users["clinician"])
+    assert _book_first_link(patient) not in client.get(_url("detail", patient)).content.decode()
+    assert _book_first_link(treated.patient) not in client.get(_url("detail", treated.patient)).content.decode()

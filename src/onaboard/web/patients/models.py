@@ -109,6 +109,12 @@ class Patient(BaseModel):
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
+    @property
+    def safety_unanswered(self) -> bool:
+        """No safety question answered yet (each of ``SAFETY_FLAGS`` not asked, other toxins not asked): a new
+        patient's checklist, which the patient page says is not answered yet."""
+        return not self.other_toxin_asked and all(getattr(self, flag) is None for flag in SAFETY_FLAGS)
+
     def predates_birth(self, day: dt.date | None) -> bool:
         """Whether ``day`` comes before the birth date (none known, or no day: never): the one rule by which a
         diary day, a session, a questionnaire or a side effect's onset is refused as a mistyped year, and which

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from onaboard.web.accounts.models import STAFF_ROLES
 from onaboard.web.audit.services import audit_patient_read
+from onaboard.web.clinic.selectors import PathwayState
 from onaboard.web.common.conflicts import Change, merge_with_stored
 from onaboard.web.injections.selectors import open_booking
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
@@ -42,6 +43,12 @@ from onaboard.web.patients.services import (
     preventive_trial_create,
     preventive_trial_update,
 )
+
+FIRST_BOOKING_STATES = frozenset(
+    {PathwayState.DIARY_RUNNING, PathwayState.ELIGIBLE, PathwayState.AWAITING_APPROVAL, PathwayState.APPROVAL_DENIED}
+)
+"""The pathway states that offer "Book the first session": before treatment with no booking open (a booked first
+session is ``BOOKED``), for a patient who may be treated once the diary or the payer allows. Not "not eligible"."""
 
 
 def _staff_patient(request: HttpRequest, external_id: uuid.UUID, need: Capability) -> Patient:
@@ -86,11 +93,13 @@ def detail(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
     patient = _staff_patient(request, external_id, Capability.VIEW_CLINICAL)
     page = patient_page(user=request.user, patient=patient, today=timezone.localdate())
     booking = page.pathway.booked_for and open_booking(patient)
+    can_record = can(request.user, Capability.RECORD_SESSION)
     context = {
         "page": page,
         "patient": patient,
         "can_edit": can(request.user, Capability.EDIT_CLINICAL),
-        "can_record": can(request.user, Capability.RECORD_SESSION),
+        "can_record": can_record,
+        "can_book_first": can_record and page.pathway.state in FIRST_BOOKING_STATES,
         "can_keep_diary": can(request.user, Capability.KEEP_DIARY),
         "record_url": reverse("injections:session_record", args=[booking.external_id])
         if booking
