@@ -79,6 +79,21 @@ def test_the_interval_is_checked_against_the_session_after_too(nurse, patient):
     assert checks.interval.reasons[-1] == "12-week rule: 2026-03-02 is 30 days after the session of 2026-01-31 (< 84)"
 
 
+def test_the_interval_check_fails_on_the_day_of_a_session_already_recorded(nurse, patient):
+    """On the day a session is already recorded, the 12-week check fails naming that session, as recording
+    refuses it, instead of passing as a first session; the session itself, being recorded again (``exclude``),
+    is not its own neighbour."""
+    recorded = record(user=nurse, patient=patient, date=DAY)
+    checks = checks_for(patient, day=DAY)
+    assert checks.interval.passed is False
+    assert checks.interval.reasons == (selectors.SESSION_ALREADY_ON_DAY.format(date=DAY),)
+    assert CheckCode.INTERVAL.value in checks.failing_codes
+    with pytest.raises(services.SessionConflictError):
+        record(user=nurse, patient=patient, date=DAY)
+    again = selectors.session_checks(patient=patient, date=DAY, sites=fixed_entries(), vial_units=200, exclude=recorded)
+    assert again.interval.passed is True
+
+
 def test_other_toxins_count_only_when_they_are_botox(patient):
     """Dysport's units cannot be converted, so it is listed as not counted, not added to the BOTOX total."""
     OtherToxinTreatment.objects.create(patient=patient, date=DAY - dt.timedelta(days=10), product="Dysport", units=500)

@@ -383,9 +383,12 @@ def test_a_stale_version_is_refused(nurse, patient):
 
 
 def test_the_unique_constraint_stops_a_racing_insert(nurse, patient, world, monkeypatch):
-    """If a concurrent recording slipped past the lookup, the database's constraint refuses the second row."""
-    record(user=nurse, patient=patient, date=DAY)
+    """If a concurrent recording slipped past the lookup (and so past the checks, which do not see it yet), the
+    database's constraint refuses the second row."""
+    first = record(user=nurse, patient=patient, date=DAY)
     monkeypatch.setattr(services, "_session_to_record", lambda **kwargs: None)
+    checks = services.session_checks
+    monkeypatch.setattr(services, "session_checks", lambda **kwargs: checks(**{**kwargs, "exclude": first}))
     with pytest.raises(services.SessionConflictError) as conflict:
         record(user=world.users["clinician"], patient=patient, date=DAY)
     assert conflict.value.messages == (services.SESSION_ALREADY_RECORDED.format(date=DAY),)

@@ -79,6 +79,11 @@ LABEL_DOSES = gettext_noop("every site is the label's {per_site} U (0.1 mL), wit
 NO_UNITS = gettext_noop("no units entered yet, so the cumulative dose cannot be checked")
 NO_DATE = gettext_noop("enter the session date to run the {weeks}-week and cumulative-dose checks")
 BEFORE_BIRTH = gettext_noop("the session date {date} is before the patient's birth date ({birth}); check the year")
+SESSION_ALREADY_ON_DAY = gettext_noop(
+    "a session on {date} is already recorded for this patient: it cannot be recorded again, open that session"
+)
+"""The 12-week check on the day of a session already recorded: recording refuses it
+(``services.SESSION_ALREADY_RECORDED``), so the check fails rather than counting the day as a first session."""
 CONTRAINDICATION_NOT_ANSWERED = gettext_noop("not answered: {questions} — ask before injecting")
 """The contraindication check while a label contraindication question is unanswered: not a block, and not "passed"."""
 
@@ -457,7 +462,8 @@ def session_checks(
     prior-authorisation checks for a session.
 
     ``exclude`` is the session being recorded (a booking), left out of the patient's history. The 12-week rule is
-    checked against the recorded sessions before and after ``date``; the cumulative dose counts recorded
+    checked against the recorded sessions before and after ``date``, and fails on the day of another session
+    already recorded (``SESSION_ALREADY_ON_DAY``: recording refuses that day); the cumulative dose counts recorded
     sessions and other toxin treatments (BOTOX PI, 400 U in 3 months); the safety screen runs on ``date``, and
     while a contraindication question is unanswered the check is "not answered" rather than passed; the prior
     authorisation is ``coverage.selectors.approval_on`` on ``date`` (``_prior_authorisation_result``). ``warnings``
@@ -491,9 +497,10 @@ def session_checks(
     recorded = recorded_sessions(patient)
     if exclude is not None and exclude.pk is not None:
         recorded = recorded.exclude(pk=exclude.pk)
-    interval, dose, cycle = cycle_check_results(
-        date, units, sessions=recorded.values_list("date", "total_units"), other_doses=other_toxin_doses(patient)
-    )
+    history = list(recorded.values_list("date", "total_units"))
+    interval, dose, cycle = cycle_check_results(date, units, sessions=history, other_doses=other_toxin_doses(patient))
+    if any(day == date for day, _units in history):  # the engine passes over a session on the day itself
+        interval = CheckResult(CheckCode.INTERVAL, False, (gettext(SESSION_ALREADY_ON_DAY).format(date=date),))
     screen = patient_safety_screen(patient, on=date)
     return SessionChecks(
         plan,
