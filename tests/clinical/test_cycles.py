@@ -117,6 +117,12 @@ def test_no_sessions_means_not_started() -> None:
     assert (status.days_overdue, status.reasons) == (0, (REASON_NOT_STARTED,))
 
 
+def test_the_not_started_reason_holds_for_an_eligible_patient_too() -> None:
+    """The reason says cycle 1 starts with the first session, not "when the patient is eligible": it is shown on an
+    eligible patient's page as well, where waiting for eligibility would be untrue."""
+    assert REASON_NOT_STARTED == "no injection session recorded yet; cycle 1 starts with the first session"
+
+
 def test_83_days_after_the_last_session_is_not_yet_due() -> None:
     """83 days after the last session the next one is not yet due."""
     status = schedule_status([JAN_5], today=dt.date(2026, 3, 29))

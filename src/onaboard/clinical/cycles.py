@@ -78,7 +78,7 @@ PROPOSED_NOT_BOTOX = (
 
 # --- Reasons (format strings) ----------------------------------------------------------------------------------
 
-REASON_NOT_STARTED = "no injection session recorded yet; cycle 1 starts when the patient is eligible"
+REASON_NOT_STARTED = "no injection session recorded yet; cycle 1 starts with the first session"
 REASON_INTERVAL = (
     "BOTOX label, chronic migraine: retreat every 12 weeks ({interval} days); last session {last}, next due {due}"
 )
