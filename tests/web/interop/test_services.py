@@ -171,6 +171,70 @@ def test_a_diary_with_bad_quoting_still_names_the_other_patient_of_the_rows_befo
     assert [column for _, column, _ in _diary_refusals(world, no_date, patient=world.own_patient)] == ["date"]
 
 
+def _table_refusals(world, kind: str, text: str, patient=None) -> list[tuple[int, str | None, str]]:
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        table_csv_import(
+            user=world.users["clinician"],
+            clinic=world.clinic,
+            kind=kind,
+            source=text,
+            today=timezone.localdate(),
+            patient=patient,
+        )
+    return [(p.line, p.column, p.message) for p in refused.value.problems]
+
+
+def test_a_refused_sessions_csv_names_its_unknown_and_other_patients_with_its_format_problems(world):
+    """A sessions file the table reader refuses still names, in line order, each record number the clinic lacks
+    (once, at its first row) and, imported for one patient, each other patient's; a row whose patient id is blank
+    is the reader's problem alone."""
+    day = timezone.localdate() - dt.timedelta(days=100)
+    mine, other = world.own_patient.record_number, world.same_clinic_patient.record_number
+    text = (
+        "patient_id,date,status\n"
+        f"{mine},{day},booked\n"
+        f"NOBODY,{day},maybe\n"
+        f"{mine},not-a-date,booked\n"
+        f"NOBODY,{day + dt.timedelta(days=90)},booked\n"
+        f",{day},booked\n"
+        f"{other},{day},booked\n"
+    )
+    problems = _table_refusals(world, "sessions", text)
+    assert [(line, column) for line, column, _ in problems] == [
+        (3, "patient_id"),
+        (3, "status"),
+        (4, "date"),
+        (6, "patient_id"),
+    ]
+    assert problems[0][2] == UNKNOWN_PATIENT.format(value="NOBODY")
+    mine_only = _table_refusals(world, "sessions", text, patient=world.own_patient)
+    assert [(line, column) for line, column, _ in mine_only] == [
+        (3, "patient_id"),
+        (3, "status"),
+        (4, "date"),
+        (6, "patient_id"),
+        (7, "patient_id"),
+    ]
+    assert mine_only[0][2] == OTHER_PATIENT.format(expected=mine, value="NOBODY")
+    assert mine_only[4][2] == OTHER_PATIENT.format(expected=mine, value=other)
+
+
+def test_a_refused_preventives_csv_names_its_unknown_patients_and_a_missing_column_alone(world):
+    """A preventives file with a bad row also names the record number the clinic lacks, in line order; a file whose
+    header lacks a column the reader requires lists that problem alone."""
+    mine = world.own_patient.record_number
+    text = (
+        "patient_id,drug,drug_class,start,stop_reason\n"
+        f"{mine},topiramate,nonsense,2025-01-01,ongoing\n"
+        "NOBODY,propranolol,beta_blocker,2025-01-01,ongoing\n"
+    )
+    problems = _table_refusals(world, "preventives", text)
+    assert [(line, column) for line, column, _ in problems] == [(2, "drug_class"), (3, "patient_id")]
+    assert problems[1][2] == UNKNOWN_PATIENT.format(value="NOBODY")
+    no_start = "patient_id,drug,drug_class,stop_reason\nNOBODY,propranolol,beta_blocker,ongoing\n"
+    assert [column for _, column, _ in _table_refusals(world, "preventives", no_start)] == ["start"]
+
+
 def test_a_questionnaire_dated_after_the_imports_today_is_refused_as_the_questionnaire_page_refuses_it(world, charted):
     """A Bundle's HIT-6 dated after the import's ``today`` is refused at it with the questionnaire page's words
     (``questionnaire_date_problem`` asked on the import's today, as every other rule of the import is, not on the

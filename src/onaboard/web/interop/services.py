@@ -61,7 +61,13 @@ from onaboard.interop.fhir.records import (
     SideEffectRecord,
     SiteRecord,
 )
-from onaboard.interop.tables import TableError, read_preventives, read_sessions
+from onaboard.interop.tables import (
+    PREVENTIVE_REQUIRED,
+    SESSION_REQUIRED,
+    TableError,
+    read_preventives,
+    read_sessions,
+)
 from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
@@ -433,10 +439,16 @@ def _record_number_problems(
 
 
 def _with_record_number_problems(
-    refused: Sequence[CsvProblem], source: str | bytes, clinic: Clinic, patient: Patient | None
+    refused: Sequence[CsvProblem],
+    source: str | bytes,
+    clinic: Clinic,
+    patient: Patient | None,
+    *,
+    required: Sequence[str] = REQUIRED_COLUMNS,
 ) -> list[CsvProblem]:
-    """The diary contract's problems (``refused``) with, in line order, those of the record numbers the file's rows
-    name that are not ``patient``'s or not the clinic's, so a refused file lists every problem at once.
+    """The contract's problems (``refused``: the diary's, or a sessions or preventives table's, whose required
+    columns are ``required``) with, in line order, those of the record numbers the file's rows name that are not
+    ``patient``'s or not the clinic's, so a refused file lists every problem at once.
 
     The ``patient_id`` column is read as the contract reads it (``csv_records``: a record's line is the physical
     line it starts on), up to a bad quoting; not at all when the file is not UTF-8 or its header lacks a column the
@@ -450,7 +462,7 @@ def _with_record_number_problems(
     passed_over = {p.line for p in refused if p.column in (None, "patient_id")}
     records = csv_records(text, malformed=[])
     header = next(records, (0, []))[1]
-    if any(name not in header for name in REQUIRED_COLUMNS):
+    if any(name not in header for name in required):
         return list(refused)  # the contract's one problem: no row can be read without the column
     at = header.index("patient_id")  # a repeated column is read from its first place, as the contract reads it
     first_lines: dict[str, int] = {}
@@ -1549,7 +1561,9 @@ def table_csv_import(
     """Import a preventive-history or sessions CSV (docs/fhir.md): all rows or, with ``DiaryCsvInvalidError``
     listing every ``line N, column C`` problem, none. Rows are matched by drug and start, or by date; every row is
     asked the pages' rules (``preventive_trial_problems``, the session checks) before anything is written, with the
-    patients' rows locked (``_patients_locked``): the same file imported twice at once adds its rows once."""
+    patients' rows locked (``_patients_locked``): the same file imported twice at once adds its rows once. A file
+    the table reader refuses also names its rows of another patient or of a record number the clinic lacks
+    (``_with_record_number_problems``, as the diary import does)."""
     try:
         if kind == "preventives":
             rows = read_preventives(
@@ -1558,7 +1572,9 @@ def table_csv_import(
         else:
             rows = read_sessions(source, today=today)
     except TableError as refused:
-        raise DiaryCsvInvalidError(refused.problems) from None
+        required = PREVENTIVE_REQUIRED if kind == "preventives" else SESSION_REQUIRED
+        problems = _with_record_number_problems(refused.problems, source, clinic, patient, required=required)
+        raise DiaryCsvInvalidError(problems) from None
     lines = _Lines(source)
 
     def in_transaction() -> ImportSummary:
