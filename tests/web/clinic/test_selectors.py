@@ -27,6 +27,7 @@ from onaboard.web.clinic.selectors import (
     SEARCH_MAX_WORDS,
     SHARE_BATCH,
     STOP_RULE_STILL_HOLDS,
+    STOP_SUGGESTED_SINCE,
     STOPPED_BUT_BOOKED,
     ApprovalFilter,
     ApprovalLine,
@@ -1089,8 +1090,10 @@ def _on(day, rows, sessions, decision=None, booked=()):
     )
 
 
-def _continued(day=TODAY, reason="HIT-6 down 9 points, fewer severe days"):
-    return LatestDecision(Decision.CONTINUE, day, "Dr Avery Stone", reason)
+def _continued(day=TODAY, reason="HIT-6 down 9 points, fewer severe days", *, saw_stop=True):
+    """A "continue" by Dr Stone; ``saw_stop``: the engine's NICE TA260 verdict that day was stop (the decision was
+    made against it)."""
+    return LatestDecision(Decision.CONTINUE, day, "Dr Avery Stone", reason, saw_stop=saw_stop)
 
 
 def test_a_continue_decision_answers_the_stop_suggestion_it_saw():
@@ -1158,8 +1161,34 @@ def test_a_continue_decision_dated_before_the_failing_period_does_not_answer_it(
     """A "continue" recorded before week 24 ended (say at the second session) saw no stop suggestion: week 24's
     result suggests stopping all the same."""
     rows, sessions = _non_responder()
-    pathway = _on(TODAY, rows, sessions, _continued(day=sessions[1]))
+    pathway = _on(TODAY, rows, sessions, _continued(day=sessions[1], saw_stop=False))
     assert pathway.state is PathwayState.STOP_SUGGESTED
+
+
+def test_a_continue_that_saw_no_stop_is_not_said_to_go_against_the_rule():
+    """A "continue" recorded at the second session, when NICE TA260 said nothing yet, is worded as a decision to
+    continue, and the stop suggested since is said to be new, not to "still hold": neither went against a rule that
+    did not yet hold."""
+    rows, sessions = _non_responder()
+    pathway = _on(TODAY, rows, sessions, _continued(day=sessions[1], saw_stop=False))
+    assert pathway.state is PathwayState.STOP_SUGGESTED
+    assert not any(reason.startswith("Continued against the stopping rule") for reason in pathway.reasons)
+    assert any(reason.startswith(f"Decided to continue on {sessions[1].isoformat()}") for reason in pathway.reasons)
+    assert not any("still holds" in reason for reason in pathway.reasons)
+    week24 = next(change.period for change in pathway.outcomes.periods if change.period.index == 6)
+    since = STOP_SUGGESTED_SINCE % {"period": 6, "start": week24.start.isoformat(), "end": week24.end.isoformat()}
+    assert str(since) in pathway.reasons
+
+
+def test_a_continue_recorded_on_the_last_day_of_week_24_did_not_see_its_result():
+    """On period 6's last day the period is still running and the engine judges nothing of it, so a "continue"
+    recorded that day cannot answer the stop week 24's result suggests once it has ended, even if a stop from
+    another rule was on screen that day."""
+    rows, sessions = _non_responder()
+    week24 = next(change.period for change in _on(TODAY, rows, sessions).outcomes.periods if change.period.index == 6)
+    for saw_stop in (False, True):
+        pathway = _on(TODAY, rows, sessions, _continued(day=week24.end, saw_stop=saw_stop))
+        assert pathway.state is PathwayState.STOP_SUGGESTED
 
 
 def test_a_stop_decision_is_treatment_stopped_whatever_the_engine_says():

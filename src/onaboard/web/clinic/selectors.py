@@ -174,6 +174,11 @@ STOP_RULE_STILL_HOLDS = _(
     "decide again"
 )
 CONTINUE_DECIDED = _("Decided to continue on %(date)s by %(name)s: %(reason)s")
+STOP_SUGGESTED_SINCE = _(
+    "period %(period)d (%(start)s to %(end)s) has ended since that decision and NICE TA260 now suggests stopping: "
+    "decide again"
+)
+"""A "continue" made when no stop was suggested (``LatestDecision.saw_stop`` false), and a stop suggested since."""
 
 
 class _ShowsState:
@@ -304,12 +309,13 @@ def _on_treatment(
             again: tuple[str, ...] = ()
             latest = stop_rests_on(outcomes)
             if continued is not None and latest is not None:
-                still = STOP_RULE_STILL_HOLDS % {
+                since = STOP_RULE_STILL_HOLDS if continued.saw_stop else STOP_SUGGESTED_SINCE
+                still = since % {
                     "period": latest.index,
                     "start": latest.start.isoformat(),
                     "end": latest.end.isoformat(),
                 }
-                again = (continued.line(CONTINUED_AGAINST_RULE), str(still))
+                again = (continued.line(CONTINUED_AGAINST_RULE if continued.saw_stop else CONTINUE_DECIDED), str(still))
             return Pathway(PathwayState.STOP_SUGGESTED, nice.reasons[0], (*nice.reasons, *again), **common)
         decided = (continued.line(CONTINUED_AGAINST_RULE),) if continued is not None else ()
     elif continued is not None:

@@ -19,6 +19,7 @@ from onaboard.clinical import (
     PROM_WINDOW_DAYS,
     WEEK24_PERIOD,
     Hit6Change,
+    NiceTa260,
     NiceVerdict,
     Outcomes,
     PeriodSummary,
@@ -228,11 +229,16 @@ class LatestDecision:
     decided_on: date
     decided_by: str
     reason: str
+    saw_stop: bool = False
+    """The engine's NICE TA260 verdict on ``decided_on`` was stop (``TreatmentDecision.nice_verdict``): a "continue"
+    went against it. A "continue" that saw no stop answers none, and is not worded as going against a rule."""
 
     @classmethod
     def of(cls, record: TreatmentDecision) -> LatestDecision:
         user = record.decided_by
-        return cls(Decision(record.decision), record.decided_on, user.get_full_name() or user.username, record.reason)
+        name = user.get_full_name() or user.username
+        saw_stop = record.nice_verdict == NiceTa260.STOP.value
+        return cls(Decision(record.decision), record.decided_on, name, record.reason, saw_stop=saw_stop)
 
     def line(self, template: Any) -> str:
         """This decision worded by ``template`` (``clinic.selectors``' ``STOPPED_ON``, ``CONTINUED_AGAINST_RULE``,
@@ -253,12 +259,13 @@ def stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
 
 def continue_answers_stop(outcomes: Outcomes, decision: LatestDecision | None) -> bool:
     """Whether ``decision`` (the latest, on or before the day ``outcomes`` were computed for) is a "continue" that
-    answers NICE TA260's stop: made on or after the end of the newest period the verdict rests on
-    (``stop_rests_on``). A stop later periods renewed, a stop decision, or none answer nothing."""
-    if decision is None or decision.decision is not Decision.CONTINUE:
+    answers NICE TA260's stop: made against a stop (``saw_stop``) after the end of the newest period the verdict
+    rests on (``stop_rests_on``): the engine judges a period only from the day after it ends, so on its last day
+    it was still running and unseen. A stop later periods renewed, a stop decision, or none answer nothing."""
+    if decision is None or decision.decision is not Decision.CONTINUE or not decision.saw_stop:
         return False
     rests_on = stop_rests_on(outcomes)
-    return rests_on is None or rests_on.end <= decision.decided_on
+    return rests_on is None or rests_on.end < decision.decided_on
 
 
 @dataclass(frozen=True, slots=True)
