@@ -660,6 +660,30 @@ def test_an_ended_approval_says_none_is_in_force(client, world, eligible, today)
     assert f"approval ended {ended}; none in force" in _card(world, eligible)
 
 
+def test_a_payer_asking_no_approval_at_the_clinics_site_says_so_and_an_ended_one_is_not_alarming(
+    client, world, eligible, today
+):
+    """Medicare asks for prior authorisation in a hospital outpatient department only: for a physician's office the
+    prior-authorisation card says so (the worklist's "not needed"), and an approval that ended is history, not a red
+    "none in force"; in a hospital outpatient department the same ended approval is red."""
+    PatientInsurance.objects.create(patient=eligible, policy_id="us-medicare-a", payer="Medicare", terms_as_of=today)
+    _authorisation(eligible, today, status="approved", requested=200, start=-190, end=-1)
+    ended = _day(today - timedelta(days=1))
+    type(world.clinic).objects.filter(pk=world.clinic.pk).update(site_of_service="office")
+    client.force_login(world.users["billing"])
+    office = client.get(_coverage_url(eligible)).content.decode()
+    from django.utils.html import strip_tags
+
+    text = html.unescape(" ".join(strip_tags(office).split()))
+    assert "asks for no prior authorisation in a physician's office (only in a hospital outpatient department)" in text
+    assert f"Approval ended {ended}; none in force" in text
+    assert '<div class="verdict bad"><strong>Approval ended' not in office
+    type(world.clinic).objects.filter(pk=world.clinic.pk).update(site_of_service="hospital_outpatient")
+    hospital = client.get(_coverage_url(eligible)).content.decode()
+    assert '<div class="verdict bad"><strong>Approval ended' in hospital
+    assert "asks for no prior authorisation" not in hospital
+
+
 def test_an_approval_starting_later_is_in_the_summary(client, world, eligible, today):
     """An approval whose first day is after today is in the summary as not in force yet, not only in the table."""
     _authorisation(eligible, today, status="approved", requested=3, start=10, end=190)

@@ -119,6 +119,7 @@ def patient_coverage(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
         "problem": problem,
         "cost": cost,
         "approval": selectors.approval_state(patient, today),
+        "approval_need": selectors.approval_on(patient, today),
         "authorisations": selectors.prior_authorisations(patient),
         "labels": selectors.status_labels(),
         "tones": selectors.OUTCOME_TONES,
