@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, UNITS_PER_SITE, Muscle
+from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Muscle, follow_the_pain_refusals
 from onaboard.training.sites import (
-    FTP_ABOVE_LIMIT,
-    FTP_FORBIDDEN,
     FTP_MISSING,
     FTP_NOT_AS_ASKED,
     FTP_NOT_ASKED,
+    FTP_OFF_ITS_SITES,
     FTP_OUTSIDE,
+    FTP_REFUSED,
     FTP_TOO_MANY,
     FTP_WRONG_AREA,
     SITE_TOLERANCE,
@@ -19,6 +19,7 @@ from onaboard.training.sites import (
     TargetSite,
     score_sites,
 )
+from onaboard.training.wording import clinic_words
 
 TARGETS = [
     TargetSite("temporalis-right-1", "temporalis", "right", "front", 322, 170),
@@ -179,32 +180,36 @@ def test_follow_the_pain_feedback_names_muscles_and_areas_not_map_coordinates():
     )
 
 
+def _refused(muscle: Muscle, count: int, sides: str) -> str:
+    """The engine's refusal of ``count`` extra sites in ``muscle``, in the clinic's words, with the trainer's sides."""
+    refusal = dict(follow_the_pain_refusals({muscle: count}))[muscle]
+    return FTP_REFUSED.format(refusal=clinic_words(refusal), sides=sides)
+
+
 @pytest.mark.parametrize(
-    ("muscle", "name", "front_area"),
+    ("muscle", "name", "front_side"),
     [
-        ("procerus", "procerus", "procerus"),
-        ("cervical_paraspinal", "cervical paraspinal", "cervical paraspinal"),
-        ("frontalis", "frontalis", "right frontalis"),
+        ("procerus", "procerus", FTP_OFF_ITS_SITES),
+        ("cervical_paraspinal", "cervical paraspinal", FTP_OFF_ITS_SITES),
+        ("frontalis", "frontalis", "right"),
     ],
 )
-def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(muscle: str, name: str, front_area: str):
-    """A follow-the-pain site marked with a muscle the engine gives no extra sites fails the attempt, told so by the
-    muscle's name and, where the view draws that muscle's sites, the side of the nearest one, wherever it was placed
-    (even inside another muscle's area)."""
-    for view, x, y, area in (("front", 500, 330, front_area), ("back", 300, 880, name)):
+def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(muscle: str, name: str, front_side: str):
+    """A follow-the-pain site marked with a muscle the engine gives no extra sites fails the attempt with the
+    engine's refusal in the clinic's words and, where the view draws that muscle's sites, the side of the nearest
+    one, wherever it was placed (even inside another muscle's area)."""
+    for view, x, y, side in (("front", 500, 330, front_side), ("back", 300, 880, FTP_OFF_ITS_SITES)):
         score = score_sites(
             TARGETS,
             [Placement(muscle, view, x, y, follow_the_pain=True)],
             follow_the_pain={("trapezius", "left"): 1},
             area_at=_area,
         )
-        expected = FTP_FORBIDDEN.format(
-            area=area, count=1, sites="site", muscle=name, allowed="temporalis, occipitalis and trapezius"
-        )
+        expected = _refused(Muscle(muscle), 1, f"{side} 1")
         assert score.failures[0] == expected
         assert expected == (
-            f"{area}: 1 follow-the-pain site marked {name}; PREEMPT gives {name} no follow-the-pain sites (only "
-            "temporalis, occipitalis and trapezius take them)"
+            f"follow-the-pain: {name} takes no extra sites; extra sites go only in temporalis (at most 2), "
+            f"occipitalis (at most 2), trapezius (at most 4); placed: {side} 1"
         )
 
 
@@ -241,17 +246,8 @@ def test_a_follow_the_pain_site_beyond_the_engines_limit_fails_the_attempt_outri
     )
     assert score.percent >= 80
     assert not score.passed
-    assert score.failures[0] == FTP_ABOVE_LIMIT.format(
-        muscle="trapezius",
-        count=limit + 1,
-        sides=f"left {limit + 1}",
-        limit=limit,
-        limit_units=limit * UNITS_PER_SITE,
-    )
-    assert score.failures[0] == (
-        f"trapezius: {limit + 1} follow-the-pain sites (left {limit + 1}), more than PREEMPT's {limit} extra "
-        f"trapezius sites ({limit * UNITS_PER_SITE} U) a session, on one or both sides"
-    )
+    assert score.failures[0] == _refused(Muscle.TRAPEZIUS, limit + 1, f"left {limit + 1}")
+    assert score.failures[0].endswith(f"; placed: left {limit + 1}")
 
 
 @pytest.mark.parametrize("asked", [{("trapezius", "left"): 1}, None], ids=["asked-elsewhere", "nothing-asked"])
@@ -265,17 +261,43 @@ def test_a_follow_the_pain_site_in_a_muscle_that_takes_none_fails_the_attempt_ou
     score = score_sites(targets, clicks, follow_the_pain=asked, area_at=_area)
     assert score.percent >= 80
     assert not score.passed
-    assert score.failures[0] == FTP_FORBIDDEN.format(
-        area="cervical paraspinal",
-        count=1,
-        sites="site",
-        muscle="cervical paraspinal",
-        allowed="temporalis, occipitalis and trapezius",
-    )
-    assert score.failures[0] == (
-        "cervical paraspinal: 1 follow-the-pain site marked cervical paraspinal; PREEMPT gives cervical paraspinal no "
-        "follow-the-pain sites (only temporalis, occipitalis and trapezius take them)"
-    )
+    assert score.failures[0] == _refused(Muscle.CERVICAL_PARASPINAL, 1, f"{FTP_OFF_ITS_SITES} 1")
+
+
+def _occipital_area(view: str, x: float, y: float) -> tuple[str, str] | None:
+    """A test area: the back view's band around the left occipitalis site is the left occipitalis area."""
+    return ("occipitalis", "left") if view == "back" and 470 < y < 530 else None
+
+
+@pytest.mark.parametrize(
+    ("third", "refused"),
+    [("occipitalis", False), ("cervical_paraspinal", True)],
+    ids=["occipitalis", "cervical-paraspinal"],
+)
+def test_a_third_occipitalis_site_is_not_as_asked_while_a_cervical_paraspinal_one_is_refused(third, refused):
+    """Past occipitalis's limit of 2, derived from the 40 U cap, a third site is a departure (recording accepts it
+    with a reason): beyond the 2 asked it costs a point and the attempt is not as asked, but PREEMPT refuses nothing;
+    a site marked cervical paraspinal, which takes none, is a refusal that fails the attempt outright."""
+    limit = FOLLOW_THE_PAIN_MAX_SITES[Muscle.OCCIPITALIS]
+    targets = TARGETS * 10
+    clicks = [_on(t) for t in targets] + [
+        Placement(muscle, "back", 440 + 10 * i, 500, follow_the_pain=True)
+        for i, muscle in enumerate(["occipitalis"] * limit + [third])
+    ]
+    score = score_sites(targets, clicks, follow_the_pain={("occipitalis", "left"): limit}, area_at=_occipital_area)
+    assert score.follow_the_pain is not None
+    assert score.follow_the_pain.errors == 1
+    assert score.percent >= 80
+    assert not score.passed
+    if refused:
+        assert score.failures == (_refused(Muscle.CERVICAL_PARASPINAL, 1, f"{FTP_OFF_ITS_SITES} 1"), FTP_NOT_AS_ASKED)
+    else:
+        assert follow_the_pain_refusals({Muscle.OCCIPITALIS: limit + 1}) == ()
+        assert score.follow_the_pain.refusals == ()
+        assert score.follow_the_pain.problems == (
+            FTP_TOO_MANY.format(count=limit + 1, area="left occipitalis", asked=limit),
+        )
+        assert score.failures == (FTP_NOT_AS_ASKED,)
 
 
 def test_follow_the_pain_sites_ticked_when_none_was_asked_are_judged_not_passed_as_stray_clicks():

@@ -15,25 +15,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from onaboard.clinical import (
-    FOLLOW_THE_PAIN_DERIVED_LIMITS,
-    FOLLOW_THE_PAIN_MAX_SITES,
-    FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
-    MAX_SESSION_SITES,
-    UNITS_PER_SITE,
-    Muscle,
-)
-from onaboard.training.wording import MUSCLE_NAMES
+from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Muscle
+from onaboard.clinical.preempt import follow_the_pain_refusals
+from onaboard.training.wording import MUSCLE_NAMES, clinic_words
 
 __all__ = [
-    "FTP_ABOVE_LIMIT",
-    "FTP_ABOVE_TOTAL",
-    "FTP_DERIVED_LIMIT",
-    "FTP_FORBIDDEN",
     "FTP_MISSING",
     "FTP_NOT_ASKED",
     "FTP_NOT_AS_ASKED",
+    "FTP_OFF_ITS_AREAS",
+    "FTP_OFF_ITS_SITES",
     "FTP_OUTSIDE",
+    "FTP_REFUSED",
     "FTP_TOO_MANY",
     "FTP_WRONG_AREA",
     "MATCH_RADIUS",
@@ -152,24 +145,16 @@ FTP_WRONG_AREA = "follow-the-pain site marked {muscle} lies in the {area} area, 
 FTP_NOT_ASKED = "follow-the-pain site in the {area} area: the case asked for none there"
 FTP_TOO_MANY = "{count} follow-the-pain sites in the {area} area; the case asked for {asked}"
 FTP_MISSING = "{area}: {placed} of the {asked} asked follow-the-pain sites placed there"
-# Breaches of PREEMPT's follow-the-pain rules (Blumenfeld 2010, the engine's limits): each fails the attempt.
-FTP_FORBIDDEN = (
-    "{area}: {count} follow-the-pain {sites} marked {muscle}; PREEMPT gives {muscle} no follow-the-pain sites "
-    "(only {allowed} take them)"
-)
-FTP_ABOVE_LIMIT = (
-    "{muscle}: {count} follow-the-pain sites ({sides}), more than PREEMPT's {limit} extra {muscle} sites "
-    "({limit_units} U) a session, on one or both sides"
-)
-FTP_DERIVED_LIMIT = "; that limit is derived from the {cap} U follow-the-pain cap (Blumenfeld 2010 states no number)"
-FTP_ABOVE_TOTAL = (
-    "{count} follow-the-pain sites in all, more than PREEMPT's {limit} ({limit_units} U; {max_sites} sites a session)"
-)
+# A breach of PREEMPT's follow-the-pain rules fails the attempt: the engine's refusal (``follow_the_pain_refusals``,
+# the words recording a session uses) in the clinic's words, and where the trainee put that muscle's extra sites.
+FTP_REFUSED = "{refusal}; placed: {sides}"
 FTP_NOT_AS_ASKED = (
     "the follow-the-pain sites are not as asked: to pass, each asked site goes in its area and no other is placed"
 )
 FTP_OFF_ITS_AREAS = "off its areas"
 """The 'side' of an extra site that lies in neither of its muscle's areas and near none of its drawn sites."""
+FTP_OFF_ITS_SITES = "away from its drawn sites"
+"""The 'side' of an extra site in a muscle that takes none, on a view that draws none of that muscle's sites."""
 
 
 def _muscle_name(value: str) -> str:
@@ -184,11 +169,6 @@ def _area_name(area: tuple[str, str]) -> str:
     """A follow-the-pain area as the clinic names it: side first, "left trapezius"."""
     muscle, side = area
     return f"{side} {_muscle_name(muscle)}"
-
-
-def _allowed_muscles() -> str:
-    names = [MUSCLE_NAMES[muscle] for muscle in FOLLOW_THE_PAIN_MAX_SITES]
-    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _match(targets: Sequence[TargetSite], placements: Sequence[Placement]) -> dict[int, tuple[int, float]]:
@@ -236,52 +216,29 @@ def _side_of(
     return nearest.side
 
 
-def _sides(counts: Mapping[str | None, int]) -> str:
+def _sides(muscle: str, counts: Mapping[str | None, int]) -> str:
     """ "left 3, right 1": a muscle's extra sites per side, left first."""
     order = [side for side in ("left", "right", "midline") if side in counts] + [None] * (None in counts)
-    return ", ".join(f"{side or FTP_OFF_ITS_AREAS} {counts[side]}" for side in order)
+    elsewhere = FTP_OFF_ITS_AREAS if muscle in FOLLOW_THE_PAIN_MAX_SITES else FTP_OFF_ITS_SITES
+    return ", ".join(f"{side or elsewhere} {counts[side]}" for side in order)
+
+
+_MUSCLES = frozenset(muscle.value for muscle in Muscle)
 
 
 def _refusals(by_muscle: Mapping[str, Counter[str | None]]) -> list[str]:
-    """PREEMPT's follow-the-pain rules over the sites placed, per muscle and side: none in a muscle that takes none,
-    at most the engine's limit per muscle (both sides together) and in all (``FOLLOW_THE_PAIN_MAX_SITES``,
-    ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES``; the limits a plan keeps within, ``preempt_plan``)."""
+    """What PREEMPT refuses in the follow-the-pain sites placed: the engine's ``follow_the_pain_refusals`` over their
+    count per muscle (a muscle that takes none, past a confirmed limit, past the total), in the clinic's words, each
+    refused muscle with its sites per side. Occipitalis past its limit derived from the 40 U cap is no refusal there
+    (recording accepts it as a departure with a reason): its sites beyond the asked number are errors, not as asked."""
+    counts = {Muscle(muscle): sum(sides.values()) for muscle, sides in by_muscle.items() if muscle in _MUSCLES}
     found = []
-    for muscle in Muscle:
-        sides = by_muscle.get(muscle.value)
-        if not sides:
-            continue
-        name = _muscle_name(muscle)
-        count = sum(sides.values())
-        limit = FOLLOW_THE_PAIN_MAX_SITES.get(muscle)
-        if limit is None:
-            for side, on_side in sides.items():
-                found.append(
-                    FTP_FORBIDDEN.format(
-                        area=f"{side} {name}" if side else name,
-                        count=on_side,
-                        sites="site" if on_side == 1 else "sites",
-                        muscle=name,
-                        allowed=_allowed_muscles(),
-                    )
-                )
-        elif count > limit:
-            message = FTP_ABOVE_LIMIT.format(
-                muscle=name, count=count, sides=_sides(sides), limit=limit, limit_units=limit * UNITS_PER_SITE
-            )
-            if muscle in FOLLOW_THE_PAIN_DERIVED_LIMITS:
-                message += FTP_DERIVED_LIMIT.format(cap=FOLLOW_THE_PAIN_MAX_TOTAL_SITES * UNITS_PER_SITE)
-            found.append(message)
-    total = sum(sum(sides.values()) for sides in by_muscle.values())
-    if total > FOLLOW_THE_PAIN_MAX_TOTAL_SITES:
-        found.append(
-            FTP_ABOVE_TOTAL.format(
-                count=total,
-                limit=FOLLOW_THE_PAIN_MAX_TOTAL_SITES,
-                limit_units=FOLLOW_THE_PAIN_MAX_TOTAL_SITES * UNITS_PER_SITE,
-                max_sites=MAX_SESSION_SITES,
-            )
-        )
+    for muscle, refusal in follow_the_pain_refusals(counts):
+        if muscle is None:
+            found.append(clinic_words(refusal))
+        else:
+            sides = _sides(muscle.value, by_muscle[muscle.value])
+            found.append(FTP_REFUSED.format(refusal=clinic_words(refusal), sides=sides))
     return found
 
 
@@ -356,11 +313,12 @@ def score_sites(
     area (``area_at(view, x, y)`` gives the area's (muscle, side)); every placed follow-the-pain site that is wrong
     (outside its area, in an area not asked, beyond the asked number, in a muscle that takes none) costs a point of
     the possible total on its own, asked or not. The attempt passes at ``pass_mark`` percent of the possible points
-    and only with the follow-the-pain part as asked: a breach of the engine's follow-the-pain rules (a muscle that
-    takes none, more than ``FOLLOW_THE_PAIN_MAX_SITES`` in a muscle or ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` in all),
-    an asked site missing or any other follow-the-pain site fails it (``SiteScore.failures`` says why): the request is
-    the dose the clinician ordered, so a site short or over is a dose error, unlike a fixed site a little off on a
-    schematic map.
+    and only with the follow-the-pain part as asked: a breach of the engine's follow-the-pain rules
+    (``follow_the_pain_refusals``: a muscle that takes none, past a confirmed limit or past
+    ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` in all; occipitalis past its derived limit is not one), an asked site
+    missing or any other follow-the-pain site fails it (``SiteScore.failures`` says why): the request is the dose
+    the clinician ordered, so a site short or over is a dose error, unlike a fixed site a little off on a schematic
+    map.
     """
     fixed = [p for p in placements if not p.follow_the_pain]
     extra_sites = [p for p in placements if p.follow_the_pain]

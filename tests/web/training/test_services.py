@@ -249,7 +249,9 @@ def test_follow_the_pain_sites_past_the_engines_limit_fail_the_site_trainer(worl
     score = services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
     assert not score.passed
     assert score.possible == 31 + 2 + (count - 2)
-    assert score.failures[0].startswith(f"temporalis: {count} follow-the-pain sites (left {count}), more than")
+    assert score.failures[0] == (
+        f"follow-the-pain: temporalis allows at most 2 extra sites (10 U), asked for {count}; placed: left {count}"
+    )
     attempt.refresh_from_db()
     assert not attempt.passed
 
@@ -269,9 +271,9 @@ def test_cervical_paraspinal_follow_the_pain_sites_fail_the_site_trainer(world, 
     score = services.site_attempt_submit(attempt=attempt, placements=services.parse_placements(clicks))
     assert not score.passed
     assert any(
-        failure.endswith(
-            "PREEMPT gives cervical paraspinal no follow-the-pain sites (only temporalis, occipitalis and trapezius "
-            "take them)"
+        failure.startswith(
+            "follow-the-pain: cervical paraspinal takes no extra sites; extra sites go only in temporalis (at most 2), "
+            "occipitalis (at most 2), trapezius (at most 4); placed: left "
         )
         for failure in score.failures
     )

@@ -193,11 +193,7 @@ def test_the_site_result_page_says_why_a_follow_the_pain_breach_fails(client, wo
     page = client.post(url, {"placements": json.dumps(exact_placements() + extra)}, follow=True).content.decode()
     assert "Not passed" in page
     assert (
-        escape(
-            "temporalis: 4 follow-the-pain sites (left 4), more than PREEMPT's 2 extra temporalis sites (10 U) a "
-            "session, on one or both sides"
-        )
-        in page
+        escape("follow-the-pain: temporalis allows at most 2 extra sites (10 U), asked for 4; placed: left 4") in page
     )
     assert escape("4 follow-the-pain sites in the left temporalis area; the case asked for 2") in page
 
