@@ -54,6 +54,14 @@ def production_env(data_dir: Path, database_url: str | None = None) -> dict[str,
     return env
 
 
+def last_two_migrations(app: str = "accounts") -> tuple[str, str]:
+    """The names of ``app``'s last two migrations in the code (the one before the latest, the latest), for a database
+    "one migration behind": read from its migrations folder, so a new migration does not break the tests."""
+    folder = REPO / "src" / "onaboard" / "web" / app / "migrations"
+    names = sorted(path.stem for path in folder.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return names[-2], names[-1]
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     """``manage.py ARGS`` against the environment's database; returns stdout.
 
