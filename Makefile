@@ -20,8 +20,11 @@ $(UV):
 
 # The development environment: the app and the dev group (pytest, ruff, playwright ...). The stamp, not
 # $(BIN)/onaboard, marks it: a production install (below) has $(BIN)/onaboard without the dev group.
+# --compile-bytecode writes the dependencies' .pyc files once, here: where Python may not write them itself (a
+# checkout the service's user cannot write, PYTHONDONTWRITEBYTECODE set) every process would otherwise compile
+# Django, Ibis, pandas and matplotlib from source on each start and on its first cohort report (seconds each time).
 $(VENV)/.dev-synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
+	$(UV) sync --frozen --compile-bytecode --python "$$(command -v $(PYTHON))"
 	@touch $@
 
 # axe-core (the accessibility checks of the browser tests), from the npm registry at the locked version: only
@@ -37,7 +40,7 @@ install: $(VENV)/.dev-synced
 # An app server's environment (docs/deploy.md): the app and its dependencies from uv.lock, no dev group, no npm.
 install-prod: $(UV)
 	@rm -f $(VENV)/.dev-synced
-	$(UV) sync --frozen --no-dev --python "$$(command -v $(PYTHON))"
+	$(UV) sync --frozen --no-dev --compile-bytecode --python "$$(command -v $(PYTHON))"
 
 # The web app with the synthetic demo clinic: migrate, load the demo (once; `manage.py load_demo --reset` rebuilds it
 # for today), print the demo logins, serve http://127.0.0.1:8000.

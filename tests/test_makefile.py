@@ -59,6 +59,15 @@ def test_install_prod_leaves_out_the_dev_group_and_npm():
     assert "npm" not in recipes
 
 
+@pytest.mark.parametrize("target", ["install", "install-prod"])
+def test_installs_compile_the_dependencies_bytecode(target):
+    """Both installs have uv write the dependencies' .pyc files (``--compile-bytecode``): the service's user cannot
+    write the root-owned checkout (docs/deploy.md), so Python could not cache them itself and every worker would
+    compile Django, Ibis and matplotlib from source."""
+    sync = next(line for line in _recipes(target).splitlines() if "uv sync" in line)
+    assert "--compile-bytecode" in sync
+
+
 def test_load_defaults_its_database_server_and_keeps_one_given():
     """``make load`` runs on the local PostgreSQL server at 127.0.0.1:5432 unless ONABOARD_TEST_DATABASE_URL names
     another (bench/load_bench.py exits 2 without one)."""
