@@ -27,6 +27,7 @@ from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.outcomes.services import treatment_decision_record
 from onaboard.web.patients.access import Capability, can
 from tests.builders import period_rows, periods_back
 from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
@@ -861,3 +862,83 @@ def test_no_column_heading_is_broken_inside_a_word(world, treated, kind):
     printed = set(re.findall(r"\w+", pdf_text(pdf)))
     starts = {word[:k] for word in words for k in range(1, len(word))}
     assert (starts & printed) - written == set()
+
+
+def _decide(world, treated, decision: str, reason: str, *, days_ago: int = 3):
+    """A clinician's decision to continue or stop, recorded through the service (its NICE TA260 verdict kept)."""
+    return treatment_decision_record(
+        user=world.users["clinician"],
+        patient=treated.patient,
+        decision=decision,
+        reason=reason,
+        decided_on=treated.today - timedelta(days=days_ago),
+        today=treated.today,
+    )
+
+
+def test_the_continuation_letter_gives_the_latest_decision_to_continue_with_its_reason(world, treated):
+    """A clinician's decision to continue is in the letter, dated, named and with its reason; under us-commercial-a
+    no NICE TA260 stopping rule is named, and under NICE TA260 (whose stop the record meets: reverted to episodic)
+    the letter says the decision went against it. A decision made after the letter's day is not in it."""
+    _decide(world, treated, "continue", "Fewer severe days and back at work full time")
+    name = _name(world.users["clinician"])
+    day = (treated.today - timedelta(days=3)).strftime("%-d %b %Y")
+    payer = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
+    assert "The treating clinician's decision" in payer
+    assert (
+        f"On {day}, {name} decided to continue treatment, for this reason: Fewer severe days and back at work full time"
+    ) in payer
+    assert "stopping rule" not in payer
+    nice = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="nice-ta260")
+    assert f"{name} decided to continue treatment although NICE TA260's stopping rule applied, for this reason" in nice
+    earlier = _html_text(world, treated.patient, treated.today - timedelta(days=4), DocumentKind.CONTINUATION)
+    assert "The treating clinician's decision" not in earlier
+
+
+def test_the_continuation_letter_of_a_stopped_treatment_says_it_goes_against_the_decision(world, treated):
+    """After a decision to stop, the continuation letter still prints (the clinician decides) but gives the stop,
+    who made it and why, and says the request goes against it; both pages' document links carry the warning,
+    whether or not the policy's criteria are met, and the prior-authorisation letter carries none for it."""
+    _decide(world, treated, "stop", "Patient asked to stop after moving away")
+    name = _name(world.users["clinician"])
+    day = (treated.today - timedelta(days=3)).strftime("%-d %b %Y")
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
+    assert f"Treatment was stopped on {day} by {name}, for this reason: Patient asked to stop after moving away" in text
+    assert "This request to continue treatment goes against that recorded decision." in text
+    for policy_id, not_met in ((POLICY, False), ("nice-ta260", True)):
+        links = {
+            link.kind: link
+            for link in document_links(
+                world.users["billing"], treated.patient, today=treated.today, policy_id=policy_id
+            )
+        }
+        warning = links[DocumentKind.CONTINUATION].warning
+        assert warning is not None, policy_id
+        assert warning.stopped is not None, policy_id
+        assert (warning.stopped.decided_by, warning.stopped.reason) == (name, "Patient asked to stop after moving away")
+        assert bool(warning.not_met) is not_met, policy_id
+        prior = links[DocumentKind.PRIOR_AUTH].warning
+        assert prior is None or prior.stopped is None, policy_id
+        shown = " ".join(
+            html.unescape(
+                re.sub(
+                    r"<[^>]+>",
+                    " ",
+                    render_to_string("coverage/_letter_warning.html", {"warning": warning, "id": "w"}),
+                )
+            ).split()
+        )
+        assert shown.startswith(f"treatment stopped on {day} by {name}: this letter asks to continue it"), shown
+        assert ("; not approvable under NICE TA260" in shown) is not_met, shown
+
+
+def test_a_decision_to_continue_after_a_stop_lifts_the_letters_warning(world, treated):
+    """The latest decision counts: a stop followed by a decision to continue leaves the continuation letter under
+    a policy whose criteria are met without a warning, and the letter gives the decision to continue."""
+    _decide(world, treated, "stop", "Waiting for the neck pain to settle", days_ago=5)
+    _decide(world, treated, "continue", "Neck pain settled; restart", days_ago=2)
+    links = {link.kind: link for link in document_links(world.users["clinician"], treated.patient, today=treated.today)}
+    assert links[DocumentKind.CONTINUATION].warning is None
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
+    assert "decided to continue treatment, for this reason: Neck pain settled; restart" in text
+    assert "Treatment was stopped" not in text

@@ -78,8 +78,13 @@ from onaboard.web.injections.selectors import (
     session_plan,
     session_sites,
 )
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
-from onaboard.web.outcomes.selectors import baseline_and_latest, hit6_change_from_baseline
+from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.selectors import (
+    LatestDecision,
+    baseline_and_latest,
+    hit6_change_from_baseline,
+    latest_decision,
+)
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.selectors import VERDICT_LABELS
@@ -219,13 +224,18 @@ class LetterWarning:
     letter says so too; whether to send it is the clinician's decision.
 
     A continuation letter before the policy's ``after_cycles`` sessions are given (``stage_due`` is initial) is not
-    due yet rather than refused: ``due_after`` is then that number of cycles and ``given`` the sessions given."""
+    due yet rather than refused: ``due_after`` is then that number of cycles and ``given`` the sessions given.
+
+    A continuation letter for a patient whose latest treatment decision is to stop carries that decision
+    (``stopped``), whether or not its criteria are met: the letter asks to continue a treatment the clinic's record
+    says has stopped. ``not_met`` is then empty when the criteria are met."""
 
     policy_title: str
     stage: Stage
     not_met: tuple[NotMet, ...]
     due_after: int | None = None
     given: int = 0
+    stopped: LatestDecision | None = None
 
 
 def letter_evaluation(facts: PatientFacts, kind: DocumentKind, policy: CoveragePolicy) -> CoverageView:
@@ -248,7 +258,8 @@ def letter_warnings(
     patient: Patient, *, today: dt.date, policy_id: str | None, kinds: Iterable[DocumentKind]
 ) -> dict[DocumentKind, LetterWarning]:
     """A ``LetterWarning`` for each of the letters ``kinds`` whose evaluation is not approvable (none for one that
-    is, or lacks information only); the letters must be writable (``document_problems``). The patient's facts are
+    is, or lacks information only), and for the continuation letter of a patient whose treatment a clinician has
+    stopped (``stopped_decision``); the letters must be writable (``document_problems``). The patient's facts are
     read once for both letters."""
     letters = [kind for kind in kinds if kind.stage is not None]
     if not letters:
@@ -256,10 +267,12 @@ def letter_warnings(
     policy = chosen_policy(patient, policy_id)
     facts = patient_facts(patient, today=today)
     given = len(facts.recorded)
+    stopped = stopped_decision(patient, today) if DocumentKind.CONTINUATION in letters else None
     warnings = {}
     for kind in letters:
         evaluation = letter_evaluation(facts, kind, policy).evaluation
-        if evaluation.status is not CoverageStatus.NOT_APPROVABLE:
+        halted = stopped if kind is DocumentKind.CONTINUATION else None
+        if evaluation.status is not CoverageStatus.NOT_APPROVABLE and halted is None:
             continue
         early = kind.stage is Stage.CONTINUATION and facts.stage_due(policy) is Stage.INITIAL
         warnings[kind] = LetterWarning(
@@ -268,8 +281,16 @@ def letter_warnings(
             criteria_not_met(evaluation),
             due_after=policy.continuation.after_cycles if early and policy.continuation else None,
             given=given,
+            stopped=halted,
         )
     return warnings
+
+
+def stopped_decision(patient: Patient, today: dt.date) -> LatestDecision | None:
+    """The patient's latest treatment decision on or before ``today`` when it is to stop (``latest_decision``);
+    None when it is to continue or there is none."""
+    decision = latest_decision(patient, today)
+    return decision if decision is not None and decision.decision is Decision.STOP else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +464,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
     periods = [outcomes.baseline, *(c.period for c in outcomes.listed if not c.period.missing)]
     request = stage_request(facts.patient, view.evaluation.stage, policy_id=policy.id)  # the one its criteria read
     clinical = sees_clinical_notes(user)
+    decision = latest_decision(facts.patient, facts.today)
     return {
         **_common(facts, user),
         "policy": policy,
@@ -472,6 +494,16 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
         "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
         "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
+        "decision": decision,
+        "stopped": decision is not None and decision.decision is Decision.STOP,
+        # a "continue" made against NICE TA260's stop says so only in the letter that judges by NICE TA260, as the
+        # letter gives its verdict only there
+        "against_nice": (
+            decision is not None
+            and decision.decision is Decision.CONTINUE
+            and decision.saw_stop
+            and policy.id == NICE_TA260_POLICY
+        ),
     }
 
 

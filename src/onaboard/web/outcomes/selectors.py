@@ -246,6 +246,14 @@ class LatestDecision:
         return str(template % {"date": self.decided_on.isoformat(), "name": self.decided_by, "reason": self.reason})
 
 
+def latest_decision(patient: Patient, on: date) -> LatestDecision | None:
+    """The patient's latest treatment decision made on or before ``on`` (the model's order: day, then the order
+    they were recorded), with who made it; None when there is none. One query. The worklist reads the same decision
+    inside the pathway's own query (``clinic.selectors._latest_decision``)."""
+    record = TreatmentDecision.objects.filter(patient=patient, decided_on__lte=on).select_related("decided_by").first()
+    return LatestDecision.of(record) if record is not None else None
+
+
 def stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
     """The newest period NICE TA260's stop verdict rests on, which a clinician's "continue" must have seen: under the
     return to episodic migraine, the latest period that has ended complete (each one more under 15 headache days is
