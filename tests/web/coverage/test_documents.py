@@ -942,3 +942,21 @@ def test_a_decision_to_continue_after_a_stop_lifts_the_letters_warning(world, tr
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
     assert "decided to continue treatment, for this reason: Neck pain settled; restart" in text
     assert "Treatment was stopped" not in text
+
+
+def test_the_after_care_sheet_promises_no_next_treatment_once_treatment_has_stopped(world, treated):
+    """The last session's sheet printed after a decision to stop says the clinician recorded that the treatment
+    stops and plans none, instead of "your next one can be from"; an earlier session's sheet still names the
+    session that followed it."""
+    _decide(world, treated, "stop", "Patient prefers to stop")
+    first, last = treated.sessions[0], treated.sessions[-1]
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    day = treated.today - timedelta(days=3)
+    assert f"On {day:%A} {day.day} {day:%B %Y} your clinician recorded that this treatment stops" in text
+    assert "no next treatment is planned" in text
+    assert "your next one can be from" not in text
+    _, earlier = _text(
+        world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=first.external_id
+    )
+    assert "Your next treatment after this one was given on" in earlier
+    assert "recorded that this treatment stops" not in earlier

@@ -18,6 +18,8 @@ from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state
 from onaboard.web.diary import forms
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import SessionStatus
+from onaboard.web.outcomes.models import Decision
+from onaboard.web.outcomes.services import treatment_decision_record
 from tests.web.clinic.diaries import course_rows, store
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
@@ -603,6 +605,31 @@ def test_no_next_treatment_is_promised_when_stopping_is_suggested(patient_client
     booked = today + timedelta(days=2)
     InjectionSessionFactory(patient=world.own_patient, date=booked, status=SessionStatus.BOOKED)
     html = _next_treatment_text(patient_client.get(reverse("diary:history")).content.decode())
+    assert f"Your next treatment is booked for {date_format(booked, 'l j F Y')}." in html
+
+
+def test_no_next_treatment_is_promised_once_treatment_has_stopped(patient_client, world):
+    """A clinician's decision to stop (demo Kingsley's story: a responder who chose to stop) ends the promise of a
+    next treatment on the portal, though the engine's next due date passes and no stop is suggested; a booking the
+    clinic still holds is shown (the clinic's worklist asks to cancel it)."""
+    today = timezone.localdate()
+    day0 = today - timedelta(days=100)
+    _treat(world.own_patient, day0=day0, today=today, injector=world.users["nurse"], after=(12, 16, 12, 16))
+    assert "next-treatment" in patient_client.get(reverse("diary:today")).content.decode()
+    treatment_decision_record(
+        user=world.users["clinician"],
+        patient=world.own_patient,
+        decision=Decision.STOP,
+        reason="Moving abroad; treatment stops here",
+        decided_on=today,
+        today=today,
+    )
+    assert patient_pathway_state(world.own_patient, today).state == PathwayState.TREATMENT_STOPPED
+    for page in ("diary:today", "diary:history"):
+        assert "next-treatment" not in patient_client.get(reverse(page)).content.decode(), page
+    booked = today + timedelta(days=2)
+    InjectionSessionFactory(patient=world.own_patient, date=booked, status=SessionStatus.BOOKED)
+    html = _next_treatment_text(patient_client.get(reverse("diary:today")).content.decode())
     assert f"Your next treatment is booked for {date_format(booked, 'l j F Y')}." in html
 
 

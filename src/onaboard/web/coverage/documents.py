@@ -631,10 +631,13 @@ def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date,
 def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
     """The after-care sheet of one session. Printed on the session's day it speaks of "today"; printed on another
     day (a copy, or the sheet of an earlier session) it names the session's date, and the next treatment is the
-    one that followed it, not the patient's open booking."""
+    one that followed it, not the patient's open booking. When none followed nor is booked and a clinician has
+    decided since to stop treatment, it promises no next one (as the portal, ``next_treatment_of``)."""
     session = _session(facts, session_id)
     plan = session_plan(session)
     next_day, next_kind = _next_date(facts, session)
+    # no next session given or booked, and a clinician has stopped treatment since this one: none is promised
+    stopped = stopped_decision(facts.patient, facts.today) if next_kind is NextSession.DUE else None
     return {
         **_common(facts, user),
         "session": session,
@@ -654,6 +657,7 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         ],
         "next_date": next_day,
         "next_kind": next_kind.value,
+        "stopped_on": stopped.decided_on if stopped is not None and stopped.decided_on >= session.date else None,
         "printed_on_session_day": session.date == facts.today,
         "has_portal": facts.patient.user_id is not None,
     }

@@ -161,8 +161,9 @@ def next_treatment_of(patient: Patient, *, today: date) -> NextTreatment | None:
     """The patient's next treatment as the after-care sheet names it (``coverage.selectors.next_treatment``): the
     open booking, else once treated the engine's next due date after the last session, from when the clinic will
     book it. None before treatment with nothing booked, and, unless a session is booked all the same, when NICE
-    TA260 suggests stopping (the worklist's "stop suggested"): whether there is a next one is then for the
-    clinician and the patient to decide, and the portal promises none."""
+    TA260 suggests stopping (the worklist's "stop suggested": whether there is a next one is then for the clinician
+    and the patient to decide) or a clinician has decided to stop (the worklist's "treatment stopped"): the portal
+    promises none."""
     # coverage.selectors and clinic.selectors read diaries through this module, so they are imported when called.
     from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state
     from onaboard.web.coverage.selectors import NextSession, next_treatment
@@ -173,7 +174,8 @@ def next_treatment_of(patient: Patient, *, today: date) -> NextTreatment | None:
     )
     if found is None or found.kind is NextSession.BOOKED:
         return found
-    return None if patient_pathway_state(patient, today).state == PathwayState.STOP_SUGGESTED else found
+    no_promise = (PathwayState.STOP_SUGGESTED, PathwayState.TREATMENT_STOPPED)
+    return None if patient_pathway_state(patient, today).state in no_promise else found
 
 
 def next_treatment_read(*, user: Any, patient: Patient, today: date) -> NextTreatment | None:
