@@ -964,6 +964,46 @@ def test_a_medicare_patient_of_a_physicians_office_needs_no_approval_in_the_work
         assert _rows(worklist(user=world.users["billing"], today=TODAY))["Same"].approval == ended
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("made", "before"),
+    [
+        ({"requested": 200, "start": -190, "end": -1}, ApprovalStatus.ENDED),
+        ({"requested": 170, "start": -160, "end": 10}, ApprovalStatus.RENEWAL_DUE),
+        ({"requested": 9, "status": AuthorisationStatus.DENIED}, ApprovalStatus.DENIED),
+        ({"requested": 10, "start": -5, "end": 170}, ApprovalStatus.IN_FORCE),
+    ],
+    ids=["ended", "renewal-due", "denied", "in-force"],
+)
+def test_a_patient_whose_treatment_was_stopped_needs_no_approval(world, made, before):
+    """Once a clinician has decided to stop, no session is ahead: an approval that ended, falls due for renewal, was
+    denied or is in force shows "not needed: treatment stopped", neutral, and is not among those billing acts on."""
+    _treated(world.same_clinic_patient)
+    _authorisation(world.same_clinic_patient, **made)
+    billing = world.users["billing"]
+    assert _rows(worklist(user=billing, today=TODAY))["Same"].approval.status is before
+    _record_decision(world.same_clinic_patient, Decision.STOP, world.users["clinician"])
+    row = _rows(worklist(user=billing, today=TODAY))["Same"]
+    assert row.state is PathwayState.TREATMENT_STOPPED
+    assert row.approval == ApprovalLine(ApprovalStatus.STOPPED)
+    assert (row.approval.label, row.approval.tone) == ("not needed: treatment stopped", "")
+    assert not row.approval.needs_attention
+    assert _names(worklist(user=billing, today=TODAY, approval=ApprovalFilter.NEEDS_ATTENTION)) == set()
+
+
+@pytest.mark.django_db
+def test_a_request_still_with_the_payer_after_a_stop_still_needs_attention(world):
+    """A request awaiting the payer when treatment stops stays "request pending" under "needs attention": billing
+    withdraws it (or records the answer); the stop does not hide it."""
+    _treated(world.same_clinic_patient)
+    _authorisation(world.same_clinic_patient, requested=3, status=AuthorisationStatus.REQUESTED)
+    _record_decision(world.same_clinic_patient, Decision.STOP, world.users["clinician"])
+    row = _rows(worklist(user=world.users["billing"], today=TODAY))["Same"]
+    assert row.state is PathwayState.TREATMENT_STOPPED
+    assert row.approval.status is ApprovalStatus.PENDING
+    assert row.approval.needs_attention
+
+
 def test_whether_a_policy_asks_depends_on_the_clinics_site():
     """``asks_prior_authorisation`` reads the policy's ``[prior_authorisation]`` at the clinic's site: Medicare in an
     office asks none, in a hospital outpatient department it asks; NICE asks nowhere, a commercial payer everywhere;
@@ -1020,7 +1060,8 @@ def test_a_treated_patient_whose_payer_asks_shows_required_until_a_request_is_ma
 @pytest.mark.django_db
 def test_a_patient_who_is_not_eligible_or_stopped_needs_no_request_made(world):
     """No request is billing's to make for a patient whose diary does not meet the label criteria, nor one whose
-    treatment a clinician stopped: both show none under a payer that asks."""
+    treatment a clinician stopped: under a payer that asks, the first shows none, the second "not needed: treatment
+    stopped"."""
     store(world.same_clinic_patient, episodic_rows())
     PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="us-commercial-a", terms_as_of=TODAY)
     _treated(world.own_patient)
@@ -1029,7 +1070,7 @@ def test_a_patient_who_is_not_eligible_or_stopped_needs_no_request_made(world):
     rows = _rows(worklist(user=world.users["billing"], today=TODAY))
     assert rows["Same"].state is PathwayState.NOT_ELIGIBLE
     assert rows["Own"].state is PathwayState.TREATMENT_STOPPED
-    assert {rows["Same"].approval.status, rows["Own"].approval.status} == {ApprovalStatus.NONE}
+    assert (rows["Same"].approval.status, rows["Own"].approval.status) == (ApprovalStatus.NONE, ApprovalStatus.STOPPED)
 
 
 @pytest.mark.django_db

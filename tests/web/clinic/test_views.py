@@ -478,3 +478,37 @@ def test_a_stopped_patient_is_listed_last_linked_to_the_decision_and_filtered_by
     assert pathway["summary"].startswith("Treatment stopped on ")
     outcomes = api.get(f"/api/patients/{patient.external_id}/outcomes").json()
     assert outcomes["nice_ta260"]["verdict"] == "stop"
+
+
+def test_a_stopped_patients_ended_approval_is_not_billings_to_chase(client, world, today):
+    """The approval of a patient a clinician stopped, ended since, reads "not needed: treatment stopped" in the
+    muted words of "not needed" (no badge, no stray date), on the page and in the API, outside "needs attention"."""
+    day0 = today - timedelta(days=170)
+    patient = world.same_clinic_patient
+    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    _authorisation(patient, today=today, requested=200, start=-190, end=-1)
+    TreatmentDecision.objects.create(
+        patient=patient,
+        decided_on=today,
+        decision=Decision.STOP,
+        reason="no benefit",
+        decided_by=world.users["clinician"],
+        nice_verdict="stop",
+    )
+    client.force_login(world.users["billing"])
+    body = client.get(WORKLIST).content.decode()
+    assert '<span class="muted">not needed: treatment stopped</span></td>' in _row_of(body, "Same, Sam")
+    assert "needs attention (0)" in body
+    _token, raw = ApiToken.issue(world.users["billing"], "approval tests")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    rows = [row for group in api.get("/api/worklist").json()["groups"] for row in group["rows"]]
+    (approval,) = [row["approval"] for row in rows if row["patient"]["family_name"] == "Same"]
+    assert approval == {
+        "status": "stopped",
+        "label": "not needed: treatment stopped",
+        "date": None,
+        "approved_until": None,
+        "needs_attention": False,
+    }

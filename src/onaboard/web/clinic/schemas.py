@@ -23,16 +23,16 @@ class WorklistApprovalOut(Schema):
         ...,
         description="not_needed when the patient's policy is no payer's (the label, a guideline such as NICE TA260, "
         "a consensus statement) or asks none at the clinic's site of service; else the first that holds of pending (a "
-        "request awaits the payer), denied (the latest request), renewal_due, in_force, upcoming (approved, not in "
-        "force yet), ended, required (the policy asks, no request was made and a session is ahead: eligible, booked "
-        "or on treatment) and none.",
+        "request awaits the payer), stopped (a clinician has stopped treatment: no session is ahead to approve), "
+        "denied (the latest request), renewal_due, in_force, upcoming (approved, not in force yet), ended, required "
+        "(the policy asks, no request was made and a session is ahead: eligible, booked or on treatment) and none.",
     )
     label: str
     date: dt.date | None = Field(
         ...,
         description="The status's day: the request's (pending), the answer's (denied), the day the renewal falls due "
         "(renewal_due), the approval's last day (in_force: null when no end was given; ended) or first day "
-        "(upcoming); null for not_needed, required and none.",
+        "(upcoming); null for not_needed, stopped, required and none.",
     )
     approved_until: dt.date | None = Field(
         ...,

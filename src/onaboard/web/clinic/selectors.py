@@ -58,6 +58,9 @@ rule) it is **not needed**, whatever was recorded. Otherwise the first that hold
 6. **ended**: the last approval's last day has passed;
 7. **none**: no request, or none approved, denied or awaiting the payer (all withdrawn).
 
+A patient whose treatment a clinician has stopped (``TREATMENT_STOPPED``) has no session ahead to approve: after a
+request still awaiting the payer (1, which billing withdraws), the line is **not needed: treatment stopped**.
+
 Required, pending, denied, renewal due and ended are what billing staff act on (``NEEDS_ATTENTION``, the
 worklist's "needs attention" filter).
 """
@@ -664,6 +667,7 @@ class ApprovalStatus(models.TextChoices):
     UPCOMING = "upcoming", _("approved, not in force yet")
     IN_FORCE = "in_force", _("in force")
     NOT_NEEDED = "not_needed", _("not needed")
+    STOPPED = "stopped", _("not needed: treatment stopped")
     NONE = "none", _("none")
 
     @property
@@ -681,6 +685,7 @@ APPROVAL_TONE: dict[str, str] = {
     ApprovalStatus.UPCOMING: "ok",
     ApprovalStatus.IN_FORCE: "ok",
     ApprovalStatus.NOT_NEEDED: "",
+    ApprovalStatus.STOPPED: "",
     ApprovalStatus.NONE: "",
 }
 """The badge colour of each approval status."""
@@ -767,17 +772,23 @@ def requires_prior_authorisation(policy_id: str | None, site: SiteOfService | st
     return policy is not None and state in REQUEST_DUE_STATES and policy.asks_prior_authorisation_at(site)
 
 
-def approval_line(state: ApprovalState, *, asked: bool = True, required: bool = False) -> ApprovalLine:
+def approval_line(
+    state: ApprovalState, *, asked: bool = True, required: bool = False, stopped: bool = False
+) -> ApprovalLine:
     """The worklist's approval status of ``state`` (``coverage.selectors.approval_state``): not needed when the
     patient's policy asks for none (``asked`` False: ``asks_prior_authorisation``), else the first that holds, in
     the module docstring's order; "required, not requested" in place of none when ``required``
-    (``requires_prior_authorisation``)."""
+    (``requires_prior_authorisation``). When a clinician has stopped treatment (``stopped``: the pathway's
+    ``TREATMENT_STOPPED``) no session is ahead to approve: a request still awaiting the payer shows (billing
+    withdraws it), anything else is "not needed: treatment stopped"."""
     if not asked:
         return ApprovalLine(ApprovalStatus.NOT_NEEDED)
     current = state.current
     until = (state.continued_by or current).approved_until if current is not None else None
     if state.pending is not None:
         return ApprovalLine(ApprovalStatus.PENDING, state.pending.requested_on, until)
+    if stopped:
+        return ApprovalLine(ApprovalStatus.STOPPED)
     if state.denied is not None:
         return ApprovalLine(ApprovalStatus.DENIED, state.denied.decided_on or state.denied.requested_on, until)
     if current is not None:
@@ -969,6 +980,7 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                     approvals.states[patient.pk],
                     asked=asks_prior_authorisation(patient.insurance_policy, patient.clinic_site),
                     required=requires_prior_authorisation(patient.insurance_policy, patient.clinic_site, line.state),
+                    stopped=line.state is PathwayState.TREATMENT_STOPPED,
                 ),
             )
         )
