@@ -15,6 +15,7 @@ from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT
 from onaboard.web.coverage.forms import NO_POLICY_CHOSEN, REQUIRED_POLICY
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import ASSUME_TERMS_AFTER_SESSIONS, NO_POLICY, approval_end
+from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from tests.pdfs import pdf_text
 from tests.web.coverage.conftest import POLICY
 
@@ -682,6 +683,61 @@ def test_a_payer_asking_no_approval_at_the_clinics_site_says_so_and_an_ended_one
     hospital = client.get(_coverage_url(eligible)).content.decode()
     assert '<div class="verdict bad"><strong>Approval ended' in hospital
     assert "asks for no prior authorisation" not in hospital
+
+
+def test_a_stopped_treatment_needs_no_approval_and_raises_no_alarm(client, world, treated):
+    """After a clinician's decision to stop, the coverage page says treatment stopped (on which day, by whom) and
+    that no approval or renewal is needed; the approval falling due for renewal is no longer flagged on the page or
+    on the patient pages' documents card, and an approval that ended since is history, not a red alarm."""
+    today = treated.today
+    assert "Renewal due from" in _page(client, world, treated.patient)
+    assert "renewal due" in _card(world, treated.patient)
+    TreatmentDecision.objects.create(
+        patient=treated.patient,
+        decided_on=today - timedelta(days=1),
+        decision=Decision.STOP,
+        reason="Patient chose to stop",
+        decided_by=world.users["clinician"],
+        nice_verdict="continue",
+    )
+    name = world.users["clinician"].get_full_name() or world.users["clinician"].username
+    page = _page(client, world, treated.patient)
+    assert (
+        f"Treatment stopped on {_day(today - timedelta(days=1))} by {name}: no session is ahead, so no approval or "
+        "renewal is needed; a request still awaiting the payer can be withdrawn."
+    ) in page
+    assert "Renewal due from" not in page
+    assert "renewal due" not in _card(world, treated.patient)
+    PriorAuthorisation.objects.filter(patient=treated.patient).update(approved_until=today - timedelta(days=1))
+    client.force_login(world.users["billing"])
+    raw = client.get(_coverage_url(treated.patient)).content.decode()
+    assert '<div class="verdict"><strong>Approval ended' in raw
+    assert '<span class="badge">no approval in force</span>' in _raw_card(world, treated.patient)
+
+
+def _raw_card(world, patient, role: str = "billing") -> str:
+    from django.template import Context, Template
+
+    return Template("{% load coverage_documents %}{% patient_documents patient %}").render(
+        Context({"user": world.users[role], "patient": patient})
+    )
+
+
+def test_the_documents_card_does_not_alarm_over_an_approval_the_policy_does_not_ask_for(world, eligible, today):
+    """A Medicare patient of a physician's office needs no prior authorisation: an ended approval or a denial on
+    the documents card is shown without the red badge, as on the coverage page; at a hospital outpatient
+    department they stay red."""
+    PatientInsurance.objects.create(patient=eligible, policy_id="us-medicare-a", payer="Medicare", terms_as_of=today)
+    _authorisation(eligible, today, status="approved", requested=200, start=-190, end=-1)
+    _authorisation(eligible, today, status="denied", requested=12)
+    type(world.clinic).objects.filter(pk=world.clinic.pk).update(site_of_service="office")
+    office = _raw_card(world, eligible)
+    assert '<span class="badge">no approval in force</span>' in office
+    assert '<span class="badge">denied</span>' in office
+    type(world.clinic).objects.filter(pk=world.clinic.pk).update(site_of_service="hospital_outpatient")
+    hospital = _raw_card(world, eligible)
+    assert '<span class="badge bad">no approval in force</span>' in hospital
+    assert '<span class="badge bad">denied</span>' in hospital
 
 
 def test_an_approval_starting_later_is_in_the_summary(client, world, eligible, today):

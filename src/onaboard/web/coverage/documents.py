@@ -84,6 +84,7 @@ from onaboard.web.outcomes.selectors import (
     baseline_and_latest,
     hit6_change_from_baseline,
     latest_decision,
+    stopped_decision,
 )
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
@@ -259,8 +260,8 @@ def letter_warnings(
 ) -> dict[DocumentKind, LetterWarning]:
     """A ``LetterWarning`` for each of the letters ``kinds`` whose evaluation is not approvable (none for one that
     is, or lacks information only), and for the continuation letter of a patient whose treatment a clinician has
-    stopped (``stopped_decision``); the letters must be writable (``document_problems``). The patient's facts are
-    read once for both letters."""
+    stopped (``outcomes.selectors.stopped_decision``); the letters must be writable (``document_problems``). The
+    patient's facts are read once for both letters."""
     letters = [kind for kind in kinds if kind.stage is not None]
     if not letters:
         return {}
@@ -284,13 +285,6 @@ def letter_warnings(
             stopped=halted,
         )
     return warnings
-
-
-def stopped_decision(patient: Patient, today: dt.date) -> LatestDecision | None:
-    """The patient's latest treatment decision on or before ``today`` when it is to stop (``latest_decision``);
-    None when it is to continue or there is none."""
-    decision = latest_decision(patient, today)
-    return decision if decision is not None and decision.decision is Decision.STOP else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,6 +254,13 @@ def latest_decision(patient: Patient, on: date) -> LatestDecision | None:
     return LatestDecision.of(record) if record is not None else None
 
 
+def stopped_decision(patient: Patient, on: date) -> LatestDecision | None:
+    """The patient's latest treatment decision on or before ``on`` when it is to stop (``latest_decision``): the
+    pathway's "treatment stopped"; None when it is to continue or there is none."""
+    decision = latest_decision(patient, on)
+    return decision if decision is not None and decision.decision is Decision.STOP else None
+
+
 def stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
     """The newest period NICE TA260's stop verdict rests on, which a clinician's "continue" must have seen: under the
     return to episodic migraine, the latest period that has ended complete (each one more under 15 headache days is
