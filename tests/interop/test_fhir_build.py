@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from onaboard.interop.fhir import bundle, read_bundle
+from onaboard.interop.fhir import BundleInvalidError, bundle, codes, read_bundle
 from onaboard.interop.fhir.build import derived_id
-from onaboard.interop.fhir.records import ConditionRecord
+from onaboard.interop.fhir.records import ConditionRecord, DecisionRecord
 from tests.interop.test_fhir_read import TODAY, _record
 
 
@@ -65,7 +66,9 @@ def test_every_kind_of_bundle_written_is_valid_r4b(kind):
     resource kind onaboard writes passes the R4B models as a Bundle of each type."""
     from fhir.resources.R4B.bundle import Bundle
 
-    record = dataclasses.replace(_record(), condition=ConditionRecord(TODAY, ("15 or more headache days",)))
+    record = dataclasses.replace(
+        _record(), condition=ConditionRecord(TODAY, ("15 or more headache days",)), decisions=(CONTINUE, STOP)
+    )
     document = bundle([record], kind=kind, zone=ZoneInfo("Europe/London"))
     written = {e["resource"]["resourceType"] for e in document["entry"]}
     assert written == {
@@ -118,3 +121,103 @@ def test_the_diary_flags_and_the_care_plans_interval_are_the_engines():
 
     assert build.DIARY_FLAGS is YES_NO_COLUMNS
     assert f"every {RETREATMENT_INTERVAL_DAYS // 7} weeks" in build.CARE_PLAN_TITLE
+
+
+STOP = DecisionRecord(
+    "6f1c1f5e-0000-4000-8000-0000000000d1",
+    dt.date(2026, 7, 20),
+    "stop",
+    "No benefit after two cycles; the patient chose to stop",
+    "Dr Dana Whitfield",
+    "stop",
+    ("NICE TA260 7 B: fewer than 30 % fewer headache days at week 24",),
+)
+CONTINUE = DecisionRecord(
+    "6f1c1f5e-0000-4000-8000-0000000000d0",
+    dt.date(2026, 6, 1),
+    "continue",
+    "Better at work",
+    "Dr Avery Stone",
+    "continue",
+)
+
+
+def test_a_decision_to_continue_or_stop_is_an_observation_naming_who_why_and_the_nice_verdict_then():
+    """Each treatment decision is exported as a valid R4B Observation coded treatment-decision: the decision as its
+    value, its day, the clinician by name, the reason as a note, and the engine's NICE TA260 verdict and reasons of
+    that day as components (a decision without reasons has the verdict alone)."""
+    from fhir.resources.R4B.observation import Observation
+
+    record = dataclasses.replace(_record(), decisions=(CONTINUE, STOP))
+    decisions = [
+        o for o in _resources(bundle([record]), "Observation") if o["code"]["coding"][0]["code"] == "treatment-decision"
+    ]
+    assert [o["id"] for o in decisions] == [CONTINUE.key, STOP.key]
+    stop = decisions[1]
+    assert stop["code"]["coding"] == [
+        {
+            "system": codes.TREATMENT_DECISION,
+            "code": "treatment-decision",
+            "display": "Decision to continue or stop treatment",
+        }
+    ]
+    assert stop["valueCodeableConcept"]["coding"] == [
+        {"system": codes.TREATMENT_DECISION, "code": "stop", "display": "stop treatment"}
+    ]
+    assert (stop["effectiveDateTime"], stop["performer"], stop["note"]) == (
+        "2026-07-20",
+        [{"display": "Dr Dana Whitfield"}],
+        [{"text": "No benefit after two cycles; the patient chose to stop"}],
+    )
+    assert [c["code"]["coding"][0]["code"] for c in stop["component"]] == ["nice-ta260-verdict", "nice-ta260-reasons"]
+    assert stop["component"][0]["valueCodeableConcept"]["coding"] == [
+        {"system": codes.NICE_TA260_VERDICT, "code": "stop"}
+    ]
+    assert stop["component"][1]["valueString"] == STOP.nice_reasons[0]
+    assert [c["code"]["coding"][0]["code"] for c in decisions[0]["component"]] == ["nice-ta260-verdict"]
+    for observation in decisions:
+        Observation.model_validate(observation)
+
+
+@pytest.mark.parametrize(
+    ("decisions", "booked", "status"),
+    [
+        ((), False, "completed"),
+        ((STOP,), False, "revoked"),
+        ((STOP, dataclasses.replace(CONTINUE, decided_on=dt.date(2026, 7, 25))), False, "completed"),
+        ((STOP,), True, "active"),
+    ],
+    ids=["no-decision", "stopped", "continued-after-a-stop", "stopped-but-booked"],
+)
+def test_the_care_plan_is_revoked_once_treatment_is_stopped(decisions, booked, status):
+    """The cycles' CarePlan is revoked (ended before its course was done) when the latest decision is to stop, and
+    nothing is booked; a session still booked keeps it active, a later decision to continue completed."""
+    record = _record()
+    sessions = record.sessions if booked else record.sessions[:1]
+    (plan,) = _resources(bundle([dataclasses.replace(record, sessions=sessions, decisions=decisions)]), "CarePlan")
+    assert plan["status"] == status
+
+
+def test_an_import_accepts_and_skips_the_decisions_and_refuses_one_about_no_patient_of_the_bundle():
+    """A Bundle holding decisions reads back to the same record (they are not imported: a decision is recorded by
+    a clinician of the clinic holding the record); a decision whose subject is not a Patient of the Bundle is
+    refused at its subject, as any resource's."""
+    record = dataclasses.replace(_record(), decisions=(CONTINUE, STOP))
+    (read,) = read_bundle(bundle([record]), today=TODAY)
+    assert read == record
+    assert read.decisions == ()
+    document = bundle([record])
+    index, observation = next(
+        (i, e["resource"])
+        for i, e in enumerate(document["entry"])
+        if e["resource"]["resourceType"] == "Observation" and e["resource"]["id"] == STOP.key
+    )
+    observation["subject"] = {"reference": "urn:uuid:6f1c1f5e-0000-4000-8000-0000000000ff"}
+    with pytest.raises(BundleInvalidError) as refused:
+        read_bundle(document, today=TODAY)
+    assert [(p.expression, p.message) for p in refused.value.problems] == [
+        (
+            f"Bundle.entry[{index}].resource.subject.reference",
+            "the reference 'urn:uuid:6f1c1f5e-0000-4000-8000-0000000000ff' is not a Patient in this Bundle",
+        )
+    ]

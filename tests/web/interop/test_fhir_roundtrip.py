@@ -233,3 +233,42 @@ def test_an_import_does_not_change_a_session_recorded_here(db):
     session.refresh_from_db()
     assert (session.status, session.version) == (SessionStatus.RECORDED, 1)
     assert AuditEvent.objects.count() == events
+
+
+def test_a_decision_to_stop_is_exported_and_an_import_skips_it(db):
+    """The clinic's export carries the decision to stop (who, why, NICE TA260 then) and revokes the CarePlan;
+    importing it back into the same clinic changes nothing, and into another clinic records the patient without a
+    decision (one is recorded by a clinician there)."""
+    from onaboard.web.clinic.demo import record_preempt_session
+    from onaboard.web.outcomes.models import Decision, TreatmentDecision
+    from tests.web.factories import PatientFactory
+
+    clinic = ClinicFactory(name="Deciding clinic")
+    clinician = UserFactory(role=Role.CLINICIAN, clinic=clinic, first_name="Dana", last_name="Whitfield")
+    patient = PatientFactory(clinic=clinic)
+    record_preempt_session(patient, TODAY - dt.timedelta(days=90), injector=clinician, today=TODAY)
+    decision = TreatmentDecision.objects.create(
+        patient=patient,
+        decided_on=TODAY,
+        decision=Decision.STOP,
+        reason="Patient chose to stop",
+        decided_by=clinician,
+        nice_verdict="continue",
+    )
+    document = patients_export(user=clinician, patients=[patient])
+    resources = [entry["resource"] for entry in document["entry"]]
+    (observation,) = [r for r in resources if r["id"] == str(decision.external_id)]
+    assert observation["performer"] == [{"display": "Dana Whitfield"}]
+    assert observation["note"] == [{"text": "Patient chose to stop"}]
+    assert observation["valueCodeableConcept"]["coding"][0]["code"] == "stop"
+    assert next(r for r in resources if r["resourceType"] == "CarePlan")["status"] == "revoked"
+    records = read_bundle(json.loads(json.dumps(document)), today=TODAY)
+    events = AuditEvent.objects.count()
+    assert not fhir_records_import(user=clinician, clinic=clinic, records=records, today=TODAY).changed
+    assert AuditEvent.objects.count() == events
+    target = ClinicFactory(name="Receiving clinic")
+    importer = UserFactory(role=Role.CLINICIAN, clinic=target)
+    summary = fhir_records_import(user=importer, clinic=target, records=records, today=TODAY)
+    assert summary.counts["patients"] == [1, 0, 0]
+    assert TreatmentDecision.objects.filter(patient__clinic=target).count() == 0
+    assert TreatmentDecision.objects.count() == 1

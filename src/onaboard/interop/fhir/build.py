@@ -20,7 +20,13 @@ from typing import Any
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, AcuteClass, DiaryDay, StopReason
 from onaboard.clinical.diary import YES_NO_COLUMNS
 from onaboard.interop.fhir import codes
-from onaboard.interop.fhir.records import PatientRecord, QuestionnaireRecord, SessionRecord, SideEffectRecord
+from onaboard.interop.fhir.records import (
+    DecisionRecord,
+    PatientRecord,
+    QuestionnaireRecord,
+    SessionRecord,
+    SideEffectRecord,
+)
 
 DIARY_FLAGS: tuple[str, ...] = YES_NO_COLUMNS
 """The yes/no columns of the diary contract (the engine's ``YES_NO_COLUMNS``), one Observation component each
@@ -282,7 +288,8 @@ def appointment_resource(patient_key: str, session: SessionRecord, zone: dt.tzin
 def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
     """The cycles: an activity per session, a booking as its ``reference`` (an Appointment) and a recorded session
     as its ``outcomeReference`` (the MedicationAdministration, which ``reference`` may not name); ``addresses`` the
-    Condition when there is one (FHIR allows no empty list)."""
+    Condition when there is one (FHIR allows no empty list). Its status: ``active`` while a session is booked, else
+    ``revoked`` when the latest decision is to stop (ended before its course was done), else ``completed``."""
     if not record.sessions:
         return None
     activities = [
@@ -290,10 +297,11 @@ def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
         for session in record.sessions
     ]
     booked = any(session.status == "booked" for session in record.sessions)
+    stopped = bool(record.decisions) and record.decisions[-1].decision == "stop"
     resource: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": derived_id(record.key, "care-plan"),
-        "status": "active" if booked else "completed",
+        "status": "active" if booked else "revoked" if stopped else "completed",
         "intent": "plan",
         "category": [concept(codes.CARE_PLAN, "preempt-cycles", "onabotulinumtoxinA cycles")],
         "title": CARE_PLAN_TITLE,
@@ -304,6 +312,43 @@ def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
         resource["addresses"] = [ref(derived_id(record.key, "condition"))]
     resource["activity"] = activities
     return resource
+
+
+DECISION_DISPLAY = {"continue": "continue treatment", "stop": "stop treatment"}
+"""The display of each decision's code (``codes.TREATMENT_DECISION``)."""
+
+
+def decision_observation(patient_key: str, decision: DecisionRecord) -> dict[str, Any]:
+    """A clinician's decision to continue or stop: code ``treatment-decision``, the decision as its value, the day
+    as ``effectiveDateTime``, the clinician as ``performer`` (by name: onaboard exchanges no Practitioner), the
+    reason as ``note``, and the engine's NICE TA260 verdict and reasons of that day as components."""
+    components = [
+        {
+            "code": concept(codes.TREATMENT_DECISION, "nice-ta260-verdict", "NICE TA260 verdict that day"),
+            "valueCodeableConcept": concept(codes.NICE_TA260_VERDICT, decision.nice_verdict),
+        }
+    ]
+    if decision.nice_reasons:
+        components.append(
+            {
+                "code": concept(codes.TREATMENT_DECISION, "nice-ta260-reasons", "NICE TA260 reasons that day"),
+                "valueString": "\n".join(decision.nice_reasons),
+            }
+        )
+    return {
+        "resourceType": "Observation",
+        "id": decision.key,
+        "status": "final",
+        "code": concept(codes.TREATMENT_DECISION, "treatment-decision", "Decision to continue or stop treatment"),
+        "subject": ref(patient_key),
+        "effectiveDateTime": decision.decided_on.isoformat(),
+        "performer": [{"display": decision.decided_by}],
+        "valueCodeableConcept": concept(
+            codes.TREATMENT_DECISION, decision.decision, DECISION_DISPLAY.get(decision.decision)
+        ),
+        "note": [{"text": decision.reason}],
+        "component": components,
+    }
 
 
 def adverse_event(record: PatientRecord, effect: SideEffectRecord) -> dict[str, Any]:
@@ -380,6 +425,7 @@ def patient_resources(record: PatientRecord, zone: dt.tzinfo = dt.UTC) -> list[d
         else:
             resources.append(appointment_resource(record.key, session, zone))
     resources.append(care_plan_resource(record))
+    resources.extend(decision_observation(record.key, decision) for decision in record.decisions)
     resources.extend(adverse_event(record, effect) for effect in record.side_effects)
     resources.extend(medication_statements(record))
     return [resource for resource in resources if resource is not None]

@@ -47,6 +47,11 @@ SIDE_EFFECT = f"{BASE}/CodeSystem/side-effect"
 PREVENTIVE_CLASS = f"{BASE}/CodeSystem/preventive-class"
 STOP_REASON = f"{BASE}/CodeSystem/preventive-stop-reason"
 CARE_PLAN = f"{BASE}/CodeSystem/care-plan"
+TREATMENT_DECISION = f"{BASE}/CodeSystem/treatment-decision"
+"""A clinician's decision to continue or stop: ``treatment-decision`` (the Observation's code), ``continue``,
+``stop`` (its value) and ``nice-ta260-verdict``, ``nice-ta260-reasons`` (its components)."""
+NICE_TA260_VERDICT = f"{BASE}/CodeSystem/nice-ta260-verdict"
+"""The engine's NICE TA260 verdicts (``onaboard.clinical.NiceTa260`` values)."""
 
 HIT6_QUESTIONNAIRE = f"{BASE}/Questionnaire/hit6"
 MIDAS_QUESTIONNAIRE = f"{BASE}/Questionnaire/midas"

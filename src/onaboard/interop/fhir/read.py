@@ -9,7 +9,10 @@ the web app returns them as an OperationOutcome. Messages are module constants s
 The resources onaboard derives itself (``OWN_DERIVED``: its chronic-migraine Condition, a recorded session's
 Procedure, the cycles CarePlan) are accepted and skipped: they are recomputed from the rows. Any other Condition,
 Procedure or CarePlan is refused (``NOT_DERIVED``), so another system's diagnosis or treatment is never dropped while
-the import answers "200 OK".
+the import answers "200 OK". A clinician's decision to continue or stop (an Observation coded
+``treatment-decision#treatment-decision``) is accepted and skipped too: it names a clinician of the clinic that
+exported it, and a decision here is recorded by one of this clinic's (the export carries it so that the patient's
+own download and another clinic's reader have it).
 """
 
 from __future__ import annotations
@@ -88,7 +91,10 @@ REPEATED_SAFETY_QUESTION = "the safety-screen question {question} is answered mo
 BAD_GENDER = "gender must be female, male, other or unknown (got {value!r})"
 UNKNOWN_SUBJECT = "the reference {value!r} is not a Patient in this Bundle"
 NO_SUBJECT = "a subject (or participant) that is a Patient in this Bundle is required"
-NOT_A_DIARY_DAY = f"only headache-diary Observations (code {codes.DIARY}#diary-day) are imported"
+NOT_A_DIARY_DAY = (
+    f"only headache-diary Observations (code {codes.DIARY}#diary-day) are imported, and onaboard's decisions to "
+    f"continue or stop (code {codes.TREATMENT_DECISION}#treatment-decision) accepted and skipped"
+)
 NO_DATE = "a date is required"
 UNKNOWN_COMPONENT = "unknown diary component {code!r}"
 COMPONENT = "a diary component"
@@ -455,6 +461,9 @@ class _Reader:
     # -- Diary --
 
     def read_observation(self, at: str, resource: Mapping[str, Any]) -> None:
+        if "treatment-decision" in _codes(resource.get("code"), codes.TREATMENT_DECISION):
+            self.subject(at, resource)  # a decision about a patient the Bundle does not hold is still refused
+            return  # accepted and skipped: a decision is recorded by a clinician of the clinic holding the record
         if "diary-day" not in _codes(resource.get("code"), codes.DIARY):
             self.problem(f"{at}.code", NOT_A_DIARY_DAY)
             return

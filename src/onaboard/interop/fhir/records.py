@@ -294,6 +294,21 @@ class OtherToxinRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A clinician's decision to continue or stop treatment (``continue`` or ``stop``), by whom (their name), why,
+    and the engine's NICE TA260 verdict and reasons that day, which it followed or went against. Export only: a
+    decision is recorded by a clinician of the clinic holding the record, so an import accepts and skips it."""
+
+    key: str
+    decided_on: dt.date
+    decision: str
+    reason: str
+    decided_by: str
+    nice_verdict: str
+    nice_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ConditionRecord:
     """The engine's chronic-migraine verdict (ICHD-3 1.3) on ``as_of``, with its reasons. Export only: an import
     recomputes it from the diary."""
@@ -322,3 +337,5 @@ class PatientRecord:
     preventives: tuple[PreventiveRecord, ...] = ()
     other_toxins: tuple[OtherToxinRecord, ...] = ()
     condition: ConditionRecord | None = field(default=None, compare=False)
+    decisions: tuple[DecisionRecord, ...] = field(default=(), compare=False)
+    """The decisions to continue or stop, oldest first (export only, as ``condition``)."""

@@ -15,6 +15,7 @@ from onaboard.clinical import ChronicMigraine, DiaryDay, PatientDiary, assess, w
 from onaboard.interop.fhir import bundle
 from onaboard.interop.fhir.records import (
     ConditionRecord,
+    DecisionRecord,
     OtherToxinRecord,
     PatientRecord,
     PreventiveRecord,
@@ -29,7 +30,7 @@ from onaboard.web.audit.services import AuditEntry, audit_record, audit_records
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SideEffect
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse, TreatmentDecision
 from onaboard.web.outcomes.services import MIDAS_KEYS
 from onaboard.web.patients.models import SAFETY_FLAGS, Patient
 
@@ -85,6 +86,20 @@ def side_effect_record(effect: SideEffect) -> SideEffectRecord:
     )
 
 
+def decision_record(decision: TreatmentDecision) -> DecisionRecord:
+    """A treatment decision as FHIR exchanges it: the clinician by name, as the pages show them."""
+    clinician = decision.decided_by
+    return DecisionRecord(
+        key=str(decision.external_id),
+        decided_on=decision.decided_on,
+        decision=decision.decision,
+        reason=decision.reason,
+        decided_by=clinician.get_full_name() or clinician.username,
+        nice_verdict=decision.nice_verdict,
+        nice_reasons=tuple(decision.nice_reason_lines),
+    )
+
+
 def _condition(patient: Patient, diary: tuple[DiaryDay, ...]) -> ConditionRecord | None:
     """The engine's chronic-migraine verdict on the last diary day, when it is "yes" (ICHD-3 1.3)."""
     if not diary:
@@ -123,6 +138,12 @@ def patient_record(patient: Patient) -> PatientRecord:
             for t in patient.other_toxin_treatments.order_by("date", "product")
         ),
         condition=_condition(patient, diary),
+        decisions=tuple(
+            decision_record(decision)
+            for decision in TreatmentDecision.objects.filter(patient=patient)
+            .select_related("decided_by")
+            .order_by("decided_on", "created", "id")
+        ),
     )
 
 
