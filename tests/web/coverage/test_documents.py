@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from onaboard.clinical import PROM_WINDOW_DAYS, InjectionPlan, preempt_plan
 from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Role
+from onaboard.web.clinic.demo import record_preempt_session
 from onaboard.web.coverage.documents import (
     NO_SESSION,
     NO_TREATMENT,
@@ -26,6 +27,7 @@ from onaboard.web.coverage.documents import (
 from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
 from onaboard.web.diary.models import DiaryEntry
+from onaboard.web.diary.selectors import next_treatment_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes.services import treatment_decision_record
 from onaboard.web.patients.access import Capability, can
@@ -886,11 +888,14 @@ def test_the_continuation_letter_gives_the_latest_decision_to_continue_with_its_
     payer = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
     assert "The treating clinician's decision" in payer
     assert (
-        f"On {day}, {name} decided to continue treatment, for this reason: Fewer severe days and back at work full time"
+        f"On {day}, {name} decided to continue treatment. "
+        "The reason given: Fewer severe days and back at work full time"
     ) in payer
     assert "stopping rule" not in payer
     nice = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id="nice-ta260")
-    assert f"{name} decided to continue treatment although NICE TA260's stopping rule applied, for this reason" in nice
+    assert (
+        f"{name} decided to continue treatment although NICE TA260's stopping rule applied. The reason given:" in nice
+    )
     earlier = _html_text(world, treated.patient, treated.today - timedelta(days=4), DocumentKind.CONTINUATION)
     assert "The treating clinician's decision" not in earlier
 
@@ -898,12 +903,14 @@ def test_the_continuation_letter_gives_the_latest_decision_to_continue_with_its_
 def test_the_continuation_letter_of_a_stopped_treatment_says_it_goes_against_the_decision(world, treated):
     """After a decision to stop, the continuation letter still prints (the clinician decides) but gives the stop,
     who made it and why, and says the request goes against it; both pages' document links carry the warning,
-    whether or not the policy's criteria are met, and the prior-authorisation letter carries none for it."""
+    whether or not the policy's criteria are met, and the prior-authorisation letter's link carries the stop too."""
     _decide(world, treated, "stop", "Patient asked to stop after moving away")
     name = _name(world.users["clinician"])
     day = (treated.today - timedelta(days=3)).strftime("%-d %b %Y")
     _, text = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
-    assert f"Treatment was stopped on {day} by {name}, for this reason: Patient asked to stop after moving away" in text
+    assert (
+        f"Treatment was stopped on {day} by {name}. The reason given: Patient asked to stop after moving away" in text
+    )
     assert "This request to continue treatment goes against that recorded decision." in text
     for policy_id, not_met in ((POLICY, False), ("nice-ta260", True)):
         links = {
@@ -918,7 +925,8 @@ def test_the_continuation_letter_of_a_stopped_treatment_says_it_goes_against_the
         assert (warning.stopped.decided_by, warning.stopped.reason) == (name, "Patient asked to stop after moving away")
         assert bool(warning.not_met) is not_met, policy_id
         prior = links[DocumentKind.PRIOR_AUTH].warning
-        assert prior is None or prior.stopped is None, policy_id
+        assert prior is not None, policy_id
+        assert prior.stopped == warning.stopped, policy_id
         shown = " ".join(
             html.unescape(
                 re.sub(
@@ -928,7 +936,9 @@ def test_the_continuation_letter_of_a_stopped_treatment_says_it_goes_against_the
                 )
             ).split()
         )
-        assert shown.startswith(f"treatment stopped on {day} by {name}: this letter asks to continue it"), shown
+        assert shown.startswith(
+            f"treatment stopped on {day} by {name}: this letter asks for approval of further treatment"
+        ), shown
         assert ("; not approvable under NICE TA260" in shown) is not_met, shown
 
 
@@ -940,7 +950,7 @@ def test_a_decision_to_continue_after_a_stop_lifts_the_letters_warning(world, tr
     links = {link.kind: link for link in document_links(world.users["clinician"], treated.patient, today=treated.today)}
     assert links[DocumentKind.CONTINUATION].warning is None
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, policy_id=POLICY)
-    assert "decided to continue treatment, for this reason: Neck pain settled; restart" in text
+    assert "decided to continue treatment. The reason given: Neck pain settled; restart" in text
     assert "Treatment was stopped" not in text
 
 
@@ -960,3 +970,26 @@ def test_the_after_care_sheet_promises_no_next_treatment_once_treatment_has_stop
     )
     assert "Your next treatment after this one was given on" in earlier
     assert "recorded that this treatment stops" not in earlier
+
+
+def test_a_session_recorded_after_a_stop_without_a_decision_to_continue_promises_no_next_one(world, treated):
+    """A session recorded after the stop, with no decision to continue, leaves the pathway "treatment stopped": its
+    sheet promises no next treatment, as the portal does not (one rule: the latest decision)."""
+    _decide(world, treated, "stop", "Patient prefers to stop", days_ago=10)
+    last = record_preempt_session(treated.patient, treated.today, injector=world.users["nurse"], today=treated.today)
+    assert next_treatment_of(treated.patient, today=treated.today) is None
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "your clinician recorded that this treatment stops" in text
+    assert "your next one can be from" not in text
+
+
+def test_billings_copy_of_the_continuation_letter_gives_the_decision_without_its_reason(world, treated):
+    """The reason for a decision is a clinical note: billing staff's copy gives the stop, its day and who made it,
+    and says the reason was left out, as it does for side effects; the clinician's copy gives the reason."""
+    _decide(world, treated, "stop", "Low mood on the new antidepressant; stopping everything")
+    _, billing = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, role="billing")
+    assert "Treatment was stopped on" in billing
+    assert "Low mood" not in billing
+    assert "The reason given is a clinical note: this copy was printed by staff who do not see them." in billing
+    _, clinician = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert "The reason given: Low mood on the new antidepressant; stopping everything" in clinician

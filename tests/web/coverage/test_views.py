@@ -15,6 +15,7 @@ from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT
 from onaboard.web.coverage.forms import NO_POLICY_CHOSEN, REQUIRED_POLICY
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import ASSUME_TERMS_AFTER_SESSIONS, NO_POLICY, approval_end
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from tests.pdfs import pdf_text
 from tests.web.coverage.conftest import POLICY
@@ -703,9 +704,10 @@ def test_a_stopped_treatment_needs_no_approval_and_raises_no_alarm(client, world
     name = world.users["clinician"].get_full_name() or world.users["clinician"].username
     page = _page(client, world, treated.patient)
     assert (
-        f"Treatment stopped on {_day(today - timedelta(days=1))} by {name}: no session is ahead, so no approval or "
-        "renewal is needed; a request still awaiting the payer can be withdrawn."
+        f"Treatment stopped on {_day(today - timedelta(days=1))} by {name}, and no session is booked: no approval or "
+        "renewal is needed."
     ) in page
+    assert "can be withdrawn" not in page
     assert "Renewal due from" not in page
     assert "renewal due" not in _card(world, treated.patient)
     PriorAuthorisation.objects.filter(patient=treated.patient).update(approved_until=today - timedelta(days=1))
@@ -713,6 +715,57 @@ def test_a_stopped_treatment_needs_no_approval_and_raises_no_alarm(client, world
     raw = client.get(_coverage_url(treated.patient)).content.decode()
     assert '<div class="verdict"><strong>Approval ended' in raw
     assert '<span class="badge">no approval in force</span>' in _raw_card(world, treated.patient)
+
+
+def test_a_booking_still_held_after_a_stop_keeps_the_approvals_as_they_are(client, world, treated):
+    """A session still booked after a decision to stop is the clinic's to cancel: until it is, the coverage page
+    says nothing of a stop, the renewal falling due is flagged and the worklist shows it, as for a patient on
+    treatment; cancelling the booking quiets them."""
+    from onaboard.web.clinic.selectors import ApprovalStatus, worklist
+
+    today = treated.today
+    booking = InjectionSession.objects.create(
+        patient=treated.patient, date=today + timedelta(days=3), status=SessionStatus.BOOKED
+    )
+    TreatmentDecision.objects.create(
+        patient=treated.patient,
+        decided_on=today,
+        decision=Decision.STOP,
+        reason="Patient chose to stop",
+        decided_by=world.users["clinician"],
+        nice_verdict="continue",
+    )
+
+    def line():
+        rows = [row for group in worklist(user=world.users["billing"], today=today).groups for row in group.rows]
+        return next(row for row in rows if row.patient.pk == treated.patient.pk).approval.status
+
+    page = _page(client, world, treated.patient)
+    assert "Treatment stopped on" not in page
+    assert "Renewal due from" in page
+    assert "renewal due" in _card(world, treated.patient)
+    assert line() is ApprovalStatus.RENEWAL_DUE
+    booking.status = SessionStatus.CANCELLED
+    booking.save()
+    assert "Treatment stopped on" in _page(client, world, treated.patient)
+    assert "renewal due" not in _card(world, treated.patient)
+    assert line() is ApprovalStatus.STOPPED
+
+
+def test_a_renewal_the_policy_does_not_ask_for_is_not_flagged_on_the_coverage_page(client, world, treated):
+    """Under a policy asking no approval at the clinic's site (Medicare in a physician's office), an approval about
+    to end is shown without "Renewal due from" and its warning, on the coverage page as on the documents card."""
+    PatientInsurance.objects.filter(patient=treated.patient).update(policy_id="us-medicare-a")
+    type(world.clinic).objects.filter(pk=world.clinic.pk).update(site_of_service="office")
+    client.force_login(world.users["billing"])
+    raw = client.get(_coverage_url(treated.patient)).content.decode()
+    assert "Renewal due from" not in raw
+    assert '<div class="verdict ok">\n    <strong>Approved from' in raw
+    assert "renewal due" not in _card(world, treated.patient)
+    type(world.clinic).objects.filter(pk=world.clinic.pk).update(site_of_service="hospital_outpatient")
+    raw = client.get(_coverage_url(treated.patient)).content.decode()
+    assert "Renewal due from" in raw
+    assert '<div class="verdict warn">\n    <strong>Approved from' in raw
 
 
 def _raw_card(world, patient, role: str = "billing") -> str:

@@ -58,8 +58,9 @@ rule) it is **not needed**, whatever was recorded. Otherwise the first that hold
 6. **ended**: the last approval's last day has passed;
 7. **none**: no request, or none approved, denied or awaiting the payer (all withdrawn).
 
-A patient whose treatment a clinician has stopped (``TREATMENT_STOPPED``) has no session ahead to approve: after a
-request still awaiting the payer (1, which billing withdraws), the line is **not needed: treatment stopped**.
+A patient whose treatment a clinician has stopped (``TREATMENT_STOPPED``) with no session booked ahead has no
+session to approve: unless a request still awaits the payer (1, which billing withdraws), the line is **not needed:
+treatment stopped**. A booking still held after a stop (the pathway asks to cancel it) keeps the line as it stands.
 
 Required, pending, denied, renewal due and ended are what billing staff act on (``NEEDS_ATTENTION``, the
 worklist's "needs attention" filter).
@@ -778,9 +779,10 @@ def approval_line(
     """The worklist's approval status of ``state`` (``coverage.selectors.approval_state``): not needed when the
     patient's policy asks for none (``asked`` False: ``asks_prior_authorisation``), else the first that holds, in
     the module docstring's order; "required, not requested" in place of none when ``required``
-    (``requires_prior_authorisation``). When a clinician has stopped treatment (``stopped``: the pathway's
-    ``TREATMENT_STOPPED``) no session is ahead to approve: a request still awaiting the payer shows (billing
-    withdraws it), anything else is "not needed: treatment stopped"."""
+    (``requires_prior_authorisation``). When a clinician has stopped treatment and nothing is booked ahead
+    (``stopped``: the pathway's ``TREATMENT_STOPPED`` without ``booked_for``, ``coverage.selectors.treatment_stopped``'s
+    rule) no session is ahead to approve: a request still awaiting the payer shows (billing withdraws it), anything
+    else is "not needed: treatment stopped"."""
     if not asked:
         return ApprovalLine(ApprovalStatus.NOT_NEEDED)
     current = state.current
@@ -980,7 +982,8 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                     approvals.states[patient.pk],
                     asked=asks_prior_authorisation(patient.insurance_policy, patient.clinic_site),
                     required=requires_prior_authorisation(patient.insurance_policy, patient.clinic_site, line.state),
-                    stopped=line.state is PathwayState.TREATMENT_STOPPED,
+                    # as coverage.selectors.treatment_stopped: a booking still held keeps the approvals as they are
+                    stopped=line.state is PathwayState.TREATMENT_STOPPED and line.booked_for is None,
                 ),
             )
         )

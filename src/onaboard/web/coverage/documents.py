@@ -227,9 +227,9 @@ class LetterWarning:
     A continuation letter before the policy's ``after_cycles`` sessions are given (``stage_due`` is initial) is not
     due yet rather than refused: ``due_after`` is then that number of cycles and ``given`` the sessions given.
 
-    A continuation letter for a patient whose latest treatment decision is to stop carries that decision
-    (``stopped``), whether or not its criteria are met: the letter asks to continue a treatment the clinic's record
-    says has stopped. ``not_met`` is then empty when the criteria are met."""
+    A letter for a patient whose latest treatment decision is to stop carries that decision (``stopped``), whether
+    or not its criteria are met: it asks for approval of treatment the clinic's record says has stopped.
+    ``not_met`` is then empty when the criteria are met."""
 
     policy_title: str
     stage: Stage
@@ -259,21 +259,20 @@ def letter_warnings(
     patient: Patient, *, today: dt.date, policy_id: str | None, kinds: Iterable[DocumentKind]
 ) -> dict[DocumentKind, LetterWarning]:
     """A ``LetterWarning`` for each of the letters ``kinds`` whose evaluation is not approvable (none for one that
-    is, or lacks information only), and for the continuation letter of a patient whose treatment a clinician has
-    stopped (``outcomes.selectors.stopped_decision``); the letters must be writable (``document_problems``). The
-    patient's facts are read once for both letters."""
+    is, or lacks information only), and for both letters of a patient whose treatment a clinician has stopped
+    (``outcomes.selectors.stopped_decision``): each asks for approval of treatment the record says has stopped. The
+    letters must be writable (``document_problems``). The patient's facts are read once for both letters."""
     letters = [kind for kind in kinds if kind.stage is not None]
     if not letters:
         return {}
     policy = chosen_policy(patient, policy_id)
     facts = patient_facts(patient, today=today)
     given = len(facts.recorded)
-    stopped = stopped_decision(patient, today) if DocumentKind.CONTINUATION in letters else None
+    stopped = stopped_decision(patient, today)
     warnings = {}
     for kind in letters:
         evaluation = letter_evaluation(facts, kind, policy).evaluation
-        halted = stopped if kind is DocumentKind.CONTINUATION else None
-        if evaluation.status is not CoverageStatus.NOT_APPROVABLE and halted is None:
+        if evaluation.status is not CoverageStatus.NOT_APPROVABLE and stopped is None:
             continue
         early = kind.stage is Stage.CONTINUATION and facts.stage_due(policy) is Stage.INITIAL
         warnings[kind] = LetterWarning(
@@ -282,7 +281,7 @@ def letter_warnings(
             criteria_not_met(evaluation),
             due_after=policy.continuation.after_cycles if early and policy.continuation else None,
             given=given,
-            stopped=halted,
+            stopped=stopped,
         )
     return warnings
 
@@ -625,12 +624,15 @@ def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date,
 def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
     """The after-care sheet of one session. Printed on the session's day it speaks of "today"; printed on another
     day (a copy, or the sheet of an earlier session) it names the session's date, and the next treatment is the
-    one that followed it, not the patient's open booking. When none followed nor is booked and a clinician has
-    decided since to stop treatment, it promises no next one (as the portal, ``next_treatment_of``)."""
+    one that followed it, not the patient's open booking. When none followed nor is booked and the latest decision
+    is to stop (the pathway's "treatment stopped"), it promises no next one, as the portal does
+    (``diary.selectors.next_treatment_of``); a stop only suggested by NICE TA260 is the clinician's to settle at the
+    visit and the sheet keeps the date."""
     session = _session(facts, session_id)
     plan = session_plan(session)
     next_day, next_kind = _next_date(facts, session)
-    # no next session given or booked, and a clinician has stopped treatment since this one: none is promised
+    # no next session given or booked, and the pathway is "treatment stopped" (the latest decision is to stop, as
+    # for the portal's next_treatment_of, even after a session recorded since without a decision to continue)
     stopped = stopped_decision(facts.patient, facts.today) if next_kind is NextSession.DUE else None
     return {
         **_common(facts, user),
@@ -651,7 +653,7 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         ],
         "next_date": next_day,
         "next_kind": next_kind.value,
-        "stopped_on": stopped.decided_on if stopped is not None and stopped.decided_on >= session.date else None,
+        "stopped_on": stopped.decided_on if stopped is not None else None,
         "printed_on_session_day": session.date == facts.today,
         "has_portal": facts.patient.user_id is not None,
     }

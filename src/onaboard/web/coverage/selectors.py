@@ -71,6 +71,7 @@ from onaboard.web.coverage.models import (
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.injections.selectors import interval_weeks, session_plan
+from onaboard.web.outcomes.selectors import LatestDecision, stopped_decision
 from onaboard.web.patients.models import Patient, PreventiveTrial
 
 # --- Messages (tests assert them exactly) -------------------------------------------------------------------------
@@ -507,6 +508,41 @@ def approval_not_asked_reason(policy: CoveragePolicy, site: SiteOfService) -> st
     return _(APPROVAL_NOT_ASKED_AT_SITE).format(policy=policy.title, site=_(SITE_WORDS[site]), sites=sites)
 
 
+def _insurance_with_site(patient: Patient) -> PatientInsurance | None:
+    """The patient's insurance with their clinic's site of service (``clinic_site``): one query."""
+    return (
+        PatientInsurance.objects.filter(patient=patient)
+        .annotate(clinic_site=F("patient__clinic__site_of_service"))
+        .first()
+    )
+
+
+def treatment_stopped(patient: Patient, today: dt.date) -> LatestDecision | None:
+    """The clinician's decision to stop when it leaves no session ahead: the latest decision on or before ``today``
+    is to stop (``outcomes.selectors.stopped_decision``) and no session is booked ahead (``booking_ahead``). A booking
+    still held after a stop is the clinic's to cancel (the pathway says so), and until then the approvals stand as
+    they are: the worklist's approval line reads the same rule (``clinic.selectors.approval_line``'s ``stopped``)."""
+    decision = stopped_decision(patient, today)
+    if decision is None:
+        return None
+    booked = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).values_list(
+        "date", flat=True
+    )
+    return None if booking_ahead(booked, today=today) is not None else decision
+
+
+def approval_quiet(patient: Patient, today: dt.date) -> bool:
+    """Whether an approval that ended or falls due for renewal, or a denial, needs nobody's action: the patient's
+    policy asks for no approval at the clinic's site of service (``approval_on``'s NOT_ASKED), or treatment has
+    stopped with nothing booked (``treatment_stopped``). The coverage page and the documents card show them without
+    the alarm then; the worklist's approval line reads the same two rules."""
+    insurance = _insurance_with_site(patient)
+    policy = shipped_policies().get(insurance.policy_id) if insurance is not None else None
+    if policy is not None and not policy.asks_prior_authorisation_at(SiteOfService(insurance.clinic_site)):
+        return True
+    return treatment_stopped(patient, today) is not None
+
+
 def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
     """Whether a prior authorisation covers ``day`` for ``patient``: NOT_KNOWN without insurance (or with a policy
     no longer shipped), NOT_ASKED when the policy asks for none at the patient's clinic's site of service
@@ -516,11 +552,7 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
     or the denial, the end, the start or "no request". Two queries (the clinic's site comes with the insurance). The
     session screen's prior-authorisation check (``injections.selectors.session_checks``) and the cost's warning
     (``cost_for``) ask it."""
-    insurance = (
-        PatientInsurance.objects.filter(patient=patient)
-        .annotate(clinic_site=F("patient__clinic__site_of_service"))
-        .first()
-    )
+    insurance = _insurance_with_site(patient)
     if insurance is None:
         return ApprovalOnDay(day, ApprovalNeed.NOT_KNOWN, _(APPROVAL_NO_INSURANCE))
     policy = shipped_policies().get(insurance.policy_id)

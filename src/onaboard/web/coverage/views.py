@@ -52,7 +52,6 @@ from onaboard.web.coverage.services import (
     patient_insurance_save,
     prior_authorisation_save,
 )
-from onaboard.web.outcomes.selectors import stopped_decision
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
 from onaboard.web.patients.models import Patient
 
@@ -121,7 +120,8 @@ def patient_coverage(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespons
         "cost": cost,
         "approval": selectors.approval_state(patient, today),
         "approval_need": selectors.approval_on(patient, today),
-        "stopped": stopped_decision(patient, today),
+        "stopped": selectors.treatment_stopped(patient, today),
+        "quiet": selectors.approval_quiet(patient, today),
         "authorisations": selectors.prior_authorisations(patient),
         "labels": selectors.status_labels(),
         "tones": selectors.OUTCOME_TONES,

@@ -9,8 +9,7 @@ from django import template
 from django.utils import timezone
 
 from onaboard.web.coverage.documents import document_links
-from onaboard.web.coverage.selectors import ApprovalNeed, approval_on, approval_state, sessions_recorded
-from onaboard.web.outcomes.selectors import stopped_decision
+from onaboard.web.coverage.selectors import approval_quiet, approval_state, sessions_recorded
 
 register = template.Library()
 
@@ -19,13 +18,12 @@ register = template.Library()
 def patient_documents(context: template.Context, patient: Any) -> dict[str, Any]:
     """The letters for the patient (each with the reason it cannot be written yet, if so), and the procedure note
     and after-care sheet of each recorded session, below where the approvals stand. An ended approval, a denial or
-    a renewal falling due raise no alarm (``quiet``) when no approval is needed: the patient's policy asks for none
-    at the clinic's site of service, or a clinician has stopped treatment (the coverage page's rule)."""
+    a renewal falling due raise no alarm when no approval is needed (``coverage.selectors.approval_quiet``, as on the
+    coverage page)."""
     today = timezone.localdate()
     links = document_links(context.get("user"), patient, today=today)
-    quiet = stopped_decision(patient, today) is not None or approval_on(patient, today).need is ApprovalNeed.NOT_ASKED
     return {
-        "quiet": quiet,
+        "quiet": approval_quiet(patient, today),
         "patient": patient,
         "letters": [link for link in links if not link.kind.per_session],
         "session_kinds": [link.kind for link in links if link.kind.per_session],
