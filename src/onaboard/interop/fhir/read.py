@@ -93,7 +93,7 @@ UNKNOWN_SUBJECT = "the reference {value!r} is not a Patient in this Bundle"
 NO_SUBJECT = "a subject (or participant) that is a Patient in this Bundle is required"
 NOT_A_DIARY_DAY = (
     f"only headache-diary Observations (code {codes.DIARY}#diary-day) are imported, and onaboard's decisions to "
-    f"continue or stop (code {codes.TREATMENT_DECISION}#treatment-decision) accepted and skipped"
+    f"continue or stop (code {codes.TREATMENT_DECISION}#treatment-decision) are accepted and skipped"
 )
 NO_DATE = "a date is required"
 UNKNOWN_COMPONENT = "unknown diary component {code!r}"
@@ -461,10 +461,10 @@ class _Reader:
     # -- Diary --
 
     def read_observation(self, at: str, resource: Mapping[str, Any]) -> None:
-        if "treatment-decision" in _codes(resource.get("code"), codes.TREATMENT_DECISION):
-            self.subject(at, resource)  # a decision about a patient the Bundle does not hold is still refused
-            return  # accepted and skipped: a decision is recorded by a clinician of the clinic holding the record
         if "diary-day" not in _codes(resource.get("code"), codes.DIARY):
+            if "treatment-decision" in _codes(resource.get("code"), codes.TREATMENT_DECISION):
+                self.subject(at, resource)  # a decision about a patient the Bundle does not hold is still refused
+                return  # accepted and skipped: a decision is recorded by a clinician of the clinic holding the record
             self.problem(f"{at}.code", NOT_A_DIARY_DAY)
             return
         if self.refused_status(at, resource, frozenset({"entered-in-error", "cancelled"})):

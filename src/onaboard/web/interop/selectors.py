@@ -31,6 +31,7 @@ from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SideEffect
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse, TreatmentDecision
+from onaboard.web.outcomes.selectors import LatestDecision
 from onaboard.web.outcomes.services import MIDAS_KEYS
 from onaboard.web.patients.models import SAFETY_FLAGS, Patient
 
@@ -87,14 +88,14 @@ def side_effect_record(effect: SideEffect) -> SideEffectRecord:
 
 
 def decision_record(decision: TreatmentDecision) -> DecisionRecord:
-    """A treatment decision as FHIR exchanges it: the clinician by name, as the pages show them."""
-    clinician = decision.decided_by
+    """A treatment decision as FHIR exchanges it: the clinician by name, as the pages show them
+    (``outcomes.selectors.LatestDecision``)."""
     return DecisionRecord(
         key=str(decision.external_id),
         decided_on=decision.decided_on,
         decision=decision.decision,
         reason=decision.reason,
-        decided_by=clinician.get_full_name() or clinician.username,
+        decided_by=LatestDecision.of(decision).decided_by,
         nice_verdict=decision.nice_verdict,
         nice_reasons=tuple(decision.nice_reason_lines),
     )
