@@ -37,10 +37,12 @@ $(AXE): package.json package-lock.json
 # The Python environment: all that `make run`, `make demo-cli` and the onaboard command need.
 install: $(VENV)/.dev-synced
 
-# An app server's environment (docs/deploy.md): the app and its dependencies from uv.lock, no dev group, no npm.
+# An app server's environment (docs/deploy.md): the app and its dependencies from uv.lock, no dev group, no npm; the
+# app's own sources (installed editable from src/) compiled too, as the service's user cannot write them.
 install-prod: $(UV)
 	@rm -f $(VENV)/.dev-synced
 	$(UV) sync --frozen --no-dev --compile-bytecode --python "$$(command -v $(PYTHON))"
+	$(BIN)/python -m compileall -q src
 
 # The web app with the synthetic demo clinic: migrate, load the demo (once; `manage.py load_demo --reset` rebuilds it
 # for today), print the demo logins, serve http://127.0.0.1:8000.

@@ -68,6 +68,14 @@ def test_installs_compile_the_dependencies_bytecode(target):
     assert "--compile-bytecode" in sync
 
 
+def test_install_prod_compiles_the_apps_own_sources():
+    """The app is installed editable from src/, which ``--compile-bytecode`` leaves out: ``make install-prod``
+    compiles it after the sync, so the service's user (who cannot write the checkout) reads its .pyc files."""
+    recipes = _recipes("install-prod").splitlines()
+    sync = next(i for i, line in enumerate(recipes) if "uv sync" in line)
+    assert any("-m compileall" in line and line.rstrip().endswith(" src") for line in recipes[sync + 1 :])
+
+
 def test_load_defaults_its_database_server_and_keeps_one_given():
     """``make load`` runs on the local PostgreSQL server at 127.0.0.1:5432 unless ONABOARD_TEST_DATABASE_URL names
     another (bench/load_bench.py exits 2 without one)."""
