@@ -207,6 +207,23 @@ def test_a_clinicians_decision_is_stored_with_the_engines_verdict_it_overrode_an
     assert "stop" in event.detail
 
 
+def test_a_decision_to_stop_cancels_the_session_booked_ahead_and_a_continue_keeps_it(world):
+    """The next session is booked when one is recorded: a stop cancels the booking ahead (audited as the session
+    screen's Cancel, the row kept, cancelled) in the decision's transaction; a decision to continue cancels
+    nothing."""
+    patient = world.same_clinic_patient
+    _failing_course(patient, TODAY)
+    booking = InjectionSessionFactory(patient=patient, date=TODAY + timedelta(days=10), status=SessionStatus.BOOKED)
+    _decide(world, decision=Decision.CONTINUE)
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.BOOKED
+    _decide(world, decision=Decision.STOP, reason="No benefit after two cycles")
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.CANCELLED
+    (event,) = AuditEvent.objects.filter(object_type="injection_session", action=Action.UPDATE)
+    assert event.object_id == str(booking.external_id)
+
+
 @pytest.mark.parametrize("reason", ["", "   \n  "])
 def test_a_decision_without_a_reason_is_refused(world, reason):
     """The reason is what the record is for: an empty one is refused on the reason field, and nothing is saved."""

@@ -478,6 +478,24 @@ def test_recording_a_decision_redirects_to_the_page_with_it_in_the_history(clien
     assert "stop suggested" not in html.split("history-heading")[0].split("pathway-heading")[1]
 
 
+def test_the_form_says_a_stop_cancels_the_booking_and_the_saved_message_names_it(client, world):
+    """With the next session booked, the form says beforehand that a stop cancels it; once stopped, the message
+    names the session cancelled and the pathway is "treatment stopped" with nothing left to cancel."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    booked = timezone.localdate() + timedelta(days=5)
+    InjectionSessionFactory(patient=patient, date=booked, status=SessionStatus.BOOKED)
+    page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    day = f"{booked.day} {booked:%B %Y}"
+    assert f"A decision to stop cancels the session booked for {day}." in client.get(page).content.decode()
+    form = {"decision": "stop", "reason": "No benefit after two cycles", "submission": str(uuid.uuid4())}
+    html = client.post(send_to, form, follow=True).content.decode()
+    assert f"The session booked for {booked.day} {booked:%b %Y} was cancelled: treatment has stopped." in html
+    assert "A decision to stop cancels" not in html
+    assert "still booked" not in html
+
+
 def test_a_refused_decision_keeps_the_input_and_ties_each_error_to_its_field(client, world):
     """Sent without a reason, the form comes back with the choice kept, the summary linking to the reason, and the
     reason marked invalid and described by its error; nothing is saved."""

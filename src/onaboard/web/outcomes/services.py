@@ -185,6 +185,20 @@ def treatment_decision_problems(*, reason: str, decided_on: date, today: date) -
     return problems
 
 
+def _cancel_bookings_ahead(user: Any, patient: Patient, today: date) -> None:
+    """Cancel the patient's sessions booked on or after ``today`` (the next one is booked when a session is
+    recorded), each as the session screen's Cancel does (``injections.services.injection_session_cancel``: audited,
+    shown cancelled in the calendar feeds), inside the decision's transaction: a stopped treatment keeps no
+    appointment the patient could come to."""
+    # injections.services reads this app's models, so it is imported when a stop is recorded.
+    from onaboard.web.injections.models import InjectionSession, SessionStatus
+    from onaboard.web.injections.services import injection_session_cancel
+
+    ahead = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED, date__gte=today)
+    for booking in ahead.order_by("date"):
+        injection_session_cancel(user=user, session=booking, expected_version=None)
+
+
 def treatment_decision_record(
     *,
     user: Any,
@@ -196,7 +210,8 @@ def treatment_decision_record(
     submission: uuid.UUID | None = None,
 ) -> TreatmentDecision:
     """Record a clinician's decision to continue or stop treatment, with the reason and the engine's NICE TA260
-    verdict and reasons on ``decided_on`` (what the decision followed or overrode), audited.
+    verdict and reasons on ``decided_on`` (what the decision followed or overrode), audited. A decision to stop
+    cancels the sessions booked from ``today`` on (``_cancel_bookings_ahead``), in the same transaction.
 
     Only a user with ``Capability.DECIDE_TREATMENT`` on a patient they may see decides: anyone else gets the access
     module's "not found" (``patient_for``, which audits the refusal). Raises ``TreatmentDecisionRefusedError`` for
@@ -242,6 +257,8 @@ def treatment_decision_record(
                 patient_id=patient.external_id,
                 detail=f"{decision.value} on {decided_on.isoformat()}; NICE TA260 verdict {nice.verdict.value}",
             )
+            if decision is Decision.STOP:
+                _cancel_bookings_ahead(user, locked, today)
     except IntegrityError:
         sent = (
             None

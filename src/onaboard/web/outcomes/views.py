@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -36,6 +36,7 @@ from onaboard.clinical import (
 )
 from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes import services
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm, TreatmentDecisionForm
 from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
@@ -298,6 +299,12 @@ DECISION_SAVED = {
 }
 
 
+def booked_ahead(patient: Patient, today: date) -> list[date]:
+    """The days of the patient's sessions booked on or after ``today``: those a decision to stop cancels."""
+    ahead = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED, date__gte=today)
+    return list(ahead.order_by("date").values_list("date", flat=True))
+
+
 def _decision_patient(request: HttpRequest, patient_id: UUID, need: Capability) -> Patient:
     """The patient of a continue-or-stop page: a staff page (patients are "not found", as on the patient page);
     staff without ``need`` are refused (403); a patient they may not see is "not found" (``patient_for``)."""
@@ -335,6 +342,7 @@ def treatment_decision_record(request: HttpRequest, patient_id: UUID) -> HttpRes
     if form.is_valid():
         data = form.cleaned_data
         today = timezone.localdate()
+        booked = booked_ahead(patient, today)  # a stop cancels them: the message names them
         try:
             decision = services.treatment_decision_record(
                 user=request.user,
@@ -354,5 +362,13 @@ def treatment_decision_record(request: HttpRequest, patient_id: UUID) -> HttpRes
                 form.add_error(field if field in form.fields else None, message)
         else:
             messages.success(request, DECISION_SAVED[Decision(decision.decision)])
+            if decision.decision == Decision.STOP and booked:
+                days = ", ".join(date_format(day, "j M Y") for day in booked)
+                cancelled = ngettext(
+                    "The session booked for {days} was cancelled: treatment has stopped.",
+                    "The sessions booked for {days} were cancelled: treatment has stopped.",
+                    len(booked),
+                )
+                messages.info(request, cancelled.format(days=days))
             return redirect("outcomes:treatment_decisions", patient.external_id)
     return _decision_page(request, patient, form)
