@@ -190,12 +190,14 @@ def test_a_decision_to_continue_or_stop_is_an_observation_naming_who_why_and_the
     ids=["no-decision", "stopped", "continued-after-a-stop", "stopped-but-booked"],
 )
 def test_the_care_plan_is_revoked_once_treatment_is_stopped(decisions, booked, status):
-    """The cycles' CarePlan is revoked (ended before its course was done) when the latest decision is to stop, and
-    nothing is booked; a session still booked keeps it active, a later decision to continue completed."""
+    """The cycles' CarePlan is revoked (ended before its course was done, on the decision's day) when the latest
+    decision is to stop, and nothing is booked; a session still booked keeps it active, a later decision to
+    continue completed."""
     record = _record()
     sessions = record.sessions if booked else record.sessions[:1]
     (plan,) = _resources(bundle([dataclasses.replace(record, sessions=sessions, decisions=decisions)]), "CarePlan")
     assert plan["status"] == status
+    assert plan["period"].get("end") == (STOP.decided_on.isoformat() if status == "revoked" else None)
 
 
 def test_an_import_accepts_and_skips_the_decisions_and_refuses_one_about_no_patient_of_the_bundle():

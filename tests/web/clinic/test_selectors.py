@@ -976,8 +976,9 @@ def test_a_medicare_patient_of_a_physicians_office_needs_no_approval_in_the_work
     ids=["ended", "renewal-due", "denied", "in-force"],
 )
 def test_a_patient_whose_treatment_was_stopped_needs_no_approval(world, made, before):
-    """Once a clinician has decided to stop, no session is ahead: an approval that ended, falls due for renewal, was
-    denied or is in force shows "not needed: treatment stopped", neutral, and is not among those billing acts on."""
+    """Once a clinician has decided to stop, no session is ahead: no next session is due, and an approval that
+    ended, falls due for renewal, was denied or is in force shows "not needed: treatment stopped", neutral, and is
+    not among those billing acts on."""
     _treated(world.same_clinic_patient)
     _authorisation(world.same_clinic_patient, **made)
     billing = world.users["billing"]
@@ -985,10 +986,25 @@ def test_a_patient_whose_treatment_was_stopped_needs_no_approval(world, made, be
     _record_decision(world.same_clinic_patient, Decision.STOP, world.users["clinician"])
     row = _rows(worklist(user=billing, today=TODAY))["Same"]
     assert row.state is PathwayState.TREATMENT_STOPPED
+    assert row.next_due is None  # no next session is due once stopped
     assert row.approval == ApprovalLine(ApprovalStatus.STOPPED)
     assert (row.approval.label, row.approval.tone) == ("not needed: treatment stopped", "")
     assert not row.approval.needs_attention
     assert _names(worklist(user=billing, today=TODAY, approval=ApprovalFilter.NEEDS_ATTENTION)) == set()
+
+
+@pytest.mark.django_db
+def test_a_stopped_patient_whose_policy_asks_no_approval_is_listed_as_stopped_too(world):
+    """Under a policy asking no approval (NICE TA260) a stopped patient's line is "not needed: treatment stopped",
+    as under a payer's: the filter of that status lists every stopped patient, not those of payers alone."""
+    _treated(world.same_clinic_patient)
+    PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="nice-ta260", terms_as_of=TODAY)
+    assert _rows(worklist(user=world.users["billing"], today=TODAY))["Same"].approval.status is (
+        ApprovalStatus.NOT_NEEDED
+    )
+    _record_decision(world.same_clinic_patient, Decision.STOP, world.users["clinician"])
+    listing = worklist(user=world.users["billing"], today=TODAY, approval=ApprovalStatus.STOPPED)
+    assert _names(listing) == {"Same"}
 
 
 @pytest.mark.django_db

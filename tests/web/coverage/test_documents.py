@@ -912,6 +912,11 @@ def test_the_continuation_letter_of_a_stopped_treatment_says_it_goes_against_the
         f"Treatment was stopped on {day} by {name}. The reason given: Patient asked to stop after moving away" in text
     )
     assert "This request to continue treatment goes against that recorded decision." in text
+    assert (
+        f"Treatment was stopped on {day}: this request to continue it goes against that recorded decision (set out "
+        "below)."
+    ) in text
+    assert "We ask for continued approval" not in text
     for policy_id, not_met in ((POLICY, False), ("nice-ta260", True)):
         links = {
             link.kind: link

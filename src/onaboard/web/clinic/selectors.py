@@ -305,7 +305,9 @@ def _on_treatment(
     if decision is not None and decision.decision is Decision.STOP:
         summary = decision.line(STOPPED_ON)
         booked = (str(STOPPED_BUT_BOOKED % {"date": booked_for.isoformat()}),) if booked_for is not None else ()
-        return Pathway(PathwayState.TREATMENT_STOPPED, summary, (summary, *booked, *nice.reasons), **common)
+        # no next session is due once treatment has stopped: the worklist's and the patient page's "Next due" are empty
+        stopped = {**common, "next_due": None}
+        return Pathway(PathwayState.TREATMENT_STOPPED, summary, (summary, *booked, *nice.reasons), **stopped)
     continued = decision if decision is not None and decision.decision is Decision.CONTINUE else None
     decided: tuple[str, ...] = ()
     if nice.verdict is NiceTa260.STOP:
@@ -781,16 +783,16 @@ def approval_line(
     the module docstring's order; "required, not requested" in place of none when ``required``
     (``requires_prior_authorisation``). When a clinician has stopped treatment and nothing is booked ahead
     (``stopped``: the pathway's ``TREATMENT_STOPPED`` without ``booked_for``, ``coverage.selectors.treatment_stopped``'s
-    rule) no session is ahead to approve: a request still awaiting the payer shows (billing withdraws it), anything
-    else is "not needed: treatment stopped"."""
+    rule) no session is ahead to approve: "not needed: treatment stopped", whatever the policy asks, unless a request
+    still awaits a payer that asks for one (billing withdraws it)."""
+    if stopped and (not asked or state.pending is None):
+        return ApprovalLine(ApprovalStatus.STOPPED)
     if not asked:
         return ApprovalLine(ApprovalStatus.NOT_NEEDED)
     current = state.current
     until = (state.continued_by or current).approved_until if current is not None else None
     if state.pending is not None:
         return ApprovalLine(ApprovalStatus.PENDING, state.pending.requested_on, until)
-    if stopped:
-        return ApprovalLine(ApprovalStatus.STOPPED)
     if state.denied is not None:
         return ApprovalLine(ApprovalStatus.DENIED, state.denied.decided_on or state.denied.requested_on, until)
     if current is not None:
