@@ -970,6 +970,7 @@ def test_the_after_care_sheet_promises_no_next_treatment_once_treatment_has_stop
     assert f"On {day:%A} {day.day} {day:%B %Y} your clinician recorded that this treatment stops" in text
     assert "no next treatment is planned" in text
     assert "your next one can be from" not in text
+    assert "This was treatment number 3" not in text  # no more treatments to judge it by
     _, earlier = _text(
         world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=first.external_id
     )
