@@ -238,7 +238,7 @@ def test_an_import_does_not_change_a_session_recorded_here(db):
 def test_a_decision_to_stop_is_exported_and_an_import_skips_it(db):
     """The clinic's export carries the decision to stop (who, why, NICE TA260 then) and revokes the CarePlan;
     importing it back into the same clinic changes nothing, and into another clinic records the patient without a
-    decision (one is recorded by a clinician there)."""
+    decision (one is recorded by a clinician there), the summary saying so and that the latest was to stop."""
     from onaboard.web.clinic.demo import record_preempt_session
     from onaboard.web.outcomes.models import Decision, TreatmentDecision
     from tests.web.factories import PatientFactory
@@ -270,5 +270,10 @@ def test_a_decision_to_stop_is_exported_and_an_import_skips_it(db):
     importer = UserFactory(role=Role.CLINICIAN, clinic=target)
     summary = fhir_records_import(user=importer, clinic=target, records=records, today=TODAY)
     assert summary.counts["patients"] == [1, 0, 0]
+    assert summary.lines()[-1] == (
+        f"{patient.record_number}: the Bundle's decisions to continue or stop (1) are not imported: a decision here "
+        f"is recorded by this clinic's clinicians; the latest, on {TODAY.isoformat()}, was to stop treatment: record "
+        "yours if it still holds"
+    )
     assert TreatmentDecision.objects.filter(patient__clinic=target).count() == 0
     assert TreatmentDecision.objects.count() == 1

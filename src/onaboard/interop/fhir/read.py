@@ -45,6 +45,7 @@ from onaboard.interop.fhir.build import DIARY_FLAGS
 from onaboard.interop.fhir.records import (
     AFTER_TODAY,
     SAFETY_QUESTIONS,
+    DecisionRecord,
     OtherToxinRecord,
     PatientRecord,
     PreventiveRecord,
@@ -266,6 +267,8 @@ class _Patient:
     was read)."""
     other_toxins: dict[tuple[dt.date, str], tuple[str, OtherToxinRecord]] = field(default_factory=dict)
     """By date and product (``medicine_key``: letter case aside, as the import matches them), where each was read."""
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    """The decisions to continue or stop the Bundle holds: not imported, read so that the import can say so."""
 
 
 def _codes(value: Mapping[str, Any] | None, system: str) -> list[str]:
@@ -463,8 +466,13 @@ class _Reader:
     def read_observation(self, at: str, resource: Mapping[str, Any]) -> None:
         if "diary-day" not in _codes(resource.get("code"), codes.DIARY):
             if "treatment-decision" in _codes(resource.get("code"), codes.TREATMENT_DECISION):
-                self.subject(at, resource)  # a decision about a patient the Bundle does not hold is still refused
-                return  # accepted and skipped: a decision is recorded by a clinician of the clinic holding the record
+                # accepted and skipped: a decision is recorded by a clinician of the clinic holding the record; read
+                # as far as the import's summary names it (a decision about a patient the Bundle lacks is refused)
+                patient = self.subject(at, resource)
+                decision = _decision_read(resource)
+                if patient is not None and decision is not None:
+                    patient.decisions.append(decision)
+                return
             self.problem(f"{at}.code", NOT_A_DIARY_DAY)
             return
         if self.refused_status(at, resource, frozenset({"entered-in-error", "cancelled"})):
@@ -936,6 +944,7 @@ class _Reader:
                     side_effects=tuple(patient.side_effects),
                     preventives=tuple(record for _, record in patient.preventives.values()),
                     other_toxins=tuple(record for _, record in patient.other_toxins.values()),
+                    decisions=tuple(sorted(patient.decisions, key=lambda d: d.decided_on)),
                 )
             )
         return tuple(records)
@@ -949,6 +958,25 @@ _READERS = {
     "AdverseEvent": _Reader.read_adverse_event,
     "MedicationStatement": _Reader.read_statement,
 }
+
+
+def _decision_read(resource: Mapping[str, Any]) -> DecisionRecord | None:
+    """A decision Observation as far as an import reports it (its day and whether it is to continue or stop); None
+    without a day or a decision onaboard writes. Nothing is refused here: the decision is not imported."""
+    day = _date(resource.get("effectiveDateTime"))
+    decision = _code(resource.get("valueCodeableConcept"), codes.TREATMENT_DECISION)
+    if day is None or decision not in {"continue", "stop"}:
+        return None
+    notes = resource.get("note") or [{}]
+    performers = resource.get("performer") or [{}]
+    return DecisionRecord(
+        key=str(resource.get("id") or ""),
+        decided_on=day,
+        decision=decision,
+        reason=str(notes[0].get("text") or ""),
+        decided_by=str(performers[0].get("display") or ""),
+        nice_verdict="",
+    )
 
 
 def _nul_places(value: Any, where: str) -> Iterator[str]:

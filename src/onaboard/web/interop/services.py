@@ -142,6 +142,11 @@ NO_SESSION_THAT_DAY = gettext_noop(
 IMPORT_COUNTS = gettext_noop("{kind}: {created} created, {updated} updated, {unchanged} unchanged")
 DIARY_DAYS_CHANGED = gettext_noop("{record_number}: the file changes what is stored on {count} diary days: {days}")
 DIARY_DAY_CHANGES = gettext_noop("{day} ({fields})")
+DECISIONS_NOT_IMPORTED = gettext_noop(
+    "{record_number}: the Bundle's decisions to continue or stop ({count}) are not imported: a decision here is "
+    "recorded by this clinic's clinicians"
+)
+LATEST_WAS_STOP = gettext_noop("the latest, on {day}, was to stop treatment: record yours if it still holds")
 MORE_DAYS = gettext_noop("and {count} more")
 DAYS_NAMED = 10
 """The most stored diary days a result names one by one (``DIARY_DAYS_CHANGED``); the others are counted."""
@@ -162,6 +167,10 @@ class ImportSummary:
     leaves columns out says "no" on its days (the contract's blank), replacing what the patient entered, and staff
     checking the file see where."""
 
+    decisions_not_imported: list[tuple[str, int, dt.date | None]] = field(default_factory=list)
+    """Per record number, the decisions to continue or stop its Bundle held (a FHIR import reads and skips them) and
+    the day of the latest when it was to stop."""
+
     def add(self, kind: str, *, created: int = 0, updated: int = 0, unchanged: int = 0) -> None:
         """Count rows of ``kind`` (marked with ``gettext_noop`` by the caller, translated in ``lines``)."""
         row = self.counts.setdefault(kind, [0, 0, 0])
@@ -181,16 +190,24 @@ class ImportSummary:
     def lines(self) -> list[str]:
         """One line per kind of row (a patient the import created is counted under "patients" as created), then one
         per patient whose stored diary days a diary CSV changes, naming the days and fields (``DAYS_NAMED`` at
-        most, the others counted)."""
+        most, the others counted), then one per patient whose Bundle held decisions to continue or stop, which are
+        not imported (naming the latest when it was to stop)."""
         counts = [
             gettext(IMPORT_COUNTS).format(kind=gettext(kind), created=c, updated=u, unchanged=n)
             for kind, (c, u, n) in sorted(self.counts.items())
         ]
-        return counts + [
+        changed = [
             gettext(DIARY_DAYS_CHANGED).format(record_number=number, count=len(days), days=_days_changed(days))
             for number, days in sorted(self.changed_days.items())
             if days
         ]
+        skipped = []
+        for number, count, stopped_on in sorted(self.decisions_not_imported):
+            line = gettext(DECISIONS_NOT_IMPORTED).format(record_number=number, count=count)
+            if stopped_on is not None:
+                line += "; " + gettext(LATEST_WAS_STOP).format(day=stopped_on.isoformat())
+            skipped.append(line)
+        return counts + changed + skipped
 
 
 def _days_changed(days: Sequence[tuple[dt.date, tuple[str, ...]]]) -> str:
@@ -1487,6 +1504,10 @@ def _fhir_records_write(
             _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
             _questionnaires(user=user, patient=patient, record=record, summary=summary, today=today)
             _side_effects(user=user, patient=patient, record=record, summary=summary)
+            if record.decisions:
+                latest = record.decisions[-1]
+                stopped_on = latest.decided_on if latest.decision == "stop" else None
+                summary.decisions_not_imported.append((record.record_number, len(record.decisions), stopped_on))
         except ValidationError as refused:  # a model refused what the rules above let through: a last guard
             raise _refusal(record, places, refused) from None
         except (QuestionnaireInvalidError, QuestionnaireDateError, ValueError) as refused:
