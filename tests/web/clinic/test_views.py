@@ -446,15 +446,14 @@ def test_a_patient_whose_policy_asks_no_prior_authorisation_shows_not_needed(cli
 # --- Continue or stop ----------------------------------------------------------------------------------------------
 
 
-def test_a_stopped_patient_is_listed_last_linked_to_the_decision_and_filtered_by_the_api(client, world, today):
-    """A patient a clinician stopped is in the last group, "treatment stopped", whose row links to the continue-or-
-    stop page; the API lists them under treatment_stopped, its state filter and pathway saying the same."""
+def _stopped_after_two_cycles(world, today):
+    """``world.same_clinic_patient`` after two cycles with 18 headache days at week 24 against 20 (NICE TA260 says
+    stop), stopped by the clinician today."""
     day0 = today - timedelta(days=170)
     patient = world.same_clinic_patient
     store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today)
     for day in (day0, day0 + timedelta(days=84)):
         InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
-    store(world.own_patient, chronic_rows(today=today), today=today)
     TreatmentDecision.objects.create(
         patient=patient,
         decided_on=today,
@@ -463,6 +462,14 @@ def test_a_stopped_patient_is_listed_last_linked_to_the_decision_and_filtered_by
         decided_by=world.users["clinician"],
         nice_verdict="stop",
     )
+    return patient
+
+
+def test_a_stopped_patient_is_listed_last_linked_to_the_decision_and_filtered_by_the_api(client, world, today):
+    """A patient a clinician stopped is in the last group, "treatment stopped", whose row links to the continue-or-
+    stop page; the API lists them under treatment_stopped, its state filter and pathway saying the same."""
+    patient = _stopped_after_two_cycles(world, today)
+    store(world.own_patient, chronic_rows(today=today), today=today)
     client.force_login(world.users["clinician"])
     body = client.get(WORKLIST).content.decode()
     assert body.rindex('id="state-') == body.index('id="state-treatment_stopped"')
@@ -483,20 +490,9 @@ def test_a_stopped_patient_is_listed_last_linked_to_the_decision_and_filtered_by
 def test_a_stopped_patients_ended_approval_is_not_billings_to_chase(client, world, today):
     """The approval of a patient a clinician stopped, ended since, reads "not needed: treatment stopped" in the
     muted words of "not needed" (no badge, no stray date), on the page and in the API, outside "needs attention"."""
-    day0 = today - timedelta(days=170)
     patient = world.same_clinic_patient
-    store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today)
-    for day in (day0, day0 + timedelta(days=84)):
-        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
     _authorisation(patient, today=today, requested=200, start=-190, end=-1)
-    TreatmentDecision.objects.create(
-        patient=patient,
-        decided_on=today,
-        decision=Decision.STOP,
-        reason="no benefit",
-        decided_by=world.users["clinician"],
-        nice_verdict="stop",
-    )
+    _stopped_after_two_cycles(world, today)
     client.force_login(world.users["billing"])
     body = client.get(WORKLIST).content.decode()
     assert '<span class="muted">not needed: treatment stopped</span></td>' in _row_of(body, "Same, Sam")
