@@ -72,6 +72,36 @@ def test_recording_books_the_next_session_12_weeks_later(nurse, patient):
     assert booking.date == DAY + dt.timedelta(days=84)
 
 
+def test_a_session_recorded_after_a_stop_books_no_next_one_until_a_decision_to_continue(nurse, patient):
+    """While the latest decision is to stop, recording a session (given against it: the screen warned) books no
+    next one, which the portal and the after-care sheet would promise; after a decision to continue, the next
+    recording books as always."""
+    from onaboard.web.outcomes.models import Decision, TreatmentDecision
+
+    first = record(user=nurse, patient=patient, date=DAY, today=DAY)
+    InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).update(status=SessionStatus.CANCELLED)
+    clinician = first.injector
+    TreatmentDecision.objects.create(
+        patient=patient, decided_on=DAY, decision=Decision.STOP, reason="stop", decided_by=clinician, nice_verdict="x"
+    )
+    later = DAY + dt.timedelta(days=84)
+    record(user=nurse, patient=patient, date=later, today=later)
+    assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists()
+    TreatmentDecision.objects.create(
+        patient=patient,
+        decided_on=later,
+        decision=Decision.CONTINUE,
+        reason="go",
+        decided_by=clinician,
+        nice_verdict="x",
+    )
+    last = later + dt.timedelta(days=84)
+    record(user=nurse, patient=patient, date=last, today=last)
+    assert InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED).date == last + dt.timedelta(
+        days=84
+    )
+
+
 def test_a_session_recorded_after_its_next_due_date_is_followed_by_a_booking_today_not_in_the_past(nurse, patient):
     """Entered 100 days late, the session's next due date (84 days after it) has passed: the next session is booked
     on today, for staff to move to the agreed day, not on the passed due date."""

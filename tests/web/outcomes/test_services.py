@@ -224,6 +224,18 @@ def test_a_decision_to_stop_cancels_the_session_booked_ahead_and_a_continue_keep
     assert event.object_id == str(booking.external_id)
 
 
+def test_a_stop_dated_before_a_later_continue_cancels_nothing(world):
+    """A stop entered afterwards with an earlier day than the latest decision (a continue) is not the latest: the
+    treatment goes on, and the booking ahead stays."""
+    patient = world.same_clinic_patient
+    _failing_course(patient, TODAY)
+    booking = InjectionSessionFactory(patient=patient, date=TODAY + timedelta(days=10), status=SessionStatus.BOOKED)
+    _decide(world, decision=Decision.CONTINUE)
+    _decide(world, decision=Decision.STOP, reason="Entered late", decided_on=TODAY - timedelta(days=2))
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.BOOKED
+
+
 @pytest.mark.parametrize("reason", ["", "   \n  "])
 def test_a_decision_without_a_reason_is_refused(world, reason):
     """The reason is what the record is for: an empty one is refused on the reason field, and nothing is saved."""

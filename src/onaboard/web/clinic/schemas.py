@@ -21,12 +21,12 @@ class WorklistApprovalOut(Schema):
 
     status: str = Field(
         ...,
-        description="not_needed when the patient's policy is no payer's (the label, a guideline such as NICE TA260, "
-        "a consensus statement) or asks none at the clinic's site of service; else the first that holds of pending (a "
-        "request awaits the payer), stopped (a clinician has stopped treatment and no session is booked: none is "
-        "ahead to approve), denied (the latest request), renewal_due, in_force, upcoming (approved, not in force yet), "
-        "ended, required (the policy asks, no request was made and a session is ahead: eligible, booked or on "
-        "treatment) and none.",
+        description="stopped when a clinician has stopped treatment and no session is booked (none is ahead to "
+        "approve), unless a request awaits a payer that asks for approval; else not_needed when the patient's policy "
+        "is no payer's (the label, a guideline such as NICE TA260, a consensus statement) or asks none at the "
+        "clinic's site of service; else the first that holds of pending (a request awaits the payer), denied (the "
+        "latest request), renewal_due, in_force, upcoming (approved, not in force yet), ended, required (the policy "
+        "asks, no request was made and a session is ahead: eligible, booked or on treatment) and none.",
     )
     label: str
     date: dt.date | None = Field(

@@ -38,7 +38,10 @@ On treatment (at least one session recorded on or before today):
 
 Prior authorisation, beside the state (``ApprovalStatus``, ``approval_line``): whatever the clinical state, each
 worklist row also says where the patient's approvals stand on today, as the coverage page does
-(``coverage.selectors.approval_state``, read for the whole list in one query by ``approval_states``). Under a
+(``coverage.selectors.approval_state``, read for the whole list in one query by ``approval_states``). A patient
+whose treatment a clinician has stopped (``TREATMENT_STOPPED``) with no session booked ahead has no session to
+approve: the line is **not needed: treatment stopped**, unless a request still awaits a payer that asks for approval
+(1 below, which billing withdraws); a booking still held after a stop keeps the line as it stands. Otherwise, under a
 policy that asks for no approval at the patient's clinic's site of service (the label, NICE TA260, the AHS consensus
 anywhere; Medicare in a physician's office: ``CoveragePolicy.asks_prior_authorisation_at``, the session screen's
 rule) it is **not needed**, whatever was recorded. Otherwise the first that holds:
@@ -57,10 +60,6 @@ rule) it is **not needed**, whatever was recorded. Otherwise the first that hold
 5. **approved, not in force yet**: an approval starts after today;
 6. **ended**: the last approval's last day has passed;
 7. **none**: no request, or none approved, denied or awaiting the payer (all withdrawn).
-
-A patient whose treatment a clinician has stopped (``TREATMENT_STOPPED``) with no session booked ahead has no
-session to approve: unless a request still awaits the payer (1, which billing withdraws), the line is **not needed:
-treatment stopped**. A booking still held after a stop (the pathway asks to cancel it) keeps the line as it stands.
 
 Required, pending, denied, renewal due and ended are what billing staff act on (``NEEDS_ATTENTION``, the
 worklist's "needs attention" filter).

@@ -41,6 +41,7 @@ from onaboard.web.injections.selectors import (
     session_before,
     session_checks,
 )
+from onaboard.web.outcomes.selectors import stopped_decision
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_locked
 
@@ -271,8 +272,12 @@ def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSessi
     already booked; when that date has passed (a session recorded late, entered afterwards), on today instead of in
     the past, for staff to move to the day agreed with the patient (moving a booking is the one way to change its
     day). The caller holds the patient's lock (``patient_locked``); the ``one_open_booking_per_patient`` constraint
-    keeps one open booking even for a writer that does not."""
+    keeps one open booking even for a writer that does not. Nothing is booked while the latest decision is to stop
+    (``outcomes.selectors.stopped_decision``; a stop cancels the booking ahead): a session given after a stop books
+    the next once a clinician records the decision to continue, by hand."""
     if InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists():
+        return None
+    if stopped_decision(patient, today) is not None:
         return None
     schedule = patient_schedule(patient, today=today)
     if schedule.next_due is None:

@@ -22,6 +22,7 @@ from onaboard.web.outcomes.models import (
     QuestionnaireResponse,
     TreatmentDecision,
 )
+from onaboard.web.outcomes.selectors import LatestDecision, stopped_decision
 from onaboard.web.patients.access import Capability, patient_for
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_locked
@@ -189,7 +190,8 @@ def _cancel_bookings_ahead(user: Any, patient: Patient, today: date) -> None:
     """Cancel the patient's sessions booked on or after ``today`` (the next one is booked when a session is
     recorded), each as the session screen's Cancel does (``injections.services.injection_session_cancel``: audited,
     shown cancelled in the calendar feeds), inside the decision's transaction: a stopped treatment keeps no
-    appointment the patient could come to."""
+    appointment the patient could come to. A booking whose day passed before ``today`` was missed and is left as it
+    is (the worklist and the session screen treat it so)."""
     # injections.services reads this app's models, so it is imported when a stop is recorded.
     from onaboard.web.injections.models import InjectionSession, SessionStatus
     from onaboard.web.injections.services import injection_session_cancel
@@ -257,8 +259,8 @@ def treatment_decision_record(
                 patient_id=patient.external_id,
                 detail=f"{decision.value} on {decided_on.isoformat()}; NICE TA260 verdict {nice.verdict.value}",
             )
-            if decision is Decision.STOP:
-                _cancel_bookings_ahead(user, locked, today)
+            if decision is Decision.STOP and stopped_decision(locked, today) == LatestDecision.of(record):
+                _cancel_bookings_ahead(user, locked, today)  # only when this stop is the latest (not back-dated)
     except IntegrityError:
         sent = (
             None
