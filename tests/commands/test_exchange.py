@@ -524,6 +524,7 @@ def test_fhir_export_and_import_json_count_resources_by_type(clinic, tmp_path):
             "patients": {"created": 1, "updated": 0, "unchanged": 0},
         },
         "resources_by_type": {"Observation": 5, "Patient": 1},
+        "decisions_not_imported": [],
     }
 
 

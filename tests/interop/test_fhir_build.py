@@ -200,6 +200,27 @@ def test_the_care_plan_is_revoked_once_treatment_is_stopped(decisions, booked, s
     assert plan["period"].get("end") == (STOP.decided_on.isoformat() if status == "revoked" else None)
 
 
+def test_a_revoked_care_plan_ends_at_the_last_session_given_after_the_stop():
+    """A session given after the decision to stop (no decision to continue recorded) is inside the plan's period:
+    it ends on that session's day, not before it."""
+    record = _record()
+    given = record.sessions[0]
+    early_stop = dataclasses.replace(STOP, decided_on=given.date - dt.timedelta(days=5))
+    (plan,) = _resources(bundle([dataclasses.replace(record, sessions=(given,), decisions=(early_stop,))]), "CarePlan")
+    assert (plan["status"], plan["period"]["end"]) == ("revoked", given.date.isoformat())
+
+
+def test_a_withdrawn_decision_is_not_read_for_the_summary():
+    """A decision Observation entered in error (or cancelled) is still accepted and skipped, and not read: the
+    import's summary names no stop it withdrew."""
+    document = bundle([dataclasses.replace(_record(), decisions=(CONTINUE, STOP))])
+    for entry in document["entry"]:
+        if entry["resource"]["id"] == STOP.key:
+            entry["resource"]["status"] = "entered-in-error"
+    (read,) = read_bundle(document, today=TODAY)
+    assert [d.key for d in read.decisions] == [CONTINUE.key]
+
+
 def test_an_import_accepts_and_skips_the_decisions_and_refuses_one_about_no_patient_of_the_bundle():
     """A Bundle holding decisions reads back to the same record (they are not imported: a decision is recorded by
     a clinician of the clinic holding the record, and read only for the import's summary); a decision whose subject

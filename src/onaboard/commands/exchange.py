@@ -242,7 +242,11 @@ def fhir_import_command(
         fail(*(f"{problem.expression}: {problem.message}" for problem in refused.problems))
     if as_json:
         print_json(
-            {**_import_json(summary, path, where), "resources_by_type": _resource_types(document.get("entry") or [])}
+            {
+                **_import_json(summary, path, where),
+                "resources_by_type": _resource_types(document.get("entry") or []),
+                "decisions_not_imported": _decisions_json(summary),
+            }
         )
         return
     _report(summary, path, where)
@@ -258,9 +262,20 @@ def _import_json(summary: Any, path: Path, clinic: Any) -> dict[str, Any]:
     return {"file": str(path), **_clinic_json(clinic), "changed": summary.changed, "counts": counts}
 
 
+def _decisions_json(summary: Any) -> list[dict[str, Any]]:
+    """Per patient, the decisions to continue or stop a FHIR Bundle held that were not imported: their number and
+    the day of the latest when it was to stop."""
+    return [
+        {"record_number": number, "count": count, "latest_stop": stopped_on.isoformat() if stopped_on else None}
+        for number, count, stopped_on in sorted(summary.decisions_not_imported)
+    ]
+
+
 def _report(summary: Any, path: Path, clinic: Any) -> None:
     if not summary.changed:
         print(UNCHANGED.format(path=path))
+        for line in summary.notices():
+            print(line)
         return
     print(IMPORTED.format(path=path, clinic=clinic.name))
     for line in summary.lines():

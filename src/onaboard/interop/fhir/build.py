@@ -290,7 +290,7 @@ def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
     as its ``outcomeReference`` (the MedicationAdministration, which ``reference`` may not name); ``addresses`` the
     Condition when there is one (FHIR allows no empty list). Its status: ``active`` while a session is booked, else
     ``revoked`` when the latest decision is to stop (ended before its course was done, ``period.end`` the decision's
-    day), else ``completed``."""
+    day, or a session's given after it), else ``completed``."""
     if not record.sessions:
         return None
     activities = [
@@ -309,8 +309,9 @@ def care_plan_resource(record: PatientRecord) -> dict[str, Any] | None:
         "subject": ref(record.key),
         "period": {"start": record.sessions[0].date.isoformat()},
     }
-    if resource["status"] == "revoked":  # ended on the day of the decision to stop
-        resource["period"]["end"] = record.decisions[-1].decided_on.isoformat()
+    if resource["status"] == "revoked":  # ended on the day of the decision to stop, or of a session given after it
+        given = [session.date for session in record.sessions if session.status == "recorded"]
+        resource["period"]["end"] = max([record.decisions[-1].decided_on, *given]).isoformat()
     if record.condition:
         resource["addresses"] = [ref(derived_id(record.key, "condition"))]
     resource["activity"] = activities

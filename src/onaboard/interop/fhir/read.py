@@ -962,10 +962,12 @@ _READERS = {
 
 def _decision_read(resource: Mapping[str, Any]) -> DecisionRecord | None:
     """A decision Observation as far as an import reports it (its day and whether it is to continue or stop); None
-    without a day or a decision onaboard writes. Nothing is refused here: the decision is not imported."""
+    without a day or a decision onaboard writes, or when it was entered in error or cancelled. Nothing is refused
+    here: the decision is not imported."""
     day = _date(resource.get("effectiveDateTime"))
     decision = _code(resource.get("valueCodeableConcept"), codes.TREATMENT_DECISION)
-    if day is None or decision not in {"continue", "stop"}:
+    withdrawn = resource.get("status") in {"entered-in-error", "cancelled"}
+    if day is None or decision not in {"continue", "stop"} or withdrawn:
         return None
     notes = resource.get("note") or [{}]
     performers = resource.get("performer") or [{}]

@@ -296,8 +296,9 @@ class OtherToxinRecord:
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
     """A clinician's decision to continue or stop treatment (``continue`` or ``stop``), by whom (their name), why,
-    and the engine's NICE TA260 verdict and reasons that day, which it followed or went against. Export only: a
-    decision is recorded by a clinician of the clinic holding the record, so an import accepts and skips it."""
+    and the engine's NICE TA260 verdict and reasons that day, which it followed or went against. Not imported: a
+    decision is recorded by a clinician of the clinic holding the record, so an import reads it (without the NICE
+    TA260 verdict) only to say in its summary that it was skipped."""
 
     key: str
     decided_on: dt.date
@@ -338,4 +339,5 @@ class PatientRecord:
     other_toxins: tuple[OtherToxinRecord, ...] = ()
     condition: ConditionRecord | None = field(default=None, compare=False)
     decisions: tuple[DecisionRecord, ...] = field(default=(), compare=False)
-    """The decisions to continue or stop, oldest first (export only, as ``condition``)."""
+    """The decisions to continue or stop, oldest first: exported; read on import for its summary only (not
+    compared, as ``condition``)."""

@@ -53,6 +53,7 @@ from onaboard.clinical.errors import Problem as CsvProblem
 from onaboard.interop.fhir.read import BundleInvalidError, Problem
 from onaboard.interop.fhir.records import (
     DEFAULT_VIAL_UNITS,
+    DecisionRecord,
     OtherToxinRecord,
     PatientRecord,
     PreventiveRecord,
@@ -201,13 +202,18 @@ class ImportSummary:
             for number, days in sorted(self.changed_days.items())
             if days
         ]
+        return counts + changed + self.notices()
+
+    def notices(self) -> list[str]:
+        """One line per patient whose Bundle held decisions to continue or stop not held here, which an import does
+        not write (naming the latest when it was to stop): worth saying even when nothing changed."""
         skipped = []
         for number, count, stopped_on in sorted(self.decisions_not_imported):
             line = gettext(DECISIONS_NOT_IMPORTED).format(record_number=number, count=count)
             if stopped_on is not None:
                 line += "; " + gettext(LATEST_WAS_STOP).format(day=stopped_on.isoformat())
             skipped.append(line)
-        return counts + changed + skipped
+        return skipped
 
 
 def _days_changed(days: Sequence[tuple[dt.date, tuple[str, ...]]]) -> str:
@@ -1465,6 +1471,20 @@ def fhir_records_import(
     return _once_more_if_raced(in_transaction)
 
 
+def _decisions_not_held(patient: Patient, decisions: Sequence[DecisionRecord]) -> list[DecisionRecord]:
+    """The Bundle's decisions to continue or stop that are not this patient's own here (by public id): the clinic's
+    own export imported back holds nothing new to report."""
+    keys = set()
+    for decision in decisions:
+        with contextlib.suppress(ValueError):
+            keys.add(uuid.UUID(decision.key))
+    held = {
+        str(key)
+        for key in patient.treatment_decisions.filter(external_id__in=keys).values_list("external_id", flat=True)
+    }
+    return [decision for decision in decisions if decision.key not in held]
+
+
 def _fhir_records_write(
     *,
     user: Any,
@@ -1504,10 +1524,11 @@ def _fhir_records_write(
             _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
             _questionnaires(user=user, patient=patient, record=record, summary=summary, today=today)
             _side_effects(user=user, patient=patient, record=record, summary=summary)
-            if record.decisions:
-                latest = record.decisions[-1]
+            foreign = _decisions_not_held(patient, record.decisions)
+            if foreign:
+                latest = foreign[-1]
                 stopped_on = latest.decided_on if latest.decision == "stop" else None
-                summary.decisions_not_imported.append((record.record_number, len(record.decisions), stopped_on))
+                summary.decisions_not_imported.append((record.record_number, len(foreign), stopped_on))
         except ValidationError as refused:  # a model refused what the rules above let through: a last guard
             raise _refusal(record, places, refused) from None
         except (QuestionnaireInvalidError, QuestionnaireDateError, ValueError) as refused:
