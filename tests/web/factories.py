@@ -10,6 +10,7 @@ import factory
 from onaboard.web.accounts.models import Clinic, Role, User
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from onaboard.web.patients.models import Patient
 
 PASSWORD = "correct horse battery staple"
@@ -66,3 +67,18 @@ class InjectionSessionFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     date = date(2026, 3, 2)
     status = SessionStatus.BOOKED
+
+
+class TreatmentDecisionFactory(factory.django.DjangoModelFactory):
+    """A clinician's decision, stored as it stands (no service, no NICE TA260 verdict computed): to stop by
+    default, by a clinician of the patient's clinic."""
+
+    class Meta:
+        model = TreatmentDecision
+
+    patient = factory.SubFactory(PatientFactory)
+    decided_on = date(2026, 3, 2)
+    decision = Decision.STOP
+    reason = "Decided with the patient"
+    decided_by = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..patient.clinic"))
+    nice_verdict = "stop"

@@ -16,9 +16,9 @@ from onaboard.web.coverage.forms import NO_POLICY_CHOSEN, REQUIRED_POLICY
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import ASSUME_TERMS_AFTER_SESSIONS, NO_POLICY, approval_end
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from tests.pdfs import pdf_text
 from tests.web.coverage.conftest import POLICY
+from tests.web.factories import TreatmentDecisionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -693,13 +693,8 @@ def test_a_stopped_treatment_needs_no_approval_and_raises_no_alarm(client, world
     today = treated.today
     assert "Renewal due from" in _page(client, world, treated.patient)
     assert "renewal due" in _card(world, treated.patient)
-    TreatmentDecision.objects.create(
-        patient=treated.patient,
-        decided_on=today - timedelta(days=1),
-        decision=Decision.STOP,
-        reason="Patient chose to stop",
-        decided_by=world.users["clinician"],
-        nice_verdict="continue",
+    TreatmentDecisionFactory(
+        patient=treated.patient, decided_on=today - timedelta(days=1), decided_by=world.users["clinician"]
     )
     name = world.users["clinician"].get_full_name() or world.users["clinician"].username
     page = _page(client, world, treated.patient)
@@ -727,14 +722,7 @@ def test_a_booking_still_held_after_a_stop_keeps_the_approvals_as_they_are(clien
     booking = InjectionSession.objects.create(
         patient=treated.patient, date=today + timedelta(days=3), status=SessionStatus.BOOKED
     )
-    TreatmentDecision.objects.create(
-        patient=treated.patient,
-        decided_on=today,
-        decision=Decision.STOP,
-        reason="Patient chose to stop",
-        decided_by=world.users["clinician"],
-        nice_verdict="continue",
-    )
+    TreatmentDecisionFactory(patient=treated.patient, decided_on=today, decided_by=world.users["clinician"])
 
     def line():
         rows = [row for group in worklist(user=world.users["billing"], today=today).groups for row in group.rows]

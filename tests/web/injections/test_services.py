@@ -76,25 +76,17 @@ def test_a_session_recorded_after_a_stop_books_no_next_one_until_a_decision_to_c
     """While the latest decision is to stop, recording a session (given against it: the screen warned) books no
     next one, which the portal and the after-care sheet would promise; after a decision to continue, the next
     recording books as always."""
-    from onaboard.web.outcomes.models import Decision, TreatmentDecision
+    from onaboard.web.outcomes.models import Decision
+    from tests.web.factories import TreatmentDecisionFactory
 
     first = record(user=nurse, patient=patient, date=DAY, today=DAY)
     InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).update(status=SessionStatus.CANCELLED)
     clinician = first.injector
-    TreatmentDecision.objects.create(
-        patient=patient, decided_on=DAY, decision=Decision.STOP, reason="stop", decided_by=clinician, nice_verdict="x"
-    )
+    TreatmentDecisionFactory(patient=patient, decided_on=DAY, decided_by=clinician)
     later = DAY + dt.timedelta(days=84)
     record(user=nurse, patient=patient, date=later, today=later)
     assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists()
-    TreatmentDecision.objects.create(
-        patient=patient,
-        decided_on=later,
-        decision=Decision.CONTINUE,
-        reason="go",
-        decided_by=clinician,
-        nice_verdict="x",
-    )
+    TreatmentDecisionFactory(patient=patient, decided_on=later, decision=Decision.CONTINUE, decided_by=clinician)
     last = later + dt.timedelta(days=84)
     record(user=nurse, patient=patient, date=last, today=last)
     assert InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED).date == last + dt.timedelta(

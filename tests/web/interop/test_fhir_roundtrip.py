@@ -240,20 +240,15 @@ def test_a_decision_to_stop_is_exported_and_an_import_skips_it(db):
     importing it back into the same clinic changes nothing, and into another clinic records the patient without a
     decision (one is recorded by a clinician there), the summary saying so and that the latest was to stop."""
     from onaboard.web.clinic.demo import record_preempt_session
-    from onaboard.web.outcomes.models import Decision, TreatmentDecision
-    from tests.web.factories import PatientFactory
+    from onaboard.web.outcomes.models import TreatmentDecision
+    from tests.web.factories import PatientFactory, TreatmentDecisionFactory
 
     clinic = ClinicFactory(name="Deciding clinic")
     clinician = UserFactory(role=Role.CLINICIAN, clinic=clinic, first_name="Dana", last_name="Whitfield")
     patient = PatientFactory(clinic=clinic)
     record_preempt_session(patient, TODAY - dt.timedelta(days=90), injector=clinician, today=TODAY)
-    decision = TreatmentDecision.objects.create(
-        patient=patient,
-        decided_on=TODAY,
-        decision=Decision.STOP,
-        reason="Patient chose to stop",
-        decided_by=clinician,
-        nice_verdict="continue",
+    decision = TreatmentDecisionFactory(
+        patient=patient, decided_on=TODAY, reason="Patient chose to stop", decided_by=clinician, nice_verdict="continue"
     )
     document = patients_export(user=clinician, patients=[patient])
     resources = [entry["resource"] for entry in document["entry"]]

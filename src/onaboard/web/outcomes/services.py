@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import PromError, hit6_score, midas_score
@@ -186,6 +187,16 @@ def treatment_decision_problems(*, reason: str, decided_on: date, today: date) -
     return problems
 
 
+def bookings_ahead(patient: Patient, today: date) -> QuerySet[Any]:
+    """The patient's sessions booked on or after ``today``, earliest first: those a decision to stop cancels (the
+    decision form names them)."""
+    # injections.models is imported when asked for, as injections.services below.
+    from onaboard.web.injections.models import InjectionSession, SessionStatus
+
+    booked = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED, date__gte=today)
+    return booked.order_by("date")
+
+
 def _cancel_bookings_ahead(user: Any, patient: Patient, today: date) -> None:
     """Cancel the patient's sessions booked on or after ``today`` (the next one is booked when a session is
     recorded), each as the session screen's Cancel does (``injections.services.injection_session_cancel``: audited,
@@ -193,11 +204,9 @@ def _cancel_bookings_ahead(user: Any, patient: Patient, today: date) -> None:
     appointment the patient could come to. A booking whose day passed before ``today`` was missed and is left as it
     is (the worklist and the session screen treat it so)."""
     # injections.services reads this app's models, so it is imported when a stop is recorded.
-    from onaboard.web.injections.models import InjectionSession, SessionStatus
     from onaboard.web.injections.services import injection_session_cancel
 
-    ahead = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED, date__gte=today)
-    for booking in ahead.order_by("date"):
+    for booking in bookings_ahead(patient, today):
         injection_session_cancel(user=user, session=booking, expected_version=None)
 
 

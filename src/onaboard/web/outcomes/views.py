@@ -36,7 +36,6 @@ from onaboard.clinical import (
 )
 from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
-from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes import services
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm, TreatmentDecisionForm
 from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
@@ -299,12 +298,6 @@ DECISION_SAVED = {
 }
 
 
-def booked_ahead(patient: Patient, today: date) -> list[date]:
-    """The days of the patient's sessions booked on or after ``today``: those a decision to stop cancels."""
-    ahead = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED, date__gte=today)
-    return list(ahead.order_by("date").values_list("date", flat=True))
-
-
 def _decision_patient(request: HttpRequest, patient_id: UUID, need: Capability) -> Patient:
     """The patient of a continue-or-stop page: a staff page (patients are "not found", as on the patient page);
     staff without ``need`` are refused (403); a patient they may not see is "not found" (``patient_for``)."""
@@ -342,7 +335,7 @@ def treatment_decision_record(request: HttpRequest, patient_id: UUID) -> HttpRes
     if form.is_valid():
         data = form.cleaned_data
         today = timezone.localdate()
-        booked = booked_ahead(patient, today)  # a stop cancels them: the message names them
+        booked = list(services.bookings_ahead(patient, today).values_list("date", flat=True))  # a stop cancels them
         try:
             decision = services.treatment_decision_record(
                 user=request.user,
