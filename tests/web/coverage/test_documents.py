@@ -980,12 +980,14 @@ def test_the_after_care_sheet_promises_no_next_treatment_once_treatment_has_stop
 
 def test_a_session_recorded_after_a_stop_without_a_decision_to_continue_promises_no_next_one(world, treated):
     """A session recorded after the stop, with no decision to continue, leaves the pathway "treatment stopped": its
-    sheet promises no next treatment, as the portal does not (one rule: the latest decision)."""
+    sheet promises no next treatment, as the portal does not (one rule: the latest decision), and does not tell the
+    patient just treated that treatment stopped before it: the clinician will say whether it goes on."""
     _decide(world, treated, "stop", "Patient prefers to stop", days_ago=10)
     last = record_preempt_session(treated.patient, treated.today, injector=world.users["nurse"], today=treated.today)
     assert next_treatment_of(treated.patient, today=treated.today) is None
     _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
-    assert "your clinician recorded that this treatment stops" in text
+    assert "No next treatment is planned yet: your clinician will tell you whether this treatment goes on." in text
+    assert "recorded that this treatment stops" not in text
     assert "your next one can be from" not in text
 
 

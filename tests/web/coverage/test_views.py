@@ -704,6 +704,10 @@ def test_a_stopped_treatment_needs_no_approval_and_raises_no_alarm(client, world
     ) in page
     assert "can be withdrawn" not in page
     assert "Renewal due from" not in page
+    assert (
+        f"Treatment stopped on {_day(today - timedelta(days=1))}: no session is planned. The figures below are what "
+        "one more session, and a year of them, would cost if treatment resumed."
+    ) in page
     assert "renewal due" not in _card(world, treated.patient)
     PriorAuthorisation.objects.filter(patient=treated.patient).update(approved_until=today - timedelta(days=1))
     client.force_login(world.users["billing"])
@@ -733,6 +737,7 @@ def test_a_booking_still_held_after_a_stop_keeps_the_approvals_as_they_are(clien
     assert "Renewal due from" in page
     assert "renewal due" in _card(world, treated.patient)
     assert line() is ApprovalStatus.RENEWAL_DUE
+    assert "no session is planned" not in page
     booking.status = SessionStatus.CANCELLED
     booking.save()
     assert "Treatment stopped on" in _page(client, world, treated.patient)

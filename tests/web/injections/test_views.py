@@ -1245,3 +1245,55 @@ def test_a_sent_form_changed_and_sent_again_is_refused_with_a_new_token(client, 
     assert SideEffect.objects.count() == 1
     assert client.post(reverse(REPORT_URL), _answers(renewed, kind="diplopia", severity="severe")).status_code == 302
     assert sorted(SideEffect.objects.values_list("kind", flat=True)) == ["diplopia", "myalgia"]
+
+
+def _stopped_with_booking(world, patient):
+    """A session given today, its booking 12 weeks ahead still held, and a clinician's decision to stop today
+    stored as it stands (a stop made through the service would cancel the booking)."""
+    from tests.web.factories import TreatmentDecisionFactory
+
+    session = record(user=world.users["nurse"], patient=patient, date=today(), today=today())
+    clinician = world.users["clinician"]
+    TreatmentDecisionFactory(patient=patient, decided_on=today(), reason="no benefit", decided_by=clinician)
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    name = clinician.get_full_name() or clinician.username
+    return session, booking, f"Treatment stopped on {today().isoformat()} by {name}"
+
+
+def _stopped_box(page):
+    found = re.search(r'<div class="verdict warn" data-schedule="stopped">(.*?)</div>', page, flags=re.DOTALL)
+    assert found, page
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+
+
+def test_the_session_and_booking_pages_show_the_stop_instead_of_the_due_date(client, world, patient):
+    """After a stop, the recorded session's page, the booking's page and the booking screen say treatment stopped
+    (who, when; the booking still held to cancel) where they named the next due date."""
+    session, booking, stopped = _stopped_with_booking(world, patient)
+    login(client, world, "nurse")
+    booked = booking.date.isoformat()
+    book_url = reverse("injections:session_book", args=[booking.external_id])
+    for url in (detail_url(session), detail_url(booking), book_url):
+        page = client.get(url).content.decode()
+        text = _stopped_box(page)
+        assert text.startswith(f"{stopped}: no session is due"), url
+        assert f"a session is still booked for {booked}: cancel it, or record a decision to continue" in text
+        assert "Next due" not in page, url
+        assert "next due" not in page, url
+        assert '<div class="verdict ok" role="status">' not in page, url
+
+
+def test_moving_a_booking_after_a_stop_warns_that_treatment_stopped(client, world, patient):
+    """A booking moved after a stop is saved, and the message names the stop and what to do."""
+    _session, booking, stopped = _stopped_with_booking(world, patient)
+    login(client, world, "nurse")
+    moved = booking.date + dt.timedelta(days=7)
+    url = reverse("injections:session_book", args=[booking.external_id])
+    response = client.post(url, {"date": moved.isoformat(), "version": str(booking.version)}, follow=True)
+    booking.refresh_from_db()
+    assert booking.date == moved
+    message = (
+        f"{stopped}. The booking is saved; record a decision to continue treatment before this session, or cancel "
+        "the booking."
+    )
+    assert html.escape(message) in response.content.decode()

@@ -51,6 +51,23 @@ def test_the_patient_page_shows_every_verdict_with_its_reasons(client, world, tr
     assert "HIT-6 78 -&gt; 60: drop of 18 points (&gt;= 5: responder)" in body
 
 
+def test_after_a_stop_the_patient_page_names_no_due_date(client, world, treated):
+    """Once a clinician's decision to stop is the latest, the outcomes' 12-week schedule says treatment stopped
+    instead of the engine's due date and its status, as the sessions card does."""
+    from tests.web.factories import TreatmentDecisionFactory
+
+    client.force_login(world.users["clinician"])
+    before = strip_tags(client.get(_url("detail", treated.patient)).content.decode())
+    assert "not yet due:" in before
+    TreatmentDecisionFactory(patient=treated.patient, decided_on=treated.today, decided_by=world.users["clinician"])
+    body = client.get(_url("detail", treated.patient)).content.decode()
+    text = " ".join(html.unescape(strip_tags(body)).split())
+    assert "12-week schedule: cycle 2 · treatment stopped: no session is due" in text
+    assert "not yet due:" not in text
+    assert "retreat every 12 weeks" not in text
+    assert 'data-schedule="stopped"' in body
+
+
 def test_the_patient_page_shows_each_safety_finding_with_its_label_source(client, world, treated):
     """A contraindication and the other-toxin warning show with the label section behind each."""
     client.force_login(world.users["nurse"])

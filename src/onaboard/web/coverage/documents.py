@@ -626,8 +626,9 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     day (a copy, or the sheet of an earlier session) it names the session's date, and the next treatment is the
     one that followed it, not the patient's open booking. When none followed nor is booked and the latest decision
     is to stop (the pathway's "treatment stopped"), it promises no next one, as the portal does
-    (``diary.selectors.next_treatment_of``); a stop only suggested by NICE TA260 is the clinician's to settle at the
-    visit and the sheet keeps the date."""
+    (``diary.selectors.next_treatment_of``): the sheet of a session given after that stop (no decision to continue
+    since) says none is planned yet, without telling the patient just treated that treatment stopped before. A stop
+    only suggested by NICE TA260 is the clinician's to settle at the visit and the sheet keeps the date."""
     session = _session(facts, session_id)
     plan = session_plan(session)
     next_day, next_kind = _next_date(facts, session)

@@ -86,6 +86,10 @@ BOOKING_IN_PAST = gettext_noop("A booking must be today or later ({date} is befo
 BOOKING_TOO_FAR = gettext_noop(
     "{date} is more than {years} years from today: a booking must be on or before {limit}. Check the year."
 )
+BOOKING_AFTER_STOP = gettext_noop(
+    "Treatment stopped on {day} by {name}. The booking is saved; record a decision to continue treatment before this "
+    "session, or cancel the booking."
+)
 BOOKING_BEFORE_DUE = gettext_noop(
     "{date} is only {days} days after the last session ({last}): the earliest due date is {earliest} ({weeks} "
     "weeks). The booking is saved, but recording the session on that day will need a reason to override the "
@@ -460,26 +464,32 @@ def booking_horizon(today: dt.date) -> dt.date:
 
 
 def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
-    """What staff should know about a booking on ``date`` that is still allowed: ``BOOKING_BEFORE_DUE`` when it is
-    less than the engine's interval (``interval_check``, ``RETREATMENT_INTERVAL_DAYS``) after the patient's last
-    recorded session. The clinician may keep such a date; recording on it will ask for an override reason."""
+    """What staff should know about a booking on ``date`` that is still allowed: ``BOOKING_AFTER_STOP`` when the
+    latest treatment decision on record is to stop (``outcomes.selectors.stopped_decision``; recording the session
+    is not refused, the session screen warns), and ``BOOKING_BEFORE_DUE`` when it is less than the engine's
+    interval (``interval_check``, ``RETREATMENT_INTERVAL_DAYS``) after the patient's last recorded session. The
+    clinician may keep such a date; recording on it will ask for an override reason."""
+    warnings = []
+    stopped = stopped_decision(patient, date)
+    if stopped is not None:
+        warnings.append(gettext(BOOKING_AFTER_STOP).format(day=stopped.decided_on, name=stopped.decided_by))
     last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()
     if last is None:
-        return ()
+        return tuple(warnings)
     try:
         check = interval_check(last.date, date)
     except ScheduleError:
-        return ()
-    if check.allowed:
-        return ()
-    message = gettext(BOOKING_BEFORE_DUE).format(
-        date=date,
-        days=check.days_since_previous,
-        last=last.date,
-        earliest=check.earliest_allowed,
-        weeks=interval_weeks(),
-    )
-    return (message,)
+        return tuple(warnings)
+    if not check.allowed:
+        message = gettext(BOOKING_BEFORE_DUE).format(
+            date=date,
+            days=check.days_since_previous,
+            last=last.date,
+            earliest=check.earliest_allowed,
+            weeks=interval_weeks(),
+        )
+        warnings.append(message)
+    return tuple(warnings)
 
 
 def booking_day_problem(date: dt.date, *, today: dt.date) -> str:

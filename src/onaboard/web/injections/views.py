@@ -54,6 +54,7 @@ from onaboard.web.injections.models import (
 )
 from onaboard.web.injections.recorded_checks import checks_at_recording
 from onaboard.web.injections.selectors import SiteEntry
+from onaboard.web.outcomes.selectors import stopped_decision
 from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for, patients_visible_to
 from onaboard.web.patients.models import Patient
 
@@ -557,6 +558,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
         "booking": selectors.open_booking(patient),
         "schedule": selectors.patient_schedule(patient, today=today),
+        "stopped": stopped_decision(patient, today),
         "interval_weeks": selectors.interval_weeks(),
         "patient_url": patient_page_url(patient) if staff else None,
         **label_dose_context(),
@@ -607,6 +609,7 @@ def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "patient": session.patient,
         "form": form,
         "schedule": selectors.patient_schedule(session.patient, today=today),
+        "stopped": stopped_decision(session.patient, today),
         "interval_weeks": selectors.interval_weeks(),
     }
     return render(request, "injections/session_book.html", context)

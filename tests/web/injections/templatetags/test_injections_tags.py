@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from onaboard.clinical import preempt_plan
 from onaboard.web.injections import services
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.injections.templatetags.injections_tags import map_sites_of
+from tests.web.factories import TreatmentDecisionFactory
 from tests.web.injections.conftest import record
 
 
@@ -87,3 +89,49 @@ def test_a_plan_renders_on_the_site_map(world):
     html = render_to_string("injections/_site_map.html", {"map_sites": map_sites_of(plan)})
     assert len(re.findall(r'<a href="#site-', html)) == 32
     assert 'aria-label="occipitalis left, extra site 1, 5 U"' in html
+
+
+def test_a_stop_replaces_the_due_date_and_asks_to_cancel_the_booking_still_held(world, patient, history):
+    """Once a clinician's decision to stop is on record the card says so (who, when; the reason to clinical staff)
+    instead of the engine's next due date, and asks for the booking still held to be cancelled."""
+    today = timezone.localdate()
+    clinician = world.users["clinician"]
+    TreatmentDecisionFactory(
+        patient=patient, decided_on=today, reason="no benefit; agreed with the patient", decided_by=clinician
+    )
+    booked = (today + dt.timedelta(days=84)).isoformat()
+    html = render("injections/_sessions.html", world, "clinician", patient)
+    box = re.search(r'<div class="verdict warn" data-schedule="stopped">(.*?)</div>', html, flags=re.DOTALL)
+    assert box, html
+    text = " ".join(re.sub(r"<[^>]+>", " ", box.group(1)).split())
+    name = clinician.get_full_name() or clinician.username
+    assert text.startswith(f"Treatment stopped on {today.isoformat()} by {name}: no session is due")
+    assert "Reason: no benefit; agreed with the patient" in text
+    assert f"a session is still booked for {booked}: cancel it, or record a decision to continue" in text
+    assert "next due" not in html
+    billing = render("injections/_sessions.html", world, "billing", patient)
+    assert "no session is due" in billing
+    assert "no benefit" not in billing
+
+
+def test_a_stop_with_nothing_booked_is_shown_without_alarm(world, patient, history):
+    """A stop that left nothing booked is shown in the neutral tone, naming the last cycle given."""
+    today = timezone.localdate()
+    InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).update(status=SessionStatus.CANCELLED)
+    TreatmentDecisionFactory(patient=patient, decided_on=today)
+    html = render("injections/_sessions.html", world, "clinician", patient)
+    assert '<div class="verdict" data-schedule="stopped">' in html
+    assert f"Last session: cycle 1, given {today.isoformat()}" in html
+    assert "still booked" not in html
+    assert "Due since" not in html
+    assert "next due" not in html
+
+
+def test_a_decision_to_continue_keeps_the_schedule(world, patient, history):
+    """A later decision to continue brings the engine's due date back."""
+    today = timezone.localdate()
+    TreatmentDecisionFactory(patient=patient, decided_on=today - dt.timedelta(days=1))
+    TreatmentDecisionFactory(patient=patient, decided_on=today, decision="continue", nice_verdict="")
+    html = render("injections/_sessions.html", world, "clinician", patient)
+    assert 'data-schedule="stopped"' not in html
+    assert f"next due {(today + dt.timedelta(days=84)).isoformat()}" in html

@@ -14,6 +14,7 @@ from django.utils import timezone
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import selectors
 from onaboard.web.injections.sitemap import MapSite, plan_map_sites
+from onaboard.web.outcomes.selectors import stopped_decision
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 
@@ -22,7 +23,9 @@ register = template.Library()
 
 @register.simple_tag
 def patient_sessions(patient: Patient, user: Any) -> dict[str, Any]:
-    """The patient's sessions and 12-week schedule for a user with the clinical or the billing view."""
+    """The patient's sessions and 12-week schedule for a user with the clinical or the billing view, and the
+    clinician's decision to stop when it is the latest (``outcomes.selectors.stopped_decision``): the card shows it
+    instead of the engine's due date."""
     clinical = can(user, Capability.VIEW_CLINICAL)
     if not (clinical or can(user, Capability.VIEW_BILLING)):
         return {"visible": False}
@@ -34,6 +37,7 @@ def patient_sessions(patient: Patient, user: Any) -> dict[str, Any]:
         "sessions": list(selectors.sessions_for(patient)),
         "booking": selectors.open_booking(patient),
         "schedule": selectors.patient_schedule(patient, today=today),
+        "stopped": stopped_decision(patient, today),
     }
 
 
