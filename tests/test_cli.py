@@ -1198,6 +1198,16 @@ def test_outcomes_day_0_is_the_earliest_injection(write: Writer) -> None:
     assert patient["periods"][0]["start"] == "2026-01-05"
 
 
+def test_outcomes_repeated_injections_are_all_read(write: Writer) -> None:
+    """``--injections`` given twice reads the dates of both, as one comma-separated list would (day 0 the earliest),
+    instead of keeping the last and silently moving day 0; a bad date in either still exits 2."""
+    path = write(treated_rows("P1", DAY0, 10, 9, 8, 7))
+    (patient,) = outcomes(path, "--injections", "2026-03-30", "--injections", DAY0.isoformat())
+    assert patient["first_injection"] == DAY0.isoformat()
+    assert patient == outcomes_one(path, f"2026-03-30,{DAY0.isoformat()}")
+    refused(invoke("outcomes", path, "--json", "--injections", DAY0, "--injections", "soon"))
+
+
 def test_outcomes_lists_periods_up_to_the_last_holding_a_row(write: Writer) -> None:
     """``periods`` lists 1..K with K the last period holding a row, even incomplete; empty periods before it stay."""
     rows = treated_rows("P1", DAY0, 10, 9) + days("P1", date(2026, 3, 30), 1, **HEADACHE)  # first day of period 4

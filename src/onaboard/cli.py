@@ -461,11 +461,11 @@ def _print_outcomes(outcomes: Outcomes) -> None:
 def outcomes_command(
     diary: DiaryArgument,
     injections: Annotated[
-        str,
+        list[str],
         typer.Option(
             "--injections",
             metavar="DATE[,DATE...]",
-            help="Injection dates (YYYY-MM-DD), comma-separated (day 0 = the earliest).",
+            help="Injection dates (YYYY-MM-DD), comma-separated (day 0 = the earliest); repeated options add dates.",
         ),
     ],
     patient: PatientOption = None,
@@ -474,7 +474,7 @@ def outcomes_command(
     """Change in headache days per 28-day period after treatment, week-24 response and NICE TA260 verdict."""
     today = command_today()
     args = Arguments()
-    dates = args.dates("--injections", injections)
+    dates = [day for value in injections for day in args.dates("--injections", value)]
     patients = _read_diary(diary, patient, args, today=today)
     with _within_calendar("--injections"):
         # The file is a finished diary (every period holding a row is listed, as the contract says); today only
