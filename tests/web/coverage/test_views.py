@@ -714,6 +714,15 @@ def test_a_stopped_treatment_needs_no_approval_and_raises_no_alarm(client, world
     raw = client.get(_coverage_url(treated.patient)).content.decode()
     assert '<div class="verdict"><strong>Approval ended' in raw
     assert '<span class="badge">no approval in force</span>' in _raw_card(world, treated.patient)
+    # the cost section prices a further session without planning one: no planned date, no approval alarm
+    assert 'id="cost-approval"' not in raw
+    text = html.unescape(" ".join(raw.split()))
+    assert "the planned date" not in text
+    assert "the earliest a further session could be given" in text
+    assert f"planned date: none, treatment stopped on {(today - timedelta(days=1)).isoformat()}; priced for" in text
+    cost = client.get(f"/api/patients/{treated.patient.external_id}/cost").json()
+    assert cost["stopped_on"] == (today - timedelta(days=1)).isoformat()
+    assert not any("no prior authorisation" in note.lower() for note in cost["assumptions"])
 
 
 def test_a_booking_still_held_after_a_stop_keeps_the_approvals_as_they_are(client, world, treated):
@@ -738,6 +747,8 @@ def test_a_booking_still_held_after_a_stop_keeps_the_approvals_as_they_are(clien
     assert "renewal due" in _card(world, treated.patient)
     assert line() is ApprovalStatus.RENEWAL_DUE
     assert "no session is planned" not in page
+    cost = client.get(f"/api/patients/{treated.patient.external_id}/cost").json()
+    assert cost["stopped_on"] is None
     booking.status = SessionStatus.CANCELLED
     booking.save()
     assert "Treatment stopped on" in _page(client, world, treated.patient)

@@ -1277,7 +1277,7 @@ def test_the_session_and_booking_pages_show_the_stop_instead_of_the_due_date(cli
         page = client.get(url).content.decode()
         text = _stopped_box(page)
         assert text.startswith(f"{stopped}: no session is due"), url
-        assert f"a session is still booked for {booked}: cancel it, or record a decision to continue" in text
+        assert f"a session is still booked for {booked}: cancel it, as treatment has stopped" in text
         assert "Next due" not in page, url
         assert "next due" not in page, url
         assert '<div class="verdict ok" role="status">' not in page, url
@@ -1297,3 +1297,28 @@ def test_moving_a_booking_after_a_stop_warns_that_treatment_stopped(client, worl
         "the booking."
     )
     assert html.escape(message) in response.content.decode()
+
+
+def test_a_patient_is_not_shown_the_stop_on_their_session_pages(client, world, patient):
+    """The decision's reason is a clinical note and cancelling the booking is the clinic's to do: the patient's own
+    session pages show neither the stop nor a next due date (the portal promises no next treatment either)."""
+    session, booking, _stopped = _stopped_with_booking(world, patient)
+    login(client, world, "patient")
+    for url in (detail_url(session), detail_url(booking)):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert 'data-schedule="stopped"' not in page, url
+        assert "no benefit" not in page, url
+        assert "next due" not in page.lower(), url
+
+
+def test_a_missed_booking_is_not_one_to_cancel_after_a_stop(client, world, patient):
+    """A booking whose day has passed (missed, or given and not yet recorded) is left as it is by a stop: the
+    notice says treatment stopped, in the neutral tone, without asking to cancel it."""
+    _session, booking, _stopped = _stopped_with_booking(world, patient)
+    InjectionSession.objects.filter(pk=booking.pk).update(date=today() - dt.timedelta(days=1))
+    login(client, world, "nurse")
+    page = client.get(detail_url(booking)).content.decode()
+    assert '<div class="verdict" data-schedule="stopped">' in page
+    assert "still booked" not in page

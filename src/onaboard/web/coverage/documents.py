@@ -635,6 +635,14 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     # no next session given or booked, and the pathway is "treatment stopped" (the latest decision is to stop, as
     # for the portal's next_treatment_of, even after a session recorded since without a decision to continue)
     stopped = stopped_decision(facts.patient, facts.today) if next_kind is NextSession.DUE else None
+    # a stop of the session's own day came before it when entered before the session was last saved (recorded)
+    same_day_before = (
+        stopped is not None
+        and stopped.decided_on == session.date
+        and stopped.recorded_at is not None
+        and stopped.recorded_at < session.modified
+    )
+    stopped_before = stopped is not None and (stopped.decided_on < session.date or same_day_before)
     return {
         **_common(facts, user),
         "session": session,
@@ -655,6 +663,7 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         "next_date": next_day,
         "next_kind": next_kind.value,
         "stopped_on": stopped.decided_on if stopped is not None else None,
+        "stopped_before_session": stopped_before,
         "printed_on_session_day": session.date == facts.today,
         "has_portal": facts.patient.user_id is not None,
     }

@@ -86,6 +86,10 @@ ASSUME_PLANNED_DATE_DUE = gettext_noop("planned date: the next due date, {day} (
 ASSUME_PLANNED_DATE_OVERDUE = gettext_noop(
     "planned date: today, {day} (the next due date, {due}, {weeks} weeks after the last session, has passed)"
 )
+ASSUME_PLANNED_DATE_STOPPED = gettext_noop(
+    "planned date: none, treatment stopped on {stopped}; priced for {day}, the earliest a further session could be "
+    "given"
+)
 ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
 ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
 ASSUME_UNITS_PREEMPT = gettext_noop("planned dose: {units} U, the PREEMPT fixed-site dose")
@@ -101,6 +105,9 @@ ASSUME_NO_ATTESTATION = gettext_noop(
     "no {stage} request under this policy recorded: the clinician's attestations are not known"
 )
 ASSUME_PRICES_ON = gettext_noop("the next session and the year: the prices in force on {day}, the planned date")
+ASSUME_PRICES_ON_STOPPED = gettext_noop(
+    "a further session and a year of them: the prices in force on {day}, the earliest a session could be given"
+)
 ASSUME_NO_INSURANCE = gettext_noop("no insurance terms recorded: the patient's share is not worked out")
 ASSUME_TERMS_AS_OF = gettext_noop("insurance terms as checked on {day}")
 ASSUME_TERMS_AFTER_SESSION = gettext_noop(
@@ -517,18 +524,21 @@ def _insurance_with_site(patient: Patient) -> PatientInsurance | None:
     )
 
 
-def treatment_stopped(patient: Patient, today: dt.date) -> LatestDecision | None:
+def treatment_stopped(
+    patient: Patient, today: dt.date, *, booked: Iterable[dt.date] | None = None
+) -> LatestDecision | None:
     """The clinician's decision to stop when it leaves no session ahead: the latest decision on or before ``today``
     is to stop (``outcomes.selectors.stopped_decision``) and no session is booked ahead (``booking_ahead``). A booking
     still held after a stop is the clinic's to cancel (the pathway says so), and until then the approvals stand as
-    they are: the worklist's approval line reads the same rule (``clinic.selectors.approval_line``'s ``stopped``)."""
-    decision = stopped_decision(patient, today)
-    if decision is None:
+    they are: the worklist's approval line reads the same rule (``clinic.selectors.approval_line``'s ``stopped``).
+    ``booked``: the days of the patient's open bookings when the caller has read them (else one query)."""
+    if booked is None:
+        booked = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).values_list(
+            "date", flat=True
+        )
+    if booking_ahead(booked, today=today) is not None:
         return None
-    booked = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).values_list(
-        "date", flat=True
-    )
-    return None if booking_ahead(booked, today=today) is not None else decision
+    return stopped_decision(patient, today)
 
 
 def approval_quiet(patient: Patient, today: dt.date) -> bool:
@@ -625,6 +635,9 @@ class PatientFacts:
     """The next session's plan: the last recorded session's sites (any fixed site it did not give added back at
     ``UNITS_PER_SITE``, so a partial session is never requested as the regimen), else the PREEMPT fixed-site plan."""
     assumptions: tuple[str, ...]
+    stopped: LatestDecision | None = None
+    """The clinician's decision to stop when it is the latest and nothing is booked ahead (``treatment_stopped``):
+    no next session is planned, so the planned date is only the earliest a further one could be given."""
 
     @property
     def first_session(self) -> dt.date | None:
@@ -689,6 +702,7 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
         trials=trials,
         plan=plan,
         assumptions=tuple(notes),
+        stopped=treatment_stopped(patient, today, booked=[s.date for s in bookings]) if recorded else None,
     )
 
 
@@ -756,11 +770,16 @@ def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
     """The next session's date and how it was chosen: the booking on or after today (``booking_ahead``), else the
     earliest day it could still happen (the engine's next due date, or today once that day has passed), else
     today. Never a day gone by: the interval criterion, the letters' safety screen and the prices are all for this
-    day."""
+    day. Once treatment has stopped (``PatientFacts.stopped``) no session is planned: the day is the earliest a
+    further one could be given, and the note says so instead of naming a due date."""
     booked = booking_ahead([facts.booked.date] if facts.booked else [], today=facts.today)
     if booked is not None:
         return booked, _(ASSUME_PLANNED_DATE_BOOKED).format(day=booked.isoformat())
     due = next_due((s.date for s in facts.recorded), on=facts.today)
+    if facts.stopped is not None:
+        day = max(due, facts.today) if due is not None else facts.today
+        note = _(ASSUME_PLANNED_DATE_STOPPED).format(day=day.isoformat(), stopped=facts.stopped.decided_on.isoformat())
+        return day, note
     if due is not None:
         if due < facts.today:
             overdue = _(ASSUME_PLANNED_DATE_OVERDUE)
@@ -949,7 +968,11 @@ class CostView:
     approval_warning: str = ""
     """``COST_WITHOUT_APPROVAL`` when the patient's payer asks for prior authorisation and none is in force on the
     planned date (``approval_on``), naming the denial or the end: the shares still count the payer's part, which it
-    may refuse. Also among ``assumptions`` (the API's words); the page shows it above the figures."""
+    may refuse. Also among ``assumptions`` (the API's words); the page shows it above the figures. Empty once
+    treatment has stopped (``stopped_on``): no session is planned to need one."""
+    stopped_on: dt.date | None = None
+    """The day of the clinician's decision to stop (``PatientFacts.stopped``): the figures are what a further
+    session would cost, none being planned."""
 
 
 def _priced(
@@ -1004,10 +1027,12 @@ def cost_for(facts: PatientFacts) -> CostView:
     checked = benefit_terms(insurance)
     sessions = insurance.sessions_per_year if insurance is not None else SESSIONS_A_YEAR
     priced_on, planned_note = planned_date(facts)
-    notes = [*facts.assumptions, planned_note, _(ASSUME_PRICES_ON).format(day=priced_on.isoformat())]
+    stopped_on = facts.stopped.decided_on if facts.stopped is not None else None
+    prices_on = _(ASSUME_PRICES_ON) if facts.stopped is None else _(ASSUME_PRICES_ON_STOPPED)
+    notes = [*facts.assumptions, planned_note, prices_on.format(day=priced_on.isoformat())]
     approval = approval_on(patient, priced_on)
     approval_warning = ""
-    if approval.missing:
+    if approval.missing and facts.stopped is None:  # once stopped, no session is planned to need an approval
         approval_warning = _(COST_WITHOUT_APPROVAL).format(day=priced_on.isoformat(), why=approval.why)
         notes.append(approval_warning)
     recorded = []
@@ -1068,6 +1093,7 @@ def cost_for(facts: PatientFacts) -> CostView:
             priced_on,
             counted,
             approval_warning,
+            stopped_on,
         )
     return CostView(
         facts.today,
@@ -1082,6 +1108,7 @@ def cost_for(facts: PatientFacts) -> CostView:
         priced_on,
         counted,
         approval_warning,
+        stopped_on,
     )
 
 

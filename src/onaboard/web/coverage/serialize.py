@@ -98,6 +98,7 @@ def cost_json(view: CostView, *, patient_id: str) -> dict[str, Any]:
         "patient_id": patient_id,
         "today": view.today.isoformat(),
         "planned_units": view.plan.total_units,
+        "stopped_on": view.stopped_on.isoformat() if view.stopped_on is not None else None,
         "problem": view.problem or None,
         "assumptions": list(view.assumptions),
         "session": None if view.planned is None else session_cost_json(view.planned),

@@ -70,7 +70,8 @@ SESSION_BOOK_DESCRIPTION = (
     f"Today or later, and at most {services.BOOKING_HORIZON_YEARS} years after today (422 at `date` otherwise: a later "
     "date is a typing slip); 409 when the booking changed since `version` was read or is no longer a booking. A date "
     f"less than {WEEKS} weeks after the last recorded session is saved, with a `warnings` entry naming the earliest "
-    "due date (recording on it will need an override reason)."
+    "due date (recording on it will need an override reason). A booking moved while the latest treatment decision is "
+    "to stop is saved too, with a `warnings` entry naming the stop."
 )
 
 

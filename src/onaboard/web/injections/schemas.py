@@ -158,9 +158,10 @@ class BookingOut(InjectionSessionOut):
 
     warnings: list[str] = Field(
         ...,
-        description="Said about a date that is allowed but needs attention: less than "
-        f"{interval_weeks()} weeks ({RETREATMENT_INTERVAL_DAYS} days) after the last recorded session, naming the "
-        "earliest due date (recording then needs an override reason). Empty otherwise.",
+        description="Said about a date that is allowed but needs attention: the latest treatment decision is to "
+        "stop, naming its day and who decided (record a decision to continue first, or cancel the booking); less "
+        f"than {interval_weeks()} weeks ({RETREATMENT_INTERVAL_DAYS} days) after the last recorded session, naming "
+        "the earliest due date (recording then needs an override reason). Empty otherwise.",
     )
 
 

@@ -167,6 +167,18 @@ def open_booking(patient: Patient) -> InjectionSession | None:
     return InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).order_by("date").first()
 
 
+def booking_held(booking: InjectionSession | None, *, today: dt.date) -> InjectionSession | None:
+    """``booking`` while it is still ahead on ``today`` (``coverage.selectors.booking_ahead``'s rule), else None: a
+    booking whose day has passed was missed, or given and not yet recorded, and a decision to stop leaves it as it
+    is. The booking the stopped-treatment notice (``injections/_stopped.html``) asks the clinic to cancel."""
+    # coverage.selectors reads this module (the plans, the interval), so it is imported when called.
+    from onaboard.web.coverage.selectors import booking_ahead
+
+    if booking is None or booking_ahead([booking.date], today=today) is None:
+        return None
+    return booking
+
+
 def patient_schedule(patient: Patient, *, today: dt.date) -> ScheduleStatus:
     """The engine's 12-week schedule on ``today`` from the recorded sessions up to today."""
     dates = list(recorded_sessions(patient).filter(date__lte=today).values_list("date", flat=True))

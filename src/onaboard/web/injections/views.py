@@ -543,6 +543,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         detail="" if clinical else "billing view",
     )
     today = timezone.localdate()
+    booking = selectors.open_booking(patient)
     map_sites = selectors.session_map_sites(session)
     context = {
         "session": session,
@@ -556,7 +557,8 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "overridden": selectors.check_titles(session.overridden_checks) if clinical else [],
         "checks_at_recording": checks_at_recording(session) if clinical else [],
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
-        "booking": selectors.open_booking(patient),
+        "booking": booking,
+        "held": selectors.booking_held(session if session.status == SessionStatus.BOOKED else booking, today=today),
         "schedule": selectors.patient_schedule(patient, today=today),
         "stopped": stopped_decision(patient, today),
         "interval_weeks": selectors.interval_weeks(),
@@ -610,6 +612,7 @@ def session_book(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "form": form,
         "schedule": selectors.patient_schedule(session.patient, today=today),
         "stopped": stopped_decision(session.patient, today),
+        "held": selectors.booking_held(session, today=today),
         "interval_weeks": selectors.interval_weeks(),
     }
     return render(request, "injections/session_book.html", context)

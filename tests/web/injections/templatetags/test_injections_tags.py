@@ -107,7 +107,7 @@ def test_a_stop_replaces_the_due_date_and_asks_to_cancel_the_booking_still_held(
     name = clinician.get_full_name() or clinician.username
     assert text.startswith(f"Treatment stopped on {today.isoformat()} by {name}: no session is due")
     assert "Reason: no benefit; agreed with the patient" in text
-    assert f"a session is still booked for {booked}: cancel it, or record a decision to continue" in text
+    assert f"a session is still booked for {booked}: cancel it, as treatment has stopped" in text
     assert "next due" not in html
     billing = render("injections/_sessions.html", world, "billing", patient)
     assert "no session is due" in billing
@@ -135,3 +135,15 @@ def test_a_decision_to_continue_keeps_the_schedule(world, patient, history):
     html = render("injections/_sessions.html", world, "clinician", patient)
     assert 'data-schedule="stopped"' not in html
     assert f"next due {(today + dt.timedelta(days=84)).isoformat()}" in html
+
+
+def test_after_a_stop_a_missed_booking_is_not_asked_to_be_cancelled(world, patient, history):
+    """A booking whose day has passed is left as it is by a stop (``booking_held``): the card stays neutral."""
+    today = timezone.localdate()
+    InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).update(
+        date=today - dt.timedelta(days=1)
+    )
+    TreatmentDecisionFactory(patient=patient, decided_on=today)
+    html = render("injections/_sessions.html", world, "clinician", patient)
+    assert '<div class="verdict" data-schedule="stopped">' in html
+    assert "still booked" not in html

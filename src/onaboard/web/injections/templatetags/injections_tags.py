@@ -30,12 +30,14 @@ def patient_sessions(patient: Patient, user: Any) -> dict[str, Any]:
     if not (clinical or can(user, Capability.VIEW_BILLING)):
         return {"visible": False}
     today = timezone.localdate()
+    booking = selectors.open_booking(patient)
     return {
         "visible": True,
         "clinical": clinical,
         "can_record": can(user, Capability.RECORD_SESSION),
         "sessions": list(selectors.sessions_for(patient)),
-        "booking": selectors.open_booking(patient),
+        "booking": booking,
+        "held": selectors.booking_held(booking, today=today),
         "schedule": selectors.patient_schedule(patient, today=today),
         "stopped": stopped_decision(patient, today),
     }
