@@ -45,6 +45,13 @@ def test_column_order_is_free_and_names_and_values_are_trimmed():
     assert (day.intensity, day.headache_hours, day.patient_id) == (Intensity.SEVERE, Decimal("4.5"), "P1")
 
 
+def test_a_quoted_value_after_spaces_is_read_as_quoted():
+    """Spaces before a quoted value are trimmed like any others: the quotes delimit the value (a comma inside it
+    included) instead of becoming part of it."""
+    day = only_day('patient_id, date, headache_hours, notes\nP1, "2026-01-05", 0,  "woke early, slept again"\n')
+    assert (day.patient_id, day.date, day.notes) == ("P1", date(2026, 1, 5), "woke early, slept again")
+
+
 def test_byte_order_mark_and_blank_lines_are_ignored():
     """A UTF-8 byte-order mark and blank lines are skipped; line numbers still count physical lines."""
     data = "\ufeffpatient_id,date,headache_hours\n\nP1,2026-01-05,0\n\n".encode()

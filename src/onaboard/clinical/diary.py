@@ -429,7 +429,8 @@ def csv_records(
     """
     if csv.field_size_limit() < CSV_FIELD_MAX_CHARACTERS:
         csv.field_size_limit(CSV_FIELD_MAX_CHARACTERS)
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    # skipinitialspace: spaces before a quoted value are trimmed like any others, not read as part of the value
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True, skipinitialspace=True)
     previous_line = 0
     while True:
         start = previous_line + 1
