@@ -87,8 +87,7 @@ ASSUME_PLANNED_DATE_OVERDUE = gettext_noop(
     "planned date: today, {day} (the next due date, {due}, {weeks} weeks after the last session, has passed)"
 )
 ASSUME_PLANNED_DATE_STOPPED = gettext_noop(
-    "planned date: none, treatment stopped on {stopped}; taken as {day}, the earliest a further session could be "
-    "given"
+    "planned date: none, treatment stopped on {stopped}; taken as {day}, the earliest a further session could be given"
 )
 ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
 ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
