@@ -318,3 +318,40 @@ def test_the_api_answers_409_with_the_problems_when_the_records_fail_the_checks(
 
 def _failing_report(*, user, today):
     raise CohortSourceError([CHECK_FAILED])
+
+
+def test_the_stopping_section_counts_the_clinicians_latest_decisions(client, staff):
+    """Beside the rules' stopping table the page counts the clinicians' latest decisions: treatment stopped, and
+    continued against NICE TA260's stop; a later decision replaces an earlier one of the same patient."""
+    from onaboard.web.outcomes.models import Decision, TreatmentDecision
+    from onaboard.web.outcomes.selectors import latest_decision
+
+    client.force_login(staff[Role.CLINICIAN])
+    today = timezone.localdate()
+
+    def shown() -> str:
+        html = client.get(PAGE).content.decode()
+        found = re.search(r'<div id="cohort-decisions">(.*?)</div>', html, re.S)
+        assert found is not None
+        return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+    clinic = staff[Role.CLINICIAN].clinic
+    latest = [latest_decision(patient, today) for patient in clinic.patients.all()]
+    stopped = sum(1 for d in latest if d is not None and d.decision is Decision.STOP)
+    against = sum(1 for d in latest if d is not None and d.decision is Decision.CONTINUE and d.saw_stop)
+    assert stopped >= 1  # the demo clinic has a patient whose treatment a clinician stopped
+    text = shown()
+    assert f"treatment stopped: {stopped} patient{'s' if stopped != 1 else ''}" in text
+    assert f"continued against NICE TA260's stopping rule: {against} patient{'s' if against != 1 else ''}" in text
+    record = TreatmentDecision.objects.filter(patient__clinic=clinic, decision=Decision.STOP).first()
+    TreatmentDecision.objects.create(
+        patient=record.patient,
+        decided_on=today,
+        decision=Decision.CONTINUE,
+        reason="restarting after a year",
+        decided_by=record.decided_by,
+        nice_verdict="stop",
+    )
+    text = shown()
+    assert f"treatment stopped: {stopped - 1} patient{'s' if stopped - 1 != 1 else ''}" in text
+    assert f"stopping rule: {against + 1} patient{'s' if against + 1 != 1 else ''}" in text

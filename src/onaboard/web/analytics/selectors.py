@@ -32,17 +32,24 @@ import datetime as dt
 import uuid
 import warnings
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, AcuteClass, InjectionPlan, prom_visit_answer
+from onaboard.clinical import (
+    RETREATMENT_INTERVAL_DAYS,
+    AcuteClass,
+    InjectionPlan,
+    NiceTa260,
+    prom_visit_answer,
+)
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
@@ -56,7 +63,8 @@ from onaboard.web.injections.models import (
     SideEffectKind,
 )
 from onaboard.web.injections.selectors import SiteEntry, engine_sites
-from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.selectors import decisions_by_latest
 from onaboard.web.outcomes.services import MIDAS_KEYS
 from onaboard.web.patients.access import patients_visible_to
 from onaboard.web.patients.models import Patient, PreventiveTrial, StopReason
@@ -461,6 +469,37 @@ def clinic_cohort_export(*, user: Any, patients: QuerySet[Patient], today: dt.da
         ),
     )
     return pseudonymised(tables, ids)
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicDecisions:
+    """The clinicians' latest treatment decisions over the clinic's patients on a day. The cohort report's figures
+    do not read them (its tables are the registry's, which have no column for a clinician's decision, and its
+    stopping reasons are the engine's): the clinic's page shows them beside its stopping table."""
+
+    stopped: int
+    """Patients whose latest decision is to stop (the pathway's "treatment stopped")."""
+    continued_against_rule: int
+    """Patients whose latest decision is to continue, made when NICE TA260's verdict was stop."""
+
+
+def clinic_decisions(*, user: Any, today: dt.date) -> ClinicDecisions:
+    """How many of the caller's clinic's patients (``patients_visible_to``) a clinician's latest decision on or
+    before ``today`` stopped, and how many it continued against NICE TA260's stop (``LatestDecision.saw_stop``'s
+    rule). One query. PermissionDenied outside ``ANALYTICS_ROLES``; the cohort page's read audits it."""
+    _require(user)
+    latest = decisions_by_latest(today, patient=OuterRef("pk"))
+    rows = (
+        patients_visible_to(user)
+        .annotate(decision=Subquery(latest.values("decision")[:1]), verdict=Subquery(latest.values("nice_verdict")[:1]))
+        .filter(decision__isnull=False)
+        .values_list("decision", "verdict")
+    )
+    counted = Counter(
+        "stopped" if decision == Decision.STOP else "against" if verdict == NiceTa260.STOP.value else "continued"
+        for decision, verdict in rows
+    )
+    return ClinicDecisions(counted["stopped"], counted["against"])
 
 
 def clinic_cohort_report(*, user: Any, today: dt.date) -> CohortReport:

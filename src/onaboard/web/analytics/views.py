@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onaboard.cohort.backends import CohortSourceError
 from onaboard.reports.cohort import render_html, report_sections
-from onaboard.web.analytics.selectors import clinic_cohort_report
+from onaboard.web.analytics.selectors import clinic_cohort_report, clinic_decisions
 from onaboard.web.common.pdf import html_to_pdf, pdf_response
 
 CHECKS_FAILED = _(
@@ -50,7 +50,8 @@ def cohort_report(request: HttpRequest) -> HttpResponse:
     """The cohort report of the caller's clinic with its plots (403 outside ``ANALYTICS_ROLES``)."""
     today = timezone.localdate()
     report = clinic_cohort_report(user=request.user, today=today)
-    context = {"report": report, "sections": report_sections(report)}
+    decisions = clinic_decisions(user=request.user, today=today)
+    context = {"report": report, "sections": report_sections(report), "decisions": decisions}
     return render(request, "analytics/cohort_report.html", context)
 
 

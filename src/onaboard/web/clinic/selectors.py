@@ -119,7 +119,12 @@ from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import side_effects_to_review
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
-from onaboard.web.outcomes.selectors import LatestDecision, continue_answers_stop, stop_rests_on
+from onaboard.web.outcomes.selectors import (
+    LatestDecision,
+    continue_answers_stop,
+    decisions_by_latest,
+    stop_rests_on,
+)
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 from onaboard.web.patients.models import Patient
 
@@ -396,11 +401,7 @@ class _Sessions:
 def _latest_decision(on: dt.date) -> Subquery:
     """The primary key of the latest treatment decision made on or before ``on`` by the patient of the outer query's
     ``patient_id``: a subquery, so a query the pathway makes anyway carries it, and no query is added to read it."""
-    return Subquery(
-        TreatmentDecision.objects.filter(patient_id=OuterRef("patient_id"), decided_on__lte=on)
-        .order_by("-decided_on", "-created", "-id")
-        .values("pk")[:1]
-    )
+    return Subquery(decisions_by_latest(on, patient=OuterRef("patient_id")).values("pk")[:1])
 
 
 def _sessions_by_patient(patient_ids: Sequence[int], *, decisions_on: dt.date | None = None) -> dict[int, _Sessions]:

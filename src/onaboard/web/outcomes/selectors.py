@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -254,6 +255,15 @@ class LatestDecision:
         """This decision worded by ``template`` (``clinic.selectors``' ``STOPPED_ON``, ``CONTINUED_AGAINST_RULE``,
         ``CONTINUE_DECIDED``)."""
         return str(template % {"date": self.decided_on.isoformat(), "name": self.decided_by, "reason": self.reason})
+
+
+def decisions_by_latest(on: date, *, patient: Any) -> QuerySet[TreatmentDecision]:
+    """The treatment decisions made on or before ``on`` of ``patient`` (an ``OuterRef`` to the outer query's patient
+    key), latest first in the model's order (day, then the order recorded): ``[:1]`` of it in a ``Subquery`` is
+    that patient's latest decision, as ``latest_decision`` reads it, inside a query made anyway."""
+    return TreatmentDecision.objects.filter(patient_id=patient, decided_on__lte=on).order_by(
+        *TreatmentDecision._meta.ordering
+    )
 
 
 def latest_decision(patient: Patient, on: date) -> LatestDecision | None:
