@@ -719,7 +719,7 @@ def test_a_stopped_treatment_needs_no_approval_and_raises_no_alarm(client, world
     text = html.unescape(" ".join(raw.split()))
     assert "the planned date" not in text
     assert "the earliest a further session could be given" in text
-    assert f"planned date: none, treatment stopped on {(today - timedelta(days=1)).isoformat()}; taken as" in text
+    assert f"planned date: none (treatment stopped on {(today - timedelta(days=1)).isoformat()}), taken as" in text
     cost = client.get(f"/api/patients/{treated.patient.external_id}/cost").json()
     assert cost["stopped_on"] == (today - timedelta(days=1)).isoformat()
     assert not any("no prior authorisation" in note.lower() for note in cost["assumptions"])

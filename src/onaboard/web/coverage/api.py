@@ -74,8 +74,10 @@ def patient_coverage(request: HttpRequest, patient_id: UUID, query: Query[Covera
 
 @router.get("/patients/{patient_id}/cost", response={200: dict[str, Any], **ERRORS}, summary="A patient's cost")
 def patient_cost(request: HttpRequest, patient_id: UUID) -> Any:
-    """The next session and a year at today's prices with the patient's share, each figure with its assumptions;
-    recorded sessions at the prices in force on their day. ``problem`` says why figures are missing."""
+    """The next session and a year at the prices in force on the planned date with the patient's share, each figure
+    with its assumptions; recorded sessions at the prices in force on their day. ``problem`` says why figures are
+    missing; ``stopped_on`` is the day of a clinician's decision to stop, when treatment has stopped with nothing
+    booked (the figures are then what a further session would cost, and no approval warning is given)."""
     patient = staff_patient(caller(request), patient_id)
     view = selectors.patient_cost(user=caller(request), patient=patient, today=timezone.localdate())
     return cost_json(view, patient_id=str(patient.external_id))

@@ -626,8 +626,9 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     day (a copy, or the sheet of an earlier session) it names the session's date, and the next treatment is the
     one that followed it, not the patient's open booking. When none followed nor is booked and the latest decision
     is to stop (the pathway's "treatment stopped"), it promises no next one, as the portal does
-    (``diary.selectors.next_treatment_of``): the sheet of a session given after that stop (no decision to continue
-    since) says none is planned yet, without telling the patient just treated that treatment stopped before. A stop
+    (``diary.selectors.next_treatment_of``): the sheet of a session given on a later day than that stop (no
+    decision to continue since) says none is planned yet, without telling the patient just treated that treatment
+    stopped before; a stop of the session's own day is that visit's decision, and the sheet gives it. A stop
     only suggested by NICE TA260 is the clinician's to settle at the visit and the sheet keeps the date."""
     session = _session(facts, session_id)
     plan = session_plan(session)
@@ -635,14 +636,9 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     # no next session given or booked, and the pathway is "treatment stopped" (the latest decision is to stop, as
     # for the portal's next_treatment_of, even after a session recorded since without a decision to continue)
     stopped = stopped_decision(facts.patient, facts.today) if next_kind is NextSession.DUE else None
-    # a stop of the session's own day came before it when entered before the session was last saved (recorded)
-    same_day_before = (
-        stopped is not None
-        and stopped.decided_on == session.date
-        and stopped.recorded_at is not None
-        and stopped.recorded_at < session.modified
-    )
-    stopped_before = stopped is not None and (stopped.decided_on < session.date or same_day_before)
+    # a stop of the session's own day is taken as its visit's decision (the last injection, then "stop"), whatever
+    # order the two were typed in: only a stop of an earlier day came before the session
+    stopped_before = stopped is not None and stopped.decided_on < session.date
     return {
         **_common(facts, user),
         "session": session,

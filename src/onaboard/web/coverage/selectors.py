@@ -87,7 +87,7 @@ ASSUME_PLANNED_DATE_OVERDUE = gettext_noop(
     "planned date: today, {day} (the next due date, {due}, {weeks} weeks after the last session, has passed)"
 )
 ASSUME_PLANNED_DATE_STOPPED = gettext_noop(
-    "planned date: none, treatment stopped on {stopped}; taken as {day}, the earliest a further session could be given"
+    "planned date: none (treatment stopped on {stopped}), taken as {day}, the earliest a further session could be given"
 )
 ASSUME_PLANNED_DATE_TODAY = gettext_noop("planned date: {day} (no session booked and none given before)")
 ASSUME_UNITS_LAST = gettext_noop("planned dose: {units} U, as in the last recorded session ({day})")
@@ -530,14 +530,17 @@ def treatment_stopped(
     is to stop (``outcomes.selectors.stopped_decision``) and no session is booked ahead (``booking_ahead``). A booking
     still held after a stop is the clinic's to cancel (the pathway says so), and until then the approvals stand as
     they are: the worklist's approval line reads the same rule (``clinic.selectors.approval_line``'s ``stopped``).
-    ``booked``: the days of the patient's open bookings when the caller has read them (else one query)."""
-    if booked is None:
-        booked = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).values_list(
-            "date", flat=True
-        )
-    if booking_ahead(booked, today=today) is not None:
+    ``booked``: the days of the patient's open bookings when the caller has read them (else they are read only
+    once the decision is found to be a stop)."""
+    if booked is not None and booking_ahead(booked, today=today) is not None:
         return None
-    return stopped_decision(patient, today)
+    decision = stopped_decision(patient, today)
+    if decision is None or booked is not None:
+        return decision
+    booked = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).values_list(
+        "date", flat=True
+    )
+    return None if booking_ahead(booked, today=today) is not None else decision
 
 
 def approval_quiet(patient: Patient, today: dt.date) -> bool:

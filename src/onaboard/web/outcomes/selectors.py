@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -233,23 +233,13 @@ class LatestDecision:
     saw_stop: bool = False
     """The engine's NICE TA260 verdict on ``decided_on`` was stop (``TreatmentDecision.nice_verdict``): a "continue"
     went against it. A "continue" that saw no stop answers none, and is not worded as going against a rule."""
-    recorded_at: datetime | None = None
-    """When the decision was entered (``created``): between a decision and a session of the same day, which came
-    first."""
 
     @classmethod
     def of(cls, record: TreatmentDecision) -> LatestDecision:
         user = record.decided_by
         name = user.get_full_name() or user.username
         saw_stop = record.nice_verdict == NiceTa260.STOP.value
-        return cls(
-            Decision(record.decision),
-            record.decided_on,
-            name,
-            record.reason,
-            saw_stop=saw_stop,
-            recorded_at=record.created,
-        )
+        return cls(Decision(record.decision), record.decided_on, name, record.reason, saw_stop=saw_stop)
 
     def line(self, template: Any) -> str:
         """This decision worded by ``template`` (``clinic.selectors``' ``STOPPED_ON``, ``CONTINUED_AGAINST_RULE``,
