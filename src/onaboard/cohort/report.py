@@ -200,7 +200,7 @@ STOPPING_REASONS: tuple[tuple[str, str], ...] = (
         ),
     ),
     ("dropped_out", "Dropped out: diary ended more than one period before the end of observation"),
-    ("continuing", "Continuing"),
+    ("continuing", "Continuing: no reason above applies"),
 )
 """Stopping reasons in the order they are decided (the first that applies), with their labels."""
 

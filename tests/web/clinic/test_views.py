@@ -508,3 +508,17 @@ def test_a_stopped_patients_ended_approval_is_not_billings_to_chase(client, worl
         "approved_until": None,
         "needs_attention": False,
     }
+
+
+def test_a_week_24_assessment_row_links_to_the_decision(client, world, today):
+    """Week 24 complete and not acted on (exactly 30 % fewer headache days: NICE TA260 says continue) is when a
+    decision is asked for: the row links to the continue-or-stop page, as a stop suggested does."""
+    day0 = today - timedelta(days=170)
+    patient = world.same_clinic_patient
+    store(patient, course_rows(day0, 20, 16, 16, 16, 16, 16, 14), today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST).content.decode()
+    assert 'id="state-week24_due"' in body
+    assert reverse("outcomes:treatment_decisions", args=[patient.external_id]) in body

@@ -995,8 +995,8 @@ def test_without_insurance_a_new_request_defaults_to_initial(client, world, seco
 
 NOT_APPROVABLE_CONTINUATION = "not approvable under NICE TA260 (England) (continuation request)"
 EPISODIC = (
-    "Not reverted to episodic migraine: periods 5, 6, 7 ({start}..{end}) each have < 15 headache days (9, 8, 8): "
-    "reverted to episodic migraine for 3 consecutive periods"
+    "Not reverted to episodic migraine (not met): periods 5, 6, 7 ({start}..{end}) each have < 15 headache days "
+    "(9, 8, 8): reverted to episodic migraine for 3 consecutive periods"
 )
 
 

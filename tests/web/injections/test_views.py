@@ -1322,3 +1322,22 @@ def test_a_missed_booking_is_not_one_to_cancel_after_a_stop(client, world, patie
     page = client.get(detail_url(booking)).content.decode()
     assert '<div class="verdict" data-schedule="stopped">' in page
     assert "still booked" not in page
+
+
+def test_the_warnings_shown_before_injecting_are_kept_with_the_session(client, world, patient):
+    """A first session recorded for a patient whose chronic migraine the engine cannot confirm (no diary) keeps the
+    screen's warnings with its checks: the session page lists them under their titles, marked as not blocking."""
+    session = record(user=world.users["nurse"], patient=patient, date=today(), today=today())
+    stored = session.check_reasons.splitlines()
+    assert any(line.startswith("chronic_migraine: ICHD-3 1.3 A: ") for line in stored), stored
+    assert any(line.startswith("label_criteria: ") for line in stored), stored
+    login(client, world, "clinician")
+    page = html.unescape(client.get(detail_url(session)).content.decode())
+    start = page.index("Checks at recording")
+    notes = page[start : page.index("</details>", start)]
+    title = str(selectors.WARNING_TITLES[selectors.WarningCode.CHRONIC_MIGRAINE])
+    assert (
+        f'<li><strong>{title[0].upper()}{title[1:]}</strong> <span class="badge warn">warning, did not block '
+        "recording</span>"
+    ) in notes
+    assert "chronic_migraine: " not in notes

@@ -455,6 +455,20 @@ def test_the_decision_page_shows_the_engines_verdict_above_the_form(client, worl
     assert AuditEvent.objects.filter(action=Action.READ, patient_id=patient.external_id, path=page).exists()
 
 
+def test_the_decision_page_words_the_verdict_as_the_patient_page_does(client, world):
+    """Before week 24 the verdict reads "not yet assessable", as on the patient page, never the engine's code."""
+    patient = world.same_clinic_patient
+    today = timezone.localdate()
+    day0 = today - timedelta(days=60)
+    store(patient, course_rows(day0, 20, 19, 18), today=today)
+    InjectionSessionFactory(patient=patient, date=day0, status=SessionStatus.RECORDED)
+    page, _send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    html = client.get(page).content.decode()
+    assert ">not yet assessable</span>" in html
+    assert "not_yet_assessable" not in html
+
+
 def test_recording_a_decision_redirects_to_the_page_with_it_in_the_history(client, world):
     """A clinician's "continue" with a reason is stored and shown at the top of the history, with their name, the
     day and the verdict it overrode; the pathway is no longer stop suggested."""
@@ -475,6 +489,7 @@ def test_recording_a_decision_redirects_to_the_page_with_it_in_the_history(clien
     html = client.get(page).content.decode()
     assert "HIT-6 down 9 points" in html
     assert "Continued against the stopping rule on" in html
+    assert "NICE TA260 that day: stop suggested" in html  # the engine's value in the patient page's words
     assert "stop suggested" not in html.split("history-heading")[0].split("pathway-heading")[1]
 
 
@@ -542,6 +557,7 @@ def test_nurses_read_the_decisions_but_do_not_record_them(client, world):
     html = client.get(page).content.decode()
     assert "NICE TA260 1.2" in html
     assert 'name="reason"' not in html
+    assert "Only a clinician records a decision to continue or stop treatment" in html
     response = client.post(send_to, {"decision": "stop", "reason": "no benefit", "submission": str(uuid.uuid4())})
     assert response.status_code == 403
     assert not TreatmentDecision.objects.exists()

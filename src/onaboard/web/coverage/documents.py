@@ -71,7 +71,7 @@ from onaboard.web.injections.models import (
     SideEffect,
     SideEffectKind,
 )
-from onaboard.web.injections.recorded_checks import checks_overridden
+from onaboard.web.injections.recorded_checks import checks_overridden, warnings_at_recording
 from onaboard.web.injections.selectors import (
     patient_safety_screen,
     session_map_sites,
@@ -88,7 +88,7 @@ from onaboard.web.outcomes.selectors import (
 )
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
-from onaboard.web.patients.selectors import VERDICT_LABELS
+from onaboard.web.patients.selectors import verdict_label
 
 NO_TREATMENT = gettext_noop(
     "No session is recorded for this patient: a continuation letter needs treatment to have started."
@@ -345,12 +345,6 @@ def sees_clinical_notes(user: Any) -> bool:
     return user is None or can(user, Capability.VIEW_CLINICAL)
 
 
-def verdict_label(value: str) -> str:
-    """An engine verdict (``not_met``, ``insufficient_data``, ``not_yet_assessable`` ...) in the words the patient
-    page uses (``onaboard.web.patients.selectors.VERDICT_LABELS``), translated: letters and page agree."""
-    return str(VERDICT_LABELS.get(value, value))
-
-
 def _common(facts: PatientFacts, user: Any) -> dict[str, Any]:
     patient = facts.patient
     return {
@@ -605,6 +599,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         "diagnosis": _diagnosis(request),
         "not_given": not_given,
         "overridden": checks_overridden(session) if clinical else [],
+        "warnings_at_recording": warnings_at_recording(session) if clinical else [],
     }
 
 

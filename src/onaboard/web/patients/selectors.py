@@ -88,6 +88,12 @@ VERDICT_LABELS: dict[str, Any] = {
 }
 """How the engine's verdict values read on the page."""
 
+
+def verdict_label(value: str) -> str:
+    """An engine verdict (``not_met``, ``insufficient_data``, ``not_yet_assessable`` ...) in the words the patient
+    page uses (``VERDICT_LABELS``), translated: the letters, the continue-or-stop page and this page agree."""
+    return str(VERDICT_LABELS.get(value, value))
+
 VERDICT_TONES: dict[str, str] = {
     "yes": "ok",
     "met": "ok",
