@@ -94,6 +94,7 @@ def verdict_label(value: str) -> str:
     page uses (``VERDICT_LABELS``), translated: the letters, the continue-or-stop page and this page agree."""
     return str(VERDICT_LABELS.get(value, value))
 
+
 VERDICT_TONES: dict[str, str] = {
     "yes": "ok",
     "met": "ok",
