@@ -1138,19 +1138,37 @@ def test_staff_see_an_allergic_reactions_clinical_line(client, world, recorded):
 
 
 def test_the_report_page_and_the_sent_report_name_every_sign_of_distant_spread(client, world, recorded):
-    """The side-effect report page lists, besides the urgent kinds, the boxed warning's signs no kind names (loss of
-    strength, a change of voice, trouble speaking, loss of bladder control), as the after-care sheet does; a report
-    that is not urgent tells the patient those signs too."""
+    """The side-effect report page lists every sign of distant spread the boxed warning names among the urgent
+    kinds; a report that is not urgent tells the patient those signs too."""
     login(client, world, "patient")
     form = client.get(reverse(REPORT_URL)).content.decode()
-    for sign in ("Trouble swallowing", "Loss of strength", "Hoarseness or a change of voice", "Trouble speaking"):
+    for sign in (
+        "Trouble swallowing",
+        "Weakness all over or loss of strength",
+        "Hoarseness or a change of voice",
+        "Trouble speaking",
+        "Loss of bladder control",
+    ):
         assert f"<li>{sign}</li>" in form
-    assert "<li>Loss of bladder control</li>" in form
     sent = report(client).content.decode()
     assert (
         "If it gets worse, or you have trouble swallowing, breathing, speaking or seeing, weakness all over, a change "
         "of voice, loss of bladder control, or signs of an allergic reaction, seek medical care now."
     ) in sent
+
+
+@pytest.mark.parametrize("kind", ["dysphonia", "dysarthria", "urinary_incontinence"])
+def test_a_voice_speech_or_bladder_problem_is_an_urgent_report_the_clinic_sees_first(client, world, recorded, kind):
+    """Hoarseness, trouble speaking and loss of bladder control (the boxed warning's dysphonia, dysarthria and
+    urinary incontinence) are kinds a patient can choose: the patient is told to seek care now and the report is
+    urgent, first in the clinic's list of side effects to review."""
+    login(client, world, "patient")
+    sent = report(client, kind=kind).content.decode()
+    assert "seek medical care now" in sent.lower()
+    effect = SideEffect.objects.get(patient=recorded.patient, kind=kind)
+    assert effect.urgent
+    listed, _count = selectors.side_effects_to_review(world.users["clinician"])
+    assert listed[0].pk == effect.pk
 
 
 def test_the_interval_the_pages_name_is_the_engines(client, world, patient, monkeypatch):

@@ -65,7 +65,6 @@ from onaboard.web.coverage.selectors import (
 )
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
-    BOXED_WARNING_SYMPTOMS_UNTRACKED,
     URGENT_SIDE_EFFECTS,
     InjectionSession,
     SideEffect,
@@ -649,7 +648,6 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         ],
         "urgent_effects": [
             *(kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS),
-            *(_(symptom) for symptom in BOXED_WARNING_SYMPTOMS_UNTRACKED),
         ],
         "next_date": next_day,
         "next_kind": next_kind.value,

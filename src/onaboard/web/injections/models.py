@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from onaboard.clinical import Muscle, Side
 from onaboard.interop.tables import TEXT_LIMITS
@@ -105,15 +104,32 @@ class SideEffectKind(models.TextChoices):
     DYSPHAGIA = "dysphagia", _("trouble swallowing")
     BREATHING = "breathing_difficulty", _("trouble breathing")
     DIPLOPIA = "diplopia", _("double vision")
-    GENERALISED_WEAKNESS = "generalised_weakness", _("weakness all over")
+    GENERALISED_WEAKNESS = "generalised_weakness", _("weakness all over or loss of strength")
+    DYSPHONIA = "dysphonia", _("hoarseness or a change of voice")
+    DYSARTHRIA = "dysarthria", _("trouble speaking")
+    URINARY_INCONTINENCE = "urinary_incontinence", _("loss of bladder control")
     OTHER = "other", _("something else")
 
 
 DISTANT_SPREAD_SIDE_EFFECTS = frozenset(
-    {SideEffectKind.DYSPHAGIA, SideEffectKind.BREATHING, SideEffectKind.DIPLOPIA, SideEffectKind.GENERALISED_WEAKNESS}
+    {
+        SideEffectKind.DYSPHAGIA,
+        SideEffectKind.BREATHING,
+        SideEffectKind.DIPLOPIA,
+        SideEffectKind.GENERALISED_WEAKNESS,
+        SideEffectKind.DYSPHONIA,
+        SideEffectKind.DYSARTHRIA,
+        SideEffectKind.URINARY_INCONTINENCE,
+    }
 )
-"""Possible distant spread of toxin effect (BOTOX US Prescribing Information, boxed warning "Distant Spread of Toxin
-Effect": swallowing and breathing difficulties can be life threatening; also diplopia, generalised weakness)."""
+"""Possible distant spread of toxin effect: the BOTOX US Prescribing Information's boxed warning "Distant Spread of
+Toxin Effect" (/work/shared/domain/clinical-facts.md §2) lists asthenia, generalized muscle weakness, diplopia,
+ptosis, dysphagia, dysphonia, dysarthria, urinary incontinence and breathing difficulties (swallowing and breathing
+difficulties can be life threatening). Each has a kind a patient can report (asthenia with generalised weakness, in
+the patient's words "weakness all over or loss of strength") but ptosis: after the forehead injections a drooping
+eyelid is a common local reaction (eyelid ptosis 3.6 % on BOTOX in the pooled PREEMPT double-blind phase,
+clinical-facts.md §2.1), so ``EYELID_PTOSIS`` is one to tell the clinic of, not an urgent kind; as a sign of spread it
+comes with the others listed."""
 
 URGENT_SIDE_EFFECTS = DISTANT_SPREAD_SIDE_EFFECTS | {SideEffectKind.HYPERSENSITIVITY}
 """The kinds for which the patient is told to seek care now and the clinic escalates (training module 05: swallowing
@@ -125,24 +141,6 @@ or breathing difficulty, double vision, generalised weakness and allergic reacti
   soft-tissue oedema, dyspnoea); if one occurs, further injection is stopped and appropriate medical therapy is
   started immediately. Contraindication 4 (known hypersensitivity to any botulinum toxin product) is the screen
   before the next session (``onaboard.clinical.safety``)."""
-
-
-BOXED_WARNING_SYMPTOMS_UNTRACKED = (
-    gettext_noop("loss of strength"),
-    gettext_noop("hoarseness or a change of voice"),
-    gettext_noop("trouble speaking"),
-    gettext_noop("loss of bladder control"),
-)
-"""The symptoms of distant spread of toxin effect that no side-effect kind names, in the patient's words: the BOTOX
-label's boxed warning ("Distant spread of toxin effect", /work/shared/domain/clinical-facts.md §2) lists asthenia,
-generalized weakness, diplopia, ptosis, dysphagia, dysphonia, dysarthria, urinary incontinence and breathing
-difficulty; generalized weakness, diplopia, dysphagia and breathing difficulty are side-effect kinds
-(``injections.models.DISTANT_SPREAD_SIDE_EFFECTS``), these four are not. The after-care sheet lists them all among the
-reasons to get help straight away. Ptosis is left with the effects to tell the clinic of: after the forehead
-injections a drooping eyelid is a common local reaction (eyelid ptosis 3.6 % on BOTOX in the pooled PREEMPT double-blind
-phase, clinical-facts.md §2.1; the label table's "4 against < 1 %" is UNCONFIRMED there), and the side-effect kind
-``EYELID_PTOSIS`` is not urgent; as a sign of spread it comes with the others listed. The side-effect report page
-lists these beside the urgent kinds, as the after-care sheet does."""
 
 
 DESCRIPTION_MAX_LENGTH = 2000

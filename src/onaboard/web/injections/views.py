@@ -46,7 +46,6 @@ from onaboard.web.injections.forms import (
     SideEffectReviewForm,
 )
 from onaboard.web.injections.models import (
-    BOXED_WARNING_SYMPTOMS_UNTRACKED,
     URGENT_SIDE_EFFECTS,
     InjectionSession,
     SessionStatus,
@@ -761,7 +760,6 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
         "own": request.user.role == Role.PATIENT,
         "urgent_kinds": [
             *(kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS),
-            *(_(symptom) for symptom in BOXED_WARNING_SYMPTOMS_UNTRACKED),
         ],
         "urgent_values": sorted(URGENT_SIDE_EFFECTS),
     }
