@@ -565,8 +565,9 @@ def test_a_booked_session_is_the_next_treatment(patient_client, world, page):
 def test_once_treated_the_next_treatment_can_be_from_the_engines_due_date(
     patient_client, world, page, days_ago, status
 ):
-    """Treated and nothing booked, the patient reads the engine's next due date (12 weeks after the last session;
-    passed when overdue) and that the clinic will book it, as the after-care sheet says it."""
+    """Treated and nothing booked, the patient reads the engine's next due date (12 weeks after the last session)
+    and that the clinic will book it, as the after-care sheet says it; once that day has passed (due, overdue),
+    that it has been due since then and to contact the clinic, never a day gone by as the earliest."""
     today = timezone.localdate()
     last = today - timedelta(days=days_ago)
     InjectionSessionFactory(patient=world.own_patient, date=last, status=SessionStatus.RECORDED)
@@ -574,10 +575,17 @@ def test_once_treated_the_next_treatment_can_be_from_the_engines_due_date(
     assert schedule.status is status
     due = schedule.next_due
     html = _next_treatment_text(patient_client.get(reverse(page)).content.decode())
-    assert (
-        f"Treatment is repeated every 12 weeks: your next one can be from {date_format(due, 'l j F Y')}. "
-        "The clinic will book it with you."
-    ) in html
+    if status is CycleStatus.NOT_YET_DUE:
+        assert (
+            f"Treatment is repeated every 12 weeks: your next one can be from {date_format(due, 'l j F Y')}. "
+            "The clinic will book it with you."
+        ) in html
+    else:
+        assert (
+            f"Your next treatment has been due since {date_format(due, 'l j F Y')} and is not booked yet: please "
+            "contact the clinic to book it."
+        ) in html
+        assert "can be from" not in html
 
 
 @pytest.mark.parametrize("page", ["diary:today", "diary:history"])

@@ -1331,6 +1331,26 @@ def test_a_patient_is_not_shown_the_stop_on_their_session_pages(client, world, p
         assert "next due" not in page.lower(), url
 
 
+def test_a_patient_is_not_shown_the_checks_or_the_override_reason_of_their_session(client, world, patient):
+    """The checks at recording and the reason for overriding one are the care team's notes on their decision:
+    the patient's own session page shows neither."""
+    session = record(
+        user=world.users["nurse"],
+        patient=patient,
+        date=today(),
+        today=today(),
+        sites=fixed_entries(trapezius_right_3=0),
+        override_reason="Fainted before the last site.",
+    )
+    login(client, world, "patient")
+    page = client.get(detail_url(session)).content.decode()
+    assert "Checks at recording" not in page
+    assert "Checks overridden" not in page
+    assert "Fainted before the last site." not in page
+    login(client, world, "clinician")
+    assert "Fainted before the last site." in client.get(detail_url(session)).content.decode()
+
+
 def test_a_missed_booking_is_not_one_to_cancel_after_a_stop(client, world, patient):
     """A booking whose day has passed (missed, or given and not yet recorded) is left as it is by a stop: the
     notice says treatment stopped, in the neutral tone, without asking to cancel it."""

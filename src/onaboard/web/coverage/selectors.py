@@ -730,6 +730,9 @@ class NextSession(enum.StrEnum):
     BOOKED = "booked"
     DUE = "due"
     """Neither: the earliest date for the next, 12 weeks after the session."""
+    DUE_SINCE = "due_since"
+    """Due, from a day now past, and not booked: the patient's portal asks them to contact the clinic
+    (``diary.selectors.next_treatment_of``) rather than name a day gone by as the earliest."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,13 +160,13 @@ def _first_injection(sessions: tuple[SessionMark, ...], *, today: date) -> date 
 def next_treatment_of(patient: Patient, *, today: date) -> NextTreatment | None:
     """The patient's next treatment as the after-care sheet names it (``coverage.selectors.next_treatment``): the
     open booking, else once treated the engine's next due date after the last session, from when the clinic will
-    book it. None before treatment with nothing booked, and, unless a session is booked all the same, when NICE
-    TA260 suggests stopping (the worklist's "stop suggested": whether there is a next one is then for the clinician
-    and the patient to decide) or a clinician has decided to stop (the worklist's "treatment stopped"): the portal
-    promises none."""
+    book it (``DUE_SINCE`` once that day has passed: the patient is asked to contact the clinic). None before
+    treatment with nothing booked, and, unless a session is booked all the same, when NICE TA260 suggests stopping
+    (the worklist's "stop suggested": whether there is a next one is then for the clinician and the patient to
+    decide) or a clinician has decided to stop (the worklist's "treatment stopped"): the portal promises none."""
     # coverage.selectors and clinic.selectors read diaries through this module, so they are imported when called.
     from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state
-    from onaboard.web.coverage.selectors import NextSession, next_treatment
+    from onaboard.web.coverage.selectors import NextSession, NextTreatment, next_treatment
 
     sessions = _sessions_of(patient)
     found = next_treatment(
@@ -175,7 +175,9 @@ def next_treatment_of(patient: Patient, *, today: date) -> NextTreatment | None:
     if found is None or found.kind is NextSession.BOOKED:
         return found
     no_promise = (PathwayState.STOP_SUGGESTED, PathwayState.TREATMENT_STOPPED)
-    return None if patient_pathway_state(patient, today).state in no_promise else found
+    if patient_pathway_state(patient, today).state in no_promise:
+        return None
+    return NextTreatment(found.date, NextSession.DUE_SINCE) if found.date < today else found
 
 
 def next_treatment_read(*, user: Any, patient: Patient, today: date) -> NextTreatment | None:

@@ -553,8 +553,9 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "plan": selectors.session_plan(session),
         "map_sites": map_sites,
         "site_groups": sitemap.group_sites(map_sites),
-        "overridden": selectors.check_titles(session.overridden_checks) if clinical else [],
-        "checks_at_recording": checks_at_recording(session) if clinical else [],
+        # the checks and the override reason are the care team's notes on their decision, not the patient's
+        "overridden": selectors.check_titles(session.overridden_checks) if clinical and staff else [],
+        "checks_at_recording": checks_at_recording(session) if clinical and staff else [],
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
         "booking": booking,
         "held": selectors.booking_held(session if session.status == SessionStatus.BOOKED else booking, today=today),
