@@ -108,7 +108,7 @@ def test_a_stored_day_fills_the_buttons_or_the_exact_field():
     assert DiaryDayForm.initial_for(eight, TODAY)["hours_quick"] == "8"
     assert DiaryDayForm.initial_for(eight, TODAY)["acute_medication"] == ["triptan", "gepant"]
     assert DiaryDayForm.initial_for(ten, TODAY)["headache_hours"] == "10"
-    assert DiaryDayForm.initial_for(None, TODAY) == {"date": "2026-03-02"}
+    assert DiaryDayForm.initial_for(None, TODAY) == {"date": "2026-03-02", "loaded": "2026-03-02@"}
 
 
 def test_engine_problems_land_next_to_their_fields():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -401,6 +403,42 @@ def test_clinic_staff_enter_a_day_for_their_patient(client, world, role):
     assert (entry.patient, entry.date) == (world.same_clinic_patient, day)
     assert AuditEvent.objects.get(action=Action.CREATE).username == role
     assert "Saved: the diary of" in client.get(url).content.decode()
+
+
+def _loaded(html: str) -> str:
+    """The ``loaded`` token a diary day's form carries."""
+    found = re.search(r'<input type="hidden" name="loaded" value="([^"]*)"', html)
+    assert found is not None, html
+    return found.group(1)
+
+
+def test_a_page_opened_before_a_nurses_entry_does_not_write_over_it(client, world):
+    """The patient opens a day; a nurse then enters it from the paper diary; the patient's save from the page
+    opened before is refused, saying so, and the nurse's entry stands. Saved again from the day as it is now, it
+    goes through."""
+    patient = world.own_patient
+    day = timezone.localdate() - timedelta(days=3)
+    client.force_login(world.users["patient"])
+    own_url = reverse("diary:edit", kwargs={"day": day})
+    stale = _loaded(client.get(own_url).content.decode())
+    nurse = Client()
+    nurse.force_login(world.users["nurse"])
+    staff_url = reverse("diary:patient_day", kwargs={"patient_id": patient.external_id, "day": day})
+    nurse.post(
+        staff_url,
+        _day(
+            hours_quick="8", notes="entered from the paper diary", loaded=_loaded(nurse.get(staff_url).content.decode())
+        ),
+    )
+    response = client.post(own_url, _day(hours_quick="2", notes="slept badly", loaded=stale), follow=True)
+    entry = DiaryEntry.objects.get(patient=patient, date=day)
+    assert (entry.headache_hours, entry.notes) == (Decimal(8), "entered from the paper diary")
+    html = html_module.unescape(response.content.decode())
+    assert "This day was changed since you opened it" in html
+    assert 'value="8" id="id_hours_quick' in html
+    client.post(own_url, _day(hours_quick="2", notes="slept badly", loaded=_loaded(html)))
+    entry.refresh_from_db()
+    assert entry.notes == "slept badly"
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from onaboard.clinical import AcuteClass, Intensity
 from onaboard.clinical import diary as engine_diary
 from onaboard.web.common.words import BEFORE_BIRTH_PLAIN, plain_day
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.diary.services import DAY_BEFORE_BIRTH
+from onaboard.web.diary.services import DAY_BEFORE_BIRTH, loaded_token
 
 HOURS_QUICK_CHOICES: tuple[str, ...] = ("0", "1", "2", "4", "6", "8", "12", "24")
 """The hour counts offered as one tap; any other number goes in the exact-hours field."""
@@ -168,6 +168,9 @@ class DiaryDayForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "off"}),
     )
+    loaded = forms.CharField(required=False, widget=forms.HiddenInput, max_length=80)
+    """The day as the form was opened (``diary.services.loaded_token``): a save over a change made since is
+    refused (``DiaryEntryConflictError``)."""
     hours_quick = forms.ChoiceField(
         label=_("Hours with headache"),
         required=False,
@@ -213,12 +216,14 @@ class DiaryDayForm(forms.Form):
 
     @classmethod
     def initial_for(cls, entry: DiaryEntry | None, day: date) -> dict[str, Any]:
-        """What the form shows for a day: the stored row, or a blank day."""
+        """What the form shows for a day: the stored row, or a blank day, with the row's ``loaded`` token
+        (``diary.services.loaded_token``) so a save can tell whether someone changed the day meanwhile."""
         if entry is None:
-            return {"date": day.isoformat()}
+            return {"date": day.isoformat(), "loaded": loaded_token(day, None)}
         hours = _hours_text(entry.headache_hours)
         quick = hours in HOURS_QUICK_CHOICES
         return {
+            "loaded": loaded_token(entry.date, entry),
             "date": entry.date.isoformat(),
             "hours_quick": hours if quick else "",
             "headache_hours": "" if quick else hours,

@@ -28,6 +28,23 @@ def day_before_birth_problem(patient: Patient, day: date) -> str | None:
     return None
 
 
+DAY_CHANGED = gettext_noop(
+    "This day was changed since you opened it (by the clinic, or on another device): your changes were not saved. "
+    "It is shown below as it is saved now: make your changes again and save."
+)
+
+
+class DiaryEntryConflictError(ValueError):
+    """The day was saved by someone else since the form was opened (``loaded_token``): nothing was written."""
+
+
+def loaded_token(day: date, entry: DiaryEntry | None) -> str:
+    """What a diary form carries of the day it shows: the day and when its row was last saved ("" when it had
+    none), so ``diary_entry_save`` can refuse a save over a change made since."""
+    saved = entry.modified if entry is not None else None  # None too for a row not saved yet
+    return f"{day.isoformat()}@{saved.isoformat() if saved is not None else ''}"
+
+
 class DiaryEntryInvalidError(ValueError):
     """The fields break the diary contract; ``problems`` maps each field to what is wrong."""
 
@@ -74,14 +91,18 @@ def diary_entry_fields(day: DiaryDay) -> dict[str, Any]:
     }
 
 
-def diary_entry_save(*, user: Any, patient: Patient, fields: Mapping[str, str], today: date) -> DiaryEntry:
+def diary_entry_save(
+    *, user: Any, patient: Patient, fields: Mapping[str, str], today: date, loaded: str | None = None
+) -> DiaryEntry:
     """Create or replace the patient's row for ``fields["date"]``, validated by the diary contract's rules.
 
     ``fields`` are text as a form or CSV gives them (the contract's column names). Raises
     ``DiaryEntryInvalidError`` listing every problem (a day before the patient's birth date is one); nothing is
     saved then. The birth date is read from the patient's row locked (``select_for_update``), the lock
     ``patients.services.patient_update`` takes to move it: a birth date moved later at the same moment cannot pass
-    its check against the record's days while this day passes against the old birth date.
+    its check against the record's days while this day passes against the old birth date. ``loaded``: the form's
+    ``loaded_token`` for the day it showed; when it is that day's and the row was saved since (a nurse entering the
+    paper diary while the patient's page was open), ``DiaryEntryConflictError`` and nothing is written.
     """
     result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today, stored=True)
     if isinstance(result, list):
@@ -90,6 +111,10 @@ def diary_entry_save(*, user: Any, patient: Patient, fields: Mapping[str, str], 
         stored = Patient.objects.select_for_update().get(pk=patient.pk)
         if (before_birth := day_before_birth_problem(stored, result.date)) is not None:
             raise DiaryEntryInvalidError([("date", before_birth)])
+        if loaded is not None and loaded.partition("@")[0] == result.date.isoformat():
+            current = DiaryEntry.objects.select_for_update().filter(patient=patient, date=result.date).first()
+            if loaded != loaded_token(result.date, current):
+                raise DiaryEntryConflictError(gettext(DAY_CHANGED))
         entry, created = DiaryEntry.objects.select_for_update().update_or_create(
             patient=patient, date=result.date, defaults=diary_entry_fields(result)
         )

@@ -27,7 +27,7 @@ from onaboard.web.common.words import plain_day
 from onaboard.web.coverage.selectors import NextTreatment
 from onaboard.web.diary.forms import CHECK_ANSWERS, DAY_IN_FUTURE, DiaryDayForm
 from onaboard.web.diary.selectors import diary_day_read, diary_history, next_treatment_read
-from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
+from onaboard.web.diary.services import DiaryEntryConflictError, DiaryEntryInvalidError, diary_entry_save
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
@@ -64,10 +64,16 @@ def _day_page(
             fields = form.engine_fields()
             if not date_editable:
                 fields["date"] = day.isoformat()
+            loaded = form.cleaned_data.get("loaded") or None  # a form without one (an old page) is not checked
             try:
-                entry = diary_entry_save(user=request.user, patient=patient, fields=fields, today=today)
+                entry = diary_entry_save(user=request.user, patient=patient, fields=fields, today=today, loaded=loaded)
             except DiaryEntryInvalidError as invalid:
                 form.add_engine_problems(invalid.problems)
+            except DiaryEntryConflictError as conflict:
+                # the day as it is saved now, to be changed again: never written over unseen
+                messages.error(request, str(conflict))
+                changed_day = date.fromisoformat(fields["date"])
+                return redirect(url_for_day(changed_day))
             else:
                 if on_behalf:
                     text = str(SAVED_FOR_PATIENT) % {"name": patient.display_name, "day": plain_day(entry.date)}
