@@ -494,6 +494,21 @@ def test_history_shows_recorded_days_and_gaps(patient_client, world):
     assert AuditEvent.objects.filter(action=Action.READ, object_type="diary").exists()
 
 
+def test_only_the_latest_period_asks_for_the_days_remembered(patient_client, world):
+    """An incomplete period is said to be so on every page, but only the latest 28 days ask the patient to fill
+    in the days they remember: months later a day is not remembered, and an old period may be the baseline the
+    response is judged against."""
+    today = timezone.localdate()
+    for back in (1, 40):
+        DiaryEntryFactory(patient=world.own_patient, date=today - timedelta(days=back), headache_hours=Decimal(0))
+    latest = patient_client.get(reverse("diary:history")).content.decode()
+    older = patient_client.get(reverse("diary:history"), {"period": "2"}).content.decode()
+    for page in (latest, older):
+        assert "so this period is incomplete: the counts may be too low." in page
+    assert "Fill in the days you remember." in latest
+    assert "Fill in the days you remember." not in older
+
+
 @pytest.mark.parametrize(
     ("stored", "shown"), [("4.50", "4.5"), ("10", "10"), ("0.25", "0.25"), ("24.00", "24")], ids=str
 )
