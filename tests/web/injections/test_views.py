@@ -218,17 +218,23 @@ def test_extra_occipitalis_sites_past_the_derived_limit_are_recorded_with_a_reas
     assert (session.total_units, session.sites.count(), session.overridden_checks) == (180, 36, "site_dose")
 
 
-def test_the_checks_at_recording_are_shown_under_their_titles_not_their_codes(client, world, patient):
-    """The session page lists the reasons stored at recording under each check's title (they were shown as
-    "site_dose: ..."), and a line naming no known check, as an import may carry, as it is."""
-    session = record(
+def _left_a_site_out(world, patient, reason):
+    """A session recorded today by the nurse without trapezius right 3, the site-dose check overridden with
+    ``reason``."""
+    return record(
         user=world.users["nurse"],
         patient=patient,
         date=today(),
         today=today(),
         sites=fixed_entries(trapezius_right_3=0),
-        override_reason="Fainted.",
+        override_reason=reason,
     )
+
+
+def test_the_checks_at_recording_are_shown_under_their_titles_not_their_codes(client, world, patient):
+    """The session page lists the reasons stored at recording under each check's title (they were shown as
+    "site_dose: ..."), and a line naming no known check, as an import may carry, as it is."""
+    session = _left_a_site_out(world, patient, "Fainted.")
     session.check_reasons += "\nweighed elsewhere: on paper"
     session.save()
     login(client, world, "clinician")
@@ -1334,14 +1340,7 @@ def test_a_patient_is_not_shown_the_stop_on_their_session_pages(client, world, p
 def test_a_patient_is_not_shown_the_checks_or_the_override_reason_of_their_session(client, world, patient):
     """The checks at recording and the reason for overriding one are the care team's notes on their decision:
     the patient's own session page shows neither."""
-    session = record(
-        user=world.users["nurse"],
-        patient=patient,
-        date=today(),
-        today=today(),
-        sites=fixed_entries(trapezius_right_3=0),
-        override_reason="Fainted before the last site.",
-    )
+    session = _left_a_site_out(world, patient, "Fainted before the last site.")
     login(client, world, "patient")
     page = client.get(detail_url(session)).content.decode()
     assert "Checks at recording" not in page
