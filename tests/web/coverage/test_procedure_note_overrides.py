@@ -106,13 +106,14 @@ def test_long_words_wrap_inside_the_page(world, treated, overridden, tmp_path):
     assert pdf_pages_png(pdf, tmp_path)
 
 
-def test_the_procedure_note_names_the_warnings_the_clinician_injected_despite(world, treated, overridden):
-    """A warning shown before injecting (here chronic migraine not met before a first session) is stored with the
-    session and the clinician's procedure note names it, apart from the checks overridden; billing's copy does not."""
+def test_the_procedure_note_names_the_warnings_in_force_when_it_was_recorded(world, treated, overridden):
+    """A warning in force when the session was recorded (here chronic migraine not met before a first session) is
+    stored with the session and the clinician's procedure note names it, apart from the checks overridden; billing's
+    copy does not."""
     overridden.check_reasons += "\nchronic_migraine: ICHD-3 1.3 A: period 1 has 3 headache days (< 15)"
     overridden.save()
     text = " ".join(pdf_text(_pdf(world, treated, overridden)).split())
-    assert "Shown to the clinician before injecting, without blocking the recording:" in text
+    assert "Warnings in force when the session was recorded (they did not block it):" in text
     title = str(selectors.WARNING_TITLES[selectors.WarningCode.CHRONIC_MIGRAINE])
     assert _squeezed(f"{title[0].upper()}{title[1:]}: ICHD-3 1.3 A: period 1 has 3 headache days (< 15)") in (
         _squeezed(text)

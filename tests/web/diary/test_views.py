@@ -434,7 +434,7 @@ def test_a_page_opened_before_a_nurses_entry_does_not_write_over_it(client, worl
     entry = DiaryEntry.objects.get(patient=patient, date=day)
     assert (entry.headache_hours, entry.notes) == (Decimal(8), "entered from the paper diary")
     html = html_module.unescape(response.content.decode())
-    assert "This day was changed since you opened it" in html
+    assert "This day was saved by someone else, or from another page, since you opened it" in html
     assert 'value="8" id="id_hours_quick' in html
     client.post(own_url, _day(hours_quick="2", notes="slept badly", loaded=_loaded(html)))
     entry.refresh_from_db()

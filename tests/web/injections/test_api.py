@@ -313,3 +313,26 @@ def test_a_submission_key_sent_again_with_other_answers_is_409(world, patient_ap
     assert response.status_code == 409
     assert response.json() == {"detail": api.SUBMISSION_TAKEN}
     assert SideEffect.objects.count() == 1
+
+
+def test_a_patient_gets_no_checks_override_or_warnings_of_their_session(world, patient_api, nurse_api):
+    """The checks at recording, their override and the warnings stored with them are the care team's notes: the
+    patient's API, like their session page, gives the complications but not those; the nurse gets them."""
+    today = timezone.localdate()
+    session = record(
+        user=world.users["nurse"],
+        patient=world.own_patient,
+        date=today,
+        today=today,
+        sites=fixed_entries(trapezius_right_3=0),
+        override_reason="Fainted before the last site.",
+        complications="Vasovagal, recovered",
+    )
+    own = patient_api.get(f"/api/sessions/{session.external_id}").json()
+    assert (own["override_reason"], own["overridden_checks"], own["check_reasons"]) == (None, None, None)
+    assert own["complications"] == "Vasovagal, recovered"
+    listed = patient_api.get(f"/api/patients/{world.own_patient.external_id}/sessions").json()
+    assert all(row["check_reasons"] is None for row in listed)
+    staff = nurse_api.get(f"/api/sessions/{session.external_id}").json()
+    assert staff["override_reason"] == "Fainted before the last site."
+    assert any(line.startswith("chronic_migraine: ") for line in staff["check_reasons"])

@@ -810,3 +810,25 @@ def test_the_same_token_for_two_patients_is_two_reports(patient, world):
     _sent(world.users["patient"], patient, token)
     _sent(world.users["nurse"], world.same_clinic_patient, token)
     assert SideEffect.objects.filter(submission=token).count() == 2
+
+
+def test_a_warning_whose_reason_spans_lines_is_stored_on_one_line(world, patient):
+    """A clinician's reason for stopping may hold line breaks; stored with a session recorded after the stop it
+    stays one line under its warning, so the session page and the procedure note read it whole."""
+    from onaboard.web.injections.recorded_checks import warnings_at_recording
+    from tests.web.factories import TreatmentDecisionFactory
+
+    today = TODAY
+    record(user=world.users["nurse"], patient=patient, date=today - dt.timedelta(days=90), today=today)
+    TreatmentDecisionFactory(
+        patient=patient,
+        decided_on=today - dt.timedelta(days=1),
+        reason="No response.\nPatient prefers a CGRP antibody",
+        decided_by=world.users["clinician"],
+    )
+    session = record(user=world.users["nurse"], patient=patient, date=today, today=today)
+    (stopped,) = [w for w in warnings_at_recording(session) if w.code == "treatment_stopped"]
+    assert stopped.reasons[0].endswith("No response. Patient prefers a CGRP antibody")
+    assert all(
+        line.partition(": ")[0] != "Patient prefers a CGRP antibody" for line in session.check_reasons.splitlines()
+    )

@@ -122,9 +122,9 @@ clinical-facts.md 2.1) each stands for. "Neck weakness or stiffness" is the labe
 musculoskeletal stiffness, "headache or migraine flare" its headache and its migraine: one kind cannot be split
 into the two rows, so the report counts it for both and compares neither with the label. The label's
 musculoskeletal pain, bronchitis and hypertension have no kind here: the report says they are not recorded instead
-of showing 0 %. The other kinds (allergic reaction, swallowing, breathing, double vision, general
-weakness, something else) keep their own code: they are counted in the table but are not rows of the label's
-table."""
+of showing 0 %. The other kinds (allergic reaction, swallowing, breathing, double vision, general weakness, voice,
+speech, bladder control, something else) keep their own code: they are counted in the table but are not rows of the
+label's table."""
 
 
 def _event_code(kind: str) -> str:

@@ -29,7 +29,7 @@ def day_before_birth_problem(patient: Patient, day: date) -> str | None:
 
 
 DAY_CHANGED = gettext_noop(
-    "This day was changed since you opened it (by the clinic, or on another device): your changes were not saved. "
+    "This day was saved by someone else, or from another page, since you opened it: your changes were not saved. "
     "It is shown below as it is saved now: make your changes again and save."
 )
 

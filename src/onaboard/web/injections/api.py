@@ -18,6 +18,7 @@ from ninja import Query, Router, Schema, Status
 
 from onaboard.clinical import PlanError, RefusedError, preempt_plan
 from onaboard.serialize import plan_json
+from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections import selectors, services
@@ -78,7 +79,10 @@ SESSION_BOOK_DESCRIPTION = (
 # --- Shaping rows -------------------------------------------------------------------------------------------------
 
 
-def _session_out(session: InjectionSession, *, clinical: bool) -> dict[str, Any]:
+def _session_out(session: InjectionSession, *, clinical: bool, team: bool = True) -> dict[str, Any]:
+    """One session for the API: billing staff (``clinical`` false) get no clinical field; a patient (``team``
+    false) gets the complications but not the checks, their override or the warnings stored with them: the care
+    team's notes on its decision, which the patient's session page leaves out too."""
     plan = selectors.session_plan(session)
     return {
         "id": session.external_id,
@@ -105,9 +109,9 @@ def _session_out(session: InjectionSession, *, clinical: bool) -> dict[str, Any]
             for site in selectors.session_sites(session)
         ],
         "plan": plan_json(plan) if plan is not None else None,
-        "override_reason": session.override_reason if clinical else None,
-        "overridden_checks": [c for c in session.overridden_checks.split(",") if c] if clinical else None,
-        "check_reasons": session.check_reasons.splitlines() if clinical else None,
+        "override_reason": session.override_reason if clinical and team else None,
+        "overridden_checks": [c for c in session.overridden_checks.split(",") if c] if clinical and team else None,
+        "check_reasons": session.check_reasons.splitlines() if clinical and team else None,
         "complications": session.complications if clinical else None,
     }
 
@@ -203,7 +207,8 @@ def session_list(request: HttpRequest, patient_id: UUID) -> Any:
     clinical = can(user, Capability.VIEW_CLINICAL)
     sessions = selectors.sessions_for(patient).select_related("patient").prefetch_related("sites")
     audit_read(request, patient, "injection_session", "list" if clinical else "list, billing view")
-    return [_session_out(session, clinical=clinical) for session in sessions]
+    team = user.role != Role.PATIENT
+    return [_session_out(session, clinical=clinical, team=team) for session in sessions]
 
 
 @router.get("/sessions/{session_id}", response={200: InjectionSessionOut, **PATIENT_ERRORS}, summary="One session")
@@ -220,7 +225,7 @@ def session_detail(request: HttpRequest, session_id: UUID) -> Any:
         patient_id=session.patient.external_id,
         detail="api" if clinical else "api, billing view",
     )
-    return _session_out(session, clinical=clinical)
+    return _session_out(session, clinical=clinical, team=user.role != Role.PATIENT)
 
 
 @router.post(

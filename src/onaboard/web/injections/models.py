@@ -90,7 +90,7 @@ class Severity(models.TextChoices):
 
 class SideEffectKind(models.TextChoices):
     """The side effects a clinic tracks after BOTOX for chronic migraine (clinical-facts §2.1). An allergic reaction
-    and the four after it (possible distant spread of toxin effect) need care now: ``URGENT_SIDE_EFFECTS``."""
+    and the seven after it (possible distant spread of toxin effect) need care now: ``URGENT_SIDE_EFFECTS``."""
 
     NECK_PAIN = "neck_pain", _("neck pain")
     NECK_WEAKNESS = "neck_weakness", _("neck weakness or stiffness")
@@ -133,7 +133,8 @@ comes with the others listed."""
 
 URGENT_SIDE_EFFECTS = DISTANT_SPREAD_SIDE_EFFECTS | {SideEffectKind.HYPERSENSITIVITY}
 """The kinds for which the patient is told to seek care now and the clinic escalates (training module 05: swallowing
-or breathing difficulty, double vision, generalised weakness and allergic reactions):
+or breathing difficulty, trouble speaking, a change of voice, double vision, generalised weakness, loss of bladder
+control and allergic reactions):
 
 - possible distant spread of toxin effect (``DISTANT_SPREAD_SIDE_EFFECTS``, the boxed warning);
 - an allergic reaction: BOTOX US Prescribing Information, Warnings and Precautions, "Hypersensitivity Reactions":

@@ -1,9 +1,10 @@
 """The pre-recording checks stored with a session, read for people: each check's reasons under its title.
 
 Recording stores every check's reasons in ``check_reasons``, one line each, prefixed with the check's code
-("site_dose: PREEMPT: ..."), then the reasons of each warning the session screen showed beside the checks
-(``session_warnings``: eligibility before a first session, a decision to stop, NICE TA260, side effects), prefixed
-with the warning's code ("chronic_migraine: ICHD-3 1.3 A: ..."), and the codes of the checks overridden in
+("site_dose: PREEMPT: ..."), then the reasons of each warning in force when it was recorded (``session_warnings``,
+which the session screen shows beside the checks: eligibility before a first session, a decision to stop, NICE
+TA260, side effects), prefixed with the warning's code ("chronic_migraine: ICHD-3 1.3 A: ..."; sessions recorded
+before warnings were stored have none), and the codes of the checks overridden in
 ``overridden_checks`` (comma-separated). The session page and the procedure note both read them here, so the code
 never reaches a reader and the two cannot group them differently.
 """
@@ -62,8 +63,8 @@ def checks_at_recording(session: InjectionSession) -> list[RecordedCheck]:
 
 
 def warnings_at_recording(session: InjectionSession) -> list[RecordedCheck]:
-    """The warnings the session screen showed when the session was recorded (``checks_at_recording``' warnings):
-    what the clinician saw and injected despite, such as chronic migraine not met before a first session."""
+    """The warnings in force when the session was recorded (``checks_at_recording``' warnings), such as chronic
+    migraine not met before a first session: what the session was recorded despite."""
     return [check for check in checks_at_recording(session) if check.warning]
 
 

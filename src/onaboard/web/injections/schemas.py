@@ -147,9 +147,19 @@ class InjectionSessionOut(Schema):
     product_expiry: dt.date | None
     sites: list[SiteOut]
     plan: PlanOut | None = Field(..., description="The recorded sites as the engine's plan (billing lines too).")
-    override_reason: str | None
-    overridden_checks: list[str] | None
-    check_reasons: list[str] | None = Field(..., description="The engine's checks as the recorder saw them.")
+    override_reason: str | None = Field(
+        ...,
+        description="The recorder's reason for overriding a failed check; null for billing staff and for the patient.",
+    )
+    overridden_checks: list[str] | None = Field(
+        ..., description="The codes of the checks overridden; null for billing staff and for the patient."
+    )
+    check_reasons: list[str] | None = Field(
+        ...,
+        description="The engine's checks when the session was recorded, each reason prefixed with its check's code, "
+        "then the warnings in force then (which blocked nothing), each prefixed with its warning's code; null for "
+        "billing staff and for the patient.",
+    )
     complications: str | None
 
 

@@ -401,7 +401,8 @@ class SessionChecks:
     interval_checks: tuple[IntervalCheck, ...] = ()
     dose_check: DoseCheck | None = None
     warnings: tuple[SessionWarning, ...] = ()
-    """What to weigh before injecting that blocks nothing (``session_warnings``); not stored with the session."""
+    """What to weigh before injecting that blocks nothing (``session_warnings``); stored with a recorded session
+    after the checks' reasons (``SessionChecks.warning_reasons``), apart from them."""
     patient: Patient | None = None
     """The patient screened (none before the day is known): the screen links to their checklist and says when it
     was answered."""
@@ -427,6 +428,15 @@ class SessionChecks:
         """Every check's reasons, prefixed with its code: what is stored with the recorded session."""
         lines = [f"{check.code}: {reason}" for check in self.checks for reason in check.reasons]
         return tuple(lines)
+
+    @property
+    def warning_reasons(self) -> tuple[str, ...]:
+        """Every warning's reasons, prefixed with its code, each on one line (a clinician's reason for a decision
+        may hold line breaks, and ``check_reasons`` holds one reason a line): stored after ``reasons`` with the
+        recorded session, the warnings in force when it was recorded (``recorded_checks``)."""
+        return tuple(
+            f"{warning.code}: {' '.join(reason.split())}" for warning in self.warnings for reason in warning.reasons
+        )
 
     @property
     def safety_ask_today_questions(self) -> list[str]:
@@ -479,7 +489,8 @@ def session_checks(
     sessions and other toxin treatments (BOTOX PI, 400 U in 3 months); the safety screen runs on ``date``, and
     while a contraindication question is unanswered the check is "not answered" rather than passed; the prior
     authorisation is ``coverage.selectors.approval_on`` on ``date`` (``_prior_authorisation_result``). ``warnings``
-    (``session_warnings``) block nothing and are not among the stored ``reasons``. Nothing here refuses: the caller
+    (``session_warnings``) block nothing and are not among ``reasons`` (recording stores them after, as
+    ``warning_reasons``). Nothing here refuses: the caller
     decides what a failed check means.
     """
     try:

@@ -40,7 +40,6 @@ from onaboard.web.injections.selectors import (
     recorded_sessions,
     session_before,
     session_checks,
-    session_warnings,
 )
 from onaboard.web.outcomes.selectors import stopped_decision
 from onaboard.web.patients.models import Patient
@@ -410,7 +409,7 @@ def injection_session_record(
             "override_reason": reason,
             "overridden_checks": ",".join(checks.failing_codes),
             "complications": complications.strip(),
-            "check_reasons": "\n".join((*checks.reasons, *_warning_lines(patient, date))),
+            "check_reasons": "\n".join((*checks.reasons, *checks.warning_reasons)),
         }
         try:
             with transaction.atomic():
@@ -462,13 +461,6 @@ def booking_horizon(today: dt.date) -> dt.date:
         return today.replace(year=year)
     except ValueError:
         return today.replace(year=year, day=28)
-
-
-def _warning_lines(patient: Patient, day: dt.date) -> list[str]:
-    """The warnings the session screen shows for a session on ``day`` (``session_warnings``), one line per reason
-    prefixed with the warning's code, as ``check_reasons`` stores the checks' (``recorded_checks``): the record keeps
-    what the clinician saw and injected despite."""
-    return [f"{warning.code}: {reason}" for warning in session_warnings(patient, day=day) for reason in warning.reasons]
 
 
 def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
