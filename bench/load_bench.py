@@ -11,10 +11,10 @@ pathway cache), then runs two phases with a bounded asyncio client (httpx):
 
 1. the bare view (a constant response through the whole middleware stack), users without pauses, for a tenth of
    the duration: the machine's ceiling for a Django request;
-2. the mix, each user pausing 1-4 s between actions like a person (``--think``): patients saving diary days
-   (API PUT, a new date each time), clinicians opening the worklist (the dashboard page, signed in through the
-   login form), nurses recording injection sessions (API POST, a new date each time, with an override reason as
-   the dates are not 12 weeks apart) and API readers (patient list, a diary range, the worklist).
+2. the mix, each user pausing 1-4 s between actions like a person (``--think``): patients not yet treated saving
+   diary days (API PUT, a new date each time), clinicians opening the worklist (the dashboard page, signed in
+   through the login form), nurses recording injection sessions (API POST, a new date each time, with an override
+   reason as the dates are not 12 weeks apart) and API readers (patient list, a diary range, the worklist).
 
 It prints p50/p95/p99 per action, errors, throughput, the mix's throughput as a ratio of the bare view's, the app
 server's CPU time per request in each phase (the steady figure on a shared machine), and checks that the diary
@@ -106,8 +106,9 @@ class World:
     clinician_token: str
     nurse_token: str
     patients: list[tuple[str, str]]
-    """(API token, patient id) of each demo patient's own login."""
+    """(API token, patient id) of the own login of each demo patient not yet treated (``TOKENS``)."""
     staff_patients: list[str]
+    """The patients the load records sessions for: all but those writing diary days."""
     dashboard_cookies: list[str]
     think: tuple[float, float] = THINK_SECONDS
     diary_dates: itertools.count = field(default_factory=itertools.count)
@@ -129,10 +130,16 @@ from onaboard.web.patients.models import Patient
 result = {"staff": {}, "patients": []}
 for name in ("dr.demo", "nurse.demo"):
     result["staff"][name] = ApiToken.issue(User.objects.get(username=name), "load")[1]
-for patient in Patient.objects.filter(user__isnull=False).select_related("user").order_by("record_number"):
+untreated = Patient.objects.filter(user__isnull=False).exclude(injection_sessions__status="recorded")
+for patient in untreated.select_related("user").order_by("record_number"):
     result["patients"].append([ApiToken.issue(patient.user, "load")[1], str(patient.external_id)])
-result["all"] = [str(p.external_id) for p in Patient.objects.order_by("record_number")]
+writers = {patient_id for _token, patient_id in result["patients"]}
+everyone = [str(p.external_id) for p in Patient.objects.order_by("record_number")]
+result["all"] = [patient_id for patient_id in everyone if patient_id not in writers]
 """
+"""API tokens: the clinician's, the nurse's, and those of the demo patients not yet treated, who write the load's
+diary days; sessions are recorded for every other patient. A treated patient no longer writes days before their
+first session (``diary.services.before_treatment_problem``), and the load's days are years before the demo's."""
 
 
 GROW_CLINIC = """

@@ -16,6 +16,7 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE
 from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.diary.selectors import patient_diary
+from onaboard.web.diary.services import BEFORE_FIRST_TREATMENT
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import api as outcomes_api
 from onaboard.web.outcomes.models import QuestionnaireResponse
@@ -195,3 +196,36 @@ def test_each_midas_problem_is_at_its_question(world, api_as, today):
     ]
     missing = _submit(api_as("nurse"), world.own_patient, {**body, "answers": {"q1": 1, "q2": 1, "q3": 1, "q4": 1}})
     assert [p["loc"] for p in missing.json()["detail"]] == [["body", "answers", "q5"]]
+
+
+def test_a_patients_questionnaire_before_their_first_treatment_is_refused_at_the_date(world, api_as, today):
+    """After the first session the patient's baseline HIT-6 is kept: a date before it is 422 at ``date`` in the
+    service's words, nothing saved; a clinician may still enter one (the paper form), and the session's day is the
+    patient's."""
+    patient, first = world.own_patient, today - timedelta(days=30)
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    before = first - timedelta(days=1)
+    body = {"instrument": "hit6", "date": before.isoformat(), "answers": HIT6}
+    refused = _submit(api_as("patient"), patient, body)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "date"
+    assert refused.json()["detail"][0]["msg"] == BEFORE_FIRST_TREATMENT.format(
+        date=plain_day(before), first=plain_day(first)
+    )
+    assert not QuestionnaireResponse.objects.exists()
+    assert _submit(api_as("clinician"), patient, body).status_code == 201
+    assert _submit(api_as("patient"), patient, {**body, "date": first.isoformat()}).status_code == 201
+
+
+def test_a_patients_diary_day_before_their_first_treatment_is_refused_at_the_day(world, api_as, today):
+    """The diary API applies the same rule: 422 at the day for the patient, saved for a nurse."""
+    patient, first = world.own_patient, today - timedelta(days=30)
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    before = first - timedelta(days=2)
+    url = f"/api/patients/{patient.external_id}/diary/{before.isoformat()}"
+    body = json.dumps({"headache_hours": "0"})
+    refused = api_as("patient").put(url, body, content_type="application/json")
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["path", "day"]
+    assert "before your first treatment" in refused.json()["detail"][0]["msg"]
+    assert api_as("nurse").put(url, body, content_type="application/json").status_code == 200

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from onaboard.web.audit.models import AuditEvent
+from onaboard.web.common.words import plain_day
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.diary.services import DAY_BEFORE_BIRTH, DiaryEntryInvalidError, diary_entry_save
+from onaboard.web.diary.services import (
+    BEFORE_FIRST_TREATMENT,
+    DAY_BEFORE_BIRTH,
+    DiaryEntryInvalidError,
+    before_treatment_problem,
+    diary_entry_save,
+)
+from onaboard.web.injections.models import SessionStatus
+from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
 
 TODAY = date(2026, 3, 2)
 
@@ -51,3 +61,46 @@ def test_the_birth_date_is_read_as_stored_not_as_the_caller_loaded_it(world):
         diary_entry_save(user=world.users["patient"], patient=patient, fields=_fields(day), today=TODAY)
     assert [field for field, _message in refused.value.problems] == ["date"]
     assert not DiaryEntry.objects.exists()
+
+
+def _treated_from(patient, day: date) -> None:
+    """A recorded first session on ``day`` (a booked and a cancelled one earlier, which do not start treatment)."""
+    InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    InjectionSessionFactory(patient=patient, date=day - timedelta(days=20), status=SessionStatus.CANCELLED)
+
+
+def test_a_patient_no_longer_changes_a_day_before_their_first_treatment(world):
+    """Once the first session is recorded, the patient's days before it are the baseline: refused to them, naming
+    both days, with nothing written; the day of the session and later days are theirs to keep."""
+    patient, first = world.own_patient, date(2026, 2, 2)
+    kept = DiaryEntryFactory(patient=patient, date=first - timedelta(days=1), headache_hours=Decimal(5))
+    _treated_from(patient, first)
+    day = first - timedelta(days=1)
+    with pytest.raises(DiaryEntryInvalidError) as refused:
+        diary_entry_save(user=world.users["patient"], patient=patient, fields=_fields(day), today=TODAY)
+    message = BEFORE_FIRST_TREATMENT.format(date=plain_day(day), first=plain_day(first))
+    assert refused.value.problems == [("date", message)]
+    assert DiaryEntry.objects.get(pk=kept.pk).headache_hours == Decimal(5)
+    assert not AuditEvent.objects.filter(object_type="diary_entry").exists()
+    for later in (first, first + timedelta(days=1)):
+        diary_entry_save(user=world.users["patient"], patient=patient, fields=_fields(later), today=TODAY)
+    assert DiaryEntry.objects.count() == 3
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_clinical_staff_still_correct_a_day_before_the_first_treatment(world, role):
+    """Staff entering the paper diary or a mistake the patient reported: saved, and audited under their name."""
+    patient = world.own_patient
+    _treated_from(patient, date(2026, 2, 2))
+    entry = diary_entry_save(user=world.users[role], patient=patient, fields=_fields(date(2026, 1, 5)), today=TODAY)
+    assert entry.date == date(2026, 1, 5)
+    assert AuditEvent.objects.get(object_type="diary_entry").user == world.users[role]
+
+
+def test_before_any_recorded_session_every_day_is_the_patients_to_keep(world):
+    """A booked session (not given yet) starts nothing: the diary running before treatment is the patient's."""
+    patient = world.own_patient
+    InjectionSessionFactory(patient=patient, date=date(2026, 2, 2), status=SessionStatus.BOOKED)
+    assert before_treatment_problem(world.users["patient"], patient, date(2026, 1, 5)) is None
+    diary_entry_save(user=world.users["patient"], patient=patient, fields=_fields(date(2026, 1, 5)), today=TODAY)
+    assert DiaryEntry.objects.count() == 1

@@ -711,3 +711,45 @@ def test_the_legend_names_a_booked_session_only_when_the_chart_draws_one(patient
     html = patient_client.get(reverse("diary:history")).content.decode()
     assert 'data-status="booked"' in html
     assert "injection session booked" in html
+
+
+# --- days before your first treatment ---------------------------------------------------------------------------------
+
+
+def test_a_day_before_the_first_treatment_is_shown_to_the_patient_as_recorded_not_as_a_form(patient_client, world):
+    """After the first session the patient's baseline day opens read only, saying why and whom to tell; a post
+    anyway (a page opened before the session was recorded) is refused naming the day, and the day is unchanged."""
+    patient, today = world.own_patient, timezone.localdate()
+    first = today - timedelta(days=10)
+    day = first - timedelta(days=3)
+    DiaryEntryFactory(patient=patient, date=day, headache_hours=Decimal(5))
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    page = patient_client.get(reverse("diary:edit", kwargs={"day": day}))
+    text = html_module.unescape(page.content.decode())
+    assert "is before your first treatment" in text
+    assert "tell the clinic" in text
+    assert "This day is recorded as shown below." in text
+    assert re.search(r'<fieldset class="bare" disabled>', text)
+    assert 'class="save"' not in text
+    sent = patient_client.post(reverse("diary:edit", kwargs={"day": day}), _day(date=day.isoformat()))
+    assert sent.status_code == 200
+    assert "is before your first treatment" in html_module.unescape(sent.content.decode())
+    assert DiaryEntry.objects.get(patient=patient, date=day).headache_hours == Decimal(5)
+    # the session's own day is treatment period 1: a form as ever
+    on_first = patient_client.get(reverse("diary:edit", kwargs={"day": first})).content.decode()
+    assert 'class="save"' in on_first
+    assert "before your first treatment" not in on_first
+
+
+def test_staff_open_a_day_before_the_first_treatment_as_a_form(client, world):
+    """A nurse entering the paper diary: the baseline day is a form, saved under their name."""
+    patient, today = world.own_patient, timezone.localdate()
+    InjectionSessionFactory(patient=patient, date=today - timedelta(days=10), status=SessionStatus.RECORDED)
+    client.force_login(world.users["nurse"])
+    day = today - timedelta(days=13)
+    url = reverse("diary:patient_day", kwargs={"patient_id": patient.external_id, "day": day})
+    page = client.get(url).content.decode()
+    assert 'class="save"' in page
+    assert "before your first treatment" not in page
+    client.post(url, _day(date=day.isoformat()))
+    assert DiaryEntry.objects.get(patient=patient, date=day).headache_hours == Decimal(6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from onaboard.clinical import HIT6_ITEM_COUNT, prom
+from onaboard.web.accounts.models import Role, User
 from onaboard.web.common.words import plain_day
 from onaboard.web.outcomes import forms
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm
@@ -15,6 +16,10 @@ from onaboard.web.patients.models import Patient
 TODAY = date(2026, 3, 2)
 
 
+NURSE = User(role=Role.NURSE)
+"""The forms' user (not saved): clinical staff, whom ``before_treatment_problem`` never refuses without a query."""
+
+
 def _patient() -> Patient:
     """A patient born long before ``TODAY`` (not saved: the forms only read the birth date)."""
     return Patient(birth_date=date(1980, 5, 17))
@@ -22,7 +27,7 @@ def _patient() -> Patient:
 
 def test_hit6_items_are_neutral_and_offer_the_five_answers():
     """Each HIT-6 item is labelled 'Item N' and offers exactly the five answers."""
-    form = Hit6Form(today=TODAY, patient=_patient())
+    form = Hit6Form(today=TODAY, patient=_patient(), user=NURSE)
     items = form.items()
     assert [item.label for item in items] == [f"Item {n}" for n in range(1, 7)]
     answers = [value for value, _label in items[0].field.choices]
@@ -32,7 +37,10 @@ def test_hit6_items_are_neutral_and_offer_the_five_answers():
 def test_a_missing_hit6_answer_names_its_item():
     """An unanswered item says which one."""
     form = Hit6Form(
-        {"date": "2026-03-02", **{f"item_{n}": "never" for n in range(1, 6)}}, today=TODAY, patient=_patient()
+        {"date": "2026-03-02", **{f"item_{n}": "never" for n in range(1, 6)}},
+        today=TODAY,
+        patient=_patient(),
+        user=NURSE,
     )
     assert not form.is_valid()
     assert form.errors["item_6"] == ["Choose an answer for item 6."]
@@ -41,7 +49,7 @@ def test_a_missing_hit6_answer_names_its_item():
 def test_a_date_after_today_is_refused():
     """A questionnaire cannot be dated after today."""
     form = MidasForm(
-        {"date": "2026-03-03", "q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}, today=TODAY, patient=_patient()
+        {"date": "2026-03-03", "q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}, today=TODAY, patient=_patient(), user=NURSE
     )
     assert not form.is_valid()
     assert form.errors["date"] == [DATE_AFTER_TODAY.format(today=plain_day(TODAY))]
@@ -51,12 +59,12 @@ def test_a_missing_or_unreadable_date_is_asked_for_in_plain_words():
     """No date, or one not written year-month-day, says what to enter instead of Django's 'This field is
     required.' or 'Enter a valid date.'."""
     answers = {f"item_{n}": "never" for n in range(1, 7)}
-    assert Hit6Form(answers, today=TODAY, patient=_patient()).errors["date"] == [str(forms.ENTER_DATE)]
-    assert Hit6Form({**answers, "date": "02/03/2026"}, today=TODAY, patient=_patient()).errors["date"] == [
+    assert Hit6Form(answers, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [str(forms.ENTER_DATE)]
+    assert Hit6Form({**answers, "date": "02/03/2026"}, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [
         str(forms.DATE_NOT_A_DATE)
     ]
     midas = {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}
-    assert MidasForm(midas, today=TODAY, patient=_patient()).errors["date"] == [str(forms.ENTER_DATE)]
+    assert MidasForm(midas, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [str(forms.ENTER_DATE)]
 
 
 def test_midas_limits_are_the_engines_and_checked_with_the_rest():
@@ -66,6 +74,7 @@ def test_midas_limits_are_the_engines_and_checked_with_the_rest():
         {"date": "2026-03-02", "q1": 60, "q2": 40, "q3": 93, "q5": -1, "a": 93, "b": 11},
         today=TODAY,
         patient=_patient(),
+        user=NURSE,
     )
     assert not form.is_valid()
     days = [str(forms.DAYS_NOT_VALID) % {"max": prom.MIDAS_MAX_DAYS}]
@@ -80,7 +89,7 @@ def test_midas_limits_are_the_engines_and_checked_with_the_rest():
 def test_midas_engine_problems_go_to_their_questions():
     """A day count out of range goes to its question, a Q3+Q4 total to Q4 and a pain score to B."""
     zeros = {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}
-    form = MidasForm({"date": "2026-03-02", **zeros}, today=TODAY, patient=_patient())
+    form = MidasForm({"date": "2026-03-02", **zeros}, today=TODAY, patient=_patient(), user=NURSE)
     assert form.is_valid()
     form.add_engine_problems(
         [
@@ -102,7 +111,7 @@ def test_midas_engine_problems_go_to_their_questions():
 def test_midas_a_and_b_are_optional():
     """Only Q1-Q5 are required; A and B may be left empty."""
     form = MidasForm(
-        {"date": "2026-03-02", "q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5}, today=TODAY, patient=_patient()
+        {"date": "2026-03-02", "q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5}, today=TODAY, patient=_patient(), user=NURSE
     )
     assert form.is_valid()
     assert form.answers() == {"q1": 1, "q2": 2, "q3": 3, "q4": 4, "q5": 5, "a": None, "b": None}
@@ -113,7 +122,7 @@ def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other()
     answered = QuestionnaireResponse(date=TODAY, answers=["never"] * 6)
     initial = Hit6Form.initial_for(answered, TODAY)
     assert initial["replaces"] == "2026-03-02"
-    form = Hit6Form({**initial, "date": "2026-03-02"}, today=TODAY, patient=_patient())
+    form = Hit6Form({**initial, "date": "2026-03-02"}, today=TODAY, patient=_patient(), user=NURSE)
     assert form.is_valid(), form.errors
     assert form.confirms_replacing(TODAY)
     assert not form.confirms_replacing(date(2026, 3, 1))
@@ -123,7 +132,7 @@ def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other()
 def test_hit6_items_are_named_by_their_number_only():
     """Each HIT-6 item is shown by its number and the form's own numbering, never by an area of life: the domain
     facts name HIT-6's six areas but not which item covers which."""
-    form = Hit6Form(today=date(2026, 11, 30), patient=_patient())
+    form = Hit6Form(today=date(2026, 11, 30), patient=_patient(), user=NURSE)
     items = [form.fields[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
     assert [str(item.label) for item in items] == [f"Item {number}" for number in range(1, HIT6_ITEM_COUNT + 1)]
     assert {str(item.help_text) for item in items} == {"as numbered on your HIT-6 form"}

@@ -601,3 +601,26 @@ def test_the_same_form_sent_twice_records_one_decision(client, world):
     assert client.post(send_to, form).url == page
     assert client.post(send_to, form).url == page
     assert TreatmentDecision.objects.count() == 1
+
+
+def test_a_patient_cannot_date_answers_before_their_first_treatment(patient_client, world):
+    """After the first session the HIT-6 before it is the baseline: the form refuses an earlier date at the date,
+    in the service's words, and nothing is saved; the service refuses it too when called directly."""
+    patient, today = world.own_patient, timezone.localdate()
+    first = today - timedelta(days=14)
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    before = first - timedelta(days=1)
+    response = patient_client.post(reverse("outcomes:hit6"), _hit6_post(date=before.isoformat()))
+    assert response.status_code == 200
+    assert "is before your first treatment" in unescape(response.content.decode())
+    assert not QuestionnaireResponse.objects.exists()
+    with pytest.raises(QuestionnaireDateError):
+        questionnaire_response_record(
+            user=world.users["patient"],
+            patient=patient,
+            instrument="hit6",
+            answers=["never"] * 6,
+            date=before,
+            today=today,
+        )
+    assert not QuestionnaireResponse.objects.exists()

@@ -525,6 +525,9 @@ def _create_patient(
         **_safety_answers(spec, today=today, nurse=staff["nurse.demo"]),
     )
     DiaryEntry.objects.bulk_create(diary_entry_of(patient, day) for day in demo_diary(spec, today))
+    # Entered by the patient before the sessions are recorded, as they were: once the first session is recorded a
+    # patient no longer dates answers before it (diary.services.before_treatment_problem).
+    _questionnaires(patient, spec, today)
     injectors = (staff["dr.demo"], staff["nurse.demo"])
     sessions = [
         record_preempt_session(
@@ -544,7 +547,6 @@ def _create_patient(
             units=20,
             indication="glabellar lines",
         )
-    _questionnaires(patient, spec, today)
     _preventives(patient, spec, today)
     _side_effects(patient, spec, sessions, staff["dr.demo"])
     if spec.stopped_ago is not None:

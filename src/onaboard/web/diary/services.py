@@ -13,7 +13,10 @@ from django.utils.translation import gettext, gettext_noop
 from onaboard.clinical import FOUR_HOUR_THRESHOLD_HOURS, DiaryDay, diary_day_from_fields
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
+from onaboard.web.common.words import plain_day
 from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
+from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 
 DAY_BEFORE_BIRTH = gettext_noop("the diary day {date} is before the patient's birth date ({birth}); check the year")
@@ -26,6 +29,40 @@ def day_before_birth_problem(patient: Patient, day: date) -> str | None:
     if patient.predates_birth(day):
         return gettext(DAY_BEFORE_BIRTH).format(date=day.isoformat(), birth=patient.birth_date.isoformat())
     return None
+
+
+BEFORE_FIRST_TREATMENT = gettext_noop(
+    "{date} is before your first treatment ({first}): what you recorded before it is what your treatment is "
+    "judged against, so it is kept as it was. If something in it is wrong, tell the clinic: they can correct it."
+)
+
+
+def first_treatment_day(patient: Patient) -> date | None:
+    """The day of the patient's first recorded session (day 0 of the treatment periods), or None before one."""
+    return (
+        InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+
+
+def before_treatment_problem(user: Any, patient: Patient, day: date) -> str | None:
+    """``BEFORE_FIRST_TREATMENT`` when ``user`` may not change what the patient recorded for ``day``, else None.
+
+    Once the first session is recorded, the diary days and questionnaire answers dated before it are the baseline
+    the response is judged on (the baseline period, PREEMPT's 28 days before the first injection, and the HIT-6
+    before it: clinical/outcomes.py) and the record the eligibility and the prior authorisation were judged on. A
+    patient (anyone without ``Capability.EDIT_CLINICAL``) then no longer adds to or changes them: months later,
+    from memory, a change would move the baseline under a verdict already given. Clinical staff still can (a day
+    entered from the paper diary, a mistake the patient reports), and every change is audited under their name.
+    Diary days, HIT-6 and MIDAS answers ask this one rule."""
+    if can(user, Capability.EDIT_CLINICAL):
+        return None
+    first = first_treatment_day(patient)
+    if first is None or day >= first:
+        return None
+    return gettext(BEFORE_FIRST_TREATMENT).format(date=plain_day(day), first=plain_day(first))
 
 
 DAY_CHANGED = gettext_noop(
@@ -100,7 +137,8 @@ def diary_entry_save(
     ``DiaryEntryInvalidError`` listing every problem (a day before the patient's birth date is one); nothing is
     saved then. The birth date is read from the patient's row locked (``select_for_update``), the lock
     ``patients.services.patient_update`` takes to move it: a birth date moved later at the same moment cannot pass
-    its check against the record's days while this day passes against the old birth date. ``loaded``: the form's
+    its check against the record's days while this day passes against the old birth date. A day before the first
+    treatment is refused to a patient (``before_treatment_problem``). ``loaded``: the form's
     ``loaded_token`` for the day it showed; when it is that day's and the row was saved since (a nurse entering the
     paper diary while the patient's page was open), ``DiaryEntryConflictError`` and nothing is written.
     """
@@ -111,6 +149,8 @@ def diary_entry_save(
         stored = Patient.objects.select_for_update().get(pk=patient.pk)
         if (before_birth := day_before_birth_problem(stored, result.date)) is not None:
             raise DiaryEntryInvalidError([("date", before_birth)])
+        if (closed := before_treatment_problem(user, stored, result.date)) is not None:
+            raise DiaryEntryInvalidError([("date", closed)])
         if loaded is not None and loaded.partition("@")[0] == result.date.isoformat():
             current = DiaryEntry.objects.select_for_update().filter(patient=patient, date=result.date).first()
             if loaded != loaded_token(result.date, current):

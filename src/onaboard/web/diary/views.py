@@ -27,7 +27,12 @@ from onaboard.web.common.words import plain_day
 from onaboard.web.coverage.selectors import NextTreatment
 from onaboard.web.diary.forms import CHECK_ANSWERS, DAY_IN_FUTURE, DiaryDayForm
 from onaboard.web.diary.selectors import diary_day_read, diary_history, next_treatment_read
-from onaboard.web.diary.services import DiaryEntryConflictError, DiaryEntryInvalidError, diary_entry_save
+from onaboard.web.diary.services import (
+    DiaryEntryConflictError,
+    DiaryEntryInvalidError,
+    before_treatment_problem,
+    diary_entry_save,
+)
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
@@ -104,6 +109,8 @@ def _day_page(
         saved = entry is not None
         kept = False
         refused_day = None
+    # A patient's day before their first treatment is shown as it is, not as a form to change (the service refuses it).
+    closed = None if not_yet else before_treatment_problem(request.user, patient, refused_day or day)
     # The calendar's first day has no day before (a typed URL may ask for it); a day still to come links to today.
     previous_day = day - timedelta(days=1) if date.min < day <= today else None
     next_day = day + timedelta(days=1) if day < today else None
@@ -122,6 +129,7 @@ def _day_page(
             "date_editable": date_editable,
             "on_behalf": on_behalf,
             "not_yet": not_yet,
+            "closed": closed,
             "today_url": url_for_day(today),
             "action_url": action_url or request.path,
             "previous_url": url_for_day(previous_day) if previous_day else None,

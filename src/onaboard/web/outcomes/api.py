@@ -19,6 +19,7 @@ from ninja import Router, Status
 from onaboard.clinical import HIT6_ITEM_COUNT, Hit6Answer, PromError, hit6_score, midas_score, treatment_outcomes
 from onaboard.serialize import outcomes_json, period_change_json
 from onaboard.web.diary.selectors import patient_diary
+from onaboard.web.diary.services import before_treatment_problem
 from onaboard.web.injections.selectors import recorded_sessions
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.schemas import OutcomesOut, QuestionnaireIn, QuestionnaireOut
@@ -101,11 +102,14 @@ def questionnaire_list(request: HttpRequest, patient_id: UUID) -> Any:
 def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: QuestionnaireIn) -> Any:
     """Scored by the engine (``hit6_score`` / ``midas_score``); answers it refuses are 422 with its reasons, and
     nothing is saved; so is a date after today or before the birth date (``questionnaire_date_problem``, at
-    ``date``). One response per instrument per day: a second replaces the first."""
+    ``date``), and a patient's date before their first treatment (``before_treatment_problem``: the baseline is
+    kept as it was). One response per instrument per day: a second replaces the first."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     today = timezone.localdate()
     if (date_problem := questionnaire_date_problem(patient, payload.date, today=today)) is not None:
         return problems([("date", date_problem)])
+    if (closed := before_treatment_problem(caller(request), patient, payload.date)) is not None:
+        return problems([("date", closed)])
     midas = payload.instrument == "midas"
     if midas != isinstance(payload.answers, dict):
         return problems([("answers", gettext(MIDAS_ANSWERS_SHAPE) if midas else gettext(HIT6_ANSWERS_SHAPE))])

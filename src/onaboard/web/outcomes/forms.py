@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer, PromError, midas_score
 from onaboard.clinical import prom as engine_prom
 from onaboard.web.diary.forms import FreeTextField, engine_message_parts
+from onaboard.web.diary.services import before_treatment_problem
 from onaboard.web.outcomes.models import DECISION_REASON_MAX_LENGTH, Decision, QuestionnaireResponse
 from onaboard.web.outcomes.services import DECISION_REASON_NEEDED, MIDAS_KEYS, questionnaire_date_problem
 from onaboard.web.patients.models import Patient
@@ -97,17 +98,21 @@ class _QuestionnaireForm(forms.Form):
     """The day (year-month-day) whose earlier answer the patient has been told these answers replace; the page
     sets it when it shows that notice, so a second answer for a day replaces the first only once the patient knows."""
 
-    def __init__(self, *args: Any, today: date, patient: Patient, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, patient: Patient, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
         self.patient = patient
+        self.user = user
         self.fields["date"].widget.attrs["max"] = today.isoformat()
 
     def clean_date(self) -> date:
-        """The day answered, unless ``questionnaire_date_problem`` (the service's rule) refuses it."""
+        """The day answered, unless the service's rules refuse it: ``questionnaire_date_problem`` and, for the user
+        answering, ``before_treatment_problem``."""
         value: date = self.cleaned_data["date"]
         if (problem := questionnaire_date_problem(self.patient, value, today=self.today)) is not None:
             raise forms.ValidationError(problem)
+        if (closed := before_treatment_problem(self.user, self.patient, value)) is not None:
+            raise forms.ValidationError(closed)
         return value
 
     def confirms_replacing(self, day: date) -> bool:

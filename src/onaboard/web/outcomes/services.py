@@ -16,6 +16,7 @@ from onaboard.clinical import PromError, hit6_score, midas_score
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.words import before_birth_plain, plain_day
+from onaboard.web.diary.services import before_treatment_problem
 from onaboard.web.outcomes.models import (
     DECISION_REASON_MAX_LENGTH,
     Decision,
@@ -99,16 +100,20 @@ def questionnaire_response_record(
     HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
     ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them, ``QuestionnaireDateError`` for a
-    date after ``today`` (the caller's) or before the birth date (``questionnaire_date_problem``); nothing is saved
-    then. The birth date is read from the patient's row locked (``patients.services.patient_locked``), the lock
-    ``patient_update`` takes to move it: a birth date moved later at the same moment cannot pass its check against
-    the record's days while these answers pass against the old one.
+    date after ``today`` (the caller's) or before the birth date (``questionnaire_date_problem``), and for a date
+    before the first treatment when ``user`` is the patient (``diary.services.before_treatment_problem``: the
+    baseline HIT-6 is kept as it was); nothing is saved then. The birth date is read from the patient's row locked
+    (``patients.services.patient_locked``), the lock ``patient_update`` takes to move it: a birth date moved later
+    at the same moment cannot pass its check against the record's days while these answers pass against the old
+    one.
     """
     instrument = Instrument(instrument)
     with transaction.atomic():
         locked = patient_locked(patient)
         if (problem := questionnaire_date_problem(locked, date, today=today)) is not None:
             raise QuestionnaireDateError(problem)
+        if (closed := before_treatment_problem(user, locked, date)) is not None:
+            raise QuestionnaireDateError(closed)
         try:
             stored, total, category = _scored(instrument, answers)
         except PromError as refused:

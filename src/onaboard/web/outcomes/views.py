@@ -238,7 +238,7 @@ def _answer_page(
     today = timezone.localdate()
     notice = None
     if request.method == "POST":
-        form = form_class(request.POST, today=today, patient=patient)
+        form = form_class(request.POST, today=today, patient=patient, user=request.user)
         if form.is_valid():
             day = form.cleaned_data["date"]
             earlier = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
@@ -249,7 +249,7 @@ def _answer_page(
                 # Not saved: say which answer a second send replaces, and let that send through.
                 data = request.POST.copy()
                 data["replaces"] = day.isoformat()
-                form = form_class(data, today=today, patient=patient)
+                form = form_class(data, today=today, patient=patient, user=request.user)
                 notice = _replace_notice(instrument, earlier, today, sent=True)
                 return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
             try:
@@ -268,7 +268,9 @@ def _answer_page(
         messages.error(request, CHECK_ANSWERS)
     else:
         existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=today)
-        form = form_class(initial=form_class.initial_for(existing, today), today=today, patient=patient)
+        form = form_class(
+            initial=form_class.initial_for(existing, today), today=today, patient=patient, user=request.user
+        )
         if existing is not None:
             notice = _replace_notice(instrument, existing, today, sent=False)
     return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
