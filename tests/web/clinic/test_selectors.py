@@ -762,11 +762,13 @@ def test_overdue_due_and_booked_patients_are_listed_by_date_the_rest_by_name(wor
 
 def _authorisation(patient, *, requested, status=AuthorisationStatus.APPROVED, start=None, end=None, **fields):
     """A request made ``requested`` days before TODAY; an approved one runs from ``start`` to ``end`` (days from
-    TODAY), a denied one is answered two days after the request."""
+    TODAY), a denied one is answered two days after the request. It is made under the patient's insurance
+    (us-commercial-a without one), unless ``policy_id`` says otherwise."""
     approved = status == AuthorisationStatus.APPROVED
+    insured = PatientInsurance.objects.filter(patient=patient).values_list("policy_id", flat=True).first()
+    fields.setdefault("policy_id", insured or "us-commercial-a")
     return PriorAuthorisation.objects.create(
         patient=patient,
-        policy_id="us-commercial-a",
         diagnosis_code="G43.709",
         requested_on=days_before(requested),
         status=status,
@@ -929,7 +931,7 @@ def test_a_patient_under_a_policy_that_asks_no_prior_authorisation_shows_not_nee
     commercial payer's patient without a request shows none, and one without insurance none."""
     _treated(world.same_clinic_patient)
     PatientInsurance.objects.create(patient=world.same_clinic_patient, policy_id="nice-ta260", terms_as_of=TODAY)
-    _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1)
+    _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1, policy_id="us-medicare-a")
     PatientInsurance.objects.create(patient=world.own_patient, policy_id="us-commercial-a", terms_as_of=TODAY)
     rows = _rows(worklist(user=world.users["billing"], today=TODAY))
     assert rows["Same"].approval == ApprovalLine(ApprovalStatus.NOT_NEEDED)
@@ -956,12 +958,12 @@ def test_a_medicare_patient_of_a_physicians_office_needs_no_approval_in_the_work
         (SiteOfService.HOSPITAL_OUTPATIENT, ended),
     ):
         Clinic.objects.filter(pk=world.clinic.pk).update(site_of_service=site)
-        insurance.policy_id = "us-medicare-a"
-        insurance.save()
-        assert _rows(worklist(user=world.users["billing"], today=TODAY))["Same"].approval == medicare
-        insurance.policy_id = "us-commercial-a"
-        insurance.save()
-        assert _rows(worklist(user=world.users["billing"], today=TODAY))["Same"].approval == ended
+        for policy_id, expected in (("us-medicare-a", medicare), ("us-commercial-a", ended)):
+            # the patient insured under the policy, and the approval asked of it
+            insurance.policy_id = policy_id
+            insurance.save()
+            PriorAuthorisation.objects.filter(patient=world.same_clinic_patient).update(policy_id=policy_id)
+            assert _rows(worklist(user=world.users["billing"], today=TODAY))["Same"].approval == expected
 
 
 @pytest.mark.django_db

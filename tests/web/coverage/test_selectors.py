@@ -10,6 +10,7 @@ import pytest
 
 from onaboard.clinical import RETREATMENT_INTERVAL_DAYS, UNITS_PER_SITE, CoverageStatus, CriterionOutcome, Stage
 from onaboard.clinical.coverage import ICD10_INTRACTABLE
+from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Clinic, SiteOfService
 from onaboard.web.clinic.demo import record_preempt_session
 from onaboard.web.coverage.models import (
@@ -37,11 +38,14 @@ from onaboard.web.coverage.selectors import (
     NO_PRICE,
     NO_SUCH_PATIENT,
     ApprovalAnswers,
+    ApprovalNeed,
     CoverageUnavailableError,
     add_months,
     approval_answers,
     approval_end,
+    approval_on,
     approval_state,
+    approval_states,
     booking_ahead,
     coverage_evaluation,
     coverage_evidence,
@@ -825,3 +829,42 @@ def test_the_request_forms_codes_are_the_engines_and_agree_on_intractability():
     assert set(ICD10_CHRONIC_MIGRAINE) == set(ICD10_INTRACTABLE)
     for code, label in ICD10_CHRONIC_MIGRAINE.items():
         assert (", intractable," in str(label)) is ICD10_INTRACTABLE[code], code
+
+
+def test_an_approval_under_the_patients_earlier_insurance_covers_nothing_under_the_new_one(world, treated):
+    """The patient moved from a commercial plan to Medicare (seen in a hospital outpatient department, where Medicare
+    asks for an approval): the commercial payer's approval in force is no longer the current one anywhere (the
+    coverage page, the worklist's states, the session screen's check), and each says which approval it was and why
+    it does not count; back under the first policy it is in force again."""
+    patient, today = treated.patient, treated.today
+    in_force = approval_state(patient, today).current
+    assert in_force is not None
+    assert in_force.policy_id == "us-commercial-a"
+    Clinic.objects.filter(pk=patient.clinic_id).update(site_of_service=SiteOfService.HOSPITAL_OUTPATIENT)
+    PatientInsurance.objects.filter(patient=patient).update(policy_id="us-medicare-a")
+    state = approval_state(patient, today)
+    assert state.current is None
+    assert state.earlier_policy == in_force
+    assert state.renewal_due is None
+    assert approval_states([patient.pk], today=today).states[patient.pk].current is None
+    need = approval_on(patient, today)
+    assert need.need == ApprovalNeed.MISSING
+    assert "was given under" in need.reason
+    assert shipped_policies()["us-commercial-a"].title in need.reason
+    assert shipped_policies()["us-medicare-a"].title in need.reason
+    PatientInsurance.objects.filter(patient=patient).update(policy_id="us-commercial-a")
+    assert approval_state(patient, today).current == in_force
+
+
+def test_the_worklist_reads_only_the_requests_made_under_the_insurance_now(world, treated):
+    """A denial and a request awaiting an earlier payer's answer are not this payer's: the worklist's seams (denied,
+    pending) leave them out, as ``approval_states`` does; a patient without insurance keeps all their requests."""
+    patient, today = treated.patient, treated.today
+    _request(patient, today, days_ago=3, status=AuthorisationStatus.DENIED)
+    _request(patient, today, days_ago=1, status=AuthorisationStatus.REQUESTED)
+    assert patient.pk in approval_answers([patient.pk]).pending
+    PatientInsurance.objects.filter(patient=patient).update(policy_id="us-medicare-a")
+    for answers in (approval_answers([patient.pk]), approval_states([patient.pk], today=today).answers):
+        assert answers == ApprovalAnswers(frozenset(), {})
+    PatientInsurance.objects.filter(patient=patient).delete()
+    assert patient.pk in approval_answers([patient.pk]).pending

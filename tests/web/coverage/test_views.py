@@ -630,11 +630,13 @@ def _page(client, world, patient) -> str:
 
 
 def _authorisation(patient, today, *, status: str, requested: int, start=None, end=None, stage="initial"):
-    """A request ``requested`` days before today; approved from ``start`` to ``end`` days from today."""
+    """A request ``requested`` days before today, under the patient's insurance (us-commercial-a without one);
+    approved from ``start`` to ``end`` days from today."""
+    insured = PatientInsurance.objects.filter(patient=patient).values_list("policy_id", flat=True).first()
     return PriorAuthorisation.objects.create(
         patient=patient,
         stage=stage,
-        policy_id="us-commercial-a",
+        policy_id=insured or "us-commercial-a",
         diagnosis_code="G43.719",
         requested_on=today - timedelta(days=requested),
         status=status,
@@ -760,6 +762,7 @@ def test_a_renewal_the_policy_does_not_ask_for_is_not_flagged_on_the_coverage_pa
     """Under a policy asking no approval at the clinic's site (Medicare in a physician's office), an approval about
     to end is shown without "Renewal due from" and its warning, on the coverage page as on the documents card."""
     PatientInsurance.objects.filter(patient=treated.patient).update(policy_id="us-medicare-a")
+    PriorAuthorisation.objects.filter(patient=treated.patient).update(policy_id="us-medicare-a")  # asked of Medicare
     type(world.clinic).objects.filter(pk=world.clinic.pk).update(site_of_service="office")
     client.force_login(world.users["billing"])
     raw = client.get(_coverage_url(treated.patient)).content.decode()
@@ -1046,3 +1049,14 @@ def test_a_continuation_letter_before_its_cycles_are_given_is_offered_as_not_due
             "continuation is judged after 2 cycles; until then a request is at the initial stage"
         ) in text, url
         assert "not approvable" not in text, url
+
+
+def test_an_approval_asked_of_an_earlier_payer_is_named_and_not_counted(client, world, treated):
+    """After the insurance changed, the coverage page and the documents card say the approval in force was given
+    under the earlier policy and does not cover a session under the insurance now."""
+    PatientInsurance.objects.filter(patient=treated.patient).update(policy_id="us-commercial-b")
+    page = _page(client, world, treated.patient)
+    assert "was given under" in page
+    assert "Ask this payer for its own approval before the next session." in page
+    assert "Renewal due from" not in page
+    assert "not the patient's insurance now" in _card(world, treated.patient)

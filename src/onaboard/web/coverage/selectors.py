@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -140,6 +140,10 @@ WHY_STARTS = gettext_noop("the approval starts on {start}")
 WHY_PENDING = gettext_noop("the {stage} request of {requested} awaits the payer's answer")
 WHY_NO_REQUEST = gettext_noop("no request recorded")
 WHY_NONE_OPEN = gettext_noop("no request approved or awaiting the payer's answer")
+WHY_EARLIER_POLICY = gettext_noop(
+    "the approval of {start} was given under {policy}, not under the patient's insurance now ({current}), so it "
+    "does not cover a session under it"
+)
 APPROVAL_NOT_ASKED = gettext_noop("{policy}, {kind}, asks for no prior authorisation")
 """The policy's file has no ``[prior_authorisation]``: it asks for approval nowhere (the label, a guideline, a
 consensus statement)."""
@@ -190,6 +194,12 @@ class CoverageUnavailableError(ValueError):
 def policy_choices() -> list[tuple[str, str]]:
     """(id, title) of every shipped policy, in file-name order."""
     return [(policy_id, policy.title) for policy_id, policy in shipped_policies().items()]
+
+
+def policy_title(policy_id: str) -> str:
+    """A shipped policy's title, or its id when it is no longer shipped."""
+    policy = shipped_policies().get(policy_id)
+    return policy.title if policy is not None else policy_id
 
 
 def policy_by_id(policy_id: str) -> CoveragePolicy:
@@ -264,9 +274,11 @@ class ApprovalAnswers:
 
 
 def approval_answers(patient_ids: Iterable[int]) -> ApprovalAnswers:
-    """Where the patients' prior-authorisation requests stand (``ApprovalAnswers``), in one query."""
+    """Where the patients' prior-authorisation requests stand (``ApprovalAnswers``), in one query: the requests made
+    under each patient's insurance now (``requests_under``; all of them without insurance)."""
     rows = (
         PriorAuthorisation.objects.filter(patient_id__in=list(patient_ids))
+        .filter(Q(patient__insurance__isnull=True) | Q(policy_id=F("patient__insurance__policy_id")))
         .order_by("patient_id", "-requested_on", "-created")
         .values_list("patient_id", "status", "decided_on", "requested_on")
     )
@@ -333,6 +345,10 @@ class ApprovalState:
     upcoming: PriorAuthorisation | None = None
     ended: PriorAuthorisation | None = None
     denied: PriorAuthorisation | None = None
+    earlier_policy: PriorAuthorisation | None = None
+    """The latest approval given under another coverage policy than the insurance's now (the patient changed payer,
+    or the insurance was corrected): it is left out of every field above, since it covers nothing under this
+    policy, and named so the pages can say why it does not count (``requests_under``)."""
     week24_ends: dt.date | None = None
     """The last day of week 24's diary period (the engine's ``week24_last_day``) when it falls on or after the
     renewal date and has not passed: a continuation's response is judged on complete periods from week 24 on, so
@@ -356,9 +372,29 @@ def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
     return (later.approved_from - end).days <= 1 and (later.approved_until is None or later.approved_until > end)
 
 
-def _approval_state_of(requests: Sequence[PriorAuthorisation], today: dt.date) -> ApprovalState:
+def requests_under(
+    requests: Sequence[PriorAuthorisation], policy_id: str | None
+) -> tuple[list[PriorAuthorisation], PriorAuthorisation | None]:
+    """The ``requests`` made under ``policy_id`` (the coverage policy of the patient's insurance now), in their
+    order, and the latest approval among the others. An approval is the answer of the payer it was asked of: after
+    a change of insurance (a patient moving to Medicare at 65, a new employer's plan) it covers no session under the
+    new one, which needs its own request. Without insurance recorded (``policy_id`` None) every request is kept:
+    whose they were cannot be told, and the pages say the insurance is missing."""
+    if policy_id is None:
+        return list(requests), None
+    under = [r for r in requests if r.policy_id == policy_id]
+    others = [r for r in requests if r.policy_id != policy_id and r.status == AuthorisationStatus.APPROVED]
+    return under, (others[0] if others else None)
+
+
+def _approval_state_of(
+    requests: Sequence[PriorAuthorisation], today: dt.date, *, policy_id: str | None
+) -> ApprovalState:
     """The approval state on ``today`` of one patient's ``requests`` (newest request first, as
-    ``PriorAuthorisation.Meta.ordering``), without the week-24 fields (``approval_state`` adds them)."""
+    ``PriorAuthorisation.Meta.ordering``) under ``policy_id``, their insurance's coverage policy (``requests_under``:
+    another policy's approval is only named, as ``earlier_policy``), without the week-24 fields (``approval_state``
+    adds them)."""
+    requests, earlier_policy = requests_under(requests, policy_id)
     approved = [r for r in requests if r.status == AuthorisationStatus.APPROVED]
     in_force = [
         r
@@ -397,11 +433,13 @@ def _approval_state_of(requests: Sequence[PriorAuthorisation], today: dt.date) -
         upcoming=upcoming,
         ended=ended,
         denied=denied,
+        earlier_policy=earlier_policy,
     )
 
 
 def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
-    state = _approval_state_of(list(prior_authorisations(patient)), today)  # newest request first
+    policy_id = PatientInsurance.objects.filter(patient=patient).values_list("policy_id", flat=True).first()
+    state = _approval_state_of(list(prior_authorisations(patient)), today, policy_id=policy_id)  # newest first
     current, renewal = state.current, state.renewal_due
     week24_ends = None
     if renewal is not None:
@@ -436,13 +474,23 @@ def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalSt
     ``approval_state``'s, so the worklist and the patient's coverage page cannot disagree."""
     ids = list(patient_ids)
     requests: dict[int, list[PriorAuthorisation]] = {pk: [] for pk in ids}
-    rows = PriorAuthorisation.objects.filter(patient_id__in=ids).order_by("patient_id", "-requested_on", "-created")
+    policies: dict[int, str | None] = {}
+    rows = (
+        PriorAuthorisation.objects.filter(patient_id__in=ids)
+        .annotate(insured_under=F("patient__insurance__policy_id"))  # the insurance's policy now, in the same query
+        .order_by("patient_id", "-requested_on", "-created")
+    )
     for row in rows:
         requests[row.patient_id].append(row)
+        policies[row.patient_id] = row.insured_under
     answers = _answers_of(
-        (row.patient_id, row.status, row.decided_on, row.requested_on) for each in requests.values() for row in each
+        (row.patient_id, row.status, row.decided_on, row.requested_on)
+        for each in requests.values()
+        for row in each
+        if row.insured_under in (None, row.policy_id)
     )
-    return ApprovalStates({pk: _approval_state_of(each, today) for pk, each in requests.items()}, answers)
+    states = {pk: _approval_state_of(each, today, policy_id=policies.get(pk)) for pk, each in requests.items()}
+    return ApprovalStates(states, answers)
 
 
 class ApprovalNeed(enum.StrEnum):
@@ -478,10 +526,16 @@ class ApprovalOnDay:
         return self.need is ApprovalNeed.MISSING
 
 
-def _why_not_in_force(state: ApprovalState, *, any_request: bool) -> str:
-    """What ``state`` (none in force) says instead, each day as the request's own: the denial of the latest request,
-    the last approval's end, an approval still to start, and a request awaiting the payer; else no request."""
+def _why_not_in_force(state: ApprovalState, *, any_request: bool, policy: CoveragePolicy) -> str:
+    """What ``state`` (none in force under ``policy``, the insurance's) says instead, each day as the request's own:
+    an approval given under another policy, the denial of the latest request, the last approval's end, an approval
+    still to start, and a request awaiting the payer; else no request."""
     clauses = []
+    if (earlier := state.earlier_policy) is not None:
+        start = (earlier.approved_from or earlier.decided_on or earlier.requested_on).isoformat()
+        clauses.append(
+            _(WHY_EARLIER_POLICY).format(start=start, policy=policy_title(earlier.policy_id), current=policy.title)
+        )
     if state.denied is not None:
         denied = state.denied
         answered = (denied.decided_on or denied.requested_on).isoformat()
@@ -575,7 +629,7 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
     if not policy.asks_prior_authorisation_at(site):
         return ApprovalOnDay(day, ApprovalNeed.NOT_ASKED, approval_not_asked_reason(policy, site))
     requests = list(prior_authorisations(patient))  # newest request first
-    state = _approval_state_of(requests, day)
+    state = _approval_state_of(requests, day, policy_id=insurance.policy_id)
     current = state.current
     if current is not None:
         start = (current.approved_from or current.decided_on or current.requested_on).isoformat()
@@ -585,7 +639,8 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
             end = current.approved_until.isoformat()
             reason = _(APPROVAL_IN_FORCE).format(day=day.isoformat(), start=start, end=end)
         return ApprovalOnDay(day, ApprovalNeed.IN_FORCE, reason, state=state)
-    why = _why_not_in_force(state, any_request=bool(requests))
+    asked_under = bool(requests_under(requests, insurance.policy_id)[0])
+    why = _why_not_in_force(state, any_request=asked_under, policy=policy)
     reason = _(NO_APPROVAL_ON).format(day=day.isoformat(), why=why)
     return ApprovalOnDay(day, ApprovalNeed.MISSING, reason, why, state)
 

@@ -14,8 +14,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from onaboard.policies import shipped_policies
 from onaboard.training.wording import clinic_words
+from onaboard.web.coverage import selectors
 
 register = template.Library()
 
@@ -91,8 +91,7 @@ def fields_in_words(paths: Iterable[str]) -> str:
 @register.filter
 def policy_title(policy_id: str) -> str:
     """A shipped policy's name for its id (``nice-ta260``: "NICE TA260 (England)"); an id no policy has, as given."""
-    policy = shipped_policies().get(policy_id)
-    return policy.title if policy is not None else policy_id
+    return selectors.policy_title(policy_id)
 
 
 @register.filter
