@@ -239,7 +239,8 @@ API: dict[str, Rule] = {
     "GET /api/patients/{patient_id}/diary": CLINICAL_READ,
     "PUT /api/patients/{patient_id}/diary/{day}": KEEP_DIARY,
     "GET /api/patients/{patient_id}/assessment": CLINICAL_READ,
-    "GET /api/patients/{patient_id}/pathway": CLINICAL_READ,
+    # the worklist's state, as the staff pages show it ("stop suggested", a clinician's stop reason): staff only
+    "GET /api/patients/{patient_id}/pathway": patient_page(CLINICAL, CLINICAL),
     "GET /api/patients/{patient_id}/outcomes": CLINICAL_READ,
     "GET /api/patients/{patient_id}/questionnaires": CLINICAL_READ,
     "POST /api/patients/{patient_id}/questionnaires": KEEP_DIARY,

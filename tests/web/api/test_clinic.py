@@ -50,8 +50,9 @@ def test_the_worklist_is_for_staff(world, api_as, role):
 
 
 def test_the_pathway_state_comes_with_its_reasons(world, api_as):
-    """A patient's pathway shows the state and the engine's reasons; the read is audited."""
-    body = api_as("patient").get(f"/api/patients/{world.own_patient.external_id}/pathway").json()
+    """A patient's pathway shows the clinician the state and the engine's reasons; the read is audited. (The
+    patient's own id is not found to them: ``tests/web/test_access.py``.)"""
+    body = api_as("clinician").get(f"/api/patients/{world.own_patient.external_id}/pathway").json()
     assert body["state"]
     assert body["summary"]
     assert AuditEvent.objects.filter(action=Action.READ, object_type="pathway").exists()

@@ -22,8 +22,8 @@ from onaboard.web.clinic.selectors import (
     worklist,
 )
 from onaboard.web.common.schema_types import FreeText
-from onaboard.web.patients.access import Capability
-from onaboard.web.patients.api import AUTH_ERRORS, PATIENT_ERRORS, api_patient, audit_read, caller
+from onaboard.web.patients.access import Capability, staff_patient_for
+from onaboard.web.patients.api import AUTH_ERRORS, PATIENT_ERRORS, audit_read, caller
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.schemas import ErrorOut
 
@@ -129,8 +129,10 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
     summary="Where a patient stands on the pathway",
 )
 def pathway_detail(request: HttpRequest, patient_id: UUID) -> Any:
-    """The pathway state today with the engine's reasons (the worklist's state and the patient page's summary)."""
-    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    """The pathway state today with the engine's reasons (the worklist's state and the patient page's summary).
+    Staff only, as the worklist and the patient page are: a patient's own id is "not found" to them (their portal
+    never shows "stop suggested" before their clinician has decided, nor a clinician's stop reason)."""
+    patient = staff_patient_for(caller(request), patient_id, need=Capability.VIEW_CLINICAL)
     pathway = patient_pathway_state(patient, timezone.localdate())
     audit_read(request, patient, "pathway", pathway.state.value)
     return {

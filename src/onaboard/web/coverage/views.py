@@ -52,7 +52,7 @@ from onaboard.web.coverage.services import (
     patient_insurance_save,
     prior_authorisation_save,
 )
-from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
+from onaboard.web.patients.access import Capability, can, staff_patient_for
 from onaboard.web.patients.models import Patient
 
 PRICE_EDITORS = frozenset({Role.BILLING, Role.ADMIN})
@@ -75,10 +75,8 @@ APPROVAL_END_UNCONFIRMED = gettext_noop(
 
 
 def staff_patient(user: object, external_id: uuid.UUID | str, need: Capability = Capability.VIEW_BILLING) -> Patient:
-    """The patient for a staff page or API operation; for patients (and trainees) every id is "not found"."""
-    if getattr(user, "role", None) not in STAFF_ROLES:
-        raise Http404(_(NOT_FOUND))
-    return patient_for(user, external_id, need=need)
+    """The patient for a staff page or API operation (``access.staff_patient_for``)."""
+    return staff_patient_for(user, external_id, need=need)
 
 
 def may_edit_prices(user: object) -> bool:

@@ -14,12 +14,12 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from onaboard.clinical import (
@@ -54,7 +54,14 @@ from onaboard.web.outcomes.services import (
     questionnaire_answers_stored_as,
     questionnaire_response_record,
 )
-from onaboard.web.patients.access import NOT_FOUND, Capability, can, own_patient, patient_for
+from onaboard.web.patients.access import (
+    Capability,
+    can,
+    own_patient,
+    patient_for,
+    refusal_audited,
+    staff_patient_for,
+)
 from onaboard.web.patients.models import Patient
 
 SAVED = _("%(instrument)s saved for %(day)s: total %(total)d, %(band)s.")
@@ -302,12 +309,12 @@ DECISION_SAVED = {
 
 def _decision_patient(request: HttpRequest, patient_id: UUID, need: Capability) -> Patient:
     """The patient of a continue-or-stop page: a staff page (patients are "not found", as on the patient page);
-    staff without ``need`` are refused (403); a patient they may not see is "not found" (``patient_for``)."""
-    if request.user.role not in STAFF_ROLES:
-        raise Http404(gettext(NOT_FOUND))
-    if not can(request.user, need):
+    staff without ``need`` are refused (403, audited: a nurse trying to record a decision); a patient they may not
+    see is "not found" (``patient_for``)."""
+    if request.user.role in STAFF_ROLES and not can(request.user, need):
+        refusal_audited(request.user, patient_id, need=need)
         raise PermissionDenied
-    return patient_for(request.user, patient_id, need=need)
+    return staff_patient_for(request.user, patient_id, need=need)
 
 
 def _decision_page(request: HttpRequest, patient: Patient, form: TreatmentDecisionForm | None) -> HttpResponse:

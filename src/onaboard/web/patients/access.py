@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext, gettext_noop
 
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import STAFF_ROLES, Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.patients.models import Patient
@@ -92,17 +92,41 @@ def patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) ->
         raise Http404(gettext(NOT_FOUND)) from None
     patient = patients_visible_to(user).filter(external_id=key).first() if can(user, need) else None
     if patient is None:
-        probed = Patient.objects.filter(external_id=key).values_list("external_id", flat=True).first()
-        audit_record(
-            user=user,
-            action=Action.DENIED,
-            object_type="patient",
-            object_id=key,
-            patient_id=probed,
-            detail=need.value,
-        )
+        refusal_audited(user, key, need=need)
         raise Http404(gettext(NOT_FOUND))
     return patient
+
+
+def refusal_audited(user: Any, external_id: uuid.UUID | str, *, need: Capability, why: str = "") -> None:
+    """Write the ``DENIED`` event of a refusal to reach the patient with this public id (``patient_for``'s, and the
+    staff-only pages' and the clinician-only decision's): what was asked for (``need``, then ``why``), the id, and
+    the patient where the id is one's. The caller answers (404, or 403 where the page says who may)."""
+    try:
+        key = uuid.UUID(str(external_id))
+    except ValueError:
+        return  # not an id at all: nothing was probed
+    probed = Patient.objects.filter(external_id=key).values_list("external_id", flat=True).first()
+    audit_record(
+        user=user,
+        action=Action.DENIED,
+        object_type="patient",
+        object_id=key,
+        patient_id=probed,
+        detail=f"{need.value} {why}".strip(),
+    )
+
+
+STAFF_ONLY = "staff only"
+"""The audited ``why`` of a patient's (or trainee's) refusal on a staff page (``staff_patient_for``)."""
+
+
+def staff_patient_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> Patient:
+    """``patient_for`` on a staff page or API operation: patients keep to their portal and trainees see no patient,
+    so for them every id here is "not found", the refusal audited as ``patient_for`` audits its own."""
+    if getattr(user, "role", None) not in STAFF_ROLES:
+        refusal_audited(user, external_id, need=need, why=STAFF_ONLY)
+        raise Http404(gettext(NOT_FOUND))
+    return patient_for(user, external_id, need=need)
 
 
 def own_patient(user: Any, *, need: Capability) -> Patient:

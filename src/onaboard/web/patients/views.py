@@ -11,7 +11,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from onaboard.web.audit.services import audit_patient_read
 from onaboard.web.clinic.selectors import PathwayState
 from onaboard.web.common.conflicts import Change, merge_with_stored
 from onaboard.web.injections.selectors import open_booking
-from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for
+from onaboard.web.patients.access import Capability, can, staff_patient_for
 from onaboard.web.patients.forms import (
     OtherToxinTreatmentForm,
     PatientEditForm,
@@ -52,10 +52,8 @@ session is ``BOOKED``), for a patient who may be treated once the diary or the p
 
 
 def _staff_patient(request: HttpRequest, external_id: uuid.UUID, need: Capability) -> Patient:
-    """The patient for a staff page; patients keep to the portal, so for them every id here is "not found"."""
-    if request.user.role not in STAFF_ROLES:
-        raise Http404(_(NOT_FOUND))
-    return patient_for(request.user, external_id, need=need)
+    """The patient for a staff page (``access.staff_patient_for``)."""
+    return staff_patient_for(request.user, external_id, need=need)
 
 
 @login_required
