@@ -20,6 +20,7 @@ from onaboard.clinical.preempt import follow_the_pain_refusals
 from onaboard.training.wording import MUSCLE_NAMES, clinic_words
 
 __all__ = [
+    "FIXED_GROUP_MISSED",
     "FTP_MISSING",
     "FTP_NOT_ASKED",
     "FTP_NOT_AS_ASKED",
@@ -134,8 +135,8 @@ class SiteScore:
     """Per muscle: (sites placed correctly, sites of that muscle)."""
     mean_distance: float | None
     failures: tuple[str, ...] = ()
-    """Why the attempt fails whatever its mark: a breach of PREEMPT's follow-the-pain rules, or the follow-the-pain
-    sites not as asked."""
+    """Why the attempt fails whatever its mark: a fixed muscle group left out on a side, a breach of PREEMPT's
+    follow-the-pain rules, or the follow-the-pain sites not as asked."""
 
 
 # The follow-the-pain problems a trainee reads, in the clinic's words: the muscle a site was marked with, the area
@@ -151,6 +152,10 @@ FTP_REFUSED = "{refusal}; placed: {sides}"
 FTP_NOT_AS_ASKED = (
     "the follow-the-pain sites are not as asked: to pass, each asked site goes in its area and no other is placed"
 )
+FIXED_GROUP_MISSED = "no {area} site placed right: every muscle group of the fixed sites is injected on each side"
+"""A fixed muscle group left out on a side (or named as another muscle there) fails the attempt whatever the mark:
+80 % of 31 sites could otherwise leave out all six trapezius sites (30 U), a dose error, not a click a little off
+the schematic map."""
 FTP_OFF_ITS_AREAS = "off its areas"
 """The 'side' of an extra site that lies in neither of its muscle's areas and near none of its drawn sites."""
 FTP_OFF_ITS_SITES = "away from its drawn sites"
@@ -166,9 +171,18 @@ def _muscle_name(value: str) -> str:
 
 
 def _area_name(area: tuple[str, str]) -> str:
-    """A follow-the-pain area as the clinic names it: side first, "left trapezius"."""
+    """A follow-the-pain area as the clinic names it: side first, "left trapezius" (a midline muscle by its name)."""
     muscle, side = area
-    return f"{side} {_muscle_name(muscle)}"
+    return _muscle_name(muscle) if side == "midline" else f"{side} {_muscle_name(muscle)}"
+
+
+def _groups_missed(results: Sequence[SiteResult]) -> list[str]:
+    """``FIXED_GROUP_MISSED`` for each muscle and side of the fixed sites with no site placed right, in map order."""
+    right: dict[tuple[str, str], bool] = {}
+    for result in results:
+        area = (result.target.muscle, result.target.side)
+        right[area] = right.get(area, False) or result.correct
+    return [FIXED_GROUP_MISSED.format(area=_area_name(area)) for area, any_right in right.items() if not any_right]
 
 
 def _match(targets: Sequence[TargetSite], placements: Sequence[Placement]) -> dict[int, tuple[int, float]]:
@@ -312,7 +326,8 @@ def score_sites(
     ``{(muscle, side): count}``, or nothing asked): a point per asked site placed inside the right muscle and side's
     area (``area_at(view, x, y)`` gives the area's (muscle, side)); every placed follow-the-pain site that is wrong
     (outside its area, in an area not asked, beyond the asked number, in a muscle that takes none) costs a point of
-    the possible total on its own, asked or not. The attempt passes at ``pass_mark`` percent of the possible points
+    the possible total on its own, asked or not. The attempt passes at ``pass_mark`` percent of the possible points,
+    only with at least one site of every fixed muscle group placed right on each of its sides (``FIXED_GROUP_MISSED``)
     and only with the follow-the-pain part as asked: a breach of the engine's follow-the-pain rules
     (``follow_the_pain_refusals``: a muscle that takes none, past a confirmed limit or past
     ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` in all; occipitalis past its derived limit is not one), an asked site
@@ -345,7 +360,8 @@ def score_sites(
     points = sum(result.correct for result in results) + (ftp.points if ftp else 0)
     possible = len(targets) + len(extra) + (ftp.possible + ftp.errors if ftp else 0)
     percent = 100 * points // possible if possible else 0
-    failures = (*ftp.refusals, *(() if ftp.as_asked else (FTP_NOT_AS_ASKED,))) if ftp else ()
+    ftp_failures = (*ftp.refusals, *(() if ftp.as_asked else (FTP_NOT_AS_ASKED,))) if ftp else ()
+    failures = (*_groups_missed(results), *ftp_failures)
     by_muscle: dict[str, tuple[int, int]] = {}
     for result in results:
         right, total = by_muscle.get(result.target.muscle, (0, 0))
