@@ -208,7 +208,7 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "training:trainees": page(TRAINERS),
     "training:trainee": page(TRAINERS),
     "training:session_create": page(TRAINERS, "GET", "POST"),
-    "training:supervised_log": page(TRAINERS, "GET", "POST"),
+    "training:supervised_log": page(CLINICIAN, "GET", "POST"),  # a clinician signs off an injection
     "training:quiz": page(NOBODY),
     "training:site_attempt": page(NOBODY),
     "training:case": page(NOBODY),

@@ -334,12 +334,17 @@ def _headache_free(day: DiaryDay) -> DiaryDay:
 
 def _history_line(age: int, sex: str, assessment: Assessment) -> str:
     """How often the patient has headaches, as their own diary shows it: "most days" at the rate of chronic
-    migraine (15 or more headache days a month, ICHD-3 1.3 A), fewer otherwise; gaps when a period is incomplete."""
+    migraine (15 or more headache days a month, ICHD-3 1.3 A), "fewer than 15 days in 28" otherwise (14 in 28 is
+    half the days, not fewer), on average over the periods recorded; gaps when a period is incomplete."""
     periods = [p for p in assessment.periods if not p.missing]
     recorded = sum(p.days_recorded for p in periods)
     headache = sum(p.headache_days for p in periods)
     most_days = recorded > 0 and headache * PERIOD_DAYS >= CM_MIN_HEADACHE_DAYS * recorded
-    often = "headaches on most days for the past year" if most_days else "headaches on fewer than half the days"
+    often = (
+        f"headaches on most days ({CM_MIN_HEADACHE_DAYS} or more in {PERIOD_DAYS} on average)"
+        if most_days
+        else f"headaches on fewer than {CM_MIN_HEADACHE_DAYS} days in {PERIOD_DAYS} on average"
+    )
     gaps = "" if all(p.complete for p in periods) else "; the diary has gaps"
     return f"A {age}-year-old {sex} with migraine since {_POSSESSIVE[sex]} teens, {often}{gaps}."
 

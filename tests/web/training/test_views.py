@@ -18,7 +18,7 @@ from onaboard.training import cases as case_engine
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
 from onaboard.web.training import services
-from onaboard.web.training.forms import NOTES_IDENTIFIER, SupervisedInjectionForm
+from onaboard.web.training.forms import NOTES_IDENTIFIER, SESSION_NOTES_IDENTIFIER, SupervisedInjectionForm
 from onaboard.web.training.models import (
     CaseAttempt,
     Certificate,
@@ -74,10 +74,28 @@ def test_billing_staff_and_patients_have_no_training(client, world, role, page):
 
 @pytest.mark.parametrize("page", TRAINER_PAGES)
 def test_trainer_pages_are_for_clinicians_and_admins(client, world, page):
-    """A clinician opens the trainer pages; a trainee and a nurse are refused."""
-    for role, status in (("clinician", 200), ("admin", 200), ("trainee", 403), ("nurse", 403)):
+    """A clinician opens the trainer pages; a trainee and a nurse are refused; the administrator too on the log of
+    supervised injections, which only a clinician signs off."""
+    admin = 403 if page == "training:supervised_log" else 200
+    for role, status in (("clinician", 200), ("admin", admin), ("trainee", 403), ("nurse", 403)):
         client.force_login(world.users[role])
         assert client.get(reverse(page)).status_code == status, role
+
+
+def test_only_a_clinician_is_offered_and_may_log_a_supervised_injection(client, world):
+    """The administrator's trainer pages offer no "Log a supervised injection", and the service refuses one signed
+    off by them; the clinician's pages offer it."""
+    from django.core.exceptions import PermissionDenied
+
+    for role, offered in (("admin", False), ("clinician", True)):
+        client.force_login(world.users[role])
+        for page in ("training:course", "training:trainees", "training:sessions"):
+            html = client.get(reverse(page)).content.decode()
+            assert (reverse("training:supervised_log") in html) is offered, (role, page)
+    with pytest.raises(PermissionDenied):
+        services.supervised_injection_record(
+            supervisor=world.users["admin"], trainee=world.users["trainee"], date=timezone.localdate()
+        )
 
 
 def test_a_locked_module_sends_the_trainee_back_to_the_course(client, world):
@@ -483,6 +501,15 @@ def test_a_trainer_schedules_a_session_with_a_place_or_link(client, world):
     session = LiveSession.objects.get()
     assert created.url == reverse("training:session", args=[session.external_id])
     assert (session.trainer, session.clinic, session.capacity) == (world.users["clinician"], world.clinic, 4)
+
+
+def test_a_live_sessions_notes_refuse_a_patient_record_number(client, world):
+    """Every learner of the clinic reads a session's notes: a record number is refused, as in the supervised log."""
+    client.force_login(world.users["clinician"])
+    data = {"title": "Clinic day", "starts_at": "2099-01-05T14:00", "duration_minutes": 120, "capacity": 4}
+    refused = client.post(reverse("training:session_create"), {**data, "place": "Room 2", "notes": "MRN 123456 first"})
+    assert escape(str(SESSION_NOTES_IDENTIFIER)) in refused.content.decode()
+    assert not LiveSession.objects.exists()
 
 
 def test_enrolling_in_a_full_session_waitlists(client, world):

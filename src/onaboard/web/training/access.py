@@ -19,6 +19,10 @@ from onaboard.web.accounts.models import Role, User
 
 LEARNER_ROLES = frozenset({Role.TRAINEE, Role.NURSE, Role.CLINICIAN, Role.ADMIN})
 TRAINER_ROLES = frozenset({Role.CLINICIAN, Role.ADMIN})
+SUPERVISOR_ROLES = frozenset({Role.CLINICIAN})
+"""Who signs off a supervised injection toward a trainee's competency record: a clinician, who injects. The
+clinic's administrator schedules courses and follows trainees' progress but has no clinical role
+(``patients.access.ROLE_CAPABILITIES``), so cannot vouch for an injection."""
 
 
 def is_learner(user: Any) -> bool:
@@ -27,6 +31,15 @@ def is_learner(user: Any) -> bool:
 
 def is_trainer(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.role in TRAINER_ROLES)
+
+
+def may_supervise(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.role in SUPERVISOR_ROLES)
+
+
+def require_supervisor(user: Any) -> None:
+    if not may_supervise(user):
+        raise PermissionDenied
 
 
 def require_learner(user: Any) -> None:

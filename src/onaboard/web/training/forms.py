@@ -26,6 +26,10 @@ NOTES_IDENTIFIER = _(
     "These notes look like they carry a patient identifier (a record number such as MRN 12345, or a long run of "
     "digits). The log counts the trainee's practice, not patients: leave patient numbers and names out."
 )
+SESSION_NOTES_IDENTIFIER = _(
+    "These notes look like they carry a patient identifier (a record number such as MRN 12345, or a long run of "
+    "digits). Every learner of the clinic reads them: leave patient numbers and names out."
+)
 
 RECORD_NUMBER = re.compile(
     r"\b(?:(?:MRN|NHS|CHI|URN?|IHI)\s*(?:no\.?|number|#)?|(?:record|hospital|patient|chart)\s*(?:no\.?|number|id|#))"
@@ -70,6 +74,15 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+def notes_without_identifier(notes: str, refusal: Any) -> str:
+    """``notes`` unless they look like they carry a patient's record number (``RECORD_NUMBER``, ``LONG_NUMBER``),
+    refused with ``refusal`` then; names are not looked for (no pattern tells a name from a word). Training notes
+    are read by trainers and learners, who see no patient."""
+    if RECORD_NUMBER.search(notes) or LONG_NUMBER.search(notes):
+        raise forms.ValidationError(refusal)
+    return notes
+
+
 class LiveSessionForm(forms.ModelForm):
     link = forms.URLField(label=_("Link"), required=False, assume_scheme="https", max_length=200)
     capacity = forms.IntegerField(label=_("Places"), min_value=1)
@@ -82,6 +95,11 @@ class LiveSessionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["starts_at"].help_text = STARTS_AT_HELP.format(zone=timezone.get_current_timezone_name())
+
+    def clean_notes(self) -> str:
+        """The notes every learner of the clinic reads: refused like a supervised injection's when they look like
+        they carry a patient's record number (``notes_without_identifier``)."""
+        return notes_without_identifier(self.cleaned_data["notes"], SESSION_NOTES_IDENTIFIER)
 
     def clean_starts_at(self) -> Any:
         starts = self.cleaned_data["starts_at"]
@@ -136,12 +154,7 @@ class SupervisedInjectionForm(forms.ModelForm):
         return cleaned
 
     def clean_notes(self) -> str:
-        """Notes are refused when they look like they carry a patient's record number (``RECORD_NUMBER``,
-        ``LONG_NUMBER``); names are not looked for (no pattern tells a name from a word)."""
-        notes = self.cleaned_data["notes"]
-        if RECORD_NUMBER.search(notes) or LONG_NUMBER.search(notes):
-            raise forms.ValidationError(NOTES_IDENTIFIER)
-        return notes
+        return notes_without_identifier(self.cleaned_data["notes"], NOTES_IDENTIFIER)
 
 
 class CaseFirstVisitForm(forms.Form):

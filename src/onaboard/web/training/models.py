@@ -175,7 +175,7 @@ class Enrolment(BaseModel):
 
 
 class SupervisedInjection(BaseModel):
-    """A supervised injection session done by a trainee, signed off by a trainer. No patient is named: the log
+    """A supervised injection session done by a trainee, signed off by a clinician. No patient is named: the log
     counts competence, it is not a clinical record."""
 
     trainee = models.ForeignKey(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +28,7 @@ from onaboard.training.quiz import Question, QuizResult, generate_quiz, grade_qu
 from onaboard.training.sites import Placement, SiteScore, TargetSite, score_sites
 from onaboard.web.accounts.models import User
 from onaboard.web.injections import sitemap
+from onaboard.web.training.access import may_supervise
 from onaboard.web.training.models import (
     CaseAttempt,
     Certificate,
@@ -438,7 +440,8 @@ def _promote(session: LiveSession) -> list[Enrolment]:
 def enrolment_cancel(*, enrolment: Enrolment) -> list[Enrolment]:
     """Cancel an enrolment or a waitlist place; a freed place goes to the first on the waitlist. Returns who was
     promoted. A cancelled or started session's list stays as it was (TrainingError): nobody leaves a session that
-    has taken place (attendance stands, and counts toward the certificate), and nobody moves up into one."""
+    has taken place (attendance stands: the trainee's record of live training, which trainers read; the certificate
+    asks for the modules, the site trainer and the cases, not attendance), and nobody moves up into one."""
     with transaction.atomic():
         session = _scheduled(enrolment.session)
         locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
@@ -489,6 +492,9 @@ def attendance_record(*, session: LiveSession, attended: Mapping[int, bool]) -> 
 
 
 def supervised_injection_record(*, supervisor: User, trainee: User, **fields: Any) -> SupervisedInjection:
+    """Log an injection ``supervisor`` supervised; only a clinician signs one off (``access.SUPERVISOR_ROLES``)."""
+    if not may_supervise(supervisor):
+        raise PermissionDenied
     return SupervisedInjection.objects.create(supervisor=supervisor, trainee=trainee, **fields)
 
 

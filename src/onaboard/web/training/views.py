@@ -27,7 +27,14 @@ from onaboard.training.sites import SITE_PASS_MARK, SITE_TOLERANCE
 from onaboard.web.common.pdf import pdf_response, render_pdf
 from onaboard.web.injections import sitemap
 from onaboard.web.training import selectors, services
-from onaboard.web.training.access import is_trainer, require_learner, require_trainer, trainees_of
+from onaboard.web.training.access import (
+    is_trainer,
+    may_supervise,
+    require_learner,
+    require_supervisor,
+    require_trainer,
+    trainees_of,
+)
 from onaboard.web.training.forms import (
     CaseFirstVisitForm,
     CaseWeek24Form,
@@ -59,6 +66,7 @@ def course(request: HttpRequest) -> HttpResponse:
         "required_cases": REQUIRED_CASES,
         "certificate_module_ids": {module.id for module in certificate_modules(services.course())},
         "is_trainer": is_trainer(request.user),
+        "may_supervise": may_supervise(request.user),
     }
     return render(request, "training/course.html", context)
 
@@ -374,6 +382,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "is_trainer": is_trainer(request.user),
+        "may_supervise": may_supervise(request.user),
         "past": selectors.past_sessions(request.user),
         "past_shown": selectors.PAST_SESSIONS_SHOWN,
     }
@@ -466,6 +475,7 @@ def session_detail(request: HttpRequest, live_session_id: UUID) -> HttpResponse:
         "enrolment": enrolment,
         "position": selectors.waitlist_position(enrolment) if enrolment else None,
         "is_trainer": is_trainer(request.user),
+        "may_supervise": may_supervise(request.user),
         "started": session.starts_at <= timezone.now(),
         "attendance_later": _(services.ATTENDANCE_BEFORE_START),
     }
@@ -533,8 +543,8 @@ def session_attendance(request: HttpRequest, live_session_id: UUID) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def supervised_log(request: HttpRequest) -> HttpResponse:
-    """Trainers log supervised injections toward a trainee's competency count."""
-    require_trainer(request.user)
+    """Clinicians log the injections they supervised toward a trainee's competency count."""
+    require_supervisor(request.user)
     trainees = trainees_of(request.user)
     form = SupervisedInjectionForm(
         request.POST or None, trainees=trainees, sessions=selectors.sessions_for_supervision(request.user)
@@ -555,7 +565,9 @@ def supervised_log(request: HttpRequest) -> HttpResponse:
 def trainees(request: HttpRequest) -> HttpResponse:
     require_trainer(request.user)
     summaries = selectors.trainee_summaries(trainees_of(request.user))
-    return render(request, "training/trainee_list.html", {"summaries": summaries})
+    return render(
+        request, "training/trainee_list.html", {"summaries": summaries, "may_supervise": may_supervise(request.user)}
+    )
 
 
 @login_required
