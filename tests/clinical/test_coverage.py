@@ -1302,3 +1302,27 @@ def test_the_engines_codes_are_the_billable_chronic_migraine_codes():
         "G43.E11",
         "G43.E19",
     ]
+
+
+def test_an_undetermined_trial_of_a_class_already_counted_cannot_make_up_a_missing_class():
+    """Two failed classes asked (policy A): topiramate failed; valproate, also an anticonvulsant, has no stop date.
+    Whatever its stop date, it adds no second class, so the criterion is not met (it read missing information, and
+    the letter opened as a normal request); an undetermined trial of another class still leaves it missing."""
+    failed = trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 1, 6), 90, "ineffective")
+    same_class = PreventiveTrial("valproate", "anticonvulsant", "500 mg", date(2025, 6, 1), None, "ineffective")
+    other_class = PreventiveTrial("propranolol", "beta_blocker", "80 mg", date(2025, 6, 9), None, "ineffective")
+    short = judge(initial_evidence(preventive_trials=(failed, same_class))).criterion("initial.prior_preventives")
+    assert short.outcome is CriterionOutcome.NOT_MET
+    assert short.evidence[-1] == "failed classes: 1 (anticonvulsant) of 2 required"
+    unknown = judge(initial_evidence(preventive_trials=(failed, other_class))).criterion("initial.prior_preventives")
+    assert unknown.outcome is CriterionOutcome.MISSING_INFORMATION
+
+
+def test_an_undetermined_second_course_of_a_medicine_counted_adds_no_medicine():
+    """Two failed medicines asked (policy B): topiramate failed, then topiramate again with no stop date: still one
+    medicine whatever the record says, so not met."""
+    policy = shipped_policies()["us-commercial-b"]
+    first = trial("topiramate", PreventiveClass.ANTICONVULSANT, "100 mg", date(2025, 1, 6), 90, "ineffective")
+    again = PreventiveTrial("Topiramate", "anticonvulsant", "200 mg", date(2025, 8, 1), None, "ineffective")
+    result = judge(initial_evidence(preventive_trials=(first, again)), policy=policy)
+    assert result.criterion("initial.prior_preventives").outcome is CriterionOutcome.NOT_MET

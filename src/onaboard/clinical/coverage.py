@@ -1253,12 +1253,16 @@ def _preventive_judgement(rule: PreventiveRule, evidence: CoverageEvidence, toda
     lines = []
     groups: list[str] = []
     medicines: list[str] = []
-    undetermined = 0
+    undetermined_groups: set[str] = set()
+    undetermined_medicines: set[str] = set()
     for trial in evidence.preventive_trials:
         counts, detail = _trial_counts(rule, trial, today)
         described = trial.describe(today)
         if counts is None:
-            undetermined += 1
+            # what the trial would add if the record showed it counts (a trial of no group never gets here)
+            if (group := _group_of(rule, trial)) is not None:
+                undetermined_groups.add(group)
+            undetermined_medicines.add(medicine_key(trial.drug))
             lines.append(TRIAL_UNDETERMINED.format(trial=described, why=detail))
         elif counts:
             lines.append(TRIAL_COUNTS.format(trial=described, group=_group_label(detail)))
@@ -1278,7 +1282,12 @@ def _preventive_judgement(rule: PreventiveRule, evidence: CoverageEvidence, toda
     short_medicines = max(rule.min_medicines - len(medicines), 0)
     if not short_classes and not short_medicines:
         return _Judgement(CriterionOutcome.MET, tuple(lines))
-    if undetermined >= max(short_classes, short_medicines):
+    # Information is missing only when the undetermined trials could make up the shortfall: a trial of a class (or
+    # a medicine) already counted adds none, so two anticonvulsants, one failed and one undetermined, stay short of
+    # two classes whatever the record would say.
+    could_classes = len(set(groups) | undetermined_groups)
+    could_medicines = len({medicine_key(name) for name in medicines} | undetermined_medicines)
+    if could_classes >= rule.min_classes and could_medicines >= rule.min_medicines:
         return _Judgement(CriterionOutcome.MISSING_INFORMATION, tuple(lines))
     return _Judgement(CriterionOutcome.NOT_MET, tuple(lines))
 
