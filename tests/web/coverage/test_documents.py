@@ -1011,3 +1011,25 @@ def test_billings_copy_of_the_continuation_letter_gives_the_decision_without_its
     assert "The reason given is a clinical note: this copy was printed by staff who do not see them." in billing
     _, clinician = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert "The reason given: Low mood on the new antidepressant; stopping everything" in clinician
+
+
+def test_a_letter_whose_record_lacks_information_names_what_is_missing_and_is_offered_with_a_warning(
+    world, eligible, today
+):
+    """Two preventives marked failed with no stop date: under us-commercial-a (two failed classes) the criterion
+    cannot be judged. The prior-authorisation letter says which criteria the record does not yet show, instead of
+    opening as a request whose criteria are met, and the link carries an "information missing" warning naming them."""
+    from onaboard.web.coverage.documents import letter_warnings
+    from onaboard.web.patients.models import PreventiveTrial
+
+    PreventiveTrial.objects.filter(patient=eligible, drug__in=("propranolol", "amitriptyline")).update(stop=None)
+    context = document_context(DocumentKind.PRIOR_AUTH, patient=eligible, today=today, policy_id="us-commercial-a")
+    assert context["information_missing"]
+    assert not context["not_approvable"]
+    assert "Failed preventive treatments" in " ".join(context["criteria_missing"])
+    text = _html_text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id="us-commercial-a")
+    assert "The record does not yet show whether these criteria of US commercial policy A" in text
+    warning = letter_warnings(eligible, today=today, policy_id="us-commercial-a", kinds=[DocumentKind.PRIOR_AUTH])
+    missing = warning[DocumentKind.PRIOR_AUTH].missing
+    assert [item.name for item in missing] == context["criteria_missing"]
+    assert warning[DocumentKind.PRIOR_AUTH].not_met == ()

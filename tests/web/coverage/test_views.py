@@ -1060,3 +1060,17 @@ def test_an_approval_asked_of_an_earlier_payer_is_named_and_not_counted(client, 
     assert "Ask this payer for its own approval before the next session." in page
     assert "Renewal due from" not in page
     assert "not the patient's insurance now" in _card(world, treated.patient)
+
+
+def test_a_letter_lacking_information_is_offered_with_a_warning_naming_what_is_missing(client, world, eligible, today):
+    """The coverage page offers the prior-authorisation letter of a record that cannot be judged yet (preventives
+    marked failed with no stop date) with an "information missing" warning naming the criterion."""
+    from onaboard.web.patients.models import PreventiveTrial
+
+    PatientInsurance.objects.create(patient=eligible, policy_id="us-commercial-a", terms_as_of=today)
+    PreventiveTrial.objects.filter(patient=eligible, drug__in=("propranolol", "amitriptyline")).update(stop=None)
+    client.force_login(world.users["clinician"])
+    _page_html, text = _flat(client, _coverage_url(eligible))
+    assert "information missing under US commercial policy A (modelled on Aetna CPB 0113) (initial request):" in text
+    assert "(not known)" in text
+    assert "complete the record before sending it, or send it as it is; the clinician decides." in text

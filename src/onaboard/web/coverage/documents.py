@@ -236,6 +236,9 @@ class LetterWarning:
     due_after: int | None = None
     given: int = 0
     stopped: LatestDecision | None = None
+    missing: tuple[NotMet, ...] = ()
+    """The criteria the record cannot judge, when the evaluation lacks information (none not met): the letter names
+    them, so it is not sent as if they were met."""
 
 
 def letter_evaluation(facts: PatientFacts, kind: DocumentKind, policy: CoveragePolicy) -> CoverageView:
@@ -245,20 +248,27 @@ def letter_evaluation(facts: PatientFacts, kind: DocumentKind, policy: CoverageP
     return evaluate(facts, policy, kind.stage)
 
 
+def _criteria_with(evaluation: CoverageEvaluation, outcome: CriterionOutcome) -> tuple[NotMet, ...]:
+    return tuple(
+        NotMet(c.name, c.evidence[-1] if c.evidence else "") for c in evaluation.criteria if c.outcome is outcome
+    )
+
+
 def criteria_not_met(evaluation: CoverageEvaluation) -> tuple[NotMet, ...]:
     """The criteria ``evaluation`` finds not met, each with its last evidence line."""
-    return tuple(
-        NotMet(c.name, c.evidence[-1] if c.evidence else "")
-        for c in evaluation.criteria
-        if c.outcome is CriterionOutcome.NOT_MET
-    )
+    return _criteria_with(evaluation, CriterionOutcome.NOT_MET)
+
+
+def criteria_missing(evaluation: CoverageEvaluation) -> tuple[NotMet, ...]:
+    """The criteria the record lacks the information to judge, each with its last evidence line (what is missing)."""
+    return _criteria_with(evaluation, CriterionOutcome.MISSING_INFORMATION)
 
 
 def letter_warnings(
     patient: Patient, *, today: dt.date, policy_id: str | None, kinds: Iterable[DocumentKind]
 ) -> dict[DocumentKind, LetterWarning]:
-    """A ``LetterWarning`` for each of the letters ``kinds`` whose evaluation is not approvable (none for one that
-    is, or lacks information only), and for both letters of a patient whose treatment a clinician has stopped
+    """A ``LetterWarning`` for each of the letters ``kinds`` whose evaluation is not approvable or lacks information
+    (none for one that is approvable), and for both letters of a patient whose treatment a clinician has stopped
     (``outcomes.selectors.stopped_decision``): each asks for approval of treatment the record says has stopped. The
     letters must be writable (``document_problems``). The patient's facts are read once for both letters."""
     letters = [kind for kind in kinds if kind.stage is not None]
@@ -271,7 +281,7 @@ def letter_warnings(
     warnings = {}
     for kind in letters:
         evaluation = letter_evaluation(facts, kind, policy).evaluation
-        if evaluation.status is not CoverageStatus.NOT_APPROVABLE and stopped is None:
+        if evaluation.status is CoverageStatus.APPROVABLE and stopped is None:
             continue
         early = kind.stage is Stage.CONTINUATION and facts.stage_due(policy) is Stage.INITIAL
         warnings[kind] = LetterWarning(
@@ -281,6 +291,7 @@ def letter_warnings(
             due_after=policy.continuation.after_cycles if early and policy.continuation else None,
             given=given,
             stopped=stopped,
+            missing=criteria_missing(evaluation) if evaluation.status is CoverageStatus.INFORMATION_MISSING else (),
         )
     return warnings
 
@@ -409,6 +420,8 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
         "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
         "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
+        "information_missing": view.evaluation.status is CoverageStatus.INFORMATION_MISSING,
+        "criteria_missing": [item.name for item in criteria_missing(view.evaluation)],
     }
 
 
@@ -480,6 +493,8 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
         "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
         "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
+        "information_missing": view.evaluation.status is CoverageStatus.INFORMATION_MISSING,
+        "criteria_missing": [item.name for item in criteria_missing(view.evaluation)],
         "decision": decision,
         "stopped": decision is not None and decision.decision is Decision.STOP,
         # a "continue" made against NICE TA260's stop says so only in the letter that judges by NICE TA260, as the
