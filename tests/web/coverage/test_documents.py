@@ -91,6 +91,20 @@ def test_the_continuation_letter_compares_baseline_with_week_24_and_lists_scores
     assert "neck pain" in text
 
 
+def test_the_continuation_letter_carries_the_treatment_plan_and_claim_lines_as_the_first_request_does(world, treated):
+    """What is asked to continue: dose and frequency, sites, vials and each session's claim lines (a payer's
+    documentation list asks for them at renewal too), as the prior-authorisation letter gives them."""
+    html = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    first = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    plan = "onabotulinumtoxinA 155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site)"
+    for text in (html, first):
+        assert "Treatment plan" in text
+        assert plan in text
+        assert "every 12 weeks" in text
+        assert "J0585 onabotulinumtoxinA, 1 unit: given 155" in text
+        assert "64615" in text
+
+
 def test_the_procedure_note_lists_sites_lot_vials_discarded_units_codes_injector_and_complications(world, treated):
     """The procedure note of the first session shows sites and units, lot and expiry, vials, 45 U discarded with
     JW, the codes, who injected and the complications."""

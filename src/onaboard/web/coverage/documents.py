@@ -487,6 +487,10 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         if clinical
         else [],
         "sessions": facts.recorded,
+        # the plan asked for, as in the prior-authorisation letter: the next session's (PatientFacts.plan)
+        "plan": facts.plan,
+        "plan_departures": label_dose_departures(facts.plan),
+        "billing_lines": facts.plan.billing_lines,
         # the continuation criteria read no code; the claim needs one, the same at every stage
         "diagnosis": _diagnosis(diagnosis_request(facts.patient, view.evaluation.stage, policy_id=policy.id)),
         "request": request,
