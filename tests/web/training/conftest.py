@@ -75,9 +75,10 @@ def case_attempt(user: User, *, seed: int) -> CaseAttempt:
 
 
 def pass_cases(user: User, count: int) -> None:
-    """Pass ``count`` random cases as the engine decides them, with a week-24 review when the case has one."""
-    for _ in range(count):
-        attempt = services.case_attempt_start(user=user)
+    """Pass ``count`` cases as the engine decides them, with a week-24 review when the case has one: the first on
+    ``TREATED_SEED`` (the certificate asks for one carried to its week-24 review), the rest drawn at random."""
+    for n in range(count):
+        attempt = case_attempt(user, seed=TREATED_SEED) if n == 0 else services.case_attempt_start(user=user)
         services.case_attempt_decide(attempt=attempt, decisions=engine_first_visit(attempt))
         attempt.refresh_from_db()
         if attempt.stage == CaseAttempt.Stage.WEEK24:

@@ -146,7 +146,13 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
     site_trainer_passed = set(
         SiteTrainerAttempt.objects.filter(trainee_id__in=keys, passed=True).values_list("trainee_id", flat=True)
     )
-    cases_passed = _count_by_trainee(CaseAttempt.objects.filter(trainee_id__in=keys, passed=True))
+    cases_passed: dict[int, int] = {}
+    week24_passed: dict[int, int] = {}
+    passed_cases = CaseAttempt.objects.filter(trainee_id__in=keys, passed=True).order_by().values("trainee_id")
+    for trainee_id, count, week24 in passed_cases.annotate(
+        n=Count("pk"), w=Count("pk", filter=services.WEEK24_CASE)
+    ).values_list("trainee_id", "n", "w"):
+        cases_passed[trainee_id], week24_passed[trainee_id] = count, week24
     attended = _count_by_trainee(
         Enrolment.objects.filter(
             trainee_id__in=keys, attended=True, status=EnrolmentStatus.ENROLLED, session__cancelled=False
@@ -179,6 +185,7 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
                     passed_modules=passed,
                     site_trainer_passed=trainee.pk in site_trainer_passed,
                     cases_passed=cases_passed.get(trainee.pk, 0),
+                    week24_cases_passed=week24_passed.get(trainee.pk, 0),
                 ),
             )
         )

@@ -501,6 +501,10 @@ def supervised_injection_record(*, supervisor: User, trainee: User, **fields: An
 # --- Certificates -----------------------------------------------------------------------------------------------
 
 
+WEEK24_CASE = Q(decisions__has_key=Step.WEEK24.value)
+"""A case attempt carried to the week-24 review (its decisions hold that step's answer)."""
+
+
 def certificate_status_for(user: User) -> CertificateStatus:
     passed = {item.module.id for item in course_progress(user) if item.passed}
     return certificate_status(
@@ -508,6 +512,7 @@ def certificate_status_for(user: User) -> CertificateStatus:
         passed_modules=passed,
         site_trainer_passed=SiteTrainerAttempt.objects.filter(trainee=user, passed=True).exists(),
         cases_passed=CaseAttempt.objects.filter(trainee=user, passed=True).count(),
+        week24_cases_passed=CaseAttempt.objects.filter(WEEK24_CASE, trainee=user, passed=True).count(),
     )
 
 
