@@ -316,6 +316,22 @@ def test_the_api_answers_409_with_the_problems_when_the_records_fail_the_checks(
     assert response.json() == {"detail": str(views.CHECKS_FAILED), "problems": [CHECK_FAILED]}
 
 
+def test_an_administrator_is_told_how_many_checks_failed_not_the_clinical_values_they_name(world, client, monkeypatch):
+    """Each failed check names a patient with clinical values; an administrator (no clinical view) gets the count
+    and whom to ask, on the page and from the API."""
+    monkeypatch.setattr(views, "clinic_cohort_report", _failing_report)
+    monkeypatch.setattr(api, "clinic_cohort_report", _failing_report)
+    client.force_login(world.users[Role.ADMIN])
+    page = client.get(PAGE)
+    assert page.status_code == 409
+    assert escape(CHECK_FAILED) not in page.content.decode()
+    assert escape("1 of the clinic's records fail the report's input checks") in page.content.decode()
+    _token, raw = ApiToken.issue(world.users[Role.ADMIN], "test")
+    answer = Client().get(API, headers={"Authorization": f"Bearer {raw}"}).json()
+    assert answer["problems"] == []
+    assert "ask a clinician or nurse" in answer["detail"]
+
+
 def _failing_report(*, user, today):
     raise CohortSourceError([CHECK_FAILED])
 

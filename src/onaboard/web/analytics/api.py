@@ -12,7 +12,7 @@ from ninja import Router, Schema, Status
 from onaboard.cohort.backends import CohortSourceError
 from onaboard.cohort.report import report_json
 from onaboard.web.analytics.selectors import NOT_FOR_ROLE, clinic_cohort_report
-from onaboard.web.analytics.views import CHECKS_FAILED
+from onaboard.web.analytics.views import failed_checks_for
 from onaboard.web.patients.api import AUTH_ERRORS, caller
 from onaboard.web.patients.schemas import ErrorOut
 
@@ -35,11 +35,13 @@ def cohort_report_detail(request: HttpRequest) -> Any:
     """The caller's clinic's cohort report (``onaboard cohort report --json``'s document, over the clinic's own
     patients): responders at week 24 with 95 % intervals, change per period, time to response, adverse events
     against the label, medication overuse, stopping reasons. 403 except for clinicians, nurses and
-    administrators; 409, naming each problem, when the clinic's records fail the report's input checks."""
+    administrators; 409 when the clinic's records fail the report's input checks, naming each problem to clinical
+    staff (an administrator is told how many, and to ask them: each names a patient's clinical values)."""
     try:
         report = clinic_cohort_report(user=caller(request), today=timezone.localdate())
     except PermissionDenied:
         return Status(403, {"detail": str(NOT_FOR_ROLE)})
     except CohortSourceError as error:
-        return Status(409, {"detail": str(CHECKS_FAILED), "problems": error.problems})
+        detail, problems = failed_checks_for(caller(request), error.problems)
+        return Status(409, {"detail": detail, "problems": problems})
     return report_json(report)

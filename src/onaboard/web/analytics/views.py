@@ -16,12 +16,28 @@ from onaboard.cohort.backends import CohortSourceError
 from onaboard.reports.cohort import render_html, report_sections
 from onaboard.web.analytics.selectors import clinic_cohort_report, clinic_decisions
 from onaboard.web.common.pdf import html_to_pdf, pdf_response
+from onaboard.web.patients.access import Capability, can
 
 CHECKS_FAILED = _(
     "The cohort report could not be computed: some of the clinic's records fail the report's input checks. Correct "
     "the records named below (the patient's page), then open the report again; nothing else is affected."
 )
 """The page (and the API's ``detail``) when the clinic's records fail a check of ``onaboard.cohort`` (409)."""
+CHECKS_FAILED_ASK_CLINICAL = _(
+    "The cohort report could not be computed: {count} of the clinic's records fail the report's input checks. "
+    "Each names a patient's clinical values, which your role does not see: ask a clinician or nurse to open this "
+    "page and correct them."
+)
+"""The same for a user who does not see clinical data (an administrator): how many problems, not what they say."""
+
+
+def failed_checks_for(user: object, problems: list[str]) -> tuple[str, list[str]]:
+    """What a user is told of the cohort report's failed input checks: the message and each problem for clinical
+    staff; for others (an administrator sees demographics and billing only) the count and whom to ask, since each
+    problem names a patient's id with clinical values (a side effect's date, a diary day's hours)."""
+    if can(user, Capability.VIEW_CLINICAL):
+        return str(CHECKS_FAILED), problems
+    return str(CHECKS_FAILED_ASK_CLINICAL).format(count=len(problems)), []
 
 
 def _names_failed_checks(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
@@ -34,7 +50,8 @@ def _names_failed_checks(view: Callable[[HttpRequest], HttpResponse]) -> Callabl
         try:
             return view(request)
         except CohortSourceError as error:
-            context = {"message": CHECKS_FAILED, "problems": error.problems}
+            message, problems = failed_checks_for(request.user, error.problems)
+            context = {"message": message, "problems": problems}
             return render(request, "analytics/cohort_unavailable.html", context, status=409)
 
     return checked
