@@ -16,8 +16,8 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE
 from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.diary.selectors import patient_diary
-from onaboard.web.diary.services import BEFORE_FIRST_TREATMENT
-from onaboard.web.injections.models import SessionStatus
+from onaboard.web.diary.services import BEFORE_FIRST_TREATMENT, ON_FIRST_TREATMENT_DAY
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes import api as outcomes_api
 from onaboard.web.outcomes.models import QuestionnaireResponse
 from onaboard.web.outcomes.services import DATE_AFTER_TODAY
@@ -45,7 +45,9 @@ def test_outcomes_before_any_session_say_so(world, api_as):
 
 def test_outcomes_are_the_engines_json(world, api_as, today):
     """With a recorded session the outcomes are exactly onaboard.serialize.outcomes_json, as the CLI prints, on
-    today: the periods that have ended, and the one under way apart (running_period), judging nothing."""
+    today: the periods that have ended, and the one under way apart (running_period), judging nothing. The
+    patient's own token reads them without NICE TA260's verdict (as their portal: the clinician discusses a stop
+    first)."""
     patient = world.own_patient
     first = today - timedelta(days=40)
     for offset in range(70):
@@ -57,12 +59,14 @@ def test_outcomes_are_the_engines_json(world, api_as, today):
             intensity="moderate" if day < first and offset % 2 else "",
         )
     InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
-    response = api_as("patient").get(f"/api/patients/{patient.external_id}/outcomes")
+    response = api_as("clinician").get(f"/api/patients/{patient.external_id}/outcomes")
     assert response.status_code == 200
     outcomes = treatment_outcomes(patient_diary(patient, until=today), injections=[first], as_of=today)
     expected = {**outcomes_json(outcomes), "running_period": period_change_json(outcomes.running)}
     assert response.json() == json.loads(json.dumps(expected))
     assert AuditEvent.objects.get(action=Action.READ).object_type == "outcomes"
+    own = api_as("patient").get(f"/api/patients/{patient.external_id}/outcomes").json()
+    assert own == json.loads(json.dumps({**expected, "nice_ta260": None}))
 
 
 def test_billing_cannot_read_outcomes(world, api_as):
@@ -200,8 +204,8 @@ def test_each_midas_problem_is_at_its_question(world, api_as, today):
 
 def test_a_patients_questionnaire_before_their_first_treatment_is_refused_at_the_date(world, api_as, today):
     """After the first session the patient's baseline HIT-6 is kept: a date before it is 422 at ``date`` in the
-    service's words, nothing saved; a clinician may still enter one (the paper form), and the session's day is the
-    patient's."""
+    service's words, nothing saved; a clinician may still enter one (the paper form), and the day after the session
+    is the patient's."""
     patient, first = world.own_patient, today - timedelta(days=30)
     InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
     before = first - timedelta(days=1)
@@ -214,7 +218,26 @@ def test_a_patients_questionnaire_before_their_first_treatment_is_refused_at_the
     )
     assert not QuestionnaireResponse.objects.exists()
     assert _submit(api_as("clinician"), patient, body).status_code == 201
-    assert _submit(api_as("patient"), patient, {**body, "date": first.isoformat()}).status_code == 201
+    after = (first + timedelta(days=1)).isoformat()
+    assert _submit(api_as("patient"), patient, {**body, "date": after}).status_code == 201
+
+
+def test_a_patients_answer_on_their_first_treatments_day_is_baseline_once_that_day_has_passed(world, api_as, today):
+    """The baseline answer is the last in the 28 days up to the first injection, that day included: an answer dated
+    the session's day is taken on that day (the waiting room) and refused after it, in its own words."""
+    patient = world.own_patient
+    InjectionSessionFactory(patient=patient, date=today, status=SessionStatus.RECORDED)
+    on_the_day = {"instrument": "hit6", "date": today.isoformat(), "answers": HIT6}
+    assert _submit(api_as("patient"), patient, on_the_day).status_code == 201
+    QuestionnaireResponse.objects.all().delete()
+    InjectionSession.objects.filter(patient=patient).update(date=today - timedelta(days=20))
+    later = {**on_the_day, "date": (today - timedelta(days=20)).isoformat()}
+    refused = _submit(api_as("patient"), patient, later)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["msg"] == ON_FIRST_TREATMENT_DAY.format(
+        date=plain_day(today - timedelta(days=20))
+    )
+    assert not QuestionnaireResponse.objects.exists()
 
 
 def test_a_patients_diary_day_before_their_first_treatment_is_refused_at_the_day(world, api_as, today):

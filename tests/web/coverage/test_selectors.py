@@ -868,3 +868,15 @@ def test_the_worklist_reads_only_the_requests_made_under_the_insurance_now(world
         assert answers == ApprovalAnswers(frozenset(), {})
     PatientInsurance.objects.filter(patient=patient).delete()
     assert patient.pk in approval_answers([patient.pk]).pending
+
+
+def test_a_request_only_to_an_earlier_payer_is_not_read_as_no_request_at_all(world, eligible, today):
+    """Requests made under another policy than the insurance's now, none approved: the session screen's reason says
+    none was made under this policy (not "no request recorded")."""
+    Clinic.objects.filter(pk=eligible.clinic_id).update(site_of_service=SiteOfService.HOSPITAL_OUTPATIENT)
+    PatientInsurance.objects.create(patient=eligible, policy_id="us-medicare-a", terms_as_of=today)
+    _request(eligible, today, days_ago=3, status=AuthorisationStatus.DENIED)  # under us-commercial-a
+    need = approval_on(eligible, today)
+    assert need.need == ApprovalNeed.MISSING
+    assert "no request made under" in need.reason
+    assert "no request recorded" not in need.reason

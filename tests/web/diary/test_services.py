@@ -104,3 +104,14 @@ def test_before_any_recorded_session_every_day_is_the_patients_to_keep(world):
     assert before_treatment_problem(world.users["patient"], patient, date(2026, 1, 5)) is None
     diary_entry_save(user=world.users["patient"], patient=patient, fields=_fields(date(2026, 1, 5)), today=TODAY)
     assert DiaryEntry.objects.count() == 1
+
+
+def test_an_import_run_by_the_servers_operator_is_not_a_patients_write(world):
+    """``onaboard fhir import`` without ``--user`` (the operator) moves a clinic's records in, baseline answers
+    included: the rule is a patient's, so no user refuses nothing; neither does any staff role."""
+    patient = world.own_patient
+    _treated_from(patient, date(2026, 2, 2))
+    assert before_treatment_problem(None, patient, date(2026, 1, 5)) is None
+    for role in ("clinician", "nurse", "billing", "admin"):
+        assert before_treatment_problem(world.users[role], patient, date(2026, 1, 5)) is None
+    assert before_treatment_problem(world.users["patient"], patient, date(2026, 1, 5)) is not None

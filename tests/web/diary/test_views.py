@@ -753,3 +753,20 @@ def test_staff_open_a_day_before_the_first_treatment_as_a_form(client, world):
     assert "before your first treatment" not in page
     client.post(url, _day(date=day.isoformat()))
     assert DiaryEntry.objects.get(patient=patient, date=day).headache_hours == Decimal(6)
+
+
+def test_the_history_offers_to_view_not_change_the_days_before_the_first_treatment(patient_client, world):
+    """The patient's diary list links a recorded baseline day as "View", offers no "Add" on a baseline gap, and
+    still offers both after the first session."""
+    patient, today = world.own_patient, timezone.localdate()
+    first = today - timedelta(days=5)
+    DiaryEntryFactory(patient=patient, date=first - timedelta(days=1), headache_hours=Decimal(2))
+    DiaryEntryFactory(patient=patient, date=first + timedelta(days=1), headache_hours=Decimal(2))
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    html = patient_client.get(reverse("diary:history")).content.decode()
+    label = date_format(first - timedelta(days=1), "l j F")
+    assert f'aria-label="View {label}"' in html
+    assert f'aria-label="Change {label}"' not in html
+    assert f'aria-label="Add {date_format(first - timedelta(days=2), "l j F")}"' not in html
+    assert f'aria-label="Change {date_format(first + timedelta(days=1), "l j F")}"' in html
+    assert f'aria-label="Add {date_format(first + timedelta(days=2), "l j F")}"' in html

@@ -483,3 +483,26 @@ def test_only_checking_a_diary_file_names_the_stored_answers_it_would_replace(wo
     assert response.context["summary"].lines() == ["diary days: 0 created, 1 updated, 0 unchanged", line]
     assert f"<li>{line}</li>" in response.content.decode()
     assert DiaryEntry.objects.get(patient=patient, date=day).nausea
+
+
+def test_a_patient_uploading_their_own_diary_keeps_the_days_before_their_first_treatment(world, client):
+    """A patient's own diary upload names each day before their first treatment by line and writes nothing; the
+    same file from a nurse (the paper diary) is imported."""
+    patient = world.own_patient
+    today = timezone.localdate()
+    first = today - dt.timedelta(days=10)
+    InjectionSession.objects.create(patient=patient, date=first, status=SessionStatus.RECORDED)
+    text = (
+        HEADER
+        + f"{patient.record_number},{first - dt.timedelta(days=1)},4,severe,yes\n"
+        + f"{patient.record_number},{first + dt.timedelta(days=1)},0,,\n"
+    )
+    client.force_login(world.users["patient"])
+    refused = _upload(client, patient, text)
+    rows = [(p.line, p.column) for p in refused.context["problems"]]
+    assert rows == [(2, "date")]
+    assert "before your first treatment" in refused.context["problems"][0].message
+    assert not DiaryEntry.objects.filter(patient=patient).exists()
+    client.force_login(world.users["nurse"])
+    _upload(client, patient, text)
+    assert DiaryEntry.objects.filter(patient=patient).count() == 2

@@ -624,3 +624,24 @@ def test_a_patient_cannot_date_answers_before_their_first_treatment(patient_clie
             today=today,
         )
     assert not QuestionnaireResponse.objects.exists()
+
+
+def test_answers_refused_under_the_lock_after_the_form_passed_them_name_the_date(patient_client, world, monkeypatch):
+    """A session recorded between the form's check and the save (the form passed the date): the service's refusal is
+    shown at the date, not a server error, and nothing is saved."""
+    patient, today = world.own_patient, timezone.localdate()
+    InjectionSessionFactory(patient=patient, date=today - timedelta(days=14), status=SessionStatus.RECORDED)
+    monkeypatch.setattr(forms, "before_treatment_problem", lambda *args, **kwargs: None)
+    response = patient_client.post(reverse("outcomes:hit6"), _hit6_post(date=(today - timedelta(days=20)).isoformat()))
+    assert response.status_code == 200
+    assert "is before your first treatment" in unescape(response.content.decode())
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_the_answers_date_field_starts_after_the_baseline(patient_client, world):
+    """After the first session (not today) the HIT-6 date field's earliest day is the day after it."""
+    patient, today = world.own_patient, timezone.localdate()
+    first = today - timedelta(days=14)
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    html = patient_client.get(reverse("outcomes:hit6")).content.decode()
+    assert f'min="{(first + timedelta(days=1)).isoformat()}"' in html

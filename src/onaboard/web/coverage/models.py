@@ -8,6 +8,8 @@ awaiting the answer is what puts an eligible patient in the worklist's "awaiting
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.functional import Promise
@@ -168,3 +170,9 @@ class PriorAuthorisation(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.patient_id} {self.stage} {self.status} {self.requested_on}"
+
+    @property
+    def covers_from(self) -> dt.date:
+        """The first day an approval is read as covering: its start, else the day of the payer's answer, else the
+        request's day (an approval recorded without dates). The pages and the session screen's reason name it."""
+        return self.approved_from or self.decided_on or self.requested_on

@@ -140,6 +140,7 @@ WHY_STARTS = gettext_noop("the approval starts on {start}")
 WHY_PENDING = gettext_noop("the {stage} request of {requested} awaits the payer's answer")
 WHY_NO_REQUEST = gettext_noop("no request recorded")
 WHY_NONE_OPEN = gettext_noop("no request approved or awaiting the payer's answer")
+WHY_NONE_UNDER_POLICY = gettext_noop("no request made under {policy}, the patient's insurance now")
 WHY_EARLIER_POLICY = gettext_noop(
     "the approval of {start} was given under {policy}, not under the patient's insurance now ({current}), so it "
     "does not cover a session under it"
@@ -526,13 +527,15 @@ class ApprovalOnDay:
         return self.need is ApprovalNeed.MISSING
 
 
-def _why_not_in_force(state: ApprovalState, *, any_request: bool, policy: CoveragePolicy) -> str:
+def _why_not_in_force(
+    state: ApprovalState, *, any_request: bool, policy: CoveragePolicy, asked_elsewhere: bool = False
+) -> str:
     """What ``state`` (none in force under ``policy``, the insurance's) says instead, each day as the request's own:
     an approval given under another policy, the denial of the latest request, the last approval's end, an approval
     still to start, and a request awaiting the payer; else no request."""
     clauses = []
     if (earlier := state.earlier_policy) is not None:
-        start = (earlier.approved_from or earlier.decided_on or earlier.requested_on).isoformat()
+        start = earlier.covers_from.isoformat()
         clauses.append(
             _(WHY_EARLIER_POLICY).format(start=start, policy=policy_title(earlier.policy_id), current=policy.title)
         )
@@ -554,7 +557,12 @@ def _why_not_in_force(state: ApprovalState, *, any_request: bool, policy: Covera
             _(WHY_PENDING).format(stage=pending.get_stage_display(), requested=pending.requested_on.isoformat())
         )
     if not clauses:
-        clauses.append(_(WHY_NONE_OPEN) if any_request else _(WHY_NO_REQUEST))
+        if any_request:
+            clauses.append(_(WHY_NONE_OPEN))
+        elif asked_elsewhere:  # requests to an earlier payer only, none approved (or it would be named above)
+            clauses.append(_(WHY_NONE_UNDER_POLICY).format(policy=policy.title))
+        else:
+            clauses.append(_(WHY_NO_REQUEST))
     return "; ".join(clauses)
 
 
@@ -632,7 +640,7 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
     state = _approval_state_of(requests, day, policy_id=insurance.policy_id)
     current = state.current
     if current is not None:
-        start = (current.approved_from or current.decided_on or current.requested_on).isoformat()
+        start = current.covers_from.isoformat()
         if current.approved_until is None:
             reason = _(APPROVAL_IN_FORCE_OPEN).format(day=day.isoformat(), start=start)
         else:
@@ -640,7 +648,9 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
             reason = _(APPROVAL_IN_FORCE).format(day=day.isoformat(), start=start, end=end)
         return ApprovalOnDay(day, ApprovalNeed.IN_FORCE, reason, state=state)
     asked_under = bool(requests_under(requests, insurance.policy_id)[0])
-    why = _why_not_in_force(state, any_request=asked_under, policy=policy)
+    why = _why_not_in_force(
+        state, any_request=asked_under, policy=policy, asked_elsewhere=bool(requests) and not asked_under
+    )
     reason = _(NO_APPROVAL_ON).format(day=day.isoformat(), why=why)
     return ApprovalOnDay(day, ApprovalNeed.MISSING, reason, why, state)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import FOUR_HOUR_THRESHOLD_HOURS, DiaryDay, diary_day_from_fields
+from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.words import plain_day
 from onaboard.web.diary.models import ACUTE_CLASS_ORDER, DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 
 DAY_BEFORE_BIRTH = gettext_noop("the diary day {date} is before the patient's birth date ({birth}); check the year")
@@ -35,6 +35,10 @@ BEFORE_FIRST_TREATMENT = gettext_noop(
     "{date} is before your first treatment ({first}): what you recorded before it is what your treatment is "
     "judged against, so it is kept as it was. If something in it is wrong, tell the clinic: they can correct it."
 )
+ON_FIRST_TREATMENT_DAY = gettext_noop(
+    "{date} is the day of your first treatment: answers given up to that day are what your treatment is judged "
+    "against, so they are kept as they were. If something in them is wrong, tell the clinic: they can correct it."
+)
 
 
 def first_treatment_day(patient: Patient) -> date | None:
@@ -47,21 +51,54 @@ def first_treatment_day(patient: Patient) -> date | None:
     )
 
 
-def before_treatment_problem(user: Any, patient: Patient, day: date) -> str | None:
-    """``BEFORE_FIRST_TREATMENT`` when ``user`` may not change what the patient recorded for ``day``, else None.
+def before_treatment_problem(user: Any, patient: Patient, day: date, *, today: date | None = None) -> str | None:
+    """Why a patient (``user`` of ``Role.PATIENT``) may no longer add or change what they recorded for ``day``, else
+    None.
 
-    Once the first session is recorded, the diary days and questionnaire answers dated before it are the baseline
-    the response is judged on (the baseline period, PREEMPT's 28 days before the first injection, and the HIT-6
-    before it: clinical/outcomes.py) and the record the eligibility and the prior authorisation were judged on. A
-    patient (anyone without ``Capability.EDIT_CLINICAL``) then no longer adds to or changes them: months later,
-    from memory, a change would move the baseline under a verdict already given. Clinical staff still can (a day
-    entered from the paper diary, a mistake the patient reports), and every change is audited under their name.
-    Diary days, HIT-6 and MIDAS answers ask this one rule."""
-    if can(user, Capability.EDIT_CLINICAL):
+    Once the first session is recorded, the diary days before it are the baseline period the response is judged on
+    (PREEMPT's 28 days before the first injection, clinical/periods.py) and the record the eligibility and the prior
+    authorisation were judged on; the HIT-6 and MIDAS answers up to it are the baseline answers
+    (``clinical.prom.prom_baseline``: the 28 days up to the first injection, that day included). A patient no longer
+    changes them: months later, from memory, a change would move the baseline under a verdict already given. The
+    diary's day 0 is treatment period 1's first day and stays open; an answer's day 0 is baseline, so with
+    ``today`` (the questionnaires pass it) it closes once that day has passed (an answer given in the waiting room
+    after the session was recorded is still taken). Clinical staff, imports run by staff or by the server's operator
+    (no user) still write them, every change audited. Diary days, HIT-6 and MIDAS answers ask this one rule."""
+    if getattr(user, "role", None) != Role.PATIENT:
         return None
+    return _closed(day, first_treatment_day(patient), today)
+
+
+def before_treatment_problems(user: Any, patient: Patient, days: Iterable[date]) -> dict[date, str]:
+    """``before_treatment_problem`` for each of the diary ``days`` refused (a file imported), reading the first
+    session once."""
+    if getattr(user, "role", None) != Role.PATIENT:
+        return {}
     first = first_treatment_day(patient)
-    if first is None or day >= first:
+    return {day: problem for day in days if (problem := _closed(day, first, None)) is not None}
+
+
+def first_open_day(user: Any, patient: Patient, *, today: date | None = None) -> date | None:
+    """The earliest day ``user`` may still date a diary day (``today`` None) or an answer (``today`` given) of
+    ``patient``: None when any day is open (staff, or no session recorded yet). ``before_treatment_problem``'s
+    rule, for a form's ``min``."""
+    if getattr(user, "role", None) != Role.PATIENT:
         return None
+    return _first_open(first_treatment_day(patient), today)
+
+
+def _first_open(first: date | None, today: date | None) -> date | None:
+    if first is None:
+        return None
+    return first if today is None or today <= first else first + timedelta(days=1)
+
+
+def _closed(day: date, first: date | None, today: date | None) -> str | None:
+    opens = _first_open(first, today)
+    if opens is None or first is None or day >= opens:
+        return None
+    if day == first:
+        return gettext(ON_FIRST_TREATMENT_DAY).format(date=plain_day(day))
     return gettext(BEFORE_FIRST_TREATMENT).format(date=plain_day(day), first=plain_day(first))
 
 

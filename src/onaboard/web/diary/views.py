@@ -32,6 +32,7 @@ from onaboard.web.diary.services import (
     DiaryEntryInvalidError,
     before_treatment_problem,
     diary_entry_save,
+    first_treatment_day,
 )
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
@@ -215,4 +216,7 @@ def history(request: HttpRequest) -> HttpResponse:
     chart = headache_days_chart(
         found.chart_periods, found.sessions, title=_("Headache days in each 28-day period"), html_id="my-chart"
     )
-    return render(request, "diary/diary_entry_list.html", {"history": found, "chart": chart, "patient": patient})
+    # the days before the first treatment are shown, not offered to change or add (before_treatment_problem)
+    kept_before = first_treatment_day(patient)
+    context = {"history": found, "chart": chart, "patient": patient, "kept_before": kept_before}
+    return render(request, "diary/diary_entry_list.html", context)

@@ -73,7 +73,7 @@ from onaboard.web.accounts.models import Clinic
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.diary.services import day_before_birth_problem, diary_entry_fields
+from onaboard.web.diary.services import before_treatment_problems, day_before_birth_problem, diary_entry_fields
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import CheckResult, cycle_check_results, other_toxin_doses
 from onaboard.web.injections.services import (
@@ -404,9 +404,11 @@ def diary_csv_import(
     """Import a diary CSV (shared/spec/diary-csv.md) whose ``patient_id`` is the record number in ``clinic``.
 
     With ``patient`` every row must be that patient's. Validation is the engine's ``parse_diary``; an unknown or
-    other patient is a problem on the row's first line too. All or nothing: ``DiaryCsvInvalidError`` lists every
-    problem and nothing is written; otherwise one transaction writes every patient's days, their rows locked first
-    (``_patients_locked``), so the same file imported twice at once writes each day once.
+    other patient is a problem on the row's first line too, and so is a day before the first treatment in a file a
+    patient imports themselves (``diary.services.before_treatment_problems``). All or nothing:
+    ``DiaryCsvInvalidError`` lists every problem and nothing is written; otherwise one transaction writes every
+    patient's days, their rows locked first (``_patients_locked``), so the same file imported twice at once writes
+    each day once.
     """
     try:
         diaries = parse_diary(source, today=today, stored=True)
@@ -425,6 +427,10 @@ def diary_csv_import(
             for day in diary.days if target is not None else ():
                 if problem := day_before_birth_problem(target, day.date):
                     problems.append(CsvProblem(lines.first(diary.patient_id, day.date), "date", problem))
+            # a patient importing their own diary keeps the days before their first treatment as they were
+            closed = before_treatment_problems(user, target, (day.date for day in diary.days)) if target else {}
+            for day, problem in closed.items():
+                problems.append(CsvProblem(lines.first(diary.patient_id, day), "date", problem))
         if problems:
             raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line))
         summary = ImportSummary()

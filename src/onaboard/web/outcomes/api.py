@@ -18,6 +18,7 @@ from ninja import Router, Status
 
 from onaboard.clinical import HIT6_ITEM_COUNT, Hit6Answer, PromError, hit6_score, midas_score, treatment_outcomes
 from onaboard.serialize import outcomes_json, period_change_json
+from onaboard.web.accounts.models import Role
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.diary.services import before_treatment_problem
 from onaboard.web.injections.selectors import recorded_sessions
@@ -26,6 +27,7 @@ from onaboard.web.outcomes.schemas import OutcomesOut, QuestionnaireIn, Question
 from onaboard.web.outcomes.selectors import engine_reason, questionnaire_history
 from onaboard.web.outcomes.services import (
     MIDAS_KEYS,
+    QuestionnaireDateError,
     QuestionnaireInvalidError,
     questionnaire_date_problem,
     questionnaire_response_record,
@@ -58,7 +60,8 @@ NO_SESSION_YET = gettext_noop(
 )
 def outcomes_detail(request: HttpRequest, patient_id: UUID) -> Any:
     """Headache days per 28-day period against the baseline, week 4 and week 24 response, and the NICE TA260
-    continue/stop verdict with its reasons. 404 with its own message while no session is recorded."""
+    continue/stop verdict with its reasons (null for the patient's own token: as on their portal, a stop is the
+    clinician's to discuss first). 404 with its own message while no session is recorded."""
     patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
     today = timezone.localdate()
     injections = list(recorded_sessions(patient).filter(date__lte=today).values_list("date", flat=True))
@@ -67,7 +70,10 @@ def outcomes_detail(request: HttpRequest, patient_id: UUID) -> Any:
         return Status(404, {"detail": gettext(NO_SESSION_YET)})
     outcomes = treatment_outcomes(patient_diary(patient, until=today), injections=injections, as_of=today)
     running = None if outcomes.running is None else period_change_json(outcomes.running)
-    return {**outcomes_json(outcomes), "running_period": running}
+    body = {**outcomes_json(outcomes), "running_period": running}
+    if getattr(caller(request), "role", None) == Role.PATIENT:
+        body["nice_ta260"] = None  # the portal's rule: the clinician discusses a stop before the patient reads it
+    return body
 
 
 def _questionnaire_out(response: QuestionnaireResponse, reason: str) -> dict[str, Any]:
@@ -108,7 +114,7 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
     today = timezone.localdate()
     if (date_problem := questionnaire_date_problem(patient, payload.date, today=today)) is not None:
         return problems([("date", date_problem)])
-    if (closed := before_treatment_problem(caller(request), patient, payload.date)) is not None:
+    if (closed := before_treatment_problem(caller(request), patient, payload.date, today=today)) is not None:
         return problems([("date", closed)])
     midas = payload.instrument == "midas"
     if midas != isinstance(payload.answers, dict):
@@ -127,6 +133,8 @@ def questionnaire_submit(request: HttpRequest, patient_id: UUID, payload: Questi
         )
     except QuestionnaireInvalidError as error:
         return problems(_answer_problem_places(payload.answers, error.problems))
+    except QuestionnaireDateError as refused:  # passed above, not under the patient's lock (a session since)
+        return problems([("date", str(refused))])
     return Status(201, _questionnaire_out(response, engine_reason(response)))
 
 

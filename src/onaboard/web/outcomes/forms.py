@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer, PromError, midas_score
 from onaboard.clinical import prom as engine_prom
 from onaboard.web.diary.forms import FreeTextField, engine_message_parts
-from onaboard.web.diary.services import before_treatment_problem
+from onaboard.web.diary.services import before_treatment_problem, first_open_day
 from onaboard.web.outcomes.models import DECISION_REASON_MAX_LENGTH, Decision, QuestionnaireResponse
 from onaboard.web.outcomes.services import DECISION_REASON_NEEDED, MIDAS_KEYS, questionnaire_date_problem
 from onaboard.web.patients.models import Patient
@@ -104,6 +104,8 @@ class _QuestionnaireForm(forms.Form):
         self.patient = patient
         self.user = user
         self.fields["date"].widget.attrs["max"] = today.isoformat()
+        if (opens := first_open_day(user, patient, today=today)) is not None:
+            self.fields["date"].widget.attrs["min"] = opens.isoformat()  # the answers before it are the baseline
 
     def clean_date(self) -> date:
         """The day answered, unless the service's rules refuse it: ``questionnaire_date_problem`` and, for the user
@@ -111,7 +113,7 @@ class _QuestionnaireForm(forms.Form):
         value: date = self.cleaned_data["date"]
         if (problem := questionnaire_date_problem(self.patient, value, today=self.today)) is not None:
             raise forms.ValidationError(problem)
-        if (closed := before_treatment_problem(self.user, self.patient, value)) is not None:
+        if (closed := before_treatment_problem(self.user, self.patient, value, today=self.today)) is not None:
             raise forms.ValidationError(closed)
         return value
 

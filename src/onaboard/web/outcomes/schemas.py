@@ -57,7 +57,11 @@ class OutcomesOut(Schema):
     week4: PeriodChangeOut | None
     onset_period: int | None = Field(..., description="First complete period with >= 30 % fewer headache days.")
     week24: Week24Out
-    nice_ta260: NiceTa260Out
+    nice_ta260: NiceTa260Out | None = Field(
+        ...,
+        description="NICE TA260's continue-or-stop verdict with its reasons; null for the patient's own token (as on "
+        "their portal, a stop is the clinician's to discuss first).",
+    )
 
 
 class QuestionnaireIn(InputSchema):

@@ -112,7 +112,7 @@ def questionnaire_response_record(
         locked = patient_locked(patient)
         if (problem := questionnaire_date_problem(locked, date, today=today)) is not None:
             raise QuestionnaireDateError(problem)
-        if (closed := before_treatment_problem(user, locked, date)) is not None:
+        if (closed := before_treatment_problem(user, locked, date, today=today)) is not None:
             raise QuestionnaireDateError(closed)
         try:
             stored, total, category = _scored(instrument, answers)

@@ -48,6 +48,7 @@ from onaboard.web.outcomes.selectors import (
     treatment_decision_history,
 )
 from onaboard.web.outcomes.services import (
+    QuestionnaireDateError,
     QuestionnaireInvalidError,
     TreatmentDecisionAlreadySentError,
     TreatmentDecisionRefusedError,
@@ -270,6 +271,8 @@ def _answer_page(
                 )
             except QuestionnaireInvalidError as invalid:
                 form.add_engine_problems(invalid.problems)
+            except QuestionnaireDateError as refused:  # the date passed the form, not the lock (a session since)
+                form.add_error("date", str(refused))
             else:
                 return _say_saved(request, instrument, response)
         messages.error(request, CHECK_ANSWERS)
