@@ -16,7 +16,7 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE
 from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.diary.selectors import patient_diary
-from onaboard.web.diary.services import BEFORE_FIRST_TREATMENT, ON_FIRST_TREATMENT_DAY
+from onaboard.web.diary.services import ANSWERS_BASELINE_CLOSED
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes import api as outcomes_api
 from onaboard.web.outcomes.models import QuestionnaireResponse
@@ -213,7 +213,7 @@ def test_a_patients_questionnaire_before_their_first_treatment_is_refused_at_the
     refused = _submit(api_as("patient"), patient, body)
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"][-1] == "date"
-    assert refused.json()["detail"][0]["msg"] == BEFORE_FIRST_TREATMENT.format(
+    assert refused.json()["detail"][0]["msg"] == ANSWERS_BASELINE_CLOSED.format(
         date=plain_day(before), first=plain_day(first)
     )
     assert not QuestionnaireResponse.objects.exists()
@@ -234,9 +234,8 @@ def test_a_patients_answer_on_their_first_treatments_day_is_baseline_once_that_d
     later = {**on_the_day, "date": (today - timedelta(days=20)).isoformat()}
     refused = _submit(api_as("patient"), patient, later)
     assert refused.status_code == 422
-    assert refused.json()["detail"][0]["msg"] == ON_FIRST_TREATMENT_DAY.format(
-        date=plain_day(today - timedelta(days=20))
-    )
+    day0 = plain_day(today - timedelta(days=20))
+    assert refused.json()["detail"][0]["msg"] == ANSWERS_BASELINE_CLOSED.format(date=day0, first=day0)
     assert not QuestionnaireResponse.objects.exists()
 
 

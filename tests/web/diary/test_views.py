@@ -751,6 +751,7 @@ def test_staff_open_a_day_before_the_first_treatment_as_a_form(client, world):
     page = client.get(url).content.decode()
     assert 'class="save"' in page
     assert "before your first treatment" not in page
+    assert 'id="day-baseline"' in page  # told it is the baseline the response is judged against
     client.post(url, _day(date=day.isoformat()))
     assert DiaryEntry.objects.get(patient=patient, date=day).headache_hours == Decimal(6)
 

@@ -24,7 +24,7 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections import selectors, services, sitemap, views
 from onaboard.web.injections.forms import SITE_NOT_GIVEN_HELP, fixed_site_keys
 from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
-from tests.web.factories import PASSWORD, UserFactory
+from tests.web.factories import PASSWORD, InjectionSessionFactory, UserFactory
 from tests.web.injections.conftest import authorisation, fixed_entries, insure, record
 
 STAFF_WHO_RECORD = ["clinician", "nurse"]
@@ -426,6 +426,21 @@ def test_the_live_summary_is_a_partial(client, world, patient):
     assert "160 U" in html
     assert "40 U" in html  # discarded from the 200 U vial
     assert not InjectionSession.objects.exists()
+
+
+def test_the_checks_say_a_failed_check_will_be_overridden_once_a_reason_is_typed(client, world, patient):
+    """A session 10 days after the last fails the 12-week check: the live checks say recording is blocked until a
+    reason is given, and once one is typed, that the check will be recorded as overridden with it."""
+    InjectionSessionFactory(patient=patient, date=today() - dt.timedelta(days=10), status=SessionStatus.RECORDED)
+    login(client, world, "nurse")
+    blocked = client.post(new_url(patient), screen_data(action="preview"), HTTP_HX_REQUEST="true").content.decode()
+    assert "Recording is blocked" in blocked
+    assert "failed — recording needs an override reason" in blocked
+    data = screen_data(action="preview", override="flare after a missed dose; agreed with the patient")
+    given = client.post(new_url(patient), data, HTTP_HX_REQUEST="true").content.decode()
+    assert "Recording is blocked" not in given
+    assert "To be recorded as overridden, with your reason:" in given
+    assert "failed — to be recorded as overridden, with your reason" in given
 
 
 def test_a_date_after_today_is_refused_by_the_form(client, world, patient):
@@ -1380,3 +1395,34 @@ def test_the_warnings_shown_before_injecting_are_kept_with_the_session(client, w
         "recording</span>"
     ) in notes
     assert "chronic_migraine: " not in notes
+
+
+def test_the_procedure_note_gives_the_safety_screen_the_session_was_recorded_with(client, world, patient):
+    """A muscle relaxant is a caution (PI 7), not a block: the session records without an override, and its
+    procedure note (clinical copy) says what the safety screen was when it was recorded; the billing copy does not."""
+    from onaboard.web.coverage.documents import DocumentKind, document_context
+    from onaboard.web.injections.recorded_checks import safety_at_recording
+
+    type(patient).objects.filter(pk=patient.pk).update(muscle_relaxant=True)
+    login(client, world, "nurse")
+    assert client.post(new_url(patient), screen_data()).status_code == 302
+    session = InjectionSession.objects.get(status=SessionStatus.RECORDED)
+    safety = safety_at_recording(session)
+    assert safety is not None
+    assert any("relaxant" in reason for reason in safety.reasons)
+    note = document_context(
+        DocumentKind.PROCEDURE,
+        patient=patient,
+        today=today(),
+        user=world.users["clinician"],
+        session_id=session.external_id,
+    )
+    assert note["safety_at_recording"] == safety
+    billing = document_context(
+        DocumentKind.PROCEDURE,
+        patient=patient,
+        today=today(),
+        user=world.users["billing"],
+        session_id=session.external_id,
+    )
+    assert billing["safety_at_recording"] is None

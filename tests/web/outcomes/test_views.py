@@ -612,7 +612,7 @@ def test_a_patient_cannot_date_answers_before_their_first_treatment(patient_clie
     before = first - timedelta(days=1)
     response = patient_client.post(reverse("outcomes:hit6"), _hit6_post(date=before.isoformat()))
     assert response.status_code == 200
-    assert "is before your first treatment" in unescape(response.content.decode())
+    assert "Answers can no longer be dated" in unescape(response.content.decode())
     assert not QuestionnaireResponse.objects.exists()
     with pytest.raises(QuestionnaireDateError):
         questionnaire_response_record(
@@ -634,7 +634,7 @@ def test_answers_refused_under_the_lock_after_the_form_passed_them_name_the_date
     monkeypatch.setattr(forms, "before_treatment_problem", lambda *args, **kwargs: None)
     response = patient_client.post(reverse("outcomes:hit6"), _hit6_post(date=(today - timedelta(days=20)).isoformat()))
     assert response.status_code == 200
-    assert "is before your first treatment" in unescape(response.content.decode())
+    assert "Answers can no longer be dated" in unescape(response.content.decode())
     assert not QuestionnaireResponse.objects.exists()
 
 

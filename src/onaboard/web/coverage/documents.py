@@ -70,7 +70,7 @@ from onaboard.web.injections.models import (
     SideEffect,
     SideEffectKind,
 )
-from onaboard.web.injections.recorded_checks import checks_overridden, warnings_at_recording
+from onaboard.web.injections.recorded_checks import checks_overridden, safety_at_recording, warnings_at_recording
 from onaboard.web.injections.selectors import (
     patient_safety_screen,
     session_map_sites,
@@ -618,6 +618,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         "not_given": not_given,
         "overridden": checks_overridden(session) if clinical else [],
         "warnings_at_recording": warnings_at_recording(session) if clinical else [],
+        "safety_at_recording": safety_at_recording(session) if clinical else None,
     }
 
 

@@ -35,10 +35,13 @@ BEFORE_FIRST_TREATMENT = gettext_noop(
     "{date} is before your first treatment ({first}): what you recorded before it is what your treatment is "
     "judged against, so it is kept as it was. If something in it is wrong, tell the clinic: they can correct it."
 )
-ON_FIRST_TREATMENT_DAY = gettext_noop(
-    "{date} is the day of your first treatment: answers given up to that day are what your treatment is judged "
-    "against, so they are kept as they were. If something in them is wrong, tell the clinic: they can correct it."
+ANSWERS_BASELINE_CLOSED = gettext_noop(
+    "Answers can no longer be dated {date}: the answers given up to your first treatment ({first}) are what your "
+    "treatment is judged against, so they are kept as they were. Give the day you answered, after {first}; if an "
+    "earlier answer is wrong, tell the clinic: they can correct it."
 )
+"""The answers' refusal (HIT-6, MIDAS): a patient adds an answer rather than changes a day, so it says which day to
+give instead."""
 
 
 def first_treatment_day(patient: Patient) -> date | None:
@@ -97,8 +100,8 @@ def _closed(day: date, first: date | None, today: date | None) -> str | None:
     opens = _first_open(first, today)
     if opens is None or first is None or day >= opens:
         return None
-    if day == first:
-        return gettext(ON_FIRST_TREATMENT_DAY).format(date=plain_day(day))
+    if today is not None:  # an answer's date
+        return gettext(ANSWERS_BASELINE_CLOSED).format(date=plain_day(day), first=plain_day(first))
     return gettext(BEFORE_FIRST_TREATMENT).format(date=plain_day(day), first=plain_day(first))
 
 

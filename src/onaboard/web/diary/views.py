@@ -112,6 +112,9 @@ def _day_page(
         refused_day = None
     # A patient's day before their first treatment is shown as it is, not as a form to change (the service refuses it).
     closed = None if not_yet else before_treatment_problem(request.user, patient, refused_day or day)
+    # Staff may still change it: they are told it is the baseline, which the response is judged against.
+    first = first_treatment_day(patient) if on_behalf else None
+    baseline_of = first if first is not None and day < first else None
     # The calendar's first day has no day before (a typed URL may ask for it); a day still to come links to today.
     previous_day = day - timedelta(days=1) if date.min < day <= today else None
     next_day = day + timedelta(days=1) if day < today else None
@@ -131,6 +134,7 @@ def _day_page(
             "on_behalf": on_behalf,
             "not_yet": not_yet,
             "closed": closed,
+            "baseline_of": baseline_of,
             "today_url": url_for_day(today),
             "action_url": action_url or request.path,
             "previous_url": url_for_day(previous_day) if previous_day else None,

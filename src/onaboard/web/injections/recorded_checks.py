@@ -68,6 +68,15 @@ def warnings_at_recording(session: InjectionSession) -> list[RecordedCheck]:
     return [check for check in checks_at_recording(session) if check.warning]
 
 
+def safety_at_recording(session: InjectionSession) -> RecordedCheck | None:
+    """The safety screen's stored reasons (the contraindication check's: a caution such as a muscle relaxant, the
+    questions not answered, or the screen clear) when the check passed, so was not overridden: what the procedure
+    note gives of the screen the session was recorded with. None for a session stored without them (an import)."""
+    if CheckCode.CONTRAINDICATION.value in session.overridden_checks.split(","):
+        return None  # named with its reasons among the checks overridden
+    return next((check for check in checks_at_recording(session) if check.code is CheckCode.CONTRAINDICATION), None)
+
+
 def checks_overridden(session: InjectionSession) -> list[RecordedCheck]:
     """Each known check the session overrode, in the order stored, with the reasons stored for it (none when no line
     was stored for it)."""

@@ -246,6 +246,12 @@ class SessionScreen:
         self.added_key: str | None = None
         """The follow-the-pain row "Add site" just added (without JavaScript): its units field has the focus."""
 
+    @property
+    def override_given(self) -> bool:
+        """Whether an override reason is typed: the checks then say the failed ones will be recorded as overridden
+        with it, not that recording is blocked (the service still judges the reason when recording)."""
+        return bool(self.form.data.get("override_reason", "").strip()) if self.form.is_bound else False
+
     # Entries as typed, for the map and the live summary (the record action uses the cleaned values).
     def entries(self) -> list[SiteEntry]:
         return [*self.form.fixed_entries(), *_ftp_entries(self.rows)]
@@ -411,6 +417,7 @@ class SessionScreen:
             ],
             "ftp_departures": self.ftp_departures(),
             "checks": checks,
+            "override_given": self.override_given,
             "unreadable": self.unreadable_sites(),
             "error_summary": self.error_summary() if self.show_errors else None,
             "show_errors": self.show_errors,
@@ -460,7 +467,11 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
     action = request.POST.get("action", "preview")
     screen = SessionScreen(patient=patient, booking=booking, data=request.POST)
     if request.htmx and action == "preview":
-        context = {"checks": screen.checks(), "unreadable": screen.unreadable_sites()}
+        context = {
+            "checks": screen.checks(),
+            "unreadable": screen.unreadable_sites(),
+            "override_given": screen.override_given,
+        }
         return render(request, "injections/_session_checks.html", context)
     if "remove" in request.POST:
         screen = SessionScreen(patient=patient, booking=booking, data=screen.without_row(request.POST["remove"]))

@@ -139,11 +139,21 @@ class SafetyScreenForm(forms.Form):
 
     version = _version_field()
     other_toxin_asked = forms.TypedChoiceField(
-        label=Patient._meta.get_field("other_toxin_asked").verbose_name,
-        choices=[(ANSWER_YES, _("yes")), (ANSWER_NO, _("no"))],
+        # The answer is whether the question was asked, not whether the patient had a treatment (each one is recorded
+        # with its units under "Other botulinum toxin treatments", where the cumulative-dose check reads it): worded
+        # so that "yes" cannot be read as "the patient had one".
+        label=_("Other botulinum toxin treatments in the last 3 months: asked?"),
+        choices=[
+            (ANSWER_YES, _("asked (record each treatment given, with its units, on the patient's page)")),
+            (ANSWER_NO, _("not asked yet")),
+        ],
         coerce=lambda value: value == ANSWER_YES,
         widget=forms.RadioSelect,
-        help_text=_("Botulinum toxin for any other reason (cosmetic, spasticity, bladder …) in the last 3 months."),
+        help_text=_(
+            "Ask about botulinum toxin for any other reason (cosmetic, spasticity, bladder …) in the last 3 months. "
+            "A treatment given counts toward the cumulative-dose check only once it is recorded with its units under "
+            '"Other botulinum toxin treatments".'
+        ),
     )
 
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
