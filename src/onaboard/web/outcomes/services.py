@@ -100,12 +100,12 @@ def questionnaire_response_record(
     HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
     ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them, ``QuestionnaireDateError`` for a
-    date after ``today`` (the caller's) or before the birth date (``questionnaire_date_problem``), and for a date
-    before the first treatment when ``user`` is the patient (``diary.services.before_treatment_problem``: the
-    baseline HIT-6 is kept as it was); nothing is saved then. The birth date is read from the patient's row locked
-    (``patients.services.patient_locked``), the lock ``patient_update`` takes to move it: a birth date moved later
-    at the same moment cannot pass its check against the record's days while these answers pass against the old
-    one.
+    date after ``today`` (the caller's) or before the birth date (``questionnaire_date_problem``), and for a date in
+    the baseline when ``user`` is the patient (``diary.services.before_treatment_problem``: before the first
+    treatment, or its day once that has passed; the baseline answers are kept as they were); nothing is saved then.
+    The birth date is read from the patient's row locked (``patients.services.patient_locked``), the lock
+    ``patient_update`` takes to move it: a birth date moved later at the same moment cannot pass its check against
+    the record's days while these answers pass against the old one.
     """
     instrument = Instrument(instrument)
     with transaction.atomic():
