@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -276,14 +276,33 @@ class ApprovalAnswers:
 
 def approval_answers(patient_ids: Iterable[int]) -> ApprovalAnswers:
     """Where the patients' prior-authorisation requests stand (``ApprovalAnswers``), in one query: the requests made
-    under each patient's insurance now (``requests_under``; all of them without insurance)."""
+    under each patient's insurance now (``requests_under``)."""
+    return _answers_under(_requests_by_patient(list(patient_ids)))
+
+
+def _requests_by_patient(ids: list[int]) -> dict[int, tuple[list[PriorAuthorisation], str | None]]:
+    """Each patient's requests, newest first (``PriorAuthorisation.Meta.ordering``), with the coverage policy of
+    their insurance now (None without one), read in one query."""
+    requests: dict[int, list[PriorAuthorisation]] = {pk: [] for pk in ids}
+    insured: dict[int, str | None] = {}
     rows = (
-        PriorAuthorisation.objects.filter(patient_id__in=list(patient_ids))
-        .filter(Q(patient__insurance__isnull=True) | Q(policy_id=F("patient__insurance__policy_id")))
+        PriorAuthorisation.objects.filter(patient_id__in=ids)
+        .annotate(insured_under=F("patient__insurance__policy_id"))
         .order_by("patient_id", "-requested_on", "-created")
-        .values_list("patient_id", "status", "decided_on", "requested_on")
     )
-    return _answers_of(rows)
+    for row in rows:
+        requests[row.patient_id].append(row)
+        insured[row.patient_id] = row.insured_under
+    return {pk: (each, insured.get(pk)) for pk, each in requests.items()}
+
+
+def _answers_under(grouped: Mapping[int, tuple[list[PriorAuthorisation], str | None]]) -> ApprovalAnswers:
+    """``ApprovalAnswers`` of each patient's requests made under their insurance now (``requests_under``)."""
+    return _answers_of(
+        (row.patient_id, row.status, row.decided_on, row.requested_on)
+        for requests, policy_id in grouped.values()
+        for row in requests_under(requests, policy_id)[0]
+    )
 
 
 def _answers_of(rows: Iterable[tuple[int, str, dt.date | None, dt.date]]) -> ApprovalAnswers:
@@ -473,24 +492,11 @@ class ApprovalStates:
 def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalStates:
     """Where many patients' approvals stand on ``today`` (``ApprovalStates``), in one query: the rule is
     ``approval_state``'s, so the worklist and the patient's coverage page cannot disagree."""
-    ids = list(patient_ids)
-    requests: dict[int, list[PriorAuthorisation]] = {pk: [] for pk in ids}
-    policies: dict[int, str | None] = {}
-    rows = (
-        PriorAuthorisation.objects.filter(patient_id__in=ids)
-        .annotate(insured_under=F("patient__insurance__policy_id"))  # the insurance's policy now, in the same query
-        .order_by("patient_id", "-requested_on", "-created")
-    )
-    for row in rows:
-        requests[row.patient_id].append(row)
-        policies[row.patient_id] = row.insured_under
-    answers = _answers_of(
-        (row.patient_id, row.status, row.decided_on, row.requested_on)
-        for each in requests.values()
-        for row in each
-        if row.insured_under in (None, row.policy_id)
-    )
-    states = {pk: _approval_state_of(each, today, policy_id=policies.get(pk)) for pk, each in requests.items()}
+    grouped = _requests_by_patient(list(patient_ids))
+    states = {
+        pk: _approval_state_of(requests, today, policy_id=policy_id) for pk, (requests, policy_id) in grouped.items()
+    }
+    answers = _answers_under(grouped)
     return ApprovalStates(states, answers)
 
 
