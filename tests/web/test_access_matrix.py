@@ -166,6 +166,9 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "injections:side_effect_review": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     # A patient's questionnaires as staff (or the patient) read them: VIEW_CLINICAL.
     "outcomes:patient_questionnaires": patient_page(CLINICAL | PATIENT, CLINICAL),
+    # Entering a patient's HIT-6 and MIDAS from the paper form: clinical staff (KEEP_DIARY); patients use their own.
+    "outcomes:patient_hit6": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
+    "outcomes:patient_midas": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     # Continue or stop treatment: clinical staff read the engine's verdict and the decisions (VIEW_CLINICAL, a staff
     # page); only a clinician records one (DECIDE_TREATMENT), by POST.
     "outcomes:treatment_decisions": patient_page(CLINICAL, CLINICAL),

@@ -15,6 +15,8 @@ FORMS = [
     ("coverage:authorisation_new", "patient_id", ""),
     ("interop:patient", "external_id", ""),
     ("injections:report_side_effect", "", "?patient={patient}"),
+    ("outcomes:patient_hit6", "patient_id", ""),
+    ("outcomes:patient_midas", "patient_id", ""),
 ]
 
 

@@ -17,6 +17,7 @@ TODAY = date(2026, 3, 2)
 
 
 NURSE = User(role=Role.NURSE)
+PATIENT = User(role=Role.PATIENT)
 """The forms' user (not saved): clinical staff, whom ``before_treatment_problem`` never refuses without a query."""
 
 
@@ -129,10 +130,18 @@ def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other()
     assert "replaces" not in Hit6Form.initial_for(None, TODAY)
 
 
-def test_hit6_items_are_named_by_their_number_only():
+def test_hit6_items_are_named_by_their_number_only(monkeypatch):
     """Each HIT-6 item is shown by its number and the form's own numbering, never by an area of life: the domain
-    facts name HIT-6's six areas but not which item covers which."""
-    form = Hit6Form(today=date(2026, 11, 30), patient=_patient(), user=NURSE)
-    items = [form.fields[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
-    assert [str(item.label) for item in items] == [f"Item {number}" for number in range(1, HIT6_ITEM_COUNT + 1)]
-    assert {str(item.help_text) for item in items} == {"as numbered on your HIT-6 form"}
+    facts name HIT-6's six areas but not which item covers which. The patient reads "your" form; staff entering
+    the patient's answers read "the patient's"."""
+    monkeypatch.setattr(forms, "first_open_day", lambda *args, **kwargs: None)  # no session: no database here
+    notes = {}
+    for user in (NURSE, PATIENT):
+        form = Hit6Form(today=date(2026, 11, 30), patient=_patient(), user=user)
+        items = [form.fields[f"item_{number}"] for number in range(1, HIT6_ITEM_COUNT + 1)]
+        assert [str(item.label) for item in items] == [f"Item {number}" for number in range(1, HIT6_ITEM_COUNT + 1)]
+        notes[user.role] = {str(item.help_text) for item in items}
+    assert notes == {
+        Role.PATIENT: {"as numbered on your HIT-6 form"},
+        Role.NURSE: {"as numbered on the patient's HIT-6 form"},
+    }

@@ -645,3 +645,129 @@ def test_the_answers_date_field_starts_after_the_baseline(patient_client, world)
     InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
     html = patient_client.get(reverse("outcomes:hit6")).content.decode()
     assert f'min="{(first + timedelta(days=1)).isoformat()}"' in html
+
+
+# --- Staff entering a patient's answers from the paper form -------------------------------------------------------
+
+
+def _staff_url(name: str, patient) -> str:
+    return reverse(f"outcomes:patient_{name}", kwargs={"patient_id": patient.external_id})
+
+
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_clinical_staff_enter_a_patients_hit6_from_the_paper_form(client, world, role):
+    """The same six items, scored by the engine, saved on the patient's record under the staff member's name in the
+    audit trail; the page then lists the patient's answers with the saved message."""
+    patient = world.same_clinic_patient
+    client.force_login(world.users[role])
+    page = unescape(client.get(_staff_url("hit6", patient)).content.decode())
+    assert f"HIT-6 answers: {patient.display_name} ({patient.record_number})" in page
+    assert "as numbered on the patient's HIT-6 form" in page
+    assert "Save the answers" in page
+    assert "Save my answers" not in page
+    response = client.post(_staff_url("hit6", patient), _hit6_post())
+    assert response.url == reverse("outcomes:patient_questionnaires", kwargs={"patient_id": patient.external_id})
+    saved = QuestionnaireResponse.objects.get(patient=patient)
+    assert (saved.instrument, saved.total, saved.category) == ("hit6", 66, "severe_impact")
+    assert AuditEvent.objects.filter(
+        action=Action.CREATE, username=role, patient_id=patient.external_id, object_type="questionnaire_hit6"
+    ).exists()
+    listed = unescape(client.get(response.url).content.decode())
+    assert "HIT-6 saved for" in listed
+
+
+def test_staff_enter_a_baseline_midas_the_patient_can_no_longer_date(client, world):
+    """After the first session has passed, the patient's own form refuses a date before it (the baseline is kept);
+    the clinic, which the patient is told to ask, enters it, and the page says it is the baseline."""
+    patient, today = world.own_patient, timezone.localdate()
+    first = today - timedelta(days=14)
+    InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
+    before = (first - timedelta(days=3)).isoformat()
+    client.force_login(world.users["patient"])
+    refused = client.post(reverse("outcomes:midas"), _midas_post(date=before))
+    assert "Answers can no longer be dated" in unescape(refused.content.decode())
+    assert not QuestionnaireResponse.objects.exists()
+    client.force_login(world.users["nurse"])
+    page = unescape(client.get(_staff_url("midas", patient)).content.decode())
+    assert 'id="answers-baseline"' in page
+    assert date_format(first, "j M Y") in page
+    assert "min=" not in re.search(r'<input[^>]*name="date"[^>]*>', page).group(0)
+    assert client.post(_staff_url("midas", patient), _midas_post(date=before)).status_code == 302
+    assert QuestionnaireResponse.objects.get(patient=patient).date.isoformat() == before
+
+
+def test_staff_correct_an_answer_from_its_row_and_are_told_it_is_replaced(client, world):
+    """The staff list links each answer to the form opened on its day with its answers; saving different answers
+    replaces it (the page said so), and there is still one answer that day."""
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - timedelta(days=30)
+    questionnaire_response_record(
+        user=world.users["clinician"],
+        patient=patient,
+        instrument="hit6",
+        answers=["never"] * 6,
+        date=day,
+        today=timezone.localdate(),
+    )
+    client.force_login(world.users["clinician"])
+    listed = client.get(
+        reverse("outcomes:patient_questionnaires", kwargs={"patient_id": patient.external_id})
+    ).content.decode()
+    link = f"{_staff_url('hit6', patient)}?date={day.isoformat()}"
+    assert f'href="{link}"' in listed
+    page = unescape(client.get(link).content.decode())
+    assert "Saving replaces this answer." in page
+    assert f'value="{day.isoformat()}"' in page
+    checked = re.findall(r'<input type="radio" name="(item_\d)" value="(\w+)"[^>]*checked', page)
+    assert checked == [(f"item_{n}", "never") for n in range(1, 7)]
+    assert f'name="replaces" value="{day.isoformat()}"' in page
+    response = client.post(link, _hit6_post(date=day.isoformat(), replaces=day.isoformat()))
+    assert response.status_code == 302
+    assert QuestionnaireResponse.objects.get(patient=patient, date=day).total == 66
+
+
+def test_staff_sending_answers_for_an_answered_day_are_told_whose_answer_it_replaces(client, world):
+    """Answers for a day already answered are not saved until the page has said, in the clinic's words, that the
+    patient's answer of that day is recorded and that saving again replaces it."""
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - timedelta(days=5)
+    questionnaire_response_record(
+        user=world.users["clinician"],
+        patient=patient,
+        instrument="hit6",
+        answers=["never"] * 6,
+        date=day,
+        today=timezone.localdate(),
+    )
+    client.force_login(world.users["nurse"])
+    page = unescape(client.post(_staff_url("hit6", patient), _hit6_post(date=day.isoformat())).content.decode())
+    assert "Not saved yet: the patient's HIT-6 answer of" in page
+    assert QuestionnaireResponse.objects.get(patient=patient).total == 36
+
+
+@pytest.mark.parametrize("role", ["billing", "admin", "trainee", "patient"])
+def test_no_one_but_clinical_staff_enters_a_patients_answers(client, world, role):
+    """Billing, administrators and trainees have no KEEP_DIARY; a patient answers on their own pages: all get 404
+    here, audited, and nothing is saved."""
+    client.force_login(world.users[role])
+    for name, post in (("hit6", _hit6_post()), ("midas", _midas_post())):
+        assert client.get(_staff_url(name, world.own_patient)).status_code == 404
+        assert client.post(_staff_url(name, world.own_patient), post).status_code == 404
+    assert not QuestionnaireResponse.objects.exists()
+    assert AuditEvent.objects.filter(action=Action.DENIED, username=role).count() == 4
+
+
+def test_another_clinics_patients_answers_are_not_found(client, world):
+    client.force_login(world.users["clinician"])
+    assert client.post(_staff_url("hit6", world.other_clinic_patient), _hit6_post()).status_code == 404
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_only_staff_who_may_enter_answers_see_the_links(client, world):
+    """The staff list offers "Enter ... answers" to clinical staff; the patient reading their own list through the
+    same address does not get them."""
+    url = reverse("outcomes:patient_questionnaires", kwargs={"patient_id": world.own_patient.external_id})
+    client.force_login(world.users["nurse"])
+    assert 'id="enter-hit6"' in client.get(url).content.decode()
+    client.force_login(world.users["patient"])
+    assert 'id="enter-hit6"' not in client.get(url).content.decode()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import HIT6_ITEM_COUNT, MIDAS_MAX_DAYS, MIDAS_MAX_PAIN, Hit6Answer, PromError, midas_score
 from onaboard.clinical import prom as engine_prom
+from onaboard.web.accounts.models import Role
 from onaboard.web.diary.forms import FreeTextField, engine_message_parts
 from onaboard.web.diary.services import before_treatment_problem, first_open_day
 from onaboard.web.outcomes.models import DECISION_REASON_MAX_LENGTH, Decision, QuestionnaireResponse
@@ -33,6 +34,7 @@ HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
 }
 
 HIT6_ITEM_NOTE = _("as numbered on your HIT-6 form")
+HIT6_ITEM_NOTE_STAFF = _("as numbered on the patient's HIT-6 form")
 """Beside each item's number instead of its wording, which is QualityMetric's and licensed. The six areas HIT-6 covers
 are known (clinical-facts section 8.1: pain, social functioning, role functioning, vitality, cognitive functioning,
 psychological distress), but not which item covers which, so no item is named by an area."""
@@ -139,7 +141,7 @@ class Hit6Form(_QuestionnaireForm):
         for number in range(1, HIT6_ITEM_COUNT + 1):
             self.fields[f"item_{number}"] = forms.ChoiceField(
                 label=_("Item %(number)d") % {"number": number},
-                help_text=HIT6_ITEM_NOTE,
+                help_text=HIT6_ITEM_NOTE if getattr(self.user, "role", None) == Role.PATIENT else HIT6_ITEM_NOTE_STAFF,
                 choices=list(HIT6_ANSWER_LABELS.items()),
                 widget=forms.RadioSelect,
                 error_messages={"required": CHOOSE_ANSWER % {"item": number}},

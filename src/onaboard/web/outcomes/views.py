@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +36,10 @@ from onaboard.clinical import (
     Hit6Change,
 )
 from onaboard.web.accounts.models import STAFF_ROLES, Role
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
 from onaboard.web.common.charts import ScorePoint, ScoreTrendChart, score_trend_chart
+from onaboard.web.diary.services import first_treatment_day
 from onaboard.web.outcomes import services
 from onaboard.web.outcomes.forms import Hit6Form, MidasForm, TreatmentDecisionForm
 from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
@@ -195,7 +199,12 @@ def _section(history: InstrumentHistory) -> dict[str, object]:
 def _list_page(request: HttpRequest, patient: Patient, *, own: bool) -> HttpResponse:
     history = questionnaire_history(user=request.user, patient=patient)
     sections = [_section(item) for item in history.values()]
-    return render(request, "outcomes/questionnaire_list.html", {"patient": patient, "own": own, "sections": sections})
+    if not own and can(request.user, Capability.KEEP_DIARY):  # staff enter and correct answers from the paper form
+        for section in sections:
+            instrument = section["history"].instrument  # type: ignore[attr-defined]
+            section["enter_url"] = reverse(f"outcomes:patient_{instrument.value}", args=[patient.external_id])
+    context = {"patient": patient, "own": own, "sections": sections}
+    return render(request, "outcomes/questionnaire_list.html", context)
 
 
 @login_required
@@ -215,19 +224,32 @@ def patient_questionnaires(request: HttpRequest, patient_id: UUID) -> HttpRespon
     return _list_page(request, patient, own=request.user.role == Role.PATIENT)
 
 
-def _replace_notice(instrument: Instrument, existing: QuestionnaireResponse, today: date, *, sent: bool) -> Notice:
+STAFF_REPLACES = _("Saving replaces this answer.")
+STAFF_NOT_SAVED_REPLACES = _(
+    "Not saved yet: the patient's %(instrument)s answer of %(day)s is already recorded (total %(total)d). Saving "
+    "again replaces it; to keep it, change the date."
+)
+"""The same notices on the page where clinical staff enter a patient's answers from the paper form."""
+
+
+def _replace_notice(
+    instrument: Instrument, existing: QuestionnaireResponse, today: date, *, sent: bool, own: bool
+) -> Notice:
     """The notice above the form when ``existing`` is the answer of the chosen day: on opening the form (today's
-    answer, shown in the form) it says sending replaces it; after a send for a day already answered it says nothing
-    was saved yet."""
+    answer for the patient, the day asked for by staff; shown in the form) it says sending replaces it; after a
+    send for a day already answered it says nothing was saved yet."""
     badge = ANSWERED_TODAY if existing.date == today else ANSWERED_ON
     day = date_format(existing.date, "j F Y")
     if not sent:
-        return Notice(str(badge) % {"day": day}, str(REPLACES_TODAYS), "ok")
-    text = str(NOT_SAVED_REPLACES) % {"instrument": instrument.label, "day": day, "total": existing.total}
+        return Notice(str(badge) % {"day": day}, str(REPLACES_TODAYS if own else STAFF_REPLACES), "ok")
+    words = NOT_SAVED_REPLACES if own else STAFF_NOT_SAVED_REPLACES
+    text = str(words) % {"instrument": instrument.label, "day": day, "total": existing.total}
     return Notice(str(badge) % {"day": day}, text, "warn")
 
 
-def _say_saved(request: HttpRequest, instrument: Instrument, response: QuestionnaireResponse) -> HttpResponse:
+def _say_saved(
+    request: HttpRequest, instrument: Instrument, response: QuestionnaireResponse, *, own: bool
+) -> HttpResponse:
     """The list of answers, with ``SAVED`` for ``response``: where every send that saved (or had saved) ends."""
     words = {
         "instrument": instrument.label,
@@ -236,30 +258,58 @@ def _say_saved(request: HttpRequest, instrument: Instrument, response: Questionn
         "band": band_label(response.category),
     }
     messages.success(request, str(SAVED) % words)
-    return redirect("outcomes:questionnaires")
+    if own:
+        return redirect("outcomes:questionnaires")
+    return redirect("outcomes:patient_questionnaires", response.patient.external_id)
+
+
+def _day_asked(request: HttpRequest, today: date) -> date:
+    """The day whose answer a staff form opens on (``?date=``, from a row's "Correct" link), else today."""
+    try:
+        return date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return today
 
 
 def _answer_page(
-    request: HttpRequest, *, instrument: Instrument, form_class: type[Hit6Form] | type[MidasForm], template: str
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    own: bool,
+    instrument: Instrument,
+    form_class: type[Hit6Form] | type[MidasForm],
+    template: str,
 ) -> HttpResponse:
-    patient = own_patient(request.user, need=Capability.KEEP_DIARY)
+    """The answer form, for the patient's own answers (``own``) or for clinical staff entering a patient's from the
+    paper form. The same form, the same service and the same rules: the baseline lock is the service's, for the
+    patient only (``diary.services.before_treatment_problem``); staff writing a baseline answer are told what it
+    moves, and the write is audited as every other."""
     today = timezone.localdate()
-    notice = None
+    context: dict[str, object] = {
+        "patient": patient,
+        "own": own,
+        "today": today,
+        "notice": None,
+        "first_treatment": None if own else first_treatment_day(patient),
+        "list_url": reverse("outcomes:questionnaires")
+        if own
+        else reverse("outcomes:patient_questionnaires", args=[patient.external_id]),
+    }
     if request.method == "POST":
         form = form_class(request.POST, today=today, patient=patient, user=request.user)
         if form.is_valid():
             day = form.cleaned_data["date"]
             earlier = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
             if earlier is not None and questionnaire_answers_stored_as(earlier, form.answers()):
-                # The same answers again (a double tap on "Save my answers"): already saved, nothing to replace.
-                return _say_saved(request, instrument, earlier)
+                # The same answers again (a double tap on "Save"): already saved, nothing to replace.
+                return _say_saved(request, instrument, earlier, own=own)
             if earlier is not None and not form.confirms_replacing(day):
                 # Not saved: say which answer a second send replaces, and let that send through.
                 data = request.POST.copy()
                 data["replaces"] = day.isoformat()
                 form = form_class(data, today=today, patient=patient, user=request.user)
-                notice = _replace_notice(instrument, earlier, today, sent=True)
-                return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
+                context["notice"] = _replace_notice(instrument, earlier, today, sent=True, own=own)
+                return render(request, template, {**context, "form": form})
             try:
                 response = questionnaire_response_record(
                     user=request.user,
@@ -274,32 +324,65 @@ def _answer_page(
             except QuestionnaireDateError as refused:  # the date passed the form, not the lock (a session since)
                 form.add_error("date", str(refused))
             else:
-                return _say_saved(request, instrument, response)
+                return _say_saved(request, instrument, response, own=own)
+        elif not own:  # the page sent back shows the patient's name again: a read of the record
+            audit_record(
+                user=request.user,
+                action=Action.READ,
+                object_type=f"questionnaire_{instrument.value}_form",
+                patient_id=patient.external_id,
+            )
         messages.error(request, CHECK_ANSWERS)
     else:
-        existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=today)
+        day = today if own else _day_asked(request, today)
+        existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
         form = form_class(
-            initial=form_class.initial_for(existing, today), today=today, patient=patient, user=request.user
+            initial=form_class.initial_for(existing, day), today=today, patient=patient, user=request.user
         )
         if existing is not None:
-            notice = _replace_notice(instrument, existing, today, sent=False)
-    return render(request, template, {"form": form, "patient": patient, "notice": notice, "today": today})
+            context["notice"] = _replace_notice(instrument, existing, today, sent=False, own=own)
+    return render(request, template, {**context, "form": form})
+
+
+ANSWER_PAGES = {
+    Instrument.HIT6: (Hit6Form, "outcomes/hit6_record.html"),
+    Instrument.MIDAS: (MidasForm, "outcomes/midas_record.html"),
+}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def hit6(request: HttpRequest) -> HttpResponse:
     """Answer HIT-6: six items, five answers each; scored by the engine, one response a day (a second replaces)."""
-    return _answer_page(request, instrument=Instrument.HIT6, form_class=Hit6Form, template="outcomes/hit6_record.html")
+    patient = own_patient(request.user, need=Capability.KEEP_DIARY)
+    form_class, template = ANSWER_PAGES[Instrument.HIT6]
+    return _answer_page(
+        request, patient, own=True, instrument=Instrument.HIT6, form_class=form_class, template=template
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def midas(request: HttpRequest) -> HttpResponse:
     """Answer MIDAS: days affected in the last 3 months; scored by the engine, one response a day."""
+    patient = own_patient(request.user, need=Capability.KEEP_DIARY)
+    form_class, template = ANSWER_PAGES[Instrument.MIDAS]
     return _answer_page(
-        request, instrument=Instrument.MIDAS, form_class=MidasForm, template="outcomes/midas_record.html"
+        request, patient, own=True, instrument=Instrument.MIDAS, form_class=form_class, template=template
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_answers(request: HttpRequest, patient_id: UUID, instrument: str) -> HttpResponse:
+    """Clinical staff enter (or correct) a patient's HIT-6 or MIDAS answers from the paper form the patient filled
+    in (KEEP_DIARY, as for diary days kept on the patient's behalf): the same form, scored by the same engine. The
+    baseline answers, closed to the patient once the first session has passed, stay open here, as the messages
+    the patient reads tell them ("tell the clinic: they can correct it")."""
+    patient = staff_patient_for(request.user, patient_id, need=Capability.KEEP_DIARY)
+    chosen = Instrument(instrument)
+    form_class, template = ANSWER_PAGES[chosen]
+    return _answer_page(request, patient, own=False, instrument=chosen, form_class=form_class, template=template)
 
 
 # --- Continue or stop treatment -------------------------------------------------------------------------------------
