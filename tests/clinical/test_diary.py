@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onaboard.clinical import diary as diary_module
-from onaboard.clinical.diary import COLUMNS, AcuteClass, Intensity, parse_diary, write_diary
+from onaboard.clinical.diary import COLUMNS, AcuteClass, DiaryDay, Intensity, PatientDiary, parse_diary, write_diary
 from onaboard.clinical.errors import DiaryError
 from tests.clinical.strategies import TODAY, patient_days
 
@@ -453,3 +453,16 @@ def test_a_field_of_many_unknown_classes_names_a_few_and_counts_the_rest():
             f"(known: {KNOWN_CLASSES})"
         )
     ]
+
+
+def test_a_patient_diary_refuses_days_out_of_order_twice_or_of_another_patient():
+    """The periods bisect the dates, so a diary out of date order, with a date twice or with another patient's day
+    would be miscounted silently: ``PatientDiary`` refuses it, naming the day."""
+    first, second = (DiaryDay("P1", date(2026, 1, d), Decimal(0)) for d in (1, 2))
+    assert PatientDiary("P1", (first, second)).last_date == date(2026, 1, 2)
+    with pytest.raises(ValueError, match="not in date order: 2026-01-01 comes after 2026-01-02"):
+        PatientDiary("P1", (second, first))
+    with pytest.raises(ValueError, match="has 2026-01-01 twice"):
+        PatientDiary("P1", (first, first))
+    with pytest.raises(ValueError, match="patient P2's, not P1's"):
+        PatientDiary("P1", (first, DiaryDay("P2", date(2026, 1, 3), Decimal(0))))

@@ -210,12 +210,31 @@ class DiaryDay:
     notes: str = ""
 
 
+OTHER_PATIENTS_DAY = "the day {day} is patient {other}'s, not {patient}'s"
+DATE_TWICE = "patient {patient}'s diary has {day} twice"
+DATES_OUT_OF_ORDER = "patient {patient}'s diary is not in date order: {day} comes after {previous}"
+
+
 @dataclass(frozen=True, slots=True)
 class PatientDiary:
-    """All recorded days of one patient, in date order, one row per date."""
+    """All recorded days of one patient, in date order, one row per date.
+
+    The periods are counted by bisecting the dates (``periods.py``), so a diary out of order, with a date twice or
+    with another patient's day would be miscounted without a word: it is refused here (``ValueError``) instead.
+    """
 
     patient_id: str
     days: tuple[DiaryDay, ...]
+
+    def __post_init__(self) -> None:
+        previous: date | None = None
+        for day in self.days:
+            if day.patient_id != self.patient_id:
+                raise ValueError(OTHER_PATIENTS_DAY.format(day=day.date, other=day.patient_id, patient=self.patient_id))
+            if previous is not None and day.date <= previous:
+                words = DATE_TWICE if day.date == previous else DATES_OUT_OF_ORDER
+                raise ValueError(words.format(day=day.date, previous=previous, patient=self.patient_id))
+            previous = day.date
 
     @property
     def first_date(self) -> date | None:

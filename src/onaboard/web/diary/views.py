@@ -25,7 +25,7 @@ from onaboard.web.accounts.models import Role
 from onaboard.web.common.charts import headache_days_chart
 from onaboard.web.common.words import plain_day
 from onaboard.web.coverage.selectors import NextTreatment
-from onaboard.web.diary.forms import CHECK_ANSWERS, DAY_IN_FUTURE, DiaryDayForm
+from onaboard.web.diary.forms import DAY_IN_FUTURE, DiaryDayForm
 from onaboard.web.diary.selectors import diary_day_read, diary_history, next_treatment_read
 from onaboard.web.diary.services import (
     DiaryEntryConflictError,
@@ -87,8 +87,6 @@ def _day_page(
                     text = str(SAVED) % {"day": plain_day(entry.date)}
                 messages.success(request, text)
                 return redirect(url_for_day(entry.date))
-        if form.errors:
-            messages.error(request, CHECK_ANSWERS)
         saved = False
         # A refused save changes nothing: say whether the day keeps an earlier record or has none yet.
         refused_day = _date_param(request.POST.get("date")) if date_editable else day

@@ -70,7 +70,6 @@ from onaboard.web.patients.access import (
 from onaboard.web.patients.models import Patient
 
 SAVED = _("%(instrument)s saved for %(day)s: total %(total)d, %(band)s.")
-CHECK_ANSWERS = _("Please check the answers marked below.")
 ANSWERED_TODAY = _("Answered today")
 ANSWERED_ON = _("Answered on %(day)s")
 REPLACES_TODAYS = _("Sending your answers again replaces today's.")
@@ -332,7 +331,7 @@ def _answer_page(
                 object_type=f"questionnaire_{instrument.value}_form",
                 patient_id=patient.external_id,
             )
-        messages.error(request, CHECK_ANSWERS)
+        # The refused answers: the page opens on its error summary (common/_error_summary.html).
     else:
         day = today if own else _day_asked(request, today)
         existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
