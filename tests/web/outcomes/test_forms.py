@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from onaboard.clinical import HIT6_ITEM_COUNT, prom
 from onaboard.web.accounts.models import Role, User
@@ -60,12 +60,14 @@ def test_a_missing_or_unreadable_date_is_asked_for_in_plain_words():
     """No date, or one not written year-month-day, says what to enter instead of Django's 'This field is
     required.' or 'Enter a valid date.'."""
     answers = {f"item_{n}": "never" for n in range(1, 7)}
-    assert Hit6Form(answers, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [str(forms.ENTER_DATE)]
+    assert Hit6Form(answers, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [
+        str(forms.ENTER_DATE_STAFF)
+    ]
     assert Hit6Form({**answers, "date": "02/03/2026"}, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [
         str(forms.DATE_NOT_A_DATE)
     ]
     midas = {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 0}
-    assert MidasForm(midas, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [str(forms.ENTER_DATE)]
+    assert MidasForm(midas, today=TODAY, patient=_patient(), user=NURSE).errors["date"] == [str(forms.ENTER_DATE_STAFF)]
 
 
 def test_midas_limits_are_the_engines_and_checked_with_the_rest():
@@ -120,13 +122,20 @@ def test_midas_a_and_b_are_optional():
 
 def test_a_form_opened_on_todays_answer_says_it_replaces_that_day_and_no_other():
     """The form prefilled with today's answer carries that day in ``replaces``; it confirms replacing that day only."""
-    answered = QuestionnaireResponse(date=TODAY, answers=["never"] * 6)
+    answered = QuestionnaireResponse(
+        date=TODAY, answers=["never"] * 6, modified=datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    )
     initial = Hit6Form.initial_for(answered, TODAY)
-    assert initial["replaces"] == "2026-03-02"
+    assert initial["replaces"] == "2026-03-02@2026-03-02T09:30:00+00:00"
     form = Hit6Form({**initial, "date": "2026-03-02"}, today=TODAY, patient=_patient(), user=NURSE)
     assert form.is_valid(), form.errors
-    assert form.confirms_replacing(TODAY)
-    assert not form.confirms_replacing(date(2026, 3, 1))
+    assert form.confirms_replacing(answered)
+    saved_again = QuestionnaireResponse(
+        date=TODAY, answers=["always"] * 6, modified=datetime(2026, 3, 2, 9, 31, tzinfo=UTC)
+    )
+    assert not form.confirms_replacing(saved_again)
+    assert form.saw_another_answer(TODAY)
+    assert not form.saw_another_answer(date(2026, 3, 1))
     assert "replaces" not in Hit6Form.initial_for(None, TODAY)
 
 

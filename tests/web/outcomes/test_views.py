@@ -20,7 +20,12 @@ from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import forms, selectors, services, views
 from onaboard.web.outcomes.models import QuestionnaireResponse, TreatmentDecision
 from onaboard.web.outcomes.selectors import BaselineAndLatest
-from onaboard.web.outcomes.services import DATE_AFTER_TODAY, QuestionnaireDateError, questionnaire_response_record
+from onaboard.web.outcomes.services import (
+    DATE_AFTER_TODAY,
+    QuestionnaireDateError,
+    answer_token,
+    questionnaire_response_record,
+)
 from onaboard.web.outcomes.views import change_for_patient
 from tests.web.clinic.diaries import course_rows, store
 from tests.web.factories import InjectionSessionFactory
@@ -92,9 +97,9 @@ def test_answering_again_the_same_day_replaces(patient_client, world):
     patient_client.post(reverse("outcomes:hit6"), _hit6_post())
     html = patient_client.get(reverse("outcomes:hit6")).content.decode()
     assert f"Answered today</span> {escape(views.REPLACES_TODAYS)}" in html
-    today = timezone.localdate().isoformat()
-    assert f'<input type="hidden" name="replaces" value="{today}"' in html
-    response = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", replaces=today))
+    shown = answer_token(QuestionnaireResponse.objects.get())
+    assert f'<input type="hidden" name="replaces" value="{shown}"' in html
+    response = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", replaces=shown))
     assert response.status_code == 302
     assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [36]
 
@@ -124,20 +129,24 @@ def test_answers_for_a_past_day_already_answered_are_not_saved_until_the_patient
     day = date_format(date.fromisoformat(past), "j F Y")
     text = str(views.NOT_SAVED_REPLACES) % {"instrument": "HIT-6", "day": day, "total": 78}
     assert f'<span class="badge warn">Answered on {day}</span> {text}' in html
-    assert f'<input type="hidden" name="replaces" value="{past}"' in html
+    shown = answer_token(QuestionnaireResponse.objects.get())
+    assert f'<input type="hidden" name="replaces" value="{shown}"' in html
     assert html.count("checked") == 6  # the answers are kept for the second send
     assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [78]
 
 
 def test_a_second_send_after_the_notice_replaces_the_past_days_answer(patient_client, world):
-    """Sending again after the notice (which set ``replaces`` to that day) replaces the earlier answer, and only
-    that day's: a notice for another day does not let a send replace this one."""
+    """Sending again after the notice (which set ``replaces`` to that answer) replaces the earlier answer, and only
+    that one: a notice for another day, or for that day's answer as it was before a later save, does not let a send
+    replace it."""
     past = _answered_long_ago(world)
+    shown = answer_token(QuestionnaireResponse.objects.get())
     elsewhere = (timezone.localdate() - timedelta(days=3)).isoformat()
-    refused = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", date=past, replaces=elsewhere))
-    assert refused.status_code == 200
-    assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [78]
-    saved = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", date=past, replaces=past))
+    for told in (elsewhere, past, f"{past}@2020-01-01T00:00:00+00:00"):
+        refused = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", date=past, replaces=told))
+        assert refused.status_code == 200
+        assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [78]
+    saved = patient_client.post(reverse("outcomes:hit6"), _hit6_post("never", date=past, replaces=shown))
     assert saved.status_code == 302
     assert list(QuestionnaireResponse.objects.values_list("total", flat=True)) == [36]
 
@@ -697,8 +706,8 @@ def test_staff_enter_a_baseline_midas_the_patient_can_no_longer_date(client, wor
 
 
 def test_staff_correct_an_answer_from_its_row_and_are_told_it_is_replaced(client, world):
-    """The staff list links each answer to the form opened on its day with its answers; saving different answers
-    replaces it (the page said so), and there is still one answer that day."""
+    """The staff list links each answer to the form opened on it: its day shown, not asked (a correction stays on
+    its day), its answers filled in; saving different answers replaces it (the page said so), one answer that day."""
     patient = world.same_clinic_patient
     day = timezone.localdate() - timedelta(days=30)
     questionnaire_response_record(
@@ -717,13 +726,118 @@ def test_staff_correct_an_answer_from_its_row_and_are_told_it_is_replaced(client
     assert f'href="{link}"' in listed
     page = unescape(client.get(link).content.decode())
     assert "Saving replaces this answer." in page
-    assert f'value="{day.isoformat()}"' in page
+    assert f'<input type="hidden" name="date" value="{day.isoformat()}">' in page
+    assert 'type="date"' not in page
     checked = re.findall(r'<input type="radio" name="(item_\d)" value="(\w+)"[^>]*checked', page)
     assert checked == [(f"item_{n}", "never") for n in range(1, 7)]
-    assert f'name="replaces" value="{day.isoformat()}"' in page
-    response = client.post(link, _hit6_post(date=day.isoformat(), replaces=day.isoformat()))
+    shown = answer_token(QuestionnaireResponse.objects.get())
+    assert f'name="replaces" value="{shown}"' in page
+    response = client.post(link, _hit6_post(date=day.isoformat(), replaces=shown, correcting="True"))
     assert response.status_code == 302
     assert QuestionnaireResponse.objects.get(patient=patient, date=day).total == 66
+
+
+def test_two_people_correcting_the_same_answer_do_not_overwrite_each_other_unseen(client, world):
+    """Two forms opened on the same answer: the first save replaces it; the second is sent back unsaved, saying the
+    answer changed since the form was opened and what it is now, with the sender's answers kept; its next send
+    replaces it knowingly. The service refuses a stale token under its lock too."""
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - timedelta(days=9)
+    today = timezone.localdate()
+    original = questionnaire_response_record(
+        user=world.users["clinician"], patient=patient, instrument="hit6", answers=["never"] * 6, date=day, today=today
+    )
+    opened = answer_token(original)
+    client.force_login(world.users["clinician"])
+    link = f"{_staff_url('hit6', patient)}?date={day.isoformat()}"
+    first = _hit6_post("always", date=day.isoformat(), replaces=opened, correcting="True")
+    assert client.post(link, first).status_code == 302
+    assert QuestionnaireResponse.objects.get().total == 78
+    client.force_login(world.users["nurse"])
+    second = _hit6_post("sometimes", date=day.isoformat(), replaces=opened, correcting="True")
+    page = unescape(client.post(link, second).content.decode())
+    assert "was changed by someone else after this form was opened (its total is now 78)" in page
+    assert len(re.findall(r'value="sometimes"[^>]*checked', page)) == 6
+    assert QuestionnaireResponse.objects.get().total == 78
+    with pytest.raises(services.QuestionnaireChangedError):
+        questionnaire_response_record(
+            user=world.users["nurse"],
+            patient=patient,
+            instrument="hit6",
+            answers=["rarely"] * 6,
+            date=day,
+            today=today,
+            expected=opened,
+        )
+    now = answer_token(QuestionnaireResponse.objects.get())
+    assert client.post(link, {**second, "replaces": now}).status_code == 302
+    assert QuestionnaireResponse.objects.get().total == 60
+
+
+def test_staff_remove_an_answer_entered_in_error_after_confirming(client, world):
+    """ "Remove this answer" on the correcting form asks first, naming the answer; confirmed, it removes it, says so,
+    and the audit trail keeps what it was. A stale removal (the answer changed since it was shown) removes nothing."""
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - timedelta(days=12)
+    today = timezone.localdate()
+    saved = questionnaire_response_record(
+        user=world.users["clinician"], patient=patient, instrument="hit6", answers=["never"] * 6, date=day, today=today
+    )
+    token = answer_token(saved)
+    client.force_login(world.users["nurse"])
+    url = _staff_url("hit6", patient)
+    page = client.get(f"{url}?date={day.isoformat()}").content.decode()
+    assert 'id="remove-answer"' in page
+    asked = unescape(client.post(url, {"action": "remove", "replaces": token}).content.decode())
+    assert f"Remove the HIT-6 answer of {date_format(day, 'j F Y')} (total 36)?" in asked
+    assert QuestionnaireResponse.objects.exists()
+    stale = f"{day.isoformat()}@2020-01-01T00:00:00+00:00"
+    refused = client.post(url, {"action": "remove", "replaces": stale, "confirm": "yes"})
+    assert refused.status_code == 302
+    assert QuestionnaireResponse.objects.exists()
+    done = client.post(url, {"action": "remove", "replaces": token, "confirm": "yes"})
+    assert done.url == reverse("outcomes:patient_questionnaires", kwargs={"patient_id": patient.external_id})
+    assert not QuestionnaireResponse.objects.exists()
+    event = AuditEvent.objects.get(action=Action.DELETE, object_type="questionnaire_hit6")
+    assert (event.username, event.patient_id) == ("nurse", patient.external_id)
+    assert '"never"' in event.detail
+    assert "total 36" in event.detail
+    listed = unescape(client.get(done.url).content.decode())
+    assert f"HIT-6 answer of {date_format(day, 'j F Y')} removed." in listed
+
+
+def test_a_patient_cannot_remove_answers(patient_client, world):
+    """The removal is the clinic's: the patient's own form has no such button, and a removal sent to it is treated
+    as answers (refused, nothing removed)."""
+    today = timezone.localdate()
+    saved = questionnaire_response_record(
+        user=world.users["patient"],
+        patient=world.own_patient,
+        instrument="hit6",
+        answers=["never"] * 6,
+        date=today,
+        today=today,
+    )
+    assert 'id="remove-answer"' not in patient_client.get(reverse("outcomes:hit6")).content.decode()
+    patient_client.post(
+        reverse("outcomes:hit6"), {"action": "remove", "replaces": answer_token(saved), "confirm": "yes"}
+    )
+    assert QuestionnaireResponse.objects.count() == 1
+
+
+def test_staff_open_an_empty_form_without_a_date(client, world):
+    """Staff give the day the patient filled the form in: a new entry's date starts empty, and sending none asks
+    for it in the clinic's words."""
+    client.force_login(world.users["nurse"])
+    url = _staff_url("midas", world.same_clinic_patient)
+    page = unescape(client.get(url).content.decode())
+    field = re.search(r'<input[^>]*name="date"[^>]*>', page).group(0)
+    assert "value=" not in field
+    sent = unescape(client.post(url, _midas_post(date="")).content.decode())
+    assert "Enter the day the patient filled in the form." in sent
+    assert "Question 1: " not in sent  # only the questions with a problem are named
+    bad = unescape(client.post(url, _midas_post(q2=200)).content.decode())
+    assert "Question 2: Enter a whole number of days" in bad
 
 
 def test_staff_sending_answers_for_an_answered_day_are_told_whose_answer_it_replaces(client, world):

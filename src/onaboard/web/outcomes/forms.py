@@ -22,7 +22,13 @@ from onaboard.web.accounts.models import Role
 from onaboard.web.diary.forms import FreeTextField, engine_message_parts
 from onaboard.web.diary.services import before_treatment_problem, first_open_day
 from onaboard.web.outcomes.models import DECISION_REASON_MAX_LENGTH, Decision, QuestionnaireResponse
-from onaboard.web.outcomes.services import DECISION_REASON_NEEDED, MIDAS_KEYS, questionnaire_date_problem
+from onaboard.web.outcomes.services import (
+    DECISION_REASON_NEEDED,
+    MIDAS_KEYS,
+    answer_token,
+    day_of_token,
+    questionnaire_date_problem,
+)
 from onaboard.web.patients.models import Patient
 
 HIT6_ANSWER_LABELS: Mapping[str, Promise] = {
@@ -87,6 +93,8 @@ PAIR_TOO_MANY = _(
 PAIN_NOT_VALID = _("Choose a number from 0 (no pain) to %(max)d (pain as bad as it can be).")
 ENTER_WHOLE_NUMBER = _("Enter a whole number.")
 ENTER_DATE = _("Enter the day you answered.")
+ENTER_DATE_STAFF = _("Enter the day the patient filled in the form.")
+DATE_LABEL_STAFF = _("Day the patient filled it in")
 DATE_NOT_A_DATE = _("Enter the day you answered as year-month-day, for example 2026-03-02.")
 
 
@@ -96,9 +104,15 @@ class _QuestionnaireForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": ENTER_DATE, "invalid": DATE_NOT_A_DATE},
     )
-    replaces = forms.CharField(required=False, widget=forms.HiddenInput)
-    """The day (year-month-day) whose earlier answer the patient has been told these answers replace; the page
-    sets it when it shows that notice, so a second answer for a day replaces the first only once the patient knows."""
+    replaces = forms.CharField(required=False, widget=forms.HiddenInput, max_length=80)
+    """The answer (``services.answer_token``: its day and when it was saved) the sender has been told these answers
+    replace; the page sets it when it shows that answer or that notice, so a second answer for a day replaces the
+    first only once the sender knows, and only while it is still the one they were shown."""
+
+    correcting = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    """Set when staff opened the form on a saved answer to correct it ("Correct" beside it): its day is then shown,
+    not asked, so a correction never leaves the old answer behind on its day; one entered on the wrong day is
+    removed (``services.questionnaire_response_remove``) and entered on the right one."""
 
     def __init__(self, *args: Any, today: date, patient: Patient, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,6 +120,9 @@ class _QuestionnaireForm(forms.Form):
         self.patient = patient
         self.user = user
         self.fields["date"].widget.attrs["max"] = today.isoformat()
+        if getattr(user, "role", None) != Role.PATIENT:  # staff entering the patient's paper form
+            self.fields["date"].label = DATE_LABEL_STAFF
+            self.fields["date"].error_messages["required"] = ENTER_DATE_STAFF
         if (opens := first_open_day(user, patient, today=today)) is not None:
             self.fields["date"].widget.attrs["min"] = opens.isoformat()  # the answers before it are the baseline
 
@@ -119,9 +136,26 @@ class _QuestionnaireForm(forms.Form):
             raise forms.ValidationError(closed)
         return value
 
-    def confirms_replacing(self, day: date) -> bool:
-        """True when the patient was told that sending these answers replaces the earlier answer of ``day``."""
-        return self.cleaned_data.get("replaces") == day.isoformat()
+    def confirms_replacing(self, existing: QuestionnaireResponse) -> bool:
+        """True when the sender was told that sending these answers replaces ``existing``, as it is saved now."""
+        return bool(self.cleaned_data.get("replaces") == answer_token(existing))
+
+    def saw_another_answer(self, day: date) -> bool:
+        """True when the sender was shown an answer of ``day`` that is no longer the one saved (changed since)."""
+        return day_of_token(self.cleaned_data.get("replaces") or "") == day
+
+    @property
+    def replaced_day(self) -> date | None:
+        """The day of the answer this form replaces (shown, or told of), from the data sent or the initial data."""
+        token = self["replaces"].value() or ""
+        return day_of_token(str(token))
+
+    @property
+    def fixed_day(self) -> date | None:
+        """The day of the answer being corrected (``correcting``), whose date the page shows instead of asking."""
+        if not self.fields["correcting"].to_python(self["correcting"].value()):
+            return None
+        return self.replaced_day
 
     def field_for_problem(self, message: str) -> tuple[str | None, str]:
         raise NotImplementedError
@@ -148,12 +182,12 @@ class Hit6Form(_QuestionnaireForm):
             )
 
     @classmethod
-    def initial_for(cls, response: QuestionnaireResponse | None, day: date) -> dict[str, Any]:
+    def initial_for(cls, response: QuestionnaireResponse | None, day: date | None) -> dict[str, Any]:
         if response is None:
             return {"date": day}
         return {
             "date": day,
-            "replaces": response.date.isoformat(),
+            "replaces": answer_token(response),
             **{f"item_{i}": answer for i, answer in enumerate(response.answers, start=1)},
         }
 
@@ -174,6 +208,9 @@ class MidasForm(_QuestionnaireForm):
     """MIDAS Q1-Q5 and A as whole numbers of days 0..MIDAS_MAX_DAYS and B 0..MIDAS_MAX_PAIN, each field saying its
     own problem in the words the engine's refusal is shown in; ``clean`` then asks the engine about the answers the
     fields took (the Q1+Q2 and Q3+Q4 totals), so one send shows every problem."""
+
+    summary_labels = True
+    """The error summary names each question (common/_error_summary.html): its messages say the rule, not which."""
 
     def __init__(self, *args: Any, today: date, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, today=today, patient=patient, **kwargs)
@@ -210,12 +247,12 @@ class MidasForm(_QuestionnaireForm):
         return cleaned
 
     @classmethod
-    def initial_for(cls, response: QuestionnaireResponse | None, day: date) -> dict[str, Any]:
+    def initial_for(cls, response: QuestionnaireResponse | None, day: date | None) -> dict[str, Any]:
         if response is None:
             return {"date": day}
         return {
             "date": day,
-            "replaces": response.date.isoformat(),
+            "replaces": answer_token(response),
             **{key: value for key, value in response.answers.items() if value is not None},
         }
 

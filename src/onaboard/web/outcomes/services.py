@@ -3,6 +3,7 @@ and clinicians' decisions to continue or stop treatment (kept with the engine's 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -43,6 +44,15 @@ class QuestionnaireDateError(ValueError):
     """The answers' date was refused (``questionnaire_date_problem``); nothing is saved."""
 
 
+class QuestionnaireChangedError(ValueError):
+    """The day's answer is not the one the sender saw (``answer_token``): saved, changed or removed by someone else
+    since; nothing is saved or removed."""
+
+    def __init__(self, current: QuestionnaireResponse | None) -> None:
+        self.current = current
+        super().__init__("the day's answer changed since the form was opened")
+
+
 class QuestionnaireInvalidError(ValueError):
     """The answers were refused by the engine; ``problems`` holds its messages, one per reason."""
 
@@ -75,6 +85,22 @@ def questionnaire_date_problem(patient: Patient, day: date, *, today: date) -> s
     return None
 
 
+def answer_token(response: QuestionnaireResponse | None) -> str:
+    """What a form carries of the answer it showed (its day and the moment it was last saved; "" for none), so a
+    send replaces or removes that answer only while it is still the one saved (``expected`` below)."""
+    if response is None:
+        return ""
+    return f"{response.date.isoformat()}@{response.modified.isoformat()}"
+
+
+def day_of_token(token: str) -> date | None:
+    """The day of an ``answer_token``, or None for none (or a token that is not one)."""
+    try:
+        return date.fromisoformat(token.partition("@")[0])
+    except ValueError:
+        return None
+
+
 def questionnaire_answers_stored_as(response: QuestionnaireResponse, answers: Any) -> bool:
     """Whether ``answers`` are the ones ``response`` holds, as ``questionnaire_response_record`` would store them
     (normalised by the engine): the same answers sent again for its day change nothing. Answers the engine refuses
@@ -94,8 +120,13 @@ def questionnaire_response_record(
     answers: Sequence[str] | Mapping[str, int | None],
     date: date,
     today: date,
+    expected: str | None = None,
 ) -> QuestionnaireResponse:
     """Score the answers with the engine and store them: one response per instrument per day (a second replaces it).
+
+    ``expected`` is the ``answer_token`` of the day's answer the sender saw ("" for none; None, as for the API,
+    replaces whatever is there): when the day's answer is another by the time it is written (two people saving
+    the same day), ``QuestionnaireChangedError`` is raised and nothing is saved.
 
     HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
@@ -118,6 +149,14 @@ def questionnaire_response_record(
             stored, total, category = _scored(instrument, answers)
         except PromError as refused:
             raise QuestionnaireInvalidError(refused.problems) from refused
+        if expected is not None:
+            current = (
+                QuestionnaireResponse.objects.select_for_update()
+                .filter(patient=patient, instrument=instrument, date=date)
+                .first()
+            )
+            if answer_token(current) != expected:
+                raise QuestionnaireChangedError(current)
         response, created = QuestionnaireResponse.objects.select_for_update().update_or_create(
             patient=patient,
             instrument=instrument,
@@ -133,6 +172,38 @@ def questionnaire_response_record(
             detail=f"response of {date.isoformat()}",
         )
     return response
+
+
+def questionnaire_response_remove(*, user: Any, patient: Patient, token: str, instrument: Instrument | str) -> date:
+    """Remove the answer ``token`` names (``answer_token``): one entered in error (the wrong patient, the wrong day,
+    a form filled in twice). Clinical staff only: the views reach the patient with ``staff_patient_for`` and
+    ``Capability.KEEP_DIARY``. The audit event keeps what was removed (the day, the total and the answers), so the
+    record of what the letters said stays whole. Raises ``QuestionnaireChangedError`` when that answer is no longer
+    the one saved for its day (changed or removed since), and nothing is removed. Returns the day."""
+    instrument = Instrument(instrument)
+    day = day_of_token(token)
+    with transaction.atomic():
+        patient_locked(patient)
+        current = (
+            QuestionnaireResponse.objects.select_for_update()
+            .filter(patient=patient, instrument=instrument, date=day)
+            .first()
+            if day is not None
+            else None
+        )
+        if current is None or answer_token(current) != token:
+            raise QuestionnaireChangedError(current)
+        current.delete()
+        audit_record(
+            user=user,
+            action=Action.DELETE,
+            object_type=f"questionnaire_{instrument.value}",
+            object_id=current.external_id,
+            patient_id=patient.external_id,
+            detail=f"response of {current.date.isoformat()} removed as entered in error: total {current.total}, "
+            f"answers {json.dumps(current.answers)}",
+        )
+    return current.date
 
 
 # --- Continue or stop treatment ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from onaboard.clinical import (
     MIDAS_GRADE_II_MIN,
     MIDAS_GRADE_III_MIN,
     MIDAS_GRADE_IV_MIN,
+    PROM_WINDOW_DAYS,
     Hit6Change,
 )
 from onaboard.web.accounts.models import STAFF_ROLES, Role
@@ -52,12 +53,16 @@ from onaboard.web.outcomes.selectors import (
     treatment_decision_history,
 )
 from onaboard.web.outcomes.services import (
+    QuestionnaireChangedError,
     QuestionnaireDateError,
     QuestionnaireInvalidError,
     TreatmentDecisionAlreadySentError,
     TreatmentDecisionRefusedError,
+    answer_token,
+    day_of_token,
     questionnaire_answers_stored_as,
     questionnaire_response_record,
+    questionnaire_response_remove,
 )
 from onaboard.web.patients.access import (
     Capability,
@@ -229,21 +234,39 @@ STAFF_NOT_SAVED_REPLACES = _(
     "again replaces it; to keep it, change the date."
 )
 """The same notices on the page where clinical staff enter a patient's answers from the paper form."""
+CHANGED_SINCE = _(
+    "Not saved yet: the %(instrument)s answer of %(day)s was changed by someone else after this form was opened "
+    "(its total is now %(total)d). Saving again replaces it with the answers below."
+)
+REMOVED_SINCE = _(
+    "Not saved yet: the %(instrument)s answer of %(day)s was removed by someone else after this form was opened. "
+    "Saving again records the answers below for that day."
+)
+REMOVED_BADGE = _("Removed since")
+REMOVE_CONFIRM = _(
+    "Remove the %(instrument)s answer of %(day)s (total %(total)d)? Do this only for an answer entered in error: "
+    "the wrong patient, the wrong day or a form entered twice. The audit trail keeps what it was."
+)
+REMOVED = _("%(instrument)s answer of %(day)s removed.")
+REMOVE_STALE = _(
+    "Nothing was removed: the %(instrument)s answer of that day was changed or removed by someone else since it was "
+    "shown. Here is the list as it is now."
+)
 
 
 def _replace_notice(
-    instrument: Instrument, existing: QuestionnaireResponse, today: date, *, sent: bool, own: bool
+    instrument: Instrument, existing: QuestionnaireResponse, today: date, *, sent: bool, own: bool, changed: bool
 ) -> Notice:
     """The notice above the form when ``existing`` is the answer of the chosen day: on opening the form (today's
     answer for the patient, the day asked for by staff; shown in the form) it says sending replaces it; after a
-    send for a day already answered it says nothing was saved yet."""
+    send for a day already answered it says nothing was saved yet, and, when the sender had been shown another
+    answer of that day (``changed``: saved by someone else since), that it changed."""
     badge = ANSWERED_TODAY if existing.date == today else ANSWERED_ON
-    day = date_format(existing.date, "j F Y")
+    words_day = {"instrument": instrument.label, "day": date_format(existing.date, "j F Y"), "total": existing.total}
     if not sent:
-        return Notice(str(badge) % {"day": day}, str(REPLACES_TODAYS if own else STAFF_REPLACES), "ok")
-    words = NOT_SAVED_REPLACES if own else STAFF_NOT_SAVED_REPLACES
-    text = str(words) % {"instrument": instrument.label, "day": day, "total": existing.total}
-    return Notice(str(badge) % {"day": day}, text, "warn")
+        return Notice(str(badge) % words_day, str(REPLACES_TODAYS if own else STAFF_REPLACES), "ok")
+    words = CHANGED_SINCE if changed else NOT_SAVED_REPLACES if own else STAFF_NOT_SAVED_REPLACES
+    return Notice(str(badge) % words_day, str(words) % words_day, "warn")
 
 
 def _say_saved(
@@ -257,17 +280,56 @@ def _say_saved(
         "band": band_label(response.category),
     }
     messages.success(request, str(SAVED) % words)
+    return redirect(_list_url(response.patient, own=own))
+
+
+def _list_url(patient: Patient, *, own: bool) -> str:
     if own:
-        return redirect("outcomes:questionnaires")
-    return redirect("outcomes:patient_questionnaires", response.patient.external_id)
+        return reverse("outcomes:questionnaires")
+    return reverse("outcomes:patient_questionnaires", args=[patient.external_id])
 
 
-def _day_asked(request: HttpRequest, today: date) -> date:
-    """The day whose answer a staff form opens on (``?date=``, from a row's "Correct" link), else today."""
+def _day_asked(request: HttpRequest) -> date | None:
+    """The day whose answer a staff form opens on (``?date=``, from a row's "Correct" link); else none: staff give
+    the day the patient filled the form in, so an old paper form is never saved as today's by default."""
     try:
         return date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        return today
+        return None
+
+
+def _remove_answer(request: HttpRequest, patient: Patient, instrument: Instrument, template: str) -> HttpResponse:
+    """Staff removing an answer entered in error: a first send (from the form opened on that answer) asks to
+    confirm, naming the answer; the confirmed send removes it (``questionnaire_response_remove``, audited), unless
+    it changed since it was shown."""
+    token = request.POST.get("replaces", "")
+    day = day_of_token(token)
+    shown = (
+        questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
+        if day is not None
+        else None
+    )
+    words = {"instrument": instrument.label, "day": date_format(day, "j F Y") if day else ""}
+    if shown is None or answer_token(shown) != token:
+        messages.error(request, str(REMOVE_STALE) % words)
+        return redirect(_list_url(patient, own=False))
+    if request.POST.get("confirm") != "yes":
+        context = {
+            "patient": patient,
+            "instrument": instrument,
+            "answer": shown,
+            "token": token,
+            "question": str(REMOVE_CONFIRM) % {**words, "total": shown.total},
+            "back_url": f"{request.path}?date={shown.date.isoformat()}",
+        }
+        return render(request, "outcomes/answer_remove.html", context)
+    try:
+        questionnaire_response_remove(user=request.user, patient=patient, token=token, instrument=instrument)
+    except QuestionnaireChangedError:
+        messages.error(request, str(REMOVE_STALE) % words)
+    else:
+        messages.success(request, str(REMOVED) % words)
+    return redirect(_list_url(patient, own=False))
 
 
 def _answer_page(
@@ -282,7 +344,9 @@ def _answer_page(
     """The answer form, for the patient's own answers (``own``) or for clinical staff entering a patient's from the
     paper form. The same form, the same service and the same rules: the baseline lock is the service's, for the
     patient only (``diary.services.before_treatment_problem``); staff writing a baseline answer are told what it
-    moves, and the write is audited as every other."""
+    moves, and the write is audited as every other. A send replaces a day's answer only once the sender has been
+    shown it, and only while it is still the one saved (``services.answer_token``); staff may also remove an answer
+    entered in error."""
     today = timezone.localdate()
     context: dict[str, object] = {
         "patient": patient,
@@ -290,10 +354,11 @@ def _answer_page(
         "today": today,
         "notice": None,
         "first_treatment": None if own else first_treatment_day(patient),
-        "list_url": reverse("outcomes:questionnaires")
-        if own
-        else reverse("outcomes:patient_questionnaires", args=[patient.external_id]),
+        "prom_window_days": PROM_WINDOW_DAYS,
+        "list_url": _list_url(patient, own=own),
     }
+    if request.method == "POST" and not own and request.POST.get("action") == "remove":
+        return _remove_answer(request, patient, instrument, template)
     if request.method == "POST":
         form = form_class(request.POST, today=today, patient=patient, user=request.user)
         if form.is_valid():
@@ -302,14 +367,9 @@ def _answer_page(
             if earlier is not None and questionnaire_answers_stored_as(earlier, form.answers()):
                 # The same answers again (a double tap on "Save"): already saved, nothing to replace.
                 return _say_saved(request, instrument, earlier, own=own)
-            if earlier is not None and not form.confirms_replacing(day):
-                # Not saved: say which answer a second send replaces, and let that send through.
-                data = request.POST.copy()
-                data["replaces"] = day.isoformat()
-                form = form_class(data, today=today, patient=patient, user=request.user)
-                context["notice"] = _replace_notice(instrument, earlier, today, sent=True, own=own)
-                return render(request, template, {**context, "form": form})
             try:
+                if earlier is not None and not form.confirms_replacing(earlier):
+                    raise QuestionnaireChangedError(earlier)
                 response = questionnaire_response_record(
                     user=request.user,
                     patient=patient,
@@ -317,7 +377,23 @@ def _answer_page(
                     answers=form.answers(),
                     date=day,
                     today=today,
+                    expected=answer_token(earlier),
                 )
+            except QuestionnaireChangedError as changed:
+                # Not saved: say which answer a second send replaces (or that the one shown went), and let that
+                # send through.
+                data = request.POST.copy()
+                data["replaces"] = answer_token(changed.current)
+                seen_another = form.saw_another_answer(day)
+                form = form_class(data, today=today, patient=patient, user=request.user)
+                if changed.current is None:
+                    words = {"instrument": instrument.label, "day": date_format(day, "j F Y")}
+                    context["notice"] = Notice(str(REMOVED_BADGE), str(REMOVED_SINCE) % words, "warn")
+                else:
+                    context["notice"] = _replace_notice(
+                        instrument, changed.current, today, sent=True, own=own, changed=seen_another
+                    )
+                return render(request, template, {**context, "form": form})
             except QuestionnaireInvalidError as invalid:
                 form.add_engine_problems(invalid.problems)
             except QuestionnaireDateError as refused:  # the date passed the form, not the lock (a session since)
@@ -325,22 +401,31 @@ def _answer_page(
             else:
                 return _say_saved(request, instrument, response, own=own)
         elif not own:  # the page sent back shows the patient's name again: a read of the record
-            audit_record(
-                user=request.user,
-                action=Action.READ,
-                object_type=f"questionnaire_{instrument.value}_form",
-                patient_id=patient.external_id,
-            )
+            _audit_form_read(request, patient, instrument)
         # The refused answers: the page opens on its error summary (common/_error_summary.html).
     else:
-        day = today if own else _day_asked(request, today)
-        existing = questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
-        form = form_class(
-            initial=form_class.initial_for(existing, day), today=today, patient=patient, user=request.user
+        day = today if own else _day_asked(request)
+        existing = (
+            questionnaire_response_on(user=request.user, patient=patient, instrument=instrument, day=day)
+            if day is not None
+            else None
         )
+        if day is None:  # staff opening an empty form: the page names the patient, a read of the record
+            _audit_form_read(request, patient, instrument)
+        initial = {**form_class.initial_for(existing, day), "correcting": not own and existing is not None}
+        form = form_class(initial=initial, today=today, patient=patient, user=request.user)
         if existing is not None:
-            context["notice"] = _replace_notice(instrument, existing, today, sent=False, own=own)
+            context["notice"] = _replace_notice(instrument, existing, today, sent=False, own=own, changed=False)
     return render(request, template, {**context, "form": form})
+
+
+def _audit_form_read(request: HttpRequest, patient: Patient, instrument: Instrument) -> None:
+    audit_record(
+        user=request.user,
+        action=Action.READ,
+        object_type=f"questionnaire_{instrument.value}_form",
+        patient_id=patient.external_id,
+    )
 
 
 ANSWER_PAGES = {
