@@ -549,8 +549,9 @@ URGENT_LINE = (
 
 
 def test_an_urgent_related_side_effect_since_the_last_session_is_shown(nurse, patient):
-    """Trouble swallowing graded severe and related since the last session is shown with its boxed warning; one
-    judged unrelated, one before the last session and a mild one are not."""
+    """Trouble swallowing graded severe and related since the last session is shown with its boxed warning, and
+    mild neck pain not reviewed yet beside it (the injector weighs every one); one judged unrelated and one before
+    the last session are not."""
     record(user=nurse, patient=patient, date=DAY - dt.timedelta(days=90), today=DAY)
 
     def effect(kind, days_ago, severity, **review):
@@ -563,7 +564,33 @@ def test_an_urgent_related_side_effect_since_the_last_session_is_shown(nurse, pa
     effect(SideEffectKind.NECK_PAIN, 60, Severity.MILD)
     warning = _warnings(checks_for(patient))[selectors.WarningCode.SIDE_EFFECTS]
     assert warning.label == "urgent"
-    assert warning.reasons == (URGENT_LINE,)
+    neck = (
+        "Neck pain, started 2026-01-01: reported as mild, not graded by a clinician yet, relation to treatment not "
+        "judged yet"
+    )
+    assert warning.reasons == (URGENT_LINE, neck)
+
+
+@pytest.mark.parametrize(
+    ("grades", "label", "tone"),
+    [
+        ((Severity.MILD,), "mild", ""),
+        ((Severity.MILD, Severity.MODERATE), "moderate", "warn"),
+        ((Severity.MODERATE, Severity.SEVERE), "severe", "warn"),
+    ],
+)
+def test_side_effects_of_any_grade_since_the_last_session_are_shown_headed_by_the_most_serious(
+    nurse, patient, grades, label, tone
+):
+    """A drooping eyelid or neck weakness of any grade, not reviewed yet, is what the injector weighs before the
+    next session (where and how much to inject): every one is listed, headed by the most serious grade; a mild one
+    alone is shown without alarm."""
+    record(user=nurse, patient=patient, date=DAY - dt.timedelta(days=90), today=DAY)
+    for days_ago, grade in zip((60, 50, 40), grades, strict=False):
+        onset = DAY - dt.timedelta(days=days_ago)
+        SideEffect.objects.create(patient=patient, kind=SideEffectKind.EYELID_PTOSIS, onset=onset, severity=grade)
+    warning = _warnings(checks_for(patient))[selectors.WarningCode.SIDE_EFFECTS]
+    assert (warning.label, warning.tone, len(warning.reasons)) == (label, tone, len(grades))
 
 
 def test_a_severe_side_effect_not_yet_graded_is_shown_as_reported(nurse, patient):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When, Window
 from django.http import Http404
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_noop
@@ -644,6 +644,8 @@ WARNING_LABELS = {
     "stopped": _("treatment stopped"),
     "urgent": _("urgent"),
     "severe": _("severe"),
+    "moderate": _("moderate"),
+    "mild": _("mild"),
 }
 """How each verdict value that raises a warning reads (the patient page's words for the engine's values)."""
 
@@ -700,23 +702,36 @@ def session_warnings(patient: Patient, *, day: dt.date) -> tuple[SessionWarning,
             warnings.append(SessionWarning(WarningCode.NICE_TA260, nice.verdict.value, nice.reasons))
     effects = notable_side_effects(patient, since=pathway.last_session, until=day)
     if effects:
-        verdict = "urgent" if any(effect.urgent for effect in effects) else "severe"
-        warnings.append(
-            SessionWarning(WarningCode.SIDE_EFFECTS, verdict, tuple(side_effect_reason(e) for e in effects))
-        )
+        verdict = side_effects_verdict(effects)
+        reasons = tuple(side_effect_reason(e) for e in effects)
+        tone = "" if verdict == Severity.MILD else "warn"
+        warnings.append(SessionWarning(WarningCode.SIDE_EFFECTS, verdict, reasons, tone=tone))
     return tuple(warnings)
 
 
 def notable_side_effects(patient: Patient, *, since: dt.date | None, until: dt.date) -> list[SideEffect]:
     """The patient's side effects that started from ``since`` (the last session; any day when None) to ``until``,
-    oldest first, that a clinician has not judged unrelated to treatment and that are urgent
-    (``URGENT_SIDE_EFFECTS``: possible distant spread of toxin effect or an allergic reaction) or severe (the
-    clinician's grade, or the patient's own until a clinician grades it). One query."""
-    severe = Q(clinician_grade=Severity.SEVERE) | Q(clinician_grade="", severity=Severity.SEVERE)
+    oldest first, that a clinician has not judged unrelated to treatment, whatever their grade: what the injector
+    weighs before the next session (a drooping eyelid or neck weakness changes where and how much is injected:
+    the label's warnings, clinical-facts.md 1.4), reviewed or not. One query."""
     found = SideEffect.objects.filter(patient=patient, onset__lte=until).exclude(related_to_treatment=False)
     if since is not None:
         found = found.filter(onset__gte=since)
-    return list(found.filter(severe | Q(kind__in=sorted(URGENT_SIDE_EFFECTS))).order_by("onset", "created"))
+    return list(found.order_by("onset", "created"))
+
+
+def _effective_grade(effect: SideEffect) -> str:
+    """The clinician's grade, or the patient's own until a clinician grades it."""
+    return str(effect.clinician_grade or effect.severity)
+
+
+def side_effects_verdict(effects: Sequence[SideEffect]) -> str:
+    """How the session screen heads its side effects: "urgent" when any is (``URGENT_SIDE_EFFECTS``), else the most
+    serious grade among them (``_effective_grade``)."""
+    if any(effect.urgent for effect in effects):
+        return "urgent"
+    grades = {_effective_grade(effect) for effect in effects}
+    return next(grade for grade in (Severity.SEVERE, Severity.MODERATE, Severity.MILD) if grade in grades)
 
 
 def side_effect_reason(effect: SideEffect) -> str:
