@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from onaboard.clinical.preempt import DOSE_LIMIT, FTP_LIMIT
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.coverage.models import PatientInsurance
 from onaboard.web.injections import services, sitemap
 from onaboard.web.injections.models import (
     DISTANT_SPREAD_SIDE_EFFECTS,
@@ -832,3 +833,27 @@ def test_a_warning_whose_reason_spans_lines_is_stored_on_one_line(world, patient
     assert all(
         line.partition(": ")[0] != "Patient prefers a CGRP antibody" for line in session.check_reasons.splitlines()
     )
+
+
+def test_a_booking_after_the_approval_ends_is_warned_about(nurse, patient):
+    """The payer asks for a prior authorisation and the approval in force ends before the booked day: the booking is
+    saved with a warning naming the gap (the session screen's own rule, ``approval_on``) and saying to ask in time;
+    a day the approval covers, and a policy that asks for none, have no such warning."""
+    insure(patient)
+    authorisation(
+        patient,
+        status="approved",
+        requested_on=TODAY - dt.timedelta(days=40),
+        decided_on=TODAY - dt.timedelta(days=30),
+        approved_from=TODAY - dt.timedelta(days=30),
+        approved_until=TODAY + dt.timedelta(days=60),
+    )
+    covered, after = TODAY + dt.timedelta(days=60), TODAY + dt.timedelta(days=61)
+    assert services.booking_warnings(patient=patient, date=covered) == ()
+    (warning,) = services.booking_warnings(patient=patient, date=after)
+    assert warning.startswith(
+        f"The payer asks for a prior authorisation, and no prior authorisation is in force on {after.isoformat()}: "
+        f"the last approval ended on {covered.isoformat()}. The booking is saved;"
+    )
+    PatientInsurance.objects.filter(patient=patient).update(policy_id="nice-ta260")
+    assert services.booking_warnings(patient=patient, date=after) == ()

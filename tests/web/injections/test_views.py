@@ -117,6 +117,27 @@ def test_recording_redirects_to_the_session_with_the_next_date(client, world, pa
     assert session.total_units == 155
 
 
+def test_recording_books_the_next_session_and_says_when_no_approval_covers_it(client, world, patient):
+    """The approval in force ends before the 12-week date the recording books: the page says so when the session is
+    recorded and on the session's page, beside the booking, so the renewal is asked for in time."""
+    insure(patient)
+    authorisation(
+        patient,
+        status="approved",
+        requested_on=today() - dt.timedelta(days=40),
+        decided_on=today() - dt.timedelta(days=30),
+        approved_from=today() - dt.timedelta(days=30),
+        approved_until=today() + dt.timedelta(days=80),
+    )
+    login(client, world, "nurse")
+    response = client.post(new_url(patient), screen_data(), follow=True)
+    page = html.unescape(response.content.decode())
+    next_due = (today() + dt.timedelta(days=84)).isoformat()
+    gap = f"no prior authorisation is in force on {next_due}: the last approval ended on"
+    assert page.count(gap) == 2  # the message after recording, and the booking's line on the session's page
+    assert 'id="booking-approval"' in page
+
+
 def test_an_open_booking_is_recorded_on_its_own_screen(client, world, patient):
     """With a session booked, "new session" goes to that booking's screen."""
     login(client, world, "nurse")

@@ -95,6 +95,11 @@ BOOKING_BEFORE_DUE = gettext_noop(
     "weeks). The booking is saved, but recording the session on that day will need a reason to override the "
     "{weeks}-week interval."
 )
+BOOKING_WITHOUT_APPROVAL = gettext_noop(
+    "The payer asks for a prior authorisation, and {reason}. The booking is saved; ask for the approval or its "
+    "renewal before {date} (the patient's coverage page), or recording the session that day will need an override "
+    "reason."
+)
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
 FIRST_BOOKING_OPEN = gettext_noop(
     "A session is already booked for {date}: nothing more was booked. Open that booking to change its date."
@@ -468,19 +473,22 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     latest treatment decision on record is to stop (``outcomes.selectors.stopped_decision``; recording the session
     is not refused, the session screen warns), and ``BOOKING_BEFORE_DUE`` when it is less than the engine's
     interval (``interval_check``, ``RETREATMENT_INTERVAL_DAYS``) after the patient's last recorded session. The
-    clinician may keep such a date; recording on it will ask for an override reason."""
+    clinician may keep such a date; recording on it will ask for an override reason. And
+    ``BOOKING_WITHOUT_APPROVAL`` when the patient's payer asks for a prior authorisation and none covers ``date``
+    (``coverage.selectors.approval_on``, the session screen's check): an approval that ends before the next
+    session is asked to be renewed in time, not discovered on the day (``booking_approval_warning``)."""
     warnings = []
     stopped = stopped_decision(patient, date)
     if stopped is not None:
         warnings.append(gettext(BOOKING_AFTER_STOP).format(day=stopped.decided_on, name=stopped.decided_by))
     last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()
-    if last is None:
-        return tuple(warnings)
-    try:
-        check = interval_check(last.date, date)
-    except ScheduleError:
-        return tuple(warnings)
-    if not check.allowed:
+    check = None
+    if last is not None:
+        try:
+            check = interval_check(last.date, date)
+        except ScheduleError:
+            check = None
+    if last is not None and check is not None and not check.allowed:
         message = gettext(BOOKING_BEFORE_DUE).format(
             date=date,
             days=check.days_since_previous,
@@ -489,7 +497,21 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
             weeks=interval_weeks(),
         )
         warnings.append(message)
+    if (missing := booking_approval_warning(patient=patient, date=date)) is not None:
+        warnings.append(missing)
     return tuple(warnings)
+
+
+def booking_approval_warning(*, patient: Patient, date: dt.date) -> str | None:
+    """``BOOKING_WITHOUT_APPROVAL`` when the patient's payer asks for a prior authorisation and none covers a
+    booking on ``date`` (``coverage.selectors.approval_on``, the session screen's check), else None."""
+    # coverage.selectors reads the injections modules (the plans, the interval), so it is imported when called.
+    from onaboard.web.coverage.selectors import approval_on
+
+    approval = approval_on(patient, date)
+    if not approval.missing:
+        return None
+    return gettext(BOOKING_WITHOUT_APPROVAL).format(date=date, reason=approval.reason)
 
 
 def booking_day_problem(date: dt.date, *, today: dt.date) -> str:

@@ -505,6 +505,9 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
             else:
                 booked = selectors.open_booking(patient)
                 messages.success(request, recorded_message(session, booked, booked_before=booked_before))
+                if booked is not None and (booked_before is None or booked_before.pk != booked.pk):
+                    for warning in services.booking_warnings(patient=patient, date=booked.date):
+                        messages.warning(request, warning)
                 return redirect("injections:session_detail", session_id=session.external_id)
     return render(request, "injections/session_record.html", screen.context())
 
@@ -554,6 +557,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     )
     today = timezone.localdate()
     booking = selectors.open_booking(patient)
+    held = selectors.booking_held(session if session.status == SessionStatus.BOOKED else booking, today=today)
     map_sites = selectors.session_map_sites(session)
     context = {
         "session": session,
@@ -569,7 +573,10 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "checks_at_recording": checks_at_recording(session) if clinical and staff else [],
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
         "booking": booking,
-        "held": selectors.booking_held(session if session.status == SessionStatus.BOOKED else booking, today=today),
+        "held": held,
+        "booking_approval": services.booking_approval_warning(patient=patient, date=held.date)
+        if held is not None and staff
+        else None,
         "schedule": selectors.patient_schedule(patient, today=today),
         "stopped": stopped_decision(patient, today),
         "interval_weeks": selectors.interval_weeks(),
