@@ -358,8 +358,12 @@ def test_a_review_leaving_out_the_session_keeps_the_link(world, api_as, today):
     url = f"/api/side-effects/{reported['id']}/review"
     kept = _post(api_as("clinician"), url, {"grade": "moderate", "related_to_treatment": True}).json()
     assert kept["session_id"] == session["id"]
-    unlinked = _post(api_as("clinician"), url, {"grade": "moderate", "related_to_treatment": None, "session_id": None})
-    assert unlinked.json()["session_id"] is None
+    unlinked = {"grade": "moderate", "related_to_treatment": None, "session_id": None}
+    no_reason = _post(api_as("clinician"), url, unlinked)  # "related" withdrawn: the review says why
+    assert no_reason.status_code == 422
+    assert no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
+    unlinked["reason"] = "Onset before the session on review of the diary."
+    assert _post(api_as("clinician"), url, unlinked).json()["session_id"] is None
     late = {"grade": "mild", "related_to_treatment": True, "session_id": session["id"]}
     refused = _post(api_as("clinician"), f"/api/side-effects/{earlier['id']}/review", late)
     assert refused.status_code == 422

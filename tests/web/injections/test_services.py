@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from onaboard.clinical.preempt import DOSE_LIMIT, FTP_LIMIT
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.coverage.models import PatientInsurance
-from onaboard.web.injections import services, sitemap
+from onaboard.web.injections import selectors, services, sitemap
 from onaboard.web.injections.models import (
     DISTANT_SPREAD_SIDE_EFFECTS,
     URGENT_SIDE_EFFECTS,
@@ -857,3 +857,50 @@ def test_a_booking_after_the_approval_ends_is_warned_about(nurse, patient):
     )
     PatientInsurance.objects.filter(patient=patient).update(policy_id="nice-ta260")
     assert services.booking_warnings(patient=patient, date=after) == ()
+
+
+def test_every_review_is_kept_and_one_that_weakens_the_last_needs_a_reason(nurse, patient, world):
+    """A clinician grades a drooping eyelid severe and related; a later review grading it mild, or calling it not
+    related, is refused without a reason naming who reviewed it how, and saved with one; every review stays, in
+    order, and the side effect holds the latest. Raising the grade needs no reason."""
+    first = record(user=nurse, patient=patient, date=DAY)
+    reported = services.side_effect_report(
+        user=world.users["patient"],
+        patient=patient,
+        kind="eyelid_ptosis",
+        onset=TODAY,
+        severity="moderate",
+        today=TODAY,
+    )
+    clinician = world.users["clinician"]
+    services.side_effect_review(
+        user=clinician, side_effect=reported, grade="severe", related_to_treatment=True, session=first
+    )
+    for grade, related in (("mild", True), ("severe", None)):
+        with pytest.raises(services.SideEffectRefusedError) as refused:
+            services.side_effect_review(
+                user=nurse, side_effect=reported, grade=grade, related_to_treatment=related, session=first
+            )
+        ((field, message),) = refused.value.problems
+        assert field == "reason"
+        assert message.startswith(f"Give the reason for this change: {clinician.get_full_name() or clinician.username}")
+        assert "as severe, related to treatment" in message
+    services.side_effect_review(
+        user=nurse,
+        side_effect=reported,
+        grade="mild",
+        related_to_treatment=True,
+        session=first,
+        reason="  Seen in clinic: a slight droop only, resolving.  ",
+    )
+    services.side_effect_review(
+        user=nurse, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
+    )
+    reported.refresh_from_db()
+    assert (reported.clinician_grade, reported.reviewed_by) == ("moderate", nurse)
+    kept = [(r.grade, r.reviewed_by, r.reason) for r in selectors.side_effect_reviews(reported)]
+    assert kept == [
+        ("severe", clinician, ""),
+        ("mild", nurse, "Seen in clinic: a slight droop only, resolving."),
+        ("moderate", nurse, ""),
+    ]

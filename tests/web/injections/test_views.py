@@ -746,6 +746,31 @@ def test_a_stale_review_does_not_overwrite_a_newer_one(client, world, recorded):
     assert (effect.clinician_grade, effect.related_to_treatment, effect.session) == ("severe", True, recorded)
 
 
+def test_a_review_lowering_the_last_asks_why_and_the_pages_keep_every_review(client, world, recorded):
+    """A nurse's review grading mild what a clinician graded severe comes back asking for the reason (at the reason
+    field, the earlier review named), and is saved with one; the side effect's page then lists both reviews, who and
+    why, for staff, and says who gave the grade; the patient's page lists none."""
+    effect = services.side_effect_report(
+        user=world.users["patient"], patient=world.own_patient, kind="eyelid_ptosis", onset=today(), severity="severe"
+    )
+    services.side_effect_review(
+        user=world.users["clinician"], side_effect=effect, grade="severe", related_to_treatment=True, session=recorded
+    )
+    login(client, world, "nurse")
+    url = reverse("injections:side_effect_review", args=[effect.external_id])
+    data = {"grade": "mild", "related": "yes", "session": str(recorded.external_id)}
+    refused = html.unescape(client.post(url, data).content.decode())
+    assert re.search(r'<ul class="errorlist" id="id_reason_error"><li>Give the reason for this change: ', refused)
+    assert client.post(url, {**data, "reason": "Examined: slight droop, resolving."}).status_code == 302
+    detail = reverse("injections:side_effect_detail", args=[effect.external_id])
+    page = html.unescape(client.get(detail).content.decode())
+    table = page[page.index('id="side-effect-reviews"') :]
+    assert table.index("Severe") < table.index("Mild") < table.index("Examined: slight droop, resolving.")
+    assert "(by nurse, " in page
+    login(client, world, "patient")
+    assert 'id="side-effect-reviews"' not in client.get(detail).content.decode()
+
+
 @pytest.mark.parametrize("role", ["patient", "billing", "admin", "trainee"])
 def test_only_clinical_staff_review_side_effects(client, world, recorded, role):
     """A patient (even for their own report), billing, admin and trainees cannot review."""

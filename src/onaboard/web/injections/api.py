@@ -398,6 +398,7 @@ def side_effect_review(request: HttpRequest, side_effect_id: UUID, payload: Side
             related_to_treatment=payload.related_to_treatment,
             session=session,
             seen=payload.modified,
+            reason=payload.reason,
         )
     except services.SideEffectConflictError as error:
         return Status(409, {"detail": error.problems[0][1]})

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.clinical import FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, MAX_SESSION_UNITS, UNITS_PER_SITE, Side
 from onaboard.web.diary.forms import FreeTextField
 from onaboard.web.injections import sitemap
-from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, InjectionSession, Severity, SideEffectKind
+from onaboard.web.injections.models import (
+    DESCRIPTION_MAX_LENGTH,
+    REVIEW_REASON_MAX_LENGTH,
+    InjectionSession,
+    Severity,
+    SideEffectKind,
+)
 from onaboard.web.injections.selectors import SiteEntry
 from onaboard.web.injections.services import GRADE_NEEDED, side_effect_description_problem
 
@@ -307,6 +313,15 @@ class SideEffectReviewForm(forms.Form):
         required=False,
         to_field_name="external_id",
         empty_label=_("no session"),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        help_text=_(
+            "Needed when this review lowers the grade of the one before, or no longer calls it related to treatment."
+        ),
+        required=False,
+        max_length=REVIEW_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     seen = forms.CharField(widget=forms.HiddenInput, required=False)  # the side effect's `modified` when opened
 

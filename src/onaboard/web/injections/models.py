@@ -189,3 +189,28 @@ class SideEffect(BaseModel):
     def distant_spread(self) -> bool:
         """Possible distant spread of toxin effect (the boxed warning), which the urgent advice names as such."""
         return self.kind in DISTANT_SPREAD_SIDE_EFFECTS
+
+
+REVIEW_REASON_MAX_LENGTH = 1000
+"""The longest reason for changing an earlier review (the form and the service alike): a few sentences."""
+
+
+class SideEffectReview(BaseModel):
+    """One review of a side effect, kept. The side effect holds the latest (what the pages, the session screen and
+    the letters read); each review stays here, so a later one never hides who graded it what before, and a review
+    that lowers the grade or withdraws "related to treatment" carries its reason (``services.side_effect_review``)."""
+
+    side_effect = models.ForeignKey(SideEffect, on_delete=models.CASCADE, related_name="reviews")
+    grade = models.CharField(_("grade"), max_length=8, choices=Severity.choices)
+    related_to_treatment = models.BooleanField(_("related to treatment"), null=True, blank=True)
+    session = models.ForeignKey(
+        InjectionSession, null=True, blank=True, on_delete=models.PROTECT, related_name="side_effect_reviews"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+    reason = models.TextField(blank=True, validators=[MaxLengthValidator(REVIEW_REASON_MAX_LENGTH)])
+
+    class Meta:
+        ordering = ("side_effect", "reviewed_at", "pk")

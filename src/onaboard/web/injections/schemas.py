@@ -24,7 +24,12 @@ from onaboard.clinical import (
 )
 from onaboard.interop.tables import TEXT_LIMITS
 from onaboard.web.common.schema_types import AwareTimestamp, FreeText, InputSchema, IsoDate
-from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, Severity, SideEffectKind
+from onaboard.web.injections.models import (
+    DESCRIPTION_MAX_LENGTH,
+    REVIEW_REASON_MAX_LENGTH,
+    Severity,
+    SideEffectKind,
+)
 from onaboard.web.injections.selectors import interval_weeks
 
 MUSCLES = ", ".join(m.value for m in Muscle)
@@ -208,6 +213,12 @@ class SideEffectReviewIn(InputSchema):
         None,
         description="The side effect's `modified` as last read: a review saved since is refused with 409 instead of "
         "being overwritten. Left out: no such check.",
+    )
+    reason: str = Field(
+        "",
+        max_length=REVIEW_REASON_MAX_LENGTH,
+        description="Why this review changes the one before: needed (422 at `reason` otherwise) when it lowers the "
+        "grade or no longer calls the side effect related to treatment. Every review is kept.",
     )
 
 

@@ -62,6 +62,7 @@ from onaboard.web.injections.models import (
     SessionStatus,
     Severity,
     SideEffect,
+    SideEffectReview,
 )
 from onaboard.web.outcomes.models import Decision
 from onaboard.web.outcomes.selectors import continue_answers_stop
@@ -188,6 +189,12 @@ def patient_schedule(patient: Patient, *, today: dt.date) -> ScheduleStatus:
 def side_effects_for(patient: Patient) -> QuerySet[SideEffect]:
     """The patient's side effects, latest onset first, with the session each is attributed to."""
     return SideEffect.objects.filter(patient=patient).select_related("session", "reviewed_by").order_by("-onset")
+
+
+def side_effect_reviews(side_effect: SideEffect) -> list[SideEffectReview]:
+    """Every review of the side effect, oldest first, with its reviewer and session: the latest is what the side
+    effect holds; the earlier ones say who graded it how before, and why it changed."""
+    return list(side_effect.reviews.select_related("reviewed_by", "session").order_by("reviewed_at", "pk"))
 
 
 SIDE_EFFECT_REVIEW_FIELDS = (

@@ -24,12 +24,14 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.common.words import before_birth_plain
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
+    REVIEW_REASON_MAX_LENGTH,
     InjectionSession,
     InjectionSiteRecord,
     SessionStatus,
     Severity,
     SideEffect,
     SideEffectKind,
+    SideEffectReview,
 )
 from onaboard.web.injections.selectors import (
     BEFORE_BIRTH,
@@ -124,6 +126,11 @@ SESSION_AFTER_ONSET = gettext_noop(
 DESCRIBE_SOMETHING_ELSE = gettext_noop(
     "Say in a few words what happened: “Something else” alone does not tell the clinic what it was."
 )
+REVIEW_REASON_NEEDED = gettext_noop(
+    "Give the reason for this change: {name} reviewed it on {day} as {grade}, {relation}. A review that lowers the "
+    "grade or no longer calls it related to treatment says why; the earlier review stays on the record."
+)
+REVIEW_REASON_TOO_LONG = gettext_noop("Keep the reason to {limit} characters or fewer; this one has {count}.")
 GRADE_NEEDED = gettext_noop("Choose the clinician's grade.")
 """A review carries the clinician's own grade (the review form's message too)."""
 ALREADY_SENT = gettext_noop(
@@ -764,14 +771,23 @@ def side_effect_review(
     related_to_treatment: bool | None,
     session: InjectionSession | None,
     seen: str | dt.datetime | None = None,
+    reason: str = "",
 ) -> SideEffect:
     """A clinician's grade, relatedness and attribution of a side effect; the session must be the patient's own
     recorded session, given on or before the onset (as a report is linked). ``seen`` is the side effect's
     ``modified`` (a datetime or its ISO text) when the review was opened: a review saved meanwhile refuses this one
     with ``SideEffectConflictError`` instead of being overwritten. Raises ``SideEffectRefusedError`` otherwise, and
-    for a review without the clinician's own grade (the patient's severity is theirs, never a default for it)."""
+    for a review without the clinician's own grade (the patient's severity is theirs, never a default for it).
+
+    Every review is kept (``SideEffectReview``); the side effect holds the latest. A review that lowers the grade
+    of the one before, or no longer calls it related to treatment, needs ``reason`` (``REVIEW_REASON_NEEDED``,
+    naming who reviewed it how): a later review can correct an earlier one, never silently."""
+    reason = reason.strip()
     if grade not in Severity.values:
         raise SideEffectRefusedError([("grade", gettext(GRADE_NEEDED))])
+    if len(reason) > REVIEW_REASON_MAX_LENGTH:
+        message = gettext(REVIEW_REASON_TOO_LONG).format(limit=REVIEW_REASON_MAX_LENGTH, count=len(reason))
+        raise SideEffectRefusedError([("reason", message)])
     if session is not None and (
         session.patient_id != side_effect.patient_id or session.status != SessionStatus.RECORDED
     ):
@@ -783,6 +799,8 @@ def side_effect_review(
         current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
         if seen is not None and _to_the_millisecond(current.modified) != _to_the_millisecond(_moment(seen)):
             raise SideEffectConflictError(gettext(REVIEW_CHANGED))
+        if not reason and _review_weakened(current, grade, related_to_treatment):
+            raise SideEffectRefusedError([("reason", _reason_needed(current))])
         side_effect.clinician_grade = grade
         side_effect.related_to_treatment = related_to_treatment
         side_effect.session = session
@@ -798,7 +816,16 @@ def side_effect_review(
                 "modified",
             ]
         )
-        audit_record(
+        SideEffectReview.objects.create(
+            side_effect=side_effect,
+            grade=grade,
+            related_to_treatment=related_to_treatment,
+            session=session,
+            reviewed_by=user,
+            reviewed_at=side_effect.reviewed_at,
+            reason=reason,
+        )
+        audit_record(  # the grade and relatedness are clinical: they are kept in the review, not the audit trail
             user=user,
             action=Action.UPDATE,
             object_type="side_effect",
@@ -807,3 +834,28 @@ def side_effect_review(
             detail=f"reviewed; session {session.date if session else 'none'}",
         )
     return side_effect
+
+
+GRADE_ORDER = (Severity.MILD, Severity.MODERATE, Severity.SEVERE)
+
+
+def _review_weakened(current: SideEffect, grade: str, related_to_treatment: bool | None) -> bool:
+    """Whether a review of ``current`` (as saved, earlier reviewed) lowers its grade or no longer calls it related."""
+    if not current.clinician_grade:
+        return False
+    lowered = GRADE_ORDER.index(Severity(grade)) < GRADE_ORDER.index(Severity(current.clinician_grade))
+    unrelated = current.related_to_treatment is True and related_to_treatment is not True
+    return lowered or unrelated
+
+
+def _reason_needed(current: SideEffect) -> str:
+    relation = {
+        True: gettext("related to treatment"),
+        False: gettext("not related to treatment"),
+    }.get(current.related_to_treatment, gettext("relation not judged"))
+    reviewer = current.reviewed_by
+    name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
+    day = timezone.localdate(current.reviewed_at).isoformat() if current.reviewed_at else ""
+    return gettext(REVIEW_REASON_NEEDED).format(
+        name=name, day=day, grade=current.get_clinician_grade_display(), relation=relation
+    )

@@ -800,6 +800,8 @@ def side_effect_detail(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
         "patient": side_effect.patient,
         "own": request.user.role == Role.PATIENT,
         "can_review": can(request.user, Capability.EDIT_CLINICAL),
+        # who graded it how, and why a grade changed: the care team's notes, not the patient's
+        "reviews": selectors.side_effect_reviews(side_effect) if request.user.role != Role.PATIENT else [],
     }
     return render(request, "injections/side_effect_detail.html", context)
 
@@ -823,6 +825,7 @@ def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
                     related_to_treatment=RELATED_VALUES[data["related"]],
                     session=data["session"],
                     seen=data["seen"] or None,
+                    reason=data["reason"],
                 )
             except services.SideEffectRefusedError as error:
                 for field, message in error.problems:
@@ -853,5 +856,6 @@ def side_effect_review(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
         "patient": patient,
         "form": form,
         "patient_url": patient_page_url(patient),
+        "reviews": selectors.side_effect_reviews(side_effect),
     }
     return render(request, "injections/side_effect_review.html", context)

@@ -33,6 +33,26 @@ class QuestionnaireResponse(BaseModel):
         ]
 
 
+class RemovedQuestionnaireResponse(BaseModel):
+    """An answer clinical staff removed as entered in error (``services.questionnaire_response_remove``), as it was:
+    the pages, the letters and the exports no longer read it, and the record of what they said stays whole. Kept
+    here, with the clinical record, not in the audit trail (which administrators read): the trail's event names
+    this row."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="removed_questionnaires")
+    instrument = models.CharField(max_length=8, choices=Instrument.choices)
+    date = models.DateField(_("date"))
+    answers = models.JSONField()
+    total = models.PositiveIntegerField()
+    category = models.CharField(max_length=32)
+    response_id = models.UUIDField()
+    """The removed answer's public id, as the audit trail named it while it stood."""
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ("patient", "-date")
+
+
 class Decision(models.TextChoices):
     """What the clinician decided about botulinum toxin treatment."""
 

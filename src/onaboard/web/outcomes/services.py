@@ -3,7 +3,6 @@ and clinicians' decisions to continue or stop treatment (kept with the engine's 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -23,6 +22,7 @@ from onaboard.web.outcomes.models import (
     Decision,
     Instrument,
     QuestionnaireResponse,
+    RemovedQuestionnaireResponse,
     TreatmentDecision,
 )
 from onaboard.web.outcomes.selectors import LatestDecision, stopped_decision
@@ -177,9 +177,10 @@ def questionnaire_response_record(
 def questionnaire_response_remove(*, user: Any, patient: Patient, token: str, instrument: Instrument | str) -> date:
     """Remove the answer ``token`` names (``answer_token``): one entered in error (the wrong patient, the wrong day,
     a form filled in twice). Clinical staff only: the views reach the patient with ``staff_patient_for`` and
-    ``Capability.KEEP_DIARY``. The audit event keeps what was removed (the day, the total and the answers), so the
-    record of what the letters said stays whole. Raises ``QuestionnaireChangedError`` when that answer is no longer
-    the one saved for its day (changed or removed since), and nothing is removed. Returns the day."""
+    ``Capability.KEEP_DIARY``. What was removed is kept as it was (``RemovedQuestionnaireResponse``, named by the
+    audit event), so the record of what the letters said stays whole. Raises ``QuestionnaireChangedError`` when
+    that answer is no longer the one saved for its day (changed or removed since), and nothing is removed. Returns
+    the day."""
     instrument = Instrument(instrument)
     day = day_of_token(token)
     with transaction.atomic():
@@ -193,15 +194,24 @@ def questionnaire_response_remove(*, user: Any, patient: Patient, token: str, in
         )
         if current is None or answer_token(current) != token:
             raise QuestionnaireChangedError(current)
+        kept = RemovedQuestionnaireResponse.objects.create(
+            patient=patient,
+            instrument=instrument,
+            date=current.date,
+            answers=current.answers,
+            total=current.total,
+            category=current.category,
+            response_id=current.external_id,
+            removed_by=user,
+        )
         current.delete()
-        audit_record(
+        audit_record(  # the answers are clinical: kept with the record (``kept``), not in the audit trail
             user=user,
             action=Action.DELETE,
             object_type=f"questionnaire_{instrument.value}",
             object_id=current.external_id,
             patient_id=patient.external_id,
-            detail=f"response of {current.date.isoformat()} removed as entered in error: total {current.total}, "
-            f"answers {json.dumps(current.answers)}",
+            detail=f"response of {current.date.isoformat()} removed as entered in error; kept as {kept.external_id}",
         )
     return current.date
 

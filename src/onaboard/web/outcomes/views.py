@@ -245,7 +245,7 @@ REMOVED_SINCE = _(
 REMOVED_BADGE = _("Removed since")
 REMOVE_CONFIRM = _(
     "Remove the %(instrument)s answer of %(day)s (total %(total)d)? Do this only for an answer entered in error: "
-    "the wrong patient, the wrong day or a form entered twice. The audit trail keeps what it was."
+    "the wrong patient, the wrong day or a form entered twice. The record keeps what it was, and who removed it."
 )
 REMOVED = _("%(instrument)s answer of %(day)s removed.")
 REMOVE_STALE = _(
