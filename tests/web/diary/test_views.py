@@ -405,6 +405,17 @@ def test_clinic_staff_enter_a_day_for_their_patient(client, world, role):
     assert "Saved: the diary of" in client.get(url).content.decode()
 
 
+def test_staff_opening_todays_day_of_a_patient_read_the_day_not_todays_diary(client, world):
+    """ "Today's diary" is the patient's own page: staff keeping today's day for a patient read its date."""
+    client.force_login(world.users["nurse"])
+    today = timezone.localdate()
+    url = reverse("diary:patient_day", kwargs={"patient_id": world.same_clinic_patient.external_id, "day": today})
+    page = client.get(url).content.decode()
+    assert "Today&#x27;s diary" not in page
+    assert "Today's diary" not in page
+    assert f"Diary for {date_format(today, 'l j F Y')}" in page
+
+
 def _loaded(html: str) -> str:
     """The ``loaded`` token a diary day's form carries."""
     found = re.search(r'<input type="hidden" name="loaded" value="([^"]*)"', html)

@@ -151,3 +151,14 @@ def test_only_clinicians_and_nurses_book_a_first_session(client, world, patient,
     assert client.get(_url(patient)).status_code == 404
     client.post(_url(patient), {"date": timezone.localdate().isoformat()})
     assert not InjectionSession.objects.filter(patient=patient).exists()
+
+
+def test_a_first_booking_without_a_date_asks_for_it_in_plain_words(client, world, patient):
+    """No date sent: the page opens on its error summary and asks for the session's day, not Django's "This field
+    is required."; nothing is booked."""
+    client.login(username="nurse", password=PASSWORD)
+    page = client.post(_url(patient), {"date": ""}).content.decode()
+    assert 'class="error-summary' in page
+    assert page.count("Enter the day of the session.") == 2  # the summary's link and the field's own message
+    assert "This field is required." not in page
+    assert not InjectionSession.objects.exists()

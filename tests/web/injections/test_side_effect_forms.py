@@ -76,3 +76,23 @@ def test_a_review_without_a_grade_is_summarised_at_the_top(client, world):
     stale = client.post(url, {"grade": "severe", "related": "no", "session": "", "seen": seen})
     summary = summary_of(stale.content.decode())
     assert "nothing was saved" in summary
+
+
+def test_staff_reporting_for_a_patient_read_the_clinics_words(client, world):
+    """A nurse reporting what the patient told them is not told to "seek medical care now" nor to "send to the
+    clinic": the page names the patient, says the patient needs care now for the urgent kinds, and saves the
+    report; the patient's own page keeps its words."""
+    patient = world.own_patient
+    assert client.login(username="nurse", password=PASSWORD)
+    page = html.unescape(
+        client.get(reverse("injections:report_side_effect") + f"?patient={patient.external_id}").content.decode()
+    )
+    assert "The patient needs medical care now if they have:" in page
+    assert "How bad the patient says it is" in page
+    assert "Save the report" in page
+    assert "Seek medical care now if you have:" not in page
+    assert "Send to the clinic" not in page
+    assert client.login(username="patient", password=PASSWORD)
+    own = html.unescape(client.get(reverse("injections:report_side_effect")).content.decode())
+    assert "Seek medical care now if you have:" in own
+    assert "Send to the clinic" in own

@@ -207,15 +207,20 @@ class AddSiteForm(forms.Form):
     side = forms.ChoiceField(label=_("Side"), choices=BILATERAL_CHOICES)
 
 
+ENTER_BOOKING_DAY = _("Enter the day of the session.")
+BOOKING_DAY_NOT_A_DATE = _("Enter the day of the session as year-month-day, for example 2026-03-02.")
+BOOKING_DAY_ERRORS = {"required": ENTER_BOOKING_DAY, "invalid": BOOKING_DAY_NOT_A_DATE}
+
+
 class BookingForm(forms.Form):
-    date = forms.DateField(label=_("Date of the next session"), widget=DateInput())
+    date = forms.DateField(label=_("Date of the next session"), widget=DateInput(), error_messages=BOOKING_DAY_ERRORS)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class FirstBookingForm(forms.Form):
     """The day of a patient's first session, booked ahead (``injection_session_book_first``)."""
 
-    date = forms.DateField(label=_("Date of the first session"), widget=DateInput())
+    date = forms.DateField(label=_("Date of the first session"), widget=DateInput(), error_messages=BOOKING_DAY_ERRORS)
 
 
 class CancelBookingForm(forms.Form):
@@ -261,10 +266,14 @@ class SideEffectReportForm(forms.Form):
     (``services.side_effect_report``). autocomplete off keeps a browser from restoring an old token into a reopened
     form. A post without one (a page opened before the token existed) is stored as before."""
 
-    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: dt.date, own: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["onset"].widget.attrs["max"] = today.isoformat()
+        if not own:  # clinic staff reporting what the patient told them
+            self.fields["kind"].label = _("What happened to the patient?")
+            self.fields["severity"].label = _("How bad the patient says it is")
+            self.fields["description"].label = _("Anything else the clinic should know?")
 
     def renew_submission(self) -> None:
         """Give the bound form a new token, for answers to be sent again as another report."""

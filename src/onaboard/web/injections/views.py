@@ -740,7 +740,7 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
     patient = _reporting_patient(request)
     today = timezone.localdate()
     if request.method == "POST":
-        form = SideEffectReportForm(request.POST, today=today)
+        form = SideEffectReportForm(request.POST, today=today, own=request.user.role == Role.PATIENT)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -764,7 +764,7 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
             else:  # the first post and the same form sent again land on the same report
                 return redirect("injections:side_effect_detail", side_effect_id=side_effect.external_id)
     else:
-        form = SideEffectReportForm(initial={"onset": today}, today=today)
+        form = SideEffectReportForm(initial={"onset": today}, today=today, own=request.user.role == Role.PATIENT)
     if request.user.role != Role.PATIENT:  # staff reporting for ?patient= are shown the patient's name
         audit_patient_read(
             user=request.user,
