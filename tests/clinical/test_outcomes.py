@@ -144,6 +144,26 @@ def test_episodic_reversion_needs_three_consecutive_complete_periods(after, reco
     assert not result.nice_ta260.reverted_to_episodic
 
 
+def test_an_earlier_episodic_run_the_rule_no_longer_reads_is_named_beside_the_verdict():
+    """Periods 2-6 each under 15 headache days, period 7 incomplete, period 8 complete: the three most recent
+    complete periods (5, 6, 8) are not consecutive, so the rule does not stop (the spec's reading); the reasons name
+    the latest earlier run (4, 5, 6) and the incomplete period, and leave the judgement to the clinician. A run the
+    rule reads, or none at all, adds nothing."""
+    after = [19, 12, 10, 5, 6, 5, 4, 7]
+    result = treatment_outcomes(course(22, after, recorded=[28] * 6 + [13, 28]), injections=[DAY0])
+    assert result.nice_ta260.verdict is NiceTa260.CONTINUE
+    assert not result.nice_ta260.reverted_to_episodic
+    assert result.nice_ta260.reasons[-1] == (
+        "NICE TA260 1.2: periods 4, 5, 6 (2026-03-30..2026-06-21) each had < 15 headache days (5, 6, 5), but the "
+        "rule reads the 3 most recent complete periods (5, 6, 8), which are not consecutive: period 7 has 13 of 28 "
+        "days recorded (< 20); whether the condition has changed to episodic migraine is the clinician's to judge"
+    )
+    steady = treatment_outcomes(
+        course(22, [19, 18, 17, 16, 16, 15, 4, 16], recorded=[28] * 6 + [13, 28]), injections=[DAY0]
+    )
+    assert len(steady.nice_ta260.reasons) == 1
+
+
 def test_an_incomplete_baseline_makes_nice_not_yet_assessable():
     """With fewer than 20 baseline days recorded the reduction cannot be measured."""
     result = treatment_outcomes(course(19, [8, 8, 8, 8, 8, 8], baseline_recorded=19), injections=[DAY0])

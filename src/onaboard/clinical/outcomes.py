@@ -202,6 +202,46 @@ def _reverted_to_episodic(periods: Sequence[PeriodSummary]) -> tuple[PeriodSumma
     return ()
 
 
+def _episodic_run_set_aside(periods: Sequence[PeriodSummary]) -> str | None:
+    """Why the return to episodic migraine does not apply although it held earlier, else None: when the three most
+    recent complete periods are not consecutive (a period between them incomplete, or without diary), the latest
+    earlier run of three consecutive complete periods, each with < 15 headache days, is named with the periods that
+    broke the reading. The verdict keeps the rule as it is read (shared/spec/cli.md: the three most recent complete
+    periods); the reason lets the clinician see the run the rule no longer reads."""
+    complete = [p for p in periods if p.complete]
+    recent = complete[-EPISODIC_CONSECUTIVE_PERIODS:]
+    if len(recent) < EPISODIC_CONSECUTIVE_PERIODS or recent[-1].index - recent[0].index < len(recent):
+        return None  # too few, or consecutive: the rule read them as they are
+    run: list[PeriodSummary] = []
+    latest_run: list[PeriodSummary] = []
+    for period in complete:
+        if period.headache_days >= CM_MIN_HEADACHE_DAYS or (run and period.index != run[-1].index + 1):
+            run = []
+        if period.headache_days < CM_MIN_HEADACHE_DAYS:
+            run.append(period)
+        if len(run) >= EPISODIC_CONSECUTIVE_PERIODS:
+            latest_run = run[-EPISODIC_CONSECUTIVE_PERIODS:]
+    if not latest_run:
+        return None
+    by_index = {p.index: p for p in periods}
+    gaps = []
+    for index in range(recent[0].index + 1, recent[-1].index):
+        if index in {p.index for p in recent}:
+            continue
+        gap = by_index.get(index)
+        recorded = gap.days_recorded if gap is not None else 0
+        gaps.append(f"period {index} has {recorded} of {PERIOD_DAYS} days recorded (< {MIN_RECORDED_DAYS})")
+    names = ", ".join(str(p.index) for p in latest_run)
+    counts = ", ".join(str(p.headache_days) for p in latest_run)
+    recent_names = ", ".join(str(p.index) for p in recent)
+    return (
+        f"NICE TA260 1.2: periods {names} ({latest_run[0].start.isoformat()}..{latest_run[-1].end.isoformat()}) "
+        f"each had < {CM_MIN_HEADACHE_DAYS} headache days ({counts}), but the rule reads the "
+        f"{EPISODIC_CONSECUTIVE_PERIODS} most recent complete periods ({recent_names}), which are not consecutive: "
+        f"{'; '.join(gaps)}; whether the condition has changed to episodic migraine is the clinician's to judge"
+    )
+
+
 def _episodic_reason(reverted: Sequence[PeriodSummary]) -> str:
     names = ", ".join(str(p.index) for p in reverted)
     counts = ", ".join(str(p.headache_days) for p in reverted)
@@ -264,6 +304,7 @@ def nice_ta260_verdict(
     reasons = []
     if reverted:
         reasons.append(_episodic_reason(reverted))
+    set_aside = None if reverted else _episodic_run_set_aside(periods)
     if week24.available and week24.headache_days is not None:
         change = week24.percent_change
         if change is None and week24.headache_days == 0:  # 0 before and after: nothing to reduce, nothing worse
@@ -305,7 +346,9 @@ def nice_ta260_verdict(
         else:
             state = "not reached yet"
         reasons.append(f"NICE TA260 1.2: response is judged at week 24 (period {WEEK24_PERIOD}): {state}")
+        reasons.extend([set_aside] if set_aside else [])
         return NiceVerdict(NiceTa260.NOT_YET_ASSESSABLE, tuple(reasons), reverted_to_episodic=False)
+    reasons.extend([set_aside] if set_aside else [])
     return NiceVerdict(NiceTa260.CONTINUE, tuple(reasons), reverted_to_episodic=False)
 
 
