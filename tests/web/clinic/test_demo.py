@@ -21,7 +21,13 @@ from onaboard.web.clinic.demo import (
 from onaboard.web.clinic.selectors import PathwayState, pathway_states
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus
-from onaboard.web.outcomes.models import Decision, TreatmentDecision
+from onaboard.web.outcomes.models import (
+    Decision,
+    QuestionnaireResponse,
+    SupersededQuestionnaireResponse,
+    TreatmentDecision,
+)
+from onaboard.web.outcomes.services import answer_token, questionnaire_response_record, questionnaire_response_remove
 from onaboard.web.patients.models import Patient
 from tests.web.clinic.diaries import TODAY
 
@@ -120,6 +126,21 @@ def test_loading_twice_changes_nothing():
 def test_reset_rebuilds_the_demo_for_the_new_day_and_keeps_the_logins():
     """--reset replaces the demo patients with ones built for the new day; staff and portal logins stay the same."""
     demo_clinic_load(today=TODAY)
+    answer = QuestionnaireResponse.objects.first()  # an answer replaced and one removed: kept rows of the patient
+    clinician = User.objects.get(username="dr.demo")
+    questionnaire_response_record(
+        user=clinician,
+        patient=answer.patient,
+        instrument=answer.instrument,
+        answers=["always"] * 6 if answer.instrument == "hit6" else {"q1": 1, "q2": 1, "q3": 1, "q4": 1, "q5": 1},
+        date=answer.date,
+        today=TODAY,
+    )
+    answer.refresh_from_db()
+    questionnaire_response_remove(
+        user=clinician, patient=answer.patient, token=answer_token(answer), instrument=answer.instrument
+    )
+    assert SupersededQuestionnaireResponse.objects.count() == 2
     logins = set(User.objects.values_list("pk", flat=True))
     old_patients = set(Patient.objects.values_list("external_id", flat=True))
     later = date(2026, 7, 10)
@@ -129,6 +150,7 @@ def test_reset_rebuilds_the_demo_for_the_new_day_and_keeps_the_logins():
     assert old_patients.isdisjoint(Patient.objects.values_list("external_id", flat=True))
     assert Patient.objects.count() == len(PATIENTS)
     assert DiaryEntry.objects.order_by("-date").first().date == later
+    assert not SupersededQuestionnaireResponse.objects.exists()
 
 
 @pytest.mark.django_db

@@ -18,7 +18,12 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.words import plain_day
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import forms, selectors, services, views
-from onaboard.web.outcomes.models import QuestionnaireResponse, RemovedQuestionnaireResponse, TreatmentDecision
+from onaboard.web.outcomes.models import (
+    QuestionnaireResponse,
+    Superseded,
+    SupersededQuestionnaireResponse,
+    TreatmentDecision,
+)
 from onaboard.web.outcomes.selectors import BaselineAndLatest
 from onaboard.web.outcomes.services import (
     DATE_AFTER_TODAY,
@@ -735,6 +740,38 @@ def test_staff_correct_an_answer_from_its_row_and_are_told_it_is_replaced(client
     response = client.post(link, _hit6_post(date=day.isoformat(), replaces=shown, correcting="True"))
     assert response.status_code == 302
     assert QuestionnaireResponse.objects.get(patient=patient, date=day).total == 66
+    kept = SupersededQuestionnaireResponse.objects.get()  # what the answer said before stays on the record
+    assert (kept.date, kept.total, kept.why, kept.superseded_by) == (
+        day,
+        36,
+        Superseded.REPLACED,
+        world.users["clinician"],
+    )
+    replaced = AuditEvent.objects.filter(action=Action.UPDATE, object_type="questionnaire_hit6").get()
+    assert str(kept.external_id) in replaced.detail
+
+
+def test_a_correction_of_an_answer_removed_since_is_not_saved_unseen(client, world):
+    """A nurse's correcting form is open when a clinician removes that answer (entered on the wrong patient): the
+    nurse's save does not put it back silently; the page says it was removed, and a second send saves knowingly."""
+    patient = world.same_clinic_patient
+    day = timezone.localdate() - timedelta(days=6)
+    today = timezone.localdate()
+    saved = questionnaire_response_record(
+        user=world.users["clinician"], patient=patient, instrument="hit6", answers=["never"] * 6, date=day, today=today
+    )
+    opened = answer_token(saved)
+    services.questionnaire_response_remove(
+        user=world.users["clinician"], patient=patient, token=opened, instrument="hit6"
+    )
+    client.force_login(world.users["nurse"])
+    link = f"{_staff_url('hit6', patient)}?date={day.isoformat()}"
+    sent = _hit6_post("rarely", date=day.isoformat(), replaces=opened, correcting="True")
+    page = unescape(client.post(link, sent).content.decode())
+    assert "was removed by someone else after this form was opened" in page
+    assert not QuestionnaireResponse.objects.exists()
+    assert client.post(link, {**sent, "replaces": ""}).status_code == 302
+    assert QuestionnaireResponse.objects.get().total == 48
 
 
 def test_two_people_correcting_the_same_answer_do_not_overwrite_each_other_unseen(client, world):
@@ -798,8 +835,14 @@ def test_staff_remove_an_answer_entered_in_error_after_confirming(client, world)
     done = client.post(url, {"action": "remove", "replaces": token, "confirm": "yes"})
     assert done.url == reverse("outcomes:patient_questionnaires", kwargs={"patient_id": patient.external_id})
     assert not QuestionnaireResponse.objects.exists()
-    kept = RemovedQuestionnaireResponse.objects.get()
-    assert (kept.date, kept.total, kept.answers, kept.removed_by) == (day, 36, ["never"] * 6, world.users["nurse"])
+    kept = SupersededQuestionnaireResponse.objects.get()
+    assert (kept.date, kept.total, kept.answers, kept.why, kept.superseded_by) == (
+        day,
+        36,
+        ["never"] * 6,
+        Superseded.REMOVED,
+        world.users["nurse"],
+    )
     event = AuditEvent.objects.get(action=Action.DELETE, object_type="questionnaire_hit6")
     assert (event.username, event.patient_id) == ("nurse", patient.external_id)
     assert str(kept.external_id) in event.detail

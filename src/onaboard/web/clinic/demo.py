@@ -44,8 +44,15 @@ from onaboard.web.injections.models import (
     Severity,
     SideEffect,
     SideEffectKind,
+    SideEffectReview,
 )
-from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse, TreatmentDecision
+from onaboard.web.outcomes.models import (
+    Decision,
+    Instrument,
+    QuestionnaireResponse,
+    SupersededQuestionnaireResponse,
+    TreatmentDecision,
+)
 from onaboard.web.outcomes.selectors import LatestDecision
 from onaboard.web.outcomes.services import questionnaire_response_record, treatment_decision_record
 from onaboard.web.patients.models import (
@@ -450,7 +457,7 @@ def _side_effects(patient: Patient, spec: DemoPatient, sessions: list[InjectionS
         return
     now = timezone.now()
     if spec.number == 8:
-        SideEffect.objects.create(
+        reviewed = SideEffect.objects.create(
             patient=patient,
             session=sessions[0],
             kind=SideEffectKind.NECK_PAIN,
@@ -460,6 +467,14 @@ def _side_effects(patient: Patient, spec: DemoPatient, sessions: list[InjectionS
             reported_by=patient.user,
             clinician_grade=Severity.MILD,
             related_to_treatment=True,
+            reviewed_by=reviewer,
+            reviewed_at=now,
+        )
+        SideEffectReview.objects.create(  # every review is kept (services.side_effect_review)
+            side_effect=reviewed,
+            grade=Severity.MILD,
+            related_to_treatment=True,
+            session=sessions[0],
             reviewed_by=reviewer,
             reviewed_at=now,
         )
@@ -583,6 +598,7 @@ def _remove_clinical_rows(clinic: Clinic) -> None:
     SideEffect.objects.filter(patient__in=patients).delete()
     InjectionSession.objects.filter(patient__in=patients).delete()
     QuestionnaireResponse.objects.filter(patient__in=patients).delete()
+    SupersededQuestionnaireResponse.objects.filter(patient__in=patients).delete()
     DiaryEntry.objects.filter(patient__in=patients).delete()
     OtherToxinTreatment.objects.filter(patient__in=patients).delete()
     PreventiveTrial.objects.filter(patient__in=patients).delete()

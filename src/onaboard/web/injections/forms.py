@@ -323,7 +323,7 @@ class SideEffectReviewForm(forms.Form):
         to_field_name="external_id",
         empty_label=_("no session"),
     )
-    reason = forms.CharField(
+    reason = FreeTextField(
         label=_("Reason for the change"),
         help_text=_(
             "Needed when this review lowers the grade of the one before, or no longer calls it related to treatment."

@@ -214,7 +214,7 @@ class SideEffectReviewIn(InputSchema):
         description="The side effect's `modified` as last read: a review saved since is refused with 409 instead of "
         "being overwritten. Left out: no such check.",
     )
-    reason: str = Field(
+    reason: FreeText = Field(  # type: ignore[valid-type]
         "",
         max_length=REVIEW_REASON_MAX_LENGTH,
         description="Why this review changes the one before: needed (422 at `reason` otherwise) when it lowers the "

@@ -98,9 +98,9 @@ BOOKING_BEFORE_DUE = gettext_noop(
     "{weeks}-week interval."
 )
 BOOKING_WITHOUT_APPROVAL = gettext_noop(
-    "The payer asks for a prior authorisation, and {reason}. The booking is saved; ask for the approval or its "
-    "renewal before {date} (the patient's coverage page), or recording the session that day will need an override "
-    "reason."
+    "The payer asks for a prior authorisation, and {reason}. The booking is saved; see that an approval covers "
+    "{date} before that day (the patient's coverage page: ask, follow up or renew), or recording the session that "
+    "day will need an override reason."
 )
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
 FIRST_BOOKING_OPEN = gettext_noop(
@@ -127,9 +127,10 @@ DESCRIBE_SOMETHING_ELSE = gettext_noop(
     "Say in a few words what happened: “Something else” alone does not tell the clinic what it was."
 )
 REVIEW_REASON_NEEDED = gettext_noop(
-    "Give the reason for this change: {name} reviewed it on {day} as {grade}, {relation}. A review that lowers the "
+    "Give the reason for this change: {name} reviewed it{when} as {grade}, {relation}. A review that lowers the "
     "grade or no longer calls it related to treatment says why; the earlier review stays on the record."
 )
+REVIEWED_ON = gettext_noop(" on {day}")
 REVIEW_REASON_TOO_LONG = gettext_noop("Keep the reason to {limit} characters or fewer; this one has {count}.")
 GRADE_NEEDED = gettext_noop("Choose the clinician's grade.")
 """A review carries the clinician's own grade (the review form's message too)."""
@@ -855,7 +856,11 @@ def _reason_needed(current: SideEffect) -> str:
     }.get(current.related_to_treatment, gettext("relation not judged"))
     reviewer = current.reviewed_by
     name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
-    day = timezone.localdate(current.reviewed_at).isoformat() if current.reviewed_at else ""
+    when = (
+        gettext(REVIEWED_ON).format(day=timezone.localdate(current.reviewed_at).isoformat())
+        if current.reviewed_at
+        else ""
+    )
     return gettext(REVIEW_REASON_NEEDED).format(
-        name=name, day=day, grade=current.get_clinician_grade_display(), relation=relation
+        name=name, when=when, grade=current.get_clinician_grade_display(), relation=relation
     )

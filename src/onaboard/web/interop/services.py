@@ -74,7 +74,13 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import before_treatment_problems, day_before_birth_problem, diary_entry_fields
-from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
+from onaboard.web.injections.models import (
+    InjectionSession,
+    InjectionSiteRecord,
+    SessionStatus,
+    SideEffect,
+    SideEffectReview,
+)
 from onaboard.web.injections.selectors import CheckResult, cycle_check_results, other_toxin_doses
 from onaboard.web.injections.services import (
     booking_day_problem,
@@ -1160,6 +1166,10 @@ def _other_toxin_fields(treatment: OtherToxinRecord) -> dict[str, Any]:
     }
 
 
+IMPORTED_REVIEW = gettext_noop("imported from a record file")
+"""The reason a review carries when its grade came from an imported file (``SideEffectReview.reason``)."""
+
+
 def _side_effect_fields(effect: SideEffectRecord, session: InjectionSession | None) -> dict[str, Any]:
     return {
         "kind": effect.kind,
@@ -1347,6 +1357,11 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
             summary.add(gettext_noop("side effects"), unchanged=1)
             continue
         values = _side_effect_fields(effect, sessions.get(effect.session_date) if effect.session_date else None)
+        regraded = bool(effect.clinician_grade) and (
+            found is None
+            or (found.clinician_grade, found.related_to_treatment)
+            != (effect.clinician_grade, effect.related_to_treatment)
+        )
         if found is None:
             effect_row = SideEffect(patient=patient, reported_by=user, **values)
             action = Action.CREATE
@@ -1356,8 +1371,20 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
             for name, value in values.items():
                 setattr(effect_row, name, value)
             action = Action.UPDATE
+        if regraded:  # the grade comes from the file, entered by whoever imports it: a review of theirs, kept
+            effect_row.reviewed_by, effect_row.reviewed_at = user, timezone.now()
         effect_row.full_clean(exclude=["reported_by", "reviewed_by"])
         effect_row.save()
+        if regraded:
+            SideEffectReview.objects.create(
+                side_effect=effect_row,
+                grade=effect_row.clinician_grade,
+                related_to_treatment=effect_row.related_to_treatment,
+                session=effect_row.session,
+                reviewed_by=user,
+                reviewed_at=effect_row.reviewed_at,
+                reason=gettext(IMPORTED_REVIEW),
+            )
         audit_record(
             user=user,
             action=action,

@@ -33,24 +33,33 @@ class QuestionnaireResponse(BaseModel):
         ]
 
 
-class RemovedQuestionnaireResponse(BaseModel):
-    """An answer clinical staff removed as entered in error (``services.questionnaire_response_remove``), as it was:
-    the pages, the letters and the exports no longer read it, and the record of what they said stays whole. Kept
+class Superseded(models.TextChoices):
+    """Why an answer is no longer the one standing for its day."""
+
+    REPLACED = "replaced", _("replaced by another answer for its day")
+    REMOVED = "removed", _("removed as entered in error")
+
+
+class SupersededQuestionnaireResponse(BaseModel):
+    """An answer as it was before it was replaced (a second answer for its day, a correction) or removed as entered
+    in error (``services.questionnaire_response_record`` and ``questionnaire_response_remove``). The pages, the
+    letters and the exports read only the answer standing now; what they said before stays on the record. Kept
     here, with the clinical record, not in the audit trail (which administrators read): the trail's event names
     this row."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="removed_questionnaires")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="superseded_questionnaires")
     instrument = models.CharField(max_length=8, choices=Instrument.choices)
     date = models.DateField(_("date"))
     answers = models.JSONField()
     total = models.PositiveIntegerField()
     category = models.CharField(max_length=32)
     response_id = models.UUIDField()
-    """The removed answer's public id, as the audit trail named it while it stood."""
-    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    """The answer's public id, as the audit trail named it while it stood."""
+    why = models.CharField(max_length=8, choices=Superseded.choices)
+    superseded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        ordering = ("patient", "-date")
+        ordering = ("patient", "-date", "-created")
 
 
 class Decision(models.TextChoices):

@@ -22,7 +22,8 @@ from onaboard.web.outcomes.models import (
     Decision,
     Instrument,
     QuestionnaireResponse,
-    RemovedQuestionnaireResponse,
+    Superseded,
+    SupersededQuestionnaireResponse,
     TreatmentDecision,
 )
 from onaboard.web.outcomes.selectors import LatestDecision, stopped_decision
@@ -128,6 +129,9 @@ def questionnaire_response_record(
     replaces whatever is there): when the day's answer is another by the time it is written (two people saving
     the same day), ``QuestionnaireChangedError`` is raised and nothing is saved.
 
+    An answer replaced by different answers is kept as it was (``SupersededQuestionnaireResponse``, named by the
+    audit event): a correction of a baseline answer never loses what the letters said before it.
+
     HIT-6 ``answers`` are the six answers in item order (never / rarely / sometimes / very often / always); MIDAS
     ``answers`` map q1..q5 (days in the last 3 months) and the optional a and b. Raises
     ``QuestionnaireInvalidError`` with the engine's reasons when it refuses them, ``QuestionnaireDateError`` for a
@@ -157,7 +161,15 @@ def questionnaire_response_record(
             )
             if answer_token(current) != expected:
                 raise QuestionnaireChangedError(current)
-        response, created = QuestionnaireResponse.objects.select_for_update().update_or_create(
+        standing = (
+            QuestionnaireResponse.objects.select_for_update()
+            .filter(patient=patient, instrument=instrument, date=date)
+            .first()
+        )
+        kept = None
+        if standing is not None and standing.answers != stored:  # what it said stays on the record
+            kept = _keep_superseded(standing, why=Superseded.REPLACED, user=user)
+        response, created = QuestionnaireResponse.objects.update_or_create(
             patient=patient,
             instrument=instrument,
             date=date,
@@ -169,15 +181,31 @@ def questionnaire_response_record(
             object_type=f"questionnaire_{instrument.value}",
             object_id=response.external_id,
             patient_id=patient.external_id,
-            detail=f"response of {date.isoformat()}",
+            detail=f"response of {date.isoformat()}"
+            + (f"; the answer it replaced kept as {kept.external_id}" if kept else ""),
         )
     return response
+
+
+def _keep_superseded(response: QuestionnaireResponse, *, why: Superseded, user: Any) -> SupersededQuestionnaireResponse:
+    """Keep ``response`` as it stands now, before it is replaced or removed (``why``), by ``user``."""
+    return SupersededQuestionnaireResponse.objects.create(
+        patient_id=response.patient_id,
+        instrument=response.instrument,
+        date=response.date,
+        answers=response.answers,
+        total=response.total,
+        category=response.category,
+        response_id=response.external_id,
+        why=why,
+        superseded_by=user if getattr(user, "pk", None) is not None else None,
+    )
 
 
 def questionnaire_response_remove(*, user: Any, patient: Patient, token: str, instrument: Instrument | str) -> date:
     """Remove the answer ``token`` names (``answer_token``): one entered in error (the wrong patient, the wrong day,
     a form filled in twice). Clinical staff only: the views reach the patient with ``staff_patient_for`` and
-    ``Capability.KEEP_DIARY``. What was removed is kept as it was (``RemovedQuestionnaireResponse``, named by the
+    ``Capability.KEEP_DIARY``. What was removed is kept as it was (``SupersededQuestionnaireResponse``, named by the
     audit event), so the record of what the letters said stays whole. Raises ``QuestionnaireChangedError`` when
     that answer is no longer the one saved for its day (changed or removed since), and nothing is removed. Returns
     the day."""
@@ -194,16 +222,7 @@ def questionnaire_response_remove(*, user: Any, patient: Patient, token: str, in
         )
         if current is None or answer_token(current) != token:
             raise QuestionnaireChangedError(current)
-        kept = RemovedQuestionnaireResponse.objects.create(
-            patient=patient,
-            instrument=instrument,
-            date=current.date,
-            answers=current.answers,
-            total=current.total,
-            category=current.category,
-            response_id=current.external_id,
-            removed_by=user,
-        )
+        kept = _keep_superseded(current, why=Superseded.REMOVED, user=user)
         current.delete()
         audit_record(  # the answers are clinical: kept with the record (``kept``), not in the audit trail
             user=user,

@@ -370,6 +370,8 @@ def _answer_page(
             try:
                 if earlier is not None and not form.confirms_replacing(earlier):
                     raise QuestionnaireChangedError(earlier)
+                if earlier is None and form.saw_another_answer(day):  # the answer shown was removed since
+                    raise QuestionnaireChangedError(None)
                 response = questionnaire_response_record(
                     user=request.user,
                     patient=patient,
