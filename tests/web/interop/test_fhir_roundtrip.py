@@ -110,6 +110,14 @@ def test_two_side_effects_of_one_kind_on_one_day_re_import_as_themselves(db):
     left.refresh_from_db()
     assert (left.clinician_grade, right.clinician_grade) == ("", Severity.SEVERE)
     assert SideEffect.objects.filter(patient=patient).count() == 2
+    # the grade the file gave is a review by whoever imported it, kept as every review is
+    (review,) = right.reviews.all()
+    assert (review.grade, review.reviewed_by, review.reason) == (
+        Severity.SEVERE,
+        clinician,
+        "imported from a record file",
+    )
+    assert (right.reviewed_by, left.reviews.count()) == (clinician, 0)
 
 
 def test_cancelled_sessions_beside_a_booked_one_round_trip(db):
