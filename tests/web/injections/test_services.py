@@ -862,7 +862,8 @@ def test_a_booking_after_the_approval_ends_is_warned_about(nurse, patient):
 def test_every_review_is_kept_and_one_that_weakens_the_last_needs_a_reason(nurse, patient, world):
     """A clinician grades a drooping eyelid severe and related; a later review grading it mild, or calling it not
     related, is refused without a reason naming who reviewed it how, and saved with one; every review stays, in
-    order, and the side effect holds the latest. Raising the grade needs no reason."""
+    order, and the side effect holds the latest. Raising the grade needs no reason; the same review sent again
+    without one adds nothing."""
     first = record(user=nurse, patient=patient, date=DAY)
     reported = services.side_effect_report(
         user=world.users["patient"],
@@ -895,6 +896,9 @@ def test_every_review_is_kept_and_one_that_weakens_the_last_needs_a_reason(nurse
     )
     services.side_effect_review(
         user=nurse, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
+    )
+    services.side_effect_review(
+        user=clinician, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
     )
     reported.refresh_from_db()
     assert (reported.clinician_grade, reported.reviewed_by) == ("moderate", nurse)

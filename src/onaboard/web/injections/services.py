@@ -782,7 +782,8 @@ def side_effect_review(
 
     Every review is kept (``SideEffectReview``); the side effect holds the latest. A review that lowers the grade
     of the one before, or no longer calls it related to treatment, needs ``reason`` (``REVIEW_REASON_NEEDED``,
-    naming who reviewed it how): a later review can correct an earlier one, never silently."""
+    naming who reviewed it how): a later review can correct an earlier one, never silently. The same review sent
+    again without a reason (a second tap) changes nothing and adds no review."""
     reason = reason.strip()
     if grade not in Severity.values:
         raise SideEffectRefusedError([("grade", gettext(GRADE_NEEDED))])
@@ -802,6 +803,13 @@ def side_effect_review(
             raise SideEffectConflictError(gettext(REVIEW_CHANGED))
         if not reason and _review_weakened(current, grade, related_to_treatment):
             raise SideEffectRefusedError([("reason", _reason_needed(current))])
+        unchanged = (current.clinician_grade, current.related_to_treatment, current.session_id) == (
+            grade,
+            related_to_treatment,
+            session.pk if session is not None else None,
+        )
+        if unchanged and not reason and current.reviewed_by_id is not None:
+            return current  # the same review sent again (a second tap, a page saved twice): nothing new to keep
         side_effect.clinician_grade = grade
         side_effect.related_to_treatment = related_to_treatment
         side_effect.session = session
