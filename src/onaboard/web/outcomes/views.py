@@ -298,7 +298,7 @@ def _day_asked(request: HttpRequest) -> date | None:
         return None
 
 
-def _remove_answer(request: HttpRequest, patient: Patient, instrument: Instrument, template: str) -> HttpResponse:
+def _remove_answer(request: HttpRequest, patient: Patient, instrument: Instrument) -> HttpResponse:
     """Staff removing an answer entered in error: a first send (from the form opened on that answer) asks to
     confirm, naming the answer; the confirmed send removes it (``questionnaire_response_remove``, audited), unless
     it changed since it was shown."""
@@ -358,7 +358,7 @@ def _answer_page(
         "list_url": _list_url(patient, own=own),
     }
     if request.method == "POST" and not own and request.POST.get("action") == "remove":
-        return _remove_answer(request, patient, instrument, template)
+        return _remove_answer(request, patient, instrument)
     if request.method == "POST":
         form = form_class(request.POST, today=today, patient=patient, user=request.user)
         if form.is_valid():
