@@ -303,7 +303,11 @@ def test_a_refused_save_of_another_day_comes_back_as_that_days_page(browsing: Br
     with page.expect_navigation():
         page.locator("button.save").click()
     browsing.shot(page, "refused")
-    expect(page.get_by_text("Choose how bad the worst pain was.")).to_be_visible()
+    # the error summary's link, and the message at the field itself
+    expect(page.get_by_role("link", name="Choose how bad the worst pain was.")).to_be_visible()
+    expect(
+        page.get_by_role("group", name="Worst pain").get_by_text("Choose how bad the worst pain was.")
+    ).to_be_visible()
     heading = f"Diary for {day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))

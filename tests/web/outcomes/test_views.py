@@ -917,6 +917,7 @@ def test_no_one_but_clinical_staff_enters_a_patients_answers(client, world, role
 
 
 def test_another_clinics_patients_answers_are_not_found(client, world):
+    """A clinician entering answers for another clinic's patient gets 404, and nothing is saved."""
     client.force_login(world.users["clinician"])
     assert client.post(_staff_url("hit6", world.other_clinic_patient), _hit6_post()).status_code == 404
     assert not QuestionnaireResponse.objects.exists()
