@@ -668,6 +668,14 @@ def _staff_url(name: str, patient) -> str:
     return reverse(f"outcomes:patient_{name}", kwargs={"patient_id": patient.external_id})
 
 
+def _hit6_never(user, patient, day: date) -> QuestionnaireResponse:
+    """A HIT-6 of ``day`` answered "never" to every item (total 36), saved by ``user``."""
+    today = timezone.localdate()
+    return questionnaire_response_record(
+        user=user, patient=patient, instrument="hit6", answers=["never"] * 6, date=day, today=today
+    )
+
+
 @pytest.mark.parametrize("role", ["clinician", "nurse"])
 def test_clinical_staff_enter_a_patients_hit6_from_the_paper_form(client, world, role):
     """The same six items, scored by the engine, saved on the patient's record under the staff member's name in the
@@ -715,14 +723,7 @@ def test_staff_correct_an_answer_from_its_row_and_are_told_it_is_replaced(client
     its day), its answers filled in; saving different answers replaces it (the page said so), one answer that day."""
     patient = world.same_clinic_patient
     day = timezone.localdate() - timedelta(days=30)
-    questionnaire_response_record(
-        user=world.users["clinician"],
-        patient=patient,
-        instrument="hit6",
-        answers=["never"] * 6,
-        date=day,
-        today=timezone.localdate(),
-    )
+    _hit6_never(world.users["clinician"], patient, day)
     client.force_login(world.users["clinician"])
     listed = client.get(
         reverse("outcomes:patient_questionnaires", kwargs={"patient_id": patient.external_id})
@@ -756,10 +757,7 @@ def test_a_correction_of_an_answer_removed_since_is_not_saved_unseen(client, wor
     nurse's save does not put it back silently; the page says it was removed, and a second send saves knowingly."""
     patient = world.same_clinic_patient
     day = timezone.localdate() - timedelta(days=6)
-    today = timezone.localdate()
-    saved = questionnaire_response_record(
-        user=world.users["clinician"], patient=patient, instrument="hit6", answers=["never"] * 6, date=day, today=today
-    )
+    saved = _hit6_never(world.users["clinician"], patient, day)
     opened = answer_token(saved)
     services.questionnaire_response_remove(
         user=world.users["clinician"], patient=patient, token=opened, instrument="hit6"
@@ -781,9 +779,7 @@ def test_two_people_correcting_the_same_answer_do_not_overwrite_each_other_unsee
     patient = world.same_clinic_patient
     day = timezone.localdate() - timedelta(days=9)
     today = timezone.localdate()
-    original = questionnaire_response_record(
-        user=world.users["clinician"], patient=patient, instrument="hit6", answers=["never"] * 6, date=day, today=today
-    )
+    original = _hit6_never(world.users["clinician"], patient, day)
     opened = answer_token(original)
     client.force_login(world.users["clinician"])
     link = f"{_staff_url('hit6', patient)}?date={day.isoformat()}"
@@ -816,10 +812,7 @@ def test_staff_remove_an_answer_entered_in_error_after_confirming(client, world)
     and the audit trail keeps what it was. A stale removal (the answer changed since it was shown) removes nothing."""
     patient = world.same_clinic_patient
     day = timezone.localdate() - timedelta(days=12)
-    today = timezone.localdate()
-    saved = questionnaire_response_record(
-        user=world.users["clinician"], patient=patient, instrument="hit6", answers=["never"] * 6, date=day, today=today
-    )
+    saved = _hit6_never(world.users["clinician"], patient, day)
     token = answer_token(saved)
     client.force_login(world.users["nurse"])
     url = _staff_url("hit6", patient)
@@ -855,14 +848,7 @@ def test_a_patient_cannot_remove_answers(patient_client, world):
     """The removal is the clinic's: the patient's own form has no such button, and a removal sent to it is treated
     as answers (refused, nothing removed)."""
     today = timezone.localdate()
-    saved = questionnaire_response_record(
-        user=world.users["patient"],
-        patient=world.own_patient,
-        instrument="hit6",
-        answers=["never"] * 6,
-        date=today,
-        today=today,
-    )
+    saved = _hit6_never(world.users["patient"], world.own_patient, today)
     assert 'id="remove-answer"' not in patient_client.get(reverse("outcomes:hit6")).content.decode()
     patient_client.post(
         reverse("outcomes:hit6"), {"action": "remove", "replaces": answer_token(saved), "confirm": "yes"}
@@ -890,14 +876,7 @@ def test_staff_sending_answers_for_an_answered_day_are_told_whose_answer_it_repl
     patient's answer of that day is recorded and that saving again replaces it."""
     patient = world.same_clinic_patient
     day = timezone.localdate() - timedelta(days=5)
-    questionnaire_response_record(
-        user=world.users["clinician"],
-        patient=patient,
-        instrument="hit6",
-        answers=["never"] * 6,
-        date=day,
-        today=timezone.localdate(),
-    )
+    _hit6_never(world.users["clinician"], patient, day)
     client.force_login(world.users["nurse"])
     page = unescape(client.post(_staff_url("hit6", patient), _hit6_post(date=day.isoformat())).content.decode())
     assert "Not saved yet: the patient's HIT-6 answer of" in page

@@ -87,6 +87,11 @@ class Severity(models.TextChoices):
     MODERATE = "moderate", _("moderate")
     SEVERE = "severe", _("severe")
 
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """How serious a grade is: mild 0, moderate 1, severe 2 (the choices' order)."""
+        return list(cls).index(cls(value))
+
 
 class SideEffectKind(models.TextChoices):
     """The side effects a clinic tracks after BOTOX for chronic migraine (clinical-facts §2.1). An allergic reaction

@@ -737,8 +737,7 @@ def side_effects_verdict(effects: Sequence[SideEffect]) -> str:
     serious grade among them (``_effective_grade``)."""
     if any(effect.urgent for effect in effects):
         return "urgent"
-    grades = {_effective_grade(effect) for effect in effects}
-    return next(grade for grade in (Severity.SEVERE, Severity.MODERATE, Severity.MILD) if grade in grades)
+    return max((_effective_grade(effect) for effect in effects), key=Severity.rank)
 
 
 def side_effect_reason(effect: SideEffect) -> str:

@@ -845,14 +845,11 @@ def side_effect_review(
     return side_effect
 
 
-GRADE_ORDER = (Severity.MILD, Severity.MODERATE, Severity.SEVERE)
-
-
 def _review_weakened(current: SideEffect, grade: str, related_to_treatment: bool | None) -> bool:
     """Whether a review of ``current`` (as saved, earlier reviewed) lowers its grade or no longer calls it related."""
     if not current.clinician_grade:
         return False
-    lowered = GRADE_ORDER.index(Severity(grade)) < GRADE_ORDER.index(Severity(current.clinician_grade))
+    lowered = Severity.rank(grade) < Severity.rank(current.clinician_grade)
     unrelated = current.related_to_treatment is True and related_to_treatment is not True
     return lowered or unrelated
 

@@ -153,19 +153,13 @@ def questionnaire_response_record(
             stored, total, category = _scored(instrument, answers)
         except PromError as refused:
             raise QuestionnaireInvalidError(refused.problems) from refused
-        if expected is not None:
-            current = (
-                QuestionnaireResponse.objects.select_for_update()
-                .filter(patient=patient, instrument=instrument, date=date)
-                .first()
-            )
-            if answer_token(current) != expected:
-                raise QuestionnaireChangedError(current)
         standing = (
             QuestionnaireResponse.objects.select_for_update()
             .filter(patient=patient, instrument=instrument, date=date)
             .first()
         )
+        if expected is not None and answer_token(standing) != expected:
+            raise QuestionnaireChangedError(standing)
         kept = None
         if standing is not None and standing.answers != stored:  # what it said stays on the record
             kept = _keep_superseded(standing, why=Superseded.REPLACED, user=user)
