@@ -489,25 +489,31 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     stopped = stopped_decision(patient, date)
     if stopped is not None:
         warnings.append(gettext(BOOKING_AFTER_STOP).format(day=stopped.decided_on, name=stopped.decided_by))
-    last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()
-    check = None
-    if last is not None:
-        try:
-            check = interval_check(last.date, date)
-        except ScheduleError:
-            check = None
-    if last is not None and check is not None and not check.allowed:
-        message = gettext(BOOKING_BEFORE_DUE).format(
-            date=date,
-            days=check.days_since_previous,
-            last=last.date,
-            earliest=check.earliest_allowed,
-            weeks=interval_weeks(),
-        )
-        warnings.append(message)
+    if (early := _booking_before_due(patient, date)) is not None:
+        warnings.append(early)
     if (missing := booking_approval_warning(patient=patient, date=date)) is not None:
         warnings.append(missing)
     return tuple(warnings)
+
+
+def _booking_before_due(patient: Patient, date: dt.date) -> str | None:
+    """``BOOKING_BEFORE_DUE`` when ``date`` is less than the engine's interval after the last recorded session."""
+    last = recorded_sessions(patient).filter(date__lte=date).order_by("-date").first()
+    if last is None:
+        return None
+    try:
+        check = interval_check(last.date, date)
+    except ScheduleError:
+        return None
+    if check.allowed:
+        return None
+    return gettext(BOOKING_BEFORE_DUE).format(
+        date=date,
+        days=check.days_since_previous,
+        last=last.date,
+        earliest=check.earliest_allowed,
+        weeks=interval_weeks(),
+    )
 
 
 def booking_approval_warning(*, patient: Patient, date: dt.date) -> str | None:
