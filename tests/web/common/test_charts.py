@@ -71,6 +71,22 @@ def test_bars_are_the_engines_counts_oldest_first(svg):
     assert [b.get("data-end") for b in bars] == [(TODAY - timedelta(days=28)).isoformat(), TODAY.isoformat()]
 
 
+def test_a_part_recorded_period_is_framed_so_its_zero_is_not_a_headache_free_month():
+    """A period with too few days recorded (a running one, say) is drawn inside a dashed frame as tall as the scale,
+    over its hatched bar: with no headache day yet its bar has no height, and it was a plain '0' beside complete
+    periods, reading as a month without headache. A complete period has no frame."""
+    running = [_day(TODAY - timedelta(days=i), 0) for i in range(5)]
+    full = [_day(TODAY - timedelta(days=28 + i), 6 if i % 2 else 0) for i in range(28)]
+    periods = periods_before(classify_days(sorted(running + full, key=lambda d: d.date)), as_of=TODAY, count=2)
+    root = _parse(str(headache_days_chart(periods, [], title="Running").svg()))
+    bars = root.findall(".//svg:rect[@class='bar']", NS)
+    assert [(b.get("data-headache-days"), b.get("data-complete")) for b in bars] == [("14", "yes"), ("0", "no")]
+    frames = root.findall(".//svg:rect[@class='part-recorded']", NS)
+    assert len(frames) == 1
+    assert frames[0].get("x") == bars[1].get("x")
+    assert float(frames[0].get("height")) > float(bars[0].get("height")) > 0
+
+
 def test_bar_heights_are_proportional_to_headache_days(svg):
     """A bar's height is its count on a fixed 0-28 scale, so 10 days stands 2.5 times as tall as 4."""
     _chart, root = svg
@@ -192,17 +208,42 @@ def test_a_trends_lettering_is_at_least_12_units_high():
     12 px on a phone (it was 10, about 10 px on a tablet)."""
     root = _parse(str(_hit6_trend().svg()))
     sizes = [float(text.get("font-size")) for text in root.findall(".//svg:text", NS)]
-    assert len(sizes) == 6  # four scale labels, two dates
+    assert len(sizes) == 7  # five scale labels, two dates
     assert min(sizes) >= 12
 
 
 def test_a_trends_scale_labels_keep_a_lines_height_apart():
-    """A scale label closer than its own height plus 2 units to one already drawn is left off while its grid line
-    stays: on the HIT-6 scale 56 (12.6 units above 50) is dropped, where '50' and '56' nearly touched."""
+    """A scale label closer than its own height plus 2 units to one already drawn on the left goes to the right end
+    of its line, so no two labels on a side touch and every band's line is named: on the HIT-6 scale 56 (12.6 units
+    above 50, where '50' and '56' nearly touched) is drawn on the right; before, it was left off and the line of the
+    'substantial impact' grade had no number."""
     root = _parse(str(_hit6_trend().svg()))
     labels = [text for text in root.findall("svg:text", NS) if text.get("dy") is not None]  # the dates have none
-    assert [text.text for text in labels] == ["36", "50", "60", "78"]
-    heights = sorted(float(text.get("y")) for text in labels)
+    by_side = {
+        anchor: [text.text for text in labels if text.get("text-anchor") == anchor] for anchor in ("end", "start")
+    }
+    assert by_side == {"end": ["36", "50", "60", "78"], "start": ["56"]}
     size = float(labels[0].get("font-size"))
-    assert min(b - a for a, b in itertools.pairwise(heights)) >= size + 2
+    for anchor in ("end", "start"):
+        heights = sorted(float(text.get("y")) for text in labels if text.get("text-anchor") == anchor)
+        assert all(b - a >= size + 2 for a, b in itertools.pairwise(heights))
     assert len(root.findall("svg:line", NS)) == 5  # a grid line for each of 36, 50, 56, 60 and 78
+
+
+def test_a_midas_trend_names_the_grade_ii_line():
+    """On the MIDAS scale (0 to 40, cut at 6, 11 and 21) the line at 6, 5 points above 0, is named at its right end,
+    and the points stand in from the lines' ends, so that label is never beside a point."""
+    chart = score_trend_chart(
+        [ScorePoint(date(2026, 1, 1), 6, "grade II"), ScorePoint(date(2026, 4, 1), 30, "grade IV")],
+        title="MIDAS",
+        low=0,
+        high=40,
+        cut_points=(6, 11, 21),
+    )
+    root = _parse(str(chart.svg()))
+    right = [text for text in root.findall("svg:text", NS) if text.get("dy") and text.get("text-anchor") == "start"]
+    assert [text.text for text in right] == ["6"]
+    last_point = max(float(point.get("cx")) for point in root.findall(".//svg:circle[@class='point']", NS))
+    line_end = max(float(line.get("x2")) for line in root.findall("svg:line", NS))
+    assert float(right[0].get("x")) > line_end
+    assert float(right[0].get("x")) - last_point >= 12

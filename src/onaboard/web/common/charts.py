@@ -185,7 +185,7 @@ class HeadacheDaysChart:
         legend = format_html(
             "<ul class='muted small' style='list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem'>"
             "<li><span aria-hidden='true' style='display:inline-block;width:.9em;height:.9em;background:{}'></span> {}"
-            "</li><li><span aria-hidden='true' style='display:inline-block;width:.9em;height:.9em;border:1px solid {};"
+            "</li><li><span aria-hidden='true' style='display:inline-block;width:.9em;height:.9em;border:1px dashed {};"
             "background:repeating-linear-gradient(45deg,{} 0 2px,#fff 2px 5px)'></span> {}</li>"
             "<li><span aria-hidden='true' style='color:{}'>│</span> {}</li>{}</ul>",
             BAR,
@@ -317,6 +317,13 @@ def _headache_svg(chart: HeadacheDaysChart) -> str:
         else:
             top = y_of(bar.headache_days)
             fill = BAR if bar.complete else f"url(#{ids}-hatch)"
+            if not bar.complete:
+                # The period's days not recorded, as the frame of a gap over the bar: a running period with no
+                # headache day yet is an open frame over its 0, never a plain 0 that reads as a headache-free month.
+                out.append(
+                    f'<rect class="part-recorded" x="{_num(x)}" y="{TOP}" width="{_num(width)}" '
+                    f'height="{PLOT_HEIGHT}" fill="none" stroke="{BAR}" stroke-dasharray="4 3"/>'
+                )
             out.append(
                 f'<rect class="bar" {data} data-headache-days="{bar.headache_days}" '
                 f'data-complete="{"yes" if bar.complete else "no"}" x="{_num(x)}" y="{_num(top)}" '
@@ -399,13 +406,19 @@ def score_trend_chart(
 
 
 TREND_WIDTH, TREND_HEIGHT = 320, 120
-TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 30, 12, 10, 22
+TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 30, 30, 10, 22
+"""The margins: as wide on the right as on the left, for the scale labels moved there (``TREND_LABEL_GAP``)."""
 TREND_LABEL_SIZE = 12
 """Font size of a trend's scale and date labels in viewBox units: 12 to 13 px on a phone or a tablet, 17 px at the
 chart's widest (28rem)."""
+TREND_POINT_INSET = 10
+"""How far the first and last points stand in from the ends of the grid lines, so a scale label at a line's end is
+never read as the point's own total."""
 TREND_LABEL_GAP = TREND_LABEL_SIZE + 2
-"""Least vertical distance between two scale labels of a trend, so they never touch (a label closer than this to
-one already drawn is left off; its grid line stays)."""
+"""Least vertical distance between two scale labels on the same side of a trend, so they never touch. A label closer
+than this to one already drawn on the left is drawn at the right end of its line instead (HIT-6's 56, 4 points below
+60; MIDAS's 6, 5 above 0), so every band's line is named; only a label that fits on neither side is left off (its
+grid line stays)."""
 
 
 def _trend_svg(chart: ScoreTrendChart) -> str:
@@ -423,18 +436,22 @@ def _trend_svg(chart: ScoreTrendChart) -> str:
         ),
         f"<title>{escape(chart.title)}</title><desc>{escape(chart.description)}</desc>",
     ]
-    labelled_at: list[float] = []
+    left: list[float] = []
+    right: list[float] = []
     for value in sorted({chart.low, *chart.cut_points, chart.high}):
         y = y_of(value)
         out.append(
             f'<line x1="{TREND_LEFT}" x2="{TREND_WIDTH - TREND_RIGHT}" y1="{_num(y)}" y2="{_num(y)}" stroke="{GRID}"/>'
         )
-        if all(abs(y - other) >= TREND_LABEL_GAP for other in labelled_at):  # no label on top of another
-            labelled_at.append(y)
-            out.append(
-                f'<text x="{TREND_LEFT - 4}" y="{_num(y)}" dy="4" font-size="{TREND_LABEL_SIZE}" text-anchor="end" '
-                f'fill="{MUTED}">{value}</text>'
-            )
+        # No label on top of another: one that would touch a left label goes to the line's right end.
+        for side, x, anchor in ((left, TREND_LEFT - 4, "end"), (right, TREND_WIDTH - TREND_RIGHT + 4, "start")):
+            if all(abs(y - other) >= TREND_LABEL_GAP for other in side):
+                side.append(y)
+                out.append(
+                    f'<text x="{x}" y="{_num(y)}" dy="4" font-size="{TREND_LABEL_SIZE}" text-anchor="{anchor}" '
+                    f'fill="{MUTED}">{value}</text>'
+                )
+                break
     if chart.points:
         first, last = chart.points[0].date, chart.points[-1].date
         days = (last - first).days
@@ -442,7 +459,8 @@ def _trend_svg(chart: ScoreTrendChart) -> str:
         def x_of(day: date) -> float:
             if days == 0:
                 return TREND_LEFT + plot_width / 2
-            return TREND_LEFT + plot_width * (day - first).days / days
+            inner = plot_width - 2 * TREND_POINT_INSET
+            return TREND_LEFT + TREND_POINT_INSET + inner * (day - first).days / days
 
         coords = [(x_of(p.date), y_of(p.total)) for p in chart.points]
         if len(coords) > 1:
