@@ -101,6 +101,7 @@ def test_each_worklist_row_says_where_its_approval_stands(world, api_as):
         "label": "request pending",
         "date": (today - dt.timedelta(days=3)).isoformat(),
         "approved_until": (today + dt.timedelta(days=20)).isoformat(),
+        "booking_uncovered": None,
         "needs_attention": True,
     }
     assert own["approval"] == {
@@ -108,6 +109,7 @@ def test_each_worklist_row_says_where_its_approval_stands(world, api_as):
         "label": "none",
         "date": None,
         "approved_until": None,
+        "booking_uncovered": None,
         "needs_attention": False,
     }
     assert body["approval_counts"] == {**dict.fromkeys(ApprovalStatus.values, 0), "pending": 1, "none": 1}
@@ -134,6 +136,26 @@ def test_the_approval_filter_lists_the_approvals_needing_attention(world, api_as
     assert response.json()["detail"][0]["loc"] == ["query", "approval"]
 
 
+def test_a_booking_no_approval_covers_is_named_and_needs_attention(world, api_as):
+    """A patient whose approval is in force but ends before the session booked ahead has ``booking_uncovered``, the
+    booked day, and needs attention, so ``approval=needs_attention`` lists them under the status "in_force"."""
+    today = timezone.localdate()
+    patient = world.same_clinic_patient
+    PatientInsurance.objects.create(patient=patient, policy_id="us-commercial-a", terms_as_of=today)
+    InjectionSessionFactory(patient=patient, date=today - dt.timedelta(days=60), status=SessionStatus.RECORDED)
+    _approved(patient, start=today - dt.timedelta(days=70), end=today + dt.timedelta(days=40))
+    booked = today + dt.timedelta(days=44)
+    InjectionSessionFactory(patient=patient, date=booked, status=SessionStatus.BOOKED)
+    attention = api_as("billing").get("/api/worklist", {"approval": "needs_attention"}).json()
+    assert _ids(attention) == {str(patient.external_id)}
+    approval = attention["groups"][0]["rows"][0]["approval"]
+    assert (approval["status"], approval["booking_uncovered"], approval["needs_attention"]) == (
+        "in_force",
+        booked.isoformat(),
+        True,
+    )
+
+
 def test_an_eligible_patient_whose_payer_asks_and_who_has_no_request_is_required_and_needs_attention(world, api_as):
     """An eligible patient under a payer that asks for prior authorisation, with no request, has the approval status
     ``required`` (no day), needing attention and listed by ``approval=needs_attention`` and ``approval=required``."""
@@ -148,6 +170,7 @@ def test_an_eligible_patient_whose_payer_asks_and_who_has_no_request_is_required
         "label": "required, not requested",
         "date": None,
         "approved_until": None,
+        "booking_uncovered": None,
         "needs_attention": True,
     }
     assert attention["approval_counts"]["required"] == 1

@@ -1363,3 +1363,43 @@ def test_one_patients_pathway_reads_decisions_only_when_there_is_one(world, djan
     _record_decision(patient, Decision.STOP, world.users["clinician"])
     with django_assert_num_queries(4):
         assert patient_pathway_state(patient, TODAY).state is PathwayState.TREATMENT_STOPPED
+
+
+@pytest.mark.django_db
+def test_a_booking_after_the_approval_in_force_ends_needs_attention(world):
+    """A commercial patient whose approval is in force until 40 days from now (its renewal not due for 10 days more)
+    and whose next session is booked 50 days from now shows the approval in force and, beside it, the booked day no
+    approval covers: the row needs attention (counted and filtered) though no status says so. A later approval
+    covering the booked day, a booking inside the approval, or a policy asking no approval (NICE) clear it; without
+    insurance nothing is said, as on the booking."""
+    _treated(world.same_clinic_patient)
+    insurance = PatientInsurance.objects.create(
+        patient=world.same_clinic_patient, policy_id="us-commercial-a", terms_as_of=TODAY
+    )
+    _authorisation(world.same_clinic_patient, requested=100, start=-90, end=40)
+    booking = InjectionSessionFactory(
+        patient=world.same_clinic_patient, date=TODAY + timedelta(days=50), status=SessionStatus.BOOKED
+    )
+    billing = world.users["billing"]
+    listing = worklist(user=billing, today=TODAY)
+    row = _rows(listing)["Same"]
+    end = TODAY + timedelta(days=40)
+    assert row.approval == ApprovalLine(ApprovalStatus.IN_FORCE, end, end, booking_uncovered=booking.date)
+    assert row.approval.status not in NEEDS_ATTENTION
+    assert row.approval.needs_attention
+    assert listing.needs_attention == 1
+    assert _names(worklist(user=billing, today=TODAY, approval="needs_attention")) == {"Same"}
+
+    booking.date = TODAY + timedelta(days=30)
+    booking.save()  # (saved, so the cached pathway learns of it)
+    assert _rows(worklist(user=billing, today=TODAY))["Same"].approval.booking_uncovered is None
+    booking.date = TODAY + timedelta(days=50)
+    booking.save()
+    later = _authorisation(world.same_clinic_patient, requested=1, start=41, end=220, stage="continuation")
+    assert not _rows(worklist(user=billing, today=TODAY))["Same"].approval.needs_attention
+    later.delete()
+    insurance.policy_id = "nice-ta260"
+    insurance.save()
+    assert _rows(worklist(user=billing, today=TODAY))["Same"].approval.booking_uncovered is None
+    insurance.delete()
+    assert _rows(worklist(user=billing, today=TODAY))["Same"].approval.booking_uncovered is None

@@ -369,6 +369,24 @@ def test_each_row_shows_where_its_approval_stands(client, world, today, role):
     )
 
 
+def test_a_row_names_a_booking_no_approval_covers(client, world, today):
+    """Beside an approval in force until a day before the session booked ahead, the row says no approval covers the
+    booking on its day, and the "needs attention" chip counts the patient."""
+    patient = world.same_clinic_patient
+    PatientInsurance.objects.create(patient=patient, policy_id="us-commercial-a", terms_as_of=today)
+    InjectionSessionFactory(patient=patient, date=today - timedelta(days=60), status=SessionStatus.RECORDED)
+    _authorisation(patient, today=today, requested=80, start=-70, end=40)
+    booked = today + timedelta(days=44)
+    InjectionSessionFactory(patient=patient, date=booked, status=SessionStatus.BOOKED)
+    client.force_login(world.users["billing"])
+    body = client.get(WORKLIST).content.decode()
+    day = booked.strftime("%-d %b %Y")
+    row = _row_of(body, "Same, Sam")
+    assert '<span class="badge ok">in force</span>' in row
+    assert f'<span class="badge warn booking-uncovered">no approval covers the booking on {day}</span>' in row
+    assert 'class="badge chip warn">needs attention (1)</a>' in body
+
+
 def test_the_approval_filter_lists_the_approvals_needing_attention_and_keeps_the_other_filters(client, world, today):
     """?approval=needs_attention lists the patients whose approval needs attention; its chip says how many, the
     state chips and the search keep it, and the search form carries it."""
@@ -506,6 +524,7 @@ def test_a_stopped_patients_ended_approval_is_not_billings_to_chase(client, worl
         "label": "not needed: treatment stopped",
         "date": None,
         "approved_until": None,
+        "booking_uncovered": None,
         "needs_attention": False,
     }
 

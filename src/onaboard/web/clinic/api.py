@@ -43,7 +43,7 @@ class WorklistQuery(Schema):
     approval: ApprovalFilter | None = Field(
         None,
         description="An approval status (rows' approval.status), or needs_attention: required, pending, "
-        "renewal_due, denied or ended.",
+        "renewal_due, denied or ended, or a booking no approval covers (approval.booking_uncovered).",
     )
 
 
@@ -53,6 +53,7 @@ def _approval(line: ApprovalLine) -> dict[str, Any]:
         "label": line.label,
         "date": line.date,
         "approved_until": line.approved_until,
+        "booking_uncovered": line.booking_uncovered,
         "needs_attention": line.needs_attention,
     }
 

@@ -40,8 +40,15 @@ class WorklistApprovalOut(Schema):
         description="The last day of the approval in force (or of the approval continuing it), or of the upcoming "
         "one; null when none or no end date was given.",
     )
+    booking_uncovered: dt.date | None = Field(
+        None,
+        description="The day of the session booked ahead when the patient's policy asks for prior authorisation and "
+        "no approval covers that day (an approval ending before it, say), whatever the status; null otherwise.",
+    )
     needs_attention: bool = Field(
-        ..., description="required, pending, renewal_due, denied or ended: billing's to act on."
+        ...,
+        description="required, pending, renewal_due, denied or ended, or a booking no approval covers "
+        "(booking_uncovered): billing's to act on.",
     )
 
 

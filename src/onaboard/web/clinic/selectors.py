@@ -62,7 +62,8 @@ rule) it is **not needed**, whatever was recorded. Otherwise the first that hold
 7. **none**: no request, or none approved, denied or awaiting the payer (all withdrawn).
 
 Required, pending, denied, renewal due and ended are what billing staff act on (``NEEDS_ATTENTION``, the
-worklist's "needs attention" filter).
+worklist's "needs attention" filter), and so is a session booked on a day no approval covers, whatever the status
+(``booking_uncovered``: the booking's own warning, said on the row beside the status).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ import hashlib
 from collections import Counter, defaultdict, namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,7 @@ from onaboard.web.audit.services import AuditEntry, audit_records
 from onaboard.web.coverage.selectors import (
     ApprovalAnswers,
     ApprovalState,
+    ApprovalStates,
     approval_answers,
     approval_states,
     booking_ahead,
@@ -745,6 +747,11 @@ class ApprovalLine:
     status: ApprovalStatus
     date: dt.date | None = None
     approved_until: dt.date | None = None
+    booking_uncovered: dt.date | None = None
+    """The day of the session booked ahead when the patient's policy asks for prior authorisation at the clinic's
+    site and no approval covers that day (``booking_uncovered``, the rule of the booking's warning), whatever the
+    status says of today: an approval in force until a day before the booking needs renewing before it, though its
+    renewal is not due yet."""
 
     @property
     def label(self) -> str:
@@ -756,7 +763,8 @@ class ApprovalLine:
 
     @property
     def needs_attention(self) -> bool:
-        return self.status in NEEDS_ATTENTION
+        """A status billing staff act on (``NEEDS_ATTENTION``), or a booking no approval covers."""
+        return self.status in NEEDS_ATTENTION or self.booking_uncovered is not None
 
 
 def asks_prior_authorisation(policy_id: str | None, site: SiteOfService | str) -> bool:
@@ -805,6 +813,21 @@ def approval_line(
     if state.ended is not None:
         return ApprovalLine(ApprovalStatus.ENDED, state.ended.approved_until)
     return ApprovalLine(ApprovalStatus.REQUIRED if required else ApprovalStatus.NONE)
+
+
+def booking_uncovered(
+    approvals: ApprovalStates, patient_id: int, policy_id: str | None, site: SiteOfService | str, booked: dt.date | None
+) -> dt.date | None:
+    """``booked`` (the day of the session booked ahead) when a shipped policy (``policy_id``) asks for prior
+    authorisation at the clinic's ``site`` and no approval covers that day (``ApprovalStates.covers``, the rule of
+    ``coverage.selectors.approval_on`` that the booking's warning asks), else None. Without insurance, or under a
+    policy no longer shipped, whether approval is needed is not known, and nothing is said, as on the booking."""
+    if booked is None:
+        return None
+    policy = shipped_policies().get(policy_id) if policy_id else None
+    if policy is None or not policy.asks_prior_authorisation_at(site):
+        return None
+    return None if approvals.covers(patient_id, booked) else booked
 
 
 def _approval_matches(line: ApprovalLine, chosen: enum.StrEnum | None) -> bool:
@@ -867,11 +890,9 @@ class Worklist:
     approval_counts: tuple[tuple[ApprovalStatus, int], ...] = ()
     """Every approval status with its number of patients matching the search and the state filter (before the
     approval filter)."""
-
-    @property
-    def needs_attention(self) -> int:
-        """The patients matching the search and the state filter whose approval needs attention."""
-        return sum(count for status, count in self.approval_counts if status in NEEDS_ATTENTION)
+    needs_attention: int = 0
+    """The patients matching the search and the state filter whose approval needs attention
+    (``ApprovalLine.needs_attention``: a status in ``NEEDS_ATTENTION``, or a booking no approval covers)."""
 
     @property
     def any_state(self) -> int:
@@ -923,6 +944,7 @@ def _group_key(rows: Sequence[WorklistRow], *, clinical: bool, language: str | N
             row.approval.status.value,
             row.approval.date,
             row.approval.approved_until,
+            row.approval.booking_uncovered,
         )
         for row in rows
     ]
@@ -980,12 +1002,19 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                 last_session=line.last_session,
                 next_due=line.next_due,
                 booked_for=line.booked_for,
-                approval=approval_line(
-                    approvals.states[patient.pk],
-                    asked=asks_prior_authorisation(patient.insurance_policy, patient.clinic_site),
-                    required=requires_prior_authorisation(patient.insurance_policy, patient.clinic_site, line.state),
-                    # as coverage.selectors.treatment_stopped: a booking still held keeps the approvals as they are
-                    stopped=line.state is PathwayState.TREATMENT_STOPPED and line.booked_for is None,
+                approval=replace(
+                    approval_line(
+                        approvals.states[patient.pk],
+                        asked=asks_prior_authorisation(patient.insurance_policy, patient.clinic_site),
+                        required=requires_prior_authorisation(
+                            patient.insurance_policy, patient.clinic_site, line.state
+                        ),
+                        # as coverage.selectors.treatment_stopped: a booking still held keeps the approvals as they are
+                        stopped=line.state is PathwayState.TREATMENT_STOPPED and line.booked_for is None,
+                    ),
+                    booking_uncovered=booking_uncovered(
+                        approvals, patient.pk, patient.insurance_policy, patient.clinic_site, line.booked_for
+                    ),
                 ),
             )
         )
@@ -1002,7 +1031,8 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
         if rows[each] and (chosen is None or each is chosen)
     )
     counts = tuple((each, len(rows[each])) for each in PathwayState)
-    by_approval = Counter(row.approval.status for row in every if chosen is None or row.state is chosen)
+    in_state = [row for row in every if chosen is None or row.state is chosen]
+    by_approval = Counter(row.approval.status for row in in_state)
     approval_counts = tuple((each, by_approval[each]) for each in ApprovalStatus)
     listed = sum(len(group.rows) for group in groups)
     side_effects, side_effects_total = side_effects_to_review(user)
@@ -1045,4 +1075,5 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
         side_effects_total,
         chosen_approval,
         approval_counts,
+        sum(row.approval.needs_attention for row in in_state),
     )

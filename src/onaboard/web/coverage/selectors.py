@@ -487,6 +487,14 @@ class ApprovalStates:
     but without the week-24 fields, which read the sessions (None and False here)."""
     answers: ApprovalAnswers
     """The same rows' ``ApprovalAnswers`` (``approval_answers``), for the worklist's pathway seams."""
+    requests: Mapping[int, tuple[list[PriorAuthorisation], str | None]] = field(default_factory=dict)
+    """Each patient's requests (newest first) and their insurance's coverage policy, as read."""
+
+    def covers(self, patient_id: int, day: dt.date) -> bool:
+        """Whether an approval given under the patient's insurance now covers ``day``: ``approval_on``'s rule (an
+        approval in force on that day, by ``approval_state``'s rule), on the requests already read."""
+        requests, policy_id = self.requests.get(patient_id, ([], None))
+        return _approval_state_of(requests, day, policy_id=policy_id).current is not None
 
 
 def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalStates:
@@ -497,7 +505,7 @@ def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalSt
         pk: _approval_state_of(requests, today, policy_id=policy_id) for pk, (requests, policy_id) in grouped.items()
     }
     answers = _answers_under(grouped)
-    return ApprovalStates(states, answers)
+    return ApprovalStates(states, answers, grouped)
 
 
 class ApprovalNeed(enum.StrEnum):
