@@ -630,6 +630,21 @@ def test_the_after_care_sheet_does_not_give_a_missed_booking_as_the_next_treatme
     assert f"your next one can be from {due:%A} {due.day} {due:%B %Y}" in text
 
 
+def test_the_after_care_sheet_printed_after_the_next_due_date_asks_the_patient_to_book_as_the_portal_does(
+    world, treated
+):
+    """The last session's sheet printed again after its next due date has passed, nothing booked, says the next
+    treatment has been due since that day and asks the patient to contact the clinic, in the portal's words
+    (``NextSession.DUE_SINCE``), instead of "your next one can be from" a day gone by and "the clinic will book
+    it"."""
+    last = treated.sessions[-1]
+    due = last.date + timedelta(days=84)
+    later = due + timedelta(days=8)
+    _, text = _text(world, treated.patient, later, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert f"Your next treatment has been due since {due:%A} {due.day} {due:%B %Y} and is not booked yet" in text
+    assert "your next one can be from" not in text
+
+
 @pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION])
 def test_a_letter_against_another_policy_than_the_insurance_says_so(world, treated, kind):
     """A letter written against a policy other than the patient's insurance policy (us-commercial-a) says which

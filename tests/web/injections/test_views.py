@@ -1240,6 +1240,22 @@ def test_a_voice_speech_or_bladder_problem_is_an_urgent_report_the_clinic_sees_f
     assert listed[0].pk == effect.pk
 
 
+def test_urgent_advice_blames_no_medicine_before_any_session(client, world, recorded):
+    """A patient reporting trouble breathing with no session recorded before it is told to seek care now, without
+    "the medicine has spread beyond where it was injected" (no medicine was injected); after a session it says so.
+    The patient's own page writes its dates in words, as the portal does."""
+    login(client, world, "patient")
+    onset = recorded.date - dt.timedelta(days=3)
+    sent = report(client, kind="breathing_difficulty", onset=onset).content.decode()
+    assert "Call your emergency number or go to the nearest emergency department now." in sent
+    assert "spread beyond where it was injected" not in sent
+    assert "no earlier session" in sent
+    assert f"<dd>{onset.day} {onset:%B %Y}</dd>" in sent
+    after = report(client, kind="breathing_difficulty", onset=recorded.date).content.decode()
+    assert "Trouble breathing can mean the medicine has spread beyond where it was injected." in after
+    assert f"<dd>{recorded.date.day} {recorded.date:%B %Y}</dd>" in after
+
+
 def test_the_interval_the_pages_name_is_the_engines(client, world, patient, monkeypatch):
     """The booking's page, the booking form and the message after recording name the interval in weeks from the
     engine (``selectors.interval_weeks``), not a retyped 12: with another interval they say it."""

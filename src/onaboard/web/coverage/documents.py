@@ -624,7 +624,9 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
 
 def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date, NextSession]:
     """The session after this one (``next_treatment`` after its day): the next recorded, else the open booking on
-    or after today when later, else the earliest date for the next (the engine's next due date after it)."""
+    or after today when later, else the earliest date for the next (the engine's next due date after it), or
+    ``DUE_SINCE`` when that day has passed (a sheet printed again after it): the portal's words then
+    (``diary.selectors.next_treatment_of``), "contact the clinic", not a day gone by as the earliest."""
     found = next_treatment(
         (s.date for s in facts.recorded),
         [facts.booked.date] if facts.booked else [],
@@ -632,6 +634,8 @@ def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date,
         after=session.date,
     )
     assert found is not None  # noqa: S101 - the session itself is recorded: at the least, the next is due
+    if found.kind is NextSession.DUE and found.date < facts.today:
+        return found.date, NextSession.DUE_SINCE
     return found.date, found.kind
 
 
@@ -649,7 +653,8 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     next_day, next_kind = _next_date(facts, session)
     # no next session given or booked, and the pathway is "treatment stopped" (the latest decision is to stop, as
     # for the portal's next_treatment_of, even after a session recorded since without a decision to continue)
-    stopped = stopped_decision(facts.patient, facts.today) if next_kind is NextSession.DUE else None
+    due = next_kind in (NextSession.DUE, NextSession.DUE_SINCE)
+    stopped = stopped_decision(facts.patient, facts.today) if due else None
     # a stop of the session's own day is taken as its visit's decision (the last injection, then "stop"), whatever
     # order the two were typed in: only a stop of an earlier day came before the session
     stopped_before = stopped is not None and stopped.decided_on < session.date
