@@ -122,7 +122,9 @@ def test_an_empty_diary_has_no_chart_periods():
 
 def test_the_history_charts_the_periods_from_the_first_injection(world):
     """Once treated, "my chart" has ``chart_periods``' periods (the baseline the 28 days before the first recorded
-    session, then periods from it, as on the clinician's page) while the day-by-day pages still end on today."""
+    session, then periods from it, as on the clinician's page), and the day-by-day pages are those periods, each
+    with its bar's counts: page 1 the period holding today (running past it, its days listed up to today), page 2
+    the one before, page 3 the baseline. Before, the pages were laid back from today and matched no bar."""
     day0 = TODAY - timedelta(days=40)
     store(world.own_patient, course_rows(day0, 20, 6, (3, 13)), today=TODAY)
     InjectionSessionFactory(patient=world.own_patient, date=day0, status=SessionStatus.RECORDED)
@@ -136,7 +138,37 @@ def test_the_history_charts_the_periods_from_the_first_injection(world):
         (day0, 6),
         (day0 + timedelta(days=PERIOD_DAYS), 3),
     ]
-    assert history.period.end == TODAY
+    assert (history.period.start, history.period.headache_days, history.running) == (
+        day0 + timedelta(days=PERIOD_DAYS),
+        3,
+        True,
+    )
+    assert [row.date for row in history.rows] == [TODAY - timedelta(days=i) for i in range(13)]
+    assert history.last_number == 3
+    pages = [
+        diary_history(user=world.users["patient"], patient=world.own_patient, today=TODAY, number=n) for n in (2, 3, 4)
+    ]
+    assert [(page.period.start, page.period.headache_days, page.running) for page in pages] == [
+        (day0, 6, False),
+        (day0 - timedelta(days=PERIOD_DAYS), 20, False),
+        (day0 - timedelta(days=PERIOD_DAYS), 20, False),  # clamped to the oldest
+    ]
+    assert len(pages[0].rows) == PERIOD_DAYS
+
+
+def test_the_history_before_treatment_ends_on_today(world):
+    """Before treatment the pages are laid back from today, as the chart's bars are: page 1 is today and the 27
+    days before it, none running."""
+    store(world.own_patient, course_rows(TODAY - timedelta(days=50), 20, 6), today=TODAY)
+    history = diary_history(user=world.users["patient"], patient=world.own_patient, today=TODAY)
+    assert (history.period.start, history.period.end, history.running) == (
+        TODAY - timedelta(days=PERIOD_DAYS - 1),
+        TODAY,
+        False,
+    )
+    assert history.rows[0].date == TODAY
+    assert len(history.rows) == PERIOD_DAYS
+    assert history.last_number == 3  # the first row is 78 days before today
 
 
 def test_reading_the_next_treatment_is_audited(world):

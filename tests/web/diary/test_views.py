@@ -769,13 +769,14 @@ def test_staff_open_a_day_before_the_first_treatment_as_a_form(client, world):
 
 def test_the_history_offers_to_view_not_change_the_days_before_the_first_treatment(patient_client, world):
     """The patient's diary list links a recorded baseline day as "View", offers no "Add" on a baseline gap, and
-    still offers both after the first session."""
+    still offers both after the first session. (The baseline is the page before the first period's.)"""
     patient, today = world.own_patient, timezone.localdate()
     first = today - timedelta(days=5)
     DiaryEntryFactory(patient=patient, date=first - timedelta(days=1), headache_hours=Decimal(2))
     DiaryEntryFactory(patient=patient, date=first + timedelta(days=1), headache_hours=Decimal(2))
     InjectionSessionFactory(patient=patient, date=first, status=SessionStatus.RECORDED)
-    html = patient_client.get(reverse("diary:history")).content.decode()
+    html = patient_client.get(reverse("diary:history"), {"period": 2}).content.decode()
+    html += patient_client.get(reverse("diary:history")).content.decode()
     label = date_format(first - timedelta(days=1), "l j F")
     assert f'aria-label="View {label}"' in html
     assert f'aria-label="Change {label}"' not in html

@@ -126,17 +126,20 @@ def chart_periods(diary: PatientDiary, *, first_injection: date | None, today: d
 
 @dataclass(frozen=True, slots=True)
 class DiaryHistory:
-    """One 28-day period of a diary, day by day (laid back from today, so a page always ends on a day), and the
-    periods and sessions for the chart (``chart_periods``: from the first injection once treated)."""
+    """One 28-day period of a diary, day by day, and the periods and sessions for the chart (``chart_periods``: from
+    the first injection once treated). The pages are the chart's periods (``latest_period_start``), so each page is one
+    bar: laid back from today before treatment, counted from the first injection once treated."""
 
     number: int
-    """1 for the 28 days ending today, 2 for the 28 days before them, and so on."""
+    """1 for the period holding today, 2 for the 28 days before it, and so on."""
     last_number: int
     """The oldest period holding a diary row (1 when the diary is empty), or the oldest that begins on or after
     0001-01-01 when that one would begin before the calendar (a row in its first days is then in no period)."""
     period: PeriodSummary
     rows: tuple[DiaryDayRow, ...]
-    """Every day of the period, newest first; days without a row are gaps."""
+    """Every day of the period up to today, newest first; days without a row are gaps."""
+    running: bool
+    """Whether the period runs past today (the period holding today, once treated): its counts are so far."""
     chart_periods: tuple[PeriodSummary, ...]
     first_injection: date | None
     """The first recorded session (the chart's periods are counted from it), None before treatment."""
@@ -194,22 +197,39 @@ def next_treatment_read(*, user: Any, patient: Patient, today: date) -> NextTrea
     return found
 
 
+def latest_period_start(*, today: date, first_injection: date | None) -> date:
+    """The first day of the 28-day period holding ``today`` on the chart's grid (``chart_periods``): ``today`` and
+    the 27 days before it before treatment; once treated, the period of the engine's grid counted from the first
+    injection (its baseline, or period k of ``treatment_periods``) that holds today, which may run past today."""
+    if first_injection is None:
+        return today - timedelta(days=PERIOD_DAYS - 1)
+    return first_injection + timedelta(days=PERIOD_DAYS * ((today - first_injection).days // PERIOD_DAYS))
+
+
 def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) -> DiaryHistory:
-    """Period ``number`` (clamped to the periods that exist) laid back from ``today`` by the engine, and the chart's
-    periods (``chart_periods``, as on the clinician's page); audited."""
+    """Period ``number`` (clamped to the periods that exist) of the chart's grid (``latest_period_start``: laid back
+    from ``today`` before treatment, counted from the first injection once treated, so each page is one of the
+    chart's bars with the same counts), summarised by the engine, and the chart's periods (``chart_periods``, as on
+    the clinician's page); audited."""
     diary = patient_diary(patient, until=today)
     classified = classify_days(diary.days)
+    sessions = _sessions_of(patient)
+    first_injection = _first_injection(sessions, today=today)
+    latest = latest_period_start(today=today, first_injection=first_injection)
     first = diary.first_date
-    last_number = (today - first).days // PERIOD_DAYS + 1 if first is not None else 1
+    last_number = -(-(latest - first).days // PERIOD_DAYS) + 1 if first is not None and first < latest else 1
     # The oldest period may not begin before the calendar does (a day in the first weeks of year 1 would have it).
-    last_number = max(1, min(last_number, ((today - date.min).days + 1) // PERIOD_DAYS))
+    last_number = max(1, min(last_number, (latest - date.min).days // PERIOD_DAYS + 1))
     number = min(max(number, 1), last_number)
-    period = periods_before(classified, as_of=today, count=number)[number - 1]
-    entries = {e.date: e for e in DiaryEntry.objects.filter(patient=patient, date__range=(period.start, period.end))}
-    classes = {c.date: c for c in classified if period.start <= c.date <= period.end}
+    start = latest - timedelta(days=PERIOD_DAYS * (number - 1))
+    end = start + timedelta(days=PERIOD_DAYS - 1)
+    (period,) = periods_before(classified, as_of=end, count=1)
+    shown_to = min(end, today)  # the days of a running period still to come are not listed
+    entries = {e.date: e for e in DiaryEntry.objects.filter(patient=patient, date__range=(period.start, shown_to))}
+    classes = {c.date: c for c in classified if period.start <= c.date <= shown_to}
     rows = tuple(
         DiaryDayRow(day, entries.get(day), classes.get(day))
-        for day in (period.end - timedelta(days=i) for i in range(PERIOD_DAYS))
+        for day in (shown_to - timedelta(days=i) for i in range((shown_to - period.start).days + 1))
     )
     audit_record(
         user=user,
@@ -219,13 +239,12 @@ def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) 
         patient_id=patient.external_id,
         detail=f"history {period.span}",
     )
-    sessions = _sessions_of(patient)
-    first_injection = _first_injection(sessions, today=today)
     return DiaryHistory(
         number=number,
         last_number=last_number,
         period=period,
         rows=rows,
+        running=end > today,
         chart_periods=chart_periods(diary, first_injection=first_injection, today=today),
         first_injection=first_injection,
         sessions=sessions,
