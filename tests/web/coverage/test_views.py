@@ -573,6 +573,39 @@ def test_an_end_date_filled_from_an_unconfirmed_approval_length_is_not_shown_as_
     assert "approval length, not the payer" not in client.get(_coverage_url(eligible)).content.decode()
 
 
+def test_the_diagnosis_choices_show_the_icd10_code_first(client, world, eligible):
+    """The diagnosis list offers each ICD-10-CM code before its words (the code is what the claim and the letters
+    carry, and Medicare policy A reads intractability from it): "G43.719 — Chronic migraine without aura,
+    intractable, ..."."""
+    client.force_login(world.users["billing"])
+    page = client.get(reverse("coverage:authorisation_new", args=[eligible.external_id])).content.decode()
+    assert (
+        '<option value="G43.719">G43.719 \N{EM DASH} Chronic migraine without aura, intractable, without status '
+        "migrainosus</option>"
+    ) in page
+
+
+def test_an_approval_saved_without_an_end_under_a_policy_without_a_period_is_warned_of(client, world, eligible, today):
+    """An initial approval under us-commercial-c (whose file sets no approval period) saved with its end left empty
+    keeps no end (nothing to fill it from), and the save warns that it will show in force with no end and no renewal
+    will fall due; one whose end is given is not warned of."""
+    client.force_login(world.users["billing"])
+    start = today - timedelta(days=3)
+    data = {**_approved_without_an_end(start), "policy_id": "us-commercial-c"}
+    response = client.post(reverse("coverage:authorisation_new", args=[eligible.external_id]), data, follow=True)
+    request = PriorAuthorisation.objects.get(patient=eligible)
+    assert (request.approved_until, request.approved_until_from_policy) == (None, False)
+    body = " ".join(response.content.decode().split())
+    assert "This approval has no end date: US commercial policy C" in body
+    assert "sets no approval period for initial requests, so none could be filled in." in body
+    assert "no renewal will fall due. Enter the last day from the payer&#x27;s letter." in body
+    edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
+    end = start + timedelta(days=180)
+    given = {**data, "approved_until": end.isoformat(), "version": request.version}
+    answered = client.post(edit, given, follow=True).content.decode()
+    assert "This approval has no end date" not in answered
+
+
 def test_the_prior_authorisation_form_has_sentence_case_labels_and_plain_required_messages(client, world, eligible):
     """The form's labels start with a capital as the rest of the app's do, and a missing diagnosis, policy or
     request date is asked for by name, not with "This field is required."."""

@@ -274,14 +274,19 @@ class PriorAuthorisationForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.version
             track_loaded_values(self)  # what the user loaded: a refused save is merged with the row stored now
         self.fields["policy_id"].choices = [("", NO_POLICY_CHOSEN), *policy_choices()]
+        # the code the claim and the letters carry, then its words: the clerk chooses a code, not a description
+        self.fields["diagnosis_code"].choices = [
+            (code, f"{code} \N{EM DASH} {label}" if code else label)
+            for code, label in self.fields["diagnosis_code"].choices
+        ]
         for name in ATTESTATION_FIELDS:
             self.fields[name].widget.choices = [("unknown", _("not stated")), ("true", _("yes")), ("false", _("no"))]
             if not may_attest:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = ATTESTATION_CLINICAL_ONLY
         self.fields["approved_until"].help_text = _(
-            "Leave empty to use the policy's approval period; the pages then say the end date is the policy's, not "
-            "the payer's answer."
+            "Leave empty to use the policy's approval period, where it sets one; the pages then say the end date is "
+            "the policy's, not the payer's answer. A policy without one leaves the approval with no end date."
         )
         for name, message in (
             ("stage", REQUIRED_STAGE),

@@ -42,7 +42,7 @@ from onaboard.web.coverage.forms import (
     PatientInsuranceForm,
     PriorAuthorisationForm,
 )
-from onaboard.web.coverage.models import PriceItem, PriorAuthorisation
+from onaboard.web.coverage.models import AuthorisationStatus, PriceItem, PriorAuthorisation
 from onaboard.web.coverage.selectors import CoverageUnavailableError
 from onaboard.web.coverage.services import (
     AuthorisationConflictError,
@@ -62,6 +62,11 @@ AUTHORISATION_NOT_FOUND = gettext_noop("No such prior-authorisation request.")
 APPROVAL_END_FROM_POLICY = gettext_noop(
     "The approval's end date, {day}, is the policy's approval length ({months} months), not the payer's answer: "
     "check it against the payer's letter."
+)
+APPROVAL_WITHOUT_END = gettext_noop(
+    "This approval has no end date: {policy} sets no approval period for {stage} requests, so none could be "
+    "filled in. It is shown in force with no end, and no renewal will fall due. Enter the last day from the payer's "
+    "letter."
 )
 DOCUMENT_UNAVAILABLE_STATUS = 409
 """A document that cannot be written from the record as it stands (no session, no policy) is a conflict with the
@@ -172,7 +177,12 @@ def insurance_edit(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 def _warn_of_policy_end(request: HttpRequest, authorisation: PriorAuthorisation) -> None:
     """Say that an approval's end date was taken from the policy's approval length, not the payer's answer, and
-    whether that length is confirmed in a source."""
+    whether that length is confirmed in a source; or, for an approval saved with no end at all (the policy sets no
+    length to fill it from), that it will be shown in force with no end and no renewal will fall due."""
+    if authorisation.status == AuthorisationStatus.APPROVED and authorisation.approved_until is None:
+        words = {"policy": selectors.policy_title(authorisation.policy_id), "stage": authorisation.get_stage_display()}
+        messages.warning(request, _(APPROVAL_WITHOUT_END).format(**words))
+        return
     if not authorisation.approved_until_from_policy or authorisation.approved_until is None:
         return
     months, unconfirmed = selectors.approval_length(authorisation.policy_id, authorisation.stage)
