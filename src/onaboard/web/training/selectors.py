@@ -124,6 +124,8 @@ class TraineeSummary:
     revoked_certificate: Certificate | None = None
     """The latest revoked certificate when the trainee holds no valid one: issuing is refused until the training lead
     reinstates it, so the pages say "revoked" ahead of "ready to issue"."""
+    week24_cases_passed: int = 0
+    """Of ``cases_passed``, those carried to the week-24 review (``REQUIRED_WEEK24_CASES`` of them certify)."""
 
 
 def trainee_summary(trainee: User) -> TraineeSummary:
@@ -180,6 +182,7 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
                 supervised_injections=supervised.get(trainee.pk, 0),
                 certificate=certificates.get(trainee.pk),
                 revoked_certificate=None if trainee.pk in certificates else revoked.get(trainee.pk),
+                week24_cases_passed=week24_passed.get(trainee.pk, 0),
                 status=certificate_status(
                     modules=modules,
                     passed_modules=passed,

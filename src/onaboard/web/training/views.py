@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from onaboard.clinical import FIXED_SITE_COUNT, AcuteClass, DiaryDay, Intensity, Muscle, Side, preempt_plan
 from onaboard.training.cases import Step
-from onaboard.training.certificate import REQUIRED_CASES, certificate_modules
+from onaboard.training.certificate import REQUIRED_CASES, REQUIRED_WEEK24_CASES, certificate_modules
 from onaboard.training.quiz import MUSCLE_NAMES, RETREATMENT_INTERVAL_WEEKS
 from onaboard.training.sites import SITE_PASS_MARK, SITE_TOLERANCE
 from onaboard.web.common.pdf import pdf_response, render_pdf
@@ -64,6 +64,7 @@ def course(request: HttpRequest) -> HttpResponse:
         "progress": services.course_progress(request.user),
         "summary": selectors.trainee_summary(request.user),
         "required_cases": REQUIRED_CASES,
+        "required_week24_cases": REQUIRED_WEEK24_CASES,
         "certificate_module_ids": {module.id for module in certificate_modules(services.course())},
         "is_trainer": is_trainer(request.user),
         "may_supervise": may_supervise(request.user),
@@ -255,11 +256,22 @@ def cases(request: HttpRequest) -> HttpResponse:
     total = mine.count()
     attempts = mine.order_by("-created", "-pk")[:20]
     rows = [
-        {"attempt": attempt, "title": services.case_title(services.case_of(attempt), total - newer)}
+        {
+            "attempt": attempt,
+            "title": services.case_title(services.case_of(attempt), total - newer),
+            "week24": Step.WEEK24.value in (attempt.decisions or {}),
+        }
         for newer, attempt in enumerate(attempts)
     ]
-    passed = CaseAttempt.objects.filter(trainee=request.user, passed=True).count()
-    return render(request, "training/case_list.html", {"rows": rows, "passed": passed, "required": REQUIRED_CASES})
+    summary = selectors.trainee_summary(request.user)
+    context = {
+        "rows": rows,
+        "passed": summary.cases_passed,
+        "week24_passed": summary.week24_cases_passed,
+        "required": REQUIRED_CASES,
+        "required_week24": REQUIRED_WEEK24_CASES,
+    }
+    return render(request, "training/case_list.html", context)
 
 
 ACUTE_CLASS_LABELS = {
