@@ -433,6 +433,11 @@ PREVENTIVES: tuple[tuple[str, PreventiveClass, str, int, int | None, StopReason]
 )
 """Drug, class, dose, start and stop (days before the first session or today), why stopped."""
 
+CGRP_ANTIBODY_TRIED = frozenset({6})
+"""The patients who also tried a CGRP monoclonal antibody, stopped as ineffective before BOTOX: patient 6's insurance
+(us-commercial-c in ``coverage.demo``) approves BOTOX only after one, and she is booked on its approval."""
+CGRP_ANTIBODY = ("erenumab", PreventiveClass.CGRP_MAB, "140 mg monthly", 300, 120, StopReason.INEFFECTIVE)
+
 
 def _preventives(patient: Patient, spec: DemoPatient, today: dt.date) -> None:
     count = 1 if spec.expected in {PathwayState.DIARY_RUNNING, PathwayState.NOT_ELIGIBLE} else len(PREVENTIVES)
@@ -447,7 +452,10 @@ def _preventives(patient: Patient, spec: DemoPatient, today: dt.date) -> None:
             stop=anchor - dt.timedelta(days=stop) if stop is not None else None,
             stop_reason=reason,
         )
-        for drug, drug_class, dose, start, stop, reason in PREVENTIVES[:count]
+        for drug, drug_class, dose, start, stop, reason in (
+            *PREVENTIVES[:count],
+            *((CGRP_ANTIBODY,) if spec.number in CGRP_ANTIBODY_TRIED else ()),
+        )
     )
 
 

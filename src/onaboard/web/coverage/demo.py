@@ -87,6 +87,12 @@ def _prices(clinic: Clinic, today: dt.date, user: User | None) -> None:
     ClinicPrice.objects.bulk_create(rows)
 
 
+DEMO_LETTER_MONTHS = 12
+"""How long a demo payer's approval letter runs when the policy file sets no approval length (the demo's own
+synthetic answer, as a real payer's letter states its end; with a length in the file the end is filled from it and
+shown as the policy's)."""
+
+
 def _approval(
     patient: Patient,
     policy_id: str,
@@ -115,7 +121,7 @@ def _approval(
         status=status,
         decided_on=decided if approved else denied_on,
         approved_from=decided if approved else None,
-        approved_until=approval_end(decided, months) if approved and months else None,
+        approved_until=approval_end(decided, months or DEMO_LETTER_MONTHS) if approved else None,
         approved_until_from_policy=bool(approved and months),
         reference=f"PA-{patient.record_number}-{stage.value[:4].upper()}" if approved else "",
         medication_overuse_managed=True,
@@ -127,13 +133,14 @@ def _approval(
 def _requests(patient: Patient, spec: DemoPatient, policy_id: str, today: dt.date, user: User | None) -> None:
     """An initial approval for every patient booked or treated; an initial request awaiting the payer for the patient
     whose story says so (patient 5), and one the payer denied (patient 14); a continuation after two cycles: awaiting
-    the payer while week 24 is being assessed (patient 10), approved for the continuing responder (patient 13)."""
+    the payer while week 24 is being assessed (patient 10), and approved for the continuing responder (patient 13),
+    asked for two weeks before the third session, with five periods of response to show."""
     if spec.sessions_ago:
         first = today - dt.timedelta(days=spec.sessions_ago[0])
         _approval(patient, policy_id, Stage.INITIAL, requested=first - dt.timedelta(days=21), user=user, approved=True)
         if len(spec.sessions_ago) >= 2 and spec.number in (10, 13):
-            second = today - dt.timedelta(days=spec.sessions_ago[1])
-            requested = today - dt.timedelta(days=3) if spec.number == 10 else second - dt.timedelta(days=14)
+            latest = today - dt.timedelta(days=spec.sessions_ago[-1])
+            requested = today - dt.timedelta(days=3) if spec.number == 10 else latest - dt.timedelta(days=14)
             _approval(
                 patient, policy_id, Stage.CONTINUATION, requested=requested, user=user, approved=spec.number == 13
             )
