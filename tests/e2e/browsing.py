@@ -203,6 +203,10 @@ class Browsing:
 CRAWL_SKIP_PREFIXES = ("/admin/", "/api/", "/static/", "/fhir/", "/accounts/logout/")
 """Not pages of onaboard's own: Django's admin (its own markup, administrators only), the API and FHIR endpoints
 (JSON), static files; signing out ends the crawl's session."""
+DOWNLOAD_SUFFIXES = (".pdf", ".csv", ".ics", ".json", ".zip")
+"""Addresses of files to download, noted without being fetched: a crawl opening one waits for the whole file to be
+made (the cohort report's PDF takes seconds on a busy machine) only to learn it is a download. The documents are
+tested by their own suites."""
 CRAWL_LIMIT = 200
 """Distinct page shapes one crawl visits at most, so a link loop cannot run away."""
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -253,8 +257,9 @@ def crawl(
 ) -> Crawl:
     """Visit every same-origin page reachable by links from ``start`` (and the ``extra`` paths), one per page shape.
 
-    ``visit`` is called on each HTML page once it has loaded. Downloads (PDF, CSV) and non-HTML answers are noted
-    in ``skipped``, as are the prefixes in ``CRAWL_SKIP_PREFIXES``.
+    ``visit`` is called on each HTML page once it has loaded. Downloads (by their suffix, ``DOWNLOAD_SUFFIXES``, or
+    as the browser starts one) and non-HTML answers are noted in ``skipped``, as are the prefixes in
+    ``CRAWL_SKIP_PREFIXES``.
     """
     origin = urlsplit(base_url)._replace(path="", query="", fragment="").geturl()
     result = Crawl()
@@ -273,6 +278,9 @@ def crawl(
         seen.add(shape)
         if parts.path.startswith(CRAWL_SKIP_PREFIXES):
             result.skipped[shape] = "not an onaboard page"
+            continue
+        if parts.path.endswith(DOWNLOAD_SUFFIXES):
+            result.skipped[shape] = "a download"
             continue
         try:
             response = page.goto(absolute)

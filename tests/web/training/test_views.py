@@ -816,9 +816,10 @@ def test_cases_passed_beyond_the_certificates_need_read_as_a_count_and_the_need(
 
 
 def test_the_course_and_the_case_list_count_the_cases_taken_through_week_24(client, world):
-    """Beside the cases passed, the course page and the case list say how many went through the week-24 review and
-    that the certificate needs one, and the list marks those cases: three cases passed at the first visit alone read
-    "3 cases passed (the certificate needs 3)" while the certificate still asks for a week-24 case."""
+    """Beside the cases passed, the course page, the case list and the trainer's page of the trainee say how many
+    went through the week-24 review (the first two that the certificate needs one), and the list marks those cases:
+    three cases passed at the first visit alone read "3 cases passed (the certificate needs 3)" while the
+    certificate still asks for a week-24 case."""
     trainee = world.users["trainee"]
     client.force_login(trainee)
     pass_cases(trainee, 1)  # the first is a treated case, carried to week 24
@@ -827,6 +828,10 @@ def test_the_course_and_the_case_list_count_the_cases_taken_through_week_24(clie
     cases = client.get(reverse("training:cases")).content.decode()
     assert "1 of them taken through the week-24 review (the certificate needs 1)" in cases
     assert cases.count('<span class="badge">through week 24</span>') == 1
+    client.force_login(world.users["clinician"])  # the trainer's page of the trainee says it too
+    detail = client.get(reverse("training:trainee", args=[trainee.external_id])).content.decode()
+    assert '<dd>1 <span class="muted small">(1 through week 24)</span></dd>' in detail
+    client.force_login(trainee)
     CaseAttempt.objects.filter(trainee=trainee).update(decisions={})  # as if it had ended at the first visit
     course = client.get(reverse("training:course")).content.decode()
     assert "0 of them taken through the week-24 review (the certificate needs 1)" in course
