@@ -273,6 +273,28 @@ PLOT_LABELS = {
 """What each plot shows, as the SVG's accessible name (its text is drawn as paths, so a reader needs this)."""
 
 
+_SVG_STYLE = re.compile(r' style="([^"]*)"')
+_SVG_SHEET = re.compile(r'<style type="text/css">\*\{([^}]*)\}</style>')
+
+
+def _presentation_attributes(svg: str) -> str:
+    """Matplotlib's SVG with its ``style`` attributes written as SVG presentation attributes (``style="fill: #fff;
+    stroke: none"`` as ``fill="#fff" stroke="none"``), and its one style sheet (``*{stroke-linejoin: round; ...}``)
+    as attributes of the root ``<svg>``, which its elements inherit. The same drawing; but a page holding the SVG no
+    longer carries CSS for every element: WeasyPrint, printing the report's PDF, checked each such declaration
+    against the CSS of HTML and logged over 400 warnings ("unknown property") per report, and the sheet's ``*`` rule
+    applied to the whole page around the plot."""
+
+    def attributes(declarations: str) -> str:
+        pairs = (part.split(":", 1) for part in declarations.split(";") if ":" in part)
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    sheet = _SVG_SHEET.search(svg)
+    if sheet is not None:
+        svg = svg.replace(sheet.group(0), "", 1).replace("<svg ", f"<svg{attributes(sheet.group(1))} ", 1)
+    return _SVG_STYLE.sub(lambda match: attributes(match.group(1)), svg)
+
+
 def _svg(figure: Any, salt: str, *, empty: str = "") -> str:
     """The figure as SVG text without the XML prologue, named for screen readers (``PLOT_LABELS``, then ``empty``:
     why nothing is drawn); every id is prefixed with ``salt`` so several plots fit in one page without two elements
@@ -284,6 +306,7 @@ def _svg(figure: Any, salt: str, *, empty: str = "") -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = _SVG_IDS.sub(lambda match: f"{match.group(1)}{salt}-{match.group(2)}", text[text.index("<svg") :])
+    text = _presentation_attributes(text)
     label = escape(PLOT_LABELS[salt] + (f": {empty}" if empty else ""))
     return text.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
