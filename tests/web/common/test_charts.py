@@ -213,26 +213,31 @@ def test_a_trends_lettering_is_at_least_12_units_high():
 
 
 def test_a_trends_scale_labels_keep_a_lines_height_apart():
-    """A scale label closer than its own height plus 2 units to one already drawn on the left goes to the right end
-    of its line, so no two labels on a side touch and every band's line is named: on the HIT-6 scale 56 (12.6 units
-    above 50, where '50' and '56' nearly touched) is drawn on the right; before, it was left off and the line of the
-    'substantial impact' grade had no number."""
+    """A scale label closer than its own height plus 2 units to one already drawn beside the axis goes to a second
+    column further left, so no two labels in a column touch and every band's line is named: on the HIT-6 scale 56
+    (12.6 units above 50, where '50' and '56' nearly touched) is in the second column; before, it was left off and
+    the line of the 'substantial impact' grade had no number. Every label stands left of the plot, none beside a
+    point (a label at a line's right end read as the latest point's total)."""
     root = _parse(str(_hit6_trend().svg()))
     labels = [text for text in root.findall("svg:text", NS) if text.get("dy") is not None]  # the dates have none
-    by_side = {
-        anchor: [text.text for text in labels if text.get("text-anchor") == anchor] for anchor in ("end", "start")
-    }
-    assert by_side == {"end": ["36", "50", "60", "78"], "start": ["56"]}
+    columns = sorted({float(text.get("x")) for text in labels}, reverse=True)
+    by_column = [[text.text for text in labels if float(text.get("x")) == x] for x in columns]
+    assert by_column == [["36", "50", "60", "78"], ["56"]]
+    assert {text.get("text-anchor") for text in labels} == {"end"}
+    points = root.findall(".//svg:circle[@class='point']", NS)
+    assert max(columns) < min(float(point.get("cx")) for point in points)
     size = float(labels[0].get("font-size"))
-    for anchor in ("end", "start"):
-        heights = sorted(float(text.get("y")) for text in labels if text.get("text-anchor") == anchor)
+    for x in columns:
+        heights = sorted(float(text.get("y")) for text in labels if float(text.get("x")) == x)
         assert all(b - a >= size + 2 for a, b in itertools.pairwise(heights))
-    assert len(root.findall("svg:line", NS)) == 5  # a grid line for each of 36, 50, 56, 60 and 78
+    assert min(columns) - 3 * size * 0.62 >= 0  # three digits fit inside the picture
+    assert len(root.findall("svg:line[@stroke-dasharray]", NS)) == 1  # the leader from '56' to its line
+    assert len(root.findall("svg:line", NS)) == 6  # a grid line for each of 36, 50, 56, 60 and 78, and the leader
 
 
 def test_a_midas_trend_names_the_grade_ii_line():
-    """On the MIDAS scale (0 to 40, cut at 6, 11 and 21) the line at 6, 5 points above 0, is named at its right end,
-    and the points stand in from the lines' ends, so that label is never beside a point."""
+    """On the MIDAS scale (0 to 40, cut at 6, 11 and 21) the line at 6, 5 points above 0, is named in the second
+    column."""
     chart = score_trend_chart(
         [ScorePoint(date(2026, 1, 1), 6, "grade II"), ScorePoint(date(2026, 4, 1), 30, "grade IV")],
         title="MIDAS",
@@ -241,9 +246,7 @@ def test_a_midas_trend_names_the_grade_ii_line():
         cut_points=(6, 11, 21),
     )
     root = _parse(str(chart.svg()))
-    right = [text for text in root.findall("svg:text", NS) if text.get("dy") and text.get("text-anchor") == "start"]
-    assert [text.text for text in right] == ["6"]
-    last_point = max(float(point.get("cx")) for point in root.findall(".//svg:circle[@class='point']", NS))
-    line_end = max(float(line.get("x2")) for line in root.findall("svg:line", NS))
-    assert float(right[0].get("x")) > line_end
-    assert float(right[0].get("x")) - last_point >= 12
+    labels = [text for text in root.findall("svg:text", NS) if text.get("dy") is not None]
+    outer = min(float(text.get("x")) for text in labels)
+    assert [text.text for text in labels if float(text.get("x")) == outer] == ["6"]
+    assert sorted(text.text for text in labels) == sorted(["0", "6", "11", "21", "40"])

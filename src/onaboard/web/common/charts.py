@@ -406,19 +406,21 @@ def score_trend_chart(
 
 
 TREND_WIDTH, TREND_HEIGHT = 320, 120
-TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 30, 30, 10, 22
-"""The margins: as wide on the right as on the left, for the scale labels moved there (``TREND_LABEL_GAP``)."""
+TREND_LEFT, TREND_RIGHT, TREND_TOP, TREND_BOTTOM = 56, 12, 10, 22
+"""The margins; the left one holds two columns of scale labels (``TREND_LABEL_GAP``)."""
 TREND_LABEL_SIZE = 12
 """Font size of a trend's scale and date labels in viewBox units: 12 to 13 px on a phone or a tablet, 17 px at the
 chart's widest (28rem)."""
-TREND_POINT_INSET = 10
-"""How far the first and last points stand in from the ends of the grid lines, so a scale label at a line's end is
-never read as the point's own total."""
+TREND_LABEL_COLUMN = 26
+"""How far left of the first column of scale labels the second one stands: room for three digits."""
+TREND_LEADER_CLEARANCE = 6
+"""Least vertical distance from a label of the first column at which a second-column label's dotted leader is drawn
+(a closer leader would cross that label's figures)."""
 TREND_LABEL_GAP = TREND_LABEL_SIZE + 2
-"""Least vertical distance between two scale labels on the same side of a trend, so they never touch. A label closer
-than this to one already drawn on the left is drawn at the right end of its line instead (HIT-6's 56, 4 points below
-60; MIDAS's 6, 5 above 0), so every band's line is named; only a label that fits on neither side is left off (its
-grid line stays)."""
+"""Least vertical distance between two scale labels in the same column, so they never touch. A label closer than this
+to one already drawn beside the axis is drawn in a second column further left (HIT-6's 56, 4 points below 60; MIDAS's
+6, 5 above 0), so every band's line is named, on the scale's side and never beside a point, where it would read as
+that point's total; only a label that fits in neither column is left off (its grid line stays)."""
 
 
 def _trend_svg(chart: ScoreTrendChart) -> str:
@@ -436,21 +438,26 @@ def _trend_svg(chart: ScoreTrendChart) -> str:
         ),
         f"<title>{escape(chart.title)}</title><desc>{escape(chart.description)}</desc>",
     ]
-    left: list[float] = []
-    right: list[float] = []
+    inner: list[float] = []
+    outer: list[float] = []
     for value in sorted({chart.low, *chart.cut_points, chart.high}):
         y = y_of(value)
         out.append(
             f'<line x1="{TREND_LEFT}" x2="{TREND_WIDTH - TREND_RIGHT}" y1="{_num(y)}" y2="{_num(y)}" stroke="{GRID}"/>'
         )
-        # No label on top of another: one that would touch a left label goes to the line's right end.
-        for side, x, anchor in ((left, TREND_LEFT - 4, "end"), (right, TREND_WIDTH - TREND_RIGHT + 4, "start")):
-            if all(abs(y - other) >= TREND_LABEL_GAP for other in side):
-                side.append(y)
+        # No label on top of another: one that would touch a label beside the axis goes to the second column.
+        for column, x in ((inner, TREND_LEFT - 4), (outer, TREND_LEFT - 4 - TREND_LABEL_COLUMN)):
+            if all(abs(y - other) >= TREND_LABEL_GAP for other in column):
+                column.append(y)
                 out.append(
-                    f'<text x="{x}" y="{_num(y)}" dy="4" font-size="{TREND_LABEL_SIZE}" text-anchor="{anchor}" '
+                    f'<text x="{x}" y="{_num(y)}" dy="4" font-size="{TREND_LABEL_SIZE}" text-anchor="end" '
                     f'fill="{MUTED}">{value}</text>'
                 )
+                if column is outer and all(abs(y - other) >= TREND_LEADER_CLEARANCE for other in inner):
+                    out.append(  # a dotted leader joins it to its line, where it passes clear of the first column
+                        f'<line class="leader" x1="{x + 2}" x2="{TREND_LEFT}" y1="{_num(y)}" y2="{_num(y)}" '
+                        f'stroke="{GRID}" stroke-dasharray="2 2"/>'
+                    )
                 break
     if chart.points:
         first, last = chart.points[0].date, chart.points[-1].date
@@ -459,8 +466,7 @@ def _trend_svg(chart: ScoreTrendChart) -> str:
         def x_of(day: date) -> float:
             if days == 0:
                 return TREND_LEFT + plot_width / 2
-            inner = plot_width - 2 * TREND_POINT_INSET
-            return TREND_LEFT + TREND_POINT_INSET + inner * (day - first).days / days
+            return TREND_LEFT + plot_width * (day - first).days / days
 
         coords = [(x_of(p.date), y_of(p.total)) for p in chart.points]
         if len(coords) > 1:
