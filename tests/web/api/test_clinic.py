@@ -154,6 +154,8 @@ def test_a_booking_no_approval_covers_is_named_and_needs_attention(world, api_as
         booked.isoformat(),
         True,
     )
+    assert attention["needs_attention"] == 1
+    assert attention["approval_counts"]["in_force"] == 1  # counted under its status, and as needing attention
 
 
 def test_an_eligible_patient_whose_payer_asks_and_who_has_no_request_is_required_and_needs_attention(world, api_as):

@@ -46,6 +46,7 @@ def test_the_worklist_api_lists_side_effects_to_review_urgent_first(world):
         "groups",
         "counts",
         "approval_counts",
+        "needs_attention",
         "total",
         "side_effects_to_review",
         "side_effects_to_review_total",

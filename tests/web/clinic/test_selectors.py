@@ -39,6 +39,7 @@ from onaboard.web.clinic.selectors import (
     _fingerprint_keys,
     _share,
     asks_prior_authorisation,
+    booking_uncovered,
     pathway_state,
     pathway_states,
     patient_pathway_state,
@@ -47,7 +48,7 @@ from onaboard.web.clinic.selectors import (
 )
 from onaboard.web.config.settings import base
 from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, PriorAuthorisation
-from onaboard.web.coverage.selectors import RENEWAL_LEAD_DAYS
+from onaboard.web.coverage.selectors import RENEWAL_LEAD_DAYS, ApprovalAnswers, ApprovalStates
 from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from tests.web.clinic.diaries import (
@@ -905,7 +906,8 @@ def test_the_worklist_with_approvals_costs_the_same_queries_for_a_few_patients_a
     world, django_assert_num_queries
 ):
     """Patients' approvals cost the worklist no query of their own (the read that feeds the pathway's approval seam
-    gives them): two patients with requests and fourteen cost the same six queries."""
+    gives them, and whether a booking is covered is read from it): two patients with requests and fourteen, twelve
+    of them insured and booked, some beyond their approval, cost the same six queries."""
     clinician = world.users["clinician"]
     _authorisation(world.own_patient, requested=5, status=AuthorisationStatus.REQUESTED)
     _authorisation(world.same_clinic_patient, requested=200, start=-190, end=-1)
@@ -915,13 +917,18 @@ def test_the_worklist_with_approvals_costs_the_same_queries_for_a_few_patients_a
     for n in range(12):
         patient = PatientFactory(clinic=world.clinic, birth_date=ADULT)
         store(patient, chronic_rows(periods=1))
+        PatientInsurance.objects.create(patient=patient, policy_id="us-commercial-a", terms_as_of=TODAY)
         _authorisation(patient, requested=30 + n, start=-20, end=n * 5)
         _authorisation(patient, requested=3, status=AuthorisationStatus.DENIED)
+        InjectionSessionFactory(patient=patient, date=TODAY + timedelta(days=20), status=SessionStatus.BOOKED)
     worklist(user=clinician, today=TODAY)
     with django_assert_num_queries(6):
         large = worklist(user=clinician, today=TODAY)
     assert large.total == small.total + 12
     assert sum(count for _, count in large.approval_counts) == 14
+    rows = [row for group in large.groups for row in group.rows]
+    uncovered = [row for row in rows if row.approval.booking_uncovered is not None]
+    assert 0 < len(uncovered) < 12  # approvals ending before the booking, and others covering it
 
 
 @pytest.mark.django_db
@@ -1403,3 +1410,19 @@ def test_a_booking_after_the_approval_in_force_ends_needs_attention(world):
     assert _rows(worklist(user=billing, today=TODAY))["Same"].approval.booking_uncovered is None
     insurance.delete()
     assert _rows(worklist(user=billing, today=TODAY))["Same"].approval.booking_uncovered is None
+
+
+def test_a_booking_is_not_billings_to_cover_while_a_stop_is_suggested_or_decided():
+    """With no approval at all, a booking under a commercial policy is flagged in every state with a session ahead,
+    and not while NICE TA260 suggests stopping or a clinician stopped treatment (no session should be asked for until
+    a clinician decides: ``REQUEST_DUE_STATES``), nor without insurance."""
+    nothing = ApprovalStates({}, ApprovalAnswers(frozenset(), {}), {})
+    booked = TODAY + timedelta(days=10)
+
+    def flagged(state, policy="us-commercial-a"):
+        return booking_uncovered(nothing, 1, policy, SiteOfService.OFFICE, state, booked)
+
+    assert flagged(PathwayState.BOOKED) == flagged(PathwayState.DUE) == flagged(PathwayState.ON_TREATMENT) == booked
+    assert flagged(PathwayState.STOP_SUGGESTED) is None
+    assert flagged(PathwayState.TREATMENT_STOPPED) is None
+    assert flagged(PathwayState.BOOKED, policy=None) is None

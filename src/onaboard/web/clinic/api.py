@@ -106,6 +106,7 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
         ],
         "counts": {state.value: count for state, count in listing.counts},
         "approval_counts": {status.value: count for status, count in listing.approval_counts},
+        "needs_attention": listing.needs_attention,
         "total": listing.total,
         "side_effects_to_review": [
             {

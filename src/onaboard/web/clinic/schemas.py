@@ -91,6 +91,12 @@ class WorklistOut(Schema):
         description="Patients per approval status matching the search and the state filter (before the approval "
         "filter).",
     )
+    needs_attention: int = Field(
+        ...,
+        description="Patients matching the search and the state filter whose approval needs attention "
+        "(approval.needs_attention: a status billing acts on, or a booking no approval covers), before the approval "
+        "filter; the page's 'needs attention' chip.",
+    )
     total: int = Field(..., description="Patients matching the search (before either filter).")
     side_effects_to_review: list[SideEffectToReviewOut] = Field(
         ...,

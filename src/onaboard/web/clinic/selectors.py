@@ -727,8 +727,9 @@ clinician decides)."""
 ApprovalFilter = enum.StrEnum(
     "ApprovalFilter", [("NEEDS_ATTENTION", "needs_attention"), *((each.name, each.value) for each in ApprovalStatus)]
 )
-"""The worklist's approval filter (``approval=``): one ``ApprovalStatus``, or ``needs_attention`` for any of
-``NEEDS_ATTENTION``."""
+"""The worklist's approval filter (``approval=``): one ``ApprovalStatus``, or ``needs_attention`` for the rows
+whose approval needs attention (``ApprovalLine.needs_attention``: any of ``NEEDS_ATTENTION``, or a booking no
+approval covers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -816,16 +817,20 @@ def approval_line(
 
 
 def booking_uncovered(
-    approvals: ApprovalStates, patient_id: int, policy_id: str | None, site: SiteOfService | str, booked: dt.date | None
+    approvals: ApprovalStates,
+    patient_id: int,
+    policy_id: str | None,
+    site: SiteOfService | str,
+    state: PathwayState,
+    booked: dt.date | None,
 ) -> dt.date | None:
-    """``booked`` (the day of the session booked ahead) when a shipped policy (``policy_id``) asks for prior
-    authorisation at the clinic's ``site`` and no approval covers that day (``ApprovalStates.covers``, the rule of
+    """``booked`` (the day of the session booked ahead) when the patient needs a request made
+    (``requires_prior_authorisation``: a shipped policy asks for prior authorisation at the clinic's ``site`` and the
+    pathway ``state`` has a session ahead) and no approval covers that day (``ApprovalStates.covers``, the rule of
     ``coverage.selectors.approval_on`` that the booking's warning asks), else None. Without insurance, or under a
-    policy no longer shipped, whether approval is needed is not known, and nothing is said, as on the booking."""
-    if booked is None:
-        return None
-    policy = shipped_policies().get(policy_id) if policy_id else None
-    if policy is None or not policy.asks_prior_authorisation_at(site):
+    policy no longer shipped, whether approval is needed is not known, and nothing is said, as on the booking; nor
+    while a stop is suggested or decided, when no session should be asked for until a clinician decides."""
+    if booked is None or not requires_prior_authorisation(policy_id, site, state):
         return None
     return None if approvals.covers(patient_id, booked) else booked
 
@@ -1013,7 +1018,12 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                         stopped=line.state is PathwayState.TREATMENT_STOPPED and line.booked_for is None,
                     ),
                     booking_uncovered=booking_uncovered(
-                        approvals, patient.pk, patient.insurance_policy, patient.clinic_site, line.booked_for
+                        approvals,
+                        patient.pk,
+                        patient.insurance_policy,
+                        patient.clinic_site,
+                        line.state,
+                        line.booked_for,
                     ),
                 ),
             )

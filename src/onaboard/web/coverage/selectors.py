@@ -487,7 +487,7 @@ class ApprovalStates:
     but without the week-24 fields, which read the sessions (None and False here)."""
     answers: ApprovalAnswers
     """The same rows' ``ApprovalAnswers`` (``approval_answers``), for the worklist's pathway seams."""
-    requests: Mapping[int, tuple[list[PriorAuthorisation], str | None]] = field(default_factory=dict)
+    requests: Mapping[int, tuple[list[PriorAuthorisation], str | None]]
     """Each patient's requests (newest first) and their insurance's coverage policy, as read."""
 
     def covers(self, patient_id: int, day: dt.date) -> bool:
