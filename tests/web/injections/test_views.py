@@ -187,6 +187,41 @@ def test_a_failed_check_blocks_until_a_reason_is_given(client, world, patient):
     )
 
 
+def _shown_digest(html: str) -> str:
+    return re.search(r'<input type="hidden" name="checks_shown" value="([0-9a-f]*)">', html).group(1)
+
+
+def test_a_reason_written_for_the_checks_shown_does_not_cover_checks_failing_since(client, world, patient):
+    """Two people on one patient's screen: each sees the 12-week interval fail against a session 70 days ago and
+    writes a reason. The first records on today; the second's reason, written for that one failure, is refused
+    rather than stored for a session one day before another (its interval now fails on that) and 465 U within three
+    months (the cumulative dose fails too), and nothing is written. The screen then shows the checks as they stand,
+    and recording again with the reason records them as overridden."""
+    record(user=world.users["nurse"], patient=patient, date=today() - dt.timedelta(days=70), today=today())
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    login(client, world, "clinician")
+    yesterday = today() - dt.timedelta(days=1)
+    new = new_url(patient)
+    shown = _shown_digest(client.post(new, screen_data(day=yesterday, action="preview")).content.decode())
+    assert shown
+    reason = "Travelling abroad for a month; agreed with the patient."
+    record(
+        user=world.users["nurse"], patient=patient, date=today(), today=today(), override_reason=reason, booking=booking
+    )
+    data = {**screen_data(day=yesterday, override=reason), "checks_shown": shown}
+    response = client.post(new, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The checks changed after the screen showed them" in html
+    assert not InjectionSession.objects.filter(patient=patient, date=yesterday).exists()
+    now = _shown_digest(html)
+    assert now
+    assert now != shown
+    assert client.post(new, {**data, "checks_shown": now}).status_code == 302
+    stored = InjectionSession.objects.get(patient=patient, date=yesterday)
+    assert stored.overridden_checks == "interval,cumulative_dose"  # both seen now, and answered
+
+
 @pytest.mark.parametrize("typed", ["", "0"])
 def test_a_session_that_left_a_site_out_is_recorded_with_a_reason(client, world, patient, typed):
     """A fixed site left empty or at 0 (the patient fainted) is not given: without a reason the screen blocks on the

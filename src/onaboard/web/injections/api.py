@@ -148,7 +148,7 @@ def _refused(
     pairs: list[tuple[str, object]] = [
         (names.get(field, field) or "__all__", message) for field, message in error.problems
     ]
-    if isinstance(error, services.SessionChecksFailedError):
+    if isinstance(error, services.SessionChecksFailedError | services.SessionChecksChangedError):
         pairs.extend((f"checks.{check.code}", reason) for check in error.checks for reason in check.reasons)
     return problems_body(pairs)
 
@@ -259,6 +259,7 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
             booking=booking,
             complications=payload.complications,
             today=timezone.localdate(),
+            codes_shown=None if payload.overridden_checks is None else [str(c) for c in payload.overridden_checks],
         )
     except services.SessionConflictError as error:
         return Status(409, {"detail": error.messages[0]})

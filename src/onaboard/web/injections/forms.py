@@ -99,12 +99,14 @@ class SessionForm(forms.Form):
     complications = forms.CharField(
         label=_("Complications during the session"),
         required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example a vasovagal episode or bleeding at a site. Leave empty if none."),
     )
     override_reason = forms.CharField(
         label=_("Reason for overriding a failed check"),
         required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,  # as the API's: a reason of 100,000 characters made a 19-page note
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Needed only when a check fails. It is stored with the session and in the audit trail."),
     )

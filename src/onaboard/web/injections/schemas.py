@@ -30,7 +30,7 @@ from onaboard.web.injections.models import (
     Severity,
     SideEffectKind,
 )
-from onaboard.web.injections.selectors import interval_weeks
+from onaboard.web.injections.selectors import CheckCode, interval_weeks
 
 MUSCLES = ", ".join(m.value for m in Muscle)
 SIDES = ", ".join(s.value for s in Side)
@@ -119,6 +119,12 @@ class InjectionSessionIn(InputSchema):
         max_length=DESCRIPTION_MAX_LENGTH,
         description=f"Needed when the {interval_weeks()}-week interval, the cumulative dose, the safety screen or the "
         f"dose per site (the label's {UNITS_PER_SITE} U) fails; recorded.",
+    )
+    overridden_checks: list[CheckCode] | None = Field(
+        None,
+        description="The failing checks the override reason answers, as the caller saw them (a 422's checks.*): "
+        "when given and the checks failing on recording differ (a session recorded meanwhile, say), the recording is "
+        "refused with 422 at override_reason, so a reason never covers a failure its writer did not see.",
     )
     complications: FreeText = Field("", max_length=DESCRIPTION_MAX_LENGTH)
     booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")

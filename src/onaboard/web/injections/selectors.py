@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -429,6 +430,17 @@ class SessionChecks:
     @property
     def failing_codes(self) -> tuple[str, ...]:
         return tuple(check.code.value for check in self.failing)
+
+    @property
+    def failing_digest(self) -> str:
+        """A short digest of the failing checks and their reasons: the screen posts the one it showed beside an
+        override reason, and recording refuses the reason when the checks failing then differ (another session
+        recorded meanwhile, say), so a reason written for one failure never covers another unseen
+        (``services.injection_session_record``'s ``checks_shown``). Empty when none fails."""
+        if not self.failing:
+            return ""
+        lines = sorted(f"{check.code}: {reason}" for check in self.failing for reason in (check.reasons or ("",)))
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
     @property
     def reasons(self) -> tuple[str, ...]:

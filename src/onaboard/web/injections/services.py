@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -63,6 +63,10 @@ SESSION_CHANGED = gettext_noop(
 SESSION_DATE_TAKEN = gettext_noop("The patient already has another session on {date}.")
 OVERRIDE_NEEDED = gettext_noop(
     "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
+)
+CHECKS_CHANGED = gettext_noop(
+    "The checks changed after the screen showed them (a session recorded meanwhile, or the record changed): now "
+    "{checks} fail, as shown above. Read them, and record again if your reason still holds."
 )
 OVERRIDE_NOT_NEEDED = gettext_noop(
     "No check failed, so there is nothing to override: clear this box to record the session. A warning (such as "
@@ -170,6 +174,16 @@ class SessionChecksFailedError(SessionRefusedError):
         self.checks = tuple(checks)
         titles = ", ".join(check.title for check in self.checks)
         super().__init__([("override_reason", gettext(OVERRIDE_NEEDED).format(checks=titles))])
+
+
+class SessionChecksChangedError(SessionRefusedError):
+    """An override reason was given for the checks the screen showed, and other checks (or other reasons) fail now;
+    ``checks`` are those failing now."""
+
+    def __init__(self, checks: Sequence[CheckResult]) -> None:
+        self.checks = tuple(checks)
+        titles = ", ".join(check.title for check in self.checks)
+        super().__init__([("override_reason", gettext(CHECKS_CHANGED).format(checks=titles))])
 
 
 class SessionConflictError(SessionRefusedError):
@@ -371,6 +385,8 @@ def injection_session_record(
     booking: InjectionSession | None = None,
     complications: str = "",
     today: dt.date | None = None,
+    checks_shown: str | None = None,
+    codes_shown: Collection[str] | None = None,
 ) -> InjectionSession:
     """Record a session: its sites, product, vials and discarded units, then book the next one on the engine's due
     date, ``RETREATMENT_INTERVAL_DAYS`` later (on today when that day has passed).
@@ -382,7 +398,11 @@ def injection_session_record(
     authorisation (the payer asks for one and none is in force on ``date``: ``coverage.selectors.approval_on``)
     refuses the recording unless ``override_reason`` is given, which is then stored with the failed checks and their
     reasons (naming the sites not given) and audited; a reason given when no check fails is refused
-    (``OVERRIDE_NOT_NEEDED``), never dropped unseen. Units, vials and discarded units are those given. An
+    (``OVERRIDE_NOT_NEEDED``), never dropped unseen. ``checks_shown`` is the screen's ``failing_digest`` when the
+    reason was written: a reason given for checks other than those failing now (a session recorded meanwhile by
+    someone else brings the interval and the cumulative dose into it) is refused (``SessionChecksChangedError``), so
+    a reason never covers a failure nobody saw; ``codes_shown``, the failing checks' codes an API caller names, is
+    held to the same rule by code. Units, vials and discarded units are those given. An
     expired product is refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the
     patient's open booking) is the row recorded; ``expected_version`` is the version the screen showed, so two
     people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written. A
@@ -408,6 +428,10 @@ def injection_session_record(
             raise SessionChecksFailedError(failing)
         if reason and not failing:  # refused rather than saved without it: the typed text must not vanish
             raise SessionRefusedError([("override_reason", gettext(OVERRIDE_NOT_NEEDED))])
+        if reason and checks_shown is not None and checks_shown != checks.failing_digest:
+            raise SessionChecksChangedError(failing)
+        if reason and codes_shown is not None and set(codes_shown) != set(checks.failing_codes):
+            raise SessionChecksChangedError(failing)
         plan = checks.plan
         fields = {
             "date": date,

@@ -499,6 +499,7 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
                     booking=booking,
                     complications=data["complications"],
                     today=screen.today,
+                    checks_shown=request.POST.get("checks_shown"),  # None from a screen without it
                 )
             except services.SessionRefusedError as error:
                 screen.apply_refusal(error)
