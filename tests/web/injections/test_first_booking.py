@@ -11,6 +11,7 @@ from django.utils import timezone
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections import services
 from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.outcomes.services import treatment_decision_record
 from tests.web.factories import PASSWORD
 from tests.web.injections.conftest import TODAY, record
 
@@ -60,14 +61,38 @@ def test_a_first_booking_follows_the_booking_day_rule(nurse, patient, day, messa
     assert not InjectionSession.objects.filter(patient=patient).exists()
 
 
-def test_a_first_booking_is_refused_once_a_session_is_recorded(nurse, patient):
-    """After a recorded session the next one is booked by the engine and moved, not booked as a first one."""
-    record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=3))
-    before = InjectionSession.objects.count()
+def test_a_treated_patient_whose_booking_was_cancelled_is_booked_again(nurse, patient):
+    """After a recorded session whose automatic booking was cancelled, no session is open: the next one is booked on
+    the day chosen (audited as the next, not the first); while a booking is open a second is refused."""
+    record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=3), today=TODAY)
+    booked = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
     with pytest.raises(services.SessionConflictError) as conflict:
         _book(nurse, patient, TODAY + dt.timedelta(days=100))
-    assert conflict.value.messages == (services.FIRST_BOOKING_TREATED,)
-    assert InjectionSession.objects.count() == before
+    assert conflict.value.messages == (services.FIRST_BOOKING_OPEN.format(date=booked.date),)
+    services.injection_session_cancel(user=nurse, session=booked, expected_version=booked.version)
+    day = TODAY + dt.timedelta(days=90)
+    again = _book(nurse, patient, day)
+    assert (again.status, again.date) == (SessionStatus.BOOKED, day)
+    event = AuditEvent.objects.get(object_type="injection_session", object_id=str(again.external_id))
+    assert event.detail == f"next session booked for {day}"
+
+
+def test_no_session_is_booked_after_a_decision_to_stop(world, nurse, patient):
+    """While the latest decision is to stop, booking is refused naming the stop; a decision to continue books the
+    next session itself (on the engine's due date), as recording one does."""
+    record(user=nurse, patient=patient, date=TODAY - dt.timedelta(days=60), today=TODAY)
+    clinician = world.users["clinician"]
+    stop = {"reason": "Patient prefers to stop", "decided_on": TODAY, "today": TODAY}
+    treatment_decision_record(user=clinician, patient=patient, decision="stop", **stop)
+    assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists()
+    with pytest.raises(services.SessionConflictError) as conflict:
+        _book(nurse, patient, TODAY + dt.timedelta(days=30))
+    assert conflict.value.messages == (services.NO_BOOKING_AFTER_STOP.format(date=TODAY),)
+    treatment_decision_record(
+        user=clinician, patient=patient, decision="continue", reason="Changed her mind", decided_on=TODAY, today=TODAY
+    )
+    booked = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    assert booked.date == TODAY + dt.timedelta(days=24)  # 84 days after the session 60 days ago
 
 
 def test_a_first_booking_is_refused_while_another_day_is_booked(nurse, patient):
@@ -113,6 +138,27 @@ def test_clinical_staff_book_the_first_session_on_its_page(client, world, patien
     assert booking.date == day
     assert response.redirect_chain[-1][0] == reverse("injections:session_detail", args=[booking.external_id])
     assert f"First session booked for {day.isoformat()}." in response.content.decode()
+
+
+def test_the_patient_page_and_a_cancelled_booking_offer_to_book_the_next_session(client, world, nurse, patient):
+    """A treated patient with no booking open (the one made after the session cancelled) is offered "Book the next
+    session" on their page and "Book again" on the cancelled booking's page; the page names the last session and
+    the due date, and posting a day books it."""
+    today = timezone.localdate()
+    record(user=nurse, patient=patient, date=today - dt.timedelta(days=3), today=today)
+    booked = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    services.injection_session_cancel(user=nurse, session=booked, expected_version=booked.version)
+    client.login(username="nurse", password=PASSWORD)
+    page = client.get(reverse("patients:detail", args=[patient.external_id])).content.decode()
+    assert f'href="{_url(patient)}">Book the next session</a>' in page
+    cancelled = client.get(reverse("injections:session_detail", args=[booked.external_id])).content.decode()
+    assert f'href="{_url(patient)}">Book again</a>' in cancelled
+    form = client.get(_url(patient)).content.decode()
+    assert "<h1>Book the next session</h1>" in form
+    due = today - dt.timedelta(days=3) + dt.timedelta(days=84)
+    assert f"the next is due from {due.isoformat()} (12 weeks later). No session is booked." in form
+    response = client.post(_url(patient), {"date": due.isoformat()}, follow=True)
+    assert f"Next session booked for {due.isoformat()}." in response.content.decode()
 
 
 def test_a_first_booking_in_the_past_is_refused_next_to_the_date(client, world, patient):

@@ -432,14 +432,14 @@ def test_the_database_refuses_a_second_open_booking_for_a_patient(patient, world
 
 
 def test_booking_the_next_session_leaves_a_booking_another_writer_committed_meanwhile(nurse, patient, monkeypatch):
-    """A booking committed between ``_book_next``'s look-up and its insert (a writer without the patient's lock) is
-    not an error for the recording: the constraint refuses the second row, and the booking there stands, unaudited
-    by this call."""
+    """A booking committed between ``book_next_session``'s look-up and its insert (a writer without the patient's
+    lock) is not an error for the recording: the constraint refuses the second row, and the booking there stands,
+    unaudited by this call."""
     record(user=nurse, patient=patient, date=DAY, today=DAY)
     there = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
     monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # the look-ups miss the booking, as in a race
     with transaction.atomic():
-        assert services._book_next(user=nurse, patient=patient, today=DAY + dt.timedelta(days=1)) is None
+        assert services.book_next_session(user=nurse, patient=patient, today=DAY + dt.timedelta(days=1)) is None
     assert list(InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED)) == [there]
 
 
@@ -745,7 +745,7 @@ def test_only_a_current_booking_is_cancelled(nurse, patient):
     booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
     with pytest.raises(services.SessionConflictError) as stale:
         services.injection_session_cancel(user=nurse, session=booking, expected_version=7)
-    assert stale.value.messages == (services.SESSION_CHANGED,)
+    assert stale.value.messages == (services.BOOKING_CHANGED,)  # not "record again": nobody was recording
     booking.refresh_from_db()
     assert booking.status == SessionStatus.BOOKED
 

@@ -719,9 +719,14 @@ def test_an_untreated_patient_without_a_booking_has_a_book_first_session_button(
 
 
 def test_no_book_first_session_button_once_booked_or_treated(client, world, treated):
-    """A booked first session, or a recorded one, leaves nothing to book as a first session."""
+    """A booked first session, or a recorded one, leaves nothing to book as a first session; a treated patient with
+    no booking open is offered the next session instead, and one with a booking open nothing."""
     patient = world.own_patient
     InjectionSession.objects.create(patient=patient, date=timezone.localdate() + timedelta(days=3))
     client.force_login(world.users["clinician"])
     assert _book_first_link(patient) not in client.get(_url("detail", patient)).content.decode()
+    page = client.get(_url("detail", treated.patient)).content.decode()
+    assert "Book the first session" not in page
+    assert f'href="{_book_first_link(treated.patient)}">Book the next session</a>' in page
+    InjectionSession.objects.create(patient=treated.patient, date=timezone.localdate() + timedelta(days=3))
     assert _book_first_link(treated.patient) not in client.get(_url("detail", treated.patient)).content.decode()

@@ -220,9 +220,15 @@ class BookingForm(forms.Form):
 
 
 class FirstBookingForm(forms.Form):
-    """The day of a patient's first session, booked ahead (``injection_session_book_first``)."""
+    """The day of a patient's first session, booked ahead, or once treated of the next one when none is booked
+    (``injection_session_book_first``)."""
 
     date = forms.DateField(label=_("Date of the first session"), widget=DateInput(), error_messages=BOOKING_DAY_ERRORS)
+
+    def __init__(self, *args: Any, treated: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if treated:
+            self.fields["date"].label = _("Date of the next session")
 
 
 class CancelBookingForm(forms.Form):

@@ -60,6 +60,11 @@ SESSION_CHANGED = gettext_noop(
     "Someone else changed this session while you were working on it. Nothing was saved: reload the page, "
     "check what changed, and record again."
 )
+BOOKING_CHANGED = gettext_noop(
+    "Someone else changed this booking while you were working on it. Nothing was saved: reload the page, check "
+    "what changed, and try again if it still needs doing."
+)
+"""``SESSION_CHANGED`` for moving or cancelling a booking, which is not recording it."""
 SESSION_DATE_TAKEN = gettext_noop("The patient already has another session on {date}.")
 OVERRIDE_NEEDED = gettext_noop(
     "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
@@ -110,10 +115,12 @@ CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one
 FIRST_BOOKING_OPEN = gettext_noop(
     "A session is already booked for {date}: nothing more was booked. Open that booking to change its date."
 )
-FIRST_BOOKING_TREATED = gettext_noop(
-    "A session is already recorded for this patient: the next one is booked from it, not as a first session."
+"""Why ``injection_session_book_first`` books nothing: a booking is open on another day."""
+NO_BOOKING_AFTER_STOP = gettext_noop(
+    "Treatment was stopped on {date}: no session is booked until a clinician records the decision to continue."
 )
-"""Why ``injection_session_book_first`` books nothing: a booking open on another day, or a session recorded."""
+"""Why ``injection_session_book_first`` books no next session: the latest decision is to stop (moving a booking
+kept after a stop is allowed, with ``BOOKING_AFTER_STOP``'s warning)."""
 
 BOOKING_HORIZON_YEARS = 2
 """The furthest a booking may be moved: two years after today. Sessions recur every ``RETREATMENT_INTERVAL_DAYS``, so
@@ -298,14 +305,15 @@ def _session_to_record(
     return target
 
 
-def _book_next(*, user: Any, patient: Patient, today: dt.date) -> InjectionSession | None:
+def book_next_session(*, user: Any, patient: Patient, today: dt.date) -> InjectionSession | None:
     """Book the next session on the engine's due date (last recorded + ``RETREATMENT_INTERVAL_DAYS``) unless one is
     already booked; when that date has passed (a session recorded late, entered afterwards), on today instead of in
     the past, for staff to move to the day agreed with the patient (moving a booking is the one way to change its
     day). The caller holds the patient's lock (``patient_locked``); the ``one_open_booking_per_patient`` constraint
     keeps one open booking even for a writer that does not. Nothing is booked while the latest decision is to stop
     (``outcomes.selectors.stopped_decision``; a stop cancels the booking ahead): a session given after a stop books
-    the next once a clinician records the decision to continue, by hand."""
+    the next once a clinician records the decision to continue (``outcomes.services.treatment_decision_record`` asks
+    this then), and a booking cancelled can be made again by hand (``injection_session_book_first``)."""
     if InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists():
         return None
     if stopped_decision(patient, today) is not None:
@@ -484,7 +492,7 @@ def injection_session_record(
                 patient_id=patient.external_id,
                 detail=f"overrode {', '.join(checks.failing_codes)}",  # the reason is the session's, not the trail's
             )
-        _book_next(user=user, patient=patient, today=today)
+        book_next_session(user=user, patient=patient, today=today)
     return session
 
 
@@ -600,7 +608,7 @@ def injection_session_book(
         except IntegrityError:
             raise SessionRefusedError([("date", gettext(SESSION_DATE_TAKEN).format(date=date))]) from None
         if updated != 1:
-            raise SessionConflictError(gettext(SESSION_CHANGED))
+            raise SessionConflictError(gettext(BOOKING_CHANGED))
         audit_record(
             user=user,
             action=Action.UPDATE,
@@ -616,14 +624,17 @@ def injection_session_book(
 def injection_session_book_first(
     *, user: Any, patient: Patient, date: dt.date, today: dt.date | None = None
 ) -> InjectionSession:
-    """Book a patient's first session on ``date``, ahead (e.g. while the payer's approval is awaited), so the clinic
-    keeps the appointment here; the session screen then records it as the booked one.
+    """Book a patient's session on ``date`` when none is open: the first, ahead (e.g. while the payer's approval is
+    awaited), so the clinic keeps the appointment here, or, once treated, the next one after a booking was cancelled
+    (or none was made); the session screen then records it as the booked one.
 
     The day follows the booking rule (``booking_day_problem``: today or later, within the horizon), as when moving a
-    booking, and ``booking_warnings`` still applies to it. Under the patient's lock (``patient_locked``): refused
-    (``SessionConflictError``) once a session is recorded (``FIRST_BOOKING_TREATED``: the next one is booked from
-    it) or while a booking is open on another day (``FIRST_BOOKING_OPEN``). A booking already open on ``date`` (the
-    form sent twice, or a colleague booking the same day) is returned as it is, writing nothing. Audited.
+    booking, and ``booking_warnings`` still applies to it (a day less than the interval after the last session is
+    the clinician's to weigh, as when moving). Under the patient's lock (``patient_locked``): refused
+    (``SessionConflictError``) while a booking is open on another day (``FIRST_BOOKING_OPEN``) and, once treated,
+    while the latest decision is to stop (``NO_BOOKING_AFTER_STOP``: a decision to continue comes first). A booking
+    already open on ``date`` (the form sent twice, or a colleague booking the same day) is returned as it is,
+    writing nothing. Audited.
     """
     today = today or timezone.localdate()
     problem = booking_day_problem(date, today=today)
@@ -631,8 +642,10 @@ def injection_session_book_first(
         raise SessionRefusedError([("date", problem)])
     with transaction.atomic():
         patient = patient_locked(patient)
-        if recorded_sessions(patient).exists():
-            raise SessionConflictError(gettext(FIRST_BOOKING_TREATED))
+        treated = recorded_sessions(patient).exists()
+        stopped = stopped_decision(patient, today) if treated else None
+        if stopped is not None:
+            raise SessionConflictError(gettext(NO_BOOKING_AFTER_STOP).format(date=stopped.decided_on))
         open_now = InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).first()
         if open_now is not None and open_now.date == date:
             return open_now
@@ -649,7 +662,7 @@ def injection_session_book_first(
             object_type="injection_session",
             object_id=booking.external_id,
             patient_id=patient.external_id,
-            detail=f"first session booked for {date}",
+            detail=f"{'next' if treated else 'first'} session booked for {date}",
         )
     return booking
 
@@ -658,7 +671,7 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
     """Cancel a booked session (status cancelled; the row is kept, and the calendar feed shows it cancelled).
 
     ``SessionConflictError`` when it is no longer booked (``CANCEL_NOT_OPEN``) or changed since ``expected_version``
-    was read (``SESSION_CHANGED``); nothing is written then. Audited with the date it was booked for. The patient's
+    was read (``BOOKING_CHANGED``); nothing is written then. Audited with the date it was booked for. The patient's
     row is locked first (``patient_locked``), as by every write to their sessions.
     """
     with transaction.atomic():
@@ -668,7 +681,7 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
             status = current.get_status_display() if current is not None else session.get_status_display()
             raise SessionConflictError(gettext(CANCEL_NOT_OPEN).format(status=status))
         if expected_version is not None and current.version != expected_version:
-            raise SessionConflictError(gettext(SESSION_CHANGED))
+            raise SessionConflictError(gettext(BOOKING_CHANGED))
         InjectionSession.objects.filter(pk=current.pk).update(
             status=SessionStatus.CANCELLED, version=F("version") + 1, modified=timezone.now()
         )

@@ -650,19 +650,23 @@ def _first_booking_refused(request: HttpRequest, patient: Patient, message: str)
 @login_required
 @require_http_methods(["GET", "POST"])
 def first_session_book(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """Book a patient's first session ahead (no session recorded, no booking open); the same form sent twice lands
-    on the one booking it made."""
+    """Book a patient's session when none is open: the first, ahead, or once treated the next (a booking cancelled,
+    or none made); the same form sent twice lands on the one booking it made."""
     patient = patient_for(request.user, patient_id, need=Capability.RECORD_SESSION)
     today = timezone.localdate()
+    treated = selectors.recorded_sessions(patient).exists()
+    stopped = stopped_decision(patient, today) if treated else None
     if request.method == "GET":
         booking = selectors.open_booking(patient)
         if booking is not None:
             return _first_booking_refused(
                 request, patient, _(services.FIRST_BOOKING_OPEN).format(date=booking.date.isoformat())
             )
-        if selectors.recorded_sessions(patient).exists():
-            return _first_booking_refused(request, patient, _(services.FIRST_BOOKING_TREATED))
-    form = FirstBookingForm(request.POST or None)
+        if stopped is not None:
+            return _first_booking_refused(
+                request, patient, _(services.NO_BOOKING_AFTER_STOP).format(date=stopped.decided_on.isoformat())
+            )
+    form = FirstBookingForm(request.POST or None, treated=treated)
     if request.method == "POST" and form.is_valid():
         day = form.cleaned_data["date"]
         try:
@@ -673,7 +677,8 @@ def first_session_book(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespo
             for field, message in error.problems:
                 form.add_error(field if field in form.fields else None, message)
         else:
-            messages.success(request, _("First session booked for %(date)s.") % {"date": booking.date.isoformat()})
+            booked = _("Next session booked for %(date)s.") if treated else _("First session booked for %(date)s.")
+            messages.success(request, booked % {"date": booking.date.isoformat()})
             for warning in services.booking_warnings(patient=patient, date=booking.date):
                 messages.warning(request, warning)
             return redirect("injections:session_detail", session_id=booking.external_id)
@@ -685,7 +690,14 @@ def first_session_book(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespo
             object_id=patient.external_id,
             detail="first booking form",
         )
-    context = {"patient": patient, "form": form, "patient_url": patient_page_url(patient)}
+    context = {
+        "patient": patient,
+        "form": form,
+        "patient_url": patient_page_url(patient),
+        "treated": treated,
+        "schedule": selectors.patient_schedule(patient, today=today) if treated else None,
+        "interval_weeks": selectors.interval_weeks(),
+    }
     return render(request, "injections/first_session_book.html", context)
 
 

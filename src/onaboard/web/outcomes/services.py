@@ -296,6 +296,17 @@ def bookings_ahead(patient: Patient, today: date) -> QuerySet[Any]:
     return booked.order_by("date")
 
 
+def _book_after_continuing(user: Any, patient: Patient, today: date) -> None:
+    """After a decision to continue, the next session booked as after recording one
+    (``injections.services.book_next_session``: on the engine's next due date, or today once it has passed), when
+    none is open and the latest decision is no longer a stop: a stop cancelled the booking ahead, and continuing
+    brings one back instead of leaving the patient with none and no page offering one."""
+    # injections.services reads this app's models, so it is imported when a decision is recorded.
+    from onaboard.web.injections.services import book_next_session
+
+    book_next_session(user=user, patient=patient, today=today)
+
+
 def _cancel_bookings_ahead(user: Any, patient: Patient, today: date) -> None:
     """Cancel the patient's sessions booked on or after ``today`` (the next one is booked when a session is
     recorded), each as the session screen's Cancel does (``injections.services.injection_session_cancel``: audited,
@@ -369,6 +380,8 @@ def treatment_decision_record(
             )
             if decision is Decision.STOP and stopped_decision(locked, today) == LatestDecision.of(record):
                 _cancel_bookings_ahead(user, locked, today)  # only when this stop is the latest (not back-dated)
+            elif decision is Decision.CONTINUE:
+                _book_after_continuing(user, locked, today)
     except IntegrityError:
         sent = (
             None

@@ -49,6 +49,17 @@ FIRST_BOOKING_STATES = frozenset(
 )
 """The pathway states that offer "Book the first session": before treatment with no booking open (a booked first
 session is ``BOOKED``), for a patient who may be treated once the diary or the payer allows. Not "not eligible"."""
+NEXT_BOOKING_STATES = frozenset(
+    {
+        PathwayState.ON_TREATMENT,
+        PathwayState.DUE,
+        PathwayState.OVERDUE,
+        PathwayState.WEEK24_DUE,
+        PathwayState.STOP_SUGGESTED,
+    }
+)
+"""The treated states that offer "Book the next session" when no booking is open (one cancelled, or none made): not
+"treatment stopped", which a decision to continue lifts first (it books the next session itself)."""
 
 
 def _staff_patient(request: HttpRequest, external_id: uuid.UUID, need: Capability) -> Patient:
@@ -98,6 +109,7 @@ def detail(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse:
         "can_edit": can(request.user, Capability.EDIT_CLINICAL),
         "can_record": can_record,
         "can_book_first": can_record and page.pathway.state in FIRST_BOOKING_STATES,
+        "can_book_next": can_record and page.pathway.state in NEXT_BOOKING_STATES and page.pathway.booked_for is None,
         "can_keep_diary": can(request.user, Capability.KEEP_DIARY),
         "record_url": reverse("injections:session_record", args=[booking.external_id])
         if booking
