@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -40,6 +40,7 @@ from onaboard.web.coverage.selectors import (
     ApprovalAnswers,
     ApprovalNeed,
     CoverageUnavailableError,
+    NextSession,
     add_months,
     approval_answers,
     approval_end,
@@ -49,6 +50,7 @@ from onaboard.web.coverage.selectors import (
     booking_ahead,
     coverage_evaluation,
     coverage_evidence,
+    next_treatment,
     patient_by_identifier,
     patient_cost,
     patient_facts,
@@ -880,3 +882,20 @@ def test_a_request_only_to_an_earlier_payer_is_not_read_as_no_request_at_all(wor
     assert need.need == ApprovalNeed.MISSING
     assert "no request made under" in need.reason
     assert "no request recorded" not in need.reason
+
+
+def test_the_next_treatment_is_due_since_a_day_gone_by_once_that_day_has_passed():
+    """``next_treatment``: the next due date 84 days after the last session is DUE on or after today and DUE_SINCE
+    once it is before today (one rule for the after-care sheet and the portal); a later session given, or a booking
+    ahead, comes first; nothing given and nothing booked is None."""
+    last = date(2026, 1, 5)
+    due = last + timedelta(days=84)
+    on_due = next_treatment([last], [], today=due)
+    assert (on_due.date, on_due.kind) == (due, NextSession.DUE)
+    late = next_treatment([last], [], today=due + timedelta(days=1))
+    assert (late.date, late.kind) == (due, NextSession.DUE_SINCE)
+    booked = next_treatment([last], [due + timedelta(days=9)], today=due + timedelta(days=1))
+    assert booked.kind is NextSession.BOOKED
+    given = next_treatment([last, due], [], today=due + timedelta(days=100), after=last)
+    assert (given.date, given.kind) == (due, NextSession.GIVEN)
+    assert next_treatment([], [], today=due) is None

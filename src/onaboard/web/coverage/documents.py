@@ -625,8 +625,8 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
 def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date, NextSession]:
     """The session after this one (``next_treatment`` after its day): the next recorded, else the open booking on
     or after today when later, else the earliest date for the next (the engine's next due date after it), or
-    ``DUE_SINCE`` when that day has passed (a sheet printed again after it): the portal's words then
-    (``diary.selectors.next_treatment_of``), "contact the clinic", not a day gone by as the earliest."""
+    ``DUE_SINCE`` when that day has passed (a sheet printed again after it): the portal's words then, "contact the
+    clinic", not a day gone by as the earliest."""
     found = next_treatment(
         (s.date for s in facts.recorded),
         [facts.booked.date] if facts.booked else [],
@@ -634,8 +634,6 @@ def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date,
         after=session.date,
     )
     assert found is not None  # noqa: S101 - the session itself is recorded: at the least, the next is due
-    if found.kind is NextSession.DUE and found.date < facts.today:
-        return found.date, NextSession.DUE_SINCE
     return found.date, found.kind
 
 

@@ -832,10 +832,11 @@ def next_treatment(
 ) -> NextTreatment | None:
     """The treatment after the session given on ``after`` (None: the latest recorded on or before ``today``): the
     next recorded session, else the open booking (``booking_ahead``: a missed booking is not the next treatment)
-    when later, else the earliest date for the next (``next_due``, the engine's next due date after that session).
-    None when no session was given and none is booked. ``recorded`` and ``booked`` are the dates of the patient's
-    recorded and booked sessions. The one rule behind the after-care sheet's next treatment and the patient's
-    portal."""
+    when later, else the earliest date for the next (``next_due``, the engine's next due date after that session:
+    ``DUE_SINCE`` once that day is before ``today``, for the patient to contact the clinic rather than be told a
+    day gone by as the earliest). None when no session was given and none is booked. ``recorded`` and ``booked``
+    are the dates of the patient's recorded and booked sessions. The one rule behind the after-care sheet's next
+    treatment and the patient's portal."""
     given = sorted(set(recorded))
     if after is None:
         given = [day for day in given if day <= today]
@@ -847,7 +848,9 @@ def next_treatment(
     if ahead is not None and (after is None or ahead > after):
         return NextTreatment(ahead, NextSession.BOOKED)
     due = next_due(given, on=after) if after is not None else None
-    return NextTreatment(due, NextSession.DUE) if due is not None else None
+    if due is None:
+        return None
+    return NextTreatment(due, NextSession.DUE_SINCE if due < today else NextSession.DUE)
 
 
 def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:

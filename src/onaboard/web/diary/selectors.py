@@ -169,7 +169,7 @@ def next_treatment_of(patient: Patient, *, today: date) -> NextTreatment | None:
     decide) or a clinician has decided to stop (the worklist's "treatment stopped"): the portal promises none."""
     # coverage.selectors and clinic.selectors read diaries through this module, so they are imported when called.
     from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state
-    from onaboard.web.coverage.selectors import NextSession, NextTreatment, next_treatment
+    from onaboard.web.coverage.selectors import NextSession, next_treatment
 
     sessions = _sessions_of(patient)
     found = next_treatment(
@@ -180,7 +180,7 @@ def next_treatment_of(patient: Patient, *, today: date) -> NextTreatment | None:
     no_promise = (PathwayState.STOP_SUGGESTED, PathwayState.TREATMENT_STOPPED)
     if patient_pathway_state(patient, today).state in no_promise:
         return None
-    return NextTreatment(found.date, NextSession.DUE_SINCE) if found.date < today else found
+    return found
 
 
 def next_treatment_read(*, user: Any, patient: Patient, today: date) -> NextTreatment | None:
