@@ -520,6 +520,27 @@ def test_only_the_latest_period_asks_for_the_days_remembered(patient_client, wor
     assert "Fill in the days you remember." not in older
 
 
+def test_a_treated_patients_pages_name_their_period_and_ask_for_the_days_still_remembered(patient_client, world):
+    """Once treated, each page is named as the clinic counts it ("Period 2 after your first treatment", "Before
+    treatment", week 24 marked); the running page asks for the days not recorded so far, and so does the period
+    just ended, incomplete; the period before it, ended over 28 days ago, says it is incomplete without asking."""
+    today = timezone.localdate()
+    day0 = today - timedelta(days=40)  # period 2 (days 28-55) is running: 12 of its days have passed
+    InjectionSessionFactory(patient=world.own_patient, date=day0, status=SessionStatus.RECORDED)
+    for back in (0, 1, 2, 20):
+        DiaryEntryFactory(patient=world.own_patient, date=today - timedelta(days=back), headache_hours=Decimal(0))
+    DiaryEntryFactory(patient=world.own_patient, date=day0 - timedelta(days=3), headache_hours=Decimal(0))
+    running = patient_client.get(reverse("diary:history")).content.decode()
+    assert "Period 2 after your first treatment: " in running
+    assert "10 days so far are not recorded: fill in the days you remember." in running
+    ended = patient_client.get(reverse("diary:history"), {"period": "2"}).content.decode()
+    assert "Period 1 after your first treatment: " in ended
+    assert "so this period is incomplete: the counts may be too low. Fill in the days you remember." in ended
+    before = patient_client.get(reverse("diary:history"), {"period": "3"}).content.decode()
+    assert "Before treatment: " in before
+    assert "Fill in the days you remember." not in before
+
+
 @pytest.mark.parametrize(
     ("stored", "shown"), [("4.50", "4.5"), ("10", "10"), ("0.25", "0.25"), ("24.00", "24")], ids=str
 )

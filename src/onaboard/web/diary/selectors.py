@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from onaboard.clinical import (
     PERIOD_DAYS,
+    WEEK24_PERIOD,
     AcuteClass,
     DayClass,
     DiaryDay,
@@ -146,6 +147,20 @@ class DiaryHistory:
     sessions: tuple[SessionMark, ...]
     next_treatment: NextTreatment | None
     """The patient's next treatment (``next_treatment_of``)."""
+    recent: bool = False
+    """Whether the period is running or ended less than 28 days ago: days the patient may still remember."""
+    index: int | None = None
+    """Once treated, the period's place as the clinic counts it (``treatment_periods``): 0 the baseline, k period k
+    after the first injection (``WEEK24_PERIOD`` is week 24), None before the baseline or before treatment."""
+
+    @property
+    def gaps(self) -> int:
+        """The days of the page up to today with no row."""
+        return sum(1 for row in self.rows if row.entry is None)
+
+    @property
+    def is_week24(self) -> bool:
+        return self.index == WEEK24_PERIOD
 
 
 def _sessions_of(patient: Patient) -> tuple[SessionMark, ...]:
@@ -245,6 +260,10 @@ def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) 
         period=period,
         rows=rows,
         running=end > today,
+        recent=end > today - timedelta(days=PERIOD_DAYS),
+        index=None
+        if first_injection is None or start < first_injection - timedelta(days=PERIOD_DAYS)
+        else (start - first_injection).days // PERIOD_DAYS + 1,
         chart_periods=chart_periods(diary, first_injection=first_injection, today=today),
         first_injection=first_injection,
         sessions=sessions,
