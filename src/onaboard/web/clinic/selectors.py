@@ -749,10 +749,10 @@ class ApprovalLine:
     date: dt.date | None = None
     approved_until: dt.date | None = None
     booking_uncovered: dt.date | None = None
-    """The day of the session booked ahead when the patient's policy asks for prior authorisation at the clinic's
-    site and no approval covers that day (``booking_uncovered``, the rule of the booking's warning), whatever the
-    status says of today: an approval in force until a day before the booking needs renewing before it, though its
-    renewal is not due yet."""
+    """The day of the session booked ahead when the patient needs a request made (the policy asks for prior
+    authorisation at the clinic's site, and a session is ahead on the pathway) and no approval covers that day
+    (``booking_uncovered``, the rule of the booking's warning), whatever the status says of today: an approval in
+    force until a day before the booking needs renewing before it, though its renewal is not due yet."""
 
     @property
     def label(self) -> str:

@@ -409,8 +409,9 @@ def injection_session_record(
     (``OVERRIDE_NOT_NEEDED``), never dropped unseen. ``checks_shown`` is the screen's ``failing_digest`` when the
     reason was written: a reason given for checks other than those failing now (a session recorded meanwhile by
     someone else brings the interval and the cumulative dose into it) is refused (``SessionChecksChangedError``), so
-    a reason never covers a failure nobody saw; ``codes_shown``, the failing checks' codes an API caller names, is
-    held to the same rule by code. Units, vials and discarded units are those given. An
+    a reason never covers a failure nobody saw (an empty digest, a screen showing no failure yet, its totals not
+    caught up with the last change, is not held against the reason); ``codes_shown``, the failing checks' codes an
+    API caller names, is held to the same rule by code. Units, vials and discarded units are those given. An
     expired product is refused outright. ``booking`` (or, without it, the session already booked on ``date`` or the
     patient's open booking) is the row recorded; ``expected_version`` is the version the screen showed, so two
     people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written. A
@@ -436,7 +437,7 @@ def injection_session_record(
             raise SessionChecksFailedError(failing)
         if reason and not failing:  # refused rather than saved without it: the typed text must not vanish
             raise SessionRefusedError([("override_reason", gettext(OVERRIDE_NOT_NEEDED))])
-        if reason and checks_shown is not None and checks_shown != checks.failing_digest:
+        if reason and checks_shown and checks_shown != checks.failing_digest:
             raise SessionChecksChangedError(failing)
         if reason and codes_shown is not None and set(codes_shown) != set(checks.failing_codes):
             raise SessionChecksChangedError(failing)
