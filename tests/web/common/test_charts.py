@@ -177,30 +177,26 @@ def test_titles_are_escaped():
     assert root.find("svg:title", NS).text == "<script>x</script>"
 
 
-def test_a_trend_draws_one_point_per_response():
-    """The score trend draws each total as a point, oldest first, in parseable SVG."""
-    chart = score_trend_chart(
-        [ScorePoint(date(2026, 2, 1), 55, "some impact"), ScorePoint(date(2026, 1, 1), 62, "severe impact")],
-        title="HIT-6",
-        low=36,
-        high=78,
-        cut_points=(50, 56, 60),
+def _trend(title, scale, cut_points, *points):
+    """A trend of ``points`` (day, total, band) on ``scale`` (low, high), cut at ``cut_points``."""
+    low, high = scale
+    return score_trend_chart(
+        [ScorePoint(*point) for point in points], title=title, low=low, high=high, cut_points=cut_points
     )
-    root = _parse(str(chart.svg()))
-    points = root.findall(".//svg:circle[@class='point']", NS)
-    assert [(p.get("data-date"), p.get("data-total")) for p in points] == [("2026-01-01", "62"), ("2026-02-01", "55")]
-    assert float(points[0].get("cy")) < float(points[1].get("cy"))
 
 
 def _hit6_trend():
-    """Two HIT-6 answers on the scale the patient page draws: 36 to 78, cut at 50, 56 and 60."""
-    return score_trend_chart(
-        [ScorePoint(date(2026, 1, 1), 62, "severe impact"), ScorePoint(date(2026, 3, 1), 55, "some impact")],
-        title="HIT-6",
-        low=36,
-        high=78,
-        cut_points=(50, 56, 60),
-    )
+    """Two HIT-6 answers, given newest first, on the scale the patient page draws: 36 to 78, cut at 50, 56 and 60."""
+    newest, oldest = (date(2026, 3, 1), 55, "some impact"), (date(2026, 1, 1), 62, "severe impact")
+    return _trend("HIT-6", (36, 78), (50, 56, 60), newest, oldest)
+
+
+def test_a_trend_draws_one_point_per_response():
+    """The score trend draws each total as a point, oldest first, in parseable SVG."""
+    root = _parse(str(_hit6_trend().svg()))
+    points = root.findall(".//svg:circle[@class='point']", NS)
+    assert [(p.get("data-date"), p.get("data-total")) for p in points] == [("2026-01-01", "62"), ("2026-03-01", "55")]
+    assert float(points[0].get("cy")) < float(points[1].get("cy"))
 
 
 def test_a_trends_lettering_is_at_least_12_units_high():
@@ -238,13 +234,7 @@ def test_a_trends_scale_labels_keep_a_lines_height_apart():
 def test_a_midas_trend_names_the_grade_ii_line():
     """On the MIDAS scale (0 to 40, cut at 6, 11 and 21) the line at 6, 5 points above 0, is named in the second
     column."""
-    chart = score_trend_chart(
-        [ScorePoint(date(2026, 1, 1), 6, "grade II"), ScorePoint(date(2026, 4, 1), 30, "grade IV")],
-        title="MIDAS",
-        low=0,
-        high=40,
-        cut_points=(6, 11, 21),
-    )
+    chart = _trend("MIDAS", (0, 40), (6, 11, 21), (date(2026, 1, 1), 6, "grade II"), (date(2026, 4, 1), 30, "grade IV"))
     root = _parse(str(chart.svg()))
     labels = [text for text in root.findall("svg:text", NS) if text.get("dy") is not None]
     outer = min(float(text.get("x")) for text in labels)

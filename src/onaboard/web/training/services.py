@@ -505,6 +505,11 @@ WEEK24_CASE = Q(decisions__has_key=Step.WEEK24.value)
 """A case attempt carried to the week-24 review (its decisions hold that step's answer)."""
 
 
+def carried_to_week24(attempt: CaseAttempt) -> bool:
+    """``WEEK24_CASE`` of one attempt already read: its decisions hold the week-24 step's answer."""
+    return Step.WEEK24.value in (attempt.decisions or {})
+
+
 def certificate_status_for(user: User) -> CertificateStatus:
     passed = {item.module.id for item in course_progress(user) if item.passed}
     return certificate_status(
