@@ -709,6 +709,38 @@ def test_imported_bookings_are_asked_the_booking_pages_rules(world, charted):
     assert _sessions_import(world, charted, text).lines() == ["sessions: 0 created, 0 updated, 1 unchanged"]
 
 
+def test_an_imported_booking_is_refused_while_the_latest_decision_is_to_stop(world, charted):
+    """A treated patient whose latest decision is to stop is booked by no file, as on the booking page: the row is
+    refused at its date naming the stop, nothing is stored; after a decision to continue the same file books."""
+    from onaboard.web.injections.services import NO_BOOKING_AFTER_STOP
+    from onaboard.web.outcomes.services import treatment_decision_record
+
+    today, clinician = timezone.localdate(), world.users["clinician"]
+    InjectionSession.objects.filter(patient=charted).delete()
+    _recorded_on_screen(world, charted, today - dt.timedelta(days=60))
+    InjectionSession.objects.filter(patient=charted, status=SessionStatus.BOOKED).delete()
+    stop = {"reason": "Patient prefers to stop", "decided_on": today, "today": today}
+    treatment_decision_record(user=clinician, patient=charted, decision="stop", **stop)
+    day = today + dt.timedelta(days=40)
+    source = f"patient_id,date,status\n{charted.record_number},{day},booked\n"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, charted, source)
+    assert [(p.line, p.column, p.message) for p in refused.value.problems] == [
+        (2, "date", NO_BOOKING_AFTER_STOP.format(date=today))
+    ]
+    assert not InjectionSession.objects.filter(patient=charted, status=SessionStatus.BOOKED).exists()
+    treatment_decision_record(
+        user=clinician,
+        patient=charted,
+        decision="continue",
+        reason="Changed her mind",
+        decided_on=today,
+        today=today,
+    )
+    InjectionSession.objects.filter(patient=charted, status=SessionStatus.BOOKED).delete()  # the continue's booking
+    assert _sessions_import(world, charted, source).lines() == ["sessions: 1 created, 0 updated, 0 unchanged"]
+
+
 def test_a_patient_registered_by_another_import_meanwhile_is_found_on_a_second_run(world, charted, monkeypatch):
     """A Bundle whose patient another import registered after this one looked: registering them again is refused,
     so the import runs once more, finds them and reports the file unchanged (one patient, no refusal)."""

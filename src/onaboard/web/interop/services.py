@@ -83,6 +83,7 @@ from onaboard.web.injections.models import (
 )
 from onaboard.web.injections.selectors import CheckResult, cycle_check_results, other_toxin_doses
 from onaboard.web.injections.services import (
+    NO_BOOKING_AFTER_STOP,
     booking_day_problem,
     session_date_problem,
     session_input_problems,
@@ -90,6 +91,7 @@ from onaboard.web.injections.services import (
 )
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.selectors import stopped_decision
 from onaboard.web.outcomes.services import (
     QuestionnaireDateError,
     QuestionnaireInvalidError,
@@ -765,7 +767,8 @@ def _session_problems(
             found += _model_problems(site_row, exclude=["session"])
         problems += [(record, name, message) for name, message in found]
     matches = _session_matches(records, stored, view)
-    problems += _booking_problems(records, matches, stored, today)
+    stopped = stopped_decision(patient, today) if patient.pk is not None else None
+    problems += _booking_problems(records, matches, stored, today, stopped_on=stopped and stopped.decided_on)
     for index, failed in _session_check_failures(records, matches, stored, other_toxins).items():
         record = records[index]
         if not record.override_reason.strip():
@@ -872,12 +875,16 @@ def _booking_problems(
     matches: Sequence[InjectionSession | None],
     stored: Sequence[InjectionSession],
     today: dt.date,
+    *,
+    stopped_on: dt.date | None,
 ) -> list[Refusal]:
     """What the booking page would refuse of the bookings an import adds (a booked row that is not a stored session,
     or one booking a cancelled session again; a row matching a stored booking stands as it is, so re-importing an
     exported booking whose day has passed changes nothing): a day past the booking horizon (the booking page's own
-    ``booking_day_problem``), before the last recorded session (the engine's ``interval_check``), or a second open
-    booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's).
+    ``booking_day_problem``), before the last recorded session (the engine's ``interval_check``), a second open
+    booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's), or any booking of a treated patient
+    while the latest decision, made on ``stopped_on``, is to stop (``NO_BOOKING_AFTER_STOP``, as the booking page:
+    a clinician's decision to continue comes first; an import carries no decisions).
 
     A booked row whose day has passed is stored as it stands: it is a booking the clinic had and the patient missed
     (the worklist shows it so), which a clinic moving or restoring its records carries with them; refusing it
@@ -896,6 +903,9 @@ def _booking_problems(
         if record.status == booked and (match is None or match.status == SessionStatus.CANCELLED)
     ]  # a booked row matching a recorded session is refused as a change to it (``RECORDED_SESSION_CHANGED``)
     problems: list[Refusal] = []
+    if stopped_on is not None and last is not None:
+        message = gettext(NO_BOOKING_AFTER_STOP).format(date=stopped_on)
+        return [(record, "date", message) for record in added]
     for record in added:
         problem = booking_day_problem(record.date, today=today) if record.date >= today else ""
         if problem:
