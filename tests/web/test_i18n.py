@@ -371,6 +371,7 @@ NOT_LANGUAGE = {
     "accounts/ratelimit.py:BAD_RATE": "a settings error at start-up, for the operator",
     "accounts/signals.py:EXPIRY_DETAIL": "audit-trail wording: the record stays in English",
     "patients/access.py:STAFF_ONLY": "audit-trail wording: the record stays in English",
+    "interop/views.py:OWN_DOWNLOAD": "audit-trail wording: the record stays in English",
     "common/words.py:PLAIN_DAY_FORMAT": "a date-format pattern (Django's letters), not words",
     "accounts/services.py:OTP_DEVICE_NAME": "a device name stored in the database",
     "accounts/services.py:CLOSED_BY_PATIENT": "audit-trail wording: the record stays in English",

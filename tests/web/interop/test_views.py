@@ -283,6 +283,19 @@ def test_a_patient_downloads_all_their_own_data_audited(world, charted, client):
     assert client.get(reverse("interop:my_data")).status_code == 404
 
 
+def test_a_patients_downloads_by_their_records_address_are_their_own_and_lead_back_to_my_data(world, charted, client):
+    """A patient's own record's download addresses answer them audited as their own download, not staff's; their
+    exchange page leads back to "My data", not to the staff's patient page (which is "not found" for them)."""
+    client.force_login(world.users["patient"])
+    page = client.get(reverse("interop:patient", args=[charted.external_id])).content.decode()
+    assert reverse("interop:my_data") in page
+    assert f'href="{reverse("patients:detail", args=[charted.external_id])}"' not in page
+    assert client.get(reverse("interop:patient_csv", args=[charted.external_id, "sessions"])).status_code == 200
+    assert client.get(reverse("interop:patient_fhir", args=[charted.external_id])).status_code == 200
+    details = AuditEvent.objects.filter(action=Action.EXPORT, patient_id=charted.external_id, username="patient")
+    assert sorted(details.values_list("detail", flat=True)) == ["patient's own download"] * 2
+
+
 def _feed_address(response) -> str:
     return response.context["new_feed"]
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onaboard.interop.fhir import bundle_json
+from onaboard.web.accounts.models import Role
 from onaboard.web.audit.services import audit_patient_read
 from onaboard.web.interop.calendar import feed_calendar, feed_create, feed_for, feed_revoke, feeds_of
 from onaboard.web.interop.forms import DiaryUploadForm
@@ -32,6 +33,8 @@ from onaboard.web.interop.services import DiaryCsvInvalidError, ImportSummary, d
 from onaboard.web.patients.access import Capability, can, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
+OWN_DOWNLOAD = "patient's own download"
+"""The audit detail of a patient's download of their own record."""
 UPLOAD_NEEDS: dict[str, Capability] = {
     "diary": Capability.KEEP_DIARY,
     "preventives": Capability.EDIT_CLINICAL,
@@ -158,6 +161,7 @@ def patient_exchange(request: HttpRequest, external_id: UUID) -> HttpResponse:
         "interop/patient_exchange.html",
         {
             "patient": patient,
+            "own_record": request.user.role == Role.PATIENT,  # their way back is the portal's, not the staff's page
             "form": form,
             "may_upload": may_upload,
             "problems": problems,
@@ -173,14 +177,20 @@ def patient_exchange(request: HttpRequest, external_id: UUID) -> HttpResponse:
 @require_GET
 def patient_fhir(request: HttpRequest, external_id: UUID) -> HttpResponse:
     patient = patient_for(request.user, external_id, need=Capability.VIEW_CLINICAL)
-    return _fhir_download(request.user, patient, "web download")
+    return _fhir_download(request.user, patient, _download_how(request.user))
 
 
 @login_required
 @require_GET
 def patient_csv(request: HttpRequest, external_id: UUID, kind: str = "diary") -> HttpResponse:
     patient = patient_for(request.user, external_id, need=Capability.VIEW_CLINICAL)
-    return _csv_download(request.user, patient, "web download", kind)
+    return _csv_download(request.user, patient, _download_how(request.user), kind)
+
+
+def _download_how(user: Any) -> str:
+    """Where a download by the record's address went, for its audit event: the patient's own (they may use their
+    record's address as well as the portal's) or a member of staff's."""
+    return OWN_DOWNLOAD if getattr(user, "role", None) == Role.PATIENT else "web download"
 
 
 # --- The patient's own data --------------------------------------------------------------------------------------
@@ -205,14 +215,14 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_fhir(request: HttpRequest) -> HttpResponse:
     patient = own_patient(request.user, need=Capability.VIEW_CLINICAL)
-    return _fhir_download(request.user, patient, "patient's own download")
+    return _fhir_download(request.user, patient, OWN_DOWNLOAD)
 
 
 @login_required
 @require_GET
 def my_csv(request: HttpRequest, kind: str = "diary") -> HttpResponse:
     patient = own_patient(request.user, need=Capability.VIEW_CLINICAL)
-    return _csv_download(request.user, patient, "patient's own download", kind)
+    return _csv_download(request.user, patient, OWN_DOWNLOAD, kind)
 
 
 # --- Calendar ----------------------------------------------------------------------------------------------------
