@@ -347,6 +347,7 @@ NOT_LANGUAGE = {
     "accounts/management/commands/issue_api_token.py:NO_SUCH_USER": "an operator's command, English like the CLI",
     "accounts/management/commands/issue_api_token.py:EMPTY_NAME": "an operator's command, English like the CLI",
     "accounts/management/commands/issue_api_token.py:EXPIRES": "an operator's command, English like the CLI",
+    "accounts/management/commands/issue_api_token.py:LONG_NAME": "an operator's command, English like the CLI",
     **{
         f"accounts/management/commands/create_clinic_admin.py:{name}": "an operator's command, English like the CLI"
         for name in (
@@ -355,6 +356,7 @@ NOT_LANGUAGE = {
             "SITE_DIFFERS",
             "USER_EXISTS",
             "ALREADY_SET_UP",
+            "ADMIN_INACTIVE",
             "INVALID_ACCOUNT",
             "WEAK_PASSWORD",
             "PASSWORDS_DIFFER",

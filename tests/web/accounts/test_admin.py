@@ -8,6 +8,7 @@ from django.forms import MultiWidget
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.admin import ADMIN_NEEDS_STAFF, LOCKOUT_LIFTED, SECRET_NOT_SHOWN
@@ -457,7 +458,7 @@ def test_an_account_added_by_a_clinics_administrator_is_in_their_clinic(client, 
     new = "an entirely different long passphrase"
     response = client.post(
         reverse("admin:accounts_user_add"),
-        {"username": "newcomer", "password1": new, "password2": new, "usable_password": "true"},
+        {"username": "newcomer", "role": "nurse", "password1": new, "password2": new},
     )
     assert response.status_code == 302
     assert type(south[0]).objects.get(username="newcomer").clinic_id == world.other_clinic.pk
@@ -550,8 +551,9 @@ def test_a_clinics_administrator_sets_their_clinics_site_of_service(client, worl
 
 
 def test_account_changes_in_the_admin_are_in_onaboards_audit_trail(client, world, superuser):
-    """A password set for someone else, an account made inactive and an account added in the user admin are each
-    in onaboard's audit trail (audit/admin_trail.py), naming the changed fields and never the new password; saving
+    """A password set for someone else, an account made inactive, a role changed and an account added in the user
+    admin are each in onaboard's audit trail (audit/admin_trail.py), naming the changed fields (and the role an account
+    now has, which the field name alone does not say) and never the new password; saving
     the page unchanged names no field (date joined and last login are read-only facts: the form reported every save
     as changing the date joined)."""
     nurse = world.users["nurse"]
@@ -565,14 +567,22 @@ def test_account_changes_in_the_admin_are_in_onaboards_audit_trail(client, world
     data = _change_form_data(client.get(url))
     data.pop("is_active")
     assert client.post(url, data).status_code == 302
-    added = client.post(reverse("admin:accounts_user_add"), {"username": "newcomer", **passwords})
+    data = _change_form_data(client.get(url), role="clinician")
+    assert client.post(url, data).status_code == 302
+    passwords.pop("usable_password")
+    added = client.post(reverse("admin:accounts_user_add"), {"username": "newcomer", "role": "nurse", **passwords})
     assert added.status_code == 302
     events = AuditEvent.objects.filter(object_type="accounts.user", username="admin").order_by("id")
     assert [(event.action, event.object_id, event.detail) for event in events] == [
         (Action.UPDATE, str(nurse.external_id), "admin: changed accounts.user (password)"),
         (Action.UPDATE, str(nurse.external_id), "admin: changed accounts.user"),
         (Action.UPDATE, str(nurse.external_id), "admin: changed accounts.user (Active)"),
-        (Action.CREATE, str(type(nurse).objects.get(username="newcomer").external_id), "admin: added accounts.user"),
+        (Action.UPDATE, str(nurse.external_id), "admin: changed accounts.user (Role); role now clinician"),
+        (
+            Action.CREATE,
+            str(type(nurse).objects.get(username="newcomer").external_id),
+            "admin: added accounts.user; role now nurse",
+        ),
     ]
     assert all(new not in event.detail for event in events)
 
@@ -668,3 +678,107 @@ def test_the_operator_grants_admin_powers_but_not_to_themself(client, world, ope
     assert response.status_code == 302
     operator.refresh_from_db()
     assert (operator.role, operator.is_superuser) == (Role.ADMIN, True)
+
+
+# --- A change form saved over a change made meanwhile, and other slips the form refuses -----------------------------
+
+
+def test_a_change_form_opened_before_a_lockout_is_refused_not_saved_over_it(client, world, superuser, name_limit):
+    """The page was opened before 10 wrong passwords locked the account: saving it (the old, empty "Locked until"
+    posted back) is refused as changed meanwhile, and the lockout holds; opened again, the clearing lifts it."""
+    from onaboard.web.accounts.admin import ACCOUNT_CHANGED
+
+    nurse = world.users["nurse"]
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[nurse.pk])
+    stale = client.get(url)
+    visitor = Client()
+    _fail_sign_ins(visitor, "nurse", 10)
+    response = client.post(url, _change_form_data(stale, first_name="Nora"))
+    assert response.status_code == 200
+    assert str(ACCOUNT_CHANGED) in response.context["adminform"].form.non_field_errors()
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 429
+    nurse.refresh_from_db()
+    assert nurse.first_name != "Nora"
+    fresh = client.get(url)
+    assert client.post(url, _change_form_data(fresh, locked_until_0="", locked_until_1="")).status_code == 302
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 302
+
+
+def test_a_change_form_opened_before_a_deactivation_does_not_tick_active_again(client, world, superuser):
+    """An account made inactive (a closed portal login, a leaver) while another page on it was open stays inactive
+    when that page is saved."""
+    nurse = world.users["nurse"]
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[nurse.pk])
+    stale = client.get(url)
+    type(nurse).objects.filter(pk=nurse.pk).update(is_active=False)
+    assert client.post(url, _change_form_data(stale)).status_code == 200
+    nurse.refresh_from_db()
+    assert not nurse.is_active
+
+
+def test_a_patients_portal_login_keeps_the_patient_role_while_linked(client, world, superuser):
+    """Giving a staff role to the login of a patient's record (which would open every patient's clinical record to
+    the patient) is refused at the role, naming the way: unlink it first."""
+    from onaboard.web.accounts.admin import PORTAL_LOGIN_ROLE
+
+    login = world.users["patient"]
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[login.pk])
+    response = client.post(url, _change_form_data(client.get(url), role="nurse"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["role"] == [str(PORTAL_LOGIN_ROLE)]
+    login.refresh_from_db()
+    assert login.role == Role.PATIENT
+
+
+def test_a_user_name_another_account_has_in_other_capitals_is_refused_on_the_change_form(client, world, superuser):
+    """Renaming an account to another's name in capitals is refused, as the add form refuses it: sign-in limits
+    count the name so."""
+    nurse = world.users["nurse"]
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[nurse.pk])
+    response = client.post(url, _change_form_data(client.get(url), username="CLINICIAN"))
+    assert "username" in response.context["adminform"].form.errors
+    nurse.refresh_from_db()
+    assert nurse.username == "nurse"
+
+
+def test_an_administrator_cannot_deactivate_or_unlock_their_own_second_step(client, world, south):
+    """A clinic's administrator's own Active box is read-only (unticking it shut out the clinic's only administrator,
+    and the repair command refused them), and their own authenticator is not deleted here: that needs a current
+    code, on Two-step sign-in. A colleague's lost phone still is."""
+    admin_user, clinician = south
+    client.force_login(admin_user)
+    own_url = reverse("admin:accounts_user_change", args=[admin_user.pk])
+    form = client.get(own_url).context["adminform"].form
+    assert "is_active" not in form.fields
+    own = TOTPDevice.objects.create(user=admin_user, name="Own phone", confirmed=True)
+    theirs = TOTPDevice.objects.create(user=clinician, name="Lost phone", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = own.persistent_id  # signed in with the code, as the admin needs
+    session.save()
+    assert client.post(reverse("admin:otp_totp_totpdevice_delete", args=[own.pk]), {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:otp_totp_totpdevice_changelist")
+    both = {"action": "delete_selected", "_selected_action": [own.pk, theirs.pk], "post": "yes"}
+    assert client.post(changelist, both).status_code == 403
+    assert TOTPDevice.objects.count() == 2
+    client.post(changelist, {**both, "_selected_action": [theirs.pk]})
+    assert list(TOTPDevice.objects.values_list("name", flat=True)) == ["Own phone"]
+
+
+def test_an_account_is_added_with_a_role_and_a_password_only(client, world, superuser):
+    """The add form asks for the role (an account without one reaches no page) and offers no "password-based
+    authentication: disabled" choice, nor does setting someone's password: onaboard has no other sign-in."""
+    client.force_login(superuser)
+    add = client.get(reverse("admin:accounts_user_add"))
+    assert add.context["adminform"].form.fields["role"].required
+    assert "usable_password" not in add.context["adminform"].form.fields
+    new = "an entirely different long passphrase"
+    refused = client.post(
+        reverse("admin:accounts_user_add"), {"username": "roleless", "password1": new, "password2": new}
+    )
+    assert "role" in refused.context["adminform"].form.errors
+    password = client.get(reverse("admin:auth_user_password_change", args=[world.users["nurse"].pk]))
+    assert "usable_password" not in password.context["form"].fields

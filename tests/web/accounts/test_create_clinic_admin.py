@@ -164,6 +164,29 @@ def test_an_existing_user_name_is_refused_and_left_alone(world, password_file):
     assert not nurse.check_password(PASSWORD)
 
 
+def test_a_user_name_taken_in_other_capitals_is_refused_naming_the_account(world, password_file):
+    """A user name another account has in other capitals (sign-in limits count names so) is refused naming that
+    account; nothing is written."""
+    before = (Clinic.objects.count(), User.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(CommandError) as refused:
+        _run("--clinic", CLINIC, "--username", "NURSE", "--password-file", str(password_file))
+    assert str(refused.value) == USER_EXISTS.format(username="nurse", clinic=CLINIC)
+    assert _nothing_written(*before)
+
+
+def test_an_inactive_administrator_is_told_to_be_reactivated_not_that_they_are_not_one(password_file):
+    """Run again for an administrator made inactive, it refuses saying so and who reactivates them (it said they
+    were no administrator of the clinic); nothing changes."""
+    from onaboard.web.accounts.management.commands.create_clinic_admin import ADMIN_INACTIVE
+
+    _run("--clinic", CLINIC, "--username", USERNAME, "--password-file", str(password_file))
+    User.objects.filter(username=USERNAME).update(is_active=False)
+    with pytest.raises(CommandError) as refused:
+        _run("--clinic", CLINIC, "--username", USERNAME, "--password-file", str(password_file))
+    assert str(refused.value) == ADMIN_INACTIVE.format(username=USERNAME, clinic=CLINIC)
+    assert not User.objects.get(username=USERNAME).is_active
+
+
 def test_running_it_again_for_the_same_administrator_changes_nothing(password_file, tmp_path):
     """Run again with the same clinic and user name, it succeeds saying nothing changed, and the password stays."""
     _run("--clinic", CLINIC, "--username", USERNAME, "--password-file", str(password_file))

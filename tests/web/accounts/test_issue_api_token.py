@@ -48,3 +48,14 @@ def test_a_blank_name_is_refused(world):
     with pytest.raises(CommandError) as refused:
         call_command("issue_api_token", "nurse", "  ", stdout=StringIO())
     assert str(refused.value) == EMPTY_NAME
+
+
+def test_a_name_longer_than_the_token_keeps_is_refused_saying_the_limit(world):
+    """A 150-character name is refused naming its length and the limit (PostgreSQL answered with a traceback), and
+    no token is issued."""
+    from onaboard.web.accounts.management.commands.issue_api_token import LONG_NAME
+
+    with pytest.raises(CommandError) as refused:
+        call_command("issue_api_token", "nurse", "x" * 150, stdout=StringIO())
+    assert str(refused.value) == LONG_NAME.format(length=150, limit=100)
+    assert not ApiToken.objects.exists()

@@ -164,3 +164,25 @@ def test_a_clinics_administrator_is_not_offered_other_clinics_names(client, worl
     assert world.other_clinic.name not in client.get(url).content.decode()
     type(superuser).objects.filter(pk=superuser.pk).update(clinic=None)
     assert world.other_clinic.name in client.get(url).content.decode()
+
+
+def test_a_portal_closed_date_after_now_is_refused(world):
+    """A later date closed the portal at once all the same, and listed the later day: it is refused, saying so."""
+    from onaboard.web.patients.admin import PORTAL_CLOSED_IN_FUTURE
+
+    admin = site._registry[Patient]
+    request = RequestFactory().post("/")
+    request.user = world.users["admin"]
+    patient = world.own_patient
+    form = admin.get_form(request, patient)(
+        {"user": patient.user_id, "portal_closed_0": "2099-01-01", "portal_closed_1": "10:00"}, instance=patient
+    )
+    assert form.errors["portal_closed"] == [str(PORTAL_CLOSED_IN_FUTURE)]
+
+
+def test_the_portal_login_field_offers_no_add_or_change_of_an_account(client, world, superuser):
+    """No "+" beside the portal login: Users' add form there made accounts without the Patient role."""
+    client.force_login(superuser)
+    page = client.get(reverse("admin:patients_patient_change", args=[world.own_patient.pk])).content.decode()
+    assert 'id="add_id_user"' not in page
+    assert 'id="change_id_user"' not in page

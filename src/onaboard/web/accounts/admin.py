@@ -15,11 +15,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -32,7 +34,7 @@ from django.utils.translation import ngettext, ngettext_lazy
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onaboard.web.accounts.models import ApiToken, Clinic, User
+from onaboard.web.accounts.models import ApiToken, Clinic, Role, User
 from onaboard.web.accounts.ratelimit import account_subject, rate_for, rate_limit_peek
 from onaboard.web.accounts.services import (
     REVOKED_INACTIVE,
@@ -64,6 +66,15 @@ SECRET_NOT_SHOWN = _(
 )
 
 
+ACCOUNT_CHANGED = _(
+    "This account was changed since the page was opened (its sign-in lockout, Active, role or user name): nothing "
+    "was saved. Open the account again to see it as it is now, then make the change."
+)
+PORTAL_LOGIN_ROLE = _(
+    "This account is the portal login of a patient's record: it keeps the Patient role while it is linked. Unlink "
+    "it first (Patients, the record, User), then give it a staff role."
+)
+USERNAME_TAKEN = _("An account with this user name already exists (capitals aside): %(username)s.")
 ADMIN_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
 """The account fields that grant the admin or its permissions, rather than describe the person or their role."""
 
@@ -87,6 +98,69 @@ def clinic_scoped(request: HttpRequest, queryset: QuerySet[Any], clinic_lookup: 
     return queryset.filter(**{clinic_lookup: clinic})
 
 
+def account_state(user: User) -> str:
+    """What the change form must not write over unseen: the lockout, Active, the role, the name and the clinic as
+    they were when the page was opened (the form posts them all back, so a lockout that began meanwhile would be
+    "cleared" and an account deactivated meanwhile ticked Active again)."""
+    locked = user.locked_until.isoformat() if user.locked_until else ""
+    return "|".join((locked, str(user.is_active), user.role, user.username, str(user.clinic_id)))
+
+
+def username_taken(username: str, *, other_than: Any = None) -> bool:
+    """Whether another account has this user name, capitals aside: the per-name sign-in limit counts names so, and
+    Django's add form refuses such a twin (``UserCreationForm.clean_username``)."""
+    return User.objects.filter(username__iexact=username).exclude(pk=other_than).exists()
+
+
+class OnaboardUserChangeForm(UserChangeForm):
+    """The change form, refusing a save over a change made meanwhile (``account_state``, posted back hidden), a
+    staff role for a patient's portal login, and a user name another account has in other capitals."""
+
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["seen"] = account_state(self.instance)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if username_taken(username, other_than=self.instance.pk):
+            raise ValidationError(USERNAME_TAKEN, params={"username": username}, code="unique")
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        stored = User.objects.filter(pk=self.instance.pk).first() if self.instance.pk is not None else None
+        if stored is None:
+            return cleaned
+        if self.data.get(self.add_prefix("seen"), "") != account_state(stored):
+            raise ValidationError(ACCOUNT_CHANGED, code="changed")
+        role = cleaned.get("role", stored.role)
+        if role != Role.PATIENT and hasattr(stored, "patient"):
+            self.add_error("role", ValidationError(PORTAL_LOGIN_ROLE, code="portal_login"))
+        return cleaned
+
+
+class OnaboardUserCreationForm(UserCreationForm):
+    """The add form: a user name, a role (an account without one reaches no page) and a password. No "password-based
+    authentication: disabled" choice: onaboard has no other way to sign in."""
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "role")
+
+
+class OnaboardPasswordChangeForm(AdminPasswordChangeForm):
+    """Setting someone's password, without Django's "disable password-based authentication" choice (there is no
+    single sign-on to fall back on: a disabled password would only lock the person out)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.pop("usable_password", None)
+        self.fields["password1"].required = self.fields["password2"].required = True
+
+
 @admin.register(User)
 class OnaboardUserAdmin(UserAdmin):
     """People's accounts. An administrator of a clinic lists, opens, changes, resets the password of and lifts the
@@ -104,13 +178,17 @@ class OnaboardUserAdmin(UserAdmin):
     create_clinic_admin`` with the clinic's name, or by the operator; one who leaves is made inactive (docs/deploy.md,
     "Staff accounts")."""
 
+    form = OnaboardUserChangeForm
+    add_form = OnaboardUserCreationForm
+    change_password_form = OnaboardPasswordChangeForm
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "role", "password1", "password2")}),)
     list_display = ("username", "role", "clinic", "is_active", "locked_until")
     list_filter = ("role", "clinic", "is_active")
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("onaboard", {"fields": ("role", "clinic", "failed_logins", "locked_until", "sign_in_limit")}),
+        ("onaboard", {"fields": ("role", "clinic", "failed_logins", "locked_until", "sign_in_limit", "seen")}),
     )
-    readonly_fields = ("sign_in_limit", "last_login", "date_joined")  # facts of the account, not settings
+    readonly_fields = ("failed_logins", "sign_in_limit", "last_login", "date_joined")  # facts, not settings
     actions = ("lift_lockout",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -120,7 +198,9 @@ class OnaboardUserAdmin(UserAdmin):
         operator = own_clinic(request) is None and request.user.is_superuser
         if not operator:
             fixed += ADMIN_POWERS
-        if obj is not None and (obj.pk == request.user.pk or (not operator and _has_admin_powers(obj))):
+        if obj is not None and obj.pk == request.user.pk:
+            fixed += ("role", "is_active", *ADMIN_POWERS)  # nobody shuts themself out, the clinic's only admin too
+        elif obj is not None and not operator and _has_admin_powers(obj):
             fixed += ("role", *ADMIN_POWERS)
         return tuple(dict.fromkeys(fixed))
 
@@ -278,6 +358,14 @@ class OnaboardTOTPDeviceAdmin(TOTPDeviceAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Another person's device (a lost phone); one's own is removed on Two-step sign-in, with a current code
+        (``otp_device_remove``). The list's bulk delete asks this of each device, so a selection holding one's own
+        is refused whole."""
+        if obj is not None and obj.user_id == request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def config_view(self, request: HttpRequest, pk: Any) -> HttpResponse:
         raise PermissionDenied(SECRET_NOT_SHOWN)

@@ -49,6 +49,17 @@ def _changed_fields(change_message: Any) -> str:
     return ", ".join(dict.fromkeys(names))
 
 
+def _role_given(obj: Any, action_flag: int, fields: str) -> str:
+    """For an account added, or whose role changed: the role it now has (which pages it opens; the one change that
+    gives an account the clinical records), which the field names alone do not say. A role is not a person's text,
+    so the trail may hold it."""
+    if obj._meta.label != "accounts.User":
+        return ""
+    if action_flag == ADDITION or (action_flag == CHANGE and "Role" in fields.split(", ")):
+        return f"; role now {obj.role or 'none'}"
+    return ""
+
+
 def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: int, change_message: Any) -> None:
     """One audit event per object the admin added, changed or is about to delete."""
     user = get_user_model().objects.filter(pk=user_id).first()
@@ -56,7 +67,11 @@ def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: in
     entries = []
     for obj in objects:
         label = obj._meta.label_lower
-        detail = f"admin: {VERBS[action_flag]} {label}" + (f" ({fields})" if fields else "")
+        detail = (
+            f"admin: {VERBS[action_flag]} {label}"
+            + (f" ({fields})" if fields else "")
+            + _role_given(obj, action_flag, fields)
+        )
         object_id = getattr(obj, "external_id", None) or obj.pk
         entries.append(
             AuditEntry(

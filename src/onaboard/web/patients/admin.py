@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.web.accounts.admin import own_clinic
@@ -33,6 +34,10 @@ NOT_A_PORTAL_LOGIN = _(
 )
 
 
+PORTAL_CLOSED_IN_FUTURE = _(
+    "The portal is closed now, not on a later day: leave Portal closed empty until then (a later date closed it at "
+    "once all the same)."
+)
 PORTAL_CLOSED_HELP = _(
     "Setting a date closes the portal as Close portal account does: the login is made inactive and its API tokens "
     "are revoked. Clearing it opens the portal again only once Active is ticked on the login too."
@@ -61,9 +66,18 @@ class PatientAdminForm(ModelForm):
             candidates = portal_login_candidates(self.instance).values("pk")
             field.queryset = User.objects.filter(Q(pk__in=candidates) | linked).order_by("username")
             field.error_messages["invalid_choice"] = NOT_A_PORTAL_LOGIN
+            # No "+" or pencil beside it: Users' add form there made accounts without the Patient role or this clinic.
+            for name in ("can_add_related", "can_change_related", "can_delete_related"):
+                setattr(field.widget, name, False)
         closed = self.fields.get("portal_closed")
         if closed is not None:
             closed.help_text = PORTAL_CLOSED_HELP
+
+    def clean_portal_closed(self) -> Any:
+        closed = self.cleaned_data.get("portal_closed")
+        if closed is not None and closed > timezone.now() and closed != self.initial.get("portal_closed"):
+            raise ValidationError(PORTAL_CLOSED_IN_FUTURE, code="future")
+        return closed
 
     def clean_user(self) -> User | None:
         user: User | None = self.cleaned_data.get("user")

@@ -50,6 +50,10 @@ SITE_DIFFERS = (
     "or leave --site-of-service out. Nothing was written."
 )
 ALREADY_SET_UP = "{username!r} is already an administrator of {clinic!r}; nothing was changed."
+ADMIN_INACTIVE = (
+    "{username!r} is an administrator of {clinic!r} made inactive; nothing was changed. The operator (an "
+    "administrator of no clinic) ticks Active again in the admin (Users), or choose another user name for a new one."
+)
 INVALID_ACCOUNT = "the account cannot be created: {problems}"
 WEAK_PASSWORD = "the password was refused: {problems}"  # noqa: S105 - a message, not a secret
 PASSWORDS_DIFFER = "the two passwords differ; nothing was written"
@@ -83,9 +87,10 @@ def _problems(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _is_admin_of(user: User, clinic_name: str) -> bool:
+def _is_admin_of(user: User, clinic_name: str, *, active: bool = True) -> bool:
+    """Whether ``user`` is an administrator of the clinic of that name (and active, unless ``active`` is False)."""
     return (
-        user.is_active
+        (user.is_active or not active)
         and user.is_staff
         and user.is_superuser
         and user.role == Role.ADMIN
@@ -170,7 +175,7 @@ def _clinic_admin_create(
     *, clinic_name: str, username: str, email: str, password: str, site_of_service: SiteOfService
 ) -> ClinicAdmin:
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
+        if User.objects.filter(username__iexact=username).exists():  # sign-in limits count the name so
             raise ValueError(USER_EXISTS.format(username=username, clinic=clinic_name))
         user = _new_admin(username=username, email=email, clinic=None)
         try:
@@ -250,8 +255,12 @@ class Command(BaseCommand):
         site = SiteOfService(site_of_service) if site_of_service is not None else None
         if not clinic_name:
             raise CommandError(EMPTY_CLINIC)
-        existing = User.objects.select_related("clinic").filter(username=username).first()
+        existing = User.objects.select_related("clinic").filter(username__iexact=username).first()
+        if existing is not None and existing.username != username:  # another account's name in other capitals
+            raise CommandError(USER_EXISTS.format(username=existing.username, clinic=clinic_name))
         if existing is not None:
+            if _is_admin_of(existing, clinic_name, active=False) and not existing.is_active:
+                raise CommandError(ADMIN_INACTIVE.format(username=username, clinic=clinic_name))
             if _is_admin_of(existing, clinic_name):
                 try:  # "nothing was changed" must not hide a site of service the command would not set
                     _refuse_another_site(existing.clinic, site)

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from onaboard.web.accounts.models import User
+from onaboard.web.accounts.models import ApiToken, User
 from onaboard.web.accounts.services import api_token_issue, expiry_text
 
 NO_SUCH_USER = "no active user named {username!r}"
 EMPTY_NAME = "the token needs a name (what it is for), e.g. 'clinic reporting script'"
+LONG_NAME = "the token's name is {length} characters long; at most {limit} fit"
 EXPIRES = "The token works until {expires}; issue a new one before then."
 
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, username: str, name: str, **options: Any) -> None:
         if not name.strip():
             raise CommandError(EMPTY_NAME)
+        limit = ApiToken._meta.get_field("name").max_length
+        if len(name.strip()) > limit:
+            raise CommandError(LONG_NAME.format(length=len(name.strip()), limit=limit))
         owner = User.objects.filter(username=username, is_active=True).first()
         if owner is None:
             raise CommandError(NO_SUCH_USER.format(username=username))
