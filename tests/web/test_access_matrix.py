@@ -241,7 +241,8 @@ API: dict[str, Rule] = {
     "GET /api/patients/{patient_id}": DEMOGRAPHICS,
     "GET /api/patients/{patient_id}/diary": CLINICAL_READ,
     "PUT /api/patients/{patient_id}/diary/{day}": KEEP_DIARY,
-    "GET /api/patients/{patient_id}/assessment": CLINICAL_READ,
+    # the eligibility verdicts, as the staff's patient page shows them (the portal shows the patient their counts)
+    "GET /api/patients/{patient_id}/assessment": patient_page(CLINICAL, CLINICAL),
     # the worklist's state, as the staff pages show it ("stop suggested", a clinician's stop reason): staff only
     "GET /api/patients/{patient_id}/pathway": patient_page(CLINICAL, CLINICAL),
     "GET /api/patients/{patient_id}/outcomes": CLINICAL_READ,

@@ -208,3 +208,22 @@ def test_the_diary_schema_asks_every_yes_no_answer_of_the_contract():
 
     flags = {name for name, field in DiaryDayIn.model_fields.items() if field.annotation is bool}
     assert flags == set(YES_NO_COLUMNS)
+
+
+def test_a_medicine_item_holding_two_classes_or_none_is_refused_at_its_index(world, api_as, today):
+    """An item "triptan;opioid" was saved as two classes (an opioid day toward overuse) and a blank item got the
+    CSV's words: each is refused at its own index, saying why, and nothing is saved."""
+    from onaboard.web.diary.api import CLASS_ITEM_EMPTY, CLASS_ITEM_SPLIT
+
+    body = {"headache_hours": 5, "intensity": "moderate", "acute_medication": ["triptan;opioid", "triptan", " "]}
+    response = _put(api_as("patient"), world.own_patient, today, body)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "acute_medication", 0],
+            "msg": CLASS_ITEM_SPLIT.format(item="triptan;opioid"),
+            "type": "value_error",
+        },
+        {"loc": ["body", "acute_medication", 2], "msg": CLASS_ITEM_EMPTY, "type": "value_error"},
+    ]
+    assert not DiaryEntry.objects.exists()

@@ -114,6 +114,21 @@ def test_answers_of_the_wrong_shape_are_refused(world, api_as, today):
     assert response.json()["detail"][0]["msg"] == outcomes_api.MIDAS_ANSWERS_SHAPE
 
 
+def test_midas_answers_that_are_not_whole_numbers_are_refused_where_they_are(world, api_as, today):
+    """``true`` was stored as 1 day and ``"5"`` as 5: each is refused, its place the answer's name (no pydantic type
+    names such as ``dict[str,nullable[int]]`` in it); nothing is saved."""
+    answers = {"q1": True, "q2": 2, "q3": "5", "q4": 4, "q5": 2}
+    response = _submit(
+        api_as("nurse"), world.own_patient, {"instrument": "midas", "date": str(today), "answers": answers}
+    )
+    assert response.status_code == 422
+    places = [problem["loc"] for problem in response.json()["detail"]]
+    assert ["body", "answers", "q1"] in places
+    assert ["body", "answers", "q3"] in places
+    assert all("[" not in str(part) for place in places for part in place)
+    assert not QuestionnaireResponse.objects.exists()
+
+
 def test_a_questionnaire_in_the_future_is_refused(world, api_as, today):
     """A date after today is 422 at ``date``, in the words of the service's rule; nothing is saved."""
     body = {"instrument": "hit6", "date": str(today + timedelta(days=1)), "answers": HIT6}

@@ -81,7 +81,20 @@ def test_an_unknown_session_is_a_422_and_an_unknown_document_a_422_from_validati
     )
     assert response.status_code == 422
     assert "No recorded session" in response.json()["detail"][0]["msg"]
+    assert response.json()["detail"][0]["loc"] == ["query", "session"]
     assert api_as("clinician").get(_url(treated.patient, "documents/invoice")).status_code == 422
+
+
+def test_an_unknown_policy_is_refused_at_policy_and_a_very_long_one_not_echoed(api_as, treated):
+    """A document asked under no shipped policy is refused at ``policy`` (it said ``document``, no parameter of the
+    operation); an id of 5,000 characters is refused by its length, not echoed back whole."""
+    url = _url(treated.patient, "documents/continuation")
+    response = api_as("clinician").get(url, {"policy": "nope"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "policy"]
+    long = api_as("clinician").get(url, {"policy": "x" * 5000})
+    assert long.status_code == 422
+    assert len(long.content) < 2000
 
 
 @pytest.mark.parametrize("tail", ["coverage?policy=nice-ta260", "cost", "documents/prior-auth"])

@@ -99,10 +99,13 @@ BODY_PARAMETER = "payload"
 
 
 def problem_place(loc: list[str | int] | tuple[str | int, ...]) -> list[str | int]:
-    """``loc`` of one of django-ninja's problems as the API documents it: without the body parameter's name."""
-    if len(loc) >= 2 and loc[0] == "body" and loc[1] == BODY_PARAMETER:
-        return ["body", *loc[2:]]
-    return list(loc)
+    """``loc`` of one of django-ninja's problems as the API documents it: without the body parameter's name, and
+    without the tags pydantic puts in for the member of a union it tried (``list[str]``, ``dict[str,int]``): those
+    are type names, not places in the body (no field's name holds a bracket)."""
+    place = [part for part in loc if not (isinstance(part, str) and "[" in part)]
+    if len(place) >= 2 and place[0] == "body" and place[1] == BODY_PARAMETER:
+        return ["body", *place[2:]]
+    return place
 
 
 def validation_problems(request: HttpRequest, exc: ValidationError, api: NinjaAPI) -> HttpResponse:

@@ -24,7 +24,7 @@ from onaboard.web.common.schema_types import IsoDate
 from onaboard.web.diary.schemas import AssessmentOut, DiaryDayIn, DiaryDayOut
 from onaboard.web.diary.selectors import diary_day_of, patient_diary
 from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
-from onaboard.web.patients.access import Capability
+from onaboard.web.patients.access import Capability, staff_patient_for
 from onaboard.web.patients.api import PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller, problems
 from onaboard.web.patients.schemas import ProblemsOut
 
@@ -37,6 +37,8 @@ MAX_RANGE_DAYS = 732
 START_AFTER_END = gettext_noop("start must be on or before end")
 RANGE_TOO_LONG = gettext_noop("ask for at most {days} days at a time")
 AS_OF_IN_FUTURE = gettext_noop("as_of must be today ({today}) or earlier")
+CLASS_ITEM_SPLIT = gettext_noop("one class per item: {item!r} holds ';', which the diary reads as two classes")
+CLASS_ITEM_EMPTY = gettext_noop("an empty class: leave the item out")
 AS_OF_TOO_EARLY = gettext_noop("as_of is too early: its periods would begin before 0001-01-01")
 
 
@@ -124,6 +126,9 @@ def diary_day_put(request: HttpRequest, patient_id: UUID, day: IsoDate, payload:
     form and the CSV import); a day that breaks them is refused with 422 listing every problem, and nothing is
     saved. A date after today, or before the patient's birth date, is refused."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
+    split = _class_item_problems(payload.acute_medication)
+    if split:  # joined for the engine, "triptan;opioid" would be saved as two classes (an opioid day more)
+        return problems(split)
     try:
         entry = diary_entry_save(
             user=caller(request),
@@ -134,6 +139,18 @@ def diary_day_put(request: HttpRequest, patient_id: UUID, day: IsoDate, payload:
     except DiaryEntryInvalidError as error:
         return problems((("path", "day") if field == "date" else field, message) for field, message in error.problems)
     return _day_out(diary_day_of(entry, str(patient.external_id)))
+
+
+def _class_item_problems(items: list[str]) -> list[tuple[tuple[str, str, int], str]]:
+    """The items of ``acute_medication`` that are not one class each, at their index: one holding the contract's
+    separator, or blank. The classes themselves are the engine's to judge (``_contract_fields`` joins them)."""
+    found = []
+    for index, item in enumerate(items):
+        if ";" in item:
+            found.append((("body", "acute_medication", index), gettext(CLASS_ITEM_SPLIT).format(item=item)))
+        elif not item.strip():
+            found.append((("body", "acute_medication", index), gettext(CLASS_ITEM_EMPTY)))
+    return found
 
 
 class AssessmentQuery(Schema):
@@ -148,8 +165,11 @@ class AssessmentQuery(Schema):
 def assessment_detail(request: HttpRequest, patient_id: UUID, query: Query[AssessmentQuery]) -> Any:
     """The engine's assessment on ``as_of`` (default today) over the three 28-day periods before it: chronic
     migraine (ICHD-3 1.3), medication overuse (ICHD-3 8.2) and the BOTOX label criteria, each with its reasons.
-    The same JSON as ``onaboard assess``."""
-    patient = api_patient(request, patient_id, Capability.VIEW_CLINICAL)
+    The same JSON as ``onaboard assess``. Today's verdicts of a treated patient reflect the treatment; the patient
+    page shows eligibility as it stood before the first injection: ask with ``as_of`` the day before it
+    (``first_session`` of ``/pathway``). Staff only, as the patient page is: a patient's own id is "not found" to
+    them (their portal shows their counts, not verdicts a clinician has not yet discussed with them)."""
+    patient = staff_patient_for(caller(request), patient_id, need=Capability.VIEW_CLINICAL)
     today = timezone.localdate()
     as_of = query.as_of or today
     if as_of > today:

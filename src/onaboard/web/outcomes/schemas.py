@@ -11,6 +11,7 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import StrictInt, StrictStr
 
 from onaboard.web.common.schema_types import InputSchema, IsoDate
 from onaboard.web.diary.schemas import PeriodOut
@@ -72,7 +73,9 @@ class QuestionnaireIn(InputSchema):
     date: IsoDate = Field(
         ..., description="The day it was filled in; today or earlier. A second one that day replaces it."
     )
-    answers: list[str] | dict[str, int | None]
+    answers: list[StrictStr] | dict[str, StrictInt | None] = Field(
+        ..., description="HIT-6: six strings in item order. MIDAS: whole numbers (or null) by item name, not strings."
+    )
 
 
 class QuestionnaireOut(Schema):
