@@ -433,3 +433,11 @@ def test_dose_product_must_be_named(product: object) -> None:
 def test_schedule_error_is_a_value_error() -> None:
     """ScheduleError is a ValueError, so callers that catch bad input catch it."""
     assert issubclass(ScheduleError, ValueError)
+
+
+def test_a_single_day_is_written_in_the_singular():
+    """One day apart reads "1 day", not "1 days", in the interval check and the schedule's reasons."""
+    check = interval_check(dt.date(2026, 1, 5), dt.date(2026, 1, 6))
+    assert check.reason == "12-week rule: 2026-01-06 is 1 day after the session of 2026-01-05 (< 84)"
+    status = schedule_status([dt.date(2026, 1, 5)], today=dt.date(2026, 1, 6))
+    assert "not yet due: 2026-01-06 is 1 day after the last session (< 84)" in status.reasons[-1]

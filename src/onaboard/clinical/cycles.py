@@ -82,18 +82,18 @@ REASON_NOT_STARTED = "no injection session recorded yet; cycle 1 starts with the
 REASON_INTERVAL = (
     "BOTOX label, chronic migraine: retreat every 12 weeks ({interval} days); last session {last}, next due {due}"
 )
-REASON_NOT_YET_DUE = "not yet due: {today} is {days} days after the last session (< {interval}); earliest {due}"
+REASON_NOT_YET_DUE = "not yet due: {today} is {days} after the last session (< {interval}); earliest {due}"
 REASON_DUE = (
-    "due: {today} is {days} days past the due date {due}, within the {window}-day window "
+    "due: {today} is {days} past the due date {due}, within the {window}-day window "
     "(clinic convention from COMPEL's 12 weeks +/- 7 days)"
 )
 REASON_OVERDUE = (
-    "overdue: {today} is {days} days past the due date {due}, beyond the {window}-day window "
+    "overdue: {today} is {days} past the due date {due}, beyond the {window}-day window "
     "(clinic convention from COMPEL's 12 weeks +/- 7 days)"
 )
 REASON_FIRST_SESSION = "12-week rule: no previous session, so {proposed} starts cycle 1"
-REASON_INTERVAL_OK = "12-week rule: {proposed} is {days} days after the session of {previous} (>= {interval})"
-REASON_INTERVAL_SHORT = "12-week rule: {proposed} is {days} days after the session of {previous} (< {interval})"
+REASON_INTERVAL_OK = "12-week rule: {proposed} is {days} after the session of {previous} (>= {interval})"
+REASON_INTERVAL_SHORT = "12-week rule: {proposed} is {days} after the session of {previous} (< {interval})"
 REASON_CUMULATIVE = (
     "BOTOX label: {proposed} U proposed + {window_units} U in {start}..{end} = {total} U "
     "({comparison} {limit} U in 3 months)"
@@ -166,9 +166,14 @@ def interval_check(previous_session: dt.date | None, proposed: dt.date) -> Inter
     allowed = days >= RETREATMENT_INTERVAL_DAYS
     template = REASON_INTERVAL_OK if allowed else REASON_INTERVAL_SHORT
     reason = template.format(
-        proposed=proposed, days=days, previous=previous_session, interval=RETREATMENT_INTERVAL_DAYS
+        proposed=proposed, days=days_text(days), previous=previous_session, interval=RETREATMENT_INTERVAL_DAYS
     )
     return IntervalCheck(allowed, proposed, previous_session, days, earliest, reason)
+
+
+def days_text(days: int) -> str:
+    """``days`` as the reasons write it: "1 day", "0 days", "30 days"."""
+    return "1 day" if days == 1 else f"{days} days"
 
 
 def schedule_status(session_dates: Sequence[dt.date], *, today: dt.date) -> ScheduleStatus:
@@ -199,16 +204,20 @@ def schedule_status(session_dates: Sequence[dt.date], *, today: dt.date) -> Sche
         status = CycleStatus.NOT_YET_DUE
         reasons.append(
             REASON_NOT_YET_DUE.format(
-                today=today, days=(today - last).days, interval=RETREATMENT_INTERVAL_DAYS, due=next_due
+                today=today, days=days_text((today - last).days), interval=RETREATMENT_INTERVAL_DAYS, due=next_due
             )
         )
     elif today <= due_until:
         status = CycleStatus.DUE
-        reasons.append(REASON_DUE.format(today=today, days=days_past_due, due=next_due, window=DUE_WINDOW_DAYS))
+        reasons.append(
+            REASON_DUE.format(today=today, days=days_text(days_past_due), due=next_due, window=DUE_WINDOW_DAYS)
+        )
     else:
         status = CycleStatus.OVERDUE
         days_overdue = days_past_due
-        reasons.append(REASON_OVERDUE.format(today=today, days=days_past_due, due=next_due, window=DUE_WINDOW_DAYS))
+        reasons.append(
+            REASON_OVERDUE.format(today=today, days=days_text(days_past_due), due=next_due, window=DUE_WINDOW_DAYS)
+        )
     for previous, current in itertools.pairwise(sessions):
         check = interval_check(previous, current)
         if not check.allowed:

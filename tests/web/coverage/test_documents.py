@@ -1062,3 +1062,19 @@ def test_a_letter_whose_record_lacks_information_names_what_is_missing_and_is_of
     missing = warning[DocumentKind.PRIOR_AUTH].missing
     assert [item.name for item in missing] == context["criteria_missing"]
     assert warning[DocumentKind.PRIOR_AUTH].not_met == ()
+
+
+def test_billing_staffs_prior_authorisation_letter_gives_the_safety_verdict_not_the_screens_answers(world, treated):
+    """The safety screen's answers (pregnancy, breastfeeding ...) are clinical notes: billing staff's copy gives the
+    screen's verdict and says the answers are left out; a clinician's copy lists them."""
+    from onaboard.web.injections.selectors import patient_safety_screen
+
+    answers = patient_safety_screen(treated.patient, on=treated.today).reasons
+    assert answers
+    _, full = _text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    _, billing = _text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, role="billing")
+    first = " ".join(answers[0].split()[:4])
+    assert first in full
+    assert first not in billing
+    assert "Screened for the BOTOX label's contraindications and warnings" in billing
+    assert "The screen's answers are clinical notes" in billing

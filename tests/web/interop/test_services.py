@@ -884,7 +884,9 @@ def test_a_recorded_session_moved_a_day_in_the_sessions_csv_is_refused_at_its_da
     stored = InjectionSession.objects.filter(patient=patient).count()
     with pytest.raises(DiaryCsvInvalidError) as refused:
         _sessions_import(world, patient, moved)
-    reason = REASON_INTERVAL_SHORT.format(proposed=moved_day, days=1, previous=day, interval=RETREATMENT_INTERVAL_DAYS)
+    reason = REASON_INTERVAL_SHORT.format(
+        proposed=moved_day, days="1 day", previous=day, interval=RETREATMENT_INTERVAL_DAYS
+    )
     message = SESSION_CHECKS_NOT_OVERRIDDEN.format(
         date=moved_day, checks=check_title(CheckCode.INTERVAL), reasons=reason
     )
@@ -916,7 +918,7 @@ def test_recorded_sessions_a_day_apart_need_an_override_reason_which_is_stored_w
     assert _sessions_import(world, patient, overridden).lines() == ["sessions: 3 created, 0 updated, 0 unchanged"]
     stored = InjectionSession.objects.filter(patient=patient).order_by("date")
     assert [s.overridden_checks for s in stored] == ["", "interval", "interval,cumulative_dose"]
-    assert stored[2].check_reasons.startswith(f"interval: 12-week rule: {days[2]} is 1 days after the session of")
+    assert stored[2].check_reasons.startswith(f"interval: 12-week rule: {days[2]} is 1 day after the session of")
     assert "\ncumulative_dose: BOTOX label: 155 U proposed + 310 U" in stored[2].check_reasons
     assert _sessions_import(world, patient, overridden).lines() == ["sessions: 0 created, 0 updated, 3 unchanged"]
 

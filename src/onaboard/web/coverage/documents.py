@@ -412,6 +412,7 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         },
         "safety": safety,
         "safety_on": day,
+        "clinical_notes": sees_clinical_notes(user),  # the screen's answers (pregnancy ...) are, its verdict not
         "plan": facts.plan,
         "plan_departures": label_dose_departures(facts.plan),
         "billing_lines": facts.plan.billing_lines,
