@@ -318,6 +318,12 @@ def _headache_frequency_reason(periods: Sequence[PeriodSummary]) -> str:
     return template.format(n=len(periods), minimum=MOH_MIN_HEADACHE_DAYS, counts=counts)
 
 
+LABEL_CHRONIC_MIGRAINE_MET = (
+    "BOTOX label (Indications): chronic migraine, judged by ICHD-3 1.3 (onaboard's reading: the label defines no "
+    "criteria of its own)"
+)
+
+
 def label_criteria_verdict(
     periods: Sequence[PeriodSummary],
     *,
@@ -326,7 +332,9 @@ def label_criteria_verdict(
     as_of: date,
 ) -> Verdict[LabelCriteria]:
     """BOTOX US label, chronic-migraine indication: adults with chronic migraine, >= 15 days a month with
-    headache lasting 4 hours a day or longer.
+    headache lasting 4 hours a day or longer. The label names chronic migraine without criteria of its own; onaboard
+    judges it by ICHD-3 1.3 (``chronic_migraine``), as the command's contract (spec/cli.md, label_criteria) asks, and
+    the reasons say that this is onaboard's reading, not the label's text.
 
     ``not_met`` when chronic migraine is ``no``, a complete period has < 15 four-hour headache days, or a known
     age is under 18; otherwise ``insufficient_data`` when chronic migraine is ``insufficient_data`` or no birth
@@ -334,7 +342,10 @@ def label_criteria_verdict(
     """
     failures = []
     if chronic_migraine.verdict is ChronicMigraine.NO:
-        failures.append("BOTOX label (Indications): chronic migraine is not established (ICHD-3 1.3 verdict: no)")
+        failures.append(
+            "BOTOX label (Indications): chronic migraine is not established (ICHD-3 1.3 verdict: no; the label defines "
+            "no criteria of its own, so onaboard judges chronic migraine by ICHD-3 1.3)"
+        )
     failures.extend(
         f"BOTOX label (Indications): {period.label} has {period.headache_days_4h} days with headache lasting "
         f">= 4 hours (< {LABEL_MIN_HEADACHE_DAYS_4H})"
@@ -359,7 +370,7 @@ def label_criteria_verdict(
         LabelCriteria.MET,
         (
             f"BOTOX label 8.4: adult (age {age_years} on {as_of.isoformat()}, >= {ADULT_AGE_YEARS})",
-            "BOTOX label (Indications): chronic migraine per ICHD-3 1.3",
+            LABEL_CHRONIC_MIGRAINE_MET,
             "BOTOX label (Indications): "
             + _each_has(
                 periods, "headache_days_4h", LABEL_MIN_HEADACHE_DAYS_4H, "days with headache lasting >= 4 hours"

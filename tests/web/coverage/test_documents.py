@@ -495,6 +495,24 @@ def test_a_letter_quotes_and_cites_a_policy_read_in_its_own_text(world, treated)
     assert "not confirmed in a source" not in text.lower()
 
 
+def test_a_letter_does_not_cite_the_payer_for_a_criterion_no_source_confirmed(world, treated):
+    """Under NICE TA260, whose text states no number of periods (``initial.frequency.periods`` is unconfirmed), the
+    frequency criterion is judged but not quoted or cited as NICE's; the criteria NICE does state still are."""
+    context = document_context(
+        DocumentKind.PRIOR_AUTH,
+        patient=treated.patient,
+        today=treated.today,
+        user=world.users["clinician"],
+        policy_id="nice-ta260",
+    )
+    page = render_to_string(DocumentKind.PRIOR_AUTH.template, context)
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    unconfirmed = [row for row in rows if "periods of 28 days" in row]
+    assert unconfirmed
+    assert all("National Institute for Health and Care Excellence" not in row for row in unconfirmed)
+    assert any("Source: National Institute for Health and Care Excellence" in row for row in rows)
+
+
 def test_the_letters_put_the_engines_notation_in_words(world, treated):
     """The letters give the engine's reasons, rules and evidence in words for the payer's reviewer: "at least 15",
     "20 to 10" and a range of days as "5 Jan" to "1 Feb 2026", never ">=", "->" or an ISO range
