@@ -626,3 +626,142 @@ def test_counts_in_problems_read_one_row_and_many_rows() -> None:
         "1 patient",
         "0 patients",
     )
+
+
+def _damaged(path: Path, at: float = 0.5, length: int = 64) -> None:
+    """Flip ``length`` bytes of ``path`` from ``at`` of its length: its footer still reads, a page does not."""
+    data = bytearray(path.read_bytes())
+    start = int(len(data) * at)
+    data[start : start + length] = bytes(b ^ 0x5A for b in data[start : start + length])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("name", "at"), [("sessions", 0.3), ("diary", 0.15), ("diary", 0.2), ("diary", 0.95)])
+def test_a_table_damaged_inside_is_refused_naming_its_file_not_a_traceback(
+    tmp_path: Path, name: str, at: float
+) -> None:
+    """A file whose footer reads but whose pages do not (a flipped byte, a copy cut short inside) crashed the
+    report with pyarrow's or DuckDB's traceback (exit 1): it is refused naming the file (exit 2 in the command),
+    whether pyarrow's reading in ``read_cohort`` finds it (a small table, the diary's hours) or DuckDB's in the
+    report's scan (the diary's other columns: 0.15 of this file)."""
+    write_cohort(tmp_path, patients=40, days=200, seed=3)
+    path = tmp_path / f"{name}.parquet"
+    _damaged(path, at=at)
+    with pytest.raises(CohortSourceError) as raised:
+        cohort_report(tmp_path)
+    (problem,) = raised.value.problems
+    assert problem.startswith(f"{path}: cannot be read as Parquet (")
+
+
+def test_session_numbers_not_1_to_n_and_a_visit_0_are_refused(tmp_path: Path) -> None:
+    """Sessions numbered from 0 (or from 3, a lifetime count) moved every adverse event out of the first two cycles,
+    and PROM visits from 0 read the baseline HIT-6 from the wrong visit: each is refused naming the patient."""
+    from onaboard.cohort.backends import SESSIONS_NOT_NUMBERED, VISIT_BELOW_ONE
+
+    write_cohort(tmp_path, patients=20, days=300, seed=3)
+    sessions = _rewritten(
+        tmp_path, "sessions", lambda t: _set(t, "session_number", [n - 1 for n in t["session_number"].to_pylist()])
+    )
+    prom = _rewritten(tmp_path, "prom", lambda t: _set(t, "visit", [v - 1 for v in t["visit"].to_pylist()]))
+    problems = _problems(tmp_path)
+    table = pq.read_table(sessions)
+    first = min(table["patient_id"].to_pylist())
+    mine = table.filter(pc.equal(table["patient_id"], first))
+    treated = len(set(table["patient_id"].to_pylist()))
+    assert (
+        SESSIONS_NOT_NUMBERED.format(
+            table=sessions,
+            patient_id=first,
+            count=mine.num_rows,
+            first=0,
+            last=mine.num_rows - 1,
+            patients=rows_text(treated, "patient"),
+        )
+        in problems
+    )
+    visits = pq.read_table(prom)
+    zero = visits.filter(pc.equal(visits["visit"], 0))
+    least = min(zero["patient_id"].to_pylist())
+    assert VISIT_BELOW_ONE.format(table=prom, patient_id=least, visit=0, rows=rows_text(zero.num_rows)) in problems
+
+
+def test_rows_after_the_patients_observation_are_refused(tmp_path: Path) -> None:
+    """A session dated after the patient's observed_until counted as an overdue repeat, and a diary day after it made
+    a drop-out read as continuing: each is refused naming the table, the patient and both dates."""
+    from onaboard.cohort.backends import AFTER_OBSERVATION
+
+    write_cohort(tmp_path, patients=20, days=300, seed=3)
+    people = pq.read_table(tmp_path / "patients.parquet")
+    patient, until = people["patient_id"][0].as_py(), people["observed_until"][0].as_py()
+    late = until + timedelta(days=400)
+
+    def later_session(table: pa.Table) -> pa.Table:
+        mine = pc.equal(table["patient_id"], patient)
+        last = max(table.filter(mine)["session_number"].to_pylist())
+        row = {**table.filter(mine).to_pylist()[-1], "session_number": last + 1, "session_date": late}
+        return pa.concat_tables([table, pa.Table.from_pylist([row], schema=table.schema)])
+
+    path = _rewritten(tmp_path, "sessions", later_session)
+    assert _problems(tmp_path) == [
+        AFTER_OBSERVATION.format(
+            table=path, patient_id=patient, column="session_date", day=late, until=until, rows="1 row"
+        )
+    ]
+
+
+def test_a_diary_day_after_observation_is_refused_by_the_report(tmp_path: Path) -> None:
+    """One diary row 30 days after a treated patient's observed_until turned their drop-out into "continuing": the
+    report refuses it, naming the diary, the patient and the dates (from its grid, with no second scan)."""
+    from onaboard.cohort.backends import AFTER_OBSERVATION
+
+    write_cohort(tmp_path, patients=20, days=300, seed=3)
+    treated = sorted(set(pq.read_table(tmp_path / "sessions.parquet")["patient_id"].to_pylist()))
+    people = pq.read_table(tmp_path / "patients.parquet")
+    until = dict(zip(people["patient_id"].to_pylist(), people["observed_until"].to_pylist(), strict=True))
+    patient = treated[0]
+    day = until[patient] + timedelta(days=30)
+
+    def stray(table: pa.Table) -> pa.Table:
+        row = {**table.filter(pc.equal(table["patient_id"], patient)).to_pylist()[-1], "date": day}
+        return pa.concat_tables([table, pa.Table.from_pylist([row], schema=table.schema)])
+
+    path = _rewritten(tmp_path, "diary", stray)
+    with pytest.raises(CohortSourceError) as raised:
+        cohort_report(tmp_path)
+    assert raised.value.problems == [
+        AFTER_OBSERVATION.format(
+            table=path, patient_id=patient, column="last diary date", day=day, until=until[patient], rows="1 patient"
+        )
+    ]
+
+
+def test_an_adverse_event_before_the_session_it_names_is_refused(tmp_path: Path) -> None:
+    """An event naming session 2 that began before session 2 (in cycle 1) is refused naming both dates."""
+    from onaboard.cohort.backends import EVENT_BEFORE_ITS_SESSION
+
+    write_cohort(tmp_path, patients=40, days=300, seed=3)
+    sessions = pq.read_table(tmp_path / "sessions.parquet")
+    seconds = sessions.filter(pc.equal(sessions["session_number"], 2)).sort_by("patient_id")
+    patient, second = seconds["patient_id"][0].as_py(), seconds["session_date"][0].as_py()
+    first = sessions.filter(
+        pc.and_(pc.equal(sessions["patient_id"], patient), pc.equal(sessions["session_number"], 1))
+    )["session_date"][0].as_py()
+    onset = first + timedelta(days=3)
+
+    def early(table: pa.Table) -> pa.Table:
+        row = {**table.to_pylist()[0], "patient_id": patient, "session_number": 2, "onset_date": onset}
+        return pa.concat_tables([table, pa.Table.from_pylist([row], schema=table.schema)])
+
+    path = _rewritten(tmp_path, "adverse_events", early)
+    event = pq.read_table(path).to_pylist()[0]["event"]
+    assert _problems(tmp_path) == [
+        EVENT_BEFORE_ITS_SESSION.format(
+            table=path,
+            patient_id=patient,
+            event=event,
+            onset_date=onset,
+            session_number=2,
+            session_date=second,
+            rows="1 row",
+        )
+    ]

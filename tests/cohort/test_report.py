@@ -626,6 +626,7 @@ def test_midas_grades_are_of_treated_patients(report: CohortReport, boundary_coh
     untreated = {**next(row for row in prom if row["visit"] == 1), "patient_id": "U01-never-injected"}
     patients = pq.read_table(boundary_cohort / "patients.parquet").to_pylist()
     patient = {**patients[0], "patient_id": untreated["patient_id"]}
+    patient["observed_until"] = max(patient["observed_until"], untreated["assessed_on"])  # the visit is observed
     altered = cohort_report(_altered(boundary_cohort, tmp_path, prom=[untreated], patients=[patient]))
     assert altered.patients == report.patients + 1
     assert altered.midas_grades == report.midas_grades

@@ -589,3 +589,22 @@ def test_responses_after_week_24_are_counted_beside_the_table(report: CohortRepo
     assert "5 of 7 patients responded by week 24;" in render_html(_with_onsets(report, *DEMO_ONSETS))
     assert "4 of 7 patients responded by week 24 (1 more first responded later);" in render_html(later)
     assert all(step["period"] <= TIME_TO_RESPONSE_PERIODS for step in report.time_to_response["by_period"])
+
+
+def _line_subpaths(svg: str) -> list[int]:
+    """For each path of the cohort's colour drawing more than two points (the line, not an error bar or cap): how
+    many pieces it is drawn in (its move-to commands)."""
+    found = []
+    for match in re.finditer(r'<path d="([^"]+)"[^>]*stroke="#1f4e79"', svg):
+        d = match.group(1)
+        if len(re.findall(r"[ML]", d)) > 2:
+            found.append(d.count("M"))
+    return found
+
+
+def test_the_change_line_breaks_where_a_period_has_no_patient(report: CohortReport) -> None:
+    """A period without patients (the demo clinic's period 7) is a gap in the line, not a straight stretch from
+    period 6 to 8 as if it held data; with every period present the line is one piece."""
+    assert _line_subpaths(change_plot_svg(report)) == [1]
+    rows = tuple(row for row in report.change_by_period if row.period != 3)
+    assert _line_subpaths(change_plot_svg(replace(report, change_by_period=rows))) == [2]

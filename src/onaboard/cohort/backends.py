@@ -7,18 +7,20 @@ millions of patient-years; Spark is for a registry that outgrows one machine: ru
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
     import ibis.expr.types as ir
     import pyarrow as pa
     from ibis.backends import BaseBackend
 
 __all__ = [
+    "AFTER_OBSERVATION",
     "BIRTH_AFTER",
     "BLANK_VALUES",
     "CSV_NOT_READ",
@@ -26,6 +28,7 @@ __all__ = [
     "DUPLICATE_SESSION",
     "DUPLICATE_VISIT",
     "EVENT_BEFORE_FIRST_SESSION",
+    "EVENT_BEFORE_ITS_SESSION",
     "FOLLOW_THE_PAIN_ABOVE_SITES",
     "MIDAS_OUT_OF_RANGE",
     "MIDAS_PAIR_OUT_OF_RANGE",
@@ -39,16 +42,20 @@ __all__ = [
     "OBSERVED_BACKWARDS",
     "OUT_OF_RANGE",
     "OVERFULL_PERIOD",
+    "SESSIONS_NOT_NUMBERED",
     "SESSIONS_OUT_OF_ORDER",
     "UNKNOWN_PATIENT",
     "UNKNOWN_SESSION",
     "UNKNOWN_VALUE",
+    "UNREADABLE_PARQUET",
+    "VISIT_BELOW_ONE",
     "WRONG_COLUMNS",
     "WRONG_TYPES",
     "CohortSourceError",
     "Engine",
     "arrow_cohort",
     "connect",
+    "damaged_file_refused",
     "read_cohort",
     "rows_text",
 ]
@@ -118,9 +125,29 @@ EVENT_BEFORE_FIRST_SESSION = (
     "{table}: patient {patient_id}'s {event} began on {onset_date}, before their first session on {first_date}; an "
     "adverse event follows a session ({rows} in all)"
 )
+EVENT_BEFORE_ITS_SESSION = (
+    "{table}: patient {patient_id}'s {event} began on {onset_date}, before session {session_number} on "
+    "{session_date}, which it names; an adverse event names the session it followed ({rows} in all)"
+)
 SESSIONS_OUT_OF_ORDER = (
     "{table}: patient {patient_id}'s session {later} on {later_date} is dated before session {earlier} on "
     "{earlier_date}; session numbers follow the session dates ({patients} in all)"
+)
+
+SESSIONS_NOT_NUMBERED = (
+    "{table}: patient {patient_id}'s {count} sessions are numbered {first} to {last}; a patient's sessions are "
+    "numbered 1, 2, 3 ... in date order, as the report reads the first two cycles ({patients} in all)"
+)
+VISIT_BELOW_ONE = (
+    "{table}: patient {patient_id} has visit {visit}; visits are numbered from 1, the baseline, as the report reads "
+    "them ({rows} in all)"
+)
+AFTER_OBSERVATION = (
+    "{table}: patient {patient_id}'s {column} {day} is after their observed_until {until}; a registry's rows end "
+    "where its observation of the patient does ({rows} in all)"
+)
+UNREADABLE_PARQUET = (
+    "{path}: cannot be read as Parquet ({reason}); the file is damaged or not written whole: write it again"
 )
 
 SPARK_SHUFFLE_PARTITIONS = "8"
@@ -209,15 +236,33 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
         ]
     if not problems:
         diary = paths["diary"]
-        problems = _diary_range_problems(
-            str(diary), lambda column: _parquet_min_max(diary, column), lambda column: _parquet_nans(diary, column)
-        )
-        small = {name: _read_checked(name, path) for name, path in paths.items() if name != "diary"}
+        with damaged_file_refused(diary):
+            problems = _diary_range_problems(
+                str(diary), lambda column: _parquet_min_max(diary, column), lambda column: _parquet_nans(diary, column)
+            )
+        small = {}
+        for name, path in paths.items():
+            if name != "diary":
+                with damaged_file_refused(path):
+                    small[name] = _read_checked(name, path)
         events = None if read_manifest(directory) is not None else _label_events()
         problems += _value_problems(small, events=events, names={name: str(paths[name]) for name in small})
     if problems:
         raise CohortSourceError(problems)
     return {name: _with_optional_columns(name, connection.read_parquet(str(path))) for name, path in paths.items()}
+
+
+@contextlib.contextmanager
+def damaged_file_refused(path: Path | str) -> Iterator[None]:
+    """Reading ``path`` inside: a file whose footer reads but whose pages do not (a copy cut short, a flipped byte)
+    is refused as a ``CohortSourceError`` naming it, not a traceback (pyarrow's ``OSError`` or ``ArrowException``)."""
+    import pyarrow
+
+    try:
+        yield
+    except (OSError, pyarrow.ArrowException) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CohortSourceError([UNREADABLE_PARQUET.format(path=path, reason=reason)]) from None
 
 
 def _missing_problems(directory: Path, absent: Iterable[str]) -> list[str]:
@@ -258,7 +303,7 @@ def _read_checked(name: str, path: Path) -> pa.Table:
 
     from onaboard.cohort.tables import HIT6_ITEM_COLUMNS, MIDAS_COLUMNS
 
-    checked = {**_CHECKED_COLUMNS, "prom": ("visit", *HIT6_ITEM_COLUMNS, *MIDAS_COLUMNS)}
+    checked = {**_CHECKED_COLUMNS, "prom": ("visit", "assessed_on", *HIT6_ITEM_COLUMNS, *MIDAS_COLUMNS)}
     present = set(pq.read_schema(path).names)  # an optional column the file was written before is left out
     return pq.read_table(path, columns=["patient_id", *(c for c in checked.get(name, ()) if c in present)])
 
@@ -440,7 +485,38 @@ def _value_problems(
     problems += _count_problems(tables["patients"], tables["sessions"], named)
     problems += _midas_problems(tables["prom"], named["prom"])
     problems += _visit_problems(tables["prom"], named["prom"])
-    problems += _event_problems(tables["adverse_events"], firsts, numbered, named["adverse_events"])
+    problems += _event_problems(tables["adverse_events"], firsts, sessions, named["adverse_events"])
+    problems += _after_observation_problems(tables, named)
+    return problems
+
+
+def _after_observation_problems(tables: Mapping[str, pa.Table], named: Mapping[str, str]) -> list[str]:
+    """Sessions, visits and adverse events dated after the patient's ``observed_until``: a session 400 days after
+    it counted as an overdue repeat, and the report's drop-out gap (``observed_until`` less the last diary day)
+    reads only what observation holds. One problem per table, naming the least such patient and row. (The diary's
+    own rows are checked by the report, from its per-period grid: ``cohort_report_of``.)"""
+    import pyarrow.compute as pc
+
+    until = _plain(tables["patients"], ("patient_id", "observed_from", "observed_until"))
+    until = until.filter(pc.greater_equal(until["observed_until"], until["observed_from"]))  # else refused as such
+    until = until.select(["patient_id", "observed_until"])
+    problems = []
+    for name, column in (("sessions", "session_date"), ("prom", "assessed_on"), ("adverse_events", "onset_date")):
+        if column not in tables[name].column_names:  # a clinic's export without the column is not read for it
+            continue
+        rows = _plain(tables[name], ("patient_id", column)).join(until, "patient_id")
+        row, count = _first_where(rows, pc.greater(rows[column], rows["observed_until"]), ["patient_id", column])
+        if count:
+            problems.append(
+                AFTER_OBSERVATION.format(
+                    table=named[name],
+                    patient_id=row["patient_id"],
+                    column=column,
+                    day=row[column],
+                    until=row["observed_until"],
+                    rows=rows_text(count),
+                )
+            )
     return problems
 
 
@@ -512,11 +588,11 @@ def _date_problems(patients: pa.Table, firsts: pa.Table, table: str) -> list[str
 
 
 def _session_problems(rows: pa.Table, counted: pa.Table, table: str) -> list[str]:
-    """Session numbers the report cannot trust: a number on two rows of one patient, and a higher number dated
-    before a lower one (the report orders repeat sessions, and attributes adverse events to the first two cycles,
-    by number). ``rows`` are the sessions' ``_plain`` patient, number and date; ``counted`` their rows
-    (``session_date_count``) per patient and number. Each problem names the least such patient and how many patients
-    there are."""
+    """Session numbers the report cannot trust: a number on two rows of one patient, a higher number dated before a
+    lower one, and numbers that are not 1 to n (the report orders repeat sessions, and attributes adverse events to
+    the first two cycles, by number: sessions numbered from 3, as a lifetime count, read no event at all). ``rows``
+    are the sessions' ``_plain`` patient, number and date; ``counted`` their rows (``session_date_count``) per
+    patient and number. Each problem names the least such patient and how many patients there are."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -555,6 +631,25 @@ def _session_problems(rows: pa.Table, counted: pa.Table, table: str) -> list[str
         if row:
             patients = len(pc.unique(pairs.filter(backwards)["patient_id"]))
             problems.append(SESSIONS_OUT_OF_ORDER.format(table=table, **row, patients=rows_text(patients, "patient")))
+    spans = rows.group_by("patient_id").aggregate(
+        [("session_number", "min"), ("session_number", "max"), ("session_number", "count")]
+    )
+    gapped = pc.or_(
+        pc.not_equal(spans["session_number_min"], 1),
+        pc.not_equal(spans["session_number_max"], spans["session_number_count"]),
+    )
+    row, count = _first_where(spans, gapped, ["patient_id"])
+    if count and not problems:  # numbers on two rows already break the count; say that first
+        problems.append(
+            SESSIONS_NOT_NUMBERED.format(
+                table=table,
+                patient_id=row["patient_id"],
+                count=row["session_number_count"],
+                first=row["session_number_min"],
+                last=row["session_number_max"],
+                patients=rows_text(count, "patient"),
+            )
+        )
     return problems
 
 
@@ -604,38 +699,49 @@ def _count_problems(patients: pa.Table, sessions: pa.Table, named: Mapping[str, 
 
 
 def _visit_problems(prom: pa.Table, table: str) -> list[str]:
-    """A visit on two rows of one patient's PROM: the week-24 HIT-6 change took the larger total and the MIDAS grades
-    counted the patient twice. Names the least such patient and visit and how many patients there are."""
+    """A visit numbered below 1 (the report reads visit 1 as the baseline and 3 as week 24: a registry counting from
+    0 read its baseline HIT-6 from the wrong visit), and a visit on two rows of one patient's PROM (the week-24 HIT-6
+    change took the larger total and the MIDAS grades counted the patient twice). Each names the least such patient
+    and visit and how many there are."""
     import pyarrow.compute as pc
 
     rows = _plain(prom, ("patient_id", "visit"))
+    problems = []
+    row, count = _first_where(rows, pc.less(rows["visit"], 1), ["patient_id", "visit"])
+    if count:
+        problems.append(
+            VISIT_BELOW_ONE.format(table=table, patient_id=row["patient_id"], visit=row["visit"], rows=rows_text(count))
+        )
     counted = rows.group_by(["patient_id", "visit"]).aggregate([("visit", "count")])
     repeated = pc.greater(counted["visit_count"], 1)
     row, count = _first_where(counted, repeated, ["patient_id", "visit"])
     if not count:
-        return []
+        return problems
     patients = len(pc.unique(counted.filter(repeated)["patient_id"]))
     return [
+        *problems,
         DUPLICATE_VISIT.format(
             table=table,
             patient_id=row["patient_id"],
             visit=row["visit"],
             count=row["visit_count"],
             patients=rows_text(patients, "patient"),
-        )
+        ),
     ]
 
 
-def _event_problems(events: pa.Table, firsts: pa.Table, numbered: pa.Table, table: str) -> list[str]:
-    """Adverse events that follow no session: one naming a session number the patient's sessions (``numbered``)
-    lack (it dropped out of the label comparison, which counts events after sessions 1 and 2), and one beginning
-    before the patient's first session (``firsts``). One problem each, naming the least such patient and event and
-    how many rows there are."""
+def _event_problems(events: pa.Table, firsts: pa.Table, sessions: pa.Table, table: str) -> list[str]:
+    """Adverse events that follow no session: one naming a session number the patient's sessions (``sessions``:
+    patient, number and date) lack (it dropped out of the label comparison, which counts events after sessions 1
+    and 2), one beginning before the patient's first session (``firsts``), and one beginning before the session it
+    names (an event of cycle 1 named after session 3 left the label comparison too). One problem each, naming the
+    least such patient and event and how many rows there are."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rows = _plain(events, ("patient_id", "session_number", "onset_date", "event"))
-    known = numbered.select(["patient_id", "session_number"]).append_column("known", pa.repeat(True, len(numbered)))
+    known = sessions.select(["patient_id", "session_number"]).append_column("known", pa.repeat(True, len(sessions)))
+    known = known.append_column("named_date", sessions["session_date"])
     # Right outer: the hash table is built on the events, the smaller side.
     joined = known.join(rows, ["patient_id", "session_number"], join_type="right outer")
     joined = joined.join(firsts, "patient_id", join_type="left outer")
@@ -662,6 +768,20 @@ def _event_problems(events: pa.Table, firsts: pa.Table, numbered: pa.Table, tabl
                 event=row["event"],
                 onset_date=row["onset_date"],
                 first_date=row["session_date_min"],
+                rows=rows_text(count),
+            )
+        )
+    before_named = pc.and_(pc.invert(pc.fill_null(early, False)), pc.less(joined["onset_date"], joined["named_date"]))
+    row, count = _first_where(joined, before_named, ["patient_id", "onset_date", "session_number"])
+    if count:
+        problems.append(
+            EVENT_BEFORE_ITS_SESSION.format(
+                table=table,
+                patient_id=row["patient_id"],
+                event=row["event"],
+                onset_date=row["onset_date"],
+                session_number=row["session_number"],
+                session_date=row["named_date"],
                 rows=rows_text(count),
             )
         )

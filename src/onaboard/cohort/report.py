@@ -54,8 +54,9 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -84,7 +85,16 @@ from onaboard.clinical import (
     NiceTa260,
     week24_last_day,
 )
-from onaboard.cohort.backends import OVERFULL_PERIOD, CohortSourceError, Engine, connect, read_cohort
+from onaboard.cohort.backends import (
+    AFTER_OBSERVATION,
+    OVERFULL_PERIOD,
+    CohortSourceError,
+    Engine,
+    connect,
+    damaged_file_refused,
+    read_cohort,
+    rows_text,
+)
 from onaboard.cohort.calibration import calibration
 from onaboard.cohort.rules import (
     DOUBLE_BLIND_CYCLES,
@@ -812,6 +822,32 @@ def cohort_on_day(tables: Mapping[str, ir.Table], as_of: date) -> dict[str, ir.T
     }
 
 
+def _refuse_date_written_twice(diary: ir.Table, grid: ir.Table, anchors: ir.Table, diary_source: str) -> None:
+    """``CohortSourceError`` when a period of the grid holds a date written twice (``overfull_periods``)."""
+    overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
+    if overfull:
+        raise CohortSourceError([_date_written_twice(diary, anchors, overfull[0], diary_source)])
+
+
+def _refuse_diary_after_observation(summary: ir.Table, diary_source: str) -> None:
+    """``CohortSourceError`` when a treated patient's diary runs past their ``observed_until`` (read from the
+    summary's ``last_date``: the grid's, no second scan of the diary). The drop-out gap, ``observed_until`` less the
+    last diary day, went negative, and a patient who had dropped out read as continuing."""
+    after = summary.filter(summary.last_date > summary.observed_until)
+    late = _rows(after.order_by("patient_id").select("patient_id", "last_date", "observed_until").limit(1))
+    if not late:
+        return
+    problem = AFTER_OBSERVATION.format(
+        table=diary_source,
+        patient_id=late[0]["patient_id"],
+        column="last diary date",
+        day=late[0]["last_date"],
+        until=late[0]["observed_until"],
+        rows=rows_text(_int(_one(after.aggregate(n=after.count()))["n"]), "patient"),
+    )
+    raise CohortSourceError([problem])
+
+
 def _date_written_twice(diary: ir.Table, anchors: ir.Table, period: Mapping[str, Any], table: str) -> str:
     """The problem of a period holding a date written twice (``overfull_periods``), naming the patient, the
     period's first day and the first date written twice (one read of that patient's rows, on the way out)."""
@@ -856,14 +892,37 @@ def cohort_report(
         }
     connection = connect(engine, spark_session=spark_session)
     tables = read_cohort(connection, directory)
-    return cohort_report_of(
-        tables,
-        source=str(directory),
-        engine=engine,
-        as_of=as_of,
-        diary_source=str(directory / "diary.parquet"),
-        **recorded,
-    )
+    with _damaged_diary_refused(Engine(engine), directory / "diary.parquet"):
+        return cohort_report_of(
+            tables,
+            source=str(directory),
+            engine=engine,
+            as_of=as_of,
+            diary_source=str(directory / "diary.parquet"),
+            **recorded,
+        )
+
+
+@contextlib.contextmanager
+def _damaged_diary_refused(engine: Engine, diary: Path) -> Iterator[None]:
+    """The report's queries inside: a diary whose pages ``read_cohort`` does not read (it judges the diary from its
+    footer and scans its hours alone) and DuckDB cannot decode is refused naming the file, as ``read_cohort`` refuses
+    a damaged small table. Only DuckDB's reading errors (its base ``Error``, raised for an undecodable page, and
+    ``IOException``) are taken so: an error in a query itself (binding, parsing ...) stays the bug it is."""
+    if engine is not Engine.DUCKDB:
+        yield
+        return
+    import duckdb
+
+    with damaged_file_refused(diary):
+        try:
+            yield
+        except (duckdb.IOException, duckdb.InvalidInputException) as error:
+            raise OSError(str(error)) from None
+        except duckdb.Error as error:
+            if type(error) is not duckdb.Error:
+                raise
+            raise OSError(str(error) or "DuckDB could not decode a page") from None
 
 
 def cohort_report_of(
@@ -899,13 +958,12 @@ def cohort_report_of(
     tables = tables if discontinuation_recorded else _no_stops_read(tables)
     anchors = first_injections(tables["sessions"]).cache()
     grid = period_grid(tables["diary"], anchors, counts=REPORT_COUNTS).cache()
-    overfull = _rows(overfull_periods(grid).order_by("patient_id", "grid").limit(1))
-    if overfull:
-        raise CohortSourceError([_date_written_twice(tables["diary"], anchors, overfull[0], diary_source)])
+    _refuse_date_written_twice(tables["diary"], grid, anchors, diary_source)
     judged = grid if as_of is None else ended_periods(grid, anchors, as_of).cache()
     baseline_days = treatment_baseline(grid, anchors).cache()
     periods = treatment_periods(judged, baseline_days).cache()
     summary = _patient_summary(tables, grid, judged, anchors, periods, baseline_days, as_of).cache()
+    _refuse_diary_after_observation(summary, diary_source)
 
     patients = tables["patients"]
     cohort = _one(

@@ -9,6 +9,7 @@ same bytes.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from html import escape
@@ -322,6 +323,18 @@ CHANGE_AXIS_MARGIN_DAYS = 2.0
 """Room above and below the plotted points on the change axis, inside the possible -28..+28 days."""
 
 
+LEGEND: dict[str, Any] = {
+    "loc": "best",
+    "frameon": True,
+    "facecolor": "white",
+    "edgecolor": "#cccccc",
+    "framealpha": 0.92,
+    "fontsize": 8,
+}
+"""Every plot's legend: where it covers least of the data, on a white box, so a small clinic's wide intervals
+running under it stay readable and the legend's words too (it sat on the data in a fixed corner)."""
+
+
 def change_axis_limits(report: CohortReport) -> tuple[float, float]:
     """The change plot's y-axis: the means, their intervals, PREEMPT's week-24 figure and 0 with a little room,
     never past -28..+28 days (``CHANGE_BOUNDS``), which no change over one 28-day period can leave."""
@@ -343,10 +356,14 @@ def change_plot_svg(report: CohortReport) -> str:
     if not rows:
         return _no_data("change")
     figure, axes = _figure()
-    periods = [row.period for row in rows]
-    means = [row.change.mean for row in rows]
-    lows = [max(0.0, row.change.mean - row.change.low) if row.change.low is not None else 0.0 for row in rows]
-    highs = [max(0.0, row.change.high - row.change.mean) if row.change.high is not None else 0.0 for row in rows]
+    # Every period from the first to the last drawn; one with no patient is a gap in the line (NaN), not a straight
+    # stretch from its neighbours as if it held data.
+    by_period = {row.period: row for row in rows}
+    periods = list(range(min(by_period), max(by_period) + 1))
+    drawn = [by_period.get(period) for period in periods]
+    means = [row.change.mean if row is not None else math.nan for row in drawn]
+    lows = [_below(row) for row in drawn]
+    highs = [_above(row) for row in drawn]
     axes.errorbar(periods, means, yerr=[lows, highs], marker="o", color="#1f4e79", capsize=3, label="this cohort")
     target = calibration().targets["week24_change_headache_days"]
     axes.scatter(
@@ -363,8 +380,22 @@ def change_plot_svg(report: CohortReport) -> str:
     axes.set_ylabel("change in headache days")
     axes.set_xticks(periods)
     axes.grid(axis="y", color="#e5e5e5")
-    axes.legend(loc="upper right", frameon=False, fontsize=8)
+    axes.legend(**LEGEND)
     return _svg(figure, "change")
+
+
+def _below(row: Any) -> float:
+    """How far a period's interval reaches below its mean (0 without an interval or a period)."""
+    if row is None or row.change.low is None:
+        return 0.0
+    return max(0.0, row.change.mean - row.change.low)
+
+
+def _above(row: Any) -> float:
+    """How far a period's interval reaches above its mean (0 without an interval or a period)."""
+    if row is None or row.change.high is None:
+        return 0.0
+    return max(0.0, row.change.high - row.change.mean)
 
 
 def response_steps_drawn(report: CohortReport) -> list[dict[str, Any]]:
@@ -394,7 +425,7 @@ def response_plot_svg(report: CohortReport) -> str:
     axes.fill_between(periods, shares, step="post", color="#1f4e79", alpha=0.12)
     if cut:
         axes.axvspan(periods[-1], steps[-1]["period"] + 0.5, color="#ececec", label=NOT_DRAWN)
-        axes.legend(loc="upper left", frameon=False, fontsize=8)
+        axes.legend(**LEGEND)
     axes.set_xlabel(f"{PERIOD_DAYS}-day period after the first injection")
     axes.set_ylabel(f"% with >= {RESPONDER_30_PERCENT} % fewer headache days")
     axes.set_ylim(0, 100)
@@ -457,7 +488,7 @@ def adverse_event_plot_svg(report: CohortReport) -> str:
     axes.set_yticks(positions, [name for name, _, _ in rows], fontsize=7)
     axes.set_xlabel("% of treated patients, first two cycles")
     axes.grid(axis="x", color="#e5e5e5")
-    axes.legend(loc="lower right", frameon=False, fontsize=8)
+    axes.legend(**LEGEND)
     return _svg(figure, "adverse")
 
 

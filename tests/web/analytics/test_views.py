@@ -325,7 +325,7 @@ def test_an_administrator_is_told_how_many_checks_failed_not_the_clinical_values
     page = client.get(PAGE)
     assert page.status_code == 409
     assert escape(CHECK_FAILED) not in page.content.decode()
-    assert escape("1 of the clinic's records fail the report's input checks") in page.content.decode()
+    assert escape("the report's input checks find 1 problem in the clinic's records") in page.content.decode()
     _token, raw = ApiToken.issue(world.users[Role.ADMIN], "test")
     answer = Client().get(API, headers={"Authorization": f"Bearer {raw}"}).json()
     assert answer["problems"] == []

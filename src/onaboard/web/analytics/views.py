@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from onaboard.cohort.backends import CohortSourceError
 from onaboard.reports.cohort import render_html, report_sections
@@ -23,10 +24,14 @@ CHECKS_FAILED = _(
     "the records named below (the patient's page), then open the report again; nothing else is affected."
 )
 """The page (and the API's ``detail``) when the clinic's records fail a check of ``onaboard.cohort`` (409)."""
-CHECKS_FAILED_ASK_CLINICAL = _(
-    "The cohort report could not be computed: {count} of the clinic's records fail the report's input checks. "
-    "Each names a patient's clinical values, which your role does not see: ask a clinician or nurse to open this "
-    "page and correct them."
+CHECKS_FAILED_ASK_CLINICAL = ngettext_lazy(
+    "The cohort report could not be computed: the report's input checks find %(count)d problem in the clinic's "
+    "records. It names a patient's clinical values, which your role does not see: ask a clinician or nurse to open "
+    "this page and correct it.",
+    "The cohort report could not be computed: the report's input checks find %(count)d problems in the clinic's "
+    "records. Each names a patient's clinical values, which your role does not see: ask a clinician or nurse to "
+    "open this page and correct them.",
+    "count",
 )
 """The same for a user who does not see clinical data (an administrator): how many problems, not what they say."""
 
@@ -37,7 +42,7 @@ def failed_checks_for(user: object, problems: list[str]) -> tuple[str, list[str]
     problem names a patient's id with clinical values (a side effect's date, a diary day's hours)."""
     if can(user, Capability.VIEW_CLINICAL):
         return str(CHECKS_FAILED), problems
-    return str(CHECKS_FAILED_ASK_CLINICAL).format(count=len(problems)), []
+    return str(CHECKS_FAILED_ASK_CLINICAL % {"count": len(problems)}), []
 
 
 def _names_failed_checks(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
