@@ -153,6 +153,8 @@ def test_the_patient_summary_speaks_plainly_of_what_was_done_what_to_expect_side
 ):
     """The after-care sheet says what was done, that relief may start from week 4, which side effects to report
     (urgent ones apart) and how, and the next date."""
+    _decide(world, treated, "continue", "Fewer severe days", days_ago=0)  # answers NICE's stop: a date is promised
+    InjectionSession.objects.filter(patient=treated.patient, status=SessionStatus.BOOKED).delete()  # its booking
     last = treated.sessions[-1]
     _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY)
     assert "155 units of BOTOX" in text
@@ -639,6 +641,8 @@ def test_the_continuation_letter_gives_the_nice_verdict_only_under_nice_ta260(wo
 def test_the_after_care_sheet_does_not_give_a_missed_booking_as_the_next_treatment(world, treated):
     """A booking whose day has passed without a session (a missed appointment) is not the next treatment: the
     sheet of the last session gives the earliest date for the next one, as the worklist calls it overdue."""
+    _decide(world, treated, "continue", "Fewer severe days", days_ago=0)  # answers NICE's stop: a date is promised
+    InjectionSession.objects.filter(patient=treated.patient, status=SessionStatus.BOOKED).delete()  # its booking
     last = treated.sessions[-1]
     missed = treated.today - timedelta(days=5)
     InjectionSession.objects.create(patient=treated.patient, date=missed, status=SessionStatus.BOOKED)
@@ -655,6 +659,8 @@ def test_the_after_care_sheet_printed_after_the_next_due_date_asks_the_patient_t
     treatment has been due since that day and asks the patient to contact the clinic, in the portal's words
     (``NextSession.DUE_SINCE``), instead of "your next one can be from" a day gone by and "the clinic will book
     it"."""
+    _decide(world, treated, "continue", "Fewer severe days", days_ago=0)  # answers NICE's stop: a date is promised
+    InjectionSession.objects.filter(patient=treated.patient, status=SessionStatus.BOOKED).delete()  # its booking
     last = treated.sessions[-1]
     due = last.date + timedelta(days=84)
     later = due + timedelta(days=8)
@@ -1023,6 +1029,30 @@ def test_the_after_care_sheet_promises_no_next_treatment_once_treatment_has_stop
     )
     assert "Your next treatment after this one was given on" in earlier
     assert "recorded that this treatment stops" not in earlier
+
+
+def test_the_after_care_sheet_gives_no_date_while_nices_stop_rule_holds_unanswered(world, treated):
+    """The record has reverted to episodic migraine (NICE TA260's stop rule holds) and no clinician has answered it:
+    the last session's sheet promises no date and says the clinician will talk it over, without the word "stop";
+    once a clinician decides to continue, the date is back."""
+    last = treated.sessions[-1]
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "Your clinician will talk with you about how the treatment is working" in text
+    assert "your next one can be from" not in text
+    assert "stop" not in text.split("Your next treatment")[-1]
+    _decide(world, treated, "continue", "Fewer severe days", days_ago=0)
+    InjectionSession.objects.filter(patient=treated.patient, status=SessionStatus.BOOKED).delete()  # its booking
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "your next one can be from" in text
+
+
+def test_the_after_care_sheet_after_a_stop_keeps_the_diary_for_how_headaches_go_not_for_the_treatment(world, treated):
+    """Once treatment has stopped, the sheet no longer says the diary tells whether the treatment helps."""
+    _decide(world, treated, "stop", "Patient prefers to stop")
+    last = treated.sessions[-1]
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "how your headaches go now that this treatment has stopped" in text
+    assert "whether the treatment helps" not in text
 
 
 def test_a_session_recorded_after_a_stop_without_a_decision_to_continue_promises_no_next_one(world, treated):

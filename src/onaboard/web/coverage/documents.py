@@ -34,6 +34,7 @@ from onaboard.clinical import (
     Hit6Change,
     InjectionPlan,
     Muscle,
+    NiceTa260,
     Side,
     Stage,
     age_in_years,
@@ -81,6 +82,7 @@ from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResp
 from onaboard.web.outcomes.selectors import (
     LatestDecision,
     baseline_and_latest,
+    continue_answers_stop,
     hit6_change_from_baseline,
     latest_decision,
     stopped_decision,
@@ -646,7 +648,9 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     (``diary.selectors.next_treatment_of``): the sheet of a session given on a later day than that stop (no
     decision to continue since) says none is planned yet, without telling the patient just treated that treatment
     stopped before; a stop of the session's own day is that visit's decision, and the sheet gives it. A stop
-    only suggested by NICE TA260 is the clinician's to settle at the visit and the sheet keeps the date."""
+    only suggested by NICE TA260 (its rule holds, no clinician has answered it) is the clinician's to settle with the
+    patient: the sheet then gives no date and says the clinician will talk it over, without the word "stop" (the
+    portal's rule: a stop is discussed before the patient reads it)."""
     session = _session(facts, session_id)
     plan = session_plan(session)
     next_day, next_kind = _next_date(facts, session)
@@ -657,6 +661,16 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     # a stop of the session's own day is taken as its visit's decision (the last injection, then "stop"), whatever
     # order the two were typed in: only a stop of an earlier day came before the session
     stopped_before = stopped is not None and stopped.decided_on < session.date
+    # NICE TA260's stop rule holds and no clinician has answered it: the next treatment is the clinician's to settle
+    # with the patient, so the sheet promises no date (nor says "stop": the portal's rule, a stop is discussed first)
+    outcomes = facts.outcomes
+    review = (
+        due
+        and stopped is None
+        and outcomes is not None
+        and outcomes.nice_ta260.verdict is NiceTa260.STOP
+        and not continue_answers_stop(outcomes, latest_decision(facts.patient, facts.today))
+    )
     return {
         **_common(facts, user),
         "session": session,
@@ -677,6 +691,7 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         "next_kind": next_kind.value,
         "stopped_on": stopped.decided_on if stopped is not None else None,
         "stopped_before_session": stopped_before,
+        "review_before_next": review,
         "printed_on_session_day": session.date == facts.today,
         "has_portal": facts.patient.user_id is not None,
     }
