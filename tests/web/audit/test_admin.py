@@ -4,6 +4,7 @@ only."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 
 from django.urls import reverse
@@ -138,3 +139,25 @@ def test_an_administrator_reading_the_trail_is_not_shown_clinical_content(client
     assert (listed.status_code, page.status_code) == (200, 200)
     assert "overrode interval" in page.content.decode()
     assert [REASON in response.content.decode() for response in (listed, page)] == [False, False]
+
+
+def test_failed_sign_ins_and_command_made_accounts_are_in_their_clinics_trail(client, superuser, world):
+    """A failed sign-in under one of the clinic's names, and a token manage.py issued for one of its accounts, are
+    events no user made: their clinic's administrator reads them (the operator alone did), another clinic's does
+    not, and a failed sign-in under a name nobody has stays the operator's."""
+    from django.core.management import call_command
+
+    client.post(reverse("accounts:login"), {"username": "nurse", "password": "wrong"})
+    client.post(reverse("accounts:login"), {"username": "no.such.person", "password": "wrong"})
+    call_command("issue_api_token", "nurse", "ward tablet", stdout=io.StringIO(), stderr=io.StringIO())
+    far_admin = UserFactory(
+        username="far.admin", role=Role.ADMIN, clinic=world.other_clinic, is_staff=True, is_superuser=True
+    )
+    client.force_login(superuser)
+    changelist = reverse("admin:audit_auditevent_changelist")
+    failed = client.get(changelist, {"action__exact": Action.LOGIN_FAILED}).context["cl"].result_list
+    assert [event.detail for event in failed] == ["nurse"]
+    issued = client.get(changelist, {"object_type__exact": "api_token"}).context["cl"].result_list
+    assert len(issued) == 1
+    client.force_login(far_admin)
+    assert not client.get(changelist, {"action__exact": Action.LOGIN_FAILED}).context["cl"].result_list

@@ -126,6 +126,7 @@ def api_token_issue(*, owner: User, name: str, issued_by: Any = None) -> tuple[A
             object_type="api_token",
             object_id=token.external_id,
             detail=f"token {token.prefix}... {name!r} for {owner.username}, expires {expiry_text(token)}",
+            clinic_id=owner.clinic_id,  # issued by manage.py (no user): the owner's clinic's administrator reads it
         )
     return token, raw
 
@@ -148,6 +149,7 @@ def api_token_revoke(*, token: ApiToken, revoked_by: Any, reason: str = "") -> b
             object_id=token.external_id,
             detail=f"token {token.prefix}... {token.name!r} of {token.user.username} revoked"
             + (f": {reason}" if reason else ""),
+            clinic_id=token.user.clinic_id,
         )
     return True
 

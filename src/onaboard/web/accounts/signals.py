@@ -47,7 +47,7 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     """The name tried (no password), and whether that account is now locked (LockoutBackend counts failures)."""
     username = str(credentials.get("username", ""))[:150]
-    account = User.objects.filter(username=username).only("locked_until", "external_id").first()
+    account = User.objects.filter(username=username).only("locked_until", "external_id", "clinic_id").first()
     locked = account is not None and account.is_locked()
     audit_record(
         user=None,
@@ -55,4 +55,5 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
         object_type="user",
         object_id=account.external_id if account is not None else "",
         detail=f"{username} (account locked)" if locked else username,
+        clinic_id=account.clinic_id if account is not None else None,  # its administrator reads it
     )

@@ -44,9 +44,10 @@ class AuditEventAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         """The events of the user's own clinic: an event about a patient by the patient's clinic, any other by the
         clinic of the user who acted. A refused attempt on a patient is both clinics' concern, so it is shown to
-        the patient's clinic and to the clinic of the user who tried (who typed the id they are shown). An
-        administrator of no clinic (the operator) sees the whole trail, events of no patient and no user's clinic
-        (a failed sign-in, a system job) only that one."""
+        the patient's clinic and to the clinic of the user who tried (who typed the id they are shown). An event no
+        user made (a failed sign-in, an account or token ``manage.py`` made) is shown to the clinic it is about
+        (``AuditEvent.clinic``: the account's). An administrator of no clinic (the operator) sees the whole trail,
+        events about no clinic (a failed sign-in under an unknown name, a system job) only that one."""
         queryset = super().get_queryset(request)
         clinic = getattr(request.user, "clinic_id", None)
         if clinic is None:
@@ -56,6 +57,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         return queryset.filter(
             Q(patient_id__isnull=False, patient_id__in=patients)
             | Q(patient_id__isnull=True, user__clinic_id=clinic)
+            | Q(patient_id__isnull=True, user__isnull=True, clinic_id=clinic)
             | Q(action=Action.DENIED, user__clinic_id=clinic)
         ).annotate(patient_of_clinic=Exists(own))
 

@@ -57,6 +57,12 @@ class AuditEvent(models.Model):
     path = models.CharField(max_length=400, blank=True)
     detail = models.CharField(max_length=400, blank=True)
     """What was done, in words holding no clinical content (see the class's docstring)."""
+    clinic = models.ForeignKey(
+        "accounts.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=True
+    )
+    """The clinic an event no user of a clinic made is about: the clinic of the account someone failed to sign in to,
+    or that ``manage.py`` created or issued a token for. Its administrator reads such events (``audit/admin.py``);
+    None where the acting user's clinic or the patient's says whose the event is."""
 
     objects = AuditQuerySet.as_manager()
 

@@ -39,9 +39,12 @@ class AuditEntry:
         )
 
 
-def _event(user: Any, entry: AuditEntry, ip_address: str | None, path: str) -> AuditEvent:
+def _event(
+    user: Any, entry: AuditEntry, ip_address: str | None, path: str, *, clinic_id: int | None = None
+) -> AuditEvent:
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     return AuditEvent(
+        clinic_id=clinic_id,
         user=user if authenticated else None,
         username=getattr(user, "username", "") if authenticated else "",
         role=getattr(user, "role", "") if authenticated else "",
@@ -63,12 +66,14 @@ def audit_record(
     object_id: object = "",
     patient_id: UUID | None = None,
     detail: str = "",
+    clinic_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event; the request's address and path are taken from the current request, if any."""
+    """Append one event; the request's address and path are taken from the current request, if any. ``clinic_id``
+    names the clinic an event without a user of a clinic is about (``AuditEvent.clinic``)."""
     entry = AuditEntry(
         action=action, object_type=object_type, object_id=object_id, patient_id=patient_id, detail=detail
     )
-    event = _event(user, entry, *REQUEST_CONTEXT.get())
+    event = _event(user, entry, *REQUEST_CONTEXT.get(), clinic_id=clinic_id)
     event.save()
     return event
 

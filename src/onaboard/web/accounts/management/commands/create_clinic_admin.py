@@ -192,6 +192,7 @@ def _clinic_admin_create(
                 object_type="clinic",
                 object_id=clinic.external_id,
                 detail=(f"clinic {clinic_name!r} ({site_of_service.value}) created by manage.py create_clinic_admin"),
+                clinic_id=clinic.pk,
             )
         user.clinic = clinic
         user.set_password(password)
@@ -205,6 +206,7 @@ def _clinic_admin_create(
                 f"administrator {username!r} of clinic {clinic_name!r} (staff, superuser) "
                 "created by manage.py create_clinic_admin"
             ),
+            clinic_id=clinic.pk,
         )
     return ClinicAdmin(user=user, clinic=clinic, clinic_created=clinic_created)
 
