@@ -255,6 +255,23 @@ def test_a_questionnaire_dated_after_the_imports_today_is_refused_as_the_questio
     assert not QuestionnaireResponse.objects.filter(patient=charted).exists()
 
 
+def test_a_diary_file_with_a_contract_problem_lists_its_days_before_birth_too(world, charted):
+    """A file whose row 2 breaks the contract (30 hours) and whose row 3 is dated before the birth date lists both
+    at once: the day before birth was listed only once the hours were mended."""
+    from onaboard.web.diary.services import day_before_birth_problem
+
+    early = charted.birth_date - dt.timedelta(days=1)
+    day = timezone.localdate() - dt.timedelta(days=5)
+    text = (
+        "patient_id,date,headache_hours,intensity\n"
+        f"{charted.record_number},{day},30,severe\n{charted.record_number},{early},5,severe\n"
+    )
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        diary_csv_import(user=world.users["clinician"], clinic=world.clinic, source=text, today=timezone.localdate())
+    assert [(p.line, p.column) for p in refused.value.problems] == [(2, "headache_hours"), (3, "date")]
+    assert refused.value.problems[1].message == day_before_birth_problem(charted, early)
+
+
 def test_imports_refuse_a_session_before_birth_and_a_birth_date_after_the_record(world, charted):
     """A sessions CSV row dated before the birth date is refused at its date (the session screen refuses it), and
     a Bundle moving the birth date after the record's first day is refused (the details form refuses it): either

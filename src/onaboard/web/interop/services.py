@@ -421,7 +421,9 @@ def diary_csv_import(
     try:
         diaries = parse_diary(source, today=today, stored=True)
     except DiaryError as refused:
-        raise DiaryCsvInvalidError(_with_record_number_problems(refused.problems, source, clinic, patient)) from None
+        problems = _with_record_number_problems(refused.problems, source, clinic, patient)
+        problems += _readable_day_problems(user, problems, source, clinic)
+        raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line)) from None
     lines = _Lines(source)
 
     @transaction.atomic  # the patients locked, then checked and written as this transaction reads them
@@ -511,6 +513,47 @@ def _with_record_number_problems(
         ((line, patient_id) for patient_id, line in first_lines.items()), known=set(known), patient=patient
     )
     return sorted([*found, *refused], key=lambda p: p.line)  # stable: a row's patient_id before its other columns
+
+
+def _readable_day_problems(
+    user: Any, refused: Sequence[CsvProblem], source: str | bytes, clinic: Clinic
+) -> list[CsvProblem]:
+    """For a diary file the contract refuses: what the import would refuse besides, of the rows whose record number
+    and date were read (no problem at the whole row, its ``patient_id`` or its ``date``): a day before the patient's
+    birth date, or before their first treatment in a file a patient imports themselves. So fixing the contract's
+    problems does not bring up new ones: every problem is listed at once. Nothing is locked (the file is refused)."""
+    try:
+        text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
+    except UnicodeDecodeError:
+        return []
+    passed_over = {p.line for p in refused if p.column in (None, "patient_id", "date")}
+    records = csv_records(text, malformed=[])
+    header = next(records, (0, []))[1]
+    if "patient_id" not in header or "date" not in header:
+        return []
+    patient_at, date_at = header.index("patient_id"), header.index("date")
+    dated: list[tuple[int, str, dt.date]] = []
+    for line, fields in records:
+        if line in passed_over or max(patient_at, date_at) >= len(fields):
+            continue
+        try:
+            dated.append((line, fields[patient_at], dt.date.fromisoformat(fields[date_at])))
+        except ValueError:
+            continue
+    numbers = {number for _, number, _ in dated}
+    patients = {p.record_number: p for p in Patient.objects.filter(clinic=clinic, record_number__in=numbers)}
+    problems: list[CsvProblem] = []
+    closed: dict[str, dict[dt.date, str]] = {
+        number: before_treatment_problems(user, target, (day for _, n, day in dated if n == number))
+        for number, target in patients.items()
+    }
+    for line, number, day in dated:
+        target = patients.get(number)
+        if target is None:
+            continue
+        found = (day_before_birth_problem(target, day), closed[number].get(day))  # as the import itself lists them
+        problems += [CsvProblem(line, "date", problem) for problem in found if problem]
+    return problems
 
 
 class _Lines:
