@@ -227,3 +227,28 @@ def test_a_medicine_item_holding_two_classes_or_none_is_refused_at_its_index(wor
         {"loc": ["body", "acute_medication", 2], "msg": CLASS_ITEM_EMPTY, "type": "value_error"},
     ]
     assert not DiaryEntry.objects.exists()
+
+
+def test_a_save_with_the_version_read_is_refused_when_the_day_was_saved_since(world, api_as, today):
+    """The patient's app reads a day (its ``version``); a nurse saves the paper diary's answer for it; the app's
+    save with the old version is refused (409) and the nurse's answer stands. A save with the new version, or
+    without any, goes through; a day read as not recorded has the version ""."""
+    from onaboard.web.diary.api import DAY_CHANGED_SINCE_READ
+
+    patient = world.own_patient
+    first = _put(api_as("patient"), patient, today, {"headache_hours": 2, "intensity": "mild"})
+    version = first.json()["version"]
+    assert version
+    listed = api_as("patient").get(_url(patient)).json()
+    assert [day["version"] for day in listed] == [version]
+    nurse = _put(api_as("nurse"), patient, today, {"headache_hours": 6, "intensity": "severe", "version": version})
+    assert nurse.status_code == 200
+    stale = _put(api_as("patient"), patient, today, {"headache_hours": 1, "intensity": "mild", "version": version})
+    assert (stale.status_code, stale.json()) == (409, {"detail": DAY_CHANGED_SINCE_READ})
+    assert DiaryEntry.objects.get(patient=patient, date=today).headache_hours == 6
+    fresh = {"headache_hours": 1, "intensity": "mild", "version": nurse.json()["version"]}
+    assert _put(api_as("patient"), patient, today, fresh).status_code == 200
+    yesterday = today - timedelta(days=1)
+    unseen = {"headache_hours": 0, "version": ""}
+    assert _put(api_as("patient"), patient, yesterday, unseen).status_code == 200
+    assert _put(api_as("patient"), patient, yesterday, unseen).status_code == 409

@@ -15,18 +15,18 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from onaboard.clinical import DiaryDay, RefusedError, assess, classify_day
 from onaboard.clinical.diary import YES_NO_COLUMNS
 from onaboard.serialize import assessment_json
 from onaboard.web.common.schema_types import IsoDate
 from onaboard.web.diary.schemas import AssessmentOut, DiaryDayIn, DiaryDayOut
-from onaboard.web.diary.selectors import diary_day_of, patient_diary
-from onaboard.web.diary.services import DiaryEntryInvalidError, diary_entry_save
+from onaboard.web.diary.selectors import diary_day_of, patient_diary, saved_times
+from onaboard.web.diary.services import DiaryEntryConflictError, DiaryEntryInvalidError, diary_entry_save
 from onaboard.web.patients.access import Capability, staff_patient_for
 from onaboard.web.patients.api import PATIENT_ERRORS, WRITE_ERRORS, api_patient, audit_read, caller, problems
-from onaboard.web.patients.schemas import ProblemsOut
+from onaboard.web.patients.schemas import ErrorOut, ProblemsOut
 
 router = Router(tags=["diary"])
 
@@ -37,6 +37,10 @@ MAX_RANGE_DAYS = 732
 START_AFTER_END = gettext_noop("start must be on or before end")
 RANGE_TOO_LONG = gettext_noop("ask for at most {days} days at a time")
 AS_OF_IN_FUTURE = gettext_noop("as_of must be today ({today}) or earlier")
+DAY_CHANGED_SINCE_READ = gettext_noop(
+    "This day was saved since the version given was read (by someone else, or from another page): nothing was "
+    "saved. Read the day again for its current version and answers, and save again if the change still holds."
+)
 CLASS_ITEM_SPLIT = gettext_noop("one class per item: {item!r} holds ';', which the diary reads as two classes")
 CLASS_ITEM_EMPTY = gettext_noop("an empty class: leave the item out")
 AS_OF_TOO_EARLY = gettext_noop("as_of is too early: its periods would begin before 0001-01-01")
@@ -60,9 +64,10 @@ def _contract_fields(day: date, body: DiaryDayIn) -> dict[str, str]:
     }
 
 
-def _day_out(day: DiaryDay) -> dict[str, Any]:
+def _day_out(day: DiaryDay, version: str) -> dict[str, Any]:
     counted = classify_day(day)
     return {
+        "version": version,
         "date": day.date,
         "headache_hours": float(day.headache_hours),
         "intensity": day.intensity.value if day.intensity else None,
@@ -112,19 +117,27 @@ def diary_day_list(request: HttpRequest, patient_id: UUID, query: Query[DiaryRan
     if (end - start).days >= MAX_RANGE_DAYS:
         return problems([("end", gettext(RANGE_TOO_LONG).format(days=MAX_RANGE_DAYS))], where="query")
     diary = patient_diary(patient, until=end)
+    saved = saved_times(patient, start=start, end=end)
     audit_read(request, patient, "diary", f"{start.isoformat()}..{end.isoformat()}")
-    return [_day_out(day) for day in diary.days if day.date >= start]
+    return [_day_out(day, _version(saved.get(day.date))) for day in diary.days if day.date >= start]
+
+
+def _version(modified: Any) -> str:
+    """A day's ``version``: when its row was last saved (``diary.services.loaded_token``'s part after the date)."""
+    return modified.isoformat() if modified is not None else ""
 
 
 @router.put(
     "/patients/{patient_id}/diary/{day}",
-    response={200: DiaryDayOut, **WRITE_ERRORS},
+    response={200: DiaryDayOut, **WRITE_ERRORS, 409: ErrorOut},
     summary="Save one diary day (create or replace)",
 )
 def diary_day_put(request: HttpRequest, patient_id: UUID, day: IsoDate, payload: DiaryDayIn) -> Any:
     """Create or replace the patient's row for ``day``. The diary contract's rules apply (the same as the portal
     form and the CSV import); a day that breaks them is refused with 422 listing every problem, and nothing is
-    saved. A date after today, or before the patient's birth date, is refused."""
+    saved. A date after today, or before the patient's birth date, is refused. With ``version`` (the day's, as last
+    read), a day saved since is refused with 409 and nothing is written: a nurse entering the paper diary and the
+    patient's phone cannot overwrite each other unseen."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)
     split = _class_item_problems(payload.acute_medication)
     if split:  # joined for the engine, "triptan;opioid" would be saved as two classes (an opioid day more)
@@ -135,10 +148,13 @@ def diary_day_put(request: HttpRequest, patient_id: UUID, day: IsoDate, payload:
             patient=patient,
             fields=_contract_fields(day, payload),
             today=timezone.localdate(),
+            loaded=None if payload.version is None else f"{day.isoformat()}@{payload.version}",
         )
     except DiaryEntryInvalidError as error:
         return problems((("path", "day") if field == "date" else field, message) for field, message in error.problems)
-    return _day_out(diary_day_of(entry, str(patient.external_id)))
+    except DiaryEntryConflictError:
+        return Status(409, {"detail": gettext(DAY_CHANGED_SINCE_READ)})
+    return _day_out(diary_day_of(entry, str(patient.external_id)), _version(entry.modified))
 
 
 def _class_item_problems(items: list[str]) -> list[tuple[tuple[str, str, int], str]]:

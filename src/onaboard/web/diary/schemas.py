@@ -43,6 +43,10 @@ HOURS_TEXT_SCHEMA = {
 digits for text. Only documented: the schema bounds the digits, the engine judges the range with its own message."""
 
 
+VERSION_MAX_LENGTH = 64
+"""The longest ``version`` taken: a saved day's is an ISO timestamp (32 characters)."""
+
+
 class DiaryDayIn(InputSchema):
     """One calendar day of the diary; the date is in the address."""
 
@@ -75,6 +79,13 @@ class DiaryDayIn(InputSchema):
     acute_relief: StrictBool = False
     believed_migraine: StrictBool = False
     notes: str = Field("", json_schema_extra={"maxLength": NOTES_MAX_CHARACTERS})
+    version: str | None = Field(
+        None,
+        max_length=VERSION_MAX_LENGTH,
+        description="The day's version as last read (a diary day's `version`; \"\" for a day read as not "
+        "recorded): the save is refused with 409 when the day was saved since, by someone else or from another page. "
+        "Null or left out: create or replace without that check.",
+    )
 
 
 class DayCountsOut(Schema):
@@ -106,6 +117,9 @@ class DiaryDayOut(Schema):
     believed_migraine: bool
     notes: str
     counts_as: DayCountsOut
+    version: str = Field(
+        ..., description="When the day was last saved; give it back as `version` to a save of this day (PUT)."
+    )
 
 
 class PeriodOut(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -269,3 +269,10 @@ def diary_history(*, user: Any, patient: Patient, today: date, number: int = 1) 
         sessions=sessions,
         next_treatment=next_treatment_of(patient, today=today),
     )
+
+
+def saved_times(patient: Patient, *, start: date, end: date) -> dict[date, datetime]:
+    """When each of the patient's diary rows from ``start`` to ``end`` was last saved, by day: the API's day
+    ``version`` (``diary.services.loaded_token``'s part after the date)."""
+    rows = DiaryEntry.objects.filter(patient=patient, date__range=(start, end)).values_list("date", "modified")
+    return dict(rows)

@@ -53,7 +53,9 @@ class OutcomesOut(Schema):
     running_period: PeriodChangeOut | None = Field(
         None,
         description="The period under way today, with the days recorded so far; it judges nothing (its remaining "
-        "days could change the verdict).",
+        "days could change the verdict). Its complete says whether enough days are recorded so far, not that the "
+        "period has ended, and its change counts only the days recorded so far against the whole baseline (1 day "
+        "recorded reads as a large fall): read it as a running count, never as a result.",
     )
     week4: PeriodChangeOut | None
     onset_period: int | None = Field(..., description="First complete period with >= 30 % fewer headache days.")
