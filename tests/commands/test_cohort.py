@@ -232,3 +232,20 @@ def test_the_report_help_says_as_of_defaults_to_the_exports_day():
     result = CliRunner().invoke(app, ["cohort", "report", "--help"], env={"COLUMNS": "200"})
     words = " ".join(result.stdout.replace("│", " ").split())
     assert "Default: on a directory written by `onaboard cohort export`, the day of its export.json" in words
+
+
+def test_an_export_whose_records_fail_the_reports_checks_exits_2_listing_them(demo, tmp_path, monkeypatch):
+    """Records the report would refuse stop the export with exit 2 and every problem on stderr (it was a
+    traceback), and nothing is written."""
+    from onaboard.cohort.backends import CohortSourceError
+    from onaboard.web.analytics import selectors
+
+    def failing(**_: object) -> None:
+        raise CohortSourceError(["sessions: first problem", "prom: second problem"])
+
+    monkeypatch.setattr(selectors, "clinic_cohort_export", failing)
+    out = tmp_path / "export"
+    result = _run("cohort", "export", "--out", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-2:] == ["sessions: first problem", "prom: second problem"]
+    assert not out.exists() or not any(out.iterdir())

@@ -54,8 +54,8 @@ __all__ = [
     "CohortSourceError",
     "Engine",
     "arrow_cohort",
+    "check_arrow_cohort",
     "connect",
-    "damaged_file_refused",
     "read_cohort",
     "rows_text",
 ]
@@ -236,14 +236,14 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
         ]
     if not problems:
         diary = paths["diary"]
-        with damaged_file_refused(diary):
+        with _page_damage_refused(diary):
             problems = _diary_range_problems(
                 str(diary), lambda column: _parquet_min_max(diary, column), lambda column: _parquet_nans(diary, column)
             )
         small = {}
         for name, path in paths.items():
             if name != "diary":
-                with damaged_file_refused(path):
+                with _page_damage_refused(path):
                     small[name] = _read_checked(name, path)
         events = None if read_manifest(directory) is not None else _label_events()
         problems += _value_problems(small, events=events, names={name: str(paths[name]) for name in small})
@@ -253,7 +253,7 @@ def read_cohort(connection: BaseBackend, directory: Path) -> dict[str, ir.Table]
 
 
 @contextlib.contextmanager
-def damaged_file_refused(path: Path | str) -> Iterator[None]:
+def _page_damage_refused(path: Path | str) -> Iterator[None]:
     """Reading ``path`` inside: a file whose footer reads but whose pages do not (a copy cut short, a flipped byte)
     is refused as a ``CohortSourceError`` naming it, not a traceback (pyarrow's ``OSError`` or ``ArrowException``)."""
     import pyarrow
@@ -938,16 +938,37 @@ def _kind(arrow_type: pa.DataType) -> str:
     return str(arrow_type)
 
 
-def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dict[str, ir.Table]:
+def arrow_cohort(
+    connection: BaseBackend, tables: Mapping[str, pa.Table], *, checked: bool = True
+) -> dict[str, ir.Table]:
     """In-memory Arrow tables (a clinic's own rows) as the cohort's tables on ``connection``, for
     ``report.cohort_report_of``. Every table of ``tables.TABLES`` must be there with its schema's columns, in order
     (``CohortSourceError`` lists what is not); they are copied into the backend, so the caller may drop them.
     Columns the files never leave empty may hold nulls here (a visit with HIT-6 but no MIDAS); the rules read them
     as missing. The diary's ``DIARY_REQUIRED_COLUMNS`` may not (a problem names each column with blanks). Values
     are checked as ``read_cohort`` checks a directory's, but for the adverse-event codes (a clinic's are its own
-    kinds of side effect)."""
+    kinds of side effect): ``check_arrow_cohort``. ``checked`` False leaves the values to a later check (the shape
+    is always checked): tables made for a past day whose rows after it are still to be cut (``report.cohort_on_day``),
+    which ``check_arrow_cohort`` then judges as cut."""
     import pyarrow as pa
 
+    from onaboard.cohort.tables import SCHEMAS, TABLES
+
+    _check_arrow(tables, values=checked)
+    result = {}
+    for name in TABLES:
+        schema = pa.schema([field.with_nullable(True) for field in SCHEMAS[name]])
+        result[name] = connection.create_table(f"cohort_{name}", tables[name].cast(schema), temp=True, overwrite=True)
+    return result
+
+
+def check_arrow_cohort(tables: Mapping[str, pa.Table]) -> None:
+    """``CohortSourceError`` listing what ``tables`` (a clinic's rows as Arrow) hold that the report would misread:
+    ``arrow_cohort``'s checks, shape and values."""
+    _check_arrow(tables, values=True)
+
+
+def _check_arrow(tables: Mapping[str, pa.Table], *, values: bool) -> None:
     from onaboard.cohort.tables import DIARY_REQUIRED_COLUMNS, SCHEMAS, TABLES
 
     problems = [MISSING_TABLE.format(path=name, tables=", ".join(TABLES)) for name in TABLES if name not in tables]
@@ -956,10 +977,10 @@ def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dic
         for name in TABLES
         if name in tables and tables[name].column_names != SCHEMAS[name].names
     ]
-    if not problems:
+    if not problems and values:
         diary = tables["diary"]
         problems = _blank_problems("diary", {column: diary[column].null_count for column in DIARY_REQUIRED_COLUMNS})
-    if not problems:
+    if not problems and values:
         problems = _diary_range_problems(
             "diary",
             lambda column: _arrow_min_max(tables["diary"][column]),
@@ -968,8 +989,3 @@ def arrow_cohort(connection: BaseBackend, tables: Mapping[str, pa.Table]) -> dic
         problems += _value_problems({name: tables[name] for name in TABLES if name != "diary"}, events=None)
     if problems:
         raise CohortSourceError(problems)
-    result = {}
-    for name in TABLES:
-        schema = pa.schema([field.with_nullable(True) for field in SCHEMAS[name]])
-        result[name] = connection.create_table(f"cohort_{name}", tables[name].cast(schema), temp=True, overwrite=True)
-    return result

@@ -91,7 +91,6 @@ from onaboard.cohort.backends import (
     CohortSourceError,
     Engine,
     connect,
-    damaged_file_refused,
     read_cohort,
     rows_text,
 )
@@ -861,6 +860,12 @@ def _date_written_twice(diary: ir.Table, anchors: ir.Table, period: Mapping[str,
     return OVERFULL_PERIOD.format(**period, table=table, start=start, date=first)
 
 
+UNREADABLE_COHORT = (
+    "{directory}: one of its Parquet files cannot be read ({reason}); a file is damaged or not written whole: write "
+    "the cohort again"
+)
+
+
 def cohort_report(
     directory: Path,
     engine: Engine | str = Engine.DUCKDB,
@@ -892,7 +897,7 @@ def cohort_report(
         }
     connection = connect(engine, spark_session=spark_session)
     tables = read_cohort(connection, directory)
-    with _damaged_diary_refused(Engine(engine), directory / "diary.parquet"):
+    with _damaged_file_refused(Engine(engine), directory):
         return cohort_report_of(
             tables,
             source=str(directory),
@@ -904,25 +909,28 @@ def cohort_report(
 
 
 @contextlib.contextmanager
-def _damaged_diary_refused(engine: Engine, diary: Path) -> Iterator[None]:
-    """The report's queries inside: a diary whose pages ``read_cohort`` does not read (it judges the diary from its
-    footer and scans its hours alone) and DuckDB cannot decode is refused naming the file, as ``read_cohort`` refuses
-    a damaged small table. Only DuckDB's reading errors (its base ``Error``, raised for an undecodable page, and
-    ``IOException``) are taken so: an error in a query itself (binding, parsing ...) stays the bug it is."""
+def _damaged_file_refused(engine: Engine, directory: Path) -> Iterator[None]:
+    """The report's queries inside: a file whose pages ``read_cohort`` did not read (it judges the diary from its
+    footer and scans its hours alone, and reads some columns of the small tables) and DuckDB cannot decode is refused
+    naming the directory (DuckDB does not say which file), as ``read_cohort`` refuses a file it finds damaged. Only
+    DuckDB's reading errors are taken so (its base ``Error``, raised for an undecodable page; ``IOException``; an
+    ``InvalidInputException`` about reading a file): an error in a query itself stays the bug it is."""
     if engine is not Engine.DUCKDB:
         yield
         return
     import duckdb
 
-    with damaged_file_refused(diary):
-        try:
-            yield
-        except (duckdb.IOException, duckdb.InvalidInputException) as error:
-            raise OSError(str(error)) from None
-        except duckdb.Error as error:
-            if type(error) is not duckdb.Error:
-                raise
-            raise OSError(str(error) or "DuckDB could not decode a page") from None
+    try:
+        yield
+    except duckdb.Error as error:
+        text = str(error)
+        reading = type(error) is duckdb.Error or isinstance(error, duckdb.IOException)
+        if isinstance(error, duckdb.InvalidInputException):
+            reading = "parquet" in text.lower() or "failed to read" in text.lower()
+        if not reading:
+            raise
+        reason = text.strip().splitlines()[0] if text.strip() else "DuckDB could not decode a page"
+        raise CohortSourceError([UNREADABLE_COHORT.format(directory=directory, reason=reason)]) from None
 
 
 def cohort_report_of(

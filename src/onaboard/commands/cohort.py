@@ -16,6 +16,7 @@ on stdout, for an --out that exists and is not empty, a bad date, or an unknown 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -106,7 +107,7 @@ def cohort_export_command(
     from onaboard.cli import clinic_today
     from onaboard.cohort.export import ExportManifest, write_export
     from onaboard.outputs import not_writable
-    from onaboard.web.analytics.selectors import RECORDED_EVENTS, clinic_cohort_export, may_export_clinic_cohort
+    from onaboard.web.analytics.selectors import RECORDED_EVENTS, may_export_clinic_cohort
 
     actor = user_named(user)
     # Row-level data leaves with the clinic's clinicians and nurses only; the export enforces the same rule
@@ -120,7 +121,7 @@ def cohort_export_command(
     day = as_of_date or today
     with transaction.atomic(), _progress() as progress:
         task = progress.add_task("reading the clinic's records", total=6)
-        tables = clinic_cohort_export(user=actor, patients=clinic_patients(where, actor), today=day, how=HOW)
+        tables = _clinic_tables(actor, clinic_patients(where, actor), day)
         progress.update(task, advance=1, description="writing")
         manifest = ExportManifest(
             as_of=day,
@@ -181,3 +182,15 @@ def register(app: typer.Typer) -> None:
     from onaboard.cohort.cli import cohort_app
 
     cohort_app.command("export")(cohort_export_command)
+
+
+def _clinic_tables(actor: Any, patients: Any, day: date) -> dict[str, Any]:
+    """The clinic's patients as the registry's tables on ``day`` (``clinic_cohort_export``); the command fails (exit
+    2) listing every problem when the clinic's records fail a check the report would make of them."""
+    from onaboard.cohort.backends import CohortSourceError
+    from onaboard.web.analytics.selectors import clinic_cohort_export
+
+    try:
+        return clinic_cohort_export(user=actor, patients=patients, today=day, how=HOW)
+    except CohortSourceError as refused:
+        fail(*refused.problems)

@@ -1047,3 +1047,51 @@ def test_a_diary_csv_replacing_stored_answers_says_which_days_and_fields_it_chan
         "diary days: 0 created, 2 updated, 1 unchanged",
         DIARY_DAYS_CHANGED.format(record_number=rn, count=2, days=days),
     ]
+
+
+def test_a_refused_diary_file_tells_nothing_of_another_patients_days(world, charted):
+    """A patient's own file with a contract problem and rows naming another patient of the clinic lists those rows
+    as another patient's only: never that patient's birth date or first treatment (an upload must not read them)."""
+    other = world.same_clinic_patient
+    early = other.birth_date - dt.timedelta(days=1)
+    day = timezone.localdate() - dt.timedelta(days=5)
+    text = (
+        "patient_id,date,headache_hours,intensity\n"
+        f"{charted.record_number},{day},abc,severe\n{other.record_number},{day},2,mild\n"
+        f"{other.record_number},{early},2,mild\n"
+    )
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        diary_csv_import(
+            user=world.users["patient"],
+            clinic=world.clinic,
+            source=text,
+            today=timezone.localdate(),
+            patient=charted,
+        )
+    messages = " ".join(p.message for p in refused.value.problems)
+    assert other.birth_date.isoformat() not in messages
+    assert [p.line for p in refused.value.problems if p.column == "date"] == []
+
+
+def test_a_side_effect_put_down_to_a_session_after_its_onset_is_refused(world, charted):
+    """A Bundle's side effect that began before the session it names (the review refuses that pairing) is refused
+    naming both days, and nothing is stored: stored, it failed the clinic's whole cohort report (409)."""
+    from onaboard.web.injections.services import SESSION_AFTER_ONSET
+
+    InjectionSession.objects.filter(patient=charted).delete()
+    day = timezone.localdate() - dt.timedelta(days=10)
+    _recorded_on_screen(world, charted, day)
+    records = read_bundle(
+        patients_export(user=world.users["clinician"], patients=[charted]), today=timezone.localdate()
+    )
+    effect = SideEffectRecord("", "neck_pain", day - dt.timedelta(days=3), "mild", session_date=day)
+    with pytest.raises(BundleInvalidError) as refused:
+        fhir_records_import(
+            user=world.users["clinician"],
+            clinic=world.clinic,
+            records=[dataclasses.replace(records[0], side_effects=(effect,))],
+        )
+    (problem,) = refused.value.problems
+    message = SESSION_AFTER_ONSET.format(session=day, onset=effect.onset)
+    assert problem.message == f"patient {charted.record_number}: {message}"
+    assert not SideEffect.objects.filter(patient=charted).exists()

@@ -417,14 +417,15 @@ def _on_day(tables: Mapping[str, pa.Table], as_of: dt.date) -> dict[str, pa.Tabl
     columns."""
     import pyarrow as pa
 
-    from onaboard.cohort.backends import Engine, arrow_cohort, connect
+    from onaboard.cohort.backends import Engine, arrow_cohort, check_arrow_cohort, connect
     from onaboard.cohort.report import cohort_on_day
 
     connection = connect(Engine.DUCKDB)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=IBIS_DUCKDB_DEPRECATION, category=DeprecationWarning)
-            cut = cohort_on_day(arrow_cohort(connection, tables), as_of)
+            # the values are judged as cut: before it, a session after ``as_of`` lay after observation's end
+            cut = cohort_on_day(arrow_cohort(connection, tables, checked=False), as_of)
             result = {}
             for name, expr in cut.items():
                 table = expr.to_pyarrow()
@@ -432,6 +433,7 @@ def _on_day(tables: Mapping[str, pa.Table], as_of: dt.date) -> dict[str, pa.Tabl
                 result[name] = pa.table({field.name: table[field.name].cast(field.type) for field in schema}, schema)
     finally:
         connection.disconnect()
+    check_arrow_cohort(result)
     return result
 
 
@@ -510,12 +512,14 @@ def clinic_cohort_report(*, user: Any, today: dt.date) -> CohortReport:
     from onaboard.cohort.backends import Engine, arrow_cohort, connect
     from onaboard.cohort.report import cohort_report_of
 
-    tables = clinic_cohort_tables(user=user, today=today)
+    # cut at the end of ``today`` and checked as cut (``_on_day``): a past day's report holds rows dated after it
+    # until then, which lie after its observation's end
+    tables = _on_day(clinic_cohort_tables(user=user, today=today), today)
     connection = connect(Engine.DUCKDB)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=IBIS_DUCKDB_DEPRECATION, category=DeprecationWarning)
-            cohort = arrow_cohort(connection, tables)
+            cohort = arrow_cohort(connection, tables, checked=False)
             report = cohort_report_of(
                 cohort,
                 source=user.clinic.name,

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntryManager
 from django.contrib.auth import get_user_model
+from django.utils.text import capfirst
 
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import AuditEntry, audit_records
@@ -55,7 +56,8 @@ def _role_given(obj: Any, action_flag: int, fields: str) -> str:
     so the trail may hold it."""
     if obj._meta.label != "accounts.User":
         return ""
-    if action_flag == ADDITION or (action_flag == CHANGE and "Role" in fields.split(", ")):
+    role = capfirst(str(obj._meta.get_field("role").verbose_name))  # as the admin's change message names it
+    if action_flag == ADDITION or (action_flag == CHANGE and role in fields.split(", ")):
         return f"; role now {obj.role or 'none'}"
     return ""
 

@@ -58,11 +58,19 @@ class AuditEvent(models.Model):
     detail = models.CharField(max_length=400, blank=True)
     """What was done, in words holding no clinical content (see the class's docstring)."""
     clinic = models.ForeignKey(
-        "accounts.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=True
+        "accounts.Clinic",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     """The clinic an event no user of a clinic made is about: the clinic of the account someone failed to sign in to,
     or that ``manage.py`` created or issued a token for. Its administrator reads such events (``audit/admin.py``);
-    None where the acting user's clinic or the patient's says whose the event is."""
+    None where the acting user's clinic or the patient's says whose the event is (nearly every event). No index and
+    no database constraint: adding either to the trail, the largest table, would hold its lock while every row is
+    read (the column itself is added at once); clinics are never deleted while anything names them (PROTECT)."""
 
     objects = AuditQuerySet.as_manager()
 

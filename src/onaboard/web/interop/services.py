@@ -84,6 +84,7 @@ from onaboard.web.injections.models import (
 from onaboard.web.injections.selectors import CheckResult, cycle_check_results, other_toxin_doses
 from onaboard.web.injections.services import (
     NO_BOOKING_AFTER_STOP,
+    SESSION_AFTER_ONSET,
     booking_day_problem,
     session_date_problem,
     session_input_problems,
@@ -422,7 +423,7 @@ def diary_csv_import(
         diaries = parse_diary(source, today=today, stored=True)
     except DiaryError as refused:
         problems = _with_record_number_problems(refused.problems, source, clinic, patient)
-        problems += _readable_day_problems(user, problems, source, clinic)
+        problems += _readable_day_problems(user, problems, source, clinic, patient)
         raise DiaryCsvInvalidError(sorted(problems, key=lambda p: p.line)) from None
     lines = _Lines(source)
 
@@ -516,12 +517,14 @@ def _with_record_number_problems(
 
 
 def _readable_day_problems(
-    user: Any, refused: Sequence[CsvProblem], source: str | bytes, clinic: Clinic
+    user: Any, refused: Sequence[CsvProblem], source: str | bytes, clinic: Clinic, patient: Patient | None
 ) -> list[CsvProblem]:
     """For a diary file the contract refuses: what the import would refuse besides, of the rows whose record number
     and date were read (no problem at the whole row, its ``patient_id`` or its ``date``): a day before the patient's
     birth date, or before their first treatment in a file a patient imports themselves. So fixing the contract's
-    problems does not bring up new ones: every problem is listed at once. Nothing is locked (the file is refused)."""
+    problems does not bring up new ones: every problem is listed at once. Nothing is locked (the file is refused).
+    With ``patient`` only that patient's rows are asked (another record number's rows are refused as such, and
+    their answers would tell the uploader another patient's birth date or first treatment)."""
     try:
         text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
     except UnicodeDecodeError:
@@ -535,6 +538,8 @@ def _readable_day_problems(
     dated: list[tuple[int, str, dt.date]] = []
     for line, fields in records:
         if line in passed_over or max(patient_at, date_at) >= len(fields):
+            continue
+        if patient is not None and fields[patient_at] != patient.record_number:
             continue
         try:
             dated.append((line, fields[patient_at], dt.date.fromisoformat(fields[date_at])))
@@ -759,7 +764,8 @@ def _questionnaire_problems(patient: Patient, record: PatientRecord, today: dt.d
 def _side_effect_problems(
     patient: Patient, record: PatientRecord, stored_sessions: Sequence[InjectionSession], today: dt.date
 ) -> list[Refusal]:
-    """A side effect's session must be recorded here or in the Bundle; ``side_effect_problems`` (the rules of
+    """A side effect's session must be recorded here or in the Bundle, on or before its onset (as the review
+    refuses a session after the onset: ``SESSION_AFTER_ONSET``); ``side_effect_problems`` (the rules of
     ``side_effect_report``: the onset, a description for "something else"); its fields are the model's."""
     recorded = {row.date for row in stored_sessions if row.status == SessionStatus.RECORDED}
     recorded |= {session.date for session in record.sessions if session.status == SessionStatus.RECORDED}
@@ -768,6 +774,10 @@ def _side_effect_problems(
         found = []
         if effect.session_date is not None and effect.session_date not in recorded:
             message = gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
+            found.append(("session", message))
+        elif effect.session_date is not None and effect.onset is not None and effect.session_date > effect.onset:
+            # as the review refuses it: a side effect follows the session it is put down to
+            message = gettext(SESSION_AFTER_ONSET).format(session=effect.session_date, onset=effect.onset)
             found.append(("session", message))
         found += side_effect_problems(
             patient=patient, kind=effect.kind, onset=effect.onset, description=effect.description, today=today
