@@ -242,7 +242,7 @@ def test_the_week_24_reason_words_a_rise_or_a_zero_baseline_as_such(baseline, we
     measure (it read 'a reduction of no change'), and 0 before and after says so without claiming '>= 30 %' beside
     'no reduction' (the spec's whole-day rule still counts it as a response)."""
     days = course(baseline, [16, 16, 16, 16, 16, week24])
-    reason = treatment_outcomes(days, injections=[DAY0]).nice_ta260.reasons[-1]
+    reason = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=84)]).nice_ta260.reasons[-1]
     assert reason == f"NICE TA260 1.2: headache days {wording}"
 
 
@@ -325,3 +325,18 @@ def test_week_24s_last_day_is_the_last_of_period_6_as_the_outcomes_lay_it():
     days = course(20, [16, 16, 16, 16, 16, 10])
     (period6,) = (c.period for c in treatment_outcomes(days, injections=[DAY0]).listed if c.period.index == 6)
     assert week24_last_day(DAY0) == period6.end == DAY0 + timedelta(days=167)
+
+
+def test_a_week_24_stop_after_a_single_cycle_says_nice_judges_after_two():
+    """NICE TA260 1.2 judges the reduction "after 2 treatment cycles": with one session before week 24 ended the
+    contract's verdict stands (stop below 30 % at week 24) and a reason says only one cycle was given, for the
+    clinician to weigh; with two it is not said."""
+    from onaboard.clinical.outcomes import FEWER_CYCLES, NICE_CYCLES
+
+    days = course(20, [18, 18, 18, 18, 18, 18])
+    one = treatment_outcomes(days, injections=[DAY0]).nice_ta260
+    assert one.verdict is NiceTa260.STOP
+    assert one.reasons[-1] == FEWER_CYCLES.format(given=1, cycles=NICE_CYCLES, period=6)
+    two = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=84)]).nice_ta260
+    assert two.verdict is NiceTa260.STOP
+    assert all("treatment cycles" not in reason for reason in two.reasons)

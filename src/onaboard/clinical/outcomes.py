@@ -273,6 +273,14 @@ def _week24_state(
     return Week24State.NOT_REACHED, None
 
 
+NICE_CYCLES = 2
+"""NICE TA260 1.2: the reduction is judged "after 2 treatment cycles" (shared/domain/clinical-facts.md section 5.1)."""
+FEWER_CYCLES = (
+    "NICE TA260 1.2 judges the reduction after {cycles} treatment cycles; {given} was given before week 24 (period "
+    "{period}) ended, so the clinician weighs this stop against a second cycle"
+)
+
+
 def nice_ta260_verdict(
     baseline: PeriodSummary,
     periods: Sequence[PeriodSummary],
@@ -281,6 +289,7 @@ def nice_ta260_verdict(
     week24_over: bool = False,
     week24_under_way: bool = False,
     running: PeriodSummary | None = None,
+    cycles_by_week24: int | None = None,
 ) -> NiceVerdict:
     """NICE TA260 1.2 stopping rules: stop when headache days fell by < 30 % after two treatment cycles (week 24),
     or the condition has changed to episodic migraine (< 15 headache days a month) for three consecutive months.
@@ -291,7 +300,9 @@ def nice_ta260_verdict(
     migraine that holds all the same follows it, saying the verdict waits for the baseline. ``week24_over``: week
     24 has ended (the caller knows today), so a period 6 without diary rows is missing, not still to come;
     ``week24_under_way``: today falls in period 6 (so a period 6 among ``periods``, of a diary taken as finished,
-    is in progress); ``running`` the period under way.
+    is in progress); ``running`` the period under way. ``cycles_by_week24``: the sessions given before week 24 ended;
+    with fewer than ``NICE_CYCLES`` the week-24 stop keeps its verdict (the contract judges week 24 as such) and says
+    that NICE judges the reduction after two cycles, which this patient has not had: the clinician weighs it.
     """
     reverted = _reverted_to_episodic(periods)
     if not baseline.complete:
@@ -326,6 +337,8 @@ def nice_ta260_verdict(
             f"at week 24 (period {WEEK24_PERIOD}), {reduction}{threshold}"
         )
         if not week24.responder_30:
+            if cycles_by_week24 is not None and cycles_by_week24 < NICE_CYCLES:
+                reasons.append(FEWER_CYCLES.format(given=cycles_by_week24, cycles=NICE_CYCLES, period=WEEK24_PERIOD))
             return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=bool(reverted))
     if reverted:
         return NiceVerdict(NiceTa260.STOP, tuple(reasons), reverted_to_episodic=True)
@@ -411,7 +424,13 @@ def treatment_outcomes(
         onset=onset,
         week24=week24,
         nice_ta260=nice_ta260_verdict(
-            baseline, periods, week24, week24_over=week24_over, week24_under_way=week24_under_way, running=under_way
+            baseline,
+            periods,
+            week24,
+            week24_over=week24_over,
+            week24_under_way=week24_under_way,
+            running=under_way,
+            cycles_by_week24=sum(1 for day in injection_dates if day <= week24_end),
         ),
         week24_state=_week24_state(
             periods, week24, week24_over=week24_over, week24_under_way=week24_under_way, running=under_way
