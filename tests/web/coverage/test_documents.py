@@ -1126,3 +1126,20 @@ def test_billing_staffs_prior_authorisation_letter_gives_the_safety_verdict_not_
     assert first not in billing
     assert "Screened for the BOTOX label's contraindications and warnings" in billing
     assert "The screen's answers are clinical notes" in billing
+
+
+def test_the_continuation_letter_tells_not_known_after_review_from_not_assessed(world, treated):
+    """A side effect nobody has reviewed reads "not assessed"; one a clinician reviewed and answered "not known"
+    reads "not known (reviewed)" (it read "not assessed", as if nobody had looked)."""
+    from onaboard.web.injections.models import SideEffect
+    from onaboard.web.injections.services import side_effect_review
+
+    effect = SideEffect.objects.get(patient=treated.patient)
+    html = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert "neck pain mild (as reported) not assessed" in html.lower()
+    side_effect_review(
+        user=world.users["clinician"], side_effect=effect, grade="mild", related_to_treatment=None, session=None
+    )
+    html = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert "not known (reviewed)" in html
+    assert "not assessed" not in html

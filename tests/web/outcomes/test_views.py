@@ -525,6 +525,27 @@ def test_the_form_says_a_stop_cancels_the_booking_and_the_saved_message_names_it
     assert "still booked" not in html
 
 
+def test_a_decision_to_continue_says_what_it_booked_or_which_missed_booking_kept_it_from_booking(client, world):
+    """Continuing books the next session and says for when and where to move it; with a missed booking still open
+    it books none and says that booking is to be moved (it said only "treatment continues" either way)."""
+    from onaboard.web.injections.models import InjectionSession
+
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    _page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    form = {"decision": "continue", "reason": "Fewer severe days", "submission": str(uuid.uuid4())}
+    html = client.post(send_to, form, follow=True).content.decode()
+    booking = InjectionSession.objects.get(patient=patient, status=SessionStatus.BOOKED)
+    assert f"The next session is booked for {booking.date.day} {booking.date:%b %Y}" in html
+    missed = timezone.localdate() - timedelta(days=3)
+    InjectionSession.objects.filter(pk=booking.pk).update(date=missed)
+    form = {"decision": "continue", "reason": "Still fewer severe days", "submission": str(uuid.uuid4())}
+    html = client.post(send_to, form, follow=True).content.decode()
+    assert f"The booking of {missed.day} {missed:%b %Y} was missed and is still open" in html
+    assert InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).count() == 1
+
+
 def test_a_refused_decision_keeps_the_input_and_ties_each_error_to_its_field(client, world):
     """Sent without a reason, the form comes back with the choice kept, the summary linking to the reason, and the
     reason marked invalid and described by its error; nothing is saved."""

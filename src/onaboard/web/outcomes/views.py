@@ -479,6 +479,31 @@ DECISION_SAVED = {
 }
 
 
+NEXT_BOOKED = _(
+    "The next session is booked for {day}: move it on the session screen to the day agreed with the patient."
+)
+MISSED_BOOKING_KEPT = _(
+    "The booking of {day} was missed and is still open, so no new session was booked: move that booking to the day "
+    "agreed with the patient."
+)
+
+
+def _say_booking_after_continuing(request: HttpRequest, patient: Patient, today: date) -> None:
+    """What a decision to continue left booked (``services.treatment_decision_record`` books the next session when
+    none is open): the booking and where to move it, or the missed booking still open that kept a new one from
+    being made. A decision that changed nothing booked says nothing more."""
+    from onaboard.web.injections.selectors import open_booking as open_booking_of  # reads this app's models
+
+    open_booking = open_booking_of(patient)
+    if open_booking is None:
+        return
+    day = date_format(open_booking.date, "j M Y")
+    if open_booking.date < today:
+        messages.warning(request, str(MISSED_BOOKING_KEPT).format(day=day))
+    else:
+        messages.info(request, str(NEXT_BOOKED).format(day=day))
+
+
 def _decision_patient(request: HttpRequest, patient_id: UUID, need: Capability) -> Patient:
     """The patient of a continue-or-stop page: a staff page (patients are "not found", as on the patient page);
     staff without ``need`` are refused (403, audited: a nurse trying to record a decision); a patient they may not
@@ -544,5 +569,7 @@ def treatment_decision_record(request: HttpRequest, patient_id: UUID) -> HttpRes
                     len(booked),
                 )
                 messages.info(request, cancelled.format(days=days))
+            if decision.decision == Decision.CONTINUE:
+                _say_booking_after_continuing(request, patient, today)
             return redirect("outcomes:treatment_decisions", patient.external_id)
     return _decision_page(request, patient, form)

@@ -147,3 +147,15 @@ def test_after_a_stop_a_missed_booking_is_not_asked_to_be_cancelled(world, patie
     html = render("injections/_sessions.html", world, "clinician", patient)
     assert '<div class="verdict" data-schedule="stopped">' in html
     assert "still booked" not in html
+
+
+def test_a_booking_whose_day_has_passed_is_shown_as_missed_not_as_the_next_session(world, patient, history):
+    """A booking left open after its day (missed, or given and not recorded) is not "Next session booked for" a day
+    gone by: the card says it was missed and what to do."""
+    from onaboard.web.injections.models import InjectionSession, SessionStatus
+
+    missed = timezone.localdate() - dt.timedelta(days=3)
+    InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).update(date=missed)
+    html = render("injections/_sessions.html", world, "clinician", patient)
+    assert f"The session booked for <strong>{missed.isoformat()}</strong> was missed" in html
+    assert "Next session booked for" not in html
