@@ -745,46 +745,37 @@ def _event_problems(events: pa.Table, firsts: pa.Table, sessions: pa.Table, tabl
     # Right outer: the hash table is built on the events, the smaller side.
     joined = known.join(rows, ["patient_id", "session_number"], join_type="right outer")
     joined = joined.join(firsts, "patient_id", join_type="left outer")
+    early = pc.fill_null(pc.less(joined["onset_date"], joined["session_date_min"]), False)
+    before_named = pc.and_(pc.invert(early), pc.less(joined["onset_date"], joined["named_date"]))
+    by_session, by_onset = (
+        ["patient_id", "session_number", "onset_date"],
+        ["patient_id", "onset_date", "session_number"],
+    )
+    checks = (
+        (pc.is_null(joined["known"]), by_session, UNKNOWN_SESSION, {"session_number": "session_number"}),
+        (early, by_onset, EVENT_BEFORE_FIRST_SESSION, {"first_date": "session_date_min"}),
+        (
+            before_named,
+            by_onset,
+            EVENT_BEFORE_ITS_SESSION,
+            {"session_number": "session_number", "session_date": "named_date"},
+        ),
+    )
     problems = []
-    row, count = _first_where(joined, pc.is_null(joined["known"]), ["patient_id", "session_number", "onset_date"])
-    if count:
-        problems.append(
-            UNKNOWN_SESSION.format(
-                table=table,
-                patient_id=row["patient_id"],
-                event=row["event"],
-                onset_date=row["onset_date"],
-                session_number=row["session_number"],
-                rows=rows_text(count),
+    for mask, order, template, named in checks:
+        row, count = _first_where(joined, mask, order)
+        if count:
+            extra = {name: row[column] for name, column in named.items()}
+            problems.append(
+                template.format(
+                    table=table,
+                    patient_id=row["patient_id"],
+                    event=row["event"],
+                    onset_date=row["onset_date"],
+                    rows=rows_text(count),
+                    **extra,
+                )
             )
-        )
-    early = pc.less(joined["onset_date"], joined["session_date_min"])
-    row, count = _first_where(joined, early, ["patient_id", "onset_date", "session_number"])
-    if count:
-        problems.append(
-            EVENT_BEFORE_FIRST_SESSION.format(
-                table=table,
-                patient_id=row["patient_id"],
-                event=row["event"],
-                onset_date=row["onset_date"],
-                first_date=row["session_date_min"],
-                rows=rows_text(count),
-            )
-        )
-    before_named = pc.and_(pc.invert(pc.fill_null(early, False)), pc.less(joined["onset_date"], joined["named_date"]))
-    row, count = _first_where(joined, before_named, ["patient_id", "onset_date", "session_number"])
-    if count:
-        problems.append(
-            EVENT_BEFORE_ITS_SESSION.format(
-                table=table,
-                patient_id=row["patient_id"],
-                event=row["event"],
-                onset_date=row["onset_date"],
-                session_number=row["session_number"],
-                session_date=row["named_date"],
-                rows=rows_text(count),
-            )
-        )
     return problems
 
 

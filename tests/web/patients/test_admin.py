@@ -28,15 +28,22 @@ def test_the_admin_neither_adds_nor_deletes_patients_and_edits_only_the_portal(w
     assert "portal_closed" not in admin.get_readonly_fields(request, world.own_patient)
 
 
-def test_an_admin_change_bumps_the_version_and_is_audited(world):
-    """Closing a portal in the admin bumps the record version (open forms become stale) and is audited."""
+def _admin_form(world, patient, closed_on: str):
+    """The patient's admin, a request by the clinic's administrator, and its form closing the portal on ``closed_on``
+    at 10:00."""
     admin = site._registry[Patient]
     request = RequestFactory().post("/")
     request.user = world.users["admin"]
-    patient = world.own_patient
     form = admin.get_form(request, patient)(
-        {"user": patient.user_id, "portal_closed_0": "2026-06-01", "portal_closed_1": "10:00"}, instance=patient
+        {"user": patient.user_id, "portal_closed_0": closed_on, "portal_closed_1": "10:00"}, instance=patient
     )
+    return admin, request, form
+
+
+def test_an_admin_change_bumps_the_version_and_is_audited(world):
+    """Closing a portal in the admin bumps the record version (open forms become stale) and is audited."""
+    admin, request, form = _admin_form(world, world.own_patient, "2026-06-01")
+    patient = world.own_patient
     assert form.is_valid(), form.errors
     admin.save_model(request, form.save(commit=False), form, change=True)
     patient.refresh_from_db()
@@ -170,13 +177,7 @@ def test_a_portal_closed_date_after_now_is_refused(world):
     """A later date closed the portal at once all the same, and listed the later day: it is refused, saying so."""
     from onaboard.web.patients.admin import PORTAL_CLOSED_IN_FUTURE
 
-    admin = site._registry[Patient]
-    request = RequestFactory().post("/")
-    request.user = world.users["admin"]
-    patient = world.own_patient
-    form = admin.get_form(request, patient)(
-        {"user": patient.user_id, "portal_closed_0": "2099-01-01", "portal_closed_1": "10:00"}, instance=patient
-    )
+    _admin, _request, form = _admin_form(world, world.own_patient, "2099-01-01")
     assert form.errors["portal_closed"] == [str(PORTAL_CLOSED_IN_FUTURE)]
 
 
