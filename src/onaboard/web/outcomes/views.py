@@ -489,10 +489,11 @@ MISSED_BOOKING_KEPT = _(
 
 
 def _say_booking_after_continuing(request: HttpRequest, patient: Patient, today: date) -> None:
-    """What a decision to continue left booked (``services.treatment_decision_record`` books the next session when
-    none is open): the booking and where to move it, or the missed booking still open that kept a new one from
-    being made. A decision that changed nothing booked says nothing more."""
-    from onaboard.web.injections.selectors import open_booking as open_booking_of  # reads this app's models
+    """What a decision to continue leaves booked (``services.treatment_decision_record`` books the next session when
+    none is open): the open booking and where to move it, or, when its day has passed, that this missed booking
+    kept a new one from being made. Nothing is said when no session is booked."""
+    # injections.selectors reads this app's selectors, so it is imported when a decision is recorded
+    from onaboard.web.injections.selectors import open_booking as open_booking_of
 
     open_booking = open_booking_of(patient)
     if open_booking is None:
