@@ -87,6 +87,23 @@ def test_a_part_recorded_period_is_framed_so_its_zero_is_not_a_headache_free_mon
     assert float(frames[0].get("height")) > float(bars[0].get("height")) > 0
 
 
+def test_a_running_period_with_enough_days_recorded_is_still_drawn_as_in_progress():
+    """Given today, the period it falls in is framed and said to be in progress even with enough days recorded to
+    count as complete (26 of 28): its count is not yet the period's. Without today it is drawn as before."""
+    days = [_day(TODAY - timedelta(days=i), 6 if i % 3 else 0) for i in range(26)]
+    periods = periods_before(
+        classify_days(sorted(days, key=lambda d: d.date)), as_of=TODAY + timedelta(days=2), count=1
+    )
+    running = [periods[0]]
+    root = _parse(str(headache_days_chart(running, [], title="Running", today=TODAY).svg()))
+    (bar,) = root.findall(".//svg:rect[@class='bar']", NS)
+    assert (bar.get("data-complete"), bar.get("data-running")) == ("yes", "yes")
+    assert len(root.findall(".//svg:rect[@class='part-recorded']", NS)) == 1
+    assert "in progress: 26 of 28 days recorded so far" in ET.tostring(root, encoding="unicode")
+    plain = _parse(str(headache_days_chart(running, [], title="Finished").svg()))
+    assert not plain.findall(".//svg:rect[@class='part-recorded']", NS)
+
+
 def test_bar_heights_are_proportional_to_headache_days(svg):
     """A bar's height is its count on a fixed 0-28 scale, so 10 days stands 2.5 times as tall as 4."""
     _chart, root = svg

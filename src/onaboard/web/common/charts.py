@@ -90,9 +90,11 @@ class PeriodBar:
     days_recorded: int
     complete: bool
     sessions: tuple[SessionMark, ...]
+    running: bool = False
+    """The period has not ended (today falls in it): its count is of the days recorded so far."""
 
     @classmethod
-    def of(cls, period: PeriodSummary, sessions: Sequence[SessionMark]) -> PeriodBar:
+    def of(cls, period: PeriodSummary, sessions: Sequence[SessionMark], *, today: date | None = None) -> PeriodBar:
         return cls(
             start=period.start,
             end=period.end,
@@ -100,6 +102,7 @@ class PeriodBar:
             days_recorded=period.days_recorded,
             complete=period.complete,
             sessions=tuple(s for s in sessions if period.start <= s.date <= period.end),
+            running=today is not None and period.start <= today <= period.end,
         )
 
     @property
@@ -113,7 +116,12 @@ class PeriodBar:
         text = ngettext("%(count)d headache day", "%(count)d headache days", self.headache_days) % {
             "count": self.headache_days
         }
-        if not self.complete:
+        if self.running:
+            text += " " + _("(in progress: %(recorded)d of %(total)d days recorded so far)") % {
+                "recorded": self.days_recorded,
+                "total": PERIOD_DAYS,
+            }
+        elif not self.complete:
             text += " " + _("(only %(recorded)d of %(total)d days recorded)") % {
                 "recorded": self.days_recorded,
                 "total": PERIOD_DAYS,
@@ -224,10 +232,13 @@ def headache_days_chart(
     *,
     title: str,
     html_id: str = "headache-days-chart",
+    today: date | None = None,
 ) -> HeadacheDaysChart:
-    """The chart of these engine periods (any order; drawn oldest first) with these sessions marked."""
+    """The chart of these engine periods (any order; drawn oldest first) with these sessions marked; with ``today``,
+    the period it falls in is drawn as in progress (framed as one part-recorded, and said so), however many of its
+    days are recorded so far: its count is not yet the period's."""
     ordered = sorted(periods, key=lambda p: p.start)
-    bars = tuple(PeriodBar.of(period, sessions) for period in ordered)
+    bars = tuple(PeriodBar.of(period, sessions, today=today) for period in ordered)
     inside = {s for bar in bars for s in bar.sessions}
     others = tuple(sorted((s for s in sessions if s not in inside), key=lambda s: s.date))
     return HeadacheDaysChart(title=title, bars=bars, other_sessions=others, html_id=html_id)
@@ -317,7 +328,7 @@ def _headache_svg(chart: HeadacheDaysChart) -> str:
         else:
             top = y_of(bar.headache_days)
             fill = BAR if bar.complete else f"url(#{ids}-hatch)"
-            if not bar.complete:
+            if not bar.complete or bar.running:
                 # The period's days not recorded, as the frame of a gap over the bar: a running period with no
                 # headache day yet is an open frame over its 0, never a plain 0 that reads as a headache-free month.
                 out.append(
@@ -326,7 +337,8 @@ def _headache_svg(chart: HeadacheDaysChart) -> str:
                 )
             out.append(
                 f'<rect class="bar" {data} data-headache-days="{bar.headache_days}" '
-                f'data-complete="{"yes" if bar.complete else "no"}" x="{_num(x)}" y="{_num(top)}" '
+                f'data-complete="{"yes" if bar.complete else "no"}" data-running="{"yes" if bar.running else "no"}" '
+                f'x="{_num(x)}" y="{_num(top)}" '
                 f'width="{_num(width)}" height="{_num(baseline - top)}" fill="{fill}" stroke="{BAR}">'
                 f"<title>{escape(bar.span)}: {escape(bar.value_text)}</title></rect>"
             )

@@ -479,7 +479,9 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "week24": week24,
         "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
         "week24_period": WEEK24_PERIOD,
-        "chart": headache_days_chart(periods, _session_marks(facts), title=_period_chart_title(), html_id="cont-chart"),
+        "chart": headache_days_chart(
+            periods, _session_marks(facts), title=_period_chart_title(), html_id="cont-chart", today=facts.today
+        ),
         "hit6": _score_change(facts.patient, Instrument.HIT6, facts.first_session),
         "midas": _score_change(facts.patient, Instrument.MIDAS, facts.first_session),
         "prom_window_days": PROM_WINDOW_DAYS,

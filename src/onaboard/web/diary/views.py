@@ -214,9 +214,14 @@ def history(request: HttpRequest) -> HttpResponse:
         number = int(request.GET.get("period", "1"))
     except ValueError:
         number = 1
-    found = diary_history(user=request.user, patient=patient, today=timezone.localdate(), number=number)
+    today = timezone.localdate()
+    found = diary_history(user=request.user, patient=patient, today=today, number=number)
     chart = headache_days_chart(
-        found.chart_periods, found.sessions, title=_("Headache days in each 28-day period"), html_id="my-chart"
+        found.chart_periods,
+        found.sessions,
+        title=_("Headache days in each 28-day period"),
+        html_id="my-chart",
+        today=today,
     )
     # the days before the first treatment are shown, not offered to change or add (before_treatment_problem)
     kept_before = first_treatment_day(patient)

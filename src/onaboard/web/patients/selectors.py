@@ -305,6 +305,7 @@ def patient_page(*, user: Any, patient: Patient, today: dt.date) -> PatientPage:
             chart_periods(diary, first_injection=first, today=today),
             _session_marks(sessions),
             title=str(_("Headache days per 28-day period")),
+            today=today,
         ),
         hit6=Questionnaires(
             hit6,
