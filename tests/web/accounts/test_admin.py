@@ -745,7 +745,7 @@ def test_a_user_name_another_account_has_in_other_capitals_is_refused_on_the_cha
     assert nurse.username == "nurse"
 
 
-def test_an_administrator_cannot_deactivate_or_unlock_their_own_second_step(client, world, south):
+def test_an_administrator_cannot_deactivate_themself_or_delete_their_own_authenticator(client, world, south):
     """A clinic's administrator's own Active box is read-only (unticking it shut out the clinic's only administrator,
     and the repair command refused them), and their own authenticator is not deleted here: that needs a current
     code, on Two-step sign-in. A colleague's lost phone still is."""
