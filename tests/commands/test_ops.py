@@ -262,11 +262,11 @@ def test_restoring_a_backup_at_other_migrations_warns_to_migrate(tmp_path):
     app and both migrations, and the same warning in --json's ``warnings``: serving it before ``migrate`` fails."""
     source = production_env(tmp_path / "source")
     manage(source, "migrate", "--noinput")
-    before, latest = last_two_migrations("accounts")
-    manage(source, "migrate", "--noinput", "accounts", before)
+    before, latest = last_two_migrations("audit")  # its latest migration nothing depends on
+    manage(source, "migrate", "--noinput", "audit", before)
     backup = tmp_path / "older.tar"
     assert _onaboard(source, "backup", "-o", str(backup)).returncode == 0
-    warning = MIGRATIONS_DIFFER.format(path=backup, apps=f"accounts: {before} in the backup, {latest} here")
+    warning = MIGRATIONS_DIFFER.format(path=backup, apps=f"audit: {before} in the backup, {latest} here")
     restored = _onaboard(production_env(tmp_path / "target"), "restore", str(backup))
     assert restored.returncode == 0, restored.stderr
     assert restored.stderr == warning + "\n"

@@ -114,11 +114,11 @@ def test_serve_refuses_a_database_one_migration_behind(tmp_path):
     naming that migration."""
     env = production_env(tmp_path)
     manage(env, "migrate", "--noinput")
-    before, latest = last_two_migrations("accounts")
-    manage(env, "migrate", "--noinput", "accounts", before)
+    before, latest = last_two_migrations("audit")  # its latest migration nothing depends on
+    manage(env, "migrate", "--noinput", "audit", before)
     behind = _serve(env)
     assert (behind.returncode, behind.stdout) == (2, "")
-    reason = MIGRATIONS_NOT_APPLIED.format(count=1, first=f"accounts.{latest}")
+    reason = MIGRATIONS_NOT_APPLIED.format(count=1, first=f"audit.{latest}")
     assert behind.stderr == SERVE_REFUSED.format(reason=reason) + "\n"
 
 
