@@ -14,14 +14,12 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from onaboard.clinical import Stage
-from onaboard.policies import shipped_policies
 from onaboard.web.common.pdf import pdf_response
 from onaboard.web.coverage import selectors
-from onaboard.web.coverage.documents import DocumentKind, document_pdf
-from onaboard.web.coverage.selectors import CoverageUnavailableError
+from onaboard.web.coverage.documents import DocumentKind, SessionNotFoundError, document_pdf
+from onaboard.web.coverage.selectors import CoverageUnavailableError, UnknownPolicyError
 from onaboard.web.coverage.serialize import cost_json, coverage_json
 from onaboard.web.coverage.views import staff_patient
-from onaboard.web.injections.selectors import recorded_sessions
 from onaboard.web.patients.api import PATIENT_ERRORS, caller, problems
 from onaboard.web.patients.schemas import ProblemsOut
 
@@ -47,17 +45,6 @@ POLICY_ID_MAX = 64
 class DocumentQuery(Schema):
     session: UUID | None = None
     policy: str | None = Field(None, max_length=POLICY_ID_MAX)
-
-
-def _document_problem_place(patient: Any, query: DocumentQuery, message: str) -> tuple[tuple[str, str], str]:
-    """Where a document's refusal points: the ``policy`` asked for when no shipped policy has that id, the
-    ``session`` when it names none of the patient's recorded sessions, else the document ``kind`` itself (the
-    patient's record cannot give it yet: no insurance, no prices ...)."""
-    if query.policy and query.policy not in shipped_policies():
-        return ("query", "policy"), message
-    if query.session is not None and not recorded_sessions(patient).filter(external_id=query.session).exists():
-        return ("query", "session"), message
-    return ("path", "kind"), message
 
 
 @router.get("/coverage/policies", response={200: list[PolicyOut], 401: PATIENT_ERRORS[401]}, summary="Shipped policies")
@@ -120,7 +107,11 @@ def patient_document(request: HttpRequest, patient_id: UUID, kind: DocumentKind,
             policy_id=query.policy,
             channel="api",
         )
-    except CoverageUnavailableError as error:
-        return problems([_document_problem_place(patient, query, str(error))])
+    except SessionNotFoundError as error:
+        return problems([("session", str(error))], where="query")
+    except UnknownPolicyError as error:
+        return problems([("policy", str(error))], where="query")
+    except CoverageUnavailableError as error:  # the record cannot give this document yet: no insurance, no prices
+        return problems([("kind", str(error))], where="path")
     response: HttpResponse = pdf_response(made.pdf, made.filename)
     return response

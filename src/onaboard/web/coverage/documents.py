@@ -62,6 +62,7 @@ from onaboard.web.coverage.selectors import (
     next_treatment,
     patient_facts,
     planned_date,
+    policy_by_id,
     stage_request,
 )
 from onaboard.web.injections import sitemap
@@ -709,9 +710,11 @@ def document_context(
     policy_id: str | None = None,
 ) -> dict[str, Any]:
     """The template context of one document; ``CoverageUnavailableError`` when it cannot be written
-    (``document_problem``'s reason, checked first) and ``SessionNotFoundError`` when ``session_id`` names no
-    recorded session of the patient."""
+    (``document_problem``'s reason, checked first), ``UnknownPolicyError`` when ``policy_id`` names no shipped
+    policy and ``SessionNotFoundError`` when ``session_id`` names no recorded session of the patient."""
     kind = DocumentKind(kind)
+    if policy_id:
+        policy_by_id(policy_id)  # an unknown id is refused as such, before what the record lacks
     problem = document_problem(kind, patient, today=today, policy_id=policy_id)
     if problem:
         raise CoverageUnavailableError(problem)

@@ -189,6 +189,10 @@ class CoverageUnavailableError(ValueError):
     """Coverage or cost cannot be worked out as asked (no policy, no prices); the message says why."""
 
 
+class UnknownPolicyError(CoverageUnavailableError):
+    """The policy asked for by id is none of the shipped ones (the API's refusal points at ``policy``)."""
+
+
 # --- Policies -----------------------------------------------------------------------------------------------------
 
 
@@ -207,7 +211,7 @@ def policy_by_id(policy_id: str) -> CoveragePolicy:
     try:
         return shipped_policy(policy_id)
     except KeyError:
-        raise CoverageUnavailableError(
+        raise UnknownPolicyError(
             _(UNKNOWN_POLICY).format(policy_id=policy_id, known=", ".join(shipped_policies()))
         ) from None
 
