@@ -783,6 +783,29 @@ def test_medication_overuse_managed_or_not():
     ]
     assert managed.evidence[0] == "ICHD-3 8.2.2: period 1 (2026-10-31..2026-11-27) has triptan on 10 days (>= 10)"
     assert managed.evidence[-1] == "medication overuse managed (clinician's record)"
+
+
+def test_overuse_in_a_recent_period_is_the_clinicians_to_answer():
+    """A period at an overuse threshold leaves the criterion to the clinician's record even though ICHD-3 8.2 B
+    (regular overuse for > 3 months) fails; a record of overuse not yet managed fails it whatever the diary shows."""
+    recent = (Period(triptan_days=20), Period(triptan_days=15), Period())  # period 3 has no overuse
+    unknown = judge(initial_evidence(recent)).criterion("initial.medication_overuse")
+    assert unknown.outcome is CriterionOutcome.MISSING_INFORMATION
+    assert "ICHD-3 8.2.2: period 1 (2026-10-31..2026-11-27) has triptan on 20 days (>= 10)" in unknown.evidence
+    assert unknown.evidence[-1] == "whether medication overuse has been managed is not recorded"
+    managed = judge(initial_evidence(recent, medication_overuse_managed=True)).criterion("initial.medication_overuse")
+    assert (managed.outcome, managed.evidence[-1]) == (
+        CriterionOutcome.MET,
+        "medication overuse managed (clinician's record)",
+    )
+    for periods in (recent, (Period(),) * 3):
+        not_managed = judge(initial_evidence(periods, medication_overuse_managed=False)).criterion(
+            "initial.medication_overuse"
+        )
+        assert (not_managed.outcome, not_managed.evidence[-1]) == (
+            CriterionOutcome.NOT_MET,
+            "medication overuse not yet managed (clinician's record)",
+        )
     assert not_managed.evidence[-1] == "medication overuse not yet managed (clinician's record)"
     assert unknown.evidence[-1] == "whether medication overuse has been managed is not recorded"
     assert judge(initial_evidence()).criterion("initial.medication_overuse").outcome is CriterionOutcome.MET

@@ -36,7 +36,7 @@ from onaboard.clinical.errors import RefusedError
 from onaboard.clinical.outcomes import Outcomes, PeriodChange, percent_change, reduction_at_least
 from onaboard.clinical.periods import MIN_RECORDED_DAYS, PERIOD_DAYS, PeriodSummary
 from onaboard.clinical.safety import age_in_years
-from onaboard.clinical.verdicts import ChronicMigraine, LabelCriteria, MedicationOveruse, Verdict
+from onaboard.clinical.verdicts import ChronicMigraine, LabelCriteria, MedicationOveruse, Verdict, period_overuse
 
 __all__ = [
     "CYCLE_PERIODS",
@@ -1298,12 +1298,18 @@ def _overuse_judgement(evidence: CoverageEvidence) -> _Judgement:
         return _missing(NO_ASSESSMENT)
     verdict = evidence.assessment.medication_overuse
     managed = evidence.medication_overuse_managed
-    if verdict.verdict is MedicationOveruse.NOT_SUSPECTED:
-        return _Judgement(CriterionOutcome.MET, verdict.reasons)
+    if verdict.verdict is MedicationOveruse.NOT_SUSPECTED and managed is not False:
+        # Criterion B (regular overuse for > 3 months) fails, but a period that meets a threshold is overuse the
+        # policy still asks about (NICE TA260 section 1: overuse "appropriately managed"): the clinician's record
+        # decides.
+        if managed is None and any(period_overuse(period)[0] for period in evidence.assessment.periods):
+            return _missing(*verdict.reasons, OVERUSE_UNKNOWN)
+        return _Judgement(CriterionOutcome.MET, (*verdict.reasons, *((OVERUSE_MANAGED,) if managed else ())))
+    if managed is False and verdict.verdict is not MedicationOveruse.INSUFFICIENT_DATA:
+        # the clinician's record of overuse not yet managed stands, whatever the diary's 28-day periods show
+        return _Judgement(CriterionOutcome.NOT_MET, (*verdict.reasons, OVERUSE_NOT_MANAGED))
     if managed is True:
         return _Judgement(CriterionOutcome.MET, (*verdict.reasons, OVERUSE_MANAGED))
-    if managed is False and verdict.verdict is MedicationOveruse.SUSPECTED:
-        return _Judgement(CriterionOutcome.NOT_MET, (*verdict.reasons, OVERUSE_NOT_MANAGED))
     return _missing(*verdict.reasons, OVERUSE_NOT_MANAGED if managed is False else OVERUSE_UNKNOWN)
 
 
