@@ -1006,7 +1006,7 @@ def test_cycles_given_evidence():
             "the last 3 complete periods (4, 5, 6) have 20, 14, 14 headache days: not each < 15",
         ),
         (
-            (MODEL, Period(14, 6), Period(10, 6, recorded=10), Period(14, 6), Period(14, 6)),
+            (MODEL, MODEL, Period(10, 6, recorded=10), MODEL, Period(14, 6)),
             CriterionOutcome.MET,
             "the last 3 complete periods (2, 4, 5) are not consecutive",
         ),
@@ -1021,6 +1021,56 @@ def test_the_stopping_rule_needs_consecutive_complete_periods_below_the_threshol
     """Reverting to episodic migraine stops treatment only over consecutive complete periods each below threshold."""
     result = judge(continuation_evidence(after), Stage.CONTINUATION).criterion("stopping.episodic")
     assert (result.outcome, result.evidence) == (outcome, (evidence,))
+
+
+@pytest.mark.parametrize(
+    ("after", "evidence"),
+    [
+        (
+            (MODEL, Period(14, 6), Period(10, 6, recorded=10), Period(14, 6), Period(14, 6)),
+            (
+                "the last 3 complete periods (2, 4, 5) are not consecutive",
+                "period 3 has 10 of 28 days recorded (< 20)",
+                (
+                    "the last 4 periods are each incomplete or below 15 headache days: a return to episodic "
+                    "migraine for 3 consecutive periods cannot be ruled out"
+                ),
+            ),
+        ),
+        (
+            (MODEL, Period(10, 6), Period(8, 6), Period(10, 6), Period(12, 6, recorded=15), MODEL),
+            (
+                "the last 3 complete periods (3, 4, 6) are not consecutive",
+                (
+                    "periods 2, 3, 4 (2026-06-15..2026-09-06) each had < 15 headache days (10, 8, 10): whether "
+                    "the condition has changed to episodic migraine is the clinician's to judge"
+                ),
+            ),
+        ),
+        (
+            (Period(12, 6, recorded=15), Period(14, 6)),
+            ("1 complete periods after the first injection (< 3): the stopping rule cannot apply yet",),
+        ),
+        (
+            (Period(12, 6, recorded=15), Period(14, 6), Period(14, 6)),
+            (
+                "2 complete periods after the first injection (< 3): the stopping rule cannot apply yet",
+                "period 1 has 15 of 28 days recorded (< 20)",
+                (
+                    "the last 3 periods are each incomplete or below 15 headache days: a return to episodic "
+                    "migraine for 3 consecutive periods cannot be ruled out"
+                ),
+            ),
+        ),
+    ],
+)
+def test_a_gap_in_the_diary_leaves_a_return_to_episodic_migraine_to_the_clinician(after, evidence):
+    """Where the last complete periods cannot be read as the rule asks, an earlier run below the threshold, or a
+    stretch of periods each below it or incomplete long enough to hide one, is missing information, not met: a month
+    without diary no longer turns a stop into approvable."""
+    result = judge(continuation_evidence(after), Stage.CONTINUATION).criterion("stopping.episodic")
+    outcome = CriterionOutcome.MET if len(evidence) == 1 else CriterionOutcome.MISSING_INFORMATION
+    assert (result.outcome, result.evidence) == (outcome, evidence)
 
 
 # --- The overall reading ----------------------------------------------------------------------------------------

@@ -1074,6 +1074,15 @@ STOP_REVERTED = (
     "periods {indexes} ({start}..{end}) each have < {below} headache days ({counts}): "
     "reverted to episodic migraine for {need} consecutive periods"
 )
+STOP_EARLIER_RUN = (
+    "periods {indexes} ({start}..{end}) each had < {below} headache days ({counts}): whether the condition has "
+    "changed to episodic migraine is the clinician's to judge"
+)
+STOP_GAP = "period {index} has {recorded} of {days} days recorded (< {minimum})"
+STOP_CANNOT_RULE_OUT = (
+    "the last {count} periods are each incomplete or below {below} headache days: a return to episodic migraine "
+    "for {need} consecutive periods cannot be ruled out"
+)
 NOTE_NO_CONTINUATION = "this policy states no continuation criteria; only its session limits are judged"
 NOTE_APPROVAL = "approval length if approved: {months} months"
 NOTE_APPROVAL_UNCONFIRMED = "approval length if approved: {months} months (UNCONFIRMED: {fields})"
@@ -1506,14 +1515,15 @@ def _stopping_judgement(rule: StoppingRule, evidence: CoverageEvidence) -> _Judg
     if evidence.outcomes is None:
         return _missing(NO_OUTCOMES)
     need = rule.episodic_periods
-    recent = [change.period for change in evidence.outcomes.periods if change.period.complete][-need:]
-    if len(recent) < need:
-        return _met(True, STOP_TOO_FEW.format(count=len(recent), need=need))
-    indexes = ", ".join(str(period.index) for period in recent)
-    if any(later.index != earlier.index + 1 for earlier, later in itertools.pairwise(recent)):
-        return _met(True, STOP_NOT_CONSECUTIVE.format(need=need, indexes=indexes))
-    counts = ", ".join(str(period.headache_days) for period in recent)
     below = rule.episodic_below_headache_days
+    ended = [change.period for change in evidence.outcomes.periods]
+    recent = [period for period in ended if period.complete][-need:]
+    indexes = ", ".join(str(period.index) for period in recent)
+    if len(recent) < need:
+        return _unread_reversion(ended, need, below, STOP_TOO_FEW.format(count=len(recent), need=need))
+    if any(later.index != earlier.index + 1 for earlier, later in itertools.pairwise(recent)):
+        return _unread_reversion(ended, need, below, STOP_NOT_CONSECUTIVE.format(need=need, indexes=indexes))
+    counts = ", ".join(str(period.headache_days) for period in recent)
     if all(period.headache_days < below for period in recent):
         return _met(
             False,
@@ -1527,6 +1537,43 @@ def _stopping_judgement(rule: StoppingRule, evidence: CoverageEvidence) -> _Judg
             ),
         )
     return _met(True, STOP_NOT_ALL_BELOW.format(need=need, indexes=indexes, counts=counts, below=below))
+
+
+def _unread_reversion(ended: Sequence[PeriodSummary], need: int, below: int, why: str) -> _Judgement:
+    """The rule cannot be read on the last ``need`` complete periods (too few, or a period between them incomplete):
+    met when the ended periods rule out a return to episodic migraine, else missing information naming what does not.
+    An earlier run of ``need`` consecutive complete periods each below ``below`` headache days is named (the engine's
+    NICE verdict sets it aside for the same reason, and says so); otherwise the periods since the last one at or
+    above ``below`` are each below it or incomplete, and at least ``need`` of them could have been such a run."""
+    run: list[PeriodSummary] = []
+    latest_run: list[PeriodSummary] = []
+    for period in ended:
+        run = [*run, period] if period.complete and period.headache_days < below else []
+        if len(run) >= need:
+            latest_run = run[-need:]
+    if latest_run:
+        return _missing(
+            why,
+            STOP_EARLIER_RUN.format(
+                indexes=", ".join(str(period.index) for period in latest_run),
+                start=latest_run[0].start.isoformat(),
+                end=latest_run[-1].end.isoformat(),
+                below=below,
+                counts=", ".join(str(period.headache_days) for period in latest_run),
+            ),
+        )
+    since = list(itertools.takewhile(lambda p: not (p.complete and p.headache_days >= below), reversed(ended)))
+    gaps = [period for period in reversed(since) if not period.complete]
+    if len(since) >= need and gaps:
+        return _missing(
+            why,
+            *(
+                STOP_GAP.format(index=p.index, recorded=p.days_recorded, days=PERIOD_DAYS, minimum=MIN_RECORDED_DAYS)
+                for p in gaps
+            ),
+            STOP_CANNOT_RULE_OUT.format(count=len(since), below=below, need=need),
+        )
+    return _met(True, why)
 
 
 # --- Evaluation: rule texts and assembly ------------------------------------------------------------------------
