@@ -14,11 +14,14 @@ from hypothesis import strategies as st
 
 from onaboard import clinical
 from onaboard.clinical import (
+    CM_MIN_HEADACHE_DAYS,
+    EPISODIC_CONSECUTIVE_PERIODS,
     FIXED_DOSE_UNITS,
     FIXED_SITES,
     FOLLOW_THE_PAIN_DERIVED_LIMITS,
     FOLLOW_THE_PAIN_MAX_SITES,
     MAX_SESSION_UNITS,
+    NICE_MIN_REDUCTION_PERCENT,
     SALINE_ML_BY_VIAL_UNITS,
     UNITS_PER_SITE,
     Muscle,
@@ -29,6 +32,7 @@ from onaboard.clinical import (
     preempt_plan,
     treatment_outcomes,
 )
+from onaboard.clinical.outcomes import NICE_CYCLES
 from onaboard.training import quiz as quiz_module
 from onaboard.training.course import load_course
 from onaboard.training.quiz import (
@@ -133,6 +137,22 @@ def test_continue_or_stop_explains_with_the_nice_reasons():
     for seed in SEEDS:
         question = generate_question("continue_or_stop", _rng(seed))
         assert all(reason.startswith("NICE TA260 1.2") for reason in question.explanation)
+
+
+def test_the_week24_response_explanation_states_both_nice_stop_rules():
+    """The week-24 response question's explanation states both NICE TA260 1.2 stop rules with the engine's numbers (a
+    reduction of less than 30 % after two cycles, or episodic migraine for three consecutive periods), never that a
+    30 % reduction alone continues treatment."""
+    for seed in SEEDS:
+        question = generate_question("week24_response", _rng(seed))
+        nice = [line for line in question.explanation if "NICE" in line]
+        assert len(nice) == 1, question.explanation
+        assert f"less than {NICE_MIN_REDUCTION_PERCENT} % after {NICE_CYCLES} treatment cycles" in nice[0]
+        assert (
+            f"fewer than {CM_MIN_HEADACHE_DAYS} headache days in each of {EPISODIC_CONSECUTIVE_PERIODS} consecutive "
+            "periods"
+        ) in nice[0]
+        assert "continues treatment from" not in nice[0]
 
 
 def test_course_diary_counts_as_given():

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Muscle, follow_the_pain_refusals
+from onaboard.clinical import (
+    FIXED_SITES,
+    FOLLOW_THE_PAIN_MAX_SITES,
+    UNITS_PER_SITE,
+    Muscle,
+    Side,
+    follow_the_pain_refusals,
+)
 from onaboard.training.sites import (
+    FIXED_COUNT_WRONG,
     FIXED_GROUP_MISSED,
     FTP_MISSING,
     FTP_NOT_AS_ASKED,
@@ -32,8 +40,22 @@ TARGETS = [
 ]
 
 
-def _on(target: TargetSite, dx: float = 0, muscle: str | None = None) -> Placement:
-    return Placement(muscle or target.muscle, target.view, target.x + dx, target.y)
+def _on(target: TargetSite, dx: float = 0, muscle: str | None = None, dy: float = 0) -> Placement:
+    return Placement(muscle or target.muscle, target.view, target.x + dx, target.y + dy)
+
+
+def _clinic_map() -> list[TargetSite]:
+    """The 31 fixed sites as the clinic's site map draws them (what the web app scores against)."""
+    from onaboard.web.training.services import site_targets
+
+    return site_targets()
+
+
+def _all_right() -> tuple[list[TargetSite], list[Placement]]:
+    """The clinic's 31 fixed sites, each placed exactly with its muscle: PREEMPT's number of sites on every side, so
+    the follow-the-pain part alone decides the attempt."""
+    targets = _clinic_map()
+    return targets, [_on(t) for t in targets]
 
 
 def _area(view: str, x: float, y: float) -> tuple[str, str] | None:
@@ -42,9 +64,11 @@ def _area(view: str, x: float, y: float) -> tuple[str, str] | None:
 
 
 def test_every_site_placed_exactly_scores_full_marks():
-    """Clicks on every true site with the right muscles earn every point and pass."""
-    score = score_sites(TARGETS, [_on(t) for t in TARGETS])
-    assert (score.points, score.possible, score.percent, score.passed) == (5, 5, 100, True)
+    """Clicks on every true site of the clinic's map with the right muscles earn every point and pass."""
+    targets, placements = _all_right()
+    score = score_sites(targets, placements)
+    assert (score.points, score.possible, score.percent, score.passed) == (31, 31, 100, True)
+    assert score.failures == ()
     assert score.mean_distance == 0
 
 
@@ -189,21 +213,25 @@ def _refused(muscle: Muscle, count: int, sides: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("muscle", "name", "front_side"),
+    ("muscle", "name", "front_side", "back_side"),
     [
-        ("procerus", "procerus", FTP_OFF_ITS_SITES),
-        ("cervical_paraspinal", "cervical paraspinal", FTP_OFF_ITS_SITES),
-        ("frontalis", "frontalis", "right"),
+        ("procerus", "procerus", "midline", FTP_OFF_ITS_SITES),
+        ("cervical_paraspinal", "cervical paraspinal", FTP_OFF_ITS_SITES, "left"),
+        ("frontalis", "frontalis", "right", FTP_OFF_ITS_SITES),
     ],
 )
-def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(muscle: str, name: str, front_side: str):
+def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(
+    muscle: str, name: str, front_side: str, back_side: str
+):
     """A follow-the-pain site marked with a muscle the engine gives no extra sites fails the attempt with the
     engine's refusal in the clinic's words and, where the view draws that muscle's sites, the side of the nearest
-    one, wherever it was placed (even inside another muscle's area)."""
-    for view, x, y, side in (("front", 500, 330, front_side), ("back", 300, 880, FTP_OFF_ITS_SITES)):
+    one, wherever it was placed (even inside another muscle's area: the back-view click lies in the left trapezius
+    area)."""
+    targets, placements = _all_right()
+    for view, x, y, side in (("front", 470, 330, front_side), ("back", 300, 880, back_side)):
         score = score_sites(
-            TARGETS,
-            [*(_on(t) for t in TARGETS), Placement(muscle, view, x, y, follow_the_pain=True)],
+            targets,
+            [*placements, Placement(muscle, view, x, y, follow_the_pain=True)],
             follow_the_pain={("trapezius", "left"): 1},
             area_at=_area,
         )
@@ -215,10 +243,6 @@ def test_a_follow_the_pain_site_in_a_muscle_without_extra_sites_says_so(muscle: 
         )
 
 
-ALL_RIGHT = [_on(t) for t in TARGETS]
-"""Every fixed site of ``TARGETS`` placed exactly: the follow-the-pain part alone decides the attempt."""
-
-
 def _trapezius_clicks(count: int, muscle: str = "trapezius") -> list[Placement]:
     """``count`` follow-the-pain clicks in the test's left trapezius area, marked with ``muscle``."""
     return [Placement(muscle, "back", 300 + 10 * i, 880, follow_the_pain=True) for i in range(count)]
@@ -226,12 +250,13 @@ def _trapezius_clicks(count: int, muscle: str = "trapezius") -> list[Placement]:
 
 def test_each_follow_the_pain_site_beyond_the_asked_number_is_its_own_error():
     """Three sites where one was asked are two errors, not one per area: each costs a point of the possible."""
+    targets, placements = _all_right()
     score = score_sites(
-        TARGETS, ALL_RIGHT + _trapezius_clicks(3), follow_the_pain={("trapezius", "left"): 1}, area_at=_area
+        targets, placements + _trapezius_clicks(3), follow_the_pain={("trapezius", "left"): 1}, area_at=_area
     )
     assert score.follow_the_pain is not None
     assert score.follow_the_pain.errors == 2
-    assert (score.points, score.possible) == (6, 8)
+    assert (score.points, score.possible) == (32, 34)
     assert not score.passed
 
 
@@ -239,10 +264,10 @@ def test_a_follow_the_pain_site_beyond_the_engines_limit_fails_the_attempt_outri
     """More extra trapezius sites than PREEMPT allows in the muscle fails the attempt whatever the mark, with the
     reason in PREEMPT's terms (the limit is the engine's)."""
     limit = FOLLOW_THE_PAIN_MAX_SITES[Muscle.TRAPEZIUS]
-    targets = TARGETS * 10  # enough fixed points that the mark alone would pass
+    targets, placements = _all_right()  # enough fixed points that the mark alone would pass
     score = score_sites(
         targets,
-        [_on(t) for t in targets] + _trapezius_clicks(limit + 1),
+        placements + _trapezius_clicks(limit + 1),
         follow_the_pain={("trapezius", "left"): limit},
         area_at=_area,
     )
@@ -256,14 +281,14 @@ def test_a_follow_the_pain_site_beyond_the_engines_limit_fails_the_attempt_outri
 def test_a_follow_the_pain_site_in_a_muscle_that_takes_none_fails_the_attempt_outright(asked):
     """A follow-the-pain site marked cervical paraspinal fails the attempt whatever the mark, asked or not: PREEMPT
     gives that muscle no extra sites."""
-    targets = TARGETS * 10
-    clicks = [_on(t) for t in targets] + [Placement("cervical_paraspinal", "back", 470, 700, follow_the_pain=True)]
+    targets, clicks = _all_right()
+    clicks += [Placement("cervical_paraspinal", "back", 470, 700, follow_the_pain=True)]
     if asked:
         clicks += _trapezius_clicks(1)
     score = score_sites(targets, clicks, follow_the_pain=asked, area_at=_area)
     assert score.percent >= 80
     assert not score.passed
-    assert score.failures[0] == _refused(Muscle.CERVICAL_PARASPINAL, 1, f"{FTP_OFF_ITS_SITES} 1")
+    assert score.failures[0] == _refused(Muscle.CERVICAL_PARASPINAL, 1, "left 1")
 
 
 def _occipital_area(view: str, x: float, y: float) -> tuple[str, str] | None:
@@ -281,8 +306,8 @@ def test_a_third_occipitalis_site_is_not_as_asked_while_a_cervical_paraspinal_on
     with a reason): beyond the 2 asked it costs a point and the attempt is not as asked, but PREEMPT refuses nothing;
     a site marked cervical paraspinal, which takes none, is a refusal that fails the attempt outright."""
     limit = FOLLOW_THE_PAIN_MAX_SITES[Muscle.OCCIPITALIS]
-    targets = TARGETS * 10
-    clicks = [_on(t) for t in targets] + [
+    targets, clicks = _all_right()
+    clicks += [
         Placement(muscle, "back", 440 + 10 * i, 500, follow_the_pain=True)
         for i, muscle in enumerate(["occipitalis"] * limit + [third])
     ]
@@ -292,7 +317,7 @@ def test_a_third_occipitalis_site_is_not_as_asked_while_a_cervical_paraspinal_on
     assert score.percent >= 80
     assert not score.passed
     if refused:
-        assert score.failures == (_refused(Muscle.CERVICAL_PARASPINAL, 1, f"{FTP_OFF_ITS_SITES} 1"), FTP_NOT_AS_ASKED)
+        assert score.failures == (_refused(Muscle.CERVICAL_PARASPINAL, 1, "left 1"), FTP_NOT_AS_ASKED)
     else:
         assert follow_the_pain_refusals({Muscle.OCCIPITALIS: limit + 1}) == ()
         assert score.follow_the_pain.refusals == ()
@@ -305,8 +330,8 @@ def test_a_third_occipitalis_site_is_not_as_asked_while_a_cervical_paraspinal_on
 def test_follow_the_pain_sites_ticked_when_none_was_asked_are_judged_not_passed_as_stray_clicks():
     """With no request, ticked sites in an area that takes them are follow-the-pain errors and fail the attempt:
     the clinician ordered no extra dose."""
-    targets = TARGETS * 10
-    score = score_sites(targets, [_on(t) for t in targets] + _trapezius_clicks(1), area_at=_area)
+    targets, placements = _all_right()
+    score = score_sites(targets, placements + _trapezius_clicks(1), area_at=_area)
     assert score.follow_the_pain is not None
     assert score.follow_the_pain.problems == (FTP_NOT_ASKED.format(area="left trapezius"),)
     assert score.extra == ()
@@ -317,10 +342,10 @@ def test_follow_the_pain_sites_ticked_when_none_was_asked_are_judged_not_passed_
 def test_a_missing_asked_follow_the_pain_site_fails_the_attempt():
     """Leaving out an asked follow-the-pain site is an error named by area, and the attempt does not pass however
     well the fixed sites were placed (the follow-the-pain part must be right as asked)."""
-    targets = TARGETS * 10
+    targets, placements = _all_right()
     score = score_sites(
         targets,
-        [_on(t) for t in targets] + _trapezius_clicks(1),
+        placements + _trapezius_clicks(1),
         follow_the_pain={("trapezius", "left"): 2},
         area_at=_area,
     )
@@ -333,58 +358,122 @@ def test_a_missing_asked_follow_the_pain_site_fails_the_attempt():
 
 
 def test_the_follow_the_pain_part_placed_as_asked_passes():
-    """Every asked follow-the-pain site in its area and no other: no failure, the mark decides."""
+    """Every asked follow-the-pain site in its area and no other: no failure, the mark decides (the two extra left
+    trapezius sites do not count toward the three fixed ones PREEMPT gives that side)."""
+    targets, placements = _all_right()
     score = score_sites(
-        TARGETS, ALL_RIGHT + _trapezius_clicks(2), follow_the_pain={("trapezius", "left"): 2}, area_at=_area
+        targets, placements + _trapezius_clicks(2), follow_the_pain={("trapezius", "left"): 2}, area_at=_area
     )
     assert score.failures == ()
-    assert (score.points, score.possible, score.passed) == (7, 7, True)
+    assert (score.points, score.possible, score.passed) == (33, 33, True)
 
 
-def _clinic_map() -> list[TargetSite]:
-    """The 31 fixed sites as the clinic's site map draws them (what the web app scores against)."""
-    from onaboard.web.training.services import site_targets
+def _count_wrong(muscle: str, side: str, placed: int) -> str:
+    """``FIXED_COUNT_WRONG`` for ``placed`` fixed sites of ``muscle`` on ``side``, against the engine's count."""
+    preempt = FIXED_SITES[Muscle(muscle)].count(Side(side))
+    name = muscle.replace("_", " ")
+    area = name if side == "midline" else f"{side} {name}"
+    return FIXED_COUNT_WRONG.format(area=area, placed=placed, preempt=preempt, units=preempt * UNITS_PER_SITE)
 
-    return site_targets()
+
+def _temporalis_left_out(per_side: dict[str, int]) -> set[str]:
+    """Keys of the clinic map's temporalis sites to leave out: the first ``per_side[side]`` of each side."""
+    targets = _clinic_map()
+    return {
+        key
+        for side, count in per_side.items()
+        for key in [t.key for t in targets if (t.muscle, t.side) == ("temporalis", side)][:count]
+    }
+
+
+@pytest.mark.parametrize("per_side", [{"right": 3, "left": 3}, {"right": 2, "left": 4}], ids=["3-and-3", "2-and-4"])
+def test_six_of_the_eight_temporalis_sites_left_out_fail_whatever_the_mark(per_side):
+    """Six of the eight temporalis sites (30 U) left out still make 80 % of 31 sites, and the 3-and-3 attempt keeps
+    one site right on each side: it fails all the same, naming each side's count against the one PREEMPT gives."""
+    targets = _clinic_map()
+    left_out = _temporalis_left_out(per_side)
+    score = score_sites(targets, [_on(t) for t in targets if t.key not in left_out])
+    assert score.percent >= SITE_PASS_MARK
+    assert not score.passed
+    preempt = len(FIXED_SITES[Muscle.TEMPORALIS]) // 2
+    assert list(score.failures) == [
+        _count_wrong("temporalis", "right", preempt - per_side["right"]),
+        _count_wrong("temporalis", "left", preempt - per_side["left"]),
+    ]
+    if per_side["right"] == 3:
+        assert score.failures[0] == "right temporalis fixed sites: 1 placed, PREEMPT gives 4 (20 U)"
+
+
+def test_a_fifth_temporalis_site_on_a_side_fails_whatever_the_mark():
+    """A fixed temporalis site more than PREEMPT gives the patient's right (a click beside the drawn sites, on the
+    viewer's left of the front view) fails the attempt, though the mark alone passes: a dose error either way."""
+    targets, placements = _all_right()
+    score = score_sites(targets, [*placements, Placement("temporalis", "front", 250, 200)])
+    assert len(score.extra) == 1
+    assert score.percent >= SITE_PASS_MARK
+    assert not score.passed
+    assert score.failures == (_count_wrong("temporalis", "right", 5),)
 
 
 @pytest.mark.parametrize(
-    ("left_out", "named"),
+    "left_out",
     [
-        ({("trapezius", "left"), ("trapezius", "right")}, ["left trapezius", "right trapezius"]),
-        ({("occipitalis", "left"), ("occipitalis", "right")}, ["left occipitalis", "right occipitalis"]),
-        ({("cervical_paraspinal", "left"), ("corrugator", "left"), ("corrugator", "right")}, None),
-        ({("procerus", "midline")}, ["procerus"]),
+        [("trapezius", "left"), ("trapezius", "right")],
+        [("occipitalis", "left"), ("occipitalis", "right")],
+        [("corrugator", "right"), ("corrugator", "left"), ("cervical_paraspinal", "left")],
+        [("procerus", "midline")],
     ],
 )
-def test_a_fixed_muscle_group_left_out_on_a_side_fails_whatever_the_mark(left_out, named):
+def test_a_fixed_muscle_group_left_out_on_a_side_fails_whatever_the_mark(left_out):
     """Leaving out a whole group on a side (six trapezius sites are 30 U) still makes 80 % of 31 sites: it fails
-    all the same, naming each group and side with no site placed right."""
+    all the same, naming each group and side, in map order, once: by its count (none placed), not as a group with no
+    site right besides."""
     targets = _clinic_map()
     placed = [_on(t) for t in targets if (t.muscle, t.side) not in left_out]
     score = score_sites(targets, placed)
     assert score.percent >= SITE_PASS_MARK
     assert not score.passed
-    missed = [FIXED_GROUP_MISSED.format(area=area) for area in named] if named else None
-    if missed is not None:
-        assert list(score.failures) == missed
-    else:
-        assert len(score.failures) == len(left_out)
+    assert list(score.failures) == [_count_wrong(muscle, side, 0) for muscle, side in left_out]
 
 
 def test_a_whole_group_named_as_another_muscle_fails():
-    """All six trapezius sites clicked on the spot but named cervical paraspinal: trapezius has no site right."""
+    """All six trapezius sites clicked on the spot but named cervical paraspinal: trapezius has none of its sites on
+    either side and cervical paraspinal five on each, where PREEMPT gives it two."""
     targets = _clinic_map()
     placed = [_on(t, muscle="cervical_paraspinal" if t.muscle == "trapezius" else None) for t in targets]
     score = score_sites(targets, placed)
     assert not score.passed
-    assert any("trapezius" in failure for failure in score.failures)
+    assert list(score.failures) == [
+        _count_wrong("cervical_paraspinal", "left", 5),
+        _count_wrong("cervical_paraspinal", "right", 5),
+        _count_wrong("trapezius", "left", 0),
+        _count_wrong("trapezius", "right", 0),
+    ]
 
 
-def test_one_site_of_a_group_off_the_map_still_passes_on_the_mark():
-    """A site or two a little off (one of each side's trapezius sites missed) is what the 80 % mark allows."""
+def test_a_group_given_its_sites_with_none_right_fails():
+    """The three left trapezius sites each clicked just beyond the tolerance: PREEMPT's count, but no site of the
+    group right, fails the attempt though the mark (28 of 31) alone passes."""
     targets = _clinic_map()
-    skipped = {next(t.key for t in targets if (t.muscle, t.side) == ("trapezius", side)) for side in ("left", "right")}
-    score = score_sites(targets, [_on(t) for t in targets if t.key not in skipped])
-    assert score.passed
-    assert score.failures == ()
+    off = -(SITE_TOLERANCE + 5)
+    score = score_sites(
+        targets, [_on(t, dy=off if (t.muscle, t.side) == ("trapezius", "left") else 0) for t in targets]
+    )
+    assert score.percent >= SITE_PASS_MARK
+    assert not score.passed
+    assert score.failures == (FIXED_GROUP_MISSED.format(area="left trapezius"),)
+
+
+def test_a_site_a_little_off_passes_on_the_mark_but_the_same_site_left_out_fails():
+    """One of each side's trapezius sites clicked just beyond the tolerance is what the 80 % mark allows; the same
+    two sites left out are 10 U not given, which fails whatever the mark."""
+    targets = _clinic_map()
+    first = {next(t.key for t in targets if (t.muscle, t.side) == ("trapezius", side)) for side in ("left", "right")}
+    off = -(SITE_TOLERANCE + 5)
+    a_little_off = score_sites(targets, [_on(t, dy=off if t.key in first else 0) for t in targets])
+    left_out = score_sites(targets, [_on(t) for t in targets if t.key not in first])
+    assert (a_little_off.points, a_little_off.possible, a_little_off.passed) == (29, 31, True)
+    assert a_little_off.failures == ()
+    assert left_out.percent >= SITE_PASS_MARK
+    assert not left_out.passed
+    assert left_out.failures == (_count_wrong("trapezius", "left", 2), _count_wrong("trapezius", "right", 2))

@@ -71,6 +71,7 @@ from onaboard.clinical import (
     treatment_outcomes,
 )
 from onaboard.clinical.days import pain_characteristics
+from onaboard.clinical.outcomes import NICE_CYCLES
 from onaboard.training.wording import ACUTE_CLASS_NAMES, MUSCLE_NAMES, ROUTE_NAMES, clinic_words, counted
 
 __all__ = [
@@ -847,6 +848,15 @@ REVERSION_EXPLAINED = (
 """What a stop on the return to episodic migraine means, after the engine's reasons (NICE TA260 1.2; the watch for a
 relapse is the EHF guideline's re-check after stopping, module "Outcomes and when to stop")."""
 
+NICE_STOP_RULES = (
+    "NICE TA260 1.2 stops treatment when headache days have fallen by less than {percent} % after {cycles} treatment "
+    "cycles (week {week}), or when the migraine has changed to episodic (fewer than {days} headache days in each of "
+    "{periods} consecutive periods): a reduction of {percent} % or more does not by itself continue treatment."
+)
+"""Both NICE TA260 1.2 stop rules, as the engine applies them (``nice_ta260_verdict``), filled in with its constants:
+the week-24 response question asks only for the change and the PREEMPT responder, so it states NICE's rules whole
+rather than the reduction threshold alone, which would seem to continue treatment on its own."""
+
 
 def _nice_explanation(outcomes: Outcomes) -> tuple[str, ...]:
     """The engine's NICE TA260 reasons, and what a stop on the return to episodic migraine means."""
@@ -911,10 +921,13 @@ def _week24_response(rng: random.Random) -> Question:
         index,
         (
             f"Change = 100 x ({week24} - {baseline}) / {baseline} = {change} %.",
-            (
-                f"A responder has at least {RESPONDER_50_PERCENT} % fewer headache days (PREEMPT); "
-                "NICE TA260 continues "
-                f"treatment from a {NICE_MIN_REDUCTION_PERCENT} % reduction."
+            f"A responder has at least {RESPONDER_50_PERCENT} % fewer headache days (PREEMPT).",
+            NICE_STOP_RULES.format(
+                percent=NICE_MIN_REDUCTION_PERCENT,
+                cycles=NICE_CYCLES,
+                week=WEEK24_PERIOD * PERIOD_WEEKS,
+                days=CM_MIN_HEADACHE_DAYS,
+                periods=EPISODIC_CONSECUTIVE_PERIODS,
             ),
         ),
         SOURCE_OUTCOMES,

@@ -1,6 +1,7 @@
 """Scoring the site trainer: the trainee places the 31 PREEMPT sites (and a case's follow-the-pain sites) on the
 clinic's site map (by clicking it or from the keyboard), and each true site is matched to the nearest placement on
-the same view.
+the same view. How many sites each muscle gets on each side is PREEMPT's (the engine's ``FIXED_SITES``), whatever
+the map the caller passes.
 
 The true sites and the follow-the-pain areas come from the caller (the web app passes the clinic's own site map,
 ``onaboard.web.injections.sitemap``), so this module holds no positions of its own. Distances are in the map's
@@ -14,12 +15,14 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from onaboard.clinical import FOLLOW_THE_PAIN_MAX_SITES, Muscle
+from onaboard.clinical import FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, UNITS_PER_SITE, Muscle
 from onaboard.clinical.preempt import follow_the_pain_refusals
 from onaboard.training.wording import MUSCLE_NAMES, clinic_words
 
 __all__ = [
+    "FIXED_COUNT_WRONG",
     "FIXED_GROUP_MISSED",
     "FTP_MISSING",
     "FTP_NOT_ASKED",
@@ -135,8 +138,9 @@ class SiteScore:
     """Per muscle: (sites placed correctly, sites of that muscle)."""
     mean_distance: float | None
     failures: tuple[str, ...] = ()
-    """Why the attempt fails whatever its mark: a fixed muscle group left out on a side, a breach of PREEMPT's
-    follow-the-pain rules, or the follow-the-pain sites not as asked."""
+    """Why the attempt fails whatever its mark: a fixed muscle group given more or fewer sites on a side than PREEMPT
+    gives it, or none of them placed right, a breach of PREEMPT's follow-the-pain rules, or the follow-the-pain sites
+    not as asked."""
 
 
 # The follow-the-pain problems a trainee reads, in the clinic's words: the muscle a site was marked with, the area
@@ -152,10 +156,16 @@ FTP_REFUSED = "{refusal}; placed: {sides}"
 FTP_NOT_AS_ASKED = (
     "the follow-the-pain sites are not as asked: to pass, each asked site goes in its area and no other is placed"
 )
+FIXED_COUNT_WRONG = "{area} fixed sites: {placed} placed, PREEMPT gives {preempt} ({units} U)"
+"""A fixed muscle group given more or fewer sites on a side than PREEMPT gives it (``FIXED_SITES``) fails the attempt
+whatever the mark and however close the clicks: 80 % of 31 sites could otherwise leave out 6 of the 8 temporalis
+sites (30 U), a dose error, not a click a little off the schematic map. A fixed placement counts for the muscle it
+names, on the side of that muscle's nearest drawn site on its view (none when the view draws none of them);
+follow-the-pain sites do not count."""
 FIXED_GROUP_MISSED = "no {area} site placed right: every muscle group of the fixed sites is injected on each side"
-"""A fixed muscle group left out on a side (or named as another muscle there) fails the attempt whatever the mark:
-80 % of 31 sites could otherwise leave out all six trapezius sites (30 U), a dose error, not a click a little off
-the schematic map."""
+"""A fixed muscle group given its sites on a side but none of them placed right (all off their drawn sites, or named
+as another muscle there) fails the attempt whatever the mark; a group left out there is named by
+``FIXED_COUNT_WRONG`` alone."""
 FTP_OFF_ITS_AREAS = "off its areas"
 """The 'side' of an extra site that lies in neither of its muscle's areas and near none of its drawn sites."""
 FTP_OFF_ITS_SITES = "away from its drawn sites"
@@ -176,13 +186,48 @@ def _area_name(area: tuple[str, str]) -> str:
     return _muscle_name(muscle) if side == "midline" else f"{side} {_muscle_name(muscle)}"
 
 
-def _groups_missed(results: Sequence[SiteResult]) -> list[str]:
-    """``FIXED_GROUP_MISSED`` for each muscle and side of the fixed sites with no site placed right, in map order."""
+_PREEMPT_COUNTS: Mapping[tuple[str, str], int] = MappingProxyType(
+    Counter((muscle.value, side.value) for muscle, sides in FIXED_SITES.items() for side in sides)
+)
+"""The fixed sites PREEMPT gives each (muscle, side): the engine's ``FIXED_SITES`` (temporalis 4 left, 4 right)."""
+
+
+def _nearest_side(placement: Placement, targets: Sequence[TargetSite]) -> str | None:
+    """The side of the drawn site of the placement's muscle nearest to it on its view (None when the view draws none
+    of that muscle's sites)."""
+    own = [t for t in targets if t.muscle == placement.muscle and t.view == placement.view]
+    if not own:
+        return None
+    return min(own, key=lambda t: math.hypot(placement.x - t.x, placement.y - t.y)).side
+
+
+def _fixed_failures(
+    results: Sequence[SiteResult], targets: Sequence[TargetSite], fixed: Sequence[Placement]
+) -> list[str]:
+    """Per muscle and side of the fixed sites, in map order (then PREEMPT's order for a group the map does not
+    draw): ``FIXED_COUNT_WRONG`` when the fixed placements naming the muscle there are not PREEMPT's number, and
+    ``FIXED_GROUP_MISSED`` when the map draws the group, it was given sites and none is placed right."""
+    placed: Counter[tuple[str, str]] = Counter()
+    for placement in fixed:
+        side = _nearest_side(placement, targets)
+        if side is not None:
+            placed[placement.muscle, side] += 1
     right: dict[tuple[str, str], bool] = {}
     for result in results:
         area = (result.target.muscle, result.target.side)
         right[area] = right.get(area, False) or result.correct
-    return [FIXED_GROUP_MISSED.format(area=_area_name(area)) for area, any_right in right.items() if not any_right]
+    failures = []
+    for area in dict.fromkeys([*right, *_PREEMPT_COUNTS, *placed]):
+        preempt = _PREEMPT_COUNTS.get(area, 0)
+        if placed[area] != preempt:
+            failures.append(
+                FIXED_COUNT_WRONG.format(
+                    area=_area_name(area), placed=placed[area], preempt=preempt, units=preempt * UNITS_PER_SITE
+                )
+            )
+        if placed[area] and not right.get(area, True):
+            failures.append(FIXED_GROUP_MISSED.format(area=_area_name(area)))
+    return failures
 
 
 def _match(targets: Sequence[TargetSite], placements: Sequence[Placement]) -> dict[int, tuple[int, float]]:
@@ -223,11 +268,7 @@ def _side_of(
     of the nearest drawn site of its muscle on that view (None when the view draws none)."""
     if area is not None and area[0] == placement.muscle:
         return area[1]
-    own = [t for t in targets if t.muscle == placement.muscle and t.view == placement.view]
-    if not own:
-        return None
-    nearest = min(own, key=lambda t: math.hypot(placement.x - t.x, placement.y - t.y))
-    return nearest.side
+    return _nearest_side(placement, targets)
 
 
 def _sides(muscle: str, counts: Mapping[str | None, int]) -> str:
@@ -327,8 +368,9 @@ def score_sites(
     area (``area_at(view, x, y)`` gives the area's (muscle, side)); every placed follow-the-pain site that is wrong
     (outside its area, in an area not asked, beyond the asked number, in a muscle that takes none) costs a point of
     the possible total on its own, asked or not. The attempt passes at ``pass_mark`` percent of the possible points,
-    only with at least one site of every fixed muscle group placed right on each of its sides (``FIXED_GROUP_MISSED``)
-    and only with the follow-the-pain part as asked: a breach of the engine's follow-the-pain rules
+    only with every fixed muscle group given PREEMPT's number of sites on each of its sides, however close the
+    clicks (``FIXED_COUNT_WRONG``), at least one of them placed right (``FIXED_GROUP_MISSED``), and only with the
+    follow-the-pain part as asked: a breach of the engine's follow-the-pain rules
     (``follow_the_pain_refusals``: a muscle that takes none, past a confirmed limit or past
     ``FOLLOW_THE_PAIN_MAX_TOTAL_SITES`` in all; occipitalis past its derived limit is not one), an asked site
     missing or any other follow-the-pain site fails it (``SiteScore.failures`` says why): the request is the dose
@@ -361,7 +403,7 @@ def score_sites(
     possible = len(targets) + len(extra) + (ftp.possible + ftp.errors if ftp else 0)
     percent = 100 * points // possible if possible else 0
     ftp_failures = (*ftp.refusals, *(() if ftp.as_asked else (FTP_NOT_AS_ASKED,))) if ftp else ()
-    failures = (*_groups_missed(results), *ftp_failures)
+    failures = (*_fixed_failures(results, targets, fixed), *ftp_failures)
     by_muscle: dict[str, tuple[int, int]] = {}
     for result in results:
         right, total = by_muscle.get(result.target.muscle, (0, 0))

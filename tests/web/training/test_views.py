@@ -15,6 +15,7 @@ from django.utils.html import escape
 
 from onaboard.clinical import FIXED_SITE_COUNT, PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS
 from onaboard.training import cases as case_engine
+from onaboard.training.sites import SITE_PASS_MARK
 from onaboard.web.accounts.models import Role
 from onaboard.web.injections import sitemap
 from onaboard.web.training import services
@@ -214,6 +215,33 @@ def test_the_site_result_page_says_why_a_follow_the_pain_breach_fails(client, wo
         escape("follow-the-pain: temporalis allows at most 2 extra sites (10 U), asked for 4; placed: left 4") in page
     )
     assert escape("4 follow-the-pain sites in the left temporalis area; the case asked for 2") in page
+
+
+def test_the_site_result_page_says_why_temporalis_sites_left_out_fail(client, world):
+    """Three of each side's four temporalis sites left out (30 U), with the two asked follow-the-pain left temporalis
+    sites placed: the mark alone passes, but the page says the attempt did not pass and names each side's count of
+    fixed temporalis sites against PREEMPT's (the follow-the-pain sites do not count toward it)."""
+    client.force_login(world.users["trainee"])
+    attempt = services.site_attempt_start(user=world.users["trainee"])
+    attempt.follow_the_pain = {"temporalis-left": 2}
+    attempt.save()
+    kept: dict[str, int] = {}
+    clicks = []
+    for target, click in zip(services.site_targets(), exact_placements(), strict=True):
+        if target.muscle == "temporalis":
+            kept[target.side] = kept.get(target.side, 0) + 1
+            if kept[target.side] > 1:
+                continue
+        clicks.append(click)
+    clicks += ftp_placements(attempt.follow_the_pain)
+    url = reverse("training:site_attempt", args=[attempt.external_id])
+    page = client.post(url, {"placements": json.dumps(clicks)}, follow=True).content.decode()
+    attempt.refresh_from_db()
+    assert 100 * attempt.points >= SITE_PASS_MARK * attempt.possible
+    assert not attempt.passed
+    assert "Not passed" in page
+    for side in ("right", "left"):
+        assert escape(f"{side} temporalis fixed sites: 1 placed, PREEMPT gives 4 (20 U)") in page
 
 
 def test_unreadable_placements_are_refused_on_the_page(client, world):
