@@ -13,9 +13,12 @@ from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.services import (
     BEFORE_FIRST_TREATMENT,
     DAY_BEFORE_BIRTH,
+    DAY_CHANGED,
+    DiaryEntryConflictError,
     DiaryEntryInvalidError,
     before_treatment_problem,
     diary_entry_save,
+    loaded_token,
 )
 from onaboard.web.injections.models import SessionStatus
 from tests.web.factories import DiaryEntryFactory, InjectionSessionFactory
@@ -115,3 +118,31 @@ def test_an_import_run_by_the_servers_operator_is_not_a_patients_write(world):
     for role in ("clinician", "nurse", "billing", "admin"):
         assert before_treatment_problem(world.users[role], patient, date(2026, 1, 5)) is None
     assert before_treatment_problem(world.users["patient"], patient, date(2026, 1, 5)) is not None
+
+
+def test_the_same_answers_sent_twice_from_one_page_are_saved_once_other_answers_are_refused(world):
+    """The same form sent again (a second tap on Save while a slow phone waited: the same answers, the same
+    ``loaded`` token) finds the row holding them: it is returned as saved, unchanged and audited once; different
+    answers with that token, over the row the first save wrote, are a conflict and leave it as it was."""
+    patient, day = world.own_patient, TODAY - timedelta(days=1)
+    loaded = loaded_token(day, None)
+    answers = {
+        "date": day.isoformat(),
+        "headache_hours": "2.5",
+        "intensity": "moderate",
+        "nausea": "yes",
+        "acute_medication": "simple_analgesic;triptan",
+        "notes": "worse in the evening",
+    }
+
+    def save(fields: dict[str, str]) -> DiaryEntry:
+        return diary_entry_save(user=world.users["patient"], patient=patient, fields=fields, today=TODAY, loaded=loaded)
+
+    first = save(answers)
+    again = save(answers)
+    assert (again.pk, again.modified) == (first.pk, first.modified)
+    assert AuditEvent.objects.filter(object_type="diary_entry").count() == 1
+    with pytest.raises(DiaryEntryConflictError, match=DAY_CHANGED.split(":")[0]):
+        save({**answers, "notes": "worse in the evening, better after sleep"})
+    stored = DiaryEntry.objects.get(patient=patient, date=day)
+    assert (stored.headache_hours, stored.notes, stored.modified) == (Decimal("2.5"), answers["notes"], first.modified)

@@ -17,7 +17,7 @@ from onaboard.clinical import PERIOD_DAYS, RETREATMENT_INTERVAL_DAYS, CycleStatu
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.demo import record_preempt_session
 from onaboard.web.clinic.selectors import PathwayState, patient_pathway_state
-from onaboard.web.diary import forms
+from onaboard.web.diary import forms, views
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes.models import Decision
@@ -190,7 +190,7 @@ def test_a_refused_save_of_a_day_after_today_stays_on_the_page_it_came_from(pati
     later = timezone.localdate() + timedelta(days=5)
     response = patient_client.post(reverse("diary:today"), _day(date=later.isoformat()))
     html = response.content.decode()
-    assert "<h1>Today's diary</h1>" in html
+    assert f"<h1>Today, {date_format(timezone.localdate(), 'l j F Y')}</h1>" in html
     assert f'action="{reverse("diary:today")}"' in html
     assert f'value="{later.isoformat()}"' in html
 
@@ -452,6 +452,84 @@ def test_a_page_opened_before_a_nurses_entry_does_not_write_over_it(client, worl
     assert entry.notes == "slept badly"
 
 
+def test_the_same_day_sent_twice_from_one_page_is_saved_not_refused(patient_client, world):
+    """A second tap on Save (forms.js enables it again after 10 s, on a slow phone) posts the page's answers again
+    with its ``loaded`` token: the day holds them already, so it is "Saved" as the first was, not "your changes
+    were not saved". Other answers from that page are still refused over the day saved since."""
+    url = reverse("diary:today")
+    page = _day(loaded=_loaded(patient_client.get(url).content.decode()), opened="today")
+    saved = f"Saved: your diary for {date_format(timezone.localdate(), 'l j F Y')}."
+    changed = "This day was saved by someone else, or from another page, since you opened it"
+    patient_client.post(url, page, follow=True)
+    again = patient_client.post(url, page, follow=True)
+    html = html_module.unescape(again.content.decode())
+    assert again.redirect_chain == [(url, 302)]
+    assert saved in html
+    assert changed not in html
+    assert DiaryEntry.objects.get(patient=world.own_patient).headache_hours == Decimal(6)
+    assert AuditEvent.objects.filter(object_type="diary_entry", action__in=(Action.CREATE, Action.UPDATE)).count() == 1
+    other = patient_client.post(url, {**page, "hours_quick": "2"}, follow=True)
+    html = html_module.unescape(other.content.decode())
+    assert changed in html
+    assert saved not in html
+    assert DiaryEntry.objects.get(patient=world.own_patient).headache_hours == Decimal(6)
+
+
+def test_todays_page_names_its_day_and_says_it_was_opened_as_today(patient_client, world):
+    """Today's heading names the day ("Today, Tuesday 1 December 2026") and its form posts ``opened=today``; an
+    earlier day's page, and today's day opened by staff, post no such thing."""
+    today = timezone.localdate()
+    html = patient_client.get(reverse("diary:today")).content.decode()
+    assert f"<h1>Today, {date_format(today, 'l j F Y')}</h1>" in html
+    assert '<input type="hidden" name="opened" value="today">' in html
+    earlier = patient_client.get(reverse("diary:edit", kwargs={"day": today - timedelta(days=1)})).content.decode()
+    assert 'name="opened"' not in earlier
+    nurse = Client()
+    nurse.force_login(world.users["nurse"])
+    staff_url = reverse("diary:patient_day", kwargs={"patient_id": world.same_clinic_patient.external_id, "day": today})
+    assert 'name="opened"' not in nurse.get(staff_url).content.decode()
+
+
+def test_todays_page_left_open_overnight_saves_nothing_on_the_day_before(patient_client, world, settings):
+    """Today's page opened at 23:50 and saved at 00:10 is refused naming both days (its answers may be the new
+    day's): nothing is written on either day, and the page comes back as the day before's with the answers, to
+    save them there from its own page or record them today. Saved again from there, they go to the day before."""
+    from datetime import UTC, datetime
+    from unittest import mock
+    from zoneinfo import ZoneInfo
+
+    settings.TIME_ZONE = "Europe/London"
+    clinic = ZoneInfo("Europe/London")
+    now = datetime.now(clinic)
+    evening, today = now.date() - timedelta(days=1), now.date()
+
+    def at(day: date, hour: int, minute: int):
+        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=clinic).astimezone(UTC)
+        return mock.patch("django.utils.timezone.now", return_value=moment)
+
+    url = reverse("diary:today")
+    with at(evening, 23, 50):
+        opened = patient_client.get(url).content.decode()
+    assert f"Today, {date_format(evening, 'l j F Y')}" in opened
+    posted = _day(date=evening.isoformat(), loaded=_loaded(opened), opened="today")
+    with at(today, 0, 10):
+        response = patient_client.post(url, posted)
+    assert response.status_code == 200
+    html = html_module.unescape(response.content.decode())
+    named = {"opened": date_format(evening, "l j F Y"), "today": date_format(today, "l j F Y")}
+    assert str(views.DAY_TURNED) % named in html
+    assert not DiaryEntry.objects.exists()
+    assert f"<h1>Diary for {named['opened']}</h1>" in html
+    assert f'action="{url}?date={evening.isoformat()}"' in html
+    assert 'name="opened"' not in html
+    assert f'href="{url}" id="record-today"' in html
+    assert re.search(r"<textarea [^>]*>\s*started at work</textarea>", html)
+    with at(today, 0, 12):
+        saved = patient_client.post(f"{url}?date={evening.isoformat()}", {**posted, "opened": ""})
+    assert saved.status_code == 302
+    assert list(DiaryEntry.objects.values_list("date", flat=True)) == [evening]
+
+
 @pytest.mark.parametrize(
     ("role", "target"),
     [
@@ -563,9 +641,22 @@ def test_history_pages_by_28_day_period(patient_client, world):
     DiaryEntryFactory(patient=world.own_patient, date=old, headache_hours=Decimal(3), intensity="mild")
     html = patient_client.get(reverse("diary:history"), {"period": "2"}).content.decode()
     assert reverse("diary:edit", kwargs={"day": old}) in html
-    assert "Period 2 of 2" in html
-    assert "Period 2 of 2" in patient_client.get(reverse("diary:history"), {"period": "9"}).content.decode()
-    assert "Period 1 of 2" in patient_client.get(reverse("diary:history"), {"period": "x"}).content.decode()
+    assert "Page 2 of 2" in html
+    assert "Page 2 of 2" in patient_client.get(reverse("diary:history"), {"period": "9"}).content.decode()
+    assert "Page 1 of 2" in patient_client.get(reverse("diary:history"), {"period": "x"}).content.decode()
+
+
+def test_a_treated_patients_page_numbers_its_pages_not_as_the_clinic_numbers_its_periods(patient_client, world):
+    """The heading names the clinic's period ("Period 9 after your first treatment"); the pager counts pages from
+    the newest, in words that are not "Period": one card never shows two different period numbers."""
+    today = timezone.localdate()
+    first = today - timedelta(days=PERIOD_DAYS * 8 + 3)
+    InjectionSessionFactory(patient=world.own_patient, date=first, status=SessionStatus.RECORDED)
+    DiaryEntryFactory(patient=world.own_patient, date=first - timedelta(days=5), headache_hours=Decimal(0))
+    html = " ".join(patient_client.get(reverse("diary:history")).content.decode().split())
+    assert "Period 9 after your first treatment" in html
+    assert "Page 1 of 10" in html
+    assert re.search(r"Period \d+ of \d+", html) is None
 
 
 def test_the_oldest_page_of_a_diary_reaching_year_1_opens(patient_client, world):

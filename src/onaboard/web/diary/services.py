@@ -180,11 +180,15 @@ def diary_entry_save(
     its check against the record's days while this day passes against the old birth date. A day before the first
     treatment is refused to a patient (``before_treatment_problem``). ``loaded``: the form's
     ``loaded_token`` for the day it showed; when it is that day's and the row was saved since (a nurse entering the
-    paper diary while the patient's page was open), ``DiaryEntryConflictError`` and nothing is written.
+    paper diary while the patient's page was open), ``DiaryEntryConflictError`` and nothing is written. A row saved
+    since that already holds exactly these answers (the same form sent twice: a second tap on Save while a slow
+    phone waited for the first, a request retried) is not a conflict: it is returned as saved, unchanged and not
+    audited again (nothing is written).
     """
     result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today, stored=True)
     if isinstance(result, list):
         raise DiaryEntryInvalidError(result)
+    wanted = diary_entry_fields(result)
     with transaction.atomic():
         stored = Patient.objects.select_for_update().get(pk=patient.pk)
         if (before_birth := day_before_birth_problem(stored, result.date)) is not None:
@@ -194,9 +198,11 @@ def diary_entry_save(
         if loaded is not None and loaded.partition("@")[0] == result.date.isoformat():
             current = DiaryEntry.objects.select_for_update().filter(patient=patient, date=result.date).first()
             if loaded != loaded_token(result.date, current):
+                if current is not None and _holds(current, wanted):
+                    return current
                 raise DiaryEntryConflictError(gettext(DAY_CHANGED))
         entry, created = DiaryEntry.objects.select_for_update().update_or_create(
-            patient=patient, date=result.date, defaults=diary_entry_fields(result)
+            patient=patient, date=result.date, defaults=wanted
         )
         audit_record(
             user=user,
@@ -207,3 +213,8 @@ def diary_entry_save(
             detail=result.date.isoformat(),
         )
     return entry
+
+
+def _holds(entry: DiaryEntry, fields: Mapping[str, Any]) -> bool:
+    """Whether ``entry`` already stores ``fields`` (``diary_entry_fields``), each one as it is saved."""
+    return all(getattr(entry, name) == value for name, value in fields.items())

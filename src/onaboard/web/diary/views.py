@@ -39,6 +39,15 @@ from onaboard.web.patients.models import Patient
 
 SAVED = gettext_lazy("Saved: your diary for %(day)s.")
 SAVED_FOR_PATIENT = gettext_lazy("Saved: the diary of %(name)s for %(day)s.")
+DAY_TURNED = gettext_lazy(
+    "Not saved: this page was opened as today's diary on %(opened)s, and today is now %(today)s. If these answers "
+    "are for %(opened)s, save them again below; if they are for today, record them in today's diary."
+)
+"""A today's page left open past midnight: its day is no longer today, so what it posts is not taken for either day
+(the patient says which day the answers are about)."""
+
+OPENED_AS_TODAY = "today"
+"""What today's page posts as ``opened``: the day it posts was today when the page was opened."""
 
 
 def _date_param(raw: str | None) -> date | None:
@@ -58,15 +67,19 @@ def _day_page(
     on_behalf: bool,
     action_url: str | None = None,
     next_treatment: NextTreatment | None = None,
+    refusal: str | None = None,
 ) -> HttpResponse:
     """GET shows the day (its stored row, or blank; a day still to come, only a notice that it has not happened);
     POST saves it through the engine, then redirects to it. The form posts to ``action_url`` (this address).
-    ``next_treatment`` is named above the day (the portal's Today page)."""
+    ``next_treatment`` is named above the day (the portal's Today page). ``refusal``: why a POST is not saved at all
+    (the answers come back with it, as for a refusal of the engine's)."""
     today = timezone.localdate()
     not_yet = None
     if request.method == "POST":
         form = DiaryDayForm(request.POST, max_date=today)
-        if form.is_valid():
+        if refusal is not None:
+            form.add_error(None, refusal)  # after the form's own checks (``errors`` runs them): all are shown
+        elif form.is_valid():
             fields = form.engine_fields()
             if not date_editable:
                 fields["date"] = day.isoformat()
@@ -138,6 +151,8 @@ def _day_page(
             "previous_url": url_for_day(previous_day) if previous_day else None,
             "next_url": url_for_day(next_day) if next_day else None,
             "next_treatment": next_treatment,
+            "day_turned": refusal is not None,
+            "opened_as_today": OPENED_AS_TODAY,
         },
     )
 
@@ -162,6 +177,11 @@ def today(request: HttpRequest) -> HttpResponse:
     posted = _date_param(request.POST.get("date")) if request.method == "POST" else None
     if posted is not None and posted <= today_date:
         day = posted
+    refusal = None
+    if posted is not None and posted < today_date and request.POST.get("opened") == OPENED_AS_TODAY:
+        # Opened as today, posted on a later day (left open overnight): the answers may be the new day's, not the
+        # day the page shows. Nothing is saved; the page comes back as the day it posted, to save it from there.
+        refusal = str(DAY_TURNED) % {"opened": plain_day(posted), "today": plain_day(today_date)}
     action_url = reverse("diary:today")
     if day != today_date:
         action_url += "?" + urlencode({"date": day.isoformat()})
@@ -177,6 +197,7 @@ def today(request: HttpRequest) -> HttpResponse:
         on_behalf=False,
         action_url=action_url,
         next_treatment=next_treatment,
+        refusal=refusal,
     )
 
 
