@@ -845,15 +845,16 @@ def test_dose_and_interval_evidence():
 
 def test_a_continuation_interval_runs_from_the_last_injection():
     """At continuation the previous session is the last injection of the outcomes unless one is recorded; with
-    neither, the evidence says no previous session is recorded for a continuation request (not that the planned
-    session starts treatment: a continuation then fails on its response criteria instead), while an initial
-    request's planned session starts treatment."""
+    neither, a continuation request lacks information (no previous session is recorded: it continues a treatment the
+    record does not show), while an initial request's planned session starts treatment."""
     evidence = continuation_evidence(planned_date=date(2026, 10, 1))
     result = judge(evidence, Stage.CONTINUATION).criterion("session.min_interval_days")
     assert result.evidence == ("planned 2026-10-01 is 52 days after the previous session of 2026-08-10 (< 84)",)
     untreated = replace(evidence, outcomes=None)
-    assert judge(untreated, Stage.CONTINUATION).criterion("session.min_interval_days").evidence == (
-        "no previous session is recorded for a continuation request",
+    continued = judge(untreated, Stage.CONTINUATION).criterion("session.min_interval_days")
+    assert (continued.outcome, continued.evidence) == (
+        CriterionOutcome.MISSING_INFORMATION,
+        ("no previous session is recorded for a continuation request",),
     )
     assert judge(untreated, Stage.INITIAL).criterion("session.min_interval_days").evidence == (
         "no previous session: 2026-10-01 starts treatment",
@@ -1152,7 +1153,14 @@ def test_a_policy_without_continuation_criteria_says_so():
     policy = load_policy(text, source="clinic.toml")
     evaluation = judge(continuation_evidence(), Stage.CONTINUATION, policy=policy)
     assert [c.key for c in evaluation.criteria] == ["session.max_units", "session.min_interval_days"]
-    assert evaluation.notes == ("this policy states no continuation criteria; only its session limits are judged",)
+    assert evaluation.notes == (
+        (
+            "this policy states no continuation criteria (what the payer asks to continue treatment is not known); "
+            "only its session limits are judged"
+        ),
+    )
+    untreated = judge(replace(continuation_evidence(), outcomes=None), Stage.CONTINUATION, policy=policy)
+    assert untreated.status is CoverageStatus.INFORMATION_MISSING  # it had read approvable: nothing else can fail
 
 
 def test_asking_for_an_absent_criterion_names_the_ones_present():

@@ -1083,7 +1083,10 @@ STOP_CANNOT_RULE_OUT = (
     "the last {count} periods are each incomplete or below {below} headache days: a return to episodic migraine "
     "for {need} consecutive periods cannot be ruled out"
 )
-NOTE_NO_CONTINUATION = "this policy states no continuation criteria; only its session limits are judged"
+NOTE_NO_CONTINUATION = (
+    "this policy states no continuation criteria (what the payer asks to continue treatment is not known); only its "
+    "session limits are judged"
+)
 NOTE_APPROVAL = "approval length if approved: {months} months"
 NOTE_APPROVAL_UNCONFIRMED = "approval length if approved: {months} months (UNCONFIRMED: {fields})"
 
@@ -1356,16 +1359,17 @@ def _previous_session(evidence: CoverageEvidence) -> date | None:
 
 
 def _interval_judgement(minimum: int, evidence: CoverageEvidence, stage: Stage) -> _Judgement:
-    """The planned session against the previous one. With no previous session the interval cannot be too short;
-    the evidence says the planned session starts treatment for an initial request, and only that no session is
-    recorded for a continuation request (whose response criteria then fail)."""
+    """The planned session against the previous one. With no previous session the interval cannot be too short for
+    an initial request (the planned session starts treatment); a continuation request with none recorded is missing
+    information: it continues a treatment the record does not show, and a policy without continuation criteria has
+    no response criterion to fail it."""
     planned = evidence.planned_date
     if planned is None:
         return _missing(NO_PLANNED_DATE)
     previous = _previous_session(evidence)
     if previous is None:
         if stage is Stage.CONTINUATION:
-            return _met(True, NO_PREVIOUS_SESSION_CONTINUATION)
+            return _missing(NO_PREVIOUS_SESSION_CONTINUATION)
         return _met(True, NO_PREVIOUS_SESSION.format(planned=planned.isoformat()))
     if planned < previous:
         return _met(False, BEFORE_PREVIOUS.format(planned=planned.isoformat(), previous=previous.isoformat()))
