@@ -12,7 +12,7 @@ from onaboard.clinical import DiaryDay, PatientDiary, diary_day_from_fields
 from onaboard.web.clinic.demo import diary_entry_of
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.patients.models import Patient
-from tests.builders import periods_back, treated_rows
+from tests.builders import PERIOD_DAYS, period_rows, periods_back, treated_rows
 
 TODAY = date(2026, 6, 30)
 CHRONIC: Mapping[str, int] = {"migraine": 18}
@@ -46,8 +46,13 @@ def episodic_rows(*, today: date = TODAY) -> list[dict[str, str]]:
 
 
 def course_rows(day0: date, baseline: int, *periods: int) -> list[dict[str, str]]:
-    """A treated course: ``baseline`` headache days in the 28 days before ``day0``, then each period's count."""
-    return treated_rows("P", day0, baseline, *periods)
+    """A treated course: ``baseline`` headache days in the 28 days before ``day0``, then each period's count. The
+    baseline's headache days are migraine days (``MIGRAINE``: six hours, ICHD-3 1.1 features), as a patient
+    starting treatment has: with the two periods before it missing, the label criteria are not enough data before
+    the first session (a warning), not "not met" (a check the session screen asks an override reason for)."""
+    rows = treated_rows("P", day0, baseline, *periods)
+    baseline_rows = period_rows("P", day0 - timedelta(days=PERIOD_DAYS), migraine=baseline)
+    return baseline_rows + rows[PERIOD_DAYS:]
 
 
 def store(patient: Patient, rows: Iterable[Mapping[str, str]], *, today: date = TODAY) -> None:

@@ -30,7 +30,7 @@ from onaboard.web.outcomes.services import treatment_decision_record
 from onaboard.web.patients.access import Capability
 from onaboard.web.patients.models import OtherToxinTreatment
 from tests.web.clinic.diaries import TODAY as DIARY_DAY
-from tests.web.clinic.diaries import chronic_rows, course_rows, days_before, store
+from tests.web.clinic.diaries import chronic_rows, course_rows, days_before, episodic_rows, store
 from tests.web.factories import UserFactory
 from tests.web.injections.conftest import TODAY, authorisation, fixed_entries, insure, record
 
@@ -167,6 +167,8 @@ def test_the_check_titles_print_the_engines_numbers():
             "follow-the-pain within its limits)"
         ),
         "prior authorisation",
+        "decision to stop treatment",
+        "BOTOX label criteria before the first session",
     ]
     assert selectors.check_titles("interval,site_dose") == [
         f"{weeks}-week interval",
@@ -521,25 +523,39 @@ def test_a_continue_before_week_24_does_not_answer_its_stop(world, nurse, patien
     assert not any("Continued against the stopping rule" in reason for reason in nice.reasons)
 
 
-def test_a_decision_to_stop_is_shown_on_the_session_screen(world, nurse, patient):
-    """A stop on record shows who stopped treatment, when and why, as a warning that blocks nothing; a session on a
-    day before the decision does not show it."""
+def test_a_decision_to_stop_is_a_check_on_the_session_screen(world, nurse, patient):
+    """A stop on record is a failed check naming who stopped treatment, when and why: recording asks a clinician's
+    override reason (``CLINICIAN_OVERRIDES``), and no warning repeats it; a session on a day before the decision
+    does not show it."""
     _stop_suggested_at_week24(nurse, patient)
     decided_on = DIARY_DAY - dt.timedelta(days=1)
     name = _decide(world, patient, Decision.STOP, on=decided_on, reason="no benefit; patient agrees to stop")
     checks = checks_for(patient, day=DIARY_DAY)
-    stopped = _warnings(checks)[selectors.WarningCode.TREATMENT_STOPPED]
     line = f"Treatment stopped on {decided_on.isoformat()} by {name}: no benefit; patient agrees to stop"
-    assert (stopped.title, stopped.label, stopped.tone, stopped.reasons) == (
-        "Continue or stop treatment",
-        "treatment stopped",
-        "warn",
+    (stopped,) = checks.failing
+    assert (stopped.code, stopped.title, stopped.tone, stopped.reasons) == (
+        CheckCode.STOP_DECISION,
+        "decision to stop treatment",
+        "bad",
         (line,),
     )
-    assert checks.warnings[0] == stopped
-    assert checks.failing == ()
-    earlier = _warnings(checks_for(patient, day=decided_on - dt.timedelta(days=1)))
-    assert selectors.WarningCode.TREATMENT_STOPPED not in earlier
+    assert checks.clinician_only == (stopped,)
+    assert selectors.WarningCode.TREATMENT_STOPPED not in _warnings(checks)
+    earlier = checks_for(patient, day=decided_on - dt.timedelta(days=1))
+    assert CheckCode.STOP_DECISION not in earlier.failing_codes
+
+
+def test_the_label_not_met_before_a_first_session_is_a_check(patient):
+    """Before a first session, the label criteria not met (three complete episodic periods: chronic migraine no) fail
+    a check with the engine's reasons, which only a clinician may override; chronic migraine stays a warning beside
+    it, and not enough data to judge the label stays a warning (``test_before_a_first_session_...``)."""
+    store(patient, episodic_rows())
+    checks = checks_for(patient, day=DIARY_DAY)
+    assessment = patient_pathway_state(patient, DIARY_DAY).assessment
+    (label,) = checks.failing
+    assert (label.code, label.reasons) == (CheckCode.LABEL_NOT_MET, assessment.label_criteria.reasons)
+    assert checks.clinician_only == (label,)
+    assert set(_warnings(checks)) == {selectors.WarningCode.CHRONIC_MIGRAINE}
 
 
 URGENT_LINE = (

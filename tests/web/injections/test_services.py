@@ -73,19 +73,27 @@ def test_recording_books_the_next_session_12_weeks_later(nurse, patient):
     assert booking.date == DAY + dt.timedelta(days=84)
 
 
-def test_a_session_recorded_after_a_stop_books_no_next_one_until_a_decision_to_continue(nurse, patient):
-    """While the latest decision is to stop, recording a session (given against it: the screen warned) books no
-    next one, which the portal and the after-care sheet would promise; after a decision to continue, the next
-    recording books as always."""
+def test_a_session_recorded_after_a_stop_books_no_next_one_until_a_decision_to_continue(world, nurse, patient):
+    """While the latest decision is to stop, recording a session needs a clinician's override reason (a nurse's is
+    refused), and the session given against the stop books no next one, which the portal and the after-care sheet
+    would promise; after a decision to continue, the next recording books as always, with no reason asked."""
     from onaboard.web.outcomes.models import Decision
     from tests.web.factories import TreatmentDecisionFactory
 
-    first = record(user=nurse, patient=patient, date=DAY, today=DAY)
+    record(user=nurse, patient=patient, date=DAY, today=DAY)
     InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).update(status=SessionStatus.CANCELLED)
-    clinician = first.injector
+    clinician = world.users["clinician"]
     TreatmentDecisionFactory(patient=patient, decided_on=DAY, decided_by=clinician)
     later = DAY + dt.timedelta(days=84)
-    record(user=nurse, patient=patient, date=later, today=later)
+    with pytest.raises(services.SessionChecksFailedError) as blocked:
+        record(user=nurse, patient=patient, date=later, today=later)
+    assert [check.code for check in blocked.value.checks] == ["stop_decision"]
+    with pytest.raises(services.SessionRefusedError, match="Only a clinician may override decision to stop"):
+        record(user=nurse, patient=patient, date=later, today=later, override_reason="Patient asked to go on.")
+    given = record(
+        user=clinician, patient=patient, date=later, today=later, override_reason="Patient asked to go on; reviewed."
+    )
+    assert given.overridden_checks == "stop_decision"
     assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists()
     TreatmentDecisionFactory(patient=patient, decided_on=later, decision=Decision.CONTINUE, decided_by=clinician)
     last = later + dt.timedelta(days=84)
@@ -273,14 +281,28 @@ def test_a_session_entered_late_counts_in_the_windows_of_later_doses(nurse, pati
     assert blocked.value.checks[0].reasons[-1].endswith(f"(to the dose of {later}) hold 455 U (> 400 U in 3 months)")
 
 
-def test_a_contraindication_blocks_recording_until_overridden(nurse, patient):
-    """Infection at the injection sites (a label contraindication) blocks recording; a reason lets it through."""
+def test_a_contraindication_blocks_recording_until_a_clinician_overrides_it(world, nurse, patient):
+    """Infection at the injection sites (a label contraindication) blocks recording; a clinician's reason lets it
+    through, a nurse's is refused (a prescribing decision) and nothing is stored."""
     patient.injection_site_infection = True
     patient.save()
     with pytest.raises(services.SessionChecksFailedError) as blocked:
         record(user=nurse, patient=patient, date=DAY)
     assert [check.code for check in blocked.value.checks] == ["contraindication"]
-    session = record(user=nurse, patient=patient, date=DAY, override_reason="Infection resolved this morning.")
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=nurse, patient=patient, date=DAY, override_reason="ok")
+    assert refused.value.problems == (
+        (
+            "override_reason",
+            (
+                "Only a clinician may override safety screen contraindication: giving BOTOX despite it is a "
+                "prescribing decision. Ask the treating clinician to record this session, or do not record it."
+            ),
+        ),
+    )
+    assert not InjectionSession.objects.filter(patient=patient, status="recorded").exists()
+    clinician = world.users["clinician"]
+    session = record(user=clinician, patient=patient, date=DAY, override_reason="Infection resolved this morning.")
     assert session.overridden_checks == "contraindication"
 
 
@@ -813,10 +835,10 @@ def test_the_same_token_for_two_patients_is_two_reports(patient, world):
     assert SideEffect.objects.filter(submission=token).count() == 2
 
 
-def test_a_warning_whose_reason_spans_lines_is_stored_on_one_line(world, patient):
+def test_a_stop_whose_reason_spans_lines_is_stored_on_one_line(world, patient):
     """A clinician's reason for stopping may hold line breaks; stored with a session recorded after the stop it
-    stays one line under its warning, so the session page and the procedure note read it whole."""
-    from onaboard.web.injections.recorded_checks import warnings_at_recording
+    stays one line under its check, so the session page and the procedure note read it whole."""
+    from onaboard.web.injections.recorded_checks import checks_at_recording
     from tests.web.factories import TreatmentDecisionFactory
 
     today = TODAY
@@ -827,8 +849,8 @@ def test_a_warning_whose_reason_spans_lines_is_stored_on_one_line(world, patient
         reason="No response.\nPatient prefers a CGRP antibody",
         decided_by=world.users["clinician"],
     )
-    session = record(user=world.users["nurse"], patient=patient, date=today, today=today)
-    (stopped,) = [w for w in warnings_at_recording(session) if w.code == "treatment_stopped"]
+    session = record(user=world.users["clinician"], patient=patient, date=today, today=today, override_reason="Asked.")
+    (stopped,) = [c for c in checks_at_recording(session) if c.code == "stop_decision"]
     assert stopped.reasons[0].endswith("No response. Patient prefers a CGRP antibody")
     assert all(
         line.partition(": ")[0] != "Patient prefers a CGRP antibody" for line in session.check_reasons.splitlines()

@@ -1168,17 +1168,24 @@ def test_the_session_screen_shows_the_continue_that_answered_the_nice_stop_calml
 
 
 def test_the_session_screen_shows_that_treatment_was_stopped(client, world, patient):
-    """A clinician's decision to stop shows on the session screen as a warning naming who stopped treatment, when
-    and why, before NICE TA260's verdict; recording is not blocked."""
+    """A clinician's decision to stop shows on the session screen as a failed check naming who stopped treatment,
+    when and why: recording needs an override reason, which only a clinician may give (a nurse is told so)."""
     decided = _decided_after_week24(world, patient, "stop", "no benefit after two cycles; agreed with the patient")
     login(client, world, "clinician")
     page = client.get(new_url(patient), follow=True).content.decode()
-    tag, text = _warning_box(page, "treatment_stopped")
-    assert tag == '<div class="verdict warn" data-warning="treatment_stopped">'
-    assert text.startswith("Continue or stop treatment: treatment stopped")
-    assert text.endswith(f"Treatment stopped {decided}")
-    assert page.index('data-warning="treatment_stopped"') < page.index('data-warning="nice_ta260"')
-    assert 'id="override-needed"' not in page
+    assert _check_line(page, "Decision to stop treatment") == "failed — recording needs an override reason"
+    assert f"Treatment stopped {decided}" in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert 'data-warning="treatment_stopped"' not in page
+    assert 'id="override-needed"' in page
+    assert 'id="clinician-override"' not in page
+    login(client, world, "nurse")
+    page = client.get(new_url(patient), follow=True).content.decode()
+    found = re.search(r'<p class="verdict bad" id="clinician-override">(.*?)</p>', page, flags=re.DOTALL)
+    assert found
+    assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) == (
+        "Only a clinician may override: decision to stop treatment. Giving BOTOX despite it is a prescribing "
+        "decision: ask the treating clinician to record this session."
+    )
 
 
 def test_the_session_screen_shows_an_urgent_side_effect_since_the_last_session(client, world, patient):

@@ -329,7 +329,17 @@ class CheckCode(enum.StrEnum):
     CONTRAINDICATION = "contraindication"
     SITE_DOSE = "site_dose"
     PRIOR_AUTHORISATION = "prior_authorisation"
+    STOP_DECISION = "stop_decision"
+    """A clinician's decision to stop treatment is the latest on record (shown only when it is)."""
+    LABEL_NOT_MET = "label_not_met"
+    """Before a first session, the BOTOX label criteria are not met (under 18, not chronic migraine, fewer than 15
+    days a month with headache of 4 hours or more; shown only then; not enough data stays a warning)."""
 
+
+CLINICIAN_OVERRIDES = frozenset({CheckCode.CONTRAINDICATION, CheckCode.STOP_DECISION, CheckCode.LABEL_NOT_MET})
+"""The checks only a user who may decide treatment (``patients.access.Capability.DECIDE_TREATMENT``: a clinician, not
+a nurse) may override: giving BOTOX despite a contraindication (BOTOX US PI 4), against a decision to stop, or
+outside the label's indication (adults with chronic migraine) is a prescribing decision."""
 
 CHECK_TITLES = {
     CheckCode.INTERVAL: gettext_noop("{weeks}-week interval"),
@@ -339,6 +349,8 @@ CHECK_TITLES = {
         "the label's dose and sites ({sites} fixed sites at {per_site} U, follow-the-pain within its limits)"
     ),
     CheckCode.PRIOR_AUTHORISATION: gettext_noop("prior authorisation"),
+    CheckCode.STOP_DECISION: gettext_noop("decision to stop treatment"),
+    CheckCode.LABEL_NOT_MET: gettext_noop("BOTOX label criteria before the first session"),
 }
 """Each check's title, its numbers filled in from the engine's constants by ``check_title``."""
 
@@ -396,7 +408,8 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class SessionChecks:
-    """The plan the engine built (or why it refused), and the five checks recording must pass or override."""
+    """The plan the engine built (or why it refused), and the checks recording must pass or override: five always,
+    and ``eligibility`` (a decision to stop, the label criteria not met before a first session) when one fails."""
 
     plan: InjectionPlan | None
     plan_problems: tuple[str, ...]
@@ -418,10 +431,24 @@ class SessionChecks:
     """The questions about the day of injection (``PER_VISIT_ITEMS``) to ask on the session's day: all of them when
     the checklist was answered on another day (or a day not recorded), else those not answered
     (``safety_ask_on_the_day``)."""
+    eligibility: tuple[CheckResult, ...] = ()
+    """The failed checks taken from the pathway (``eligibility_checks``): a decision to stop, the label not met."""
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
-        return (self.interval, self.cumulative_dose, self.contraindication, self.site_dose, self.prior_authorisation)
+        return (
+            self.interval,
+            self.cumulative_dose,
+            self.contraindication,
+            self.site_dose,
+            self.prior_authorisation,
+            *self.eligibility,
+        )
+
+    @property
+    def clinician_only(self) -> tuple[CheckResult, ...]:
+        """The failing checks only a user who may decide treatment may override (``CLINICIAN_OVERRIDES``)."""
+        return tuple(check for check in self.failing if check.code in CLINICIAN_OVERRIDES)
 
     @property
     def failing(self) -> tuple[CheckResult, ...]:
@@ -544,6 +571,7 @@ def session_checks(
     if any(day == date for day, _units in history):  # the engine passes over a session on the day itself
         interval = CheckResult(CheckCode.INTERVAL, False, (gettext(SESSION_ALREADY_ON_DAY).format(date=date),))
     screen = patient_safety_screen(patient, on=date)
+    warnings, eligibility = eligibility_checks(session_warnings(patient, day=date))
     return SessionChecks(
         plan,
         problems,
@@ -555,10 +583,32 @@ def session_checks(
         screen,
         cycle.intervals,
         cycle.dose,
-        session_warnings(patient, day=date),
+        warnings,
         patient,
         safety_ask_on_the_day(patient, on=date),
+        eligibility,
     )
+
+
+def eligibility_checks(
+    warnings: Sequence[SessionWarning],
+) -> tuple[tuple[SessionWarning, ...], tuple[CheckResult, ...]]:
+    """The warnings that stay warnings, and those that become failed checks asking for an override reason: a
+    clinician's decision to stop on record (ADR 0004: recording is not refused, but a session given against it says
+    why) and, before a first session, the BOTOX label criteria not met (the label's indication is adults with chronic
+    migraine: BOTOX US PI 1). Not enough data to judge the label, a chronic-migraine verdict other than yes (the label
+    check carries it when it fails) and NICE TA260's suggestion stay warnings: they block nothing."""
+    kept, failed = [], []
+    for warning in warnings:
+        # each reason on one line, as ``warning_reasons`` stores them: a clinician's reason may hold line breaks
+        reasons = tuple(" ".join(reason.split()) for reason in warning.reasons)
+        if warning.code is WarningCode.TREATMENT_STOPPED:
+            failed.append(CheckResult(CheckCode.STOP_DECISION, False, reasons))
+        elif warning.code is WarningCode.LABEL_CRITERIA and warning.verdict == LabelCriteria.NOT_MET:
+            failed.append(CheckResult(CheckCode.LABEL_NOT_MET, False, reasons))
+        else:
+            kept.append(warning)
+    return tuple(kept), tuple(failed)
 
 
 CONTRAINDICATION_QUESTIONS = {

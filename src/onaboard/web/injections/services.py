@@ -44,6 +44,7 @@ from onaboard.web.injections.selectors import (
     session_checks,
 )
 from onaboard.web.outcomes.selectors import stopped_decision
+from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_locked
 
@@ -72,6 +73,10 @@ OVERRIDE_NEEDED = gettext_noop(
 CHECKS_CHANGED = gettext_noop(
     "The checks changed after the screen showed them (a session recorded meanwhile, or the record changed): now "
     "{checks} fail, as shown above. Read them, and record again if your reason still holds."
+)
+CLINICIAN_OVERRIDE_ONLY = gettext_noop(
+    "Only a clinician may override {checks}: giving BOTOX despite it is a prescribing decision. Ask the treating "
+    "clinician to record this session, or do not record it."
 )
 OVERRIDE_NOT_NEEDED = gettext_noop(
     "No check failed, so there is nothing to override: clear this box to record the session. A warning (such as "
@@ -403,8 +408,11 @@ def injection_session_record(
     195 U); a failed retreatment interval, cumulative-dose limit, safety-screen contraindication, departure from the
     label's dose (``label_dose_departures``: a fixed site not given, at 0 U or left out, a site not at 5 U, or more
     than 2 extra occipitalis sites, a limit derived from the 40 U follow-the-pain cap rather than stated) or prior
-    authorisation (the payer asks for one and none is in force on ``date``: ``coverage.selectors.approval_on``)
-    refuses the recording unless ``override_reason`` is given, which is then stored with the failed checks and their
+    authorisation (the payer asks for one and none is in force on ``date``: ``coverage.selectors.approval_on``), a
+    clinician's decision to stop on record, or the BOTOX label criteria not met before a first session
+    (``selectors.eligibility_checks``) refuses the recording unless ``override_reason`` is given (by a user who may
+    decide treatment for a contraindication, a stop or the label: ``CLINICIAN_OVERRIDES``), which is then stored with
+    the failed checks and their
     reasons (naming the sites not given) and audited; a reason given when no check fails is refused
     (``OVERRIDE_NOT_NEEDED``), never dropped unseen. ``checks_shown`` is the screen's ``failing_digest`` when the
     reason was written: a reason given for checks other than those failing now (a session recorded meanwhile by
@@ -441,6 +449,9 @@ def injection_session_record(
             raise SessionChecksChangedError(failing)
         if reason and codes_shown is not None and set(codes_shown) != set(checks.failing_codes):
             raise SessionChecksChangedError(failing)
+        if reason and checks.clinician_only and not can(user, Capability.DECIDE_TREATMENT):
+            titles = ", ".join(check.title for check in checks.clinician_only)
+            raise SessionRefusedError([("override_reason", gettext(CLINICIAN_OVERRIDE_ONLY).format(checks=titles))])
         plan = checks.plan
         fields = {
             "date": date,

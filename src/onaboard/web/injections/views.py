@@ -462,7 +462,7 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
             object_type="injection_session_screen",
             object_id=booking.external_id if booking else "",
         )
-        return render(request, "injections/session_record.html", screen.context())
+        return render(request, "injections/session_record.html", _screen_context(request, screen))
 
     action = request.POST.get("action", "preview")
     screen = SessionScreen(patient=patient, booking=booking, data=request.POST)
@@ -471,6 +471,7 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
             "checks": screen.checks(),
             "unreadable": screen.unreadable_sites(),
             "override_given": screen.override_given,
+            "may_decide": can(request.user, Capability.DECIDE_TREATMENT),
         }
         return render(request, "injections/_session_checks.html", context)
     if "remove" in request.POST:
@@ -510,7 +511,13 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
                     for warning in services.booking_warnings(patient=patient, date=booked.date):
                         messages.warning(request, warning)
                 return redirect("injections:session_detail", session_id=session.external_id)
-    return render(request, "injections/session_record.html", screen.context())
+    return render(request, "injections/session_record.html", _screen_context(request, screen))
+
+
+def _screen_context(request: HttpRequest, screen: SessionScreen) -> dict[str, Any]:
+    """The session screen's context, and whether its user may override the checks only a clinician may
+    (``selectors.CLINICIAN_OVERRIDES``): a nurse is told before writing a reason the recording would refuse."""
+    return {**screen.context(), "may_decide": can(request.user, Capability.DECIDE_TREATMENT)}
 
 
 @login_required
