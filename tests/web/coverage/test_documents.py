@@ -31,6 +31,7 @@ from onaboard.web.diary.selectors import next_treatment_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.outcomes.services import treatment_decision_record
 from onaboard.web.patients.access import Capability, can
+from onaboard.web.patients.models import PreventiveTrial
 from tests.builders import period_rows, periods_back
 from tests.pdfs import blank_fraction, pdf_pages_png, pdf_text
 from tests.web.clinic.diaries import store
@@ -1143,3 +1144,176 @@ def test_the_continuation_letter_tells_not_known_after_review_from_not_assessed(
     html = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert "not known (reviewed)" in html
     assert "not assessed" not in html
+
+
+# --- Criteria not met and criteria lacking information, named together -----------------------------------------
+
+
+def _not_met_and_missing(patient, today) -> None:
+    """Under us-commercial-a: one failed preventive class of the two asked for (not met), and the last 20 days of
+    the diary dropped, so the diagnosis and the headache frequency cannot be judged (information missing)."""
+    PreventiveTrial.objects.filter(patient=patient).exclude(drug="topiramate").delete()
+    DiaryEntry.objects.filter(patient=patient, date__gt=today - timedelta(days=20)).delete()
+
+
+def test_a_letter_whose_criteria_are_not_met_names_the_criteria_lacking_information_too(world, eligible, today):
+    """The reviewer's example: the diagnosis and frequency criteria lack information and the preventives are not
+    met. The letter opens with both, the criteria not met and those the record does not yet show, so the missing
+    ones are not read as met; the warning beside its link names both too."""
+    from onaboard.web.coverage.documents import letter_warnings
+
+    _not_met_and_missing(eligible, today)
+    context = document_context(DocumentKind.PRIOR_AUTH, patient=eligible, today=today, policy_id=POLICY)
+    assert context["not_approvable"]
+    assert context["criteria_not_met"] == ["Failed preventive treatments"]
+    missing = ["Diagnosis: BOTOX label indication", "Days with headache lasting 4 hours or more"]
+    assert context["criteria_missing"] == missing
+    text = _html_text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+    assert (
+        f"The record does not meet these criteria of {shipped_policies()[POLICY].title}: Failed preventive "
+        f"treatments. It does not yet show whether these are met: {'; '.join(missing)}. Both are set out below with "
+        "their evidence. We ask for approval of onabotulinumtoxinA for the prevention of chronic migraine on the "
+        "treating clinician's judgement."
+    ) in text
+    warning = letter_warnings(eligible, today=today, policy_id=POLICY, kinds=[DocumentKind.PRIOR_AUTH])
+    found = warning[DocumentKind.PRIOR_AUTH]
+    assert [item.name for item in found.not_met] == ["Failed preventive treatments"]
+    assert [item.name for item in found.missing] == missing
+    shown = " ".join(
+        html.unescape(
+            re.sub(r"<[^>]+>", " ", render_to_string("coverage/_letter_warning.html", {"warning": found, "id": "w"}))
+        ).split()
+    )
+    assert "Failed preventive treatments (not met): failed classes: 1 (anticonvulsant) of 2 required" in shown
+    assert "Diagnosis: BOTOX label indication (not known)" in shown
+    assert "Days with headache lasting 4 hours or more (not known)" in shown
+
+
+def test_a_continuation_letter_whose_criteria_are_not_met_names_those_lacking_information_too(world, treated):
+    """The continuation letter follows the same rule: criteria not met, then those the record cannot judge yet."""
+    context = document_context(
+        DocumentKind.CONTINUATION, patient=treated.patient, today=treated.today, user=world.users["clinician"]
+    )
+    context.update(
+        not_approvable=True,
+        information_missing=False,
+        criteria_not_met=["Response"],
+        criteria_missing=["Headache diary kept"],
+    )
+    page = render_to_string(DocumentKind.CONTINUATION.template, context)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert (
+        "The record does not meet these continuation criteria of US commercial policy A (modelled on Aetna CPB 0113): "
+        "Response. It does not yet show whether these are met: Headache diary kept. Both are set out below"
+    ) in text
+
+
+# --- Criteria resting on fields no source confirmed ---------------------------------------------------------------
+
+MODELLED = "As modelled by onaboard; not confirmed in the policy's published text: {fields}."
+
+
+def _criterion_rows(world, treated, kind, **kwargs) -> dict[str, str]:
+    """Each row of a letter's criteria table as text, by the criterion's name (the row's first words)."""
+    context = document_context(
+        kind, patient=treated.patient, today=treated.today, user=world.users["clinician"], **kwargs
+    )
+    page = render_to_string(kind.template, context)
+    table = page.split("Each criterion of the policy", 1)[1].split("</table>", 1)[0]
+    rows = [
+        " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
+        for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
+    ]
+    return {
+        criterion.name: next(row for row in rows if row.startswith(criterion.name))
+        for criterion in context["evaluation"].criteria
+    }
+
+
+def test_the_letters_mark_the_criteria_resting_on_fields_no_source_confirmed(world, treated):
+    """us-commercial-a's dose cap (195 U) is in the policy file's ``unconfirmed`` list: the prior-authorisation
+    letter marks it as onaboard's model, naming the figure not confirmed in words, so a reviewer does not read it
+    as the payer's stated criterion. The diagnosis criterion rests on no unconfirmed field and carries no mark."""
+    rows = _criterion_rows(world, treated, DocumentKind.PRIOR_AUTH)
+    assert rows["Dose cap"].startswith("Dose cap † at most 195 U per session")
+    assert MODELLED.format(fields="maximum units per session") in rows["Dose cap"]
+    diagnosis = next(name for name in rows if name.startswith("Diagnosis"))
+    assert "†" not in rows[diagnosis]
+    assert "As modelled by onaboard" not in rows[diagnosis]
+
+
+def test_a_letter_cites_the_source_of_a_confirmed_criterion_and_marks_an_unconfirmed_one(world, treated):
+    """Under NICE TA260 the number of periods (``initial.frequency.periods``) is unconfirmed: that row is marked as
+    onaboard's model and not cited; the criteria NICE states are cited and unmarked."""
+    rows = _criterion_rows(world, treated, DocumentKind.PRIOR_AUTH, policy_id="nice-ta260")
+    marked = [row for row in rows.values() if "†" in row]
+    assert marked
+    assert all("As modelled by onaboard" in row and "Source:" not in row for row in marked)
+    assert any(
+        "Source: National Institute for Health and Care Excellence" in row and "†" not in row for row in rows.values()
+    )
+
+
+# --- The after-care sheet names what was given ----------------------------------------------------------------
+
+ALL_AREAS = "into the muscles of your forehead, your temples, the back of your head, your neck and your shoulders."
+NOT_ALL_GIVEN = "Some of the injections planned for this visit were not given."
+
+
+def test_the_after_care_sheet_names_the_areas_injected_and_says_when_planned_injections_were_not_given(world, treated):
+    """A full session names the five areas; a session that left both trapezius muscles out (the patient fainted)
+    names only the four areas injected and says plainly that planned injections were not given."""
+    session = treated.sessions[0]
+    _, full = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=session.external_id)
+    assert ALL_AREAS in full
+    assert NOT_ALL_GIVEN not in full
+    session.sites.filter(muscle="trapezius").delete()
+    _, partial = _text(
+        world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=session.external_id
+    )
+    assert (
+        "as 25 small injections into the muscles of your forehead, your temples, the back of your head and your neck."
+        in partial
+    )
+    assert "shoulders" not in partial
+    assert f"{NOT_ALL_GIVEN} Please ask the clinic if you have any questions about this." in partial
+
+
+# --- An override a claim turns on is on billing's copy ----------------------------------------------------------
+
+EARLY_REASON = "Patient travelling abroad for three months; agreed to treat early"
+
+
+def test_billings_procedure_note_names_an_interval_override_by_title_and_figures_without_its_reason(world, treated):
+    """The second session given 70 days after the first with the 12-week check overridden: the billing copy names
+    the 12-week interval and the days between the sessions (payers cover no more often than every 12 weeks), never
+    the reason typed for overriding; the clinician's copy carries both."""
+    second = treated.sessions[1]
+    second.date = treated.day0 + timedelta(days=70)
+    second.overridden_checks = "interval"
+    second.override_reason = EARLY_REASON
+    second.check_reasons = "interval: typed elsewhere and not shown to billing"
+    second.save()
+    first = treated.day0
+    expected = (
+        f"12-week interval: given 70 days after the session of {first.day} {first:%b %Y} (at least 84 days apart)"
+    )
+    billing = " ".join(
+        pdf_text(
+            document_pdf(
+                DocumentKind.PROCEDURE,
+                user=world.users["billing"],
+                patient=treated.patient,
+                today=treated.today,
+                session_id=second.external_id,
+            ).pdf
+        ).split()
+    )
+    assert "Check overridden when the session was recorded, which the claim may turn on:" in billing
+    assert expected in billing
+    assert EARLY_REASON not in billing
+    assert "typed elsewhere" not in billing
+    assert "any other check overridden and the reason for overriding are clinical notes" in billing
+    _, clinician = _text(world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=second.external_id)
+    assert expected in clinician
+    assert EARLY_REASON in clinician

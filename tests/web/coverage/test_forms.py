@@ -14,6 +14,7 @@ from onaboard.web.coverage.forms import (
     APPROVAL_DATES_NEED_APPROVED,
     CURRENCY_CHANGE_PENDING,
     CURRENCY_DIFFERS,
+    DATE_AFTER_TODAY,
     DATE_TOO_EARLY,
     DATE_TOO_LATE,
     DECIDED_BEFORE_REQUESTED,
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.django_db
 REQUESTED = date(2026, 11, 1)
 
 
-def _authorisation(patient=None, **changes: str) -> PriorAuthorisationForm:
+def _authorisation(patient=None, *, today: date | None = None, **changes: str) -> PriorAuthorisationForm:
     data = {
         "stage": "initial",
         "policy_id": POLICY,
@@ -50,7 +51,7 @@ def _authorisation(patient=None, **changes: str) -> PriorAuthorisationForm:
         "prescriber_attests_benefit": "unknown",
         "note": "",
     }
-    return PriorAuthorisationForm({**data, **changes}, patient=patient)
+    return PriorAuthorisationForm({**data, **changes}, patient=patient, today=today)
 
 
 def test_a_consistent_approval_is_accepted():
@@ -205,10 +206,10 @@ def test_a_price_dated_in_a_mistyped_year_is_refused_on_its_date(world, set_on):
     assert _price(world.clinic, set_on=edge.isoformat()).is_valid()
 
 
-@pytest.mark.parametrize("name", ["decided_on", "approved_from", "approved_until"])
-def test_a_date_years_after_the_request_is_refused_on_its_field(name):
-    """An answer or approval date more than the allowed years after the request (a mistyped year such as 9999) is
-    refused on that field, naming the latest day allowed; the same form with sane dates is accepted above."""
+@pytest.mark.parametrize("name", ["approved_from", "approved_until"])
+def test_an_approval_date_years_after_the_request_is_refused_on_its_field(name):
+    """An approval date more than the allowed years after the request (a mistyped year such as 9999) is refused on
+    that field, naming the latest day allowed; the same form with sane dates is accepted above."""
     form = _authorisation(**{name: "9999-12-31"})
     assert not form.is_valid()
     latest = add_months(REQUESTED, 12 * MAX_YEARS_AFTER_REQUEST).isoformat()
@@ -216,13 +217,51 @@ def test_a_date_years_after_the_request_is_refused_on_its_field(name):
     assert form.errors[name] == [DATE_TOO_LATE % words]
 
 
-def test_a_request_dated_years_from_today_is_refused():
-    """A request date more than the allowed years after today is refused on the request date."""
-    form = _authorisation(
-        requested_on="9999-12-01", decided_on="", status="requested", approved_from="", approved_until=""
-    )
+AWAITING = {"status": "requested", "decided_on": "", "approved_from": "", "approved_until": ""}
+
+
+@pytest.mark.parametrize("requested_on", ["2026-11-30", "2028-05-29", "9999-12-01"])
+def test_a_request_dated_after_today_is_refused_on_the_request_date(requested_on):
+    """A request dated tomorrow, 18 months ahead or in 9999 is refused on the request date, naming today as the
+    latest day (a request not yet sent has no date); the same request dated today is accepted."""
+    form = _authorisation(today=TODAY, requested_on=requested_on, **AWAITING)
+    assert not form.is_valid()
+    words = {"field": form.fields["requested_on"].label, "today": TODAY.isoformat()}
+    assert form.errors == {"requested_on": [DATE_AFTER_TODAY % words]}
+    assert _authorisation(today=TODAY, requested_on=TODAY.isoformat(), **AWAITING).is_valid()
+
+
+def test_an_answer_before_a_request_dated_after_today_is_refused_on_the_request_date_alone():
+    """A denial answered today on a request dated tomorrow is refused on the request date alone: the answer is not
+    told to move on or after a request day that has not come."""
+    denied = {"status": "denied", "decided_on": TODAY.isoformat(), "approved_from": "", "approved_until": ""}
+    form = _authorisation(today=TODAY, requested_on=(TODAY + timedelta(days=1)).isoformat(), **denied)
     assert not form.is_valid()
     assert list(form.errors) == ["requested_on"]
+
+
+@pytest.mark.parametrize("decided_on", ["2026-11-30", "2027-05-01", "9999-12-31"])
+def test_an_answer_dated_after_today_is_refused_on_the_answer_date(decided_on):
+    """The payer's answer dated tomorrow, in a few months or in 9999 is refused on the answer date, naming today as
+    the latest day (an answer not yet received has no date); the same approval answered today is accepted."""
+    form = _authorisation(today=TODAY, decided_on=decided_on)
+    assert not form.is_valid()
+    words = {"field": form.fields["decided_on"].label, "today": TODAY.isoformat()}
+    assert form.errors == {"decided_on": [DATE_AFTER_TODAY % words]}
+    assert _authorisation(today=TODAY, decided_on=TODAY.isoformat()).is_valid()
+
+
+def test_an_approval_answered_today_may_start_and_end_after_today():
+    """An approval answered today covering a period that starts next month is accepted: only the request and the
+    answer are bounded by today."""
+    start = TODAY + timedelta(days=30)
+    form = _authorisation(
+        today=TODAY,
+        decided_on=TODAY.isoformat(),
+        approved_from=start.isoformat(),
+        approved_until=add_months(start, 12).isoformat(),
+    )
+    assert form.is_valid(), form.errors
 
 
 def test_a_request_dated_in_year_one_is_refused_on_every_date():
@@ -263,7 +302,7 @@ def test_a_request_dated_before_the_patients_birth_is_refused_on_the_request_dat
 # --- The coverage policy is chosen, never preselected ------------------------------------------------------------
 
 
-def _insurance(**changes: str) -> PatientInsuranceForm:
+def _insurance(*, today: date | None = None, **changes: str) -> PatientInsuranceForm:
     data = {
         "policy_id": POLICY,
         "payer": "Medicare Part B",
@@ -278,7 +317,7 @@ def _insurance(**changes: str) -> PatientInsuranceForm:
         "terms_as_of": "2026-11-01",
         "version": "0",
     }
-    return PatientInsuranceForm({**data, **changes})
+    return PatientInsuranceForm({**data, **changes}, today=today)
 
 
 @pytest.mark.parametrize("form_class", [PatientInsuranceForm, PriorAuthorisationForm])
@@ -308,3 +347,31 @@ def test_a_request_form_keeps_the_policy_it_was_given():
     select = str(form["policy_id"])
     assert f'<option value="{POLICY}" selected>' in select
     assert select.count(" selected") == 1
+
+
+# --- The day the insurance terms were checked --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("terms_as_of", ["0026-12-01", "0001-01-01"])
+def test_insurance_terms_checked_in_a_mistyped_early_year_are_refused_on_the_date(terms_as_of):
+    """Terms checked on 0026-12-01 (for 2026) or 0001-01-01 are refused on the date, naming the earliest day allowed
+    (``MAX_YEARS_BEFORE_TODAY`` before today, the bound of the other dates): with a $400 deductible, 0026 took a
+    September 2026 session off the terms and applied $0 of it. The earliest day itself is accepted."""
+    form = _insurance(today=TODAY, deductible_remaining="400", terms_as_of=terms_as_of)
+    assert not form.is_valid()
+    earliest = add_months(TODAY, -12 * MAX_YEARS_BEFORE_TODAY)
+    label = form.fields["terms_as_of"].label
+    words = {"field": label, "years": MAX_YEARS_BEFORE_TODAY, "earliest": earliest.isoformat()}
+    assert form.errors == {"terms_as_of": [DATE_TOO_EARLY % words]}
+    assert _insurance(today=TODAY, terms_as_of=earliest.isoformat()).is_valid()
+
+
+@pytest.mark.parametrize("terms_as_of", ["2026-11-30", "9026-12-01", "9999-12-31"])
+def test_insurance_terms_checked_after_today_are_refused_on_the_date(terms_as_of):
+    """Terms checked tomorrow, on 9026-12-01 or on 9999-12-31 are refused on the date, naming today as the latest
+    day (terms cannot have been checked yet); terms checked today are accepted."""
+    form = _insurance(today=TODAY, terms_as_of=terms_as_of)
+    assert not form.is_valid()
+    words = {"field": form.fields["terms_as_of"].label, "today": TODAY.isoformat()}
+    assert form.errors == {"terms_as_of": [DATE_AFTER_TODAY % words]}
+    assert _insurance(today=TODAY, terms_as_of=TODAY.isoformat()).is_valid()

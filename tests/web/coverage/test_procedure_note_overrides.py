@@ -87,13 +87,23 @@ def test_the_procedure_note_names_the_checks_overridden_with_their_stored_reason
     assert "Fixed site not given: temporalis left 2." in text
 
 
-def test_billing_staff_see_the_site_not_given_but_not_the_overrides(world, treated, overridden):
-    """The fixed site not given is part of the sites a claim rests on; the checks overridden are clinical notes,
-    left out of a billing copy."""
+def test_billing_staff_see_the_site_not_given_and_the_approval_override_but_not_the_clinical_ones(
+    world, treated, overridden
+):
+    """The fixed site not given is part of the sites a claim rests on, and so is the prior authorisation overridden:
+    the billing copy names that check by its title with whether an approval covers the session's day as the record
+    stands (here the initial approval), not the reasons stored with the session; the site-dose check overridden and
+    the reason typed for overriding are clinical notes, left out."""
     text = " ".join(pdf_text(_pdf(world, treated, overridden, role="billing")).split())
+    squeezed = _squeezed(text)
     assert "Fixed site not given: temporalis left 2." in text
-    assert "overridden" not in text
+    assert "Check overridden when the session was recorded, which the claim may turn on:" in text
+    assert _squeezed("Prior authorisation: approval in force on") in squeezed
+    assert NO_APPROVAL not in text
+    site_dose = selectors.check_title(selectors.CheckCode.SITE_DOSE)
+    assert _squeezed(site_dose[1:]) not in squeezed
     assert NOT_GIVEN_REASON not in text
+    assert _squeezed(LONG_REASON) not in squeezed
 
 
 def test_long_words_wrap_inside_the_page(world, treated, overridden, tmp_path):

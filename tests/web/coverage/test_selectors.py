@@ -58,6 +58,7 @@ from onaboard.web.coverage.selectors import (
     policy_by_id,
     price_in_force,
     price_list,
+    session_claim_overrides,
 )
 from onaboard.web.patients.models import PreventiveClass, PreventiveTrial, StopReason
 from tests.web.factories import PatientFactory
@@ -899,3 +900,41 @@ def test_the_next_treatment_is_due_since_a_day_gone_by_once_that_day_has_passed(
     given = next_treatment([last, due], [], today=due + timedelta(days=100), after=last)
     assert (given.date, given.kind) == (due, NextSession.GIVEN)
     assert next_treatment([], [], today=due) is None
+
+
+# --- A session's overrides that bear on its claim ----------------------------------------------------------------
+
+
+def test_a_sessions_claim_overrides_are_the_interval_and_the_approval_with_the_records_figures(treated):
+    """Of the checks a session overrode, the claim turns on the 12-week interval and the prior authorisation: the
+    interval names each recorded session closer than 84 days (before and after), the approval whether one covers
+    the session's day; the cumulative-dose and site-dose overrides are not among them, and the reasons stored with
+    the session are never read."""
+    first, second, third = treated.sessions
+    second.date = treated.day0 + timedelta(days=80)
+    second.overridden_checks = "cumulative_dose,interval,site_dose,prior_authorisation"
+    second.check_reasons = "interval: stored text\nprior_authorisation: stored text"
+    second.save()
+    third.date = second.date + timedelta(days=83)
+    third.save()
+    found = session_claim_overrides(second)
+    assert [item.title for item in found] == ["12-week interval", "prior authorisation"]
+    apart = f"(at least {RETREATMENT_INTERVAL_DAYS} days apart)"
+    assert found[0].figures == (
+        f"given 80 days after the session of {first.date.isoformat()} {apart}",
+        f"83 days before the session of {third.date.isoformat()} {apart}",
+    )
+    assert found[1].figures[0].startswith(f"approval in force on {second.date.isoformat()}")
+    assert "stored text" not in " ".join(found[0].figures + found[1].figures)
+
+
+def test_an_interval_override_whose_sessions_are_now_far_enough_apart_gives_its_title_alone(treated):
+    """A session recorded with the interval overridden whose close neighbour has since been moved keeps the
+    override's title, with no interval figure the record no longer shows; a session overriding no claim check has
+    none."""
+    second = treated.sessions[1]
+    second.overridden_checks = "interval"
+    second.save()
+    found = session_claim_overrides(second, recorded_days=[s.date for s in treated.sessions])
+    assert [(item.title, item.figures) for item in found] == [("12-week interval", ())]
+    assert session_claim_overrides(treated.sessions[0]) == []

@@ -12,9 +12,15 @@ from django.urls import reverse
 
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.coverage.documents import NO_SESSION, NO_TREATMENT
-from onaboard.web.coverage.forms import NO_POLICY_CHOSEN, REQUIRED_POLICY
+from onaboard.web.coverage.forms import (
+    DATE_AFTER_TODAY,
+    DATE_TOO_EARLY,
+    MAX_YEARS_BEFORE_TODAY,
+    NO_POLICY_CHOSEN,
+    REQUIRED_POLICY,
+)
 from onaboard.web.coverage.models import ClinicPrice, PatientInsurance, PriceItem, PriorAuthorisation
-from onaboard.web.coverage.selectors import ASSUME_TERMS_AFTER_SESSIONS, NO_POLICY, approval_end
+from onaboard.web.coverage.selectors import ASSUME_TERMS_AFTER_SESSIONS, NO_POLICY, add_months, approval_end
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from tests.pdfs import pdf_text
 from tests.web.coverage.conftest import POLICY
@@ -309,6 +315,65 @@ def test_insurance_saved_without_choosing_a_policy_is_refused_and_stores_nothing
     assert not PatientInsurance.objects.filter(patient=eligible).exists()
 
 
+@pytest.mark.parametrize("checked_on", ["0026-12-01", "tomorrow", "9026-12-01"])
+def test_insurance_terms_checked_in_a_mistyped_year_or_after_today_are_refused_and_the_stored_terms_kept(
+    client, world, treated, checked_on
+):
+    """Terms with a $400 deductible checked on 0026-12-01 (for 2026: the cost then took every session off the terms
+    and applied $0 of the deductible), tomorrow or on 9026-12-01 are refused on the date, naming the earliest or
+    latest day allowed, and the stored terms stay as they were; the same terms checked today are saved."""
+    client.force_login(world.users["billing"])
+    url = reverse("coverage:insurance_edit", args=[treated.patient.external_id])
+    stored = PatientInsurance.objects.get(patient=treated.patient)
+    data = {
+        "policy_id": stored.policy_id,
+        "payer": stored.payer,
+        "deductible_remaining": "400",
+        "coinsurance_percent": "20",
+        "copay_per_session": "0",
+        "savings_remaining": "0",
+        "sessions_per_year": "4",
+        "version": str(stored.version),
+    }
+    if checked_on == "tomorrow":
+        checked_on = (treated.today + timedelta(days=1)).isoformat()
+    response = client.post(url, {**data, "terms_as_of": checked_on})
+    assert response.status_code == 200
+    label = response.context["form"].fields["terms_as_of"].label
+    if checked_on.startswith("0026"):
+        earliest = add_months(treated.today, -12 * MAX_YEARS_BEFORE_TODAY).isoformat()
+        expected = DATE_TOO_EARLY % {"field": label, "years": MAX_YEARS_BEFORE_TODAY, "earliest": earliest}
+    else:
+        expected = DATE_AFTER_TODAY % {"field": label, "today": treated.today.isoformat()}
+    assert response.context["form"].errors == {"terms_as_of": [expected]}
+    assert html.escape(expected) in response.content.decode()
+    kept = PatientInsurance.objects.get(patient=treated.patient)
+    assert (kept.terms_as_of, kept.deductible_remaining, kept.version) == (
+        stored.terms_as_of,
+        stored.deductible_remaining,
+        stored.version,
+    )
+    assert client.post(url, {**data, "terms_as_of": treated.today.isoformat()}).status_code == 302
+    assert PatientInsurance.objects.get(patient=treated.patient).deductible_remaining == Decimal("400")
+
+
+def test_a_request_dated_after_today_is_refused_and_stores_nothing(client, world, eligible, today):
+    """A new request dated tomorrow is refused on its date, naming today as the latest day, and nothing is stored;
+    the same request dated today is recorded."""
+    client.force_login(world.users["billing"])
+    new = reverse("coverage:authorisation_new", args=[eligible.external_id])
+    form = _request_form(eligible, today)
+    response = client.post(new, {**form, "requested_on": (today + timedelta(days=1)).isoformat()})
+    assert response.status_code == 200
+    label = response.context["form"].fields["requested_on"].label
+    assert response.context["form"].errors == {
+        "requested_on": [DATE_AFTER_TODAY % {"field": label, "today": today.isoformat()}]
+    }
+    assert not PriorAuthorisation.objects.filter(patient=eligible).exists()
+    assert client.post(new, form).status_code == 302
+    assert PriorAuthorisation.objects.filter(patient=eligible).count() == 1
+
+
 def test_a_new_request_preselects_the_insurance_policy_and_otherwise_none(client, world, treated):
     """The new prior-authorisation form shows the patient's insurance policy chosen; once the patient has no
     insurance it shows the empty choice, so the request's policy is chosen, not the first shipped one."""
@@ -322,8 +387,8 @@ def test_a_new_request_preselects_the_insurance_policy_and_otherwise_none(client
 
 
 def test_a_pending_request_then_its_approval_fills_the_end_from_the_policy(client, world, eligible, today):
-    """A request is recorded as awaiting the payer; recording the approval without an end date uses the policy's
-    approval period (6 months for us-commercial-a)."""
+    """A request is recorded as awaiting the payer; recording the approval, answered today and starting in three
+    days, without an end date uses the policy's approval period (6 months for us-commercial-a)."""
     client.force_login(world.users["billing"])
     new = reverse("coverage:authorisation_new", args=[eligible.external_id])
     base = {
@@ -341,7 +406,7 @@ def test_a_pending_request_then_its_approval_fills_the_end_from_the_policy(clien
     assert "awaiting the payer" in body
     edit = reverse("coverage:authorisation_edit", args=[eligible.external_id, request.external_id])
     start = today + timedelta(days=3)
-    answer = {"status": "approved", "decided_on": start.isoformat(), "approved_from": start.isoformat()}
+    answer = {"status": "approved", "decided_on": today.isoformat(), "approved_from": start.isoformat()}
     response = client.post(edit, {**base, **answer, "version": request.version})
     assert response.status_code == 302
     request.refresh_from_db()
@@ -932,8 +997,8 @@ def test_a_second_open_request_for_the_same_day_stage_and_policy_is_refused(clie
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [str(DUPLICATE_OPEN_REQUEST)]
     assert PriorAuthorisation.objects.filter(patient=eligible).count() == 1
-    later = {**form, "requested_on": (today + timedelta(days=1)).isoformat()}
-    assert client.post(new, later).status_code == 302
+    earlier = {**form, "requested_on": (today - timedelta(days=1)).isoformat()}
+    assert client.post(new, earlier).status_code == 302
     assert PriorAuthorisation.objects.filter(patient=eligible).count() == 2
 
 
@@ -1107,3 +1172,23 @@ def test_a_letter_lacking_information_is_offered_with_a_warning_naming_what_is_m
     assert "information missing under US commercial policy A (modelled on Aetna CPB 0113) (initial request):" in text
     assert "(not known)" in text
     assert "complete the record before sending it, or send it as it is; the clinician decides." in text
+
+
+def test_a_letter_not_approvable_is_offered_with_the_criteria_lacking_information_named_too(
+    client, world, eligible, today
+):
+    """One failed preventive class of the two us-commercial-a asks for (not met) and the last 20 diary days missing
+    (the diagnosis and the frequency cannot be judged): the warning beside the letter names the criterion not met
+    and, after it, those not known, rather than the one not met alone."""
+    from onaboard.web.diary.models import DiaryEntry
+    from onaboard.web.patients.models import PreventiveTrial
+
+    PatientInsurance.objects.create(patient=eligible, policy_id="us-commercial-a", terms_as_of=today)
+    PreventiveTrial.objects.filter(patient=eligible).exclude(drug="topiramate").delete()
+    DiaryEntry.objects.filter(patient=eligible, date__gt=today - timedelta(days=20)).delete()
+    client.force_login(world.users["clinician"])
+    _page_html, text = _flat(client, _coverage_url(eligible))
+    assert "not approvable under US commercial policy A (modelled on Aetna CPB 0113) (initial request):" in text
+    assert "Failed preventive treatments (not met): failed classes: 1 (anticonvulsant) of 2 required; " in text
+    assert "Diagnosis: BOTOX label indication (not known)" in text
+    assert "Days with headache lasting 4 hours or more (not known)" in text

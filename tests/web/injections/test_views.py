@@ -601,13 +601,16 @@ def test_billing_sees_product_units_and_codes_but_no_clinical_notes(client, worl
     assert event.detail == "billing view"
 
 
-def test_billing_is_not_shown_which_checks_were_overridden(client, world, recorded):
-    """Which checks a clinician overrode (a contraindication on the safety screen among them) is clinical, as the
-    API, the admin and the PDF treat it: the clinician's page names them, the billing view does not."""
+def test_billing_is_shown_only_the_overrides_a_claim_turns_on_without_the_reason(client, world, recorded):
+    """Which checks a clinician overrode (a contraindication on the safety screen among them) and why is clinical,
+    as the API, the admin and the PDF treat it: the clinician's page names them all; the billing view names only
+    the overrides a claim turns on (here the 12-week interval: payers cover no more often), by title, never the
+    reason typed for overriding."""
     from onaboard.web.injections.selectors import CheckCode, check_title
 
     InjectionSession.objects.filter(pk=recorded.pk).update(
-        overridden_checks=f"{CheckCode.INTERVAL.value},{CheckCode.CONTRAINDICATION.value}", override_reason="Agreed"
+        overridden_checks=f"{CheckCode.INTERVAL.value},{CheckCode.CONTRAINDICATION.value}",
+        override_reason="Agreed with the patient",
     )
     title = html.escape(check_title(CheckCode.CONTRAINDICATION))
     login(client, world, "clinician")
@@ -615,7 +618,9 @@ def test_billing_is_not_shown_which_checks_were_overridden(client, world, record
     login(client, world, "billing")
     page = client.get(detail_url(recorded)).content.decode()
     assert title not in page
-    assert "Checks overridden" not in page
+    assert "Agreed with the patient" not in page
+    assert "Checks overridden when the session was recorded, which the claim may turn on" in page
+    assert f"<strong>{html.escape(check_title(CheckCode.INTERVAL)).capitalize()}</strong>" in page
 
 
 def test_a_patient_sees_their_own_session_only(client, world, recorded):
@@ -636,8 +641,8 @@ def test_trainees_and_other_clinics_see_no_session(client, world, recorded):
 
 
 def test_an_override_shows_on_the_session(client, world, patient):
-    """The overridden check and its reason are on the session page for clinicians; billing sees neither (as in the
-    API, the admin and the PDF: which checks were overridden is clinical)."""
+    """The overridden check and its reason are on the session page for clinicians; billing sees the 12-week
+    interval a claim turns on, with the record's figures, never the reason (as in the API, the admin and the PDF)."""
     record(user=world.users["nurse"], patient=patient, date=today() - dt.timedelta(days=20), today=today())
     session = record(
         user=world.users["nurse"], patient=patient, date=today(), today=today(), override_reason="Agreed with Dr Lee"
@@ -649,7 +654,8 @@ def test_an_override_shows_on_the_session(client, world, patient):
     client.logout()
     login(client, world, "billing")
     html = client.get(detail_url(session)).content.decode()
-    assert "12-week interval" not in html
+    earlier = (today() - dt.timedelta(days=20)).isoformat()
+    assert f"12-week interval</strong>: given 20 days after the session of {earlier} (at least 84 days apart)" in html
     assert "Agreed with Dr Lee" not in html
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -63,6 +64,7 @@ from onaboard.web.coverage.selectors import (
     patient_facts,
     planned_date,
     policy_by_id,
+    session_claim_overrides,
     stage_request,
 )
 from onaboard.web.injections import sitemap
@@ -223,8 +225,8 @@ class NotMet:
 @dataclass(frozen=True, slots=True)
 class LetterWarning:
     """A letter whose own evaluation is not approvable (``letter_evaluation``): the pages offer it with this beside
-    it, the policy, the stage and each criterion not met, so nobody sends it believing the criteria are met. The
-    letter says so too; whether to send it is the clinician's decision.
+    it, the policy, the stage, each criterion not met and each the record lacks the information to judge, so nobody
+    sends it believing the criteria are met. The letter says so too; whether to send it is the clinician's decision.
 
     A continuation letter before the policy's ``after_cycles`` sessions are given (``stage_due`` is initial) is not
     due yet rather than refused: ``due_after`` is then that number of cycles and ``given`` the sessions given.
@@ -240,8 +242,8 @@ class LetterWarning:
     given: int = 0
     stopped: LatestDecision | None = None
     missing: tuple[NotMet, ...] = ()
-    """The criteria the record cannot judge, when the evaluation lacks information (none not met): the letter names
-    them, so it is not sent as if they were met."""
+    """The criteria the record cannot judge, whether or not others are not met: the letter names them, so it is not
+    sent as if they were met, nor as if the criteria not met were the only ones in doubt."""
 
 
 def letter_evaluation(facts: PatientFacts, kind: DocumentKind, policy: CoveragePolicy) -> CoverageView:
@@ -294,7 +296,7 @@ def letter_warnings(
             due_after=policy.continuation.after_cycles if early and policy.continuation else None,
             given=given,
             stopped=stopped,
-            missing=criteria_missing(evaluation) if evaluation.status is CoverageStatus.INFORMATION_MISSING else (),
+            missing=criteria_missing(evaluation),
         )
     return warnings
 
@@ -585,11 +587,46 @@ def _session_request(facts: PatientFacts, session: InjectionSession) -> PriorAut
     return diagnosis_request(facts.patient, stage, policy_id=policy_id)
 
 
+def fixed_sites_not_given(session: InjectionSession, plan: InjectionPlan | None) -> list[str]:
+    """The fixed PREEMPT sites ``session`` did not give (left out, or stored at 0 U), named as the session page's map
+    numbers them (``session_map_sites``); none for a session stored without its sites (``plan`` None: recorded
+    elsewhere), which the documents say has no sites recorded instead."""
+    if plan is None:
+        return []
+    given = {site.key for site in session_map_sites(session) if not site.follow_the_pain and site.units}
+    return [
+        sitemap.site_label(muscle, side, index, None, follow_the_pain=False)
+        for muscle, side, index in sitemap.FIXED_POSITIONS
+        if sitemap.fixed_site_key(muscle, side, index) not in given
+    ]
+
+
+PATIENT_AREAS: dict[Muscle, str] = {
+    Muscle.CORRUGATOR: gettext_noop("your forehead"),
+    Muscle.PROCERUS: gettext_noop("your forehead"),
+    Muscle.FRONTALIS: gettext_noop("your forehead"),
+    Muscle.TEMPORALIS: gettext_noop("your temples"),
+    Muscle.OCCIPITALIS: gettext_noop("the back of your head"),
+    Muscle.CERVICAL_PARASPINAL: gettext_noop("your neck"),
+    Muscle.TRAPEZIUS: gettext_noop("your shoulders"),
+}
+"""Where each PREEMPT muscle is, in the patient's words (the three muscles above the eyes are all the forehead)."""
+
+
+def areas_injected(plan: InjectionPlan) -> str:
+    """The parts of the body ``plan``'s sites were given in, in the patient's words and PREEMPT order, as one list
+    ("your forehead, your temples and your neck"): only the muscles given units, so the after-care sheet of a
+    session that left the shoulders out does not name them."""
+    areas = dict.fromkeys(_(PATIENT_AREAS[muscle]) for muscle, dose in plan.by_muscle.items() if dose.units)
+    return get_text_list(list(areas), _("and"))
+
+
 def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
     """The procedure note. Complications, side effects and a check override are clinical notes: they are written
     for clinical staff (and the command line, run by the clinic's operator), and left out for billing and admin
     staff, who may print the note for a claim but see no clinical notes anywhere else in the app
-    (``sees_clinical_notes``).
+    (``sees_clinical_notes``). An override a claim turns on (the 12-week interval, the prior authorisation:
+    ``session_claim_overrides``) is on every copy, by the check's title and its figures only.
 
     Vials, units and the discarded units are the sites' (the engine plan's), the source of the claim lines beside
     them; figures stored with the session (an import may carry its own) that disagree are listed as a warning.
@@ -601,12 +638,6 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
     clinical = sees_clinical_notes(user)
     plan = session_plan(session)
     request = _session_request(facts, session)
-    given = {site.key for site in session_map_sites(session) if not site.follow_the_pain and site.units}
-    not_given = [  # a session stored without its sites (recorded elsewhere) says "No sites recorded." instead
-        sitemap.site_label(muscle, side, index, None, follow_the_pain=False)
-        for muscle, side, index in sitemap.FIXED_POSITIONS
-        if plan is not None and sitemap.fixed_site_key(muscle, side, index) not in given
-    ]
     return {
         **_common(facts, user),
         "session": session,
@@ -621,7 +652,10 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         "clinical_notes": clinical,
         "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")) if clinical else [],
         "diagnosis": _diagnosis(request),
-        "not_given": not_given,
+        "not_given": fixed_sites_not_given(session, plan),
+        # the checks overridden that a claim turns on (12-week interval, prior authorisation), by title and figures:
+        # every copy, billing's too; the other checks and the reason typed for overriding are clinical notes
+        "claim_overrides": session_claim_overrides(session, recorded_days=[s.date for s in facts.recorded]),
         "overridden": checks_overridden(session) if clinical else [],
         "warnings_at_recording": warnings_at_recording(session) if clinical else [],
         "safety_at_recording": safety_at_recording(session) if clinical else None,
@@ -678,6 +712,10 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         **_common(facts, user),
         "session": session,
         "plan": plan,
+        # what was given, not the paradigm's five areas: a partial session names only the muscles injected, and says
+        # that planned injections were left out (the procedure note names which)
+        "areas": areas_injected(plan) if plan else "",
+        "sites_not_given": bool(fixed_sites_not_given(session, plan)),
         "onset_week": ONSET_PERIOD * WEEKS_PER_PERIOD,
         "week24": WEEK24_PERIOD * WEEKS_PER_PERIOD,
         "interval_weeks": RETREATMENT_INTERVAL_DAYS // 7,

@@ -65,20 +65,21 @@ DUPLICATE_OPEN_REQUEST = _(
 )
 ATTESTATION_CLINICAL_ONLY = _("The clinician attests to this: only clinical staff can set it.")
 MAX_YEARS_AFTER_REQUEST = 3
-"""How far after the request an answer or approval date may lie, and a request after today: a bound against a
+"""How far after the request an answer or approval date may lie, and a price after today: a bound against a
 mistyped year (9999), not a payer's rule (the shipped policies approve for 6 or 12 months at a time)."""
 DATE_TOO_LATE = _(
     "%(field)s cannot be more than %(years)d years after the request was sent: give a day on or before %(latest)s "
     "(check the year)."
 )
-REQUEST_TOO_LATE = _(
-    "The request cannot be dated more than %(years)d years after today: give a day on or before %(latest)s (check "
-    "the year)."
-)
+DATE_AFTER_TODAY = _("%(field)s cannot be after today: give a day on or before %(today)s.")
+"""For a day something already happened on: the request was sent, the payer answered, the insurance terms were
+checked. A request dated 18 months ahead was saved, and terms checked on 9026-12-01 were; only an approval's dates
+may lie ahead (an approval starting next month)."""
 MAX_YEARS_BEFORE_TODAY = 10
-"""How long before today a request, answer or approval date may lie: a bound against a mistyped year (0001, or 0026
-for 2026), not a payer's rule (the shipped policies approve for 6 or 12 months at a time, so a request more than ten
-years old has long been replaced). An approval may still start before its request (a payer's retroactive approval)."""
+"""How long before today a request, answer or approval date, a price or the check of insurance terms may lie: a
+bound against a mistyped year (0001, or 0026 for 2026), not a payer's rule (the shipped policies approve for 6 or 12
+months at a time, so a request more than ten years old has long been replaced). An approval may still start before
+its request (a payer's retroactive approval)."""
 PRICE_TOO_LATE = _(
     "%(field)s cannot be more than %(years)d years after today: give a day on or before %(latest)s (check the year)."
 )
@@ -127,11 +128,9 @@ class ClinicPriceForm(forms.ModelForm):
         if day is None:
             return day
         label = self.fields["set_on"].label
-        earliest = add_months(self.today, -12 * MAX_YEARS_BEFORE_TODAY)
         latest = add_months(self.today, 12 * MAX_YEARS_AFTER_REQUEST)
-        if day < earliest:
-            words = {"field": label, "years": MAX_YEARS_BEFORE_TODAY, "earliest": earliest.isoformat()}
-            raise forms.ValidationError(DATE_TOO_EARLY % words)
+        if too_early := _too_early(label, day, self.today):
+            raise forms.ValidationError(too_early)
         if day > latest:
             raise forms.ValidationError(
                 PRICE_TOO_LATE % {"field": label, "years": MAX_YEARS_AFTER_REQUEST, "latest": latest.isoformat()}
@@ -185,6 +184,22 @@ class ClinicPriceForm(forms.ModelForm):
         return list(found.values())
 
 
+def _too_early(label: Any, day: dt.date, today: dt.date) -> str | None:
+    """``DATE_TOO_EARLY`` naming the field ``label`` when ``day`` is more than ``MAX_YEARS_BEFORE_TODAY`` years before
+    ``today`` (a year typed as 0001, or 0026 for 2026), else None: the lower bound of every date the forms take."""
+    earliest = add_months(today, -12 * MAX_YEARS_BEFORE_TODAY)
+    if day >= earliest:
+        return None
+    return str(DATE_TOO_EARLY % {"field": label, "years": MAX_YEARS_BEFORE_TODAY, "earliest": earliest.isoformat()})
+
+
+def _after_today(label: Any, day: dt.date, today: dt.date) -> str | None:
+    """``DATE_AFTER_TODAY`` naming the field ``label`` when ``day`` is after ``today``, else None."""
+    if day <= today:
+        return None
+    return str(DATE_AFTER_TODAY % {"field": label, "today": today.isoformat()})
+
+
 def _amount(amount: Decimal) -> str:
     """A price as the clinic reads it: at least two decimals, more only where the price has them (250.00, 6.506)."""
     return str(max(amount.normalize(), amount.quantize(Decimal("0.01")), key=lambda value: -value.as_tuple().exponent))
@@ -197,7 +212,8 @@ def _version_field(lowest: int) -> forms.IntegerField:
 
 class PatientInsuranceForm(forms.ModelForm):
     """The patient's insurance terms, with the version of the row the form was loaded at (``NO_INSURANCE_YET`` when
-    there was none): ``coverage.services.patient_insurance_save`` refuses a save over a newer one."""
+    there was none): ``coverage.services.patient_insurance_save`` refuses a save over a newer one. ``today``: the
+    clinic's day (default ``timezone.localdate()``), the latest day the terms can have been checked on."""
 
     policy_id = forms.ChoiceField(label=POLICY_LABEL, choices=(), error_messages={"required": REQUIRED_POLICY})
     version = _version_field(NO_INSURANCE_YET)
@@ -207,8 +223,9 @@ class PatientInsuranceForm(forms.ModelForm):
         fields = INSURANCE_FIELDS  # what coverage.services.patient_insurance_save stores
         widgets = {"terms_as_of": DateInput()}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
         self.fields["version"].initial = self.instance.version if self.instance.pk else NO_INSURANCE_YET
         self.fields["policy_id"].choices = [("", NO_POLICY_CHOSEN), *policy_choices()]
         track_loaded_values(self)  # what the user loaded: a refused save is merged with the row stored now
@@ -223,6 +240,20 @@ class PatientInsuranceForm(forms.ModelForm):
             raise forms.ValidationError(TOO_MANY_SESSIONS % {"max": MAX_SESSIONS_PER_YEAR})
         return sessions
 
+    def clean_terms_as_of(self) -> Any:
+        """Refuse a day after today (terms cannot have been checked yet) or more than ``MAX_YEARS_BEFORE_TODAY`` years
+        before it: the cost applies the terms to the sessions on or after this day, so terms checked on 0026-12-01
+        (for 2026) took a September 2026 session off them and the deductible applied fell from $400 to $0, and
+        9026-12-01, 0001-01-01 and 9999-12-31 were saved."""
+        day = self.cleaned_data["terms_as_of"]
+        if day is None:
+            return day
+        label = self.fields["terms_as_of"].label
+        refusal = _too_early(label, day, self.today) or _after_today(label, day, self.today)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return day
+
 
 def _not_negative(value: Any) -> None:
     if value is not None and value < 0:
@@ -236,7 +267,8 @@ def _percent(value: Any) -> None:
 
 class PriorAuthorisationForm(forms.ModelForm):
     """A prior-authorisation request; editing one, the form carries the version of the row it was loaded at, and
-    ``coverage.services.prior_authorisation_save`` refuses a save over a newer one."""
+    ``coverage.services.prior_authorisation_save`` refuses a save over a newer one. The request and the payer's
+    answer are dated on or before today; an approval may start and end after it."""
 
     version = _version_field(1)
     policy_id = forms.ChoiceField(label=POLICY_LABEL, choices=(), error_messages={"required": REQUIRED_POLICY})
@@ -262,12 +294,16 @@ class PriorAuthorisationForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, may_attest: bool = False, patient: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, may_attest: bool = False, patient: Any = None, today: dt.date | None = None, **kwargs: Any
+    ) -> None:
         """``may_attest``: whether the user may set the clinician's attestations (``ATTESTATION_FIELDS``), which
         alone can make a request approvable; for anyone else they are shown, not editable, and keep their value.
-        ``patient``: whose request this is, to refuse a duplicate of an open one (``DUPLICATE_OPEN_REQUEST``)."""
+        ``patient``: whose request this is, to refuse a duplicate of an open one (``DUPLICATE_OPEN_REQUEST``).
+        ``today``: the clinic's day (default ``timezone.localdate()``), the dates' bound (``_dates_in_bounds``)."""
         super().__init__(*args, **kwargs)
         self.patient = patient
+        self.today = today or timezone.localdate()
         if self.instance.pk is None:  # a new request: no row to be stale against
             del self.fields["version"]
         else:
@@ -307,7 +343,8 @@ class PriorAuthorisationForm(forms.ModelForm):
         if status == AuthorisationStatus.APPROVED and data.get("approved_from") is None:
             self.add_error("approved_from", APPROVAL_NEEDS_START)
         requested: dt.date | None = data.get("requested_on")
-        if decided is not None and requested is not None and decided < requested:
+        # a request dated after today is refused on its own field: "answer on or after it" would ask for a future day
+        if decided is not None and requested is not None and decided < requested <= self.today:
             self.add_error("decided_on", DECIDED_BEFORE_REQUESTED)
         if not self._dates_in_bounds(data, requested):
             return data
@@ -342,39 +379,33 @@ class PriorAuthorisationForm(forms.ModelForm):
     def _dates_in_bounds(self, data: dict[str, Any], requested: dt.date | None) -> bool:
         """Refuse, each on its field, a date before the patient's birth date (``Patient.predates_birth``) or more
         than ``MAX_YEARS_BEFORE_TODAY`` years before today (a year typed as 0001 or 0026 was saved and listed), a
-        request dated more than ``MAX_YEARS_AFTER_REQUEST`` years after today, and an answer or approval date more
-        than that after the request (a year such as 9999 broke every page that works out the day after an approval
-        ends); False when a date was refused."""
-        earliest = add_months(timezone.localdate(), -12 * MAX_YEARS_BEFORE_TODAY)
-        too_early = False
+        request or answer dated after today (``DATE_AFTER_TODAY``: a request was dated 18 months ahead, an answer not
+        yet received had a date), and an approval date more than ``MAX_YEARS_AFTER_REQUEST`` years after the request
+        (a year such as 9999 broke every page that works out the day after an approval ends); an approval may start
+        after today. False when a date was refused."""
+        refused = False
         for name in ("requested_on", "decided_on", "approved_from", "approved_until"):
             day = data.get(name)
             if day is None or name in self.errors:  # not given, or already refused (an answer before the request)
                 continue
+            label = self.fields[name].label
             if self.patient is not None and self.patient.predates_birth(day):
-                self.add_error(name, DATE_BEFORE_BIRTH % {"birth": self.patient.birth_date.isoformat()})
-                too_early = True
-            elif day < earliest:
-                words = {
-                    "field": self.fields[name].label,
-                    "years": MAX_YEARS_BEFORE_TODAY,
-                    "earliest": earliest.isoformat(),
-                }
-                self.add_error(name, DATE_TOO_EARLY % words)
-                too_early = True
-        if requested is None or too_early:
-            return not too_early
+                refusal = str(DATE_BEFORE_BIRTH % {"birth": self.patient.birth_date.isoformat()})
+            else:
+                refusal = _too_early(label, day, self.today)
+            if refusal is None and name in ("requested_on", "decided_on"):
+                refusal = _after_today(label, day, self.today)
+            if refusal is not None:
+                self.add_error(name, refusal)
+                refused = True
+        if requested is None or "requested_on" in self.errors:  # no request date to measure the others from
+            return not refused
         years = MAX_YEARS_AFTER_REQUEST
-        latest_request = add_months(timezone.localdate(), 12 * years)
-        if requested > latest_request:
-            self.add_error("requested_on", REQUEST_TOO_LATE % {"years": years, "latest": latest_request.isoformat()})
-            return False
         latest = add_months(requested, 12 * years)
-        ok = True
         for name in ("decided_on", "approved_from", "approved_until"):
             day = data.get(name)
-            if day is not None and day > latest:
+            if day is not None and name not in self.errors and day > latest:
                 words = {"field": self.fields[name].label, "years": years, "latest": latest.isoformat()}
                 self.add_error(name, DATE_TOO_LATE % words)
-                ok = False
-        return ok
+                refused = True
+        return not refused

@@ -19,10 +19,11 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from onaboard.clinical import (
     FIXED_DOSE_UNITS,
+    RETREATMENT_INTERVAL_DAYS,
     UNITS_PER_SITE,
     Assessment,
     BenefitTerms,
@@ -44,6 +45,7 @@ from onaboard.clinical import (
     assess,
     eligibility_day,
     evaluate_coverage,
+    interval_check,
     preempt_plan,
     schedule_status,
     session_cost,
@@ -70,7 +72,7 @@ from onaboard.web.coverage.models import (
 )
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.injections.selectors import interval_weeks, session_plan
+from onaboard.web.injections.selectors import CheckCode, check_title, interval_weeks, recorded_sessions, session_plan
 from onaboard.web.outcomes.selectors import LatestDecision, stopped_decision
 from onaboard.web.patients.models import Patient, PreventiveTrial
 
@@ -671,6 +673,80 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
     )
     reason = _(NO_APPROVAL_ON).format(day=day.isoformat(), why=why)
     return ApprovalOnDay(day, ApprovalNeed.MISSING, reason, why, state)
+
+
+# --- A session's overrides that bear on its claim ----------------------------------------------------------------
+
+CLAIM_CHECKS = (CheckCode.INTERVAL, CheckCode.PRIOR_AUTHORISATION)
+"""The pre-session checks whose override a claim turns on: the 12-week interval (the label's retreatment interval;
+Medicare's LCDs and the US payers cover sessions no more often than every 12 weeks, clinical-facts.md section 6) and
+the prior authorisation the payer asks for. The others (cumulative dose, safety screen, the label's dose and sites)
+are the clinician's to weigh; their override stays a clinical note."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimOverride:
+    """A check overridden when the session was recorded that a claim for it turns on (``CLAIM_CHECKS``): its title
+    and the figures behind it as the record stands, read from the record itself (the sessions' days, the approvals),
+    never the reason typed for overriding nor the reasons stored with the session (an import may carry its own)."""
+
+    title: str
+    figures: tuple[str, ...]
+
+
+def _interval_figures(session: InjectionSession, days: Iterable[dt.date]) -> tuple[str, ...]:
+    """The intervals shorter than the engine's minimum (``interval_check``) from the recorded session before
+    ``session`` and to the one after it, their days in ISO form as the engine's reasons give them (the documents put
+    them in words with ``letter_words``)."""
+    others = [day for day in days if day != session.date]
+    previous = max((day for day in others if day < session.date), default=None)
+    following = min((day for day in others if day > session.date), default=None)
+    figures = []
+    if previous is not None and not (check := interval_check(previous, session.date)).allowed:
+        days_apart = check.days_since_previous or 0
+        figures.append(
+            ngettext(
+                "given %(days)d day after the session of %(other)s (at least %(min)d days apart)",
+                "given %(days)d days after the session of %(other)s (at least %(min)d days apart)",
+                days_apart,
+            )
+            % {"days": days_apart, "other": previous.isoformat(), "min": RETREATMENT_INTERVAL_DAYS}
+        )
+    if following is not None and not (check := interval_check(session.date, following)).allowed:
+        days_apart = check.days_since_previous or 0
+        figures.append(
+            ngettext(
+                "%(days)d day before the session of %(other)s (at least %(min)d days apart)",
+                "%(days)d days before the session of %(other)s (at least %(min)d days apart)",
+                days_apart,
+            )
+            % {"days": days_apart, "other": following.isoformat(), "min": RETREATMENT_INTERVAL_DAYS}
+        )
+    return tuple(figures)
+
+
+def session_claim_overrides(
+    session: InjectionSession, *, recorded_days: Iterable[dt.date] | None = None
+) -> list[ClaimOverride]:
+    """The checks ``session`` overrode at recording that its claim turns on (``CLAIM_CHECKS``), in the order
+    stored, each with its figures: for the 12-week interval, each interval to a recorded session shorter than the
+    engine's minimum (none when the sessions it was too close to are no longer recorded); for the prior
+    authorisation, whether one covers the session's day as the approvals now stand (``approval_on``'s reason).
+    ``recorded_days``: the days of the patient's recorded sessions, when the caller has read them. The billing copy
+    of the procedure note and the billing view of a session show these, which the rest of the override (the other
+    checks, the reason typed for it) is a clinical note kept from."""
+    stored = [code for code in session.overridden_checks.split(",") if code]
+    codes = [CheckCode(code) for code in stored if code in set(CLAIM_CHECKS)]
+    found = []
+    for code in dict.fromkeys(codes):
+        if code is CheckCode.INTERVAL:
+            if recorded_days is None:
+                recorded_days = recorded_sessions(session.patient).values_list("date", flat=True)
+            figures = _interval_figures(session, recorded_days)
+        else:
+            figures = (approval_on(session.patient, session.date).reason,)
+        found.append(ClaimOverride(check_title(code), figures))
+    return found
 
 
 # --- Evidence -----------------------------------------------------------------------------------------------------

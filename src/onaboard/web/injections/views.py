@@ -33,6 +33,7 @@ from onaboard.clinical import (
 )
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.services import audit_patient_read
+from onaboard.web.coverage.selectors import session_claim_overrides
 from onaboard.web.injections import selectors, services, sitemap
 from onaboard.web.injections.forms import (
     RELATED_VALUES,
@@ -579,6 +580,9 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         # the checks and the override reason are the care team's notes on their decision, not the patient's
         "overridden": selectors.check_titles(session.overridden_checks) if clinical and staff else [],
         "checks_at_recording": checks_at_recording(session) if clinical and staff else [],
+        # billing staff see the overrides a claim turns on (12-week interval, prior authorisation) by title and the
+        # record's figures, never the reason typed for overriding (coverage.selectors.session_claim_overrides)
+        "claim_overrides": session_claim_overrides(session) if staff and not clinical else [],
         "side_effects": selectors.side_effects_for(patient).filter(session=session) if clinical else [],
         "booking": booking,
         "held": held,
