@@ -205,7 +205,8 @@ def test_suspected_overuse_says_whether_headache_frequency_meets_8_2_a(headache)
 
 def test_one_period_asked_for_is_worded_as_one_period_not_as_more_than_3_months():
     """Judging one period, the reasons say "period 1 ... has 20 headache days (>= 15)" and that "> 3 months" is read
-    as three periods while one was asked for, never "each of the 1 periods" or "needs 1 complete periods"."""
+    as three periods while one was asked for (a "yes" or "suspected" too: the duration is not established by one
+    period), never "each of the 1 periods" or "needs 1 complete periods"."""
     days = three_periods(acute_medication=["triptan"])
     result = judge(days, periods=1)
     period_1 = "period 1 (2026-02-02..2026-03-01)"
@@ -213,12 +214,24 @@ def test_one_period_asked_for_is_worded_as_one_period_not_as_more_than_3_months(
         f"ICHD-3 1.3 A: {period_1} has 20 headache days (>= 15)",
         f"ICHD-3 1.3 C: {period_1} has 10 migraine days (>= 8)",
     )
-    assert result.medication_overuse.reasons[-2] == f"ICHD-3 8.2 A: {period_1} has 20 headache days (>= 15)"
+    assert result.medication_overuse.reasons[-3] == f"ICHD-3 8.2 A: {period_1} has 20 headache days (>= 15)"
     assert result.label_criteria.reasons[-1] == (
         f"BOTOX label (Indications): {period_1} has 20 days with headache lasting >= 4 hours (>= 15)"
     )
+    # a verdict that holds on one period says the duration ("> 3 months") is not established by it
+    assert result.chronic_migraine.verdict.value == "yes"
+    assert result.chronic_migraine.reasons[-1] == (
+        "ICHD-3 1.3 A: headache for > 3 months is read as 3 complete periods; this assessment judges only 1 period, "
+        "so the duration is not established by it"
+    )
+    assert result.medication_overuse.verdict.value == "suspected"
+    assert result.medication_overuse.reasons[-1] == (
+        "ICHD-3 8.2 B: overuse for > 3 months is read as 3 complete periods; this assessment judges only 1 period, "
+        "so the duration is not established by it"
+    )
+    assert not any("not established by it" in r for r in judge(days).chronic_migraine.reasons)  # 3 periods
     episodic = judge(three_periods(headache=(12, 12, 12), migraine=(0, 0, 0), acute_medication=["triptan"]), periods=1)
-    assert episodic.medication_overuse.reasons[-2] == (
+    assert episodic.medication_overuse.reasons[-3] == (
         f"ICHD-3 8.2 A: {period_1} has 12 headache days (< 15): the medicines are overused, but medication-overuse "
         "headache needs headache on 15 or more days a month"
     )

@@ -60,6 +60,12 @@ PERIODS_NEEDED_OTHER = (
     "needs {each} complete"
 )
 """Why the verdict waits, when the caller judges another number of periods than ``CONDITION_PERIODS``."""
+PERIODS_FEWER = (
+    "{rule}: {condition} for > 3 months is read as {periods} complete periods; this assessment judges only {asked}, "
+    "so the duration is not established by it"
+)
+"""Beside a verdict that holds (chronic migraine yes, overuse suspected) on fewer periods than ``CONDITION_PERIODS``
+(``assess(periods=1)``): the counts hold for the periods judged, the "> 3 months" of the criterion is not shown."""
 
 OVERUSE_DAYS: dict[AcuteClass, int] = {
     AcuteClass.ERGOT: 10,  # ICHD-3 8.2.1 ergotamine-overuse headache: >= 10 days/month
@@ -162,6 +168,14 @@ def _periods_needed(rule: str, condition: str, periods: Sequence[PeriodSummary])
     )
 
 
+def _fewer_periods(rule: str, condition: str, periods: Sequence[PeriodSummary]) -> tuple[str, ...]:
+    """``PERIODS_FEWER`` when fewer periods than ``CONDITION_PERIODS`` are judged, else nothing."""
+    if len(periods) >= CONDITION_PERIODS:
+        return ()
+    asked = f"{len(periods)} period" if len(periods) == 1 else f"{len(periods)} periods"
+    return (PERIODS_FEWER.format(rule=rule, condition=condition, periods=CONDITION_PERIODS, asked=asked),)
+
+
 def _unusable(periods: Sequence[PeriodSummary], rule: str) -> list[str]:
     """A reason for each period that is missing or incomplete, naming ``rule`` (the criterion that needs it), as
     every reason names its rule (shared/spec/cli.md)."""
@@ -219,6 +233,7 @@ def chronic_migraine_verdict(periods: Sequence[PeriodSummary], *, attacks: int) 
                 "ICHD-3 1.3 D: whether another ICHD-3 diagnosis accounts better for the headache is the "
                 "clinician's judgement"
             ),
+            *_fewer_periods("ICHD-3 1.3 A", "headache", periods),
         ),
     )
 
@@ -300,6 +315,7 @@ def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[Medi
             *reasons,
             _headache_frequency_reason(periods),
             "ICHD-3 8.2 C: whether another diagnosis accounts better is the clinician's judgement",
+            *_fewer_periods("ICHD-3 8.2 B", "overuse", periods),
         ),
         classes=tuple(name for name in order if name in union),
     )
