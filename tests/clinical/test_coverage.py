@@ -1050,7 +1050,7 @@ def test_the_stopping_rule_needs_consecutive_complete_periods_below_the_threshol
         ),
         (
             (Period(12, 6, recorded=15), Period(14, 6)),
-            ("1 complete periods after the first injection (< 3): the stopping rule cannot apply yet",),
+            ("1 complete period after the first injection (< 3): the stopping rule cannot apply yet",),
         ),
         (
             (Period(12, 6, recorded=15), Period(14, 6), Period(14, 6)),

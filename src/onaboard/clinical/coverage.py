@@ -1067,7 +1067,7 @@ NO_HOURS = "headache hours for the baseline and period {index} not both recorded
 BENEFIT_YES = "prescriber reports clinical benefit"
 BENEFIT_NO = "prescriber reports no clinical benefit"
 BENEFIT_UNKNOWN = "prescriber's judgement of benefit not recorded"
-STOP_TOO_FEW = "{count} complete periods after the first injection (< {need}): the stopping rule cannot apply yet"
+STOP_TOO_FEW = "{count} after the first injection (< {need}): the stopping rule cannot apply yet"
 STOP_NOT_CONSECUTIVE = "the last {need} complete periods ({indexes}) are not consecutive"
 STOP_NOT_ALL_BELOW = "the last {need} complete periods ({indexes}) have {counts} headache days: not each < {below}"
 STOP_REVERTED = (
@@ -1524,7 +1524,8 @@ def _stopping_judgement(rule: StoppingRule, evidence: CoverageEvidence) -> _Judg
     recent = [period for period in ended if period.complete][-need:]
     indexes = ", ".join(str(period.index) for period in recent)
     if len(recent) < need:
-        return _unread_reversion(ended, need, below, STOP_TOO_FEW.format(count=len(recent), need=need))
+        count = f"{len(recent)} complete period{'' if len(recent) == 1 else 's'}"
+        return _unread_reversion(ended, need, below, STOP_TOO_FEW.format(count=count, need=need))
     if any(later.index != earlier.index + 1 for earlier, later in itertools.pairwise(recent)):
         return _unread_reversion(ended, need, below, STOP_NOT_CONSECUTIVE.format(need=need, indexes=indexes))
     counts = ", ".join(str(period.headache_days) for period in recent)
