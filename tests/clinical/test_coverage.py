@@ -798,7 +798,7 @@ def test_overuse_in_a_recent_period_is_the_clinicians_to_answer():
         CriterionOutcome.MET,
         "medication overuse managed (clinician's record)",
     )
-    for periods in (recent, (Period(),) * 3):
+    for periods in (recent, (Period(),) * 3, (Period(10, 6, recorded=10),) * 3):  # the last: not enough diary
         not_managed = judge(initial_evidence(periods, medication_overuse_managed=False)).criterion(
             "initial.medication_overuse"
         )

@@ -1317,12 +1317,12 @@ def _overuse_judgement(evidence: CoverageEvidence) -> _Judgement:
         if managed is None and any(period_overuse(period)[0] for period in evidence.assessment.periods):
             return _missing(*verdict.reasons, OVERUSE_UNKNOWN)
         return _Judgement(CriterionOutcome.MET, (*verdict.reasons, *((OVERUSE_MANAGED,) if managed else ())))
-    if managed is False and verdict.verdict is not MedicationOveruse.INSUFFICIENT_DATA:
+    if managed is False:
         # the clinician's record of overuse not yet managed stands, whatever the diary's 28-day periods show
         return _Judgement(CriterionOutcome.NOT_MET, (*verdict.reasons, OVERUSE_NOT_MANAGED))
     if managed is True:
         return _Judgement(CriterionOutcome.MET, (*verdict.reasons, OVERUSE_MANAGED))
-    return _missing(*verdict.reasons, OVERUSE_NOT_MANAGED if managed is False else OVERUSE_UNKNOWN)
+    return _missing(*verdict.reasons, OVERUSE_UNKNOWN)
 
 
 def _cgrp_judgement(rule: CgrpMabRule, evidence: CoverageEvidence) -> _Judgement:
@@ -1349,8 +1349,8 @@ def _dose_judgement(maximum: int, evidence: CoverageEvidence) -> _Judgement:
 
 def _previous_session(evidence: CoverageEvidence) -> date | None:
     """The previous session's date: the recorded one, else the last injection in the outcomes, else None, no
-    previous session (``CoverageEvidence``), at either stage: a continuation asked for an untreated patient fails on
-    its response criteria, not on an unknown date."""
+    previous session (``CoverageEvidence``), at either stage (``_interval_judgement`` then says what that means at
+    each)."""
     if evidence.last_session is not None:
         return evidence.last_session
     if evidence.outcomes is not None:
