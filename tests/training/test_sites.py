@@ -477,3 +477,17 @@ def test_a_site_a_little_off_passes_on_the_mark_but_the_same_site_left_out_fails
     assert left_out.percent >= SITE_PASS_MARK
     assert not left_out.passed
     assert left_out.failures == (_count_wrong("trapezius", "left", 2), _count_wrong("trapezius", "right", 2))
+
+
+def test_a_medial_click_a_little_past_the_midline_counts_for_the_site_it_was_matched_to():
+    """A right medial frontalis click a little past the midline lies nearer the left medial site, but the left one
+    is clicked on its spot, so the stray click is matched to the right site: it counts on the right (a click a
+    little off, which the mark weighs), not as a third left frontalis site and a right one left out."""
+    targets = _clinic_map()
+    right = [t for t in targets if (t.muscle, t.side) == ("frontalis", "right")]
+    right_medial = min(right, key=lambda t: abs(t.x - 500))
+    stray = Placement("frontalis", right_medial.view, 500 + (500 - right_medial.x) // 4 + 5, right_medial.y)
+    placements = [stray if t.key == right_medial.key else _on(t) for t in targets]
+    score = score_sites(targets, placements)
+    assert score.failures == ()
+    assert score.passed

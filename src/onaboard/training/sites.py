@@ -202,14 +202,22 @@ def _nearest_side(placement: Placement, targets: Sequence[TargetSite]) -> str | 
 
 
 def _fixed_failures(
-    results: Sequence[SiteResult], targets: Sequence[TargetSite], fixed: Sequence[Placement]
+    results: Sequence[SiteResult],
+    targets: Sequence[TargetSite],
+    fixed: Sequence[Placement],
+    matched: Mapping[int, tuple[int, float]],
 ) -> list[str]:
     """Per muscle and side of the fixed sites, in map order (then PREEMPT's order for a group the map does not
     draw): ``FIXED_COUNT_WRONG`` when the fixed placements naming the muscle there are not PREEMPT's number, and
-    ``FIXED_GROUP_MISSED`` when the map draws the group, it was given sites and none is placed right."""
+    ``FIXED_GROUP_MISSED`` when the map draws the group, it was given sites and none is placed right. A placement
+    matched to a site of the muscle it names (``_match``) counts on that site's side, so a medial frontalis click a
+    little past the midline still counts for the site it was matched to; any other on its nearest site's side."""
+    side_of_match = {
+        p: targets[t].side for t, (p, _distance) in matched.items() if fixed[p].muscle == targets[t].muscle
+    }
     placed: Counter[tuple[str, str]] = Counter()
-    for placement in fixed:
-        side = _nearest_side(placement, targets)
+    for index, placement in enumerate(fixed):
+        side = side_of_match.get(index) or _nearest_side(placement, targets)
         if side is not None:
             placed[placement.muscle, side] += 1
     right: dict[tuple[str, str], bool] = {}
@@ -403,7 +411,7 @@ def score_sites(
     possible = len(targets) + len(extra) + (ftp.possible + ftp.errors if ftp else 0)
     percent = 100 * points // possible if possible else 0
     ftp_failures = (*ftp.refusals, *(() if ftp.as_asked else (FTP_NOT_AS_ASKED,))) if ftp else ()
-    failures = (*_fixed_failures(results, targets, fixed), *ftp_failures)
+    failures = (*_fixed_failures(results, targets, fixed, matched), *ftp_failures)
     by_muscle: dict[str, tuple[int, int]] = {}
     for result in results:
         right, total = by_muscle.get(result.target.muscle, (0, 0))
