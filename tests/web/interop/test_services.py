@@ -611,6 +611,7 @@ def test_a_refused_cancelled_row_is_reported_at_its_own_line_not_at_the_days_rec
     rows = read_sessions(source, today=timezone.localdate())[charted.record_number]
     rows[1] = dataclasses.replace(rows[1], lot="L" * 500)
     (problem,) = _table_problems(
+        user=world.users["clinician"],
         kind="sessions",
         lines=_Lines(source),
         patient_id=charted.record_number,
@@ -938,6 +939,48 @@ def test_recorded_sessions_a_day_apart_need_an_override_reason_which_is_stored_w
     assert stored[2].check_reasons.startswith(f"interval: 12-week rule: {days[2]} is 1 day after the session of")
     assert "\ncumulative_dose: BOTOX label: 155 U proposed + 310 U" in stored[2].check_reasons
     assert _sessions_import(world, patient, overridden).lines() == ["sessions: 0 created, 0 updated, 3 unchanged"]
+
+
+def test_a_session_imported_after_a_stop_needs_a_clinicians_override_reason(world):
+    """A recorded session the sessions CSV adds after a decision to stop on record fails the screen's "decision to
+    stop treatment" check: refused without an override reason, refused with one from a nurse (only a clinician may
+    override it, as on the screen), and recorded with a clinician's, storing the check it overrode."""
+    from onaboard.web.injections.selectors import CheckCode, check_title
+    from onaboard.web.injections.services import CLINICIAN_OVERRIDE_ONLY
+    from onaboard.web.outcomes.services import treatment_decision_record
+
+    patient = world.same_clinic_patient
+    today, clinician = timezone.localdate(), world.users["clinician"]
+    first = today - dt.timedelta(days=120)
+    _recorded_on_screen(world, patient, first)
+    InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).delete()
+    stop = {"reason": "No benefit; agreed to stop", "decided_on": first + dt.timedelta(days=1), "today": today}
+    treatment_decision_record(user=clinician, patient=patient, decision="stop", **stop)
+    given = first + dt.timedelta(days=90)
+    plain = f"{SESSIONS_HEADER}\n{_preempt_row(patient, given)}\n"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, patient, plain)
+    ((line, column, message),) = [(p.line, p.column, p.message) for p in refused.value.problems]
+    assert (line, column) == (2, "date")
+    assert message.startswith(f"the session of {given} fails the {check_title(CheckCode.STOP_DECISION)} check")
+    reasoned = f"{SESSIONS_HEADER}\n{_preempt_row(patient, given, 'Patient chose to go on; reviewed')}\n"
+    with pytest.raises(DiaryCsvInvalidError) as by_nurse:
+        table_csv_import(
+            user=world.users["nurse"],
+            clinic=world.clinic,
+            kind="sessions",
+            source=reasoned,
+            today=today,
+            patient=patient,
+        )
+    assert [(p.line, p.column, p.message) for p in by_nurse.value.problems] == [
+        (2, "override_reason", CLINICIAN_OVERRIDE_ONLY.format(checks=check_title(CheckCode.STOP_DECISION)))
+    ]
+    assert not InjectionSession.objects.filter(patient=patient, date=given).exists()
+    assert _sessions_import(world, patient, reasoned).lines() == ["sessions: 1 created, 0 updated, 0 unchanged"]
+    stored = InjectionSession.objects.get(patient=patient, date=given)
+    assert stored.overridden_checks == "stop_decision"
+    assert stored.check_reasons.startswith(f"stop_decision: Treatment stopped on {stop['decided_on']}")
 
 
 def test_a_past_session_imported_for_a_patient_whose_request_was_denied_needs_no_approval(world):

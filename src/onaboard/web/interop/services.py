@@ -81,8 +81,17 @@ from onaboard.web.injections.models import (
     SideEffect,
     SideEffectReview,
 )
-from onaboard.web.injections.selectors import CheckResult, cycle_check_results, other_toxin_doses
+from onaboard.web.injections.selectors import (
+    CLINICIAN_OVERRIDES,
+    CheckCode,
+    CheckResult,
+    cycle_check_results,
+    eligibility_checks,
+    other_toxin_doses,
+    session_warnings,
+)
 from onaboard.web.injections.services import (
+    CLINICIAN_OVERRIDE_ONLY,
     NO_BOOKING_AFTER_STOP,
     SESSION_AFTER_ONSET,
     booking_day_problem,
@@ -99,6 +108,7 @@ from onaboard.web.outcomes.services import (
     questionnaire_date_problem,
     questionnaire_response_record,
 )
+from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveClass, PreventiveTrial, Sex, StopReason
 from onaboard.web.patients.selectors import record_day_before_birth
 from onaboard.web.patients.services import (
@@ -791,6 +801,7 @@ def _side_effect_problems(
 
 def _session_problems(
     *,
+    user: Any,
     patient: Patient,
     records: Sequence[SessionRecord],
     stored: Sequence[InjectionSession],
@@ -800,10 +811,10 @@ def _session_problems(
 ) -> list[Refusal]:
     """What the session pages would refuse of the imported sessions: a session (other than a cancelled one) before
     the birth date, a recorded one with an expired product (``injection_session_record``'s own input rules), a
-    recorded one the import adds failing the 12-week or cumulative-dose check without an override reason
-    (``_session_check_failures``), a change to a session recorded here, a field the record cannot hold (a lot
-    longer than its field ...). ``other_toxins`` are the patient's other botulinum toxin doses as the import leaves
-    them."""
+    recorded one the import adds failing a check without an override reason (``_session_check_failures``), or
+    overriding one only a clinician may (``CLINICIAN_OVERRIDES``) when ``user`` may not decide treatment, a change to
+    a session recorded here, a field the record cannot hold (a lot longer than its field ...). ``other_toxins`` are
+    the patient's other botulinum toxin doses as the import leaves them."""
     problems: list[Refusal] = []
     for record in records:
         found: list[tuple[str, str]] = []
@@ -822,7 +833,8 @@ def _session_problems(
     matches = _session_matches(records, stored, view)
     stopped = stopped_decision(patient, today) if patient.pk is not None else None
     problems += _booking_problems(records, matches, stored, today, stopped_on=stopped and stopped.decided_on)
-    for index, failed in _session_check_failures(records, matches, stored, other_toxins).items():
+    may_decide = can(user, Capability.DECIDE_TREATMENT)
+    for index, failed in _session_check_failures(records, matches, stored, other_toxins, patient).items():
         record = records[index]
         if not record.override_reason.strip():
             message = gettext(SESSION_CHECKS_NOT_OVERRIDDEN).format(
@@ -831,6 +843,9 @@ def _session_problems(
                 reasons="; ".join(reason for check in failed for reason in check.reasons),
             )
             problems.append((record, "date", message))
+        elif not may_decide and (clinician_only := [check for check in failed if check.code in CLINICIAN_OVERRIDES]):
+            titles = ", ".join(check.title for check in clinician_only)
+            problems.append((record, "override_reason", gettext(CLINICIAN_OVERRIDE_ONLY).format(checks=titles)))
     for record, match in zip(records, matches, strict=True):
         if match is not None and match.status == SessionStatus.RECORDED:
             stored_view, row_view = _compared(view, match, record)
@@ -850,10 +865,14 @@ def _session_check_failures(
     matches: Sequence[InjectionSession | None],
     stored: Sequence[InjectionSession],
     other_toxins: Sequence[ToxinDose],
+    patient: Patient,
 ) -> dict[int, tuple[CheckResult, ...]]:
     """The checks the session screen runs before recording (``session_checks``: its 12-week and cumulative-dose
-    ``cycle_check_results``, the engine's ``session_cycle_checks``) that each recorded session the import adds
-    fails, by its place in ``records``.
+    ``cycle_check_results``, the engine's ``session_cycle_checks``, and the pathway's ``eligibility_checks``: a
+    decision to stop on record on the session's day, the BOTOX label criteria not met before the patient's first
+    session) that each recorded session the import adds fails, by its place in ``records``. The safety screen is
+    not asked: its answers are the patient's now, not on the day of a session given in the past. The pathway's
+    checks read the stored record (a patient the import creates has none yet).
 
     A session already recorded here is not checked again (it was when it was recorded, and the import does not
     change it). The sessions added are checked as if recorded on the screen one after the other in date order: each
@@ -879,6 +898,10 @@ def _session_check_failures(
             record.date, record.total_units, sessions=history, other_doses=other_toxins
         )
         failed = tuple(check for check in (interval, dose) if check.failed)
+        if patient.pk is not None and not patient.predates_birth(record.date):  # before birth: refused as such
+            first = not any(day < record.date for day, _units in history)
+            _, eligibility = eligibility_checks(session_warnings(patient, day=record.date))
+            failed += tuple(check for check in eligibility if first or check.code is not CheckCode.LABEL_NOT_MET)
         if failed:
             failures[index] = failed
         history.append((record.date, record.total_units))
@@ -1098,7 +1121,7 @@ def _patient_of_id(clinic: Clinic, key: str) -> Patient | None:
 
 
 def _record_problems(
-    *, clinic: Clinic, record: PatientRecord, places: Mapping[str, str], today: dt.date
+    *, user: Any, clinic: Clinic, record: PatientRecord, places: Mapping[str, str], today: dt.date
 ) -> list[Problem]:
     """Every problem of one patient's record, asked of every kind of row before anything is written."""
     stored = _stored_patient(clinic, record.record_number)
@@ -1124,6 +1147,7 @@ def _record_problems(
         *_history_problems(patient, record, today),
         *_diary_problems(patient, record),
         *_session_problems(
+            user=user,
             patient=patient,
             records=record.sessions,
             stored=stored_sessions,
@@ -1315,6 +1339,7 @@ def _sessions(
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     toxins = other_toxin_doses(patient)  # a Bundle's other toxins are written before its sessions
     problems = _session_problems(
+        user=user,
         patient=patient,
         records=records,
         stored=stored,
@@ -1325,7 +1350,7 @@ def _sessions(
     if problems:  # the callers asked first; this keeps the rule for any other caller
         raise SessionsRefusedError([(record.date, message) for record, _, message in problems])
     matches = _session_matches(records, stored, view)
-    failures = _session_check_failures(records, matches, stored, toxins)
+    failures = _session_check_failures(records, matches, stored, toxins, patient)
     updated: list[int] = []
     for index, (record, match) in enumerate(zip(records, matches, strict=True)):
         if match is not None and operator.eq(*_compared(view, match, record)):
@@ -1596,7 +1621,7 @@ def _fhir_records_write(
     problems = [
         problem
         for record in records
-        for problem in _record_problems(clinic=clinic, record=record, places=places, today=today)
+        for problem in _record_problems(user=user, clinic=clinic, record=record, places=places, today=today)
     ]
     if problems:
         raise BundleInvalidError(problems)
@@ -1645,7 +1670,14 @@ SESSION_COLUMNS = {"product_lot": "lot", "product_expiry": "expiry"}
 
 
 def _table_problems(
-    *, kind: str, lines: _Lines, patient_id: str, patient: Patient, records: Sequence[Any], today: dt.date
+    *,
+    user: Any,
+    kind: str,
+    lines: _Lines,
+    patient_id: str,
+    patient: Patient,
+    records: Sequence[Any],
+    today: dt.date,
 ) -> list[CsvProblem]:
     """The rows of one patient the pages would refuse, each at its line and column."""
     if kind == "preventives":
@@ -1660,6 +1692,7 @@ def _table_problems(
         ]
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     found = _session_problems(
+        user=user,
         patient=patient,
         records=records,
         stored=stored,
@@ -1718,7 +1751,7 @@ def table_csv_import(
     def in_transaction() -> ImportSummary:
         with transaction.atomic():  # the patients locked, then checked and written as this transaction reads them
             known = _patients_locked(clinic, rows)
-            _table_refusals(kind=kind, rows=rows, known=known, patient=patient, lines=lines, today=today)
+            _table_refusals(user=user, kind=kind, rows=rows, known=known, patient=patient, lines=lines, today=today)
             return _table_rows_write(user=user, kind=kind, rows=rows, known=known, today=today)
 
     return _once_more_if_raced(in_transaction)
@@ -1726,6 +1759,7 @@ def table_csv_import(
 
 def _table_refusals(
     *,
+    user: Any,
     kind: str,
     rows: Mapping[str, Sequence[Any]],
     known: Mapping[str, Patient],
@@ -1742,7 +1776,13 @@ def _table_refusals(
             message = gettext(UNKNOWN_PATIENT).format(value=patient_id)
         else:
             problems += _table_problems(
-                kind=kind, lines=lines, patient_id=patient_id, patient=known[patient_id], records=records, today=today
+                user=user,
+                kind=kind,
+                lines=lines,
+                patient_id=patient_id,
+                patient=known[patient_id],
+                records=records,
+                today=today,
             )
             continue
         problems.append(CsvProblem(lines.first(patient_id), "patient_id", message))
