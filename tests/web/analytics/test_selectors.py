@@ -177,7 +177,7 @@ def test_only_the_callers_clinic_is_read(demo, staff, today, world):
     far = world.other_clinic_patient
     DiaryEntryFactory(patient=far, date=today)
     InjectionSessionFactory(patient=far, date=today, status=SessionStatus.RECORDED)
-    tables = clinic_cohort_tables(user=staff[Role.ADMIN], today=today)
+    tables = clinic_cohort_tables(user=staff[Role.NURSE], today=today)
     ours = {str(key) for key in Patient.objects.filter(clinic=demo).values_list("external_id", flat=True)}
     assert set(tables["patients"]["patient_id"].to_pylist()) == ours
     for name in ("diary", "sessions", "prom", "adverse_events"):

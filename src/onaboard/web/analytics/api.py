@@ -34,9 +34,8 @@ class ChecksFailedOut(Schema):
 def cohort_report_detail(request: HttpRequest) -> Any:
     """The caller's clinic's cohort report (``onaboard cohort report --json``'s document, over the clinic's own
     patients): responders at week 24 with 95 % intervals, change per period, time to response, adverse events
-    against the label, medication overuse, stopping reasons. 403 except for clinicians, nurses and
-    administrators; 409 when the clinic's records fail the report's input checks, naming each problem to clinical
-    staff (an administrator is told how many, and to ask them: each names a patient's clinical values)."""
+    against the label, medication overuse, stopping reasons. 403 except for clinicians and nurses; 409 when the
+    clinic's records fail the report's input checks, naming each problem."""
     try:
         report = clinic_cohort_report(user=caller(request), today=timezone.localdate())
     except PermissionDenied:

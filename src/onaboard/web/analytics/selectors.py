@@ -89,16 +89,18 @@ __all__ = [
     "may_see_clinic_cohort",
 ]
 
-ANALYTICS_ROLES = frozenset({Role.CLINICIAN, Role.NURSE, Role.ADMIN})
-"""Who sees the clinic's cohort report: its clinicians and nurses, and its administrators (who run the service and
-answer for its results). Billing staff see what a claim needs, not outcomes; patients and trainees see no cohort."""
+ANALYTICS_ROLES = frozenset({Role.CLINICIAN, Role.NURSE})
+"""Who sees the clinic's cohort report: its clinicians and nurses, who see clinical records. Not its administrators,
+who see demographics and billing only: in a small clinic, or a small cell of a large one (one patient in period 5,
+one ptosis of two), the report's figures are named patients' clinical values to someone who knows from the billing
+view who was treated when. Billing staff see what a claim needs, not outcomes; patients and trainees see no
+cohort."""
 
-NOT_FOR_ROLE = _("The clinic's cohort report is for its clinicians, nurses and administrators.")
+NOT_FOR_ROLE = _("The clinic's cohort report is for its clinicians and nurses.")
 
-EXPORT_ROLES = frozenset({Role.CLINICIAN, Role.NURSE})
+EXPORT_ROLES = ANALYTICS_ROLES
 """Who may take the clinic's patients out as rows (``clinic_cohort_export``, ``onaboard cohort export``): its
-clinicians and nurses, who see clinical records. ``ANALYTICS_ROLES`` less the administrators: they see the
-report's aggregate figures but no clinical record, so no patient's rows leave with them."""
+clinicians and nurses, who see clinical records (those who see the report)."""
 
 NOT_FOR_EXPORT = _("Only the clinic's clinicians and nurses may export its patients' records for a registry.")
 

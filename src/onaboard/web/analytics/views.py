@@ -11,7 +11,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 from onaboard.cohort.backends import CohortSourceError
 from onaboard.reports.cohort import render_html, report_sections
@@ -24,25 +23,13 @@ CHECKS_FAILED = _(
     "the records named below (the patient's page), then open the report again; nothing else is affected."
 )
 """The page (and the API's ``detail``) when the clinic's records fail a check of ``onaboard.cohort`` (409)."""
-CHECKS_FAILED_ASK_CLINICAL = ngettext_lazy(
-    "The cohort report could not be computed: the report's input checks find %(count)d problem in the clinic's "
-    "records. It names a patient's clinical values, which your role does not see: ask a clinician or nurse to open "
-    "this page and correct it.",
-    "The cohort report could not be computed: the report's input checks find %(count)d problems in the clinic's "
-    "records. Each names a patient's clinical values, which your role does not see: ask a clinician or nurse to "
-    "open this page and correct them.",
-    "count",
-)
-"""The same for a user who does not see clinical data (an administrator): how many problems, not what they say."""
 
 
 def failed_checks_for(user: object, problems: list[str]) -> tuple[str, list[str]]:
-    """What a user is told of the cohort report's failed input checks: the message and each problem for clinical
-    staff; for others (an administrator sees demographics and billing only) the count and whom to ask, since each
-    problem names a patient's id with clinical values (a side effect's date, a diary day's hours)."""
-    if can(user, Capability.VIEW_CLINICAL):
-        return str(CHECKS_FAILED), problems
-    return str(CHECKS_FAILED_ASK_CLINICAL % {"count": len(problems)}), []
+    """What a user is told of the cohort report's failed input checks: the message and each problem, each naming a
+    patient's id with clinical values (a side effect's date, a diary day's hours), to clinical staff, the only ones
+    who see the report (``ANALYTICS_ROLES``); anyone else, none of them (a guard: the report refuses them first)."""
+    return str(CHECKS_FAILED), problems if can(user, Capability.VIEW_CLINICAL) else []
 
 
 def _names_failed_checks(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
