@@ -17,6 +17,12 @@ from tests.web.factories import InjectionSessionFactory
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def _treated(world: World) -> None:
+    """A session recorded for the patient 14 days ago: the report form is for side effects after one."""
+    day = timezone.localdate() - timedelta(days=14)
+    InjectionSessionFactory(patient=world.own_patient, date=day, status=SessionStatus.RECORDED, total_units=155)
+
+
 def test_a_side_effect_reported_on_a_phone_appears_on_the_clinicians_patient_page(
     browsing: Browsing, world: World
 ) -> None:
@@ -77,6 +83,7 @@ def test_a_refused_report_on_a_phone_says_so_at_the_top_and_links_to_the_field(
     """ "Something else" sent without saying what happened comes back with the summary at the top, focused and on
     screen (the error by the field was about 1,900 px down a phone's page, with nothing said at the top); its link
     leads to the description."""
+    _treated(world)
     phone = browsing.open("phone")
     browsing.sign_in(phone, "patient")
     phone.goto("/sessions/side-effects/report/")
@@ -111,6 +118,7 @@ def test_send_tapped_twice_on_a_slow_network_sends_one_report(browsing: Browsing
     """Over a slow network (the answer held back) a second tap on "Send to the clinic" 300 ms after the first sends
     nothing more: at the second tap the button is disabled and the form busy; one report is stored and the patient
     lands on it. Back on the form, Send works again."""
+    _treated(world)
     phone = browsing.open("phone")
     browsing.sign_in(phone, "patient")
     phone.goto("/sessions/side-effects/report/")

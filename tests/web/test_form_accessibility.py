@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from onaboard.web.injections import services as injection_services
 from onaboard.web.injections.forms import CHOOSE_KIND, CHOOSE_SEVERITY, ENTER_ONSET, fixed_site_keys
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -112,7 +113,14 @@ def test_midas_ties_each_error_to_its_question(patient_client):
     _assert_errors_are_tied(patient_client.post(reverse("outcomes:midas"), posted))
 
 
-def test_the_side_effect_report_ties_each_error_in_plain_words(patient_client):
+@pytest.fixture
+def treated(world) -> None:
+    """A session recorded for the patient with a portal account: the report form is for side effects after one."""
+    day = timezone.localdate() - timedelta(days=30)
+    InjectionSession.objects.create(patient=world.own_patient, date=day, status=SessionStatus.RECORDED)
+
+
+def test_the_side_effect_report_ties_each_error_in_plain_words(patient_client, treated):
     """A side-effect report sent empty: what happened, when and how bad each say what to do, tied to the question."""
     response = patient_client.post(reverse("injections:report_side_effect"), {"description": "x" * 2001})
     _assert_errors_are_tied(response)
@@ -122,7 +130,7 @@ def test_the_side_effect_report_ties_each_error_in_plain_words(patient_client):
     assert "This field is required." not in text
 
 
-def test_the_side_effect_review_ties_each_error(client, world):
+def test_the_side_effect_review_ties_each_error(client, world, treated):
     """A review sent without grade or relatedness names each radio group's error from its fieldset."""
     effect = injection_services.side_effect_report(
         user=world.users["patient"],

@@ -23,6 +23,13 @@ def today():
     return timezone.localdate()
 
 
+@pytest.fixture
+def treated(world, today) -> InjectionSession:
+    """A session recorded for the patient with a portal account 100 days ago: a side effect follows one."""
+    day = today - timedelta(days=100)
+    return InjectionSession.objects.create(patient=world.own_patient, date=day, status=SessionStatus.RECORDED)
+
+
 def _preempt_sites(**follow_the_pain):
     plan = preempt_plan(follow_the_pain=follow_the_pain)
     return [
@@ -288,7 +295,7 @@ def test_a_bookings_version_is_a_json_integer(world, api_as, today, version):
 # --- Side effects -------------------------------------------------------------------------------------------------
 
 
-def test_a_patient_reports_an_urgent_side_effect(world, api_as, today):
+def test_a_patient_reports_an_urgent_side_effect(world, api_as, today, treated):
     """A patient reports trouble swallowing; it is saved, marked urgent and audited."""
     body = {"kind": "dysphagia", "onset": today.isoformat(), "severity": "moderate"}
     response = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body)
@@ -298,7 +305,7 @@ def test_a_patient_reports_an_urgent_side_effect(world, api_as, today):
     assert AuditEvent.objects.get(object_type="side_effect").action == Action.CREATE
 
 
-def test_a_side_effect_in_the_future_is_refused(world, api_as, today):
+def test_a_side_effect_in_the_future_is_refused(world, api_as, today, treated):
     """An onset after today is 422 with the service's message."""
     body = {"kind": "neck_pain", "onset": (today + timedelta(days=1)).isoformat(), "severity": "mild"}
     response = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body)
@@ -336,7 +343,7 @@ def test_a_clinician_reviews_a_side_effect(world, api_as, today):
     assert (listed[0]["clinician_grade"], listed[0]["related_to_treatment"]) == ("moderate", True)
 
 
-def test_a_review_cannot_name_another_patients_session(world, api_as, today):
+def test_a_review_cannot_name_another_patients_session(world, api_as, today, treated):
     """Attributing a side effect to a session of someone else is 422."""
     other = _record(api_as("nurse"), world.same_clinic_patient, _session_body(today)).json()
     body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
@@ -346,7 +353,7 @@ def test_a_review_cannot_name_another_patients_session(world, api_as, today):
     assert response.status_code == 422
 
 
-def test_a_review_leaving_out_the_session_keeps_the_link(world, api_as, today):
+def test_a_review_leaving_out_the_session_keeps_the_link(world, api_as, today, treated):
     """A review without ``session_id`` keeps the session the report was linked to (it was silently cleared);
     an explicit null unlinks it, and a session given after the onset is refused."""
     patient = world.own_patient
@@ -371,7 +378,7 @@ def test_a_review_leaving_out_the_session_keeps_the_link(world, api_as, today):
     assert refused.json()["detail"][0]["loc"] == ["body", "session_id"]  # the body's name, not the service's
 
 
-def test_a_review_of_a_side_effect_changed_since_it_was_read_is_a_conflict(world, api_as, today):
+def test_a_review_of_a_side_effect_changed_since_it_was_read_is_a_conflict(world, api_as, today, treated):
     """Two clinicians review from the same reading: the second, sending the ``modified`` it read, gets 409 instead
     of silently overwriting the first review (as the review form refuses it)."""
     body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
@@ -428,7 +435,7 @@ def test_map_points_the_session_screen_would_drop_are_dropped_from_the_api_too(w
     assert (extra["view"], extra["x"], extra["y"]) == (default.view.value, default.x, default.y)
 
 
-def test_a_patient_cannot_review(world, api_as, today):
+def test_a_patient_cannot_review(world, api_as, today, treated):
     """Grading is for clinical staff: a patient's review of their own report is 404."""
     body = {"kind": "neck_pain", "onset": today.isoformat(), "severity": "mild"}
     reported = _post(api_as("patient"), f"/api/patients/{world.own_patient.external_id}/side-effects", body).json()

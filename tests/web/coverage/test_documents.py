@@ -333,11 +333,13 @@ def test_the_after_care_sheet_printed_on_the_session_day_speaks_of_today_and_the
 @pytest.mark.parametrize("role", [Role.BILLING, Role.ADMIN])
 @pytest.mark.parametrize("kind", [DocumentKind.CONTINUATION, DocumentKind.PROCEDURE])
 def test_a_document_prepared_by_non_clinical_staff_leaves_the_attestation_for_the_clinician(world, treated, role, kind):
-    """Billing staff and administrators may print the letters and the procedure note, but the clinical
-    attestation line is left blank for the treating clinician, their name printed only as who prepared it."""
+    """Billing staff and administrators may print the letters and the procedure note, but never sign the clinical
+    attestation: its line is left blank for the treating clinician (on the procedure note, it names the injector),
+    their name printed only as who prepared it."""
     _, text = _text(world, treated.patient, treated.today, kind, role=role)
     name = _name(world.users[role])
-    assert "Name Signature Date Treating clinician, North Headache Clinic" in text
+    signer = _name(world.users["nurse"]) + " " if kind == DocumentKind.PROCEDURE else ""
+    assert f"clinical record. {signer}Name Signature Date Treating clinician, North Headache Clinic" in text
     assert f"{name} Name Signature Date" not in text
     assert f"Prepared by {name}, for the treating clinician to sign." in text
 
@@ -532,7 +534,7 @@ def test_the_letters_put_the_engines_notation_in_words(world, treated):
 
 def test_the_signature_stays_with_what_precedes_it_and_gives_a_name_a_signature_and_a_date_line(world, treated):
     """The procedure note's attestation is never alone on its page: the complications it closes are printed with it,
-    above lines for the name (the printing clinician's), the signature and the date."""
+    above lines for the name (the injector's), the signature and the date."""
     session = treated.sessions[0]
     made = document_pdf(
         DocumentKind.PROCEDURE,
@@ -544,7 +546,31 @@ def test_the_signature_stays_with_what_precedes_it_and_gives_a_name_a_signature_
     pages = [" ".join(page.split()) for page in pdf_text(made.pdf).split("\f") if page.strip()]
     last = next(page for page in pages if "I confirm that the information above" in page)
     assert "Complications" in last
-    assert f"{_name(world.users['clinician'])} Name Signature Date" in last
+    assert f"{_name(world.users['nurse'])} Name Signature Date" in last
+
+
+def test_the_procedure_notes_attestation_is_the_injectors_whoever_prints_it(world, treated):
+    """A session the nurse injected, printed by a clinician: the name line is the nurse's (the note says she gave
+    the injections) and the clinician is named as having prepared it, never as the treating clinician; printed by
+    the nurse, it is hers alone. A session with no injector on record (an import's) leaves the line to fill."""
+    session = treated.sessions[0]
+    nurse, clinician = _name(world.users["nurse"]), _name(world.users["clinician"])
+    args = (world, treated.patient, treated.today, DocumentKind.PROCEDURE)
+    _, by_clinician = _text(*args, role="clinician", session_id=session.external_id)
+    assert f"Injected by {nurse}" in by_clinician
+    assert f"{nurse} Name Signature Date Treating clinician, North Headache Clinic" in by_clinician
+    assert f"{clinician} Name Signature Date" not in by_clinician
+    assert f"Prepared by {clinician}, for the treating clinician to sign." in by_clinician
+    _, by_nurse = _text(*args, role="nurse", session_id=session.external_id)
+    assert f"{nurse} Name Signature Date Treating clinician, North Headache Clinic" in by_nurse
+    assert "Prepared by" not in by_nurse
+    InjectionSession.objects.filter(pk=session.pk).update(injector=None)
+    _, unknown = _text(*args, role="clinician", session_id=session.external_id)
+    assert "Date of procedure" in unknown
+    assert "Injected by not recorded" in unknown
+    assert "clinical record. Name Signature Date Treating clinician, North Headache Clinic" in unknown
+    assert f"{clinician} Name Signature Date" not in unknown
+    assert f"Prepared by {clinician}, for the treating clinician to sign." in unknown
 
 
 CYCLE_WORDINGS = (

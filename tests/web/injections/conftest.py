@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from onaboard.clinical import FIXED_SITES
 from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
 from onaboard.web.injections import services
-from onaboard.web.injections.models import InjectionSession
+from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.injections.selectors import SiteEntry
 from onaboard.web.patients.models import SAFETY_FLAGS, Patient
 
@@ -48,6 +49,14 @@ def record(*, user: Any, patient: Patient, date: dt.date, **overrides: Any) -> I
     }
     arguments.update(overrides)
     return services.injection_session_record(**arguments)
+
+
+@pytest.fixture
+def treated(world) -> InjectionSession:
+    """A session recorded for the patient with a portal account (``world.own_patient``) 30 days before the clinic's
+    today: a side effect follows a session (``services.side_effect_session_problems``)."""
+    day = timezone.localdate() - dt.timedelta(days=30)
+    return InjectionSession.objects.create(patient=world.own_patient, date=day, status=SessionStatus.RECORDED)
 
 
 @pytest.fixture

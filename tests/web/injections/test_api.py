@@ -12,11 +12,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from onaboard.web.accounts.models import ApiToken
+from onaboard.web.accounts.models import ApiToken, Role
+from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.errors import problem_place
 from onaboard.web.common.schema_types import ISO_DATE_ERROR_TYPE, NUL_ERROR_TYPE, NUL_IN_TEXT
 from onaboard.web.injections import api, selectors, services
 from onaboard.web.injections.models import DESCRIPTION_MAX_LENGTH, InjectionSession, SessionStatus, SideEffect
+from tests.web.factories import UserFactory
 from tests.web.injections.conftest import fixed_entries, record
 
 
@@ -33,7 +35,7 @@ def _report(client: Client, world, **body: str):
     return client.post(url, json.dumps(body), content_type="application/json")
 
 
-def test_something_else_without_a_description_is_422_at_the_description(world, patient_api):
+def test_something_else_without_a_description_is_422_at_the_description(world, treated, patient_api):
     """Kind "other" with no description (or only spaces) is 422 naming the description, nothing stored; with one it
     is saved."""
     for body in ({"kind": "other"}, {"kind": "other", "description": " \n "}):
@@ -48,14 +50,14 @@ def test_something_else_without_a_description_is_422_at_the_description(world, p
     assert saved.json()["description"] == "A rash on my forehead"
 
 
-def test_an_allergic_reaction_is_urgent(world, patient_api):
+def test_an_allergic_reaction_is_urgent(world, treated, patient_api):
     """An allergic reaction is answered ``urgent``: the patient should seek care now."""
     response = _report(patient_api, world, kind="hypersensitivity")
     assert response.status_code == 201
     assert response.json()["urgent"] is True
 
 
-def test_an_onset_before_birth_is_422_at_the_onset(world, patient_api):
+def test_an_onset_before_birth_is_422_at_the_onset(world, treated, patient_api):
     """A side effect starting on 1900-01-01, before the patient's birth, is 422 at ``onset`` and not stored."""
     response = _report(patient_api, world, kind="neck_pain", onset="1900-01-01")
     assert response.status_code == 422
@@ -183,7 +185,7 @@ def test_a_nul_character_in_a_sessions_text_is_422_at_the_field(world, nurse_api
     assert not InjectionSession.objects.exists()
 
 
-def test_a_nul_character_in_a_side_effects_description_is_422_at_the_description(world, patient_api):
+def test_a_nul_character_in_a_side_effects_description_is_422_at_the_description(world, treated, patient_api):
     """A NUL in a side effect's description is 422 at ``description`` in the diary notes' words; nothing is
     stored."""
     response = _report(patient_api, world, kind="other", description="x\x00y")
@@ -281,7 +283,9 @@ def _reported_side_effect(world, patient_api):
 
 
 @pytest.mark.parametrize("modified", ["2026-01-05T10:00:00", "2026-01-05", 1764288000, "1764288000"])
-def test_a_review_whose_modified_has_no_time_zone_is_422_not_a_conflict(world, patient_api, nurse_api, modified):
+def test_a_review_whose_modified_has_no_time_zone_is_422_not_a_conflict(
+    world, treated, patient_api, nurse_api, modified
+):
     """``modified`` without a time zone (or a date, or a Unix timestamp) is 422 at ``modified``: it was compared
     with the stored time and answered with a false 409."""
     reported = _reported_side_effect(world, patient_api)
@@ -294,7 +298,7 @@ def test_a_review_whose_modified_has_no_time_zone_is_422_not_a_conflict(world, p
     assert SideEffect.objects.get().clinician_grade == ""
 
 
-def test_a_review_with_the_modified_it_read_is_saved(world, patient_api, nurse_api):
+def test_a_review_with_the_modified_it_read_is_saved(world, treated, patient_api, nurse_api):
     """The ``modified`` the API answered with, sent back as it was, is taken."""
     reported = _reported_side_effect(world, patient_api)
     url = f"/api/side-effects/{reported['id']}/review"
@@ -303,7 +307,7 @@ def test_a_review_with_the_modified_it_read_is_saved(world, patient_api, nurse_a
 
 
 @pytest.mark.parametrize("related", [0, 1, "true", "no"])
-def test_related_to_treatment_is_true_false_or_null_only(world, patient_api, nurse_api, related):
+def test_related_to_treatment_is_true_false_or_null_only(world, treated, patient_api, nurse_api, related):
     """``related_to_treatment`` is a JSON boolean or null: 0, 1 or text is 422 at the field."""
     reported = _reported_side_effect(world, patient_api)
     url = f"/api/side-effects/{reported['id']}/review"
@@ -313,7 +317,7 @@ def test_related_to_treatment_is_true_false_or_null_only(world, patient_api, nur
     assert {p["loc"][-1] for p in response.json()["detail"]} == {"related_to_treatment"}
 
 
-def test_a_report_sent_again_with_its_submission_key_stores_one(world, patient_api):
+def test_a_report_sent_again_with_its_submission_key_stores_one(world, treated, patient_api):
     """A report sent twice with the same ``submission`` key (a client retrying after a lost answer) stores one side
     effect and answers 201 with it both times; a new key is another report, and a report without one is stored as
     before."""
@@ -327,7 +331,7 @@ def test_a_report_sent_again_with_its_submission_key_stores_one(world, patient_a
     assert SideEffect.objects.count() == 3
 
 
-def test_a_submission_key_sent_again_with_other_answers_is_409(world, patient_api):
+def test_a_submission_key_sent_again_with_other_answers_is_409(world, treated, patient_api):
     """The same ``submission`` key with other answers is 409 saying so (SUBMISSION_TAKEN), nothing more stored."""
     key = str(uuid.uuid4())
     _report(patient_api, world, kind="myalgia", submission=key)
@@ -339,7 +343,8 @@ def test_a_submission_key_sent_again_with_other_answers_is_409(world, patient_ap
 
 def test_a_patient_gets_no_checks_override_or_warnings_of_their_session(world, patient_api, nurse_api):
     """The checks at recording, their override and the warnings stored with them are the care team's notes: the
-    patient's API, like their session page, gives the complications but not those; the nurse gets them."""
+    patient's API, like their session page, gives the complications but not those; the nurse gets them. The
+    injector's login name is the team's too."""
     today = timezone.localdate()
     session = record(
         user=world.users["nurse"],
@@ -353,8 +358,76 @@ def test_a_patient_gets_no_checks_override_or_warnings_of_their_session(world, p
     own = patient_api.get(f"/api/sessions/{session.external_id}").json()
     assert (own["override_reason"], own["overridden_checks"], own["check_reasons"]) == (None, None, None)
     assert own["complications"] == "Vasovagal, recovered"
+    assert own["injector"] is None
     listed = patient_api.get(f"/api/patients/{world.own_patient.external_id}/sessions").json()
     assert all(row["check_reasons"] is None for row in listed)
     staff = nurse_api.get(f"/api/sessions/{session.external_id}").json()
     assert staff["override_reason"] == "Fainted before the last site."
+    assert staff["injector"] == "nurse"
     assert any(line.startswith("chronic_migraine: ") for line in staff["check_reasons"])
+
+
+def test_a_side_effect_of_a_patient_never_treated_or_before_the_first_session_is_422(world, patient_api, nurse_api):
+    """A report for a patient with no recorded session is 422 for the whole body (NO_SESSION_YET; staff reporting
+    on the patient's behalf are given NO_SESSION_YET_STAFF), nothing stored: the API asks the report form's rule.
+    Once a session is recorded, an onset the day before it is 422 at ``onset``, and one on its day is stored."""
+    untreated = _report(patient_api, world, kind="neck_pain")
+    assert untreated.status_code == 422
+    assert untreated.json()["detail"] == [
+        {"loc": ["body", "__all__"], "msg": services.NO_SESSION_YET, "type": "value_error"}
+    ]
+    by_staff = _report(nurse_api, world, kind="neck_pain")
+    assert by_staff.json()["detail"][0]["msg"] == services.NO_SESSION_YET_STAFF
+    assert not SideEffect.objects.exists()
+    day = timezone.localdate() - dt.timedelta(days=30)
+    InjectionSession.objects.create(patient=world.own_patient, date=day, status=SessionStatus.RECORDED)
+    before = _report(patient_api, world, kind="neck_pain", onset=(day - dt.timedelta(days=1)).isoformat())
+    assert before.status_code == 422
+    (problem,) = before.json()["detail"]
+    assert problem["loc"] == ["body", "onset"]
+    assert problem["msg"].startswith("It started on ")
+    assert "before your first BOTOX session" in problem["msg"]
+    assert not SideEffect.objects.exists()
+    on_the_day = _report(patient_api, world, kind="neck_pain", onset=day.isoformat())
+    assert on_the_day.status_code == 201
+    assert on_the_day.json()["session_date"] == day.isoformat()
+
+
+def test_a_session_recorded_for_the_clinician_who_injected_names_them_and_the_trail_names_the_recorder(
+    world, nurse_api
+):
+    """A nurse recording for the clinician who injected names them in ``injector``: the session's injector is the
+    clinician, the audit event's user the nurse, its detail naming the injector; omitted, the injector is the
+    caller, and the detail names no one else."""
+    url = f"/api/patients/{world.own_patient.external_id}/sessions"
+    today = timezone.localdate()
+    body = _session_body(date=(today - dt.timedelta(days=100)).isoformat(), injector="clinician")
+    response = nurse_api.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["injector"] == "clinician"
+    session = InjectionSession.objects.get(external_id=response.json()["id"])
+    assert session.injector == world.users["clinician"]
+    event = AuditEvent.objects.get(object_type="injection_session", object_id=str(session.external_id))
+    assert event.user == world.users["nurse"]
+    assert event.detail.endswith("; injected by clinician")
+    own = nurse_api.post(url, json.dumps(_session_body()), content_type="application/json")
+    assert own.status_code == 201, own.json()
+    assert own.json()["injector"] == "nurse"
+    mine = AuditEvent.objects.get(object_type="injection_session", object_id=own.json()["id"], action=Action.UPDATE)
+    assert "injected by" not in mine.detail
+
+
+@pytest.mark.parametrize("who", ["billing", "patient", "admin", "far.clinician", "gone.nurse", "nobody"])
+def test_an_injector_who_may_not_inject_for_the_patient_is_422_at_injector(world, nurse_api, who):
+    """A billing, administrator's or patient's account, a clinician of another clinic, a closed nurse's account, or
+    a name of no one, is 422 at ``injector`` (one message for all: nothing is told of other clinics' accounts);
+    nothing is recorded."""
+    UserFactory(username="far.clinician", role=Role.CLINICIAN, clinic=world.other_clinic)
+    UserFactory(username="gone.nurse", role=Role.NURSE, clinic=world.clinic, is_active=False)
+    url = f"/api/patients/{world.own_patient.external_id}/sessions"
+    response = nurse_api.post(url, json.dumps(_session_body(injector=who)), content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", "injector"], "msg": services.INJECTOR_NOT_ALLOWED, "type": "value_error"}
+    ]
+    assert not InjectionSession.objects.exists()

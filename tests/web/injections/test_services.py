@@ -550,19 +550,59 @@ def test_a_side_effect_on_the_injection_day_follows_that_session(nurse, patient,
     assert reported.session == session
 
 
-def test_an_urgent_side_effect_is_flagged_on_the_record_not_in_the_audit_trail(patient, world):
-    """Trouble swallowing is urgent (possible distant spread); with no earlier session none is attributed. The audit
-    event says a side effect was reported, never its kind or urgency (clinical content)."""
+def test_an_urgent_side_effect_is_flagged_on_the_record_not_in_the_audit_trail(nurse, patient, world):
+    """Trouble swallowing is urgent (possible distant spread). The audit event says a side effect was reported and
+    the session it follows, never its kind or urgency (clinical content)."""
+    record(user=nurse, patient=patient, date=DAY)
     reported = services.side_effect_report(
         user=world.users["patient"], patient=patient, kind="dysphagia", onset=TODAY, severity="severe", today=TODAY
     )
     assert reported.urgent
-    assert reported.session is None
-    assert AuditEvent.objects.get(object_type="side_effect").detail == "side effect reported; no earlier session"
+    event = AuditEvent.objects.get(object_type="side_effect")
+    assert event.detail == "side effect reported; after the session of 2026-03-02"
 
 
-def test_a_side_effect_cannot_start_after_today(patient, world):
+@pytest.mark.parametrize(("role", "message"), [("patient", "NO_SESSION_YET"), ("nurse", "NO_SESSION_YET_STAFF")])
+def test_a_side_effect_of_a_patient_never_treated_is_refused(patient, world, role, message):
+    """With no session recorded there is no treatment a symptom could follow: the report is refused for the whole
+    form, saying the form is for side effects after a session (the patient is told to contact the clinic, staff to
+    record the session first), whatever else it says, and nothing is stored; once a session is recorded the same
+    report is saved."""
+    answers = {"patient": patient, "kind": "dysphagia", "onset": TODAY, "severity": "severe", "today": TODAY}
+    with pytest.raises(services.SideEffectRefusedError) as refused:
+        services.side_effect_report(user=world.users[role], **answers)
+    assert refused.value.problems == (("", getattr(services, message)),)
+    assert "contact the clinic" in services.NO_SESSION_YET
+    assert "record the session first" in services.NO_SESSION_YET_STAFF
+    assert not SideEffect.objects.exists()
+    assert not AuditEvent.objects.filter(object_type="side_effect").exists()
+    record(user=world.users["nurse"], patient=patient, date=DAY)
+    assert services.side_effect_report(user=world.users[role], **answers).session.date == DAY
+
+
+@pytest.mark.parametrize(
+    ("role", "message"), [("patient", "ONSET_BEFORE_FIRST_SESSION"), ("nurse", "ONSET_BEFORE_FIRST_SESSION_STAFF")]
+)
+def test_a_side_effect_that_began_before_the_first_session_is_refused_naming_both_days(
+    nurse, patient, world, role, message
+):
+    """A symptom that began the day before the patient's first session is not a side effect of it: refused at the
+    start date, naming that day and the first session's, nothing stored (the patient's own words, or staff's); on
+    the session's day it is saved, after that session."""
+    record(user=nurse, patient=patient, date=DAY)
+    before = DAY - dt.timedelta(days=1)
+    answers = {"patient": patient, "kind": "neck_pain", "severity": "mild", "today": TODAY}
+    with pytest.raises(services.SideEffectRefusedError) as refused:
+        services.side_effect_report(user=world.users[role], onset=before, **answers)
+    expected = getattr(services, message).format(onset="Sunday 1 March 2026", first="Monday 2 March 2026")
+    assert refused.value.problems == (("onset", expected),)
+    assert not SideEffect.objects.exists()
+    assert services.side_effect_report(user=world.users[role], onset=DAY, **answers).session.date == DAY
+
+
+def test_a_side_effect_cannot_start_after_today(nurse, patient, world):
     """An onset in the future is refused."""
+    record(user=nurse, patient=patient, date=DAY)
     with pytest.raises(services.SideEffectRefusedError) as refused:
         services.side_effect_report(
             user=world.users["patient"],
@@ -596,6 +636,7 @@ def test_a_clinician_reviews_grades_and_reattributes(nurse, patient, world):
 
 def test_a_side_effect_cannot_be_attributed_to_another_patients_session(nurse, patient, world):
     """Attribution only to the patient's own recorded sessions."""
+    record(user=nurse, patient=patient, date=DAY)
     other = record(user=nurse, patient=world.same_clinic_patient, date=DAY)
     reported = services.side_effect_report(
         user=world.users["patient"], patient=patient, kind="neck_pain", onset=TODAY, severity="mild", today=TODAY
@@ -616,9 +657,10 @@ def test_a_session_dated_before_the_patients_birth_is_refused_on_its_date(nurse,
     assert not InjectionSession.objects.filter(patient=patient, date=before).exists()
 
 
-def test_something_else_without_a_description_is_refused_at_the_description(patient, world):
+def test_something_else_without_a_description_is_refused_at_the_description(nurse, patient, world):
     """A report of "something else" with no words (or only spaces) is refused at the description, nothing stored;
     with an onset after today too, both problems are given at once; with words it is saved."""
+    record(user=nurse, patient=patient, date=DAY)
     for description in ("", "  \n "):
         with pytest.raises(services.SideEffectRefusedError) as refused:
             services.side_effect_report(
@@ -650,9 +692,10 @@ def test_something_else_without_a_description_is_refused_at_the_description(pati
     assert described.description == "A rash on my forehead"
 
 
-def test_an_allergic_reaction_is_urgent_but_not_distant_spread(patient, world):
+def test_an_allergic_reaction_is_urgent_but_not_distant_spread(nurse, patient, world):
     """An allergic reaction is urgent (BOTOX PI Warnings and Precautions, Hypersensitivity Reactions); it is not named
     as distant spread of toxin effect, which trouble swallowing is."""
+    record(user=nurse, patient=patient, date=DAY)
     reported = services.side_effect_report(
         user=world.users["patient"], patient=patient, kind="hypersensitivity", onset=TODAY, severity="mild", today=TODAY
     )
@@ -661,8 +704,9 @@ def test_an_allergic_reaction_is_urgent_but_not_distant_spread(patient, world):
     assert DISTANT_SPREAD_SIDE_EFFECTS < URGENT_SIDE_EFFECTS
 
 
-def test_a_review_without_the_clinicians_grade_is_refused(patient, world):
+def test_a_review_without_the_clinicians_grade_is_refused(nurse, patient, world):
     """A review must carry the clinician's own grade: an empty one is refused at the grade and nothing is stored."""
+    record(user=nurse, patient=patient, date=DAY)
     reported = services.side_effect_report(
         user=world.users["patient"], patient=patient, kind="neck_pain", onset=TODAY, severity="severe", today=TODAY
     )
@@ -773,19 +817,30 @@ def test_only_a_current_booking_is_cancelled(nurse, patient):
 
 
 def test_a_side_effect_before_the_birth_date_is_refused(nurse, patient):
-    """An onset before the patient's birth is refused at the onset in the diary's words, and nothing is saved."""
+    """An onset before the patient's birth is refused at the onset in the diary's words (and as before the first
+    session), and nothing is saved."""
+    record(user=nurse, patient=patient, date=DAY)
     with pytest.raises(services.SideEffectRefusedError) as refused:
         services.side_effect_report(
             user=nurse, patient=patient, kind="neck_pain", onset=dt.date(1900, 1, 1), severity="mild", today=TODAY
         )
     birth = patient.birth_date.strftime("%A %-d %B %Y")
-    assert refused.value.problems == (
-        ("onset", f"Monday 1 January 1900 is before the birth date on the record ({birth}): check the year."),
+    assert refused.value.problems[0] == (
+        "onset",
+        f"Monday 1 January 1900 is before the birth date on the record ({birth}): check the year.",
     )
+    assert [field for field, _message in refused.value.problems] == ["onset", "onset"]
     assert not SideEffect.objects.exists()
 
 
 # --- A report form sent twice (its submission token) -----------------------------------------------------------------
+
+
+@pytest.fixture
+def treated(nurse, patient, world):
+    """The patient and the other patient of the clinic, each with a session recorded on ``DAY``."""
+    record(user=nurse, patient=patient, date=DAY)
+    record(user=nurse, patient=world.same_clinic_patient, date=DAY)
 
 
 def _sent(user, patient, submission, **changed):
@@ -795,7 +850,7 @@ def _sent(user, patient, submission, **changed):
     return services.side_effect_report(user=user, patient=patient, today=TODAY, submission=submission, **answers)
 
 
-def test_a_report_sent_again_with_its_token_returns_the_first_and_stores_nothing(patient, world):
+def test_a_report_sent_again_with_its_token_returns_the_first_and_stores_nothing(patient, world, treated):
     """The same form sent twice (a double tap) stores one side effect: the second call returns the first report,
     and the audit trail has one event."""
     token = uuid.uuid4()
@@ -807,7 +862,7 @@ def test_a_report_sent_again_with_its_token_returns_the_first_and_stores_nothing
     assert AuditEvent.objects.filter(object_type="side_effect", action=Action.CREATE).count() == 1
 
 
-def test_a_report_with_a_new_token_is_another_report(patient, world):
+def test_a_report_with_a_new_token_is_another_report(patient, world, treated):
     """A second form (a new token) with the same answers is a second report, and so is one with no token."""
     _sent(world.users["patient"], patient, uuid.uuid4())
     _sent(world.users["patient"], patient, uuid.uuid4())
@@ -816,7 +871,7 @@ def test_a_report_with_a_new_token_is_another_report(patient, world):
     assert SideEffect.objects.filter(patient=patient).count() == 4
 
 
-def test_a_form_sent_again_with_other_answers_is_refused_not_dropped(patient, world):
+def test_a_form_sent_again_with_other_answers_is_refused_not_dropped(patient, world, treated):
     """A form sent once, then changed and sent again with its old token (restored by the Back button) is refused
     with ALREADY_SENT, so the second report is neither dropped silently nor stored twice; the first is kept."""
     token = uuid.uuid4()
@@ -827,7 +882,7 @@ def test_a_form_sent_again_with_other_answers_is_refused_not_dropped(patient, wo
     assert list(SideEffect.objects.filter(patient=patient)) == [first]
 
 
-def test_the_same_token_for_two_patients_is_two_reports(patient, world):
+def test_the_same_token_for_two_patients_is_two_reports(patient, world, treated):
     """A token belongs to one patient's reports: another patient's report with it is stored."""
     token = uuid.uuid4()
     _sent(world.users["patient"], patient, token)

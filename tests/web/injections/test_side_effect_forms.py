@@ -24,7 +24,7 @@ def summary_of(page: str) -> str:
     return html.unescape(found.group(0))
 
 
-def test_something_else_without_a_description_is_summarised_at_the_top(client, world):
+def test_something_else_without_a_description_is_summarised_at_the_top(client, world, treated):
     """A report of "something else" with no description comes back with the summary before the form (and before
     the urgent advice): "Please check the answers marked below." and a link to the description field, which the
     page focuses on load."""
@@ -51,7 +51,7 @@ def test_a_valid_report_page_has_no_summary(client, world):
     assert "error-summary" not in page
 
 
-def test_a_review_without_a_grade_is_summarised_at_the_top(client, world):
+def test_a_review_without_a_grade_is_summarised_at_the_top(client, world, treated):
     """A review sent without the clinician's grade comes back with the summary linking to the grade's first choice;
     a refusal not about one field (a stale review) is in the summary as text."""
     effect = services.side_effect_report(
@@ -78,7 +78,7 @@ def test_a_review_without_a_grade_is_summarised_at_the_top(client, world):
     assert "nothing was saved" in summary
 
 
-def test_staff_reporting_for_a_patient_read_the_clinics_words(client, world):
+def test_staff_reporting_for_a_patient_read_the_clinics_words(client, world, treated):
     """A nurse reporting what the patient told them is not told to "seek medical care now" nor to "send to the
     clinic": the page names the patient, says the patient needs care now for the urgent kinds, and saves the
     report; the patient's own page keeps its words."""

@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,9 +22,10 @@ from onaboard.clinical import (
 from onaboard.clinical.preempt import DOSE_LIMIT, FTP_TOTAL_LIMIT
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.coverage.documents import DocumentKind, document_context, fixed_sites_not_given
 from onaboard.web.injections import selectors, services, sitemap, views
 from onaboard.web.injections.forms import SITE_NOT_GIVEN_HELP, fixed_site_keys
-from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
+from onaboard.web.injections.models import InjectionSession, InjectionSiteRecord, SessionStatus, SideEffect
 from tests.web.factories import PASSWORD, InjectionSessionFactory, UserFactory
 from tests.web.injections.conftest import authorisation, fixed_entries, insure, record
 
@@ -534,6 +536,148 @@ def test_clinicians_see_the_whole_session(client, world, recorded):
     assert "nurse" in html
     assert "Vasovagal episode" in html
     assert len(re.findall(r'<a href="#site-', html)) == 31
+
+
+TRAPEZIUS_RIGHT_LEFT_OUT = {f"units_trapezius-right-{index}": "0" for index in (1, 2, 3)}
+
+
+def _not_given_cells(page):
+    """The keys of the sites table's cells marked "not given"."""
+    return re.findall(
+        r'<span class="site-cell not-given" id="site-([a-z-]+-\d)"><span class="muted">\d:</span> '
+        r'<span class="badge">not given</span></span>',
+        page,
+    )
+
+
+def test_the_session_page_shows_the_fixed_sites_not_given_as_the_procedure_note_names_them(client, world, patient):
+    """A session recorded with trapezius right 1-3 at 0 U (overridden with a reason): the sites table has a trapezius
+    right row marking each "not given" (0 U in all), the map draws each as a hollow marker linked to its cell and
+    named "trapezius right 1, not given", and the page says "Fixed sites not given (3): ..." in the procedure note's
+    words, from the same rule (``coverage.documents.fixed_sites_not_given``), so page and PDF agree."""
+    login(client, world, "nurse")
+    data = screen_data(override="Patient fainted after the left side.", **TRAPEZIUS_RIGHT_LEFT_OUT)
+    assert client.post(new_url(patient), data).status_code == 302
+    session = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED)
+    login(client, world, "clinician")
+    page = client.get(detail_url(session)).content.decode()
+    keys = [f"trapezius-right-{index}" for index in (1, 2, 3)]
+    assert _not_given_cells(page) == keys
+    assert re.search(
+        r'<td>right</td>\s*<td><div class="site-cells">(?:(?!</tr>).)*<td class="num">0 U</td>', page, re.S
+    )
+    for index, key in enumerate(keys, start=1):
+        marker = re.search(
+            rf'<a href="#site-{key}" class="site not-given" data-key="{key}" aria-label="([^"]+)">', page
+        )
+        assert marker, key
+        assert marker.group(1) == f"trapezius right {index}, not given"
+    assert len(re.findall(r'<a href="#site-', page)) == 31  # 28 given, 3 not given: every fixed site once
+    names = fixed_sites_not_given(session, selectors.session_plan(session))
+    assert names == ["trapezius right 1", "trapezius right 2", "trapezius right 3"]
+    assert f"Fixed sites not given (3): {', '.join(names)}." in page
+    assert '<span class="dot not-given"></span>fixed site not given</li>' in page
+
+
+def test_a_fixed_site_stored_at_0_units_is_shown_not_given_once(client, world, recorded):
+    """A site stored at 0 U (an import may store one) is not given: one "not given" cell and one hollow marker, not
+    also a "0 U" dot; a session giving every fixed site shows neither, nor the legend's entry."""
+    login(client, world, "clinician")
+    full = client.get(detail_url(recorded)).content.decode()
+    assert "not-given" not in full
+    assert "Fixed site not given" not in full
+    assert "Fixed sites not given" not in full
+    recorded.sites.filter(muscle="temporalis", side="left").order_by("pk")[1:2].get().delete()
+    InjectionSiteRecord.objects.filter(session=recorded, muscle="frontalis", side="right").update(units=0)
+    page = client.get(detail_url(recorded)).content.decode()
+    assert _not_given_cells(page) == ["frontalis-right-1", "frontalis-right-2", "temporalis-left-2"]
+    assert len(re.findall(r'<a href="#site-', page)) == 31
+    assert "Fixed sites not given (3): frontalis right 1, frontalis right 2, temporalis left 2." in page
+
+
+# --- Who injected: the session form's "Injected by" ---------------------------------------------------------------
+
+
+@pytest.fixture
+def other_staff(world):
+    """A clinician of another clinic and a nurse of this one whose account is closed."""
+    return {
+        "far.clinician": UserFactory(username="far.clinician", role=Role.CLINICIAN, clinic=world.other_clinic),
+        "gone.nurse": UserFactory(username="gone.nurse", role=Role.NURSE, clinic=world.clinic, is_active=False),
+    }
+
+
+def _injector_options(page):
+    select = re.search(r'<select name="injector"[^>]*>(.*?)</select>', page, re.S)
+    assert select, "no injector field"
+    return re.findall(r'<option value="([0-9a-f-]{36})"( selected)?>([^<]*)</option>', select.group(1))
+
+
+def test_the_session_form_offers_the_clinics_injectors_and_defaults_to_the_user(client, world, patient, other_staff):
+    """ "Injected by" lists the active clinicians and nurses of the patient's clinic (who may record sessions), by
+    name and role, the nurse recording chosen; no billing, administrator's, patient's or trainee's account, no other
+    clinic's clinician, no closed account."""
+    nurse = login(client, world, "nurse")
+    options = _injector_options(client.get(new_url(patient)).content.decode())
+    clinician = world.users["clinician"]
+    assert options == [
+        (str(clinician.external_id), "", "clinician (Clinician)"),
+        (str(nurse.external_id), " selected", "nurse (Nurse)"),
+    ]
+    assert '<label for="id_injector">Injected by</label>' in client.get(new_url(patient)).content.decode()
+
+
+def test_a_nurse_charting_for_the_clinician_records_the_clinician_as_injector(client, world, patient):
+    """A nurse records the session the clinician injected: the session, its page, the procedure note (its name line
+    the clinician's, the nurse as who prepared it) and the after-care sheet name the clinician; the audit trail
+    names the nurse as who recorded, and the injector in its detail."""
+    nurse = login(client, world, "nurse")
+    clinician = world.users["clinician"]
+    response = client.post(new_url(patient), {**screen_data(), "injector": str(clinician.external_id)})
+    assert response.status_code == 302
+    session = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED)
+    assert session.injector == clinician
+    event = AuditEvent.objects.get(object_type="injection_session", object_id=str(session.external_id))
+    assert event.user == nurse
+    assert event.detail.endswith("; injected by clinician")
+    page = client.get(detail_url(session)).content.decode()
+    assert "<dt>Injected by</dt><dd>clinician</dd>" in page
+    note = document_context(DocumentKind.PROCEDURE, patient=patient, today=today(), user=nurse)
+    assert (note["sign_name"], note["prepared_by"]) == ("clinician", "nurse")
+    sheet = render_to_string(
+        DocumentKind.PATIENT_SUMMARY.template,
+        document_context(DocumentKind.PATIENT_SUMMARY, patient=patient, today=today(), user=nurse),
+    )
+    assert "The injections were given by clinician." in sheet
+
+
+def test_a_session_form_without_the_injector_field_records_the_user(client, world, patient):
+    """A screen opened before the field existed posts no injector: the one recording injected, as before, and the
+    audit detail names no one else."""
+    nurse = login(client, world, "nurse")
+    assert client.post(new_url(patient), screen_data()).status_code == 302
+    session = InjectionSession.objects.get(patient=patient, status=SessionStatus.RECORDED)
+    assert session.injector == nurse
+    event = AuditEvent.objects.get(object_type="injection_session", object_id=str(session.external_id))
+    assert "injected by" not in event.detail
+
+
+@pytest.mark.parametrize("who", ["billing", "admin", "patient", "trainee", "far.clinician", "gone.nurse"])
+def test_a_tampered_injector_is_refused_on_its_field(client, world, patient, other_staff, who):
+    """A post naming as injector a billing, administrator's, patient's or trainee's account, another clinic's
+    clinician or a closed nurse's account is refused with INJECTOR_NOT_ALLOWED on the field (and in the summary at
+    the top); nothing is recorded. The service refuses them too, for any caller (the API's path)."""
+    login(client, world, "nurse")
+    account = other_staff.get(who) or world.users[who]
+    response = client.post(new_url(patient), {**screen_data(), "injector": str(account.external_id)})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert f'<ul class="errorlist" id="id_injector_error"><li>{services.INJECTOR_NOT_ALLOWED}</li></ul>' in page
+    assert f'<a href="#id_injector">Injected by: {services.INJECTOR_NOT_ALLOWED}</a>' in page
+    assert not InjectionSession.objects.filter(status=SessionStatus.RECORDED).exists()
+    with pytest.raises(services.SessionRefusedError) as refused:
+        record(user=world.users["nurse"], patient=patient, date=today(), today=today(), injector=account)
+    assert refused.value.problems == (("injector", services.INJECTOR_NOT_ALLOWED),)
 
 
 LEGEND = '<span class="dot nonstandard"></span>not {units} U</li>'
@@ -1051,7 +1195,7 @@ def test_others_cannot_cancel_a_booking(client, world, patient, role):
     assert booking.status == SessionStatus.BOOKED
 
 
-def test_a_side_effect_before_birth_is_refused_on_the_start_date(client, world, patient):
+def test_a_side_effect_before_birth_is_refused_on_the_start_date(client, world, recorded):
     """A side effect starting on 1900-01-01, before the patient's birth, is refused at the start date; none saved."""
     login(client, world, "patient")
     data = {"kind": "neck_pain", "onset": "1900-01-01", "severity": "mild", "description": ""}
@@ -1288,20 +1432,67 @@ def test_a_voice_speech_or_bladder_problem_is_an_urgent_report_the_clinic_sees_f
     assert listed[0].pk == effect.pk
 
 
-def test_urgent_advice_blames_no_medicine_before_any_session(client, world, recorded):
-    """A patient reporting trouble breathing with no session recorded before it is told to seek care now, without
-    "the medicine has spread beyond where it was injected" (no medicine was injected); after a session it says so.
-    The patient's own page writes its dates in words, as the portal does."""
+def test_urgent_advice_blames_no_medicine_before_any_session(client, world, patient):
+    """A patient with no session recorded opening the report form is told to seek care now for the urgent signs,
+    without "an allergic reaction to the medicine" or "spread beyond where it was injected" (no medicine was
+    injected), and, in the form's place, that the form is for side effects after a session and to contact the
+    clinic; sending it anyway stores nothing. A report stored without a session (an import's) says so on its page,
+    in words, blaming no medicine. Once a session is recorded the form gives the label's reasons and is there."""
     login(client, world, "patient")
-    onset = recorded.date - dt.timedelta(days=3)
-    sent = report(client, kind="breathing_difficulty", onset=onset).content.decode()
-    assert "Call your emergency number or go to the nearest emergency department now." in sent
-    assert "spread beyond where it was injected" not in sent
-    assert "no earlier session" in sent
-    assert f"<dd>{onset.day} {onset:%B %Y}</dd>" in sent
-    after = report(client, kind="breathing_difficulty", onset=recorded.date).content.decode()
-    assert "Trouble breathing can mean the medicine has spread beyond where it was injected." in after
-    assert f"<dd>{recorded.date.day} {recorded.date:%B %Y}</dd>" in after
+    form = client.get(reverse(REPORT_URL)).content.decode()
+    assert "Call your emergency number or go to the nearest emergency department now, then tell the clinic." in form
+    assert "spread beyond where it was injected" not in form
+    assert "allergic reaction to the medicine" not in form
+    assert html.escape(services.NO_SESSION_YET) in form
+    assert 'name="submission"' not in form
+    sent = report(client, kind="breathing_difficulty").content.decode()
+    assert html.escape(services.NO_SESSION_YET) in sent
+    assert not SideEffect.objects.exists()
+    onset = today() - dt.timedelta(days=3)
+    stored = SideEffect.objects.create(
+        patient=patient, kind="breathing_difficulty", onset=onset, severity="severe", reported_by=world.users["patient"]
+    )
+    page = client.get(reverse("injections:side_effect_detail", args=[stored.external_id])).content.decode()
+    assert "Call your emergency number or go to the nearest emergency department now." in page
+    assert "spread beyond where it was injected" not in page
+    assert "no earlier session" in page
+    assert f"<dd>{onset.day} {onset:%B %Y}</dd>" in page
+    record(user=world.users["nurse"], patient=patient, date=today(), today=today())
+    treated = client.get(reverse(REPORT_URL)).content.decode()
+    assert "mean it has spread beyond where it was injected" in treated
+    assert 'name="submission"' in treated
+    assert html.escape(services.NO_SESSION_YET) not in treated
+
+
+def test_staff_reporting_for_a_patient_never_treated_are_told_to_record_the_session_first(client, world, patient):
+    """A nurse opening the report form for a patient with no recorded session reads, in the form's place, that it is
+    for side effects after a session and to record the session first; the urgent advice blames no medicine."""
+    login(client, world, "nurse")
+    url = f"{reverse(REPORT_URL)}?patient={patient.external_id}"
+    page = client.get(url).content.decode()
+    assert html.escape(services.NO_SESSION_YET_STAFF) in page
+    assert "Arrange emergency care now.</p>" in page
+    assert "distant spread of its effect" not in page
+    assert 'name="submission"' not in page
+
+
+@pytest.mark.parametrize("role", ["patient", "nurse"])
+def test_a_side_effect_that_began_before_the_first_session_is_refused_at_the_start_date(client, world, recorded, role):
+    """A report whose start date is the day before the patient's first session comes back refused at the start
+    date, naming that day and the session's (the patient's words, or staff's), and nothing is stored."""
+    login(client, world, role)
+    url = reverse(REPORT_URL) + ("" if role == "patient" else f"?patient={recorded.patient.external_id}")
+    before = recorded.date - dt.timedelta(days=1)
+    data = {"kind": "neck_pain", "onset": before.isoformat(), "severity": "mild", "description": ""}
+    page = html.unescape(client.post(url, data).content.decode())
+    message = services.ONSET_BEFORE_FIRST_SESSION if role == "patient" else services.ONSET_BEFORE_FIRST_SESSION_STAFF
+    named = message.format(
+        onset=f"{before:%A} {before.day} {before:%B %Y}",
+        first=f"{recorded.date:%A} {recorded.date.day} {recorded.date:%B %Y}",
+    )
+    assert named in page
+    assert 'aria-describedby="id_onset_error' in page or 'id="id_onset_error"' in page
+    assert not SideEffect.objects.exists()
 
 
 def test_the_interval_the_pages_name_is_the_engines(client, world, patient, monkeypatch):
@@ -1337,7 +1528,7 @@ def _answers(token, kind="myalgia", severity="moderate"):
     return {"kind": kind, "onset": today().isoformat(), "severity": severity, "description": "", "submission": token}
 
 
-def test_each_report_form_carries_a_fresh_token_the_browser_does_not_restore(client, world):
+def test_each_report_form_carries_a_fresh_token_the_browser_does_not_restore(client, world, treated):
     """Each opening of the report form carries its own submission token in a hidden field, marked autocomplete off
     so a browser does not put an old one back into a reopened form."""
     login(client, world, "patient")

@@ -77,9 +77,9 @@ from onaboard.web.injections.models import (
 from onaboard.web.injections.recorded_checks import checks_overridden, safety_at_recording, warnings_at_recording
 from onaboard.web.injections.selectors import (
     patient_safety_screen,
-    session_map_sites,
     session_plan,
     session_sites,
+    session_sites_not_given,
 )
 from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import (
@@ -351,6 +351,24 @@ def _signer(user: Any) -> str:
     return user.get_full_name() or user.username
 
 
+def _signature(user: Any) -> dict[str, str]:
+    """The attestation's name line and "prepared by" (``coverage/pdf/_signature.html``) of a letter printed by
+    ``user``: a clinician or nurse signs it by name; anyone else prepared it, the line left for the treating
+    clinician to fill."""
+    signer = _signer(user)
+    clinician = getattr(user, "role", None) in CLINICAL_ROLES
+    return {"sign_name": signer if clinician else "", "prepared_by": "" if clinician else signer}
+
+
+def _procedure_signature(session: InjectionSession, user: Any) -> dict[str, str]:
+    """The procedure note's attestation is the injector's (who the note says gave the injections): their name is on
+    the name line whoever prints it, and a printer who is someone else is named as having prepared it, never as the
+    treating clinician. Without an injector on record (an imported session) the line is left to fill."""
+    injector = session.injector
+    same = injector is not None and user is not None and injector.pk == getattr(user, "pk", None)
+    return {"sign_name": _signer(injector), "prepared_by": "" if same else _signer(user)}
+
+
 def sees_clinical_notes(user: Any) -> bool:
     """Whether a document printed by ``user`` holds the clinical notes (complications, side effects, a check
     override): for staff who may see them in the app (``Capability.VIEW_CLINICAL``) and for the command line, run
@@ -367,8 +385,7 @@ def _common(facts: PatientFacts, user: Any) -> dict[str, Any]:
         "clinic": patient.clinic,
         "today": facts.today,
         "insurance": insurance_of(patient),
-        "signer": _signer(user),
-        "signer_is_clinician": getattr(user, "role", None) in CLINICAL_ROLES,
+        **_signature(user),
         "age_years": age_in_years(patient.birth_date, facts.today),
     }
 
@@ -590,15 +607,9 @@ def _session_request(facts: PatientFacts, session: InjectionSession) -> PriorAut
 def fixed_sites_not_given(session: InjectionSession, plan: InjectionPlan | None) -> list[str]:
     """The fixed PREEMPT sites ``session`` did not give (left out, or stored at 0 U), named as the session page's map
     numbers them (``session_map_sites``); none for a session stored without its sites (``plan`` None: recorded
-    elsewhere), which the documents say has no sites recorded instead."""
-    if plan is None:
-        return []
-    given = {site.key for site in session_map_sites(session) if not site.follow_the_pain and site.units}
-    return [
-        sitemap.site_label(muscle, side, index, None, follow_the_pain=False)
-        for muscle, side, index in sitemap.FIXED_POSITIONS
-        if sitemap.fixed_site_key(muscle, side, index) not in given
-    ]
+    elsewhere), which the documents say has no sites recorded instead. The rule is the session page's
+    (``injections.selectors.session_sites_not_given``), so the page and the note name the same sites."""
+    return [site.place for site in session_sites_not_given(session, plan)]
 
 
 PATIENT_AREAS: dict[Muscle, str] = {
@@ -631,6 +642,9 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
     Vials, units and the discarded units are the sites' (the engine plan's), the source of the claim lines beside
     them; figures stored with the session (an import may carry its own) that disagree are listed as a warning.
 
+    The attestation is signed by the injector named on the note, not by whoever prints it
+    (``_procedure_signature``).
+
     The fixed sites not given (left out, or stored at 0 U) are named as the session page's map numbers them
     (``session_map_sites``); each check overridden by its title with the reasons stored for it at recording
     (``checks_overridden``: the session page groups them so too)."""
@@ -640,6 +654,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
     request = _session_request(facts, session)
     return {
         **_common(facts, user),
+        **_procedure_signature(session, user),
         "session": session,
         "plan": plan,
         "sites": _site_rows(session),

@@ -18,7 +18,7 @@ from ninja import Query, Router, Schema, Status
 
 from onaboard.clinical import PlanError, RefusedError, preempt_plan
 from onaboard.serialize import plan_json
-from onaboard.web.accounts.models import Role
+from onaboard.web.accounts.models import Role, User
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections import selectors, services
@@ -65,7 +65,9 @@ SESSION_RECORD_DESCRIPTION = (
     f"({', '.join(f'`{code}`' for code in selectors.CheckCode)}) without `override_reason`, with the engine's reasons "
     "under `checks.<code>`. 409 when the session was already recorded, or `booking_id` names a booking recorded or "
     "cancelled meanwhile, or one whose version is not `version` (whatever the date: nothing is written). Recordings "
-    "of one patient at the same moment are checked one after the other, each against the other's session."
+    "of one patient at the same moment are checked one after the other, each against the other's session. "
+    "`injector` names who gave the injections when not the caller (422 at `injector` unless an active clinician or "
+    "nurse of the patient's clinic)."
 )
 SESSION_BOOK_DESCRIPTION = (
     f"Today or later, and at most {services.BOOKING_HORIZON_YEARS} years after today (422 at `date` otherwise: a later "
@@ -113,6 +115,8 @@ def _session_out(session: InjectionSession, *, clinical: bool, team: bool = True
         "overridden_checks": [c for c in session.overridden_checks.split(",") if c] if clinical and team else None,
         "check_reasons": session.check_reasons.splitlines() if clinical and team else None,
         "complications": session.complications if clinical else None,
+        # a staff account's login name: the care team's (staff may name it when recording), not the patient's
+        "injector": session.injector.username if session.injector and team else None,
     }
 
 
@@ -245,6 +249,11 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
         if booking.patient_id != patient.pk:
             return problems_body([("booking_id", gettext(BOOKING_NOT_THIS_PATIENTS))])
     sites = [selectors.SiteEntry(s.muscle, s.side, s.units, s.follow_the_pain, s.view, s.x, s.y) for s in payload.sites]
+    injector = None
+    if payload.injector is not None:  # one rule for any name not allowed, unknown or another clinic's: nothing told
+        injector = User.objects.filter(username=payload.injector).first()
+        if injector is None:
+            return problems_body([("injector", gettext(services.INJECTOR_NOT_ALLOWED))])
     try:
         session = services.injection_session_record(
             user=user,
@@ -260,6 +269,7 @@ def session_record(request: HttpRequest, patient_id: UUID, payload: InjectionSes
             complications=payload.complications,
             today=timezone.localdate(),
             codes_shown=None if payload.overridden_checks is None else [str(c) for c in payload.overridden_checks],
+            injector=injector,
         )
     except services.SessionConflictError as error:
         return Status(409, {"detail": error.messages[0]})
@@ -354,7 +364,9 @@ def side_effect_report(request: HttpRequest, patient_id: UUID, payload: SideEffe
     """A patient reports their own; clinic staff may report on a patient's behalf. It is attributed to the latest
     recorded session on or before its onset, for a clinician to confirm. A kind of ``other`` needs a ``description``
     (422 at that field without one); an ``onset`` after today or before the patient's birth date is refused with 422
-    at ``onset``. ``urgent`` in the answer means an allergic reaction or possible distant spread
+    at ``onset``; so is an ``onset`` before the patient's first recorded session (a symptom before any treatment is
+    not a side effect of it), and a report for a patient with no recorded session at all is refused with 422 for the
+    whole body. ``urgent`` in the answer means an allergic reaction or possible distant spread
     of toxin effect: the patient should seek care now. With a ``submission`` key a retry stores nothing more and is
     answered the first report; the key with other answers is 409."""
     patient = api_patient(request, patient_id, Capability.KEEP_DIARY)

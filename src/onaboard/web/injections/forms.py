@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import FIXED_SITES, FOLLOW_THE_PAIN_MAX_SITES, MAX_SESSION_UNITS, UNITS_PER_SITE, Side
+from onaboard.web.accounts.models import User
 from onaboard.web.diary.forms import FreeTextField
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
@@ -20,7 +22,7 @@ from onaboard.web.injections.models import (
     SideEffectKind,
 )
 from onaboard.web.injections.selectors import SiteEntry
-from onaboard.web.injections.services import GRADE_NEEDED, side_effect_description_problem
+from onaboard.web.injections.services import GRADE_NEEDED, INJECTOR_NOT_ALLOWED, side_effect_description_problem
 
 DATE_IN_FUTURE = _("This date is after today.")
 CHOOSE_KIND = _("Choose what happened.")
@@ -87,8 +89,18 @@ def _units_field(label: str) -> forms.IntegerField:
     )
 
 
+class InjectorField(forms.ModelChoiceField):
+    """Who gave the injections, by name and role ("Dana Demo (Clinician)"), posted as the account's public id."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name() or obj.username
+        return f"{name} ({obj.get_role_display()})"
+
+
 class SessionForm(forms.Form):
-    """The session's date, product and vial, the units of each fixed site, and the reasons a recording may need."""
+    """The session's date, product and vial, who injected, the units of each fixed site, and the reasons a recording
+    may need. ``injectors`` are the "Injected by" choices (``selectors.injectors_for`` the patient); left out, or the
+    field not posted, the injector is the user recording (``injection_session_record``'s default)."""
 
     date = forms.DateField(label=_("Session date"), widget=DateInput())
     vial_units = forms.TypedChoiceField(
@@ -96,6 +108,15 @@ class SessionForm(forms.Form):
     )
     product_lot = forms.CharField(label=_("Product lot"), max_length=40, required=False)
     product_expiry = forms.DateField(label=_("Product expiry"), widget=DateInput(), required=False)
+    injector = InjectorField(
+        label=_("Injected by"),
+        queryset=None,
+        to_field_name="external_id",
+        required=False,
+        empty_label=None,
+        error_messages={"invalid_choice": _(INJECTOR_NOT_ALLOWED)},
+        help_text=_("Who gave the injections, when not you: the procedure note and the after-care sheet name them."),
+    )
     complications = forms.CharField(
         label=_("Complications during the session"),
         required=False,
@@ -113,9 +134,12 @@ class SessionForm(forms.Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     site_table_help = SITE_NOT_GIVEN_HELP
 
-    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: dt.date, injectors: QuerySet[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        cast(InjectorField, self.fields["injector"]).queryset = (
+            injectors if injectors is not None else User.objects.none()
+        )
         self.fixed_sites = fixed_site_keys()
         for name, site in self.fixed_sites:
             place = sitemap.site_label(site.muscle, site.side, site.index, None, follow_the_pain=False)

@@ -127,6 +127,13 @@ class InjectionSessionIn(InputSchema):
         "refused with 422 at override_reason, so a reason never covers a failure its writer did not see.",
     )
     complications: FreeText = Field("", max_length=DESCRIPTION_MAX_LENGTH)
+    injector: str | None = Field(
+        None,
+        max_length=150,
+        description="The user name of who gave the injections, when not the caller (a nurse charting for the "
+        "clinician injecting): an active clinician's or nurse's account of the patient's clinic, else 422 at "
+        "injector. Omitted, the caller. The audit trail names the caller as who recorded.",
+    )
     booking_id: UUID | None = Field(None, description="The booked session this recording fulfils, if any.")
     version: StrictInt | None = Field(
         None, description="The booking's version as last read: a stale version is refused with 409."
@@ -172,6 +179,11 @@ class InjectionSessionOut(Schema):
         "billing staff and for the patient.",
     )
     complications: str | None
+    injector: str | None = Field(
+        None,
+        description="The user name of who gave the injections (the `injector` a recording may name); null when not "
+        "recorded (an imported session), and for the patient.",
+    )
 
 
 class BookingOut(InjectionSessionOut):

@@ -55,6 +55,7 @@ from onaboard.clinical import (
     schedule_status,
     session_cycle_checks,
 )
+from onaboard.web.accounts.models import User
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
     URGENT_SIDE_EFFECTS,
@@ -67,7 +68,7 @@ from onaboard.web.injections.models import (
 )
 from onaboard.web.outcomes.models import Decision
 from onaboard.web.outcomes.selectors import continue_answers_stop
-from onaboard.web.patients.access import Capability, can, patient_for, patients_visible_to
+from onaboard.web.patients.access import Capability, can, patient_for, patients_visible_to, roles_with
 from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
 
 SESSION_NOT_FOUND = gettext_noop("No such session.")
@@ -158,6 +159,16 @@ def sessions_for(patient: Patient) -> QuerySet[InjectionSession]:
         .select_related("injector")
         .order_by("-date")
     )
+
+
+def injectors_for(patient: Patient) -> QuerySet[User]:
+    """Who may be named as having given a session's injections to ``patient``: the active accounts of the patient's
+    clinic whose role may record sessions (``Capability.RECORD_SESSION``: clinicians and nurses), by name. The
+    session screen's "Injected by" choices, and the rule ``services.injection_session_record`` holds a named injector
+    to (the form's choice, an API caller's)."""
+    return User.objects.filter(
+        clinic_id=patient.clinic_id, is_active=True, role__in=roles_with(Capability.RECORD_SESSION)
+    ).order_by("last_name", "first_name", "username")
 
 
 def recorded_sessions(patient: Patient) -> QuerySet[InjectionSession]:
@@ -880,3 +891,37 @@ def session_map_sites(session: InjectionSession) -> list[sitemap.MapSite]:
             )
         )
     return drawn
+
+
+def session_sites_not_given(session: InjectionSession, plan: InjectionPlan | None) -> list[sitemap.MapSite]:
+    """The fixed PREEMPT sites ``session`` did not give (left out, or stored at 0 U), each on its drawing position at
+    0 U (the engine's "not given") and numbered as ``session_map_sites`` numbers the sites given, in PREEMPT order;
+    none for a session stored without its sites (``plan`` None: recorded elsewhere), which says no sites were
+    recorded instead. The one rule for the session page's map and table and the procedure note
+    (``coverage.documents.fixed_sites_not_given``), so the page and the PDF name the same sites."""
+    if plan is None:
+        return []
+    given = {site.key for site in session_map_sites(session) if not site.follow_the_pain and site.units}
+    return [
+        sitemap.map_site(
+            key=sitemap.fixed_site_key(muscle, side, index),
+            muscle=muscle,
+            side=side,
+            index=index,
+            units=0,
+            follow_the_pain=False,
+        )
+        for muscle, side, index in sitemap.FIXED_POSITIONS
+        if sitemap.fixed_site_key(muscle, side, index) not in given
+    ]
+
+
+def session_sites_shown(
+    session: InjectionSession, plan: InjectionPlan | None
+) -> tuple[list[sitemap.MapSite], list[sitemap.MapSite]]:
+    """What the session page draws: the sites given (``session_map_sites``, a fixed site stored at 0 U left out) and
+    the fixed sites not given (``session_sites_not_given``), each fixed site once."""
+    not_given = session_sites_not_given(session, plan)
+    missing = {site.key for site in not_given}
+    given = [site for site in session_map_sites(session) if site.key not in missing]
+    return given, not_given

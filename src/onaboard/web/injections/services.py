@@ -19,9 +19,10 @@ from django.utils.translation import gettext, gettext_noop
 
 from onaboard.clinical import ScheduleError, interval_check
 from onaboard.clinical.preempt import VIAL_SIZE
+from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
-from onaboard.web.common.words import before_birth_plain
+from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
     REVIEW_REASON_MAX_LENGTH,
@@ -37,6 +38,7 @@ from onaboard.web.injections.selectors import (
     BEFORE_BIRTH,
     CheckResult,
     SiteEntry,
+    injectors_for,
     interval_weeks,
     patient_schedule,
     recorded_sessions,
@@ -67,6 +69,12 @@ BOOKING_CHANGED = gettext_noop(
 )
 """``SESSION_CHANGED`` for moving or cancelling a booking, which is not recording it."""
 SESSION_DATE_TAKEN = gettext_noop("The patient already has another session on {date}.")
+INJECTOR_NOT_ALLOWED = gettext_noop(
+    "Choose who gave the injections from the list: someone of the patient's clinic, with an active account, who may "
+    "record sessions."
+)
+"""A named injector who is not one of ``selectors.injectors_for`` the patient (another clinic's, a patient's or a
+billing account, an account closed): the session form's field and the API's ``injector``."""
 OVERRIDE_NEEDED = gettext_noop(
     "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
 )
@@ -139,6 +147,27 @@ REVIEW_CHANGED = gettext_noop(
 SESSION_AFTER_ONSET = gettext_noop(
     "The session of {session} was given after this side effect began ({onset}): it cannot have followed it."
 )
+NO_SESSION_YET = gettext_noop(
+    "This form is for side effects after a BOTOX session, and no session is recorded for you yet, so there is "
+    "nothing to report here. If you feel unwell or have a question about treatment, contact the clinic."
+)
+"""The report of a patient with no recorded session: a symptom before any treatment is not a side effect of it."""
+NO_SESSION_YET_STAFF = gettext_noop(
+    "This form is for side effects after a BOTOX session, and no session is recorded for this patient yet. If the "
+    "patient was treated, record the session first, then the report."
+)
+"""``NO_SESSION_YET`` for staff reporting on a patient's behalf."""
+ONSET_BEFORE_FIRST_SESSION = gettext_noop(
+    "It started on {onset}, before your first BOTOX session ({first}): a symptom that began before treatment is not "
+    "a side effect of it. Check the date; if it is right, contact the clinic about it instead."
+)
+"""A report of the patient's own whose start date is before their first recorded session."""
+ONSET_BEFORE_FIRST_SESSION_STAFF = gettext_noop(
+    "It started on {onset}, before the patient's first recorded BOTOX session ({first}): a symptom that began before "
+    "treatment is not a side effect of it. Check the date; if the patient was treated earlier, record that session "
+    "first."
+)
+"""``ONSET_BEFORE_FIRST_SESSION`` for staff reporting on a patient's behalf."""
 DESCRIBE_SOMETHING_ELSE = gettext_noop(
     "Say in a few words what happened: “Something else” alone does not tell the clinic what it was."
 )
@@ -384,6 +413,11 @@ def _site_records(session: InjectionSession, sites: Sequence[SiteEntry]) -> list
     return records
 
 
+def _another(injector: Any, user: Any) -> bool:
+    """Whether ``injector`` is someone other than ``user``, who recorded (the audit trail then names both)."""
+    return injector is not None and injector.pk != getattr(user, "pk", None)
+
+
 def injection_session_record(
     *,
     user: Any,
@@ -400,6 +434,7 @@ def injection_session_record(
     today: dt.date | None = None,
     checks_shown: str | None = None,
     codes_shown: Collection[str] | None = None,
+    injector: Any | None = None,
 ) -> InjectionSession:
     """Record a session: its sites, product, vials and discarded units, then book the next one on the engine's due
     date, ``RETREATMENT_INTERVAL_DAYS`` later (on today when that day has passed).
@@ -425,6 +460,12 @@ def injection_session_record(
     people cannot record the same session: the second gets ``SessionConflictError`` and nothing is written. A
     booking recorded keeps only the sites given (any it carried, e.g. from an import, are replaced, never added to).
 
+    ``injector`` is who gave the injections (the procedure note and the after-care sheet name them), when not
+    ``user``, who recorded: a nurse charting at the chair for the clinician injecting. One of the patient's
+    ``selectors.injectors_for`` (an active clinician or nurse of the patient's clinic), else refused at
+    ``injector`` (``INJECTOR_NOT_ALLOWED``). The audit trail names ``user`` as who recorded, and the injector in
+    its detail when another.
+
     The patient's row is locked first (``patient_locked``): recordings of one patient at the same moment are checked
     one after the other, each against the sessions the other recorded, and a birth date moved meanwhile is seen.
     Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
@@ -433,8 +474,11 @@ def injection_session_record(
     with transaction.atomic():
         patient = patient_locked(patient)
         problems = session_input_problems(date=date, today=today, lot=lot, expiry=expiry, patient=patient)
+        if injector is not None and not injectors_for(patient).filter(pk=injector.pk).exists():
+            problems.append(("injector", gettext(INJECTOR_NOT_ALLOWED)))
         if problems:
             raise SessionRefusedError(problems)
+        injector = injector if injector is not None else user
         target = _session_to_record(patient=patient, date=date, booking=booking, expected_version=expected_version)
         checks = session_checks(patient=patient, date=date, sites=sites, vial_units=vial_units, exclude=target)
         if checks.plan is None:
@@ -462,7 +506,7 @@ def injection_session_record(
             "discarded_units": plan.discarded_units,
             "product_lot": lot.strip(),
             "product_expiry": expiry,
-            "injector": user,
+            "injector": injector,
             "override_reason": reason,
             "overridden_checks": ",".join(checks.failing_codes),
             "complications": complications.strip(),
@@ -493,6 +537,7 @@ def injection_session_record(
                 f"recorded {date}: {plan.total_units} U at {plan.site_count} sites, {plan.vials} x {plan.vial_units} U "
                 f"vial(s), {plan.discarded_units} U discarded ({plan.billing_modifier}), lot {session.product_lot}"
                 + (f"; {cleared} site(s) the booking carried replaced" if cleared else "")
+                + (f"; injected by {injector.username}" if _another(injector, user) else "")
             ),
         )
         if failing:
@@ -738,6 +783,24 @@ def side_effect_problems(
     return problems
 
 
+def side_effect_session_problems(*, user: Any, patient: Patient, onset: dt.date) -> list[tuple[str, str]]:
+    """What refuses a report for want of a session before it, as ``(field, message)``: no recorded session at all
+    (``NO_SESSION_YET``, for the whole form), or an onset before the first (``ONSET_BEFORE_FIRST_SESSION``, at
+    ``onset``, naming both days). A side effect follows the session it is put down to (the review refuses a
+    session after the onset: ``SESSION_AFTER_ONSET``), so a symptom that began before any treatment is not one.
+    Worded for the patient reporting their own, or for staff reporting on the patient's behalf (the same rule).
+    ``side_effect_report`` asks it (the form and the API); an import carries its side effects' own sessions and
+    keeps its rules (``interop.services``)."""
+    first = recorded_sessions(patient).first()
+    own = getattr(user, "role", None) == Role.PATIENT
+    if first is None:
+        return [("", gettext(NO_SESSION_YET) if own else gettext(NO_SESSION_YET_STAFF))]
+    if onset < first.date:
+        message = gettext(ONSET_BEFORE_FIRST_SESSION) if own else gettext(ONSET_BEFORE_FIRST_SESSION_STAFF)
+        return [("onset", message.format(onset=plain_day(onset), first=plain_day(first.date)))]
+    return []
+
+
 def side_effect_report(
     *,
     user: Any,
@@ -752,7 +815,9 @@ def side_effect_report(
     """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
 
     The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
-    with the ``side_effect_problems`` found (onset after today or before birth, "something else" undescribed).
+    with the ``side_effect_problems`` found (onset after today or before birth, "something else" undescribed), or
+    the ``side_effect_session_problems`` (no session recorded yet, or an onset before the first: a symptom before
+    any treatment is not a side effect of it), so every report follows a session.
 
     ``submission`` is the report form's token: the same form sent again (a double tap, or two posts at once) stores
     nothing more and returns the report the first one stored, with no second audit event. The insert tries first and
@@ -769,9 +834,13 @@ def side_effect_report(
     try:
         with transaction.atomic():  # a savepoint inside a caller's transaction: a refused insert leaves it usable
             locked = patient_locked(patient)
-            problems = side_effect_problems(
-                patient=locked, kind=kind, onset=onset, description=description, today=today
-            )
+            problems = side_effect_session_problems(user=user, patient=locked, onset=onset)
+            if not recorded_sessions(locked).exists():  # no session: the other answers are beside the point
+                raise SideEffectRefusedError(problems)
+            problems = [
+                *side_effect_problems(patient=locked, kind=kind, onset=onset, description=description, today=today),
+                *problems,
+            ]
             if problems:
                 raise SideEffectRefusedError(problems)
             session = session_before(patient, onset)

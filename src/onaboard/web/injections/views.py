@@ -231,12 +231,20 @@ def _ftp_place(entry: SiteEntry, number: int) -> str:
 class SessionScreen:
     """The forms of the recording screen and what the map and the live summary show for them."""
 
-    def __init__(self, *, patient: Patient, booking: InjectionSession | None, data: QueryDict | None) -> None:
+    def __init__(
+        self, *, patient: Patient, booking: InjectionSession | None, data: QueryDict | None, user: Any
+    ) -> None:
         self.patient = patient
         self.booking = booking
         self.today = timezone.localdate()
-        initial = {"date": self.today, "vial_units": 200, "version": booking.version if booking else None}
-        self.form = SessionForm(data, initial=initial, today=self.today)
+        initial = {
+            "date": self.today,
+            "vial_units": 200,
+            "version": booking.version if booking else None,
+            "injector": user.external_id,  # the one recording, unless they chart for someone else
+        }
+        injectors = selectors.injectors_for(patient)
+        self.form = SessionForm(data, initial=initial, today=self.today, injectors=injectors)
         self.formset = FollowThePainFormSet(data, prefix=FTP_PREFIX)
         self.add_form = AddSiteForm(
             data if data is not None and data.get("action") == "add_site" else None, prefix=ADD_PREFIX
@@ -290,7 +298,7 @@ class SessionScreen:
     def error_summary(self) -> ErrorSummary:
         """Every error of a refused recording, for common/_error_summary.html."""
         form = self.form
-        first = [form[name] for name in ("date", "product_lot", "product_expiry", "vial_units", "version")]
+        first = [form[name] for name in ("date", "product_lot", "product_expiry", "injector", "vial_units", "version")]
         entries = [_summary_entry(field) for field in first]
         entries += [_summary_entry(form[name]) for name, _site in form.fixed_sites]
         entries.append(SummaryEntry(list(self.site_errors), "site-table"))
@@ -456,7 +464,7 @@ def recorded_message(
 
 def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSession | None) -> HttpResponse:
     if request.method == "GET":
-        screen = SessionScreen(patient=patient, booking=booking, data=None)
+        screen = SessionScreen(patient=patient, booking=booking, data=None, user=request.user)
         audit_patient_read(
             user=request.user,
             patient=patient,
@@ -466,7 +474,7 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
         return render(request, "injections/session_record.html", _screen_context(request, screen))
 
     action = request.POST.get("action", "preview")
-    screen = SessionScreen(patient=patient, booking=booking, data=request.POST)
+    screen = SessionScreen(patient=patient, booking=booking, data=request.POST, user=request.user)
     if request.htmx and action == "preview":
         context = {
             "checks": screen.checks(),
@@ -476,11 +484,13 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
         }
         return render(request, "injections/_session_checks.html", context)
     if "remove" in request.POST:
-        screen = SessionScreen(patient=patient, booking=booking, data=screen.without_row(request.POST["remove"]))
+        screen = SessionScreen(
+            patient=patient, booking=booking, data=screen.without_row(request.POST["remove"]), user=request.user
+        )
     elif action == "add_site":
         added = screen.add_site()
         if added is not None:
-            screen = SessionScreen(patient=patient, booking=booking, data=added)
+            screen = SessionScreen(patient=patient, booking=booking, data=added, user=request.user)
             screen.added_key = f"{FTP_PREFIX}-{len(screen.rows) - 1}"
     elif action == "record":
         screen.show_errors = True
@@ -502,6 +512,7 @@ def _session_screen(request: HttpRequest, patient: Patient, booking: InjectionSe
                     complications=data["complications"],
                     today=screen.today,
                     checks_shown=request.POST.get("checks_shown"),  # None from a screen without it
+                    injector=data["injector"],  # None when not posted: the user recording
                 )
             except services.SessionRefusedError as error:
                 screen.apply_refusal(error)
@@ -567,16 +578,20 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     today = timezone.localdate()
     booking = selectors.open_booking(patient)
     held = selectors.booking_held(session if session.status == SessionStatus.BOOKED else booking, today=today)
-    map_sites = selectors.session_map_sites(session)
+    plan = selectors.session_plan(session)
+    # the fixed sites not given are drawn hollow and listed in the table as "not given": the procedure note's rule
+    map_sites, not_given = selectors.session_sites_shown(session, plan)
     context = {
         "session": session,
         "patient": patient,
         "clinical": clinical,
         "staff": staff,
         "can_record": can(request.user, Capability.RECORD_SESSION),
-        "plan": selectors.session_plan(session),
+        "plan": plan,
         "map_sites": map_sites,
-        "site_groups": sitemap.group_sites(map_sites),
+        "not_given": not_given,
+        "not_given_places": [site.place for site in not_given],
+        "site_groups": sitemap.group_sites([*map_sites, *not_given]),
         # the checks and the override reason are the care team's notes on their decision, not the patient's
         "overridden": selectors.check_titles(session.overridden_checks) if clinical and staff else [],
         "checks_at_recording": checks_at_recording(session) if clinical and staff else [],
@@ -760,7 +775,8 @@ def _reporting_patient(request: HttpRequest) -> Patient:
 @require_http_methods(["GET", "POST"])
 def report_side_effect(request: HttpRequest) -> HttpResponse:
     """The patient's phone form: what, since when, how bad; urgent kinds say to seek care now. The form carries a
-    token, so sending it twice stores one report and both posts land on it."""
+    token, so sending it twice stores one report and both posts land on it. For a patient with no recorded session
+    the page says the form is for side effects after one, in the form's place (``services.NO_SESSION_YET``)."""
     patient = _reporting_patient(request)
     today = timezone.localdate()
     if request.method == "POST":
@@ -797,10 +813,16 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
             object_id=patient.external_id,
             detail="new form (side effect report)",
         )
+    own = request.user.role == Role.PATIENT
+    treated = selectors.recorded_sessions(patient).exists()
     context = {
         "form": form,
         "patient": patient,
-        "own": request.user.role == Role.PATIENT,
+        "own": own,
+        # the form is for side effects after a session: without one, the page says so in its place and the urgent
+        # advice blames no medicine (the report's page says the same: side_effect_detail.html)
+        "treated": treated,
+        "no_session": _(services.NO_SESSION_YET) if own else _(services.NO_SESSION_YET_STAFF),
         "urgent_kinds": [
             *(kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS),
         ],

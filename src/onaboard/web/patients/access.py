@@ -66,6 +66,12 @@ def can(user: Any, capability: Capability) -> bool:
     return capability in capabilities(user)
 
 
+def roles_with(capability: Capability) -> frozenset[str]:
+    """The roles whose users have ``capability`` (``ROLE_CAPABILITIES``): e.g. who may be named as a session's
+    injector (``Capability.RECORD_SESSION``)."""
+    return frozenset(role for role, granted in ROLE_CAPABILITIES.items() if capability in granted)
+
+
 def patients_visible_to(user: Any) -> QuerySet[Patient]:
     """The patients this user may see at all: their clinic's for staff, their own record for a patient."""
     if not capabilities(user):
