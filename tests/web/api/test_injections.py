@@ -239,7 +239,8 @@ def test_a_patient_reads_their_own_sessions_only(world, api_as, today):
 
 def test_a_session_or_side_effect_out_of_reach_is_refused_as_if_it_did_not_exist(world, api_as, today):
     """Another patient's session or side effect gets the same 404 body as an id nobody has, so the answer does not
-    tell whether the record exists; the refusal is still audited."""
+    tell whether the record exists; both refusals are audited alike, as the id asked (the trail does not tell them
+    apart either, but for the patient named where the id is one's)."""
     other = InjectionSessionFactory(patient=world.same_clinic_patient, date=today + timedelta(days=5))
     effect = SideEffect.objects.create(
         patient=world.same_clinic_patient, kind="neck_pain", onset=today, severity="mild", description=""
@@ -250,7 +251,9 @@ def test_a_session_or_side_effect_out_of_reach_is_refused_as_if_it_did_not_exist
         unknown = client.get(f"/api/{address}/{uuid.uuid4()}")
         assert (refused.status_code, unknown.status_code) == (404, 404)
         assert refused.json() == unknown.json()
-    assert AuditEvent.objects.filter(action=Action.DENIED).count() == 2
+    denied = AuditEvent.objects.filter(action=Action.DENIED).order_by("pk")
+    assert [event.object_type for event in denied] == ["injection_session"] * 2 + ["side_effect"] * 2
+    assert [event.patient_id is None for event in denied] == [False, True, False, True]
 
 
 # --- Moving a booking ---------------------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ from onaboard.clinical import (
     session_cycle_checks,
 )
 from onaboard.web.accounts.models import User
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import audit_record
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
     URGENT_SIDE_EFFECTS,
@@ -68,7 +70,7 @@ from onaboard.web.injections.models import (
 )
 from onaboard.web.outcomes.models import Decision
 from onaboard.web.outcomes.selectors import continue_answers_stop
-from onaboard.web.patients.access import Capability, can, patient_for, patients_visible_to, roles_with
+from onaboard.web.patients.access import Capability, can, patients_visible_to, roles_with
 from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
 
 SESSION_NOT_FOUND = gettext_noop("No such session.")
@@ -105,45 +107,63 @@ SIDE_EFFECT_HYPERSENSITIVITY = gettext_noop(
 # --- Finding rows -----------------------------------------------------------------------------------------------
 
 
-def _by_external_id(queryset: QuerySet[Any], external_id: uuid.UUID | str, message: str) -> Any:
+def _reached_or_not_found(
+    user: Any,
+    queryset: QuerySet[Any],
+    external_id: uuid.UUID | str,
+    *,
+    need: Capability,
+    message: str,
+    object_type: str,
+) -> Any:
+    """The row of ``queryset`` with this public id if the user may reach its patient with ``need`` (``patient_for``'s
+    rule: ``can`` and ``patients_visible_to``); otherwise 404 in ``message``, whether the row exists or not. Every
+    refusal of an id is audited alike, as what was asked for (``object_type``, the id asked) with the patient where
+    the row is one's (their own clinic finds the attempt in its trail, and the prober's administrator does not see
+    that patient: ``audit/admin.py``): a trail that recorded only existing rows, or named them by their patient,
+    would tell another clinic's row from an id of nobody."""
     try:
         key = uuid.UUID(str(external_id))
     except ValueError:
-        raise Http404(message) from None
+        raise Http404(message) from None  # not an id at all: nothing was probed
     found = queryset.select_related("patient").filter(external_id=key).first()
-    if found is None:
-        raise Http404(message)
-    return found
+    if found is not None and can(user, need) and patients_visible_to(user).filter(pk=found.patient_id).exists():
+        return found
+    audit_record(
+        user=user,
+        action=Action.DENIED,
+        object_type=object_type,
+        object_id=key,
+        patient_id=found.patient.external_id if found is not None else None,
+        detail=need.value,
+    )
+    raise Http404(message)
 
 
 def session_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> InjectionSession:
-    """The session with this public id if the user may reach its patient with ``need``; otherwise 404.
-
-    The patient check is ``patient_for``'s, so a session of a patient the user cannot see is "not found" and the
-    refusal is audited; it is refused in the same words as a session that does not exist, so the answer does not
-    tell whether it does.
-    """
-    message = gettext(SESSION_NOT_FOUND)
-    session = _by_external_id(InjectionSession.objects.all(), external_id, message)
-    _patient_or_not_found(user, session.patient.external_id, need=need, message=message)
-    return session
+    """The session with this public id if the user may reach its patient with ``need``; otherwise 404, in the same
+    words whether it exists or not, the refusal audited alike (``_reached_or_not_found``)."""
+    return _reached_or_not_found(
+        user,
+        InjectionSession.objects.all(),
+        external_id,
+        need=need,
+        message=gettext(SESSION_NOT_FOUND),
+        object_type="injection_session",
+    )
 
 
 def side_effect_for(user: Any, external_id: uuid.UUID | str, *, need: Capability) -> SideEffect:
     """The side effect with this public id if the user may reach its patient with ``need``; otherwise 404, in the
-    same words whether it exists or not (the refusal is audited)."""
-    message = gettext(SIDE_EFFECT_NOT_FOUND)
-    side_effect = _by_external_id(SideEffect.objects.all(), external_id, message)
-    _patient_or_not_found(user, side_effect.patient.external_id, need=need, message=message)
-    return side_effect
-
-
-def _patient_or_not_found(user: Any, patient_id: uuid.UUID, *, need: Capability, message: str) -> None:
-    """``patient_for``'s check (audited), its refusal said as ``message``: the record's own "not found"."""
-    try:
-        patient_for(user, patient_id, need=need)
-    except Http404:
-        raise Http404(message) from None
+    same words whether it exists or not, the refusal audited alike (``_reached_or_not_found``)."""
+    return _reached_or_not_found(
+        user,
+        SideEffect.objects.all(),
+        external_id,
+        need=need,
+        message=gettext(SIDE_EFFECT_NOT_FOUND),
+        object_type="side_effect",
+    )
 
 
 def session_view_capability(user: Any) -> Capability:
