@@ -286,9 +286,19 @@ def test_a_contraindication_blocks_recording_until_a_clinician_overrides_it(worl
     through, a nurse's is refused (a prescribing decision) and nothing is stored."""
     patient.injection_site_infection = True
     patient.save()
+    refused_to_nurse = (
+        (
+            "override_reason",
+            (
+                "Only a clinician may override safety screen contraindication: giving BOTOX despite it is a "
+                "prescribing decision. Ask the treating clinician to record this session, or do not record it."
+            ),
+        ),
+    )
     with pytest.raises(services.SessionChecksFailedError) as blocked:
         record(user=nurse, patient=patient, date=DAY)
     assert [check.code for check in blocked.value.checks] == ["contraindication"]
+    assert blocked.value.problems == refused_to_nurse  # not asked for a reason the recording would refuse
     with pytest.raises(services.SessionRefusedError) as refused:
         record(user=nurse, patient=patient, date=DAY, override_reason="ok")
     assert refused.value.problems == (

@@ -1330,6 +1330,8 @@ def test_the_session_screen_shows_that_treatment_was_stopped(client, world, pati
     assert 'id="clinician-override"' not in page
     login(client, world, "nurse")
     page = client.get(new_url(patient), follow=True).content.decode()
+    assert _check_line(page, "Decision to stop treatment") == "failed — only a clinician may override it"
+    assert 'id="override-needed"' not in page  # no reason of the nurse's is asked
     found = re.search(r'<p class="verdict bad" id="clinician-override">(.*?)</p>', page, flags=re.DOTALL)
     assert found
     assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) == (

@@ -63,8 +63,11 @@ SESSION_RECORD_DESCRIPTION = (
     f"next one {WEEKS} weeks later (on today when that day has passed). Refused with 422 listing every problem: the "
     "plan against PREEMPT, an expired product, a date after today, and any failed check "
     f"({', '.join(f'`{code}`' for code in selectors.CheckCode)}) without `override_reason`, with the engine's reasons "
-    "under `checks.<code>`. 409 when the session was already recorded, or `booking_id` names a booking recorded or "
-    "cancelled meanwhile, or one whose version is not `version` (whatever the date: nothing is written). Recordings "
+    "under `checks.<code>`; only a caller who may decide treatment (a clinician) may override "
+    f"{', '.join(f'`{code}`' for code in sorted(selectors.CLINICIAN_OVERRIDES))}: anyone else is refused at "
+    "`override_reason` with or without one. 409 when the session was already recorded, or `booking_id` names a "
+    "booking recorded or cancelled meanwhile, or one whose version is not `version` (whatever the date: nothing is "
+    "written). Recordings "
     "of one patient at the same moment are checked one after the other, each against the other's session. "
     "`injector` names who gave the injections when not the caller (422 at `injector` unless an active clinician or "
     "nurse of the patient's clinic)."
@@ -74,7 +77,8 @@ SESSION_BOOK_DESCRIPTION = (
     "date is a typing slip); 409 when the booking changed since `version` was read or is no longer a booking. A date "
     f"less than {WEEKS} weeks after the last recorded session is saved, with a `warnings` entry naming the earliest "
     "due date (recording on it will need an override reason). A booking moved while the latest treatment decision is "
-    "to stop is saved too, with a `warnings` entry naming the stop."
+    "to stop is saved too, with a `warnings` entry naming the stop (recording it will need a clinician's override "
+    "reason)."
 )
 
 

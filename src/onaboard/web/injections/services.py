@@ -217,6 +217,18 @@ class SessionChecksFailedError(SessionRefusedError):
         super().__init__([("override_reason", gettext(OVERRIDE_NEEDED).format(checks=titles))])
 
 
+class SessionChecksClinicianOnlyError(SessionChecksFailedError):
+    """Checks only a clinician may override failed (``selectors.CLINICIAN_OVERRIDES``) and the user may not decide
+    treatment: refused with or without an override reason, naming those checks; ``checks`` are every failed check
+    with its reasons, as for ``SessionChecksFailedError``."""
+
+    def __init__(self, checks: Sequence[CheckResult], clinician_only: Sequence[CheckResult]) -> None:
+        super().__init__(checks)
+        titles = ", ".join(check.title for check in clinician_only)
+        self.problems = (("override_reason", gettext(CLINICIAN_OVERRIDE_ONLY).format(checks=titles)),)
+        self.args = (self.problems[0][1],)
+
+
 class SessionChecksChangedError(SessionRefusedError):
     """An override reason was given for the checks the screen showed, and other checks (or other reasons) fail now;
     ``checks`` are those failing now."""
@@ -485,6 +497,9 @@ def injection_session_record(
             raise SessionRefusedError([(_plan_problem_field(problem), problem) for problem in checks.plan_problems])
         failing = checks.failing
         reason = override_reason.strip()
+        if checks.clinician_only and not can(user, Capability.DECIDE_TREATMENT):
+            # asked before the reason: a nurse is not asked for a reason the recording would refuse
+            raise SessionChecksClinicianOnlyError(failing, checks.clinician_only)
         if failing and not reason:
             raise SessionChecksFailedError(failing)
         if reason and not failing:  # refused rather than saved without it: the typed text must not vanish
@@ -493,9 +508,6 @@ def injection_session_record(
             raise SessionChecksChangedError(failing)
         if reason and codes_shown is not None and set(codes_shown) != set(checks.failing_codes):
             raise SessionChecksChangedError(failing)
-        if reason and checks.clinician_only and not can(user, Capability.DECIDE_TREATMENT):
-            titles = ", ".join(check.title for check in checks.clinician_only)
-            raise SessionRefusedError([("override_reason", gettext(CLINICIAN_OVERRIDE_ONLY).format(checks=titles))])
         plan = checks.plan
         fields = {
             "date": date,
@@ -568,7 +580,8 @@ def booking_horizon(today: dt.date) -> dt.date:
 def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     """What staff should know about a booking on ``date`` that is still allowed: ``BOOKING_AFTER_STOP`` when the
     latest treatment decision on record is to stop (``outcomes.selectors.stopped_decision``; recording the session
-    is not refused, the session screen warns), and ``BOOKING_BEFORE_DUE`` when it is less than the engine's
+    is not refused, but asks a clinician's override reason: ``selectors.eligibility_checks``), and
+    ``BOOKING_BEFORE_DUE`` when it is less than the engine's
     interval (``interval_check``, ``RETREATMENT_INTERVAL_DAYS``) after the patient's last recorded session. The
     clinician may keep such a date; recording on it will ask for an override reason. And
     ``BOOKING_WITHOUT_APPROVAL`` when the patient's payer asks for a prior authorisation and none covers ``date``
