@@ -782,3 +782,21 @@ def test_an_account_is_added_with_a_role_and_a_password_only(client, world, supe
     assert "role" in refused.context["adminform"].form.errors
     password = client.get(reverse("admin:auth_user_password_change", args=[world.users["nurse"].pk]))
     assert "usable_password" not in password.context["form"].fields
+
+
+def test_listing_or_opening_a_patients_portal_account_is_audited_as_a_read_of_the_patient(client, world, superuser):
+    """A patient's portal account shows their name, email and last sign-in: the Users list found by their name and
+    the account's page each write a READ of that patient naming the account, as the Patients pages audit theirs; a
+    staff account read writes none."""
+    patient = world.own_patient
+    account = patient.user
+    client.force_login(superuser)
+    listed = client.get(reverse("admin:accounts_user_changelist"), {"q": account.username})
+    assert listed.status_code == 200
+    client.get(reverse("admin:accounts_user_change", args=[account.pk]))
+    client.get(reverse("admin:accounts_user_change", args=[world.users["nurse"].pk]))
+    reads = AuditEvent.objects.filter(action=Action.READ, username="admin").order_by("pk")
+    assert [(e.object_type, e.object_id, e.patient_id, e.detail) for e in reads] == [
+        ("accounts.user", str(account.pk), patient.external_id, "admin: listed"),
+        ("accounts.user", str(account.pk), patient.external_id, "admin: viewed"),
+    ]

@@ -13,6 +13,7 @@ in that clinic; an administrator of no clinic (the operator) reaches them all, a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -43,6 +44,10 @@ from onaboard.web.accounts.services import (
     api_token_revoke,
     api_tokens_revoke_all,
 )
+from onaboard.web.audit.admin_reads import LISTED, VIEWED, VIEWED_HISTORY
+from onaboard.web.audit.models import Action
+from onaboard.web.audit.services import AuditEntry, audit_records
+from onaboard.web.patients.models import Patient
 
 SIGN_IN_NOT_LIMITED = _("Not refused: %(count)d of %(limit)d failed sign-ins for this name in the current window.")
 SIGN_IN_LIMITED = ngettext_lazy(
@@ -212,6 +217,51 @@ class OnaboardUserAdmin(UserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         """The accounts of the administrator's own clinic; every account for the operator."""
         return clinic_scoped(request, super().get_queryset(request), "clinic_id")
+
+    # A patient's portal account holds the patient's name, email and last sign-in (when they last used the portal):
+    # listing or opening it is a read of the patient, audited as the Patients pages audit theirs (``admin_reads``).
+
+    def _audit_patient_accounts(self, request: HttpRequest, users: Iterable[Any], detail: str) -> None:
+        """A ``READ`` of each patient whose portal account is among ``users``, naming the account. One query."""
+        accounts = {user.pk: user for user in users}
+        linked = Patient.objects.filter(user_id__in=accounts).values_list("user_id", "external_id")
+        entries = [
+            AuditEntry(
+                action=Action.READ,
+                object_type=User._meta.label_lower,
+                object_id=user_id,
+                patient_id=patient_id,
+                detail=detail,
+            )
+            for user_id, patient_id in linked
+        ]
+        if entries:
+            audit_records(user=request.user, entries=entries)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            self._audit_patient_accounts(request, changelist.result_list, LISTED)
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = (getattr(response, "context_data", None) or {}).get("original")
+        if shown is not None:
+            self._audit_patient_accounts(request, [shown], VIEWED)
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        shown = (getattr(response, "context_data", None) or {}).get("object")
+        if shown is not None:
+            self._audit_patient_accounts(request, [shown], VIEWED_HISTORY)
+        return response
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         """No clinic filter for an administrator of a clinic: it would list every clinic's name, to pick one."""
