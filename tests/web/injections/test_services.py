@@ -290,7 +290,7 @@ def test_a_contraindication_blocks_recording_until_a_clinician_overrides_it(worl
         (
             "override_reason",
             (
-                "Only a clinician may override safety screen contraindication: giving BOTOX despite it is a "
+                "Only a clinician may override safety screen contraindication: going ahead anyway is a "
                 "prescribing decision. Ask the treating clinician to record this session, or do not record it."
             ),
         ),
@@ -305,7 +305,7 @@ def test_a_contraindication_blocks_recording_until_a_clinician_overrides_it(worl
         (
             "override_reason",
             (
-                "Only a clinician may override safety screen contraindication: giving BOTOX despite it is a "
+                "Only a clinician may override safety screen contraindication: going ahead anyway is a "
                 "prescribing decision. Ask the treating clinician to record this session, or do not record it."
             ),
         ),

@@ -1335,8 +1335,8 @@ def test_the_session_screen_shows_that_treatment_was_stopped(client, world, pati
     found = re.search(r'<p class="verdict bad" id="clinician-override">(.*?)</p>', page, flags=re.DOTALL)
     assert found
     assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) == (
-        "Only a clinician may override: decision to stop treatment. Giving BOTOX despite it is a prescribing "
-        "decision: ask the treating clinician to record this session."
+        "Only a clinician may override: decision to stop treatment. Going ahead anyway is a prescribing decision: "
+        "ask the treating clinician to record this session."
     )
 
 

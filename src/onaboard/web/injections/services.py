@@ -83,7 +83,7 @@ CHECKS_CHANGED = gettext_noop(
     "{checks} fail, as shown above. Read them, and record again if your reason still holds."
 )
 CLINICIAN_OVERRIDE_ONLY = gettext_noop(
-    "Only a clinician may override {checks}: giving BOTOX despite it is a prescribing decision. Ask the treating "
+    "Only a clinician may override {checks}: going ahead anyway is a prescribing decision. Ask the treating "
     "clinician to record this session, or do not record it."
 )
 OVERRIDE_NOT_NEEDED = gettext_noop(
