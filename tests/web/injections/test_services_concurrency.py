@@ -145,6 +145,7 @@ def test_a_report_sent_twice_at_once_is_stored_once_and_both_get_it(patient, wor
     """One report form posted twice at the same moment (a double tap over a slow network): the second waits for the
     first's patient lock, its insert fails on the unique (patient, submission) entry, and it returns the first
     report; one side effect, one audit event."""
+    _treated_before(patient, TODAY - dt.timedelta(days=30))
     token = uuid.uuid4()
     barrier = threading.Barrier(2)
 
@@ -172,6 +173,7 @@ def test_a_report_sent_twice_at_once_is_stored_once_and_both_get_it(patient, wor
 
 def test_a_report_resent_while_the_first_is_being_saved_waits_and_gets_the_first(patient, world):
     """While the first post's transaction is still open, the resend waits for it, then returns the first report."""
+    _treated_before(patient, TODAY - dt.timedelta(days=30))
     token = uuid.uuid4()
     answers = {"kind": "myalgia", "onset": TODAY, "severity": "moderate", "today": TODAY, "submission": token}
     user = world.users["patient"]
@@ -189,6 +191,7 @@ def test_a_side_effect_before_a_birth_date_being_moved_after_it_is_refused(patie
     """The birth date is being moved after day D when a side effect beginning on D is reported: the report waits for
     the patient's lock, then checks D against the new birth date and is refused at the onset; nothing is stored."""
     day = TODAY - dt.timedelta(days=3)
+    _treated_before(patient, TODAY - dt.timedelta(days=1))  # after the new birth date: the move is allowed
     with transaction.atomic():
         patient_update(
             user=world.users["clinician"],
@@ -210,7 +213,9 @@ def test_a_side_effect_before_a_birth_date_being_moved_after_it_is_refused(patie
         assert thread.is_alive(), "the report did not wait for the birth date's save"
     thread.join()
     assert isinstance(outcome[0], services.SideEffectRefusedError), outcome
-    assert [field for field, _message in outcome[0].problems] == ["onset"]
+    fields = [field for field, _message in outcome[0].problems]
+    assert set(fields) == {"onset"}  # before the new birth date, and before the first session
+    assert "before the birth date on the record" in outcome[0].problems[0][1]  # the new birth date, checked first
     assert not SideEffect.objects.exists()
 
 
@@ -235,3 +240,9 @@ def test_a_side_effect_reported_while_a_session_before_it_is_recorded_follows_th
     thread.join()
     assert isinstance(outcome[0], SideEffect), outcome
     assert SideEffect.objects.get(pk=outcome[0].pk).session_id == session.pk
+
+
+def _treated_before(patient: Patient, day: dt.date) -> None:
+    """A session recorded for the patient on ``day``: a side effect follows a session
+    (``services.side_effect_session_problems``)."""
+    InjectionSession.objects.create(patient=patient, date=day, status=SessionStatus.RECORDED)
