@@ -44,7 +44,7 @@ from onaboard.web.accounts.services import (
     api_token_revoke,
     api_tokens_revoke_all,
 )
-from onaboard.web.audit.admin_reads import LISTED, VIEWED, VIEWED_HISTORY
+from onaboard.web.audit.admin_reads import ReadsAudited
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import AuditEntry, audit_records
 from onaboard.web.patients.models import Patient
@@ -167,7 +167,7 @@ class OnaboardPasswordChangeForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class OnaboardUserAdmin(UserAdmin):
+class OnaboardUserAdmin(ReadsAudited, UserAdmin):
     """People's accounts. An administrator of a clinic lists, opens, changes, resets the password of and lifts the
     lockout of their own clinic's accounts only (every page and action goes through ``get_queryset``), and every
     account they add or save stays in their clinic: the clinic field offers that clinic alone, so nobody is moved to
@@ -219,9 +219,9 @@ class OnaboardUserAdmin(UserAdmin):
         return clinic_scoped(request, super().get_queryset(request), "clinic_id")
 
     # A patient's portal account holds the patient's name, email and last sign-in (when they last used the portal):
-    # listing or opening it is a read of the patient, audited as the Patients pages audit theirs (``admin_reads``).
+    # listing or opening it is a read of the patient, audited as the Patients pages audit theirs (``ReadsAudited``).
 
-    def _audit_patient_accounts(self, request: HttpRequest, users: Iterable[Any], detail: str) -> None:
+    def _audit_reads(self, request: HttpRequest, users: Iterable[Any], detail: str) -> None:
         """A ``READ`` of each patient whose portal account is among ``users``, naming the account. One query."""
         accounts = {user.pk: user for user in users}
         linked = Patient.objects.filter(user_id__in=accounts).values_list("user_id", "external_id")
@@ -237,31 +237,6 @@ class OnaboardUserAdmin(UserAdmin):
         ]
         if entries:
             audit_records(user=request.user, entries=entries)
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = (getattr(response, "context_data", None) or {}).get("cl")
-        if changelist is not None:
-            self._audit_patient_accounts(request, changelist.result_list, LISTED)
-        return response
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        shown = (getattr(response, "context_data", None) or {}).get("original")
-        if shown is not None:
-            self._audit_patient_accounts(request, [shown], VIEWED)
-        return response
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().history_view(request, object_id, extra_context)
-        shown = (getattr(response, "context_data", None) or {}).get("object")
-        if shown is not None:
-            self._audit_patient_accounts(request, [shown], VIEWED_HISTORY)
-        return response
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         """No clinic filter for an administrator of a clinic: it would list every clinic's name, to pick one."""

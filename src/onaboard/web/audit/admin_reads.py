@@ -67,7 +67,49 @@ def _fields_without(fields: Iterable[Any], hidden: frozenset[str]) -> list[Any]:
     return kept
 
 
-class PatientDataAdmin(admin.ModelAdmin):
+class ReadsAudited:
+    """The admin's list, change and history pages of a model admin, each read audited by its ``_audit_reads``
+    (the rows a page shows, fetched once, then shown): patient data, and a patient's portal account."""
+
+    def _audit_reads(self, request: HttpRequest, objects: Iterable[Any], detail: str) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _context(response: HttpResponse) -> dict[str, Any]:
+        """The context of a page about to be rendered (nothing for a redirect or a refusal)."""
+        return getattr(response, "context_data", None) or {}
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = self._context(response).get("cl")
+        if changelist is not None:
+            self._audit_reads(request, changelist.result_list, LISTED)  # the page's rows, fetched once, then shown
+        return response
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        shown = self._context(response).get("original")
+        if shown is not None:
+            self._audit_reads(request, [shown], VIEWED)
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        shown = self._context(response).get("object")
+        if shown is not None:
+            self._audit_reads(request, [shown], VIEWED_HISTORY)
+        return response
+
+
+class PatientDataAdmin(ReadsAudited, admin.ModelAdmin):
     """The admin of a model holding patient data: shown per the user's capabilities, every read audited."""
 
     patient_field: str = "patient"
@@ -179,40 +221,6 @@ class PatientDataAdmin(admin.ModelAdmin):
             )
         if entries:
             audit_records(user=request.user, entries=entries)
-
-    @staticmethod
-    def _context(response: HttpResponse) -> dict[str, Any]:
-        """The context of a page about to be rendered (nothing for a redirect or a refusal)."""
-        return getattr(response, "context_data", None) or {}
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = self._context(response).get("cl")
-        if changelist is not None:
-            self._audit_reads(request, changelist.result_list, LISTED)  # the page's rows, fetched once, then shown
-        return response
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        response = super().changeform_view(request, object_id, form_url, extra_context)
-        shown = self._context(response).get("original")
-        if shown is not None:
-            self._audit_reads(request, [shown], VIEWED)
-        return response
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().history_view(request, object_id, extra_context)
-        shown = self._context(response).get("object")
-        if shown is not None:
-            self._audit_reads(request, [shown], VIEWED_HISTORY)
-        return response
 
 
 _site_autocomplete = admin.site.autocomplete_view
