@@ -118,7 +118,7 @@ from onaboard.web.coverage.selectors import (
 )
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
-from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
+from onaboard.web.injections.models import ACTIVE_STATUSES, InjectionSession, SessionStatus, SideEffect
 from onaboard.web.injections.selectors import side_effects_to_review
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from onaboard.web.outcomes.selectors import (
@@ -410,7 +410,7 @@ def _sessions_by_patient(patient_ids: Sequence[int], *, decisions_on: dt.date | 
     """The recorded and booked session dates of each patient (one query); with ``decisions_on``, also the key of
     their latest treatment decision on or before it, in the same query (a patient with a decision has a recorded
     session: ``outcomes.services.treatment_decision_record`` refuses one before treatment)."""
-    rows = InjectionSession.objects.filter(patient_id__in=patient_ids).exclude(status=SessionStatus.CANCELLED)
+    rows = InjectionSession.objects.filter(patient_id__in=patient_ids, status__in=ACTIVE_STATUSES)
     if decisions_on is not None:
         rows = rows.annotate(latest_decision=_latest_decision(decisions_on))
     recorded: dict[int, list[dt.date]] = defaultdict(list)

@@ -25,7 +25,7 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.charts import SessionMark
 from onaboard.web.diary.models import DiaryEntry
-from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.injections.models import ACTIVE_STATUSES, InjectionSession, SessionStatus
 from onaboard.web.patients.models import Patient
 
 if TYPE_CHECKING:
@@ -164,9 +164,7 @@ class DiaryHistory:
 
 
 def _sessions_of(patient: Patient) -> tuple[SessionMark, ...]:
-    sessions = InjectionSession.objects.filter(
-        patient=patient, status__in=(SessionStatus.BOOKED, SessionStatus.RECORDED)
-    ).order_by("date")
+    sessions = InjectionSession.objects.filter(patient=patient, status__in=ACTIVE_STATUSES).order_by("date")
     return tuple(SessionMark(s.date, recorded=s.status == SessionStatus.RECORDED) for s in sessions)
 
 

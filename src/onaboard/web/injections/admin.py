@@ -42,7 +42,7 @@ class SiteInline(admin.TabularInline):
 @admin.register(InjectionSession)
 class InjectionSessionAdmin(PatientDataAdmin, ReadOnlyAdmin):
     view_capabilities = (Capability.VIEW_CLINICAL, Capability.VIEW_BILLING)
-    clinical_fields = ("override_reason", "overridden_checks", "check_reasons", "complications")
+    clinical_fields = ("override_reason", "overridden_checks", "check_reasons", "complications", "error_reason")
     clinical_inlines = (SiteInline,)
     list_display = ("date", "patient", "status", "total_units", "vials_used", "vial_units", "discarded_units")
     list_filter = ("status", "vial_units")

@@ -1,5 +1,5 @@
-"""Injection API operations: the PREEMPT plan, sessions (list, detail, record, move or cancel a booking) and side
-effects (list, detail, report, review).
+"""Injection API operations: the PREEMPT plan, sessions (list, detail, record, move or cancel a booking, mark a
+recorded one entered in error) and side effects (list, detail, report, review).
 
 Recording goes through ``injections.services.injection_session_record``, the same service as the session screen,
 so the plan, the retreatment interval, the cumulative dose, the safety screen and the dose per site are checked the same
@@ -22,11 +22,12 @@ from onaboard.web.accounts.models import Role, User
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections import selectors, services
-from onaboard.web.injections.models import InjectionSession, SideEffect
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.injections.schemas import (
     BookingIn,
     BookingOut,
     CancelIn,
+    EnteredInErrorIn,
     InjectionSessionIn,
     InjectionSessionOut,
     PlanOut,
@@ -121,6 +122,13 @@ def _session_out(session: InjectionSession, *, clinical: bool, team: bool = True
         "complications": session.complications if clinical else None,
         # a staff account's login name: the care team's (staff may name it when recording), not the patient's
         "injector": session.injector.username if session.injector and team else None,
+        "entered_in_error": {
+            "marked_by": session.error_marked_by.username if session.error_marked_by and team else None,
+            "marked_at": session.error_marked_at,
+            "reason": session.error_reason if clinical else None,
+        }
+        if session.status == SessionStatus.IN_ERROR
+        else None,
     }
 
 
@@ -323,6 +331,31 @@ def session_cancel(request: HttpRequest, session_id: UUID, payload: CancelIn) ->
     except services.SessionConflictError as error:
         return Status(409, {"detail": error.messages[0]})
     return _session_out(cancelled, clinical=True)
+
+
+@router.post(
+    "/sessions/{session_id}/entered-in-error",
+    response={200: InjectionSessionOut, **WRITE_CONFLICT_ERRORS},
+    summary="Mark a recorded session entered in error",
+)
+def session_in_error(request: HttpRequest, session_id: UUID, payload: EnteredInErrorIn) -> Any:
+    """The session's status becomes ``in_error``: the row and its sites are kept as recorded, with who marked it,
+    when and ``reason``, and it counts nowhere from then on (the interval, the cumulative dose, the outcomes,
+    billing, the exports). Its side effects follow the latest other session recorded on or before their onset.
+    Only a clinician (422 otherwise); 422 at ``reason`` without one, and when a side effect would then follow no
+    session; 409 when it is not a recorded session (booked, cancelled or already marked) or changed since
+    ``version`` was read. Audited."""
+    user = caller(request)
+    session = selectors.session_for(user, session_id, need=Capability.RECORD_SESSION)
+    try:
+        marked, _moved = services.injection_session_mark_in_error(
+            user=user, session=session, reason=payload.reason, expected_version=payload.version
+        )
+    except services.SessionConflictError as error:
+        return Status(409, {"detail": error.messages[0]})
+    except services.SessionRefusedError as error:
+        return _refused(error)
+    return _session_out(marked, clinical=True)
 
 
 # --- Side effects -------------------------------------------------------------------------------------------------

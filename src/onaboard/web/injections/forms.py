@@ -16,13 +16,19 @@ from onaboard.web.diary.forms import FreeTextField
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
     DESCRIPTION_MAX_LENGTH,
+    ERROR_REASON_MAX_LENGTH,
     REVIEW_REASON_MAX_LENGTH,
     InjectionSession,
     Severity,
     SideEffectKind,
 )
 from onaboard.web.injections.selectors import SiteEntry
-from onaboard.web.injections.services import GRADE_NEEDED, INJECTOR_NOT_ALLOWED, side_effect_description_problem
+from onaboard.web.injections.services import (
+    GRADE_NEEDED,
+    INJECTOR_NOT_ALLOWED,
+    error_reason_problem,
+    side_effect_description_problem,
+)
 
 DATE_IN_FUTURE = _("This date is after today.")
 CHOOSE_KIND = _("Choose what happened.")
@@ -260,6 +266,25 @@ class CancelBookingForm(forms.Form):
     cancelled unseen."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class EnteredInErrorForm(forms.Form):
+    """Marking a recorded session entered in error: why (``services.error_reason_problem``, the service's own rule),
+    and the version the page showed, so a session changed meanwhile is not marked unseen."""
+
+    reason = FreeTextField(
+        label=_("Why is this record wrong?"),
+        help_text=_("For example: recorded for the wrong patient, on the wrong day, or with the wrong sites or dose."),
+        required=False,  # the service's rule words the refusal (ERROR_REASON_NEEDED)
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": ERROR_REASON_MAX_LENGTH}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if (problem := error_reason_problem(reason)) is not None:
+            raise forms.ValidationError(problem)
+        return reason
 
 
 class SideEffectReportForm(forms.Form):

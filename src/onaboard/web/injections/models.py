@@ -17,6 +17,15 @@ class SessionStatus(models.TextChoices):
     BOOKED = "booked", _("booked")
     RECORDED = "recorded", _("recorded")
     CANCELLED = "cancelled", _("cancelled")
+    IN_ERROR = "in_error", _("entered in error")
+
+
+ACTIVE_STATUSES = (SessionStatus.BOOKED, SessionStatus.RECORDED)
+"""A session that holds its day (``one_session_per_patient_per_day``) and counts: booked or recorded. A cancelled
+booking and a recorded session marked entered in error do neither."""
+
+ERROR_REASON_MAX_LENGTH = 1000
+"""The longest reason for marking a recorded session entered in error (the form, the API and the service alike)."""
 
 
 class InjectionSession(BaseModel):
@@ -45,6 +54,16 @@ class InjectionSession(BaseModel):
     """The engine's reasons for every pre-recording check (12-week interval, cumulative dose, safety screen) as
     the person recording saw them, one per line: what an override was weighed against."""
     complications = models.TextField(_("complications"), blank=True)
+    error_reason = models.TextField(
+        _("why it was entered in error"), blank=True, validators=[MaxLengthValidator(ERROR_REASON_MAX_LENGTH)]
+    )
+    error_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    error_marked_at = models.DateTimeField(null=True, blank=True)
+    """Who marked a recorded session entered in error, when and why (``services.injection_session_mark_in_error``):
+    the row and its sites are kept as they were recorded, and every rule reading the treatment history (the
+    interval, the cumulative dose, the outcomes, billing, the exports) leaves it out, as it does a cancelled booking."""
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -52,7 +71,7 @@ class InjectionSession(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=("patient", "date"),
-                condition=~models.Q(status="cancelled"),
+                condition=~models.Q(status__in=("cancelled", "in_error")),
                 name="one_session_per_patient_per_day",
             ),
             models.UniqueConstraint(

@@ -26,6 +26,7 @@ from onaboard.interop.tables import TEXT_LIMITS
 from onaboard.web.common.schema_types import AwareTimestamp, FreeText, InputSchema, IsoDate
 from onaboard.web.injections.models import (
     DESCRIPTION_MAX_LENGTH,
+    ERROR_REASON_MAX_LENGTH,
     REVIEW_REASON_MAX_LENGTH,
     Severity,
     SideEffectKind,
@@ -149,8 +150,25 @@ class CancelIn(InputSchema):
     version: StrictInt | None = Field(None, description="The booking's version as last read (409 when it changed).")
 
 
+class EnteredInErrorIn(InputSchema):
+    reason: FreeText = Field(
+        ...,
+        description="Why the record is wrong (the wrong patient, day, sites or dose); required, at most "
+        f"{ERROR_REASON_MAX_LENGTH} characters (422 at `reason`).",
+    )
+    version: StrictInt | None = Field(None, description="The session's version as last read (409 when it changed).")
+
+
+class EnteredInErrorOut(Schema):
+    marked_by: str | None = Field(..., description="The user name of the clinician who marked it; null for patients.")
+    marked_at: dt.datetime | None
+    reason: str | None = Field(..., description="Why the record is wrong; null for billing staff.")
+
+
 class InjectionSessionOut(Schema):
-    """A booked or recorded session. Clinical fields are null for callers who see billing data only."""
+    """A booked or recorded session (`status` booked or recorded; a session cancelled, or recorded and later marked
+    entered in error, is `cancelled` or `in_error`). Clinical fields are null for callers who see billing data
+    only."""
 
     id: UUID
     patient_id: UUID
@@ -183,6 +201,9 @@ class InjectionSessionOut(Schema):
         None,
         description="The user name of who gave the injections (the `injector` a recording may name); null when not "
         "recorded (an imported session), and for the patient.",
+    )
+    entered_in_error: EnteredInErrorOut | None = Field(
+        None, description="When the status is `in_error`: who marked the recorded session entered in error, when, why."
     )
 
 

@@ -60,6 +60,7 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
+    ACTIVE_STATUSES,
     URGENT_SIDE_EFFECTS,
     InjectionSession,
     InjectionSiteRecord,
@@ -172,11 +173,21 @@ def session_view_capability(user: Any) -> Capability:
 
 
 def sessions_for(patient: Patient) -> QuerySet[InjectionSession]:
-    """The patient's booked and recorded sessions, latest first (cancelled ones are left out)."""
+    """The patient's booked and recorded sessions, latest first (cancelled ones, and those entered in error, which
+    ``sessions_in_error`` lists, are left out)."""
     return (
-        InjectionSession.objects.filter(patient=patient)
-        .exclude(status=SessionStatus.CANCELLED)
+        InjectionSession.objects.filter(patient=patient, status__in=ACTIVE_STATUSES)
         .select_related("injector")
+        .order_by("-date")
+    )
+
+
+def sessions_in_error(patient: Patient) -> QuerySet[InjectionSession]:
+    """The patient's recorded sessions later marked entered in error (``services.injection_session_mark_in_error``),
+    latest first: out of the treatment history, still on the record."""
+    return (
+        InjectionSession.objects.filter(patient=patient, status=SessionStatus.IN_ERROR)
+        .select_related("error_marked_by")
         .order_by("-date")
     )
 
@@ -270,10 +281,23 @@ def side_effects_to_review(user: Any, *, limit: int = TO_REVIEW_LIMIT) -> tuple[
     return listed, listed[0].to_review if listed else 0
 
 
-def session_before(patient: Patient, day: dt.date) -> InjectionSession | None:
+def session_before(
+    patient: Patient, day: dt.date, *, other_than: InjectionSession | None = None
+) -> InjectionSession | None:
     """The patient's most recent recorded session on or before ``day`` (a side effect starting on the injection day
-    follows that session)."""
-    return recorded_sessions(patient).filter(date__lte=day).order_by("-date").first()
+    follows that session), ``other_than`` one (a session about to be marked entered in error) if given."""
+    sessions = recorded_sessions(patient).filter(date__lte=day)
+    if other_than is not None:
+        sessions = sessions.exclude(pk=other_than.pk)
+    return sessions.order_by("-date").first()
+
+
+def side_effects_moved(session: InjectionSession) -> list[tuple[SideEffect, InjectionSession | None]]:
+    """The side effects put down to ``session``, each with the session it would follow were ``session`` marked
+    entered in error (``session_before`` its onset, other than it), None when none: what the marking page shows and
+    ``services.injection_session_mark_in_error`` does (and refuses when any would follow none)."""
+    effects = SideEffect.objects.filter(session=session).order_by("onset", "created")
+    return [(effect, session_before(session.patient, effect.onset, other_than=session)) for effect in effects]
 
 
 # --- Engine values ----------------------------------------------------------------------------------------------

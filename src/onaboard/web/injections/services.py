@@ -25,6 +25,8 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
+    ACTIVE_STATUSES,
+    ERROR_REASON_MAX_LENGTH,
     REVIEW_REASON_MAX_LENGTH,
     InjectionSession,
     InjectionSiteRecord,
@@ -44,6 +46,7 @@ from onaboard.web.injections.selectors import (
     recorded_sessions,
     session_before,
     session_checks,
+    side_effects_moved,
 )
 from onaboard.web.outcomes.selectors import stopped_decision
 from onaboard.web.patients.access import Capability, can
@@ -125,6 +128,21 @@ BOOKING_WITHOUT_APPROVAL = gettext_noop(
     "day will need an override reason."
 )
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
+ERROR_NOT_RECORDED = gettext_noop("Only a recorded session can be marked entered in error; this one is {status}.")
+ERROR_REASON_NEEDED = gettext_noop(
+    "Say why this record is wrong (for example: recorded for the wrong patient, or on the wrong day). The record "
+    "stays, marked entered in error, and the reason with it."
+)
+ERROR_CLINICIAN_ONLY = gettext_noop(
+    "Only a clinician may mark a recorded session entered in error: it takes the dose out of the treatment history "
+    "that the interval, the cumulative dose and the outcomes are judged on."
+)
+ERROR_SIDE_EFFECTS_ORPHANED = gettext_noop(
+    "These side effects follow this session, and no other session is recorded before they began: {effects}. A side "
+    "effect follows a session, so this one cannot be marked entered in error while they stand. Record the session "
+    "the patient was really given first, if there was one."
+)
+"""Why ``injection_session_mark_in_error`` refuses: a side effect put down to the session would follow none."""
 FIRST_BOOKING_OPEN = gettext_noop(
     "A session is already booked for {date}: nothing more was booked. Open that booking to change its date."
 )
@@ -327,8 +345,7 @@ def _session_to_record(
             raise SessionConflictError(booking_gone_message(locked))
     on_day = (
         InjectionSession.objects.select_for_update()
-        .filter(patient=patient, date=date)
-        .exclude(status=SessionStatus.CANCELLED)
+        .filter(patient=patient, date=date, status__in=ACTIVE_STATUSES)
         .first()
     )
     if on_day is not None and on_day.status == SessionStatus.RECORDED:
@@ -368,7 +385,7 @@ def book_next_session(*, user: Any, patient: Patient, today: dt.date) -> Injecti
     if schedule.next_due is None:
         return None
     day = max(schedule.next_due, today)
-    if InjectionSession.objects.filter(patient=patient, date=day).exclude(status=SessionStatus.CANCELLED).exists():
+    if InjectionSession.objects.filter(patient=patient, date=day, status__in=ACTIVE_STATUSES).exists():
         return None
     try:
         with transaction.atomic():
@@ -765,6 +782,86 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
         )
     session.refresh_from_db()
     return session
+
+
+def side_effects_orphaned_message(effects: Sequence[SideEffect]) -> str:
+    """``ERROR_SIDE_EFFECTS_ORPHANED`` naming each side effect (its kind and onset)."""
+    named = "; ".join(f"{effect.get_kind_display()} from {effect.onset}" for effect in effects)
+    return gettext(ERROR_SIDE_EFFECTS_ORPHANED).format(effects=named)
+
+
+def error_reason_problem(reason: str) -> str | None:
+    """What refuses ``reason`` for marking a session entered in error: none given (``ERROR_REASON_NEEDED``) or more
+    than ``ERROR_REASON_MAX_LENGTH`` characters; else None. The form, the API and the service ask this one rule."""
+    reason = reason.strip()
+    if not reason:
+        return gettext(ERROR_REASON_NEEDED)
+    if len(reason) > ERROR_REASON_MAX_LENGTH:
+        return gettext(REVIEW_REASON_TOO_LONG).format(limit=ERROR_REASON_MAX_LENGTH, count=len(reason))
+    return None
+
+
+def injection_session_mark_in_error(
+    *, user: Any, session: InjectionSession, reason: str, expected_version: int | None
+) -> tuple[InjectionSession, tuple[SideEffect, ...]]:
+    """Mark a recorded session entered in error (recorded for the wrong patient or on the wrong day, or never given),
+    with ``reason``: the row and its sites stay as they were recorded, with who marked it, when and why, and every
+    rule that reads the treatment history (``selectors.recorded_sessions``: the 12-week interval, the cumulative
+    dose, the outcomes' first injection, billing, the exports) leaves it out from then on. A recorded session is never
+    edited in place: when it is wrong (the wrong patient, day, sites or dose written), it is marked entered in error
+    and the right one recorded afresh (a session on the same day is allowed again).
+
+    Only a clinician (``Capability.DECIDE_TREATMENT``): it changes the history every dose and interval check reads.
+    The side effects put down to it are put down to the patient's latest recorded session on or before their onset
+    (``selectors.session_before``, the report's rule) and returned; refused (``ERROR_SIDE_EFFECTS_ORPHANED``) when a
+    side effect would then follow no session. The open booking, if any, stays as it is (the session page says so:
+    its day may have been worked out from this session). ``SessionConflictError`` when the session is no longer
+    recorded (``ERROR_NOT_RECORDED``) or changed since ``expected_version`` was read (``SESSION_CHANGED``); nothing
+    is written then. Under the patient's lock (``patient_locked``). Audited, with the side effects moved; the
+    reason is the session's, not the trail's (as an override reason)."""
+    if not can(user, Capability.DECIDE_TREATMENT):
+        raise SessionRefusedError([("", gettext(ERROR_CLINICIAN_ONLY))])
+    if (problem := error_reason_problem(reason)) is not None:
+        raise SessionRefusedError([("reason", problem)])
+    with transaction.atomic():
+        patient = patient_locked(session.patient)
+        current = InjectionSession.objects.select_for_update().filter(pk=session.pk).first()
+        if current is None or current.status != SessionStatus.RECORDED:
+            status = (current or session).get_status_display()
+            raise SessionConflictError(gettext(ERROR_NOT_RECORDED).format(status=status))
+        if expected_version is not None and current.version != expected_version:
+            raise SessionConflictError(gettext(SESSION_CHANGED))
+        moves = side_effects_moved(current)
+        if orphaned := [effect for effect, after in moves if after is None]:
+            raise SessionRefusedError([("", side_effects_orphaned_message(orphaned))])
+        InjectionSession.objects.filter(pk=current.pk).update(
+            status=SessionStatus.IN_ERROR,
+            error_reason=reason.strip(),
+            error_marked_by=user,
+            error_marked_at=timezone.now(),
+            version=F("version") + 1,
+            modified=timezone.now(),
+        )
+        moved = []
+        for effect, after in moves:
+            SideEffect.objects.filter(pk=effect.pk).update(session=after, modified=timezone.now())
+            effect.session = after
+            moved.append(effect)
+        audit_record(
+            user=user,
+            action=Action.UPDATE,
+            object_type="injection_session",
+            object_id=current.external_id,
+            patient_id=patient.external_id,
+            detail=f"recorded session of {current.date} ({current.total_units} U) marked entered in error"
+            + "".join(
+                f"; side effect {effect.external_id} now after the session of {effect.session.date}"
+                for effect in moved
+                if effect.session is not None
+            ),
+        )
+    session.refresh_from_db()
+    return session, tuple(moved)
 
 
 # --- Side effects -------------------------------------------------------------------------------------------------

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<uuid:session_id>/record/", views.session_record, name="session_record"),
     path("<uuid:session_id>/book/", views.session_book, name="session_book"),
     path("<uuid:session_id>/cancel/", views.session_cancel, name="session_cancel"),
+    path("<uuid:session_id>/entered-in-error/", views.session_in_error, name="session_in_error"),
 ]

@@ -40,6 +40,7 @@ from onaboard.web.injections.forms import (
     AddSiteForm,
     BookingForm,
     CancelBookingForm,
+    EnteredInErrorForm,
     FirstBookingForm,
     FollowThePainFormSet,
     SessionForm,
@@ -587,6 +588,7 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "clinical": clinical,
         "staff": staff,
         "can_record": can(request.user, Capability.RECORD_SESSION),
+        "may_decide": can(request.user, Capability.DECIDE_TREATMENT),
         "plan": plan,
         "map_sites": map_sites,
         "not_given": not_given,
@@ -756,6 +758,69 @@ def session_cancel(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
     )
     context = {"session": session, "patient": session.patient, "form": form}
     return render(request, "injections/session_cancel.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_in_error(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """Mark a recorded session entered in error: a page naming what it takes out of the treatment history and asking
+    why, then a POST that marks it (``services.injection_session_mark_in_error``, version checked). Clinicians only;
+    a nurse who opens it is told so and shown no form."""
+    session = selectors.session_for(request.user, session_id, need=Capability.RECORD_SESSION)
+    if session.status != SessionStatus.RECORDED:
+        messages.info(request, _(services.ERROR_NOT_RECORDED).format(status=session.get_status_display()))
+        return redirect("injections:session_detail", session_id=session.external_id)
+    may_decide = can(request.user, Capability.DECIDE_TREATMENT)
+    form = EnteredInErrorForm(request.POST or None, initial={"version": session.version})
+    if request.method == "POST" and may_decide and form.is_valid():
+        try:
+            marked, moved = services.injection_session_mark_in_error(
+                user=request.user,
+                session=session,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except services.SessionConflictError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("injections:session_detail", session_id=session.external_id)
+        except services.SessionRefusedError as error:
+            for field, message in error.problems:
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                _("The session of %(date)s is marked entered in error: it no longer counts in the treatment history.")
+                % {"date": marked.date.isoformat()},
+            )
+            for effect in moved:
+                messages.info(
+                    request,
+                    _("The side effect from %(onset)s now follows the session of %(date)s.")
+                    % {"onset": effect.onset.isoformat(), "date": effect.session.date.isoformat()},
+                )
+            return redirect("injections:session_detail", session_id=session.external_id)
+    audit_patient_read(
+        user=request.user,
+        patient=session.patient,
+        object_type="injection_session",
+        object_id=session.external_id,
+        detail="entered-in-error form",
+    )
+    moves = selectors.side_effects_moved(session)
+    orphaned = [effect for effect, after in moves if after is None]
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "form": form,
+        "may_decide": may_decide,
+        "clinician_only": _(services.ERROR_CLINICIAN_ONLY),
+        "moves": moves,
+        "orphaned": services.side_effects_orphaned_message(orphaned) if orphaned else "",
+        "booking": selectors.open_booking(session.patient),
+        "patient_url": patient_page_url(session.patient),
+    }
+    return render(request, "injections/session_in_error.html", context)
 
 
 # --- Side effects ---------------------------------------------------------------------------------------------------

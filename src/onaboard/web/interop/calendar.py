@@ -84,8 +84,8 @@ def feed_calendar(feed: CalendarFeed, *, now: dt.datetime | None = None) -> byte
     of each patient it lists (``CLINIC_FEED_READ``), whose record number and booking dates it sends to the calendar
     provider, so each patient's own trail shows it (a patient's feed is already theirs)."""
     now = now or timezone.now()
-    sessions = InjectionSession.objects.select_related("patient", "patient__clinic").exclude(
-        status=SessionStatus.RECORDED
+    sessions = InjectionSession.objects.select_related("patient", "patient__clinic").filter(
+        status__in=(SessionStatus.BOOKED, SessionStatus.CANCELLED)
     )
     if feed.patient is not None:
         sessions = sessions.filter(patient=feed.patient)

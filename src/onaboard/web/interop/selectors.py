@@ -29,7 +29,7 @@ from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import AuditEntry, audit_record, audit_records
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
-from onaboard.web.injections.models import InjectionSession, SideEffect
+from onaboard.web.injections.models import InjectionSession, SessionStatus, SideEffect
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse, TreatmentDecision
 from onaboard.web.outcomes.selectors import LatestDecision
 from onaboard.web.outcomes.services import MIDAS_KEYS
@@ -112,9 +112,15 @@ def _condition(patient: Patient, diary: tuple[DiaryDay, ...]) -> ConditionRecord
 
 
 def patient_record(patient: Patient) -> PatientRecord:
-    """Everything onaboard exchanges about one patient, each kind in date order (no audit: see ``patients_export``)."""
+    """Everything onaboard exchanges about one patient, each kind in date order (no audit: see ``patients_export``).
+    A session entered in error is not part of it: it is out of the treatment history (the import refuses it back)."""
     diary = diary_days(patient)
-    sessions = InjectionSession.objects.filter(patient=patient).prefetch_related("sites").order_by("date", "status")
+    sessions = (
+        InjectionSession.objects.filter(patient=patient)
+        .exclude(status=SessionStatus.IN_ERROR)
+        .prefetch_related("sites")
+        .order_by("date", "status")
+    )
     responses = QuestionnaireResponse.objects.filter(patient=patient).order_by("date", "instrument")
     effects = SideEffect.objects.filter(patient=patient).select_related("session").order_by("onset", "kind", "created")
     return PatientRecord(

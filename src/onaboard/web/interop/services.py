@@ -131,6 +131,11 @@ RECORDED_SESSION_CHANGED = gettext_noop(
     "the session of {date} is recorded, and the import would change its {fields}; an import adds and books "
     "sessions but does not change one already recorded"
 )
+SESSION_IN_ERROR = gettext_noop(
+    "the session of {date} was marked entered in error here on {day}; an import does not bring it back (record the "
+    "right session on the session page, or leave this row out)"
+)
+"""An import row that is a session marked entered in error here (its own id: an export made before it was)."""
 SESSION_PARTS = {
     "status": gettext_noop("status"),
     "vial_units": gettext_noop("vial size"),
@@ -813,7 +818,8 @@ def _session_problems(
     the birth date, a recorded one with an expired product (``injection_session_record``'s own input rules), a
     recorded one the import adds failing a check without an override reason (``_session_check_failures``), or
     overriding one only a clinician may (``CLINICIAN_OVERRIDES``) when ``user`` may not decide treatment, a change to
-    a session recorded here, a field the record cannot hold (a lot longer than its field ...). ``other_toxins`` are
+    a session recorded here or marked entered in error here (``SESSION_IN_ERROR``), a field the record cannot hold
+    (a lot longer than its field ...). ``other_toxins`` are
     the patient's other botulinum toxin doses as the import leaves them."""
     problems: list[Refusal] = []
     for record in records:
@@ -847,7 +853,10 @@ def _session_problems(
             titles = ", ".join(check.title for check in clinician_only)
             problems.append((record, "override_reason", gettext(CLINICIAN_OVERRIDE_ONLY).format(checks=titles)))
     for record, match in zip(records, matches, strict=True):
-        if match is not None and match.status == SessionStatus.RECORDED:
+        if match is not None and match.status == SessionStatus.IN_ERROR:
+            day = timezone.localdate(match.error_marked_at) if match.error_marked_at else match.modified.date()
+            problems.append((record, "date", gettext(SESSION_IN_ERROR).format(date=match.date, day=day)))
+        elif match is not None and match.status == SessionStatus.RECORDED:
             stored_view, row_view = _compared(view, match, record)
             if stored_view != row_view:
                 parts = [
@@ -886,7 +895,7 @@ def _session_check_failures(
         (
             index
             for index, (record, match) in enumerate(zip(records, matches, strict=True))
-            if record.status == recorded and (match is None or match.status != recorded)
+            if record.status == recorded and (match is None or match.status not in (recorded, SessionStatus.IN_ERROR))
         ),
         key=lambda index: records[index].date,
     )
@@ -1291,10 +1300,20 @@ class SessionsRefusedError(ValueError):
 def _session_matches(
     records: Sequence[SessionRecord], stored: Sequence[InjectionSession], view: Callable[[SessionRecord], SessionRecord]
 ) -> list[InjectionSession | None]:
-    cancelled = SessionStatus.CANCELLED
+    """Each record's stored session, or None. A session entered in error is matched by its own id, or (a row without
+    one: the sessions CSV) by its day and everything the row carries, as it was recorded: an export made before it
+    was marked, imported again (refused then: ``SESSION_IN_ERROR``). Any other row of its day is the session
+    recorded in its place, or a new one."""
+    cancelled, in_error = SessionStatus.CANCELLED, SessionStatus.IN_ERROR
 
     def both_cancelled(record: SessionRecord, row: InjectionSession) -> bool:
         return record.date == row.date and record.status == cancelled and row.status == cancelled
+
+    def as_it_was_recorded(record: SessionRecord, row: InjectionSession) -> bool:
+        if row.status != in_error or record.key or record.date != row.date or record.status != SessionStatus.RECORDED:
+            return False
+        stored, imported = _compared(view, row, record)
+        return dataclasses.replace(stored, status=SessionStatus.RECORDED) == imported
 
     return _match_rows(
         records,
@@ -1302,12 +1321,18 @@ def _session_matches(
         (
             lambda record, row: str(row.external_id) == record.key,  # the same row (its own export, or cancelled)
             lambda record, row: both_cancelled(record, row) and view(session_record(row)) == view(record),
-            lambda record, row: record.date == row.date and cancelled not in (record.status, row.status),
+            as_it_was_recorded,
+            lambda record, row: (
+                record.date == row.date and cancelled not in (record.status, row.status) and row.status != in_error
+            ),
             both_cancelled,  # any number of cancelled sessions a day
             # A cancelled row without an id left over: the day's booking cancelled (a recorded session is matched
             # too, so cancelling it is refused instead of adding a cancelled row beside it).
             lambda record, row: (
-                not record.key and record.status == cancelled and row.status != cancelled and row.date == record.date
+                not record.key
+                and record.status == cancelled
+                and row.status not in (cancelled, in_error)
+                and row.date == record.date
             ),
         ),
     )

@@ -370,7 +370,8 @@ class BillingPage:
 
 
 def patient_billing(*, user: Any, patient: Patient, today: dt.date) -> BillingPage:
-    """Demographics and each session's billing facts, nothing clinical; the read is audited."""
+    """Demographics and each session's billing facts, nothing clinical; the read is audited. A session entered in
+    error is listed as such, with no claim lines (``session_plan``), so a claim already sent for it can be voided."""
     sessions = (
         InjectionSession.objects.filter(patient=patient)
         .exclude(status=SessionStatus.CANCELLED)

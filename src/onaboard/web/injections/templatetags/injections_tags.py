@@ -25,7 +25,7 @@ register = template.Library()
 def patient_sessions(patient: Patient, user: Any) -> dict[str, Any]:
     """The patient's sessions and 12-week schedule for a user with the clinical or the billing view, and the
     clinician's decision to stop when it is the latest (``outcomes.selectors.stopped_decision``): the card shows it
-    instead of the engine's due date."""
+    instead of the engine's due date. Sessions entered in error are listed apart, under the table."""
     clinical = can(user, Capability.VIEW_CLINICAL)
     if not (clinical or can(user, Capability.VIEW_BILLING)):
         return {"visible": False}
@@ -36,6 +36,7 @@ def patient_sessions(patient: Patient, user: Any) -> dict[str, Any]:
         "clinical": clinical,
         "can_record": can(user, Capability.RECORD_SESSION),
         "sessions": list(selectors.sessions_for(patient)),
+        "in_error": list(selectors.sessions_in_error(patient)),
         "booking": booking,
         "held": selectors.booking_held(booking, today=today),
         "schedule": selectors.patient_schedule(patient, today=today),
