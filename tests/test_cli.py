@@ -1903,3 +1903,116 @@ def test_help_names_the_values_as_the_contract_does(command: str, metavars: dict
     assert [option for option, (_, text) in options.items() if "(YYYY-MM-DD" in text] == dates
     if command != "plan":
         assert re.search(r"^│\s*\*\s+DIARY\.csv\s", result.stdout, re.MULTILINE)  # the argument's line
+
+
+# === a diary's line ends and quoting, a date after today, standard input, a closed pipe ============================
+
+
+def test_diary_bad_byte_in_a_file_of_lone_carriage_returns_is_named_on_its_line(write: Writer) -> None:
+    """In a file whose lines end in a lone CR, a byte that is not UTF-8 on line 3 is reported on line 3 (it said
+    line 1: only LF was counted)."""
+    path = write(b"patient_id,date,headache_hours,notes\rP1,2026-01-01,0,ok\rP1,2026-01-02,0,caf\xe9\r")
+    assert refused(invoke("assess", path, "--json", today="2026-04-01")) == ["line 3: the file is not UTF-8 text"]
+
+
+def test_diary_spaces_after_a_closing_quote_are_trimmed(write: Writer) -> None:
+    """A space after a closing quote is trimmed like one before an opening quote (the whole file was refused:
+    "',' expected after '\"'"); text after a closing quote is still malformed."""
+    (patient,) = assess(write('patient_id,date,headache_hours\nP1,2026-01-01,"0" \nP1, "2026-01-02" ,0\n'))
+    assert (patient["as_of"], patient["periods"][0]["days_recorded"]) == ("2026-01-02", 2)
+    bad = write('patient_id,date,headache_hours\nP1,2026-01-01,"0" x\n')
+    assert refused(invoke("assess", bad, "--json")) == ["line 2: malformed CSV: ',' expected after '\"'"]
+
+
+def test_assess_as_of_after_today_exits_2_naming_both_dates(write: Writer) -> None:
+    """``--as-of`` after today is refused (no diary row may be after today), naming the option and both dates,
+    with the file's problems; ``--as-of`` today is accepted."""
+    path = write(days("P1", date(2026, 3, 1), 2))
+    assert refused(invoke("assess", path, "--json", "--as-of", "2026-07-01")) == [
+        cli.DATE_OPTION_AFTER_TODAY.format(option="--as-of", value="2026-07-01", today=TODAY)
+    ]
+    assert cli.DATE_OPTION_AFTER_TODAY.format(option="--as-of", value="2026-07-01", today=TODAY) == (
+        "--as-of: 2026-07-01 is after today (2026-06-30)"
+    )
+    assert assess(path, "--as-of", TODAY)[0]["as_of"] == TODAY
+    bad = write("patient_id,date,headache_hours\nP1,2026-03-01,x\n")
+    assert refused(invoke("assess", bad, "--json", "--as-of", "2026-07-01", today="2026-06-30")) == [
+        "--as-of: 2026-07-01 is after today (2026-06-30)",
+        "line 2, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')",
+    ]
+
+
+def test_outcomes_accepts_an_injection_after_today(write: Writer) -> None:
+    """An ``--injections`` date after today (a session planned) is accepted, as the contract has it: day 0 is the
+    earliest date, and the periods are laid from it."""
+    path = write(treated_rows("P1", DAY0, 10, 5))
+    (planned,) = outcomes(path, "--injections", f"{DAY0},2026-07-01")
+    (given,) = outcomes(path, "--injections", f"{DAY0}")
+    assert planned["injections"] == [str(DAY0), "2026-07-01"]
+    assert {k: v for k, v in planned.items() if k != "injections"} == {
+        k: v for k, v in given.items() if k != "injections"
+    }
+
+
+@pytest.mark.parametrize("command", [("assess",), ("outcomes", "--injections", DAY0)], ids=["assess", "outcomes"])
+def test_diary_dash_reads_standard_input(write: Writer, command: tuple[object, ...]) -> None:
+    """``-`` as DIARY.csv reads the diary's bytes from standard input, with the same checks as a file's."""
+    rows = treated_rows("P1", DAY0, 10, 5)
+    name, *options = command
+    args = [name, "-", "--json", *options]
+    expected = succeeded(invoke(name, write(rows), "--json", *options))
+    from_stdin = RUNNER.invoke(
+        app, [str(arg) for arg in args], input=diary_csv(rows).encode(), env={"ONABOARD_TODAY": TODAY}
+    )
+    assert succeeded(from_stdin) == expected
+    refused_stdin = RUNNER.invoke(
+        app, [*map(str, args), "--patient", "P9"], input=b"patient_id,date,headache_hours\nP1,2026-01-01,caf\xe9\n"
+    )
+    assert refused(refused_stdin) == ["line 2: the file is not UTF-8 text"]
+    missing = RUNNER.invoke(app, [*map(str, args), "--patient", "P9"], input=diary_csv(rows).encode())
+    assert refused(missing) == ["--patient: 'P9' is not in standard input"]
+
+
+def test_script_dash_reads_standard_input_and_dot_slash_dash_a_file(tmp_path: Path) -> None:
+    """The console script reads ``-`` from standard input, while ``./-`` still names a file called "-"."""
+    text = diary_csv(days("P1", date(2026, 1, 5), 2))
+    (tmp_path / "-").write_text(diary_csv(days("P2", date(2026, 1, 5), 2)))
+    env = {**os.environ, "ONABOARD_TODAY": TODAY}
+    for argument, patient_id in (("-", "P1"), ("./-", "P2")):
+        done = subprocess.run(
+            [str(SCRIPT), "assess", argument, "--json"],
+            input=text,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert [p["patient_id"] for p in exactly_one_json(done.stdout)["patients"]] == [patient_id]
+
+
+@pytest.mark.parametrize(
+    ("patients", "options"),
+    [(400, ("--json",)), (400, ()), (1, ("--json",)), (1, ())],
+    ids=["json-while-writing", "text-while-writing", "json-last-block", "text-last-block"],
+)
+def test_script_closed_pipe_exits_0_with_nothing_on_stderr(
+    write: Writer, patients: int, options: tuple[str, ...]
+) -> None:
+    """A reader closing the pipe (``onaboard assess big.csv --json | head -1``) ends the command quietly with exit
+    0, whether the output was still being written (it exited 1) or its last block was flushed at exit (it printed
+    "Exception ignored ... BrokenPipeError" and exited 120)."""
+    path = write([row for n in range(patients) for row in days(f"P{n:03d}", date(2026, 1, 5), 1)])
+    env = {**os.environ, "ONABOARD_TODAY": TODAY}
+    with subprocess.Popen(
+        [str(SCRIPT), "assess", path, *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        if patients > 1:
+            assert process.stdout.readline()  # the output has begun; much more is to come
+        process.stdout.close()  # before a single patient's output is written: it meets the closed pipe at exit
+        stderr = process.stderr.read()
+        assert (process.wait(timeout=60), stderr) == (0, b"")

@@ -18,10 +18,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from onaboard.clinical.assessment import DEFAULT_PERIODS, Assessment, assess
 from onaboard.clinical.cycles import ScheduleError, interval_check, schedule_status
@@ -59,6 +61,12 @@ PROGRESS_MIN_PATIENTS = 20
 """Show a progress bar (on a terminal's stderr) when judging at least this many patients."""
 
 BAD_DATE_OPTION = "{option}: {value!r} is not a date in YYYY-MM-DD form"
+DATE_OPTION_AFTER_TODAY = "{option}: {value} is after today ({today})"
+"""A date option naming a day still to come: the diary can hold no row for it (a row after today is an error)."""
+STDIN = "-"
+"""The DIARY.csv argument that reads the diary from standard input."""
+STDIN_NAME = "standard input"
+"""How a message names the diary read from standard input."""
 NO_SUCH_FILE = "{path}: no such file"
 UNREADABLE_FILE = "{path}: cannot be read ({reason})"
 PATIENT_NOT_IN_FILE = "--patient: {patient_id!r} is not in {path}"
@@ -106,7 +114,44 @@ MEDICATION_COLUMNS: tuple[tuple[str, AcuteClass | None], ...] = (
 added up, so no count exceeds the period's days), and the days with any acute medication (``None``). They are a
 table of their own: beside the headache days and the change they would not fit 120 columns."""
 
+
+def _stop_writing() -> NoReturn:
+    """End the command quietly when its reader has closed stdout (``onaboard assess big.csv --json | head -1``).
+
+    As Python's documentation on SIGPIPE advises: the rest of the output goes to devnull (so the interpreter's own
+    flush at exit cannot fail again and print "Exception ignored ... BrokenPipeError"), then exit. Exit 0, not the
+    1 Python and Click use: cli.md knows only 0 (success) and 2 (invalid input or arguments, with every problem on
+    stderr), and a closed pipe is no invalid input. Output is written only once the input has been read, checked
+    and judged, so the command has succeeded; the reader just wanted no more of it (as ``head`` does).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a file descriptor (an in-process test runner) holds nothing more
+        pass
+    sys.exit(0)
+
+
+class _Commands(TyperGroup):
+    """The ``onaboard`` command group, stopping quietly on a closed stdout (``_stop_writing``).
+
+    The broken pipe is caught here, inside the entry point's ``app()``: Typer's own handler, around this, would turn
+    it into exit 1 with nothing said. stdout is flushed here too, so a closed pipe met by the output's last block is
+    caught as well, not at the interpreter's exit.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()
+        except BrokenPipeError:
+            _stop_writing()
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="onaboard",
     help="Decision support for onabotulinumtoxinA (BOTOX) treatment of chronic migraine. "
     "It computes and explains; the clinician decides.",
@@ -118,9 +163,19 @@ app = typer.Typer(
 PIPE_WIDTH = 120
 """Text width when stdout is a file or a pipe (a terminal uses its own width)."""
 
-stdout = Console(highlight=False)
+
+class _StdoutConsole(Console):
+    """The text output's console: a closed pipe ends the command as ``--json``'s does (``_stop_writing``; Rich's
+    own handler exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _stop_writing()
+
+
+stdout = _StdoutConsole(highlight=False)
 if not stdout.is_terminal:
-    stdout = Console(highlight=False, width=PIPE_WIDTH)
+    stdout = _StdoutConsole(highlight=False, width=PIPE_WIDTH)
 stderr = Console(stderr=True, highlight=False)
 
 ASCII_FORMS: Mapping[str, str] = {
@@ -176,7 +231,13 @@ def _for_stdout(text: str) -> str:
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 DiaryArgument = Annotated[
-    Path, typer.Argument(metavar="DIARY.csv", help="Diary CSV (shared/spec/diary-csv.md).", show_default=False)
+    # a str, not a Path: Path("./-") is "-", and ./- must stay the way to name a file called "-"
+    str,
+    typer.Argument(
+        metavar="DIARY.csv",
+        help="Diary CSV (shared/spec/diary-csv.md); - reads it from standard input.",
+        show_default=False,
+    ),
 ]
 PatientOption = Annotated[str | None, typer.Option("--patient", metavar="ID", help="Only this patient.")]
 
@@ -194,16 +255,19 @@ class Arguments:
     def __init__(self) -> None:
         self.problems: list[str] = []
 
-    def date(self, option: str, value: str | None) -> date | None:
+    def date(self, option: str, value: str | None, *, not_after: date | None = None) -> date | None:
+        """The option's date; a problem when it is not a YYYY-MM-DD date, or falls after ``not_after`` (today)."""
         if value is None:
             return None
         parsed = iso_date(value)
         if parsed is None:
             self.problems.append(BAD_DATE_OPTION.format(option=option, value=value))
+        elif not_after is not None and parsed > not_after:
+            self.problems.append(DATE_OPTION_AFTER_TODAY.format(option=option, value=parsed, today=not_after))
         return parsed
 
-    def dates(self, option: str, value: str) -> list[date]:
-        parsed = [self.date(option, item.strip()) for item in value.split(",")]
+    def dates(self, option: str, value: str, *, not_after: date | None = None) -> list[date]:
+        parsed = [self.date(option, item.strip(), not_after=not_after) for item in value.split(",")]
         return [day for day in parsed if day is not None]
 
     def require(self, condition: bool, message: str) -> None:
@@ -240,16 +304,18 @@ def clinic_today() -> date:
     return command_today(timezone.localdate)
 
 
-def _read_diary(path: Path, patient_id: str | None, args: Arguments, *, today: date) -> tuple[PatientDiary, ...]:
+def _read_diary(path: str, patient_id: str | None, args: Arguments, *, today: date) -> tuple[PatientDiary, ...]:
     """The file's patients (or the one asked for), no row after ``today``; exits 2 on any problem, listing them
-    all: the options' problems already in ``args`` and the file's, so a bad option does not hide a bad row."""
+    all: the options' problems already in ``args`` and the file's, so a bad option does not hide a bad row.
+    ``path`` ``-`` is standard input (read as bytes, like a file, so the diary's own decoding rules apply)."""
     data = None
+    name = STDIN_NAME if path == STDIN else path
     try:
-        data = path.read_bytes()
+        data = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
     except FileNotFoundError:
         args.problems.append(NO_SUCH_FILE.format(path=path))
     except OSError as error:
-        args.problems.append(UNREADABLE_FILE.format(path=path, reason=error.strerror or error))
+        args.problems.append(UNREADABLE_FILE.format(path=name, reason=error.strerror or error))
     patients: tuple[PatientDiary, ...] = ()
     chosen: tuple[PatientDiary, ...] = ()
     if data is not None:
@@ -260,7 +326,7 @@ def _read_diary(path: Path, patient_id: str | None, args: Arguments, *, today: d
         else:
             chosen = tuple(p for p in patients if patient_id is None or p.patient_id == patient_id)
             if not chosen and patient_id is not None:
-                args.problems.append(PATIENT_NOT_IN_FILE.format(patient_id=patient_id, path=path))
+                args.problems.append(PATIENT_NOT_IN_FILE.format(patient_id=patient_id, path=name))
     args.check()
     return chosen
 
@@ -380,7 +446,7 @@ def assess_command(
     today = command_today()
     args = Arguments()
     args.require(periods >= 1, PERIODS_BELOW_ONE.format(value=periods))
-    as_of_date = args.date("--as-of", as_of)
+    as_of_date = args.date("--as-of", as_of, not_after=today)  # no diary row can be after today, so no as_of
     birth = args.date("--birth-date", birth_date)
     if as_of_date is not None and birth is not None:
         args.require(birth <= as_of_date, BIRTH_AFTER_AS_OF.format(birth=birth, as_of=as_of_date))

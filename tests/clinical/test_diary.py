@@ -466,3 +466,81 @@ def test_a_patient_diary_refuses_days_out_of_order_twice_or_of_another_patient()
         PatientDiary("P1", (first, first))
     with pytest.raises(ValueError, match="patient P2's, not P1's"):
         PatientDiary("P1", (first, DiaryDay("P2", date(2026, 1, 3), Decimal(0))))
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_invalid_utf8_names_its_physical_line_whatever_the_line_ends(end):
+    """The line of a byte that is not UTF-8 counts CR LF, a lone CR and LF each as one line end, as the rest of the
+    reader does (a file of lone CRs named line 1 for a bad byte on line 3)."""
+    data = end.join(["patient_id,date,headache_hours,notes", "P1,2026-01-05,0,ok", "P1,2026-01-06,0,caf"]).encode()
+    assert problems_of(data + b"\xe9" + end.encode()) == [f"line 3: {diary_module.NOT_UTF8}"]
+
+
+def test_invalid_utf8_after_a_byte_order_mark_names_its_line():
+    """A byte-order mark does not shift the line of a bad byte (a bad byte at the start of line 3 was named line 2)."""
+    data = b"\xef\xbb\xbfpatient_id,date,headache_hours\nP1,2026-01-05,0\n\xe9P1,2026-01-06,0\n"
+    assert problems_of(data) == [f"line 3: {diary_module.NOT_UTF8}"]
+
+
+def test_invalid_utf8_inside_a_multiline_note_names_the_line_its_record_starts():
+    """A bad byte inside a quoted note spanning lines is reported on the line its record starts, the contract's N
+    (a blank line and an earlier quoted note spanning lines counted as physical lines)."""
+    data = b'patient_id,date,headache_hours,notes\n\nP1,2026-01-05,0,"a\r\nb"\nP1,2026-01-06,0,"one\ntwo\r\ncaf\xe9"\n'
+    assert problems_of(data) == [f"line 5: {diary_module.NOT_UTF8}"]
+
+
+def test_invalid_utf8_at_the_start_of_a_line_names_that_line():
+    """A bad byte opening a line after a complete record belongs to the record starting there."""
+    assert problems_of(b"patient_id,date,headache_hours\r\nP1,2026-01-05,0\r\n\xe9\r\n") == [
+        f"line 3: {diary_module.NOT_UTF8}"
+    ]
+
+
+@pytest.mark.parametrize("spaces", [" ", "  ", "\t", " \t "])
+def test_spaces_after_a_closing_quote_are_trimmed_like_any_others(spaces):
+    """Spaces or tabs between a closing quote and the next comma or line end are trimmed, as spaces before an
+    opening quote are (the file was refused: "',' expected after '\"'"), whatever the line ends."""
+    for end in ("\n", "\r\n", "\r"):
+        text = end.join(
+            [
+                f'"patient_id"{spaces},date,headache_hours,notes{spaces}',
+                f'"P1"{spaces},"2026-01-05"{spaces},"0"{spaces}',
+                f'P1,2026-01-06,0,"two{end}lines, and ""quotes"" "{spaces}',
+                f"P1,2026-01-07,0,{spaces}",
+                f'P1,2026-01-08,"0"{spaces}',
+            ]
+        )
+        (patient,) = parse_diary(text, today=TODAY)
+        assert [(day.date.day, day.headache_hours, day.notes) for day in patient.days] == [
+            (5, 0, ""),
+            (6, 0, f'two{end}lines, and "quotes"'),
+            (7, 0, ""),
+            (8, 0, ""),
+        ]
+
+
+def test_spaces_after_a_closing_quote_keep_the_line_numbers():
+    """Trimming the spaces after a closing quote leaves every record on its physical line."""
+    text = f'{HEADER},notes\nP1,2026-01-05,0,,"two\nlines" \nP1,"2026-01-06"  ,x,\t\n'
+    assert problems_of(text) == [
+        "line 4, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')"
+    ]
+
+
+@pytest.mark.parametrize(
+    "row",
+    ['P1,2026-01-05,"0" x,', 'P1,2026-01-05,"0" "1",', 'P1,2026-01-05,"0"\x0b,', 'P1,"2026-01-05"x ,0,'],
+    ids=["text-after-spaces", "second-quoted-value", "vertical-tab", "text-then-spaces"],
+)
+def test_anything_but_spaces_or_tabs_after_a_closing_quote_is_still_malformed(row):
+    """Only spaces and tabs may follow a closing quote: text, another quoted value or other whitespace is refused
+    as before, with the csv module's words, on the line its record starts."""
+    assert problems_of(f"{HEADER}\nP1,2026-01-04,0,\n{row}\nP1,2026-01-06,0,\n") == [
+        "line 3: malformed CSV: ',' expected after '\"'"
+    ]
+
+
+def test_a_quote_inside_an_unquoted_value_is_kept_with_spaces_after_it():
+    """A quote that does not open its value is part of it, and spaces after it are trimmed with the value's."""
+    day = only_day(f'{HEADER},notes\nP1,2026-01-05,0,,a 5" nail  \n')
+    assert day.notes == 'a 5" nail'

@@ -10,6 +10,7 @@ No I/O happens here: callers pass the file's text (or bytes) and today's date.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -427,14 +428,85 @@ def diary_day_from_fields(
     return list(problems) if day is None else day
 
 
+def _raise_csv_field_limit() -> None:
+    """Let the csv module read fields up to ``CSV_FIELD_MAX_CHARACTERS`` (never lowering the process's limit)."""
+    if csv.field_size_limit() < CSV_FIELD_MAX_CHARACTERS:
+        csv.field_size_limit(CSV_FIELD_MAX_CHARACTERS)
+
+
+def _physical_lines(text: str) -> int:
+    """The physical lines ``text`` runs over: CR LF, a lone CR and LF each end one, as the csv reader counts them."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
+def _record_start_line(text: str) -> int:
+    """The physical line on which the record holding the end of ``text`` starts, numbered as ``csv_records``
+    numbers records (for a bad byte after ``text``: the record it would belong to, a quoted note spanning lines
+    included). Read leniently, as the quoting past a bad byte is unknown; a field past the csv module's limit falls
+    back to the physical line ``text`` ends on."""
+    _raise_csv_field_limit()
+    # The sentinel stands for the bad byte: it lands in the record that byte is in (inside an open quote too)
+    reader = csv.reader(io.StringIO(text + "x", newline=""), strict=False, skipinitialspace=True)
+    start = previous_line = 0
+    try:
+        for _ in reader:
+            start = previous_line + 1
+            previous_line = reader.line_num
+    except csv.Error:
+        return _physical_lines(text)
+    return start
+
+
 def _decode(source: str | bytes) -> str | Problem:
+    """The text of ``source`` without its byte-order mark, or ``NOT_UTF8`` on the line of the record holding the
+    first bad byte (the contract's N: the physical line on which that record starts)."""
     if isinstance(source, str):
         return source.removeprefix("\ufeff")
+    body = source.removeprefix(codecs.BOM_UTF8)  # as "utf-8-sig" reads it; error offsets are then in ``body``
     try:
-        return source.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = source[: error.start].count(b"\n") + 1
-        return Problem(line, None, NOT_UTF8)
+        before = body[: error.start].decode("utf-8")  # every byte before the first bad one is UTF-8
+        return Problem(_record_start_line(before.removeprefix("\ufeff")), None, NOT_UTF8)
+
+
+_SPACES_AFTER_A_QUOTE = re.compile(r'"[ \t]+(?=[,\r\n]|\Z)')
+_QUOTED_REST = re.compile(r'[^"]*+(?:""[^"]*+)*+"')
+"""A quoted value after its opening quote, up to its closing quote (a doubled quote is one quote of the value)."""
+_SPACES_TO_FIELD_END = re.compile(r"[ \t]*(?=[,\r\n]|\Z)")
+
+
+def _without_spaces_after_closing_quotes(text: str) -> str:
+    """``text`` without the spaces and tabs between a closing quote and the next comma or line end.
+
+    The strict csv reader refuses them (``',' expected after '"'``) although the contract trims values of
+    surrounding spaces; they are taken out here, the rest left to the reader, which still refuses a quote never
+    closed or anything else after a closing quote in its own words. Only spaces and tabs go, never a line end, so
+    every record keeps its physical lines. Quoted values are found as the csv reader finds them: a quote opens one
+    when only spaces (its ``skipinitialspace``) stand between it and the field's start; any other quote is part of
+    an unquoted value.
+    """
+    if not _SPACES_AFTER_A_QUOTE.search(text):  # the common case: nothing to take out, the text read as it is
+        return text
+    kept: list[str] = []
+    copied = position = 0
+    while (opening := text.find('"', position)) >= 0:
+        before = opening - 1
+        while before >= 0 and text[before] == " ":
+            before -= 1
+        if before >= 0 and text[before] not in ",\r\n":  # a quote inside an unquoted value: part of it
+            position = opening + 1
+            continue
+        closed = _QUOTED_REST.match(text, opening + 1)
+        spaces = None if closed is None else _SPACES_TO_FIELD_END.match(text, closed.end())
+        if closed is None or spaces is None:  # never closed, or text after the closing quote: the reader says so
+            break
+        if spaces.end() > closed.end():
+            kept.append(text[copied : closed.end()])
+            copied = spaces.end()
+        position = spaces.end()
+    kept.append(text[copied:])
+    return "".join(kept)
 
 
 def csv_records(
@@ -446,10 +518,11 @@ def csv_records(
     the line, is appended to ``malformed`` when given (so a reader lists it after the problems of the rows before
     it), else raised as ``error``. Shared by every CSV reader in onaboard so line numbers mean the same everywhere.
     """
-    if csv.field_size_limit() < CSV_FIELD_MAX_CHARACTERS:
-        csv.field_size_limit(CSV_FIELD_MAX_CHARACTERS)
-    # skipinitialspace: spaces before a quoted value are trimmed like any others, not read as part of the value
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True, skipinitialspace=True)
+    _raise_csv_field_limit()
+    # skipinitialspace: spaces before a quoted value are trimmed like any others, not read as part of the value;
+    # spaces and tabs after its closing quote are taken out before the (strict) reader sees them, for the same reason
+    text = _without_spaces_after_closing_quotes(text.removeprefix("\ufeff"))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
     previous_line = 0
     while True:
         start = previous_line + 1
