@@ -161,6 +161,9 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "injections:session_book": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:first_session_book": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_cancel": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
+    # marking a recorded session entered in error: reached with RECORD_SESSION (a nurse is told it is a clinician's
+    # to do: injections.services.injection_session_mark_in_error asks DECIDE_TREATMENT)
+    "injections:session_in_error": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "injections:session_detail": patient_page(STAFF | PATIENT, STAFF),
     "injections:side_effect_detail": patient_page(CLINICAL | PATIENT, CLINICAL),
     "injections:side_effect_review": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
@@ -255,6 +258,7 @@ API: dict[str, Rule] = {
     "GET /api/sessions/{session_id}": SESSION_READ,
     "PUT /api/sessions/{session_id}/booking": CLINICAL_WRITE,
     "POST /api/sessions/{session_id}/cancel": CLINICAL_WRITE,
+    "POST /api/sessions/{session_id}/entered-in-error": CLINICAL_WRITE,
     "GET /api/patients/{patient_id}/side-effects": CLINICAL_READ,
     "POST /api/patients/{patient_id}/side-effects": KEEP_DIARY,
     "GET /api/side-effects/{side_effect_id}": CLINICAL_READ,
@@ -288,6 +292,7 @@ def api_bodies(today: Any) -> dict[str, dict[str, Any]]:
         },
         "PUT /api/sessions/{session_id}/booking": {"date": (today + timedelta(days=60)).isoformat()},
         "POST /api/sessions/{session_id}/cancel": {},
+        "POST /api/sessions/{session_id}/entered-in-error": {"reason": "recorded for the wrong patient"},
         "POST /api/patients/{patient_id}/side-effects": {
             "kind": "neck_pain",
             "onset": today.isoformat(),

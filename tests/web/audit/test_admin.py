@@ -131,7 +131,7 @@ def test_an_administrator_reading_the_trail_is_not_shown_clinical_content(client
     patient.other_toxin_asked = True
     patient.save()
     record(user=world.users["nurse"], patient=patient, date=DAY)
-    record(user=world.users["nurse"], patient=patient, date=DAY + dt.timedelta(days=60), override_reason=REASON)
+    record(user=world.users["clinician"], patient=patient, date=DAY + dt.timedelta(days=60), override_reason=REASON)
     event = AuditEvent.objects.get(object_type="injection_session_override")
     client.force_login(superuser)
     listed = client.get(reverse("admin:audit_auditevent_changelist"))

@@ -48,7 +48,7 @@ def _treated_patient(world):
     patient.save()
     nurse, clinician = world.users["nurse"], world.users["clinician"]
     record(user=nurse, patient=patient, date=FIRST)
-    early = record(user=nurse, patient=patient, date=EARLY, override_reason=REASON)
+    early = record(user=clinician, patient=patient, date=EARLY, override_reason=REASON)
     assert early.overridden_checks == "interval"
     effect = injections.side_effect_report(
         user=world.users["patient"],

@@ -102,17 +102,25 @@ def test_recording_a_booking_recorded_meanwhile_is_409_whatever_the_date(world, 
     assert InjectionSession.objects.count() == count
 
 
-def test_an_override_for_checks_other_than_those_failing_is_422_at_override_reason(world, nurse_api):
+@pytest.fixture
+def clinician_api(world) -> Client:
+    """A client sending the clinician's bearer token."""
+    _token, raw = ApiToken.issue(world.users["clinician"], "override tests")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def test_an_override_for_checks_other_than_those_failing_is_422_at_override_reason(world, clinician_api, nurse_api):
     """``overridden_checks`` names what the reason answers: ["interval"] when the interval and the cumulative dose
     fail (two sessions in the last weeks) is 422 at ``override_reason`` with the checks failing now, and nothing is
-    recorded; naming both records the session; without it, the reason covers whatever fails (as before)."""
+    recorded; naming both records the session; without it, the reason covers whatever fails (as before). A nurse is
+    refused at ``override_reason`` whatever they name: both checks are a clinician's to override."""
     today = timezone.localdate()
     for days in (88, 4):  # 84 days apart, both within the 3 months before today
         record(user=world.users["nurse"], patient=world.own_patient, date=today - dt.timedelta(days=days), today=today)
     url = f"/api/patients/{world.own_patient.external_id}/sessions"
     count = InjectionSession.objects.count()
     body = _session_body(override_reason="Flare; agreed with the patient")
-    response = nurse_api.post(
+    response = clinician_api.post(
         url, json.dumps({**body, "overridden_checks": ["interval"]}), content_type="application/json"
     )
     assert response.status_code == 422
@@ -121,7 +129,10 @@ def test_an_override_for_checks_other_than_those_failing_is_422_at_override_reas
     assert any("cumulative_dose" in str(place) for place in places)
     assert InjectionSession.objects.count() == count
     both = {**body, "overridden_checks": ["cumulative_dose", "interval"]}
-    assert nurse_api.post(url, json.dumps(both), content_type="application/json").status_code == 201
+    as_nurse = nurse_api.post(url, json.dumps(both), content_type="application/json")
+    assert as_nurse.status_code == 422
+    assert ["body", "override_reason"] in [problem["loc"] for problem in as_nurse.json()["detail"]]
+    assert clinician_api.post(url, json.dumps(both), content_type="application/json").status_code == 201
 
 
 def _move(client: Client, booking: InjectionSession, day: str):

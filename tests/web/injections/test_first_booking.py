@@ -208,3 +208,18 @@ def test_a_first_booking_without_a_date_asks_for_it_in_plain_words(client, world
     assert page.count("Enter the day of the session.") == 2  # the summary's link and the field's own message
     assert "This field is required." not in page
     assert not InjectionSession.objects.exists()
+
+
+def test_a_first_booking_while_the_label_criteria_are_not_met_warns(nurse, patient):
+    """The patient page offers no first booking to a patient who does not meet the BOTOX label criteria, but the
+    clinic may book ahead: the booking is saved, and its warnings say the label's reasons and that recording the
+    first session will need a clinician's override (three episodic periods: chronic migraine no)."""
+    from tests.web.clinic.diaries import TODAY as DIARY_DAY
+    from tests.web.clinic.diaries import episodic_rows, store
+
+    store(patient, episodic_rows())
+    booking = _book(nurse, patient, DIARY_DAY)
+    (warning, *_) = services.booking_warnings(patient=patient, date=booking.date, today=DIARY_DAY)
+    assert warning.startswith(f"The BOTOX label criteria are not met on {DIARY_DAY}: ")
+    assert warning.endswith("recording the first session will need a clinician's reason to go ahead anyway.")
+    assert "ICHD-3 1.3" in warning

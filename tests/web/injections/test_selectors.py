@@ -570,7 +570,7 @@ def test_the_label_not_met_before_a_first_session_is_a_check(patient):
 
 
 URGENT_LINE = (
-    "Trouble swallowing, started 2025-12-12: graded severe by a clinician, related to treatment: possible distant "
+    "Trouble swallowing, started 2025-12-12: graded severe on review, related to treatment: possible distant "
     "spread of toxin effect (BOTOX boxed warning)"
 )
 

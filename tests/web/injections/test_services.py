@@ -224,23 +224,36 @@ def test_a_fixed_site_at_0_units_gets_no_row_and_the_others_keep_their_spots(nur
     assert "site_dose: PREEMPT: 1 fixed site not given (temporalis left 2): 150 U at 30 sites" in session.check_reasons
 
 
-def test_a_session_within_12_weeks_needs_an_override_reason(nurse, patient):
-    """Recording 60 days after the last session is blocked by the 12-week check until a reason is given."""
+def test_a_session_within_12_weeks_needs_an_override_reason(nurse, patient, world):
+    """Recording 60 days after the last session is blocked by the 12-week check until a clinician gives a reason:
+    a nurse is refused in the clinician-only words, with or without one (retreating sooner than the label's schedule
+    is a prescribing decision: ``CLINICIAN_OVERRIDES``)."""
     record(user=nurse, patient=patient, date=DAY)
     early = DAY + dt.timedelta(days=60)
     with pytest.raises(services.SessionChecksFailedError) as blocked:
-        record(user=nurse, patient=patient, date=early)
+        record(user=world.users["clinician"], patient=patient, date=early)
     assert [check.code for check in blocked.value.checks] == ["interval"]
     assert blocked.value.messages == (services.OVERRIDE_NEEDED.format(checks="12-week interval"),)
-    assert not InjectionSession.objects.filter(patient=patient, date=early).exists()
+    for reason in ("", "patient asked"):
+        with pytest.raises(services.SessionChecksClinicianOnlyError) as nurse_refused:
+            record(user=nurse, patient=patient, date=early, override_reason=reason)
+        assert nurse_refused.value.problems == (
+            ("override_reason", services.CLINICIAN_OVERRIDE_ONLY.format(checks="12-week interval")),
+        )
+    assert not InjectionSession.objects.filter(patient=patient, date=early, status=SessionStatus.RECORDED).exists()
 
 
-def test_an_override_reason_is_stored_and_audited(nurse, patient):
-    """With a reason, the early session is recorded; the reason and the overridden check are kept, and the override
-    is audited naming the check (the reason is clinical: it stays in the session)."""
+def test_an_override_reason_is_stored_and_audited(nurse, patient, world):
+    """With a clinician's reason, the early session is recorded; the reason and the overridden check are kept, and
+    the override is audited naming the check (the reason is clinical: it stays in the session)."""
     record(user=nurse, patient=patient, date=DAY)
     early = DAY + dt.timedelta(days=60)
-    session = record(user=nurse, patient=patient, date=early, override_reason="Severe relapse; neurologist agreed.")
+    session = record(
+        user=world.users["clinician"],
+        patient=patient,
+        date=early,
+        override_reason="Severe relapse; neurologist agreed.",
+    )
     assert session.override_reason == "Severe relapse; neurologist agreed."
     assert session.overridden_checks == "interval"
     assert "(< 84)" in session.check_reasons
@@ -967,14 +980,14 @@ def test_every_review_is_kept_and_one_that_weakens_the_last_needs_a_reason(nurse
     for grade, related in (("mild", True), ("severe", None)):
         with pytest.raises(services.SideEffectRefusedError) as refused:
             services.side_effect_review(
-                user=nurse, side_effect=reported, grade=grade, related_to_treatment=related, session=first
+                user=clinician, side_effect=reported, grade=grade, related_to_treatment=related, session=first
             )
         ((field, message),) = refused.value.problems
         assert field == "reason"
         assert message.startswith(f"Give the reason for this change: {clinician.get_full_name() or clinician.username}")
         assert "as severe, related to treatment" in message
     services.side_effect_review(
-        user=nurse,
+        user=clinician,
         side_effect=reported,
         grade="mild",
         related_to_treatment=True,
@@ -992,6 +1005,42 @@ def test_every_review_is_kept_and_one_that_weakens_the_last_needs_a_reason(nurse
     kept = [(r.grade, r.reviewed_by, r.reason) for r in selectors.side_effect_reviews(reported)]
     assert kept == [
         ("severe", clinician, ""),
-        ("mild", nurse, "Seen in clinic: a slight droop only, resolving."),
+        ("mild", clinician, "Seen in clinic: a slight droop only, resolving."),
         ("moderate", nurse, ""),
     ]
+
+
+def test_a_nurse_may_not_weaken_a_clinicians_review(nurse, patient, world):
+    """A nurse grading a clinician's "severe, related" review lower, or no longer related, is refused even with a
+    reason, naming the clinician's review, and nothing is kept; raising it is allowed, and the session screen's line
+    names who graded it (not "a clinician")."""
+    first = record(user=nurse, patient=patient, date=DAY)
+    reported = services.side_effect_report(
+        user=world.users["patient"], patient=patient, kind="eyelid_ptosis", onset=TODAY, severity="mild", today=TODAY
+    )
+    clinician = world.users["clinician"]
+    services.side_effect_review(
+        user=clinician, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
+    )
+    name = clinician.get_full_name() or clinician.username
+    for grade, related in (("mild", True), ("moderate", False)):
+        with pytest.raises(services.SideEffectRefusedError) as refused:
+            services.side_effect_review(
+                user=nurse,
+                side_effect=reported,
+                grade=grade,
+                related_to_treatment=related,
+                session=first,
+                reason="looked fine to me",
+            )
+        ((field, message),) = refused.value.problems
+        assert field == ""
+        assert message.startswith(f"{name}, a clinician, reviewed it on ")
+        assert "as moderate, related to treatment. Only a clinician may lower that grade" in message
+    assert reported.reviews.count() == 1
+    services.side_effect_review(
+        user=nurse, side_effect=reported, grade="severe", related_to_treatment=True, session=first
+    )
+    reported.refresh_from_db()
+    nurse_name = nurse.get_full_name() or nurse.username
+    assert f"graded severe by {nurse_name}, related to treatment" in selectors.side_effect_reason(reported)

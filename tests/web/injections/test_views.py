@@ -208,7 +208,12 @@ def test_a_reason_written_for_the_checks_shown_does_not_cover_checks_failing_sin
     assert shown
     reason = "Travelling abroad for a month; agreed with the patient."
     record(
-        user=world.users["nurse"], patient=patient, date=today(), today=today(), override_reason=reason, booking=booking
+        user=world.users["clinician"],
+        patient=patient,
+        date=today(),
+        today=today(),
+        override_reason=reason,
+        booking=booking,
     )
     data = {**screen_data(day=yesterday, override=reason), "checks_shown": shown}
     response = client.post(new, data)
@@ -490,7 +495,7 @@ def test_the_checks_say_a_failed_check_will_be_overridden_once_a_reason_is_typed
     """A session 10 days after the last fails the 12-week check: the live checks say recording is blocked until a
     reason is given, and once one is typed, that the check will be recorded as overridden with it."""
     InjectionSessionFactory(patient=patient, date=today() - dt.timedelta(days=10), status=SessionStatus.RECORDED)
-    login(client, world, "nurse")
+    login(client, world, "clinician")
     blocked = client.post(new_url(patient), screen_data(action="preview"), HTTP_HX_REQUEST="true").content.decode()
     assert "Recording is blocked" in blocked
     assert "failed — recording needs an override reason" in blocked
@@ -789,7 +794,11 @@ def test_an_override_shows_on_the_session(client, world, patient):
     interval a claim turns on, with the record's figures, never the reason (as in the API, the admin and the PDF)."""
     record(user=world.users["nurse"], patient=patient, date=today() - dt.timedelta(days=20), today=today())
     session = record(
-        user=world.users["nurse"], patient=patient, date=today(), today=today(), override_reason="Agreed with Dr Lee"
+        user=world.users["clinician"],
+        patient=patient,
+        date=today(),
+        today=today(),
+        override_reason="Agreed with Dr Lee",
     )
     login(client, world, "clinician")
     html = client.get(detail_url(session)).content.decode()
@@ -932,14 +941,15 @@ def test_a_stale_review_does_not_overwrite_a_newer_one(client, world, recorded):
 
 
 def test_a_review_lowering_the_last_asks_why_and_the_pages_keep_every_review(client, world, recorded):
-    """A nurse's review grading mild what a clinician graded severe comes back asking for the reason (at the reason
+    """A nurse's review grading mild what a nurse graded severe comes back asking for the reason (at the reason
     field, the earlier review named), and is saved with one; the side effect's page then lists both reviews, who and
-    why, for staff, and says who gave the grade; the patient's page lists none."""
+    why, for staff, and says who gave the grade; the patient's page lists none. A clinician's grade, the nurse may
+    not lower: the form says so, naming the clinician's review, and keeps nothing."""
     effect = services.side_effect_report(
         user=world.users["patient"], patient=world.own_patient, kind="eyelid_ptosis", onset=today(), severity="severe"
     )
     services.side_effect_review(
-        user=world.users["clinician"], side_effect=effect, grade="severe", related_to_treatment=True, session=recorded
+        user=world.users["nurse"], side_effect=effect, grade="severe", related_to_treatment=True, session=recorded
     )
     login(client, world, "nurse")
     url = reverse("injections:side_effect_review", args=[effect.external_id])
@@ -952,6 +962,13 @@ def test_a_review_lowering_the_last_asks_why_and_the_pages_keep_every_review(cli
     table = page[page.index('id="side-effect-reviews"') :]
     assert table.index("Severe") < table.index("Mild") < table.index("Examined: slight droop, resolving.")
     assert "(by nurse, " in page
+    services.side_effect_review(
+        user=world.users["clinician"], side_effect=effect, grade="severe", related_to_treatment=True, session=recorded
+    )
+    overruled = html.unescape(client.post(url, {**data, "reason": "Looks better to me."}).content.decode())
+    assert "a clinician, reviewed it on " in overruled
+    assert "Only a clinician may lower that grade" in overruled
+    assert effect.reviews.count() == 3
     login(client, world, "patient")
     assert 'id="side-effect-reviews"' not in client.get(detail).content.decode()
 
@@ -1358,7 +1375,7 @@ def test_the_session_screen_shows_an_urgent_side_effect_since_the_last_session(c
     page = client.get(new_url(patient), follow=True).content.decode()
     assert _check_line(page, "Side effects since the last session").startswith("urgent")
     assert (
-        f"Trouble swallowing, started {onset.isoformat()}: graded severe by a clinician, related to treatment: "
+        f"Trouble swallowing, started {onset.isoformat()}: graded severe on review, related to treatment: "
         "possible distant spread of toxin effect (BOTOX boxed warning)"
     ) in page
 

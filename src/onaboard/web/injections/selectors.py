@@ -94,7 +94,10 @@ CONTRAINDICATION_NOT_ANSWERED = gettext_noop("not answered: {questions} — ask 
 """The contraindication check while a label contraindication question is unanswered: not a block, and not "passed"."""
 
 SIDE_EFFECT_REASON = gettext_noop("{kind}, started {onset}: {grade}, {relation}")
-SIDE_EFFECT_GRADED = gettext_noop("graded {grade} by a clinician")
+SIDE_EFFECT_GRADED = gettext_noop("graded {grade} by {name}")
+"""A grade with its reviewer named: a nurse may grade a side effect too, so "by a clinician" would misattribute it."""
+SIDE_EFFECT_GRADED_UNNAMED = gettext_noop("graded {grade} on review")
+"""A grade stored without its reviewer (an imported side effect)."""
 SIDE_EFFECT_REPORTED = gettext_noop("reported as {severity}, not graded by a clinician yet")
 SIDE_EFFECT_RELATED = gettext_noop("related to treatment")
 SIDE_EFFECT_RELATION_UNKNOWN = gettext_noop("relation to treatment not judged yet")
@@ -391,10 +394,22 @@ class CheckCode(enum.StrEnum):
     days a month with headache of 4 hours or more; shown only then; not enough data stays a warning)."""
 
 
-CLINICIAN_OVERRIDES = frozenset({CheckCode.CONTRAINDICATION, CheckCode.STOP_DECISION, CheckCode.LABEL_NOT_MET})
+CLINICIAN_OVERRIDES = frozenset(
+    {
+        CheckCode.CONTRAINDICATION,
+        CheckCode.STOP_DECISION,
+        CheckCode.LABEL_NOT_MET,
+        CheckCode.INTERVAL,
+        CheckCode.CUMULATIVE_DOSE,
+    }
+)
 """The checks only a user who may decide treatment (``patients.access.Capability.DECIDE_TREATMENT``: a clinician, not
-a nurse) may override: giving BOTOX despite a contraindication (BOTOX US PI 4), against a decision to stop, or
-outside the label's indication (adults with chronic migraine) is a prescribing decision."""
+a nurse) may override: giving BOTOX despite a contraindication (BOTOX US PI 4), against a decision to stop, outside
+the label's indication (adults with chronic migraine), sooner than the label's retreatment schedule (every 12 weeks)
+or past its cumulative dose (400 U in a 3-month interval: clinical-facts.md section 2, the engine's ``cycles``) is a
+prescribing decision. The label's dose and sites (a fixed site not given because the patient fainted, another
+dose at a site) and a missing prior authorisation are what happened or the payer's matter: whoever records may give
+the reason."""
 
 CHECK_TITLES = {
     CheckCode.INTERVAL: gettext_noop("{weeks}-week interval"),
@@ -861,7 +876,12 @@ def side_effect_reason(effect: SideEffect) -> str:
     """One side effect as the session screen lists it: what, when, its grade and relation, and the urgent kind's
     label warning."""
     if effect.clinician_grade:
-        grade = gettext(SIDE_EFFECT_GRADED).format(grade=effect.get_clinician_grade_display())
+        reviewer, graded = effect.reviewed_by, effect.get_clinician_grade_display()
+        if reviewer is not None:
+            name = reviewer.get_full_name() or reviewer.username
+            grade = gettext(SIDE_EFFECT_GRADED).format(grade=graded, name=name)
+        else:
+            grade = gettext(SIDE_EFFECT_GRADED_UNNAMED).format(grade=graded)
     else:
         grade = gettext(SIDE_EFFECT_REPORTED).format(severity=effect.get_severity_display())
     relation = gettext(SIDE_EFFECT_RELATED) if effect.related_to_treatment else gettext(SIDE_EFFECT_RELATION_UNKNOWN)

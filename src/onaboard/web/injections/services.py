@@ -38,18 +38,21 @@ from onaboard.web.injections.models import (
 )
 from onaboard.web.injections.selectors import (
     BEFORE_BIRTH,
+    CheckCode,
     CheckResult,
     SiteEntry,
+    eligibility_checks,
     injectors_for,
     interval_weeks,
     patient_schedule,
     recorded_sessions,
     session_before,
     session_checks,
+    session_warnings,
     side_effects_moved,
 )
 from onaboard.web.outcomes.selectors import stopped_decision
-from onaboard.web.patients.access import Capability, can
+from onaboard.web.patients.access import Capability, can, roles_with
 from onaboard.web.patients.models import Patient
 from onaboard.web.patients.services import patient_locked
 
@@ -82,8 +85,9 @@ OVERRIDE_NEEDED = gettext_noop(
     "Recording is blocked by: {checks}. Give a reason to override, or do not record this session."
 )
 CHECKS_CHANGED = gettext_noop(
-    "The checks changed after the screen showed them (a session recorded meanwhile, or the record changed): now "
-    "{checks} fail, as shown above. Read them, and record again if your reason still holds."
+    "The checks changed after the screen showed them (an edit made just before sending, a session recorded "
+    "meanwhile, or the record changed): now {checks} fail, as shown above. Read them, and record again if your "
+    "reason still holds."
 )
 CLINICIAN_OVERRIDE_ONLY = gettext_noop(
     "Only a clinician may override {checks}: going ahead anyway is a prescribing decision. Ask the treating "
@@ -126,6 +130,10 @@ BOOKING_WITHOUT_APPROVAL = gettext_noop(
     "The payer asks for a prior authorisation, and {reason}. The booking is saved; see that an approval covers "
     "{date} before that day (the patient's coverage page: ask, follow up or renew), or recording the session that "
     "day will need an override reason."
+)
+BOOKING_LABEL_NOT_MET = gettext_noop(
+    "The BOTOX label criteria are not met on {day}: {reasons}. The booking is saved; recording the first session "
+    "will need a clinician's reason to go ahead anyway."
 )
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
 ERROR_NOT_RECORDED = gettext_noop("Only a recorded session can be marked entered in error; this one is {status}.")
@@ -194,6 +202,12 @@ REVIEW_REASON_NEEDED = gettext_noop(
     "grade or no longer calls it related to treatment says why; the earlier review stays on the record."
 )
 REVIEWED_ON = gettext_noop(" on {day}")
+REVIEW_WEAKENED_CLINICIAN_ONLY = gettext_noop(
+    "{name}, a clinician, reviewed it{when} as {grade}, {relation}. Only a clinician may lower that grade or no longer "
+    "call it related to treatment: it weighs on where and whether the next dose is given. Ask them, or another "
+    "clinician, to review it again."
+)
+"""A review by someone who may not decide treatment (a nurse) that would weaken a clinician's review."""
 REVIEW_REASON_TOO_LONG = gettext_noop("Keep the reason to {limit} characters or fewer; this one has {count}.")
 GRADE_NEEDED = gettext_noop("Choose the clinician's grade.")
 """A review carries the clinician's own grade (the review form's message too)."""
@@ -594,8 +608,10 @@ def booking_horizon(today: dt.date) -> dt.date:
         return today.replace(year=year, day=28)
 
 
-def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
-    """What staff should know about a booking on ``date`` that is still allowed: ``BOOKING_AFTER_STOP`` when the
+def booking_warnings(*, patient: Patient, date: dt.date, today: dt.date | None = None) -> tuple[str, ...]:
+    """What staff should know about a booking on ``date`` that is still allowed: ``BOOKING_LABEL_NOT_MET`` when it
+    would be the first session and the BOTOX label criteria are not met (``_booking_label_not_met``; the patient page
+    offers no first booking then, but the clinic may book ahead), ``BOOKING_AFTER_STOP`` when the
     latest treatment decision on record is to stop (``outcomes.selectors.stopped_decision``; recording the session
     is not refused, but asks a clinician's override reason: ``selectors.eligibility_checks``), and
     ``BOOKING_BEFORE_DUE`` when it is less than the engine's
@@ -605,6 +621,8 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     (``coverage.selectors.approval_on``, the session screen's check): an approval that ends before the next
     session is asked to be renewed in time, not discovered on the day (``booking_approval_warning``)."""
     warnings = []
+    if (label := _booking_label_not_met(patient, date, today or timezone.localdate())) is not None:
+        warnings.append(label)
     stopped = stopped_decision(patient, date)
     if stopped is not None:
         warnings.append(gettext(BOOKING_AFTER_STOP).format(day=stopped.decided_on, name=stopped.decided_by))
@@ -613,6 +631,20 @@ def booking_warnings(*, patient: Patient, date: dt.date) -> tuple[str, ...]:
     if (missing := booking_approval_warning(patient=patient, date=date)) is not None:
         warnings.append(missing)
     return tuple(warnings)
+
+
+def _booking_label_not_met(patient: Patient, date: dt.date, today: dt.date) -> str | None:
+    """``BOOKING_LABEL_NOT_MET`` when ``date`` would be the patient's first session and the BOTOX label criteria are
+    not met, judged on the diary up to today (or ``date`` when earlier): the session screen's check
+    (``selectors.eligibility_checks``, ``CheckCode.LABEL_NOT_MET``), which a clinician's override reason answers."""
+    if recorded_sessions(patient).filter(date__lt=date).exists():
+        return None
+    day = min(date, today)
+    _kept, failed = eligibility_checks(session_warnings(patient, day=day))
+    for check in failed:
+        if check.code is CheckCode.LABEL_NOT_MET:
+            return gettext(BOOKING_LABEL_NOT_MET).format(day=day, reasons="; ".join(check.reasons))
+    return None
 
 
 def _booking_before_due(patient: Patient, date: dt.date) -> str | None:
@@ -1016,7 +1048,9 @@ def side_effect_review(
 
     Every review is kept (``SideEffectReview``); the side effect holds the latest. A review that lowers the grade
     of the one before, or no longer calls it related to treatment, needs ``reason`` (``REVIEW_REASON_NEEDED``,
-    naming who reviewed it how): a later review can correct an earlier one, never silently. The same review sent
+    naming who reviewed it how): a later review can correct an earlier one, never silently. Such a review of a
+    clinician's review is a clinician's to make (``REVIEW_WEAKENED_CLINICIAN_ONLY``, ``Capability.DECIDE_TREATMENT``):
+    a nurse may grade a side effect, or raise a grade, but not undo a clinician's judgement. The same review sent
     again without a reason (a second tap) changes nothing and adds no review."""
     reason = reason.strip()
     if grade not in Severity.values:
@@ -1035,7 +1069,15 @@ def side_effect_review(
         current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
         if seen is not None and _to_the_millisecond(current.modified) != _to_the_millisecond(_moment(seen)):
             raise SideEffectConflictError(gettext(REVIEW_CHANGED))
-        if not reason and _review_weakened(current, grade, related_to_treatment):
+        weakened = _review_weakened(current, grade, related_to_treatment)
+        if (
+            weakened
+            and not can(user, Capability.DECIDE_TREATMENT)
+            and current.reviewed_by is not None
+            and current.reviewed_by.role in roles_with(Capability.DECIDE_TREATMENT)  # also one who has left since
+        ):
+            raise SideEffectRefusedError([("", _reason_needed(current, REVIEW_WEAKENED_CLINICIAN_ONLY))])
+        if not reason and weakened:
             raise SideEffectRefusedError([("reason", _reason_needed(current))])
         unchanged = (current.clinician_grade, current.related_to_treatment, current.session_id) == (
             grade,
@@ -1088,7 +1130,8 @@ def _review_weakened(current: SideEffect, grade: str, related_to_treatment: bool
     return lowered or unrelated
 
 
-def _reason_needed(current: SideEffect) -> str:
+def _reason_needed(current: SideEffect, message: str = REVIEW_REASON_NEEDED) -> str:
+    """``message`` (``REVIEW_REASON_NEEDED`` unless given) naming who reviewed ``current`` how, and when."""
     relation = {
         True: gettext("related to treatment"),
         False: gettext("not related to treatment"),
@@ -1100,6 +1143,4 @@ def _reason_needed(current: SideEffect) -> str:
         if current.reviewed_at
         else ""
     )
-    return gettext(REVIEW_REASON_NEEDED).format(
-        name=name, when=when, grade=current.get_clinician_grade_display(), relation=relation
-    )
+    return gettext(message).format(name=name, when=when, grade=current.get_clinician_grade_display(), relation=relation)
