@@ -169,6 +169,41 @@ def test_no_match_says_so(client, world):
     assert "No patient matches" in body
 
 
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["page", "live search"])
+def test_a_match_outside_the_state_filter_is_not_called_no_match(client, world, headers):
+    """A search whose patient is in another group than the state filter's says nobody matching it is in that group,
+    named as its chip names it, and links to the same search in all groups; a search matching nobody at all still
+    says so."""
+    client.force_login(world.users["clinician"])
+    overdue = {"state": PathwayState.OVERDUE.value}
+    body = client.get(WORKLIST, {"q": "Same", **overdue}, headers=headers).content.decode()
+    assert f"No patient matching “Same” is in the group “{PathwayState.OVERDUE.label}”." in body
+    assert '<a href="?q=Same">See the 1 patient matching “Same” in all groups</a>' in body
+    assert "No patient matches" not in body
+    everywhere = client.get(WORKLIST, {"q": "Same"}, headers=headers).content.decode()
+    assert "Same, Sam" in everywhere
+    nobody = client.get(WORKLIST, {"q": "Zebedee", **overdue}, headers=headers).content.decode()
+    assert "No patient matches “Zebedee”." in nobody
+    assert "in all groups" not in nobody
+
+
+def test_a_match_outside_the_approval_filter_names_the_filter_and_links_to_all_groups(client, world):
+    """With the approval filter, alone or beside a state filter, a search whose patients are all outside it names
+    the filter as its chip does and links to the same search, both filters dropped."""
+    client.force_login(world.users["billing"])
+    body = client.get(WORKLIST, {"q": "a", "approval": "needs_attention"}).content.decode()
+    assert "No patient matching “a” has prior authorisation “needs attention”." in body
+    assert '<a href="?q=a">See the 2 patients matching “a” in all groups</a>' in body
+    state = PathwayState.DIARY_RUNNING
+    both = {"q": "a", "state": state.value, "approval": ApprovalStatus.IN_FORCE.value}
+    body = client.get(WORKLIST, both).content.decode()
+    assert (
+        f"No patient matching “a” is in the group “{state.label}” with prior authorisation "
+        f"“{ApprovalStatus.IN_FORCE.label}”."
+    ) in body
+    assert '<a href="?q=a">See the 2 patients matching “a” in all groups</a>' in body
+
+
 def test_the_worklist_page_costs_the_same_queries_for_a_few_patients_as_for_many(
     client, world, today, django_assert_num_queries
 ):

@@ -598,6 +598,42 @@ def test_nurses_read_the_decisions_but_do_not_record_them(client, world):
     assert not TreatmentDecision.objects.exists()
 
 
+@pytest.mark.parametrize("role", ["clinician", "nurse"])
+def test_the_decision_page_gives_what_the_reason_weighs_beside_the_verdict(client, world, role):
+    """Beside NICE TA260's verdict the page shows each questionnaire's latest answer with the engine's reason and
+    HIT-6's change from its baseline, as the questionnaires page shows staff, and links to all the answers and to the
+    patient page's headache days per period and side effects, sections that page has; the answers' read is audited."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    _hit6_78_then_60(world.users["nurse"], patient)
+    page, _send_to = _decision_urls(patient)
+    client.force_login(world.users[role])
+    html = client.get(page).content.decode()
+    evidence = html[html.index('id="evidence-heading"') : html.index('id="history-heading"')]
+    assert "HIT-6 78 -&gt; 60: drop of 18 points (&gt;= 5: responder)" in evidence
+    assert "latest 60" in evidence
+    assert "not answered yet" in evidence  # MIDAS
+    assert reverse("outcomes:patient_questionnaires", args=[patient.external_id]) in evidence
+    patient_page = reverse("patients:detail", args=[patient.external_id])
+    anchors = re.findall(rf'href="{re.escape(patient_page)}#([^"]+)"', evidence)
+    assert anchors == ["outcomes-heading", f"side-effects-heading-{patient.external_id}"]
+    target = client.get(patient_page).content.decode()
+    for anchor in anchors:
+        assert f'id="{anchor}"' in target
+    assert AuditEvent.objects.filter(action=Action.READ, object_type="questionnaires", path=page).exists()
+
+
+def test_before_any_session_the_decision_page_has_nothing_to_weigh(client, world):
+    """With no session recorded there is no verdict and no decision to make, so no questionnaire or link to weigh."""
+    patient = world.same_clinic_patient
+    _hit6_78_then_60(world.users["nurse"], patient)
+    page, _send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    html = client.get(page).content.decode()
+    assert "No session is recorded yet" in html
+    assert 'id="evidence-heading"' not in html
+
+
 @pytest.mark.parametrize("role", ["billing", "admin"])
 def test_staff_without_the_clinical_view_are_refused(client, world, role):
     """Billing staff and administrators are refused the page and the post (403); nothing is saved."""

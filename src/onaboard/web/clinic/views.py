@@ -14,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, gettext_noop
 
 from onaboard.web.accounts.models import STAFF_ROLES, Role
-from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, Worklist
+from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH, ApprovalFilter, ApprovalStatus, Worklist
 from onaboard.web.clinic.selectors import worklist as worklist_of
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 
@@ -58,11 +58,22 @@ def _kept(*params: tuple[str, str]) -> str:
 
 def _filter_links(listing: Worklist) -> dict[str, str]:
     """What each filter chip's link keeps of the page's other filter and search: a state chip the approval filter
-    and the search, an approval chip the state filter and the search."""
+    and the search, an approval chip the state filter and the search; and the search alone, in every group (the
+    way out when the filters leave none of the patients it finds)."""
     return {
         "keep_approval": _kept(("approval", listing.approval or ""), ("q", listing.query)),
         "keep_state": _kept(("state", listing.state or ""), ("q", listing.query)),
+        "search_only": _kept(("q", listing.query)),
     }
+
+
+def _approval_name(approval: str | None) -> str:
+    """The approval filter as its chip names it: "needs attention", or the status's label; empty for none."""
+    if not approval:
+        return ""
+    if approval == ApprovalFilter.NEEDS_ATTENTION:
+        return gettext("needs attention")
+    return str(ApprovalStatus(approval).label)
 
 
 @login_required
@@ -95,6 +106,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "can_review": editor,
         "search_max_length": SEARCH_MAX_LENGTH,
         "links": _filter_links(listing),
+        "approval_name": _approval_name(listing.approval),
     }
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))

@@ -516,8 +516,12 @@ def _decision_patient(request: HttpRequest, patient_id: UUID, need: Capability) 
 
 
 def _decision_page(request: HttpRequest, patient: Patient, form: TreatmentDecisionForm | None) -> HttpResponse:
+    """The continue-or-stop page; beside the verdict, what the reason is asked to weigh: each questionnaire as the
+    questionnaires page shows it to staff (``_section``: the latest answer with the engine's reason, and HIT-6's
+    change from its baseline), with links to the headache days per period and the side effects."""
     page = treatment_decision_history(user=request.user, patient=patient, today=timezone.localdate())
-    context = {"patient": patient, "page": page, "form": form}
+    questionnaires = [_section(item) for item in questionnaire_history(user=request.user, patient=patient).values()]
+    context = {"patient": patient, "page": page, "form": form, "questionnaires": questionnaires}
     return render(request, "outcomes/treatment_decision.html", context)
 
 
