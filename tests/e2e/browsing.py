@@ -43,6 +43,9 @@ DEVICES: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1366, "height": 900}},
 }
 ACTION_TIMEOUT_MS = 10_000
+NAVIGATION_TIMEOUT_MS = 60_000
+"""How long a page may take to load: the cohort page computes its report on request (Ibis on DuckDB, imported on
+the first one), several seconds on a loaded machine, where the 10 s of an action timed the crawl out."""
 
 UNLABELLED_INPUTS_JS = """
 () => Array.from(document.querySelectorAll('input, select, textarea'))
@@ -124,6 +127,7 @@ class Browsing:
         """A fresh browser (its own cookies) on a ``"phone"`` or a ``"desktop"``, its errors collected."""
         context = self.browser.new_context(base_url=self.base_url, locale="en-GB", **DEVICES[device])
         context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         self.contexts.append(context)
         page = context.new_page()
         self.devices[page] = device
