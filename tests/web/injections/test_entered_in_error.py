@@ -109,31 +109,42 @@ def test_a_booking_a_session_marked_already_and_a_stale_version_are_conflicts(cl
     assert open_booking.value.messages == (services.ERROR_NOT_RECORDED.format(status="booked"),)
     with pytest.raises(services.SessionConflictError) as stale:
         _mark(clinician, second, version=second.version + 5)
-    assert stale.value.messages == (services.SESSION_CHANGED,)
+    assert stale.value.messages == (services.ERROR_SESSION_CHANGED,)
     _mark(clinician, second)
     with pytest.raises(services.SessionConflictError) as twice:
         _mark(clinician, second)
     assert twice.value.messages == (services.ERROR_NOT_RECORDED.format(status="entered in error"),)
 
 
-def test_its_side_effects_follow_the_session_before_them(clinician, nurse, patient, course):
-    """A side effect put down to the marked session follows the latest other session on or before its onset."""
+def test_its_side_effects_follow_the_session_before_them_to_be_reviewed_again(clinician, nurse, patient, course):
+    """A side effect put down to the marked session follows the latest other session on or before its onset, its
+    grade and relation cleared for a clinician to review again (judged against a session never given); the review
+    stays in its history."""
     first, second = course
     effect = services.side_effect_report(
         user=nurse, patient=patient, kind="neck_pain", onset=SECOND + dt.timedelta(days=3), severity="mild", today=TODAY
     )
-    assert effect.session == second
+    services.side_effect_review(
+        user=clinician, side_effect=effect, grade="moderate", related_to_treatment=True, session=second
+    )
     _marked, moved = _mark(clinician, second)
     assert [m.pk for m in moved] == [effect.pk]
     effect.refresh_from_db()
-    assert effect.session == first
+    assert (effect.session, effect.clinician_grade, effect.related_to_treatment, effect.reviewed_by) == (
+        first,
+        "",
+        None,
+        None,
+    )
+    assert effect.reviews.count() == 1
     event = AuditEvent.objects.get(object_id=str(second.external_id), detail__contains="marked entered in error")
-    assert f"side effect {effect.external_id} now after the session of {FIRST}" in event.detail
+    assert f"side effect {effect.external_id} now after the session of {FIRST}, to review again" in event.detail
 
 
-def test_a_side_effect_that_would_follow_no_session_refuses_the_marking(clinician, nurse, patient, course):
-    """Marking the first session when a side effect began before the second is refused naming it, and nothing is
-    written (the session stays recorded, the side effect where it was)."""
+def test_a_side_effect_before_any_other_session_follows_none(clinician, nurse, patient, course):
+    """Marking the first session when a side effect began before the second leaves the side effect after no session
+    (as a review may), to review again: the marking is not held up by it (a report of the wrong patient's session
+    may follow no session of theirs)."""
     first, _ = course
     effect = services.side_effect_report(
         user=nurse,
@@ -143,16 +154,12 @@ def test_a_side_effect_that_would_follow_no_session_refuses_the_marking(clinicia
         severity="mild",
         today=TODAY,
     )
-    with pytest.raises(services.SessionRefusedError) as refused:
-        _mark(clinician, first)
-    ((field, message),) = refused.value.problems
-    assert field == ""
-    assert message == services.ERROR_SIDE_EFFECTS_ORPHANED.format(
-        effects=f"{effect.get_kind_display()} from {effect.onset}"
-    )
-    first.refresh_from_db()
+    _marked, moved = _mark(clinician, first)
+    assert [m.pk for m in moved] == [effect.pk]
     effect.refresh_from_db()
-    assert (first.status, effect.session) == (SessionStatus.RECORDED, first)
+    assert (effect.session, effect.reviewed_by) == (None, None)
+    event = AuditEvent.objects.get(object_id=str(first.external_id), detail__contains="marked entered in error")
+    assert f"side effect {effect.external_id} now after no session, to review again" in event.detail
 
 
 # --- The pages ----------------------------------------------------------------------------------------------------
@@ -283,11 +290,9 @@ def test_side_effect_records_stay_whole(clinician, nurse, patient, course):
     assert not SideEffect.objects.filter(session=second).exists()
 
 
-def test_the_form_says_where_each_side_effect_goes_or_why_it_cannot_be_marked(
-    client, clinician, nurse, patient, course
-):
+def test_the_form_says_where_each_side_effect_goes(client, clinician, nurse, patient, course):
     """Marking the second session names the session its side effect will follow; marking the first, whose side effect
-    began before the second, shows the refusal instead of the form."""
+    began before the second, says it will follow none; both keep the form."""
     first, second = course
     for onset in (FIRST + dt.timedelta(days=5), SECOND + dt.timedelta(days=2)):
         services.side_effect_report(
@@ -298,5 +303,144 @@ def test_the_form_says_where_each_side_effect_goes_or_why_it_cannot_be_marked(
     assert f"then after the session of {FIRST}" in later
     assert "<textarea" in later
     earlier = client.get(reverse("injections:session_in_error", args=[first.external_id])).content.decode()
-    assert 'id="in-error-orphaned"' in earlier
-    assert "<textarea" not in earlier
+    assert "then after no session (none was recorded before it began)" in earlier
+    assert "<textarea" in earlier
+
+
+def test_the_patient_sees_the_marking_but_not_the_reason_nor_who(client, world, clinician, patient, course):
+    """The reason is the care team's note (it may name another patient): the patient's session page and the API
+    give neither it nor the clinician's name."""
+    _, second = course
+    _mark(clinician, second, "recorded for the wrong patient (was MRN-OTHER)")
+    client.force_login(world.users["patient"])
+    page = client.get(reverse("injections:session_detail", args=[second.external_id])).content.decode()
+    assert 'id="entered-in-error"' in page
+    assert "MRN-OTHER" not in page
+    assert f"by {clinician.get_full_name() or clinician.username}" not in page
+    answer = _api(world.users["patient"]).get(f"/api/sessions/{second.external_id}").json()
+    assert answer["entered_in_error"]["reason"] is None
+    assert answer["entered_in_error"]["marked_by"] is None
+
+
+def test_recording_against_a_marked_session_says_so(clinician, nurse, patient, course):
+    """The session screen opened on a session since marked (or an API call naming it) says it was marked, not that
+    someone changed the booking."""
+    _, second = course
+    _mark(clinician, second)
+    with pytest.raises(services.SessionConflictError) as refused:
+        record(user=nurse, patient=patient, date=SECOND, booking=second)
+    assert refused.value.messages == (services.BOOKING_IN_ERROR,)
+
+
+def test_an_export_made_after_the_day_was_recorded_again_imports_unchanged(world, clinician, nurse, patient, course):
+    """The day marked and recorded again: the sessions CSV exported now imports as it stands (the row is the session
+    recorded in its place, not the one marked)."""
+    _, second = course
+    _mark(clinician, second)
+    record(user=nurse, patient=patient, date=SECOND)
+    text = table_csv_export(user=clinician, patient=patient, kind="sessions", how="test")
+    summary = table_csv_import(
+        user=clinician, clinic=world.clinic, kind="sessions", source=text, today=timezone.localdate(), patient=patient
+    )
+    assert not summary.changed
+
+
+def test_an_old_row_changed_in_a_detail_does_not_bring_it_back(world, clinician, patient, course):
+    """The old export's row of the marked day with its lot in capitals and its sites in another order is still
+    refused: any recorded row without an id on a day in error, with no session recorded in its place."""
+    _, second = course
+    before = table_csv_export(user=clinician, patient=patient, kind="sessions", how="test")
+    _mark(clinician, second)
+    header, *rows = before.splitlines()
+    row = next(line for line in rows if line.split(",")[1] == str(SECOND))
+    changed = row.replace("C1234AB", "c1234ab")
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        table_csv_import(
+            user=clinician,
+            clinic=world.clinic,
+            kind="sessions",
+            source=f"{header}\n{changed}\n",
+            today=timezone.localdate(),
+            patient=patient,
+        )
+    assert any("was marked entered in error here" in problem.message for problem in refused.value.problems)
+    assert InjectionSession.objects.filter(patient=patient, date=SECOND).count() == 1
+
+
+def test_a_nurse_cannot_weaken_a_clinicians_review_by_way_of_her_own(clinician, nurse, patient, course):
+    """A clinician's "moderate, related": the nurse's same grade (allowed) does not free her to grade it lower
+    next: the latest clinician's review holds, through the reviews after it."""
+    _, second = course
+    effect = services.side_effect_report(
+        user=nurse, patient=patient, kind="neck_pain", onset=SECOND, severity="mild", today=TODAY
+    )
+    services.side_effect_review(
+        user=clinician, side_effect=effect, grade="moderate", related_to_treatment=True, session=second
+    )
+    services.side_effect_review(
+        user=nurse, side_effect=effect, grade="moderate", related_to_treatment=True, session=second, reason="seen"
+    )
+    for grade, related in (("mild", True), ("moderate", False)):
+        with pytest.raises(services.SideEffectRefusedError) as refused:
+            services.side_effect_review(
+                user=nurse, side_effect=effect, grade=grade, related_to_treatment=related, session=second, reason="x"
+            )
+        assert "a clinician, reviewed it on" in refused.value.problems[0][1]
+
+
+def test_an_import_by_a_nurse_does_not_weaken_a_clinicians_review(world, clinician, nurse, patient, course):
+    """A Bundle grading a clinician's "severe, related" side effect mild and unrelated is refused for a nurse, and
+    nothing changes; a clinician's import of it is taken (their review)."""
+    import dataclasses
+
+    from onaboard.interop.fhir import BundleInvalidError, read_bundle
+    from onaboard.web.interop.selectors import patients_export
+    from onaboard.web.interop.services import fhir_records_import
+
+    _, second = course
+    effect = services.side_effect_report(
+        user=nurse, patient=patient, kind="eyelid_ptosis", onset=SECOND, severity="mild", today=TODAY
+    )
+    services.side_effect_review(
+        user=clinician, side_effect=effect, grade="severe", related_to_treatment=True, session=second
+    )
+    (record_,) = read_bundle(patients_export(user=clinician, patients=[patient]), today=timezone.localdate())
+    milder = tuple(
+        dataclasses.replace(each, clinician_grade="mild", related_to_treatment=False) for each in record_.side_effects
+    )
+    records = [dataclasses.replace(record_, side_effects=milder)]
+    with pytest.raises(BundleInvalidError) as refused:
+        fhir_records_import(user=nurse, clinic=world.clinic, records=records)
+    assert any("Only a clinician may lower that grade" in problem.message for problem in refused.value.problems)
+    effect.refresh_from_db()
+    assert (effect.clinician_grade, effect.related_to_treatment) == ("severe", True)
+    fhir_records_import(user=clinician, clinic=world.clinic, records=records)
+    effect.refresh_from_db()
+    assert (effect.clinician_grade, effect.related_to_treatment) == ("mild", False)
+
+
+def test_a_nurses_import_of_an_early_session_says_it_is_a_clinicians_before_asking_a_reason(
+    world, nurse, patient, course
+):
+    """A sessions CSV row 18 days after the last session, imported by a nurse without an override reason, is
+    refused as the session screen refuses it: a clinician's override (not "give the session its override reason",
+    which the import would then refuse too)."""
+    from onaboard.web.injections.services import CLINICIAN_OVERRIDE_ONLY
+
+    text = table_csv_export(user=nurse, patient=patient, kind="sessions", how="test")
+    header, *rows = text.splitlines()
+    row = next(line for line in rows if line.split(",")[1] == str(SECOND))
+    early = row.replace(str(SECOND), str(SECOND + dt.timedelta(days=18)), 1).replace(
+        str(SECOND + dt.timedelta(days=365)), str(SECOND + dt.timedelta(days=400))
+    )
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        table_csv_import(
+            user=nurse,
+            clinic=world.clinic,
+            kind="sessions",
+            source=f"{header}\n{early}\n",
+            today=timezone.localdate(),
+            patient=patient,
+        )
+    messages = [(problem.column, problem.message) for problem in refused.value.problems]
+    assert ("override_reason", CLINICIAN_OVERRIDE_ONLY.format(checks="12-week interval")) in messages

@@ -125,7 +125,8 @@ def _session_out(session: InjectionSession, *, clinical: bool, team: bool = True
         "entered_in_error": {
             "marked_by": session.error_marked_by.username if session.error_marked_by and team else None,
             "marked_at": session.error_marked_at,
-            "reason": session.error_reason if clinical else None,
+            # the care team's note, as an override reason: it may name another patient ("was DEMO-0012")
+            "reason": session.error_reason if clinical and team else None,
         }
         if session.status == SessionStatus.IN_ERROR
         else None,

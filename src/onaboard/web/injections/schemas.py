@@ -162,7 +162,7 @@ class EnteredInErrorIn(InputSchema):
 class EnteredInErrorOut(Schema):
     marked_by: str | None = Field(..., description="The user name of the clinician who marked it; null for patients.")
     marked_at: dt.datetime | None
-    reason: str | None = Field(..., description="Why the record is wrong; null for billing staff.")
+    reason: str | None = Field(..., description="Why the record is wrong; null for billing staff and the patient.")
 
 
 class InjectionSessionOut(Schema):

@@ -109,6 +109,10 @@ BOOKING_ALREADY_RECORDED = gettext_noop(
 BOOKING_CANCELLED = gettext_noop(
     "This booking was cancelled: nothing was saved. Open the patient's page to book again."
 )
+BOOKING_IN_ERROR = gettext_noop(
+    "This session was recorded and later marked entered in error: nothing was saved. Record the session as it was "
+    "given from the patient's page."
+)
 """Recording against a booking that is no longer booked (already recorded; cancelled), or whose version is not the
 one the screen was built from (changed), on every path: the session screen, ``session_new`` and the API's
 ``booking_id``; ``booking_gone_message`` picks the words."""
@@ -137,6 +141,10 @@ BOOKING_LABEL_NOT_MET = gettext_noop(
 )
 CANCEL_NOT_OPEN = gettext_noop("Only a booked session can be cancelled; this one is {status}.")
 ERROR_NOT_RECORDED = gettext_noop("Only a recorded session can be marked entered in error; this one is {status}.")
+ERROR_SESSION_CHANGED = gettext_noop(
+    "Someone else changed this session while you were working on it. Nothing was saved: reload the page and check "
+    "it before marking it entered in error."
+)
 ERROR_REASON_NEEDED = gettext_noop(
     "Say why this record is wrong (for example: recorded for the wrong patient, or on the wrong day). The record "
     "stays, marked entered in error, and the reason with it."
@@ -145,12 +153,6 @@ ERROR_CLINICIAN_ONLY = gettext_noop(
     "Only a clinician may mark a recorded session entered in error: it takes the dose out of the treatment history "
     "that the interval, the cumulative dose and the outcomes are judged on."
 )
-ERROR_SIDE_EFFECTS_ORPHANED = gettext_noop(
-    "These side effects follow this session, and no other session is recorded before they began: {effects}. A side "
-    "effect follows a session, so this one cannot be marked entered in error while they stand. Record the session "
-    "the patient was really given first, if there was one."
-)
-"""Why ``injection_session_mark_in_error`` refuses: a side effect put down to the session would follow none."""
 FIRST_BOOKING_OPEN = gettext_noop(
     "A session is already booked for {date}: nothing more was booked. Open that booking to change its date."
 )
@@ -337,6 +339,8 @@ def booking_gone_message(booking: InjectionSession | None) -> str:
         return gettext(BOOKING_ALREADY_RECORDED)
     if booking is not None and booking.status == SessionStatus.CANCELLED:
         return gettext(BOOKING_CANCELLED)
+    if booking is not None and booking.status == SessionStatus.IN_ERROR:
+        return gettext(BOOKING_IN_ERROR)
     return gettext(BOOKING_TAKEN)
 
 
@@ -816,12 +820,6 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
     return session
 
 
-def side_effects_orphaned_message(effects: Sequence[SideEffect]) -> str:
-    """``ERROR_SIDE_EFFECTS_ORPHANED`` naming each side effect (its kind and onset)."""
-    named = "; ".join(f"{effect.get_kind_display()} from {effect.onset}" for effect in effects)
-    return gettext(ERROR_SIDE_EFFECTS_ORPHANED).format(effects=named)
-
-
 def error_reason_problem(reason: str) -> str | None:
     """What refuses ``reason`` for marking a session entered in error: none given (``ERROR_REASON_NEEDED``) or more
     than ``ERROR_REASON_MAX_LENGTH`` characters; else None. The form, the API and the service ask this one rule."""
@@ -845,11 +843,13 @@ def injection_session_mark_in_error(
 
     Only a clinician (``Capability.DECIDE_TREATMENT``): it changes the history every dose and interval check reads.
     The side effects put down to it are put down to the patient's latest recorded session on or before their onset
-    (``selectors.session_before``, the report's rule) and returned; refused (``ERROR_SIDE_EFFECTS_ORPHANED``) when a
-    side effect would then follow no session. The open booking, if any, stays as it is (the session page says so:
-    its day may have been worked out from this session). ``SessionConflictError`` when the session is no longer
-    recorded (``ERROR_NOT_RECORDED``) or changed since ``expected_version`` was read (``SESSION_CHANGED``); nothing
-    is written then. Under the patient's lock (``patient_locked``). Audited, with the side effects moved; the
+    (``selectors.session_before``, the report's rule), or to none (as a review may: a report of the wrong patient's
+    session may follow no session of theirs), and returned; their grade and relation, judged against this session,
+    are cleared for a clinician to review them again (the reviews stay in their history), so the worklist lists
+    them. The open booking, if any, stays as it is (the session page says so: its day may have been worked out from
+    this session). ``SessionConflictError`` when the session is no longer recorded (``ERROR_NOT_RECORDED``) or
+    changed since ``expected_version`` was read (``ERROR_SESSION_CHANGED``); nothing is written then. Under the
+    patient's lock (``patient_locked``). Audited, with the side effects moved; the
     reason is the session's, not the trail's (as an override reason)."""
     if not can(user, Capability.DECIDE_TREATMENT):
         raise SessionRefusedError([("", gettext(ERROR_CLINICIAN_ONLY))])
@@ -862,10 +862,8 @@ def injection_session_mark_in_error(
             status = (current or session).get_status_display()
             raise SessionConflictError(gettext(ERROR_NOT_RECORDED).format(status=status))
         if expected_version is not None and current.version != expected_version:
-            raise SessionConflictError(gettext(SESSION_CHANGED))
+            raise SessionConflictError(gettext(ERROR_SESSION_CHANGED))
         moves = side_effects_moved(current)
-        if orphaned := [effect for effect, after in moves if after is None]:
-            raise SessionRefusedError([("", side_effects_orphaned_message(orphaned))])
         InjectionSession.objects.filter(pk=current.pk).update(
             status=SessionStatus.IN_ERROR,
             error_reason=reason.strip(),
@@ -875,8 +873,15 @@ def injection_session_mark_in_error(
             modified=timezone.now(),
         )
         moved = []
-        for effect, after in moves:
-            SideEffect.objects.filter(pk=effect.pk).update(session=after, modified=timezone.now())
+        for effect, after in moves:  # reviewed again: its grade and relation were judged against this session
+            SideEffect.objects.filter(pk=effect.pk).update(
+                session=after,
+                clinician_grade="",
+                related_to_treatment=None,
+                reviewed_by=None,
+                reviewed_at=None,
+                modified=timezone.now(),
+            )
             effect.session = after
             moved.append(effect)
         audit_record(
@@ -887,9 +892,10 @@ def injection_session_mark_in_error(
             patient_id=patient.external_id,
             detail=f"recorded session of {current.date} ({current.total_units} U) marked entered in error"
             + "".join(
-                f"; side effect {effect.external_id} now after the session of {effect.session.date}"
+                f"; side effect {effect.external_id} now after "
+                + (f"the session of {effect.session.date}" if effect.session is not None else "no session")
+                + ", to review again"
                 for effect in moved
-                if effect.session is not None
             ),
         )
     session.refresh_from_db()
@@ -1050,7 +1056,8 @@ def side_effect_review(
     of the one before, or no longer calls it related to treatment, needs ``reason`` (``REVIEW_REASON_NEEDED``,
     naming who reviewed it how): a later review can correct an earlier one, never silently. Such a review of a
     clinician's review is a clinician's to make (``REVIEW_WEAKENED_CLINICIAN_ONLY``, ``Capability.DECIDE_TREATMENT``):
-    a nurse may grade a side effect, or raise a grade, but not undo a clinician's judgement. The same review sent
+    a nurse may grade a side effect, or raise a grade, but not go below the latest clinician's review
+    (``_clinicians_review``), even by way of a review of their own in between. The same review sent
     again without a reason (a second tap) changes nothing and adds no review."""
     reason = reason.strip()
     if grade not in Severity.values:
@@ -1069,14 +1076,9 @@ def side_effect_review(
         current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
         if seen is not None and _to_the_millisecond(current.modified) != _to_the_millisecond(_moment(seen)):
             raise SideEffectConflictError(gettext(REVIEW_CHANGED))
+        if (overruled := clinicians_review_weakened(user, current, grade, related_to_treatment)) is not None:
+            raise SideEffectRefusedError([("", overruled)])
         weakened = _review_weakened(current, grade, related_to_treatment)
-        if (
-            weakened
-            and not can(user, Capability.DECIDE_TREATMENT)
-            and current.reviewed_by is not None
-            and current.reviewed_by.role in roles_with(Capability.DECIDE_TREATMENT)  # also one who has left since
-        ):
-            raise SideEffectRefusedError([("", _reason_needed(current, REVIEW_WEAKENED_CLINICIAN_ONLY))])
         if not reason and weakened:
             raise SideEffectRefusedError([("reason", _reason_needed(current))])
         unchanged = (current.clinician_grade, current.related_to_treatment, current.session_id) == (
@@ -1125,17 +1127,60 @@ def _review_weakened(current: SideEffect, grade: str, related_to_treatment: bool
     """Whether a review of ``current`` (as saved, earlier reviewed) lowers its grade or no longer calls it related."""
     if not current.clinician_grade:
         return False
-    lowered = Severity.rank(grade) < Severity.rank(current.clinician_grade)
-    unrelated = current.related_to_treatment is True and related_to_treatment is not True
-    return lowered or unrelated
+    return _weaker(current.clinician_grade, current.related_to_treatment, grade, related_to_treatment)
 
 
-def _reason_needed(current: SideEffect, message: str = REVIEW_REASON_NEEDED) -> str:
-    """``message`` (``REVIEW_REASON_NEEDED`` unless given) naming who reviewed ``current`` how, and when."""
-    relation = {
-        True: gettext("related to treatment"),
-        False: gettext("not related to treatment"),
-    }.get(current.related_to_treatment, gettext("relation not judged"))
+def _weaker(grade_before: str, related_before: bool | None, grade: str, related: bool | None) -> bool:
+    """Whether ``grade`` is below ``grade_before``, or ``related`` no longer says related where it did."""
+    return Severity.rank(grade) < Severity.rank(grade_before) or (related_before is True and related is not True)
+
+
+def clinicians_review_weakened(
+    user: Any, side_effect: SideEffect, grade: str, related_to_treatment: bool | None
+) -> str | None:
+    """``REVIEW_WEAKENED_CLINICIAN_ONLY`` when ``user`` may not decide treatment and a review of theirs would grade
+    ``side_effect`` below the latest clinician's review (``_clinicians_review``) or no longer call it related where
+    that review did; else None. The review form, the API and the imports (a grade a file carries) ask this one rule."""
+    if can(user, Capability.DECIDE_TREATMENT):
+        return None
+    judged = _clinicians_review(side_effect)
+    if judged is None or not _weaker(judged.grade, judged.related_to_treatment, grade, related_to_treatment):
+        return None
+    return _review_named(judged)
+
+
+def _clinicians_review(current: SideEffect) -> SideEffectReview | None:
+    """The latest review of ``current`` by someone whose role decides treatment (a clinician; one who has left since
+    too), from its kept reviews: the judgement a nurse may not weaken, however many reviews came after it (a nurse's
+    own review in between does not make the clinician's lapse)."""
+    return (
+        current.reviews.filter(reviewed_by__role__in=roles_with(Capability.DECIDE_TREATMENT))
+        .select_related("reviewed_by")
+        .order_by("-reviewed_at", "-pk")
+        .first()
+    )
+
+
+def _review_named(review: SideEffectReview) -> str:
+    """``REVIEW_WEAKENED_CLINICIAN_ONLY`` naming the clinician's ``review``: who, when, its grade and relation."""
+    reviewer = review.reviewed_by
+    name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
+    when = gettext(REVIEWED_ON).format(day=timezone.localdate(review.reviewed_at).isoformat())
+    return gettext(REVIEW_WEAKENED_CLINICIAN_ONLY).format(
+        name=name, when=when, grade=review.get_grade_display(), relation=_relation_words(review.related_to_treatment)
+    )
+
+
+def _relation_words(related: bool | None) -> str:
+    """A review's relation to treatment in words."""
+    if related is None:
+        return gettext("relation not judged")
+    return gettext("related to treatment") if related else gettext("not related to treatment")
+
+
+def _reason_needed(current: SideEffect) -> str:
+    """``REVIEW_REASON_NEEDED`` naming who reviewed ``current`` how, and when."""
+    relation = _relation_words(current.related_to_treatment)
     reviewer = current.reviewed_by
     name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
     when = (
@@ -1143,4 +1188,6 @@ def _reason_needed(current: SideEffect, message: str = REVIEW_REASON_NEEDED) -> 
         if current.reviewed_at
         else ""
     )
-    return gettext(message).format(name=name, when=when, grade=current.get_clinician_grade_display(), relation=relation)
+    return gettext(REVIEW_REASON_NEEDED).format(
+        name=name, when=when, grade=current.get_clinician_grade_display(), relation=relation
+    )

@@ -794,11 +794,13 @@ def session_in_error(request: HttpRequest, session_id: uuid.UUID) -> HttpRespons
                 % {"date": marked.date.isoformat()},
             )
             for effect in moved:
-                messages.info(
-                    request,
-                    _("The side effect from %(onset)s now follows the session of %(date)s.")
-                    % {"onset": effect.onset.isoformat(), "date": effect.session.date.isoformat()},
-                )
+                if effect.session is not None:
+                    text = _("The side effect from %(onset)s now follows the session of %(date)s; review it again.")
+                    values = {"onset": effect.onset.isoformat(), "date": effect.session.date.isoformat()}
+                else:
+                    text = _("The side effect from %(onset)s now follows no session; review it again.")
+                    values = {"onset": effect.onset.isoformat()}
+                messages.info(request, text % values)
             return redirect("injections:session_detail", session_id=session.external_id)
     audit_patient_read(
         user=request.user,
@@ -808,7 +810,6 @@ def session_in_error(request: HttpRequest, session_id: uuid.UUID) -> HttpRespons
         detail="entered-in-error form",
     )
     moves = selectors.side_effects_moved(session)
-    orphaned = [effect for effect, after in moves if after is None]
     context = {
         "session": session,
         "patient": session.patient,
@@ -816,7 +817,6 @@ def session_in_error(request: HttpRequest, session_id: uuid.UUID) -> HttpRespons
         "may_decide": may_decide,
         "clinician_only": _(services.ERROR_CLINICIAN_ONLY),
         "moves": moves,
-        "orphaned": services.side_effects_orphaned_message(orphaned) if orphaned else "",
         "booking": selectors.open_booking(session.patient),
         "patient_url": patient_page_url(session.patient),
     }

@@ -95,6 +95,7 @@ from onaboard.web.injections.services import (
     NO_BOOKING_AFTER_STOP,
     SESSION_AFTER_ONSET,
     booking_day_problem,
+    clinicians_review_weakened,
     session_date_problem,
     session_input_problems,
     side_effect_problems,
@@ -777,16 +778,29 @@ def _questionnaire_problems(patient: Patient, record: PatientRecord, today: dt.d
 
 
 def _side_effect_problems(
-    patient: Patient, record: PatientRecord, stored_sessions: Sequence[InjectionSession], today: dt.date
+    patient: Patient,
+    record: PatientRecord,
+    stored_sessions: Sequence[InjectionSession],
+    today: dt.date,
+    *,
+    user: Any,
 ) -> list[Refusal]:
     """A side effect's session must be recorded here or in the Bundle, on or before its onset (as the review
     refuses a session after the onset: ``SESSION_AFTER_ONSET``); ``side_effect_problems`` (the rules of
-    ``side_effect_report``: the onset, a description for "something else"); its fields are the model's."""
+    ``side_effect_report``: the onset, a description for "something else"); its fields are the model's. A grade the
+    file gives a stored side effect is a review by ``user`` (``_side_effects``), so it keeps the review's rule: below
+    a clinician's review, or no longer related where it said so, only a clinician may
+    (``clinicians_review_weakened``)."""
+    stored = list(SideEffect.objects.filter(patient=patient)) if patient.pk is not None else []
+    matches = _side_effect_matches(record.side_effects, stored)
     recorded = {row.date for row in stored_sessions if row.status == SessionStatus.RECORDED}
     recorded |= {session.date for session in record.sessions if session.status == SessionStatus.RECORDED}
     problems: list[Refusal] = []
-    for effect in record.side_effects:
+    for effect, match in zip(record.side_effects, matches, strict=True):
         found = []
+        if match is not None and effect.clinician_grade:
+            overruled = clinicians_review_weakened(user, match, effect.clinician_grade, effect.related_to_treatment)
+            found += [("clinician_grade", overruled)] if overruled is not None else []
         if effect.session_date is not None and effect.session_date not in recorded:
             message = gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
             found.append(("session", message))
@@ -842,16 +856,17 @@ def _session_problems(
     may_decide = can(user, Capability.DECIDE_TREATMENT)
     for index, failed in _session_check_failures(records, matches, stored, other_toxins, patient).items():
         record = records[index]
-        if not record.override_reason.strip():
+        # asked before the reason, as on the session screen: a reason the import would refuse is not asked for
+        if not may_decide and (clinician_only := [check for check in failed if check.code in CLINICIAN_OVERRIDES]):
+            titles = ", ".join(check.title for check in clinician_only)
+            problems.append((record, "override_reason", gettext(CLINICIAN_OVERRIDE_ONLY).format(checks=titles)))
+        elif not record.override_reason.strip():
             message = gettext(SESSION_CHECKS_NOT_OVERRIDDEN).format(
                 date=record.date,
                 checks=", ".join(check.title for check in failed),
                 reasons="; ".join(reason for check in failed for reason in check.reasons),
             )
             problems.append((record, "date", message))
-        elif not may_decide and (clinician_only := [check for check in failed if check.code in CLINICIAN_OVERRIDES]):
-            titles = ", ".join(check.title for check in clinician_only)
-            problems.append((record, "override_reason", gettext(CLINICIAN_OVERRIDE_ONLY).format(checks=titles)))
     for record, match in zip(records, matches, strict=True):
         if match is not None and match.status == SessionStatus.IN_ERROR:
             day = timezone.localdate(match.error_marked_at) if match.error_marked_at else match.modified.date()
@@ -1165,7 +1180,7 @@ def _record_problems(
             other_toxins=_toxin_history(stored, record),
         ),
         *_questionnaire_problems(patient, record, today),
-        *_side_effect_problems(patient, record, stored_sessions, today),
+        *_side_effect_problems(patient, record, stored_sessions, today, user=user),
     ]
     return _located(record, places, problems)
 
@@ -1300,20 +1315,17 @@ class SessionsRefusedError(ValueError):
 def _session_matches(
     records: Sequence[SessionRecord], stored: Sequence[InjectionSession], view: Callable[[SessionRecord], SessionRecord]
 ) -> list[InjectionSession | None]:
-    """Each record's stored session, or None. A session entered in error is matched by its own id, or (a row without
-    one: the sessions CSV) by its day and everything the row carries, as it was recorded: an export made before it
-    was marked, imported again (refused then: ``SESSION_IN_ERROR``). Any other row of its day is the session
-    recorded in its place, or a new one."""
+    """Each record's stored session, or None. A session entered in error is matched by its own id, or, a recorded
+    row without one (the sessions CSV) on its day when no session recorded in its place holds that day, by its day
+    alone (refused then: ``SESSION_IN_ERROR``): an export made before it was marked, imported again, or that row
+    with a detail changed (the sites reordered, the lot in capitals), would bring it back as a new session."""
     cancelled, in_error = SessionStatus.CANCELLED, SessionStatus.IN_ERROR
 
     def both_cancelled(record: SessionRecord, row: InjectionSession) -> bool:
         return record.date == row.date and record.status == cancelled and row.status == cancelled
 
-    def as_it_was_recorded(record: SessionRecord, row: InjectionSession) -> bool:
-        if row.status != in_error or record.key or record.date != row.date or record.status != SessionStatus.RECORDED:
-            return False
-        stored, imported = _compared(view, row, record)
-        return dataclasses.replace(stored, status=SessionStatus.RECORDED) == imported
+    def on_a_day_in_error(record: SessionRecord, row: InjectionSession) -> bool:
+        return row.status == in_error and not record.key and record.date == row.date and record.status != cancelled
 
     return _match_rows(
         records,
@@ -1321,10 +1333,10 @@ def _session_matches(
         (
             lambda record, row: str(row.external_id) == record.key,  # the same row (its own export, or cancelled)
             lambda record, row: both_cancelled(record, row) and view(session_record(row)) == view(record),
-            as_it_was_recorded,
             lambda record, row: (
                 record.date == row.date and cancelled not in (record.status, row.status) and row.status != in_error
             ),
+            on_a_day_in_error,
             both_cancelled,  # any number of cancelled sessions a day
             # A cancelled row without an id left over: the day's booking cancelled (a recorded session is matched
             # too, so cancelling it is refused instead of adding a cancelled row beside it).
@@ -1446,18 +1458,16 @@ def _questionnaires(
             summary.created.add(response.key)
 
 
-def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
-    """Write the side effects ``_side_effect_problems`` allowed (asked before anything was written)."""
-    stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
-    sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
+def _side_effect_matches(effects: Sequence[Any], stored: Sequence[SideEffect]) -> list[SideEffect | None]:
+    """Each imported side effect's stored row, or None: its own row, else one of that kind and day with the same
+    content, else one of that kind and day (two effects of one kind on one day, both sides of the neck, each keep
+    their own row)."""
 
     def same_day(effect: Any, row: SideEffect) -> bool:
         return effect.kind == row.kind and effect.onset == row.onset
 
-    # Its own row, else one of that kind and day with the same content, else one of that kind and day: two effects
-    # of one kind on one day (both sides of the neck) each keep their own row.
-    matches = _match_rows(
-        record.side_effects,
+    return _match_rows(
+        effects,
         stored,
         (
             lambda effect, row: str(row.external_id) == effect.key,
@@ -1465,6 +1475,13 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
             same_day,
         ),
     )
+
+
+def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
+    """Write the side effects ``_side_effect_problems`` allowed (asked before anything was written)."""
+    stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
+    sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
+    matches = _side_effect_matches(record.side_effects, stored)
     for effect, found in zip(record.side_effects, matches, strict=True):
         if found is not None and _without_key(side_effect_record(found)) == _without_key(effect):
             summary.add(gettext_noop("side effects"), unchanged=1)
