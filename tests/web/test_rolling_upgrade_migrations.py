@@ -17,9 +17,6 @@ EXEMPT = {
         "no database default gives a token's expiry (its issue time plus ONABOARD_API_TOKEN_DAYS, read by the app); "
         "only manage.py issue_api_token inserts tokens, and docs/deploy.md says to issue them on an upgraded server"
     ),
-    ("injections", "0002_session_check_reasons", "injectionsession", "check_reasons"): (
-        "shipped; injections/models.py is not this change's to edit: give it db_default='' with its next migration"
-    ),
     ("training", "0003_quiz_attempt_distinct_questions", "quizattempt", "distinct_questions"): (
         "shipped; the value the previous code meant depends on its version (training/models.py is not this "
         "change's to edit)"

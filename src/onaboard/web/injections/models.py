@@ -50,12 +50,15 @@ class InjectionSession(BaseModel):
     )
     override_reason = models.TextField(_("reason for overriding a check"), blank=True)
     overridden_checks = models.CharField(max_length=200, blank=True)
-    check_reasons = models.TextField(_("checks at recording"), blank=True)
+    check_reasons = models.TextField(_("checks at recording"), blank=True, db_default="")
     """The engine's reasons for every pre-recording check (12-week interval, cumulative dose, safety screen) as
     the person recording saw them, one per line: what an override was weighed against."""
     complications = models.TextField(_("complications"), blank=True)
     error_reason = models.TextField(
-        _("why it was entered in error"), blank=True, validators=[MaxLengthValidator(ERROR_REASON_MAX_LENGTH)]
+        _("why it was entered in error"),
+        blank=True,
+        db_default="",  # the previous version's inserts, during a rolling upgrade, do not name it
+        validators=[MaxLengthValidator(ERROR_REASON_MAX_LENGTH)],
     )
     error_marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
