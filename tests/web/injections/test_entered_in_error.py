@@ -91,6 +91,8 @@ def test_only_a_clinician_may_mark_a_session_entered_in_error(nurse, course):
     ],
 )
 def test_the_reason_is_required_and_bounded(clinician, course, reason, message):
+    """A reason of spaces only, or longer than ERROR_REASON_MAX_LENGTH, is refused at the reason, and the session
+    stays recorded."""
     _, second = course
     with pytest.raises(services.SessionRefusedError) as refused:
         _mark(clinician, second, reason)
@@ -168,6 +170,8 @@ def test_a_side_effect_before_any_other_session_follows_none(clinician, nurse, p
 def test_the_session_page_offers_the_marking_to_a_clinician_and_says_to_ask_one_to_a_nurse(
     client, clinician, nurse, course
 ):
+    """The recorded session's page links a clinician to the marking; a nurse reads that a clinician can mark it, and
+    the marking page shows her no form."""
     _, second = course
     page = reverse("injections:session_detail", args=[second.external_id])
     client.force_login(clinician)
@@ -211,6 +215,8 @@ def _api(user) -> Client:
 
 
 def test_the_api_marks_it_for_a_clinician_422_for_a_nurse_409_twice(clinician, nurse, patient, course):
+    """The API refuses a nurse (422), marks it for a clinician (status in_error, with the reason and who), answers
+    409 to the same call again, and leaves it out of the list."""
     _, second = course
     url = f"/api/sessions/{second.external_id}/entered-in-error"
     body = json.dumps({"reason": WRONG, "version": second.version})
@@ -231,6 +237,7 @@ def test_the_api_marks_it_for_a_clinician_422_for_a_nurse_409_twice(clinician, n
 
 
 def test_the_worklist_does_not_take_it_for_a_booking(clinician, patient, course):
+    """The worklist reads a marked session neither as given nor as booked."""
     from onaboard.web.clinic.selectors import _sessions_by_patient
 
     _, second = course
@@ -270,6 +277,7 @@ def test_exports_leave_it_out_and_an_old_export_does_not_bring_it_back(world, cl
 
 
 def test_the_calendar_feed_does_not_show_it(clinician, patient, course):
+    """The calendar feed shows bookings and cancelled bookings only: not a session marked entered in error."""
     from onaboard.web.interop.calendar import feed_calendar
     from onaboard.web.interop.models import CalendarFeed
 
