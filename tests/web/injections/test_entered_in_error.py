@@ -209,6 +209,13 @@ def test_the_form_refuses_a_blank_reason_then_marks_and_the_pages_say_so(client,
 # --- The API ------------------------------------------------------------------------------------------------------
 
 
+def _import_sessions(user, patient, text: str):
+    """Import ``text`` as the patient's sessions CSV, as ``user``."""
+    return table_csv_import(
+        user=user, clinic=user.clinic, kind="sessions", source=text, today=timezone.localdate(), patient=patient
+    )
+
+
 def _api(user) -> Client:
     _token, raw = ApiToken.issue(user, "entered-in-error tests")
     return Client(headers={"Authorization": f"Bearer {raw}"})
@@ -258,22 +265,13 @@ def test_exports_leave_it_out_and_an_old_export_does_not_bring_it_back(world, cl
     assert str(SECOND) in before
     assert str(SECOND) not in after
     with pytest.raises(DiaryCsvInvalidError) as refused:
-        table_csv_import(
-            user=clinician,
-            clinic=world.clinic,
-            kind="sessions",
-            source=before,
-            today=timezone.localdate(),
-            patient=patient,
-        )
+        _import_sessions(clinician, patient, before)
     marked_on = timezone.localdate(InjectionSession.objects.get(pk=second.pk).error_marked_at)
     messages = [problem.message for problem in refused.value.problems]
     assert SESSION_IN_ERROR.format(date=SECOND, day=marked_on) in messages
     assert InjectionSession.objects.filter(patient=patient, date=SECOND).count() == 1
     # the export made after the marking imports as it stands
-    assert not table_csv_import(
-        user=clinician, clinic=world.clinic, kind="sessions", source=after, today=timezone.localdate(), patient=patient
-    ).changed
+    assert not _import_sessions(clinician, patient, after).changed
 
 
 def test_the_calendar_feed_does_not_show_it(clinician, patient, course):
@@ -347,9 +345,7 @@ def test_an_export_made_after_the_day_was_recorded_again_imports_unchanged(world
     _mark(clinician, second)
     record(user=nurse, patient=patient, date=SECOND)
     text = table_csv_export(user=clinician, patient=patient, kind="sessions", how="test")
-    summary = table_csv_import(
-        user=clinician, clinic=world.clinic, kind="sessions", source=text, today=timezone.localdate(), patient=patient
-    )
+    summary = _import_sessions(clinician, patient, text)
     assert not summary.changed
 
 
@@ -363,14 +359,7 @@ def test_an_old_row_changed_in_a_detail_does_not_bring_it_back(world, clinician,
     row = next(line for line in rows if line.split(",")[1] == str(SECOND))
     changed = row.replace("C1234AB", "c1234ab")
     with pytest.raises(DiaryCsvInvalidError) as refused:
-        table_csv_import(
-            user=clinician,
-            clinic=world.clinic,
-            kind="sessions",
-            source=f"{header}\n{changed}\n",
-            today=timezone.localdate(),
-            patient=patient,
-        )
+        _import_sessions(clinician, patient, f"{header}\n{changed}\n")
     assert any("was marked entered in error here" in problem.message for problem in refused.value.problems)
     assert InjectionSession.objects.filter(patient=patient, date=SECOND).count() == 1
 
@@ -442,13 +431,6 @@ def test_a_nurses_import_of_an_early_session_says_it_is_a_clinicians_before_aski
         str(SECOND + dt.timedelta(days=365)), str(SECOND + dt.timedelta(days=400))
     )
     with pytest.raises(DiaryCsvInvalidError) as refused:
-        table_csv_import(
-            user=nurse,
-            clinic=world.clinic,
-            kind="sessions",
-            source=f"{header}\n{early}\n",
-            today=timezone.localdate(),
-            patient=patient,
-        )
+        _import_sessions(nurse, patient, f"{header}\n{early}\n")
     messages = [(problem.column, problem.message) for problem in refused.value.problems]
     assert ("override_reason", CLINICIAN_OVERRIDE_ONLY.format(checks="12-week interval")) in messages

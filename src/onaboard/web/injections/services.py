@@ -1163,12 +1163,20 @@ def _clinicians_review(current: SideEffect) -> SideEffectReview | None:
 
 def _review_named(review: SideEffectReview) -> str:
     """``REVIEW_WEAKENED_CLINICIAN_ONLY`` naming the clinician's ``review``: who, when, its grade and relation."""
-    reviewer = review.reviewed_by
-    name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
-    when = gettext(REVIEWED_ON).format(day=timezone.localdate(review.reviewed_at).isoformat())
-    return gettext(REVIEW_WEAKENED_CLINICIAN_ONLY).format(
-        name=name, when=when, grade=review.get_grade_display(), relation=_relation_words(review.related_to_treatment)
+    return _named(
+        REVIEW_WEAKENED_CLINICIAN_ONLY,
+        review.reviewed_by,
+        review.reviewed_at,
+        review.get_grade_display(),
+        review.related_to_treatment,
     )
+
+
+def _named(message: str, reviewer: Any, at: dt.datetime | None, grade: str, related: bool | None) -> str:
+    """``message`` with a review's reviewer (``name``), day (``when``), ``grade`` and ``relation`` filled in."""
+    name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
+    when = gettext(REVIEWED_ON).format(day=timezone.localdate(at).isoformat()) if at else ""
+    return gettext(message).format(name=name, when=when, grade=grade, relation=_relation_words(related))
 
 
 def _relation_words(related: bool | None) -> str:
@@ -1180,14 +1188,10 @@ def _relation_words(related: bool | None) -> str:
 
 def _reason_needed(current: SideEffect) -> str:
     """``REVIEW_REASON_NEEDED`` naming who reviewed ``current`` how, and when."""
-    relation = _relation_words(current.related_to_treatment)
-    reviewer = current.reviewed_by
-    name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
-    when = (
-        gettext(REVIEWED_ON).format(day=timezone.localdate(current.reviewed_at).isoformat())
-        if current.reviewed_at
-        else ""
-    )
-    return gettext(REVIEW_REASON_NEEDED).format(
-        name=name, when=when, grade=current.get_clinician_grade_display(), relation=relation
+    return _named(
+        REVIEW_REASON_NEEDED,
+        current.reviewed_by,
+        current.reviewed_at,
+        current.get_clinician_grade_display(),
+        current.related_to_treatment,
     )
