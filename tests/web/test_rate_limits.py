@@ -31,11 +31,17 @@ API_PATIENTS = "/api/patients"
 
 
 @pytest.fixture
-def limits(settings, db, monkeypatch):
-    """Small limits so a test reaches them quickly (the counters live in the test's database), on a clock held
-    still 30 s into every window: the windows are fixed, and a test's requests straddling a minute's end were
-    counted in two windows (a good token's sixth request in a minute was let through, once, in CI)."""
+def held_clock(monkeypatch):
+    """The limits' clock held still 30 s into every window: the windows are fixed, and a test's requests
+    straddling a window's end were counted in two windows (a good token's sixth request in a minute was let
+    through, once, in CI; so was the 21st refused token of a write)."""
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: HELD_CLOCK))
+    return HELD_CLOCK
+
+
+@pytest.fixture
+def limits(settings, db, held_clock):
+    """Small limits so a test reaches them quickly (the counters live in the test's database), on the held clock."""
     settings.RATE_LIMITS = {
         "login_address": "4/900",
         "login_account": "3/3600",
@@ -166,7 +172,7 @@ def test_a_stale_token_does_not_lock_out_the_good_tokens_of_its_address(client, 
 
 
 @pytest.mark.parametrize(("method", "path"), [("post", "questionnaires"), ("put", "diary/2020-01-01")])
-def test_refused_tokens_on_writes_are_limited_per_address_too(world, settings, method, path):
+def test_refused_tokens_on_writes_are_limited_per_address_too(world, settings, held_clock, method, path):
     """With the deployment's limit (20 refused tokens per address in 10 minutes) a write with a made-up token is
     401, not a CSRF 403 that the limiter would not count: the 21st from one address is 429."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api_bad_token": "20/600"}
@@ -420,7 +426,7 @@ def _wrong_sign_in(client: Client, _i: int) -> int:
 
 
 @pytest.fixture
-def one_limit(settings):
+def one_limit(settings, held_clock):
     """One limit within reach for a burst: 3 failed sign-ins per name, 2 refused tokens per address; the others
     (and the lockout) out of reach. With two limits in reach a try refused by one holds its place in the other until
     it is given back, so a burst may have fewer tries checked than the limit (never more): this one counts exactly."""

@@ -1164,7 +1164,7 @@ def _clinicians_review(current: SideEffect) -> SideEffectReview | None:
 def _review_named(review: SideEffectReview) -> str:
     """``REVIEW_WEAKENED_CLINICIAN_ONLY`` naming the clinician's ``review``: who, when, its grade and relation."""
     return _named(
-        REVIEW_WEAKENED_CLINICIAN_ONLY,
+        gettext(REVIEW_WEAKENED_CLINICIAN_ONLY),
         review.reviewed_by,
         review.reviewed_at,
         review.get_grade_display(),
@@ -1173,10 +1173,11 @@ def _review_named(review: SideEffectReview) -> str:
 
 
 def _named(message: str, reviewer: Any, at: dt.datetime | None, grade: str, related: bool | None) -> str:
-    """``message`` with a review's reviewer (``name``), day (``when``), ``grade`` and ``relation`` filled in."""
+    """``message`` (already translated) with a review's reviewer (``name``), day (``when``), ``grade`` and
+    ``relation`` filled in."""
     name = (reviewer.get_full_name() or reviewer.username) if reviewer is not None else gettext("a clinician")
     when = gettext(REVIEWED_ON).format(day=timezone.localdate(at).isoformat()) if at else ""
-    return gettext(message).format(name=name, when=when, grade=grade, relation=_relation_words(related))
+    return message.format(name=name, when=when, grade=grade, relation=_relation_words(related))
 
 
 def _relation_words(related: bool | None) -> str:
@@ -1189,7 +1190,7 @@ def _relation_words(related: bool | None) -> str:
 def _reason_needed(current: SideEffect) -> str:
     """``REVIEW_REASON_NEEDED`` naming who reviewed ``current`` how, and when."""
     return _named(
-        REVIEW_REASON_NEEDED,
+        gettext(REVIEW_REASON_NEEDED),
         current.reviewed_by,
         current.reviewed_at,
         current.get_clinician_grade_display(),
