@@ -340,3 +340,56 @@ def test_a_week_24_stop_after_a_single_cycle_says_nice_judges_after_two():
     two = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=84)]).nice_ta260
     assert two.verdict is NiceTa260.STOP
     assert all("treatment cycles" not in reason for reason in two.reasons)
+
+
+def test_a_second_session_given_during_week_24_is_not_a_cycle_week_24_comes_after():
+    """A session given inside period 6 (days 140..167) cannot have shaped the period it falls in: a week-24 stop
+    after it still says NICE judges after two cycles, of which one was given before period 6 began; a second
+    session on day 139 counts."""
+    from onaboard.clinical.outcomes import FEWER_CYCLES, NICE_CYCLES
+
+    days = course(20, [18, 18, 18, 18, 18, 16])
+    late = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=140)]).nice_ta260
+    assert late.verdict is NiceTa260.STOP
+    assert late.reasons[-1] == FEWER_CYCLES.format(given=1, cycles=NICE_CYCLES, period=6)
+    in_time = treatment_outcomes(days, injections=[DAY0, DAY0 + timedelta(days=139)]).nice_ta260
+    assert all("treatment cycles" not in reason for reason in in_time.reasons)
+
+
+def test_an_episodic_run_a_later_chronic_period_ended_is_not_named_as_set_aside():
+    """Periods 1-3 under 15 headache days, period 4 chronic again (18), period 5 incomplete, period 6 under 15: the
+    three most recent complete periods (3, 4, 6) are not consecutive, but the earlier run was ended by period 4's
+    relapse, not by a gap, so no reason names it."""
+    result = treatment_outcomes(course(22, [10, 10, 10, 18, 10, 10], recorded=[28] * 4 + [12, 28]), injections=[DAY0])
+    assert result.nice_ta260.verdict is NiceTa260.CONTINUE
+    assert all("each had <" not in reason for reason in result.nice_ta260.reasons)
+
+
+def test_the_episodic_reason_names_days_not_recorded_that_could_make_a_period_chronic():
+    """A period counted from 20 of 28 days recorded is shown with its days recorded; when its 8 unrecorded days
+    could lift its 13 headache days to 15 or more, the reason says so (the verdict reads the days recorded). A
+    period whose unrecorded days could not reach 15 is shown with its days recorded and no doubt."""
+    result = treatment_outcomes(course(20, [13, 5, 5], recorded=[20, 20, 28]), injections=[DAY0])
+    assert result.nice_ta260.verdict is NiceTa260.STOP
+    assert result.nice_ta260.reasons == (
+        (
+            "NICE TA260 1.2: periods 1, 2, 3 (2026-01-05..2026-03-29) each have < 15 headache days "
+            "(13 in 20 of 28 days recorded, 5 in 20 of 28 days recorded, 5): changed to episodic migraine for 3 "
+            "consecutive periods; the unrecorded days of period 1 (8) could hold enough headache days for 15 or more"
+        ),
+    )
+
+
+def test_a_week_24_continue_resting_on_days_not_recorded_says_so():
+    """12 headache days at week 24 from 20 of 28 days recorded, against a baseline of 20, is a 40 % reduction
+    (continue), but the 8 unrecorded days could bring it under 30 %: the reason says so. 4 in 20 days recorded
+    (at most 12 with the unrecorded days: still a 40 % reduction) does not."""
+    doubtful = treatment_outcomes(course(20, [16] * 5 + [12], recorded=[28] * 5 + [20]), injections=[DAY0])
+    assert doubtful.nice_ta260.verdict is NiceTa260.CONTINUE
+    assert doubtful.nice_ta260.reasons[-1] == (
+        "NICE TA260 1.2: headache days from 20 at baseline to 12 in 20 of 28 days recorded at week 24 (period 6), "
+        "a reduction of 40.0 % (>= 30 %); its 8 unrecorded days could hold enough headache days for a reduction "
+        "< 30 %"
+    )
+    firm = treatment_outcomes(course(20, [16] * 5 + [4], recorded=[28] * 5 + [20]), injections=[DAY0])
+    assert firm.nice_ta260.reasons[-1].endswith("a reduction of 80.0 % (>= 30 %)")

@@ -207,7 +207,8 @@ def _episodic_run_set_aside(periods: Sequence[PeriodSummary]) -> str | None:
     recent complete periods are not consecutive (a period between them incomplete, or without diary), the latest
     earlier run of three consecutive complete periods, each with < 15 headache days, is named with the periods that
     broke the reading. The verdict keeps the rule as it is read (shared/spec/cli.md: the three most recent complete
-    periods); the reason lets the clinician see the run the rule no longer reads."""
+    periods); the reason lets the clinician see the run the rule no longer reads. A run a later complete period
+    ended (>= 15 headache days: chronic again) is not named: the condition did not stay episodic."""
     complete = [p for p in periods if p.complete]
     recent = complete[-EPISODIC_CONSECUTIVE_PERIODS:]
     if len(recent) < EPISODIC_CONSECUTIVE_PERIODS or recent[-1].index - recent[0].index < len(recent):
@@ -221,8 +222,10 @@ def _episodic_run_set_aside(periods: Sequence[PeriodSummary]) -> str | None:
             run.append(period)
         if len(run) >= EPISODIC_CONSECUTIVE_PERIODS:
             latest_run = run[-EPISODIC_CONSECUTIVE_PERIODS:]
-    if not latest_run:
-        return None
+    if not latest_run or any(
+        p.index > latest_run[-1].index and p.headache_days >= CM_MIN_HEADACHE_DAYS for p in complete
+    ):
+        return None  # none, or a complete period since had >= 15 headache days: chronic again, the run is over
     by_index = {p.index: p for p in periods}
     gaps = []
     for index in range(recent[0].index + 1, recent[-1].index):
@@ -242,14 +245,35 @@ def _episodic_run_set_aside(periods: Sequence[PeriodSummary]) -> str | None:
     )
 
 
+def _count(period: PeriodSummary) -> str:
+    """A period's headache days, with its days recorded when some were not: a count from fewer than
+    ``PERIOD_DAYS`` recorded days is a floor, as a day without a row is not recorded, never headache-free
+    (shared/spec/diary-csv.md)."""
+    if period.days_recorded >= PERIOD_DAYS:
+        return str(period.headache_days)
+    return f"{period.headache_days} in {period.days_recorded} of {PERIOD_DAYS} days recorded"
+
+
+def _unrecorded(period: PeriodSummary) -> int:
+    return max(0, PERIOD_DAYS - period.days_recorded)
+
+
 def _episodic_reason(reverted: Sequence[PeriodSummary]) -> str:
+    """Why the condition counts as changed to episodic migraine; when a period's unrecorded days could hold the
+    headache days that would make it chronic (>= 15), the reason says so: the rule reads the days recorded, and
+    the clinician weighs how much rests on the days that were not."""
     names = ", ".join(str(p.index) for p in reverted)
-    counts = ", ".join(str(p.headache_days) for p in reverted)
-    return (
+    counts = ", ".join(_count(p) for p in reverted)
+    reason = (
         f"NICE TA260 1.2: periods {names} ({reverted[0].start.isoformat()}..{reverted[-1].end.isoformat()}) "
         f"each have < {CM_MIN_HEADACHE_DAYS} headache days ({counts}): changed to episodic migraine for "
         f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods"
     )
+    open_to_doubt = [p for p in reverted if p.headache_days + _unrecorded(p) >= CM_MIN_HEADACHE_DAYS]
+    if open_to_doubt:
+        which = ", ".join(f"period {p.index} ({_unrecorded(p)})" for p in open_to_doubt)
+        reason += f"; the unrecorded days of {which} could hold enough headache days for {CM_MIN_HEADACHE_DAYS} or more"
+    return reason
 
 
 def _week24_state(
@@ -277,8 +301,9 @@ NICE_CYCLES = 2
 """NICE TA260 1.2: the reduction is judged "after 2 treatment cycles" (shared/domain/clinical-facts.md section 5.1)."""
 FEWER_CYCLES = (
     "NICE TA260 1.2 judges the reduction after {cycles} treatment cycles; {given} was given before week 24 (period "
-    "{period}) ended, so the clinician weighs this stop against a second cycle"
+    "{period}) began, so the clinician weighs this stop against a second cycle"
 )
+"""A session given during week 24's period itself is not a cycle the period comes after: it counts from the next."""
 
 
 def nice_ta260_verdict(
@@ -300,7 +325,8 @@ def nice_ta260_verdict(
     migraine that holds all the same follows it, saying the verdict waits for the baseline. ``week24_over``: week
     24 has ended (the caller knows today), so a period 6 without diary rows is missing, not still to come;
     ``week24_under_way``: today falls in period 6 (so a period 6 among ``periods``, of a diary taken as finished,
-    is in progress); ``running`` the period under way. ``cycles_by_week24``: the sessions given before week 24 ended;
+    is in progress); ``running`` the period under way. ``cycles_by_week24``: the sessions given before week 24's
+    period began (one given during it is not a cycle the period comes after);
     with fewer than ``NICE_CYCLES`` the week-24 stop keeps its verdict (the contract judges week 24 as such) and says
     that NICE judges the reduction after two cycles, which this patient has not had: the clinician weighs it.
     """
@@ -332,9 +358,20 @@ def nice_ta260_verdict(
         threshold = (
             "" if change is None and week24.headache_days == 0 else f" ({comparison} {NICE_MIN_REDUCTION_PERCENT} %)"
         )
+        period6 = next(p for p in periods if p.index == WEEK24_PERIOD)
+        at_week24 = _count(period6)
+        doubt = ""
+        missing = _unrecorded(period6)
+        if week24.responder_30 and not reduction_at_least(
+            baseline.headache_days, week24.headache_days + missing, NICE_MIN_REDUCTION_PERCENT
+        ):
+            doubt = (
+                f"; its {missing} unrecorded days could hold enough headache days for a reduction "
+                f"< {NICE_MIN_REDUCTION_PERCENT} %"
+            )
         reasons.append(
-            f"NICE TA260 1.2: headache days from {baseline.headache_days} at baseline to {week24.headache_days} "
-            f"at week 24 (period {WEEK24_PERIOD}), {reduction}{threshold}"
+            f"NICE TA260 1.2: headache days from {baseline.headache_days} at baseline to {at_week24} "
+            f"at week 24 (period {WEEK24_PERIOD}), {reduction}{threshold}{doubt}"
         )
         if not week24.responder_30:
             if cycles_by_week24 is not None and cycles_by_week24 < NICE_CYCLES:
@@ -430,7 +467,7 @@ def treatment_outcomes(
             week24_over=week24_over,
             week24_under_way=week24_under_way,
             running=under_way,
-            cycles_by_week24=sum(1 for day in injection_dates if day <= week24_end),
+            cycles_by_week24=sum(1 for day in injection_dates if day < week24_start),
         ),
         week24_state=_week24_state(
             periods, week24, week24_over=week24_over, week24_under_way=week24_under_way, running=under_way
