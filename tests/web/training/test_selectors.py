@@ -163,3 +163,16 @@ def test_the_trainers_list_counts_the_modules_the_certificate_asks_for(world):
         len(required),
     )
     assert (summaries["t.teacher"].modules_passed, summaries["t.teacher"].modules_total) == (0, len(required))
+
+
+def test_a_learners_past_sessions_are_those_gone_from_the_upcoming_list(world):
+    """A session the trainee is on moves to their past sessions 12 hours after its start, most recent first; one
+    still on the upcoming list, and one whose place they gave up, are not among them."""
+    trainer, trainee = world.users["clinician"], world.users["trainee"]
+    sessions = {title: live_session(trainer, title=title) for title in ("recent", "older", "today", "left")}
+    places = {title: services.enrolment_create(session=session, trainee=trainee) for title, session in sessions.items()}
+    services.enrolment_cancel(enrolment=places["left"])
+    for title, hours in (("recent", 13), ("older", 72), ("today", 11), ("left", 30)):
+        _started(sessions[title], hours_ago=hours)
+    assert [row.session.title for row in selectors.own_past_enrolments(trainee)] == ["recent", "older"]
+    assert list(selectors.own_past_enrolments(world.users["nurse"])) == []

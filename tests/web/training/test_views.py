@@ -8,7 +8,9 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -42,6 +44,7 @@ from tests.web.training.conftest import (
     live_session,
     pass_all_modules,
     pass_cases,
+    pass_module,
 )
 
 TODAY = dt.date(2026, 6, 1)
@@ -614,7 +617,8 @@ def test_attendance_is_offered_once_the_session_has_started(client, world):
 
 def test_the_session_list_is_in_date_order_and_trainers_reach_past_sessions(client, world):
     """Sessions are listed earliest first whatever order they were scheduled in; a trainer's list links the past
-    sessions, most recent first, to record attendance after the day; a trainee's list has no past section."""
+    sessions, most recent first, to record attendance after the day; a trainee's list has no such section (only
+    their own past sessions, none here)."""
     trainer = world.users["clinician"]
     later, earlier = live_session(trainer, title="Later one", days=20), live_session(trainer, title="Earlier one")
     services.enrolment_create(session=later, trainee=world.users["trainee"])
@@ -858,7 +862,7 @@ def test_the_course_and_the_case_list_count_the_cases_taken_through_week_24(clie
     assert cases.count('<span class="badge">through week 24</span>') == 1
     client.force_login(world.users["clinician"])  # the trainer's page of the trainee says it too
     detail = client.get(reverse("training:trainee", args=[trainee.external_id])).content.decode()
-    assert '<dd>1 <span class="muted small">(1 through week 24)</span></dd>' in detail
+    assert '<dd data-case-counts>1 <span class="muted small">(1 through week 24)</span>' in detail
     client.force_login(trainee)
     CaseAttempt.objects.filter(trainee=trainee).update(decisions={})  # as if it had ended at the first visit
     course = client.get(reverse("training:course")).content.decode()
@@ -1036,7 +1040,7 @@ def test_a_trainer_cancels_a_session_and_its_trainees_see_it(client, world):
     edit = client.get(reverse("training:session_edit", args=[session.external_id]), follow=True).content.decode()
     assert "This session can no longer be changed" in edit
     again = client.post(reverse("training:session_cancel", args=[session.external_id]), follow=True)
-    assert "this session was cancelled" in again.content.decode()
+    assert services.SESSION_CANCELLED in again.content.decode()
     client.force_login(world.users["trainee"])
     page = client.get(detail).content.decode()
     assert "This session was cancelled by the trainers." in page
@@ -1047,7 +1051,7 @@ def test_a_trainer_cancels_a_session_and_its_trainees_see_it(client, world):
     assert "you are enrolled" not in listing
     assert "you had a place" in listing
     left = client.post(reverse("training:session_leave", args=[session.external_id]), follow=True)
-    assert "this session was cancelled" in left.content.decode()
+    assert services.SESSION_CANCELLED in left.content.decode()
     statuses = dict(Enrolment.objects.filter(session=session).values_list("trainee__username", "status"))
     assert statuses == {world.users["trainee"].username: "enrolled", "q1": "waitlisted"}
     client.force_login(world.users["clinician"])
@@ -1055,7 +1059,7 @@ def test_a_trainer_cancels_a_session_and_its_trainees_see_it(client, world):
     assert "Enrolled when the session was cancelled:" in roster
     assert "Save attendance" not in roster
     attendance = reverse("training:session_attendance", args=[session.external_id])
-    assert "this session was cancelled" in client.post(attendance, follow=True).content.decode()
+    assert services.SESSION_CANCELLED in client.post(attendance, follow=True).content.decode()
 
 
 def test_trainees_and_other_clinics_cannot_change_or_cancel_a_session(client, world):
@@ -1100,3 +1104,190 @@ def test_session_times_say_their_time_zone(client, world):
     assert tag is not None
     assert 'aria-describedby="id_starts_at_helptext"' in tag.group(0)
     assert 'value="2099-07-05T14:00"' in tag.group(0)
+
+
+@pytest.mark.parametrize("role", ["clinician", "admin"])
+def test_a_trainer_without_a_clinic_is_neither_offered_nor_allowed_to_schedule(client, world, role):
+    """A trainer of the clinic is offered "Schedule a session" on the course and session pages and schedules one; the
+    same role with no clinic (an operator's administrator, say) is offered neither link nor the "For trainers"
+    card, and the form is refused (403) instead of failing on the session's clinic."""
+    schedule = reverse("training:session_create")
+    data = {"title": "Workshop", "starts_at": "2099-01-05T14:00", "duration_minutes": 60, "capacity": 4, "place": "R2"}
+    with_clinic = world.users[role]
+    without = UserFactory(username=f"{role}.noclinic", role=with_clinic.role, clinic=None)
+    for user, offered in ((with_clinic, True), (without, False)):
+        client.force_login(user)
+        course = client.get(reverse("training:course")).content.decode()
+        listing = client.get(reverse("training:sessions")).content.decode()
+        assert (schedule in course) is offered, user
+        assert ("For trainers" in course) is offered, user
+        assert (schedule in listing) is offered, user
+        assert ("Schedule a session" in listing) is offered, user
+        assert client.get(schedule).status_code == (200 if offered else 403)
+        assert client.post(schedule, data).status_code == (302 if offered else 403)
+    assert list(LiveSession.objects.values_list("trainer", "clinic")) == [(with_clinic.pk, world.clinic.pk)]
+
+
+def test_the_site_trainer_shades_the_asked_follow_the_pain_areas_before_submitting(client, world):
+    """An unsubmitted attempt asking for an extra right occipitalis site draws that area (where the extra site
+    counts) and no other, and says what the shading means; an attempt asking for none draws no area."""
+    trainee = world.users["trainee"]
+    client.force_login(trainee)
+    asked = SiteTrainerAttempt.objects.create(trainee=trainee, seed=1, follow_the_pain={"occipitalis-right": 1})
+    none = SiteTrainerAttempt.objects.create(trainee=trainee, seed=2, follow_the_pain={})
+    page = client.get(reverse("training:site_attempt", args=[asked.external_id])).content.decode()
+    assert "data-site-trainer" in page
+    region = sitemap.region_for("occipitalis", "right")
+    assert region is not None
+    drawn = re.findall(r'<ellipse class="ftp-region"[^>]*>', page)
+    assert len(drawn) == 1
+    assert f'cx="{region.cx}" cy="{region.cy}" rx="{region.rx}" ry="{region.ry}"' in drawn[0]
+    assert 'data-muscle="occipitalis" data-side="right"' in drawn[0]
+    assert "data-ftp-areas-note" in page
+    assert 'data-phrase-key="area-asked"' in page
+    assert 'data-key="' not in page  # the true sites stay hidden until the attempt is scored
+    plain = client.get(reverse("training:site_attempt", args=[none.external_id])).content.decode()
+    assert 'class="ftp-region"' not in plain
+
+
+@pytest.mark.parametrize(
+    ("role", "has_link"),
+    [("trainee", True), ("nurse", True), ("clinician", True), ("admin", True), ("billing", False)],
+)
+def test_every_learner_has_a_training_link_in_the_menu(client, world, role, has_link):
+    """The main menu links "Training" to the course for each learner role (a nurse too), and the trainee keeps the
+    links to live sessions and the certificate; billing staff, who have no training, get no link."""
+    client.force_login(world.users[role])
+    page = client.get(reverse("clinic:home"), follow=True).content.decode()
+    menu = re.search(r'<nav aria-label="Main">(.*?)</nav>', page, re.DOTALL)
+    assert menu is not None
+    link = f'<a href="{reverse("training:course")}">Training</a>'
+    assert (link in menu.group(1)) is has_link
+    if role == "trainee":
+        assert reverse("training:sessions") in menu.group(1)
+        assert reverse("training:certificate") in menu.group(1)
+
+
+def _moved(session: LiveSession, *, days: float) -> LiveSession:
+    """The session moved to start ``days`` from now (negative: in the past); enrolments are made while it is ahead."""
+    LiveSession.objects.filter(pk=session.pk).update(starts_at=timezone.now() + dt.timedelta(days=days))
+    return LiveSession.objects.get(pk=session.pk)
+
+
+def _trainee_with_a_record(world, trainee) -> None:
+    """A trainee with two quiz attempts at the first module (one passed), three site-trainer attempts submitted (one
+    passed) and one open, four cases graded (one passed) and one open, and live sessions attended, missed, not
+    marked, waitlisted, cancelled, ahead and given up."""
+    trainer = world.users["clinician"]
+    module = services.course()[0]
+    services.quiz_attempt_submit(attempt=services.quiz_attempt_start(user=trainee, module=module), answers={})
+    pass_module(trainee, module.id)
+    now = timezone.now()
+    for seed, passed in ((1, True), (2, False), (3, False)):
+        SiteTrainerAttempt.objects.create(trainee=trainee, seed=seed, submitted=now, passed=passed)
+    SiteTrainerAttempt.objects.create(trainee=trainee, seed=4)
+    for seed, passed in ((1, True), (2, False), (3, False), (4, False)):
+        CaseAttempt.objects.create(trainee=trainee, seed=seed, stage=CaseAttempt.Stage.DONE, passed=passed)
+    CaseAttempt.objects.create(trainee=trainee, seed=5)
+    held = {}
+    for title in ("Came", "Missed", "Unmarked", "Waited", "Called off", "Left"):
+        session = live_session(trainer, title=title, capacity=1 if title == "Waited" else 2)
+        if title == "Waited":
+            services.enrolment_create(session=session, trainee=UserFactory(role=Role.TRAINEE, clinic=world.clinic))
+        enrolment = services.enrolment_create(session=session, trainee=trainee)
+        if title == "Called off":
+            services.live_session_cancel(session=session)
+        if title == "Left":
+            services.enrolment_cancel(enrolment=enrolment)
+        held[title] = (_moved(session, days=-3), enrolment)
+    for title, came in (("Came", True), ("Missed", False)):
+        session, enrolment = held[title]
+        services.attendance_record(session=session, attended={enrolment.pk: came})
+    services.enrolment_create(session=live_session(trainer, title="Ahead"), trainee=trainee)
+
+
+def test_a_trainers_page_of_a_trainee_shows_attempts_and_live_sessions(client, world):
+    """The trainer reads, for the first module's quiz, the site trainer and the cases, how many attempts were submitted
+    and passed ("1 passed of 4 submitted", with the case still open), and each live session the trainee was on with
+    their attendance; a place given up is left out."""
+    trainee = world.users["trainee"]
+    _trainee_with_a_record(world, trainee)
+    client.force_login(world.users["clinician"])
+    page = client.get(reverse("training:trainee", args=[trainee.external_id])).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    first = services.course()[0]
+    module_row = re.search(rf'<li data-module="{first.id}">(.*?)</li>', page, re.DOTALL)
+    assert module_row is not None
+    assert "1 passed of 2 submitted" in module_row.group(1)
+    site = re.search(r"<dd data-site-trainer-counts>(.*?)</dd>", page, re.DOTALL)
+    assert site is not None
+    assert "1 passed of 3 submitted" in site.group(1)
+    cases = re.search(r"<dd data-case-counts>(.*?)</dd>", page, re.DOTALL)
+    assert cases is not None
+    assert "1 passed of 4 submitted" in cases.group(1)
+    assert "1 case started and not finished" in cases.group(1)
+    sessions = re.search(r"<section[^>]*data-trainee-sessions>(.*?)</section>", page, re.DOTALL)
+    assert sessions is not None
+    row = r'>([A-Za-z ]+)</a></td><td>[^<]*</td><td><span[^>]*data-attendance="(\w+)"'
+    rows = dict(re.findall(row, sessions.group(1)))
+    assert rows == {
+        "Ahead": "ahead",
+        "Came": "attended",
+        "Missed": "absent",
+        "Unmarked": "unmarked",
+        "Waited": "waitlisted",
+        "Called off": "cancelled",
+    }
+    assert "attended" in text
+    assert "did not attend" in text
+
+
+def test_a_trainers_page_of_a_trainee_asks_no_more_queries_for_a_longer_record(
+    client, world, django_assert_max_num_queries
+):
+    """A trainee with quiz, site-trainer and case attempts and seven live sessions costs the page no more queries
+    than a trainee with nothing yet: counts are aggregated and sessions read with their enrolments."""
+    empty = UserFactory(username="t.empty", role=Role.TRAINEE, clinic=world.clinic)
+    busy = world.users["trainee"]
+    _trainee_with_a_record(world, busy)
+    for module in services.course()[1:3]:
+        pass_module(busy, module.id)
+    client.force_login(world.users["clinician"])
+    with CaptureQueriesContext(connection) as nothing:
+        assert client.get(reverse("training:trainee", args=[empty.external_id])).status_code == 200
+    with django_assert_max_num_queries(len(nothing.captured_queries)):
+        assert client.get(reverse("training:trainee", args=[busy.external_id])).status_code == 200
+
+
+def test_a_learner_keeps_a_list_of_their_past_sessions_with_attendance(client, world):
+    """A session more than 12 hours past its start leaves the upcoming list but stays on the learner's "Your past
+    sessions", most recent first, each with their attendance; a session they gave up, or were never on, is not
+    there."""
+    trainee = world.users["trainee"]
+    _trainee_with_a_record(world, trainee)
+    other = _moved(live_session(world.users["clinician"], title="Not mine"), days=-2)
+    client.force_login(trainee)
+    page = client.get(reverse("training:sessions")).content.decode()
+    own = re.search(r"<section[^>]*data-own-past-sessions>(.*?)</section>", page, re.DOTALL)
+    assert own is not None
+    assert "Your past sessions" in own.group(1)
+    listed = re.findall(r'>([A-Za-z ]+)</a> · [^·]* ·\s*<span[^>]*data-attendance="(\w+)"', own.group(1))
+    assert sorted(listed) == sorted(
+        [
+            ("Came", "attended"),
+            ("Missed", "absent"),
+            ("Unmarked", "unmarked"),
+            ("Waited", "waitlisted"),
+            ("Called off", "cancelled"),
+        ]
+    )
+    assert other.title not in own.group(1)
+    assert "Left" not in own.group(1)
+    assert "data-past-sessions" not in page  # the clinic's past sessions are for trainers
+
+
+def test_a_learner_with_no_past_session_is_told_so(client, world):
+    """A trainee who has been on no session reads that they have no past session yet."""
+    client.force_login(world.users["trainee"])
+    page = client.get(reverse("training:sessions")).content.decode()
+    assert "You have not been on a past session yet." in page

@@ -3,7 +3,9 @@
 - **Learners** take the course, quizzes, site trainer and cases, enrol in live sessions and earn a certificate:
   trainees, and clinicians, nurses and administrators who want to (their progress is kept the same way).
 - **Trainers** schedule live sessions, record attendance, log supervised injections and see their trainees'
-  progress: clinicians and administrators. A trainer's trainees are the trainee accounts of the trainer's clinic.
+  progress: clinicians and administrators. A trainer's trainees are the trainee accounts of the trainer's clinic,
+  and a session is scheduled for that clinic: a trainer whose account belongs to no clinic (an operator's
+  administrator, say) has no trainees and schedules nothing (``may_schedule``).
 - Billing staff and patients have no part in training. Nothing here reaches patient data: training uses synthetic
   cases only, and ``onaboard.web.patients.access`` still gives trainees no patients.
 """
@@ -33,6 +35,11 @@ def is_trainer(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.role in TRAINER_ROLES)
 
 
+def may_schedule(user: Any) -> bool:
+    """Whether the user may schedule a live session: a trainer of a clinic (the session is the clinic's)."""
+    return is_trainer(user) and user.clinic_id is not None
+
+
 def may_supervise(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.role in SUPERVISOR_ROLES)
 
@@ -49,6 +56,11 @@ def require_learner(user: Any) -> None:
 
 def require_trainer(user: Any) -> None:
     if not is_trainer(user):
+        raise PermissionDenied
+
+
+def require_scheduler(user: Any) -> None:
+    if not may_schedule(user):
         raise PermissionDenied
 
 

@@ -1,10 +1,11 @@
-"""Reads for the training pages: sessions a person may see, a trainee's progress summary."""
+"""Reads for the training pages: sessions a person may see, a learner's past sessions, a trainee's progress summary
+and the record a trainer reads on a trainee's page."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ LISTED_AFTER_START = dt.timedelta(hours=12)
 """How long a session stays on the list of upcoming sessions after it starts: 12 hours from its start, whatever the
 day; after that it is one of the trainers' past sessions."""
 PAST_SESSIONS_SHOWN = 50
-"""The most recent past sessions a trainer's list shows."""
+"""The most recent past sessions a trainer's list shows, and a learner's list of their own."""
 
 
 def sessions_visible_to(user: User) -> QuerySet[LiveSession]:
@@ -72,6 +73,19 @@ def past_sessions(user: User) -> QuerySet[LiveSession]:
             unmarked=Count("enrolments", filter=enrolled & Q(enrolments__attended__isnull=True)),
         )
         .order_by("-starts_at", "-pk")[:PAST_SESSIONS_SHOWN]
+    )
+
+
+def own_past_enrolments(user: User) -> QuerySet[Enrolment]:
+    """The user's places on sessions gone from the upcoming list (started more than ``LISTED_AFTER_START`` ago), most
+    recent first (at most ``PAST_SESSIONS_SHOWN``), each with its session: the learner's record of the live sessions
+    they were on, with their attendance. A place given up is left out; a waitlist place kept, and a cancelled session,
+    stay (the page says so)."""
+    return (
+        Enrolment.objects.filter(trainee=user, session__starts_at__lt=timezone.now() - LISTED_AFTER_START)
+        .exclude(status=EnrolmentStatus.CANCELLED)
+        .select_related("session")
+        .order_by("-session__starts_at", "-pk")[:PAST_SESSIONS_SHOWN]
     )
 
 
@@ -193,6 +207,62 @@ def trainee_summaries(trainees: Iterable[User]) -> list[TraineeSummary]:
             )
         )
     return summaries
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptCounts:
+    """How many attempts of one kind a trainee submitted (a case: carried to its grade) and how many passed."""
+
+    submitted: int = 0
+    passed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TraineeRecord:
+    """What a trainer reads on a trainee's page beside the summary: the attempts submitted and passed per module
+    quiz (by module id; a module never attempted is absent), for the site trainer and for the cases; the cases
+    started and not graded yet; and the live sessions the trainee was on (places given up left out), latest first."""
+
+    quizzes: Mapping[str, AttemptCounts]
+    site_trainer: AttemptCounts
+    cases: AttemptCounts
+    cases_open: int
+    enrolments: tuple[Enrolment, ...]
+
+
+SUBMITTED_AND_PASSED = {"submitted": Count("pk"), "passed": Count("pk", filter=Q(passed=True))}
+
+
+def trainee_record(trainee: User) -> TraineeRecord:
+    """A trainee's ``TraineeRecord`` in four queries, however many attempts and sessions: counts are aggregated in the
+    database, the enrolments read with their sessions."""
+    quizzes = {
+        row["module_id"]: AttemptCounts(row["submitted"], row["passed"])
+        for row in QuizAttempt.objects.filter(trainee=trainee, submitted__isnull=False)
+        .order_by()
+        .values("module_id")
+        .annotate(**SUBMITTED_AND_PASSED)
+    }
+    site = SiteTrainerAttempt.objects.filter(trainee=trainee, submitted__isnull=False).aggregate(**SUBMITTED_AND_PASSED)
+    graded = Q(stage=CaseAttempt.Stage.DONE)
+    cases = CaseAttempt.objects.filter(trainee=trainee).aggregate(
+        submitted=Count("pk", filter=graded),
+        passed=Count("pk", filter=graded & Q(passed=True)),
+        open=Count("pk", filter=~graded),
+    )
+    enrolments = (
+        Enrolment.objects.filter(trainee=trainee)
+        .exclude(status=EnrolmentStatus.CANCELLED)
+        .select_related("session")
+        .order_by("-session__starts_at", "-pk")
+    )
+    return TraineeRecord(
+        quizzes=quizzes,
+        site_trainer=AttemptCounts(site["submitted"], site["passed"]),
+        cases=AttemptCounts(cases["submitted"], cases["passed"]),
+        cases_open=cases["open"],
+        enrolments=tuple(enrolments),
+    )
 
 
 def _count_by_trainee(rows: QuerySet[Any]) -> dict[int, int]:

@@ -44,17 +44,19 @@ from onaboard.web.training.models import (
 MAX_PLACEMENTS = 80
 BAD_PLACEMENTS = gettext_noop("placements: expected a list of at most {limit} sites, each with muscle, view, x and y")
 BAD_PLACEMENT = gettext_noop("placement {number}: {problem}")
-SESSION_CANCELLED = gettext_noop("this session was cancelled")
-SESSION_STARTED = gettext_noop("this session has already started")
+SESSION_CANCELLED = gettext_noop("This session was cancelled.")
+SESSION_STARTED = gettext_noop("This session has already started.")
 ATTENDANCE_BEFORE_START = gettext_noop("Attendance can be recorded once the session has started.")
-ALREADY_ENROLLED = gettext_noop("you are already on this session's list")
-NOT_READY = gettext_noop("the certificate needs: {missing}")
-CASE_DONE = gettext_noop("this case has been graded already")
+ALREADY_ENROLLED = gettext_noop("You are already on this session's list.")
+NOT_READY = gettext_noop("The certificate cannot be issued yet: {missing}.")
+CASE_DONE = gettext_noop("This case has been graded already.")
 CASE_TITLE = gettext_noop("Case {number}: {patient}")
 QUIZ_UNANSWERED = gettext_noop("Answer every question before sending: not answered yet: {numbers}.")
-CASE_STAGE_ANSWERED = gettext_noop("this step of the case was answered already (was the page sent twice?)")
+CASE_STAGE_ANSWERED = gettext_noop(
+    "This step of the case was answered already: the page may have been sent twice, or from an old tab."
+)
 CERTIFICATE_REVOKED = gettext_noop(
-    "your certificate {code} was revoked; a new one is issued only when the training lead reinstates it"
+    "Your certificate {code} was revoked; a new one is issued only when the training lead reinstates it."
 )
 PLACEMENT_NOT_AN_OBJECT = gettext_noop("not an object")
 PLACEMENT_UNKNOWN_MUSCLE = gettext_noop("unknown muscle {muscle!r}")
@@ -63,6 +65,10 @@ PLACEMENT_OFF_THE_MAP = gettext_noop("{field} must be a number from 0 to {size}"
 PLACEMENT_NOT_TEXT = gettext_noop("{field} must be text")
 PLACEMENT_NOT_TRUE_OR_FALSE = gettext_noop("{field} must be true or false")
 PLACEMENTS_UNREADABLE = gettext_noop("The placements could not be read.")
+NO_CLINIC_TO_SCHEDULE_FOR = gettext_noop(
+    "A live session is scheduled for a clinic, and your account belongs to no clinic: ask the clinic's administrator "
+    "to add you to one."
+)
 NO_SITES_PLACED = gettext_noop("No site is placed yet: place the sites on the map before submitting for scoring.")
 
 
@@ -383,7 +389,11 @@ def case_attempt_decide(*, attempt: CaseAttempt, decisions: Mapping[str, Any]) -
 
 
 def live_session_create(*, trainer: User, **fields: Any) -> LiveSession:
-    return LiveSession.objects.create(trainer=trainer, clinic=trainer.clinic, **fields)
+    """Schedule a session for the trainer's clinic; a trainer with no clinic is refused (TrainingError), as
+    ``access.may_schedule`` refuses them the page."""
+    if trainer.clinic_id is None:
+        raise TrainingError(_(NO_CLINIC_TO_SCHEDULE_FOR))
+    return LiveSession.objects.create(trainer=trainer, clinic_id=trainer.clinic_id, **fields)
 
 
 def enrolled_count(session: LiveSession) -> int:

@@ -30,8 +30,10 @@ from onaboard.web.injections import sitemap
 from onaboard.web.training import selectors, services
 from onaboard.web.training.access import (
     is_trainer,
+    may_schedule,
     may_supervise,
     require_learner,
+    require_scheduler,
     require_supervisor,
     require_trainer,
     trainees_of,
@@ -67,7 +69,7 @@ def course(request: HttpRequest) -> HttpResponse:
         "required_cases": REQUIRED_CASES,
         "required_week24_cases": REQUIRED_WEEK24_CASES,
         "certificate_module_ids": {module.id for module in certificate_modules(services.course())},
-        "is_trainer": is_trainer(request.user),
+        "may_schedule": may_schedule(request.user),
         "may_supervise": may_supervise(request.user),
     }
     return render(request, "training/course.html", context)
@@ -165,6 +167,17 @@ def _ftp_rows(attempt: SiteTrainerAttempt) -> list[dict[str, Any]]:
     return rows
 
 
+def _asked_regions(attempt: SiteTrainerAttempt) -> list[dict[str, Any]]:
+    """The follow-the-pain areas the attempt asks sites in, as the site map draws them (``map_regions``): shaded
+    while the trainee places the sites, since an extra site counts only inside its area (``sites.score_sites``), and
+    again on the result."""
+    return [
+        {"region": region, "limit_message": ""}
+        for region in sitemap.FOLLOW_THE_PAIN_REGIONS
+        if region.key in attempt.follow_the_pain
+    ]
+
+
 MUSCLE_CHOICES = [(muscle.value, sitemap.MUSCLE_LABELS[muscle]) for muscle in Muscle]
 
 
@@ -184,7 +197,8 @@ def site_trainer(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def site_attempt(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
-    """Place the sites on the clinic's map; after submitting, the true map and the score per site."""
+    """Place the sites on the clinic's map, the follow-the-pain areas asked for shaded; after submitting, the true
+    map and the score per site."""
     require_learner(request.user)
     attempt = get_object_or_404(SiteTrainerAttempt, external_id=attempt_id, trainee=request.user)
     error = ""
@@ -206,6 +220,7 @@ def site_attempt(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         "pass_mark": SITE_PASS_MARK,
         "error": error,
         "map_sites": [],
+        "map_regions": _asked_regions(attempt),
     }
     if attempt.submitted is not None:
         score = services.site_score(attempt)
@@ -214,11 +229,6 @@ def site_attempt(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
             {
                 "score": score,
                 "map_sites": sitemap.plan_map_sites(plan),
-                "map_regions": [
-                    {"region": region, "limit_message": ""}
-                    for region in sitemap.FOLLOW_THE_PAIN_REGIONS
-                    if f"{region.muscle}-{region.side}" in attempt.follow_the_pain
-                ],
                 "placements_json": json.dumps(attempt.placements),
                 "site_rows": [
                     {
@@ -389,14 +399,17 @@ def case(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
 @require_http_methods(["GET"])
 def sessions(request: HttpRequest) -> HttpResponse:
     """Upcoming sessions (and those started less than ``selectors.LISTED_AFTER_START`` ago) with the user's place on
-    each; trainers also get the past sessions, most recent first, to record attendance afterwards."""
+    each, and the past sessions the user was on with their attendance; trainers also get the clinic's past sessions,
+    most recent first, to record attendance afterwards."""
     require_learner(request.user)
     listed = selectors.upcoming_sessions(request.user)
     own = selectors.own_enrolments(request.user)
     rows = [{"session": session, "enrolment": own.get(session.pk)} for session in listed]
     context = {
         "rows": rows,
+        "own_past": selectors.own_past_enrolments(request.user),
         "is_trainer": is_trainer(request.user),
+        "may_schedule": may_schedule(request.user),
         "may_supervise": may_supervise(request.user),
         "past": selectors.past_sessions(request.user),
         "past_shown": selectors.PAST_SESSIONS_SHOWN,
@@ -407,12 +420,18 @@ def sessions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_create(request: HttpRequest) -> HttpResponse:
-    require_trainer(request.user)
+    """A trainer of a clinic schedules a session for it (``access.may_schedule``: a trainer with no clinic has none
+    to schedule for)."""
+    require_scheduler(request.user)
     form = LiveSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        session = services.live_session_create(trainer=request.user, **form.cleaned_data)
-        messages.success(request, _("Session scheduled."))
-        return redirect("training:session", live_session_id=session.external_id)
+        try:
+            session = services.live_session_create(trainer=request.user, **form.cleaned_data)
+        except services.TrainingError as problem:
+            messages.error(request, str(problem))
+        else:
+            messages.success(request, _("Session scheduled."))
+            return redirect("training:session", live_session_id=session.external_id)
     return render(request, "training/session_form.html", {"form": form})
 
 
@@ -588,12 +607,20 @@ def trainees(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def trainee_detail(request: HttpRequest, trainee_id: UUID) -> HttpResponse:
+    """A trainee's progress for their trainer: each module's quiz, the site trainer and the cases with the attempts
+    submitted and passed, the live sessions they were on with their attendance, and the supervised injections."""
     require_trainer(request.user)
     trainee = get_object_or_404(trainees_of(request.user), external_id=trainee_id)
+    record = selectors.trainee_record(trainee)
+    now = timezone.now()
     context = {
         "summary": selectors.trainee_summary(trainee),
-        "progress": services.course_progress(trainee),
-        "enrolments": Enrolment.objects.filter(trainee=trainee).select_related("session"),
+        "modules": [
+            {"progress": item, "counts": record.quizzes.get(item.module.id, selectors.AttemptCounts())}
+            for item in services.course_progress(trainee)
+        ],
+        "record": record,
+        "enrolments": [{"enrolment": row, "started": row.session.starts_at <= now} for row in record.enrolments],
         "log": trainee.supervised_log.select_related("supervisor")[:50],
     }
     return render(request, "training/trainee_detail.html", context)

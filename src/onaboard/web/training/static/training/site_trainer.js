@@ -170,6 +170,14 @@
     if (!field || !map) { return; }
     var words = readWords(form);
     map.classList.add("placing");
+    /* The asked follow-the-pain areas are shaded by the site map, whose tooltip is the session screen's ("Click to
+       add ..."); here a click places a site of the chosen muscle, so the tooltip only names the area. */
+    map.querySelectorAll(".ftp-region").forEach(function (area) {
+      var title = area.querySelector("title");
+      if (title && words["area-asked"]) {
+        title.textContent = fill(words["area-asked"], { place: area.dataset.label || "" });
+      }
+    });
     var placements = [];
     var markers = [];
 
