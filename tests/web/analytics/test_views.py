@@ -356,3 +356,27 @@ def test_the_stopping_section_counts_the_clinicians_latest_decisions(client, sta
     text = shown()
     assert f"treatment stopped: {stopped - 1} patient{'s' if stopped - 1 != 1 else ''}" in text
     assert f"stopping rule: {against + 1} patient{'s' if against + 1 != 1 else ''}" in text
+
+
+def test_a_continue_made_while_the_episodic_rule_held_counts_as_against_the_rule(client, staff):
+    """A "continue" recorded while the engine's verdict waited for a complete baseline but the return to episodic
+    migraine held (``nice_reverted_to_episodic``) counts as continued against the stopping rule, as the pathway reads
+    it (``TreatmentDecision.saw_stop``); one that saw neither counts as a plain continue."""
+    from onaboard.web.analytics.selectors import clinic_decisions
+    from onaboard.web.outcomes.models import Decision, TreatmentDecision
+
+    clinician = staff[Role.CLINICIAN]
+    today = timezone.localdate()
+    before = clinic_decisions(user=clinician, today=today).continued_against_rule
+    patients = [p for p in clinician.clinic.patients.all() if not p.treatment_decisions.exists()][:2]
+    for patient, reverted in zip(patients, (True, False), strict=True):
+        TreatmentDecision.objects.create(
+            patient=patient,
+            decided_on=today,
+            decision=Decision.CONTINUE,
+            reason="the patient wants to go on",
+            decided_by=clinician,
+            nice_verdict="not_yet_assessable",
+            nice_reverted_to_episodic=reverted,
+        )
+    assert clinic_decisions(user=clinician, today=today).continued_against_rule == before + 1

@@ -14,7 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from onaboard.clinical import PatientDiary
+from onaboard.clinical import PERIOD_DAYS, NiceTa260, PatientDiary
+from onaboard.clinical.outcomes import Week24State
 from onaboard.web.accounts.models import Clinic, SiteOfService
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.clinic.selectors import (
@@ -29,6 +30,7 @@ from onaboard.web.clinic.selectors import (
     STOP_RULE_STILL_HOLDS,
     STOP_SUGGESTED_SINCE,
     STOPPED_BUT_BOOKED,
+    WEEK24_ENDED_INCOMPLETE,
     ApprovalFilter,
     ApprovalLine,
     ApprovalStatus,
@@ -51,6 +53,7 @@ from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, 
 from onaboard.web.coverage.selectors import RENEWAL_LEAD_DAYS, ApprovalAnswers, ApprovalStates
 from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
+from onaboard.web.outcomes.selectors import Week24Period
 from tests.web.clinic.diaries import (
     TODAY,
     chronic_rows,
@@ -234,8 +237,9 @@ def test_week_24_still_running_is_not_assessed_however_many_days_it_holds():
 
 def test_the_summary_of_an_overdue_patient_is_the_status_not_an_old_short_interval():
     """Sessions 70 days apart long ago, the next now overdue: the worklist's 'why' says overdue, not the old
-    12-week note (which stays among the reasons)."""
-    first, second = days_before(170), days_before(100)
+    12-week note (which stays among the reasons). (Week 24 has not ended yet: once over, unmeasured, it is the
+    week-24 assessment first.)"""
+    first, second = days_before(165), days_before(95)
     pathway = _state(course_rows(first, 20, 12, 12), recorded=[first, second])
     assert pathway.state is PathwayState.OVERDUE
     assert pathway.summary.startswith("overdue:")
@@ -1292,6 +1296,139 @@ def test_a_continue_at_week_24_of_a_responder_is_the_week_24_assessment():
     pathway = _on(TODAY, rows, sessions, _continued(reason="good response"))
     assert pathway.state is PathwayState.DUE
     assert "Decided to continue on 2026-06-30 by Dr Avery Stone: good response" in pathway.reasons
+
+
+# --- Week 24 over without enough days; the return to episodic migraine over an incomplete baseline -------------
+
+
+def _week24_short(*, recorded: int = 10) -> tuple[list[dict[str, str]], list[date]]:
+    """Two cycles 84 days apart; week 24 (period 6) ended 3 days before TODAY with ``recorded`` of its 28 days in the
+    diary (none: the diary stops after period 5), every period before it complete and chronic (16 headache days)."""
+    day0 = days_before(170)
+    rows = course_rows(day0, 20, 16, 16, 16, 16, 16, (min(recorded, 8), recorded))
+    return rows, [day0, day0 + timedelta(days=84)]
+
+
+@pytest.mark.parametrize("recorded", [10, 0])
+def test_week_24_over_with_too_few_days_recorded_is_the_week_24_assessment_due(recorded):
+    """Period 6 ended with 10 (or none) of its 28 days recorded: the engine's verdict stays not yet assessable for
+    good, so instead of a green "on treatment" the worklist asks for the week-24 assessment (warn), saying the
+    period, its dates and the days recorded, and that the clinician judges the response from the periods recorded."""
+    rows, sessions = _week24_short(recorded=recorded)
+    pathway = _state(rows, recorded=sessions)
+    outcomes = pathway.outcomes
+    assert outcomes.week24_state is Week24State.ENDED_INCOMPLETE
+    assert outcomes.nice_ta260.verdict is NiceTa260.NOT_YET_ASSESSABLE
+    assert (pathway.state, pathway.tone) == (PathwayState.WEEK24_DUE, "warn")
+    start, end = sessions[0] + timedelta(days=140), sessions[0] + timedelta(days=167)
+    numbers = {"period": 6, "start": start.isoformat(), "end": end.isoformat(), "period_days": PERIOD_DAYS}
+    assert pathway.summary == str(WEEK24_ENDED_INCOMPLETE % {**numbers, "recorded": recorded})
+    assert pathway.summary == (
+        f"week 24 (period 6, 2026-05-31 to 2026-06-27) ended with {recorded} of 28 days recorded, so the reduction "
+        "cannot be measured: judge the response from the periods recorded"
+    )
+    assert pathway.reasons[0] == pathway.summary
+    assert pathway.week24 == Week24Period(start, end, recorded, Week24State.ENDED_INCOMPLETE)
+
+
+def test_a_week_24_too_short_to_measure_is_acted_on_as_a_complete_one():
+    """As for a complete week 24: a session recorded after period 6 ended, or a decision to continue made after it,
+    is the assessment acted on (back to the 12-week schedule, the decision among the reasons); a decision to continue
+    made on or before its last day saw none of it."""
+    rows, sessions = _week24_short()
+    end = sessions[0] + timedelta(days=167)
+    assert _state(rows, recorded=[*sessions, days_before(1)]).state is PathwayState.ON_TREATMENT
+    continued = _on(TODAY, rows, sessions, _continued(reason="fewer severe days", saw_stop=False))
+    assert continued.state is PathwayState.DUE
+    assert "Decided to continue on 2026-06-30 by Dr Avery Stone: fewer severe days" in continued.reasons
+    assert _on(TODAY, rows, sessions, _continued(day=end, saw_stop=False)).state is PathwayState.WEEK24_DUE
+
+
+def test_week_24_under_way_or_to_come_is_no_assessment_yet():
+    """While period 6 is running, or still to come, nothing is due for week 24: ``Pathway.week24`` says where it
+    stands, with the days recorded so far."""
+    day0 = days_before(150)
+    rows = [row for row in course_rows(day0, 20, 16, 16, 16, 16, 16, 8) if row["date"] <= TODAY.isoformat()]
+    pathway = _state(rows, recorded=[day0, day0 + timedelta(days=84)])
+    assert pathway.state is PathwayState.ON_TREATMENT
+    assert (pathway.week24.state, pathway.week24.days_recorded) == (Week24State.UNDER_WAY, 11)
+    early = _state(course_rows(days_before(60), 20, 16, 16), recorded=[days_before(60)])
+    assert (early.state, early.week24.state, early.week24.days_recorded) == (
+        PathwayState.ON_TREATMENT,
+        Week24State.NOT_REACHED,
+        0,
+    )
+
+
+def _migrated_on_treatment() -> tuple[list[dict[str, str]], list[date]]:
+    """A patient who came on treatment: the diary begins at the first injection (no baseline recorded), then three
+    periods of 6, 5 and 4 headache days (episodic), the third ended a week before TODAY; two sessions 84 days
+    apart."""
+    day0 = days_before(90)
+    rows = [row for row in course_rows(day0, 20, 6, 5, 4) if row["date"] >= day0.isoformat()]
+    return rows, [day0, day0 + timedelta(days=84)]
+
+
+def test_a_return_to_episodic_migraine_over_an_incomplete_baseline_suggests_stopping():
+    """With no baseline recorded the engine's verdict stays not yet assessable, yet its return to episodic migraine
+    holds (three periods under 15 headache days): the worklist says stop suggested, summarised by the engine's
+    episodic reason (the one after the baseline's), not a green "on treatment"."""
+    rows, sessions = _migrated_on_treatment()
+    pathway = _state(rows, recorded=sessions)
+    nice = pathway.outcomes.nice_ta260
+    assert not pathway.outcomes.baseline.complete
+    assert (nice.verdict, nice.reverted_to_episodic) == (NiceTa260.NOT_YET_ASSESSABLE, True)
+    assert (pathway.state, pathway.tone) == (PathwayState.STOP_SUGGESTED, "bad")
+    assert pathway.summary == nice.reasons[1]
+    assert "episodic migraine" in pathway.summary
+    assert pathway.reasons == nice.reasons
+
+
+def test_a_continue_against_the_return_to_episodic_migraine_over_an_incomplete_baseline_answers_it():
+    """A "continue" recorded while that stop was suggested (``saw_stop``) answers it as any stop: back on the 12-week
+    schedule, worded as continued against the stopping rule; one that saw no stop answers nothing."""
+    rows, sessions = _migrated_on_treatment()
+    pathway = _on(TODAY, rows, sessions, _continued())
+    assert pathway.state is PathwayState.ON_TREATMENT
+    line = str(
+        CONTINUED_AGAINST_RULE
+        % {"date": TODAY.isoformat(), "name": "Dr Avery Stone", "reason": "HIT-6 down 9 points, fewer severe days"}
+    )
+    assert line in pathway.reasons
+    unseen = _on(TODAY, rows, sessions, _continued(saw_stop=False))
+    assert unseen.state is PathwayState.STOP_SUGGESTED
+    assert not any(reason.startswith("Continued against the stopping rule") for reason in unseen.reasons)
+
+
+@pytest.mark.django_db
+def test_the_worklist_suggests_stopping_a_patient_on_treatment_without_a_baseline_until_a_clinician_continues(world):
+    """Stored rows: the worklist lists the patient who returned to episodic migraine over an incomplete baseline as
+    stop suggested; a "continue" recorded through the service keeps the engine's verdict (not yet assessable) and
+    that the rule held, so it answers the stop and the line moves on past its cache."""
+    from onaboard.web.outcomes.services import treatment_decision_record
+
+    clinician = world.users["clinician"]
+    patient = world.same_clinic_patient
+    rows, sessions = _migrated_on_treatment()
+    store(patient, rows)
+    for day in sessions:
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    assert _rows(worklist(user=clinician, today=TODAY))["Same"].state is PathwayState.STOP_SUGGESTED
+    record = treatment_decision_record(
+        user=clinician, patient=patient, decision="continue", reason="feels better", decided_on=TODAY, today=TODAY
+    )
+    assert (record.nice_verdict, record.nice_reverted_to_episodic, record.saw_stop) == (
+        "not_yet_assessable",
+        True,
+        True,
+    )
+    assert LatestDecision.of(record).saw_stop
+    row = _rows(worklist(user=clinician, today=TODAY))["Same"]
+    assert row.state is not PathwayState.STOP_SUGGESTED
+    assert any(
+        reason.startswith("Continued against the stopping rule")
+        for reason in patient_pathway_state(patient, TODAY).reasons
+    )
 
 
 def test_treatment_stopped_is_listed_last():

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.template.loader import render_to_string
 
-from onaboard.clinical import PROM_WINDOW_DAYS, InjectionPlan, preempt_plan
+from onaboard.clinical import PROM_WINDOW_DAYS, InjectionPlan, hit6_change, preempt_plan
 from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Role
 from onaboard.web.clinic.demo import record_preempt_session
@@ -26,6 +26,7 @@ from onaboard.web.coverage.documents import (
 )
 from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
+from onaboard.web.coverage.templatetags.coverage_letters import in_letter_words
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import next_treatment_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus
@@ -1343,3 +1344,97 @@ def test_billings_procedure_note_names_an_interval_override_by_title_and_figures
     _, clinician = _text(world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=second.external_id)
     assert expected in clinician
     assert EARLY_REASON in clinician
+
+
+def _letter(world, treated, **kwargs) -> str:
+    return _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, **kwargs)
+
+
+def test_the_continuation_letter_says_when_week_24_ended_with_too_few_days_to_measure(world, treated):
+    """Period 6 over with 13 of its 28 days recorded: the letter says week 24 ended so and the reduction cannot be
+    measured, not that week 24 "is not complete yet" (which a payer reads as a result still to come)."""
+    _drop_diary_days(treated.patient, treated.day0 + timedelta(days=28 * 5), 15)
+    text = _letter(world, treated)
+    assert (
+        "Week 24 (period 6 after the first session) ended with 13 of 28 days recorded (fewer than 20): the reduction "
+        "cannot be measured; the periods recorded are shown."
+    ) in text
+    assert "is not complete yet" not in text
+
+
+@pytest.mark.parametrize(
+    ("week24_headache_days", "words"),
+    [
+        (
+            0,
+            (
+                "Headache days: 0 at baseline, 0 at week 24: no headache day before or after treatment, so no "
+                "reduction to measure."
+            ),
+        ),
+        (9, "Headache days: 0 at baseline, 9 at week 24: no reduction from a baseline of 0."),
+    ],
+)
+def test_the_continuation_letter_gives_no_percentage_or_responder_reading_against_a_baseline_of_0(
+    world, treated, week24_headache_days, words
+):
+    """With no headache day at baseline there is no percentage to print: the letter gives the engine's words for it
+    instead of "a change of None %" and a responder reading 0 -> 0 met only by arithmetic."""
+    baseline_start = treated.day0 - timedelta(days=28)
+    _drop_diary_days(treated.patient, baseline_start, 28)
+    store(treated.patient, period_rows("P", baseline_start), today=treated.today)
+    week24_start = treated.day0 + timedelta(days=28 * 5)
+    _drop_diary_days(treated.patient, week24_start, 28)
+    store(treated.patient, period_rows("P", week24_start, headache=week24_headache_days), today=treated.today)
+    text = _letter(world, treated)
+    assert words in text
+    assert "None" not in text
+    assert "% responder" not in text
+
+
+def test_the_continuation_letter_judges_a_hit6_change_only_from_an_answer_before_treatment(world, treated):
+    """The HIT-6 change from the answer before treatment (78 -> 60) carries the engine's responder reading; once the
+    first answer is dated after the first session the letter gives the change (-18) and says it is not one since
+    treatment, without calling it a response."""
+    judged = in_letter_words(hit6_change(78, 60).reason)
+    assert judged in _letter(world, treated)
+    first = treated.sessions[0].date
+    treated.patient.questionnaires.filter(date__lte=first).update(date=first + timedelta(days=1))
+    text = _letter(world, treated)
+    assert "(change -18)" in text
+    assert NOT_SINCE_TREATMENT in text
+    assert judged not in text
+    assert "responder" not in text.split("HIT-6:")[1].split("MIDAS:")[0]
+
+
+def _no_baseline(treated) -> None:
+    """The diary's baseline down to 10 of 28 days: with periods 5, 6 and 7 under 15 headache days (9, 8, 8) the
+    engine's verdict waits for a complete baseline while its return to episodic migraine holds."""
+    _drop_diary_days(treated.patient, treated.day0 - timedelta(days=28), 18)
+
+
+def test_a_continue_against_a_return_to_episodic_migraine_over_an_incomplete_baseline_is_said_to_go_against_it(
+    world, treated
+):
+    """The NICE TA260 letter of a patient whose verdict waits for a complete baseline while the return to episodic
+    migraine holds says a "continue" recorded then went against the stopping rule, as for a stop verdict."""
+    _no_baseline(treated)
+    _decide(world, treated, "continue", "Fewer severe days")
+    decision = treated.patient.treatment_decisions.get()
+    assert (decision.nice_verdict, decision.nice_reverted_to_episodic) == ("not_yet_assessable", True)
+    nice = _letter(world, treated, policy_id="nice-ta260")
+    assert "decided to continue treatment although NICE TA260's stopping rule applied" in nice
+
+
+def test_the_after_care_sheet_gives_no_date_while_the_stop_held_back_by_the_baseline_is_unanswered(world, treated):
+    """The return to episodic migraine holds while the verdict waits for a complete baseline: the last session's
+    sheet promises no date until a clinician decides, as for a stop verdict."""
+    _no_baseline(treated)
+    last = treated.sessions[-1]
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "Your clinician will talk with you about how the treatment is working" in text
+    assert "your next one can be from" not in text
+    _decide(world, treated, "continue", "Fewer severe days", days_ago=0)
+    InjectionSession.objects.filter(patient=treated.patient, status=SessionStatus.BOOKED).delete()  # its booking
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
+    assert "your next one can be from" in text

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from onaboard.clinical import PERIOD_DAYS, NiceTa260, NiceVerdict, hit6_change, treatment_outcomes
+from onaboard.clinical.outcomes import Week24State
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import (
+    HIT6_DIFFERENCE_ONLY,
     BaselineAndLatest,
+    Hit6ChangeForStaff,
+    Week24Period,
     baseline_and_latest,
     questionnaire_history,
     questionnaire_response_on,
+    stop_suggested,
+    stop_suggested_reason,
+    week24_period,
 )
 from onaboard.web.outcomes.services import questionnaire_response_record
 
@@ -24,14 +32,17 @@ def _hit6(world, day, answers):
 
 
 def test_history_gives_each_instrument_newest_first_with_reasons(world):
-    """HIT-6 responses come newest first, each with the engine's reason, and the change first -> latest."""
+    """HIT-6 responses come newest first, each with the engine's reason, and the change first -> latest: with no
+    session recorded it is not from before treatment, so the raw difference without a responder verdict."""
     _hit6(world, date(2026, 1, 5), ["always"] * 6)
     _hit6(world, date(2026, 3, 2), ["sometimes"] * 6)
     history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)
     hit6 = history["hit6"]
     assert [s.response.total for s in hit6.responses] == [60, 78]
     assert hit6.latest.reason == "HIT-6 total 60: >= 60 severe impact"
-    assert hit6.change.reason.endswith("HIT-6 78 -> 60: drop of 18 points (>= 5: responder)")
+    assert hit6.change.engine == hit6_change(78, 60)
+    assert (hit6.change.responder, hit6.change.tone) == (None, "")
+    assert hit6.change.reason == str(HIT6_DIFFERENCE_ONLY) % {"baseline": 78, "latest": 60, "difference": "-18"}
     assert history["midas"].responses == ()
     assert history["midas"].change is None
 
@@ -71,7 +82,8 @@ def test_the_hit6_change_is_from_the_answer_before_treatment_as_on_the_patient_p
     _hit6(world, date(2026, 6, 1), ["very often"] * 6)
     InjectionSessionFactory(patient=world.own_patient, date=date(2026, 3, 3), status=SessionStatus.RECORDED)
     history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)
-    assert history["hit6"].change.reason.endswith("HIT-6 78 -> 66: drop of 12 points (>= 5: responder)")
+    assert history["hit6"].change.reason == hit6_change(78, 66).reason
+    assert (history["hit6"].change.responder, history["hit6"].change.tone) == (True, "ok")
     assert history["hit6"].compared.before_treatment
 
 
@@ -128,3 +140,116 @@ def test_the_baseline_is_the_answer_in_the_window_not_an_older_one(world):
         True,
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("before", "latest", "before_treatment", "responder", "tone", "difference"),
+    [
+        (66, 58, True, True, "ok", None),
+        (66, 63, True, False, "warn", None),
+        (66, 58, False, None, "", "-8"),
+        (58, 66, False, None, "", "+8"),
+        (60, 60, False, None, "", "0"),
+    ],
+)
+def test_a_hit6_change_is_judged_only_from_a_baseline_before_treatment(
+    before, latest, before_treatment, responder, tone, difference
+):
+    """From an answer before treatment the change carries the engine's verdict, reason and colour; from any other
+    answer only the raw difference, with no responder verdict and no colour (a drop of 8 points from an answer
+    given after the first session says nothing of the response to treatment)."""
+    change = Hit6ChangeForStaff(hit6_change(before, latest), before_treatment=before_treatment)
+    assert (change.baseline, change.follow_up, change.drop) == (before, latest, before - latest)
+    assert (change.responder, change.tone) == (responder, tone)
+    if difference is None:
+        assert change.reason == hit6_change(before, latest).reason
+    else:
+        assert change.reason == str(HIT6_DIFFERENCE_ONLY) % {
+            "baseline": before,
+            "latest": latest,
+            "difference": difference,
+        }
+        assert change.reason.startswith(f"HIT-6 {before} -> {latest}: {difference} points; not a change since")
+
+
+@pytest.mark.parametrize(
+    ("verdict", "reverted", "suggested"),
+    [
+        (NiceTa260.STOP, False, True),
+        (NiceTa260.STOP, True, True),
+        (NiceTa260.NOT_YET_ASSESSABLE, True, True),
+        (NiceTa260.NOT_YET_ASSESSABLE, False, False),
+        (NiceTa260.CONTINUE, False, False),
+    ],
+)
+def test_a_stop_is_suggested_when_the_verdict_is_stop_or_the_return_to_episodic_migraine_holds(
+    verdict, reverted, suggested
+):
+    """The web's one rule for "stop suggested": the engine's stop, or its return to episodic migraine holding while
+    the verdict waits for a complete baseline (not yet assessable)."""
+    assert stop_suggested(NiceVerdict(verdict, ("first", "second"), reverted_to_episodic=reverted)) is suggested
+
+
+def test_the_reason_for_a_stop_held_back_by_the_baseline_is_the_episodic_one():
+    """The engine's reason for the stop: a stop verdict's first; with an incomplete baseline the return-to-episodic
+    reason that follows the baseline's (computed by the engine for a diary begun at the first injection)."""
+    from tests.web.clinic.diaries import course_rows, diary_of
+
+    day0 = date(2026, 3, 2)
+    rows = [row for row in course_rows(day0, 20, 6, 5, 4) if row["date"] >= day0.isoformat()]
+    held_back = treatment_outcomes(diary_of(rows, today=date(2026, 6, 30)), injections=[day0]).nice_ta260
+    assert (held_back.verdict, held_back.reverted_to_episodic) == (NiceTa260.NOT_YET_ASSESSABLE, True)
+    assert stop_suggested_reason(held_back) == held_back.reasons[1]
+    stop = NiceVerdict(NiceTa260.STOP, ("week 24", "fewer cycles"), reverted_to_episodic=False)
+    assert stop_suggested_reason(stop) == "week 24"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "today_day", "state"),
+    [(10, 170, Week24State.ENDED_INCOMPLETE), (0, 170, Week24State.ENDED_INCOMPLETE), (28, 170, Week24State.AVAILABLE)],
+)
+def test_week_24s_period_is_dated_from_the_first_injection_whether_or_not_the_diary_reaches_it(
+    recorded, today_day, state
+):
+    """Week 24 is days 140..167 after the first injection; its days recorded are 0 when the diary holds no row in
+    it, and its state is the engine's."""
+    from tests.web.clinic.diaries import course_rows, diary_of
+
+    day0 = date(2026, 1, 5)
+    today = day0 + timedelta(days=today_day)
+    rows = course_rows(day0, 20, 16, 16, 16, 16, 16, (min(recorded, 8), recorded))
+    outcomes = treatment_outcomes(diary_of(rows, today=today), injections=[day0], as_of=today)
+    end = day0 + timedelta(days=167)
+    assert week24_period(outcomes) == Week24Period(end - timedelta(days=PERIOD_DAYS - 1), end, recorded, state)
+    assert week24_period(outcomes).ended_incomplete is (state is Week24State.ENDED_INCOMPLETE)
+
+
+def test_the_session_screen_warns_of_a_stop_the_verdict_holds_back_for_an_incomplete_baseline(world):
+    """``stop_suggested`` is the session screen's rule too: a patient with no baseline recorded who has returned to
+    episodic migraine gets NICE TA260's warning, labelled "stop suggested" (not the engine's code), with the engine's
+    reasons; a "continue" recorded since answers it (shown without alarm)."""
+    from onaboard.web.injections.models import SessionStatus
+    from onaboard.web.injections.selectors import WarningCode, session_warnings
+    from onaboard.web.outcomes.services import treatment_decision_record
+    from tests.web.clinic.diaries import course_rows, store
+    from tests.web.factories import InjectionSessionFactory
+
+    patient = world.same_clinic_patient
+    today = date(2026, 6, 30)
+    day0 = today - timedelta(days=90)
+    store(patient, [row for row in course_rows(day0, 20, 6, 5, 4) if row["date"] >= day0.isoformat()], today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    (warning,) = [w for w in session_warnings(patient, day=today) if w.code is WarningCode.NICE_TA260]
+    assert (warning.label, warning.tone) == ("stop suggested", "warn")
+    assert warning.reasons[0].startswith("NICE TA260 1.2")
+    treatment_decision_record(
+        user=world.users["clinician"],
+        patient=patient,
+        decision="continue",
+        reason="better",
+        decided_on=today,
+        today=today,
+    )
+    (answered,) = [w for w in session_warnings(patient, day=today) if w.code is WarningCode.NICE_TA260]
+    assert (answered.label, answered.tone) == ("stop suggested", "")

@@ -207,6 +207,30 @@ def test_a_clinicians_decision_is_stored_with_the_engines_verdict_it_overrode_an
     assert "stop" in event.detail
 
 
+def test_a_decision_keeps_whether_the_return_to_episodic_migraine_held_beside_the_verdict(world):
+    """For a patient whose diary began at the first injection (no baseline) and who has had three periods under 15
+    headache days, the decision is stored with the engine's verdict (not yet assessable) and that the return to
+    episodic migraine held, so it counts as made while a stop was suggested; one made after a week-24 stop keeps
+    that the rule did not hold."""
+    patient = world.same_clinic_patient
+    day0 = TODAY - timedelta(days=90)
+    rows = [row for row in course_rows(day0, 20, 6, 5, 4) if row["date"] >= day0.isoformat()]
+    store(patient, rows, today=TODAY)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    held_back = _decide(world, patient=patient)
+    held_back.refresh_from_db()
+    assert (held_back.nice_verdict, held_back.nice_reverted_to_episodic, held_back.saw_stop) == (
+        "not_yet_assessable",
+        True,
+        True,
+    )
+    _failing_course(world.own_patient, TODAY)
+    week24 = _decide(world, patient=world.own_patient)
+    week24.refresh_from_db()
+    assert (week24.nice_verdict, week24.nice_reverted_to_episodic, week24.saw_stop) == ("stop", False, True)
+
+
 def test_a_decision_to_stop_cancels_the_session_booked_ahead_and_a_continue_keeps_it(world):
     """The next session is booked when one is recorded: a stop cancels the booking ahead (audited as the session
     screen's Cancel, the row kept, cancelled) in the decision's transaction; a decision to continue cancels

@@ -19,6 +19,7 @@ from onaboard.web.common.words import plain_day
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import forms, selectors, services, views
 from onaboard.web.outcomes.models import (
+    Decision,
     QuestionnaireResponse,
     Superseded,
     SupersededQuestionnaireResponse,
@@ -302,8 +303,10 @@ def test_the_list_shows_totals_bands_and_a_trend(patient_client, world):
 
 
 def test_staff_read_the_engines_reasons_where_the_patient_reads_plain_words(client, world):
-    """A clinician reading the same answers gets the engine's reasons, rule shorthand and all."""
+    """A clinician reading the same answers (the first before treatment) gets the engine's reasons, rule shorthand
+    and all."""
     _hit6_78_then_60(world.users["nurse"], world.same_clinic_patient)
+    _first_session(world.same_clinic_patient)
     client.force_login(world.users["clinician"])
     url = reverse("outcomes:patient_questionnaires", kwargs={"patient_id": world.same_clinic_patient.external_id})
     html = client.get(url).content.decode()
@@ -443,6 +446,21 @@ def _stop_suggested(patient):
     store(patient, course_rows(day0, 20, 19, 19, 18, 18, 18, 18), today=today)
     for day in (day0, day0 + timedelta(days=84)):
         InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+
+
+def _migrated_on_treatment(patient):
+    """A patient who came on treatment: the diary begins at the first injection 90 days ago (no baseline recorded),
+    then three periods of 6, 5 and 4 headache days, the third ended a week ago; sessions 90 and 6 days ago."""
+    today = timezone.localdate()
+    day0 = today - timedelta(days=90)
+    rows = [row for row in course_rows(day0, 20, 6, 5, 4) if row["date"] >= day0.isoformat()]
+    store(patient, rows, today=today)
+    for day in (day0, day0 + timedelta(days=84)):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+
+
+def _history(html: str) -> str:
+    return html[html.index('id="history-heading"') :]
 
 
 def _decision_urls(patient):
@@ -610,7 +628,8 @@ def test_the_decision_page_gives_what_the_reason_weighs_beside_the_verdict(clien
     client.force_login(world.users[role])
     html = client.get(page).content.decode()
     evidence = html[html.index('id="evidence-heading"') : html.index('id="history-heading"')]
-    assert "HIT-6 78 -&gt; 60: drop of 18 points (&gt;= 5: responder)" in evidence
+    # both answers came after the first session: the difference, not judged as a response
+    assert "HIT-6 78 -&gt; 60: -18 points; not a change since treatment, so not judged as a response" in evidence
     assert "latest 60" in evidence
     assert "not answered yet" in evidence  # MIDAS
     assert reverse("outcomes:patient_questionnaires", args=[patient.external_id]) in evidence
@@ -967,3 +986,86 @@ def test_only_staff_who_may_enter_answers_see_the_links(client, world):
     assert 'id="enter-hit6"' in client.get(url).content.decode()
     client.force_login(world.users["patient"])
     assert 'id="enter-hit6"' not in client.get(url).content.decode()
+
+
+def test_the_decision_page_suggests_the_stop_the_verdict_holds_back_for_an_incomplete_baseline(client, world):
+    """No baseline recorded and three periods under 15 headache days: the verdict reads not yet assessable, but the
+    page shows it as a stop suggested (red, and says the return to episodic migraine holds), as the pathway does; a
+    "continue" recorded then is kept as made against the stopping rule, in the history and the pathway."""
+    patient = world.same_clinic_patient
+    _migrated_on_treatment(patient)
+    page, send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+    html = client.get(page).content.decode()
+    nice = html[html.index('id="nice-heading"') : html.index('id="evidence-heading"')]
+    assert '<div class="verdict bad">' in nice
+    assert ">not yet assessable</span>" in nice
+    assert 'id="stop-held-back"' in nice
+    pathway = html[html.index('id="pathway-heading"') : html.index('id="nice-heading"')]
+    assert '<span class="badge bad">stop suggested</span>' in pathway
+    form = {"decision": "continue", "reason": "fewer severe days", "submission": str(uuid.uuid4())}
+    assert client.post(send_to, form).status_code == 302
+    decision = TreatmentDecision.objects.get()
+    assert (decision.nice_verdict, decision.nice_reverted_to_episodic) == ("not_yet_assessable", True)
+    html = client.get(page).content.decode()
+    assert '<span class="badge warn">continued against the stopping rule</span>' in _history(html)
+    assert "Continued against the stopping rule on" in html[: html.index('id="nice-heading"')]
+    assert '<span class="badge bad">stop suggested</span>' not in html[: html.index('id="nice-heading"')]
+
+
+def test_a_continue_against_a_stop_is_badged_apart_from_a_plain_continue(client, world):
+    """In the history a "continue" made while a stop was suggested reads "continued against the stopping rule" in
+    warning colour; one made when none was (before week 24) reads "continue treatment" in green."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    today = timezone.localdate()
+    clinician = world.users["clinician"]
+    for day, verdict in ((today - timedelta(days=60), "not_yet_assessable"), (today, "stop")):
+        TreatmentDecision.objects.create(
+            patient=patient,
+            decided_on=day,
+            decision=Decision.CONTINUE,
+            reason=f"decided while the verdict was {verdict}",
+            decided_by=clinician,
+            nice_verdict=verdict,
+        )
+    page, _send_to = _decision_urls(patient)
+    client.force_login(clinician)
+    history = _history(client.get(page).content.decode())
+    against = history.index('<span class="badge warn">continued against the stopping rule</span>')
+    plain = history.index('<span class="badge ok">continue treatment</span>')
+    assert against < history.index("decided while the verdict was stop") < plain
+    assert plain < history.index("decided while the verdict was not_yet_assessable")
+    assert history.count("continued against the stopping rule") == 1
+
+
+def test_the_decision_page_colours_a_hit6_change_only_when_it_is_from_before_treatment(client, world):
+    """HIT-6 78 three days before the first session and 60 today is a response since treatment: the engine's reason
+    in green; the same answers both given after the first session are the raw difference, in no colour and with no
+    responder verdict."""
+    patient = world.same_clinic_patient
+    _stop_suggested(patient)
+    today = timezone.localdate()
+    first = patient.injection_sessions.order_by("date").first().date
+    for day, answer in ((first - timedelta(days=3), "always"), (today, "sometimes")):
+        questionnaire_response_record(
+            user=world.users["nurse"], patient=patient, instrument="hit6", answers=[answer] * 6, date=day, today=today
+        )
+    page, _send_to = _decision_urls(patient)
+    client.force_login(world.users["clinician"])
+
+    def hit6_box() -> str:
+        html = client.get(page).content.decode()
+        evidence = html[html.index('id="evidence-heading"') : html.index('id="history-heading"')]
+        found = re.search(r'<div class="verdict ([a-z]*)"><ul><li>HIT-6 total 60(.*?)</div>', evidence, re.S)
+        assert found is not None, evidence
+        return found.group(1), unescape(found.group(2))
+
+    tone, text = hit6_box()
+    assert tone == "ok"
+    assert hit6_change(78, 60).reason in text
+    QuestionnaireResponse.objects.filter(patient=patient, date__lt=first).update(date=first + timedelta(days=1))
+    tone, text = hit6_box()
+    assert tone == ""
+    assert "HIT-6 78 -> 60: -18 points; not a change since treatment, so not judged as a response" in text
+    assert "responder" not in text

@@ -47,7 +47,6 @@ from onaboard.clinical import (
     RETREATMENT_INTERVAL_DAYS,
     AcuteClass,
     InjectionPlan,
-    NiceTa260,
     prom_visit_answer,
 )
 from onaboard.clinical.diary import COLUMNS as DIARY_COLUMNS
@@ -63,7 +62,7 @@ from onaboard.web.injections.models import (
     SideEffectKind,
 )
 from onaboard.web.injections.selectors import SiteEntry, engine_sites
-from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
+from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse, TreatmentDecision
 from onaboard.web.outcomes.selectors import decisions_by_latest
 from onaboard.web.outcomes.services import MIDAS_KEYS
 from onaboard.web.patients.access import patients_visible_to
@@ -484,7 +483,7 @@ class ClinicDecisions:
     stopped: int
     """Patients whose latest decision is to stop (the pathway's "treatment stopped")."""
     continued_against_rule: int
-    """Patients whose latest decision is to continue, made when NICE TA260's verdict was stop."""
+    """Patients whose latest decision is to continue, made when NICE TA260's stopping rule held (``saw_stop``)."""
 
 
 def clinic_decisions(*, user: Any, today: dt.date) -> ClinicDecisions:
@@ -495,13 +494,21 @@ def clinic_decisions(*, user: Any, today: dt.date) -> ClinicDecisions:
     latest = decisions_by_latest(today, patient=OuterRef("pk"))
     rows = (
         patients_visible_to(user)
-        .annotate(decision=Subquery(latest.values("decision")[:1]), verdict=Subquery(latest.values("nice_verdict")[:1]))
+        .annotate(
+            decision=Subquery(latest.values("decision")[:1]),
+            verdict=Subquery(latest.values("nice_verdict")[:1]),
+            reverted=Subquery(latest.values("nice_reverted_to_episodic")[:1]),
+        )
         .filter(decision__isnull=False)
-        .values_list("decision", "verdict")
+        .values_list("decision", "verdict", "reverted")
     )
     counted = Counter(
-        "stopped" if decision == Decision.STOP else "against" if verdict == NiceTa260.STOP.value else "continued"
-        for decision, verdict in rows
+        "stopped"
+        if decision == Decision.STOP
+        else "against"
+        if TreatmentDecision.stop_was_suggested(verdict, reverted)
+        else "continued"
+        for decision, verdict, reverted in rows
     )
     return ClinicDecisions(counted["stopped"], counted["against"])
 

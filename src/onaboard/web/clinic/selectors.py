@@ -22,15 +22,20 @@ On treatment (at least one session recorded on or before today):
 
 0. **treatment stopped**: the latest decision a clinician recorded (``outcomes.TreatmentDecision``, on or before
    today) is to stop, whatever the engine says: the engine suggests, the clinician decides;
-1. **stop suggested**: NICE TA260 1.2 says stop (< 30 % fewer headache days at week 24, or episodic migraine for
-   three consecutive periods): review before another injection. A clinician's decision to continue answers it
+1. **stop suggested**: NICE TA260 1.2's stopping rule holds (< 30 % fewer headache days at week 24, or episodic
+   migraine for three consecutive periods, the latter also while the engine's verdict waits for a complete
+   baseline: ``outcomes.selectors.stop_suggested``): review before another injection, the engine's reason for it
+   as the summary. A clinician's decision to continue answers it
    while the newest period the verdict rests on (``outcomes.selectors.stop_rests_on``: week 24's for its
    reduction, which never changes; the latest complete one for a return to episodic migraine) ended on or before
    the decision's day (``outcomes.selectors.continue_answers_stop``, the session screen's rule too): the states
    below apply, the decision among the reasons; once a later period completes and the episodic rule holds,
    stop is suggested again, the reasons naming the earlier decision. The engine's verdict itself is never changed;
-2. **week-24 assessment due**: week 24 (period 6 after the first injection) is complete and no session has been
-   recorded after it, nor a decision made after it, so the response has not been acted on yet;
+2. **week-24 assessment due**: week 24 (period 6 after the first injection) has ended, complete or with too few
+   days recorded to measure the reduction (``Week24State.ENDED_INCOMPLETE``: the engine's verdict then stays
+   ``not_yet_assessable`` for good, and the clinician judges the response from the periods recorded), and no
+   session has been recorded after it, nor a decision to continue made after it, so the response has not been
+   acted on yet;
 3. **booked**: the next session is booked for today or later;
 4. **overdue**: more than 7 days past the 12-week due date;
 5. **due**: from the 12-week due date to 7 days after it;
@@ -89,15 +94,14 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
+    PERIOD_DAYS,
     WEEK24_PERIOD,
     Assessment,
     ChronicMigraine,
     CycleStatus,
     LabelCriteria,
-    NiceTa260,
     Outcomes,
     PatientDiary,
-    PeriodSummary,
     ScheduleStatus,
     SiteOfService,
     assess,
@@ -123,9 +127,13 @@ from onaboard.web.injections.selectors import side_effects_to_review
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from onaboard.web.outcomes.selectors import (
     LatestDecision,
+    Week24Period,
     continue_answers_stop,
     decisions_by_latest,
     stop_rests_on,
+    stop_suggested,
+    stop_suggested_reason,
+    week24_period,
 )
 from onaboard.web.patients.access import Capability, can, patients_visible_to
 from onaboard.web.patients.models import Patient
@@ -176,6 +184,12 @@ BOOKED_NEXT = _("next session booked for %(date)s")
 DIARY_PERIODS = _("%(complete)d of %(needed)d 28-day periods complete")
 APPROVAL_DENIED_ON = _("the payer denied prior authorisation on %(date)s")
 WEEK24_READY = _("week 24 (period %(period)d, %(start)s to %(end)s) is complete: assess the response")
+WEEK24_ENDED_INCOMPLETE = _(
+    "week 24 (period %(period)d, %(start)s to %(end)s) ended with %(recorded)d of %(period_days)d days recorded, so "
+    "the reduction cannot be measured: judge the response from the periods recorded"
+)
+"""Week 24 over with fewer than the days a complete period needs (``Week24State.ENDED_INCOMPLETE``): the engine's
+verdict stays not yet assessable for good, so the worklist asks the clinician to judge, as for a complete week 24."""
 STOPPED_ON = _("Treatment stopped on %(date)s by %(name)s: %(reason)s")
 STOPPED_BUT_BOOKED = _("a session is still booked for %(date)s: cancel it, as treatment has stopped")
 CONTINUED_AGAINST_RULE = _("Continued against the stopping rule on %(date)s by %(name)s: %(reason)s")
@@ -232,6 +246,11 @@ class Pathway(_ShowsState):
     def treated(self) -> bool:
         return self.first_session is not None
 
+    @property
+    def week24(self) -> Week24Period | None:
+        """Week 24's period once treated (its days, the days recorded in it, where it stands), else None."""
+        return week24_period(self.outcomes) if self.outcomes is not None else None
+
 
 def _booked_reason(booked_for: dt.date, *, first: bool) -> str:
     template = BOOKED_FIRST if first else BOOKED_NEXT
@@ -278,13 +297,23 @@ def _before_treatment(
     return Pathway(PathwayState.DIARY_RUNNING, summary, (summary, *eligibility_reasons), today, assessment=assessment)
 
 
-def _week24_pending(outcomes: Outcomes, recorded: Sequence[dt.date]) -> PeriodSummary | None:
-    """Week 24's period (the engine's period 6) when it is complete and no session was recorded after it: the
-    response has not been acted on yet. None otherwise."""
-    if not outcomes.week24.available:
+def _week24_pending(outcomes: Outcomes, recorded: Sequence[dt.date]) -> Week24Period | None:
+    """Week 24's period (the engine's period 6) when it has ended, complete or with too few days recorded
+    (``Week24State.ENDED_INCOMPLETE``), and no session was recorded after it: the response has not been acted on
+    yet. None otherwise."""
+    week24 = week24_period(outcomes)
+    if not (outcomes.week24.available or week24.ended_incomplete):
         return None
-    week24 = next(change.period for change in outcomes.periods if change.period.index == WEEK24_PERIOD)
     return None if any(day > week24.end for day in recorded) else week24
+
+
+def _week24_lead(week24: Week24Period) -> str:
+    """The week-24 assessment's summary: complete (``WEEK24_READY``) or over with too few days recorded
+    (``WEEK24_ENDED_INCOMPLETE``)."""
+    numbers = {"period": WEEK24_PERIOD, "start": week24.start.isoformat(), "end": week24.end.isoformat()}
+    if week24.ended_incomplete:
+        return str(WEEK24_ENDED_INCOMPLETE % {**numbers, "recorded": week24.days_recorded, "period_days": PERIOD_DAYS})
+    return str(WEEK24_READY % numbers)
 
 
 def _on_treatment(
@@ -316,7 +345,7 @@ def _on_treatment(
         return Pathway(PathwayState.TREATMENT_STOPPED, summary, (summary, *booked, *nice.reasons), **stopped)
     continued = decision if decision is not None and decision.decision is Decision.CONTINUE else None
     decided: tuple[str, ...] = ()
-    if nice.verdict is NiceTa260.STOP:
+    if stop_suggested(nice):
         if not continue_answers_stop(outcomes, continued):
             again: tuple[str, ...] = ()
             latest = stop_rests_on(outcomes)
@@ -328,15 +357,14 @@ def _on_treatment(
                     "end": latest.end.isoformat(),
                 }
                 again = (continued.line(CONTINUED_AGAINST_RULE if continued.saw_stop else CONTINUE_DECIDED), str(still))
-            return Pathway(PathwayState.STOP_SUGGESTED, nice.reasons[0], (*nice.reasons, *again), **common)
+            summary = stop_suggested_reason(nice)
+            return Pathway(PathwayState.STOP_SUGGESTED, summary, (*nice.reasons, *again), **common)
         decided = (continued.line(CONTINUED_AGAINST_RULE),) if continued is not None else ()
     elif continued is not None:
         decided = (continued.line(CONTINUE_DECIDED),)
     week24 = _week24_pending(outcomes, recorded)
     if week24 is not None and (continued is None or continued.decided_on <= week24.end):
-        lead = str(
-            WEEK24_READY % {"period": week24.index, "start": week24.start.isoformat(), "end": week24.end.isoformat()}
-        )
+        lead = _week24_lead(week24)
         return Pathway(PathwayState.WEEK24_DUE, lead, (lead, *decided, *nice.reasons), **common)
     if booked_for is not None:
         summary = _booked_reason(booked_for, first=False)
@@ -503,14 +531,17 @@ class PathwayLine(_ShowsState):
 @functools.cache
 def rules_version() -> str:
     """A short digest of the code that words and decides a worklist line: the engine (``onaboard.clinical``), this
-    module (the pathway's states, summaries and ``PathwayLine``'s cached shape) and the translation catalogues. It
+    module (the pathway's states, summaries and ``PathwayLine``'s cached shape), ``outcomes.selectors`` (when a stop
+    is suggested and when a decision answers it) and the translation catalogues. It
     is part of every line's cache key, so after an upgrade that changes a rule or its wording no line computed by
     the old code is served, and no key has to be bumped by hand."""
     import onaboard.clinical
+    import onaboard.web.outcomes.selectors
 
     sources = sorted(Path(onaboard.clinical.__file__).parent.glob("*.py"))
     catalogues = (path for folder in settings.LOCALE_PATHS for path in Path(folder).glob("*/LC_MESSAGES/*.po"))
-    sources += [Path(__file__), *sorted(catalogues)]
+    # outcomes.selectors holds the rules a line follows for a stop suggested and a decision answering it
+    sources += [Path(__file__), Path(onaboard.web.outcomes.selectors.__file__), *sorted(catalogues)]
     digest = hashlib.sha256()
     for path in sources:
         digest.update(path.name.encode())

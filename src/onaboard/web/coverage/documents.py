@@ -32,10 +32,8 @@ from onaboard.clinical import (
     CoveragePolicy,
     CoverageStatus,
     CriterionOutcome,
-    Hit6Change,
     InjectionPlan,
     Muscle,
-    NiceTa260,
     Side,
     Stage,
     age_in_years,
@@ -83,12 +81,15 @@ from onaboard.web.injections.selectors import (
 )
 from onaboard.web.outcomes.models import Decision, Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import (
+    Hit6ChangeForStaff,
     LatestDecision,
     baseline_and_latest,
     continue_answers_stop,
     hit6_change_from_baseline,
     latest_decision,
+    stop_suggested,
     stopped_decision,
+    week24_period,
 )
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import Patient
@@ -453,7 +454,8 @@ class ScoreChange:
     instrument: str
     baseline: QuestionnaireResponse
     latest: QuestionnaireResponse
-    hit6: Hit6Change | None
+    hit6: Hit6ChangeForStaff | None
+    """The engine's HIT-6 change, judged (responder or not) only when ``before_treatment``."""
     before_treatment: bool
     """The baseline answer is the engine's: answered in the 28 days up to the first session
     (``BaselineAndLatest.before_treatment``)."""
@@ -499,6 +501,8 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "week24": week24,
         "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
         "week24_period": WEEK24_PERIOD,
+        # week 24's period whether or not the diary reaches it: the days recorded in it, where it stands
+        "week24_days": week24_period(outcomes),
         "chart": headache_days_chart(
             periods, _session_marks(facts), title=_period_chart_title(), html_id="cont-chart", today=facts.today
         ),
@@ -526,8 +530,9 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "criteria_missing": [item.name for item in criteria_missing(view.evaluation)],
         "decision": decision,
         "stopped": decision is not None and decision.decision is Decision.STOP,
-        # a "continue" made against NICE TA260's stop says so only in the letter that judges by NICE TA260, as the
-        # letter gives its verdict only there
+        # a "continue" made against NICE TA260's stop (saw_stop: the verdict stop, or the return to episodic
+        # migraine held while the verdict waited for a complete baseline) says so only in the letter that judges by
+        # NICE TA260, as the letter gives its verdict only there
         "against_nice": (
             decision is not None
             and decision.decision is Decision.CONTINUE
@@ -720,7 +725,7 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         due
         and stopped is None
         and outcomes is not None
-        and outcomes.nice_ta260.verdict is NiceTa260.STOP
+        and stop_suggested(outcomes.nice_ta260)
         and not continue_answers_stop(outcomes, latest_decision(facts.patient, facts.today))
     )
     return {

@@ -70,7 +70,7 @@ from onaboard.web.injections.models import (
     SideEffectReview,
 )
 from onaboard.web.outcomes.models import Decision
-from onaboard.web.outcomes.selectors import continue_answers_stop
+from onaboard.web.outcomes.selectors import continue_answers_stop, stop_suggested
 from onaboard.web.patients.access import Capability, can, patients_visible_to, roles_with
 from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
 
@@ -832,13 +832,13 @@ def session_warnings(patient: Patient, *, day: dt.date) -> tuple[SessionWarning,
             warnings.append(SessionWarning(WarningCode.LABEL_CRITERIA, label.verdict.value, label.reasons))
     if decision is not None and decision.decision is Decision.STOP:
         warnings.append(SessionWarning(WarningCode.TREATMENT_STOPPED, "stopped", (decision.line(STOPPED_ON),)))
-    if pathway.outcomes is not None and pathway.outcomes.nice_ta260.verdict is NiceTa260.STOP:
+    if pathway.outcomes is not None and stop_suggested(pathway.outcomes.nice_ta260):
         nice = pathway.outcomes.nice_ta260
         if decision is not None and continue_answers_stop(pathway.outcomes, decision):
             answered = (*nice.reasons, decision.line(CONTINUED_AGAINST_RULE))
-            warnings.append(SessionWarning(WarningCode.NICE_TA260, nice.verdict.value, answered, tone=""))
+            warnings.append(SessionWarning(WarningCode.NICE_TA260, NiceTa260.STOP.value, answered, tone=""))
         else:
-            warnings.append(SessionWarning(WarningCode.NICE_TA260, nice.verdict.value, nice.reasons))
+            warnings.append(SessionWarning(WarningCode.NICE_TA260, NiceTa260.STOP.value, nice.reasons))
     effects = notable_side_effects(patient, since=pathway.last_session, until=day)
     if effects:
         verdict = side_effects_verdict(effects)

@@ -3,11 +3,14 @@ treatment."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onaboard.clinical import NiceTa260, NiceVerdict
 from onaboard.web.common.models import BaseModel
 from onaboard.web.patients.models import Patient
 
@@ -92,6 +95,12 @@ class TreatmentDecision(BaseModel):
     """The engine's NICE TA260 verdict (``onaboard.clinical.NiceTa260``) on ``decided_on``."""
     nice_reasons = models.TextField(_("NICE TA260 reasons then"), blank=True)
     """The engine's reasons for that verdict, one a line, as they were worded that day."""
+    nice_reverted_to_episodic = models.BooleanField(
+        _("NICE TA260: changed to episodic migraine then"), default=False, db_default=False
+    )
+    """The engine's ``NiceVerdict.reverted_to_episodic`` on ``decided_on``: NICE TA260's return to episodic migraine
+    held, even when the verdict itself waited for a complete baseline (``not_yet_assessable``). With
+    ``nice_verdict`` it says whether a stop was suggested that day (``saw_stop``)."""
     submission = models.UUIDField(null=True, blank=True, editable=False)
     """The token of the form that sent it (a fresh one each time the form is opened), so the same form sent twice
     (a double click) records one decision."""
@@ -110,3 +119,24 @@ class TreatmentDecision(BaseModel):
     @property
     def nice_reason_lines(self) -> list[str]:
         return [line for line in self.nice_reasons.splitlines() if line]
+
+    @property
+    def saw_stop(self) -> bool:
+        """A stop was suggested on ``decided_on`` (``outcomes.selectors.stop_suggested`` over the verdict stored with
+        the decision): a "continue" went against NICE TA260's stopping rule. False for a decision stored without the
+        engine's verdict (an imported one)."""
+        return self.stop_was_suggested(self.nice_verdict, self.nice_reverted_to_episodic, self.nice_reason_lines)
+
+    @staticmethod
+    def stop_was_suggested(nice_verdict: str, reverted_to_episodic: bool, reasons: Sequence[str] = ()) -> bool:
+        """``saw_stop`` from a decision's stored columns, for a query that reads them as values (the cohort page's
+        count of decisions against the rule): ``outcomes.selectors.stop_suggested`` over them; False for a verdict
+        that is not the engine's (an imported decision stores none)."""
+        # selectors reads this module's models, so the rule is imported when asked for.
+        from onaboard.web.outcomes.selectors import stop_suggested
+
+        try:
+            verdict = NiceTa260(nice_verdict)
+        except ValueError:
+            return False
+        return stop_suggested(NiceVerdict(verdict, tuple(reasons), bool(reverted_to_episodic)))

@@ -1,15 +1,16 @@
 """Reading questionnaire answers, each read audited. The reasons shown are the engine's, recomputed from the answers.
 
-Also the clinician's latest decision to continue or stop treatment as the screens read it (``LatestDecision``) and
-the one rule for when a "continue" answers NICE TA260's stop (``continue_answers_stop``), shared by the pathway
-(``clinic.selectors``) and the session screen's warnings (``injections.selectors``), which both import this module.
+Also the clinician's latest decision to continue or stop treatment as the screens read it (``LatestDecision``), the
+one rule for when the web says NICE TA260 suggests a stop (``stop_suggested``) and the one for when a "continue"
+answers it (``continue_answers_stop``), shared by the pathway (``clinic.selectors``), the session screen's warnings
+(``injections.selectors``) and the letters (``coverage.documents``), which import this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -17,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
+    PERIOD_DAYS,
     PROM_WINDOW_DAYS,
     WEEK24_PERIOD,
     Hit6Change,
@@ -30,7 +32,9 @@ from onaboard.clinical import (
     midas_score,
     prom_baseline,
     prom_in_window,
+    week24_last_day,
 )
+from onaboard.clinical.outcomes import Week24State
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.injections.models import InjectionSession, SessionStatus
@@ -108,6 +112,62 @@ def baseline_for_staff(compared: BaselineAndLatest) -> str:
     return str(BASELINE_AFTER_FIRST_SESSION) % numbers
 
 
+HIT6_DIFFERENCE_ONLY = _(
+    "HIT-6 %(baseline)d -> %(latest)d: %(difference)s points; not a change since treatment, so not judged as a response"
+)
+"""A HIT-6 change not measured from a baseline before treatment (``BaselineAndLatest.before_treatment`` false): the
+raw difference, without the engine's responder verdict, which judges a change since treatment."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit6ChangeForStaff:
+    """The engine's HIT-6 change (``hit6_change``) between the compared answers as the staff's pages and letters show
+    it: judged (responder or not, and coloured so) only when measured from a baseline before treatment; otherwise
+    the raw difference (``HIT6_DIFFERENCE_ONLY``), with no verdict and no colour. A drop of 5 from an answer given
+    months before the first session, or after it, says nothing about the response to treatment."""
+
+    engine: Hit6Change
+    before_treatment: bool
+    """The baseline answer is the engine's, before treatment (``BaselineAndLatest.before_treatment``)."""
+
+    @property
+    def baseline(self) -> int:
+        return self.engine.baseline
+
+    @property
+    def follow_up(self) -> int:
+        return self.engine.follow_up
+
+    @property
+    def drop(self) -> int:
+        return self.engine.drop
+
+    @property
+    def responder(self) -> bool | None:
+        """The engine's verdict when the change is from before treatment; None (not judged) otherwise."""
+        return self.engine.responder if self.before_treatment else None
+
+    @property
+    def reason(self) -> str:
+        """The engine's reason when the change is judged; otherwise the raw difference, with no verdict."""
+        if self.before_treatment:
+            return self.engine.reason
+        difference = self.engine.follow_up - self.engine.baseline
+        numbers = {
+            "baseline": self.engine.baseline,
+            "latest": self.engine.follow_up,
+            "difference": f"{difference:+d}" if difference else "0",
+        }
+        return str(HIT6_DIFFERENCE_ONLY) % numbers
+
+    @property
+    def tone(self) -> str:
+        """The colour it is shown in (onaboard.css): ok for a responder, warn for none, neutral when not judged."""
+        if self.responder is None:
+            return ""
+        return "ok" if self.responder else "warn"
+
+
 @dataclass(frozen=True, slots=True)
 class InstrumentHistory:
     """One instrument's responses, newest first; the baseline and latest answers they are compared by
@@ -115,7 +175,7 @@ class InstrumentHistory:
 
     instrument: Instrument
     responses: tuple[ScoredResponse, ...]
-    change: Hit6Change | None
+    change: Hit6ChangeForStaff | None
     compared: BaselineAndLatest | None
 
     @property
@@ -161,20 +221,21 @@ def baseline_and_latest(
     return None if latest.pk == baseline.pk else BaselineAndLatest(baseline, latest, first_injection)
 
 
-def _hit6_change(pair: BaselineAndLatest | None) -> Hit6Change | None:
+def _hit6_change(pair: BaselineAndLatest | None) -> Hit6ChangeForStaff | None:
     if pair is None:
         return None
     try:
-        return hit6_change(pair.baseline.total, pair.latest.total)
+        return Hit6ChangeForStaff(hit6_change(pair.baseline.total, pair.latest.total), pair.before_treatment)
     except PromError:
         return None
 
 
 def hit6_change_from_baseline(
     responses: Sequence[QuestionnaireResponse], first_injection: date | None
-) -> Hit6Change | None:
+) -> Hit6ChangeForStaff | None:
     """HIT-6 change from the baseline to the latest answer (``baseline_and_latest``), judged by the engine (a drop
-    of 5 or more is a response). ``responses`` oldest first."""
+    of 5 or more is a response) only when the baseline is before treatment (``Hit6ChangeForStaff``). ``responses``
+    oldest first."""
     return _hit6_change(baseline_and_latest(responses, first_injection))
 
 
@@ -231,15 +292,16 @@ class LatestDecision:
     decided_by: str
     reason: str
     saw_stop: bool = False
-    """The engine's NICE TA260 verdict on ``decided_on`` was stop (``TreatmentDecision.nice_verdict``): a "continue"
-    went against it. A "continue" that saw no stop answers none, and is not worded as going against a rule."""
+    """A stop was suggested on ``decided_on`` (``stop_suggested`` over the verdict stored with the decision:
+    ``TreatmentDecision.saw_stop``), so a "continue" went against it: the verdict was stop, or the return to
+    episodic migraine held while the verdict waited for a complete baseline. A "continue" that saw no stop answers
+    none, and is not worded as going against a rule."""
 
     @classmethod
     def of(cls, record: TreatmentDecision) -> LatestDecision:
         user = record.decided_by
         name = user.get_full_name() or user.username
-        saw_stop = record.nice_verdict == NiceTa260.STOP.value
-        return cls(Decision(record.decision), record.decided_on, name, record.reason, saw_stop=saw_stop)
+        return cls(Decision(record.decision), record.decided_on, name, record.reason, saw_stop=record.saw_stop)
 
     def line(self, template: Any) -> str:
         """This decision worded by ``template`` (``clinic.selectors``' ``STOPPED_ON``, ``CONTINUED_AGAINST_RULE``,
@@ -271,6 +333,47 @@ def stopped_decision(patient: Patient, on: date) -> LatestDecision | None:
     return decision if decision is not None and decision.decision is Decision.STOP else None
 
 
+def stop_suggested(nice: NiceVerdict) -> bool:
+    """Whether NICE TA260's stopping rule holds for the web's screens and letters: the engine's verdict is stop, or
+    the condition has changed to episodic migraine (``reverted_to_episodic``) while the verdict waits for a complete
+    baseline. With an incomplete baseline (a diary begun at the first injection, as for a patient who came on
+    treatment) the engine keeps the verdict ``not_yet_assessable`` (shared/spec/cli.md) and says the episodic rule
+    holds all the same; the clinician is asked to decide either way. The one rule every "stop suggested" reads
+    (the pathway, the session screen, the letters, the decision page, ``TreatmentDecision.saw_stop``)."""
+    return nice.verdict == NiceTa260.STOP or nice.reverted_to_episodic
+
+
+def stop_suggested_reason(nice: NiceVerdict) -> str:
+    """The engine's reason for the stop ``stop_suggested`` finds: a stop verdict's first reason; with an incomplete
+    baseline, the return-to-episodic reason, which ``nice_ta260_verdict`` gives after the baseline's own."""
+    held_back = nice.verdict != NiceTa260.STOP and nice.reverted_to_episodic
+    return nice.reasons[1] if held_back and nice.reasons[1:] else nice.reasons[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Week24Period:
+    """Week 24's period (the engine's period ``WEEK24_PERIOD`` after the first injection) as the pages and letters
+    word it: its days, how many of them are recorded (0 when the diary holds no row in it) and where it stands
+    (``Outcomes.week24_state``)."""
+
+    start: date
+    end: date
+    days_recorded: int
+    state: Week24State
+
+    @property
+    def ended_incomplete(self) -> bool:
+        """Over with too few days recorded: week 24 cannot be measured and will not be."""
+        return self.state is Week24State.ENDED_INCOMPLETE
+
+
+def week24_period(outcomes: Outcomes) -> Week24Period:
+    """Week 24's period of ``outcomes`` (``Week24Period``), whether or not the diary reaches it."""
+    end = week24_last_day(outcomes.first_injection)
+    recorded = next((c.period.days_recorded for c in outcomes.listed if c.period.index == WEEK24_PERIOD), 0)
+    return Week24Period(end - timedelta(days=PERIOD_DAYS - 1), end, recorded, outcomes.week24_state)
+
+
 def stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
     """The newest period NICE TA260's stop verdict rests on, which a clinician's "continue" must have seen: under the
     return to episodic migraine, the latest period that has ended complete (each one more under 15 headache days is
@@ -284,7 +387,8 @@ def stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
 
 def continue_answers_stop(outcomes: Outcomes, decision: LatestDecision | None) -> bool:
     """Whether ``decision`` (the latest, on or before the day ``outcomes`` were computed for) is a "continue" that
-    answers NICE TA260's stop: made against a stop (``saw_stop``) after the end of the newest period the verdict
+    answers the stop suggested (``stop_suggested``): made against a stop (``saw_stop``, a return to episodic migraine
+    held while the baseline was incomplete included) after the end of the newest period the verdict
     rests on (``stop_rests_on``): the engine judges a period only from the day after it ends, so on its last day
     it was still running and unseen. A stop later periods renewed, a stop decision, or none answer nothing."""
     if decision is None or decision.decision is not Decision.CONTINUE or not decision.saw_stop:
@@ -301,6 +405,16 @@ class TreatmentDecisions:
     pathway: Pathway
     nice: NiceVerdict | None
     decisions: tuple[TreatmentDecision, ...]
+
+    @property
+    def stop_suggested(self) -> bool:
+        """NICE TA260's stopping rule holds today (``stop_suggested``), whatever the verdict's own value."""
+        return self.nice is not None and stop_suggested(self.nice)
+
+    @property
+    def stop_held_back(self) -> bool:
+        """The stopping rule holds but the engine's verdict is not stop: it waits for a complete baseline."""
+        return self.stop_suggested and self.nice is not None and self.nice.verdict != NiceTa260.STOP
 
 
 def treatment_decision_history(*, user: Any, patient: Patient, today: Any) -> TreatmentDecisions:

@@ -331,7 +331,8 @@ def treatment_decision_record(
     submission: uuid.UUID | None = None,
 ) -> TreatmentDecision:
     """Record a clinician's decision to continue or stop treatment, with the reason and the engine's NICE TA260
-    verdict and reasons on ``decided_on`` (what the decision followed or overrode), audited. A decision to stop
+    verdict, reasons and return to episodic migraine on ``decided_on`` (what the decision followed or overrode:
+    ``TreatmentDecision.saw_stop``), audited. A decision to stop
     cancels the sessions booked from ``today`` on (``_cancel_bookings_ahead``), in the same transaction.
 
     Only a user with ``Capability.DECIDE_TREATMENT`` on a patient they may see decides: anyone else gets the access
@@ -368,6 +369,7 @@ def treatment_decision_record(
                 decided_by=user,
                 nice_verdict=nice.verdict.value,
                 nice_reasons="\n".join(nice.reasons),
+                nice_reverted_to_episodic=nice.reverted_to_episodic,
                 submission=submission,
             )
             audit_record(

@@ -193,7 +193,7 @@ def _section(history: InstrumentHistory) -> dict[str, object]:
         "history": history,
         "trend": _trend(history) if history.responses else None,
         "rows": rows,
-        "change_for_patient": change_for_patient(history.change, history.compared)
+        "change_for_patient": change_for_patient(history.change.engine, history.compared)
         if history.change and history.compared
         else "",
         "baseline_for_staff": baseline_for_staff(history.compared) if history.change and history.compared else "",
