@@ -447,7 +447,7 @@ def test_overuse_not_required_yields_no_criterion():
 
 
 def test_a_trial_is_described_with_drug_dose_dates_length_and_reason():
-    """A stopped trial reads like ``topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective``."""
+    """A stopped trial reads like ``topiramate 100 mg 2025-03-01..2025-06-02 (94 days), stopped: ineffective``."""
     topiramate = PreventiveTrial(
         "topiramate",
         PreventiveClass.ANTICONVULSANT,
@@ -456,8 +456,29 @@ def test_a_trial_is_described_with_drug_dose_dates_length_and_reason():
         date(2025, 6, 2),
         StopReason.INEFFECTIVE,
     )
-    assert topiramate.describe(TODAY) == "topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective"
-    assert topiramate.days(TODAY) == 93
+    assert topiramate.describe(TODAY) == "topiramate 100 mg 2025-03-01..2025-06-02 (94 days), stopped: ineffective"
+    assert topiramate.days(TODAY) == 94
+
+
+def test_a_trials_length_counts_its_start_and_its_stop_day():
+    """The stop date is the last day taken, so a trial's length counts both days: stopped the day it started, 1 day;
+    1 January to 1 March 2025, 60 days, enough for a 60-day minimum; to 28 February, 59 days, not enough."""
+    one_day = PreventiveTrial(
+        "topiramate", PreventiveClass.ANTICONVULSANT, "", date(2025, 1, 1), date(2025, 1, 1), StopReason.NOT_TOLERATED
+    )
+    assert one_day.days(TODAY) == 1
+    sixty = PreventiveTrial(
+        "topiramate", PreventiveClass.ANTICONVULSANT, "", date(2025, 1, 1), date(2025, 3, 1), StopReason.INEFFECTIVE
+    )
+    fifty_nine = replace(sixty, stop=date(2025, 2, 28))
+    assert (sixty.days(TODAY), fifty_nine.days(TODAY)) == (60, 59)
+    counted = judge(initial_evidence(preventive_trials=(sixty,))).criterion("initial.prior_preventives")
+    assert (
+        counted.evidence[0]
+        == "topiramate 2025-01-01..2025-03-01 (60 days), stopped: ineffective; counts (anticonvulsant)"
+    )
+    short = judge(initial_evidence(preventive_trials=(fifty_nine,))).criterion("initial.prior_preventives")
+    assert short.evidence[0].endswith("does not count (59 days < the 60-day minimum trial)")
 
 
 def test_an_ongoing_and_a_never_started_trial_are_described():
@@ -466,7 +487,7 @@ def test_an_ongoing_and_a_never_started_trial_are_described():
         "candesartan", PreventiveClass.ACE_INHIBITOR_OR_ARB, "16 mg", date(2026, 9, 1), None, StopReason.ONGOING
     )
     never = PreventiveTrial("propranolol", PreventiveClass.BETA_BLOCKER, "", None, None, StopReason.CONTRAINDICATED)
-    assert ongoing.describe(TODAY) == "candesartan 16 mg 2026-09-01..ongoing (88 days so far)"
+    assert ongoing.describe(TODAY) == "candesartan 16 mg 2026-09-01..ongoing (89 days so far)"
     assert never.describe(TODAY) == "propranolol, contraindicated"
     assert never.days(TODAY) is None
 
@@ -504,20 +525,20 @@ def test_prior_preventives_evidence_lists_each_trial_and_the_count():
     )
     result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
     assert result.evidence == (
-        "amitriptyline 25 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (antidepressant)",
-        "venlafaxine 75 mg 2025-04-07..2025-05-07 (30 days), stopped: not tolerated; counts (antidepressant)",
-        "topiramate 100 mg 2025-03-01..2025-06-02 (93 days), stopped: ineffective; counts (anticonvulsant)",
+        "amitriptyline 25 mg 2025-01-06..2025-04-05 (90 days), stopped: ineffective; counts (antidepressant)",
+        "venlafaxine 75 mg 2025-04-07..2025-05-06 (30 days), stopped: not tolerated; counts (antidepressant)",
+        "topiramate 100 mg 2025-03-01..2025-06-01 (93 days), stopped: ineffective; counts (anticonvulsant)",
         (
-            "valproate 500 mg 2025-06-09..2025-08-07 (59 days), stopped: ineffective; does not count (59 days < "
+            "valproate 500 mg 2025-06-09..2025-08-06 (59 days), stopped: ineffective; does not count (59 days < "
             "the 60-day minimum trial)"
         ),
         "propranolol, contraindicated; does not count (contraindication does not count under this policy)",
         (
-            "candesartan 16 mg 2025-09-01..2025-11-30 (90 days), stopped: ineffective; does not count (class "
+            "candesartan 16 mg 2025-09-01..2025-11-29 (90 days), stopped: ineffective; does not count (class "
             "ACE inhibitor or ARB is not one this policy counts)"
         ),
         (
-            "lisinopril 10 mg 2025-12-01..2026-03-01 (90 days), stopped: other; does not count (class "
+            "lisinopril 10 mg 2025-12-01..2026-02-28 (90 days), stopped: other; does not count (class "
             "ACE inhibitor or ARB is not one this policy counts)"
         ),
         "failed classes: 2 (antidepressant, anticonvulsant) of 2 required",
@@ -535,8 +556,8 @@ def test_preventive_classes_and_groups_are_named_in_words_not_codes():
     )
     result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
     assert result.evidence == (
-        "propranolol 80 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (beta blocker)",
-        "topiramate 100 mg 2025-04-07..2025-07-06 (90 days), stopped: ineffective; counts (anticonvulsant)",
+        "propranolol 80 mg 2025-01-06..2025-04-05 (90 days), stopped: ineffective; counts (beta blocker)",
+        "topiramate 100 mg 2025-04-07..2025-07-05 (90 days), stopped: ineffective; counts (anticonvulsant)",
         "failed classes: 2 (beta blocker, anticonvulsant) of 2 required",
     )
     assert result.rule.startswith(
@@ -588,7 +609,7 @@ def test_intolerance_counts_only_where_the_policy_says_so():
     refused = judge(evidence, policy=strict).criterion("initial.prior_preventives")
     assert refused.outcome is CriterionOutcome.NOT_MET
     assert refused.evidence[0] == (
-        "topiramate 50 mg 2025-01-06..2025-01-16 (10 days), stopped: not tolerated; "
+        "topiramate 50 mg 2025-01-06..2025-01-15 (10 days), stopped: not tolerated; "
         "does not count (intolerance does not count under this policy)"
     )
 
@@ -623,7 +644,7 @@ def test_a_trial_marked_stopped_without_a_stop_date_never_counts():
     )
     result = judge(initial_evidence(preventive_trials=trials)).criterion("initial.prior_preventives")
     assert result.evidence == (
-        "amitriptyline 25 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (antidepressant)",
+        "amitriptyline 25 mg 2025-01-06..2025-04-05 (90 days), stopped: ineffective; counts (antidepressant)",
         f"topiramate 100 mg from 2025-03-01 (no stop date), stopped: ineffective; cannot be judged ({NO_STOP_DATE})",
         f"propranolol 80 mg from 2025-06-09 (no stop date), stopped: not tolerated; cannot be judged ({NO_STOP_DATE})",
         "failed classes: 1 (antidepressant) of 2 required",
@@ -644,7 +665,7 @@ def test_the_reported_erenumab_without_a_stop_date_is_not_a_failure_under_a_poli
     )
     result = judge(initial_evidence(preventive_trials=trials), policy=policy).criterion("initial.prior_preventives")
     assert result.evidence == (
-        "topiramate 100 mg 2025-01-06..2025-04-06 (90 days), stopped: ineffective; counts (anticonvulsant)",
+        "topiramate 100 mg 2025-01-06..2025-04-05 (90 days), stopped: ineffective; counts (anticonvulsant)",
         f"erenumab 140 mg from 2025-06-01 (no stop date), stopped: ineffective; cannot be judged ({NO_STOP_DATE})",
         (
             "lisinopril 10 mg from 2025-12-01 (no stop date), stopped: other; does not count (stopped for another "
@@ -917,6 +938,35 @@ def test_no_alternative_met_fails_and_an_unjudged_one_leaves_it_missing():
         "headache hours for the baseline and period 6 not both recorded",
         "prescriber's judgement of benefit not recorded",
     )
+
+
+def test_the_prescribers_judgement_of_benefit_names_the_day_it_was_attested():
+    """A judgement of benefit given with its request's day says that day: "prescriber reports clinical benefit
+    (attested on the request of 2026-11-02)"."""
+    evidence = continuation_evidence(NON_RESPONDER, benefit_attested_on=date(2026, 11, 2))
+    result = judge(evidence, Stage.CONTINUATION).criterion("continuation.response")
+    assert result.evidence[-1] == "prescriber reports clinical benefit (attested on the request of 2026-11-02)"
+    assert result.outcome is CriterionOutcome.MET
+
+
+@pytest.mark.parametrize("attested", [date(2026, 2, 1), date(2026, 1, 10)])
+def test_a_judgement_of_benefit_attested_before_the_approval_it_would_renew_began_is_not_read(attested):
+    """An attestation made on or before the first day of the approval a continuation renews was made for that
+    approval, not for its renewal: it is not read, the response is missing information, and the evidence names both
+    days; one made the day after that approval began is read."""
+    stale = continuation_evidence(
+        NON_RESPONDER, benefit_attested_on=attested, benefit_needed_after=date(2026, 2, 1), headache_hours={}
+    )
+    result = judge(stale, Stage.CONTINUATION).criterion("continuation.response")
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+    assert result.evidence[-1] == (
+        "prescriber's judgement of benefit not recorded since the approval from 2026-02-01 began: the attestation on "
+        f"the request of {attested.isoformat()} was made for that approval, not for its renewal"
+    )
+    fresh = replace(stale, benefit_attested_on=date(2026, 2, 2))
+    result = judge(fresh, Stage.CONTINUATION).criterion("continuation.response")
+    assert result.outcome is CriterionOutcome.MET
+    assert result.evidence[-1] == "prescriber reports clinical benefit (attested on the request of 2026-02-02)"
 
 
 def test_more_headache_days_than_baseline_read_as_more():

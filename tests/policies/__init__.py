@@ -90,8 +90,8 @@ def baseline_diary(periods: Sequence[Period]) -> PatientDiary:
 
 
 def trial(drug: str, drug_class: PreventiveClass, dose: str, start: date, days: int, reason: StopReason):
-    """A trial of ``days`` days from ``start``."""
-    return PreventiveTrial(drug, drug_class, dose, start, start + timedelta(days=days), reason)
+    """A trial of ``days`` days from ``start``: its stop date is the last day taken, counted in its length."""
+    return PreventiveTrial(drug, drug_class, dose, start, start + timedelta(days=days - 1), reason)
 
 
 def model_trials(days: int = 90) -> tuple[PreventiveTrial, ...]:

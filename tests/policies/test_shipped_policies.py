@@ -307,8 +307,8 @@ def test_nice_counts_three_medicines_of_any_class():
     two = initial_evidence(preventive_trials=model_trials()[:2])
     evaluation = evaluate_coverage(policy, two, stage=Stage.INITIAL, today=TODAY)
     assert evaluation.criterion("initial.prior_preventives").evidence == (
-        "topiramate 100 mg 2024-01-08..2024-04-07 (90 days), stopped: ineffective; counts (anticonvulsant)",
-        "propranolol 80 mg 2024-04-21..2024-07-20 (90 days), stopped: ineffective; counts (beta blocker)",
+        "topiramate 100 mg 2024-01-08..2024-04-06 (90 days), stopped: ineffective; counts (anticonvulsant)",
+        "propranolol 80 mg 2024-04-21..2024-07-19 (90 days), stopped: ineffective; counts (beta blocker)",
         "failed medicines: 2 (topiramate, propranolol) of 3 required",
     )
     assert evaluation.criterion("initial.prior_preventives").outcome is CriterionOutcome.NOT_MET

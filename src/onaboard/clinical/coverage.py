@@ -845,7 +845,10 @@ class PreventiveTrial:
     """One prior preventive: drug, class, dose as written (``100 mg``), dates and why it stopped.
 
     ``start`` may be None only for a drug never started because it is contraindicated; ``stop`` is None while the
-    trial is ongoing. Class and reason may be given as their text values. Raises ``EvidenceError`` for a stop date
+    trial is ongoing. ``start`` is the first day the medicine was taken and ``stop`` the last (both counted: a
+    medicine stopped on the day it was started was taken for 1 day), as the preventive form asks for them and as a
+    FHIR ``effectivePeriod`` (whose end is inclusive) gives them; a current CGRP antibody is one whose stop is not
+    before today. Class and reason may be given as their text values. Raises ``EvidenceError`` for a stop date
     before the start date.
 
     A trial marked stopped (ineffective, not tolerated, other) with no stop date contradicts itself: a record stored
@@ -867,10 +870,12 @@ class PreventiveTrial:
             raise EvidenceError(TRIAL_STOP_BEFORE_START.format(drug=self.drug, stop=self.stop, start=self.start))
 
     def days(self, today: date) -> int | None:
-        """Length in days from start to stop (to ``today`` while ongoing); None without a start date."""
+        """Days taken, the start and the stop date both counted (to ``today``, counted, while ongoing): 1 January
+        to 1 March 2025 is 60 days (59 + 1), so a policy's minimum trial of 60 days is met by a medicine taken on
+        each of 60 days. None without a start date."""
         if self.start is None:
             return None
-        return ((self.stop or today) - self.start).days
+        return ((self.stop or today) - self.start).days + 1
 
     @property
     def stop_missing(self) -> bool:
@@ -909,6 +914,11 @@ class CoverageEvidence:
     none taken now. ``last_session`` None with no ``outcomes`` means no previous session. ``headache_hours`` maps a
     period index (0 = the baseline, k = period k after the first injection) to the hours of headache recorded in it.
     ``diagnosis_code`` is the ICD-10-CM code the clinician chose on the request (``ICD10_INTRACTABLE``).
+
+    ``benefit_attested_on`` is the day of the request carrying ``prescriber_attests_benefit`` (shown beside it);
+    ``benefit_needed_after`` the first day of the approval a continuation would renew. An attestation made on or
+    before that day was made for that approval (its own request, or the one before), not for its renewal: it is not
+    read, so last year's judgement of benefit cannot carry this year's continuation (``_benefit_judgement``).
     """
 
     birth_date: date | None = None
@@ -923,6 +933,8 @@ class CoverageEvidence:
     headache_hours: Mapping[int, Decimal] = field(default_factory=lambda: MappingProxyType({}))
     prescriber_attests_benefit: bool | None = None
     diagnosis_code: str | None = None
+    benefit_attested_on: date | None = None
+    benefit_needed_after: date | None = None
 
 
 # --- Results ----------------------------------------------------------------------------------------------------
@@ -1067,6 +1079,11 @@ NO_HOURS = "headache hours for the baseline and period {index} not both recorded
 BENEFIT_YES = "prescriber reports clinical benefit"
 BENEFIT_NO = "prescriber reports no clinical benefit"
 BENEFIT_UNKNOWN = "prescriber's judgement of benefit not recorded"
+BENEFIT_ON = "{judgement} (attested on the request of {day})"
+BENEFIT_OUTDATED = (
+    "prescriber's judgement of benefit not recorded since the approval from {start} began: the attestation on the "
+    "request of {day} was made for that approval, not for its renewal"
+)
 STOP_TOO_FEW = "{count} after the first injection (< {need}): the stopping rule cannot apply yet"
 STOP_NOT_CONSECUTIVE = "the last {need} complete periods ({indexes}) are not consecutive"
 STOP_NOT_ALL_BELOW = "the last {need} complete periods ({indexes}) have {counts} headache days: not each < {below}"
@@ -1497,11 +1514,7 @@ def _response_judgement(rule: ContinuationCriteria, evidence: CoverageEvidence) 
                 )
             )
     if response.prescriber_attests_benefit:
-        attests = evidence.prescriber_attests_benefit
-        if attests is None:
-            alternatives.append(_missing(BENEFIT_UNKNOWN))
-        else:
-            alternatives.append(_met(attests, BENEFIT_YES if attests else BENEFIT_NO))
+        alternatives.append(_benefit_judgement(evidence))
     head = JUDGED_ON.format(index=period.index, span=period.span, baseline=baseline.span)
     lines = (head, *(line for judgement in alternatives for line in judgement.evidence))
     outcomes_seen = {judgement.outcome for judgement in alternatives}
@@ -1510,6 +1523,23 @@ def _response_judgement(rule: ContinuationCriteria, evidence: CoverageEvidence) 
     if CriterionOutcome.MISSING_INFORMATION in outcomes_seen:
         return _Judgement(CriterionOutcome.MISSING_INFORMATION, lines)
     return _Judgement(CriterionOutcome.NOT_MET, lines)
+
+
+def _benefit_judgement(evidence: CoverageEvidence) -> _Judgement:
+    """The prescriber's attested judgement of benefit, with the day it was attested when known; one attested on or
+    before the first day of the approval the continuation renews (``benefit_needed_after``) was made for that
+    approval, so it is missing information now, naming both days."""
+    attests, on, after = (
+        evidence.prescriber_attests_benefit,
+        evidence.benefit_attested_on,
+        evidence.benefit_needed_after,
+    )
+    if attests is None:
+        return _missing(BENEFIT_UNKNOWN)
+    if on is not None and after is not None and on <= after:
+        return _missing(BENEFIT_OUTDATED.format(start=after.isoformat(), day=on.isoformat()))
+    judgement = BENEFIT_YES if attests else BENEFIT_NO
+    return _met(attests, judgement if on is None else BENEFIT_ON.format(judgement=judgement, day=on.isoformat()))
 
 
 def _stopping_judgement(rule: StoppingRule, evidence: CoverageEvidence) -> _Judgement:

@@ -375,3 +375,38 @@ def test_insurance_terms_checked_after_today_are_refused_on_the_date(terms_as_of
     words = {"field": form.fields["terms_as_of"].label, "today": TODAY.isoformat()}
     assert form.errors == {"terms_as_of": [DATE_AFTER_TODAY % words]}
     assert _insurance(today=TODAY, terms_as_of=TODAY.isoformat()).is_valid()
+
+
+def test_the_payers_answer_to_a_request_with_an_open_copy_is_refused_naming_the_copy(world):
+    """Recording the approval on one of two open copies of a request is refused at the top of the form, asking for
+    the copy to be withdrawn first; withdrawing either copy is accepted (it is how the copy is closed)."""
+    from onaboard.web.coverage.forms import OPEN_COPY_OF_ANSWERED
+    from onaboard.web.coverage.models import PriorAuthorisation
+
+    today = timezone.localdate()
+    patient = world.same_clinic_patient
+    first, _copy = (
+        PriorAuthorisation.objects.create(
+            patient=patient, stage="initial", policy_id=POLICY, diagnosis_code="G43.719", requested_on=today
+        )
+        for _ in range(2)
+    )
+    data = {
+        "stage": "initial",
+        "policy_id": POLICY,
+        "diagnosis_code": "G43.719",
+        "requested_on": today.isoformat(),
+        "status": "approved",
+        "decided_on": today.isoformat(),
+        "approved_from": today.isoformat(),
+        "approved_until": "",
+        "medication_overuse_managed": "unknown",
+        "prescriber_attests_benefit": "unknown",
+        "note": "",
+        "version": "1",
+    }
+    answer = PriorAuthorisationForm(data, instance=first, patient=patient, today=today)
+    assert not answer.is_valid()
+    assert answer.non_field_errors() == [str(OPEN_COPY_OF_ANSWERED)]
+    withdraw = {**data, "status": "withdrawn", "decided_on": "", "approved_from": ""}
+    assert PriorAuthorisationForm(withdraw, instance=first, patient=patient, today=today).is_valid()

@@ -37,6 +37,7 @@ from onaboard.web.coverage.selectors import (
     NO_POLICY,
     NO_PRICE,
     NO_SUCH_PATIENT,
+    SHARE_BEFORE_CHECK,
     ApprovalAnswers,
     ApprovalNeed,
     CoverageUnavailableError,
@@ -356,8 +357,9 @@ def test_a_session_recorded_since_the_terms_were_checked_is_taken_off_before_the
     assert ASSUME_TERMS_CHECK_DAY.format(session=day) in view.assumptions
     assert ASSUME_TERMS_PLAN_YEAR in view.assumptions
     assert ASSUME_TERMS_AS_OF.format(day=day) not in view.assumptions
-    recorded = {row.session.date: row.cost.share.patient_pays for row in view.recorded}
-    assert recorded == {second_due.day0: Decimal("534.24"), today: Decimal("534.24")}  # the table: terms as checked
+    recorded = {row.session.date: row.cost.share for row in view.recorded}
+    assert recorded[today].patient_pays == Decimal("534.24")  # the first since the check: the terms as checked
+    assert recorded[second_due.day0] is None  # before the check: already counted in the terms checked
 
 
 def test_the_year_starts_from_the_terms_left_after_the_sessions_since_the_check(world, second_due):
@@ -405,6 +407,31 @@ def test_a_session_since_the_check_that_cannot_be_priced_is_named_as_not_taken_o
     assert view.terms_counted == (third,)
     assert ASSUME_TERMS_NOT_TAKEN_OFF.format(session=second.isoformat()) in view.assumptions
     assert view.planned.share.savings_programme == Decimal("265.76")
+
+
+def test_each_recorded_session_since_the_check_pays_from_what_the_one_before_left(world, treated):
+    """Terms checked on the second of three sessions ($500 deductible, 20 %, $1,000 of savings): the second's patient
+    pays $0.00 (the deductible and $234.24 of coinsurance, all paid by the savings programme), the third $68.48
+    (20 %, less the $265.76 of savings left), never the whole deductible again; the first, before the check, has no
+    share, and says why."""
+    first, second, third = (session.date for session in treated.sessions)
+    PatientInsurance.objects.filter(patient=treated.patient).update(terms_as_of=second)
+    view = patient_cost(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    rows = {row.session.date: row for row in view.recorded}
+    assert [row.session.date for row in view.recorded] == [third, second, first]  # newest first, as listed
+    assert (rows[second].cost.share.deductible, rows[second].cost.share.patient_pays) == (
+        Decimal("500.00"),
+        Decimal("0.00"),
+    )
+    assert (rows[third].cost.share.deductible, rows[third].cost.share.patient_pays) == (
+        Decimal("0.00"),
+        Decimal("68.48"),
+    )
+    assert rows[first].cost.total == Decimal("1671.20")
+    assert rows[first].cost.share is None
+    assert rows[first].share_unknown == SHARE_BEFORE_CHECK.format(day=second.isoformat())
+    assert (rows[second].share_unknown, rows[third].share_unknown) == ("", "")
+    assert view.planned.share.patient_pays == Decimal("334.24")  # after the third, as before
 
 
 # --- Approvals ----------------------------------------------------------------------------------------------------
@@ -571,12 +598,12 @@ def test_the_prior_authorisation_letter_screens_safety_for_the_planned_date_not_
 
 
 def _request(patient, today, *, days_ago: int, status=AuthorisationStatus.APPROVED, start=None, end=None, **fields):
-    """A request made ``days_ago`` days before ``today``; approved ones run from ``start`` to ``end`` (days from
-    today)."""
+    """A request made ``days_ago`` days before ``today`` (under us-commercial-a unless ``policy_id`` says); approved
+    ones run from ``start`` to ``end`` (days from today)."""
     approved = status == AuthorisationStatus.APPROVED
+    fields.setdefault("policy_id", "us-commercial-a")
     return PriorAuthorisation.objects.create(
         patient=patient,
-        policy_id="us-commercial-a",
         diagnosis_code="G43.719",
         requested_on=today - timedelta(days=days_ago),
         status=status,
@@ -938,3 +965,140 @@ def test_an_interval_override_whose_sessions_are_now_far_enough_apart_gives_its_
     found = session_claim_overrides(second, recorded_days=[s.date for s in treated.sessions])
     assert [(item.title, item.figures) for item in found] == [("12-week interval", ())]
     assert session_claim_overrides(treated.sessions[0]) == []
+
+
+def _continuation_in_force(treated) -> PriorAuthorisation:
+    """An approved continuation request of ten days ago, in force from five days ago for 200 days: the approval a
+    copy of its request, or its renewal, is about."""
+    return _request(treated.patient, treated.today, days_ago=10, start=-5, end=200, stage=Stage.CONTINUATION.value)
+
+
+def test_an_open_copy_of_the_approved_continuation_request_does_not_hold_off_its_renewal(world, treated):
+    """A copy of the approved continuation request (same day, left awaiting the payer after a double submission) is
+    not its renewal: the renewal still falls due 30 days before the approval ends, instead of "renewal pending" for
+    the whole approval."""
+    current = _continuation_in_force(treated)
+    _request(
+        treated.patient,
+        treated.today,
+        days_ago=10,
+        status=AuthorisationStatus.REQUESTED,
+        stage=Stage.CONTINUATION.value,
+    )
+    for state in (
+        approval_state(treated.patient, treated.today),
+        approval_states([treated.patient.pk], today=treated.today).states[treated.patient.pk],
+    ):
+        assert state.current == current
+        assert not state.renewal_pending
+        assert state.renewal_due == current.approved_until - timedelta(days=30)
+
+
+def test_a_continuation_request_made_the_day_after_the_approved_one_is_its_renewal(world, treated):
+    """The same request dated the day after the approved continuation's request renews it: the renewal is pending,
+    not due."""
+    current = _continuation_in_force(treated)
+    renewal = _request(
+        treated.patient, treated.today, days_ago=9, status=AuthorisationStatus.REQUESTED, stage=Stage.CONTINUATION.value
+    )
+    state = approval_state(treated.patient, treated.today)
+    assert state.current == current
+    assert state.renewal_pending
+    assert state.pending == renewal
+    assert state.renewal_due is None
+
+
+def test_an_approval_stays_with_the_payer_and_member_id_it_was_given_to_under_the_same_policy(world, treated):
+    """The policy file is shared by two employers' plans: a request kept with the payer and member id of the
+    insurance it was made under covers no session once the insurance names another payer under the same policy
+    (the page, the worklist, the session screen's check and the reason all say whose approval it was); retyped with
+    other spacing or letter case, the same payer's approval is in force again."""
+    patient, today = treated.patient, treated.today
+    PriorAuthorisation.objects.filter(patient=patient).update(payer="Example Health Plan", member_id="EHP-0042")
+    in_force = approval_state(patient, today).current
+    assert in_force is not None
+    PatientInsurance.objects.filter(patient=patient).update(payer="Fabrikam Health", member_id="FH-77")
+    state = approval_state(patient, today)
+    assert state.current is None
+    assert (state.earlier_policy, state.earlier_payer) == (in_force, True)
+    assert state.renewal_due is None
+    batch = approval_states([patient.pk], today=today)
+    assert batch.states[patient.pk].current is None
+    assert not batch.covers(patient.pk, today)
+    need = approval_on(patient, today)
+    assert need.need == ApprovalNeed.MISSING
+    assert (
+        "was given to Example Health Plan, member id EHP-0042, not to the patient's insurance now (Fabrikam Health, "
+        "member id FH-77)"
+    ) in need.reason
+    PatientInsurance.objects.filter(patient=patient).update(payer=" example  health plan", member_id="ehp-0042")
+    assert approval_state(patient, today).current == in_force
+
+
+def test_a_request_kept_without_a_payer_is_matched_on_its_policy_alone(world, treated):
+    """A request recorded before the payer and member id were kept (both empty) still covers the session under the
+    same policy whatever payer the insurance names now, as before; a member id kept alone must match."""
+    patient, today = treated.patient, treated.today
+    in_force = approval_state(patient, today).current
+    assert (in_force.payer, in_force.member_id) == ("", "")
+    PatientInsurance.objects.filter(patient=patient).update(payer="Fabrikam Health", member_id="FH-77")
+    assert approval_state(patient, today).current == in_force
+    assert approval_on(patient, today).need == ApprovalNeed.IN_FORCE
+    PriorAuthorisation.objects.filter(pk=in_force.pk).update(member_id="EHP-0042")
+    assert approval_state(patient, today).current is None
+
+
+def _medicare_continuation(treated, *, days_ago: int, **fields) -> PriorAuthorisation:
+    """A continuation request under Medicare (whose response is the prescriber's judgement of benefit) made
+    ``days_ago`` days before today, the prescriber attesting benefit."""
+    return _request(
+        treated.patient,
+        treated.today,
+        days_ago=days_ago,
+        stage=Stage.CONTINUATION.value,
+        policy_id="us-medicare-a",
+        prescriber_attests_benefit=True,
+        **fields,
+    )
+
+
+def _benefit(world, treated):
+    view = coverage_evaluation(
+        user=world.users["clinician"],
+        patient=treated.patient,
+        today=treated.today,
+        policy_id="us-medicare-a",
+        stage="continuation",
+    )
+    return view.evaluation.criterion("continuation.response")
+
+
+def test_last_years_attestation_of_benefit_does_not_carry_this_years_continuation(world, treated):
+    """The prescriber's judgement of benefit on the continuation request of 60 days ago answers for it while it
+    awaits the payer (the evidence names its day); once that request's approval has begun, the attestation was for
+    it, not for its renewal: the response is missing information naming both days, until a later request attests
+    again."""
+    today = treated.today
+    _request(treated.patient, today, days_ago=230, start=-220, end=-31, policy_id="us-medicare-a")
+    asked = _medicare_continuation(treated, days_ago=60, status=AuthorisationStatus.REQUESTED)
+    result = _benefit(world, treated)
+    asked_on = (today - timedelta(days=60)).isoformat()
+    assert result.outcome is CriterionOutcome.MET
+    assert result.evidence[-1] == f"prescriber reports clinical benefit (attested on the request of {asked_on})"
+    PriorAuthorisation.objects.filter(pk=asked.pk).update(
+        status=AuthorisationStatus.APPROVED,
+        decided_on=today - timedelta(days=31),
+        approved_from=today - timedelta(days=30),
+        approved_until=today + timedelta(days=335),
+    )
+    result = _benefit(world, treated)
+    start = (today - timedelta(days=30)).isoformat()
+    assert result.outcome is CriterionOutcome.MISSING_INFORMATION
+    assert result.evidence[-1] == (
+        f"prescriber's judgement of benefit not recorded since the approval from {start} began: the attestation on "
+        f"the request of {asked_on} was made for that approval, not for its renewal"
+    )
+    _medicare_continuation(treated, days_ago=1, status=AuthorisationStatus.REQUESTED)
+    result = _benefit(world, treated)
+    assert result.outcome is CriterionOutcome.MET
+    assert result.evidence[-1].endswith(f"(attested on the request of {(today - timedelta(days=1)).isoformat()})")

@@ -71,8 +71,10 @@ def test_the_cost_warns_when_no_approval_is_in_force_on_the_planned_date(client,
 
 def test_the_cost_says_after_which_sessions_the_insurance_terms_are_taken(client, world, treated):
     """Terms checked on the day of the second of three sessions: the assumptions beside the next session name the
-    two sessions taken off the terms checked, and the recorded sessions' table is still there, each row at the terms
-    as checked."""
+    two sessions taken off the terms checked, and the recorded sessions' table is still there, its footnote naming
+    the day the terms were checked (not "today's terms"), the session before it saying its share is not known."""
+    from django.utils.formats import date_format
+
     second, third = treated.sessions[1].date, treated.sessions[2].date
     PatientInsurance.objects.filter(patient=treated.patient).update(terms_as_of=second)
     client.force_login(world.users["billing"])
@@ -80,7 +82,12 @@ def test_the_cost_says_after_which_sessions_the_insurance_terms_are_taken(client
     sessions = f"{second.isoformat()} and {third.isoformat()}"
     assert ASSUME_TERMS_AFTER_SESSIONS.format(day=second.isoformat(), sessions=sessions) in body
     assert "Recorded sessions, at the prices in force on their day" in body
-    assert "Each recorded session is priced with today's insurance terms, as if it were the next one." in body
+    assert "today's insurance terms" not in body
+    footnote = re.search(r'<p class="small muted" id="recorded-share">(.*?)</p>', body, re.S).group(1)
+    assert f"the insurance terms were checked on {date_format(second, 'j M Y')} is worked out" in " ".join(
+        footnote.split()
+    )
+    assert f"Share not known: given before the insurance terms were checked on {second.isoformat()}" in body
 
 
 @pytest.mark.parametrize("role", ["patient", "trainee"])
@@ -1158,6 +1165,21 @@ def test_an_approval_asked_of_an_earlier_payer_is_named_and_not_counted(client, 
     assert "Ask this payer for its own approval before the next session." in page
     assert "Renewal due from" not in page
     assert "not the patient's insurance now" in _card(world, treated.patient)
+
+
+def test_an_approval_given_to_another_payer_under_the_same_policy_is_named_by_its_payer(client, world, treated):
+    """The insurance now names another payer under the same policy file: the coverage page and the documents card
+    name the payer and member id the approval was given to, and it covers no session."""
+    PriorAuthorisation.objects.filter(patient=treated.patient).update(payer="Example Health Plan", member_id="EHP-0042")
+    PatientInsurance.objects.filter(patient=treated.patient).update(payer="Fabrikam Health", member_id="FH-77")
+    page = _page(client, world, treated.patient)
+    assert (
+        "was given to Example Health Plan, member id EHP-0042, not to the patient's insurance now (Fabrikam Health, "
+        "member id FH-77): it does not cover a session under it."
+    ) in page
+    assert "Renewal due from" not in page
+    card = _card(world, treated.patient)
+    assert "was given to Example Health Plan, member id EHP-0042, not the patient's insurance now" in card
 
 
 def test_a_letter_lacking_information_is_offered_with_a_warning_naming_what_is_missing(client, world, eligible, today):

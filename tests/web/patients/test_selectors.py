@@ -86,6 +86,18 @@ def test_the_safety_screen_runs_on_the_booked_day(world, treated):
     assert page.safety.verdict == "contraindicated"
 
 
+def test_a_billing_row_names_the_stored_figures_that_disagree_with_its_claim_lines(world, treated):
+    """A session stored with 2 vials and 245 U discarded (an import carrying its own figures) beside sites giving 155
+    U from one 200 U vial: its row names both disagreements, as the procedure note does; the other rows none."""
+    session = treated.sessions[0]
+    InjectionSession.objects.filter(pk=session.pk).update(vials_used=2, discarded_units=245)
+    page = patient_billing(user=world.users["billing"], patient=treated.patient, today=treated.today)
+    rows = {row.session.pk: row for row in page.sessions}
+    figures = [(f.name, f.stored, f.from_sites) for f in rows[session.pk].stored_disagreements]
+    assert figures == [("vials opened", 2, 1), ("units discarded", 245, 45)]
+    assert all(not row.stored_disagreements for pk, row in rows.items() if pk != session.pk)
+
+
 def test_reading_the_billing_page_gives_the_engines_claim_lines_and_is_audited(world, treated):
     """Each recorded session has the engine's lines: CPT 64615 once, J0585 for 155 U given and 45 U discarded."""
     page = patient_billing(user=world.users["billing"], patient=treated.patient, today=treated.today)

@@ -197,6 +197,19 @@ def test_the_billing_view_has_billing_facts_and_no_clinical_content(client, worl
         assert clinical not in body, clinical
 
 
+def test_the_billing_view_warns_where_a_sessions_stored_figures_disagree_with_its_claim_lines(client, world, treated):
+    """A session stored with 2 vials opened beside sites giving one 200 U vial: its row says to check the record
+    before a claim, naming the figure stored and the one from the sites; a session whose figures agree says nothing."""
+    first, second = treated.sessions
+    InjectionSession.objects.filter(pk=first.pk).update(vials_used=2)
+    client.force_login(world.users["billing"])
+    body = html.unescape(client.get(_url("billing", treated.patient)).content.decode())
+    assert f'id="stored-disagreements-{first.external_id}"' in body
+    assert f'id="stored-disagreements-{second.external_id}"' not in body
+    assert "Check the session's record before a claim" in body
+    assert "vials opened: 2 stored, 1 from the sites" in body
+
+
 @pytest.mark.parametrize("role", ["billing", "admin"])
 def test_billing_staff_cannot_edit_the_clinical_record(client, world, role):
     """Editing needs the clinical capability: billing staff get 404 and nothing changes."""

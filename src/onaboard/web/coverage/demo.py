@@ -21,6 +21,7 @@ from onaboard.web.coverage.models import (
     PriorAuthorisation,
 )
 from onaboard.web.coverage.selectors import approval_end, policy_by_id
+from onaboard.web.coverage.services import insured_as
 from onaboard.web.patients.models import Patient
 
 DRUG_PRICES = ((365, Decimal("6.512")), (60, Decimal("6.506")))
@@ -123,6 +124,7 @@ def _approval(
         approved_from=decided if approved else None,
         approved_until=approval_end(decided, months or DEMO_LETTER_MONTHS) if approved else None,
         approved_until_from_policy=bool(approved and months),
+        **insured_as(patient, policy_id),  # the demo insurance's payer and member id, as a request recorded now keeps
         reference=f"PA-{patient.record_number}-{stage.value[:4].upper()}" if approved else "",
         medication_overuse_managed=True,
         prescriber_attests_benefit=True if stage is Stage.CONTINUATION else None,

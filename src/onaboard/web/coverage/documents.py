@@ -582,7 +582,7 @@ class StoredFigure:
     from_sites: int
 
 
-def _stored_disagreements(session: InjectionSession, plan: InjectionPlan) -> list[StoredFigure]:
+def stored_disagreements(session: InjectionSession, plan: InjectionPlan) -> list[StoredFigure]:
     """The session's stored vials, units given and units discarded that differ from the sites' plan."""
     figures = (
         (_("vials opened"), session.vials_used, plan.vials),
@@ -667,7 +667,7 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
         if plan
         else [],
         "billing_lines": plan.billing_lines if plan else (),
-        "stored_disagreements": _stored_disagreements(session, plan) if plan else [],
+        "stored_disagreements": stored_disagreements(session, plan) if plan else [],
         "cycle_number": list(facts.recorded).index(session) + 1,
         "clinical_notes": clinical,
         "side_effects": list(SideEffect.objects.filter(session=session).order_by("onset")) if clinical else [],

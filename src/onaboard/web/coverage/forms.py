@@ -22,6 +22,7 @@ from onaboard.web.coverage.models import (
 )
 from onaboard.web.coverage.selectors import add_months, open_request_twin, policy_choices, price_in_force
 from onaboard.web.coverage.services import (
+    ANSWERS,
     ATTESTATION_FIELDS,
     AUTHORISATION_FIELDS,
     INSURANCE_FIELDS,
@@ -62,6 +63,11 @@ NOT_A_DATE = _("Give the day as a date, such as 2026-01-31.")
 DUPLICATE_OPEN_REQUEST = _(
     "A request of this patient with the same stage, policy and request date is already awaiting the payer: update "
     "that one instead of recording it again."
+)
+OPEN_COPY_OF_ANSWERED = _(
+    "A copy of this request (the same stage, policy and request date) is still awaiting the payer. Withdraw that copy "
+    "first (update it and set its status to withdrawn), then record the payer's answer here: left open, the copy "
+    "would read as a further request awaiting the payer."
 )
 ATTESTATION_CLINICAL_ONLY = _("The clinician attests to this: only clinical staff can set it.")
 MAX_YEARS_AFTER_REQUEST = 3
@@ -299,7 +305,8 @@ class PriorAuthorisationForm(forms.ModelForm):
     ) -> None:
         """``may_attest``: whether the user may set the clinician's attestations (``ATTESTATION_FIELDS``), which
         alone can make a request approvable; for anyone else they are shown, not editable, and keep their value.
-        ``patient``: whose request this is, to refuse a duplicate of an open one (``DUPLICATE_OPEN_REQUEST``).
+        ``patient``: whose request this is, to refuse a duplicate of an open one (``DUPLICATE_OPEN_REQUEST``), and the
+        payer's answer to a request while such a copy of it is open (``OPEN_COPY_OF_ANSWERED``).
         ``today``: the clinic's day (default ``timezone.localdate()``), the dates' bound (``_dates_in_bounds``)."""
         super().__init__(*args, **kwargs)
         self.patient = patient
@@ -350,6 +357,8 @@ class PriorAuthorisationForm(forms.ModelForm):
             return data
         if self.is_duplicate(data):
             self.add_error(None, DUPLICATE_OPEN_REQUEST)
+        elif self.answers_open_copy(data):
+            self.add_error(None, OPEN_COPY_OF_ANSWERED)
         start, end = data.get("approved_from"), data.get("approved_until")
         if status is not None and status != AuthorisationStatus.APPROVED:
             for name in ("approved_from", "approved_until"):
@@ -363,9 +372,17 @@ class PriorAuthorisationForm(forms.ModelForm):
     def is_duplicate(self, data: dict[str, Any]) -> bool:
         """Whether ``data`` records an open request another open request of the patient already is (same stage,
         policy and request date): ``coverage.selectors.open_request_twin``."""
-        if self.patient is None or data.get("status") != AuthorisationStatus.REQUESTED:
-            return False
-        if not (data.get("stage") and data.get("policy_id") and data.get("requested_on")):
+        return data.get("status") == AuthorisationStatus.REQUESTED and self._open_twin(data)
+
+    def answers_open_copy(self, data: dict[str, Any]) -> bool:
+        """Whether ``data`` records the payer's answer (approved, denied: ``coverage.services.ANSWERS``) to a request
+        of which an open copy (same stage, policy and request date) is stored: ``coverage.services.OpenCopyError``.
+        Left open, the copy of an approved request read as its renewal and held off the renewal reminder."""
+        return data.get("status") in ANSWERS and self._open_twin(data)
+
+    def _open_twin(self, data: dict[str, Any]) -> bool:
+        """Whether another request of the patient with ``data``'s stage, policy and request date awaits the payer."""
+        if self.patient is None or not (data.get("stage") and data.get("policy_id") and data.get("requested_on")):
             return False
         twin = open_request_twin(
             self.patient,

@@ -126,11 +126,19 @@ applies (aura, intractable, status migrainosus) is the clinician's coding decisi
 class PriorAuthorisation(BaseModel):
     """One request to the payer and its answer. ``approved_until`` is the last day the approval covers: the
     payer's, or, when ``approved_until_from_policy``, filled from the policy's approval length because none was
-    given (the pages say so: it is not the payer's answer)."""
+    given (the pages say so: it is not the payer's answer).
+
+    ``payer`` and ``member_id`` are the patient's insurance's when the request was recorded under the insurance's
+    policy (``coverage.services.prior_authorisation_save``): a policy file is a template two employers' plans may
+    share, so an approval covers a session only while the insurance still names that payer and member id
+    (``coverage.selectors.requests_under``). Empty on a request recorded before they were kept, or under another
+    policy than the insurance's: such a row is matched on its policy alone."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prior_authorisations")
     stage = models.CharField(_("request"), max_length=12, choices=STAGE_CHOICES, default=Stage.INITIAL.value)
     policy_id = models.CharField(_("coverage policy"), max_length=64)
+    payer = models.CharField(_("payer"), max_length=200, blank=True, default="", db_default="", editable=False)
+    member_id = models.CharField(_("member id"), max_length=64, blank=True, default="", db_default="", editable=False)
     diagnosis_code = models.CharField(
         _("diagnosis (ICD-10-CM)"), max_length=8, choices=list(ICD10_CHRONIC_MIGRAINE.items())
     )

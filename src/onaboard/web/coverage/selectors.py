@@ -128,6 +128,11 @@ ASSUME_TERMS_PLAN_YEAR = gettext_noop(
     "recorded): a new plan year begun since, with its deductible, out-of-pocket maximum and savings programme "
     "renewed, is not foreseen"
 )
+SHARE_BEFORE_CHECK = gettext_noop(
+    "share not known: given before the insurance terms were checked on {day}, which already count what it used"
+)
+"""A recorded session before the check: the deductible, out-of-pocket maximum and savings programme as checked are
+what was left after it, not before it, so its share cannot be worked out from them."""
 ASSUME_TERMS_NOT_TAKEN_OFF = gettext_noop(
     "the session of {session} could not be priced, so what it used is not taken off the insurance terms: the "
     "deductible, out-of-pocket maximum and savings programme left may be less than shown"
@@ -147,6 +152,16 @@ WHY_EARLIER_POLICY = gettext_noop(
     "the approval of {start} was given under {policy}, not under the patient's insurance now ({current}), so it "
     "does not cover a session under it"
 )
+WHY_EARLIER_PAYER = gettext_noop(
+    "the approval of {start} was given to {payer}, not to the patient's insurance now ({current}), so it does not "
+    "cover a session under it"
+)
+"""The approval was given under the insurance's policy now, but to another payer or member id (a policy file is a
+template two employers' plans may share): ``payer`` names the approval's, ``current`` the insurance's
+(``payer_words``)."""
+PAYER_AND_MEMBER = gettext_noop("{payer}, member id {member_id}")
+MEMBER_ONLY = gettext_noop("member id {member_id}")
+NO_PAYER_NAMED = gettext_noop("no payer named")
 APPROVAL_NOT_ASKED = gettext_noop("{policy}, {kind}, asks for no prior authorisation")
 """The policy's file has no ``[prior_authorisation]``: it asks for approval nowhere (the label, a guideline, a
 consensus statement)."""
@@ -259,9 +274,11 @@ def open_request_twin(
 
 def _renews(request: PriorAuthorisation, current: PriorAuthorisation) -> bool:
     """Whether ``request``, awaiting the payer, asks to renew the approval ``current``: a continuation request made
-    on or after ``current``'s own request, or any request made after ``current`` started. An older request still
-    marked as awaiting the payer, or a copy of the approved request (a double submission), is not its renewal."""
-    if request.status != AuthorisationStatus.REQUESTED or request.requested_on < current.requested_on:
+    after ``current``'s own request (strictly: a copy of the approved request left open after a double submission,
+    dated the same day, is not its renewal, or it would hold off the renewal reminder for the whole approval), or
+    any request made after ``current`` started. An older request still marked as awaiting the payer is not its
+    renewal either."""
+    if request.status != AuthorisationStatus.REQUESTED or request.requested_on <= current.requested_on:
         return False
     if request.stage == Stage.CONTINUATION.value:
         return True
@@ -286,28 +303,53 @@ def approval_answers(patient_ids: Iterable[int]) -> ApprovalAnswers:
     return _answers_under(_requests_by_patient(list(patient_ids)))
 
 
-def _requests_by_patient(ids: list[int]) -> dict[int, tuple[list[PriorAuthorisation], str | None]]:
-    """Each patient's requests, newest first (``PriorAuthorisation.Meta.ordering``), with the coverage policy of
-    their insurance now (None without one), read in one query."""
+@dataclass(frozen=True, slots=True)
+class Insured:
+    """Whom a session is billed to now: the coverage policy, payer and member id of the patient's insurance, which
+    each request is matched against (``requests_under``)."""
+
+    policy_id: str
+    payer: str = ""
+    member_id: str = ""
+
+    @classmethod
+    def of(cls, insurance: PatientInsurance | None) -> Insured | None:
+        """The patient's insurance as ``Insured``; None without one."""
+        if insurance is None:
+            return None
+        return cls(insurance.policy_id, insurance.payer, insurance.member_id)
+
+
+def _requests_by_patient(ids: list[int]) -> dict[int, tuple[list[PriorAuthorisation], Insured | None]]:
+    """Each patient's requests, newest first (``PriorAuthorisation.Meta.ordering``), with their insurance now
+    (``Insured``; None without one), read in one query."""
     requests: dict[int, list[PriorAuthorisation]] = {pk: [] for pk in ids}
-    insured: dict[int, str | None] = {}
+    insured: dict[int, Insured | None] = {}
     rows = (
         PriorAuthorisation.objects.filter(patient_id__in=ids)
-        .annotate(insured_under=F("patient__insurance__policy_id"))
+        .annotate(
+            insured_under=F("patient__insurance__policy_id"),
+            insured_payer=F("patient__insurance__payer"),
+            insured_member_id=F("patient__insurance__member_id"),
+        )
         .order_by("patient_id", "-requested_on", "-created")
     )
     for row in rows:
         requests[row.patient_id].append(row)
-        insured[row.patient_id] = row.insured_under
+        insured[row.patient_id] = (
+            None
+            if row.insured_under is None
+            else Insured(row.insured_under, row.insured_payer or "", row.insured_member_id or "")
+        )
     return {pk: (each, insured.get(pk)) for pk, each in requests.items()}
 
 
-def _answers_under(grouped: Mapping[int, tuple[list[PriorAuthorisation], str | None]]) -> ApprovalAnswers:
+def _answers_under(grouped: Mapping[int, tuple[list[PriorAuthorisation], Insured | None]]) -> ApprovalAnswers:
     """``ApprovalAnswers`` of each patient's requests made under their insurance now (``requests_under``)."""
     return _answers_of(
         (row.patient_id, row.status, row.decided_on, row.requested_on)
-        for requests, policy_id in grouped.values()
-        for row in requests_under(requests, policy_id)[0]
+        for requests, insured in grouped.values()
+        for row in requests_under(requests, insured)[0]
     )
 
 
@@ -372,9 +414,13 @@ class ApprovalState:
     ended: PriorAuthorisation | None = None
     denied: PriorAuthorisation | None = None
     earlier_policy: PriorAuthorisation | None = None
-    """The latest approval given under another coverage policy than the insurance's now (the patient changed payer,
-    or the insurance was corrected): it is left out of every field above, since it covers nothing under this
-    policy, and named so the pages can say why it does not count (``requests_under``)."""
+    """The latest approval given under another coverage policy than the insurance's now, or under the same policy
+    to another payer or member id (the patient changed payer, or the insurance was corrected): it is left out of
+    every field above, since it covers nothing under this insurance, and named so the pages can say why it does not
+    count (``requests_under``)."""
+    earlier_payer: bool = False
+    """Whether ``earlier_policy`` was given under the insurance's policy now, to another payer or member id (the
+    pages name the payer then, the policy being the same)."""
     week24_ends: dt.date | None = None
     """The last day of week 24's diary period (the engine's ``week24_last_day``) when it falls on or after the
     renewal date and has not passed: a continuation's response is judged on complete periods from week 24 on, so
@@ -398,29 +444,50 @@ def _continues(later: PriorAuthorisation, current: PriorAuthorisation) -> bool:
     return (later.approved_from - end).days <= 1 and (later.approved_until is None or later.approved_until > end)
 
 
+def _same_words(text: str) -> str:
+    """A payer's name or member id as compared: spacing and letter case aside ("Northwind  health" is "Northwind
+    Health"), so retyping the insurance the same way does not void its approvals."""
+    return " ".join(text.split()).casefold()
+
+
+def made_under(request: PriorAuthorisation, insured: Insured) -> bool:
+    """Whether ``request`` was made under the insurance ``insured``: the same coverage policy, and the payer and
+    member id stored with the request (``PriorAuthorisation.payer``, ``member_id``) the insurance's now. A policy
+    file is a template two employers' plans may share, so a new payer under the same file is another payer. A
+    request stored without them (recorded before they were kept, or under another policy than the insurance's then)
+    is matched on its policy alone, and each one stored empty matches any (a member id added to the insurance after
+    the request keeps its approval)."""
+    if request.policy_id != insured.policy_id:
+        return False
+    return all(
+        not _same_words(stored) or _same_words(stored) == _same_words(now)
+        for stored, now in ((request.payer, insured.payer), (request.member_id, insured.member_id))
+    )
+
+
 def requests_under(
-    requests: Sequence[PriorAuthorisation], policy_id: str | None
+    requests: Sequence[PriorAuthorisation], insured: Insured | None
 ) -> tuple[list[PriorAuthorisation], PriorAuthorisation | None]:
-    """The ``requests`` made under ``policy_id`` (the coverage policy of the patient's insurance now), in their
-    order, and the latest approval among the others. An approval is the answer of the payer it was asked of: after
-    a change of insurance (a patient moving to Medicare at 65, a new employer's plan) it covers no session under the
-    new one, which needs its own request. Without insurance recorded (``policy_id`` None) every request is kept:
-    whose they were cannot be told, and the pages say the insurance is missing."""
-    if policy_id is None:
+    """The ``requests`` made under ``insured`` (the patient's insurance now: ``made_under``), in their order, and
+    the latest approval among the others. An approval is the answer of the payer it was asked of: after a change of
+    insurance (a patient moving to Medicare at 65, a new employer's plan under the same policy file) it covers no
+    session under the new one, which needs its own request. Without insurance recorded (``insured`` None) every
+    request is kept: whose they were cannot be told, and the pages say the insurance is missing."""
+    if insured is None:
         return list(requests), None
-    under = [r for r in requests if r.policy_id == policy_id]
-    others = [r for r in requests if r.policy_id != policy_id and r.status == AuthorisationStatus.APPROVED]
+    under = [r for r in requests if made_under(r, insured)]
+    others = [r for r in requests if not made_under(r, insured) and r.status == AuthorisationStatus.APPROVED]
     return under, (others[0] if others else None)
 
 
 def _approval_state_of(
-    requests: Sequence[PriorAuthorisation], today: dt.date, *, policy_id: str | None
+    requests: Sequence[PriorAuthorisation], today: dt.date, *, insured: Insured | None
 ) -> ApprovalState:
     """The approval state on ``today`` of one patient's ``requests`` (newest request first, as
-    ``PriorAuthorisation.Meta.ordering``) under ``policy_id``, their insurance's coverage policy (``requests_under``:
-    another policy's approval is only named, as ``earlier_policy``), without the week-24 fields (``approval_state``
-    adds them)."""
-    requests, earlier_policy = requests_under(requests, policy_id)
+    ``PriorAuthorisation.Meta.ordering``) under ``insured``, their insurance (``requests_under``: another policy's
+    or payer's approval is only named, as ``earlier_policy``), without the week-24 fields (``approval_state`` adds
+    them)."""
+    requests, earlier_policy = requests_under(requests, insured)
     approved = [r for r in requests if r.status == AuthorisationStatus.APPROVED]
     in_force = [
         r
@@ -460,12 +527,15 @@ def _approval_state_of(
         ended=ended,
         denied=denied,
         earlier_policy=earlier_policy,
+        earlier_payer=earlier_policy is not None
+        and insured is not None
+        and earlier_policy.policy_id == insured.policy_id,
     )
 
 
 def approval_state(patient: Patient, today: dt.date) -> ApprovalState:
-    policy_id = PatientInsurance.objects.filter(patient=patient).values_list("policy_id", flat=True).first()
-    state = _approval_state_of(list(prior_authorisations(patient)), today, policy_id=policy_id)  # newest first
+    insured = Insured.of(insurance_of(patient))
+    state = _approval_state_of(list(prior_authorisations(patient)), today, insured=insured)  # newest first
     current, renewal = state.current, state.renewal_due
     week24_ends = None
     if renewal is not None:
@@ -493,23 +563,21 @@ class ApprovalStates:
     but without the week-24 fields, which read the sessions (None and False here)."""
     answers: ApprovalAnswers
     """The same rows' ``ApprovalAnswers`` (``approval_answers``), for the worklist's pathway seams."""
-    requests: Mapping[int, tuple[list[PriorAuthorisation], str | None]]
-    """Each patient's requests (newest first) and their insurance's coverage policy, as read."""
+    requests: Mapping[int, tuple[list[PriorAuthorisation], Insured | None]]
+    """Each patient's requests (newest first) and their insurance (``Insured``), as read."""
 
     def covers(self, patient_id: int, day: dt.date) -> bool:
         """Whether an approval given under the patient's insurance now covers ``day``: ``approval_on``'s rule (an
         approval in force on that day, by ``approval_state``'s rule), on the requests already read."""
-        requests, policy_id = self.requests.get(patient_id, ([], None))
-        return _approval_state_of(requests, day, policy_id=policy_id).current is not None
+        requests, insured = self.requests.get(patient_id, ([], None))
+        return _approval_state_of(requests, day, insured=insured).current is not None
 
 
 def approval_states(patient_ids: Iterable[int], *, today: dt.date) -> ApprovalStates:
     """Where many patients' approvals stand on ``today`` (``ApprovalStates``), in one query: the rule is
     ``approval_state``'s, so the worklist and the patient's coverage page cannot disagree."""
     grouped = _requests_by_patient(list(patient_ids))
-    states = {
-        pk: _approval_state_of(requests, today, policy_id=policy_id) for pk, (requests, policy_id) in grouped.items()
-    }
+    states = {pk: _approval_state_of(requests, today, insured=insured) for pk, (requests, insured) in grouped.items()}
     answers = _answers_under(grouped)
     return ApprovalStates(states, answers, grouped)
 
@@ -547,18 +615,40 @@ class ApprovalOnDay:
         return self.need is ApprovalNeed.MISSING
 
 
+def payer_words(payer: str, member_id: str) -> str:
+    """A payer and member id as the pages name them: "Northwind Health, member id M0004"; either alone; "" for none."""
+    if payer and member_id:
+        return _(PAYER_AND_MEMBER).format(payer=payer, member_id=member_id)
+    if member_id:
+        return _(MEMBER_ONLY).format(member_id=member_id)
+    return payer
+
+
 def _why_not_in_force(
-    state: ApprovalState, *, any_request: bool, policy: CoveragePolicy, asked_elsewhere: bool = False
+    state: ApprovalState,
+    *,
+    any_request: bool,
+    policy: CoveragePolicy,
+    asked_elsewhere: bool = False,
+    insured: Insured | None = None,
 ) -> str:
-    """What ``state`` (none in force under ``policy``, the insurance's) says instead, each day as the request's own:
-    an approval given under another policy, the denial of the latest request, the last approval's end, an approval
-    still to start, and a request awaiting the payer; else no request."""
+    """What ``state`` (none in force under ``policy``, the insurance's, ``insured``) says instead, each day as the
+    request's own: an approval given under another policy or to another payer, the denial of the latest request,
+    the last approval's end, an approval still to start, and a request awaiting the payer; else no request."""
     clauses = []
     if (earlier := state.earlier_policy) is not None:
         start = earlier.covers_from.isoformat()
-        clauses.append(
-            _(WHY_EARLIER_POLICY).format(start=start, policy=policy_title(earlier.policy_id), current=policy.title)
-        )
+        if state.earlier_payer:
+            now = payer_words(insured.payer, insured.member_id) if insured is not None else ""
+            clauses.append(
+                _(WHY_EARLIER_PAYER).format(
+                    start=start, payer=payer_words(earlier.payer, earlier.member_id), current=now or _(NO_PAYER_NAMED)
+                )
+            )
+        else:
+            clauses.append(
+                _(WHY_EARLIER_POLICY).format(start=start, policy=policy_title(earlier.policy_id), current=policy.title)
+            )
     if state.denied is not None:
         denied = state.denied
         answered = (denied.decided_on or denied.requested_on).isoformat()
@@ -657,7 +747,8 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
     if not policy.asks_prior_authorisation_at(site):
         return ApprovalOnDay(day, ApprovalNeed.NOT_ASKED, approval_not_asked_reason(policy, site))
     requests = list(prior_authorisations(patient))  # newest request first
-    state = _approval_state_of(requests, day, policy_id=insurance.policy_id)
+    insured = Insured.of(insurance)
+    state = _approval_state_of(requests, day, insured=insured)
     current = state.current
     if current is not None:
         start = current.covers_from.isoformat()
@@ -667,9 +758,13 @@ def approval_on(patient: Patient, day: dt.date) -> ApprovalOnDay:
             end = current.approved_until.isoformat()
             reason = _(APPROVAL_IN_FORCE).format(day=day.isoformat(), start=start, end=end)
         return ApprovalOnDay(day, ApprovalNeed.IN_FORCE, reason, state=state)
-    asked_under = bool(requests_under(requests, insurance.policy_id)[0])
+    asked_under = bool(requests_under(requests, insured)[0])
     why = _why_not_in_force(
-        state, any_request=asked_under, policy=policy, asked_elsewhere=bool(requests) and not asked_under
+        state,
+        any_request=asked_under,
+        policy=policy,
+        asked_elsewhere=bool(requests) and not asked_under,
+        insured=insured,
     )
     reason = _(NO_APPROVAL_ON).format(day=day.isoformat(), why=why)
     return ApprovalOnDay(day, ApprovalNeed.MISSING, reason, why, state)
@@ -966,10 +1061,21 @@ def stage_request(patient: Patient, stage: Stage, *, policy_id: str | None) -> P
     return requests.first()
 
 
+def approval_begun(patient: Patient, *, policy_id: str, today: dt.date) -> dt.date | None:
+    """The first day (``PriorAuthorisation.covers_from``) of the latest approval under ``policy_id`` begun on or
+    before ``today``: the approval a continuation asked for now renews. None before any."""
+    approved = PriorAuthorisation.objects.filter(
+        patient=patient, policy_id=policy_id, status=AuthorisationStatus.APPROVED
+    ).only("approved_from", "decided_on", "requested_on")
+    return max((row.covers_from for row in approved if row.covers_from <= today), default=None)
+
+
 def coverage_evidence(facts: PatientFacts, stage: Stage, *, policy_id: str) -> tuple[CoverageEvidence, tuple[str, ...]]:
     """The engine's evidence for ``stage`` under the policy ``policy_id`` and the assumptions made in filling it.
     The clinician's attestations and the diagnosis code (the evidence of intractability) are the request's of that
-    stage under that policy (``stage_request``)."""
+    stage under that policy (``stage_request``). At the continuation stage the prescriber's judgement of benefit
+    carries its request's day, and the engine reads it only when made after the approval it would renew began
+    (``approval_begun``): the attestation on the request of that approval was for that approval."""
     notes = list(facts.assumptions)
     day, note = planned_date(facts)
     notes.append(note)
@@ -1004,6 +1110,12 @@ def coverage_evidence(facts: PatientFacts, stage: Stage, *, policy_id: str) -> t
         headache_hours=headache_hours_by_period(facts.diary, facts.outcomes) if facts.outcomes else {},
         prescriber_attests_benefit=None if request is None else request.prescriber_attests_benefit,
         diagnosis_code=None if request is None else request.diagnosis_code,
+        benefit_attested_on=None if request is None else request.requested_on,
+        benefit_needed_after=(
+            approval_begun(facts.patient, policy_id=policy_id, today=facts.today)
+            if stage is Stage.CONTINUATION and request is not None and request.prescriber_attests_benefit is not None
+            else None
+        ),
     )
     return evidence, tuple(notes)
 
@@ -1106,9 +1218,14 @@ def benefit_terms(insurance: PatientInsurance | None) -> BenefitTerms | None:
 
 @dataclass(frozen=True, slots=True)
 class RecordedSessionCost:
+    """One recorded session at the prices in force on its day (``problem``: why it could not be priced). Its
+    patient's share is worked out only for a session given on or after the day the insurance terms were checked,
+    from the terms left before it (``cost_for``); ``share_unknown`` says why a priced session has none."""
+
     session: InjectionSession
     cost: SessionCost | None
     problem: str = ""
+    share_unknown: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1180,33 +1297,21 @@ def _terms_left(
     return left, notes
 
 
-def cost_for(facts: PatientFacts) -> CostView:
-    """Cost figures from the facts (no audit: callers record the read). The next session and the whole year are
-    priced with the prices in force on the planned date (``planned_date``), every session of the year alike: a price
-    set for a later day of the year does not enter it. Each recorded session is priced with the prices in force on
-    its own day and the insurance terms as checked (as if it were the next one). The next session and the year
-    start from the terms left (the engine's ``terms_left``): those checked less what each session recorded on or
-    after the day they were checked used, each at its own day's prices, in date order. When the payer asks for prior
-    authorisation and none is in force on the planned date (``approval_on``: denied, ended, not started, awaiting
-    the payer, or never asked for) the figures are worked out all the same, with ``approval_warning`` saying so."""
+def _recorded_costs(
+    facts: PatientFacts,
+    insurance: PatientInsurance | None,
+    checked: BenefitTerms | None,
+    history: Mapping[str, list[ClinicPrice]],
+) -> tuple[list[RecordedSessionCost], list[SessionGiven], list[dt.date]]:
+    """Each recorded session priced at its day's prices (newest first, as the page lists them), its patient's share
+    from the terms left before it when given on or after the check (``cost_for``), else ``SHARE_BEFORE_CHECK``; the
+    sessions priced (for ``terms_left``), and the days of those since the check that could not be priced."""
     patient = facts.patient
-    insurance = insurance_of(patient)
-    checked = benefit_terms(insurance)
-    sessions = insurance.sessions_per_year if insurance is not None else SESSIONS_A_YEAR
-    priced_on, planned_note = planned_date(facts)
-    stopped_on = facts.stopped.decided_on if facts.stopped is not None else None
-    prices_on = _(ASSUME_PRICES_ON) if facts.stopped is None else _(ASSUME_PRICES_ON_STOPPED)
-    notes = [*facts.assumptions, planned_note, prices_on.format(day=priced_on.isoformat())]
-    approval = approval_on(patient, priced_on)
-    approval_warning = ""
-    if approval.missing and facts.stopped is None:  # once stopped, no session is planned to need an approval
-        approval_warning = _(COST_WITHOUT_APPROVAL).format(day=priced_on.isoformat(), why=approval.why)
-        notes.append(approval_warning)
-    recorded = []
+    recorded: list[RecordedSessionCost] = []
     given: list[SessionGiven] = []
     unpriced: list[dt.date] = []
-    history = price_history(patient.clinic)  # once, not three queries per recorded session
-    for session in reversed(facts.recorded):
+    running = checked  # the terms left before the next session since the check, carried in date order
+    for session in facts.recorded:  # oldest first: each session since the check starts from what the last left
         # Which sessions are taken off the terms is the engine's rule (``terms_left``): it is given every session
         # priced; this only names a session since the check that could not be priced, so is not taken off.
         since_check = insurance is not None and session.date >= insurance.terms_as_of
@@ -1221,13 +1326,53 @@ def cost_for(facts: PatientFacts) -> CostView:
             continue
         try:
             prices = price_list(patient.clinic, session.date, history=history)
-            recorded.append(RecordedSessionCost(session, _priced(plan, prices, checked, insurance)))
+            cost = _priced(plan, prices, running if since_check else None, insurance)
         except CoverageUnavailableError as error:
             recorded.append(RecordedSessionCost(session, None, str(error)))
             if since_check:
                 unpriced.append(session.date)
             continue
-        given.append(SessionGiven(session.date, plan, prices))
+        unknown = ""
+        if insurance is not None and not since_check:
+            unknown = _(SHARE_BEFORE_CHECK).format(day=insurance.terms_as_of.isoformat())
+        recorded.append(RecordedSessionCost(session, cost, share_unknown=unknown))
+        spent = SessionGiven(session.date, plan, prices)
+        given.append(spent)
+        if since_check and running is not None and insurance is not None:
+            running = terms_left(
+                running, checked_on=session.date, given=[spent], bill_discarded_units=insurance.bill_discarded_units
+            ).terms
+    recorded.reverse()  # newest first, as the page lists them
+    return recorded, given, unpriced
+
+
+def cost_for(facts: PatientFacts) -> CostView:
+    """Cost figures from the facts (no audit: callers record the read). The next session and the whole year are
+    priced with the prices in force on the planned date (``planned_date``), every session of the year alike: a price
+    set for a later day of the year does not enter it. Each recorded session is priced with the prices in force on
+    its own day. Its patient's share: for a session on or after the day the insurance terms were checked, from the
+    terms left before it, the sessions since the check one after another in date order, each taking off what it
+    used (the engine's ``terms_left``, as the year carries its balances); a session before the check is already
+    counted in the terms as checked, so its share is not known (``SHARE_BEFORE_CHECK``), never the full deductible
+    charged again. The next session and the year start from the terms left after every session since the check.
+    When the payer asks for prior authorisation and none is in force on the planned date (``approval_on``: denied,
+    ended, not started, awaiting the payer, or never asked for) the figures are worked out all the same, with
+    ``approval_warning`` saying so."""
+    patient = facts.patient
+    insurance = insurance_of(patient)
+    checked = benefit_terms(insurance)
+    sessions = insurance.sessions_per_year if insurance is not None else SESSIONS_A_YEAR
+    priced_on, planned_note = planned_date(facts)
+    stopped_on = facts.stopped.decided_on if facts.stopped is not None else None
+    prices_on = _(ASSUME_PRICES_ON) if facts.stopped is None else _(ASSUME_PRICES_ON_STOPPED)
+    notes = [*facts.assumptions, planned_note, prices_on.format(day=priced_on.isoformat())]
+    approval = approval_on(patient, priced_on)
+    approval_warning = ""
+    if approval.missing and facts.stopped is None:  # once stopped, no session is planned to need an approval
+        approval_warning = _(COST_WITHOUT_APPROVAL).format(day=priced_on.isoformat(), why=approval.why)
+        notes.append(approval_warning)
+    history = price_history(patient.clinic)  # once, not three queries per recorded session
+    recorded, given, unpriced = _recorded_costs(facts, insurance, checked, history)
     benefits = checked
     counted: tuple[dt.date, ...] = ()
     if insurance is None or checked is None:

@@ -109,6 +109,7 @@ def cost_json(view: CostView, *, patient_id: str) -> dict[str, Any]:
                 "date": row.session.date.isoformat(),
                 "cost": None if row.cost is None else session_cost_json(row.cost),
                 "problem": row.problem or None,
+                "share_unknown": row.share_unknown or None,
             }
             for row in view.recorded
         ],

@@ -91,6 +91,18 @@ class DuplicateRequestError(ValueError):
     catches two submissions arriving together."""
 
 
+class OpenCopyError(ValueError):
+    """The payer's answer (approved, denied) is being recorded on a request while a copy of it, the same stage,
+    policy and request date, is still open (``coverage.selectors.open_request_twin``); ``args[0]`` is the copy. Left
+    open, the copy would read as a request still awaiting the payer beside the answer: it is withdrawn first. The
+    form refuses it first (``forms.OPEN_COPY_OF_ANSWERED``); this catches a copy recorded meanwhile."""
+
+
+ANSWERS = (AuthorisationStatus.APPROVED, AuthorisationStatus.DENIED)
+"""The statuses that record the payer's answer: one is refused while a copy of the request is still open
+(``OpenCopyError``). Withdrawing is not an answer: it is how the copy is closed."""
+
+
 def clinic_price_set(
     *, user: Any, clinic: Clinic, item: str, amount: Any, currency: str, set_on: Any, note: str = ""
 ) -> ClinicPrice:
@@ -198,6 +210,17 @@ def _fill_approval_end(values: dict[str, Any], authorisation: PriorAuthorisation
         values["approved_until_from_policy"] = True
 
 
+def insured_as(patient: Patient, policy_id: str) -> dict[str, str]:
+    """The payer and member id a new request under ``policy_id`` is made to: the patient's insurance's when it is
+    under that policy (``coverage.selectors.made_under`` matches the request's approval to them), else none, for a
+    request under another policy than the insurance's names another payer, whose name is not recorded (the row is
+    then matched on its policy alone)."""
+    insurance = PatientInsurance.objects.filter(patient=patient).first()
+    if insurance is None or insurance.policy_id != policy_id:
+        return {"payer": "", "member_id": ""}
+    return {"payer": insurance.payer.strip(), "member_id": insurance.member_id.strip()}
+
+
 def prior_authorisation_save(
     *,
     user: Any,
@@ -208,7 +231,13 @@ def prior_authorisation_save(
 ) -> PriorAuthorisation:
     """Record a new request or the payer's answer to one; the change is audited (with who changed the clinician's
     attestations). The attestations (``ATTESTATION_FIELDS``) are taken from ``data`` only when ``user`` may edit
-    clinical data; otherwise they keep their stored value (none on a new request).
+    clinical data; otherwise they keep their stored value (none on a new request). A new request keeps the payer and
+    member id of the insurance it is made under (``insured_as``); an answer or correction leaves them as they were
+    (the answer is the payer's the request was sent to, whatever the insurance says now).
+
+    A request awaiting the payer that copies another open one (same stage, policy and request date) is refused
+    (``DuplicateRequestError``), and so is the payer's answer to a request while such a copy is still open
+    (``OpenCopyError``: left open, the copy would read as a further request awaiting the payer).
 
     Updating ``authorisation``: ``expected_version`` is its version when the form was loaded; if the row stored now
     is at another one, nothing is saved and ``AuthorisationConflictError`` carries it (a stale form would otherwise
@@ -220,8 +249,9 @@ def prior_authorisation_save(
             values.pop(name, None)
     policy_by_id(values.get("policy_id") or "")  # named explicitly: no policy is assumed
     with transaction.atomic():
-        if values.get("status") == AuthorisationStatus.REQUESTED:
-            # The patient's row locked: two submissions of one form at once cannot both pass the check.
+        if values.get("status") in (AuthorisationStatus.REQUESTED, *ANSWERS):
+            # The patient's row locked: two submissions of one form at once cannot both pass the check, nor a copy
+            # be recorded while its original's answer is.
             Patient.objects.select_for_update().filter(pk=patient.pk).first()
         stored = None
         if authorisation is not None:
@@ -229,7 +259,7 @@ def prior_authorisation_save(
             if expected_version is not None and stored.version != expected_version:
                 raise AuthorisationConflictError(stored)
         _fill_approval_end(values, stored)
-        if values.get("status") == AuthorisationStatus.REQUESTED:
+        if values.get("status") in (AuthorisationStatus.REQUESTED, *ANSWERS):
             twin = open_request_twin(
                 patient,
                 stage=values.get("stage") or Stage.INITIAL.value,
@@ -237,9 +267,12 @@ def prior_authorisation_save(
                 requested_on=values["requested_on"],
                 exclude=None if authorisation is None else authorisation.pk,
             )
-            if twin is not None:
+            if twin is not None and values["status"] == AuthorisationStatus.REQUESTED:
                 raise DuplicateRequestError(twin)
+            if twin is not None:
+                raise OpenCopyError(twin)
         if stored is None:
+            values.update(insured_as(patient, values["policy_id"]))
             authorisation = PriorAuthorisation.objects.create(patient=patient, recorded_by=user, **values)
             action, detail = Action.CREATE, f"prior authorisation {authorisation.stage} {authorisation.status}"
             attested = [name for name in ATTESTATION_FIELDS if values.get(name) is not None]

@@ -38,6 +38,7 @@ from onaboard.web.coverage.documents import (
 )
 from onaboard.web.coverage.forms import (
     DUPLICATE_OPEN_REQUEST,
+    OPEN_COPY_OF_ANSWERED,
     ClinicPriceForm,
     PatientInsuranceForm,
     PriorAuthorisationForm,
@@ -48,6 +49,7 @@ from onaboard.web.coverage.services import (
     AuthorisationConflictError,
     DuplicateRequestError,
     InsuranceConflictError,
+    OpenCopyError,
     clinic_price_set,
     patient_insurance_save,
     prior_authorisation_save,
@@ -210,6 +212,8 @@ def authorisation_new(request: HttpRequest, patient_id: uuid.UUID) -> HttpRespon
             saved = prior_authorisation_save(user=request.user, patient=patient, data=form.cleaned_data)
         except DuplicateRequestError:  # the same form submitted twice at once: the form's check came too early
             form.add_error(None, DUPLICATE_OPEN_REQUEST)
+        except OpenCopyError:  # an answer recorded as a new row while a copy of the request is open
+            form.add_error(None, OPEN_COPY_OF_ANSWERED)
         else:
             messages.success(request, _("Prior-authorisation request recorded."))
             _warn_of_policy_end(request, saved)
@@ -257,6 +261,8 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
             form.add_error(None, str(error))
         except DuplicateRequestError:
             form.add_error(None, DUPLICATE_OPEN_REQUEST)
+        except OpenCopyError:  # a copy recorded between the form's check and the save
+            form.add_error(None, OPEN_COPY_OF_ANSWERED)
         else:
             messages.success(request, _("Prior-authorisation request updated."))
             _warn_of_policy_end(request, saved)

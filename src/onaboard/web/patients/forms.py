@@ -220,7 +220,10 @@ class PreventiveTrialForm(forms.ModelForm):
         widgets = {"start": DateInput(), "stop": DateInput()}
         help_texts = {
             "dose": _("e.g. 100 mg twice daily"),
-            "stop": _("Leave empty while the patient still takes it."),
+            "stop": _(
+                "The last day the patient took it: the trial's length counts the start and the stop day both (1 to "
+                "30 June is 30 days). Leave empty while the patient still takes it."
+            ),
         }
 
     loaded = forms.CharField(widget=forms.HiddenInput, required=False)

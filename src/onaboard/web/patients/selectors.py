@@ -29,7 +29,6 @@ from onaboard.clinical import (
     Assessment,
     BillingLine,
     FindingKind,
-    Hit6Change,
     InjectionPlan,
     Outcomes,
     PlanError,
@@ -62,7 +61,12 @@ from onaboard.web.injections.selectors import (
     sessions_for,
 )
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
-from onaboard.web.outcomes.selectors import baseline_and_latest, baseline_for_staff, hit6_change_from_baseline
+from onaboard.web.outcomes.selectors import (
+    Hit6ChangeForStaff,
+    baseline_and_latest,
+    baseline_for_staff,
+    hit6_change_from_baseline,
+)
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
 TRIAL_NOT_FOUND = gettext_noop("No such preventive medicine on this record.")
@@ -156,7 +160,7 @@ class PatientPage:
     safety_on: dt.date
     chart: HeadacheDaysChart
     hit6: Questionnaires
-    hit6_change: Hit6Change | None
+    hit6_change: Hit6ChangeForStaff | None
     hit6_baseline: str
     """Which answer the HIT-6 change is measured from and whether it is from before treatment (empty: no change)."""
     midas: Questionnaires
@@ -356,6 +360,10 @@ class BillingSession:
     session: InjectionSession
     product: str
     plan: InjectionPlan | None
+    stored_disagreements: tuple[Any, ...] = ()
+    """The figures stored with the session (vials opened, units given, units discarded) that differ from those its
+    recorded sites give (``coverage.documents.StoredFigure``, the procedure note's warning): the row shows the stored
+    figures beside claim lines computed from the sites, so it says where they disagree."""
 
     @property
     def billing_lines(self) -> tuple[BillingLine, ...]:
@@ -371,7 +379,12 @@ class BillingPage:
 
 def patient_billing(*, user: Any, patient: Patient, today: dt.date) -> BillingPage:
     """Demographics and each session's billing facts, nothing clinical; the read is audited. A session entered in
-    error is listed as such, with no claim lines (``session_plan``), so a claim already sent for it can be voided."""
+    error is listed as such, with no claim lines (``session_plan``), so a claim already sent for it can be voided.
+    Each row names the stored figures that disagree with its claim lines, by the procedure note's rule
+    (``coverage.documents.stored_disagreements``), so the page and the note warn alike."""
+    # Imported here: coverage.documents imports this module (``verdict_label``).
+    from onaboard.web.coverage.documents import stored_disagreements
+
     sessions = (
         InjectionSession.objects.filter(patient=patient)
         .exclude(status=SessionStatus.CANCELLED)
@@ -385,7 +398,8 @@ def patient_billing(*, user: Any, patient: Patient, today: dt.date) -> BillingPa
             plan = session_plan(session)
         except PlanError:
             plan = None
-        rows.append(BillingSession(session, BOTOX_PRODUCT, plan))
+        disagreements = tuple(stored_disagreements(session, plan)) if plan is not None else ()
+        rows.append(BillingSession(session, BOTOX_PRODUCT, plan, disagreements))
     audit_record(
         user=user,
         action=Action.READ,

@@ -95,6 +95,14 @@ def policy_title(policy_id: str) -> str:
 
 
 @register.filter
+def payer_of(row: object) -> str:
+    """The payer and member id of an insurance or a request (``coverage.selectors.payer_words``): "Northwind Health,
+    member id M0004"; "no payer named" for neither."""
+    words = selectors.payer_words(getattr(row, "payer", ""), getattr(row, "member_id", ""))
+    return words or _(selectors.NO_PAYER_NAMED)
+
+
+@register.filter
 def class_words(text: str) -> str:
     """An engine reason with its coded identifiers in the clinic's words ("simple_analgesic 7": "simple analgesic
     7"), by the training text's one rewriter (``training.wording.clinic_words``). The ICHD-3 reasons are the command
