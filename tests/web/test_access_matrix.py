@@ -187,9 +187,10 @@ PAGES: dict[str, Rule | tuple[Rule, ...]] = {
     "coverage:authorisation_new": patient_page(STAFF, STAFF, NOBODY, "GET", "POST"),
     "coverage:authorisation_edit": patient_page(STAFF, STAFF, NOBODY, "GET", "POST"),
     "coverage:document": patient_page(STAFF, STAFF),
-    # Data exchange: clinical staff export and import a patient's record (VIEW_CLINICAL / EDIT_CLINICAL); a patient
-    # downloads their own, from the portal's "my data" addresses or their record's; calendar feeds are clinical.
-    "interop:patient": patient_page(CLINICAL | PATIENT, CLINICAL, NOBODY, "GET", "POST"),
+    # Data exchange: clinical staff export and import a patient's record (VIEW_CLINICAL / EDIT_CLINICAL) on the
+    # exchange page, which is staff's; a patient downloads their own, from the portal's "my data" addresses or their
+    # record's download addresses; calendar feeds are clinical.
+    "interop:patient": patient_page(CLINICAL, CLINICAL, NOBODY, "GET", "POST"),
     "interop:patient_fhir": patient_page(CLINICAL | PATIENT, CLINICAL),
     "interop:patient_diary_csv": patient_page(CLINICAL | PATIENT, CLINICAL),
     "interop:patient_csv": patient_page(CLINICAL | PATIENT, CLINICAL),

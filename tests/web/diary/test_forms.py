@@ -143,3 +143,29 @@ def test_notes_over_the_limit_are_refused_in_plain_words():
     form = DiaryDayForm({"date": "2026-03-01", "notes": "abc\r\n" * 500 + "a"})  # 2,001 with LF breaks
     assert not form.is_valid()
     assert form.errors["notes"] == [str(forms.TEXT_TOO_LONG) % {"limit_value": 2000, "show_value": 2001}]
+
+
+def test_hours_too_long_are_refused_in_plain_words():
+    """Nine characters typed as the exact hours are refused saying what the hours must be and the limit, not in
+    Django's default words."""
+    form = DiaryDayForm({"date": "2026-03-01", "headache_hours": "123456789"})
+    assert not form.is_valid()
+    assert form.errors["headache_hours"] == [str(forms.HOURS_TOO_LONG) % {"limit_value": 8, "show_value": 9}]
+    assert "Ensure this value" not in str(form.errors)
+
+
+def test_engine_problems_judged_against_refused_hours_are_left_out():
+    """With the exact hours refused by the form, the engine's problems with the hours, the pain and its features
+    (judged against a blank in their place) are left out; a problem with a column the form accepted is shown."""
+    form = DiaryDayForm({"date": "2026-03-01", "headache_hours": "123456789", "hours_quick": "2"})
+    assert not form.is_valid()
+    form.add_engine_problems(
+        [
+            ("headache_hours", engine_diary.REQUIRED_VALUE),
+            ("intensity", engine_diary.INTENSITY_REQUIRED),
+            ("nausea", engine_diary.FEATURE_ON_HEADACHE_FREE_DAY.format(value="yes")),
+            ("date", engine_diary.FUTURE_DATE.format(value="2026-03-09", today="2026-03-02")),
+        ]
+    )
+    assert set(form.errors) == {"headache_hours", "date"}
+    assert len(form.errors["headache_hours"]) == 1

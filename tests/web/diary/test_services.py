@@ -17,6 +17,7 @@ from onaboard.web.diary.services import (
     DiaryEntryConflictError,
     DiaryEntryInvalidError,
     before_treatment_problem,
+    diary_entry_problems,
     diary_entry_save,
     loaded_token,
 )
@@ -146,3 +147,17 @@ def test_the_same_answers_sent_twice_from_one_page_are_saved_once_other_answers_
         save({**answers, "notes": "worse in the evening, better after sleep"})
     stored = DiaryEntry.objects.get(patient=patient, date=day)
     assert (stored.headache_hours, stored.notes, stored.modified) == (Decimal("2.5"), answers["notes"], first.modified)
+
+
+def test_the_problems_of_a_day_are_found_without_saving_it(world):
+    """``diary_entry_problems`` gives what a save would refuse (the engine's problems, else a day before the birth
+    date), and an empty list for a valid day, writing and auditing nothing."""
+    patient, user = world.own_patient, world.users["patient"]
+    problems = diary_entry_problems
+    no_pain = {"date": "2026-03-01", "headache_hours": "2"}
+    assert [column for column, _ in problems(user=user, patient=patient, fields=no_pain, today=TODAY)] == ["intensity"]
+    before_birth = _fields(patient.birth_date - timedelta(days=1))
+    assert [column for column, _ in problems(user=user, patient=patient, fields=before_birth, today=TODAY)] == ["date"]
+    assert problems(user=user, patient=patient, fields=_fields(date(2026, 3, 1)), today=TODAY) == []
+    assert not DiaryEntry.objects.exists()
+    assert not AuditEvent.objects.filter(object_type="diary_entry").exists()

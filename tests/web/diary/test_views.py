@@ -425,8 +425,8 @@ def _loaded(html: str) -> str:
 
 def test_a_page_opened_before_a_nurses_entry_does_not_write_over_it(client, world):
     """The patient opens a day; a nurse then enters it from the paper diary; the patient's save from the page
-    opened before is refused, saying so, and the nurse's entry stands. Saved again from the day as it is now, it
-    goes through."""
+    opened before is refused, saying so, and the nurse's entry stands. The page comes back with the patient's
+    answers as typed and the nurse's entry shown above them; saved again from there, the answers go through."""
     patient = world.own_patient
     day = timezone.localdate() - timedelta(days=3)
     client.force_login(world.users["patient"])
@@ -441,12 +441,18 @@ def test_a_page_opened_before_a_nurses_entry_does_not_write_over_it(client, worl
             hours_quick="8", notes="entered from the paper diary", loaded=_loaded(nurse.get(staff_url).content.decode())
         ),
     )
-    response = client.post(own_url, _day(hours_quick="2", notes="slept badly", loaded=stale), follow=True)
+    response = client.post(own_url, _day(hours_quick="2", notes="slept badly", loaded=stale))
+    assert response.status_code == 200
     entry = DiaryEntry.objects.get(patient=patient, date=day)
     assert (entry.headache_hours, entry.notes) == (Decimal(8), "entered from the paper diary")
     html = html_module.unescape(response.content.decode())
-    assert "This day was saved by someone else, or from another page, since you opened it" in html
-    assert 'value="8" id="id_hours_quick' in html
+    assert str(views.DAY_CHANGED_ANSWERS_KEPT) in html
+    changed = html[html.index('id="day-changed"') : html.index("</div>", html.index('id="day-changed"'))]
+    assert "8 h headache, severe" in changed
+    assert "entered from the paper diary" in changed
+    assert re.search(r'<input type="radio" name="hours_quick" value="2"[^>]*checked', html)
+    assert re.search(r"<textarea [^>]*>\s*slept badly</textarea>", html)
+    assert _loaded(html) != stale
     client.post(own_url, _day(hours_quick="2", notes="slept badly", loaded=_loaded(html)))
     entry.refresh_from_db()
     assert entry.notes == "slept badly"
@@ -530,6 +536,94 @@ def test_todays_page_left_open_overnight_saves_nothing_on_the_day_before(patient
     assert list(DiaryEntry.objects.values_list("date", flat=True)) == [evening]
 
 
+def _at(day: date, hour: int, minute: int):
+    """``timezone.now`` patched to ``hour:minute`` on ``day`` in London (the settings' time zone in these tests)."""
+    from datetime import UTC, datetime
+    from unittest import mock
+    from zoneinfo import ZoneInfo
+
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+@pytest.mark.parametrize("address", ["edit", "patient_day"])
+def test_todays_day_opened_at_its_own_address_and_saved_after_midnight_saves_nothing(
+    patient_client, world, settings, address
+):
+    """Today's day opened at its own address (the history's link, or the patient's record's) at 23:50 is today's
+    page: saved at 00:10 it is refused naming both days, as the portal's today page is, and nothing is written;
+    saved again from the page it comes back as, the answers go to the day before."""
+    from zoneinfo import ZoneInfo
+
+    settings.TIME_ZONE = "Europe/London"
+    today = timezone.now().astimezone(ZoneInfo("Europe/London")).date()
+    evening = today - timedelta(days=1)
+    if address == "edit":
+        url = reverse("diary:edit", kwargs={"day": evening})
+    else:
+        url = reverse("diary:patient_day", kwargs={"patient_id": world.own_patient.external_id, "day": evening})
+    with _at(evening, 23, 50):
+        opened = patient_client.get(url).content.decode()
+    assert f"<h1>Today, {date_format(evening, 'l j F Y')}</h1>" in opened
+    assert '<input type="hidden" name="opened" value="today">' in opened
+    posted = _day(date=evening.isoformat(), loaded=_loaded(opened), opened="today")
+    with _at(today, 0, 10):
+        response = patient_client.post(url, posted)
+    assert response.status_code == 200
+    html = html_module.unescape(response.content.decode())
+    named = {"opened": date_format(evening, "l j F Y"), "today": date_format(today, "l j F Y")}
+    assert str(views.DAY_TURNED) % named in html
+    assert not DiaryEntry.objects.exists()
+    assert 'name="opened"' not in html
+    with _at(today, 0, 12):
+        saved = patient_client.post(url, {**posted, "opened": ""})
+    assert saved.status_code == 302
+    assert list(DiaryEntry.objects.values_list("date", flat=True)) == [evening]
+
+
+def test_an_earlier_days_page_saved_after_midnight_is_saved(patient_client, world, settings):
+    """An earlier day's page (not opened as today) saved after midnight is saved to its day: only a page opened as
+    today's is refused once the day has turned."""
+    from zoneinfo import ZoneInfo
+
+    settings.TIME_ZONE = "Europe/London"
+    today = timezone.now().astimezone(ZoneInfo("Europe/London")).date()
+    day = today - timedelta(days=3)
+    url = reverse("diary:edit", kwargs={"day": day})
+    with _at(today - timedelta(days=1), 23, 50):
+        opened = patient_client.get(url).content.decode()
+    assert 'name="opened"' not in opened
+    with _at(today, 0, 10):
+        assert patient_client.post(url, _day(date=day.isoformat(), loaded=_loaded(opened))).status_code == 302
+    assert list(DiaryEntry.objects.values_list("date", flat=True)) == [day]
+
+
+def test_notes_too_long_and_the_diary_rules_are_refused_in_one_round(patient_client, world):
+    """Notes over the limit and a headache day without its worst pain are both refused at the first save, each
+    next to its field, and nothing is saved."""
+    response = patient_client.post(reverse("diary:today"), _day(intensity="", notes="x" * 2001))
+    assert response.status_code == 200
+    html = html_module.unescape(response.content.decode())
+    assert str(forms.TEXT_TOO_LONG) % {"limit_value": 2000, "show_value": 2001} in html
+    assert str(forms.CHOOSE_PAIN) in html
+    assert not DiaryEntry.objects.exists()
+
+
+def test_hours_too_long_are_refused_in_plain_words_with_the_other_diary_rules(patient_client, world):
+    """Nine characters typed as the hours are refused in plain words (not Django's "Ensure this value has at most 8
+    characters") with a day after today refused at the same save; the pain, judged against the hours, is not."""
+    later = timezone.localdate() + timedelta(days=2)
+    response = patient_client.post(
+        reverse("diary:today"), _day(date=later.isoformat(), hours_quick="", headache_hours="123456789", intensity="")
+    )
+    html = html_module.unescape(response.content.decode())
+    assert str(forms.HOURS_TOO_LONG) % {"limit_value": 8, "show_value": 9} in html
+    assert "Ensure this value" not in html
+    assert str(forms.DAY_IN_FUTURE) % {"day": date_format(later, "l j F Y")} in html
+    assert str(forms.CHOOSE_PAIN) not in html
+    assert not DiaryEntry.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("role", "target"),
     [
@@ -578,9 +672,25 @@ def test_history_shows_recorded_days_and_gaps(patient_client, world):
     assert html.count('class="gap"') == 27
     assert "5 h headache" in html
     assert reverse("diary:edit", kwargs={"day": today - timedelta(days=1)}) in html
+    assert reverse("diary:edit", kwargs={"day": today}) not in html
     assert 'role="img"' in html
     assert "1 of 28 days recorded" in html
     assert AuditEvent.objects.filter(action=Action.READ, object_type="diary").exists()
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "gap"])
+def test_todays_row_in_my_diary_opens_todays_page(patient_client, world, recorded):
+    """Today's row of "My diary" (recorded or not) links to today's page, which checks a save after midnight, not to
+    today's day by date; yesterday's row links to its day."""
+    today = timezone.localdate()
+    if recorded:
+        DiaryEntryFactory(patient=world.own_patient, date=today, headache_hours=Decimal(2), intensity="mild")
+    html = patient_client.get(reverse("diary:history")).content.decode()
+    label = "Change" if recorded else "Add"
+    row = f'href="{reverse("diary:today")}" aria-label="{label} {date_format(today, "l j F")}"'
+    assert row in html
+    assert reverse("diary:edit", kwargs={"day": today}) not in html
+    assert reverse("diary:edit", kwargs={"day": today - timedelta(days=1)}) in html
 
 
 def test_only_the_latest_period_asks_for_the_days_remembered(patient_client, world):

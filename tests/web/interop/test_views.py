@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -20,7 +21,7 @@ from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.injections.models import InjectionSession, SessionStatus
 from onaboard.web.interop.calendar import CLINIC_FEED_READ, CLINICIAN_SUMMARY, PATIENT_SUMMARY
 from onaboard.web.interop.models import CalendarFeed
-from onaboard.web.interop.services import OTHER_PATIENT
+from onaboard.web.interop.services import OTHER_PATIENT, DiaryCsvInvalidError, diary_csv_import
 from tests.builders import periods_back
 from tests.web.clinic.diaries import CHRONIC, EPISODIC, engine_days
 
@@ -283,17 +284,35 @@ def test_a_patient_downloads_all_their_own_data_audited(world, charted, client):
     assert client.get(reverse("interop:my_data")).status_code == 404
 
 
-def test_a_patients_downloads_by_their_records_address_are_their_own_and_lead_back_to_my_data(world, charted, client):
-    """A patient's own record's download addresses answer them audited as their own download, not staff's; their
-    exchange page leads back to "My data", not to the staff's patient page (which is "not found" for them)."""
+def test_a_patients_downloads_by_their_records_address_are_their_own_download(world, charted, client):
+    """A patient's own record's download addresses answer them audited as their own download, not staff's."""
     client.force_login(world.users["patient"])
-    page = client.get(reverse("interop:patient", args=[charted.external_id])).content.decode()
-    assert reverse("interop:my_data") in page
-    assert f'href="{reverse("patients:detail", args=[charted.external_id])}"' not in page
     assert client.get(reverse("interop:patient_csv", args=[charted.external_id, "sessions"])).status_code == 200
     assert client.get(reverse("interop:patient_fhir", args=[charted.external_id])).status_code == 200
     details = AuditEvent.objects.filter(action=Action.EXPORT, patient_id=charted.external_id, username="patient")
     assert sorted(details.values_list("detail", flat=True)) == ["patient's own download"] * 2
+
+
+def test_the_exchange_page_is_not_found_for_a_patient_even_on_their_own_record(world, charted, client):
+    """The exchange page is the staff's (their CSV import, in their words): a patient opening it on their own record,
+    or posting a diary or sessions file to it, gets 404, each refusal audited as staff-only, and nothing is
+    imported; their own data is on "My data"."""
+    client.force_login(world.users["patient"])
+    before = DiaryEntry.objects.filter(patient=charted).count()
+    assert client.get(reverse("interop:patient", args=[charted.external_id])).status_code == 404
+    day = timezone.localdate() - dt.timedelta(days=1)
+    assert _upload(client, charted, f"{HEADER}{charted.record_number},{day},3,mild,yes\n").status_code == 404
+    sessions = SimpleUploadedFile(
+        "sessions.csv", f"patient_id,date,status\n{charted.record_number},{day},booked\n".encode()
+    )
+    url = reverse("interop:patient", args=[charted.external_id])
+    assert client.post(url, {"action": "upload", "kind": "sessions", "file": sessions}).status_code == 404
+    assert DiaryEntry.objects.filter(patient=charted).count() == before
+    assert not InjectionSession.objects.filter(patient=charted, date=day).exists()
+    denied = AuditEvent.objects.filter(action=Action.DENIED, username="patient", patient_id=charted.external_id)
+    assert denied.count() == 3
+    assert all(detail.endswith("staff only") for detail in denied.values_list("detail", flat=True))
+    assert client.get(reverse("interop:my_data")).status_code == 200
 
 
 def _feed_address(response) -> str:
@@ -463,22 +482,6 @@ def test_a_session_recorded_after_today_is_refused_by_the_upload(world, client):
     assert not InjectionSession.objects.filter(patient=patient).exists()
 
 
-def test_a_patient_may_upload_their_own_diary_but_not_sessions_or_preventives(world, client):
-    """On their own exchange page a patient imports diary days only; a sessions file is refused as a form error."""
-    client.force_login(world.users["patient"])
-    patient = world.own_patient
-    page = client.get(reverse("interop:patient", args=[patient.external_id]))
-    assert [value for value, _ in page.context["form"].fields["kind"].choices] == ["diary"]
-    text = "patient_id,date,status\n" + f"{patient.record_number},2026-01-05,booked\n"
-    upload = SimpleUploadedFile("sessions.csv", text.encode(), content_type="text/csv")
-    response = client.post(
-        reverse("interop:patient", args=[patient.external_id]), {"action": "upload", "kind": "sessions", "file": upload}
-    )
-    assert "kind" in response.context["form"].errors
-
-    assert not InjectionSession.objects.filter(patient=patient).exists()
-
-
 def test_only_checking_a_diary_file_names_the_stored_answers_it_would_replace(world, client):
     """ "Only check the file" of a diary CSV without the nausea column names the stored day whose nausea it would set
     to no, and saves nothing (the page said only "1 updated")."""
@@ -498,9 +501,10 @@ def test_only_checking_a_diary_file_names_the_stored_answers_it_would_replace(wo
     assert DiaryEntry.objects.get(patient=patient, date=day).nausea
 
 
-def test_a_patient_uploading_their_own_diary_keeps_the_days_before_their_first_treatment(world, client):
-    """A patient's own diary upload names each day before their first treatment by line and writes nothing; the
-    same file from a nurse (the paper diary) is imported."""
+def test_a_patient_importing_their_own_diary_keeps_the_days_before_their_first_treatment(world, client):
+    """A patient's own diary import (the command line's: the exchange page is the staff's) names each day before
+    their first treatment by line and writes nothing; the same file uploaded by a nurse (the paper diary) is
+    imported."""
     patient = world.own_patient
     today = timezone.localdate()
     first = today - dt.timedelta(days=10)
@@ -510,11 +514,11 @@ def test_a_patient_uploading_their_own_diary_keeps_the_days_before_their_first_t
         + f"{patient.record_number},{first - dt.timedelta(days=1)},4,severe,yes\n"
         + f"{patient.record_number},{first + dt.timedelta(days=1)},0,,\n"
     )
-    client.force_login(world.users["patient"])
-    refused = _upload(client, patient, text)
-    rows = [(p.line, p.column) for p in refused.context["problems"]]
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        diary_csv_import(user=world.users["patient"], clinic=patient.clinic, source=text, today=today, patient=patient)
+    rows = [(p.line, p.column) for p in refused.value.problems]
     assert rows == [(2, "date")]
-    assert "before your first treatment" in refused.context["problems"][0].message
+    assert "before your first treatment" in refused.value.problems[0].message
     assert not DiaryEntry.objects.filter(patient=patient).exists()
     client.force_login(world.users["nurse"])
     _upload(client, patient, text)

@@ -72,6 +72,10 @@ NO_PAIN_ON_HEADACHE_FREE_DAY = _("Leave the worst pain empty for a day with no h
 NO_FEATURE_ON_HEADACHE_FREE_DAY = _("Leave this unticked for a day with no headache (0 hours).")
 CHECK_ANSWERS = _("Please check the answers marked below.")
 TEXT_TOO_LONG = _("This is too long: write at most %(limit_value)d characters (it has %(show_value)d).")
+HOURS_TOO_LONG = _(
+    "Hours with headache must be a number from 0 to 24, such as 2 or 1.5: at most %(limit_value)d characters "
+    "(you typed %(show_value)d)."
+)
 
 NOTES_MAX_CHARACTERS = engine_diary.NOTES_MAX_CHARACTERS
 """The most a day's notes may hold (``FreeTextField``'s default), each line break counted once: the engine's, which
@@ -181,6 +185,7 @@ class DiaryDayForm(forms.Form):
         label=_("Or type the exact hours"),
         required=False,
         max_length=8,
+        error_messages={"max_length": HOURS_TOO_LONG},
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     """Text, not a number input: a browser's number input drops a decimal comma as the patient types it ("1,5"
@@ -259,7 +264,22 @@ class DiaryDayForm(forms.Form):
         }
 
     def add_engine_problems(self, problems: Iterable[tuple[str, str]]) -> None:
-        """Show each ``(column, message)`` the engine found next to its field, in plain words."""
+        """Show each ``(column, message)`` the engine found next to its field, in plain words. A problem with a
+        column whose answer, or an answer it is judged against (``ENGINE_NEEDS``), the form refused itself is left
+        out: the form's own message is shown there, and the engine judged a blank in its place."""
+        refused = set(self.errors) if self.is_bound else set()
         for column, message in problems:
+            if refused.intersection(ENGINE_NEEDS.get(column, (column,))):
+                continue
             field = column if column in self.fields else None
             self.add_error(field, plain_problem(column, message))
+
+
+_HOURS_FIELDS = ("headache_hours", "hours_quick")
+ENGINE_NEEDS: Mapping[str, tuple[str, ...]] = {
+    "headache_hours": _HOURS_FIELDS,
+    "intensity": ("intensity", *_HOURS_FIELDS),
+    **{name: (name, *_HOURS_FIELDS) for name, _label in FEATURES},
+}
+"""The form fields each diary column is judged on (any other column: its own field). The pain and its features are
+judged against the hours (a day with no headache has none), so with the hours refused they are not judged."""

@@ -168,6 +168,22 @@ def diary_entry_fields(day: DiaryDay) -> dict[str, Any]:
     }
 
 
+def diary_entry_problems(
+    *, user: Any, patient: Patient, fields: Mapping[str, str], today: date
+) -> list[tuple[str, str]]:
+    """What ``diary_entry_save`` would refuse in ``fields``, without saving anything: the engine's problems, else a
+    day before the patient's birth date or (for a patient) before their first treatment. For a form that refused
+    some answers itself, so the diary's rules about the others are shown with them, not only at the next save."""
+    result = diary_day_from_fields({**fields, "patient_id": "P"}, today=today, stored=True)
+    if isinstance(result, list):
+        return result
+    if (before_birth := day_before_birth_problem(patient, result.date)) is not None:
+        return [("date", before_birth)]
+    if (closed := before_treatment_problem(user, patient, result.date)) is not None:
+        return [("date", closed)]
+    return []
+
+
 def diary_entry_save(
     *, user: Any, patient: Patient, fields: Mapping[str, str], today: date, loaded: str | None = None
 ) -> DiaryEntry:

@@ -7,6 +7,7 @@ meet are the engine's; the form only shows what the engine says.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 from uuid import UUID
@@ -26,13 +27,16 @@ from onaboard.web.common.charts import headache_days_chart
 from onaboard.web.common.words import plain_day
 from onaboard.web.coverage.selectors import NextTreatment
 from onaboard.web.diary.forms import DAY_IN_FUTURE, DiaryDayForm
+from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_read, diary_history, next_treatment_read
 from onaboard.web.diary.services import (
     DiaryEntryConflictError,
     DiaryEntryInvalidError,
     before_treatment_problem,
+    diary_entry_problems,
     diary_entry_save,
     first_treatment_day,
+    loaded_token,
 )
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 from onaboard.web.patients.models import Patient
@@ -46,8 +50,24 @@ DAY_TURNED = gettext_lazy(
 """A today's page left open past midnight: its day is no longer today, so what it posts is not taken for either day
 (the patient says which day the answers are about)."""
 
+DAY_CHANGED_ANSWERS_KEPT = gettext_lazy(
+    "This day was saved by someone else, or from another page, since you opened it, so your answers are not saved "
+    "yet. They are kept below; what the day holds now is shown here. Save to put your answers in its place, or "
+    "leave this page to keep the day as it is."
+)
+"""A save over a change made since the page was opened (``DiaryEntryConflictError``): the answers typed come back
+with the day as saved now, never thrown away and never written over it unseen."""
+
 OPENED_AS_TODAY = "today"
 """What today's page posts as ``opened``: the day it posts was today when the page was opened."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedSince:
+    """The day as saved now, shown above answers refused for having been typed over an older version of it."""
+
+    message: str
+    entry: DiaryEntry | None
 
 
 def _date_param(raw: str | None) -> date | None:
@@ -55,6 +75,40 @@ def _date_param(raw: str | None) -> date | None:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+
+
+def _save_posted(
+    request: HttpRequest, *, patient: Patient, day: date, date_editable: bool, today: date, refusal: str | None
+) -> DiaryEntry | tuple[DiaryDayForm, ChangedSince | None]:
+    """The day posted, saved through the engine; or, refused, the form to show again with every problem found and,
+    when the day was changed since the page was opened, the day as saved now (``ChangedSince``)."""
+    form = DiaryDayForm(request.POST, max_date=today)
+    if refusal is not None:
+        form.add_error(None, refusal)  # after the form's own checks (``errors`` runs them): all are shown
+        return form, None
+    valid = form.is_valid()
+    fields = form.engine_fields()
+    if not date_editable:
+        fields["date"] = day.isoformat()
+    if not valid:
+        # Some answers the form refused itself: the diary's rules about the others are shown with them now, not one
+        # save later (those judged against a refused answer are left out: ``forms.ENGINE_NEEDS``).
+        form.add_engine_problems(diary_entry_problems(user=request.user, patient=patient, fields=fields, today=today))
+        return form, None
+    loaded = form.cleaned_data.get("loaded") or None  # a form without one (an old page) is not checked
+    try:
+        return diary_entry_save(user=request.user, patient=patient, fields=fields, today=today, loaded=loaded)
+    except DiaryEntryInvalidError as invalid:
+        form.add_engine_problems(invalid.problems)
+        return form, None
+    except DiaryEntryConflictError:
+        # Never written over unseen, never thrown away: the answers come back with the day as saved now and its
+        # token, so saving them again (once seen) replaces it (as the questionnaires' ``_answer_page`` does).
+        changed_day = date.fromisoformat(fields["date"])
+        current = diary_day_read(user=request.user, patient=patient, day=changed_day)
+        data = request.POST.copy()
+        data["loaded"] = loaded_token(changed_day, current)
+        return DiaryDayForm(data, max_date=today), ChangedSince(str(DAY_CHANGED_ANSWERS_KEPT), current)
 
 
 def _day_page(
@@ -75,31 +129,19 @@ def _day_page(
     (the answers come back with it, as for a refusal of the engine's)."""
     today = timezone.localdate()
     not_yet = None
+    changed_since = None
     if request.method == "POST":
-        form = DiaryDayForm(request.POST, max_date=today)
-        if refusal is not None:
-            form.add_error(None, refusal)  # after the form's own checks (``errors`` runs them): all are shown
-        elif form.is_valid():
-            fields = form.engine_fields()
-            if not date_editable:
-                fields["date"] = day.isoformat()
-            loaded = form.cleaned_data.get("loaded") or None  # a form without one (an old page) is not checked
-            try:
-                entry = diary_entry_save(user=request.user, patient=patient, fields=fields, today=today, loaded=loaded)
-            except DiaryEntryInvalidError as invalid:
-                form.add_engine_problems(invalid.problems)
-            except DiaryEntryConflictError as conflict:
-                # the day as it is saved now, to be changed again: never written over unseen
-                messages.error(request, str(conflict))
-                changed_day = date.fromisoformat(fields["date"])
-                return redirect(url_for_day(changed_day))
+        posted = _save_posted(
+            request, patient=patient, day=day, date_editable=date_editable, today=today, refusal=refusal
+        )
+        if isinstance(posted, DiaryEntry):
+            if on_behalf:
+                text = str(SAVED_FOR_PATIENT) % {"name": patient.display_name, "day": plain_day(posted.date)}
             else:
-                if on_behalf:
-                    text = str(SAVED_FOR_PATIENT) % {"name": patient.display_name, "day": plain_day(entry.date)}
-                else:
-                    text = str(SAVED) % {"day": plain_day(entry.date)}
-                messages.success(request, text)
-                return redirect(url_for_day(entry.date))
+                text = str(SAVED) % {"day": plain_day(posted.date)}
+            messages.success(request, text)
+            return redirect(url_for_day(posted.date))
+        form, changed_since = posted
         saved = False
         # A refused save changes nothing: say whether the day keeps an earlier record or has none yet.
         refused_day = _date_param(request.POST.get("date")) if date_editable else day
@@ -153,8 +195,18 @@ def _day_page(
             "next_treatment": next_treatment,
             "day_turned": refusal is not None,
             "opened_as_today": OPENED_AS_TODAY,
+            "changed_since": changed_since,
         },
     )
+
+
+def _day_turned(request: HttpRequest, day: date, today: date) -> str | None:
+    """``DAY_TURNED`` when ``request`` posts ``day`` from a page opened as today's (``opened``) and ``day`` is no
+    longer today (left open overnight): the answers may be the new day's, not the day the page shows. Nothing is
+    saved then; the page comes back as ``day``'s, to save it from there. Else None."""
+    if request.method != "POST" or request.POST.get("opened") != OPENED_AS_TODAY or day >= today:
+        return None
+    return str(DAY_TURNED) % {"opened": plain_day(day), "today": plain_day(today)}
 
 
 def _own_day_url(day: date) -> str:
@@ -177,11 +229,7 @@ def today(request: HttpRequest) -> HttpResponse:
     posted = _date_param(request.POST.get("date")) if request.method == "POST" else None
     if posted is not None and posted <= today_date:
         day = posted
-    refusal = None
-    if posted is not None and posted < today_date and request.POST.get("opened") == OPENED_AS_TODAY:
-        # Opened as today, posted on a later day (left open overnight): the answers may be the new day's, not the
-        # day the page shows. Nothing is saved; the page comes back as the day it posted, to save it from there.
-        refusal = str(DAY_TURNED) % {"opened": plain_day(posted), "today": plain_day(today_date)}
+    refusal = _day_turned(request, posted, today_date) if posted is not None else None
     action_url = reverse("diary:today")
     if day != today_date:
         action_url += "?" + urlencode({"date": day.isoformat()})
@@ -204,9 +252,18 @@ def today(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, day: date) -> HttpResponse:
-    """One earlier day of the patient's own diary, to fix or fill in."""
+    """One earlier day of the patient's own diary, to fix or fill in. Today's day here is today's page, the
+    after-midnight check included: opened as today and saved once the day has turned, it saves nothing."""
     patient = own_patient(request.user, need=Capability.KEEP_DIARY)
-    return _day_page(request, patient=patient, day=day, date_editable=False, url_for_day=_own_day_url, on_behalf=False)
+    return _day_page(
+        request,
+        patient=patient,
+        day=day,
+        date_editable=False,
+        url_for_day=_own_day_url,
+        on_behalf=False,
+        refusal=_day_turned(request, day, timezone.localdate()),
+    )
 
 
 @login_required
@@ -221,8 +278,16 @@ def patient_day(request: HttpRequest, patient_id: UUID, day: date) -> HttpRespon
         return reverse("diary:patient_day", kwargs={"patient_id": patient.external_id, "day": value})
 
     on_behalf = request.user.role != Role.PATIENT
+    # a patient on their own record's address is on today's page as on the portal's (the after-midnight check)
+    refusal = None if on_behalf else _day_turned(request, day, timezone.localdate())
     return _day_page(
-        request, patient=patient, day=day, date_editable=False, url_for_day=url_for_day, on_behalf=on_behalf
+        request,
+        patient=patient,
+        day=day,
+        date_editable=False,
+        url_for_day=url_for_day,
+        on_behalf=on_behalf,
+        refusal=refusal,
     )
 
 
@@ -246,5 +311,6 @@ def history(request: HttpRequest) -> HttpResponse:
     )
     # the days before the first treatment are shown, not offered to change or add (before_treatment_problem)
     kept_before = first_treatment_day(patient)
-    context = {"history": found, "chart": chart, "patient": patient, "kept_before": kept_before}
+    # today's row opens today's page (``diary:today``), as "Record today" does
+    context = {"history": found, "chart": chart, "patient": patient, "kept_before": kept_before, "today": today}
     return render(request, "diary/diary_entry_list.html", context)

@@ -44,6 +44,7 @@ from onaboard.web.injections.selectors import (
     eligibility_checks,
     injectors_for,
     interval_weeks,
+    open_booking,
     patient_schedule,
     recorded_sessions,
     session_before,
@@ -176,13 +177,16 @@ SESSION_AFTER_ONSET = gettext_noop(
     "The session of {session} was given after this side effect began ({onset}): it cannot have followed it."
 )
 NO_SESSION_YET = gettext_noop(
-    "This form is for side effects after a BOTOX session, and no session is recorded for you yet, so there is "
-    "nothing to report here. If you feel unwell or have a question about treatment, contact the clinic."
+    "This form is for side effects after a BOTOX session. It opens on the day of your first session: the clinic has "
+    "no session of yours recorded, or booked for today or earlier, so there is nothing to report here yet. If you "
+    "were treated, feel unwell or have a question about treatment, contact the clinic; if you have any of the signs "
+    "above, seek medical care now."
 )
-"""The report of a patient with no recorded session: a symptom before any treatment is not a side effect of it."""
+"""The report of a patient with no session recorded, nor booked on or before today (``side_effect_first_session``):
+a symptom before any treatment is not a side effect of it. The page shows the urgent signs above it."""
 NO_SESSION_YET_STAFF = gettext_noop(
-    "This form is for side effects after a BOTOX session, and no session is recorded for this patient yet. If the "
-    "patient was treated, record the session first, then the report."
+    "This form is for side effects after a BOTOX session, and this patient has no session recorded, nor one booked "
+    "for today or earlier. If the patient was treated, record the session first, then the report."
 )
 """``NO_SESSION_YET`` for staff reporting on a patient's behalf."""
 ONSET_BEFORE_FIRST_SESSION = gettext_noop(
@@ -196,6 +200,13 @@ ONSET_BEFORE_FIRST_SESSION_STAFF = gettext_noop(
     "first."
 )
 """``ONSET_BEFORE_FIRST_SESSION`` for staff reporting on a patient's behalf."""
+ONSET_BEFORE_BOOKED_SESSION_STAFF = gettext_noop(
+    "It started on {onset}, before the patient's first BOTOX session, booked for {first} and not recorded yet: a "
+    "symptom that began before treatment is not a side effect of it. Check the date; if the patient was treated "
+    "earlier, record that session first."
+)
+"""``ONSET_BEFORE_FIRST_SESSION_STAFF`` when the first session is the booking not recorded yet (the patient is told
+``ONSET_BEFORE_FIRST_SESSION``: to them it is their first session either way)."""
 DESCRIBE_SOMETHING_ELSE = gettext_noop(
     "Say in a few words what happened: “Something else” alone does not tell the clinic what it was."
 )
@@ -931,20 +942,42 @@ def side_effect_problems(
     return problems
 
 
-def side_effect_session_problems(*, user: Any, patient: Patient, onset: dt.date) -> list[tuple[str, str]]:
-    """What refuses a report for want of a session before it, as ``(field, message)``: no recorded session at all
-    (``NO_SESSION_YET``, for the whole form), or an onset before the first (``ONSET_BEFORE_FIRST_SESSION``, at
-    ``onset``, naming both days). A side effect follows the session it is put down to (the review refuses a
-    session after the onset: ``SESSION_AFTER_ONSET``), so a symptom that began before any treatment is not one.
-    Worded for the patient reporting their own, or for staff reporting on the patient's behalf (the same rule).
-    ``side_effect_report`` asks it (the form and the API); an import carries its side effects' own sessions and
-    keeps its rules (``interop.services``)."""
+def side_effect_first_session(patient: Patient, *, today: dt.date) -> InjectionSession | None:
+    """The first session a side effect reported on ``today`` can follow: the patient's first recorded session, else
+    their booked session dated ``today`` or earlier (given on its day and not recorded yet: a patient treated this
+    morning reports this afternoon, before the clinic has recorded the session). None: no session to report after.
+    The report form opens once there is one (the page asks this too)."""
     first = recorded_sessions(patient).first()
+    if first is not None:
+        return first
+    booked = open_booking(patient)
+    return booked if booked is not None and booked.date <= today else None
+
+
+def side_effect_session_problems(
+    *, user: Any, patient: Patient, onset: dt.date, today: dt.date
+) -> list[tuple[str, str]]:
+    """What refuses a report for want of a session before it, as ``(field, message)``: no session recorded, nor
+    booked on or before ``today`` (``side_effect_first_session``; ``NO_SESSION_YET``, for the whole form), or an
+    onset before that first session (``ONSET_BEFORE_FIRST_SESSION``, at ``onset``, naming both days). A side effect
+    follows the session it is put down to (the review refuses a session after the onset: ``SESSION_AFTER_ONSET``),
+    so a symptom that began before any treatment is not one. Worded for the patient reporting their own, or for
+    staff reporting on the patient's behalf (the same rule). ``side_effect_report`` asks it (the form and the API);
+    an import carries its side effects' own sessions and keeps its rules (``interop.services``)."""
+    return _session_problems(user, side_effect_first_session(patient, today=today), onset)
+
+
+def _session_problems(user: Any, first: InjectionSession | None, onset: dt.date) -> list[tuple[str, str]]:
     own = getattr(user, "role", None) == Role.PATIENT
     if first is None:
         return [("", gettext(NO_SESSION_YET) if own else gettext(NO_SESSION_YET_STAFF))]
     if onset < first.date:
-        message = gettext(ONSET_BEFORE_FIRST_SESSION) if own else gettext(ONSET_BEFORE_FIRST_SESSION_STAFF)
+        if own:
+            message = gettext(ONSET_BEFORE_FIRST_SESSION)
+        elif first.status == SessionStatus.RECORDED:
+            message = gettext(ONSET_BEFORE_FIRST_SESSION_STAFF)
+        else:
+            message = gettext(ONSET_BEFORE_BOOKED_SESSION_STAFF)
         return [("onset", message.format(onset=plain_day(onset), first=plain_day(first.date)))]
     return []
 
@@ -964,8 +997,11 @@ def side_effect_report(
 
     The attribution is a suggestion a clinician confirms or changes on review. Raises ``SideEffectRefusedError``
     with the ``side_effect_problems`` found (onset after today or before birth, "something else" undescribed), or
-    the ``side_effect_session_problems`` (no session recorded yet, or an onset before the first: a symptom before
-    any treatment is not a side effect of it), so every report follows a session.
+    the ``side_effect_session_problems`` (no session recorded, nor booked on or before today, or an onset before
+    the first: a symptom before any treatment is not a side effect of it), so every report follows a session. A
+    report after a session booked and not recorded yet (the patient reporting on the day of treatment, before the
+    clinic recorded it) has no recorded session to follow: it is saved with none (``session`` None, as a report
+    whose session was entered in error), for the clinician to attribute on review once the session is recorded.
 
     ``submission`` is the report form's token: the same form sent again (a double tap, or two posts at once) stores
     nothing more and returns the report the first one stored, with no second audit event. The insert tries first and
@@ -982,8 +1018,9 @@ def side_effect_report(
     try:
         with transaction.atomic():  # a savepoint inside a caller's transaction: a refused insert leaves it usable
             locked = patient_locked(patient)
-            problems = side_effect_session_problems(user=user, patient=locked, onset=onset)
-            if not recorded_sessions(locked).exists():  # no session: the other answers are beside the point
+            first = side_effect_first_session(locked, today=today)
+            problems = _session_problems(user, first, onset)
+            if first is None:  # no session: the other answers are beside the point
                 raise SideEffectRefusedError(problems)
             problems = [
                 *side_effect_problems(patient=locked, kind=kind, onset=onset, description=description, today=today),
@@ -1002,7 +1039,12 @@ def side_effect_report(
                 reported_by=user,
                 submission=submission,
             )
-            attribution = f"after the session of {session.date}" if session else "no earlier session"
+            if session is not None:
+                attribution = f"after the session of {session.date}"
+            elif first.status == SessionStatus.BOOKED:
+                attribution = f"after the session booked for {first.date}, not recorded yet"
+            else:
+                attribution = "no earlier session"
             audit_record(
                 user=user,
                 action=Action.CREATE,

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -56,7 +56,7 @@ from onaboard.web.injections.models import (
 from onaboard.web.injections.recorded_checks import checks_at_recording
 from onaboard.web.injections.selectors import SiteEntry
 from onaboard.web.outcomes.selectors import stopped_decision
-from onaboard.web.patients.access import NOT_FOUND, Capability, can, patient_for, patients_visible_to
+from onaboard.web.patients.access import Capability, can, own_patient, patient_for
 from onaboard.web.patients.models import Patient
 
 FTP_PREFIX = "ftp"
@@ -829,19 +829,32 @@ def session_in_error(request: HttpRequest, session_id: uuid.UUID) -> HttpRespons
 def _reporting_patient(request: HttpRequest) -> Patient:
     """A patient reports for themselves; clinic staff who keep diaries report for ``?patient=<id>``."""
     if request.user.role == Role.PATIENT:
-        own = patients_visible_to(request.user).first()
-        if own is None:
-            raise Http404(_(NOT_FOUND))
-        return patient_for(request.user, own.external_id, need=Capability.KEEP_DIARY)
+        return own_patient(request.user, need=Capability.KEEP_DIARY)
     return patient_for(request.user, request.GET.get("patient", ""), need=Capability.KEEP_DIARY)
+
+
+def _own_reports(request: HttpRequest) -> list[Any]:
+    """The signed-in patient's side effects, for their report page (latest onset first): what, since when, when
+    reported and whether the clinic has reviewed it; each opens its own page. The list is a read of the record,
+    audited."""
+    own = own_patient(request.user, need=Capability.VIEW_CLINICAL)  # their own record, with the right to read it
+    reports = list(selectors.side_effects_for(own))
+    if reports:
+        audit_patient_read(
+            user=request.user, patient=own, object_type="side_effect", object_id="", detail="own reports list"
+        )
+    return reports
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_side_effect(request: HttpRequest) -> HttpResponse:
     """The patient's phone form: what, since when, how bad; urgent kinds say to seek care now. The form carries a
-    token, so sending it twice stores one report and both posts land on it. For a patient with no recorded session
-    the page says the form is for side effects after one, in the form's place (``services.NO_SESSION_YET``)."""
+    token, so sending it twice stores one report and both posts land on it. The form is there from the day of the
+    first session, recorded or booked (``services.side_effect_first_session``: a patient treated this morning
+    reports before the clinic has recorded the session); before it the page says the form is for side effects after
+    one, in the form's place (``services.NO_SESSION_YET``), under the urgent signs. A patient's page lists their
+    reports below, to find one again and see whether the clinic has reviewed it."""
     patient = _reporting_patient(request)
     today = timezone.localdate()
     if request.method == "POST":
@@ -879,14 +892,15 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
             detail="new form (side effect report)",
         )
     own = request.user.role == Role.PATIENT
-    treated = selectors.recorded_sessions(patient).exists()
+    treated = services.side_effect_first_session(patient, today=today) is not None
     context = {
         "form": form,
         "patient": patient,
         "own": own,
-        # the form is for side effects after a session: without one, the page says so in its place and the urgent
-        # advice blames no medicine (the report's page says the same: side_effect_detail.html)
+        # the form is for side effects after a session (recorded, or booked for today or earlier): without one, the
+        # page says so in its place and the urgent advice blames no medicine (as side_effect_detail.html)
         "treated": treated,
+        "reports": _own_reports(request) if own else [],
         "no_session": _(services.NO_SESSION_YET) if own else _(services.NO_SESSION_YET_STAFF),
         "urgent_kinds": [
             *(kind.label for kind in SideEffectKind if kind in URGENT_SIDE_EFFECTS),
@@ -894,6 +908,20 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
         "urgent_values": sorted(URGENT_SIDE_EFFECTS),
     }
     return render(request, "injections/side_effect_report.html", context)
+
+
+def _unlinked_session(side_effect: Any) -> dict[str, Any]:
+    """What the side effect's page says in place of a session it follows when it has none: ``booked_session``, the
+    patient's booking dated on or before the onset, not recorded yet (reported on the day of treatment, before the
+    clinic recorded it: "the session of ..., not recorded yet"); ``unlinked``, a recorded session on or before the
+    onset it is not attributed to (recorded since, or its own entered in error: a clinician links it on review);
+    neither, no session before it. ``after_treatment``: the urgent advice may name the medicine."""
+    if side_effect.session is not None:
+        return {"after_treatment": True, "booked_session": None, "unlinked": False}
+    unlinked = selectors.session_before(side_effect.patient, side_effect.onset) is not None
+    booking = None if unlinked else selectors.open_booking(side_effect.patient)
+    booked = booking if booking is not None and booking.date <= side_effect.onset else None
+    return {"after_treatment": unlinked or booked is not None, "booked_session": booked, "unlinked": unlinked}
 
 
 @login_required
@@ -910,6 +938,7 @@ def side_effect_detail(request: HttpRequest, side_effect_id: uuid.UUID) -> HttpR
         "side_effect": side_effect,
         "patient": side_effect.patient,
         "own": request.user.role == Role.PATIENT,
+        **_unlinked_session(side_effect),
         "can_review": can(request.user, Capability.EDIT_CLINICAL),
         # who graded it how, and why a grade changed: the care team's notes, not the patient's
         "reviews": selectors.side_effect_reviews(side_effect) if request.user.role != Role.PATIENT else [],

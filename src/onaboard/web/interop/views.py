@@ -30,7 +30,7 @@ from onaboard.web.interop.models import CalendarFeed
 from onaboard.web.interop.outcome import FHIR_JSON
 from onaboard.web.interop.selectors import diary_csv_export, patients_export, table_csv_export
 from onaboard.web.interop.services import DiaryCsvInvalidError, ImportSummary, diary_csv_import, table_csv_import
-from onaboard.web.patients.access import Capability, can, own_patient, patient_for
+from onaboard.web.patients.access import Capability, can, own_patient, patient_for, staff_patient_for
 from onaboard.web.patients.models import Patient
 
 OWN_DOWNLOAD = "patient's own download"
@@ -102,8 +102,9 @@ def _feed_action(request: HttpRequest, patient: Patient | None) -> str | None:
 @require_http_methods(["GET", "POST"])
 def patient_exchange(request: HttpRequest, external_id: UUID) -> HttpResponse:
     """Downloads, the diary CSV upload (every problem listed by line and column; nothing saved unless the whole
-    file is valid) and the patient's calendar feeds."""
-    patient = patient_for(request.user, external_id, need=Capability.VIEW_CLINICAL)
+    file is valid) and the patient's calendar feeds. A staff page (``staff_patient_for``): a patient's own data is
+    on the portal's "my data" (``my_data``), in their words, never on the staff's import page."""
+    patient = staff_patient_for(request.user, external_id, need=Capability.VIEW_CLINICAL)
     kinds = [kind for kind, need in UPLOAD_NEEDS.items() if can(request.user, need)]
     may_upload = bool(kinds)
     form = DiaryUploadForm(kinds=kinds)
@@ -161,7 +162,6 @@ def patient_exchange(request: HttpRequest, external_id: UUID) -> HttpResponse:
         "interop/patient_exchange.html",
         {
             "patient": patient,
-            "own_record": request.user.role == Role.PATIENT,  # their way back is the portal's, not the staff's page
             "form": form,
             "may_upload": may_upload,
             "problems": problems,
