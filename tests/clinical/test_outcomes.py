@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from onaboard.clinical.outcomes import (
     EPISODIC_WAITS_FOR_BASELINE,
     NiceTa260,
+    NiceVerdict,
     Week24State,
     percent_change,
     reduction_at_least,
@@ -393,3 +394,21 @@ def test_a_week_24_continue_resting_on_days_not_recorded_says_so():
     )
     firm = treatment_outcomes(course(20, [16] * 5 + [4], recorded=[28] * 5 + [20]), injections=[DAY0])
     assert firm.nice_ta260.reasons[-1].endswith("a reduction of 80.0 % (>= 30 %)")
+
+
+@pytest.mark.parametrize(
+    ("verdict", "reverted", "suggested"),
+    [
+        (NiceTa260.STOP, False, True),
+        (NiceTa260.STOP, True, True),
+        (NiceTa260.NOT_YET_ASSESSABLE, True, True),
+        (NiceTa260.NOT_YET_ASSESSABLE, False, False),
+        (NiceTa260.CONTINUE, False, False),
+    ],
+)
+def test_a_stop_is_suggested_when_the_verdict_is_stop_or_the_return_to_episodic_migraine_holds(
+    verdict, reverted, suggested
+):
+    """The one rule for "stop suggested" (``NiceVerdict.stop_suggested``): the engine's stop, or its return to
+    episodic migraine holding while the verdict waits for a complete baseline (not yet assessable)."""
+    assert NiceVerdict(verdict, ("first", "second"), reverted_to_episodic=reverted).stop_suggested is suggested

@@ -148,6 +148,24 @@ class NiceVerdict:
     reasons: tuple[str, ...]
     reverted_to_episodic: bool
 
+    @property
+    def stop_suggested(self) -> bool:
+        """Whether a NICE TA260 1.2 stopping rule holds: the verdict is stop, or the condition has changed to
+        episodic migraine while the verdict waits for a complete baseline. The contract keeps that verdict
+        ``not_yet_assessable`` (shared/spec/cli.md), yet the return to episodic migraine needs no baseline, so the
+        clinician is asked to decide either way (the web's "stop suggested", its letters and its counts)."""
+        return self.verdict is NiceTa260.STOP or self.reverted_to_episodic
+
+    @property
+    def stop_reason(self) -> str:
+        """The reason for the stop ``stop_suggested`` finds ("" without one): a stop verdict's first reason; with
+        an incomplete baseline, the return-to-episodic reason, which ``nice_ta260_verdict`` gives after the
+        baseline's own."""
+        if not self.stop_suggested:
+            return ""
+        held_back = self.verdict is not NiceTa260.STOP
+        return self.reasons[1] if held_back and self.reasons[1:] else self.reasons[0]
+
 
 @dataclass(frozen=True, slots=True)
 class Outcomes:

@@ -496,29 +496,31 @@ def test_todays_page_names_its_day_and_says_it_was_opened_as_today(patient_clien
     assert 'name="opened"' not in nurse.get(staff_url).content.decode()
 
 
-def test_todays_page_left_open_overnight_saves_nothing_on_the_day_before(patient_client, world, settings):
-    """Today's page opened at 23:50 and saved at 00:10 is refused naming both days (its answers may be the new
-    day's): nothing is written on either day, and the page comes back as the day before's with the answers, to
-    save them there from its own page or record them today. Saved again from there, they go to the day before."""
+def _at(day: date, hour: int, minute: int):
+    """``timezone.now`` patched to ``hour:minute`` on ``day`` in London (the settings' time zone in these tests)."""
     from datetime import UTC, datetime
     from unittest import mock
     from zoneinfo import ZoneInfo
 
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def test_todays_page_left_open_overnight_saves_nothing_on_the_day_before(patient_client, world, settings):
+    """Today's page opened at 23:50 and saved at 00:10 is refused naming both days (its answers may be the new
+    day's): nothing is written on either day, and the page comes back as the day before's with the answers, to
+    save them there from its own page or record them today. Saved again from there, they go to the day before."""
+    from zoneinfo import ZoneInfo
+
     settings.TIME_ZONE = "Europe/London"
-    clinic = ZoneInfo("Europe/London")
-    now = datetime.now(clinic)
-    evening, today = now.date() - timedelta(days=1), now.date()
-
-    def at(day: date, hour: int, minute: int):
-        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=clinic).astimezone(UTC)
-        return mock.patch("django.utils.timezone.now", return_value=moment)
-
+    today = timezone.now().astimezone(ZoneInfo("Europe/London")).date()
+    evening = today - timedelta(days=1)
     url = reverse("diary:today")
-    with at(evening, 23, 50):
+    with _at(evening, 23, 50):
         opened = patient_client.get(url).content.decode()
     assert f"Today, {date_format(evening, 'l j F Y')}" in opened
     posted = _day(date=evening.isoformat(), loaded=_loaded(opened), opened="today")
-    with at(today, 0, 10):
+    with _at(today, 0, 10):
         response = patient_client.post(url, posted)
     assert response.status_code == 200
     html = html_module.unescape(response.content.decode())
@@ -530,20 +532,10 @@ def test_todays_page_left_open_overnight_saves_nothing_on_the_day_before(patient
     assert 'name="opened"' not in html
     assert f'href="{url}" id="record-today"' in html
     assert re.search(r"<textarea [^>]*>\s*started at work</textarea>", html)
-    with at(today, 0, 12):
+    with _at(today, 0, 12):
         saved = patient_client.post(f"{url}?date={evening.isoformat()}", {**posted, "opened": ""})
     assert saved.status_code == 302
     assert list(DiaryEntry.objects.values_list("date", flat=True)) == [evening]
-
-
-def _at(day: date, hour: int, minute: int):
-    """``timezone.now`` patched to ``hour:minute`` on ``day`` in London (the settings' time zone in these tests)."""
-    from datetime import UTC, datetime
-    from unittest import mock
-    from zoneinfo import ZoneInfo
-
-    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
-    return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
 @pytest.mark.parametrize("address", ["edit", "patient_day"])

@@ -9,30 +9,17 @@ import math
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onaboard.clinical import FIXED_SITES, Muscle, Side, preempt_plan
 from onaboard.web.injections import selectors, sitemap
+from tests.web.migrating import latest_migration, migrate_to
 
 BEFORE = ("injections", "0003_side_effect_description_limit")
 AFTER = ("injections", "0004_one_open_booking_per_patient")
 BEFORE_SPOTS = AFTER
 AFTER_SPOTS = ("injections", "0005_site_map_spots_moved")
-
-
-def _migrate(target: tuple[str, str]):
-    """Migrate the test database to ``target`` and return the app registry of that state."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
-def _latest() -> tuple[str, str]:
-    executor = MigrationExecutor(connection)
-    return next(node for node in executor.loader.graph.leaf_nodes() if node[0] == "injections")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -43,7 +30,7 @@ def test_0004_keeps_one_open_booking_per_patient_and_cancels_the_others_with_an_
     untouched, and the constraint then refuses a second booking."""
     today = timezone.localdate()
     try:
-        apps = _migrate(BEFORE)
+        apps = migrate_to(BEFORE)
         clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
         patients = apps.get_model("patients", "Patient").objects
         doubled, missed, single = (
@@ -63,7 +50,7 @@ def test_0004_keeps_one_open_booking_per_patient_and_cancels_the_others_with_an_
         first_missed, last_missed = book(missed, -30), book(missed, -10)
         alone = book(single, 30)
 
-        apps = _migrate(AFTER)
+        apps = migrate_to(AFTER)
         sessions = apps.get_model("injections", "InjectionSession").objects
         states = {row.pk: (row.status, row.version) for row in sessions.all()}
         assert states == {
@@ -87,7 +74,7 @@ def test_0004_keeps_one_open_booking_per_patient_and_cancels_the_others_with_an_
         with pytest.raises(IntegrityError), transaction.atomic():
             sessions.create(patient_id=single.pk, date=today + dt.timedelta(days=40), status="booked")
     finally:
-        _migrate(_latest())
+        migrate_to(latest_migration("injections"))
 
 
 def _detail(cancelled, kept) -> str:
@@ -129,7 +116,7 @@ def _spots_of(rows) -> dict[int, tuple[str, int | None, int | None]]:
 
 def _spots_after_moving() -> dict[int, tuple[str, int | None, int | None]]:
     """Every stored site's place once migration 0005 has run (``AFTER_SPOTS``)."""
-    apps = _migrate(AFTER_SPOTS)
+    apps = migrate_to(AFTER_SPOTS)
     return _spots_of(apps.get_model("injections", "InjectionSiteRecord").objects.all())
 
 
@@ -151,7 +138,7 @@ def test_0005_moves_fixed_sites_stored_on_the_old_spots_to_the_new_ones():
     an old spot, a fixed site already on its new spot, one of another muscle or of the other side on an old spot,
     and one without a point are left as they were."""
     try:
-        apps = _migrate(BEFORE_SPOTS)
+        apps = migrate_to(BEFORE_SPOTS)
         clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
         patient = apps.get_model("patients", "Patient").objects.create(
             clinic=clinic, record_number="MRN1", birth_date=dt.date(1984, 5, 17)
@@ -186,7 +173,7 @@ def test_0005_moves_fixed_sites_stored_on_the_old_spots_to_the_new_ones():
             assert spots[row.pk] == (point.view.value, point.x, point.y), (muscle, side, index)
         assert {pk: spots[pk] for pk in before} == before  # untouched
 
-        _migrate(_latest())
+        migrate_to(latest_migration("injections"))
         from onaboard.web.injections.models import InjectionSession
 
         drawn = selectors.session_map_sites(InjectionSession.objects.get(pk=old.pk))
@@ -201,7 +188,7 @@ def test_0005_moves_fixed_sites_stored_on_the_old_spots_to_the_new_ones():
             key: (point.view, point.x, point.y) for key, point in sitemap.FIXED_POSITIONS.items() if key != skipped
         }
     finally:
-        _migrate(_latest())
+        migrate_to(latest_migration("injections"))
 
 
 OLD_DEFAULTS = {
@@ -244,7 +231,7 @@ def test_0005_moves_extra_sites_on_the_old_default_spots_to_the_new_ones():
     two dots closer than MIN_DOT_DISTANCE. A clicked extra site elsewhere, a fixed site or another muscle's extra site
     on an old default spot, an extra site of the other side on the unmirrored spot, and one without a point stay."""
     try:
-        apps = _migrate(BEFORE_SPOTS)
+        apps = migrate_to(BEFORE_SPOTS)
         clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
         patient = apps.get_model("patients", "Patient").objects.create(
             clinic=clinic, record_number="MRN1", birth_date=dt.date(1984, 5, 17)
@@ -298,7 +285,7 @@ def test_0005_moves_extra_sites_on_the_old_default_spots_to_the_new_ones():
             assert spots[row.pk] == (point.view.value, point.x, point.y), (muscle, side, number)
         assert {pk: spots[pk] for pk in before} == before  # untouched
 
-        _migrate(_latest())
+        migrate_to(latest_migration("injections"))
         from onaboard.web.injections.models import InjectionSession
 
         drawn = selectors.session_map_sites(InjectionSession.objects.get(pk=demo.pk))
@@ -306,7 +293,7 @@ def test_0005_moves_extra_sites_on_the_old_default_spots_to_the_new_ones():
         assert sorted((s.key, s.view, s.x, s.y) for s in drawn) == sorted((s.key, s.view, s.x, s.y) for s in fresh)
         assert _too_close((s.key, s.view, s.x, s.y) for s in drawn) == []
     finally:
-        _migrate(_latest())
+        migrate_to(latest_migration("injections"))
 
 
 BEFORE_SUBMISSION = AFTER_SPOTS
@@ -318,7 +305,7 @@ def test_0006_keeps_reports_without_a_token_and_refuses_a_second_with_one():
     """Side effects reported before 0006 keep no submission token (two identical ones stay two reports); after it
     the database refuses a second report of one patient with the same token, but not another patient's."""
     try:
-        apps = _migrate(BEFORE_SUBMISSION)
+        apps = migrate_to(BEFORE_SUBMISSION)
         clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
         patients = apps.get_model("patients", "Patient").objects
         one, two = (
@@ -328,7 +315,7 @@ def test_0006_keeps_reports_without_a_token_and_refuses_a_second_with_one():
         side_effects = apps.get_model("injections", "SideEffect").objects
         old = [side_effects.create(patient=one, **answers) for _ in range(2)]
 
-        apps = _migrate(AFTER_SUBMISSION)
+        apps = migrate_to(AFTER_SUBMISSION)
         side_effects = apps.get_model("injections", "SideEffect").objects
         assert sorted(side_effects.values_list("pk", "submission")) == sorted((row.pk, None) for row in old)
         side_effects.create(patient_id=one.pk, **answers)  # still none: any number
@@ -339,4 +326,4 @@ def test_0006_keeps_reports_without_a_token_and_refuses_a_second_with_one():
             side_effects.create(patient_id=one.pk, submission=token, **answers)
         assert side_effects.filter(patient_id=one.pk).count() == 4
     finally:
-        _migrate(_latest())
+        migrate_to(latest_migration("injections"))

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.web.migrating import latest_migration, migrate_to
 
 BEFORE = ("outcomes", "0003_superseded_questionnaire_responses")
 AFTER = ("outcomes", "0004_treatment_decision_reverted_to_episodic")
@@ -18,19 +19,6 @@ EPISODIC = (
 """A return-to-episodic reason as the engine worded it when these decisions were stored."""
 
 
-def _migrate(target: tuple[str, str]):
-    """Migrate the test database to ``target`` and return the app registry of that state."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
-def _latest() -> tuple[str, str]:
-    executor = MigrationExecutor(connection)
-    return next(node for node in executor.loader.graph.leaf_nodes() if node[0] == "outcomes")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_0004_marks_the_decisions_whose_stored_reasons_say_the_return_to_episodic_migraine_held():
     """A decision stored with the engine's return-to-episodic reason (under a stop verdict, or under not yet
@@ -38,7 +26,7 @@ def test_0004_marks_the_decisions_whose_stored_reasons_say_the_return_to_episodi
     counts as made against the stop; the others, and a row inserted as the previous code did (not naming the
     column), are not."""
     try:
-        apps = _migrate(BEFORE)
+        apps = migrate_to(BEFORE)
         clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
         clinician = apps.get_model("accounts", "User").objects.create(username="avery", clinic=clinic)
         patient = apps.get_model("patients", "Patient").objects.create(
@@ -63,7 +51,7 @@ def test_0004_marks_the_decisions_whose_stored_reasons_say_the_return_to_episodi
                 nice_verdict=verdict,
                 nice_reasons=reasons,
             )
-        apps = _migrate(AFTER)
+        apps = migrate_to(AFTER)
         decisions = apps.get_model("outcomes", "TreatmentDecision").objects
         marked = dict(decisions.values_list("reason", "nice_reverted_to_episodic"))
         assert marked == {"held back": True, "stop": True, "week 24": False, "baseline": False}
@@ -87,4 +75,4 @@ def test_0004_marks_the_decisions_whose_stored_reasons_say_the_return_to_episodi
             )
         assert decisions.get(reason="old server").nice_reverted_to_episodic is False
     finally:
-        _migrate(_latest())
+        migrate_to(latest_migration("outcomes"))

@@ -21,7 +21,7 @@ def test_a_decision_saw_a_stop_when_the_verdict_was_stop_or_the_return_to_episod
     verdict, reverted, saw_stop
 ):
     """A decision stored with a stop verdict, or with the return to episodic migraine holding while the verdict
-    waited for a complete baseline, was made while a stop was suggested (``outcomes.selectors.stop_suggested``); one
+    waited for a complete baseline, was made while a stop was suggested (``NiceVerdict.stop_suggested``); one
     stored without the engine's verdict (an import) saw none."""
     decision = TreatmentDecision(
         decision=Decision.CONTINUE, nice_verdict=verdict, nice_reasons="a\nb", nice_reverted_to_episodic=reverted

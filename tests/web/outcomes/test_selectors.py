@@ -18,8 +18,6 @@ from onaboard.web.outcomes.selectors import (
     baseline_and_latest,
     questionnaire_history,
     questionnaire_response_on,
-    stop_suggested,
-    stop_suggested_reason,
     week24_period,
 )
 from onaboard.web.outcomes.services import questionnaire_response_record
@@ -172,24 +170,6 @@ def test_a_hit6_change_is_judged_only_from_a_baseline_before_treatment(
         assert change.reason.startswith(f"HIT-6 {before} -> {latest}: {difference} points; not a change since")
 
 
-@pytest.mark.parametrize(
-    ("verdict", "reverted", "suggested"),
-    [
-        (NiceTa260.STOP, False, True),
-        (NiceTa260.STOP, True, True),
-        (NiceTa260.NOT_YET_ASSESSABLE, True, True),
-        (NiceTa260.NOT_YET_ASSESSABLE, False, False),
-        (NiceTa260.CONTINUE, False, False),
-    ],
-)
-def test_a_stop_is_suggested_when_the_verdict_is_stop_or_the_return_to_episodic_migraine_holds(
-    verdict, reverted, suggested
-):
-    """The web's one rule for "stop suggested": the engine's stop, or its return to episodic migraine holding while
-    the verdict waits for a complete baseline (not yet assessable)."""
-    assert stop_suggested(NiceVerdict(verdict, ("first", "second"), reverted_to_episodic=reverted)) is suggested
-
-
 def test_the_reason_for_a_stop_held_back_by_the_baseline_is_the_episodic_one():
     """The engine's reason for the stop: a stop verdict's first; with an incomplete baseline the return-to-episodic
     reason that follows the baseline's (computed by the engine for a diary begun at the first injection)."""
@@ -199,9 +179,10 @@ def test_the_reason_for_a_stop_held_back_by_the_baseline_is_the_episodic_one():
     rows = [row for row in course_rows(day0, 20, 6, 5, 4) if row["date"] >= day0.isoformat()]
     held_back = treatment_outcomes(diary_of(rows, today=date(2026, 6, 30)), injections=[day0]).nice_ta260
     assert (held_back.verdict, held_back.reverted_to_episodic) == (NiceTa260.NOT_YET_ASSESSABLE, True)
-    assert stop_suggested_reason(held_back) == held_back.reasons[1]
+    assert held_back.stop_reason == held_back.reasons[1]
     stop = NiceVerdict(NiceTa260.STOP, ("week 24", "fewer cycles"), reverted_to_episodic=False)
-    assert stop_suggested_reason(stop) == "week 24"
+    assert stop.stop_reason == "week 24"
+    assert NiceVerdict(NiceTa260.CONTINUE, ("week 24",), reverted_to_episodic=False).stop_reason == ""
 
 
 @pytest.mark.parametrize(
@@ -225,9 +206,9 @@ def test_week_24s_period_is_dated_from_the_first_injection_whether_or_not_the_di
 
 
 def test_the_session_screen_warns_of_a_stop_the_verdict_holds_back_for_an_incomplete_baseline(world):
-    """``stop_suggested`` is the session screen's rule too: a patient with no baseline recorded who has returned to
-    episodic migraine gets NICE TA260's warning, labelled "stop suggested" (not the engine's code), with the engine's
-    reasons; a "continue" recorded since answers it (shown without alarm)."""
+    """``NiceVerdict.stop_suggested`` is the session screen's rule too: a patient with no baseline recorded who has
+    returned to episodic migraine gets NICE TA260's warning, labelled "stop suggested" (not the engine's code), with
+    the engine's reasons; a "continue" recorded since answers it (shown without alarm)."""
     from onaboard.web.injections.models import SessionStatus
     from onaboard.web.injections.selectors import WarningCode, session_warnings
     from onaboard.web.outcomes.services import treatment_decision_record

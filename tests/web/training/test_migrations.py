@@ -5,21 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from onaboard.training.cases import CASE_VERSION
+from tests.web.migrating import latest_migration, migrate_to
 
 BEFORE = ("training", "0004_quiz_attempt_quiz_version")
 AFTER = ("training", "0005_certificate_issued_by")
-
-
-def _migrate(target: tuple[str, str]):
-    """Migrate the test database to ``target`` and return the app registry of that state."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,16 +20,11 @@ def test_0005_names_each_existing_certificates_issuer_after_its_holders_clinic_a
     try:
         _check_0005()
     finally:
-        _migrate(_latest())
-
-
-def _latest() -> tuple[str, str]:
-    executor = MigrationExecutor(connection)
-    return next(node for node in executor.loader.graph.leaf_nodes() if node[0] == "training")
+        migrate_to(latest_migration("training"))
 
 
 def _check_0005() -> None:
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     clinic = apps.get_model("accounts", "Clinic").objects.create(name="North Headache Clinic")
     users = apps.get_model("accounts", "User").objects
     in_clinic = users.create(username="tam", clinic=clinic)
@@ -47,11 +33,11 @@ def _check_0005() -> None:
     certificates.create(trainee=in_clinic, holder_name="Tam", issued_on=dt.date(2026, 6, 1), code="AAAA-AAAA-AAAA")
     certificates.create(trainee=without, holder_name="Sol", issued_on=dt.date(2026, 6, 1), code="BBBB-BBBB-BBBB")
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
     issued_by = dict(apps.get_model("training", "Certificate").objects.values_list("code", "issued_by"))
     assert issued_by == {"AAAA-AAAA-AAAA": "North Headache Clinic", "BBBB-BBBB-BBBB": ""}
 
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     fields = {field.name for field in apps.get_model("training", "Certificate")._meta.get_fields()}
     assert "issued_by" not in fields
     assert apps.get_model("training", "Certificate").objects.count() == 2
@@ -62,13 +48,13 @@ def test_0006_keeps_existing_case_attempts_on_the_draws_they_were_shown():
     """Case attempts made before ``case_version`` existed get version 1 (the patient they were shown is drawn again
     as it was); an attempt made after the migration gets the current version."""
     try:
-        apps = _migrate(("training", "0005_certificate_issued_by"))
+        apps = migrate_to(("training", "0005_certificate_issued_by"))
         trainee = apps.get_model("accounts", "User").objects.create(username="kit")
         apps.get_model("training", "CaseAttempt").objects.create(trainee=trainee, seed=17)
-        apps = _migrate(("training", "0006_case_attempt_case_version"))
+        apps = migrate_to(("training", "0006_case_attempt_case_version"))
         attempts = apps.get_model("training", "CaseAttempt").objects
         assert list(attempts.values_list("seed", "case_version")) == [(17, 1)]
         attempts.create(trainee_id=trainee.pk, seed=18)
         assert attempts.get(seed=18).case_version == CASE_VERSION
     finally:
-        _migrate(_latest())
+        migrate_to(latest_migration("training"))

@@ -24,7 +24,7 @@ On treatment (at least one session recorded on or before today):
    today) is to stop, whatever the engine says: the engine suggests, the clinician decides;
 1. **stop suggested**: NICE TA260 1.2's stopping rule holds (< 30 % fewer headache days at week 24, or episodic
    migraine for three consecutive periods, the latter also while the engine's verdict waits for a complete
-   baseline: ``outcomes.selectors.stop_suggested``): review before another injection, the engine's reason for it
+   baseline: the engine's ``NiceVerdict.stop_suggested``): review before another injection, the engine's reason for it
    as the summary. A clinician's decision to continue answers it
    while the newest period the verdict rests on (``outcomes.selectors.stop_rests_on``: week 24's for its
    reduction, which never changes; the latest complete one for a return to episodic migraine) ended on or before
@@ -131,8 +131,6 @@ from onaboard.web.outcomes.selectors import (
     continue_answers_stop,
     decisions_by_latest,
     stop_rests_on,
-    stop_suggested,
-    stop_suggested_reason,
     week24_period,
 )
 from onaboard.web.patients.access import Capability, can, patients_visible_to
@@ -345,7 +343,7 @@ def _on_treatment(
         return Pathway(PathwayState.TREATMENT_STOPPED, summary, (summary, *booked, *nice.reasons), **stopped)
     continued = decision if decision is not None and decision.decision is Decision.CONTINUE else None
     decided: tuple[str, ...] = ()
-    if stop_suggested(nice):
+    if nice.stop_suggested:
         if not continue_answers_stop(outcomes, continued):
             again: tuple[str, ...] = ()
             latest = stop_rests_on(outcomes)
@@ -357,7 +355,7 @@ def _on_treatment(
                     "end": latest.end.isoformat(),
                 }
                 again = (continued.line(CONTINUED_AGAINST_RULE if continued.saw_stop else CONTINUE_DECIDED), str(still))
-            summary = stop_suggested_reason(nice)
+            summary = nice.stop_reason
             return Pathway(PathwayState.STOP_SUGGESTED, summary, (*nice.reasons, *again), **common)
         decided = (continued.line(CONTINUED_AGAINST_RULE),) if continued is not None else ()
     elif continued is not None:
@@ -531,8 +529,8 @@ class PathwayLine(_ShowsState):
 @functools.cache
 def rules_version() -> str:
     """A short digest of the code that words and decides a worklist line: the engine (``onaboard.clinical``), this
-    module (the pathway's states, summaries and ``PathwayLine``'s cached shape), ``outcomes.selectors`` (when a stop
-    is suggested and when a decision answers it) and the translation catalogues. It
+    module (the pathway's states, summaries and ``PathwayLine``'s cached shape), ``outcomes.selectors`` (when a
+    decision answers a stop suggested) and the translation catalogues. It
     is part of every line's cache key, so after an upgrade that changes a rule or its wording no line computed by
     the old code is served, and no key has to be bumped by hand."""
     import onaboard.clinical
@@ -540,7 +538,7 @@ def rules_version() -> str:
 
     sources = sorted(Path(onaboard.clinical.__file__).parent.glob("*.py"))
     catalogues = (path for folder in settings.LOCALE_PATHS for path in Path(folder).glob("*/LC_MESSAGES/*.po"))
-    # outcomes.selectors holds the rules a line follows for a stop suggested and a decision answering it
+    # outcomes.selectors holds the rule a line follows for a decision answering a stop suggested
     sources += [Path(__file__), Path(onaboard.web.outcomes.selectors.__file__), *sorted(catalogues)]
     digest = hashlib.sha256()
     for path in sources:

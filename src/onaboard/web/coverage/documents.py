@@ -87,7 +87,6 @@ from onaboard.web.outcomes.selectors import (
     continue_answers_stop,
     hit6_change_from_baseline,
     latest_decision,
-    stop_suggested,
     stopped_decision,
     week24_period,
 )
@@ -725,7 +724,7 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         due
         and stopped is None
         and outcomes is not None
-        and stop_suggested(outcomes.nice_ta260)
+        and outcomes.nice_ta260.stop_suggested
         and not continue_answers_stop(outcomes, latest_decision(facts.patient, facts.today))
     )
     return {

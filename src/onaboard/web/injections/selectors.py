@@ -70,7 +70,7 @@ from onaboard.web.injections.models import (
     SideEffectReview,
 )
 from onaboard.web.outcomes.models import Decision
-from onaboard.web.outcomes.selectors import continue_answers_stop, stop_suggested
+from onaboard.web.outcomes.selectors import continue_answers_stop
 from onaboard.web.patients.access import Capability, can, patients_visible_to, roles_with
 from onaboard.web.patients.models import SAFETY_FLAGS, OtherToxinTreatment, Patient
 
@@ -832,7 +832,7 @@ def session_warnings(patient: Patient, *, day: dt.date) -> tuple[SessionWarning,
             warnings.append(SessionWarning(WarningCode.LABEL_CRITERIA, label.verdict.value, label.reasons))
     if decision is not None and decision.decision is Decision.STOP:
         warnings.append(SessionWarning(WarningCode.TREATMENT_STOPPED, "stopped", (decision.line(STOPPED_ON),)))
-    if pathway.outcomes is not None and stop_suggested(pathway.outcomes.nice_ta260):
+    if pathway.outcomes is not None and pathway.outcomes.nice_ta260.stop_suggested:
         nice = pathway.outcomes.nice_ta260
         if decision is not None and continue_answers_stop(pathway.outcomes, decision):
             answered = (*nice.reasons, decision.line(CONTINUED_AGAINST_RULE))

@@ -3,8 +3,6 @@ treatment."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -122,21 +120,18 @@ class TreatmentDecision(BaseModel):
 
     @property
     def saw_stop(self) -> bool:
-        """A stop was suggested on ``decided_on`` (``outcomes.selectors.stop_suggested`` over the verdict stored with
-        the decision): a "continue" went against NICE TA260's stopping rule. False for a decision stored without the
-        engine's verdict (an imported one)."""
-        return self.stop_was_suggested(self.nice_verdict, self.nice_reverted_to_episodic, self.nice_reason_lines)
+        """A stop was suggested on ``decided_on`` (the engine's ``NiceVerdict.stop_suggested`` over the verdict stored
+        with the decision): a "continue" went against NICE TA260's stopping rule. False for a decision stored without
+        the engine's verdict (an imported one)."""
+        return self.stop_was_suggested(self.nice_verdict, self.nice_reverted_to_episodic)
 
     @staticmethod
-    def stop_was_suggested(nice_verdict: str, reverted_to_episodic: bool, reasons: Sequence[str] = ()) -> bool:
+    def stop_was_suggested(nice_verdict: str, reverted_to_episodic: bool) -> bool:
         """``saw_stop`` from a decision's stored columns, for a query that reads them as values (the cohort page's
-        count of decisions against the rule): ``outcomes.selectors.stop_suggested`` over them; False for a verdict
-        that is not the engine's (an imported decision stores none)."""
-        # selectors reads this module's models, so the rule is imported when asked for.
-        from onaboard.web.outcomes.selectors import stop_suggested
-
+        count of decisions against the rule); False for a verdict that is not the engine's (an imported decision
+        stores none)."""
         try:
             verdict = NiceTa260(nice_verdict)
         except ValueError:
             return False
-        return stop_suggested(NiceVerdict(verdict, tuple(reasons), bool(reverted_to_episodic)))
+        return NiceVerdict(verdict, (), bool(reverted_to_episodic)).stop_suggested

@@ -1,8 +1,8 @@
 """Reading questionnaire answers, each read audited. The reasons shown are the engine's, recomputed from the answers.
 
-Also the clinician's latest decision to continue or stop treatment as the screens read it (``LatestDecision``), the
-one rule for when the web says NICE TA260 suggests a stop (``stop_suggested``) and the one for when a "continue"
-answers it (``continue_answers_stop``), shared by the pathway (``clinic.selectors``), the session screen's warnings
+Also the clinician's latest decision to continue or stop treatment as the screens read it (``LatestDecision``) and
+the rule for when a "continue" answers NICE TA260's suggested stop (the engine's ``NiceVerdict.stop_suggested``;
+``continue_answers_stop``), shared by the pathway (``clinic.selectors``), the session screen's warnings
 (``injections.selectors``) and the letters (``coverage.documents``), which import this module.
 """
 
@@ -292,7 +292,7 @@ class LatestDecision:
     decided_by: str
     reason: str
     saw_stop: bool = False
-    """A stop was suggested on ``decided_on`` (``stop_suggested`` over the verdict stored with the decision:
+    """A stop was suggested on ``decided_on`` (``NiceVerdict.stop_suggested`` over the verdict stored with the decision:
     ``TreatmentDecision.saw_stop``), so a "continue" went against it: the verdict was stop, or the return to
     episodic migraine held while the verdict waited for a complete baseline. A "continue" that saw no stop answers
     none, and is not worded as going against a rule."""
@@ -333,23 +333,6 @@ def stopped_decision(patient: Patient, on: date) -> LatestDecision | None:
     return decision if decision is not None and decision.decision is Decision.STOP else None
 
 
-def stop_suggested(nice: NiceVerdict) -> bool:
-    """Whether NICE TA260's stopping rule holds for the web's screens and letters: the engine's verdict is stop, or
-    the condition has changed to episodic migraine (``reverted_to_episodic``) while the verdict waits for a complete
-    baseline. With an incomplete baseline (a diary begun at the first injection, as for a patient who came on
-    treatment) the engine keeps the verdict ``not_yet_assessable`` (shared/spec/cli.md) and says the episodic rule
-    holds all the same; the clinician is asked to decide either way. The one rule every "stop suggested" reads
-    (the pathway, the session screen, the letters, the decision page, ``TreatmentDecision.saw_stop``)."""
-    return nice.verdict == NiceTa260.STOP or nice.reverted_to_episodic
-
-
-def stop_suggested_reason(nice: NiceVerdict) -> str:
-    """The engine's reason for the stop ``stop_suggested`` finds: a stop verdict's first reason; with an incomplete
-    baseline, the return-to-episodic reason, which ``nice_ta260_verdict`` gives after the baseline's own."""
-    held_back = nice.verdict != NiceTa260.STOP and nice.reverted_to_episodic
-    return nice.reasons[1] if held_back and nice.reasons[1:] else nice.reasons[0]
-
-
 @dataclass(frozen=True, slots=True)
 class Week24Period:
     """Week 24's period (the engine's period ``WEEK24_PERIOD`` after the first injection) as the pages and letters
@@ -387,8 +370,8 @@ def stop_rests_on(outcomes: Outcomes) -> PeriodSummary | None:
 
 def continue_answers_stop(outcomes: Outcomes, decision: LatestDecision | None) -> bool:
     """Whether ``decision`` (the latest, on or before the day ``outcomes`` were computed for) is a "continue" that
-    answers the stop suggested (``stop_suggested``): made against a stop (``saw_stop``, a return to episodic migraine
-    held while the baseline was incomplete included) after the end of the newest period the verdict
+    answers the stop suggested (``NiceVerdict.stop_suggested``): made against a stop (``saw_stop``, a return to
+    episodic migraine held while the baseline was incomplete included) after the end of the newest period the verdict
     rests on (``stop_rests_on``): the engine judges a period only from the day after it ends, so on its last day
     it was still running and unseen. A stop later periods renewed, a stop decision, or none answer nothing."""
     if decision is None or decision.decision is not Decision.CONTINUE or not decision.saw_stop:
@@ -408,8 +391,8 @@ class TreatmentDecisions:
 
     @property
     def stop_suggested(self) -> bool:
-        """NICE TA260's stopping rule holds today (``stop_suggested``), whatever the verdict's own value."""
-        return self.nice is not None and stop_suggested(self.nice)
+        """NICE TA260's stopping rule holds today (``NiceVerdict.stop_suggested``), whatever the verdict's own value."""
+        return self.nice is not None and self.nice.stop_suggested
 
     @property
     def stop_held_back(self) -> bool:
