@@ -58,6 +58,22 @@ def test_unfinished_values_are_read_leniently_for_the_live_summary():
     assert form.raw_date("date") == TODAY
 
 
+def test_the_live_summary_reads_units_as_recording_will():
+    """Units typed "5.0" or " 5 " are 5 U both in the live summary and on recording (the form's whole-number
+    field), so the summary never reports a site as unreadable that recording would store; "2.5" is unreadable in
+    both."""
+    data = _fixed_sites_posted(**{"units_procerus-midline-1": "5.0", "units_temporalis-left-1": " 5 "})
+    form = SessionForm(data, today=TODAY)
+    assert form.raw_int("units_procerus-midline-1") == 5
+    assert form.fixed_units("units_temporalis-left-1") == 5
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["units_procerus-midline-1"] == 5
+    data = _fixed_sites_posted(**{"units_procerus-midline-1": "2.5"})
+    form = SessionForm(data, today=TODAY)
+    assert form.raw_int("units_procerus-midline-1") is None
+    assert not form.is_valid()
+
+
 def _fixed_sites_posted(**units: str) -> QueryDict:
     data = QueryDict(mutable=True)
     data.update({"date": "2026-06-01", "vial_units": "200", **{name: "5" for name, _ in fixed_site_keys()}})

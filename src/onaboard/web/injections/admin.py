@@ -1,9 +1,10 @@
 """Admin views of sessions and side effects: read-only, since clinical records are changed through the services
 (which check the engine's rules and write the audit trail) and never deleted.
 
-What is shown follows the user's role (``PatientDataAdmin``): a session's billing facts to anyone with the billing
-or the clinical view, its override, checks, complications and sites only with the clinical view; side effects only
-with the clinical view. Every page and list of them is recorded in the audit trail as a read."""
+What is shown follows the user's role (``PatientDataAdmin``): a session's billing facts, the sites injected among
+them (the units billed are the sites' units, as the session page and the API show billing staff), to anyone with
+the billing or the clinical view; its override, checks and complications only with the clinical view; side effects
+only with the clinical view. Every page and list of them is recorded in the audit trail as a read."""
 
 from __future__ import annotations
 
@@ -43,7 +44,6 @@ class SiteInline(admin.TabularInline):
 class InjectionSessionAdmin(PatientDataAdmin, ReadOnlyAdmin):
     view_capabilities = (Capability.VIEW_CLINICAL, Capability.VIEW_BILLING)
     clinical_fields = ("override_reason", "overridden_checks", "check_reasons", "complications", "error_reason")
-    clinical_inlines = (SiteInline,)
     list_display = ("date", "patient", "status", "total_units", "vials_used", "vial_units", "discarded_units")
     list_filter = ("status", "vial_units")
     search_fields = ("patient__record_number", "product_lot")

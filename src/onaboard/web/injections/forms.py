@@ -75,6 +75,15 @@ def fixed_site_keys() -> list[tuple[str, sitemap.MapSite]]:
     return keys
 
 
+def whole_number(value: object) -> int | None:
+    """``value`` read as the form's whole-number fields read it on recording (" 5 ", "5.0"), or None when it is
+    empty or not one: the live summary of an unfinished form must count what recording will store."""
+    try:
+        return forms.IntegerField(required=False).to_python(value)
+    except forms.ValidationError:
+        return None
+
+
 class FixedSiteUnitsField(forms.IntegerField):
     """A fixed site's units: a whole number from 0; left empty it is 0, the engine's "not given" (a fixed site at
     0 U, ``InjectionSite``), so a session that left a site out (the patient fainted) can be recorded as given."""
@@ -113,7 +122,15 @@ class SessionForm(forms.Form):
         label=_("Vial size"), choices=VIAL_CHOICES, coerce=int, initial=200, widget=forms.RadioSelect
     )
     product_lot = forms.CharField(label=_("Product lot"), max_length=40, required=False)
-    product_expiry = forms.DateField(label=_("Product expiry"), widget=DateInput(), required=False)
+    product_expiry = forms.DateField(
+        label=_("Product expiry"),
+        widget=DateInput(),
+        required=False,
+        help_text=_(
+            "As printed on the vial. An expiry printed as a month and year runs to the last day of that month "
+            "(USP <7> Labeling): for EXP 2027-09 enter 2027-09-30."
+        ),
+    )
     injector = InjectorField(
         label=_("Injected by"),
         queryset=None,
@@ -174,10 +191,7 @@ class SessionForm(forms.Form):
         if not self.is_bound:
             value = self.fields[name].initial
             return value if isinstance(value, int) else None
-        try:
-            return int(str(self.data.get(self.add_prefix(name), "")).strip())
-        except ValueError:
-            return None
+        return whole_number(self.data.get(self.add_prefix(name), ""))
 
     def raw_date(self, name: str) -> dt.date | None:
         if not self.is_bound:

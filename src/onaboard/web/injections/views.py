@@ -46,6 +46,7 @@ from onaboard.web.injections.forms import (
     SessionForm,
     SideEffectReportForm,
     SideEffectReviewForm,
+    whole_number,
 )
 from onaboard.web.injections.models import (
     URGENT_SIDE_EFFECTS,
@@ -138,23 +139,16 @@ def _with_ftp_rows(data: QueryDict, rows: list[dict[str, str]]) -> QueryDict:
     return copy
 
 
-def _int_or_none(value: str) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _ftp_entries(rows: list[dict[str, str]]) -> list[SiteEntry]:
     return [
         SiteEntry(
             row["muscle"],
             row["side"],
-            _int_or_none(row["units"]),
+            whole_number(row["units"]),
             True,
             row["view"] or None,
-            _int_or_none(row["x"]),
-            _int_or_none(row["y"]),
+            whole_number(row["x"]),
+            whole_number(row["y"]),
         )
         for row in rows
     ]

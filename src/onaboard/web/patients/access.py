@@ -32,7 +32,7 @@ class Capability(StrEnum):
     RECORD_SESSION = "record_session"
     """Book and record injection sessions."""
     VIEW_BILLING = "view_billing"
-    """Sessions' products, units, vials and codes: what a claim needs."""
+    """Sessions' products, units (with the sites they were given at), vials and codes: what a claim needs."""
     KEEP_DIARY = "keep_diary"
     """Enter and correct diary days, fill in questionnaires, report side effects."""
     DECIDE_TREATMENT = "decide_treatment"
