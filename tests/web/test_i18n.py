@@ -399,6 +399,7 @@ NOT_LANGUAGE = {
     "audit/models.py:APPEND_ONLY": "a programming error: code tried to change the audit trail",
     "clinic/demo.py:CLINIC_NAME": "demo data stored in the database",
     "clinic/management/commands/load_demo.py:REFUSED_WITHOUT_DEBUG": "an operator's command, English like the CLI",
+    "clinic/management/commands/load_demo.py:REFUSED_NOT_DEMO_ONLY": "an operator's command, English like the CLI",
     "common/security.py:PRIVATE_NO_STORE": "an HTTP header value",
     "common/health.py:UNHEALTHY": "a health probe's answer, for the load balancer and the operator",
     "config/env.py:MISSING_IN_PRODUCTION": "a settings error at start-up, for the operator",

@@ -54,6 +54,20 @@ def test_an_admin_change_bumps_the_version_and_is_audited(world):
     )
 
 
+def test_an_admin_change_keeps_a_clinical_save_made_while_the_admin_page_was_open(world):
+    """A clinical save (``patient_update``: a name, a safety answer) between the admin's read of the patient and its
+    save survives the admin's save: the admin writes only the portal fields it edits, not every column as it read
+    them."""
+    admin, request, form = _admin_form(world, world.own_patient, "2026-06-01")
+    patient = world.own_patient
+    assert form.is_valid(), form.errors
+    Patient.objects.filter(pk=patient.pk).update(given_name="Patricia", pregnant=True, version=2)
+    admin.save_model(request, form.save(commit=False), form, change=True)
+    stored = Patient.objects.get(pk=patient.pk)
+    assert (stored.given_name, stored.pregnant, stored.version) == ("Patricia", True, 3)
+    assert stored.portal_closed is not None
+
+
 def test_closing_the_portal_in_the_admin_ends_the_login_and_its_tokens(client, world, superuser):
     """Setting Portal closed on the admin's page does what the patient's Close portal account does: the patient
     login is made inactive and its API tokens revoked (before, the login went on signing in and the tokens went on

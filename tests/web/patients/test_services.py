@@ -11,6 +11,7 @@ from django.utils import timezone
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.patients.models import Patient, PreventiveTrial
 from onaboard.web.patients.services import (
+    RECORD_NUMBER_TAKEN,
     STALE_VERSION,
     UNKNOWN_FIELDS,
     PatientVersionConflictError,
@@ -70,6 +71,25 @@ def test_fields_outside_the_record_cannot_be_updated(world):
             user=world.users["nurse"], patient=world.same_clinic_patient, data={"version": 9}, expected_version=1
         )
     assert str(raised.value) == UNKNOWN_FIELDS.format(fields="version")
+
+
+def test_an_update_to_a_record_number_another_patient_holds_is_refused_at_its_field(world):
+    """A record number another patient of the clinic holds (taken after the form checked it: the service is called
+    without the form) is refused at ``record_number`` in the form's words instead of the database's error; nothing
+    is saved or audited, and the caller's transaction can still be used."""
+    patient = world.same_clinic_patient
+    taken = world.own_patient.record_number
+    with pytest.raises(ValidationError) as raised:
+        patient_update(
+            user=world.users["nurse"],
+            patient=patient,
+            data={"given_name": "Samuel", "record_number": taken},
+            expected_version=1,
+        )
+    assert raised.value.message_dict == {"record_number": [str(RECORD_NUMBER_TAKEN)]}
+    stored = Patient.objects.get(pk=patient.pk)
+    assert (stored.given_name, stored.record_number, stored.version) == ("Sam", patient.record_number, 1)
+    assert not AuditEvent.objects.filter(action=Action.UPDATE).exists()
 
 
 def test_a_new_patient_is_created_and_audited(world):

@@ -357,6 +357,31 @@ def test_a_taken_record_number_is_refused(client, world):
     assert str(RECORD_NUMBER_TAKEN) in response.content.decode()
 
 
+def test_a_record_number_taken_after_the_form_checked_it_is_refused_on_the_form(client, world, monkeypatch):
+    """Another patient saved with the record number after this edit's form found it free (two edits at the same
+    moment): the database's constraint refuses the save, and the page says so at the field instead of answering
+    500; nothing of the edit is saved. Simulated by giving the other patient the number just before the service
+    writes."""
+    from onaboard.web.patients import services, views
+
+    patient = world.same_clinic_patient
+    other = world.own_patient
+    wanted = "MRN-RACED-1"
+
+    def taken_meanwhile(**kwargs: object) -> Patient:
+        Patient.objects.filter(pk=other.pk).update(record_number=wanted)
+        return services.patient_update(**kwargs)
+
+    monkeypatch.setattr(views, "patient_update", taken_meanwhile)
+    client.force_login(world.users["clinician"])
+    response = client.post(_url("edit", patient), _demographics(patient, given_name="Samuel", record_number=wanted))
+    assert response.status_code == 200
+    assert str(RECORD_NUMBER_TAKEN) in response.content.decode()
+    assert response.context["form"].errors["record_number"] == [str(RECORD_NUMBER_TAKEN)]
+    stored = Patient.objects.get(pk=patient.pk)
+    assert (stored.given_name, stored.record_number, stored.version) == ("Sam", patient.record_number, 1)
+
+
 def test_safety_answers_are_saved_as_yes_no_or_not_asked(client, world):
     """Each safety question takes yes, no or not asked; the page then shows the engine's finding."""
     patient = world.same_clinic_patient

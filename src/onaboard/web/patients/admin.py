@@ -27,6 +27,8 @@ from onaboard.web.audit.services import audit_record
 from onaboard.web.patients.models import Patient
 
 ADMIN_EDITABLE = ("user", "portal_closed")
+"""The fields the admin's form may change (every other field of ``PatientAdmin.fields`` is read-only there), and so
+the only ones ``PatientAdmin.save_model`` writes on a change."""
 
 NOT_A_PORTAL_LOGIN = _(
     "A portal login must be a patient account of this patient's clinic that no other patient uses. "
@@ -125,8 +127,15 @@ class PatientAdmin(PatientDataAdmin):
         """Save the portal fields, bump the record's version and audit the change. Setting **Portal closed** where it
         was empty closes the portal as the patient's page does: the patient login is made inactive and its API tokens
         revoked (``portal_login_end``), in the admin's transaction. Clearing it does not open the login again: the
-        administrator ticks **Active** on the login as well (docs/deploy.md), a second deliberate step."""
-        super().save_model(request, obj, form, change)
+        administrator ticks **Active** on the login as well (docs/deploy.md), a second deliberate step.
+
+        A change writes only the fields the form may change (``ADMIN_EDITABLE``) and ``modified``: ``obj`` holds every
+        column as read when the POST began, and saving them all would put back what a clinical save (``patient_update``:
+        demographics, safety answers) stored in the meantime."""
+        if change:
+            obj.save(update_fields=[*ADMIN_EDITABLE, "modified"])
+        else:
+            super().save_model(request, obj, form, change)
         Patient.objects.filter(pk=obj.pk).update(version=F("version") + 1)
         detail = "admin: changed " + (", ".join(form.changed_data) or "nothing")
         if (

@@ -160,6 +160,11 @@ def patient_update(
     session (the form says so at its field; an import reaches only this). The audit event names the fields that
     changed.
 
+    A record number another patient of the clinic holds is refused (ValidationError at ``record_number``, worded as
+    the form's), also when the other patient took it after the form checked it (two edits, or an edit and a
+    registration, at the same moment): the database's constraint decides, its refusal caught in a savepoint, and
+    nothing is saved.
+
     ``checklist_asked``: the safety checklist answers in ``data`` were asked of the patient today by ``user`` (the
     safety form, which saves every answer): saving any records the clinic's today and the user as when and by whom
     the checklist was answered (``Patient.safety_answered_on``, ``safety_answered_by``), the day the screen counts
@@ -183,9 +188,16 @@ def patient_update(
                 raise ValueError(gettext(BIRTH_AFTER_FIRST_RECORD).format(birth=birth, first=first))
         changed = sorted(name for name, value in data.items() if getattr(stored, name) != value)
         answered = _checklist_answered(user, data, changed, asked=checklist_asked)
-        Patient.objects.filter(pk=patient.pk, version=expected_version).update(
-            **data, **answered, version=F("version") + 1, modified=timezone.now()
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the check below still runs after the constraint's refusal
+                Patient.objects.filter(pk=patient.pk, version=expected_version).update(
+                    **data, **answered, version=F("version") + 1, modified=timezone.now()
+                )
+        except IntegrityError:
+            taken = Patient.objects.filter(clinic_id=stored.clinic_id, record_number=data.get("record_number"))
+            if "record_number" not in data or not taken.exclude(pk=patient.pk).exists():
+                raise
+            raise ValidationError({"record_number": [str(RECORD_NUMBER_TAKEN)]}) from None
         audit_record(
             user=user,
             action=Action.UPDATE,

@@ -143,8 +143,9 @@ def _versioned_edit(
     template: str,
     saved_message: str,
 ) -> HttpResponse:
-    """GET shows the form at the stored version; POST saves through ``patient_update`` or explains the conflict.
-    Saved, it returns to ``?next=`` if that is a page of this site (``_back_to``), else to the patient's page."""
+    """GET shows the form at the stored version; POST saves through ``patient_update`` or explains the conflict, or
+    the refusal of a record number another patient took since the form checked it (at its field). Saved, it returns
+    to ``?next=`` if that is a page of this site (``_back_to``), else to the patient's page."""
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
     back_to = _back_to(request)
     conflict: tuple[Change, ...] | None = None
@@ -165,6 +166,10 @@ def _versioned_edit(
                 form = form_class(merged.data, patient=error.current)
                 form.is_valid()
                 form.add_error(None, str(error))
+            except ValidationError as refusal:  # the record number taken by another patient since the form checked
+                for field, errors in refusal.message_dict.items():
+                    for message in errors:
+                        form.add_error(field if field in form.fields else None, message)
             else:
                 messages.success(request, saved_message)
                 return redirect(back_to) if back_to else redirect("patients:detail", patient.external_id)
