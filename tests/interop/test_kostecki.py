@@ -20,8 +20,14 @@ from onaboard.interop.kostecki import (
     BAD_HEADACHE,
     CONFLICTING_DAY,
     EMPTY_FILE,
+    ID_DIGITS,
+    ID_TOO_LONG,
+    MAX_DIGITS,
     MISSING_COLUMN,
     SOURCE_NOTE,
+    START_OUTSIDE_CALENDAR,
+    STUDY_DAY_AFTER_CALENDAR,
+    TOO_MANY_DIGITS,
     KosteckiError,
     KosteckiLog,
     kostecki_patient_id,
@@ -204,6 +210,50 @@ def test_unreadable_values_are_all_listed() -> None:
         (3, "dos"),
     ]
     assert caught.value.problems[1].message == BAD_HEADACHE.format(value="maybe")
+
+
+def test_days_outside_the_calendar_are_problems_of_their_row_not_crashes() -> None:
+    """A study day past 9999-12-31 (dos 3000000), a dos of more digits than any calendar day needs (30 digits, past
+    timedelta's range; 5000, past Python's int conversion limit), and a time putting the treatment start before
+    0001-01-01 or after 9999-12-31 are each refused at their column, while a row on 9999-12-31 whose start is
+    0001-01-01, the calendar's edges, is converted."""
+    last = (date.max - ANCHOR_DATE).days
+    first = (date.min - ANCHOR_DATE).days
+    edges = f"1,7,{last - first},{last},Aura,30,9,none,yes,female"
+    log = kostecki_to_diary(_text(edges))
+    assert ([day.date for day in log.days], dict(log.treatment_start)) == ([date.max], {"KD007": date.min})
+    with pytest.raises(KosteckiError) as caught:
+        kostecki_to_diary(
+            _text(
+                edges,
+                "2,7,0,3000000,Aura,30,9,none,yes,female",
+                f"3,7,0,{'9' * 30},Aura,30,9,none,yes,female",
+                f"4,7,0,{'9' * 5000},Aura,30,9,none,yes,female",
+                "5,7,3000000,5,Aura,30,9,none,yes,female",
+                f"6,7,-{last},5,Aura,30,9,none,yes,female",
+            )
+        )
+    assert [(p.line, p.column, p.message) for p in caught.value.problems] == [
+        (3, "dos", STUDY_DAY_AFTER_CALENDAR.format(limit=last, last=date.max, value=3000000)),
+        (4, "dos", TOO_MANY_DIGITS.format(limit=MAX_DIGITS, digits=30)),
+        (5, "dos", TOO_MANY_DIGITS.format(limit=MAX_DIGITS, digits=5000)),
+        (6, "time", START_OUTSIDE_CALENDAR.format(start=5 - 3000000, first=first, last=last, first_date=date.min,
+                                                 last_date=date.max)),
+        (7, "time", START_OUTSIDE_CALENDAR.format(start=5 + last, first=first, last=last, first_date=date.min,
+                                                 last_date=date.max)),
+    ]  # fmt: skip
+
+
+def test_an_id_too_long_for_the_diarys_patient_id_is_refused() -> None:
+    """An id of 70 digits would make a patient id of 72 characters, past the diary contract's 64, so it is refused
+    at the id column; 62 digits (with leading zeros besides) make exactly 64 and are converted."""
+    with pytest.raises(KosteckiError) as caught:
+        kostecki_to_diary(_text(f"1,{'9' * 70},0,5,Aura,30,9,none,yes,female"))
+    assert [(p.line, p.column, p.message) for p in caught.value.problems] == [
+        (2, "id", ID_TOO_LONG.format(limit=ID_DIGITS, length=64, digits=70))
+    ]
+    log = kostecki_to_diary(_text(f"1,000{'9' * ID_DIGITS},0,5,Aura,30,9,none,yes,female"))
+    assert [len(day.patient_id) for day in log.days] == [64]
 
 
 def test_a_missing_column_or_an_empty_file_is_refused() -> None:

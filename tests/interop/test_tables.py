@@ -233,6 +233,21 @@ def test_vials_and_discarded_units_must_be_the_engines_for_the_total():
     ]
 
 
+def test_a_vial_size_of_zero_is_refused_not_read_as_blank():
+    """A recorded row with vial_units 0 is refused at its vial_units column with the engine's vial-size message,
+    not stored as a 200 U vial the way a blank vial_units is."""
+    from onaboard.clinical.preempt import VIAL_SIZE
+
+    header = (
+        "patient_id,date,status,vial_units,vials_used,total_units,discarded_units,lot,expiry,sites,override_reason\n"
+    )
+    row = "MRN-1,2026-01-05,recorded,{vial},1,10,190,C1,2027-01-01,procerus:midline:5;trapezius:left:5:ftp,agreed\n"
+    assert read_sessions(header + row.format(vial=""))["MRN-1"][0].vial_units == 200
+    assert _problems(read_sessions, header + row.format(vial="0")) == [
+        f"line 2, column vial_units: {VIAL_SIZE.format(vial_units=0)}"
+    ]
+
+
 def test_sites_the_session_page_cannot_show_are_refused_at_the_sites_column():
     """The reviewer's rows: procerus on the left, trapezius at the midline and a follow-the-pain corrugator are
     refused at the sites column with the engine's reasons, and a 0 U site (with 155 U at one site, the total still

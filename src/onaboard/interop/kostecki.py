@@ -7,10 +7,13 @@ treatment, 0 = start), ``dos`` (study day), ``headache`` (yes/no) and per-patien
 
 Conventions (the log has no calendar dates and records headache *presence* only):
 
-- **patient_id** is ``KD`` and the id zero-padded to three digits: id 7 -> ``KD007``.
+- **patient_id** is ``KD`` and the id zero-padded to three digits: id 7 -> ``KD007``. An id of more digits than
+  the diary contract's 64-character patient id leaves room for (``ID_DIGITS``, leading zeros aside) is refused.
 - **date** is ``ANCHOR_DATE + dos`` days. carData counts ``dos`` from 1 January of the year the study started,
   a year the data do not give; 2000-01-01 stands in for it, so weekdays and seasons of the dates mean nothing.
 - **treatment start** (day 0) is ``ANCHOR_DATE + (dos - time)`` of the patient's first row (earliest ``dos``).
+- A row whose ``dos`` or ``dos - time`` names a day outside the calendar (before 0001-01-01 or after 9999-12-31)
+  is refused at its ``dos`` or ``time`` column, as is a ``dos`` or ``time`` of more than ``MAX_DIGITS`` digits.
 - **headache yes** becomes a row of ``PLACEHOLDER_HOURS`` (1) hour, intensity ``mild``, no features and no
   medication; **headache no** becomes 0 hours. The diary contract needs hours and an intensity on a headache
   day, so these are placeholders, never data: 1 hour and mild with no features is the smallest claim that
@@ -43,11 +46,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
-from onaboard.clinical.diary import DiaryDay, Intensity, csv_records
+from onaboard.clinical.diary import PATIENT_ID_MAX_LENGTH, DiaryDay, Intensity, csv_records
 from onaboard.clinical.errors import InvalidInputError, Problem
 
 __all__ = [
     "ANCHOR_DATE",
+    "ID_DIGITS",
+    "MAX_DIGITS",
     "PLACEHOLDER_HOURS",
     "PLACEHOLDER_INTENSITY",
     "REQUIRED_COLUMNS",
@@ -60,6 +65,17 @@ __all__ = [
 
 ANCHOR_DATE = date(2000, 1, 1)
 """The date of study day (``dos``) 0: a stand-in, as the log's calendar year is not in the data."""
+
+_PREFIX = "KD"
+ID_DIGITS = PATIENT_ID_MAX_LENGTH - len(_PREFIX)
+"""The most digits an ``id`` may have (leading zeros aside): ``KD`` and them fill the diary's 64-character id."""
+
+MAX_DIGITS = 18
+"""The most digits (leading zeros aside) a ``time`` or ``dos`` may have; every day the calendar holds needs 7."""
+
+_FIRST_STUDY_DAY = (date.min - ANCHOR_DATE).days
+_LAST_STUDY_DAY = (date.max - ANCHOR_DATE).days
+"""The study days whose date the calendar holds (0001-01-01 to 9999-12-31), for ``dos`` and ``dos - time``."""
 
 PLACEHOLDER_HOURS = Decimal(1)
 """Hours written for a ``headache = yes`` day: a placeholder below the 4-hour threshold, never data."""
@@ -86,6 +102,13 @@ WRONG_FIELD_COUNT = "row has {found} fields but the header has {expected}"
 BAD_ID = "id must be a positive whole number (got {value!r})"
 BAD_INTEGER = "must be a whole number (got {value!r})"
 BAD_STUDY_DAY = "study day must be 0 or more (got {value!r})"
+ID_TOO_LONG = "id must have at most {limit} digits, for a patient id of at most {length} characters (got {digits})"
+TOO_MANY_DIGITS = "must have at most {limit} digits (got {digits})"
+STUDY_DAY_AFTER_CALENDAR = "study day must be at most {limit}: a later one falls after {last} (got {value})"
+START_OUTSIDE_CALENDAR = (
+    "treatment start (dos - time = {start}) must be a study day from {first} to {last}, so its date falls from "
+    "{first_date} to {last_date}"
+)
 BAD_HEADACHE = "headache must be yes or no (got {value!r})"
 CONFLICTING_DAY = "second row for id {id} on study day {dos} that differs from the first (line {first_line})"
 
@@ -123,26 +146,52 @@ class _Row:
 
 def kostecki_patient_id(source_id: int) -> str:
     """The diary patient id of a Kostecki-Dillon ``id``: ``KD`` and three digits."""
-    return f"KD{source_id:03d}"
+    return f"{_PREFIX}{source_id:03d}"
+
+
+def _significant_digits(value: str) -> int:
+    """The digits of a whole number written with 0-9, sign and leading zeros aside (counted, not converted: a
+    number past Python's conversion limit would raise)."""
+    return len(value.lstrip("-").lstrip("0"))
 
 
 def _integer(value: str, column: str, line: int, problems: list[Problem]) -> int | None:
     if not _INTEGER.fullmatch(value):
         problems.append(Problem(line, column, BAD_INTEGER.format(value=value)))
         return None
+    if _significant_digits(value) > MAX_DIGITS:
+        problems.append(
+            Problem(line, column, TOO_MANY_DIGITS.format(limit=MAX_DIGITS, digits=_significant_digits(value)))
+        )
+        return None
     return int(value)
 
 
 def _read_row(line: int, fields: Mapping[str, str], problems: list[Problem]) -> _Row | None:
-    """One data row, or None after adding its problems."""
+    """One data row, or None after adding its problems. Its id must fit the diary's patient id, and its ``dos`` and
+    ``dos - time`` must name days the calendar holds (the row's date and the treatment start it implies)."""
     found = len(problems)
     raw_id = fields["id"]
-    if not _ID.fullmatch(raw_id) or int(raw_id) == 0:
+    if not _ID.fullmatch(raw_id) or _significant_digits(raw_id) == 0:
         problems.append(Problem(line, "id", BAD_ID.format(value=raw_id)))
+    elif _significant_digits(raw_id) > ID_DIGITS:
+        digits = _significant_digits(raw_id)
+        problems.append(
+            Problem(line, "id", ID_TOO_LONG.format(limit=ID_DIGITS, length=PATIENT_ID_MAX_LENGTH, digits=digits))
+        )
     time = _integer(fields["time"], "time", line, problems)
     dos = _integer(fields["dos"], "dos", line, problems)
     if dos is not None and dos < 0:
         problems.append(Problem(line, "dos", BAD_STUDY_DAY.format(value=fields["dos"])))
+    elif dos is not None and dos > _LAST_STUDY_DAY:
+        problems.append(
+            Problem(line, "dos", STUDY_DAY_AFTER_CALENDAR.format(limit=_LAST_STUDY_DAY, last=date.max, value=dos))
+        )
+    elif dos is not None and time is not None and not _FIRST_STUDY_DAY <= dos - time <= _LAST_STUDY_DAY:
+        message = START_OUTSIDE_CALENDAR.format(
+            start=dos - time, first=_FIRST_STUDY_DAY, last=_LAST_STUDY_DAY, first_date=date.min, last_date=date.max
+        )
+        problems.append(Problem(line, "time", message))
     headache = _HEADACHE.get(fields["headache"].lower())
     if headache is None:
         problems.append(Problem(line, "headache", BAD_HEADACHE.format(value=fields["headache"])))
@@ -223,8 +272,9 @@ def _treatment_starts(rows: list[_Row]) -> tuple[dict[str, date], dict[str, tupl
 def kostecki_to_diary(text: str) -> KosteckiLog:
     """Convert the Kostecki-Dillon log's CSV text to diary days and treatment starts (conventions above).
 
-    Raises ``KosteckiError`` listing every problem (``line N, column C: ...``) when a row cannot be read or two
-    rows disagree about the same patient and day; nothing is converted from such a file.
+    Raises ``KosteckiError`` listing every problem (``line N, column C: ...``) when a row cannot be read (a bad
+    value, an id too long for the diary's patient id, a ``dos`` or ``dos - time`` outside the calendar) or two rows
+    disagree about the same patient and day; nothing is converted from such a file.
     """
     rows, count = _read_rows(text)
     unique, dropped = _unique_days(rows)

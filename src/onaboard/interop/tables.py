@@ -245,7 +245,8 @@ def _sites(r: _Row) -> tuple[SiteRecord, ...]:
 
 def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]]:
     """Sessions by patient id. A recorded session needs its lot, expiry, total and sites, which must add up, at
-    most ``MAX_SESSION_UNITS``, on a day up to ``today``."""
+    most ``MAX_SESSION_UNITS``, on a day up to ``today``. A blank ``vial_units`` is ``DEFAULT_VIAL_UNITS``; any
+    number given, 0 included, must be a label vial size (refused at its column otherwise)."""
 
     def row(r: _Row) -> tuple[str, Any, Any] | None:
         patient_id = r.text("patient_id", required=True)
@@ -268,7 +269,7 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
                 lot=r.text("lot"),
                 expiry=expiry,
                 today=today,
-                vial_units=numbers["vial_units"] or DEFAULT_VIAL_UNITS,
+                vial_units=DEFAULT_VIAL_UNITS if numbers["vial_units"] is None else numbers["vial_units"],
                 vials_used=numbers["vials_used"],
                 discarded_units=numbers["discarded_units"],
                 override_reason=r.text("override_reason"),
@@ -280,7 +281,7 @@ def read_sessions(source: str | bytes, *, today: dt.date) -> dict[str, list[Any]
             key="",
             date=day,
             status=status,
-            vial_units=numbers["vial_units"] or DEFAULT_VIAL_UNITS,
+            vial_units=DEFAULT_VIAL_UNITS if numbers["vial_units"] is None else numbers["vial_units"],
             vials_used=numbers["vials_used"],
             total_units=numbers["total_units"],
             discarded_units=numbers["discarded_units"],

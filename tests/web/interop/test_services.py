@@ -373,11 +373,14 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
     """Preventives, other toxins, side effects and sessions the pages would refuse (a date after today or before
     birth, a stop date on a medicine still taken or before its start, none on one stopped, under 1 U, an onset
     before birth, "something else" undescribed, a severity onaboard does not record, an expired product, a lot
-    longer than its field) are all refused together, in plain words, and nothing is written."""
+    longer than its field, a latest session leaving the booking two weeks ahead open) are all refused together, in
+    plain words, and nothing is written."""
+    from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
+    from onaboard.clinical.cycles import REASON_INTERVAL_SHORT
     from onaboard.interop.fhir.records import OtherToxinRecord, PreventiveRecord, SessionRecord, SiteRecord
     from onaboard.web.common.words import before_birth_plain
     from onaboard.web.injections.services import DESCRIBE_SOMETHING_ELSE, PRODUCT_EXPIRED
-    from onaboard.web.interop.services import NOT_A_CHOICE, TOO_LONG
+    from onaboard.web.interop.services import BOOKING_LEFT_OPEN, NOT_A_CHOICE, TOO_LONG
     from onaboard.web.patients.services import (
         DATE_BEFORE_BIRTH,
         DATE_IN_FUTURE,
@@ -427,6 +430,10 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
         sessions=(*record.sessions, session),
     )
     before_birth = str(DATE_BEFORE_BIRTH) % {"birth": birth.isoformat()}
+    booking = InjectionSession.objects.get(patient=charted).date
+    too_soon = REASON_INTERVAL_SHORT.format(
+        proposed=booking, days="21 days", previous=week_ago, interval=RETREATMENT_INTERVAL_DAYS
+    )
     with pytest.raises(BundleInvalidError) as refused:
         _import(world, [changed])
     where = "Bundle.entry.resource.where(id = '{}')".format
@@ -441,6 +448,7 @@ def test_imported_rows_are_asked_the_pages_rules_and_every_problem_is_named(worl
         (where("t3") + ".dosage[0].doseAndRate[0].doseQuantity", f"units: {UNITS_AT_LEAST_ONE}"),
         (where("s1"), PRODUCT_EXPIRED.format(expiry=expiry, date=week_ago)),
         (where("s1"), TOO_LONG.format(what="lot", length=41, limit=40)),
+        (where("s1"), BOOKING_LEFT_OPEN.format(date=week_ago, booking=booking, reason=too_soon)),
         (where("e1") + ".date", before_birth_plain(early, birth)),
         (where("e2"), DESCRIBE_SOMETHING_ELSE),
         (
@@ -529,6 +537,7 @@ def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world,
     from onaboard.web.injections.services import PRODUCT_EXPIRED
     from onaboard.web.patients.services import DATE_IN_FUTURE, STOP_DATE_NEEDED, STOP_WHILE_ONGOING
 
+    InjectionSession.objects.filter(patient=charted).delete()  # no booking left open beside the session
     today = timezone.localdate()
     day, expiry = today - dt.timedelta(days=7), today - dt.timedelta(days=30)
     header = (
@@ -559,7 +568,7 @@ def test_the_tables_refuse_what_the_pages_refuse_at_their_line_and_column(world,
         (3, "stop", f"stop: {STOP_WHILE_ONGOING}"),
         (4, "stop", f"stop: {STOP_DATE_NEEDED}"),
     ]
-    assert InjectionSession.objects.filter(patient=charted).count() == 1
+    assert not InjectionSession.objects.filter(patient=charted).exists()
     assert not charted.preventive_trials.exists()
 
 
@@ -886,11 +895,12 @@ def test_a_preventive_named_in_other_letter_case_on_its_start_is_the_same_medici
 
 def test_a_recorded_session_moved_a_day_in_the_sessions_csv_is_refused_at_its_date(world):
     """The clinic's sessions CSV with a recorded session's date moved by one day is refused at that row's date,
-    with the 12-week check's reason naming the session recorded the day before (it added a second 155 U session)."""
+    with the 12-week check's reason naming the session recorded the day before (it added a second 155 U session),
+    and as leaving open the booking the screen made 84 days after the first, 83 after the moved one."""
     from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
     from onaboard.clinical.cycles import REASON_INTERVAL_SHORT
     from onaboard.web.injections.selectors import CheckCode, check_title
-    from onaboard.web.interop.services import SESSION_CHECKS_NOT_OVERRIDDEN
+    from onaboard.web.interop.services import BOOKING_LEFT_OPEN, SESSION_CHECKS_NOT_OVERRIDDEN
 
     patient = world.same_clinic_patient
     day = timezone.localdate() - dt.timedelta(days=30)
@@ -908,9 +918,106 @@ def test_a_recorded_session_moved_a_day_in_the_sessions_csv_is_refused_at_its_da
     message = SESSION_CHECKS_NOT_OVERRIDDEN.format(
         date=moved_day, checks=check_title(CheckCode.INTERVAL), reasons=reason
     )
-    assert [(p.line, p.column, p.message) for p in refused.value.problems] == [(line, "date", message)]
+    booking = day + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    assert InjectionSession.objects.filter(patient=patient, date=booking, status=SessionStatus.BOOKED).exists()
+    too_soon = REASON_INTERVAL_SHORT.format(
+        proposed=booking, days="83 days", previous=moved_day, interval=RETREATMENT_INTERVAL_DAYS
+    )
+    left_open = BOOKING_LEFT_OPEN.format(date=moved_day, booking=booking, reason=too_soon)
+    assert [(p.line, p.column, p.message) for p in refused.value.problems] == [
+        (line, "date", left_open),
+        (line, "date", message),
+    ]
     assert InjectionSession.objects.filter(patient=patient).count() == stored
     assert _sessions_import(world, patient, text).lines() == ["sessions: 0 created, 0 updated, 2 unchanged"]
+
+
+def _left_open(day: dt.date, booking: dt.date) -> str:
+    """``BOOKING_LEFT_OPEN`` for a session on ``day`` beside a booking on ``booking``, with the engine's reason."""
+    from onaboard.clinical import ScheduleError, interval_check
+    from onaboard.web.interop.services import BOOKING_LEFT_OPEN
+
+    try:
+        reason = interval_check(day, booking).reason
+    except ScheduleError as refused:
+        (reason,) = refused.problems
+    return BOOKING_LEFT_OPEN.format(date=day, booking=booking, reason=reason)
+
+
+def test_a_latest_session_leaving_an_open_booking_too_soon_after_it_is_refused_at_its_date(world):
+    """A sessions CSV adding the patient's latest session 8 or 83 days before their open booking, or 3 days after a
+    missed one, is refused at its date naming both days (it was added beside the booking, which stayed "next
+    session booked" days after it; the screen records the session on the booking); a booking 84 days after it is
+    the next session's, and the session is recorded beside it. An older session backfilled before the latest one is
+    not asked, though the missed booking falls 82 days after it."""
+    from onaboard.clinical.cycles import PROPOSED_BEFORE_PREVIOUS
+
+    patient, today = world.same_clinic_patient, timezone.localdate()
+    day = today - dt.timedelta(days=2)
+    booking = InjectionSession.objects.create(patient=patient, date=today, status=SessionStatus.BOOKED)
+    source = f"{SESSIONS_HEADER}\n{_preempt_row(patient, day)}\n"
+    for gap in (8, 83, -3):
+        InjectionSession.objects.filter(pk=booking.pk).update(date=day + dt.timedelta(days=gap))
+        with pytest.raises(DiaryCsvInvalidError) as refused:
+            _sessions_import(world, patient, source)
+        expected = _left_open(day, day + dt.timedelta(days=gap))
+        assert [(p.line, p.column, p.message) for p in refused.value.problems] == [(2, "date", expected)]
+        assert list(InjectionSession.objects.filter(patient=patient)) == [booking]
+    assert PROPOSED_BEFORE_PREVIOUS.format(proposed=day - dt.timedelta(days=3), previous=day) in expected
+    InjectionSession.objects.filter(pk=booking.pk).update(date=day + dt.timedelta(days=84))
+    assert _sessions_import(world, patient, source).lines() == ["sessions: 1 created, 0 updated, 0 unchanged"]
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.BOOKED
+    InjectionSession.objects.filter(pk=booking.pk).update(date=day - dt.timedelta(days=3))  # a missed booking
+    backfilled = f"{SESSIONS_HEADER}\n{_preempt_row(patient, day - dt.timedelta(days=85))}\n"
+    assert _sessions_import(world, patient, backfilled).lines() == ["sessions: 1 created, 0 updated, 0 unchanged"]
+
+
+def test_a_latest_session_with_its_booking_cancelled_in_the_same_sessions_csv_is_recorded(world):
+    """The refused file with a cancelled row on the booking's day added is imported: the booking is cancelled and
+    the session recorded, so no booking is left open eight days after the session."""
+    patient, today = world.same_clinic_patient, timezone.localdate()
+    day = today - dt.timedelta(days=2)
+    booked = day + dt.timedelta(days=8)
+    booking = InjectionSession.objects.create(patient=patient, date=booked, status=SessionStatus.BOOKED)
+    source = f"{SESSIONS_HEADER}\n{_preempt_row(patient, day)}\n"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, patient, source)
+    assert [p.message for p in refused.value.problems] == [_left_open(day, booked)]
+    cancelled = f"{patient.record_number},{booked},cancelled" + "," * (SESSIONS_HEADER.count(",") - 2)
+    summary = _sessions_import(world, patient, f"{source}{cancelled}\n")
+    assert summary.lines() == ["sessions: 1 created, 1 updated, 0 unchanged"]
+    booking.refresh_from_db()
+    assert booking.status == SessionStatus.CANCELLED
+    assert InjectionSession.objects.get(patient=patient, date=day).status == SessionStatus.RECORDED
+    assert not InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).exists()
+
+
+def test_a_bundle_adding_a_latest_session_beside_an_open_booking_is_refused_unless_it_cancels_it(world, charted):
+    """The patient's own Bundle with a session added a week ago is refused at that session, the booking two weeks
+    ahead left open three weeks after it; the same Bundle with the booking's status changed to cancelled records
+    the session and cancels the booking."""
+    from onaboard.clinical import FIXED_SITES
+    from onaboard.interop.fhir.records import SessionRecord, SiteRecord
+
+    (record,) = _exported(world, charted)
+    (exported_booking,) = record.sessions
+    day = timezone.localdate() - dt.timedelta(days=7)
+    sites = tuple(SiteRecord(m.value, s.value, 5) for m, sides in FIXED_SITES.items() for s in sides)
+    session = SessionRecord(
+        "s1", day, "recorded", 200, 1, 155, 45, "C1234AB", day + dt.timedelta(days=365),
+        override_reason="first session here", sites=sites,
+    )  # fmt: skip
+    with pytest.raises(BundleInvalidError) as refused:
+        _import(world, [dataclasses.replace(record, sessions=(exported_booking, session))])
+    where = "Bundle.entry.resource.where(id = 's1')"
+    message = f"patient {charted.record_number}: {_left_open(day, exported_booking.date)}"
+    assert [(p.expression, p.message) for p in refused.value.problems] == [(where, message)]
+    assert InjectionSession.objects.filter(patient=charted).count() == 1
+    cancelled = dataclasses.replace(exported_booking, status="cancelled")
+    _import(world, [dataclasses.replace(record, sessions=(cancelled, session))])
+    statuses = dict(InjectionSession.objects.filter(patient=charted).values_list("date", "status"))
+    assert statuses == {exported_booking.date: SessionStatus.CANCELLED, day: SessionStatus.RECORDED}
 
 
 def test_recorded_sessions_a_day_apart_need_an_override_reason_which_is_stored_with_the_checks(world):

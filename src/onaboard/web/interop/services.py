@@ -157,6 +157,11 @@ ONE_OPEN_BOOKING = gettext_noop(
     "the import would leave the patient with more than one open booking ({days}): a patient has one, the next "
     "session's; cancel or move the booking first, or leave this row out"
 )
+BOOKING_LEFT_OPEN = gettext_noop(
+    "the session of {date} would be the patient's latest, and the import leaves their booking of {booking} open, "
+    "which cannot be the next session's ({reason}): the session screen records a session on the open booking. "
+    "Cancel the booking in this file (a cancelled row on {booking}), or record the session on the session screen"
+)
 SESSION_CHECKS_NOT_OVERRIDDEN = gettext_noop(
     "the session of {date} fails the {checks} check, which the session screen runs before recording it: {reasons}. "
     "The screen records it only with a reason to override: give the session its override reason, or correct its "
@@ -833,7 +838,8 @@ def _session_problems(
     recorded one the import adds failing a check without an override reason (``_session_check_failures``), or
     overriding one only a clinician may (``CLINICIAN_OVERRIDES``) when ``user`` may not decide treatment, a change to
     a session recorded here or marked entered in error here (``SESSION_IN_ERROR``), a field the record cannot hold
-    (a lot longer than its field ...). ``other_toxins`` are
+    (a lot longer than its field ...), a booking the booking page would refuse or a latest session that leaves a
+    stored booking open too soon after it (``_booking_problems``). ``other_toxins`` are
     the patient's other botulinum toxin doses as the import leaves them."""
     problems: list[Refusal] = []
     for record in records:
@@ -984,7 +990,8 @@ def _booking_problems(
     ``booking_day_problem``), before the last recorded session (the engine's ``interval_check``), a second open
     booking (``ONE_OPEN_BOOKING``: the pages keep one, the next session's), or any booking of a treated patient
     while the latest decision, made on ``stopped_on``, is to stop (``NO_BOOKING_AFTER_STOP``, as the booking page:
-    a clinician's decision to continue comes first; an import carries no decisions).
+    a clinician's decision to continue comes first; an import carries no decisions). A recorded session the import
+    adds that leaves a stored booking open beside it is refused too (``_booking_left_open``).
 
     A booked row whose day has passed is stored as it stands: it is a booking the clinic had and the patient missed
     (the worklist shows it so), which a clinic moving or restoring its records carries with them; refusing it
@@ -1002,10 +1009,10 @@ def _booking_problems(
         for record, match in zip(records, matches, strict=True)
         if record.status == booked and (match is None or match.status == SessionStatus.CANCELLED)
     ]  # a booked row matching a recorded session is refused as a change to it (``RECORDED_SESSION_CHANGED``)
-    problems: list[Refusal] = []
+    problems = _booking_left_open(records, matches, stored, kept, last)
     if stopped_on is not None and last is not None:
         message = gettext(NO_BOOKING_AFTER_STOP).format(date=stopped_on)
-        return [(record, "date", message) for record in added]
+        return problems + [(record, "date", message) for record in added]
     for record in added:
         problem = booking_day_problem(record.date, today=today) if record.date >= today else ""
         if problem:
@@ -1022,6 +1029,44 @@ def _booking_problems(
         refused = {id(record) for record, _, _ in problems}  # a row refused for its day is not told this too
         message = gettext(ONE_OPEN_BOOKING).format(days=days)
         problems += [(record, "date", message) for record in added if id(record) not in refused]
+    return problems
+
+
+def _booking_left_open(
+    records: Sequence[SessionRecord],
+    matches: Sequence[InjectionSession | None],
+    stored: Sequence[InjectionSession],
+    kept: Mapping[int, str],
+    last: dt.date | None,
+) -> list[Refusal]:
+    """A recorded session the import adds (a recorded row matching no stored session, or a cancelled one) that is
+    the patient's latest recorded session after the import, while a stored booking on another day stays open
+    (``kept``: each matched stored session's status as the file leaves it; ``last``: the latest recorded day after
+    the import) that the engine's ``interval_check`` does not allow after it (before its day, or fewer than 84 days
+    after it): refused at its date (``BOOKING_LEFT_OPEN``). The session screen records a session on the patient's
+    open booking, so recording it there leaves no booking open; added beside the booking, the session left "next
+    session booked" days after it. A booking 84 days or more after the session is the next session's and stays; a
+    session older than the latest (a backfilled one) is not asked. The file may cancel the booking with a cancelled
+    row on its day (``_session_matches`` pairs that row with the booking)."""
+    booked, recorded = SessionStatus.BOOKED, SessionStatus.RECORDED
+    open_days = sorted({row.date for row in stored if kept.get(row.pk, row.status) == booked})
+    problems: list[Refusal] = []
+    for record, match in zip(records, matches, strict=True):
+        added = record.status == recorded and (match is None or match.status == SessionStatus.CANCELLED)
+        if not added or record.date != last:
+            continue
+        for day in open_days:
+            if day == record.date:
+                continue
+            try:
+                check = interval_check(record.date, day)
+            except ScheduleError as refused:
+                reasons = list(refused.problems)
+            else:
+                reasons = [] if check.allowed else [check.reason]
+            if reasons:
+                message = gettext(BOOKING_LEFT_OPEN).format(date=record.date, booking=day, reason="; ".join(reasons))
+                problems.append((record, "date", message))
     return problems
 
 
