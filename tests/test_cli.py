@@ -1924,22 +1924,16 @@ def test_diary_spaces_after_a_closing_quote_are_trimmed(write: Writer) -> None:
     assert refused(invoke("assess", bad, "--json")) == ["line 2: malformed CSV: ',' expected after '\"'"]
 
 
-def test_assess_as_of_after_today_exits_2_naming_both_dates(write: Writer) -> None:
-    """``--as-of`` after today is refused (no diary row may be after today), naming the option and both dates,
-    with the file's problems; ``--as-of`` today is accepted."""
-    path = write(days("P1", date(2026, 3, 1), 2))
-    assert refused(invoke("assess", path, "--json", "--as-of", "2026-07-01")) == [
-        cli.DATE_OPTION_AFTER_TODAY.format(option="--as-of", value="2026-07-01", today=TODAY)
-    ]
-    assert cli.DATE_OPTION_AFTER_TODAY.format(option="--as-of", value="2026-07-01", today=TODAY) == (
-        "--as-of: 2026-07-01 is after today (2026-06-30)"
-    )
+def test_assess_as_of_after_today_is_judged_with_its_days_not_recorded(write: Writer) -> None:
+    """``--as-of`` after today is accepted, as the contract has it (it refuses diary rows after today, not the
+    option): the days from the last row to it are not recorded, so its periods are incomplete; ``--as-of`` today is
+    accepted too."""
+    path = write(days("P1", date(2026, 3, 1), 100))
+    (patient,) = assess(path, "--as-of", "2026-07-06")  # the last row is 2026-06-08, today 2026-06-30
+    assert patient["as_of"] == "2026-07-06"
+    assert [period["days_recorded"] for period in patient["periods"]] == [0, 28, 28]
+    assert [period["complete"] for period in patient["periods"]] == [False, True, True]
     assert assess(path, "--as-of", TODAY)[0]["as_of"] == TODAY
-    bad = write("patient_id,date,headache_hours\nP1,2026-03-01,x\n")
-    assert refused(invoke("assess", bad, "--json", "--as-of", "2026-07-01", today="2026-06-30")) == [
-        "--as-of: 2026-07-01 is after today (2026-06-30)",
-        "line 2, column headache_hours: headache hours must be a number from 0 to 24 (got 'x')",
-    ]
 
 
 def test_outcomes_accepts_an_injection_after_today(write: Writer) -> None:

@@ -61,8 +61,6 @@ PROGRESS_MIN_PATIENTS = 20
 """Show a progress bar (on a terminal's stderr) when judging at least this many patients."""
 
 BAD_DATE_OPTION = "{option}: {value!r} is not a date in YYYY-MM-DD form"
-DATE_OPTION_AFTER_TODAY = "{option}: {value} is after today ({today})"
-"""A date option naming a day still to come: the diary can hold no row for it (a row after today is an error)."""
 STDIN = "-"
 """The DIARY.csv argument that reads the diary from standard input."""
 STDIN_NAME = "standard input"
@@ -255,19 +253,17 @@ class Arguments:
     def __init__(self) -> None:
         self.problems: list[str] = []
 
-    def date(self, option: str, value: str | None, *, not_after: date | None = None) -> date | None:
-        """The option's date; a problem when it is not a YYYY-MM-DD date, or falls after ``not_after`` (today)."""
+    def date(self, option: str, value: str | None) -> date | None:
+        """The option's date; a problem when it is not a YYYY-MM-DD date."""
         if value is None:
             return None
         parsed = iso_date(value)
         if parsed is None:
             self.problems.append(BAD_DATE_OPTION.format(option=option, value=value))
-        elif not_after is not None and parsed > not_after:
-            self.problems.append(DATE_OPTION_AFTER_TODAY.format(option=option, value=parsed, today=not_after))
         return parsed
 
-    def dates(self, option: str, value: str, *, not_after: date | None = None) -> list[date]:
-        parsed = [self.date(option, item.strip(), not_after=not_after) for item in value.split(",")]
+    def dates(self, option: str, value: str) -> list[date]:
+        parsed = [self.date(option, item.strip()) for item in value.split(",")]
         return [day for day in parsed if day is not None]
 
     def require(self, condition: bool, message: str) -> None:
@@ -446,7 +442,9 @@ def assess_command(
     today = command_today()
     args = Arguments()
     args.require(periods >= 1, PERIODS_BELOW_ONE.format(value=periods))
-    as_of_date = args.date("--as-of", as_of, not_after=today)  # no diary row can be after today, so no as_of
+    # a day still to come is judged as any other: the contract refuses diary rows after today, not --as-of, and the
+    # days from the last row to it are not recorded (its periods incomplete or missing)
+    as_of_date = args.date("--as-of", as_of)
     birth = args.date("--birth-date", birth_date)
     if as_of_date is not None and birth is not None:
         args.require(birth <= as_of_date, BIRTH_AFTER_AS_OF.format(birth=birth, as_of=as_of_date))
