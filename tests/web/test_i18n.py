@@ -344,6 +344,7 @@ SENTENCE = re.compile(r"(?=.*\s)(?=.*[^\W\d_])", re.DOTALL)
 NOT_LANGUAGE = {
     "injections/api.py:SESSION_RECORD_DESCRIPTION": "the OpenAPI schema's description, English like the JSON API",
     "injections/api.py:SESSION_BOOK_DESCRIPTION": "the OpenAPI schema's description, English like the JSON API",
+    "accounts/signals.py:UNKNOWN_USER_NAME": "audit-trail wording: the record stays in English",
     "accounts/management/commands/issue_api_token.py:NO_SUCH_USER": "an operator's command, English like the CLI",
     "accounts/management/commands/issue_api_token.py:EMPTY_NAME": "an operator's command, English like the CLI",
     "accounts/management/commands/issue_api_token.py:EXPIRES": "an operator's command, English like the CLI",

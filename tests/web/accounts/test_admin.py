@@ -227,6 +227,18 @@ def test_the_lift_action_frees_a_name_limited_without_a_lock(client, world, supe
     assert "Not refused: 0 of 10 failed sign-ins for this name in the current window." in page
 
 
+def test_the_lift_clears_failures_typed_under_a_full_width_look_alike(client, world, superuser, name_limit):
+    """Wrong passwords typed under "nurse" in full-width letters (which the sign-in form reads as "nurse") use up the
+    name's limit, and lifting the account's lockout clears them: the right password gets in again."""
+    nurse = world.users["nurse"]
+    visitor = Client()
+    _fail_sign_ins(visitor, "\uff4e\uff55\uff52\uff53\uff45", 10)  # "nurse", full-width
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 429
+    client.force_login(superuser)
+    client.post(reverse("admin:accounts_user_changelist"), {"action": "lift_lockout", "_selected_action": [nurse.pk]})
+    assert visitor.post(LOGIN, {"username": "nurse", "password": PASSWORD}).status_code == 302
+
+
 # --- The admin's own pages hand over to onaboard's ------------------------------------------------------------------
 
 
@@ -594,6 +606,34 @@ def test_account_changes_in_the_admin_are_in_onaboards_audit_trail(client, world
     assert all(new not in event.detail for event in events)
 
 
+def test_admin_changes_to_a_patients_portal_login_are_in_the_patients_trail(client, world, superuser):
+    """Setting the password of a patient's portal login, unticking its Active and lifting its lockout in the admin,
+    and the revocations of its API tokens they bring, each write an event naming that patient, as reading the
+    account does; the account itself has no patient field."""
+    login, patient = world.users["patient"], world.own_patient
+    client.force_login(superuser)
+    ApiToken.issue(login, "phone")
+    new = "an entirely different long passphrase"
+    passwords = {"password1": new, "password2": new, "usable_password": "true"}
+    assert client.post(reverse("admin:auth_user_password_change", args=[login.pk]), passwords).status_code == 302
+    ApiToken.issue(login, "tablet")
+    url = reverse("admin:accounts_user_change", args=[login.pk])
+    data = _change_form_data(client.get(url))
+    data.pop("is_active")
+    assert client.post(url, data).status_code == 302
+    changelist = reverse("admin:accounts_user_changelist")
+    assert client.post(changelist, {"action": "lift_lockout", "_selected_action": [login.pk]}).status_code == 302
+    changes = AuditEvent.objects.filter(username="admin", action=Action.UPDATE)
+    assert sorted(event.object_type for event in changes) == [
+        "accounts.user",  # the password
+        "accounts.user",  # Active
+        "api_token",
+        "api_token",
+        "user",  # the lockout lifted
+    ]
+    assert {event.patient_id for event in changes} == {patient.external_id}
+
+
 # --- Who grants admin powers and roles -----------------------------------------------------------------------------
 
 
@@ -669,6 +709,83 @@ def test_a_clinics_administrator_cannot_change_a_fellow_administrators_role(clie
     assert _post_changes(client, second, role=Role.CLINICIAN).status_code == 302
     second.refresh_from_db()
     assert (second.role, second.is_staff, second.is_superuser) == (Role.ADMIN, True, True)
+
+
+@pytest.fixture
+def second_admin(world, name_limit):
+    """A second administrator of the clinic (staff and superuser, as ``create_clinic_admin`` makes one), locked out
+    by 10 wrong passwords."""
+    second = UserFactory(
+        username="second_admin", role=Role.ADMIN, clinic=world.clinic, is_staff=True, is_superuser=True
+    )
+    _fail_sign_ins(Client(), "second_admin", 10)
+    second.refresh_from_db()
+    assert second.locked_until is not None
+    return second
+
+
+def _fellow_changes_tried(client, account):
+    """As the signed-in administrator, try to set ``account``'s password, untick its Active, clear its "Locked
+    until" and lift its lockout with the list's action; the password page's and the action's responses."""
+    new = "an entirely different long passphrase"
+    password_page = reverse("admin:auth_user_password_change", args=[account.pk])
+    password = client.post(password_page, {"password1": new, "password2": new})
+    url = reverse("admin:accounts_user_change", args=[account.pk])
+    data = _change_form_data(client.get(url), locked_until_0="", locked_until_1="")
+    data.pop("is_active", None)
+    assert client.post(url, data).status_code == 302
+    changelist = reverse("admin:accounts_user_changelist")
+    lifted = client.post(changelist, {"action": "lift_lockout", "_selected_action": [account.pk]}, follow=True)
+    return password, lifted
+
+
+def test_a_clinics_administrator_cannot_reset_deactivate_or_unlock_a_fellow_administrator(
+    client, world, superuser, second_admin
+):
+    """A clinic's administrator is refused (403) the password page of a fellow administrator of the clinic, and
+    finds its Active and "Locked until" read-only and the lift action leaving it locked: they could otherwise sign
+    in as that administrator or shut them out. Nothing changes and nothing is audited as changed."""
+    from onaboard.web.accounts.admin import FELLOW_LOCKOUTS_KEPT
+
+    client.force_login(superuser)
+    form = client.get(reverse("admin:accounts_user_change", args=[second_admin.pk])).context["adminform"].form
+    assert {"is_active", "locked_until"}.isdisjoint(form.fields)
+    password, lifted = _fellow_changes_tried(client, second_admin)
+    assert password.status_code == 403
+    assert escape(str(FELLOW_LOCKOUTS_KEPT % {"count": 1})) in lifted.content.decode()
+    before = second_admin.password, second_admin.locked_until
+    second_admin.refresh_from_db()
+    assert (second_admin.password, second_admin.locked_until, second_admin.is_active) == (*before, True)
+    changes = AuditEvent.objects.filter(action=Action.UPDATE, object_id=str(second_admin.external_id))
+    assert [event.detail for event in changes] == ["admin: changed accounts.user"]  # the page saved, nothing changed
+
+
+def test_the_operator_resets_deactivates_and_unlocks_a_clinics_administrator(client, world, operator, second_admin):
+    """The operator, of no clinic, sets a clinic's administrator's password, unticks their Active and lifts their
+    lockout: the same tries a clinic's administrator is refused all take effect."""
+    client.force_login(operator)
+    password, lifted = _fellow_changes_tried(client, second_admin)
+    assert password.status_code == 302
+    assert lifted.status_code == 200
+    before = second_admin.password
+    second_admin.refresh_from_db()
+    assert second_admin.password != before
+    assert (second_admin.locked_until, second_admin.is_active) == (None, False)
+
+
+def test_a_clinics_administrator_still_resets_and_unlocks_a_colleague_without_admin_powers(
+    client, world, superuser, name_limit
+):
+    """The same tries on a nurse (no admin powers) all take effect for a clinic's administrator: their daily work."""
+    nurse = world.users["nurse"]
+    _fail_sign_ins(Client(), "nurse", 10)
+    client.force_login(superuser)
+    password, _lifted = _fellow_changes_tried(client, nurse)
+    assert password.status_code == 302
+    before = nurse.password
+    nurse.refresh_from_db()
+    assert nurse.password != before
+    assert (nurse.locked_until, nurse.is_active) == (None, False)
 
 
 def test_the_operator_grants_admin_powers_but_not_to_themself(client, world, operator):

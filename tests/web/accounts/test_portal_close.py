@@ -129,3 +129,19 @@ def test_a_reopened_portal_login_has_no_token_of_before(client, world):
     assert client.get("/api/patients", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     event = AuditEvent.objects.get(object_type="api_token")
     assert (event.username, event.detail.endswith("revoked: portal account closed")) == ("clinician", True)
+
+
+def test_the_staff_close_page_is_an_audited_read_of_the_patient(client, world):
+    """The staff close page names the patient's record number, so showing it, and showing it again after a post
+    without the tick, each write a read of that patient by the staff member; the close itself shows no page and
+    writes no read."""
+    patient = world.own_patient
+    client.force_login(world.users["nurse"])
+    page = client.get(_staff_close(patient)).content.decode()
+    assert patient.record_number in page
+    assert client.post(_staff_close(patient), {}).status_code == 200
+    assert client.post(_staff_close(patient), {"confirm": "on"}).status_code == 302
+    reads = AuditEvent.objects.filter(action=Action.READ).order_by("pk")
+    assert [(e.username, e.object_type, e.object_id, e.patient_id, e.detail) for e in reads] == [
+        ("nurse", "patient", str(patient.external_id), patient.external_id, "portal account close form"),
+    ] * 2

@@ -148,3 +148,20 @@ def test_revoking_a_users_tokens_stops_each_live_one_and_audits_each(world):
     assert sorted(event.detail.split("'")[1] for event in events) == ["backup", "reporting"]
     assert all(event.detail.endswith("revoked: password changed") for event in events)
     assert not ApiToken.objects.get(pk=spent.pk).revoked
+
+
+def test_events_about_a_patients_login_name_the_patient(world):
+    """Issuing and revoking an API token of a patient's portal login and lifting its lockout each write an event
+    naming that patient (the account has no patient field: the patient is the one whose login it is), so the
+    patient's trail shows them; the same done to a staff account names no patient."""
+    for owner, patient_id in ((world.users["patient"], world.own_patient.external_id), (world.users["nurse"], None)):
+        token, _raw = api_token_issue(owner=owner, name="phone", issued_by=world.users["admin"])
+        api_token_revoke(token=token, revoked_by=world.users["admin"])
+        account_lockout_lift(user=owner, lifted_by=world.users["admin"])
+        events = AuditEvent.objects.filter(object_id__in=[str(token.external_id), str(owner.external_id)])
+        assert sorted((event.action, event.object_type) for event in events) == [
+            (Action.CREATE, "api_token"),
+            (Action.UPDATE, "api_token"),
+            (Action.UPDATE, "user"),
+        ]
+        assert {event.patient_id for event in events} == {patient_id}

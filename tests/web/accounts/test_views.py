@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils.html import escape
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onaboard.web.accounts import views
+from onaboard.web.accounts import ratelimit, views
 from onaboard.web.accounts.services import WRONG_CODE
 from onaboard.web.audit.models import Action, AuditEvent
 from tests.web.accounts.conftest import next_code, totp_code, wrong_code
@@ -76,6 +77,46 @@ def test_after_the_failure_limit_even_the_right_password_is_refused(client, worl
     assert response.status_code == 200
     assert _signed_in_as(client) is None
     assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED).first().detail == "nurse (account locked)"
+
+
+# --- The sign-in limits per name and per address --------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_limits(settings, monkeypatch):
+    """3 failed sign-ins per name or per address, on a clock held in the middle of the limits' windows (a window
+    ending between two tries would start the count again), with the account lockout out of the way."""
+    moment = time.time() // 3600 * 3600 + 450
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: moment))
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_address": "3/900", "login_account": "3/3600"}
+    settings.LOGIN_FAILURE_LIMIT = 100
+
+
+def test_full_width_look_alikes_of_a_name_count_against_the_names_limit(client, world, small_limits):
+    """The sign-in form reads "nurse" in full-width letters as "nurse" (NFKC), so wrong passwords typed under it, from
+    several addresses, use up "nurse"'s own limit: then even the right password under the plain name is refused."""
+    look_alikes = ("\uff4e\uff55\uff52\uff53\uff45", "\uff4eurse", "\uff2eurse")  # all full-width, a full-width n or N
+    for index, name in enumerate(look_alikes):
+        response = client.post(LOGIN, {"username": name, "password": "wrong"}, REMOTE_ADDR=f"192.0.2.{index + 1}")
+        assert response.status_code == 200
+    refused = client.post(LOGIN, {"username": "nurse", "password": PASSWORD}, REMOTE_ADDR="192.0.2.9")
+    assert refused.status_code == 429
+    assert _signed_in_as(client) is None
+
+
+def test_ipv6_clients_are_limited_by_their_64_network_and_audited_by_their_address(client, world, small_limits):
+    """Failed sign-ins from fresh addresses of one IPv6 /64 use up one address limit (a client holds the whole
+    /64), while another /64 is not refused; the trail names each full address."""
+    addresses = ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"]
+    for address, name in zip(addresses, ("nurse", "clinician", "billing"), strict=True):
+        response = client.post(LOGIN, {"username": name, "password": "wrong"}, REMOTE_ADDR=address)
+        assert response.status_code == 200
+    same_network = client.post(LOGIN, {"username": "admin", "password": PASSWORD}, REMOTE_ADDR="2001:db8:1:2::99")
+    assert same_network.status_code == 429
+    other_network = client.post(LOGIN, {"username": "admin", "password": PASSWORD}, REMOTE_ADDR="2001:db8:1:3::1")
+    assert other_network.status_code == 302
+    failures = AuditEvent.objects.filter(action=Action.LOGIN_FAILED).order_by("pk")
+    assert [event.ip_address for event in failures] == addresses
 
 
 def test_the_right_password_works_again_once_the_lock_expires(client, world):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.admin.models import CHANGE
 from django.urls import reverse
 
 from onaboard.web.accounts.models import ApiToken, Clinic
+from onaboard.web.audit.admin_trail import admin_actions_audit
 from onaboard.web.audit.models import Action, AuditEvent
 
 
@@ -85,3 +87,20 @@ def test_the_trail_is_searched_by_a_patients_id_exactly(client, world):
     assert {event.patient_id for event in events} == {world.same_clinic_patient.external_id}
     assert found.context["cl"].date_hierarchy is None
     assert client.get(url, {"at__gte": "2000-01-01 00:00:00+00:00"}).status_code == 200
+
+
+def test_an_admin_change_to_a_patients_login_names_the_patient(world):
+    """An account has no patient field, yet a change to a patient's portal login is in that patient's trail: the
+    event names the patient whose login it is; in the same bulk, a staff account's event names no patient."""
+    login, nurse = world.users["patient"], world.users["nurse"]
+    admin_actions_audit(
+        user_id=world.users["admin"].pk,
+        objects=[login, nurse],
+        action_flag=CHANGE,
+        change_message=[{"changed": {"fields": ["Active"]}}],
+    )
+    events = AuditEvent.objects.filter(object_type="accounts.user")
+    assert {event.object_id: event.patient_id for event in events} == {
+        str(login.external_id): world.own_patient.external_id,
+        str(nurse.external_id): None,
+    }

@@ -64,6 +64,14 @@ LOCKOUT_LIFTED = _(
 LOCKOUTS_LIFTED = ngettext_lazy(
     "Sign-in lockout lifted for %(count)d account.", "Sign-in lockouts lifted for %(count)d accounts.", "count"
 )
+FELLOW_LOCKOUTS_KEPT = ngettext_lazy(
+    "%(count)d account with admin powers is left as it was: the operator lifts an administrator's lockout.",
+    "%(count)d accounts with admin powers are left as they were: the operator lifts an administrator's lockout.",
+    "count",
+)
+FELLOW_PASSWORD_REFUSED = _(
+    "This account has admin powers: its password is set by the operator, or by its holder on their own page."
+)
 ADMIN_NEEDS_STAFF = _("The admin needs an administrator account with admin access (staff status).")
 SECRET_NOT_SHOWN = _(
     "An authenticator's secret is never shown again after it is set up. If a phone is lost, delete its device "
@@ -87,6 +95,18 @@ ADMIN_POWERS = ("is_staff", "is_superuser", "groups", "user_permissions")
 def _has_admin_powers(user: User) -> bool:
     """Whether ``user`` has any of ``ADMIN_POWERS`` (the admin itself needs staff status)."""
     return user.is_staff or user.is_superuser or user.groups.exists() or user.user_permissions.exists()
+
+
+def is_operator(request: HttpRequest) -> bool:
+    """Whether the administrator is the operator: of no clinic, and a superuser (who alone reaches every clinic)."""
+    return own_clinic(request) is None and request.user.is_superuser
+
+
+def fellow_administrator(request: HttpRequest, account: User) -> bool:
+    """Whether ``account`` is another person's account with admin powers and the administrator a clinic's, not the
+    operator: its password, Active and lockout are then not theirs to change (a clinic's administrator who set a
+    fellow administrator's password would sign in as them; one who made them inactive would shut them out)."""
+    return account.pk != request.user.pk and not is_operator(request) and _has_admin_powers(account)
 
 
 def own_clinic(request: HttpRequest) -> int | None:
@@ -179,9 +199,11 @@ class OnaboardUserAdmin(ReadsAudited, UserAdmin):
     audit trail. Admin powers are the operator's (an administrator of no clinic) to give and take away. A clinic's
     administrator sets their colleagues' roles but gives nobody the admin (every account of the clinic and its audit
     trail), and leaves the role of an account with admin powers (a fellow administrator's) as it is, so no account
-    holds both the admin and a clinician's pages. A clinic's second administrator is made by ``manage.py
-    create_clinic_admin`` with the clinic's name, or by the operator; one who leaves is made inactive (docs/deploy.md,
-    "Staff accounts")."""
+    holds both the admin and a clinician's pages. Nor does a clinic's administrator set the password of, untick
+    Active on or lift the lockout of an account with admin powers other than their own (``fellow_administrator``):
+    that would let them sign in as a fellow administrator or shut them out; the operator does. A clinic's second
+    administrator is made by ``manage.py create_clinic_admin`` with the clinic's name, or by the operator; one who
+    leaves is made inactive by the operator (docs/deploy.md, "Staff accounts")."""
 
     form = OnaboardUserChangeForm
     add_form = OnaboardUserCreationForm
@@ -198,15 +220,15 @@ class OnaboardUserAdmin(ReadsAudited, UserAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         """Besides the account's facts: one's own role and admin powers; for a clinic's administrator, every
-        account's admin powers and the role of an account holding any (see the class's docstring)."""
+        account's admin powers, and the role, Active and "Locked until" of another account holding any (see the
+        class's docstring)."""
         fixed = [*super().get_readonly_fields(request, obj)]
-        operator = own_clinic(request) is None and request.user.is_superuser
-        if not operator:
+        if not is_operator(request):
             fixed += ADMIN_POWERS
         if obj is not None and obj.pk == request.user.pk:
             fixed += ("role", "is_active", *ADMIN_POWERS)  # nobody shuts themself out, the clinic's only admin too
-        elif obj is not None and not operator and _has_admin_powers(obj):
-            fixed += ("role", *ADMIN_POWERS)
+        elif obj is not None and fellow_administrator(request, obj):
+            fixed += ("role", "is_active", "locked_until", *ADMIN_POWERS)
         return tuple(dict.fromkeys(fixed))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -283,19 +305,29 @@ class OnaboardUserAdmin(ReadsAudited, UserAdmin):
 
     @admin.action(description=_("Lift the sign-in lockout of the selected accounts"))
     def lift_lockout(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Lift the lockout of each selected account, but for a clinic's administrator not of a fellow
+        administrator's (``fellow_administrator``): those are left locked, and the message says how many."""
         users = list(queryset)
-        for user in users:
+        kept = [user for user in users if fellow_administrator(request, user)]
+        lifted = [user for user in users if user not in kept]
+        for user in lifted:
             account_lockout_lift(user=user, lifted_by=request.user)
-        self.message_user(request, LOCKOUTS_LIFTED % {"count": len(users)}, messages.SUCCESS)
+        if lifted:
+            self.message_user(request, LOCKOUTS_LIFTED % {"count": len(lifted)}, messages.SUCCESS)
+        if kept:
+            self.message_user(request, FELLOW_LOCKOUTS_KEPT % {"count": len(kept)}, messages.WARNING)
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:  # noqa: A002
         """One's own password is changed on onaboard's page, which asks for the current one (wrong ones count
         toward the lockout); the admin's form here sets another person's without it, and revokes that person's API
-        tokens with it (as the change on onaboard's page does)."""
+        tokens with it (as the change on onaboard's page does). A clinic's administrator is refused (403) the page of
+        a fellow administrator's account (``fellow_administrator``)."""
         if unquote(id) == str(request.user.pk):
             return redirect("accounts:password_change")
         with transaction.atomic():
             person = self.get_object(request, unquote(id))  # None for one out of reach: Django's view answers 404
+            if person is not None and fellow_administrator(request, person):
+                raise PermissionDenied(FELLOW_PASSWORD_REFUSED)
             response = super().user_change_password(request, id, form_url)
             if person is not None:
                 before = person.password

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from onaboard.web.accounts.models import TOKEN_SHAPE, ApiToken, Role, User
 from onaboard.web.accounts.ratelimit import rate_limit_hit, rate_limit_peek, rate_limit_refund, too_many_requests
 from onaboard.web.accounts.selectors import otp_verification_needed
-from onaboard.web.common.addresses import client_address
+from onaboard.web.common.addresses import rate_limit_address
 
 API_PREFIX = "/api/"
 """The API refuses such sessions itself (config/api.py), with 401 rather than a redirect."""
@@ -299,11 +299,11 @@ class ApiRateLimitMiddleware:
             return too_many_requests(used, json=True)
         response = self.get_response(request)
         if response.status_code == HTTPStatus.UNAUTHORIZED:  # refused after all (the API read another token)
-            rate_limit_hit("api_bad_token", client_address(request))
+            rate_limit_hit("api_bad_token", rate_limit_address(request))
         return response
 
     def _refused_token(self, request: HttpRequest) -> HttpResponse:
-        address = client_address(request)
+        address = rate_limit_address(request)
         spent = rate_limit_peek("api_bad_token", address)
         if not spent.allowed:  # the budget is used up: answered without a write
             return too_many_requests(spent, json=True)

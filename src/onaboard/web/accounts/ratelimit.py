@@ -23,6 +23,10 @@ The limits (``RATE_LIMITS`` in settings, ``"N/seconds"``):
 - ``api_token``: requests per good API token; ``api_bad_token``: requests with a refused token from one address (a
   good token is never refused by it: the middleware looks a token up before counting it).
 
+A client address is counted as ``rate_limit_address`` (common/addresses.py) gives it: an IPv6 client by its /64
+network, which it can draw a fresh address from for every try. An account name is counted as ``account_subject``
+gives it: capitals, surrounding spaces and Unicode look-alikes of a name count as the name.
+
 A limited request gets ``429 Too Many Requests`` with ``Retry-After`` (seconds until the window ends) and a message
 saying when to try again. Subjects (account names, tokens) are hashed into the counter's key, never stored as such.
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -147,9 +152,11 @@ def rate_limit_clear(name: str, subject: str) -> int:
 
 
 def account_subject(username: object) -> str:
-    """The subject the ``login_account`` limit counts for a name typed at sign-in: case and surrounding spaces
-    do not make a new name."""
-    return str(username).strip().lower()[:150]
+    """The subject the ``login_account`` limit counts for a name typed at sign-in: case, surrounding spaces and
+    Unicode look-alikes do not make a new name. The name is NFKC-normalised first, as the sign-in form does before
+    the name is looked up (``UsernameField.to_python``) and as a stored user name is (``normalize_username``): a
+    "nurse" typed with a full-width "n" (U+FF4E) signs in as "nurse", so it counts as "nurse" too."""
+    return unicodedata.normalize("NFKC", str(username)).strip().lower()[:150]
 
 
 def rate_limit_peek(name: str, subject: str, *, now: float | None = None) -> Verdict:

@@ -1,8 +1,11 @@
-"""Reading a user's sign-in state: their authenticator (TOTP) device and whether this session has used it."""
+"""Reading a user's sign-in state: their authenticator (TOTP) device and whether this session has used it; and
+which patient an account is the portal login of, for the audit trail."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -37,3 +40,21 @@ def otp_verification_needed(user: Any) -> bool:
     if user is None or not user.is_authenticated or otp_session_verified(user):
         return False
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def portal_patient_ids(accounts: Iterable[Any]) -> dict[Any, UUID]:
+    """The public id of the patient whose portal login each of ``accounts`` (users) is, by the account's key; an
+    account linked to no patient's record is left out. One query, of the ids alone (no record is read): the audit
+    trail links an event about a patient's login account (its password, Active, lockout, API tokens) to the patient,
+    so the patient's own trail shows it."""
+    from onaboard.web.patients.models import Patient  # patients depends on accounts, not the other way round
+
+    keys = [account.pk for account in accounts if account is not None and account.pk is not None]
+    if not keys:
+        return {}
+    return dict(Patient.objects.filter(user_id__in=keys).values_list("user_id", "external_id"))
+
+
+def portal_patient_id(account: Any) -> UUID | None:
+    """The public id of the patient whose portal login ``account`` is, if any (``portal_patient_ids``)."""
+    return portal_patient_ids([account]).get(getattr(account, "pk", None))

@@ -1,6 +1,7 @@
 """Changing sign-in state: setting up and removing the authenticator (TOTP) second step, checking its codes,
 issuing and revoking API tokens (one, or all of a user's when their password changes or they are made inactive),
-lifting a sign-in lockout, and closing a patient's portal account. Each change is recorded in the audit trail."""
+lifting a sign-in lockout, and closing a patient's portal account. Each change is recorded in the audit trail; one
+about a patient's portal login names that patient too (``portal_patient_id``), so the patient's trail shows it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onaboard.web.accounts.models import ApiToken, Role, User
 from onaboard.web.accounts.ratelimit import account_subject, rate_limit_clear
-from onaboard.web.accounts.selectors import otp_available_to, otp_device_confirmed, otp_device_unconfirmed
+from onaboard.web.accounts.selectors import (
+    otp_available_to,
+    otp_device_confirmed,
+    otp_device_unconfirmed,
+    portal_patient_id,
+)
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 
@@ -125,6 +131,7 @@ def api_token_issue(*, owner: User, name: str, issued_by: Any = None) -> tuple[A
             action=Action.CREATE,
             object_type="api_token",
             object_id=token.external_id,
+            patient_id=portal_patient_id(owner),
             detail=f"token {token.prefix}... {name!r} for {owner.username}, expires {expiry_text(token)}",
             clinic_id=owner.clinic_id,  # issued by manage.py (no user): the owner's clinic's administrator reads it
         )
@@ -138,7 +145,8 @@ def expiry_text(token: ApiToken) -> str:
 
 def api_token_revoke(*, token: ApiToken, revoked_by: Any, reason: str = "") -> bool:
     """Stop a token working at once; it stays listed (revoked) so the trail can name it. The revocation is audited
-    with who did it and ``reason`` if given; False, with nothing recorded, for a token already revoked."""
+    with who did it, ``reason`` if given, and the patient whose portal login the token's owner is, if any; False,
+    with nothing recorded, for a token already revoked."""
     with transaction.atomic():
         if not ApiToken.objects.filter(pk=token.pk, revoked=False).update(revoked=True):
             return False
@@ -147,6 +155,7 @@ def api_token_revoke(*, token: ApiToken, revoked_by: Any, reason: str = "") -> b
             action=Action.UPDATE,
             object_type="api_token",
             object_id=token.external_id,
+            patient_id=portal_patient_id(token.user),
             detail=f"token {token.prefix}... {token.name!r} of {token.user.username} revoked"
             + (f": {reason}" if reason else ""),
             clinic_id=token.user.clinic_id,
@@ -173,7 +182,8 @@ def api_tokens_revoke_all(*, user: User, revoked_by: Any, reason: str) -> int:
 def account_lockout_lift(*, user: User, lifted_by: Any) -> int:
     """Let ``user`` sign in again now: the lockout (``locked_until``, the failure count) and the failed sign-ins
     counted for the account's name (the ``login_account`` rate limit, which otherwise refuses the right password
-    until its window ends) are cleared; the number of counters cleared. The client addresses' own limits stay.
+    until its window ends) are cleared; the number of counters cleared. The client addresses' own limits stay. The
+    audit event names the patient whose portal login ``user`` is, if any.
     """
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
@@ -183,6 +193,7 @@ def account_lockout_lift(*, user: User, lifted_by: Any) -> int:
             action=Action.UPDATE,
             object_type="user",
             object_id=user.external_id,
+            patient_id=portal_patient_id(user),
             detail=f"sign-in lockout of {user.username} lifted; {cleared} failed sign-in counter(s) cleared",
         )
     user.refresh_from_db(fields=["failed_logins", "locked_until"])

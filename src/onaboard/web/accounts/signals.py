@@ -43,17 +43,26 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit_record(user=user, action=Action.LOGOUT, object_type="user", object_id=user.external_id, detail=detail)
 
 
+UNKNOWN_USER_NAME = "unknown user name"
+"""The detail of a failed sign-in under a name no account has, in place of the text typed: that may be a password
+typed into the name field. Audit-trail wording, in English as the whole record is (``EXPIRY_DETAIL``)."""
+
+
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    """The name tried (no password), and whether that account is now locked (LockoutBackend counts failures)."""
+    """The account tried (by its name, never the password) and whether it is now locked (LockoutBackend counts
+    failures); for a name no account has, ``UNKNOWN_USER_NAME`` instead of what was typed."""
     username = str(credentials.get("username", ""))[:150]
     account = User.objects.filter(username=username).only("locked_until", "external_id", "clinic_id").first()
     locked = account is not None and account.is_locked()
+    detail = f"{username} (account locked)" if locked else username
+    if account is None:  # not a name at all, perhaps: a password typed into the name field
+        detail = UNKNOWN_USER_NAME
     audit_record(
         user=None,
         action=Action.LOGIN_FAILED,
         object_type="user",
         object_id=account.external_id if account is not None else "",
-        detail=f"{username} (account locked)" if locked else username,
+        detail=detail,
         clinic_id=account.clinic_id if account is not None else None,  # its administrator reads it
     )

@@ -52,8 +52,8 @@ from onaboard.web.accounts.selectors import (
 )
 from onaboard.web.accounts.services import STAFF_ONLY, OtpCodeError
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
-from onaboard.web.common.addresses import client_address
+from onaboard.web.audit.services import audit_patient_read, audit_record
+from onaboard.web.common.addresses import rate_limit_address
 from onaboard.web.patients.access import Capability, own_patient, patient_for
 
 PASSWORD_CHANGED = _("Your password is changed. Any other browser signed in as you is now signed out.")
@@ -162,7 +162,7 @@ class SignInView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         account = account_subject(request.POST.get("username", ""))
         verdicts = (
-            rate_limit_hit("login_address", client_address(request)),
+            rate_limit_hit("login_address", rate_limit_address(request)),
             rate_limit_hit("login_account", account),
         )
         refused = [verdict for verdict in verdicts if not verdict.allowed]
@@ -359,7 +359,8 @@ def portal_close(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_portal_close(request: HttpRequest, external_id: UUID) -> HttpResponse:
-    """Clinical staff close a patient's portal account on their behalf, after the same confirmation step."""
+    """Clinical staff close a patient's portal account on their behalf, after the same confirmation step. The page
+    names the patient's record number, so showing it (again, after a refused post too) is an audited read."""
     patient = patient_for(request.user, external_id, need=Capability.EDIT_CLINICAL)
     form = PortalCloseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -370,4 +371,11 @@ def patient_portal_close(request: HttpRequest, external_id: UUID) -> HttpRespons
         else:
             messages.success(request, PORTAL_CLOSED_BY_STAFF)
             return redirect("patients:detail", external_id=patient.external_id)
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.external_id,
+        detail="portal account close form",
+    )
     return render(request, "accounts/portal_close.html", {"form": form, "patient": patient, "by_patient": False})

@@ -6,7 +6,8 @@ would see them). ``install`` wraps that one method, so every ModelAdmin of every
 to opt in; the audit event is written in the same transaction as the admin's own entry. Deletions are logged by
 the admin before the objects go, so the event can still name them.
 
-The event names the object by its public id where it has one (else its key), the patient it belongs to, and the
+The event names the object by its public id where it has one (else its key), the patient it belongs to (for an
+account, the patient whose portal login it is: a password set, Active unticked), and the
 changed field names from the admin's change message, never the values or the object's text (which can hold a
 patient's name).
 """
@@ -14,13 +15,14 @@ patient's name).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntryManager
 from django.contrib.auth import get_user_model
 from django.utils.text import capfirst
 
+from onaboard.web.accounts.selectors import portal_patient_ids
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import AuditEntry, audit_records
 
@@ -28,10 +30,16 @@ ADMIN_ACTIONS = {ADDITION: Action.CREATE, CHANGE: Action.UPDATE, DELETION: Actio
 VERBS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
 
-def _patient_id(obj: Any) -> Any:
-    """The public id of the patient ``obj`` is, or belongs to (through a ``patient`` foreign key), if any."""
+ACCOUNT = "accounts.User"
+
+
+def _patient_id(obj: Any, portal_patients: Mapping[Any, Any]) -> Any:
+    """The public id of the patient ``obj`` is, belongs to (through a ``patient`` foreign key), or, for an account,
+    whose portal login it is (``portal_patients``, by the account's key), if any."""
     if obj._meta.label == "patients.Patient":
         return obj.external_id
+    if obj._meta.label == ACCOUNT:
+        return portal_patients.get(obj.pk)
     patient = getattr(obj, "patient", None) if any(f.name == "patient" for f in obj._meta.fields) else None
     return getattr(patient, "external_id", None)
 
@@ -54,7 +62,7 @@ def _role_given(obj: Any, action_flag: int, fields: str) -> str:
     """For an account added, or whose role changed: the role it now has (which pages it opens; the one change that
     gives an account the clinical records), which the field names alone do not say. A role is not a person's text,
     so the trail may hold it."""
-    if obj._meta.label != "accounts.User":
+    if obj._meta.label != ACCOUNT:
         return ""
     role = capfirst(str(obj._meta.get_field("role").verbose_name))  # as the admin's change message names it
     if action_flag == ADDITION or (action_flag == CHANGE and role in fields.split(", ")):
@@ -66,6 +74,8 @@ def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: in
     """One audit event per object the admin added, changed or is about to delete."""
     user = get_user_model().objects.filter(pk=user_id).first()
     fields = _changed_fields(change_message)
+    objects = list(objects)
+    portal_patients = portal_patient_ids(obj for obj in objects if obj._meta.label == ACCOUNT)
     entries = []
     for obj in objects:
         label = obj._meta.label_lower
@@ -80,7 +90,7 @@ def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: in
                 action=ADMIN_ACTIONS[action_flag],
                 object_type=label,
                 object_id=object_id,
-                patient_id=_patient_id(obj),
+                patient_id=_patient_id(obj, portal_patients),
                 detail=detail,
             )
         )
