@@ -317,6 +317,27 @@ def test_imports_refuse_a_session_before_birth_and_a_birth_date_after_the_record
     assert charted.birth_date != timezone.localdate()
 
 
+def test_a_bundle_with_a_birth_date_after_today_is_refused_and_nothing_is_written(world, charted):
+    """A new patient, or a stored one, whose Bundle brings a birth date after today is refused at the birth date
+    (the details form refuses it; stored, the patient had no age, and the worklist and their page could not be
+    judged); no patient is created and the stored one keeps their birth date."""
+    from onaboard.web.interop.services import BIRTH_AFTER_TODAY
+    from onaboard.web.patients.models import Patient
+
+    today = timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    (record,) = read_bundle(patients_export(user=world.users["clinician"], patients=[charted]), today=today)
+    new = dataclasses.replace(record, key="", record_number="NEW-0001", birth_date=tomorrow)
+    for refused_record in (new, dataclasses.replace(record, birth_date=tomorrow)):
+        with pytest.raises(BundleInvalidError) as refused:
+            fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=[refused_record])
+        messages = [problem.message for problem in refused.value.problems]
+        assert any(message.endswith(BIRTH_AFTER_TODAY.format(birth=tomorrow, today=today)) for message in messages)
+    assert not Patient.objects.filter(record_number="NEW-0001").exists()
+    charted.refresh_from_db()
+    assert charted.birth_date < today
+
+
 def _exported(world, patient):
     """The patient's records as their own exported Bundle reads back."""
     document = patients_export(user=world.users["clinician"], patients=[patient])

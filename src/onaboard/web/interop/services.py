@@ -153,6 +153,8 @@ SESSION_PARTS = {
 }
 """What each part of a session is called in a refusal (the CSV's and the Bundle's words differ; these are the
 record's)."""
+BIRTH_AFTER_TODAY = gettext_noop("the birth date {birth} is after today ({today}): check the year")
+"""As the patient form refuses it: no age, and so no eligibility or safety screen, can be worked out from it."""
 ONE_OPEN_BOOKING = gettext_noop(
     "the import would leave the patient with more than one open booking ({days}): a patient has one, the next "
     "session's; cancel or move the booking first, or leave this row out"
@@ -733,9 +735,13 @@ def _as_imported(clinic: Clinic, stored: Patient | None, record: PatientRecord) 
     return patient
 
 
-def _patient_problems(stored: Patient | None, patient: Patient, record: PatientRecord) -> list[Refusal]:
+def _patient_problems(stored: Patient | None, patient: Patient, record: PatientRecord, today: dt.date) -> list[Refusal]:
+    """The patient's own fields by the details form's rules: a birth date after today (``BIRTH_AFTER_TODAY``) or,
+    for a stored patient, after the record's first dated entry, and the model's constraints."""
     problems: list[Refusal] = []
-    if stored is not None and record.birth_date != stored.birth_date:
+    if record.birth_date is not None and record.birth_date > today:
+        problems.append((record, "birth_date", gettext(BIRTH_AFTER_TODAY).format(birth=record.birth_date, today=today)))
+    elif stored is not None and record.birth_date != stored.birth_date:
         first = record_day_before_birth(stored, record.birth_date)  # the rule patient_update and the form apply
         if first is not None:
             message = gettext(BIRTH_AFTER_FIRST_RECORD).format(birth=record.birth_date, first=first)
@@ -1212,7 +1218,7 @@ def _record_problems(
         list(InjectionSession.objects.filter(patient=stored).prefetch_related("sites")) if stored is not None else []
     )
     problems = [
-        *_patient_problems(stored, patient, record),
+        *_patient_problems(stored, patient, record, today),
         *_history_problems(patient, record, today),
         *_diary_problems(patient, record),
         *_session_problems(
