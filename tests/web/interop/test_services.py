@@ -1111,6 +1111,47 @@ def test_a_session_imported_after_a_stop_needs_a_clinicians_override_reason(worl
     assert stored.check_reasons.startswith(f"stop_decision: Treatment stopped on {stop['decided_on']}")
 
 
+def test_a_session_imported_after_the_safety_answers_is_held_to_their_contraindication(world):
+    """A recorded session the sessions CSV adds on or after the day the safety answers were taken fails the screen's
+    contraindication check when they hold one (infection at the injection sites): refused without a reason, refused
+    with a nurse's (a clinician's override, as on the screen), recorded with a clinician's, storing the check. A
+    session before that day is not asked (the answers are not the ones that held then)."""
+    from onaboard.web.injections.selectors import CheckCode, check_title
+    from onaboard.web.injections.services import CLINICIAN_OVERRIDE_ONLY
+
+    patient = world.same_clinic_patient
+    today = timezone.localdate()
+    _recorded_on_screen(world, patient, today - dt.timedelta(days=200))
+    InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).delete()
+    patient.injection_site_infection = True
+    patient.safety_answered_on = today - dt.timedelta(days=100)
+    patient.save()
+    before, after = today - dt.timedelta(days=110), today - dt.timedelta(days=5)
+    plain = f"{SESSIONS_HEADER}\n{_preempt_row(patient, before)}\n{_preempt_row(patient, after)}\n"
+    with pytest.raises(DiaryCsvInvalidError) as refused:
+        _sessions_import(world, patient, plain)
+    ((line, column, message),) = [(p.line, p.column, p.message) for p in refused.value.problems]
+    assert (line, column) == (3, "date")
+    assert message.startswith(f"the session of {after} fails the {check_title(CheckCode.CONTRAINDICATION)} check")
+    reason = "Infection resolved on examination; treated"
+    reasoned = f"{SESSIONS_HEADER}\n{_preempt_row(patient, before)}\n{_preempt_row(patient, after, reason)}\n"
+    with pytest.raises(DiaryCsvInvalidError) as by_nurse:
+        table_csv_import(
+            user=world.users["nurse"],
+            clinic=world.clinic,
+            kind="sessions",
+            source=reasoned,
+            today=today,
+            patient=patient,
+        )
+    assert [(p.line, p.column, p.message) for p in by_nurse.value.problems] == [
+        (3, "override_reason", CLINICIAN_OVERRIDE_ONLY.format(checks=check_title(CheckCode.CONTRAINDICATION)))
+    ]
+    assert _sessions_import(world, patient, reasoned).lines() == ["sessions: 2 created, 0 updated, 0 unchanged"]
+    assert InjectionSession.objects.get(patient=patient, date=after).overridden_checks == "contraindication"
+    assert InjectionSession.objects.get(patient=patient, date=before).overridden_checks == ""
+
+
 def test_a_past_session_imported_for_a_patient_whose_request_was_denied_needs_no_approval(world):
     """The sessions import asks no prior authorisation of the sessions it adds (the screen does): a session given
     elsewhere is restored under whatever approval held then, which this clinic may never have recorded. A patient

@@ -695,6 +695,11 @@ def _contraindication_question(code: FindingCode) -> str:
     return str(name) if name is not None else code.value.replace("_", " ")
 
 
+def contraindication_check(patient: Patient, *, on: dt.date) -> CheckResult:
+    """The safety screen's contraindication check on ``on``, as the session screen runs it (``session_checks``)."""
+    return _contraindication_result(patient_safety_screen(patient, on=on))
+
+
 def _contraindication_result(screen: SafetyScreen) -> CheckResult:
     """The safety screen as a check: failed on a contraindication; "not answered" (neither passed nor failed, so
     no override is needed) while a contraindication question was never answered; else passed, with caution unless

@@ -85,6 +85,7 @@ from onaboard.web.injections.selectors import (
     CLINICIAN_OVERRIDES,
     CheckCode,
     CheckResult,
+    contraindication_check,
     cycle_check_results,
     eligibility_checks,
     other_toxin_doses,
@@ -866,7 +867,7 @@ def _session_problems(
     stopped = stopped_decision(patient, today) if patient.pk is not None else None
     problems += _booking_problems(records, matches, stored, today, stopped_on=stopped and stopped.decided_on)
     may_decide = can(user, Capability.DECIDE_TREATMENT)
-    for index, failed in _session_check_failures(records, matches, stored, other_toxins, patient).items():
+    for index, failed in _session_check_failures(records, matches, stored, other_toxins, patient, today).items():
         record = records[index]
         # asked before the reason, as on the session screen: a reason the import would refuse is not asked for
         if not may_decide and (clinician_only := [check for check in failed if check.code in CLINICIAN_OVERRIDES]):
@@ -902,13 +903,17 @@ def _session_check_failures(
     stored: Sequence[InjectionSession],
     other_toxins: Sequence[ToxinDose],
     patient: Patient,
+    today: dt.date,
 ) -> dict[int, tuple[CheckResult, ...]]:
     """The checks the session screen runs before recording (``session_checks``: its 12-week and cumulative-dose
     ``cycle_check_results``, the engine's ``session_cycle_checks``, and the pathway's ``eligibility_checks``: a
     decision to stop on record on the session's day, the BOTOX label criteria not met before the patient's first
-    session) that each recorded session the import adds fails, by its place in ``records``. The safety screen is
-    not asked: its answers are the patient's now, not on the day of a session given in the past. The pathway's
-    checks read the stored record (a patient the import creates has none yet).
+    session) that each recorded session the import adds fails, by its place in ``records``. The safety screen's
+    contraindication check (``contraindication_check``) is asked of a session on or after the day the stored
+    answers were taken (``Patient.safety_answered_on``; today when that day is not known): they held on its day, and
+    an import must not record past a contraindication the screen would stop. An earlier session is not asked: the
+    answers are the patient's now, not on the day of a session given before them. The pathway's checks read the
+    stored record (a patient the import creates has none yet).
 
     A session already recorded here is not checked again (it was when it was recorded, and the import does not
     change it). The sessions added are checked as if recorded on the screen one after the other in date order: each
@@ -938,6 +943,9 @@ def _session_check_failures(
             first = not any(day < record.date for day, _units in history)
             _, eligibility = eligibility_checks(session_warnings(patient, day=record.date))
             failed += tuple(check for check in eligibility if first or check.code is not CheckCode.LABEL_NOT_MET)
+            if record.date >= (patient.safety_answered_on or today):
+                contraindication = contraindication_check(patient, on=record.date)
+                failed += (contraindication,) if contraindication.failed else ()
         if failed:
             failures[index] = failed
         history.append((record.date, record.total_units))
@@ -1438,7 +1446,7 @@ def _sessions(
     if problems:  # the callers asked first; this keeps the rule for any other caller
         raise SessionsRefusedError([(record.date, message) for record, _, message in problems])
     matches = _session_matches(records, stored, view)
-    failures = _session_check_failures(records, matches, stored, toxins, patient)
+    failures = _session_check_failures(records, matches, stored, toxins, patient, today or timezone.localdate())
     updated: list[int] = []
     for index, (record, match) in enumerate(zip(records, matches, strict=True)):
         if match is not None and operator.eq(*_compared(view, match, record)):
