@@ -370,15 +370,48 @@ def test_a_clinic_feed_fetch_is_in_each_listed_patients_trail(world, charted, cl
     assert [event.object_type for event in fetched if not event.patient_id] == ["calendar_feed"]
 
 
-def test_a_booking_on_the_calendars_last_day_is_in_the_feed(world, charted, client):
-    """A booking on 9999-12-31 (moved there by mistake, or imported) is an all-day event without DTEND, which RFC
-    5545 reads as that one day, instead of an end date the calendar does not have (a server error)."""
-    InjectionSession.objects.filter(patient=charted, status=SessionStatus.BOOKED).update(date=dt.date.max)
+def test_a_head_request_gets_the_feeds_headers_without_content_or_audit(world, charted, client):
+    """A calendar app's HEAD is answered (not 405) with the GET's type and length and no content; nothing left,
+    so neither the trail nor the feed's last fetch records it. A revoked feed's HEAD is 404."""
+    client.force_login(world.users["patient"])
+    address = _feed_address(client.post(reverse("interop:my_data"), {"action": "feed_create"}))
+    before = AuditEvent.objects.count()
+    head = Client().head(address)
+    assert (head.status_code, head["Content-Type"], head.content) == (200, "text/calendar; charset=utf-8", b"")
+    assert AuditEvent.objects.count() == before
+    assert CalendarFeed.objects.get(owner=world.users["patient"]).last_used is None
+    assert head["Content-Length"] == str(len(Client().get(address).content))
+    feed = CalendarFeed.objects.get(owner=world.users["patient"])
+    client.post(reverse("interop:my_data"), {"action": "feed_revoke", "feed": str(feed.external_id)})
+    assert Client().head(address).status_code == 404
+
+
+def test_the_staff_help_on_a_patients_feed_says_what_its_events_hold(world, charted, client):
+    """The help beside a patient's feed on the staff exchange page quotes the title its events have and names the
+    clinic as their place; the feed holds no record number, and the help says so and that it is the patient's."""
     client.force_login(world.users["clinician"])
-    address = _feed_address(client.post(reverse("interop:calendar"), {"action": "feed_create"}))
-    (event,) = Calendar.from_ical(Client().get(address).content).walk("VEVENT")
-    assert event["dtstart"].dt == dt.date.max
-    assert "dtend" not in event
+    response = client.post(reverse("interop:patient", args=[charted.external_id]), {"action": "feed_create"})
+    page = response.content.decode()
+    feed_text = Client().get(_feed_address(response)).content
+    (event,) = Calendar.from_ical(feed_text).walk("VEVENT")
+    assert f"titled “{event['summary']}” with the clinic as its place" in page
+    assert str(event["location"]) == world.clinic.name
+    assert charted.record_number not in feed_text.decode()
+    assert "no name and no record number" in page
+    assert "for the patient" in page
+
+
+def test_the_clinic_feed_page_says_the_record_number_leaves_for_the_calendar_service(world, client):
+    """The clinic feed's help says the record number identifies the patient and goes, with the date and treatment,
+    to whichever calendar service subscribes, asks for a calendar the clinic's data-protection rules allow, and
+    gives the feed's window; it no longer suggests the feed is anonymous."""
+    client.force_login(world.users["clinician"])
+    page = client.get(reverse("interop:calendar")).content.decode()
+    assert "The record number identifies the patient" in page
+    assert "the date and the treatment are copied to the servers of whichever calendar service subscribes" in page
+    assert "data-protection rules allow" in page
+    assert "from 90 days ago to 2 years ahead" in page
+    assert "never the name" not in page
 
 
 def test_a_made_up_feed_address_is_404(db):

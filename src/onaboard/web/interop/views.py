@@ -19,12 +19,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from onaboard.interop.fhir import bundle_json
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.services import audit_patient_read
-from onaboard.web.interop.calendar import feed_calendar, feed_create, feed_for, feed_revoke, feeds_of
+from onaboard.web.injections.services import BOOKING_HORIZON_YEARS
+from onaboard.web.interop.calendar import (
+    FEED_PAST_DAYS,
+    feed_calendar,
+    feed_calendar_size,
+    feed_create,
+    feed_for,
+    feed_revoke,
+    feeds_of,
+)
 from onaboard.web.interop.forms import DiaryUploadForm
 from onaboard.web.interop.models import CalendarFeed
 from onaboard.web.interop.outcome import FHIR_JSON
@@ -237,15 +246,29 @@ def clinician_calendar(request: HttpRequest) -> HttpResponse:
     new_feed = _feed_action(request, None) if request.method == "POST" else None
     if request.method == "POST" and new_feed is None:
         return redirect("interop:calendar")
-    return render(request, "interop/calendar_feeds.html", {"feeds": feeds_of(request.user, None), "new_feed": new_feed})
+    return render(
+        request,
+        "interop/calendar_feeds.html",
+        {
+            "feeds": feeds_of(request.user, None),
+            "new_feed": new_feed,
+            "past_days": FEED_PAST_DAYS,
+            "horizon_years": BOOKING_HORIZON_YEARS,
+        },
+    )
 
 
-@require_GET
+@require_safe
 def feed(request: HttpRequest, secret: str) -> HttpResponse:
-    """The iCalendar feed behind a secret address (no sign-in: calendar apps cannot); 404 once revoked."""
+    """The iCalendar feed behind a secret address (no sign-in: calendar apps cannot); 404 once revoked. A HEAD
+    request (a calendar app checking the address) gets the GET's headers and no content, so nothing is audited."""
     found = feed_for(secret)
     if found is None:
         raise Http404
-    response = HttpResponse(feed_calendar(found), content_type="text/calendar; charset=utf-8")
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="text/calendar; charset=utf-8")
+        response["Content-Length"] = str(feed_calendar_size(found))
+    else:
+        response = HttpResponse(feed_calendar(found), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
