@@ -345,13 +345,26 @@ def test_a_document_prepared_by_non_clinical_staff_leaves_the_attestation_for_th
     assert f"Prepared by {name}, for the treating clinician to sign." in text
 
 
-@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.NURSE])
-def test_a_document_printed_by_a_clinician_carries_their_name_on_the_attestation_line(world, treated, role):
-    """A clinician or nurse printing a letter signs its attestation line by name."""
-    _, text = _text(world, treated.patient, treated.today, DocumentKind.CONTINUATION, role=role)
-    name = _name(world.users[role])
+@pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION])
+def test_a_letter_printed_by_a_clinician_carries_their_name_on_the_attestation_line(world, treated, kind):
+    """A clinician (who may decide treatment) printing a letter signs its treating clinician's line by name."""
+    _, text = _text(world, treated.patient, treated.today, kind, role="clinician")
+    name = _name(world.users["clinician"])
     assert f"{name} Name Signature Date Treating clinician, North Headache Clinic" in text
     assert "Prepared by" not in text
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.PRIOR_AUTH, DocumentKind.CONTINUATION])
+def test_a_letter_printed_by_a_nurse_is_prepared_by_them_for_the_treating_clinician_to_sign(world, treated, kind):
+    """A nurse may print a letter but is not named as the treating clinician (a nurse's account does not say whether
+    they prescribe: no Capability.DECIDE_TREATMENT): the name line is left blank and the nurse is named as having
+    prepared it, as billing staff are."""
+    assert not can(world.users["nurse"], Capability.DECIDE_TREATMENT)
+    _, text = _text(world, treated.patient, treated.today, kind, role="nurse")
+    name = _name(world.users["nurse"])
+    assert "clinical record. Name Signature Date Treating clinician, North Headache Clinic" in text
+    assert f"{name} Name Signature Date" not in text
+    assert f"Prepared by {name}, for the treating clinician to sign." in text
 
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.NURSE, Role.BILLING, Role.ADMIN])
@@ -466,11 +479,13 @@ def test_the_prior_authorisation_letter_names_a_fixed_site_its_plan_did_not_give
 
 def test_the_prior_authorisation_letter_never_requests_a_partial_session_as_the_paradigm(world, treated):
     """When the last session left a right trapezius site out (150 U at 30 sites: the patient fainted), the letter
-    requests the PREEMPT paradigm it was meant to be, 155 U in 31 sites, and never calls 150 U the paradigm."""
+    requests the PREEMPT paradigm it was meant to be, 155 U in 31 sites, and never calls 150 U the paradigm (150 U is
+    only what that session gave, in the sessions already given)."""
     last = treated.sessions[-1]
     last.sites.filter(muscle="trapezius", side="right").order_by("pk").last().delete()
     text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
-    assert "150 U" not in text
+    assert text.count("150 U") == 1
+    assert f"{last.date.day} {last.date:%b %Y} (150 U)" in text
     assert "155 U in 31 intramuscular sites (PREEMPT paradigm, 5 U in 0.1 mL per site)" in text
 
 
@@ -1438,3 +1453,186 @@ def test_the_after_care_sheet_gives_no_date_while_the_stop_held_back_by_the_base
     InjectionSession.objects.filter(patient=treated.patient, status=SessionStatus.BOOKED).delete()  # its booking
     _, text = _text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY, session_id=last.external_id)
     assert "your next one can be from" in text
+
+
+def _day(day) -> str:
+    """A date as the documents' short form prints it ("16 May 2026")."""
+    return f"{day.day} {day:%b %Y}"
+
+
+@pytest.mark.parametrize("policy_id", [POLICY, "nice-ta260"])
+def test_the_prior_authorisation_letter_of_a_treated_patient_gives_the_sessions_and_week_24(world, treated, policy_id):
+    """A request letter printed after treatment began says so: in its opening, with the sessions given (day and
+    units) and week 24's result as the continuation letter words it (the letter spoke only of the baseline before
+    treatment); printed the day before the first session, it says nothing of treatment given."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id=policy_id)
+    assert "The patient has already had 3 treatment sessions with onabotulinumtoxinA (set out below)." in text
+    assert "Treatment already given" in text
+    sessions = ", ".join(f"{_day(s.date)} (155 U)" for s in treated.sessions)
+    assert f"Sessions: {sessions}" in text
+    assert "Headache days: 18 at baseline, 8 at week 24: a change of -55.6 %." in text
+    assert "The treating clinician's decision" not in text  # none recorded
+    before = _html_text(
+        world, treated.patient, treated.day0 - timedelta(days=1), DocumentKind.PRIOR_AUTH, policy_id=policy_id
+    )
+    assert "Treatment already given" not in before
+    assert "treatment session" not in before
+
+
+@pytest.mark.parametrize(("policy_id", "ask"), [(POLICY, "We ask for approval"), ("nice-ta260", "We ask for funding")])
+def test_the_prior_authorisation_letter_after_a_stop_opens_with_it(world, treated, policy_id, ask):
+    """After a decision to stop (demo patient 11), the request letter opens with the stop and says the request goes
+    against it, as the continuation letter does, instead of asking "as recommended by" the policy; the decision is
+    given with who made it and why (the clinician still decides whether to send it)."""
+    _decide(world, treated, "stop", "No benefit after three cycles")
+    day = _day(treated.today - timedelta(days=3))
+    name = _name(world.users["clinician"])
+    _, text = _text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id=policy_id)
+    assert (
+        f"The patient has had 3 treatment sessions with onabotulinumtoxinA. Treatment was stopped on {day}: this "
+        "request goes against that recorded decision (set out below)."
+    ) in text
+    assert ask not in text
+    assert "as recommended by" not in text
+    assert f"Treatment was stopped on {day} by {name}. The reason given: No benefit after three cycles" in text
+    assert "This request for further treatment goes against that recorded decision." in text
+
+
+def test_the_prior_authorisation_letter_gives_a_decision_to_continue(world, treated):
+    """A decision to continue is in the request letter of a treated patient too, and the letter asks as usual."""
+    _decide(world, treated, "continue", "Fewer severe days")
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+    assert (
+        f"{_name(world.users['clinician'])} decided to continue treatment. The reason given: Fewer severe days" in text
+    )
+    assert "goes against that recorded decision" not in text
+    assert "We ask for approval of onabotulinumtoxinA" in text
+
+
+def test_a_reprinted_procedure_note_keeps_the_code_of_the_request_made_before_its_session(world, treated):
+    """A request recorded after a session (another initial request, G43.709, sent between sessions 1 and 2) does not
+    change the code of the first session's note, which carries the approval covering its day (G43.719); nor the
+    second's, given while that approval still covered it; the third's, given after the new request with no
+    continuation request, borrows the latest code made by then. The note used to print the newest request's code;
+    a session before any request still carries the latest request's code."""
+    PriorAuthorisation.objects.create(
+        patient=treated.patient,
+        stage="initial",
+        policy_id=POLICY,
+        diagnosis_code="G43.709",
+        requested_on=treated.sessions[0].date + timedelta(days=30),
+    )
+    for index, code, other in ((0, "G43.719", "G43.709"), (1, "G43.719", "G43.709"), (2, "G43.709", "G43.719")):
+        codes = _procedure_codes(world, treated, index)
+        assert code in codes, index
+        assert other not in codes, index
+    # no request made by the session's day (a retroactive request): the latest, not "code not recorded"
+    PriorAuthorisation.objects.filter(patient=treated.patient, diagnosis_code="G43.709").delete()
+    PriorAuthorisation.objects.filter(patient=treated.patient).update(
+        requested_on=treated.today, decided_on=None, approved_from=None
+    )
+    assert "G43.719" in _procedure_codes(world, treated, 0)
+
+
+def _portal_login(world, treated):
+    """A patient's login linked to the treated patient's record, active, the portal open."""
+    from tests.web.factories import UserFactory
+
+    user = UserFactory(username="sam-portal", role=Role.PATIENT, clinic=world.clinic)
+    treated.patient.user = user
+    treated.patient.save()
+    return user
+
+
+PORTAL_REPORT = "use “Report a side effect” in your onaboard patient account"
+
+
+def test_the_after_care_sheet_sends_the_patient_to_the_portal_only_while_they_can_sign_in(world, treated):
+    """The sheet tells a patient to report side effects in the portal only while their portal login works: not once
+    the portal is closed (the record kept, the login ended), nor with the login inactive, nor without a login."""
+    from django.utils import timezone
+
+    def sheet() -> str:
+        treated.patient.refresh_from_db()
+        return _html_text(world, treated.patient, treated.today, DocumentKind.PATIENT_SUMMARY)
+
+    assert PORTAL_REPORT not in sheet()
+    assert "To report a side effect, call the clinic." in sheet()
+    user = _portal_login(world, treated)
+    assert PORTAL_REPORT in sheet()
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    assert PORTAL_REPORT not in sheet()
+    type(user).objects.filter(pk=user.pk).update(is_active=True)
+    type(treated.patient).objects.filter(pk=treated.patient.pk).update(portal_closed=timezone.now())
+    text = sheet()
+    assert PORTAL_REPORT not in text
+    assert "To report a side effect, call the clinic." in text
+
+
+def test_the_procedure_note_and_the_continuation_letter_give_the_clinicians_grade_of_a_side_effect(world, treated):
+    """A side effect the patient reported as severe and the clinician graded mild is mild on both documents; one not
+    yet graded is given as the patient reported it, marked so (the note printed the patient's severity alone)."""
+    from onaboard.web.injections.models import Severity, SideEffect
+
+    SideEffect.objects.filter(patient=treated.patient).update(severity=Severity.SEVERE, clinician_grade=Severity.MILD)
+    session = treated.sessions[0]
+    note = _html_text(
+        world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=session.external_id
+    ).lower()
+    letter = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION).lower()
+    assert "neck pain, mild" in note
+    assert "neck pain mild " in letter
+    for text in (note, letter):
+        assert "severe" not in text
+    SideEffect.objects.filter(patient=treated.patient).update(clinician_grade="")
+    note = _html_text(
+        world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=session.external_id
+    ).lower()
+    assert "neck pain, severe (as reported)" in note
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.CONTINUATION, DocumentKind.PRIOR_AUTH])
+def test_the_letters_give_each_sessions_units_from_its_sites_and_flag_a_stored_figure_that_disagrees(
+    world, treated, kind
+):
+    """A session whose stored units (100) disagree with its recorded sites (155) is listed with the sites' 155 U,
+    the figure its procedure note and claim lines give, and the disagreement is flagged as on the note; a session
+    stored without its sites is listed by its stored figure."""
+    first, second = treated.sessions[0], treated.sessions[1]
+    InjectionSession.objects.filter(pk=first.pk).update(total_units=100)
+    second.sites.all().delete()
+    InjectionSession.objects.filter(pk=second.pk).update(total_units=150)
+    text = _html_text(world, treated.patient, treated.today, kind, policy_id=POLICY)
+    assert f"{_day(first.date)} (155 U), {_day(second.date)} (150 U)" in text
+    assert f"{_day(first.date)} (100 U)" not in text
+    assert "Check the sessions' records before sending" in text
+    assert f"{_day(first.date)}: units given: 100 stored, 155 from the sites" in text
+    assert "This letter follows the sites." in text
+
+
+def test_the_procedure_note_gives_the_labels_reconstitution_not_a_recorded_one(world, treated):
+    """No diluent is recorded with a session: the note gives the label's reconstitution for the recorded vial size
+    as such, not as "Reconstituted with", above the attestation that the note is taken from the record."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PROCEDURE)
+    assert "Reconstituted with" not in text
+    assert (
+        "The label's reconstitution for a 200 U vial: 4.0 mL preservative-free 0.9 % saline (5 U per 0.1 mL); the "
+        "diluent used is not recorded with the session."
+    ) in text
+
+
+def test_the_procedure_note_of_a_patient_under_a_national_guideline_carries_no_us_claim_codes(world, treated):
+    """Under NICE TA260 (a guideline: an NHS patient) the procedure note carries no ICD-10-CM, CPT or HCPCS code nor
+    JW/JZ modifier, as the letters under it carry none; under a US payer's policy they stay."""
+    session = treated.sessions[0]
+    us_only = ("ICD-10-CM", "64615", "J0585", "JW", "G43.719", "Codes")
+    payer = _html_text(world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=session.external_id)
+    for code in us_only:
+        assert code in payer, code
+    PatientInsurance.objects.filter(patient=treated.patient).update(policy_id="nice-ta260", payer="NHS")
+    PriorAuthorisation.objects.filter(patient=treated.patient).update(policy_id="nice-ta260")
+    nhs = _html_text(world, treated.patient, treated.today, DocumentKind.PROCEDURE, session_id=session.external_id)
+    for code in us_only:
+        assert code not in nhs, code
+    assert "Units discarded 45 U" in nhs
+    assert "Chronic migraine" in nhs

@@ -34,6 +34,9 @@ from onaboard.clinical import (
     CriterionOutcome,
     InjectionPlan,
     Muscle,
+    Outcomes,
+    PlanError,
+    PolicyKind,
     Side,
     Stage,
     age_in_years,
@@ -41,7 +44,7 @@ from onaboard.clinical import (
 )
 from onaboard.clinical.coverage import stage_due
 from onaboard.policies import shipped_policies
-from onaboard.web.accounts.models import CLINICAL_ROLES
+from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 from onaboard.web.common.charts import SessionMark, headache_days_chart
@@ -226,14 +229,16 @@ class NotMet:
 class LetterWarning:
     """A letter whose own evaluation is not approvable (``letter_evaluation``): the pages offer it with this beside
     it, the policy, the stage, each criterion not met and each the record lacks the information to judge, so nobody
-    sends it believing the criteria are met. The letter says so too; whether to send it is the clinician's decision.
+    sends it believing the criteria are met. The letter says so too, in its opening (the criteria not met and those
+    the record cannot judge); whether to send it is the clinician's decision.
 
     A continuation letter before the policy's ``after_cycles`` sessions are given (``stage_due`` is initial) is not
     due yet rather than refused: ``due_after`` is then that number of cycles and ``given`` the sessions given.
 
     A letter for a patient whose latest treatment decision is to stop carries that decision (``stopped``), whether
-    or not its criteria are met: it asks for approval of treatment the clinic's record says has stopped.
-    ``not_met`` is then empty when the criteria are met."""
+    or not its criteria are met: it asks for approval of treatment the clinic's record says has stopped. Both
+    letters open with that stop and give the decision (``_treatment_given``). ``not_met`` is then empty when the
+    criteria are met."""
 
     policy_title: str
     stage: Stage
@@ -329,19 +334,31 @@ def _diagnosis(request: PriorAuthorisation | None) -> tuple[str, str] | None:
     return request.diagnosis_code, ICD10_CHRONIC_MIGRAINE.get(request.diagnosis_code, "")
 
 
-def diagnosis_request(patient: Patient, stage: Stage, *, policy_id: str | None) -> PriorAuthorisation | None:
+def diagnosis_request(
+    patient: Patient, stage: Stage, *, policy_id: str | None, on: dt.date | None = None
+) -> PriorAuthorisation | None:
     """The request whose ICD-10-CM code a claim for ``stage`` carries: the stage's own request (``stage_request``)
     when it carries a code, else the latest request under the same policy, of any stage, that does (under any
     policy when ``policy_id`` is None, as ``stage_request``). The diagnosis does not change between stages, and a
     claim without one is rejected: the third session's note, before any continuation request is recorded, carries
     the initial request's code. A request to another payer is never borrowed. ``stage_request`` itself keeps its
-    meaning: the attestations a stage's criteria read."""
-    request = stage_request(patient, stage, policy_id=policy_id)
-    if request is not None and request.diagnosis_code:
+    meaning: the attestations a stage's criteria read.
+
+    ``on``, a session's day (its procedure note): the requests as they stood for that session (``stage_request``'s
+    ``on``), a code borrowed from another stage only from a request made on or before that day too; a request
+    recorded after the session is read only when none made by then carries a code."""
+    request = stage_request(patient, stage, policy_id=policy_id, on=on)
+    if request is not None and request.diagnosis_code and (on is None or request.requested_on <= on):
         return request
     others = PriorAuthorisation.objects.filter(patient=patient).exclude(diagnosis_code="")
     if policy_id is not None:
         others = others.filter(policy_id=policy_id)
+    if on is not None:
+        earlier = others.filter(requested_on__lte=on).first()
+        if earlier is not None:
+            return earlier
+        if request is not None and request.diagnosis_code:
+            return request
     return others.first() or request  # newest first (the model's ordering), as stage_request reads
 
 
@@ -353,10 +370,12 @@ def _signer(user: Any) -> str:
 
 def _signature(user: Any) -> dict[str, str]:
     """The attestation's name line and "prepared by" (``coverage/pdf/_signature.html``) of a letter printed by
-    ``user``: a clinician or nurse signs it by name; anyone else prepared it, the line left for the treating
-    clinician to fill."""
+    ``user``: the name line is the treating clinician's, so only a user who may decide treatment
+    (``Capability.DECIDE_TREATMENT``, a prescribing decision) signs it by name; anyone else prepared it (a nurse,
+    whose account does not say whether they prescribe, billing staff, an administrator), the line left for the
+    treating clinician to fill."""
     signer = _signer(user)
-    clinician = getattr(user, "role", None) in CLINICAL_ROLES
+    clinician = can(user, Capability.DECIDE_TREATMENT)
     return {"sign_name": signer if clinician else "", "prepared_by": "" if clinician else signer}
 
 
@@ -407,7 +426,51 @@ def _session_marks(facts: PatientFacts) -> list[SessionMark]:
     return [SessionMark(session.date, True) for session in facts.recorded]
 
 
+def _treatment_given(facts: PatientFacts, policy: CoveragePolicy) -> dict[str, Any]:
+    """What both letters say of the treatment already given: each recorded session with the units its sites give
+    (``sessions_given``, the stored figures that disagree listed), and the latest decision to continue or stop on
+    or before the letter's day (``latest_decision``). A letter for a patient whose latest decision is to stop opens
+    with it (``LetterWarning.stopped``): it asks for treatment the record says has stopped; the clinician decides
+    whether to send it."""
+    decision = latest_decision(facts.patient, facts.today)
+    given = sessions_given(facts.recorded)
+    return {
+        "sessions": facts.recorded,
+        "sessions_given": given,
+        "sessions_disagreeing": [row for row in given if row.disagreements],
+        "decision": decision,
+        "stopped": decision is not None and decision.decision is Decision.STOP,
+        # a "continue" made against NICE TA260's stop (saw_stop: the verdict stop, or the return to episodic
+        # migraine held while the verdict waited for a complete baseline) says so only in the letter that judges by
+        # NICE TA260, as the letter gives its verdict only there
+        "against_nice": (
+            decision is not None
+            and decision.decision is Decision.CONTINUE
+            and decision.saw_stop
+            and policy.id == NICE_TA260_POLICY
+        ),
+    }
+
+
+def _week24_context(outcomes: Outcomes) -> dict[str, Any]:
+    """Week 24's result as the letters word it (``coverage/pdf/_week24_result.html``): the period compared and
+    where it stands, whether or not the diary reaches it."""
+    return {
+        "outcomes": outcomes,
+        "min_recorded_days": MIN_RECORDED_DAYS,
+        "week24": next((c for c in outcomes.periods if c.period.index == WEEK24_PERIOD), None),
+        "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
+        "week24_period": WEEK24_PERIOD,
+        # week 24's period whether or not the diary reaches it: the days recorded in it, where it stands
+        "week24_days": week24_period(outcomes),
+    }
+
+
 def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:
+    """The prior-authorisation (or, under a guideline, funding) letter. Its diary and criteria are the eligibility
+    assessment's: before treatment, today's; after it, the day before the first session. A patient already treated
+    gets the sessions given, week 24's result when the diary has it, and the latest decision (``_treatment_given``):
+    the letter does not ask as if treatment had not started, nor, after a stop, as if it were going on."""
     policy = chosen_policy(facts.patient, policy_id)
     view = letter_evaluation(facts, DocumentKind.PRIOR_AUTH, policy)
     # The engine's order (index 1 the most recent first), the order its reasons under the table count them in; the
@@ -417,9 +480,14 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
     request = stage_request(facts.patient, view.evaluation.stage, policy_id=policy.id)  # the one its criteria read
     safety = patient_safety_screen(facts.patient, on=day)
     assessment = facts.assessment
+    outcomes = facts.outcomes
     return {
         **_common(facts, user),
+        **_treatment_given(facts, policy),
+        # the week-24 result of the treatment already given, in the continuation letter's words
+        **(_week24_context(outcomes) if outcomes is not None else {}),
         "policy": policy,
+        "guideline": is_guideline(policy),
         "evaluation": view.evaluation,
         "assumptions": view.assumptions,
         "assessment": facts.assessment,
@@ -483,25 +551,18 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
     policy = chosen_policy(facts.patient, policy_id)
     view = letter_evaluation(facts, DocumentKind.CONTINUATION, policy)
     outcomes = facts.outcomes
-    week24 = next((c for c in outcomes.periods if c.period.index == WEEK24_PERIOD), None)
     periods = [outcomes.baseline, *(c.period for c in outcomes.listed if not c.period.missing)]
     request = stage_request(facts.patient, view.evaluation.stage, policy_id=policy.id)  # the one its criteria read
     clinical = sees_clinical_notes(user)
-    decision = latest_decision(facts.patient, facts.today)
     return {
         **_common(facts, user),
         "policy": policy,
+        "guideline": is_guideline(policy),
         "evaluation": view.evaluation,
         "assumptions": view.assumptions,
-        "outcomes": outcomes,
         "nice_label": verdict_label(outcomes.nice_ta260.verdict),
         "show_nice": policy.id == NICE_TA260_POLICY,
-        "min_recorded_days": MIN_RECORDED_DAYS,
-        "week24": week24,
-        "week24_number": WEEK24_PERIOD * WEEKS_PER_PERIOD,
-        "week24_period": WEEK24_PERIOD,
-        # week 24's period whether or not the diary reaches it: the days recorded in it, where it stands
-        "week24_days": week24_period(outcomes),
+        **_week24_context(outcomes),  # the outcomes, and week 24's period whether or not the diary reaches it
         "chart": headache_days_chart(
             periods, _session_marks(facts), title=_period_chart_title(), html_id="cont-chart", today=facts.today
         ),
@@ -514,7 +575,6 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         )
         if clinical
         else [],
-        "sessions": facts.recorded,
         # the plan asked for, as in the prior-authorisation letter: the next session's (PatientFacts.plan)
         "plan": facts.plan,
         "plan_departures": label_dose_departures(facts.plan),
@@ -527,17 +587,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
         "information_missing": view.evaluation.status is CoverageStatus.INFORMATION_MISSING,
         "criteria_missing": [item.name for item in criteria_missing(view.evaluation)],
-        "decision": decision,
-        "stopped": decision is not None and decision.decision is Decision.STOP,
-        # a "continue" made against NICE TA260's stop (saw_stop: the verdict stop, or the return to episodic
-        # migraine held while the verdict waited for a complete baseline) says so only in the letter that judges by
-        # NICE TA260, as the letter gives its verdict only there
-        "against_nice": (
-            decision is not None
-            and decision.decision is Decision.CONTINUE
-            and decision.saw_stop
-            and policy.id == NICE_TA260_POLICY
-        ),
+        **_treatment_given(facts, policy),
     }
 
 
@@ -595,17 +645,57 @@ def stored_disagreements(session: InjectionSession, plan: InjectionPlan) -> list
     ]
 
 
+def _insured_policy(patient: Patient) -> tuple[str | None, CoveragePolicy | None]:
+    """The id of the patient's insurance's policy and that policy when it is shipped (None, None without
+    insurance): what a procedure note, written for no policy of its own, is claimed under."""
+    insurance = insurance_of(patient)
+    policy_id = insurance.policy_id if insurance is not None else None
+    return policy_id, shipped_policies().get(policy_id) if policy_id is not None else None
+
+
+def is_guideline(policy: CoveragePolicy | None) -> bool:
+    """Whether ``policy`` is a national guideline (NICE TA260): whoever funds treatment under it reads no US claim
+    codes (ICD-10-CM, CPT, HCPCS and their modifiers), so no document written under it prints them."""
+    return policy is not None and policy.kind is PolicyKind.GUIDELINE
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGiven:
+    """A recorded session as the letters list it: its day and the units given, the sites' total when its sites are
+    recorded (the figure its procedure note and claim lines give), else the figure stored with it; and the stored
+    figures that disagree with its sites (``stored_disagreements``), which the letter lists as the note does."""
+
+    session: InjectionSession
+    units: int | None
+    disagreements: tuple[StoredFigure, ...] = ()
+
+
+def sessions_given(sessions: Iterable[InjectionSession]) -> list[SessionGiven]:
+    """``sessions`` as the letters list them (``SessionGiven``); a session whose sites the engine refuses as a plan
+    (``PlanError``) is listed by its stored figure, as one without sites."""
+    rows = []
+    for session in sessions:
+        try:
+            plan = session_plan(session)
+        except PlanError:
+            plan = None
+        if plan is None:
+            rows.append(SessionGiven(session, session.total_units))
+        else:
+            rows.append(SessionGiven(session, plan.total_units, tuple(stored_disagreements(session, plan))))
+    return rows
+
+
 def _session_request(facts: PatientFacts, session: InjectionSession) -> PriorAuthorisation | None:
     """The request whose diagnosis code the claim for ``session`` carries (``diagnosis_request``): the one of the
     stage due when the session was given, the engine's ``stage_due`` for the sessions before it under the
     insurance's policy (under a policy judging continuation after 2 cycles, the second session still falls under the
     initial approval), else the latest under that policy carrying a code, to that policy's payer (without insurance:
-    to any)."""
-    insurance = insurance_of(facts.patient)
-    policy_id = insurance.policy_id if insurance is not None else None
-    policy = shipped_policies().get(policy_id) if policy_id is not None else None
+    to any). Each as it stood on the session's day: made on or before it, the approval covering it first
+    (``diagnosis_request``'s ``on``), so a request recorded later does not change a reprinted note's code."""
+    policy_id, policy = _insured_policy(facts.patient)
     stage = stage_due(policy, list(facts.recorded).index(session))
-    return diagnosis_request(facts.patient, stage, policy_id=policy_id)
+    return diagnosis_request(facts.patient, stage, policy_id=policy_id, on=session.date)
 
 
 def fixed_sites_not_given(session: InjectionSession, plan: InjectionPlan | None) -> list[str]:
@@ -651,14 +741,22 @@ def _procedure(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | Non
 
     The fixed sites not given (left out, or stored at 0 U) are named as the session page's map numbers them
     (``session_map_sites``); each check overridden by its title with the reasons stored for it at recording
-    (``checks_overridden``: the session page groups them so too)."""
+    (``checks_overridden``: the session page groups them so too).
+
+    A patient insured under a national guideline (NICE TA260: ``is_guideline``) gets a note without the US claim
+    codes, as the letters under it are written.
+
+    Side effects give the clinician's grade when one is set, else the patient's severity marked as reported, as the
+    continuation letter does (``coverage/pdf/_severity.html``)."""
     session = _session(facts, session_id)
     clinical = sees_clinical_notes(user)
     plan = session_plan(session)
     request = _session_request(facts, session)
+    _policy_id, policy = _insured_policy(facts.patient)
     return {
         **_common(facts, user),
         **_procedure_signature(session, user),
+        "guideline": is_guideline(policy),
         "session": session,
         "plan": plan,
         "sites": _site_rows(session),
@@ -696,6 +794,15 @@ def _next_date(facts: PatientFacts, session: InjectionSession) -> tuple[dt.date,
     return found.date, found.kind
 
 
+def portal_open(patient: Patient) -> bool:
+    """Whether the patient can sign in to their portal account now: a patient's login is linked to the record, it
+    is active, and the portal has not been closed (``accounts.services.portal_account_close`` closes the portal and
+    ends the login; ``patients_visible_to`` then shows the record to no patient). Only then does the after-care sheet
+    send the patient to the portal to report a side effect; otherwise to the telephone alone."""
+    user = patient.user
+    return user is not None and user.is_active and user.role == Role.PATIENT and patient.portal_closed is None
+
+
 def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID | None) -> dict[str, Any]:
     """The after-care sheet of one session. Printed on the session's day it speaks of "today"; printed on another
     day (a copy, or the sheet of an earlier session) it names the session's date, and the next treatment is the
@@ -706,7 +813,8 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
     stopped before; a stop of the session's own day is that visit's decision, and the sheet gives it. A stop
     only suggested by NICE TA260 (its rule holds, no clinician has answered it) is the clinician's to settle with the
     patient: the sheet then gives no date and says the clinician will talk it over, without the word "stop" (the
-    portal's rule: a stop is discussed before the patient reads it)."""
+    portal's rule: a stop is discussed before the patient reads it). A patient is sent to the portal to report a side
+    effect only while they can sign in to it (``portal_open``)."""
     session = _session(facts, session_id)
     plan = session_plan(session)
     next_day, next_kind = _next_date(facts, session)
@@ -753,7 +861,7 @@ def _patient_summary(facts: PatientFacts, user: Any, session_id: str | uuid.UUID
         "stopped_before_session": stopped_before,
         "review_before_next": review,
         "printed_on_session_day": session.date == facts.today,
-        "has_portal": facts.patient.user_id is not None,
+        "has_portal": portal_open(facts.patient),
     }
 
 

@@ -1050,14 +1050,35 @@ def planned_date(facts: PatientFacts) -> tuple[dt.date, str]:
     return facts.today, _(ASSUME_PLANNED_DATE_TODAY).format(day=facts.today.isoformat())
 
 
-def stage_request(patient: Patient, stage: Stage, *, policy_id: str | None) -> PriorAuthorisation | None:
+def stage_request(
+    patient: Patient, stage: Stage, *, policy_id: str | None, on: dt.date | None = None
+) -> PriorAuthorisation | None:
     """The request a ``stage`` request under ``policy_id`` reads: the latest of that stage under that policy (a
     request to another payer attests to that payer's criteria, not to these), else None. The one rule behind the
     evaluation's attestations and diagnosis code (``coverage_evidence``) and the code the letters print, so the two
-    cannot differ. ``policy_id`` None: under any policy (the procedure note of a patient with no insurance)."""
+    cannot differ. ``policy_id`` None: under any policy (the procedure note of a patient with no insurance).
+
+    ``on``, a session's day (its procedure note): the request as it stood for that session, made on or before that
+    day, the approval covering the day first, else the latest made by then, so a request recorded after the
+    session (another diagnosis code) does not reach its note; the latest of the stage only when none was made by
+    then."""
     requests = PriorAuthorisation.objects.filter(patient=patient, stage=stage.value)
     if policy_id is not None:
         requests = requests.filter(policy_id=policy_id)
+    if on is not None:
+        made = list(requests.filter(requested_on__lte=on))  # newest first, the model's ordering
+        covering = next(
+            (
+                r
+                for r in made
+                if r.status == AuthorisationStatus.APPROVED
+                and r.covers_from <= on
+                and (r.approved_until is None or r.approved_until >= on)
+            ),
+            None,
+        )
+        if made:
+            return covering or made[0]
     return requests.first()
 
 
