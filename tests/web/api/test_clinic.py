@@ -94,7 +94,17 @@ def test_each_worklist_row_says_where_its_approval_stands(world, api_as):
     body = api_as("billing").get("/api/worklist").json()
     rows = {row["patient"]["id"]: row for group in body["groups"] for row in group["rows"]}
     same, own = rows[str(patient.external_id)], rows[str(world.own_patient.external_id)]
-    assert set(same) == {"patient", "state", "summary", "last_session", "next_due", "booked_for", "approval"}
+    assert set(same) == {
+        "patient",
+        "state",
+        "summary",
+        "last_session",
+        "next_due",
+        "booked_for",
+        "missed_booking",
+        "schedule_flag",
+        "approval",
+    }
     assert same["state"] == "due"
     assert same["approval"] == {
         "status": "pending",

@@ -1,5 +1,5 @@
-"""The worklist API's side effects to review and the bounds of its search (onaboard/web/clinic/api.py, schemas.py);
-the rest of the worklist API is tested in tests/web/api/test_clinic.py."""
+"""The worklist API's side effects to review, missed bookings and scheduling flags, and the bounds of its search
+(onaboard/web/clinic/api.py, schemas.py); the rest of the worklist API is tested in tests/web/api/test_clinic.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
 from onaboard.web.accounts.models import ApiToken
 from onaboard.web.clinic.selectors import SEARCH_MAX_LENGTH
 from onaboard.web.common.schema_types import NUL_ERROR_TYPE, NUL_IN_TEXT
-from onaboard.web.injections.models import Severity, SideEffect, SideEffectKind
+from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
+from tests.web.factories import InjectionSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +103,32 @@ def test_a_search_of_more_than_100_characters_is_422_at_q(world):
     assert response.json()["detail"][0]["loc"] == ["query", "q"]
     assert response.json()["detail"][0]["msg"] == "String should have at most 100 characters"
     assert client.get("/api/worklist", {"q": "same " * 20}).json()["total"] == 1
+
+
+def test_the_worklist_and_pathway_apis_carry_the_missed_booking_and_the_schedule_flag(world):
+    """A row whose open booking has passed carries its day (``missed_booking``, ``booked_for`` null) and one booked
+    before the 12-week date its ``schedule_flag``; the pathway operation carries both as the row does, and a row
+    without either has them null."""
+    today = timezone.localdate()
+    missed = today - dt.timedelta(days=2)
+    InjectionSessionFactory(patient=world.own_patient, date=missed, status=SessionStatus.BOOKED)
+    last = today - dt.timedelta(days=30)
+    InjectionSessionFactory(patient=world.same_clinic_patient, date=last, status=SessionStatus.RECORDED)
+    early = last + dt.timedelta(days=RETREATMENT_INTERVAL_DAYS - 1)
+    InjectionSessionFactory(patient=world.same_clinic_patient, date=early, status=SessionStatus.BOOKED)
+    client = _api(world.users["billing"])
+    body = client.get("/api/worklist").json()
+    rows = {row["patient"]["id"]: row for group in body["groups"] for row in group["rows"]}
+    own, same = rows[str(world.own_patient.external_id)], rows[str(world.same_clinic_patient.external_id)]
+    assert (own["booked_for"], own["missed_booking"], own["schedule_flag"]) == (None, missed.isoformat(), None)
+    assert (same["state"], same["booked_for"], same["missed_booking"], same["schedule_flag"]) == (
+        "booked",
+        early.isoformat(),
+        None,
+        "booked_before_due",
+    )
+    clinician = _api(world.users["clinician"])
+    pathway = clinician.get(f"/api/patients/{world.own_patient.external_id}/pathway").json()
+    assert (pathway["missed_booking"], pathway["schedule_flag"]) == (missed.isoformat(), None)
+    pathway = clinician.get(f"/api/patients/{world.same_clinic_patient.external_id}/pathway").json()
+    assert (pathway["missed_booking"], pathway["schedule_flag"]) == (None, "booked_before_due")

@@ -14,13 +14,26 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from onaboard.clinical import PERIOD_DAYS, NiceTa260, PatientDiary
+from onaboard.clinical import (
+    DUE_WINDOW_DAYS,
+    PERIOD_DAYS,
+    RETREATMENT_INTERVAL_DAYS,
+    WEEK24_PERIOD,
+    NiceTa260,
+    PatientDiary,
+    interval_check,
+)
 from onaboard.clinical.outcomes import Week24State
-from onaboard.web.accounts.models import Clinic, SiteOfService
+from onaboard.web.accounts.models import Clinic, SiteOfService, User
 from onaboard.web.audit.models import Action, AuditEvent
+from onaboard.web.clinic.demo import demo_clinic_load
 from onaboard.web.clinic.selectors import (
     APPROVAL_DENIED_ON,
+    BOOKED_BEFORE_DUE,
+    BOOKED_BEYOND_WINDOW,
     BOOKED_FIRST,
+    BOOKED_NEXT,
+    BOOKING_MISSED,
     CONTINUED_AGAINST_RULE,
     DIARY_PERIODS,
     NEEDS_ATTENTION,
@@ -30,13 +43,18 @@ from onaboard.web.clinic.selectors import (
     STOP_RULE_STILL_HOLDS,
     STOP_SUGGESTED_SINCE,
     STOPPED_BUT_BOOKED,
+    SUMMARY_AND,
+    WEEK24_AND_OVERDUE,
     WEEK24_ENDED_INCOMPLETE,
+    WEEK24_READY,
     ApprovalFilter,
     ApprovalLine,
     ApprovalStatus,
     LatestDecision,
+    Pathway,
     PathwayLine,
     PathwayState,
+    ScheduleFlag,
     WorklistRow,
     _fingerprint_keys,
     _share,
@@ -51,9 +69,12 @@ from onaboard.web.clinic.selectors import (
 from onaboard.web.config.settings import base
 from onaboard.web.coverage.models import AuthorisationStatus, PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import RENEWAL_LEAD_DAYS, ApprovalAnswers, ApprovalStates
-from onaboard.web.injections.models import SessionStatus, Severity, SideEffect, SideEffectKind
+from onaboard.web.injections.models import InjectionSession, SessionStatus, Severity, SideEffect, SideEffectKind
+from onaboard.web.injections.selectors import interval_weeks
+from onaboard.web.injections.services import FIRST_BOOKING_OPEN, SessionConflictError, injection_session_book_first
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from onaboard.web.outcomes.selectors import Week24Period
+from onaboard.web.patients.models import Patient
 from tests.web.clinic.diaries import (
     TODAY,
     chronic_rows,
@@ -157,6 +178,76 @@ def test_a_missed_booking_does_not_count_as_booked():
     assert _state(chronic_rows(), booked=[days_before(3)]).state is PathwayState.ELIGIBLE
 
 
+def _missed(day: date) -> str:
+    return BOOKING_MISSED.format(date=day.isoformat())
+
+
+def test_a_missed_booking_is_carried_and_said_beside_the_eligibility_state():
+    """An untreated patient's open booking of three days ago is not "booked", but the line carries it and the summary
+    says, after the state's own reason, to record, move or cancel it (it keeps another day from being booked)."""
+    missed = days_before(3)
+    plain = _state(chronic_rows())
+    pathway = _state(chronic_rows(), booked=[missed])
+    assert (pathway.state, pathway.booked_for, pathway.missed_booking) == (PathwayState.ELIGIBLE, None, missed)
+    assert pathway.summary == SUMMARY_AND.format(summary=plain.summary, more=_missed(missed))
+    assert pathway.reasons == (_missed(missed), *plain.reasons)
+    assert plain.missed_booking is None
+
+
+def test_a_missed_next_booking_is_said_beside_overdue():
+    """A treated patient whose next booking (ten days ago) was missed stays overdue, with the engine's overdue reason
+    first and the missed booking after it, in the summary and among the reasons."""
+    day0, missed = days_before(100), days_before(10)
+    rows = course_rows(day0, 20, 18, 18, 18, 18)
+    plain = _state(rows, recorded=[day0])
+    pathway = _state(rows, recorded=[day0], booked=[missed])
+    assert pathway.state is PathwayState.OVERDUE
+    assert pathway.missed_booking == missed
+    assert pathway.summary == SUMMARY_AND.format(summary=plain.summary, more=_missed(missed))
+    assert _missed(missed) in pathway.reasons
+
+
+def test_a_booking_ahead_leaves_no_missed_booking():
+    """With a booking today or later, an older one (which the one-open-booking rule would not let stand) is not
+    reported missed: the booking ahead is the patient's open booking; a booking today is not missed either."""
+    pathway = _state(chronic_rows(), booked=[days_before(3), TODAY + timedelta(days=4)])
+    assert pathway.state is PathwayState.BOOKED
+    assert pathway.missed_booking is None
+    assert _state(chronic_rows(), booked=[TODAY]).missed_booking is None
+
+
+def test_a_stopped_patients_missed_booking_follows_the_stop():
+    """Once a clinician stopped treatment, the stop leads the summary and a missed booking still open follows it."""
+    rows, sessions = _week24_course()
+    decision = LatestDecision(Decision.STOP, days_before(2), "Dana Whitfield", "no benefit")
+    missed = days_before(1)
+    pathway = pathway_state(
+        diary=diary_of(rows), birth_date=ADULT, recorded=sessions, booked=[missed], today=TODAY, decision=decision
+    )
+    assert pathway.state is PathwayState.TREATMENT_STOPPED
+    assert pathway.summary.startswith(f"Treatment stopped on {days_before(2).isoformat()} by Dana Whitfield")
+    assert pathway.summary.endswith(_missed(missed))
+    assert pathway.reasons[1] == _missed(missed)
+
+
+@pytest.mark.django_db
+def test_the_demo_patients_missed_first_booking_shows_on_the_worklist_and_blocks_another():
+    """The demo's booked patient (DEMO-0006) whose first booking moved to two days ago is eligible on the worklist,
+    with no booking ahead, and the row names the missed booking, which is why booking another day is refused."""
+    demo_clinic_load(today=TODAY)
+    patient = Patient.objects.get(record_number="DEMO-0006")
+    missed = days_before(2)
+    InjectionSession.objects.filter(patient=patient, status=SessionStatus.BOOKED).update(date=missed)
+    clinician = User.objects.get(username="dr.demo")
+    listing = worklist(user=clinician, today=TODAY)
+    (row,) = (row for group in listing.groups for row in group.rows if row.patient.pk == patient.pk)
+    assert (row.state, row.booked_for, row.missed_booking) == (PathwayState.ELIGIBLE, None, missed)
+    assert row.summary.endswith(_missed(missed))
+    with pytest.raises(SessionConflictError) as refused:
+        injection_session_book_first(user=clinician, patient=patient, date=TODAY + timedelta(days=3), today=TODAY)
+    assert refused.value.messages == (FIRST_BOOKING_OPEN.format(date=missed),)
+
+
 def test_diary_days_and_sessions_after_today_are_ignored():
     """The state on a day uses only what happened up to that day."""
     later = TODAY + timedelta(days=10)
@@ -207,6 +298,66 @@ def test_a_booked_next_session_takes_precedence_over_due():
     assert pathway.state is PathwayState.BOOKED
 
 
+def _booked_after(day0: date, booked: date) -> Pathway:
+    """The pathway of a patient whose only session was on ``day0`` (on or before today) with ``booked`` ahead."""
+    return _state(course_rows(day0, 20, 18, 18, 18, 18), recorded=[day0], booked=[booked])
+
+
+def test_a_booking_before_the_12_week_date_is_said_and_flagged():
+    """A next session booked less than the engine's interval after the last one stays "booked", but the summary
+    names the booking, the days since the last session and the earliest due date, with the engine's 12-week reason
+    among the reasons, and the line is flagged."""
+    day0 = days_before(30)
+    booked = day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS - 1)
+    pathway = _booked_after(day0, booked)
+    check = interval_check(day0, booked)
+    assert pathway.state is PathwayState.BOOKED
+    assert pathway.flag is ScheduleFlag.BOOKED_BEFORE_DUE
+    assert pathway.summary == BOOKED_BEFORE_DUE.format(
+        date=booked.isoformat(),
+        days=RETREATMENT_INTERVAL_DAYS - 1,
+        last=day0.isoformat(),
+        earliest=(day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)).isoformat(),
+        weeks=interval_weeks(),
+    )
+    assert check.reason in pathway.reasons
+
+
+def test_a_booking_beyond_the_due_window_is_said_and_flagged():
+    """A next session booked the day after the engine's due window stays "booked", but the summary names the window,
+    the due date and the day the patient turns overdue, and the line is flagged."""
+    day0 = days_before(30)
+    due = day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    booked = due + timedelta(days=DUE_WINDOW_DAYS + 1)
+    pathway = _booked_after(day0, booked)
+    assert pathway.state is PathwayState.BOOKED
+    assert pathway.flag is ScheduleFlag.BOOKED_BEYOND_WINDOW
+    assert pathway.summary == BOOKED_BEYOND_WINDOW.format(
+        date=booked.isoformat(), window=DUE_WINDOW_DAYS, due=due.isoformat(), overdue=booked.isoformat()
+    )
+
+
+def test_a_booking_within_the_12_weeks_and_the_window_is_plainly_booked():
+    """Booked on the 12-week date or on the window's last day, the line is the plain booking, unflagged."""
+    day0 = days_before(30)
+    due = day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    for booked in (due, due + timedelta(days=DUE_WINDOW_DAYS)):
+        pathway = _booked_after(day0, booked)
+        assert (pathway.state, pathway.flag) == (PathwayState.BOOKED, None)
+        assert pathway.summary == BOOKED_NEXT % {"date": booked.isoformat()}
+
+
+def test_an_overdue_patient_booked_ahead_is_booked_and_says_overdue_from():
+    """Already overdue (100 days after the only session) and booked in two days: still "booked", but flagged, the
+    summary saying the booking is beyond the window and since when the patient is overdue."""
+    day0 = days_before(100)
+    due = day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    pathway = _booked_after(day0, TODAY + timedelta(days=2))
+    assert pathway.state is PathwayState.BOOKED
+    assert pathway.flag is ScheduleFlag.BOOKED_BEYOND_WINDOW
+    assert f"overdue from {(due + timedelta(days=DUE_WINDOW_DAYS + 1)).isoformat()}" in pathway.summary
+
+
 def _week24_course(*extra_sessions: date) -> tuple[list[dict[str, str]], list[date]]:
     """Two cycles 84 days apart, week 24 complete with exactly 30 % fewer headache days, never three periods < 15."""
     day0 = days_before(170)
@@ -222,6 +373,30 @@ def test_a_complete_week_24_not_acted_on_is_week_24_assessment_due():
     assert pathway.outcomes is not None
     assert pathway.outcomes.week24.available
     assert any("NICE TA260 1.2" in reason for reason in pathway.reasons)
+
+
+def test_a_week_24_assessment_also_overdue_says_so_and_is_flagged():
+    """Week 24 not acted on while the next session is overdue too (its window ended yesterday): still "week-24
+    assessment due", but the summary adds "and overdue since" the day after the window, and the line is flagged;
+    a week-24 line whose next session is only due is not."""
+    last = days_before(RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS + 1)
+    day0 = last - timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    rows = course_rows(day0, 20, 16, 16, 16, 16, 16, 14)
+    pathway = _state(rows, recorded=[day0, last])
+    assert pathway.state is PathwayState.WEEK24_DUE
+    assert pathway.flag is ScheduleFlag.OVERDUE
+    week24 = pathway.week24
+    lead = WEEK24_READY % {"period": WEEK24_PERIOD, "start": week24.start.isoformat(), "end": week24.end.isoformat()}
+    due = last + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    assert pathway.summary == WEEK24_AND_OVERDUE.format(
+        lead=lead, since=TODAY.isoformat(), due=due.isoformat(), window=DUE_WINDOW_DAYS
+    )
+    assert pathway.reasons[0] == pathway.summary
+    rows, sessions = _week24_course()
+    only_due = _state(rows, recorded=sessions)
+    assert (only_due.state, only_due.flag) == (PathwayState.WEEK24_DUE, None)
+    start, end = only_due.week24.start.isoformat(), only_due.week24.end.isoformat()
+    assert only_due.summary == WEEK24_READY % {"period": WEEK24_PERIOD, "start": start, "end": end}
 
 
 def test_week_24_still_running_is_not_assessed_however_many_days_it_holds():
@@ -353,8 +528,32 @@ def test_the_cache_keeps_the_worklist_line_and_not_the_engines_whole_pathway():
     assert line == PathwayLine.of(full)
     key = _fingerprint_keys([patient], TODAY, set(), {})[patient.pk]
     stored = caches[PATHWAY_CACHE].get(key)
-    assert stored == (PathwayState.ELIGIBLE.value, full.summary, None, None, None)
+    assert stored == (PathwayState.ELIGIBLE.value, full.summary, None, None, None, None, "")
     assert PathwayLine.from_cached(stored) == line
+
+
+@pytest.mark.django_db
+def test_a_missed_booking_and_a_flag_survive_the_cache():
+    """A line's missed booking and scheduling flag are cached as plain values and read back as they were computed:
+    a week-24 line overdue too, with its missed booking, is the same from this process's copy and from the shared
+    cache."""
+    patient = PatientFactory(birth_date=ADULT)
+    last = days_before(RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS + 1)
+    day0 = last - timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    store(patient, course_rows(day0, 20, 16, 16, 16, 16, 16, 14))
+    for day in (day0, last):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    InjectionSessionFactory(patient=patient, date=days_before(5), status=SessionStatus.BOOKED)
+    line = pathway_states([patient], today=TODAY)[patient.pk]
+    assert (line.flag, line.missed_booking) == (ScheduleFlag.OVERDUE, days_before(5))
+    key = _fingerprint_keys([patient], TODAY, set(), {})[patient.pk]
+    assert caches[PATHWAY_CACHE].get(key)[5:] == (days_before(5), ScheduleFlag.OVERDUE.value)
+    with mock.patch("onaboard.web.clinic.selectors._LOCAL", LocMemCache("another-process", {})):
+        assert (
+            pathway_states([patient], today=TODAY)[patient.pk]
+            == line
+            == PathwayLine.of(patient_pathway_state(patient, TODAY))
+        )
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from onaboard.clinical import DUE_WINDOW_DAYS, RETREATMENT_INTERVAL_DAYS
 from onaboard.web.accounts.models import ApiToken, Role
 from onaboard.web.clinic import selectors as clinic_selectors
 from onaboard.web.clinic import views as clinic_views
@@ -576,3 +577,65 @@ def test_a_week_24_assessment_row_links_to_the_decision(client, world, today):
     body = client.get(WORKLIST).content.decode()
     assert 'id="state-week24_due"' in body
     assert reverse("outcomes:treatment_decisions", args=[patient.external_id]) in body
+
+
+def test_a_row_names_a_missed_booking_in_the_booked_column_and_says_what_to_do(client, world, today):
+    """An eligible patient whose booking of two days ago is still open shows it in the Booked column, flagged, for
+    billing staff too; the clinician's row also says to record, move or cancel it, billing staff's says no reason."""
+    patient = world.same_clinic_patient
+    store(patient, chronic_rows(today=today), today=today)
+    missed = today - timedelta(days=2)
+    InjectionSessionFactory(patient=patient, date=missed, status=SessionStatus.BOOKED)
+    day = missed.strftime("%-d %b %Y")
+    cell = f'<td data-label="Booked"><span class="badge warn booking-missed">booking of {day} missed</span></td>'
+    said = clinic_selectors.BOOKING_MISSED.format(date=missed.isoformat())
+    client.force_login(world.users["clinician"])
+    row = _row_of(client.get(WORKLIST).content.decode(), "Same, Sam")
+    assert cell in row
+    assert said in row
+    client.force_login(world.users["billing"])
+    row = _row_of(client.get(WORKLIST).content.decode(), "Same, Sam")
+    assert cell in row
+    assert said not in row
+
+
+def test_a_booking_before_the_12_week_date_is_flagged_beside_its_day(client, world, today):
+    """A next session booked less than the engine's interval after the last one is listed under "booked" with a
+    warn badge beside its day, and the clinician's row says why; one booked on the due date has no badge."""
+    patient = world.same_clinic_patient
+    day0 = today - timedelta(days=30)
+    store(patient, course_rows(day0, 20), today=today)
+    InjectionSessionFactory(patient=patient, date=day0, status=SessionStatus.RECORDED)
+    early = day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS - 1)
+    booking = InjectionSessionFactory(patient=patient, date=early, status=SessionStatus.BOOKED)
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST).content.decode()
+    row = _row_of(body, "Same, Sam")
+    badge = '<span class="badge warn schedule-flag">booked before the due date</span>'
+    assert 'id="state-booked"' in body
+    assert f'<td data-label="Booked">{early.strftime("%-d %b %Y")} {badge}</td>' in row
+    assert f"before the earliest due date {(day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)).isoformat()}" in row
+    booking.date = day0 + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    booking.save()  # a save, as moving a booking does, changes the line's cache key
+    assert "schedule-flag" not in _row_of(client.get(WORKLIST).content.decode(), "Same, Sam")
+
+
+def test_a_week_24_row_whose_next_session_is_overdue_is_flagged_beside_next_due(client, world, today):
+    """Week 24 not acted on and the next session past its window: the row stays under "week-24 assessment due", with
+    an "overdue" warn badge beside its next due day and "and overdue since" in the clinician's summary."""
+    patient = world.same_clinic_patient
+    last = today - timedelta(days=RETREATMENT_INTERVAL_DAYS + DUE_WINDOW_DAYS + 1)
+    day0 = last - timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    store(patient, course_rows(day0, 20, 16, 16, 16, 16, 16, 14), today=today)
+    for day in (day0, last):
+        InjectionSessionFactory(patient=patient, date=day, status=SessionStatus.RECORDED)
+    client.force_login(world.users["clinician"])
+    body = client.get(WORKLIST).content.decode()
+    row = _row_of(body, "Same, Sam")
+    due = last + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    assert 'id="state-week24_due"' in body
+    assert (
+        f'<time datetime="{due.isoformat()}">{due.strftime("%-d %b %Y")}</time> '
+        '<span class="badge warn schedule-flag">overdue</span></td>'
+    ) in row
+    assert f"and overdue since {today.isoformat()}" in row

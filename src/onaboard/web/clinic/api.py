@@ -98,6 +98,8 @@ def worklist_detail(request: HttpRequest, query: Query[WorklistQuery]) -> Any:
                         "next_due": row.next_due,
                         "booked_for": row.booked_for,
                         "approval": _approval(row.approval),
+                        "missed_booking": row.missed_booking,
+                        "schedule_flag": row.flag.value if row.flag is not None else None,
                     }
                     for row in group.rows
                 ],
@@ -146,4 +148,6 @@ def pathway_detail(request: HttpRequest, patient_id: UUID) -> Any:
         "last_session": pathway.last_session,
         "next_due": pathway.next_due,
         "booked_for": pathway.booked_for,
+        "missed_booking": pathway.missed_booking,
+        "schedule_flag": pathway.flag.value if pathway.flag is not None else None,
     }

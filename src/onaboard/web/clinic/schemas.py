@@ -7,6 +7,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from onaboard.clinical import DUE_WINDOW_DAYS, RETREATMENT_INTERVAL_DAYS
+
 
 class PatientRefOut(Schema):
     id: UUID
@@ -60,6 +62,19 @@ class WorklistRowOut(Schema):
     next_due: dt.date | None
     booked_for: dt.date | None
     approval: WorklistApprovalOut
+    missed_booking: dt.date | None = Field(
+        None,
+        description="The day of a booking still open whose day has passed, when nothing is booked ahead (booked_for "
+        "is null): missed, or given and not yet recorded. It is the patient's one open booking, so no other day can "
+        "be booked until it is recorded, moved or cancelled; the summary says so. Null otherwise.",
+    )
+    schedule_flag: str | None = Field(
+        None,
+        description=f"A scheduling problem the state does not name, said in the summary too: booked_before_due "
+        f"(booked less than {RETREATMENT_INTERVAL_DAYS} days after the last session), booked_beyond_window (booked "
+        f"more than {DUE_WINDOW_DAYS} days after the due date) or overdue (week24_due, and the next session overdue "
+        "as well); null for none.",
+    )
 
 
 class WorklistGroupOut(Schema):
@@ -125,3 +140,5 @@ class PathwayOut(Schema):
     last_session: dt.date | None
     next_due: dt.date | None
     booked_for: dt.date | None
+    missed_booking: dt.date | None = Field(None, description="As the worklist row's (WorklistRowOut.missed_booking).")
+    schedule_flag: str | None = Field(None, description="As the worklist row's (WorklistRowOut.schedule_flag).")

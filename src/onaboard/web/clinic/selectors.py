@@ -35,11 +35,19 @@ On treatment (at least one session recorded on or before today):
    days recorded to measure the reduction (``Week24State.ENDED_INCOMPLETE``: the engine's verdict then stays
    ``not_yet_assessable`` for good, and the clinician judges the response from the periods recorded), and no
    session has been recorded after it, nor a decision to continue made after it, so the response has not been
-   acted on yet;
-3. **booked**: the next session is booked for today or later;
+   acted on yet. When the next session is overdue as well, the summary says so ("and overdue since", the day after
+   the engine's due window) and the row is flagged (``ScheduleFlag.OVERDUE``);
+3. **booked**: the next session is booked for today or later. A booking the engine's 12-week rule would refuse
+   (``interval_check``) or one after the due window (``ScheduleStatus.due_until``) is said in the summary with its
+   dates and flagged (``ScheduleFlag.BOOKED_BEFORE_DUE``, ``BOOKED_BEYOND_WINDOW``): the state stays booked;
 4. **overdue**: more than 7 days past the 12-week due date;
 5. **due**: from the 12-week due date to 7 days after it;
 6. **on treatment**: the next session is not due yet.
+
+A missed booking, whatever the state: a booking whose day has passed, still open, with nothing booked ahead
+(``booking_missed``) is not "booked", but it is the patient's one open booking and keeps another day from being
+booked, so the line carries it (``missed_booking``) and its summary says to record it, move it or cancel it
+(``BOOKING_MISSED``); the worklist's Booked column shows it.
 
 Prior authorisation, beside the state (``ApprovalStatus``, ``approval_line``): whatever the clinical state, each
 worklist row also says where the patient's approvals stand on today, as the coverage page does
@@ -91,9 +99,11 @@ from django.db import models
 from django.db.models import Count, F, Max, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
+    DUE_WINDOW_DAYS,
     PERIOD_DAYS,
     WEEK24_PERIOD,
     Assessment,
@@ -105,6 +115,7 @@ from onaboard.clinical import (
     ScheduleStatus,
     SiteOfService,
     assess,
+    interval_check,
     schedule_status,
     treatment_outcomes,
 )
@@ -123,7 +134,7 @@ from onaboard.web.coverage.selectors import (
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import diary_day_of
 from onaboard.web.injections.models import ACTIVE_STATUSES, InjectionSession, SessionStatus, SideEffect
-from onaboard.web.injections.selectors import side_effects_to_review
+from onaboard.web.injections.selectors import interval_weeks, side_effects_to_review
 from onaboard.web.outcomes.models import Decision, TreatmentDecision
 from onaboard.web.outcomes.selectors import (
     LatestDecision,
@@ -201,6 +212,44 @@ STOP_SUGGESTED_SINCE = _(
     "decide again"
 )
 """A "continue" made when no stop was suggested (``LatestDecision.saw_stop`` false), and a stop suggested since."""
+BOOKING_MISSED = gettext_noop(
+    "the session booked for {date} was missed (or given and not yet recorded): record it, move the booking to the "
+    "day agreed with the patient, or cancel it; while it is open, no other session can be booked"
+)
+"""A booking whose day has passed, still open (``booking_missed``): the words of the patient page's sessions and the
+actions of the booking's own page (record, change date, cancel). It is the one open booking a patient may have, so
+booking another day is refused (``injections.services.FIRST_BOOKING_OPEN``) until it is dealt with."""
+SUMMARY_AND = gettext_noop("{summary}; {more}")
+"""A state's summary followed by what else the row must say (a missed booking)."""
+BOOKED_BEFORE_DUE = gettext_noop(
+    "next session booked for {date}, only {days} days after the last session ({last}): before the earliest due "
+    "date {earliest} ({weeks} weeks), so recording it that day will need a reason to override the interval"
+)
+"""A booking ahead that the engine's 12-week rule (``interval_check``) would not allow: the booking page's warning
+(``injections.services.BOOKING_BEFORE_DUE``), on the worklist."""
+BOOKED_BEYOND_WINDOW = gettext_noop(
+    "next session booked for {date}, beyond the {window}-day window after the due date {due}: overdue from "
+    "{overdue}, so move the booking earlier if the patient can come"
+)
+"""A booking ahead after the engine's due window (``ScheduleStatus.due_until``, ``DUE_WINDOW_DAYS``): the patient
+will be overdue before it."""
+WEEK24_AND_OVERDUE = gettext_noop(
+    "{lead}, and overdue since {since}: the next session was due {due} and the {window}-day window after it has passed"
+)
+"""A week-24 assessment due while the next session is overdue too (``CycleStatus.OVERDUE``): the assessment leads,
+the overdue session is said beside it."""
+
+
+class ScheduleFlag(models.TextChoices):
+    """A scheduling problem that a row's state does not name, said in its summary and flagged on the worklist row (a
+    warn badge): the state's precedence puts the booking, or the week-24 assessment, first."""
+
+    BOOKED_BEFORE_DUE = "booked_before_due", _("booked before the due date")
+    """Booked less than the engine's interval after the last session (``interval_check`` refuses it)."""
+    BOOKED_BEYOND_WINDOW = "booked_beyond_window", _("booked beyond the due window")
+    """Booked after the due date's window (``ScheduleStatus.due_until``)."""
+    OVERDUE = "overdue", _("overdue")
+    """Week-24 assessment due, and the next session overdue as well."""
 
 
 class _ShowsState:
@@ -225,6 +274,8 @@ class Pathway(_ShowsState):
 
     ``assessment`` is set before treatment (eligibility on ``today``); ``outcomes`` and ``schedule`` once a session
     has been recorded, and ``decision``, the latest treatment decision on or before ``today``, when there is one.
+    ``missed_booking`` is the day of an open booking that has passed with nothing booked ahead (``booking_missed``),
+    and ``flag`` a scheduling problem the state does not name (``ScheduleFlag``); the summary says each.
     """
 
     state: PathwayState
@@ -239,6 +290,8 @@ class Pathway(_ShowsState):
     outcomes: Outcomes | None = None
     schedule: ScheduleStatus | None = None
     decision: LatestDecision | None = None
+    missed_booking: dt.date | None = None
+    flag: ScheduleFlag | None = None
 
     @property
     def treated(self) -> bool:
@@ -314,6 +367,46 @@ def _week24_lead(week24: Week24Period) -> str:
     return str(WEEK24_READY % numbers)
 
 
+def _week24_and_overdue(lead: str, schedule: ScheduleStatus) -> str:
+    """The week-24 assessment's ``lead`` with the overdue next session beside it (``WEEK24_AND_OVERDUE``): overdue
+    since the day after the engine's due window (``ScheduleStatus.due_until``)."""
+    # overdue: a session was given, so the engine has set the due date and the window's last day
+    return gettext(WEEK24_AND_OVERDUE).format(
+        lead=lead,
+        since=(schedule.due_until + dt.timedelta(days=1)).isoformat(),
+        due=schedule.next_due.isoformat(),
+        window=DUE_WINDOW_DAYS,
+    )
+
+
+def _booked_next(booked_for: dt.date, schedule: ScheduleStatus) -> tuple[str, ScheduleFlag | None, tuple[str, ...]]:
+    """The summary of a next session booked for ``booked_for`` (on or after today, so after the last session), its
+    flag and the engine's reason for it: before the engine's 12-week date (``interval_check`` refuses the day:
+    ``BOOKED_BEFORE_DUE``, with the engine's reason), or after its due window (``ScheduleStatus.due_until``:
+    ``BOOKED_BEYOND_WINDOW``), else the plain booking (``BOOKED_NEXT``)."""
+    # on treatment: the engine has set the last session, the due date and the window's last day; and with a previous
+    # session, interval_check the days since it and the earliest day allowed
+    check = interval_check(schedule.last_session, booked_for)
+    if not check.allowed:
+        summary = gettext(BOOKED_BEFORE_DUE).format(
+            date=booked_for.isoformat(),
+            days=check.days_since_previous,
+            last=schedule.last_session.isoformat(),
+            earliest=check.earliest_allowed.isoformat(),
+            weeks=interval_weeks(),
+        )
+        return summary, ScheduleFlag.BOOKED_BEFORE_DUE, (check.reason,)
+    if booked_for > schedule.due_until:
+        summary = gettext(BOOKED_BEYOND_WINDOW).format(
+            date=booked_for.isoformat(),
+            window=DUE_WINDOW_DAYS,
+            due=schedule.next_due.isoformat(),
+            overdue=(schedule.due_until + dt.timedelta(days=1)).isoformat(),
+        )
+        return summary, ScheduleFlag.BOOKED_BEYOND_WINDOW, ()
+    return _booked_reason(booked_for, first=False), None, ()
+
+
 def _on_treatment(
     diary: PatientDiary,
     *,
@@ -363,10 +456,14 @@ def _on_treatment(
     week24 = _week24_pending(outcomes, recorded)
     if week24 is not None and (continued is None or continued.decided_on <= week24.end):
         lead = _week24_lead(week24)
-        return Pathway(PathwayState.WEEK24_DUE, lead, (lead, *decided, *nice.reasons), **common)
+        flag = None
+        if schedule.status is CycleStatus.OVERDUE:
+            lead, flag = _week24_and_overdue(lead, schedule), ScheduleFlag.OVERDUE
+        return Pathway(PathwayState.WEEK24_DUE, lead, (lead, *decided, *nice.reasons), flag=flag, **common)
     if booked_for is not None:
-        summary = _booked_reason(booked_for, first=False)
-        return Pathway(PathwayState.BOOKED, summary, (summary, *schedule.reasons, *decided, *nice.reasons), **common)
+        summary, flag, checked = _booked_next(booked_for, schedule)
+        reasons = (summary, *checked, *schedule.reasons, *decided, *nice.reasons)
+        return Pathway(PathwayState.BOOKED, summary, reasons, flag=flag, **common)
     state = {
         CycleStatus.OVERDUE: PathwayState.OVERDUE,
         CycleStatus.DUE: PathwayState.DUE,
@@ -391,18 +488,22 @@ def pathway_state(
 
     ``recorded`` are the dates of recorded sessions and ``booked`` of booked ones (cancelled sessions are left out
     by the caller). Sessions and diary days after ``today`` are ignored, and a booking before today that was never
-    recorded does not count as booked. ``approval_pending``: a prior-authorisation request awaits the payer;
-    ``approval_denied_on``: the payer's answer to the latest request was no, on that day (an eligible, untreated
-    patient is then "approval denied" until a new request is made). ``decision``: the latest decision a clinician
-    recorded to continue or stop treatment; one dated after ``today`` is ignored, and before treatment none applies.
+    recorded does not count as booked: with nothing booked ahead, the latest such booking is the pathway's
+    ``missed_booking``, said in the summary and the reasons (``BOOKING_MISSED``) whatever the state, since it is
+    still open and keeps another day from being booked. ``approval_pending``: a prior-authorisation request awaits
+    the payer; ``approval_denied_on``: the payer's answer to the latest request was no, on that day (an eligible,
+    untreated patient is then "approval denied" until a new request is made). ``decision``: the latest decision a
+    clinician recorded to continue or stop treatment; one dated after ``today`` is ignored, and before treatment none
+    applies.
     """
     given = sorted({day for day in recorded if day <= today})
+    booked = tuple(booked)
     booked_for = booking_ahead(booked, today=today)
     days = tuple(day for day in diary.days if day.date <= today)
     if len(days) != len(diary.days):
         diary = PatientDiary(diary.patient_id, days)
     if not given:
-        return _before_treatment(
+        pathway = _before_treatment(
             diary,
             birth_date=birth_date,
             today=today,
@@ -410,9 +511,36 @@ def pathway_state(
             approval_pending=approval_pending,
             approval_denied_on=approval_denied_on,
         )
-    if decision is not None and decision.decided_on > today:
-        decision = None
-    return _on_treatment(diary, recorded=given, today=today, booked_for=booked_for, decision=decision)
+    else:
+        if decision is not None and decision.decided_on > today:
+            decision = None
+        pathway = _on_treatment(diary, recorded=given, today=today, booked_for=booked_for, decision=decision)
+    missed = booking_missed(booked, today=today)
+    return _with_missed_booking(pathway, missed) if missed is not None else pathway
+
+
+def booking_missed(booked: Iterable[dt.date], *, today: dt.date) -> dt.date | None:
+    """The latest of ``booked`` (days of sessions booked and not recorded) before ``today`` when none is on or after
+    it (``booking_ahead``), else None: a booking the patient missed (or a session given and not yet recorded). A
+    patient has one open booking (``one_open_booking_per_patient``), so this is the one that keeps another day from
+    being booked (``injections.services.FIRST_BOOKING_OPEN``) until it is recorded, moved or cancelled."""
+    booked = tuple(booked)
+    if booking_ahead(booked, today=today) is not None:
+        return None
+    return max((day for day in booked if day < today), default=None)
+
+
+def _with_missed_booking(pathway: Pathway, missed: dt.date) -> Pathway:
+    """``pathway`` with its ``missed_booking``, said (``BOOKING_MISSED``) after its summary, and among its reasons
+    right after the summary when they lead with it, else first: the state stays, the booking is one more thing to
+    act on."""
+    said = gettext(BOOKING_MISSED).format(date=missed.isoformat())
+    summary = gettext(SUMMARY_AND).format(summary=pathway.summary, more=said)
+    if pathway.reasons[:1] == (pathway.summary,):
+        reasons = (pathway.summary, said, *pathway.reasons[1:])
+    else:
+        reasons = (said, *pathway.reasons)
+    return replace(pathway, summary=summary, reasons=reasons, missed_booking=missed)
 
 
 # --- Loading rows -----------------------------------------------------------------------------------------------
@@ -499,9 +627,15 @@ so a copy is as current as the shared entry; it is kept LOCAL_COPY_SECONDS, so i
 what a bulk ``update()`` left stale) by five minutes at most."""
 
 
+CachedLine = tuple[str, str, dt.date | None, dt.date | None, dt.date | None, dt.date | None, str]
+"""A ``PathwayLine`` as the cache keeps it: state, summary, last session, next due, booked for, missed booking and
+flag ("" for none), plain values only."""
+
+
 @dataclass(frozen=True, slots=True)
 class PathwayLine(_ShowsState):
-    """What the worklist shows of a patient's ``Pathway``: the state, its one-line summary and the session dates.
+    """What the worklist shows of a patient's ``Pathway``: the state, its one-line summary, the session dates, the
+    missed booking and the scheduling flag.
 
     The cache keeps only this (as a plain tuple), not the engine's assessment and outcomes behind it: a whole
     ``Pathway`` holds hundreds of frozen dataclasses whose unpickling cost more than computing them again.
@@ -512,18 +646,38 @@ class PathwayLine(_ShowsState):
     last_session: dt.date | None = None
     next_due: dt.date | None = None
     booked_for: dt.date | None = None
+    missed_booking: dt.date | None = None
+    flag: ScheduleFlag | None = None
 
     @classmethod
     def of(cls, pathway: Pathway) -> PathwayLine:
-        return cls(pathway.state, pathway.summary, pathway.last_session, pathway.next_due, pathway.booked_for)
+        return cls(
+            pathway.state,
+            pathway.summary,
+            pathway.last_session,
+            pathway.next_due,
+            pathway.booked_for,
+            pathway.missed_booking,
+            pathway.flag,
+        )
 
     @classmethod
-    def from_cached(cls, value: tuple[str, str, dt.date | None, dt.date | None, dt.date | None]) -> PathwayLine:
-        state, summary, last_session, next_due, booked_for = value
-        return cls(PathwayState(state), summary, last_session, next_due, booked_for)
+    def from_cached(cls, value: CachedLine) -> PathwayLine:
+        state, summary, last_session, next_due, booked_for, missed_booking, flag = value
+        flagged = ScheduleFlag(flag) if flag else None
+        return cls(PathwayState(state), summary, last_session, next_due, booked_for, missed_booking, flagged)
 
-    def cached(self) -> tuple[str, str, dt.date | None, dt.date | None, dt.date | None]:
-        return (self.state.value, self.summary, self.last_session, self.next_due, self.booked_for)
+    def cached(self) -> CachedLine:
+        flag = self.flag.value if self.flag is not None else ""
+        return (
+            self.state.value,
+            self.summary,
+            self.last_session,
+            self.next_due,
+            self.booked_for,
+            self.missed_booking,
+            flag,
+        )
 
 
 @functools.cache
@@ -887,6 +1041,10 @@ class WorklistRow(_ShowsState):
     next_due: dt.date | None
     booked_for: dt.date | None
     approval: ApprovalLine
+    missed_booking: dt.date | None = None
+    """The day of a booking still open whose day has passed, nothing booked ahead (``booking_missed``)."""
+    flag: ScheduleFlag | None = None
+    """A scheduling problem the state does not name (``ScheduleFlag``), flagged with a warn badge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -895,8 +1053,9 @@ class WorklistGroup(_ShowsState):
     rows: tuple[WorklistRow, ...]
     key: str = ""
     """A digest of everything the group's section shows (each row's patient, names, record number, state, summary,
-    dates and approval status, the clinical view or not, the language), for caching the section's rendered HTML:
-    ``{% cache 3600 worklist_group group.key %}``. A saved diary day changes one group's key, not the others'."""
+    dates, missed booking, flag and approval status, the clinical view or not, the language), for caching the
+    section's rendered HTML: ``{% cache 3600 worklist_group group.key %}``. A saved diary day changes one group's
+    key, not the others'."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -975,6 +1134,8 @@ def _group_key(rows: Sequence[WorklistRow], *, clinical: bool, language: str | N
             row.last_session,
             row.next_due,
             row.booked_for,
+            row.missed_booking,
+            row.flag,
             row.approval.status.value,
             row.approval.date,
             row.approval.approved_until,
@@ -1036,6 +1197,8 @@ def worklist(*, user: Any, today: dt.date, query: str = "", state: str = "", app
                 last_session=line.last_session,
                 next_due=line.next_due,
                 booked_for=line.booked_for,
+                missed_booking=line.missed_booking,
+                flag=line.flag,
                 approval=replace(
                     approval_line(
                         approvals.states[patient.pk],
