@@ -50,6 +50,7 @@ from onaboard.cohort.report import (
     CHANGE_BOUNDS,
     MEAN_INTERVAL_MIN_N,
     STOPPING_REASONS,
+    WEEK24_LAST_DAY,
     WEEK24_NOT_REACHED,
     CohortReport,
     Mean,
@@ -62,6 +63,7 @@ from onaboard.cohort.report import (
     cohort_report_of,
     report_json,
 )
+from onaboard.cohort.rules import DOUBLE_BLIND_CYCLES
 from onaboard.cohort.synth import write_cohort
 from onaboard.cohort.tables import SCHEMAS, TABLES, diary_arrow
 from tests.cohort.conftest import DAY0, IBIS_ON_DUCKDB_2, spark_test
@@ -552,13 +554,13 @@ def test_stopping_reasons_partition_the_treated_patients(report: CohortReport) -
 
 
 def test_stopping_for_an_adverse_event_is_the_recorded_discontinuation(
-    report: CohortReport, boundary_cohort: Path
+    report: CohortReport, boundary_cohort: Path, engine_cohort: Cohort
 ) -> None:
     """Patients who stopped for an adverse event are those with a discontinuing event in the file; the 24-week
-    figure counts those after session 1 or 2."""
+    figure counts those after session 1 or 2 and by week 24's last day."""
     events = pq.read_table(boundary_cohort / "adverse_events.parquet").to_pylist()
     stopped = {e["patient_id"] for e in events if e["led_to_discontinuation"]}
-    in_two_cycles = {e["patient_id"] for e in events if e["led_to_discontinuation"] and e["session_number"] <= 2}
+    _, _, in_two_cycles = _label_phase(boundary_cohort, engine_cohort, None)
     assert report.discontinued_adverse_event.count == len(in_two_cycles)
     assert report.stopping["adverse_event"].count == len(stopped)
 
@@ -632,15 +634,126 @@ def test_midas_grades_are_of_treated_patients(report: CohortReport, boundary_coh
     assert altered.midas_grades == report.midas_grades
 
 
-def test_adverse_event_rates_count_patients_in_the_first_two_cycles(
-    report: CohortReport, boundary_cohort: Path
+def _label_phase(directory: Path, cohort: Cohort, as_of: date | None) -> tuple[set[str], dict[str, set[str]], set[str]]:
+    """From the files and ``cohort`` as they stood on ``as_of`` (None: all of them): the treated patients whose
+    24-week phase is over (every one without a day; else those whose week 24, to ``week24_last_day``, ended before
+    the day, and those who stopped for an adverse event in it), the patients among them with each event after
+    session 1 or 2 and by week 24's last day, and those among them who stopped for an adverse event in that phase."""
+    _, injections, _ = cohort
+    day0 = {patient_id: min(dates) for patient_id, dates in injections.items()}
+    last_day = date.max if as_of is None else as_of
+    events = pq.read_table(directory / "adverse_events.parquet").to_pylist()
+    in_phase = [
+        e
+        for e in events
+        if e["patient_id"] in day0
+        and e["onset_date"] <= last_day
+        and e["session_number"] <= DOUBLE_BLIND_CYCLES
+        and e["onset_date"] <= week24_last_day(day0[e["patient_id"]])
+    ]
+    stopped = {e["patient_id"] for e in in_phase if e["led_to_discontinuation"]}
+    over = set(day0) if as_of is None else {p for p, day in day0.items() if week24_last_day(day) < as_of} | stopped
+    by_event: dict[str, set[str]] = {}
+    for event in in_phase:
+        if event["patient_id"] in over:
+            by_event.setdefault(event["event"], set()).add(event["patient_id"])
+    return over, by_event, stopped
+
+
+@pytest.mark.parametrize("day", ["finished", *AS_OF_REPORTS])
+def test_adverse_event_rates_count_the_label_phase_of_the_patients_through_week24(
+    request: pytest.FixtureRequest, day: str, boundary_cohort: Path, engine_cohort: Cohort
 ) -> None:
-    """Each label reaction's rate counts distinct patients with it after session 1 or 2, over the treated patients."""
-    events = pq.read_table(boundary_cohort / "adverse_events.parquet").to_pylist()
-    for row in report.adverse_events:
-        patients = {e["patient_id"] for e in events if e["event"] == row.event and e["session_number"] <= 2}
-        assert (row.rate.count, row.rate.total) == (len(patients), report.treated)
-    assert [row.event for row in report.adverse_events] == [r.event for r in calibration().adverse_reactions]
+    """Each label reaction's rate, and the stops for an adverse event beside the trial's 24-week figure, count
+    distinct patients with it after session 1 or 2 and by week 24's last day, over the patients whose 24-week phase
+    is over: every treated patient with the diary finished; on an assessment day those whose week 24 had ended, or
+    who stopped for an adverse event in it, a patient first injected last month being in neither count."""
+    fixture, as_of = ("report", None) if day == "finished" else AS_OF_REPORTS[day]
+    shown: CohortReport = request.getfixturevalue(fixture)
+    cohort = engine_cohort if as_of is None else engine_cohort_on_day(engine_cohort, as_of)
+    over, by_event, stopped = _label_phase(boundary_cohort, cohort, as_of)
+    for row in shown.adverse_events:
+        assert (row.rate.count, row.rate.total) == (len(by_event.get(row.event, set())), len(over)), row.event
+    assert (shown.discontinued_adverse_event.count, shown.discontinued_adverse_event.total) == (len(stopped), len(over))
+    assert [row.event for row in shown.adverse_events] == [r.event for r in calibration().adverse_reactions]
+    assert len(over) == shown.treated if as_of is None else 0 < len(over) < shown.treated
+
+
+def test_an_event_after_week24_filed_under_session_2_is_not_in_the_label_phase(boundary_cohort: Path) -> None:
+    """A patient whose last session was session 2 (day 84) has a side effect on day 200 filed under it (the clinic's
+    app files one reported without a session under the last one): it is outside the label's 24-week phase and counts
+    in no rate and not in the 24-week stops, while one on day 160 does; the stop on day 200 is still the patient's
+    stopping reason."""
+    events = [
+        {"patient_id": B34, "session_number": 2, "onset_date": DAY0 + timedelta(days=days), "event": event}
+        | {"led_to_discontinuation": stop}
+        for days, event, stop in ((160, "eyelid_ptosis", False), (200, "neck_pain", True))
+    ]
+    report = _one_patient_report(boundary_cohort, None, adverse_events=events)
+    rates = {row.event: (row.rate.count, row.rate.total) for row in report.adverse_events}
+    assert (rates["eyelid_ptosis"], rates["neck_pain"]) == ((1, 1), (0, 1))
+    assert (report.discontinued_adverse_event.count, report.discontinued_adverse_event.total) == (0, 1)
+    assert _reasons(report) == {"adverse_event": 1}
+
+
+@pytest.mark.parametrize(
+    ("days", "stop", "counted"),
+    [
+        (100, False, (0, 0)),
+        (WEEK24_LAST_DAY, False, (0, 0)),
+        (WEEK24_LAST_DAY + 1, False, (1, 1)),
+        (100, True, (1, 1)),
+    ],
+)
+def test_a_patient_still_in_their_first_24_weeks_is_in_no_label_phase_rate(
+    boundary_cohort: Path,
+    days: int,
+    stop: bool,
+    counted: tuple[int, int],
+) -> None:
+    """A patient with neck pain on day 5 is counted neither above nor below the line of the adverse-event rates while
+    their week 24 runs (day 100, and day 167, its last day), and as 1 of 1 the day after it ends; had the event
+    stopped treatment, their phase is over and they count from the day of it."""
+    event = {
+        "patient_id": B34,
+        "session_number": 1,
+        "onset_date": DAY0 + timedelta(days=5),
+        "event": "neck_pain",
+        "led_to_discontinuation": stop,
+    }
+    report = _one_patient_report(boundary_cohort, DAY0 + timedelta(days=days), adverse_events=[event])
+    (neck_pain,) = [row for row in report.adverse_events if row.event == "neck_pain"]
+    assert (neck_pain.rate.count, neck_pain.rate.total) == counted
+    assert report.discontinued_adverse_event.total == counted[1]
+    assert report.treated == 1
+
+
+@pytest.mark.parametrize("day", ["finished", *AS_OF_REPORTS])
+def test_responders_counting_a_missing_week24_as_no_response_are_beside_the_completers(
+    request: pytest.FixtureRequest, day: str, boundary_cohort: Path, engine_cohort: Cohort, expected: Results
+) -> None:
+    """Beside the completers' responder shares, every patient with a complete baseline whose 24-week phase is over
+    is counted, those without a complete week 24 (dropped out, stopped, too few days) as non-responders: the engine's
+    responders over more patients than the completers, in the report and its JSON (new keys, the old ones kept)."""
+    fixture, as_of = ("report", None) if day == "finished" else AS_OF_REPORTS[day]
+    shown: CohortReport = request.getfixturevalue(fixture)
+    if as_of is None:
+        cohort, outcomes = engine_cohort, expected["outcomes"]
+    else:
+        cohort = engine_cohort_on_day(engine_cohort, as_of)
+        outcomes = engine_outcomes(cohort, as_of=as_of)
+    over, _, _ = _label_phase(boundary_cohort, cohort, as_of)
+    due = [o for patient_id, o in outcomes.items() if o["periods"][0]["complete"] and patient_id in over]
+    for key, share in (
+        ("responder_50", shown.responder_50_missing_as_non_responder),
+        ("responder_30", shown.responder_30_missing_as_non_responder),
+    ):
+        assert share == Proportion.of(sum(bool(o["week24_available"] and o[key]) for o in due), len(due))
+        assert share.count == getattr(shown, key).count
+    assert shown.responder_50_missing_as_non_responder.total > shown.responder_50.total
+    document = report_json(shown)
+    assert document["responder_50_missing_as_non_responder"]["total"] == len(due)
+    assert document["responder_50"]["total"] == shown.responder_50.total
 
 
 def test_a_placebo_bound_reaches_the_json_as_text_without_a_percentage(report: CohortReport) -> None:

@@ -36,9 +36,14 @@ from onaboard.cohort.report import (
 )
 from onaboard.cohort.synth import write_cohort
 from onaboard.reports.cohort import (
+    ADVERSE_EVENTS_HEADING,
+    ADVERSE_EVENTS_NOTE,
+    ADVERSE_EVENTS_ON_DAY_NOTE,
     AS_OF_NOTE,
+    COMPLETERS_HEADING,
     FEW_AT_RISK,
     KAPLAN_MEIER_NOTE,
+    MISSING_AS_NO_RESPONSE_HEADING,
     NEAR_BY_INTERVAL,
     NEAR_BY_TOLERANCE,
     NEAR_NOTE,
@@ -46,7 +51,9 @@ from onaboard.reports.cohort import (
     NOT_RECORDED,
     OFF,
     PLOT_LABELS,
+    RECORDED_AS_OWN_KIND,
     RECORDED_TOGETHER,
+    RESPONDERS_NOTE,
     RESPONSE_PLOT_MIN_AT_RISK,
     SHARED_RATE,
     adverse_event_plot_rows,
@@ -466,6 +473,57 @@ def test_label_rows_recorded_as_one_kind_say_so_and_are_drawn_once(report: Cohor
     assert shared == [(SHARED_RATE.format(names="Headache and migraine"), None)]
     assert len(drawn) == len(report.adverse_events) - 2
     assert adverse_event_plot_svg(app).count("<svg") == 1
+
+
+def test_a_row_recorded_as_a_broader_kind_says_so_and_is_drawn_without_the_label(report: CohortReport) -> None:
+    """Facial paresis counted from the app's "drooping brow or facial weakness" (``recorded_as``) shows its rate,
+    says it is recorded as a kind of the app's own holding more than the row, gives no verdict on the label, and is
+    drawn without the label's percentage."""
+    rows = tuple(
+        replace(row, rate=Proportion.of(1, 7), label_within_interval=None, recorded_as=("brow_ptosis",))
+        if row.event == "facial_paresis"
+        else row
+        for row in report.adverse_events
+    )
+    app = replace(report, adverse_events=rows)
+    cells = _row_cells(render_html(app), "Facial paresis")
+    assert cells[1] == f"1 of 7: 14.3&nbsp;% (2.6 to 51.3); {escape(RECORDED_AS_OWN_KIND)}"
+    assert cells[4] == ""
+    drawn = {name: label for name, _, label in adverse_event_plot_rows(app)}
+    assert drawn["Facial paresis"] is None
+    assert drawn["Neck pain"] is not None
+
+
+def test_the_responders_table_gives_the_completers_and_a_missing_week24_as_no_response(report: CohortReport) -> None:
+    """The responders table heads the completers' column so and sets beside each share the one counting every
+    patient with a complete baseline whose week 24 is due, a missing week 24 as no response, with its interval, and
+    says what each column counts."""
+    html = render_html(report)
+    assert f"<th>{escape(COMPLETERS_HEADING)}</th>" in html
+    assert f"<th>{escape(MISSING_AS_NO_RESPONSE_HEADING)}</th>" in html
+    assert escape(RESPONDERS_NOTE) in html
+    patients = _row_cells(html, "Patients")
+    assert patients[1:] == [str(report.responder_50.total), str(report.responder_50_missing_as_non_responder.total)]
+    shares = _row_cells(html, "At least 50 % fewer headache days")
+    missing = report.responder_50_missing_as_non_responder
+    assert missing.low is not None
+    assert missing.high is not None
+    assert (
+        shares[2]
+        == f"{missing.count} of {missing.total}: {missing.percent:.1f}&nbsp;% ({missing.low:.1f} to {missing.high:.1f})"
+    )
+
+
+def test_the_adverse_events_table_says_whose_rates_it_gives(report: CohortReport) -> None:
+    """The adverse-events table heads its rates as those of the patients followed through week 24 and says below it
+    who they are: every treated patient with the diary finished, or on an assessment day those whose week 24 had
+    ended or who stopped for an adverse event before it."""
+    html = render_html(report)
+    assert f"<th>{escape(ADVERSE_EVENTS_HEADING)}</th>" in html
+    assert escape(ADVERSE_EVENTS_NOTE) in html
+    on_day = render_html(replace(report, as_of=date(2025, 6, 15)))
+    assert escape(ADVERSE_EVENTS_ON_DAY_NOTE.format(as_of="2025-06-15")) in on_day
+    assert escape(ADVERSE_EVENTS_NOTE) not in on_day
 
 
 def test_the_assessment_day_is_stated_near_the_top(report: CohortReport) -> None:

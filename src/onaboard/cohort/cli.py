@@ -240,6 +240,14 @@ def _print_report(report: CohortReport) -> None:
         (f">= {RESPONDER_50_PERCENT} % fewer headache days", _percent(report.responder_50)),
         (f">= {RESPONDER_30_PERCENT} % fewer headache days", _percent(report.responder_30)),
         (
+            f">= {RESPONDER_50_PERCENT} % fewer, a missing week 24 as no response",
+            _percent(report.responder_50_missing_as_non_responder),
+        ),
+        (
+            f">= {RESPONDER_30_PERCENT} % fewer, a missing week 24 as no response",
+            _percent(report.responder_30_missing_as_non_responder),
+        ),
+        (
             "Change at week 24 (mean, 95 % CI)",
             f"{_number(change.mean)} ({_interval(change.low, change.high)})",
         ),
@@ -315,11 +323,14 @@ def _print_report(report: CohortReport) -> None:
 
 def _event_rate(report: CohortReport, event: AdverseEventRate) -> str:
     """An adverse reaction's rate in the file's and the page's words (``reports.cohort``): not recorded where the
-    source has no kind for it, and the shared rate, said so, where one kind stands for it and other rows."""
-    from onaboard.reports.cohort import NOT_RECORDED, RECORDED_TOGETHER
+    source has no kind for it, the shared rate, said so, where one kind stands for it and other rows, and the rate
+    of a kind of the source's own that holds more than the row, said so (not compared with the label)."""
+    from onaboard.reports.cohort import NOT_RECORDED, RECORDED_AS_OWN_KIND, RECORDED_TOGETHER
 
     if not event.recorded:
         return NOT_RECORDED
+    if event.recorded_as:
+        return f"{_percent(event.rate)}; {RECORDED_AS_OWN_KIND}"
     if not event.recorded_with:
         return _percent(event.rate)
     names = {row.event: row.name for row in report.adverse_events}

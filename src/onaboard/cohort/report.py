@@ -15,7 +15,10 @@ and cohort/cli.py as the terminal summary, so they cannot disagree.
 Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
 
 - *treated*: a patient with at least one session; day 0 is their first session;
-- responders at week 24 are counted among patients with a complete baseline and a complete period 6;
+- responders at week 24 are counted among *completers*, patients with a complete baseline and a complete period 6
+  (the published figures they are set beside are labelled so); beside them, among every patient with a complete
+  baseline whose 24-week phase is over (below), a missing week 24 (dropped out, stopped before it, too few days
+  recorded in it) counted as no response (``responder_50_missing_as_non_responder``);
 - mean change per period among patients with a complete baseline and that period complete;
 - time to response is ``treatment_outcomes``' onset (first complete period >= 30 % below a non-zero baseline),
   as a Kaplan-Meier share up to week 24 (period 6): a patient without it is censored at their last complete period;
@@ -26,10 +29,14 @@ Definitions the rules do not fix, chosen here and stated in docs/cohort.md:
   *too early* when the interval refuses it; a *follow-the-pain session* has at least one follow-the-pain site
   (``follow_the_pain_sites``, the engine's ``follow_the_pain_count``, not the site count: a session may leave fixed
   sites out), among the sessions that record it;
-- adverse events count patients with an event following session 1 or 2 (the first two cycles: the label's 24-week
-  phase);
+- adverse events count patients with an event of the label's 24-week phase: following session 1 or 2 (the first
+  two cycles) and starting by week 24's last day (day 167, ``rules.label_phase_events``), among the patients whose
+  24-week phase is over: on an assessment day, those whose week 24 had ended before it or who stopped for an adverse
+  event in it (``_through_week24``; a patient first injected last month is left out of numerator and denominator),
+  without one every treated patient;
 - stopping reasons, first that applies: discontinued for an adverse event (a recorded decision, after any
-  session; the 24-week figure beside the label counts those after the first two); NICE TA260 stop
+  session; the 24-week figure beside the label counts those of the 24-week phase, over the patients the adverse
+  events are counted over); NICE TA260 stop
   at week 24 (< 30 %); NICE TA260 stop on reverting to episodic migraine; dropped out (the diary ends more than
   one period before the patient's end of observation); otherwise continuing;
 - on an assessment day (``as_of``, the clinic's today) the report is the cohort's state at the end of that day
@@ -83,7 +90,6 @@ from onaboard.clinical import (
     MedicationOveruse,
     MidasGrade,
     NiceTa260,
-    week24_last_day,
 )
 from onaboard.cohort.backends import (
     AFTER_OBSERVATION,
@@ -99,12 +105,14 @@ from onaboard.cohort.rules import (
     DOUBLE_BLIND_CYCLES,
     OVERUSE_FLAGS,
     REPORT_COUNTS,
+    WEEK24_LAST_DAY,
     adverse_event_incidence,
     age_in_years,
     assessment,
     ended_periods,
     first_injections,
     hit6_totals,
+    label_phase_events,
     medication_overuse,
     midas_totals,
     overfull_periods,
@@ -181,9 +189,6 @@ HIT6_CHANGE_BOUNDS = (float(HIT6_MIN_TOTAL - HIT6_MAX_TOTAL), float(HIT6_MAX_TOT
 
 AGE_BOUNDS = (0.0, math.inf)
 """An age in years is not negative (no upper bound is assumed)."""
-
-WEEK24_LAST_DAY = (week24_last_day(date.min) - date.min).days
-"""Week 24's last day in days after day 0 (the engine's ``week24_last_day``, the same for every day 0: day 167)."""
 
 WEEK24_NOT_REACHED = "not_reached"
 """In ``CohortReport.overuse_at_week24`` of a report made on an assessment day (``as_of``), beside the engine's three
@@ -289,7 +294,8 @@ class AdverseEventRate:
     nothing reads as a rate of 0 %. ``recorded_with`` names (by ``event``) the other label rows the source records
     together with this one under one kind (the app's "headache or migraine flare" is the label's headache and
     migraine): ``rate`` counts patients with that kind, and ``label_within_interval`` is None, since the label gives
-    no figure for the rows together."""
+    no figure for the rows together. ``recorded_as`` names the source's own kinds the rate counts where the row is not
+    recorded under its own code (a kind holding more than the row): likewise not compared with the label."""
 
     event: str
     name: str
@@ -300,6 +306,11 @@ class AdverseEventRate:
     placebo_text: str
     recorded: bool = True
     recorded_with: tuple[str, ...] = ()
+    recorded_as: tuple[str, ...] = ()
+    """The source's own codes the rate counts where they are not the row's code (the clinic's app: "brow_ptosis",
+    drooping brow or facial weakness, for facial paresis): a kind holding more than the row, so
+    ``label_within_interval`` is None and nothing compares the rate with the label's. Empty for a source coding its
+    events by the label's rows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,13 +381,23 @@ class CohortReport:
     baseline_headache_days: Mean
     week24_change: Mean
     responder_50: Proportion
+    """Completers: of the patients with a complete baseline and a complete week 24 (period 6)."""
     responder_30: Proportion
+    """Completers, as ``responder_50``."""
+    responder_50_missing_as_non_responder: Proportion
+    """Of every patient with a complete baseline whose 24-week phase is over (``_through_week24``): a missing week 24
+    (dropped out, stopped before it, too few days recorded in it) counts as no response."""
+    responder_30_missing_as_non_responder: Proportion
+    """As ``responder_50_missing_as_non_responder``, for a 30 % response."""
     change_by_period: tuple[PeriodChangeRow, ...]
     time_to_response: dict[str, Any]
     nice_ta260: dict[str, int]
     stopping: dict[str, Proportion]
     adverse_events: tuple[AdverseEventRate, ...]
+    """Each label row's rate over the patients whose 24-week phase is over (``_through_week24``: on an assessment day,
+    week 24 ended before it or a stop for an adverse event in it; else every treated patient)."""
     discontinued_adverse_event: Proportion
+    """Stops for an adverse event in the 24-week phase, over the same patients as ``adverse_events``."""
     adverse_events_status: str
     adverse_events_source: str
     hit6_baseline: Mean
@@ -448,7 +469,9 @@ def _patient_summary(
     ``judged`` is ``grid`` without the periods not ended on the assessment day ``as_of`` (``ended_periods``; the
     whole grid without one); the diary's last date, for drop-outs, is read from the whole grid (on an assessment
     day, the diary up to that day: ``cohort_on_day``). The overuse at week 24 is judged only once week 24 has ended
-    (``_week24_overuse``)."""
+    (``_week24_overuse``). ``through_week24`` marks the patients whose 24-week phase is over (``_through_week24``):
+    the denominator of the label-phase figures (adverse events, stops for one in 24 weeks, responders counting a
+    missing week 24 as no response)."""
     patients = tables["patients"]
     outcomes = treatment_outcomes(periods, baseline_days).cache()
     eligibility = assessment(grid, anchors, count=DEFAULT_PERIODS, through=0, birth_dates=patients).cache()
@@ -461,14 +484,13 @@ def _patient_summary(
     complete = periods.filter(periods.complete)
     followed = complete.group_by("patient_id").aggregate(last_complete_period=complete["index"].max())
     # A recorded stop for an adverse event is a stopping reason whenever it came; the 24-week figure compared with
-    # the trial's (Dodick 2010's 3.8 %; the label's own sentence is UNCONFIRMED) counts only the stops after the first
-    # DOUBLE_BLIND_CYCLES sessions.
+    # the trial's (Dodick 2010's 3.8 %; the label's own sentence is UNCONFIRMED) counts only the stops of the label's
+    # 24-week phase (``label_phase_events``: after session 1 or 2, by week 24's last day).
     events = tables["adverse_events"]
     stops = events.filter(events.led_to_discontinuation)
-    stopped = stops.group_by("patient_id").aggregate(
-        adverse_event_stop=stops.count() > 0,
-        adverse_event_stop_24w=(stops.session_number <= DOUBLE_BLIND_CYCLES).any(),
-    )
+    stopped = stops.group_by("patient_id").aggregate(adverse_event_stop=stops.count() > 0)
+    phase_stops = label_phase_events(stops, anchors)
+    stopped_24w = phase_stops.group_by("patient_id").aggregate(adverse_event_stop_24w=phase_stops.count() > 0)
     hit6 = hit6_totals(tables["prom"])
     hit6 = hit6.group_by("patient_id").aggregate(
         hit6_baseline=hit6.hit6_total.max(where=hit6.visit == 1),
@@ -487,9 +509,8 @@ def _patient_summary(
     )
     summary = summary.left_join(last, "patient_id").select(summary, last.last_date)
     summary = summary.left_join(followed, "patient_id").select(summary, followed.last_complete_period)
-    summary = summary.left_join(stopped, "patient_id").select(
-        summary, stopped.adverse_event_stop, stopped.adverse_event_stop_24w
-    )
+    summary = summary.left_join(stopped, "patient_id").select(summary, stopped.adverse_event_stop)
+    summary = summary.left_join(stopped_24w, "patient_id").select(summary, stopped_24w.adverse_event_stop_24w)
     summary = summary.left_join(hit6, "patient_id").select(summary, hit6.hit6_baseline, hit6.hit6_week24)
     gap = summary.observed_until.delta(summary.last_date, unit="day")
     reason = ibis.cases(
@@ -503,7 +524,18 @@ def _patient_summary(
         stopping=reason,
         age_years=age_in_years(summary.birth_date, summary.anchor),
         assessable=summary.baseline_complete & summary.week24_available,
+        through_week24=_through_week24(summary.anchor, summary.adverse_event_stop_24w.fill_null(False), as_of),
     )
+
+
+def _through_week24(anchor: ir.DateValue, stopped_24w: ir.BooleanValue, as_of: date | None) -> ir.BooleanValue:
+    """Whether a patient's 24-week phase (the label's two cycles) is over, so that what happened in it can be
+    counted: on an assessment day, their week 24 had ended before it (``_week24_reached``) or they stopped for an
+    adverse event in it (``stopped_24w``); a patient first injected last month is still in it, and counting them
+    would dilute every rate of the phase. Without ``as_of`` (a registry's finished export) every treated patient."""
+    if as_of is None:
+        return ibis.literal(value=True)
+    return _week24_reached(anchor, as_of) | stopped_24w
 
 
 def _totals(summary: ir.Table) -> dict[str, Any]:
@@ -532,7 +564,11 @@ def _totals(summary: ir.Table) -> dict[str, Any]:
             responder_30=(assessable & s.responder_30).sum(),
             baseline_overuse_n=(s.baseline_overuse != MedicationOveruse.INSUFFICIENT_DATA.value).sum(),
             baseline_overuse=(s.baseline_overuse == MedicationOveruse.SUSPECTED.value).sum(),
-            discontinued_event=s.adverse_event_stop_24w.fill_null(False).sum(),
+            through_week24=s.through_week24.sum(),
+            discontinued_event=(s.through_week24 & s.adverse_event_stop_24w.fill_null(False)).sum(),
+            baseline_through_week24=(s.baseline_complete & s.through_week24).sum(),
+            responder_50_through_week24=(s.through_week24 & assessable & s.responder_50).sum(),
+            responder_30_through_week24=(s.through_week24 & assessable & s.responder_30).sum(),
             hit6_baseline_n=s.hit6_baseline.count(),
             hit6_baseline_mean=s.hit6_baseline.mean(),
             hit6_baseline_sd=s.hit6_baseline.std(),
@@ -684,9 +720,12 @@ def _sessions(sessions: ir.Table) -> dict[str, Any]:
 
 
 def _adverse_events(
-    events: ir.Table, treated: int, recorded_events: Mapping[str, Collection[str]] | None
+    events: ir.Table, patients: int, recorded_events: Mapping[str, Collection[str]] | None
 ) -> tuple[AdverseEventRate, ...]:
-    """The label's rows with the cohort's rates; ``recorded_events`` as ``cohort_report_of`` takes it."""
+    """The label's rows with the cohort's rates: ``events`` are those counted (the 24-week phase's, of the
+    ``patients`` of the denominator); ``recorded_events`` as ``cohort_report_of`` takes it. A row is compared with the
+    label only where it is recorded under its own code alone: a code of the source's own standing for it
+    (``recorded_as``: a kind holding more than the row, or more rows than it) leaves the label's figure uncompared."""
     rows = calibration().adverse_reactions
     if recorded_events is None:
         recorded_events = {reaction.event: (reaction.event,) for reaction in rows}
@@ -703,7 +742,8 @@ def _adverse_events(
         codes = [code for code, covered in recorded_events.items() if reaction.event in covered]
         together = {row for code in codes for row in recorded_events[code]} - {reaction.event}
         recorded_with = tuple(sorted(together, key=lambda row: order.index(row) if row in order else len(order)))
-        rate = Proportion.of(counted.get(reaction.event, 0), treated) if codes else Proportion.of(0, 0)
+        recorded_as = tuple(code for code in codes if code != reaction.event)
+        rate = Proportion.of(counted.get(reaction.event, 0), patients) if codes else Proportion.of(0, 0)
         within = overlaps(rate.low, rate.high, stated_interval(reaction.botox_percent))
         result.append(
             AdverseEventRate(
@@ -712,13 +752,31 @@ def _adverse_events(
                 rate=rate,
                 label_percent=reaction.botox_percent,
                 placebo_percent=reaction.placebo_percent,
-                label_within_interval=None if recorded_with else within,
+                label_within_interval=None if recorded_with or recorded_as else within,
                 placebo_text=reaction.placebo_text,
                 recorded=bool(codes),
                 recorded_with=recorded_with,
+                recorded_as=recorded_as,
             )
         )
     return tuple(result)
+
+
+def _label_phase_rates(
+    adverse_events: ir.Table,
+    anchors: ir.Table,
+    summary: ir.Table,
+    totals: Mapping[str, Any],
+    recorded_events: Mapping[str, Collection[str]] | None,
+) -> tuple[AdverseEventRate, ...]:
+    """The label rows' rates (``_adverse_events``) over the treated patients whose 24-week phase is over
+    (``_through_week24``, counted in ``totals``; every treated patient without an assessment day), counting the events
+    of that phase (``label_phase_events``): an event of a patient without a session is not counted, nor one of a
+    patient first injected a month before the assessment day."""
+    phase_events = label_phase_events(adverse_events, anchors)
+    over = summary.filter(summary.through_week24).patient_id
+    counted = phase_events.filter(phase_events.patient_id.isin(over))
+    return _adverse_events(counted, _int(totals["through_week24"]), recorded_events)
 
 
 def _midas(prom: ir.Table) -> dict[str, dict[str, int]]:
@@ -991,10 +1049,7 @@ def cohort_report_of(
     grouped = {column: _counts(_grouped(summary, column), column, order) for column, order in verdict_orders.items()}
     preventives = _rows(summary.group_by("prior_preventives_failed").aggregate(n=summary.count()))
     sessions = _sessions(tables["sessions"])
-    # The rates are of treated patients (their denominator): an event of a patient without a session is not counted.
-    adverse_events = tables["adverse_events"]
-    treated_events = adverse_events.filter(adverse_events.patient_id.isin(anchors.patient_id))
-    events = _adverse_events(treated_events, treated, recorded_events)
+    events = _label_phase_rates(tables["adverse_events"], anchors, summary, totals, recorded_events)
     # MIDAS grades, like HIT-6 and the adverse events, are of treated patients: visit 1 is their first injection.
     prom = tables["prom"]
     treated_prom = prom.filter(prom.patient_id.isin(anchors.patient_id))
@@ -1009,6 +1064,11 @@ def cohort_report_of(
     )
     responder_50 = Proportion.of(_int(totals["responder_50"]), _int(totals["assessable"]))
     responder_30 = Proportion.of(_int(totals["responder_30"]), _int(totals["assessable"]))
+    # Beside the completers': every patient with a complete baseline whose week 24 is due, a missing week 24 (dropped
+    # out, stopped before it, too few days recorded in it) counted as no response.
+    due = _int(totals["baseline_through_week24"])
+    responder_50_missing = Proportion.of(_int(totals["responder_50_through_week24"]), due)
+    responder_30_missing = Proportion.of(_int(totals["responder_30_through_week24"]), due)
     baseline_overuse = Proportion.of(_int(totals["baseline_overuse"]), _int(totals["baseline_overuse_n"]))
     # Of the treated patients whose sex is recorded: a clinic's "unknown" is not "not a woman".
     female = Proportion.of(_int(totals["female"]), _int(totals["sex_known"]))
@@ -1025,7 +1085,9 @@ def cohort_report_of(
         bounds=HIT6_CHANGE_BOUNDS,
     )
     hit6_responders = Proportion.of(_int(totals["hit6_responders"]), _int(totals["hit6_change_n"]))
-    discontinued = _stops(_int(totals["discontinued_event"]), treated, recorded=discontinuation_recorded)
+    discontinued = _stops(
+        _int(totals["discontinued_event"]), _int(totals["through_week24"]), recorded=discontinuation_recorded
+    )
     # Of the patients the label verdict can judge before the first injection: insufficient data is neither.
     label = grouped["label_criteria"]
     label_met = Proportion.of(
@@ -1099,6 +1161,8 @@ def cohort_report_of(
         week24_change=change,
         responder_50=responder_50,
         responder_30=responder_30,
+        responder_50_missing_as_non_responder=responder_50_missing,
+        responder_30_missing_as_non_responder=responder_30_missing,
         change_by_period=_change_by_period(periods),
         time_to_response=_time_to_response(summary),
         nice_ta260=grouped["nice_ta260"],

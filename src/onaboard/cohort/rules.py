@@ -71,6 +71,7 @@ from onaboard.clinical import (
     MedicationOveruse,
     MidasGrade,
     NiceTa260,
+    week24_last_day,
 )
 from onaboard.cohort.tables import (
     ACUTE_COLUMNS,
@@ -86,6 +87,7 @@ __all__ = [
     "DOUBLE_BLIND_CYCLES",
     "OVERUSE_FLAGS",
     "REPORT_COUNTS",
+    "WEEK24_LAST_DAY",
     "adverse_event_incidence",
     "age_in_years",
     "as_of_anchors",
@@ -96,6 +98,7 @@ __all__ = [
     "first_injections",
     "hit6_totals",
     "label_criteria",
+    "label_phase_events",
     "medication_overuse",
     "midas_totals",
     "migraine_attacks",
@@ -128,6 +131,9 @@ OVERUSE_FLAGS: tuple[str, ...] = (*(f"overuse_{cls.value}" for cls in OVERUSE_CL
 
 DOUBLE_BLIND_CYCLES = WEEK24_PERIOD * PERIOD_DAYS // RETREATMENT_INTERVAL_DAYS
 """Sessions given before the week-24 assessment (two): the label's adverse-reaction table covers these cycles."""
+
+WEEK24_LAST_DAY = (week24_last_day(date.min) - date.min).days
+"""Week 24's last day in days after day 0 (the engine's ``week24_last_day``, the same for every day 0: day 167)."""
 
 _FLOOR_SHIFT = 100_000
 """Periods before the anchor have negative offsets; shifting by this many periods keeps integer division a floor
@@ -725,15 +731,28 @@ def treatment_outcomes(periods: ir.Table, baseline: ir.Table) -> ir.Table:
     )
 
 
-def adverse_event_incidence(adverse_events: ir.Table, *, cycles: int = DOUBLE_BLIND_CYCLES) -> ir.Table:
-    """Patients with at least one of each adverse event after their first ``cycles`` sessions, per event code.
+def label_phase_events(adverse_events: ir.Table, anchors: ir.Table, *, cycles: int = DOUBLE_BLIND_CYCLES) -> ir.Table:
+    """The adverse events of the label's 24-week double-blind phase (two cycles): those attributed to one of the
+    first ``cycles`` sessions and starting on or before week 24's last day (day 0 + ``WEEK24_LAST_DAY``, the
+    engine's ``week24_last_day``), with ``adverse_events``' columns. Both are needed: a patient who stopped after
+    session 2 has every later event attributed to session 2 (the clinic's app files a side effect reported without
+    a session under the last session before it), and one whose session 2 came late may have an event of session 2
+    after week 24. ``anchors`` holds each treated patient's day 0 (``first_injections``); an event of a patient
+    without one is left out."""
+    joined = adverse_events.join(anchors.select("patient_id", "anchor"), "patient_id")
+    last_day = joined.anchor + ibis.interval(days=WEEK24_LAST_DAY)
+    inside = (joined.session_number <= cycles) & (joined.onset_date <= last_day)
+    return joined.filter(inside).select(*adverse_events.columns)
+
+
+def adverse_event_incidence(adverse_events: ir.Table) -> ir.Table:
+    """Patients with at least one of each adverse event, per event code, among the events given.
 
     The label's adverse-reaction table counts patients with a reaction in the 24-week double-blind phase (two
-    cycles), so a cohort's rates are counted over the same cycles. The denominator (patients treated) is the
-    caller's.
+    cycles), so the caller gives the events of that phase (``label_phase_events``); the denominator is the
+    caller's too.
     """
-    early = adverse_events.filter(adverse_events.session_number <= cycles)
-    return early.group_by("event").aggregate(patients=early.patient_id.nunique())
+    return adverse_events.group_by("event").aggregate(patients=adverse_events.patient_id.nunique())
 
 
 def hit6_totals(prom: ir.Table) -> ir.Table:

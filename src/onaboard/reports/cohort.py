@@ -46,14 +46,21 @@ from onaboard.cohort.report import (
 )
 
 __all__ = [
+    "ADVERSE_EVENTS_HEADING",
+    "ADVERSE_EVENTS_NOTE",
+    "ADVERSE_EVENTS_ON_DAY_NOTE",
     "AS_OF_NOTE",
+    "COMPLETERS_HEADING",
     "KAPLAN_MEIER_NOTE",
+    "MISSING_AS_NO_RESPONSE_HEADING",
     "NEAR_BY_INTERVAL",
     "NEAR_BY_TOLERANCE",
     "NEAR_NOTE",
     "NOT_RECORDED",
     "OFF",
+    "RECORDED_AS_OWN_KIND",
     "RECORDED_TOGETHER",
+    "RESPONDERS_NOTE",
     "RESPONSE_PLOT_MIN_AT_RISK",
     "SHARED_RATE",
     "WEEK24_NOT_REACHED_NOTE",
@@ -112,6 +119,9 @@ NOT_RECORDED = "not recorded by the app"
 """An adverse reaction the source has no kind for (``AdverseEventRate.recorded`` False), in place of a rate."""
 RECORDED_TOGETHER = "recorded together with {names} as one kind in the app"
 """After the rate of an adverse reaction counted together with other label rows (``recorded_with``)."""
+RECORDED_AS_OWN_KIND = "recorded as a kind of the app's own that holds more than this row: not compared with the label"
+"""After the rate of an adverse reaction counted from a kind of the source's own that is not the label's row alone
+(``AdverseEventRate.recorded_as``: the app's "drooping brow or facial weakness" for facial paresis)."""
 SHARED_RATE = "{names}\n(one kind in the app)"
 """The adverse-event plot's name for the rate of label rows recorded as one kind, drawn once."""
 SHARED_RATE_WIDTH = 26
@@ -126,6 +136,36 @@ WEEK24_NOT_REACHED_NOTE = (
 )
 """Under the overuse table of the file and the web page when the report is made as of a day (``as_of``): what
 ``WEEK24_NOT_REACHED_WORDS`` counts."""
+
+COMPLETERS_HEADING = "completers: complete baseline and week 24 (95 % CI)"
+"""The responders table's column of ``CohortReport.responder_50`` and ``responder_30``: the completers' rates, the
+ones the published figures are compared with."""
+MISSING_AS_NO_RESPONSE_HEADING = "every complete baseline, a missing week 24 counted as no response (95 % CI)"
+"""The responders table's column of ``CohortReport.responder_50_missing_as_non_responder`` and its 30 % twin."""
+RESPONDERS_NOTE = (
+    "Completers have a complete baseline and a complete week 24; the published figures are compared with their rates. "
+    "A patient who dropped out or stopped before week 24, or recorded too few of its days, is not a completer: the "
+    "second column counts every patient with a complete baseline whose week 24 is over (on an assessment day: it "
+    "ended before the day, or they stopped for an adverse event before it), a missing week 24 as no response."
+)
+"""Under the responders table of the file and the web page: who the completers are and what the second column adds."""
+
+ADVERSE_EVENTS_HEADING = "cohort: patients followed through week 24 (95 % CI)"
+"""The adverse-events table's column of the cohort's rates (``CohortReport.adverse_events``)."""
+ADVERSE_EVENTS_NOTE = (
+    "The cohort's rates count the patients with the reaction after session 1 or 2 and by week 24's last day (day "
+    f"{WEEK24_LAST_DAY} after the first injection), of the patients followed through week 24: here every treated "
+    "patient, the diary taken as finished. The discontinuation row counts stops for an adverse event in the same "
+    "weeks."
+)
+"""Under the adverse-events table of a report without an assessment day."""
+ADVERSE_EVENTS_ON_DAY_NOTE = (
+    "The cohort's rates count the patients with the reaction after session 1 or 2 and by week 24's last day (day "
+    f"{WEEK24_LAST_DAY} after the first injection), of the patients followed through week 24: those whose week 24 "
+    "had ended by {as_of}, or who stopped for an adverse event before it. A patient still in their first two cycles "
+    "is counted in neither. The discontinuation row counts stops for an adverse event in the same weeks."
+)
+"""Under the adverse-events table of a report made as of a day (``as_of``): who the rates are of."""
 
 _VERDICT_NAMES = {
     "yes": "yes",
@@ -267,9 +307,10 @@ PLOT_LABELS = {
     "response": f"Kaplan-Meier share of patients with {RESPONDER_30_PERCENT} % fewer headache days, by period after "
     f"the first injection up to week 24 (period {TIME_TO_RESPONSE_PERIODS}; "
     f"not drawn from the first period with fewer than {RESPONSE_PLOT_MIN_AT_RISK} patients at risk)",
-    "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval, beside the label's percentage; "
-    "label rows recorded as one kind are drawn once, without a label percentage (the label gives none for them "
-    "together), and rows not recorded are left out",
+    "adverse": "Each label adverse reaction: the cohort's rate with its 95 % interval among the patients followed "
+    "through week 24, beside the label's percentage; label rows recorded as one kind are drawn once, without a label "
+    "percentage (the label gives none for them together), a row recorded as a kind of the app's own holding more "
+    "than it is drawn without the label's percentage, and rows not recorded are left out",
 }
 """What each plot shows, as the SVG's accessible name (its text is drawn as paths, so a reader needs this)."""
 
@@ -443,7 +484,8 @@ def _lower_first(name: str) -> str:
 def adverse_event_plot_rows(report: CohortReport) -> list[tuple[str, Proportion, float | None]]:
     """What the adverse-event plot draws, top to bottom: each recorded row's name, rate and label percentage; label
     rows recorded as one kind (``recorded_with``) once, named ``SHARED_RATE``, without a label percentage (the label
-    gives none for them together); rows not recorded, or without a rate, left out."""
+    gives none for them together); a row recorded as a kind of the source's own holding more than it (``recorded_as``)
+    without the label's percentage; rows not recorded, or without a rate, left out."""
     names = {row.event: row.name for row in report.adverse_events}
     drawn: set[str] = set()
     result: list[tuple[str, Proportion, float | None]] = []
@@ -457,7 +499,7 @@ def adverse_event_plot_rows(report: CohortReport) -> list[tuple[str, Proportion,
             label = " and ".join([together[0], *(_lower_first(name) for name in together[1:])])
             result.append((SHARED_RATE.format(names=fill(label, SHARED_RATE_WIDTH)), row.rate, None))
         else:
-            result.append((row.name, row.rate, row.label_percent))
+            result.append((row.name, row.rate, None if row.recorded_as else row.label_percent))
     return result
 
 
@@ -486,7 +528,7 @@ def adverse_event_plot_svg(report: CohortReport) -> str:
             label="label (UNCONFIRMED)",
         )
     axes.set_yticks(positions, [name for name, _, _ in rows], fontsize=7)
-    axes.set_xlabel("% of treated patients, first two cycles")
+    axes.set_xlabel("% of patients followed through week 24, first two cycles")
     axes.grid(axis="x", color="#e5e5e5")
     axes.legend(**LEGEND)
     return _svg(figure, "adverse")
@@ -528,7 +570,8 @@ def _reference_rows(rows: Iterable[ReferenceRow]) -> list[list[Any]]:
 
 def _adverse_rows(report: CohortReport) -> list[list[Any]]:
     """Each label adverse reaction: the cohort's rate, or ``NOT_RECORDED``; a rate counted together with other label
-    rows says so (``RECORDED_TOGETHER``) and is not compared with the label."""
+    rows says so (``RECORDED_TOGETHER``), and one counted from a kind of the source's own holding more than the row
+    (``RECORDED_AS_OWN_KIND``), and neither is compared with the label."""
     names = {row.event: row.name for row in report.adverse_events}
     result = []
     for row in report.adverse_events:
@@ -538,6 +581,8 @@ def _adverse_rows(report: CohortReport) -> list[list[Any]]:
             together = " and ".join(_lower_first(names.get(event, event)) for event in row.recorded_with)
             cohort = _Raw(f"{_proportion(row.rate)}; {escape(RECORDED_TOGETHER.format(names=together))}")
             inside = ""
+        elif row.recorded_as:
+            cohort, inside = _Raw(f"{_proportion(row.rate)}; {escape(RECORDED_AS_OWN_KIND)}"), ""
         else:
             cohort = _Raw(_proportion(row.rate))
             inside = "" if row.label_within_interval is None else ("yes" if row.label_within_interval else "no")
@@ -566,22 +611,29 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ],
     )
     change = report.week24_change
-    responders_table = _table(
-        ["outcome at week 24", "patients", "95 % CI"],
-        [
-            ["Assessable at week 24", str(report.responder_50.total), ""],
-            [f"At least {RESPONDER_50_PERCENT} % fewer headache days", _Raw(_proportion(report.responder_50)), ""],
+    responders_table = (
+        _table(
+            ["outcome at week 24", COMPLETERS_HEADING, MISSING_AS_NO_RESPONSE_HEADING],
             [
-                f"At least {RESPONDER_30_PERCENT} % fewer headache days (NICE continuation)",
-                _Raw(_proportion(report.responder_30)),
-                "",
+                ["Patients", str(report.responder_50.total), str(report.responder_50_missing_as_non_responder.total)],
+                [
+                    f"At least {RESPONDER_50_PERCENT} % fewer headache days",
+                    _Raw(_proportion(report.responder_50)),
+                    _Raw(_proportion(report.responder_50_missing_as_non_responder)),
+                ],
+                [
+                    f"At least {RESPONDER_30_PERCENT} % fewer headache days (NICE continuation)",
+                    _Raw(_proportion(report.responder_30)),
+                    _Raw(_proportion(report.responder_30_missing_as_non_responder)),
+                ],
+                [
+                    "Mean change in headache days at week 24",
+                    _Raw(f"{_number(change.mean)} ({_range(change.low, change.high)})"),
+                    _Raw("&ndash;"),
+                ],
             ],
-            [
-                "Mean change in headache days at week 24",
-                _Raw(_number(change.mean)),
-                _Raw(_range(change.low, change.high)),
-            ],
-        ],
+        )
+        + f'<p class="note">{escape(RESPONDERS_NOTE)}</p>'
     )
     change_table = _table(
         ["period", "weeks", "patients", "mean headache days", "mean change", "95 % CI"],
@@ -618,7 +670,7 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         f'<p class="note">{escape(KAPLAN_MEIER_NOTE)}</p>'
     )
     adverse_table = _table(
-        ["adverse reaction", "cohort (95 % CI)", "label BOTOX %", "label placebo %", "label inside CI"],
+        ["adverse reaction", ADVERSE_EVENTS_HEADING, "label BOTOX %", "label placebo %", "label inside CI"],
         [
             *_adverse_rows(report),
             [
@@ -631,6 +683,12 @@ def report_sections(report: CohortReport) -> dict[str, str]:
         ],
         numeric=(2, 3),
     )
+    adverse_note = (
+        ADVERSE_EVENTS_NOTE
+        if report.as_of is None
+        else ADVERSE_EVENTS_ON_DAY_NOTE.format(as_of=report.as_of.isoformat())
+    )
+    adverse_table += f'<p class="note">{escape(adverse_note)}</p>'
     eligibility_table = _table(
         ["at the first injection", "verdicts"],
         [

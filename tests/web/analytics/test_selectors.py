@@ -39,6 +39,7 @@ from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import (
+    InjectionSession,
     InjectionSiteRecord,
     SessionStatus,
     Severity,
@@ -210,15 +211,32 @@ def test_a_visit_takes_answers_from_the_28_days_up_to_it():
     assert _visits(day0, [(outside, "out")], last_visit=1) == {}
 
 
-def test_side_effects_count_under_the_labels_names(demo, staff, today):
-    """Neck pain after a first session and a drooping eyelid after a second are the label's neck pain and eyelid
-    ptosis, each one patient; the app records no stop for an adverse event."""
+def test_side_effects_count_under_the_labels_names_once_week24_is_over(demo, staff, today):
+    """A drooping eyelid after a second session is the label's eyelid ptosis, one of the patients whose week 24 has
+    ended; the neck pain of a patient first injected less than 24 weeks ago is in no rate, above or below the line,
+    until their week 24 has ended, and then counts as the label's neck pain; the app records no stop."""
     report = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
-    counted = {row.event: row.rate.count for row in report.adverse_events}
-    assert counted["neck_pain"] == 1
-    assert counted["eyelid_ptosis"] == 1
-    assert sum(counted.values()) == 2
+    counted = {row.event: row.rate for row in report.adverse_events}
+    over = sum(week24_last_day(first) < today for first in _first_sessions(demo).values())
+    assert (counted["eyelid_ptosis"].count, counted["eyelid_ptosis"].total) == (1, over)
+    assert (counted["neck_pain"].count, counted["neck_pain"].total) == (0, over)
+    assert over < report.treated
+    assert sum(rate.count for rate in counted.values()) == 1
     assert report.discontinued_adverse_event.count == 0
+    neck_pain = SideEffect.objects.get(patient__clinic=demo, kind=SideEffectKind.NECK_PAIN)
+    week24_over = week24_last_day(_first_sessions(demo)[neck_pain.patient_id]) + timedelta(days=1)
+    assert week24_over > today
+    later = clinic_cohort_report(user=staff[Role.CLINICIAN], today=week24_over)
+    assert {row.event: row.rate.count for row in later.adverse_events}["neck_pain"] == 1
+
+
+def _first_sessions(clinic):
+    """Each treated patient's first recorded session, by patient key."""
+    first = {}
+    sessions = InjectionSession.objects.filter(patient__clinic=clinic, status=SessionStatus.RECORDED).order_by("date")
+    for patient_pk, day in sessions.values_list("patient_id", "date"):
+        first.setdefault(patient_pk, day)
+    return first
 
 
 def test_label_rows_the_app_cannot_record_are_marked_and_not_compared(demo, staff, today):
@@ -280,6 +298,35 @@ def test_a_kind_standing_for_two_label_rows_counts_for_both(demo, staff, today):
         assert (one.recorded_with, other.recorded_with) == ((other.event,), (one.event,))
         assert one.label_within_interval is other.label_within_interval is None
     assert rows["neck_pain"].recorded_with == ()
+
+
+def test_a_kind_holding_more_than_its_label_row_is_counted_there_and_not_compared(demo, staff, today):
+    """ "Drooping brow or facial weakness" and "pain or bruising where injected" hold more than the label's facial
+    paresis and injection-site pain: each counts its patient in that row, under a code of its own, with no
+    comparison with the label's figure, in the report and its JSON; neck pain, the label's row itself, is compared."""
+    patient = Patient.objects.get(clinic=demo, family_name="Marsh")
+    first = patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date").first()
+    for kind in (SideEffectKind.BROW_PTOSIS, SideEffectKind.INJECTION_SITE_PAIN):
+        SideEffect.objects.create(
+            patient=patient, session=first, kind=kind, onset=first.date + timedelta(days=5), severity=Severity.MILD
+        )
+    report = clinic_cohort_report(user=staff[Role.CLINICIAN], today=today)
+    rows = {row.event: row for row in report.adverse_events}
+    for event, code in (("facial_paresis", "brow_ptosis"), ("injection_site_pain", "injection_site_pain_or_bruising")):
+        row = rows[event]
+        assert (row.rate.count, row.recorded, row.recorded_with, row.recorded_as) == (1, True, (), (code,)), event
+        assert row.label_within_interval is None, event
+        assert RECORDED_EVENTS[code] == (event,)
+    assert rows["neck_pain"].recorded_as == ()
+    assert rows["neck_pain"].label_within_interval is not None
+    document = {row["event"]: row for row in report_json(report)["adverse_events"]}
+    assert (document["facial_paresis"]["recorded_as"], document["facial_paresis"]["label_within_interval"]) == (
+        ["brow_ptosis"],
+        None,
+    )
+    events = clinic_cohort_tables(user=staff[Role.CLINICIAN], today=today)["adverse_events"].to_pylist()
+    mine = {row["event"] for row in events if row["patient_id"] == str(patient.external_id)}
+    assert mine == {"brow_ptosis", "injection_site_pain_or_bruising"}
 
 
 def test_a_side_effect_without_a_session_goes_to_the_session_before_it(demo, staff, today):

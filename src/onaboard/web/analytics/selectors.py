@@ -17,8 +17,8 @@ clinic). How the clinic's records fill the registry's columns:
   one the patient's pages and letters compare with (``prom_baseline``), and visit 3 week 24; a visit with one
   instrument leaves the other empty;
 - ``adverse_events``: each side effect, attributed to its session (else the last recorded session before its
-  onset; none before the first session counts), under the label table's code where its kind stands for one row
-  of the label's table, else under its kind (``LABEL_EVENTS``, ``RECORDED_EVENTS``);
+  onset; none before the first session counts), under the label table's code where its kind is one row of the
+  label's table, else under a code of its own (``LABEL_EVENTS``, ``LABEL_ROW_KINDS``, ``RECORDED_EVENTS``);
   ``led_to_discontinuation`` is false, since the app records no decision to stop treatment for one.
 
 The report is made as of today (``cohort_report_of``'s ``as_of``): a period still running judges nothing, as on
@@ -78,8 +78,10 @@ __all__ = [
     "EXPORT_ROLES",
     "FAILED_PREVENTIVE",
     "LABEL_EVENTS",
+    "LABEL_ROW_KINDS",
     "NOT_FOR_EXPORT",
     "NOT_FOR_ROLE",
+    "OWN_CODES",
     "RECORDED_EVENTS",
     "clinic_cohort_export",
     "clinic_cohort_report",
@@ -119,19 +121,39 @@ LABEL_EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 """The side effects the app records and the rows of the label's adverse-reaction table (calibration.toml,
-clinical-facts.md 2.1) each stands for. "Neck weakness or stiffness" is the label's muscular weakness and its
-musculoskeletal stiffness, "headache or migraine flare" its headache and its migraine: one kind cannot be split
-into the two rows, so the report counts it for both and compares neither with the label. The label's
-musculoskeletal pain, bronchitis and hypertension have no kind here: the report says they are not recorded instead
-of showing 0 %. The other kinds (allergic reaction, swallowing, breathing, double vision, general weakness, voice,
-speech, bladder control, something else) keep their own code: they are counted in the table but are not rows of the
-label's table."""
+clinical-facts.md 2.1) each stands for. Only the kinds of ``LABEL_ROW_KINDS`` are their row and nothing else, and
+only their rates are compared with the label's. The others are recorded only, under a code of their own (the
+report counts them in their rows and compares none with the label): "neck weakness or stiffness" is the label's
+muscular weakness and its musculoskeletal stiffness, "headache or migraine flare" its headache and its migraine
+(one kind cannot be split into the two rows, so the report counts it for both); "drooping brow or facial weakness"
+holds more than the label's facial paresis (a drooping brow), and "pain or bruising where injected" more than its
+injection-site pain (bruising), so a patient with a bruise is counted in that row but the rate is not set beside
+the label's figure. The label's musculoskeletal pain, bronchitis and hypertension have no kind here: the report says
+they are not recorded instead of showing 0 %. The other kinds (allergic reaction, swallowing, breathing, double
+vision, general weakness, voice, speech, bladder control, something else) keep their own code: they are counted in
+the table but are not rows of the label's table."""
+
+LABEL_ROW_KINDS = frozenset(
+    {SideEffectKind.NECK_PAIN, SideEffectKind.EYELID_PTOSIS, SideEffectKind.MYALGIA, SideEffectKind.MUSCLE_SPASM}
+)
+"""The kinds that are one row of the label's table and nothing more: written under that row's code, so the report
+compares their rates with the label's (``cohort_report_of``'s rule: a row recorded under its own code alone)."""
+
+OWN_CODES: Mapping[str, str] = MappingProxyType(
+    {SideEffectKind.INJECTION_SITE_PAIN: f"{SideEffectKind.INJECTION_SITE_PAIN}_or_bruising"}
+)
+"""A code of its own for a kind whose stored value is a label row's code but which holds more than that row ("pain
+or bruising where injected" is stored as ``injection_site_pain``): under the row's code the report would take it
+for the row itself and compare it with the label."""
 
 
 def _event_code(kind: str) -> str:
-    """The adverse-events table's code for a kind: its label row's where it stands for one, else its own."""
-    rows = LABEL_EVENTS.get(kind, ())
-    return rows[0] if len(rows) == 1 else str(kind)
+    """The adverse-events table's code for a kind: its label row's where it is that row (``LABEL_ROW_KINDS``), else
+    its own (``OWN_CODES``, else its stored value)."""
+    if kind in LABEL_ROW_KINDS:
+        (row,) = LABEL_EVENTS[kind]
+        return row
+    return OWN_CODES.get(kind, str(kind))
 
 
 RECORDED_EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
