@@ -35,7 +35,6 @@ from onaboard.clinical import (
     InjectionPlan,
     Muscle,
     Outcomes,
-    PlanError,
     PolicyKind,
     Side,
     Stage,
@@ -79,6 +78,7 @@ from onaboard.web.injections.recorded_checks import checks_overridden, safety_at
 from onaboard.web.injections.selectors import (
     patient_safety_screen,
     session_plan,
+    session_plan_or_none,
     session_sites,
     session_sites_not_given,
 )
@@ -675,10 +675,7 @@ def sessions_given(sessions: Iterable[InjectionSession]) -> list[SessionGiven]:
     (``PlanError``) is listed by its stored figure, as one without sites."""
     rows = []
     for session in sessions:
-        try:
-            plan = session_plan(session)
-        except PlanError:
-            plan = None
+        plan = session_plan_or_none(session)
         if plan is None:
             rows.append(SessionGiven(session, session.total_units))
         else:

@@ -72,7 +72,14 @@ from onaboard.web.coverage.models import (
 )
 from onaboard.web.diary.selectors import patient_diary
 from onaboard.web.injections.models import InjectionSession, SessionStatus
-from onaboard.web.injections.selectors import CheckCode, check_title, interval_weeks, recorded_sessions, session_plan
+from onaboard.web.injections.selectors import (
+    CheckCode,
+    check_title,
+    interval_weeks,
+    recorded_sessions,
+    session_plan,
+    session_plan_or_none,
+)
 from onaboard.web.outcomes.selectors import LatestDecision, stopped_decision
 from onaboard.web.patients.models import Patient, PreventiveTrial
 
@@ -924,10 +931,7 @@ def patient_facts(patient: Patient, *, today: dt.date) -> PatientFacts:
     notes = []
     plan = None
     if recorded:
-        try:
-            plan = session_plan(recorded[-1])
-        except PlanError:
-            plan = None
+        plan = session_plan_or_none(recorded[-1])
         if plan is not None and plan.not_given:
             names = ", ".join(str(site) for site in plan.not_given)
             plan = plan.with_sites_not_given()

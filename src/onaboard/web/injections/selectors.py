@@ -919,6 +919,15 @@ def session_plan(session: InjectionSession) -> InjectionPlan | None:
     return InjectionPlan(sites, session.vial_units)
 
 
+def session_plan_or_none(session: InjectionSession) -> InjectionPlan | None:
+    """``session_plan``, or None as well when the engine refuses the stored sites as a plan (``PlanError``: a
+    session stored before a rule it breaks): documents and lists then fall back on the stored figures."""
+    try:
+        return session_plan(session)
+    except PlanError:
+        return None
+
+
 FIXED_SPOT_NUMBERS: Mapping[tuple[str, str, sitemap.MapPoint], int] = {
     (muscle.value, side.value, point): index for (muscle, side, index), point in sitemap.FIXED_POSITIONS.items()
 }

@@ -31,7 +31,6 @@ from onaboard.clinical import (
     FindingKind,
     InjectionPlan,
     Outcomes,
-    PlanError,
     SafetyFinding,
     SafetyScreen,
     ScheduleStatus,
@@ -57,7 +56,7 @@ from onaboard.web.injections.models import InjectionSession, SessionStatus, Side
 from onaboard.web.injections.selectors import (
     BOTOX_PRODUCT,
     patient_safety_screen,
-    session_plan,
+    session_plan_or_none,
     sessions_for,
 )
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
@@ -394,10 +393,7 @@ def patient_billing(*, user: Any, patient: Patient, today: dt.date) -> BillingPa
     )
     rows = []
     for session in sessions:
-        try:
-            plan = session_plan(session)
-        except PlanError:
-            plan = None
+        plan = session_plan_or_none(session)
         disagreements = tuple(stored_disagreements(session, plan)) if plan is not None else ()
         rows.append(BillingSession(session, BOTOX_PRODUCT, plan, disagreements))
     audit_record(
