@@ -27,9 +27,9 @@ PARTIAL = "one site only: the patient fainted"
 """The override reason of the one-site sessions here: a session that left fixed sites out departs from the label."""
 
 
-def _sessions_import(world, patient, text: str):
+def _sessions_import(world, patient, text: str, user: str = "clinician"):
     return table_csv_import(
-        user=world.users["clinician"],
+        user=world.users[user],
         clinic=world.clinic,
         kind="sessions",
         source=text,
@@ -1093,14 +1093,7 @@ def test_a_session_imported_after_a_stop_needs_a_clinicians_override_reason(worl
     assert message.startswith(f"the session of {given} fails the {check_title(CheckCode.STOP_DECISION)} check")
     reasoned = f"{SESSIONS_HEADER}\n{_preempt_row(patient, given, 'Patient chose to go on; reviewed')}\n"
     with pytest.raises(DiaryCsvInvalidError) as by_nurse:
-        table_csv_import(
-            user=world.users["nurse"],
-            clinic=world.clinic,
-            kind="sessions",
-            source=reasoned,
-            today=today,
-            patient=patient,
-        )
+        _sessions_import(world, patient, reasoned, user="nurse")
     assert [(p.line, p.column, p.message) for p in by_nurse.value.problems] == [
         (2, "override_reason", CLINICIAN_OVERRIDE_ONLY.format(checks=check_title(CheckCode.STOP_DECISION)))
     ]
@@ -1136,14 +1129,7 @@ def test_a_session_imported_after_the_safety_answers_is_held_to_their_contraindi
     reason = "Infection resolved on examination; treated"
     reasoned = f"{SESSIONS_HEADER}\n{_preempt_row(patient, before)}\n{_preempt_row(patient, after, reason)}\n"
     with pytest.raises(DiaryCsvInvalidError) as by_nurse:
-        table_csv_import(
-            user=world.users["nurse"],
-            clinic=world.clinic,
-            kind="sessions",
-            source=reasoned,
-            today=today,
-            patient=patient,
-        )
+        _sessions_import(world, patient, reasoned, user="nurse")
     assert [(p.line, p.column, p.message) for p in by_nurse.value.problems] == [
         (3, "override_reason", CLINICIAN_OVERRIDE_ONLY.format(checks=check_title(CheckCode.CONTRAINDICATION)))
     ]
