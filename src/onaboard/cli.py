@@ -41,7 +41,7 @@ from onaboard.clinical.periods import MIN_RECORDED_DAYS, PERIOD_DAYS, PeriodSumm
 from onaboard.clinical.preempt import VIAL_SIZES_UNITS, InjectionPlan, PlanError, preempt_plan
 from onaboard.clinical.prom import PromError, hit6_score, midas_score
 from onaboard.commands import print_json
-from onaboard.commands.common import iso_date
+from onaboard.commands.common import iso_date, stdout_console, stop_writing
 from onaboard.serialize import (
     assessment_json,
     hit6_json,
@@ -113,25 +113,8 @@ added up, so no count exceeds the period's days), and the days with any acute me
 table of their own: beside the headache days and the change they would not fit 120 columns."""
 
 
-def _stop_writing() -> NoReturn:
-    """End the command quietly when its reader has closed stdout (``onaboard assess big.csv --json | head -1``).
-
-    As Python's documentation on SIGPIPE advises: the rest of the output goes to devnull (so the interpreter's own
-    flush at exit cannot fail again and print "Exception ignored ... BrokenPipeError"), then exit. Exit 0, not the
-    1 Python and Click use: cli.md knows only 0 (success) and 2 (invalid input or arguments, with every problem on
-    stderr), and a closed pipe is no invalid input. Output is written only once the input has been read, checked
-    and judged, so the command has succeeded; the reader just wanted no more of it (as ``head`` does).
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # a stdout without a file descriptor (an in-process test runner) holds nothing more
-        pass
-    sys.exit(0)
-
-
 class _Commands(TyperGroup):
-    """The ``onaboard`` command group, stopping quietly on a closed stdout (``_stop_writing``).
+    """The ``onaboard`` command group, stopping quietly on a closed stdout (``stop_writing``).
 
     The broken pipe is caught here, inside the entry point's ``app()``: Typer's own handler, around this, would turn
     it into exit 1 with nothing said. stdout is flushed here too, so a closed pipe met by the output's last block is
@@ -145,7 +128,7 @@ class _Commands(TyperGroup):
             finally:
                 sys.stdout.flush()
         except BrokenPipeError:
-            _stop_writing()
+            stop_writing()
 
 
 app = typer.Typer(
@@ -158,22 +141,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-PIPE_WIDTH = 120
-"""Text width when stdout is a file or a pipe (a terminal uses its own width)."""
-
-
-class _StdoutConsole(Console):
-    """The text output's console: a closed pipe ends the command as ``--json``'s does (``_stop_writing``; Rich's
-    own handler exits 1)."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        _stop_writing()
-
-
-stdout = _StdoutConsole(highlight=False)
-if not stdout.is_terminal:
-    stdout = _StdoutConsole(highlight=False, width=PIPE_WIDTH)
+stdout = stdout_console()
 stderr = Console(stderr=True, highlight=False)
 
 ASCII_FORMS: Mapping[str, str] = {

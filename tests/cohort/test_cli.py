@@ -473,3 +473,18 @@ def test_the_summary_counts_one_patient_in_the_singular(cohort: Path, tmp_path: 
     code, stdout, stderr = _run("cohort", "report", str(directory))
     assert code == 0, stderr
     assert "1 patient, 1 treated;" in " ".join(stdout.split())
+
+
+def test_a_reader_closing_the_pipe_ends_the_text_report_with_exit_0(cohort: Path) -> None:
+    """``onaboard cohort report DIR | head -2`` ends with exit 0 and nothing on stderr, as ``onaboard assess`` does
+    (the report's own console let Rich end it with exit 1)."""
+    script = Path(sys.executable).parent / "onaboard"
+    with subprocess.Popen(
+        [str(script), "cohort", "report", str(cohort)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert process.stdout.readline()  # the report has begun; much more is to come
+        process.stdout.close()
+        stderr = process.stderr.read()
+        assert (process.wait(timeout=120), stderr) == (0, b"")

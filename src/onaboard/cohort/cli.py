@@ -23,7 +23,7 @@ from onaboard.clinical import PERIOD_DAYS
 from onaboard.cohort.backends import Engine, rows_text
 from onaboard.cohort.stats import MEAN_INTERVAL_MIN_N
 from onaboard.commands import print_json
-from onaboard.commands.common import iso_date
+from onaboard.commands.common import iso_date, stdout_console
 
 if TYPE_CHECKING:
     from onaboard.cohort.report import AdverseEventRate, CohortReport, Proportion, ReferenceRow
@@ -53,19 +53,12 @@ REPORT_SUFFIXES = {"--html": (".html", ".htm"), "--pdf": (".pdf",)}
 """The names an earlier report written into the cohort directory has, which ``--html`` and ``--pdf`` may replace
 (running the same command again); any other file there is the cohort's own or someone's notes, and is refused."""
 
-PIPE_WIDTH = 120
-
 cohort_app = typer.Typer(
     help="Cohort analytics: the engine's rules over a whole registry, run by DuckDB or Spark.",
     no_args_is_help=True,
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
-
-
-def _stdout() -> Console:
-    console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=PIPE_WIDTH)
 
 
 def _stderr() -> Console:
@@ -158,7 +151,7 @@ def synth_command(
     table.add_column("file")
     for name, path in written.paths.items():
         table.add_row(name, f"{written.rows[name]:,}", escape(str(path)))
-    _stdout().print(table)
+    stdout_console().print(table)
 
 
 # --- cohort report ------------------------------------------------------------------------------------------------
@@ -221,7 +214,7 @@ def _print_report(report: CohortReport) -> None:
     def stops(value: Proportion) -> str:  # the file's and the page's words where the source records no such stop
         return _percent(value) if report.discontinuation_recorded else NOT_RECORDED
 
-    console = _stdout()
+    console = stdout_console()
     title = f"[bold]Cohort report[/bold]  {escape(report.directory)}  ({engine_text(report.engine)})"
     console.rule(title, align="left")
     if report.as_of is not None:

@@ -1,20 +1,24 @@
-"""What the database commands share: failing with every problem, setting Django up, a date argument, and the one way
-to name a user and a clinic and reach the clinic's patients (``onaboard.commands.exchange``, ``.cohort``).
+"""What the commands share: failing with every problem, setting Django up, a date argument, the one way to name a
+user and a clinic and reach the clinic's patients (``onaboard.commands.exchange``, ``.cohort``), and the console
+text goes to, which ends the command quietly when its reader closes the pipe (``stdout_console``).
 
 A clinic is ``--clinic`` (name or id), else the ``--user``'s clinic, else the only clinic there is; ``--user``
 names who is recorded in the audit trail and must be allowed to do what the command does. Nothing here imports
-Django at import time: the engine commands (``onaboard.cohort.cli``) use ``iso_date`` without loading it.
+Django at import time: the engine commands (``onaboard.cli``, ``onaboard.cohort.cli``) use ``iso_date`` and the
+console without loading it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 from datetime import date
 from typing import Any, NoReturn
 
 import typer
+from rich.console import Console
 
 from onaboard.commands import setup_django
 
@@ -23,6 +27,7 @@ __all__ = [
     "NO_CLINICS",
     "NO_SUCH_CLINIC",
     "NO_SUCH_USER",
+    "PIPE_WIDTH",
     "SETTINGS",
     "USER_MAY_NOT",
     "WHICH_CLINIC",
@@ -32,11 +37,50 @@ __all__ = [
     "fail",
     "iso_date",
     "require_capability",
+    "stdout_console",
+    "stop_writing",
     "user_named",
 ]
 
 SETTINGS = "onaboard.web.config.settings.dev"
 """The settings the commands run with unless DJANGO_SETTINGS_MODULE names others."""
+
+PIPE_WIDTH = 120
+"""Text width when stdout is a file or a pipe (a terminal uses its own width)."""
+
+
+def stop_writing() -> NoReturn:
+    """End the command quietly when its reader has closed stdout (``onaboard assess big.csv --json | head -1``).
+
+    As Python's documentation on SIGPIPE advises: the rest of the output goes to devnull (so the interpreter's own
+    flush at exit cannot fail again and print "Exception ignored ... BrokenPipeError"), then exit. Exit 0, not the
+    1 Python and Click use: cli.md knows only 0 (success) and 2 (invalid input or arguments, with every problem on
+    stderr), and a closed pipe is no invalid input. Output is written only once the input has been read, checked
+    and judged, so the command has succeeded; the reader just wanted no more of it (as ``head`` does).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a file descriptor (an in-process test runner) holds nothing more
+        pass
+    sys.exit(0)
+
+
+class _StdoutConsole(Console):
+    """The text output's console: a closed pipe ends the command as ``--json``'s does (``stop_writing``; Rich's
+    own handler exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        stop_writing()
+
+
+def stdout_console() -> Console:
+    """The console every command prints its text on: the terminal's width, or ``PIPE_WIDTH`` into a file or a pipe;
+    a reader closing the pipe (``onaboard cohort report DIR | head``) ends the command with exit 0."""
+    console = _StdoutConsole(highlight=False)
+    return console if console.is_terminal else _StdoutConsole(highlight=False, width=PIPE_WIDTH)
+
 
 # --- Messages (tests assert them exactly) -----------------------------------------------------------------------
 
