@@ -169,3 +169,11 @@ def test_engine_problems_judged_against_refused_hours_are_left_out():
     )
     assert set(form.errors) == {"headache_hours", "date"}
     assert len(form.errors["headache_hours"]) == 1
+
+
+@pytest.mark.parametrize("typed", ["'4'", '"5"', '2"', "4\\"])
+def test_refused_hours_are_shown_as_typed(typed):
+    """Hours refused by the engine (which shows them with ``repr``) are given back as the patient typed them: a
+    quote typed around or after the number stays (stripping quotes showed "you entered 4", a number from 0 to 24)."""
+    worded = plain_problem("headache_hours", engine_diary.BAD_HOURS.format(value=typed))
+    assert worded.endswith(f"(you entered {typed}).")

@@ -7,6 +7,7 @@ fields in plain words (``add_engine_problems``). No diary rule is written in thi
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -106,14 +107,30 @@ def engine_message_parts(template: str, message: str) -> dict[str, str] | None:
     ``{"value": "2099-01-01", "today": "2026-03-02"}``. This lets a page say an engine message in other words
     without the engine's wording being parsed anywhere else.
     """
-    pattern, seen = "", set()
-    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+    pattern, seen, shown_as_repr = "", set(), set()
+    for literal, name, _spec, conversion in string.Formatter().parse(template):
         pattern += re.escape(literal)
         if name is not None:
             pattern += f"(?P={name})" if name in seen else f"(?P<{name}>.*?)"
             seen.add(name)
+            if conversion == "r":
+                shown_as_repr.add(name)
     match = re.fullmatch(pattern, message, flags=re.DOTALL)
-    return None if match is None else {key: value.strip("'\"") for key, value in match.groupdict().items()}
+    if match is None:
+        return None
+    return {
+        key: _unrepr(value) if key in shown_as_repr else value.strip("'\"") for key, value in match.groupdict().items()
+    }
+
+
+def _unrepr(shown: str) -> str:
+    """The string a ``{value!r}`` field was given: ``"'4'"`` for the typed ``'4'``, where stripping quotes would
+    give ``4``, a number the message then says was refused."""
+    try:
+        value = ast.literal_eval(shown)
+    except (ValueError, SyntaxError):
+        return shown.strip("'\"")
+    return value if isinstance(value, str) else shown
 
 
 def _plain_day(value: str) -> str:
