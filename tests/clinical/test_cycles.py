@@ -414,6 +414,72 @@ def test_product_names_recognise_onabotulinumtoxin_a(product: str, is_ona: bool)
     assert is_onabotulinumtoxin_a(product) is is_ona
 
 
+@pytest.mark.parametrize(
+    "product",
+    [
+        "onabotulinumtoxin A",
+        "Onabotulinum toxin A",
+        "ona-botulinumtoxinA",
+        "OnabotulinumtoxinA 200 U",
+        "Onabotulinumtoxin A 300 U",
+        "onabotulinumtoxin type A",
+        "Botox100U",
+        "BOTOX®100U",
+        "\uff22\uff2f\uff34\uff2f\uff38",  # full-width BOTOX
+        "Vistabel",
+        "VISTABEL 4 Allergan Units/0.1 ml",
+    ],
+)
+def test_spellings_of_onabotulinumtoxin_a_are_recognised(product: str) -> None:
+    """Spaced, hyphenated or run-together spellings of onabotulinumtoxinA / BOTOX, and the EU/UK brand Vistabel,
+    are onabotulinumtoxinA; all but "OnabotulinumtoxinA 200 U" and "BOTOX\u00ae100U" were missed when the name had
+    to hold the word "botox" or "onabotulinumtoxina"."""
+    assert is_onabotulinumtoxin_a(product) is True
+
+
+@pytest.mark.parametrize(
+    "product",
+    [
+        "abobotulinumtoxinA",
+        "abobotulinum toxin A",
+        "Dysport",
+        "incobotulinumtoxinA",
+        "Xeomin",
+        "Bocouture",
+        "daxibotulinumtoxinA",
+        "daxibotulinumtoxinA-lanm",
+        "Daxxify",
+        "rimabotulinumtoxinB",
+        "Myobloc",
+        "prabotulinumtoxinA",
+        "prabotulinumtoxinA-xvfs",
+        "Jeuveau",
+        "letibotulinumtoxinA",
+        "letibotulinumtoxinA-wlbg",
+        "Letybo",
+        "Botulax",
+        "Neuronox",
+        "botulinum toxin type A",
+    ],
+)
+def test_other_botulinum_toxins_are_not_onabotulinumtoxin_a(product: str) -> None:
+    """No other botulinum toxin product's brand or nonproprietary name contains an onabotulinumtoxinA fragment, so
+    their units stay out of the BOTOX total (BOTOX label, Lack of Interchangeability)."""
+    assert is_onabotulinumtoxin_a(product) is False
+
+
+def test_a_spaced_onabotulinumtoxin_a_dose_counts_toward_the_limit() -> None:
+    """A dose written "Onabotulinumtoxin A 300 U" 20 days before a 155 U session is BOTOX: the total is 455 U,
+    refused, and the dose is not listed as a product whose units cannot be converted."""
+    earlier = ToxinDose(APR_9 - dt.timedelta(days=20), "Onabotulinumtoxin A 300 U", 300, "spasticity")
+    check = cumulative_dose_check(_botox(APR_9, 155), [earlier])
+    assert (check.allowed, check.window_units, check.total_units) == (False, 300, 455)
+    assert (check.counted, check.not_counted) == ((earlier,), ())
+    assert check.reasons == (
+        "BOTOX label: 155 U proposed + 300 U in 2026-01-10..2026-04-09 = 455 U (> 400 U in 3 months)",
+    )
+
+
 @pytest.mark.parametrize("units", [0, -10, True, 1.5])
 def test_dose_units_must_be_a_positive_whole_number(units: object) -> None:
     """A dose of 0, negative, bool or fractional units is refused."""

@@ -21,6 +21,7 @@ import datetime as dt
 import enum
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,8 +63,20 @@ CUMULATIVE_LIMIT_UNITS = 400
 CUMULATIVE_WINDOW_MONTHS = 3
 """BOTOX PI, Instructions for Safe Use: the cumulative limit applies to a 3-month interval (calendar months here)."""
 
-ONABOTULINUMTOXINA_NAMES = frozenset({"botox", "onabotulinumtoxina"})
-"""Product-name words that mean onabotulinumtoxinA (BOTOX, BOTOX Cosmetic: the same toxin and units)."""
+ONABOTULINUMTOXINA_NAMES = frozenset({"botox", "onabotulinumtoxin", "vistabel"})
+"""Name fragments that mean onabotulinumtoxinA, matched anywhere in the normalised product name (casefolded,
+letters and digits only: see ``is_onabotulinumtoxin_a``).
+
+- "botox": BOTOX and BOTOX Cosmetic, the same toxin and units (BOTOX US PI).
+- "onabotulinumtoxin": the nonproprietary name onabotulinumtoxinA, however it is spaced or hyphenated
+  ("Onabotulinum toxin A", "ona-botulinumtoxinA", "onabotulinumtoxin type A"). No other botulinum toxin's name
+  contains it: abobotulinumtoxinA, incobotulinumtoxinA, daxibotulinumtoxinA, prabotulinumtoxinA,
+  letibotulinumtoxinA and rimabotulinumtoxinB all differ before "botulinumtoxin".
+- "vistabel": the EU/UK brand of onabotulinumtoxinA (Allergan). clinical-facts.md does not name it; the source is
+  the EMA/MHRA SmPC "Vistabel 4 Allergan Units/0.1 ml powder for solution for injection" (Clostridium botulinum
+  type A toxin, Allergan Units as BOTOX). Other national brand names (e.g. Vistabex) are not listed because no
+  source was retrieved for them; such a dose is shown as not counted, with its reason, for the clinician to judge.
+"""
 
 # --- Error messages (format strings; tests assert them exactly) ------------------------------------------------
 
@@ -229,13 +242,18 @@ def schedule_status(session_dates: Sequence[dt.date], *, today: dt.date) -> Sche
 
 
 def is_onabotulinumtoxin_a(product: str) -> bool:
-    """True when the product name has the word BOTOX or onabotulinumtoxinA (case-insensitive, any punctuation).
+    """True when the product name, as written on the vial, names onabotulinumtoxinA.
 
-    "BOTOX", "Botox Cosmetic", "BOTOX(R) 200 U" and "onabotulinumtoxinA" count; "Dysport", "Xeomin", "Myobloc",
-    "Daxxify" and other products do not (BOTOX PI, Lack of Interchangeability).
+    The name is normalised (Unicode NFKC, casefolded, every character other than a-z and 0-9 dropped, so spaces,
+    hyphens and symbols vanish) and counts when it contains any fragment of ``ONABOTULINUMTOXINA_NAMES``: "BOTOX",
+    "Botox Cosmetic", "BOTOX(R) 200 U", "Botox100U", "onabotulinumtoxinA", "Onabotulinum toxin A",
+    "ona-botulinumtoxinA" and "Vistabel" count. Other botulinum toxin products do not (BOTOX PI, Lack of
+    Interchangeability): "Dysport" (abobotulinumtoxinA), "Xeomin"/"Bocouture" (incobotulinumtoxinA), "Daxxify"
+    (daxibotulinumtoxinA), "Jeuveau" (prabotulinumtoxinA), "Letybo" (letibotulinumtoxinA), "Myobloc"
+    (rimabotulinumtoxinB).
     """
-    words = set(re.split(r"[^0-9a-z]+", product.casefold()))
-    return not words.isdisjoint(ONABOTULINUMTOXINA_NAMES)
+    name = re.sub(r"[^0-9a-z]+", "", unicodedata.normalize("NFKC", product).casefold())
+    return any(fragment in name for fragment in ONABOTULINUMTOXINA_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
