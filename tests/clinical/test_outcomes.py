@@ -412,3 +412,24 @@ def test_a_stop_is_suggested_when_the_verdict_is_stop_or_the_return_to_episodic_
     """The one rule for "stop suggested" (``NiceVerdict.stop_suggested``): the engine's stop, or its return to
     episodic migraine holding while the verdict waits for a complete baseline (not yet assessable)."""
     assert NiceVerdict(verdict, ("first", "second"), reverted_to_episodic=reverted).stop_suggested is suggested
+
+
+def test_a_week_24_stop_on_a_baseline_with_days_not_recorded_says_they_could_make_it_a_response():
+    """15 headache days at baseline from 20 of 28 days recorded, 12 at a fully recorded week 24, is a 20 % reduction
+    (stop), but the baseline's 8 unrecorded days could lift it to 23 and the reduction to 47.8 %: the reason says so,
+    after its unchanged start. 17 at week 24 (at best 23 to 17, 26.1 %) carries no note, and neither does the same
+    stop on a fully recorded baseline."""
+    cycles = [DAY0, DAY0 + timedelta(days=84)]
+    start = (
+        "NICE TA260 1.2: headache days from 15 at baseline to 12 at week 24 (period 6), a reduction of 20.0 % (< 30 %)"
+    )
+    doubtful = treatment_outcomes(course(15, [16] * 5 + [12], baseline_recorded=20), injections=cycles).nice_ta260
+    assert doubtful.verdict is NiceTa260.STOP
+    assert doubtful.reasons == (
+        f"{start}; the baseline's 8 unrecorded days could hold enough headache days for a reduction >= 30 %",
+    )
+    firm = treatment_outcomes(course(15, [16] * 5 + [17], baseline_recorded=20), injections=cycles).nice_ta260
+    assert firm.verdict is NiceTa260.STOP
+    assert firm.reasons[0].endswith("an increase of 13.3 %, no reduction (< 30 %)")
+    recorded = treatment_outcomes(course(15, [16] * 5 + [12]), injections=cycles).nice_ta260
+    assert recorded.reasons == (start,)

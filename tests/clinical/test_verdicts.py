@@ -370,3 +370,74 @@ def test_not_suspected_overuse_still_names_the_period_that_met_a_threshold():
     assert "period 3 " in result.reasons[1]
     assert result.reasons[2].startswith(f"ICHD-3 {section}: period 2 (")
     assert result.reasons[2].endswith(f"has triptan on {len(overused)} days (>= {OVERUSE_DAYS[AcuteClass.TRIPTAN]})")
+
+
+def test_a_chronic_migraine_no_on_a_period_with_days_not_recorded_says_they_could_reach_the_threshold():
+    """Period 2 counted from 20 of 28 days recorded: 12 headache days (< 15) and 6 migraine days (< 8) fail ICHD-3
+    1.3 A and C, but its 8 unrecorded days could hold enough for 15 and 8, so each reason says so after its
+    unchanged start. 6 headache days could not reach 15 (at most 14): that reason carries no note. The same period
+    fully recorded gives the reasons without a note."""
+    period_2 = "period 2 (2026-01-05..2026-02-01)"
+    doubtful = judge(three_periods(headache=(20, 12, 20), migraine=(10, 6, 10), recorded=(28, 20, 28)))
+    assert doubtful.chronic_migraine.verdict is ChronicMigraine.NO
+    assert doubtful.chronic_migraine.reasons == (
+        (
+            f"ICHD-3 1.3 A: {period_2} has 12 headache days (< 15); its 8 unrecorded days could hold enough "
+            "headache days for 15 or more"
+        ),
+        (
+            f"ICHD-3 1.3 C: {period_2} has 6 migraine days (< 8); its 8 unrecorded days could hold enough migraine "
+            "days for 8 or more"
+        ),
+    )
+    firm = judge(three_periods(headache=(20, 6, 20), migraine=(10, 6, 10), recorded=(28, 20, 28)))
+    assert firm.chronic_migraine.reasons[0] == f"ICHD-3 1.3 A: {period_2} has 6 headache days (< 15)"
+    recorded = judge(three_periods(headache=(20, 12, 20), migraine=(10, 6, 10)))
+    assert recorded.chronic_migraine.reasons == (
+        f"ICHD-3 1.3 A: {period_2} has 12 headache days (< 15)",
+        f"ICHD-3 1.3 C: {period_2} has 6 migraine days (< 8)",
+    )
+
+
+def test_a_label_not_met_on_a_period_with_days_not_recorded_says_they_could_reach_15_four_hour_days():
+    """Period 2 with 12 four-hour headache days in 20 of 28 days recorded fails the label (< 15), but its 8
+    unrecorded days could hold enough for 15: the reason says so after its unchanged start; 6 (at most 14) and the
+    same period fully recorded give the reason without a note."""
+    period_2 = "period 2 (2026-01-05..2026-02-01)"
+    start = f"BOTOX label (Indications): {period_2} has 12 days with headache lasting >= 4 hours (< 15)"
+    doubtful = judge(three_periods(headache=(20, 12, 20), recorded=(28, 20, 28))).label_criteria
+    assert doubtful.verdict is LabelCriteria.NOT_MET
+    assert (
+        f"{start}; its 8 unrecorded days could hold enough days with headache lasting >= 4 hours for 15 or more"
+        in doubtful.reasons
+    )
+    firm = judge(three_periods(headache=(20, 6, 20), migraine=(10, 6, 10), recorded=(28, 20, 28))).label_criteria
+    assert f"BOTOX label (Indications): {period_2} has 6 days with headache lasting >= 4 hours (< 15)" in firm.reasons
+    assert start in judge(three_periods(headache=(20, 12, 20))).label_criteria.reasons
+
+
+def test_overuse_not_suspected_on_a_period_with_days_not_recorded_says_which_criteria_they_could_meet():
+    """Period 2 with triptan on 5 of 20 recorded days meets no ICHD-3 8.2 threshold (overuse not suspected), but
+    its 8 unrecorded days could bring triptan to 10 (8.2.2) or two classes to 10 days in all (8.2.6), not simple
+    analgesics to 15: the reason names those after its unchanged start. Triptan on 1 day (at most 9) and the same
+    period fully recorded give the reason without a note."""
+    start = (
+        "ICHD-3 8.2: period 2 (2026-01-05..2026-02-01) meets no overuse threshold (triptan {n}, ergot 0, "
+        "simple_analgesic 0, combination_analgesic 0, opioid 0 days; {n} with any counted class)"
+    )
+    doubtful = judge(
+        three_periods(headache=(12, 5, 12), migraine=(0, 0, 0), recorded=(28, 20, 28), acute_medication=["triptan"])
+    ).medication_overuse
+    assert doubtful.verdict is MedicationOveruse.NOT_SUSPECTED
+    assert doubtful.reasons[0] == (
+        f"{start.format(n=5)}; its 8 unrecorded days could hold enough medication days for 8.2.2 (triptan on >= 10 "
+        "days) or 8.2.6 (2 or more classes on >= 10 days in all)"
+    )
+    firm = judge(
+        three_periods(headache=(12, 1, 12), migraine=(0, 0, 0), recorded=(28, 20, 28), acute_medication=["triptan"])
+    ).medication_overuse
+    assert firm.reasons[0] == start.format(n=1)
+    recorded = judge(
+        three_periods(headache=(12, 5, 12), migraine=(0, 0, 0), acute_medication=["triptan"])
+    ).medication_overuse
+    assert recorded.reasons[0] == start.format(n=5)

@@ -18,7 +18,7 @@ from enum import StrEnum
 from onaboard.clinical.days import classify_days
 from onaboard.clinical.diary import PatientDiary
 from onaboard.clinical.periods import MIN_RECORDED_DAYS, PERIOD_DAYS, PeriodSummary, treatment_periods
-from onaboard.clinical.verdicts import CM_MIN_HEADACHE_DAYS
+from onaboard.clinical.verdicts import CM_MIN_HEADACHE_DAYS, unrecorded_days, unrecorded_doubt
 
 __all__ = [
     "EPISODIC_CONSECUTIVE_PERIODS",
@@ -272,10 +272,6 @@ def _count(period: PeriodSummary) -> str:
     return f"{period.headache_days} in {period.days_recorded} of {PERIOD_DAYS} days recorded"
 
 
-def _unrecorded(period: PeriodSummary) -> int:
-    return max(0, PERIOD_DAYS - period.days_recorded)
-
-
 def _episodic_reason(reverted: Sequence[PeriodSummary]) -> str:
     """Why the condition counts as changed to episodic migraine; when a period's unrecorded days could hold the
     headache days that would make it chronic (>= 15), the reason says so: the rule reads the days recorded, and
@@ -287,9 +283,9 @@ def _episodic_reason(reverted: Sequence[PeriodSummary]) -> str:
         f"each have < {CM_MIN_HEADACHE_DAYS} headache days ({counts}): changed to episodic migraine for "
         f"{EPISODIC_CONSECUTIVE_PERIODS} consecutive periods"
     )
-    open_to_doubt = [p for p in reverted if p.headache_days + _unrecorded(p) >= CM_MIN_HEADACHE_DAYS]
+    open_to_doubt = [p for p in reverted if p.headache_days + unrecorded_days(p) >= CM_MIN_HEADACHE_DAYS]
     if open_to_doubt:
-        which = ", ".join(f"period {p.index} ({_unrecorded(p)})" for p in open_to_doubt)
+        which = ", ".join(f"period {p.index} ({unrecorded_days(p)})" for p in open_to_doubt)
         reason += f"; the unrecorded days of {which} could hold enough headache days for {CM_MIN_HEADACHE_DAYS} or more"
     return reason
 
@@ -379,13 +375,15 @@ def nice_ta260_verdict(
         period6 = next(p for p in periods if p.index == WEEK24_PERIOD)
         at_week24 = _count(period6)
         doubt = ""
-        missing = _unrecorded(period6)
         if week24.responder_30 and not reduction_at_least(
-            baseline.headache_days, week24.headache_days + missing, NICE_MIN_REDUCTION_PERCENT
+            baseline.headache_days, week24.headache_days + unrecorded_days(period6), NICE_MIN_REDUCTION_PERCENT
         ):
-            doubt = (
-                f"; its {missing} unrecorded days could hold enough headache days for a reduction "
-                f"< {NICE_MIN_REDUCTION_PERCENT} %"
+            doubt = unrecorded_doubt(period6, "headache days", f"a reduction < {NICE_MIN_REDUCTION_PERCENT} %")
+        elif not week24.responder_30 and reduction_at_least(
+            baseline.headache_days + unrecorded_days(baseline), week24.headache_days, NICE_MIN_REDUCTION_PERCENT
+        ):  # a stop on a baseline counted with days missing: its floor may understate the reduction
+            doubt = unrecorded_doubt(
+                baseline, "headache days", f"a reduction >= {NICE_MIN_REDUCTION_PERCENT} %", whose="the baseline's"
             )
         reasons.append(
             f"NICE TA260 1.2: headache days from {baseline.headache_days} at baseline to {at_week24} "

@@ -38,6 +38,8 @@ __all__ = [
     "label_criteria_verdict",
     "medication_overuse_verdict",
     "period_overuse",
+    "unrecorded_days",
+    "unrecorded_doubt",
 ]
 
 CM_MIN_HEADACHE_DAYS = 15
@@ -109,6 +111,9 @@ LABEL_MIN_HEADACHE_DAYS_4H = 15
 """BOTOX US label, Indications (1.x Chronic Migraine): adults with >= 15 days per month with headache lasting
 4 hours a day or longer."""
 
+LABEL_DAYS_4H = "days with headache lasting >= 4 hours"
+"""What the label's count is of, as its reasons word it."""
+
 
 class ChronicMigraine(StrEnum):
     YES = "yes"
@@ -176,6 +181,26 @@ def _fewer_periods(rule: str, condition: str, periods: Sequence[PeriodSummary]) 
     return (PERIODS_FEWER.format(rule=rule, condition=condition, periods=CONDITION_PERIODS, asked=asked),)
 
 
+def unrecorded_days(period: PeriodSummary) -> int:
+    """The days of a period without a diary row: not recorded, never headache-free (shared/spec/diary-csv.md), so
+    any count from the period is a floor."""
+    return max(0, PERIOD_DAYS - period.days_recorded)
+
+
+def unrecorded_doubt(period: PeriodSummary, what: str, target: str, *, whose: str = "its") -> str:
+    """The note appended to a reason whose verdict could be undone by the period's unrecorded days, e.g. "; its 8
+    unrecorded days could hold enough headache days for 15 or more": the verdict reads the days recorded, and the
+    clinician weighs how much rests on the days that were not. ``whose`` names the period when "its" would not."""
+    return f"; {whose} {unrecorded_days(period)} unrecorded days could hold enough {what} for {target}"
+
+
+def _below(period: PeriodSummary, count: int, minimum: int, what: str) -> str:
+    """A count under its threshold ("12 headache days (< 15)"), with ``unrecorded_doubt`` when the period's
+    unrecorded days could bring it to ``minimum``."""
+    doubt = unrecorded_doubt(period, what, f"{minimum} or more") if count + unrecorded_days(period) >= minimum else ""
+    return f"{count} {what} (< {minimum}){doubt}"
+
+
 def _unusable(periods: Sequence[PeriodSummary], rule: str) -> list[str]:
     """A reason for each period that is missing or incomplete, naming ``rule`` (the criterion that needs it), as
     every reason names its rule (shared/spec/cli.md)."""
@@ -204,11 +229,13 @@ def chronic_migraine_verdict(periods: Sequence[PeriodSummary], *, attacks: int) 
             continue
         if period.headache_days < CM_MIN_HEADACHE_DAYS:
             failures.append(
-                f"ICHD-3 1.3 A: {period.label} has {period.headache_days} headache days (< {CM_MIN_HEADACHE_DAYS})"
+                f"ICHD-3 1.3 A: {period.label} has "
+                f"{_below(period, period.headache_days, CM_MIN_HEADACHE_DAYS, 'headache days')}"
             )
         if period.migraine_days < CM_MIN_MIGRAINE_DAYS:
             failures.append(
-                f"ICHD-3 1.3 C: {period.label} has {period.migraine_days} migraine days (< {CM_MIN_MIGRAINE_DAYS})"
+                f"ICHD-3 1.3 C: {period.label} has "
+                f"{_below(period, period.migraine_days, CM_MIN_MIGRAINE_DAYS, 'migraine days')}"
             )
     if failures:
         return Verdict(ChronicMigraine.NO, tuple(failures))
@@ -271,12 +298,27 @@ def period_overuse(period: PeriodSummary) -> tuple[tuple[str, ...], tuple[str, .
 
 
 def _no_overuse_reason(period: PeriodSummary) -> str:
+    """Why a period meets no overuse threshold; when its unrecorded days could bring a class to its own threshold
+    (8.2.1-8.2.5) or the counted classes to 8.2.6 (two or more classes, one unrecorded day enough to add a second,
+    on >= 10 distinct days in all), the reason names those criteria with ``unrecorded_doubt``."""
     acute = period.acute_medication_days
     counts = ", ".join(f"{cls.value} {acute.of(cls)}" for cls in OVERUSE_CLASSES)
-    return (
+    reason = (
         f"ICHD-3 8.2: {period.label} meets no overuse threshold ({counts} days; "
         f"{period.overuse_class_days} with any counted class)"
     )
+    unrecorded = unrecorded_days(period)
+    reachable = [
+        f"{OVERUSE_SECTION[cls]} ({cls.value} on >= {OVERUSE_DAYS[cls]} days)"
+        for cls in OVERUSE_CLASSES
+        if acute.of(cls) + unrecorded >= OVERUSE_DAYS[cls]
+    ]
+    used = sum(1 for cls in OVERUSE_CLASSES if acute.of(cls) > 0)
+    if period.overuse_class_days + unrecorded >= OVERUSE_MULTIPLE_DAYS and (used >= 2 or unrecorded > 0):
+        reachable.append(f"8.2.6 (2 or more classes on >= {OVERUSE_MULTIPLE_DAYS} days in all)")
+    if reachable:
+        reason += unrecorded_doubt(period, "medication days", " or ".join(reachable))
+    return reason
 
 
 def medication_overuse_verdict(periods: Sequence[PeriodSummary]) -> Verdict[MedicationOveruse]:
@@ -363,8 +405,8 @@ def label_criteria_verdict(
             "no criteria of its own, so onaboard judges chronic migraine by ICHD-3 1.3)"
         )
     failures.extend(
-        f"BOTOX label (Indications): {period.label} has {period.headache_days_4h} days with headache lasting "
-        f">= 4 hours (< {LABEL_MIN_HEADACHE_DAYS_4H})"
+        f"BOTOX label (Indications): {period.label} has "
+        f"{_below(period, period.headache_days_4h, LABEL_MIN_HEADACHE_DAYS_4H, LABEL_DAYS_4H)}"
         for period in periods
         if period.complete and period.headache_days_4h < LABEL_MIN_HEADACHE_DAYS_4H
     )
@@ -388,8 +430,6 @@ def label_criteria_verdict(
             f"BOTOX label 8.4: adult (age {age_years} on {as_of.isoformat()}, >= {ADULT_AGE_YEARS})",
             LABEL_CHRONIC_MIGRAINE_MET,
             "BOTOX label (Indications): "
-            + _each_has(
-                periods, "headache_days_4h", LABEL_MIN_HEADACHE_DAYS_4H, "days with headache lasting >= 4 hours"
-            ),
+            + _each_has(periods, "headache_days_4h", LABEL_MIN_HEADACHE_DAYS_4H, LABEL_DAYS_4H),
         ),
     )
