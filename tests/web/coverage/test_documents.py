@@ -1636,3 +1636,32 @@ def test_the_procedure_note_of_a_patient_under_a_national_guideline_carries_no_u
         assert code not in nhs, code
     assert "Units discarded 45 U" in nhs
     assert "Chronic migraine" in nhs
+
+
+def test_the_continuation_letter_claims_no_hit6_response_from_an_answer_given_days_after_the_first_session(
+    world, treated
+):
+    """HIT-6 78 three days before the first session and 60 seven days after it: the answer still recalls days up to
+    the first injection (HIT-6's 4 weeks; PROM_WINDOW_DAYS), so the letter to the payer gives the raw difference and
+    why, not "drop of 18 points (at least 5: responder)"."""
+    first = treated.patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date").first().date
+    treated.patient.questionnaires.filter(date__gt=first).update(date=first + timedelta(days=7))
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    hit6_line = text[text.index("HIT-6:") : text.index("MIDAS:")]
+    assert "responder" not in hit6_line
+    assert in_letter_words(hit6_change(78, 60).reason) not in text
+    assert NOT_SINCE_TREATMENT not in text
+    assert (
+        "HIT-6 78 to 60: -18 points; not judged as a response yet: answered 7 days after the first session, the 4 "
+        f"weeks it asks about still reach back to the first session or before it (an answer is judged from "
+        f"{PROM_WINDOW_DAYS} days after it)"
+    ) in text
+
+
+def test_the_continuation_letter_judges_a_hit6_answer_given_28_days_after_the_first_session(world, treated):
+    """From first session + PROM_WINDOW_DAYS the answer's 4 weeks all follow the first injection: the letter gives the
+    engine's responder verdict (in words)."""
+    first = treated.patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date").first().date
+    treated.patient.questionnaires.filter(date__gt=first).update(date=first + timedelta(days=PROM_WINDOW_DAYS))
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert in_letter_words(hit6_change(78, 60).reason) in text

@@ -6,16 +6,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from onaboard.clinical import PERIOD_DAYS, NiceTa260, NiceVerdict, hit6_change, treatment_outcomes
+from onaboard.clinical import PERIOD_DAYS, PROM_WINDOW_DAYS, NiceTa260, NiceVerdict, hit6_change, treatment_outcomes
 from onaboard.clinical.outcomes import Week24State
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import (
     HIT6_DIFFERENCE_ONLY,
+    HIT6_TOO_SOON,
     BaselineAndLatest,
     Hit6ChangeForStaff,
     Week24Period,
     baseline_and_latest,
+    hit6_change_from_baseline,
     questionnaire_history,
     questionnaire_response_on,
     week24_period,
@@ -234,3 +236,73 @@ def test_the_session_screen_warns_of_a_stop_the_verdict_holds_back_for_an_incomp
     )
     (answered,) = [w for w in session_warnings(patient, day=today) if w.code is WarningCode.NICE_TA260]
     assert (answered.label, answered.tone) == ("stop suggested", "")
+
+
+def _hit6_around_first_session(world, days_after: int) -> date:
+    """HIT-6 66 ("very often") 5 days before a first session on 2 March 2026 and 60 ("sometimes") ``days_after``
+    days after it, recorded by the nurse; returns the first session's day."""
+    from onaboard.web.injections.models import SessionStatus
+    from tests.web.factories import InjectionSessionFactory
+
+    first = date(2026, 3, 2)
+    InjectionSessionFactory(patient=world.own_patient, date=first, status=SessionStatus.RECORDED)
+    for day, answer in ((first - timedelta(days=5), "very often"), (first + timedelta(days=days_after), "sometimes")):
+        questionnaire_response_record(
+            user=world.users["nurse"],
+            patient=world.own_patient,
+            instrument="hit6",
+            answers=[answer] * 6,
+            date=day,
+            today=day,
+        )
+    return first
+
+
+@pytest.mark.parametrize("days_after", [1, 7, PROM_WINDOW_DAYS - 1])
+def test_a_hit6_answer_still_recalling_days_before_the_first_session_is_not_judged(world, days_after):
+    """66 before the first session and 60 on day 7 (or day 1, or day 27): HIT-6 asks about the last 4 weeks, so the
+    answer still recalls days up to the first injection (PROM_WINDOW_DAYS, read as prom_in_window reads it): the
+    raw difference and why, no "responder" verdict and no colour, though the baseline is before treatment."""
+    _hit6_around_first_session(world, days_after)
+    history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)["hit6"]
+    assert history.compared.before_treatment
+    assert history.compared.latest_too_soon
+    assert not history.compared.since_treatment
+    assert history.change.engine == hit6_change(66, 60)
+    assert (history.change.responder, history.change.tone) == (None, "")
+    assert history.change.reason == str(HIT6_TOO_SOON) % {
+        "baseline": 66,
+        "latest": 60,
+        "difference": "-6",
+        "days": days_after,
+        "window": PROM_WINDOW_DAYS,
+    }
+    assert "responder" not in history.change.reason
+
+
+@pytest.mark.parametrize("days_after", [PROM_WINDOW_DAYS, PROM_WINDOW_DAYS + 1, 90])
+def test_a_hit6_answer_whose_4_weeks_all_follow_the_first_session_is_judged(world, days_after):
+    """From day 28 (first session + PROM_WINDOW_DAYS: its 4 weeks are days 1 .. 28, none of the baseline's) the
+    change 66 -> 60 carries the engine's verdict, a response, in green."""
+    _hit6_around_first_session(world, days_after)
+    history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)["hit6"]
+    assert history.compared.since_treatment
+    assert not history.compared.latest_too_soon
+    assert history.change.reason == hit6_change(66, 60).reason
+    assert (history.change.responder, history.change.tone) == (True, "ok")
+
+
+def test_hit6_change_from_baseline_holds_back_the_verdict_on_an_answer_given_too_soon(world):
+    """The function the patient page and the continuation letter read gives no verdict on the day-7 answer either."""
+    first = _hit6_around_first_session(world, 7)
+    responses = list(QuestionnaireResponse.objects.filter(instrument="hit6").order_by("date"))
+    change = hit6_change_from_baseline(responses, first)
+    assert (change.before_treatment, change.too_soon_days, change.responder) == (True, 7, None)
+
+
+def test_an_answer_too_soon_from_a_baseline_not_before_treatment_keeps_the_not_since_treatment_wording():
+    """When the baseline is not before treatment either, the change is worded as not one since treatment (the
+    baseline's problem comes first), whatever the latest answer's day."""
+    change = Hit6ChangeForStaff(hit6_change(66, 60), before_treatment=False, too_soon_days=7)
+    assert change.responder is None
+    assert change.reason == str(HIT6_DIFFERENCE_ONLY) % {"baseline": 66, "latest": 60, "difference": "-6"}

@@ -522,7 +522,9 @@ class ScoreChange:
     baseline: QuestionnaireResponse
     latest: QuestionnaireResponse
     hit6: Hit6ChangeForStaff | None
-    """The engine's HIT-6 change, judged (responder or not) only when ``before_treatment``."""
+    """The engine's HIT-6 change, judged (responder or not) only when ``before_treatment`` and the latest answer was
+    given ``PROM_WINDOW_DAYS`` days or more after the first session (``Hit6ChangeForStaff.judged``); before that its
+    reason is the raw difference and why (``outcomes.selectors.HIT6_TOO_SOON``): it still recalls days before it."""
     before_treatment: bool
     """The baseline answer is the engine's: answered in the 28 days up to the first session
     (``BaselineAndLatest.before_treatment``)."""

@@ -60,7 +60,8 @@ class BaselineAndLatest:
     ``before_treatment`` is true only when the baseline is the engine's (``onaboard.clinical.prom_baseline``):
     answered in the 28 days up to ``first_session`` (the first recorded injection session), as the cohort's visit 1
     is. Otherwise the baseline is the last answer before the first session when it is older than that
-    (``older_than_window``), else the first answer, and no one may call the change one "since treatment".
+    (``older_than_window``), else the first answer, and no one may call the change one "since treatment"; nor while
+    the latest answer still recalls days before the first session (``latest_too_soon``).
     """
 
     baseline: QuestionnaireResponse
@@ -79,6 +80,29 @@ class BaselineAndLatest:
             and self.baseline.date <= self.first_session
             and not prom_in_window(self.baseline.date, self.first_session)
         )
+
+    @property
+    def days_after_first(self) -> int | None:
+        """Days from the first session to the latest answer; None with no session recorded."""
+        return None if self.first_session is None else (self.latest.date - self.first_session).days
+
+    @property
+    def latest_too_soon(self) -> bool:
+        """The latest answer was given less than ``PROM_WINDOW_DAYS`` (28) days after the first session, so what it
+        recalls still reaches back to the first session or before it. HIT-6 asks about the last 4 weeks
+        (clinical-facts.md 8.1): an answer stands for the visit of the 28 days up to its day, that day included
+        (``onaboard.clinical.prom_in_window``), so one given on day 7 recalls days -20 .. 7, mostly before the first
+        injection (day 0), and one given on day 28 (``first_session + PROM_WINDOW_DAYS``) is the first whose 4 weeks
+        (days 1 .. 28) hold no day of the baseline's (days -27 .. 0). The window is the engine's reason for its
+        baseline (``onaboard.clinical.prom.PROM_WINDOW_DAYS``) read the other way."""
+        days = self.days_after_first
+        return days is not None and days < PROM_WINDOW_DAYS
+
+    @property
+    def since_treatment(self) -> bool:
+        """A change since treatment, to be judged: from a baseline before treatment (``before_treatment``) to an
+        answer that recalls only days after the first session (not ``latest_too_soon``)."""
+        return self.before_treatment and not self.latest_too_soon
 
 
 BASELINE_BEFORE_FIRST_SESSION = _(
@@ -118,17 +142,36 @@ HIT6_DIFFERENCE_ONLY = _(
 """A HIT-6 change not measured from a baseline before treatment (``BaselineAndLatest.before_treatment`` false): the
 raw difference, without the engine's responder verdict, which judges a change since treatment."""
 
+HIT6_TOO_SOON = _(
+    "HIT-6 %(baseline)d -> %(latest)d: %(difference)s points; not judged as a response yet: answered %(days)d days "
+    "after the first session, the 4 weeks it asks about still reach back to the first session or before it (an "
+    "answer is judged from %(window)d days after it)"
+)
+"""A HIT-6 change from a baseline before treatment to an answer given less than ``PROM_WINDOW_DAYS`` days after the
+first session (``BaselineAndLatest.latest_too_soon``): the raw difference, without the engine's responder verdict,
+and why. HIT-6 recalls the last 4 weeks, so such an answer still describes days up to the first injection."""
+
 
 @dataclass(frozen=True, slots=True)
 class Hit6ChangeForStaff:
     """The engine's HIT-6 change (``hit6_change``) between the compared answers as the staff's pages and letters show
-    it: judged (responder or not, and coloured so) only when measured from a baseline before treatment; otherwise
-    the raw difference (``HIT6_DIFFERENCE_ONLY``), with no verdict and no colour. A drop of 5 from an answer given
-    months before the first session, or after it, says nothing about the response to treatment."""
+    it: judged (responder or not, and coloured so) only when measured from a baseline before treatment to an answer
+    given ``PROM_WINDOW_DAYS`` days or more after the first session (``BaselineAndLatest.since_treatment``);
+    otherwise the raw difference (``HIT6_DIFFERENCE_ONLY``, or ``HIT6_TOO_SOON`` saying why), with no verdict and no
+    colour. A drop of 5 from an answer given months before the first session, or after it, says nothing about the
+    response to treatment, nor does one to an answer whose 4 weeks are mostly before it."""
 
     engine: Hit6Change
     before_treatment: bool
     """The baseline answer is the engine's, before treatment (``BaselineAndLatest.before_treatment``)."""
+    too_soon_days: int | None = None
+    """Days after the first session the latest answer was given when that is less than ``PROM_WINDOW_DAYS``
+    (``BaselineAndLatest.latest_too_soon``): it still recalls days before treatment. None otherwise."""
+
+    @property
+    def judged(self) -> bool:
+        """A change since treatment: from a baseline before treatment to an answer recalling only days after it."""
+        return self.before_treatment and self.too_soon_days is None
 
     @property
     def baseline(self) -> int:
@@ -144,20 +187,23 @@ class Hit6ChangeForStaff:
 
     @property
     def responder(self) -> bool | None:
-        """The engine's verdict when the change is from before treatment; None (not judged) otherwise."""
-        return self.engine.responder if self.before_treatment else None
+        """The engine's verdict when the change is judged (``judged``); None (not judged) otherwise."""
+        return self.engine.responder if self.judged else None
 
     @property
     def reason(self) -> str:
-        """The engine's reason when the change is judged; otherwise the raw difference, with no verdict."""
-        if self.before_treatment:
+        """The engine's reason when the change is judged; otherwise the raw difference, with no verdict, and why."""
+        if self.judged:
             return self.engine.reason
         difference = self.engine.follow_up - self.engine.baseline
-        numbers = {
+        numbers: dict[str, object] = {
             "baseline": self.engine.baseline,
             "latest": self.engine.follow_up,
             "difference": f"{difference:+d}" if difference else "0",
         }
+        if self.before_treatment and self.too_soon_days is not None:
+            numbers.update(days=self.too_soon_days, window=PROM_WINDOW_DAYS)
+            return str(HIT6_TOO_SOON) % numbers
         return str(HIT6_DIFFERENCE_ONLY) % numbers
 
     @property
@@ -205,6 +251,10 @@ def baseline_and_latest(
       ``baseline_for_staff``): a HIT-6 of months before describes a month long before treatment, and the cohort
       report does not count it either;
     - else (no session, or only answers after the first) the first answer, not "before treatment".
+
+    The latest is the newest answer; a change to it is one since treatment only when it was given
+    ``PROM_WINDOW_DAYS`` days or more after the first injection (``BaselineAndLatest.latest_too_soon``): before
+    that its recall still reaches back to the first injection or before it.
     """
     if len(responses) < 2:
         return None
@@ -225,17 +275,20 @@ def _hit6_change(pair: BaselineAndLatest | None) -> Hit6ChangeForStaff | None:
     if pair is None:
         return None
     try:
-        return Hit6ChangeForStaff(hit6_change(pair.baseline.total, pair.latest.total), pair.before_treatment)
+        engine = hit6_change(pair.baseline.total, pair.latest.total)
     except PromError:
         return None
+    too_soon = pair.days_after_first if pair.latest_too_soon else None
+    return Hit6ChangeForStaff(engine, pair.before_treatment, too_soon)
 
 
 def hit6_change_from_baseline(
     responses: Sequence[QuestionnaireResponse], first_injection: date | None
 ) -> Hit6ChangeForStaff | None:
     """HIT-6 change from the baseline to the latest answer (``baseline_and_latest``), judged by the engine (a drop
-    of 5 or more is a response) only when the baseline is before treatment (``Hit6ChangeForStaff``). ``responses``
-    oldest first."""
+    of 5 or more is a response) only when the baseline is before treatment and the latest answer recalls only days
+    after the first session (``BaselineAndLatest.since_treatment``; ``Hit6ChangeForStaff``). ``responses`` oldest
+    first."""
     return _hit6_change(baseline_and_latest(responses, first_injection))
 
 

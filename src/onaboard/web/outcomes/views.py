@@ -8,7 +8,7 @@ reasons are the engine's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from django.contrib import messages
@@ -158,14 +158,29 @@ CHANGE_SMALL_FALL_SINCE_FIRST = _(
     "Your score has come down from %(baseline)d on %(day)s to %(latest)d, less than the %(threshold)d "
     "points that show a clear change."
 )
+CHANGE_TOO_SOON = _(
+    "Your score was %(baseline)d before treatment and %(latest)d on %(latest_day)s. The questions ask about the "
+    "last 4 weeks, and on that day those still went back to before your first treatment, so this does not yet "
+    "show how treatment is working. An answer given on or after %(judged_from)s will."
+)
 """The patient's HIT-6 change: "before treatment" only when the baseline answer is dated on or before the first
-recorded session (``BaselineAndLatest.before_treatment``); otherwise from the first answer, by its date."""
+recorded session (``BaselineAndLatest.before_treatment``); otherwise from the first answer, by its date. From
+before treatment to an answer given less than ``PROM_WINDOW_DAYS`` days after the first session
+(``BaselineAndLatest.latest_too_soon``): the two scores, no "come down", and why (``CHANGE_TOO_SOON``)."""
 
 
 def change_for_patient(change: Hit6Change, compared: BaselineAndLatest) -> str:
     """The engine's HIT-6 change (``hit6_change``) in the patient's words: the same numbers and threshold, without
     the clinic's shorthand ("69 -> 58: drop of 11 points (>= 5: responder)"). Worded from "before treatment" only
-    when ``compared`` says the baseline is; otherwise from the first answer and its date."""
+    when ``compared`` says the baseline is; otherwise from the first answer and its date. Not worded as a change at
+    all while the latest answer's 4 weeks still reach back to the first session (``CHANGE_TOO_SOON``)."""
+    if compared.before_treatment and compared.latest_too_soon and compared.first_session is not None:
+        return str(CHANGE_TOO_SOON) % {
+            "baseline": change.baseline,
+            "latest": change.follow_up,
+            "latest_day": date_format(compared.latest.date, "j F Y"),
+            "judged_from": date_format(compared.first_session + timedelta(days=PROM_WINDOW_DAYS), "j F Y"),
+        }
     numbers = {
         "baseline": change.baseline,
         "latest": change.follow_up,
