@@ -454,6 +454,36 @@ def test_another_clinics_lockout_cannot_be_lifted(client, world, south, name_lim
     assert [event.object_id for event in lifted] == [str(south_clinician.external_id)]
 
 
+def test_a_lockout_the_operator_lifts_is_in_the_accounts_clinics_trail(client, world, superuser, south, operator):
+    """The operator (of no clinic) lifting this clinic's clinician's lockout with the list's action writes an event
+    naming the clinician's clinic: this clinic's administrator reads it in their audit trail, the other clinic's
+    administrator does not; a lockout a clinic's own administrator lifts names no clinic (their own says whose)."""
+    south_admin, south_clinician = south
+    visitor = Client()
+    for username in ("clinician", "south_clinician"):
+        _fail_sign_ins(visitor, username, 10)
+    client.force_login(operator)
+    changelist = reverse("admin:accounts_user_changelist")
+    clinician = world.users["clinician"]
+    assert client.post(changelist, {"action": "lift_lockout", "_selected_action": [clinician.pk]}).status_code == 302
+    lifted = AuditEvent.objects.get(action=Action.UPDATE, object_type="user")
+    assert (lifted.username, lifted.clinic_id) == ("operator", world.clinic.pk)
+
+    def trail(administrator):
+        client.force_login(administrator)
+        listed = client.get(reverse("admin:audit_auditevent_changelist"), {"action__exact": Action.UPDATE})
+        return [event.object_id for event in listed.context["cl"].result_list]
+
+    assert trail(superuser) == [str(clinician.external_id)]
+    assert trail(south_admin) == []
+    client.force_login(south_admin)
+    assert (
+        client.post(changelist, {"action": "lift_lockout", "_selected_action": [south_clinician.pk]}).status_code == 302
+    )
+    assert AuditEvent.objects.get(action=Action.UPDATE, username="south_admin").clinic_id is None
+    assert trail(south_admin) == [str(south_clinician.external_id)]
+
+
 def test_a_clinics_administrator_cannot_move_an_account_to_another_clinic(client, world, south):
     """The clinic field offers the administrator's own clinic only and cannot be left empty: setting their own
     account, or their clinician's, to this clinic or to no clinic is refused and changes nothing."""

@@ -161,3 +161,18 @@ def test_failed_sign_ins_and_command_made_accounts_are_in_their_clinics_trail(cl
     assert len(issued) == 1
     client.force_login(far_admin)
     assert not client.get(changelist, {"action__exact": Action.LOGIN_FAILED}).context["cl"].result_list
+
+
+def test_an_event_naming_the_clinic_is_its_own_only_if_no_user_of_a_clinic_made_it(client, superuser, world):
+    """An event naming this clinic (``AuditEvent.clinic``) is in its trail when the operator (of no clinic) made it,
+    as when nobody did; one another clinic's user made is not, whatever clinic it names, and is in theirs."""
+    operator = UserFactory(username="operator", role=Role.ADMIN, clinic=None, is_staff=True, is_superuser=True)
+    far_admin = UserFactory(
+        username="far.admin", role=Role.ADMIN, clinic=world.other_clinic, is_staff=True, is_superuser=True
+    )
+    for user, detail in ((operator, "by the operator"), (None, "by nobody"), (far_admin, "by another clinic's")):
+        audit_record(
+            user=user, action=Action.UPDATE, object_type="test", object_id="x", detail=detail, clinic_id=world.clinic.pk
+        )
+    assert _listed(client, superuser) == ["by nobody", "by the operator"]
+    assert _listed(client, far_admin) == ["by another clinic's"]

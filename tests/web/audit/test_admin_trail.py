@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.contrib.admin.models import CHANGE
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onaboard.web.accounts.models import ApiToken, Clinic
+from onaboard.web.accounts.models import ApiToken, Clinic, Role
 from onaboard.web.audit.admin_trail import admin_actions_audit
 from onaboard.web.audit.models import Action, AuditEvent
+from tests.web.accounts.test_admin import _change_form_data
+from tests.web.factories import UserFactory
 
 
 def _admin(client, world):
@@ -104,3 +107,78 @@ def test_an_admin_change_to_a_patients_login_names_the_patient(world):
         str(login.external_id): world.own_patient.external_id,
         str(nurse.external_id): None,
     }
+
+
+# --- The operator's changes are in the clinic's trail ---------------------------------------------------------------
+
+
+def _administrators(world):
+    """The operator (a superuser of no clinic), this clinic's administrator and the other clinic's (superusers of
+    their clinic, as ``manage.py create_clinic_admin`` makes them)."""
+    operator = UserFactory(username="operator", role=Role.ADMIN, clinic=None, is_staff=True, is_superuser=True)
+    north = world.users["admin"]
+    type(north).objects.filter(pk=north.pk).update(is_staff=True, is_superuser=True)
+    north.refresh_from_db()
+    south = UserFactory(
+        username="south.admin", role=Role.ADMIN, clinic=world.other_clinic, is_staff=True, is_superuser=True
+    )
+    return operator, north, south
+
+
+def _trail_of(client, administrator, **filters):
+    """The details of the events ``administrator``'s audit trail lists (``filters`` as the list's address takes)."""
+    client.force_login(administrator)
+    response = client.get(reverse("admin:audit_auditevent_changelist"), filters)
+    assert response.status_code == 200
+    return [event.detail for event in response.context["cl"].result_list]
+
+
+def test_the_operators_change_to_a_clinics_account_is_in_that_clinics_trail(client, world):
+    """The operator unticking Active on this clinic's nurse in the admin writes an event this clinic's administrator
+    reads in their trail (it names the nurse's clinic, the operator having none); the other clinic's administrator
+    does not read it."""
+    operator, north, south = _administrators(world)
+    nurse = world.users["nurse"]
+    client.force_login(operator)
+    url = reverse("admin:accounts_user_change", args=[nurse.pk])
+    data = _change_form_data(client.get(url))
+    data.pop("is_active")
+    assert client.post(url, data).status_code == 302
+    event = AuditEvent.objects.get(object_type="accounts.user", action=Action.UPDATE)
+    assert (event.username, event.clinic_id, event.object_id) == ("operator", world.clinic.pk, str(nurse.external_id))
+    assert _trail_of(client, north, object_type__exact="accounts.user") == ["admin: changed accounts.user (Active)"]
+    assert _trail_of(client, south, object_type__exact="accounts.user") == []
+
+
+def test_the_operators_change_to_a_clinics_entry_token_and_authenticator_name_the_clinic(client, world):
+    """The operator renaming this clinic, and the admin's events on a token and an authenticator of its accounts,
+    are in this clinic's trail and not the other's; a clinic the operator adds (no accounts yet, so nobody to read
+    it) names no clinic, so it can still be deleted: an event naming a clinic keeps it (PROTECT)."""
+    operator, north, south = _administrators(world)
+    client.force_login(operator)
+    site = world.clinic.site_of_service
+    url = reverse("admin:accounts_clinic_change", args=[world.clinic.pk])
+    assert client.post(url, {"name": "Renamed North", "site_of_service": site}).status_code == 302
+    token, _raw = ApiToken.issue(world.users["clinician"], "script")
+    device = TOTPDevice.objects.create(user=world.users["nurse"], name="Nurse phone", confirmed=True)
+    admin_actions_audit(
+        user_id=operator.pk,
+        objects=[token, device],
+        action_flag=CHANGE,
+        change_message=[{"changed": {"fields": ["Name"]}}],
+    )
+    expected = [
+        "admin: changed accounts.apitoken (Name)",
+        "admin: changed accounts.clinic (Name)",
+        "admin: changed otp_totp.totpdevice (Name)",
+    ]
+    assert sorted(_trail_of(client, north, action__exact=Action.UPDATE)) == expected
+    assert _trail_of(client, south, action__exact=Action.UPDATE) == []
+    client.force_login(operator)
+    add = reverse("admin:accounts_clinic_add")
+    assert client.post(add, {"name": "Mistaken Clinic", "site_of_service": site}).status_code == 302
+    mistaken = Clinic.objects.get(name="Mistaken Clinic")
+    assert AuditEvent.objects.get(action=Action.CREATE, object_type="accounts.clinic").clinic_id is None
+    delete = reverse("admin:accounts_clinic_delete", args=[mistaken.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Clinic.objects.filter(pk=mistaken.pk).exists()

@@ -183,7 +183,8 @@ def account_lockout_lift(*, user: User, lifted_by: Any) -> int:
     """Let ``user`` sign in again now: the lockout (``locked_until``, the failure count) and the failed sign-ins
     counted for the account's name (the ``login_account`` rate limit, which otherwise refuses the right password
     until its window ends) are cleared; the number of counters cleared. The client addresses' own limits stay. The
-    audit event names the patient whose portal login ``user`` is, if any.
+    audit event names the patient whose portal login ``user`` is, if any, and, lifted by the operator (an
+    administrator of no clinic), ``user``'s clinic, whose administrator then reads it (``AuditEvent.clinic``).
     """
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
@@ -195,6 +196,7 @@ def account_lockout_lift(*, user: User, lifted_by: Any) -> int:
             object_id=user.external_id,
             patient_id=portal_patient_id(user),
             detail=f"sign-in lockout of {user.username} lifted; {cleared} failed sign-in counter(s) cleared",
+            clinic_id=user.clinic_id if getattr(lifted_by, "clinic_id", None) is None else None,
         )
     user.refresh_from_db(fields=["failed_logins", "locked_until"])
     return cleared

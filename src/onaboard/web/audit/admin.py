@@ -45,8 +45,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         """The events of the user's own clinic: an event about a patient by the patient's clinic, any other by the
         clinic of the user who acted. A refused attempt on a patient is both clinics' concern, so it is shown to
         the patient's clinic and to the clinic of the user who tried (who typed the id they are shown). An event no
-        user made (a failed sign-in, an account or token ``manage.py`` made) is shown to the clinic it is about
-        (``AuditEvent.clinic``: the account's). An administrator of no clinic (the operator) sees the whole trail,
+        user of a clinic made (a failed sign-in, an account or token ``manage.py`` made; the operator's change to
+        an account, token or authenticator of the clinic or to its entry, a lockout lifted or a token revoked by
+        the operator) is shown to the clinic it is about (``AuditEvent.clinic``); an event by another clinic's user
+        never is, whatever clinic it names. An administrator of no clinic (the operator) sees the whole trail,
         events about no clinic (a failed sign-in under an unknown name, a system job) only that one."""
         queryset = super().get_queryset(request)
         clinic = getattr(request.user, "clinic_id", None)
@@ -57,7 +59,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         return queryset.filter(
             Q(patient_id__isnull=False, patient_id__in=patients)
             | Q(patient_id__isnull=True, user__clinic_id=clinic)
-            | Q(patient_id__isnull=True, user__isnull=True, clinic_id=clinic)
+            | (Q(patient_id__isnull=True, clinic_id=clinic) & (Q(user__isnull=True) | Q(user__clinic_id__isnull=True)))
             | Q(action=Action.DENIED, user__clinic_id=clinic)
         ).annotate(patient_of_clinic=Exists(own))
 

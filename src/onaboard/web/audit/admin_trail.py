@@ -9,7 +9,9 @@ the admin before the objects go, so the event can still name them.
 The event names the object by its public id where it has one (else its key), the patient it belongs to (for an
 account, the patient whose portal login it is: a password set, Active unticked), and the
 changed field names from the admin's change message, never the values or the object's text (which can hold a
-patient's name).
+patient's name). An event the operator (an administrator of no clinic) made names the clinic the object is of
+(``AuditEvent.clinic``), so that clinic's administrator reads in their trail what the operator did to their
+accounts, tokens, authenticators and clinic.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ VERBS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
 
 ACCOUNT = "accounts.User"
+CLINIC = "accounts.Clinic"
+OWNER_FIELDS = ("user", "owner", "trainee")
+"""The field naming the account a record is of (a token's, an authenticator's, a calendar feed's, a trainee's)."""
 
 
 def _patient_id(obj: Any, portal_patients: Mapping[Any, Any]) -> Any:
@@ -42,6 +47,36 @@ def _patient_id(obj: Any, portal_patients: Mapping[Any, Any]) -> Any:
         return portal_patients.get(obj.pk)
     patient = getattr(obj, "patient", None) if any(f.name == "patient" for f in obj._meta.fields) else None
     return getattr(patient, "external_id", None)
+
+
+def _clinic_ids(objects: list[Any]) -> list[Any]:
+    """For each object, the key of the clinic it is of: the clinic it names (an account, a patient, a live session),
+    else the clinic of the account it is of (``OWNER_FIELDS``); None for an object of no clinic. A clinic's own entry
+    names the clinic only if it has accounts (an administrator to read it): an event naming a clinic keeps it from
+    being deleted (``AuditEvent.clinic``), and one added by mistake, with no accounts yet, is deleted. Two queries
+    at most, however many objects."""
+    user_model = get_user_model()
+    refs: list[tuple[str, Any]] = []  # how the key leads to the clinic ("clinic", "own", "account"), the key
+    for obj in objects:
+        fields = {field.name: field for field in obj._meta.fields}
+        clinic = fields.get("clinic")
+        owner = next((fields[name] for name in OWNER_FIELDS if name in fields), None)
+        if obj._meta.label == CLINIC:
+            refs.append(("own", obj.pk))
+        elif clinic is not None and clinic.is_relation and clinic.related_model._meta.label == CLINIC:
+            refs.append(("clinic", getattr(obj, clinic.attname)))
+        elif owner is not None and owner.related_model is user_model:
+            refs.append(("account", getattr(obj, owner.attname)))
+        else:
+            refs.append(("clinic", None))
+    accounts = {key for how, key in refs if how == "account" and key is not None}
+    clinic_of = dict(user_model.objects.filter(pk__in=accounts).values_list("pk", "clinic_id")) if accounts else {}
+    own = {key for how, key in refs if how == "own"}
+    staffed = set(user_model.objects.filter(clinic_id__in=own).values_list("clinic_id", flat=True)) if own else set()
+    return [
+        clinic_of.get(key) if how == "account" else (key if how == "clinic" or key in staffed else None)
+        for how, key in refs
+    ]
 
 
 def _changed_fields(change_message: Any) -> str:
@@ -76,8 +111,11 @@ def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: in
     fields = _changed_fields(change_message)
     objects = list(objects)
     portal_patients = portal_patient_ids(obj for obj in objects if obj._meta.label == ACCOUNT)
+    # The operator is of no clinic: the event names the object's, or its clinic's administrator would not read it.
+    operator = getattr(user, "clinic_id", None) is None
+    clinics = _clinic_ids(objects) if operator else [None] * len(objects)
     entries = []
-    for obj in objects:
+    for obj, clinic_id in zip(objects, clinics, strict=True):
         label = obj._meta.label_lower
         detail = (
             f"admin: {VERBS[action_flag]} {label}"
@@ -92,6 +130,7 @@ def admin_actions_audit(*, user_id: Any, objects: Iterable[Any], action_flag: in
                 object_id=object_id,
                 patient_id=_patient_id(obj, portal_patients),
                 detail=detail,
+                clinic_id=clinic_id,
             )
         )
     audit_records(user=user, entries=entries)

@@ -19,13 +19,15 @@ class AuditEntry:
     """One event of ``audit_records``: what was done to which record (the user and request are shared).
 
     ``detail`` names the action and non-clinical facts only (field names, check codes, dates, counts), never the
-    record's clinical content: an administrator reads it (``AuditEvent`` says what it may hold)."""
+    record's clinical content: an administrator reads it (``AuditEvent`` says what it may hold). ``clinic_id`` names
+    the clinic an event by no user of a clinic (the operator, a failed sign-in) is about (``AuditEvent.clinic``)."""
 
     action: Action
     object_type: str
     object_id: object = ""
     patient_id: UUID | None = None
     detail: str = ""
+    clinic_id: int | None = None
 
     @classmethod
     def for_patient(cls, patient: Any, *, action: Action, object_type: str, detail: str = "") -> AuditEntry:
@@ -39,12 +41,10 @@ class AuditEntry:
         )
 
 
-def _event(
-    user: Any, entry: AuditEntry, ip_address: str | None, path: str, *, clinic_id: int | None = None
-) -> AuditEvent:
+def _event(user: Any, entry: AuditEntry, ip_address: str | None, path: str) -> AuditEvent:
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     return AuditEvent(
-        clinic_id=clinic_id,
+        clinic_id=entry.clinic_id,
         user=user if authenticated else None,
         username=getattr(user, "username", "") if authenticated else "",
         role=getattr(user, "role", "") if authenticated else "",
@@ -71,9 +71,14 @@ def audit_record(
     """Append one event; the request's address and path are taken from the current request, if any. ``clinic_id``
     names the clinic an event without a user of a clinic is about (``AuditEvent.clinic``)."""
     entry = AuditEntry(
-        action=action, object_type=object_type, object_id=object_id, patient_id=patient_id, detail=detail
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        detail=detail,
+        clinic_id=clinic_id,
     )
-    event = _event(user, entry, *REQUEST_CONTEXT.get(), clinic_id=clinic_id)
+    event = _event(user, entry, *REQUEST_CONTEXT.get())
     event.save()
     return event
 
