@@ -25,6 +25,7 @@ from onaboard.clinical.prom import (
     Hit6Impact,
     MidasGrade,
     PromError,
+    PromInstrument,
     hit6_change,
     hit6_score,
     midas_score,
@@ -32,6 +33,8 @@ from onaboard.clinical.prom import (
     prom_baseline,
     prom_in_window,
     prom_visit_answer,
+    recall_first_day,
+    recalls_only_after,
 )
 
 # --- Strategies -------------------------------------------------------------------------------------------------
@@ -389,3 +392,26 @@ def test_a_later_visit_takes_its_answer_by_the_same_rule():
     days = [DAY0, week24 - timedelta(days=28), week24 - timedelta(days=5), week24 + timedelta(days=2)]
     assert prom_visit_answer(days, week24) == week24 - timedelta(days=5)
     assert prom_visit_answer(days[:2], week24) is None
+
+
+@pytest.mark.parametrize(
+    ("instrument", "answered", "only_after"),
+    [
+        (PromInstrument.HIT6, date(2026, 2, 6), False),  # day 27: its 4 weeks begin on day 0
+        (PromInstrument.HIT6, date(2026, 2, 7), True),  # day 28: days 1 .. 28
+        (PromInstrument.MIDAS, date(2026, 4, 9), False),  # its 3 months begin on 2026-01-10, day 0
+        (PromInstrument.MIDAS, date(2026, 4, 10), True),  # 3 calendar months on: 2026-01-11 .. 2026-04-10
+    ],
+)
+def test_an_answer_recalls_only_days_after_the_first_injection_once_its_recall_period_has_passed(
+    instrument, answered, only_after
+):
+    """HIT-6 recalls 4 weeks (clinical-facts.md 8.1), MIDAS 3 months (8.2): an answer describes treatment alone
+    only once every day it asks about follows day 0 (2026-01-10 here)."""
+    assert recalls_only_after(instrument, answered, date(2026, 1, 10)) is only_after
+
+
+def test_the_midas_recall_is_three_calendar_months_clamped_to_a_shorter_month():
+    """A MIDAS answered on 31 May asks about the days from 1 March (28 February is 3 calendar months before)."""
+    assert recall_first_day(PromInstrument.MIDAS, date(2026, 5, 31)) == date(2026, 3, 1)
+    assert recall_first_day(PromInstrument.HIT6, date(2026, 5, 31)) == date(2026, 5, 4)

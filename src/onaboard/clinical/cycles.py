@@ -16,7 +16,6 @@ Sources:
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import enum
 import itertools
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 from onaboard.clinical.errors import RefusedError
+from onaboard.clinical.periods import months_before
 
 __all__ = [
     "CUMULATIVE_LIMIT_UNITS",
@@ -277,14 +277,6 @@ class ToxinDose:
         return is_onabotulinumtoxin_a(self.product)
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months earlier, clamped to the end of a shorter month."""
-    index = day.year * 12 + (day.month - 1) - months
-    year, month_zero = divmod(index, 12)
-    last_day = calendar.monthrange(year, month_zero + 1)[1]
-    return dt.date(year, month_zero + 1, min(day.day, last_day))
-
-
 def cumulative_window(end: dt.date) -> tuple[dt.date, dt.date]:
     """The 3-month interval ending on ``end``, as inclusive (first day, last day).
 
@@ -292,7 +284,7 @@ def cumulative_window(end: dt.date) -> tuple[dt.date, dt.date]:
     the month, clamped to the end of a shorter month (2026-05-31 -> 2026-02-28, so the window starts 2026-03-01).
     The label says "a 3 month interval" without defining it; calendar months are this project's reading.
     """
-    return _months_before(end, CUMULATIVE_WINDOW_MONTHS) + dt.timedelta(days=1), end
+    return months_before(end, CUMULATIVE_WINDOW_MONTHS) + dt.timedelta(days=1), end
 
 
 @dataclass(frozen=True, slots=True)

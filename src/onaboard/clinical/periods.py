@@ -8,6 +8,7 @@ per 28-day period, primary endpoint the period ending at week 24), and so does t
 
 from __future__ import annotations
 
+import calendar
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ __all__ = [
     "PERIOD_DAYS",
     "AcuteDays",
     "PeriodSummary",
+    "months_before",
     "periods_before",
     "summarise_period",
     "treatment_periods",
@@ -176,3 +178,13 @@ def treatment_periods(days: Sequence[DayClass], *, day0: date) -> tuple[PeriodSu
         window.period(index=k, start=day0 + timedelta(days=PERIOD_DAYS * (k - 1))) for k in range(1, count + 1)
     )
     return baseline, after
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier, clamped to the end of a shorter month (2026-05-31 and 3
+    give 2026-02-28): the label's 3-month dose interval (``cycles.cumulative_window``) and MIDAS's 3-month recall
+    (``prom.recall_first_day``)."""
+    index = day.year * 12 + (day.month - 1) - months
+    year, month_zero = divmod(index, 12)
+    last_day = calendar.monthrange(year, month_zero + 1)[1]
+    return date(year, month_zero + 1, min(day.day, last_day))

@@ -26,13 +26,14 @@ from datetime import date, timedelta
 from types import MappingProxyType
 
 from onaboard.clinical.errors import RefusedError
-from onaboard.clinical.periods import PERIOD_DAYS
+from onaboard.clinical.periods import PERIOD_DAYS, months_before
 
 __all__ = [
     "HIT6_ITEM_COUNT",
     "HIT6_MAX_TOTAL",
     "HIT6_MIN_TOTAL",
     "HIT6_POINTS",
+    "HIT6_RECALL_DAYS",
     "HIT6_RESPONDER_DROP",
     "HIT6_RESPONDER_RULE",
     "HIT6_SEVERE_MIN",
@@ -43,6 +44,7 @@ __all__ = [
     "MIDAS_GRADE_IV_MIN",
     "MIDAS_MAX_DAYS",
     "MIDAS_MAX_PAIN",
+    "MIDAS_RECALL_MONTHS",
     "PROM_WINDOW_DAYS",
     "Hit6Answer",
     "Hit6Change",
@@ -51,6 +53,7 @@ __all__ = [
     "MidasGrade",
     "MidasResult",
     "PromError",
+    "PromInstrument",
     "hit6_change",
     "hit6_score",
     "midas_score",
@@ -58,6 +61,8 @@ __all__ = [
     "prom_baseline",
     "prom_in_window",
     "prom_visit_answer",
+    "recall_first_day",
+    "recalls_only_after",
 ]
 
 
@@ -369,6 +374,37 @@ def midas_score(
 
 
 # --- Which answer stands for a visit ------------------------------------------------------------------------------
+
+HIT6_RECALL_DAYS = 28
+"""HIT-6 asks about the past 4 weeks (clinical-facts.md 8.1): the 28 days up to its answer, that day included."""
+
+MIDAS_RECALL_MONTHS = 3
+"""MIDAS asks about the last 3 months (clinical-facts.md 8.2), read as 3 calendar months (``months_before``)."""
+
+
+class PromInstrument(enum.StrEnum):
+    """The two questionnaires, by the values the web app stores them under."""
+
+    HIT6 = "hit6"
+    MIDAS = "midas"
+
+
+def recall_first_day(instrument: PromInstrument, answered_on: date) -> date:
+    """The first day an answer given on ``answered_on`` asks about: 27 days before it for HIT-6
+    (``HIT6_RECALL_DAYS``), the day after the same day 3 calendar months before for MIDAS
+    (``MIDAS_RECALL_MONTHS``)."""
+    if instrument is PromInstrument.HIT6:
+        return answered_on - timedelta(days=HIT6_RECALL_DAYS - 1)
+    return months_before(answered_on, MIDAS_RECALL_MONTHS) + timedelta(days=1)
+
+
+def recalls_only_after(instrument: PromInstrument, answered_on: date, first_injection: date) -> bool:
+    """Whether every day an answer asks about is after the first injection (day 0), so that a change to it from the
+    baseline is a change since treatment: a HIT-6 from day 28 (its 4 weeks are days 1 .. 28, none of the baseline
+    answer's), a MIDAS from the same day 3 calendar months on. An answer given earlier still describes days up to
+    the first injection or before it (a HIT-6 on day 7 recalls days -20 .. 7)."""
+    return recall_first_day(instrument, answered_on) > first_injection
+
 
 PROM_WINDOW_DAYS = PERIOD_DAYS
 """A HIT-6 or MIDAS answer stands for a visit (visit 1: day 0, the first injection) when it was given in the 28 days

@@ -10,7 +10,14 @@ from datetime import timedelta
 import pytest
 from django.template.loader import render_to_string
 
-from onaboard.clinical import PROM_WINDOW_DAYS, InjectionPlan, hit6_change, preempt_plan
+from onaboard.clinical import (
+    PROM_WINDOW_DAYS,
+    InjectionPlan,
+    PromInstrument,
+    hit6_change,
+    preempt_plan,
+    recall_first_day,
+)
 from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Role
 from onaboard.web.clinic.demo import record_preempt_session
@@ -30,6 +37,7 @@ from onaboard.web.coverage.templatetags.coverage_letters import in_letter_words
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import next_treatment_of
 from onaboard.web.injections.models import InjectionSession, SessionStatus
+from onaboard.web.outcomes.models import Instrument
 from onaboard.web.outcomes.services import treatment_decision_record
 from onaboard.web.patients.access import Capability, can
 from onaboard.web.patients.models import PreventiveTrial
@@ -1665,3 +1673,26 @@ def test_the_continuation_letter_judges_a_hit6_answer_given_28_days_after_the_fi
     treated.patient.questionnaires.filter(date__gt=first).update(date=first + timedelta(days=PROM_WINDOW_DAYS))
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert in_letter_words(hit6_change(78, 60).reason) in text
+
+
+def test_the_continuation_letter_says_a_midas_answered_within_3_months_of_the_first_session_still_recalls_before_it(
+    world, treated
+):
+    """MIDAS asks about the last 3 months (clinical-facts.md 8.2): an answer given 60 days after the first session
+    still describes days up to it, so the letter says the change is not yet one since treatment (it gave "change
+    -31" as if it were); from the same day 3 calendar months on it gives the change alone."""
+    first = treated.patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date").first().date
+    later = treated.patient.questionnaires.filter(date__gt=first, instrument=Instrument.MIDAS)
+    later.update(date=first + timedelta(days=60))
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    midas_line = text[text.index("MIDAS:") :]
+    assert (
+        "answered 60 days after the first session: the 3 months MIDAS asks about still reach back to it or before "
+        "it, so this is not yet a change since treatment"
+    ) in midas_line
+    three_months = first + timedelta(days=1)
+    while recall_first_day(PromInstrument.MIDAS, three_months) <= first:
+        three_months += timedelta(days=1)
+    later.update(date=three_months)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert "MIDAS asks about" not in text

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from onaboard.clinical import PROM_WINDOW_DAYS, hit6_change
 from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import selectors, views
-from onaboard.web.outcomes.models import QuestionnaireResponse
+from onaboard.web.outcomes.models import Instrument, QuestionnaireResponse
 from onaboard.web.outcomes.selectors import BaselineAndLatest
 from onaboard.web.outcomes.services import questionnaire_response_record
 from onaboard.web.outcomes.views import change_for_patient
@@ -99,8 +99,8 @@ def test_the_patients_words_wait_for_an_answer_28_days_after_the_first_session(d
     yet; from day 28 (first session + PROM_WINDOW_DAYS) the usual "come down ... before treatment" words."""
     first = date(2026, 10, 1)
     compared = BaselineAndLatest(
-        QuestionnaireResponse(date=first - timedelta(days=5)),
-        QuestionnaireResponse(date=first + timedelta(days=days_after)),
+        QuestionnaireResponse(instrument=Instrument.HIT6, date=first - timedelta(days=5)),
+        QuestionnaireResponse(instrument=Instrument.HIT6, date=first + timedelta(days=days_after)),
         first,
     )
     words = change_for_patient(hit6_change(66, 60), compared)

@@ -20,6 +20,7 @@ from onaboard.web.injections.models import SessionStatus
 from onaboard.web.outcomes import forms, selectors, services, views
 from onaboard.web.outcomes.models import (
     Decision,
+    Instrument,
     QuestionnaireResponse,
     Superseded,
     SupersededQuestionnaireResponse,
@@ -350,8 +351,10 @@ def test_the_hit6_change_says_before_treatment_only_when_the_baseline_is(client,
 
 def _compared(first_session: date | None) -> BaselineAndLatest:
     """A baseline answered 1 October 2026 and a latest answered 30 November 2026 (totals are the change's)."""
-    baseline = QuestionnaireResponse(date=date(2026, 10, 1))
-    return BaselineAndLatest(baseline, QuestionnaireResponse(date=date(2026, 11, 30)), first_session)
+    baseline = QuestionnaireResponse(instrument=Instrument.HIT6, date=date(2026, 10, 1))
+    return BaselineAndLatest(
+        baseline, QuestionnaireResponse(instrument=Instrument.HIT6, date=date(2026, 11, 30)), first_session
+    )
 
 
 @pytest.mark.parametrize(

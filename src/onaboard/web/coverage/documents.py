@@ -531,6 +531,10 @@ class ScoreChange:
     days_before: int | None = None
     """How many days before the first session the compared answer was given when that is earlier than the 28 days
     a baseline is answered in (``BaselineAndLatest.older_than_window``); None otherwise."""
+    too_soon_days: int | None = None
+    """How many days after the first session the latest answer was given when what it asks about still reaches
+    back to the first session (``BaselineAndLatest.latest_too_soon``: a MIDAS's 3 months, a HIT-6's 4 weeks) and
+    the baseline is before treatment; None otherwise. The letter then calls the change not yet one since treatment."""
 
     @property
     def change(self) -> int:
@@ -545,7 +549,8 @@ def _score_change(patient: Patient, instrument: str, first: dt.date) -> ScoreCha
         return None
     change = hit6_change_from_baseline(responses, first) if instrument == Instrument.HIT6 else None
     days_before = (first - pair.baseline.date).days if pair.older_than_window else None
-    return ScoreChange(instrument, pair.baseline, pair.latest, change, pair.before_treatment, days_before)
+    too_soon = pair.days_after_first if pair.before_treatment and pair.latest_too_soon else None
+    return ScoreChange(instrument, pair.baseline, pair.latest, change, pair.before_treatment, days_before, too_soon)
 
 
 def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from onaboard.clinical import (
+    HIT6_RECALL_DAYS,
     PERIOD_DAYS,
     PROM_WINDOW_DAYS,
     WEEK24_PERIOD,
@@ -27,11 +28,13 @@ from onaboard.clinical import (
     Outcomes,
     PeriodSummary,
     PromError,
+    PromInstrument,
     hit6_change,
     hit6_score,
     midas_score,
     prom_baseline,
     prom_in_window,
+    recalls_only_after,
     week24_last_day,
 )
 from onaboard.clinical.outcomes import Week24State
@@ -88,15 +91,13 @@ class BaselineAndLatest:
 
     @property
     def latest_too_soon(self) -> bool:
-        """The latest answer was given less than ``PROM_WINDOW_DAYS`` (28) days after the first session, so what it
-        recalls still reaches back to the first session or before it. HIT-6 asks about the last 4 weeks
-        (clinical-facts.md 8.1): an answer stands for the visit of the 28 days up to its day, that day included
-        (``onaboard.clinical.prom_in_window``), so one given on day 7 recalls days -20 .. 7, mostly before the first
-        injection (day 0), and one given on day 28 (``first_session + PROM_WINDOW_DAYS``) is the first whose 4 weeks
-        (days 1 .. 28) hold no day of the baseline's (days -27 .. 0). The window is the engine's reason for its
-        baseline (``onaboard.clinical.prom.PROM_WINDOW_DAYS``) read the other way."""
-        days = self.days_after_first
-        return days is not None and days < PROM_WINDOW_DAYS
+        """The latest answer was given after the first session but still asks about days up to it or before it
+        (``onaboard.clinical.recalls_only_after``): a HIT-6 under 28 days after it (one on day 7 recalls days
+        -20 .. 7, mostly before the first injection), a MIDAS under 3 calendar months after it. A change to it is
+        not one since treatment."""
+        return self.first_session is not None and not recalls_only_after(
+            PromInstrument(self.latest.instrument), self.latest.date, self.first_session
+        )
 
     @property
     def since_treatment(self) -> bool:
@@ -147,7 +148,7 @@ HIT6_TOO_SOON = _(
     "after the first session, the 4 weeks it asks about still reach back to the first session or before it (an "
     "answer is judged from %(window)d days after it)"
 )
-"""A HIT-6 change from a baseline before treatment to an answer given less than ``PROM_WINDOW_DAYS`` days after the
+"""A HIT-6 change from a baseline before treatment to an answer given less than ``HIT6_RECALL_DAYS`` days after the
 first session (``BaselineAndLatest.latest_too_soon``): the raw difference, without the engine's responder verdict,
 and why. HIT-6 recalls the last 4 weeks, so such an answer still describes days up to the first injection."""
 
@@ -156,7 +157,7 @@ and why. HIT-6 recalls the last 4 weeks, so such an answer still describes days 
 class Hit6ChangeForStaff:
     """The engine's HIT-6 change (``hit6_change``) between the compared answers as the staff's pages and letters show
     it: judged (responder or not, and coloured so) only when measured from a baseline before treatment to an answer
-    given ``PROM_WINDOW_DAYS`` days or more after the first session (``BaselineAndLatest.since_treatment``);
+    given ``HIT6_RECALL_DAYS`` days or more after the first session (``BaselineAndLatest.since_treatment``);
     otherwise the raw difference (``HIT6_DIFFERENCE_ONLY``, or ``HIT6_TOO_SOON`` saying why), with no verdict and no
     colour. A drop of 5 from an answer given months before the first session, or after it, says nothing about the
     response to treatment, nor does one to an answer whose 4 weeks are mostly before it."""
@@ -165,7 +166,7 @@ class Hit6ChangeForStaff:
     before_treatment: bool
     """The baseline answer is the engine's, before treatment (``BaselineAndLatest.before_treatment``)."""
     too_soon_days: int | None = None
-    """Days after the first session the latest answer was given when that is less than ``PROM_WINDOW_DAYS``
+    """Days after the first session the latest answer was given when that is less than ``HIT6_RECALL_DAYS``
     (``BaselineAndLatest.latest_too_soon``): it still recalls days before treatment. None otherwise."""
 
     @property
@@ -202,7 +203,7 @@ class Hit6ChangeForStaff:
             "difference": f"{difference:+d}" if difference else "0",
         }
         if self.before_treatment and self.too_soon_days is not None:
-            numbers.update(days=self.too_soon_days, window=PROM_WINDOW_DAYS)
+            numbers.update(days=self.too_soon_days, window=HIT6_RECALL_DAYS)
             return str(HIT6_TOO_SOON) % numbers
         return str(HIT6_DIFFERENCE_ONLY) % numbers
 
@@ -253,8 +254,8 @@ def baseline_and_latest(
     - else (no session, or only answers after the first) the first answer, not "before treatment".
 
     The latest is the newest answer; a change to it is one since treatment only when it was given
-    ``PROM_WINDOW_DAYS`` days or more after the first injection (``BaselineAndLatest.latest_too_soon``): before
-    that its recall still reaches back to the first injection or before it.
+    ``HIT6_RECALL_DAYS`` days (a MIDAS 3 calendar months) or more after the first injection
+    (``BaselineAndLatest.latest_too_soon``): before that its recall still reaches back to the first injection.
     """
     if len(responses) < 2:
         return None

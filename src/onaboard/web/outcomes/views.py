@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 from onaboard.clinical import (
     HIT6_MAX_TOTAL,
     HIT6_MIN_TOTAL,
+    HIT6_RECALL_DAYS,
     HIT6_RESPONDER_DROP,
     HIT6_SEVERE_MIN,
     HIT6_SOME_MIN,
@@ -165,7 +166,7 @@ CHANGE_TOO_SOON = _(
 )
 """The patient's HIT-6 change: "before treatment" only when the baseline answer is dated on or before the first
 recorded session (``BaselineAndLatest.before_treatment``); otherwise from the first answer, by its date. From
-before treatment to an answer given less than ``PROM_WINDOW_DAYS`` days after the first session
+before treatment to an answer given less than ``HIT6_RECALL_DAYS`` days after the first session
 (``BaselineAndLatest.latest_too_soon``): the two scores, no "come down", and why (``CHANGE_TOO_SOON``)."""
 
 
@@ -179,7 +180,7 @@ def change_for_patient(change: Hit6Change, compared: BaselineAndLatest) -> str:
             "baseline": change.baseline,
             "latest": change.follow_up,
             "latest_day": date_format(compared.latest.date, "j F Y"),
-            "judged_from": date_format(compared.first_session + timedelta(days=PROM_WINDOW_DAYS), "j F Y"),
+            "judged_from": date_format(compared.first_session + timedelta(days=HIT6_RECALL_DAYS), "j F Y"),
         }
     numbers = {
         "baseline": change.baseline,
