@@ -310,10 +310,11 @@ def test_a_review_whose_modified_has_no_time_zone_is_422_not_a_conflict(
 
 
 def test_a_review_with_the_modified_it_read_is_saved(world, treated, patient_api, nurse_api):
-    """The ``modified`` the API answered with, sent back as it was, is taken."""
+    """The ``modified`` the API answered with, sent back as it was, is taken (a nurse's first review at the patient's
+    own severity, related: a nurse may not grade below it nor call it unrelated before a clinician has reviewed)."""
     reported = _reported_side_effect(world, patient_api)
     url = f"/api/side-effects/{reported['id']}/review"
-    body = {"grade": "mild", "related_to_treatment": False, "modified": reported["modified"]}
+    body = {"grade": reported["severity"], "related_to_treatment": True, "modified": reported["modified"]}
     assert nurse_api.post(url, json.dumps(body), content_type="application/json").status_code == 200
 
 

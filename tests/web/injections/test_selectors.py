@@ -336,6 +336,35 @@ def test_reviewed_side_effects_are_not_listed_for_review(world):
     assert [effect.pk for effect in selectors.side_effects_to_review(world.users["nurse"])[0]] == [waiting.pk]
 
 
+def test_a_report_stays_listed_for_review_until_a_clinician_has_reviewed_it(world):
+    """A nurse's review does not take a report off the clinicians' list (the patient's "trouble breathing", graded
+    as reported); a clinician's review does, even one confirming the nurse's unchanged; a nurse's review after
+    the clinician's puts it back for a clinician to confirm."""
+    patient = world.same_clinic_patient
+    session = InjectionSession.objects.create(
+        patient=patient, date=TODAY - dt.timedelta(days=20), status=SessionStatus.RECORDED, total_units=155
+    )
+    effect = services.side_effect_report(
+        user=world.users["nurse"],
+        patient=patient,
+        kind=SideEffectKind.BREATHING,
+        onset=TODAY - dt.timedelta(days=5),
+        severity=Severity.SEVERE,
+        today=TODAY,
+    )
+    review = {"side_effect": effect, "grade": Severity.SEVERE, "related_to_treatment": None, "session": session}
+
+    def listed():
+        return [listed.pk for listed in selectors.side_effects_to_review(world.users["clinician"])[0]]
+
+    services.side_effect_review(user=world.users["nurse"], **review)
+    assert listed() == [effect.pk]
+    services.side_effect_review(user=world.users["clinician"], **review)
+    assert listed() == []
+    services.side_effect_review(user=world.users["nurse"], **{**review, "related_to_treatment": True})
+    assert listed() == [effect.pk]
+
+
 def test_side_effects_of_another_clinics_patients_are_never_listed(world):
     """An urgent report of another clinic's patient is not in this clinic's list, and is in that clinic's."""
     far = _reported(world.other_clinic_patient, SideEffectKind.GENERALISED_WEAKNESS, hours_ago=1)
@@ -596,6 +625,32 @@ def test_an_urgent_related_side_effect_since_the_last_session_is_shown(nurse, pa
         "judged yet"
     )
     assert warning.reasons == (URGENT_LINE, neck)
+
+
+def test_only_a_clinicians_not_related_takes_a_side_effect_off_the_session_screen(nurse, patient, world):
+    """Trouble breathing a nurse has called not related to treatment (after a clinician left its relation
+    unjudged) stays among the session screen's side effects, saying the clinician has not confirmed it; once a
+    clinician calls it not related, it is gone."""
+    session = record(user=nurse, patient=patient, date=DAY - dt.timedelta(days=90), today=DAY)
+    effect = services.side_effect_report(
+        user=world.users["patient"],
+        patient=patient,
+        kind=SideEffectKind.BREATHING,
+        onset=DAY - dt.timedelta(days=70),
+        severity=Severity.SEVERE,
+        today=DAY,
+    )
+    clinician = world.users["clinician"]
+    review = {"side_effect": effect, "grade": Severity.SEVERE, "session": session}
+    services.side_effect_review(user=clinician, related_to_treatment=None, **review)
+    services.side_effect_review(user=nurse, related_to_treatment=False, **review)
+    warning = _warnings(checks_for(patient))[selectors.WarningCode.SIDE_EFFECTS]
+    assert warning.label == "urgent"
+    (line,) = warning.reasons
+    assert line.startswith("Trouble breathing, started 2025-12-22: graded severe by ")
+    assert selectors.SIDE_EFFECT_NOT_RELATED_UNCONFIRMED in line
+    services.side_effect_review(user=clinician, related_to_treatment=False, reason="a chest infection", **review)
+    assert selectors.WarningCode.SIDE_EFFECTS not in _warnings(checks_for(patient))
 
 
 @pytest.mark.parametrize(

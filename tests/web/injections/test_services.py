@@ -577,8 +577,9 @@ def test_an_urgent_side_effect_is_flagged_on_the_record_not_in_the_audit_trail(n
     """Trouble swallowing is urgent (possible distant spread). The audit event says a side effect was reported and
     the session it follows, never its kind or urgency (clinical content)."""
     record(user=nurse, patient=patient, date=DAY)
+    onset = DAY + dt.timedelta(days=14)  # before the next session, booked for TODAY (its due day has passed)
     reported = services.side_effect_report(
-        user=world.users["patient"], patient=patient, kind="dysphagia", onset=TODAY, severity="severe", today=TODAY
+        user=world.users["patient"], patient=patient, kind="dysphagia", onset=onset, severity="severe", today=TODAY
     )
     assert reported.urgent
     event = AuditEvent.objects.get(object_type="side_effect")
@@ -591,7 +592,8 @@ def test_a_side_effect_of_a_patient_never_treated_is_refused(patient, world, rol
     form, saying the form is for side effects after a session (the patient is told to contact the clinic, staff to
     record the session first), whatever else it says, and nothing is stored; once a session is recorded the same
     report is saved."""
-    answers = {"patient": patient, "kind": "dysphagia", "onset": TODAY, "severity": "severe", "today": TODAY}
+    onset = DAY + dt.timedelta(days=14)  # before the next session, which recording DAY books for TODAY
+    answers = {"patient": patient, "kind": "dysphagia", "onset": onset, "severity": "severe", "today": TODAY}
     with pytest.raises(services.SideEffectRefusedError) as refused:
         services.side_effect_report(user=world.users[role], **answers)
     assert refused.value.problems == (("", getattr(services, message)),)
@@ -963,7 +965,7 @@ def test_every_review_is_kept_and_one_that_weakens_the_last_needs_a_reason(nurse
     """A clinician grades a drooping eyelid severe and related; a later review grading it mild, or calling it not
     related, is refused without a reason naming who reviewed it how, and saved with one; every review stays, in
     order, and the side effect holds the latest. Raising the grade needs no reason; the same review sent again
-    without one adds nothing."""
+    without one adds nothing, except a clinician's confirming a nurse's review (kept once, as the clinician's)."""
     first = record(user=nurse, patient=patient, date=DAY)
     reported = services.side_effect_report(
         user=world.users["patient"],
@@ -994,20 +996,70 @@ def test_every_review_is_kept_and_one_that_weakens_the_last_needs_a_reason(nurse
         session=first,
         reason="  Seen in clinic: a slight droop only, resolving.  ",
     )
-    services.side_effect_review(
-        user=nurse, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
-    )
-    services.side_effect_review(
-        user=clinician, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
-    )
+    for _tap in range(2):
+        services.side_effect_review(
+            user=nurse, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
+        )
     reported.refresh_from_db()
     assert (reported.clinician_grade, reported.reviewed_by) == ("moderate", nurse)
+    for _tap in range(2):  # confirming the nurse's review, unchanged, is the clinician's review, kept once
+        services.side_effect_review(
+            user=clinician, side_effect=reported, grade="moderate", related_to_treatment=True, session=first
+        )
+    reported.refresh_from_db()
+    assert (reported.clinician_grade, reported.reviewed_by) == ("moderate", clinician)
     kept = [(r.grade, r.reviewed_by, r.reason) for r in selectors.side_effect_reviews(reported)]
     assert kept == [
         ("severe", clinician, ""),
         ("mild", clinician, "Seen in clinic: a slight droop only, resolving."),
         ("moderate", nurse, ""),
+        ("moderate", clinician, ""),
     ]
+
+
+def test_a_nurses_first_review_may_not_play_down_the_patients_report(nurse, patient, world):
+    """Before any clinician has reviewed it, a nurse grading the patient's severe "trouble breathing" mild, or
+    calling it not related to treatment, is refused even with a reason (``REVIEW_BELOW_REPORT_CLINICIAN_ONLY``,
+    naming the patient's severity), and nothing is kept; grading it as reported, relation not judged, is allowed.
+    A clinician may grade it lower and call it unrelated (with a reason, after the nurse's review)."""
+    first = record(user=nurse, patient=patient, date=DAY)
+    reported = services.side_effect_report(
+        user=world.users["patient"],
+        patient=patient,
+        kind="breathing_difficulty",
+        onset=DAY + dt.timedelta(days=5),
+        severity="severe",
+        today=TODAY,
+    )
+    expected = services.REVIEW_BELOW_REPORT_CLINICIAN_ONLY.format(severity="severe")
+    for grade, related in (("mild", None), ("moderate", True), ("severe", False)):
+        with pytest.raises(services.SideEffectRefusedError) as refused:
+            services.side_effect_review(
+                user=nurse,
+                side_effect=reported,
+                grade=grade,
+                related_to_treatment=related,
+                session=first,
+                reason="settled by the evening",
+            )
+        assert refused.value.problems == (("", expected),)
+    assert reported.reviews.count() == 0
+    reported.refresh_from_db()
+    assert reported.reviewed_at is None
+    services.side_effect_review(
+        user=nurse, side_effect=reported, grade="severe", related_to_treatment=None, session=first
+    )
+    services.side_effect_review(
+        user=world.users["clinician"],
+        side_effect=reported,
+        grade="mild",
+        related_to_treatment=False,
+        session=first,
+        reason="Seen in clinic: a chest infection, not the injections.",
+    )
+    reported.refresh_from_db()
+    assert (reported.clinician_grade, reported.related_to_treatment) == ("mild", False)
+    assert [review.reviewed_by for review in reported.reviews.all()] == [nurse, world.users["clinician"]]
 
 
 def test_a_nurse_may_not_weaken_a_clinicians_review(nurse, patient, world):

@@ -1,6 +1,6 @@
 """The side-effect report (onaboard/web/injections/views.py ``report_side_effect``, services.py
-``side_effect_report``) from the day of the first session, before the clinic records it, and the patient's own
-reports listed on the page."""
+``side_effect_report``) from the day of a session (the first or a later one), before the clinic records it, the
+report linked to the session once recorded, and the patient's own reports listed on the page."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from onaboard.clinical import RETREATMENT_INTERVAL_DAYS
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.common.words import plain_day
 from onaboard.web.injections import services
@@ -58,6 +59,76 @@ def test_a_report_on_the_day_of_a_booked_session_not_recorded_is_saved_with_no_s
     assert event.detail == f"side effect reported; after the session booked for {today}, not recorded yet"
 
 
+SECOND_AFTER_DAYS = RETREATMENT_INTERVAL_DAYS
+"""Days between the first session and the second in these tests: the second is due that day, so it is recorded
+without an override."""
+
+
+def _second_booked_today(patient) -> tuple[InjectionSession, InjectionSession]:
+    """The patient's first session recorded ``SECOND_AFTER_DAYS`` ago and the second booked for today, given this
+    morning and not recorded yet."""
+    today = _today()
+    first = InjectionSession.objects.create(
+        patient=patient,
+        date=today - dt.timedelta(days=SECOND_AFTER_DAYS),
+        status=SessionStatus.RECORDED,
+        total_units=155,
+    )
+    return first, _book(patient, today)
+
+
+@pytest.mark.parametrize("role", ["patient", "nurse"])
+def test_a_report_on_the_day_of_a_later_booked_session_is_not_put_down_to_the_one_before(world, patient, role):
+    """With a session recorded months ago and the next booked for today and not recorded yet, a report started today
+    is saved with no session, audited as after the booking (as on the day of a first session), not put down to the
+    session months before; one started before today's booking still follows the recorded session."""
+    today = _today()
+    first, booked = _second_booked_today(patient)
+    answers = {"patient": patient, "kind": "neck_pain", "severity": "moderate", "today": today}
+    effect = services.side_effect_report(user=world.users[role], onset=today, **answers)
+    assert effect.session is None
+    event = AuditEvent.objects.get(object_type="side_effect", object_id=str(effect.external_id))
+    assert event.detail == f"side effect reported; after the session booked for {booked.date}, not recorded yet"
+    earlier = services.side_effect_report(user=world.users[role], onset=today - dt.timedelta(days=3), **answers)
+    assert earlier.session == first
+
+
+def test_recording_the_booked_session_links_the_reports_waiting_for_it(world, patient):
+    """Recording the session booked for today links the report that was waiting for it and audits the link with the
+    recording; a report that began before it keeps the session before, and one a review left with no session keeps
+    the reviewer's choice."""
+    today = _today()
+    first, booked = _second_booked_today(patient)
+    answers = {"patient": patient, "kind": "neck_pain", "severity": "moderate", "today": today}
+    waiting = services.side_effect_report(user=world.users["patient"], onset=today, **answers)
+    reviewed = services.side_effect_report(user=world.users["patient"], onset=today, **{**answers, "kind": "myalgia"})
+    services.side_effect_review(
+        user=world.users["clinician"], side_effect=reviewed, grade="moderate", related_to_treatment=None, session=None
+    )
+    before = services.side_effect_report(user=world.users["patient"], onset=today - dt.timedelta(days=3), **answers)
+    given = record(user=world.users["nurse"], patient=patient, date=today, today=today, booking=booked)
+    assert given.pk == booked.pk
+    for effect in (waiting, reviewed, before):
+        effect.refresh_from_db()
+    assert (waiting.session, reviewed.session, before.session) == (given, None, first)
+    event = AuditEvent.objects.get(object_id=str(given.external_id), detail__startswith=f"recorded {today}")
+    assert f"; side effect {waiting.external_id} now after this session" in event.detail
+    assert str(reviewed.external_id) not in event.detail
+
+
+def test_the_report_page_names_the_booked_session_not_the_one_before(client, world, patient):
+    """The patient's report started on the day of their second session, given and not recorded yet, says on its page
+    that it follows the session of today, not recorded yet, and never names the session months before."""
+    today = _today()
+    first, _booked = _second_booked_today(patient)
+    _login(client, world, "patient")
+    sent = _post(client, reverse(REPORT_URL)).content.decode()
+    assert SideEffect.objects.get().session is None
+    assert f"the session of {today.day} {today:%B %Y}, not recorded yet" in sent
+    assert f"{first.date.day} {first.date:%B %Y}" not in sent
+    assert "not linked to a session yet" not in sent
+
+
 def test_a_booking_still_to_come_opens_no_report(world, patient):
     """A session booked for tomorrow is no session yet: the report is refused for the whole form
     (``NO_SESSION_YET``), nothing stored."""
@@ -103,7 +174,8 @@ def test_the_no_session_message_sends_the_patient_to_the_clinic_and_to_urgent_ca
 def test_on_treatment_day_the_patient_reports_before_the_session_is_recorded(client, world, patient):
     """Booked for today and not recorded yet, the patient's report page has the form (the urgent advice naming the
     medicine), the report is stored with no session, and its page says the session of today is not recorded yet;
-    once the session is recorded, it says the report is not linked to it yet."""
+    once the session is recorded, the report follows it (``services._link_waiting_side_effects``), and its page
+    names the session's day."""
     today = _today()
     _book(patient, today)
     _login(client, world, "patient")
@@ -117,9 +189,13 @@ def test_on_treatment_day_the_patient_reports_before_the_session_is_recorded(cli
     assert "Your report was sent" in sent
     assert f"the session of {today.day} {today:%B %Y}, not recorded yet" in sent
     assert "can mean the medicine has spread beyond where it was injected" in sent
-    record(user=world.users["nurse"], patient=patient, date=today, today=today)
+    given = record(user=world.users["nurse"], patient=patient, date=today, today=today)
+    effect.refresh_from_db()
+    assert effect.session == given
     detail = client.get(reverse("injections:side_effect_detail", args=[effect.external_id])).content.decode()
-    assert "not linked to a session yet" in detail
+    assert "not recorded yet" not in detail
+    assert "not linked to a session yet" not in detail
+    assert f"<dd>{today.day} {today:%B %Y}</dd>" in detail
 
 
 def test_staff_see_a_report_made_before_the_session_was_recorded_as_such(client, world, patient):

@@ -944,9 +944,10 @@ def test_a_review_lowering_the_last_asks_why_and_the_pages_keep_every_review(cli
     """A nurse's review grading mild what a nurse graded severe comes back asking for the reason (at the reason
     field, the earlier review named), and is saved with one; the side effect's page then lists both reviews, who and
     why, for staff, and says who gave the grade; the patient's page lists none. A clinician's grade, the nurse may
-    not lower: the form says so, naming the clinician's review, and keeps nothing."""
+    not lower: the form says so, naming the clinician's review, and keeps nothing. (The patient reported it mild: a
+    nurse may not grade below the patient's own severity before a clinician has reviewed it.)"""
     effect = services.side_effect_report(
-        user=world.users["patient"], patient=world.own_patient, kind="eyelid_ptosis", onset=today(), severity="severe"
+        user=world.users["patient"], patient=world.own_patient, kind="eyelid_ptosis", onset=today(), severity="mild"
     )
     services.side_effect_review(
         user=world.users["nurse"], side_effect=effect, grade="severe", related_to_treatment=True, session=recorded

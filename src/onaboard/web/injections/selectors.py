@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When, Window
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When, Window
 from django.http import Http404
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_noop
@@ -101,6 +101,9 @@ SIDE_EFFECT_GRADED_UNNAMED = gettext_noop("graded {grade} on review")
 SIDE_EFFECT_REPORTED = gettext_noop("reported as {severity}, not graded by a clinician yet")
 SIDE_EFFECT_RELATED = gettext_noop("related to treatment")
 SIDE_EFFECT_RELATION_UNKNOWN = gettext_noop("relation to treatment not judged yet")
+SIDE_EFFECT_NOT_RELATED_UNCONFIRMED = gettext_noop("not related to treatment, not confirmed by a clinician yet")
+"""A side effect judged unrelated in a review by someone who may not decide treatment (``notable_side_effects``
+keeps it: only a clinician's "not related" leaves the session screen's warnings)."""
 SIDE_EFFECT_DISTANT_SPREAD = gettext_noop("possible distant spread of toxin effect (BOTOX boxed warning)")
 SIDE_EFFECT_HYPERSENSITIVITY = gettext_noop(
     "possible hypersensitivity reaction (BOTOX Warnings and Precautions); if confirmed, known hypersensitivity to a "
@@ -262,10 +265,22 @@ TO_REVIEW_LIMIT = 50
 gives them all, and each patient's page lists its own)."""
 
 
+def _reviewed_by_non_clinician() -> Q:
+    """Side effects whose latest review (the one the side effect holds) is by someone who may not decide treatment
+    (``Capability.DECIDE_TREATMENT``: a nurse): a review a clinician has not made."""
+    clinicians = roles_with(Capability.DECIDE_TREATMENT)
+    return Q(reviewed_by__isnull=False) & ~Q(reviewed_by__role__in=sorted(clinicians))
+
+
 def side_effects_to_review(user: Any, *, limit: int = TO_REVIEW_LIMIT) -> tuple[list[SideEffect], int]:
     """The first ``limit`` side effects no clinician has reviewed yet, of the patients ``user`` may see
     (``patients_visible_to``), urgent kinds first (``URGENT_SIDE_EFFECTS``: the patient was told to seek care
     now), then the latest reported first, each with its patient; and how many there are in all. One query.
+
+    A side effect stays listed until the review it holds is a clinician's (``Capability.DECIDE_TREATMENT``): not
+    reviewed, or last reviewed by someone who may not decide treatment (a nurse's review, before or after a
+    clinician's, is for a clinician to confirm), or sent back to review (a session entered in error clears the
+    review). A review whose reviewer is not known (an import's, kept without one) counts as reviewed.
 
     Empty for a user without the clinical view (billing staff, administrators): side effects are clinical data.
     """
@@ -275,7 +290,8 @@ def side_effects_to_review(user: Any, *, limit: int = TO_REVIEW_LIMIT) -> tuple[
         When(kind__in=sorted(URGENT_SIDE_EFFECTS), then=Value(0)), default=Value(1), output_field=IntegerField()
     )
     listed = list(
-        SideEffect.objects.filter(patient__in=patients_visible_to(user), reviewed_at__isnull=True)
+        SideEffect.objects.filter(patient__in=patients_visible_to(user))
+        .filter(Q(reviewed_at__isnull=True) | _reviewed_by_non_clinician())
         .select_related("patient")
         .only(*SIDE_EFFECT_REVIEW_FIELDS)
         .annotate(to_review=Window(Count("pk")))  # counted before the slice: every report, in the same query
@@ -293,6 +309,20 @@ def session_before(
     if other_than is not None:
         sessions = sessions.exclude(pk=other_than.pk)
     return sessions.order_by("-date").first()
+
+
+def side_effect_booking(patient: Patient, onset: dt.date) -> InjectionSession | None:
+    """The patient's open booking a side effect starting on ``onset`` follows, given and not recorded yet: dated on
+    or before ``onset`` and after the latest recorded session on or before it (``session_before``), as on the day of
+    treatment, before the clinic has recorded it (the patient treated this morning reports this afternoon). None when
+    there is none: the report follows ``session_before``. A report after such a booking is saved with no session
+    (``services.side_effect_report``), not put down to the session before it, and is linked to the booking's
+    session once it is recorded (``services.injection_session_record``); its page names the booking meanwhile."""
+    booking = open_booking(patient)
+    if booking is None or booking.date > onset:
+        return None
+    before = session_before(patient, onset)
+    return booking if before is None or booking.date > before.date else None
 
 
 def side_effects_moved(session: InjectionSession) -> list[tuple[SideEffect, InjectionSession | None]]:
@@ -857,8 +887,11 @@ def notable_side_effects(patient: Patient, *, since: dt.date | None, until: dt.d
     """The patient's side effects that started from ``since`` (the last session; any day when None) to ``until``,
     oldest first, that a clinician has not judged unrelated to treatment, whatever their grade: what the injector
     weighs before the next session (a drooping eyelid or neck weakness changes where and how much is injected:
-    the label's warnings, clinical-facts.md 1.4), reviewed or not. One query."""
-    found = SideEffect.objects.filter(patient=patient, onset__lte=until).exclude(related_to_treatment=False)
+    the label's warnings, clinical-facts.md 1.4), reviewed or not. "Not related" in a review by someone who may not
+    decide treatment (a nurse's, ``_reviewed_by_non_clinician``) leaves it listed. One query."""
+    found = SideEffect.objects.filter(patient=patient, onset__lte=until).filter(
+        ~Q(related_to_treatment=False) | _reviewed_by_non_clinician()
+    )
     if since is not None:
         found = found.filter(onset__gte=since)
     return list(found.order_by("onset", "created"))
@@ -889,7 +922,12 @@ def side_effect_reason(effect: SideEffect) -> str:
             grade = gettext(SIDE_EFFECT_GRADED_UNNAMED).format(grade=graded)
     else:
         grade = gettext(SIDE_EFFECT_REPORTED).format(severity=effect.get_severity_display())
-    relation = gettext(SIDE_EFFECT_RELATED) if effect.related_to_treatment else gettext(SIDE_EFFECT_RELATION_UNKNOWN)
+    if effect.related_to_treatment is None:
+        relation = gettext(SIDE_EFFECT_RELATION_UNKNOWN)
+    elif effect.related_to_treatment:
+        relation = gettext(SIDE_EFFECT_RELATED)
+    else:  # listed only when a clinician has not judged it so (notable_side_effects)
+        relation = gettext(SIDE_EFFECT_NOT_RELATED_UNCONFIRMED)
     reason = gettext(SIDE_EFFECT_REASON).format(
         kind=capfirst(effect.get_kind_display()),
         onset=effect.onset.isoformat(),

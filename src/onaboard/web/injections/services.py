@@ -50,6 +50,7 @@ from onaboard.web.injections.selectors import (
     session_before,
     session_checks,
     session_warnings,
+    side_effect_booking,
     side_effects_moved,
 )
 from onaboard.web.outcomes.selectors import stopped_decision
@@ -221,6 +222,14 @@ REVIEW_WEAKENED_CLINICIAN_ONLY = gettext_noop(
     "clinician, to review it again."
 )
 """A review by someone who may not decide treatment (a nurse) that would weaken a clinician's review."""
+REVIEW_BELOW_REPORT_CLINICIAN_ONLY = gettext_noop(
+    "No clinician has reviewed it yet, and it was reported as {severity}. Only a clinician may grade it lower or call "
+    "it not related to treatment: it weighs on where and whether the next dose is given. Ask a clinician to review it."
+)
+"""A first review by someone who may not decide treatment (a nurse) grading a side effect below the patient's own
+severity, or calling it not related to treatment, before any clinician has reviewed it
+(``unjudged_review_weakened``): the clinician-only rule of ``REVIEW_WEAKENED_CLINICIAN_ONLY``, held against the
+report itself while no clinician's review is there to hold it against."""
 REVIEW_REASON_TOO_LONG = gettext_noop("Keep the reason to {limit} characters or fewer; this one has {count}.")
 GRADE_NEEDED = gettext_noop("Choose the clinician's grade.")
 """A review carries the clinician's own grade (the review form's message too)."""
@@ -524,6 +533,10 @@ def injection_session_record(
     ``injector`` (``INJECTOR_NOT_ALLOWED``). The audit trail names ``user`` as who recorded, and the injector in
     its detail when another.
 
+    The side effects waiting for this session (reported after it was given and before it was recorded, not linked
+    nor reviewed yet) are linked to it (``_link_waiting_side_effects``), as the report would have linked them, and
+    named in the audit detail.
+
     The patient's row is locked first (``patient_locked``): recordings of one patient at the same moment are checked
     one after the other, each against the sessions the other recorded, and a birth date moved meanwhile is seen.
     Raises ``SessionRefusedError`` (or its subclasses) listing what is wrong.
@@ -585,6 +598,7 @@ def injection_session_record(
             raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date)) from None
         cleared = 0 if target is None else InjectionSiteRecord.objects.filter(session=session).delete()[0]
         InjectionSiteRecord.objects.bulk_create(_site_records(session, sites))
+        linked = _link_waiting_side_effects(session)
         audit_record(
             user=user,
             action=Action.CREATE if target is None else Action.UPDATE,
@@ -596,6 +610,7 @@ def injection_session_record(
                 f"vial(s), {plan.discarded_units} U discarded ({plan.billing_modifier}), lot {session.product_lot}"
                 + (f"; {cleared} site(s) the booking carried replaced" if cleared else "")
                 + (f"; injected by {injector.username}" if _another(injector, user) else "")
+                + "".join(f"; side effect {effect.external_id} now after this session" for effect in linked)
             ),
         )
         if failing:
@@ -609,6 +624,30 @@ def injection_session_record(
             )
         book_next_session(user=user, patient=patient, today=today)
     return session
+
+
+def _link_waiting_side_effects(session: InjectionSession) -> list[SideEffect]:
+    """Link to ``session``, just recorded, the patient's side effects waiting for it: not linked to any session and
+    not reviewed (a report after a booking given and not recorded yet, ``side_effect_report``, or one whose session
+    was entered in error), that started on or after its day and before the next recorded session (and before a
+    booking after it, given and not recorded yet: ``selectors.side_effect_booking``, which they wait for): those the
+    report's rule puts down to it now. A side effect a review left with no session keeps the reviewer's choice.
+    Returns them, oldest first; the caller audits them with the recording."""
+    later = recorded_sessions(session.patient).filter(date__gt=session.date).order_by("date").first()
+    waiting = SideEffect.objects.select_for_update().filter(
+        patient_id=session.patient_id, session__isnull=True, reviewed_at__isnull=True, onset__gte=session.date
+    )
+    if later is not None:
+        waiting = waiting.filter(onset__lt=later.date)
+    booked = open_booking(session.patient)  # still waiting for a booking given after this session (entered late)
+    if booked is not None and booked.date > session.date:
+        waiting = waiting.filter(onset__lt=booked.date)
+    linked = list(waiting.order_by("onset", "created"))
+    if linked:
+        SideEffect.objects.filter(pk__in=[effect.pk for effect in linked]).update(
+            session=session, modified=timezone.now()
+        )
+    return linked
 
 
 # --- Booking ------------------------------------------------------------------------------------------------------
@@ -999,9 +1038,11 @@ def side_effect_report(
     with the ``side_effect_problems`` found (onset after today or before birth, "something else" undescribed), or
     the ``side_effect_session_problems`` (no session recorded, nor booked on or before today, or an onset before
     the first: a symptom before any treatment is not a side effect of it), so every report follows a session. A
-    report after a session booked and not recorded yet (the patient reporting on the day of treatment, before the
-    clinic recorded it) has no recorded session to follow: it is saved with none (``session`` None, as a report
-    whose session was entered in error), for the clinician to attribute on review once the session is recorded.
+    report after a session booked and not recorded yet (``selectors.side_effect_booking``: the patient reporting on
+    the day of treatment, before the clinic recorded it; the first session or a later one) has no recorded session
+    to follow: it is saved with none (``session`` None, as a report whose session was entered in error), not put
+    down to the session before that booking, and is linked to the session when it is recorded
+    (``injection_session_record``).
 
     ``submission`` is the report form's token: the same form sent again (a double tap, or two posts at once) stores
     nothing more and returns the report the first one stored, with no second audit event. The insert tries first and
@@ -1028,7 +1069,8 @@ def side_effect_report(
             ]
             if problems:
                 raise SideEffectRefusedError(problems)
-            session = session_before(patient, onset)
+            booked = side_effect_booking(locked, onset)  # given, not recorded yet: not the session before it
+            session = None if booked is not None else session_before(locked, onset)
             side_effect = SideEffect.objects.create(
                 patient=patient,
                 session=session,
@@ -1041,8 +1083,8 @@ def side_effect_report(
             )
             if session is not None:
                 attribution = f"after the session of {session.date}"
-            elif first.status == SessionStatus.BOOKED:
-                attribution = f"after the session booked for {first.date}, not recorded yet"
+            elif booked is not None:
+                attribution = f"after the session booked for {booked.date}, not recorded yet"
             else:
                 attribution = "no earlier session"
             audit_record(
@@ -1099,8 +1141,13 @@ def side_effect_review(
     naming who reviewed it how): a later review can correct an earlier one, never silently. Such a review of a
     clinician's review is a clinician's to make (``REVIEW_WEAKENED_CLINICIAN_ONLY``, ``Capability.DECIDE_TREATMENT``):
     a nurse may grade a side effect, or raise a grade, but not go below the latest clinician's review
-    (``_clinicians_review``), even by way of a review of their own in between. The same review sent
-    again without a reason (a second tap) changes nothing and adds no review."""
+    (``_clinicians_review``), even by way of a review of their own in between. Before any clinician has reviewed
+    it, a nurse may not grade it below the patient's own severity nor call it not related to treatment
+    (``unjudged_review_weakened``, ``REVIEW_BELOW_REPORT_CLINICIAN_ONLY``): a first review by a nurse cannot quietly
+    play down an urgent report (the clinicians' worklist keeps it until a clinician's review is the one it holds:
+    ``selectors.side_effects_to_review``). The same review sent again without a reason (a second tap) changes
+    nothing and adds no review, unless it is a clinician's confirming a nurse's (``_confirms``): that one is kept,
+    the clinician's."""
     reason = reason.strip()
     if grade not in Severity.values:
         raise SideEffectRefusedError([("grade", gettext(GRADE_NEEDED))])
@@ -1120,6 +1167,8 @@ def side_effect_review(
             raise SideEffectConflictError(gettext(REVIEW_CHANGED))
         if (overruled := clinicians_review_weakened(user, current, grade, related_to_treatment)) is not None:
             raise SideEffectRefusedError([("", overruled)])
+        if (overruled := unjudged_review_weakened(user, current, grade, related_to_treatment)) is not None:
+            raise SideEffectRefusedError([("", overruled)])
         weakened = _review_weakened(current, grade, related_to_treatment)
         if not reason and weakened:
             raise SideEffectRefusedError([("reason", _reason_needed(current))])
@@ -1128,7 +1177,7 @@ def side_effect_review(
             related_to_treatment,
             session.pk if session is not None else None,
         )
-        if unchanged and not reason and current.reviewed_by_id is not None:
+        if unchanged and not reason and current.reviewed_by_id is not None and not _confirms(user, current):
             return current  # the same review sent again (a second tap, a page saved twice): nothing new to keep
         side_effect.clinician_grade = grade
         side_effect.related_to_treatment = related_to_treatment
@@ -1165,6 +1214,15 @@ def side_effect_review(
     return side_effect
 
 
+def _confirms(user: Any, current: SideEffect) -> bool:
+    """Whether a review by ``user`` is a clinician's confirming ``current``'s latest review by someone who may not
+    decide treatment (a nurse's): kept even when it changes nothing, as the clinician's review, so the report leaves
+    the clinicians' worklist (``selectors.side_effects_to_review``)."""
+    clinicians = roles_with(Capability.DECIDE_TREATMENT)
+    reviewer = current.reviewed_by
+    return can(user, Capability.DECIDE_TREATMENT) and reviewer is not None and reviewer.role not in clinicians
+
+
 def _review_weakened(current: SideEffect, grade: str, related_to_treatment: bool | None) -> bool:
     """Whether a review of ``current`` (as saved, earlier reviewed) lowers its grade or no longer calls it related."""
     if not current.clinician_grade:
@@ -1189,6 +1247,23 @@ def clinicians_review_weakened(
     if judged is None or not _weaker(judged.grade, judged.related_to_treatment, grade, related_to_treatment):
         return None
     return _review_named(judged)
+
+
+def unjudged_review_weakened(
+    user: Any, side_effect: SideEffect, grade: str, related_to_treatment: bool | None
+) -> str | None:
+    """``REVIEW_BELOW_REPORT_CLINICIAN_ONLY`` when ``user`` may not decide treatment, no clinician has reviewed
+    ``side_effect`` yet (``_clinicians_review``), and a review of theirs would grade it below the patient's own
+    severity or call it not related to treatment; else None. Once a clinician has reviewed it,
+    ``clinicians_review_weakened`` holds the review against theirs instead."""
+    if can(user, Capability.DECIDE_TREATMENT):
+        return None
+    below = Severity.rank(grade) < Severity.rank(side_effect.severity)
+    if not below and related_to_treatment is not False:
+        return None
+    if _clinicians_review(side_effect) is not None:
+        return None
+    return gettext(REVIEW_BELOW_REPORT_CLINICIAN_ONLY).format(severity=side_effect.get_severity_display())
 
 
 def _clinicians_review(current: SideEffect) -> SideEffectReview | None:

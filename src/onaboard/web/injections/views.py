@@ -906,15 +906,16 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
 
 def _unlinked_session(side_effect: Any) -> dict[str, Any]:
     """What the side effect's page says in place of a session it follows when it has none: ``booked_session``, the
-    patient's booking dated on or before the onset, not recorded yet (reported on the day of treatment, before the
-    clinic recorded it: "the session of ..., not recorded yet"); ``unlinked``, a recorded session on or before the
-    onset it is not attributed to (recorded since, or its own entered in error: a clinician links it on review);
-    neither, no session before it. ``after_treatment``: the urgent advice may name the medicine."""
+    patient's booking dated on or before the onset and after the latest recorded session before it, not recorded
+    yet (``selectors.side_effect_booking``: reported on the day of treatment, before the clinic recorded it, the
+    first session or a later one: "the session of ..., not recorded yet"); else ``unlinked``, a recorded session
+    on or before the onset it is not attributed to (a review left it with none, or its own was entered in error: a
+    clinician links it on review); neither, no session before it. ``after_treatment``: the urgent advice may name
+    the medicine."""
     if side_effect.session is not None:
         return {"after_treatment": True, "booked_session": None, "unlinked": False}
-    unlinked = selectors.session_before(side_effect.patient, side_effect.onset) is not None
-    booking = None if unlinked else selectors.open_booking(side_effect.patient)
-    booked = booking if booking is not None and booking.date <= side_effect.onset else None
+    booked = selectors.side_effect_booking(side_effect.patient, side_effect.onset)
+    unlinked = booked is None and selectors.session_before(side_effect.patient, side_effect.onset) is not None
     return {"after_treatment": unlinked or booked is not None, "booked_session": booked, "unlinked": unlinked}
 
 
