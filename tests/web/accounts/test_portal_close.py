@@ -35,6 +35,20 @@ def test_the_patient_sees_a_confirmation_step_first(client, world):
     assert world.own_patient.portal_closed is None
 
 
+def test_the_patients_own_close_page_is_an_audited_read(client, world):
+    """The patient's own close page names them: showing it (and again after a post without the tick) writes a READ
+    event by the patient naming their record, as the staff's close page and every other portal page do (it wrote
+    none)."""
+    client.force_login(world.users["patient"])
+    patient = world.own_patient
+    assert client.get(CLOSE).status_code == 200
+    assert client.post(CLOSE, {}).status_code == 200
+    reads = AuditEvent.objects.filter(action=Action.READ).order_by("id")
+    assert [(e.object_type, e.object_id, e.patient_id, e.username) for e in reads] == [
+        ("patient", str(patient.external_id), patient.external_id, "patient")
+    ] * 2
+
+
 def test_a_patient_closes_their_account_and_can_no_longer_sign_in(client, world):
     """After confirming, the patient is signed out, cannot sign in again, the record stays, and it is audited."""
     patient_user = world.users["patient"]

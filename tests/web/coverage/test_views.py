@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -542,6 +543,36 @@ def test_the_edit_forms_are_audited_as_reads(world, treated, client):
             patient.external_id,
             role,
         ), url
+
+
+@pytest.mark.parametrize("whose", ["same_clinic", "other_clinic", "nobody"])
+def test_another_patients_authorisation_id_is_refused_in_the_audit_trail_naming_that_patient(
+    client, world, treated, today, whose
+):
+    """Opening or saving the prior-authorisation form of a patient billing staff may see with the request id of
+    another patient (of the same clinic or another) is the same 404 as an id of nobody, and each refusal is a DENIED
+    event naming the patient whose request it is (none for an id of nobody), as a refused session id is; nothing
+    is changed."""
+    owner, asked = {
+        "same_clinic": lambda: (treated.patient, PriorAuthorisation.objects.get(patient=treated.patient).external_id),
+        "other_clinic": lambda: (
+            world.other_clinic_patient,
+            _approve_without_end(world.other_clinic_patient, today).external_id,
+        ),
+        "nobody": lambda: (None, uuid.uuid4()),
+    }[whose]()
+    before = {a.pk: a.version for a in PriorAuthorisation.objects.all()}
+    client.force_login(world.users["billing"])
+    url = reverse("coverage:authorisation_edit", args=[world.own_patient.external_id, asked])
+    assert client.get(url).status_code == 404
+    assert client.post(url, _request_form(world.own_patient, today)).status_code == 404
+    refusals = AuditEvent.objects.filter(action=Action.DENIED, object_type="prior_authorisation")
+    owner_id = owner.external_id if owner is not None else None
+    assert [(e.object_id, e.patient_id, e.detail, e.username) for e in refusals] == [
+        (str(asked), owner_id, "view_billing", "billing")
+    ] * 2
+    assert not AuditEvent.objects.filter(action=Action.READ, object_type="prior_authorisation").exists()
+    assert {a.pk: a.version for a in PriorAuthorisation.objects.all()} == before
 
 
 # --- Wording: values shown in words, not as codes -------------------------------------------------------------------

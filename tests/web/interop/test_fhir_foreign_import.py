@@ -109,3 +109,17 @@ def test_a_patients_fhir_downloads_are_compact_json_that_posts_back(world, chart
         assert text == json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
     response = _post(fhir_as("nurse"), json.loads(staff))
     assert response.status_code == 200, response.content
+
+
+def test_another_systems_patient_born_over_120_years_ago_is_refused_at_the_birth_date(world, fhir_as):
+    """A Patient whose birthDate is more than 120 years ago (a mistyped year the details form refuses) is refused
+    (422) at its birthDate in the form's words, and no patient is stored: it was stored, and every later save of
+    the details form was refused."""
+    from onaboard.web.patients.services import BIRTH_DATE_TOO_EARLY
+
+    response = _post(fhir_as("nurse"), _transaction(_patient_entry("ELSE-0001", "1890-05-01")))
+    assert response.status_code == 422, response.content
+    (issue,) = response.json()["issue"]
+    assert issue["expression"][0].endswith(".birthDate")
+    assert issue["diagnostics"] == f"patient ELSE-0001: {BIRTH_DATE_TOO_EARLY}"
+    assert not Patient.objects.filter(clinic=world.clinic, record_number="ELSE-0001").exists()

@@ -338,6 +338,36 @@ def test_a_bundle_with_a_birth_date_after_today_is_refused_and_nothing_is_writte
     assert charted.birth_date < today
 
 
+def test_a_bundle_with_a_birth_date_over_120_years_ago_is_refused_at_it_and_nothing_is_written(world, charted):
+    """A new patient, or a stored one, whose Bundle brings a birth date the details form refuses as a mistyped year
+    (more than 120 years ago: ``birth_date_problem``) is refused at the Patient's birthDate in the form's words (it
+    was stored, and every later save of the details form was refused); no patient is created, the stored one keeps
+    their birth date, and no audit event of a write is left."""
+    from onaboard.web.audit.models import Action, AuditEvent
+    from onaboard.web.patients.models import Patient
+    from onaboard.web.patients.services import BIRTH_DATE_TOO_EARLY
+
+    today = timezone.localdate()
+    long_ago = dt.date(1890, 5, 1)
+    (record,) = read_bundle(patients_export(user=world.users["clinician"], patients=[charted]), today=today)
+    new = dataclasses.replace(record, key="", record_number="NEW-0001", birth_date=long_ago)
+    stored = dataclasses.replace(record, birth_date=long_ago)
+    written = AuditEvent.objects.exclude(action=Action.READ).count()
+    for refused_record, at in (
+        (new, "Bundle.entry.resource.where(identifier.value = 'NEW-0001').birthDate"),
+        (stored, f"Bundle.entry.resource.where(id = '{charted.external_id}').birthDate"),
+    ):
+        with pytest.raises(BundleInvalidError) as refused:
+            fhir_records_import(user=world.users["clinician"], clinic=world.clinic, records=[refused_record])
+        assert [(p.expression, p.message) for p in refused.value.problems] == [
+            (at, f"patient {refused_record.record_number}: {BIRTH_DATE_TOO_EARLY}")
+        ]
+    assert not Patient.objects.filter(record_number="NEW-0001").exists()
+    charted.refresh_from_db()
+    assert charted.birth_date == record.birth_date
+    assert AuditEvent.objects.exclude(action=Action.READ).count() == written
+
+
 def _exported(world, patient):
     """The patient's records as their own exported Bundle reads back."""
     document = patients_export(user=world.users["clinician"], patients=[patient])

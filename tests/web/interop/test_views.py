@@ -284,6 +284,23 @@ def test_a_patient_downloads_all_their_own_data_audited(world, charted, client):
     assert client.get(reverse("interop:my_data")).status_code == 404
 
 
+def test_opening_my_data_is_an_audited_read_of_the_patients_own_record(world, charted, client):
+    """The patient's "My data" page names them and lists their calendar feeds: opening it writes one READ event by
+    the patient naming their own record, as the staff's exchange page and every other portal page do (it wrote
+    none)."""
+    client.force_login(world.users["patient"])
+    before = AuditEvent.objects.count()
+    assert client.get(reverse("interop:my_data")).status_code == 200
+    (event,) = AuditEvent.objects.order_by("id")[before:]
+    assert (event.action, event.object_type, event.object_id, event.patient_id, event.username) == (
+        Action.READ,
+        "patient",
+        str(charted.external_id),
+        charted.external_id,
+        "patient",
+    )
+
+
 def test_a_patients_downloads_by_their_records_address_are_their_own_download(world, charted, client):
     """A patient's own record's download addresses answer them audited as their own download, not staff's."""
     client.force_login(world.users["patient"])

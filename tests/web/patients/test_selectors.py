@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.injections.models import InjectionSession
 from onaboard.web.outcomes.selectors import BASELINE_AFTER_FIRST_SESSION, BASELINE_BEFORE_FIRST_SESSION
+from onaboard.web.patients.access import Capability
 from onaboard.web.patients.selectors import (
     patient_billing,
     patient_page,
@@ -32,13 +33,39 @@ def test_a_record_number_is_taken_only_by_another_patient_of_the_clinic(world):
 
 def test_a_preventive_is_found_only_on_its_own_patient(world, treated):
     """A preventive's id under another patient, or a malformed id, is not found."""
-    assert preventive_trial_of(treated.patient, treated.trial.external_id) == treated.trial
+    mine = {"user": world.users["clinician"], "need": Capability.EDIT_CLINICAL}
+    assert preventive_trial_of(treated.patient, treated.trial.external_id, **mine) == treated.trial
     with pytest.raises(Http404):
-        preventive_trial_of(world.own_patient, treated.trial.external_id)
+        preventive_trial_of(world.own_patient, treated.trial.external_id, **mine)
     with pytest.raises(Http404):
-        preventive_trial_of(treated.patient, "not-a-uuid")
+        preventive_trial_of(treated.patient, "not-a-uuid", **mine)
     with pytest.raises(Http404):
-        preventive_trial_of(treated.patient, uuid.uuid4())
+        preventive_trial_of(treated.patient, uuid.uuid4(), **mine)
+
+
+def test_a_refused_preventive_id_is_audited_naming_the_patient_whose_trial_it_is(world, treated):
+    """Each refused preventive id is a DENIED event with the id asked and what was needed; where the id is another
+    patient's trial the event names that patient (their clinic finds the attempt), otherwise no patient. A
+    malformed id probes nothing and writes nothing; the found trial writes no refusal."""
+    clinician = world.users["clinician"]
+    mine = {"user": clinician, "need": Capability.EDIT_CLINICAL}
+    preventive_trial_of(treated.patient, treated.trial.external_id, **mine)
+    assert not AuditEvent.objects.filter(action=Action.DENIED).exists()
+    nobody = uuid.uuid4()
+    for asked in (treated.trial.external_id, nobody, "not-a-uuid"):
+        with pytest.raises(Http404):
+            preventive_trial_of(world.own_patient, asked, **mine)
+    refusals = AuditEvent.objects.filter(action=Action.DENIED).order_by("id")
+    assert [(e.object_type, e.object_id, e.patient_id, e.detail, e.username) for e in refusals] == [
+        (
+            "preventive_trial",
+            str(treated.trial.external_id),
+            treated.trial.patient.external_id,
+            "edit_clinical",
+            "clinician",
+        ),
+        ("preventive_trial", str(nobody), None, "edit_clinical", "clinician"),
+    ]
 
 
 def test_the_page_judges_eligibility_on_the_day_before_the_first_injection(world, treated):

@@ -11,10 +11,13 @@ from django.utils import timezone
 from onaboard.web.audit.models import Action, AuditEvent
 from onaboard.web.patients.models import Patient, PreventiveTrial
 from onaboard.web.patients.services import (
+    BIRTH_DATE_TOO_EARLY,
+    OLDEST_AGE_YEARS,
     RECORD_NUMBER_TAKEN,
     STALE_VERSION,
     UNKNOWN_FIELDS,
     PatientVersionConflictError,
+    birth_date_problem,
     other_toxin_treatment_create,
     patient_create,
     patient_update,
@@ -108,6 +111,50 @@ def test_a_new_patient_is_created_and_audited(world):
     assert patient.clinic == world.clinic
     assert patient.pregnant is None
     assert AuditEvent.objects.get(action=Action.CREATE, object_type="patient").object_id == str(patient.external_id)
+
+
+def test_the_oldest_birth_date_rule_refuses_a_year_more_than_120_before_todays():
+    """``birth_date_problem`` (the one rule of the form, the services and every import) refuses a birth year more
+    than ``OLDEST_AGE_YEARS`` (120) before today's in the form's words, and allows 120 years and no birth date."""
+    today = date(2026, 3, 1)
+    assert OLDEST_AGE_YEARS == 120
+    assert birth_date_problem(date(1905, 12, 31), today) == str(BIRTH_DATE_TOO_EARLY)
+    assert birth_date_problem(date(1906, 1, 1), today) is None
+    assert birth_date_problem(None, today) is None
+
+
+def test_a_new_patient_born_over_120_years_ago_is_refused_at_the_birth_date(world):
+    """Registering a patient without the form (as an import does) with a birth date the details form refuses as
+    too early is refused at ``birth_date`` in the form's words; nothing is stored or audited."""
+    with pytest.raises(ValidationError) as raised:
+        patient_create(
+            user=world.users["clinician"],
+            clinic=world.clinic,
+            data={
+                "given_name": "Olde",
+                "family_name": "Yeare",
+                "birth_date": date(1890, 5, 1),
+                "sex": "female",
+                "record_number": "N-OLD",
+            },
+        )
+    assert raised.value.message_dict == {"birth_date": [str(BIRTH_DATE_TOO_EARLY)]}
+    assert not Patient.objects.filter(record_number="N-OLD").exists()
+    assert not AuditEvent.objects.filter(action=Action.CREATE).exists()
+
+
+def test_a_birth_date_changed_to_over_120_years_ago_is_refused_at_its_field(world):
+    """Changing a birth date without the form to one the details form refuses as too early is refused at
+    ``birth_date`` in the form's words; nothing is saved or audited."""
+    patient = world.same_clinic_patient
+    with pytest.raises(ValidationError) as raised:
+        patient_update(
+            user=world.users["nurse"], patient=patient, data={"birth_date": date(1890, 5, 1)}, expected_version=1
+        )
+    assert raised.value.message_dict == {"birth_date": [str(BIRTH_DATE_TOO_EARLY)]}
+    stored = Patient.objects.get(pk=patient.pk)
+    assert (stored.birth_date, stored.version) == (patient.birth_date, 1)
+    assert not AuditEvent.objects.filter(action=Action.UPDATE).exists()
 
 
 def test_a_preventive_is_created_and_audited(world):

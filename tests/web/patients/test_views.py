@@ -571,6 +571,38 @@ def test_another_patients_preventive_cannot_be_edited_through_this_patient(clien
     assert client.get(url).status_code == 404
 
 
+@pytest.mark.parametrize("whose", ["same_clinic", "other_clinic"])
+def test_another_patients_preventive_id_is_refused_in_the_audit_trail_naming_that_patient(
+    client, world, treated, whose
+):
+    """Opening or saving the preventive form of a patient the clinician may see with the trial id of another patient
+    (of the same clinic or another) is the same 404, and each refusal is a DENIED event naming the patient whose
+    trial it is, as a refused session or side-effect id is; nothing is changed."""
+    owner = treated.patient if whose == "same_clinic" else world.other_clinic_patient
+    trial = (
+        treated.trial
+        if whose == "same_clinic"
+        else PreventiveTrial.objects.create(
+            patient=owner,
+            drug="topiramate",
+            drug_class="anticonvulsant",
+            dose="50 mg",
+            start=dt.date(2023, 1, 1),
+            stop_reason="ongoing",
+        )
+    )
+    client.force_login(world.users["clinician"])
+    url = _url("preventive_edit", world.own_patient, trial.external_id)
+    assert client.get(url).status_code == 404
+    assert client.post(url, _trial(stop="2023-12-31")).status_code == 404
+    refusals = AuditEvent.objects.filter(action=Action.DENIED, object_type="preventive_trial")
+    assert [(e.object_id, e.patient_id, e.username) for e in refusals] == [
+        (str(trial.external_id), owner.external_id, "clinician")
+    ] * 2
+    assert not AuditEvent.objects.filter(action=Action.READ, object_type="preventive_trial").exists()
+    assert PreventiveTrial.objects.get(pk=trial.pk).stop == trial.stop
+
+
 # --- Registering ----------------------------------------------------------------------------------------------------
 
 

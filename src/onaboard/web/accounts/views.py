@@ -341,7 +341,8 @@ def _my_data_url() -> str | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def portal_close(request: HttpRequest) -> HttpResponse:
-    """A patient closes their own portal account, after a confirmation step; then they are signed out."""
+    """A patient closes their own portal account, after a confirmation step; then they are signed out. The page
+    names the patient, so showing it (again, after a refused post too) is an audited read, as the staff's is."""
     patient = own_patient(request.user, need=Capability.VIEW_DEMOGRAPHICS)
     form = PortalCloseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -349,6 +350,13 @@ def portal_close(request: HttpRequest) -> HttpResponse:
         auth_logout(request)
         messages.success(request, PORTAL_CLOSED_BY_PATIENT)
         return redirect("accounts:login")
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.external_id,
+        detail="own portal account close form",
+    )
     return render(
         request,
         "accounts/portal_close.html",

@@ -236,9 +236,20 @@ def authorisation_edit(request: HttpRequest, patient_id: uuid.UUID, authorisatio
     """Record the payer's answer (or a correction) to a request. A save over one made since the form was loaded is
     refused, listing what is stored now (``AuthorisationConflictError``): a stale form would undo a payer's answer."""
     patient = staff_patient(request.user, patient_id)
-    authorisation = PriorAuthorisation.objects.filter(patient=patient, external_id=authorisation_id).first()
-    if authorisation is None:
+    found = PriorAuthorisation.objects.select_related("patient").filter(external_id=authorisation_id).first()
+    if found is None or found.patient_id != patient.pk:
+        # Audited as a refused session or side-effect id is (``injections.selectors._reached_or_not_found``): what
+        # was asked for, with the patient whose request it is where it is one's; the 404 is the same either way.
+        audit_record(
+            user=request.user,
+            action=Action.DENIED,
+            object_type="prior_authorisation",
+            object_id=authorisation_id,
+            patient_id=found.patient.external_id if found is not None else None,
+            detail=Capability.VIEW_BILLING.value,
+        )
         raise Http404(_(AUTHORISATION_NOT_FOUND))
+    authorisation = found
     may_attest = can(request.user, Capability.EDIT_CLINICAL)
     form = PriorAuthorisationForm(request.POST or None, instance=authorisation, may_attest=may_attest, patient=patient)
     conflict: tuple[Change, ...] | None = None

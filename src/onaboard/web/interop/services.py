@@ -116,6 +116,7 @@ from onaboard.web.patients.selectors import record_day_before_birth
 from onaboard.web.patients.services import (
     BIRTH_AFTER_FIRST_RECORD,
     RECORD_NUMBER_TAKEN,
+    birth_date_problem,
     other_toxin_treatment_create,
     other_toxin_treatment_problems,
     patient_create,
@@ -737,11 +738,14 @@ def _as_imported(clinic: Clinic, stored: Patient | None, record: PatientRecord) 
 
 
 def _patient_problems(stored: Patient | None, patient: Patient, record: PatientRecord, today: dt.date) -> list[Refusal]:
-    """The patient's own fields by the details form's rules: a birth date after today (``BIRTH_AFTER_TODAY``) or,
-    for a stored patient, after the record's first dated entry, and the model's constraints."""
+    """The patient's own fields by the details form's rules: a birth date after today (``BIRTH_AFTER_TODAY``), more
+    than the form allows before it (``birth_date_problem``, in the form's words) or, for a stored patient, after the
+    record's first dated entry, and the model's constraints."""
     problems: list[Refusal] = []
     if record.birth_date is not None and record.birth_date > today:
         problems.append((record, "birth_date", gettext(BIRTH_AFTER_TODAY).format(birth=record.birth_date, today=today)))
+    elif (too_early := birth_date_problem(record.birth_date, today)) is not None:
+        problems.append((record, "birth_date", too_early))
     elif stored is not None and record.birth_date != stored.birth_date:
         first = record_day_before_birth(stored, record.birth_date)  # the rule patient_update and the form apply
         if first is not None:

@@ -208,11 +208,19 @@ def _download_how(user: Any) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_data(request: HttpRequest) -> HttpResponse:
-    """The portal's "my data": download everything held about me (FHIR and CSV) and my calendar feed."""
+    """The portal's "my data": download everything held about me (FHIR and CSV) and my calendar feed. The page
+    names the patient and lists their feeds, so showing it is an audited read, as the staff exchange page's is."""
     patient = own_patient(request.user, need=Capability.VIEW_CLINICAL)
     new_feed = _feed_action(request, patient) if request.method == "POST" else None
     if request.method == "POST" and new_feed is None:
         return redirect("interop:my_data")
+    audit_patient_read(
+        user=request.user,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.external_id,
+        detail="own exchange page (my data)",
+    )
     return render(
         request,
         "interop/my_data.html",

@@ -23,25 +23,25 @@ from onaboard.web.patients.models import (
 )
 from onaboard.web.patients.selectors import record_day_before_birth, record_number_taken
 from onaboard.web.patients.services import (  # noqa: F401 (the messages of the services' rules, named here too)
+    BIRTH_DATE_TOO_EARLY,
     DATE_IN_FUTURE,
+    OLDEST_AGE_YEARS,
     RECORD_NUMBER_TAKEN,
     STOP_BEFORE_START,
     STOP_DATE_NEEDED,
     STOP_WHILE_ONGOING,
     UNITS_AT_LEAST_ONE,
+    birth_date_problem,
     other_toxin_treatment_problems,
     preventive_trial_problems,
 )
 
-BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
 BIRTH_AFTER_RECORDS = _(
     "The record holds a diary day, session, questionnaire, side effect, preventive or other toxin treatment on "
     "%(date)s: the birth date cannot be after it."
 )
 
 LOADED_UNREADABLE = _("This form no longer matches the stored medicine: open it again from the patient's page.")
-
-OLDEST_AGE_YEARS = 120
 
 ANSWER_YES = "yes"
 ANSWER_NO = "no"
@@ -98,8 +98,9 @@ class PatientForm(forms.ModelForm):
 
     def clean_birth_date(self) -> dt.date | None:
         value = _not_after_today(self.cleaned_data.get("birth_date"))
-        if value is not None and timezone.localdate().year - value.year > OLDEST_AGE_YEARS:
-            raise forms.ValidationError(BIRTH_DATE_TOO_EARLY, code="too_early")
+        too_early = birth_date_problem(value, timezone.localdate())  # the rule every import and service applies
+        if too_early is not None:
+            raise forms.ValidationError(too_early, code="too_early")
         first = record_day_before_birth(self.patient, value) if self.patient is not None else None
         if first is not None:
             raise forms.ValidationError(BIRTH_AFTER_RECORDS, code="after_records", params={"date": first.isoformat()})

@@ -66,6 +66,7 @@ from onaboard.web.outcomes.selectors import (
     baseline_for_staff,
     hit6_change_from_baseline,
 )
+from onaboard.web.patients.access import Capability
 from onaboard.web.patients.models import OtherToxinTreatment, Patient, PreventiveTrial
 
 TRIAL_NOT_FOUND = gettext_noop("No such preventive medicine on this record.")
@@ -219,16 +220,29 @@ def record_day_before_birth(patient: Patient, birth: dt.date | None) -> dt.date 
     return first if first is not None and birth is not None and birth > first else None
 
 
-def preventive_trial_of(patient: Patient, external_id: uuid.UUID | str) -> PreventiveTrial:
-    """The patient's preventive trial with this public id; 404 when it is not on this patient's record."""
+def preventive_trial_of(
+    patient: Patient, external_id: uuid.UUID | str, *, user: Any, need: Capability
+) -> PreventiveTrial:
+    """The patient's preventive trial with this public id; 404 when it is not on this patient's record. The refusal
+    of an id is audited as ``injections.selectors._reached_or_not_found`` audits a session's or side effect's: what
+    was asked for (``preventive_trial``, the id asked, ``need``) with the patient whose trial it is where it is one's
+    (of this clinic or another: that patient's clinic finds the attempt in its trail), the 404 the same either way."""
     try:
         key = uuid.UUID(str(external_id))
     except ValueError:
-        raise Http404(gettext(TRIAL_NOT_FOUND)) from None
-    trial = PreventiveTrial.objects.filter(patient=patient, external_id=key).first()
-    if trial is None:
-        raise Http404(gettext(TRIAL_NOT_FOUND))
-    return trial
+        raise Http404(gettext(TRIAL_NOT_FOUND)) from None  # not an id at all: nothing was probed
+    found = PreventiveTrial.objects.select_related("patient").filter(external_id=key).first()
+    if found is not None and found.patient_id == patient.pk:
+        return found
+    audit_record(
+        user=user,
+        action=Action.DENIED,
+        object_type="preventive_trial",
+        object_id=key,
+        patient_id=found.patient.external_id if found is not None else None,
+        detail=need.value,
+    )
+    raise Http404(gettext(TRIAL_NOT_FOUND))
 
 
 # --- Chart --------------------------------------------------------------------------------------------------------

@@ -46,6 +46,10 @@ BIRTH_AFTER_FIRST_RECORD = gettext_noop(
     "side effect, preventive or other toxin treatment): check the year"
 )
 
+BIRTH_DATE_TOO_EARLY = _("Check the year: this birth date is more than 120 years ago.")
+OLDEST_AGE_YEARS = 120
+"""A birth date whose year is more than this many years before today's is a mistyped year (``birth_date_problem``)."""
+
 RECORD_NUMBER_TAKEN = _("Another patient of this clinic has this record number.")
 DATE_IN_FUTURE = _("This date is after today.")
 DATE_BEFORE_BIRTH = _("This date is before the patient's birth date (%(birth)s): check the year.")
@@ -64,6 +68,15 @@ drug as one never taken (``onaboard.clinical.coverage.PreventiveTrial``: its dat
 asked), and NICE TA260 counts medicines "unsuitable because of safety concerns" beside those that did not work or
 were not tolerated, so there may be nothing to stop; a contraindication found while taking it may still give its
 stop date."""
+
+
+def birth_date_problem(birth: dt.date | None, today: dt.date) -> str | None:
+    """Why ``birth`` cannot be a patient's birth date on ``today``, or None: its year more than ``OLDEST_AGE_YEARS``
+    before today's (a mistyped year). The details form, ``patient_create``, ``patient_update`` and every import ask
+    this one rule, in the form's words, so nothing stores a birth date the form would refuse on the next save."""
+    if birth is not None and today.year - birth.year > OLDEST_AGE_YEARS:
+        return str(BIRTH_DATE_TOO_EARLY)
+    return None
 
 
 def _day_problem(name: str, day: dt.date | None, patient: Patient | None, today: dt.date) -> list[tuple[str, str]]:
@@ -157,8 +170,9 @@ def patient_update(
 
     Raises ``PatientVersionConflictError`` (carrying the stored record) when someone saved in between, and
     ``ValueError`` for a field that may not be edited or a birth date after the record's first diary day or
-    session (the form says so at its field; an import reaches only this). The audit event names the fields that
-    changed.
+    session (the form says so at its field; an import reaches only this). A birth date changed to one the details
+    form refuses as too early (``birth_date_problem``) is refused as a ValidationError at ``birth_date``. The audit
+    event names the fields that changed.
 
     A record number another patient of the clinic holds is refused (ValidationError at ``record_number``, worded as
     the form's), also when the other patient took it after the form checked it (two edits, or an edit and a
@@ -181,6 +195,8 @@ def patient_update(
             raise PatientVersionConflictError(stored)
         birth = data.get("birth_date")
         if birth is not None and birth != stored.birth_date:
+            too_early = birth_date_problem(birth, timezone.localdate())
+            _refuse([("birth_date", too_early)] if too_early is not None else [])
             from onaboard.web.patients.selectors import record_day_before_birth  # selectors build on these models
 
             first = record_day_before_birth(stored, birth)
@@ -225,8 +241,12 @@ def patient_create(*, user: Any, clinic: Clinic, data: Mapping[str, Any]) -> Pat
 
     A record number already used in the clinic is refused (ValidationError at ``record_number``), also when two
     registrations of the same number arrive together (a double click on Save): ``full_clean`` cannot see the other,
-    still uncommitted, row, so the database's constraint decides and its refusal is worded as the form's."""
+    still uncommitted, row, so the database's constraint decides and its refusal is worded as the form's. A birth
+    date the details form refuses as too early (``birth_date_problem``) is refused at ``birth_date``, as the form
+    refuses it."""
     values = _only(data, DEMOGRAPHIC_FIELDS)
+    too_early = birth_date_problem(values.get("birth_date"), timezone.localdate())
+    _refuse([("birth_date", too_early)] if too_early is not None else [])
     try:
         with transaction.atomic():
             patient = Patient(clinic=clinic, **values)

@@ -258,7 +258,7 @@ def preventive_new(request: HttpRequest, external_id: uuid.UUID) -> HttpResponse
 def preventive_edit(request: HttpRequest, external_id: uuid.UUID, trial_id: uuid.UUID) -> HttpResponse:
     """Correct a preventive medicine on the record."""
     patient = _staff_patient(request, external_id, Capability.EDIT_CLINICAL)
-    trial = preventive_trial_of(patient, trial_id)
+    trial = preventive_trial_of(patient, trial_id, user=request.user, need=Capability.EDIT_CLINICAL)
     form = PreventiveTrialForm(request.POST or None, instance=trial, patient=patient)
     conflict: tuple[Change, ...] | None = None
     if request.method == "POST" and form.is_valid():
