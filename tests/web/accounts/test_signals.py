@@ -46,3 +46,12 @@ def test_an_unknown_name_is_recorded_as_such_never_as_typed(world):
     assert (unknown.detail, unknown.object_id) == (UNKNOWN_USER_NAME, "")
     assert not AuditEvent.objects.filter(detail__contains=typed).exists()
     assert (known.detail, known.object_id) == ("nurse", str(world.users["nurse"].external_id))
+
+
+def test_a_failure_on_a_patients_portal_login_is_in_the_patients_trail(world):
+    """Tries on a patient's portal login name the patient (as the admin's changes to that login do), so the clinic
+    finds them on the patient's record; a staff account's tries name no patient."""
+    authenticate(None, username="patient", password="guess-1")
+    authenticate(None, username="nurse", password="guess-1")
+    patients = dict(AuditEvent.objects.filter(action=Action.LOGIN_FAILED).values_list("detail", "patient_id"))
+    assert patients == {"patient": world.own_patient.external_id, "nurse": None}

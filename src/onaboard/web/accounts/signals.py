@@ -12,6 +12,7 @@ from django.dispatch import receiver
 
 from onaboard.web.accounts.middleware import SEEN_AT_KEY, SIGNED_IN_AT_KEY, session_stored_until
 from onaboard.web.accounts.models import User
+from onaboard.web.accounts.selectors import portal_patient_id
 from onaboard.web.audit.models import Action
 from onaboard.web.audit.services import audit_record
 
@@ -51,7 +52,9 @@ typed into the name field. Audit-trail wording, in English as the whole record i
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     """The account tried (by its name, never the password) and whether it is now locked (LockoutBackend counts
-    failures); for a name no account has, ``UNKNOWN_USER_NAME`` instead of what was typed."""
+    failures); for a name no account has, ``UNKNOWN_USER_NAME`` instead of what was typed. A patient's portal login
+    names the patient (``portal_patient_id``), so tries on it are in the patient's trail, as the admin's changes to
+    it are."""
     username = str(credentials.get("username", ""))[:150]
     account = User.objects.filter(username=username).only("locked_until", "external_id", "clinic_id").first()
     locked = account is not None and account.is_locked()
@@ -64,5 +67,6 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
         object_type="user",
         object_id=account.external_id if account is not None else "",
         detail=detail,
+        patient_id=portal_patient_id(account) if account is not None else None,
         clinic_id=account.clinic_id if account is not None else None,  # its administrator reads it
     )
