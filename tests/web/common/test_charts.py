@@ -257,3 +257,16 @@ def test_a_midas_trend_names_the_grade_ii_line():
     outer = min(float(text.get("x")) for text in labels)
     assert [text.text for text in labels if float(text.get("x")) == outer] == ["6"]
     assert sorted(text.text for text in labels) == sorted(["0", "6", "11", "21", "40"])
+
+
+def test_a_period_ending_today_with_every_day_recorded_is_drawn_as_done():
+    """The period ending today with its 28 days recorded has no day to come: no frame of days not recorded and no
+    "in progress" (it was framed as if days were missing)."""
+    days = [_day(TODAY - timedelta(days=i), 6 if i % 3 else 0) for i in range(28)]
+    (period,) = periods_before(classify_days(sorted(days, key=lambda d: d.date)), as_of=TODAY, count=1)
+    assert (period.end, period.days_recorded) == (TODAY, 28)
+    root = _parse(str(headache_days_chart([period], [], title="Done", today=TODAY).svg()))
+    (bar,) = root.findall(".//svg:rect[@class='bar']", NS)
+    assert (bar.get("data-complete"), bar.get("data-running")) == ("yes", "no")
+    assert not root.findall(".//svg:rect[@class='part-recorded']", NS)
+    assert "in progress" not in ET.tostring(root, encoding="unicode")

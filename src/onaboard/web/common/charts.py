@@ -102,7 +102,8 @@ class PeriodBar:
             days_recorded=period.days_recorded,
             complete=period.complete,
             sessions=tuple(s for s in sessions if period.start <= s.date <= period.end),
-            running=today is not None and period.start <= today <= period.end,
+            # in progress while days are still to come: a period ending today with all its days recorded is done
+            running=today is not None and period.start <= today <= period.end and period.days_recorded < PERIOD_DAYS,
         )
 
     @property
