@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -287,3 +288,19 @@ def test_staff_reporting_for_a_patient_see_no_list_of_reports(client, world, pat
     _login(client, world, "nurse")
     page = client.get(f"{reverse(REPORT_URL)}?patient={patient.external_id}").content.decode()
     assert 'id="my-reports"' not in page
+
+
+def test_the_same_report_sent_again_from_a_reloaded_form_is_stored_once(client, world, patient):
+    """Back after sending reloads the form with the answers kept and a new token: sending it again stores nothing
+    more (no report can be removed once sent, and a copy reads as a second adverse event in the letters) and shows
+    the report sent; other answers (a worse severity) are a report of their own."""
+    _book(patient, _today())
+    _login(client, world, "patient")
+    for _attempt in range(2):
+        token = re.search(r'name="submission" value="([^"]+)"', client.get(reverse(REPORT_URL)).content.decode())
+        assert token is not None
+        assert "Your report was sent" in _post(client, reverse(REPORT_URL), submission=token[1]).content.decode()
+    assert SideEffect.objects.count() == 1
+    assert AuditEvent.objects.filter(object_type="side_effect", action=Action.CREATE).count() == 1
+    _post(client, reverse(REPORT_URL), severity="severe")
+    assert SideEffect.objects.count() == 2

@@ -1572,13 +1572,14 @@ def test_a_report_form_sent_twice_stores_one_report_and_both_land_on_it(client, 
         assert "Seek medical care now</h2>" in client.get(second.url).content.decode()
 
 
-def test_a_new_report_form_sends_another_report(client, world, recorded):
-    """The same answers from a form opened again (a new token) are a second report."""
+def test_a_new_report_form_with_the_same_answers_sends_no_second_report(client, world, recorded):
+    """The same answers from a form opened again (a new token: Back after sending reloads the form) are the report
+    already sent, not a second one (same kind, onset, severity and description: the same side effect)."""
     login(client, world, "patient")
     for _ in range(2):
         token = _token(client.get(reverse(REPORT_URL)).content.decode())
         assert client.post(reverse(REPORT_URL), _answers(token)).status_code == 302
-    assert SideEffect.objects.count() == 2
+    assert SideEffect.objects.count() == 1
 
 
 def test_staff_sending_a_report_twice_for_a_patient_store_one(client, world, recorded):

@@ -1031,6 +1031,7 @@ def side_effect_report(
     description: str = "",
     today: dt.date | None = None,
     submission: uuid.UUID | None = None,
+    answers_once: bool = False,
 ) -> SideEffect:
     """Save a side effect, attributed to the patient's most recent recorded session on or before its onset.
 
@@ -1045,10 +1046,14 @@ def side_effect_report(
     (``injection_session_record``).
 
     ``submission`` is the report form's token: the same form sent again (a double tap, or two posts at once) stores
-    nothing more and returns the report the first one stored, with no second audit event. The insert tries first and
-    the patient's unique (patient, submission) entry refuses the second, so two posts racing cannot both store. The
-    token with other answers than its report's raises ``SideEffectAlreadySentError``: the form was changed after it
-    was sent, and that report is neither merged into the first nor dropped unsaid.
+    nothing more and returns the report the first one stored, with no second audit event. From the report page
+    (``answers_once``), a report with the very answers of one the patient has (kind, onset, severity, description)
+    is that report sent again under a new token (the browser's Back reloads the form with its answers and a fresh
+    token): it is returned, nothing stored, as no report can be removed once sent and a copy would read as a second
+    adverse event in the letters. (The API's clients keep their own key per report.) The insert tries
+    first and the patient's unique (patient, submission) entry refuses the second, so two posts racing cannot both
+    store. The token with other answers than its report's raises ``SideEffectAlreadySentError``: the form was changed
+    after it was sent, and that report is neither merged into the first nor dropped unsaid.
 
     The patient's row is locked first (``patient_locked``), as by every write of a dated row: the onset is checked
     against the birth date as stored now (one moved later at the same moment cannot leave the onset before it), and
@@ -1069,6 +1074,11 @@ def side_effect_report(
             ]
             if problems:
                 raise SideEffectRefusedError(problems)
+            same = SideEffect.objects.filter(
+                patient=locked, kind=kind, onset=onset, severity=severity, description=description
+            )
+            if answers_once and (stored := same.first()) is not None:  # sent again from a form reloaded (new token)
+                return stored
             booked = side_effect_booking(locked, onset)  # given, not recorded yet: not the session before it
             session = None if booked is not None else session_before(locked, onset)
             side_effect = SideEffect.objects.create(

@@ -865,6 +865,7 @@ def report_side_effect(request: HttpRequest) -> HttpResponse:
                     description=data["description"],
                     today=today,
                     submission=data["submission"],
+                    answers_once=True,
                 )
             except services.SideEffectAlreadySentError as error:  # changed after sending: send again as another
                 form.renew_submission()
