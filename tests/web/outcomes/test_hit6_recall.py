@@ -52,7 +52,7 @@ def test_staff_read_no_responder_verdict_on_an_answer_given_7_days_after_the_fir
     text = _text(html)
     assert "responder" not in text
     assert hit6_change(66, 60).reason not in text
-    too_soon = str(selectors.HIT6_TOO_SOON) % {
+    too_soon = selectors.HIT6_TOO_SOON % {
         "baseline": 66,
         "latest": 60,
         "difference": "-6",

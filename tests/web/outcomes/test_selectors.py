@@ -270,7 +270,7 @@ def test_a_hit6_answer_still_recalling_days_before_the_first_session_is_not_judg
     assert not history.compared.since_treatment
     assert history.change.engine == hit6_change(66, 60)
     assert (history.change.responder, history.change.tone) == (None, "")
-    assert history.change.reason == str(HIT6_TOO_SOON) % {
+    assert history.change.reason == HIT6_TOO_SOON % {
         "baseline": 66,
         "latest": 60,
         "difference": "-6",
@@ -306,3 +306,10 @@ def test_an_answer_too_soon_from_a_baseline_not_before_treatment_keeps_the_not_s
     change = Hit6ChangeForStaff(hit6_change(66, 60), before_treatment=False, too_soon_days=7)
     assert change.responder is None
     assert change.reason == str(HIT6_DIFFERENCE_ONLY) % {"baseline": 66, "latest": 60, "difference": "-6"}
+
+
+def test_a_hit6_answer_the_day_after_the_first_session_says_one_day(world):
+    """Answered the day after the first session, the reason reads "1 day", not "1 days"."""
+    _hit6_around_first_session(world, 1)
+    history = questionnaire_history(user=world.users["clinician"], patient=world.own_patient)["hit6"]
+    assert "answered 1 day after the first session" in history.change.reason

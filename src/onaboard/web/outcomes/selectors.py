@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from onaboard.clinical import (
     HIT6_RECALL_DAYS,
@@ -143,10 +144,14 @@ HIT6_DIFFERENCE_ONLY = _(
 """A HIT-6 change not measured from a baseline before treatment (``BaselineAndLatest.before_treatment`` false): the
 raw difference, without the engine's responder verdict, which judges a change since treatment."""
 
-HIT6_TOO_SOON = _(
+HIT6_TOO_SOON = ngettext_lazy(
+    "HIT-6 %(baseline)d -> %(latest)d: %(difference)s points; not judged as a response yet: answered %(days)d day "
+    "after the first session, the 4 weeks it asks about still reach back to the first session or before it (an "
+    "answer is judged from %(window)d days after it)",
     "HIT-6 %(baseline)d -> %(latest)d: %(difference)s points; not judged as a response yet: answered %(days)d days "
     "after the first session, the 4 weeks it asks about still reach back to the first session or before it (an "
-    "answer is judged from %(window)d days after it)"
+    "answer is judged from %(window)d days after it)",
+    "days",
 )
 """A HIT-6 change from a baseline before treatment to an answer given less than ``HIT6_RECALL_DAYS`` days after the
 first session (``BaselineAndLatest.latest_too_soon``): the raw difference, without the engine's responder verdict,
@@ -204,7 +209,7 @@ class Hit6ChangeForStaff:
         }
         if self.before_treatment and self.too_soon_days is not None:
             numbers.update(days=self.too_soon_days, window=HIT6_RECALL_DAYS)
-            return str(HIT6_TOO_SOON) % numbers
+            return str(HIT6_TOO_SOON % numbers)
         return str(HIT6_DIFFERENCE_ONLY) % numbers
 
     @property
