@@ -22,6 +22,7 @@ from onaboard.policies import shipped_policies
 from onaboard.web.accounts.models import Role
 from onaboard.web.clinic.demo import record_preempt_session
 from onaboard.web.coverage.documents import (
+    ATTESTATIONS,
     NO_SESSION,
     NO_TREATMENT,
     DocumentKind,
@@ -33,6 +34,7 @@ from onaboard.web.coverage.documents import (
 )
 from onaboard.web.coverage.models import PatientInsurance, PriorAuthorisation
 from onaboard.web.coverage.selectors import NO_POLICY, CoverageUnavailableError
+from onaboard.web.coverage.services import ATTESTATION_FIELDS
 from onaboard.web.coverage.templatetags.coverage_letters import in_letter_words
 from onaboard.web.diary.models import DiaryEntry
 from onaboard.web.diary.selectors import next_treatment_of
@@ -1696,3 +1698,119 @@ def test_the_continuation_letter_says_a_midas_answered_within_3_months_of_the_fi
     later.update(date=three_months)
     text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
     assert "MIDAS asks about" not in text
+
+
+def _long_day(day) -> str:
+    """A date as the letters' long form prints it ("2 December 2026")."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _triptan_overuse(patient, today) -> None:
+    """The tester's diary: three chronic periods ending ``today``, each with triptan on 10 days (ICHD-3 8.2.2's
+    threshold), so the engine suspects medication overuse."""
+    DiaryEntry.objects.filter(patient=patient).delete()
+    period = {"migraine": 18, "medication": {"triptan": 10}}
+    store(patient, periods_back("P", today, period, period, period), today=today)
+
+
+def _request(patient, policy_id: str, today, *, stage: str = "initial", **attestations) -> PriorAuthorisation:
+    return PriorAuthorisation.objects.create(
+        patient=patient,
+        stage=stage,
+        policy_id=policy_id,
+        diagnosis_code="G43.719",
+        requested_on=today,
+        **attestations,
+    )
+
+
+OVERUSE_MANAGED = "the treating clinician attests that medication overuse is being managed"
+OVERUSE_NOT_MANAGED = "the treating clinician attests that medication overuse is not yet being managed"
+ATTESTATIONS_HEADING = "The treating clinician's attestations"
+BENEFIT = "Treatment has given the patient a clinically meaningful benefit"
+
+
+def test_the_prior_authorisation_letter_sets_the_overuse_attestation_beside_a_suspected_overuse(world, eligible, today):
+    """The tester's case: triptan on 10 days in each period (overuse suspected), and the initial request saved with
+    "medication overuse managed: yes". The letter said "suspected" with nothing saying it is managed; it now says,
+    beside the verdict, that the treating clinician attests it is (their statement, dated by the request), and lists
+    the request's attestations with their answers. A judgement of benefit, not asked of an initial request and not
+    answered, is not listed."""
+    _triptan_overuse(eligible, today)
+    _request(eligible, POLICY, today, medication_overuse_managed=True)
+    _, text = _text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+    day = _long_day(today)
+    assert f"Medication overuse (ICHD-3 8.2): suspected — {OVERUSE_MANAGED} (request recorded on {day})." in text
+    assert "Reasons for the verdict: ICHD-3 8.2.2" in text
+    section = text[text.index(ATTESTATIONS_HEADING) : text.index("The policy's criteria")]
+    assert f"As stated by the treating clinician on the initial request recorded on {day}." in section
+    assert "These are the clinician's own statements, not findings drawn from the patient's diary or record." in section
+    assert "Medication overuse is being managed: yes" in section
+    assert BENEFIT not in text
+
+
+def test_a_letter_under_nice_ta260_sets_out_its_own_requests_attestation_without_us_wording(world, eligible, today):
+    """Under NICE TA260 the letter reads the request under NICE TA260 (here: overuse not yet managed), not the US
+    payer's request (managed), and words the attestation with no prior-authorisation or US claim wording; the US
+    payer's letter gives that payer's request's answer."""
+    _triptan_overuse(eligible, today)
+    _request(eligible, POLICY, today, medication_overuse_managed=True)
+    _request(eligible, "nice-ta260", today, medication_overuse_managed=False)
+    _, nice = _text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id="nice-ta260")  # no stylesheet
+    assert f"Medication overuse (ICHD-3 8.2): suspected — {OVERUSE_NOT_MANAGED}" in nice
+    assert OVERUSE_MANAGED not in nice
+    assert "Medication overuse is being managed: no" in nice
+    for us_only in ("prior-authorisation", "prior authorisation", "ICD-10-CM", "J0585", "64615"):
+        assert us_only not in nice
+    payer = _html_text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+    assert f"Medication overuse (ICHD-3 8.2): suspected — {OVERUSE_MANAGED}" in payer
+    assert "Medication overuse is being managed: yes" in payer
+
+
+def test_a_letter_states_an_attestation_only_once_its_request_records_one(world, eligible, today):
+    """No request under the letter's policy, or one answering no attestation: the letter states none (no section,
+    nothing beside the overuse verdict), rather than a list of "not answered" or another payer's request's answer;
+    once the clinician answers on that request, the letter gives the answer."""
+    _triptan_overuse(eligible, today)
+    _request(eligible, "us-commercial-b", today, medication_overuse_managed=True)  # another payer's
+    for _attempt in range(2):
+        text = _html_text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+        assert ATTESTATIONS_HEADING not in text
+        assert "the treating clinician attests" not in text
+        assert "Medication overuse (ICHD-3 8.2): suspected — ICHD-3 8.2.2" in text
+        request = _request(eligible, POLICY, today)  # the second pass: a request under the policy, none answered
+    request.medication_overuse_managed = True
+    request.save()
+    text = _html_text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+    assert f"Medication overuse (ICHD-3 8.2): suspected — {OVERUSE_MANAGED}" in text
+    assert ATTESTATIONS_HEADING in text
+
+
+def test_the_continuation_letter_sets_out_the_continuation_requests_attestations(world, treated):
+    """The continuation letter lists the attestations of the continuation request it is for: the prescriber's
+    judgement of benefit (yes) and whether overuse is managed (not answered on it), each with its answer; the
+    initial request's "overuse managed: yes" is not that request's and is not printed. Without a continuation request
+    the letter states no attestation."""
+    before = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    assert ATTESTATIONS_HEADING not in before
+    day = treated.today - timedelta(days=1)
+    _request(treated.patient, POLICY, day, stage="continuation", prescriber_attests_benefit=True)
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.CONTINUATION)
+    section = text[text.index(ATTESTATIONS_HEADING) : text.index("The policy's continuation criteria")]
+    assert f"As stated by the treating clinician on the continuation request recorded on {_long_day(day)}." in section
+    assert f"{BENEFIT}: yes" in section
+    assert "Medication overuse is being managed: not answered" in section
+
+
+def test_the_prior_authorisation_letter_of_a_treated_patient_gives_its_initial_requests_attestation(world, treated):
+    """The treated patient's approved initial request says overuse is managed: the prior-authorisation letter
+    printed after treatment began gives it beside the verdict and in the list."""
+    text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
+    assert OVERUSE_MANAGED in text
+    assert "Medication overuse is being managed: yes" in text
+
+
+def test_the_letters_set_out_every_attestation_a_request_carries():
+    """Every attestation a request carries (``coverage.services.ATTESTATION_FIELDS``, each able to make a request
+    approvable) has its statement in the letters (``documents.ATTESTATIONS``): a new one cannot be left off them."""
+    assert {field for field, _statement, _stages in ATTESTATIONS} == set(ATTESTATION_FIELDS)

@@ -362,6 +362,63 @@ def diagnosis_request(
     return others.first() or request  # newest first (the model's ordering), as stage_request reads
 
 
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """One statement the treating clinician made on a request (``PriorAuthorisation``'s attestation fields), as a
+    letter sets it out: the statement in plain words and the clinician's answer (None: not answered). It is the
+    clinician's statement, not a finding drawn from the record, and the letters word it so."""
+
+    field: str
+    statement: str
+    answer: bool | None
+
+
+ATTESTATIONS: tuple[tuple[str, str, tuple[Stage, ...]], ...] = (
+    (
+        "medication_overuse_managed",
+        gettext_noop("Medication overuse is being managed"),
+        (Stage.INITIAL, Stage.CONTINUATION),
+    ),
+    (
+        "prescriber_attests_benefit",
+        gettext_noop("Treatment has given the patient a clinically meaningful benefit"),
+        (Stage.CONTINUATION,),
+    ),
+)
+"""Each attestation a request carries (``coverage.services.ATTESTATION_FIELDS``), its statement in plain words, and
+the stages whose requests ask it: a judgement of benefit is asked when continuation is, not before treatment, so an
+initial request's letter names it only when the clinician answered it."""
+
+
+def request_attestations(request: PriorAuthorisation | None, stage: Stage) -> list[Attestation]:
+    """The clinician's attestations recorded on ``request`` (the one the letter for ``stage`` is for:
+    ``stage_request``), each with its answer: those the stage asks, answered or not, and any other answered on it.
+    Empty when no request is recorded, or when the request answers none of them: the letter then states no
+    attestation, rather than a list of "not answered"."""
+    if request is None:
+        return []
+    rows = [
+        Attestation(field, _(statement), getattr(request, field))
+        for field, statement, stages in ATTESTATIONS
+        if stage in stages or getattr(request, field) is not None
+    ]
+    return rows if any(row.answer is not None for row in rows) else []
+
+
+def _attestations_context(request: PriorAuthorisation | None, stage: Stage) -> dict[str, Any]:
+    """What both letters say of the clinician's attestations on their request (``coverage/pdf/_attestations.html``):
+    the list, the day and stage of the request they were recorded on, and the medication-overuse answer the
+    prior-authorisation letter sets beside the overuse verdict."""
+    attestations = request_attestations(request, stage)
+    overuse = next((a.answer for a in attestations if a.field == "medication_overuse_managed"), None)
+    return {
+        "attestations": attestations,
+        "attested_on": request.requested_on if attestations and request is not None else None,
+        "attested_at_continuation": request is not None and request.stage == Stage.CONTINUATION.value,
+        "overuse_attested": overuse,
+    }
+
+
 def _signer(user: Any) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
@@ -508,6 +565,7 @@ def _prior_auth(facts: PatientFacts, user: Any, policy_id: str | None) -> dict[s
         "billing_lines": facts.plan.billing_lines,
         "diagnosis": _diagnosis(request),
         "request": request,
+        **_attestations_context(request, view.evaluation.stage),
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
         "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
         "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
@@ -589,6 +647,7 @@ def _continuation(facts: PatientFacts, user: Any, policy_id: str | None) -> dict
         # the continuation criteria read no code; the claim needs one, the same at every stage
         "diagnosis": _diagnosis(diagnosis_request(facts.patient, view.evaluation.stage, policy_id=policy.id)),
         "request": request,
+        **_attestations_context(request, view.evaluation.stage),
         "insured_policy": insured_policy_if_other(facts.patient, policy.id),
         "not_approvable": view.evaluation.status is CoverageStatus.NOT_APPROVABLE,
         "criteria_not_met": [item.name for item in criteria_not_met(view.evaluation)],
