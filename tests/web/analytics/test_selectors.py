@@ -341,6 +341,23 @@ def test_a_side_effect_without_a_session_goes_to_the_session_before_it(demo, sta
     assert [(row["event"], row["session_number"]) for row in mine] == [("myalgia", 2)]
 
 
+def test_a_side_effect_waiting_for_a_booked_session_is_not_filed_under_the_session_before(demo, staff, today):
+    """A side effect with no session that began on or after the patient's open booking, after their last recorded
+    session (given and not recorded yet: it waits for that session, ``side_effect_booking``), is in no session's
+    events until the session is recorded, not filed under the session before; one that began before the booking is
+    filed under the last session."""
+    patient = Patient.objects.get(clinic=demo, family_name="Marsh")
+    recorded = list(patient.injection_sessions.filter(status=SessionStatus.RECORDED).order_by("date"))
+    last = recorded[-1].date
+    booked = last + timedelta(days=RETREATMENT_INTERVAL_DAYS)
+    InjectionSession.objects.create(patient=patient, date=booked, status=SessionStatus.BOOKED)
+    for kind, onset in ((SideEffectKind.MYALGIA, last + timedelta(days=3)), (SideEffectKind.NECK_PAIN, booked)):
+        SideEffect.objects.create(patient=patient, kind=kind, onset=onset, severity=Severity.MILD)
+    events = clinic_cohort_tables(user=staff[Role.CLINICIAN], today=today)["adverse_events"].to_pylist()
+    mine = [row for row in events if row["patient_id"] == str(patient.external_id)]
+    assert [(row["event"], row["session_number"]) for row in mine] == [("myalgia", len(recorded))]
+
+
 @pytest.mark.parametrize("role", [Role.BILLING, Role.PATIENT, Role.TRAINEE])
 def test_other_roles_are_refused_and_the_refusal_is_audited(world, role, today):
     """Billing staff, patients and trainees get PermissionDenied, recorded as a denied read."""

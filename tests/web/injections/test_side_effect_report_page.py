@@ -95,26 +95,36 @@ def test_a_report_on_the_day_of_a_later_booked_session_is_not_put_down_to_the_on
 
 
 def test_recording_the_booked_session_links_the_reports_waiting_for_it(world, patient):
-    """Recording the session booked for today links the report that was waiting for it and audits the link with the
-    recording; a report that began before it keeps the session before, and one a review left with no session keeps
-    the reviewer's choice."""
+    """Recording the session booked for today links the reports that were waiting for it, also one reviewed
+    meanwhile with no session (the review form could not offer a session not recorded yet), and audits the links
+    with the recording; a report that began before it keeps the session before, and one a review unlinked from the
+    session before (offered to it, and not chosen) keeps the reviewer's choice."""
     today = _today()
     first, booked = _second_booked_today(patient)
     answers = {"patient": patient, "kind": "neck_pain", "severity": "moderate", "today": today}
+    clinician = world.users["clinician"]
     waiting = services.side_effect_report(user=world.users["patient"], onset=today, **answers)
     reviewed = services.side_effect_report(user=world.users["patient"], onset=today, **{**answers, "kind": "myalgia"})
     services.side_effect_review(
-        user=world.users["clinician"], side_effect=reviewed, grade="moderate", related_to_treatment=None, session=None
+        user=clinician, side_effect=reviewed, grade="moderate", related_to_treatment=None, session=None
     )
     before = services.side_effect_report(user=world.users["patient"], onset=today - dt.timedelta(days=3), **answers)
+    unlinked = services.side_effect_report(
+        user=world.users["patient"], onset=today - dt.timedelta(days=2), **{**answers, "kind": "myalgia"}
+    )
+    assert unlinked.session == first
+    services.side_effect_review(
+        user=clinician, side_effect=unlinked, grade="moderate", related_to_treatment=None, session=None
+    )
     given = record(user=world.users["nurse"], patient=patient, date=today, today=today, booking=booked)
     assert given.pk == booked.pk
-    for effect in (waiting, reviewed, before):
+    for effect in (waiting, reviewed, before, unlinked):
         effect.refresh_from_db()
-    assert (waiting.session, reviewed.session, before.session) == (given, None, first)
+    assert (waiting.session, reviewed.session, before.session, unlinked.session) == (given, given, first, None)
     event = AuditEvent.objects.get(object_id=str(given.external_id), detail__startswith=f"recorded {today}")
     assert f"; side effect {waiting.external_id} now after this session" in event.detail
-    assert str(reviewed.external_id) not in event.detail
+    assert f"; side effect {reviewed.external_id} now after this session" in event.detail
+    assert str(unlinked.external_id) not in event.detail
 
 
 def test_the_report_page_names_the_booked_session_not_the_one_before(client, world, patient):
@@ -175,7 +185,7 @@ def test_the_no_session_message_sends_the_patient_to_the_clinic_and_to_urgent_ca
 def test_on_treatment_day_the_patient_reports_before_the_session_is_recorded(client, world, patient):
     """Booked for today and not recorded yet, the patient's report page has the form (the urgent advice naming the
     medicine), the report is stored with no session, and its page says the session of today is not recorded yet;
-    once the session is recorded, the report follows it (``services._link_waiting_side_effects``), and its page
+    once the session is recorded, the report follows it (``services.relink_waiting_side_effects``), and its page
     names the session's day."""
     today = _today()
     _book(patient, today)

@@ -17,8 +17,10 @@ clinic). How the clinic's records fill the registry's columns:
   one the patient's pages and letters compare with (``prom_baseline``), and visit 3 week 24; a visit with one
   instrument leaves the other empty;
 - ``adverse_events``: each side effect, attributed to its session (else the last recorded session before its
-  onset; none before the first session counts), under the label table's code where its kind is one row of the
-  label's table, else under a code of its own (``LABEL_EVENTS``, ``LABEL_ROW_KINDS``, ``RECORDED_EVENTS``);
+  onset; none before the first session counts, nor one waiting for a booking given and not recorded yet:
+  ``injections.selectors.side_effect_booking``, the report's rule), under the label table's code where its kind is
+  one row of the label's table, else under a code of its own (``LABEL_EVENTS``, ``LABEL_ROW_KINDS``,
+  ``RECORDED_EVENTS``);
   ``led_to_discontinuation`` is false, since the app records no decision to stop treatment for one.
 
 The report is made as of today (``cohort_report_of``'s ``as_of``): a period still running judges nothing, as on
@@ -363,15 +365,28 @@ def _events(
     session_number: Mapping[int, int],
     session_dates: Mapping[int, list[tuple[dt.date, int]]],
 ) -> Columns:
-    """The adverse-events table's columns: each side effect under its label code, on its session (module docstring)."""
+    """The adverse-events table's columns: each side effect under its label code, on its session (module docstring).
+
+    A side effect linked to no session is filed under the last recorded session on or before its onset, unless it
+    waits for the patient's open booking dated on or before its onset and after that session (given, not recorded
+    yet: ``injections.selectors.side_effect_booking``): that session is not in the sessions table yet, and the one
+    before it is not the one it follows (a report after an early third session would count in the label's two
+    cycles). It counts once the session is recorded and the report linked to it."""
     events: Columns = defaultdict(list)
+    booked = dict(
+        InjectionSession.objects.filter(patient_id__in=keys, status=SessionStatus.BOOKED).values_list(
+            "patient_id", "date"
+        )
+    )  # one open booking a patient (``one_open_booking_per_patient``)
     reported = SideEffect.objects.filter(patient_id__in=keys).order_by("patient_id", "onset", "pk")
     for patient_pk, session_pk, kind, onset in reported.values_list("patient_id", "session_id", "kind", "onset"):
         number = session_number.get(session_pk)
         if number is None:
             before = session_dates.get(patient_pk, [])
             at = bisect_right([day for day, _number in before], onset)
-            number = before[at - 1][1] if at else None
+            booking = booked.get(patient_pk)
+            waiting = booking is not None and booking <= onset and (not at or booking > before[at - 1][0])
+            number = before[at - 1][1] if at and not waiting else None
         if number is None:
             continue
         events["patient_id"].append(keys[patient_pk])

@@ -257,7 +257,10 @@ class SideEffectReviewIn(InputSchema):
         "",
         max_length=REVIEW_REASON_MAX_LENGTH,
         description="Why this review changes the one before: needed (422 at `reason` otherwise) when it lowers the "
-        "grade or no longer calls the side effect related to treatment. Every review is kept.",
+        "grade or no longer calls the side effect related to treatment. Every review is kept. A caller who may not "
+        "decide treatment (a nurse) is refused with a 422 at `__all__` (not tied to a field), reason or not, for a "
+        "review below a clinician's latest one or no longer related where it said so, and, before any clinician "
+        "has reviewed it, for a grade below the patient's `severity` or `related_to_treatment` false.",
     )
 
 

@@ -316,8 +316,9 @@ def side_effect_booking(patient: Patient, onset: dt.date) -> InjectionSession | 
     or before ``onset`` and after the latest recorded session on or before it (``session_before``), as on the day of
     treatment, before the clinic has recorded it (the patient treated this morning reports this afternoon). None when
     there is none: the report follows ``session_before``. A report after such a booking is saved with no session
-    (``services.side_effect_report``), not put down to the session before it, and is linked to the booking's
-    session once it is recorded (``services.injection_session_record``); its page names the booking meanwhile."""
+    (``services.side_effect_report``), not put down to the session before it, and is put down again by this rule
+    whenever the patient's sessions change (``services.relink_waiting_side_effects``: the booking recorded,
+    cancelled or moved); its page names the booking meanwhile."""
     booking = open_booking(patient)
     if booking is None or booking.date > onset:
         return None

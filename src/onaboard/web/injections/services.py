@@ -533,9 +533,10 @@ def injection_session_record(
     ``injector`` (``INJECTOR_NOT_ALLOWED``). The audit trail names ``user`` as who recorded, and the injector in
     its detail when another.
 
-    The side effects waiting for this session (reported after it was given and before it was recorded, not linked
-    nor reviewed yet) are linked to it (``_link_waiting_side_effects``), as the report would have linked them, and
-    named in the audit detail.
+    The side effects linked to no session are put down again by the report's rule (``relink_waiting_side_effects``:
+    those reported after this session was given and before it was recorded follow it now, and those that waited for
+    a booking dated before the day it was given follow the session before their onset), each named in the audit
+    detail.
 
     The patient's row is locked first (``patient_locked``): recordings of one patient at the same moment are checked
     one after the other, each against the sessions the other recorded, and a birth date moved meanwhile is seen.
@@ -598,7 +599,7 @@ def injection_session_record(
             raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date)) from None
         cleared = 0 if target is None else InjectionSiteRecord.objects.filter(session=session).delete()[0]
         InjectionSiteRecord.objects.bulk_create(_site_records(session, sites))
-        linked = _link_waiting_side_effects(session)
+        linked = relink_waiting_side_effects(patient)  # before the next booking: reports up to now follow sessions
         audit_record(
             user=user,
             action=Action.CREATE if target is None else Action.UPDATE,
@@ -610,7 +611,7 @@ def injection_session_record(
                 f"vial(s), {plan.discarded_units} U discarded ({plan.billing_modifier}), lot {session.product_lot}"
                 + (f"; {cleared} site(s) the booking carried replaced" if cleared else "")
                 + (f"; injected by {injector.username}" if _another(injector, user) else "")
-                + "".join(f"; side effect {effect.external_id} now after this session" for effect in linked)
+                + relinked_detail(linked, session)
             ),
         )
         if failing:
@@ -626,28 +627,64 @@ def injection_session_record(
     return session
 
 
-def _link_waiting_side_effects(session: InjectionSession) -> list[SideEffect]:
-    """Link to ``session``, just recorded, the patient's side effects waiting for it: not linked to any session and
-    not reviewed (a report after a booking given and not recorded yet, ``side_effect_report``, or one whose session
-    was entered in error), that started on or after its day and before the next recorded session (and before a
-    booking after it, given and not recorded yet: ``selectors.side_effect_booking``, which they wait for): those the
-    report's rule puts down to it now. A side effect a review left with no session keeps the reviewer's choice.
-    Returns them, oldest first; the caller audits them with the recording."""
-    later = recorded_sessions(session.patient).filter(date__gt=session.date).order_by("date").first()
-    waiting = SideEffect.objects.select_for_update().filter(
-        patient_id=session.patient_id, session__isnull=True, reviewed_at__isnull=True, onset__gte=session.date
-    )
-    if later is not None:
-        waiting = waiting.filter(onset__lt=later.date)
-    booked = open_booking(session.patient)  # still waiting for a booking given after this session (entered late)
-    if booked is not None and booked.date > session.date:
-        waiting = waiting.filter(onset__lt=booked.date)
-    linked = list(waiting.order_by("onset", "created"))
-    if linked:
-        SideEffect.objects.filter(pk__in=[effect.pk for effect in linked]).update(
-            session=session, modified=timezone.now()
-        )
+def relink_waiting_side_effects(
+    patient: Patient, *, among: Collection[int] | None = None
+) -> list[tuple[SideEffect, InjectionSession]]:
+    """Put down again, by the report's rule, the patient's side effects linked to no session, after their sessions
+    changed (a session recorded, on the screen or by an import; a booking cancelled or moved; a session marked
+    entered in error). The one rule ``side_effect_report`` applies: a side effect still waiting for an open booking
+    dated on or before its onset, after the latest recorded session on or before it (``side_effect_booking``: given,
+    not recorded yet), stays with none; any other follows the latest recorded session on or before its onset
+    (``session_before``), none when there is none. So a report that waited for a booking follows the session given
+    on it once recorded, or the session before its onset when the booking was given later than its day, missed and
+    cancelled, or moved past it.
+
+    Reviewed side effects too: the review form offers only recorded sessions, so a review made while the report
+    waited could not choose the session recorded since, and its "no session" was no choice of that one. A review's
+    "no session" is kept (the reviewer's choice) when the session the rule gives was already recorded when the
+    review was made: its ``modified`` (set when it was recorded; a recorded session is never edited) is no later
+    than the latest kept review's ``reviewed_at`` (``SideEffectReview``, which keeps the session each review chose
+    but not those it was offered), and that review chose none. Grades and relations stay as reviewed.
+
+    Side effects linked to a session are left as they are (``injection_session_mark_in_error`` moves those of the
+    session it marks first, by ``side_effects_moved``). ``among``: only those side effects (by key; an import's
+    rows written with no session). The caller holds the patient's lock (``patient_locked``). Returns each side
+    effect linked, with its session, oldest first; the caller audits them (``relinked_detail``)."""
+    unlinked = SideEffect.objects.select_for_update().filter(patient_id=patient.pk, session__isnull=True)
+    if among is not None:
+        unlinked = unlinked.filter(pk__in=list(among))
+    linked: list[tuple[SideEffect, InjectionSession]] = []
+    for effect in unlinked.order_by("onset", "created"):
+        if side_effect_booking(patient, effect.onset) is not None:
+            continue  # still waiting for the booking given on or before its onset
+        session = session_before(patient, effect.onset)
+        if session is None or _review_chose_none(effect, session):
+            continue
+        SideEffect.objects.filter(pk=effect.pk).update(session=session, modified=timezone.now())
+        effect.session = session
+        linked.append((effect, session))
     return linked
+
+
+def _review_chose_none(effect: SideEffect, session: InjectionSession) -> bool:
+    """Whether ``effect``'s latest kept review chose no session while ``session`` was already recorded (and so
+    offered to it): the reviewer's choice, which ``relink_waiting_side_effects`` keeps."""
+    if effect.reviewed_at is None:  # never reviewed, or sent back to review (a session entered in error)
+        return False
+    latest = effect.reviews.order_by("-reviewed_at", "-pk").first()
+    return latest is not None and latest.session_id is None and session.modified <= latest.reviewed_at
+
+
+def relinked_detail(
+    linked: Sequence[tuple[SideEffect, InjectionSession]], session: InjectionSession | None = None
+) -> str:
+    """The audit detail naming the side effects ``relink_waiting_side_effects`` linked: "now after this session" for
+    those linked to ``session`` (the one the audited event is of), else naming the day of theirs."""
+    return "".join(
+        f"; side effect {effect.external_id} now after "
+        + ("this session" if session is not None and after.pk == session.pk else f"the session of {after.date}")
+        for effect, after in linked
+    )
 
 
 # --- Booking ------------------------------------------------------------------------------------------------------
@@ -756,8 +793,10 @@ def injection_session_book(
     A date less than the engine's interval (``interval_check``) after the last session is allowed here (the clinician
     decides; recording on it needs an override reason), the engine's reason is audited, and ``booking_warnings`` says
     so to whoever moved it. The recorded sessions are read under the patient's lock (``patient_locked``), so a
-    session recorded at the same moment is seen. Raises ``SessionRefusedError``; ``SessionConflictError`` when the
-    booking changed since the form was shown.
+    session recorded at the same moment is seen. The side effects that waited for the booking on its old day (the
+    patient did not come) and no longer do follow the session before their onset (``relink_waiting_side_effects``),
+    named in the audit detail. Raises ``SessionRefusedError``; ``SessionConflictError`` when the booking changed
+    since the form was shown.
     """
     today = today or timezone.localdate()
     if session.status != SessionStatus.BOOKED:  # recorded or cancelled since it was read: a conflict, not bad input
@@ -782,13 +821,14 @@ def injection_session_book(
             raise SessionRefusedError([("date", gettext(SESSION_DATE_TAKEN).format(date=date))]) from None
         if updated != 1:
             raise SessionConflictError(gettext(BOOKING_CHANGED))
+        linked = relink_waiting_side_effects(patient)  # those waiting for it on a day before its new one
         audit_record(
             user=user,
             action=Action.UPDATE,
             object_type="injection_session",
             object_id=session.external_id,
             patient_id=session.patient.external_id,
-            detail=f"booking moved from {session.date} to {date}: {check.reason}",
+            detail=f"booking moved from {session.date} to {date}: {check.reason}" + relinked_detail(linked),
         )
     session.refresh_from_db()
     return session
@@ -844,11 +884,12 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
     """Cancel a booked session (status cancelled; the row is kept, and the calendar feed shows it cancelled).
 
     ``SessionConflictError`` when it is no longer booked (``CANCEL_NOT_OPEN``) or changed since ``expected_version``
-    was read (``BOOKING_CHANGED``); nothing is written then. Audited with the date it was booked for. The patient's
-    row is locked first (``patient_locked``), as by every write to their sessions.
+    was read (``BOOKING_CHANGED``); nothing is written then. Audited with the date it was booked for, naming the
+    side effects that waited for it, now after the session before their onset (``relink_waiting_side_effects``).
+    The patient's row is locked first (``patient_locked``), as by every write to their sessions.
     """
     with transaction.atomic():
-        patient_locked(session.patient)
+        patient = patient_locked(session.patient)
         current = InjectionSession.objects.select_for_update().filter(pk=session.pk).first()
         if current is None or current.status != SessionStatus.BOOKED:
             status = current.get_status_display() if current is not None else session.get_status_display()
@@ -858,13 +899,14 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
         InjectionSession.objects.filter(pk=current.pk).update(
             status=SessionStatus.CANCELLED, version=F("version") + 1, modified=timezone.now()
         )
+        linked = relink_waiting_side_effects(patient)  # those that waited for it
         audit_record(
             user=user,
             action=Action.UPDATE,
             object_type="injection_session",
             object_id=current.external_id,
             patient_id=session.patient.external_id,
-            detail=f"booking of {current.date} cancelled",
+            detail=f"booking of {current.date} cancelled" + relinked_detail(linked),
         )
     session.refresh_from_db()
     return session
@@ -899,7 +941,9 @@ def injection_session_mark_in_error(
     them. The open booking, if any, stays as it is (the session page says so: its day may have been worked out from
     this session). ``SessionConflictError`` when the session is no longer recorded (``ERROR_NOT_RECORDED``) or
     changed since ``expected_version`` was read (``ERROR_SESSION_CHANGED``); nothing is written then. Under the
-    patient's lock (``patient_locked``). Audited, with the side effects moved; the
+    patient's lock (``patient_locked``). The side effects linked to no session are then put down again by the
+    report's rule, by the history as it now is (``relink_waiting_side_effects``; those moved to none have no session
+    before them, and stay so). Audited, with the side effects moved and linked; the
     reason is the session's, not the trail's (as an override reason)."""
     if not can(user, Capability.DECIDE_TREATMENT):
         raise SessionRefusedError([("", gettext(ERROR_CLINICIAN_ONLY))])
@@ -934,6 +978,7 @@ def injection_session_mark_in_error(
             )
             effect.session = after
             moved.append(effect)
+        linked = relink_waiting_side_effects(patient)  # the others linked to none, by the history as it now is
         audit_record(
             user=user,
             action=Action.UPDATE,
@@ -946,7 +991,8 @@ def injection_session_mark_in_error(
                 + (f"the session of {effect.session.date}" if effect.session is not None else "no session")
                 + ", to review again"
                 for effect in moved
-            ),
+            )
+            + relinked_detail(linked),
         )
     session.refresh_from_db()
     return session, tuple(moved)
@@ -1042,8 +1088,9 @@ def side_effect_report(
     report after a session booked and not recorded yet (``selectors.side_effect_booking``: the patient reporting on
     the day of treatment, before the clinic recorded it; the first session or a later one) has no recorded session
     to follow: it is saved with none (``session`` None, as a report whose session was entered in error), not put
-    down to the session before that booking, and is linked to the session when it is recorded
-    (``injection_session_record``).
+    down to the session before that booking, and is linked when the patient's sessions change
+    (``relink_waiting_side_effects``): to the session once recorded, or to the session before its onset when the
+    booking is recorded on a later day, cancelled or moved past it.
 
     ``submission`` is the report form's token: the same form sent again (a double tap, or two posts at once) stores
     nothing more and returns the report the first one stored, with no second audit event. From the report page

@@ -97,9 +97,12 @@ from onaboard.web.injections.services import (
     SESSION_AFTER_ONSET,
     booking_day_problem,
     clinicians_review_weakened,
+    relink_waiting_side_effects,
+    relinked_detail,
     session_date_problem,
     session_input_problems,
     side_effect_problems,
+    unjudged_review_weakened,
 )
 from onaboard.web.interop.selectors import session_record, side_effect_record
 from onaboard.web.outcomes.models import QuestionnaireResponse
@@ -804,9 +807,10 @@ def _side_effect_problems(
     """A side effect's session must be recorded here or in the Bundle, on or before its onset (as the review
     refuses a session after the onset: ``SESSION_AFTER_ONSET``); ``side_effect_problems`` (the rules of
     ``side_effect_report``: the onset, a description for "something else"); its fields are the model's. A grade the
-    file gives a stored side effect is a review by ``user`` (``_side_effects``), so it keeps the review's rule: below
+    file gives a stored side effect is a review by ``user`` (``_side_effects``), so it keeps the review's rules: below
     a clinician's review, or no longer related where it said so, only a clinician may
-    (``clinicians_review_weakened``)."""
+    (``clinicians_review_weakened``); before any clinician has reviewed it, below the patient's own severity, or not
+    related to treatment, only a clinician may either (``unjudged_review_weakened``)."""
     stored = list(SideEffect.objects.filter(patient=patient)) if patient.pk is not None else []
     matches = _side_effect_matches(record.side_effects, stored)
     recorded = {row.date for row in stored_sessions if row.status == SessionStatus.RECORDED}
@@ -817,6 +821,10 @@ def _side_effect_problems(
         if match is not None and effect.clinician_grade:
             overruled = clinicians_review_weakened(user, match, effect.clinician_grade, effect.related_to_treatment)
             found += [("clinician_grade", overruled)] if overruled is not None else []
+            review = (effect.clinician_grade, effect.related_to_treatment)
+            if review != (match.clinician_grade, match.related_to_treatment):  # a review the import makes
+                unjudged = unjudged_review_weakened(user, match, *review)
+                found += [("clinician_grade", unjudged)] if unjudged is not None else []
         if effect.session_date is not None and effect.session_date not in recorded:
             message = gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
             found.append(("session", message))
@@ -1435,7 +1443,12 @@ def _sessions(
     ``SessionsRefusedError`` before anything is written. A session already recorded here is never changed, as the app
     itself refuses to edit or move a recorded session. A booked one may become recorded or cancelled; a cancelled row
     without an id (the sessions CSV) cancels the day's booking when no cancelled row of that day is left for it, as
-    changing ``booked`` to ``cancelled`` in an exported file means."""
+    changing ``booked`` to ``cancelled`` in an exported file means.
+
+    Once the rows are written, the side effects linked to no session are put down again by the report's rule
+    (``relink_waiting_side_effects``), as recording, cancelling or moving a booking on the screen does: a report
+    that waited for a booking the import records follows its session. Each is named in the audit detail of the row
+    whose session it now follows, else (the session before its onset, not written here) of the last row written."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     toxins = other_toxin_doses(patient)  # a Bundle's other toxins are written before its sessions
     problems = _session_problems(
@@ -1452,6 +1465,7 @@ def _sessions(
     matches = _session_matches(records, stored, view)
     failures = _session_check_failures(records, matches, stored, toxins, patient, today or timezone.localdate())
     updated: list[int] = []
+    written: list[tuple[InjectionSession, Any, str, tuple[CheckResult, ...]]] = []
     for index, (record, match) in enumerate(zip(records, matches, strict=True)):
         if match is not None and operator.eq(*_compared(view, match, record)):
             summary.add(gettext_noop("sessions"), unchanged=1)
@@ -1475,13 +1489,21 @@ def _sessions(
         InjectionSiteRecord.objects.bulk_create(
             InjectionSiteRecord(session=session, **_site_fields(site)) for site in record.sites
         )
+        detail = f"imported {record.status} {record.date}: {record.total_units or 0} U at {len(record.sites)} sites"
+        written.append((session, action, detail, tuple(failed)))
+        summary.written(gettext_noop("sessions"), action)
+    linked = relink_waiting_side_effects(patient) if written else []  # once, by the sessions as the import leaves them
+    rows = {session.pk for session, *_ in written}
+    for position, (session, action, detail, failed) in enumerate(written):
+        last = position == len(written) - 1
+        mine = [(effect, to) for effect, to in linked if to.pk == session.pk or (last and to.pk not in rows)]
         audit_record(
             user=user,
             action=action,
             object_type="injection_session",
             object_id=session.external_id,
             patient_id=patient.external_id,
-            detail=f"imported {record.status} {record.date}: {record.total_units or 0} U at {len(record.sites)} sites",
+            detail=detail + relinked_detail(mine, session),
         )
         if failed:  # as recording on the screen audits an override (the reason is the session's)
             audit_record(
@@ -1492,7 +1514,6 @@ def _sessions(
                 patient_id=patient.external_id,
                 detail=f"imported; overrode {', '.join(check.code.value for check in failed)}",
             )
-        summary.written(gettext_noop("sessions"), action)
     _stamp_after_commit(InjectionSession, updated)
 
 
@@ -1541,10 +1562,18 @@ def _side_effect_matches(effects: Sequence[Any], stored: Sequence[SideEffect]) -
 
 
 def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
-    """Write the side effects ``_side_effect_problems`` allowed (asked before anything was written)."""
+    """Write the side effects ``_side_effect_problems`` allowed (asked before anything was written).
+
+    One the file gives no session (no ``sessionDate``: a report exported while it waited for a booking, or another
+    system's, not attributed) is then put down by the report's rule (``relink_waiting_side_effects``): the latest
+    recorded session on or before its onset, unless it waits for an open booking, or a grade the file gives it (a
+    review by ``user`` choosing none) says none. So a Bundle recording the booking a report waited for leaves it
+    linked to that session (``_sessions`` linked it), not unlinked again by the report as exported. Named in its
+    audit entry."""
     stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
     sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
     matches = _side_effect_matches(record.side_effects, stored)
+    written: list[tuple[SideEffect, Any]] = []
     for effect, found in zip(record.side_effects, matches, strict=True):
         if found is not None and _without_key(side_effect_record(found)) == _without_key(effect):
             summary.add(gettext_noop("side effects"), unchanged=1)
@@ -1578,15 +1607,21 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
                 reviewed_at=effect_row.reviewed_at,
                 reason=gettext(IMPORTED_REVIEW),
             )
+        written.append((effect_row, action))
+        summary.written(gettext_noop("side effects"), action)
+    unattributed = [effect_row.pk for effect_row, _ in written if effect_row.session_id is None]
+    relinked = relink_waiting_side_effects(patient, among=unattributed) if unattributed else []
+    linked = {linked_row.pk: after for linked_row, after in relinked}
+    for effect_row, action in written:
+        after = linked.get(effect_row.pk)
         audit_record(
             user=user,
             action=action,
             object_type="side_effect",
             object_id=effect_row.external_id,
             patient_id=patient.external_id,
-            detail="imported",
+            detail="imported" + (f"; now after the session of {after.date}" if after is not None else ""),
         )
-        summary.written(gettext_noop("side effects"), action)
 
 
 def _preventive_matches(records: Sequence[PreventiveRecord], stored: Sequence[PreventiveTrial]) -> list[Any]:
