@@ -735,8 +735,9 @@ def label_phase_events(adverse_events: ir.Table, anchors: ir.Table, *, cycles: i
     """The adverse events of the label's 24-week double-blind phase (two cycles): those attributed to one of the
     first ``cycles`` sessions and starting on or before week 24's last day (day 0 + ``WEEK24_LAST_DAY``, the
     engine's ``week24_last_day``), with ``adverse_events``' columns. Both are needed: a patient who stopped after
-    session 2 has every later event attributed to session 2 (the clinic's app files a side effect reported without
-    a session under the last session before it), and one whose session 2 came late may have an event of session 2
+    session 2 has every later event attributed to session 2 (the clinic's app puts a side effect under the last
+    session recorded on or before its onset, once none is booked to follow), and one whose session 2 came late may
+    have an event of session 2
     after week 24. ``anchors`` holds each treated patient's day 0 (``first_injections``); an event of a patient
     without one is left out."""
     joined = adverse_events.join(anchors.select("patient_id", "anchor"), "patient_id")
