@@ -1804,9 +1804,9 @@ def test_the_continuation_letter_sets_out_the_continuation_requests_attestations
 
 def test_the_prior_authorisation_letter_of_a_treated_patient_gives_its_initial_requests_attestation(world, treated):
     """The treated patient's approved initial request says overuse is managed: the prior-authorisation letter
-    printed after treatment began gives it beside the verdict and in the list."""
+    printed after treatment began lists it (beside the verdict only when overuse is not ruled out: here it is not
+    suspected)."""
     text = _html_text(world, treated.patient, treated.today, DocumentKind.PRIOR_AUTH)
-    assert OVERUSE_MANAGED in text
     assert "Medication overuse is being managed: yes" in text
 
 
@@ -1814,3 +1814,14 @@ def test_the_letters_set_out_every_attestation_a_request_carries():
     """Every attestation a request carries (``coverage.services.ATTESTATION_FIELDS``, each able to make a request
     approvable) has its statement in the letters (``documents.ATTESTATIONS``): a new one cannot be left off them."""
     assert {field for field, _statement, _stages in ATTESTATIONS} == set(ATTESTATION_FIELDS)
+
+
+def test_an_overuse_attestation_is_not_set_beside_a_verdict_of_not_suspected(world, eligible, today):
+    """Beside "not suspected" an attestation that overuse is managed answers nothing (it read "not suspected — the
+    treating clinician attests that medication overuse is being managed"): the verdict line keeps its reasons alone,
+    and the attestations' section still lists the answer."""
+    _request(eligible, POLICY, today, medication_overuse_managed=True)
+    _, text = _text(world, eligible, today, DocumentKind.PRIOR_AUTH, policy_id=POLICY)
+    assert "Medication overuse (ICHD-3 8.2): not suspected — ICHD-3 8.2" in text
+    assert OVERUSE_MANAGED not in text
+    assert "Medication overuse is being managed: yes" in text
