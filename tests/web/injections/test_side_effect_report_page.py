@@ -122,9 +122,11 @@ def test_recording_the_booked_session_links_the_reports_waiting_for_it(world, pa
         effect.refresh_from_db()
     assert (waiting.session, reviewed.session, before.session, unlinked.session) == (given, given, first, None)
     event = AuditEvent.objects.get(object_id=str(given.external_id), detail__startswith=f"recorded {today}")
-    assert f"; side effect {waiting.external_id} now after this session" in event.detail
-    assert f"; side effect {reviewed.external_id} now after this session" in event.detail
-    assert str(unlinked.external_id) not in event.detail
+    assert event.detail.endswith("; 2 side effect(s) linked")
+    for effect in (waiting, reviewed):
+        linked = AuditEvent.objects.get(object_id=str(effect.external_id), detail__startswith="linked")
+        assert linked.detail == f"linked to the session of {today}: session of {today} recorded"
+    assert not AuditEvent.objects.filter(object_id=str(unlinked.external_id), detail__startswith="linked").exists()
 
 
 def test_the_report_page_names_the_booked_session_not_the_one_before(client, world, patient):

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -21,7 +21,7 @@ from onaboard.clinical import ScheduleError, interval_check
 from onaboard.clinical.preempt import VIAL_SIZE
 from onaboard.web.accounts.models import Role
 from onaboard.web.audit.models import Action
-from onaboard.web.audit.services import audit_record
+from onaboard.web.audit.services import AuditEntry, audit_record, audit_records
 from onaboard.web.common.words import before_birth_plain, plain_day
 from onaboard.web.injections import sitemap
 from onaboard.web.injections.models import (
@@ -533,10 +533,11 @@ def injection_session_record(
     ``injector`` (``INJECTOR_NOT_ALLOWED``). The audit trail names ``user`` as who recorded, and the injector in
     its detail when another.
 
-    The side effects linked to no session are put down again by the report's rule (``relink_waiting_side_effects``:
-    those reported after this session was given and before it was recorded follow it now, and those that waited for
-    a booking dated before the day it was given follow the session before their onset), each named in the audit
-    detail.
+    The side effects are put down again by the report's rule (``relink_waiting_side_effects``, given this session:
+    those reported after this session was given and before it was recorded follow it now, those not reviewed yet
+    and linked to an older session follow it when their onset is on or after its day, and those that waited for a
+    booking dated before the day it was given follow the session before their onset), each audited as its own event
+    (``audit_relinked``) and counted in the recording's detail.
 
     The patient's row is locked first (``patient_locked``): recordings of one patient at the same moment are checked
     one after the other, each against the sessions the other recorded, and a birth date moved meanwhile is seen.
@@ -599,7 +600,8 @@ def injection_session_record(
             raise SessionConflictError(gettext(SESSION_ALREADY_RECORDED).format(date=date)) from None
         cleared = 0 if target is None else InjectionSiteRecord.objects.filter(session=session).delete()[0]
         InjectionSiteRecord.objects.bulk_create(_site_records(session, sites))
-        linked = relink_waiting_side_effects(patient)  # before the next booking: reports up to now follow sessions
+        linked = relink_waiting_side_effects(patient, recorded={session.pk})  # before the next booking is made
+        audit_relinked(user=user, patient=patient, linked=linked, why=f"session of {date} recorded")
         audit_record(
             user=user,
             action=Action.CREATE if target is None else Action.UPDATE,
@@ -611,7 +613,7 @@ def injection_session_record(
                 f"vial(s), {plan.discarded_units} U discarded ({plan.billing_modifier}), lot {session.product_lot}"
                 + (f"; {cleared} site(s) the booking carried replaced" if cleared else "")
                 + (f"; injected by {injector.username}" if _another(injector, user) else "")
-                + relinked_detail(linked, session)
+                + relinked_count(linked)
             ),
         )
         if failing:
@@ -628,63 +630,81 @@ def injection_session_record(
 
 
 def relink_waiting_side_effects(
-    patient: Patient, *, among: Collection[int] | None = None
-) -> list[tuple[SideEffect, InjectionSession]]:
-    """Put down again, by the report's rule, the patient's side effects linked to no session, after their sessions
-    changed (a session recorded, on the screen or by an import; a booking cancelled or moved; a session marked
-    entered in error). The one rule ``side_effect_report`` applies: a side effect still waiting for an open booking
-    dated on or before its onset, after the latest recorded session on or before it (``side_effect_booking``: given,
-    not recorded yet), stays with none; any other follows the latest recorded session on or before its onset
-    (``session_before``), none when there is none. So a report that waited for a booking follows the session given
-    on it once recorded, or the session before its onset when the booking was given later than its day, missed and
-    cancelled, or moved past it.
+    patient: Patient, *, recorded: Collection[int] = (), among: Collection[int] | None = None
+) -> list[tuple[SideEffect, InjectionSession | None]]:
+    """Put down again, by the report's rule, the patient's side effects after their sessions changed (a session
+    recorded, on the screen or by an import; a booking cancelled or moved; a session marked entered in error). The
+    one rule ``side_effect_report`` applies: a side effect still waiting for an open booking dated on or before its
+    onset, after the latest recorded session on or before it (``side_effect_booking``: given, not recorded yet),
+    has none; any other follows the latest recorded session on or before its onset (``session_before``), none when
+    there is none.
 
-    Reviewed side effects too: the review form offers only recorded sessions, so a review made while the report
-    waited could not choose the session recorded since, and its "no session" was no choice of that one. A review's
-    "no session" is kept (the reviewer's choice) when the session the rule gives was already recorded when the
-    review was made: its ``modified`` (set when it was recorded; a recorded session is never edited) is no later
-    than the latest kept review's ``reviewed_at`` (``SideEffectReview``, which keeps the session each review chose
-    but not those it was offered), and that review chose none. Grades and relations stay as reviewed.
+    It is asked of every side effect never reviewed (``reviewed_at`` empty, as a report is, or one sent back to
+    review by a session marked entered in error), linked to a session or not: a report that waited for a booking
+    follows the session given on it once recorded, or the session before its onset when the booking was given later
+    than its day, missed and cancelled, or moved past it; and a report linked to an older session follows a session
+    recorded since between that one and its onset (the session was given earlier than its booking, or an import
+    filled one in), as the report would have linked it had that session been recorded then.
 
-    Side effects linked to a session are left as they are (``injection_session_mark_in_error`` moves those of the
-    session it marks first, by ``side_effects_moved``). ``among``: only those side effects (by key; an import's
-    rows written with no session). The caller holds the patient's lock (``patient_locked``). Returns each side
-    effect linked, with its session, oldest first; the caller audits them (``relinked_detail``)."""
-    unlinked = SideEffect.objects.select_for_update().filter(patient_id=patient.pk, session__isnull=True)
+    A reviewed side effect linked to a session keeps it (the reviewer's choice). A reviewed one linked to none keeps
+    none unless the rule now gives a session this very event recorded (``recorded``, their keys): the review form
+    offers only recorded sessions, so a review made before could not have chosen it, and its "no session" was no
+    choice of that one. Grades and relations stay as reviewed.
+
+    ``among``: only those side effects (by key; an import's rows). The caller holds the patient's lock
+    (``patient_locked``), so the order of locks is the patient, then the session rows, then the side effects.
+    Returns each side effect whose session changed, with its session now (None: waiting for a booking), oldest
+    first; the caller audits them (``audit_relinked``, one event each) and counts them in its own event
+    (``relinked_count``)."""
+    candidates = SideEffect.objects.select_for_update().filter(
+        Q(reviewed_at__isnull=True) | Q(session__isnull=True), patient_id=patient.pk
+    )
     if among is not None:
-        unlinked = unlinked.filter(pk__in=list(among))
-    linked: list[tuple[SideEffect, InjectionSession]] = []
-    for effect in unlinked.order_by("onset", "created"):
-        if side_effect_booking(patient, effect.onset) is not None:
-            continue  # still waiting for the booking given on or before its onset
-        session = session_before(patient, effect.onset)
-        if session is None or _review_chose_none(effect, session):
+        candidates = candidates.filter(pk__in=list(among))
+    changed: list[tuple[SideEffect, InjectionSession | None]] = []
+    for effect in candidates.order_by("onset", "created"):
+        waiting = side_effect_booking(patient, effect.onset) is not None
+        session = None if waiting else session_before(patient, effect.onset)
+        if effect.reviewed_at is not None and (session is None or session.pk not in recorded):
+            continue  # a review's "no session", made when the session the rule gives was already offered to it
+        if (session.pk if session is not None else None) == effect.session_id:
             continue
         SideEffect.objects.filter(pk=effect.pk).update(session=session, modified=timezone.now())
         effect.session = session
-        linked.append((effect, session))
-    return linked
+        changed.append((effect, session))
+    return changed
 
 
-def _review_chose_none(effect: SideEffect, session: InjectionSession) -> bool:
-    """Whether ``effect``'s latest kept review chose no session while ``session`` was already recorded (and so
-    offered to it): the reviewer's choice, which ``relink_waiting_side_effects`` keeps."""
-    if effect.reviewed_at is None:  # never reviewed, or sent back to review (a session entered in error)
-        return False
-    latest = effect.reviews.order_by("-reviewed_at", "-pk").first()
-    return latest is not None and latest.session_id is None and session.modified <= latest.reviewed_at
-
-
-def relinked_detail(
-    linked: Sequence[tuple[SideEffect, InjectionSession]], session: InjectionSession | None = None
-) -> str:
-    """The audit detail naming the side effects ``relink_waiting_side_effects`` linked: "now after this session" for
-    those linked to ``session`` (the one the audited event is of), else naming the day of theirs."""
-    return "".join(
-        f"; side effect {effect.external_id} now after "
-        + ("this session" if session is not None and after.pk == session.pk else f"the session of {after.date}")
-        for effect, after in linked
+def audit_relinked(
+    *, user: Any, patient: Patient, linked: Sequence[tuple[SideEffect, InjectionSession | None]], why: str
+) -> None:
+    """Audit each side effect ``relink_waiting_side_effects`` put down again as its own event (one insert), naming
+    the session it now follows and ``why`` (the event that moved it: "session recorded", "booking cancelled" ...):
+    each is a write to the patient's record, audited whole however many there are."""
+    audit_records(
+        user=user,
+        entries=[
+            AuditEntry(
+                action=Action.UPDATE,
+                object_type="side_effect",
+                object_id=effect.external_id,
+                patient_id=patient.external_id,
+                detail=(
+                    f"linked to the session of {after.date}"
+                    if after is not None
+                    else "linked to no session (waiting for the open booking)"
+                )
+                + f": {why}",
+            )
+            for effect, after in linked
+        ],
     )
+
+
+def relinked_count(linked: Sequence[tuple[SideEffect, InjectionSession | None]]) -> str:
+    """The count of side effects put down again that the event which moved them names ("; 3 side effect(s)
+    linked"); each has its own audit event (``audit_relinked``)."""
+    return f"; {len(linked)} side effect(s) linked" if linked else ""
 
 
 # --- Booking ------------------------------------------------------------------------------------------------------
@@ -795,8 +815,8 @@ def injection_session_book(
     so to whoever moved it. The recorded sessions are read under the patient's lock (``patient_locked``), so a
     session recorded at the same moment is seen. The side effects that waited for the booking on its old day (the
     patient did not come) and no longer do follow the session before their onset (``relink_waiting_side_effects``),
-    named in the audit detail. Raises ``SessionRefusedError``; ``SessionConflictError`` when the booking changed
-    since the form was shown.
+    each audited as its own event and counted in the move's detail. Raises ``SessionRefusedError``;
+    ``SessionConflictError`` when the booking changed since the form was shown.
     """
     today = today or timezone.localdate()
     if session.status != SessionStatus.BOOKED:  # recorded or cancelled since it was read: a conflict, not bad input
@@ -822,13 +842,14 @@ def injection_session_book(
         if updated != 1:
             raise SessionConflictError(gettext(BOOKING_CHANGED))
         linked = relink_waiting_side_effects(patient)  # those waiting for it on a day before its new one
+        audit_relinked(user=user, patient=patient, linked=linked, why=f"booking moved from {session.date} to {date}")
         audit_record(
             user=user,
             action=Action.UPDATE,
             object_type="injection_session",
             object_id=session.external_id,
             patient_id=session.patient.external_id,
-            detail=f"booking moved from {session.date} to {date}: {check.reason}" + relinked_detail(linked),
+            detail=f"booking moved from {session.date} to {date}: {check.reason}" + relinked_count(linked),
         )
     session.refresh_from_db()
     return session
@@ -884,8 +905,9 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
     """Cancel a booked session (status cancelled; the row is kept, and the calendar feed shows it cancelled).
 
     ``SessionConflictError`` when it is no longer booked (``CANCEL_NOT_OPEN``) or changed since ``expected_version``
-    was read (``BOOKING_CHANGED``); nothing is written then. Audited with the date it was booked for, naming the
-    side effects that waited for it, now after the session before their onset (``relink_waiting_side_effects``).
+    was read (``BOOKING_CHANGED``); nothing is written then. Audited with the date it was booked for, counting the
+    side effects that waited for it, now after the session before their onset (``relink_waiting_side_effects``;
+    each audited as its own event).
     The patient's row is locked first (``patient_locked``), as by every write to their sessions.
     """
     with transaction.atomic():
@@ -900,13 +922,14 @@ def injection_session_cancel(*, user: Any, session: InjectionSession, expected_v
             status=SessionStatus.CANCELLED, version=F("version") + 1, modified=timezone.now()
         )
         linked = relink_waiting_side_effects(patient)  # those that waited for it
+        audit_relinked(user=user, patient=patient, linked=linked, why=f"booking of {current.date} cancelled")
         audit_record(
             user=user,
             action=Action.UPDATE,
             object_type="injection_session",
             object_id=current.external_id,
             patient_id=session.patient.external_id,
-            detail=f"booking of {current.date} cancelled" + relinked_detail(linked),
+            detail=f"booking of {current.date} cancelled" + relinked_count(linked),
         )
     session.refresh_from_db()
     return session
@@ -941,9 +964,10 @@ def injection_session_mark_in_error(
     them. The open booking, if any, stays as it is (the session page says so: its day may have been worked out from
     this session). ``SessionConflictError`` when the session is no longer recorded (``ERROR_NOT_RECORDED``) or
     changed since ``expected_version`` was read (``ERROR_SESSION_CHANGED``); nothing is written then. Under the
-    patient's lock (``patient_locked``). The side effects linked to no session are then put down again by the
-    report's rule, by the history as it now is (``relink_waiting_side_effects``; those moved to none have no session
-    before them, and stay so). Audited, with the side effects moved and linked; the
+    patient's lock (``patient_locked``). The side effects not reviewed, or linked to no session, are then put down
+    again by the report's rule, by the history as it now is (``relink_waiting_side_effects``; those moved to none
+    have no session before them, and stay so). Audited, with the side effects moved, and those linked counted (each
+    audited as its own event); the
     reason is the session's, not the trail's (as an override reason)."""
     if not can(user, Capability.DECIDE_TREATMENT):
         raise SessionRefusedError([("", gettext(ERROR_CLINICIAN_ONLY))])
@@ -978,7 +1002,9 @@ def injection_session_mark_in_error(
             )
             effect.session = after
             moved.append(effect)
-        linked = relink_waiting_side_effects(patient)  # the others linked to none, by the history as it now is
+        linked = relink_waiting_side_effects(patient)  # the others not reviewed, by the history as it now is
+        why = f"session of {current.date} marked entered in error"
+        audit_relinked(user=user, patient=patient, linked=linked, why=why)
         audit_record(
             user=user,
             action=Action.UPDATE,
@@ -992,7 +1018,7 @@ def injection_session_mark_in_error(
                 + ", to review again"
                 for effect in moved
             )
-            + relinked_detail(linked),
+            + relinked_count(linked),
         )
     session.refresh_from_db()
     return session, tuple(moved)
@@ -1202,7 +1228,9 @@ def side_effect_review(
     it, a nurse may not grade it below the patient's own severity nor call it not related to treatment
     (``unjudged_review_weakened``, ``REVIEW_BELOW_REPORT_CLINICIAN_ONLY``): a first review by a nurse cannot quietly
     play down an urgent report (the clinicians' worklist keeps it until a clinician's review is the one it holds:
-    ``selectors.side_effects_to_review``). The same review sent again without a reason (a second tap) changes
+    ``selectors.side_effects_to_review``). Under the patient's lock (``patient_locked``), taken before the side
+    effect's, as every writer of the patient's sessions and side effects takes them. The same review sent again
+    without a reason (a second tap) changes
     nothing and adds no review, unless it is a clinician's confirming a nurse's (``_confirms``): that one is kept,
     the clinician's."""
     reason = reason.strip()
@@ -1219,6 +1247,10 @@ def side_effect_review(
         message = gettext(SESSION_AFTER_ONSET).format(session=session.date, onset=side_effect.onset)
         raise SideEffectRefusedError([("session", message)])
     with transaction.atomic():
+        # the patient first, then the side effect: the order of every writer of a patient's sessions and side
+        # effects (recording, cancelling, marking in error: patient, session rows, side effects), so a review and
+        # one of those at the same moment wait for each other instead of deadlocking (PostgreSQL)
+        patient_locked(side_effect.patient)
         current = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
         if seen is not None and _to_the_millisecond(current.modified) != _to_the_millisecond(_moment(seen)):
             raise SideEffectConflictError(gettext(REVIEW_CHANGED))
@@ -1326,7 +1358,10 @@ def unjudged_review_weakened(
 def _clinicians_review(current: SideEffect) -> SideEffectReview | None:
     """The latest review of ``current`` by someone whose role decides treatment (a clinician; one who has left since
     too), from its kept reviews: the judgement a nurse may not weaken, however many reviews came after it (a nurse's
-    own review in between does not make the clinician's lapse)."""
+    own review in between does not make the clinician's lapse). None for a side effect not saved yet (an import's
+    new row, held to the review's rules before it is written)."""
+    if current.pk is None:
+        return None
     return (
         current.reviews.filter(reviewed_by__role__in=roles_with(Capability.DECIDE_TREATMENT))
         .select_related("reviewed_by")

@@ -29,7 +29,7 @@ import dataclasses
 import datetime as dt
 import operator
 import uuid
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,7 @@ from onaboard.web.injections.models import (
     InjectionSession,
     InjectionSiteRecord,
     SessionStatus,
+    Severity,
     SideEffect,
     SideEffectReview,
 )
@@ -95,10 +96,11 @@ from onaboard.web.injections.services import (
     CLINICIAN_OVERRIDE_ONLY,
     NO_BOOKING_AFTER_STOP,
     SESSION_AFTER_ONSET,
+    audit_relinked,
     booking_day_problem,
     clinicians_review_weakened,
     relink_waiting_side_effects,
-    relinked_detail,
+    relinked_count,
     session_date_problem,
     session_input_problems,
     side_effect_problems,
@@ -807,10 +809,11 @@ def _side_effect_problems(
     """A side effect's session must be recorded here or in the Bundle, on or before its onset (as the review
     refuses a session after the onset: ``SESSION_AFTER_ONSET``); ``side_effect_problems`` (the rules of
     ``side_effect_report``: the onset, a description for "something else"); its fields are the model's. A grade the
-    file gives a stored side effect is a review by ``user`` (``_side_effects``), so it keeps the review's rules: below
-    a clinician's review, or no longer related where it said so, only a clinician may
-    (``clinicians_review_weakened``); before any clinician has reviewed it, below the patient's own severity, or not
-    related to treatment, only a clinician may either (``unjudged_review_weakened``)."""
+    file gives a side effect, stored or new, is a review by ``user`` (``_side_effects``), so it keeps the review's
+    rules: below a clinician's review, or no longer related where it said so, only a clinician may
+    (``clinicians_review_weakened``); before any clinician has reviewed it (a new row: never), below the patient's
+    own severity (a new row's, as the file gives it), or not related to treatment, only a clinician may either
+    (``unjudged_review_weakened``)."""
     stored = list(SideEffect.objects.filter(patient=patient)) if patient.pk is not None else []
     matches = _side_effect_matches(record.side_effects, stored)
     recorded = {row.date for row in stored_sessions if row.status == SessionStatus.RECORDED}
@@ -818,12 +821,15 @@ def _side_effect_problems(
     problems: list[Refusal] = []
     for effect, match in zip(record.side_effects, matches, strict=True):
         found = []
-        if match is not None and effect.clinician_grade:
-            overruled = clinicians_review_weakened(user, match, effect.clinician_grade, effect.related_to_treatment)
-            found += [("clinician_grade", overruled)] if overruled is not None else []
+        graded = effect.clinician_grade in Severity.values and (match is not None or effect.severity in Severity.values)
+        if graded:  # a grade or severity not of the choices is the model's to refuse (below)
             review = (effect.clinician_grade, effect.related_to_treatment)
-            if review != (match.clinician_grade, match.related_to_treatment):  # a review the import makes
-                unjudged = unjudged_review_weakened(user, match, *review)
+            # a new row is held against its own severity (no clinician has reviewed it: no review to weaken)
+            judged = match if match is not None else SideEffect(**_side_effect_fields(effect, None))
+            overruled = clinicians_review_weakened(user, judged, *review)
+            found += [("clinician_grade", overruled)] if overruled is not None else []
+            if match is None or review != (match.clinician_grade, match.related_to_treatment):  # a review it makes
+                unjudged = unjudged_review_weakened(user, judged, *review)
                 found += [("clinician_grade", unjudged)] if unjudged is not None else []
         if effect.session_date is not None and effect.session_date not in recorded:
             message = gettext(NO_SESSION_THAT_DAY).format(kind=effect.kind, onset=effect.onset, day=effect.session_date)
@@ -1430,7 +1436,7 @@ def _sessions(
     view: Callable[[SessionRecord], SessionRecord] = _without_key,
     keep: tuple[str, ...] = (),
     today: dt.date | None = None,
-) -> None:
+) -> set[int]:
     """Sessions as recorded elsewhere: stored as they were (``check_reasons`` keeps what was weighed when the session
     was recorded), each create or change audited. ``view`` is what the source carries: only that is compared, and a
     change keeps what the source does not carry. A recorded session the import adds that fails the screen's 12-week
@@ -1445,10 +1451,13 @@ def _sessions(
     without an id (the sessions CSV) cancels the day's booking when no cancelled row of that day is left for it, as
     changing ``booked`` to ``cancelled`` in an exported file means.
 
-    Once the rows are written, the side effects linked to no session are put down again by the report's rule
-    (``relink_waiting_side_effects``), as recording, cancelling or moving a booking on the screen does: a report
-    that waited for a booking the import records follows its session. Each is named in the audit detail of the row
-    whose session it now follows, else (the session before its onset, not written here) of the last row written."""
+    Once the rows are written, the side effects are put down again by the report's rule
+    (``relink_waiting_side_effects``, given the sessions this import recorded), as recording, cancelling or moving a
+    booking on the screen does: a report that waited for a booking the import records follows its session, and one
+    not reviewed yet follows a session the import fills in between its session and its onset. Each is audited as
+    its own event (``audit_relinked``) and counted in the audit detail of the row whose session it now follows,
+    else (the session before its onset, not written here) of the last row written. Returns the keys of the sessions
+    this import recorded (``_side_effects`` is given them)."""
     stored = list(InjectionSession.objects.filter(patient=patient).prefetch_related("sites"))
     toxins = other_toxin_doses(patient)  # a Bundle's other toxins are written before its sessions
     problems = _session_problems(
@@ -1492,18 +1501,25 @@ def _sessions(
         detail = f"imported {record.status} {record.date}: {record.total_units or 0} U at {len(record.sites)} sites"
         written.append((session, action, detail, tuple(failed)))
         summary.written(gettext_noop("sessions"), action)
-    linked = relink_waiting_side_effects(patient) if written else []  # once, by the sessions as the import leaves them
+    recorded = {session.pk for session, *_ in written if session.status == SessionStatus.RECORDED}
+    # once, by the sessions as the import leaves them
+    linked = relink_waiting_side_effects(patient, recorded=recorded) if written else []
+    audit_relinked(user=user, patient=patient, linked=linked, why="sessions imported")
     rows = {session.pk for session, *_ in written}
     for position, (session, action, detail, failed) in enumerate(written):
         last = position == len(written) - 1
-        mine = [(effect, to) for effect, to in linked if to.pk == session.pk or (last and to.pk not in rows)]
+        mine = [
+            (effect, to)
+            for effect, to in linked
+            if (to is not None and to.pk == session.pk) or (last and (to is None or to.pk not in rows))
+        ]
         audit_record(
             user=user,
             action=action,
             object_type="injection_session",
             object_id=session.external_id,
             patient_id=patient.external_id,
-            detail=detail + relinked_detail(mine, session),
+            detail=detail + relinked_count(mine),
         )
         if failed:  # as recording on the screen audits an override (the reason is the session's)
             audit_record(
@@ -1515,6 +1531,7 @@ def _sessions(
                 detail=f"imported; overrode {', '.join(check.code.value for check in failed)}",
             )
     _stamp_after_commit(InjectionSession, updated)
+    return recorded
 
 
 def _questionnaires(
@@ -1561,20 +1578,25 @@ def _side_effect_matches(effects: Sequence[Any], stored: Sequence[SideEffect]) -
     )
 
 
-def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary) -> None:
+def _side_effects(
+    *, user: Any, patient: Patient, record: PatientRecord, summary: ImportSummary, recorded: Collection[int] = ()
+) -> None:
     """Write the side effects ``_side_effect_problems`` allowed (asked before anything was written).
 
-    One the file gives no session (no ``sessionDate``: a report exported while it waited for a booking, or another
-    system's, not attributed) is then put down by the report's rule (``relink_waiting_side_effects``): the latest
-    recorded session on or before its onset, unless it waits for an open booking, or a grade the file gives it (a
-    review by ``user`` choosing none) says none. So a Bundle recording the booking a report waited for leaves it
-    linked to that session (``_sessions`` linked it), not unlinked again by the report as exported. Named in its
-    audit entry."""
+    A stored side effect linked to a session keeps it when the file gives none (no ``sessionDate``): a report
+    exported while it waited for a booking carries none, and a Bundle recording that booking has linked it
+    (``_sessions``); the file's "none" is no choice of a session it could not name. A new one the file gives no
+    session (another system's, not attributed), or a stored one linked to none, is then put down by the report's
+    rule (``relink_waiting_side_effects``, given ``recorded``, the sessions this import recorded): the latest
+    recorded session on or before its onset, unless it waits for an open booking; one a grade reviews (here or
+    before) keeps none unless that session is one the import recorded. Named in its audit entry."""
     stored = list(SideEffect.objects.filter(patient=patient).select_related("session"))
     sessions = {s.date: s for s in InjectionSession.objects.filter(patient=patient, status=SessionStatus.RECORDED)}
     matches = _side_effect_matches(record.side_effects, stored)
     written: list[tuple[SideEffect, Any]] = []
-    for effect, found in zip(record.side_effects, matches, strict=True):
+    for given, found in zip(record.side_effects, matches, strict=True):
+        keeps = given.session_date is None and found is not None and found.session is not None
+        effect = dataclasses.replace(given, session_date=found.session.date) if keeps else given  # type: ignore[union-attr]
         if found is not None and _without_key(side_effect_record(found)) == _without_key(effect):
             summary.add(gettext_noop("side effects"), unchanged=1)
             continue
@@ -1610,7 +1632,7 @@ def _side_effects(*, user: Any, patient: Patient, record: PatientRecord, summary
         written.append((effect_row, action))
         summary.written(gettext_noop("side effects"), action)
     unattributed = [effect_row.pk for effect_row, _ in written if effect_row.session_id is None]
-    relinked = relink_waiting_side_effects(patient, among=unattributed) if unattributed else []
+    relinked = relink_waiting_side_effects(patient, recorded=recorded, among=unattributed) if unattributed else []
     linked = {linked_row.pk: after for linked_row, after in relinked}
     for effect_row, action in written:
         after = linked.get(effect_row.pk)
@@ -1782,9 +1804,9 @@ def _fhir_records_write(
             )
             summary.add(gettext_noop("diary days"), created=created, updated=updated, unchanged=unchanged)
             summary.created.update(f"diary/{record.key}/{day.isoformat()}" for day in new_days)
-            _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
+            recorded = _sessions(user=user, patient=patient, records=record.sessions, summary=summary, today=today)
             _questionnaires(user=user, patient=patient, record=record, summary=summary, today=today)
-            _side_effects(user=user, patient=patient, record=record, summary=summary)
+            _side_effects(user=user, patient=patient, record=record, summary=summary, recorded=recorded)
             foreign = _decisions_not_held(patient, record.decisions)
             if foreign:
                 latest = foreign[-1]
